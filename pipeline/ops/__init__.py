@@ -1,0 +1,1 @@
+"""Pure operations on arrays (verbs): the stages in ``pipeline.stages`` call these."""

@@ -1,0 +1,258 @@
+"""The stage protocol and :class:`Pipeline`.
+
+A stage follows scikit-learn's estimator conventions: ``__init__`` takes keyword-only
+parameters and stores them unchanged under the same names; ``fit(samples) -> self``; learned
+state lives in attributes ending in ``_``. It follows torchvision v2 and TorchIO for random
+stages: parameters are drawn first from an explicit generator (:meth:`Stage.draw`), then
+applied deterministically (:meth:`Stage.apply`), and recorded in ``sample.meta["applied"]`` so
+that they can be replayed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self, overload
+
+import numpy as np
+
+from pipeline.errors import RadpipeError, StageError
+from pipeline.io_atomic import atomic_write_bytes, atomic_write_text
+from pipeline.registry import STAGES
+from pipeline.sample import Sample
+
+StageKind = Literal["intensity", "geometric", "other"]
+
+
+class Stage:
+    """Base class of every stage.
+
+    Subclasses set ``kind`` (``"intensity"`` stages must leave masks untouched,
+    ``"geometric"`` stages move image and mask together) and ``random``. A deterministic stage
+    overrides :meth:`apply` and ignores ``params``; a random stage also overrides :meth:`draw`.
+    A stage that learns overrides :meth:`fit` and stores its state in attributes ending in
+    ``_`` (arrays, numbers, strings, or lists of them), which :meth:`state_dict` collects.
+    """
+
+    kind: ClassVar[StageKind] = "other"
+    random: ClassVar[bool] = False
+
+    # -- parameters ------------------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The constructor's keyword-only parameter names, in signature order."""
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, read back from the attributes of the same names."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def clone(self) -> Self:
+        """An unfitted copy with the same parameters."""
+        return type(self)(**self.get_params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def to_config(self) -> dict[str, Any]:
+        """``{"type": registered name, **params}``: builds the same stage via the registry."""
+        return {"type": STAGES.name_of(self), **_jsonable(self.get_params())}
+
+    @classmethod
+    def example(cls) -> Self:
+        """An instance for the contract tests; override when parameters are required."""
+        return cls()
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, samples: Iterable[Sample]) -> Self:
+        """Learn state from the training samples (a no-op for stateless stages)."""
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.state_dict()) or not self.needs_fit
+
+    needs_fit: ClassVar[bool] = False
+
+    def state_dict(self) -> dict[str, Any]:
+        """Learned state: every attribute whose name ends in a single ``_``."""
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
+    def load_state_dict(self, state: dict[str, Any]) -> Self:
+        for key, value in state.items():
+            if not key.endswith("_"):
+                raise ValueError(f"State keys of {type(self).__name__} end in '_'; got {key!r}.")
+            setattr(self, key, value)
+        return self
+
+    # -- applying --------------------------------------------------------------------------
+    def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
+        """Draw this call's random parameters (JSON-friendly values). Deterministic: ``{}``."""
+        return {}
+
+    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        """Apply the stage with the given parameters; must not mutate ``sample``."""
+        raise NotImplementedError
+
+    def __call__(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
+        """Apply the stage to one sample.
+
+        Random stages draw from ``rng``; without one they draw from a fresh, unseeded
+        generator (not reproducible: pass ``np.random.default_rng(seed)`` for that).
+        """
+        if self.needs_fit and not self.state_dict():
+            raise StageError(type(self).__name__, sample.id, "stage is not fitted; call fit().")
+        try:
+            if not self.random:
+                return self.apply(sample, {})
+            params = self.draw(sample, rng if rng is not None else np.random.default_rng())
+            return self.apply(sample, params).with_applied(type(self).__name__, params)
+        except StageError:
+            raise
+        except Exception as err:
+            raise StageError(type(self).__name__, sample.id, str(err)) from err
+
+
+class Pipeline:
+    """Named stages applied in order, fitted in order (each on the previous one's output).
+
+    Examples
+    --------
+    >>> from pipeline.stages import ZScore
+    >>> pipe = Pipeline([("norm", ZScore())])
+    >>> pipe.named_steps["norm"]
+    ZScore(...)
+    """
+
+    def __init__(self, steps: Sequence[tuple[str, Stage]]) -> None:
+        names = [name for name, _ in steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Pipeline step names must be unique; got {names}.")
+        self.steps = list(steps)
+
+    @property
+    def named_steps(self) -> dict[str, Stage]:
+        return dict(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[tuple[str, Stage]]:
+        return iter(self.steps)
+
+    @overload
+    def __getitem__(self, key: int) -> Stage: ...
+    @overload
+    def __getitem__(self, key: str) -> Stage: ...
+    @overload
+    def __getitem__(self, key: slice) -> Pipeline: ...
+    def __getitem__(self, key: int | str | slice) -> Stage | Pipeline:
+        if isinstance(key, slice):
+            return Pipeline(self.steps[key])
+        if isinstance(key, str):
+            return self.named_steps[key]
+        return self.steps[key][1]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"({n!r}, {s!r})" for n, s in self.steps)
+        return f"Pipeline([{inner}])"
+
+    def fit(self, samples: Sequence[Sample]) -> Self:
+        """Fit each stage on the training samples as transformed by the stages before it."""
+        current = list(samples)
+        for i, (name, stage) in enumerate(self.steps):
+            stage.fit(current)
+            if i < len(self.steps) - 1:
+                current = [self._call(name, stage, s, None) for s in current]
+        return self
+
+    def __call__(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
+        for name, stage in self.steps:
+            sample = self._call(name, stage, sample, rng)
+        return sample
+
+    @staticmethod
+    def _call(name: str, stage: Stage, sample: Sample, rng: np.random.Generator | None) -> Sample:
+        try:
+            return stage(sample, rng)
+        except StageError as err:
+            if err.stage == name:
+                raise
+            raise StageError(name, err.source, err.reason) from err
+
+    # -- configs and saved state -------------------------------------------------------------
+    def to_config(self) -> list[dict[str, Any]]:
+        return [{"name": name, **stage.to_config()} for name, stage in self.steps]
+
+    @classmethod
+    def from_config(cls, specs: Sequence[dict[str, Any]]) -> Pipeline:
+        """Build from ``[{"name": ..., "type": ..., **params}, ...]`` (names default to type)."""
+        steps = []
+        for i, spec in enumerate(specs):
+            spec = dict(spec)
+            name = str(spec.pop("name", f"{spec.get('type', 'stage')}_{i}"))
+            steps.append((name, STAGES.build(spec)))
+        return cls(steps)
+
+    def save(self, folder: str | Path) -> None:
+        """Write ``pipeline.json`` (types, parameters) and one ``NAME.npz`` per fitted stage.
+
+        No pickle: arrays go to ``.npz`` (loaded with ``allow_pickle=False``), everything
+        else to JSON.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / "pipeline.json", json.dumps(self.to_config(), indent=2))
+        for name, stage in self.steps:
+            state = stage.state_dict()
+            if state:
+                atomic_write_bytes(folder / f"{name}.npz", _state_to_npz(state))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Pipeline:
+        folder = Path(folder)
+        pipe = cls.from_config(json.loads((folder / "pipeline.json").read_text()))
+        for name, stage in pipe.steps:
+            path = folder / f"{name}.npz"
+            if path.exists():
+                stage.load_state_dict(_state_from_npz(path))
+        return pipe
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _state_to_npz(state: dict[str, Any]) -> bytes:
+    import io
+
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        arr = np.asarray(value)
+        if arr.dtype == object:
+            raise RadpipeError(f"State {key!r} is not an array, number or string; cannot save.")
+        arrays[key] = arr
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def _state_from_npz(path: Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as data:
+        out: dict[str, Any] = {}
+        for key in data.files:
+            arr = data[key]
+            out[key] = arr.item() if arr.ndim == 0 else arr
+        return out

@@ -1,0 +1,43 @@
+"""Shared fixtures: small synthetic studies, made once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.sample import Sample
+from pipeline.synth import StudySpec, make_phantom, write_study
+
+
+@pytest.fixture(scope="session")
+def ct_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 patients x 2 CT series x 8 slices of 32x32, classification labels."""
+    out = tmp_path_factory.mktemp("ct_study")
+    write_study(out, StudySpec(patients=6, modality="CT", size=32, slices=8))
+    return out
+
+
+@pytest.fixture(scope="session")
+def seg_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 patients x 2 MR series x 6 slices of 32x32, with masks."""
+    out = tmp_path_factory.mktemp("seg_study")
+    write_study(out, StudySpec(patients=4, modality="MR", task="segmentation", size=32, slices=6))
+    return out
+
+
+def make_sample(seed: int = 0, size: int = 32, label: int = 1) -> Sample:
+    """A 2-D sample (1, size, size) in HU with a lesion mask."""
+    ph = make_phantom(np.random.default_rng(seed), modality="CT", size=size, slices=3, label=label)
+    return Sample(
+        image=ph.image[1:2].copy(),
+        mask=ph.mask[1].copy(),
+        label=label,
+        meta={"id": f"sample{seed}", "spacing": (1.0, 1.0)},
+    )
+
+
+@pytest.fixture
+def sample() -> Sample:
+    return make_sample()

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pipeline.errors import ConfigError, StageError
+from pipeline.io_atomic import atomic_path, atomic_write_text
+from pipeline.keys import hash_key
+from pipeline.registry import STAGES, Registry
+from pipeline.sample import Sample
+from pipeline.stage import Pipeline, Stage
+from pipeline.stages import Cast, Identity
+from tests.conftest import make_sample
+
+
+class _Center(Stage):
+    """A learning stage used only here: subtracts the training mean."""
+
+    kind = "intensity"
+    needs_fit = True
+
+    def __init__(self, *, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def fit(self, samples: Any) -> _Center:
+        self.mean_ = float(np.mean([s.image.mean() for s in samples]))
+        return self
+
+    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        return sample.replace(image=sample.image - self.mean_ + self.offset)
+
+
+class _Boom(Stage):
+    def __init__(self) -> None:
+        pass
+
+    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        raise ValueError("kaput")
+
+
+def test_sample_checks_shapes() -> None:
+    with pytest.raises(ValueError, match=r"Expected image of shape \(C, H, W\)"):
+        Sample(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="Expected mask of spatial shape"):
+        Sample(np.zeros((1, 4, 4)), mask=np.zeros((3, 4), np.uint8))
+
+
+def test_sample_replace_copies_meta() -> None:
+    s = Sample(np.zeros((1, 2, 2)), meta={"id": "x"})
+    t = s.replace(label=3)
+    t.meta["id"] = "y"
+    assert (s.meta["id"], t.label, s.label) == ("x", 3, None)
+
+
+def test_with_applied_records_params() -> None:
+    s = Sample(np.zeros((1, 2, 2))).with_applied("RandomFlip", {"axes": [1]})
+    assert s.meta["applied"] == [{"stage": "RandomFlip", "axes": [1]}]
+
+
+def test_registry_unknown_name_lists_choices() -> None:
+    reg: Registry[type] = Registry("widget")
+    reg.register("a")(Identity)
+    with pytest.raises(ConfigError, match=r"Unknown widget type 'b'; choose one of: a\."):
+        reg.get("b")
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("a")(Cast)
+
+
+def test_stage_params_round_trip() -> None:
+    stage = Cast(dtype="float64")
+    assert stage.get_params() == {"dtype": "float64"}
+    assert repr(stage) == "Cast(dtype='float64')"
+    assert STAGES.build(stage.to_config()).get_params() == {"dtype": "float64"}
+
+
+def test_stage_error_names_stage_and_input() -> None:
+    with pytest.raises(StageError, match="_Boom failed on sample0: kaput") as info:
+        _Boom()(make_sample(0))
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_pipeline_error_names_step() -> None:
+    pipe = Pipeline([("first", Identity()), ("boom", _Boom())])
+    with pytest.raises(StageError, match="boom failed on sample0"):
+        pipe(make_sample(0))
+
+
+def test_unfitted_stage_refuses() -> None:
+    with pytest.raises(StageError, match="not fitted"):
+        _Center()(make_sample(0))
+
+
+def test_pipeline_fits_in_order_and_slices() -> None:
+    samples = [make_sample(i) for i in range(3)]
+    pipe = Pipeline([("a", _Center(offset=10.0)), ("b", _Center())]).fit(samples)
+    a, b = pipe.named_steps["a"], pipe.named_steps["b"]
+    expected_a = np.mean([s.image.mean() for s in samples])
+    assert a.mean_ == pytest.approx(expected_a, rel=1e-6)
+    # b was fitted on a's output, whose mean is exactly the offset.
+    assert b.mean_ == pytest.approx(10.0, abs=1e-3)
+    out = pipe(samples[0])
+    np.testing.assert_allclose(
+        out.image, samples[0].image - expected_a + 10 - b.mean_, rtol=1e-5, atol=1e-3
+    )
+    assert len(pipe[:1]) == 1 and pipe["b"] is b and pipe[0] is a
+
+
+def test_pipeline_rejects_duplicate_names() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        Pipeline([("x", Identity()), ("x", Identity())])
+
+
+def test_pipeline_save_load_without_pickle(tmp_path: Path) -> None:
+    STAGES.register("_test_center")(_Center)
+    try:
+        samples = [make_sample(i) for i in range(2)]
+        pipe = Pipeline([("c", _Center(offset=1.5)), ("cast", Cast())]).fit(samples)
+        pipe.save(tmp_path)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz", "pipeline.json"]
+        with np.load(tmp_path / "c.npz", allow_pickle=False) as data:
+            assert float(data["mean_"]) == pytest.approx(pipe["c"].mean_)  # type: ignore[attr-defined]
+        loaded = Pipeline.load(tmp_path)
+        assert repr(loaded) == repr(pipe)
+        np.testing.assert_array_equal(loaded(samples[1]).image, pipe(samples[1]).image)
+    finally:
+        STAGES._items.pop("_test_center")
+
+
+def test_hash_key_is_stable_and_opaque() -> None:
+    assert hash_key("1.2.840.1") == hash_key("1.2.840.1")
+    assert hash_key("1.2.840.1") != hash_key("1.2.840.2")
+    assert hash_key("x", salt="a") != hash_key("x")
+    assert "1.2.840" not in hash_key("1.2.840.1")
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.png"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("crash")
+    assert list(tmp_path.iterdir()) == []
+    atomic_write_text(target, "done")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]

@@ -1,0 +1,82 @@
+"""The ``radpipe`` command line.
+
+Each subcommand lives in ``workflows/commands/<name>.py`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+Heavy imports (torch, MONAI) happen inside ``func``, so that ``--help`` and config errors
+answer in well under a second.
+
+Exit codes: 0 success, 1 some work failed (e.g. files that could not be converted),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from pipeline.errors import ConfigError, RadpipeError
+
+#: Subcommand modules under ``workflows.commands``, in the order ``--help`` lists them.
+COMMANDS = ["synth", "inspect", "convert", "run", "predict", "report", "config", "demo"]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line, with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="radpipe",
+        description="Medical-imaging ML pipelines: from DICOM folders to trained models "
+        "and honest evaluation reports.",
+        epilog="Run 'radpipe COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"radpipe {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"workflows.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"workflows.commands.{name}":
+                raise
+            continue  # not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        print(f"radpipe {args.command}: config error: {err}", file=sys.stderr)
+        return 2
+    except RadpipeError as err:
+        print(f"radpipe {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"radpipe {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radpipe")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``radpipe`` subcommand; see :mod:`workflows.cli`."""
