@@ -23,13 +23,13 @@ demo: $(STAMP)
 	$(BIN)/radpipe demo --cache $(DEMO_DIR)
 
 test: $(STAMP)
-	$(BIN)/ruff check pipeline models workflows tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline models workflows tests benchmarks
-	$(BIN)/ruff format --check pipeline models workflows tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

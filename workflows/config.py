@@ -1,0 +1,278 @@
+"""The run configuration: a YAML file validated into typed models before any work starts.
+
+``yaml.safe_load``, then pydantic. Every error names the key path (``train.lr``) and the valid
+choices; unknown keys are errors. Stage and model specs name a registered ``type`` and the
+remaining keys must be parameters of its constructor. ``--set key.path=value`` overrides are
+applied to the raw mapping and validated with it.
+
+This module must stay light to import (no torch, no MONAI): a bad config should fail in well
+under a second.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    """Where the images and ground truth are."""
+
+    source: Path = Field(description="DICOM folder, or a folder of converted images")
+    kind: Literal["dicom", "images"] = Field("dicom", description="raw DICOM or converted images")
+    labels: Path | None = Field(None, description="CSV of labels (series_uid or file, label)")
+    masks: Path | None = Field(None, description="CSV mapping sop_instance_uid/file to a mask")
+    label_column: str = "label"
+    unit: Literal["image", "series"] = Field(
+        "image", description="one sample per image (2-D) or per series (a slice sequence)"
+    )
+    slices: int | None = Field(
+        None, ge=1, description="for unit=series: bring every series to this many slices"
+    )
+    class_names: list[str] | None = None
+
+
+class ConvertConfig(_Strict):
+    """How DICOM becomes arrays (cached: the same options reuse the same conversion)."""
+
+    format: Literal["npy", "png", "png16"] = "npy"
+    window: str = Field("none", description="none | header | PRESET | C,W")
+    workers: int = Field(2, ge=1)
+    max_pixels: int = Field(2**28, ge=1)
+
+
+class SplitConfig(_Strict):
+    """Train/validation/test split, grouped by patient and stratified by label."""
+
+    test: float = Field(0.2, ge=0.0, lt=1.0)
+    val: float = Field(0.2, ge=0.0, lt=1.0)
+    folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
+    stratify: bool = True
+
+    @model_validator(mode="after")
+    def _fractions(self) -> SplitConfig:
+        if self.folds == 1:
+            raise ValueError("folds must be 0 (no cross-validation) or >= 2")
+        if self.test + (0 if self.folds else self.val) >= 1.0:
+            raise ValueError(f"test + val must be < 1; got {self.test} + {self.val}")
+        return self
+
+
+class TrainConfig(_Strict):
+    """Optimisation; see ``workflows.train``."""
+
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(32, ge=1)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = Field(1e-3, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    nesterov: bool = False
+    weight_decay: float = Field(0.0, ge=0, description="L2 regularisation")
+    l1: float = Field(0.0, ge=0, description="L1 regularisation")
+    schedule: Literal["none", "step", "cosine", "plateau"] = "none"
+    loss: Literal["ce", "dice", "dice_ce"] | None = Field(
+        None, description="default: ce for classification, dice_ce for segmentation"
+    )
+    class_weights: list[float] | None = None
+    grad_clip: float | None = Field(None, gt=0)
+    early_stopping: int | None = Field(None, ge=1, description="patience in epochs")
+    monitor: str | None = Field(None, description="validation metric for early stopping")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    amp: bool = True
+    num_workers: int = Field(0, ge=0)
+    init_from: Path | None = Field(None, description="local checkpoint to start from")
+    freeze: list[str] = Field(default_factory=list, description="parameter name patterns")
+
+
+class EvaluateConfig(_Strict):
+    empty: Literal["nan", "one"] = Field(
+        "nan", description="Dice/Jaccard when truth and prediction are both empty for a class"
+    )
+    include_background: bool = False
+    tta_flip: bool = False
+
+
+class ReportConfig(_Strict):
+    enabled: bool = True
+    overlays: int = Field(4, ge=0, description="best and worst segmentation cases shown")
+
+
+class ComputeConfig(_Strict):
+    scheduler: str | None = Field(None, description="Dask scheduler address or local:N")
+
+
+class RunConfig(_Strict):
+    """A whole study: data to report."""
+
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$")
+    seed: int = 0
+    output: Path = Path("runs")
+    task: Literal["classification", "segmentation"]
+    data: DataConfig
+    convert: ConvertConfig = Field(default_factory=ConvertConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    preprocess: list[dict[str, Any]] = Field(default_factory=list)
+    augment: list[dict[str, Any]] = Field(default_factory=list)
+    model: dict[str, Any]
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+
+    @field_validator("preprocess", "augment")
+    @classmethod
+    def _stages(cls, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        import pipeline.stages  # noqa: F401  (registers the stages)
+        from pipeline.registry import STAGES
+
+        for spec in specs:
+            _check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
+        return specs
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, spec: dict[str, Any]) -> dict[str, Any]:
+        from models.specs import MODEL_SPECS
+
+        _check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
+        return spec
+
+
+def _check_spec(spec: dict[str, Any], names: list[str], lookup: Any,
+                extra: tuple[str, ...] = ()) -> None:
+    if "type" not in spec:
+        raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
+    if spec["type"] not in names:
+        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}")
+    params = _param_names(lookup(spec["type"]))
+    unknown = sorted(set(spec) - set(params) - {"type", *extra})
+    if unknown:
+        raise ValueError(
+            f"{spec['type']} has no parameter {unknown[0]!r}; valid: {', '.join(params) or '-'}"
+        )
+
+
+def _param_names(factory: Any) -> list[str]:
+    if hasattr(factory, "param_names"):
+        return list(factory.param_names())
+    if hasattr(factory, "__dataclass_fields__"):
+        return list(factory.__dataclass_fields__)
+    sig = inspect.signature(factory)
+    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+# -- loading ------------------------------------------------------------------------------
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Read, override and validate a YAML config; ``ConfigError`` names the key and choices.
+
+    Relative paths are taken from the current working directory, as everywhere on the
+    command line, and stored absolute in the resolved config.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    for item in overrides or []:
+        apply_override(raw, item)
+    config = validate_config(raw, source=str(path))
+    return _resolve_paths(config, Path.cwd())
+
+
+def validate_config(raw: dict[str, Any], source: str = "config") -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from None
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(error["loc"][:-1])
+        valid = ", ".join(parent.model_fields) if parent else "-"
+        return f"{loc}: unknown key; valid keys here: {valid}"
+    if error["type"] == "missing":
+        return f"{loc}: required key is missing"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {msg}"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = RunConfig
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def apply_override(raw: dict[str, Any], item: str) -> None:
+    """Apply ``key.path=value`` (value parsed as YAML) to a raw config mapping in place."""
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--set expects key.path=value; got {item!r}")
+    value = yaml.safe_load(text) if text else None
+    parts = key.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        node = _child(node, part, ".".join(parts[: i + 1]), create=True)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_index(node, last, key)] = value
+    else:
+        node[last] = value
+
+
+def _child(node: Any, part: str, path: str, create: bool) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, part, path)]
+    if not isinstance(node, dict):
+        raise ConfigError(f"--set {path}: {path.rsplit('.', 1)[0]} is not a mapping")
+    if part not in node and create:
+        node[part] = {}
+    return node[part]
+
+
+def _index(node: list[Any], part: str, path: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(f"--set {path}: expected a list index below {len(node)}")
+    return int(part)
+
+
+def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
+    def fix(p: Path | None) -> Path | None:
+        return None if p is None else (base / p).resolve()
+
+    data = config.data
+    updates = {k: fix(getattr(data, k)) for k in ("source", "labels", "masks")
+               if getattr(data, k) is not None}
+    config.data = data.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    return config
+
+
+def dump_config(config: RunConfig) -> str:
+    """The resolved config as YAML (written beside every output and into checkpoints)."""
+    return yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the config, for editors."""
+    return RunConfig.model_json_schema()
