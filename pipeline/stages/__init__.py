@@ -7,6 +7,63 @@ Each family lives in its own module; the pure operations they call are in ``pipe
 from __future__ import annotations
 
 from pipeline.stage import Pipeline, Stage
+from pipeline.stages.augment import (
+    RandomAffine,
+    RandomBlur,
+    RandomCrop,
+    RandomElastic,
+    RandomFlip,
+    RandomGamma,
+    RandomGaussianNoise,
+    RandomRotate90,
+    RandomScaleShift,
+)
 from pipeline.stages.basic import Cast, Identity
+from pipeline.stages.features import PCA
+from pipeline.stages.filters import (
+    CLAHE,
+    GaussianSmooth,
+    MedianFilter,
+    NonLocalMeans,
+    TotalVariation,
+)
+from pipeline.stages.geometry import CropForeground, CropOrPad, FitDepth, Resample, Resize
+from pipeline.stages.intensity import (
+    CenterIntensity,
+    ClipIntensity,
+    RescaleIntensity,
+    ScalePercentiles,
+    ZScore,
+)
 
-__all__ = ["Cast", "Identity", "Pipeline", "Stage"]
+__all__ = [
+    "CLAHE",
+    "PCA",
+    "Cast",
+    "CenterIntensity",
+    "ClipIntensity",
+    "CropForeground",
+    "CropOrPad",
+    "FitDepth",
+    "GaussianSmooth",
+    "Identity",
+    "MedianFilter",
+    "NonLocalMeans",
+    "Pipeline",
+    "RandomAffine",
+    "RandomBlur",
+    "RandomCrop",
+    "RandomElastic",
+    "RandomFlip",
+    "RandomGamma",
+    "RandomGaussianNoise",
+    "RandomRotate90",
+    "RandomScaleShift",
+    "Resample",
+    "RescaleIntensity",
+    "Resize",
+    "ScalePercentiles",
+    "Stage",
+    "TotalVariation",
+    "ZScore",
+]

@@ -1,0 +1,260 @@
+"""Datasets over converted images: a conversion manifest, or a plain folder with a labels CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.data.base import SampleDataset
+from pipeline.data.io import (
+    IMAGE_SUFFIXES,
+    load_image,
+    load_mask,
+    read_labels_csv,
+    read_manifest,
+    read_masks_csv,
+)
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from pipeline.sample import Sample
+from pipeline.stage import Pipeline
+
+__all__ = ["FolderDataset", "ManifestDataset"]
+
+
+class ManifestDataset(SampleDataset):
+    """Items from a conversion manifest (``radpipe convert``'s ``manifest.csv``).
+
+    Parameters
+    ----------
+    root
+        The conversion output folder; manifest ``output`` paths are relative to it.
+    manifest
+        The manifest file, relative to ``root`` (or absolute).
+    mode
+        ``"image"``: one item per manifest row (a slice ``(C, H, W)``, or a per-series volume
+        ``(C, D, H, W)``). ``"series"``: one item per series, slices stacked along D in
+        ``slice_index`` order (then ``frame``), ``(C, D, H, W)``, for recurrent models.
+    labels
+        A labels CSV (``series_uid`` or ``series_key``, ``label``); joined on ``series_key``.
+    masks
+        A masks CSV (``sop_instance_uid`` or ``instance_key``, ``frame``, ``mask``); mask
+        files (PNG/NPY/NIfTI) are relative to the CSV's folder; joined on
+        ``(instance_key, frame)``. Every image of the dataset must then have a mask.
+    series_keys
+        Keep only these series (e.g. the training rows of a ``split.csv``).
+    pipeline, seed, cache_dir
+        See :class:`~pipeline.data.base.SampleDataset`.
+
+    Notes
+    -----
+    Item ids are opaque: ``instance_key`` (``:frame`` when > 0) in image mode, ``series_key``
+    in series mode. ``meta`` carries ``patient_key``, ``series_key`` and ``spacing`` (from the
+    manifest; the slice spacing of a stacked series is not in the manifest and is NaN).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        manifest: str | Path = "manifest.csv",
+        *,
+        mode: str = "image",
+        labels: str | Path | None = None,
+        masks: str | Path | None = None,
+        series_keys: Collection[str] | None = None,
+        pipeline: Pipeline | None = None,
+        seed: int = 0,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(pipeline=pipeline, seed=seed, cache_dir=cache_dir)
+        if mode not in ("image", "series"):
+            raise ValueError(f"mode must be 'image' or 'series'; got {mode!r}.")
+        self.root = Path(root)
+        self.mode = mode
+        self.manifest_path = self.root / manifest
+        rows = read_manifest(self.manifest_path)
+        if series_keys is not None:
+            wanted = set(series_keys)
+            rows = [r for r in rows if r["series_key"] in wanted]
+        self.labels = read_labels_csv(labels) if labels is not None else None
+        self.masks = read_masks_csv(masks) if masks is not None else None
+        self.items: list[list[dict[str, Any]]] = (
+            [[r] for r in rows] if mode == "image" else _group_series(rows)
+        )
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def item_key(self, index: int) -> str:
+        rows = self.items[index]
+        return hash_key("|".join(r["output"] for r in rows) + f"|{self.mode}")
+
+    def source_id(self) -> str:
+        return f"{self.manifest_path.resolve()}|{self.mode}|{self.labels}|{self.masks}"
+
+    def _label(self, series_key: str) -> int | None:
+        if self.labels is None:
+            return None
+        if series_key not in self.labels:
+            raise RadpipeError(f"Series {series_key} has no row in the labels CSV.")
+        return self.labels[series_key]
+
+    def _mask(self, row: dict[str, Any], spatial: tuple[int, ...]) -> np.ndarray | None:
+        if self.masks is None:
+            return None
+        if row["slice_index"] is None:
+            raise RadpipeError(f"{row['output']}: masks are joined per slice; got a series row.")
+        path = self.masks.get((row["instance_key"], row["frame"]))
+        if path is None:
+            raise RadpipeError(f"{row['output']}: no mask for instance {row['instance_key']}.")
+        mask = load_mask(path)
+        if mask.shape != spatial:
+            raise RadpipeError(f"{path.name}: mask shape {mask.shape} != image shape {spatial}.")
+        return mask
+
+    def _read_row(self, row: dict[str, Any]) -> np.ndarray:
+        spatial_ndim = len(row["shape"].split("x")) if row["shape"] else None
+        return load_image(self.root / row["output"], spatial_ndim)
+
+    def _load(self, index: int) -> Sample:
+        rows = self.items[index]
+        first = rows[0]
+        meta: dict[str, Any] = {
+            "patient_key": first["patient_key"],
+            "series_key": first["series_key"],
+            "spacing": tuple(first["spacing"]) or None,
+        }
+        if len(rows) == 1 and (self.mode == "image" or first["slice_index"] is None):
+            image = self._read_row(first)
+            if image.ndim == 4:  # a per-series volume: one item either way
+                if self.masks is not None:
+                    raise RadpipeError(f"{first['output']}: masks are joined per slice.")
+                mask, meta["id"] = None, first["series_key"]
+            else:
+                mask = self._mask(first, image.shape[1:])
+                frame = f":{first['frame']}" if first["frame"] else ""
+                meta["id"] = (first["instance_key"] or first["series_key"]) + frame
+                meta["slice_index"] = first["slice_index"]
+        else:
+            image, mask = self._stack(rows)
+            meta["id"] = first["series_key"]
+            if meta["spacing"] is not None:
+                meta["spacing"] = (float("nan"), *meta["spacing"])
+        return Sample(image=image, mask=mask, label=self._label(first["series_key"]), meta=meta)
+
+    def _stack(self, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Slices of one series stacked along D: image ``(C, D, H, W)``, mask ``(D, H, W)``."""
+        images = [self._read_row(r) for r in rows]
+        shapes = {im.shape for im in images}
+        if len(shapes) != 1:
+            key = rows[0]["series_key"]
+            raise RadpipeError(f"Series {key}: slices differ in shape {sorted(shapes)}.")
+        image = np.stack(images, axis=1)
+        if self.masks is None:
+            return image, None
+        spatial = images[0].shape[1:]
+        masks = [self._mask(r, spatial) for r in rows]
+        return image, np.stack([m for m in masks if m is not None])
+
+
+def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rows grouped by series (in first-seen order), each sorted by slice then frame."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[r["series_key"]].append(r)
+    out = []
+    for key, members in groups.items():
+        per_series = [r for r in members if r["slice_index"] is None]
+        if per_series and len(members) > 1:
+            raise RadpipeError(f"Series {key}: both a per-series output and slice outputs.")
+        out.append(sorted(members, key=lambda r: (r["slice_index"] or 0, r["frame"])))
+    return out
+
+
+class FolderDataset(SampleDataset):
+    """Already converted images (PNG/NPY/NIfTI) in a folder, with an optional labels CSV.
+
+    Parameters
+    ----------
+    root
+        The folder.
+    labels
+        A CSV with an ``image`` column (path relative to ``root``), a ``label`` column and
+        optionally a ``mask`` column (path relative to ``root``). ``None``: every image file
+        directly in ``root``, sorted by name, unlabelled.
+    spatial_ndim
+        2 (every file is one plane) or 3 (volumes ``(D, H, W)``); ``None`` guesses from the
+        array (see :func:`pipeline.data.io.load_image`).
+    pipeline, seed, cache_dir
+        See :class:`~pipeline.data.base.SampleDataset`.
+
+    Notes
+    -----
+    Item ids are ``hash_key`` of the relative path (file names may carry patient data);
+    ``meta["source"]`` keeps the relative path.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        labels: str | Path | None = None,
+        *,
+        spatial_ndim: int | None = None,
+        pipeline: Pipeline | None = None,
+        seed: int = 0,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(pipeline=pipeline, seed=seed, cache_dir=cache_dir)
+        self.root = Path(root)
+        self.spatial_ndim = spatial_ndim
+        self.labels_path = None if labels is None else self.root / labels
+        self.rows: list[dict[str, str]] = (
+            _read_folder_csv(self.labels_path) if self.labels_path else _list_folder(self.root)
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def item_key(self, index: int) -> str:
+        return hash_key(self.rows[index]["image"])
+
+    def source_id(self) -> str:
+        return f"{self.root.resolve()}|{self.labels_path}|{self.spatial_ndim}"
+
+    def _load(self, index: int) -> Sample:
+        row = self.rows[index]
+        image = load_image(self.root / row["image"], self.spatial_ndim)
+        mask = None
+        if row.get("mask"):
+            mask = load_mask(self.root / row["mask"])
+            if mask.shape != image.shape[1:]:
+                raise RadpipeError(
+                    f"{row['mask']}: mask shape {mask.shape} != image shape {image.shape[1:]}."
+                )
+        label = int(row["label"]) if row.get("label", "") != "" else None
+        meta = {"id": hash_key(row["image"]), "source": row["image"]}
+        return Sample(image=image, mask=mask, label=label, meta=meta)
+
+
+def _read_folder_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise RadpipeError(f"{path}: file not found.")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "image" not in (reader.fieldnames or []):
+            raise RadpipeError(f"{path.name}: needs an 'image' column; got {reader.fieldnames}.")
+        return [dict(r) for r in reader]
+
+
+def _list_folder(root: Path) -> list[dict[str, str]]:
+    names = sorted(
+        p.name for p in root.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)
+    )
+    if not names:
+        raise RadpipeError(f"{root}: no .png, .npy or .nii(.gz) images found.")
+    return [{"image": n} for n in names]

@@ -1,0 +1,171 @@
+"""Reading converted images, masks, manifests and label tables.
+
+Array conventions: an image comes back channel-first ``(C, H, W)`` or ``(C, D, H, W)``; a
+mask comes back spatial ``(H, W)`` or ``(D, H, W)``. NIfTI files are read with nibabel and
+their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W)``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MANIFEST_COLUMNS",
+    "load_array",
+    "load_image",
+    "load_mask",
+    "parse_spacing",
+    "read_labels_csv",
+    "read_manifest",
+    "read_masks_csv",
+]
+
+MANIFEST_COLUMNS = (
+    "output",
+    "source",
+    "patient_key",
+    "study_key",
+    "series_key",
+    "instance_key",
+    "frame",
+    "slice_index",
+    "num_slices",
+    "modality",
+    "shape",
+    "spacing",
+    "window",
+    "format",
+)
+IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def load_array(path: str | Path) -> np.ndarray:
+    """The raw array of a PNG, NPY or NIfTI file (NIfTI axes reversed to ``(D, H, W)``)."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise RadpipeError(f"{path}: file not found.")
+    if suffix == ".png":
+        with Image.open(path) as im:
+            return np.asarray(im)
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if suffix in (".nii", ".nii.gz"):
+        import nibabel as nib
+
+        data = np.asanyarray(nib.load(path).dataobj)  # type: ignore[attr-defined]
+        return np.ascontiguousarray(data.transpose(tuple(range(data.ndim))[::-1]))
+    raise RadpipeError(f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz).")
+
+
+def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
+    """A float32 channel-first image.
+
+    ``spatial_ndim`` (2 or 3) says how many spatial axes the file holds; ``None`` guesses
+    (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``; other
+    3-D arrays are ``(D, H, W)`` volumes).
+    """
+    path = Path(path)
+    arr = load_array(path)
+    if _suffix(path) == ".png" and arr.ndim == 3:
+        arr = np.moveaxis(arr[..., :3], -1, 0)  # RGB(A) -> (3, H, W); alpha dropped
+        return np.ascontiguousarray(arr, dtype=np.float32)
+    nd = spatial_ndim if spatial_ndim is not None else min(arr.ndim, 3)
+    if arr.ndim == nd:
+        arr = arr[None]
+    elif arr.ndim != nd + 1:
+        raise RadpipeError(f"{path.name}: expected {nd} spatial axes; got shape {arr.shape}.")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def load_mask(path: str | Path) -> np.ndarray:
+    """An integer mask (uint8 when the values fit) with its spatial shape."""
+    path = Path(path)
+    arr = np.asarray(load_array(path))
+    if arr.dtype.kind == "f" and not np.array_equal(arr, np.round(arr)):
+        raise RadpipeError(f"{path.name}: a mask must hold integer class indices.")
+    if arr.size and (arr.min() < 0):
+        raise RadpipeError(f"{path.name}: a mask must not hold negative values.")
+    if arr.size and arr.max() <= 255:
+        return arr.astype(np.uint8)
+    return arr.astype(np.int64)
+
+
+def parse_spacing(text: str) -> tuple[float, ...]:
+    """``"2.5x0.7x0.7"`` -> ``(2.5, 0.7, 0.7)``; empty -> ``()``."""
+    return tuple(float(v) for v in text.split("x")) if text.strip() else ()
+
+
+def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise RadpipeError(f"{path}: file not found.")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
+        return list(reader)
+
+
+def read_manifest(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a conversion ``manifest.csv`` with ``frame``/``slice_index``/``num_slices`` as
+    ints (``slice_index`` ``None`` for per-series outputs) and ``spacing`` as a tuple."""
+    path = Path(path)
+    rows = _read_csv(path, set(MANIFEST_COLUMNS))
+    out: list[dict[str, Any]] = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            out.append(
+                {
+                    **r,
+                    "frame": int(r["frame"] or 0),
+                    "slice_index": int(r["slice_index"]) if r["slice_index"] != "" else None,
+                    "num_slices": int(r["num_slices"] or 0),
+                    "spacing": parse_spacing(r["spacing"]),
+                }
+            )
+        except ValueError as err:
+            raise RadpipeError(f"{path.name}:{i}: {err}") from err
+    return out
+
+
+def read_labels_csv(path: str | Path) -> dict[str, int]:
+    """``{series_key: label}`` from a labels CSV with ``series_uid`` (hashed here) or
+    ``series_key``, and ``label``."""
+    path = Path(path)
+    rows = _read_csv(path, {"label"})
+    if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
+        raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
+    out: dict[str, int] = {}
+    for r in rows:
+        key = r["series_key"] if "series_key" in r else hash_key(r["series_uid"])
+        out[key] = int(r["label"])
+    return out
+
+
+def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
+    """``{(instance_key, frame): mask path}`` from a masks CSV (``sop_instance_uid`` hashed
+    here, or ``instance_key``; ``frame``; ``mask`` relative to the CSV's folder)."""
+    path = Path(path)
+    rows = _read_csv(path, {"mask"})
+    if rows and "instance_key" not in rows[0] and "sop_instance_uid" not in rows[0]:
+        raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
+    out: dict[tuple[str, int], Path] = {}
+    for r in rows:
+        key = r["instance_key"] if "instance_key" in r else hash_key(r["sop_instance_uid"])
+        out[(key, int(r.get("frame") or 0))] = path.parent / r["mask"]
+    return out

@@ -1,0 +1,52 @@
+"""Turning label and score inputs (numpy arrays, torch tensors, sequences) into numpy arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+#: Anything the metrics accept as labels or scores: a numpy array, a torch tensor (any device),
+#: or a nested sequence of numbers.
+ArrayOrTensor: TypeAlias = "np.ndarray | torch.Tensor | Any"
+
+
+def to_numpy(values: ArrayOrTensor) -> np.ndarray:
+    """Return ``values`` as a numpy array, without a copy where possible.
+
+    Torch tensors are detached and moved to the CPU; torch is never imported here, so the
+    metrics stay cheap to import.
+    """
+    if hasattr(values, "detach") and hasattr(values, "cpu"):
+        return np.asarray(values.detach().cpu().numpy())
+    return np.asarray(values)
+
+
+def as_labels(values: ArrayOrTensor, num_classes: int, name: str) -> np.ndarray:
+    """Return integer class indices as a numpy array, checking dtype (not range).
+
+    Raises
+    ------
+    ValueError
+        If the values are not integers or booleans.
+    """
+    array = to_numpy(values)
+    if array.dtype == bool:
+        array = array.view(np.uint8)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(
+            f"Expected '{name}' to hold integer class indices in [0, {num_classes}); "
+            f"got dtype {array.dtype}. Take argmax of scores or threshold probabilities first."
+        )
+    return array
+
+
+def check_num_classes(num_classes: int) -> None:
+    """Raise ``ValueError`` unless ``num_classes`` is an integer >= 1."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes!r}.")
+    if num_classes < 1:
+        raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes}.")

@@ -1,0 +1,103 @@
+"""ROC curves and the area under them, from classifier scores.
+
+AUC is computed as the Mann-Whitney U statistic with average ranks for ties, which equals the
+trapezoidal area under the empirical ROC curve (Hanley & McNeil, Radiology 143 (1982) 29-36).
+Multi-class AUC is one-vs-rest, macro-averaged over the classes (Fawcett 2006, section 10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+from pipeline.metrics._arrays import ArrayOrTensor, to_numpy
+
+
+def roc_curve(
+    true: ArrayOrTensor, scores: ArrayOrTensor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """False-positive rate, true-positive rate and thresholds of a binary problem.
+
+    Parameters
+    ----------
+    true
+        Binary truth (nonzero = positive), shape ``(N,)``.
+    scores
+        Score of the positive class, shape ``(N,)``; higher means more likely positive.
+
+    Returns
+    -------
+    (fpr, tpr, thresholds)
+        One point per distinct score plus the origin (threshold ``inf``), in order of
+        decreasing threshold, as in scikit-learn's ``roc_curve(drop_intermediate=False)``.
+    """
+    t = to_numpy(true).ravel() != 0
+    s = to_numpy(scores).astype(np.float64).ravel()
+    if t.shape != s.shape:
+        raise ValueError(
+            f"Expected 'true' and 'scores' of the same length; got {t.size}, {s.size}."
+        )
+    order = np.argsort(-s, kind="stable")
+    s, t = s[order], t[order]
+    last = np.r_[np.nonzero(np.diff(s))[0], s.size - 1]  # last index of each distinct score
+    tps = np.cumsum(t)[last]
+    fps = (last + 1) - tps
+    n_pos, n_neg = int(t.sum()), int(t.size - t.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = np.r_[0.0, tps / n_pos] if n_pos else np.full(last.size + 1, np.nan)
+        fpr = np.r_[0.0, fps / n_neg] if n_neg else np.full(last.size + 1, np.nan)
+    return fpr, tpr, np.r_[np.inf, s[last]]
+
+
+def roc_auc_score(
+    true: ArrayOrTensor, scores: ArrayOrTensor, *, average: str = "macro"
+) -> float | np.ndarray:
+    """Area under the ROC curve, binary or one-vs-rest multi-class.
+
+    Parameters
+    ----------
+    true
+        Class indices ``(N,)``; for a binary problem 0/1 (nonzero = positive).
+    scores
+        ``(N,)`` positive-class scores for a binary problem, or ``(N, K)`` per-class scores
+        or probabilities (``K = 2`` uses column 1 as the positive score).
+    average
+        For ``K > 2``: ``"macro"`` (mean over classes, NaN skipped) or ``"none"`` (per class).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        NaN for a class with no positive or no negative case (AUC is undefined there).
+
+    Examples
+    --------
+    >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    t = to_numpy(true).ravel()
+    s = to_numpy(scores).astype(np.float64)
+    if s.ndim == 2 and s.shape[1] == 2:
+        s = s[:, 1]
+    if s.ndim == 1:
+        if s.shape[0] != t.shape[0]:
+            raise ValueError(f"Expected {t.shape[0]} scores; got {s.shape[0]}.")
+        return _binary_auc(t != 0, s)
+    if s.ndim != 2 or s.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected scores of shape (N,) or (N, K) with N={t.size}; got {s.shape}.")
+    if average not in ("macro", "none"):
+        raise ValueError(f"The 'average' parameter must be 'macro' or 'none'; got {average!r}.")
+    per_class = np.array([_binary_auc(t == k, s[:, k]) for k in range(s.shape[1])])
+    if average == "none":
+        return per_class
+    kept = per_class[~np.isnan(per_class)]
+    return float(kept.mean()) if kept.size else float("nan")
+
+
+def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(scores)  # average ranks for ties
+    u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2
+    return float(u / (n_pos * n_neg))

@@ -1,0 +1,299 @@
+"""Pure geometric operations.
+
+Every function acts on the LAST axes of its input, so the same call works on a channel-first
+image ``(C, H, W)`` / ``(C, D, H, W)`` and on a mask ``(H, W)`` / ``(D, H, W)``. In-plane
+operations (flip, rotate, affine, elastic) act on the last two axes ``(H, W)`` and repeat the
+same transform for every leading index (channels, slices). Images are interpolated with
+``order=1`` (linear); masks must be given ``order=0`` (nearest neighbour) so that class
+indices are never blended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage
+from skimage.transform import resize as _sk_resize
+
+__all__ = [
+    "affine_matrix",
+    "crop",
+    "crop_or_pad",
+    "elastic_displacement",
+    "fit_depth",
+    "flip",
+    "foreground_bbox",
+    "resample_to_spacing",
+    "resize",
+    "rotate90",
+    "warp_affine",
+    "warp_displacement",
+]
+
+
+def flip(array: np.ndarray, axes: Sequence[int]) -> np.ndarray:
+    """Flip along spatial ``axes`` counted from the end (``-1`` = W, ``-2`` = H, ``-3`` = D).
+
+    Examples
+    --------
+    >>> flip(np.array([[1, 2], [3, 4]]), [-1]).tolist()
+    [[2, 1], [4, 3]]
+    """
+    out = array
+    for ax in axes:
+        if ax >= 0:
+            raise ValueError(f"flip axes are counted from the end (-1, -2, ...); got {ax}.")
+        out = np.flip(out, axis=ax)
+    return np.ascontiguousarray(out)
+
+
+def rotate90(array: np.ndarray, k: int) -> np.ndarray:
+    """Rotate the ``(H, W)`` plane by ``k`` quarter turns (counter-clockwise, as ``np.rot90``).
+
+    Examples
+    --------
+    >>> rotate90(np.array([[1, 2], [3, 4]]), 1).tolist()
+    [[2, 4], [1, 3]]
+    """
+    return np.ascontiguousarray(np.rot90(array, k=k, axes=(-2, -1)))
+
+
+def affine_matrix(
+    shape: Sequence[int],
+    rotation: float = 0.0,
+    scale: Sequence[float] = (1.0, 1.0),
+    translate: Sequence[float] = (0.0, 0.0),
+    shear: float = 0.0,
+) -> np.ndarray:
+    """The 3x3 matrix mapping OUTPUT ``(row, col, 1)`` to INPUT coordinates.
+
+    The forward transform, about the plane's centre, is ``T(translate) R(rotation)
+    Sh(shear) S(scale)``; this returns its inverse, which is what resampling needs.
+
+    Parameters
+    ----------
+    shape
+        ``(H, W)`` of the plane.
+    rotation
+        Degrees, counter-clockwise as displayed (row axis down).
+    scale
+        ``(sy, sx)``; values > 1 enlarge the content.
+    translate
+        ``(ty, tx)`` in pixels.
+    shear
+        Degrees of shear of the columns along the rows.
+    """
+    h, w = float(shape[-2]), float(shape[-1])
+    centre = np.array([(h - 1) / 2, (w - 1) / 2])
+    t = np.deg2rad(rotation)
+    # (row, col) with row pointing down: a counter-clockwise display rotation.
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    sh = np.array([[1.0, 0.0], [np.tan(np.deg2rad(shear)), 1.0]])
+    forward = rot @ sh @ np.diag([float(scale[0]), float(scale[1])])
+    inverse = np.linalg.inv(forward)
+    offset = centre - inverse @ (centre + np.asarray(translate, dtype=float))
+    matrix = np.eye(3)
+    matrix[:2, :2] = inverse
+    matrix[:2, 2] = offset
+    # Rounding removes float noise (cos 90 deg = 6e-17) so that quarter turns stay exact.
+    return np.round(matrix, 12) + 0.0
+
+
+def _planes(array: np.ndarray) -> np.ndarray:
+    return array.reshape((-1, *array.shape[-2:]))
+
+
+_TORCH_MODE = {0: "nearest", 1: "bilinear", 3: "bicubic"}
+_TORCH_PADDING = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
+
+
+def _sample_planes(
+    array: np.ndarray, rows: np.ndarray, cols: np.ndarray, order: int, mode: str, cval: float
+) -> np.ndarray:
+    """Sample every ``(H, W)`` plane of ``array`` at the pixel coordinates ``(rows, cols)``.
+
+    One ``torch.nn.functional.grid_sample`` call for all planes (channels and slices share
+    the grid); ``align_corners=True`` makes -1 and 1 the centres of the edge pixels, so the
+    coordinates are plain pixel indices. Outside the image, ``mode="constant"`` gives
+    ``cval`` with the edge pixel blended towards it (SciPy's ``grid-constant``).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if order not in _TORCH_MODE:
+        raise ValueError(f"order must be 0, 1 or 3; got {order}.")
+    if mode not in _TORCH_PADDING:
+        raise ValueError(f"mode must be 'constant', 'nearest' or 'reflect'; got {mode!r}.")
+    h, w = array.shape[-2:]
+    planes = _planes(array).astype(np.float32)
+    if mode == "constant" and cval != 0:
+        planes = planes - np.float32(cval)
+    grid = np.stack(
+        [cols * (2.0 / max(w - 1, 1)) - 1.0, rows * (2.0 / max(h - 1, 1)) - 1.0], axis=-1
+    )
+    out = F.grid_sample(
+        torch.from_numpy(planes)[None],  # (1, N, H, W): the planes as channels
+        torch.from_numpy(grid.astype(np.float32))[None],  # (1, H, W, 2) as (x, y)
+        mode=_TORCH_MODE[order],
+        padding_mode=_TORCH_PADDING[mode],
+        align_corners=True,
+    )[0].numpy()
+    if mode == "constant" and cval != 0:
+        out = out + np.float32(cval)
+    if order == 0:
+        return np.rint(out).astype(array.dtype).reshape(array.shape)
+    return out.reshape(array.shape)
+
+
+def warp_affine(
+    array: np.ndarray,
+    matrix: np.ndarray,
+    order: int = 1,
+    mode: str = "constant",
+    cval: float = 0.0,
+) -> np.ndarray:
+    """Resample every ``(H, W)`` plane with ``matrix`` (from :func:`affine_matrix`).
+
+    ``order=0`` (nearest) for masks keeps integer class values and the dtype; otherwise the
+    result is float32. ``mode``: ``"constant"`` (``cval`` outside), ``"nearest"`` (edge
+    values) or ``"reflect"``.
+    """
+    h, w = array.shape[-2:]
+    r, c = np.meshgrid(
+        np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij"
+    )
+    rows = matrix[0, 0] * r + matrix[0, 1] * c + matrix[0, 2]
+    cols = matrix[1, 0] * r + matrix[1, 1] * c + matrix[1, 2]
+    return _sample_planes(array, rows, cols, order, mode, cval)
+
+
+def elastic_displacement(
+    shape: Sequence[int], sigma: float, magnitude: float, seed: int
+) -> np.ndarray:
+    """A smooth random displacement field ``(2, H, W)`` in pixels (Simard et al., ICDAR 2003).
+
+    Uniform noise in ``[-1, 1]`` per pixel is smoothed with a Gaussian of ``sigma`` pixels
+    and scaled so that the largest displacement equals ``magnitude`` pixels.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = int(shape[-2]), int(shape[-1])
+    field = rng.uniform(-1.0, 1.0, size=(2, h, w))
+    field = np.stack([ndimage.gaussian_filter(f, sigma, mode="constant") for f in field])
+    peak = float(np.abs(field).max())
+    return (field * (magnitude / peak if peak > 0 else 0.0)).astype(np.float32)
+
+
+def warp_displacement(
+    array: np.ndarray, displacement: np.ndarray, order: int = 1, mode: str = "reflect"
+) -> np.ndarray:
+    """Sample every plane at ``grid + displacement`` (``displacement`` is ``(2, H, W)``)."""
+    h, w = array.shape[-2:]
+    r, c = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    return _sample_planes(array, r + displacement[0], c + displacement[1], order, mode, 0.0)
+
+
+def resize(array: np.ndarray, shape: Sequence[int], order: int = 1) -> np.ndarray:
+    """Resize the last ``len(shape)`` axes to ``shape`` (pixel centres aligned).
+
+    ``order=0`` keeps the dtype (masks); other orders return float32 without anti-aliasing
+    beyond what linear interpolation gives.
+    """
+    shape = tuple(int(s) for s in shape)
+    if any(s < 1 for s in shape):
+        raise ValueError(f"resize needs a positive shape; got {shape}.")
+    lead = array.shape[: array.ndim - len(shape)]
+    src = array if order == 0 else array.astype(np.float32, copy=False)
+    out = _sk_resize(src, (*lead, *shape), order=order, preserve_range=True, anti_aliasing=False)
+    return out.astype(array.dtype if order == 0 else np.float32, copy=False)
+
+
+def resample_to_spacing(
+    array: np.ndarray,
+    spacing: Sequence[float],
+    new_spacing: Sequence[float],
+    order: int = 1,
+) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Resample the last ``len(spacing)`` axes from ``spacing`` to about ``new_spacing`` (mm).
+
+    Returns the array and the spacing it really has (sizes are rounded to whole pixels).
+    """
+    if len(spacing) != len(new_spacing):
+        raise ValueError(f"spacing {tuple(spacing)} and new_spacing {tuple(new_spacing)} differ.")
+    old_shape = array.shape[-len(spacing) :]
+    shape = [max(1, round(n * s / t)) for n, s, t in zip(old_shape, spacing, new_spacing)]
+    actual = tuple(float(n * s / m) for n, s, m in zip(old_shape, spacing, shape))
+    return resize(array, shape, order=order), actual
+
+
+def crop(array: np.ndarray, start: Sequence[int], size: Sequence[int]) -> np.ndarray:
+    """The window ``[start, start + size)`` of the last ``len(size)`` axes."""
+    lead = (slice(None),) * (array.ndim - len(size))
+    window = tuple(slice(int(a), int(a) + int(n)) for a, n in zip(start, size))
+    return np.ascontiguousarray(array[lead + window])
+
+
+def crop_or_pad(array: np.ndarray, shape: Sequence[int], value: float = 0) -> np.ndarray:
+    """Centre-crop or pad (with ``value``) the last ``len(shape)`` axes to ``shape``.
+
+    Odd differences put the extra pixel at the end.
+
+    Examples
+    --------
+    >>> crop_or_pad(np.array([[1, 2, 3, 4]]), (1, 2)).tolist()
+    [[2, 3]]
+    >>> crop_or_pad(np.array([[1]]), (1, 3)).tolist()
+    [[0, 1, 0]]
+    """
+    n = len(shape)
+    lead = array.ndim - n
+    pads = [(0, 0)] * lead
+    cuts: list[slice] = [slice(None)] * lead
+    for size, target in zip(array.shape[lead:], shape):
+        diff = int(target) - size
+        if diff >= 0:
+            pads.append((diff // 2, diff - diff // 2))
+            cuts.append(slice(None))
+        else:
+            start = (-diff) // 2
+            pads.append((0, 0))
+            cuts.append(slice(start, start + int(target)))
+    out = array[tuple(cuts)]
+    if any(p != (0, 0) for p in pads):
+        out = np.pad(out, pads, constant_values=value)
+    return np.ascontiguousarray(out)
+
+
+def foreground_bbox(
+    array: np.ndarray, threshold: float = 0.0, margin: int = 0
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(start, size)`` of the box holding every value ``> threshold``, plus ``margin``.
+
+    ``array`` is spatial (no channel axis). An empty foreground gives the whole array.
+    """
+    nz = np.nonzero(array > threshold)
+    if nz[0].size == 0:
+        return tuple(0 for _ in array.shape), tuple(array.shape)
+    start = tuple(max(0, int(ax.min()) - margin) for ax in nz)
+    stop = tuple(min(n, int(ax.max()) + 1 + margin) for ax, n in zip(nz, array.shape))
+    return start, tuple(b - a for a, b in zip(start, stop))
+
+
+def fit_depth(
+    array: np.ndarray, depth: int, method: str = "crop_pad", order: int = 1, axis: int = -3
+) -> np.ndarray:
+    """Bring ``axis`` (the slice axis D) to ``depth`` slices.
+
+    ``method="crop_pad"`` centre-crops or zero-pads; ``"resample"`` interpolates along D
+    (``order=0`` for masks).
+    """
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1; got {depth}.")
+    moved = np.moveaxis(array, axis, -1)
+    if method == "crop_pad":
+        out = crop_or_pad(moved, (depth,))
+    elif method == "resample":
+        out = resize(moved, (depth,), order=order)
+    else:
+        raise ValueError(f"method must be 'crop_pad' or 'resample'; got {method!r}.")
+    return np.ascontiguousarray(np.moveaxis(out, -1, axis))

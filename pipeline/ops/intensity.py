@@ -1,0 +1,193 @@
+"""Pure intensity operations on channel-first arrays (``(C, H, W)`` or ``(C, D, H, W)``).
+
+Each function returns a new float32 array and never modifies its input. Masks are never
+passed here: intensity operations leave segmentation untouched by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "add_gaussian_noise",
+    "adjust_gamma",
+    "clip_intensity",
+    "normalize_zscore",
+    "rescale_intensity",
+    "scale_percentiles",
+    "scale_shift_intensity",
+    "subtract_mean",
+]
+
+
+def _float(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32)
+
+
+def clip_intensity(image: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+    """Clip values to ``[low, high]`` (``None`` leaves that side open).
+
+    Examples
+    --------
+    >>> clip_intensity(np.array([[[-5.0, 0.0, 5.0]]]), -1, 1).tolist()
+    [[[-1.0, 0.0, 1.0]]]
+    """
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip_intensity needs low <= high; got low={low}, high={high}.")
+    return np.clip(_float(image), low, high).astype(np.float32, copy=False)
+
+
+def rescale_intensity(
+    image: np.ndarray,
+    in_range: Sequence[float] | None = None,
+    out_range: Sequence[float] = (0.0, 1.0),
+    clip: bool = True,
+) -> np.ndarray:
+    """Map ``in_range`` linearly onto ``out_range`` (min-max scaling).
+
+    Parameters
+    ----------
+    image
+        Input array.
+    in_range
+        ``(low, high)`` of the input; ``None`` uses the image's own minimum and maximum.
+    out_range
+        ``(low, high)`` of the output.
+    clip
+        Clip the result to ``out_range`` (values outside ``in_range`` would exceed it).
+
+    Notes
+    -----
+    A constant image (``high == low``) maps to ``out_range[0]``.
+
+    Examples
+    --------
+    >>> rescale_intensity(np.array([[[0.0, 5.0, 10.0]]]), out_range=(-1, 1)).tolist()
+    [[[-1.0, 0.0, 1.0]]]
+    """
+    img = _float(image)
+    lo, hi = (float(img.min()), float(img.max())) if in_range is None else map(float, in_range)
+    o_lo, o_hi = float(out_range[0]), float(out_range[1])
+    span = hi - lo
+    if span == 0:
+        return np.full_like(img, o_lo)
+    out = (img - lo) * np.float32((o_hi - o_lo) / span) + np.float32(o_lo)
+    if clip:
+        out = np.clip(out, min(o_lo, o_hi), max(o_lo, o_hi))
+    return out.astype(np.float32, copy=False)
+
+
+def subtract_mean(image: np.ndarray, mean: float | None = None) -> np.ndarray:
+    """Centre an image: subtract ``mean`` (``None``: the image's own mean).
+
+    Examples
+    --------
+    >>> subtract_mean(np.array([[[1.0, 2.0, 3.0]]])).tolist()
+    [[[-1.0, 0.0, 1.0]]]
+    """
+    img = _float(image)
+    m = float(img.mean()) if mean is None else float(mean)
+    return img - np.float32(m)
+
+
+def normalize_zscore(
+    image: np.ndarray,
+    mean: float | None = None,
+    std: float | None = None,
+    eps: float = 1e-8,
+) -> np.ndarray:
+    """Z-score: ``(image - mean) / std``; missing statistics come from the image itself.
+
+    A standard deviation ``<= eps`` is replaced by 1 (the result is then just centred), so a
+    constant image gives zeros instead of infinities.
+
+    Examples
+    --------
+    >>> normalize_zscore(np.array([[[1.0, 3.0]]])).tolist()
+    [[[-1.0, 1.0]]]
+    """
+    img = _float(image)
+    m = float(img.mean()) if mean is None else float(mean)
+    s = float(img.std()) if std is None else float(std)
+    if s <= eps:
+        s = 1.0
+    return (img - np.float32(m)) / np.float32(s)
+
+
+def scale_percentiles(
+    image: np.ndarray,
+    lower: float = 1.0,
+    upper: float = 99.0,
+    out_range: Sequence[float] = (0.0, 1.0),
+    clip: bool = True,
+    in_range: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Map the ``lower``-th..``upper``-th percentiles onto ``out_range``.
+
+    ``in_range`` overrides the percentiles (used with statistics fitted on a dataset).
+
+    Examples
+    --------
+    >>> x = np.arange(101, dtype=np.float32).reshape(1, 1, 101)
+    >>> scale_percentiles(x, 10, 90)[0, 0, [0, 10, 50, 90, 100]].tolist()
+    [0.0, 0.0, 0.5, 1.0, 1.0]
+    """
+    if not 0 <= lower < upper <= 100:
+        raise ValueError(f"Percentiles need 0 <= lower < upper <= 100; got {lower}, {upper}.")
+    img = _float(image)
+    if in_range is None:
+        lo, hi = np.percentile(img, [lower, upper])
+        in_range = (float(lo), float(hi))
+    return rescale_intensity(img, in_range, out_range, clip=clip)
+
+
+def scale_shift_intensity(image: np.ndarray, scale: float, shift: float) -> np.ndarray:
+    """``image * scale + shift``.
+
+    Examples
+    --------
+    >>> scale_shift_intensity(np.array([[[1.0, 2.0]]]), 2.0, -1.0).tolist()
+    [[[1.0, 3.0]]]
+    """
+    return _float(image) * np.float32(scale) + np.float32(shift)
+
+
+def adjust_gamma(image: np.ndarray, gamma: float) -> np.ndarray:
+    """Gamma correction that keeps the image's range.
+
+    The image is min-max scaled to ``[0, 1]``, raised to ``gamma``, and mapped back, so the
+    minimum and maximum stay where they were (as in MONAI's ``AdjustContrast``).
+
+    Examples
+    --------
+    >>> adjust_gamma(np.array([[[0.0, 0.5, 1.0]]]), 2.0).tolist()
+    [[[0.0, 0.25, 1.0]]]
+    """
+    if gamma <= 0:
+        raise ValueError(f"gamma must be > 0; got {gamma}.")
+    img = _float(image)
+    lo, hi = float(img.min()), float(img.max())
+    if hi == lo:
+        return img.copy()
+    unit = (img - np.float32(lo)) / np.float32(hi - lo)
+    return (np.power(unit, np.float32(gamma)) * np.float32(hi - lo) + np.float32(lo)).astype(
+        np.float32, copy=False
+    )
+
+
+def add_gaussian_noise(image: np.ndarray, std: float, seed: int, mean: float = 0.0) -> np.ndarray:
+    """Add Gaussian noise drawn from ``numpy.random.default_rng(seed)``.
+
+    Examples
+    --------
+    >>> a = add_gaussian_noise(np.zeros((1, 2, 2)), 1.0, seed=3)
+    >>> np.array_equal(a, add_gaussian_noise(np.zeros((1, 2, 2)), 1.0, seed=3))
+    True
+    """
+    if std < 0:
+        raise ValueError(f"std must be >= 0; got {std}.")
+    img = _float(image)
+    noise = np.random.default_rng(seed).standard_normal(img.shape, dtype=np.float32)
+    return img + noise * np.float32(std) + np.float32(mean)

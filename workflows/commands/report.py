@@ -1,0 +1,29 @@
+"""``radpipe report RUN/``: rebuild a run's self-contained ``report.html``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "report",
+        help="rebuild RUN/report.html from the run's metrics.json, log.jsonl and plots",
+        description="Rebuild a run's report.html: headline metrics, data and split summary, "
+        "per-class and per-case tables, the empty-mask policy used, config and provenance, "
+        "and every PNG under RUN/plots embedded in the page (no network needed to view it). "
+        "Missing confusion-matrix and learning-curve plots are drawn from metrics.json and "
+        "log.jsonl first. Exit 1 when RUN has no metrics.json.",
+    )
+    p.add_argument("run", help="run directory (runs/NAME-TIMESTAMP)")
+    p.add_argument("--title", default=None, help="page title (default: the run folder's name)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workflows.report import write_report
+
+    out = write_report(args.run, title=args.title)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,180 @@
+"""Report figures as PNG files: confusion matrix, learning curves, ROC curves, overlays.
+
+matplotlib's object API with the Agg canvas (``Figure`` + ``savefig``), never ``pyplot``: no
+global state, no display needed, safe in worker processes. Every writer takes the output path
+and returns it; files are written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from pipeline.io_atomic import atomic_path
+from pipeline.metrics import normalize_confusion, roc_auc_score, roc_curve
+
+#: One palette for every figure (colour-blind safe, Okabe & Ito 2008).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
+_STYLE: dict[str, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return path
+
+
+def plot_confusion_matrix(
+    cm: np.ndarray | Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path
+) -> Path:
+    """Heat map of a confusion matrix: colour = row-normalised rate, text = count and rate."""
+    counts = np.asarray(cm, dtype=np.int64)
+    rates = normalize_confusion(counts, by="true")
+    k = counts.shape[0]
+    size = 2.2 + 0.55 * k
+    fig = Figure(figsize=(size + 0.8, size))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.nan_to_num(rates), cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
+    for i in range(k):
+        for j in range(k):
+            colour = "white" if np.nan_to_num(rates[i, j]) > 0.6 else "#1f2937"
+            rate = "" if np.isnan(rates[i, j]) else f"\n{rates[i, j]:.0%}"
+            ax.text(j, i, f"{counts[i, j]}{rate}", ha="center", va="center", color=colour)
+    ax.set_xticks(range(k), list(class_names), rotation=30, ha="right")
+    ax.set_yticks(range(k), list(class_names))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix")
+    return _save(fig, path)
+
+
+def plot_learning_curves(log: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """Losses (left) and validation metrics (right) per epoch, from ``log.jsonl`` rows."""
+    epochs = [row.get("epoch", i) for i, row in enumerate(log)]
+    metric_keys = sorted(
+        {k for row in log for k in row if k.startswith("val_") and k != "val_loss"}
+    )
+    fig = Figure(figsize=(9, 3.4) if metric_keys else (5, 3.4))
+    with _rc():
+        loss_ax = fig.add_subplot(1, 2 if metric_keys else 1, 1)
+        for i, key in enumerate(("train_loss", "val_loss")):
+            xs, ys = _series(log, epochs, key)
+            if xs:
+                loss_ax.plot(xs, ys, marker="o", ms=3, color=PALETTE[i], label=key)
+        loss_ax.set_xlabel("epoch")
+        loss_ax.set_ylabel("loss")
+        loss_ax.set_title("Loss")
+        loss_ax.legend(frameon=False)
+        if metric_keys:
+            metric_ax = fig.add_subplot(1, 2, 2)
+            for i, key in enumerate(metric_keys):
+                xs, ys = _series(log, epochs, key)
+                metric_ax.plot(xs, ys, marker="o", ms=3, color=PALETTE[(i + 2) % 7], label=key)
+            metric_ax.set_xlabel("epoch")
+            metric_ax.set_title("Validation metrics")
+            metric_ax.legend(frameon=False)
+        return _save(fig, path)
+
+
+def _series(
+    log: Sequence[Mapping[str, Any]], epochs: Sequence[Any], key: str
+) -> tuple[list[Any], list[float]]:
+    pairs = [
+        (e, float(row[key])) for e, row in zip(epochs, log, strict=True) if row.get(key) is not None
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def plot_roc_curves(
+    true: Sequence[int] | np.ndarray,
+    probs: np.ndarray,
+    class_names: Sequence[str],
+    path: str | Path,
+) -> Path:
+    """ROC curve per class (one-vs-rest; only the positive class for two classes)."""
+    labels = np.asarray(true)
+    scores = np.asarray(probs, dtype=np.float64)
+    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
+    fig = Figure(figsize=(4.6, 4.2))
+    with _rc():
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], ls="--", lw=1, color="#9ca3af")
+        for i, c in enumerate(classes):
+            positive = labels == c
+            if positive.all() or not positive.any():
+                continue  # undefined for this class
+            fpr, tpr, _ = roc_curve(positive, scores[:, c])
+            auc = roc_auc_score(positive, scores[:, c])
+            ax.plot(fpr, tpr, color=PALETTE[i % 7], label=f"{class_names[c]} (AUC {auc:.3f})")
+        ax.set_xlabel("false-positive rate (1 - specificity)")
+        ax.set_ylabel("true-positive rate (sensitivity)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_title("ROC")
+        ax.legend(frameon=False, loc="lower right")
+        return _save(fig, path)
+
+
+def plot_overlays(
+    cases: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, float]],
+    path: str | Path,
+    *,
+    title: str = "Segmentation overlays",
+) -> Path:
+    """A row per case: image, truth contour (green) and prediction contour (orange).
+
+    Parameters
+    ----------
+    cases
+        ``(id, image, true_mask, pred_mask, score)``; image ``(H, W)`` or ``(D, H, W)``
+        (a channel axis of size 1 is dropped); for volumes the slice with most truth (else
+        prediction) foreground is shown.
+    """
+    rows = max(len(cases), 1)
+    fig = Figure(figsize=(6.6, 2.3 * rows))
+    for r, (case_id, image, true, pred, score) in enumerate(cases):
+        img, t, p = _pick_slice(np.asarray(image), np.asarray(true), np.asarray(pred))
+        for col, (mask, name, colour) in enumerate(
+            ((None, "image", ""), (t, "truth", PALETTE[2]), (p, "prediction", PALETTE[1]))
+        ):
+            ax = fig.add_subplot(rows, 3, r * 3 + col + 1)
+            ax.imshow(img, cmap="gray", interpolation="nearest")
+            if mask is not None and mask.any():
+                ax.contour(mask > 0, levels=[0.5], colors=[colour], linewidths=1.2)
+                for c in np.unique(mask[mask > 1]):  # other foreground classes, dashed
+                    ax.contour(mask == c, levels=[0.5], colors=[colour], linestyles="--")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            label = f"{case_id}  Dice {score:.3f}" if col == 0 else name
+            ax.set_title(label, fontsize=8, loc="left")
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def _pick_slice(
+    image: np.ndarray, true: np.ndarray, pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if image.ndim == true.ndim + 1 and image.shape[0] == 1:
+        image = image[0]  # drop the channel axis
+    if true.ndim == 3:
+        area = (true > 0).sum(axis=(1, 2))
+        if not area.any():
+            area = (pred > 0).sum(axis=(1, 2))
+        z = int(np.argmax(area))
+        return image[z], true[z], pred[z]
+    return image, true, pred
+
+
+def _rc() -> AbstractContextManager[None]:
+    """The house plot style, within a ``with`` block."""
+    import matplotlib
+
+    return matplotlib.rc_context(_STYLE)  # type: ignore[arg-type]

@@ -1,0 +1,282 @@
+"""HTML rendering of a run report: one self-contained file, inline CSS, images as data URIs.
+
+No scripts, no external links, no fonts fetched: it opens the same offline as online. Every
+value is HTML-escaped; case ids are the opaque keys the pipeline already uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import html
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_CSS = """
+:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--accent:#0072B2;--bg:#f8fafc}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);
+font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1120px;margin:0 auto;padding:32px 24px 64px}
+header{border-bottom:1px solid var(--line);margin-bottom:24px;padding-bottom:12px}
+h1{font-size:26px;margin:0 0 4px;font-weight:650;letter-spacing:-.01em}
+h2{font-size:18px;margin:36px 0 12px;font-weight:620}
+.sub{color:var(--muted);font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
+.card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 16px}
+.card .v{font-size:28px;font-weight:650;font-variant-numeric:tabular-nums}
+.card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+table{border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px;
+font-size:13px;font-variant-numeric:tabular-nums;margin:4px 0 8px}
+th,td{padding:6px 12px;text-align:right;border-bottom:1px solid var(--line)}
+th{background:#f1f5f9;font-weight:600}
+th:first-child,td:first-child{text-align:left}
+tr:last-child td{border-bottom:0}
+td.bar{background-repeat:no-repeat;background-size:var(--w) 100%;
+background-image:linear-gradient(#dbeafe,#dbeafe)}
+.figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+figure.wide{grid-column:1/-1}
+figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px}
+figure img{max-width:100%;height:auto;display:block;margin:0 auto}
+figcaption{color:var(--muted);font-size:12px;margin-top:6px}
+pre{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;
+overflow:auto;font-size:12px}
+.note{color:var(--muted);font-size:13px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:13px}
+dt{color:var(--muted)}dd{margin:0}
+"""
+
+_CARDS = {
+    "classification": [
+        ("accuracy", "Accuracy"),
+        ("balanced_accuracy", "Balanced accuracy"),
+        ("f1_macro", "Macro F1"),
+        ("roc_auc_macro", "Macro ROC AUC"),
+    ],
+    "segmentation": [
+        ("dice_case_mean", "Dice (mean of cases)"),
+        ("dice_dataset_macro", "Dice (dataset)"),
+        ("jaccard_case_mean", "Jaccard (mean of cases)"),
+        ("hd95_mean", "HD95 (mm)"),
+    ],
+}
+_UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", "npv", "f1"}
+
+
+def render_report(
+    run: Path, metrics: Mapping[str, Any], log: Sequence[Mapping[str, Any]], *, title: str
+) -> str:
+    """The report as one HTML string (see :func:`workflows.report.write_report`)."""
+    task = str(metrics.get("task", "evaluation"))
+    parts = [
+        f"<header><h1>{_e(title)}</h1><div class='sub'>{_e(task)} · "
+        f"{_e(metrics.get('num_cases', '?'))} evaluated cases · report generated "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</div></header>",
+        _cards(task, metrics),
+        _data_section(run),
+        _metrics_section(metrics),
+        _figures_section(run),
+        _training_section(log),
+        _per_case_section(task, metrics),
+        _policy_section(metrics),
+        _text_section("Configuration", run / "config.yaml"),
+        _text_section("Provenance", run / "provenance.json"),
+    ]
+    body = "\n".join(p for p in parts if p)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return _e(value)
+
+
+def _cards(task: str, metrics: Mapping[str, Any]) -> str:
+    summary = metrics.get("summary", {})
+    cards = [
+        f"<div class='card'><div class='k'>{_e(label)}</div><div class='v'>"
+        f"{_fmt(summary.get(key))}</div></div>"
+        for key, label in _CARDS.get(task, [])
+        if key in summary
+    ]
+    cards.append(
+        f"<div class='card'><div class='k'>Cases</div>"
+        f"<div class='v'>{_fmt(metrics.get('num_cases'))}</div></div>"
+    )
+    return f"<section class='cards'>{''.join(cards)}</section>"
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], bars: set[int] | None = None
+) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    lines = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            if bars and i in bars and isinstance(value, float) and 0 <= value <= 1:
+                cells.append(f"<td class='bar' style='--w:{value * 100:.0f}%'>{_fmt(value)}</td>")
+            else:
+                cells.append(f"<td>{_fmt(value)}</td>")
+        lines.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _data_section(run: Path) -> str:
+    split_rows = _read_csv(run / "split.csv")
+    index_rows = _read_csv(run / "index.csv")
+    if not split_rows and not index_rows:
+        return ""
+    out = ["<h2>Data</h2>"]
+    facts = []
+    if index_rows:
+        facts.append(("indexed rows (index.csv)", len(index_rows)))
+        for key in ("patient_key", "series_key", "modality"):
+            if key in index_rows[0]:
+                facts.append((f"distinct {key}", len({r[key] for r in index_rows})))
+    if split_rows:
+        facts.append(("rows in split.csv", len(split_rows)))
+    out.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_fmt(v)}</dd>" for k, v in facts) + "</dl>")
+    if split_rows and "split" in split_rows[0]:
+        out.append(_split_table(split_rows))
+    return "\n".join(out)
+
+
+def _split_table(rows: list[dict[str, str]]) -> str:
+    sizes = Counter(r["split"] for r in rows)
+    label_key = next((k for k in ("label", "class_name") if k in rows[0]), None)
+    labels = sorted({r[label_key] for r in rows}) if label_key else []
+    by_label = Counter((r["split"], r[label_key]) for r in rows) if label_key else Counter()
+    header = ["split", "size", *[f"{label_key} {lab}" for lab in labels]]
+    body = [
+        [name, sizes[name], *[by_label[(name, lab)] for lab in labels]]
+        for name in sorted(sizes, key=lambda s: ("train", "val", "test").index(s)
+                           if s in ("train", "val", "test") else 9)
+    ]  # fmt: skip
+    return _table(header, body)
+
+
+def _metrics_section(metrics: Mapping[str, Any]) -> str:
+    per_class = metrics.get("per_class") or {}
+    if not per_class:
+        return ""
+    keys = list(next(iter(per_class.values())).keys())
+    bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
+    rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
+    out = ["<h2>Metrics by class</h2>", _table(["class", *keys], rows, bars)]
+    summary = metrics.get("summary") or {}
+    if summary:
+        out.append("<h2>Summary</h2>")
+        out.append(_table(["metric", "value"], [[k, v] for k, v in summary.items()], {1}))
+    return "\n".join(out)
+
+
+def _figures_section(run: Path) -> str:
+    images = sorted((run / "plots").glob("*.png")) if (run / "plots").is_dir() else []
+    if not images:
+        return ""
+    figures = []
+    for path in images:
+        raw = path.read_bytes()
+        data = base64.b64encode(raw).decode("ascii")
+        caption = path.stem.replace("_", " ")
+        # PNG IHDR: width and height at bytes 16-24; wide figures span the whole row
+        wide = len(raw) > 24 and int.from_bytes(raw[16:20]) > 2 * int.from_bytes(raw[20:24])
+        figures.append(
+            f"<figure{' class=wide' if wide else ''}><img alt='{_e(caption)}' "
+            f"src='data:image/png;base64,{data}'>"
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+    return f"<h2>Figures</h2><section class='figs'>{''.join(figures)}</section>"
+
+
+def _training_section(log: Sequence[Mapping[str, Any]]) -> str:
+    if not log:
+        return ""
+    keys = [k for k in log[-1] if k != "epoch"]
+    best = min(
+        (r for r in log if isinstance(r.get("val_loss"), int | float)),
+        key=lambda r: r["val_loss"],
+        default=None,
+    )
+    rows = [["last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]]]
+    if best is not None:
+        rows.append(["lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]])
+    return "<h2>Training</h2>" + _table(["", "epoch", *keys], rows)
+
+
+def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) -> str:
+    cases = metrics.get("per_case") or []
+    if not cases:
+        return ""
+    names = metrics.get("class_names") or []
+    if task == "segmentation":
+        ordered = sorted(
+            cases, key=lambda c: -1 if c.get("dice_macro") is None else c["dice_macro"]
+        )
+        scored = list(ordered[0].get("dice", {}))
+        header = ["case", "Dice (macro)", *[f"Dice {n}" for n in scored]]
+        header += [f"HD95 {n}" for n in scored if "hd95" in ordered[0]]
+        rows = [
+            [c["id"], c.get("dice_macro"), *c["dice"].values(), *c.get("hd95", {}).values()]
+            for c in ordered[:limit]
+        ]
+        bars = set(range(1, 2 + len(scored)))
+        note = f"Worst {min(limit, len(cases))} of {len(cases)} cases by macro Dice."
+        return f"<h2>Per case</h2><p class='note'>{note}</p>" + _table(header, rows, bars)
+    wrong = [c for c in cases if c.get("true") != c.get("pred")]
+    rows = [
+        [c["id"], _name(names, c["true"]), _name(names, c["pred"]), max(c.get("probs") or [0.0])]
+        for c in wrong[:limit]
+    ]
+    note = f"{len(wrong)} of {len(cases)} cases misclassified" + (
+        f"; first {limit} shown." if len(wrong) > limit else "."
+    )
+    table = _table(["case", "true", "predicted", "top probability"], rows) if rows else ""
+    return f"<h2>Misclassified cases</h2><p class='note'>{note}</p>{table}"
+
+
+def _name(names: Sequence[str], index: Any) -> str:
+    return str(names[index]) if isinstance(index, int) and 0 <= index < len(names) else str(index)
+
+
+def _policy_section(metrics: Mapping[str, Any]) -> str:
+    policy = metrics.get("policy") or {}
+    if not policy:
+        return ""
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in policy.items())
+    return f"<h2>How the figures were computed</h2><dl>{items}</dl>"
+
+
+def _text_section(title: str, path: Path) -> str:
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".json":
+        with contextlib.suppress(json.JSONDecodeError):
+            text = json.dumps(json.loads(text), indent=2)
+    return f"<h2>{_e(title)}</h2><pre>{_e(text)}</pre>"

@@ -1,0 +1,117 @@
+"""The run directory: where one ``radpipe run`` keeps everything it made.
+
+``runs/NAME-TIMESTAMP/``: ``config.yaml`` (resolved), ``provenance.json`` (versions, seed,
+git commit, input fingerprint), ``index.csv``, ``split.csv``, ``stages/``, ``checkpoints/``,
+``log.jsonl``, ``metrics.json``, ``report.html``, ``plots/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from pipeline.io_atomic import atomic_write_text
+
+_PACKAGES = (
+    "radpipe",
+    "numpy",
+    "torch",
+    "pydicom",
+    "monai",
+    "scikit-image",
+    "pydantic",
+    "nibabel",
+    "pylibjpeg",
+    "pylibjpeg-libjpeg",
+    "pylibjpeg-openjpeg",
+    "pylibjpeg-rle",
+    "pyjpegls",
+    "highdicom",
+    "dask",
+    "distributed",
+)
+
+
+def new_run_dir(output: Path, name: str) -> Path:
+    """A fresh ``output/NAME-YYYYmmdd-HHMMSS`` folder (a suffix keeps it unique)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = output / f"{name}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+def fingerprint_files(root: Path, paths: Iterable[Path]) -> str:
+    """A hash of the relative names, sizes and modification times of the input files.
+
+    Cheap (no file contents are read) and stable across runs on unchanged input.
+    """
+    digest = hashlib.sha256()
+    for p in sorted(paths):
+        st = p.stat()
+        digest.update(
+            f"{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()[:20]
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The commit of the radpipe checkout, when it is a git checkout (else ``None``)."""
+    here = cwd or Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if res.returncode != 0:
+        return None
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    ).stdout.strip()
+    return res.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def write_provenance(
+    run_dir: Path, *, seed: int, fingerprint: str, extra: dict[str, Any] | None = None
+) -> None:
+    info = {
+        "seed": seed,
+        "input_fingerprint": fingerprint,
+        "git_commit": git_commit(),
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **(extra or {}),
+    }
+    atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
