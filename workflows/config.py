@@ -55,7 +55,7 @@ class ConvertConfig(_Strict):
 class SplitConfig(_Strict):
     """Train/validation/test split, grouped by patient and stratified by label."""
 
-    test: float = Field(0.2, ge=0.0, lt=1.0)
+    test: float = Field(0.2, gt=0.0, lt=1.0, description="fraction of series held out")
     val: float = Field(0.2, ge=0.0, lt=1.0)
     folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
     stratify: bool = True
@@ -81,6 +81,8 @@ class TrainConfig(_Strict):
     weight_decay: float = Field(0.0, ge=0, description="L2 regularisation")
     l1: float = Field(0.0, ge=0, description="L1 regularisation")
     schedule: Literal["none", "step", "cosine", "plateau"] = "none"
+    step_size: int = Field(10, ge=1, description="epochs between steps (schedule: step)")
+    gamma: float = Field(0.1, gt=0, description="decay factor (schedule: step/plateau)")
     loss: Literal["ce", "dice", "dice_ce"] | None = Field(
         None, description="default: ce for classification, dice_ce for segmentation"
     )
@@ -88,6 +90,8 @@ class TrainConfig(_Strict):
     grad_clip: float | None = Field(None, gt=0)
     early_stopping: int | None = Field(None, ge=1, description="patience in epochs")
     monitor: str | None = Field(None, description="validation metric for early stopping")
+    mode: Literal["auto", "min", "max"] = "auto"
+    checkpoint_every: int = Field(1, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: bool = True
     num_workers: int = Field(0, ge=0)
@@ -136,8 +140,12 @@ class RunConfig(_Strict):
         import pipeline.stages  # noqa: F401  (registers the stages)
         from pipeline.registry import STAGES
 
-        for spec in specs:
+        for i, spec in enumerate(specs):
             _check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
+            try:  # constructors check their parameters' values; building is cheap
+                STAGES.build({k: v for k, v in spec.items() if k != "name"})
+            except Exception as err:
+                raise ValueError(f"item {i} ({spec['type']}): {err}") from None
         return specs
 
     @field_validator("model")

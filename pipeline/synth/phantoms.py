@@ -84,11 +84,13 @@ def _ellipse(
 
 def _lesion_params(rng: np.random.Generator, label: int) -> tuple[float, float, float]:
     """(ry, rx, angle) of a lesion of class ``label`` (1 round, 2 elongated)."""
+    # Sizes chosen so that a fully connected network on 32x32 images learns the classes
+    # (about 0.85 accuracy with 200 training images) while no single pixel decides them.
     if label == 2:
-        r = rng.uniform(0.07, 0.09)
+        r = rng.uniform(0.10, 0.13)
         # Long axis roughly along the organ's long (vertical) axis, so that it fits inside.
-        return r, r * rng.uniform(2.4, 3.0), np.pi / 2 + rng.uniform(-0.4, 0.4)
-    r = rng.uniform(0.09, 0.13)
+        return r, r * rng.uniform(2.2, 2.7), np.pi / 2 + rng.uniform(-0.4, 0.4)
+    r = rng.uniform(0.13, 0.19)
     return r, r, 0.0
 
 

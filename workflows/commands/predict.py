@@ -1,0 +1,32 @@
+"""``radpipe predict``: apply a trained run to a new DICOM folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "predict", help="apply a trained run to new DICOM (classes, scores, masks)",
+        description="Convert SRC with the run's own options, apply its fitted preprocessing "
+        "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
+        "segmentation) under --out, with the hashed names of 'radpipe convert'.")
+    p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
+    p.add_argument("src", type=Path, help="folder of DICOM files")
+    p.add_argument("--out", type=Path, default=None, help="output folder (RUN/predictions)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workflows.predict import predict_folder
+
+    out = args.out or args.run / "predictions"
+    result = predict_folder(args.run, args.src, out, progress=not args.quiet)
+    print(f"{result.items} predictions -> {result.predictions}")
+    if result.failures:
+        print(f"{result.failures} files could not be converted; see {out}/converted/errors.csv")
+        return 1
+    return 0

@@ -1,0 +1,55 @@
+"""``radpipe run``: a configured pipeline end to end, from DICOM to report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run", help="run a configured pipeline: convert, split, preprocess, train, evaluate, report",
+        description="Run the study a YAML config describes, from a DICOM folder (or converted "
+        "images) to a trained model, metrics.json and report.html in a new run directory. "
+        "The conversion is cached and reused by runs with the same data and options.")
+    p.add_argument("config", nargs="?", help="YAML config (see configs/)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY.PATH=VALUE", help="override a config value (repeatable)")
+    p.add_argument("--resume", metavar="RUN", type=Path,
+                   help="resume an interrupted run directory (uses its saved config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.errors import ConfigError
+    from workflows.config import load_config
+
+    if bool(args.config) == bool(args.resume):
+        raise ConfigError("give either a CONFIG or --resume RUN")
+    if args.resume:
+        from workflows.runner import load_run_config
+
+        if args.overrides:
+            raise ConfigError("--set cannot change a run being resumed")
+        config = load_run_config(args.resume)
+    else:
+        config = load_config(args.config, args.overrides)
+    from workflows.logs import setup_logging
+    from workflows.runner import run_study
+
+    setup_logging()
+    outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
+    print_outcome(outcome)
+    return 0
+
+
+def print_outcome(outcome: Any) -> None:
+    figures = "  ".join(f"{k} {v:.3f}" for k, v in outcome.headline.items())
+    cached = " (reused the cached conversion)" if outcome.reused_conversion else ""
+    print(f"run directory: {outcome.run_dir}{cached}")
+    print(f"report:        {outcome.run_dir / 'report.html'}")
+    print(f"test metrics:  {figures}")
+    sys.stdout.flush()

@@ -1,0 +1,135 @@
+"""``radpipe predict``: a trained run applied to new DICOM.
+
+The new folder goes through the run's own conversion options, its fitted preprocessing (from
+``stages/``, never refitted) and its model (the best checkpoint, or the ensemble of the folds).
+Outputs use the hashed names of ``radpipe convert``:
+
+- ``predictions.csv``: one row per item (image or series): keys, predicted class and name,
+  and a probability per class (segmentation: the fraction of pixels of each class);
+- segmentation: ``masks/<patient_key>/<series_key>/<instance_key>_<frame>.png``, class
+  indices at the original image size.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_path
+from pipeline.stage import Pipeline
+
+
+@dataclass
+class PredictResult:
+    out: Path
+    predictions: Path
+    items: int
+    failures: int
+
+
+def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
+                   ) -> PredictResult:
+    from workflows.convert import convert_folder
+    from workflows.convert_tasks import ConvertOptions
+    from workflows.infer import load_model_from_checkpoint, predict
+    from workflows.runner import fold_dir, load_run_config
+
+    config = load_run_config(run_dir)
+    c = config.convert
+    converted = out / "converted"
+    result = convert_folder(src, converted, ConvertOptions(
+        format=c.format, window=c.window, per="instance", workers=c.workers,
+        max_pixels=c.max_pixels), progress=progress)
+    if result.outputs == 0:
+        raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
+    folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
+    probs_sum: np.ndarray | None = None
+    for fold in folds:
+        folder = fold_dir(run_dir, fold)
+        ckpt = folder / "checkpoints" / "best.pt"
+        if not ckpt.exists():
+            ckpt = folder / "checkpoints" / "last.pt"
+        dataset = _dataset(converted, config, Pipeline.load(folder / "stages"))
+        model = load_model_from_checkpoint(ckpt)
+        probs = predict(model, dataset, batch_size=config.train.batch_size,
+                        tta_flip=config.evaluate.tta_flip, device=config.train.device)
+        probs_sum = probs if probs_sum is None else probs_sum + probs
+    assert probs_sum is not None
+    probs = probs_sum / len(folds)
+    names = _class_names(config, run_dir, probs.shape[1])
+    path = _write(out, converted, dataset, probs, names, config.task)
+    return PredictResult(out=out, predictions=path, items=len(dataset),
+                         failures=len(result.failures))
+
+
+def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
+    from pipeline.data import ManifestDataset
+
+    return ManifestDataset(converted, mode=config.data.unit, pipeline=pipe, seed=config.seed)
+
+
+def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
+    import json
+
+    if config.data.class_names:
+        return list(config.data.class_names)
+    metrics = run_dir / "metrics.json"
+    if metrics.exists():
+        names = json.loads(metrics.read_text()).get("class_names")
+        if names and len(names) == k:
+            return list(names)
+    return [str(i) for i in range(k)]
+
+
+def _write(out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: list[str],
+           task: str) -> Path:
+    rows = []
+    for i, item_rows in enumerate(dataset.items):
+        first = item_rows[0]
+        row = {"patient_key": first["patient_key"], "series_key": first["series_key"],
+               "instance_key": first["instance_key"] if dataset.mode == "image" else "",
+               "frame": first["frame"] if dataset.mode == "image" else ""}
+        p = probs[i]
+        if task == "classification":
+            pred = int(p.argmax())
+            row |= {"pred": pred, "class_name": names[pred],
+                    **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)}}
+        else:
+            mask = p.argmax(axis=0).astype(np.uint8)
+            row["mask"] = _write_mask(out, converted, item_rows, mask)
+            fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
+            row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
+        rows.append(row)
+    path = out / "predictions.csv"
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _write_mask(out: Path, converted: Path, item_rows: list[dict[str, Any]],
+                mask: np.ndarray) -> str:
+    """Masks at the original size (nearest neighbour), one PNG per slice."""
+    from PIL import Image
+    from skimage.transform import resize
+
+    from pipeline.data.io import load_image
+
+    planes = mask if mask.ndim == 3 else mask[None]
+    written = []
+    for row, plane in zip(item_rows, planes):
+        original = load_image(converted / row["output"]).shape[-2:]
+        if plane.shape != original:
+            plane = resize(plane, original, order=0, preserve_range=True,
+                           anti_aliasing=False).astype(np.uint8)
+        rel = Path("masks") / Path(row["output"]).with_suffix(".png")
+        with atomic_path(out / rel) as tmp:
+            Image.fromarray(plane).save(tmp)
+        written.append(rel.as_posix())
+    return written[0] if len(written) == 1 else f"{len(written)} slices"

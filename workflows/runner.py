@@ -1,0 +1,188 @@
+"""``radpipe run``: one configured study from DICOM to report, readable top to bottom.
+
+1. run directory: resolved ``config.yaml``, ``provenance.json``
+2. data: cached conversion, patient-grouped stratified ``split.csv`` (``workflows.study``)
+3. per fold (one fold without cross-validation): fit preprocessing on the training split only,
+   save it to ``stages/``, build the model from the data's shape, train with early stopping
+4. evaluate on the test split (each fold, and the ensemble of the folds), ``metrics.json``
+5. plots and ``report.html``
+
+Every step is resumable: ``radpipe run --resume RUN/`` reuses the split, the fitted stages
+and the last checkpoint, and redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_write_text
+from pipeline.stage import Pipeline
+from workflows.config import RunConfig, dump_config, validate_config
+from workflows.rundir import new_run_dir, write_provenance
+from workflows.study import Study, make_dataset, prepare_study
+
+log = logging.getLogger("radpipe")
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    metrics: dict[str, Any]
+    headline: dict[str, float]
+    reused_conversion: bool
+
+
+def load_run_config(run_dir: Path) -> RunConfig:
+    """The resolved config saved in a run directory (for ``--resume`` and ``predict``)."""
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        raise RadpipeError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
+    return validate_config(yaml.safe_load(path.read_text()), source=str(path))
+
+
+def run_study(config: RunConfig, *, run_dir: Path | None = None,
+              progress: bool = True) -> RunOutcome:
+    """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes."""
+    resume = run_dir is not None
+    if run_dir is None:
+        run_dir = new_run_dir(config.output, config.name)
+        atomic_write_text(run_dir / "config.yaml", dump_config(config))
+    study = prepare_study(config, run_dir, progress=progress)
+    write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint,
+                     extra={"reused_conversion": study.reused_conversion,
+                            "conversion": str(study.root), "failed_files": len(study.failures)})
+    resolved = json.loads(config.model_dump_json())
+    folds = range(config.split.folds) if config.split.folds else [None]
+    checkpoints = [_train_fold(config, study, run_dir, fold, resolved, resume, progress)
+                   for fold in folds]
+    from workflows.evaluate import evaluate_run
+
+    metrics = evaluate_run(config, study, run_dir, checkpoints)
+    if config.report.enabled:
+        from workflows.report import write_report
+
+        write_report(run_dir, title=config.name)
+    return RunOutcome(run_dir=run_dir, metrics=metrics, headline=headline(metrics),
+                      reused_conversion=study.reused_conversion)
+
+
+def split_keys(study: Study, fold: int | None) -> dict[str, list[str]]:
+    """Series keys of train/val/test for a fold (``None``: the ratio split)."""
+    from pipeline.split import select_fold
+
+    if fold is None:
+        parts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+        for r in study.split:
+            parts[r["split"]].append(r["series_key"])
+        return parts
+    return {k: [r["series_key"] for r in v] for k, v in select_fold(study.split, fold).items()}
+
+
+def fold_dir(run_dir: Path, fold: int | None) -> Path:
+    return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
+
+
+def fitted_preprocessing(config: RunConfig, study: Study, folder: Path,
+                         train_keys: list[str]) -> tuple[Pipeline, dict[str, Any]]:
+    """The preprocessing pipeline fitted on the training series only (or loaded if saved)."""
+    stages_dir = folder / "stages"
+    info_path = stages_dir / "data.json"
+    if (stages_dir / "pipeline.json").exists() and info_path.exists():
+        return Pipeline.load(stages_dir), json.loads(info_path.read_text())
+    specs = list(config.preprocess)
+    if config.data.unit == "series" and config.data.slices:
+        specs.insert(0, {"name": "fit_depth", "type": "fit_depth", "depth": config.data.slices})
+    pipe = Pipeline.from_config(specs)
+    raw = list(make_dataset(study, config, train_keys, None, folder=folder).raw_samples())
+    if not raw:
+        raise RadpipeError("The training split is empty; add data or lower split.test/val.")
+    pipe.fit(raw)
+    first = pipe(raw[0])
+    info = {"shape": list(first.image.shape),
+            "num_classes": _num_classes(config, study, raw)}
+    pipe.save(stages_dir)
+    atomic_write_text(info_path, json.dumps(info))
+    return pipe, info
+
+
+def _num_classes(config: RunConfig, study: Study, raw: list[Any]) -> int:
+    if config.task == "classification":
+        return len(study.class_names)
+    if config.data.class_names:
+        return len(config.data.class_names)
+    return max(int(s.mask.max()) for s in raw if s.mask is not None) + 1
+
+
+def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any:
+    """The configured model, with the data-dependent sizes filled in where not set."""
+    from models.registry import MODELS
+    from models.specs import MODEL_SPECS
+
+    fields = {f.name for f in dataclasses.fields(MODEL_SPECS[spec["type"]])}
+    spatial = shape[1:]
+    per_slice = shape[0] * math.prod(spatial[-2:])
+    derived = {"num_classes": num_classes, "in_channels": shape[0],
+               "spatial_dims": len(spatial),
+               "in_features": per_slice if spec["type"].startswith("recurrent")
+               else math.prod(shape)}
+    full = {k: v for k, v in derived.items() if k in fields} | dict(spec)
+    return MODELS.build(full)
+
+
+def train_config(config: RunConfig) -> Any:
+    from workflows.train import TrainConfig
+
+    valid = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = {k: v for k, v in config.train.model_dump().items() if k in valid}
+    return TrainConfig(**values, seed=config.seed)
+
+
+def _train_fold(config: RunConfig, study: Study, run_dir: Path, fold: int | None,
+                resolved: dict[str, Any], resume: bool, progress: bool) -> Path:
+    from workflows.infer import init_from_checkpoint
+    from workflows.train import train
+
+    folder = fold_dir(run_dir, fold)
+    keys = split_keys(study, fold)
+    best = folder / "checkpoints" / "best.pt"
+    if resume and (folder / "train_done.json").exists():
+        return best
+    prep, info = fitted_preprocessing(config, study, folder, keys["train"])
+    augment = Pipeline.from_config(config.augment)
+    cache = config.output / ".cache" / "samples"
+    train_ds = make_dataset(study, config, keys["train"], Pipeline(prep.steps + augment.steps),
+                            cache=cache, folder=folder)
+    val_ds = (make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
+              if keys["val"] else None)
+    model = build_model(config.model, info["shape"], info["num_classes"])
+    if config.train.init_from:
+        init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+    tc = dataclasses.replace(train_config(config), progress=progress)
+    result = train(model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
+                   resume=resume and (folder / "checkpoints" / "last.pt").exists())
+    if not best.exists():
+        best = folder / "checkpoints" / "last.pt"
+    atomic_write_text(folder / "train_done.json",
+                      json.dumps({"best_epoch": result.best_epoch, "epochs": result.epochs_run,
+                                  "stopped_early": result.stopped_early}))
+    return best
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, float]:
+    """The few numbers ``radpipe run`` prints at the end."""
+    main = metrics.get("ensemble") or metrics
+    summary = main.get("summary", {})
+    keys = ("accuracy", "balanced_accuracy", "roc_auc_macro", "f1_macro", "dice_mean",
+            "dice_macro", "jaccard_mean", "hd95_mean")
+    return {k: float(v) for k, v in summary.items()
+            if k in keys and isinstance(v, (int, float)) and not np.isnan(v)}
