@@ -1,0 +1,56 @@
+"""Networks only: fully connected and recurrent models, convolutional baselines, a registry.
+
+Every model is built from a small dataclass config (:mod:`models.specs`) and registered by
+name::
+
+    from models import build_model
+    net = build_model("mlp_segmenter", num_classes=3, patch_size=7)
+
+This package does no file I/O and parses no config files; ``workflows`` does. Its names are
+imported lazily, so ``from models.specs import MODEL_SPECS`` stays free of torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "MODELS": "models.registry",
+    "build_model": "models.registry",
+    "model_spec": "models.registry",
+    "MODEL_SPECS": "models.specs",
+    "MLPClassifier": "models.mlp",
+    "MLPSegmenter": "models.mlp",
+    "RecurrentClassifier": "models.recurrent",
+    "ReNetSegmenter": "models.recurrent",
+    "CNNClassifier": "models.conv",
+    "UNet": "models.conv",
+    "TrainingLoss": "models.losses",
+    "soft_dice_loss": "models.losses",
+    "MLPClassifierConfig": "models.specs",
+    "MLPSegmenterConfig": "models.specs",
+    "RecurrentClassifierConfig": "models.specs",
+    "ReNetSegmenterConfig": "models.specs",
+    "CNNClassifierConfig": "models.specs",
+    "UNetConfig": "models.specs",
+}
+_MODEL_MODULES = ("models.mlp", "models.recurrent", "models.conv")
+
+__all__ = sorted([*_EXPORTS, "GRUClassifier"])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GRUClassifier":  # the name DESIGN.md's research example uses
+        name = "RecurrentClassifier"
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    if _EXPORTS[name] == "models.registry":
+        # The registry is only useful once every model module has registered itself.
+        for module in _MODEL_MODULES:
+            importlib.import_module(module)
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -149,6 +149,7 @@ def train_config(config: RunConfig) -> Any:
 
 def _train_fold(config: RunConfig, study: Study, run_dir: Path, fold: int | None,
                 resolved: dict[str, Any], resume: bool, progress: bool) -> Path:
+    from workflows.checkpoint import seed_everything
     from workflows.infer import init_from_checkpoint
     from workflows.train import train
 
@@ -164,6 +165,7 @@ def _train_fold(config: RunConfig, study: Study, run_dir: Path, fold: int | None
                             cache=cache, folder=folder)
     val_ds = (make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
               if keys["val"] else None)
+    seed_everything(config.seed)  # weight initialisation is part of the reproducible run
     model = build_model(config.model, info["shape"], info["num_classes"])
     if config.train.init_from:
         init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
@@ -182,7 +184,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     """The few numbers ``radpipe run`` prints at the end."""
     main = metrics.get("ensemble") or metrics
     summary = main.get("summary", {})
-    keys = ("accuracy", "balanced_accuracy", "roc_auc_macro", "f1_macro", "dice_mean",
-            "dice_macro", "jaccard_mean", "hd95_mean")
+    keys = ("accuracy", "balanced_accuracy", "roc_auc_macro", "f1_macro", "dice_case_mean",
+            "jaccard_case_mean", "dice_dataset_macro", "hd95_mean")
     return {k: float(v) for k, v in summary.items()
             if k in keys and isinstance(v, (int, float)) and not np.isnan(v)}

@@ -19,6 +19,7 @@ from pipeline.stages.augment import (
     RandomScaleShift,
 )
 from pipeline.stages.basic import Cast, Identity
+from pipeline.stages.dicom import Window
 from pipeline.stages.features import PCA
 from pipeline.stages.filters import (
     CLAHE,
@@ -65,5 +66,6 @@ __all__ = [
     "ScalePercentiles",
     "Stage",
     "TotalVariation",
+    "Window",
     "ZScore",
 ]

@@ -1,0 +1,82 @@
+"""Convolutional baselines, so that the fully connected and recurrent models have a yardstick."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from models.registry import register_model
+from models.specs import CNNClassifierConfig, UNetConfig
+
+
+@register_model("cnn_classifier")
+class CNNClassifier(nn.Module):
+    """A small CNN: ``(conv 3 -> batch norm -> ReLU -> max pool 2)`` per entry of ``channels``,
+    global average pooling, then a linear layer.
+
+    Input ``(B, C, H, W)`` (``spatial_dims=2``) or ``(B, C, D, H, W)`` (3); logits ``(B, K)``.
+
+    Examples
+    --------
+    >>> net = CNNClassifier(CNNClassifierConfig(channels=(4, 8)))
+    >>> net(torch.zeros(2, 1, 16, 16)).shape
+    torch.Size([2, 2])
+    """
+
+    Config = CNNClassifierConfig
+
+    def __init__(self, config: CNNClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        conv = nn.Conv2d if config.spatial_dims == 2 else nn.Conv3d
+        norm = nn.BatchNorm2d if config.spatial_dims == 2 else nn.BatchNorm3d
+        pool = nn.MaxPool2d if config.spatial_dims == 2 else nn.MaxPool3d
+        layers: list[nn.Module] = []
+        width = config.in_channels
+        for out in config.channels:
+            layers += [conv(width, out, 3, padding=1, bias=False), norm(out), nn.ReLU()]
+            layers.append(pool(2, ceil_mode=True))
+            width = out
+        self.features = nn.Sequential(*layers)
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(width, config.num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != self.config.spatial_dims + 2:
+            raise ValueError(
+                f"CNNClassifier with spatial_dims={self.config.spatial_dims} expects "
+                f"{self.config.spatial_dims + 2}-D input; got {tuple(x.shape)}."
+            )
+        z = self.features(x).flatten(2).mean(dim=2)  # (B, channels[-1])
+        return self.head(self.drop(z))
+
+
+@register_model("unet")
+class UNet(nn.Module):
+    """MONAI's ``BasicUNet`` (Ronneberger et al., MICCAI 2015) as the segmentation baseline.
+
+    Input ``(B, C, H, W)`` or ``(B, C, D, H, W)`` with every spatial size a multiple of 16;
+    logits ``(B, K, ...)`` of the same spatial size.
+    """
+
+    Config = UNetConfig
+
+    def __init__(self, config: UNetConfig) -> None:
+        super().__init__()
+        from monai.networks.nets import BasicUNet  # heavy import, only when built
+
+        self.config = config
+        self.net = BasicUNet(
+            spatial_dims=config.spatial_dims,
+            in_channels=config.in_channels,
+            out_channels=config.num_classes,
+            features=config.features,
+            dropout=config.dropout,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if any(s % 16 for s in x.shape[2:]):
+            raise ValueError(
+                f"UNet needs spatial sizes that are multiples of 16; got {tuple(x.shape[2:])}."
+            )
+        return self.net(x)

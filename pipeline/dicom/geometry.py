@@ -1,0 +1,116 @@
+"""Patient-space geometry of DICOM images: slice normal, spacing, affine (LPS and RAS).
+
+DICOM patient coordinates are LPS (x to the patient's left, y to posterior, z to head;
+PS3.3 C.7.6.2.1.1). NIfTI world coordinates are RAS, so the first two axes change sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Relative tolerance on slice steps before spacing is reported as uneven.
+SPACING_TOLERANCE = 0.05
+
+#: Cosine between the slice normal and the slice-to-slice direction below which a series
+#: is reported as tilted (sheared), about 1.8 degrees.
+TILT_COSINE = 0.9995
+
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def slice_normal(orientation: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The unit normal of an image plane: row cosines x column cosines.
+
+    Parameters
+    ----------
+    orientation
+        ImageOrientationPatient (0020,0037): six direction cosines, row then column.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(3,)`` float64 unit vector (PS3.3 C.7.6.2.1.1).
+
+    Examples
+    --------
+    >>> slice_normal([1, 0, 0, 0, 1, 0]).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    iop = np.asarray(orientation, dtype=np.float64)
+    if iop.shape != (6,):
+        raise ValueError(f"ImageOrientationPatient must have 6 values; got {iop.size}.")
+    normal = np.cross(iop[:3], iop[3:])
+    norm = float(np.linalg.norm(normal))
+    if norm < 1e-6:
+        raise ValueError("ImageOrientationPatient row and column vectors are parallel.")
+    return normal / norm
+
+
+def positions_along(normal: np.ndarray, positions: Sequence[Sequence[float]]) -> np.ndarray:
+    """Project ImagePositionPatient values on the slice normal (mm)."""
+    return np.asarray(positions, dtype=np.float64).reshape(-1, 3) @ normal
+
+
+def slice_steps(distances: Sequence[float]) -> np.ndarray:
+    """Differences between consecutive sorted slice distances (mm)."""
+    d = np.sort(np.asarray(distances, dtype=np.float64))
+    return np.diff(d)
+
+
+def slice_spacing(distances: Sequence[float]) -> float | None:
+    """The typical slice spacing: the median positive step, or ``None`` for one slice."""
+    steps = slice_steps(distances)
+    steps = steps[steps > 1e-4]
+    return float(np.median(steps)) if steps.size else None
+
+
+def tilt_cosine(normal: np.ndarray, positions: Sequence[Sequence[float]]) -> float:
+    """Cosine between the slice normal and the first-to-last slice direction (1: no tilt)."""
+    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    if len(pos) < 2:
+        return 1.0
+    order = np.argsort(pos @ normal)
+    direction = pos[order[-1]] - pos[order[0]]
+    length = float(np.linalg.norm(direction))
+    return 1.0 if length < 1e-6 else abs(float(direction @ normal)) / length
+
+
+def affine_lps(
+    orientation: Sequence[float],
+    first_position: Sequence[float],
+    pixel_spacing: Sequence[float],
+    slice_step: float,
+) -> np.ndarray:
+    """The 4x4 affine from voxel indices (column, row, slice) to LPS millimetres.
+
+    Parameters
+    ----------
+    orientation
+        ImageOrientationPatient of the series.
+    first_position
+        ImagePositionPatient of the first slice (lowest along the normal).
+    pixel_spacing
+        PixelSpacing (0028,0030): row spacing (between rows), then column spacing.
+    slice_step
+        Signed distance between consecutive slices along the normal (mm).
+
+    Notes
+    -----
+    PS3.3 C.7.6.2.1.1, Equation C.7.6.2.1-1: ``P = S + i * dc * X + j * dr * Y``, with ``i``
+    the column index, ``j`` the row index, ``X`` the row cosines and ``Y`` the column cosines.
+    """
+    iop = np.asarray(orientation, dtype=np.float64)
+    row_spacing, col_spacing = (float(v) for v in pixel_spacing)
+    affine = np.eye(4)
+    affine[:3, 0] = iop[:3] * col_spacing
+    affine[:3, 1] = iop[3:] * row_spacing
+    affine[:3, 2] = slice_normal(iop) * slice_step
+    affine[:3, 3] = np.asarray(first_position, dtype=np.float64)
+    return affine
+
+
+def lps_to_ras(affine: np.ndarray) -> np.ndarray:
+    """Convert an LPS affine to RAS (NIfTI) by negating the first two world axes."""
+    return LPS_TO_RAS @ affine

@@ -1,0 +1,158 @@
+"""End-to-end runs of the shipped configs on small synthetic studies (a few epochs each)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.split import check_no_leak, read_split_csv
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+from workflows.config import load_config
+from workflows.runner import run_study
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.fixture(scope="module")
+def cr_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cr")
+    write_study(out, StudySpec(patients=40, modality="CR", size=32, series_per_patient=1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ct_series_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ct")
+    write_study(out, StudySpec(patients=16, modality="CT", size=24, slices=6))
+    return out
+
+
+@pytest.fixture(scope="module")
+def mr_seg_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mr")
+    write_study(out, StudySpec(patients=6, modality="MR", task="segmentation", size=32,
+                               slices=4))
+    return out
+
+
+def _overrides(study: Path, out: Path, *, masks: bool = False, epochs: int = 2) -> list[str]:
+    items = [f"data.source={study / 'dicom'}", f"data.labels={study / 'labels.csv'}",
+             f"output={out}", f"train.epochs={epochs}", "convert.workers=1"]
+    if masks:
+        items.append(f"data.masks={study / 'masks.csv'}")
+    return items
+
+
+def _run(name: str, study: Path, out: Path, extra: list[str] | None = None,
+         masks: bool = False) -> Path:
+    config = load_config(CONFIGS / f"{name}.yaml",
+                         _overrides(study, out, masks=masks) + (extra or []))
+    return run_study(config, progress=False).run_dir
+
+
+def _assert_run_dir(run: Path) -> dict:
+    for name in ("config.yaml", "provenance.json", "split.csv", "log.jsonl", "metrics.json",
+                 "report.html", "stages/pipeline.json", "checkpoints/best.pt"):
+        assert (run / name).exists(), name
+    check_no_leak(run / "split.csv")
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["seed"] == 0 and provenance["versions"]["torch"].startswith("2.")
+    assert len(provenance["input_fingerprint"]) == 20
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["num_cases"] == sum(
+        1 for r in read_split_csv(run / "split.csv") if r["split"] == "test"
+    ) or metrics["task"] == "segmentation"
+    return metrics
+
+
+@pytest.mark.parametrize("name", ["xray_classify", "xray_classify_cnn"])
+def test_image_classification_configs(name: str, cr_study: Path, tmp_path: Path) -> None:
+    run = _run(name, cr_study, tmp_path, ["split.test=0.3"])
+    metrics = _assert_run_dir(run)
+    assert metrics["task"] == "classification" and metrics["class_names"] == [
+        "no_lesion", "round_lesion"]
+    assert 0.0 <= metrics["summary"]["accuracy"] <= 1.0
+
+
+def test_series_recurrent_config(ct_series_study: Path, tmp_path: Path) -> None:
+    run = _run("ct_series_recurrent", ct_series_study, tmp_path, ["data.slices=6"])
+    metrics = _assert_run_dir(run)
+    # One case per test series (not per slice).
+    series = [r for r in read_split_csv(run / "split.csv") if r["split"] == "test"]
+    assert metrics["num_cases"] == len(series)
+
+
+@pytest.mark.parametrize("name", ["mr_segment_mlp", "mr_segment_recurrent", "mr_segment_unet"])
+def test_segmentation_configs(name: str, mr_seg_study: Path, tmp_path: Path) -> None:
+    run = _run(name, mr_seg_study, tmp_path, ["preprocess.0.shape=[32,32]"], masks=True)
+    metrics = _assert_run_dir(run)
+    assert metrics["task"] == "segmentation" and metrics["policy"]["empty"] == "nan"
+    assert metrics["class_names"] == ["background", "organ", "lesion"]
+    assert (run / "plots" / "overlays.png").exists()
+
+
+def test_same_seed_same_metrics_and_cached_conversion(cr_study: Path, tmp_path: Path) -> None:
+    a = _run("xray_classify", cr_study, tmp_path)
+    b = _run("xray_classify", cr_study, tmp_path)
+    assert (a / "metrics.json").read_text() == (b / "metrics.json").read_text()
+    assert json.loads((b / "provenance.json").read_text())["reused_conversion"] is True
+    assert (a / "split.csv").read_text() == (b / "split.csv").read_text()
+
+
+def test_kfold_reports_folds_and_ensemble(cr_study: Path, tmp_path: Path) -> None:
+    run = _run("xray_classify", cr_study, tmp_path, ["split.folds=3", "split.test=0.25"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(metrics["folds"]) == 3
+    assert set(metrics["cross_validation"]["accuracy"]) == {"mean", "std", "min", "max"}
+    assert metrics["evaluated"].startswith("ensemble of 3")
+    for k in range(3):
+        assert (run / "folds" / f"fold-{k}" / "checkpoints" / "best.pt").exists()
+    rows = read_split_csv(run / "split.csv")
+    assert {r["fold"] for r in rows if r["split"] == "train"} == {0, 1, 2}
+
+
+def test_resume_finishes_an_interrupted_run(cr_study: Path, tmp_path: Path) -> None:
+    run = _run("xray_classify", cr_study, tmp_path)
+    expected = (run / "metrics.json").read_text()
+    # Interrupted after training started: no metrics, no report, no "training done" mark.
+    for name in ("metrics.json", "report.html", "train_done.json"):
+        (run / name).unlink()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").read_text() == expected
+
+
+def test_predict_writes_hashed_predictions(cr_study: Path, tmp_path: Path) -> None:
+    run = _run("xray_classify", cr_study, tmp_path)
+    new = tmp_path / "new"
+    write_study(new, StudySpec(patients=3, modality="CR", size=32, series_per_patient=1,
+                               seed=5))
+    out = tmp_path / "pred"
+    assert main(["predict", str(run), str(new / "dicom"), "--out", str(out), "--quiet"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert len(rows) == 3
+    assert set(rows[0]) >= {"patient_key", "series_key", "pred", "class_name",
+                            "prob_no_lesion", "prob_round_lesion"}
+    text = (out / "predictions.csv").read_text()
+    assert "SYNCR" not in text and "Synthetic" not in text  # no patient data
+    for r in rows:
+        assert abs(float(r["prob_no_lesion"]) + float(r["prob_round_lesion"]) - 1) < 1e-4
+
+
+def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
+    run = _run("mr_segment_mlp", mr_seg_study, tmp_path, ["preprocess.0.shape=[16,16]"],
+               masks=True)
+    out = tmp_path / "pred"
+    assert main(["predict", str(run), str(mr_seg_study / "dicom"), "--out", str(out),
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert len(rows) == 6 * 2 * 4
+    from PIL import Image
+    import numpy as np
+
+    mask = np.asarray(Image.open(out / rows[0]["mask"]))
+    # Predicted at 16x16, written back at the original 32x32.
+    assert mask.shape == (32, 32) and set(np.unique(mask)) <= {0, 1, 2}

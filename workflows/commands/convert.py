@@ -1,0 +1,90 @@
+"""``radpipe convert``: batch DICOM -> PNG / NPY / NIfTI, parallel and resumable."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert a DICOM folder to PNG, NPY or NIfTI (parallel, resumable)",
+        description="Convert every image under SRC. Outputs are named by hashed UIDs "
+        "(OUT/<patient_key>/<series_key>/<instance_key>_<frame>.png, or "
+        "OUT/<patient_key>/<series_key>.nii.gz per series) and listed in OUT/manifest.csv; "
+        "files that fail are listed in OUT/errors.csv and the batch goes on. A rerun skips "
+        "finished outputs. Exit code 0 when all files converted, 1 when some failed, "
+        "2 for a usage error.",
+    )
+    p.add_argument("src", help="DICOM folder (searched recursively)")
+    p.add_argument("out", help="output folder")
+    p.add_argument("--format", choices=["png", "png16", "npy", "nifti"], default="png")
+    p.add_argument(
+        "--window",
+        default=None,
+        help="none, header, a preset (lung, mediastinum, bone, brain, abdomen, liver, ...) or "
+        "C,W (default: header for PNG, none for NPY/NIfTI)",
+    )
+    p.add_argument(
+        "--per",
+        choices=["instance", "series"],
+        default=None,
+        help="one output per image frame, or one volume per series (default: series for "
+        "NIfTI, instance otherwise)",
+    )
+    p.add_argument("--workers", type=_positive, default=1, help="worker processes (1)")
+    p.add_argument(
+        "--max-pixels",
+        type=_positive,
+        default=2**28,
+        help="refuse images whose header claims more pixels than this (2**28)",
+    )
+    p.add_argument(
+        "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
+    )
+    p.add_argument("--no-resume", action="store_true", help="redo every output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from pipeline.errors import ConfigError
+    from workflows.convert import ConvertOptions, convert_folder
+
+    if not Path(args.src).is_dir():
+        raise ConfigError(f"{args.src}: not a folder.")
+    options = ConvertOptions(
+        format=args.format,
+        window=args.window,
+        per=args.per,
+        workers=args.workers,
+        max_pixels=args.max_pixels,
+        png_compression=args.png_compression,
+        resume=not args.no_resume,
+    ).resolved()
+    result = convert_folder(args.src, args.out, options, progress=not args.quiet)
+    print(
+        f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
+        f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
+    )
+    if result.failures:
+        print(f"{result.failed} files failed; see {result.errors}:", file=sys.stderr)
+        for source, reason in result.failures[:10]:
+            print(f"  {source}: {reason}", file=sys.stderr)
+        if result.failed > 10:
+            print(f"  ... and {result.failed - 10} more", file=sys.stderr)
+    return result.exit_code

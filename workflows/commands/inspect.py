@@ -1,0 +1,66 @@
+"""``radpipe inspect``: what is in a DICOM folder, and what is wrong with it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="list the patients, studies and series of a DICOM folder, with problems",
+        description="Scan a DICOM folder tree (headers only) and list patients, studies and "
+        "series (modality, description, size, slices, frames, transfer syntax) with problems: "
+        "unreadable or non-DICOM files, missing slices, uneven or duplicate slice positions, "
+        "gantry tilt, mixed sizes. Patients and series are shown by hashed keys only. "
+        "Exit code 0 when no problem was found, 1 otherwise.",
+    )
+    p.add_argument("src", help="folder to scan (recursively)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--index", metavar="CSV", help="also write one row per instance to CSV")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pipeline.dicom.index import index_folder
+    from pipeline.errors import ConfigError
+
+    if not Path(args.src).is_dir():
+        raise ConfigError(f"{args.src}: not a folder.")
+    index = index_folder(args.src)
+    if args.index:
+        index.write_csv(args.index)
+    summary = index.to_dict()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(_text(summary))
+    return 1 if summary["problems"] else 0
+
+
+def _text(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['files']} files, {summary['instances']} images in {summary['series']} "
+        f"series of {len(summary['patients'])} patients"
+    ]
+    for patient in summary["patients"]:
+        lines.append(f"patient {patient['patient_key']}")
+        for study in patient["studies"]:
+            lines.append(f"  study {study['study_key']}")
+            for s in study["series"]:
+                spacing = "" if s["spacing_mm"] is None else f", {s['spacing_mm']:g} mm"
+                lines.append(
+                    f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
+                    f"{s['size']}  {s['slices']} slices{spacing}, {s['frames']} frames, "
+                    f"{'/'.join(s['transfer_syntax'])}"
+                )
+                lines += [f"      ! {problem}" for problem in s["problems"]]
+    file_problems = [p for p in summary["problems"] if not p["where"].startswith("series ")]
+    if file_problems:
+        lines.append(f"{len(file_problems)} unusable files:")
+        lines += [f"  {p['where']}: {p['reason']}" for p in file_problems]
+    return "\n".join(lines)

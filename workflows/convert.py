@@ -1,0 +1,279 @@
+"""Batch DICOM conversion: plan -> run tasks (in workers) -> collect, resumable.
+
+The engine has four parts, so that a distributed executor can replace the process pool:
+
+1. Plan: small, picklable :class:`ConvertTask` objects, one per file (``per="instance"``;
+   no header pass is needed) or one per series (``per="series"``, after a header-only index).
+2. :func:`run_task` (in :mod:`workflows.convert_tasks`), a pure top-level function: reads a
+   file once, converts it, writes the outputs atomically *in the worker* and returns only
+   manifest rows and header facts, or an error.
+3. :func:`map_tasks`, the executor seam (in-process or a process pool).
+4. :func:`convert_folder`, the collector: it orders each series along its normal from the
+   returned header facts, fills ``slice_index``/``num_slices`` and writes ``manifest.csv``
+   and ``errors.csv`` atomically. Resume: a file whose outputs all exist and are listed in
+   the previous manifest (or the hidden partial manifest flushed every few hundred files)
+   is skipped when the options are unchanged; everything else is redone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pipeline.dicom.index import (
+    DicomIndex,
+    Instance,
+    Problem,
+    assemble_series,
+    index_folder,
+    iter_files,
+    read_header,
+)
+from pipeline.io_atomic import atomic_path, atomic_write_text
+from workflows.convert_tasks import (
+    MANIFEST_COLUMNS,
+    ConvertOptions,
+    ConvertTask,
+    TaskResult,
+    map_tasks,
+    run_task,
+    series_output,
+    series_tasks,
+)
+
+ERROR_COLUMNS = ["source", "reason"]
+_FLUSH_EVERY = 500
+_PARTIAL = ".manifest.partial.csv"
+
+
+@dataclass
+class ConvertResult:
+    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series."""
+
+    tasks: int = 0
+    converted: int = 0
+    skipped: int = 0
+    outputs: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    manifest: Path | None = None
+    errors: Path | None = None
+    seconds: float = 0.0
+    index: DicomIndex | None = None
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if not self.failures else 1
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[str, str]]]:
+    """Rows of the last run by source, if it used the same format, window and layout."""
+    settings = out / "convert.json"
+    if not options.resume or not settings.exists():
+        return {}
+    saved = json.loads(settings.read_text())
+    if any(saved.get(k) != getattr(options, k) for k in ("format", "window", "per")):
+        return {}
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for name in ("manifest.csv", _PARTIAL):
+        for row in _read_csv(out / name):
+            by_source.setdefault(row["source"], [])
+            if row["output"] not in {r["output"] for r in by_source[row["source"]]}:
+                by_source[row["source"]].append(row)
+    return by_source
+
+
+def _complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
+    return bool(rows) and all((out / r["output"]).is_file() for r in rows or [])
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    for path in out.rglob(".*.tmp*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def convert_folder(
+    src: str | Path,
+    out: str | Path,
+    options: ConvertOptions | None = None,
+    progress: bool = True,
+) -> ConvertResult:
+    """Convert every image under ``src`` into ``out`` (see the module docstring).
+
+    Returns a :class:`ConvertResult`; bad files are listed in ``out/errors.csv`` and in
+    ``result.failures`` (path relative to ``src``, reason), never raised.
+
+    Examples
+    --------
+    >>> result = convert_folder("scans/", "png/", ConvertOptions(window="lung"))  # doctest: +SKIP
+    >>> result.exit_code, result.outputs  # doctest: +SKIP
+    (0, 1200)
+    """
+    start = time.perf_counter()
+    options = (options or ConvertOptions()).resolved()
+    root, out = Path(src), Path(out)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{src}: not a folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _previous_rows(out, options)
+    _remove_stale_temporaries(out)
+    atomic_write_text(out / "convert.json", json.dumps(asdict(options), indent=2))
+    result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
+    if options.per == "series":
+        rows = _convert_series(root, out, options, previous, result, progress)
+    else:
+        rows = _convert_instances(root, out, options, previous, result, progress)
+    result.outputs = len(rows)
+    _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
+    errors = [{"source": s, "reason": r} for s, r in sorted(result.failures)]
+    _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
+    (out / _PARTIAL).unlink(missing_ok=True)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run_all(
+    tasks: list[ConvertTask], out: Path, options: ConvertOptions, result: ConvertResult,
+    progress: bool, rows: list[dict[str, str]],
+) -> list[TaskResult]:  # fmt: skip
+    """Run the tasks, collecting rows and failures; flush a partial manifest now and then."""
+    done: list[TaskResult] = []
+    with _progress(progress, len(tasks)) as advance:
+        for n, res in enumerate(map_tasks(partial(run_task, options=options), tasks,
+                                          options.workers), 1):  # fmt: skip
+            if res.error is not None:
+                result.failures.append((res.task_id, res.error))
+            else:
+                rows += res.rows
+                result.converted += 1
+                done.append(res)
+            advance()
+            if n % _FLUSH_EVERY == 0:
+                _write_csv(out / _PARTIAL, MANIFEST_COLUMNS, rows)
+    return done
+
+
+def _convert_instances(
+    root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
+    result: ConvertResult, progress: bool,
+) -> list[dict[str, str]]:  # fmt: skip
+    tasks, rows, instances = [], [], []
+    for path in iter_files(root):
+        rel = path.relative_to(root).as_posix()
+        header = read_header(path, root) if _complete(out, previous.get(rel)) else None
+        if isinstance(header, Instance):  # finished earlier: keep its rows
+            rows += _as_ranks(previous[rel])
+            instances.append(header)
+            result.skipped += 1
+        else:
+            tasks.append(ConvertTask(src_root=str(root), out_root=str(out), sources=(rel,)))
+    result.tasks = result.skipped + len(tasks)
+    done = _run_all(tasks, out, options, result, progress, rows)
+    instances += [res.instance for res in done if res.instance is not None]
+    series = assemble_series(instances)
+    result.index = DicomIndex(root, series, [Problem(s, r) for s, r in result.failures],
+                              files_scanned=result.tasks)  # fmt: skip
+    return _with_slice_indices(rows, series)
+
+
+def _as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A file's frames have ranks 0..F-1, so rank = slice_index - min(slice_index)."""
+    base = min(int(r["slice_index"]) for r in rows)
+    return [{**r, "slice_index": str(int(r["slice_index"]) - base)} for r in rows]
+
+
+def _with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[dict[str, str]]:
+    """Replace within-file ranks by positions in the series sorted along the normal."""
+    base: dict[str, tuple[int, int]] = {}
+    for s in series:
+        total = sum(i.frames for i in s.instances)
+        offset = 0
+        for inst in s.instances:
+            base[inst.path] = (offset, total)
+            offset += inst.frames
+    fixed = []
+    for row in rows:
+        offset, total = base[row["source"]]
+        slice_index = str(offset + int(row["slice_index"]))
+        fixed.append({**row, "slice_index": slice_index, "num_slices": str(total)})
+    return fixed
+
+
+def _convert_series(
+    root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
+    result: ConvertResult, progress: bool,
+) -> list[dict[str, str]]:  # fmt: skip
+    index = index_folder(root)
+    result.index = index
+    result.failures += [(p.where, p.reason) for p in index.problems]
+    rows: list[dict[str, str]] = []
+    tasks = []
+    for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
+        expected = series_output(task.patient_key, task.series_key, options.format, task.stack)
+        old = previous.get(task.task_id)
+        if _complete(out, old) and old and [r["output"] for r in old] == [expected]:
+            rows += old
+            result.skipped += 1
+        else:
+            tasks.append(task)
+    result.tasks = result.skipped + len(tasks)
+    _run_all(tasks, out, options, result, progress, rows)
+    return rows
+
+
+def _sorted(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(rows, key=lambda r: (r["patient_key"], r["series_key"], r["output"]))
+
+
+class _progress:
+    """A rich progress bar on a terminal; silent otherwise or when disabled."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled and sys.stderr.isatty() and total > 0
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=False)
+        self.bar.start()
+        task = self.bar.add_task("converting", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+__all__ = [
+    "MANIFEST_COLUMNS", "ConvertOptions", "ConvertResult", "ConvertTask", "TaskResult",
+    "convert_folder", "map_tasks", "run_task",
+]  # fmt: skip

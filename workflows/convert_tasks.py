@@ -1,0 +1,253 @@
+"""The worker side of batch conversion: picklable tasks, :func:`run_task`, :func:`map_tasks`.
+
+A task names files relative to a source root; :func:`run_task` reads each file once,
+converts it, writes the outputs atomically in the worker and returns only manifest rows and
+the file's header facts (never pixel arrays), or an error record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
+from pipeline.dicom.index import Instance, Series
+from pipeline.errors import ConfigError, DicomError
+from pipeline.keys import hash_key
+
+FORMATS = ("png", "png16", "npy", "nifti")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How to convert. ``window=None`` means ``header`` for PNG and ``none`` for NPY/NIfTI;
+    ``per=None`` means ``series`` for NIfTI and ``instance`` otherwise."""
+
+    format: str = "png"
+    window: str | None = None
+    per: str | None = None
+    workers: int = 1
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    png_compression: int = 6
+    resume: bool = True
+
+    def resolved(self) -> ConvertOptions:
+        """A copy with defaults filled in; raises :class:`ConfigError` on a bad combination."""
+        from pipeline.ops.voi import parse_window
+
+        if self.format not in FORMATS:
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}; got {self.format!r}.")
+        per = self.per or ("series" if self.format == "nifti" else "instance")
+        if per not in ("instance", "series"):
+            raise ConfigError(f"per must be 'instance' or 'series'; got {per!r}.")
+        if per == "series" and self.format.startswith("png"):
+            raise ConfigError("--per series needs --format npy or nifti (PNG is 2-D).")
+        if per == "instance" and self.format == "nifti":
+            raise ConfigError("--format nifti writes one volume per series: use --per series.")
+        window = self.window or ("header" if self.format.startswith("png") else "none")
+        try:
+            parse_window(window)
+        except ValueError as err:
+            raise ConfigError(f"window: {err}") from None
+        if self.workers < 1 or self.max_pixels < 1 or not 0 <= self.png_compression <= 9:
+            raise ConfigError("workers and max_pixels must be >= 1, png_compression in 0..9.")
+        return replace(self, per=per, window=window)
+
+
+@dataclass(frozen=True)
+class ConvertTask:
+    """One unit of work: a file (per instance) or the ordered files of a series.
+
+    Per-series tasks carry the series' keys; per-instance tasks learn them from the header.
+    """
+
+    src_root: str
+    out_root: str
+    sources: tuple[str, ...]
+    series_key: str = ""
+    patient_key: str = ""
+    study_key: str = ""
+    modality: str = ""
+    stack: int = -1
+
+    @property
+    def task_id(self) -> str:
+        return self.sources[0]
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a worker sends back: manifest rows (per-instance rows carry the frame's rank
+    along the normal within its file as ``slice_index``), the header facts, or an error."""
+
+    task_id: str
+    rows: tuple[dict[str, str], ...] = ()
+    error: str | None = None
+    instance: Instance | None = None
+
+
+def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
+    """``<patient>/<series>.nii.gz``, or ``<patient>/<series>_s<stack>.nii.gz`` for one of
+    several co-located stacks (time points, diffusion directions)."""
+    from pipeline.writers import SUFFIXES
+
+    name = series_key if stack < 0 else f"{series_key}_s{stack:02d}"
+    return f"{patient_key}/{name}{SUFFIXES[fmt]}"
+
+
+def instance_output(patient_key: str, series_key: str, instance_key: str, frame: int,
+                    fmt: str) -> str:  # fmt: skip
+    from pipeline.writers import SUFFIXES
+
+    return f"{patient_key}/{series_key}/{instance_key}_{frame:03d}{SUFFIXES[fmt]}"
+
+
+def series_tasks(series: Series, src: str, out: str) -> list[ConvertTask]:
+    """Tasks converting a series (files in anatomical order) to one volume per stack."""
+    if series.num_stacks == 1:
+        return [_series_task(series, src, out, tuple(i.path for i in series.instances), -1)]
+    return [
+        _series_task(
+            series,
+            src,
+            out,
+            tuple(i.path for i, s in zip(series.instances, series.stacks) if s == stack),
+            stack,
+        )
+        for stack in sorted(set(series.stacks))
+    ]
+
+
+def _series_task(
+    series: Series, src: str, out: str, sources: tuple[str, ...], stack: int
+) -> ConvertTask:
+    first = series.first
+    return ConvertTask(
+        src_root=src,
+        out_root=out,
+        sources=sources,
+        stack=stack,
+        series_key=series.key,
+        patient_key=hash_key(first.patient_id),
+        study_key=hash_key(first.study_uid),
+        modality=first.modality,
+    )
+
+
+def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
+    """Convert one task and write its outputs atomically; never raises for bad input."""
+    try:
+        if options.per == "series":
+            return TaskResult(task.task_id, rows=tuple(_run_series(task, options)))
+        rows, instance = _run_instance(task, options)
+        return TaskResult(task.task_id, rows=tuple(rows), instance=instance)
+    except Exception as err:  # one bad file must not stop the batch
+        reason = err.reason if isinstance(err, DicomError) else f"{type(err).__name__}: {err}"
+        return TaskResult(task.task_id, error=reason)
+
+
+def _join(values: Iterable[float]) -> str:
+    return "x".join(f"{float(v):g}" for v in values)
+
+
+def _run_instance(
+    task: ConvertTask, options: ConvertOptions
+) -> tuple[list[dict[str, str]], Instance]:
+    from pipeline.dicom.index import Problem, instance_from, read_dataset
+    from pipeline.dicom.read import frame_order, image_from_dataset, render
+    from pipeline.ops.voi import parse_window
+    from pipeline.writers import write_npy, write_png
+
+    rel = task.sources[0]
+    path = Path(task.src_root) / rel
+    ds = read_dataset(path, rel, pixels=True)
+    inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, path.stat().st_size)
+    if isinstance(inst, Problem):
+        raise DicomError(rel, inst.reason)
+    image = image_from_dataset(ds, rel, max_pixels=options.max_pixels)
+    window = parse_window(options.window or "none")
+    out_type = {"png": "uint8", "png16": "uint16"}.get(options.format, "float32")
+    if image.is_color and options.format == "png16":
+        out_type = "uint8"  # PNG writers here take 8-bit RGB only
+    rank = {f: r for r, f in enumerate(frame_order(image))}
+    keys = [hash_key(inst.patient_id), hash_key(inst.study_uid), hash_key(inst.series_uid)]
+    instance_key = hash_key(inst.sop_uid)
+    rows = []
+    for frame in range(len(image.frames)):
+        out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
+        array, used = render(image, frame, window, out_type)  # type: ignore[arg-type]
+        if options.format == "npy":
+            write_npy(Path(task.out_root) / out, array)
+        else:
+            write_png(Path(task.out_root) / out, array, compression=options.png_compression)
+        spacing = image.frames[frame].pixel_spacing
+        values = [out, rel, *keys, instance_key, frame, rank[frame], inst.frames, inst.modality,
+                  _join(array.shape), "" if spacing is None else _join(spacing), used,
+                  options.format]  # fmt: skip
+        rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
+    return rows, inst
+
+
+def _run_series(task: ConvertTask, options: ConvertOptions) -> list[dict[str, str]]:
+    from pipeline.dicom.read import read_series
+    from pipeline.ops.voi import parse_window
+    from pipeline.writers import write_nifti, write_npy
+
+    volume = read_series(
+        [Path(task.src_root) / s for s in task.sources],
+        list(task.sources),
+        window=parse_window(options.window or "none"),
+        max_pixels=options.max_pixels,
+    )
+    rel = series_output(task.patient_key, task.series_key, options.format, task.stack)
+    if options.format == "nifti":
+        write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras)
+    else:
+        write_npy(Path(task.out_root) / rel, volume.image)
+    values = [rel, task.sources[0], task.patient_key, task.study_key, task.series_key, "", 0, "",
+              volume.image.shape[0], task.modality, _join(volume.image.shape),
+              _join(volume.spacing), volume.window, options.format]  # fmt: skip
+    return [dict(zip(MANIFEST_COLUMNS, map(str, values)))]
+
+
+MANIFEST_COLUMNS = [
+    "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
+    "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
+]  # fmt: skip
+
+
+def _tune_malloc() -> None:
+    """Keep freed buffers in the worker: fresh pages cost ~3 us each (PERFORMANCE-NOTES)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 * 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 512 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def map_tasks(fn: Callable[[T], R], tasks: Sequence[T], workers: int = 1) -> Iterator[R]:
+    """Apply ``fn`` to every task, in this process (``workers=1``) or a process pool.
+
+    Results come back in task order. ``fn`` and the tasks must be picklable for workers > 1.
+    A distributed executor fits the same shape (e.g. Dask ``client.map`` + ``as_completed``).
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(fn, tasks)
+        return
+    import multiprocessing
+
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_tune_malloc) as pool:
+        yield from pool.map(fn, tasks, chunksize=chunk)
+
+
+__all__ = ["ConvertOptions", "ConvertTask", "TaskResult", "map_tasks", "run_task"]

@@ -1,0 +1,166 @@
+"""Inference: probabilities from a model or checkpoints, ensembles, flip TTA, transfer learning.
+
+Every checkpoint is read with ``torch.load(..., weights_only=True)`` (through
+:func:`workflows.checkpoint.load_checkpoint`); a model is rebuilt from the registered spec
+stored in the checkpoint, never from pickled code.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from pipeline.errors import ConfigError
+from workflows.checkpoint import CheckpointError, load_checkpoint
+from workflows.optim import pick_device
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    dataset: Dataset[dict[str, Any]],
+    batch_size: int = 32,
+    tta_flip: bool = False,
+    device: str = "auto",
+) -> np.ndarray:
+    """Softmax probabilities of ``model`` on every item of ``dataset``, in dataset order.
+
+    Parameters
+    ----------
+    model
+        Maps ``(B, C, ...)`` images to logits ``(B, K)`` or ``(B, K, *spatial)``.
+    dataset
+        Items are dicts with an ``"image"`` tensor (labels and masks are ignored).
+    batch_size
+        Items per forward pass.
+    tta_flip
+        Also run on the left-right mirrored image (last axis) and average the two
+        probability maps (per-pixel maps are mirrored back first).
+    device
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(N, K)`` or ``(N, K, *spatial)``.
+    """
+    dev = pick_device(device)
+    model.to(dev).eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    out = []
+    for batch in loader:
+        image = batch["image"].to(dev).float()  # (B, C, ...)
+        probs = model(image).float().softmax(dim=1)
+        if tta_flip:
+            flipped = model(image.flip(-1)).float().softmax(dim=1)
+            if flipped.ndim > 2:  # per-pixel: mirror back so that pixels line up
+                flipped = flipped.flip(-1)
+            probs = (probs + flipped) / 2
+        out.append(probs.cpu().numpy())
+    if not out:
+        raise ValueError("predict() got an empty dataset.")
+    return np.concatenate(out).astype(np.float32)
+
+
+def load_model_from_checkpoint(path: str | Path, device: str = "cpu") -> nn.Module:
+    """Rebuild the registered model stored in a radpipe checkpoint, with its weights, in eval mode.
+
+    Raises
+    ------
+    CheckpointError
+        The checkpoint is unsafe, not a radpipe checkpoint, or holds no model spec (the
+        model was not a registered radpipe model).
+    """
+    from models.registry import MODELS
+
+    ckpt = load_checkpoint(path, map_location=device)
+    spec = ckpt.get("model_spec")
+    if not spec:
+        raise CheckpointError(
+            f"{path}: no model spec stored; rebuild the model yourself and use "
+            "init_from_checkpoint() or load_state_dict()."
+        )
+    model: nn.Module = MODELS.build(spec)
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval()
+
+
+def ensemble(
+    checkpoints: Sequence[str | Path],
+    dataset: Dataset[dict[str, Any]],
+    batch_size: int = 32,
+    tta_flip: bool = False,
+    device: str = "auto",
+) -> np.ndarray:
+    """Mean of the probabilities of the models in ``checkpoints`` (e.g. the k folds of a
+    cross-validation); same shape as :func:`predict`."""
+    if not checkpoints:
+        raise ValueError("ensemble() needs at least one checkpoint.")
+    total: np.ndarray | None = None
+    for path in checkpoints:
+        model = load_model_from_checkpoint(path)
+        probs = predict(model, dataset, batch_size, tta_flip=tta_flip, device=device)
+        if total is not None and probs.shape != total.shape:
+            raise ValueError(
+                f"{path}: predictions of shape {probs.shape} do not match the ensemble's "
+                f"{total.shape}."
+            )
+        total = probs if total is None else total + probs
+    assert total is not None
+    return total / len(checkpoints)
+
+
+def init_from_checkpoint(
+    model: nn.Module,
+    path: str | Path,
+    freeze: Sequence[str] = (),
+) -> nn.Module:
+    """Transfer learning: copy matching weights from a local checkpoint, then freeze some.
+
+    Parameters
+    ----------
+    model
+        The new model (e.g. with a different number of classes).
+    path
+        A local radpipe checkpoint (URLs are refused; nothing is downloaded).
+    freeze
+        ``fnmatch`` patterns of parameter names (``"body.*"``, ``"rnn.weight_*"``) whose
+        ``requires_grad`` is turned off; the training loop optimises only the others.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself. Tensors with the same name and shape are copied; the rest (a new
+        head) keep their initialisation.
+
+    Raises
+    ------
+    CheckpointError
+        Not a safe local radpipe checkpoint, or no tensor name and shape matched.
+    ConfigError
+        A ``freeze`` pattern matches no parameter (the message lists the names).
+    """
+    names = [name for name, _ in model.named_parameters()]
+    for pattern in freeze:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            raise ConfigError(
+                f"The freeze pattern {pattern!r} matches no parameter; names are: "
+                f"{', '.join(names)}."
+            )
+    source = load_checkpoint(path)["model"]
+    own = model.state_dict()
+    matched = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    if not set(matched) & set(names):  # buffers alone (a batch counter) do not count
+        raise CheckpointError(f"{path}: no parameter matches the model by name and shape.")
+    model.load_state_dict(matched, strict=False)
+    for name, param in model.named_parameters():
+        if any(fnmatch.fnmatchcase(name, p) for p in freeze):
+            param.requires_grad_(False)
+    return model

@@ -1,0 +1,106 @@
+"""Optimisation set-up for :mod:`workflows.train`: device, AMP, optimizer, schedule, loss,
+early stopping. Each piece is a small function of the :class:`~workflows.train.TrainConfig`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from models.losses import TrainingLoss
+from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from workflows.train import TrainConfig
+
+
+class EarlyStopping:
+    """Track the best value of one metric; stop after ``patience`` epochs without a gain."""
+
+    def __init__(self, monitor: str, mode: str, patience: int | None) -> None:
+        self.mode = mode if mode != "auto" else ("min" if monitor.endswith("loss") else "max")
+        self.patience = patience
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.bad_epochs = 0
+
+    def update(self, epoch: int, value: float) -> bool:
+        """Record ``value``; return whether it is a new best (NaN never is)."""
+        better = value < self.best if self.mode == "min" else value > self.best
+        if better:
+            self.best, self.best_epoch, self.bad_epochs = float(value), epoch, 0
+        else:
+            self.bad_epochs += 1
+        return bool(better)
+
+    @property
+    def should_stop(self) -> bool:
+        return self.patience is not None and self.bad_epochs >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        self.bad_epochs = int(state["bad_epochs"])
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto``: CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("The 'train.device' setting is 'cuda' but no CUDA device is available.")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def amp_dtype_for(device: torch.device, amp: bool) -> torch.dtype | None:
+    """bf16 autocast on GPUs that support it, else fp16 (with a GradScaler); none on CPU."""
+    if not amp or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam, AdamW or SGD (momentum, Nesterov) over the trainable parameters only."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ConfigError("The model has no trainable parameters (is everything frozen?).")
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any:
+    """``step`` (x gamma every step_size epochs), ``cosine`` (to 0 over all epochs),
+    ``plateau`` (x gamma after step_size epochs without gain on the monitor), or ``None``."""
+    sched = torch.optim.lr_scheduler
+    if config.schedule == "step":
+        return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    if config.schedule == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    if config.schedule == "plateau":
+        return sched.ReduceLROnPlateau(optimizer, factor=config.gamma, patience=config.step_size)
+    return None
+
+
+def make_loss(task: str, config: TrainConfig) -> nn.Module:
+    """Cross-entropy (class weights) for classification; ce / dice / dice_ce for masks."""
+    kind = config.loss or ("dice_ce" if task == "segmentation" else "ce")
+    if task == "classification" and kind != "ce":
+        raise ConfigError(f"The 'train.loss' setting {kind!r} needs a segmentation task; use 'ce'.")
+    weight = None
+    if config.class_weights is not None:
+        weight = torch.tensor(config.class_weights, dtype=torch.float32)
+    return TrainingLoss(kind, weight)
