@@ -157,8 +157,9 @@ class RunConfig(_Strict):
         return spec
 
 
-def _check_spec(spec: dict[str, Any], names: list[str], lookup: Any,
-                extra: tuple[str, ...] = ()) -> None:
+def _check_spec(
+    spec: dict[str, Any], names: list[str], lookup: Any, extra: tuple[str, ...] = ()
+) -> None:
     if "type" not in spec:
         raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
     if spec["type"] not in names:
@@ -270,8 +271,11 @@ def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
         return None if p is None else (base / p).resolve()
 
     data = config.data
-    updates = {k: fix(getattr(data, k)) for k in ("source", "labels", "masks")
-               if getattr(data, k) is not None}
+    updates = {
+        k: fix(getattr(data, k))
+        for k in ("source", "labels", "masks")
+        if getattr(data, k) is not None
+    }
     config.data = data.model_copy(update={k: v for k, v in updates.items() if v is not None})
     return config
 

@@ -122,11 +122,14 @@ def convert_folder(
     out: str | Path,
     options: ConvertOptions | None = None,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> ConvertResult:
     """Convert every image under ``src`` into ``out`` (see the module docstring).
 
     Returns a :class:`ConvertResult`; bad files are listed in ``out/errors.csv`` and in
-    ``result.failures`` (path relative to ``src``, reason), never raised.
+    ``result.failures`` (path relative to ``src``, reason), never raised. ``scheduler``
+    (``local:N`` or a Dask address) runs the tasks on Dask distributed instead of the local
+    pool (see :mod:`workflows.distributed.dask_backend`); the outputs are the same.
 
     Examples
     --------
@@ -144,10 +147,11 @@ def convert_folder(
     _remove_stale_temporaries(out)
     atomic_write_text(out / "convert.json", json.dumps(asdict(options), indent=2))
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
+    runner = _runner(options, progress, scheduler)
     if options.per == "series":
-        rows = _convert_series(root, out, options, previous, result, progress)
+        rows = _convert_series(root, out, options, previous, result, runner)
     else:
-        rows = _convert_instances(root, out, options, previous, result, progress)
+        rows = _convert_instances(root, out, options, previous, result, runner)
     result.outputs = len(rows)
     _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
     errors = [{"source": s, "reason": r} for s, r in sorted(result.failures)]
@@ -157,15 +161,31 @@ def convert_folder(
     return result
 
 
+@dataclass(frozen=True)
+class _runner:
+    """How tasks run: the local pool (``map_tasks``) or Dask (``scheduler`` set)."""
+
+    options: ConvertOptions
+    progress: bool
+    scheduler: str | None
+
+    def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]:
+        fn = partial(run_task, options=self.options)
+        if self.scheduler:
+            from workflows.distributed.dask_backend import dask_map
+
+            return dask_map(fn, tasks, self.scheduler)
+        return map_tasks(fn, tasks, self.options.workers)
+
+
 def _run_all(
-    tasks: list[ConvertTask], out: Path, options: ConvertOptions, result: ConvertResult,
-    progress: bool, rows: list[dict[str, str]],
+    tasks: list[ConvertTask], out: Path, runner: _runner, result: ConvertResult,
+    rows: list[dict[str, str]],
 ) -> list[TaskResult]:  # fmt: skip
     """Run the tasks, collecting rows and failures; flush a partial manifest now and then."""
     done: list[TaskResult] = []
-    with _progress(progress, len(tasks)) as advance:
-        for n, res in enumerate(map_tasks(partial(run_task, options=options), tasks,
-                                          options.workers), 1):  # fmt: skip
+    with _progress(runner.progress, len(tasks)) as advance:
+        for n, res in enumerate(runner.map(tasks), 1):
             if res.error is not None:
                 result.failures.append((res.task_id, res.error))
             else:
@@ -180,7 +200,7 @@ def _run_all(
 
 def _convert_instances(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
-    result: ConvertResult, progress: bool,
+    result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
     tasks, rows, instances = [], [], []
     for path in iter_files(root):
@@ -193,7 +213,7 @@ def _convert_instances(
         else:
             tasks.append(ConvertTask(src_root=str(root), out_root=str(out), sources=(rel,)))
     result.tasks = result.skipped + len(tasks)
-    done = _run_all(tasks, out, options, result, progress, rows)
+    done = _run_all(tasks, out, runner, result, rows)
     instances += [res.instance for res in done if res.instance is not None]
     series = assemble_series(instances)
     result.index = DicomIndex(root, series, [Problem(s, r) for s, r in result.failures],
@@ -226,7 +246,7 @@ def _with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[d
 
 def _convert_series(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
-    result: ConvertResult, progress: bool,
+    result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
     index = index_folder(root)
     result.index = index
@@ -242,7 +262,7 @@ def _convert_series(
         else:
             tasks.append(task)
     result.tasks = result.skipped + len(tasks)
-    _run_all(tasks, out, options, result, progress, rows)
+    _run_all(tasks, out, runner, result, rows)
     return rows
 
 

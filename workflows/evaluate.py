@@ -18,8 +18,9 @@ from workflows.config import RunConfig
 from workflows.study import Study, make_dataset
 
 
-def evaluate_run(config: RunConfig, study: Study, run_dir: Path,
-                 checkpoints: list[Path]) -> dict[str, Any]:
+def evaluate_run(
+    config: RunConfig, study: Study, run_dir: Path, checkpoints: list[Path]
+) -> dict[str, Any]:
     """Write ``metrics.json`` and the evaluation plots; return the metrics."""
     from workflows.report import write_metrics
     from workflows.runner import fold_dir
@@ -50,13 +51,19 @@ def evaluate_run(config: RunConfig, study: Study, run_dir: Path,
     return metrics
 
 
-def _predict(config: RunConfig, checkpoint: Path, dataset: Any
-             ) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray]]:
+def _predict(
+    config: RunConfig, checkpoint: Path, dataset: Any
+) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray]]:
     from workflows.infer import load_model_from_checkpoint, predict
 
     model = load_model_from_checkpoint(checkpoint)
-    probs = predict(model, dataset, batch_size=config.train.batch_size,
-                    tta_flip=config.evaluate.tta_flip, device=config.train.device)
+    probs = predict(
+        model,
+        dataset,
+        batch_size=config.train.batch_size,
+        tta_flip=config.evaluate.tta_flip,
+        device=config.train.device,
+    )
     samples = [dataset.sample(i) for i in range(len(dataset))]
     if config.task == "classification":
         truth = np.array([s.label for s in samples], dtype=np.int64)
@@ -65,8 +72,15 @@ def _predict(config: RunConfig, checkpoint: Path, dataset: Any
     return probs, truth, [s.id for s in samples], [s.image for s in samples]
 
 
-def _score(config: RunConfig, study: Study, truth: np.ndarray, probs: np.ndarray,
-           ids: list[str], images: list[np.ndarray], plots: Path | None) -> dict[str, Any]:
+def _score(
+    config: RunConfig,
+    study: Study,
+    truth: np.ndarray,
+    probs: np.ndarray,
+    ids: list[str],
+    images: list[np.ndarray],
+    plots: Path | None,
+) -> dict[str, Any]:
     from workflows import plots as plotting
     from workflows.report import evaluate_classification, evaluate_segmentation
 
@@ -80,20 +94,34 @@ def _score(config: RunConfig, study: Study, truth: np.ndarray, probs: np.ndarray
     pred = probs.argmax(axis=1)
     spacing = [None] * len(ids)
     cases = [(ids[i], truth[i], pred[i], spacing[i]) for i in range(len(ids))]
-    metrics = evaluate_segmentation(cases, k, names,
-                                    include_background=config.evaluate.include_background,
-                                    empty=config.evaluate.empty)
+    metrics = evaluate_segmentation(
+        cases,
+        k,
+        names,
+        include_background=config.evaluate.include_background,
+        empty=config.evaluate.empty,
+    )
     if plots is not None and config.report.overlays:
         _overlays(metrics, truth, pred, ids, images, config.report.overlays, plots)
     return metrics
 
 
-def _overlays(metrics: dict[str, Any], truth: np.ndarray, pred: np.ndarray, ids: list[str],
-              images: list[np.ndarray], n: int, plots: Path) -> None:
+def _overlays(
+    metrics: dict[str, Any],
+    truth: np.ndarray,
+    pred: np.ndarray,
+    ids: list[str],
+    images: list[np.ndarray],
+    n: int,
+    plots: Path,
+) -> None:
     from workflows.plots import plot_overlays
 
-    scores = [(row["dice_macro"], i) for i, row in enumerate(metrics["per_case"])
-              if row["dice_macro"] is not None and np.isfinite(row["dice_macro"])]
+    scores = [
+        (row["dice_macro"], i)
+        for i, row in enumerate(metrics["per_case"])
+        if row["dice_macro"] is not None and np.isfinite(row["dice_macro"])
+    ]
     scores.sort()
     half = max(1, n // 2)
     chosen = scores[-half:][::-1] + [s for s in scores[:half] if s not in scores[-half:]]
@@ -107,6 +135,10 @@ def _spread(summaries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for key in summaries[0]:
         values = np.array([s.get(key) for s in summaries], dtype=np.float64)
         if np.isfinite(values).any():
-            out[key] = {"mean": float(np.nanmean(values)), "std": float(np.nanstd(values)),
-                        "min": float(np.nanmin(values)), "max": float(np.nanmax(values))}
+            out[key] = {
+                "mean": float(np.nanmean(values)),
+                "std": float(np.nanstd(values)),
+                "min": float(np.nanmin(values)),
+                "max": float(np.nanmax(values)),
+            }
     return out

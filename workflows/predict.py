@@ -32,8 +32,7 @@ class PredictResult:
     failures: int
 
 
-def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
-                   ) -> PredictResult:
+def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True) -> PredictResult:
     from workflows.convert import convert_folder
     from workflows.convert_tasks import ConvertOptions
     from workflows.infer import load_model_from_checkpoint, predict
@@ -42,9 +41,18 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     config = load_run_config(run_dir)
     c = config.convert
     converted = out / "converted"
-    result = convert_folder(src, converted, ConvertOptions(
-        format=c.format, window=c.window, per="instance", workers=c.workers,
-        max_pixels=c.max_pixels), progress=progress)
+    result = convert_folder(
+        src,
+        converted,
+        ConvertOptions(
+            format=c.format,
+            window=c.window,
+            per="instance",
+            workers=c.workers,
+            max_pixels=c.max_pixels,
+        ),
+        progress=progress,
+    )
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
@@ -56,15 +64,21 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
             ckpt = folder / "checkpoints" / "last.pt"
         dataset = _dataset(converted, config, Pipeline.load(folder / "stages"))
         model = load_model_from_checkpoint(ckpt)
-        probs = predict(model, dataset, batch_size=config.train.batch_size,
-                        tta_flip=config.evaluate.tta_flip, device=config.train.device)
+        probs = predict(
+            model,
+            dataset,
+            batch_size=config.train.batch_size,
+            tta_flip=config.evaluate.tta_flip,
+            device=config.train.device,
+        )
         probs_sum = probs if probs_sum is None else probs_sum + probs
     assert probs_sum is not None
     probs = probs_sum / len(folds)
     names = _class_names(config, run_dir, probs.shape[1])
     path = _write(out, converted, dataset, probs, names, config.task)
-    return PredictResult(out=out, predictions=path, items=len(dataset),
-                         failures=len(result.failures))
+    return PredictResult(
+        out=out, predictions=path, items=len(dataset), failures=len(result.failures)
+    )
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
@@ -86,19 +100,26 @@ def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
     return [str(i) for i in range(k)]
 
 
-def _write(out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: list[str],
-           task: str) -> Path:
+def _write(
+    out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: list[str], task: str
+) -> Path:
     rows = []
     for i, item_rows in enumerate(dataset.items):
         first = item_rows[0]
-        row = {"patient_key": first["patient_key"], "series_key": first["series_key"],
-               "instance_key": first["instance_key"] if dataset.mode == "image" else "",
-               "frame": first["frame"] if dataset.mode == "image" else ""}
+        row = {
+            "patient_key": first["patient_key"],
+            "series_key": first["series_key"],
+            "instance_key": first["instance_key"] if dataset.mode == "image" else "",
+            "frame": first["frame"] if dataset.mode == "image" else "",
+        }
         p = probs[i]
         if task == "classification":
             pred = int(p.argmax())
-            row |= {"pred": pred, "class_name": names[pred],
-                    **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)}}
+            row |= {
+                "pred": pred,
+                "class_name": names[pred],
+                **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)},
+            }
         else:
             mask = p.argmax(axis=0).astype(np.uint8)
             row["mask"] = _write_mask(out, converted, item_rows, mask)
@@ -113,8 +134,9 @@ def _write(out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: l
     return path
 
 
-def _write_mask(out: Path, converted: Path, item_rows: list[dict[str, Any]],
-                mask: np.ndarray) -> str:
+def _write_mask(
+    out: Path, converted: Path, item_rows: list[dict[str, Any]], mask: np.ndarray
+) -> str:
     """Masks at the original size (nearest neighbour), one PNG per slice."""
     from PIL import Image
     from skimage.transform import resize
@@ -126,8 +148,9 @@ def _write_mask(out: Path, converted: Path, item_rows: list[dict[str, Any]],
     for row, plane in zip(item_rows, planes):
         original = load_image(converted / row["output"]).shape[-2:]
         if plane.shape != original:
-            plane = resize(plane, original, order=0, preserve_range=True,
-                           anti_aliasing=False).astype(np.uint8)
+            plane = resize(
+                plane, original, order=0, preserve_range=True, anti_aliasing=False
+            ).astype(np.uint8)
         rel = Path("masks") / Path(row["output"]).with_suffix(".png")
         with atomic_path(out / rel) as tmp:
             Image.fromarray(plane).save(tmp)

@@ -50,21 +50,30 @@ def load_run_config(run_dir: Path) -> RunConfig:
     return validate_config(yaml.safe_load(path.read_text()), source=str(path))
 
 
-def run_study(config: RunConfig, *, run_dir: Path | None = None,
-              progress: bool = True) -> RunOutcome:
+def run_study(
+    config: RunConfig, *, run_dir: Path | None = None, progress: bool = True
+) -> RunOutcome:
     """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes."""
     resume = run_dir is not None
     if run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config))
     study = prepare_study(config, run_dir, progress=progress)
-    write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint,
-                     extra={"reused_conversion": study.reused_conversion,
-                            "conversion": str(study.root), "failed_files": len(study.failures)})
+    write_provenance(
+        run_dir,
+        seed=config.seed,
+        fingerprint=study.fingerprint,
+        extra={
+            "reused_conversion": study.reused_conversion,
+            "conversion": str(study.root),
+            "failed_files": len(study.failures),
+        },
+    )
     resolved = json.loads(config.model_dump_json())
     folds = range(config.split.folds) if config.split.folds else [None]
-    checkpoints = [_train_fold(config, study, run_dir, fold, resolved, resume, progress)
-                   for fold in folds]
+    checkpoints = [
+        _train_fold(config, study, run_dir, fold, resolved, resume, progress) for fold in folds
+    ]
     from workflows.evaluate import evaluate_run
 
     metrics = evaluate_run(config, study, run_dir, checkpoints)
@@ -72,8 +81,12 @@ def run_study(config: RunConfig, *, run_dir: Path | None = None,
         from workflows.report import write_report
 
         write_report(run_dir, title=config.name)
-    return RunOutcome(run_dir=run_dir, metrics=metrics, headline=headline(metrics),
-                      reused_conversion=study.reused_conversion)
+    return RunOutcome(
+        run_dir=run_dir,
+        metrics=metrics,
+        headline=headline(metrics),
+        reused_conversion=study.reused_conversion,
+    )
 
 
 def split_keys(study: Study, fold: int | None) -> dict[str, list[str]]:
@@ -92,8 +105,9 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
     return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
 
 
-def fitted_preprocessing(config: RunConfig, study: Study, folder: Path,
-                         train_keys: list[str]) -> tuple[Pipeline, dict[str, Any]]:
+def fitted_preprocessing(
+    config: RunConfig, study: Study, folder: Path, train_keys: list[str]
+) -> tuple[Pipeline, dict[str, Any]]:
     """The preprocessing pipeline fitted on the training series only (or loaded if saved)."""
     stages_dir = folder / "stages"
     info_path = stages_dir / "data.json"
@@ -108,8 +122,7 @@ def fitted_preprocessing(config: RunConfig, study: Study, folder: Path,
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
     pipe.fit(raw)
     first = pipe(raw[0])
-    info = {"shape": list(first.image.shape),
-            "num_classes": _num_classes(config, study, raw)}
+    info = {"shape": list(first.image.shape), "num_classes": _num_classes(config, study, raw)}
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))
     return pipe, info
@@ -131,10 +144,12 @@ def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any
     fields = {f.name for f in dataclasses.fields(MODEL_SPECS[spec["type"]])}
     spatial = shape[1:]
     per_slice = shape[0] * math.prod(spatial[-2:])
-    derived = {"num_classes": num_classes, "in_channels": shape[0],
-               "spatial_dims": len(spatial),
-               "in_features": per_slice if spec["type"].startswith("recurrent")
-               else math.prod(shape)}
+    derived = {
+        "num_classes": num_classes,
+        "in_channels": shape[0],
+        "spatial_dims": len(spatial),
+        "in_features": per_slice if spec["type"].startswith("recurrent") else math.prod(shape),
+    }
     full = {k: v for k, v in derived.items() if k in fields} | dict(spec)
     return MODELS.build(full)
 
@@ -147,8 +162,15 @@ def train_config(config: RunConfig) -> Any:
     return TrainConfig(**values, seed=config.seed)
 
 
-def _train_fold(config: RunConfig, study: Study, run_dir: Path, fold: int | None,
-                resolved: dict[str, Any], resume: bool, progress: bool) -> Path:
+def _train_fold(
+    config: RunConfig,
+    study: Study,
+    run_dir: Path,
+    fold: int | None,
+    resolved: dict[str, Any],
+    resume: bool,
+    progress: bool,
+) -> Path:
     from workflows.checkpoint import seed_everything
     from workflows.infer import init_from_checkpoint
     from workflows.train import train
@@ -161,22 +183,45 @@ def _train_fold(config: RunConfig, study: Study, run_dir: Path, fold: int | None
     prep, info = fitted_preprocessing(config, study, folder, keys["train"])
     augment = Pipeline.from_config(config.augment)
     cache = config.output / ".cache" / "samples"
-    train_ds = make_dataset(study, config, keys["train"], Pipeline(prep.steps + augment.steps),
-                            cache=cache, folder=folder)
-    val_ds = (make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
-              if keys["val"] else None)
+    train_ds = make_dataset(
+        study,
+        config,
+        keys["train"],
+        Pipeline(prep.steps + augment.steps),
+        cache=cache,
+        folder=folder,
+    )
+    val_ds = (
+        make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
+        if keys["val"]
+        else None
+    )
     seed_everything(config.seed)  # weight initialisation is part of the reproducible run
     model = build_model(config.model, info["shape"], info["num_classes"])
     if config.train.init_from:
         init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
     tc = dataclasses.replace(train_config(config), progress=progress)
-    result = train(model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
-                   resume=resume and (folder / "checkpoints" / "last.pt").exists())
+    result = train(
+        model,
+        train_ds,
+        val_ds,
+        tc,
+        folder,
+        {**resolved, "fold": fold},
+        resume=resume and (folder / "checkpoints" / "last.pt").exists(),
+    )
     if not best.exists():
         best = folder / "checkpoints" / "last.pt"
-    atomic_write_text(folder / "train_done.json",
-                      json.dumps({"best_epoch": result.best_epoch, "epochs": result.epochs_run,
-                                  "stopped_early": result.stopped_early}))
+    atomic_write_text(
+        folder / "train_done.json",
+        json.dumps(
+            {
+                "best_epoch": result.best_epoch,
+                "epochs": result.epochs_run,
+                "stopped_early": result.stopped_early,
+            }
+        ),
+    )
     return best
 
 
@@ -184,7 +229,18 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     """The few numbers ``radpipe run`` prints at the end."""
     main = metrics.get("ensemble") or metrics
     summary = main.get("summary", {})
-    keys = ("accuracy", "balanced_accuracy", "roc_auc_macro", "f1_macro", "dice_case_mean",
-            "jaccard_case_mean", "dice_dataset_macro", "hd95_mean")
-    return {k: float(v) for k, v in summary.items()
-            if k in keys and isinstance(v, (int, float)) and not np.isnan(v)}
+    keys = (
+        "accuracy",
+        "balanced_accuracy",
+        "roc_auc_macro",
+        "f1_macro",
+        "dice_case_mean",
+        "jaccard_case_mean",
+        "dice_dataset_macro",
+        "hd95_mean",
+    )
+    return {
+        k: float(v)
+        for k, v in summary.items()
+        if k in keys and isinstance(v, (int, float)) and not np.isnan(v)
+    }

@@ -18,7 +18,13 @@ from typing import Any
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key
-from pipeline.split import check_no_leak, read_split_csv, split_by_ratio, split_k_fold, write_split_csv
+from pipeline.split import (
+    check_no_leak,
+    read_split_csv,
+    split_by_ratio,
+    split_k_fold,
+    write_split_csv,
+)
 from pipeline.stage import Pipeline
 from workflows.config import RunConfig
 from workflows.rundir import fingerprint_files
@@ -71,14 +77,31 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     files = [p for p in src.rglob("*") if p.is_file()]
     fingerprint = fingerprint_files(src, files)
     c = config.convert
-    options = ConvertOptions(format=c.format, window=c.window, per="instance",
-                             workers=c.workers, max_pixels=c.max_pixels)
-    key = hash_key(json.dumps({"src": str(src), "fingerprint": fingerprint, "format": c.format,
-                               "window": c.window, "max_pixels": c.max_pixels}))
+    options = ConvertOptions(
+        format=c.format, window=c.window, per="instance", workers=c.workers, max_pixels=c.max_pixels
+    )
+    key = hash_key(
+        json.dumps(
+            {
+                "src": str(src),
+                "fingerprint": fingerprint,
+                "format": c.format,
+                "window": c.window,
+                "max_pixels": c.max_pixels,
+            }
+        )
+    )
     out = (config.output / ".cache" / f"convert-{key}").resolve()
     done = out / ".complete"
-    study = Study(root=out, kind="dicom", fingerprint=fingerprint, split=[], class_names=[],
-                  labels=config.data.labels, masks=config.data.masks)
+    study = Study(
+        root=out,
+        kind="dicom",
+        fingerprint=fingerprint,
+        split=[],
+        class_names=[],
+        labels=config.data.labels,
+        masks=config.data.masks,
+    )
     if done.exists():
         log.info("reusing the cached conversion in %s", out)
         study.reused_conversion = True
@@ -88,14 +111,16 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
     if result.failures:
-        log.warning("%d files could not be converted; see %s", len(result.failures),
-                    out / "errors.csv")
+        log.warning(
+            "%d files could not be converted; see %s", len(result.failures), out / "errors.csv"
+        )
     atomic_write_text(done, json.dumps({"fingerprint": fingerprint, "outputs": result.outputs}))
     return study
 
 
-def _run_convert(convert_folder: Any, src: Path, out: Path, options: Any, config: RunConfig,
-                 progress: bool) -> Any:
+def _run_convert(
+    convert_folder: Any, src: Path, out: Path, options: Any, config: RunConfig, progress: bool
+) -> Any:
     scheduler = config.compute.scheduler
     if scheduler:
         return convert_folder(src, out, options, progress=progress, scheduler=scheduler)
@@ -112,8 +137,11 @@ def _series_rows(root: Path, labels: Path | None) -> list[dict[str, Any]]:
         if key not in rows:
             if labels and key not in label_of:
                 continue  # a series without ground truth (a localizer, say) is not used
-            rows[key] = {"patient_key": r["patient_key"], "series_key": key,
-                         "label": label_of.get(key, 0)}
+            rows[key] = {
+                "patient_key": r["patient_key"],
+                "series_key": key,
+                "label": label_of.get(key, 0),
+            }
     if not rows:
         raise RadpipeError(f"No converted series matches the labels in {labels}.")
     return list(rows.values())
@@ -132,12 +160,20 @@ def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
     for r in table:
         key = hash_key(r["image"])
         patient = hash_key(r.get("patient_id") or r["image"])
-        series.append({"patient_key": patient, "series_key": key,
-                       "label": int(r.get("label") or 0)})
+        series.append(
+            {"patient_key": patient, "series_key": key, "label": int(r.get("label") or 0)}
+        )
         by_key[key] = [r]
     files = [root / r["image"] for r in table]
-    study = Study(root=root, kind="images", fingerprint=fingerprint_files(root, files),
-                  split=[], class_names=[], labels=config.data.labels, image_rows=by_key)
+    study = Study(
+        root=root,
+        kind="images",
+        fingerprint=fingerprint_files(root, files),
+        split=[],
+        class_names=[],
+        labels=config.data.labels,
+        image_rows=by_key,
+    )
     return study, series
 
 
@@ -167,23 +203,42 @@ def _class_names(config: RunConfig, study: Study) -> list[str]:
     return [names.get(i, str(i)) for i in range(max(k, 2))]
 
 
-def make_dataset(study: Study, config: RunConfig, keys: Sequence[str], pipeline: Pipeline | None,
-                 *, cache: Path | None = None, folder: Path | None = None) -> Any:
+def make_dataset(
+    study: Study,
+    config: RunConfig,
+    keys: Sequence[str],
+    pipeline: Pipeline | None,
+    *,
+    cache: Path | None = None,
+    folder: Path | None = None,
+) -> Any:
     """A torch Dataset of the given series keys (image folders: the given images)."""
     from pipeline.data import FolderDataset, ManifestDataset
 
     if study.kind == "dicom":
-        return ManifestDataset(study.root, mode=config.data.unit, labels=study.labels,
-                               masks=study.masks, series_keys=list(keys), pipeline=pipeline,
-                               seed=config.seed, cache_dir=cache)
+        return ManifestDataset(
+            study.root,
+            mode=config.data.unit,
+            labels=study.labels,
+            masks=study.masks,
+            series_keys=list(keys),
+            pipeline=pipeline,
+            seed=config.seed,
+            cache_dir=cache,
+        )
     assert folder is not None
     csv_path = folder / f"images-{hash_key('|'.join(keys), length=8)}.csv"
-    rows = [dict(r, image=str((study.root / r["image"]).resolve()),
-                 **({"mask": str((study.root / r["mask"]).resolve())} if r.get("mask") else {}))
-            for k in keys for r in study.image_rows[k]]
+    rows = [
+        dict(
+            r,
+            image=str((study.root / r["image"]).resolve()),
+            **({"mask": str((study.root / r["mask"]).resolve())} if r.get("mask") else {}),
+        )
+        for k in keys
+        for r in study.image_rows[k]
+    ]
     with atomic_path(csv_path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=sorted({c for r in rows for c in r}))
         writer.writeheader()
         writer.writerows(rows)
-    return FolderDataset(study.root, csv_path, pipeline=pipeline, seed=config.seed,
-                         cache_dir=cache)
+    return FolderDataset(study.root, csv_path, pipeline=pipeline, seed=config.seed, cache_dir=cache)

@@ -34,38 +34,54 @@ def ct_series_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def mr_seg_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("mr")
-    write_study(out, StudySpec(patients=6, modality="MR", task="segmentation", size=32,
-                               slices=4))
+    write_study(out, StudySpec(patients=6, modality="MR", task="segmentation", size=32, slices=4))
     return out
 
 
 def _overrides(study: Path, out: Path, *, masks: bool = False, epochs: int = 2) -> list[str]:
-    items = [f"data.source={study / 'dicom'}", f"data.labels={study / 'labels.csv'}",
-             f"output={out}", f"train.epochs={epochs}", "convert.workers=1"]
+    items = [
+        f"data.source={study / 'dicom'}",
+        f"data.labels={study / 'labels.csv'}",
+        f"output={out}",
+        f"train.epochs={epochs}",
+        "convert.workers=1",
+    ]
     if masks:
         items.append(f"data.masks={study / 'masks.csv'}")
     return items
 
 
-def _run(name: str, study: Path, out: Path, extra: list[str] | None = None,
-         masks: bool = False) -> Path:
-    config = load_config(CONFIGS / f"{name}.yaml",
-                         _overrides(study, out, masks=masks) + (extra or []))
+def _run(
+    name: str, study: Path, out: Path, extra: list[str] | None = None, masks: bool = False
+) -> Path:
+    config = load_config(
+        CONFIGS / f"{name}.yaml", _overrides(study, out, masks=masks) + (extra or [])
+    )
     return run_study(config, progress=False).run_dir
 
 
 def _assert_run_dir(run: Path) -> dict:
-    for name in ("config.yaml", "provenance.json", "split.csv", "log.jsonl", "metrics.json",
-                 "report.html", "stages/pipeline.json", "checkpoints/best.pt"):
+    for name in (
+        "config.yaml",
+        "provenance.json",
+        "split.csv",
+        "log.jsonl",
+        "metrics.json",
+        "report.html",
+        "stages/pipeline.json",
+        "checkpoints/best.pt",
+    ):
         assert (run / name).exists(), name
     check_no_leak(run / "split.csv")
     provenance = json.loads((run / "provenance.json").read_text())
     assert provenance["seed"] == 0 and provenance["versions"]["torch"].startswith("2.")
     assert len(provenance["input_fingerprint"]) == 20
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["num_cases"] == sum(
-        1 for r in read_split_csv(run / "split.csv") if r["split"] == "test"
-    ) or metrics["task"] == "segmentation"
+    assert (
+        metrics["num_cases"]
+        == sum(1 for r in read_split_csv(run / "split.csv") if r["split"] == "test")
+        or metrics["task"] == "segmentation"
+    )
     return metrics
 
 
@@ -74,7 +90,9 @@ def test_image_classification_configs(name: str, cr_study: Path, tmp_path: Path)
     run = _run(name, cr_study, tmp_path, ["split.test=0.3"])
     metrics = _assert_run_dir(run)
     assert metrics["task"] == "classification" and metrics["class_names"] == [
-        "no_lesion", "round_lesion"]
+        "no_lesion",
+        "round_lesion",
+    ]
     assert 0.0 <= metrics["summary"]["accuracy"] <= 1.0
 
 
@@ -128,14 +146,19 @@ def test_resume_finishes_an_interrupted_run(cr_study: Path, tmp_path: Path) -> N
 def test_predict_writes_hashed_predictions(cr_study: Path, tmp_path: Path) -> None:
     run = _run("xray_classify", cr_study, tmp_path)
     new = tmp_path / "new"
-    write_study(new, StudySpec(patients=3, modality="CR", size=32, series_per_patient=1,
-                               seed=5))
+    write_study(new, StudySpec(patients=3, modality="CR", size=32, series_per_patient=1, seed=5))
     out = tmp_path / "pred"
     assert main(["predict", str(run), str(new / "dicom"), "--out", str(out), "--quiet"]) == 0
     rows = list(csv.DictReader((out / "predictions.csv").open()))
     assert len(rows) == 3
-    assert set(rows[0]) >= {"patient_key", "series_key", "pred", "class_name",
-                            "prob_no_lesion", "prob_round_lesion"}
+    assert set(rows[0]) >= {
+        "patient_key",
+        "series_key",
+        "pred",
+        "class_name",
+        "prob_no_lesion",
+        "prob_round_lesion",
+    }
     text = (out / "predictions.csv").read_text()
     assert "SYNCR" not in text and "Synthetic" not in text  # no patient data
     for r in rows:
@@ -143,15 +166,15 @@ def test_predict_writes_hashed_predictions(cr_study: Path, tmp_path: Path) -> No
 
 
 def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
-    run = _run("mr_segment_mlp", mr_seg_study, tmp_path, ["preprocess.0.shape=[16,16]"],
-               masks=True)
+    run = _run("mr_segment_mlp", mr_seg_study, tmp_path, ["preprocess.0.shape=[16,16]"], masks=True)
     out = tmp_path / "pred"
-    assert main(["predict", str(run), str(mr_seg_study / "dicom"), "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["predict", str(run), str(mr_seg_study / "dicom"), "--out", str(out), "--quiet"]) == 0
+    )
     rows = list(csv.DictReader((out / "predictions.csv").open()))
     assert len(rows) == 6 * 2 * 4
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     mask = np.asarray(Image.open(out / rows[0]["mask"]))
     # Predicted at 16x16, written back at the original 32x32.

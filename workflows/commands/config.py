@@ -8,16 +8,24 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("config", help="validate and show a config, or print its JSON Schema",
-                       description="'radpipe config show CONFIG [--set k=v ...]' validates a "
-                       "config and prints it with every default filled in; 'radpipe config "
-                       "schema' prints the JSON Schema (for editor completion).")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True,
-                               parser_class=type(p))
+    p = sub.add_parser(
+        "config",
+        help="validate and show a config, or print its JSON Schema",
+        description="'radpipe config show CONFIG [--set k=v ...]' validates a "
+        "config and prints it with every default filled in; 'radpipe config "
+        "schema' prints the JSON Schema (for editor completion).",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     show = actions.add_parser("show", help="print the resolved config")
     show.add_argument("config", help="YAML config file")
-    show.add_argument("--set", dest="overrides", action="append", default=[],
-                      metavar="KEY.PATH=VALUE", help="override a value (repeatable)")
+    show.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value (repeatable)",
+    )
     show.set_defaults(func=run_show)
     schema = actions.add_parser("schema", help="print the JSON Schema of configs")
     schema.set_defaults(func=run_schema)

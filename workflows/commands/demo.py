@@ -17,19 +17,24 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 # (config, synthetic study, extra overrides)
 JOBS: list[tuple[str, dict[str, Any], list[str]]] = [
-    ("xray_classify", {"modality": "CR", "patients": 600, "series_per_patient": 1, "seed": 1},
-     []),
-    ("mr_segment_mlp", {"modality": "MR", "patients": 12, "task": "segmentation", "seed": 2},
-     ["train.epochs=12"]),
+    ("xray_classify", {"modality": "CR", "patients": 600, "series_per_patient": 1, "seed": 1}, []),
+    (
+        "mr_segment_mlp",
+        {"modality": "MR", "patients": 12, "task": "segmentation", "seed": 2},
+        ["train.epochs=12"],
+    ),
 ]
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run radpipe end to end on built-in synthetic studies",
-                       description="Generate synthetic DICOM studies into a cache folder (once) "
-                       "and run two configured pipelines on them end to end (classification "
-                       "and segmentation with fully connected networks), printing where the "
-                       "reports are and the headline metrics.")
+    p = sub.add_parser(
+        "demo",
+        help="run radpipe end to end on built-in synthetic studies",
+        description="Generate synthetic DICOM studies into a cache folder (once) "
+        "and run two configured pipelines on them end to end (classification "
+        "and segmentation with fully connected networks), printing where the "
+        "reports are and the headline metrics.",
+    )
     p.add_argument("--cache", default=".cache/demo", help="cache folder (.cache/demo)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -49,8 +54,12 @@ def run(args: argparse.Namespace) -> int:
         if not (study / "synth.json").exists():
             print(f"writing a synthetic {spec['modality']} study to {study}")
             write_study(study, StudySpec(**spec))
-        overrides = [f"data.source={study / 'dicom'}", f"data.labels={study / 'labels.csv'}",
-                     f"output={cache / 'runs'}", *extra]
+        overrides = [
+            f"data.source={study / 'dicom'}",
+            f"data.labels={study / 'labels.csv'}",
+            f"output={cache / 'runs'}",
+            *extra,
+        ]
         if spec.get("task") == "segmentation":
             overrides.append(f"data.masks={study / 'masks.csv'}")
         config = load_config(CONFIGS / f"{name}.yaml", overrides)

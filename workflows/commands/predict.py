@@ -9,10 +9,12 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "predict", help="apply a trained run to new DICOM (classes, scores, masks)",
+        "predict",
+        help="apply a trained run to new DICOM (classes, scores, masks)",
         description="Convert SRC with the run's own options, apply its fitted preprocessing "
         "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
-        "segmentation) under --out, with the hashed names of 'radpipe convert'.")
+        "segmentation) under --out, with the hashed names of 'radpipe convert'.",
+    )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files")
     p.add_argument("--out", type=Path, default=None, help="output folder (RUN/predictions)")

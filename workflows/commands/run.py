@@ -10,15 +10,27 @@ from typing import Any
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "run", help="run a configured pipeline: convert, split, preprocess, train, evaluate, report",
+        "run",
+        help="run a configured pipeline: convert, split, preprocess, train, evaluate, report",
         description="Run the study a YAML config describes, from a DICOM folder (or converted "
         "images) to a trained model, metrics.json and report.html in a new run directory. "
-        "The conversion is cached and reused by runs with the same data and options.")
+        "The conversion is cached and reused by runs with the same data and options.",
+    )
     p.add_argument("config", nargs="?", help="YAML config (see configs/)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY.PATH=VALUE", help="override a config value (repeatable)")
-    p.add_argument("--resume", metavar="RUN", type=Path,
-                   help="resume an interrupted run directory (uses its saved config)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value (repeatable)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        type=Path,
+        help="resume an interrupted run directory (uses its saved config)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
