@@ -121,10 +121,12 @@ def speed(size: int, n: int, epochs: int, batch_size: int) -> None:
         )
 
 
-def figures(size: int, n_train: int, epochs: int) -> None:
+def figures(size: int, n_train: int, epochs: int, only: list[str] | None = None) -> None:
     print("| model | task | train / val / test | epochs | best epoch | test metric | time |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for name, params, slices, task in cases(size):
+        if only and name not in only:
+            continue
         n = n_train if task == "classification" and slices == 1 else n_train // 2
         tr, va, te = (
             phantoms(k, size, slices, task, seed=s) for k, s in ((n, 1), (200, 2), (200, 3))
@@ -159,10 +161,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=512, help="training samples (512)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs / training epochs")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--models", nargs="*", help="only these models (--figures)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.figures:
-        figures(args.size, args.n, args.epochs)
+        figures(args.size, args.n, args.epochs, args.models)
     else:
         speed(args.size, args.n, args.epochs, args.batch_size)
 

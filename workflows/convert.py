@@ -157,6 +157,7 @@ def convert_folder(
     errors = [{"source": s, "reason": r} for s, r in sorted(result.failures)]
     _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
     (out / _PARTIAL).unlink(missing_ok=True)
+    _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -168,6 +169,12 @@ class _runner:
     options: ConvertOptions
     progress: bool
     scheduler: str | None
+
+    def __post_init__(self) -> None:
+        if self.scheduler:
+            from workflows.distributed.dask_backend import parse_scheduler
+
+            parse_scheduler(self.scheduler)  # a bad value fails before any work
 
     def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]:
         fn = partial(run_task, options=self.options)

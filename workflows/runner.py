@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def run_study(
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config))
     study = prepare_study(config, run_dir, progress=progress)
+    if (study.root / "index.csv").exists():  # hashed keys only, no patient data
+        shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
     write_provenance(
         run_dir,
         seed=config.seed,

@@ -107,6 +107,8 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         study.reused_conversion = True
         return study
     result = _run_convert(convert_folder, src, out, options, config, progress)
+    if result.index is not None:
+        result.index.write_csv(out / "index.csv")
     study.failures = list(result.failures)
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -46,6 +46,9 @@ from workflows.optim import (
     make_scheduler,
     pick_device,
 )
+
+if TYPE_CHECKING:
+    from workflows.distributed.ddp import DistributedContext
 
 EpochCallback = Callable[[int, dict[str, Any]], None]
 
@@ -140,6 +143,7 @@ def train(
     *,
     resume: bool = False,
     on_epoch_end: EpochCallback | None = None,
+    distributed: DistributedContext | None = None,
 ) -> TrainResult:
     """Train ``model`` in place; write ``log.jsonl`` and ``checkpoints/`` under ``run_dir``.
 
@@ -160,14 +164,21 @@ def train(
         Continue from ``run_dir/checkpoints/last.pt`` when it exists.
     on_epoch_end
         Called with ``(epoch, log_row)`` after each epoch's checkpoint is written.
+    distributed
+        DDP under ``torchrun`` (:mod:`workflows.distributed.ddp`): each rank trains its
+        shard of every epoch (``batch_size`` stays the global batch), losses and validation
+        counts are summed over ranks, and only rank 0 writes checkpoints, the log and calls
+        ``on_epoch_end``.
     """
     run_dir = Path(run_dir)
     ckpt_dir = run_dir / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     task = "segmentation" if "mask" in train_ds[0] else "classification"
-    device = pick_device(config.device)
+    device = distributed.device if distributed else pick_device(config.device)
+    main = distributed is None or distributed.is_main
     seed_everything(config.seed)
     model.to(device)
+    net = distributed.wrap(model) if distributed else model  # forward/backward go through DDP
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config)
     amp_dtype = amp_dtype_for(device, config.amp)
@@ -182,16 +193,21 @@ def train(
     start = 0
     if resume and (ckpt_dir / "last.pt").is_file():
         start = _restore(ckpt_dir / "last.pt", model, optimizer, scheduler, scaler, stopper)
-    history = _restart_log(run_dir / "log.jsonl", start)
+    history = _restart_log(run_dir / "log.jsonl", start) if main else []
 
     for epoch in range(start + 1, config.epochs + 1):
         t0 = time.perf_counter()
-        loader = _loader(train_ds, config, shuffle=True, epoch=epoch, device=device)
+        loader = _loader(train_ds, config, shuffle=True, epoch=epoch, device=device,
+                         distributed=distributed)  # fmt: skip
         row: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
-        row |= train_one_epoch(model, loader, loss_fn, optimizer, config, device, amp_dtype, scaler)
+        row |= train_one_epoch(net, loader, loss_fn, optimizer, config, device, amp_dtype, scaler)
+        if distributed is not None:
+            row |= _summed_train_loss(distributed, row)
         if val_ds is not None:
-            val_loader = _loader(val_ds, config, shuffle=False, epoch=epoch, device=device)
-            row |= evaluate(model, val_loader, loss_fn, task, device, amp_dtype)
+            val_loader = _loader(val_ds, config, shuffle=False, epoch=epoch, device=device,
+                                 distributed=distributed)  # fmt: skip
+            row |= evaluate(model, val_loader, loss_fn, task, device, amp_dtype,
+                            distributed=distributed)  # fmt: skip
         row["time_s"] = round(time.perf_counter() - t0, 4)
         if monitor not in row:
             raise ConfigError(
@@ -202,7 +218,8 @@ def train(
         elif scheduler is not None:
             scheduler.step()
         improved = stopper.update(epoch, row[monitor])
-        _append_log(run_dir / "log.jsonl", row)
+        if main:
+            _append_log(run_dir / "log.jsonl", row)
         history.append(row)
 
         payload = {
@@ -219,12 +236,14 @@ def train(
             "task": task,
             "metrics": row,
         }
-        if improved:
+        if improved and main:
             save_checkpoint(ckpt_dir / "best.pt", payload)
         last_epoch = epoch == config.epochs or stopper.should_stop
-        if epoch % config.checkpoint_every == 0 or last_epoch:
+        if (epoch % config.checkpoint_every == 0 or last_epoch) and main:
             save_checkpoint(ckpt_dir / "last.pt", payload)
-        if on_epoch_end is not None:
+        if distributed is not None:
+            distributed.barrier()  # every rank sees the same files before going on
+        if on_epoch_end is not None and main:
             on_epoch_end(epoch, row)
         if stopper.should_stop:
             break
@@ -291,10 +310,12 @@ def evaluate(
     task: str,
     device: torch.device,
     amp_dtype: torch.dtype | None = None,
+    distributed: DistributedContext | None = None,
 ) -> dict[str, float]:
     """Validation loss and metrics: ``val_accuracy`` (+ ``val_balanced_accuracy``) for
     classification, ``val_dice`` (mean foreground Dice, pooled over the set) and pixel
-    ``val_accuracy`` for segmentation."""
+    ``val_accuracy`` for segmentation. With ``distributed``, each rank evaluates its shard
+    and the loss sums and confusion counts are summed over ranks (never the averages)."""
     model.eval()
     acc: ConfusionAccumulator | None = None
     total, count = 0.0, 0
@@ -307,6 +328,11 @@ def evaluate(
         if acc is None:
             acc = ConfusionAccumulator(logits.shape[1], include_background=task != "segmentation")
         acc.update(target.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
+    if distributed is not None:
+        total, summed = distributed.sum([total, count])
+        count = int(summed)
+        acc = distributed.reduce_accumulator(acc, acc.num_classes if acc else 0,
+                                             include_background=task != "segmentation")  # fmt: skip
     out = {"val_loss": total / max(count, 1)}
     if acc is not None:
         metrics = acc.compute()
@@ -326,8 +352,13 @@ def _loader(
     shuffle: bool,
     epoch: int,
     device: torch.device,
+    distributed: DistributedContext | None = None,
 ) -> DataLoader[dict[str, Any]]:
     # The shuffle order of epoch e depends on (seed, e) only, so resuming needs no loader state.
+    if distributed is not None:  # the same order, dealt out over the ranks
+        return distributed.loader(ds, config.batch_size, shuffle=shuffle,
+                                  seed=config.seed * 1_000_003, epoch=epoch,
+                                  num_workers=config.num_workers)  # fmt: skip
     gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
     return DataLoader(
         ds,
@@ -338,6 +369,12 @@ def _loader(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
+
+
+def _summed_train_loss(distributed: DistributedContext, row: dict[str, Any]) -> dict[str, Any]:
+    """The sample-weighted mean training loss over all ranks (padding items included)."""
+    total, count = distributed.sum([row["train_loss"] * row["samples"], row["samples"]])
+    return {"train_loss": total / max(count, 1), "samples": int(count)}
 
 
 def _to_device(batch: dict[str, Any], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import ndimage
-from skimage.transform import resize as _sk_resize
 
 __all__ = [
     "affine_matrix",
@@ -179,6 +177,8 @@ def elastic_displacement(
     rng = np.random.default_rng(seed)
     h, w = int(shape[-2]), int(shape[-1])
     field = rng.uniform(-1.0, 1.0, size=(2, h, w))
+    from scipy import ndimage  # imported here: keeps config validation fast
+
     field = np.stack([ndimage.gaussian_filter(f, sigma, mode="constant") for f in field])
     peak = float(np.abs(field).max())
     return (field * (magnitude / peak if peak > 0 else 0.0)).astype(np.float32)
@@ -204,6 +204,8 @@ def resize(array: np.ndarray, shape: Sequence[int], order: int = 1) -> np.ndarra
         raise ValueError(f"resize needs a positive shape; got {shape}.")
     lead = array.shape[: array.ndim - len(shape)]
     src = array if order == 0 else array.astype(np.float32, copy=False)
+    from skimage.transform import resize as _sk_resize
+
     out = _sk_resize(src, (*lead, *shape), order=order, preserve_range=True, anti_aliasing=False)
     return out.astype(array.dtype if order == 0 else np.float32, copy=False)
 

@@ -35,6 +35,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--workers", type=_positive, default=1, help="worker processes (1)")
     p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on Dask distributed: a scheduler address (tcp://host:8786) or "
+        "local:N for a local cluster of N worker processes (replaces --workers)",
+    )
+    p.add_argument(
         "--max-pixels",
         type=_positive,
         default=2**28,
@@ -76,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         png_compression=args.png_compression,
         resume=not args.no_resume,
     ).resolved()
-    result = convert_folder(args.src, args.out, options, progress=not args.quiet)
+    result = convert_folder(
+        args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
+    )
     print(
         f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"

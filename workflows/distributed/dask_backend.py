@@ -40,7 +40,7 @@ def parse_scheduler(scheduler: str) -> int | None:
     """
     text = scheduler.strip()
     match = _LOCAL.match(text)
-    if text.startswith("local") and match is None:
+    if (text == "local" or text.startswith("local:")) and match is None:
         raise ConfigError(
             f"The scheduler must be 'local:N' (N workers) or a Dask address such as "
             f"'tcp://host:8786'; got {scheduler!r}."
