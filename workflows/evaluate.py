@@ -34,13 +34,13 @@ def evaluate_run(
     for fold, ckpt in zip(folds, checkpoints):
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
         dataset = make_dataset(study, config, test_keys, prep, folder=fold_dir(run_dir, fold))
-        probs, truth_f, ids, images = _predict(config, ckpt, dataset)
+        probs, truth_f, ids, images, spacings = _predict(config, ckpt, dataset)
         truth = truth_f if truth is None else truth
         probs_all.append(probs)
         if fold is not None:
-            per_fold.append(_score(config, study, truth_f, probs, ids, images, None))
+            per_fold.append(_score(config, study, truth_f, probs, ids, images, spacings, None))
     mean_probs = np.mean(probs_all, axis=0)
-    metrics = _score(config, study, truth, mean_probs, ids, images, run_dir / "plots")
+    metrics = _score(config, study, truth, mean_probs, ids, images, spacings, run_dir / "plots")
     if per_fold:
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
@@ -53,7 +53,7 @@ def evaluate_run(
 
 def _predict(
     config: RunConfig, checkpoint: Path, dataset: Any
-) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray], list[Any]]:
     from workflows.infer import load_model_from_checkpoint, predict
 
     model = load_model_from_checkpoint(checkpoint)
@@ -69,7 +69,16 @@ def _predict(
         truth = np.array([s.label for s in samples], dtype=np.int64)
     else:
         truth = np.stack([s.mask for s in samples]).astype(np.int64)
-    return probs, truth, [s.id for s in samples], [s.image for s in samples]
+    spacings = [_spacing(s.meta.get("spacing"), s.mask) for s in samples]
+    return probs, truth, [s.id for s in samples], [s.image for s in samples], spacings
+
+
+def _spacing(spacing: Any, mask: np.ndarray | None) -> tuple[float, ...] | None:
+    """The sample's spacing in mm when fully known (NaN slice gaps of stacked series: None)."""
+    if spacing is None or mask is None or len(spacing) != mask.ndim:
+        return None
+    values = tuple(float(v) for v in spacing)
+    return values if all(np.isfinite(values)) else None
 
 
 def _score(
@@ -79,6 +88,7 @@ def _score(
     probs: np.ndarray,
     ids: list[str],
     images: list[np.ndarray],
+    spacings: list[Any],
     plots: Path | None,
 ) -> dict[str, Any]:
     from workflows import plots as plotting
@@ -92,8 +102,7 @@ def _score(
     k = probs.shape[1]
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
     pred = probs.argmax(axis=1)
-    spacing = [None] * len(ids)
-    cases = [(ids[i], truth[i], pred[i], spacing[i]) for i in range(len(ids))]
+    cases = [(ids[i], truth[i], pred[i], spacings[i]) for i in range(len(ids))]
     metrics = evaluate_segmentation(
         cases,
         k,

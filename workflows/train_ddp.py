@@ -132,6 +132,16 @@ def _train_fold(
     return best
 
 
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.train_ddp ARGV`` on this
+    machine (``radpipe run --nproc N``); returns its exit code."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc-per-node={nproc}", "-m", "workflows.train_ddp", *argv]  # fmt: skip
+    return subprocess.call(cmd)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="torchrun ... -m workflows.train_ddp",

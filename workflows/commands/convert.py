@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from workflows.commands import positive_int
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -33,7 +35,7 @@ def register(sub: Any) -> None:
         help="one output per image frame, or one volume per series (default: series for "
         "NIfTI, instance otherwise)",
     )
-    p.add_argument("--workers", type=_positive, default=1, help="worker processes (1)")
+    p.add_argument("--workers", type=positive_int, default=1, help="worker processes (1)")
     p.add_argument(
         "--scheduler",
         default=None,
@@ -43,7 +45,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--max-pixels",
-        type=_positive,
+        type=positive_int,
         default=2**28,
         help="refuse images whose header claims more pixels than this (2**28)",
     )
@@ -53,16 +55,6 @@ def register(sub: Any) -> None:
     p.add_argument("--no-resume", action="store_true", help="redo every output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,6 +32,13 @@ def register(sub: Any) -> None:
         help="resume an interrupted run directory (uses its saved config)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train with DDP on N local processes (launches torchrun)",
+    )
     p.set_defaults(func=run)
 
 
@@ -41,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.config) == bool(args.resume):
         raise ConfigError("give either a CONFIG or --resume RUN")
+    if args.nproc > 1:  # the same run, DDP training under torchrun (workflows.train_ddp)
+        from workflows.train_ddp import launch
+
+        argv = [args.config] if args.config else ["--resume", str(args.resume)]
+        argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
+        return launch(args.nproc, argv)
     if args.resume:
         from workflows.runner import load_run_config
 

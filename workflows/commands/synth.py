@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from workflows.commands import positive_int
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -17,7 +19,7 @@ def register(sub: Any) -> None:
         "models a real signal to learn.",
     )
     p.add_argument("out", help="output folder (created)")
-    p.add_argument("--patients", type=_positive, default=12, help="number of patients (12)")
+    p.add_argument("--patients", type=positive_int, default=12, help="number of patients (12)")
     p.add_argument(
         "--task",
         choices=["classification", "segmentation"],
@@ -26,14 +28,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--modality", choices=["CT", "MR", "CR"], default="CT", help="(CT)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same study (0)")
-    p.add_argument("--size", type=_positive, default=64, help="rows and columns (64)")
+    p.add_argument("--size", type=positive_int, default=64, help="rows and columns (64)")
     p.add_argument(
         "--slices",
-        type=_positive,
+        type=positive_int,
         default=12,
         help="slices per CT/MR series (12); CR has one image per series",
     )
-    p.add_argument("--series-per-patient", type=_positive, default=2, help="(2)")
+    p.add_argument("--series-per-patient", type=positive_int, default=2, help="(2)")
     p.add_argument(
         "--classes",
         type=int,
@@ -42,16 +44,6 @@ def register(sub: Any) -> None:
         help="classes for classification: no lesion / round / elongated (2)",
     )
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
