@@ -20,7 +20,7 @@ import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -31,6 +31,9 @@ from pipeline.stage import Pipeline
 from workflows.config import RunConfig, dump_config, validate_config
 from workflows.rundir import new_run_dir, write_provenance
 from workflows.study import Study, make_dataset, prepare_study
+
+if TYPE_CHECKING:
+    from workflows.distributed.ddp import DistributedContext
 
 log = logging.getLogger("radpipe")
 
@@ -52,31 +55,51 @@ def load_run_config(run_dir: Path) -> RunConfig:
 
 
 def run_study(
-    config: RunConfig, *, run_dir: Path | None = None, progress: bool = True
-) -> RunOutcome:
-    """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes."""
+    config: RunConfig,
+    *,
+    run_dir: Path | None = None,
+    progress: bool = True,
+    ctx: DistributedContext | None = None,
+) -> RunOutcome | None:
+    """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes.
+
+    With ``ctx`` (DDP under torchrun, see :mod:`workflows.train_ddp`), rank 0 alone creates
+    the run directory, converts, splits, fits the preprocessing, evaluates and writes; the
+    other ranks read its results from the run directory after a barrier, and every rank
+    trains its shard. Rank 0 returns the outcome, the others ``None``.
+    """
+    main = ctx is None or ctx.is_main
     resume = run_dir is not None
-    if run_dir is None:
-        run_dir = new_run_dir(config.output, config.name)
-        atomic_write_text(run_dir / "config.yaml", dump_config(config))
-    study = prepare_study(config, run_dir, progress=progress)
-    if (study.root / "index.csv").exists():  # hashed keys only, no patient data
-        shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
-    write_provenance(
-        run_dir,
-        seed=config.seed,
-        fingerprint=study.fingerprint,
-        extra={
+    if main:
+        if run_dir is None:
+            run_dir = new_run_dir(config.output, config.name)
+            atomic_write_text(run_dir / "config.yaml", dump_config(config))
+        study = prepare_study(config, run_dir, progress=progress)
+        if (study.root / "index.csv").exists():  # hashed keys only, no patient data
+            shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
+        extra = {
             "reused_conversion": study.reused_conversion,
             "conversion": str(study.root),
             "failed_files": len(study.failures),
-        },
-    )
+        }
+        if ctx is not None:
+            extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
+        write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
+    if ctx is not None:
+        run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
+        ctx.barrier()  # rank 0 has converted and split: the others read its results
+        if not main:
+            study = prepare_study(config, run_dir, progress=False)
+    assert run_dir is not None
     resolved = json.loads(config.model_dump_json())
     folds = range(config.split.folds) if config.split.folds else [None]
     checkpoints = [
-        _train_fold(config, study, run_dir, fold, resolved, resume, progress) for fold in folds
+        _train_fold(config, study, run_dir, fold, resolved, resume, progress, ctx) for fold in folds
     ]
+    if not main:
+        assert ctx is not None
+        ctx.barrier()  # wait for rank 0's evaluation
+        return None
     from workflows.evaluate import evaluate_run
 
     metrics = evaluate_run(config, study, run_dir, checkpoints)
@@ -84,6 +107,8 @@ def run_study(
         from workflows.report import write_report
 
         write_report(run_dir, title=config.name)
+    if ctx is not None:
+        ctx.barrier()
     return RunOutcome(
         run_dir=run_dir,
         metrics=metrics,
@@ -173,58 +198,61 @@ def _train_fold(
     resolved: dict[str, Any],
     resume: bool,
     progress: bool,
+    ctx: DistributedContext | None = None,
 ) -> Path:
     from workflows.checkpoint import seed_everything
     from workflows.infer import init_from_checkpoint
     from workflows.train import train
 
+    main = ctx is None or ctx.is_main
     folder = fold_dir(run_dir, fold)
     keys = split_keys(study, fold)
     best = folder / "checkpoints" / "best.pt"
     if resume and (folder / "train_done.json").exists():
         return best
-    prep, info = fitted_preprocessing(config, study, folder, keys["train"])
+    if main:
+        prep, info = fitted_preprocessing(config, study, folder, keys["train"])
+    if ctx is not None:
+        ctx.barrier()
+        if not main:  # load what rank 0 fitted
+            prep, info = fitted_preprocessing(config, study, folder, keys["train"])
     augment = Pipeline.from_config(config.augment)
     cache = config.output / ".cache" / "samples"
     train_ds = make_dataset(
-        study,
-        config,
-        keys["train"],
-        Pipeline(prep.steps + augment.steps),
-        cache=cache,
+        study, config, keys["train"], Pipeline(prep.steps + augment.steps), cache=cache,
         folder=folder,
-    )
+    )  # fmt: skip
     val_ds = (
         make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
         if keys["val"]
         else None
     )
-    seed_everything(config.seed)  # weight initialisation is part of the reproducible run
+    seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
     if config.train.init_from:
         init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
-    tc = dataclasses.replace(train_config(config), progress=progress)
+    tc = dataclasses.replace(train_config(config), progress=progress and main)
+    if ctx is not None and (
+        tc.device == "auto" or (tc.device == "cuda") != (ctx.device.type == "cuda")
+    ):
+        tc = dataclasses.replace(tc, device=ctx.device.type)
     result = train(
-        model,
-        train_ds,
-        val_ds,
-        tc,
-        folder,
-        {**resolved, "fold": fold},
-        resume=resume and (folder / "checkpoints" / "last.pt").exists(),
-    )
+        model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
+        resume=resume and (folder / "checkpoints" / "last.pt").exists(), distributed=ctx,
+    )  # fmt: skip
     if not best.exists():
         best = folder / "checkpoints" / "last.pt"
-    atomic_write_text(
-        folder / "train_done.json",
-        json.dumps(
-            {
-                "best_epoch": result.best_epoch,
-                "epochs": result.epochs_run,
-                "stopped_early": result.stopped_early,
-            }
-        ),
-    )
+    if main:
+        done = {
+            "best_epoch": result.best_epoch,
+            "epochs": result.epochs_run,
+            "stopped_early": result.stopped_early,
+        }
+        if ctx is not None:
+            done["world_size"] = ctx.world_size
+        atomic_write_text(folder / "train_done.json", json.dumps(done))
+    if ctx is not None:
+        ctx.barrier()
     return best
 
 

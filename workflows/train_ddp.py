@@ -1,6 +1,7 @@
 """``radpipe run`` with DDP training: ``torchrun --nproc-per-node N -m workflows.train_ddp CONFIG``.
 
-The same pipeline as :func:`workflows.runner.run_study`, with the work split this way:
+The same pipeline, :func:`workflows.runner.run_study` with a distributed context; the work
+is split this way:
 
 - rank 0 alone creates the run directory, converts (or reuses the cached conversion; with
   ``compute.scheduler`` on Dask), writes ``split.csv`` and fits the preprocessing on the
@@ -17,119 +18,13 @@ processes. Resume with ``--resume RUN``, as with ``radpipe run``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
-from pipeline.io_atomic import atomic_write_text
-from pipeline.stage import Pipeline
-from workflows.config import RunConfig, dump_config
-from workflows.distributed.ddp import DistributedContext, destroy_distributed, init_distributed
-from workflows.rundir import new_run_dir, write_provenance
-from workflows.runner import (
-    RunOutcome,
-    build_model,
-    fitted_preprocessing,
-    fold_dir,
-    headline,
-    split_keys,
-    train_config,
-)
-from workflows.study import Study, make_dataset, prepare_study
-
-
-def run_study_ddp(
-    config: RunConfig, ctx: DistributedContext, *, run_dir: Path | None = None,
-    progress: bool = True,
-) -> RunOutcome | None:  # fmt: skip
-    """Run (or resume) the study on every rank; rank 0 returns the outcome, others ``None``."""
-    resume = run_dir is not None
-    if ctx.is_main:
-        if run_dir is None:
-            run_dir = new_run_dir(config.output, config.name)
-            atomic_write_text(run_dir / "config.yaml", dump_config(config))
-        study = prepare_study(config, run_dir, progress=progress)
-        write_provenance(
-            run_dir,
-            seed=config.seed,
-            fingerprint=study.fingerprint,
-            extra={
-                "reused_conversion": study.reused_conversion,
-                "conversion": str(study.root),
-                "failed_files": len(study.failures),
-                "world_size": ctx.world_size,
-                "backend": ctx.backend,
-            },
-        )
-    run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
-    ctx.barrier()  # rank 0 has converted and split: the others read its results
-    if not ctx.is_main:
-        study = prepare_study(config, run_dir, progress=False)
-    resolved = json.loads(config.model_dump_json())
-    folds = range(config.split.folds) if config.split.folds else [None]
-    checkpoints = [_train_fold(config, study, run_dir, fold, resolved, resume, progress, ctx)
-                   for fold in folds]  # fmt: skip
-    outcome = None
-    if ctx.is_main:
-        from workflows.evaluate import evaluate_run
-
-        metrics = evaluate_run(config, study, run_dir, checkpoints)
-        if config.report.enabled:
-            from workflows.report import write_report
-
-            write_report(run_dir, title=config.name)
-        outcome = RunOutcome(run_dir=run_dir, metrics=metrics, headline=headline(metrics),
-                             reused_conversion=study.reused_conversion)  # fmt: skip
-    ctx.barrier()
-    return outcome
-
-
-def _train_fold(
-    config: RunConfig, study: Study, run_dir: Path, fold: int | None, resolved: dict[str, Any],
-    resume: bool, progress: bool, ctx: DistributedContext,
-) -> Path:  # fmt: skip
-    """:func:`workflows.runner._train_fold` with rank 0 fitting and writing, all ranks training."""
-    from workflows.checkpoint import seed_everything
-    from workflows.infer import init_from_checkpoint
-    from workflows.train import train
-
-    folder = fold_dir(run_dir, fold)
-    keys = split_keys(study, fold)
-    best = folder / "checkpoints" / "best.pt"
-    if resume and (folder / "train_done.json").exists():
-        return best
-    if ctx.is_main:
-        fitted_preprocessing(config, study, folder, keys["train"])
-    ctx.barrier()
-    prep, info = fitted_preprocessing(config, study, folder, keys["train"])  # loads rank 0's
-    augment = Pipeline.from_config(config.augment)
-    cache = config.output / ".cache" / "samples"
-    train_ds = make_dataset(study, config, keys["train"], Pipeline(prep.steps + augment.steps),
-                            cache=cache, folder=folder)  # fmt: skip
-    val_ds = (make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
-              if keys["val"] else None)  # fmt: skip
-    seed_everything(config.seed)  # the same initial weights on every rank
-    model = build_model(config.model, info["shape"], info["num_classes"])
-    if config.train.init_from:
-        init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
-    tc = dataclasses.replace(train_config(config), progress=progress and ctx.is_main)
-    if tc.device == "auto" or (tc.device == "cuda") != (ctx.device.type == "cuda"):
-        tc = dataclasses.replace(tc, device=ctx.device.type)
-    result = train(model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
-                   resume=resume and (folder / "checkpoints" / "last.pt").exists(),
-                   distributed=ctx)  # fmt: skip
-    if not best.exists():
-        best = folder / "checkpoints" / "last.pt"
-    if ctx.is_main:
-        atomic_write_text(folder / "train_done.json",
-                          json.dumps({"best_epoch": result.best_epoch, "epochs": result.epochs_run,
-                                      "stopped_early": result.stopped_early,
-                                      "world_size": ctx.world_size}))  # fmt: skip
-    ctx.barrier()
-    return best
+from workflows.config import RunConfig
+from workflows.distributed.ddp import destroy_distributed, init_distributed
+from workflows.runner import run_study
 
 
 def launch(nproc: int, argv: list[str]) -> int:
@@ -201,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if ctx.is_main:
             setup_logging()
-        outcome = run_study_ddp(config, ctx, run_dir=args.resume, progress=not args.quiet)
+        outcome = run_study(config, run_dir=args.resume, progress=not args.quiet, ctx=ctx)
         if outcome is not None:
             from workflows.commands.run import print_outcome
 

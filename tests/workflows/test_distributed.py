@@ -7,6 +7,7 @@ module; DDP runs use 2 gloo processes on CPU. Every blocking call has a timeout.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,31 @@ def test_shard_sampler_deals_the_single_process_order() -> None:
              for r in (0, 1)]  # fmt: skip
     assert [list(s) for s in evals] == [[3, 4, 5], [0, 1, 2, 6]]  # whole patients, no repeats
     assert shard_groups(["a"], 3) == [[0], [], []]
+
+
+def test_radpipe_run_with_two_processes_end_to_end(tmp_path: Path) -> None:
+    """The whole configured pipeline under torchrun (2 gloo ranks): rank 0 converts, splits,
+    fits and evaluates; both ranks train; one run directory, written once."""
+    from pipeline.synth import StudySpec, write_study
+    from workflows.cli import main
+
+    study = tmp_path / "cr"
+    write_study(study, StudySpec(patients=24, modality="CR", size=32, series_per_patient=1))
+    config = Path(__file__).parents[2] / "configs" / "xray_classify.yaml"
+    code = main([
+        "run", str(config), "--nproc", "2", "--quiet",
+        "--set", f"data.source={study / 'dicom'}", "--set", f"data.labels={study / 'labels.csv'}",
+        "--set", f"output={tmp_path / 'runs'}", "--set", "train.epochs=2",
+        "--set", "train.batch_size=8", "--set", "convert.workers=1",
+    ])  # fmt: skip
+    assert code == 0
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
+    done = json.loads((run / "train_done.json").read_text())
+    assert done["world_size"] == 2 and done["epochs"] == 2
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]  # written by rank 0 only, once per epoch
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["num_cases"] == sum(
+        1 for line in (run / "split.csv").read_text().splitlines() if ",test," in line
+    )
+    assert json.loads((run / "provenance.json").read_text())["world_size"] == 2
