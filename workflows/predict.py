@@ -7,7 +7,9 @@ Outputs use the hashed names of ``radpipe convert``:
 - ``predictions.csv``: one row per item (image or series): keys, predicted class and name,
   and a probability per class (segmentation: the fraction of pixels of each class);
 - segmentation: ``masks/<patient_key>/<series_key>/<instance_key>_<frame>.png``, class
-  indices at the original image size.
+  indices at the original image size, and one DICOM Segmentation object per series
+  (``seg/<patient_key>/<series_key>.dcm``, via highdicom, PS3.3 A.51) that references the
+  source images, for viewers and PACS.
 """
 
 from __future__ import annotations
@@ -75,7 +77,11 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     assert probs_sum is not None
     probs = probs_sum / len(folds)
     names = _class_names(config, run_dir, probs.shape[1])
-    path = _write(out, converted, dataset, probs, names, config.task)
+    path, planes = _write(out, converted, dataset, probs, names, config.task)
+    if planes:
+        from workflows.dicom_seg import write_segmentations
+
+        write_segmentations(out / "seg", Path(src), planes, names)
     return PredictResult(
         out=out, predictions=path, items=len(dataset), failures=len(result.failures)
     )
@@ -102,8 +108,10 @@ def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
 
 def _write(
     out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: list[str], task: str
-) -> Path:
+) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
+    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice."""
     rows = []
+    planes: list[tuple[dict[str, Any], np.ndarray]] = []
     for i, item_rows in enumerate(dataset.items):
         first = item_rows[0]
         row = {
@@ -122,7 +130,9 @@ def _write(
             }
         else:
             mask = p.argmax(axis=0).astype(np.uint8)
-            row["mask"] = _write_mask(out, converted, item_rows, mask)
+            written = _write_mask(out, converted, item_rows, mask)
+            planes.extend(written)
+            row["mask"] = written[0][0]["mask"] if len(written) == 1 else f"{len(written)} slices"
             fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
             row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
         rows.append(row)
@@ -131,12 +141,12 @@ def _write(
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return path
+    return path, planes
 
 
 def _write_mask(
     out: Path, converted: Path, item_rows: list[dict[str, Any]], mask: np.ndarray
-) -> str:
+) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Masks at the original size (nearest neighbour), one PNG per slice."""
     from PIL import Image
     from skimage.transform import resize
@@ -154,5 +164,5 @@ def _write_mask(
         rel = Path("masks") / Path(row["output"]).with_suffix(".png")
         with atomic_path(out / rel) as tmp:
             Image.fromarray(plane).save(tmp)
-        written.append(rel.as_posix())
-    return written[0] if len(written) == 1 else f"{len(written)} slices"
+        written.append(({**row, "mask": rel.as_posix()}, plane))
+    return written

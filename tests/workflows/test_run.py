@@ -179,3 +179,26 @@ def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
     mask = np.asarray(Image.open(out / rows[0]["mask"]))
     # Predicted at 16x16, written back at the original 32x32.
     assert mask.shape == (32, 32) and set(np.unique(mask)) <= {0, 1, 2}
+    # One DICOM SEG per series, referencing its source images; its frames are the PNG masks.
+    import highdicom as hd
+
+    segs = sorted((out / "seg").rglob("*.dcm"))
+    assert len(segs) == 6 * 2
+    first = rows[0]
+    seg = hd.seg.segread(out / "seg" / first["patient_key"] / f"{first['series_key']}.dcm")
+    assert seg.get_segment_numbers() == [1, 2]
+    assert [seg.get_segment_description(k).segment_label for k in (1, 2)] == ["organ", "lesion"]
+    same_series = [r for r in rows if r["series_key"] == first["series_key"]]
+    by_sop = {}
+    for r in same_series:
+        path = out / r["mask"]
+        by_sop[path.stem.split("_")[0]] = np.asarray(Image.open(path))
+    source_uids = [ref[2] for ref in seg.get_source_image_uids()]
+    assert len(source_uids) == 4
+    labels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=source_uids, combine_segments=True
+    )
+    from pipeline.keys import hash_key
+
+    for uid, plane in zip(source_uids, labels, strict=True):
+        assert np.array_equal(plane, by_sop[hash_key(uid)])
