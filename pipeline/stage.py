@@ -72,10 +72,6 @@ class Stage:
         """Learn state from the training samples (a no-op for stateless stages)."""
         return self
 
-    @property
-    def is_fitted(self) -> bool:
-        return bool(self.state_dict()) or not self.needs_fit
-
     needs_fit: ClassVar[bool] = False
 
     def state_dict(self) -> dict[str, Any]:
