@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipeline.errors import ConfigError, RadpipeError
-from workflows.config import RunConfig
+from workflows.commands.run import add_study_arguments, load_study_config
 from workflows.distributed.ddp import destroy_distributed, init_distributed
 from workflows.runner import run_study
 
@@ -43,16 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="radpipe run with DDP training; launch with torchrun (one process per "
         "device). Rank 0 converts, splits, fits, evaluates and writes; all ranks train.",
     )
-    p.add_argument("config", nargs="?", help="YAML config (see configs/)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a config value (repeatable)",
-    )
-    p.add_argument("--resume", metavar="RUN", type=Path, help="resume an interrupted run")
+    add_study_arguments(p)
     p.add_argument(
         "--backend",
         choices=["auto", "gloo", "nccl"],
@@ -65,28 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=1800.0,
         help="how long ranks wait for each other, e.g. while rank 0 converts (1800)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
-
-
-def _load(args: argparse.Namespace) -> RunConfig:
-    from workflows.config import load_config
-    from workflows.runner import load_run_config
-
-    if bool(args.config) == bool(args.resume):
-        raise ConfigError("give either a CONFIG or --resume RUN")
-    if args.resume:
-        if args.overrides:
-            raise ConfigError("--set cannot change a run being resumed")
-        return load_run_config(args.resume)
-    return load_config(args.config, args.overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m workflows.train_ddp`` under torchrun; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        config = _load(args)  # every rank validates: a bad config fails before joining
+        config = load_study_config(args)  # every rank validates: a bad config fails before joining
         ctx = init_distributed(args.backend, timeout_s=args.timeout_s)
     except ConfigError as err:
         print(f"workflows.train_ddp: config error: {err}", file=sys.stderr)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from workflows.commands import positive_int
+
+if TYPE_CHECKING:
+    from workflows.config import RunConfig
 
 
 def register(sub: Any) -> None:
@@ -16,6 +21,19 @@ def register(sub: Any) -> None:
         "images) to a trained model, metrics.json and report.html in a new run directory. "
         "The conversion is cached and reused by runs with the same data and options.",
     )
+    add_study_arguments(p)
+    p.add_argument(
+        "--nproc",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="train with DDP on N local processes (launches torchrun)",
+    )
+    p.set_defaults(func=run)
+
+
+def add_study_arguments(p: argparse.ArgumentParser) -> None:
+    """CONFIG, ``--set``, ``--resume`` and ``--quiet``: shared with ``workflows.train_ddp``."""
     p.add_argument("config", nargs="?", help="YAML config (see configs/)")
     p.add_argument(
         "--set",
@@ -32,36 +50,32 @@ def register(sub: Any) -> None:
         help="resume an interrupted run directory (uses its saved config)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument(
-        "--nproc",
-        type=int,
-        default=1,
-        metavar="N",
-        help="train with DDP on N local processes (launches torchrun)",
-    )
-    p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def load_study_config(args: argparse.Namespace) -> RunConfig:
+    """The validated config: from CONFIG and ``--set``, or the one saved in ``--resume RUN``."""
     from pipeline.errors import ConfigError
     from workflows.config import load_config
 
     if bool(args.config) == bool(args.resume):
         raise ConfigError("give either a CONFIG or --resume RUN")
+    if not args.resume:
+        return load_config(args.config, args.overrides)
+    if args.overrides:
+        raise ConfigError("--set cannot change a run being resumed")
+    from workflows.runner import load_run_config
+
+    return load_run_config(args.resume)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.nproc > 1:  # the same run, DDP training under torchrun (workflows.train_ddp)
         from workflows.train_ddp import launch
 
         argv = [args.config] if args.config else ["--resume", str(args.resume)]
         argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
         return launch(args.nproc, argv)
-    if args.resume:
-        from workflows.runner import load_run_config
-
-        if args.overrides:
-            raise ConfigError("--set cannot change a run being resumed")
-        config = load_run_config(args.resume)
-    else:
-        config = load_config(args.config, args.overrides)
+    config = load_study_config(args)
     from workflows.logs import setup_logging
     from workflows.runner import run_study
 
