@@ -51,19 +51,25 @@ def evaluate_run(
     return metrics
 
 
-def _predict(
-    config: RunConfig, checkpoint: Path, dataset: Any
-) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray], list[Any]]:
+def predict_with_checkpoint(config: RunConfig, checkpoint: Path, dataset: Any) -> np.ndarray:
+    """Probabilities of a run's saved model on ``dataset``, with the run's batch size,
+    test-time flip setting and device."""
     from workflows.infer import load_model_from_checkpoint, predict
 
     model = load_model_from_checkpoint(checkpoint)
-    probs = predict(
+    return predict(
         model,
         dataset,
         batch_size=config.train.batch_size,
         tta_flip=config.evaluate.tta_flip,
         device=config.train.device,
     )
+
+
+def _predict(
+    config: RunConfig, checkpoint: Path, dataset: Any
+) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray], list[Any]]:
+    probs = predict_with_checkpoint(config, checkpoint, dataset)
     samples = [dataset.sample(i) for i in range(len(dataset))]
     if config.task == "classification":
         truth = np.array([s.label for s in samples], dtype=np.int64)

@@ -37,8 +37,8 @@ class PredictResult:
 def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True) -> PredictResult:
     from workflows.convert import convert_folder
     from workflows.convert_tasks import ConvertOptions
-    from workflows.infer import load_model_from_checkpoint, predict
-    from workflows.runner import fold_dir, load_run_config
+    from workflows.evaluate import predict_with_checkpoint
+    from workflows.runner import fold_checkpoint, fold_dir, load_run_config
 
     config = load_run_config(run_dir)
     c = config.convert
@@ -61,18 +61,8 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     probs_sum: np.ndarray | None = None
     for fold in folds:
         folder = fold_dir(run_dir, fold)
-        ckpt = folder / "checkpoints" / "best.pt"
-        if not ckpt.exists():
-            ckpt = folder / "checkpoints" / "last.pt"
         dataset = _dataset(converted, config, Pipeline.load(folder / "stages"))
-        model = load_model_from_checkpoint(ckpt)
-        probs = predict(
-            model,
-            dataset,
-            batch_size=config.train.batch_size,
-            tta_flip=config.evaluate.tta_flip,
-            device=config.train.device,
-        )
+        probs = predict_with_checkpoint(config, fold_checkpoint(folder), dataset)
         probs_sum = probs if probs_sum is None else probs_sum + probs
     assert probs_sum is not None
     probs = probs_sum / len(folds)

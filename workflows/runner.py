@@ -133,6 +133,12 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
     return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
 
 
+def fold_checkpoint(folder: Path) -> Path:
+    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation)."""
+    best = folder / "checkpoints" / "best.pt"
+    return best if best.exists() else folder / "checkpoints" / "last.pt"
+
+
 def fitted_preprocessing(
     config: RunConfig, study: Study, folder: Path, train_keys: list[str]
 ) -> tuple[Pipeline, dict[str, Any]]:
@@ -207,9 +213,8 @@ def _train_fold(
     main = ctx is None or ctx.is_main
     folder = fold_dir(run_dir, fold)
     keys = split_keys(study, fold)
-    best = folder / "checkpoints" / "best.pt"
     if resume and (folder / "train_done.json").exists():
-        return best
+        return fold_checkpoint(folder)
     if main:
         prep, info = fitted_preprocessing(config, study, folder, keys["train"])
     if ctx is not None:
@@ -240,8 +245,6 @@ def _train_fold(
         model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
         resume=resume and (folder / "checkpoints" / "last.pt").exists(), distributed=ctx,
     )  # fmt: skip
-    if not best.exists():
-        best = folder / "checkpoints" / "last.pt"
     if main:
         done = {
             "best_epoch": result.best_epoch,
@@ -253,7 +256,7 @@ def _train_fold(
         atomic_write_text(folder / "train_done.json", json.dumps(done))
     if ctx is not None:
         ctx.barrier()
-    return best
+    return fold_checkpoint(folder)
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, float]:
