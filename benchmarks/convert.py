@@ -95,7 +95,7 @@ def monai_loop(src: Path, out: Path, fmt: str) -> int:
 
 
 def radpipe(src: Path, out: Path, fmt: str, workers: int) -> int:
-    from workflows.convert import ConvertOptions, convert_folder
+    from workflows.convert.batch import ConvertOptions, convert_folder
 
     level = 1 if fmt == "png1" else 6
     fmt = fmt.removesuffix("1")

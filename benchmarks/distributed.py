@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def _convert(src: Path, out: Path, workers: int, scheduler: str | None) -> tuple[float, int]:
-    from workflows.convert import ConvertOptions, convert_folder
+    from workflows.convert.batch import ConvertOptions, convert_folder
 
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Training throughput and model quality on synthetic phantoms (CPU).
 
-Speed (default): for each model, training samples/s through ``workflows.train.train`` (the
+Speed (default): for each model, training samples/s through ``workflows.train.loop.train`` (the
 framework: DataLoader over dict items, metrics bookkeeping, logging) against a bare PyTorch
 loop over the same stacked tensors (index, forward, cross-entropy, backward, Adam step), and
 the share of the framework's epoch spent waiting for data. The first epoch of each is a
@@ -33,8 +33,8 @@ from torch import nn
 from models import build_model
 from pipeline.metrics import ConfusionAccumulator
 from pipeline.synth import make_phantom
-from workflows.infer import load_model_from_checkpoint, predict
-from workflows.train import TrainConfig, train
+from workflows.train.infer import load_model_from_checkpoint, predict
+from workflows.train.loop import TrainConfig, train
 
 
 class Tensors(torch.utils.data.Dataset[dict[str, Any]]):

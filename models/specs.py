@@ -1,6 +1,6 @@
 """The config dataclass of every model, importable without torch.
 
-``workflows.config`` validates a run config's ``model:`` block against :data:`MODEL_SPECS`
+``workflows.run.config`` validates a run config's ``model:`` block against :data:`MODEL_SPECS`
 before any heavy import; the networks in :mod:`models.mlp`, :mod:`models.recurrent` and
 :mod:`models.conv` are built from these same dataclasses.
 """

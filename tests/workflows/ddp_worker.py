@@ -1,4 +1,4 @@
-"""Train a tiny model with :func:`workflows.train.train`, alone or as one DDP rank.
+"""Train a tiny model with :func:`workflows.train.loop.train`, alone or as one DDP rank.
 
 Run by ``test_distributed`` in-process (single) and under torchrun (2 gloo ranks):
 ``python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py RUN EPOCHS``.
@@ -35,7 +35,7 @@ class TinySet(Dataset[dict[str, Any]]):
 
 
 def run(run_dir: Path, epochs: int, distributed: Any = None, resume: bool = False) -> nn.Module:
-    from workflows.train import TrainConfig, train
+    from workflows.train.loop import TrainConfig, train
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 2))
@@ -47,7 +47,7 @@ def run(run_dir: Path, epochs: int, distributed: Any = None, resume: bool = Fals
 
 
 def main() -> None:
-    from workflows.distributed.ddp import destroy_distributed, init_distributed
+    from workflows.train.ddp import destroy_distributed, init_distributed
 
     torch.set_num_threads(1)
     run_dir, epochs = Path(sys.argv[1]), int(sys.argv[2])

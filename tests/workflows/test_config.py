@@ -10,7 +10,7 @@ import yaml
 
 from pipeline.errors import ConfigError
 from workflows.cli import main
-from workflows.config import apply_override, json_schema, load_config
+from workflows.run.config import apply_override, json_schema, load_config
 
 CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.yaml"))
 
@@ -90,7 +90,7 @@ def test_validation_does_not_import_torch(tmp_path: Path) -> None:
     # Validation must stay light (well under a second): torch and MONAI are not imported.
     path = _write(tmp_path, BASE + "preprocess: [{type: z_score}]\n")
     code = (
-        "import sys\nfrom workflows.config import load_config\n"
+        "import sys\nfrom workflows.run.config import load_config\n"
         f"load_config({str(path)!r})\n"
         "print(sorted(m for m in ('torch', 'monai') if m in sys.modules))"
     )

@@ -1,4 +1,4 @@
-"""``radpipe convert`` and :func:`workflows.convert.convert_folder`: outputs, manifest,
+"""``radpipe convert`` and :func:`workflows.convert.batch.convert_folder`: outputs, manifest,
 bad files, resume, workers, formats."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import apply_window
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
-from workflows.convert import MANIFEST_COLUMNS, ConvertOptions, convert_folder
+from workflows.convert.batch import MANIFEST_COLUMNS, ConvertOptions, convert_folder
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
-from workflows.convert import ConvertOptions, ConvertTask, convert_folder, run_task
-from workflows.distributed.dask_backend import chunk_size, dask_map, parse_scheduler
+from workflows.convert.batch import ConvertOptions, ConvertTask, convert_folder, run_task
+from workflows.convert.dask_backend import chunk_size, dask_map, parse_scheduler
 
 # -- Dask ---------------------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ def test_killed_worker_still_gives_every_output_exactly_once(
 ) -> None:
     from functools import partial
 
-    import workflows.convert as convert_module
+    import workflows.convert.batch as convert_module
 
     options = ConvertOptions(format="png", workers=2)
     reference = convert_folder(scans, tmp_path / "ref", options, progress=False)
@@ -231,7 +231,7 @@ def test_ddp_resume_continues_to_the_same_weights(tmp_path: Path) -> None:
 
 
 def test_shard_sampler_deals_the_single_process_order() -> None:
-    from workflows.distributed.ddp import ShardSampler, shard_groups, single_process_order
+    from workflows.train.ddp import ShardSampler, shard_groups, single_process_order
 
     data = list(range(7))
     order = single_process_order(7, 42)

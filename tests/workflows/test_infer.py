@@ -13,9 +13,14 @@ from torch import nn
 from models import build_model
 from pipeline.errors import ConfigError
 from tests.workflows.phantom_data import PhantomDataset
-from workflows.checkpoint import CheckpointError
-from workflows.infer import ensemble, init_from_checkpoint, load_model_from_checkpoint, predict
-from workflows.train import TrainConfig, train
+from workflows.train.checkpoint import CheckpointError
+from workflows.train.infer import (
+    ensemble,
+    init_from_checkpoint,
+    load_model_from_checkpoint,
+    predict,
+)
+from workflows.train.loop import TrainConfig, train
 
 SIZE = 16
 

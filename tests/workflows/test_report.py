@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workflows import plots
 from workflows.cli import main
-from workflows.report import (
+from workflows.report import plots
+from workflows.report.results import (
     evaluate_classification,
     evaluate_segmentation,
     write_metrics,

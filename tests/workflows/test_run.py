@@ -11,8 +11,8 @@ import pytest
 from pipeline.split import check_no_leak, read_split_csv
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
-from workflows.config import load_config
-from workflows.runner import run_study
+from workflows.run.config import load_config
+from workflows.run.runner import run_study
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 

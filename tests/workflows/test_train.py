@@ -13,9 +13,9 @@ import torch
 from models import build_model
 from pipeline.errors import ConfigError
 from tests.workflows.phantom_data import PhantomDataset
-from workflows.checkpoint import CheckpointError, load_checkpoint
-from workflows.optim import EarlyStopping
-from workflows.train import TrainConfig, train
+from workflows.train.checkpoint import CheckpointError, load_checkpoint
+from workflows.train.loop import TrainConfig, train
+from workflows.train.optim import EarlyStopping
 
 SIZE = 24
 

@@ -32,14 +32,14 @@ def register(sub: Any) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from workflows.config import dump_config, load_config
+    from workflows.run.config import dump_config, load_config
 
     print(dump_config(load_config(args.config, args.overrides)), end="")
     return 0
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from workflows.config import json_schema
+    from workflows.run.config import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return 0

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipeline.errors import ConfigError
-    from workflows.convert import ConvertOptions, convert_folder
+    from workflows.convert.batch import ConvertOptions, convert_folder
 
     if not Path(args.src).is_dir():
         raise ConfigError(f"{args.src}: not a folder.")

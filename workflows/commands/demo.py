@@ -42,10 +42,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.synth import StudySpec, write_study
+    from workflows.commands.logs import setup_logging
     from workflows.commands.run import print_outcome
-    from workflows.config import load_config
-    from workflows.logs import setup_logging
-    from workflows.runner import run_study
+    from workflows.run.config import load_config
+    from workflows.run.runner import run_study
 
     setup_logging()
     cache = Path(args.cache).resolve()

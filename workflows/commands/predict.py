@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workflows.predict import predict_folder
+    from workflows.run.predict import predict_folder
 
     out = args.out or args.run / "predictions"
     result = predict_folder(args.run, args.src, out, progress=not args.quiet)

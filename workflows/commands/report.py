@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workflows.report import write_report
+    from workflows.report.results import write_report
 
     out = write_report(args.run, title=args.title)
     print(f"wrote {out}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from workflows.commands import positive_int
 
 if TYPE_CHECKING:
-    from workflows.config import RunConfig
+    from workflows.run.config import RunConfig
 
 
 def register(sub: Any) -> None:
@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
-    """CONFIG, ``--set``, ``--resume`` and ``--quiet``: shared with ``workflows.train_ddp``."""
+    """CONFIG, ``--set``, ``--resume`` and ``--quiet``; shared with
+    :mod:`workflows.commands.train_ddp`."""
     p.add_argument("config", nargs="?", help="YAML config (see configs/)")
     p.add_argument(
         "--set",
@@ -55,7 +56,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
 def load_study_config(args: argparse.Namespace) -> RunConfig:
     """The validated config: from CONFIG and ``--set``, or the one saved in ``--resume RUN``."""
     from pipeline.errors import ConfigError
-    from workflows.config import load_config
+    from workflows.run.config import load_config
 
     if bool(args.config) == bool(args.resume):
         raise ConfigError("give either a CONFIG or --resume RUN")
@@ -63,21 +64,19 @@ def load_study_config(args: argparse.Namespace) -> RunConfig:
         return load_config(args.config, args.overrides)
     if args.overrides:
         raise ConfigError("--set cannot change a run being resumed")
-    from workflows.runner import load_run_config
+    from workflows.run.runner import load_run_config
 
     return load_run_config(args.resume)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.nproc > 1:  # the same run, DDP training under torchrun (workflows.train_ddp)
-        from workflows.train_ddp import launch
-
+    if args.nproc > 1:  # the same run, DDP training under torchrun (workflows.commands.train_ddp)
         argv = [args.config] if args.config else ["--resume", str(args.resume)]
         argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
         return launch(args.nproc, argv)
     config = load_study_config(args)
-    from workflows.logs import setup_logging
-    from workflows.runner import run_study
+    from workflows.commands.logs import setup_logging
+    from workflows.run.runner import run_study
 
     setup_logging()
     outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
@@ -92,3 +91,13 @@ def print_outcome(outcome: Any) -> None:
     print(f"report:        {outcome.run_dir / 'report.html'}")
     print(f"test metrics:  {figures}")
     sys.stdout.flush()
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.commands.train_ddp ARGV``
+    on this machine (``radpipe run --nproc N``); returns its exit code."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc-per-node={nproc}", "-m", "workflows.commands.train_ddp", *argv]  # fmt: skip
+    return subprocess.call(cmd)

@@ -44,14 +44,18 @@ def write_segmentations(
 
 
 def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[str]) -> None:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
     import highdicom as hd
     import pydicom
     from pydicom.sr.codedict import codes
 
-    from workflows.rundir import package_versions
-
     images = [pydicom.dcmread(p) for p in sources]
-    version = package_versions().get("radpipe", "unknown")
+    try:
+        version = package_version("radpipe")
+    except PackageNotFoundError:
+        version = "unknown"
     algorithm = hd.AlgorithmIdentificationSequence(
         name="radpipe", version=version, family=codes.cid7162.ArtificialIntelligence
     )

@@ -71,7 +71,7 @@ _UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", 
 def render_report(
     run: Path, metrics: Mapping[str, Any], log: Sequence[Mapping[str, Any]], *, title: str
 ) -> str:
-    """The report as one HTML string (see :func:`workflows.report.write_report`)."""
+    """The report as one HTML string (see :func:`workflows.report.results.write_report`)."""
     task = str(metrics.get("task", "evaluation"))
     parts = [
         f"<header><h1>{_e(title)}</h1><div class='sub'>{_e(task)} · "

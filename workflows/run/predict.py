@@ -35,10 +35,11 @@ class PredictResult:
 
 
 def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True) -> PredictResult:
-    from workflows.convert import convert_folder
-    from workflows.convert_tasks import ConvertOptions
-    from workflows.evaluate import predict_with_checkpoint
-    from workflows.runner import fold_checkpoint, fold_dir, load_run_config
+    from workflows.convert.batch import convert_folder
+    from workflows.convert.tasks import ConvertOptions
+    from workflows.run.evaluate import predict_with_checkpoint
+    from workflows.run.rundir import fold_checkpoint, fold_dir
+    from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
     c = config.convert
@@ -69,7 +70,7 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     names = _class_names(config, run_dir, probs.shape[1])
     path, planes = _write(out, converted, dataset, probs, names, config.task)
     if planes:
-        from workflows.dicom_seg import write_segmentations
+        from pipeline.dicom.seg import write_segmentations
 
         write_segmentations(out / "seg", Path(src), planes, names)
     return PredictResult(

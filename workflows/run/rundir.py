@@ -115,3 +115,13 @@ def write_provenance(
         **(extra or {}),
     }
     atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
+
+
+def fold_dir(run_dir: Path, fold: int | None) -> Path:
+    return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
+
+
+def fold_checkpoint(folder: Path) -> Path:
+    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation)."""
+    best = folder / "checkpoints" / "best.pt"
+    return best if best.exists() else folder / "checkpoints" / "last.pt"

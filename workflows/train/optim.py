@@ -1,5 +1,5 @@
-"""Optimisation set-up for :mod:`workflows.train`: device, AMP, optimizer, schedule, loss,
-early stopping. Each piece is a small function of the :class:`~workflows.train.TrainConfig`.
+"""Optimisation set-up for :mod:`workflows.train.loop`: device, AMP, optimizer, schedule, loss,
+early stopping. Each piece is a small function of the :class:`~workflows.train.loop.TrainConfig`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from models.losses import TrainingLoss
 from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
-    from workflows.train import TrainConfig
+    from workflows.train.config import TrainConfig
 
 
 class EarlyStopping:

@@ -26,8 +26,8 @@ from pipeline.split import (
     write_split_csv,
 )
 from pipeline.stage import Pipeline
-from workflows.config import RunConfig
-from workflows.rundir import fingerprint_files
+from workflows.run.config import RunConfig
+from workflows.run.rundir import fingerprint_files
 
 log = logging.getLogger("radpipe")
 
@@ -70,8 +70,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
 
 
 def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
-    from workflows.convert import convert_folder
-    from workflows.convert_tasks import ConvertOptions
+    from workflows.convert.batch import convert_folder
+    from workflows.convert.tasks import ConvertOptions
 
     src = config.data.source.resolve()
     files = [p for p in src.rglob("*") if p.is_file()]

@@ -14,16 +14,16 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
-from workflows.config import RunConfig
-from workflows.study import Study, make_dataset
+from workflows.run.config import RunConfig
+from workflows.run.study import Study, make_dataset
 
 
 def evaluate_run(
     config: RunConfig, study: Study, run_dir: Path, checkpoints: list[Path]
 ) -> dict[str, Any]:
     """Write ``metrics.json`` and the evaluation plots; return the metrics."""
-    from workflows.report import write_metrics
-    from workflows.runner import fold_dir
+    from workflows.report.results import write_metrics
+    from workflows.run.rundir import fold_dir
 
     test_keys = [r["series_key"] for r in study.split if r["split"] == "test"]
     if not test_keys:
@@ -54,7 +54,7 @@ def evaluate_run(
 def predict_with_checkpoint(config: RunConfig, checkpoint: Path, dataset: Any) -> np.ndarray:
     """Probabilities of a run's saved model on ``dataset``, with the run's batch size,
     test-time flip setting and device."""
-    from workflows.infer import load_model_from_checkpoint, predict
+    from workflows.train.infer import load_model_from_checkpoint, predict
 
     model = load_model_from_checkpoint(checkpoint)
     return predict(
@@ -97,8 +97,8 @@ def _score(
     spacings: list[Any],
     plots: Path | None,
 ) -> dict[str, Any]:
-    from workflows import plots as plotting
-    from workflows.report import evaluate_classification, evaluate_segmentation
+    from workflows.report import plots as plotting
+    from workflows.report.results import evaluate_classification, evaluate_segmentation
 
     if config.task == "classification":
         metrics = evaluate_classification(truth, probs, study.class_names, ids=ids)
@@ -130,7 +130,7 @@ def _overlays(
     n: int,
     plots: Path,
 ) -> None:
-    from workflows.plots import plot_overlays
+    from workflows.report.plots import plot_overlays
 
     scores = [
         (row["dice_macro"], i)

@@ -1,7 +1,7 @@
 """``radpipe run``: one configured study from DICOM to report, readable top to bottom.
 
 1. run directory: resolved ``config.yaml``, ``provenance.json``
-2. data: cached conversion, patient-grouped stratified ``split.csv`` (``workflows.study``)
+2. data: cached conversion, patient-grouped stratified ``split.csv`` (``workflows.run.study``)
 3. per fold (one fold without cross-validation): fit preprocessing on the training split only,
    save it to ``stages/``, build the model from the data's shape, train with early stopping
 4. evaluate on the test split (each fold, and the ensemble of the folds), ``metrics.json``
@@ -28,12 +28,12 @@ import yaml
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
-from workflows.config import RunConfig, dump_config, validate_config
-from workflows.rundir import new_run_dir, write_provenance
-from workflows.study import Study, make_dataset, prepare_study
+from workflows.run.config import RunConfig, dump_config, validate_config
+from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
+from workflows.run.study import Study, make_dataset, prepare_study
 
 if TYPE_CHECKING:
-    from workflows.distributed.ddp import DistributedContext
+    from workflows.train.ddp import DistributedContext
 
 log = logging.getLogger("radpipe")
 
@@ -63,7 +63,7 @@ def run_study(
 ) -> RunOutcome | None:
     """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes.
 
-    With ``ctx`` (DDP under torchrun, see :mod:`workflows.train_ddp`), rank 0 alone creates
+    With ``ctx`` (DDP under torchrun, see :mod:`workflows.commands.train_ddp`), rank 0 alone creates
     the run directory, converts, splits, fits the preprocessing, evaluates and writes; the
     other ranks read its results from the run directory after a barrier, and every rank
     trains its shard. Rank 0 returns the outcome, the others ``None``.
@@ -100,11 +100,11 @@ def run_study(
         assert ctx is not None
         ctx.barrier()  # wait for rank 0's evaluation
         return None
-    from workflows.evaluate import evaluate_run
+    from workflows.run.evaluate import evaluate_run
 
     metrics = evaluate_run(config, study, run_dir, checkpoints)
     if config.report.enabled:
-        from workflows.report import write_report
+        from workflows.report.results import write_report
 
         write_report(run_dir, title=config.name)
     if ctx is not None:
@@ -127,16 +127,6 @@ def split_keys(study: Study, fold: int | None) -> dict[str, list[str]]:
             parts[r["split"]].append(r["series_key"])
         return parts
     return {k: [r["series_key"] for r in v] for k, v in select_fold(study.split, fold).items()}
-
-
-def fold_dir(run_dir: Path, fold: int | None) -> Path:
-    return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
-
-
-def fold_checkpoint(folder: Path) -> Path:
-    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation)."""
-    best = folder / "checkpoints" / "best.pt"
-    return best if best.exists() else folder / "checkpoints" / "last.pt"
 
 
 def fitted_preprocessing(
@@ -189,7 +179,7 @@ def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any
 
 
 def train_config(config: RunConfig) -> Any:
-    from workflows.train import TrainConfig
+    from workflows.train.loop import TrainConfig
 
     valid = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {k: v for k, v in config.train.model_dump().items() if k in valid}
@@ -206,9 +196,9 @@ def _train_fold(
     progress: bool,
     ctx: DistributedContext | None = None,
 ) -> Path:
-    from workflows.checkpoint import seed_everything
-    from workflows.infer import init_from_checkpoint
-    from workflows.train import train
+    from workflows.train.checkpoint import seed_everything
+    from workflows.train.infer import init_from_checkpoint
+    from workflows.train.loop import train
 
     main = ctx is None or ctx.is_main
     folder = fold_dir(run_dir, fold)

@@ -1,7 +1,7 @@
 """Evaluation results for a run: ``metrics.json``, plots and a self-contained ``report.html``.
 
 The run workflow calls :func:`evaluate_classification` or :func:`evaluate_segmentation`,
-writes the result with :func:`write_metrics`, draws figures with :mod:`workflows.plots`, and
+writes the result with :func:`write_metrics`, draws figures with :mod:`workflows.report.plots`, and
 finally :func:`write_report`, which renders whatever the run directory holds. ``radpipe report
 RUN/`` calls :func:`write_report` again.
 """
@@ -282,7 +282,7 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     RadpipeError
         If ``run_dir`` is not a directory or has no readable ``metrics.json``.
     """
-    from workflows.report_html import render_report
+    from workflows.report.html import render_report
 
     run = Path(run_dir)
     if not run.is_dir():
@@ -318,7 +318,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 
 def _draw_missing_plots(run: Path, metrics: dict[str, Any], log: list[dict[str, Any]]) -> None:
-    from workflows import plots
+    from workflows.report import plots
 
     plot_dir = run / "plots"
     cm = metrics.get("confusion_matrix") or metrics.get("dataset", {}).get("confusion_matrix")

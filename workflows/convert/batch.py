@@ -4,7 +4,7 @@ The engine has four parts, so that a distributed executor can replace the proces
 
 1. Plan: small, picklable :class:`ConvertTask` objects, one per file (``per="instance"``;
    no header pass is needed) or one per series (``per="series"``, after a header-only index).
-2. :func:`run_task` (in :mod:`workflows.convert_tasks`), a pure top-level function: reads a
+2. :func:`run_task` (in :mod:`workflows.convert.tasks`), a pure top-level function: reads a
    file once, converts it, writes the outputs atomically *in the worker* and returns only
    manifest rows and header facts, or an error.
 3. :func:`map_tasks`, the executor seam (in-process or a process pool).
@@ -37,7 +37,7 @@ from pipeline.dicom.index import (
     read_header,
 )
 from pipeline.io_atomic import atomic_path, atomic_write_text
-from workflows.convert_tasks import (
+from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
     ConvertOptions,
     ConvertTask,
@@ -129,7 +129,7 @@ def convert_folder(
     Returns a :class:`ConvertResult`; bad files are listed in ``out/errors.csv`` and in
     ``result.failures`` (path relative to ``src``, reason), never raised. ``scheduler``
     (``local:N`` or a Dask address) runs the tasks on Dask distributed instead of the local
-    pool (see :mod:`workflows.distributed.dask_backend`); the outputs are the same.
+    pool (see :mod:`workflows.convert.dask_backend`); the outputs are the same.
 
     Examples
     --------
@@ -172,14 +172,14 @@ class _runner:
 
     def __post_init__(self) -> None:
         if self.scheduler:
-            from workflows.distributed.dask_backend import parse_scheduler
+            from workflows.convert.dask_backend import parse_scheduler
 
             parse_scheduler(self.scheduler)  # a bad value fails before any work
 
     def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]:
         fn = partial(run_task, options=self.options)
         if self.scheduler:
-            from workflows.distributed.dask_backend import dask_map
+            from workflows.convert.dask_backend import dask_map
 
             return dask_map(fn, tasks, self.scheduler)
         return map_tasks(fn, tasks, self.options.workers)

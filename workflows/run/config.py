@@ -70,7 +70,7 @@ class SplitConfig(_Strict):
 
 
 class TrainConfig(_Strict):
-    """Optimisation; see ``workflows.train``."""
+    """Optimisation; see ``workflows.train.loop``."""
 
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(32, ge=1)

@@ -1,6 +1,6 @@
 """Batch work on Dask distributed: the same task functions, another executor.
 
-:func:`dask_map` has the shape of :func:`workflows.convert_tasks.map_tasks`: it applies a
+:func:`dask_map` has the shape of :func:`workflows.convert.tasks.map_tasks`: it applies a
 picklable function to picklable tasks and yields the results, here as they complete (the
 collector does not depend on order). Tasks are sent in small chunks, so a study of tens of
 thousands of files does not become tens of thousands of scheduler tasks.
@@ -95,7 +95,7 @@ def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
 
 
 def _tune_worker() -> None:
-    from workflows.convert_tasks import _tune_malloc
+    from workflows.convert.tasks import _tune_malloc
 
     _tune_malloc()
 

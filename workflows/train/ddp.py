@@ -261,7 +261,8 @@ def init_distributed(backend: str = "auto", timeout_s: float = 600.0) -> Distrib
     if missing:
         raise ConfigError(
             f"Distributed training needs the environment torchrun sets ({', '.join(missing)} "
-            "missing): launch with 'torchrun --nproc-per-node N -m workflows.train_ddp ...'."
+            "missing): launch with "
+            "'torchrun --nproc-per-node N -m workflows.commands.train_ddp ...'."
         )
     if backend == "auto":
         backend = "nccl" if torch.cuda.is_available() else "gloo"

@@ -1,13 +1,15 @@
-"""``radpipe run`` with DDP training: ``torchrun --nproc-per-node N -m workflows.train_ddp CONFIG``.
+"""``radpipe run`` with DDP training.
 
-The same pipeline, :func:`workflows.runner.run_study` with a distributed context; the work
+``torchrun --nproc-per-node N -m workflows.commands.train_ddp CONFIG``.
+
+The same pipeline, :func:`workflows.run.runner.run_study` with a distributed context; the work
 is split this way:
 
 - rank 0 alone creates the run directory, converts (or reuses the cached conversion; with
   ``compute.scheduler`` on Dask), writes ``split.csv`` and fits the preprocessing on the
   training split; the other ranks wait at a barrier, then read all of it from the run
   directory (the file system is the channel, so nodes need a shared file system);
-- every rank trains its shard of each epoch (:mod:`workflows.distributed.ddp`); validation
+- every rank trains its shard of each epoch (:mod:`workflows.train.ddp`); validation
   metrics are reduced by summing confusion counts; only rank 0 writes checkpoints and the log;
 - rank 0 evaluates on the test split and writes ``metrics.json`` and the report.
 
@@ -22,23 +24,13 @@ import sys
 
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.commands.run import add_study_arguments, load_study_config
-from workflows.distributed.ddp import destroy_distributed, init_distributed
-from workflows.runner import run_study
-
-
-def launch(nproc: int, argv: list[str]) -> int:
-    """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.train_ddp ARGV`` on this
-    machine (``radpipe run --nproc N``); returns its exit code."""
-    import subprocess
-
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc-per-node={nproc}", "-m", "workflows.train_ddp", *argv]  # fmt: skip
-    return subprocess.call(cmd)
+from workflows.run.runner import run_study
+from workflows.train.ddp import destroy_distributed, init_distributed
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="torchrun ... -m workflows.train_ddp",
+        prog="torchrun ... -m workflows.commands.train_ddp",
         description="radpipe run with DDP training; launch with torchrun (one process per "
         "device). Rank 0 converts, splits, fits, evaluates and writes; all ranks train.",
     )
@@ -59,16 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m workflows.train_ddp`` under torchrun; returns the exit code."""
+    """Entry point of ``python -m workflows.commands.train_ddp`` under torchrun.
+
+    Returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
         config = load_study_config(args)  # every rank validates: a bad config fails before joining
         ctx = init_distributed(args.backend, timeout_s=args.timeout_s)
     except ConfigError as err:
-        print(f"workflows.train_ddp: config error: {err}", file=sys.stderr)
+        print(f"workflows.commands.train_ddp: config error: {err}", file=sys.stderr)
         return 2
     try:
-        from workflows.logs import setup_logging
+        from workflows.commands.logs import setup_logging
 
         if ctx.is_main:
             setup_logging()
@@ -79,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             print_outcome(outcome)
         return 0
     except RadpipeError as err:
-        print(f"workflows.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
+        print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
     finally:
         destroy_distributed()

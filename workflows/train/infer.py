@@ -1,7 +1,7 @@
 """Inference: probabilities from a model or checkpoints, ensembles, flip TTA, transfer learning.
 
 Every checkpoint is read with ``torch.load(..., weights_only=True)`` (through
-:func:`workflows.checkpoint.load_checkpoint`); a model is rebuilt from the registered spec
+:func:`workflows.train.checkpoint.load_checkpoint`); a model is rebuilt from the registered spec
 stored in the checkpoint, never from pickled code.
 """
 
@@ -18,8 +18,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from pipeline.errors import ConfigError
-from workflows.checkpoint import CheckpointError, load_checkpoint
-from workflows.optim import pick_device
+from workflows.train.checkpoint import CheckpointError, load_checkpoint
+from workflows.train.optim import pick_device
 
 
 @torch.no_grad()
