@@ -40,7 +40,7 @@ def test_shipped_configs_validate(path: Path) -> None:
         (BASE + "trian: {epochs: 3}\n", "trian: unknown key; valid keys here: name, seed"),
         (BASE + "train: {epcohs: 3}\n", "train.epcohs: unknown key; valid keys here: epochs"),
         (BASE + "train: {epochs: three}\n", "train.epochs: Input should be a valid integer"),
-        (BASE + "train: {optimizer: rmsprop}\n", "train.optimizer: Input should be 'adam'"),
+        (BASE + "train: {optimizer: rmsprop}\n", "train.optimizer: must be one of 'adam'"),
         (
             BASE + "preprocess: [{type: zscore}]\n",
             "preprocess: unknown type 'zscore'; choose one of:",
@@ -126,4 +126,48 @@ def test_config_show_and_schema(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["config", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema == json_schema() and schema["title"] == "RunConfig"
-    assert "epochs" in schema["$defs"]["TrainConfig"]["properties"]
+    assert "epochs" in schema["$defs"]["TrainSection"]["properties"]
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("lr", 0.0, "train.lr: must be > 0; got 0.0"),
+        ("momentum", 1.0, "train.momentum: must be < 1; got 1.0"),
+        ("gamma", -0.5, "train.gamma: must be > 0; got -0.5"),
+        ("early_stopping", 0, "train.early_stopping: must be > 0; got 0"),
+        ("optimizer", "rmsprop", "train.optimizer: must be one of 'adam', 'adamw', 'sgd'"),
+        ("nesterov", True, "train.nesterov: needs optimizer 'sgd' with momentum > 0"),
+    ],
+)
+def test_a_train_rule_is_caught_identically_from_yaml_and_python(
+    tmp_path: Path, key: str, value: object, message: str
+) -> None:
+    from workflows.train.config import TrainConfig
+
+    with pytest.raises(ConfigError) as from_python:
+        TrainConfig(**{key: value})
+    with pytest.raises(ConfigError) as from_yaml:
+        load_config(_write(tmp_path, BASE + f"train: {{{key}: {json.dumps(value)}}}\n"))
+    assert str(from_python.value).startswith(message)
+    assert str(from_yaml.value) == f"{tmp_path / 'c.yaml'}: {from_python.value}"
+
+
+def test_the_train_section_has_the_train_config_fields_and_defaults() -> None:
+    import dataclasses
+
+    from workflows.run.config import TrainSection
+    from workflows.train.config import TrainConfig
+
+    python = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    yaml_ = {
+        k: f.get_default(call_default_factory=True) for k, f in TrainSection.model_fields.items()
+    }
+    assert set(yaml_) == set(python) - {"seed", "progress"} | {"init_from", "freeze"}
+    assert {k: python[k] for k in yaml_ if k in python} == {
+        k: yaml_[k] for k in yaml_ if k in python
+    }
+    section = TrainSection(lr=0.5, optimizer="sgd", nesterov=True)
+    assert section.train_config(seed=7) == TrainConfig(
+        lr=0.5, optimizer="sgd", nesterov=True, seed=7
+    )

@@ -11,6 +11,7 @@ under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from pathlib import Path
@@ -20,6 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from workflows.train.config import CHOICES as TRAIN_CHOICES
+from workflows.train.config import TrainConfig
 
 
 class _Strict(BaseModel):
@@ -69,34 +72,62 @@ class SplitConfig(_Strict):
         return self
 
 
-class TrainConfig(_Strict):
-    """Optimisation; see ``workflows.train.loop``."""
+_TRAIN = TrainConfig()  # the defaults; the rules live in TrainConfig.__post_init__
 
-    epochs: int = Field(10, ge=1)
-    batch_size: int = Field(32, ge=1)
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    lr: float = Field(1e-3, gt=0)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    nesterov: bool = False
-    weight_decay: float = Field(0.0, ge=0, description="L2 regularisation")
-    l1: float = Field(0.0, ge=0, description="L1 regularisation")
-    schedule: Literal["none", "step", "cosine", "plateau"] = "none"
-    step_size: int = Field(10, ge=1, description="epochs between steps (schedule: step)")
-    gamma: float = Field(0.1, gt=0, description="decay factor (schedule: step/plateau)")
-    loss: Literal["ce", "dice", "dice_ce"] | None = Field(
-        None, description="default: ce for classification, dice_ce for segmentation"
-    )
-    class_weights: list[float] | None = None
-    grad_clip: float | None = Field(None, gt=0)
-    early_stopping: int | None = Field(None, ge=1, description="patience in epochs")
-    monitor: str | None = Field(None, description="validation metric for early stopping")
-    mode: Literal["auto", "min", "max"] = "auto"
-    checkpoint_every: int = Field(1, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    amp: bool = True
-    num_workers: int = Field(0, ge=0)
+
+def _choice(key: str, description: str | None = None) -> Any:
+    enum = [v for v in TRAIN_CHOICES[key] if v is not None]
+    return Field(getattr(_TRAIN, key), description=description, json_schema_extra={"enum": enum})
+
+
+class TrainSection(_Strict):
+    """Optimisation: the fields of :class:`workflows.train.config.TrainConfig` (whose
+    ``__post_init__`` holds every rule; see :meth:`_rules`) less ``seed`` (the run's top-level
+    seed) and ``progress``, plus transfer learning (``init_from``, ``freeze``)."""
+
+    epochs: int = _TRAIN.epochs
+    batch_size: int = _TRAIN.batch_size
+    optimizer: str = _choice("optimizer")
+    lr: float = _TRAIN.lr
+    momentum: float = _TRAIN.momentum
+    nesterov: bool = _TRAIN.nesterov
+    weight_decay: float = Field(_TRAIN.weight_decay, description="L2 regularisation")
+    l1: float = Field(_TRAIN.l1, description="L1 regularisation")
+    schedule: str = _choice("schedule")
+    step_size: int = Field(_TRAIN.step_size, description="epochs between steps (schedule: step)")
+    gamma: float = Field(_TRAIN.gamma, description="decay factor (schedule: step/plateau)")
+    loss: str | None = _choice("loss", "default: ce for classification, dice_ce for segmentation")
+    class_weights: list[float] | None = _TRAIN.class_weights
+    grad_clip: float | None = _TRAIN.grad_clip
+    early_stopping: int | None = Field(_TRAIN.early_stopping, description="patience in epochs")
+    monitor: str | None = Field(_TRAIN.monitor, description="validation metric for early stopping")
+    mode: str = _choice("mode")
+    checkpoint_every: int = _TRAIN.checkpoint_every
+    device: str = _choice("device")
+    amp: bool = _TRAIN.amp
+    num_workers: int = _TRAIN.num_workers
     init_from: Path | None = Field(None, description="local checkpoint to start from")
     freeze: list[str] = Field(default_factory=list, description="parameter name patterns")
+
+    @model_validator(mode="after")
+    def _rules(self) -> TrainSection:
+        try:  # the rules are TrainConfig's
+            self.train_config(seed=0)
+        except ConfigError as err:
+            raise ValueError(str(err)) from None
+        return self
+
+    def train_config(self, seed: int, **overrides: Any) -> TrainConfig:
+        """The :class:`TrainConfig` of this section with the run's ``seed``.
+
+        Raises
+        ------
+        ConfigError
+            A setting breaks a rule of :class:`TrainConfig` (the message names its key).
+        """
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        values = {k: v for k, v in self.model_dump().items() if k in fields}
+        return TrainConfig(**(values | {"seed": seed} | overrides))
 
 
 class EvaluateConfig(_Strict):
@@ -129,7 +160,7 @@ class RunConfig(_Strict):
     preprocess: list[dict[str, Any]] = Field(default_factory=list)
     augment: list[dict[str, Any]] = Field(default_factory=list)
     model: dict[str, Any]
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    train: TrainSection = Field(default_factory=TrainSection)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
@@ -219,6 +250,8 @@ def _describe(error: Any) -> str:
     if error["type"] == "missing":
         return f"{loc}: required key is missing"
     msg = str(error["msg"]).removeprefix("Value error, ")
+    if msg.startswith(f"{loc}.") and ": " in msg:  # a TrainConfig rule names its own key
+        return msg
     return f"{loc}: {msg}"
 
 

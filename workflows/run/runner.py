@@ -179,11 +179,7 @@ def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any
 
 
 def train_config(config: RunConfig) -> Any:
-    from workflows.train.loop import TrainConfig
-
-    valid = {f.name for f in dataclasses.fields(TrainConfig)}
-    values = {k: v for k, v in config.train.model_dump().items() if k in valid}
-    return TrainConfig(**values, seed=config.seed)
+    return config.train.train_config(seed=config.seed)
 
 
 def _train_fold(

@@ -1,10 +1,32 @@
-"""The optimisation settings of one training run: :class:`TrainConfig`."""
+"""The optimisation settings of one training run: :class:`TrainConfig`.
+
+This dataclass is the single source of truth for the training settings and their rules: the
+``train:`` section of a run config (:class:`workflows.run.config.TrainSection`) validates by
+constructing it, so a bad value is refused with the same message from YAML and from Python.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.errors import ConfigError
+
+#: The valid values of the settings that name a choice.
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "optimizer": ("adam", "adamw", "sgd"),
+    "schedule": ("none", "step", "cosine", "plateau"),
+    "loss": (None, "ce", "dice", "dice_ce"),
+    "mode": ("auto", "min", "max"),
+    "device": ("auto", "cpu", "cuda"),
+}
+#: Settings that must be > 0 (when not ``None``).
+POSITIVE = (
+    "epochs", "batch_size", "lr", "step_size", "gamma", "checkpoint_every", "grad_clip",
+    "early_stopping",
+)  # fmt: skip
+#: Settings that must be >= 0.
+NON_NEGATIVE = ("momentum", "weight_decay", "l1", "num_workers")
 
 
 @dataclass
@@ -16,7 +38,14 @@ class TrainConfig:
     classification and ``dice_ce`` for segmentation. ``early_stopping`` is the patience in
     epochs (``None``: off) on ``monitor`` (default ``val_accuracy`` / ``val_dice``, or
     ``train_loss`` without validation data); ``mode`` ``auto`` minimises names ending in
-    ``loss`` and maximises the rest. ``best.pt`` follows the same metric.
+    ``loss`` and maximises the rest. ``best.pt`` follows the same metric. ``step_size`` is
+    the number of epochs between steps of the ``step`` schedule and ``gamma`` its decay
+    factor (also the ``plateau`` factor).
+
+    Raises
+    ------
+    ConfigError
+        A setting is out of range; the message starts with its key, e.g. ``train.lr: ...``.
     """
 
     epochs: int = 10
@@ -44,30 +73,20 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        choices = {
-            "optimizer": ("adam", "adamw", "sgd"),
-            "schedule": ("none", "step", "cosine", "plateau"),
-            "loss": (None, "ce", "dice", "dice_ce"),
-            "mode": ("auto", "min", "max"),
-            "device": ("auto", "cpu", "cuda"),
-        }
-        for key, valid in choices.items():
+        for key, valid in CHOICES.items():
             if getattr(self, key) not in valid:
+                shown = ", ".join(repr(v) for v in valid if v is not None)
                 raise ConfigError(
-                    f"The 'train.{key}' setting must be one of {', '.join(map(str, valid))}; "
-                    f"got {getattr(self, key)!r}."
+                    f"train.{key}: must be one of {shown}; got {getattr(self, key)!r}"
                 )
-        for key in ("epochs", "batch_size", "lr", "step_size", "checkpoint_every"):
-            if not getattr(self, key) > 0:
-                raise ConfigError(
-                    f"The 'train.{key}' setting must be > 0; got {getattr(self, key)}."
-                )
-        for key in ("weight_decay", "l1", "momentum", "num_workers"):
+        for key in POSITIVE:
+            value = getattr(self, key)
+            if value is not None and not value > 0:
+                raise ConfigError(f"train.{key}: must be > 0; got {value!r}")
+        for key in NON_NEGATIVE:
             if getattr(self, key) < 0:
-                raise ConfigError(
-                    f"The 'train.{key}' setting must be >= 0; got {getattr(self, key)}."
-                )
+                raise ConfigError(f"train.{key}: must be >= 0; got {getattr(self, key)!r}")
+        if self.momentum >= 1:
+            raise ConfigError(f"train.momentum: must be < 1; got {self.momentum!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
-            raise ConfigError(
-                "The 'train.nesterov' setting needs optimizer 'sgd' with momentum > 0."
-            )
+            raise ConfigError("train.nesterov: needs optimizer 'sgd' with momentum > 0")

@@ -1,4 +1,6 @@
-"""The training loop, readable top to bottom: :func:`train`.
+"""The training loop, readable top to bottom: :func:`train`, whose named steps are set-up,
+resume, one epoch of training, validation, end of epoch (schedule, early stopping) and
+checkpointing; the work of one epoch lives in :mod:`workflows.train.epoch`.
 
 Datasets yield dicts ``{"image": (C, ...) float32, "label": int64 scalar | "mask": int64
 (spatial), "id": str}``; the task follows from the first item (a ``mask`` means
@@ -16,21 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
-from pipeline.metrics import ConfusionAccumulator
 from workflows.train.checkpoint import (
     get_rng_state,
     load_checkpoint,
@@ -39,6 +38,7 @@ from workflows.train.checkpoint import (
     set_rng_state,
 )
 from workflows.train.config import TrainConfig
+from workflows.train.epoch import epoch_loader, evaluate, summed_train_loss, train_one_epoch
 from workflows.train.optim import (
     EarlyStopping,
     amp_dtype_for,
@@ -105,259 +105,173 @@ def train(
         counts are summed over ranks, and only rank 0 writes checkpoints, the log and calls
         ``on_epoch_end``.
     """
-    run_dir = Path(run_dir)
-    ckpt_dir = run_dir / "checkpoints"
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    run = _set_up(model, train_ds, val_ds is not None, config, Path(run_dir), distributed)
+    start = _resume(run) if resume else 0
+    history = _restart_log(run.run_dir / "log.jsonl", start) if run.main else []
+    for epoch in range(start + 1, config.epochs + 1):
+        t0 = time.perf_counter()
+        row = _train_epoch(run, train_ds, epoch)
+        if val_ds is not None:
+            row |= _validate(run, val_ds, epoch)
+        row["time_s"] = round(time.perf_counter() - t0, 4)
+        improved = _end_of_epoch(run, epoch, row)
+        if run.main:
+            _append_log(run.run_dir / "log.jsonl", row)
+        history.append(row)
+        _checkpoint(run, epoch, row, improved, resolved_config or {})
+        if on_epoch_end is not None and run.main:
+            on_epoch_end(epoch, row)
+        if run.stopper.should_stop:
+            break
+    return TrainResult(
+        run_dir=run.run_dir,
+        monitor=run.monitor,
+        best_metric=run.stopper.best,
+        best_epoch=run.stopper.best_epoch,
+        epochs_run=history[-1]["epoch"] if history else 0,
+        stopped_early=run.stopper.should_stop,
+        device=str(run.device),
+        history=history,
+    )
+
+
+# -- the named steps of train() -------------------------------------------------------------
+@dataclass
+class _Run:
+    """Everything :func:`train` sets up once, before the first epoch."""
+
+    config: TrainConfig
+    run_dir: Path
+    task: str
+    device: torch.device
+    main: bool  # rank 0, or not distributed: writes the log and the checkpoints
+    distributed: DistributedContext | None
+    model: nn.Module
+    net: nn.Module  # the model, or its DDP wrapper: forward/backward go through it
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler | None
+    amp_dtype: torch.dtype | None
+    loss_fn: nn.Module
+    monitor: str
+    stopper: EarlyStopping
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+
+def _set_up(
+    model: nn.Module,
+    train_ds: Dataset[dict[str, Any]],
+    has_val: bool,
+    config: TrainConfig,
+    run_dir: Path,
+    distributed: DistributedContext | None,
+) -> _Run:
+    """Seed, place the model, build optimizer/schedule/scaler/loss, pick the monitor."""
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     task = "segmentation" if "mask" in train_ds[0] else "classification"
     device = distributed.device if distributed else pick_device(config.device)
-    main = distributed is None or distributed.is_main
     seed_everything(config.seed)
     model.to(device)
-    net = distributed.wrap(model) if distributed else model  # forward/backward go through DDP
+    net = distributed.wrap(model) if distributed else model
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config)
     amp_dtype = amp_dtype_for(device, config.amp)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     loss_fn = make_loss(task, config).to(device)
-    monitor = config.monitor or (
-        "train_loss"
-        if val_ds is None
-        else ("val_dice" if task == "segmentation" else "val_accuracy")
-    )
-    stopper = EarlyStopping(monitor, config.mode, config.early_stopping)
-    start = 0
-    if resume and (ckpt_dir / "last.pt").is_file():
-        start = _restore(ckpt_dir / "last.pt", model, optimizer, scheduler, scaler, stopper)
-    history = _restart_log(run_dir / "log.jsonl", start) if main else []
-
-    for epoch in range(start + 1, config.epochs + 1):
-        t0 = time.perf_counter()
-        loader = _loader(train_ds, config, shuffle=True, epoch=epoch, device=device,
-                         distributed=distributed)  # fmt: skip
-        row: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
-        row |= train_one_epoch(net, loader, loss_fn, optimizer, config, device, amp_dtype, scaler)
-        if distributed is not None:
-            row |= _summed_train_loss(distributed, row)
-        if val_ds is not None:
-            val_loader = _loader(val_ds, config, shuffle=False, epoch=epoch, device=device,
-                                 distributed=distributed)  # fmt: skip
-            row |= evaluate(model, val_loader, loss_fn, task, device, amp_dtype,
-                            distributed=distributed)  # fmt: skip
-        row["time_s"] = round(time.perf_counter() - t0, 4)
-        if monitor not in row:
-            raise ConfigError(
-                f"The 'train.monitor' metric {monitor!r} is not one of {sorted(row)}."
-            )
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(row[monitor] if stopper.mode == "min" else -row[monitor])
-        elif scheduler is not None:
-            scheduler.step()
-        improved = stopper.update(epoch, row[monitor])
-        if main:
-            _append_log(run_dir / "log.jsonl", row)
-        history.append(row)
-
-        payload = {
-            "epoch": epoch,
-            "model": model.state_dict(),
-            "model_spec": _spec_or_none(model),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "scaler": scaler.state_dict() if scaler is not None else None,
-            "rng": get_rng_state(),
-            "early_stopping": stopper.state_dict(),
-            "train_config": dataclasses.asdict(config),
-            "resolved_config": resolved_config or {},
-            "task": task,
-            "metrics": row,
-        }
-        if improved and main:
-            save_checkpoint(ckpt_dir / "best.pt", payload)
-        last_epoch = epoch == config.epochs or stopper.should_stop
-        if (epoch % config.checkpoint_every == 0 or last_epoch) and main:
-            save_checkpoint(ckpt_dir / "last.pt", payload)
-        if distributed is not None:
-            distributed.barrier()  # every rank sees the same files before going on
-        if on_epoch_end is not None and main:
-            on_epoch_end(epoch, row)
-        if stopper.should_stop:
-            break
-
-    return TrainResult(
-        run_dir=run_dir,
-        monitor=monitor,
-        best_metric=stopper.best,
-        best_epoch=stopper.best_epoch,
-        epochs_run=history[-1]["epoch"] if history else 0,
-        stopped_early=stopper.should_stop,
-        device=str(device),
-        history=history,
-    )
+    default = "val_dice" if task == "segmentation" else "val_accuracy"
+    monitor = config.monitor or (default if has_val else "train_loss")
+    return _Run(
+        config=config, run_dir=run_dir, task=task, device=device,
+        main=distributed is None or distributed.is_main, distributed=distributed,
+        model=model, net=net, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
+        amp_dtype=amp_dtype, loss_fn=loss_fn, monitor=monitor,
+        stopper=EarlyStopping(monitor, config.mode, config.early_stopping),
+    )  # fmt: skip
 
 
-def train_one_epoch(
-    model: nn.Module,
-    loader: DataLoader[dict[str, Any]],
-    loss_fn: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    config: TrainConfig,
-    device: torch.device,
-    amp_dtype: torch.dtype | None,
-    scaler: torch.amp.GradScaler | None,
-) -> dict[str, float]:
-    """One pass over ``loader``; returns ``train_loss`` (sample-weighted mean) and timings."""
-    model.train()
-    total, count, data_s = 0.0, 0, 0.0
-    weights = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
-    tick = time.perf_counter()
-    for batch in _progress(loader, config.progress, "train"):
-        image, target = _to_device(batch, device)
-        data_s += time.perf_counter() - tick
-        with _autocast(device, amp_dtype):
-            logits = model(image)  # (B, K) or (B, K, *spatial)
-        loss = loss_fn(logits, target)
-        if config.l1 > 0:
-            loss = loss + config.l1 * sum(w.abs().sum() for w in weights)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-        else:
-            loss.backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        total += float(loss.detach()) * len(image)
-        count += len(image)
-        tick = time.perf_counter()
-    return {"train_loss": total / max(count, 1), "data_s": round(data_s, 4), "samples": count}
+def _train_epoch(run: _Run, train_ds: Dataset[dict[str, Any]], epoch: int) -> dict[str, Any]:
+    """One epoch of training: the log row's ``epoch``, ``lr``, ``train_loss`` and timings."""
+    loader = epoch_loader(train_ds, run.config, shuffle=True, epoch=epoch, device=run.device,
+                     distributed=run.distributed)  # fmt: skip
+    row: dict[str, Any] = {"epoch": epoch, "lr": run.optimizer.param_groups[0]["lr"]}
+    row |= train_one_epoch(run.net, loader, run.loss_fn, run.optimizer, run.config, run.device,
+                           run.amp_dtype, run.scaler)  # fmt: skip
+    if run.distributed is not None:
+        row |= summed_train_loss(run.distributed, row)
+    return row
 
 
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    loader: DataLoader[dict[str, Any]],
-    loss_fn: nn.Module,
-    task: str,
-    device: torch.device,
-    amp_dtype: torch.dtype | None = None,
-    distributed: DistributedContext | None = None,
-) -> dict[str, float]:
-    """Validation loss and metrics: ``val_accuracy`` (+ ``val_balanced_accuracy``) for
-    classification, ``val_dice`` (mean foreground Dice, pooled over the set) and pixel
-    ``val_accuracy`` for segmentation. With ``distributed``, each rank evaluates its shard
-    and the loss sums and confusion counts are summed over ranks (never the averages)."""
-    model.eval()
-    acc: ConfusionAccumulator | None = None
-    total, count = 0.0, 0
-    for batch in loader:
-        image, target = _to_device(batch, device)
-        with _autocast(device, amp_dtype):
-            logits = model(image)
-        total += float(loss_fn(logits, target)) * len(image)
-        count += len(image)
-        if acc is None:
-            acc = ConfusionAccumulator(logits.shape[1], include_background=task != "segmentation")
-        acc.update(target.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
-    if distributed is not None:
-        total, summed = distributed.sum([total, count])
-        count = int(summed)
-        acc = distributed.reduce_accumulator(acc, acc.num_classes if acc else 0,
-                                             include_background=task != "segmentation")  # fmt: skip
-    out = {"val_loss": total / max(count, 1)}
-    if acc is not None:
-        metrics = acc.compute()
-        out["val_accuracy"] = float(metrics["accuracy"])
-        if task == "segmentation":
-            out["val_dice"] = float(metrics["dice_macro"])
-        else:
-            out["val_balanced_accuracy"] = float(metrics["balanced_accuracy"])
-    return out
+def _validate(run: _Run, val_ds: Dataset[dict[str, Any]], epoch: int) -> dict[str, float]:
+    """Validation loss and metrics of the epoch (see :func:`evaluate`)."""
+    loader = epoch_loader(val_ds, run.config, shuffle=False, epoch=epoch, device=run.device,
+                     distributed=run.distributed)  # fmt: skip
+    return evaluate(run.model, loader, run.loss_fn, run.task, run.device, run.amp_dtype,
+                    distributed=run.distributed)  # fmt: skip
 
 
-# -- helpers ------------------------------------------------------------------------------
-def _loader(
-    ds: Dataset[dict[str, Any]],
-    config: TrainConfig,
-    *,
-    shuffle: bool,
-    epoch: int,
-    device: torch.device,
-    distributed: DistributedContext | None = None,
-) -> DataLoader[dict[str, Any]]:
-    # The shuffle order of epoch e depends on (seed, e) only, so resuming needs no loader state.
-    if distributed is not None:  # the same order, dealt out over the ranks
-        return distributed.loader(ds, config.batch_size, shuffle=shuffle,
-                                  seed=config.seed * 1_000_003, epoch=epoch,
-                                  num_workers=config.num_workers)  # fmt: skip
-    gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
-    return DataLoader(
-        ds,
-        batch_size=config.batch_size,
-        shuffle=shuffle,
-        generator=gen,
-        num_workers=config.num_workers,
-        pin_memory=device.type == "cuda",
-        persistent_workers=False,
-    )
+def _end_of_epoch(run: _Run, epoch: int, row: dict[str, Any]) -> bool:
+    """Step the LR schedule and early stopping on the monitored metric; True if it improved."""
+    if run.monitor not in row:
+        raise ConfigError(
+            f"The 'train.monitor' metric {run.monitor!r} is not one of {sorted(row)}."
+        )
+    if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        run.scheduler.step(row[run.monitor] if run.stopper.mode == "min" else -row[run.monitor])
+    elif run.scheduler is not None:
+        run.scheduler.step()
+    return run.stopper.update(epoch, row[run.monitor])
 
 
-def _summed_train_loss(distributed: DistributedContext, row: dict[str, Any]) -> dict[str, Any]:
-    """The sample-weighted mean training loss over all ranks (padding items included)."""
-    total, count = distributed.sum([row["train_loss"] * row["samples"], row["samples"]])
-    return {"train_loss": total / max(count, 1), "samples": int(count)}
+def _checkpoint(
+    run: _Run, epoch: int, row: dict[str, Any], improved: bool, resolved: dict[str, Any]
+) -> None:
+    """Write ``best.pt`` when the monitor improved, ``last.pt`` every ``checkpoint_every``
+    epochs and at the end (rank 0 only); then every rank waits for the files."""
+    payload = {
+        "epoch": epoch,
+        "model": run.model.state_dict(),
+        "model_spec": _spec_or_none(run.model),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+        "scaler": run.scaler.state_dict() if run.scaler is not None else None,
+        "rng": get_rng_state(),
+        "early_stopping": run.stopper.state_dict(),
+        "train_config": dataclasses.asdict(run.config),
+        "resolved_config": resolved,
+        "task": run.task,
+        "metrics": row,
+    }
+    if improved and run.main:
+        save_checkpoint(run.ckpt_dir / "best.pt", payload)
+    last_epoch = epoch == run.config.epochs or run.stopper.should_stop
+    if (epoch % run.config.checkpoint_every == 0 or last_epoch) and run.main:
+        save_checkpoint(run.ckpt_dir / "last.pt", payload)
+    if run.distributed is not None:
+        run.distributed.barrier()  # every rank sees the same files before going on
 
 
-def _to_device(batch: dict[str, Any], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    image = batch["image"].to(device, non_blocking=True).float()
-    key = "mask" if "mask" in batch else "label"
-    if key not in batch:
-        raise ValueError(f"Training batches need a 'label' or a 'mask'; got keys {sorted(batch)}.")
-    return image, batch[key].to(device, non_blocking=True).long()
-
-
-def _autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager[Any]:
-    if dtype is None:
-        return nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def _progress(loader: DataLoader[dict[str, Any]], enabled: bool, label: str) -> Iterator[Any]:
-    if not (enabled and sys.stderr.isatty()):
-        yield from loader
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        yield from bar.track(loader, description=label, total=len(loader))
-
-
-def _restore(
-    path: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    scaler: torch.amp.GradScaler | None,
-    stopper: EarlyStopping,
-) -> int:
-    """Load every piece of training state from ``path``; return its epoch."""
+def _resume(run: _Run) -> int:
+    """Restore every piece of training state from ``last.pt``; return its epoch (0: none)."""
+    path = run.ckpt_dir / "last.pt"
+    if not path.is_file():
+        return 0
     # On CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the model.
     ckpt = load_checkpoint(path, map_location="cpu")
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(ckpt["scheduler"])
-    if scaler is not None and ckpt["scaler"] is not None:
-        scaler.load_state_dict(ckpt["scaler"])
+    run.model.load_state_dict(ckpt["model"])
+    run.optimizer.load_state_dict(ckpt["optimizer"])
+    if run.scheduler is not None:
+        run.scheduler.load_state_dict(ckpt["scheduler"])
+    if run.scaler is not None and ckpt["scaler"] is not None:
+        run.scaler.load_state_dict(ckpt["scaler"])
     set_rng_state(ckpt["rng"])
-    stopper.load_state_dict(ckpt["early_stopping"])
+    run.stopper.load_state_dict(ckpt["early_stopping"])
     return int(ckpt["epoch"])
 
 
+# -- helpers ----------------------------------------------------------------------------
 def _spec_or_none(model: nn.Module) -> dict[str, Any] | None:
     from models.registry import model_spec
 

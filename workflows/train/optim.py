@@ -1,5 +1,5 @@
 """Optimisation set-up for :mod:`workflows.train.loop`: device, AMP, optimizer, schedule, loss,
-early stopping. Each piece is a small function of the :class:`~workflows.train.loop.TrainConfig`.
+early stopping. Each piece is a small function of the :class:`~workflows.train.config.TrainConfig`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,165 @@
+"""One epoch of training and one pass of validation, for :func:`workflows.train.loop.train`.
+
+Batches are dicts ``{"image": (B, C, ...) float, "label": (B,) int64 | "mask": (B, *spatial)
+int64}``; the shuffle order of epoch ``e`` depends on ``(seed, e)`` only.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from pipeline.metrics import ConfusionAccumulator
+from workflows.train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from workflows.train.ddp import DistributedContext
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: DataLoader[dict[str, Any]],
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    device: torch.device,
+    amp_dtype: torch.dtype | None,
+    scaler: torch.amp.GradScaler | None,
+) -> dict[str, float]:
+    """One pass over ``loader``; returns ``train_loss`` (sample-weighted mean) and timings."""
+    model.train()
+    total, count, data_s = 0.0, 0, 0.0
+    weights = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    tick = time.perf_counter()
+    for batch in _progress(loader, config.progress, "train"):
+        image, target = _to_device(batch, device)
+        data_s += time.perf_counter() - tick
+        with _autocast(device, amp_dtype):
+            logits = model(image)  # (B, K) or (B, K, *spatial)
+        loss = loss_fn(logits, target)
+        if config.l1 > 0:
+            loss = loss + config.l1 * sum(w.abs().sum() for w in weights)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+        else:
+            loss.backward()
+        if config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        total += float(loss.detach()) * len(image)
+        count += len(image)
+        tick = time.perf_counter()
+    return {"train_loss": total / max(count, 1), "data_s": round(data_s, 4), "samples": count}
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: DataLoader[dict[str, Any]],
+    loss_fn: nn.Module,
+    task: str,
+    device: torch.device,
+    amp_dtype: torch.dtype | None = None,
+    distributed: DistributedContext | None = None,
+) -> dict[str, float]:
+    """Validation loss and metrics: ``val_accuracy`` (+ ``val_balanced_accuracy``) for
+    classification, ``val_dice`` (mean foreground Dice, pooled over the set) and pixel
+    ``val_accuracy`` for segmentation. With ``distributed``, each rank evaluates its shard
+    and the loss sums and confusion counts are summed over ranks (never the averages)."""
+    model.eval()
+    acc: ConfusionAccumulator | None = None
+    total, count = 0.0, 0
+    for batch in loader:
+        image, target = _to_device(batch, device)
+        with _autocast(device, amp_dtype):
+            logits = model(image)
+        total += float(loss_fn(logits, target)) * len(image)
+        count += len(image)
+        if acc is None:
+            acc = ConfusionAccumulator(logits.shape[1], include_background=task != "segmentation")
+        acc.update(target.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
+    if distributed is not None:
+        total, summed = distributed.sum([total, count])
+        count = int(summed)
+        acc = distributed.reduce_accumulator(acc, acc.num_classes if acc else 0,
+                                             include_background=task != "segmentation")  # fmt: skip
+    out = {"val_loss": total / max(count, 1)}
+    if acc is not None:
+        metrics = acc.compute()
+        out["val_accuracy"] = float(metrics["accuracy"])
+        if task == "segmentation":
+            out["val_dice"] = float(metrics["dice_macro"])
+        else:
+            out["val_balanced_accuracy"] = float(metrics["balanced_accuracy"])
+    return out
+
+
+def epoch_loader(
+    ds: Dataset[dict[str, Any]],
+    config: TrainConfig,
+    *,
+    shuffle: bool,
+    epoch: int,
+    device: torch.device,
+    distributed: DistributedContext | None = None,
+) -> DataLoader[dict[str, Any]]:
+    """The loader of one epoch; its shuffle order depends on ``(seed, epoch)`` only, so
+    resuming needs no loader state."""
+    if distributed is not None:  # the same order, dealt out over the ranks
+        return distributed.loader(ds, config.batch_size, shuffle=shuffle,
+                                  seed=config.seed * 1_000_003, epoch=epoch,
+                                  num_workers=config.num_workers)  # fmt: skip
+    gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+    return DataLoader(
+        ds,
+        batch_size=config.batch_size,
+        shuffle=shuffle,
+        generator=gen,
+        num_workers=config.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=False,
+    )
+
+
+def summed_train_loss(distributed: DistributedContext, row: dict[str, Any]) -> dict[str, Any]:
+    """The sample-weighted mean training loss over all ranks (padding items included)."""
+    total, count = distributed.sum([row["train_loss"] * row["samples"], row["samples"]])
+    return {"train_loss": total / max(count, 1), "samples": int(count)}
+
+
+# -- helpers ----------------------------------------------------------------------------
+def _to_device(batch: dict[str, Any], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    image = batch["image"].to(device, non_blocking=True).float()
+    key = "mask" if "mask" in batch else "label"
+    if key not in batch:
+        raise ValueError(f"Training batches need a 'label' or a 'mask'; got keys {sorted(batch)}.")
+    return image, batch[key].to(device, non_blocking=True).long()
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager[Any]:
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _progress(loader: DataLoader[dict[str, Any]], enabled: bool, label: str) -> Iterator[Any]:
+    if not (enabled and sys.stderr.isatty()):
+        yield from loader
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        yield from bar.track(loader, description=label, total=len(loader))
