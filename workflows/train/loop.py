@@ -132,6 +132,7 @@ def train(
 
     for epoch in range(start + 1, config.epochs + 1):
         t0 = time.perf_counter()
+        _set_epoch(train_ds, epoch)  # random stages draw from (seed, epoch, index)
         loader = _loader(train_ds, config, shuffle=True, epoch=epoch, device=device,
                          distributed=distributed)  # fmt: skip
         row: dict[str, Any] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
@@ -304,6 +305,18 @@ def _loader(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
+
+
+def _set_epoch(ds: Dataset[dict[str, Any]], epoch: int) -> None:
+    """Tell ``ds`` (or the dataset it wraps, e.g. a ``Subset``) which epoch is starting, so
+    its random stages draw new parameters every epoch (the same ones for the same seed).
+    Loader workers get a copy of the dataset when each epoch's loader starts, after this."""
+    node: Any = ds
+    while node is not None:
+        if hasattr(node, "set_epoch"):
+            node.set_epoch(epoch)
+            return
+        node = getattr(node, "dataset", None)
 
 
 def _summed_train_loss(distributed: DistributedContext, row: dict[str, Any]) -> dict[str, Any]:
