@@ -194,6 +194,7 @@ def _set_up(
 
 def _train_epoch(run: _Run, train_ds: Dataset[dict[str, Any]], epoch: int) -> dict[str, Any]:
     """One epoch of training: the log row's ``epoch``, ``lr``, ``train_loss`` and timings."""
+    _set_epoch(train_ds, epoch)  # random stages draw from (seed, epoch, index)
     loader = epoch_loader(train_ds, run.config, shuffle=True, epoch=epoch, device=run.device,
                      distributed=run.distributed)  # fmt: skip
     row: dict[str, Any] = {"epoch": epoch, "lr": run.optimizer.param_groups[0]["lr"]}
@@ -272,6 +273,18 @@ def _resume(run: _Run) -> int:
 
 
 # -- helpers ----------------------------------------------------------------------------
+def _set_epoch(ds: Dataset[dict[str, Any]], epoch: int) -> None:
+    """Tell ``ds`` (or the dataset it wraps, e.g. a ``Subset``) which epoch is starting, so
+    its random stages draw new parameters every epoch (the same ones for the same seed).
+    Loader workers get a copy of the dataset when each epoch's loader starts, after this."""
+    node: Any = ds
+    while node is not None:
+        if hasattr(node, "set_epoch"):
+            node.set_epoch(epoch)
+            return
+        node = getattr(node, "dataset", None)
+
+
 def _spec_or_none(model: nn.Module) -> dict[str, Any] | None:
     from models.registry import model_spec
 
