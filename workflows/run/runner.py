@@ -74,7 +74,12 @@ def run_study(
         if run_dir is None:
             run_dir = new_run_dir(config.output, config.name)
             atomic_write_text(run_dir / "config.yaml", dump_config(config))
-        study = prepare_study(config, run_dir, progress=progress)
+        try:
+            study = prepare_study(config, run_dir, progress=progress)
+        except RadpipeError:
+            if not resume:
+                _remove_unstarted(run_dir)
+            raise
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
             shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
         extra = {
@@ -115,6 +120,15 @@ def run_study(
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
     )
+
+
+_PREPARED = {"config.yaml", "truth", "split.csv"}  # all a run holds before any training
+
+
+def _remove_unstarted(run_dir: Path) -> None:
+    """Remove a new run directory whose data preparation failed (nothing else is in it)."""
+    if {p.name for p in run_dir.iterdir()} <= _PREPARED:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def split_keys(study: Study, fold: int | None) -> dict[str, list[str]]:

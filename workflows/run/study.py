@@ -28,6 +28,7 @@ from pipeline.split import (
 from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig
 from workflows.run.rundir import fingerprint_files
+from workflows.run.truth import resolve_ground_truth
 
 log = logging.getLogger("radpipe")
 
@@ -54,7 +55,11 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
     if not data.source.exists():
         raise RadpipeError(f"data.source {data.source} does not exist.")
     if data.kind == "dicom":
+        labels, masks = resolve_ground_truth(  # every file key checked before converting
+            data.source.resolve(), data.labels, data.masks, run_dir, label_column=data.label_column
+        )
         study = _convert_cached(config, progress=progress)
+        study.labels, study.masks = labels, masks
         series = _series_rows(study.root, study.labels)
     else:
         study, series = _image_folder(config)

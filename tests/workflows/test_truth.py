@@ -1,0 +1,139 @@
+"""Labels and masks CSVs keyed by ``file``: resolved through the headers, checked first."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+from workflows.run.config import load_config
+from workflows.run.runner import run_study
+from workflows.run.truth import is_file_keyed, resolve_ground_truth
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.fixture(scope="module")
+def cr(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cr_files")
+    write_study(out, StudySpec(patients=12, modality="CR", size=16, series_per_patient=1))
+    return out
+
+
+def _files(study: Path) -> list[tuple[str, pydicom.Dataset]]:
+    """(path relative to study/dicom, header) of every DICOM file, by path."""
+    root = study / "dicom"
+    return [
+        (p.relative_to(root).as_posix(), pydicom.dcmread(p, stop_before_pixels=True))
+        for p in sorted(root.rglob("*.dcm"))
+    ]
+
+
+def file_labels(study: Path, target: Path, prefix: str = "") -> Path:
+    """A ``file,label`` CSV built from the study's UID-keyed labels."""
+    by_series = {r["series_uid"]: r["label"] for r in csv.DictReader((study / "labels.csv").open())}
+    with target.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "label"])
+        for rel, ds in _files(study):
+            w.writerow([prefix + rel, by_series[ds.SeriesInstanceUID]])
+    return target
+
+
+def test_file_keyed_labels_resolve_to_series_keys(cr: Path, tmp_path: Path) -> None:
+    labels = file_labels(cr, tmp_path / "labels.csv")
+    assert is_file_keyed(labels) and not is_file_keyed(cr / "labels.csv")
+    got, masks = resolve_ground_truth(cr / "dicom", labels, None, tmp_path / "run")
+    assert masks is None and got == tmp_path / "run" / "truth" / "labels.csv"
+    rows = list(csv.DictReader(got.open()))
+    expected = {
+        hash_key(r["series_uid"]): r["label"] for r in csv.DictReader((cr / "labels.csv").open())
+    }
+    assert {r["series_key"]: r["label"] for r in rows} == expected
+    assert len(rows) == 12 and "file" not in rows[0]
+
+
+def test_paths_relative_to_the_csv_folder(cr: Path, tmp_path: Path) -> None:
+    # The CSV sits beside dicom/ and names "dicom/study_x/y.dcm": taken from its own folder.
+    labels = file_labels(cr, tmp_path / "beside.csv", prefix="dicom/")
+    shutil.move(labels, cr / "beside.csv")
+    try:
+        got, _ = resolve_ground_truth(cr / "dicom", cr / "beside.csv", None, tmp_path / "run")
+        assert got is not None and len(list(csv.DictReader(got.open()))) == 12
+    finally:
+        (cr / "beside.csv").unlink()
+
+
+def test_uid_keyed_csvs_pass_through_unchanged(cr: Path, tmp_path: Path) -> None:
+    got = resolve_ground_truth(cr / "dicom", cr / "labels.csv", None, tmp_path / "run")
+    assert got == (cr / "labels.csv", None) and not (tmp_path / "run").exists()
+
+
+def _broken_source(cr: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the study with a file without pixel data and a non-image, and a labels CSV
+    that also names a missing file and one file three times."""
+    src = tmp_path / "dicom"
+    shutil.copytree(cr / "dicom", src)
+    files = _files(cr)
+    ds = pydicom.dcmread(src / files[0][0])
+    del ds.PixelData
+    ds.save_as(src / "no_pixels.dcm")
+    ds = pydicom.dcmread(src / files[1][0])
+    del ds.Rows, ds.Columns, ds.PixelData
+    ds.save_as(src / "report.dcm")
+    labels = tmp_path / "labels.csv"
+    rows = [(rel, 0) for rel, _ in files] + [(files[2][0], 0), (files[2][0], 1)]
+    rows += [("no_pixels.dcm", 1), ("report.dcm", 0), ("missing/x.dcm", 1), ("", 0)]
+    with labels.open("w", newline="") as fh:
+        csv.writer(fh).writerows([("file", "label"), *rows])
+    return src, labels
+
+
+def test_every_bad_key_is_listed_before_converting(cr: Path, tmp_path: Path) -> None:
+    src, labels = _broken_source(cr, tmp_path)
+    with pytest.raises(RadpipeError) as info:
+        resolve_ground_truth(src, labels, None, tmp_path / "run")
+    text = str(info.value)
+    assert "labels.csv: 5 problem(s)" in text
+    assert "not found under data.source (2): missing/x.dcm; (empty, line 19)" in text
+    assert "no_pixels.dcm (no pixel data (7FE0,0010))" in text
+    assert "report.dcm (not an image (no Rows/Columns" in text
+    assert f"listed more than once (1): {_files(cr)[2][0]} (3 rows)" in text
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_refuses_bad_keys_without_converting_or_leaving_a_run_dir(
+    cr: Path, tmp_path: Path
+) -> None:
+    src, labels = _broken_source(cr, tmp_path)
+    out = tmp_path / "runs"
+    config = load_config(
+        CONFIGS / "xray_classify.yaml",
+        [f"data.source={src}", f"data.labels={labels}", f"output={out}"],
+    )
+    with pytest.raises(RadpipeError, match="5 problem"):
+        run_study(config, progress=False)
+    assert list(out.iterdir()) == []  # no run directory, no conversion cache
+
+
+def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:
+    labels = file_labels(cr, tmp_path / "labels.csv")
+    out = tmp_path / "runs"
+    argv = ["run", str(CONFIGS / "xray_classify.yaml"), "--quiet"]
+    for item in (f"data.source={cr / 'dicom'}", f"data.labels={labels}", f"output={out}",
+                 "train.epochs=1", "convert.workers=1", "split.test=0.3"):  # fmt: skip
+        argv += ["--set", item]
+    assert main(argv) == 0
+    (run,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    split = list(csv.DictReader((run / "split.csv").open()))
+    assert len(split) == 12
+    truth = {r["series_key"]: r["label"] for r in csv.DictReader(
+        (run / "truth" / "labels.csv").open())}  # fmt: skip
+    assert {r["series_key"]: r["label"] for r in split} == truth

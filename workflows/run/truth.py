@@ -1,0 +1,245 @@
+"""Labels and masks CSVs keyed by ``file``: resolved through the DICOM headers, checked first.
+
+Most spreadsheets name files, not UIDs. A labels or masks CSV with a ``file`` column (and no
+UID or key column) names each DICOM file by its path relative to ``data.source``, or to the
+CSV's own folder. :func:`resolve_ground_truth` reads the header of every named file, checks
+every key BEFORE anything is converted, and writes the same tables keyed by hashed UIDs into
+the run directory (``truth/labels.csv``: ``series_key``; ``truth/masks.csv``: ``instance_key``,
+``frame``, ``mask``), which is what the rest of the run reads. All problems are reported
+together, with counts: files that do not exist under ``data.source``, files that are not
+images with pixel data, files listed more than once, series whose files disagree on the
+label, and mask files that do not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.dicom.index import Instance, Problem, instance_from
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_path
+from pipeline.keys import hash_key
+
+__all__ = ["FILE_COLUMN", "is_file_keyed", "resolve_ground_truth"]
+
+FILE_COLUMN = "file"
+_UID_COLUMNS = ("series_uid", "series_key", "sop_instance_uid", "instance_key")
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+_SHOWN = 10  # files named per kind of problem; the rest are counted
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A CSV row whose ``file`` was found under the source folder."""
+
+    row: dict[str, str]
+    rel: str  # relative to data.source, POSIX
+    frame: int
+
+
+def is_file_keyed(path: Path) -> bool:
+    """Whether a labels/masks CSV names files (``file`` column) rather than UIDs or keys."""
+    columns = _columns(path)
+    return FILE_COLUMN in columns and not any(c in columns for c in _UID_COLUMNS)
+
+
+def resolve_ground_truth(
+    source: Path,
+    labels: Path | None,
+    masks: Path | None,
+    folder: Path,
+    *,
+    label_column: str = "label",
+) -> tuple[Path | None, Path | None]:
+    """The labels and masks CSVs the run reads: UID-keyed ones unchanged, file-keyed ones
+    resolved into ``folder/truth/``. Both are checked before either is written.
+
+    Raises
+    ------
+    RadpipeError
+        Listing every problem found with the ``file`` keys (see the module docstring).
+    """
+    jobs = [(p, kind) for p, kind in ((labels, "labels"), (masks, "masks")) if p is not None]
+    keyed = [(p, kind) for p, kind in jobs if is_file_keyed(p)]
+    if not keyed:
+        return labels, masks
+    headers: dict[str, Instance | str] = {}
+    tables = {kind: _check(p, kind, source, headers, label_column) for p, kind in keyed}
+    out = {"labels": labels, "masks": masks}
+    for kind, rows in tables.items():
+        target = folder / "truth" / f"{kind}.csv"
+        _write(target, rows)
+        out[kind] = target
+    return out["labels"], out["masks"]
+
+
+def _check(
+    path: Path, kind: str, source: Path, headers: dict[str, Instance | str], label_column: str
+) -> list[dict[str, str]]:
+    rows = _read(path)
+    problems: dict[str, list[str]] = defaultdict(list)
+    keyed = _locate(path, rows, source, kind, problems)
+    for rel in sorted({k.rel for k in keyed} - set(headers)):
+        headers[rel] = _read_header(source / rel, rel)
+    good = []
+    for k in keyed:
+        header = headers[k.rel]
+        if isinstance(header, str):
+            problems["not an image with pixel data"].append(f"{k.rel} ({header})")
+        elif not 0 <= k.frame < header.frames:
+            problems["frame out of range"].append(f"{k.rel} frame {k.frame} of {header.frames}")
+        else:
+            good.append((k, header))
+    if kind == "labels":
+        out = _by_series(good, problems, (label_column, "class_name"))
+    else:
+        out = _by_instance(path, good, problems)
+    if problems:
+        raise RadpipeError(_message(path, kind, problems))
+    return out
+
+
+def _locate(
+    path: Path, rows: list[dict[str, str]], source: Path, kind: str,
+    problems: dict[str, list[str]],
+) -> list[_Keyed]:  # fmt: skip
+    """Rows whose file exists under ``source``; the rest, and repeats, go to ``problems``."""
+    root = source.resolve()
+    found: list[_Keyed] = []
+    for line, row in enumerate(rows, start=2):
+        name = (row.get(FILE_COLUMN) or "").strip()
+        rel = _relative(name, root, path.parent.resolve()) if name else None
+        if rel is None:
+            problems["not found under data.source"].append(name or f"(empty, line {line})")
+            continue
+        try:
+            frame = int(row.get("frame") or 0) if kind == "masks" else 0
+        except ValueError:
+            problems["frame not an integer"].append(f"{name} ({row.get('frame')!r})")
+            continue
+        found.append(_Keyed(row, rel, frame))
+    counts = Counter((k.rel, k.frame) for k in found)
+    for (rel, frame), n in sorted(counts.items()):
+        if n > 1:
+            where = f"{rel} frame {frame}" if kind == "masks" else rel
+            problems["listed more than once"].append(f"{where} ({n} rows)")
+    return [k for k in found if counts[(k.rel, k.frame)] == 1]
+
+
+def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
+    """``name`` as a path relative to ``root``: taken from ``root``, else from ``csv_dir``."""
+    for base in (root, csv_dir):
+        candidate = (base / name).resolve()
+        if candidate.is_file() and candidate.is_relative_to(root):
+            return candidate.relative_to(root).as_posix()
+    return None
+
+
+def _read_header(path: Path, rel: str) -> Instance | str:
+    """The file's header facts, or why it is not an image with pixel data.
+
+    Pixel data are not read: values above 1 KB are skipped over (``defer_size``).
+    """
+    import warnings
+
+    from pydicom import dcmread
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = dcmread(path, force=True, defer_size=1024)
+    except Exception as err:
+        return f"unreadable: {type(err).__name__}"
+    if "SOPInstanceUID" not in ds:
+        return "not a DICOM file"
+    found = instance_from(ds, rel, path.stat().st_size)
+    if isinstance(found, Problem):
+        return found.reason
+    if not any(k in ds for k in _PIXEL_KEYWORDS):
+        return "no pixel data (7FE0,0010)"
+    return found
+
+
+def _by_series(
+    good: list[tuple[_Keyed, Instance]], problems: dict[str, list[str]], agree: tuple[str, ...]
+) -> list[dict[str, str]]:
+    """One row per series (``file`` replaced by ``series_key``); its files must agree on
+    the ``agree`` columns (the label and class name)."""
+    series: dict[str, list[tuple[_Keyed, Instance]]] = defaultdict(list)
+    for k, inst in good:
+        series[hash_key(inst.series_uid)].append((k, inst))
+    out = []
+    for key, members in series.items():
+        values = {tuple(k.row.get(c) for c in agree) for k, _ in members}
+        if len(values) > 1:
+            names = ", ".join(sorted(k.rel for k, _ in members)[:4])
+            problems["files of one series with different labels"].append(names)
+            continue
+        row = {"series_key": key, **dict(_values(members[0][0].row))}
+        out.append(row)
+    return out
+
+
+def _by_instance(
+    path: Path, good: list[tuple[_Keyed, Instance]], problems: dict[str, list[str]]
+) -> list[dict[str, str]]:
+    """One row per (instance, frame); ``mask`` checked to exist and kept absolute for now."""
+    out = []
+    for k, inst in good:
+        mask = (k.row.get("mask") or "").strip()
+        mask_path = (path.parent / mask).resolve()
+        if not mask or not mask_path.is_file():
+            problems["mask file not found"].append(f"{k.rel}: {mask or '(empty)'}")
+            continue
+        row = {"instance_key": hash_key(inst.sop_uid), **dict(_values(k.row))}
+        out.append({**row, "frame": str(k.frame), "mask": str(mask_path)})
+    return out
+
+
+def _values(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((c, v) for c, v in row.items() if c not in (FILE_COLUMN, None))
+
+
+def _message(path: Path, kind: str, problems: dict[str, list[str]]) -> str:
+    total = sum(len(v) for v in problems.values())
+    lines = [
+        f"{path.name}: {total} problem(s) with the '{FILE_COLUMN}' column of the {kind} CSV "
+        "(paths relative to data.source or to the CSV's folder; nothing was converted):"
+    ]
+    for what, items in problems.items():
+        shown = "; ".join(items[:_SHOWN])
+        more = f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+        lines.append(f"  {what} ({len(items)}): {shown}{more}")
+    return "\n".join(lines)
+
+
+def _columns(path: Path) -> list[str]:
+    if not path.is_file():
+        raise RadpipeError(f"{path}: file not found.")
+    with path.open(newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return [dict(r) for r in csv.DictReader(fh)]
+
+
+def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` atomically; ``mask`` paths become relative to ``target``'s folder."""
+    rows = list(rows)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for r in rows:
+        if "mask" in r:
+            r["mask"] = Path(os.path.relpath(r["mask"], target.parent)).as_posix()
+    columns = list(dict.fromkeys(c for r in rows for c in r))
+    with atomic_path(target) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
