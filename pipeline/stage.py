@@ -37,8 +37,8 @@ class Stage:
     ``_`` (arrays, numbers, strings, or lists of them), which :meth:`state_dict` collects.
     """
 
-    kind: ClassVar[StageKind] = "other"
-    random: ClassVar[bool] = False
+    kind: StageKind = "other"  # class attributes; an adapter may set them per instance
+    random: bool = False
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
