@@ -43,7 +43,7 @@ __all__ = sorted([*_EXPORTS, "GRUClassifier"])
 
 
 def __getattr__(name: str) -> Any:
-    if name == "GRUClassifier":  # the name DESIGN.md's research example uses
+    if name == "GRUClassifier":  # an alias: its default cell is a GRU
         name = "RecurrentClassifier"
     if name not in _EXPORTS:
         raise AttributeError(f"module 'models' has no attribute {name!r}")

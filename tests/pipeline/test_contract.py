@@ -1,4 +1,4 @@
-"""The contract every registered stage keeps (STYLE.md, "Stage protocol").
+"""The contract every registered stage keeps (``pipeline/stage.py``).
 
 Parametrised over the whole registry, so a new stage is checked as soon as it registers.
 A stage that needs constructor arguments provides them by overriding ``Stage.example``.
