@@ -35,18 +35,19 @@ _EXPORTS = {
     "CNNClassifierConfig": "models.specs",
     "UNetConfig": "models.specs",
 }
+#: The one place that fills the registry: every module that registers a model, imported
+#: before ``MODELS``, ``build_model`` or ``model_spec`` is handed out.
 _MODEL_MODULES = ("models.mlp", "models.recurrent", "models.conv")
 
 __all__ = sorted([*_EXPORTS, "GRUClassifier"])
 
 
 def __getattr__(name: str) -> Any:
-    if name == "GRUClassifier":  # the name DESIGN.md's research example uses
+    if name == "GRUClassifier":  # an alias: its default cell is a GRU
         name = "RecurrentClassifier"
     if name not in _EXPORTS:
         raise AttributeError(f"module 'models' has no attribute {name!r}")
     if _EXPORTS[name] == "models.registry":
-        # The registry is only useful once every model module has registered itself.
         for module in _MODEL_MODULES:
             importlib.import_module(module)
     return getattr(importlib.import_module(_EXPORTS[name]), name)

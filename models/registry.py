@@ -3,6 +3,10 @@
 A model class declares its config dataclass as ``Config`` and takes one instance of it, so a
 checkpoint that stores ``model_spec(model)`` (plain JSON-friendly types) can rebuild the same
 network later without pickling anything.
+
+This module imports no model module (they import it, to register themselves): the table is
+filled by the explicit list in :mod:`models` (``models/__init__.py``), so take ``MODELS``,
+``build_model`` and ``model_spec`` from there: ``from models import build_model, MODELS``.
 """
 
 from __future__ import annotations
@@ -84,8 +88,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-# Every model module registers itself on import; importing them here (after the names above
-# exist) makes ``from models.registry import MODELS`` see the full table.
-from models import conv, mlp, recurrent  # noqa: E402, F401

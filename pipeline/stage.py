@@ -10,6 +10,7 @@ that they can be replayed.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,8 +37,8 @@ class Stage:
     ``_`` (arrays, numbers, strings, or lists of them), which :meth:`state_dict` collects.
     """
 
-    kind: ClassVar[StageKind] = "other"
-    random: ClassVar[bool] = False
+    kind: StageKind = "other"  # class attributes; an adapter may set them per instance
+    random: bool = False
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -46,13 +47,52 @@ class Stage:
         sig = inspect.signature(cls.__init__)
         return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, read back from the attributes of the same names."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments, read back from the attributes of the same names.
+
+        ``deep`` is accepted for scikit-learn's signature; a stage holds no sub-stages.
+        """
         return {name: getattr(self, name) for name in self.param_names()}
 
+    def set_params(self, **params: Any) -> Self:
+        """Set parameters by name (scikit-learn's ``set_params``); fitted state is kept.
+
+        The new values are checked by the constructor first, so a bad value changes nothing.
+
+        Raises
+        ------
+        ValueError
+            An unknown parameter name, or a value the constructor refuses.
+        """
+        valid = self.param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; "
+                f"valid: {', '.join(valid) or '-'}."
+            )
+        type(self)(**(self.get_params() | params))  # validate before changing anything
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
     def clone(self) -> Self:
-        """An unfitted copy with the same parameters."""
-        return type(self)(**self.get_params())
+        """An unfitted copy with deep copies of the same parameters (scikit-learn's ``clone``).
+
+        Raises
+        ------
+        RadpipeError
+            The constructor did not store a parameter unchanged (the estimator rule).
+        """
+        params = {k: copy.deepcopy(v) for k, v in self.get_params().items()}
+        new = type(self)(**params)
+        for name, value in params.items():
+            if getattr(new, name) is not value:
+                raise RadpipeError(
+                    f"{type(self).__name__}.__init__ must store its parameter {name!r} "
+                    "unchanged (derive values in fit/apply instead)."
+                )
+        return new
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -113,8 +153,43 @@ class Stage:
             raise StageError(type(self).__name__, sample.id, str(err)) from err
 
 
+@STAGES.register("passthrough")
+class Passthrough(Stage):
+    """A disabled step: what ``"passthrough"`` (or ``None``) becomes in a :class:`Pipeline`,
+    as in scikit-learn; returns the sample unchanged (a new ``Sample``, same arrays)."""
+
+    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        return sample.replace()
+
+
+PASSTHROUGH = "passthrough"
+StepLike = Stage | Literal["passthrough"] | None
+
+
+def _as_stage(name: str, step: StepLike) -> Stage:
+    if step is None or step == PASSTHROUGH:
+        return Passthrough()
+    if not isinstance(step, Stage):
+        raise TypeError(f"Pipeline step {name!r} must be a Stage or 'passthrough'; got {step!r}.")
+    return step
+
+
+def _checked_steps(steps: Sequence[tuple[str, StepLike]]) -> list[tuple[str, Stage]]:
+    names = [name for name, _ in steps]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Pipeline step names must be unique; got {names}.")
+    if any("__" in name for name in names):
+        raise ValueError(f"Pipeline step names must not contain '__'; got {names}.")
+    return [(name, _as_stage(name, step)) for name, step in steps]
+
+
 class Pipeline:
     """Named stages applied in order, fitted in order (each on the previous one's output).
+
+    A step may be ``"passthrough"`` (or ``None``) to disable it, as in scikit-learn; it is
+    stored as a :class:`Passthrough` stage. :meth:`get_params` / :meth:`set_params` use
+    scikit-learn's nested names: ``pipe.set_params(resize__shape=[64, 64])`` sets a step's
+    parameter, ``pipe.set_params(resize="passthrough")`` replaces a step.
 
     Examples
     --------
@@ -124,11 +199,41 @@ class Pipeline:
     ZScore(...)
     """
 
-    def __init__(self, steps: Sequence[tuple[str, Stage]]) -> None:
-        names = [name for name, _ in steps]
-        if len(set(names)) != len(names):
-            raise ValueError(f"Pipeline step names must be unique; got {names}.")
-        self.steps = list(steps)
+    def __init__(self, steps: Sequence[tuple[str, StepLike]]) -> None:
+        self.steps = _checked_steps(steps)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``{"steps": ..., NAME: stage, "NAME__PARAM": value, ...}`` (scikit-learn's names)."""
+        out: dict[str, Any] = {"steps": list(self.steps)}
+        for name, stage in self.steps:
+            out[name] = stage
+            if deep:
+                out |= {f"{name}__{k}": v for k, v in stage.get_params().items()}
+        return out
+
+    def set_params(self, **params: Any) -> Self:
+        """Replace ``steps``, replace a step by name, or set ``NAME__PARAM`` of a step.
+
+        Raises
+        ------
+        ValueError
+            A name that is not a step, or a parameter the step does not have.
+        """
+        if "steps" in params:
+            self.steps = _checked_steps(params.pop("steps"))
+        names = [name for name, _ in self.steps]
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in names:
+                raise ValueError(f"Pipeline has no step {name!r}; steps: {', '.join(names)}.")
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                self.steps[names.index(name)] = (name, _as_stage(name, value))
+        for name, sub_params in nested.items():
+            self.named_steps[name].set_params(**sub_params)
+        return self
 
     @property
     def named_steps(self) -> dict[str, Stage]:

@@ -22,8 +22,7 @@ def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> P
     Parameters
     ----------
     compression
-        zlib level 0-9; 1 is about 30% faster than 6 for a few percent more bytes
-        (PERFORMANCE-NOTES).
+        zlib level 0-9; 1 is about 30% faster than 6 for a few percent more bytes.
     """
     from PIL import Image
 

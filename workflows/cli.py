@@ -40,13 +40,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"radpipe {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"workflows.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"workflows.commands.{name}":
-                raise
-            continue  # not built yet
-        module.register(sub)
+        importlib.import_module(f"workflows.commands.{name}").register(sub)
     return parser
 
 

@@ -193,7 +193,7 @@ def build_lookup(
 
     Entries are ordered by the values' unsigned bit patterns, so :func:`lookup` is a single
     indexing pass even for signed data. Indexing gives exactly what applying ``transform``
-    per image would, several times faster (PERFORMANCE-NOTES, "Windowing by lookup").
+    per image would, several times faster.
 
     Examples
     --------

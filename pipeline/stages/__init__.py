@@ -36,6 +36,7 @@ from pipeline.stages.intensity import (
     ScalePercentiles,
     ZScore,
 )
+from pipeline.stages.monai_adapter import MonaiTransform
 
 __all__ = [
     "CLAHE",
@@ -49,6 +50,7 @@ __all__ = [
     "GaussianSmooth",
     "Identity",
     "MedianFilter",
+    "MonaiTransform",
     "NonLocalMeans",
     "Pipeline",
     "RandomAffine",

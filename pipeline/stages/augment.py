@@ -34,10 +34,9 @@ from pipeline.stage import Stage
 _SEED_MAX = 2**31 - 1
 
 
-def _check_p(stage: str, p: float) -> float:
+def _check_p(stage: str, p: float) -> None:
     if not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"The 'p' parameter of {stage} must be a float in [0, 1]; got {p}.")
-    return float(p)
 
 
 def _range(stage: str, name: str, value: Sequence[float] | float, around: float) -> list[float]:
@@ -68,13 +67,14 @@ class RandomFlip(Stage):
     random = True
 
     def __init__(self, *, p: float = 0.5, axes: Sequence[int] = (-1,)) -> None:
-        self.p = _check_p("RandomFlip", p)
-        self.axes = [int(a) for a in axes]
-        if any(a >= 0 for a in self.axes):
+        _check_p("RandomFlip", p)
+        if any(int(a) >= 0 for a in axes):
             raise ValueError(f"The 'axes' parameter of RandomFlip counts from -1; got {axes!r}.")
+        self.p = p
+        self.axes = axes
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
-        return {"axes": [a for a in self.axes if rng.random() < self.p]}
+        return {"axes": [int(a) for a in self.axes if rng.random() < self.p]}
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         axes = params["axes"]
@@ -89,7 +89,8 @@ class RandomRotate90(Stage):
     random = True
 
     def __init__(self, *, p: float = 0.5) -> None:
-        self.p = _check_p("RandomRotate90", p)
+        _check_p("RandomRotate90", p)
+        self.p = p
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         return {"k": int(rng.integers(1, 4)) if rng.random() < self.p else 0}
@@ -138,31 +139,42 @@ class RandomAffine(Stage):
         padding: str = "constant",
         value: float = 0.0,
     ) -> None:
-        self.p = _check_p("RandomAffine", p)
-        self.rotation = _range("RandomAffine", "rotation", rotation, 0.0)
-        self.scale = _range("RandomAffine", "scale", scale, 1.0)
-        self.translate = float(translate)
-        self.shear = _range("RandomAffine", "shear", shear, 0.0)
-        self.order = order
+        _check_p("RandomAffine", p)
         if padding not in ("constant", "nearest", "reflect"):
             raise ValueError(
                 "The 'padding' parameter of RandomAffine must be 'constant', 'nearest' or "
                 f"'reflect'; got {padding!r}."
             )
+        self.p = p
+        self.rotation = rotation
+        self.scale = scale
+        self.translate = translate
+        self.shear = shear
+        self.order = order
         self.padding = padding
         self.value = value
+        self._ranges()  # fail at construction, naming the parameter
+
+    def _ranges(self) -> dict[str, list[float]]:
+        """``(low, high)`` of the rotation (degrees), zoom and shear (degrees) draws."""
+        return {
+            "rotation": _range("RandomAffine", "rotation", self.rotation, 0.0),
+            "scale": _range("RandomAffine", "scale", self.scale, 1.0),
+            "shear": _range("RandomAffine", "shear", self.shear, 0.0),
+        }
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if rng.random() >= self.p:
             return {"apply": False}
+        ranges = self._ranges()
         h, w = sample.spatial_shape[-2:]
-        t = self.translate
+        t = float(self.translate)
         return {
             "apply": True,
-            "rotation": _uniform(rng, self.rotation),
-            "scale": _uniform(rng, self.scale),
+            "rotation": _uniform(rng, ranges["rotation"]),
+            "scale": _uniform(rng, ranges["scale"]),
             "translate": [_uniform(rng, (-t * h, t * h)), _uniform(rng, (-t * w, t * w))],
-            "shear": _uniform(rng, self.shear),
+            "shear": _uniform(rng, ranges["shear"]),
         }
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -191,7 +203,8 @@ class RandomElastic(Stage):
     random = True
 
     def __init__(self, *, p: float = 0.5, sigma: float = 4.0, magnitude: float = 3.0) -> None:
-        self.p = _check_p("RandomElastic", p)
+        _check_p("RandomElastic", p)
+        self.p = p
         self.sigma = sigma
         self.magnitude = magnitude
 
@@ -225,9 +238,16 @@ class RandomCrop(Stage):
     random = True
 
     def __init__(self, *, shape: Sequence[int]) -> None:
-        self.shape = [int(s) for s in shape]
-        if len(self.shape) != 2 or any(s < 1 for s in self.shape):
-            raise ValueError(f"The 'shape' parameter of RandomCrop must be (H, W); got {shape!r}.")
+        self.shape = shape
+        self._shape()  # fail at construction, naming the parameter
+
+    def _shape(self) -> list[int]:
+        out = [int(s) for s in self.shape]
+        if len(out) != 2 or any(s < 1 for s in out):
+            raise ValueError(
+                f"The 'shape' parameter of RandomCrop must be (H, W); got {self.shape!r}."
+            )
+        return out
 
     @classmethod
     def example(cls) -> Self:
@@ -235,20 +255,22 @@ class RandomCrop(Stage):
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         h, w = sample.spatial_shape[-2:]
+        shape = self._shape()
         return {
             "start": [
-                int(rng.integers(0, max(h - self.shape[0], 0) + 1)),
-                int(rng.integers(0, max(w - self.shape[1], 0) + 1)),
+                int(rng.integers(0, max(h - shape[0], 0) + 1)),
+                int(rng.integers(0, max(w - shape[1], 0) + 1)),
             ]
         }
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         h, w = sample.spatial_shape[-2:]
-        big = (max(h, self.shape[0]), max(w, self.shape[1]))
+        shape = self._shape()
+        big = (max(h, shape[0]), max(w, shape[1]))
         start = params["start"]
 
         def cut(x: np.ndarray) -> np.ndarray:
-            return crop(crop_or_pad(x, big), start, self.shape)
+            return crop(crop_or_pad(x, big), start, shape)
 
         return _both(sample, cut, cut)
 
@@ -280,11 +302,14 @@ class RandomGaussianNoise(_RandomIntensity):
     """Add zero-mean Gaussian noise whose standard deviation is drawn from ``std``."""
 
     def __init__(self, *, p: float = 0.5, std: Sequence[float] | float = (0.0, 0.1)) -> None:
-        self.p = _check_p("RandomGaussianNoise", p)
-        self.std = _range("RandomGaussianNoise", "std", std, 0.0)
+        _check_p("RandomGaussianNoise", p)
+        _range("RandomGaussianNoise", "std", std, 0.0)
+        self.p = p
+        self.std = std
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"std": _uniform(rng, self.std), "seed": int(rng.integers(_SEED_MAX))}
+        std = _range("RandomGaussianNoise", "std", self.std, 0.0)
+        return {"std": _uniform(rng, std), "seed": int(rng.integers(_SEED_MAX))}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         return add_gaussian_noise(image, params["std"], params["seed"])
@@ -301,12 +326,17 @@ class RandomScaleShift(_RandomIntensity):
         scale: Sequence[float] | float = 0.1,
         shift: Sequence[float] | float = 0.1,
     ) -> None:
-        self.p = _check_p("RandomScaleShift", p)
-        self.scale = _range("RandomScaleShift", "scale", scale, 1.0)
-        self.shift = _range("RandomScaleShift", "shift", shift, 0.0)
+        _check_p("RandomScaleShift", p)
+        _range("RandomScaleShift", "scale", scale, 1.0)
+        _range("RandomScaleShift", "shift", shift, 0.0)
+        self.p = p
+        self.scale = scale
+        self.shift = shift
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"scale": _uniform(rng, self.scale), "shift": _uniform(rng, self.shift)}
+        scale = _range("RandomScaleShift", "scale", self.scale, 1.0)
+        shift = _range("RandomScaleShift", "shift", self.shift, 0.0)
+        return {"scale": _uniform(rng, scale), "shift": _uniform(rng, shift)}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         return scale_shift_intensity(image, params["scale"], params["shift"])
@@ -317,14 +347,22 @@ class RandomGamma(_RandomIntensity):
     """Gamma correction (range-preserving) with ``gamma`` drawn log-uniformly from a range."""
 
     def __init__(self, *, p: float = 0.5, gamma: Sequence[float] = (0.7, 1.5)) -> None:
-        self.p = _check_p("RandomGamma", p)
-        self.gamma = _range("RandomGamma", "gamma", gamma, 1.0)
-        if self.gamma[0] <= 0:
-            raise ValueError(f"The 'gamma' parameter of RandomGamma must be > 0; got {gamma!r}.")
+        _check_p("RandomGamma", p)
+        self.p = p
+        self.gamma = gamma
+        self._gamma()  # fail at construction, naming the parameter
+
+    def _gamma(self) -> list[float]:
+        out = _range("RandomGamma", "gamma", self.gamma, 1.0)
+        if out[0] <= 0:
+            raise ValueError(
+                f"The 'gamma' parameter of RandomGamma must be > 0; got {self.gamma!r}."
+            )
+        return out
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        lo, hi = np.log(self.gamma[0]), np.log(self.gamma[1])
-        return {"gamma": float(np.exp(rng.uniform(lo, hi)))}
+        low, high = self._gamma()
+        return {"gamma": float(np.exp(rng.uniform(np.log(low), np.log(high))))}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         return adjust_gamma(image, params["gamma"])
@@ -335,11 +373,13 @@ class RandomBlur(_RandomIntensity):
     """Gaussian blur with ``sigma`` (pixels) drawn from a range."""
 
     def __init__(self, *, p: float = 0.5, sigma: Sequence[float] = (0.5, 1.5)) -> None:
-        self.p = _check_p("RandomBlur", p)
-        self.sigma = _range("RandomBlur", "sigma", sigma, 0.0)
+        _check_p("RandomBlur", p)
+        _range("RandomBlur", "sigma", sigma, 0.0)
+        self.p = p
+        self.sigma = sigma
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"sigma": _uniform(rng, self.sigma)}
+        return {"sigma": _uniform(rng, _range("RandomBlur", "sigma", self.sigma, 0.0))}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         return denoise_gaussian(image, params["sigma"])

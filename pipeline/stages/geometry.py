@@ -60,7 +60,8 @@ class Resize(Stage):
     kind = "geometric"
 
     def __init__(self, *, shape: Sequence[int], order: int = 1) -> None:
-        self.shape = _shape_param("Resize", "shape", shape)
+        _shape_param("Resize", "shape", shape)
+        self.shape = shape
         self.order = order
 
     @classmethod
@@ -68,12 +69,13 @@ class Resize(Stage):
         return cls(shape=[20, 24])
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        _check_ndim(sample, len(self.shape))
-        old = sample.spatial_shape[-len(self.shape) :]
+        shape = _shape_param("Resize", "shape", self.shape)
+        _check_ndim(sample, len(shape))
+        old = sample.spatial_shape[-len(shape) :]
         return sample.replace(
-            image=resize(sample.image, self.shape, order=self.order),
-            mask=None if sample.mask is None else resize(sample.mask, self.shape, order=0),
-            meta=_with_spacing(sample, old, self.shape),
+            image=resize(sample.image, shape, order=self.order),
+            mask=None if sample.mask is None else resize(sample.mask, shape, order=0),
+            meta=_with_spacing(sample, old, shape),
         )
 
 
@@ -84,15 +86,25 @@ class Resample(Stage):
     kind = "geometric"
 
     def __init__(self, *, spacing: Sequence[float], order: int = 1) -> None:
-        self.spacing = [float(s) for s in spacing]
+        self.spacing = spacing
         self.order = order
+        self._target()  # fail at construction, naming the parameter
+
+    def _target(self) -> list[float]:
+        try:
+            return [float(s) for s in self.spacing]
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"The 'spacing' parameter of Resample must be numbers in mm; got {self.spacing!r}."
+            ) from None
 
     @classmethod
     def example(cls) -> Self:
         return cls(spacing=[1.5, 1.5])
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        n = len(self.spacing)
+        target = self._target()
+        n = len(target)
         _check_ndim(sample, n)
         spacing = sample.meta.get("spacing")
         if spacing is None or len(spacing) != len(sample.spatial_shape):
@@ -105,7 +117,7 @@ class Resample(Stage):
             raise RadpipeError(
                 f"Resample needs a known spacing of the last {n} axes; got {spacing}."
             )
-        image, actual = resample_to_spacing(sample.image, current, self.spacing, self.order)
+        image, actual = resample_to_spacing(sample.image, current, target, self.order)
         mask = None
         if sample.mask is not None:
             mask = resize(sample.mask, image.shape[-n:], order=0)
@@ -121,7 +133,8 @@ class CropOrPad(Stage):
     kind = "geometric"
 
     def __init__(self, *, shape: Sequence[int], value: float = 0.0) -> None:
-        self.shape = _shape_param("CropOrPad", "shape", shape)
+        _shape_param("CropOrPad", "shape", shape)
+        self.shape = shape
         self.value = value
 
     @classmethod
@@ -129,10 +142,11 @@ class CropOrPad(Stage):
         return cls(shape=[24, 40])
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        _check_ndim(sample, len(self.shape))
+        shape = _shape_param("CropOrPad", "shape", self.shape)
+        _check_ndim(sample, len(shape))
         return sample.replace(
-            image=crop_or_pad(sample.image, self.shape, self.value),
-            mask=None if sample.mask is None else crop_or_pad(sample.mask, self.shape, 0),
+            image=crop_or_pad(sample.image, shape, self.value),
+            mask=None if sample.mask is None else crop_or_pad(sample.mask, shape, 0),
         )
 
 

@@ -98,12 +98,16 @@ class RescaleIntensity(Stage):
         in_range: Sequence[float] | None = None,
         clip: bool = True,
     ) -> None:
-        self.out_range = _check_range("RescaleIntensity", "out_range", out_range)
-        self.in_range = _check_range("RescaleIntensity", "in_range", in_range)
+        _check_range("RescaleIntensity", "out_range", out_range)
+        _check_range("RescaleIntensity", "in_range", in_range)
+        self.out_range = out_range
+        self.in_range = in_range
         self.clip = clip
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        out = rescale_intensity(sample.image, self.in_range, self.out_range or (0, 1), self.clip)
+        in_range = _check_range("RescaleIntensity", "in_range", self.in_range)
+        out_range = _check_range("RescaleIntensity", "out_range", self.out_range)
+        out = rescale_intensity(sample.image, in_range, out_range or (0, 1), self.clip)
         return sample.replace(image=out)
 
 
@@ -184,7 +188,8 @@ class ScalePercentiles(Stage):
         _check_mode("ScalePercentiles", mode)
         self.lower = lower
         self.upper = upper
-        self.out_range = _check_range("ScalePercentiles", "out_range", out_range)
+        _check_range("ScalePercentiles", "out_range", out_range)
+        self.out_range = out_range
         self.clip = clip
         self.mode = mode
 
@@ -201,7 +206,8 @@ class ScalePercentiles(Stage):
         if self.mode == "dataset":
             _require_fit(self, "in_range_")
             in_range = [float(v) for v in self.in_range_]
+        out_range = _check_range("ScalePercentiles", "out_range", self.out_range)
         out = scale_percentiles(
-            sample.image, self.lower, self.upper, self.out_range or (0, 1), self.clip, in_range
+            sample.image, self.lower, self.upper, out_range or (0, 1), self.clip, in_range
         )
         return sample.replace(image=out)

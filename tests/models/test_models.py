@@ -163,3 +163,16 @@ def test_soft_dice_loss_hand_computed() -> None:
 def test_specs_import_without_torch() -> None:
     code = "import sys, models.specs; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_registry_is_filled_in_one_place() -> None:
+    """models.registry imports no model module; ``from models import MODELS`` sees them all."""
+    code = (
+        "import sys, models.registry as r; n = len(r.MODELS); "
+        "from models import MODELS; "
+        "print(n, 'models.mlp' in sys.modules or 'models.conv' in sys.modules, MODELS.names())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    from models.specs import MODEL_SPECS  # every model has a spec; the lists agree
+
+    assert out.stdout.strip() == f"0 True {sorted(MODEL_SPECS)}"

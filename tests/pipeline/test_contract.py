@@ -1,4 +1,4 @@
-"""The contract every registered stage keeps (STYLE.md, "Stage protocol").
+"""The contract every registered stage keeps (``pipeline/stage.py``).
 
 Parametrised over the whole registry, so a new stage is checked as soon as it registers.
 A stage that needs constructor arguments provides them by overriding ``Stage.example``.
@@ -7,9 +7,12 @@ A stage that needs constructor arguments provides them by overriding ``Stage.exa
 from __future__ import annotations
 
 import copy
+import inspect
+import json
 
 import numpy as np
 import pytest
+import sklearn.base
 
 import pipeline.stages  # noqa: F401  (registers every stage)
 from pipeline.registry import STAGES
@@ -41,8 +44,13 @@ def test_params_round_trip(name: str) -> None:
     stage = STAGES.get(name).example()
     rebuilt = STAGES.build(stage.to_config())
     assert type(rebuilt) is type(stage)
-    assert rebuilt.get_params() == stage.get_params()
-    assert repr(rebuilt) == repr(stage) and repr(stage).startswith(type(stage).__name__)
+    # JSON has no tuples: a tuple default comes back as a list; the config is the same
+    config = stage.to_config()
+    assert rebuilt.to_config() == config
+    assert rebuilt.get_params() == {k: v for k, v in json.loads(json.dumps(config)).items()
+                                    if k != "type"}  # fmt: skip
+    again = STAGES.build(rebuilt.to_config())
+    assert repr(again) == repr(rebuilt) and repr(stage).startswith(type(stage).__name__)
     assert stage.clone().get_params() == stage.get_params()
 
 
@@ -91,3 +99,41 @@ def test_fitted_state_survives_save_and_load(name: str, tmp_path: object) -> Non
     loaded = Pipeline.load(tmp_path)  # type: ignore[arg-type]
     s = make_sample(2)
     assert _same(loaded(s, np.random.default_rng(4)), pipe(s, np.random.default_rng(4)))
+
+
+def _keyword_defaults(cls: type[Stage]) -> dict[str, object]:
+    sig = inspect.signature(cls.__init__)
+    return {
+        k: p.default
+        for k, p in sig.parameters.items()
+        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_init_stores_its_arguments_unchanged(name: str) -> None:
+    """scikit-learn's estimator rule: the very objects passed (or defaulted) are stored."""
+    cls = STAGES.get(name)
+    given = {k: copy.deepcopy(v) for k, v in cls.example().get_params().items()}
+    stage = cls(**given)
+    assert all(stage.get_params()[k] is v for k, v in given.items())
+    for key, default in _keyword_defaults(cls).items():
+        try:
+            bare = cls(**{k: v for k, v in given.items() if k != key})
+        except ValueError:  # e.g. PCA needs one of two parameters
+            continue
+        assert getattr(bare, key) is default, f"{name}: default of {key!r} rewritten"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_clone_and_set_params_round_trip_exactly(name: str) -> None:
+    stage = _fitted(name)
+    params = stage.get_params()
+    twin = sklearn.base.clone(stage)  # scikit-learn's own check of the estimator rule
+    assert type(twin) is type(stage) and twin.get_params() == params
+    assert stage.clone().get_params() == params and not stage.clone().state_dict()
+    fresh = STAGES.get(name).example().clone()
+    assert fresh.set_params(**params) is fresh
+    assert all(fresh.get_params()[k] is v for k, v in params.items())
+    with pytest.raises(ValueError, match="no parameter 'not_a_parameter'"):
+        fresh.set_params(not_a_parameter=1)

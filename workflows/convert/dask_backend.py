@@ -94,12 +94,6 @@ def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
     return [fn(task) for task in chunk]
 
 
-def _tune_worker() -> None:
-    from workflows.convert.tasks import _tune_malloc
-
-    _tune_malloc()
-
-
 def chunk_size(tasks: int, workers: int) -> int:
     """Tasks per Dask task: about 8 chunks per worker, at most 16 tasks each (as the pool)."""
     return max(1, min(16, tasks // max(1, workers * 8)))
@@ -140,7 +134,6 @@ def dask_map(
     from distributed import as_completed
 
     with dask_client(scheduler) as client:
-        client.run(_tune_worker)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         size = chunk or chunk_size(len(tasks), workers)
         chunks = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]

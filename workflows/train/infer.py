@@ -78,7 +78,7 @@ def load_model_from_checkpoint(path: str | Path, device: str = "cpu") -> nn.Modu
         The checkpoint is unsafe, not a radpipe checkpoint, or holds no model spec (the
         model was not a registered radpipe model).
     """
-    from models.registry import MODELS
+    from models import MODELS
 
     ckpt = load_checkpoint(path, map_location=device)
     spec = ckpt.get("model_spec")

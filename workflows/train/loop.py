@@ -286,7 +286,7 @@ def _set_epoch(ds: Dataset[dict[str, Any]], epoch: int) -> None:
 
 
 def _spec_or_none(model: nn.Module) -> dict[str, Any] | None:
-    from models.registry import model_spec
+    from models import model_spec
 
     try:
         return model_spec(model)
