@@ -191,7 +191,7 @@ def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
     whose single top-level position cannot hold for every frame."""
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
-    return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)  # type: ignore[no-any-return]
+    return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
@@ -230,9 +230,6 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
     """The tiles of a Siemens mosaic, placed from the CSA header (nibabel.nicom)."""
     import warnings
 
-    from nibabel.nicom import csareader
-    from nibabel.nicom.dicomwrappers import MosaicWrapper
-
     def refuse(why: str) -> list[FrameRef]:
         return [FrameRef(**common, frame=0, rows=rows, columns=columns, position=None,
                          orientation=None, pixel_spacing=None,
@@ -240,7 +237,10 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # nibabel.nicom warns that it is experimental
+            from nibabel.nicom import csareader
+            from nibabel.nicom.dicomwrappers import MosaicWrapper
+
             csa = csareader.get_csa_header(ds)
             if csa is None or not csareader.is_mosaic(csa):
                 return refuse("no Siemens CSA image header (0029,1010) giving the tiles")

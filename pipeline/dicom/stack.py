@@ -41,7 +41,7 @@ def plan_positions(
     volumes = [_run_volume(frames, [stack[i] for i in run], positions[run], normal, policy)
                for run in runs]  # fmt: skip
     if len(runs) > 1:
-        note = f"split: {describe_steps(rel)}; {len(runs)} evenly spaced volumes"
+        note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
         volumes = [_with_problem(v, note) for v in volumes]
     return volumes
 
@@ -117,7 +117,7 @@ def _run_volume(
     extent = float(rel[-1]) if len(rel) > 1 else 0.0
     if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE):
         grid = _grid(rel)
-        problems.append(f"resampled: {describe_steps(rel)}; {len(rel)} slices -> {len(grid)} "
+        problems.append(f"resampled: {describe_steps(rel)}, {len(rel)} slices -> {len(grid)} "
                         f"of {extent / (len(grid) - 1):.4g} mm along the normal")  # fmt: skip
     count = len(grid) if grid is not None else len(rel)
     step = extent / (count - 1) if count > 1 else float(ref.slice_step or 1.0)
@@ -145,7 +145,7 @@ def _grid(rel: np.ndarray) -> tuple[float, ...]:
     count = round(float(rel[-1]) / step) + 1
     if count > MAX_RESAMPLE_FACTOR * len(rel):
         raise _Refused(f"{describe_steps(rel)}: resampling to the smallest step would make "
-                       f"{count} slices of {len(rel)}; use --uneven split")  # fmt: skip
+                       f"{count} slices of {len(rel)}, use --uneven split")  # fmt: skip
     return tuple(float(v) for v in np.linspace(0.0, float(rel[-1]), count))
 
 
