@@ -113,3 +113,27 @@ def test_per_instance_rows_unique_and_placed_in_their_volume(
     assert all(r["problems"].startswith("split: 2 orientations") for r in loc)
     gap = [r for r in rows if r["series_key"] == hash_key(uids["gap"])]
     assert {r["slice_spacing"] for r in gap} == {""}  # uneven: no single step to give
+
+
+def test_series_datasets_carry_true_spacing_and_keep_volumes_apart(
+    mixed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """What ``radpipe run`` with ``unit: series`` reads: per-instance NPY outputs stacked by
+    ManifestDataset; spacing (z, y, x) comes from the manifest's ``slice_spacing``."""
+    from pipeline.data import ManifestDataset
+    from workflows.convert.batch import ConvertOptions, convert_folder
+
+    src, uids = mixed
+    convert_folder(src, tmp_path / "npy", ConvertOptions(format="npy"), progress=False)
+    keys = {hash_key(uids[n]): n for n in ("clean", "loc", "gap")}
+    ds = ManifestDataset(tmp_path / "npy", mode="series", series_keys=set(keys))
+    found = {}
+    for i in range(len(ds)):
+        sample = ds.sample(i)
+        found[sample.meta["id"]] = (sample.image.shape, sample.meta["spacing"])
+    loc = hash_key(uids["loc"])
+    assert found[hash_key(uids["clean"])] == ((1, 3, 8, 8), (2.0, 1.0, 1.0))
+    assert found[loc] == ((1, 2, 8, 8), (3.0, 1.0, 1.0))  # axial plane
+    assert found[f"{loc}:v1"] == ((1, 2, 8, 8), (3.0, 1.0, 1.0))  # coronal plane, apart
+    shape, spacing = found[hash_key(uids["gap"])]
+    assert shape == (1, 3, 8, 8) and np.isnan(spacing[0])  # uneven: no single z step
