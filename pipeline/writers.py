@@ -48,22 +48,46 @@ def write_npy(path: str | Path, image: np.ndarray) -> Path:
     return Path(path)
 
 
-def write_nifti(path: str | Path, volume: np.ndarray, affine_ras: np.ndarray | None) -> Path:
-    """Write a ``(D, H, W)`` volume as NIfTI-1 with a RAS affine.
+def write_nifti(
+    path: str | Path,
+    volume: np.ndarray,
+    affine_ras: np.ndarray | None,
+    *,
+    repetition_time: float | None = None,
+    sheared: bool = False,
+) -> Path:
+    """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
-    The array is stored as ``(W, H, D)`` (NIfTI's i = column, j = row, k = slice), so that
-    ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice ``k``.
-    Without an affine, the identity is used (and the NIfTI qform code is 0, "unknown").
+    The array is stored as ``(W, H, D[, T])`` (NIfTI's i = column, j = row, k = slice), so
+    that ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice
+    ``k``. Without an affine, the identity is used (qform and sform codes 0, "unknown").
+
+    Parameters
+    ----------
+    repetition_time
+        RepetitionTime (0018,0080) in ms: the 4th zoom, in seconds (``xyzt_units`` mm, s).
+    sheared
+        The affine is not a rotation times zooms (a gantry tilt kept as it is): it is written
+        as the sform only (code 1), since a qform cannot hold a shear; qform code 0.
     """
     import nibabel as nib
 
-    if volume.ndim != 3:
-        raise ValueError(f"Expected volume of shape (D, H, W); got {volume.shape}.")
-    data = np.ascontiguousarray(np.asarray(volume, dtype=np.float32).transpose(2, 1, 0))
-    image = nib.Nifti1Image(data, np.eye(4) if affine_ras is None else affine_ras)
+    if volume.ndim not in (3, 4):
+        raise ValueError(f"Expected volume of shape (D, H, W) or (T, D, H, W); got {volume.shape}.")
+    axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
+    data = np.ascontiguousarray(np.asarray(volume, dtype=np.float32).transpose(axes))
+    affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)
+    image = nib.Nifti1Image(data, affine)
     code = 0 if affine_ras is None else 1  # 1: scanner anatomical coordinates
-    image.set_qform(image.affine, code=code)
-    image.set_sform(image.affine, code=code)
+    if sheared:
+        image.set_qform(None, code=0)
+    else:
+        image.set_qform(affine, code=code)
+    image.set_sform(affine, code=code)
+    if volume.ndim == 4:
+        zooms = image.header.get_zooms()[:3]
+        image.header.set_zooms((*zooms, (repetition_time or 0.0) / 1000.0))
+        image.header.set_xyzt_units("mm", "sec")
     with atomic_path(path) as tmp:
         nib.save(image, tmp)
     return Path(path)

@@ -54,8 +54,10 @@ class ManifestDataset(SampleDataset):
     Notes
     -----
     Item ids are opaque: ``instance_key`` (``:frame`` when > 0) in image mode, ``series_key``
-    in series mode. ``meta`` carries ``patient_key``, ``series_key`` and ``spacing`` (from the
-    manifest; the slice spacing of a stacked series is not in the manifest and is NaN).
+    in series mode (``series_key:vN`` for volume N > 0 of a series that assembles into several).
+    ``meta`` carries ``patient_key``, ``series_key`` and ``spacing`` (from the manifest; a
+    stacked series gets ``(z, y, x)`` with z the manifest's ``slice_spacing``, NaN when that is
+    empty: uneven or unknown).
     """
 
     def __init__(
@@ -142,9 +144,11 @@ class ManifestDataset(SampleDataset):
                 meta["slice_index"] = first["slice_index"]
         else:
             image, mask = self._stack(rows)
-            meta["id"] = first["series_key"]
+            volume = first.get("volume") or ""
+            meta["id"] = first["series_key"] + (f":v{volume}" if volume not in ("", "0") else "")
             if meta["spacing"] is not None:
-                meta["spacing"] = (float("nan"), *meta["spacing"])
+                z = first.get("slice_spacing")
+                meta["spacing"] = (float("nan") if z is None else z, *meta["spacing"])
         return Sample(image=image, mask=mask, label=self._label(first["series_key"]), meta=meta)
 
     def _stack(self, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -163,12 +167,13 @@ class ManifestDataset(SampleDataset):
 
 
 def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Rows grouped by series (in first-seen order), each sorted by slice then frame."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    """Rows grouped by series and assembled volume (the manifest's ``volume``: a localizer's
+    planes or a run's time points apart), in first-seen order, each sorted by slice then frame."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        groups[r["series_key"]].append(r)
+        groups[(r["series_key"], r.get("volume") or "")].append(r)
     out = []
-    for key, members in groups.items():
+    for (key, _), members in groups.items():
         per_series = [r for r in members if r["slice_index"] is None]
         if per_series and len(members) > 1:
             raise RadpipeError(f"Series {key}: both a per-series output and slice outputs.")

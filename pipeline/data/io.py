@@ -123,7 +123,11 @@ def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a conversion ``manifest.csv`` with ``frame``/``slice_index``/``num_slices`` as
-    ints (``slice_index`` ``None`` for per-series outputs) and ``spacing`` as a tuple."""
+    ints (``slice_index`` ``None`` for per-series outputs) and ``spacing`` as a tuple.
+
+    Optional columns (absent from older manifests): ``volume`` (str, ``""`` when none: which
+    assembled volume of its series a slice belongs to) and ``slice_spacing`` (float mm along
+    the slice normal, ``None`` when unknown or uneven)."""
     path = Path(path)
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
     out: list[dict[str, Any]] = []
@@ -136,6 +140,8 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
                     "slice_index": int(r["slice_index"]) if r["slice_index"] != "" else None,
                     "num_slices": int(r["num_slices"] or 0),
                     "spacing": parse_spacing(r["spacing"]),
+                    "volume": r.get("volume") or "",
+                    "slice_spacing": float(r["slice_spacing"]) if r.get("slice_spacing") else None,
                 }
             )
         except ValueError as err:

@@ -1,10 +1,8 @@
 """Header-only index of a DICOM folder: instances grouped into series, sorted, with problems.
 
-Series are grouped by SeriesInstanceUID (never by folder) and sorted by ImagePositionPatient
-projected on the slice normal; InstanceNumber is only the fallback where geometry is absent.
-Co-located slices (time points, diffusion directions) are kept apart as separate stacks,
-told apart by the first of TemporalPositionIdentifier, AcquisitionNumber, EchoNumbers,
-TriggerTime or DiffusionBValue that makes every (stack, position) pair unique.
+Series are grouped by SeriesInstanceUID (never by folder) and assembled into volumes by
+:func:`pipeline.dicom.assemble.plan_series` (orientations, co-located stacks, duplicates,
+tilt, uneven spacing); the index orders instances by volume, then along the slice normal.
 """
 
 from __future__ import annotations
@@ -17,19 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from pipeline.dicom import geometry
+from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, plan_series
+from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
-
-_STACK_KEYS = (
-    "TemporalPositionIdentifier",
-    "AcquisitionNumber",
-    "EchoNumbers",
-    "TriggerTime",
-    "DiffusionBValue",
-)
 
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
@@ -59,6 +48,7 @@ class Instance:
     orientation: tuple[float, ...] | None
     pixel_spacing: tuple[float, float] | None
     stack_values: tuple[Any, ...]
+    frame_refs: tuple[FrameRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +69,7 @@ class Series:
     stacks: list[int] = field(default_factory=list)
     spacing: float | None = None
     problems: list[str] = field(default_factory=list)
+    plan: SeriesPlan | None = None
 
     @property
     def key(self) -> str:
@@ -90,6 +81,7 @@ class Series:
 
     @property
     def num_stacks(self) -> int:
+        """The number of volumes (time points counted apart) the series assembles into."""
         return len(set(self.stacks)) if self.stacks else 1
 
     def summary(self) -> dict[str, Any]:
@@ -102,6 +94,7 @@ class Series:
             "size": ",".join(sizes),
             "slices": len(self.instances),
             "stacks": self.num_stacks,
+            "volumes": 0 if self.plan is None else len(self.plan.volumes),
             "frames": sum(i.frames for i in self.instances),
             "spacing_mm": None if self.spacing is None else round(self.spacing, 4),
             "transfer_syntax": sorted({i.transfer_syntax for i in self.instances}),
@@ -251,25 +244,15 @@ def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6
         ),
         pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
-        stack_values=tuple(_plain(ds.get(k)) for k in _STACK_KEYS),
+        stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
+        frame_refs=tuple(frame_refs(ds, rel)),
     )
 
 
 def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
-    """``keyword`` from the dataset, else the per-frame, else the shared functional groups."""
-    if keyword in ds:
-        return ds.get(keyword)
-    if "PerFrameFunctionalGroupsSequence" not in ds and "SharedFunctionalGroupsSequence" not in ds:
-        return None
-    for seq_name, index in (("PerFrameFunctionalGroupsSequence", frame),
-                            ("SharedFunctionalGroupsSequence", 0)):  # fmt: skip
-        seq = ds.get(seq_name)
-        sub = seq[index].get(group) if seq and len(seq) > index else None
-        if sub:
-            item = sub[0]
-            if keyword in item:
-                return item.get(keyword)
-    return None
+    """``keyword`` of one frame: Per-frame, then Shared functional group, then the top level
+    (see :func:`pipeline.dicom.frames.attribute`)."""
+    return attribute(ds, group, keyword, frame)
 
 
 def _int(value: Any) -> int | None:
@@ -296,7 +279,7 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def index_folder(src: str | Path) -> DicomIndex:
+def index_folder(src: str | Path, policy: GeometryPolicy | None = None) -> DicomIndex:
     """Scan every file under ``src`` (headers only) and assemble sorted series.
 
     Examples
@@ -314,97 +297,62 @@ def index_folder(src: str | Path) -> DicomIndex:
         n += 1
         found = read_header(path, root)
         (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
-    return DicomIndex(root, assemble_series(instances), problems, files_scanned=n)
+    return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
 
 
-def assemble_series(instances: Iterable[Instance]) -> list[Series]:
-    """Group by SeriesInstanceUID and sort each series (see :func:`sort_series`)."""
+def assemble_series(
+    instances: Iterable[Instance], policy: GeometryPolicy | None = None
+) -> list[Series]:
+    """Group by SeriesInstanceUID and assemble each series (see :func:`sort_series`)."""
     groups: dict[str, list[Instance]] = defaultdict(list)
     for inst in instances:
         groups[inst.series_uid].append(inst)
-    series = [sort_series(uid, members) for uid, members in groups.items()]
+    series = [sort_series(uid, members, policy) for uid, members in groups.items()]
     series.sort(key=lambda s: (s.first.patient_id, s.first.study_uid, s.uid))
     return series
 
 
-def sort_series(uid: str, members: list[Instance]) -> Series:
-    """Order one series along its slice normal and record its problems."""
-    problems: list[str] = []
+def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None = None) -> Series:
+    """Assemble one series into volumes (:func:`~pipeline.dicom.assemble.plan_series`) and
+    order its instances by volume, then along the normal; record what was found and done."""
+    refs = [r for m in members for r in m.frame_refs]
+    plan = plan_series(refs, policy)
+    problems = [f"refused: {plan.refusal}"] if plan.refusal else plan.problems
     sizes = {(i.rows, i.columns) for i in members}
     if len(sizes) > 1:
-        problems.append(f"mixed image sizes: {', '.join(f'{r}x{c}' for r, c in sorted(sizes))}")
-    geo = [i for i in members if i.position is not None and i.orientation is not None]
-    if len(geo) < len(members) or not members:
-        ordered = sorted(members, key=lambda i: (i.instance_number or 0, i.path))
-        if geo:  # projection images (CR, DX) have none at all, which is fine
-            problems.append(
-                f"slice geometry missing on {len(members) - len(geo)} of {len(members)} images: "
-                "ordered by InstanceNumber"
-            )
-        return Series(uid, ordered, problems=problems)
-    orientations = np.array([i.orientation for i in members])
-    if np.abs(orientations - orientations[0]).max() > 1e-3:
-        problems.append("mixed ImageOrientationPatient within the series")
-    normal = geometry.slice_normal(members[0].orientation)  # type: ignore[arg-type]
-    dist = geometry.positions_along(normal, [i.position for i in members])  # type: ignore[misc]
-    stack_of = _stack_ids(members, dist, problems)
+        problems.insert(0, f"mixed image sizes: {', '.join(f'{r}x{c}' for r, c in sorted(sizes))}")
+    place: dict[str, tuple[int, int]] = {}
+    stack = 0
+    for volume in plan.volumes:
+        for frames in volume.frames:
+            for k, idx in enumerate(frames):
+                place.setdefault(refs[idx].source, (stack, k))
+            stack += 1
+    fallback = len(plan.volumes) and stack  # frames left out (duplicates) go last
     order = sorted(
-        range(len(members)),
-        key=lambda k: (stack_of[k], round(float(dist[k]), 3), members[k].instance_number or 0),
+        members,
+        key=lambda i: (*place.get(i.path, (fallback, 0)), i.instance_number or 0, i.path),
     )
-    series = Series(
+    spacing = None
+    if plan.volumes and plan.volumes[0].affine is not None and plan.volumes[0].num_slices > 1:
+        spacing = plan.volumes[0].spacing[0]
+    placed = all(i.position is not None and i.orientation is not None for i in order)
+    return Series(
         uid,
-        [members[k] for k in order],
-        distances=[float(dist[k]) for k in order],
-        stacks=[stack_of[k] for k in order],
+        order,
+        distances=[_distance(i) for i in order] if placed else None,
+        stacks=[place.get(i.path, (fallback, 0))[0] for i in order],
+        spacing=spacing,
         problems=problems,
+        plan=plan,
     )
-    _check_spacing(series, normal)
-    return series
 
 
-def _stack_ids(members: list[Instance], dist: np.ndarray, problems: list[str]) -> list[int]:
-    """Stack number per instance: 0 unless positions repeat (time points, directions)."""
-    rounded = [round(float(d), 3) for d in dist]
-    if len(set(rounded)) == len(rounded):
-        return [0] * len(members)
-    for j in range(len(_STACK_KEYS)):
-        values = [m.stack_values[j] for m in members]
-        if any(v is None for v in values):
-            continue
-        if len(set(zip(values, rounded))) == len(members):
-            ranks = {v: r for r, v in enumerate(sorted(set(values), key=str))}
-            return [ranks[v] for v in values]
-    dupes = len(rounded) - len(set(rounded))
-    problems.append(f"duplicate slice positions: {dupes} slice(s) share a position")
-    return [0] * len(members)
+def _distance(inst: Instance) -> float:
+    """ImagePositionPatient projected on the instance's own slice normal (mm)."""
+    import numpy as np
 
+    from pipeline.dicom.geometry import slice_normal
 
-def _check_spacing(series: Series, normal: np.ndarray) -> None:
-    assert series.distances is not None
-    dist = np.array(series.distances)
-    stacks = np.array(series.stacks)
-    steps = np.concatenate([np.diff(dist[stacks == s]) for s in np.unique(stacks)])
-    positive = np.abs(steps[np.abs(steps) > 1e-3])
-    if positive.size == 0:
-        return
-    step = float(np.median(positive))
-    series.spacing = step
-    gaps = positive[positive > 1.5 * step]
-    if gaps.size:
-        missing = int(np.sum(np.rint(gaps / step) - 1))
-        series.problems.append(
-            f"missing slices: {gaps.size} gap(s) of up to {gaps.max():.3g} mm "
-            f"(spacing {step:.3g} mm; about {missing} slice(s) missing)"
-        )
-    uneven = positive[(np.abs(positive - step) > geometry.SPACING_TOLERANCE * step)]
-    if uneven.size > gaps.size:
-        series.problems.append(
-            f"uneven slice spacing: steps from {positive.min():.3g} to {positive.max():.3g} mm"
-        )
-    first = series.stacks[0]
-    positions = [i.position for i, s in zip(series.instances, series.stacks) if s == first]
-    cosine = geometry.tilt_cosine(normal, positions)  # type: ignore[arg-type]
-    if cosine < geometry.TILT_COSINE:
-        angle = float(np.degrees(np.arccos(min(1.0, cosine))))
-        series.problems.append(f"gantry tilt / sheared geometry: {angle:.1f} degrees")
+    normal = slice_normal(inst.orientation)  # type: ignore[arg-type]
+    return float(np.dot(inst.position, normal))  # type: ignore[arg-type]

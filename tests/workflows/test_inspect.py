@@ -45,11 +45,11 @@ def test_missing_slice_and_junk_reported_exit_1(
     assert main(["inspect", str(folder), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     reasons = [p["reason"] for p in summary["problems"]]
-    assert any(r.startswith("missing slices: 1 gap(s)") for r in reasons), reasons
+    assert any(r.startswith("resampled: missing slices: 1 gap(s)") for r in reasons), reasons
     assert {"where": "notes.txt", "reason": reasons[0]} in summary["problems"]
     assert main(["inspect", str(folder)]) == 1
     text = capsys.readouterr().out
-    assert "! missing slices" in text and "notes.txt: not a DICOM file" in text
+    assert "! resampled: missing slices" in text and "notes.txt: not a DICOM file" in text
 
 
 def test_not_a_folder_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

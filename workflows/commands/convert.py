@@ -8,6 +8,30 @@ from typing import Any
 from workflows.commands import positive_int
 
 
+def add_geometry_options(p: Any) -> None:
+    """``--tilt``, ``--uneven`` and ``--split-4d``, shared by ``convert`` and ``inspect``."""
+    p.add_argument(
+        "--tilt",
+        choices=["resample", "keep", "refuse"],
+        default="resample",
+        help="series with gantry tilt (sheared slices): resample each slice in-plane onto an "
+        "orthogonal grid (default), keep them with a sheared affine (NIfTI sform only), "
+        "or refuse the series",
+    )
+    p.add_argument(
+        "--uneven",
+        choices=["resample", "split", "refuse"],
+        default="resample",
+        help="series with uneven slice spacing or missing slices: resample along the normal "
+        "to the smallest step (default), split into evenly spaced volumes, or refuse",
+    )
+    p.add_argument(
+        "--split-4d",
+        action="store_true",
+        help="write co-located time points as separate 3-D volumes, never one 4-D NIfTI",
+    )
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "convert",
@@ -52,6 +76,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
     )
+    add_geometry_options(p)
     p.add_argument("--no-resume", action="store_true", help="redo every output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -74,14 +99,26 @@ def run(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         png_compression=args.png_compression,
         resume=not args.no_resume,
+        tilt=args.tilt,
+        uneven=args.uneven,
+        split_4d=args.split_4d,
     ).resolved()
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
     )
+    for key, problems in sorted(result.series_problems.items()):
+        print(f"warning: series {key}: {'; '.join(problems)}", file=sys.stderr)
     print(
         f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
     )
+    if result.series_problems or result.refused:
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.problem_counts.items()))
+        print(
+            f"geometry: {len(result.series_problems)} series with problems handled"
+            f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
+            "(see the manifest's problems column and errors.csv)"
+        )
     if result.failures:
         print(f"{result.failed} files failed; see {result.errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:

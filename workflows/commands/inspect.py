@@ -19,6 +19,9 @@ def register(sub: Any) -> None:
     p.add_argument("src", help="folder to scan (recursively)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--index", metavar="CSV", help="also write one row per instance to CSV")
+    from workflows.commands.convert import add_geometry_options
+
+    add_geometry_options(p)
     p.set_defaults(func=run)
 
 
@@ -31,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.src).is_dir():
         raise ConfigError(f"{args.src}: not a folder.")
-    index = index_folder(args.src)
+    from pipeline.dicom.assemble import GeometryPolicy
+
+    policy = GeometryPolicy(tilt=args.tilt, uneven=args.uneven, split_4d=args.split_4d)
+    index = index_folder(args.src, policy)
     if args.index:
         index.write_csv(args.index)
     summary = index.to_dict()

@@ -66,6 +66,21 @@ class ConvertResult:
     errors: Path | None = None
     seconds: float = 0.0
     index: DicomIndex | None = None
+    series_problems: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def problem_counts(self) -> dict[str, int]:
+        """Series per kind of problem (``"resampled"``, ``"split"``, ``"tilt corrected"``...)."""
+        counts: dict[str, int] = {}
+        for problems in self.series_problems.values():
+            for kind in dict.fromkeys(p.split(":", 1)[0] for p in problems):
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
+
+    @property
+    def refused(self) -> int:
+        """Series refused (listed in ``errors.csv`` with ``refused:`` in the reason)."""
+        return sum(" refused: " in reason for _, reason in self.failures)
 
     @property
     def failed(self) -> int:
@@ -96,7 +111,8 @@ def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[st
     if not options.resume or not settings.exists():
         return {}
     saved = json.loads(settings.read_text())
-    if any(saved.get(k) != getattr(options, k) for k in ("format", "window", "per")):
+    keys = ("format", "window", "per", "tilt", "uneven", "split_4d")
+    if any(saved.get(k) != getattr(options, k) for k in keys):
         return {}
     by_source: dict[str, list[dict[str, str]]] = {}
     for name in ("manifest.csv", _PARTIAL):
@@ -153,6 +169,9 @@ def convert_folder(
     else:
         rows = _convert_instances(root, out, options, previous, result, runner)
     result.outputs = len(rows)
+    for row in rows:
+        if row.get("problems"):
+            result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
     _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
     errors = [{"source": s, "reason": r} for s, r in sorted(result.failures)]
     _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
@@ -222,10 +241,10 @@ def _convert_instances(
     result.tasks = result.skipped + len(tasks)
     done = _run_all(tasks, out, runner, result, rows)
     instances += [res.instance for res in done if res.instance is not None]
-    series = assemble_series(instances)
+    series = assemble_series(instances, options.policy())
     result.index = DicomIndex(root, series, [Problem(s, r) for s, r in result.failures],
                               files_scanned=result.tasks)  # fmt: skip
-    return _with_slice_indices(rows, series)
+    return _with_slice_indices(_unique_outputs(rows), series)
 
 
 def _as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -234,20 +253,46 @@ def _as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{**r, "slice_index": str(int(r["slice_index"]) - base)} for r in rows]
 
 
+def _unique_outputs(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One row per output file: a file present twice (same SOPInstanceUID) writes one output."""
+    seen: dict[str, dict[str, str]] = {}
+    for row in sorted(rows, key=lambda r: (r["source"], int(r["frame"] or 0))):
+        seen.setdefault(row["output"], row)
+    return list(seen.values())
+
+
 def _with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[dict[str, str]]:
-    """Replace within-file ranks by positions in the series sorted along the normal."""
-    base: dict[str, tuple[int, int]] = {}
+    """Place each row in its assembled volume (``volume``, ``slice_index`` along the normal,
+    ``num_slices``, ``slice_spacing``) and give it its series' ``problems``.
+
+    Rows of images in no volume (a refused series, a mosaic) keep their rank within the file.
+    """
+    place: dict[tuple[str, int], tuple[int, int, int, str]] = {}
+    notes: dict[str, str] = {}
     for s in series:
-        total = sum(i.frames for i in s.instances)
-        offset = 0
+        notes[s.first.path] = "; ".join(s.problems)
         for inst in s.instances:
-            base[inst.path] = (offset, total)
-            offset += inst.frames
+            notes[inst.path] = notes[s.first.path]
+        plan = s.plan
+        v = 0
+        for volume in plan.volumes if plan is not None else []:
+            even = volume.affine is not None and volume.grid is None and not volume.sheared
+            step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
+            for frames in volume.frames:
+                for k, idx in enumerate(frames):
+                    ref = plan.frames[idx]
+                    if not ref.mosaic:
+                        place.setdefault((ref.source, ref.frame), (v, k, len(frames), step))
+                v += 1
     fixed = []
     for row in rows:
-        offset, total = base[row["source"]]
-        slice_index = str(offset + int(row["slice_index"]))
-        fixed.append({**row, "slice_index": slice_index, "num_slices": str(total)})
+        where = place.get((row["source"], int(row["frame"] or 0)))
+        if where is None:
+            fixed.append({**row, "problems": notes.get(row["source"], "")})
+            continue
+        v, k, count, step = where
+        fixed.append({**row, "slice_index": str(k), "num_slices": str(count), "volume": str(v),
+                      "slice_spacing": step, "problems": notes.get(row["source"], "")})  # fmt: skip
     return fixed
 
 
@@ -255,15 +300,15 @@ def _convert_series(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
     result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
-    index = index_folder(root)
+    index = index_folder(root, options.policy())
     result.index = index
     result.failures += [(p.where, p.reason) for p in index.problems]
     rows: list[dict[str, str]] = []
     tasks = []
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
-        expected = series_output(task.patient_key, task.series_key, options.format, task.stack)
         old = previous.get(task.task_id)
-        if _complete(out, old) and old and [r["output"] for r in old] == [expected]:
+        prefix = series_output(task.patient_key, task.series_key, options.format).split(".")[0]
+        if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old
             result.skipped += 1
         else:

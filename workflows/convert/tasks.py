@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
@@ -35,6 +36,13 @@ class ConvertOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     png_compression: int = 6
     resume: bool = True
+    tilt: str = "resample"
+    uneven: str = "resample"
+    split_4d: bool = False
+
+    def policy(self) -> GeometryPolicy:
+        """The geometry policy of series outputs (see :class:`GeometryPolicy`)."""
+        return GeometryPolicy(tilt=self.tilt, uneven=self.uneven, split_4d=self.split_4d)
 
     def resolved(self) -> ConvertOptions:
         """A copy with defaults filled in; raises :class:`ConfigError` on a bad combination."""
@@ -54,6 +62,10 @@ class ConvertOptions:
             parse_window(window)
         except ValueError as err:
             raise ConfigError(f"window: {err}") from None
+        try:
+            self.policy()
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         if self.workers < 1 or self.max_pixels < 1 or not 0 <= self.png_compression <= 9:
             raise ConfigError("workers and max_pixels must be >= 1, png_compression in 0..9.")
         return replace(self, per=per, window=window)
@@ -83,12 +95,14 @@ class ConvertTask:
 @dataclass(frozen=True)
 class TaskResult:
     """What a worker sends back: manifest rows (per-instance rows carry the frame's rank
-    along the normal within its file as ``slice_index``), the header facts, or an error."""
+    along the normal within its file as ``slice_index``), the header facts, or an error;
+    ``problems``: what was found and done to the geometry (see the ``problems`` column)."""
 
     task_id: str
     rows: tuple[dict[str, str], ...] = ()
     error: str | None = None
     instance: Instance | None = None
+    problems: tuple[str, ...] = ()
 
 
 def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
@@ -108,19 +122,8 @@ def instance_output(patient_key: str, series_key: str, instance_key: str, frame:
 
 
 def series_tasks(series: Series, src: str, out: str) -> list[ConvertTask]:
-    """Tasks converting a series (files in anatomical order) to one volume per stack."""
-    if series.num_stacks == 1:
-        return [_series_task(series, src, out, tuple(i.path for i in series.instances), -1)]
-    return [
-        _series_task(
-            series,
-            src,
-            out,
-            tuple(i.path for i, s in zip(series.instances, series.stacks) if s == stack),
-            stack,
-        )
-        for stack in sorted(set(series.stacks))
-    ]
+    """One task per series: its files in index order (the worker assembles the volumes)."""
+    return [_series_task(series, src, out, tuple(i.path for i in series.instances), -1)]
 
 
 def _series_task(
@@ -143,7 +146,8 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     """Convert one task and write its outputs atomically; never raises for bad input."""
     try:
         if options.per == "series":
-            return TaskResult(task.task_id, rows=tuple(_run_series(task, options)))
+            rows, problems = _run_series(task, options)
+            return TaskResult(task.task_id, rows=tuple(rows), problems=problems)
         rows, instance = _run_instance(task, options)
         return TaskResult(task.task_id, rows=tuple(rows), instance=instance)
     except Exception as err:  # one bad file must not stop the batch
@@ -188,36 +192,52 @@ def _run_instance(
         spacing = image.frames[frame].pixel_spacing
         values = [out, rel, *keys, instance_key, frame, rank[frame], inst.frames, inst.modality,
                   _join(array.shape), "" if spacing is None else _join(spacing), used,
-                  options.format]  # fmt: skip
+                  options.format, "", "", ""]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst
 
 
-def _run_series(task: ConvertTask, options: ConvertOptions) -> list[dict[str, str]]:
-    from pipeline.dicom.read import read_series
+def _run_series(
+    task: ConvertTask, options: ConvertOptions
+) -> tuple[list[dict[str, str]], tuple[str, ...]]:
+    """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`) and write one output
+    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several."""
+    from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window
     from pipeline.writers import write_nifti, write_npy
 
-    volume = read_series(
-        [Path(task.src_root) / s for s in task.sources],
-        list(task.sources),
-        window=parse_window(options.window or "none"),
+    plan, volumes = read_volumes(
+        task.src_root,
+        task.sources,
+        parse_window(options.window or "none"),
+        options.policy(),
         max_pixels=options.max_pixels,
     )
-    rel = series_output(task.patient_key, task.series_key, options.format, task.stack)
-    if options.format == "nifti":
-        write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras)
-    else:
-        write_npy(Path(task.out_root) / rel, volume.image)
-    values = [rel, task.sources[0], task.patient_key, task.study_key, task.series_key, "", 0, "",
-              volume.image.shape[0], task.modality, _join(volume.image.shape),
-              _join(volume.spacing), volume.window, options.format]  # fmt: skip
-    return [dict(zip(MANIFEST_COLUMNS, map(str, values)))]
+    if plan.refusal:
+        raise DicomError(task.task_id, f"series {task.series_key} refused: {plan.refusal}")
+    rows = []
+    for v, volume in enumerate(volumes):
+        stack = -1 if len(volumes) == 1 else v
+        rel = series_output(task.patient_key, task.series_key, options.format, stack)
+        if options.format == "nifti":
+            write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
+                        repetition_time=volume.repetition_time, sheared=volume.sheared)  # fmt: skip
+        else:
+            write_npy(Path(task.out_root) / rel, volume.image)
+        depth = volume.image.shape[-3]
+        values = [rel, task.sources[0], task.patient_key, task.study_key, task.series_key, "", 0,
+                  "", depth, task.modality, _join(volume.image.shape), _join(volume.spacing),
+                  volume.window, options.format, "" if stack < 0 else stack,
+                  f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
+                  "; ".join(volume.problems)]  # fmt: skip
+        rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
+    return rows, tuple(plan.problems)
 
 
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
+    "volume", "slice_spacing", "problems",
 ]  # fmt: skip
 
 

@@ -1,0 +1,303 @@
+"""Series assembly: the frames of one series -> volumes whose geometry is right, or a refusal.
+
+A pure planner over :class:`~pipeline.dicom.frames.FrameRef` values (no pixels), used both by
+``radpipe inspect`` (headers) and ``radpipe convert`` (which adds pixel digests, so that
+identical images under new UIDs are recognised as duplicates too). The steps:
+
+1. Exact duplicates (same SOPInstanceUID and frame, or same position and identical pixels)
+   are dropped.
+2. Frames are grouped by orientation, image size and pixel spacing: each group is its own
+   volume (a three-plane localizer gives three).
+3. Co-located frames within a group are stacks (time points, echoes, directions), told apart
+   by the first of :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else by
+   acquisition order (AcquisitionTime/ContentTime, then InstanceNumber). Stacks with the same
+   positions and a RepetitionTime become one 4-D volume unless ``split_4d``.
+4. Each stack is checked against its own ImagePositionPatient values: a sheared stack (gantry
+   tilt) follows ``tilt``, uneven steps or gaps follow ``uneven`` (see :class:`GeometryPolicy`).
+
+Every decision is recorded in :attr:`VolumePlan.problems` as ``"<kind>: <detail>"``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from pipeline.dicom import geometry
+from pipeline.dicom.frames import STACK_KEYS, FrameRef
+
+#: Largest distance (mm) between a slice's DICOM position and where the volume puts it.
+POSITION_TOLERANCE = 0.05
+
+#: Frames closer than this along the normal (mm) are at the same position.
+SAME_POSITION = 0.01
+
+TILT_CHOICES = ("resample", "keep", "refuse")
+UNEVEN_CHOICES = ("resample", "split", "refuse")
+
+
+@dataclass(frozen=True)
+class GeometryPolicy:
+    """What to do with geometry a plain stack cannot represent.
+
+    Parameters
+    ----------
+    tilt
+        Sheared stacks (gantry tilt): ``"resample"`` (default) shifts each slice in-plane onto
+        an orthogonal grid, as dcm2niix does; ``"keep"`` writes the slices unchanged with a
+        sheared affine (NIfTI sform only); ``"refuse"`` refuses the series.
+    uneven
+        Uneven steps or missing slices: ``"resample"`` (default) interpolates linearly along
+        the normal onto the smallest step; ``"split"`` writes one volume per evenly spaced
+        run; ``"refuse"`` refuses the series.
+    split_4d
+        Write co-located time points as separate 3-D volumes even when a 4-D one is possible.
+    """
+
+    tilt: str = "resample"
+    uneven: str = "resample"
+    split_4d: bool = False
+
+    def __post_init__(self) -> None:
+        if self.tilt not in TILT_CHOICES:
+            raise ValueError(f"tilt must be one of {', '.join(TILT_CHOICES)}; got {self.tilt!r}.")
+        if self.uneven not in UNEVEN_CHOICES:
+            raise ValueError(
+                f"uneven must be one of {', '.join(UNEVEN_CHOICES)}; got {self.uneven!r}."
+            )
+
+
+@dataclass(frozen=True)
+class VolumePlan:
+    """One output volume: ``frames[t][k]`` indexes the series' frame list.
+
+    ``distances[k]`` is input slice k's distance along the normal relative to slice 0 (mm);
+    ``grid`` the output slices' distances when resampled along the normal (else ``None``:
+    output slice k is input slice k); ``shifts[k]`` the in-plane (row, column) shift in
+    pixels that removes a tilt (else ``None``). ``affine`` maps (column, row, slice) indices
+    of the output to LPS mm.
+    """
+
+    frames: tuple[tuple[int, ...], ...]
+    distances: tuple[float, ...]
+    affine: np.ndarray | None
+    spacing: tuple[float, float, float]
+    grid: tuple[float, ...] | None = None
+    shifts: tuple[tuple[float, float], ...] | None = None
+    sheared: bool = False
+    repetition_time: float | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def num_slices(self) -> int:
+        return len(self.grid) if self.grid is not None else len(self.frames[0])
+
+
+@dataclass
+class SeriesPlan:
+    """The volumes of one series with the problems met (``notes``, and each volume's own), or
+    why it is refused. ``info`` records decisions that are no problem (tagged time points)."""
+
+    volumes: list[VolumePlan] = field(default_factory=list)
+    refusal: str = ""
+    notes: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
+    frames: list[FrameRef] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every note, in order, without repeats (series notes first)."""
+        seen: dict[str, None] = dict.fromkeys(self.notes)
+        for v in self.volumes:
+            seen.update(dict.fromkeys(v.problems))
+        return list(seen)
+
+
+class _Refused(Exception):
+    pass
+
+
+def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) -> SeriesPlan:
+    """Assemble the frames of one series into volumes (see the module docstring).
+
+    Parameters
+    ----------
+    frames
+        Every frame of the series, in any order.
+    policy
+        Tilt, uneven-spacing and 4-D choices (default :class:`GeometryPolicy`).
+
+    Returns
+    -------
+    SeriesPlan
+        Volumes whose every slice sits within :data:`POSITION_TOLERANCE` of its DICOM
+        position (or that were resampled and say so), or a refusal reason.
+    """
+    policy = policy or GeometryPolicy()
+    plan = SeriesPlan(frames=list(frames))
+    refused = next((f.refusal for f in frames if f.refusal), "")
+    if refused or not frames:
+        plan.refusal = refused or "no images"
+        return plan
+    keep = _drop_duplicates(frames, plan.notes)
+    placed = [k for k in keep if _has_geometry(frames[k])]
+    if not placed:
+        order = sorted(keep, key=lambda k: _acquisition_order(frames[k]))
+        plan.volumes.append(_flat_volume(frames, order))
+        return plan
+    if len(placed) < len(keep):
+        plan.refusal = (
+            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
+            f"missing on {len(keep) - len(placed)} of {len(keep)} images"
+        )
+        return plan
+    groups = _orientation_groups(frames, placed)
+    if len(groups) > 1:
+        plan.notes.append(
+            f"split: {len(groups)} orientations or image sizes in one series, one volume each"
+        )
+    try:
+        for group in groups:
+            plan.volumes += _plan_group(frames, group, policy, plan)
+    except _Refused as err:
+        plan.volumes = []
+        plan.refusal = str(err)
+    return plan
+
+
+def _has_geometry(f: FrameRef) -> bool:
+    return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
+
+
+def _acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
+    return (f.time if f.time is not None else 0.0, f.instance_number or 0, f.source, f.frame)
+
+
+def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
+    seen: dict[tuple[object, ...], int] = {}
+    keep: list[int] = []
+    keys: list[tuple[object, ...]]
+    order = sorted(range(len(frames)), key=lambda k: (frames[k].source, frames[k].frame))
+    for k in order:
+        f = frames[k]
+        pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
+        keys = [("sop", f.sop_uid, f.frame, pos)]
+        if f.digest:
+            iop = None if f.orientation is None else tuple(np.round(f.orientation, 3))
+            keys.append(("pixels", f.digest, pos, iop, f.stack_values))
+        if any(key in seen for key in keys):
+            continue
+        for key in keys:
+            seen[key] = k
+        keep.append(k)
+    if len(keep) < len(frames):
+        n = len(frames) - len(keep)
+        notes.append(f"duplicates dropped: {n} image(s) repeated at the same position")
+    return keep
+
+
+def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
+    groups: list[tuple[FrameRef, list[int]]] = []
+    for k in members:
+        f = frames[k]
+        for ref, group in groups:
+            same_size = (ref.rows, ref.columns) == (f.rows, f.columns)
+            a = np.array([*(ref.orientation or ()), *(ref.pixel_spacing or ())])
+            b = np.array([*(f.orientation or ()), *(f.pixel_spacing or ())])
+            if same_size and a.shape == b.shape and np.allclose(a, b, atol=1e-3):
+                group.append(k)
+                break
+        else:
+            groups.append((f, [k]))
+    return [g for _, g in groups]
+
+
+def _plan_group(
+    frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
+) -> list[VolumePlan]:
+    """One orientation group: stacks of co-located frames, then each stack's geometry."""
+    normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
+    dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
+    stacks, how = _stacks(frames, group, dist)
+    for s in stacks:
+        s.sort(key=lambda k: dist[k])
+    if len(stacks) == 1:
+        return _plan_stack(frames, stacks[0], normal, policy)
+    tagged = how in STACK_KEYS
+    if not tagged:  # nothing but the order of acquisition tells these images apart
+        plan.notes.append(
+            f"split: {len(stacks)} images at one position (time points or duplicates), "
+            f"told apart by {how}"
+        )
+    tr = frames[stacks[0][0]].repetition_time
+    if _same_positions(frames, stacks) and tr and not policy.split_4d:
+        volume = _plan_stack(frames, stacks[0], normal, policy)
+        if len(volume) == 1:
+            plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
+            return [replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=tr)]
+    why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
+    if not _same_positions(frames, stacks):
+        why = "their positions differ"
+    elif tr and not policy.split_4d:
+        why = "each one split by the uneven-spacing policy"
+    decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
+    (plan.info if tagged else plan.notes).append(decision)
+    return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+
+
+def _stacks(
+    frames: list[FrameRef], group: list[int], dist: dict[int, float]
+) -> tuple[list[list[int]], str]:
+    at: dict[int, list[int]] = defaultdict(list)
+    for k in group:
+        at[round(dist[k] / SAME_POSITION)].append(k)
+    if max(len(v) for v in at.values()) == 1:
+        return [list(group)], ""
+    for j, key in enumerate(STACK_KEYS):
+        values = [frames[k].stack_values[j] if frames[k].stack_values else None for k in group]
+        if any(v is None for v in values):
+            continue
+        pairs = {(v, round(dist[k] / SAME_POSITION)) for v, k in zip(values, group)}
+        if len(pairs) == len(group):
+            by_value: dict[object, list[int]] = defaultdict(list)
+            for v, k in zip(values, group):
+                by_value[v].append(k)
+            return [by_value[v] for v in sorted(by_value, key=_sortable)], key
+    rank: dict[int, list[int]] = defaultdict(list)
+    for members in at.values():
+        for r, k in enumerate(sorted(members, key=lambda k: _acquisition_order(frames[k]))):
+            rank[r].append(k)
+    return [rank[r] for r in sorted(rank)], "acquisition order (AcquisitionTime, InstanceNumber)"
+
+
+def _sortable(value: object) -> tuple[int, float, str]:
+    return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
+
+
+def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
+    first = np.array([frames[k].position for k in stacks[0]])
+    for s in stacks[1:]:
+        other = np.array([frames[k].position for k in s])
+        if other.shape != first.shape or np.abs(other - first).max() > POSITION_TOLERANCE:
+            return False
+    return True
+
+
+def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
+    f = frames[order[0]]
+    ps = f.pixel_spacing or (1.0, 1.0)
+    problem = "no geometry: images without ImagePositionPatient/Orientation, affine unknown"
+    return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
+                      affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
+                      problems=(problem,) if len(order) > 1 else ())  # fmt: skip
+
+
+def _plan_stack(
+    frames: list[FrameRef], stack: list[int], normal: np.ndarray, policy: GeometryPolicy
+) -> list[VolumePlan]:
+    """Check one stack (sorted along the normal) against its positions; apply the policies."""
+    from pipeline.dicom.stack import plan_positions
+
+    return plan_positions(frames, stack, normal, policy)

@@ -1,0 +1,284 @@
+"""The 2-D images of a DICOM file with their geometry: one :class:`FrameRef` per frame or tile.
+
+Enhanced multi-frame objects keep each frame's position in the Per-frame Functional Groups,
+which win over the Shared groups and over any top-level attribute (PS3.3 C.7.6.16). Siemens
+mosaics hold several slices tiled in one image; their tiles become frames here, placed with
+nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file is marked
+as refused (``FrameRef.refusal``) when a tile's position cannot be known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Attributes that tell co-located images apart (time points, echoes, directions), in order.
+STACK_KEYS = (
+    "TemporalPositionIdentifier",
+    "AcquisitionNumber",
+    "EchoNumbers",
+    "TriggerTime",
+    "DiffusionBValue",
+)
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One 2-D image of a series: ``frame`` is the frame (or mosaic tile) index in ``source``.
+
+    ``position``/``orientation``/``pixel_spacing`` are ImagePositionPatient (LPS mm),
+    ImageOrientationPatient and PixelSpacing (row, column; mm) of this frame; ``time`` is
+    AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
+    file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume.
+    """
+
+    source: str
+    frame: int
+    sop_uid: str
+    rows: int
+    columns: int
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None
+    pixel_spacing: tuple[float, float] | None
+    instance_number: int | None = None
+    stack_values: tuple[Any, ...] = ()
+    time: float | None = None
+    repetition_time: float | None = None
+    slice_step: float | None = None
+    mosaic: int = 0
+    refusal: str = ""
+    digest: str = ""
+
+
+def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
+    """``keyword`` of one frame: Per-frame group, then Shared group, then the top level.
+
+    Parameters
+    ----------
+    ds
+        A pydicom Dataset.
+    group
+        The functional group sequence keyword (e.g. ``PlanePositionSequence``).
+    keyword
+        The attribute inside it (e.g. ``ImagePositionPatient``).
+    frame
+        0-based frame index.
+
+    Notes
+    -----
+    PS3.3 C.7.6.16: in an Enhanced object the functional groups describe the frames; a
+    top-level copy (some vendors write one) must not override a frame's own value.
+    """
+    for seq_name, index in (("PerFrameFunctionalGroupsSequence", frame),
+                            ("SharedFunctionalGroupsSequence", 0)):  # fmt: skip
+        seq = ds.get(seq_name)
+        sub = seq[index].get(group) if seq and len(seq) > index else None
+        if sub and keyword in sub[0]:
+            return sub[0].get(keyword)
+    return ds.get(keyword)
+
+
+def _floats(value: Any, n: int) -> Any:
+    try:
+        out = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return out if len(out) == n else None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _seconds(value: Any) -> float | None:
+    """DICOM TM ``HHMMSS.FFFFFF`` (or a DT's time part) to seconds since midnight."""
+    text = str(value or "").strip()
+    if len(text) >= 14 and text[:8].isdigit():  # DT: YYYYMMDDHHMMSS...
+        text = text[8:]
+    try:
+        hh, mm = int(text[0:2] or 0), int(text[2:4] or 0)
+        return hh * 3600 + mm * 60 + float(text[4:] or 0)
+    except ValueError:
+        return None
+
+
+def _time(ds: Any, frame: int) -> float | None:
+    for group, keyword in (("FrameContentSequence", "FrameAcquisitionDateTime"),
+                           ("", "AcquisitionTime"), ("", "ContentTime")):  # fmt: skip
+        value = attribute(ds, group, keyword, frame) if group else ds.get(keyword)
+        if value not in (None, ""):
+            return _seconds(value)
+    return None
+
+
+def frame_count(ds: Any) -> int:
+    return max(1, _int(ds.get("NumberOfFrames")) or 1)
+
+
+def is_mosaic(ds: Any) -> bool:
+    """ImageType (0008,0008) contains MOSAIC (Siemens tiled slices)."""
+    value = ds.get("ImageType") or []
+    values = [value] if isinstance(value, str) else list(value)
+    return any(str(v).strip().upper() == "MOSAIC" for v in values)
+
+
+def frame_refs(ds: Any, source: str) -> list[FrameRef]:
+    """Every 2-D image of a dataset (header only is enough) as :class:`FrameRef` values.
+
+    Raises
+    ------
+    ValueError
+        Never for odd geometry: a file that cannot be placed gets one ``FrameRef`` with
+        ``refusal`` set, so that its series is refused with that reason.
+    """
+    common: dict[str, Any] = {
+        "source": source,
+        "sop_uid": str(ds.get("SOPInstanceUID", source)),
+        "instance_number": _int(ds.get("InstanceNumber")),
+        "repetition_time": _float(ds.get("RepetitionTime")),
+        "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
+    }
+    rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    if is_mosaic(ds):
+        return _mosaic_refs(ds, common, rows, columns)
+    out = []
+    grid = _grid_positions(ds)
+    for f in range(frame_count(ds)):
+        step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
+            _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
+        )
+        out.append(
+            FrameRef(
+                **{**common, "slice_step": step or common["slice_step"]},
+                frame=f,
+                rows=rows,
+                columns=columns,
+                position=grid[f] if grid else _position(ds, f),
+                orientation=_floats(
+                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
+                ),
+                pixel_spacing=_floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2),
+                stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
+                time=_time(ds, f),
+            )
+        )
+    return out
+
+
+def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
+    """A frame's ImagePositionPatient; ``None`` for a classic multi-frame file (cine, say),
+    whose single top-level position cannot hold for every frame."""
+    if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        return None
+    return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)
+
+
+def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
+    """Frame positions of an RT Dose (or other) grid: ImagePositionPatient plus each
+    GridFrameOffsetVector (3004,000C) value along the normal (PS3.3 C.8.8.3.2; a first
+    value other than 0 means the offsets are coordinates, the first at the position)."""
+    offsets = ds.get("GridFrameOffsetVector")
+    ipp = _floats(ds.get("ImagePositionPatient"), 3)
+    iop = _floats(ds.get("ImageOrientationPatient"), 6)
+    try:
+        values = [float(v) for v in offsets] if offsets is not None else []
+    except (TypeError, ValueError):
+        return None
+    if len(values) != frame_count(ds) or ipp is None or iop is None:
+        return None
+    normal = np.cross(np.asarray(iop[:3]), np.asarray(iop[3:]))
+    if float(np.linalg.norm(normal)) < 1e-6:
+        return None
+    normal = normal / np.linalg.norm(normal)
+    out = []
+    for v in values:
+        p = np.asarray(ipp) + (v - values[0]) * normal
+        out.append((float(p[0]), float(p[1]), float(p[2])))
+    return out
+
+
+def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
+    if keyword == "TemporalPositionIdentifier":
+        value = attribute(ds, "FrameContentSequence", "TemporalPositionIndex", frame)
+        if value not in (None, "") and "PerFrameFunctionalGroupsSequence" in ds:
+            return value
+    return ds.get(keyword)
+
+
+def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:
+    """The tiles of a Siemens mosaic, placed from the CSA header (nibabel.nicom)."""
+    import warnings
+
+    def refuse(why: str) -> list[FrameRef]:
+        return [FrameRef(**common, frame=0, rows=rows, columns=columns, position=None,
+                         orientation=None, pixel_spacing=None,
+                         refusal=f"mosaic not supported: {why}")]  # fmt: skip
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nibabel.nicom warns that it is experimental
+            from nibabel.nicom import csareader
+            from nibabel.nicom.dicomwrappers import MosaicWrapper
+
+            csa = csareader.get_csa_header(ds)
+            if csa is None or not csareader.is_mosaic(csa):
+                return refuse("no Siemens CSA image header (0029,1010) giving the tiles")
+            wrapper = MosaicWrapper(ds, csa)
+            shape, normal = wrapper.image_shape, wrapper.slice_normal
+            first = wrapper.image_position
+    except Exception as err:  # nibabel raises several kinds on a damaged CSA header
+        return refuse(f"unreadable CSA header ({type(err).__name__}: {err})")
+    step = common["slice_step"]
+    iop = _floats(ds.get("ImageOrientationPatient"), 6)
+    spacing = _floats(ds.get("PixelSpacing"), 2)
+    if shape is None or first is None or normal is None or iop is None or spacing is None:
+        return refuse("ImagePositionPatient, ImageOrientationPatient or PixelSpacing missing")
+    if not step:
+        return refuse("no SpacingBetweenSlices or SliceThickness to place the tiles")
+    tile_rows, tile_cols, n = (int(v) for v in shape)
+    out = []
+    for k in range(n):
+        pos = np.asarray(first, dtype=np.float64) + k * float(step) * np.asarray(normal)
+        out.append(
+            FrameRef(
+                **common, frame=k, rows=tile_rows, columns=tile_cols,
+                position=(float(pos[0]), float(pos[1]), float(pos[2])),
+                orientation=iop, pixel_spacing=spacing,
+                stack_values=tuple(_plain(ds.get(key)) for key in STACK_KEYS),
+                time=_time(ds, 0), mosaic=n,
+            )
+        )  # fmt: skip
+    return out
+
+
+def demosaic(tiled: np.ndarray, n: int) -> np.ndarray:
+    """Split a mosaic ``(H, W)`` into ``(n, H/m, W/m)`` tiles, ``m = ceil(sqrt(n))``.
+
+    Tiles are read row by row, as nibabel's ``MosaicWrapper`` does (its ``get_data`` returns
+    ``(rows, cols, n)``; this returns the same tiles slice-first).
+    """
+    m = int(np.ceil(np.sqrt(n)))
+    h, w = tiled.shape[0] // m, tiled.shape[1] // m
+    blocks = tiled[: h * m, : w * m].reshape(m, h, m, w).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(blocks.reshape(m * m, h, w)[:n])

@@ -1,0 +1,166 @@
+"""Geometry of one stack of parallel slices: even, uneven, sheared; the affine of its volume.
+
+Used by :mod:`pipeline.dicom.assemble`. A stack's slices are sorted along the normal ``n``;
+slice k sits at ImagePositionPatient ``P_k`` with distance ``d_k = P_k . n``. The volume's
+affine puts slice k at ``P_0 + (d_k - d_0) n`` (orthogonal grid) or at ``P_0 + k s`` (sheared
+grid, ``s`` the mean slice-to-slice vector); wherever that misses ``P_k`` by more than
+:data:`~pipeline.dicom.assemble.POSITION_TOLERANCE`, the tilt or uneven-spacing policy decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Resampling along the normal may add at most this many times the slices it had.
+MAX_RESAMPLE_FACTOR = 8
+
+
+def plan_positions(
+    frames: list[Any], stack: list[int], normal: np.ndarray, policy: Any
+) -> list[Any]:
+    """Volumes for one stack (indices into ``frames``, sorted along ``normal``).
+
+    Raises
+    ------
+    pipeline.dicom.assemble._Refused
+        When the policy says ``refuse`` for what this stack needs.
+    """
+    from pipeline.dicom.assemble import POSITION_TOLERANCE, _Refused
+
+    positions = np.array([frames[k].position for k in stack], dtype=np.float64)  # (K, 3)
+    rel = (positions - positions[0]) @ normal  # (K,) mm along the normal
+    runs = [list(range(len(stack)))]
+    if not _even(rel, POSITION_TOLERANCE):
+        what = describe_steps(rel)
+        if policy.uneven == "refuse":
+            raise _Refused(f"{what} (--uneven refuse)")
+        if policy.uneven == "split":
+            runs = even_runs(rel, POSITION_TOLERANCE)
+    volumes = [_run_volume(frames, [stack[i] for i in run], positions[run], normal, policy)
+               for run in runs]  # fmt: skip
+    if len(runs) > 1:
+        note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
+        volumes = [_with_problem(v, note) for v in volumes]
+    return volumes
+
+
+def _with_problem(volume: Any, problem: str) -> Any:
+    from dataclasses import replace
+
+    return replace(volume, problems=(problem, *volume.problems))
+
+
+def _even(rel: np.ndarray, tol: float) -> bool:
+    if len(rel) < 3:
+        return True
+    line = np.linspace(0.0, float(rel[-1]), len(rel))
+    return float(np.abs(rel - line).max()) <= tol
+
+
+def describe_steps(rel: np.ndarray) -> str:
+    """``"missing slices: 1 gap of 2 mm (step 1 mm)"`` or ``"uneven slice spacing: ..."``."""
+    steps = np.diff(rel)
+    step = float(steps.min())
+    ratio = steps / step
+    if np.all(np.abs(ratio - np.rint(ratio)) < 0.05):
+        gaps = steps[np.rint(ratio) > 1]
+        missing = int(np.sum(np.rint(gaps / step) - 1))
+        return (f"missing slices: {gaps.size} gap(s) of up to {gaps.max():.3g} mm in a "
+                f"{step:.3g} mm spacing (about {missing} slice(s) missing)")  # fmt: skip
+    return f"uneven slice spacing: steps from {step:.3g} to {steps.max():.3g} mm"
+
+
+def even_runs(rel: np.ndarray, tol: float) -> list[list[int]]:
+    """Split sorted distances into consecutive runs of equal steps (each run >= 1 slice)."""
+    runs: list[list[int]] = [[0]]
+    for k in range(1, len(rel)):
+        run = runs[-1]
+        if len(run) < 2 or abs((rel[k] - rel[run[-1]]) - (rel[run[1]] - rel[run[0]])) <= tol:
+            run.append(k)
+        else:
+            runs.append([k])
+    return runs
+
+
+def _run_volume(
+    frames: list[Any], members: list[int], positions: np.ndarray, normal: np.ndarray, policy: Any
+) -> Any:
+    """One evenly spaced (or to be resampled) run of slices -> a :class:`VolumePlan`."""
+    from pipeline.dicom.assemble import POSITION_TOLERANCE, VolumePlan, _Refused
+
+    ref = frames[members[0]]
+    iop = np.asarray(ref.orientation, dtype=np.float64)
+    row_spacing, col_spacing = (float(v) for v in ref.pixel_spacing)
+    rel = (positions - positions[0]) @ normal
+    offsets = (positions - positions[0]) - np.outer(rel, normal)  # (K, 3) in-plane parts
+    problems: list[str] = []
+    shifts = None
+    column = None
+    if float(np.linalg.norm(offsets, axis=1).max(initial=0.0)) > POSITION_TOLERANCE:
+        angle = tilt_angle(positions, normal)
+        if policy.tilt == "refuse":
+            raise _Refused(f"gantry tilt / sheared slices: {angle:.1f} degrees (--tilt refuse)")
+        if policy.tilt == "keep":
+            column = _sheared_step(positions, POSITION_TOLERANCE)
+            if column is None:
+                raise _Refused(f"gantry tilt {angle:.1f} degrees with uneven or non-collinear "
+                               "slices: --tilt keep needs an even sheared stack")  # fmt: skip
+            problems.append(f"tilt kept: {angle:.1f} degrees, sheared affine (NIfTI sform only)")
+        else:
+            shifts = tuple((float(o @ iop[3:] / row_spacing), float(o @ iop[:3] / col_spacing))
+                           for o in offsets)  # fmt: skip
+            problems.append(f"tilt corrected: {angle:.1f} degrees, slices resampled in-plane "
+                            "onto an orthogonal grid")  # fmt: skip
+    grid = None
+    extent = float(rel[-1]) if len(rel) > 1 else 0.0
+    if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE):
+        grid = _grid(rel)
+        problems.append(f"resampled: {describe_steps(rel)}, {len(rel)} slices -> {len(grid)} "
+                        f"of {extent / (len(grid) - 1):.4g} mm along the normal")  # fmt: skip
+    count = len(grid) if grid is not None else len(rel)
+    step = extent / (count - 1) if count > 1 else float(ref.slice_step or 1.0)
+    affine = np.eye(4)
+    affine[:3, 0] = iop[:3] * col_spacing
+    affine[:3, 1] = iop[3:] * row_spacing
+    affine[:3, 2] = normal * step if column is None else column
+    affine[:3, 3] = positions[0]
+    return VolumePlan(
+        frames=(tuple(members),),
+        distances=tuple(float(v) for v in rel),
+        affine=affine,
+        spacing=(float(np.linalg.norm(affine[:3, 2])), row_spacing, col_spacing),
+        grid=grid,
+        shifts=shifts,
+        sheared=column is not None,
+        problems=tuple(problems),
+    )
+
+
+def _grid(rel: np.ndarray) -> tuple[float, ...]:
+    from pipeline.dicom.assemble import _Refused
+
+    step = float(np.diff(rel).min())
+    count = round(float(rel[-1]) / step) + 1
+    if count > MAX_RESAMPLE_FACTOR * len(rel):
+        raise _Refused(f"{describe_steps(rel)}: resampling to the smallest step would make "
+                       f"{count} slices of {len(rel)}, use --uneven split")  # fmt: skip
+    return tuple(float(v) for v in np.linspace(0.0, float(rel[-1]), count))
+
+
+def _sheared_step(positions: np.ndarray, tol: float) -> np.ndarray | None:
+    """The slice-to-slice vector when slices are evenly spaced on a line, else ``None``."""
+    k = len(positions)
+    column = (positions[-1] - positions[0]) / (k - 1)
+    line = positions[0] + np.outer(np.arange(k), column)
+    return column if float(np.linalg.norm(positions - line, axis=1).max()) <= tol else None
+
+
+def tilt_angle(positions: np.ndarray, normal: np.ndarray) -> float:
+    """Degrees between the normal and the first-to-last slice direction."""
+    direction = positions[-1] - positions[0]
+    length = float(np.linalg.norm(direction))
+    if length < 1e-9:
+        return 0.0
+    return float(np.degrees(np.arccos(min(1.0, abs(float(direction @ normal)) / length))))

@@ -1,0 +1,142 @@
+"""Read a series' files once and build the volumes a :class:`~pipeline.dicom.assemble.SeriesPlan`
+describes: frames (mosaic tiles split), duplicates recognised by pixel digest, tilt shifts
+and resampling along the normal applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, VolumePlan, plan_series
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
+from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
+from pipeline.dicom.geometry import lps_to_ras
+from pipeline.errors import DicomError
+
+
+@dataclass(frozen=True)
+class SeriesVolume:
+    """One assembled volume: ``image`` is ``(D, H, W)`` or ``(T, D, H, W)`` float32."""
+
+    image: np.ndarray
+    affine_ras: np.ndarray | None
+    spacing: tuple[float, float, float]
+    repetition_time: float | None
+    sheared: bool
+    problems: tuple[str, ...]
+    window: str
+
+
+def load_series(
+    root: str | Path,
+    sources: Sequence[str],
+    window: Any,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[FrameRef], list[np.ndarray], str]:
+    """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
+
+    Returns the frames' :class:`FrameRef` (with pixel digests), their arrays and the window
+    names used. Raises :class:`~pipeline.errors.DicomError` naming the file on bad input.
+    """
+    from pipeline.dicom.index import Problem, read_dataset
+    from pipeline.dicom.read import image_from_dataset, render
+
+    refs: list[FrameRef] = []
+    arrays: list[np.ndarray] = []
+    names: set[str] = set()
+    for rel in sources:
+        ds = read_dataset(Path(root) / rel, rel, pixels=True)
+        if isinstance(ds, Problem):
+            raise DicomError(rel, ds.reason)
+        found = frame_refs(ds, rel)
+        if any(f.refusal for f in found):
+            refs += found
+            arrays += [np.zeros((0, 0), np.float32)] * len(found)
+            continue
+        image = image_from_dataset(ds, rel, max_pixels=max_pixels)
+        if image.is_color:
+            raise DicomError(rel, "colour images cannot be stacked into a volume.")
+        tiles = None
+        for ref in found:
+            if ref.mosaic:
+                if tiles is None:
+                    tiled, name = render(image, 0, window, "float32")
+                    tiles = demosaic(tiled, ref.mosaic)
+                    names.add(name)
+                array = tiles[ref.frame]
+            else:
+                array, name = render(image, ref.frame, window, "float32")
+                names.add(name)
+            digest = hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
+            refs.append(replace(ref, digest=f"{array.shape}{digest}"))
+            arrays.append(np.asarray(array, dtype=np.float32))
+    return refs, arrays, "/".join(sorted(names)) or "none"
+
+
+def read_volumes(
+    root: str | Path,
+    sources: Sequence[str],
+    window: Any,
+    policy: GeometryPolicy | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[SeriesPlan, list[SeriesVolume]]:
+    """Plan and build the volumes of one series (see :func:`plan_series`).
+
+    A refused series comes back with ``plan.refusal`` set and no volumes.
+    """
+    refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels)
+    plan = plan_series(refs, policy)
+    volumes = [build_volume(v, arrays, plan.notes, names) for v in plan.volumes]
+    return plan, volumes
+
+
+def build_volume(
+    plan: VolumePlan, arrays: list[np.ndarray], notes: Sequence[str] = (), window: str = "none"
+) -> SeriesVolume:
+    """Stack, shift and resample the frames of one :class:`VolumePlan`."""
+    shapes = {arrays[k].shape for t in plan.frames for k in t}
+    if len(shapes) > 1:
+        raise DicomError("series", f"frames of one volume differ in size {sorted(shapes)}.")
+    stacks = [resample_stack([arrays[k] for k in t], plan) for t in plan.frames]
+    image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
+    return SeriesVolume(
+        image=image,
+        affine_ras=None if plan.affine is None else lps_to_ras(plan.affine),
+        spacing=plan.spacing,
+        repetition_time=plan.repetition_time,
+        sheared=plan.sheared,
+        problems=tuple(dict.fromkeys((*notes, *plan.problems))),
+        window=window,
+    )
+
+
+def resample_stack(slices: list[np.ndarray], plan: VolumePlan) -> np.ndarray:
+    """``(D, H, W)`` float32: in-plane tilt shifts, then linear resampling along the normal.
+
+    Shifted-in pixels take the slice's minimum (air, for CT), as no data exists there.
+    """
+    if plan.shifts is not None:
+        from scipy.ndimage import shift
+
+        slices = [
+            shift(s, plan.shifts[k], order=1, mode="constant", cval=float(s.min()))
+            if s.size and any(abs(v) > 1e-6 for v in plan.shifts[k]) else s
+            for k, s in enumerate(slices)
+        ]  # fmt: skip
+    stack = np.stack(slices).astype(np.float32, copy=False)
+    if plan.grid is None:
+        return stack
+    dist = np.asarray(plan.distances)
+    grid = np.asarray(plan.grid)
+    lower = np.clip(np.searchsorted(dist, grid, side="right") - 1, 0, len(dist) - 2)
+    weight = np.clip((grid - dist[lower]) / (dist[lower + 1] - dist[lower]), 0.0, 1.0)
+    weight = weight.astype(np.float32)[:, None, None]
+    return (1 - weight) * stack[lower] + weight * stack[lower + 1]

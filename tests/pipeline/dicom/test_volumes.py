@@ -1,0 +1,289 @@
+"""Series assembly and NIfTI geometry: every voxel where the DICOM headers put it, or the
+volume was resampled (and says so), or the series is refused with the reason."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.uid import generate_uid
+
+from tests.pipeline.dicom import geometry_cases as G
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+C15, S15 = np.cos(np.radians(15)), np.sin(np.radians(15))
+TILTED = (1.0, 0.0, 0.0, 0.0, C15, -S15)  # rows tilted 15 degrees about x (a gantry tilt)
+OBLIQUE = (0.866025, 0.5, 0.0, -0.12941, 0.224144, -0.965926)  # rotated about z, then x
+
+
+def _convert(
+    src: Path, out: Path, **options: object
+) -> tuple[list[dict[str, str]], dict[str, str], int]:
+    opts = ConvertOptions(**{"format": "nifti", **options})  # type: ignore[arg-type]
+    result = convert_folder(src, out, opts, progress=False)
+    with (out / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    with (out / "errors.csv").open() as fh:
+        errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
+    return rows, errors, result.exit_code
+
+
+def test_oblique_stack_shuffled_files_every_voxel_on_its_dicom_pixel(tmp_path: Path) -> None:
+    normal = np.cross(OBLIQUE[:3], OBLIQUE[3:])
+    series = generate_uid()
+    slices = [G.plane(np.array([3.0, -7.0, 11.0]) + 2.5 * k * normal, OBLIQUE, series=series,
+                      spacing=0.8) for k in range(5)]  # fmt: skip
+    src = G.save(tmp_path / "in", slices[::-1])
+    rows, errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and not errors and len(rows) == 1
+    assert rows[0]["problems"] == "" and rows[0]["spacing"] == "2.5x0.8x0.8"
+    G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / rows[0]["output"], G.dicom_frames(src))
+
+
+def _fmri(folder: Path, tr: float | None) -> Path:
+    """GE-style: 3 positions x 4 time points, single-slice files, one AcquisitionNumber; only
+    InstanceNumber tells the time points apart. Slice (t, z) holds 10 t + z + 1."""
+    series = generate_uid()
+    extra = {"RepetitionTime": tr} if tr else {}
+    return G.save(folder, [G.plane((0.0, 0.0, 5.0 * z), value=10 * t + z + 1, series=series,
+                                   InstanceNumber=3 * t + z + 1, AcquisitionNumber=1, **extra)
+                           for t in range(4) for z in range(3)])  # fmt: skip
+
+
+def test_colocated_time_points_without_tr_become_separate_volumes(tmp_path: Path) -> None:
+    src = _fmri(tmp_path / "in", tr=None)
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and len(rows) == 4
+    frames = G.dicom_frames(src)
+    for t, row in enumerate(sorted(rows, key=lambda r: r["output"])):
+        img = nib.load(tmp_path / "out" / row["output"])
+        assert np.asarray(img.dataobj)[0, 0, :].tolist() == [10 * t + 1, 10 * t + 2, 10 * t + 3]
+        assert np.allclose(img.affine[:3, 2], [0, 0, 5])
+        same_time = [f for f in frames if f[0][0, 0] // 10 == t]
+        G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], same_time)
+        assert "told apart by acquisition order" in row["problems"]
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["4d", "split-4d"])
+def test_time_points_with_tr_one_4d_nifti_or_split(tmp_path: Path, split: bool) -> None:
+    src = _fmri(tmp_path / "in", tr=2000.0)
+    rows, _errors, code = _convert(src, tmp_path / "out", split_4d=split)
+    assert code == 0
+    if split:
+        assert len(rows) == 4 and {r["shape"] for r in rows} == {"3x8x8"}
+        return
+    (row,) = rows
+    img = nib.load(tmp_path / "out" / row["output"])
+    assert img.shape == (8, 8, 3, 4) and row["shape"] == "4x3x8x8"
+    assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 5.0, 2.0))  # TR 2000 ms -> 2 s
+    assert img.header.get_xyzt_units() == ("mm", "sec")
+    data = np.asarray(img.dataobj)
+    assert data[0, 0].tolist() == [[10 * t + z + 1 for t in range(4)] for z in range(3)]
+    frames = G.dicom_frames(src)
+    for t in range(4):
+        same_time = [f for f in frames if f[0][0, 0] // 10 == t]
+        G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], same_time, t)
+
+
+def test_three_plane_localizer_one_volume_per_orientation(tmp_path: Path) -> None:
+    series = generate_uid()
+    planes = {(1, 0, 0, 0, 1, 0): lambda j: (-6.0, -6.0, -5.0 + 5 * j),
+              (1, 0, 0, 0, 0, -1): lambda j: (-6.0, -5.0 + 5 * j, 6.0),
+              (0, 1, 0, 0, 0, -1): lambda j: (-5.0 + 5 * j, -6.0, 6.0)}  # fmt: skip
+    src = G.save(tmp_path / "in", [G.plane(pos(j), iop, series=series)
+                                   for iop, pos in planes.items() for j in range(3)])  # fmt: skip
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and len(rows) == 3 and {r["shape"] for r in rows} == {"3x8x8"}
+    assert all(r["problems"].startswith("split: 3 orientations") for r in rows)
+    frames = G.dicom_frames(src)
+    codes = set()
+    for row in rows:
+        G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], frames)
+        codes.add(nib.aff2axcodes(nib.load(tmp_path / "out" / row["output"]).affine))
+    assert len(codes) == 3  # axial, coronal, sagittal
+
+
+def test_duplicates_dropped_same_uid_and_same_pixels(tmp_path: Path) -> None:
+    series = generate_uid()
+    slices = [G.plane((0.0, 0.0, 2.5 * k), series=series, sop_class=G.CT)
+              for k in range(6)]  # fmt: skip
+    copy = G.plane((0.0, 0.0, 5.0), series=series, sop_class=G.CT)  # new UID, same pixels
+    src = G.save(tmp_path / "in", [*slices, slices[0], copy])  # slices[0] twice: same UID
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["shape"] == "6x8x8" and row["spacing"] == "2.5x1x1"
+    assert row["problems"] == "duplicates dropped: 2 image(s) repeated at the same position"
+    G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], G.dicom_frames(src))
+
+
+def _gap(folder: Path) -> Path:
+    series = generate_uid()
+    return G.save(folder, [G.plane((0.0, 0.0, z), series=series, size=12)
+                           for z in (0.0, 1.0, 2.0, 4.0, 5.0)])  # fmt: skip
+
+
+def test_missing_slice_resampled_by_default(tmp_path: Path) -> None:
+    src = _gap(tmp_path / "in")
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["shape"] == "6x12x12" and row["spacing"].startswith("1x")
+    assert row["problems"].startswith("resampled: missing slices: 1 gap(s) of up to 2 mm")
+    path = tmp_path / "out" / row["output"]
+    assert G.assert_linear_in_world(path, margin=0) == 6 * 144  # interpolated z = 3 included
+    data = np.asarray(nib.load(path).dataobj)
+    kept = [0, 1, 2, 4, 5]  # slices the grid meets exactly hold the DICOM values
+    frames = G.dicom_frames(src)
+    for k, z in zip(kept, (0.0, 1.0, 2.0, 4.0, 5.0)):
+        values = next(v for v, ipp, *_ in frames if ipp[2] == z)
+        assert np.allclose(data[:, :, k], values.T, atol=1e-4)
+
+
+def test_missing_slice_split_or_refused(tmp_path: Path) -> None:
+    src = _gap(tmp_path / "in")
+    rows, errors, code = _convert(src, tmp_path / "split", uneven="split")
+    assert code == 0 and [r["shape"] for r in rows] == ["3x12x12", "2x12x12"]
+    for row in rows:
+        assert row["problems"].startswith("split: missing slices")
+        G.assert_every_voxel_on_a_dicom_pixel(
+            tmp_path / "split" / row["output"], G.dicom_frames(src)
+        )
+    rows, errors, code = _convert(src, tmp_path / "refuse", uneven="refuse")
+    assert code == 1 and rows == []
+    (reason,) = errors.values()
+    assert "refused: missing slices: 1 gap(s)" in reason and "(--uneven refuse)" in reason
+
+
+def _tilt(folder: Path) -> Path:
+    series = generate_uid()
+    return G.save(folder, [G.plane((0.0, 0.0, 5.0 * k), TILTED, size=24, series=series,
+                                   sop_class=G.CT) for k in range(4)])  # fmt: skip
+
+
+def test_tilt_resampled_by_default_values_follow_world_positions(tmp_path: Path) -> None:
+    src = _tilt(tmp_path / "in")
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["problems"].startswith("tilt corrected: 15.0 degrees")
+    path = tmp_path / "out" / row["output"]
+    affine = nib.load(path).affine
+    assert abs(affine[:3, 2] @ affine[:3, 1]) < 1e-5  # orthogonal grid, step 5 cos 15 mm
+    assert np.linalg.norm(affine[:3, 2]) == pytest.approx(5 * C15)
+    assert G.assert_linear_in_world(path, margin=5) > 0  # in-plane shift up to 3.9 mm
+
+
+def test_tilt_kept_sheared_sform_or_refused(tmp_path: Path) -> None:
+    src = _tilt(tmp_path / "in")
+    rows, errors, code = _convert(src, tmp_path / "keep", tilt="keep")
+    (row,) = rows
+    assert code == 0 and row["problems"].startswith("tilt kept: 15.0 degrees")
+    img = nib.load(tmp_path / "keep" / row["output"])
+    assert int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 1
+    G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "keep" / row["output"], G.dicom_frames(src))
+    rows, errors, code = _convert(src, tmp_path / "refuse", tilt="refuse")
+    assert code == 1 and rows == []
+    assert "gantry tilt / sheared slices: 15.0 degrees (--tilt refuse)" in next(
+        iter(errors.values())
+    )
+
+
+@pytest.mark.parametrize("stray", [True, False], ids=["stray-top-level-ipp", "clean"])
+def test_enhanced_per_frame_positions_win(tmp_path: Path, stray: bool) -> None:
+    ds = G.enhanced([(0.0, 0.0, 5.0 * k) for k in (2, 0, 3, 1)], (0.0, 0.0, 0.0) if stray else None)
+    src = G.save(tmp_path / "in", [ds])
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["spacing"] == "5x1x1" and row["problems"] == ""
+    data = np.asarray(nib.load(tmp_path / "out" / row["output"]).dataobj)
+    assert data[0, 0].tolist() == [101, 103, 100, 102]  # frames sorted along the normal
+    G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], G.dicom_frames(src))
+
+
+def _nibabel_mosaic(path: Path) -> nib.Nifti1Image:
+    """nibabel's own reading of a mosaic (``MosaicWrapper``): data (rows, cols, n), LPS
+    affine over (row, column, slice), as a RAS NIfTI image."""
+    import pydicom
+    from nibabel.nicom.dicomwrappers import wrapper_from_data
+
+    wrapper = wrapper_from_data(pydicom.dcmread(path))
+    assert wrapper.is_mosaic
+    return nib.Nifti1Image(np.asarray(wrapper.get_data()), G.LPS_TO_RAS @ wrapper.affine)
+
+
+@pytest.mark.parametrize(("n", "tile", "sign"), [(4, 4, 1.0), (9, 3, 1.0), (7, 4, -1.0)],
+                         ids=["2x2", "3x3", "3x3-7-tiles-reversed-normal"])  # fmt: skip
+def test_mosaic_demosaiced_like_nibabel(tmp_path: Path, n: int, tile: int, sign: float) -> None:
+    src = G.save(tmp_path / "in", [G.mosaic(n, tile, sign)])
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["shape"] == f"{n}x{tile}x{tile}"
+    mine = nib.as_closest_canonical(nib.load(tmp_path / "out" / row["output"]))
+    ref = nib.as_closest_canonical(_nibabel_mosaic(next(src.iterdir())))
+    assert mine.shape == ref.shape
+    assert np.array_equal(np.asarray(mine.dataobj), np.asarray(ref.dataobj))
+    assert np.allclose(mine.affine, ref.affine, atol=1e-4)
+
+
+def test_mosaic_without_csa_header_refused(tmp_path: Path) -> None:
+    ds = G.mosaic(4, 4)
+    del ds[0x00291010]
+    src = G.save(tmp_path / "in", [ds])
+    rows, errors, code = _convert(src, tmp_path / "out")
+    assert code == 1 and rows == []
+    assert "mosaic not supported: no Siemens CSA image header" in next(iter(errors.values()))
+
+
+def test_mosaic_time_series_4d(tmp_path: Path) -> None:
+    series = generate_uid()
+    files = [G.mosaic(4, 4, series=series, value0=10 * t, AcquisitionNumber=t + 1,
+                      RepetitionTime=1500) for t in range(3)]  # fmt: skip
+    src = G.save(tmp_path / "in", files)
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    img = nib.load(tmp_path / "out" / row["output"])
+    assert code == 0 and img.shape == (4, 4, 4, 3) and img.header.get_zooms()[3] == 1.5
+    assert np.asarray(img.dataobj)[0, 0, 1].tolist() == [1, 11, 21]
+
+
+def _dcm2niix(src: Path, out: Path) -> list[Path]:
+    import shutil
+    import subprocess
+
+    try:
+        import dcm2niix
+    except ImportError:
+        pytest.skip("the dcm2niix package (dev extra) is not installed")
+    binary = getattr(dcm2niix, "bin", None) or shutil.which("dcm2niix")
+    if not binary or not Path(binary).exists():
+        pytest.skip("the dcm2niix binary is missing")
+    out.mkdir()
+    subprocess.run([str(binary), "-z", "n", "-b", "n", "-f", "%s_%j", "-o", str(out), str(src)],
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    return sorted(out.glob("*.nii"))
+
+
+def _same_volume(mine: Path, theirs: Path) -> None:
+    a, b = (nib.as_closest_canonical(nib.load(p)) for p in (mine, theirs))
+    assert a.shape == b.shape
+    assert np.allclose(np.asarray(a.dataobj), np.asarray(b.dataobj), atol=0.01)
+    assert np.allclose(a.affine, b.affine, atol=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["oblique", "enhanced"])
+def test_volumes_match_dcm2niix(tmp_path: Path, kind: str) -> None:
+    if kind == "oblique":
+        normal = np.cross(OBLIQUE[:3], OBLIQUE[3:])
+        series = generate_uid()
+        files = [G.plane(np.array([3.0, -7.0, 11.0]) + 2.5 * k * normal, OBLIQUE, series=series,
+                         spacing=0.8, size=10) for k in range(5)]  # fmt: skip
+    else:
+        # frames in order: without DimensionIndexValues dcm2niix takes the step from the first
+        # and last frames
+        files = [G.enhanced([(0.0, 0.0, 5.0 * k) for k in range(4)])]
+    src = G.save(tmp_path / "in", files)
+    rows, _, code = _convert(src, tmp_path / "out")
+    (theirs,) = _dcm2niix(src, tmp_path / "dcm2niix")
+    assert code == 0
+    _same_volume(tmp_path / "out" / rows[0]["output"], theirs)
