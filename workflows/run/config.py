@@ -36,7 +36,9 @@ class DataConfig(_Strict):
     kind: Literal["dicom", "images"] = Field("dicom", description="raw DICOM or converted images")
     labels: Path | None = Field(None, description="CSV of labels (series_uid or file, label)")
     masks: Path | None = Field(None, description="CSV mapping sop_instance_uid/file to a mask")
-    label_column: str = "label"
+    label_column: str = Field(
+        "label", description="the labels CSV column with the class (an index or a class name)"
+    )
     unit: Literal["image", "series"] = Field(
         "image", description="one sample per image (2-D) or per series (a slice sequence)"
     )
@@ -44,6 +46,9 @@ class DataConfig(_Strict):
         None, ge=1, description="for unit=series: bring every series to this many slices"
     )
     class_names: list[str] | None = None
+    missing_labels: Literal["error", "warn", "drop"] = Field(
+        "warn", description="series without a label: stop, leave out with a warning, or quietly"
+    )
 
 
 class ConvertConfig(_Strict):

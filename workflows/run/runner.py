@@ -87,6 +87,8 @@ def run_study(
             "conversion": str(study.root),
             "failed_files": len(study.failures),
         }
+        if study.label_table is not None:  # counts of series with and without labels
+            extra["labels"] = study.label_table.summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)

@@ -27,6 +27,13 @@ from pipeline.split import (
 )
 from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig
+from workflows.run.labels import (
+    CLASSES_FILE,
+    LabelTable,
+    apply_missing_policy,
+    read_label_table,
+    store_classes,
+)
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import resolve_ground_truth
 
@@ -47,6 +54,7 @@ class Study:
     reused_conversion: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
     image_rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    label_table: LabelTable | None = None
 
 
 def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
@@ -60,9 +68,11 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         )
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
-        series = _series_rows(study.root, study.labels)
+        study.label_table = _label_table(config, study.labels, "series", run_dir)
+        series = _series_rows(config, study.root, study.label_table)
+        study.labels = _indexed_labels(study.label_table, run_dir)
     else:
-        study, series = _image_folder(config)
+        study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"
     if split_path.exists():
         study.split = read_split_csv(split_path)
@@ -134,27 +144,48 @@ def _run_convert(
     return convert_folder(src, out, options, progress=progress)
 
 
-def _series_rows(root: Path, labels: Path | None) -> list[dict[str, Any]]:
-    from pipeline.data.io import read_labels_csv, read_manifest
+def _label_table(
+    config: RunConfig, path: Path | None, key: str, run_dir: Path
+) -> LabelTable | None:
+    """The labels as class indices (see :mod:`workflows.run.labels`); ``None`` without a CSV."""
+    if path is None:
+        return None
+    names = config.data.class_names if config.task == "classification" else None
+    column = config.data.label_column
+    table = read_label_table(path, column=column, key=key, class_names=names,
+                             stored=run_dir / CLASSES_FILE)  # fmt: skip
+    if config.task == "classification":
+        store_classes(table, run_dir)
+    return table
 
-    label_of = read_labels_csv(labels) if labels else {}
+
+def _indexed_labels(table: LabelTable | None, run_dir: Path) -> Path | None:
+    """``labels_indexed.csv`` in the run directory: ``series_key, label`` (class index), what
+    the datasets read."""
+    if table is None:
+        return None
+    path = run_dir / "labels_indexed.csv"
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["series_key", "label"])
+        writer.writerows(sorted(table.by_key.items()))
+    return path
+
+
+def _series_rows(config: RunConfig, root: Path, table: LabelTable | None) -> list[dict[str, Any]]:
+    """One row per converted series that has a label (``data.missing_labels`` decides the
+    rest); every series when there is no labels CSV."""
+    from pipeline.data.io import read_manifest
+
     rows: dict[str, dict[str, Any]] = {}
     for r in read_manifest(root / "manifest.csv"):
-        key = r["series_key"]
-        if key not in rows:
-            if labels and key not in label_of:
-                continue  # a series without ground truth (a localizer, say) is not used
-            rows[key] = {
-                "patient_key": r["patient_key"],
-                "series_key": key,
-                "label": label_of.get(key, 0),
-            }
-    if not rows:
-        raise RadpipeError(f"No converted series matches the labels in {labels}.")
-    return list(rows.values())
+        rows.setdefault(r["series_key"], {"patient_key": r["patient_key"],
+                                          "series_key": r["series_key"]})  # fmt: skip
+    kept = apply_missing_policy(table, list(rows), config.data.missing_labels)
+    return [{**rows[k], "label": table.by_key[k] if table else 0} for k in kept]
 
 
-def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
+def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[str, Any]]]:
     """Already converted images: a labels CSV with image, label[, mask][, patient_id]."""
     root = config.data.source.resolve()
     if config.data.labels is None:
@@ -162,15 +193,18 @@ def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
     with config.data.labels.open(newline="") as fh:
         table = list(csv.DictReader(fh))
     if not table or "image" not in table[0]:
-        raise RadpipeError(f"{config.data.labels}: needs an 'image' column.")
-    series, by_key = [], {}
+        raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
+    labels = _label_table(config, config.data.labels, "image", run_dir)
+    found: dict[str, dict[str, Any]] = {}
+    by_key = {}
     for r in table:
         key = hash_key(r["image"])
         patient = hash_key(r.get("patient_id") or r["image"])
-        series.append(
-            {"patient_key": patient, "series_key": key, "label": int(r.get("label") or 0)}
-        )
-        by_key[key] = [r]
+        found[key] = {"patient_key": patient, "series_key": key}
+        index = labels.by_key.get(key) if labels else None
+        by_key[key] = [{**r, "label": "" if index is None else str(index)}]
+    kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
+    series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [root / r["image"] for r in table]
     study = Study(
         root=root,
@@ -180,6 +214,7 @@ def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
         class_names=[],
         labels=config.data.labels,
         image_rows=by_key,
+        label_table=labels,
     )
     return study, series
 
@@ -200,14 +235,9 @@ def _class_names(config: RunConfig, study: Study) -> list[str]:
         return list(config.data.class_names)
     if config.task == "segmentation":
         return []  # decided from the masks by the runner
-    names: dict[int, str] = {}
-    if study.labels is not None:
-        with study.labels.open(newline="") as fh:
-            for r in csv.DictReader(fh):
-                if r.get("class_name"):
-                    names[int(r["label"])] = r["class_name"]
-    k = max([int(r["label"]) for r in study.split] + list(names)) + 1
-    return [names.get(i, str(i)) for i in range(max(k, 2))]
+    if study.label_table is None:
+        raise RadpipeError("task 'classification' needs data.labels (a labels CSV).")
+    return list(study.label_table.class_names)
 
 
 def make_dataset(
