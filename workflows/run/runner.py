@@ -28,6 +28,7 @@ import yaml
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
+from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config, validate_config
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -70,6 +71,7 @@ def run_study(
     """
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
+    check_inputs(config)  # before a run directory is made or anything converted
     if main:
         if run_dir is None:
             run_dir = new_run_dir(config.output, config.name)
