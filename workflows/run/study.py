@@ -1,8 +1,11 @@
 """The data half of ``radpipe run``: cached conversion, the series table, the split, datasets.
 
 Conversion output is cached under ``OUTPUT/.cache/convert-<key>``, where the key hashes the
-source folder, a fingerprint of its files (names, sizes, times) and the conversion options:
-runs with the same data and options reuse it; a change in either converts afresh.
+source folder, a fingerprint of its files (names, sizes, times), the conversion options and
+the radpipe version: runs with the same data, options and version reuse it; a change in any
+converts afresh. One run at a time converts into a cache folder (a ``filelock`` beside it;
+others wait), and a cache is reused only when its ``.complete`` mark, ``manifest.csv``,
+``errors.csv`` and output files agree; otherwise the conversion is finished again.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,11 +107,11 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
                 "format": c.format,
                 "window": c.window,
                 "max_pixels": c.max_pixels,
+                "radpipe": radpipe_version(),
             }
         )
     )
     out = (config.output / ".cache" / f"convert-{key}").resolve()
-    done = out / ".complete"
     study = Study(
         root=out,
         kind="dicom",
@@ -117,22 +121,88 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         labels=config.data.labels,
         masks=config.data.masks,
     )
-    if done.exists():
-        log.info("reusing the cached conversion in %s", out)
-        study.reused_conversion = True
-        return study
-    result = _run_convert(convert_folder, src, out, options, config, progress)
-    if result.index is not None:
-        result.index.write_csv(out / "index.csv")
-    study.failures = list(result.failures)
-    if result.outputs == 0:
-        raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(out.with_name(out.name + ".lock")):
+        problem = cache_problem(out)
+        if problem is None:
+            log.info("reusing the cached conversion %s", out.name)
+            study.reused_conversion = True
+            study.failures = [(r["source"], r["reason"]) for r in _csv_rows(out / "errors.csv")]
+            return study
+        if problem != "not converted yet":
+            log.warning("the cached conversion %s is not usable (%s); converting", out.name,
+                        problem)  # fmt: skip
+        (out / _DONE).unlink(missing_ok=True)
+        result = _run_convert(convert_folder, src, out, options, config, progress)
+        if result.index is not None:
+            result.index.write_csv(out / "index.csv")
+        study.failures = list(result.failures)
+        if result.outputs == 0:
+            raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
+        mark = {"fingerprint": fingerprint, "outputs": result.outputs,
+                "failures": len(result.failures)}  # fmt: skip
+        atomic_write_text(out / _DONE, json.dumps(mark))
     if result.failures:
         log.warning(
             "%d files could not be converted; see %s", len(result.failures), out / "errors.csv"
         )
-    atomic_write_text(done, json.dumps({"fingerprint": fingerprint, "outputs": result.outputs}))
     return study
+
+
+_DONE = ".complete"
+
+
+def radpipe_version() -> str:
+    """The installed radpipe version (part of the conversion cache key)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radpipe")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the file lock ``path``; say so when another run holds it and we wait."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("waiting for another run converting the same data (%s)", path.name)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def cache_problem(out: Path) -> str | None:
+    """Why the cached conversion in ``out`` cannot be reused, or ``None`` when it can: its
+    ``.complete`` mark, ``manifest.csv``, ``errors.csv`` and output files must agree."""
+    done = out / _DONE
+    if not done.is_file():
+        return "not converted yet"
+    mark = json.loads(done.read_text())
+    rows = _csv_rows(out / "manifest.csv")
+    if len(rows) != mark.get("outputs"):
+        return f"manifest.csv lists {len(rows)} outputs, the conversion made {mark.get('outputs')}"
+    errors = _csv_rows(out / "errors.csv")
+    if len(errors) != mark.get("failures", len(errors)):
+        return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
+    missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
+    if missing:
+        return f"{len(missing)} of {len(rows)} output files are missing (e.g. {missing[0]})"
+    return None
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def _run_convert(
