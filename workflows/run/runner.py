@@ -239,7 +239,10 @@ def _train_fold(
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
     if config.train.init_from:
-        init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        transfer = init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        log.info("init_from %s: %s", config.train.init_from.name, transfer.summary())
+        if main:
+            atomic_write_text(folder / "transfer.json", json.dumps(transfer.to_dict(), indent=2))
     tc = dataclasses.replace(train_config(config), progress=progress and main)
     if ctx is not None and (
         tc.device == "auto" or (tc.device == "cuda") != (ctx.device.type == "cuda")
