@@ -118,3 +118,16 @@ def test_missing_labels_error_and_drop(
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert not any("have no label" in m for m in warned)  # quiet, but still recorded
     assert study.label_table is not None and study.label_table.summary["without_label"] == 4
+
+
+def test_a_run_refused_for_missing_labels_leaves_no_run_directory(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    from workflows.run.runner import run_study
+
+    output = tmp_path / "out"
+    raw = base_config(cr16, output, labels=str(_partial_labels(cr16, tmp_path)),
+                      missing_labels="error")  # fmt: skip
+    with pytest.raises(RadpipeError, match="4 of 16 series have no label"):
+        run_study(validate_config(raw), progress=False)
+    assert [p.name for p in output.iterdir()] == [".cache"]

@@ -126,7 +126,13 @@ def run_study(
     )
 
 
-_PREPARED = {"config.yaml", "truth", "split.csv"}  # all a run holds before any training
+_PREPARED = {
+    "config.yaml",
+    "truth",
+    "split.csv",
+    "classes.json",
+    "labels_indexed.csv",
+}  # before training
 
 
 def _remove_unstarted(run_dir: Path) -> None:
