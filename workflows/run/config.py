@@ -36,7 +36,9 @@ class DataConfig(_Strict):
     kind: Literal["dicom", "images"] = Field("dicom", description="raw DICOM or converted images")
     labels: Path | None = Field(None, description="CSV of labels (series_uid or file, label)")
     masks: Path | None = Field(None, description="CSV mapping sop_instance_uid/file to a mask")
-    label_column: str = "label"
+    label_column: str = Field(
+        "label", description="the labels CSV column with the class (an index or a class name)"
+    )
     unit: Literal["image", "series"] = Field(
         "image", description="one sample per image (2-D) or per series (a slice sequence)"
     )
@@ -44,6 +46,9 @@ class DataConfig(_Strict):
         None, ge=1, description="for unit=series: bring every series to this many slices"
     )
     class_names: list[str] | None = None
+    missing_labels: Literal["error", "warn", "drop"] = Field(
+        "warn", description="series without a label: stop, leave out with a warning, or quietly"
+    )
 
 
 class ConvertConfig(_Strict):
@@ -185,7 +190,51 @@ class RunConfig(_Strict):
         from models.specs import MODEL_SPECS
 
         _check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
+        _check_model_values(spec, MODEL_SPECS[spec["type"]])
         return spec
+
+    @model_validator(mode="after")
+    def _task_fits_model(self) -> RunConfig:
+        wanted = model_task(str(self.model.get("type", "")))
+        if wanted is not None and wanted != self.task:
+            raise ValueError(
+                f"model.type {self.model['type']!r} is a {wanted} model but task is "
+                f"{self.task!r}; choose a {self.task} model or change task"
+            )
+        return self
+
+
+def model_task(name: str) -> str | None:
+    """The task a registered model does, from its name (``None``: not known)."""
+    if name == "unet" or name.endswith("_segmenter"):
+        return "segmentation"
+    if name.endswith("_classifier"):
+        return "classification"
+    return None
+
+
+#: Stand-ins for the model sizes the runner takes from the data, to check the rest early.
+_DATA_SIZES = {"in_features": 1, "num_classes": 2, "in_channels": 1}
+
+
+def _check_model_values(spec: dict[str, Any], factory: type) -> None:
+    """Build the model's config dataclass from ``spec``: wrong types and values (``dropout:
+    null``, a negative size) fail here, before any data is read."""
+    from dataclasses import fields
+
+    from pydantic import TypeAdapter
+
+    names = {f.name for f in fields(factory)}
+    values = {k: v for k, v in _DATA_SIZES.items() if k in names}
+    values |= {k: v for k, v in spec.items() if k != "type"}
+    try:
+        TypeAdapter(factory).validate_python(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{spec['type']} parameter {where!r}: {first['msg']}") from None
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
 
 
 def _check_spec(
@@ -230,15 +279,34 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         raise ConfigError(f"{path}: expected a mapping at the top level")
     for item in overrides or []:
         apply_override(raw, item)
-    config = validate_config(raw, source=str(path))
+    config = validate_config(raw, source=str(path), overrides=overrides)
     return _resolve_paths(config, Path.cwd())
 
 
-def validate_config(raw: dict[str, Any], source: str = "config") -> RunConfig:
+def validate_config(
+    raw: dict[str, Any], source: str = "config", overrides: list[str] | None = None
+) -> RunConfig:
+    """Validate a raw mapping; errors name the key path, and the ``--set`` override that set
+    it (rather than the file) when there is one."""
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in err.errors())) from None
+        parts = []
+        for e in err.errors():
+            item = _override_for(e["loc"], overrides or [])
+            parts.append(f"--set {item}: {_describe(e)}" if item else f"{source}: {_describe(e)}")
+        raise ConfigError("; ".join(parts)) from None
+
+
+def _override_for(loc: tuple[Any, ...], overrides: list[str]) -> str | None:
+    """The last ``--set`` item whose key is ``loc`` or lies inside it (or contains it)."""
+    path = [str(p) for p in loc]
+    for item in reversed(overrides):
+        key = item.partition("=")[0].split(".")
+        n = min(len(key), len(path))
+        if n and key[:n] == path[:n]:
+            return item
+    return None
 
 
 def _describe(error: Any) -> str:

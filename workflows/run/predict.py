@@ -24,6 +24,7 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.stage import Pipeline
+from workflows.run.labels import spreadsheet_safe
 
 
 @dataclass
@@ -87,6 +88,11 @@ def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
 def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
     import json
 
+    from workflows.run.labels import stored_class_names
+
+    stored = stored_class_names(run_dir)  # the order the run trained with
+    if stored and len(stored) == k:
+        return stored
     if config.data.class_names:
         return list(config.data.class_names)
     metrics = run_dir / "metrics.json"
@@ -116,7 +122,7 @@ def _write(
             pred = int(p.argmax())
             row |= {
                 "pred": pred,
-                "class_name": names[pred],
+                "class_name": spreadsheet_safe(names[pred]),
                 **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)},
             }
         else:

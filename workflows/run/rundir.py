@@ -43,12 +43,16 @@ def new_run_dir(output: Path, name: str) -> Path:
     """A fresh ``output/NAME-YYYYmmdd-HHMMSS`` folder (a suffix keeps it unique)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = output / f"{name}-{stamp}"
+    output.mkdir(parents=True, exist_ok=True)
     path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    path.mkdir(parents=True)
-    return path
+    while True:  # mkdir is atomic: of two runs started in the same second, one gets "-2"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+            continue
+        return path
 
 
 def fingerprint_files(root: Path, paths: Iterable[Path]) -> str:

@@ -28,6 +28,7 @@ import yaml
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
+from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config, validate_config
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -70,6 +71,7 @@ def run_study(
     """
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
+    check_inputs(config)  # before a run directory is made or anything converted
     if main:
         if run_dir is None:
             run_dir = new_run_dir(config.output, config.name)
@@ -87,6 +89,8 @@ def run_study(
             "conversion": str(study.root),
             "failed_files": len(study.failures),
         }
+        if study.label_table is not None:  # counts of series with and without labels
+            extra["labels"] = study.label_table.summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
@@ -122,7 +126,13 @@ def run_study(
     )
 
 
-_PREPARED = {"config.yaml", "truth", "split.csv"}  # all a run holds before any training
+_PREPARED = {
+    "config.yaml",
+    "truth",
+    "split.csv",
+    "classes.json",
+    "labels_indexed.csv",
+}  # before training
 
 
 def _remove_unstarted(run_dir: Path) -> None:
@@ -235,7 +245,10 @@ def _train_fold(
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
     if config.train.init_from:
-        init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        transfer = init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        log.info("init_from %s: %s", config.train.init_from.name, transfer.summary())
+        if main:
+            atomic_write_text(folder / "transfer.json", json.dumps(transfer.to_dict(), indent=2))
     tc = dataclasses.replace(train_config(config), progress=progress and main)
     if ctx is not None and (
         tc.device == "auto" or (tc.device == "cuda") != (ctx.device.type == "cuda")

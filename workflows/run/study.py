@@ -1,8 +1,11 @@
 """The data half of ``radpipe run``: cached conversion, the series table, the split, datasets.
 
 Conversion output is cached under ``OUTPUT/.cache/convert-<key>``, where the key hashes the
-source folder, a fingerprint of its files (names, sizes, times) and the conversion options:
-runs with the same data and options reuse it; a change in either converts afresh.
+source folder, a fingerprint of its files (names, sizes, times), the conversion options and
+the radpipe version: runs with the same data, options and version reuse it; a change in any
+converts afresh. One run at a time converts into a cache folder (a ``filelock`` beside it;
+others wait), and a cache is reused only when its ``.complete`` mark, ``manifest.csv``,
+``errors.csv`` and output files agree; otherwise the conversion is finished again.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,13 @@ from pipeline.split import (
 )
 from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig
+from workflows.run.labels import (
+    CLASSES_FILE,
+    LabelTable,
+    apply_missing_policy,
+    read_label_table,
+    store_classes,
+)
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import resolve_ground_truth
 
@@ -47,6 +58,7 @@ class Study:
     reused_conversion: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
     image_rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    label_table: LabelTable | None = None
 
 
 def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
@@ -60,9 +72,11 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         )
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
-        series = _series_rows(study.root, study.labels)
+        study.label_table = _label_table(config, study.labels, "series", run_dir)
+        series = _series_rows(config, study.root, study.label_table)
+        study.labels = _indexed_labels(study.label_table, run_dir)
     else:
-        study, series = _image_folder(config)
+        study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"
     if split_path.exists():
         study.split = read_split_csv(split_path)
@@ -93,11 +107,11 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
                 "format": c.format,
                 "window": c.window,
                 "max_pixels": c.max_pixels,
+                "radpipe": radpipe_version(),
             }
         )
     )
     out = (config.output / ".cache" / f"convert-{key}").resolve()
-    done = out / ".complete"
     study = Study(
         root=out,
         kind="dicom",
@@ -107,22 +121,88 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         labels=config.data.labels,
         masks=config.data.masks,
     )
-    if done.exists():
-        log.info("reusing the cached conversion in %s", out)
-        study.reused_conversion = True
-        return study
-    result = _run_convert(convert_folder, src, out, options, config, progress)
-    if result.index is not None:
-        result.index.write_csv(out / "index.csv")
-    study.failures = list(result.failures)
-    if result.outputs == 0:
-        raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(out.with_name(out.name + ".lock")):
+        problem = cache_problem(out)
+        if problem is None:
+            log.info("reusing the cached conversion %s", out.name)
+            study.reused_conversion = True
+            study.failures = [(r["source"], r["reason"]) for r in _csv_rows(out / "errors.csv")]
+            return study
+        if problem != "not converted yet":
+            log.warning("the cached conversion %s is not usable (%s); converting", out.name,
+                        problem)  # fmt: skip
+        (out / _DONE).unlink(missing_ok=True)
+        result = _run_convert(convert_folder, src, out, options, config, progress)
+        if result.index is not None:
+            result.index.write_csv(out / "index.csv")
+        study.failures = list(result.failures)
+        if result.outputs == 0:
+            raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
+        mark = {"fingerprint": fingerprint, "outputs": result.outputs,
+                "failures": len(result.failures)}  # fmt: skip
+        atomic_write_text(out / _DONE, json.dumps(mark))
     if result.failures:
         log.warning(
             "%d files could not be converted; see %s", len(result.failures), out / "errors.csv"
         )
-    atomic_write_text(done, json.dumps({"fingerprint": fingerprint, "outputs": result.outputs}))
     return study
+
+
+_DONE = ".complete"
+
+
+def radpipe_version() -> str:
+    """The installed radpipe version (part of the conversion cache key)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radpipe")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the file lock ``path``; say so when another run holds it and we wait."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("waiting for another run converting the same data (%s)", path.name)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def cache_problem(out: Path) -> str | None:
+    """Why the cached conversion in ``out`` cannot be reused, or ``None`` when it can: its
+    ``.complete`` mark, ``manifest.csv``, ``errors.csv`` and output files must agree."""
+    done = out / _DONE
+    if not done.is_file():
+        return "not converted yet"
+    mark = json.loads(done.read_text())
+    rows = _csv_rows(out / "manifest.csv")
+    if len(rows) != mark.get("outputs"):
+        return f"manifest.csv lists {len(rows)} outputs, the conversion made {mark.get('outputs')}"
+    errors = _csv_rows(out / "errors.csv")
+    if len(errors) != mark.get("failures", len(errors)):
+        return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
+    missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
+    if missing:
+        return f"{len(missing)} of {len(rows)} output files are missing (e.g. {missing[0]})"
+    return None
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def _run_convert(
@@ -134,27 +214,48 @@ def _run_convert(
     return convert_folder(src, out, options, progress=progress)
 
 
-def _series_rows(root: Path, labels: Path | None) -> list[dict[str, Any]]:
-    from pipeline.data.io import read_labels_csv, read_manifest
+def _label_table(
+    config: RunConfig, path: Path | None, key: str, run_dir: Path
+) -> LabelTable | None:
+    """The labels as class indices (see :mod:`workflows.run.labels`); ``None`` without a CSV."""
+    if path is None:
+        return None
+    names = config.data.class_names if config.task == "classification" else None
+    column = config.data.label_column
+    table = read_label_table(path, column=column, key=key, class_names=names,
+                             stored=run_dir / CLASSES_FILE)  # fmt: skip
+    if config.task == "classification":
+        store_classes(table, run_dir)
+    return table
 
-    label_of = read_labels_csv(labels) if labels else {}
+
+def _indexed_labels(table: LabelTable | None, run_dir: Path) -> Path | None:
+    """``labels_indexed.csv`` in the run directory: ``series_key, label`` (class index), what
+    the datasets read."""
+    if table is None:
+        return None
+    path = run_dir / "labels_indexed.csv"
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["series_key", "label"])
+        writer.writerows(sorted(table.by_key.items()))
+    return path
+
+
+def _series_rows(config: RunConfig, root: Path, table: LabelTable | None) -> list[dict[str, Any]]:
+    """One row per converted series that has a label (``data.missing_labels`` decides the
+    rest); every series when there is no labels CSV."""
+    from pipeline.data.io import read_manifest
+
     rows: dict[str, dict[str, Any]] = {}
     for r in read_manifest(root / "manifest.csv"):
-        key = r["series_key"]
-        if key not in rows:
-            if labels and key not in label_of:
-                continue  # a series without ground truth (a localizer, say) is not used
-            rows[key] = {
-                "patient_key": r["patient_key"],
-                "series_key": key,
-                "label": label_of.get(key, 0),
-            }
-    if not rows:
-        raise RadpipeError(f"No converted series matches the labels in {labels}.")
-    return list(rows.values())
+        rows.setdefault(r["series_key"], {"patient_key": r["patient_key"],
+                                          "series_key": r["series_key"]})  # fmt: skip
+    kept = apply_missing_policy(table, list(rows), config.data.missing_labels)
+    return [{**rows[k], "label": table.by_key[k] if table else 0} for k in kept]
 
 
-def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
+def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[str, Any]]]:
     """Already converted images: a labels CSV with image, label[, mask][, patient_id]."""
     root = config.data.source.resolve()
     if config.data.labels is None:
@@ -162,15 +263,18 @@ def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
     with config.data.labels.open(newline="") as fh:
         table = list(csv.DictReader(fh))
     if not table or "image" not in table[0]:
-        raise RadpipeError(f"{config.data.labels}: needs an 'image' column.")
-    series, by_key = [], {}
+        raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
+    labels = _label_table(config, config.data.labels, "image", run_dir)
+    found: dict[str, dict[str, Any]] = {}
+    by_key = {}
     for r in table:
         key = hash_key(r["image"])
         patient = hash_key(r.get("patient_id") or r["image"])
-        series.append(
-            {"patient_key": patient, "series_key": key, "label": int(r.get("label") or 0)}
-        )
-        by_key[key] = [r]
+        found[key] = {"patient_key": patient, "series_key": key}
+        index = labels.by_key.get(key) if labels else None
+        by_key[key] = [{**r, "label": "" if index is None else str(index)}]
+    kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
+    series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [root / r["image"] for r in table]
     study = Study(
         root=root,
@@ -180,6 +284,7 @@ def _image_folder(config: RunConfig) -> tuple[Study, list[dict[str, Any]]]:
         class_names=[],
         labels=config.data.labels,
         image_rows=by_key,
+        label_table=labels,
     )
     return study, series
 
@@ -200,14 +305,9 @@ def _class_names(config: RunConfig, study: Study) -> list[str]:
         return list(config.data.class_names)
     if config.task == "segmentation":
         return []  # decided from the masks by the runner
-    names: dict[int, str] = {}
-    if study.labels is not None:
-        with study.labels.open(newline="") as fh:
-            for r in csv.DictReader(fh):
-                if r.get("class_name"):
-                    names[int(r["label"])] = r["class_name"]
-    k = max([int(r["label"]) for r in study.split] + list(names)) + 1
-    return [names.get(i, str(i)) for i in range(max(k, 2))]
+    if study.label_table is None:
+        raise RadpipeError("task 'classification' needs data.labels (a labels CSV).")
+    return list(study.label_table.class_names)
 
 
 def make_dataset(

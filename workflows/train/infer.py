@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,35 +118,60 @@ def ensemble(
     return total / len(checkpoints)
 
 
+@dataclass
+class TransferReport:
+    """What :func:`init_from_checkpoint` did, tensor by tensor (state-dict names)."""
+
+    loaded: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # name -> why (kept its init)
+    frozen: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # checkpoint tensors the model lacks
+
+    def summary(self) -> str:
+        """One line for the log: counts, and the names skipped (a few)."""
+        skipped = ", ".join(list(self.skipped)[:5]) + (" ..." if len(self.skipped) > 5 else "")
+        return (
+            f"loaded {len(self.loaded)} tensors, skipped {len(self.skipped)}"
+            + (f" ({skipped})" if skipped else "")
+            + f", froze {len(self.frozen)} parameters, {len(self.unused)} checkpoint tensors unused"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loaded": self.loaded, "skipped": self.skipped, "frozen": self.frozen,
+                "unused": self.unused}  # fmt: skip
+
+
 def init_from_checkpoint(
     model: nn.Module,
     path: str | Path,
     freeze: Sequence[str] = (),
-) -> nn.Module:
+) -> TransferReport:
     """Transfer learning: copy matching weights from a local checkpoint, then freeze some.
 
     Parameters
     ----------
     model
-        The new model (e.g. with a different number of classes).
+        The new model (e.g. with a different number of classes), changed in place.
     path
         A local radpipe checkpoint (URLs are refused; nothing is downloaded).
     freeze
         ``fnmatch`` patterns of parameter names (``"body.*"``, ``"rnn.weight_*"``) whose
-        ``requires_grad`` is turned off; the training loop optimises only the others.
+        ``requires_grad`` is turned off; the training loop optimises only the others. Only
+        parameters loaded from the checkpoint may be frozen.
 
     Returns
     -------
-    torch.nn.Module
-        ``model`` itself. Tensors with the same name and shape are copied; the rest (a new
-        head) keep their initialisation.
+    TransferReport
+        The tensors loaded (same name and shape), skipped (with the reason; they keep their
+        initialisation), frozen, and the checkpoint's tensors the model has no place for.
 
     Raises
     ------
     CheckpointError
         Not a safe local radpipe checkpoint, or no tensor name and shape matched.
     ConfigError
-        A ``freeze`` pattern matches no parameter (the message lists the names).
+        A ``freeze`` pattern matches no parameter (the message lists the names), or matches
+        a parameter that was not loaded (freezing it would keep random weights).
     """
     names = [name for name, _ in model.named_parameters()]
     for pattern in freeze:
@@ -155,12 +181,36 @@ def init_from_checkpoint(
                 f"{', '.join(names)}."
             )
     source = load_checkpoint(path)["model"]
-    own = model.state_dict()
-    matched = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
-    if not set(matched) & set(names):  # buffers alone (a batch counter) do not count
+    report = _match(model.state_dict(), source)
+    if not set(report.loaded) & set(names):  # buffers alone (a batch counter) do not count
         raise CheckpointError(f"{path}: no parameter matches the model by name and shape.")
-    model.load_state_dict(matched, strict=False)
+    to_freeze = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in freeze)]
+    random = [n for n in to_freeze if n in report.skipped]
+    if random:
+        raise ConfigError(
+            "train.freeze would freeze parameters that were not loaded from the checkpoint "
+            "and keep their random initial values: "
+            + "; ".join(f"{n} ({report.skipped[n]})" for n in random)
+            + ". Narrow the freeze patterns."
+        )
+    model.load_state_dict({k: source[k] for k in report.loaded}, strict=False)
     for name, param in model.named_parameters():
-        if any(fnmatch.fnmatchcase(name, p) for p in freeze):
+        if name in to_freeze:
             param.requires_grad_(False)
-    return model
+    report.frozen = to_freeze
+    return report
+
+
+def _match(own: dict[str, torch.Tensor], source: dict[str, torch.Tensor]) -> TransferReport:
+    """Which of the model's tensors the checkpoint has, by name and shape."""
+    report = TransferReport()
+    for k, v in own.items():
+        if k not in source:
+            report.skipped[k] = "not in the checkpoint"
+        elif source[k].shape != v.shape:
+            theirs, ours = tuple(source[k].shape), tuple(v.shape)
+            report.skipped[k] = f"shape {theirs} in the checkpoint, {ours} here"
+        else:
+            report.loaded.append(k)
+    report.unused = [k for k in source if k not in own]
+    return report

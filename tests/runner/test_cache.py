@@ -1,0 +1,110 @@
+"""The shared conversion cache (issue 13, item 6): one run converts at a time (filelock), a
+cache is reused only when it agrees with its manifest, the radpipe version is part of its key,
+failures are still reported on reuse, and run directories made in the same second differ."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from tests.runner.conftest import base_config, read_rows
+from workflows.run import rundir
+from workflows.run import study as study_mod
+from workflows.run.config import validate_config
+from workflows.run.study import Study, cache_problem, prepare_study
+
+
+def _prepare(source: Path, labels: Path, output: Path, run: Path) -> Study:
+    run.mkdir(parents=True, exist_ok=True)
+    raw = base_config(source.parent, output)
+    raw["data"] |= {"source": str(source), "labels": str(labels)}
+    return prepare_study(validate_config(raw), run, progress=False)
+
+
+@pytest.fixture
+def fresh(cr16: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the CR study plus one file that is not DICOM (one conversion failure)."""
+    source = tmp_path / "src"
+    shutil.copytree(cr16 / "dicom", source)
+    (source / "broken.dcm").write_bytes(b"not a DICOM file" * 10)
+    return source, cr16 / "labels.csv"
+
+
+def test_cache_is_reused_only_when_it_matches_its_manifest(
+    fresh: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source, labels = fresh
+    out = tmp_path / "out"
+    first = _prepare(source, labels, out, tmp_path / "r1")
+    assert not first.reused_conversion and len(first.failures) == 1
+    again = _prepare(source, labels, out, tmp_path / "r2")
+    assert again.reused_conversion and again.root == first.root
+    assert [f[0] for f in again.failures] == ["broken.dcm"]  # still reported on reuse
+    # One output lost (a run killed mid-write, another run's cleanup): not reused, repaired.
+    rows = read_rows(first.root / "manifest.csv")
+    assert len(rows) == 16
+    (first.root / rows[3]["output"]).unlink()
+    assert (
+        cache_problem(first.root) == f"1 of 16 output files are missing (e.g. {rows[3]['output']})"
+    )
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        third = _prepare(source, labels, out, tmp_path / "r3")
+    assert not third.reused_conversion and (first.root / rows[3]["output"]).is_file()
+    assert "1 of 16 output files are missing" in caplog.text
+    assert cache_problem(first.root) is None
+    # A manifest that lost a row no longer matches the .complete mark.
+    text = (first.root / "manifest.csv").read_text().splitlines(keepends=True)
+    (first.root / "manifest.csv").write_text("".join(text[:-1]))
+    assert cache_problem(first.root) == "manifest.csv lists 15 outputs, the conversion made 16"
+
+
+def test_the_radpipe_version_is_part_of_the_cache_key(
+    cr16: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    first = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r1")
+    monkeypatch.setattr(study_mod, "radpipe_version", lambda: "99.0")
+    other = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r2")
+    assert not other.reused_conversion and other.root != first.root
+
+
+def test_a_second_run_waits_for_the_one_converting(
+    cr16: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    first = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r1")
+    (first.root / ".complete").unlink()  # as if a run were still converting
+    lock = FileLock(first.root.with_name(first.root.name + ".lock"))
+    lock.acquire()
+    got: list[Study] = []
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        worker = threading.Thread(
+            target=lambda: got.append(
+                _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r2")
+            )
+        )
+        worker.start()
+        time.sleep(1.0)
+        assert worker.is_alive() and not (first.root / ".complete").exists()  # it waits
+        lock.release()
+        worker.join(60)
+    assert "waiting for another run converting the same data" in caplog.text
+    assert got and not got[0].reused_conversion and cache_problem(first.root) is None
+
+
+def test_run_directories_started_in_the_same_second_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rundir.time, "strftime", lambda fmt: "20260101-120000")
+    # Both runs looked before either made its folder: neither saw the other's.
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    a = rundir.new_run_dir(tmp_path, "run")
+    b = rundir.new_run_dir(tmp_path, "run")
+    assert (a.name, b.name) == ("run-20260101-120000", "run-20260101-120000-2")
+    assert a.is_dir() and b.is_dir()

@@ -1,0 +1,92 @@
+"""Config-time checks before any work (issue 13, item 7): model parameters and the
+task/model/data fit fail at validation, ``--set`` errors name the override, and
+``radpipe run`` stops before making a run directory or converting anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline.errors import ConfigError
+from tests.runner.conftest import base_config
+from workflows.cli import main
+from workflows.run.checks import check_inputs
+from workflows.run.config import load_config, validate_config
+
+
+def _config(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    raw = base_config(tmp_path / "study", tmp_path / "out")
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        if name:
+            raw[section][name] = value
+        else:
+            raw[section] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": {"type": "unet"}}, "'unet' is a segmentation model but task is 'classif"),
+        ({"task": "segmentation"}, "'mlp_classifier' is a classification model but task is"),
+        ({"model__dropout": None}, "mlp_classifier parameter 'dropout': Input should be a valid"),
+        ({"model__hidden": [16, -4]}, "'hidden' parameter of MLPClassifier must hold sizes >= 1"),
+        ({"model": {"type": "recurrent_classifier", "hidden_size": -1}},
+         "'hidden_size' parameter of RecurrentClassifier must be > 0"),
+        ({"model__activation": "swish"}, "'activation' parameter of MLPClassifier must be one of"),
+    ],
+    ids=["seg-model-for-classes", "classifier-for-masks", "dropout-null", "negative-hidden",
+         "negative-hidden-size", "bad-activation"],
+)  # fmt: skip
+def test_model_and_task_are_checked_at_validation(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_config(_config(tmp_path, **changes), source="c.yaml")
+    assert message in str(info.value)
+
+
+def test_set_errors_name_the_override(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(_config(tmp_path)))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["train.lr=fast"])
+    assert str(info.value).startswith("--set train.lr=fast: train.lr: Input should be")
+    with pytest.raises(ConfigError, match=r"^--set model.dropout=null: .*'dropout'"):
+        load_config(path, ["model.dropout=null"])
+    path.write_text(yaml.safe_dump(_config(tmp_path, train__lr="fast")))
+    with pytest.raises(ConfigError, match=r"c\.yaml: train\.lr: Input should be") as info:
+        load_config(path, ["seed=3"])  # the file's error is named as the file's
+    assert "--set" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data__labels": None}, "task 'classification' needs data.labels"),
+        ({"data__label_column": "diagnosis"}, "data.label_column 'diagnosis' is not a column"),
+        ({"task": "segmentation", "model": {"type": "unet"}}, "needs data.masks"),
+        ({"data__masks": "nowhere.csv"}, "data.masks: no such file"),
+    ],
+    ids=["no-labels", "no-label-column", "no-masks", "missing-masks-file"],
+)
+def test_inputs_are_checked_before_any_work(
+    cr16: Path, tmp_path: Path, changes: dict[str, Any], message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    raw = _config(tmp_path, **changes)
+    raw["data"] = {**base_config(cr16, tmp_path)["data"], **{
+        k.partition("__")[2]: v for k, v in changes.items() if k.startswith("data__")}}  # fmt: skip
+    if raw["data"].get("masks") == "nowhere.csv":
+        raw["data"]["masks"] = str(tmp_path / "nowhere.csv")
+    with pytest.raises(ConfigError, match=message):
+        check_inputs(validate_config(raw))
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["run", str(path), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # no run directory, no conversion cache

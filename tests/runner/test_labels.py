@@ -1,0 +1,133 @@
+"""``data.label_column``, class names in a stored order, and ``data.missing_labels``
+(issue 13, items 3 and 4), through :func:`prepare_study` and ``radpipe run``/``predict``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from tests.runner.conftest import base_config, read_json, read_rows, write_rows
+from workflows.run.config import validate_config
+from workflows.run.study import Study, prepare_study
+
+
+def _prepare(study: Path, output: Path, run: Path, labels: Path, **data: object) -> Study:
+    run.mkdir(parents=True, exist_ok=True)
+    raw = base_config(study, output, labels=str(labels), **data)
+    return prepare_study(validate_config(raw), run, progress=False)
+
+
+def _truth(study: Path) -> dict[str, int]:
+    """{series_key: label} worked out from the synthetic study's own labels.csv."""
+    return {hash_key(r["series_uid"]): int(r["label"]) for r in read_rows(study / "labels.csv")}
+
+
+def test_text_labels_get_alphabetical_indices_stored_in_the_run(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    # 0 -> "zebra", 1 -> "apple": sorted names make apple 0 and zebra 1 (the reverse).
+    rows = [{**r, "label": {"0": "zebra", "1": "apple"}[r["label"]]}
+            for r in read_rows(cr16 / "labels.csv")]  # fmt: skip
+    labels = write_rows(tmp_path / "text.csv", rows)
+    study = _prepare(cr16, shared_output, tmp_path / "run", labels)
+    assert study.class_names == ["apple", "zebra"]
+    truth = _truth(cr16)
+    assert {r["series_key"]: r["label"] for r in study.split} == {
+        k: 1 - v for k, v in truth.items()
+    }
+    assert read_json(tmp_path / "run" / "classes.json")["class_names"] == ["apple", "zebra"]
+    # What the datasets read: the same indices.
+    indexed = read_rows(tmp_path / "run" / "labels_indexed.csv")
+    assert {r["series_key"]: int(r["label"]) for r in indexed} == {
+        k: 1 - v for k, v in truth.items()
+    }
+
+
+def test_a_resumed_run_keeps_its_stored_class_order(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "classes.json").write_text('{"class_names": ["round_lesion", "no_lesion"]}')
+    rows = [{**r, "label": r["class_name"]} for r in read_rows(cr16 / "labels.csv")]
+    study = _prepare(cr16, shared_output, run, write_rows(tmp_path / "names.csv", rows))
+    assert study.class_names == ["round_lesion", "no_lesion"]
+    truth = _truth(cr16)
+    assert {r["series_key"]: r["label"] for r in study.split} == {
+        k: 1 - v for k, v in truth.items()
+    }
+
+
+def test_label_column_is_the_one_read(cr16: Path, shared_output: Path, tmp_path: Path) -> None:
+    # 'label' is all zeros; the configured column 'diagnosis' holds the real classes.
+    rows = [{**r, "label": "0", "diagnosis": r["label"]} for r in read_rows(cr16 / "labels.csv")]
+    labels = write_rows(tmp_path / "diag.csv", rows)
+    study = _prepare(cr16, shared_output, tmp_path / "run", labels, label_column="diagnosis")
+    assert {r["series_key"]: r["label"] for r in study.split} == _truth(cr16)
+    with pytest.raises(RadpipeError, match=r"diag.csv: no label column 'dx'.*diagnosis"):
+        _prepare(cr16, shared_output, tmp_path / "run2", labels, label_column="dx")
+
+
+def test_values_that_are_not_classes_are_refused(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    rows = read_rows(cr16 / "labels.csv")
+    mixed = write_rows(tmp_path / "mixed.csv", [{**rows[0], "label": "benign"}, *rows[1:]])
+    with pytest.raises(RadpipeError, match="mixes class indices"):
+        _prepare(cr16, shared_output, tmp_path / "a", mixed)
+    with pytest.raises(RadpipeError, match=r"'benign'.*classes: no_lesion, round_lesion"):
+        _prepare(cr16, shared_output, tmp_path / "b", mixed,
+                 class_names=["no_lesion", "round_lesion"])  # fmt: skip
+
+
+def _partial_labels(cr16: Path, tmp_path: Path) -> Path:
+    """Labels for 12 of the 16 series, plus 2 rows naming series that do not exist."""
+    rows = read_rows(cr16 / "labels.csv")
+    ghosts = [{**rows[0], "series_uid": f"1.2.3.{i}"} for i in range(2)]
+    return write_rows(tmp_path / "partial.csv", rows[4:] + ghosts)
+
+
+def test_missing_labels_warn_by_default_with_counts(
+    cr16: Path, shared_output: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        study = _prepare(cr16, shared_output, tmp_path / "run", _partial_labels(cr16, tmp_path))
+    assert len(study.split) == 12
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("4 of 16 series have no label" in m for m in warnings), warnings
+    assert any("2 label rows" in m for m in warnings), warnings
+    assert study.label_table is not None
+    summary = study.label_table.summary
+    assert (summary["series"], summary["labelled"], summary["without_label"]) == (16, 12, 4)
+    assert summary["label_rows_not_in_data"] == 2 and summary["missing_labels"] == "warn"
+
+
+def test_missing_labels_error_and_drop(
+    cr16: Path, shared_output: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    labels = _partial_labels(cr16, tmp_path)
+    with pytest.raises(RadpipeError, match=r"4 of 16 series have no label.*missing_labels"):
+        _prepare(cr16, shared_output, tmp_path / "a", labels, missing_labels="error")
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        study = _prepare(cr16, shared_output, tmp_path / "b", labels, missing_labels="drop")
+    assert len(study.split) == 12
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any("have no label" in m for m in warned)  # quiet, but still recorded
+    assert study.label_table is not None and study.label_table.summary["without_label"] == 4
+
+
+def test_a_run_refused_for_missing_labels_leaves_no_run_directory(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    from workflows.run.runner import run_study
+
+    output = tmp_path / "out"
+    raw = base_config(cr16, output, labels=str(_partial_labels(cr16, tmp_path)),
+                      missing_labels="error")  # fmt: skip
+    with pytest.raises(RadpipeError, match="4 of 16 series have no label"):
+        run_study(validate_config(raw), progress=False)
+    assert [p.name for p in output.iterdir()] == [".cache"]

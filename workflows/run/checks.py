@@ -1,0 +1,61 @@
+"""Checks of a run's inputs that need the file system, made before any work starts.
+
+:mod:`workflows.run.config` checks the config on its own (keys, types, model parameters, that
+the model fits the task). :func:`check_inputs` then looks at what the config points to, reading
+only CSV headers: the source folder and CSV files exist, a classification has labels with the
+configured ``data.label_column``, a segmentation has masks. All problems are reported at once,
+as a :class:`ConfigError`, before a run directory is made or anything is converted.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from workflows.run.config import RunConfig
+
+__all__ = ["check_inputs"]
+
+
+def check_inputs(config: RunConfig) -> None:
+    """Raise a ``ConfigError`` listing every problem with the run's input paths.
+
+    Raises
+    ------
+    ConfigError
+        A path does not exist, a CSV lacks a needed column, or the task's ground truth
+        (``data.labels`` for classification, masks for segmentation) is not configured.
+    """
+    d = config.data
+    problems = []
+    if not d.source.is_dir():
+        problems.append(f"data.source: no such folder {d.source}")
+    columns: dict[str, list[str]] = {}
+    for key in ("labels", "masks"):
+        path = getattr(d, key)
+        if path is None:
+            continue
+        if not path.is_file():
+            problems.append(f"data.{key}: no such file {path}")
+        else:
+            columns[key] = _header(path)
+    if config.task == "classification":
+        if d.labels is None:
+            problems.append("task 'classification' needs data.labels (a CSV with the classes)")
+        elif "labels" in columns and d.label_column not in columns["labels"]:
+            problems.append(
+                f"data.label_column {d.label_column!r} is not a column of {d.labels.name} "
+                f"(columns: {', '.join(columns['labels'])})"
+            )
+    elif d.kind == "dicom" and d.masks is None:
+        problems.append("task 'segmentation' needs data.masks (a CSV naming a mask per image)")
+    elif d.kind == "images" and "labels" in columns and "mask" not in columns["labels"]:
+        problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return [c.strip() for c in next(csv.reader(fh), [])]

@@ -1,0 +1,262 @@
+"""Class labels of a run: ``data.label_column``, class names, and series without labels.
+
+A labels CSV names each series (``series_uid`` or ``series_key``; for ``data.kind: images``,
+each ``image``) and gives its class in ``data.label_column`` (default ``label``), either as
+a class index (``0``, ``1``, ...) or as a class name (``round_lesion``).
+
+The order of the classes, that is which index each class gets, is decided once and stored
+in the run directory (``classes.json``); a resumed run and ``radpipe predict`` read it back:
+
+1. ``data.class_names`` when set: a value is one of those names, or an index into them;
+2. else, when every value is an integer: the integers are the indices; names come from a
+   ``class_name`` column when there is one (else ``"0"``, ``"1"``, ...);
+3. else (class names in the CSV): the distinct names sorted alphabetically (Unicode code
+   point order), so ``benign, malignant`` are 0 and 1 whatever the row order.
+
+Series in the data without a label follow ``data.missing_labels``: ``error`` stops the run,
+``warn`` (default) leaves them out and says how many, ``drop`` leaves them out quietly. Label
+rows naming series that are not in the converted data are always counted and reported.
+Both counts go into ``provenance.json`` (``labels``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_write_text
+from pipeline.keys import hash_key
+
+__all__ = [
+    "CLASSES_FILE",
+    "LabelTable",
+    "apply_missing_policy",
+    "read_label_table",
+    "spreadsheet_safe",
+    "store_classes",
+    "stored_class_names",
+]
+
+log = logging.getLogger("radpipe")
+
+CLASSES_FILE = "classes.json"
+_SHOWN = 5  # keys named in a message; the rest are counted
+
+
+@dataclass
+class LabelTable:
+    """Labels as class indices, keyed by series key (or image key), and the class names."""
+
+    by_key: dict[str, int]
+    class_names: list[str]
+    source: str  # "labels.csv column 'label'" (file name only, no local path)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def read_label_table(
+    path: Path,
+    *,
+    column: str = "label",
+    key: str = "series",
+    class_names: list[str] | None = None,
+    stored: Path | None = None,
+) -> LabelTable:
+    """Read a labels CSV into class indices.
+
+    Parameters
+    ----------
+    path
+        The CSV. ``key="series"``: a ``series_uid`` (hashed here) or ``series_key`` column;
+        ``key="image"``: an ``image`` column (hashed, as image ids are).
+    column
+        The label column (``data.label_column``).
+    class_names
+        ``data.class_names``: the classes in index order, when given.
+    stored
+        A run's ``classes.json``: when it exists its order is used (a resumed run).
+
+    Raises
+    ------
+    RadpipeError
+        The file or a column is missing, a value is not a known class, a key repeats with
+        different labels, or integer and text labels are mixed.
+    """
+    rows, columns = _read(path)
+    if column not in columns:
+        raise RadpipeError(
+            f"{path.name}: no label column {column!r} (data.label_column); "
+            f"columns: {', '.join(columns)}."
+        )
+    raw = _raw_labels(path, rows, column, key)
+    if stored is not None and stored.is_file():
+        class_names = list(json.loads(stored.read_text())["class_names"])
+    values = sorted({v for v in raw.values() if v != ""})
+    if class_names:
+        names = list(class_names)
+    elif all(_is_int(v) for v in values):
+        names = _integer_names(rows, column, values)
+    elif any(_is_int(v) for v in values):
+        mixed = [v for v in values if _is_int(v)][:_SHOWN]
+        raise RadpipeError(
+            f"{path.name}: column {column!r} mixes class indices ({', '.join(mixed)}) with "
+            "class names; use one or the other, or list data.class_names."
+        )
+    else:
+        names = values
+    index = _index_of(path, column, names, values)
+    by_key = {k: index[v] for k, v in raw.items() if v != ""}
+    return LabelTable(by_key, names, f"{path.name} column {column!r}")
+
+
+def apply_missing_policy(
+    table: LabelTable | None, data_keys: list[str], policy: str, what: str = "series"
+) -> list[str]:
+    """The keys of ``data_keys`` that have a label, after applying ``data.missing_labels``.
+
+    Records ``table.summary`` (counts only) and logs what was left out. Without a labels
+    table every key is kept (segmentation without labels).
+
+    Raises
+    ------
+    RadpipeError
+        ``policy == "error"`` and some keys have no label, or no key has one.
+    """
+    if table is None:
+        return list(data_keys)
+    present = set(data_keys)
+    missing = [k for k in data_keys if k not in table.by_key]
+    unmatched = sorted(k for k in table.by_key if k not in present)
+    kept = [k for k in data_keys if k in table.by_key]
+    table.summary = {
+        "source": table.source,
+        what: len(data_keys),
+        "labelled": len(kept),
+        "without_label": len(missing),
+        "label_rows_not_in_data": len(unmatched),
+        "missing_labels": policy,
+        "class_names": table.class_names,
+    }
+    if missing and policy == "error":
+        raise RadpipeError(
+            f"{len(missing)} of {len(data_keys)} {what} have no label in {table.source} "
+            f"(e.g. {', '.join(missing[:_SHOWN])}); label them, or set data.missing_labels "
+            "to 'warn' or 'drop' to leave them out."
+        )
+    if missing:
+        level = logging.WARNING if policy == "warn" else logging.INFO
+        log.log(
+            level,
+            "%d of %d %s have no label in %s and are left out (data.missing_labels: %s)",
+            len(missing), len(data_keys), what, table.source, policy,
+        )  # fmt: skip
+    if unmatched:
+        log.warning(
+            "%d label rows of %s name %s that are not in the converted data (e.g. %s)",
+            len(unmatched), table.source, what, ", ".join(unmatched[:_SHOWN]),
+        )  # fmt: skip
+    if not kept:
+        raise RadpipeError(f"No {what} of the data has a label in {table.source}.")
+    return kept
+
+
+def store_classes(table: LabelTable, run_dir: Path) -> None:
+    """Write ``classes.json`` (the class order of the run) unless it is already there."""
+    path = run_dir / CLASSES_FILE
+    if not path.exists():
+        payload = {"class_names": table.class_names, "source": table.source}
+        atomic_write_text(path, json.dumps(payload, indent=2))
+
+
+def stored_class_names(run_dir: Path) -> list[str] | None:
+    """The class names a run stored (``classes.json``), or ``None``."""
+    path = run_dir / CLASSES_FILE
+    if not path.is_file():
+        return None
+    return list(json.loads(path.read_text())["class_names"])
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell that a spreadsheet will not run as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (OWASP, "CSV Injection"). For text such as class names; numbers are
+    written as numbers and need none.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("benign")
+    ("'=HYPERLINK(1)", 'benign')
+    """
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    if not path.is_file():
+        raise RadpipeError(f"{path.name}: labels file not found.")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        rows = [dict(r) for r in reader]
+        return rows, list(reader.fieldnames or [])
+
+
+def _raw_labels(path: Path, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:
+    """``{key: label text}`` (stripped); a key listed twice must have one label."""
+    names = ("image",) if key == "image" else ("series_key", "series_uid")
+    key_col = next((c for c in names if rows and c in rows[0]), None)
+    if rows and key_col is None:
+        raise RadpipeError(f"{path.name}: needs a {' or '.join(map(repr, names))} column.")
+    out: dict[str, str] = {}
+    for line, r in enumerate(rows, start=2):
+        assert key_col is not None
+        k = r[key_col] if key_col == "series_key" else hash_key(r[key_col])
+        value = (r.get(column) or "").strip()
+        if k in out and out[k] != value:
+            raise RadpipeError(
+                f"{path.name} line {line}: {key_col} listed again with another label "
+                f"({out[k]!r} then {value!r})."
+            )
+        out[k] = value
+    return out
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -> list[str]:
+    named: dict[int, str] = {}
+    for r in rows:
+        text = (r.get(column) or "").strip()
+        if text and r.get("class_name"):
+            named[int(text)] = r["class_name"]
+    k = max([int(v) for v in values] + list(named) + [1]) + 1
+    return [named.get(i, str(i)) for i in range(k)]
+
+
+def _index_of(path: Path, column: str, names: list[str], values: list[str]) -> dict[str, int]:
+    """``{label text: class index}`` for every value; unknown values are an error."""
+    index = {n: i for i, n in enumerate(names)}
+    out, unknown = {}, []
+    for v in values:
+        if v in index:
+            out[v] = index[v]
+        elif _is_int(v) and 0 <= int(v) < len(names):
+            out[v] = int(v)
+        else:
+            unknown.append(v)
+    if unknown:
+        raise RadpipeError(
+            f"{path.name}: column {column!r} has values that are not classes of the run "
+            f"({', '.join(map(repr, unknown[:_SHOWN]))}); classes: {', '.join(names)}."
+        )
+    return out
