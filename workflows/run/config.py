@@ -44,6 +44,21 @@ class DataConfig(_Strict):
         None, ge=1, description="for unit=series: bring every series to this many slices"
     )
     class_names: list[str] | None = None
+    mask_values: dict[int, int] | None = Field(
+        None, description="stored mask value -> class index, e.g. {0: 0, 128: 1, 255: 2}"
+    )
+    max_classes: int = Field(
+        32, ge=2, le=255, description="most segmentation classes (and mask value read as one)"
+    )
+
+    @model_validator(mode="after")
+    def _mask_classes(self) -> DataConfig:
+        top = self.max_classes
+        if self.mask_values and not all(0 <= c < top for c in self.mask_values.values()):
+            raise ValueError(f"mask_values must map to class indices 0..{top - 1} (max_classes)")
+        if self.class_names and len(self.class_names) > top:
+            raise ValueError(f"{len(self.class_names)} class_names; max_classes is {top}")
+        return self
 
 
 class ConvertConfig(_Strict):

@@ -31,6 +31,7 @@ from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig, dump_config, validate_config
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
+from workflows.run.truth import segmentation_classes
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -169,9 +170,8 @@ def fitted_preprocessing(
 def _num_classes(config: RunConfig, study: Study, raw: list[Any]) -> int:
     if config.task == "classification":
         return len(study.class_names)
-    if config.data.class_names:
-        return len(config.data.class_names)
-    return max(int(s.mask.max()) for s in raw if s.mask is not None) + 1
+    found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
+    return segmentation_classes(found, config.data)
 
 
 def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any:
