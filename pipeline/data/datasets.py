@@ -25,7 +25,7 @@ from pipeline.keys import hash_key
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["FolderDataset", "ManifestDataset"]
+__all__ = ["SAMPLE_ORDER", "FolderDataset", "ManifestDataset", "sample_order"]
 
 
 class ManifestDataset(SampleDataset):
@@ -56,6 +56,9 @@ class ManifestDataset(SampleDataset):
 
     Notes
     -----
+    Items are in :func:`sample_order`: by source file path, then frame, a key that does not
+    change when the same images are exported again with fresh UIDs (the item index seeds
+    the augmentation and the shuffled batches, so the order must not follow hashed UIDs).
     Item ids are opaque: ``instance_key`` (``:frame`` when > 0) in image mode, ``series_key``
     in series mode. ``meta`` carries ``patient_key``, ``series_key`` and ``spacing`` (from the
     manifest; the slice spacing of a stacked series is not in the manifest and is NaN).
@@ -84,7 +87,7 @@ class ManifestDataset(SampleDataset):
         self.root = Path(root)
         self.mode = mode
         self.manifest_path = self.root / manifest
-        rows = read_manifest(self.manifest_path)
+        rows = sorted(read_manifest(self.manifest_path), key=sample_order)
         if series_keys is not None:
             wanted = set(series_keys)
             rows = [r for r in rows if r["series_key"] in wanted]
@@ -168,6 +171,14 @@ class ManifestDataset(SampleDataset):
         spatial = images[0].shape[1:]
         masks = [self._mask(r, spatial) for r in rows]
         return image, np.stack([m for m in masks if m is not None])
+
+
+SAMPLE_ORDER = "source path, then frame"
+
+
+def sample_order(row: dict[str, Any]) -> tuple[str, int, str]:
+    """The sort key of manifest rows: source path (relative to the DICOM folder), frame."""
+    return (row["source"], int(row["frame"] or 0), row["output"])
 
 
 def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

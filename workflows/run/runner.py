@@ -84,6 +84,7 @@ def run_study(
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
             shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
         extra = {
+            "sample_order": _sample_order(),
             "reused_conversion": study.reused_conversion,
             "conversion": str(study.root),
             "failed_files": len(study.failures),
@@ -121,6 +122,12 @@ def run_study(
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
     )
+
+
+def _sample_order() -> str:
+    from pipeline.data.datasets import SAMPLE_ORDER
+
+    return SAMPLE_ORDER
 
 
 _PREPARED = {"config.yaml", "truth", "split.csv"}  # all a run holds before any training
