@@ -5,22 +5,33 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+import torch
 from pydicom.uid import generate_uid
 
 from pipeline.data import ManifestDataset
 from pipeline.synth import StudySpec, write_study
 from workflows.run.config import load_config
 from workflows.run.runner import run_study
+from workflows.run.threads import available_cores, default_threads
 
 from .test_truth import file_labels
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 _UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> Iterator[None]:
+    """Runs set torch's thread count for the process; give the next tests theirs back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 def reexport(src: Path, dst: Path) -> None:
@@ -72,6 +83,9 @@ def test_fresh_uids_give_identical_metrics(
     assert losses[0] == losses[1] and any(v is not None for v in losses[0])
     provenance = json.loads((runs[0] / "provenance.json").read_text())
     assert provenance["sample_order"] == "source path, then frame"
+    # No compute.threads and no DataLoader workers: one thread per available core.
+    assert provenance["compute"]["threads"] == default_threads(available_cores(), 0)
+    assert provenance["compute"]["threads_from"] == "default"
 
 
 def test_manifest_items_follow_source_path_then_frame(tmp_path: Path) -> None:

@@ -6,11 +6,13 @@ import csv
 import dataclasses
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
+import torch
 from PIL import Image
 
 from pipeline.errors import RadpipeError
@@ -22,6 +24,14 @@ from workflows.run.runner import run_study
 from workflows.run.truth import is_file_keyed, resolve_ground_truth
 
 CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> Iterator[None]:
+    """Runs set torch's thread count for the process; give the next tests theirs back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +140,7 @@ def test_run_refuses_bad_keys_without_converting_or_leaving_a_run_dir(
 def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:
     labels = file_labels(cr, tmp_path / "labels.csv")
     out = tmp_path / "runs"
-    argv = ["run", str(CONFIGS / "xray_classify.yaml"), "--quiet"]
+    argv = ["run", str(CONFIGS / "xray_classify.yaml"), "--quiet", "--threads", "1"]
     for item in (f"data.source={cr / 'dicom'}", f"data.labels={labels}", f"output={out}",
                  "train.epochs=1", "convert.workers=1", "split.test=0.3"):  # fmt: skip
         argv += ["--set", item]
@@ -141,6 +151,8 @@ def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:
     truth = {r["series_key"]: r["label"] for r in csv.DictReader(
         (run / "truth" / "labels.csv").open())}  # fmt: skip
     assert {r["series_key"]: r["label"] for r in split} == truth
+    compute = json.loads((run / "provenance.json").read_text())["compute"]
+    assert compute["threads"] == 1 and compute["threads_from"] == "compute.threads"
 
 
 @pytest.fixture(scope="module")

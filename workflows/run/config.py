@@ -160,6 +160,9 @@ class ReportConfig(_Strict):
 
 class ComputeConfig(_Strict):
     scheduler: str | None = Field(None, description="Dask scheduler address or local:N")
+    threads: int | None = Field(
+        None, ge=1, description="torch threads; default: cores / (ranks x (1 + num_workers))"
+    )
 
 
 class RunConfig(_Strict):

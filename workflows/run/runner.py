@@ -84,6 +84,7 @@ def run_study(
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
             shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
         extra = {
+            "compute": _set_threads(config, ctx),
             "sample_order": _sample_order(),
             "reused_conversion": study.reused_conversion,
             "conversion": str(study.root),
@@ -96,6 +97,7 @@ def run_study(
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
         ctx.barrier()  # rank 0 has converted and split: the others read its results
         if not main:
+            _set_threads(config, ctx)
             study = prepare_study(config, run_dir, progress=False)
     assert run_dir is not None
     resolved = json.loads(config.model_dump_json())
@@ -122,6 +124,15 @@ def run_study(
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
     )
+
+
+def _set_threads(config: RunConfig, ctx: DistributedContext | None) -> dict[str, Any]:
+    import os
+
+    from workflows.run.threads import set_threads
+
+    ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if ctx is not None else 1
+    return set_threads(config.compute.threads, config.train.num_workers, ranks)
 
 
 def _sample_order() -> str:
