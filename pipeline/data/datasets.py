@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,13 @@ from pipeline.data.io import (
     read_manifest,
     read_masks_csv,
 )
+from pipeline.data.masks import MAX_CLASSES
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["FolderDataset", "ManifestDataset"]
+__all__ = ["SAMPLE_ORDER", "FolderDataset", "ManifestDataset", "sample_order"]
 
 
 class ManifestDataset(SampleDataset):
@@ -48,11 +49,16 @@ class ManifestDataset(SampleDataset):
         ``(instance_key, frame)``. Every image of the dataset must then have a mask.
     series_keys
         Keep only these series (e.g. the training rows of a ``split.csv``).
+    mask_values, max_classes
+        How mask values become class indices; see :func:`pipeline.data.io.load_mask`.
     pipeline, seed, cache_dir
         See :class:`~pipeline.data.base.SampleDataset`.
 
     Notes
     -----
+    Items are in :func:`sample_order`: by source file path, then frame, a key that does not
+    change when the same images are exported again with fresh UIDs (the item index seeds
+    the augmentation and the shuffled batches, so the order must not follow hashed UIDs).
     Item ids are opaque: ``instance_key`` (``:frame`` when > 0) in image mode, ``series_key``
     in series mode (``series_key:vN`` for volume N > 0 of a series that assembles into several).
     ``meta`` carries ``patient_key``, ``series_key`` and ``spacing`` (from the manifest; a
@@ -72,14 +78,18 @@ class ManifestDataset(SampleDataset):
         pipeline: Pipeline | None = None,
         seed: int = 0,
         cache_dir: str | Path | None = None,
+        mask_values: Mapping[int, int] | None = None,
+        max_classes: int = MAX_CLASSES,
     ) -> None:
         super().__init__(pipeline=pipeline, seed=seed, cache_dir=cache_dir)
+        self.mask_values = None if mask_values is None else dict(mask_values)
+        self.max_classes = max_classes
         if mode not in ("image", "series"):
             raise ValueError(f"mode must be 'image' or 'series'; got {mode!r}.")
         self.root = Path(root)
         self.mode = mode
         self.manifest_path = self.root / manifest
-        rows = read_manifest(self.manifest_path)
+        rows = sorted(read_manifest(self.manifest_path), key=sample_order)
         if series_keys is not None:
             wanted = set(series_keys)
             rows = [r for r in rows if r["series_key"] in wanted]
@@ -97,7 +107,8 @@ class ManifestDataset(SampleDataset):
         return hash_key("|".join(r["output"] for r in rows) + f"|{self.mode}")
 
     def source_id(self) -> str:
-        return f"{self.manifest_path.resolve()}|{self.mode}|{self.labels}|{self.masks}"
+        masks = f"{self.masks}|{self.mask_values}|{self.max_classes}"
+        return f"{self.manifest_path.resolve()}|{self.mode}|{self.labels}|{masks}"
 
     def _label(self, series_key: str) -> int | None:
         if self.labels is None:
@@ -114,7 +125,7 @@ class ManifestDataset(SampleDataset):
         path = self.masks.get((row["instance_key"], row["frame"]))
         if path is None:
             raise RadpipeError(f"{row['output']}: no mask for instance {row['instance_key']}.")
-        mask = load_mask(path)
+        mask = load_mask(path, self.mask_values, self.max_classes)
         if mask.shape != spatial:
             raise RadpipeError(f"{path.name}: mask shape {mask.shape} != image shape {spatial}.")
         return mask
@@ -166,6 +177,14 @@ class ManifestDataset(SampleDataset):
         return image, np.stack([m for m in masks if m is not None])
 
 
+SAMPLE_ORDER = "source path, then frame"
+
+
+def sample_order(row: dict[str, Any]) -> tuple[str, int, str]:
+    """The sort key of manifest rows: source path (relative to the DICOM folder), frame."""
+    return (row["source"], int(row["frame"] or 0), row["output"])
+
+
 def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Rows grouped by series and assembled volume (the manifest's ``volume``: a localizer's
     planes or a run's time points apart), in first-seen order, each sorted by slice then frame."""
@@ -195,6 +214,8 @@ class FolderDataset(SampleDataset):
     spatial_ndim
         2 (every file is one plane) or 3 (volumes ``(D, H, W)``); ``None`` guesses from the
         array (see :func:`pipeline.data.io.load_image`).
+    mask_values, max_classes
+        How mask values become class indices; see :func:`pipeline.data.io.load_mask`.
     pipeline, seed, cache_dir
         See :class:`~pipeline.data.base.SampleDataset`.
 
@@ -213,10 +234,14 @@ class FolderDataset(SampleDataset):
         pipeline: Pipeline | None = None,
         seed: int = 0,
         cache_dir: str | Path | None = None,
+        mask_values: Mapping[int, int] | None = None,
+        max_classes: int = MAX_CLASSES,
     ) -> None:
         super().__init__(pipeline=pipeline, seed=seed, cache_dir=cache_dir)
         self.root = Path(root)
         self.spatial_ndim = spatial_ndim
+        self.mask_values = None if mask_values is None else dict(mask_values)
+        self.max_classes = max_classes
         self.labels_path = None if labels is None else self.root / labels
         self.rows: list[dict[str, str]] = (
             _read_folder_csv(self.labels_path) if self.labels_path else _list_folder(self.root)
@@ -229,14 +254,15 @@ class FolderDataset(SampleDataset):
         return hash_key(self.rows[index]["image"])
 
     def source_id(self) -> str:
-        return f"{self.root.resolve()}|{self.labels_path}|{self.spatial_ndim}"
+        masks = f"{self.mask_values}|{self.max_classes}"
+        return f"{self.root.resolve()}|{self.labels_path}|{self.spatial_ndim}|{masks}"
 
     def _load(self, index: int) -> Sample:
         row = self.rows[index]
         image = load_image(self.root / row["image"], self.spatial_ndim)
         mask = None
         if row.get("mask"):
-            mask = load_mask(self.root / row["mask"])
+            mask = load_mask(self.root / row["mask"], self.mask_values, self.max_classes)
             if mask.shape != image.shape[1:]:
                 raise RadpipeError(
                     f"{row['mask']}: mask shape {mask.shape} != image shape {image.shape[1:]}."

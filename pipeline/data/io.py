@@ -8,12 +8,14 @@ their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 
@@ -92,17 +94,24 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def load_mask(path: str | Path) -> np.ndarray:
-    """An integer mask (uint8 when the values fit) with its spatial shape."""
+def load_mask(
+    path: str | Path,
+    values: Mapping[int, int] | None = None,
+    max_classes: int = MAX_CLASSES,
+) -> np.ndarray:
+    """A uint8 mask of class indices with its spatial shape.
+
+    A PNG's identical colour channels are collapsed to one (alpha ignored); the values are
+    then read by :func:`pipeline.data.masks.mask_classes`: a {0, 255} or {0, 1} mask is
+    background/foreground, integers below ``max_classes`` are class indices, ``values``
+    maps stored values explicitly; anything else raises ``RadpipeError`` naming the file
+    and the values found.
+    """
     path = Path(path)
     arr = np.asarray(load_array(path))
-    if arr.dtype.kind == "f" and not np.array_equal(arr, np.round(arr)):
-        raise RadpipeError(f"{path.name}: a mask must hold integer class indices.")
-    if arr.size and (arr.min() < 0):
-        raise RadpipeError(f"{path.name}: a mask must not hold negative values.")
-    if arr.size and arr.max() <= 255:
-        return arr.astype(np.uint8)
-    return arr.astype(np.int64)
+    if _suffix(path) == ".png":
+        arr = collapse_channels(arr, path.name)
+    return mask_classes(arr, path.name, values, max_classes)
 
 
 def parse_spacing(text: str) -> tuple[float, ...]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
+import torch
+from PIL import Image
 
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -18,6 +24,14 @@ from workflows.run.runner import run_study
 from workflows.run.truth import is_file_keyed, resolve_ground_truth
 
 CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> Iterator[None]:
+    """Runs set torch's thread count for the process; give the next tests theirs back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +140,7 @@ def test_run_refuses_bad_keys_without_converting_or_leaving_a_run_dir(
 def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:
     labels = file_labels(cr, tmp_path / "labels.csv")
     out = tmp_path / "runs"
-    argv = ["run", str(CONFIGS / "xray_classify.yaml"), "--quiet"]
+    argv = ["run", str(CONFIGS / "xray_classify.yaml"), "--quiet", "--threads", "1"]
     for item in (f"data.source={cr / 'dicom'}", f"data.labels={labels}", f"output={out}",
                  "train.epochs=1", "convert.workers=1", "split.test=0.3"):  # fmt: skip
         argv += ["--set", item]
@@ -137,3 +151,49 @@ def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:
     truth = {r["series_key"]: r["label"] for r in csv.DictReader(
         (run / "truth" / "labels.csv").open())}  # fmt: skip
     assert {r["series_key"]: r["label"] for r in split} == truth
+    compute = json.loads((run / "provenance.json").read_text())["compute"]
+    assert compute["threads"] == 1 and compute["threads_from"] == "compute.threads"
+
+
+@pytest.fixture(scope="module")
+def mr(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mr_files")
+    spec = StudySpec(patients=5, modality="MR", task="segmentation", size=16, slices=3)
+    write_study(out, dataclasses.replace(spec, series_per_patient=1))
+    return out
+
+
+def binary_masks(study: Path, folder: str, *, rgb255: bool, by_file: bool) -> Path:
+    """The study's organ+lesion masks as one foreground class: 0/255 RGB PNGs in a folder
+    keyed by file, or 0/1 grey PNGs keyed by SOPInstanceUID (the reference)."""
+    rows = list(csv.DictReader((study / "masks.csv").open()))
+    path_of = {ds.SOPInstanceUID: rel for rel, ds in _files(study)}
+    (study / folder).mkdir()
+    table = study / f"{folder}.csv"
+    with table.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file" if by_file else "sop_instance_uid", "mask"])
+        for n, r in enumerate(rows):
+            fg = (np.asarray(Image.open(study / r["mask"])) > 0).astype(np.uint8)
+            arr = np.repeat((fg * 255)[..., None], 3, axis=-1) if rgb255 else fg
+            Image.fromarray(arr).save(study / folder / f"{n:03d}.png")
+            key = path_of[r["sop_instance_uid"]] if by_file else r["sop_instance_uid"]
+            w.writerow([key, f"{folder}/{n:03d}.png"])
+    return table
+
+
+def test_a_0_255_rgb_mask_folder_keyed_by_file_trains_as_binary(mr: Path, tmp_path: Path) -> None:
+    rgb = binary_masks(mr, "rgb255", rgb255=True, by_file=True)
+    ref = binary_masks(mr, "grey01", rgb255=False, by_file=False)
+    metrics = []
+    for masks in (rgb, ref):
+        config = load_config(
+            CONFIGS / "mr_segment_mlp.yaml",
+            [f"data.source={mr / 'dicom'}", f"data.labels={mr / 'labels.csv'}",
+             f"data.masks={masks}", f"output={tmp_path}", "data.class_names=null",
+             "train.epochs=1", "convert.workers=1", "preprocess.0.shape=[16,16]"],
+        )  # fmt: skip
+        run = run_study(config, progress=False).run_dir
+        metrics.append(json.loads((run / "metrics.json").read_text()))
+    assert metrics[0]["class_names"] == ["background", "class1"]
+    assert metrics[0] == metrics[1]

@@ -51,6 +51,13 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
         help="resume an interrupted run directory (uses its saved config)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch threads per training process (compute.threads; also with --resume); "
+        "default: the cores divided among the ranks and their DataLoader workers",
+    )
 
 
 def load_study_config(args: argparse.Namespace) -> RunConfig:
@@ -61,18 +68,23 @@ def load_study_config(args: argparse.Namespace) -> RunConfig:
     if bool(args.config) == bool(args.resume):
         raise ConfigError("give either a CONFIG or --resume RUN")
     if not args.resume:
-        return load_config(args.config, args.overrides)
-    if args.overrides:
+        config = load_config(args.config, args.overrides)
+    elif args.overrides:
         raise ConfigError("--set cannot change a run being resumed")
-    from workflows.run.runner import load_run_config
+    else:
+        from workflows.run.runner import load_run_config
 
-    return load_run_config(args.resume)
+        config = load_run_config(args.resume)
+    if args.threads is not None:  # speed only: allowed on resume too
+        config.compute.threads = args.threads
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
     if args.nproc > 1:  # the same run, DDP training under torchrun (workflows.commands.train_ddp)
         argv = [args.config] if args.config else ["--resume", str(args.resume)]
         argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
+        argv += [f"--threads={args.threads}"] if args.threads else []
         return launch(args.nproc, argv)
     config = load_study_config(args)
     from workflows.commands.logs import setup_logging

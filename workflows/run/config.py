@@ -49,6 +49,21 @@ class DataConfig(_Strict):
     missing_labels: Literal["error", "warn", "drop"] = Field(
         "warn", description="series without a label: stop, leave out with a warning, or quietly"
     )
+    mask_values: dict[int, int] | None = Field(
+        None, description="stored mask value -> class index, e.g. {0: 0, 128: 1, 255: 2}"
+    )
+    max_classes: int = Field(
+        32, ge=2, le=255, description="most segmentation classes (and mask value read as one)"
+    )
+
+    @model_validator(mode="after")
+    def _mask_classes(self) -> DataConfig:
+        top = self.max_classes
+        if self.mask_values and not all(0 <= c < top for c in self.mask_values.values()):
+            raise ValueError(f"mask_values must map to class indices 0..{top - 1} (max_classes)")
+        if self.class_names and len(self.class_names) > top:
+            raise ValueError(f"{len(self.class_names)} class_names; max_classes is {top}")
+        return self
 
 
 class ConvertConfig(_Strict):
@@ -150,6 +165,9 @@ class ReportConfig(_Strict):
 
 class ComputeConfig(_Strict):
     scheduler: str | None = Field(None, description="Dask scheduler address or local:N")
+    threads: int | None = Field(
+        None, ge=1, description="torch threads; default: cores / (ranks x (1 + num_workers))"
+    )
 
 
 class RunConfig(_Strict):

@@ -32,6 +32,7 @@ from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config, validate_config
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
+from workflows.run.truth import segmentation_classes
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -85,6 +86,8 @@ def run_study(
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
             shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
         extra = {
+            "compute": _set_threads(config, ctx),
+            "sample_order": _sample_order(),
             "reused_conversion": study.reused_conversion,
             "conversion": str(study.root),
             "failed_files": len(study.failures),
@@ -98,6 +101,7 @@ def run_study(
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
         ctx.barrier()  # rank 0 has converted and split: the others read its results
         if not main:
+            _set_threads(config, ctx)
             study = prepare_study(config, run_dir, progress=False)
     assert run_dir is not None
     resolved = json.loads(config.model_dump_json())
@@ -124,6 +128,21 @@ def run_study(
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
     )
+
+
+def _set_threads(config: RunConfig, ctx: DistributedContext | None) -> dict[str, Any]:
+    import os
+
+    from workflows.run.threads import set_threads
+
+    ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if ctx is not None else 1
+    return set_threads(config.compute.threads, config.train.num_workers, ranks)
+
+
+def _sample_order() -> str:
+    from pipeline.data.datasets import SAMPLE_ORDER
+
+    return SAMPLE_ORDER
 
 
 _PREPARED = {
@@ -179,9 +198,8 @@ def fitted_preprocessing(
 def _num_classes(config: RunConfig, study: Study, raw: list[Any]) -> int:
     if config.task == "classification":
         return len(study.class_names)
-    if config.data.class_names:
-        return len(config.data.class_names)
-    return max(int(s.mask.max()) for s in raw if s.mask is not None) + 1
+    found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
+    return segmentation_classes(found, config.data)
 
 
 def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any:

@@ -332,6 +332,8 @@ def make_dataset(
             pipeline=pipeline,
             seed=config.seed,
             cache_dir=cache,
+            mask_values=config.data.mask_values,
+            max_classes=config.data.max_classes,
         )
     assert folder is not None
     csv_path = folder / f"images-{hash_key('|'.join(keys), length=8)}.csv"
@@ -348,4 +350,12 @@ def make_dataset(
         writer = csv.DictWriter(fh, fieldnames=sorted({c for r in rows for c in r}))
         writer.writeheader()
         writer.writerows(rows)
-    return FolderDataset(study.root, csv_path, pipeline=pipeline, seed=config.seed, cache_dir=cache)
+    return FolderDataset(
+        study.root,
+        csv_path,
+        pipeline=pipeline,
+        seed=config.seed,
+        cache_dir=cache,
+        mask_values=config.data.mask_values,
+        max_classes=config.data.max_classes,
+    )

@@ -25,8 +25,9 @@ from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from workflows.run.config import DataConfig
 
-__all__ = ["FILE_COLUMN", "is_file_keyed", "resolve_ground_truth"]
+__all__ = ["FILE_COLUMN", "is_file_keyed", "resolve_ground_truth", "segmentation_classes"]
 
 FILE_COLUMN = "file"
 _UID_COLUMNS = ("series_uid", "series_key", "sop_instance_uid", "instance_key")
@@ -243,3 +244,37 @@ def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def segmentation_classes(found: set[int], data: DataConfig) -> int:
+    """The number of segmentation classes, from the class indices ``found`` in the training
+    masks (after ``data.mask_values``) or from ``data.class_names``.
+
+    Raises
+    ------
+    RadpipeError
+        When a value is not below the number of class names, when (without class names) the
+        values found are not consecutive from 0, or above ``data.max_classes``.
+    """
+    values = sorted(found)
+    if data.class_names:
+        k = len(data.class_names)
+        if values and values[-1] >= k:
+            raise RadpipeError(
+                f"The training masks hold class {values[-1]}, but data.class_names names {k} "
+                f"classes (0..{k - 1})."
+            )
+        return k
+    k = (values[-1] + 1) if values else 1
+    if k > data.max_classes:
+        raise RadpipeError(
+            f"The training masks hold {k} classes; data.max_classes is {data.max_classes}. "
+            "Map the mask values with data.mask_values, or raise data.max_classes."
+        )
+    if values != list(range(k)):
+        raise RadpipeError(
+            f"The training masks hold values {values}, not consecutive class indices 0..{k - 1}; "
+            "map them with data.mask_values (e.g. {0: 0, 2: 1}) or name every class in "
+            "data.class_names."
+        )
+    return max(k, 2)

@@ -1,0 +1,117 @@
+"""Mask files as users save them: class indices, binary 0/255 images, grey RGB PNGs.
+
+:func:`mask_classes` decides what a mask file's values mean, and refuses what it cannot read
+unambiguously rather than guessing (a 0/255 mask read as class indices is a 256-class
+problem; see issue 18).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from pipeline.errors import RadpipeError
+
+__all__ = ["MAX_CLASSES", "collapse_channels", "mask_classes"]
+
+MAX_CLASSES = 32  # default cap on the number of segmentation classes (data.max_classes)
+
+
+def collapse_channels(arr: np.ndarray, name: str) -> np.ndarray:
+    """A grey ``(H, W)`` mask from a PNG array ``(H, W, C)`` whose colour channels agree.
+
+    Parameters
+    ----------
+    arr
+        ``(H, W)``, or ``(H, W, C)`` with C = 2 (grey + alpha), 3 (RGB) or 4 (RGBA); any dtype.
+    name
+        The file, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)``, the first channel; alpha is ignored.
+
+    Raises
+    ------
+    RadpipeError
+        When the colour channels differ (a colour-coded mask: map it to indices first).
+    """
+    if arr.ndim != 3:
+        return arr
+    colour = arr[..., :1] if arr.shape[-1] == 2 else arr[..., :3]
+    if not (colour == colour[..., :1]).all():
+        raise RadpipeError(
+            f"{name}: a colour mask (its RGB channels differ); save one channel of class "
+            "indices (or a grey 0/255 image for one foreground class)."
+        )
+    return np.ascontiguousarray(colour[..., 0])
+
+
+def mask_classes(
+    arr: np.ndarray,
+    name: str,
+    values: Mapping[int, int] | None = None,
+    max_classes: int = MAX_CLASSES,
+) -> np.ndarray:
+    """Class indices (uint8) from a mask's stored values.
+
+    Parameters
+    ----------
+    arr
+        The mask's values, any shape, integer/bool/float dtype.
+    name
+        The file, for messages.
+    values
+        Explicit map from stored value to class index (``data.mask_values``); every value
+        found must be in it.
+    max_classes
+        Without ``values``, stored values must be below this to be read as class indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, same shape. Without ``values``: a mask holding only {0, 1} or only {0, 255}
+        is background/foreground (255 -> 1); values that are integers in
+        ``0 .. max_classes - 1`` are class indices; anything else is refused.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file, the values found and the ``data.mask_values`` option.
+    """
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    found = np.unique(arr)
+    if values is not None:
+        return _mapped(arr, found, name, values)
+    whole = bool(np.array_equal(found, np.round(found))) if arr.dtype.kind == "f" else True
+    present = {int(v) for v in found} if whole else set()
+    if whole and present <= {0, 255} and 255 in present:
+        return (arr == 255).astype(np.uint8)
+    if whole and found.size and found.min() >= 0 and found.max() < max_classes:
+        return arr.astype(np.uint8)
+    shown = ", ".join(f"{v:g}" for v in found[:12]) + (", ..." if found.size > 12 else "")
+    raise RadpipeError(
+        f"{name}: mask values {{{shown}}} are neither class indices 0..{max_classes - 1} nor a "
+        "binary 0/255 (or 0/1) mask; map them explicitly with data.mask_values, e.g. "
+        f"{{{_example(found)}}}."
+    )
+
+
+def _mapped(arr: np.ndarray, found: np.ndarray, name: str, values: Mapping[int, int]) -> np.ndarray:
+    unknown = [v for v in found.tolist() if v not in values]
+    if unknown:
+        raise RadpipeError(
+            f"{name}: mask values {unknown[:12]} are not in data.mask_values "
+            f"(which maps {sorted(values)})."
+        )
+    lut_keys = np.array(sorted(values), dtype=np.float64)
+    lut_vals = np.array([values[int(k)] for k in lut_keys], dtype=np.uint8)
+    return lut_vals[np.searchsorted(lut_keys, arr)]
+
+
+def _example(found: np.ndarray) -> str:
+    items = [f"{v:g}: {i}" for i, v in enumerate(found[:4])]
+    return ", ".join(items) + (", ..." if found.size > 4 else "")

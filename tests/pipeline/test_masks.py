@@ -1,0 +1,119 @@
+"""Mask files as users save them: 0/255, 0/1, grey RGB, class indices, explicit maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.data.io import load_mask
+from pipeline.data.masks import mask_classes
+from pipeline.errors import ConfigError, RadpipeError
+from workflows.run.config import DataConfig, validate_config
+from workflows.run.truth import segmentation_classes
+
+SHAPE = (4, 5)
+FG = np.zeros(SHAPE, dtype=np.uint8)
+FG[1:3, 2:4] = 1  # the foreground every binary file below encodes
+
+
+def _png(path: Path, arr: np.ndarray, mode: str | None = None) -> Path:
+    Image.fromarray(arr, mode=mode).save(path) if mode else Image.fromarray(arr).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, arr",
+    [
+        ("grey_0_255", FG * 255),
+        ("grey_0_1", FG),
+        ("rgb_0_255", np.repeat((FG * 255)[..., None], 3, axis=-1)),
+        ("rgba_0_255", np.dstack([FG * 255] * 3 + [np.full(SHAPE, 255, np.uint8)])),
+        ("grey_alpha", np.dstack([FG * 255, np.full(SHAPE, 255, np.uint8)])),
+    ],
+)
+def test_binary_pngs_become_background_foreground(
+    name: str, arr: np.ndarray, tmp_path: Path
+) -> None:
+    mask = load_mask(_png(tmp_path / f"{name}.png", arr))
+    assert mask.dtype == np.uint8 and mask.shape == SHAPE
+    np.testing.assert_array_equal(mask, FG)
+
+
+def test_bilevel_png_and_all_foreground(tmp_path: Path) -> None:
+    np.testing.assert_array_equal(load_mask(_png(tmp_path / "b.png", FG.astype(bool))), FG)
+    full = load_mask(_png(tmp_path / "full.png", np.full(SHAPE, 255, np.uint8)))
+    np.testing.assert_array_equal(full, np.ones(SHAPE))
+
+
+def test_small_integers_are_class_indices(tmp_path: Path) -> None:
+    arr = np.array([[0, 1, 2], [2, 0, 3]], dtype=np.uint8)
+    np.testing.assert_array_equal(load_mask(_png(tmp_path / "k.png", arr)), arr)
+    np.save(tmp_path / "k.npy", arr.astype(np.float32))
+    np.testing.assert_array_equal(load_mask(tmp_path / "k.npy"), arr)
+
+
+@pytest.mark.parametrize(
+    "arr, shown",
+    [
+        (np.array([[0, 128, 255]], np.uint8), "{0, 128, 255}"),
+        (np.array([[0, 40]], np.uint8), "{0, 40}"),
+        (np.array([[-1, 0, 1]], np.int16), "{-1, 0, 1}"),
+        (np.array([[0.0, 0.5]], np.float32), "{0, 0.5}"),
+    ],
+)
+def test_other_values_are_refused_naming_file_values_and_option(
+    arr: np.ndarray, shown: str
+) -> None:
+    with pytest.raises(RadpipeError) as info:
+        mask_classes(arr, "m/001.png")
+    text = str(info.value)
+    assert text.startswith(f"m/001.png: mask values {shown} are neither class indices 0..31")
+    assert "data.mask_values" in text
+
+
+def test_colour_masks_are_refused(tmp_path: Path) -> None:
+    arr = np.zeros((*SHAPE, 3), np.uint8)
+    arr[0, 0] = (255, 0, 0)
+    with pytest.raises(RadpipeError, match=r"c\.png: a colour mask \(its RGB channels differ\)"):
+        load_mask(_png(tmp_path / "c.png", arr))
+
+
+def test_mask_values_map_explicitly(tmp_path: Path) -> None:
+    arr = np.array([[0, 128, 255], [255, 0, 128]], np.uint8)
+    path = _png(tmp_path / "three.png", arr)
+    got = load_mask(path, {0: 0, 128: 1, 255: 2})
+    np.testing.assert_array_equal(got, [[0, 1, 2], [2, 0, 1]])
+    with pytest.raises(RadpipeError, match=r"three.png: mask values \[255\] are not in"):
+        load_mask(path, {0: 0, 128: 1})
+    # Raising max_classes lets larger indices through unmapped.
+    np.testing.assert_array_equal(
+        load_mask(_png(tmp_path / "40.png", arr // 4), None, 64), arr // 4
+    )
+
+
+def test_config_checks_mask_values_and_class_cap() -> None:
+    base = {"task": "segmentation", "model": {"type": "unet"}, "data": {"source": "x"}}
+    ok = validate_config({**base, "data": {"source": "x", "mask_values": {0: 0, 255: 1}}})
+    assert ok.data.mask_values == {0: 0, 255: 1}
+    with pytest.raises(ConfigError, match=r"data: .*mask_values must map to class indices 0..31"):
+        validate_config({**base, "data": {"source": "x", "mask_values": {255: 40}}})
+    with pytest.raises(ConfigError, match=r"data\.max_classes"):
+        validate_config({**base, "data": {"source": "x", "max_classes": 256}})
+
+
+def test_segmentation_classes_from_the_training_masks() -> None:
+    data = DataConfig(source=Path("x"))
+    assert segmentation_classes({0, 1}, data) == 2
+    assert segmentation_classes({0, 1, 2}, data) == 3
+    assert segmentation_classes({0}, data) == 2
+    with pytest.raises(RadpipeError, match=r"values \[0, 2\], not consecutive"):
+        segmentation_classes({0, 2}, data)
+    with pytest.raises(RadpipeError, match=r"hold 41 classes; data\.max_classes is 32"):
+        segmentation_classes({0, 40}, data)
+    named = DataConfig(source=Path("x"), class_names=["bg", "a", "b"])
+    assert segmentation_classes({0, 2}, named) == 3
+    with pytest.raises(RadpipeError, match=r"class 3, but data\.class_names names 3"):
+        segmentation_classes({0, 3}, named)

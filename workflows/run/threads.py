@@ -1,0 +1,66 @@
+"""How many threads torch uses for a run (``compute.threads``, ``radpipe run --threads``).
+
+torch's default (one intra-op thread per core) oversubscribes a machine that also runs
+DataLoader worker processes or other ranks, and a busy 2-core machine then trains a small
+model about 20 times slower than with one thread (issue 18). The default here divides the
+cores this process may use among the processes that compute at the same time: the local
+ranks and, for each, the main process plus its DataLoader workers. Each DataLoader worker
+runs with one intra-op thread (torch sets it in every worker). Conversion runs before
+training, in ``convert.workers`` processes of one thread each, so it does not add to them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["available_cores", "default_threads", "set_threads"]
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, else ``os.cpu_count``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_threads(cores: int, num_workers: int, local_ranks: int = 1) -> int:
+    """``cores // (local_ranks * (1 + num_workers))``, at least 1.
+
+    Examples
+    --------
+    >>> default_threads(8, num_workers=1)
+    4
+    >>> default_threads(2, num_workers=2)
+    1
+    """
+    return max(1, cores // (max(1, local_ranks) * (1 + max(0, num_workers))))
+
+
+def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> dict[str, Any]:
+    """Set torch's intra-op threads for this process; returns what was chosen and why
+    (the ``compute`` entry of ``provenance.json``).
+
+    Parameters
+    ----------
+    threads
+        ``compute.threads``; ``None`` picks :func:`default_threads`.
+    num_workers
+        ``train.num_workers`` (DataLoader worker processes per rank).
+    local_ranks
+        Training processes on this machine (``LOCAL_WORLD_SIZE`` under torchrun).
+    """
+    import torch
+
+    cores = available_cores()
+    chosen = threads if threads is not None else default_threads(cores, num_workers, local_ranks)
+    torch.set_num_threads(chosen)
+    return {
+        "threads": torch.get_num_threads(),
+        "threads_from": "compute.threads" if threads is not None else "default",
+        "cores": cores,
+        "local_ranks": local_ranks,
+        "dataloader_workers": num_workers,
+        "threads_per_dataloader_worker": 1,
+    }
