@@ -27,9 +27,8 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
-
-#: Largest distance (mm) between a slice's DICOM position and where the volume puts it.
-POSITION_TOLERANCE = 0.05
+from pipeline.dicom.stack import plan_positions
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
@@ -69,32 +68,6 @@ class GeometryPolicy:
             )
 
 
-@dataclass(frozen=True)
-class VolumePlan:
-    """One output volume: ``frames[t][k]`` indexes the series' frame list.
-
-    ``distances[k]`` is input slice k's distance along the normal relative to slice 0 (mm);
-    ``grid`` the output slices' distances when resampled along the normal (else ``None``:
-    output slice k is input slice k); ``shifts[k]`` the in-plane (row, column) shift in
-    pixels that removes a tilt (else ``None``). ``affine`` maps (column, row, slice) indices
-    of the output to LPS mm.
-    """
-
-    frames: tuple[tuple[int, ...], ...]
-    distances: tuple[float, ...]
-    affine: np.ndarray | None
-    spacing: tuple[float, float, float]
-    grid: tuple[float, ...] | None = None
-    shifts: tuple[tuple[float, float], ...] | None = None
-    sheared: bool = False
-    repetition_time: float | None = None
-    problems: tuple[str, ...] = ()
-
-    @property
-    def num_slices(self) -> int:
-        return len(self.grid) if self.grid is not None else len(self.frames[0])
-
-
 @dataclass
 class SeriesPlan:
     """The volumes of one series with the problems met (``notes``, and each volume's own), or
@@ -113,10 +86,6 @@ class SeriesPlan:
         for v in self.volumes:
             seen.update(dict.fromkeys(v.problems))
         return list(seen)
-
-
-class _Refused(Exception):
-    pass
 
 
 def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) -> SeriesPlan:
@@ -298,6 +267,4 @@ def _plan_stack(
     frames: list[FrameRef], stack: list[int], normal: np.ndarray, policy: GeometryPolicy
 ) -> list[VolumePlan]:
     """Check one stack (sorted along the normal) against its positions; apply the policies."""
-    from pipeline.dicom.stack import plan_positions
-
     return plan_positions(frames, stack, normal, policy)

@@ -4,7 +4,7 @@ Used by :mod:`pipeline.dicom.assemble`. A stack's slices are sorted along the no
 slice k sits at ImagePositionPatient ``P_k`` with distance ``d_k = P_k . n``. The volume's
 affine puts slice k at ``P_0 + (d_k - d_0) n`` (orthogonal grid) or at ``P_0 + k s`` (sheared
 grid, ``s`` the mean slice-to-slice vector); wherever that misses ``P_k`` by more than
-:data:`~pipeline.dicom.assemble.POSITION_TOLERANCE`, the tilt or uneven-spacing policy decides.
+:data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE`, the tilt or uneven-spacing policy decides.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
 #: Resampling along the normal may add at most this many times the slices it had.
 MAX_RESAMPLE_FACTOR = 8
@@ -24,11 +26,9 @@ def plan_positions(
 
     Raises
     ------
-    pipeline.dicom.assemble._Refused
+    pipeline.dicom.volume_plan._Refused
         When the policy says ``refuse`` for what this stack needs.
     """
-    from pipeline.dicom.assemble import POSITION_TOLERANCE, _Refused
-
     positions = np.array([frames[k].position for k in stack], dtype=np.float64)  # (K, 3)
     rel = (positions - positions[0]) @ normal  # (K,) mm along the normal
     runs = [list(range(len(stack)))]
@@ -88,8 +88,6 @@ def _run_volume(
     frames: list[Any], members: list[int], positions: np.ndarray, normal: np.ndarray, policy: Any
 ) -> Any:
     """One evenly spaced (or to be resampled) run of slices -> a :class:`VolumePlan`."""
-    from pipeline.dicom.assemble import POSITION_TOLERANCE, VolumePlan, _Refused
-
     ref = frames[members[0]]
     iop = np.asarray(ref.orientation, dtype=np.float64)
     row_spacing, col_spacing = (float(v) for v in ref.pixel_spacing)
@@ -139,8 +137,6 @@ def _run_volume(
 
 
 def _grid(rel: np.ndarray) -> tuple[float, ...]:
-    from pipeline.dicom.assemble import _Refused
-
     step = float(np.diff(rel).min())
     count = round(float(rel[-1]) / step) + 1
     if count > MAX_RESAMPLE_FACTOR * len(rel):

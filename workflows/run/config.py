@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from workflows.run.overrides import apply_override
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -350,39 +351,6 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
         model = ann
     return model
-
-
-def apply_override(raw: dict[str, Any], item: str) -> None:
-    """Apply ``key.path=value`` (value parsed as YAML) to a raw config mapping in place."""
-    key, sep, text = item.partition("=")
-    if not sep or not key:
-        raise ConfigError(f"--set expects key.path=value; got {item!r}")
-    value = yaml.safe_load(text) if text else None
-    parts = key.split(".")
-    node: Any = raw
-    for i, part in enumerate(parts[:-1]):
-        node = _child(node, part, ".".join(parts[: i + 1]), create=True)
-    last = parts[-1]
-    if isinstance(node, list):
-        node[_index(node, last, key)] = value
-    else:
-        node[last] = value
-
-
-def _child(node: Any, part: str, path: str, create: bool) -> Any:
-    if isinstance(node, list):
-        return node[_index(node, part, path)]
-    if not isinstance(node, dict):
-        raise ConfigError(f"--set {path}: {path.rsplit('.', 1)[0]} is not a mapping")
-    if part not in node and create:
-        node[part] = {}
-    return node[part]
-
-
-def _index(node: list[Any], part: str, path: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(f"--set {path}: expected a list index below {len(node)}")
-    return int(part)
 
 
 def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
