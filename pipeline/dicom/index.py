@@ -8,15 +8,17 @@ tilt, uneven spacing); the index orders instances by volume, then along the slic
 from __future__ import annotations
 
 import csv
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom import files, values
 from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, plan_series
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_pixel_size
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.errors import DicomError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 
@@ -49,14 +51,20 @@ class Instance:
     pixel_spacing: tuple[float, float] | None
     stack_values: tuple[Any, ...]
     frame_refs: tuple[FrameRef, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Problem:
-    """Something wrong with a file (``path``) or a series (``series_key``)."""
+    """Something wrong with a file (``path``) or a series (``series_key``).
+
+    ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
+    listed, but not counted as a failure.
+    """
 
     where: str
     reason: str
+    skipped: bool = False
 
 
 @dataclass
@@ -157,70 +165,123 @@ class DicomIndex:
             "instances": sum(len(s.instances) for s in self.series),
             "series": len(self.series),
             "patients": patients,
-            "problems": [{"where": p.where, "reason": p.reason} for p in self.all_problems()],
+            "problems": [
+                {"where": files.escape_name(p.where), "reason": p.reason, "kind": _kind(p)}
+                for p in self.all_problems()
+            ],
         }
 
     def all_problems(self) -> list[Problem]:
-        """File problems, then series problems (``series <key>: ...``)."""
+        """File problems, notes on usable files, then series problems (``series <key>``)."""
         found = list(self.problems)
+        for s in self.series:
+            found += [Problem(i.path, f"note: {note}") for i in s.instances for note in i.notes]
         for s in self.series:
             found += [Problem(f"series {s.key}", reason) for reason in s.problems]
         return found
 
 
+def _kind(problem: Problem) -> str:
+    """``error``, ``skipped`` (not an image), ``note`` (converted, with a problem entry) or
+    ``series`` (a problem of a series, e.g. missing slices)."""
+    if problem.skipped:
+        return "skipped"
+    if problem.where.startswith("series "):
+        return "series"
+    return "note" if problem.reason.startswith("note: ") else "error"
+
+
 def iter_files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root``, in a stable order, skipping hidden files."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
+    """Every readable file under ``root``, in a stable order, skipping hidden files
+    (:func:`pipeline.dicom.files.find_files` also yields the unreadable ones)."""
+    for found in files.find_files(root):
+        if found.problem is None:
+            yield found.path
 
 
-def read_dataset(path: Path, rel: str, *, pixels: bool = False) -> Any:
-    """Read a file with pydicom, or return a :class:`Problem` saying why it is not DICOM.
+def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31) -> Any:
+    """See :func:`pipeline.dicom.files.read_dataset` (never raises for bad input)."""
+    return files.read_dataset(path, rel, pixels=pixels, max_bytes=max_bytes)
 
-    Files without the 128-byte preamble or file meta are accepted when they parse into a
-    dataset with a SOPInstanceUID (such files exist in real exports).
+
+def read_header(
+    path: Path, root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Instance | Problem:
+    """Read one file's header (no pixels) into an :class:`Instance`, or a :class:`Problem`.
+
+    Never raises for bad input; warnings raised while reading become the instance's notes
+    (sanitized: no UIDs or values).
     """
-    import warnings
-
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
-    if path.stat().st_size == 0:
-        return Problem(rel, "empty file (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                return dcmread(path, stop_before_pixels=not pixels)
-            except InvalidDicomError:
-                ds = dcmread(path, stop_before_pixels=not pixels, force=True)
-                if "SOPInstanceUID" not in ds or "SeriesInstanceUID" not in ds:
-                    return Problem(rel, "not a DICOM file (no DICM prefix, no DICOM header)")
-                return ds
-    except Exception as err:
-        return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {err}")
-
-
-def read_header(path: Path, root: Path) -> Instance | Problem:
-    """Read one file's header (no pixels) into an :class:`Instance`, or a :class:`Problem`."""
     rel = path.relative_to(root).as_posix()
-    ds = read_dataset(path, rel)
-    if isinstance(ds, Problem):
-        return ds
-    return instance_from(ds, rel, path.stat().st_size)
+    with files.captured_warnings() as caught:
+        try:
+            ds = read_dataset(path, rel)
+            size = path.stat().st_size
+            found = ds if isinstance(ds, Problem) else instance_from(ds, rel, size, max_pixels)
+        except files.FATAL:
+            raise
+        except BaseException as err:
+            found = Problem(rel, f"unreadable header: {type(err).__name__}: "
+                                 f"{files.sanitize(str(err))}")  # fmt: skip
+    if isinstance(found, Instance) and caught:
+        found = replace(found, notes=(*found.notes, *caught))
+    return found
 
 
-def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
+def instance_from(
+    ds: Any, rel: str, size: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Instance | Problem:
+    """Header facts of an image, or why the file is not a usable image (never raises).
+
+    The checks are those :func:`pipeline.dicom.read.image_from_dataset` makes before
+    decoding (pixel data present and long enough, under ``max_pixels``, usable values), so
+    a file listed as an image here is not then refused for its header.
+    """
+    try:
+        return _instance_from(ds, rel, size, max_pixels)
+    except DicomError as err:
+        return Problem(rel, err.reason)
+    except files.FATAL:
+        raise
+    except BaseException as err:
+        return Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+
+
+def _not_an_image(ds: Any, rel: str) -> Problem | None:
+    meta = getattr(ds, "file_meta", None)
+    classes = {str(ds.get("SOPClassUID", "")), str(meta.get("MediaStorageSOPClassUID", "")
+                                                   if meta is not None else "")}  # fmt: skip
+    if files.DICOMDIR_CLASS in classes or "DirectoryRecordSequence" in ds:
+        return Problem(rel, "DICOMDIR (a directory of the media, not an image): skipped",
+                       skipped=True)  # fmt: skip
+    sop = ds.get("SOPClassUID")
+    name = str(getattr(sop, "name", "") or "")
+    known = bool(name) and name != str(sop)  # pydicom names registered SOP classes only
+    if known and "Image" not in name and "Rows" not in ds and not files.has_pixels(ds):
+        return Problem(rel, f"not an image ({name}, no pixel data): skipped", skipped=True)
+    return None
+
+
+def _instance_from(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | Problem:
+    truncated = getattr(ds, "radpipe_truncated", None)
+    if truncated:
+        return Problem(rel, f"truncated file: {truncated}")
+    skipped = _not_an_image(ds, rel)
+    if skipped is not None:
+        return skipped
+    if not files.has_pixels(ds):
+        last = max(ds.keys(), default=0)
+        why = f"the data set ends at ({last >> 16:04X},{last & 0xFFFF:04X}) without"
+        if "SeriesInstanceUID" not in ds:
+            return Problem(rel, f"truncated or incomplete file: {why} SeriesInstanceUID "
+                                "(0020,000E) or pixel data")  # fmt: skip
+        return Problem(rel, f"no pixel data (truncated file?): {why} PixelData (7FE0,0010), "
+                            "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
-    if "Rows" not in ds or "Columns" not in ds:
-        sop = ds.get("SOPClassUID")
-        return Problem(
-            rel, f"not an image (no Rows/Columns; SOP class {getattr(sop, 'name', sop)})"
-        )
+    notes = [*getattr(ds, "radpipe_notes", []), *values.check_image_header(ds)]
+    check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes)
+    check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     number = ds.get("InstanceNumber")
@@ -233,19 +294,20 @@ def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
         sop_uid=str(ds.get("SOPInstanceUID", rel)),
         modality=str(ds.get("Modality", "")),
         description=str(ds.get("SeriesDescription", "")),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
-        frames=_int(ds.get("NumberOfFrames")) or 1,
+        rows=int(values.integer(ds, "Rows") or 0),
+        columns=int(values.integer(ds, "Columns") or 0),
+        frames=values.integer(ds, "NumberOfFrames", 1) or 1,
         transfer_syntax=str(syntax) if syntax else "",
         photometric=str(ds.get("PhotometricInterpretation", "")),
         instance_number=_int(number),
         position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
-        orientation=_floats(
-            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6
+        orientation=_orientation(
+            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
         ),
         pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
         stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
         frame_refs=tuple(frame_refs(ds, rel)),
+        notes=tuple(notes),
     )
 
 
@@ -264,10 +326,13 @@ def _int(value: Any) -> int | None:
 
 def _floats(value: Any, n: int) -> Any:
     try:
-        out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
+        return values.numbers(value, n, "")
+    except DicomError:
         return None
-    return out if len(out) == n else None
+
+
+def _orientation(value: Any) -> Any:
+    return values.orientation(value)  # parallel rows/columns: DicomError -> Problem
 
 
 def _plain(value: Any) -> Any:
@@ -279,8 +344,16 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def index_folder(src: str | Path, policy: GeometryPolicy | None = None) -> DicomIndex:
+def index_folder(
+    src: str | Path,
+    policy: GeometryPolicy | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> DicomIndex:
     """Scan every file under ``src`` (headers only) and assemble sorted series.
+
+    Every file found is either an instance or a :class:`Problem` (unreadable folders and
+    dangling links included); images over ``max_pixels`` are problems, as in ``convert``.
 
     Examples
     --------
@@ -293,10 +366,13 @@ def index_folder(src: str | Path, policy: GeometryPolicy | None = None) -> Dicom
     instances: list[Instance] = []
     problems: list[Problem] = []
     n = 0
-    for path in iter_files(root):
+    for item in files.find_files(root):
         n += 1
-        found = read_header(path, root)
-        (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
+        found = None if item.problem else read_header(item.path, root, max_pixels=max_pixels)
+        if found is None:
+            problems.append(Problem(item.rel, item.problem or ""))
+        else:
+            (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
     return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
 
 
