@@ -35,6 +35,19 @@ DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a file (``path``) or a series (``series_key``).
+
+    ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
+    listed, but not counted as a failure.
+    """
+
+    where: str
+    reason: str
+    skipped: bool = False
+
+
 def escape_name(name: str) -> str:
     """A printable, UTF-8-safe form of a file name.
 
@@ -181,8 +194,6 @@ def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int =
     (:func:`captured_warnings`): a warning that the end of the file came early turns the
     result into a "truncated file" problem.
     """
-    from pipeline.dicom.index import Problem
-
     try:
         if path.stat().st_size == 0:
             return Problem(rel, "empty file (0 bytes)")
@@ -211,8 +222,6 @@ def _is_eof(text: str) -> bool:
 def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
-
-    from pipeline.dicom.index import Problem
 
     with path.open("rb") as fh:
         head = fh.read(2048)
@@ -255,8 +264,6 @@ def _infer_syntax(ds: Any) -> None:
 def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     """Inflate a Deflated Explicit VR Little Endian file as a stream, with a size cap."""
     from pydicom.filereader import _read_file_meta_info, read_dataset, read_preamble
-
-    from pipeline.dicom.index import Problem
 
     with path.open("rb") as fh:
         read_preamble(fh, True)
@@ -309,8 +316,6 @@ def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
 
 def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
     """Turn what pydicom tolerated into a problem when the file is cut short or is empty."""
-    from pipeline.dicom.index import Problem
-
     eof = [t for t in texts if _is_eof(t)]
     if len(ds) == 0 or (eof and "SeriesInstanceUID" not in ds):
         why = sanitize(eof[0]) if eof else "no data elements could be read"

@@ -23,7 +23,7 @@ from pipeline.dicom.decode import (
     frame_count,
 )
 from pipeline.dicom.files import captured_warnings, escape_name
-from pipeline.dicom.index import plane_attr
+from pipeline.dicom.header import plane_attr
 from pipeline.dicom.values import check_image_header, first_number, integer, numbers, orientation
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
@@ -97,7 +97,7 @@ def read_instance(
     Warnings raised while reading and decoding become the image's ``problems``
     (sanitized: no UIDs or values).
     """
-    from pipeline.dicom.index import Problem, read_dataset
+    from pipeline.dicom.files import Problem, read_dataset
 
     source = source or str(path)
     with captured_warnings() as caught:
