@@ -110,10 +110,11 @@ def test_overrides_are_validated(tmp_path: Path) -> None:
         apply_override({}, "train.lr")
 
 
-def test_paths_resolve_against_working_directory(
+def test_paths_resolve_against_the_config_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     config = load_config(_write(tmp_path, BASE))
     assert config.data.source == tmp_path / "data"
 

@@ -56,6 +56,9 @@ class DataConfig(_Strict):
     max_classes: int = Field(
         32, ge=2, le=255, description="most segmentation classes (and mask value read as one)"
     )
+    allow_outside_paths: bool = Field(
+        False, description="let CSV paths (masks, images) point outside the CSV's folder"
+    )
 
     @model_validator(mode="after")
     def _mask_classes(self) -> DataConfig:
@@ -284,8 +287,10 @@ def _param_names(factory: Any) -> list[str]:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read, override and validate a YAML config; ``ConfigError`` names the key and choices.
 
-    Relative paths are taken from the current working directory, as everywhere on the
-    command line, and stored absolute in the resolved config.
+    Relative paths written in the file (``data.source``, ``data.labels``, ``data.masks``,
+    ``output``, ``train.init_from``) are taken from the config file's folder, so a config
+    works from any current directory; relative paths given with ``--set`` are taken from the
+    current directory, as everywhere on the command line. Both are resolved to absolute paths.
     """
     path = Path(path)
     try:
@@ -296,6 +301,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    _anchor_paths(raw, path.resolve().parent)
     for item in overrides or []:
         apply_override(raw, item)
     config = validate_config(raw, source=str(path), overrides=overrides)
@@ -353,6 +359,20 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+#: The config's path settings: (section or None, key).
+PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
+             ("train", "init_from"))  # fmt: skip
+
+
+def _anchor_paths(raw: dict[str, Any], base: Path) -> None:
+    """Make the relative path settings of a raw mapping relative to ``base`` (in place)."""
+    for section, key in PATH_KEYS:
+        node = raw.get(section) if section else raw
+        if isinstance(node, dict) and isinstance(node.get(key), str):
+            value = Path(node[key]).expanduser()
+            node[key] = str(value if value.is_absolute() else base / value)
+
+
 def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
     def fix(p: Path | None) -> Path | None:
         return None if p is None else (base / p).resolve()
@@ -364,12 +384,40 @@ def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
         if getattr(data, k) is not None
     }
     config.data = data.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    config.output = (base / config.output).resolve()
+    if config.train.init_from is not None:
+        config.train.init_from = (base / config.train.init_from).resolve()
     return config
 
 
-def dump_config(config: RunConfig) -> str:
-    """The resolved config as YAML (written beside every output and into checkpoints)."""
-    return yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False)
+def portable(config: RunConfig, base: Path) -> dict[str, Any]:
+    """The config as plain types with its path settings relative to ``base`` (a run
+    directory), so that no absolute path of this machine is stored in the run."""
+    import os
+
+    plain: dict[str, Any] = json.loads(config.model_dump_json())
+    for section, key in PATH_KEYS:
+        node = plain.get(section) if section else plain
+        if isinstance(node, dict) and node.get(key):
+            node[key] = Path(os.path.relpath(node[key], base)).as_posix()
+    return plain
+
+
+def dump_config(config: RunConfig, relative_to: Path | None = None) -> str:
+    """The resolved config as YAML; with ``relative_to`` (the run directory, for the copy
+    kept in a run) its paths are relative to that folder (see :func:`portable`)."""
+    plain = portable(config, relative_to) if relative_to else json.loads(config.model_dump_json())
+    return yaml.safe_dump(plain, sort_keys=False)
+
+
+def load_saved_config(path: Path) -> RunConfig:
+    """A config saved by :func:`dump_config` with ``relative_to=path.parent``."""
+    raw = yaml.safe_load(path.read_text())
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    base = path.resolve().parent
+    _anchor_paths(raw, base)
+    return _resolve_paths(validate_config(raw, source=str(path)), base)
 
 
 def json_schema() -> dict[str, Any]:
