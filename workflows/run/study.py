@@ -40,6 +40,7 @@ from workflows.run.labels import (
 )
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import resolve_ground_truth
+from workflows.run.windows import note_unwindowed
 
 log = logging.getLogger("radpipe")
 
@@ -75,6 +76,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         series = _series_rows(config, study.root, study.label_table)
         study.labels = _indexed_labels(study.label_table, run_dir)
+        note_unwindowed(study.root, config.convert.window)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"
