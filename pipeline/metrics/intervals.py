@@ -156,8 +156,12 @@ def delong_roc_ci(
     v01 = 1.0 - (tz[m:] - rankdata(y)) / m  # per negative: fraction of positives above it
     auc = float(v10.mean())
     if m < 2 or n < 2:
-        return out | {"estimate": auc, "se": float("nan"), "low": float("nan"),
-                      "high": float("nan")}  # fmt: skip
+        return out | {
+            "estimate": auc,
+            "se": float("nan"),
+            "low": float("nan"),
+            "high": float("nan"),
+        }
     se = float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
     z = float(norm.ppf(1 - (1 - level) / 2))
     return out | {

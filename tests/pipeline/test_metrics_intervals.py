@@ -27,9 +27,15 @@ sk = pytest.importorskip("sklearn.metrics")
 NAN = np.nan
 Y3 = np.array([0, 1, 2, 0, 2, 1])
 S3 = np.array(
-    [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, NAN],
-     [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]]
-)  # fmt: skip
+    [
+        [0.7, 0.2, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.2, 0.2, NAN],
+        [0.6, 0.3, 0.1],
+        [0.1, 0.1, 0.8],
+        [0.3, 0.3, 0.4],
+    ]
+)
 
 
 def _nan_row() -> np.ndarray:
@@ -205,8 +211,9 @@ def test_failures_counted_and_diagonal_policy() -> None:
     assert diag == pytest.approx(math.hypot(32, 32))
     excluded = summarize_distances([1.0, math.inf, math.inf])
     assert (excluded["mean"], excluded["n"], excluded["failed"]) == (1.0, 1, 2)
-    penalised = summarize_distances([1.0, math.inf, math.inf], failures="diagonal",
-                                    worst=[diag] * 3)  # fmt: skip
+    penalised = summarize_distances(
+        [1.0, math.inf, math.inf], failures="diagonal", worst=[diag] * 3
+    )
     assert penalised["mean"] == pytest.approx((1 + 2 * 45.2548) / 3, abs=1e-3)
     assert round(penalised["mean"], 2) == 30.50
     assert image_diagonal((6, 32, 32), (4.0, 0.5, 0.5)) == pytest.approx(
