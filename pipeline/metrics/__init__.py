@@ -7,7 +7,7 @@ empty-mask policy.
 
 from __future__ import annotations
 
-from pipeline.metrics._arrays import check_finite_scores
+from pipeline.metrics._arrays import NonFiniteScoresError, check_finite_scores
 from pipeline.metrics.accumulator import ConfusionAccumulator, torch_all_reduce
 from pipeline.metrics.calibration import (
     calibration_summary,
@@ -47,6 +47,7 @@ __all__ = [
     "ConfusionAccumulator",
     "EmptyPolicy",
     "FailurePolicy",
+    "NonFiniteScoresError",
     "bootstrap_ci",
     "calibration_summary",
     "check_finite_scores",

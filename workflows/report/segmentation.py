@@ -411,6 +411,7 @@ def _policy(
         "false_positive_on_empty_truth": "Dice = Jaccard = 0",
         "surface": f"HD{percentile:g} and symmetric mean surface distance in {distance_unit}",
         "surface_failures": _FAILURES[failures],
+        "surface_failure_policy": failures,
         "averages": "case mean = mean over volumes of each volume's macro over classes; "
         "dataset = counts pooled over all volumes",
         "intervals": f"{BOOTSTRAP_METHOD}; percentile interval",

@@ -52,7 +52,7 @@ def evaluate_run(
     """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
-    from workflows.run.summary import model_summary
+    from workflows.run.summary import data_summary, model_summary
 
     out = out or run_dir
     if test_keys is None:
@@ -82,6 +82,9 @@ def evaluate_run(
     else:
         metrics["evaluated"] = f"the run's checkpoint on {evaluated}"
     metrics["model"] = model_summary(run_dir, folds, checkpoints)
+    names = metrics["class_names"]
+    manifest = study.root / "manifest.csv" if study.kind == "dicom" else None
+    metrics["data"] = data_summary(ens, names, config.task, manifest)
     if config.evaluate.explain:
         from workflows.run.explain import explain_cases
 

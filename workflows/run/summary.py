@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def model_summary(
     run_dir: Path, folds: list[int | None], checkpoints: list[Path]
@@ -75,3 +77,59 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
     from workflows.report.results import read_log
 
     return read_log(path)
+
+
+def data_summary(
+    pred: Any, class_names: list[str], task: str, manifest: Path | None
+) -> dict[str, Any]:
+    """What was evaluated: image sizes and spacings after preprocessing, modalities, classes.
+
+    Returns
+    -------
+    dict
+        ``num_samples``, ``image_shapes`` and ``spacings`` (``{value: count}``; spacing in mm
+        per axis, ``"unknown"`` where a sample has none or a NaN axis), ``modalities``
+        (``{Modality: series}``, from the conversion manifest), ``classes``: per class name
+        the count of cases (classification) or of samples containing it and its mean voxel
+        fraction (segmentation).
+    """
+    from collections import Counter
+
+    shapes = Counter("x".join(str(n) for n in np.shape(img)) for img in pred.images)
+    spacings = Counter(_spacing_text(m.get("spacing")) for m in pred.meta)
+    series = {str(m.get("series_key") or i) for i, m in zip(pred.ids, pred.meta)}
+    modalities: Counter[str] = Counter()
+    if manifest is not None and manifest.is_file():
+        from pipeline.data.io import read_manifest
+
+        seen = {(r["series_key"], r["modality"]) for r in read_manifest(manifest)}
+        modalities = Counter(mod or "unknown" for key, mod in seen if key in series)
+    classes: dict[str, dict[str, Any]] = {}
+    for c, name in enumerate(class_names):
+        if task == "classification":
+            count = int((pred.truth == c).sum())
+            classes[name] = {"cases": count, "prevalence": count / max(len(pred.truth), 1)}
+        else:
+            has = [(t == c).any() for t in pred.truth]
+            classes[name] = {
+                "samples_containing": int(sum(has)),
+                "mean_voxel_fraction": float(np.mean([(t == c).mean() for t in pred.truth])),
+            }
+    return {
+        "num_samples": len(pred.ids),
+        "image_shapes": dict(shapes),
+        "spacings": dict(spacings),
+        "modalities": dict(modalities),
+        "classes": classes,
+    }
+
+
+def _spacing_text(spacing: Any) -> str:
+    if not spacing:
+        return "unknown"
+    values = [float(v) for v in spacing]
+    if not all(np.isfinite(values)):
+        return (
+            "unknown (" + " x ".join("?" if not np.isfinite(v) else f"{v:g}" for v in values) + ")"
+        )
+    return " x ".join(f"{v:.4g}" for v in values) + " mm"
