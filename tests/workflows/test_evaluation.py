@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.metrics import NonFiniteScoresError, hausdorff_distance
+from pipeline.metrics import NonFiniteScoresError
 from workflows.report.results import (
     SegmentationCase,
     evaluate_classification,
