@@ -109,7 +109,7 @@ def evaluate_classification(
         "task": "classification",
         "num_classes": k,
         "class_names": list(class_names),
-        "case_unit": "series or image, as the run's data.unit; intervals resample patients",
+        "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
         "policy": _policy(k, level),
@@ -248,6 +248,8 @@ def _mistakes(
 
 def _policy(k: int, level: float) -> dict[str, str]:
     return {
+        "case_unit": "one case per sample: a series (data.unit series) or an image; "
+        "intervals resample patients, not cases",
         "prediction": "argmax of probabilities",
         "undefined": "a rate with a zero denominator is null and skipped in macro means",
         "non_finite": "a NaN or infinite probability is an error, never a prediction",

@@ -44,11 +44,13 @@ def evaluate_run(
     test_keys: list[str] | None = None,
     out: Path | None = None,
     evaluated: str = "the test split",
+    validation_study: Study | None = None,
 ) -> dict[str, Any] | None:
     """Write ``metrics.json`` and the evaluation plots into ``out`` (default ``run_dir``).
 
     Returns the metrics, or ``None`` when there is nothing to evaluate (``split.test: 0``:
-    the user evaluates on an external set with ``radpipe evaluate``).
+    the user evaluates on an external set with ``radpipe evaluate``). ``validation_study``
+    holds the validation split for the operating point (default ``study``).
     """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
@@ -73,7 +75,7 @@ def evaluate_run(
             per_fold.append(_score(config, study, pred, None, None))
     ens = fold_preds[0]
     ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
-    validation = _validation(config, study, run_dir, checkpoints, folds)
+    validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
     if per_fold:
         metrics["folds"] = [m["summary"] for m in per_fold]
