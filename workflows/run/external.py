@@ -56,7 +56,7 @@ def evaluate_external(
     if missing:
         raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
     ext = _external_config(config, src, labels, masks, out)
-    study = _external_study(ext, run_dir, progress)
+    study = _external_study(ext, run_dir, out, progress)
     keys = [r["series_key"] for r in study.split]
     metrics = evaluate_run(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out,
@@ -77,19 +77,20 @@ def _external_config(
         update={"source": src.resolve(), "labels": labels.resolve(),
                 "masks": masks.resolve() if masks else None}
     )  # fmt: skip
-    return config.model_copy(update={"data": data, "output": out})
+    split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0})
+    return config.model_copy(update={"data": data, "output": out, "split": split})
 
 
-def _external_study(config: RunConfig, run_dir: Path, progress: bool) -> Any:
-    """Conversion of SRC (cached under OUT/.cache) with every labelled series a test case."""
-    from workflows.run import study as st
+def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool) -> Any:
+    """SRC converted and checked as the run's own data are (cached under OUT/.cache), with
+    every labelled series a test case."""
+    from pipeline.split import write_split_csv
+    from workflows.run.study import prepare_study
 
-    if config.data.kind == "dicom":
-        study = st._convert_cached(config, progress=progress)
-        series = st._series_rows(study.root, study.labels)
-    else:
-        study, series = st._image_folder(config)
-    study.split = [{**r, "split": "test", "fold": -1} for r in series]
+    (out / "split.csv").unlink(missing_ok=True)  # a rerun: the rows are decided afresh
+    study = prepare_study(config, out, progress=progress)
+    study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
+    write_split_csv(study.split, out / "split.csv")
     study.class_names = _run_class_names(config, run_dir, study)
     return study
 
