@@ -53,33 +53,25 @@ def evaluate_classification(
     ----------
     true
         True class indices ``(N,)``.
-    probs
-        Class probabilities ``(N, K)``, finite; the prediction is their argmax.
-    class_names
-        ``K`` names, in class-index order.
-    ids
-        Opaque case ids (hashed keys) for the per-case table; default running numbers.
-    patients
-        ``(N,)`` patient key per case, the unit the bootstrap resamples (default: ``ids``).
+    probs, class_names
+        Class probabilities ``(N, K)``, finite (the prediction is their argmax); K names.
+    ids, patients
+        Opaque case ids (default running numbers) and the patient key of each case, the unit
+        the bootstrap resamples (default: ``ids``).
     validation
         ``(true, probs)`` of the validation split; with two classes, the operating point is
         chosen on it and the test confusion matrix is given at that threshold.
     operating_point, target_sensitivity
         How the threshold is chosen (see :func:`pipeline.metrics.choose_threshold`).
-    n_resamples, seed, level
-        Bootstrap intervals (``n_resamples=0``: none).
-    mistakes
-        How many of the most confident mistakes to list.
+    n_resamples, seed, level, mistakes
+        Bootstrap intervals (``n_resamples=0``: none); most confident mistakes listed.
 
     Returns
     -------
     dict
-        ``task``, ``num_classes``, ``class_names``, ``num_cases``, ``num_patients``,
-        ``case_unit``, ``policy``, ``summary`` (accuracy, balanced accuracy, macro rates,
-        ROC AUC, average precision, Brier, ECE), ``intervals``, ``per_class``,
-        ``confusion_matrix`` (rows = truth), ``confusion_matrix_by_true``, ``calibration``,
-        ``operating_point`` (binary with validation), ``most_confident_mistakes`` and
-        ``per_case``.
+        ``summary`` (accuracy, balanced accuracy, macro rates, ROC AUC, average precision,
+        Brier, ECE), ``intervals``, ``per_class``, ``confusion_matrix`` (rows = truth),
+        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...
 
     Raises
     ------
@@ -95,16 +87,7 @@ def evaluate_classification(
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
     groups = list(patients) if patients is not None else names
     summary, per_class, cm = _figures(labels, scores, class_names)
-    cal = calibration_summary(labels, scores)
-    ap = precision_recall(labels, scores)
-    summary |= {
-        "average_precision_macro": ap["average_precision_macro"],
-        "brier": cal["brier"],
-        "ece": cal["ece"],
-    }
-    for c, value in ap["average_precision"].items():
-        per_class[class_names[c]]["average_precision"] = value
-    pred = scores.argmax(axis=1)
+    cal = _add_calibration_and_pr(labels, scores, class_names, summary, per_class)
     out: dict[str, Any] = {
         "task": "classification",
         "num_classes": k,
@@ -119,16 +102,7 @@ def evaluate_classification(
         "confusion_matrix_by_true": normalize_confusion(cm, by="true").tolist(),
         "calibration": cal,
         "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
-        "per_case": [
-            {
-                "id": names[i],
-                "patient": groups[i],
-                "true": int(labels[i]),
-                "pred": int(pred[i]),
-                "probs": scores[i].tolist(),
-            }
-            for i in range(labels.size)
-        ],
+        "per_case": _per_case(labels, scores, names, groups),
     }
     if n_resamples:
         out["intervals"] = _intervals(labels, scores, class_names, groups, n_resamples, seed, level)
@@ -137,6 +111,37 @@ def evaluate_classification(
             labels, scores, validation, operating_point, target_sensitivity
         )
     return out
+
+
+def _add_calibration_and_pr(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    class_names: Sequence[str],
+    summary: dict[str, Any],
+    per_class: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """Add AP, Brier and ECE to the summary and AP per class; return the calibration."""
+    cal = calibration_summary(labels, scores)
+    ap = precision_recall(labels, scores)
+    summary |= {
+        "average_precision_macro": ap["average_precision_macro"],
+        "brier": cal["brier"],
+        "ece": cal["ece"],
+    }
+    for c, value in ap["average_precision"].items():
+        per_class[class_names[c]]["average_precision"] = value
+    return cal
+
+
+def _per_case(
+    labels: np.ndarray, scores: np.ndarray, names: list[str], groups: list[str]
+) -> list[dict[str, Any]]:
+    pred = scores.argmax(axis=1)
+    return [
+        {"id": names[i], "patient": groups[i], "true": int(labels[i]), "pred": int(pred[i]),
+         "probs": scores[i].tolist()}
+        for i in range(labels.size)
+    ]  # fmt: skip
 
 
 def _figures(

@@ -199,7 +199,16 @@ def _key(value: Any) -> float:
 
 def fold_logs(run: Path) -> list[dict[str, Any]]:
     """Rows of every ``log.jsonl`` of the run (one per fold in cross-validation)."""
-    from workflows.report.results import read_log
+    import json
 
     paths = [run / "log.jsonl", *sorted((run / "folds").glob("fold-*/log.jsonl"))]
-    return [row for p in paths for row in read_log(p)]
+    rows = []
+    for path in (p for p in paths if p.is_file()):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line of a killed run
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows

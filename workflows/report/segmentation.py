@@ -21,17 +21,14 @@ from typing import Any
 import numpy as np
 
 from pipeline.metrics import (
-    BOOTSTRAP_METHOD,
     ConfusionAccumulator,
     EmptyPolicy,
     FailurePolicy,
-    bootstrap_ci,
-    dice_from_confusion,
     image_diagonal,
-    summarize_distances,
     surface_metrics_per_class,
 )
 from pipeline.metrics._arrays import to_numpy
+from workflows.report.seg_summary import intervals, nanmean, per_patient, policy, summaries
 
 
 @dataclass
@@ -84,14 +81,10 @@ def evaluate_segmentation(
         ``(D, H, W)`` of the same shape; spacing in mm per axis.
     num_classes, class_names
         ``K`` and its names (background first).
-    include_background
-        Whether class 0 is scored.
-    empty
-        Empty-mask policy for Dice and Jaccard (see :mod:`pipeline.metrics.overlap`).
-    surface
-        Also compute HD95 and mean surface distance per volume and class.
-    percentile
-        Percentile of the Hausdorff distance (95: HD95).
+    include_background, empty
+        Whether class 0 is scored; the empty-mask policy (:mod:`pipeline.metrics.overlap`).
+    surface, percentile
+        Also compute HD{percentile} and mean surface distance per volume and class.
     failures
         ``"exclude"`` (failed cases left out of distance means, and counted) or
         ``"diagonal"`` (a failed case counts as its image diagonal).
@@ -101,85 +94,77 @@ def evaluate_segmentation(
     Returns
     -------
     dict
-        ``task``, ``case_unit`` ("volume"), ``num_cases`` (volumes), ``num_patients``,
-        ``num_slices`` (0 unless slices were given), ``distance_unit`` ("mm" or "voxel"),
-        ``policy``, ``summary`` (volume means: ``dice_case_mean``, ``jaccard_case_mean``;
-        ``dice_patient_mean``; pooled ``dice_dataset_macro``/``jaccard_dataset_macro``;
-        ``hd95_mean``/``msd_mean`` with ``_n``, ``_failed``, ``_absent`` counts),
-        ``intervals`` (per summary key), ``per_class``, ``dataset`` (pooled counts),
-        ``per_case`` (volume rows), ``per_patient`` and ``per_slice`` (secondary).
+        ``case_unit`` ("volume"), ``num_cases`` (volumes), ``num_patients``, ``num_slices``,
+        ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
+        ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
+        ``_failed``, ``_absent``, ...), ``intervals``, ``per_class``, ``dataset``,
+        ``per_case`` (volumes), ``per_patient``, and ``per_slice`` (secondary).
     """
     items = [_as_case(c) for c in cases]
     if not items:
         raise ValueError("No case to evaluate.")
-    units, sliced = _volumes(items)
-    unit = "mm" if all(u.spacing is not None for u in units) else "voxel"
-    if unit == "voxel":
-        units = [_Unit(u.id, u.patient, u.true, u.pred, None) for u in units]
+    volumes, sliced = _volumes(items)
+    units, unit = _one_unit(volumes)
     first = 0 if include_background else 1
     scored = list(class_names)[first:]
     args = (num_classes, include_background, empty, surface, percentile)
     rows, counts = _score_units(units, scored, first, *args)
-    summary, per_class, dataset = _summaries(
-        rows, counts, scored, first, *args[:3], surface, failures
-    )
+    summary, per_class, dataset = summaries(rows, counts, scored, first, *args[:4], failures)
     patients = [u.patient for u in units]
-    per_patient = _per_patient(rows, patients, scored, surface)
-    summary["dice_patient_mean"] = _nanmean([p["dice_macro"] for p in per_patient])
+    by_patient = per_patient(rows, patients, scored, surface)
+    summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
     out: dict[str, Any] = {
         "task": "segmentation",
         "num_classes": num_classes,
         "class_names": list(class_names),
         "case_unit": "volume",
         "num_cases": len(units),
-        "num_patients": len(per_patient),
+        "num_patients": len(by_patient),
         "num_slices": len(items) if sliced else 0,
         "distance_unit": unit,
-        "policy": _policy(include_background, empty, percentile, unit, failures, sliced),
+        "policy": policy(include_background, empty, percentile, unit, failures, sliced),
         "summary": summary,
         "per_class": per_class,
         "dataset": dataset,
         "per_case": rows,
-        "per_patient": per_patient,
+        "per_patient": by_patient,
     }
     if n_resamples:
-        out["intervals"] = _intervals(
-            rows,
-            counts,
-            patients,
-            scored,
-            first,
-            surface,
-            failures,
-            include_background,
-            empty,
-            n_resamples,
-            seed,
-            level,
-        )
+        settings = (surface, failures, include_background, empty, n_resamples, seed, level)
+        out["intervals"] = intervals(rows, counts, patients, scored, first, *settings)
     if sliced:
-        slice_units = [
-            _Unit(
-                c.id,
-                c.patient or c.id,
-                to_numpy(c.true),
-                to_numpy(c.pred),
-                _valid_spacing(c.spacing, np.ndim(c.true)),
-            )
+        out |= _slice_table(items, scored, first, args)
+    return out
+
+
+def _one_unit(units: list[_Unit]) -> tuple[list[_Unit], str]:
+    """``mm`` when every unit has a full spacing, else all in voxels (spacing dropped)."""
+    if all(u.spacing is not None for u in units):
+        return units, "mm"
+    return [_Unit(u.id, u.patient, u.true, u.pred, None) for u in units], "voxel"
+
+
+def _slice_table(
+    items: list[SegmentationCase], scored: list[str], first: int, args: tuple[Any, ...]
+) -> dict[str, Any]:
+    """The secondary per-slice table of a 2-D run (each slice scored on its own)."""
+    slices, unit = _one_unit(
+        [
+            _Unit(c.id, c.patient or c.id, to_numpy(c.true), to_numpy(c.pred),
+                  _valid_spacing(c.spacing, np.ndim(c.true)))
             for c in items
         ]
-        slice_unit = "mm" if all(u.spacing is not None for u in slice_units) else "voxel"
-        if slice_unit == "voxel":
-            slice_units = [_Unit(u.id, u.patient, u.true, u.pred, None) for u in slice_units]
-        slice_rows, _ = _score_units(slice_units, scored, first, *args)
-        out["per_slice"] = slice_rows
-        out["slices"] = {
-            "distance_unit": slice_unit,
-            "dice_slice_mean": _nanmean([r["dice_macro"] for r in slice_rows]),
+    )  # fmt: skip
+    rows, _ = _score_units(slices, scored, first, *args)
+    return {
+        "per_slice": rows,
+        "slices": {
+            "distance_unit": unit,
+            "dice_slice_mean": nanmean([r["dice_macro"] for r in rows]),
             "note": "secondary: 2-D slices are not independent cases; a lesion-free slice "
             "with one false-positive pixel scores Dice 0",
-        }
-    return out
+        },
+    }
 
 
 def _as_case(case: SegmentationCase | tuple[Any, ...]) -> SegmentationCase:
@@ -269,174 +254,3 @@ def _score_units(
         row["dice"] = dict(zip(scored, per_case["dice"][i][first:], strict=True))
         row["jaccard"] = dict(zip(scored, per_case["jaccard"][i][first:], strict=True))
     return rows, list(acc.case_counts)
-
-
-def _summaries(
-    rows: list[dict[str, Any]],
-    counts: list[np.ndarray],
-    scored: list[str],
-    first: int,
-    num_classes: int,
-    include_background: bool,
-    empty: EmptyPolicy,
-    surface: bool,
-    failures: FailurePolicy,
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
-    pooled = ConfusionAccumulator(num_classes, include_background=include_background, empty=empty)
-    pooled.counts = np.sum(counts, axis=0)
-    result = pooled.compute()
-    per_class: dict[str, dict[str, Any]] = {}
-    for offset, name in enumerate(scored):
-        c = first + offset
-        entry: dict[str, Any] = {
-            "dice_dataset": result["dice"][c],
-            "jaccard_dataset": result["jaccard"][c],
-            "dice_case_mean": _nanmean([r["dice"][name] for r in rows]),
-            "jaccard_case_mean": _nanmean([r["jaccard"][name] for r in rows]),
-            "sensitivity": result["sensitivity"][c],
-            "precision": result["precision"][c],
-        }
-        if surface:
-            for key in ("hd95", "msd"):
-                s = _distance_summary(rows, key, name, failures)
-                entry |= {
-                    f"{key}_mean": s["mean"],
-                    f"{key}_n": s["n"],
-                    f"{key}_failed": s["failed"],
-                    f"{key}_absent": s["absent"],
-                }
-        per_class[name] = entry
-    summary: dict[str, Any] = {
-        "dice_case_mean": _nanmean([r["dice_macro"] for r in rows]),
-        "jaccard_case_mean": _nanmean([_macro(r["jaccard"]) for r in rows]),
-        "dice_dataset_macro": result["dice_macro"],
-        "jaccard_dataset_macro": result["jaccard_macro"],
-    }
-    if surface:
-        for key in ("hd95", "msd"):
-            summary[f"{key}_mean"] = _nanmean([per_class[n][f"{key}_mean"] for n in scored])
-            for count in ("n", "failed", "absent"):
-                summary[f"{key}_{count}"] = sum(per_class[n][f"{key}_{count}"] for n in scored)
-    return summary, per_class, {k: v for k, v in result.items() if k != "num_classes"}
-
-
-def _distance_summary(
-    rows: Sequence[dict[str, Any]], key: str, name: str, failures: FailurePolicy
-) -> dict[str, Any]:
-    values = [r[key][name] for r in rows]
-    return summarize_distances(values, failures=failures, worst=[r["diagonal"] for r in rows])
-
-
-def _per_patient(
-    rows: list[dict[str, Any]], patients: list[str], scored: list[str], surface: bool
-) -> list[dict[str, Any]]:
-    by_patient: dict[str, list[dict[str, Any]]] = {}
-    for row, patient in zip(rows, patients, strict=True):
-        by_patient.setdefault(patient, []).append(row)
-    out = []
-    for patient, members in by_patient.items():
-        entry: dict[str, Any] = {
-            "id": patient,
-            "num_volumes": len(members),
-            "dice_macro": _nanmean([r["dice_macro"] for r in members]),
-            "dice": {n: _nanmean([r["dice"][n] for r in members]) for n in scored},
-        }
-        if surface:
-            entry["hd95_failed"] = sum(1 for r in members for n in scored if np.isinf(r["hd95"][n]))
-        out.append(entry)
-    return out
-
-
-def _intervals(
-    rows: list[dict[str, Any]],
-    counts: list[np.ndarray],
-    patients: list[str],
-    scored: list[str],
-    first: int,
-    surface: bool,
-    failures: FailurePolicy,
-    include_background: bool,
-    empty: EmptyPolicy,
-    n_resamples: int,
-    seed: int,
-    level: float,
-) -> dict[str, Any]:
-    """Bootstrap (over patients) intervals of the headline segmentation figures."""
-    dice = np.array([r["dice_macro"] for r in rows], dtype=np.float64)
-    stacked = np.stack(counts)
-    stats: dict[str, Any] = {
-        "dice_case_mean": lambda idx: _nanmean(dice[idx]),
-        "dice_dataset_macro": lambda idx: float(
-            dice_from_confusion(
-                stacked[idx].sum(axis=0), include_background=include_background, empty=empty
-            )
-        ),
-    }
-    if surface:
-        for key in ("hd95", "msd"):
-            values = np.array([[r[key][n] for n in scored] for r in rows], dtype=np.float64)
-            worst = np.array([r["diagonal"] for r in rows])
-            stats[f"{key}_mean"] = lambda idx, v=values, w=worst: _nanmean(
-                [
-                    summarize_distances(v[idx, j], failures=failures, worst=w[idx])["mean"]
-                    for j in range(v.shape[1])
-                ]
-            )
-    return {
-        key: bootstrap_ci(fn, patients, n_resamples=n_resamples, seed=seed, level=level)
-        for key, fn in stats.items()
-    }
-
-
-def _policy(
-    include_background: bool,
-    empty: EmptyPolicy,
-    percentile: float,
-    unit: str,
-    failures: FailurePolicy,
-    sliced: bool,
-) -> dict[str, Any]:
-    distance_unit = (
-        "mm (every volume's (z, y, x) spacing after preprocessing)"
-        if unit == "mm"
-        else "voxels: at least one volume had no known spacing (e.g. no slice spacing), so no "
-        "distance is given in mm"
-    )
-    return {
-        "case_unit": "volume (one series); patients average their volumes"
-        + ("; 2-D slices were stacked by series, slice table secondary" if sliced else ""),
-        "include_background": include_background,
-        "empty": empty,
-        "empty_meaning": _EMPTY_MEANING[empty],
-        "false_positive_on_empty_truth": "Dice = Jaccard = 0",
-        "surface": f"HD{percentile:g} and symmetric mean surface distance in {distance_unit}",
-        "surface_failures": _FAILURES[failures],
-        "surface_failure_policy": failures,
-        "averages": "case mean = mean over volumes of each volume's macro over classes; "
-        "dataset = counts pooled over all volumes",
-        "intervals": f"{BOOTSTRAP_METHOD}; percentile interval",
-    }
-
-
-_EMPTY_MEANING = {
-    "nan": "class absent from truth and prediction: null, skipped in averages",
-    "one": "class absent from truth and prediction: scored 1.0",
-    "zero": "class absent from truth and prediction: scored 0.0",
-}
-_FAILURES = {
-    "exclude": "a structure in exactly one of truth and prediction (missed, or a false "
-    "positive on an empty truth) has an infinite distance: left out of the mean and counted "
-    "in *_failed",
-    "diagonal": "a structure in exactly one of truth and prediction counts as the image "
-    "diagonal (the largest possible distance); counted in *_failed",
-}
-
-
-def _macro(values: dict[str, float]) -> float:
-    return _nanmean(list(values.values()))
-
-
-def _nanmean(values: Iterable[float] | np.ndarray) -> float:
-    array = np.asarray(list(values), dtype=np.float64)
-    kept = array[~np.isnan(array)]
-    return float(kept.mean()) if kept.size else float("nan")
