@@ -21,7 +21,7 @@ from pipeline.metrics.confusion import (
     normalize_confusion,
     rates_from_confusion,
 )
-from pipeline.metrics.intervals import BOOTSTRAP_METHOD, bootstrap_ci, delong_roc_ci
+from pipeline.metrics.intervals import BOOTSTRAP_METHOD, bootstrap_ci, bootstrap_cis, delong_roc_ci
 from pipeline.metrics.overlap import (
     Average,
     EmptyPolicy,
@@ -49,6 +49,7 @@ __all__ = [
     "FailurePolicy",
     "NonFiniteScoresError",
     "bootstrap_ci",
+    "bootstrap_cis",
     "calibration_summary",
     "check_finite_scores",
     "choose_threshold",

@@ -14,7 +14,7 @@ in Sun & Xu, IEEE Signal Processing Letters 21 (2014) 1389-1393.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,24 @@ def bootstrap_ci(
     >>> ci["estimate"], ci["n_groups"], ci["low"] <= ci["estimate"] <= ci["high"]
     (0.75, 3, True)
     """
+    return bootstrap_cis(
+        lambda idx: {"value": statistic(idx)}, groups, n_resamples=n_resamples, seed=seed,
+        level=level,
+    )["value"]  # fmt: skip
+
+
+def bootstrap_cis(
+    statistic: Callable[[np.ndarray], Mapping[str, float]],
+    groups: Sequence[Any] | np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, dict[str, Any]]:
+    """:func:`bootstrap_ci` for several figures at once, on the same resamples.
+
+    ``statistic`` returns ``{name: value}``; the result maps each name to its interval dict.
+    """
     if n_resamples < 1:
         raise ValueError(f"The 'n_resamples' parameter must be >= 1; got {n_resamples}.")
     if not 0 < level < 1:
@@ -80,28 +98,28 @@ def bootstrap_ci(
     members = [np.flatnonzero(inverse == g) for g in range(int(inverse.max()) + 1)]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(members), size=(n_resamples, len(members)))
-    values = np.array(
-        [statistic(np.concatenate([members[g] for g in draw])) for draw in draws],
-        dtype=np.float64,
-    )
-    finite = values[np.isfinite(values)]
+    estimate = dict(statistic(np.arange(keys.size)))
+    values = np.full((n_resamples, len(estimate)), np.nan)
+    for i, draw in enumerate(draws):
+        result = statistic(np.concatenate([members[g] for g in draw]))
+        values[i] = [result[name] for name in estimate]
     alpha = (1 - level) / 2
-    low, high = (
-        (float(np.quantile(finite, alpha)), float(np.quantile(finite, 1 - alpha)))
-        if finite.size >= 2
-        else (float("nan"), float("nan"))
-    )
-    return {
-        "estimate": float(statistic(np.arange(keys.size))),
-        "low": low,
-        "high": high,
-        "level": level,
-        "method": BOOTSTRAP_METHOD,
-        "n_resamples": n_resamples,
-        "n_valid": int(finite.size),
-        "n_groups": len(members),
-        "seed": seed,
-    }
+    out = {}
+    for j, name in enumerate(estimate):
+        finite = values[np.isfinite(values[:, j]), j]
+        enough = finite.size >= 2
+        out[name] = {
+            "estimate": float(estimate[name]),
+            "low": float(np.quantile(finite, alpha)) if enough else float("nan"),
+            "high": float(np.quantile(finite, 1 - alpha)) if enough else float("nan"),
+            "level": level,
+            "method": BOOTSTRAP_METHOD,
+            "n_resamples": n_resamples,
+            "n_valid": int(finite.size),
+            "n_groups": len(members),
+            "seed": seed,
+        }
+    return out
 
 
 def delong_roc_ci(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.registry import MODELS
+from models import MODELS
 from pipeline.explain import METHODS, attribute, randomization_check, randomized_copy
 
 pytest.importorskip("captum")

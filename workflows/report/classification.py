@@ -14,7 +14,7 @@ import numpy as np
 
 from pipeline.metrics import (
     BOOTSTRAP_METHOD,
-    bootstrap_ci,
+    bootstrap_cis,
     calibration_summary,
     check_finite_scores,
     choose_threshold,
@@ -185,17 +185,13 @@ def _intervals(
     seed: int,
     level: float,
 ) -> dict[str, Any]:
-    def stat(key: str) -> Any:
-        def fn(idx: np.ndarray) -> float:
-            value = _figures(labels[idx], scores[idx], class_names)[0][key]
-            return float(value)
+    def stat(idx: np.ndarray) -> dict[str, float]:
+        summary = _figures(labels[idx], scores[idx], class_names)[0]
+        return {key: float(summary[key]) for key in _INTERVAL_KEYS}
 
-        return fn
-
-    out: dict[str, Any] = {
-        key: bootstrap_ci(stat(key), groups, n_resamples=n_resamples, seed=seed, level=level)
-        for key in _INTERVAL_KEYS
-    }
+    out: dict[str, Any] = bootstrap_cis(
+        stat, groups, n_resamples=n_resamples, seed=seed, level=level
+    )
     if len(class_names) == 2:
         out["roc_auc_delong"] = delong_roc_ci(labels == 1, scores[:, 1], level=level)
     return out

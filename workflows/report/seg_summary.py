@@ -13,7 +13,7 @@ from pipeline.metrics import (
     ConfusionAccumulator,
     EmptyPolicy,
     FailurePolicy,
-    bootstrap_ci,
+    bootstrap_cis,
     dice_from_confusion,
     summarize_distances,
 )
@@ -130,10 +130,10 @@ def intervals(
                     for j in range(v.shape[1])
                 ]
             )
-    return {
-        key: bootstrap_ci(fn, patients, n_resamples=n_resamples, seed=seed, level=level)
-        for key, fn in stats.items()
-    }
+    return bootstrap_cis(
+        lambda idx: {key: fn(idx) for key, fn in stats.items()},
+        patients, n_resamples=n_resamples, seed=seed, level=level,
+    )  # fmt: skip
 
 
 def policy(

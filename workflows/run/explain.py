@@ -34,7 +34,9 @@ def explain_cases(
             m: attribute(model, pred.images[index], target, method=m, segmentation=segmentation)
             for m in METHODS
         }
-        rows.append((pred.ids[index], pred.images[index], maps, f"target class {target}"))
+        names = metrics.get("class_names") or []
+        name = names[target] if target < len(names) else str(target)
+        rows.append((pred.ids[index], pred.images[index], maps, f"evidence for: {name}"))
         cases.append({"id": pred.ids[index], "target": target})
     if not rows:
         return {"cases": []}
@@ -47,7 +49,8 @@ def explain_cases(
     ]  # fmt: skip
     return {
         "methods": {
-            "occlusion": "Captum Occlusion, patches of 1/8 of each axis, stride 1/16, baseline 0",
+            "occlusion": "Captum Occlusion, patches of 1/8 of each in-plane axis "
+            "(volumes: all slices), stride half a patch, baseline 0",
             "integrated_gradients": "Captum IntegratedGradients, zero baseline, 24 steps",
         },
         "model": "the first scored checkpoint",
