@@ -13,6 +13,7 @@ References: Huttenlocher et al., "Comparing images using the Hausdorff distance"
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage
@@ -156,3 +157,75 @@ def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
             f"got {tuple(spacing)}."
         )
     return values
+
+
+#: How a failed case (a structure in one mask only: an infinite distance) enters a mean.
+FailurePolicy = Literal["exclude", "diagonal"]
+
+
+def summarize_distances(
+    values: Sequence[float] | np.ndarray,
+    *,
+    failures: FailurePolicy = "exclude",
+    worst: Sequence[float] | np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Mean of per-case surface distances, with the failed and undefined cases counted.
+
+    Parameters
+    ----------
+    values
+        ``(N,)`` per-case distances: finite, ``inf`` for a failed case (the structure is in
+        exactly one of truth and prediction: missed, or a false positive on an empty truth),
+        NaN when it is in neither (undefined, not a failure).
+    failures
+        ``"exclude"``: the mean is over the finite cases only, and ``failed`` says how many
+        were left out. ``"diagonal"``: a failed case counts as ``worst`` (the image diagonal,
+        the largest distance possible in the image, as some challenges score a miss).
+    worst
+        ``(N,)`` per-case value substituted for a failure; needed for ``"diagonal"``.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``n`` (cases in the mean), ``failed`` (infinite cases), ``absent`` (NaN
+        cases), ``failures`` (the policy).
+
+    Examples
+    --------
+    >>> summarize_distances([1.0, np.inf, np.inf])
+    {'mean': 1.0, 'n': 1, 'failed': 2, 'absent': 0, 'failures': 'exclude'}
+    >>> summarize_distances([1.0, np.inf, np.nan], failures="diagonal", worst=[45.0, 45.0, 45.0])
+    {'mean': 23.0, 'n': 2, 'failed': 1, 'absent': 1, 'failures': 'diagonal'}
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    failed = np.isinf(v)
+    absent = np.isnan(v)
+    if failures == "diagonal":
+        if worst is None or np.asarray(worst).shape != v.shape:
+            raise ValueError("failures='diagonal' needs one 'worst' value per case.")
+        v = np.where(failed, np.asarray(worst, dtype=np.float64), v)
+    elif failures != "exclude":
+        raise ValueError(
+            f"The 'failures' parameter must be 'exclude' or 'diagonal'; got {failures!r}."
+        )
+    kept = v[np.isfinite(v)]
+    return {
+        "mean": float(kept.mean()) if kept.size else float("nan"),
+        "n": int(kept.size),
+        "failed": int(failed.sum()),
+        "absent": int(absent.sum()),
+        "failures": failures,
+    }
+
+
+def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | None = None) -> float:
+    """Length of the image's diagonal, ``sqrt(sum((n_i * s_i)^2))``, in the spacing's unit.
+
+    Examples
+    --------
+    >>> round(image_diagonal((32, 32)), 2)
+    45.25
+    """
+    sizes = np.asarray(shape, dtype=np.float64)
+    scale = np.ones_like(sizes) if spacing is None else np.asarray(spacing, dtype=np.float64)
+    return float(np.sqrt(((sizes * scale) ** 2).sum()))

@@ -82,7 +82,9 @@ class ConvertConfig(_Strict):
 class SplitConfig(_Strict):
     """Train/validation/test split, grouped by patient and stratified by label."""
 
-    test: float = Field(0.2, gt=0.0, lt=1.0, description="fraction of series held out")
+    test: float = Field(
+        0.2, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
+    )
     val: float = Field(0.2, ge=0.0, lt=1.0)
     folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
     stratify: bool = True
@@ -160,6 +162,18 @@ class EvaluateConfig(_Strict):
     )
     include_background: bool = False
     tta_flip: bool = False
+    surface_failures: Literal["exclude", "diagonal"] = Field(
+        "exclude",
+        description="a structure in one mask only (infinite HD95): left out of the mean and "
+        "counted, or scored as the image diagonal",
+    )
+    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples over patients (0: none)")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="level of every interval")
+    operating_point: Literal["youden", "sensitivity"] = Field(
+        "youden", description="binary threshold chosen on validation: Youden's J or a target"
+    )
+    target_sensitivity: float = Field(0.9, gt=0.0, le=1.0)
+    explain: int = Field(2, ge=0, description="test cases shown with saliency maps (0: none)")
 
 
 class ReportConfig(_Strict):

@@ -35,7 +35,9 @@ class PredictResult:
     failures: int
 
 
-def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True) -> PredictResult:
+def predict_folder(
+    run_dir: Path, src: Path, out: Path, *, progress: bool = True, hashed_keys_only: bool = False
+) -> PredictResult:
     from workflows.convert.batch import convert_folder
     from workflows.convert.tasks import ConvertOptions
     from workflows.run.evaluate import predict_with_checkpoint
@@ -72,7 +74,8 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     assert probs_sum is not None
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
-    path, planes = _write(out, converted, dataset, probs, names, config.task)
+    join = None if hashed_keys_only else Path(src)
+    path, planes = _write(out, converted, dataset, probs, names, config.task, join)
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
@@ -118,9 +121,18 @@ def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
 
 
 def _write(
-    out: Path, converted: Path, dataset: Any, probs: Any, names: list[str], task: str
+    out: Path,
+    converted: Path,
+    dataset: Any,
+    probs: Any,
+    names: list[str],
+    task: str,
+    src: Path | None = None,
 ) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
-    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice."""
+    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice.
+    With ``src``, each row also names its source file and DICOM UID (join-back columns)."""
+    from workflows.run.joinback import source_columns
+
     rows = []
     planes: list[tuple[dict[str, Any], np.ndarray]] = []
     for i, item_rows in enumerate(dataset.items):
@@ -131,6 +143,8 @@ def _write(
             "instance_key": first["instance_key"] if dataset.mode == "image" else "",
             "frame": first["frame"] if dataset.mode == "image" else "",
         }
+        if src is not None:
+            row |= source_columns(src, item_rows, dataset.mode)
         p = probs[i]
         if task == "classification":
             pred = int(p.argmax())

@@ -115,8 +115,8 @@ def run_study(
         return None
     from workflows.run.evaluate import evaluate_run
 
-    metrics = evaluate_run(config, study, run_dir, checkpoints)
-    if config.report.enabled:
+    metrics = evaluate_run(config, study, run_dir, checkpoints) or {}
+    if config.report.enabled and metrics:
         from workflows.report.results import write_report
 
         write_report(run_dir, title=config.name)
@@ -281,6 +281,7 @@ def _train_fold(
             "best_epoch": result.best_epoch,
             "epochs": result.epochs_run,
             "stopped_early": result.stopped_early,
+            "device": result.device,
         }
         if ctx is not None:
             done["world_size"] = ctx.world_size
@@ -304,8 +305,12 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
         "dice_dataset_macro",
         "hd95_mean",
     )
-    return {
+    out = {
         k: float(v)
         for k, v in summary.items()
         if k in keys and isinstance(v, (int, float)) and not np.isnan(v)
     }
+    if "hd95_mean" in out:  # a distance is never printed without its unit and failures
+        out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = out.pop("hd95_mean")
+        out["hd95_failed"] = float(summary.get("hd95_failed") or 0)
+    return out
