@@ -102,7 +102,7 @@ _TRAIN = TrainConfig()  # the defaults; the rules live in TrainConfig.__post_ini
 
 
 def _choice(key: str, description: str | None = None) -> Any:
-    enum = [v for v in TRAIN_CHOICES[key] if v is not None]
+    enum = list(TRAIN_CHOICES[key])  # None (null) included where it is a choice
     return Field(getattr(_TRAIN, key), description=description, json_schema_extra={"enum": enum})
 
 
