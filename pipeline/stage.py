@@ -207,11 +207,14 @@ class Pipeline:
         self.steps = _checked_steps(steps)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """``{"steps": ..., NAME: stage, "NAME__PARAM": value, ...}`` (scikit-learn's names)."""
+        """``{"steps": ...}``; with ``deep``, also ``NAME: stage`` and ``"NAME__PARAM": value``.
+
+        The names are scikit-learn's (``Pipeline.get_params``).
+        """
         out: dict[str, Any] = {"steps": list(self.steps)}
-        for name, stage in self.steps:
-            out[name] = stage
-            if deep:
+        if deep:
+            for name, stage in self.steps:
+                out[name] = stage
                 out |= {f"{name}__{k}": v for k, v in stage.get_params().items()}
         return out
 
