@@ -106,8 +106,10 @@ def attribute(
 
 
 def randomized_copy(model: nn.Module, seed: int = 0) -> nn.Module:
-    """A copy of ``model`` with every layer's weights re-initialised (``reset_parameters``),
-    the cascading randomisation of Adebayo et al. 2018 taken to the last layer."""
+    """A copy of ``model`` with every layer's weights re-initialised (``reset_parameters``).
+
+    The cascading randomisation of Adebayo et al. 2018, taken to the last layer.
+    """
     torch.manual_seed(seed)
     clone = copy.deepcopy(model)
     for module in clone.modules():

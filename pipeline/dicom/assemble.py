@@ -70,8 +70,11 @@ class GeometryPolicy:
 
 @dataclass
 class SeriesPlan:
-    """The volumes of one series with the problems met (``notes``, and each volume's own), or
-    why it is refused. ``info`` records decisions that are no problem (tagged time points)."""
+    """The volumes of one series with the problems met, or why it is refused.
+
+    Problems are the series' ``notes`` and each volume's own; ``info`` records decisions that
+    are no problem (tagged time points).
+    """
 
     volumes: list[VolumePlan] = field(default_factory=list)
     refusal: str = ""

@@ -73,10 +73,12 @@ class Series:
 
     @property
     def key(self) -> str:
+        """The series' opaque key: ``hash_key`` of SeriesInstanceUID."""
         return hash_key(self.uid)
 
     @property
     def first(self) -> Instance:
+        """The first instance (in the series' current order)."""
         return self.instances[0]
 
     @property
@@ -214,6 +216,7 @@ def read_header(path: Path, root: Path) -> Instance | Problem:
 
 
 def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
+    """An :class:`Instance` from the header of ``rel`` (``size`` bytes), or a :class:`Problem`."""
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
     if "Rows" not in ds or "Columns" not in ds:
@@ -250,8 +253,11 @@ def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
 
 
 def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
-    """``keyword`` of one frame: Per-frame, then Shared functional group, then the top level
-    (see :func:`pipeline.dicom.frames.attribute`)."""
+    """``keyword`` of one frame.
+
+    Per-frame, then Shared functional group, then the top level (see
+    :func:`pipeline.dicom.frames.attribute`).
+    """
     return attribute(ds, group, keyword, frame)
 
 
@@ -313,8 +319,11 @@ def assemble_series(
 
 
 def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None = None) -> Series:
-    """Assemble one series into volumes (:func:`~pipeline.dicom.assemble.plan_series`) and
-    order its instances by volume, then along the normal; record what was found and done."""
+    """Assemble one series into volumes and order its instances.
+
+    Volumes come from :func:`~pipeline.dicom.assemble.plan_series`; instances are ordered by
+    volume, then along the normal; what was found and done is recorded.
+    """
     refs = [r for m in members for r in m.frame_refs]
     plan = plan_series(refs, policy)
     problems = [f"refused: {plan.refusal}"] if plan.refusal else plan.problems

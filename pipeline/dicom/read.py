@@ -63,6 +63,7 @@ class DicomImage:
 
     @property
     def is_color(self) -> bool:
+        """Whether ``stored`` holds RGB frames ``(F, H, W, 3)``."""
         return self.stored.ndim == 4
 
     def modality(self, frame: int = 0) -> np.ndarray:

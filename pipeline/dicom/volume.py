@@ -1,6 +1,7 @@
-"""Read a series' files once and build the volumes a :class:`~pipeline.dicom.assemble.SeriesPlan`
-describes: frames (mosaic tiles split), duplicates recognised by pixel digest, tilt shifts
-and resampling along the normal applied.
+"""Read a series' files once and build the volumes its plan describes.
+
+The plan is a :class:`~pipeline.dicom.assemble.SeriesPlan`: frames (mosaic tiles split),
+duplicates recognised by pixel digest, tilt shifts and resampling along the normal applied.
 """
 
 from __future__ import annotations

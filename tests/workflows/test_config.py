@@ -168,6 +168,9 @@ def test_the_train_section_has_the_train_config_fields_and_defaults() -> None:
     assert {k: python[k] for k in yaml_ if k in python} == {
         k: yaml_[k] for k in yaml_ if k in python
     }
+    props = json_schema()["$defs"]["TrainSection"]["properties"]  # for editors
+    assert props["optimizer"]["enum"] == ["adam", "adamw", "sgd"]
+    assert props["loss"]["enum"] == [None, "ce", "dice", "dice_ce"]
     section = TrainSection(lr=0.5, optimizer="sgd", nesterov=True)
     assert section.train_config(seed=7) == TrainConfig(
         lr=0.5, optimizer="sgd", nesterov=True, seed=7

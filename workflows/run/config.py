@@ -12,7 +12,6 @@ under a second.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run.overrides import apply_override
+from workflows.run.spec_checks import check_model_values, check_spec, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -102,7 +102,7 @@ _TRAIN = TrainConfig()  # the defaults; the rules live in TrainConfig.__post_ini
 
 
 def _choice(key: str, description: str | None = None) -> Any:
-    enum = [v for v in TRAIN_CHOICES[key] if v is not None]
+    enum = list(TRAIN_CHOICES[key])  # None (null) included where it is a choice
     return Field(getattr(_TRAIN, key), description=description, json_schema_extra={"enum": enum})
 
 
@@ -213,7 +213,7 @@ class RunConfig(_Strict):
         from pipeline.registry import STAGES
 
         for i, spec in enumerate(specs):
-            _check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
+            check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
             try:  # constructors check their parameters' values; building is cheap
                 STAGES.build({k: v for k, v in spec.items() if k != "name"})
             except Exception as err:
@@ -225,8 +225,8 @@ class RunConfig(_Strict):
     def _model(cls, spec: dict[str, Any]) -> dict[str, Any]:
         from models.specs import MODEL_SPECS
 
-        _check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
-        _check_model_values(spec, MODEL_SPECS[spec["type"]])
+        check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
+        check_model_values(spec, MODEL_SPECS[spec["type"]])
         return spec
 
     @model_validator(mode="after")
@@ -238,63 +238,6 @@ class RunConfig(_Strict):
                 f"{self.task!r}; choose a {self.task} model or change task"
             )
         return self
-
-
-def model_task(name: str) -> str | None:
-    """The task a registered model does, from its name (``None``: not known)."""
-    if name == "unet" or name.endswith("_segmenter"):
-        return "segmentation"
-    if name.endswith("_classifier"):
-        return "classification"
-    return None
-
-
-#: Stand-ins for the model sizes the runner takes from the data, to check the rest early.
-_DATA_SIZES = {"in_features": 1, "num_classes": 2, "in_channels": 1}
-
-
-def _check_model_values(spec: dict[str, Any], factory: type) -> None:
-    """Build the model's config dataclass from ``spec``: wrong types and values (``dropout:
-    null``, a negative size) fail here, before any data is read."""
-    from dataclasses import fields
-
-    from pydantic import TypeAdapter
-
-    names = {f.name for f in fields(factory)}
-    values = {k: v for k, v in _DATA_SIZES.items() if k in names}
-    values |= {k: v for k, v in spec.items() if k != "type"}
-    try:
-        TypeAdapter(factory).validate_python(values)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{spec['type']} parameter {where!r}: {first['msg']}") from None
-    except ConfigError as err:
-        raise ValueError(str(err)) from None
-
-
-def _check_spec(
-    spec: dict[str, Any], names: list[str], lookup: Any, extra: tuple[str, ...] = ()
-) -> None:
-    if "type" not in spec:
-        raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
-    if spec["type"] not in names:
-        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}")
-    params = _param_names(lookup(spec["type"]))
-    unknown = sorted(set(spec) - set(params) - {"type", *extra})
-    if unknown:
-        raise ValueError(
-            f"{spec['type']} has no parameter {unknown[0]!r}; valid: {', '.join(params) or '-'}"
-        )
-
-
-def _param_names(factory: Any) -> list[str]:
-    if hasattr(factory, "param_names"):
-        return list(factory.param_names())
-    if hasattr(factory, "__dataclass_fields__"):
-        return list(factory.__dataclass_fields__)
-    sig = inspect.signature(factory)
-    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
 
 
 # -- loading ------------------------------------------------------------------------------
