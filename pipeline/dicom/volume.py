@@ -36,18 +36,21 @@ class SeriesVolume:
 def load_series(
     root: str | Path,
     sources: Sequence[str],
-    window: Any,
+    window: Any = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[list[FrameRef], list[np.ndarray], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
+    ``window`` is a :class:`~pipeline.ops.voi.WindowSpec` (default: none, modality values).
     Returns the frames' :class:`FrameRef` (with pixel digests), their arrays and the window
     names used. Raises :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.index import Problem, read_dataset
     from pipeline.dicom.read import image_from_dataset, render
+    from pipeline.ops.voi import WindowSpec
 
+    window = window or WindowSpec(mode="none", name="none")
     refs: list[FrameRef] = []
     arrays: list[np.ndarray] = []
     names: set[str] = set()
@@ -83,7 +86,7 @@ def load_series(
 def read_volumes(
     root: str | Path,
     sources: Sequence[str],
-    window: Any,
+    window: Any = None,
     policy: GeometryPolicy | None = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
