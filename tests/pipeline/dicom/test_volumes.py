@@ -296,3 +296,15 @@ def test_volumes_match_dcm2niix(tmp_path: Path, kind: str) -> None:
     (theirs,) = _dcm2niix(src, tmp_path / "dcm2niix")
     assert code == 0
     _same_volume(tmp_path / "out" / rows[0]["output"], theirs)
+
+
+def test_read_series_one_checked_volume_or_an_error(tmp_path: Path) -> None:
+    from pipeline.dicom import read_series
+    from pipeline.errors import DicomError, RadpipeWarning
+
+    src = _gap(tmp_path / "gap")
+    with pytest.warns(RadpipeWarning, match="resampled: missing slices"):
+        volume = read_series(sorted(src.iterdir()))
+    assert volume.image.shape == (6, 12, 12) and volume.spacing == (1.0, 1.0, 1.0)
+    with pytest.raises(DicomError, match="not one volume: 4 volumes"):
+        read_series(sorted(_fmri(tmp_path / "fmri", tr=None).iterdir()))
