@@ -8,7 +8,6 @@ applied by indexing, which is exact and several times faster than per-image floa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -290,47 +289,3 @@ class Volume:
     spacing: tuple[float, float, float]
     affine_ras: np.ndarray | None
     window: str
-
-
-def read_series(
-    paths: Sequence[str | Path],
-    sources: Sequence[str] | None = None,
-    *,
-    window: WindowSpec | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-) -> Volume:
-    """Stack the files of one series, already in order (e.g. from :func:`index_folder`).
-
-    Frames of multi-frame files are sorted along the normal and appended in file order.
-    Returns float32 modality values, or windowed [0, 1] values when ``window`` asks for it.
-    """
-    window = window or WindowSpec(mode="none", name="none")
-    slices: list[np.ndarray] = []
-    infos: list[FrameInfo] = []
-    names: set[str] = set()
-    for k, path in enumerate(paths):
-        image = read_instance(path, sources[k] if sources else None, max_pixels=max_pixels)
-        if image.is_color:
-            raise DicomError(image.source, "colour images cannot be stacked into a volume.")
-        for f in frame_order(image):
-            array, name = render(image, f, window, "float32")
-            slices.append(array)
-            infos.append(image.frames[f])
-            names.add(name)
-    shapes = {s.shape for s in slices}
-    if len(shapes) > 1:
-        raise DicomError(str(paths[0]), f"series has mixed image sizes {sorted(shapes)}.")
-    volume = np.stack(slices).astype(np.float32, copy=False)
-    return Volume(volume, *_series_geometry(infos), window="/".join(sorted(names)))
-
-
-def _series_geometry(infos: list[FrameInfo]) -> tuple[tuple[float, float, float], Any]:
-    ps = infos[0].pixel_spacing or (1.0, 1.0)
-    first = infos[0]
-    if first.position is None or first.orientation is None:
-        return (1.0, float(ps[0]), float(ps[1])), None
-    normal = geometry.slice_normal(first.orientation)
-    dist = geometry.positions_along(normal, [f.position or first.position for f in infos])
-    step = float(dist[1] - dist[0]) if len(dist) > 1 else 1.0
-    affine = geometry.affine_lps(first.orientation, first.position, ps, step or 1.0)
-    return (abs(step) or 1.0, float(ps[0]), float(ps[1])), geometry.lps_to_ras(affine)

@@ -281,7 +281,9 @@ def _with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[d
             for frames in volume.frames:
                 for k, idx in enumerate(frames):
                     ref = plan.frames[idx]
-                    if not ref.mosaic:
+                    if ref.mosaic:
+                        notes[ref.source] = "mosaic written undivided (--per series demosaics it)"
+                    else:
                         place.setdefault((ref.source, ref.frame), (v, k, len(frames), step))
                 v += 1
     fixed = []
