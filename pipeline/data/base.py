@@ -227,7 +227,7 @@ class SampleDataset(Dataset[dict[str, Any]]):
     def __getitem__(self, index: int) -> dict[str, Any]:
         return sample_to_item(self.sample(index))
 
-    def __getitems__(self, indices: Sequence[int]) -> ItemBatch:
+    def __getitems__(self, indices: Sequence[int]) -> ItemBatch | list[dict[str, Any]]:
         """A whole batch at once (torch's DataLoader calls this with a batch's indices).
 
         With the cache on, no random stage and one shape for every item, the batch is one
@@ -235,12 +235,14 @@ class SampleDataset(Dataset[dict[str, Any]]):
         stacked. Pass ``collate_fn=collate_items`` to the DataLoader to skip the per-item
         dicts of ``default_collate`` (which still works, and gives the same batch).
         """
+        if type(self).__getitem__ is not SampleDataset.__getitem__:
+            return [self[i] for i in indices]  # a subclass's own items, collated as usual
         prefix, rest = split_deterministic(self.pipeline)
         packed = self._packed(prefix)
-        if packed is not None and rest is None and packed.batchable:
+        hooks = type(self).sample is SampleDataset.sample  # a subclass's sample() is honoured
+        if packed is not None and rest is None and packed.batchable and hooks:
             return _gather(packed, indices)
-        ep = self.epoch
-        return ItemBatch.of_samples([self._through(i, prefix, rest, packed, ep) for i in indices])
+        return ItemBatch.of_samples([self.sample(i) for i in indices])
 
     def __getstate__(self) -> dict[str, Any]:
         # Workers started by spawn re-map the cache instead of receiving a pickled copy.

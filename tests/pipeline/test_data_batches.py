@@ -154,3 +154,17 @@ def test_subsets_sharing_a_cache_folder_keep_their_own_items(conv: Path, tmp_pat
         got = next(iter(DataLoader(cached, batch_size=len(cached), collate_fn=collate_items)))
         _same(got, _one_by_one(plain, list(range(len(plain)))))
     assert len(list(tmp_path.rglob("index.json"))) == 3
+
+
+class _OwnItems(ManifestDataset):
+    """A subclass with its own items: batches must be made of them."""
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {"image": torch.full((1, 2, 2), float(index)), "id": f"own{index}"}
+
+
+def test_a_subclass_with_its_own_items_gets_them_in_batches(conv: Path, tmp_path: Path) -> None:
+    ds = _OwnItems(conv, cache_dir=tmp_path)
+    batch = next(iter(DataLoader(ds, batch_size=3, collate_fn=collate_items)))
+    assert batch["id"] == ["own0", "own1", "own2"]
+    assert batch["image"][:, 0, 0, 0].tolist() == [0.0, 1.0, 2.0]
