@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from pipeline.metrics._arrays import ArrayOrTensor, to_numpy
 
@@ -51,12 +52,36 @@ def surface_distances(
         return np.zeros(0), np.zeros(0)
     # Crop to the union's bounding box plus one background element: the nearest boundary
     # element always lies inside it, so distances are exact and the transform much smaller.
-    box = tuple(slice(int(idx.min()), int(idx.max()) + 1) for idx in np.nonzero(union))
-    t = np.pad(t[box], 1)
-    p = np.pad(p[box], 1)
-    edge_t = t ^ ndimage.binary_erosion(t)
-    edge_p = p ^ ndimage.binary_erosion(p)
+    box = _bounding_box(union)
+    edge_t = _boundary(np.pad(t[box], 1))
+    edge_p = _boundary(np.pad(p[box], 1))
     return _directed(edge_p, edge_t, sampling), _directed(edge_t, edge_p, sampling)
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
+    """The smallest box holding every nonzero element (``mask`` must have one)."""
+    box = []
+    for axis in range(mask.ndim):
+        profile = mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis))
+        idx = np.flatnonzero(profile)
+        box.append(slice(int(idx[0]), int(idx[-1]) + 1))
+    return tuple(box)
+
+
+def _boundary(padded: np.ndarray) -> np.ndarray:
+    """``mask XOR erosion(mask)`` with the cross-shaped element, for a mask whose outer layer
+    is background (so every interior element has all its face-neighbours in the array).
+
+    The same as ``padded ^ ndimage.binary_erosion(padded)``, by array shifts (faster)."""
+    core = tuple(slice(1, -1) for _ in range(padded.ndim))
+    eroded = padded[core].copy()
+    for axis in range(padded.ndim):
+        for step in (slice(2, None), slice(None, -2)):
+            shifted = tuple(step if a == axis else slice(1, -1) for a in range(padded.ndim))
+            eroded &= padded[shifted]
+    edge = np.zeros_like(padded)
+    edge[core] = padded[core] & ~eroded
+    return edge
 
 
 def hausdorff_distance(
@@ -139,12 +164,29 @@ def surface_metrics_per_class(
 
 
 def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...]) -> np.ndarray:
+    """Distance (mm) from each ``source`` element to the nearest ``target`` element.
+
+    Surfaces are thin, so when both hold few elements compared with the box, a k-d tree over
+    the target's element centres (in mm) answers exactly and much faster than a Euclidean
+    distance transform of the whole box; dense, fragmented surfaces take the transform.
+    """
     if not source.any():
         return np.zeros(0)
     if not target.any():
         return np.full(int(source.sum()), np.inf)
+    n_source, n_target = int(np.count_nonzero(source)), int(np.count_nonzero(target))
+    if (n_source + n_target) * _TREE_COST < target.size:
+        scale = np.asarray(sampling)
+        tree = cKDTree(np.argwhere(target) * scale)
+        distance, _ = tree.query(np.argwhere(source) * scale, k=1)
+        return np.asarray(distance, dtype=np.float64)
     distance = ndimage.distance_transform_edt(~target, sampling=sampling)
     return np.asarray(distance[source], dtype=np.float64)
+
+
+# A k-d tree costs about this many box elements of distance transform per surface element
+# (build + query, measured with scipy 1.x on 3-D surfaces); above it the transform wins.
+_TREE_COST = 16
 
 
 def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
