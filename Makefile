@@ -36,6 +36,9 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python benchmarks/dataset.py
+	$(BIN)/python benchmarks/loop.py
+	$(BIN)/python benchmarks/surface.py
 	$(BIN)/python benchmarks/convert.py
 	$(BIN)/python benchmarks/augment.py
 	$(BIN)/python benchmarks/train.py

@@ -11,8 +11,10 @@ from models.specs import CNNClassifierConfig, UNetConfig
 
 @register_model("cnn_classifier")
 class CNNClassifier(nn.Module):
-    """A small CNN: ``(conv 3 -> batch norm -> ReLU -> max pool 2)`` per entry of ``channels``,
-    global average pooling, then a linear layer.
+    """A small CNN classifier.
+
+    ``(conv 3 -> batch norm -> ReLU -> max pool 2)`` per entry of ``channels``, global average
+    pooling, then a linear layer.
 
     Input ``(B, C, H, W)`` (``spatial_dims=2``) or ``(B, C, D, H, W)`` (3); logits ``(B, K)``.
 
@@ -42,6 +44,7 @@ class CNNClassifier(nn.Module):
         self.head = nn.Linear(width, config.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K)`` of images ``(B, C, H, W)`` or ``(B, C, D, H, W)``."""
         if x.ndim != self.config.spatial_dims + 2:
             raise ValueError(
                 f"CNNClassifier with spatial_dims={self.config.spatial_dims} expects "
@@ -75,6 +78,7 @@ class UNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K, *spatial)``; spatial sizes must be multiples of 16 (else ValueError)."""
         if any(s % 16 for s in x.shape[2:]):
             raise ValueError(
                 f"UNet needs spatial sizes that are multiples of 16; got {tuple(x.shape[2:])}."

@@ -61,6 +61,7 @@ class TrainingLoss(nn.Module):
         self.register_buffer("weight", weight)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Scalar float32 loss of logits ``(B, K, ...)`` against int class indices ``(B, ...)``."""
         loss = logits.new_zeros((), dtype=torch.float32)
         if self.kind in ("ce", "dice_ce"):
             loss = loss + F.cross_entropy(logits.float(), target.long(), weight=self.weight)

@@ -42,6 +42,7 @@ class MLPClassifier(nn.Module):
         self.head = nn.Linear(c.hidden[-1] if c.hidden else c.in_features, c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K)`` of inputs ``(B, ...)`` with ``in_features`` values each."""
         x = x.flatten(1)  # (B, F)
         if x.shape[1] != self.config.in_features:
             raise ValueError(
@@ -101,6 +102,7 @@ class MLPSegmenter(nn.Module):
         self.head = nn.Linear(c.hidden[-1] if c.hidden else features, c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of images of the same spatial shape."""
         was_3d = x.ndim == 5
         x, d = fold_slices(x, "MLPSegmenter")
         b, ch, h, w = x.shape

@@ -60,6 +60,7 @@ class RecurrentClassifier(nn.Module):
         self.head = nn.Linear(c.hidden_size * (2 if c.bidirectional else 1), c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K)`` of series ``(B, C, D, H, W)`` or per-slice features ``(B, D, F)``."""
         if x.ndim == 5:
             b, ch, d, h, w = x.shape
             x = x.permute(0, 2, 1, 3, 4).reshape(b, d, ch * h * w)  # (B, D, F)
@@ -97,6 +98,7 @@ class ReNetLayer(nn.Module):
         self.vertical = _rnn(cell, 2 * hidden, hidden, 1, True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, F, H, W) -> (B, 2*hidden, H, W)``: a row sweep, then a column sweep."""
         b, f, h, w = x.shape
         rows = x.permute(0, 2, 3, 1).reshape(b * h, w, f)  # (B*H, W, F): each row a sequence
         rows, _ = self.horizontal(rows)  # (B*H, W, 2h)
@@ -156,6 +158,7 @@ class ReNetSegmenter(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of images of the same spatial shape."""
         was_3d = x.ndim == 5
         x, d = fold_slices(x, "ReNetSegmenter")
         if x.shape[1] != self.config.in_channels:

@@ -119,6 +119,7 @@ class Stage:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
 
     def load_state_dict(self, state: dict[str, Any]) -> Self:
+        """Restore learned state (keys end in ``_``), e.g. from :meth:`state_dict`."""
         for key, value in state.items():
             if not key.endswith("_"):
                 raise ValueError(f"State keys of {type(self).__name__} end in '_'; got {key!r}.")
@@ -155,10 +156,13 @@ class Stage:
 
 @STAGES.register("passthrough")
 class Passthrough(Stage):
-    """A disabled step: what ``"passthrough"`` (or ``None``) becomes in a :class:`Pipeline`,
-    as in scikit-learn; returns the sample unchanged (a new ``Sample``, same arrays)."""
+    """A disabled step, returning the sample unchanged (a new ``Sample``, same arrays).
+
+    What ``"passthrough"`` (or ``None``) becomes in a :class:`Pipeline`, as in scikit-learn.
+    """
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        """Return ``sample`` unchanged, as a new ``Sample``."""
         return sample.replace()
 
 
@@ -203,11 +207,14 @@ class Pipeline:
         self.steps = _checked_steps(steps)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """``{"steps": ..., NAME: stage, "NAME__PARAM": value, ...}`` (scikit-learn's names)."""
+        """``{"steps": ...}``; with ``deep``, also ``NAME: stage`` and ``"NAME__PARAM": value``.
+
+        The names are scikit-learn's (``Pipeline.get_params``).
+        """
         out: dict[str, Any] = {"steps": list(self.steps)}
-        for name, stage in self.steps:
-            out[name] = stage
-            if deep:
+        if deep:
+            for name, stage in self.steps:
+                out[name] = stage
                 out |= {f"{name}__{k}": v for k, v in stage.get_params().items()}
         return out
 
@@ -237,6 +244,7 @@ class Pipeline:
 
     @property
     def named_steps(self) -> dict[str, Stage]:
+        """The steps by name."""
         return dict(self.steps)
 
     def __len__(self) -> int:
@@ -272,6 +280,7 @@ class Pipeline:
         return self
 
     def __call__(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
+        """Apply every step in order; random steps draw from ``rng``."""
         for name, stage in self.steps:
             sample = self._call(name, stage, sample, rng)
         return sample
@@ -287,6 +296,7 @@ class Pipeline:
 
     # -- configs and saved state -------------------------------------------------------------
     def to_config(self) -> list[dict[str, Any]]:
+        """``[{"name": ..., "type": ..., **params}, ...]``, as :meth:`from_config` reads."""
         return [{"name": name, **stage.to_config()} for name, stage in self.steps]
 
     @classmethod
@@ -315,6 +325,7 @@ class Pipeline:
 
     @classmethod
     def load(cls, folder: str | Path) -> Pipeline:
+        """Read what :meth:`save` wrote: the config, then each fitted stage's state."""
         folder = Path(folder)
         pipe = cls.from_config(json.loads((folder / "pipeline.json").read_text()))
         for name, stage in pipe.steps:

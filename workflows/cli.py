@@ -20,7 +20,9 @@ from typing import NoReturn
 from pipeline.errors import ConfigError, RadpipeError
 
 #: Subcommand modules under ``workflows.commands``, in the order ``--help`` lists them.
-COMMANDS = ["synth", "inspect", "convert", "run", "predict", "report", "config", "demo"]
+COMMANDS = [
+    "synth", "inspect", "convert", "run", "evaluate", "predict", "report", "config", "demo",
+]  # fmt: skip
 
 
 class ArgumentParser(argparse.ArgumentParser):

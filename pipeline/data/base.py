@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate, get_worker_info
 
-from pipeline.data.cache import SampleCache, pipeline_fingerprint
+from pipeline.data.cache import PackedSamples, SampleCache, pipeline_fingerprint
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["SampleDataset", "sample_to_item", "split_deterministic"]
+__all__ = ["ItemBatch", "SampleDataset", "collate_items", "sample_to_item", "split_deterministic"]
 
 
 def split_deterministic(pipeline: Pipeline | None) -> tuple[Pipeline | None, Pipeline | None]:
@@ -44,6 +45,99 @@ def sample_to_item(sample: Sample) -> dict[str, Any]:
     return item
 
 
+class ItemBatch:
+    """Items fetched together by :meth:`SampleDataset.__getitems__`, already stacked.
+
+    ``columns`` is the collated batch: ``image`` ``(B, C, ...)`` float32, ``label`` ``(B,)``
+    int64 and ``mask`` ``(B, ...)`` int64 when the items have them, ``id`` a list of str.
+    :func:`collate_items` hands it over as it is; any other collate function (torch's
+    ``default_collate``) sees a sequence of per-item dicts and builds the same batch.
+    """
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return {key: value[index] for key, value in self.columns.items()}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self[i] for i in range(len(self)))
+
+    @classmethod
+    def of_samples(cls, samples: Sequence[Sample]) -> ItemBatch:
+        """Stack samples into the columns of :func:`sample_to_item` + ``default_collate``.
+
+        Raises
+        ------
+        ValueError
+            When the samples differ in image shape, or some have a mask or label and others not.
+        """
+        shapes = {s.image.shape for s in samples}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"Items of one batch differ in image shape {sorted(shapes)}; give them one "
+                "shape (e.g. a Resize or FitDepth stage) or use batch_size=1."
+            )
+        columns: dict[str, Any] = {
+            "image": _stack([s.image for s in samples], torch.float32),
+            "id": [s.id for s in samples],
+        }
+        for key in ("label", "mask"):
+            values = [getattr(s, key) for s in samples]
+            present = sum(v is not None for v in values)
+            if present and present < len(values):
+                raise ValueError(f"Some items of one batch have a {key} and others not.")
+            if present and key == "label":
+                columns[key] = torch.tensor([int(v) for v in values], dtype=torch.int64)
+            elif present:
+                columns[key] = _stack(values, torch.int64)
+        return cls(columns)
+
+
+def collate_items(batch: Any) -> Any:
+    """``collate_fn`` for DataLoaders over :class:`SampleDataset`: a batch that the dataset
+    fetched at once (:class:`ItemBatch`) passes through; anything else goes to torch's
+    ``default_collate``.
+    """
+    if isinstance(batch, ItemBatch):
+        return batch.columns
+    return default_collate(batch)
+
+
+def _new_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """An empty tensor; in a DataLoader worker, in shared memory, as torch's default_collate
+    does, so that the batch travels to the main process without a copy.
+    """
+    if get_worker_info() is None:
+        return torch.empty(shape, dtype=dtype)
+    numel = int(np.prod(shape, dtype=np.int64))
+    proto = torch.empty(0, dtype=dtype)
+    storage = proto._typed_storage()._new_shared(numel, device=proto.device)
+    return proto.new(storage).resize_(*shape)
+
+
+def _stack(arrays: Sequence[np.ndarray], dtype: torch.dtype) -> torch.Tensor:
+    out = _new_tensor((len(arrays), *arrays[0].shape), dtype)
+    np.stack(arrays, out=out.numpy(), casting="unsafe")
+    return out
+
+
+def _take(source: np.ndarray, index: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """``source[index]`` (a gather along axis 0, indices already in range) as a new tensor."""
+    out = _new_tensor((len(index), *source.shape[1:]), dtype)
+    if out.numpy().dtype == source.dtype:
+        # mode="clip": numpy buffers `out` under the default mode="raise" (2x slower).
+        np.take(source, index, axis=0, out=out.numpy(), mode="clip")
+    else:
+        out.numpy()[...] = np.take(source, index, axis=0, mode="clip")
+    return out
+
+
 class SampleDataset(Dataset[dict[str, Any]]):
     """Base class: subclasses say how many items there are and how to load one.
 
@@ -62,8 +156,14 @@ class SampleDataset(Dataset[dict[str, Any]]):
     Notes
     -----
     ``loads`` counts the samples decoded from disk by this process (cache hits do not).
-    The cache fingerprint (stages, fitted state, inputs) is computed on first use; call
-    :meth:`refresh_cache_key` if the pipeline is refitted afterwards.
+    With ``cache_dir``, the first access packs the whole dataset into the cache (see
+    :mod:`pipeline.data.cache`; one process builds it, the others wait and map it), so an
+    unreadable file is reported then, whichever item was asked for. The cache fingerprint
+    (stages, fitted state, inputs) is computed on first use; call :meth:`refresh_cache_key`
+    if the pipeline is refitted afterwards.
+
+    DataLoaders fetch whole batches through :meth:`__getitems__`; with
+    ``collate_fn=collate_items`` a batch costs one gather from the cache.
     """
 
     def __init__(
@@ -78,7 +178,7 @@ class SampleDataset(Dataset[dict[str, Any]]):
         self.epoch = 0
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.loads = 0
-        self._fingerprint: str | None = None
+        self._packed_samples: PackedSamples | None = None
 
     # -- for subclasses ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -116,38 +216,97 @@ class SampleDataset(Dataset[dict[str, Any]]):
     def preprocessed(self, index: int) -> Sample:
         """Item ``index`` after the deterministic leading stages (from the cache if set)."""
         prefix, _ = split_deterministic(self.pipeline)
-        cache = self._cache(prefix)
-        key = self.item_key(index)
-        if cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                return hit
-        sample = self.raw_sample(index)
-        if prefix is not None:
-            sample = prefix(sample, None)
-        if cache is not None:
-            cache.put(key, sample)
-        return sample
+        packed = self._packed(prefix)
+        if packed is not None:
+            return packed.sample(index)
+        return self._prefixed(index, prefix)
 
     def sample(self, index: int, epoch: int | None = None) -> Sample:
         """Item ``index`` through the whole pipeline, seeded by ``(seed, epoch, index)``."""
-        sample = self.preprocessed(index)
-        _, rest = split_deterministic(self.pipeline)
+        prefix, rest = split_deterministic(self.pipeline)
+        return self._through(index, prefix, rest, self._packed(prefix), epoch)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return sample_to_item(self.sample(index))
+
+    def __getitems__(self, indices: Sequence[int]) -> ItemBatch | list[dict[str, Any]]:
+        """A whole batch at once (torch's DataLoader calls this with a batch's indices).
+
+        With the cache on, no random stage and one shape for every item, the batch is one
+        gather from the memory-mapped cache; otherwise the items are made one by one and
+        stacked. Pass ``collate_fn=collate_items`` to the DataLoader to skip the per-item
+        dicts of ``default_collate`` (which still works, and gives the same batch).
+        """
+        if type(self).__getitem__ is not SampleDataset.__getitem__:
+            return [self[i] for i in indices]  # a subclass's own items, collated as usual
+        prefix, rest = split_deterministic(self.pipeline)
+        packed = self._packed(prefix)
+        hooks = type(self).sample is SampleDataset.sample  # a subclass's sample() is honoured
+        if packed is not None and rest is None and packed.batchable and hooks:
+            return _gather(packed, indices)
+        return ItemBatch.of_samples([self.sample(i) for i in indices])
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers started by spawn re-map the cache instead of receiving a pickled copy.
+        return {**self.__dict__, "_packed_samples": None}
+
+    def refresh_cache_key(self) -> None:
+        """Recompute the cache fingerprint (after refitting or changing the pipeline)."""
+        self._packed_samples = None
+
+    # -- internals ---------------------------------------------------------------------------
+    def _prefixed(self, index: int, prefix: Pipeline | None) -> Sample:
+        sample = self.raw_sample(index)
+        return sample if prefix is None else prefix(sample, None)
+
+    def _through(
+        self,
+        index: int,
+        prefix: Pipeline | None,
+        rest: Pipeline | None,
+        packed: PackedSamples | None,
+        epoch: int | None,
+    ) -> Sample:
+        if packed is not None:
+            if not 0 <= index < len(packed):
+                raise IndexError(f"index {index} out of range for {len(packed)} items.")
+            sample = packed.sample(index)
+        else:
+            sample = self._prefixed(index, prefix)
         if rest is None:
             return sample
         ep = self.epoch if epoch is None else int(epoch)
         return rest(sample, np.random.default_rng([self.seed, ep, index]))
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        return sample_to_item(self.sample(index))
-
-    def _cache(self, prefix: Pipeline | None) -> SampleCache | None:
+    def _packed(self, prefix: Pipeline | None) -> PackedSamples | None:
+        """The mapped cache (built on first use), or ``None`` without ``cache_dir``."""
         if self.cache_dir is None:
             return None
-        if self._fingerprint is None:
-            self._fingerprint = pipeline_fingerprint(prefix, self.source_id())
-        return SampleCache(self.cache_dir, self._fingerprint)
+        if self._packed_samples is None:
+            # The items (in order) are part of the key: train and validation subsets of one
+            # manifest share the cache folder but not a packed file.
+            items = hashlib.sha256("\n".join(map(self.item_key, range(len(self)))).encode())
+            source = f"{self.source_id()}|{items.hexdigest()}"
+            cache = SampleCache(self.cache_dir, pipeline_fingerprint(prefix, source))
+            self._packed_samples = cache.open_or_build(
+                len(self), lambda i: self._prefixed(i, prefix)
+            )
+        return self._packed_samples
 
-    def refresh_cache_key(self) -> None:
-        """Recompute the cache fingerprint (after refitting or changing the pipeline)."""
-        self._fingerprint = None
+
+def _gather(packed: PackedSamples, indices: Sequence[int]) -> ItemBatch:
+    """One batch straight from the packed arrays: a gather per column, no per-item work."""
+    assert packed.images is not None and packed.batchable
+    index = np.asarray(indices, dtype=np.intp)
+    if index.size and (index.min() < -len(packed) or index.max() >= len(packed)):
+        raise IndexError(f"indices out of range for {len(packed)} items.")
+    index = np.where(index < 0, index + len(packed), index)
+    columns: dict[str, Any] = {
+        "image": _take(packed.images, index, torch.float32),
+        "id": [packed.ids[i] for i in index.tolist()],
+    }
+    if packed.labels is not None:
+        columns["label"] = torch.from_numpy(packed.labels[index])
+    if packed.masks is not None:
+        columns["mask"] = _take(packed.masks, index, torch.int64)
+    return ItemBatch(columns)

@@ -1,28 +1,42 @@
-"""On-disk cache of preprocessed samples as memory-mapped NPY files.
+"""On-disk cache of preprocessed samples: one packed, memory-mapped file per array kind.
 
-Layout: ``FOLDER/<fingerprint>/<key>.image.npy``, ``<key>.mask.npy`` (when there is a mask)
-and ``<key>.json`` (label and metadata), the JSON written last so that its presence means
-the entry is complete. Every file is written atomically (temp file, then rename), so
-DataLoader workers may fill the cache concurrently; two workers writing the same entry
-produce identical files. The fingerprint changes whenever the cached stages' parameters or
-fitted state change, so a stale cache is never read.
+Layout under ``FOLDER/<fingerprint>/``: ``image.bin`` and ``mask.bin`` (every item's array,
+C-order, back to back, each start aligned to 8 bytes) and ``index.json`` (per item: byte
+offset, shape and dtype of the image and mask, the label and the metadata). ``index.json``
+is written last and atomically, so its presence means the cache is complete.
+
+The whole dataset is packed once, by whichever process first needs it, under a lock
+(``FOLDER/<fingerprint>.lock``, :mod:`filelock`): DataLoader workers and the DDP ranks of a
+node wait for that one build instead of decoding the same files again, and then all of them
+map the same pages of the OS page cache. When every item has the same shape and dtype the
+images are one strided ``(N, *shape)`` array, and a batch is a single gather
+(:meth:`PackedSamples.take`) instead of one file open and one JSON parse per item.
+
+The fingerprint changes whenever the cached stages' parameters or fitted state change, so a
+stale cache is never read. Keep ``FOLDER`` on a disk local to the node: file locks are not
+reliable on every network file system.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
-from pipeline.io_atomic import atomic_write_bytes, atomic_write_text
+from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["SampleCache", "pipeline_fingerprint"]
+__all__ = ["PackedSamples", "SampleCache", "pipeline_fingerprint"]
+
+_ALIGN = 8
+_FORMAT = 1
 
 
 def _jsonable(value: Any) -> Any:
@@ -41,7 +55,7 @@ def _jsonable(value: Any) -> Any:
 
 def pipeline_fingerprint(pipeline: Pipeline | None, source: str) -> str:
     """A 16-hex key of the stages' config, their fitted state, and the data ``source``."""
-    h = hashlib.sha256(source.encode())
+    h = hashlib.sha256(f"packed-v{_FORMAT}|{source}".encode())
     if pipeline is not None:
         h.update(json.dumps(pipeline.to_config(), sort_keys=True, default=str).encode())
         for _, stage in pipeline:
@@ -53,8 +67,34 @@ def pipeline_fingerprint(pipeline: Pipeline | None, source: str) -> str:
     return h.hexdigest()[:16]
 
 
+class _Packer:
+    """Appends arrays to one binary file and records where each one went."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fh = path.open("wb")
+        self.size = 0
+        self.entries: list[list[Any] | None] = []
+
+    def add(self, array: np.ndarray | None) -> None:
+        if array is None:
+            self.entries.append(None)
+            return
+        data = np.ascontiguousarray(array)
+        pad = -self.size % _ALIGN
+        if pad:
+            self.fh.write(b"\0" * pad)
+            self.size += pad
+        self.entries.append([self.size, list(data.shape), data.dtype.str])
+        self.fh.write(data.tobytes())
+        self.size += data.nbytes
+
+    def close(self) -> None:
+        self.fh.close()
+
+
 class SampleCache:
-    """Store and load preprocessed samples under ``folder / fingerprint``.
+    """The packed cache of one dataset under ``folder / fingerprint``.
 
     Parameters
     ----------
@@ -65,44 +105,136 @@ class SampleCache:
     """
 
     def __init__(self, folder: str | Path, fingerprint: str) -> None:
-        self.folder = Path(folder) / fingerprint
+        self.root = Path(folder)
+        self.folder = self.root / fingerprint
 
-    def _paths(self, key: str) -> tuple[Path, Path, Path]:
-        return (
-            self.folder / f"{key}.image.npy",
-            self.folder / f"{key}.mask.npy",
-            self.folder / f"{key}.json",
+    def complete(self) -> bool:
+        """Whether the cache has been fully written."""
+        return (self.folder / "index.json").is_file()
+
+    def open_or_build(self, count: int, load: Callable[[int], Sample]) -> PackedSamples:
+        """Map the cache, first building it with ``load(0..count-1)`` if it is not there.
+
+        Exactly one process builds; the others block on the lock and then map its files.
+
+        Raises
+        ------
+        ValueError
+            When the cache on disk holds a different number of items than ``count``.
+        """
+        if not self.complete():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(self.folder) + ".lock"):
+                if not self.complete():
+                    self._build(count, load)
+        packed = PackedSamples(self.folder)
+        if len(packed) != count:
+            raise ValueError(
+                f"Cache {self.folder.name} holds {len(packed)} items; the dataset has {count}."
+            )
+        return packed
+
+    def _build(self, count: int, load: Callable[[int], Sample]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        items: list[dict[str, Any]] = []
+        with (
+            atomic_path(self.folder / "image.bin") as img_tmp,
+            atomic_path(self.folder / "mask.bin") as mask_tmp,
+        ):
+            images, masks = _Packer(img_tmp), _Packer(mask_tmp)
+            try:
+                for i in range(count):
+                    sample = load(i)
+                    images.add(sample.image)
+                    masks.add(sample.mask)
+                    items.append({"label": sample.label, "meta": _jsonable(sample.meta)})
+            finally:
+                images.close()
+                masks.close()
+        for item, img, mask in zip(items, images.entries, masks.entries):
+            item["image"], item["mask"] = img, mask
+        index = {"format": _FORMAT, "count": count, "items": items}
+        atomic_write_text(self.folder / "index.json", json.dumps(index))
+
+
+def _view(mm: np.ndarray, entry: list[Any]) -> np.ndarray:
+    offset, shape, dtype = entry
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    return mm[offset : offset + nbytes].view(dt).reshape(shape)
+
+
+def _stacked(mm: np.ndarray, entries: Sequence[list[Any] | None]) -> np.ndarray | None:
+    """``(N, *shape)`` strided view when every entry has one shape and dtype, else ``None``."""
+    if not entries or any(e is None for e in entries):
+        return None
+    first: list[Any] = entries[0]  # type: ignore[assignment]
+    dt = np.dtype(first[2])
+    nbytes = int(np.prod(first[1], dtype=np.int64)) * dt.itemsize
+    stride = nbytes + (-nbytes % _ALIGN)
+    for i, e in enumerate(entries):
+        if e is None or e[1] != first[1] or e[2] != first[2] or e[0] != first[0] + i * stride:
+            return None
+    if nbytes == 0:
+        return None
+    rows = np.lib.stride_tricks.as_strided(
+        mm[first[0] :], (len(entries), nbytes), (stride, 1), writeable=False
+    )
+    # Splitting the contiguous last axis is always a view, never a copy of the cache.
+    return rows.view(dt).reshape(len(entries), *first[1])
+
+
+class PackedSamples:
+    """A read-only view of a complete packed cache (see the module docstring).
+
+    Attributes
+    ----------
+    images, masks
+        ``(N, *shape)`` memory-mapped arrays when all items share shape and dtype, else ``None``.
+    labels
+        ``(N,)`` int64 when every item is labelled, else ``None``.
+    ids
+        The items' ``meta["id"]``.
+    batchable
+        Whether a batch can be gathered column by column: ``images`` is stacked, and the
+        labels and masks are each present for every item (and stacked) or for none.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        index = json.loads((folder / "index.json").read_text())
+        self.items: list[dict[str, Any]] = index["items"]
+        self._image_mm = _map(folder / "image.bin")
+        self._mask_mm = _map(folder / "mask.bin")
+        self.images = _stacked(self._image_mm, [it["image"] for it in self.items])
+        self.masks = None
+        if all(it["mask"] is not None for it in self.items):
+            self.masks = _stacked(self._mask_mm, [it["mask"] for it in self.items])
+        labels = [it["label"] for it in self.items]
+        self.labels = np.array(labels, np.int64) if labels and None not in labels else None
+        self.ids = [str(it["meta"].get("id", "<sample>")) for it in self.items]
+        unlabelled = all(label is None for label in labels)
+        unmasked = all(it["mask"] is None for it in self.items)
+        self.batchable = (
+            self.images is not None
+            and (self.labels is not None or unlabelled)
+            and (self.masks is not None or unmasked)
         )
 
-    def get(self, key: str) -> Sample | None:
-        """The cached sample (arrays memory-mapped read-only), or ``None`` on a miss."""
-        image_path, mask_path, meta_path = self._paths(key)
-        if not meta_path.is_file():
-            return None
-        info = json.loads(meta_path.read_text())
-        image = np.load(image_path, mmap_mode="r", allow_pickle=False)
-        mask = np.load(mask_path, mmap_mode="r", allow_pickle=False) if info["mask"] else None
-        meta = info["meta"]
-        if "spacing" in meta and meta["spacing"] is not None:
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def sample(self, index: int) -> Sample:
+        """Item ``index`` with memory-mapped, read-only arrays."""
+        it = self.items[index]
+        image = _view(self._image_mm, it["image"])
+        mask = None if it["mask"] is None else _view(self._mask_mm, it["mask"])
+        meta = dict(it["meta"])
+        if meta.get("spacing") is not None:
             meta["spacing"] = tuple(meta["spacing"])
-        return Sample(image=image, mask=mask, label=info["label"], meta=meta)
-
-    def put(self, key: str, sample: Sample) -> None:
-        """Write ``sample`` (atomically, JSON last)."""
-        image_path, mask_path, meta_path = self._paths(key)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _save_npy(image_path, sample.image)
-        if sample.mask is not None:
-            _save_npy(mask_path, sample.mask)
-        info = {
-            "label": sample.label,
-            "mask": sample.mask is not None,
-            "meta": _jsonable(sample.meta),
-        }
-        atomic_write_text(meta_path, json.dumps(info))
+        return Sample(image=image, mask=mask, label=it["label"], meta=meta)
 
 
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    atomic_write_bytes(path, buf.getvalue())
+def _map(path: Path) -> np.ndarray:
+    if os.path.getsize(path) == 0:  # np.memmap refuses empty files
+        return np.zeros(0, np.uint8)
+    return np.memmap(path, dtype=np.uint8, mode="r")

@@ -103,10 +103,12 @@ class ManifestDataset(SampleDataset):
         return len(self.items)
 
     def item_key(self, index: int) -> str:
+        """A stable, opaque key of item ``index`` (its cache file name)."""
         rows = self.items[index]
         return hash_key("|".join(r["output"] for r in rows) + f"|{self.mode}")
 
     def source_id(self) -> str:
+        """What identifies the dataset's inputs (part of the cache fingerprint)."""
         masks = f"{self.masks}|{self.mask_values}|{self.max_classes}"
         return f"{self.manifest_path.resolve()}|{self.mode}|{self.labels}|{masks}"
 
@@ -186,8 +188,11 @@ def sample_order(row: dict[str, Any]) -> tuple[str, int, str]:
 
 
 def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Rows grouped by series and assembled volume (the manifest's ``volume``: a localizer's
-    planes or a run's time points apart), in first-seen order, each sorted by slice then frame."""
+    """Rows grouped by series and assembled volume, in first-seen order.
+
+    The manifest's ``volume`` keeps a localizer's planes or a run's time points apart; each
+    group is sorted by slice then frame.
+    """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[(r["series_key"], r.get("volume") or "")].append(r)
@@ -251,9 +256,11 @@ class FolderDataset(SampleDataset):
         return len(self.rows)
 
     def item_key(self, index: int) -> str:
+        """A stable, opaque key of item ``index`` (its cache file name)."""
         return hash_key(self.rows[index]["image"])
 
     def source_id(self) -> str:
+        """What identifies the dataset's inputs (part of the cache fingerprint)."""
         masks = f"{self.mask_values}|{self.max_classes}"
         return f"{self.root.resolve()}|{self.labels_path}|{self.spatial_ndim}|{masks}"
 

@@ -131,12 +131,15 @@ def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
 
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a conversion ``manifest.csv`` with ``frame``/``slice_index``/``num_slices`` as
-    ints (``slice_index`` ``None`` for per-series outputs) and ``spacing`` as a tuple.
+    """Rows of a conversion ``manifest.csv``, typed.
+
+    ``frame``/``slice_index``/``num_slices`` are ints (``slice_index`` ``None`` for per-series
+    outputs) and ``spacing`` a tuple.
 
     Optional columns (absent from older manifests): ``volume`` (str, ``""`` when none: which
     assembled volume of its series a slice belongs to) and ``slice_spacing`` (float mm along
-    the slice normal, ``None`` when unknown or uneven)."""
+    the slice normal, ``None`` when unknown or uneven).
+    """
     path = Path(path)
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
     out: list[dict[str, Any]] = []
@@ -159,8 +162,10 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
 
 
 def read_labels_csv(path: str | Path) -> dict[str, int]:
-    """``{series_key: label}`` from a labels CSV with ``series_uid`` (hashed here) or
-    ``series_key``, and ``label``."""
+    """``{series_key: label}`` from a labels CSV.
+
+    The CSV has ``series_uid`` (hashed here) or ``series_key``, and ``label``.
+    """
     path = Path(path)
     rows = _read_csv(path, {"label"})
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
@@ -173,8 +178,11 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
 
 
 def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
-    """``{(instance_key, frame): mask path}`` from a masks CSV (``sop_instance_uid`` hashed
-    here, or ``instance_key``; ``frame``; ``mask`` relative to the CSV's folder)."""
+    """``{(instance_key, frame): mask path}`` from a masks CSV.
+
+    The CSV has ``sop_instance_uid`` (hashed here) or ``instance_key``, ``frame``, and ``mask``
+    relative to the CSV's folder.
+    """
     path = Path(path)
     rows = _read_csv(path, {"mask"})
     if rows and "instance_key" not in rows[0] and "sop_instance_uid" not in rows[0]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_stored, fix_bits
 from pipeline.dicom.index import DicomIndex, Instance, Series, index_folder
-from pipeline.dicom.read import DicomImage, read_instance, read_series, render
+from pipeline.dicom.read import DicomImage, read_instance, render
+from pipeline.dicom.volume import read_series
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

@@ -70,8 +70,11 @@ class GeometryPolicy:
 
 @dataclass
 class SeriesPlan:
-    """The volumes of one series with the problems met (``notes``, and each volume's own), or
-    why it is refused. ``info`` records decisions that are no problem (tagged time points)."""
+    """The volumes of one series with the problems met, or why it is refused.
+
+    Problems are the series' ``notes`` and each volume's own; ``info`` records decisions that
+    are no problem (tagged time points).
+    """
 
     volumes: list[VolumePlan] = field(default_factory=list)
     refusal: str = ""
@@ -110,6 +113,12 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
+    tiles = sorted({f.mosaic for f in frames if f.mosaic})
+    if tiles:
+        counts = "/".join(map(str, tiles))
+        plan.notes.append(
+            f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
+        )
     keep = _drop_duplicates(frames, plan.notes)
     placed = [k for k in keep if _has_geometry(frames[k])]
     if not placed:

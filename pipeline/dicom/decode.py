@@ -229,9 +229,11 @@ def decode_stored(
 def check_codestreams(
     ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS, notes: list[str]
 ) -> None:
-    """JPEG-family frames: each frame's own dimensions (SOF / SIZ marker) against Rows,
-    Columns and ``max_pixels``, before any decoding; a frame without its end marker gets a
-    note. Does nothing for other syntaxes or when the pixel data was not read.
+    """Check JPEG-family frames against the header before any decoding.
+
+    Each frame's own dimensions (SOF / SIZ marker) are checked against Rows, Columns and
+    ``max_pixels``; a frame without its end marker gets a note. Does nothing for other
+    syntaxes or when the pixel data was not read.
 
     Raises
     ------

@@ -51,15 +51,9 @@ class Problem:
 def escape_name(name: str) -> str:
     """A printable, UTF-8-safe form of a file name.
 
-    Bytes that are not UTF-8 (kept by :func:`os.fsdecode` as surrogates) become ``\\xNN``;
-    control characters (an ANSI escape that would clear a terminal) become ``\\x1b`` etc.
-
-    Examples
-    --------
-    >>> escape_name("scan\\x1b[2J.dcm")
-    'scan\\\\x1b[2J.dcm'
-    >>> escape_name(os.fsdecode(b"caf\\xe9.dcm"))
-    'caf\\\\xe9.dcm'
+    Bytes that are not UTF-8 (kept by :func:`os.fsdecode` as surrogates) and control
+    characters (an ANSI escape that would clear a terminal) become backslash escapes such as
+    ``x1b`` preceded by a backslash (see ``tests/pipeline/dicom/test_reading_cases.py``).
     """
     text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if text.isprintable():
@@ -69,8 +63,11 @@ def escape_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """A file under the root: ``rel`` is its path relative to the root (raw, for opening);
-    ``problem`` says why it cannot be read at all, else ``None``."""
+    """A file under the root.
+
+    ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
+    cannot be read at all, else ``None``.
+    """
 
     path: Path
     rel: str
@@ -158,8 +155,10 @@ def _hash_quoted(match: re.Match[str]) -> str:
 
 @contextmanager
 def captured_warnings() -> Iterator[list[str]]:
-    """Record the warnings raised inside the block; the list is filled on exit, sanitized
-    (:func:`sanitize`) and without repeats. Nothing is printed."""
+    """Record the warnings raised inside the block; nothing is printed.
+
+    The list is filled on exit, sanitized (:func:`sanitize`) and without repeats.
+    """
     messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -133,6 +133,7 @@ def _time(ds: Any, frame: int) -> float | None:
 
 
 def frame_count(ds: Any) -> int:
+    """NumberOfFrames (0028,0008) of a dataset; 1 when absent or empty."""
     return max(1, _int(ds.get("NumberOfFrames")) or 1)
 
 
@@ -187,17 +188,23 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
 
 
 def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
-    """A frame's ImagePositionPatient; ``None`` for a classic multi-frame file (cine, say),
-    whose single top-level position cannot hold for every frame."""
+    """A frame's ImagePositionPatient (mm, LPS).
+
+    ``None`` for a classic multi-frame file (cine, say), whose single top-level position
+    cannot hold for every frame.
+    """
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
     return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
-    """Frame positions of an RT Dose (or other) grid: ImagePositionPatient plus each
-    GridFrameOffsetVector (3004,000C) value along the normal (PS3.3 C.8.8.3.2; a first
-    value other than 0 means the offsets are coordinates, the first at the position)."""
+    """Frame positions of an RT Dose (or other) grid.
+
+    ImagePositionPatient plus each GridFrameOffsetVector (3004,000C) value along the normal
+    (PS3.3 C.8.8.3.2; a first value other than 0 means the offsets are coordinates, the first
+    at the position).
+    """
     offsets = ds.get("GridFrameOffsetVector")
     ipp = _floats(ds.get("ImagePositionPatient"), 3)
     iop = _floats(ds.get("ImageOrientationPatient"), 6)

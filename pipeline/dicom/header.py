@@ -1,5 +1,7 @@
-"""One file's header: :class:`Instance` (the facts an index needs) or a
-:class:`~pipeline.dicom.files.Problem` saying why the file is not a usable image.
+"""One file's header: an :class:`Instance`, or a :class:`~pipeline.dicom.files.Problem`.
+
+An :class:`Instance` holds the facts an index needs; a problem says why the file is not a
+usable image.
 
 :func:`read_header` and :func:`instance_from` never raise for bad input: a malformed value,
 a truncated file, a decoder panic all become a problem naming the file and the tag. They
@@ -48,8 +50,10 @@ class Instance:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Every readable file under ``root``, in a stable order, skipping hidden files
-    (:func:`pipeline.dicom.files.find_files` also yields the unreadable ones)."""
+    """Every readable file under ``root``, in a stable order, skipping hidden files.
+
+    :func:`pipeline.dicom.files.find_files` also yields the unreadable ones.
+    """
     for found in files.find_files(root):
         if found.problem is None:
             yield found.path
@@ -168,8 +172,11 @@ def _instance_from(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
 
 
 def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
-    """``keyword`` of one frame: Per-frame, then Shared functional group, then the top level
-    (see :func:`pipeline.dicom.frames.attribute`)."""
+    """``keyword`` of one frame.
+
+    Per-frame, then Shared functional group, then the top level (see
+    :func:`pipeline.dicom.frames.attribute`).
+    """
     return attribute(ds, group, keyword, frame)
 
 

@@ -49,10 +49,12 @@ class Series:
 
     @property
     def key(self) -> str:
+        """The series' opaque key: ``hash_key`` of SeriesInstanceUID."""
         return hash_key(self.uid)
 
     @property
     def first(self) -> Instance:
+        """The first instance (in the series' current order)."""
         return self.instances[0]
 
     @property
@@ -150,8 +152,11 @@ class DicomIndex:
 
 
 def _kind(problem: Problem) -> str:
-    """``error``, ``skipped`` (not an image), ``note`` (converted, with a problem entry) or
-    ``series`` (a problem of a series, e.g. missing slices)."""
+    """The kind of a problem: ``error``, ``skipped``, ``note`` or ``series``.
+
+    ``skipped``: not an image; ``note``: converted, with a problem entry; ``series``: a
+    problem of a series, e.g. missing slices.
+    """
     if problem.skipped:
         return "skipped"
     if problem.where.startswith("series "):
@@ -204,8 +209,11 @@ def assemble_series(
 
 
 def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None = None) -> Series:
-    """Assemble one series into volumes (:func:`~pipeline.dicom.assemble.plan_series`) and
-    order its instances by volume, then along the normal; record what was found and done."""
+    """Assemble one series into volumes and order its instances.
+
+    Volumes come from :func:`~pipeline.dicom.assemble.plan_series`; instances are ordered by
+    volume, then along the normal; what was found and done is recorded.
+    """
     refs = [r for m in members for r in m.frame_refs]
     plan = plan_series(refs, policy)
     problems = [f"refused: {plan.refusal}"] if plan.refusal else plan.problems

@@ -1,5 +1,4 @@
-"""LUT Data (0028,3006) of Modality and VOI LUT Sequence items, unpacked by VR, byte order
-and length.
+"""LUT Data (0028,3006) of Modality and VOI LUT items, unpacked by VR, byte order, length.
 
 LUT Data reaches a reader in three shapes: a list of ints (VR US or SS, already unpacked by
 pydicom), or raw bytes (VR OW, always so in Implicit VR files where the VR is ambiguous).

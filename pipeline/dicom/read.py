@@ -22,7 +22,7 @@ from pipeline.dicom.decode import (
     decode_stored,
     frame_count,
 )
-from pipeline.dicom.files import captured_warnings, escape_name
+from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.values import check_image_header, first_number, integer, numbers, orientation
 from pipeline.errors import DicomError
@@ -71,6 +71,7 @@ class DicomImage:
 
     @property
     def is_color(self) -> bool:
+        """Whether ``stored`` holds RGB frames ``(F, H, W, 3)``."""
         return self.stored.ndim == 4
 
     def modality(self, frame: int = 0) -> np.ndarray:
@@ -79,8 +80,10 @@ class DicomImage:
         return apply_modality_lut(self.stored[frame], info.slope, info.intercept, self.modality_lut)
 
     def stored_range(self) -> tuple[float, float]:
-        """The smallest and largest value BitsStored and PixelRepresentation allow
-        (float pixel data: the smallest and largest finite value present)."""
+        """The smallest and largest value BitsStored and PixelRepresentation allow.
+
+        Float pixel data: the smallest and largest finite value present.
+        """
         if self.stored.dtype.kind == "f":
             finite = self.stored[np.isfinite(self.stored)]
             return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -329,51 +332,3 @@ class Volume:
     spacing: tuple[float, float, float]
     affine_ras: np.ndarray | None
     window: str
-    problems: tuple[str, ...] = ()
-
-
-def read_series(
-    paths: Sequence[str | Path],
-    sources: Sequence[str] | None = None,
-    *,
-    window: WindowSpec | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-) -> Volume:
-    """Stack the files of one series, already in order (e.g. from :func:`index_folder`).
-
-    Frames of multi-frame files are sorted along the normal and appended in file order.
-    Returns float32 modality values, or windowed [0, 1] values when ``window`` asks for it.
-    """
-    window = window or WindowSpec(mode="none", name="none")
-    slices: list[np.ndarray] = []
-    infos: list[FrameInfo] = []
-    names: set[str] = set()
-    problems: list[str] = []
-    for k, path in enumerate(paths):
-        image = read_instance(path, sources[k] if sources else None, max_pixels=max_pixels)
-        problems += [f"{escape_name(image.source)}: {p}" for p in image.problems]
-        if image.is_color:
-            raise DicomError(image.source, "colour images cannot be stacked into a volume.")
-        for f in frame_order(image):
-            array, name = render(image, f, window, "float32")
-            slices.append(array)
-            infos.append(image.frames[f])
-            names.add(name)
-    shapes = {s.shape for s in slices}
-    if len(shapes) > 1:
-        raise DicomError(str(paths[0]), f"series has mixed image sizes {sorted(shapes)}.")
-    volume = np.stack(slices).astype(np.float32, copy=False)
-    geometry_facts = _series_geometry(infos)
-    return Volume(volume, *geometry_facts, window="/".join(sorted(names)), problems=tuple(problems))
-
-
-def _series_geometry(infos: list[FrameInfo]) -> tuple[tuple[float, float, float], Any]:
-    ps = infos[0].pixel_spacing or (1.0, 1.0)
-    first = infos[0]
-    if first.position is None or first.orientation is None:
-        return (1.0, float(ps[0]), float(ps[1])), None
-    normal = geometry.slice_normal(first.orientation)
-    dist = geometry.positions_along(normal, [f.position or first.position for f in infos])
-    step = float(dist[1] - dist[0]) if len(dist) > 1 else 1.0
-    affine = geometry.affine_lps(first.orientation, first.position, ps, step or 1.0)
-    return (abs(step) or 1.0, float(ps[0]), float(ps[1])), geometry.lps_to_ras(affine)

@@ -1,6 +1,7 @@
-"""Read a series' files once and build the volumes a :class:`~pipeline.dicom.assemble.SeriesPlan`
-describes: frames (mosaic tiles split), duplicates recognised by pixel digest, tilt shifts
-and resampling along the normal applied.
+"""Read a series' files once and build the volumes its plan describes.
+
+The plan is a :class:`~pipeline.dicom.assemble.SeriesPlan`: frames (mosaic tiles split),
+duplicates recognised by pixel digest, tilt shifts and resampling along the normal applied.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
 from pipeline.errors import DicomError
+
+if TYPE_CHECKING:
+    from pipeline.dicom.read import Volume
+    from pipeline.ops.voi import WindowSpec
 
 
 @dataclass(frozen=True)
@@ -36,18 +41,21 @@ class SeriesVolume:
 def load_series(
     root: str | Path,
     sources: Sequence[str],
-    window: Any,
+    window: Any = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[list[FrameRef], list[np.ndarray], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
+    ``window`` is a :class:`~pipeline.ops.voi.WindowSpec` (default: none, modality values).
     Returns the frames' :class:`FrameRef` (with pixel digests), their arrays and the window
     names used. Raises :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.index import Problem, read_dataset
     from pipeline.dicom.read import image_from_dataset, render
+    from pipeline.ops.voi import WindowSpec
 
+    window = window or WindowSpec(mode="none", name="none")
     refs: list[FrameRef] = []
     arrays: list[np.ndarray] = []
     names: set[str] = set()
@@ -83,7 +91,7 @@ def load_series(
 def read_volumes(
     root: str | Path,
     sources: Sequence[str],
-    window: Any,
+    window: Any = None,
     policy: GeometryPolicy | None = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -140,3 +148,37 @@ def resample_stack(slices: list[np.ndarray], plan: VolumePlan) -> np.ndarray:
     weight = np.clip((grid - dist[lower]) / (dist[lower + 1] - dist[lower]), 0.0, 1.0)
     weight = weight.astype(np.float32)[:, None, None]
     return (1 - weight) * stack[lower] + weight * stack[lower + 1]
+
+
+def read_series(
+    paths: Sequence[str | Path],
+    sources: Sequence[str] | None = None,
+    *,
+    window: WindowSpec | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Volume:
+    """Read the files of one series as a single volume, its geometry checked.
+
+    A thin wrapper of :func:`read_volumes` (default policies: tilt and
+    uneven spacing resampled; what was done is issued as a :class:`RadpipeWarning`):
+    raises :class:`DicomError` when the series is refused or
+    assembles into more than one volume (time points, orientations); use ``read_volumes``
+    for those. ``sources`` is accepted for compatibility and ignored: errors name the paths.
+    """
+    from pipeline.dicom.read import Volume
+
+    plan, volumes = read_volumes("", [str(p) for p in paths], window, max_pixels=max_pixels)
+    where = str(paths[0]) if paths else "series"
+    if plan.refusal or len(volumes) != 1:
+        why = plan.refusal or f"{len(volumes)} volumes ({'; '.join(plan.problems + plan.info)})"
+        raise DicomError(where, f"not one volume: {why}; use pipeline.dicom.volume.read_volumes.")
+    if plan.problems:
+        import warnings
+
+        from pipeline.errors import RadpipeWarning
+
+        warnings.warn(f"{where}: {'; '.join(plan.problems)}", RadpipeWarning, stacklevel=2)
+    v = volumes[0]
+    if v.image.ndim != 3:
+        raise DicomError(where, "time points: use pipeline.dicom.volume.read_volumes.")
+    return Volume(v.image, v.spacing, v.affine_ras, window=v.window)

@@ -1,5 +1,6 @@
-"""The plan of one output volume (:class:`VolumePlan`) and the position tolerance, shared by
-:mod:`pipeline.dicom.assemble` (series) and :mod:`pipeline.dicom.stack` (one stack).
+"""The plan of one output volume (:class:`VolumePlan`) and the position tolerance.
+
+Shared by :mod:`pipeline.dicom.assemble` (series) and :mod:`pipeline.dicom.stack` (one stack).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class VolumePlan:
 
     @property
     def num_slices(self) -> int:
+        """Slices of the output volume (after any resampling along the normal)."""
         return len(self.grid) if self.grid is not None else len(self.frames[0])
 
 

@@ -7,13 +7,21 @@ empty-mask policy.
 
 from __future__ import annotations
 
+from pipeline.metrics._arrays import NonFiniteScoresError, check_finite_scores
 from pipeline.metrics.accumulator import ConfusionAccumulator, torch_all_reduce
+from pipeline.metrics.calibration import (
+    calibration_summary,
+    choose_threshold,
+    expected_calibration_error,
+    precision_recall,
+)
 from pipeline.metrics.confusion import (
     confusion_matrices,
     confusion_matrix,
     normalize_confusion,
     rates_from_confusion,
 )
+from pipeline.metrics.intervals import BOOTSTRAP_METHOD, bootstrap_ci, bootstrap_cis, delong_roc_ci
 from pipeline.metrics.overlap import (
     Average,
     EmptyPolicy,
@@ -24,28 +32,44 @@ from pipeline.metrics.overlap import (
 )
 from pipeline.metrics.roc import roc_auc_score, roc_curve
 from pipeline.metrics.surface import (
+    FailurePolicy,
     hausdorff_distance,
+    image_diagonal,
     mean_surface_distance,
+    summarize_distances,
     surface_distances,
     surface_metrics_per_class,
 )
 
 __all__ = [
+    "BOOTSTRAP_METHOD",
     "Average",
     "ConfusionAccumulator",
     "EmptyPolicy",
+    "FailurePolicy",
+    "NonFiniteScoresError",
+    "bootstrap_ci",
+    "bootstrap_cis",
+    "calibration_summary",
+    "check_finite_scores",
+    "choose_threshold",
     "confusion_matrices",
     "confusion_matrix",
+    "delong_roc_ci",
     "dice_from_confusion",
     "dice_score",
+    "expected_calibration_error",
     "hausdorff_distance",
+    "image_diagonal",
     "jaccard_from_confusion",
     "jaccard_index",
     "mean_surface_distance",
     "normalize_confusion",
+    "precision_recall",
     "rates_from_confusion",
     "roc_auc_score",
     "roc_curve",
+    "summarize_distances",
     "surface_distances",
     "surface_metrics_per_class",
     "torch_all_reduce",

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from pipeline.errors import RadpipeError
+
 if TYPE_CHECKING:
     import torch
 
@@ -50,3 +52,29 @@ def check_num_classes(num_classes: int) -> None:
         raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes!r}.")
     if num_classes < 1:
         raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes}.")
+
+
+class NonFiniteScoresError(RadpipeError, ValueError):
+    """Scores or probabilities hold NaN or infinity; the message says how many samples."""
+
+
+def check_finite_scores(scores: np.ndarray, name: str = "scores") -> None:
+    """Raise :class:`NonFiniteScoresError` naming how many samples have a non-finite score.
+
+    A NaN score (a diverged model, a NaN image) is not data: any figure computed from it is
+    meaningless, so it is refused rather than skipped (scikit-learn's ``roc_auc_score``
+    raises on NaN for the same reason, scikit-learn #5735).
+
+    Parameters
+    ----------
+    scores
+        ``(N,)`` or ``(N, K)`` float scores; axis 0 indexes samples.
+    """
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        rows = bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim > 1 else bad
+        raise NonFiniteScoresError(
+            f"{int(rows.sum())} of {rows.size} samples have non-finite {name} (NaN or inf); "
+            "no figure is computed from them. Check the model's outputs (a diverged model, "
+            "a NaN image) before evaluating."
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from pipeline.metrics._arrays import ArrayOrTensor, to_numpy
+from pipeline.metrics._arrays import ArrayOrTensor, check_finite_scores, to_numpy
 
 
 def roc_curve(
@@ -33,6 +33,7 @@ def roc_curve(
     """
     t = to_numpy(true).ravel() != 0
     s = to_numpy(scores).astype(np.float64).ravel()
+    check_finite_scores(s)
     if t.shape != s.shape:
         raise ValueError(
             f"Expected 'true' and 'scores' of the same length; got {t.size}, {s.size}."
@@ -69,6 +70,11 @@ def roc_auc_score(
     float or numpy.ndarray
         NaN for a class with no positive or no negative case (AUC is undefined there).
 
+    Raises
+    ------
+    ValueError
+        If any score is NaN or infinite (the message says how many samples).
+
     Examples
     --------
     >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
@@ -76,6 +82,7 @@ def roc_auc_score(
     """
     t = to_numpy(true).ravel()
     s = to_numpy(scores).astype(np.float64)
+    check_finite_scores(s)
     if s.ndim == 2 and s.shape[1] == 2:
         s = s[:, 1]
     if s.ndim == 1:

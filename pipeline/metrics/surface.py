@@ -13,9 +13,11 @@ References: Huttenlocher et al., "Comparing images using the Hausdorff distance"
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from pipeline.metrics._arrays import ArrayOrTensor, to_numpy
 
@@ -50,12 +52,37 @@ def surface_distances(
         return np.zeros(0), np.zeros(0)
     # Crop to the union's bounding box plus one background element: the nearest boundary
     # element always lies inside it, so distances are exact and the transform much smaller.
-    box = tuple(slice(int(idx.min()), int(idx.max()) + 1) for idx in np.nonzero(union))
-    t = np.pad(t[box], 1)
-    p = np.pad(p[box], 1)
-    edge_t = t ^ ndimage.binary_erosion(t)
-    edge_p = p ^ ndimage.binary_erosion(p)
+    box = _bounding_box(union)
+    edge_t = _boundary(np.pad(t[box], 1))
+    edge_p = _boundary(np.pad(p[box], 1))
     return _directed(edge_p, edge_t, sampling), _directed(edge_t, edge_p, sampling)
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
+    """The smallest box holding every nonzero element (``mask`` must have one)."""
+    box = []
+    for axis in range(mask.ndim):
+        profile = mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis))
+        idx = np.flatnonzero(profile)
+        box.append(slice(int(idx[0]), int(idx[-1]) + 1))
+    return tuple(box)
+
+
+def _boundary(padded: np.ndarray) -> np.ndarray:
+    """``mask XOR erosion(mask)`` with the cross-shaped element, for a mask whose outer layer
+    is background (so every interior element has all its face-neighbours in the array).
+
+    The same as ``padded ^ ndimage.binary_erosion(padded)``, by array shifts (faster).
+    """
+    core = tuple(slice(1, -1) for _ in range(padded.ndim))
+    eroded = padded[core].copy()
+    for axis in range(padded.ndim):
+        for step in (slice(2, None), slice(None, -2)):
+            shifted = tuple(step if a == axis else slice(1, -1) for a in range(padded.ndim))
+            eroded &= padded[shifted]
+    edge = np.zeros_like(padded)
+    edge[core] = padded[core] & ~eroded
+    return edge
 
 
 def hausdorff_distance(
@@ -138,12 +165,29 @@ def surface_metrics_per_class(
 
 
 def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...]) -> np.ndarray:
+    """Distance (mm) from each ``source`` element to the nearest ``target`` element.
+
+    Surfaces are thin, so when both hold few elements compared with the box, a k-d tree over
+    the target's element centres (in mm) answers exactly and much faster than a Euclidean
+    distance transform of the whole box; dense, fragmented surfaces take the transform.
+    """
     if not source.any():
         return np.zeros(0)
     if not target.any():
         return np.full(int(source.sum()), np.inf)
+    n_source, n_target = int(np.count_nonzero(source)), int(np.count_nonzero(target))
+    if (n_source + n_target) * _TREE_COST < target.size:
+        scale = np.asarray(sampling)
+        tree = cKDTree(np.argwhere(target) * scale)
+        distance, _ = tree.query(np.argwhere(source) * scale, k=1)
+        return np.asarray(distance, dtype=np.float64)
     distance = ndimage.distance_transform_edt(~target, sampling=sampling)
     return np.asarray(distance[source], dtype=np.float64)
+
+
+# A k-d tree costs about this many box elements of distance transform per surface element
+# (build + query, measured with scipy 1.x on 3-D surfaces); above it the transform wins.
+_TREE_COST = 16
 
 
 def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
@@ -156,3 +200,75 @@ def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
             f"got {tuple(spacing)}."
         )
     return values
+
+
+#: How a failed case (a structure in one mask only: an infinite distance) enters a mean.
+FailurePolicy = Literal["exclude", "diagonal"]
+
+
+def summarize_distances(
+    values: Sequence[float] | np.ndarray,
+    *,
+    failures: FailurePolicy = "exclude",
+    worst: Sequence[float] | np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Mean of per-case surface distances, with the failed and undefined cases counted.
+
+    Parameters
+    ----------
+    values
+        ``(N,)`` per-case distances: finite, ``inf`` for a failed case (the structure is in
+        exactly one of truth and prediction: missed, or a false positive on an empty truth),
+        NaN when it is in neither (undefined, not a failure).
+    failures
+        ``"exclude"``: the mean is over the finite cases only, and ``failed`` says how many
+        were left out. ``"diagonal"``: a failed case counts as ``worst`` (the image diagonal,
+        the largest distance possible in the image, as some challenges score a miss).
+    worst
+        ``(N,)`` per-case value substituted for a failure; needed for ``"diagonal"``.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``n`` (cases in the mean), ``failed`` (infinite cases), ``absent`` (NaN
+        cases), ``failures`` (the policy).
+
+    Examples
+    --------
+    >>> summarize_distances([1.0, np.inf, np.inf])
+    {'mean': 1.0, 'n': 1, 'failed': 2, 'absent': 0, 'failures': 'exclude'}
+    >>> summarize_distances([1.0, np.inf, np.nan], failures="diagonal", worst=[45.0, 45.0, 45.0])
+    {'mean': 23.0, 'n': 2, 'failed': 1, 'absent': 1, 'failures': 'diagonal'}
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    failed = np.isinf(v)
+    absent = np.isnan(v)
+    if failures == "diagonal":
+        if worst is None or np.asarray(worst).shape != v.shape:
+            raise ValueError("failures='diagonal' needs one 'worst' value per case.")
+        v = np.where(failed, np.asarray(worst, dtype=np.float64), v)
+    elif failures != "exclude":
+        raise ValueError(
+            f"The 'failures' parameter must be 'exclude' or 'diagonal'; got {failures!r}."
+        )
+    kept = v[np.isfinite(v)]
+    return {
+        "mean": float(kept.mean()) if kept.size else float("nan"),
+        "n": int(kept.size),
+        "failed": int(failed.sum()),
+        "absent": int(absent.sum()),
+        "failures": failures,
+    }
+
+
+def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | None = None) -> float:
+    """Length of the image's diagonal, ``sqrt(sum((n_i * s_i)^2))``, in the spacing's unit.
+
+    Examples
+    --------
+    >>> round(image_diagonal((32, 32)), 2)
+    45.25
+    """
+    sizes = np.asarray(shape, dtype=np.float64)
+    scale = np.ones_like(sizes) if spacing is None else np.asarray(spacing, dtype=np.float64)
+    return float(np.sqrt(((sizes * scale) ** 2).sum()))

@@ -71,7 +71,6 @@ def denoise_tv(image: np.ndarray, weight: float) -> np.ndarray:
     ``weight`` is relative to the plane's intensity range, so it means the same for HU and
     for ``[0, 1]`` images: the plane is scaled to ``[0, 1]``, denoised and scaled back.
     """
-
     from skimage import restoration
 
     def one(p: np.ndarray) -> np.ndarray:
@@ -91,7 +90,6 @@ def equalize_clahe(
 
     Each plane is min-max scaled to ``[0, 1]`` first; the result is in ``[0, 1]``.
     """
-
     from skimage import exposure
 
     def one(p: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Mutated DICOM files for fuzzing the readers: seeds in every layout the project decodes,
-and byte- and element-level mutations of them.
+"""Mutated DICOM files for fuzzing the readers: seeds and their mutations.
+
+Seeds come in every layout the project decodes; mutations are byte- and element-level.
 
 Seeds (:func:`seed_files`) are small synthetic images made here (native little and big
 endian, implicit VR, deflate, RLE, JPEG baseline, JPEG-LS, JPEG 2000, multi-frame, colour,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -172,14 +173,28 @@ def test_cache_skips_decoding_after_first_epoch(conv: Path, tmp_path: Path) -> N
     for a, b, c in zip(first, second, (plain[i] for i in range(len(plain)))):
         assert torch.equal(a["image"], b["image"]) and torch.equal(a["image"], c["image"])
         assert torch.equal(a["mask"], c["mask"]) and a["image"].shape == (1, 8, 8)
-    files = list((tmp_path / "c").rglob("*.image.npy"))
-    assert len(files) == len(cached)
+    (index,) = (tmp_path / "c").rglob("index.json")  # one packed cache for the dataset
+    assert len(json.loads(index.read_text())["items"]) == len(cached)
     assert isinstance(cached.preprocessed(0).image, np.memmap)
-    # Workers fill and read the same cache.
-    fresh = ManifestDataset(conv, masks=masks, pipeline=pipe, cache_dir=tmp_path / "w")
+    # Workers fill and read the same cache; the items are decoded once, by one process.
+    log = tmp_path / "decoded.txt"
+    fresh = _Logged(conv, masks=masks, pipeline=pipe, cache_dir=tmp_path / "w", log=log)
     got = list(DataLoader(fresh, batch_size=8, num_workers=2))
     assert torch.equal(got[0]["image"][3], first[3]["image"])
-    assert len(list((tmp_path / "w").rglob("*.json"))) == len(fresh)
+    assert sorted(log.read_text().split()) == sorted(str(i) for i in range(len(fresh)))
+
+
+class _Logged(ManifestDataset):
+    """Appends the index of every decoded item to a file (shared by all processes)."""
+
+    def __init__(self, *args: Any, log: Path, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log = log
+
+    def _load(self, index: int) -> Sample:
+        with self.log.open("a") as fh:
+            fh.write(f"{index}\n")
+        return super()._load(index)
 
 
 def test_cache_is_keyed_by_fitted_state(conv: Path, tmp_path: Path) -> None:

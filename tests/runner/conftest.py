@@ -58,3 +58,22 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def mr_seg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 patients x 2 MR series x 3 slices of 32x32 with masks {0, 1 organ, 2 lesion}."""
+    out = tmp_path_factory.mktemp("mr_seg")
+    write_study(out, StudySpec(patients=4, modality="MR", task="segmentation", size=32, slices=3))
+    return out
+
+
+def seg_config(study: Path, output: Path, preprocess: list[dict[str, Any]]) -> dict[str, Any]:
+    """A small segmentation config (raw mapping) over ``study``."""
+    raw = base_config(study, output, masks=str(study / "masks.csv"))
+    return raw | {
+        "task": "segmentation",
+        "preprocess": preprocess,
+        "model": {"type": "mlp_segmenter", "hidden": [8], "context": 0},
+        "split": {"test": 0.25, "val": 0.25},
+    }

@@ -110,10 +110,11 @@ def test_overrides_are_validated(tmp_path: Path) -> None:
         apply_override({}, "train.lr")
 
 
-def test_paths_resolve_against_working_directory(
+def test_paths_resolve_against_the_config_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     config = load_config(_write(tmp_path, BASE))
     assert config.data.source == tmp_path / "data"
 
@@ -167,6 +168,9 @@ def test_the_train_section_has_the_train_config_fields_and_defaults() -> None:
     assert {k: python[k] for k in yaml_ if k in python} == {
         k: yaml_[k] for k in yaml_ if k in python
     }
+    props = json_schema()["$defs"]["TrainSection"]["properties"]  # for editors
+    assert props["optimizer"]["enum"] == ["adam", "adamw", "sgd"]
+    assert props["loss"]["enum"] == [None, "ce", "dice", "dice_ce"]
     section = TrainSection(lr=0.5, optimizer="sgd", nesterov=True)
     assert section.train_config(seed=7) == TrainConfig(
         lr=0.5, optimizer="sgd", nesterov=True, seed=7

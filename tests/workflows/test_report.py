@@ -161,7 +161,7 @@ def test_segmentation_report_with_overlays(tmp_path: Path) -> None:
     parser.feed((run / "report.html").read_text())
     assert len(parser.images) == 2  # overlays + confusion matrix (no log: no learning curves)
     text = " ".join(parser.text)
-    assert "Segmentation run" in text and "Dice (mean of cases)" in text and "key3" in text
+    assert "Segmentation run" in text and "Dice (mean of volumes)" in text and "key3" in text
 
 
 def test_report_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +30,7 @@ def test_default_divides_the_cores(cores: int, workers: int, ranks: int, expecte
 
 def test_set_threads_applies_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads_mod.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(threads_mod.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
     info = set_threads(None, num_workers=1, local_ranks=2)
     assert torch.get_num_threads() == 2
     assert info == {
@@ -56,3 +58,18 @@ def test_dataloader_workers_run_one_thread_each() -> None:
     torch.set_num_threads(2)
     seen = [int(v) for batch in DataLoader(_Threads(), num_workers=1) for v in batch]
     assert seen == [1, 1] and torch.get_num_threads() == 2
+
+
+def test_a_busy_machine_is_reported_not_followed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(threads_mod.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(threads_mod.os, "getloadavg", lambda: (9.5, 8.0, 4.0))
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        assert set_threads(None, num_workers=0)["threads"] == 2  # the same on any load
+    assert "busy (load average 9.5 on 2 cores): 2 torch threads" in caplog.text
+    assert "--threads 1" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        set_threads(1, num_workers=0)
+    assert caplog.text == ""

@@ -197,3 +197,32 @@ def test_a_0_255_rgb_mask_folder_keyed_by_file_trains_as_binary(mr: Path, tmp_pa
         metrics.append(json.loads((run / "metrics.json").read_text()))
     assert metrics[0]["class_names"] == ["background", "class1"]
     assert metrics[0] == metrics[1]
+
+
+def test_unreadable_masks_stop_the_run_before_converting(mr: Path, tmp_path: Path) -> None:
+    table = binary_masks(mr, "bad255", rgb255=True, by_file=True)
+    rows = list(csv.DictReader(table.open()))
+    grey = np.zeros((16, 16), np.uint8)
+    grey[2:5, 2:5], grey[8:12, 8:12] = 128, 255
+    Image.fromarray(grey).save(mr / rows[0]["mask"])  # three values: ambiguous
+    colour = np.zeros((16, 16, 3), np.uint8)
+    colour[4:8, 4:8] = (255, 0, 0)
+    Image.fromarray(colour).save(mr / rows[1]["mask"])  # a colour-coded mask
+    out = tmp_path / "runs"
+    config = load_config(
+        CONFIGS / "mr_segment_mlp.yaml",
+        [f"data.source={mr / 'dicom'}", f"data.labels={mr / 'labels.csv'}",
+         f"data.masks={table}", f"output={out}", "data.class_names=null"],
+    )  # fmt: skip
+    with pytest.raises(RadpipeError) as info:
+        run_study(config, progress=False)
+    text = str(info.value)
+    assert f"bad255.csv: 2 of {len(rows)} mask files cannot be read as class indices" in text
+    assert "000.png: mask values {0, 128, 255} are neither class indices 0..31" in text
+    assert "001.png: a colour mask (its RGB channels differ)" in text
+    assert list(out.iterdir()) == []
+    # The explicit map reads the 0/128/255 file; the colour one is still refused.
+    config.data.mask_values = {0: 0, 128: 1, 255: 1}
+    with pytest.raises(RadpipeError, match=r"1 of \d+ mask files") as info:
+        run_study(config, progress=False)
+    assert "000.png" not in str(info.value)

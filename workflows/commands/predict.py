@@ -13,11 +13,18 @@ def register(sub: Any) -> None:
         help="apply a trained run to new DICOM (classes, scores, masks)",
         description="Convert SRC with the run's own options, apply its fitted preprocessing "
         "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
-        "segmentation) under --out, with the hashed names of 'radpipe convert'.",
+        "segmentation) under --out, with the hashed names of 'radpipe convert' plus, to join "
+        "back to your files, each row's source path relative to SRC and its SOPInstanceUID "
+        "(series: SeriesInstanceUID) unless --hashed-keys-only.",
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files")
     p.add_argument("--out", type=Path, default=None, help="output folder (RUN/predictions)")
+    p.add_argument(
+        "--hashed-keys-only",
+        action="store_true",
+        help="leave out the join-back columns (source path, SOPInstanceUID/SeriesInstanceUID)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -26,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.predict import predict_folder
 
     out = args.out or args.run / "predictions"
-    result = predict_folder(args.run, args.src, out, progress=not args.quiet)
+    result = predict_folder(
+        args.run, args.src, out, progress=not args.quiet, hashed_keys_only=args.hashed_keys_only
+    )
     print(f"{result.items} predictions -> {result.predictions}")
     if result.failures:
         print(f"{result.failures} files could not be converted; see {out}/converted/errors.csv")

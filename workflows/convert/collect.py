@@ -170,7 +170,11 @@ def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[di
             for frames in volume.frames:
                 for k, idx in enumerate(frames):
                     ref = plan.frames[idx]
-                    if not ref.mosaic:
+                    if ref.mosaic:
+                        notes[escape_name(ref.source)] = (
+                            "mosaic written undivided (--per series demosaics it)"
+                        )
+                    else:
                         key = (escape_name(ref.source), ref.frame)
                         place.setdefault(key, (v, k, len(frames), step))
                 v += 1

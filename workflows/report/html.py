@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workflows.report import sections
+
 _CSS = """
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--accent:#0072B2;--bg:#f8fafc}
 *{box-sizing:border-box}
@@ -31,6 +33,7 @@ h2{font-size:18px;margin:36px 0 12px;font-weight:620}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .card .v{font-size:28px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card .ci{color:var(--muted);font-size:12px;font-variant-numeric:tabular-nums}
 table{border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px;
 font-size:13px;font-variant-numeric:tabular-nums;margin:4px 0 8px}
 th,td{padding:6px 12px;text-align:right;border-bottom:1px solid var(--line)}
@@ -51,20 +54,6 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:13p
 dt{color:var(--muted)}dd{margin:0}
 """
 
-_CARDS = {
-    "classification": [
-        ("accuracy", "Accuracy"),
-        ("balanced_accuracy", "Balanced accuracy"),
-        ("f1_macro", "Macro F1"),
-        ("roc_auc_macro", "Macro ROC AUC"),
-    ],
-    "segmentation": [
-        ("dice_case_mean", "Dice (mean of cases)"),
-        ("dice_dataset_macro", "Dice (dataset)"),
-        ("jaccard_case_mean", "Jaccard (mean of cases)"),
-        ("hd95_mean", "HD95 (mm)"),
-    ],
-}
 _UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", "npv", "f1"}
 
 
@@ -73,16 +62,24 @@ def render_report(
 ) -> str:
     """The report as one HTML string (see :func:`workflows.report.results.write_report`)."""
     task = str(metrics.get("task", "evaluation"))
+    unit = metrics.get("case_unit", "case")
     parts = [
         f"<header><h1>{_e(title)}</h1><div class='sub'>{_e(task)} · "
-        f"{_e(metrics.get('num_cases', '?'))} evaluated cases · report generated "
+        f"{_e(metrics.get('num_cases', '?'))} evaluated {_e(unit)}s · "
+        f"{_e(metrics.get('evaluated', ''))} · report generated "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</div></header>",
-        _cards(task, metrics),
+        sections.cards(task, metrics),
+        sections.scored_section(metrics, sections.fold_logs(run)),
+        sections.data_summary_section(metrics),
         _data_section(run),
         _metrics_section(metrics),
+        sections.intervals_section(metrics),
+        sections.operating_point_section(metrics),
         _figures_section(run),
+        sections.explanations_section(metrics),
         _training_section(log),
         _per_case_section(task, metrics),
+        sections.segmentation_tables(metrics) if task == "segmentation" else "",
         _policy_section(metrics),
         _text_section("Configuration", run / "config.yaml"),
         _text_section("Provenance", run / "provenance.json"),
@@ -106,21 +103,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     return _e(value)
-
-
-def _cards(task: str, metrics: Mapping[str, Any]) -> str:
-    summary = metrics.get("summary", {})
-    cards = [
-        f"<div class='card'><div class='k'>{_e(label)}</div><div class='v'>"
-        f"{_fmt(summary.get(key))}</div></div>"
-        for key, label in _CARDS.get(task, [])
-        if key in summary
-    ]
-    cards.append(
-        f"<div class='card'><div class='k'>Cases</div>"
-        f"<div class='v'>{_fmt(metrics.get('num_cases'))}</div></div>"
-    )
-    return f"<section class='cards'>{''.join(cards)}</section>"
 
 
 def _table(
@@ -195,6 +177,10 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+#: Figures shown at the full page width (image detail matters).
+_WIDE = {"overlays", "explanations", "most_confident_mistakes", "examples_per_class"}
+
+
 def _figures_section(run: Path) -> str:
     images = sorted((run / "plots").glob("*.png")) if (run / "plots").is_dir() else []
     if not images:
@@ -205,7 +191,9 @@ def _figures_section(run: Path) -> str:
         data = base64.b64encode(raw).decode("ascii")
         caption = path.stem.replace("_", " ")
         # PNG IHDR: width and height at bytes 16-24; wide figures span the whole row
-        wide = len(raw) > 24 and int.from_bytes(raw[16:20]) > 2 * int.from_bytes(raw[20:24])
+        wide = path.stem in _WIDE or (
+            len(raw) > 24 and int.from_bytes(raw[16:20]) > 2 * int.from_bytes(raw[20:24])
+        )
         figures.append(
             f"<figure{' class=wide' if wide else ''}><img alt='{_e(caption)}' "
             f"src='data:image/png;base64,{data}'>"
@@ -240,14 +228,18 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         )
         scored = list(ordered[0].get("dice", {}))
         header = ["case", "Dice (macro)", *[f"Dice {n}" for n in scored]]
-        header += [f"HD95 {n}" for n in scored if "hd95" in ordered[0]]
+        unit = metrics.get("distance_unit", "mm")
+        header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
         rows = [
             [c["id"], c.get("dice_macro"), *c["dice"].values(), *c.get("hd95", {}).values()]
             for c in ordered[:limit]
         ]
         bars = set(range(1, 2 + len(scored)))
-        note = f"Worst {min(limit, len(cases))} of {len(cases)} cases by macro Dice."
-        return f"<h2>Per case</h2><p class='note'>{note}</p>" + _table(header, rows, bars)
+        note = (
+            f"Worst {min(limit, len(cases))} of {len(cases)} volumes by macro Dice; "
+            "HD95 – : the class is absent from both masks or from one (a failure)."
+        )
+        return f"<h2>Per volume</h2><p class='note'>{note}</p>" + _table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
         [c["id"], _name(names, c["true"]), _name(names, c["pred"]), max(c.get("probs") or [0.0])]

@@ -128,8 +128,9 @@ def plot_overlays(
     path: str | Path,
     *,
     title: str = "Segmentation overlays",
+    class_names: Sequence[str] | None = None,
 ) -> Path:
-    """A row per case: image, truth contour (green) and prediction contour (orange).
+    """A row per case: image, truth and prediction, filled by class with a colour legend.
 
     Parameters
     ----------
@@ -137,26 +138,182 @@ def plot_overlays(
         ``(id, image, true_mask, pred_mask, score)``; image ``(H, W)`` or ``(D, H, W)``
         (a channel axis of size 1 is dropped); for volumes the slice with most truth (else
         prediction) foreground is shown.
+    class_names
+        Names of the classes (background first), for the legend; default ``class 1``, ...
     """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
     rows = max(len(cases), 1)
-    fig = Figure(figsize=(6.6, 2.3 * rows))
+    fig = Figure(figsize=(11.0, 3.7 * rows + 0.6))
+    present = sorted(
+        {int(c) for _, _, t, p, _ in cases for c in np.unique(np.r_[t.ravel(), p.ravel()]) if c > 0}
+    )
+    k = max(present, default=1) + 1
+    colours = ListedColormap(["#00000000", *[PALETTE[(c - 1) % 7] for c in range(1, k)]])
     for r, (case_id, image, true, pred, score) in enumerate(cases):
         img, t, p = _pick_slice(np.asarray(image), np.asarray(true), np.asarray(pred))
-        for col, (mask, name, colour) in enumerate(
-            ((None, "image", ""), (t, "truth", PALETTE[2]), (p, "prediction", PALETTE[1]))
-        ):
+        for col, (mask, name) in enumerate(((None, "image"), (t, "truth"), (p, "prediction"))):
             ax = fig.add_subplot(rows, 3, r * 3 + col + 1)
             ax.imshow(img, cmap="gray", interpolation="nearest")
             if mask is not None and mask.any():
-                ax.contour(mask > 0, levels=[0.5], colors=[colour], linewidths=1.2)
-                for c in np.unique(mask[mask > 1]):  # other foreground classes, dashed
-                    ax.contour(mask == c, levels=[0.5], colors=[colour], linestyles="--")
+                shown = np.ma.masked_equal(mask, 0)
+                ax.imshow(
+                    shown, cmap=colours, vmin=0, vmax=k - 1, alpha=0.45, interpolation="nearest"
+                )
+                for c in np.unique(mask[mask > 0]):
+                    ax.contour(
+                        mask == c, levels=[0.5], colors=[PALETTE[(int(c) - 1) % 7]], linewidths=1.2
+                    )
             ax.set_xticks([])
             ax.set_yticks([])
             label = f"{case_id}  Dice {score:.3f}" if col == 0 else name
-            ax.set_title(label, fontsize=8, loc="left")
-    fig.suptitle(title, fontsize=10)
+            ax.set_title(label, fontsize=9, loc="left")
+    names = list(class_names or [])
+    handles = [
+        Patch(color=PALETTE[(c - 1) % 7], label=names[c] if c < len(names) else f"class {c}")
+        for c in (present or [1])
+    ]
+    fig.legend(
+        handles=handles,
+        loc="upper right",
+        ncol=len(handles),
+        frameon=False,
+        title="class colours (filled: mask, line: outline)",
+    )
+    fig.suptitle(title, fontsize=11, x=0.01, ha="left")
     return _save(fig, path)
+
+
+def plot_precision_recall(
+    true: Sequence[int] | np.ndarray,
+    probs: np.ndarray,
+    class_names: Sequence[str],
+    path: str | Path,
+) -> Path:
+    """Precision-recall curve per class (scikit-learn; binary: the positive class only)."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    labels = np.asarray(true)
+    scores = np.asarray(probs, dtype=np.float64)
+    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
+    fig = Figure(figsize=(4.6, 4.2))
+    with _rc():
+        ax = fig.add_subplot()
+        for i, c in enumerate(classes):
+            positive = labels == c
+            if not positive.any():
+                continue
+            precision, recall, _ = precision_recall_curve(positive, scores[:, c])
+            ap = average_precision_score(positive, scores[:, c])
+            ax.step(
+                recall,
+                precision,
+                where="post",
+                color=PALETTE[i % 7],
+                label=f"{class_names[c]} (AP {ap:.3f}, prevalence {positive.mean():.2f})",
+            )
+        ax.set_xlabel("recall (sensitivity)")
+        ax.set_ylabel("precision (PPV)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_title("Precision-recall")
+        ax.legend(frameon=False, loc="lower left", fontsize=7)
+        return _save(fig, path)
+
+
+def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
+    """Reliability diagram from :func:`pipeline.metrics.calibration_summary`'s output."""
+    bins = calibration["bins"]
+    fig = Figure(figsize=(4.6, 4.2))
+    with _rc():
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], ls="--", lw=1, color="#9ca3af", label="perfect calibration")
+        ax.plot(
+            bins["confidence"],
+            bins["observed"],
+            marker="o",
+            color=PALETTE[0],
+            label=f"model (ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f})",
+        )
+        for x, y, n in zip(bins["confidence"], bins["observed"], bins["count"]):
+            ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.set_xlabel("predicted probability (bin mean)")
+        ax.set_ylabel("observed frequency")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_title("Reliability diagram (numbers: cases per bin)")
+        ax.legend(frameon=False, loc="upper left", fontsize=7)
+        return _save(fig, path)
+
+
+def plot_thumbnails(
+    items: Sequence[tuple[str, np.ndarray, str]], path: str | Path, *, title: str
+) -> Path:
+    """A grid of images ``(id, image, caption)``; volumes show their middle slice."""
+    cols = min(4, max(len(items), 1))
+    rows = (len(items) + cols - 1) // cols or 1
+    fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4))
+    for i, (case_id, image, caption) in enumerate(items):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(_plane(np.asarray(image)), cmap="gray", interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{case_id}\n{caption}", fontsize=7, loc="left")
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+    return _save(fig, path)
+
+
+def plot_saliency(
+    rows: Sequence[tuple[str, np.ndarray, Mapping[str, np.ndarray], str]],
+    path: str | Path,
+) -> Path:
+    """A row per case: the image, then each attribution map overlaid on it.
+
+    ``rows`` holds ``(id, image, {method: attribution}, caption)``; image ``(C, ...)``,
+    attribution of the spatial shape. Volumes show the slice with the largest total
+    |attribution| of the first method. Red: evidence for the target, blue: against.
+    """
+    methods = list(rows[0][2]) if rows else []
+    cols = 1 + len(methods)
+    fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3))
+    for r, (case_id, image, maps, caption) in enumerate(rows):
+        img = np.asarray(image)
+        img = img[0] if img.ndim > 2 else img  # first channel
+        first = np.asarray(maps[methods[0]])
+        z = (
+            int(np.abs(first).reshape(first.shape[0], -1).sum(1).argmax())
+            if first.ndim == 3
+            else None
+        )
+        plane = img[z] if z is not None and img.ndim == 3 else img
+        ax = fig.add_subplot(len(rows), cols, r * cols + 1)
+        ax.imshow(plane, cmap="gray", interpolation="nearest")
+        ax.set_title(f"{case_id}\n{caption}", fontsize=8, loc="left")
+        for c, method in enumerate(methods, start=2):
+            attr = np.asarray(maps[method])
+            attr = attr[z] if z is not None and attr.ndim == 3 else attr
+            limit = float(np.abs(attr).max()) or 1.0
+            ax = fig.add_subplot(len(rows), cols, r * cols + c)
+            ax.imshow(plane, cmap="gray", interpolation="nearest")
+            ax.imshow(
+                attr, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.55, interpolation="nearest"
+            )
+            ax.set_title(method.replace("_", " "), fontsize=8, loc="left")
+        for ax in fig.axes[r * cols : (r + 1) * cols]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(
+        "Saliency (red: for the target class, blue: against)", fontsize=10, x=0.01, ha="left"
+    )
+    return _save(fig, path)
+
+
+def _plane(image: np.ndarray) -> np.ndarray:
+    """A 2-D view of ``(C, H, W)``, ``(C, D, H, W)``, ``(H, W)`` or ``(D, H, W)`` data."""
+    while image.ndim > 2:
+        image = image[image.shape[0] // 2] if image.shape[0] > 1 else image[0]
+    return image
 
 
 def _pick_slice(

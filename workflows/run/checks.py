@@ -52,8 +52,37 @@ def check_inputs(config: RunConfig) -> None:
         problems.append("task 'segmentation' needs data.masks (a CSV naming a mask per image)")
     elif d.kind == "images" and "labels" in columns and "mask" not in columns["labels"]:
         problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
+    if not d.allow_outside_paths:
+        problems += _outside_paths(config, columns)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str]:
+    """Paths in the masks CSV that leave its folder, and (``data.kind: images``) paths in
+    the labels CSV that leave ``data.source``: a CSV from elsewhere must not make radpipe
+    read (and copy into outputs) arbitrary files."""
+    d = config.data
+    checks: list[tuple[str, Path, tuple[str, ...], Path]] = []
+    if d.masks is not None and "mask" in columns.get("masks", []):
+        checks.append(("data.masks", d.masks, ("mask",), d.masks.resolve().parent))
+    if d.kind == "images" and d.labels is not None and "labels" in columns:
+        checks.append(("data.labels", d.labels, ("image", "mask"), d.source.resolve()))
+    problems = []
+    for key, path, names, root in checks:
+        bad = [v for v in _values(path, names) if not (root / v).resolve().is_relative_to(root)]
+        if bad:
+            shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+            problems.append(
+                f"{key}: {len(bad)} paths in {path.name} point outside {root.name}/ ({shown}); "
+                "set data.allow_outside_paths: true if that is intended"
+            )
+    return problems
+
+
+def _values(path: Path, names: tuple[str, ...]) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return [r[c].strip() for r in csv.DictReader(fh) for c in names if (r.get(c) or "").strip()]
 
 
 def _header(path: Path) -> list[str]:

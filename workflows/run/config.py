@@ -12,7 +12,6 @@ under a second.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run.overrides import apply_override
+from workflows.run.spec_checks import check_model_values, check_spec, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -56,6 +56,9 @@ class DataConfig(_Strict):
     max_classes: int = Field(
         32, ge=2, le=255, description="most segmentation classes (and mask value read as one)"
     )
+    allow_outside_paths: bool = Field(
+        False, description="let CSV paths (masks, images) point outside the CSV's folder"
+    )
 
     @model_validator(mode="after")
     def _mask_classes(self) -> DataConfig:
@@ -79,7 +82,9 @@ class ConvertConfig(_Strict):
 class SplitConfig(_Strict):
     """Train/validation/test split, grouped by patient and stratified by label."""
 
-    test: float = Field(0.2, gt=0.0, lt=1.0, description="fraction of series held out")
+    test: float = Field(
+        0.2, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
+    )
     val: float = Field(0.2, ge=0.0, lt=1.0)
     folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
     stratify: bool = True
@@ -97,7 +102,7 @@ _TRAIN = TrainConfig()  # the defaults; the rules live in TrainConfig.__post_ini
 
 
 def _choice(key: str, description: str | None = None) -> Any:
-    enum = [v for v in TRAIN_CHOICES[key] if v is not None]
+    enum = list(TRAIN_CHOICES[key])  # None (null) included where it is a choice
     return Field(getattr(_TRAIN, key), description=description, json_schema_extra={"enum": enum})
 
 
@@ -157,6 +162,18 @@ class EvaluateConfig(_Strict):
     )
     include_background: bool = False
     tta_flip: bool = False
+    surface_failures: Literal["exclude", "diagonal"] = Field(
+        "exclude",
+        description="a structure in one mask only (infinite HD95): left out of the mean and "
+        "counted, or scored as the image diagonal",
+    )
+    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples over patients (0: none)")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="level of every interval")
+    operating_point: Literal["youden", "sensitivity"] = Field(
+        "youden", description="binary threshold chosen on validation: Youden's J or a target"
+    )
+    target_sensitivity: float = Field(0.9, gt=0.0, le=1.0)
+    explain: int = Field(2, ge=0, description="test cases shown with saliency maps (0: none)")
 
 
 class ReportConfig(_Strict):
@@ -196,7 +213,7 @@ class RunConfig(_Strict):
         from pipeline.registry import STAGES
 
         for i, spec in enumerate(specs):
-            _check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
+            check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
             try:  # constructors check their parameters' values; building is cheap
                 STAGES.build({k: v for k, v in spec.items() if k != "name"})
             except Exception as err:
@@ -208,8 +225,8 @@ class RunConfig(_Strict):
     def _model(cls, spec: dict[str, Any]) -> dict[str, Any]:
         from models.specs import MODEL_SPECS
 
-        _check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
-        _check_model_values(spec, MODEL_SPECS[spec["type"]])
+        check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
+        check_model_values(spec, MODEL_SPECS[spec["type"]])
         return spec
 
     @model_validator(mode="after")
@@ -223,69 +240,14 @@ class RunConfig(_Strict):
         return self
 
 
-def model_task(name: str) -> str | None:
-    """The task a registered model does, from its name (``None``: not known)."""
-    if name == "unet" or name.endswith("_segmenter"):
-        return "segmentation"
-    if name.endswith("_classifier"):
-        return "classification"
-    return None
-
-
-#: Stand-ins for the model sizes the runner takes from the data, to check the rest early.
-_DATA_SIZES = {"in_features": 1, "num_classes": 2, "in_channels": 1}
-
-
-def _check_model_values(spec: dict[str, Any], factory: type) -> None:
-    """Build the model's config dataclass from ``spec``: wrong types and values (``dropout:
-    null``, a negative size) fail here, before any data is read."""
-    from dataclasses import fields
-
-    from pydantic import TypeAdapter
-
-    names = {f.name for f in fields(factory)}
-    values = {k: v for k, v in _DATA_SIZES.items() if k in names}
-    values |= {k: v for k, v in spec.items() if k != "type"}
-    try:
-        TypeAdapter(factory).validate_python(values)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{spec['type']} parameter {where!r}: {first['msg']}") from None
-    except ConfigError as err:
-        raise ValueError(str(err)) from None
-
-
-def _check_spec(
-    spec: dict[str, Any], names: list[str], lookup: Any, extra: tuple[str, ...] = ()
-) -> None:
-    if "type" not in spec:
-        raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
-    if spec["type"] not in names:
-        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}")
-    params = _param_names(lookup(spec["type"]))
-    unknown = sorted(set(spec) - set(params) - {"type", *extra})
-    if unknown:
-        raise ValueError(
-            f"{spec['type']} has no parameter {unknown[0]!r}; valid: {', '.join(params) or '-'}"
-        )
-
-
-def _param_names(factory: Any) -> list[str]:
-    if hasattr(factory, "param_names"):
-        return list(factory.param_names())
-    if hasattr(factory, "__dataclass_fields__"):
-        return list(factory.__dataclass_fields__)
-    sig = inspect.signature(factory)
-    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
-
-
 # -- loading ------------------------------------------------------------------------------
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read, override and validate a YAML config; ``ConfigError`` names the key and choices.
 
-    Relative paths are taken from the current working directory, as everywhere on the
-    command line, and stored absolute in the resolved config.
+    Relative paths written in the file (``data.source``, ``data.labels``, ``data.masks``,
+    ``output``, ``train.init_from``) are taken from the config file's folder, so a config
+    works from any current directory; relative paths given with ``--set`` are taken from the
+    current directory, as everywhere on the command line. Both are resolved to absolute paths.
     """
     path = Path(path)
     try:
@@ -296,6 +258,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    _anchor_paths(raw, path.resolve().parent)
     for item in overrides or []:
         apply_override(raw, item)
     config = validate_config(raw, source=str(path), overrides=overrides)
@@ -353,6 +316,20 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+#: The config's path settings: (section or None, key).
+PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
+             ("train", "init_from"))  # fmt: skip
+
+
+def _anchor_paths(raw: dict[str, Any], base: Path) -> None:
+    """Make the relative path settings of a raw mapping relative to ``base`` (in place)."""
+    for section, key in PATH_KEYS:
+        node = raw.get(section) if section else raw
+        if isinstance(node, dict) and isinstance(node.get(key), str):
+            value = Path(node[key]).expanduser()
+            node[key] = str(value if value.is_absolute() else base / value)
+
+
 def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
     def fix(p: Path | None) -> Path | None:
         return None if p is None else (base / p).resolve()
@@ -364,12 +341,40 @@ def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
         if getattr(data, k) is not None
     }
     config.data = data.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    config.output = (base / config.output).resolve()
+    if config.train.init_from is not None:
+        config.train.init_from = (base / config.train.init_from).resolve()
     return config
 
 
-def dump_config(config: RunConfig) -> str:
-    """The resolved config as YAML (written beside every output and into checkpoints)."""
-    return yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False)
+def portable(config: RunConfig, base: Path) -> dict[str, Any]:
+    """The config as plain types with its path settings relative to ``base`` (a run
+    directory), so that no absolute path of this machine is stored in the run."""
+    import os
+
+    plain: dict[str, Any] = json.loads(config.model_dump_json())
+    for section, key in PATH_KEYS:
+        node = plain.get(section) if section else plain
+        if isinstance(node, dict) and node.get(key):
+            node[key] = Path(os.path.relpath(node[key], base)).as_posix()
+    return plain
+
+
+def dump_config(config: RunConfig, relative_to: Path | None = None) -> str:
+    """The resolved config as YAML; with ``relative_to`` (the run directory, for the copy
+    kept in a run) its paths are relative to that folder (see :func:`portable`)."""
+    plain = portable(config, relative_to) if relative_to else json.loads(config.model_dump_json())
+    return yaml.safe_dump(plain, sort_keys=False)
+
+
+def load_saved_config(path: Path) -> RunConfig:
+    """A config saved by :func:`dump_config` with ``relative_to=path.parent``."""
+    raw = yaml.safe_load(path.read_text())
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    base = path.resolve().parent
+    _anchor_paths(raw, base)
+    return _resolve_paths(validate_config(raw, source=str(path)), base)
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,12 +1,16 @@
-"""Evaluation of a trained run on its test split: per fold, and the ensemble of the folds.
+"""Evaluation of a trained run: per fold, and the ensemble of the folds.
 
-Each fold's model sees the test images through that fold's own fitted preprocessing; the
+Each fold's model sees the evaluated images through that fold's own fitted preprocessing; the
 ensemble averages the folds' probabilities. Figures are computed in the preprocessed image
-space (the masks went through the same geometric stages as the images).
+space (the masks went through the same geometric stages as the images), with each sample's
+own spacing after preprocessing. The data are the run's test split, or (``radpipe
+evaluate``) an external labelled folder converted with the run's own options.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +21,77 @@ from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig
 from workflows.run.study import Study, make_dataset
 
+log = logging.getLogger("radpipe")
+
+
+@dataclass
+class Predictions:
+    """A model's (or an ensemble's) outputs on a dataset, with what evaluation needs."""
+
+    probs: np.ndarray  # (N, K) or (N, K, *spatial)
+    truth: np.ndarray  # (N,) labels or (N, *spatial) masks
+    ids: list[str]
+    images: list[np.ndarray]
+    meta: list[dict[str, Any]] = field(default_factory=list)
+
 
 def evaluate_run(
-    config: RunConfig, study: Study, run_dir: Path, checkpoints: list[Path]
-) -> dict[str, Any]:
-    """Write ``metrics.json`` and the evaluation plots; return the metrics."""
+    config: RunConfig,
+    study: Study,
+    run_dir: Path,
+    checkpoints: list[Path],
+    *,
+    test_keys: list[str] | None = None,
+    out: Path | None = None,
+    evaluated: str = "the test split",
+    validation_study: Study | None = None,
+) -> dict[str, Any] | None:
+    """Write ``metrics.json`` and the evaluation plots into ``out`` (default ``run_dir``).
+
+    Returns the metrics, or ``None`` when there is nothing to evaluate (``split.test: 0``:
+    the user evaluates on an external set with ``radpipe evaluate``). ``validation_study``
+    holds the validation split for the operating point (default ``study``).
+    """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
+    from workflows.run.summary import data_summary, model_summary
 
-    test_keys = [r["series_key"] for r in study.split if r["split"] == "test"]
+    out = out or run_dir
+    if test_keys is None:
+        test_keys = [r["series_key"] for r in study.split if r["split"] == "test"]
     if not test_keys:
+        if config.split.test == 0:
+            log.info("split.test is 0: no internal test set; use `radpipe evaluate RUN SRC`.")
+            return None
         raise RadpipeError("The test split is empty; set split.test > 0 to evaluate.")
     folds: list[int | None] = list(range(len(checkpoints))) if config.split.folds else [None]
-    per_fold, probs_all = [], []
-    truth: Any = None
+    per_fold, fold_preds = [], []
     for fold, ckpt in zip(folds, checkpoints):
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
         dataset = make_dataset(study, config, test_keys, prep, folder=fold_dir(run_dir, fold))
-        probs, truth_f, ids, images, spacings = _predict(config, ckpt, dataset)
-        truth = truth_f if truth is None else truth
-        probs_all.append(probs)
+        pred = _predict(config, ckpt, dataset)
+        fold_preds.append(pred)
         if fold is not None:
-            per_fold.append(_score(config, study, truth_f, probs, ids, images, spacings, None))
-    mean_probs = np.mean(probs_all, axis=0)
-    metrics = _score(config, study, truth, mean_probs, ids, images, spacings, run_dir / "plots")
+            per_fold.append(_score(config, study, pred, None, None))
+    ens = fold_preds[0]
+    ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
+    validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
+    metrics = _score(config, study, ens, validation, out / "plots")
     if per_fold:
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
-        metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on the test split"
+        metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
     else:
-        metrics["evaluated"] = "best checkpoint on the test split"
-    write_metrics(run_dir / "metrics.json", metrics)
+        metrics["evaluated"] = f"the run's checkpoint on {evaluated}"
+    metrics["model"] = model_summary(run_dir, folds, checkpoints)
+    names = metrics["class_names"]
+    manifest = study.root / "manifest.csv" if study.kind == "dicom" else None
+    metrics["data"] = data_summary(ens, names, config.task, manifest)
+    if config.evaluate.explain:
+        from workflows.run.explain import explain_cases
+
+        metrics["explanations"] = explain_cases(config, checkpoints[0], ens, metrics, out)
+    write_metrics(out / "metrics.json", metrics)
     return metrics
 
 
@@ -66,83 +110,167 @@ def predict_with_checkpoint(config: RunConfig, checkpoint: Path, dataset: Any) -
     )
 
 
-def _predict(
-    config: RunConfig, checkpoint: Path, dataset: Any
-) -> tuple[np.ndarray, np.ndarray, list[str], list[np.ndarray], list[Any]]:
+def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
     probs = predict_with_checkpoint(config, checkpoint, dataset)
     samples = [dataset.sample(i) for i in range(len(dataset))]
     if config.task == "classification":
         truth = np.array([s.label for s in samples], dtype=np.int64)
     else:
         truth = np.stack([s.mask for s in samples]).astype(np.int64)
-    spacings = [_spacing(s.meta.get("spacing"), s.mask) for s in samples]
-    return probs, truth, [s.id for s in samples], [s.image for s in samples], spacings
+    return Predictions(
+        probs=probs,
+        truth=truth,
+        ids=[s.id for s in samples],
+        images=[s.image for s in samples],
+        meta=[dict(s.meta) for s in samples],
+    )
 
 
-def _spacing(spacing: Any, mask: np.ndarray | None) -> tuple[float, ...] | None:
-    """The sample's spacing in mm when fully known (NaN slice gaps of stacked series: None)."""
-    if spacing is None or mask is None or len(spacing) != mask.ndim:
+def _validation(
+    config: RunConfig,
+    study: Study,
+    run_dir: Path,
+    checkpoints: list[Path],
+    folds: list[int | None],
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Validation truth and probabilities for the operating point (binary classification):
+    the validation split, or with k folds each fold model on its own held-out fold."""
+    from pipeline.split import select_fold
+    from workflows.run.rundir import fold_dir
+
+    if config.task != "classification" or len(study.class_names) != 2:
         return None
-    values = tuple(float(v) for v in spacing)
-    return values if all(np.isfinite(values)) else None
+    truths, probs = [], []
+    for fold, ckpt in zip(folds, checkpoints):
+        rows = (
+            [r for r in study.split if r["split"] == "val"]
+            if fold is None
+            else select_fold(study.split, fold)["val"]
+        )
+        if not rows:
+            continue
+        prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
+        keys = [r["series_key"] for r in rows]
+        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep,
+                                                   folder=fold_dir(run_dir, fold)))  # fmt: skip
+        truths.append(pred.truth)
+        probs.append(pred.probs)
+    if not truths:
+        return None
+    return np.concatenate(truths), np.concatenate(probs)
+
+
+def _patients(study: Study, pred: Predictions) -> list[str]:
+    """Patient key of every sample (from the sample, else the split table, else its id)."""
+    patient_of = {r["series_key"]: r["patient_key"] for r in study.split}
+    out = []
+    for sample_id, meta in zip(pred.ids, pred.meta or [{}] * len(pred.ids)):
+        series = meta.get("series_key") or sample_id
+        out.append(str(meta.get("patient_key") or patient_of.get(series) or series))
+    return out
 
 
 def _score(
     config: RunConfig,
     study: Study,
-    truth: np.ndarray,
-    probs: np.ndarray,
-    ids: list[str],
-    images: list[np.ndarray],
-    spacings: list[Any],
+    pred: Predictions,
+    validation: tuple[np.ndarray, np.ndarray] | None,
     plots: Path | None,
 ) -> dict[str, Any]:
-    from workflows.report import plots as plotting
-    from workflows.report.results import evaluate_classification, evaluate_segmentation
-
-    if config.task == "classification":
-        metrics = evaluate_classification(truth, probs, study.class_names, ids=ids)
-        if plots is not None:
-            plotting.plot_roc_curves(truth, probs, study.class_names, plots / "roc.png")
-        return metrics
-    k = probs.shape[1]
-    names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
-    pred = probs.argmax(axis=1)
-    cases = [(ids[i], truth[i], pred[i], spacings[i]) for i in range(len(ids))]
-    metrics = evaluate_segmentation(
-        cases,
-        k,
-        names,
-        include_background=config.evaluate.include_background,
-        empty=config.evaluate.empty,
+    from workflows.report.results import (
+        SegmentationCase,
+        evaluate_classification,
+        evaluate_segmentation,
     )
+
+    e = config.evaluate
+    patients = _patients(study, pred)
+    intervals: dict[str, Any] = {
+        "n_resamples": e.bootstrap if plots else 0,
+        "seed": config.seed,
+        "level": e.confidence,
+    }
+    if config.task == "classification":
+        metrics = evaluate_classification(
+            pred.truth, pred.probs, study.class_names, ids=pred.ids, patients=patients,
+            validation=validation, operating_point=e.operating_point,
+            target_sensitivity=e.target_sensitivity, **intervals,
+        )  # fmt: skip
+        if plots is not None:
+            _classification_plots(metrics, pred, study.class_names, plots)
+        return metrics
+    k = pred.probs.shape[1]
+    names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
+    labels = pred.probs.argmax(axis=1)
+    cases = [
+        SegmentationCase(
+            id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
+            patient=patients[i], series=m.get("series_key") or pred.ids[i],
+            slice_index=m.get("slice_index"),
+        )
+        for i, m in enumerate(pred.meta)
+    ]  # fmt: skip
+    metrics = evaluate_segmentation(
+        cases, k, names, include_background=e.include_background, empty=e.empty,
+        failures=e.surface_failures, **intervals,
+    )  # fmt: skip
     if plots is not None and config.report.overlays:
-        _overlays(metrics, truth, pred, ids, images, config.report.overlays, plots)
+        _overlays(metrics, pred, labels, names, config.report.overlays, plots)
     return metrics
+
+
+def _classification_plots(
+    metrics: dict[str, Any], pred: Predictions, names: list[str], plots: Path
+) -> None:
+    from workflows.report import plots as plotting
+
+    plotting.plot_roc_curves(pred.truth, pred.probs, names, plots / "roc.png")
+    plotting.plot_precision_recall(pred.truth, pred.probs, names, plots / "precision_recall.png")
+    plotting.plot_reliability(metrics["calibration"], plots / "reliability.png")
+    mistakes = metrics.get("most_confident_mistakes") or []
+    if mistakes:
+        plotting.plot_thumbnails(
+            [(m["id"], pred.images[m["index"]],
+              f"true {names[m['true']]}, predicted {names[m['pred']]} (p = {m['probability']:.2f})")
+             for m in mistakes],
+            plots / "most_confident_mistakes.png", title="Most confident mistakes",
+        )  # fmt: skip
+    examples = []
+    for c, name in enumerate(names):
+        idx = np.flatnonzero(pred.truth == c)[:2]
+        examples += [(pred.ids[i], pred.images[i], f"class {name}") for i in idx]
+    if examples:
+        plotting.plot_thumbnails(examples, plots / "examples_per_class.png",
+                                 title="Example test images per class")  # fmt: skip
 
 
 def _overlays(
     metrics: dict[str, Any],
-    truth: np.ndarray,
-    pred: np.ndarray,
-    ids: list[str],
-    images: list[np.ndarray],
+    pred: Predictions,
+    labels: np.ndarray,
+    names: list[str],
     n: int,
     plots: Path,
 ) -> None:
+    """Best and worst samples by their own macro Dice (slices when the run is 2-D)."""
     from workflows.report.plots import plot_overlays
 
-    scores = [
-        (row["dice_macro"], i)
-        for i, row in enumerate(metrics["per_case"])
-        if row["dice_macro"] is not None and np.isfinite(row["dice_macro"])
-    ]
-    scores.sort()
+    rows = metrics.get("per_slice") or metrics["per_case"]
+    index: dict[str, int] = {}
+    for i, (sample_id, meta) in enumerate(zip(pred.ids, pred.meta)):
+        index.setdefault(str(meta.get("series_key") or sample_id), i)  # volume rows
+        index[sample_id] = i
+    scores = sorted(
+        (row["dice_macro"], index[row["id"]])
+        for row in rows
+        if row["id"] in index and row["dice_macro"] is not None and np.isfinite(row["dice_macro"])
+    )
     half = max(1, n // 2)
     chosen = scores[-half:][::-1] + [s for s in scores[:half] if s not in scores[-half:]]
-    cases = [(ids[i], images[i], truth[i], pred[i], float(d)) for d, i in chosen]
+    cases = [(pred.ids[i], pred.images[i], pred.truth[i], labels[i], float(d)) for d, i in chosen]
     if cases:
-        plot_overlays(cases, plots / "overlays.png", title="Best and worst test cases")
+        plot_overlays(cases, plots / "overlays.png", title="Best and worst test cases",
+                      class_names=names)  # fmt: skip
 
 
 def _spread(summaries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:

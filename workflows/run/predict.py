@@ -35,7 +35,9 @@ class PredictResult:
     failures: int
 
 
-def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True) -> PredictResult:
+def predict_folder(
+    run_dir: Path, src: Path, out: Path, *, progress: bool = True, hashed_keys_only: bool = False
+) -> PredictResult:
     from workflows.convert.batch import convert_folder
     from workflows.convert.tasks import ConvertOptions
     from workflows.run.evaluate import predict_with_checkpoint
@@ -60,16 +62,20 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
-    probs_sum: np.ndarray | None = None
+    probs_sum: Any = None
     for fold in folds:
         folder = fold_dir(run_dir, fold)
-        dataset = _dataset(converted, config, Pipeline.load(folder / "stages"))
-        probs = predict_with_checkpoint(config, fold_checkpoint(folder), dataset)
-        probs_sum = probs if probs_sum is None else probs_sum + probs
+        prep = Pipeline.load(folder / "stages")
+        dataset = _dataset(converted, config, prep)
+        probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), dataset)
+        if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
+            probs = [_on_source(p, prep, dataset.raw_sample(i)) for i, p in enumerate(probs)]
+        probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None
-    probs = probs_sum / len(folds)
-    names = _class_names(config, run_dir, probs.shape[1])
-    path, planes = _write(out, converted, dataset, probs, names, config.task)
+    probs = [p / len(folds) for p in probs_sum]
+    names = _class_names(config, run_dir, probs[0].shape[0])
+    join = None if hashed_keys_only else Path(src)
+    path, planes = _write(out, converted, dataset, probs, names, config.task, join)
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
@@ -77,6 +83,17 @@ def predict_folder(run_dir: Path, src: Path, out: Path, *, progress: bool = True
     return PredictResult(
         out=out, predictions=path, items=len(dataset), failures=len(result.failures)
     )
+
+
+def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any) -> np.ndarray:
+    """Per-class maps ``(K, *spatial)`` moved from model space back onto the source pixels,
+    undoing every geometric stage of ``prep`` as it was applied to ``raw``
+    (:mod:`workflows.run.invert`); what a crop cut away is background."""
+    from workflows.run.invert import invert, traced
+
+    records = traced(prep, raw).meta["spatial"]
+    fill = [1.0] + [0.0] * (probs.shape[0] - 1)
+    return invert(probs, records, fill=fill)
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
@@ -104,9 +121,18 @@ def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
 
 
 def _write(
-    out: Path, converted: Path, dataset: Any, probs: np.ndarray, names: list[str], task: str
+    out: Path,
+    converted: Path,
+    dataset: Any,
+    probs: Any,
+    names: list[str],
+    task: str,
+    src: Path | None = None,
 ) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
-    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice."""
+    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice.
+    With ``src``, each row also names its source file and DICOM UID (join-back columns)."""
+    from workflows.run.joinback import source_columns
+
     rows = []
     planes: list[tuple[dict[str, Any], np.ndarray]] = []
     for i, item_rows in enumerate(dataset.items):
@@ -117,6 +143,8 @@ def _write(
             "instance_key": first["instance_key"] if dataset.mode == "image" else "",
             "frame": first["frame"] if dataset.mode == "image" else "",
         }
+        if src is not None:
+            row |= source_columns(src, item_rows, dataset.mode)
         p = probs[i]
         if task == "classification":
             pred = int(p.argmax())
@@ -144,20 +172,21 @@ def _write(
 def _write_mask(
     out: Path, converted: Path, item_rows: list[dict[str, Any]], mask: np.ndarray
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
-    """Masks at the original size (nearest neighbour), one PNG per slice."""
+    """Masks on the source pixels (already inverted), one PNG per slice."""
     from PIL import Image
-    from skimage.transform import resize
 
     from pipeline.data.io import load_image
 
     planes = mask if mask.ndim == 3 else mask[None]
+    if len(planes) != len(item_rows):
+        raise RadpipeError(f"{len(planes)} predicted slices for {len(item_rows)} source images.")
     written = []
     for row, plane in zip(item_rows, planes):
         original = load_image(converted / row["output"]).shape[-2:]
-        if plane.shape != original:
-            plane = resize(
-                plane, original, order=0, preserve_range=True, anti_aliasing=False
-            ).astype(np.uint8)
+        if plane.shape != original:  # never resized to fit: that would misplace the mask
+            raise RadpipeError(
+                f"{row['output']}: predicted mask {plane.shape} != image {original}."
+            )
         rel = Path("masks") / Path(row["output"]).with_suffix(".png")
         with atomic_path(out / rel) as tmp:
             Image.fromarray(plane).save(tmp)

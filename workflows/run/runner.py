@@ -17,19 +17,19 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
 from workflows.run.checks import check_inputs
-from workflows.run.config import RunConfig, dump_config, validate_config
+from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.truth import segmentation_classes
@@ -53,7 +53,7 @@ def load_run_config(run_dir: Path) -> RunConfig:
     path = run_dir / "config.yaml"
     if not path.exists():
         raise RadpipeError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
-    return validate_config(yaml.safe_load(path.read_text()), source=str(path))
+    return load_saved_config(path)
 
 
 def run_study(
@@ -76,7 +76,7 @@ def run_study(
     if main:
         if run_dir is None:
             run_dir = new_run_dir(config.output, config.name)
-            atomic_write_text(run_dir / "config.yaml", dump_config(config))
+            atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
         try:
             study = prepare_study(config, run_dir, progress=progress)
         except RadpipeError:
@@ -89,7 +89,7 @@ def run_study(
             "compute": _set_threads(config, ctx),
             "sample_order": _sample_order(),
             "reused_conversion": study.reused_conversion,
-            "conversion": str(study.root),
+            "conversion": os.path.relpath(study.root, run_dir),
             "failed_files": len(study.failures),
         }
         if study.label_table is not None:  # counts of series with and without labels
@@ -104,7 +104,7 @@ def run_study(
             _set_threads(config, ctx)
             study = prepare_study(config, run_dir, progress=False)
     assert run_dir is not None
-    resolved = json.loads(config.model_dump_json())
+    resolved = portable(config, run_dir)  # stored in checkpoints: no absolute paths
     folds = range(config.split.folds) if config.split.folds else [None]
     checkpoints = [
         _train_fold(config, study, run_dir, fold, resolved, resume, progress, ctx) for fold in folds
@@ -115,8 +115,8 @@ def run_study(
         return None
     from workflows.run.evaluate import evaluate_run
 
-    metrics = evaluate_run(config, study, run_dir, checkpoints)
-    if config.report.enabled:
+    metrics = evaluate_run(config, study, run_dir, checkpoints) or {}
+    if config.report.enabled and metrics:
         from workflows.report.results import write_report
 
         write_report(run_dir, title=config.name)
@@ -281,6 +281,7 @@ def _train_fold(
             "best_epoch": result.best_epoch,
             "epochs": result.epochs_run,
             "stopped_early": result.stopped_early,
+            "device": result.device,
         }
         if ctx is not None:
             done["world_size"] = ctx.world_size
@@ -304,8 +305,12 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
         "dice_dataset_macro",
         "hd95_mean",
     )
-    return {
+    out = {
         k: float(v)
         for k, v in summary.items()
         if k in keys and isinstance(v, (int, float)) and not np.isnan(v)
     }
+    if "hd95_mean" in out:  # a distance is never printed without its unit and failures
+        out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = out.pop("hd95_mean")
+        out["hd95_failed"] = float(summary.get("hd95_failed") or 0)
+    return out

@@ -39,7 +39,8 @@ from workflows.run.labels import (
     store_classes,
 )
 from workflows.run.rundir import fingerprint_files
-from workflows.run.truth import resolve_ground_truth
+from workflows.run.truth import check_mask_values, resolve_ground_truth
+from workflows.run.windows import note_unwindowed
 
 log = logging.getLogger("radpipe")
 
@@ -70,11 +71,14 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         labels, masks = resolve_ground_truth(  # every file key checked before converting
             data.source.resolve(), data.labels, data.masks, run_dir, label_column=data.label_column
         )
+        if masks is not None and data.masks is not None:
+            check_mask_values(masks, data, shown=data.masks.name)
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         series = _series_rows(config, study.root, study.label_table)
         study.labels = _indexed_labels(study.label_table, run_dir)
+        note_unwindowed(study.root, config.convert.window)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"

@@ -7,14 +7,28 @@ cores this process may use among the processes that compute at the same time: th
 ranks and, for each, the main process plus its DataLoader workers. Each DataLoader worker
 runs with one intra-op thread (torch sets it in every worker). Conversion runs before
 training, in ``convert.workers`` processes of one thread each, so it does not add to them.
+
+The default depends only on the machine's cores and the config, never on the current load:
+the thread count can change float results in the last bits, and the same run must give the
+same numbers. A busy machine is reported (a warning suggesting ``--threads 1``) instead.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 __all__ = ["available_cores", "default_threads", "set_threads"]
+
+log = logging.getLogger("radpipe")
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def available_cores() -> int:
@@ -56,6 +70,15 @@ def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> 
     cores = available_cores()
     chosen = threads if threads is not None else default_threads(cores, num_workers, local_ranks)
     torch.set_num_threads(chosen)
+    load = _load_average()
+    if threads is None and chosen > 1 and load > cores:
+        log.warning(
+            "the machine is busy (load average %.1f on %d cores): %d torch threads may train "
+            "many times slower than one; try --threads 1 (compute.threads).",
+            load,
+            cores,
+            chosen,
+        )
     return {
         "threads": torch.get_num_threads(),
         "threads_from": "compute.threads" if threads is not None else "default",

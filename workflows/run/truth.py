@@ -27,7 +27,13 @@ from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from workflows.run.config import DataConfig
 
-__all__ = ["FILE_COLUMN", "is_file_keyed", "resolve_ground_truth", "segmentation_classes"]
+__all__ = [
+    "FILE_COLUMN",
+    "check_mask_values",
+    "is_file_keyed",
+    "resolve_ground_truth",
+    "segmentation_classes",
+]
 
 FILE_COLUMN = "file"
 _UID_COLUMNS = ("series_uid", "series_key", "sop_instance_uid", "instance_key")
@@ -278,3 +284,28 @@ def segmentation_classes(found: set[int], data: DataConfig) -> int:
             "data.class_names."
         )
     return max(k, 2)
+
+
+def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -> int:
+    """Read every mask file of a masks CSV as class indices before anything is converted,
+    so that a mask that cannot be read (see :func:`pipeline.data.io.load_mask`) stops the
+    run at once, with every such file listed (the CSV named as ``shown``). Returns the
+    number of mask files read."""
+    from pipeline.data.io import load_mask, read_masks_csv
+
+    paths = sorted(set(read_masks_csv(masks).values()))
+    problems = []
+    for path in paths:
+        try:
+            load_mask(path, data.mask_values, data.max_classes)
+        except RadpipeError as err:
+            problems.append(str(err))
+    if problems:
+        more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        head = f"{shown or masks.name}: {len(problems)} of {len(paths)} mask files"
+        raise RadpipeError(
+            f"{head} cannot be read as class indices (nothing was converted):\n  "
+            + "\n  ".join(problems[:_SHOWN])
+            + more
+        )
+    return len(paths)

@@ -9,16 +9,19 @@ global is refused with :class:`CheckpointError`.
 
 from __future__ import annotations
 
+import io
 import pickle
 import random
+import threading
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 import torch
 
 from pipeline.errors import RadpipeError
-from pipeline.io_atomic import atomic_write_with
+from pipeline.io_atomic import atomic_write_bytes, atomic_write_with
 
 FORMAT = "radpipe-checkpoint-1"
 
@@ -30,6 +33,80 @@ class CheckpointError(RadpipeError):
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (plus a format tag) atomically with ``torch.save``."""
     atomic_write_with(path, lambda tmp: torch.save({"format": FORMAT, **payload}, tmp))
+
+
+class CheckpointWriter:
+    """Writes checkpoints on a background thread, off the training loop's hot path.
+
+    :meth:`submit` copies the payload's tensors (a memory copy, so training may go on
+    changing the live ones) and returns; the thread serialises the copy once and writes it
+    atomically to every path given (``best.pt`` and ``last.pt`` of one epoch share one
+    serialisation). At most one write is in flight: a second :meth:`submit` first waits for
+    the previous one. :meth:`wait` (or leaving the ``with`` block) blocks until the files
+    are on disk and re-raises any error the thread met.
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, paths: list[Path], payload: dict[str, Any]) -> None:
+        """Queue ``payload`` (plus the format tag) for writing to each of ``paths``."""
+        self.wait()
+        if not paths:
+            return
+        snapshot = {"format": FORMAT, **_detached_copy(payload)}
+        self._thread = threading.Thread(
+            target=self._write, args=(list(paths), snapshot), name="checkpoint-writer"
+        )
+        self._thread.start()
+
+    def _write(self, paths: list[Path], payload: dict[str, Any]) -> None:
+        try:
+            buf = io.BytesIO()
+            torch.save(payload, buf)
+            data = buf.getvalue()
+            for path in paths:
+                atomic_write_bytes(path, data)
+        except BaseException as err:  # re-raised in the training thread by wait()
+            self._error = err
+
+    def wait(self) -> None:
+        """Block until the pending write (if any) is done; re-raise its error."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+
+    def __enter__(self) -> CheckpointWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.wait()
+        elif self._thread is not None:  # finish the files, keep the original error
+            self._thread.join()
+            self._thread = None
+
+
+def _detached_copy(value: Any) -> Any:
+    """``value`` with every tensor replaced by a CPU copy (containers rebuilt)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _detached_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_detached_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_detached_copy(v) for v in value)
+    return value
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from pipeline.data import collate_items
 from pipeline.errors import ConfigError
 from pipeline.metrics import ConfusionAccumulator, torch_all_reduce
 
@@ -147,6 +148,7 @@ class DistributedContext:
             sampler=sampler,
             num_workers=num_workers,
             pin_memory=self.device.type == "cuda",
+            collate_fn=collate_items,
         )
 
 

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from pipeline.data import collate_items
 from pipeline.metrics import ConfusionAccumulator
 from workflows.train.config import TrainConfig
 
@@ -35,7 +36,9 @@ def train_one_epoch(
 ) -> dict[str, float]:
     """One pass over ``loader``; returns ``train_loss`` (sample-weighted mean) and timings."""
     model.train()
-    total, count, data_s = 0.0, 0, 0.0
+    losses: list[torch.Tensor] = []  # summed once at the end: no device sync per step
+    sizes: list[int] = []
+    data_s = 0.0
     weights = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
     tick = time.perf_counter()
     for batch in _progress(loader, config.progress, "train"):
@@ -59,9 +62,14 @@ def train_one_epoch(
             scaler.update()
         else:
             optimizer.step()
-        total += float(loss.detach()) * len(image)
-        count += len(image)
+        losses.append(loss.detach())
+        sizes.append(len(image))
         tick = time.perf_counter()
+    count = sum(sizes)
+    total = 0.0
+    if losses:
+        batch_sizes = torch.tensor(sizes, dtype=torch.float64)
+        total = float(torch.stack(losses).double().cpu() @ batch_sizes)
     return {"train_loss": total / max(count, 1), "data_s": round(data_s, 4), "samples": count}
 
 
@@ -131,6 +139,7 @@ def epoch_loader(
         num_workers=config.num_workers,
         pin_memory=device.type == "cuda",
         persistent_workers=False,
+        collate_fn=collate_items,  # batches a dataset fetched whole pass through as they are
     )
 
 

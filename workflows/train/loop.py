@@ -31,9 +31,9 @@ from torch.utils.data import Dataset
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
 from workflows.train.checkpoint import (
+    CheckpointWriter,
     get_rng_state,
     load_checkpoint,
-    save_checkpoint,
     seed_everything,
     set_rng_state,
 )
@@ -108,21 +108,23 @@ def train(
     run = _set_up(model, train_ds, val_ds is not None, config, Path(run_dir), distributed)
     start = _resume(run) if resume else 0
     history = _restart_log(run.run_dir / "log.jsonl", start) if run.main else []
-    for epoch in range(start + 1, config.epochs + 1):
-        t0 = time.perf_counter()
-        row = _train_epoch(run, train_ds, epoch)
-        if val_ds is not None:
-            row |= _validate(run, val_ds, epoch)
-        row["time_s"] = round(time.perf_counter() - t0, 4)
-        improved = _end_of_epoch(run, epoch, row)
-        if run.main:
-            _append_log(run.run_dir / "log.jsonl", row)
-        history.append(row)
-        _checkpoint(run, epoch, row, improved, resolved_config or {})
-        if on_epoch_end is not None and run.main:
-            on_epoch_end(epoch, row)
-        if run.stopper.should_stop:
-            break
+    with run.writer:  # checkpoints are written in the background; on disk when train returns
+        for epoch in range(start + 1, config.epochs + 1):
+            t0 = time.perf_counter()
+            row = _train_epoch(run, train_ds, epoch)
+            if val_ds is not None:
+                row |= _validate(run, val_ds, epoch)
+            row["time_s"] = round(time.perf_counter() - t0, 4)
+            improved = _end_of_epoch(run, epoch, row)
+            if run.main:
+                _append_log(run.run_dir / "log.jsonl", row)
+            history.append(row)
+            _checkpoint(run, epoch, row, improved, resolved_config or {})
+            if on_epoch_end is not None and run.main:
+                run.writer.wait()  # the callback may read this epoch's checkpoint
+                on_epoch_end(epoch, row)
+            if run.stopper.should_stop:
+                break
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,
@@ -155,6 +157,7 @@ class _Run:
     loss_fn: nn.Module
     monitor: str
     stopper: EarlyStopping
+    writer: CheckpointWriter = field(default_factory=CheckpointWriter)
 
     @property
     def ckpt_dir(self) -> Path:
@@ -230,27 +233,30 @@ def _checkpoint(
     run: _Run, epoch: int, row: dict[str, Any], improved: bool, resolved: dict[str, Any]
 ) -> None:
     """Write ``best.pt`` when the monitor improved, ``last.pt`` every ``checkpoint_every``
-    epochs and at the end (rank 0 only); then every rank waits for the files."""
-    payload = {
-        "epoch": epoch,
-        "model": run.model.state_dict(),
-        "model_spec": _spec_or_none(run.model),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
-        "scaler": run.scaler.state_dict() if run.scaler is not None else None,
-        "rng": get_rng_state(),
-        "early_stopping": run.stopper.state_dict(),
-        "train_config": dataclasses.asdict(run.config),
-        "resolved_config": resolved,
-        "task": run.task,
-        "metrics": row,
-    }
-    if improved and run.main:
-        save_checkpoint(run.ckpt_dir / "best.pt", payload)
+    epochs and at the end (rank 0 only, on the writer's thread); under DDP every rank then
+    waits for the files."""
     last_epoch = epoch == run.config.epochs or run.stopper.should_stop
-    if (epoch % run.config.checkpoint_every == 0 or last_epoch) and run.main:
-        save_checkpoint(run.ckpt_dir / "last.pt", payload)
+    paths = [run.ckpt_dir / "best.pt"] if improved else []
+    if epoch % run.config.checkpoint_every == 0 or last_epoch:
+        paths.append(run.ckpt_dir / "last.pt")
+    if paths and run.main:
+        payload = {
+            "epoch": epoch,
+            "model": run.model.state_dict(),
+            "model_spec": _spec_or_none(run.model),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+            "scaler": run.scaler.state_dict() if run.scaler is not None else None,
+            "rng": get_rng_state(),
+            "early_stopping": run.stopper.state_dict(),
+            "train_config": dataclasses.asdict(run.config),
+            "resolved_config": resolved,
+            "task": run.task,
+            "metrics": row,
+        }
+        run.writer.submit(paths, payload)
     if run.distributed is not None:
+        run.writer.wait()
         run.distributed.barrier()  # every rank sees the same files before going on
 
 

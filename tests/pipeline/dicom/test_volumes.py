@@ -220,6 +220,7 @@ def test_mosaic_demosaiced_like_nibabel(tmp_path: Path, n: int, tile: int, sign:
     rows, _errors, code = _convert(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["shape"] == f"{n}x{tile}x{tile}"
+    assert row["problems"] == f"demosaiced: {n} tiles per image, placed from the Siemens CSA header"
     mine = nib.as_closest_canonical(nib.load(tmp_path / "out" / row["output"]))
     ref = nib.as_closest_canonical(_nibabel_mosaic(next(src.iterdir())))
     assert mine.shape == ref.shape
@@ -246,6 +247,14 @@ def test_mosaic_time_series_4d(tmp_path: Path) -> None:
     img = nib.load(tmp_path / "out" / row["output"])
     assert code == 0 and img.shape == (4, 4, 4, 3) and img.header.get_zooms()[3] == 1.5
     assert np.asarray(img.dataobj)[0, 0, 1].tolist() == [1, 11, 21]
+
+
+def test_mosaic_per_instance_written_undivided_and_said(tmp_path: Path) -> None:
+    src = G.save(tmp_path / "in", [G.mosaic(4, 4)])
+    rows, _, code = _convert(src, tmp_path / "out", format="npy", per="instance")
+    (row,) = rows
+    assert code == 0 and row["shape"] == "8x8" and row["volume"] == ""
+    assert row["problems"] == "mosaic written undivided (--per series demosaics it)"
 
 
 def _dcm2niix(src: Path, out: Path) -> list[Path]:
@@ -288,3 +297,15 @@ def test_volumes_match_dcm2niix(tmp_path: Path, kind: str) -> None:
     (theirs,) = _dcm2niix(src, tmp_path / "dcm2niix")
     assert code == 0
     _same_volume(tmp_path / "out" / rows[0]["output"], theirs)
+
+
+def test_read_series_one_checked_volume_or_an_error(tmp_path: Path) -> None:
+    from pipeline.dicom import read_series
+    from pipeline.errors import DicomError, RadpipeWarning
+
+    src = _gap(tmp_path / "gap")
+    with pytest.warns(RadpipeWarning, match="resampled: missing slices"):
+        volume = read_series(sorted(src.iterdir()))
+    assert volume.image.shape == (6, 12, 12) and volume.spacing == (1.0, 1.0, 1.0)
+    with pytest.raises(DicomError, match="not one volume: 4 volumes"):
+        read_series(sorted(_fmri(tmp_path / "fmri", tr=None).iterdir()))

@@ -1,0 +1,192 @@
+"""Calibration, precision-recall and operating points of a classifier, via scikit-learn.
+
+- Calibration: the reliability diagram (scikit-learn's ``calibration_curve``), the Brier score
+  (``brier_score_loss``; multi-class: the sum over classes of squared errors, Brier 1950) and
+  the expected calibration error (ECE: the bin-weighted mean gap between confidence and
+  accuracy, equal-width bins of the top-class probability; Guo et al., ICML 2017, eq. 3).
+- Precision-recall: ``precision_recall_curve`` and ``average_precision_score`` (one-vs-rest).
+- Operating point: a threshold on the positive-class probability chosen on the *validation*
+  split, by Youden's J (max sensitivity + specificity - 1; Youden, Cancer 3 (1950) 32-35) or as
+  the highest threshold reaching a target sensitivity.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from pipeline.metrics._arrays import check_finite_scores
+
+OperatingRule = Literal["youden", "sensitivity"]
+
+
+def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10) -> dict[str, Any]:
+    """Reliability diagram bins, Brier score and ECE of class probabilities.
+
+    Parameters
+    ----------
+    true
+        ``(N,)`` int class indices.
+    probs
+        ``(N, K)`` finite probabilities (rows summing to 1).
+    n_bins
+        Equal-width bins of the confidence over [0, 1].
+
+    Returns
+    -------
+    dict
+        ``brier`` (binary: of the positive class, in [0, 1]; K > 2: multi-class, in [0, 2]),
+        ``ece`` (top-class confidence, in [0, 1]), ``n_bins``, ``target`` (what the bins
+        describe), ``bins``: ``confidence`` (mean predicted probability per non-empty bin),
+        ``observed`` (fraction of positives / of correct predictions) and ``count``.
+
+    Raises
+    ------
+    ValueError
+        If a probability is not finite.
+    """
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
+
+    labels = np.asarray(true).astype(np.int64).ravel()
+    p = np.asarray(probs, dtype=np.float64)
+    check_finite_scores(p, "probabilities")
+    k = p.shape[1]
+    if k == 2:
+        positive, score = labels == 1, p[:, 1]
+        brier = float(brier_score_loss(positive, score))
+        target = "positive class: predicted probability vs observed fraction of positives"
+    else:
+        brier = float(brier_score_loss(labels, p, labels=list(range(k))))
+        positive, score = p.argmax(axis=1) == labels, p.max(axis=1)
+        target = "top class: confidence vs observed accuracy"
+    observed, confidence = calibration_curve(positive, score, n_bins=n_bins, strategy="uniform")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    counts = np.bincount(np.searchsorted(edges[1:-1], score), minlength=n_bins)
+    return {
+        "brier": brier,
+        "ece": expected_calibration_error(labels, p, n_bins=n_bins),
+        "n_bins": n_bins,
+        "target": target,
+        "bins": {
+            "confidence": confidence.tolist(),
+            "observed": observed.tolist(),
+            "count": [int(c) for c in counts if c > 0],
+        },
+    }
+
+
+def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10) -> float:
+    """ECE of the top-class confidence: ``sum_b n_b / N * |accuracy_b - confidence_b|``.
+
+    Examples
+    --------
+    Four cases in four bins: gaps |1 - 0.9|, |0 - 0.8|, |1 - 0.7|, |1 - 0.6| -> 1.6 / 4.
+
+    >>> probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6]])
+    >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), probs, n_bins=10), 3)
+    0.4
+    """
+    labels = np.asarray(true).astype(np.int64).ravel()
+    p = np.asarray(probs, dtype=np.float64)
+    confidence = p.max(axis=1)
+    correct = (p.argmax(axis=1) == labels).astype(np.float64)
+    bins = np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], confidence)  # as scikit-learn
+    total = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        total += inside.sum() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(total / labels.size)
+
+
+def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    """Average precision per class (one-vs-rest; binary: the positive class only).
+
+    Returns ``{"average_precision": {class index: AP}, "average_precision_macro": mean}``;
+    AP is NaN for a class with no positive case.
+    """
+    from sklearn.metrics import average_precision_score
+
+    labels = np.asarray(true).astype(np.int64).ravel()
+    p = np.asarray(probs, dtype=np.float64)
+    check_finite_scores(p, "probabilities")
+    classes = [1] if p.shape[1] == 2 else list(range(p.shape[1]))
+    ap: dict[int, float] = {}
+    for c in classes:
+        positive = labels == c
+        ap[c] = float(average_precision_score(positive, p[:, c])) if positive.any() else np.nan
+    values = np.array(list(ap.values()))
+    kept = values[~np.isnan(values)]
+    return {
+        "average_precision": ap,
+        "average_precision_macro": float(kept.mean()) if kept.size else float("nan"),
+    }
+
+
+def choose_threshold(
+    true: np.ndarray,
+    positive_probs: np.ndarray,
+    *,
+    rule: OperatingRule = "youden",
+    target_sensitivity: float = 0.9,
+) -> dict[str, Any]:
+    """A threshold on the positive-class probability, chosen on validation data.
+
+    A case is called positive when its probability is ``>= threshold``.
+
+    Parameters
+    ----------
+    true
+        ``(N,)`` binary truth of the validation cases.
+    positive_probs
+        ``(N,)`` finite positive-class probabilities.
+    rule
+        ``"youden"``: maximise sensitivity + specificity - 1 (ties: the highest threshold);
+        ``"sensitivity"``: the highest threshold whose sensitivity is >= ``target_sensitivity``.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``rule``, ``target_sensitivity`` (for that rule), and the validation
+        ``sensitivity`` and ``specificity`` at the threshold.
+
+    Raises
+    ------
+    ValueError
+        If the validation cases lack a positive or a negative, or a score is not finite.
+
+    Examples
+    --------
+    >>> choose_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))["threshold"]
+    0.8
+    """
+    from sklearn.metrics import roc_curve
+
+    positive = np.asarray(true).ravel() != 0
+    s = np.asarray(positive_probs, dtype=np.float64).ravel()
+    check_finite_scores(s, "probabilities")
+    if positive.all() or not positive.any():
+        raise ValueError(
+            "Choosing an operating point needs validation cases of both classes; got "
+            f"{int(positive.sum())} positive of {positive.size}."
+        )
+    fpr, tpr, thresholds = roc_curve(positive, s, drop_intermediate=False)
+    fpr, tpr, thresholds = fpr[1:], tpr[1:], thresholds[1:]  # drop the (inf) origin
+    if rule == "youden":
+        i = int(np.argmax(tpr - fpr))  # first maximum = highest threshold
+    elif rule == "sensitivity":
+        if not 0 < target_sensitivity <= 1:
+            raise ValueError(f"target_sensitivity must be in (0, 1]; got {target_sensitivity}.")
+        i = int(np.flatnonzero(tpr >= target_sensitivity - 1e-12)[0])
+    else:
+        raise ValueError(f"The 'rule' parameter must be 'youden' or 'sensitivity'; got {rule!r}.")
+    out: dict[str, Any] = {
+        "threshold": float(thresholds[i]),
+        "rule": rule,
+        "sensitivity": float(tpr[i]),
+        "specificity": float(1 - fpr[i]),
+    }
+    if rule == "sensitivity":
+        out["target_sensitivity"] = target_sensitivity
+    return out

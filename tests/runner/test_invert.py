@@ -1,0 +1,91 @@
+"""Predicted masks go back on the source pixels through every geometric stage (issue 13,
+item 2): a mask drawn on the source, sent through the stages (nearest neighbour, as a perfect
+model would predict it) and inverted, lands on the same pixels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import pipeline.stages  # noqa: F401  (registers the stages)
+from pipeline.errors import RadpipeError
+from pipeline.sample import Sample
+from pipeline.stage import Pipeline
+from workflows.run.invert import invert, traced
+
+
+def _blocks(shape: tuple[int, ...], block: int) -> np.ndarray:
+    """A mask of ``block``-aligned squares (classes 1 and 2) inside the central half."""
+    mask = np.zeros(shape, np.int64)
+    h, w = shape[-2:]
+    a, b = (h // 4) // block * block + block, (w // 4) // block * block + block
+    mask[..., a : a + 2 * block, b : b + 3 * block] = 1
+    mask[..., a + 2 * block : a + 3 * block, b + block : b + 2 * block] = 2
+    return mask
+
+
+def _sample(mask: np.ndarray, spacing: tuple[float, ...]) -> Sample:
+    image = (mask > 0).astype(np.float32)[None] * 2 + 0.5  # foreground 2.5, elsewhere 0.5
+    if mask.ndim == 2:  # a dark border, so that crop_foreground has something to cut
+        image[:, :2], image[:, -2:] = 0.0, 0.0
+    return Sample(image=image, mask=mask, meta={"id": "x", "spacing": spacing})
+
+
+CASES = [
+    ("resize-down-by-3", (30, 30), 3, [{"type": "resize", "shape": [10, 10]}]),
+    ("resize-up-by-2", (16, 16), 1, [{"type": "resize", "shape": [32, 32]}]),
+    ("resample-3mm", (30, 30), 3, [{"type": "resample", "spacing": [3.0, 3.0]}]),
+    ("crop", (30, 30), 1, [{"type": "crop_or_pad", "shape": [17, 20]}]),
+    ("pad", (30, 30), 1, [{"type": "crop_or_pad", "shape": [41, 36]}]),
+    ("crop-foreground", (30, 30), 1,
+     [{"type": "crop_foreground", "threshold": 1.0, "margin": 1}]),
+    ("fit-depth-crop", (8, 20, 20), 1, [{"type": "fit_depth", "depth": 6}]),
+    ("fit-depth-pad", (4, 20, 20), 1, [{"type": "fit_depth", "depth": 7}]),
+    ("fit-depth-resample", (4, 20, 20), 1,
+     [{"type": "fit_depth", "depth": 8, "method": "resample"}]),
+    ("chain", (30, 30), 1,
+     [{"type": "crop_foreground", "threshold": 1.0, "margin": 2},
+      {"type": "z_score", "mode": "image"},
+      {"type": "resize", "shape": [32, 48]},
+      {"type": "crop_or_pad", "shape": [40, 40]}]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("shape", "block", "specs"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])  # fmt: skip
+def test_a_mask_comes_back_on_the_same_pixels(
+    shape: tuple[int, ...], block: int, specs: list[dict[str, Any]]
+) -> None:
+    mask = _blocks(shape, block)
+    if len(shape) == 3:  # a series: the mask on the middle slices only
+        mask[:1], mask[-1:] = 0, 0
+    sample = _sample(mask, (1.0,) * len(shape))
+    pipe = Pipeline.from_config(specs).fit([sample])
+    out = traced(pipe, sample)
+    assert out.spatial_shape != sample.spatial_shape or specs[0]["type"] == "crop_or_pad"
+    assert len(out.meta["spatial"]) == sum(s["type"] != "z_score" for s in specs)
+    back = invert(out.mask, out.meta["spatial"])
+    assert back.dtype == mask.dtype
+    np.testing.assert_array_equal(back, mask)
+    # Per-class probabilities (K, *spatial) too: cut-away pixels become background.
+    onehot = np.eye(3, dtype=np.float32)[out.mask].transpose(-1, *range(out.mask.ndim))
+    probs = invert(onehot, out.meta["spatial"], fill=[1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(probs.argmax(axis=0), mask)
+    np.testing.assert_array_equal(probs.sum(axis=0), np.ones(mask.shape, np.float32))
+
+
+def test_a_stage_that_cannot_be_undone_is_refused() -> None:
+    sample = _sample(_blocks((12, 12), 1), (1.0, 1.0))
+    pipe = Pipeline.from_config([{"type": "random_flip", "p": 1.0}])
+
+    class Shrink(type(pipe[0])):  # type: ignore[misc]
+        kind = "geometric"
+        random = False
+
+        def apply(self, s: Sample, params: dict[str, Any]) -> Sample:
+            return s.replace(image=s.image[:, 1:], mask=None if s.mask is None else s.mask[1:])
+
+    with pytest.raises(RadpipeError, match=r"'shrink' .*cannot undo"):
+        traced(Pipeline([("shrink", Shrink())]), sample)

@@ -1,0 +1,78 @@
+"""Paths (issue 13, item 8 and "Also"): relative paths in a config are taken from its folder
+(``--set`` ones from the current directory); CSV paths stay inside their folder unless
+allowed; a run stores no absolute path of this machine in its config copy, provenance,
+report or checkpoints, and still resumes and predicts from them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from pipeline.errors import ConfigError
+from tests.runner.conftest import base_config, read_rows, write_rows
+from workflows.cli import main
+from workflows.run.checks import check_inputs
+from workflows.run.config import load_config, validate_config
+from workflows.run.runner import load_run_config
+
+
+def test_relative_paths_in_the_file_follow_the_file_and_set_follows_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project" / "configs"
+    project.mkdir(parents=True)
+    path = project / "c.yaml"
+    raw = base_config(Path("../data"), Path("../runs"))
+    raw["train"]["init_from"] = "../weights/best.pt"
+    path.write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)
+    config = load_config(Path("project/configs/c.yaml"))
+    root = tmp_path / "project"
+    assert config.data.source == root / "data" / "dicom"
+    assert config.data.labels == root / "data" / "labels.csv"
+    assert config.output == root / "runs"
+    assert config.train.init_from == root / "weights" / "best.pt"
+    moved = load_config(path, ["data.source=scans", "output=out"])
+    assert (moved.data.source, moved.output) == (tmp_path / "scans", tmp_path / "out")
+
+
+def test_a_run_stores_no_absolute_path_and_reads_its_config_back(
+    cr16: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "configs").mkdir(parents=True)
+    raw = base_config(Path("../study"), Path("../runs"))
+    raw["report"] = {"enabled": True}
+    (project / "configs" / "c.yaml").write_text(yaml.safe_dump(raw))
+    shutil.copytree(cr16, project / "study")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    assert main(["run", "project/configs/c.yaml", "--quiet"]) == 0
+    (run,) = (project / "runs").glob("run-*")
+    secret = str(tmp_path)
+    for name in ("config.yaml", "provenance.json", "report.html", "metrics.json"):
+        assert secret not in (run / name).read_text(), name
+    saved = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    assert secret not in json.dumps(saved["resolved_config"])
+    assert saved["resolved_config"]["data"]["source"] == "../../study/dicom"
+    config = load_run_config(run)
+    assert config.data.source == project / "study" / "dicom"
+    assert config.output == project / "runs"
+
+
+def test_mask_paths_outside_the_csv_folder_are_refused(cr16: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.png").write_bytes(b"")
+    rows = [{"instance_key": "abc", "frame": "0", "mask": "../secret.png"},
+            {"instance_key": "abd", "frame": "0", "mask": "ok.png"}]  # fmt: skip
+    masks = write_rows(tmp_path / "masks" / "masks.csv", rows)
+    raw = base_config(cr16, tmp_path / "out", masks=str(masks))
+    with pytest.raises(ConfigError, match=r"data.masks: 1 paths in masks.csv point outside "
+                                          r"masks/ \(\.\./secret\.png\)"):  # fmt: skip
+        check_inputs(validate_config(raw))
+    raw["data"]["allow_outside_paths"] = True
+    check_inputs(validate_config(raw))  # allowed on request
+    assert read_rows(masks)[1]["mask"] == "ok.png"

@@ -1,0 +1,67 @@
+"""``radpipe predict`` writes segmentation masks on the source pixels after crop, pad,
+foreground crop and resize (issue 13, item 2), as PNG and as DICOM SEG frames.
+
+The model is replaced by a perfect one: it thresholds the preprocessed image. A threshold of
+the converted source image, worked out here, is then exactly what must come back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.data.io import load_image
+from tests.runner.conftest import read_rows, seg_config
+from workflows.run import evaluate
+from workflows.run.config import validate_config
+from workflows.run.predict import predict_folder
+from workflows.run.runner import run_study
+
+THRESHOLD = 0.45
+PREPROCESS = [
+    {"type": "crop_foreground", "threshold": THRESHOLD, "margin": 1},
+    {"type": "crop_or_pad", "shape": [36, 36]},
+    {"type": "resize", "shape": [72, 72], "order": 0},
+]
+
+
+def _thresholding(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:
+    """(N, 3, H, W) one-hot maps of ``image > THRESHOLD`` (class 1) in model space."""
+    masks = np.stack([(dataset[i]["image"][0].numpy() > THRESHOLD) for i in range(len(dataset))])
+    return np.eye(3, dtype=np.float32)[masks.astype(np.int64)].transpose(0, 3, 1, 2)
+
+
+def test_predicted_masks_land_on_the_source_pixels(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = seg_config(mr_seg, tmp_path / "runs", PREPROCESS)
+    run = run_study(validate_config(raw), progress=False).run_dir
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "pred"
+    predict_folder(run, mr_seg / "dicom", out, progress=False)
+    rows = read_rows(out / "predictions.csv")
+    assert len(rows) == 4 * 2 * 3
+    manifest = {r["instance_key"]: r for r in read_rows(out / "converted" / "manifest.csv")}
+    nonempty = 0
+    for r in rows:
+        source = load_image(out / "converted" / manifest[r["instance_key"]]["output"])[0]
+        expected = (source > THRESHOLD).astype(np.uint8)
+        written = np.asarray(Image.open(out / r["mask"]))
+        np.testing.assert_array_equal(written, expected, err_msg=r["mask"])
+        nonempty += int(expected.any() and not expected.all())
+    assert nonempty >= len(rows) // 2  # the check is not trivially about empty masks
+
+    import highdicom as hd
+
+    first = rows[0]
+    seg = hd.seg.segread(out / "seg" / first["patient_key"] / f"{first['series_key']}.dcm")
+    same = [r for r in rows if r["series_key"] == first["series_key"]]
+    uids = [ref[2] for ref in seg.get_source_image_uids()]
+    frames = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids,
+                                               combine_segments=True)  # fmt: skip
+    written = sorted(np.asarray(Image.open(out / r["mask"])).tobytes() for r in same)
+    assert sorted(f.astype(np.uint8).tobytes() for f in frames) == written

@@ -1,0 +1,92 @@
+"""`radpipe evaluate` on an external labelled test set, `split.test: 0`, and the join-back
+columns of predictions.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from pipeline.keys import hash_key
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+from workflows.run.config import load_config
+from workflows.run.runner import run_study
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.fixture(scope="module")
+def trained_without_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run trained on all of its data (split.test: 0): no internal test set."""
+    data = tmp_path_factory.mktemp("train")
+    write_study(data, StudySpec(patients=24, modality="CR", size=32, series_per_patient=1))
+    config = load_config(
+        CONFIGS / "xray_classify.yaml",
+        [f"data.source={data / 'dicom'}", f"data.labels={data / 'labels.csv'}",
+         f"output={data / 'runs'}", "train.epochs=2", "convert.workers=1", "split.test=0",
+         "evaluate.bootstrap=50", "evaluate.explain=1"],
+    )  # fmt: skip
+    outcome = run_study(config, progress=False)
+    assert outcome is not None and outcome.metrics == {}
+    return outcome.run_dir
+
+
+@pytest.fixture(scope="module")
+def external(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    new = tmp_path_factory.mktemp("external")
+    write_study(new, StudySpec(patients=6, modality="CR", size=32, series_per_patient=1, seed=9))
+    return new
+
+
+def test_external_test_set_gets_the_same_metrics_and_report(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    run = trained_without_test
+    assert not (run / "metrics.json").exists()  # nothing was held out, nothing scored
+    out = tmp_path / "ext"
+    args = ["evaluate", str(run), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    labels = list(csv.DictReader((external / "labels.csv").open()))
+    assert metrics["num_cases"] == len(labels) == 6
+    assert "external" in metrics["evaluated"]
+    # every case is one of the external images (one per patient here), with its own label
+    truth = {hash_key(r["patient_id"]): int(r["label"]) for r in labels}
+    assert {c["patient"]: c["true"] for c in metrics["per_case"]} == truth
+    assert metrics["intervals"]["accuracy"]["n_resamples"] == 50
+    assert metrics["operating_point"]["chosen_on"] == "validation split"  # the run's own
+    assert metrics["model"]["checkpoints"][0]["checkpoint"] == "checkpoints/best.pt"
+    assert (out / "report.html").is_file() and (out / "plots" / "explanations.png").is_file()
+    assert "external test set" in (out / "report.html").read_text()
+
+
+def test_predictions_join_back_to_the_users_files(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    src = external / "dicom"
+    out = tmp_path / "pred"
+    assert main(["predict", str(trained_without_test), str(src), "--out", str(out), "--quiet"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    for row in rows:
+        ds = pydicom.dcmread(src / row["source"], stop_before_pixels=True)
+        assert row["sop_instance_uid"] == ds.SOPInstanceUID
+        assert row["series_key"] == hash_key(ds.SeriesInstanceUID)
+    hashed = tmp_path / "hashed"
+    args = ["predict", str(trained_without_test), str(src), "--out", str(hashed), "--quiet",
+            "--hashed-keys-only"]  # fmt: skip
+    assert main(args) == 0
+    header = next(csv.reader((hashed / "predictions.csv").open()))
+    assert "source" not in header and "sop_instance_uid" not in header
+
+
+def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    missing = tmp_path / "nope"
+    args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
+    assert main(args) == 1
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,40 @@
+"""``radpipe evaluate``: score a trained run on an external labelled test set."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a trained run on a separate labelled folder (an external test set)",
+        description="Convert SRC with the run's own options, apply its fitted preprocessing "
+        "and model (or the ensemble of its folds) to every labelled series, and write "
+        "metrics.json, plots and report.html under --out: the same figures, intervals and "
+        "report as the run's own test split. Use split.test: 0 in the run's config to train "
+        "on all of your data and evaluate here.",
+    )
+    p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
+    p.add_argument("src", type=Path, help="folder of DICOM files (or images, as the run)")
+    p.add_argument("--labels", type=Path, required=True, help="labels CSV, as data.labels")
+    p.add_argument("--masks", type=Path, default=None, help="masks CSV, as data.masks")
+    p.add_argument("--out", type=Path, default=None, help="output folder (RUN/external-HASH)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workflows.run.external import evaluate_external
+    from workflows.run.runner import headline
+
+    out, metrics = evaluate_external(
+        args.run, args.src, args.labels, masks=args.masks, out=args.out,
+        progress=not args.quiet,
+    )  # fmt: skip
+    figures = "  ".join(f"{k} {v:.3f}" for k, v in headline(metrics).items())
+    print(f"{metrics['num_cases']} external test cases: {figures}")
+    print(f"wrote {out / 'metrics.json'}")
+    return 0

@@ -1,0 +1,265 @@
+"""Classification figures for ``metrics.json``: rates, ROC/PR, calibration, an operating point
+chosen on validation, and intervals by bootstrap over patients (DeLong for a binary AUC).
+
+Scores must be finite: a NaN probability (a diverged model) is an error naming how many
+samples, never a prediction (``argmax`` of a NaN row is meaningless).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.metrics import (
+    BOOTSTRAP_METHOD,
+    bootstrap_cis,
+    calibration_summary,
+    check_finite_scores,
+    choose_threshold,
+    confusion_matrix,
+    delong_roc_ci,
+    normalize_confusion,
+    precision_recall,
+    rates_from_confusion,
+    roc_auc_score,
+)
+from pipeline.metrics.calibration import OperatingRule
+
+_RATES = ("sensitivity", "specificity", "precision", "npv", "f1")
+#: Summary figures that get a bootstrap interval.
+_INTERVAL_KEYS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro")
+
+
+def evaluate_classification(
+    true: Sequence[int] | np.ndarray,
+    probs: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    ids: Sequence[str] | None = None,
+    patients: Sequence[str] | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    operating_point: OperatingRule = "youden",
+    target_sensitivity: float = 0.9,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    mistakes: int = 8,
+) -> dict[str, Any]:
+    """Every classification figure, as the content of ``metrics.json``.
+
+    Parameters
+    ----------
+    true
+        True class indices ``(N,)``.
+    probs, class_names
+        Class probabilities ``(N, K)``, finite (the prediction is their argmax); K names.
+    ids, patients
+        Opaque case ids (default running numbers) and the patient key of each case, the unit
+        the bootstrap resamples (default: ``ids``).
+    validation
+        ``(true, probs)`` of the validation split; with two classes, the operating point is
+        chosen on it and the test confusion matrix is given at that threshold.
+    operating_point, target_sensitivity
+        How the threshold is chosen (see :func:`pipeline.metrics.choose_threshold`).
+    n_resamples, seed, level, mistakes
+        Bootstrap intervals (``n_resamples=0``: none); most confident mistakes listed.
+
+    Returns
+    -------
+    dict
+        ``summary`` (accuracy, balanced accuracy, macro rates, ROC AUC, average precision,
+        Brier, ECE), ``intervals``, ``per_class``, ``confusion_matrix`` (rows = truth),
+        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...
+
+    Raises
+    ------
+    NonFiniteScoresError
+        If a probability is NaN or infinite (the message says how many samples).
+    """
+    labels = np.asarray(true).astype(np.int64).ravel()
+    scores = np.asarray(probs, dtype=np.float64)
+    k = len(class_names)
+    if scores.shape != (labels.size, k):
+        raise ValueError(f"Expected probs of shape ({labels.size}, {k}); got {scores.shape}.")
+    check_finite_scores(scores, "probabilities")
+    names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
+    groups = list(patients) if patients is not None else names
+    summary, per_class, cm = _figures(labels, scores, class_names)
+    cal = _add_calibration_and_pr(labels, scores, class_names, summary, per_class)
+    out: dict[str, Any] = {
+        "task": "classification",
+        "num_classes": k,
+        "class_names": list(class_names),
+        "case_unit": "case",
+        "num_cases": int(labels.size),
+        "num_patients": len(set(groups)),
+        "policy": _policy(k, level),
+        "summary": summary,
+        "per_class": per_class,
+        "confusion_matrix": cm.tolist(),
+        "confusion_matrix_by_true": normalize_confusion(cm, by="true").tolist(),
+        "calibration": cal,
+        "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
+        "per_case": _per_case(labels, scores, names, groups),
+    }
+    if n_resamples:
+        out["intervals"] = _intervals(labels, scores, class_names, groups, n_resamples, seed, level)
+    if k == 2 and validation is not None:
+        out["operating_point"] = _operating_point(
+            labels, scores, validation, operating_point, target_sensitivity
+        )
+    return out
+
+
+def _add_calibration_and_pr(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    class_names: Sequence[str],
+    summary: dict[str, Any],
+    per_class: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """Add AP, Brier and ECE to the summary and AP per class; return the calibration."""
+    cal = calibration_summary(labels, scores)
+    ap = precision_recall(labels, scores)
+    summary |= {
+        "average_precision_macro": ap["average_precision_macro"],
+        "brier": cal["brier"],
+        "ece": cal["ece"],
+    }
+    for c, value in ap["average_precision"].items():
+        per_class[class_names[c]]["average_precision"] = value
+    return cal
+
+
+def _per_case(
+    labels: np.ndarray, scores: np.ndarray, names: list[str], groups: list[str]
+) -> list[dict[str, Any]]:
+    pred = scores.argmax(axis=1)
+    return [
+        {"id": names[i], "patient": groups[i], "true": int(labels[i]), "pred": int(pred[i]),
+         "probs": scores[i].tolist()}
+        for i in range(labels.size)
+    ]  # fmt: skip
+
+
+def _figures(
+    labels: np.ndarray, scores: np.ndarray, class_names: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], np.ndarray]:
+    k = len(class_names)
+    cm = confusion_matrix(labels, scores.argmax(axis=1), k)
+    rates = rates_from_confusion(cm)
+    if k == 2:
+        auc = np.full(2, float(roc_auc_score(labels, scores[:, 1])))
+    else:
+        auc = np.atleast_1d(roc_auc_score(labels, scores, average="none"))
+    summary: dict[str, Any] = {
+        "accuracy": rates["accuracy"],
+        "balanced_accuracy": rates["balanced_accuracy"],
+        **{f"{name}_macro": rates[f"{name}_macro"] for name in _RATES},
+        "roc_auc_macro": float(auc[1]) if k == 2 else _mean_or_nan(auc),
+    }
+    per_class = {
+        name: {
+            "support": int(np.asarray(rates["support"])[c]),
+            **{rate: float(np.asarray(rates[rate])[c]) for rate in _RATES},
+            "roc_auc": float(auc[c]),
+        }
+        for c, name in enumerate(class_names)
+    }
+    return summary, per_class, cm
+
+
+def _mean_or_nan(values: np.ndarray) -> float:
+    """Macro mean that is NaN as soon as one class is undefined: never a mean of a subset."""
+    return float(values.mean()) if values.size and np.isfinite(values).all() else float("nan")
+
+
+def _intervals(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    class_names: Sequence[str],
+    groups: list[str],
+    n_resamples: int,
+    seed: int,
+    level: float,
+) -> dict[str, Any]:
+    def stat(idx: np.ndarray) -> dict[str, float]:
+        summary = _figures(labels[idx], scores[idx], class_names)[0]
+        return {key: float(summary[key]) for key in _INTERVAL_KEYS}
+
+    out: dict[str, Any] = bootstrap_cis(
+        stat, groups, n_resamples=n_resamples, seed=seed, level=level
+    )
+    if len(class_names) == 2:
+        out["roc_auc_delong"] = delong_roc_ci(labels == 1, scores[:, 1], level=level)
+    return out
+
+
+def _operating_point(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray],
+    rule: OperatingRule,
+    target_sensitivity: float,
+) -> dict[str, Any]:
+    val_true, val_probs = (np.asarray(v) for v in validation)
+    check_finite_scores(np.asarray(val_probs, dtype=np.float64), "validation probabilities")
+    try:
+        chosen = choose_threshold(
+            val_true == 1, val_probs[:, 1], rule=rule, target_sensitivity=target_sensitivity
+        )
+    except ValueError as err:
+        return {"error": str(err)}
+    called = (scores[:, 1] >= chosen["threshold"]).astype(np.int64)
+    cm = confusion_matrix(labels, called, 2)
+    rates = rates_from_confusion(cm)
+    return {
+        "chosen_on": "validation split",
+        **{
+            f"validation_{k}" if k in ("sensitivity", "specificity") else k: v
+            for k, v in chosen.items()
+        },
+        "test_confusion_matrix": cm.tolist(),
+        "test_sensitivity": float(np.asarray(rates["sensitivity"])[1]),
+        "test_specificity": float(np.asarray(rates["specificity"])[1]),
+        "test_precision": float(np.asarray(rates["precision"])[1]),
+    }
+
+
+def _mistakes(
+    labels: np.ndarray, scores: np.ndarray, names: list[str], n: int
+) -> list[dict[str, Any]]:
+    """The wrong predictions made with the highest probability, most confident first."""
+    pred = scores.argmax(axis=1)
+    wrong = np.flatnonzero(pred != labels)
+    order = wrong[np.argsort(-scores[wrong, pred[wrong]], kind="stable")][:n]
+    return [
+        {
+            "id": names[i],
+            "index": int(i),
+            "true": int(labels[i]),
+            "pred": int(pred[i]),
+            "probability": float(scores[i, pred[i]]),
+        }
+        for i in order
+    ]
+
+
+def _policy(k: int, level: float) -> dict[str, str]:
+    return {
+        "case_unit": "one case per sample: a series (data.unit series) or an image; "
+        "intervals resample patients, not cases",
+        "prediction": "argmax of probabilities",
+        "undefined": "a rate with a zero denominator is null and skipped in macro means",
+        "non_finite": "a NaN or infinite probability is an error, never a prediction",
+        "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
+        "average_precision": "scikit-learn average_precision_score, one-vs-rest",
+        "calibration": "Brier score (scikit-learn brier_score_loss); ECE over 10 equal-width "
+        "bins of the top-class probability",
+        "intervals": f"{level:.0%} {BOOTSTRAP_METHOD}"
+        + ("; ROC AUC also by DeLong's method" if k == 2 else ""),
+        "operating_point": "threshold on the positive-class probability chosen on the "
+        "validation split, applied unchanged to the test split",
+    }

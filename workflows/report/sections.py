@@ -1,0 +1,214 @@
+"""Report sections for what a reviewer asks first: what was scored, the data, the model,
+every interval with its method and resamples, counts of failed cases, the operating point,
+calibration and the saliency sanity check. Each returns an HTML fragment ("" when absent)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+#: Headline cards: (summary key, label); ``{unit}`` is the distance unit.
+CARDS = {
+    "classification": [
+        ("accuracy", "Accuracy"),
+        ("balanced_accuracy", "Balanced accuracy"),
+        ("f1_macro", "Macro F1"),
+        ("roc_auc_macro", "ROC AUC"),
+        ("average_precision_macro", "Average precision"),
+    ],
+    "segmentation": [
+        ("dice_case_mean", "Dice (mean of volumes)"),
+        ("dice_patient_mean", "Dice (mean of patients)"),
+        ("dice_dataset_macro", "Dice (pooled voxels)"),
+        ("hd95_mean", "HD95 ({unit})"),
+        ("msd_mean", "Mean surface distance ({unit})"),
+    ],
+}
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _f(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return _e(value)
+
+
+def _dl(items: Sequence[tuple[str, Any]]) -> str:
+    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_f(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_f(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def cards(task: str, metrics: Mapping[str, Any]) -> str:
+    """Headline figures, each with its interval and, for distances, the failed-case count."""
+    summary = metrics.get("summary", {})
+    intervals = metrics.get("intervals", {})
+    unit = metrics.get("distance_unit", "mm")
+    out = []
+    for key, label in CARDS.get(task, []):
+        if key not in summary:
+            continue
+        notes = []
+        ci = intervals.get(key) or (
+            intervals.get("roc_auc_delong") if key == "roc_auc_macro" else None
+        )
+        if ci and ci.get("low") is not None:
+            notes.append(f"{ci['level']:.0%} CI {_f(ci['low'])}–{_f(ci['high'])}")
+        prefix = key.removesuffix("_mean")
+        if f"{prefix}_failed" in summary:
+            notes.append(
+                f"{summary[f'{prefix}_failed']} failed ({summary.get(f'{prefix}_n')} scored; "
+                f"{'excluded' if _failures(metrics) == 'exclude' else 'scored as diagonal'})"
+            )
+        note = "".join(f"<div class='ci'>{_e(n)}</div>" for n in notes)
+        out.append(
+            f"<div class='card'><div class='k'>{_e(label.format(unit=unit))}</div>"
+            f"<div class='v'>{_f(summary.get(key))}</div>{note}</div>"
+        )
+    counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]
+    out.append(
+        "<div class='card'><div class='k'>Evaluated</div><div class='v'>"
+        f"{_f(metrics.get('num_cases'))}</div><div class='ci'>"
+        + _e(", ".join(f"{v} {k}" for k, v in counts if v is not None))
+        + (f"; {metrics['num_slices']} slices" if metrics.get("num_slices") else "")
+        + "</div></div>"
+    )
+    return f"<section class='cards'>{''.join(out)}</section>"
+
+
+def _failures(metrics: Mapping[str, Any]) -> str:
+    return str(metrics.get("policy", {}).get("surface_failure_policy", "exclude"))
+
+
+def scored_section(metrics: Mapping[str, Any], log_rows: Sequence[Mapping[str, Any]]) -> str:
+    """Which checkpoint (and epoch) was scored, and the model that produced it."""
+    entries = (metrics.get("model") or {}).get("checkpoints") or []
+    if not entries:
+        return ""
+    wall = sum(float(r.get("time_s") or 0) for r in log_rows)
+    header = ["fold", "checkpoint", "epoch scored", "architecture", "parameters",
+              "epochs run", "best epoch", "early stop", "device"]  # fmt: skip
+    rows = [
+        ["–" if e.get("fold") is None else e["fold"], e.get("checkpoint"), e.get("epoch"),
+         e.get("architecture"), f"{e.get('parameters', 0):,}", e.get("epochs_run"),
+         e.get("best_epoch"), "yes" if e.get("stopped_early") else "no", e.get("device")]
+        for e in entries
+    ]  # fmt: skip
+    facts = [("evaluated", metrics.get("evaluated"))]
+    if wall:
+        facts.append(("training wall time (s, from log.jsonl)", round(wall, 1)))
+    return "<h2>Model scored</h2>" + _dl(facts) + _table(header, rows)
+
+
+def data_summary_section(metrics: Mapping[str, Any]) -> str:
+    data = metrics.get("data")
+    if not data:
+        return ""
+    facts: list[tuple[str, Any]] = [("evaluated samples", data.get("num_samples"))]
+    for key, label in (("image_shapes", "image size after preprocessing (C x ...)"),
+                       ("spacings", "spacing after preprocessing"),
+                       ("modalities", "modality (series)")):  # fmt: skip
+        values = data.get(key) or {}
+        facts.append((label, "; ".join(f"{k} ({v})" for k, v in values.items()) or "–"))
+    classes = data.get("classes") or {}
+    first: dict[str, Any] = next(iter(classes.values()), {})
+    rows = [[name, *values.values()] for name, values in classes.items()]
+    table = _table(["class", *[k.replace("_", " ") for k in first]], rows) if rows else ""
+    return "<h2>Evaluated data</h2>" + _dl(facts) + table
+
+
+def intervals_section(metrics: Mapping[str, Any]) -> str:
+    intervals = metrics.get("intervals") or {}
+    if not intervals:
+        return ""
+    header = ["figure", "estimate", "low", "high", "level", "method", "resamples (valid)",
+              "patients", "seed"]  # fmt: skip
+    rows = [
+        [key, ci.get("estimate"), ci.get("low"), ci.get("high"), f"{ci.get('level', 0):.0%}",
+         ci.get("method"),
+         f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
+         ci.get("n_groups", "–"), ci.get("seed", "–")]
+        for key, ci in intervals.items()
+    ]  # fmt: skip
+    return "<h2>Confidence intervals</h2>" + _table(header, rows)
+
+
+def operating_point_section(metrics: Mapping[str, Any]) -> str:
+    op = metrics.get("operating_point")
+    if not op:
+        return ""
+    if "error" in op:
+        return f"<h2>Operating point</h2><p class='note'>Not chosen: {_e(op['error'])}</p>"
+    names = metrics.get("class_names") or ["0", "1"]
+    facts = [(k.replace("_", " "), v) for k, v in op.items() if k != "test_confusion_matrix"]
+    cm = op.get("test_confusion_matrix") or []
+    table = _table(["true \\ called", *names], [[names[i], *row] for i, row in enumerate(cm)])
+    return "<h2>Operating point (chosen on validation, applied to test)</h2>" + _dl(facts) + table
+
+
+def explanations_section(metrics: Mapping[str, Any]) -> str:
+    info = metrics.get("explanations") or {}
+    check = info.get("sanity_check")
+    if not check:
+        return ""
+    rows = [[r["method"], r["spearman"]] for r in check.get("results", [])]
+    methods = info.get("methods") or {}
+    return (
+        "<h2>Saliency sanity check</h2>"
+        + _dl([*methods.items(), ("check", check.get("test")), ("case", check.get("case"))])
+        + _table(["method", "Spearman |attribution| trained vs randomised"], rows)
+    )
+
+
+def segmentation_tables(metrics: Mapping[str, Any], limit: int = 40) -> str:
+    """Per patient, per volume (primary) and per slice (secondary) tables."""
+    out = []
+    patients = metrics.get("per_patient") or []
+    if patients:
+        rows = [[p["id"], p["num_volumes"], p["dice_macro"], p.get("hd95_failed", "–")]
+                for p in sorted(patients, key=lambda p: _key(p["dice_macro"]))[:limit]]  # fmt: skip
+        out.append("<h2>Per patient</h2>" + _table(["patient", "volumes", "Dice (macro)",
+                                                     "HD95 failures"], rows))  # fmt: skip
+    slices = metrics.get("per_slice") or []
+    if slices:
+        note = metrics.get("slices", {}).get("note", "")
+        rows = [[s["id"], s["dice_macro"]]
+                for s in sorted(slices, key=lambda s: _key(s["dice_macro"]))[:limit]]  # fmt: skip
+        out.append(
+            f"<h2>Per slice (secondary)</h2><p class='note'>{_e(note)}; worst "
+            f"{min(limit, len(slices))} of {len(slices)} shown.</p>"
+            + _table(["slice", "Dice (macro)"], rows)
+        )
+    return "\n".join(out)
+
+
+def _key(value: Any) -> float:
+    return -1.0 if value is None else float(value)
+
+
+def fold_logs(run: Path) -> list[dict[str, Any]]:
+    """Rows of every ``log.jsonl`` of the run (one per fold in cross-validation)."""
+    import json
+
+    paths = [run / "log.jsonl", *sorted((run / "folds").glob("fold-*/log.jsonl"))]
+    rows = []
+    for path in (p for p in paths if p.is_file()):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line of a killed run
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows

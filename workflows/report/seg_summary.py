@@ -1,0 +1,190 @@
+"""Summaries of per-volume segmentation rows: per class and overall (with failure counts),
+per patient, bootstrap intervals over patients, and the policy text of ``metrics.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.metrics import (
+    BOOTSTRAP_METHOD,
+    ConfusionAccumulator,
+    EmptyPolicy,
+    FailurePolicy,
+    bootstrap_cis,
+    dice_from_confusion,
+    summarize_distances,
+)
+
+
+def summaries(
+    rows: list[dict[str, Any]],
+    counts: list[np.ndarray],
+    scored: list[str],
+    first: int,
+    num_classes: int,
+    include_background: bool,
+    empty: EmptyPolicy,
+    surface: bool,
+    failures: FailurePolicy,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
+    pooled = ConfusionAccumulator(num_classes, include_background=include_background, empty=empty)
+    pooled.counts = np.sum(counts, axis=0)
+    result = pooled.compute()
+    per_class: dict[str, dict[str, Any]] = {}
+    for offset, name in enumerate(scored):
+        c = first + offset
+        entry: dict[str, Any] = {
+            "dice_dataset": result["dice"][c],
+            "jaccard_dataset": result["jaccard"][c],
+            "dice_case_mean": nanmean([r["dice"][name] for r in rows]),
+            "jaccard_case_mean": nanmean([r["jaccard"][name] for r in rows]),
+            "sensitivity": result["sensitivity"][c],
+            "precision": result["precision"][c],
+        }
+        if surface:
+            for key in ("hd95", "msd"):
+                s = _distance_summary(rows, key, name, failures)
+                entry |= {
+                    f"{key}_mean": s["mean"],
+                    f"{key}_n": s["n"],
+                    f"{key}_failed": s["failed"],
+                    f"{key}_absent": s["absent"],
+                }
+        per_class[name] = entry
+    summary: dict[str, Any] = {
+        "dice_case_mean": nanmean([r["dice_macro"] for r in rows]),
+        "jaccard_case_mean": nanmean([_macro(r["jaccard"]) for r in rows]),
+        "dice_dataset_macro": result["dice_macro"],
+        "jaccard_dataset_macro": result["jaccard_macro"],
+    }
+    if surface:
+        for key in ("hd95", "msd"):
+            summary[f"{key}_mean"] = nanmean([per_class[n][f"{key}_mean"] for n in scored])
+            for count in ("n", "failed", "absent"):
+                summary[f"{key}_{count}"] = sum(per_class[n][f"{key}_{count}"] for n in scored)
+    return summary, per_class, {k: v for k, v in result.items() if k != "num_classes"}
+
+
+def _distance_summary(
+    rows: Sequence[dict[str, Any]], key: str, name: str, failures: FailurePolicy
+) -> dict[str, Any]:
+    values = [r[key][name] for r in rows]
+    return summarize_distances(values, failures=failures, worst=[r["diagonal"] for r in rows])
+
+
+def per_patient(
+    rows: list[dict[str, Any]], patients: list[str], scored: list[str], surface: bool
+) -> list[dict[str, Any]]:
+    by_patient: dict[str, list[dict[str, Any]]] = {}
+    for row, patient in zip(rows, patients, strict=True):
+        by_patient.setdefault(patient, []).append(row)
+    out = []
+    for patient, members in by_patient.items():
+        entry: dict[str, Any] = {
+            "id": patient,
+            "num_volumes": len(members),
+            "dice_macro": nanmean([r["dice_macro"] for r in members]),
+            "dice": {n: nanmean([r["dice"][n] for r in members]) for n in scored},
+        }
+        if surface:
+            entry["hd95_failed"] = sum(1 for r in members for n in scored if np.isinf(r["hd95"][n]))
+        out.append(entry)
+    return out
+
+
+def intervals(
+    rows: list[dict[str, Any]],
+    counts: list[np.ndarray],
+    patients: list[str],
+    scored: list[str],
+    first: int,
+    surface: bool,
+    failures: FailurePolicy,
+    include_background: bool,
+    empty: EmptyPolicy,
+    n_resamples: int,
+    seed: int,
+    level: float,
+) -> dict[str, Any]:
+    """Bootstrap (over patients) intervals of the headline segmentation figures."""
+    dice = np.array([r["dice_macro"] for r in rows], dtype=np.float64)
+    stacked = np.stack(counts)
+    stats: dict[str, Any] = {
+        "dice_case_mean": lambda idx: nanmean(dice[idx]),
+        "dice_dataset_macro": lambda idx: float(
+            dice_from_confusion(
+                stacked[idx].sum(axis=0), include_background=include_background, empty=empty
+            )
+        ),
+    }
+    if surface:
+        for key in ("hd95", "msd"):
+            values = np.array([[r[key][n] for n in scored] for r in rows], dtype=np.float64)
+            worst = np.array([r["diagonal"] for r in rows])
+            stats[f"{key}_mean"] = lambda idx, v=values, w=worst: nanmean(
+                [
+                    summarize_distances(v[idx, j], failures=failures, worst=w[idx])["mean"]
+                    for j in range(v.shape[1])
+                ]
+            )
+    return bootstrap_cis(
+        lambda idx: {key: fn(idx) for key, fn in stats.items()},
+        patients, n_resamples=n_resamples, seed=seed, level=level,
+    )  # fmt: skip
+
+
+def policy(
+    include_background: bool,
+    empty: EmptyPolicy,
+    percentile: float,
+    unit: str,
+    failures: FailurePolicy,
+    sliced: bool,
+) -> dict[str, Any]:
+    distance_unit = (
+        "mm (every volume's (z, y, x) spacing after preprocessing)"
+        if unit == "mm"
+        else "voxels: at least one volume had no known spacing (e.g. no slice spacing), so no "
+        "distance is given in mm"
+    )
+    return {
+        "case_unit": "volume (one series); patients average their volumes"
+        + ("; 2-D slices were stacked by series, slice table secondary" if sliced else ""),
+        "include_background": include_background,
+        "empty": empty,
+        "empty_meaning": _EMPTY_MEANING[empty],
+        "false_positive_on_empty_truth": "Dice = Jaccard = 0",
+        "surface": f"HD{percentile:g} and symmetric mean surface distance in {distance_unit}",
+        "surface_failures": _FAILURES[failures],
+        "surface_failure_policy": failures,
+        "averages": "case mean = mean over volumes of each volume's macro over classes; "
+        "dataset = counts pooled over all volumes",
+        "intervals": f"{BOOTSTRAP_METHOD}; percentile interval",
+    }
+
+
+_EMPTY_MEANING = {
+    "nan": "class absent from truth and prediction: null, skipped in averages",
+    "one": "class absent from truth and prediction: scored 1.0",
+    "zero": "class absent from truth and prediction: scored 0.0",
+}
+_FAILURES = {
+    "exclude": "a structure in exactly one of truth and prediction (missed, or a false "
+    "positive on an empty truth) has an infinite distance: left out of the mean and counted "
+    "in *_failed",
+    "diagonal": "a structure in exactly one of truth and prediction counts as the image "
+    "diagonal (the largest possible distance); counted in *_failed",
+}
+
+
+def _macro(values: dict[str, float]) -> float:
+    return nanmean(list(values.values()))
+
+
+def nanmean(values: Iterable[float] | np.ndarray) -> float:
+    array = np.asarray(list(values), dtype=np.float64)
+    kept = array[~np.isnan(array)]
+    return float(kept.mean()) if kept.size else float("nan")

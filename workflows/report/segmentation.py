@@ -1,0 +1,256 @@
+"""Segmentation figures for ``metrics.json``: per volume and per patient first, slices second.
+
+The case unit is the volume (one series): a 2-D run's slices are put back together by series
+(in ``slice_index`` order) before anything is scored, because a lesion-free slice with one
+false-positive pixel is not a failed case (its Dice is 0) while the volume it belongs to may be
+segmented well. Patients average their volumes. Slices get a secondary table.
+
+Surface distances (HD95, mean surface distance) are in millimetres only when every volume
+carries its full (z, y, x) spacing after preprocessing; otherwise all are in voxels and
+labelled so. A failed case (a structure in exactly one of truth and prediction) has an
+infinite distance: it is counted next to every mean, and either excluded from it or scored
+as the image diagonal (``failures``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.metrics import (
+    ConfusionAccumulator,
+    EmptyPolicy,
+    FailurePolicy,
+    image_diagonal,
+    surface_metrics_per_class,
+)
+from pipeline.metrics._arrays import to_numpy
+from workflows.report.seg_summary import intervals, nanmean, per_patient, policy, summaries
+
+
+@dataclass
+class SegmentationCase:
+    """One evaluated sample: a slice or a volume, with what it belongs to.
+
+    ``spacing`` is the sample's element size per axis after preprocessing (mm), ``None`` or
+    with NaN when unknown. ``patient`` and ``series`` default to ``id``.
+    """
+
+    id: str
+    true: Any
+    pred: Any
+    spacing: Sequence[float] | None = None
+    patient: str | None = None
+    series: str | None = None
+    slice_index: int | None = None
+
+
+@dataclass
+class _Unit:
+    id: str
+    patient: str
+    true: np.ndarray
+    pred: np.ndarray
+    spacing: tuple[float, ...] | None
+
+
+def evaluate_segmentation(
+    cases: Iterable[SegmentationCase | tuple[Any, ...]],
+    num_classes: int,
+    class_names: Sequence[str],
+    *,
+    include_background: bool = False,
+    empty: EmptyPolicy = "nan",
+    surface: bool = True,
+    percentile: float = 95.0,
+    failures: FailurePolicy = "exclude",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """Every segmentation figure, per volume, per patient and per slice (``metrics.json``).
+
+    Parameters
+    ----------
+    cases
+        :class:`SegmentationCase` items, or ``(id, true_mask, pred_mask, spacing)`` tuples
+        (each its own volume and patient). Masks are integer label maps ``(H, W)`` or
+        ``(D, H, W)`` of the same shape; spacing in mm per axis.
+    num_classes, class_names
+        ``K`` and its names (background first).
+    include_background, empty
+        Whether class 0 is scored; the empty-mask policy (:mod:`pipeline.metrics.overlap`).
+    surface, percentile
+        Also compute HD{percentile} and mean surface distance per volume and class.
+    failures
+        ``"exclude"`` (failed cases left out of distance means, and counted) or
+        ``"diagonal"`` (a failed case counts as its image diagonal).
+    n_resamples, seed, level
+        Bootstrap over patients for the headline intervals (``n_resamples=0``: none).
+
+    Returns
+    -------
+    dict
+        ``case_unit`` ("volume"), ``num_cases`` (volumes), ``num_patients``, ``num_slices``,
+        ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
+        ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
+        ``_failed``, ``_absent``, ...), ``intervals``, ``per_class``, ``dataset``,
+        ``per_case`` (volumes), ``per_patient``, and ``per_slice`` (secondary).
+    """
+    items = [_as_case(c) for c in cases]
+    if not items:
+        raise ValueError("No case to evaluate.")
+    volumes, sliced = _volumes(items)
+    units, unit = _one_unit(volumes)
+    first = 0 if include_background else 1
+    scored = list(class_names)[first:]
+    args = (num_classes, include_background, empty, surface, percentile)
+    rows, counts = _score_units(units, scored, first, *args)
+    summary, per_class, dataset = summaries(rows, counts, scored, first, *args[:4], failures)
+    patients = [u.patient for u in units]
+    by_patient = per_patient(rows, patients, scored, surface)
+    summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
+    out: dict[str, Any] = {
+        "task": "segmentation",
+        "num_classes": num_classes,
+        "class_names": list(class_names),
+        "case_unit": "volume",
+        "num_cases": len(units),
+        "num_patients": len(by_patient),
+        "num_slices": len(items) if sliced else 0,
+        "distance_unit": unit,
+        "policy": policy(include_background, empty, percentile, unit, failures, sliced),
+        "summary": summary,
+        "per_class": per_class,
+        "dataset": dataset,
+        "per_case": rows,
+        "per_patient": by_patient,
+    }
+    if n_resamples:
+        settings = (surface, failures, include_background, empty, n_resamples, seed, level)
+        out["intervals"] = intervals(rows, counts, patients, scored, first, *settings)
+    if sliced:
+        out |= _slice_table(items, scored, first, args)
+    return out
+
+
+def _one_unit(units: list[_Unit]) -> tuple[list[_Unit], str]:
+    """``mm`` when every unit has a full spacing, else all in voxels (spacing dropped)."""
+    if all(u.spacing is not None for u in units):
+        return units, "mm"
+    return [_Unit(u.id, u.patient, u.true, u.pred, None) for u in units], "voxel"
+
+
+def _slice_table(
+    items: list[SegmentationCase], scored: list[str], first: int, args: tuple[Any, ...]
+) -> dict[str, Any]:
+    """The secondary per-slice table of a 2-D run (each slice scored on its own)."""
+    slices, unit = _one_unit(
+        [
+            _Unit(c.id, c.patient or c.id, to_numpy(c.true), to_numpy(c.pred),
+                  _valid_spacing(c.spacing, np.ndim(c.true)))
+            for c in items
+        ]
+    )  # fmt: skip
+    rows, _ = _score_units(slices, scored, first, *args)
+    return {
+        "per_slice": rows,
+        "slices": {
+            "distance_unit": unit,
+            "dice_slice_mean": nanmean([r["dice_macro"] for r in rows]),
+            "note": "secondary: 2-D slices are not independent cases; a lesion-free slice "
+            "with one false-positive pixel scores Dice 0",
+        },
+    }
+
+
+def _as_case(case: SegmentationCase | tuple[Any, ...]) -> SegmentationCase:
+    if isinstance(case, SegmentationCase):
+        return case
+    return SegmentationCase(*case)
+
+
+def _valid_spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...] | None:
+    """The spacing when fully known (one finite positive value per axis), else ``None``."""
+    if spacing is None or len(spacing) != ndim:
+        return None
+    values = tuple(float(v) for v in spacing)
+    return values if all(np.isfinite(v) and v > 0 for v in values) else None
+
+
+def _volumes(items: list[SegmentationCase]) -> tuple[list[_Unit], bool]:
+    """Samples grouped into volumes by series (2-D slices stacked in ``slice_index`` order).
+
+    Returns the volumes and whether any volume was assembled from several slices.
+    """
+    groups: dict[str, list[SegmentationCase]] = {}
+    for c in items:
+        groups.setdefault(c.series or c.id, []).append(c)
+    units, sliced = [], False
+    for key, members in groups.items():
+        patient = members[0].patient or key
+        if len(members) == 1:  # a volume, or a 2-D image that is its own case
+            c = members[0]
+            units.append(
+                _Unit(
+                    key,
+                    patient,
+                    to_numpy(c.true),
+                    to_numpy(c.pred),
+                    _valid_spacing(c.spacing, np.ndim(c.true)),
+                )
+            )
+            continue
+        sliced = True
+        members = sorted(members, key=lambda c: (c.slice_index is None, c.slice_index or 0))
+        shapes = {np.shape(c.true) for c in members}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise ValueError(f"Series {key}: slices of different shapes {sorted(shapes)}.")
+        true = np.stack([to_numpy(c.true) for c in members])
+        pred = np.stack([to_numpy(c.pred) for c in members])
+        spacing = members[0].spacing
+        # a stack of slices has a known 3-D spacing only if the samples say so (3 values)
+        units.append(_Unit(key, patient, true, pred, _valid_spacing(spacing, 3)))
+    return units, sliced
+
+
+def _score_units(
+    units: list[_Unit],
+    scored: list[str],
+    first: int,
+    num_classes: int,
+    include_background: bool,
+    empty: EmptyPolicy,
+    surface: bool,
+    percentile: float,
+) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+    """A row per unit (Dice, Jaccard, HD95, MSD by class) and its confusion matrix."""
+    acc = ConfusionAccumulator(
+        num_classes, per_case=True, include_background=include_background, empty=empty
+    )
+    rows = []
+    for u in units:
+        acc.update(u.true, u.pred, ids=[u.id])
+        row: dict[str, Any] = {"id": u.id, "patient": u.patient}
+        if surface:
+            s = surface_metrics_per_class(
+                u.true,
+                u.pred,
+                num_classes,
+                u.spacing,
+                include_background=include_background,
+                percentile=percentile,
+            )
+            row["hd95"] = dict(zip(scored, s["hd95"], strict=True))
+            row["msd"] = dict(zip(scored, s["msd"], strict=True))
+            row["diagonal"] = image_diagonal(u.true.shape, u.spacing)
+        rows.append(row)
+    per_case = acc.compute()["per_case"]
+    for i, row in enumerate(rows):
+        row["dice_macro"] = per_case["dice_macro"][i]
+        row["dice"] = dict(zip(scored, per_case["dice"][i][first:], strict=True))
+        row["jaccard"] = dict(zip(scored, per_case["jaccard"][i][first:], strict=True))
+    return rows, list(acc.case_counts)

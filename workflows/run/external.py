@@ -1,0 +1,137 @@
+"""``radpipe evaluate RUN SRC``: a trained run scored on a separate labelled test set.
+
+SRC goes through the run's own conversion options (cached under ``OUT/.cache``) and, per fold,
+the run's fitted preprocessing (``stages/``, never refitted) and checkpoint; every labelled
+series is a test case. The figures are those of the run's own evaluation (``metrics.json``,
+plots, ``report.html`` in ``OUT``); a binary operating point is chosen on the run's own
+validation split when its data are still there, never on the external set.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from workflows.run.config import RunConfig
+
+log = logging.getLogger("radpipe")
+
+
+def evaluate_external(
+    run_dir: Path,
+    src: Path,
+    labels: Path,
+    *,
+    masks: Path | None = None,
+    out: Path | None = None,
+    progress: bool = True,
+) -> tuple[Path, dict[str, Any]]:
+    """Score the run on ``src``; returns the output folder and the metrics.
+
+    Raises
+    ------
+    RadpipeError
+        If the run is not trained, SRC/labels are missing, or no labelled series was found.
+    """
+    from workflows.report.results import write_report
+    from workflows.run.evaluate import evaluate_run
+    from workflows.run.rundir import fold_checkpoint, fold_dir
+    from workflows.run.runner import load_run_config
+
+    config = load_run_config(run_dir)
+    for path, what in ((src, "SRC"), (labels, "--labels"), (masks, "--masks")):
+        if path is not None and not path.exists():
+            raise RadpipeError(f"{what} {path} does not exist.")
+    if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
+        raise RadpipeError("A segmentation run needs --masks to be evaluated.")
+    out = out or run_dir / f"external-{hash_key(str(src.resolve()), length=8)}"
+    out.mkdir(parents=True, exist_ok=True)
+    folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
+    checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
+    missing = [c for c in checkpoints if not c.exists()]
+    if missing:
+        raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
+    ext = _external_config(config, src, labels, masks, out)
+    study = _external_study(ext, run_dir, out, progress)
+    keys = [r["series_key"] for r in study.split]
+    metrics = evaluate_run(
+        ext, study, run_dir, checkpoints, test_keys=keys, out=out,
+        evaluated=f"an external test set ({len(keys)} series)",
+        validation_study=_own_study(config, run_dir),
+    )  # fmt: skip
+    assert metrics is not None
+    shutil.copyfile(run_dir / "config.yaml", out / "config.yaml")
+    if config.report.enabled:
+        write_report(out, title=f"{config.name} on an external test set")
+    return out, metrics
+
+
+def _external_config(
+    config: RunConfig, src: Path, labels: Path, masks: Path | None, out: Path
+) -> RunConfig:
+    data = config.data.model_copy(
+        update={"source": src.resolve(), "labels": labels.resolve(),
+                "masks": masks.resolve() if masks else None}
+    )  # fmt: skip
+    split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0})
+    return config.model_copy(update={"data": data, "output": out, "split": split})
+
+
+def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool) -> Any:
+    """SRC converted and checked as the run's own data are (cached under OUT/.cache), with
+    every labelled series a test case."""
+    from pipeline.split import write_split_csv
+    from workflows.run.study import prepare_study
+
+    (out / "split.csv").unlink(missing_ok=True)  # a rerun: the rows are decided afresh
+    study = prepare_study(config, out, progress=progress)
+    study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
+    write_split_csv(study.split, out / "split.csv")
+    study.class_names = _run_class_names(config, run_dir, study)
+    return study
+
+
+def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:
+    """The run's own class names (the model's outputs), checked against the external labels."""
+    import json
+
+    from workflows.run import study as st
+
+    names: list[str] = list(config.data.class_names or [])
+    metrics = run_dir / "metrics.json"
+    if not names and metrics.is_file():
+        names = list(json.loads(metrics.read_text()).get("class_names") or [])
+    if not names and config.task == "classification":
+        names = st._class_names(config, study)
+    info = run_dir / "stages" / "data.json"
+    if not info.is_file():
+        info = next(iter(sorted(run_dir.glob("folds/fold-*/stages/data.json"))), info)
+    if info.is_file():
+        k = int(json.loads(info.read_text())["num_classes"])
+        if config.task == "classification" and len(names) != k:
+            names = [*names[:k], *[str(i) for i in range(len(names), k)]]
+    if config.task == "classification":
+        top = max((int(r["label"]) for r in study.split), default=0)
+        if top >= len(names):
+            raise RadpipeError(
+                f"The external labels use class {top}; the run's model knows {len(names)} "
+                f"classes ({', '.join(names)})."
+            )
+    return names
+
+
+def _own_study(config: RunConfig, run_dir: Path) -> Any:
+    """The run's own study (for the validation split), or ``None`` if its data are gone."""
+    from workflows.run.study import prepare_study
+
+    if config.task != "classification" or not config.data.source.exists():
+        return None
+    try:
+        return prepare_study(config, run_dir, progress=False)
+    except RadpipeError as err:
+        log.warning("the run's own validation data are not usable (%s): no operating point", err)
+        return None

@@ -1,0 +1,73 @@
+"""Config-time checks of the stage and model specs of a run config (``{"type": ..., ...}``).
+
+Used by the validators of :class:`workflows.run.config.RunConfig`; they raise ``ValueError``,
+which pydantic reports with the key path.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.errors import ConfigError
+
+
+def model_task(name: str) -> str | None:
+    """The task a registered model does, from its name (``None``: not known)."""
+    if name == "unet" or name.endswith("_segmenter"):
+        return "segmentation"
+    if name.endswith("_classifier"):
+        return "classification"
+    return None
+
+
+#: Stand-ins for the model sizes the runner takes from the data, to check the rest early.
+_DATA_SIZES = {"in_features": 1, "num_classes": 2, "in_channels": 1}
+
+
+def check_model_values(spec: dict[str, Any], factory: type) -> None:
+    """Build the model's config dataclass from ``spec``: wrong types and values (``dropout:
+    null``, a negative size) fail here, before any data is read."""
+    from dataclasses import fields
+
+    from pydantic import TypeAdapter
+
+    names = {f.name for f in fields(factory)}
+    values = {k: v for k, v in _DATA_SIZES.items() if k in names}
+    values |= {k: v for k, v in spec.items() if k != "type"}
+    try:
+        TypeAdapter(factory).validate_python(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{spec['type']} parameter {where!r}: {first['msg']}") from None
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
+
+
+def check_spec(
+    spec: dict[str, Any], names: list[str], lookup: Any, extra: tuple[str, ...] = ()
+) -> None:
+    """Check ``{"type": name, **params}`` against the registered names and their parameters."""
+    if "type" not in spec:
+        raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
+    if spec["type"] not in names:
+        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}")
+    params = param_names(lookup(spec["type"]))
+    unknown = sorted(set(spec) - set(params) - {"type", *extra})
+    if unknown:
+        raise ValueError(
+            f"{spec['type']} has no parameter {unknown[0]!r}; valid: {', '.join(params) or '-'}"
+        )
+
+
+def param_names(factory: Any) -> list[str]:
+    """A stage's, config dataclass's or factory's parameter names."""
+    if hasattr(factory, "param_names"):
+        return list(factory.param_names())
+    if hasattr(factory, "__dataclass_fields__"):
+        return list(factory.__dataclass_fields__)
+    sig = inspect.signature(factory)
+    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]

@@ -1,0 +1,135 @@
+"""What was scored: the model summary (checkpoint, epoch, architecture, parameter count,
+training length, early stop, wall time, device) for ``metrics.json`` and the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def model_summary(
+    run_dir: Path, folds: list[int | None], checkpoints: list[Path]
+) -> dict[str, Any]:
+    """One entry per scored checkpoint, read from the checkpoint, ``train_done.json`` and
+    ``log.jsonl`` of its fold.
+
+    Returns
+    -------
+    dict
+        ``checkpoints``: a list of dicts with ``fold``, ``checkpoint`` (path relative to the
+        run directory), ``epoch`` (the epoch whose weights were scored), ``architecture``
+        (the registered model type), ``parameters`` (count), ``trainable_parameters``,
+        ``epochs_run``, ``best_epoch``, ``stopped_early`` and ``device``. Wall time is not
+        here (metrics.json is identical for identical runs); the report adds it from
+        ``log.jsonl``.
+    """
+    from workflows.run.rundir import fold_dir
+    from workflows.train.checkpoint import load_checkpoint
+    from workflows.train.infer import load_model_from_checkpoint
+
+    entries = []
+    for fold, ckpt in zip(folds, checkpoints):
+        folder = fold_dir(run_dir, fold)
+        payload = load_checkpoint(ckpt)
+        model = load_model_from_checkpoint(ckpt)
+        done = _read_json(folder / "train_done.json")
+        log_rows = _read_log(folder / "log.jsonl")
+        entries.append(
+            {
+                "fold": fold,
+                "checkpoint": _relative(ckpt, run_dir),
+                "epoch": payload.get("epoch"),
+                "architecture": (payload.get("model_spec") or {}).get("type"),
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "trainable_parameters": sum(
+                    p.numel() for p in model.parameters() if p.requires_grad
+                ),
+                "epochs_run": done.get("epochs", log_rows[-1].get("epoch") if log_rows else None),
+                "best_epoch": done.get("best_epoch"),
+                "stopped_early": done.get("stopped_early"),
+                "device": done.get("device"),
+            }
+        )
+    return {"checkpoints": entries}
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    from workflows.report.results import read_log
+
+    return read_log(path)
+
+
+def data_summary(
+    pred: Any, class_names: list[str], task: str, manifest: Path | None
+) -> dict[str, Any]:
+    """What was evaluated: image sizes and spacings after preprocessing, modalities, classes.
+
+    Returns
+    -------
+    dict
+        ``num_samples``, ``image_shapes`` and ``spacings`` (``{value: count}``; spacing in mm
+        per axis, ``"unknown"`` where a sample has none or a NaN axis), ``modalities``
+        (``{Modality: series}``, from the conversion manifest), ``classes``: per class name
+        the count of cases (classification) or of samples containing it and its mean voxel
+        fraction (segmentation).
+    """
+    from collections import Counter
+
+    shapes = Counter("x".join(str(n) for n in np.shape(img)) for img in pred.images)
+    spacings = Counter(_spacing_text(m.get("spacing")) for m in pred.meta)
+    series = {str(m.get("series_key") or i) for i, m in zip(pred.ids, pred.meta)}
+    modalities: Counter[str] = Counter()
+    if manifest is not None and manifest.is_file():
+        from pipeline.data.io import read_manifest
+
+        seen = {(r["series_key"], r["modality"]) for r in read_manifest(manifest)}
+        modalities = Counter(mod or "unknown" for key, mod in seen if key in series)
+    classes: dict[str, dict[str, Any]] = {}
+    for c, name in enumerate(class_names):
+        if task == "classification":
+            count = int((pred.truth == c).sum())
+            classes[name] = {"cases": count, "prevalence": count / max(len(pred.truth), 1)}
+        else:
+            has = [(t == c).any() for t in pred.truth]
+            classes[name] = {
+                "samples_containing": int(sum(has)),
+                "mean_voxel_fraction": float(np.mean([(t == c).mean() for t in pred.truth])),
+            }
+    return {
+        "num_samples": len(pred.ids),
+        "image_shapes": dict(shapes),
+        "spacings": dict(spacings),
+        "modalities": dict(modalities),
+        "classes": classes,
+    }
+
+
+def _spacing_text(spacing: Any) -> str:
+    if not spacing:
+        return "unknown"
+    values = [float(v) for v in spacing]
+    if not all(np.isfinite(values)):
+        return (
+            "unknown (" + " x ".join("?" if not np.isfinite(v) else f"{v:g}" for v in values) + ")"
+        )
+    return " x ".join(f"{v:.4g}" for v in values) + " mm"
