@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 DEMO_DIR ?= .cache/demo
 
-.PHONY: demo test lint typecheck pytest bench clean install
+.PHONY: demo test lint typecheck pytest bench fuzz clean install
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/augment.py
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/metrics.py
+
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --files 10000
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -102,7 +102,8 @@ class ItemBatch:
 def collate_items(batch: Any) -> Any:
     """``collate_fn`` for DataLoaders over :class:`SampleDataset`: a batch that the dataset
     fetched at once (:class:`ItemBatch`) passes through; anything else goes to torch's
-    ``default_collate``."""
+    ``default_collate``.
+    """
     if isinstance(batch, ItemBatch):
         return batch.columns
     return default_collate(batch)
@@ -110,7 +111,8 @@ def collate_items(batch: Any) -> Any:
 
 def _new_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     """An empty tensor; in a DataLoader worker, in shared memory, as torch's default_collate
-    does, so that the batch travels to the main process without a copy."""
+    does, so that the batch travels to the main process without a copy.
+    """
     if get_worker_info() is None:
         return torch.empty(shape, dtype=dtype)
     numel = int(np.prod(shape, dtype=np.int64))

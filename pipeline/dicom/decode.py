@@ -20,6 +20,8 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from pipeline.dicom import codestream, values
+from pipeline.dicom.files import FATAL, captured_warnings, pixel_length
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -30,38 +32,61 @@ _GREY = {"MONOCHROME1", "MONOCHROME2"}
 
 
 def frame_count(ds: Dataset) -> int:
-    """NumberOfFrames (0028,0008), 1 when absent or empty."""
-    value = ds.get("NumberOfFrames")
+    """NumberOfFrames (0028,0008), 1 when absent, empty or not a number."""
     try:
-        return max(1, int(value)) if value not in (None, "") else 1
-    except (TypeError, ValueError):
+        return max(1, values.integer(ds, "NumberOfFrames", 1) or 1)
+    except DicomError:
         return 1
 
 
-def _require(ds: Dataset, source: str, keyword: str) -> int:
-    value = ds.get(keyword)
-    if value in (None, ""):
+def _int(ds: Dataset, source: str, keyword: str, default: int | None = None) -> int:
+    try:
+        value = values.integer(ds, keyword, default, minimum=1 if default is None else 0)
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
+    if value is None:
         raise DicomError(source, f"{keyword} is missing; cannot decode the pixel data.")
-    return int(value)
+    return value
 
 
-def check_pixel_size(ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
+def pixel_keyword(ds: Dataset) -> str:
+    """Which pixel data element the instance has (PixelData, FloatPixelData, ...), or ''."""
+    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+        if keyword in ds:
+            return keyword
+    return ""
+
+
+def check_pixel_size(
+    ds: Dataset,
+    source: str,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    notes: list[str] | None = None,
+) -> int:
     """Check the header's claimed image size before decoding; return the pixel count.
+
+    Works on a data set read without its pixels (the element length is used, not the data).
+    A native pixel data element longer than the header needs gets a note in ``notes``
+    (the extra bytes are ignored).
 
     Raises
     ------
     DicomError
         When there is no pixel data, when Rows x Columns x Frames x Samples exceeds
-        ``max_pixels``, or (native syntaxes) when the header needs more bytes than PixelData
-        holds, e.g. a truncated file or a forged header.
+        ``max_pixels``, or (native syntaxes) when the header needs more bytes than the
+        pixel data holds, e.g. a truncated file or a forged header.
     """
-    if "PixelData" not in ds:
+    keyword = pixel_keyword(ds)
+    if not keyword:
         kind = ds.get("SOPClassUID", "unknown")
         name = getattr(kind, "name", str(kind))
         raise DicomError(source, f"no PixelData (7FE0,0010) (SOP class: {name}).")
-    rows, cols = _require(ds, source, "Rows"), _require(ds, source, "Columns")
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    bits = _require(ds, source, "BitsAllocated")
+    rows, cols = _int(ds, source, "Rows"), _int(ds, source, "Columns")
+    samples = _int(ds, source, "SamplesPerPixel", 1) or 1
+    bits = {"FloatPixelData": 32, "DoubleFloatPixelData": 64}.get(keyword) or _int(
+        ds, source, "BitsAllocated"
+    )
     pixels = rows * cols * frame_count(ds) * samples
     if pixels > max_pixels:
         raise DicomError(
@@ -71,18 +96,32 @@ def check_pixel_size(ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_
         )
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2"}:
-        if str(ds.get("PhotometricInterpretation", "")).upper() == "YBR_FULL_422":
-            pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
-        needed = (pixels * bits + 7) // 8
-        have = len(ds.PixelData)
-        if have < needed:
-            raise DicomError(
-                source,
-                f"PixelData (7FE0,0010) holds {have:,} bytes but Rows x Columns x Frames x "
-                f"Samples x BitsAllocated needs {needed:,} (truncated file or wrong header).",
-            )
+    if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2"} or keyword != "PixelData":
+        _check_native_length(ds, source, keyword, pixels, bits, notes)
     return pixels
+
+
+def _check_native_length(
+    ds: Dataset, source: str, keyword: str, pixels: int, bits: int, notes: list[str] | None
+) -> None:
+    if str(ds.get("PhotometricInterpretation", "")).upper() == "YBR_FULL_422":
+        pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
+    needed = (pixels * bits + 7) // 8
+    have = pixel_length(ds)
+    if have is None:
+        return
+    tag = {"PixelData": "(7FE0,0010)", "FloatPixelData": "(7FE0,0008)"}.get(keyword, "(7FE0,0009)")
+    if have < needed:
+        raise DicomError(
+            source,
+            f"{keyword} {tag} holds {have:,} bytes but Rows x Columns x Frames x "
+            f"Samples x BitsAllocated needs {needed:,} (truncated file or wrong header).",
+        )
+    if have > needed + needed % 2 and notes is not None:
+        notes.append(
+            f"{keyword} {tag} holds {have:,} bytes, {have - needed:,} more than the header "
+            f"needs ({needed:,}); the extra bytes are ignored"
+        )
 
 
 def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
@@ -120,42 +159,66 @@ def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     return out.astype(stored.dtype.str.replace("u", "i"))
 
 
-def decode_stored(ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def decode_stored(
+    ds: Dataset,
+    source: str,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    notes: list[str] | None = None,
+) -> np.ndarray:
     """Decode all frames of an instance.
+
+    Parameters
+    ----------
+    ds, source
+        The data set and the name used in messages.
+    max_pixels
+        Limit on Rows x Columns x Frames x Samples, checked against the header and, for
+        JPEG-family frames, against each codestream's own dimensions before decoding.
+    notes
+        Collects what was recovered or looks damaged without stopping the decode: decoder
+        warnings, excess pixel data, a JPEG frame without its end marker (truncated).
 
     Returns
     -------
     numpy.ndarray
-        Grey-scale: stored values ``(F, H, W)`` (masked, sign-extended). Colour: ``(F, H, W, 3)``
-        RGB; YBR is converted to RGB (PS3.3 C.7.6.3.1.2) and PALETTE COLOR looked up through
-        its (possibly segmented) LUT (C.7.6.3.1.5); planar configuration is undone.
+        Grey-scale: stored values ``(F, H, W)`` (masked, sign-extended); Float / Double Float
+        Pixel Data as float32 / float64. Colour: ``(F, H, W, 3)`` RGB; YBR is converted to
+        RGB (PS3.3 C.7.6.3.1.2) and PALETTE COLOR looked up through its (possibly segmented)
+        LUT (C.7.6.3.1.5); planar configuration is undone.
 
     Raises
     ------
     DicomError
         Naming the file and the reason (size check, missing codec, corrupt stream).
     """
-    check_pixel_size(ds, source, max_pixels=max_pixels)
+    notes = [] if notes is None else notes
+    check_pixel_size(ds, source, max_pixels=max_pixels, notes=notes)
     frames = frame_count(ds)
     rows, cols = int(ds.Rows), int(ds.Columns)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
-    bits_alloc = int(ds.BitsAllocated)
-    bits_stored = int(ds.get("BitsStored", bits_alloc) or bits_alloc)
-    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    keyword = pixel_keyword(ds)
+    bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
+    bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
+    signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if syntax in _NATIVE_LE and samples == 1 and bits_alloc in (8, 16, 32) and photometric in _GREY:
+    samples = _int(ds, source, "SamplesPerPixel", 1) or 1
+    check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
+    native = keyword == "PixelData" and syntax in _NATIVE_LE and samples == 1
+    if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
         dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_alloc // 8}")
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = arr.reshape(frames, rows, cols)
     else:
-        arr = _decode_with_pydicom(ds, source)
+        arr = _decode_with_pydicom(ds, source, notes)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
             raise DicomError(source, f"decoded {arr.shape} but the header says {shape}.")
         arr = arr.reshape(shape)
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
+    if arr.dtype.kind == "f":
+        return arr
     if photometric == "PALETTE COLOR":
         return _apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source)
     if samples == 1:
@@ -163,15 +226,71 @@ def decode_stored(ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIX
     return arr
 
 
-def _decode_with_pydicom(ds: Dataset, source: str) -> np.ndarray:
+def check_codestreams(
+    ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS, notes: list[str]
+) -> None:
+    """Check JPEG-family frames against the header before any decoding.
+
+    Each frame's own dimensions (SOF / SIZ marker) are checked against Rows, Columns and
+    ``max_pixels``; a frame without its end marker gets a note. Does nothing for other
+    syntaxes or when the pixel data was not read.
+
+    Raises
+    ------
+    DicomError
+        A frame larger than the limit or than the header says, or malformed fragments.
+    """
+    from pydicom.encaps import generate_frames
+
+    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
+    if not codestream.is_jpeg_family(syntax) or elem is None or elem.value is None:
+        return
+    frames = frame_count(ds)
+    rows, cols = int(ds.Rows), int(ds.Columns)
     try:
-        return np.asarray(ds.pixel_array)
+        found = list(generate_frames(ds.PixelData, number_of_frames=frames))
+    except FATAL:
+        raise
+    except BaseException as err:
+        raise DicomError(source, f"encapsulated pixel data is malformed: {err}") from None
+    if len(found) < frames:
+        raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
+                                 "frames (truncated file?).")  # fmt: skip
+    for k, frame in enumerate(found):
+        size = codestream.frame_size(frame)
+        if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:
+            raise DicomError(
+                source,
+                f"frame {k}: the codestream claims {size[1]}x{size[0]}x{size[2]} pixels, "
+                f"over the limit of {max_pixels:,} (checked before decoding).",
+            )
+        if size is not None and (size[0] not in (0, rows) or size[1] != cols):
+            raise DicomError(
+                source,
+                f"frame {k}: the codestream is {size[1]}x{size[0]} (columns x rows) but "
+                f"Columns x Rows (0028,0011)/(0028,0010) say {cols}x{rows}.",
+            )
+        if not codestream.has_end_marker(frame):
+            notes.append(f"frame {k}: the compressed stream has no end marker "
+                         "(EOI/EOC): truncated or damaged")  # fmt: skip
+
+
+def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarray:
+    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    try:
+        with captured_warnings() as caught:
+            arr = np.asarray(ds.pixel_array)
     except (NotImplementedError, RuntimeError, ImportError) as err:
-        syntax = ds.file_meta.get("TransferSyntaxUID")
         name = getattr(syntax, "name", str(syntax))
         raise DicomError(source, f"cannot decode transfer syntax {name}: {err}") from err
-    except Exception as err:  # corrupt streams raise many types inside the codecs
-        raise DicomError(source, f"pixel data could not be decoded: {err}") from err
+    except FATAL:
+        raise
+    except BaseException as err:  # corrupt streams raise many types, panics included
+        text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise DicomError(source, f"pixel data could not be decoded: {text}") from None
+    notes += [f"decoder: {text}" for text in caught]
+    return arr
 
 
 def _apply_palette(ds: Dataset, indices: np.ndarray, source: str) -> np.ndarray:

@@ -8,15 +8,24 @@ tilt, uneven spacing); the index orders instances by volume, then along the slic
 from __future__ import annotations
 
 import csv
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom import files
 from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, plan_series
-from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
+from pipeline.dicom.files import Problem
+from pipeline.dicom.header import (
+    Instance,
+    instance_from,
+    iter_files,
+    plane_attr,
+    read_dataset,
+    read_header,
+)
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 
@@ -24,39 +33,6 @@ INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
     "columns", "frames", "slice_index", "num_slices", "stack", "transfer_syntax", "size_bytes",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Instance:
-    """Header facts about one DICOM file; ``path`` is relative to the indexed folder."""
-
-    path: str
-    size_bytes: int
-    patient_id: str
-    study_uid: str
-    series_uid: str
-    sop_uid: str
-    modality: str
-    description: str
-    rows: int
-    columns: int
-    frames: int
-    transfer_syntax: str
-    photometric: str
-    instance_number: int | None
-    position: tuple[float, float, float] | None
-    orientation: tuple[float, ...] | None
-    pixel_spacing: tuple[float, float] | None
-    stack_values: tuple[Any, ...]
-    frame_refs: tuple[FrameRef, ...] = ()
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a file (``path``) or a series (``series_key``)."""
-
-    where: str
-    reason: str
 
 
 @dataclass
@@ -159,134 +135,45 @@ class DicomIndex:
             "instances": sum(len(s.instances) for s in self.series),
             "series": len(self.series),
             "patients": patients,
-            "problems": [{"where": p.where, "reason": p.reason} for p in self.all_problems()],
+            "problems": [
+                {"where": files.escape_name(p.where), "reason": p.reason, "kind": _kind(p)}
+                for p in self.all_problems()
+            ],
         }
 
     def all_problems(self) -> list[Problem]:
-        """File problems, then series problems (``series <key>: ...``)."""
+        """File problems, notes on usable files, then series problems (``series <key>``)."""
         found = list(self.problems)
+        for s in self.series:
+            found += [Problem(i.path, f"note: {note}") for i in s.instances for note in i.notes]
         for s in self.series:
             found += [Problem(f"series {s.key}", reason) for reason in s.problems]
         return found
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root``, in a stable order, skipping hidden files."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
+def _kind(problem: Problem) -> str:
+    """The kind of a problem: ``error``, ``skipped``, ``note`` or ``series``.
 
-
-def read_dataset(path: Path, rel: str, *, pixels: bool = False) -> Any:
-    """Read a file with pydicom, or return a :class:`Problem` saying why it is not DICOM.
-
-    Files without the 128-byte preamble or file meta are accepted when they parse into a
-    dataset with a SOPInstanceUID (such files exist in real exports).
+    ``skipped``: not an image; ``note``: converted, with a problem entry; ``series``: a
+    problem of a series, e.g. missing slices.
     """
-    import warnings
-
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
-    if path.stat().st_size == 0:
-        return Problem(rel, "empty file (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                return dcmread(path, stop_before_pixels=not pixels)
-            except InvalidDicomError:
-                ds = dcmread(path, stop_before_pixels=not pixels, force=True)
-                if "SOPInstanceUID" not in ds or "SeriesInstanceUID" not in ds:
-                    return Problem(rel, "not a DICOM file (no DICM prefix, no DICOM header)")
-                return ds
-    except Exception as err:
-        return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {err}")
+    if problem.skipped:
+        return "skipped"
+    if problem.where.startswith("series "):
+        return "series"
+    return "note" if problem.reason.startswith("note: ") else "error"
 
 
-def read_header(path: Path, root: Path) -> Instance | Problem:
-    """Read one file's header (no pixels) into an :class:`Instance`, or a :class:`Problem`."""
-    rel = path.relative_to(root).as_posix()
-    ds = read_dataset(path, rel)
-    if isinstance(ds, Problem):
-        return ds
-    return instance_from(ds, rel, path.stat().st_size)
-
-
-def instance_from(ds: Any, rel: str, size: int) -> Instance | Problem:
-    """An :class:`Instance` from the header of ``rel`` (``size`` bytes), or a :class:`Problem`."""
-    if "SeriesInstanceUID" not in ds:
-        return Problem(rel, "no SeriesInstanceUID (0020,000E)")
-    if "Rows" not in ds or "Columns" not in ds:
-        sop = ds.get("SOPClassUID")
-        return Problem(
-            rel, f"not an image (no Rows/Columns; SOP class {getattr(sop, 'name', sop)})"
-        )
-    meta = getattr(ds, "file_meta", None)
-    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    number = ds.get("InstanceNumber")
-    return Instance(
-        path=rel,
-        size_bytes=size,
-        patient_id=str(ds.get("PatientID", "")),
-        study_uid=str(ds.get("StudyInstanceUID", "")),
-        series_uid=str(ds.SeriesInstanceUID),
-        sop_uid=str(ds.get("SOPInstanceUID", rel)),
-        modality=str(ds.get("Modality", "")),
-        description=str(ds.get("SeriesDescription", "")),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
-        frames=_int(ds.get("NumberOfFrames")) or 1,
-        transfer_syntax=str(syntax) if syntax else "",
-        photometric=str(ds.get("PhotometricInterpretation", "")),
-        instance_number=_int(number),
-        position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
-        orientation=_floats(
-            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient"), 6
-        ),
-        pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
-        stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
-        frame_refs=tuple(frame_refs(ds, rel)),
-    )
-
-
-def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
-    """``keyword`` of one frame.
-
-    Per-frame, then Shared functional group, then the top level (see
-    :func:`pipeline.dicom.frames.attribute`).
-    """
-    return attribute(ds, group, keyword, frame)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, n: int) -> Any:
-    try:
-        out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    return out if len(out) == n else None
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def index_folder(src: str | Path, policy: GeometryPolicy | None = None) -> DicomIndex:
+def index_folder(
+    src: str | Path,
+    policy: GeometryPolicy | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> DicomIndex:
     """Scan every file under ``src`` (headers only) and assemble sorted series.
+
+    Every file found is either an instance or a :class:`Problem` (unreadable folders and
+    dangling links included); images over ``max_pixels`` are problems, as in ``convert``.
 
     Examples
     --------
@@ -299,10 +186,13 @@ def index_folder(src: str | Path, policy: GeometryPolicy | None = None) -> Dicom
     instances: list[Instance] = []
     problems: list[Problem] = []
     n = 0
-    for path in iter_files(root):
+    for item in files.find_files(root):
         n += 1
-        found = read_header(path, root)
-        (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
+        found = None if item.problem else read_header(item.path, root, max_pixels=max_pixels)
+        if found is None:
+            problems.append(Problem(item.rel, item.problem or ""))
+        else:
+            (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
     return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
 
 
@@ -365,3 +255,10 @@ def _distance(inst: Instance) -> float:
 
     normal = slice_normal(inst.orientation)  # type: ignore[arg-type]
     return float(np.dot(inst.position, normal))  # type: ignore[arg-type]
+
+
+__all__ = [
+    "INDEX_COLUMNS", "DicomIndex", "Instance", "Problem", "Series", "assemble_series",
+    "index_folder", "instance_from", "iter_files", "plane_attr", "read_dataset", "read_header",
+    "sort_series",
+]  # fmt: skip

@@ -8,15 +8,23 @@ applied by indexing, which is exact and several times faster than per-image floa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.dicom import geometry
-from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, decode_stored, frame_count
-from pipeline.dicom.index import plane_attr
+from pipeline.dicom import geometry, lut
+from pipeline.dicom.decode import (
+    DEFAULT_MAX_PIXELS,
+    check_pixel_size,
+    decode_stored,
+    frame_count,
+)
+from pipeline.dicom.files import captured_warnings
+from pipeline.dicom.header import plane_attr
+from pipeline.dicom.values import check_image_header, first_number, integer, numbers, orientation
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -59,6 +67,7 @@ class DicomImage:
     modality_lut: tuple[int, np.ndarray] | None
     voi_lut: tuple[int, np.ndarray, int] | None
     inverse: bool
+    problems: tuple[str, ...] = ()
 
     @property
     def is_color(self) -> bool:
@@ -70,8 +79,14 @@ class DicomImage:
         info = self.frames[frame]
         return apply_modality_lut(self.stored[frame], info.slope, info.intercept, self.modality_lut)
 
-    def stored_range(self) -> tuple[int, int]:
-        """The smallest and largest value BitsStored and PixelRepresentation allow."""
+    def stored_range(self) -> tuple[float, float]:
+        """The smallest and largest value BitsStored and PixelRepresentation allow.
+
+        Float pixel data: the smallest and largest finite value present.
+        """
+        if self.stored.dtype.kind == "f":
+            finite = self.stored[np.isfinite(self.stored)]
+            return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if self.signed:
             return -(2 ** (self.bits_stored - 1)), 2 ** (self.bits_stored - 1) - 1
         return 0, 2**self.bits_stored - 1
@@ -80,99 +95,123 @@ class DicomImage:
 def read_instance(
     path: str | Path, source: str | None = None, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> DicomImage:
-    """Read and decode one DICOM file; ``source`` names it in errors (default: the path)."""
-    from pipeline.dicom.index import Problem, read_dataset
+    """Read and decode one DICOM file; ``source`` names it in errors (default: the path).
+
+    Warnings raised while reading and decoding become the image's ``problems``
+    (sanitized: no UIDs or values).
+    """
+    from pipeline.dicom.files import Problem, read_dataset
 
     source = source or str(path)
-    ds = read_dataset(Path(path), source, pixels=True)
-    if isinstance(ds, Problem):
-        raise DicomError(source, ds.reason)
-    return image_from_dataset(ds, source, max_pixels=max_pixels)
+    with captured_warnings() as caught:
+        ds = read_dataset(Path(path), source, pixels=True, max_bytes=8 * max_pixels + 2**24)
+        if isinstance(ds, Problem):
+            raise DicomError(source, ds.reason)
+        image = image_from_dataset(ds, source, max_pixels=max_pixels)
+    return replace(image, problems=_unique([*image.problems, *caught]))
+
+
+def _unique(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DicomImage:
-    """Decode an already-read :class:`pydicom.Dataset` (see :func:`read_instance`)."""
-    stored = decode_stored(ds, source, max_pixels=max_pixels)
+    """Decode an already-read :class:`pydicom.Dataset` (see :func:`read_instance`).
+
+    Recovered header defects (a comma in PixelSpacing, two RescaleSlope values, no File
+    Meta) and signs of damage (decoder warnings, excess pixel data, a JPEG frame without its
+    end marker) are listed in ``problems``; unusable values raise :class:`DicomError`
+    naming the tag.
+    """
+    notes: list[str] = list(getattr(ds, "radpipe_notes", []))
+    truncated = getattr(ds, "radpipe_truncated", None)
+    if truncated:
+        raise DicomError(source, f"truncated file: {truncated}")
+    check_pixel_size(ds, source, max_pixels=max_pixels)  # no pixel data: say so first
+    try:
+        notes += check_image_header(ds)
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
+    stored = decode_stored(ds, source, max_pixels=max_pixels, notes=notes)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
+    default_bits = stored.dtype.itemsize * 8
+    bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default_bits) or 16)
+    signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
+    little = lut.little_endian(ds)
     return DicomImage(
         source=source,
         stored=stored,
         photometric=photometric,
         bits_stored=bits,
-        signed=int(ds.get("PixelRepresentation", 0) or 0) == 1,
-        frames=_frame_infos(ds, source),
+        signed=signed,
+        frames=_frame_infos(ds, source, notes),
         voi_function=str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper(),
-        modality_lut=_modality_lut(ds, source),
-        voi_lut=_lut_item(ds.get("VOILUTSequence"), source),
+        modality_lut=_modality_lut(ds, source, little, signed),
+        voi_lut=_lut_item(ds.get("VOILUTSequence"), source, little, signed),
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
+        problems=_unique(notes),
     )
 
 
-def _frame_infos(ds: Any, source: str) -> tuple[FrameInfo, ...]:
+def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
     n = frame_count(ds)
-    if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-        return (_frame_info(ds, 0, source),) * n
-    return tuple(_frame_info(ds, f, source) for f in range(n))
+    try:
+        if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
+            return (_frame_info(ds, 0, notes),) * n
+        return tuple(_frame_info(ds, f, notes) for f in range(n))
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
 
 
-def _frame_info(ds: Any, frame: int, source: str) -> FrameInfo:
+def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
     center = plane_attr(ds, "FrameVOILUTSequence", "WindowCenter", frame)
     width = plane_attr(ds, "FrameVOILUTSequence", "WindowWidth", frame)
     window = None
-    if center not in (None, "") and width not in (None, ""):
-        # Multi-valued WindowCenter/Width (pydicom #330): the first pair is the default.
-        c, w = (float(v[0]) if _is_multi(v) else float(v) for v in (center, width))
+    # Multi-valued WindowCenter/Width (pydicom #330): the first pair is the default.
+    c, w = first_number(center, "WindowCenter"), first_number(width, "WindowWidth")
+    if c is not None and w is not None:
         window = (c, w) if w > 0 else None
+    spacing = plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
+    spacing_key = "PixelSpacing" if spacing not in (None, "") else "ImagerPixelSpacing"
+    slope_value = first_number(slope, "RescaleSlope", notes)
+    intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
-        slope=1.0 if slope in (None, "") else float(slope),
-        intercept=0.0 if intercept in (None, "") else float(intercept),
+        slope=1.0 if slope_value is None else slope_value,
+        intercept=0.0 if intercept_value is None else intercept_value,
         window=window,
-        position=_tuple(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", frame)),
-        orientation=_tuple(
+        position=numbers(
+            plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", frame),
+            3,
+            "ImagePositionPatient",
+        ),
+        orientation=orientation(
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
         ),
-        pixel_spacing=_tuple(  # type: ignore[arg-type]
-            plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
-            or ds.get("ImagerPixelSpacing")
+        pixel_spacing=numbers(  # type: ignore[arg-type]
+            spacing if spacing not in (None, "") else ds.get("ImagerPixelSpacing"),
+            2,
+            spacing_key,
         ),
     )
 
 
-def _is_multi(value: Any) -> bool:
-    return not isinstance(value, str | bytes) and hasattr(value, "__len__")
-
-
-def _tuple(value: Any) -> tuple[float, ...] | None:
-    if value in (None, ""):
-        return None
-    return tuple(float(v) for v in value)
-
-
-def _modality_lut(ds: Any, source: str) -> tuple[int, np.ndarray] | None:
-    item = _lut_item(ds.get("ModalityLUTSequence"), source)
+def _modality_lut(
+    ds: Any, source: str, little: bool, signed: bool
+) -> tuple[int, np.ndarray] | None:
+    item = _lut_item(ds.get("ModalityLUTSequence"), source, little, signed)
     return None if item is None else (item[0], item[1])
 
 
-def _lut_item(seq: Any, source: str) -> tuple[int, np.ndarray, int] | None:
+def _lut_item(
+    seq: Any, source: str, little: bool, signed: bool
+) -> tuple[int, np.ndarray, int] | None:
     """First item of a Modality or VOI LUT Sequence as ``(first_mapped, table, bits)``."""
     if not seq:
         return None
-    item = seq[0]
-    try:
-        n, first, bits = (int(v) for v in item.LUTDescriptor)
-        raw = item.LUTData
-    except (AttributeError, TypeError, ValueError) as err:
-        raise DicomError(source, f"(0028,3002) LUTDescriptor/LUTData unusable: {err}") from err
-    if isinstance(raw, bytes):
-        table = np.frombuffer(raw, "<u2" if bits > 8 else "u1")
-    else:
-        table = np.asarray(raw if _is_multi(raw) else [raw], dtype=np.int64)
-    n = n or 65536  # PS3.3 C.11.1.1: 0 in the first descriptor value means 2**16 entries
-    return first, table[:n].astype(np.int64), bits
+    return lut.lut_table(seq[0], source, little=little, signed=signed)
 
 
 def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any, str]:
@@ -253,21 +292,25 @@ def render(
     return final(stored), name
 
 
-def modality_of(image: DicomImage, frame: int, value: int) -> float:
+def modality_of(image: DicomImage, frame: int, value: float) -> float:
     """The modality value of one stored value in ``frame``."""
     info = image.frames[frame]
-    arr = np.array([value], dtype=np.int64)
+    arr = np.array([value], dtype=np.float64 if image.stored.dtype.kind == "f" else np.int64)
     return float(apply_modality_lut(arr, info.slope, info.intercept, image.modality_lut)[0])
 
 
 def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
+    """RGB scaled from the range BitsStored allows (the same for every frame and file)."""
     rgb = image.stored[frame]
     if out == "float32":
         return rgb.astype(np.float32)
-    top = float(rgb.max(initial=0))
-    depth = 8 if top <= 255 else (16 if top <= 65535 else 32)
+    depth = min(max(image.bits_stored, 1), 16) if rgb.dtype.kind in "ui" else 8
+    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
+        depth = 8 * min(rgb.dtype.itemsize, 2)
     if out == "uint8" and depth == 8:
         return rgb.astype(np.uint8)
+    if depth == (8 if out == "uint8" else 16) and rgb.dtype.kind in "ui":
+        return rgb.astype(np.uint8 if out == "uint8" else np.uint16)
     return to_unsigned(rgb, 8 if out == "uint8" else 16, (0.0, float(2**depth - 1)))
 
 

@@ -77,6 +77,13 @@ def register(sub: Any) -> None:
         "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
     )
     add_geometry_options(p)
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse files with problems (decoder warnings, excess or damaged pixel data, "
+        "recovered header defects) instead of converting them with a note in the manifest's "
+        "problems column",
+    )
     p.add_argument("--no-resume", action="store_true", help="redo every output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         tilt=args.tilt,
         uneven=args.uneven,
         split_4d=args.split_4d,
+        strict=args.strict,
     ).resolved()
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
@@ -119,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
             f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
             "(see the manifest's problems column and errors.csv)"
         )
+    if result.not_images:
+        print(f"{len(result.not_images)} files skipped: not images, or copies of another file "
+              f"(listed in "
+              f"{result.errors} with kind 'skipped')")  # fmt: skip
     if result.failures:
         print(f"{result.failed} files failed; see {result.errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from workflows.commands import positive_int
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -22,6 +24,13 @@ def register(sub: Any) -> None:
     from workflows.commands.convert import add_geometry_options
 
     add_geometry_options(p)
+    p.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=2**28,
+        help="report images whose header claims more pixels than this, as convert refuses "
+        "them (2**28)",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.dicom.assemble import GeometryPolicy
 
     policy = GeometryPolicy(tilt=args.tilt, uneven=args.uneven, split_4d=args.split_4d)
-    index = index_folder(args.src, policy)
+    index = index_folder(args.src, policy, max_pixels=args.max_pixels)
     if args.index:
         index.write_csv(args.index)
     summary = index.to_dict()
@@ -45,10 +54,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(_text(summary))
-    return 1 if summary["problems"] else 0
+    failed = [p for p in summary["problems"] if p["kind"] != "skipped"]
+    return 1 if failed else 0
 
 
 def _text(summary: dict[str, Any]) -> str:
+    from pipeline.dicom.files import escape_name
+
     lines = [
         f"{summary['files']} files, {summary['instances']} images in {summary['series']} "
         f"series of {len(summary['patients'])} patients"
@@ -65,8 +77,13 @@ def _text(summary: dict[str, Any]) -> str:
                     f"{'/'.join(s['transfer_syntax'])}"
                 )
                 lines += [f"      ! {problem}" for problem in s["problems"]]
-    file_problems = [p for p in summary["problems"] if not p["where"].startswith("series ")]
-    if file_problems:
-        lines.append(f"{len(file_problems)} unusable files:")
-        lines += [f"  {p['where']}: {p['reason']}" for p in file_problems]
+    for kind, title in (
+        ("note", "problems in usable files (convert lists them in the problems column)"),
+        ("error", "unusable files"),
+        ("skipped", "files skipped (not images)"),
+    ):
+        found = [p for p in summary["problems"] if p["kind"] == kind]
+        if found:
+            lines.append(f"{len(found)} {title}:")
+            lines += [f"  {escape_name(p['where'])}: {p['reason']}" for p in found]
     return "\n".join(lines)

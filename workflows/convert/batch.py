@@ -21,22 +21,31 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.files import escape_name, find_files
 from pipeline.dicom.index import (
     DicomIndex,
     Instance,
     Problem,
     assemble_series,
     index_folder,
-    iter_files,
     read_header,
 )
+from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
+from workflows.convert.collect import (
+    ConvertResult,
+    as_ranks,
+    collect,
+    resolve_collisions,
+    with_slice_indices,
+)
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
     ConvertOptions,
@@ -48,47 +57,11 @@ from workflows.convert.tasks import (
     series_tasks,
 )
 
-ERROR_COLUMNS = ["source", "reason"]
+ERROR_COLUMNS = ["source", "reason", "kind"]
 _FLUSH_EVERY = 500
+_FLUSH_SECONDS = 2.0
 _PARTIAL = ".manifest.partial.csv"
-
-
-@dataclass
-class ConvertResult:
-    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series."""
-
-    tasks: int = 0
-    converted: int = 0
-    skipped: int = 0
-    outputs: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    manifest: Path | None = None
-    errors: Path | None = None
-    seconds: float = 0.0
-    index: DicomIndex | None = None
-    series_problems: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def problem_counts(self) -> dict[str, int]:
-        """Series per kind of problem (``"resampled"``, ``"split"``, ``"tilt corrected"``...)."""
-        counts: dict[str, int] = {}
-        for problems in self.series_problems.values():
-            for kind in dict.fromkeys(p.split(":", 1)[0] for p in problems):
-                counts[kind] = counts.get(kind, 0) + 1
-        return counts
-
-    @property
-    def refused(self) -> int:
-        """Series refused (listed in ``errors.csv`` with ``refused:`` in the reason)."""
-        return sum(" refused: " in reason for _, reason in self.failures)
-
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if not self.failures else 1
+LOCK_NAME = ".radpipe-convert.lock"
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -99,7 +72,8 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+    # Names are escaped already (escape_name); backslashreplace guards anything else.
+    with atomic_path(path) as tmp, tmp.open("w", newline="", errors="backslashreplace") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
@@ -128,9 +102,33 @@ def _complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
 
 
 def _remove_stale_temporaries(out: Path) -> None:
+    """Remove temporaries of a run that died; safe because the lock on OUT is held."""
     for path in out.rglob(".*.tmp*"):
         if path.is_file():
             path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.radpipe-convert.lock`` (the ``filelock`` package) for the whole run.
+
+    A second conversion into the same folder is refused at once with a clear message
+    instead of both deleting each other's temporary files.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RadpipeError(
+            f"another radpipe conversion is writing into {out} (it holds {LOCK_NAME}); "
+            "wait for it to finish or choose another output folder."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def convert_folder(
@@ -159,6 +157,15 @@ def convert_folder(
     if not root.is_dir():
         raise NotADirectoryError(f"{src}: not a folder.")
     out.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        result = _convert_locked(root, out, options, progress, scheduler)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _convert_locked(
+    root: Path, out: Path, options: ConvertOptions, progress: bool, scheduler: str | None
+) -> ConvertResult:
     previous = _previous_rows(out, options)
     _remove_stale_temporaries(out)
     atomic_write_text(out / "convert.json", json.dumps(asdict(options), indent=2))
@@ -173,11 +180,11 @@ def convert_folder(
         if row.get("problems"):
             result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
     _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
-    errors = [{"source": s, "reason": r} for s, r in sorted(result.failures)]
+    errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
+    errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
     (out / _PARTIAL).unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
-    result.seconds = time.perf_counter() - start
     return result
 
 
@@ -201,26 +208,29 @@ class _runner:
             from workflows.convert.dask_backend import dask_map
 
             return dask_map(fn, tasks, self.scheduler)
-        return map_tasks(fn, tasks, self.options.workers)
+        return map_tasks(fn, tasks, self.options.workers, on_crash=_crashed)
+
+
+def _crashed(task: ConvertTask, reason: str) -> TaskResult:
+    return TaskResult(task.task_id, error=reason, error_source=task.task_id)
 
 
 def _run_all(
     tasks: list[ConvertTask], out: Path, runner: _runner, result: ConvertResult,
     rows: list[dict[str, str]],
 ) -> list[TaskResult]:  # fmt: skip
-    """Run the tasks, collecting rows and failures; flush a partial manifest now and then."""
+    """Run the tasks, collecting rows and failures; flush a partial manifest every few
+    hundred tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
     done: list[TaskResult] = []
+    by_id = {t.task_id: t for t in tasks}
+    last_flush = time.monotonic()
     with _progress(runner.progress, len(tasks)) as advance:
         for n, res in enumerate(runner.map(tasks), 1):
-            if res.error is not None:
-                result.failures.append((res.task_id, res.error))
-            else:
-                rows += res.rows
-                result.converted += 1
-                done.append(res)
+            collect(res, by_id.get(res.task_id), result, rows, done)
             advance()
-            if n % _FLUSH_EVERY == 0:
+            if n % _FLUSH_EVERY == 0 or time.monotonic() - last_flush > _FLUSH_SECONDS:
                 _write_csv(out / _PARTIAL, MANIFEST_COLUMNS, rows)
+                last_flush = time.monotonic()
     return done
 
 
@@ -228,74 +238,33 @@ def _convert_instances(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
     result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
-    tasks, rows, instances = [], [], []
-    for path in iter_files(root):
-        rel = path.relative_to(root).as_posix()
-        header = read_header(path, root) if _complete(out, previous.get(rel)) else None
-        if isinstance(header, Instance):  # finished earlier: keep its rows
-            rows += _as_ranks(previous[rel])
-            instances.append(header)
+    tasks: list[ConvertTask] = []
+    rows: list[dict[str, str]] = []
+    instances: dict[str, Instance] = {}
+    for found in find_files(root):
+        name = escape_name(found.rel)
+        result.tasks += 1
+        if found.problem is not None:  # unreadable folder, dangling link: an error row
+            result.failures.append((name, found.problem))
+            continue
+        old = previous.get(name)
+        header = read_header(found.path, root) if _complete(out, old) else None
+        if isinstance(header, Instance) and old:  # finished earlier: keep its rows
+            rows += as_ranks(old)
+            instances[name] = header
             result.skipped += 1
         else:
-            tasks.append(ConvertTask(src_root=str(root), out_root=str(out), sources=(rel,)))
-    result.tasks = result.skipped + len(tasks)
+            tasks.append(ConvertTask(src_root=str(root), out_root=str(out), sources=(found.rel,)))
     done = _run_all(tasks, out, runner, result, rows)
-    instances += [res.instance for res in done if res.instance is not None]
-    series = assemble_series(instances, options.policy())
-    result.index = DicomIndex(root, series, [Problem(s, r) for s, r in result.failures],
-                              files_scanned=result.tasks)  # fmt: skip
-    return _with_slice_indices(_unique_outputs(rows), series)
-
-
-def _as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """A file's frames have ranks 0..F-1, so rank = slice_index - min(slice_index)."""
-    base = min(int(r["slice_index"]) for r in rows)
-    return [{**r, "slice_index": str(int(r["slice_index"]) - base)} for r in rows]
-
-
-def _unique_outputs(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One row per output file: a file present twice (same SOPInstanceUID) writes one output."""
-    seen: dict[str, dict[str, str]] = {}
-    for row in sorted(rows, key=lambda r: (r["source"], int(r["frame"] or 0))):
-        seen.setdefault(row["output"], row)
-    return list(seen.values())
-
-
-def _with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[dict[str, str]]:
-    """Place each row in its assembled volume (``volume``, ``slice_index`` along the normal,
-    ``num_slices``, ``slice_spacing``) and give it its series' ``problems``.
-
-    Rows of images in no volume (a refused series, a mosaic) keep their rank within the file.
-    """
-    place: dict[tuple[str, int], tuple[int, int, int, str]] = {}
-    notes: dict[str, str] = {}
-    for s in series:
-        notes[s.first.path] = "; ".join(s.problems)
-        for inst in s.instances:
-            notes[inst.path] = notes[s.first.path]
-        plan = s.plan
-        v = 0
-        for volume in plan.volumes if plan is not None else []:
-            even = volume.affine is not None and volume.grid is None and not volume.sheared
-            step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
-            for frames in volume.frames:
-                for k, idx in enumerate(frames):
-                    ref = plan.frames[idx]
-                    if ref.mosaic:
-                        notes[ref.source] = "mosaic written undivided (--per series demosaics it)"
-                    else:
-                        place.setdefault((ref.source, ref.frame), (v, k, len(frames), step))
-                v += 1
-    fixed = []
-    for row in rows:
-        where = place.get((row["source"], int(row["frame"] or 0)))
-        if where is None:
-            fixed.append({**row, "problems": notes.get(row["source"], "")})
-            continue
-        v, k, count, step = where
-        fixed.append({**row, "slice_index": str(k), "num_slices": str(count), "volume": str(v),
-                      "slice_spacing": step, "problems": notes.get(row["source"], "")})  # fmt: skip
-    return fixed
+    rows, redone = resolve_collisions(rows, root, out, runner, result)
+    for res in [*done, *redone]:
+        if res.instance is not None:
+            instances[escape_name(res.instance.path)] = res.instance
+    series = assemble_series(instances.values(), options.policy())
+    problems = [Problem(s, r) for s, r in result.failures]
+    problems += [Problem(s, r, skipped=True) for s, r in result.not_images]
+    result.index = DicomIndex(root, series, problems, files_scanned=result.tasks)
+    return with_slice_indices(rows, series)
 
 
 def _convert_series(
@@ -304,11 +273,14 @@ def _convert_series(
 ) -> list[dict[str, str]]:  # fmt: skip
     index = index_folder(root, options.policy())
     result.index = index
-    result.failures += [(p.where, p.reason) for p in index.problems]
+    for p in index.problems:
+        (result.not_images if p.skipped else result.failures).append(
+            (escape_name(p.where), p.reason)
+        )
     rows: list[dict[str, str]] = []
     tasks = []
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
-        old = previous.get(task.task_id)
+        old = previous.get(escape_name(task.task_id))
         prefix = series_output(task.patient_key, task.series_key, options.format).split(".")[0]
         if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old

@@ -7,17 +7,19 @@ the file's header facts (never pixel arrays), or an error record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
+from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key
+from workflows.convert.pool import _tune_malloc, map_tasks
 
 FORMATS = ("png", "png16", "npy", "nifti")
 T = TypeVar("T")
@@ -36,6 +38,7 @@ class ConvertOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     png_compression: int = 6
     resume: bool = True
+    strict: bool = False
     tilt: str = "resample"
     uneven: str = "resample"
     split_4d: bool = False
@@ -86,6 +89,7 @@ class ConvertTask:
     study_key: str = ""
     modality: str = ""
     stack: int = -1
+    instance_key: str = ""
 
     @property
     def task_id(self) -> str:
@@ -95,14 +99,23 @@ class ConvertTask:
 @dataclass(frozen=True)
 class TaskResult:
     """What a worker sends back: manifest rows (per-instance rows carry the frame's rank
-    along the normal within its file as ``slice_index``), the header facts, or an error;
-    ``problems``: what was found and done to the geometry (see the ``problems`` column)."""
+    along the normal within its file as ``slice_index``), the header facts, or an error.
+
+    ``error_source`` names the file at fault when a series failed (``task_id`` is its first
+    file); ``skipped`` marks a file that is not an image (not a failure); ``problems`` are
+    what was recovered or looks damaged (the manifest's ``problems`` column); ``seconds``
+    is the time the task took in its worker. Everything is plain data, so a result always
+    pickles back from a worker process.
+    """
 
     task_id: str
     rows: tuple[dict[str, str], ...] = ()
     error: str | None = None
     instance: Instance | None = None
     problems: tuple[str, ...] = ()
+    error_source: str = ""
+    skipped: bool = False
+    seconds: float = 0.0
 
 
 def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
@@ -143,16 +156,70 @@ def _series_task(
 
 
 def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
-    """Convert one task and write its outputs atomically; never raises for bad input."""
+    """Convert one task and write its outputs atomically; never raises for bad input.
+
+    Every exception a file can raise is caught here, including ``BaseException`` panics of
+    the Rust/C decoders, and turned into a plain string, so the result pickles back from a
+    pool worker. A task that fails leaves no outputs behind. Warnings are captured per file
+    and reported (sanitized) as problems, never printed.
+    """
+    start = time.perf_counter()
+    written: list[Path] = []
     try:
-        if options.per == "series":
-            rows, problems = _run_series(task, options)
-            return TaskResult(task.task_id, rows=tuple(rows), problems=problems)
-        rows, instance = _run_instance(task, options)
-        return TaskResult(task.task_id, rows=tuple(rows), instance=instance)
-    except Exception as err:  # one bad file must not stop the batch
-        reason = err.reason if isinstance(err, DicomError) else f"{type(err).__name__}: {err}"
-        return TaskResult(task.task_id, error=reason)
+        with captured_warnings() as caught:
+            if options.per == "series":
+                rows, problems = _run_series(task, options, written)
+                result = TaskResult(task.task_id, rows=tuple(rows), problems=problems)
+            else:
+                rows, instance, problems = _run_instance(task, options, written)
+                result = TaskResult(task.task_id, tuple(rows), instance=instance,
+                                    problems=problems)  # fmt: skip
+        if caught:
+            result = _with_problems(result, caught, options, written)
+    except FATAL:
+        _remove(written)
+        raise
+    except BaseException as err:  # one bad file must not stop the batch
+        _remove(written)
+        result = _failure(task, err)
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
+    from pipeline.dicom.files import sanitize
+
+    if isinstance(err, DicomError):
+        source = err.path if err.path in task.sources else task.task_id
+        skipped = isinstance(err, NotAnImage)
+        return TaskResult(task.task_id, error=err.reason, error_source=source, skipped=skipped)
+    text = sanitize(str(err))
+    reason = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    return TaskResult(task.task_id, error=reason, error_source=task.task_id)
+
+
+def _with_problems(
+    result: TaskResult, caught: list[str], options: ConvertOptions, written: list[Path]
+) -> TaskResult:
+    problems = tuple(dict.fromkeys([*result.problems, *caught]))
+    if options.strict and problems:
+        _remove(written)
+        return TaskResult(result.task_id, error=_strict_reason(problems),
+                          error_source=result.task_id)  # fmt: skip
+    rows = tuple({**r, "problems": "; ".join(problems)} for r in result.rows)
+    return replace(result, rows=rows, problems=problems)
+
+
+def _strict_reason(problems: Sequence[str]) -> str:
+    return "refused under --strict: " + "; ".join(problems)
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+class NotAnImage(DicomError):
+    """A file that is not an image (a DICOMDIR, a report): skipped, not a failure."""
 
 
 def _join(values: Iterable[float]) -> str:
@@ -160,48 +227,62 @@ def _join(values: Iterable[float]) -> str:
 
 
 def _run_instance(
-    task: ConvertTask, options: ConvertOptions
-) -> tuple[list[dict[str, str]], Instance]:
+    task: ConvertTask, options: ConvertOptions, written: list[Path]
+) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
+    from pipeline.dicom.files import escape_name
     from pipeline.dicom.index import Problem, instance_from, read_dataset
     from pipeline.dicom.read import frame_order, image_from_dataset, render
     from pipeline.ops.voi import parse_window
-    from pipeline.writers import write_npy, write_png
 
     rel = task.sources[0]
     path = Path(task.src_root) / rel
-    ds = read_dataset(path, rel, pixels=True)
+    max_bytes = 8 * options.max_pixels + 2**24
+    ds = read_dataset(path, rel, pixels=True, max_bytes=max_bytes)
     inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, path.stat().st_size)
     if isinstance(inst, Problem):
-        raise DicomError(rel, inst.reason)
+        raise (NotAnImage if inst.skipped else DicomError)(rel, inst.reason)
     image = image_from_dataset(ds, rel, max_pixels=options.max_pixels)
+    problems = tuple(dict.fromkeys([*inst.notes, *image.problems]))
+    if options.strict and problems:
+        raise DicomError(rel, _strict_reason(problems))
     window = parse_window(options.window or "none")
     out_type = {"png": "uint8", "png16": "uint16"}.get(options.format, "float32")
     if image.is_color and options.format == "png16":
         out_type = "uint8"  # PNG writers here take 8-bit RGB only
     rank = {f: r for r, f in enumerate(frame_order(image))}
     keys = [hash_key(inst.patient_id), hash_key(inst.study_uid), hash_key(inst.series_uid)]
-    instance_key = hash_key(inst.sop_uid)
+    instance_key = task.instance_key or hash_key(inst.sop_uid)
     rows = []
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
         array, used = render(image, frame, window, out_type)  # type: ignore[arg-type]
-        if options.format == "npy":
-            write_npy(Path(task.out_root) / out, array)
-        else:
-            write_png(Path(task.out_root) / out, array, compression=options.png_compression)
+        target = Path(task.out_root) / out
+        written.append(target)
+        _write(target, array, options)
         spacing = image.frames[frame].pixel_spacing
-        values = [out, rel, *keys, instance_key, frame, rank[frame], inst.frames, inst.modality,
-                  _join(array.shape), "" if spacing is None else _join(spacing), used,
-                  options.format, "", "", ""]  # fmt: skip
+        values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
+                  inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
+                  used, options.format, "", "", "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
-    return rows, inst
+    return rows, inst, problems
+
+
+def _write(target: Path, array: Any, options: ConvertOptions) -> None:
+    from pipeline.writers import write_npy, write_png
+
+    if options.format == "npy":
+        write_npy(target, array)
+    else:
+        write_png(target, array, compression=options.png_compression)
 
 
 def _run_series(
-    task: ConvertTask, options: ConvertOptions
+    task: ConvertTask, options: ConvertOptions, written: list[Path]
 ) -> tuple[list[dict[str, str]], tuple[str, ...]]:
     """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`) and write one output
-    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several."""
+    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several. Under
+    ``strict``, a series with problems is refused before anything is written."""
+    from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window
     from pipeline.writers import write_nifti, write_npy
@@ -215,19 +296,24 @@ def _run_series(
     )
     if plan.refusal:
         raise DicomError(task.task_id, f"series {task.series_key} refused: {plan.refusal}")
+    problems = tuple(dict.fromkeys([*plan.problems, *(p for v in volumes for p in v.problems)]))
+    if options.strict and problems:
+        raise DicomError(task.task_id, _strict_reason(problems))
     rows = []
     for v, volume in enumerate(volumes):
         stack = -1 if len(volumes) == 1 else v
         rel = series_output(task.patient_key, task.series_key, options.format, stack)
+        written.append(Path(task.out_root) / rel)
         if options.format == "nifti":
             write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
                         repetition_time=volume.repetition_time, sheared=volume.sheared)  # fmt: skip
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]
-        values = [rel, task.sources[0], task.patient_key, task.study_key, task.series_key, "", 0,
-                  "", depth, task.modality, _join(volume.image.shape), _join(volume.spacing),
-                  volume.window, options.format, "" if stack < 0 else stack,
+        values = [rel, escape_name(task.sources[0]), task.patient_key, task.study_key,
+                  task.series_key, "", 0, "", depth, task.modality, _join(volume.image.shape),
+                  _join(volume.spacing), volume.window, options.format,
+                  "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   "; ".join(volume.problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
@@ -241,35 +327,4 @@ MANIFEST_COLUMNS = [
 ]  # fmt: skip
 
 
-def _tune_malloc() -> None:
-    """Keep freed buffers in our own pool's worker processes: fresh pages cost ~3 us each;
-    high mmap/trim thresholds took pydicom decoding from about 1,000 to 1,600 files/s on a
-    2-core VM. Never called on a user's Dask workers (process-wide, not ours to change)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 256 * 1024 * 1024)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 512 * 1024 * 1024)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-def map_tasks(fn: Callable[[T], R], tasks: Sequence[T], workers: int = 1) -> Iterator[R]:
-    """Apply ``fn`` to every task, in this process (``workers=1``) or a process pool.
-
-    Results come back in task order. ``fn`` and the tasks must be picklable for workers > 1.
-    A distributed executor fits the same shape (e.g. Dask ``client.map`` + ``as_completed``).
-    """
-    if workers <= 1 or len(tasks) <= 1:
-        yield from map(fn, tasks)
-        return
-    import multiprocessing
-
-    chunk = max(1, min(16, len(tasks) // (workers * 8)))
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_tune_malloc) as pool:
-        yield from pool.map(fn, tasks, chunksize=chunk)
-
-
-__all__ = ["ConvertOptions", "ConvertTask", "TaskResult", "map_tasks", "run_task"]
+__all__ = ["ConvertOptions", "ConvertTask", "TaskResult", "_tune_malloc", "map_tasks", "run_task"]

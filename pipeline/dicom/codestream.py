@@ -1,0 +1,87 @@
+"""What a compressed frame says about itself, read from its markers before decoding.
+
+A decoder allocates what the *codestream* asks for, not what the DICOM header says: a
+1.3 KB JPEG 2000 frame whose SIZ marker claims 16384 x 16384 decodes to 1.6 GB even when
+Rows and Columns are 16. :func:`frame_size` reads the frame's own dimensions (JPEG SOFn,
+JPEG-LS SOF55, JPEG 2000 SIZ) so they can be checked against the header and the pixel limit
+first, and :func:`has_end_marker` tells a stream cut short (no EOI / EOC marker).
+
+References: ITU-T T.81 B.2.2 (frame header), T.87 (JPEG-LS, SOF55 = 0xFFF7),
+T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
+"""
+
+from __future__ import annotations
+
+import struct
+
+#: JPEG start-of-frame markers (T.81 Table B.1), plus JPEG-LS SOF55.
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+#: Last UID component of the syntaxes whose frames are JPEG, JPEG-LS or JPEG 2000 / HTJ2K
+#: codestreams (1.2.840.10008.1.2.4.x; the MPEG and HEVC video syntaxes are not).
+_JPEG_FAMILY = {*range(50, 58), 70, 80, 81, 90, 91, 92, 93, 201, 202, 203}
+
+
+def frame_size(data: bytes) -> tuple[int, int, int] | None:
+    """``(rows, columns, components)`` claimed by a JPEG / JPEG-LS / JPEG 2000 frame.
+
+    Returns ``None`` when the stream is not recognised or the header is cut short; a JPEG
+    frame with 0 lines (the count comes later in a DNL marker) gives ``rows == 0``.
+
+    Examples
+    --------
+    >>> siz = bytes.fromhex("ff4fff51002f0000") + struct.pack(">8I", 64, 32, 0, 0, 64, 32, 0, 0)
+    >>> frame_size(siz + struct.pack(">H", 1) + bytes(3))
+    (32, 64, 1)
+    """
+    if data[:4] == b"\xff\x4f\xff\x51":
+        return _siz(data, 4)
+    if data[4:8] == b"jP  " or data[4:8] == b"jP\x1a\x1a":  # JP2 file format wrapper
+        start = data.find(b"\xff\x4f\xff\x51", 0, 1 << 16)
+        return _siz(data, start + 4) if start >= 0 else None
+    if data[:2] == b"\xff\xd8":
+        return _sof(data)
+    return None
+
+
+def _siz(data: bytes, pos: int) -> tuple[int, int, int] | None:
+    if len(data) < pos + 38:
+        return None
+    x, y, x0, y0 = struct.unpack_from(">4I", data, pos + 4)
+    (components,) = struct.unpack_from(">H", data, pos + 36)
+    return max(0, y - y0), max(0, x - x0), components
+
+
+def _sof(data: bytes) -> tuple[int, int, int] | None:
+    pos = 2
+    end = len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            pos += 1
+            continue
+        marker = data[pos + 1]
+        if marker == 0xFF or marker in _STANDALONE or marker == 0x00:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, or scan data before any frame header
+            return None
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if marker in _SOF:
+            if pos + 10 > end:
+                return None
+            rows, cols = struct.unpack_from(">HH", data, pos + 5)
+            return rows, cols, data[pos + 9]
+        pos += 2 + length
+    return None
+
+
+def has_end_marker(data: bytes) -> bool:
+    """Whether a JPEG-family frame ends with EOI / EOC (0xFFD9), padding bytes aside."""
+    return data.rstrip(b"\x00").endswith(b"\xff\xd9")
+
+
+def is_jpeg_family(syntax: str | None) -> bool:
+    """JPEG, JPEG-LS, JPEG 2000 and HTJ2K transfer syntaxes (1.2.840.10008.1.2.4.x)."""
+    text = str(syntax or "")
+    head, _, last = text.rpartition(".")
+    return head == "1.2.840.10008.1.2.4" and last.isdigit() and int(last) in _JPEG_FAMILY

@@ -1,0 +1,372 @@
+"""Finding and reading DICOM files so that every file found gets a data set or a reason.
+
+- :func:`find_files` walks a folder and yields every file, including the ones that cannot be
+  read (an unreadable subfolder, a dangling symbolic link, a FIFO) with the reason.
+- :func:`read_dataset` reads one file with pydicom and never raises for bad input: it returns
+  a :class:`~pipeline.dicom.index.Problem` instead (truncated, not DICOM, a deflate bomb,
+  a decoder panic that derives from ``BaseException``).
+- :func:`captured_warnings` records the warnings raised while a file is handled, with UIDs,
+  quoted values and absolute paths replaced by hashed keys, so nothing raw reaches a log.
+- :func:`escape_name` makes a file name printable (undecodable bytes, ANSI escapes).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.keys import hash_key
+
+#: Exceptions that stop the program, never one file: they are always re-raised.
+FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+#: Inflated size allowed for the header of a deflated file read without its pixels.
+DEFLATE_HEADER_BYTES = 16 * 2**20
+DEFLATED = "1.2.840.10008.1.2.1.99"
+DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a file (``path``) or a series (``series_key``).
+
+    ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
+    listed, but not counted as a failure.
+    """
+
+    where: str
+    reason: str
+    skipped: bool = False
+
+
+def escape_name(name: str) -> str:
+    """A printable, UTF-8-safe form of a file name.
+
+    Bytes that are not UTF-8 (kept by :func:`os.fsdecode` as surrogates) and control
+    characters (an ANSI escape that would clear a terminal) become backslash escapes such as
+    ``x1b`` preceded by a backslash (see ``tests/pipeline/dicom/test_reading_cases.py``).
+    """
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file under the root.
+
+    ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
+    cannot be read at all, else ``None``.
+    """
+
+    path: Path
+    rel: str
+    problem: str | None = None
+
+
+def find_files(root: Path) -> Iterator[Found]:
+    """Every file under ``root`` in a stable order, hidden names skipped.
+
+    Unreadable subfolders, dangling symbolic links and special files (FIFOs, sockets) are
+    yielded with a ``problem`` instead of being skipped silently.
+    """
+    failed: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append):
+        while failed:
+            yield _walk_error(root, failed.pop(0))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            yield Found(path, rel, _file_problem(path))
+    while failed:
+        yield _walk_error(root, failed.pop(0))
+
+
+def _walk_error(root: Path, err: OSError) -> Found:
+    path = Path(err.filename or root)
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = "."
+    return Found(path, rel or ".", f"unreadable folder ({err.strerror or type(err).__name__})")
+
+
+def _file_problem(path: Path) -> str | None:
+    try:
+        if not path.exists():
+            return "dangling symbolic link (its target does not exist)"
+        if not path.is_file():
+            return "not a regular file (FIFO, socket or device)"
+        if not os.access(path, os.R_OK):
+            return "unreadable file (permission denied)"
+    except OSError as err:
+        return f"unreadable file ({err.strerror or type(err).__name__})"
+    return None
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_UIDLIKE = re.compile(r"\b\d+(?:\.\d+){3,}\b|\b[0-9A-Fa-f]{16,}\b")
+_PATH = re.compile(r"\s*(?:in|for) file \S.*?(?=[,;]|$)|(?<![\w.])/[^\s,;'\"]+")
+_URL = re.compile(r"\s*Please see <[^>]*>[^.]*\.?|<https?://[^>]*>")
+
+
+def sanitize(message: str, limit: int = 200) -> str:
+    """A warning text without values: quoted values, UIDs and paths become hashed keys.
+
+    Examples
+    --------
+    >>> sanitize("Invalid value for VR UI: '1.2.3.4.5'")
+    "Invalid value for VR UI: '#c5ea4e69'"
+    """
+    text = _URL.sub("", " ".join(message.split()))
+    text = _PATH.sub("", text)
+    text = _QUOTED.sub(_hash_quoted, text)
+    text = _UIDLIKE.sub(lambda m: f"#{hash_key(m.group(0), length=8)}", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_SAFE_WORDS = {"Dataset", "FileDataset", "FileMetaDataset", "DataElement", "RawDataElement",
+               "Sequence", "MultiValue", "bytes", "str", "int", "float", "NoneType", "DSfloat",
+               "IS", "UID", "PersonName", "list", "tuple"}  # fmt: skip
+
+
+def _hash_quoted(match: re.Match[str]) -> str:
+    """Keep quoted DICOM keywords and type names; hash every other quoted value."""
+    from pydicom.datadict import keyword_dict
+
+    inner = match.group(0)[1:-1]
+    if inner in _SAFE_WORDS or inner in keyword_dict:
+        return match.group(0)
+    return f"'#{hash_key(inner, length=8)}'"
+
+
+@contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """Record the warnings raised inside the block; nothing is printed.
+
+    The list is filled on exit, sanitized (:func:`sanitize`) and without repeats.
+    """
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield messages
+        finally:
+            for w in caught:
+                text = sanitize(str(w.message))
+                if text not in messages:
+                    messages.append(text)
+
+
+def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31) -> Any:
+    """Read a file with pydicom, or return a :class:`~pipeline.dicom.index.Problem`.
+
+    Parameters
+    ----------
+    path, rel
+        The file, and the name used in messages.
+    pixels
+        Read the pixel data too; otherwise it is deferred (its length stays known, so
+        a truncated file can still be told apart).
+    max_bytes
+        Deflated files (1.2.840.10008.1.2.1.99) are inflated as a stream and refused past
+        this many bytes (16 MiB without ``pixels``): a small file cannot become gigabytes.
+
+    Notes
+    -----
+    Files without the 128-byte preamble or File Meta Information are accepted when they
+    parse into a data set with a SOPInstanceUID; their transfer syntax is inferred from the
+    encoding they parsed with (PS3.10 7.1; pydicom #860). Warnings are left to the caller
+    (:func:`captured_warnings`): a warning that the end of the file came early turns the
+    result into a "truncated file" problem.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return Problem(rel, "empty file (0 bytes)")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = _dcmread(path, rel, pixels, max_bytes)
+        texts = [str(w.message) for w in caught]
+        for w in caught:  # hand them on to the caller's capture, sanitized there
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if isinstance(ds, Problem):
+            return ds
+        return _check_read(ds, rel, path, texts)
+    except FATAL:
+        raise
+    except BaseException as err:  # decoder panics derive from BaseException
+        if _is_eof(str(err)) or isinstance(err, EOFError):
+            return Problem(rel, f"truncated file: {sanitize(str(err)) or 'end of file'}")
+        return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {sanitize(str(err))}")
+
+
+def _is_eof(text: str) -> bool:
+    text = text.lower()
+    return "end of file" in text or "truncated" in text or "eof" in text.split()
+
+
+def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    with path.open("rb") as fh:
+        head = fh.read(2048)
+    if DEFLATED.encode() in head:
+        return _read_deflated(path, rel, pixels, max_bytes)
+    defer = None if pixels else 4096
+    try:
+        return dcmread(path, defer_size=defer)
+    except InvalidDicomError:
+        ds = dcmread(path, defer_size=defer, force=True)
+        if "SOPInstanceUID" not in ds and not _is_truncated_text(ds):
+            return Problem(rel, "not a DICOM file (no DICM prefix, no DICOM header)")
+        _infer_syntax(ds)
+        return ds
+
+
+def _is_truncated_text(ds: Any) -> bool:
+    return len(ds) > 0 and "SOPInstanceUID" in ds
+
+
+def _infer_syntax(ds: Any) -> None:
+    """Give a data set read without File Meta the syntax it parsed with (pydicom #860)."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        return
+    syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    if not little:
+        syntax = ExplicitVRBigEndian
+    ds.file_meta = meta if meta is not None else FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.radpipe_notes = [f"no File Meta Information: transfer syntax inferred as {syntax.name}"]
+
+
+def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
+    """Inflate a Deflated Explicit VR Little Endian file as a stream, with a size cap."""
+    from pydicom.filereader import _read_file_meta_info, read_dataset, read_preamble
+
+    with path.open("rb") as fh:
+        read_preamble(fh, True)
+        meta = _read_file_meta_info(fh)
+        if meta.get("TransferSyntaxUID") != DEFLATED:
+            fh.seek(0)
+            from pydicom import dcmread
+
+            return dcmread(fh, defer_size=None if pixels else 4096)
+        cap = max_bytes if pixels else DEFLATE_HEADER_BYTES
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        chunks: list[bytes] = []
+        total = 0
+        while block := fh.read(2**20):
+            piece = inflater.decompress(block, cap + 1 - total)
+            while True:
+                chunks.append(piece)
+                total += len(piece)
+                if total > cap or not inflater.unconsumed_tail:
+                    break
+                piece = inflater.decompress(inflater.unconsumed_tail, cap + 1 - total)
+            if total > cap:
+                if not pixels:
+                    break  # the header is in the first part; pixel data is not read
+                return Problem(
+                    rel,
+                    f"deflated data set inflates to more than {cap:,} bytes "
+                    "(over the limit set by max_pixels; a deflate bomb?)",
+                )
+    body = b"".join(chunks)[:cap]
+    seen: list[tuple[int, str | None, int]] = []
+
+    def stop(tag: int, vr: str | None, length: int) -> bool:
+        if tag in _PIXEL_TAGS and total > cap:  # cut short on purpose: note the element
+            seen.append((tag, vr, length))
+            return True
+        return False
+
+    ds = read_dataset(io.BytesIO(body), False, True, stop_when=stop)
+    if seen:  # header only: keep the pixel element's length, not its (cut) value
+        from pydicom.dataelem import RawDataElement
+        from pydicom.tag import Tag
+
+        tag, vr, length = seen[0]
+        ds[tag] = RawDataElement(Tag(tag), vr, length, None, None, False, True)  # type: ignore[arg-type]
+    ds.file_meta = meta
+    ds.set_original_encoding(False, True, ds._character_set)
+    return ds
+
+
+def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
+    """Turn what pydicom tolerated into a problem when the file is cut short or is empty."""
+    eof = [t for t in texts if _is_eof(t)]
+    if len(ds) == 0 or (eof and "SeriesInstanceUID" not in ds):
+        why = sanitize(eof[0]) if eof else "no data elements could be read"
+        return Problem(rel, f"truncated file: {why}")
+    if eof:
+        ds.radpipe_truncated = sanitize(eof[0])
+    for tag in _PIXEL_TAGS:
+        elem = ds.get_item(tag, keep_deferred=True) if tag in ds else None
+        tell = getattr(elem, "value_tell", None)
+        length = getattr(elem, "length", 0)
+        if elem is not None and getattr(elem, "value", b"") is None and tell is not None:
+            size = path.stat().st_size
+            if length != 0xFFFFFFFF and tell + length > size:
+                ds.radpipe_truncated = (
+                    f"{_TAG_NAMES[tag]} holds {size - tell:,} of its {length:,} bytes"
+                )
+    return ds
+
+
+_TAG_NAMES = {
+    0x7FE00010: "PixelData (7FE0,0010)",
+    0x7FE00008: "FloatPixelData (7FE0,0008)",
+    0x7FE00009: "DoubleFloatPixelData (7FE0,0009)",
+}
+
+
+def pixel_length(ds: Any) -> int | None:
+    """Declared byte length of the pixel data element (native syntaxes), without loading it."""
+    for tag in _PIXEL_TAGS:
+        if tag in ds:
+            elem = ds.get_item(tag, keep_deferred=True)
+            length = getattr(elem, "length", None)
+            if length is None or getattr(elem, "value", None) is not None:
+                value = ds[tag].value
+                return None if value is None else len(value)
+            return None if length == 0xFFFFFFFF else int(length)
+    return None
+
+
+def has_pixels(ds: Any) -> bool:
+    """Whether any of PixelData, FloatPixelData or DoubleFloatPixelData is present."""
+    return any(tag in ds for tag in _PIXEL_TAGS)
+
+
+__all__ = [
+    "FATAL",
+    "Found",
+    "captured_warnings",
+    "escape_name",
+    "find_files",
+    "has_pixels",
+    "pixel_length",
+    "read_dataset",
+    "sanitize",
+]

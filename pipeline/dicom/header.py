@@ -1,0 +1,207 @@
+"""One file's header: an :class:`Instance`, or a :class:`~pipeline.dicom.files.Problem`.
+
+An :class:`Instance` holds the facts an index needs; a problem says why the file is not a
+usable image.
+
+:func:`read_header` and :func:`instance_from` never raise for bad input: a malformed value,
+a truncated file, a decoder panic all become a problem naming the file and the tag. They
+make the same checks :func:`pipeline.dicom.read.image_from_dataset` makes before decoding,
+so ``inspect`` refuses what ``convert`` would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.dicom import files, values
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_pixel_size
+from pipeline.dicom.files import Problem
+from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.errors import DicomError
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Header facts about one DICOM file; ``path`` is relative to the indexed folder."""
+
+    path: str
+    size_bytes: int
+    patient_id: str
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    modality: str
+    description: str
+    rows: int
+    columns: int
+    frames: int
+    transfer_syntax: str
+    photometric: str
+    instance_number: int | None
+    position: tuple[float, float, float] | None
+    orientation: tuple[float, ...] | None
+    pixel_spacing: tuple[float, float] | None
+    stack_values: tuple[Any, ...]
+    frame_refs: tuple[FrameRef, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Every readable file under ``root``, in a stable order, skipping hidden files.
+
+    :func:`pipeline.dicom.files.find_files` also yields the unreadable ones.
+    """
+    for found in files.find_files(root):
+        if found.problem is None:
+            yield found.path
+
+
+def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31) -> Any:
+    """See :func:`pipeline.dicom.files.read_dataset` (never raises for bad input)."""
+    return files.read_dataset(path, rel, pixels=pixels, max_bytes=max_bytes)
+
+
+def read_header(
+    path: Path, root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Instance | Problem:
+    """Read one file's header (no pixels) into an :class:`Instance`, or a :class:`Problem`.
+
+    Never raises for bad input; warnings raised while reading become the instance's notes
+    (sanitized: no UIDs or values).
+    """
+    rel = path.relative_to(root).as_posix()
+    with files.captured_warnings() as caught:
+        try:
+            ds = read_dataset(path, rel)
+            size = path.stat().st_size
+            found = ds if isinstance(ds, Problem) else instance_from(ds, rel, size, max_pixels)
+        except files.FATAL:
+            raise
+        except BaseException as err:
+            found = Problem(rel, f"unreadable header: {type(err).__name__}: "
+                                 f"{files.sanitize(str(err))}")  # fmt: skip
+    if isinstance(found, Instance) and caught:
+        found = replace(found, notes=(*found.notes, *caught))
+    return found
+
+
+def instance_from(
+    ds: Any, rel: str, size: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Instance | Problem:
+    """Header facts of an image, or why the file is not a usable image (never raises).
+
+    The checks are those :func:`pipeline.dicom.read.image_from_dataset` makes before
+    decoding (pixel data present and long enough, under ``max_pixels``, usable values), so
+    a file listed as an image here is not then refused for its header.
+    """
+    try:
+        return _instance_from(ds, rel, size, max_pixels)
+    except DicomError as err:
+        return Problem(rel, err.reason)
+    except files.FATAL:
+        raise
+    except BaseException as err:
+        return Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+
+
+def _not_an_image(ds: Any, rel: str) -> Problem | None:
+    meta = getattr(ds, "file_meta", None)
+    classes = {str(ds.get("SOPClassUID", "")), str(meta.get("MediaStorageSOPClassUID", "")
+                                                   if meta is not None else "")}  # fmt: skip
+    if files.DICOMDIR_CLASS in classes or "DirectoryRecordSequence" in ds:
+        return Problem(rel, "DICOMDIR (a directory of the media, not an image): skipped",
+                       skipped=True)  # fmt: skip
+    sop = ds.get("SOPClassUID")
+    name = str(getattr(sop, "name", "") or "")
+    known = bool(name) and name != str(sop)  # pydicom names registered SOP classes only
+    if known and "Image" not in name and "Rows" not in ds and not files.has_pixels(ds):
+        return Problem(rel, f"not an image ({name}, no pixel data): skipped", skipped=True)
+    return None
+
+
+def _instance_from(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | Problem:
+    truncated = getattr(ds, "radpipe_truncated", None)
+    if truncated:
+        return Problem(rel, f"truncated file: {truncated}")
+    skipped = _not_an_image(ds, rel)
+    if skipped is not None:
+        return skipped
+    if not files.has_pixels(ds):
+        last = max(ds.keys(), default=0)
+        why = f"the data set ends at ({last >> 16:04X},{last & 0xFFFF:04X}) without"
+        if "SeriesInstanceUID" not in ds:
+            return Problem(rel, f"truncated or incomplete file: {why} SeriesInstanceUID "
+                                "(0020,000E) or pixel data")  # fmt: skip
+        return Problem(rel, f"no pixel data (truncated file?): {why} PixelData (7FE0,0010), "
+                            "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
+    if "SeriesInstanceUID" not in ds:
+        return Problem(rel, "no SeriesInstanceUID (0020,000E)")
+    notes = [*getattr(ds, "radpipe_notes", []), *values.check_image_header(ds)]
+    check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes)
+    check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    number = ds.get("InstanceNumber")
+    return Instance(
+        path=rel,
+        size_bytes=size,
+        patient_id=str(ds.get("PatientID", "")),
+        study_uid=str(ds.get("StudyInstanceUID", "")),
+        series_uid=str(ds.SeriesInstanceUID),
+        sop_uid=str(ds.get("SOPInstanceUID", rel)),
+        modality=str(ds.get("Modality", "")),
+        description=str(ds.get("SeriesDescription", "")),
+        rows=int(values.integer(ds, "Rows") or 0),
+        columns=int(values.integer(ds, "Columns") or 0),
+        frames=values.integer(ds, "NumberOfFrames", 1) or 1,
+        transfer_syntax=str(syntax) if syntax else "",
+        photometric=str(ds.get("PhotometricInterpretation", "")),
+        instance_number=_int(number),
+        position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
+        orientation=_orientation(
+            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
+        ),
+        pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
+        stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
+        frame_refs=tuple(frame_refs(ds, rel)),
+        notes=tuple(notes),
+    )
+
+
+def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
+    """``keyword`` of one frame.
+
+    Per-frame, then Shared functional group, then the top level (see
+    :func:`pipeline.dicom.frames.attribute`).
+    """
+    return attribute(ds, group, keyword, frame)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: Any, n: int) -> Any:
+    try:
+        return values.numbers(value, n, "")
+    except DicomError:
+        return None
+
+
+def _orientation(value: Any) -> Any:
+    return values.orientation(value)  # parallel rows/columns: DicomError -> Problem
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)

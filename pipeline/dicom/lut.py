@@ -1,0 +1,93 @@
+"""LUT Data (0028,3006) of Modality and VOI LUT items, unpacked by VR, byte order, length.
+
+LUT Data reaches a reader in three shapes: a list of ints (VR US or SS, already unpacked by
+pydicom), or raw bytes (VR OW, always so in Implicit VR files where the VR is ambiguous).
+Raw bytes are 16-bit words in the data set's byte order, one entry per word even when the
+LUT Descriptor's third value says 8 bits (PS3.3 C.11.1.1.1, C.11.2.1.1; pydicom #1073, PR
+#1074). Some writers pack 8-bit entries one per byte instead; the data length tells them
+apart (``2 N`` bytes: words, ``N`` bytes: packed). For every layout pydicom accepts, the
+tables here equal what ``pydicom.pixels.apply_modality_lut`` / ``apply_voi_lut`` use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import DicomError
+
+
+def little_endian(ds: Any) -> bool:
+    """The byte order the data set was encoded with (File Meta first, then as parsed)."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax is not None:
+        return str(syntax) != "1.2.840.10008.1.2.2"
+    little = getattr(ds, "original_encoding", (None, None))[1]
+    return True if little is None else bool(little)
+
+
+def lut_table(
+    item: Any, source: str, *, little: bool, signed: bool = False
+) -> tuple[int, np.ndarray, int]:
+    """``(first_mapped, table, bits)`` of one LUT item.
+
+    Parameters
+    ----------
+    item
+        A Modality or VOI LUT Sequence item with LUTDescriptor and LUTData.
+    source
+        The file, for messages.
+    little
+        Byte order of the data set (:func:`little_endian`), used for OW data.
+    signed
+        PixelRepresentation is 1: the descriptor's first mapped value is then a signed
+        16-bit number (C.11.1.1.1) and may have been read as unsigned.
+
+    Returns
+    -------
+    tuple
+        ``first_mapped`` (int), ``table`` ``(N,)`` int64 (N = the descriptor's count, 0
+        meaning 65536), ``bits`` (the descriptor's third value).
+
+    Raises
+    ------
+    DicomError
+        When the descriptor is unusable or the data holds fewer than N entries.
+    """
+    try:
+        count, first, bits = (int(v) for v in item.LUTDescriptor)
+    except (AttributeError, TypeError, ValueError) as err:
+        raise DicomError(source, f"(0028,3002) LUTDescriptor unusable: {err}") from None
+    count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries
+    if signed and first >= 2**15:
+        first -= 2**16
+    if not 1 <= bits <= 16:
+        raise DicomError(source, f"(0028,3002) LUTDescriptor bits must be 1..16; got {bits}.")
+    if "LUTData" not in item:
+        raise DicomError(source, "(0028,3006) LUTData is missing from the LUT item.")
+    raw = item.LUTData
+    if isinstance(raw, bytes | bytearray):
+        table = _from_bytes(bytes(raw), count, bits, little, source)
+    else:
+        values = raw if hasattr(raw, "__len__") else [raw]
+        table = np.asarray(list(values), dtype=np.int64)
+    if len(table) < count:
+        raise DicomError(
+            source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
+        )
+    return first, table[:count], bits
+
+
+def _from_bytes(raw: bytes, count: int, bits: int, little: bool, source: str) -> np.ndarray:
+    if len(raw) in (2 * count, 2 * count + 1) or (bits > 8 and len(raw) >= 2 * count):
+        words = np.frombuffer(raw[: 2 * count], dtype="<u2" if little else ">u2")
+        return words.astype(np.int64)
+    if bits <= 8 and len(raw) in (count, count + 1):
+        return np.frombuffer(raw[:count], dtype=np.uint8).astype(np.int64)
+    raise DicomError(
+        source,
+        f"(0028,3006) LUTData holds {len(raw)} bytes; {count} entries of {bits} bits need "
+        f"{2 * count} (one per 16-bit word) or {count} (8-bit, packed).",
+    )

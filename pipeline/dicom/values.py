@@ -1,0 +1,176 @@
+"""Tolerant reading of numeric header values, and the header checks every reader shares.
+
+Real files carry values that break a naive ``float(ds.PixelSpacing[0])``: ``"0.7,0.7"``
+written with a comma (pydicom #173), a RescaleSlope with two values, text in an IS
+attribute, a wrong VR on Rows. Each reader here either recovers the evident intent and says
+what it did (a *note*), or raises :class:`~pipeline.errors.DicomError` naming the tag.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import DicomError
+
+_TAGS = {
+    "Rows": "(0028,0010)",
+    "Columns": "(0028,0011)",
+    "BitsAllocated": "(0028,0100)",
+    "BitsStored": "(0028,0101)",
+    "HighBit": "(0028,0102)",
+    "SamplesPerPixel": "(0028,0002)",
+    "NumberOfFrames": "(0028,0008)",
+    "PixelRepresentation": "(0028,0103)",
+    "PixelSpacing": "(0028,0030)",
+    "ImagerPixelSpacing": "(0018,1164)",
+    "ImagePositionPatient": "(0020,0032)",
+    "ImageOrientationPatient": "(0020,0037)",
+    "RescaleSlope": "(0028,1053)",
+    "RescaleIntercept": "(0028,1052)",
+    "WindowCenter": "(0028,1050)",
+    "WindowWidth": "(0028,1051)",
+}
+_SPLIT = re.compile(r"[\\,;/]|\s+")
+
+
+def tag_name(keyword: str) -> str:
+    """``"PixelSpacing (0028,0030)"`` for messages."""
+    return f"{keyword} {_TAGS.get(keyword, '')}".strip()
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        return [p for p in _SPLIT.split(value.strip().strip("\x00")) if p]
+    if hasattr(value, "__len__") and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
+def numbers(
+    value: Any, n: int | None, keyword: str, notes: list[str] | None = None
+) -> tuple[float, ...] | None:
+    """Parse a DS/IS value with ``n`` numbers (any count when ``None``); ``None`` if absent.
+
+    A string holding several numbers (the delimiter was not a backslash, so pydicom kept
+    one string) is split on ``,`` ``;`` ``/`` or spaces, and a note says so.
+
+    Raises
+    ------
+    DicomError
+        With an empty source (the caller adds the file) when the value is not ``n`` finite
+        numbers.
+
+    Examples
+    --------
+    >>> numbers("0.7,0.7", 2, "PixelSpacing")
+    (0.7, 0.7)
+    """
+    if value is None or (isinstance(value, str | bytes) and not value.strip()):
+        return None
+    items = _items(value)
+    try:
+        out = tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.") from None
+    if (n is not None and len(out) != n) or not all(np.isfinite(out)):
+        want = f"{n} numbers" if n else "numbers"
+        raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
+    if isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
+        notes.append(f"{tag_name(keyword)} uses a non-standard delimiter; read as {out}")
+    return out
+
+
+def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> float | None:
+    """A single-valued DS/IS attribute; with several values the first is used, with a note."""
+    found = numbers(value, None, keyword)
+    if not found:
+        return None
+    if len(found) > 1 and notes is not None:
+        first = f"{found[0]:g}"
+        notes.append(f"{tag_name(keyword)} has {len(found)} values; the first ({first}) is used")
+    return found[0]
+
+
+def integer(
+    ds: Any, keyword: str, default: int | None = None, *, minimum: int = 0, maximum: int = 2**32
+) -> int | None:
+    """An US/IS attribute as an int in ``[minimum, maximum]``; ``default`` when absent.
+
+    Raises
+    ------
+    DicomError
+        When the value is not a whole number (a wrong VR, text) or is below ``minimum``.
+    """
+    value = ds.get(keyword)
+    if value is None or (isinstance(value, str | bytes) and not value.strip()):
+        return default
+    items = _items(value)
+    try:
+        number = float(items[0]) if len(items) == 1 else float("nan")
+    except (TypeError, ValueError, IndexError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number) or not minimum <= number <= maximum:
+        raise DicomError("", f"{tag_name(keyword)} must be a whole number in {minimum}.."
+                             f"{maximum}; got {_show(value)}.")  # fmt: skip
+    return int(number)
+
+
+def orientation(value: Any) -> tuple[float, ...] | None:
+    """ImageOrientationPatient as six cosines; refuses zero or parallel row/column vectors."""
+    found = numbers(value, 6, "ImageOrientationPatient")
+    if found is None:
+        return None
+    row, col = np.array(found[:3]), np.array(found[3:])
+    normal = np.cross(row, col)
+    if np.linalg.norm(row) < 1e-3 or np.linalg.norm(col) < 1e-3 or np.linalg.norm(normal) < 1e-3:
+        raise DicomError(
+            "", f"{tag_name('ImageOrientationPatient')} row and column are zero or parallel; "
+            f"got {found}.",
+        )  # fmt: skip
+    return found
+
+
+def _show(value: Any) -> str:
+    text = repr(value if not hasattr(value, "__len__") or isinstance(value, str | bytes)
+                else list(value))  # fmt: skip
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_image_header(ds: Any) -> list[str]:
+    """The header checks of every image reader; returns notes, raises on what is unusable.
+
+    Checks Rows, Columns, BitsAllocated, SamplesPerPixel, NumberOfFrames, geometry values
+    and rescale values, so that ``inspect`` refuses exactly what ``convert`` would.
+
+    Raises
+    ------
+    DicomError
+        Naming the tag (the caller fills in the file).
+    """
+    notes: list[str] = []
+    for keyword in ("Rows", "Columns"):
+        if integer(ds, keyword, minimum=1) is None:
+            raise DicomError("", f"{tag_name(keyword)} is missing.")
+    integer(ds, "SamplesPerPixel", 1, minimum=1)
+    integer(ds, "NumberOfFrames", 1, minimum=0)
+    bits = integer(ds, "BitsAllocated", None, minimum=1)
+    if bits is not None and bits not in (1, 8, 16, 32, 64):
+        raise DicomError("", f"{tag_name('BitsAllocated')} must be 1, 8, 16, 32 or 64; got {bits}.")
+    stored = integer(ds, "BitsStored", None, minimum=1, maximum=bits or 64)
+    if stored is not None and bits is None:
+        raise DicomError("", f"{tag_name('BitsAllocated')} is missing.")
+    integer(ds, "PixelRepresentation", 0, maximum=1)
+    for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
+        if keyword in ds:
+            numbers(ds.get(keyword), n, keyword, notes)
+    if "ImageOrientationPatient" in ds:
+        orientation(ds.get("ImageOrientationPatient"))
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword in ds:
+            first_number(ds.get(keyword), keyword, notes)
+    return notes

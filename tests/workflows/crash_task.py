@@ -1,0 +1,11 @@
+"""A task function for the pool tests, in a module that imports nothing heavy (fast workers)."""
+
+from __future__ import annotations
+
+import os
+
+
+def die_on_three(task: int) -> int:
+    if task == 3:
+        os._exit(1)  # as a segfault in a C decoder would end the worker
+    return task * 10

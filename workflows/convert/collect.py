@@ -1,0 +1,197 @@
+"""The collector's side of batch conversion: results into tallies, one row per output.
+
+Every file found ends in exactly one list: ``rows`` (the manifest), ``failures`` or
+``not_images`` (``errors.csv``, kinds ``error`` and ``skipped``). Files that share a
+SOPInstanceUID are resolved here (:func:`resolve_collisions`) and per-instance rows are
+placed in their assembled volumes (:func:`with_slice_indices`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from pipeline.dicom.files import escape_name, find_files
+from pipeline.dicom.index import DicomIndex
+from pipeline.keys import hash_key
+from workflows.convert.tasks import ConvertTask, TaskResult
+
+
+class Runner(Protocol):
+    """Anything that runs tasks and yields their results (the pool or Dask)."""
+
+    def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]: ...
+
+
+@dataclass
+class ConvertResult:
+    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series."""
+
+    tasks: int = 0
+    converted: int = 0
+    skipped: int = 0
+    outputs: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    not_images: list[tuple[str, str]] = field(default_factory=list)
+    slowest: tuple[float, str] = (0.0, "")
+    manifest: Path | None = None
+    errors: Path | None = None
+    seconds: float = 0.0
+    index: DicomIndex | None = None
+    series_problems: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def problem_counts(self) -> dict[str, int]:
+        """Series per kind of problem (``"resampled"``, ``"split"``, ``"tilt corrected"``...)."""
+        counts: dict[str, int] = {}
+        for problems in self.series_problems.values():
+            for kind in dict.fromkeys(p.split(":", 1)[0] for p in problems):
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
+
+    @property
+    def refused(self) -> int:
+        """Series refused (listed in ``errors.csv`` with ``refused:`` in the reason)."""
+        return sum(" refused: " in reason for _, reason in self.failures)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if not self.failures else 1
+
+
+def collect(
+    res: TaskResult, task: ConvertTask | None, result: ConvertResult,
+    rows: list[dict[str, str]], done: list[TaskResult],
+) -> None:  # fmt: skip
+    """One result into the tallies: every source of the task ends in one list."""
+    result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
+    if res.error is None:
+        rows += res.rows
+        result.converted += 1
+        done.append(res)
+        return
+    at_fault = res.error_source or res.task_id
+    (result.not_images if res.skipped else result.failures).append(
+        (escape_name(at_fault), res.error)
+    )
+    for other in task.sources if task is not None else ():
+        if other != at_fault:
+            result.failures.append(
+                (escape_name(other), f"not converted: its series failed on {escape_name(at_fault)}")
+            )
+
+
+def resolve_collisions(
+    rows: list[dict[str, str]], root: Path, out: Path, runner: Runner, result: ConvertResult
+) -> tuple[list[dict[str, str]], list[TaskResult]]:
+    """Files that share a SOPInstanceUID wrote the same output names. A byte-identical copy
+    is listed as skipped (a duplicate of the first); different images are converted again
+    under names made from the UID and the file, so none overwrites another."""
+    sources_of: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        sources_of[row["output"]].add(row["source"])
+    groups = {tuple(sorted(s)) for s in sources_of.values() if len(s) > 1}
+    if not groups:
+        return rows, []
+    raw = {escape_name(p.rel): p.rel for p in find_files(root)}
+    clashing: set[str] = set()
+    for group in groups:
+        first: dict[str, str] = {}
+        for source in group:
+            digest = _digest(root / raw[source]) if source in raw else source
+            if digest in first and first[digest] != source:
+                result.converted -= 1
+                result.not_images.append((source, f"duplicate of {first[digest]} (the same "
+                                                  "file): skipped"))  # fmt: skip
+                rows = [r for r in rows if r["source"] != source]
+            else:
+                first.setdefault(digest, source)
+        if len(first) > 1:
+            clashing.update(first.values())
+    if not clashing:
+        return rows, []
+    keep = [r for r in rows if r["source"] not in clashing]
+    key_of = {r["source"]: r["instance_key"] for r in rows if r["source"] in clashing}
+    for row in rows:
+        if row["source"] in clashing:
+            (out / row["output"]).unlink(missing_ok=True)
+    tasks = [
+        ConvertTask(str(root), str(out), (raw[s],), instance_key=hash_key(f"{key_of[s]}\0{s}"))
+        for s in sorted(clashing)
+    ]
+    result.converted -= len(clashing)
+    note = "SOPInstanceUID shared with another file: output named by UID and file"
+    redone: list[TaskResult] = []
+    for res in runner.map(tasks):
+        fixed = [{**r, "problems": _merge(r["problems"], note)} for r in res.rows]
+        collect(replace(res, rows=tuple(fixed)), None, result, keep, redone)
+    return keep, redone
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A file's frames have ranks 0..F-1, so rank = slice_index - min(slice_index)."""
+    base = min(int(r["slice_index"]) for r in rows)
+    return [{**r, "slice_index": str(int(r["slice_index"]) - base)} for r in rows]
+
+
+def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[dict[str, str]]:
+    """Place each row in its assembled volume (``volume``, ``slice_index`` along the normal,
+    ``num_slices``, ``slice_spacing``) and give it its series' ``problems``.
+
+    Rows of images in no volume (a refused series, a mosaic) keep their rank within the file.
+    """
+    place: dict[tuple[str, int], tuple[int, int, int, str]] = {}
+    notes: dict[str, str] = {}
+    for s in series:
+        for inst in s.instances:
+            notes[escape_name(inst.path)] = "; ".join(s.problems)
+        plan = s.plan
+        v = 0
+        for volume in plan.volumes if plan is not None else []:
+            even = volume.affine is not None and volume.grid is None and not volume.sheared
+            step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
+            for frames in volume.frames:
+                for k, idx in enumerate(frames):
+                    ref = plan.frames[idx]
+                    if ref.mosaic:
+                        notes[escape_name(ref.source)] = (
+                            "mosaic written undivided (--per series demosaics it)"
+                        )
+                    else:
+                        key = (escape_name(ref.source), ref.frame)
+                        place.setdefault(key, (v, k, len(frames), step))
+                v += 1
+    fixed = []
+    for row in rows:
+        where = place.get((row["source"], int(row["frame"] or 0)))
+        problems = _merge(row.get("problems", ""), notes.get(row["source"], ""))
+        if where is None:
+            fixed.append({**row, "problems": problems})
+            continue
+        v, k, count, step = where
+        fixed.append({**row, "slice_index": str(k), "num_slices": str(count), "volume": str(v),
+                      "slice_spacing": step, "problems": problems})  # fmt: skip
+    return fixed
+
+
+def _merge(*cells: str) -> str:
+    """``"; "``-joined problems of several cells, each once, in order."""
+    items = (p for cell in cells for p in cell.split("; ") if p)
+    return "; ".join(dict.fromkeys(items))

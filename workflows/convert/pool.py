@@ -1,0 +1,99 @@
+"""The local process pool for batch work, robust to a worker that dies.
+
+A decoder that crashes the process (a segfault in a C codec, the kernel's OOM killer) breaks
+a :class:`~concurrent.futures.ProcessPoolExecutor`: every task still queued fails with
+``BrokenProcessPool``. Here only a small window of chunks is in flight at a time; when the
+pool breaks, the chunks in flight are rerun one task per fresh single-worker pool, so the
+task that kills its worker is found and reported through ``on_crash``, and all others
+complete. Python-level exceptions never reach this layer (the task function returns them).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
+    return [fn(task) for task in chunk]
+
+
+def _tune_malloc() -> None:
+    """Keep freed buffers in our own pool's worker processes: fresh pages cost ~3 us each;
+    high mmap/trim thresholds took pydicom decoding from about 1,000 to 1,600 files/s on a
+    2-core VM. Never called on a user's Dask workers (process-wide, not ours to change)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 * 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 512 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_tune_malloc)
+
+
+def map_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    workers: int = 1,
+    on_crash: Callable[[T, str], R] | None = None,
+) -> Iterator[R]:
+    """Apply ``fn`` to every task, in this process (``workers=1``) or a process pool.
+
+    Results come back in task order. ``fn`` and the tasks must be picklable for workers > 1.
+    ``on_crash(task, reason)`` makes the result of a task whose worker process died; without
+    it, ``BrokenProcessPool`` is raised. A distributed executor fits the same shape (e.g.
+    Dask ``client.map`` + ``as_completed``).
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(fn, tasks)
+        return
+    size = max(1, min(16, len(tasks) // (workers * 8)))
+    chunks = deque(list(tasks[i : i + size]) for i in range(0, len(tasks), size))
+    while chunks:
+        suspects: list[list[T]] = []
+        with _pool(workers) as pool:
+            window: deque[tuple[list[T], Future[list[R]]]] = deque()
+            while chunks or window:
+                try:
+                    while chunks and len(window) < 2 * workers:
+                        window.append((chunks[0], pool.submit(_run_chunk, fn, chunks[0])))
+                        chunks.popleft()
+                    chunk, future = window[0]
+                    results = future.result()
+                except BrokenProcessPool:
+                    if on_crash is None:
+                        raise
+                    suspects = [c for c, _ in window]  # one of these killed its worker
+                    break
+                window.popleft()
+                yield from results
+        for chunk in suspects:
+            for task in chunk:
+                yield _isolated(fn, task, on_crash)  # type: ignore[arg-type]
+
+
+def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) -> R:
+    """Run one task alone in a fresh worker; a crash becomes ``on_crash``'s result."""
+    with _pool(1) as pool:
+        try:
+            return pool.submit(fn, task).result()
+        except BrokenProcessPool:
+            return on_crash(task, "the worker process died while converting this file "
+                                  "(a crash in a decoder, or killed for memory)")  # fmt: skip
+
+
+__all__ = ["map_tasks"]
