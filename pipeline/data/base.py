@@ -100,9 +100,10 @@ class ItemBatch:
 
 
 def collate_items(batch: Any) -> Any:
-    """``collate_fn`` for DataLoaders over :class:`SampleDataset`: a batch that the dataset
-    fetched at once (:class:`ItemBatch`) passes through; anything else goes to torch's
-    ``default_collate``.
+    """``collate_fn`` for DataLoaders over :class:`SampleDataset`.
+
+    A batch that the dataset fetched at once (:class:`ItemBatch`) passes through; anything
+    else goes to torch's ``default_collate``.
     """
     if isinstance(batch, ItemBatch):
         return batch.columns
@@ -110,8 +111,10 @@ def collate_items(batch: Any) -> Any:
 
 
 def _new_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-    """An empty tensor; in a DataLoader worker, in shared memory, as torch's default_collate
-    does, so that the batch travels to the main process without a copy.
+    """An empty tensor (in a DataLoader worker: in shared memory).
+
+    As torch's default_collate does, so that the batch travels to the main process without
+    a copy.
     """
     if get_worker_info() is None:
         return torch.empty(shape, dtype=dtype)

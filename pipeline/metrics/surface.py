@@ -69,10 +69,11 @@ def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
 
 
 def _boundary(padded: np.ndarray) -> np.ndarray:
-    """``mask XOR erosion(mask)`` with the cross-shaped element, for a mask whose outer layer
-    is background (so every interior element has all its face-neighbours in the array).
+    """``mask XOR erosion(mask)`` with the cross-shaped element.
 
-    The same as ``padded ^ ndimage.binary_erosion(padded)``, by array shifts (faster).
+    For a mask whose outer layer is background (so every interior element has all its
+    face-neighbours in the array). The same as ``padded ^ ndimage.binary_erosion(padded)``,
+    by array shifts (faster).
     """
     core = tuple(slice(1, -1) for _ in range(padded.ndim))
     eroded = padded[core].copy()
