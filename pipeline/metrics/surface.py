@@ -69,8 +69,10 @@ def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
 
 
 def _boundary(padded: np.ndarray) -> np.ndarray:
-    """``mask XOR erosion(mask)`` with the cross-shaped element, for a mask whose outer layer
-    is background (so every interior element has all its face-neighbours in the array).
+    """``mask XOR erosion(mask)`` with the cross-shaped element.
+
+    The mask's outer layer must be background (so every interior element has all its
+    face-neighbours in the array).
 
     The same as ``padded ^ ndimage.binary_erosion(padded)``, by array shifts (faster).
     """
