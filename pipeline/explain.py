@@ -3,8 +3,8 @@
 Two methods, both from Captum (Kokhlikyan et al. 2020), no attribution math of our own:
 
 - occlusion sensitivity (``captum.attr.Occlusion``; Zeiler & Fergus, ECCV 2014): the drop of
-  the target's score when a patch (1/8 of each in-plane axis, half-overlapping; in a volume
-  through all its slices) is set to 0;
+  the target's score when a patch (an 8 x 8 grid of the image; in a volume, columns through
+  all its slices) is set to 0;
 - integrated gradients (``captum.attr.IntegratedGradients``; Sundararajan et al., ICML 2017)
   from a zero (mean-intensity after normalisation) baseline.
 
@@ -88,17 +88,16 @@ def attribute(
         if method == "integrated_gradients":
             attr = IntegratedGradients(forward).attribute(
                 x, baselines=torch.zeros_like(x), target=target, n_steps=24,
-                internal_batch_size=8,
+                internal_batch_size=24,
             )  # fmt: skip
         elif method == "occlusion":
             spatial = x.shape[2:]
             window = tuple(max(1, s // 8) for s in spatial)
-            stride = tuple(max(1, w // 2) for w in window)
             if len(spatial) == 3:  # volumes: columns through every slice (bounded cost)
-                window, stride = (spatial[0], *window[1:]), (spatial[0], *stride[1:])
+                window = (spatial[0], *window[1:])
             attr = Occlusion(forward).attribute(
-                x, sliding_window_shapes=(x.shape[1], *window), strides=(x.shape[1], *stride),
-                baselines=0.0, target=target, perturbations_per_eval=16,
+                x, sliding_window_shapes=(x.shape[1], *window), strides=(x.shape[1], *window),
+                baselines=0.0, target=target, perturbations_per_eval=32,
             )  # fmt: skip
         else:
             raise ValueError(f"The 'method' parameter must be one of {METHODS}; got {method!r}.")

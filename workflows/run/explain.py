@@ -49,8 +49,8 @@ def explain_cases(
     ]  # fmt: skip
     return {
         "methods": {
-            "occlusion": "Captum Occlusion, patches of 1/8 of each in-plane axis "
-            "(volumes: all slices), stride half a patch, baseline 0",
+            "occlusion": "Captum Occlusion, an 8 x 8 grid of patches (volumes: through all "
+            "slices), baseline 0",
             "integrated_gradients": "Captum IntegratedGradients, zero baseline, 24 steps",
         },
         "model": "the first scored checkpoint",
