@@ -146,8 +146,15 @@ def hc18_archives(folder: Path, out: Path) -> tuple[Archive, Archive]:
                 rel = Path("masks") / f"{name}.png"
                 (root / "masks").mkdir(parents=True, exist_ok=True)
                 Image.fromarray(mask).save(root / rel)
-                mask_rows.append({"patient_id": f"HC{group}", "series_uid": series,
-                                  "sop_instance_uid": sop, "frame": 0, "mask": rel.as_posix()})  # fmt: skip
+                mask_rows.append(
+                    {
+                        "patient_id": f"HC{group}",
+                        "series_uid": series,
+                        "sop_instance_uid": sop,
+                        "frame": 0,
+                        "mask": rel.as_posix(),
+                    }
+                )
                 truth[hash_key(series)] = root / rel
         masks_csv = _write_csv(root / "masks.csv", mask_rows)
         archives[part] = Archive(root / "dicom", masks=masks_csv, truth=truth)

@@ -40,8 +40,14 @@ def mr_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(name: str, study: Path, out: Path, extra: list[str]) -> Path:
-    items = [f"data.source={study / 'dicom'}", f"data.labels={study / 'labels.csv'}",
-             f"output={out}", "train.epochs=2", "convert.workers=1", "report.enabled=false"]  # fmt: skip
+    items = [
+        f"data.source={study / 'dicom'}",
+        f"data.labels={study / 'labels.csv'}",
+        f"output={out}",
+        "train.epochs=2",
+        "convert.workers=1",
+        "report.enabled=false",
+    ]
     outcome = run_study(load_config(CONFIGS / f"{name}.yaml", items + extra), progress=False)
     assert outcome is not None
     return outcome.run_dir
