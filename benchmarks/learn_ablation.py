@@ -67,6 +67,8 @@ VARIANTS: list[tuple[str, list[Change], bool]] = [
      [_train(**SMOOTH, **SCHEDULE), _augment(MILD)], True),
     ("new xray_classify at the native 28x28", [_train(**SMOOTH, **SCHEDULE), _augment(MILD),
                                               _size(28)], True),
+    ("new training defaults, no augmentation", [_train(**SMOOTH, **SCHEDULE), _augment([])],
+     True),
 ]  # fmt: skip
 
 

@@ -26,9 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def input_shape(config: dict, size: int | None) -> list[int]:
     """``(C, [D,] H, W)`` the config's model sees (after its resize stage)."""
-    hw = next(
-        (s["shape"] for s in config.get("preprocess", []) if s["type"] == "resize"), [64, 64]
-    )
+    hw = next((s["shape"] for s in config.get("preprocess", []) if s["type"] == "resize"), [64, 64])
     if size:
         hw = [size, size]
     data = config["data"]
