@@ -47,8 +47,9 @@ def soft_dice_loss(
 
 
 class TrainingLoss(nn.Module):
-    """``ce``, ``dice`` or ``dice_ce`` (their sum), with optional class weights and label
-    smoothing (Szegedy et al., "Rethinking the Inception architecture", CVPR 2016) for the CE.
+    """``ce``, ``dice`` or ``dice_ce`` (their sum); class weights, label smoothing for the CE.
+
+    Label smoothing: Szegedy et al., "Rethinking the Inception architecture", CVPR 2016.
 
     ``ce`` serves classification (logits ``(B, K)``, labels ``(B,)``) as well as
     segmentation (logits ``(B, K, *spatial)``, masks ``(B, *spatial)``); the Dice terms need

@@ -41,6 +41,7 @@ class MixerBlock(nn.Module):
         self.channels = _mlp2(dim, channel_hidden, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, C)
+        """``(B, T, C) -> (B, T, C)``."""
         x = x + self.tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2)
         return x + self.channels(self.norm2(x))
 
@@ -85,6 +86,7 @@ class MixerClassifier(nn.Module):
         self.head = nn.Linear(c.dim, c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K)`` of images ``(B, C, H, W)``."""
         c = self.config
         if x.ndim != 4 or tuple(x.shape[1:]) != (c.in_channels, *c.image_size):
             raise ValueError(
@@ -115,6 +117,7 @@ class WindowMixerBlock(nn.Module):
         self.channels = _mlp2(dim, mlp_ratio * dim, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, H, W, C)
+        """``(B, H, W, C) -> (B, H, W, C)``."""
         b, h, w, c = x.shape
         k, s = self.window, self.shift
         y = self.norm1(x)
@@ -206,6 +209,7 @@ class MixerUNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of the same spatial size."""
         was_3d = x.ndim == 5
         x, d = fold_slices(x, "MixerUNet")
         c = self.config

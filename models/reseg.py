@@ -22,7 +22,8 @@ class _Level(nn.Module):
         self.renet: ReNetLayer | None = ReNetLayer(width, hidden, cell) if renet else None
         self.proj = nn.Linear(2 * hidden, width) if renet else None
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, H, W, C) -> (B, H/2, W/2, width)
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``(B, H, W, C) -> (B, H/2, W/2, width)``."""
         z = self.merge(merge_patches(z))
         if self.renet is not None and self.proj is not None:
             swept = self.renet(z.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)  # (B, h, w, 2*hidden)
@@ -94,6 +95,7 @@ class ReSegUNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of the same spatial size."""
         was_3d = x.ndim == 5
         x, d = fold_slices(x, "ReSegUNet")
         c = self.config
