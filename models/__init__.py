@@ -34,10 +34,16 @@ _EXPORTS = {
     "ReNetSegmenterConfig": "models.specs",
     "CNNClassifierConfig": "models.specs",
     "UNetConfig": "models.specs",
+    "MixerClassifier": "models.mixer",
+    "MixerUNet": "models.mixer",
+    "ReSegUNet": "models.reseg",
+    "MixerClassifierConfig": "models.specs",
+    "MixerUNetConfig": "models.specs",
+    "ReSegUNetConfig": "models.specs",
 }
 #: The one place that fills the registry: every module that registers a model, imported
 #: before ``MODELS``, ``build_model`` or ``model_spec`` is handed out.
-_MODEL_MODULES = ("models.mlp", "models.recurrent", "models.conv")
+_MODEL_MODULES = ("models.mlp", "models.recurrent", "models.conv", "models.mixer", "models.reseg")
 
 __all__ = sorted([*_EXPORTS, "GRUClassifier"])
 

@@ -47,16 +47,21 @@ def soft_dice_loss(
 
 
 class TrainingLoss(nn.Module):
-    """``ce``, ``dice`` or ``dice_ce`` (their sum), with optional class weights for the CE.
+    """``ce``, ``dice`` or ``dice_ce`` (their sum); class weights, label smoothing for the CE.
+
+    Label smoothing: Szegedy et al., "Rethinking the Inception architecture", CVPR 2016.
 
     ``ce`` serves classification (logits ``(B, K)``, labels ``(B,)``) as well as
     segmentation (logits ``(B, K, *spatial)``, masks ``(B, *spatial)``); the Dice terms need
     the latter.
     """
 
-    def __init__(self, kind: str, weight: torch.Tensor | None = None) -> None:
+    def __init__(
+        self, kind: str, weight: torch.Tensor | None = None, *, label_smoothing: float = 0.0
+    ) -> None:
         super().__init__()
         self.kind = kind
+        self.label_smoothing = label_smoothing
         self.weight: torch.Tensor | None
         self.register_buffer("weight", weight)
 
@@ -64,7 +69,12 @@ class TrainingLoss(nn.Module):
         """Scalar float32 loss of logits ``(B, K, ...)`` against int class indices ``(B, ...)``."""
         loss = logits.new_zeros((), dtype=torch.float32)
         if self.kind in ("ce", "dice_ce"):
-            loss = loss + F.cross_entropy(logits.float(), target.long(), weight=self.weight)
+            loss = loss + F.cross_entropy(
+                logits.float(),
+                target.long(),
+                weight=self.weight,
+                label_smoothing=self.label_smoothing,
+            )
         if self.kind in ("dice", "dice_ce"):
             loss = loss + soft_dice_loss(logits, target)
         return loss

@@ -180,6 +180,85 @@ class UNetConfig:
             )
 
 
+@dataclass
+class MixerClassifierConfig:
+    """Parameters of :class:`MixerClassifier` (``image_size`` = (H, W) of the input)."""
+
+    image_size: tuple[int, ...] = (28, 28)
+    in_channels: int = 1
+    num_classes: int = 2
+    patch_size: int = 4
+    dim: int = 64
+    depth: int = 4
+    token_hidden: int = 32
+    channel_hidden: int = 128
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        name = "MixerClassifier"
+        check_common(name, self.num_classes, (), self.dropout)
+        self.image_size = tuple(int(v) for v in self.image_size)
+        if len(self.image_size) != 2 or min(self.image_size) < 1:
+            raise ConfigError(
+                f"The 'image_size' parameter of {name} must be (H, W) with sizes >= 1; "
+                f"got {self.image_size}."
+            )
+        for key in ("in_channels", "patch_size", "dim", "depth", "token_hidden",
+                    "channel_hidden"):  # fmt: skip
+            check_positive(name, key, getattr(self, key))
+
+
+@dataclass
+class MixerUNetConfig:
+    """Parameters of :class:`MixerUNet` (widths ``dim * 2**level``)."""
+
+    in_channels: int = 1
+    num_classes: int = 2
+    patch_size: int = 2
+    dim: int = 32
+    levels: int = 3
+    depth: int = 2
+    window: int = 8
+    mlp_ratio: int = 2
+    head_channels: int = 16
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        name = "MixerUNet"
+        check_common(name, self.num_classes, (), self.dropout)
+        for key in ("in_channels", "patch_size", "dim", "levels", "depth", "window",
+                    "mlp_ratio", "head_channels"):  # fmt: skip
+            check_positive(name, key, getattr(self, key))
+
+
+@dataclass
+class ReSegUNetConfig:
+    """Parameters of :class:`ReSegUNet` (one width per level, level ``l`` at 1/2**(l+1))."""
+
+    in_channels: int = 1
+    num_classes: int = 2
+    widths: tuple[int, ...] = (16, 32, 64)
+    hidden_size: int = 32
+    renet_from: int = 1
+    cell: str = "gru"
+    head_channels: int = 16
+    slice_rnn: bool = False
+
+    def __post_init__(self) -> None:
+        name = "ReSegUNet"
+        self.widths = check_common(name, self.num_classes, self.widths, 0.0)
+        check_choice(name, "cell", self.cell, CELL_NAMES)
+        for key in ("in_channels", "hidden_size", "head_channels"):
+            check_positive(name, key, getattr(self, key))
+        if not self.widths:
+            raise ConfigError(f"The 'widths' parameter of {name} must not be empty.")
+        if not 0 <= self.renet_from < len(self.widths):
+            raise ConfigError(
+                f"The 'renet_from' parameter of {name} must be a level in "
+                f"[0, {len(self.widths) - 1}]; got {self.renet_from}."
+            )
+
+
 #: Model name -> its config dataclass (the fields are the model's parameters).
 MODEL_SPECS: dict[str, type] = {
     "mlp_classifier": MLPClassifierConfig,
@@ -188,4 +267,7 @@ MODEL_SPECS: dict[str, type] = {
     "renet_segmenter": ReNetSegmenterConfig,
     "cnn_classifier": CNNClassifierConfig,
     "unet": UNetConfig,
+    "mixer_classifier": MixerClassifierConfig,
+    "mixer_unet": MixerUNetConfig,
+    "reseg_unet": ReSegUNetConfig,
 }

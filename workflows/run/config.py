@@ -134,6 +134,10 @@ class TrainSection(_Strict):
     num_workers: int = _TRAIN.num_workers
     init_from: Path | None = Field(None, description="local checkpoint to start from")
     freeze: list[str] = Field(default_factory=list, description="parameter name patterns")
+    warmup_epochs: int = Field(_TRAIN.warmup_epochs, description="linear LR ramp (epochs)")
+    label_smoothing: float = Field(_TRAIN.label_smoothing, description="cross-entropy smoothing")
+    monitor_ema: float = Field(_TRAIN.monitor_ema, description="EMA factor of the monitor")
+    min_epochs: int = Field(_TRAIN.min_epochs, description="epochs before early stopping")
 
     @model_validator(mode="after")
     def _rules(self) -> TrainSection:

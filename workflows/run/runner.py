@@ -215,6 +215,7 @@ def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any
         "in_channels": shape[0],
         "spatial_dims": len(spatial),
         "in_features": per_slice if spec["type"].startswith("recurrent") else math.prod(shape),
+        "image_size": list(spatial[-2:]),
     }
     full = {k: v for k, v in derived.items() if k in fields} | dict(spec)
     return MODELS.build(full)

@@ -26,7 +26,9 @@ POSITIVE = (
     "early_stopping",
 )  # fmt: skip
 #: Settings that must be >= 0.
-NON_NEGATIVE = ("momentum", "weight_decay", "l1", "num_workers")
+NON_NEGATIVE = ("momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs")
+#: Settings that must be in [0, 1).
+UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
 
 
 @dataclass
@@ -41,6 +43,13 @@ class TrainConfig:
     ``loss`` and maximises the rest. ``best.pt`` follows the same metric. ``step_size`` is
     the number of epochs between steps of the ``step`` schedule and ``gamma`` its decay
     factor (also the ``plateau`` factor).
+
+    ``warmup_epochs`` raises the learning rate linearly from ``lr / (warmup_epochs + 1)`` to
+    ``lr`` before the ``schedule`` starts (a cosine then decays over the remaining epochs).
+    ``label_smoothing`` is cross-entropy's (Szegedy et al. 2016). ``monitor_ema`` ``a > 0``
+    tracks ``s_t = a s_(t-1) + (1 - a) v_t`` of the monitored value instead of the raw one
+    (for early stopping and ``best.pt``; logged as ``<monitor>_ema``), and early stopping never
+    fires before ``min_epochs``.
 
     Raises
     ------
@@ -71,6 +80,10 @@ class TrainConfig:
     num_workers: int = 0
     checkpoint_every: int = 1
     progress: bool = True
+    warmup_epochs: int = 0
+    label_smoothing: float = 0.0
+    monitor_ema: float = 0.0
+    min_epochs: int = 0
 
     def __post_init__(self) -> None:
         for key, valid in CHOICES.items():
@@ -86,6 +99,13 @@ class TrainConfig:
         for key in NON_NEGATIVE:
             if getattr(self, key) < 0:
                 raise ConfigError(f"train.{key}: must be >= 0; got {getattr(self, key)!r}")
+        for key in UNIT_INTERVAL:
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise ConfigError(f"train.{key}: must be in [0, 1); got {getattr(self, key)!r}")
+        if self.warmup_epochs and self.schedule == "plateau":
+            raise ConfigError(
+                "train.warmup_epochs: works with schedule none, step or cosine, not 'plateau'"
+            )
         if self.momentum >= 1:
             raise ConfigError(f"train.momentum: must be < 1; got {self.momentum!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):

@@ -191,7 +191,8 @@ def _set_up(
         main=distributed is None or distributed.is_main, distributed=distributed,
         model=model, net=net, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
         amp_dtype=amp_dtype, loss_fn=loss_fn, monitor=monitor,
-        stopper=EarlyStopping(monitor, config.mode, config.early_stopping),
+        stopper=EarlyStopping(monitor, config.mode, config.early_stopping,
+                              ema=config.monitor_ema, min_epochs=config.min_epochs),
     )  # fmt: skip
 
 
@@ -226,7 +227,10 @@ def _end_of_epoch(run: _Run, epoch: int, row: dict[str, Any]) -> bool:
         run.scheduler.step(row[run.monitor] if run.stopper.mode == "min" else -row[run.monitor])
     elif run.scheduler is not None:
         run.scheduler.step()
-    return run.stopper.update(epoch, row[run.monitor])
+    improved = run.stopper.update(epoch, row[run.monitor])
+    if run.config.monitor_ema > 0:
+        row[f"{run.monitor}_ema"] = run.stopper.smoothed
+    return improved
 
 
 def _checkpoint(

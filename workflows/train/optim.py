@@ -18,35 +18,74 @@ if TYPE_CHECKING:
 
 
 class EarlyStopping:
-    """Track the best value of one metric; stop after ``patience`` epochs without a gain."""
+    """Track the best value of one metric; stop after ``patience`` epochs without a gain.
 
-    def __init__(self, monitor: str, mode: str, patience: int | None) -> None:
+    With ``ema`` ``a > 0`` the tracked value is the exponential moving average
+    ``s_t = a s_(t-1) + (1 - a) v_t`` (``s_1 = v_1``), so one lucky or unlucky epoch on a
+    small validation set neither becomes the best checkpoint nor stops the run. Stopping
+    never happens before epoch ``min_epochs``. A NaN value is never a gain and leaves the
+    average unchanged.
+    """
+
+    def __init__(
+        self,
+        monitor: str,
+        mode: str,
+        patience: int | None,
+        *,
+        ema: float = 0.0,
+        min_epochs: int = 0,
+    ) -> None:
         self.mode = mode if mode != "auto" else ("min" if monitor.endswith("loss") else "max")
         self.patience = patience
+        self.ema = ema
+        self.min_epochs = min_epochs
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0
         self.bad_epochs = 0
+        self.epoch = 0
+        self.smoothed = math.nan
 
     def update(self, epoch: int, value: float) -> bool:
-        """Record ``value``; return whether it is a new best (NaN never is)."""
+        """Record ``value``; return whether the (smoothed) value is a new best."""
+        self.epoch = epoch
+        value = float(value)
+        if self.ema > 0 and not math.isnan(value):
+            if math.isnan(self.smoothed):
+                self.smoothed = value
+            else:
+                self.smoothed = self.ema * self.smoothed + (1 - self.ema) * value
+            value = self.smoothed
         better = value < self.best if self.mode == "min" else value > self.best
         if better:
-            self.best, self.best_epoch, self.bad_epochs = float(value), epoch, 0
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
         else:
             self.bad_epochs += 1
         return bool(better)
 
     @property
     def should_stop(self) -> bool:
-        return self.patience is not None and self.bad_epochs >= self.patience
+        return (
+            self.patience is not None
+            and self.bad_epochs >= self.patience
+            and self.epoch >= self.min_epochs
+        )
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "epoch": self.epoch,
+            "smoothed": self.smoothed,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = float(state["best"])
         self.best_epoch = int(state["best_epoch"])
         self.bad_epochs = int(state["bad_epochs"])
+        self.epoch = int(state.get("epoch", self.best_epoch + self.bad_epochs))
+        self.smoothed = float(state.get("smoothed", math.nan))
 
 
 def pick_device(name: str) -> torch.device:
@@ -84,15 +123,27 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any:
     """``step`` (x gamma every step_size epochs), ``cosine`` (to 0 over all epochs),
-    ``plateau`` (x gamma after step_size epochs without gain on the monitor), or ``None``."""
+    ``plateau`` (x gamma after step_size epochs without gain on the monitor), or ``None``.
+
+    ``warmup_epochs`` ``w > 0`` multiplies the LR of epoch ``e`` (1-based) by ``e / (w + 1)``
+    for ``e <= w``; the schedule then starts from the full ``lr`` (cosine over the remaining
+    ``epochs - w`` epochs). Stepped once per epoch.
+    """
     sched = torch.optim.lr_scheduler
-    if config.schedule == "step":
-        return sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
-    if config.schedule == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    warm = config.warmup_epochs
     if config.schedule == "plateau":
         return sched.ReduceLROnPlateau(optimizer, factor=config.gamma, patience=config.step_size)
-    return None
+    main: Any = None
+    if config.schedule == "step":
+        main = sched.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    elif config.schedule == "cosine":
+        main = sched.CosineAnnealingLR(optimizer, T_max=max(config.epochs - warm, 1))
+    if not warm:
+        return main
+    ramp = sched.LinearLR(optimizer, start_factor=1 / (warm + 1), end_factor=1.0, total_iters=warm)
+    if main is None:
+        return ramp
+    return sched.SequentialLR(optimizer, [ramp, main], milestones=[warm])
 
 
 def make_loss(task: str, config: TrainConfig) -> nn.Module:
@@ -103,4 +154,4 @@ def make_loss(task: str, config: TrainConfig) -> nn.Module:
     weight = None
     if config.class_weights is not None:
         weight = torch.tensor(config.class_weights, dtype=torch.float32)
-    return TrainingLoss(kind, weight)
+    return TrainingLoss(kind, weight, label_smoothing=config.label_smoothing)

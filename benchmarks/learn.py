@@ -1,0 +1,258 @@
+"""Learning benchmark: shipped configs on real medical images, run as a user would.
+
+For each task the data are wrapped as a DICOM archive (:mod:`benchmarks.learn_data`), a
+shipped config is adapted (data paths, class names, image size, epochs), trained and
+evaluated with ``radpipe run``, applied to the held-out test archive with ``radpipe predict``,
+and scored here, independently of radpipe's metrics: ROC AUC with scikit-learn, Dice with
+numpy on the masks at the original image size. Wall time and peak resident memory (of the
+``radpipe`` process, from ``wait4``) are measured per command.
+
+- ``breast``: BreastMNIST 28x28 (official train+val for the run, official test for predict);
+  outside radpipe, on the official train split: a bare PyTorch MLP of the shipped MLP's size
+  (no augmentation) and logistic regression.
+- ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128), split by fetus (NNN).
+
+Usage (not a test; needs ``/work/shared/data`` or ``--data``)::
+
+    python benchmarks/learn.py breast hc18 --work /tmp/learn
+    python benchmarks/learn.py hc18 --only mr_segment_reseg --epochs 10   # reduced
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.learn_data import Archive, breast_archives, hc18_archives
+
+ROOT = Path(__file__).resolve().parents[1]
+RADPIPE = [sys.executable, "-m", "workflows.cli"]
+BREAST_CONFIGS = ["xray_classify", "xray_classify_mixer", "xray_classify_cnn"]
+HC18_CONFIGS = ["mr_segment_mlp", "mr_segment_mixer", "mr_segment_reseg", "mr_segment_unet"]
+FAMILY = {"mlp_classifier": "fully connected", "mixer_classifier": "fully connected (Mixer)",
+          "cnn_classifier": "CNN", "mlp_segmenter": "fully connected",
+          "mixer_unet": "fully connected (Mixer U-Net)", "reseg_unet": "recurrent (ReSeg U-Net)",
+          "renet_segmenter": "recurrent (ReNet)", "unet": "CNN (MONAI BasicUNet)"}  # fmt: skip
+
+
+def timed(cmd: list[str], log: Path) -> tuple[int, float, float]:
+    """Run ``cmd``; return exit code, wall seconds and peak RSS (MiB) of the child."""
+    t0 = time.perf_counter()
+    # One thread unless told otherwise: on a shared 2-core machine two spinning threads ran
+    # these small models several times slower.
+    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": os.environ.get(
+        "OMP_NUM_THREADS", "1")}  # fmt: skip
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Namespace) -> Path:
+    """The shipped config ``name`` with this archive's paths and sizes filled in."""
+    config = yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text())
+    data = {"source": str(archive.dicom), "unit": "image"}
+    if task == "breast":
+        data |= {"labels": str(archive.labels)}
+        config["split"] = {"test": 0.05, "val": 0.15}
+    else:
+        data |= {"masks": str(archive.masks), "class_names": ["background", "head"]}
+        config["split"] = {"test": 0.1, "val": 0.15, "stratify": False}
+        for stage in config["preprocess"]:
+            if stage["type"] == "resize":
+                stage["shape"] = [args.size, args.size]
+    config["data"] = data
+    config["convert"] = {"format": "npy", "window": "none", "workers": 1}
+    config["output"] = str(out / "runs")
+    config["report"] = {"enabled": False}
+    if args.epochs:
+        config["train"]["epochs"] = args.epochs
+        if config["train"].get("min_epochs", 0) > args.epochs:
+            config["train"]["min_epochs"] = args.epochs
+    path = out / f"{task}-{name}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def newest_run(runs: Path, name: str) -> Path:
+    return max(runs.glob(f"{name}-*"), key=lambda p: p.stat().st_mtime)
+
+
+def score(task: str, pred_dir: Path, truth: dict[str, object]) -> float:
+    """Test ROC AUC (scikit-learn) or mean per-image Dice (numpy) from predict's output."""
+    with (pred_dir / "predictions.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    if task == "breast":
+        from sklearn.metrics import roc_auc_score
+
+        y = [truth[r["series_key"]] for r in rows]
+        return float(roc_auc_score(y, [float(r["prob_normal_benign"]) for r in rows]))
+    dices = []
+    for r in rows:
+        pred = np.asarray(Image.open(pred_dir / r["mask"])) > 0
+        gt = np.asarray(Image.open(str(truth[r["series_key"]]))) > 0
+        dices.append(2 * (pred & gt).sum() / max(pred.sum() + gt.sum(), 1))
+    if len(dices) != len(truth):
+        raise RuntimeError(f"predict wrote {len(dices)} masks for {len(truth)} test images.")
+    return float(np.mean(dices))
+
+
+def run_config(name: str, task: str, dev: Archive, test: Archive, out: Path,
+               args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+    path = adapt(name, task, dev, out, args)
+    rc, wall, peak = timed([*RADPIPE, "run", str(path), "--quiet"], out / f"{task}-{name}.log")
+    if rc:
+        raise RuntimeError(f"radpipe run {path.name} failed; see {out / f'{task}-{name}.log'}")
+    run = newest_run(out / "runs", yaml.safe_load(path.read_text())["name"])
+    pred = out / f"pred-{task}-{name}"
+    rc, pwall, ppeak = timed([*RADPIPE, "predict", str(run), str(test.dicom), "--out", str(pred),
+                              "--quiet"], out / f"{task}-{name}-predict.log")  # fmt: skip
+    if rc:
+        raise RuntimeError(f"radpipe predict failed; see {out / f'{task}-{name}-predict.log'}")
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
+    spec = yaml.safe_load((run / "config.yaml").read_text())["model"]
+    best = _best_epoch(run)
+    return {"task": task, "config": name, "model": spec["type"],
+            "family": FAMILY.get(spec["type"], spec["type"]), "params": _params(run),
+            "metric": score(task, pred, test.truth), "best": best, "epochs": len(log),
+            "train_s": wall, "predict_s": pwall, "peak_mib": max(peak, ppeak)}  # fmt: skip
+
+
+def _best_epoch(run: Path) -> int:
+    from workflows.train.checkpoint import load_checkpoint
+
+    return int(load_checkpoint(run / "checkpoints" / "best.pt", map_location="cpu")["epoch"])
+
+
+def _params(run: Path) -> int:
+    from workflows.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(run / "checkpoints" / "best.pt", map_location="cpu")["model"]
+    return int(sum(v.numel() for k, v in state.items() if "running_" not in k
+                   and not k.endswith("num_batches_tracked")))  # fmt: skip
+
+
+def outside_baselines(data: dict[str, np.ndarray], epochs: int) -> list[dict[str, Any]]:
+    """Bare PyTorch MLP (shipped size, no augmentation) and logistic regression, official
+    train split, test AUC of the last epoch."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    torch.manual_seed(0)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    x = {s: data[f"{s}_images"].reshape(len(data[f"{s}_images"]), -1) / 255.0
+         for s in ("train", "test")}  # fmt: skip
+    y = {s: data[f"{s}_labels"].reshape(-1) for s in ("train", "test")}
+    mu, sd = x["train"].mean(), x["train"].std()
+    xt = {s: torch.tensor((v - mu) / sd, dtype=torch.float32) for s, v in x.items()}
+    rows = []
+    t0 = time.perf_counter()
+    lr = LogisticRegression(max_iter=2000, C=0.1).fit(xt["train"].numpy(), y["train"])
+    auc = roc_auc_score(y["test"], lr.predict_proba(xt["test"].numpy())[:, 1])
+    rows.append(
+        {
+            "task": "breast",
+            "config": "(outside) logistic regression",
+            "model": "sklearn",
+            "family": "linear",
+            "params": 28 * 28 + 1,
+            "metric": auc,
+            "best": "-",
+            "epochs": "-",
+            "train_s": time.perf_counter() - t0,
+            "predict_s": 0.0,
+            "peak_mib": 0.0,
+        }
+    )
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Linear(256, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Linear(64, 2))  # fmt: skip
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
+    t0 = time.perf_counter()
+    ytr = torch.tensor(y["train"], dtype=torch.int64)
+    for _ in range(epochs):
+        net.train()
+        for idx in torch.randperm(len(ytr)).split(32):
+            loss = nn.functional.cross_entropy(net(xt["train"][idx]), ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    with torch.no_grad():
+        p = net(xt["test"]).softmax(1)[:, 1].numpy()
+    rows.append(
+        {
+            "task": "breast",
+            "config": "(outside) bare PyTorch MLP, no augmentation",
+            "model": "mlp 784-256-64-2",
+            "family": "fully connected",
+            "params": sum(q.numel() for q in net.parameters()),
+            "metric": roc_auc_score(y["test"], p),
+            "best": "-",
+            "epochs": epochs,
+            "train_s": time.perf_counter() - t0,
+            "predict_s": 0.0,
+            "peak_mib": 0.0,
+        }
+    )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print("| task | config | model | params | test metric | best / run epochs | run s | "
+          "predict s | peak MiB |")  # fmt: skip
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        metric = ("AUC " if r["task"] == "breast" else "Dice ") + f"{r['metric']:.3f}"
+        print(f"| {r['task']} | {r['config']} | {r['family']} | {r['params']:,} | {metric} | "
+              f"{r['best']} / {r['epochs']} | {r['train_s']:.0f} | {r['predict_s']:.0f} | "
+              f"{r['peak_mib']:.0f} |")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("tasks", nargs="*", default=["breast", "hc18"], choices=["breast", "hc18"])
+    ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "data")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/radpipe-learn"))
+    ap.add_argument("--only", nargs="*", help="config names to run (default: all shipped)")
+    ap.add_argument("--epochs", type=int, help="override train.epochs (reduced runs)")
+    ap.add_argument("--size", type=int, default=128, help="HC18 image size (default 128)")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for task in args.tasks:
+        if task == "breast":
+            dev, test, arrays = breast_archives(
+                args.data / "medmnist_breastmnist" / "breastmnist.npz", args.work
+            )
+            rows += outside_baselines(arrays, epochs=25)
+            names = BREAST_CONFIGS
+        else:
+            dev, test = hc18_archives(args.data / "hc18_fetal_head_us_dev", args.work)
+            names = HC18_CONFIGS
+        for name in names:
+            if args.only and name not in args.only:
+                continue
+            rows.append(run_config(name, task, dev, test, args.work, args))
+            print(json.dumps(rows[-1], default=str), flush=True)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Training defaults of issue 17: warm-up, label smoothing, smoothed monitor, new epochs' draws."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import Dataset, Subset
+
+from models import build_model
+from models.losses import TrainingLoss
+from pipeline.errors import ConfigError
+from tests.workflows.phantom_data import PhantomDataset
+from workflows.run.config import RunConfig
+from workflows.run.runner import train_config
+from workflows.train.loop import TrainConfig, train
+from workflows.train.optim import EarlyStopping, make_scheduler
+
+
+def test_ema_monitor_ignores_a_single_lucky_epoch() -> None:
+    values = [0.5, 0.9, 0.55, 0.7, 0.8, 0.85]
+    # By hand, a = 0.5: 0.5, 0.7, 0.625, 0.6625, 0.73125, 0.790625.
+    raw = EarlyStopping("val_dice", "auto", patience=None)
+    smooth = EarlyStopping("val_dice", "auto", patience=None, ema=0.5)
+    for e, v in enumerate(values, start=1):
+        raw.update(e, v)
+        smooth.update(e, v)
+    assert (raw.best_epoch, raw.best) == (2, 0.9)
+    assert smooth.best_epoch == 6 and smooth.best == pytest.approx(0.790625)
+    state = smooth.state_dict()
+    again = EarlyStopping("val_dice", "auto", patience=None, ema=0.5)
+    again.load_state_dict(state)
+    assert again.update(7, 0.790625) is False  # s stays 0.790625: equal is no gain
+    assert again.smoothed == pytest.approx(0.790625)
+
+
+def test_min_epochs_delays_early_stopping() -> None:
+    stopper = EarlyStopping("val_accuracy", "auto", patience=1, min_epochs=4)
+    stops = []
+    for e, v in enumerate([0.9, 0.8, 0.7, 0.6, 0.5], start=1):
+        stopper.update(e, v)
+        stops.append(stopper.should_stop)
+    assert stops == [False, False, False, True, True]
+
+
+def _lrs(**settings: Any) -> list[float]:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = make_scheduler(opt, TrainConfig(lr=1.0, **settings))
+    out = []
+    for _ in range(settings["epochs"]):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_warmup_then_cosine_by_hand() -> None:
+    c = math.cos
+    expected = [1 / 3, 2 / 3, 1.0, 0.5 * (1 + c(math.pi / 4)), 0.5, 0.5 * (1 + c(3 * math.pi / 4))]
+    assert _lrs(epochs=6, warmup_epochs=2, schedule="cosine") == pytest.approx(expected)
+    assert _lrs(epochs=4, warmup_epochs=3, schedule="none") == pytest.approx([0.25, 0.5, 0.75, 1])
+
+
+def test_label_smoothing_matches_the_formula() -> None:
+    logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 1.0, 3.0]])
+    target = torch.tensor([0, 1])
+    logp = np.log(np.exp(logits.numpy()) / np.exp(logits.numpy()).sum(1, keepdims=True))
+    eps, k = 0.1, 3
+    # Szegedy et al. 2016: q = (1 - eps) onehot + eps / K.
+    q = np.full((2, k), eps / k)
+    q[[0, 1], [0, 1]] += 1 - eps
+    expected = float(-(q * logp).sum(1).mean())
+    got = TrainingLoss("ce", label_smoothing=eps)(logits, target)
+    assert float(got) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"label_smoothing": 1.0}, "train.label_smoothing"),
+        ({"monitor_ema": -0.1}, "train.monitor_ema"),
+        ({"warmup_epochs": -1}, "train.warmup_epochs"),
+        ({"warmup_epochs": 2, "schedule": "plateau"}, "train.warmup_epochs"),
+    ],
+)
+def test_bad_new_settings_name_the_key(overrides: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**overrides)
+
+
+def test_run_config_passes_the_new_settings_through() -> None:
+    raw = {
+        "task": "classification",
+        "data": {"source": "x"},
+        "model": {"type": "mlp_classifier"},
+        "train": {"warmup_epochs": 3, "label_smoothing": 0.1, "monitor_ema": 0.6,
+                  "min_epochs": 5},
+    }  # fmt: skip
+    tc = train_config(RunConfig.model_validate(raw))
+    assert (tc.warmup_epochs, tc.label_smoothing, tc.monitor_ema, tc.min_epochs) == (
+        3, 0.1, 0.6, 5,
+    )  # fmt: skip
+
+
+class _EpochRecorder(Dataset[dict[str, Any]]):
+    """Wraps a dataset and records every ``set_epoch`` call."""
+
+    def __init__(self, inner: PhantomDataset) -> None:
+        self.inner = inner
+        self.epochs: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.inner[i]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epochs.append(epoch)
+
+
+def test_loop_smooths_monitor_warms_up_and_sets_epochs(tmp_path: Path) -> None:
+    base = _EpochRecorder(PhantomDataset(24, size=16, task="segmentation", seed=1))
+    val = PhantomDataset(8, size=16, task="segmentation", seed=2)
+    torch.manual_seed(0)
+    model = build_model("mlp_segmenter", hidden=(8,), context=4)
+    config = TrainConfig(epochs=4, batch_size=8, lr=1e-2, warmup_epochs=1, schedule="cosine",
+                         monitor_ema=0.5, seed=3, progress=False)  # fmt: skip
+    result = train(model, Subset(base, range(24)), val, config, tmp_path)
+    assert base.epochs == [1, 2, 3, 4]  # found through the Subset, once per epoch
+    rows = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["lr"] for r in rows] == pytest.approx(
+        [5e-3, 1e-2, 0.5e-2 * (1 + math.cos(math.pi / 3)), 0.5e-2 * (1 + math.cos(2 * math.pi / 3))]
+    )
+    s = rows[0]["val_dice"]
+    for r in rows[1:]:
+        s = 0.5 * s + 0.5 * r["val_dice"]
+        assert r["val_dice_ema"] == pytest.approx(s)
+    best = max(range(4), key=lambda i: rows[i]["val_dice_ema"])
+    assert result.best_epoch == best + 1
