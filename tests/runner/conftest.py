@@ -88,3 +88,17 @@ def cr_run(cr16: Path, shared_output: Path) -> Path:
     outcome = run_study(validate_config(base_config(cr16, shared_output)), progress=False)
     assert outcome is not None
     return outcome.run_dir
+
+
+@pytest.fixture(scope="session")
+def kfold_run(cr16: Path, shared_output: Path) -> Path:
+    """A finished 2-fold cross-validation run over ``cr16`` (2 epochs each)."""
+    from workflows.run.config import validate_config
+    from workflows.run.runner import run_study
+
+    raw = base_config(cr16, shared_output)
+    raw["split"] = {"test": 0.25, "folds": 2}
+    raw["train"]["epochs"] = 2
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    return outcome.run_dir
