@@ -1,8 +1,70 @@
-"""Opaque keys derived from DICOM identifiers, so that no patient data reaches names or logs."""
+"""Opaque keys derived from DICOM identifiers, so that no patient data reaches names or logs.
+
+Keys are keyed hashes (HMAC-SHA256, RFC 2104) with a secret of the project: without the
+secret, nobody holding a list of PatientIDs or UIDs can recompute the keys and so re-identify
+folders, file names or rows. The same secret always gives the same keys.
+
+The secret is a file of random hex text, created on first use (mode 0600) at:
+
+1. ``$RADPIPE_SECRET_FILE`` when set (one file per project: point each project at its own);
+2. else ``$XDG_CONFIG_HOME/radpipe/secret`` (``~/.config/radpipe/secret``).
+
+It lives outside every output folder. Keep it (and back it up) as long as the keys must stay
+the same: a new secret gives new keys, and a new conversion (the secret's fingerprint is part
+of ``radpipe run``'s conversion cache key). Every process that makes keys for the same
+project (conversion workers, Dask workers on other machines) must see the same file.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+__all__ = ["SECRET_ENV", "hash_key", "key_fingerprint", "project_secret", "secret_path"]
+
+SECRET_ENV = "RADPIPE_SECRET_FILE"
+_cache: dict[str, bytes] = {}
+
+
+def secret_path() -> Path:
+    """Where the project secret is read from (see the module docstring)."""
+    configured = os.environ.get(SECRET_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "radpipe" / "secret"
+
+
+def project_secret() -> bytes:
+    """The project secret, created (64 random hex characters, mode 0600) if missing.
+
+    Two processes creating it at once end with the same secret: it is written to a temporary
+    file and linked into place, and the loser reads the winner's.
+    """
+    path = secret_path()
+    cached = _cache.get(str(path))
+    if cached is not None:
+        return cached
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    value = path.read_text().strip().encode()
+    if len(value) < 16:
+        raise ValueError(f"{path.name}: the radpipe secret is too short (16 characters or more).")
+    _cache[str(path)] = value
+    return value
 
 
 def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
@@ -15,7 +77,7 @@ def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
     length
         Number of hex characters kept (16 gives 64 bits; collisions are negligible per study).
     salt
-        Optional project secret; with one, keys cannot be recomputed from known identifiers.
+        A secret to use instead of the project secret (:func:`project_secret`).
 
     Examples
     --------
@@ -24,5 +86,10 @@ def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
     >>> len(hash_key("1.2.3", length=8))
     8
     """
-    digest = hashlib.sha256(f"{salt}\x00{value}".encode()).hexdigest()
-    return digest[:length]
+    key = salt.encode() if salt else project_secret()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def key_fingerprint() -> str:
+    """A short fingerprint of the project secret (not the secret): which keys a cache holds."""
+    return hash_key("radpipe key fingerprint", length=12)

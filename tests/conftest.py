@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,10 @@ import pytest
 
 from pipeline.sample import Sample
 from pipeline.synth import StudySpec, make_phantom, write_study
+
+# Keys are HMACs with a project secret (pipeline.keys): the tests (and the processes they
+# start) use a secret of their own, never the user's ~/.config/radpipe/secret.
+os.environ["RADPIPE_SECRET_FILE"] = str(Path(tempfile.mkdtemp(prefix="radpipe-test-")) / "secret")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
+    load_array,
     load_image,
     load_mask,
     read_labels_csv,
@@ -134,6 +135,9 @@ class ManifestDataset(SampleDataset):
 
     def _read_row(self, row: dict[str, Any]) -> np.ndarray:
         spatial_ndim = len(row["shape"].split("x")) if row["shape"] else None
+        if row["slice_index"] is not None and spatial_ndim == 3:  # a colour frame (H, W, 3|4)
+            rgb = load_array(self.root / row["output"])[..., :3]
+            return np.ascontiguousarray(np.moveaxis(rgb, -1, 0), dtype=np.float32)
         return load_image(self.root / row["output"], spatial_ndim)
 
     def _load(self, index: int) -> Sample:

@@ -3,6 +3,11 @@
 One SEG per series, referencing the source images it was predicted on, one segment per
 foreground class (class index = segment number). The SEG carries the source's patient and
 study attributes, as the standard requires; its file name is the hashed series key.
+
+De-identified sources often lack Type 2 attributes of the Patient and General Study modules
+(PatientBirthDate, PatientSex, ...): they are copied into the SEG present but empty (a
+zero-length value, which Type 2 allows; PS3.5 7.4). A series whose SEG still cannot be made
+is skipped with a warning naming the series key and the reason; the others are written.
 """
 
 from __future__ import annotations
@@ -37,10 +42,28 @@ def write_segmentations(
             continue
         items.sort(key=lambda item: int(item[0]["slice_index"] or 0))
         path = out / patient_key / f"{series_key}.dcm"
-        _write_one(path, [src / row["source"] for row, _ in items],
-                   np.stack([plane for _, plane in items]), names)  # fmt: skip
+        try:
+            _write_one(path, [src / row["source"] for row, _ in items],
+                       np.stack([plane for _, plane in items]), names)  # fmt: skip
+        except Exception as err:  # highdicom enforces the standard on the sources
+            log.warning("no DICOM SEG written for series %s: %s: %s", series_key,
+                        type(err).__name__, err)  # fmt: skip
+            continue
         written.append(path)
     return written
+
+
+#: Type 2 attributes highdicom copies from the sources (Patient, General Study modules).
+TYPE2_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
+                "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber")  # fmt: skip
+
+
+def _with_type2(ds: Any) -> Any:
+    """``ds`` with every missing attribute of :data:`TYPE2_COPIED` added, empty."""
+    for keyword in TYPE2_COPIED:
+        if keyword not in ds:
+            setattr(ds, keyword, "")
+    return ds
 
 
 def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[str]) -> None:
@@ -51,7 +74,7 @@ def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[
     import pydicom
     from pydicom.sr.codedict import codes
 
-    images = [pydicom.dcmread(p) for p in sources]
+    images = [_with_type2(pydicom.dcmread(p)) for p in sources]
     try:
         version = package_version("radpipe")
     except PackageNotFoundError:

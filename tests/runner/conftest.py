@@ -77,3 +77,28 @@ def seg_config(study: Path, output: Path, preprocess: list[dict[str, Any]]) -> d
         "model": {"type": "mlp_segmenter", "hidden": [8], "context": 0},
         "split": {"test": 0.25, "val": 0.25},
     }
+
+
+@pytest.fixture(scope="session")
+def cr_run(cr16: Path, shared_output: Path) -> Path:
+    """A finished classification run over ``cr16`` (1 epoch; report off)."""
+    from workflows.run.config import validate_config
+    from workflows.run.runner import run_study
+
+    outcome = run_study(validate_config(base_config(cr16, shared_output)), progress=False)
+    assert outcome is not None
+    return outcome.run_dir
+
+
+@pytest.fixture(scope="session")
+def kfold_run(cr16: Path, shared_output: Path) -> Path:
+    """A finished 2-fold cross-validation run over ``cr16`` (2 epochs each)."""
+    from workflows.run.config import validate_config
+    from workflows.run.runner import run_study
+
+    raw = base_config(cr16, shared_output)
+    raw["split"] = {"test": 0.25, "folds": 2}
+    raw["train"]["epochs"] = 2
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    return outcome.run_dir

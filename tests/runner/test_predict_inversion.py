@@ -35,11 +35,16 @@ def _thresholding(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:
     return np.eye(3, dtype=np.float32)[masks.astype(np.int64)].transpose(0, 3, 1, 2)
 
 
+@pytest.fixture(scope="module")
+def seg_run(mr_seg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = seg_config(mr_seg, tmp_path_factory.mktemp("runs"), PREPROCESS)
+    return run_study(validate_config(raw), progress=False).run_dir
+
+
 def test_predicted_masks_land_on_the_source_pixels(
-    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seg_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    raw = seg_config(mr_seg, tmp_path / "runs", PREPROCESS)
-    run = run_study(validate_config(raw), progress=False).run_dir
+    run = seg_run
     monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
     out = tmp_path / "pred"
     predict_folder(run, mr_seg / "dicom", out, progress=False)
@@ -65,3 +70,29 @@ def test_predicted_masks_land_on_the_source_pixels(
                                                combine_segments=True)  # fmt: skip
     written = sorted(np.asarray(Image.open(out / r["mask"])).tobytes() for r in same)
     assert sorted(f.astype(np.uint8).tobytes() for f in frames) == written
+
+
+def test_dicom_seg_from_de_identified_sources(
+    seg_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources without PatientBirthDate/PatientSex (Type 2, often removed): the SEG is written
+    with both present and empty (issue 13, item 10)."""
+    import pydicom
+
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    deid = tmp_path / "deid"
+    files = sorted((mr_seg / "dicom").rglob("*.dcm"))[:6]
+    for i, path in enumerate(files):
+        ds = pydicom.dcmread(path)
+        del ds.PatientBirthDate, ds.PatientSex
+        deid.mkdir(exist_ok=True)
+        ds.save_as(deid / f"{i}.dcm")
+    out = tmp_path / "pred"
+    predict_folder(seg_run, deid, out, progress=False)
+    segs = sorted((out / "seg").rglob("*.dcm"))
+    series = {r["series_key"] for r in read_rows(out / "predictions.csv")}
+    assert len(segs) == len(series) >= 1
+    for path in segs:
+        seg = pydicom.dcmread(path)
+        assert seg.PatientBirthDate == "" and seg.PatientSex == ""
+        assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage

@@ -93,7 +93,14 @@ def test_image_classification_configs(name: str, cr_study: Path, tmp_path: Path)
         "no_lesion",
         "round_lesion",
     ]
-    assert 0.0 <= metrics["summary"]["accuracy"] <= 1.0
+    # Accuracy as the share of test cases whose predicted class (the argmax of the stored
+    # probabilities) is the true one, and one case per test series.
+    cases = metrics["per_case"]
+    right = sum(max(range(2), key=lambda k: c["probs"][k]) == c["true"] for c in cases)
+    assert metrics["summary"]["accuracy"] == right / len(cases)
+    assert sorted(c["true"] for c in cases) == sorted(
+        r["label"] for r in read_split_csv(run / "split.csv") if r["split"] == "test"
+    )
 
 
 def test_series_recurrent_config(ct_series_study: Path, tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         args.run, args.src, out, progress=not args.quiet, hashed_keys_only=args.hashed_keys_only
     )
     print(f"{result.items} predictions -> {result.predictions}")
+    if result.skipped:
+        print(f"{result.skipped} images the run's model cannot take; see {out}/skipped.csv")
     if result.failures:
         print(f"{result.failures} files could not be converted; see {out}/converted/errors.csv")
-        return 1
-    return 0
+    return 1 if result.failures or result.skipped else 0

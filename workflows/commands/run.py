@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,10 +89,15 @@ def run(args: argparse.Namespace) -> int:
         return launch(args.nproc, argv)
     config = load_study_config(args)
     from workflows.commands.logs import setup_logging
-    from workflows.run.runner import run_study
+    from workflows.run.runner import RunInterrupted, run_study
 
     setup_logging()
-    outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
+    try:
+        outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
+    except RunInterrupted as stop:
+        resume = f"radpipe run --resume {shlex.quote(str(stop.run_dir))}"
+        print(f"\ninterrupted; continue with:\n  {resume}", file=sys.stderr)
+        return 130
     print_outcome(outcome)
     return 0
 

@@ -10,10 +10,12 @@ complete. Python-level exceptions never reach this layer (the task function retu
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,7 +44,31 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # not the caller's __main__ (the default)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_tune_malloc)
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start worker processes (they start in ``submit``) without rerunning the caller's
+    script in each of them.
+
+    Python starts a worker by importing the ``__main__`` script (``__file__``) unless it
+    runs under ``if __name__ == "__main__":``; a README example pasted into a script would
+    then convert again in every worker and break the pool. The workers need nothing from
+    ``__main__`` (the task function and tasks are radpipe's), so the script's path is hidden
+    while they start. A ``python -m`` module (``__spec__`` set) is left alone.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def map_tasks(
@@ -70,7 +96,9 @@ def map_tasks(
             while chunks or window:
                 try:
                     while chunks and len(window) < 2 * workers:
-                        window.append((chunks[0], pool.submit(_run_chunk, fn, chunks[0])))
+                        with _main_script_hidden():
+                            future = pool.submit(_run_chunk, fn, chunks[0])
+                        window.append((chunks[0], future))
                         chunks.popleft()
                     chunk, future = window[0]
                     results = future.result()
@@ -90,7 +118,9 @@ def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) ->
     """Run one task alone in a fresh worker; a crash becomes ``on_crash``'s result."""
     with _pool(1) as pool:
         try:
-            return pool.submit(fn, task).result()
+            with _main_script_hidden():
+                future = pool.submit(fn, task)
+            return future.result()
         except BrokenProcessPool:
             return on_crash(task, "the worker process died while converting this file "
                                   "(a crash in a decoder, or killed for memory)")  # fmt: skip

@@ -20,7 +20,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
-from workflows.run.overrides import apply_override
+from workflows.run.overrides import apply_override, override_for
+from workflows.run.paths import anchor_paths, relative_paths
 from workflows.run.spec_checks import check_model_values, check_spec, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
@@ -262,7 +263,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    _anchor_paths(raw, path.resolve().parent)
+    anchor_paths(raw, path.resolve().parent)
     for item in overrides or []:
         apply_override(raw, item)
     config = validate_config(raw, source=str(path), overrides=overrides)
@@ -279,20 +280,9 @@ def validate_config(
     except ValidationError as err:
         parts = []
         for e in err.errors():
-            item = _override_for(e["loc"], overrides or [])
+            item = override_for(e["loc"], overrides or [])
             parts.append(f"--set {item}: {_describe(e)}" if item else f"{source}: {_describe(e)}")
         raise ConfigError("; ".join(parts)) from None
-
-
-def _override_for(loc: tuple[Any, ...], overrides: list[str]) -> str | None:
-    """The last ``--set`` item whose key is ``loc`` or lies inside it (or contains it)."""
-    path = [str(p) for p in loc]
-    for item in reversed(overrides):
-        key = item.partition("=")[0].split(".")
-        n = min(len(key), len(path))
-        if n and key[:n] == path[:n]:
-            return item
-    return None
 
 
 def _describe(error: Any) -> str:
@@ -320,20 +310,6 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-#: The config's path settings: (section or None, key).
-PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
-             ("train", "init_from"))  # fmt: skip
-
-
-def _anchor_paths(raw: dict[str, Any], base: Path) -> None:
-    """Make the relative path settings of a raw mapping relative to ``base`` (in place)."""
-    for section, key in PATH_KEYS:
-        node = raw.get(section) if section else raw
-        if isinstance(node, dict) and isinstance(node.get(key), str):
-            value = Path(node[key]).expanduser()
-            node[key] = str(value if value.is_absolute() else base / value)
-
-
 def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
     def fix(p: Path | None) -> Path | None:
         return None if p is None else (base / p).resolve()
@@ -354,14 +330,7 @@ def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
 def portable(config: RunConfig, base: Path) -> dict[str, Any]:
     """The config as plain types with its path settings relative to ``base`` (a run
     directory), so that no absolute path of this machine is stored in the run."""
-    import os
-
-    plain: dict[str, Any] = json.loads(config.model_dump_json())
-    for section, key in PATH_KEYS:
-        node = plain.get(section) if section else plain
-        if isinstance(node, dict) and node.get(key):
-            node[key] = Path(os.path.relpath(node[key], base)).as_posix()
-    return plain
+    return relative_paths(json.loads(config.model_dump_json()), base)
 
 
 def dump_config(config: RunConfig, relative_to: Path | None = None) -> str:
@@ -377,7 +346,7 @@ def load_saved_config(path: Path) -> RunConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     base = path.resolve().parent
-    _anchor_paths(raw, base)
+    anchor_paths(raw, base)
     return _resolve_paths(validate_config(raw, source=str(path)), base)
 
 

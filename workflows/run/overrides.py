@@ -43,3 +43,14 @@ def _index(node: list[Any], part: str, path: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
         raise ConfigError(f"--set {path}: expected a list index below {len(node)}")
     return int(part)
+
+
+def override_for(loc: tuple[Any, ...], overrides: list[str]) -> str | None:
+    """The last ``--set`` item whose key is ``loc`` or lies inside it (or contains it)."""
+    path = [str(p) for p in loc]
+    for item in reversed(overrides):
+        key = item.partition("=")[0].split(".")
+        n = min(len(key), len(path))
+        if n and key[:n] == path[:n]:
+            return item
+    return None

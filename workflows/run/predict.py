@@ -33,6 +33,7 @@ class PredictResult:
     predictions: Path
     items: int
     failures: int
+    skipped: int = 0  # converted images the run's model cannot take (see skipped.csv)
 
 
 def predict_folder(
@@ -63,26 +64,81 @@ def predict_folder(
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
+    keep: list[int] | None = None
     for fold in folds:
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
         dataset = _dataset(converted, config, prep)
-        probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), dataset)
+        if keep is None:  # the images the model can take, the others listed with the reason
+            keep, items, skipped = _usable(dataset, _model_shape(folder))
+            _write_skipped(out / "skipped.csv", skipped)
+            if not keep:
+                raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
+                                   f"{out / 'skipped.csv'}.")  # fmt: skip
+        else:
+            items = [dataset[i] for i in keep]
+        probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), items)
         if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
-            probs = [_on_source(p, prep, dataset.raw_sample(i)) for i, p in enumerate(probs)]
+            probs = [_on_source(p, prep, dataset.raw_sample(i)) for i, p in zip(keep, probs)]
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
-    assert probs_sum is not None
+    assert probs_sum is not None and keep is not None
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
-    path, planes = _write(out, converted, dataset, probs, names, config.task, join)
+    path, planes = _write(out, converted, dataset, dict(zip(keep, probs)), names, config.task, join)
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
         write_segmentations(out / "seg", Path(src), planes, names)
-    return PredictResult(
-        out=out, predictions=path, items=len(dataset), failures=len(result.failures)
-    )
+    return PredictResult(out=out, predictions=path, items=len(keep),
+                         failures=len(result.failures), skipped=len(skipped))  # fmt: skip
+
+
+def _model_shape(folder: Path) -> list[int]:
+    """The image shape ``(C, *spatial)`` the fold's model was built for (``stages/data.json``)."""
+    import json
+
+    return list(json.loads((folder / "stages" / "data.json").read_text())["shape"])
+
+
+def _usable(
+    dataset: Any, shape: list[int]
+) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str]]]:
+    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, why not)])."""
+    keep, items, skipped = [], [], []
+    for i in range(len(dataset)):
+        name = dataset.items[i][0]["output"]
+        try:
+            item = dataset[i]
+        except RadpipeError as err:
+            skipped.append((name, str(err)))
+            continue
+        got = list(item["image"].shape)
+        if got[0] != shape[0]:
+            skipped.append((name, f"{got[0]} channel(s) ({'colour' if got[0] > 1 else 'grey'}); "
+                                  f"the run's model takes {shape[0]}"))  # fmt: skip
+        elif got != shape:
+            skipped.append((name, f"shape {tuple(got)} after preprocessing; the run's model "
+                                  f"takes {tuple(shape)} (add a resize stage)"))  # fmt: skip
+        else:
+            keep.append(i)
+            items.append(item)
+    return keep, items, skipped
+
+
+def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
+    """``skipped.csv``: converted output (hashed name) and why the model cannot take it."""
+    import logging
+
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["output", "reason"])
+        writer.writerows(skipped)
+    if skipped:
+        logging.getLogger("radpipe").warning(
+            "%d images cannot be used by the run's model and are skipped; see %s",
+            len(skipped), path,
+        )  # fmt: skip
 
 
 def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any) -> np.ndarray:
@@ -124,18 +180,20 @@ def _write(
     out: Path,
     converted: Path,
     dataset: Any,
-    probs: Any,
+    probs: dict[int, Any],
     names: list[str],
     task: str,
     src: Path | None = None,
 ) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
-    """``predictions.csv`` and mask PNGs; returns the CSV and (manifest row, mask) per slice.
-    With ``src``, each row also names its source file and DICOM UID (join-back columns)."""
+    """``predictions.csv`` and mask PNGs for the items in ``probs`` (dataset index ->
+    probabilities); returns the CSV and (manifest row, mask) per slice. With ``src``, each
+    row also names its source file and DICOM UID (join-back columns)."""
     from workflows.run.joinback import source_columns
 
     rows = []
     planes: list[tuple[dict[str, Any], np.ndarray]] = []
-    for i, item_rows in enumerate(dataset.items):
+    for i, p in probs.items():
+        item_rows = dataset.items[i]
         first = item_rows[0]
         row = {
             "patient_key": first["patient_key"],
@@ -145,7 +203,6 @@ def _write(
         }
         if src is not None:
             row |= source_columns(src, item_rows, dataset.mode)
-        p = probs[i]
         if task == "classification":
             pred = int(p.argmax())
             row |= {

@@ -73,10 +73,36 @@ def run_study(
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
     check_inputs(config)  # before a run directory is made or anything converted
+    if main and run_dir is None:
+        run_dir = new_run_dir(config.output, config.name)
+        atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
     if main:
+        log.info("%s %s", "resuming" if resume else "run directory:", run_dir)
+    try:
+        run_dir, study = _prepare(config, run_dir, resume, progress, ctx)
+        return _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
+    except KeyboardInterrupt:
         if run_dir is None:
-            run_dir = new_run_dir(config.output, config.name)
-            atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
+            raise
+        raise RunInterrupted(run_dir) from None
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``run_dir`` is what ``radpipe run --resume`` continues."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
+
+
+def _prepare(
+    config: RunConfig, run_dir: Path | None, resume: bool, progress: bool,
+    ctx: DistributedContext | None,
+) -> tuple[Path, Study]:  # fmt: skip
+    """Rank 0 converts, splits and writes provenance; other ranks then read its results."""
+    main = ctx is None or ctx.is_main
+    if main:
+        assert run_dir is not None
         try:
             study = prepare_study(config, run_dir, progress=progress)
         except RadpipeError:
@@ -104,6 +130,14 @@ def run_study(
             _set_threads(config, ctx)
             study = prepare_study(config, run_dir, progress=False)
     assert run_dir is not None
+    return run_dir, study
+
+
+def _train_and_evaluate(
+    config: RunConfig, study: Study, run_dir: Path, resume: bool, progress: bool,
+    ctx: DistributedContext | None,
+) -> RunOutcome | None:  # fmt: skip
+    main = ctx is None or ctx.is_main
     resolved = portable(config, run_dir)  # stored in checkpoints: no absolute paths
     folds = range(config.split.folds) if config.split.folds else [None]
     checkpoints = [
@@ -128,6 +162,21 @@ def run_study(
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
     )
+
+
+def epoch_reporter(config: RunConfig, fold: int | None) -> Any:
+    """``on_epoch_end`` for :func:`train`: one line per epoch, ``epoch k/N``, the training
+    loss and the monitored validation metric (the training loss when there is none)."""
+    default = "val_dice" if config.task == "segmentation" else "val_accuracy"
+    monitor = config.train.monitor or default
+    prefix = "" if fold is None else f"fold {fold}: "
+
+    def report(epoch: int, row: dict[str, Any]) -> None:
+        name = monitor if monitor in row else "train_loss"
+        log.info("%sepoch %d/%d  train_loss %.4f  %s %.4f", prefix, epoch, config.train.epochs,
+                 row["train_loss"], name, row[name])  # fmt: skip
+
+    return report
 
 
 def _set_threads(config: RunConfig, ctx: DistributedContext | None) -> dict[str, Any]:
@@ -276,6 +325,7 @@ def _train_fold(
     result = train(
         model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
         resume=resume and (folder / "checkpoints" / "last.pt").exists(), distributed=ctx,
+        on_epoch_end=epoch_reporter(config, fold),
     )  # fmt: skip
     if main:
         done = {

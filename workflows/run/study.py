@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
-from pipeline.keys import hash_key
+from pipeline.keys import hash_key, key_fingerprint
 from pipeline.split import (
     check_no_leak,
     read_split_csv,
@@ -112,6 +112,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
                 "window": c.window,
                 "max_pixels": c.max_pixels,
                 "radpipe": radpipe_version(),
+                "keys": key_fingerprint(),  # the file names hold keys of the project secret
             }
         )
     )

@@ -1,0 +1,56 @@
+"""Pseudonymous keys are HMACs with a per-project secret created on first use ("Also"):
+stable for the same secret, different for another, not recomputable from the IDs alone."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import stat
+from pathlib import Path
+
+import pytest
+
+from pipeline import keys
+from tests.runner.conftest import base_config
+from workflows.run.config import validate_config
+from workflows.run.study import prepare_study
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "project" / "secret"
+    monkeypatch.setenv(keys.SECRET_ENV, str(path))
+    monkeypatch.setattr(keys, "_cache", {})
+    return path
+
+
+def test_keys_are_hmacs_with_a_secret_made_on_first_use(secret_file: Path) -> None:
+    assert not secret_file.exists()
+    key = keys.hash_key("SYNCR0001")
+    assert secret_file.is_file() and stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    secret = secret_file.read_text().strip().encode()
+    assert len(secret) == 64
+    expected = hmac.new(secret, b"SYNCR0001", hashlib.sha256).hexdigest()[:16]
+    assert key == expected
+    assert key != hashlib.sha256(b"SYNCR0001").hexdigest()[:16]  # not the unsalted hash
+    assert keys.hash_key("SYNCR0001") == key  # stable
+
+
+def test_another_secret_gives_other_keys_and_another_conversion(
+    cr16: Path, secret_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_file.parent.mkdir(parents=True)
+    secret_file.write_text("a" * 64)
+    first = keys.hash_key("1.2.3")
+    (tmp_path / "r1").mkdir()
+    raw = base_config(cr16, tmp_path / "out")
+    a = prepare_study(validate_config(raw), tmp_path / "r1", progress=False)
+    other = tmp_path / "other" / "secret"
+    other.parent.mkdir()
+    other.write_text("b" * 64)
+    monkeypatch.setenv(keys.SECRET_ENV, str(other))
+    assert keys.hash_key("1.2.3") != first
+    (tmp_path / "r2").mkdir()
+    b = prepare_study(validate_config(raw), tmp_path / "r2", progress=False)
+    assert a.root != b.root and not b.reused_conversion
+    assert {r["series_key"] for r in a.split}.isdisjoint({r["series_key"] for r in b.split})

@@ -1,0 +1,167 @@
+"""Runner-level checks that fail when the orchestration is broken (issue 13, "Tests that must
+exist"): each test names the mutation it kills. Expected values are worked out here from the
+run's own files (split.csv, the converted arrays, the DICOM headers), never read back from the
+code under test."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+import torch
+
+import pipeline.stages  # noqa: F401  (registers the stages)
+from pipeline.data import ManifestDataset
+from pipeline.data.io import load_image
+from pipeline.keys import hash_key
+from pipeline.registry import STAGES
+from pipeline.sample import Sample
+from pipeline.split import read_split_csv
+from pipeline.stage import Pipeline
+from pipeline.synth import StudySpec, write_study
+from tests.runner.conftest import base_config, read_json, read_rows
+from workflows.cli import main
+from workflows.run.config import validate_config
+from workflows.run.study import prepare_study
+from workflows.train.infer import load_model_from_checkpoint, predict
+
+
+def _conversion(run: Path) -> Path:
+    return (run / read_json(run / "provenance.json")["conversion"]).resolve()
+
+
+def _keys(run: Path, part: str) -> set[str]:
+    return {r["series_key"] for r in read_split_csv(run / "split.csv") if r["split"] == part}
+
+
+def test_preprocessing_is_fitted_on_the_training_split_only(cr_run: Path) -> None:
+    """Mutation: preprocessing fitted on more than the train split."""
+    root = _conversion(cr_run)
+    train = _keys(cr_run, "train")
+    pixels = np.concatenate([load_image(root / r["output"]).ravel()
+                             for r in read_rows(root / "manifest.csv")
+                             if r["series_key"] in train])  # fmt: skip
+    state = Pipeline.load(cr_run / "stages")[0].state_dict()
+    assert float(state["mean_"]) == pytest.approx(pixels.mean(), rel=1e-5)
+    assert float(state["std_"]) == pytest.approx(pixels.std(), rel=1e-4)
+
+
+def test_training_sees_exactly_the_training_split(cr_run: Path) -> None:
+    """Mutation: a test (or validation) series added to training."""
+    rows = [json.loads(line) for line in (cr_run / "log.jsonl").read_text().splitlines()]
+    assert rows and all(r["samples"] == len(_keys(cr_run, "train")) for r in rows)
+    parts = [_keys(cr_run, p) for p in ("train", "val", "test")]
+    assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+
+
+def test_the_split_keeps_each_patients_series_together(tmp_path: Path) -> None:
+    """Mutation: splitting by series instead of patient (checked against PatientID)."""
+    study = tmp_path / "study"
+    write_study(study, StudySpec(patients=12, modality="CR", size=16, series_per_patient=3))
+    patient_of: dict[str, str] = {}
+    for path in (study / "dicom").rglob("*.dcm"):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        patient_of[hash_key(ds.SeriesInstanceUID)] = str(ds.PatientID)
+    (tmp_path / "run").mkdir()
+    prepared = prepare_study(validate_config(base_config(study, tmp_path / "out")),
+                             tmp_path / "run", progress=False)  # fmt: skip
+    splits: dict[str, set[str]] = defaultdict(set)
+    for r in prepared.split:
+        splits[patient_of[r["series_key"]]].add(r["split"])
+    assert len(splits) == 12 and all(len(s) == 1 for s in splits.values()), splits
+
+
+def _fold_predictions(run: Path, root: Path, keys: set[str] | None) -> tuple[list[str], list]:
+    """Item ids and each fold's probabilities, from its own stages and best checkpoint."""
+    per_fold = []
+    for k in range(2):
+        folder = run / "folds" / f"fold-{k}"
+        ds = ManifestDataset(root, series_keys=keys, pipeline=Pipeline.load(folder / "stages"))
+        model = load_model_from_checkpoint(folder / "checkpoints" / "best.pt")
+        per_fold.append(predict(model, ds, device="cpu"))
+    ids = [ds[i]["id"] for i in range(len(ds))]
+    assert not np.allclose(per_fold[0], per_fold[1])  # the folds' models differ
+    return ids, per_fold
+
+
+def test_kfold_ensemble_is_scored_with_every_fold(kfold_run: Path) -> None:
+    """Mutation: the k-fold ensemble scored with one fold."""
+    metrics = read_json(kfold_run / "metrics.json")
+    assert metrics["evaluated"].startswith("ensemble of 2") and len(metrics["folds"]) == 2
+    ids, per_fold = _fold_predictions(kfold_run, _conversion(kfold_run), _keys(kfold_run, "test"))
+    scored = {c["id"]: c["probs"] for c in metrics["per_case"]}
+    assert sorted(scored) == sorted(ids)
+    for key, a, b in zip(ids, *per_fold):
+        np.testing.assert_allclose(scored[key], (a + b) / 2, atol=1e-6)
+
+
+def test_kfold_predict_averages_every_fold(kfold_run: Path, cr16: Path, tmp_path: Path) -> None:
+    """Mutation: ``predict`` on a k-fold run using one fold."""
+    out = tmp_path / "pred"
+    assert main(["predict", str(kfold_run), str(cr16 / "dicom"), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    ids, per_fold = _fold_predictions(kfold_run, out / "converted", None)
+    written = {r["instance_key"]: r for r in read_rows(out / "predictions.csv")}
+    names = read_json(kfold_run / "classes.json")["class_names"]
+    assert sorted(written) == sorted(ids)
+    for key, a, b in zip(ids, *per_fold):
+        got = [float(written[key][f"prob_{n}"]) for n in names]
+        np.testing.assert_allclose(got, (a + b) / 2, atol=2e-6)
+
+
+def test_val_dice_is_the_mean_over_foreground_classes() -> None:
+    """Mutation: ``val_dice`` including background."""
+    from workflows.train.epoch import evaluate
+
+    truth = torch.tensor([[[0, 0, 1, 1], [0, 2, 2, 0]]])  # (1, 2, 4)
+    pred = torch.tensor([[[0, 1, 1, 1], [0, 2, 0, 0]]])
+    logits = torch.nn.functional.one_hot(pred, 3).permute(0, 3, 1, 2).float() * 10
+
+    class Fixed(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return logits
+
+    batch = [{"image": torch.zeros(1, 2, 4), "mask": truth[0]}]
+    loader = torch.utils.data.DataLoader(batch, batch_size=1)
+    row = evaluate(Fixed(), loader, torch.nn.CrossEntropyLoss(), "segmentation",
+                   torch.device("cpu"))  # fmt: skip
+    # Dice by hand: class 1: 2*2/(2+3) = 0.8; class 2: 2*1/(2+1) = 2/3 (background: 2*3/(4+4)).
+    assert row["val_dice"] == pytest.approx((0.8 + 2 / 3) / 2)
+    assert row["val_accuracy"] == pytest.approx(6 / 8)
+
+
+def test_a_changed_window_converts_afresh(cr16: Path, tmp_path: Path) -> None:
+    """Mutation: a changed ``convert.window`` reusing the old cache."""
+    found = []
+    for i, window in enumerate(["none", "header", "none"]):
+        raw = base_config(cr16, tmp_path / "out")
+        raw["convert"]["window"] = window
+        (tmp_path / f"r{i}").mkdir()
+        found.append(prepare_study(validate_config(raw), tmp_path / f"r{i}", progress=False))
+    assert [s.reused_conversion for s in found] == [False, False, True]
+    assert found[0].root != found[1].root and found[0].root == found[2].root
+    first = read_rows(found[0].root / "manifest.csv")[0]["output"]
+    raw_values = load_image(found[0].root / first)
+    windowed = load_image(found[1].root / first)
+    assert raw_values.max() > 1.5 and windowed.max() <= 1.0  # stored values vs [0, 1]
+
+
+RANDOM = sorted(n for n in STAGES.names() if getattr(STAGES.get(n), "random", False))
+
+
+@pytest.mark.parametrize("name", RANDOM)
+def test_random_stages_draw_from_their_generator(name: str) -> None:
+    """Mutation: a random stage ignoring the generator it is given."""
+    rng = np.random.default_rng(0)
+    image = rng.random((1, 24, 24), dtype=np.float32)
+    mask = (image[0] > 0.5).astype(np.int64)
+    sample = Sample(image=image, mask=mask, meta={"id": "x", "spacing": (1.0, 1.0)})
+    stage = STAGES.get(name).example()
+    outputs = [stage(sample, np.random.default_rng(seed)).image.tobytes() for seed in range(12)]
+    again = [stage(sample, np.random.default_rng(seed)).image.tobytes() for seed in range(12)]
+    assert outputs == again  # the same generator state, the same result
+    assert len(set(outputs)) > 1  # and the draws come from it

@@ -1,0 +1,51 @@
+"""What ``radpipe run`` shows while it works ("Also"): the run directory first, one line per
+epoch (epoch k/N, training loss, monitored metric), and on Ctrl-C the exact resume command,
+which then finishes the run."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.runner.conftest import base_config
+from workflows.cli import main
+from workflows.train import loop
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return capsys.readouterr().err.splitlines()
+
+
+def test_run_shows_its_directory_epochs_and_how_to_resume(
+    cr16: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    raw = base_config(cr16, tmp_path / "out")
+    raw["train"]["epochs"] = 2
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    real_train = loop.train
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "train", interrupted)
+    # The CLI's log handler writes to the stderr of its time: make it this test's.
+    monkeypatch.setattr(logging.getLogger("radpipe"), "handlers", [])
+    assert main(["run", str(config), "--quiet"]) == 130
+    (run,) = (tmp_path / "out").glob("run-*")
+    lines = _lines(capsys)
+    assert lines[0] == f"radpipe: run directory: {run}"
+    assert lines[-2:] == ["interrupted; continue with:", f"  radpipe run --resume {run}"]
+
+    monkeypatch.setattr(loop, "train", real_train)
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    lines = [m.removeprefix("radpipe: ") for m in _lines(capsys)]
+    assert lines[0] == f"resuming {run}"
+    epochs = [m for m in lines if m.startswith("epoch ")]
+    assert [m.split()[1] for m in epochs] == ["1/2", "2/2"]
+    assert all("train_loss " in m and "val_accuracy " in m for m in epochs), epochs
+    assert (run / "metrics.json").is_file()
