@@ -76,3 +76,14 @@ def test_mask_paths_outside_the_csv_folder_are_refused(cr16: Path, tmp_path: Pat
     raw["data"]["allow_outside_paths"] = True
     check_inputs(validate_config(raw))  # allowed on request
     assert read_rows(masks)[1]["mask"] == "ok.png"
+
+
+def test_terminal_shows_run_directories_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows.run.paths import shown
+
+    monkeypatch.chdir(tmp_path)
+    assert shown(tmp_path / "runs" / "a-1") == Path("runs/a-1")
+    outside = tmp_path.parent / "elsewhere"
+    assert shown(outside) == outside  # not below the working directory: unchanged

@@ -104,9 +104,12 @@ def run(args: argparse.Namespace) -> int:
 
 def print_outcome(outcome: Any) -> None:
     figures = "  ".join(f"{k} {v:.3f}" for k, v in outcome.headline.items())
+    from workflows.run.paths import shown
+
     cached = " (reused the cached conversion)" if outcome.reused_conversion else ""
-    print(f"run directory: {outcome.run_dir}{cached}")
-    print(f"report:        {outcome.run_dir / 'report.html'}")
+    run_dir = shown(outcome.run_dir)
+    print(f"run directory: {run_dir}{cached}")
+    print(f"report:        {run_dir / 'report.html'}")
     print(f"test metrics:  {figures}")
     sys.stdout.flush()
 

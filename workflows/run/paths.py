@@ -35,3 +35,12 @@ def relative_paths(plain: dict[str, Any], base: Path) -> dict[str, Any]:
         if isinstance(node, dict) and node.get(key):
             node[key] = Path(os.path.relpath(node[key], base)).as_posix()
     return plain
+
+
+def shown(path: Path) -> Path:
+    """``path`` as a user should see it on the terminal: relative to the working directory
+    when it lies below it (no absolute local path in logs), else unchanged."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
