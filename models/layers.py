@@ -56,17 +56,39 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-def fold_slices(x: torch.Tensor, model: str) -> tuple[torch.Tensor, int]:
-    """``(B, C, D, H, W) -> (B*D, C, H, W)`` (``D`` is returned; 1 for 4-D input)."""
-    if x.ndim == 4:
-        return x, 1
-    if x.ndim != 5:
+def fold_slices(
+    x: torch.Tensor, model: str, in_channels: int | None = None
+) -> tuple[torch.Tensor, int]:
+    """``(B, C, D, H, W) -> (B*D, C, H, W)`` (``D`` is returned; 1 for 4-D input).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is neither 4-D nor 5-D, or ``C`` differs from ``in_channels`` (when given).
+    """
+    if x.ndim not in (4, 5):
         raise ValueError(
             f"{model} expects images of shape (B, C, H, W) or (B, C, D, H, W); "
             f"got {tuple(x.shape)}."
         )
+    if in_channels is not None and x.shape[1] != in_channels:
+        raise ValueError(f"{model} was built for {in_channels} channel(s); got {x.shape[1]}.")
+    if x.ndim == 4:
+        return x, 1
     b, c, d, h, w = x.shape
     return x.permute(0, 2, 1, 3, 4).reshape(b * d, c, h, w), d
+
+
+def pixel_head(head_channels: int, in_channels: int, num_classes: int) -> nn.Sequential:
+    """Per-pixel classifier over decoded features and the input's intensities.
+
+    Maps ``(..., head_channels + in_channels)`` to ``(..., num_classes)`` logits.
+    """
+    return nn.Sequential(
+        nn.Linear(head_channels + in_channels, head_channels),
+        nn.GELU(),
+        nn.Linear(head_channels, num_classes),
+    )
 
 
 def unfold_slices(y: torch.Tensor, d: int, was_3d: bool) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.layers import fold_slices, unfold_slices
+from models.layers import fold_slices, pixel_head, unfold_slices
 from models.registry import register_model
 from models.specs import MixerClassifierConfig, MixerUNetConfig
 
@@ -202,21 +202,13 @@ class MixerUNet(nn.Module):
         self.decoder = nn.ModuleList([_stage(wd, c) for wd in widths[:-1]])
         self.norm = nn.LayerNorm(c.dim)
         self.to_pixels = nn.Linear(c.dim, p * p * c.head_channels)
-        self.head = nn.Sequential(
-            nn.Linear(c.head_channels + c.in_channels, c.head_channels),
-            nn.GELU(),
-            nn.Linear(c.head_channels, c.num_classes),
-        )
+        self.head = pixel_head(c.head_channels, c.in_channels, c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of the same spatial size."""
         was_3d = x.ndim == 5
-        x, d = fold_slices(x, "MixerUNet")
         c = self.config
-        if x.shape[1] != c.in_channels:
-            raise ValueError(
-                f"MixerUNet was built for {c.in_channels} channel(s); got {x.shape[1]}."
-            )
+        x, d = fold_slices(x, "MixerUNet", c.in_channels)
         h, w = x.shape[-2:]
         m = c.patch_size * 2 ** (c.levels - 1) * c.window
         xp = F.pad(x, (0, -w % m, 0, -h % m))

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.layers import fold_slices, unfold_slices
+from models.layers import fold_slices, pixel_head, unfold_slices
 from models.mixer import expand_patches, merge_patches
 from models.recurrent import ReNetLayer, _rnn
 from models.registry import register_model
@@ -88,21 +88,13 @@ class ReSegUNet(nn.Module):
             self.across = _rnn(c.cell, c.widths[-1], c.hidden_size, 1, True)
             self.across_proj = nn.Linear(2 * c.hidden_size, c.widths[-1])
         self.to_pixels = nn.Linear(c.widths[0], 4 * c.head_channels)
-        self.head = nn.Sequential(
-            nn.Linear(c.head_channels + c.in_channels, c.head_channels),
-            nn.GELU(),
-            nn.Linear(c.head_channels, c.num_classes),
-        )
+        self.head = pixel_head(c.head_channels, c.in_channels, c.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, K, H, W)`` (or ``(B, K, D, H, W)``) of the same spatial size."""
         was_3d = x.ndim == 5
-        x, d = fold_slices(x, "ReSegUNet")
         c = self.config
-        if x.shape[1] != c.in_channels:
-            raise ValueError(
-                f"ReSegUNet was built for {c.in_channels} channel(s); got {x.shape[1]}."
-            )
+        x, d = fold_slices(x, "ReSegUNet", c.in_channels)
         h, w = x.shape[-2:]
         m = 2 ** len(c.widths)
         z = F.pad(x, (0, -w % m, 0, -h % m)).permute(0, 2, 3, 1)  # (B*D, H, W, C)
