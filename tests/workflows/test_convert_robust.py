@@ -256,3 +256,24 @@ def test_a_dying_worker_costs_one_task_not_the_batch() -> None:
     results = list(map_tasks(die_on_three, list(range(8)), workers=2,
                              on_crash=lambda task, why: -task))  # fmt: skip
     assert sorted(results) == sorted([0, 10, 20, -3, 40, 50, 60, 70])
+
+
+def test_multiframe_copy_sharing_a_uid_with_a_different_image_is_listed_once(
+    tmp_path: Path,
+) -> None:
+    # Found by benchmarks/fuzz.py at 10,000 files: a byte-identical copy of a 2-frame file,
+    # and a third file with the same SOPInstanceUID but one frame of other pixels, made the
+    # copy appear twice in errors.csv (once per frame's output name).
+    src, out = tmp_path / "src", tmp_path / "out"
+    series, sop = generate_uid(), generate_uid()
+    _ct(src / "a.dcm", 10, sop=sop, series=series, frames=2)
+    shutil.copyfile(src / "a.dcm", src / "b.dcm")
+    _ct(src / "c.dcm", 30, sop=sop, series=series, frames=1)
+    convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    rows, errors = _rows(out / "manifest.csv"), _rows(out / "errors.csv")
+    assert [(e["source"], e["kind"]) for e in errors] == [("b.dcm", "skipped")]
+    assert "duplicate of a.dcm" in errors[0]["reason"]
+    assert sorted(r["source"] for r in rows) == ["a.dcm", "a.dcm", "c.dcm"]  # 2 frames + 1
+    values = sorted(float(np.load(out / r["output"]).max()) for r in rows)
+    assert values == [10.0, 10.0, 30.0] and len({r["output"] for r in rows}) == 3
+    assert _outputs_on_disk(out) == {r["output"] for r in rows}

@@ -102,11 +102,15 @@ def resolve_collisions(
         return rows, []
     raw = {escape_name(p.rel): p.rel for p in find_files(root)}
     clashing: set[str] = set()
-    for group in groups:
+    skipped: set[str] = set()  # a multi-frame copy is in one group per frame: skip it once
+    for group in sorted(groups):
         first: dict[str, str] = {}
         for source in group:
+            if source in skipped:
+                continue
             digest = _digest(root / raw[source]) if source in raw else source
             if digest in first and first[digest] != source:
+                skipped.add(source)
                 result.converted -= 1
                 result.not_images.append((source, f"duplicate of {first[digest]} (the same "
                                                   "file): skipped"))  # fmt: skip
@@ -115,6 +119,7 @@ def resolve_collisions(
                 first.setdefault(digest, source)
         if len(first) > 1:
             clashing.update(first.values())
+    clashing -= skipped
     if not clashing:
         return rows, []
     keep = [r for r in rows if r["source"] not in clashing]
