@@ -203,3 +203,29 @@ def test_window_stage_on_hu_sample() -> None:
     with pytest.raises(ValueError, match="either 'preset' or 'center'"):
         Window(preset="lung", center=1, width=2)
     assert copy.deepcopy(stage).get_params() == stage.get_params()
+
+
+@pytest.mark.parametrize("out, bits", [("uint8", 8), ("uint16", 16)])
+def test_monochrome1_without_a_window_is_inverted_in_integer_outputs(out: str, bits: int) -> None:
+    # `--format png --window none` on MONOCHROME1: the full stored range, minimum displayed white.
+    ds = _mono1()
+    del ds.WindowCenter, ds.WindowWidth
+    ours, name = render(image_from_dataset(ds, "cr"), 0, parse_window("none"), out=out)  # type: ignore[arg-type]
+    span = pyd_modality(np.array([-(2**15), 2**15 - 1], np.int32), ds).astype(float)
+    values = pyd_modality(ds.pixel_array, ds).astype(float)
+    expected = np.rint((1.0 - (values - span[0]) / (span[1] - span[0])) * (2**bits - 1))
+    assert name == "none" and ours.dtype == np.dtype(out)
+    assert np.array_equal(ours, expected.astype(out))
+    assert ours[ds.pixel_array == ds.pixel_array.min()].min() == ours.max()
+
+
+def test_lookup_table_cache_follows_each_files_own_window() -> None:
+    # Two files alike but for their header window: the cached table of the first must not be
+    # reused for the second (the cache key holds the frame's window).
+    first, second = _ct(), _ct()
+    second.WindowCenter, second.WindowWidth = -600, 1500
+    lo, hi = -(2**15) + first.RescaleIntercept, 2**15 - 1 + first.RescaleIntercept
+    for ds in (first, second):
+        ours, _ = render(image_from_dataset(ds, "ct"), 0, parse_window("header"))
+        theirs = pyd_voi(pyd_modality(ds.pixel_array, ds), ds)  # in the rescaled range
+        assert np.allclose(ours, (theirs - lo) / (hi - lo), atol=1e-6)
