@@ -309,3 +309,16 @@ def test_read_series_one_checked_volume_or_an_error(tmp_path: Path) -> None:
     assert volume.image.shape == (6, 12, 12) and volume.spacing == (1.0, 1.0, 1.0)
     with pytest.raises(DicomError, match="not one volume: 4 volumes"):
         read_series(sorted(_fmri(tmp_path / "fmri", tr=None).iterdir()))
+
+
+def test_enhanced_frames_per_instance_carry_their_rank_along_the_normal(tmp_path: Path) -> None:
+    # `--per instance` writes one output per frame; `slice_index` is the frame's place along
+    # the slice normal (per-frame PlanePositionSequence), not its place in the file.
+    ds = G.enhanced([(0.0, 0.0, 5.0 * k) for k in (2, 0, 3, 1)])
+    src = G.save(tmp_path / "in", [ds])
+    rows, _errors, code = _convert(src, tmp_path / "out", format="npy")
+    ranks = {int(r["frame"]): int(r["slice_index"]) for r in rows}
+    assert code == 0 and ranks == {0: 2, 1: 0, 2: 3, 3: 1}
+    by_rank = sorted(rows, key=lambda r: int(r["slice_index"]))
+    values = [int(np.load(tmp_path / "out" / r["output"]).max()) for r in by_rank]
+    assert values == [101, 103, 100, 102]  # frame k holds 100 + k
