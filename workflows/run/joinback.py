@@ -28,5 +28,7 @@ def source_columns(src: Path, item_rows: list[dict[str, Any]], mode: str) -> dic
             uid = str(ds.get("SOPInstanceUID" if mode == "image" else "SeriesInstanceUID", ""))
         except (OSError, pydicom.errors.InvalidDicomError):
             uid = ""
+    from workflows.run.labels import spreadsheet_safe
+
     key = "sop_instance_uid" if mode == "image" else "series_instance_uid"
-    return {"source": rel, key: uid}
+    return {"source": spreadsheet_safe(rel), key: spreadsheet_safe(uid)}
