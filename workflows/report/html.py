@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
-import html
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.report import sections
+from workflows.report.sections import esc, fmt, html_table
 
 _CSS = """
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--accent:#0072B2;--bg:#f8fafc}
@@ -64,9 +64,9 @@ def render_report(
     task = str(metrics.get("task", "evaluation"))
     unit = metrics.get("case_unit", "case")
     parts = [
-        f"<header><h1>{_e(title)}</h1><div class='sub'>{_e(task)} · "
-        f"{_e(metrics.get('num_cases', '?'))} evaluated {_e(unit)}s · "
-        f"{_e(metrics.get('evaluated', ''))} · report generated "
+        f"<header><h1>{esc(title)}</h1><div class='sub'>{esc(task)} · "
+        f"{esc(metrics.get('num_cases', '?'))} evaluated {esc(unit)}s · "
+        f"{esc(metrics.get('evaluated', ''))} · report generated "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</div></header>",
         sections.cards(task, metrics),
         sections.scored_section(metrics, sections.fold_logs(run)),
@@ -88,37 +88,9 @@ def render_report(
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return _e(value)
-
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], bars: set[int] | None = None
-) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    lines = []
-    for row in rows:
-        cells = []
-        for i, value in enumerate(row):
-            if bars and i in bars and isinstance(value, float) and 0 <= value <= 1:
-                cells.append(f"<td class='bar' style='--w:{value * 100:.0f}%'>{_fmt(value)}</td>")
-            else:
-                cells.append(f"<td>{_fmt(value)}</td>")
-        lines.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -142,7 +114,7 @@ def _data_section(run: Path) -> str:
                 facts.append((f"distinct {key}", len({r[key] for r in index_rows})))
     if split_rows:
         facts.append(("rows in split.csv", len(split_rows)))
-    out.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_fmt(v)}</dd>" for k, v in facts) + "</dl>")
+    out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{fmt(v)}</dd>" for k, v in facts) + "</dl>")
     if split_rows and "split" in split_rows[0]:
         out.append(_split_table(split_rows))
     return "\n".join(out)
@@ -159,7 +131,7 @@ def _split_table(rows: list[dict[str, str]]) -> str:
         for name in sorted(sizes, key=lambda s: ("train", "val", "test").index(s)
                            if s in ("train", "val", "test") else 9)
     ]  # fmt: skip
-    return _table(header, body)
+    return html_table(header, body)
 
 
 def _metrics_section(metrics: Mapping[str, Any]) -> str:
@@ -169,11 +141,11 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     keys = list(next(iter(per_class.values())).keys())
     bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
     rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
-    out = ["<h2>Metrics by class</h2>", _table(["class", *keys], rows, bars)]
+    out = ["<h2>Metrics by class</h2>", html_table(["class", *keys], rows, bars)]
     summary = metrics.get("summary") or {}
     if summary:
         out.append("<h2>Summary</h2>")
-        out.append(_table(["metric", "value"], [[k, v] for k, v in summary.items()], {1}))
+        out.append(html_table(["metric", "value"], [[k, v] for k, v in summary.items()], {1}))
     return "\n".join(out)
 
 
@@ -195,9 +167,9 @@ def _figures_section(run: Path) -> str:
             len(raw) > 24 and int.from_bytes(raw[16:20]) > 2 * int.from_bytes(raw[20:24])
         )
         figures.append(
-            f"<figure{' class=wide' if wide else ''}><img alt='{_e(caption)}' "
+            f"<figure{' class=wide' if wide else ''}><img alt='{esc(caption)}' "
             f"src='data:image/png;base64,{data}'>"
-            f"<figcaption>{_e(caption)}</figcaption></figure>"
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
         )
     return f"<h2>Figures</h2><section class='figs'>{''.join(figures)}</section>"
 
@@ -214,7 +186,7 @@ def _training_section(log: Sequence[Mapping[str, Any]]) -> str:
     rows = [["last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]]]
     if best is not None:
         rows.append(["lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]])
-    return "<h2>Training</h2>" + _table(["", "epoch", *keys], rows)
+    return "<h2>Training</h2>" + html_table(["", "epoch", *keys], rows)
 
 
 def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) -> str:
@@ -239,7 +211,7 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
             f"Worst {min(limit, len(cases))} of {len(cases)} volumes by macro Dice; "
             "HD95 – : the class is absent from both masks or from one (a failure)."
         )
-        return f"<h2>Per volume</h2><p class='note'>{note}</p>" + _table(header, rows, bars)
+        return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
         [c["id"], _name(names, c["true"]), _name(names, c["pred"]), max(c.get("probs") or [0.0])]
@@ -248,7 +220,7 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
     note = f"{len(wrong)} of {len(cases)} cases misclassified" + (
         f"; first {limit} shown." if len(wrong) > limit else "."
     )
-    table = _table(["case", "true", "predicted", "top probability"], rows) if rows else ""
+    table = html_table(["case", "true", "predicted", "top probability"], rows) if rows else ""
     return f"<h2>Misclassified cases</h2><p class='note'>{note}</p>{table}"
 
 
@@ -260,7 +232,7 @@ def _policy_section(metrics: Mapping[str, Any]) -> str:
     policy = metrics.get("policy") or {}
     if not policy:
         return ""
-    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in policy.items())
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in policy.items())
     return f"<h2>How the figures were computed</h2><dl>{items}</dl>"
 
 
@@ -271,4 +243,4 @@ def _text_section(title: str, path: Path) -> str:
     if path.suffix == ".json":
         with contextlib.suppress(json.JSONDecodeError):
             text = json.dumps(json.loads(text), indent=2)
-    return f"<h2>{_e(title)}</h2><pre>{_e(text)}</pre>"
+    return f"<h2>{esc(title)}</h2><pre>{esc(text)}</pre>"

@@ -28,26 +28,39 @@ CARDS = {
 }
 
 
-def _e(value: Any) -> str:
+def _dl(items: Sequence[tuple[str, Any]]) -> str:
+    return "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{fmt(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def esc(value: Any) -> str:
+    """``value`` as HTML text (quotes escaped too)."""
     return html.escape(str(value), quote=True)
 
 
-def _f(value: Any) -> str:
+def fmt(value: Any) -> str:
+    """A figure for a table cell: 3 decimals, thousands grouped, a dash for ``None``."""
     if value is None:
         return "–"
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return _e(value)
+    return esc(value)
 
 
-def _dl(items: Sequence[tuple[str, Any]]) -> str:
-    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_f(v)}</dd>" for k, v in items) + "</dl>"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_f(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def html_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], bars: set[int] | None = None
+) -> str:
+    """An HTML table; columns in ``bars`` show values in [0, 1] as bars."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    lines = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            if bars and i in bars and isinstance(value, float) and 0 <= value <= 1:
+                cells.append(f"<td class='bar' style='--w:{value * 100:.0f}%'>{fmt(value)}</td>")
+            else:
+                cells.append(f"<td>{fmt(value)}</td>")
+        lines.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
 
 def cards(task: str, metrics: Mapping[str, Any]) -> str:
@@ -64,23 +77,23 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             intervals.get("roc_auc_delong") if key == "roc_auc_macro" else None
         )
         if ci and ci.get("low") is not None:
-            notes.append(f"{ci['level']:.0%} CI {_f(ci['low'])}–{_f(ci['high'])}")
+            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}")
         prefix = key.removesuffix("_mean")
         if f"{prefix}_failed" in summary:
             notes.append(
                 f"{summary[f'{prefix}_failed']} failed ({summary.get(f'{prefix}_n')} scored; "
                 f"{'excluded' if _failures(metrics) == 'exclude' else 'scored as diagonal'})"
             )
-        note = "".join(f"<div class='ci'>{_e(n)}</div>" for n in notes)
+        note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes)
         out.append(
-            f"<div class='card'><div class='k'>{_e(label.format(unit=unit))}</div>"
-            f"<div class='v'>{_f(summary.get(key))}</div>{note}</div>"
+            f"<div class='card'><div class='k'>{esc(label.format(unit=unit))}</div>"
+            f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]
     out.append(
         "<div class='card'><div class='k'>Evaluated</div><div class='v'>"
-        f"{_f(metrics.get('num_cases'))}</div><div class='ci'>"
-        + _e(", ".join(f"{v} {k}" for k, v in counts if v is not None))
+        f"{fmt(metrics.get('num_cases'))}</div><div class='ci'>"
+        + esc(", ".join(f"{v} {k}" for k, v in counts if v is not None))
         + (f"; {metrics['num_slices']} slices" if metrics.get("num_slices") else "")
         + "</div></div>"
     )
@@ -108,7 +121,7 @@ def scored_section(metrics: Mapping[str, Any], log_rows: Sequence[Mapping[str, A
     facts = [("evaluated", metrics.get("evaluated"))]
     if wall:
         facts.append(("training wall time (s, from log.jsonl)", round(wall, 1)))
-    return "<h2>Model scored</h2>" + _dl(facts) + _table(header, rows)
+    return "<h2>Model scored</h2>" + _dl(facts) + html_table(header, rows)
 
 
 def data_summary_section(metrics: Mapping[str, Any]) -> str:
@@ -124,7 +137,7 @@ def data_summary_section(metrics: Mapping[str, Any]) -> str:
     classes = data.get("classes") or {}
     first: dict[str, Any] = next(iter(classes.values()), {})
     rows = [[name, *values.values()] for name, values in classes.items()]
-    table = _table(["class", *[k.replace("_", " ") for k in first]], rows) if rows else ""
+    table = html_table(["class", *[k.replace("_", " ") for k in first]], rows) if rows else ""
     return "<h2>Evaluated data</h2>" + _dl(facts) + table
 
 
@@ -141,7 +154,7 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
          ci.get("n_groups", "–"), ci.get("seed", "–")]
         for key, ci in intervals.items()
     ]  # fmt: skip
-    return "<h2>Confidence intervals</h2>" + _table(header, rows)
+    return "<h2>Confidence intervals</h2>" + html_table(header, rows)
 
 
 def operating_point_section(metrics: Mapping[str, Any]) -> str:
@@ -149,11 +162,11 @@ def operating_point_section(metrics: Mapping[str, Any]) -> str:
     if not op:
         return ""
     if "error" in op:
-        return f"<h2>Operating point</h2><p class='note'>Not chosen: {_e(op['error'])}</p>"
+        return f"<h2>Operating point</h2><p class='note'>Not chosen: {esc(op['error'])}</p>"
     names = metrics.get("class_names") or ["0", "1"]
     facts = [(k.replace("_", " "), v) for k, v in op.items() if k != "test_confusion_matrix"]
     cm = op.get("test_confusion_matrix") or []
-    table = _table(["true \\ called", *names], [[names[i], *row] for i, row in enumerate(cm)])
+    table = html_table(["true \\ called", *names], [[names[i], *row] for i, row in enumerate(cm)])
     return "<h2>Operating point (chosen on validation, applied to test)</h2>" + _dl(facts) + table
 
 
@@ -167,7 +180,7 @@ def explanations_section(metrics: Mapping[str, Any]) -> str:
     return (
         "<h2>Saliency sanity check</h2>"
         + _dl([*methods.items(), ("check", check.get("test")), ("case", check.get("case"))])
-        + _table(["method", "Spearman |attribution| trained vs randomised"], rows)
+        + html_table(["method", "Spearman |attribution| trained vs randomised"], rows)
     )
 
 
@@ -178,7 +191,7 @@ def segmentation_tables(metrics: Mapping[str, Any], limit: int = 40) -> str:
     if patients:
         rows = [[p["id"], p["num_volumes"], p["dice_macro"], p.get("hd95_failed", "–")]
                 for p in sorted(patients, key=lambda p: _key(p["dice_macro"]))[:limit]]  # fmt: skip
-        out.append("<h2>Per patient</h2>" + _table(["patient", "volumes", "Dice (macro)",
+        out.append("<h2>Per patient</h2>" + html_table(["patient", "volumes", "Dice (macro)",
                                                      "HD95 failures"], rows))  # fmt: skip
     slices = metrics.get("per_slice") or []
     if slices:
@@ -186,9 +199,9 @@ def segmentation_tables(metrics: Mapping[str, Any], limit: int = 40) -> str:
         rows = [[s["id"], s["dice_macro"]]
                 for s in sorted(slices, key=lambda s: _key(s["dice_macro"]))[:limit]]  # fmt: skip
         out.append(
-            f"<h2>Per slice (secondary)</h2><p class='note'>{_e(note)}; worst "
+            f"<h2>Per slice (secondary)</h2><p class='note'>{esc(note)}; worst "
             f"{min(limit, len(slices))} of {len(slices)} shown.</p>"
-            + _table(["slice", "Dice (macro)"], rows)
+            + html_table(["slice", "Dice (macro)"], rows)
         )
     return "\n".join(out)
 
