@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,18 @@ def seg_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("seg_study")
     write_study(out, StudySpec(patients=4, modality="MR", task="segmentation", size=32, slices=6))
     return out
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """torch on one intra-op thread for the test: two busy threads on a shared 2-core machine
+    run small models 10-50x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def make_sample(seed: int = 0, size: int = 32, label: int = 1) -> Sample:

@@ -13,14 +13,7 @@ from pipeline.errors import ConfigError
 from tests.workflows.phantom_data import PhantomDataset
 from workflows.train.loop import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    # Two busy threads on a shared 2-core machine run these small models 10-50x slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def n_params(model: torch.nn.Module) -> int:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-import torch
 
 from pipeline.synth import StudySpec, write_study
 from workflows.run.config import load_config
@@ -17,12 +15,7 @@ from workflows.train.checkpoint import load_checkpoint
 CONFIGS = Path(__file__).parents[2] / "configs"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
