@@ -14,8 +14,12 @@ from pipeline.sample import Sample
 from pipeline.synth import StudySpec, make_phantom, write_study
 
 # Keys are HMACs with a project secret (pipeline.keys): the tests (and the processes they
-# start) use a secret of their own, never the user's ~/.config/radpipe/secret.
-os.environ["RADPIPE_SECRET_FILE"] = str(Path(tempfile.mkdtemp(prefix="radpipe-test-")) / "secret")
+# start) use a secret of their own, never the user's ~/.config/radpipe/secret. It is fixed,
+# because keys order patients in splits: a fresh secret per session made split tests flaky.
+_SECRET = Path(tempfile.mkdtemp(prefix="radpipe-test-")) / "secret"
+_SECRET.write_text("radpipe-test-suite-secret-0123456789abcdef\n")
+_SECRET.chmod(0o600)
+os.environ["RADPIPE_SECRET_FILE"] = str(_SECRET)
 
 
 @pytest.fixture(scope="session")
