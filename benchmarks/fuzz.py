@@ -99,7 +99,7 @@ def _accounting(src: Path, out: Path) -> int:
 
 
 def run(files: int, batch: int, workers: int, work: Path) -> dict[str, object]:
-    aborted = unaccounted = total = converted = failed = 0
+    aborted = unaccounted = total = converted = failed = series_failed = series_unaccounted = 0
     slowest = (0.0, "")
     start = time.perf_counter()
     sampler = _PeakRss().__enter__()
@@ -113,6 +113,8 @@ def run(files: int, batch: int, workers: int, work: Path) -> dict[str, object]:
             )
             result = convert_folder(src, out, ConvertOptions(format="png", workers=workers),
                                     progress=False)  # fmt: skip
+            series = convert_folder(src, out.with_name("series"), ConvertOptions(
+                format="npy", per="series", workers=workers), progress=False)  # fmt: skip
         except BaseException:
             aborted += 1
             traceback.print_exc()
@@ -120,7 +122,9 @@ def run(files: int, batch: int, workers: int, work: Path) -> dict[str, object]:
         total += result.tasks
         converted += result.converted
         failed += result.failed
-        unaccounted += _accounting(src, out)
+        unaccounted += _accounting(src, out) + _accounting(src, out.with_name("series"))
+        series_unaccounted += _accounting(src, out.with_name("series"))
+        series_failed += series.failed
         if result.slowest > slowest:
             slowest = (result.slowest[0], f"b{k:03d}/{result.slowest[1]}")
         shutil.rmtree(work / f"b{k:03d}")
@@ -133,6 +137,8 @@ def run(files: int, batch: int, workers: int, work: Path) -> dict[str, object]:
         "failed": failed,
         "batches_aborted": aborted,
         "files_unaccounted": unaccounted,
+        "files_unaccounted_per_series": series_unaccounted,
+        "failed_per_series": series_failed,
         "peak_rss_mb_main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_mb_any_process": round(
             max(sampler.peak_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1

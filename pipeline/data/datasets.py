@@ -153,7 +153,7 @@ class ManifestDataset(SampleDataset):
             if image.ndim == 4:  # a per-series volume: one item either way
                 if self.masks is not None:
                     raise RadpipeError(f"{first['output']}: masks are joined per slice.")
-                mask, meta["id"] = None, first["series_key"]
+                mask, meta["id"] = None, _volume_id(first)
             else:
                 mask = self._mask(first, image.shape[1:])
                 frame = f":{first['frame']}" if first["frame"] else ""
@@ -161,8 +161,7 @@ class ManifestDataset(SampleDataset):
                 meta["slice_index"] = first["slice_index"]
         else:
             image, mask = self._stack(rows)
-            volume = first.get("volume") or ""
-            meta["id"] = first["series_key"] + (f":v{volume}" if volume not in ("", "0") else "")
+            meta["id"] = _volume_id(first)
             if meta["spacing"] is not None:
                 z = first.get("slice_spacing")
                 meta["spacing"] = (float("nan") if z is None else z, *meta["spacing"])
@@ -181,6 +180,12 @@ class ManifestDataset(SampleDataset):
         spatial = images[0].shape[1:]
         masks = [self._mask(r, spatial) for r in rows]
         return image, np.stack([m for m in masks if m is not None])
+
+
+def _volume_id(row: dict[str, Any]) -> str:
+    """``series_key``, ``series_key:vN`` for volume N > 0 of a series with several."""
+    volume = row.get("volume") or ""
+    return row["series_key"] + (f":v{volume}" if volume not in ("", "0") else "")
 
 
 SAMPLE_ORDER = "source path, then frame"

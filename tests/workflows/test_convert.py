@@ -218,8 +218,18 @@ def test_series_with_two_time_points_gives_two_volumes(study: Path, tmp_path: Pa
     result = convert_folder(src, tmp_path / "out", ConvertOptions(format="npy", per="series"),
                             progress=False)  # fmt: skip
     assert result.exit_code == 0
-    rows = _rows(tmp_path / "out" / "manifest.csv")
+    listed = _rows(tmp_path / "out" / "manifest.csv")  # one row per file and volume
+    assert len(listed) == 8 and len({r["source"] for r in listed}) == 8
+    rows = list({r["output"]: r for r in listed}.values())
     assert [r["output"].rsplit("_", 1)[1] for r in rows] == ["s00.npy", "s01.npy"]
+    # time point t's files make up volume s0(t-1), each the slice of its position
+    z = {f"t{t}_{k}.dcm": float(pydicom.dcmread(src / f"t{t}_{k}.dcm").ImagePositionPatient[2])
+         for t in (1, 2) for k in range(len(members))}  # fmt: skip
+    for t in (1, 2):
+        mine = sorted((r for r in listed if r["source"].startswith(f"t{t}_")),
+                      key=lambda r: z[r["source"]])  # fmt: skip
+        assert {r["output"][-7:-4] for r in mine} == {f"s0{t - 1}"}
+        assert [r["slices"] for r in mine] == ["0", "1", "2", "3"]
     assert {r["shape"] for r in rows} == {"4x16x16"} and {r["num_slices"] for r in rows} == {"4"}
     first, second = (np.load(tmp_path / "out" / r["output"]) for r in rows)
     assert np.array_equal(first, second)  # the same slices, each volume in anatomical order

@@ -97,6 +97,29 @@ def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[st
     return by_source
 
 
+def _previous_skips(out: Path) -> dict[str, str]:
+    """``errors.csv`` rows of kind ``skipped`` of the last run: source -> reason."""
+    return {r["source"]: r["reason"] for r in _read_csv(out / "errors.csv")
+            if r.get("kind") == "skipped"}  # fmt: skip
+
+
+def _previous_series(
+    task: ConvertTask, previous: dict[str, list[dict[str, str]]], skips: dict[str, str]
+) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """The last run's rows of every file of a series task, and its files skipped then as
+    duplicates; nothing when any file of the series is in neither (it is done again)."""
+    rows: list[dict[str, str]] = []
+    dropped: list[tuple[str, str]] = []
+    for source in map(escape_name, task.sources):
+        if source in previous:
+            rows += previous[source]
+        elif source in skips:
+            dropped.append((source, skips[source]))
+        else:
+            return [], []
+    return rows, dropped
+
+
 def _complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
     return bool(rows) and all((out / r["output"]).is_file() for r in rows or [])
 
@@ -175,7 +198,7 @@ def _convert_locked(
         rows = _convert_series(root, out, options, previous, result, runner)
     else:
         rows = _convert_instances(root, out, options, previous, result, runner)
-    result.outputs = len(rows)
+    result.outputs = len({r["output"] for r in rows})
     for row in rows:
         if row.get("problems"):
             result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
@@ -279,11 +302,13 @@ def _convert_series(
         )
     rows: list[dict[str, str]] = []
     tasks = []
+    skips = _previous_skips(out) if previous else {}
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
-        old = previous.get(escape_name(task.task_id))
+        old, dropped = _previous_series(task, previous, skips)
         prefix = series_output(task.patient_key, task.series_key, options.format).split(".")[0]
         if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old
+            result.not_images += dropped
             result.skipped += 1
         else:
             tasks.append(task)

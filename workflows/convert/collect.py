@@ -74,6 +74,7 @@ def collect(
     result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
     if res.error is None:
         rows += res.rows
+        result.not_images += res.dropped
         result.converted += 1
         done.append(res)
         return
@@ -170,7 +171,9 @@ def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[di
         plan = s.plan
         v = 0
         for volume in plan.volumes if plan is not None else []:
+            # per instance nothing is shifted or resampled: a tilted stack stays sheared
             even = volume.affine is not None and volume.grid is None and not volume.sheared
+            even = even and volume.shifts is None
             step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
             for frames in volume.frames:
                 for k, idx in enumerate(frames):

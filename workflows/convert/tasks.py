@@ -104,8 +104,9 @@ class TaskResult:
     ``error_source`` names the file at fault when a series failed (``task_id`` is its first
     file); ``skipped`` marks a file that is not an image (not a failure); ``problems`` are
     what was recovered or looks damaged (the manifest's ``problems`` column); ``seconds``
-    is the time the task took in its worker. Everything is plain data, so a result always
-    pickles back from a worker process.
+    is the time the task took in its worker; ``dropped`` lists ``(source, reason)`` of the
+    files of a series that are in no output (exact duplicates: skipped). Everything is plain
+    data, so a result always pickles back from a worker process.
     """
 
     task_id: str
@@ -116,6 +117,7 @@ class TaskResult:
     error_source: str = ""
     skipped: bool = False
     seconds: float = 0.0
+    dropped: tuple[tuple[str, str], ...] = ()
 
 
 def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
@@ -169,7 +171,8 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
         with captured_warnings() as caught:
             if options.per == "series":
                 rows, problems = _run_series(task, options, written)
-                result = TaskResult(task.task_id, rows=tuple(rows), problems=problems)
+                result = TaskResult(task.task_id, rows=tuple(rows), problems=problems,
+                                    dropped=dropped_sources(task, rows))  # fmt: skip
             else:
                 rows, instance, problems = _run_instance(task, options, written)
                 result = TaskResult(task.task_id, tuple(rows), instance=instance,
@@ -310,20 +313,70 @@ def _run_series(
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]
-        values = [rel, escape_name(task.sources[0]), task.patient_key, task.study_key,
-                  task.series_key, "", 0, "", depth, task.modality, _join(volume.image.shape),
-                  _join(volume.spacing), volume.window, options.format,
-                  "" if stack < 0 else stack,
-                  f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                  "; ".join(volume.problems)]  # fmt: skip
-        rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
+        for source, (frame, sop_uid, slices) in source_slices(plan, plan.volumes[v]).items():
+            values = [rel, escape_name(source), task.patient_key, task.study_key,
+                      task.series_key, hash_key(sop_uid), frame, "", depth, task.modality,
+                      _join(volume.image.shape), _join(volume.spacing), volume.window,
+                      options.format, "" if stack < 0 else stack,
+                      f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
+                      "; ".join(volume.problems), slices]  # fmt: skip
+            rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, tuple(plan.problems)
+
+
+def source_slices(plan: Any, volume: Any) -> dict[str, tuple[int, str, str]]:
+    """Per source file of one :class:`~pipeline.dicom.volume_plan.VolumePlan`, in slice order:
+    its first frame used, its SOPInstanceUID and the output slices its frames became.
+
+    Slices are 0-based along the volume's third (slice) axis, ``T:K`` for time point T of a
+    4-D volume, runs written ``a-b``; empty when the volume was resampled along its normal
+    (every output slice is interpolated; the ``problems`` column says so). This is the
+    file-to-slice map dcm2niix users ask for (rordenlab/dcm2niix#341).
+    """
+    found: dict[str, tuple[int, str, list[tuple[int, int]]]] = {}
+    for t, frames in enumerate(volume.frames):
+        for k, idx in enumerate(frames):
+            ref = plan.frames[idx]
+            first, uid, slices = found.setdefault(ref.source, (ref.frame, ref.sop_uid, []))
+            slices.append((t, k))
+            found[ref.source] = (min(first, ref.frame), uid, slices)
+    four_d = len(volume.frames) > 1
+    return {
+        source: (frame, uid, "" if volume.grid is not None else _runs(slices, four_d))
+        for source, (frame, uid, slices) in found.items()
+    }
+
+
+def _runs(slices: list[tuple[int, int]], four_d: bool) -> str:
+    """``[(0, 3), (0, 4), (0, 5)]`` -> ``"3-5"`` (``"0:3-5"`` in a 4-D volume)."""
+    parts: list[str] = []
+    start = prev = slices[0]
+    for cur in [*slices[1:], None]:
+        if cur is not None and cur[0] == prev[0] and cur[1] == prev[1] + 1:
+            prev = cur
+            continue
+        span = f"{start[1]}" if start == prev else f"{start[1]}-{prev[1]}"
+        parts.append(f"{start[0]}:{span}" if four_d else span)
+        if cur is not None:
+            start = prev = cur
+    return ";".join(parts)
+
+
+def dropped_sources(
+    task: ConvertTask, rows: Sequence[dict[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """Files of a series task that are in no output: every frame was an exact duplicate."""
+    from pipeline.dicom.files import escape_name
+
+    listed = {r["source"] for r in rows}
+    reason = "duplicate: every frame repeats an image at the same position; dropped"
+    return tuple((escape_name(s), reason) for s in task.sources if escape_name(s) not in listed)
 
 
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "problems",
+    "volume", "slice_spacing", "problems", "slices",
 ]  # fmt: skip
 
 

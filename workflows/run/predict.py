@@ -40,26 +40,14 @@ def predict_folder(
     run_dir: Path, src: Path, out: Path, *, progress: bool = True, hashed_keys_only: bool = False
 ) -> PredictResult:
     from workflows.convert.batch import convert_folder
-    from workflows.convert.tasks import ConvertOptions
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.rundir import fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
+    from workflows.run.study import run_convert_options
 
     config = load_run_config(run_dir)
-    c = config.convert
     converted = out / "converted"
-    result = convert_folder(
-        src,
-        converted,
-        ConvertOptions(
-            format=c.format,
-            window=c.window,
-            per="instance",
-            workers=c.workers,
-            max_pixels=c.max_pixels,
-        ),
-        progress=progress,
-    )
+    result = convert_folder(src, converted, run_convert_options(config), progress=progress)
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]

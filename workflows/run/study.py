@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.labels, study.masks = labels, masks
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         series = _series_rows(config, study.root, study.label_table)
+        if data.unit == "series" and masks is not None:
+            _note_uneven_stacks(study.root)
         study.labels = _indexed_labels(study.label_table, run_dir)
         note_unwindowed(study.root, config.convert.window)
     else:
@@ -92,25 +94,40 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
     return study
 
 
+def run_convert_options(config: RunConfig) -> Any:
+    """The :class:`~workflows.convert.tasks.ConvertOptions` of a run (and of ``predict`` with
+    its model): per instance, except ``unit: series`` without masks, which converts per series
+    into NPY volumes assembled as ``radpipe convert --per series`` does (tilt and uneven
+    spacing resampled, so every volume has one true z spacing; time points as separate 3-D
+    volumes). Masks are joined per slice, so a run with masks converts per instance."""
+    from workflows.convert.tasks import ConvertOptions
+
+    c = config.convert
+    series = config.data.unit == "series" and config.data.masks is None
+    return ConvertOptions(
+        format="npy" if series else c.format,
+        window=c.window,
+        per="series" if series else "instance",
+        workers=c.workers,
+        max_pixels=c.max_pixels,
+        split_4d=series,
+    )
+
+
 def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     from workflows.convert.batch import convert_folder
-    from workflows.convert.tasks import ConvertOptions
 
     src = config.data.source.resolve()
     files = [p for p in src.rglob("*") if p.is_file()]
     fingerprint = fingerprint_files(src, files)
-    c = config.convert
-    options = ConvertOptions(
-        format=c.format, window=c.window, per="instance", workers=c.workers, max_pixels=c.max_pixels
-    )
+    options = run_convert_options(config)
+    settings = {k: v for k, v in asdict(options).items() if k not in ("workers", "resume")}
     key = hash_key(
         json.dumps(
             {
                 "src": str(src),
                 "fingerprint": fingerprint,
-                "format": c.format,
-                "window": c.window,
-                "max_pixels": c.max_pixels,
+                **settings,
                 "radpipe": radpipe_version(),
                 "keys": key_fingerprint(),  # the file names hold keys of the project secret
             }
@@ -192,8 +209,9 @@ def cache_problem(out: Path) -> str | None:
         return "not converted yet"
     mark = json.loads(done.read_text())
     rows = _csv_rows(out / "manifest.csv")
-    if len(rows) != mark.get("outputs"):
-        return f"manifest.csv lists {len(rows)} outputs, the conversion made {mark.get('outputs')}"
+    outputs = len({r["output"] for r in rows})
+    if outputs != mark.get("outputs"):
+        return f"manifest.csv lists {outputs} outputs, the conversion made {mark.get('outputs')}"
     errors = _csv_rows(out / "errors.csv")
     if len(errors) != mark.get("failures", len(errors)):
         return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
@@ -258,6 +276,24 @@ def _series_rows(config: RunConfig, root: Path, table: LabelTable | None) -> lis
                                           "series_key": r["series_key"]})  # fmt: skip
     kept = apply_missing_policy(table, list(rows), config.data.missing_labels)
     return [{**rows[k], "label": table.by_key[k] if table else 0} for k in kept]
+
+
+def _note_uneven_stacks(root: Path) -> None:
+    """Masks are joined per slice, so ``unit: series`` with masks stacks per-instance slices
+    without resampling: say which series then have no single z spacing (distances in the
+    report fall back to voxels)."""
+    from pipeline.data.io import read_manifest
+
+    uneven = sorted({r["series_key"] for r in read_manifest(root / "manifest.csv")
+                     if r["slice_index"] is not None and r["num_slices"] > 1
+                     and r["slice_spacing"] is None})  # fmt: skip
+    if uneven:
+        log.warning(
+            "%d series have no single slice spacing (uneven, tilted or unknown; see the "
+            "problems column of manifest.csv), so volume distances are reported in voxels: %s",
+            len(uneven),
+            ", ".join(uneven[:5]) + (" ..." if len(uneven) > 5 else ""),
+        )
 
 
 def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[str, Any]]]:
