@@ -139,10 +139,6 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     Optional columns (absent from older manifests): ``volume`` (str, ``""`` when none: which
     assembled volume of its series a slice belongs to) and ``slice_spacing`` (float mm along
     the slice normal, ``None`` when unknown or uneven).
-
-    A per-series output is listed once per source file (``radpipe convert --per series``);
-    those rows come back as one row per output (the first), with every file in ``sources``
-    (a list; ``[source]`` for other rows).
     """
     path = Path(path)
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
@@ -158,26 +154,10 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
                     "spacing": parse_spacing(r["spacing"]),
                     "volume": r.get("volume") or "",
                     "slice_spacing": float(r["slice_spacing"]) if r.get("slice_spacing") else None,
-                    "sources": [r["source"]],
                 }
             )
         except ValueError as err:
             raise RadpipeError(f"{path.name}:{i}: {err}") from err
-    return _one_row_per_volume(out)
-
-
-def _one_row_per_volume(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of one per-series output (``slice_index`` empty) merged, their sources listed."""
-    first: dict[str, dict[str, Any]] = {}
-    out: list[dict[str, Any]] = []
-    for row in rows:
-        if row["slice_index"] is not None:
-            out.append(row)
-        elif row["output"] in first:
-            first[row["output"]]["sources"].append(row["source"])
-        else:
-            first[row["output"]] = row
-            out.append(row)
     return out
 
 

@@ -260,6 +260,9 @@ def render(
     """
     if image.is_color:
         return _render_color(image, frame, out), "none"
+    fast = _integer_modality(image, frame, window, out)
+    if fast is not None:
+        return fast, "none"
     chain, name = _gray_chain(image, frame, window)
     lo, hi = image.stored_range()
     bits = 8 if out == "uint8" else 16
@@ -290,6 +293,35 @@ def render(
                 _LUT_CACHE[key] = table
         return lookup(stored, table), name
     return final(stored), name
+
+
+def _integer_modality(
+    image: DicomImage, frame: int, window: WindowSpec, out: OutType
+) -> np.ndarray | None:
+    """float32 modality values by a cast and an integer shift when that is exact, else ``None``.
+
+    Exact when there is no window (``none``, or ``header`` on a file without one), no Modality
+    LUT, RescaleSlope 1 and an integral RescaleIntercept on stored integers of at most 16 bits:
+    every result is an integer below 2**24, so float32 holds it exactly and the lookup-table
+    path gives the same bytes.
+    """
+    info = image.frames[frame]
+    stored = image.stored[frame]
+    if out != "float32" or image.modality_lut is not None or info.slope != 1.0:
+        return None
+    if not float(info.intercept).is_integer() or abs(info.intercept) >= 2**23:
+        return None
+    if stored.dtype.kind not in "ui" or stored.dtype.itemsize > 2:
+        return None
+    none = window.mode == "none" or (
+        window.mode == "header" and info.window is None and image.voi_lut is None
+    )
+    if not none:
+        return None
+    result = stored.astype(np.float32)
+    if info.intercept:
+        result += np.float32(info.intercept)
+    return result
 
 
 def modality_of(image: DicomImage, frame: int, value: float) -> float:

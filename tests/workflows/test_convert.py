@@ -218,9 +218,9 @@ def test_series_with_two_time_points_gives_two_volumes(study: Path, tmp_path: Pa
     result = convert_folder(src, tmp_path / "out", ConvertOptions(format="npy", per="series"),
                             progress=False)  # fmt: skip
     assert result.exit_code == 0
-    listed = _rows(tmp_path / "out" / "manifest.csv")  # one row per file and volume
+    rows = _rows(tmp_path / "out" / "manifest.csv")  # one row per volume
+    listed = _rows(tmp_path / "out" / "sources.csv")  # one row per file and volume
     assert len(listed) == 8 and len({r["source"] for r in listed}) == 8
-    rows = list({r["output"]: r for r in listed}.values())
     assert [r["output"].rsplit("_", 1)[1] for r in rows] == ["s00.npy", "s01.npy"]
     # time point t's files make up volume s0(t-1), each the slice of its position
     z = {f"t{t}_{k}.dcm": float(pydicom.dcmread(src / f"t{t}_{k}.dcm").ImagePositionPatient[2])

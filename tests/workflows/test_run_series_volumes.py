@@ -85,7 +85,8 @@ def test_series_samples_are_the_corrected_volumes(study: tuple[Path, dict[str, s
             assert s.image.shape == (1, 3, 8, 8)
             assert s.meta["spacing"] == pytest.approx((5.0 * C15, 1.0, 1.0), abs=1e-3)
     manifest = list(csv.DictReader((prepared.root / "manifest.csv").open()))
-    assert len(manifest) == 14  # every file listed, one row each
+    assert len(manifest) == 4  # one row per volume
+    assert len(list(csv.DictReader((prepared.root / "sources.csv").open()))) == 14
     problems = {r["series_key"]: r["problems"] for r in manifest}
     assert problems[hash_key(uids["P0"])].startswith("resampled")
     assert problems[hash_key(uids["P2"])].startswith("tilt corrected")
@@ -96,13 +97,13 @@ def test_masks_with_series_unit_name_the_uneven_stacks(
 ) -> None:
     from workflows.convert.batch import convert_folder
     from workflows.convert.tasks import ConvertOptions
-    from workflows.run.study import _note_uneven_stacks
+    from workflows.run.windows import note_uneven_stacks
 
     root, uids = study
     out = root / "converted"
     convert_folder(root / "dicom", out, ConvertOptions(format="npy"), progress=False)
     with caplog.at_level("WARNING", logger="radpipe"):
-        _note_uneven_stacks(out)
+        note_uneven_stacks(out)
     (record,) = caplog.records
     assert record.getMessage().startswith("4 series have no single slice spacing")
     for uid in uids.values():

@@ -128,9 +128,8 @@ def run(args: argparse.Namespace) -> int:
             "(see the manifest's problems column and errors.csv)"
         )
     if result.not_images:
-        print(f"{len(result.not_images)} files skipped: not images, or copies of another file "
-              f"(listed in "
-              f"{result.errors} with kind 'skipped')")  # fmt: skip
+        print(f"{len(result.not_images)} files skipped: not images, copies of another file or "
+              f"duplicate slices (listed in {result.errors} with kind 'skipped')")  # fmt: skip
     if result.failures:
         print(f"{result.failed} files failed; see {result.errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:

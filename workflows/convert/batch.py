@@ -48,6 +48,7 @@ from workflows.convert.collect import (
 )
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
+    SOURCE_COLUMNS,
     ConvertOptions,
     ConvertTask,
     TaskResult,
@@ -61,6 +62,8 @@ ERROR_COLUMNS = ["source", "reason", "kind"]
 _FLUSH_EVERY = 500
 _FLUSH_SECONDS = 2.0
 _PARTIAL = ".manifest.partial.csv"
+_PARTIAL_SOURCES = ".sources.partial.csv"
+SOURCES = "sources.csv"
 LOCK_NAME = ".radpipe-convert.lock"
 
 
@@ -97,27 +100,47 @@ def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[st
     return by_source
 
 
-def _previous_skips(out: Path) -> dict[str, str]:
-    """``errors.csv`` rows of kind ``skipped`` of the last run: source -> reason."""
-    return {r["source"]: r["reason"] for r in _read_csv(out / "errors.csv")
-            if r.get("kind") == "skipped"}  # fmt: skip
+def _previous_series(out: Path, options: ConvertOptions) -> _Previous:
+    """What the last per-series run finished, if it used the same options."""
+    if not _previous_rows(out, options):
+        return _Previous({}, {}, {})
+    manifest = {
+        r["output"]: r for name in ("manifest.csv", _PARTIAL) for r in _read_csv(out / name)
+    }
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for name in (SOURCES, _PARTIAL_SOURCES):
+        for row in _read_csv(out / name):
+            if row not in by_source.setdefault(row["source"], []):
+                by_source[row["source"]].append(row)
+    skips = {r["source"]: r["reason"] for r in _read_csv(out / "errors.csv")
+             if r.get("kind") == "skipped"}  # fmt: skip
+    return _Previous(manifest, by_source, skips)
 
 
-def _previous_series(
-    task: ConvertTask, previous: dict[str, list[dict[str, str]]], skips: dict[str, str]
-) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
-    """The last run's rows of every file of a series task, and its files skipped then as
-    duplicates; nothing when any file of the series is in neither (it is done again)."""
-    rows: list[dict[str, str]] = []
-    dropped: list[tuple[str, str]] = []
-    for source in map(escape_name, task.sources):
-        if source in previous:
-            rows += previous[source]
-        elif source in skips:
-            dropped.append((source, skips[source]))
-        else:
-            return [], []
-    return rows, dropped
+@dataclass(frozen=True)
+class _Previous:
+    """The last run's manifest rows by output, sources.csv rows by file, skipped files."""
+
+    manifest: dict[str, dict[str, str]]
+    sources: dict[str, list[dict[str, str]]]
+    skips: dict[str, str]
+
+    def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
+                                                 list[tuple[str, str]]]:  # fmt: skip
+        """The manifest and sources.csv rows of a series whose every file was converted or
+        skipped last time, into outputs made of exactly these files; else nothing."""
+        names = [escape_name(s) for s in task.sources]
+        sources = [r for n in names for r in self.sources.get(n, [])]
+        dropped = [(n, self.skips[n]) for n in names if n not in self.sources and n in self.skips]
+        outputs = {r["output"] for r in sources}
+        members = {r["source"] for rows in self.sources.values() for r in rows
+                   if r["output"] in outputs}  # fmt: skip
+        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
+        if not (complete and outputs and members <= set(names)):
+            return [], [], []
+        if any(o not in self.manifest for o in outputs):
+            return [], [], []
+        return [self.manifest[o] for o in sorted(outputs)], sources, dropped
 
 
 def _complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
@@ -203,10 +226,15 @@ def _convert_locked(
         if row.get("problems"):
             result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
     _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
+    if options.per == "series":
+        order = sorted(result.sources, key=lambda r: (r["patient_key"], r["series_key"],
+                                                      r["output"], r["source"]))  # fmt: skip
+        _write_csv(out / SOURCES, SOURCE_COLUMNS, order)
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
     (out / _PARTIAL).unlink(missing_ok=True)
+    (out / _PARTIAL_SOURCES).unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
     return result
 
@@ -253,6 +281,8 @@ def _run_all(
             advance()
             if n % _FLUSH_EVERY == 0 or time.monotonic() - last_flush > _FLUSH_SECONDS:
                 _write_csv(out / _PARTIAL, MANIFEST_COLUMNS, rows)
+                if result.sources:
+                    _write_csv(out / _PARTIAL_SOURCES, SOURCE_COLUMNS, result.sources)
                 last_flush = time.monotonic()
     return done
 
@@ -302,12 +332,13 @@ def _convert_series(
         )
     rows: list[dict[str, str]] = []
     tasks = []
-    skips = _previous_skips(out) if previous else {}
+    last = _previous_series(out, options) if previous else _Previous({}, {}, {})
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
-        old, dropped = _previous_series(task, previous, skips)
+        old, sources, dropped = last.series(task)
         prefix = series_output(task.patient_key, task.series_key, options.format).split(".")[0]
         if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old
+            result.sources += sources
             result.not_images += dropped
             result.skipped += 1
         else:

@@ -28,7 +28,8 @@ class Runner(Protocol):
 
 @dataclass
 class ConvertResult:
-    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series."""
+    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series;
+    ``sources`` are the ``sources.csv`` rows of a per-series conversion."""
 
     tasks: int = 0
     converted: int = 0
@@ -42,6 +43,7 @@ class ConvertResult:
     seconds: float = 0.0
     index: DicomIndex | None = None
     series_problems: dict[str, list[str]] = field(default_factory=dict)
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def problem_counts(self) -> dict[str, int]:
@@ -74,6 +76,7 @@ def collect(
     result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
     if res.error is None:
         rows += res.rows
+        result.sources += res.sources
         result.not_images += res.dropped
         result.converted += 1
         done.append(res)

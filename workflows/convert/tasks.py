@@ -104,8 +104,9 @@ class TaskResult:
     ``error_source`` names the file at fault when a series failed (``task_id`` is its first
     file); ``skipped`` marks a file that is not an image (not a failure); ``problems`` are
     what was recovered or looks damaged (the manifest's ``problems`` column); ``seconds``
-    is the time the task took in its worker; ``dropped`` lists ``(source, reason)`` of the
-    files of a series that are in no output (exact duplicates: skipped). Everything is plain
+    is the time the task took in its worker; ``sources`` are a series' ``sources.csv`` rows
+    (every file and the output slices it became); ``dropped`` lists ``(source, reason)`` of
+    the files of a series that are in no output (exact duplicates: skipped). Everything is plain
     data, so a result always pickles back from a worker process.
     """
 
@@ -118,6 +119,7 @@ class TaskResult:
     skipped: bool = False
     seconds: float = 0.0
     dropped: tuple[tuple[str, str], ...] = ()
+    sources: tuple[dict[str, str], ...] = ()
 
 
 def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
@@ -170,9 +172,10 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     try:
         with captured_warnings() as caught:
             if options.per == "series":
-                rows, problems = _run_series(task, options, written)
+                rows, sources, problems = _run_series(task, options, written)
                 result = TaskResult(task.task_id, rows=tuple(rows), problems=problems,
-                                    dropped=dropped_sources(task, rows))  # fmt: skip
+                                    sources=tuple(sources),
+                                    dropped=dropped_sources(task, sources))  # fmt: skip
             else:
                 rows, instance, problems = _run_instance(task, options, written)
                 result = TaskResult(task.task_id, tuple(rows), instance=instance,
@@ -281,9 +284,11 @@ def _write(target: Path, array: Any, options: ConvertOptions) -> None:
 
 def _run_series(
     task: ConvertTask, options: ConvertOptions, written: list[Path]
-) -> tuple[list[dict[str, str]], tuple[str, ...]]:
+) -> tuple[list[dict[str, str]], list[dict[str, str]], tuple[str, ...]]:
     """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`) and write one output
-    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several. Under
+    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several. Returns the
+    manifest rows (one per volume, ``source`` its first file in slice order), the
+    ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
@@ -302,7 +307,8 @@ def _run_series(
     problems = tuple(dict.fromkeys([*plan.problems, *(p for v in volumes for p in v.problems)]))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
-    rows = []
+    rows: list[dict[str, str]] = []
+    sources: list[dict[str, str]] = []
     for v, volume in enumerate(volumes):
         stack = -1 if len(volumes) == 1 else v
         rel = series_output(task.patient_key, task.series_key, options.format, stack)
@@ -313,15 +319,19 @@ def _run_series(
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]
-        for source, (frame, sop_uid, slices) in source_slices(plan, plan.volumes[v]).items():
-            values = [rel, escape_name(source), task.patient_key, task.study_key,
-                      task.series_key, hash_key(sop_uid), frame, "", depth, task.modality,
-                      _join(volume.image.shape), _join(volume.spacing), volume.window,
-                      options.format, "" if stack < 0 else stack,
-                      f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                      "; ".join(volume.problems), slices]  # fmt: skip
-            rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
-    return rows, tuple(plan.problems)
+        files = source_slices(plan, plan.volumes[v])
+        values = [rel, escape_name(next(iter(files))), task.patient_key, task.study_key,
+                  task.series_key, "", 0, "", depth, task.modality, _join(volume.image.shape),
+                  _join(volume.spacing), volume.window, options.format,
+                  "" if stack < 0 else stack,
+                  f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
+                  "; ".join(volume.problems)]  # fmt: skip
+        rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
+        for source, (frame, sop_uid, slices) in files.items():
+            cells = [escape_name(source), rel, task.patient_key, task.series_key,
+                     hash_key(sop_uid), frame, slices]  # fmt: skip
+            sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
+    return rows, sources, tuple(plan.problems)
 
 
 def source_slices(plan: Any, volume: Any) -> dict[str, tuple[int, str, str]]:
@@ -330,7 +340,7 @@ def source_slices(plan: Any, volume: Any) -> dict[str, tuple[int, str, str]]:
 
     Slices are 0-based along the volume's third (slice) axis, ``T:K`` for time point T of a
     4-D volume, runs written ``a-b``; empty when the volume was resampled along its normal
-    (every output slice is interpolated; the ``problems`` column says so). This is the
+    (every output slice is interpolated; the manifest's ``problems`` column says so). This is the
     file-to-slice map dcm2niix users ask for (rordenlab/dcm2niix#341).
     """
     found: dict[str, tuple[int, str, list[tuple[int, int]]]] = {}
@@ -376,7 +386,11 @@ def dropped_sources(
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "problems", "slices",
+    "volume", "slice_spacing", "problems",
+]  # fmt: skip
+#: ``sources.csv`` (``--per series``): every file of every written volume.
+SOURCE_COLUMNS = [
+    "source", "output", "patient_key", "series_key", "instance_key", "frame", "slices",
 ]  # fmt: skip
 
 

@@ -40,7 +40,7 @@ from workflows.run.labels import (
 )
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import check_mask_values, resolve_ground_truth
-from workflows.run.windows import note_unwindowed
+from workflows.run.windows import note_uneven_stacks, note_unwindowed
 
 log = logging.getLogger("radpipe")
 
@@ -78,7 +78,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         series = _series_rows(config, study.root, study.label_table)
         if data.unit == "series" and masks is not None:
-            _note_uneven_stacks(study.root)
+            note_uneven_stacks(study.root)
         study.labels = _indexed_labels(study.label_table, run_dir)
         note_unwindowed(study.root, config.convert.window)
     else:
@@ -276,24 +276,6 @@ def _series_rows(config: RunConfig, root: Path, table: LabelTable | None) -> lis
                                           "series_key": r["series_key"]})  # fmt: skip
     kept = apply_missing_policy(table, list(rows), config.data.missing_labels)
     return [{**rows[k], "label": table.by_key[k] if table else 0} for k in kept]
-
-
-def _note_uneven_stacks(root: Path) -> None:
-    """Masks are joined per slice, so ``unit: series`` with masks stacks per-instance slices
-    without resampling: say which series then have no single z spacing (distances in the
-    report fall back to voxels)."""
-    from pipeline.data.io import read_manifest
-
-    uneven = sorted({r["series_key"] for r in read_manifest(root / "manifest.csv")
-                     if r["slice_index"] is not None and r["num_slices"] > 1
-                     and r["slice_spacing"] is None})  # fmt: skip
-    if uneven:
-        log.warning(
-            "%d series have no single slice spacing (uneven, tilted or unknown; see the "
-            "problems column of manifest.csv), so volume distances are reported in voxels: %s",
-            len(uneven),
-            ", ".join(uneven[:5]) + (" ..." if len(uneven) > 5 else ""),
-        )
 
 
 def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[str, Any]]]:

@@ -1,4 +1,5 @@
-"""What ``convert.window: header`` did, told to the user (issue 18.5).
+"""What the run's conversion did, told to the user: images ``convert.window: header`` left
+unwindowed (issue 18.5), and stacks without one slice spacing (:func:`note_uneven_stacks`).
 
 ``header`` applies each file's own window; a file without window tags stays unwindowed
 (recorded as ``none`` in the manifest): NPY then holds modality values and PNG the full
@@ -13,7 +14,7 @@ from pathlib import Path
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["note_unwindowed"]
+__all__ = ["note_uneven_stacks", "note_unwindowed"]
 
 
 def note_unwindowed(root: Path, window: str) -> int:
@@ -35,3 +36,21 @@ def note_unwindowed(root: Path, window: str) -> int:
             len(rows),
         )
     return bare
+
+
+def note_uneven_stacks(root: Path) -> None:
+    """Masks are joined per slice, so ``unit: series`` with masks stacks per-instance slices
+    without resampling: say which series then have no single z spacing (distances in the
+    report fall back to voxels)."""
+    from pipeline.data.io import read_manifest
+
+    uneven = sorted({r["series_key"] for r in read_manifest(root / "manifest.csv")
+                     if r["slice_index"] is not None and r["num_slices"] > 1
+                     and r["slice_spacing"] is None})  # fmt: skip
+    if uneven:
+        log.warning(
+            "%d series have no single slice spacing (uneven, tilted or unknown; see the "
+            "problems column of manifest.csv), so volume distances are reported in voxels: %s",
+            len(uneven),
+            ", ".join(uneven[:5]) + (" ..." if len(uneven) > 5 else ""),
+        )

@@ -65,26 +65,30 @@ def test_index_never_raises_and_accounts_for_every_file(mutants: Path) -> None:
 def test_per_series_every_mutant_listed_once_and_rerun_resumes(
     mutants: Path, tmp_path: Path
 ) -> None:
-    """``--per series``: every file of a written volume has its own manifest row (a file in
-    several volumes one row each), every other file one ``errors.csv`` row; a rerun with
-    nothing changed redoes no series and lists the same."""
+    """``--per series``: one manifest row per volume; every file of a written volume has its
+    ``sources.csv`` row (a file in several volumes one row each), every other file one
+    ``errors.csv`` row; a rerun with nothing changed redoes no series and lists the same."""
     out = tmp_path / "out"
     options = ConvertOptions(format="npy", per="series")
     result = convert_folder(mutants, out, options, progress=False)
     with (out / "manifest.csv").open(newline="") as fh:
         manifest = list(csv.DictReader(fh))
+    with (out / "sources.csv").open(newline="") as fh:
+        files = list(csv.DictReader(fh))
     with (out / "errors.csv").open(newline="") as fh:
         errors = [r["source"] for r in csv.DictReader(fh)]
-    pairs = [(r["source"], r["output"]) for r in manifest]
+    assert len({r["output"] for r in manifest}) == len(manifest)
+    assert {r["output"] for r in files} == {r["output"] for r in manifest}
+    pairs = [(r["source"], r["output"]) for r in files]
     assert len(pairs) == len(set(pairs))
-    listed = {r["source"] for r in manifest}
+    listed = {r["source"] for r in files}
     found = {escape_name(f.rel) for f in find_files(mutants)}
     assert listed.isdisjoint(errors) and len(errors) == len(set(errors))
     assert listed | set(errors) == found
-    assert result.outputs == len({r["output"] for r in manifest}) >= 5
+    assert result.outputs == len(manifest) >= 5
     again = convert_folder(mutants, out, options, progress=False)
     assert again.converted == 0 and again.skipped == result.converted
-    with (out / "manifest.csv").open(newline="") as fh:
+    with (out / "sources.csv").open(newline="") as fh:
         assert sorted(pairs) == sorted((r["source"], r["output"]) for r in csv.DictReader(fh))
     with (out / "errors.csv").open(newline="") as fh:
         assert sorted(errors) == sorted(r["source"] for r in csv.DictReader(fh))

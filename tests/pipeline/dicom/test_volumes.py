@@ -25,7 +25,7 @@ def _convert(
     opts = ConvertOptions(**{"format": "nifti", **options})  # type: ignore[arg-type]
     result = convert_folder(src, out, opts, progress=False)
     with (out / "manifest.csv").open() as fh:
-        rows = list({r["output"]: r for r in reversed(list(csv.DictReader(fh)))}.values())[::-1]
+        rows = list(csv.DictReader(fh))
     with (out / "errors.csv").open() as fh:
         errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
     return rows, errors, result.exit_code
