@@ -31,7 +31,9 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("window", ["none", "header"])
-def test_fast_path_is_byte_identical(case: str, window: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_path_is_byte_identical(
+    case: str, window: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     signed, attrs = CASES[case]
     rng = np.random.default_rng(3)
     low = -2048 if signed else 0
