@@ -76,6 +76,11 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
     )
+    p.add_argument(
+        "--no-gzip",
+        action="store_true",
+        help="NIfTI: write .nii (uncompressed, faster to write and read) instead of .nii.gz",
+    )
     add_geometry_options(p)
     p.add_argument(
         "--strict",
@@ -110,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         uneven=args.uneven,
         split_4d=args.split_4d,
         strict=args.strict,
+        gzip=not args.no_gzip,
     ).resolved()
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler

@@ -42,6 +42,7 @@ class ConvertOptions:
     tilt: str = "resample"
     uneven: str = "resample"
     split_4d: bool = False
+    gzip: bool = True
 
     def policy(self) -> GeometryPolicy:
         """The geometry policy of series outputs (see :class:`GeometryPolicy`)."""
@@ -122,13 +123,16 @@ class TaskResult:
     sources: tuple[dict[str, str], ...] = ()
 
 
-def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
+def series_output(
+    patient_key: str, series_key: str, fmt: str, stack: int = -1, gzip: bool = True
+) -> str:
     """``<patient>/<series>.nii.gz``, or ``<patient>/<series>_s<stack>.nii.gz`` for one of
-    several co-located stacks (time points, diffusion directions)."""
+    several co-located stacks (time points, diffusion directions); ``.nii`` without gzip."""
     from pipeline.writers import SUFFIXES
 
     name = series_key if stack < 0 else f"{series_key}_s{stack:02d}"
-    return f"{patient_key}/{name}{SUFFIXES[fmt]}"
+    suffix = SUFFIXES["nii" if fmt == "nifti" and not gzip else fmt]
+    return f"{patient_key}/{name}{suffix}"
 
 
 def instance_output(patient_key: str, series_key: str, instance_key: str, frame: int,
@@ -311,7 +315,8 @@ def _run_series(
     sources: list[dict[str, str]] = []
     for v, volume in enumerate(volumes):
         stack = -1 if len(volumes) == 1 else v
-        rel = series_output(task.patient_key, task.series_key, options.format, stack)
+        rel = series_output(task.patient_key, task.series_key, options.format, stack,
+                            options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
         if options.format == "nifti":
             write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
