@@ -103,7 +103,7 @@ def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameR
     out = []
     for ref, array in zip(refs, arrays):
         if count[pixel_place(ref)] > 1 and array.size:
-            digest = hashlib.sha1(memoryview(np.ascontiguousarray(array))).hexdigest()
+            digest = hashlib.sha1(np.ascontiguousarray(array).data).hexdigest()
             ref = replace(ref, digest=f"{array.shape}{digest}")
         out.append(ref)
     return out
