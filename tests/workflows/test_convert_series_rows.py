@@ -18,7 +18,7 @@ from pipeline.data.io import read_manifest
 from pipeline.keys import hash_key
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
-from workflows.convert.tasks import _runs
+from workflows.convert.sources import _runs
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

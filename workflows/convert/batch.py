@@ -324,7 +324,10 @@ def _convert_series(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
     result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
-    index = index_folder(root, options.policy())
+    from workflows.convert.pool import header_mapper
+
+    mapper = None if runner.scheduler else header_mapper(root, options.workers)
+    index = index_folder(root, options.policy(), mapper=mapper)
     result.index = index
     for p in index.problems:
         (result.not_images if p.skipped else result.failures).append(
