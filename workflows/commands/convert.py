@@ -74,7 +74,13 @@ def register(sub: Any) -> None:
         help="refuse images whose header claims more pixels than this (2**28)",
     )
     p.add_argument(
-        "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
+        "--png-compression",
+        type=int,
+        choices=range(10),
+        default=1,
+        metavar="0-9",
+        help="zlib level of PNG outputs (1: about 2x faster to write than 6, files ~14%% "
+        "larger; always lossless)",
     )
     p.add_argument(
         "--no-gzip",

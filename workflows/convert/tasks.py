@@ -37,7 +37,7 @@ class ConvertOptions:
     per: str | None = None
     workers: int = 1
     max_pixels: int = DEFAULT_MAX_PIXELS
-    png_compression: int = 6
+    png_compression: int = 1
     resume: bool = True
     strict: bool = False
     tilt: str = "resample"
