@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "control_grid_shape",
     "control_point_displacement",
+    "control_point_grid",
     "elastic_displacement",
     "sample_planes",
     "sampling_grid",
@@ -76,19 +78,35 @@ def sampling_grid(
 
     h, w = int(shape[-2]), int(shape[-1])
     unit = _to_unit(np.eye(3) if matrix is None else np.asarray(matrix, np.float64), h, w)
-    by_row = np.arange(h)[:, None] * unit[0] + unit[2]  # (H, 2): the row's share and offset
-    by_col = np.arange(w)[:, None] * unit[1]  # (W, 2): the column's share
-    planes = torch.empty((2, h, w), dtype=torch.float32)
-    torch.add(
-        torch.from_numpy(by_row.T.astype(np.float32))[:, :, None],
-        torch.from_numpy(by_col.T.astype(np.float32))[:, None, :],
-        out=planes,
-    )
+    planes = _separable_planes(h, w, unit, None, None)
     if displacement is not None:
         d = torch.as_tensor(displacement, dtype=torch.float32)
         planes[0].add_(d[1], alpha=2.0 / max(w - 1, 1))
         planes[1].add_(d[0], alpha=2.0 / max(h - 1, 1))
     return planes.permute(1, 2, 0)[None]  # grid_sample reads strided grids as fast
+
+
+def _separable_planes(
+    h: int, w: int, unit: np.ndarray, w_rows: np.ndarray | None, top: np.ndarray | None
+) -> torch.Tensor:
+    """``(2, H, W)`` float32 grid planes ``[W_rows | row share | 1] @ [top ; 1 ; col share]``.
+
+    An affine map is separable: plane ``k`` is a row vector's share plus a column vector's
+    share (``unit``, from :func:`_to_unit`), so it is a rank-2 matrix product; a
+    control-point field adds ``W_rows @ top``. The small factors are built in NumPy (each
+    torch call costs microseconds of overhead), then ONE ``torch.bmm`` writes the planes.
+    """
+    import torch
+
+    n = 0 if w_rows is None else w_rows.shape[1]
+    left = np.ones((2, h, n + 2), dtype=np.float32)
+    right = np.ones((2, n + 2, w), dtype=np.float32)
+    if w_rows is not None and top is not None:
+        left[:, :, :n] = w_rows
+        right[:, :n] = top
+    left[:, :, n] = (np.arange(h)[:, None] * unit[0] + unit[2]).T
+    right[:, n + 1] = (np.arange(w)[:, None] * unit[1]).T
+    return torch.bmm(torch.from_numpy(left), torch.from_numpy(right))
 
 
 def sample_planes(
@@ -202,8 +220,8 @@ def control_grid_shape(size: int, spacing: float) -> int:
 
 
 @lru_cache(maxsize=32)
-def _upsampling_weights(size: int, spacing: float) -> torch.Tensor:
-    """``(size, n)`` float32: bicubic upsampling of ``n`` control points by ``spacing``.
+def _upsampling_weights(size: int, spacing: float) -> np.ndarray:
+    """``(size, n)`` float32 (read-only): bicubic upsampling of ``n`` control points by ``spacing``.
 
     The weights are those of ``torch.nn.functional.interpolate(mode="bicubic",
     align_corners=False)`` from ``n`` to ``floor(n * spacing)`` samples (read off by
@@ -219,7 +237,21 @@ def _upsampling_weights(size: int, spacing: float) -> torch.Tensor:
     eye = torch.eye(n, dtype=torch.float64).reshape(n, 1, 1, n)
     weights = F.interpolate(eye, size=(1, full), mode="bicubic", align_corners=False)
     start = full // 2 - size // 2
-    return weights.reshape(n, full)[:, start : start + size].T.contiguous().float()
+    out = weights.reshape(n, full)[:, start : start + size].T.float().numpy().copy()
+    out.flags.writeable = False  # cached: shared by every call
+    return out
+
+
+def _control_offsets(
+    shape: Sequence[int], spacing: Sequence[float], magnitude: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``W_rows (H, n_r)``, ``W_cols (W, n_c)`` and the offsets ``(2, n_r, n_c)`` in pixels."""
+    w_rows = _upsampling_weights(int(shape[-2]), float(spacing[0]))
+    w_cols = _upsampling_weights(int(shape[-1]), float(spacing[1]))
+    size = (2, w_rows.shape[1], w_cols.shape[1])
+    offsets = np.random.default_rng(seed).standard_normal(size, dtype=np.float32)
+    offsets *= np.float32(magnitude)
+    return w_rows, w_cols, offsets
 
 
 def control_point_displacement(
@@ -231,13 +263,34 @@ def control_point_displacement(
     offsets (from ``numpy.random.default_rng(seed)``) times ``magnitude`` pixels; the field
     is their bicubic interpolation (the parameterisation of MONAI's ``Rand2DElastic``).
     """
-    h, w = int(shape[-2]), int(shape[-1])
-    import torch
+    w_rows, w_cols, offsets = _control_offsets(shape, spacing, magnitude, seed)
+    return (w_rows @ offsets @ w_cols.T).astype(np.float32, copy=False)  # (2, H, W)
 
-    w_rows = _upsampling_weights(h, float(spacing[0]))  # (H, n_rows)
-    w_cols = _upsampling_weights(w, float(spacing[1]))  # (W, n_cols)
-    rng = np.random.default_rng(seed)
-    size = (2, w_rows.shape[1], w_cols.shape[1])
-    offsets = torch.from_numpy(rng.standard_normal(size, dtype=np.float32))
-    offsets *= float(magnitude)
-    return (w_rows @ offsets @ w_cols.T).numpy()  # (2, H, W)
+
+def control_point_grid(
+    shape: Sequence[int],
+    spacing: Sequence[float],
+    magnitude: float,
+    seed: int,
+    matrix: np.ndarray | None = None,
+) -> torch.Tensor:
+    """The sampling grid of :func:`control_point_displacement` ``d``, then ``matrix``.
+
+    Output pixel ``p`` samples the input at ``matrix @ (p + d(p))``: the field of the same
+    arguments, followed by an affine map (``None``: the identity), as
+    ``sampling_grid(shape, matrix, A @ d)`` with ``A`` the matrix's 2x2 part, but built by
+    ONE batched matrix product: every grid plane is
+    ``[W_rows | row share | 1] @ [offsets' @ W_cols.T ; 1 ; column share]``, where
+    ``offsets'`` are the control-point offsets mapped through ``A`` into grid units.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(1, H, W, 2)`` float32, for :func:`sample_planes`.
+    """
+    h, w = int(shape[-2]), int(shape[-1])
+    unit = _to_unit(np.eye(3) if matrix is None else np.asarray(matrix, np.float64), h, w)
+    w_rows, w_cols, offsets = _control_offsets(shape, spacing, magnitude, seed)
+    mixed = np.einsum("jk,jab->kab", unit[:2], offsets)  # (2, n_r, n_c) in grid units
+    planes = _separable_planes(h, w, unit, w_rows, mixed @ w_cols.T)
+    return planes.permute(1, 2, 0)[None]  # (1, H, W, 2) view of (2, H, W)

@@ -23,7 +23,7 @@ from pipeline.ops.geometry import (
     flip,
     rotate90,
 )
-from pipeline.ops.warp import control_point_displacement, sample_planes, sampling_grid
+from pipeline.ops.warp import control_point_grid, sample_planes, sampling_grid
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
@@ -300,10 +300,9 @@ class RandomElasticGrid(Stage):
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         if not params["apply"]:
             return sample.replace()
-        field = control_point_displacement(
+        grid = control_point_grid(
             sample.spatial_shape, self._spacing(), params["magnitude"], params["seed"]
         )
-        grid = sampling_grid(sample.spatial_shape, None, field)
         return _warp_both(sample, grid, self.order, self.padding)
 
 

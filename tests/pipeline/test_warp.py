@@ -11,6 +11,7 @@ from pipeline.ops.geometry import affine_matrix
 from pipeline.ops.warp import (
     control_grid_shape,
     control_point_displacement,
+    control_point_grid,
     sample_planes,
     sampling_grid,
 )
@@ -131,3 +132,17 @@ def test_elastic_grid_parameters_are_validated() -> None:
         RandomElasticGrid(magnitude=[-1.0, 2.0])
     with pytest.raises(ValueError, match="'padding' parameter of RandomElasticGrid"):
         RandomElasticGrid(padding="wrap")
+
+
+@pytest.mark.parametrize("with_matrix", [False, True], ids=["field", "field-then-affine"])
+def test_control_point_grid_is_the_field_then_the_matrix(with_matrix: bool) -> None:
+    """One batched product equals building the field and composing by hand:
+    ``p -> M (p + d(p)) = M p + A d(p)`` with ``A`` the matrix's 2x2 part."""
+    shape = (30, 44)
+    m = affine_matrix(shape, rotation=25, scale=(1.2, 0.8), translate=(3, -4), shear=10)
+    m = m if with_matrix else np.eye(3)
+    d = control_point_displacement(shape, (6, 9), 2.0, seed=1).astype(np.float64)
+    moved = np.einsum("ij,jhw->ihw", m[:2, :2], d)
+    expected = sampling_grid(shape, m, moved)
+    grid = control_point_grid(shape, (6, 9), 2.0, seed=1, matrix=m if with_matrix else None)
+    np.testing.assert_allclose(grid.numpy(), expected.numpy(), atol=2e-6)
