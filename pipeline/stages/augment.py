@@ -16,18 +16,18 @@ from typing import Any, Self
 import numpy as np
 
 from pipeline.ops.geometry import (
-    affine_matrix,
     crop,
     crop_or_pad,
     elastic_displacement,
     flip,
     rotate90,
 )
-from pipeline.ops.warp import control_point_grid, sample_planes, sampling_grid
+from pipeline.ops.warp import control_point_grid, sampling_grid
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
 from pipeline.stages._draw import SEED_MAX as _SEED_MAX
+from pipeline.stages._draw import affine_of, affine_ranges, draw_affine, warp_both
 from pipeline.stages._draw import check_p as _check_p
 from pipeline.stages._draw import draw_uniform as _uniform
 from pipeline.stages._draw import param_range as _range
@@ -38,15 +38,6 @@ _PADDINGS = ("constant", "nearest", "reflect")
 def _both(sample: Sample, fn_image: Any, fn_mask: Any) -> Sample:
     return sample.replace(
         image=fn_image(sample.image), mask=None if sample.mask is None else fn_mask(sample.mask)
-    )
-
-
-def _warp_both(sample: Sample, grid: Any, order: int, padding: str, value: float = 0.0) -> Sample:
-    """Image (``order``, fill ``value``) and mask (nearest, fill 0) through one ``grid``."""
-    mask = sample.mask
-    return sample.replace(
-        image=sample_planes(sample.image, grid, order, padding, value),
-        mask=None if mask is None else sample_planes(mask, grid, 0, padding, 0.0),
     )
 
 
@@ -153,38 +144,21 @@ class RandomAffine(Stage):
 
     def _ranges(self) -> dict[str, list[float]]:
         """``(low, high)`` of the rotation (degrees), zoom and shear (degrees) draws."""
-        return {
-            "rotation": _range("RandomAffine", "rotation", self.rotation, 0.0),
-            "scale": _range("RandomAffine", "scale", self.scale, 1.0),
-            "shear": _range("RandomAffine", "shear", self.shear, 0.0),
-        }
+        return affine_ranges("RandomAffine", self.rotation, self.scale, self.shear)
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if rng.random() >= self.p:
             return {"apply": False}
-        ranges = self._ranges()
-        h, w = sample.spatial_shape[-2:]
-        t = float(self.translate)
-        rotation = _uniform(rng, ranges["rotation"])
-        zoom = [_uniform(rng, ranges["scale"]) for _ in range(1 if self.isotropic else 2)]
-        return {
-            "apply": True,
-            "rotation": rotation,
-            "scale": zoom[0] if self.isotropic else zoom,
-            "translate": [_uniform(rng, (-t * h, t * h)), _uniform(rng, (-t * w, t * w))],
-            "shear": _uniform(rng, ranges["shear"]),
-        }
+        drawn = draw_affine(
+            rng, self._ranges(), self.translate, self.isotropic, sample.spatial_shape
+        )
+        return {"apply": True, **drawn}
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         if not params["apply"]:
             return sample.replace()
-        s = params["scale"]
-        zoom = (s, s) if isinstance(s, (int, float)) else (s[0], s[1])
-        matrix = affine_matrix(
-            sample.spatial_shape, params["rotation"], zoom, params["translate"], params["shear"]
-        )
-        grid = sampling_grid(sample.spatial_shape, matrix)
-        return _warp_both(sample, grid, self.order, self.padding, self.value)
+        grid = sampling_grid(sample.spatial_shape, affine_of(params, sample.spatial_shape))
+        return warp_both(sample, grid, self.order, self.padding, self.value)
 
 
 @STAGES.register("random_elastic")
@@ -218,7 +192,7 @@ class RandomElastic(Stage):
         field = elastic_displacement(
             sample.spatial_shape, self.sigma, self.magnitude, params["seed"]
         )
-        return _warp_both(sample, sampling_grid(sample.spatial_shape, None, field), 1, "reflect")
+        return warp_both(sample, sampling_grid(sample.spatial_shape, None, field), 1, "reflect")
 
 
 @STAGES.register("random_elastic_grid")
@@ -227,7 +201,12 @@ class RandomElasticGrid(Stage):
 
     Control points ``spacing`` pixels apart get independent standard normal offsets times a
     ``magnitude`` drawn uniformly from its range; the displacement field is their bicubic
-    interpolation (two small matrix products, see ``control_point_displacement``).
+    interpolation (see ``control_point_displacement``). Like MONAI's ``Rand2DElastic`` and
+    nnU-Net's spatial transform, it can also apply a random affine map (``rotation``,
+    ``scale``, ``translate``, ``shear``, ``isotropic``: drawn as by :class:`RandomAffine`)
+    in the SAME resampling: one interpolation instead of two, and one ``grid_sample`` call
+    for the image and one for the mask. The result equals ``RandomAffine`` followed by this
+    stage without them, up to interpolation and what lies outside the plane.
 
     Parameters
     ----------
@@ -237,6 +216,8 @@ class RandomElasticGrid(Stage):
         Distance between control points in pixels: one number, or ``(rows, cols)``.
     magnitude
         ``(low, high)``, pixels: the offsets' standard deviation is drawn from this range.
+    rotation, scale, translate, shear, isotropic
+        The affine map's ranges, as in :class:`RandomAffine`; the defaults (0) draw none.
     order
         Interpolation order for the image (the mask always uses 0).
     padding
@@ -253,6 +234,11 @@ class RandomElasticGrid(Stage):
         p: float = 0.5,
         spacing: Sequence[float] | float = 32.0,
         magnitude: Sequence[float] = (1.0, 3.0),
+        rotation: Sequence[float] | float = 0.0,
+        scale: Sequence[float] | float = 0.0,
+        translate: float = 0.0,
+        shear: Sequence[float] | float = 0.0,
+        isotropic: bool = True,
         order: int = 1,
         padding: str = "reflect",
     ) -> None:
@@ -265,9 +251,20 @@ class RandomElasticGrid(Stage):
         self.p = p
         self.spacing = spacing
         self.magnitude = magnitude
+        self.rotation = rotation
+        self.scale = scale
+        self.translate = translate
+        self.shear = shear
+        self.isotropic = isotropic
         self.order = order
         self.padding = padding
-        self._spacing(), self._magnitude()  # fail at construction, naming the parameter
+        self._spacing(), self._magnitude(), self._affine()  # fail now, naming the parameter
+
+    def _affine(self) -> dict[str, list[float]] | None:
+        """The affine ranges, or ``None`` when every one is empty (no affine map)."""
+        ranges = affine_ranges("RandomElasticGrid", self.rotation, self.scale, self.shear)
+        none = {"rotation": [0.0, 0.0], "scale": [1.0, 1.0], "shear": [0.0, 0.0]}
+        return None if ranges == none and float(self.translate) == 0 else ranges
 
     def _spacing(self) -> list[float]:
         s = self.spacing
@@ -291,19 +288,26 @@ class RandomElasticGrid(Stage):
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if rng.random() >= self.p:
             return {"apply": False}
-        return {
+        out = {
             "apply": True,
             "magnitude": _uniform(rng, self._magnitude()),
             "seed": int(rng.integers(_SEED_MAX)),
         }
+        ranges = self._affine()
+        if ranges is not None:
+            shape = sample.spatial_shape
+            out |= draw_affine(rng, ranges, self.translate, self.isotropic, shape)
+        return out
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         if not params["apply"]:
             return sample.replace()
+        shape = sample.spatial_shape
+        matrix = affine_of(params, shape) if "rotation" in params else None
         grid = control_point_grid(
-            sample.spatial_shape, self._spacing(), params["magnitude"], params["seed"]
+            shape, self._spacing(), params["magnitude"], params["seed"], matrix
         )
-        return _warp_both(sample, grid, self.order, self.padding)
+        return warp_both(sample, grid, self.order, self.padding)
 
 
 @STAGES.register("random_crop")

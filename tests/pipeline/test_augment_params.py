@@ -89,6 +89,33 @@ def test_radpipe_draws_have_the_configured_distributions() -> None:
     assert abs(corr) < 4 / np.sqrt(N), corr
 
 
+def test_elastic_grid_with_affine_draws_the_affine_distributions() -> None:
+    """The one-resampling variant of the chain's affine + elastic steps draws alike."""
+    stage = RandomElasticGrid(
+        p=1.0,
+        spacing=32,
+        magnitude=[1.0, 3.0],
+        rotation=15.0,
+        scale=0.1,
+        translate=0.1,
+        isotropic=False,
+    )
+    sample = Sample(np.zeros((1, 256, 256), np.float32))
+    rng = np.random.default_rng(3)
+    draws: dict[str, list] = defaultdict(list)
+    for _ in range(N):
+        d = stage.draw(sample, rng)
+        draws["rotation"].append(d["rotation"])
+        draws["zoom_row"].append(d["scale"][0])
+        draws["zoom_col"].append(d["scale"][1])
+        draws["shift_row"].append(d["translate"][0])
+        draws["shift_col"].append(d["translate"][1])
+        draws["elastic_magnitude"].append(d["magnitude"])
+    for name, values in draws.items():
+        check_uniform(name, values, *EXPECTED[name], slack=0.0)
+    assert "rotation" not in RandomElasticGrid(p=1.0).draw(sample, rng)  # no affine: none
+
+
 def test_the_checks_catch_a_wrong_distribution() -> None:
     """Log-uniform gamma (the default), a shifted range, p = 0.6 and one zoom all fail."""
     rng = np.random.default_rng(1)

@@ -146,3 +146,42 @@ def test_control_point_grid_is_the_field_then_the_matrix(with_matrix: bool) -> N
     expected = sampling_grid(shape, m, moved)
     grid = control_point_grid(shape, (6, 9), 2.0, seed=1, matrix=m if with_matrix else None)
     np.testing.assert_allclose(grid.numpy(), expected.numpy(), atol=2e-6)
+
+
+def test_elastic_grid_with_affine_equals_affine_then_elastic() -> None:
+    """One resampling (field, then the matrix) matches two stages in a row, up to the
+    second interpolation: on a smooth image, inside the plane."""
+    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32)
+    img = np.exp(-((yy - 30) ** 2 + (xx - 36) ** 2) / 200.0)[None]
+    s = Sample(img, mask=(img[0] > 0.5).astype(np.uint8) * 3)
+    affine = {"rotation": 20.0, "scale": 0.15, "translate": 0.05}
+    fused = RandomElasticGrid(p=1.0, spacing=16, magnitude=[2.0, 3.0], padding="constant", **affine)
+    out = fused(s, np.random.default_rng(2))
+    p = {k: v for k, v in out.meta["applied"][-1].items() if k != "stage"}
+    first = RandomAffine(**affine).apply(s, p)
+    two = RandomElasticGrid(spacing=16, padding="constant").apply(
+        first, {"apply": True, "magnitude": p["magnitude"], "seed": p["seed"]}
+    )
+    assert p["rotation"] != 0 and p["scale"] != 1  # the affine map was drawn and applied
+    inner = (slice(8, -8), slice(8, -8))
+    np.testing.assert_allclose(out.image[0][inner], two.image[0][inner], atol=0.02)
+    assert out.mask is not None and two.mask is not None
+    assert float((out.mask == two.mask).mean()) > 0.99
+    assert not np.allclose(out.image, first.image, atol=0.02)  # the field moved it too
+
+
+def test_elastic_grid_with_affine_mask_is_the_nearest_label_at_m_of_p_plus_d() -> None:
+    s = _stripes()
+    r, c = np.meshgrid(np.arange(40.0), np.arange(40.0), indexing="ij")
+    stage = RandomElasticGrid(
+        p=1.0, spacing=8, magnitude=[3.0, 4.0], rotation=30.0, scale=0.2, translate=0.1,
+        isotropic=False, padding="constant",
+    )  # fmt: skip
+    out = stage(s, np.random.default_rng(5))
+    p = out.meta["applied"][-1]
+    d = control_point_displacement((40, 40), (8, 8), p["magnitude"], p["seed"])
+    m = affine_matrix((40, 40), p["rotation"], p["scale"], p["translate"], p["shear"])
+    rows, cols = (m[k, 0] * (r + d[0]) + m[k, 1] * (c + d[1]) + m[k, 2] for k in (0, 1))
+    expected, tie = _nearest(s.mask, rows, cols)
+    assert out.mask is not None and set(np.unique(out.mask)) == LABELS
+    np.testing.assert_array_equal(out.mask[~tie], expected[~tie])
