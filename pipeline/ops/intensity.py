@@ -171,10 +171,12 @@ def adjust_gamma(image: np.ndarray, gamma: float) -> np.ndarray:
     lo, hi = float(img.min()), float(img.max())
     if hi == lo:
         return img.copy()
-    unit = (img - np.float32(lo)) / np.float32(hi - lo)
-    return (np.power(unit, np.float32(gamma)) * np.float32(hi - lo) + np.float32(lo)).astype(
-        np.float32, copy=False
-    )
+    span = np.float32(hi - lo)
+    out = np.subtract(img, np.float32(lo))  # the one new array; the rest works in place
+    np.divide(out, span, out=out)
+    np.power(out, np.float32(gamma), out=out)
+    np.multiply(out, span, out=out)
+    return np.add(out, np.float32(lo), out=out)
 
 
 def add_gaussian_noise(image: np.ndarray, std: float, seed: int, mean: float = 0.0) -> np.ndarray:
