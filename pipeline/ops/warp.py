@@ -2,10 +2,12 @@
 
 Every function acts on the LAST two axes and repeats the same warp for every leading index
 (channels, slices): all planes of an array go through ONE
-``torch.nn.functional.grid_sample`` call, as channels of one batch item. Grids are built in
-float32 torch from a cached table of pixel coordinates (no NumPy meshgrid per call).
-Images are interpolated with ``order=1`` (bilinear); masks must be given ``order=0``
-(nearest neighbour), which keeps their integer labels and dtype.
+``torch.nn.functional.grid_sample`` call, as channels of one batch item, and image and mask
+can share one grid (:func:`sampling_grid`, :func:`control_point_grid`). A grid is one batched
+matrix product of small factors: an affine map is separable, and a control-point field is
+its bicubic weights times the offsets (no per-pixel meshgrid arithmetic). Images are
+interpolated with ``order=1`` (bilinear); masks must be given ``order=0`` (nearest
+neighbour), which keeps their integer labels and dtype.
 
 torch is imported inside the functions: importing this module (config validation) stays fast.
 """
@@ -70,9 +72,9 @@ def sampling_grid(
     -------
     torch.Tensor
         ``(1, H, W, 2)`` float32 ``(x, y)`` in ``[-1, 1]`` (``align_corners=True``), a
-        view of planar ``(2, H, W)`` memory: each plane is one broadcast sum of a row
-        and a column vector (an affine map is separable), computed in float64 and
-        rounded once.
+        view of planar ``(2, H, W)`` memory: each plane is the sum of a row vector's and
+        a column vector's share (an affine map is separable), each share computed in
+        float64 and rounded to float32.
     """
     import torch
 
@@ -112,11 +114,28 @@ def _separable_planes(
 def sample_planes(
     array: np.ndarray, grid: torch.Tensor, order: int, mode: str, cval: float
 ) -> np.ndarray:
-    """Sample every ``(H, W)`` plane of ``array`` through ``grid`` ``(1, H, W, 2)``.
+    """Sample every ``(H, W)`` plane of ``array`` through ``grid``.
 
-    Outside the image, ``mode="constant"`` gives ``cval`` with the edge pixel blended
-    towards it (SciPy's ``grid-constant``); ``"nearest"`` repeats edge values, ``"reflect"``
-    mirrors. ``order=0`` returns ``array``'s dtype, other orders float32.
+    Parameters
+    ----------
+    array
+        ``(..., H, W)``, any real dtype (a mask: integer labels).
+    grid
+        ``(1, H, W, 2)`` float32 ``(x, y)`` in ``[-1, 1]``, from :func:`sampling_grid` or
+        :func:`control_point_grid`; the same grid serves an image and its mask.
+    order
+        0 (nearest: copies values, so labels stay labels), 1 (bilinear) or 3 (bicubic).
+    mode
+        Outside the plane: ``"constant"`` gives ``cval`` with the edge pixel blended towards
+        it (SciPy's ``grid-constant``), ``"nearest"`` repeats edge values, ``"reflect"``
+        mirrors.
+    cval
+        Fill value of ``mode="constant"``, in the array's units.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``array``'s shape; ``array``'s dtype for ``order=0``, float32 otherwise.
     """
     import torch
     import torch.nn.functional as F
