@@ -283,3 +283,33 @@ def test_multiframe_copy_sharing_a_uid_with_a_different_image_is_listed_once(
     values = sorted(float(np.load(out / r["output"]).max()) for r in rows)
     assert values == [10.0, 10.0, 30.0] and len({r["output"] for r in rows}) == 3
     assert _outputs_on_disk(out) == {r["output"] for r in rows}
+
+
+def test_partial_flushes_append_only_new_rows_and_stale_ones_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each flush writes the rows since the last one as a new file (a rewrite of everything
+    per flush would cost the square of the number of files); partial rows of a run with other
+    options are removed, not resumed from."""
+    from workflows.convert import resume
+    from workflows.convert.tasks import MANIFEST_COLUMNS
+
+    rows = [dict.fromkeys(MANIFEST_COLUMNS, f"r{k}") for k in range(3)]
+    flushed = resume.flush(tmp_path, rows[:2], [], [0, 0])
+    assert flushed == [2, 0]
+    flushed = resume.flush(tmp_path, rows, [], flushed)
+    first, second = resume.parts(tmp_path, resume.PARTIAL)
+    assert [r["output"] for r in _rows(first)] == ["r0", "r1"]
+    assert [r["output"] for r in _rows(second)] == ["r2"]
+    assert resume.flush(tmp_path, rows, [], flushed) == [3, 0]  # nothing new: no file
+    assert len(resume.parts(tmp_path, resume.PARTIAL)) == 2
+    src = tmp_path / "src"
+    _ct(src / "a.dcm", 0, series=generate_uid(), z=0)
+
+    def killed(task: tasks.ConvertTask, options: ConvertOptions) -> tasks.TaskResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_task", killed)
+    with pytest.raises(KeyboardInterrupt):  # a run with other options, killed at once
+        convert_folder(src, tmp_path, ConvertOptions(format="npy"), progress=False)
+    assert resume.parts(tmp_path, resume.PARTIAL) == []  # stale rows removed at its start
