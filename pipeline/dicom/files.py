@@ -40,12 +40,15 @@ class Problem:
     """Something wrong with a file (``path``) or a series (``series_key``).
 
     ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
-    listed, but not counted as a failure.
+    listed, but not counted as a failure. ``series_key`` is the hashed SeriesInstanceUID of a
+    file that failed but whose header names its series (a truncated slice, say): a volume of
+    that series would lack the file, so ``convert --per series`` refuses the series.
     """
 
     where: str
     reason: str
     skipped: bool = False
+    series_key: str = ""
 
 
 def escape_name(name: str) -> str:

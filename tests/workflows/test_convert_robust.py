@@ -174,7 +174,7 @@ def test_series_errors_name_the_file_at_fault_and_resume_per_series(
     assert errors["b0.dcm"] == errors["b2.dcm"] == "not converted: its series failed on b1.dcm"
     assert result.converted == 1 and len(_rows(out / "manifest.csv")) == 1
     # every file of the good series is listed, each with the slice it became
-    assert sorted((r["source"], r["slices"]) for r in _rows(out / "sources.csv")) == [
+    assert sorted((r["source"], r["slice"]) for r in _rows(out / "sources.csv")) == [
         ("g0.dcm", "0"),
         ("g1.dcm", "1"),
         ("g2.dcm", "2"),

@@ -266,7 +266,12 @@ def _convert_series(
     rows: list[dict[str, str]] = []
     tasks = []
     last = previous_series(out, options) if previous else Previous({}, {}, {})
+    broken = {p.series_key: escape_name(p.where) for p in index.problems if p.series_key}
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
+        if task.series_key in broken:  # a volume without the failed file would be wrong
+            reason = f"not converted: its series failed on {broken[task.series_key]}"
+            result.failures += [(escape_name(source), reason) for source in task.sources]
+            continue
         old, sources, dropped = last.series(task)
         prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
         if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
