@@ -69,33 +69,65 @@ class Found:
     """A file under the root.
 
     ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
-    cannot be read at all, else ``None``.
+    cannot be read at all, else ``None``; ``skipped`` marks a problem that is no failure (a
+    hidden file, radpipe's own output folder): listed, not counted as failed.
     """
 
     path: Path
     rel: str
     problem: str | None = None
+    skipped: bool = False
 
 
 def find_files(root: Path) -> Iterator[Found]:
-    """Every file under ``root`` in a stable order, hidden names skipped.
+    """Every file under ``root`` in a stable order; nothing found is passed over silently.
 
     Unreadable subfolders, dangling symbolic links and special files (FIFOs, sockets) are
-    yielded with a ``problem`` instead of being skipped silently.
+    yielded with a ``problem``. Hidden files and folders (names starting with ``.``) and
+    output folders of ``radpipe convert`` (holding :data:`OUTPUT_MARK`, e.g. an OUT inside
+    SRC) are not read: each is yielded once with ``skipped`` set and the reason. Symbolic
+    links to folders are followed, each real folder once (no loops).
     """
     failed: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append):
+    seen = {os.path.realpath(root)}
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append, followlinks=True):
         while failed:
             yield _walk_error(root, failed.pop(0))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        keep = []
+        for d in sorted(dirnames):
+            path = Path(dirpath) / d
+            why = _skipped_folder(path, d, seen)
+            if why:
+                yield Found(path, path.relative_to(root).as_posix(), why, skipped=True)
+            else:
+                keep.append(d)
+        dirnames[:] = keep
         for name in sorted(filenames):
-            if name.startswith("."):
-                continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
+            if name.startswith("."):
+                yield Found(path, rel, "hidden file (name starts with '.'): skipped", True)
+                continue
             yield Found(path, rel, _file_problem(path))
     while failed:
         yield _walk_error(root, failed.pop(0))
+
+
+#: A file that marks a folder as radpipe's own output (``radpipe convert``'s lock).
+OUTPUT_MARK = ".radpipe-convert.lock"
+
+
+def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
+    """Why a subfolder is not entered (``""``: enter it, and remember it as seen)."""
+    if name.startswith("."):
+        return "hidden folder (name starts with '.'): not read, skipped"
+    if (path / OUTPUT_MARK).exists():
+        return "an output folder of radpipe convert: not read as input, skipped"
+    real = os.path.realpath(path)
+    if real in seen:
+        return "symbolic link to a folder already read (a loop or a second path): skipped"
+    seen.add(real)
+    return ""
 
 
 def _walk_error(root: Path, err: OSError) -> Found:

@@ -98,7 +98,7 @@ class DicomIndex:
         for s in self.series:
             for k, inst in enumerate(s.instances):
                 yield {
-                    "path": inst.path,
+                    "path": files.escape_name(inst.path),  # printable, valid UTF-8
                     "patient_key": hash_key(inst.patient_id),
                     "study_key": hash_key(inst.study_uid),
                     "series_key": s.key,
@@ -201,7 +201,7 @@ def index_folder(
         n += 1
         header = None if item.problem else next(headers)
         if header is None:
-            problems.append(Problem(item.rel, item.problem or ""))
+            problems.append(Problem(item.rel, item.problem or "", skipped=item.skipped))
         else:
             (instances if isinstance(header, Instance) else problems).append(header)
     return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)

@@ -313,3 +313,26 @@ def test_partial_flushes_append_only_new_rows_and_stale_ones_go(
     with pytest.raises(KeyboardInterrupt):  # a run with other options, killed at once
         convert_folder(src, tmp_path, ConvertOptions(format="npy"), progress=False)
     assert resume.parts(tmp_path, resume.PARTIAL) == []  # stale rows removed at its start
+
+
+def test_hidden_files_linked_folders_and_out_inside_src_are_accounted(tmp_path: Path) -> None:
+    """Nothing found is passed over silently: a hidden file is listed as skipped, a symbolic
+    link to a folder is followed (once: a loop is skipped with the reason), and an OUT
+    inside SRC is not read back as input on a rerun."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    series = generate_uid()
+    _ct(src / "a.dcm", 0, series=series, z=0)
+    _ct(src / ".hidden.dcm", 1, series=series, z=1)
+    _ct(elsewhere / "b.dcm", 2, series=series, z=2)
+    (src / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(elsewhere, target_is_directory=True)
+    out = src / "out"
+    for _ in range(2):  # the second run must not read src/out
+        result = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+        manifest = {r["source"] for r in _rows(out / "manifest.csv")}
+        errors = {r["source"]: (r["kind"], r["reason"]) for r in _rows(out / "errors.csv")}
+        assert manifest == {"a.dcm", "linked/b.dcm"}
+        assert errors[".hidden.dcm"][0] == "skipped" and "hidden" in errors[".hidden.dcm"][1]
+        assert errors["linked/loop"][0] == "skipped" and "already read" in errors["linked/loop"][1]
+        assert errors["out"][0] == "skipped" and "output folder" in errors["out"][1]
+        assert result.exit_code == 0  # skipped is no failure

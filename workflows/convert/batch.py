@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.files import escape_name, find_files
+from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
     DicomIndex,
     Instance,
@@ -72,7 +72,7 @@ from workflows.convert.tasks import (
 ERROR_COLUMNS = ["source", "reason", "kind"]
 _FLUSH_EVERY = 500
 _FLUSH_SECONDS = 2.0
-LOCK_NAME = ".radpipe-convert.lock"
+LOCK_NAME = OUTPUT_MARK  # also marks OUT as output, never read as input
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -228,7 +228,7 @@ def _convert_instances(
         name = escape_name(found.rel)
         result.tasks += 1
         if found.problem is not None:  # unreadable folder, dangling link: an error row
-            result.failures.append((name, found.problem))
+            (result.not_images if found.skipped else result.failures).append((name, found.problem))
             continue
         old = previous.get(name)
         header = read_header(found.path, root) if complete(out, old) else None
