@@ -177,3 +177,29 @@ def test_a_series_with_a_truncated_slice_is_refused_not_interpolated(tmp_path: P
     }
     (row,) = _rows(tmp_path / "out" / "manifest.csv")
     assert row["series_key"] == hash_key(good)
+
+
+def test_outputs_no_longer_listed_are_removed(tmp_path: Path) -> None:
+    """OUT holds exactly what the manifest lists: a series that became two time-point
+    volumes leaves no stale single volume, and a per-instance run after a per-series one
+    leaves no NIfTI nor sources.csv behind; files radpipe did not write stay."""
+    series = generate_uid()
+    src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, 2.0 * k), series=series, value=k)
+                                   for k in range(2)], ["a0", "a1"])  # fmt: skip
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    (single,) = _rows(out / "manifest.csv")
+    G.save(src, [G.plane((0.0, 0.0, 2.0 * k), series=series, value=10 + k) for k in range(2)],
+           ["b0", "b1"])  # co-located: a second time point  # fmt: skip
+    again = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    outputs = {r["output"] for r in _rows(out / "manifest.csv")}
+    assert len(outputs) == 2 and single["output"] not in outputs and again.removed == 1
+    assert not (out / single["output"]).exists()
+    instance = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    listed = {r["output"] for r in _rows(out / "manifest.csv")}
+    assert on_disk - listed == {"manifest.csv", "errors.csv", "convert.json",
+                                ".radpipe-convert.lock", "mine.txt"}  # fmt: skip
+    assert instance.removed == 2 and len(listed) == 4

@@ -139,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
             f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
             "(see the manifest's problems column and errors.csv)"
         )
+    if result.removed:
+        print(f"{result.removed} outputs of earlier runs into this folder are no longer listed "
+              "in the manifest: removed")  # fmt: skip
     if result.not_images:
         print(f"{len(result.not_images)} files skipped: not images, copies of another file or "
               f"duplicate slices (listed in {result.errors} with kind 'skipped')")  # fmt: skip

@@ -52,6 +52,7 @@ from workflows.convert.resume import (
     Previous,
     complete,
     flush,
+    listed_outputs,
     parts,
     previous_rows,
     previous_series,
@@ -140,6 +141,7 @@ def convert_folder(
 def _convert_locked(
     root: Path, out: Path, options: ConvertOptions, progress: bool, scheduler: str | None
 ) -> ConvertResult:
+    listed_before = listed_outputs(out)
     previous = previous_rows(out, options)
     if not previous:  # other options, or nothing to resume: earlier partial rows are stale
         for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
@@ -158,16 +160,35 @@ def _convert_locked(
             result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
     write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
     if options.per == "series":
-        order = sorted(result.sources, key=lambda r: (r["patient_key"], r["series_key"],
-                                                      r["output"], r["source"]))  # fmt: skip
+        # a stable sort: each volume's rows stay in slice order
+        order = sorted(
+            result.sources, key=lambda r: (r["patient_key"], r["series_key"], r["output"])
+        )
         write_csv(out / SOURCES, SOURCE_COLUMNS, order)
+    else:
+        (out / SOURCES).unlink(missing_ok=True)  # a per-series run's, now stale
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
     for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
         path.unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
+    result.removed = _remove_unlisted(out, listed_before - {r["output"] for r in rows})
     return result
+
+
+def _remove_unlisted(out: Path, stale: set[str]) -> int:
+    """Delete outputs of earlier runs that this run's manifest no longer lists (a series that
+    split into time points, one that is gone, another format), so that OUT holds exactly
+    what the manifest says. Only files radpipe listed itself, inside OUT, are touched."""
+    removed = 0
+    base = out.resolve()
+    for name in sorted(stale):
+        path = (out / name).resolve()
+        if path.is_relative_to(base) and path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,14 @@ def flush(
             number = len(parts(out, stem))
             write_csv(out / f"{stem}.{number:05d}.csv", columns, items[start:])
     return [len(rows), len(sources)]
+
+
+def listed_outputs(out: Path) -> set[str]:
+    """Every output an earlier run into ``out`` listed (any options): radpipe's own files."""
+    paths = [
+        out / "manifest.csv",
+        out / SOURCES,
+        *parts(out, PARTIAL),
+        *parts(out, PARTIAL_SOURCES),
+    ]
+    return {r["output"] for path in paths for r in read_csv(path) if r.get("output")}
