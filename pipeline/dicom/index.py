@@ -66,6 +66,11 @@ class Series:
         """The number of volumes (time points counted apart) the series assembles into."""
         return len(set(self.stacks)) if self.stacks else 1
 
+    def _placed(self) -> int:
+        if self.plan is None or not self.plan.volumes:
+            return len(self.instances)
+        return sum(len(stack) for v in self.plan.volumes for stack in v.frames)
+
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description with hashed keys only."""
         sizes = sorted({f"{i.rows}x{i.columns}" for i in self.instances})
@@ -74,7 +79,10 @@ class Series:
             "modality": self.first.modality,
             "description": self.first.description,
             "size": ",".join(sizes),
-            "slices": len(self.instances),
+            "files": len(self.instances),
+            # 2-D images placed in volumes (frames of multi-frame files and mosaic tiles
+            # counted, duplicates not): what convert --per series stacks
+            "slices": self._placed(),
             "stacks": self.num_stacks,
             "volumes": 0 if self.plan is None else len(self.plan.volumes),
             "frames": sum(i.frames for i in self.instances),

@@ -161,7 +161,7 @@ def test_per_instance_notes_say_what_the_outputs_are(
     gap = [r for r in rows if r["series_key"] == key["gap"]]
     tilt = [r for r in rows if r["series_key"] == key["tilt"]]
     assert len(gap) == 3 and all(
-        r["problems"].startswith("uneven spacing, not resampled per instance") for r in gap
+        r["problems"].startswith("uneven spacing: not resampled per instance") for r in gap
     )
-    assert all(r["problems"].startswith("gantry tilt, not corrected per instance") for r in tilt)
+    assert all(r["problems"].startswith("gantry tilt: not corrected per instance") for r in tilt)
     assert {r["slice_spacing"] for r in gap + tilt} == {""}

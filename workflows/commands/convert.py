@@ -134,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.series_problems or result.refused:
         counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.problem_counts.items()))
+        done = "handled" if options.per == "series" else "noted (images written as they are)"
         print(
-            f"geometry: {len(result.series_problems)} series with problems handled"
+            f"geometry: {len(result.series_problems)} series with problems {done}"
             f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
             "(see the manifest's problems column and errors.csv)"
         )

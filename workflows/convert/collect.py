@@ -206,22 +206,23 @@ def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[di
 
 #: What a series problem means when every image is written as it is (``--per instance``).
 _PER_INSTANCE = {
-    "resampled": "uneven spacing, not resampled per instance (slice_spacing empty; "
-    "--per series resamples)",
-    "tilt corrected": "gantry tilt, not corrected per instance (slice_spacing empty; "
-    "--per series corrects it)",
-    "demosaiced": "mosaic series, written undivided per instance (--per series demosaics it)",
-    "duplicates dropped": "duplicate images in the series, each file still written once "
-    "per instance",
-}
+    "resampled": ("uneven spacing", "not resampled per instance (slice_spacing empty, "
+                  "--per series resamples)"),
+    "tilt corrected": ("gantry tilt", "not corrected per instance (slice_spacing empty, "
+                       "--per series corrects it)"),
+    "demosaiced": ("mosaic", "written undivided per instance (--per series demosaics it)"),
+    "duplicates dropped": ("duplicates", "each file still written once per instance"),
+}  # fmt: skip
 
 
 def per_instance(problem: str) -> str:
     """A series problem as it applies per instance: nothing is resampled, de-sheared,
     demosaiced or dropped there, so the note says what is true of the outputs."""
     kind, _, detail = problem.partition(": ")
-    meaning = _PER_INSTANCE.get(kind)
-    return problem if meaning is None else f"{meaning}: {detail}"
+    if kind not in _PER_INSTANCE:
+        return problem
+    name, meaning = _PER_INSTANCE[kind]
+    return f"{name}: {meaning}, {detail}"
 
 
 def _merge(*cells: str) -> str:

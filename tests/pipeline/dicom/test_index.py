@@ -142,3 +142,17 @@ def test_instance_number_fallback_without_geometry(study: Path, tmp_path: Path) 
     assert only.problems == [
         "no geometry: images without ImagePositionPatient/Orientation, affine unknown"
     ]
+
+
+def test_summary_counts_the_slices_convert_stacks(tmp_path: Path) -> None:
+    """A 6-frame enhanced file is 6 slices in 1 file; a byte copy of a slice is no slice."""
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    mf = G.enhanced([(0.0, 0.0, 5.0 * k) for k in range(6)])
+    series = generate_uid()
+    planes = [G.plane((0.0, 0.0, 2.0 * k), series=series) for k in range(3)]
+    src = G.save(tmp_path / "in", [mf, *planes, planes[1]], ["mf", "p0", "p1", "p2", "copy"])
+    found = {s["files"]: s for s in (x.summary() for x in index_folder(src).series)}
+    assert (found[1]["slices"], found[1]["frames"]) == (6, 6)
+    assert (found[4]["slices"], found[4]["frames"]) == (3, 4)
