@@ -243,7 +243,10 @@ def _plan_group(
     elif tr and not policy.split_4d:
         why = "each one split by the uneven-spacing policy"
     decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
-    (plan.info if tagged else plan.notes).append(decision)
+    # time points that do not cover the same positions (a slice missing in one) are a
+    # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
+    differ = not _same_positions(frames, stacks)
+    (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
 
 

@@ -361,3 +361,17 @@ def test_same_sop_uid_and_position_with_other_pixels_is_no_duplicate(tmp_path: P
     values = sorted(float(np.asarray(nib.load(tmp_path / "out" / r["output"]).dataobj).max())
                     for r in rows)  # fmt: skip
     assert values == [5.0, 7.0]
+
+
+def test_a_time_point_missing_a_slice_is_a_problem_not_silent(tmp_path: Path) -> None:
+    series = generate_uid()
+    files = [
+        G.plane((0.0, 0.0, 5.0 * z), value=10 * t + z, series=series, RepetitionTime=2000,
+                TemporalPositionIdentifier=t + 1)
+        for t in range(2)
+        for z in range(3)
+    ]  # fmt: skip
+    src = G.save(tmp_path / "in", files[:-1])  # time point 2 lacks its last slice
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and sorted(r["shape"] for r in rows) == ["2x8x8", "3x8x8"]
+    assert all("(their positions differ)" in r["problems"] for r in rows), rows
