@@ -1,7 +1,8 @@
 """Finding and reading DICOM files so that every file found gets a data set or a reason.
 
-- :func:`find_files` walks a folder and yields every file, including the ones that cannot be
-  read (an unreadable subfolder, a dangling symbolic link, a FIFO) with the reason.
+- :func:`find_files` (from :mod:`pipeline.dicom.walk`) walks a folder and yields every file,
+  including the ones that cannot be read (an unreadable subfolder, a dangling symbolic link,
+  a FIFO) or are skipped (hidden, radpipe's own output) with the reason.
 - :func:`read_dataset` reads one file with pydicom and never raises for bad input: it returns
   a :class:`~pipeline.dicom.index.Problem` instead (truncated, not DICOM, a deflate bomb,
   a decoder panic that derives from ``BaseException``).
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import warnings
 import zlib
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
 #: Exceptions that stop the program, never one file: they are always re-raised.
@@ -62,94 +63,6 @@ def escape_name(name: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file under the root.
-
-    ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
-    cannot be read at all, else ``None``; ``skipped`` marks a problem that is no failure (a
-    hidden file, radpipe's own output folder): listed, not counted as failed.
-    """
-
-    path: Path
-    rel: str
-    problem: str | None = None
-    skipped: bool = False
-
-
-def find_files(root: Path) -> Iterator[Found]:
-    """Every file under ``root`` in a stable order; nothing found is passed over silently.
-
-    Unreadable subfolders, dangling symbolic links and special files (FIFOs, sockets) are
-    yielded with a ``problem``. Hidden files and folders (names starting with ``.``) and
-    output folders of ``radpipe convert`` (holding :data:`OUTPUT_MARK`, e.g. an OUT inside
-    SRC) are not read: each is yielded once with ``skipped`` set and the reason. Symbolic
-    links to folders are followed, each real folder once (no loops).
-    """
-    failed: list[OSError] = []
-    seen = {os.path.realpath(root)}
-    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append, followlinks=True):
-        while failed:
-            yield _walk_error(root, failed.pop(0))
-        keep = []
-        for d in sorted(dirnames):
-            path = Path(dirpath) / d
-            why = _skipped_folder(path, d, seen)
-            if why:
-                yield Found(path, path.relative_to(root).as_posix(), why, skipped=True)
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            if name.startswith("."):
-                yield Found(path, rel, "hidden file (name starts with '.'): skipped", True)
-                continue
-            yield Found(path, rel, _file_problem(path))
-    while failed:
-        yield _walk_error(root, failed.pop(0))
-
-
-#: A file that marks a folder as radpipe's own output (``radpipe convert``'s lock).
-OUTPUT_MARK = ".radpipe-convert.lock"
-
-
-def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
-    """Why a subfolder is not entered (``""``: enter it, and remember it as seen)."""
-    if name.startswith("."):
-        return "hidden folder (name starts with '.'): not read, skipped"
-    if (path / OUTPUT_MARK).exists():
-        return "an output folder of radpipe convert: not read as input, skipped"
-    real = os.path.realpath(path)
-    if real in seen:
-        return "symbolic link to a folder already read (a loop or a second path): skipped"
-    seen.add(real)
-    return ""
-
-
-def _walk_error(root: Path, err: OSError) -> Found:
-    path = Path(err.filename or root)
-    try:
-        rel = path.relative_to(root).as_posix()
-    except ValueError:
-        rel = "."
-    return Found(path, rel or ".", f"unreadable folder ({err.strerror or type(err).__name__})")
-
-
-def _file_problem(path: Path) -> str | None:
-    try:
-        if not path.exists():
-            return "dangling symbolic link (its target does not exist)"
-        if not path.is_file():
-            return "not a regular file (FIFO, socket or device)"
-        if not os.access(path, os.R_OK):
-            return "unreadable file (permission denied)"
-    except OSError as err:
-        return f"unreadable file ({err.strerror or type(err).__name__})"
-    return None
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -396,6 +309,7 @@ def has_pixels(ds: Any) -> bool:
 
 __all__ = [
     "FATAL",
+    "OUTPUT_MARK",
     "Found",
     "captured_warnings",
     "escape_name",
