@@ -212,7 +212,14 @@ def index_folder(
             problems.append(Problem(item.rel, item.problem or "", skipped=item.skipped))
         else:
             (instances if isinstance(header, Instance) else problems).append(header)
-    return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
+    series = assemble_series(instances, policy)
+    failed = {p.series_key: p.where for p in problems if p.series_key}
+    for s in series:  # what convert --per series will do, said here too
+        if s.key in failed:
+            name = files.escape_name(failed[s.key])
+            note = f"incomplete: {name} of this series failed, so convert --per series refuses it"
+            s.problems.insert(0, note)
+    return DicomIndex(root, series, problems, files_scanned=n)
 
 
 def assemble_series(

@@ -177,6 +177,13 @@ def test_a_series_with_a_truncated_slice_is_refused_not_interpolated(tmp_path: P
     }
     (row,) = _rows(tmp_path / "out" / "manifest.csv")
     assert row["series_key"] == hash_key(good)
+    from pipeline.dicom.index import index_folder
+
+    said = {s.key: s.problems for s in index_folder(src).series}  # inspect says so too
+    assert said[hash_key(bad)][0] == (
+        "incomplete: b2.dcm of this series failed, so convert --per series refuses it"
+    )
+    assert said[hash_key(good)] == []
 
 
 def test_outputs_no_longer_listed_are_removed(tmp_path: Path) -> None:
