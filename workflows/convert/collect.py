@@ -211,7 +211,8 @@ _PER_INSTANCE = {
     "tilt corrected": ("gantry tilt", "not corrected per instance (slice_spacing empty, "
                        "--per series corrects it)"),
     "demosaiced": ("mosaic", "written undivided per instance (--per series demosaics it)"),
-    "duplicates dropped": ("duplicates", "each file still written once per instance"),
+    "duplicates dropped": ("duplicates", "written per file per instance (a byte-identical "
+                           "copy is skipped, see errors.csv)"),
 }  # fmt: skip
 
 
