@@ -88,8 +88,12 @@ def _hwm_kb(pid: int) -> int:
 
 
 def _accounting(src: Path, out: Path) -> int:
-    """Files found but listed in neither or both of manifest.csv and errors.csv."""
-    with (out / "manifest.csv").open(newline="") as fh:
+    """Files found but listed in neither or both of manifest.csv (sources.csv per series) and
+    errors.csv."""
+    listing = out / "sources.csv"  # per series: every file of every volume
+    if not listing.exists():
+        listing = out / "manifest.csv"
+    with listing.open(newline="") as fh:
         listed = {r["source"] for r in csv.DictReader(fh)}
     with (out / "errors.csv").open(newline="") as fh:
         errors = [r["source"] for r in csv.DictReader(fh)]
