@@ -71,7 +71,7 @@ def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
         return "an output folder of radpipe convert: not read as input, skipped"
     real = os.path.realpath(path)
     if real in seen:
-        return "symbolic link to a folder already read (a loop or a second path): skipped"
+        return "a second path to a folder already read (a symbolic link or a loop): skipped"
     seen.add(real)
     return ""
 
