@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-import torch
-
 HEADER = (
     "| work | radpipe | peer | floor | radpipe / peer | radpipe / floor | target |\n"
     "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
@@ -25,6 +23,8 @@ HEADER = (
 def machine() -> str:
     """One line: date, CPU count, Python, torch, for the README tables."""
     import os
+
+    import torch  # here, so that memory measurements of scripts without torch stay honest
 
     return (
         f"{date.today().isoformat()}, {os.cpu_count()} CPUs ({platform.machine()}), "

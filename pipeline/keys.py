@@ -27,6 +27,7 @@ __all__ = ["SECRET_ENV", "hash_key", "key_fingerprint", "project_secret", "secre
 
 SECRET_ENV = "RADPIPE_SECRET_FILE"
 _cache: dict[str, bytes] = {}
+_by_environment: dict[tuple[str | None, ...], bytes] = {}
 
 
 def secret_path() -> Path:
@@ -44,7 +45,16 @@ def project_secret() -> bytes:
     Two processes creating it at once end with the same secret: it is written to a temporary
     file and linked into place, and the loser reads the winner's.
     """
-    path = secret_path()
+    where = (os.environ.get(SECRET_ENV), os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+    known = _by_environment.get(where)
+    if known is not None:  # the same settings as last time: no path work per key
+        return known
+    value = _read_secret(secret_path())
+    _by_environment[where] = value
+    return value
+
+
+def _read_secret(path: Path) -> bytes:
     cached = _cache.get(str(path))
     if cached is not None:
         return cached
@@ -87,7 +97,7 @@ def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
     8
     """
     key = salt.encode() if salt else project_secret()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:length]
+    return hmac.digest(key, value.encode(), hashlib.sha256).hex()[:length]
 
 
 def key_fingerprint() -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from pipeline.io_atomic import atomic_path
 
 #: Output formats and their file suffixes.
-SUFFIXES = {"png": ".png", "png16": ".png", "npy": ".npy", "nifti": ".nii.gz"}
+SUFFIXES = {"png": ".png", "png16": ".png", "npy": ".npy", "nifti": ".nii.gz", "nii": ".nii"}
 
 
 def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> Path:
@@ -48,6 +48,24 @@ def write_npy(path: str | Path, image: np.ndarray) -> Path:
     return Path(path)
 
 
+def _smallest_exact(volume: np.ndarray) -> np.ndarray:
+    """``volume`` as int16 or uint16 when that holds every value exactly, else float32.
+
+    Whole numbers in range are what a rescaled integer image holds; dcm2niix stores them so.
+    """
+    if volume.size == 0:
+        return volume
+    low, high = float(volume.min()), float(volume.max())
+    for kind in (np.int16, np.uint16):
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            narrow = volume.astype(kind)
+            if np.array_equal(narrow, volume):
+                return narrow
+            return volume
+    return volume
+
+
 def write_nifti(
     path: str | Path,
     volume: np.ndarray,
@@ -61,6 +79,9 @@ def write_nifti(
     The array is stored as ``(W, H, D[, T])`` (NIfTI's i = column, j = row, k = slice), so
     that ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice
     ``k``. Without an affine, the identity is used (qform and sform codes 0, "unknown").
+    Values are stored as int16 or uint16 when every one is a whole number in that range
+    (rescaled integer images: exact, and half the bytes), else as float32. A ``.nii.gz``
+    path is gzip-compressed (nibabel's level 1), a ``.nii`` path is written uncompressed.
 
     Parameters
     ----------
@@ -75,7 +96,9 @@ def write_nifti(
     if volume.ndim not in (3, 4):
         raise ValueError(f"Expected volume of shape (D, H, W) or (T, D, H, W); got {volume.shape}.")
     axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
-    data = np.ascontiguousarray(np.asarray(volume, dtype=np.float32).transpose(axes))
+    # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: NIfTI's own layout, so
+    # nibabel writes it without another copy
+    data = _smallest_exact(np.asarray(volume, dtype=np.float32)).transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)
     image = nib.Nifti1Image(data, affine)
     code = 0 if affine_ras is None else 1  # 1: scanner anatomical coordinates

@@ -160,11 +160,10 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
     order = sorted(range(len(frames)), key=lambda k: (frames[k].source, frames[k].frame))
     for k in order:
         f = frames[k]
-        pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
-        keys = [("sop", f.sop_uid, f.frame, pos)]
+        place = pixel_place(f)
+        keys = [("sop", f.sop_uid, f.frame, place[0])]
         if f.digest:
-            iop = None if f.orientation is None else tuple(np.round(f.orientation, 3))
-            keys.append(("pixels", f.digest, pos, iop, f.stack_values))
+            keys.append(("pixels", f.digest, *place))
         if any(key in seen for key in keys):
             continue
         for key in keys:
@@ -174,6 +173,18 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
         n = len(frames) - len(keep)
         notes.append(f"duplicates dropped: {n} image(s) repeated at the same position")
     return keep
+
+
+def pixel_place(f: FrameRef) -> tuple[object, ...]:
+    """Where a frame sits for duplicate detection: position, orientation and stack values.
+
+    Position is rounded to 0.01 mm and orientation to 0.001. Identical pixels count as a
+    duplicate only at the same place, so a frame whose place no other frame shares needs no
+    pixel digest.
+    """
+    pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
+    iop = None if f.orientation is None else tuple(np.round(f.orientation, 3))
+    return (pos, iop, f.stack_values)
 
 
 def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from pipeline.dicom.header import (
 )
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+
+#: ``mapper(fn, items)``: ``fn`` applied to every item, results in order (like ``map``).
+Mapper = Callable[[Callable[[Path], Any], list[Path]], Iterable[Any]]
 
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
@@ -169,11 +173,15 @@ def index_folder(
     policy: GeometryPolicy | None = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    mapper: Mapper | None = None,
 ) -> DicomIndex:
     """Scan every file under ``src`` (headers only) and assemble sorted series.
 
     Every file found is either an instance or a :class:`Problem` (unreadable folders and
     dangling links included); images over ``max_pixels`` are problems, as in ``convert``.
+    ``mapper(fn, paths)`` applies ``fn`` (picklable) to every path and yields the results in
+    order: the built-in ``map`` by default, a process pool to read headers in parallel
+    (``radpipe inspect --workers N`` passes :func:`workflows.convert.pool.map_tasks`).
 
     Examples
     --------
@@ -185,14 +193,17 @@ def index_folder(
         raise NotADirectoryError(f"{src}: not a folder.")
     instances: list[Instance] = []
     problems: list[Problem] = []
+    found = list(files.find_files(root))
+    read = partial(read_header, root=root, max_pixels=max_pixels)
+    headers = iter((mapper or map)(read, [item.path for item in found if not item.problem]))
     n = 0
-    for item in files.find_files(root):
+    for item in found:
         n += 1
-        found = None if item.problem else read_header(item.path, root, max_pixels=max_pixels)
-        if found is None:
+        header = None if item.problem else next(headers)
+        if header is None:
             problems.append(Problem(item.rel, item.problem or ""))
         else:
-            (instances if isinstance(found, Instance) else problems).append(found)  # type: ignore[arg-type]
+            (instances if isinstance(header, Instance) else problems).append(header)
     return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
 
 

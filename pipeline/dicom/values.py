@@ -147,11 +147,23 @@ def check_image_header(ds: Any) -> list[str]:
     Checks Rows, Columns, BitsAllocated, SamplesPerPixel, NumberOfFrames, geometry values
     and rescale values, so that ``inspect`` refuses exactly what ``convert`` would.
 
+    The result is kept on the data set (``radpipe_header_notes``), so the index and the
+    reader of one file check its header once.
+
     Raises
     ------
     DicomError
         Naming the tag (the caller fills in the file).
     """
+    done = getattr(ds, "radpipe_header_notes", None)
+    if done is not None:
+        return list(done)
+    notes = _checked_header(ds)
+    ds.radpipe_header_notes = tuple(notes)
+    return notes
+
+
+def _checked_header(ds: Any) -> list[str]:
     notes: list[str] = []
     for keyword in ("Rows", "Columns"):
         if integer(ds, keyword, minimum=1) is None:

@@ -7,6 +7,7 @@ duplicates recognised by pixel digest, tilt shifts and resampling along the norm
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, VolumePlan, plan_series
+from pipeline.dicom.assemble import (
+    GeometryPolicy,
+    SeriesPlan,
+    VolumePlan,
+    pixel_place,
+    plan_series,
+)
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
@@ -82,10 +89,24 @@ def load_series(
             else:
                 array, name = render(image, ref.frame, window, "float32")
                 names.add(name)
-            digest = hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
-            refs.append(replace(ref, digest=f"{array.shape}{digest}"))
+            refs.append(ref)
             arrays.append(np.asarray(array, dtype=np.float32))
-    return refs, arrays, "/".join(sorted(names)) or "none"
+    return _with_digests(refs, arrays), arrays, "/".join(sorted(names)) or "none"
+
+
+def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameRef]:
+    """Pixel digests (SHA-1) of the frames that share their place with another frame.
+
+    Only those can be duplicates (:func:`pipeline.dicom.assemble.pixel_place`).
+    """
+    count = Counter(pixel_place(r) for r in refs)
+    out = []
+    for ref, array in zip(refs, arrays):
+        if count[pixel_place(ref)] > 1 and array.size:
+            digest = hashlib.sha1(np.ascontiguousarray(array).data).hexdigest()
+            ref = replace(ref, digest=f"{array.shape}{digest}")
+        out.append(ref)
+    return out
 
 
 def read_volumes(

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.ops.warp import elastic_displacement, warp_affine, warp_displacement
+
 __all__ = [
     "affine_matrix",
     "crop",
@@ -96,101 +98,6 @@ def affine_matrix(
     matrix[:2, 2] = offset
     # Rounding removes float noise (cos 90 deg = 6e-17) so that quarter turns stay exact.
     return np.round(matrix, 12) + 0.0
-
-
-def _planes(array: np.ndarray) -> np.ndarray:
-    return array.reshape((-1, *array.shape[-2:]))
-
-
-_TORCH_MODE = {0: "nearest", 1: "bilinear", 3: "bicubic"}
-_TORCH_PADDING = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
-
-
-def _sample_planes(
-    array: np.ndarray, rows: np.ndarray, cols: np.ndarray, order: int, mode: str, cval: float
-) -> np.ndarray:
-    """Sample every ``(H, W)`` plane of ``array`` at the pixel coordinates ``(rows, cols)``.
-
-    One ``torch.nn.functional.grid_sample`` call for all planes (channels and slices share
-    the grid); ``align_corners=True`` makes -1 and 1 the centres of the edge pixels, so the
-    coordinates are plain pixel indices. Outside the image, ``mode="constant"`` gives
-    ``cval`` with the edge pixel blended towards it (SciPy's ``grid-constant``).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    if order not in _TORCH_MODE:
-        raise ValueError(f"order must be 0, 1 or 3; got {order}.")
-    if mode not in _TORCH_PADDING:
-        raise ValueError(f"mode must be 'constant', 'nearest' or 'reflect'; got {mode!r}.")
-    h, w = array.shape[-2:]
-    planes = _planes(array).astype(np.float32)
-    if mode == "constant" and cval != 0:
-        planes = planes - np.float32(cval)
-    grid = np.stack(
-        [cols * (2.0 / max(w - 1, 1)) - 1.0, rows * (2.0 / max(h - 1, 1)) - 1.0], axis=-1
-    )
-    out = F.grid_sample(
-        torch.from_numpy(planes)[None],  # (1, N, H, W): the planes as channels
-        torch.from_numpy(grid.astype(np.float32))[None],  # (1, H, W, 2) as (x, y)
-        mode=_TORCH_MODE[order],
-        padding_mode=_TORCH_PADDING[mode],
-        align_corners=True,
-    )[0].numpy()
-    if mode == "constant" and cval != 0:
-        out = out + np.float32(cval)
-    if order == 0:
-        return np.rint(out).astype(array.dtype).reshape(array.shape)
-    return out.reshape(array.shape)
-
-
-def warp_affine(
-    array: np.ndarray,
-    matrix: np.ndarray,
-    order: int = 1,
-    mode: str = "constant",
-    cval: float = 0.0,
-) -> np.ndarray:
-    """Resample every ``(H, W)`` plane with ``matrix`` (from :func:`affine_matrix`).
-
-    ``order=0`` (nearest) for masks keeps integer class values and the dtype; otherwise the
-    result is float32. ``mode``: ``"constant"`` (``cval`` outside), ``"nearest"`` (edge
-    values) or ``"reflect"``.
-    """
-    h, w = array.shape[-2:]
-    r, c = np.meshgrid(
-        np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij"
-    )
-    rows = matrix[0, 0] * r + matrix[0, 1] * c + matrix[0, 2]
-    cols = matrix[1, 0] * r + matrix[1, 1] * c + matrix[1, 2]
-    return _sample_planes(array, rows, cols, order, mode, cval)
-
-
-def elastic_displacement(
-    shape: Sequence[int], sigma: float, magnitude: float, seed: int
-) -> np.ndarray:
-    """A smooth random displacement field ``(2, H, W)`` in pixels (Simard et al., ICDAR 2003).
-
-    Uniform noise in ``[-1, 1]`` per pixel is smoothed with a Gaussian of ``sigma`` pixels
-    and scaled so that the largest displacement equals ``magnitude`` pixels.
-    """
-    rng = np.random.default_rng(seed)
-    h, w = int(shape[-2]), int(shape[-1])
-    field = rng.uniform(-1.0, 1.0, size=(2, h, w))
-    from scipy import ndimage  # imported here: keeps config validation fast
-
-    field = np.stack([ndimage.gaussian_filter(f, sigma, mode="constant") for f in field])
-    peak = float(np.abs(field).max())
-    return (field * (magnitude / peak if peak > 0 else 0.0)).astype(np.float32)
-
-
-def warp_displacement(
-    array: np.ndarray, displacement: np.ndarray, order: int = 1, mode: str = "reflect"
-) -> np.ndarray:
-    """Sample every plane at ``grid + displacement`` (``displacement`` is ``(2, H, W)``)."""
-    h, w = array.shape[-2:]
-    r, c = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-    return _sample_planes(array, r + displacement[0], c + displacement[1], order, mode, 0.0)
 
 
 def resize(array: np.ndarray, shape: Sequence[int], order: int = 1) -> np.ndarray:

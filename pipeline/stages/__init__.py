@@ -9,13 +9,16 @@ from __future__ import annotations
 from pipeline.stage import Pipeline, Stage
 from pipeline.stages.augment import (
     RandomAffine,
-    RandomBlur,
     RandomCrop,
     RandomElastic,
+    RandomElasticGrid,
     RandomFlip,
+    RandomRotate90,
+)
+from pipeline.stages.augment_intensity import (
+    RandomBlur,
     RandomGamma,
     RandomGaussianNoise,
-    RandomRotate90,
     RandomScaleShift,
 )
 from pipeline.stages.basic import Cast, Identity
@@ -57,6 +60,7 @@ __all__ = [
     "RandomBlur",
     "RandomCrop",
     "RandomElastic",
+    "RandomElasticGrid",
     "RandomFlip",
     "RandomGamma",
     "RandomGaussianNoise",

@@ -1,11 +1,11 @@
-"""Random augmentation stages.
+"""Random geometric augmentation stages (the intensity ones are in ``augment_intensity``).
 
 Each stage draws its parameters from the generator it is given (:meth:`draw`, JSON-friendly,
 recorded in ``meta["applied"]``) and applies them deterministically (:meth:`apply`), so a
-sample's augmentation can be replayed. Arrays that need many random numbers (noise, elastic
-fields) are regenerated from a drawn integer ``seed``. Geometric stages give image and mask
-the same parameters (mask: nearest neighbour); intensity stages never touch the mask.
-In-plane transforms act on ``(H, W)`` and repeat for every channel and slice.
+sample's augmentation can be replayed. Arrays that need many random numbers (elastic fields)
+are regenerated from a drawn integer ``seed``. Image and mask get the same parameters (mask:
+nearest neighbour, so its labels are never blended). In-plane transforms act on ``(H, W)``
+and repeat for every channel and slice.
 """
 
 from __future__ import annotations
@@ -15,42 +15,24 @@ from typing import Any, Self
 
 import numpy as np
 
-from pipeline.ops.filters import denoise_gaussian
 from pipeline.ops.geometry import (
-    affine_matrix,
     crop,
     crop_or_pad,
     elastic_displacement,
     flip,
     rotate90,
-    warp_affine,
-    warp_displacement,
 )
-from pipeline.ops.intensity import add_gaussian_noise, adjust_gamma, scale_shift_intensity
+from pipeline.ops.warp import control_point_grid, sampling_grid
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
+from pipeline.stages._draw import SEED_MAX as _SEED_MAX
+from pipeline.stages._draw import affine_of, affine_ranges, draw_affine, warp_both
+from pipeline.stages._draw import check_p as _check_p
+from pipeline.stages._draw import draw_uniform as _uniform
+from pipeline.stages._draw import param_range as _range
 
-_SEED_MAX = 2**31 - 1
-
-
-def _check_p(stage: str, p: float) -> None:
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"The 'p' parameter of {stage} must be a float in [0, 1]; got {p}.")
-
-
-def _range(stage: str, name: str, value: Sequence[float] | float, around: float) -> list[float]:
-    """``(low, high)``; a scalar ``v`` means ``(around - v, around + v)``."""
-    if isinstance(value, (int, float)):
-        return [around - float(value), around + float(value)]
-    out = [float(v) for v in value]
-    if len(out) != 2 or out[0] > out[1]:
-        raise ValueError(f"The '{name}' parameter of {stage} must be (low, high); got {value!r}.")
-    return out
-
-
-def _uniform(rng: np.random.Generator, bounds: Sequence[float]) -> float:
-    return float(rng.uniform(bounds[0], bounds[1]))
+_PADDINGS = ("constant", "nearest", "reflect")
 
 
 def _both(sample: Sample, fn_image: Any, fn_mask: Any) -> Sample:
@@ -111,7 +93,7 @@ class RandomAffine(Stage):
     rotation
         Degrees: ``r`` draws from ``[-r, r]``, or ``(low, high)``.
     scale
-        ``s`` draws a zoom from ``[1 - s, 1 + s]``, or ``(low, high)``; one factor for both axes.
+        ``s`` draws a zoom from ``[1 - s, 1 + s]``, or ``(low, high)``; values > 1 enlarge.
     translate
         Fraction of the plane's size: ``t`` draws each shift from ``[-t, t] * size``.
     shear
@@ -122,6 +104,9 @@ class RandomAffine(Stage):
         ``"constant"`` (fill with ``value``), ``"nearest"`` or ``"reflect"``.
     value
         Fill value for ``padding="constant"`` (e.g. -1024 for HU).
+    isotropic
+        One zoom factor for both axes (``True``), or one drawn per axis, rows first (as
+        MONAI's ``RandAffine`` and TorchIO's ``RandomAffine(isotropic=False)``).
     """
 
     kind = "geometric"
@@ -138,9 +123,10 @@ class RandomAffine(Stage):
         order: int = 1,
         padding: str = "constant",
         value: float = 0.0,
+        isotropic: bool = True,
     ) -> None:
         _check_p("RandomAffine", p)
-        if padding not in ("constant", "nearest", "reflect"):
+        if padding not in _PADDINGS:
             raise ValueError(
                 "The 'padding' parameter of RandomAffine must be 'constant', 'nearest' or "
                 f"'reflect'; got {padding!r}."
@@ -153,43 +139,26 @@ class RandomAffine(Stage):
         self.order = order
         self.padding = padding
         self.value = value
+        self.isotropic = isotropic
         self._ranges()  # fail at construction, naming the parameter
 
     def _ranges(self) -> dict[str, list[float]]:
         """``(low, high)`` of the rotation (degrees), zoom and shear (degrees) draws."""
-        return {
-            "rotation": _range("RandomAffine", "rotation", self.rotation, 0.0),
-            "scale": _range("RandomAffine", "scale", self.scale, 1.0),
-            "shear": _range("RandomAffine", "shear", self.shear, 0.0),
-        }
+        return affine_ranges("RandomAffine", self.rotation, self.scale, self.shear)
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if rng.random() >= self.p:
             return {"apply": False}
-        ranges = self._ranges()
-        h, w = sample.spatial_shape[-2:]
-        t = float(self.translate)
-        return {
-            "apply": True,
-            "rotation": _uniform(rng, ranges["rotation"]),
-            "scale": _uniform(rng, ranges["scale"]),
-            "translate": [_uniform(rng, (-t * h, t * h)), _uniform(rng, (-t * w, t * w))],
-            "shear": _uniform(rng, ranges["shear"]),
-        }
+        drawn = draw_affine(
+            rng, self._ranges(), self.translate, self.isotropic, sample.spatial_shape
+        )
+        return {"apply": True, **drawn}
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         if not params["apply"]:
             return sample.replace()
-        s = params["scale"]
-        matrix = affine_matrix(
-            sample.spatial_shape, params["rotation"], (s, s), params["translate"], params["shear"]
-        )
-        pad = self.padding
-        return _both(
-            sample,
-            lambda x: warp_affine(x, matrix, self.order, pad, self.value),
-            lambda m: warp_affine(m, matrix, 0, "constant" if pad == "constant" else pad, 0),
-        )
+        grid = sampling_grid(sample.spatial_shape, affine_of(params, sample.spatial_shape))
+        return warp_both(sample, grid, self.order, self.padding, self.value)
 
 
 @STAGES.register("random_elastic")
@@ -223,11 +192,122 @@ class RandomElastic(Stage):
         field = elastic_displacement(
             sample.spatial_shape, self.sigma, self.magnitude, params["seed"]
         )
-        return _both(
-            sample,
-            lambda x: warp_displacement(x, field, order=1),
-            lambda m: warp_displacement(m, field, order=0),
+        return warp_both(sample, sampling_grid(sample.spatial_shape, None, field), 1, "reflect")
+
+
+@STAGES.register("random_elastic_grid")
+class RandomElasticGrid(Stage):
+    """Elastic deformation from random control-point offsets (MONAI's ``Rand2DElastic``).
+
+    Control points ``spacing`` pixels apart get independent standard normal offsets times a
+    ``magnitude`` drawn uniformly from its range; the displacement field is their bicubic
+    interpolation (see ``control_point_displacement``). Like MONAI's ``Rand2DElastic`` and
+    nnU-Net's spatial transform, it can also apply a random affine map (``rotation``,
+    ``scale``, ``translate``, ``shear``, ``isotropic``: drawn as by :class:`RandomAffine`)
+    in the SAME resampling: one interpolation instead of two, and one ``grid_sample`` call
+    for the image and one for the mask. The result equals ``RandomAffine`` followed by this
+    stage without them, up to interpolation and what lies outside the plane.
+
+    Parameters
+    ----------
+    p
+        Probability of deforming a sample.
+    spacing
+        Distance between control points in pixels: one number, or ``(rows, cols)``.
+    magnitude
+        ``(low, high)``, pixels: the offsets' standard deviation is drawn from this range.
+    rotation, scale, translate, shear, isotropic
+        The affine map's ranges, as in :class:`RandomAffine`; the defaults (0) draw none.
+    order
+        Interpolation order for the image (the mask always uses 0).
+    padding
+        Outside the plane: ``"reflect"`` (MONAI's default), ``"nearest"`` or ``"constant"``
+        (zeros).
+    """
+
+    kind = "geometric"
+    random = True
+
+    def __init__(
+        self,
+        *,
+        p: float = 0.5,
+        spacing: Sequence[float] | float = 32.0,
+        magnitude: Sequence[float] = (1.0, 3.0),
+        rotation: Sequence[float] | float = 0.0,
+        scale: Sequence[float] | float = 0.0,
+        translate: float = 0.0,
+        shear: Sequence[float] | float = 0.0,
+        isotropic: bool = True,
+        order: int = 1,
+        padding: str = "reflect",
+    ) -> None:
+        _check_p("RandomElasticGrid", p)
+        if padding not in _PADDINGS:
+            raise ValueError(
+                "The 'padding' parameter of RandomElasticGrid must be 'constant', 'nearest' "
+                f"or 'reflect'; got {padding!r}."
+            )
+        self.p = p
+        self.spacing = spacing
+        self.magnitude = magnitude
+        self.rotation = rotation
+        self.scale = scale
+        self.translate = translate
+        self.shear = shear
+        self.isotropic = isotropic
+        self.order = order
+        self.padding = padding
+        self._spacing(), self._magnitude(), self._affine()  # fail now, naming the parameter
+
+    def _affine(self) -> dict[str, list[float]] | None:
+        """The affine ranges, or ``None`` when every one is empty (no affine map)."""
+        ranges = affine_ranges("RandomElasticGrid", self.rotation, self.scale, self.shear)
+        none = {"rotation": [0.0, 0.0], "scale": [1.0, 1.0], "shear": [0.0, 0.0]}
+        return None if ranges == none and float(self.translate) == 0 else ranges
+
+    def _spacing(self) -> list[float]:
+        s = self.spacing
+        out = [float(s)] * 2 if isinstance(s, (int, float)) else [float(v) for v in s]
+        if len(out) != 2 or min(out) <= 0:
+            raise ValueError(
+                "The 'spacing' parameter of RandomElasticGrid must be > 0 or (rows, cols); "
+                f"got {s!r}."
+            )
+        return out
+
+    def _magnitude(self) -> list[float]:
+        out = _range("RandomElasticGrid", "magnitude", self.magnitude, 0.0)
+        if out[0] < 0:
+            raise ValueError(
+                "The 'magnitude' parameter of RandomElasticGrid must be (low, high) with "
+                f"low >= 0; got {self.magnitude!r}."
+            )
+        return out
+
+    def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
+        if rng.random() >= self.p:
+            return {"apply": False}
+        out = {
+            "apply": True,
+            "magnitude": _uniform(rng, self._magnitude()),
+            "seed": int(rng.integers(_SEED_MAX)),
+        }
+        ranges = self._affine()
+        if ranges is not None:
+            shape = sample.spatial_shape
+            out |= draw_affine(rng, ranges, self.translate, self.isotropic, shape)
+        return out
+
+    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        if not params["apply"]:
+            return sample.replace()
+        shape = sample.spatial_shape
+        matrix = affine_of(params, shape) if "rotation" in params else None
+        grid = control_point_grid(
+            shape, self._spacing(), params["magnitude"], params["seed"], matrix
         )
+        return warp_both(sample, grid, self.order, self.padding)
 
 
 @STAGES.register("random_crop")
@@ -273,113 +353,3 @@ class RandomCrop(Stage):
             return crop(crop_or_pad(x, big), start, shape)
 
         return _both(sample, cut, cut)
-
-
-class _RandomIntensity(Stage):
-    kind = "intensity"
-    random = True
-    p: float
-
-    def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
-        if rng.random() >= self.p:
-            return {"apply": False}
-        return {"apply": True, **self._draw(rng)}
-
-    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        if not params["apply"]:
-            return sample.replace()
-        return sample.replace(image=self._apply(sample.image, params))
-
-    def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        raise NotImplementedError
-
-
-@STAGES.register("random_gaussian_noise")
-class RandomGaussianNoise(_RandomIntensity):
-    """Add zero-mean Gaussian noise whose standard deviation is drawn from ``std``."""
-
-    def __init__(self, *, p: float = 0.5, std: Sequence[float] | float = (0.0, 0.1)) -> None:
-        _check_p("RandomGaussianNoise", p)
-        _range("RandomGaussianNoise", "std", std, 0.0)
-        self.p = p
-        self.std = std
-
-    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        std = _range("RandomGaussianNoise", "std", self.std, 0.0)
-        return {"std": _uniform(rng, std), "seed": int(rng.integers(_SEED_MAX))}
-
-    def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        return add_gaussian_noise(image, params["std"], params["seed"])
-
-
-@STAGES.register("random_scale_shift")
-class RandomScaleShift(_RandomIntensity):
-    """``image * scale + shift`` with both drawn (``scale`` around 1, ``shift`` around 0)."""
-
-    def __init__(
-        self,
-        *,
-        p: float = 0.5,
-        scale: Sequence[float] | float = 0.1,
-        shift: Sequence[float] | float = 0.1,
-    ) -> None:
-        _check_p("RandomScaleShift", p)
-        _range("RandomScaleShift", "scale", scale, 1.0)
-        _range("RandomScaleShift", "shift", shift, 0.0)
-        self.p = p
-        self.scale = scale
-        self.shift = shift
-
-    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        scale = _range("RandomScaleShift", "scale", self.scale, 1.0)
-        shift = _range("RandomScaleShift", "shift", self.shift, 0.0)
-        return {"scale": _uniform(rng, scale), "shift": _uniform(rng, shift)}
-
-    def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        return scale_shift_intensity(image, params["scale"], params["shift"])
-
-
-@STAGES.register("random_gamma")
-class RandomGamma(_RandomIntensity):
-    """Gamma correction (range-preserving) with ``gamma`` drawn log-uniformly from a range."""
-
-    def __init__(self, *, p: float = 0.5, gamma: Sequence[float] = (0.7, 1.5)) -> None:
-        _check_p("RandomGamma", p)
-        self.p = p
-        self.gamma = gamma
-        self._gamma()  # fail at construction, naming the parameter
-
-    def _gamma(self) -> list[float]:
-        out = _range("RandomGamma", "gamma", self.gamma, 1.0)
-        if out[0] <= 0:
-            raise ValueError(
-                f"The 'gamma' parameter of RandomGamma must be > 0; got {self.gamma!r}."
-            )
-        return out
-
-    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        low, high = self._gamma()
-        return {"gamma": float(np.exp(rng.uniform(np.log(low), np.log(high))))}
-
-    def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        return adjust_gamma(image, params["gamma"])
-
-
-@STAGES.register("random_blur")
-class RandomBlur(_RandomIntensity):
-    """Gaussian blur with ``sigma`` (pixels) drawn from a range."""
-
-    def __init__(self, *, p: float = 0.5, sigma: Sequence[float] = (0.5, 1.5)) -> None:
-        _check_p("RandomBlur", p)
-        _range("RandomBlur", "sigma", sigma, 0.0)
-        self.p = p
-        self.sigma = sigma
-
-    def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"sigma": _uniform(rng, _range("RandomBlur", "sigma", self.sigma, 0.0))}
-
-    def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        return denoise_gaussian(image, params["sigma"])

@@ -19,6 +19,7 @@ STRONG = {  # parameters that make each geometric stage move things for sure
     "random_rotate90": {"p": 1.0},
     "random_affine": {"p": 1.0, "rotation": 40.0, "scale": 0.2, "translate": 0.1, "shear": 10.0},
     "random_elastic": {"p": 1.0, "sigma": 4.0, "magnitude": 4.0},
+    "random_elastic_grid": {"p": 1.0, "spacing": 12, "magnitude": [2.0, 3.0]},
     "random_crop": {"shape": [40, 36]},
 }
 

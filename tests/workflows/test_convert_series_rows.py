@@ -18,7 +18,7 @@ from pipeline.data.io import read_manifest
 from pipeline.keys import hash_key
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
-from workflows.convert.tasks import _runs
+from workflows.convert.sources import _runs
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -118,3 +118,27 @@ def test_a_series_that_gained_or_lost_a_file_is_converted_again(tmp_path: Path) 
         "b.dcm",
         "c.dcm",
     ]
+
+
+def test_cli_no_gzip_writes_nii_with_the_same_voxels(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    series = generate_uid()
+    src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, 3.0 * k), value=1000 + k, series=series,
+                                           RescaleIntercept=-1024) for k in range(3)])  # fmt: skip
+    outputs = {}
+    for flag in ("", "--no-gzip"):
+        out = tmp_path / f"out{flag}"
+        cmd = [sys.executable, "-m", "workflows.cli", "convert", str(src), str(out),
+               "--format", "nifti", "--quiet", *([flag] if flag else [])]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        (row,) = _rows(out / "manifest.csv")
+        outputs[flag] = out / row["output"]
+    assert outputs[""].name.endswith(".nii.gz") and outputs["--no-gzip"].name.endswith(".nii")
+    plain = nib.load(outputs["--no-gzip"])
+    assert plain.get_data_dtype() == np.int16  # HU 1000 + k - 1024: whole numbers
+    data = np.asarray(plain.dataobj)
+    assert data[0, 0].tolist() == [-24, -23, -22]  # by hand, slice k holds 1000 + k - 1024
+    np.testing.assert_array_equal(data, np.asarray(nib.load(outputs[""]).dataobj))

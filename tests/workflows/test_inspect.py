@@ -55,3 +55,28 @@ def test_missing_slice_and_junk_reported_exit_1(
 def test_not_a_folder_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_workers_read_headers_in_parallel_with_the_same_result(study: Path, tmp_path: Path) -> None:
+    """``--workers 2`` (headers read in a process pool) prints what one process prints, bad
+    and non-DICOM files included, in the same order; run as a user runs it."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "scan"
+    shutil.copytree(study, folder)
+    (folder / "junk.dcm").write_bytes(b"not dicom at all")
+    (folder / "empty.dcm").write_bytes(b"")
+    runs = {}
+    for workers in ("1", "2"):
+        cmd = [sys.executable, "-m", "workflows.cli", "inspect", str(folder), "--json",
+               "--workers", workers, "--index", str(tmp_path / f"index{workers}.csv")]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stderr  # the junk files are problems
+        runs[workers] = json.loads(done.stdout)
+    assert runs["1"] == runs["2"]
+    assert (tmp_path / "index1.csv").read_text() == (tmp_path / "index2.csv").read_text()
+    reasons = {p["where"]: p["reason"] for p in runs["2"]["problems"]}
+    assert reasons["empty.dcm"] == "empty file (0 bytes)"
+    assert len(reasons) == 2 and (runs["2"]["files"], runs["2"]["instances"]) == (22, 20)

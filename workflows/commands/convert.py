@@ -74,7 +74,18 @@ def register(sub: Any) -> None:
         help="refuse images whose header claims more pixels than this (2**28)",
     )
     p.add_argument(
-        "--png-compression", type=int, choices=range(10), default=6, metavar="0-9", help="(6)"
+        "--png-compression",
+        type=int,
+        choices=range(10),
+        default=1,
+        metavar="0-9",
+        help="zlib level of PNG outputs (1: about 2x faster to write than 6, files ~14%% "
+        "larger; always lossless)",
+    )
+    p.add_argument(
+        "--no-gzip",
+        action="store_true",
+        help="NIfTI: write .nii (uncompressed, faster to write and read) instead of .nii.gz",
     )
     add_geometry_options(p)
     p.add_argument(
@@ -110,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         uneven=args.uneven,
         split_4d=args.split_4d,
         strict=args.strict,
+        gzip=not args.no_gzip,
     ).resolved()
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler

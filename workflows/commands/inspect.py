@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     from workflows.commands.convert import add_geometry_options
 
     add_geometry_options(p)
+    p.add_argument("--workers", type=positive_int, default=1, help="processes reading headers (1)")
     p.add_argument(
         "--max-pixels",
         type=positive_int,
@@ -46,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.dicom.assemble import GeometryPolicy
 
     policy = GeometryPolicy(tilt=args.tilt, uneven=args.uneven, split_4d=args.split_4d)
-    index = index_folder(args.src, policy, max_pixels=args.max_pixels)
+    from workflows.convert.pool import header_mapper
+
+    mapper = header_mapper(Path(args.src), args.workers)
+    index = index_folder(args.src, policy, max_pixels=args.max_pixels, mapper=mapper)
     if args.index:
         index.write_csv(args.index)
     summary = index.to_dict()

@@ -88,7 +88,7 @@ def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[st
     if not options.resume or not settings.exists():
         return {}
     saved = json.loads(settings.read_text())
-    keys = ("format", "window", "per", "tilt", "uneven", "split_4d")
+    keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
         return {}
     by_source: dict[str, list[dict[str, str]]] = {}
@@ -324,7 +324,10 @@ def _convert_series(
     root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
     result: ConvertResult, runner: _runner,
 ) -> list[dict[str, str]]:  # fmt: skip
-    index = index_folder(root, options.policy())
+    from workflows.convert.pool import header_mapper
+
+    mapper = None if runner.scheduler else header_mapper(root, options.workers)
+    index = index_folder(root, options.policy(), mapper=mapper)
     result.index = index
     for p in index.problems:
         (result.not_images if p.skipped else result.failures).append(
@@ -335,7 +338,7 @@ def _convert_series(
     last = _previous_series(out, options) if previous else _Previous({}, {}, {})
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
         old, sources, dropped = last.series(task)
-        prefix = series_output(task.patient_key, task.series_key, options.format).split(".")[0]
+        prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
         if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old
             result.sources += sources

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import TypeVar
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,4 +128,25 @@ def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) ->
                                   "(a crash in a decoder, or killed for memory)")  # fmt: skip
 
 
-__all__ = ["map_tasks"]
+def header_mapper(root: Path, workers: int) -> Callable[..., Iterator[Any]] | None:
+    """A ``mapper`` for :func:`pipeline.dicom.index.index_folder`: headers read in processes.
+
+    ``None`` for one worker (read in this process). A worker that dies on a file makes that
+    file a problem, not the end of the scan.
+    """
+    if workers <= 1:
+        return None
+
+    def mapper(fn: Callable[[Path], Any], paths: list[Path]) -> Iterator[Any]:
+        return map_tasks(fn, paths, workers, on_crash=partial(_header_crash, root))
+
+    return mapper
+
+
+def _header_crash(root: Path, path: Path, reason: str) -> Any:
+    from pipeline.dicom.files import Problem
+
+    return Problem(path.relative_to(root).as_posix(), reason.replace("converting", "reading"))
+
+
+__all__ = ["header_mapper", "map_tasks"]

@@ -20,6 +20,7 @@ from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key
 from workflows.convert.pool import _tune_malloc, map_tasks
+from workflows.convert.sources import SOURCE_COLUMNS, dropped_sources, source_slices
 
 FORMATS = ("png", "png16", "npy", "nifti")
 T = TypeVar("T")
@@ -36,12 +37,13 @@ class ConvertOptions:
     per: str | None = None
     workers: int = 1
     max_pixels: int = DEFAULT_MAX_PIXELS
-    png_compression: int = 6
+    png_compression: int = 1
     resume: bool = True
     strict: bool = False
     tilt: str = "resample"
     uneven: str = "resample"
     split_4d: bool = False
+    gzip: bool = True
 
     def policy(self) -> GeometryPolicy:
         """The geometry policy of series outputs (see :class:`GeometryPolicy`)."""
@@ -122,13 +124,16 @@ class TaskResult:
     sources: tuple[dict[str, str], ...] = ()
 
 
-def series_output(patient_key: str, series_key: str, fmt: str, stack: int = -1) -> str:
+def series_output(
+    patient_key: str, series_key: str, fmt: str, stack: int = -1, gzip: bool = True
+) -> str:
     """``<patient>/<series>.nii.gz``, or ``<patient>/<series>_s<stack>.nii.gz`` for one of
-    several co-located stacks (time points, diffusion directions)."""
+    several co-located stacks (time points, diffusion directions); ``.nii`` without gzip."""
     from pipeline.writers import SUFFIXES
 
     name = series_key if stack < 0 else f"{series_key}_s{stack:02d}"
-    return f"{patient_key}/{name}{SUFFIXES[fmt]}"
+    suffix = SUFFIXES["nii" if fmt == "nifti" and not gzip else fmt]
+    return f"{patient_key}/{name}{suffix}"
 
 
 def instance_output(patient_key: str, series_key: str, instance_key: str, frame: int,
@@ -175,7 +180,7 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
                 rows, sources, problems = _run_series(task, options, written)
                 result = TaskResult(task.task_id, rows=tuple(rows), problems=problems,
                                     sources=tuple(sources),
-                                    dropped=dropped_sources(task, sources))  # fmt: skip
+                                    dropped=dropped_sources(task.sources, sources))  # fmt: skip
             else:
                 rows, instance, problems = _run_instance(task, options, written)
                 result = TaskResult(task.task_id, tuple(rows), instance=instance,
@@ -311,7 +316,8 @@ def _run_series(
     sources: list[dict[str, str]] = []
     for v, volume in enumerate(volumes):
         stack = -1 if len(volumes) == 1 else v
-        rel = series_output(task.patient_key, task.series_key, options.format, stack)
+        rel = series_output(task.patient_key, task.series_key, options.format, stack,
+                            options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
         if options.format == "nifti":
             write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
@@ -334,63 +340,10 @@ def _run_series(
     return rows, sources, tuple(plan.problems)
 
 
-def source_slices(plan: Any, volume: Any) -> dict[str, tuple[int, str, str]]:
-    """Per source file of one :class:`~pipeline.dicom.volume_plan.VolumePlan`, in slice order:
-    its first frame used, its SOPInstanceUID and the output slices its frames became.
-
-    Slices are 0-based along the volume's third (slice) axis, ``T:K`` for time point T of a
-    4-D volume, runs written ``a-b``; empty when the volume was resampled along its normal
-    (every output slice is interpolated; the manifest's ``problems`` column says so). This is the
-    file-to-slice map dcm2niix users ask for (rordenlab/dcm2niix#341).
-    """
-    found: dict[str, tuple[int, str, list[tuple[int, int]]]] = {}
-    for t, frames in enumerate(volume.frames):
-        for k, idx in enumerate(frames):
-            ref = plan.frames[idx]
-            first, uid, slices = found.setdefault(ref.source, (ref.frame, ref.sop_uid, []))
-            slices.append((t, k))
-            found[ref.source] = (min(first, ref.frame), uid, slices)
-    four_d = len(volume.frames) > 1
-    return {
-        source: (frame, uid, "" if volume.grid is not None else _runs(slices, four_d))
-        for source, (frame, uid, slices) in found.items()
-    }
-
-
-def _runs(slices: list[tuple[int, int]], four_d: bool) -> str:
-    """``[(0, 3), (0, 4), (0, 5)]`` -> ``"3-5"`` (``"0:3-5"`` in a 4-D volume)."""
-    parts: list[str] = []
-    start = prev = slices[0]
-    for cur in [*slices[1:], None]:
-        if cur is not None and cur[0] == prev[0] and cur[1] == prev[1] + 1:
-            prev = cur
-            continue
-        span = f"{start[1]}" if start == prev else f"{start[1]}-{prev[1]}"
-        parts.append(f"{start[0]}:{span}" if four_d else span)
-        if cur is not None:
-            start = prev = cur
-    return ";".join(parts)
-
-
-def dropped_sources(
-    task: ConvertTask, rows: Sequence[dict[str, str]]
-) -> tuple[tuple[str, str], ...]:
-    """Files of a series task that are in no output: every frame was an exact duplicate."""
-    from pipeline.dicom.files import escape_name
-
-    listed = {r["source"] for r in rows}
-    reason = "duplicate: every frame repeats an image at the same position; dropped"
-    return tuple((escape_name(s), reason) for s in task.sources if escape_name(s) not in listed)
-
-
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
     "volume", "slice_spacing", "problems",
-]  # fmt: skip
-#: ``sources.csv`` (``--per series``): every file of every written volume.
-SOURCE_COLUMNS = [
-    "source", "output", "patient_key", "series_key", "instance_key", "frame", "slices",
 ]  # fmt: skip
 
 

@@ -1,0 +1,249 @@
+"""Issue 15's conversion rows, each method alternating with its peers in one process tree.
+
+Rows (``--rows``, default all):
+
+- ``npy512`` / ``npy64``: ``convert --format npy --window none``, 1 worker, CT slices of 512x512
+  and 64x64, against a pydicom loop (dcmread, ``pixel_array``, ``apply_modality_lut``,
+  ``np.save``) and the floor (dcmread, ``np.frombuffer``, float32 + intercept, ``np.save``).
+- ``png``: ``convert --format png --window lung`` with 2 workers against 1 worker, and against
+  pydicom + PIL in a ``multiprocessing.Pool(2)`` (the peer).
+- ``inspect``: the header index (``radpipe inspect``) against a pydicom ``stop_before_pixels``
+  loop; floor: reading the first 4 KiB of each file.
+- ``nifti``: ``convert --format nifti --per series --no-gzip`` (1 worker) against ``dcm2niix -z n``
+  (the pip package's binary) on the same series; the rate is slices/s.
+- ``memory``: peak RSS of ``convert --format npy`` (1 worker, 64x64) in a fresh process for
+  N and 10N files (``--memory-files``); the target is flat within 10 %.
+
+Each timed call writes into a fresh folder, removed after timing; rounds alternate methods
+(A, B, C, A, B, C, ...) and the row prints the median rate, the spread (min..max) and the
+ratio of medians (``benchmarks/_bench.py``). Compare ratios, not absolute rates.
+
+    .venv/bin/python benchmarks/convert_rows.py --files 400 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._bench import HEADER, machine, row
+from benchmarks.convert import PeakSampler, generate, pydicom_loop
+
+ROOT = Path(__file__).resolve().parents[1]
+Method = Callable[[Path], int]  # writes into the given folder, returns units done
+
+
+def timed(methods: dict[str, Method], rounds: int, work: Path) -> dict[str, list[float]]:
+    """Alternate the methods; each call gets a fresh output folder, removed untimed."""
+    rates: dict[str, list[float]] = {name: [] for name in methods}
+    for k in range(rounds + 1):  # round 0 warms up (imports, page cache, pool start)
+        for name, run in methods.items():
+            out = Path(tempfile.mkdtemp(dir=work))
+            start = time.perf_counter()
+            units = run(out)
+            seconds = time.perf_counter() - start
+            shutil.rmtree(out)
+            if k:
+                rates[name].append(units / seconds)
+    return rates
+
+
+def radpipe_convert(src: Path, **options: object) -> Method:
+    from workflows.convert.batch import ConvertOptions, convert_folder
+
+    def run(out: Path) -> int:
+        opts = ConvertOptions(resume=False, **options)  # type: ignore[arg-type]
+        result = convert_folder(src, out, opts, progress=False)
+        if result.failures:
+            raise SystemExit(f"radpipe failed: {result.failures[:2]}")
+        return result.tasks if opts.per != "series" else _slices(src)
+
+    return run
+
+
+def _slices(src: Path) -> int:
+    return sum(1 for _ in src.glob("*.dcm"))
+
+
+def floor_npy(src: Path) -> Method:
+    def run(out: Path) -> int:
+        import numpy as np
+        import pydicom
+
+        n = 0
+        for path in sorted(src.glob("*.dcm")):
+            ds = pydicom.dcmread(path)
+            hu = np.frombuffer(ds.PixelData, "<i2").reshape(ds.Rows, ds.Columns).astype(np.float32)
+            hu += np.float32(ds.RescaleIntercept)
+            np.save(out / f"{n}.npy", hu)
+            n += 1
+        return n
+
+    return run
+
+
+def _png_one(args: tuple[str, str]) -> int:
+    import numpy as np
+    import pydicom
+    from PIL import Image
+    from pydicom.pixels import apply_modality_lut
+
+    path, target = args
+    ds = pydicom.dcmread(path)
+    hu = apply_modality_lut(ds.pixel_array, ds)
+    lo, hi = -600 - 750, -600 + 750
+    img = (np.clip((hu - lo) / (hi - lo), 0, 1) * 255 + 0.5).astype(np.uint8)
+    Image.fromarray(img).save(target)
+    return 1
+
+
+def pydicom_pil_pool(src: Path, workers: int) -> Method:
+    import multiprocessing
+
+    pool = multiprocessing.get_context("forkserver").Pool(workers)
+
+    def run(out: Path) -> int:
+        jobs = [(str(p), str(out / f"{k}.png")) for k, p in enumerate(sorted(src.glob("*.dcm")))]
+        return sum(pool.map(_png_one, jobs, chunksize=8))
+
+    return run
+
+
+def index_radpipe(src: Path) -> Method:
+    from pipeline.dicom.index import index_folder
+
+    return lambda out: index_folder(src).files_scanned
+
+
+def index_pydicom(src: Path) -> Method:
+    def run(out: Path) -> int:
+        import pydicom
+
+        return sum(
+            1 for p in sorted(src.rglob("*.dcm")) if pydicom.dcmread(p, stop_before_pixels=True)
+        )
+
+    return run
+
+
+def index_floor(src: Path) -> Method:
+    def run(out: Path) -> int:
+        n = 0
+        for p in sorted(src.rglob("*.dcm")):
+            with p.open("rb") as fh:
+                n += bool(fh.read(4096))
+        return n
+
+    return run
+
+
+def dcm2niix(src: Path) -> Method:
+    binary = shutil.which("dcm2niix") or str(Path(sys.executable).with_name("dcm2niix"))
+
+    def run(out: Path) -> int:
+        subprocess.run([binary, "-z", "n", "-b", "n", "-o", str(out), str(src)],
+                       check=True, capture_output=True)  # fmt: skip
+        return _slices(src)
+
+    return run
+
+
+def memory_child(src: str) -> None:
+    """In a fresh process: convert ``src`` (npy, 1 worker) and print the peak RSS (MB)."""
+    sampler = PeakSampler()
+    sampler.start()
+    with tempfile.TemporaryDirectory(dir=Path(src).parent) as out:
+        radpipe_convert(Path(src), format="npy", window="none")(Path(out))
+    sampler.running = False
+    sampler.join()
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a parent that loaded
+    # torch would show up as this process's peak
+    status = Path("/proc/self/status").read_text()
+    own = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    print(json.dumps({"rss_mb": max(own, sampler.peak)}))
+
+
+def _peak(src: Path) -> float:
+    cmd = [sys.executable, __file__, "--memory-child", str(src)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["rss_mb"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--memory-files", type=int, default=1000)
+    parser.add_argument("--rows", default="npy512,npy64,png,inspect,nifti,memory")
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    rows = args.rows.split(",")
+    print(f"{machine()}; {args.files} files per row, {args.rounds} rounds\n")
+    print(HEADER)
+    with tempfile.TemporaryDirectory(prefix="radpipe-convert-rows-") as tmp:
+        work = Path(tmp)
+        for size in (512, 64):
+            if f"npy{size}" not in rows and not (
+                size == 512 and {"png", "inspect", "nifti"} & set(rows)
+            ):
+                continue
+            src = work / f"ct{size}"
+            src.mkdir()
+            generate(src, args.files, size)
+            if f"npy{size}" in rows:
+                rates = timed({"radpipe": radpipe_convert(src, format="npy", window="none"),
+                               "pydicom": lambda out, s=src: pydicom_loop(s, out, "npy"),
+                               "floor": floor_npy(src)}, args.rounds, work)  # fmt: skip
+                print(row(f"convert npy, window none, 1 worker, {size}x{size} (peer: pydicom "
+                          "loop)", rates, "radpipe", "pydicom", "floor",
+                          ">= 0.8x floor, >= 1.5x pydicom"), flush=True)  # fmt: skip
+            if size != 512:
+                continue
+            if "png" in rows:
+                rates = timed({"radpipe2": radpipe_convert(src, format="png", window="lung",
+                                                           workers=2),
+                               "radpipe1": radpipe_convert(src, format="png", window="lung"),
+                               "pool2": pydicom_pil_pool(src, 2)}, args.rounds, work)  # fmt: skip
+                print(row("convert png, lung window, 2 workers (peer: 1 worker)", rates,
+                          "radpipe2", "radpipe1", None, ">= 1.8x"))  # fmt: skip
+                print(row("convert png, 2 workers (peer: pydicom + PIL, Pool(2))", rates,
+                          "radpipe2", "pool2", None, ">= 1.2x"), flush=True)  # fmt: skip
+            if "inspect" in rows:
+                rates = timed({"radpipe": index_radpipe(src), "pydicom": index_pydicom(src),
+                               "floor": index_floor(src)}, args.rounds, work)  # fmt: skip
+                print(row("inspect (header index; peer: pydicom stop_before_pixels loop)", rates,
+                          "radpipe", "pydicom", "floor", ">= 2x pydicom"), flush=True)  # fmt: skip
+            if "nifti" in rows:
+                rates = timed({"radpipe": radpipe_convert(src, format="nifti", per="series",
+                                                          gzip=False),
+                               "dcm2niix": dcm2niix(src)}, args.rounds, work)  # fmt: skip
+                print(row("convert nifti per series, 1 worker (slices/s; peer: dcm2niix -z n)",
+                          rates, "radpipe", "dcm2niix", None, ">= 1.0x"), flush=True)  # fmt: skip
+        if "memory" in rows:
+            small, large = work / "mem1", work / "mem10"
+            small.mkdir()
+            large.mkdir()
+            generate(large, 10 * args.memory_files, 64)
+            for p in sorted(large.glob("*.dcm"))[: args.memory_files]:
+                os.link(p, small / p.name)
+            a, b = _peak(small), _peak(large)
+            print(f"\npeak RSS of convert (npy, 1 worker, 64x64): {a:.0f} MB for "
+                  f"{args.memory_files} files, {b:.0f} MB for {10 * args.memory_files} files "
+                  f"({b / a:.2f}x; target flat within 10 %)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

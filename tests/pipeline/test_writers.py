@@ -1,0 +1,47 @@
+"""NIfTI writing: the smallest exact dtype (int16/uint16 as dcm2niix stores rescaled integer
+images, float32 otherwise), values read back by nibabel equal to the volume, ``.nii`` written
+uncompressed and ``.nii.gz`` gzip-compressed."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from pipeline.writers import write_nifti
+
+AFFINE = np.diag([0.7, 0.7, 2.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (np.array([-1024.0, 0.0, 3071.0]), np.int16),  # CT Hounsfield units
+        (np.array([0.0, 40000.0, 65535.0]), np.uint16),  # beyond int16, within uint16
+        (np.array([-1024.0, 0.5, 10.0]), np.float32),  # resampled: not whole numbers
+        (np.array([-40000.0, 0.0, 1.0]), np.float32),  # whole, but no 16-bit type holds it
+        (np.array([np.nan, 0.0, 1.0]), np.float32),
+    ],
+)
+def test_smallest_exact_dtype(values: np.ndarray, dtype: type, tmp_path: Path) -> None:
+    volume = np.resize(values, (4, 3, 5)).astype(np.float32)  # (D, H, W)
+    path = write_nifti(tmp_path / "v.nii.gz", volume, AFFINE)
+    image = nib.load(path)
+    assert image.get_data_dtype() == np.dtype(dtype)
+    back = np.asarray(image.dataobj, dtype=np.float64)
+    np.testing.assert_array_equal(back, volume.transpose(2, 1, 0))  # (W, H, D), exact
+    assert back[2, 1, 3] == volume[3, 1, 2]  # column 2, row 1, slice 3, by hand
+
+
+def test_nii_is_uncompressed_and_gz_compressed(tmp_path: Path) -> None:
+    volume = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    plain = write_nifti(tmp_path / "v.nii", volume, AFFINE)
+    packed = write_nifti(tmp_path / "v.nii.gz", volume, AFFINE)
+    raw = plain.read_bytes()
+    assert raw[344:348] == b"n+1\0"  # NIfTI-1 single-file magic, uncompressed on disk
+    assert len(raw) == 352 + volume.size * 2  # header + extension flag + int16 voxels
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()  # same NIfTI, gzipped
+    assert int.from_bytes(raw[:4], "little") == 348
