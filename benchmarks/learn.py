@@ -16,6 +16,10 @@ Usage (not a test; needs ``/work/shared/data`` or ``--data``)::
 
     python benchmarks/learn.py breast hc18 --work /tmp/learn
     python benchmarks/learn.py hc18 --only mr_segment_reseg --epochs 10   # reduced
+    python benchmarks/learn.py breast --only xray_classify --seeds 0 1 2 \
+        --set train.average_epochs=5 'augment=[]'                        # a variant, 3 seeds
+
+Each run gets ``compute.threads`` = ``$OMP_NUM_THREADS`` (default 1) torch threads.
 """
 
 from __future__ import annotations
