@@ -108,3 +108,32 @@ def test_off_by_default_and_one_epoch_is_refused(tmp_path: Path) -> None:
            "train": {"average_epochs": 5, "average_anchor": "last"}}  # fmt: skip
     tc = train_config(RunConfig.model_validate(raw))
     assert (tc.average_epochs, tc.average_anchor) == (5, "last")
+
+
+def test_resumed_run_averages_the_same_epochs(tmp_path: Path) -> None:
+    _, seen = _recording_run(tmp_path / "a", average_epochs=3, average_anchor="last")
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_epoch_3(epoch: int, row: dict[str, Any]) -> None:
+        if epoch == 3:
+            raise Killed
+
+    settings = {"epochs": 4, "batch_size": 4, "lr": 0.05, "seed": 1, "progress": False,
+                "average_epochs": 3, "average_anchor": "last"}  # fmt: skip
+    data = PhantomDataset(12, size=8, seed=1), PhantomDataset(6, size=8, seed=2)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    with pytest.raises(Killed):
+        train(
+            model, *data, TrainConfig(**settings), tmp_path / "b", on_epoch_end=kill_after_epoch_3
+        )
+    fresh = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))  # other initial weights
+    train(fresh, *data, TrainConfig(**settings), tmp_path / "b", resume=True)
+    straight = load_checkpoint(tmp_path / "a" / "checkpoints" / "best.pt")["model"]
+    resumed = load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["model"]
+    for key in ("1.weight", "1.bias"):
+        mean = (seen[1][key] + seen[2][key] + seen[3][key]) / 3  # epochs 2-4, 2-3 before the kill
+        torch.testing.assert_close(resumed[key], mean, rtol=0, atol=1e-6)
+        torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=1e-6)
