@@ -63,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"radpipe {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `radpipe inspect DIR | head`: the reader left; no traceback
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 def _version() -> str:

@@ -131,8 +131,16 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"missing on {len(keep) - len(placed)} of {len(keep)} images"
         )
         return plan
-    groups = _orientation_groups(frames, placed)
-    if len(groups) > 1:
+    numbers: dict[int | None, list[int]] = defaultdict(list)
+    for k in placed:
+        numbers[frames[k].series_number].append(k)
+    if len(numbers) > 1:
+        plan.notes.append(
+            f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
+            "merged exports), one volume each"
+        )
+    groups = [g for members in numbers.values() for g in _orientation_groups(frames, members)]
+    if len(groups) > len(numbers):
         plan.notes.append(
             f"split: {len(groups)} orientations or image sizes in one series, one volume each"
         )
@@ -161,7 +169,9 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
     for k in order:
         f = frames[k]
         place = pixel_place(f)
-        keys = [("sop", f.sop_uid, f.frame, place[0])]
+        # the same SOPInstanceUID and frame at one position is a duplicate only if the pixels
+        # agree too, when known: edited copies keep their UIDs (dcm_qa_12bit)
+        keys = [("sop", f.sop_uid, f.frame, place[0], f.series_number, f.digest)]
         if f.digest:
             keys.append(("pixels", f.digest, *place))
         if any(key in seen for key in keys):
@@ -178,13 +188,14 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
 def pixel_place(f: FrameRef) -> tuple[object, ...]:
     """Where a frame sits for duplicate detection: position, orientation and stack values.
 
-    Position is rounded to 0.01 mm and orientation to 0.001. Identical pixels count as a
+    Position is rounded to 0.01 mm and orientation to 0.001; SeriesNumber is part of the
+    place (edited copies of one series keep its UIDs under new numbers). Identical pixels count as a
     duplicate only at the same place, so a frame whose place no other frame shares needs no
     pixel digest.
     """
     pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
     iop = None if f.orientation is None else tuple(np.round(f.orientation, 3))
-    return (pos, iop, f.stack_values)
+    return (pos, iop, f.stack_values, f.series_number)
 
 
 def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
@@ -232,7 +243,10 @@ def _plan_group(
     elif tr and not policy.split_4d:
         why = "each one split by the uneven-spacing policy"
     decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
-    (plan.info if tagged else plan.notes).append(decision)
+    # time points that do not cover the same positions (a slice missing in one) are a
+    # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
+    differ = not _same_positions(frames, stacks)
+    (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
 
 

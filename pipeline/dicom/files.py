@@ -1,7 +1,8 @@
 """Finding and reading DICOM files so that every file found gets a data set or a reason.
 
-- :func:`find_files` walks a folder and yields every file, including the ones that cannot be
-  read (an unreadable subfolder, a dangling symbolic link, a FIFO) with the reason.
+- :func:`find_files` (from :mod:`pipeline.dicom.walk`) walks a folder and yields every file,
+  including the ones that cannot be read (an unreadable subfolder, a dangling symbolic link,
+  a FIFO) or are skipped (hidden, radpipe's own output) with the reason.
 - :func:`read_dataset` reads one file with pydicom and never raises for bad input: it returns
   a :class:`~pipeline.dicom.index.Problem` instead (truncated, not DICOM, a deflate bomb,
   a decoder panic that derives from ``BaseException``).
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import warnings
 import zlib
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
 #: Exceptions that stop the program, never one file: they are always re-raised.
@@ -40,12 +41,15 @@ class Problem:
     """Something wrong with a file (``path``) or a series (``series_key``).
 
     ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
-    listed, but not counted as a failure.
+    listed, but not counted as a failure. ``series_key`` is the hashed SeriesInstanceUID of a
+    file that failed but whose header names its series (a truncated slice, say): a volume of
+    that series would lack the file, so ``convert --per series`` refuses the series.
     """
 
     where: str
     reason: str
     skipped: bool = False
+    series_key: str = ""
 
 
 def escape_name(name: str) -> str:
@@ -59,62 +63,6 @@ def escape_name(name: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file under the root.
-
-    ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
-    cannot be read at all, else ``None``.
-    """
-
-    path: Path
-    rel: str
-    problem: str | None = None
-
-
-def find_files(root: Path) -> Iterator[Found]:
-    """Every file under ``root`` in a stable order, hidden names skipped.
-
-    Unreadable subfolders, dangling symbolic links and special files (FIFOs, sockets) are
-    yielded with a ``problem`` instead of being skipped silently.
-    """
-    failed: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append):
-        while failed:
-            yield _walk_error(root, failed.pop(0))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            yield Found(path, rel, _file_problem(path))
-    while failed:
-        yield _walk_error(root, failed.pop(0))
-
-
-def _walk_error(root: Path, err: OSError) -> Found:
-    path = Path(err.filename or root)
-    try:
-        rel = path.relative_to(root).as_posix()
-    except ValueError:
-        rel = "."
-    return Found(path, rel or ".", f"unreadable folder ({err.strerror or type(err).__name__})")
-
-
-def _file_problem(path: Path) -> str | None:
-    try:
-        if not path.exists():
-            return "dangling symbolic link (its target does not exist)"
-        if not path.is_file():
-            return "not a regular file (FIFO, socket or device)"
-        if not os.access(path, os.R_OK):
-            return "unreadable file (permission denied)"
-    except OSError as err:
-        return f"unreadable file ({err.strerror or type(err).__name__})"
-    return None
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -361,6 +309,7 @@ def has_pixels(ds: Any) -> bool:
 
 __all__ = [
     "FATAL",
+    "OUTPUT_MARK",
     "Found",
     "captured_warnings",
     "escape_name",

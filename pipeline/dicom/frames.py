@@ -31,7 +31,9 @@ class FrameRef:
     ``position``/``orientation``/``pixel_spacing`` are ImagePositionPatient (LPS mm),
     ImageOrientationPatient and PixelSpacing (row, column; mm) of this frame; ``time`` is
     AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
-    file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume.
+    file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
+    ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
+    SeriesNumbers are kept apart, as dcm2niix does).
     """
 
     source: str
@@ -50,6 +52,7 @@ class FrameRef:
     mosaic: int = 0
     refusal: str = ""
     digest: str = ""
+    series_number: int | None = None
 
 
 def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
@@ -157,6 +160,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "source": source,
         "sop_uid": str(ds.get("SOPInstanceUID", source)),
         "instance_number": _int(ds.get("InstanceNumber")),
+        "series_number": _int(ds.get("SeriesNumber")),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }

@@ -21,6 +21,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_p
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.errors import DicomError
+from pipeline.keys import hash_key
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,25 @@ def instance_from(
     a file listed as an image here is not then refused for its header.
     """
     try:
-        return _instance_from(ds, rel, size, max_pixels)
+        found = _instance_from(ds, rel, size, max_pixels)
     except DicomError as err:
-        return Problem(rel, err.reason)
+        found = Problem(rel, err.reason)
     except files.FATAL:
         raise
     except BaseException as err:
-        return Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+        found = Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+    if isinstance(found, Problem) and not found.skipped:
+        found = replace(found, series_key=_series_key(ds))
+    return found
+
+
+def _series_key(ds: Any) -> str:
+    """The hashed SeriesInstanceUID of a data set, ``""`` when it has none (or a bad one)."""
+    try:
+        uid = ds.get("SeriesInstanceUID")
+        return hash_key(str(uid)) if uid else ""
+    except Exception:
+        return ""
 
 
 def _not_an_image(ds: Any, rel: str) -> Problem | None:

@@ -66,6 +66,11 @@ class Series:
         """The number of volumes (time points counted apart) the series assembles into."""
         return len(set(self.stacks)) if self.stacks else 1
 
+    def _placed(self) -> int:
+        if self.plan is None or not self.plan.volumes:
+            return len(self.instances)
+        return sum(len(stack) for v in self.plan.volumes for stack in v.frames)
+
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description with hashed keys only."""
         sizes = sorted({f"{i.rows}x{i.columns}" for i in self.instances})
@@ -74,7 +79,10 @@ class Series:
             "modality": self.first.modality,
             "description": self.first.description,
             "size": ",".join(sizes),
-            "slices": len(self.instances),
+            "files": len(self.instances),
+            # 2-D images placed in volumes (frames of multi-frame files and mosaic tiles
+            # counted, duplicates not): what convert --per series stacks
+            "slices": self._placed(),
             "stacks": self.num_stacks,
             "volumes": 0 if self.plan is None else len(self.plan.volumes),
             "frames": sum(i.frames for i in self.instances),
@@ -98,7 +106,7 @@ class DicomIndex:
         for s in self.series:
             for k, inst in enumerate(s.instances):
                 yield {
-                    "path": inst.path,
+                    "path": files.escape_name(inst.path),  # printable, valid UTF-8
                     "patient_key": hash_key(inst.patient_id),
                     "study_key": hash_key(inst.study_uid),
                     "series_key": s.key,
@@ -201,10 +209,17 @@ def index_folder(
         n += 1
         header = None if item.problem else next(headers)
         if header is None:
-            problems.append(Problem(item.rel, item.problem or ""))
+            problems.append(Problem(item.rel, item.problem or "", skipped=item.skipped))
         else:
             (instances if isinstance(header, Instance) else problems).append(header)
-    return DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
+    series = assemble_series(instances, policy)
+    failed = {p.series_key: p.where for p in problems if p.series_key}
+    for s in series:  # what convert --per series will do, said here too
+        if s.key in failed:
+            name = files.escape_name(failed[s.key])
+            note = f"incomplete: {name} of this series failed, so convert --per series refuses it"
+            s.problems.insert(0, note)
+    return DicomIndex(root, series, problems, files_scanned=n)
 
 
 def assemble_series(

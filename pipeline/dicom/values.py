@@ -136,9 +136,20 @@ def orientation(value: Any) -> tuple[float, ...] | None:
 
 
 def _show(value: Any) -> str:
+    """A header value for an error message.
+
+    Numbers and separators are shown as they are (``'1,5'``); anything else is described, not
+    shown, since a damaged numeric field can hold text such as a name.
+    """
     text = repr(value if not hasattr(value, "__len__") or isinstance(value, str | bytes)
                 else list(value))  # fmt: skip
+    if not _NUMERIC_TEXT.fullmatch(text):
+        size = len(value) if isinstance(value, str | bytes) else len(text)
+        return f"text of {size} characters (not shown: it is no number)"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+_NUMERIC_TEXT = re.compile(r"[\s\d.,+\-eE\\\[\]'\"b()]*")
 
 
 def check_image_header(ds: Any) -> list[str]:

@@ -100,13 +100,19 @@ def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameR
     Only those can be duplicates (:func:`pipeline.dicom.assemble.pixel_place`).
     """
     count = Counter(pixel_place(r) for r in refs)
+    same_uid = Counter(_uid_place(r) for r in refs)
     out = []
     for ref, array in zip(refs, arrays):
-        if count[pixel_place(ref)] > 1 and array.size:
+        shared = count[pixel_place(ref)] > 1 or same_uid[_uid_place(ref)] > 1
+        if shared and array.size:
             digest = hashlib.sha1(np.ascontiguousarray(array).data).hexdigest()
             ref = replace(ref, digest=f"{array.shape}{digest}")
         out.append(ref)
     return out
+
+
+def _uid_place(ref: FrameRef) -> tuple[object, ...]:
+    return (ref.sop_uid, ref.frame, pixel_place(ref)[0])
 
 
 def read_volumes(

@@ -229,7 +229,7 @@ def test_series_with_two_time_points_gives_two_volumes(study: Path, tmp_path: Pa
         mine = sorted((r for r in listed if r["source"].startswith(f"t{t}_")),
                       key=lambda r: z[r["source"]])  # fmt: skip
         assert {r["output"][-7:-4] for r in mine} == {f"s0{t - 1}"}
-        assert [r["slices"] for r in mine] == ["0", "1", "2", "3"]
+        assert [r["slice"] for r in mine] == ["0", "1", "2", "3"]
     assert {r["shape"] for r in rows} == {"4x16x16"} and {r["num_slices"] for r in rows} == {"4"}
     first, second = (np.load(tmp_path / "out" / r["output"]) for r in rows)
     assert np.array_equal(first, second)  # the same slices, each volume in anatomical order

@@ -15,6 +15,7 @@ from pydicom.uid import generate_uid
 from pipeline.keys import hash_key
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.cli import main
+from workflows.convert.batch import ConvertOptions, convert_folder
 
 C15, S15 = np.cos(np.radians(15)), np.sin(np.radians(15))
 
@@ -145,3 +146,22 @@ def test_series_datasets_carry_true_spacing_and_keep_volumes_apart(
     assert found[f"{loc}:v1"] == ((1, 2, 8, 8), (3.0, 1.0, 1.0))  # coronal plane, apart
     shape, spacing = found[hash_key(uids["gap"])]
     assert shape == (1, 3, 8, 8) and np.isnan(spacing[0])  # uneven: no single z step
+
+
+def test_per_instance_notes_say_what_the_outputs_are(
+    mixed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Per instance nothing is resampled or de-sheared: the rows of a gapped and of a tilted
+    series say so (and have no slice_spacing), instead of claiming what --per series does."""
+    src, uids = mixed
+    out = tmp_path / "out"
+    convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    key = {name: hash_key(uid) for name, uid in uids.items()}
+    rows = _rows(out / "manifest.csv")
+    gap = [r for r in rows if r["series_key"] == key["gap"]]
+    tilt = [r for r in rows if r["series_key"] == key["tilt"]]
+    assert len(gap) == 3 and all(
+        r["problems"].startswith("uneven spacing: not resampled per instance") for r in gap
+    )
+    assert all(r["problems"].startswith("gantry tilt: not corrected per instance") for r in tilt)
+    assert {r["slice_spacing"] for r in gap + tilt} == {""}

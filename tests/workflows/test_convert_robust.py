@@ -174,7 +174,7 @@ def test_series_errors_name_the_file_at_fault_and_resume_per_series(
     assert errors["b0.dcm"] == errors["b2.dcm"] == "not converted: its series failed on b1.dcm"
     assert result.converted == 1 and len(_rows(out / "manifest.csv")) == 1
     # every file of the good series is listed, each with the slice it became
-    assert sorted((r["source"], r["slices"]) for r in _rows(out / "sources.csv")) == [
+    assert sorted((r["source"], r["slice"]) for r in _rows(out / "sources.csv")) == [
         ("g0.dcm", "0"),
         ("g1.dcm", "1"),
         ("g2.dcm", "2"),
@@ -283,3 +283,56 @@ def test_multiframe_copy_sharing_a_uid_with_a_different_image_is_listed_once(
     values = sorted(float(np.load(out / r["output"]).max()) for r in rows)
     assert values == [10.0, 10.0, 30.0] and len({r["output"] for r in rows}) == 3
     assert _outputs_on_disk(out) == {r["output"] for r in rows}
+
+
+def test_partial_flushes_append_only_new_rows_and_stale_ones_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each flush writes the rows since the last one as a new file (a rewrite of everything
+    per flush would cost the square of the number of files); partial rows of a run with other
+    options are removed, not resumed from."""
+    from workflows.convert import resume
+    from workflows.convert.tasks import MANIFEST_COLUMNS
+
+    rows = [dict.fromkeys(MANIFEST_COLUMNS, f"r{k}") for k in range(3)]
+    flushed = resume.flush(tmp_path, rows[:2], [], [0, 0])
+    assert flushed == [2, 0]
+    flushed = resume.flush(tmp_path, rows, [], flushed)
+    first, second = resume.parts(tmp_path, resume.PARTIAL)
+    assert [r["output"] for r in _rows(first)] == ["r0", "r1"]
+    assert [r["output"] for r in _rows(second)] == ["r2"]
+    assert resume.flush(tmp_path, rows, [], flushed) == [3, 0]  # nothing new: no file
+    assert len(resume.parts(tmp_path, resume.PARTIAL)) == 2
+    src = tmp_path / "src"
+    _ct(src / "a.dcm", 0, series=generate_uid(), z=0)
+
+    def killed(task: tasks.ConvertTask, options: ConvertOptions) -> tasks.TaskResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_task", killed)
+    with pytest.raises(KeyboardInterrupt):  # a run with other options, killed at once
+        convert_folder(src, tmp_path, ConvertOptions(format="npy"), progress=False)
+    assert resume.parts(tmp_path, resume.PARTIAL) == []  # stale rows removed at its start
+
+
+def test_hidden_files_linked_folders_and_out_inside_src_are_accounted(tmp_path: Path) -> None:
+    """Nothing found is passed over silently: a hidden file is listed as skipped, a symbolic
+    link to a folder is followed (once: a loop is skipped with the reason), and an OUT
+    inside SRC is not read back as input on a rerun."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    series = generate_uid()
+    _ct(src / "a.dcm", 0, series=series, z=0)
+    _ct(src / ".hidden.dcm", 1, series=series, z=1)
+    _ct(elsewhere / "b.dcm", 2, series=series, z=2)
+    (src / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(elsewhere, target_is_directory=True)
+    out = src / "out"
+    for _ in range(2):  # the second run must not read src/out
+        result = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+        manifest = {r["source"] for r in _rows(out / "manifest.csv")}
+        errors = {r["source"]: (r["kind"], r["reason"]) for r in _rows(out / "errors.csv")}
+        assert manifest == {"a.dcm", "linked/b.dcm"}
+        assert errors[".hidden.dcm"][0] == "skipped" and "hidden" in errors[".hidden.dcm"][1]
+        assert errors["linked/loop"][0] == "skipped" and "already read" in errors["linked/loop"][1]
+        assert errors["out"][0] == "skipped" and "output folder" in errors["out"][1]
+        assert result.exit_code == 0  # skipped is no failure

@@ -18,19 +18,11 @@ from pipeline.data.io import read_manifest
 from pipeline.keys import hash_key
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
-from workflows.convert.sources import _runs
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def test_runs_compress_slices_and_mark_time_points() -> None:
-    assert _runs([(0, 3), (0, 4), (0, 5)], four_d=False) == "3-5"
-    assert _runs([(0, 0), (0, 2), (0, 3)], four_d=False) == "0;2-3"
-    assert _runs([(1, 2)], four_d=True) == "1:2"
-    assert _runs([(0, 0), (0, 1), (1, 0), (1, 1)], four_d=True) == "0:0-1;1:0-1"
 
 
 def test_each_file_names_the_slice_it_became(tmp_path: Path) -> None:
@@ -41,7 +33,7 @@ def test_each_file_names_the_slice_it_became(tmp_path: Path) -> None:
                                    for k, v in enumerate(z)], names)  # fmt: skip
     convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
     rows = _rows(tmp_path / "out" / "sources.csv")
-    slices = {r["source"]: r["slices"] for r in rows}
+    slices = {r["source"]: r["slice"] for r in rows}
     # ascending along +z (the normal of an axial stack): e(-7.5) b(-2.5) c(2.5) a(7.5) d(12.5)
     assert slices == {"e.dcm": "0", "b.dcm": "1", "c.dcm": "2", "a.dcm": "3", "d.dcm": "4"}
     data = np.asarray(nib.load(tmp_path / "out" / rows[0]["output"]).dataobj)
@@ -54,13 +46,35 @@ def test_each_file_names_the_slice_it_became(tmp_path: Path) -> None:
     }
 
 
-def test_enhanced_multiframe_one_row_with_a_slice_run(tmp_path: Path) -> None:
+def test_enhanced_multiframe_one_row_per_frame_with_its_slice(tmp_path: Path) -> None:
+    # frame k holds 100 + k at z = 5 * (2, 0, 1, 3)[k] mm: slices by z are frames 1, 2, 0, 3
     positions = [(0.0, 0.0, 5.0 * k) for k in (2, 0, 1, 3)]
     src = G.save(tmp_path / "in", [G.enhanced(positions)], ["mf"])
     convert_folder(src, tmp_path / "out", ConvertOptions(format="npy", per="series"),
                    progress=False)  # fmt: skip
-    (row,) = _rows(tmp_path / "out" / "sources.csv")
-    assert (row["source"], row["slices"], row["frame"]) == ("mf.dcm", "0-3", "0")
+    rows = _rows(tmp_path / "out" / "sources.csv")
+    assert [(r["source"], r["frame"], r["slice"]) for r in rows] == [
+        ("mf.dcm", "1", "0"),
+        ("mf.dcm", "2", "1"),
+        ("mf.dcm", "0", "2"),
+        ("mf.dcm", "3", "3"),
+    ]
+    volume = np.load(tmp_path / "out" / rows[0]["output"])
+    for r in rows:  # the slice named holds that frame's pixels
+        assert np.all(volume[int(r["slice"])] == 100 + int(r["frame"]))
+
+
+def test_tilt_corrected_slices_are_not_claimed(tmp_path: Path) -> None:
+    c, s = float(np.cos(np.radians(15))), float(np.sin(np.radians(15)))
+    series = generate_uid()
+    src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, 5.0 * k), (1, 0, 0, 0, c, -s),
+                                           series=series, sop_class=G.CT) for k in range(3)],
+                 ["a", "b", "c"])  # fmt: skip
+    for tilt, expected in (("resample", ["0", "", ""]), ("keep", ["0", "1", "2"])):
+        out = tmp_path / tilt
+        convert_folder(src, out, ConvertOptions(format="nifti", tilt=tilt), progress=False)
+        # slice 0 is not shifted; the others are moved in-plane, so they hold no file's pixels
+        assert [r["slice"] for r in _rows(out / "sources.csv")] == expected
 
 
 def test_time_points_and_resampled_volumes(tmp_path: Path) -> None:
@@ -75,7 +89,7 @@ def test_time_points_and_resampled_volumes(tmp_path: Path) -> None:
     src = G.save(tmp_path / "in", files, names)
     result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
     assert result.exit_code == 0 and result.outputs == 2
-    slices = {r["source"]: r["slices"] for r in _rows(tmp_path / "out" / "sources.csv")}
+    slices = {r["source"]: r["slice"] for r in _rows(tmp_path / "out" / "sources.csv")}
     assert slices == {"t0z0.dcm": "0:0", "t0z1.dcm": "0:1", "t1z0.dcm": "1:0",
                       "t1z1.dcm": "1:1", "g0.dcm": "", "g1.dcm": "", "g3.dcm": ""}  # fmt: skip
 
@@ -142,3 +156,57 @@ def test_cli_no_gzip_writes_nii_with_the_same_voxels(tmp_path: Path) -> None:
     data = np.asarray(plain.dataobj)
     assert data[0, 0].tolist() == [-24, -23, -22]  # by hand, slice k holds 1000 + k - 1024
     np.testing.assert_array_equal(data, np.asarray(nib.load(outputs[""]).dataobj))
+
+
+def test_a_series_with_a_truncated_slice_is_refused_not_interpolated(tmp_path: Path) -> None:
+    """Slice 2 of 5 cut 40 bytes short fails on its own; a volume of the other four would
+    interpolate a slice where the scanner stored one, so the whole series is refused and each
+    of its files is named; another series converts."""
+    bad, good = generate_uid(), generate_uid()
+    files = [G.plane((0.0, 0.0, float(k)), series=bad) for k in range(5)]
+    files += [G.plane((0.0, 0.0, float(k)), series=good) for k in range(2)]
+    src = G.save(tmp_path / "in", files, [*(f"b{k}" for k in range(5)), "g0", "g1"])
+    raw = (src / "b2.dcm").read_bytes()
+    (src / "b2.dcm").write_bytes(raw[:-40])
+    result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 1
+    errors = {r["source"]: r["reason"] for r in _rows(tmp_path / "out" / "errors.csv")}
+    assert "PixelData" in errors.pop("b2.dcm")  # its own reason: too short
+    assert errors == {
+        f"b{k}.dcm": "not converted: its series failed on b2.dcm" for k in (0, 1, 3, 4)
+    }
+    (row,) = _rows(tmp_path / "out" / "manifest.csv")
+    assert row["series_key"] == hash_key(good)
+    from pipeline.dicom.index import index_folder
+
+    said = {s.key: s.problems for s in index_folder(src).series}  # inspect says so too
+    assert said[hash_key(bad)][0] == (
+        "incomplete: b2.dcm of this series failed, so convert --per series refuses it"
+    )
+    assert said[hash_key(good)] == []
+
+
+def test_outputs_no_longer_listed_are_removed(tmp_path: Path) -> None:
+    """OUT holds exactly what the manifest lists: a series that became two time-point
+    volumes leaves no stale single volume, and a per-instance run after a per-series one
+    leaves no NIfTI nor sources.csv behind; files radpipe did not write stay."""
+    series = generate_uid()
+    src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, 2.0 * k), series=series, value=k)
+                                   for k in range(2)], ["a0", "a1"])  # fmt: skip
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    (single,) = _rows(out / "manifest.csv")
+    G.save(src, [G.plane((0.0, 0.0, 2.0 * k), series=series, value=10 + k) for k in range(2)],
+           ["b0", "b1"])  # co-located: a second time point  # fmt: skip
+    again = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    outputs = {r["output"] for r in _rows(out / "manifest.csv")}
+    assert len(outputs) == 2 and single["output"] not in outputs and again.removed == 1
+    assert not (out / single["output"]).exists()
+    instance = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    listed = {r["output"] for r in _rows(out / "manifest.csv")}
+    assert on_disk - listed == {"manifest.csv", "errors.csv", "convert.json",
+                                ".radpipe-convert.lock", "mine.txt"}  # fmt: skip
+    assert instance.removed == 2 and len(listed) == 4

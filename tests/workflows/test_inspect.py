@@ -80,3 +80,36 @@ def test_workers_read_headers_in_parallel_with_the_same_result(study: Path, tmp_
     reasons = {p["where"]: p["reason"] for p in runs["2"]["problems"]}
     assert reasons["empty.dcm"] == "empty file (0 bytes)"
     assert len(reasons) == 2 and (runs["2"]["files"], runs["2"]["instances"]) == (22, 20)
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_escaped(study: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from workflows.run.rundir import fingerprint_files
+
+    folder = tmp_path / "scan"
+    shutil.copytree(study, folder)
+    first = sorted(folder.rglob("*.dcm"))[0]
+    odd = os.fsencode(first.parent) + b"/lat\xe9ral.dcm"  # Latin-1 name, not UTF-8
+    os.rename(first, odd)
+    assert main(["inspect", str(folder), "--index", str(tmp_path / "index.csv")]) == 0
+    names = (tmp_path / "index.csv").read_text(encoding="utf-8")
+    assert "lat\\xe9ral.dcm" in names  # escaped, not a crash
+    one = fingerprint_files(folder, list(folder.rglob("*.dcm")))
+    os.rename(odd, os.fsencode(first.parent) + b"/lat\xe8ral.dcm")
+    assert fingerprint_files(folder, list(folder.rglob("*.dcm"))) != one  # the bytes count
+
+
+def test_output_piped_into_head_ends_quietly(study: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``radpipe inspect DIR | head``: the reader has gone, so writing fails with EPIPE; the
+    command ends with 141 (128 + SIGPIPE, as a shell reports it), not a traceback."""
+    import io
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader left before anything was written
+    stream = io.TextIOWrapper(os.fdopen(write, "wb", buffering=0), write_through=True)
+    monkeypatch.setattr("sys.stdout", stream)
+    assert main(["inspect", str(study), "--json"]) == 141
+    stream.write("after")  # stdout now goes nowhere instead of failing again at exit

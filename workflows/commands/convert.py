@@ -134,11 +134,15 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.series_problems or result.refused:
         counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.problem_counts.items()))
+        done = "handled" if options.per == "series" else "noted (images written as they are)"
         print(
-            f"geometry: {len(result.series_problems)} series with problems handled"
+            f"geometry: {len(result.series_problems)} series with problems {done}"
             f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
             "(see the manifest's problems column and errors.csv)"
         )
+    if result.removed:
+        print(f"{result.removed} outputs of earlier runs into this folder are no longer listed "
+              "in the manifest: removed")  # fmt: skip
     if result.not_images:
         print(f"{len(result.not_images)} files skipped: not images, copies of another file or "
               f"duplicate slices (listed in {result.errors} with kind 'skipped')")  # fmt: skip

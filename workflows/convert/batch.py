@@ -17,7 +17,6 @@ The engine has four parts, so that a distributed executor can replace the proces
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
@@ -28,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.files import escape_name, find_files
+from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
     DicomIndex,
     Instance,
@@ -38,13 +37,26 @@ from pipeline.dicom.index import (
     read_header,
 )
 from pipeline.errors import RadpipeError
-from pipeline.io_atomic import atomic_path, atomic_write_text
+from pipeline.io_atomic import atomic_write_text
 from workflows.convert.collect import (
     ConvertResult,
     as_ranks,
     collect,
     resolve_collisions,
     with_slice_indices,
+)
+from workflows.convert.resume import (
+    PARTIAL,
+    PARTIAL_SOURCES,
+    SOURCES,
+    Previous,
+    complete,
+    flush,
+    listed_outputs,
+    parts,
+    previous_rows,
+    previous_series,
+    write_csv,
 )
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -61,90 +73,7 @@ from workflows.convert.tasks import (
 ERROR_COLUMNS = ["source", "reason", "kind"]
 _FLUSH_EVERY = 500
 _FLUSH_SECONDS = 2.0
-_PARTIAL = ".manifest.partial.csv"
-_PARTIAL_SOURCES = ".sources.partial.csv"
-SOURCES = "sources.csv"
-LOCK_NAME = ".radpipe-convert.lock"
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
-    # Names are escaped already (escape_name); backslashreplace guards anything else.
-    with atomic_path(path) as tmp, tmp.open("w", newline="", errors="backslashreplace") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[str, str]]]:
-    """Rows of the last run by source, if it used the same format, window and layout."""
-    settings = out / "convert.json"
-    if not options.resume or not settings.exists():
-        return {}
-    saved = json.loads(settings.read_text())
-    keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
-    if any(saved.get(k) != getattr(options, k) for k in keys):
-        return {}
-    by_source: dict[str, list[dict[str, str]]] = {}
-    for name in ("manifest.csv", _PARTIAL):
-        for row in _read_csv(out / name):
-            by_source.setdefault(row["source"], [])
-            if row["output"] not in {r["output"] for r in by_source[row["source"]]}:
-                by_source[row["source"]].append(row)
-    return by_source
-
-
-def _previous_series(out: Path, options: ConvertOptions) -> _Previous:
-    """What the last per-series run finished, if it used the same options."""
-    if not _previous_rows(out, options):
-        return _Previous({}, {}, {})
-    manifest = {
-        r["output"]: r for name in ("manifest.csv", _PARTIAL) for r in _read_csv(out / name)
-    }
-    by_source: dict[str, list[dict[str, str]]] = {}
-    for name in (SOURCES, _PARTIAL_SOURCES):
-        for row in _read_csv(out / name):
-            if row not in by_source.setdefault(row["source"], []):
-                by_source[row["source"]].append(row)
-    skips = {r["source"]: r["reason"] for r in _read_csv(out / "errors.csv")
-             if r.get("kind") == "skipped"}  # fmt: skip
-    return _Previous(manifest, by_source, skips)
-
-
-@dataclass(frozen=True)
-class _Previous:
-    """The last run's manifest rows by output, sources.csv rows by file, skipped files."""
-
-    manifest: dict[str, dict[str, str]]
-    sources: dict[str, list[dict[str, str]]]
-    skips: dict[str, str]
-
-    def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
-                                                 list[tuple[str, str]]]:  # fmt: skip
-        """The manifest and sources.csv rows of a series whose every file was converted or
-        skipped last time, into outputs made of exactly these files; else nothing."""
-        names = [escape_name(s) for s in task.sources]
-        sources = [r for n in names for r in self.sources.get(n, [])]
-        dropped = [(n, self.skips[n]) for n in names if n not in self.sources and n in self.skips]
-        outputs = {r["output"] for r in sources}
-        members = {r["source"] for rows in self.sources.values() for r in rows
-                   if r["output"] in outputs}  # fmt: skip
-        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
-        if not (complete and outputs and members <= set(names)):
-            return [], [], []
-        if any(o not in self.manifest for o in outputs):
-            return [], [], []
-        return [self.manifest[o] for o in sorted(outputs)], sources, dropped
-
-
-def _complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
-    return bool(rows) and all((out / r["output"]).is_file() for r in rows or [])
+LOCK_NAME = OUTPUT_MARK  # also marks OUT as output, never read as input
 
 
 def _remove_stale_temporaries(out: Path) -> None:
@@ -212,7 +141,11 @@ def convert_folder(
 def _convert_locked(
     root: Path, out: Path, options: ConvertOptions, progress: bool, scheduler: str | None
 ) -> ConvertResult:
-    previous = _previous_rows(out, options)
+    listed_before = listed_outputs(out)
+    previous = previous_rows(out, options)
+    if not previous:  # other options, or nothing to resume: earlier partial rows are stale
+        for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
+            path.unlink()
     _remove_stale_temporaries(out)
     atomic_write_text(out / "convert.json", json.dumps(asdict(options), indent=2))
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
@@ -225,18 +158,37 @@ def _convert_locked(
     for row in rows:
         if row.get("problems"):
             result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
-    _write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
+    write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
     if options.per == "series":
-        order = sorted(result.sources, key=lambda r: (r["patient_key"], r["series_key"],
-                                                      r["output"], r["source"]))  # fmt: skip
-        _write_csv(out / SOURCES, SOURCE_COLUMNS, order)
+        # a stable sort: each volume's rows stay in slice order
+        order = sorted(
+            result.sources, key=lambda r: (r["patient_key"], r["series_key"], r["output"])
+        )
+        write_csv(out / SOURCES, SOURCE_COLUMNS, order)
+    else:
+        (out / SOURCES).unlink(missing_ok=True)  # a per-series run's, now stale
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
-    _write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
-    (out / _PARTIAL).unlink(missing_ok=True)
-    (out / _PARTIAL_SOURCES).unlink(missing_ok=True)
+    write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
+    for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
+        path.unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
+    result.removed = _remove_unlisted(out, listed_before - {r["output"] for r in rows})
     return result
+
+
+def _remove_unlisted(out: Path, stale: set[str]) -> int:
+    """Delete outputs of earlier runs that this run's manifest no longer lists (a series that
+    split into time points, one that is gone, another format), so that OUT holds exactly
+    what the manifest says. Only files radpipe listed itself, inside OUT, are touched."""
+    removed = 0
+    base = out.resolve()
+    for name in sorted(stale):
+        path = (out / name).resolve()
+        if path.is_relative_to(base) and path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 @dataclass(frozen=True)
@@ -275,14 +227,13 @@ def _run_all(
     done: list[TaskResult] = []
     by_id = {t.task_id: t for t in tasks}
     last_flush = time.monotonic()
+    flushed = [len(rows), len(result.sources)]
     with _progress(runner.progress, len(tasks)) as advance:
         for n, res in enumerate(runner.map(tasks), 1):
             collect(res, by_id.get(res.task_id), result, rows, done)
             advance()
             if n % _FLUSH_EVERY == 0 or time.monotonic() - last_flush > _FLUSH_SECONDS:
-                _write_csv(out / _PARTIAL, MANIFEST_COLUMNS, rows)
-                if result.sources:
-                    _write_csv(out / _PARTIAL_SOURCES, SOURCE_COLUMNS, result.sources)
+                flushed = flush(out, rows, result.sources, flushed)
                 last_flush = time.monotonic()
     return done
 
@@ -298,10 +249,10 @@ def _convert_instances(
         name = escape_name(found.rel)
         result.tasks += 1
         if found.problem is not None:  # unreadable folder, dangling link: an error row
-            result.failures.append((name, found.problem))
+            (result.not_images if found.skipped else result.failures).append((name, found.problem))
             continue
         old = previous.get(name)
-        header = read_header(found.path, root) if _complete(out, old) else None
+        header = read_header(found.path, root) if complete(out, old) else None
         if isinstance(header, Instance) and old:  # finished earlier: keep its rows
             rows += as_ranks(old)
             instances[name] = header
@@ -335,11 +286,16 @@ def _convert_series(
         )
     rows: list[dict[str, str]] = []
     tasks = []
-    last = _previous_series(out, options) if previous else _Previous({}, {}, {})
+    last = previous_series(out, options) if previous else Previous({}, {}, {})
+    broken = {p.series_key: escape_name(p.where) for p in index.problems if p.series_key}
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
+        if task.series_key in broken:  # a volume without the failed file would be wrong
+            reason = f"not converted: its series failed on {broken[task.series_key]}"
+            result.failures += [(escape_name(source), reason) for source in task.sources]
+            continue
         old, sources, dropped = last.series(task)
         prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
-        if old and _complete(out, old) and all(r["output"].startswith(prefix) for r in old):
+        if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
             rows += old
             result.sources += sources
             result.not_images += dropped

@@ -29,7 +29,8 @@ class Runner(Protocol):
 @dataclass
 class ConvertResult:
     """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series;
-    ``sources`` are the ``sources.csv`` rows of a per-series conversion."""
+    ``sources`` are the ``sources.csv`` rows of a per-series conversion; ``removed`` counts
+    outputs of earlier runs that the manifest no longer lists, deleted."""
 
     tasks: int = 0
     converted: int = 0
@@ -44,6 +45,7 @@ class ConvertResult:
     index: DicomIndex | None = None
     series_problems: dict[str, list[str]] = field(default_factory=dict)
     sources: list[dict[str, str]] = field(default_factory=list)
+    removed: int = 0
 
     @property
     def problem_counts(self) -> dict[str, int]:
@@ -170,7 +172,7 @@ def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[di
     notes: dict[str, str] = {}
     for s in series:
         for inst in s.instances:
-            notes[escape_name(inst.path)] = "; ".join(s.problems)
+            notes[escape_name(inst.path)] = "; ".join(map(per_instance, s.problems))
         plan = s.plan
         v = 0
         for volume in plan.volumes if plan is not None else []:
@@ -200,6 +202,27 @@ def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[di
         fixed.append({**row, "slice_index": str(k), "num_slices": str(count), "volume": str(v),
                       "slice_spacing": step, "problems": problems})  # fmt: skip
     return fixed
+
+
+#: What a series problem means when every image is written as it is (``--per instance``).
+_PER_INSTANCE = {
+    "resampled": ("uneven spacing", "not resampled per instance (slice_spacing empty, "
+                  "--per series resamples)"),
+    "tilt corrected": ("gantry tilt", "not corrected per instance (slice_spacing empty, "
+                       "--per series corrects it)"),
+    "demosaiced": ("mosaic", "written undivided per instance (--per series demosaics it)"),
+    "duplicates dropped": ("duplicates", "each file still written once per instance"),
+}  # fmt: skip
+
+
+def per_instance(problem: str) -> str:
+    """A series problem as it applies per instance: nothing is resampled, de-sheared,
+    demosaiced or dropped there, so the note says what is true of the outputs."""
+    kind, _, detail = problem.partition(": ")
+    if kind not in _PER_INSTANCE:
+        return problem
+    name, meaning = _PER_INSTANCE[kind]
+    return f"{name}: {meaning}, {detail}"
 
 
 def _merge(*cells: str) -> str:

@@ -1,5 +1,6 @@
-"""``sources.csv`` of a per-series conversion: every file of every written volume, and the
-output slices it became (the file-to-slice map dcm2niix users ask for, rordenlab/dcm2niix#341).
+"""``sources.csv`` of a per-series conversion: every frame of every file of every written
+volume, and the output slice it became (the file-to-slice map dcm2niix users ask for,
+rordenlab/dcm2niix#341).
 """
 
 from __future__ import annotations
@@ -7,47 +8,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-#: ``sources.csv`` (``--per series``): every file of every written volume.
+#: ``sources.csv`` (``--per series``): one row per frame of every written volume.
 SOURCE_COLUMNS = [
-    "source", "output", "patient_key", "series_key", "instance_key", "frame", "slices",
+    "source", "output", "patient_key", "series_key", "instance_key", "frame", "slice",
 ]  # fmt: skip
 
 
-def source_slices(plan: Any, volume: Any) -> dict[str, tuple[int, str, str]]:
-    """Per source file of one :class:`~pipeline.dicom.volume_plan.VolumePlan`, in slice order:
-    its first frame used, its SOPInstanceUID and the output slices its frames became.
+def frame_slices(plan: Any, volume: Any) -> list[tuple[str, int, str, str]]:
+    """Every frame of one :class:`~pipeline.dicom.volume_plan.VolumePlan` in slice order, as
+    ``(source, frame, SOPInstanceUID, slice)``.
 
-    Slices are 0-based along the volume's third (slice) axis, ``T:K`` for time point T of a
-    4-D volume, runs written ``a-b``; empty when the volume was resampled along its normal
-    (every output slice is interpolated; the manifest's ``problems`` column says so).
+    ``slice`` is the output slice the frame became: 0-based along the volume's third axis,
+    ``T:K`` for time point T of a 4-D volume; empty when that slice holds interpolated values,
+    not the frame's pixels (resampled along the normal, or shifted in-plane to undo a gantry
+    tilt; the manifest's ``problems`` column says which).
     """
-    found: dict[str, tuple[int, str, list[tuple[int, int]]]] = {}
+    found = []
+    four_d = len(volume.frames) > 1
     for t, frames in enumerate(volume.frames):
         for k, idx in enumerate(frames):
             ref = plan.frames[idx]
-            first, uid, slices = found.setdefault(ref.source, (ref.frame, ref.sop_uid, []))
-            slices.append((t, k))
-            found[ref.source] = (min(first, ref.frame), uid, slices)
-    four_d = len(volume.frames) > 1
-    return {
-        source: (frame, uid, "" if volume.grid is not None else _runs(slices, four_d))
-        for source, (frame, uid, slices) in found.items()
-    }
-
-
-def _runs(slices: list[tuple[int, int]], four_d: bool) -> str:
-    """``[(0, 3), (0, 4), (0, 5)]`` -> ``"3-5"`` (``"0:3-5"`` in a 4-D volume)."""
-    parts: list[str] = []
-    start = prev = slices[0]
-    for cur in [*slices[1:], None]:
-        if cur is not None and cur[0] == prev[0] and cur[1] == prev[1] + 1:
-            prev = cur
-            continue
-        span = f"{start[1]}" if start == prev else f"{start[1]}-{prev[1]}"
-        parts.append(f"{start[0]}:{span}" if four_d else span)
-        if cur is not None:
-            start = prev = cur
-    return ";".join(parts)
+            shifted = volume.shifts is not None and any(abs(v) > 1e-6 for v in volume.shifts[k])
+            exact = volume.grid is None and not shifted
+            where = (f"{t}:{k}" if four_d else str(k)) if exact else ""
+            found.append((ref.source, ref.frame, ref.sop_uid, where))
+    return found
 
 
 def dropped_sources(

@@ -20,7 +20,7 @@ from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key
 from workflows.convert.pool import _tune_malloc, map_tasks
-from workflows.convert.sources import SOURCE_COLUMNS, dropped_sources, source_slices
+from workflows.convert.sources import SOURCE_COLUMNS, dropped_sources, frame_slices
 
 FORMATS = ("png", "png16", "npy", "nifti")
 T = TypeVar("T")
@@ -325,17 +325,17 @@ def _run_series(
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]
-        files = source_slices(plan, plan.volumes[v])
-        values = [rel, escape_name(next(iter(files))), task.patient_key, task.study_key,
+        frames = frame_slices(plan, plan.volumes[v])
+        values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
                   task.series_key, "", 0, "", depth, task.modality, _join(volume.image.shape),
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   "; ".join(volume.problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
-        for source, (frame, sop_uid, slices) in files.items():
+        for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,
-                     hash_key(sop_uid), frame, slices]  # fmt: skip
+                     hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
     return rows, sources, tuple(plan.problems)
 

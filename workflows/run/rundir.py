@@ -64,7 +64,9 @@ def fingerprint_files(root: Path, paths: Iterable[Path]) -> str:
     for p in sorted(paths):
         st = p.stat()
         digest.update(
-            f"{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+            f"{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(
+                errors="surrogateescape"  # a name that is not UTF-8 still has its bytes
+            )
         )
     return digest.hexdigest()[:20]
 

@@ -66,7 +66,7 @@ def test_per_series_every_mutant_listed_once_and_rerun_resumes(
     mutants: Path, tmp_path: Path
 ) -> None:
     """``--per series``: one manifest row per volume; every file of a written volume has its
-    ``sources.csv`` row (a file in several volumes one row each), every other file one
+    ``sources.csv`` rows (one per frame and volume), every other file one
     ``errors.csv`` row; a rerun with nothing changed redoes no series and lists the same."""
     out = tmp_path / "out"
     options = ConvertOptions(format="npy", per="series")
@@ -79,7 +79,7 @@ def test_per_series_every_mutant_listed_once_and_rerun_resumes(
         errors = [r["source"] for r in csv.DictReader(fh)]
     assert len({r["output"] for r in manifest}) == len(manifest)
     assert {r["output"] for r in files} == {r["output"] for r in manifest}
-    pairs = [(r["source"], r["output"]) for r in files]
+    pairs = [(r["source"], r["output"], r["frame"]) for r in files]
     assert len(pairs) == len(set(pairs))
     listed = {r["source"] for r in files}
     found = {escape_name(f.rel) for f in find_files(mutants)}
@@ -89,6 +89,7 @@ def test_per_series_every_mutant_listed_once_and_rerun_resumes(
     again = convert_folder(mutants, out, options, progress=False)
     assert again.converted == 0 and again.skipped == result.converted
     with (out / "sources.csv").open(newline="") as fh:
-        assert sorted(pairs) == sorted((r["source"], r["output"]) for r in csv.DictReader(fh))
+        again_rows = csv.DictReader(fh)
+        assert sorted(pairs) == sorted((r["source"], r["output"], r["frame"]) for r in again_rows)
     with (out / "errors.csv").open(newline="") as fh:
         assert sorted(errors) == sorted(r["source"] for r in csv.DictReader(fh))

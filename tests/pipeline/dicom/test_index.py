@@ -84,7 +84,8 @@ def test_duplicates_tilt_sizes_and_stacks(study: Path, tmp_path: Path) -> None:
     # a copy under a new SOPInstanceUID: headers alone cannot tell it from a second time point
     assert any(p.startswith("split: 2 images at one position") for p in problems), problems
     assert any(p.startswith("mixed image sizes: 8x8, 16x16") for p in problems), problems
-    assert any(p.startswith("split: 2 orientations or image sizes") for p in problems), problems
+    # other.dcm comes from a series with another SeriesNumber: kept apart as such
+    assert any(p.startswith("split: 2 SeriesNumber values") for p in problems), problems
     tilted = index_folder(tilt).series[0].problems
     assert any(p.startswith("tilt corrected: ") for p in tilted), tilted
     stacked = index_folder(time).series[0]
@@ -141,3 +142,17 @@ def test_instance_number_fallback_without_geometry(study: Path, tmp_path: Path) 
     assert only.problems == [
         "no geometry: images without ImagePositionPatient/Orientation, affine unknown"
     ]
+
+
+def test_summary_counts_the_slices_convert_stacks(tmp_path: Path) -> None:
+    """A 6-frame enhanced file is 6 slices in 1 file; a byte copy of a slice is no slice."""
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    mf = G.enhanced([(0.0, 0.0, 5.0 * k) for k in range(6)])
+    series = generate_uid()
+    planes = [G.plane((0.0, 0.0, 2.0 * k), series=series) for k in range(3)]
+    src = G.save(tmp_path / "in", [mf, *planes, planes[1]], ["mf", "p0", "p1", "p2", "copy"])
+    found = {s["files"]: s for s in (x.summary() for x in index_folder(src).series)}
+    assert (found[1]["slices"], found[1]["frames"]) == (6, 6)
+    assert (found[4]["slices"], found[4]["frames"]) == (3, 4)

@@ -216,8 +216,24 @@ def test_dicomdir_and_reports_are_skipped_not_failed(tmp_path: Path) -> None:
         (0x00280100, "US", struct.pack("<H", 7), r"BitsAllocated \(0028,0100\) must be 1, 8"),
         (0x00200037, "DS", b"1\\0\\0\\1\\0\\0 ", r"row and column are zero or parallel"),
         (0x00280030, "DS", b"a\\b ", r"PixelSpacing \(0028,0030\) is not numeric"),
+        (
+            0x00200032,
+            "DS",
+            b"SECRETPID42 ",
+            r"ImagePositionPatient \(0020,0032\) is not numeric: "
+            r"text of \d+ characters \(not shown",
+        ),  # a name in a numeric field stays unprinted
+        (0x00280030, "DS", b"0,5\\0,5 ", r"0,5"),  # numbers are shown as they are
     ],
-    ids=["rows-text", "rows-OB", "bits-7", "iop-parallel", "spacing-text"],
+    ids=[
+        "rows-text",
+        "rows-OB",
+        "bits-7",
+        "iop-parallel",
+        "spacing-text",
+        "ipp-name",
+        "spacing-comma",
+    ],
 )
 def test_malformed_header_is_a_problem_naming_the_tag(
     tmp_path: Path, tag: int, vr: str, value: bytes, reason: str
@@ -233,6 +249,7 @@ def test_malformed_header_is_a_problem_naming_the_tag(
         found = read_header(path, tmp_path)
         assert isinstance(found, Problem), found
         assert found.reason and __import__("re").search(reason, found.reason), found.reason
+        assert "SECRET" not in found.reason
         with pytest.raises(DicomError, match=reason):
             read_instance(path, "bad.dcm")
 

@@ -4,6 +4,7 @@ volume was resampled (and says so), or the series is refused with the reason."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -322,3 +323,55 @@ def test_enhanced_frames_per_instance_carry_their_rank_along_the_normal(tmp_path
     by_rank = sorted(rows, key=lambda r: int(r["slice_index"]))
     values = [int(np.load(tmp_path / "out" / r["output"]).max()) for r in by_rank]
     assert values == [101, 103, 100, 102]  # frame k holds 100 + k
+
+
+def test_edited_copies_sharing_uids_are_kept_apart_like_dcm2niix(qa_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """dcm_qa_12bit: two Siemens mosaics with the same SeriesInstanceUID and SOPInstanceUID
+    but different pixels and SeriesNumbers (3 and 4). Neither is a duplicate of the other:
+    each is its own volume, equal voxel for voxel (in canonical orientation) to dcm2niix's
+    reference conversion shipped with the data."""
+    src = tmp_path / "in"
+    src.mkdir()
+    refs = {}
+    for name, ref in (("12bitSigned_0x0F0F.dcm.gz", "12bit_ref_4.nii.gz"),
+                      ("12bitUnsigned_0x0F0F.dcm.gz", "12bit_ref_3.nii.gz")):  # fmt: skip
+        shutil.move(qa_file(name), src / name.removesuffix(".gz"))
+        refs[name.removesuffix(".gz")] = qa_file(ref)
+    _rows, errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and errors == {}
+    with (tmp_path / "out" / "sources.csv").open() as fh:
+        sources = list(csv.DictReader(fh))
+    assert sorted({r["source"] for r in sources}) == sorted(refs)
+    assert len({r["output"] for r in sources}) == 2 and len(sources) == 2 * 35  # 35 tiles
+    for r in {r["source"]: r for r in sources}.values():
+        mine = nib.as_closest_canonical(nib.load(tmp_path / "out" / r["output"]))
+        theirs = nib.as_closest_canonical(nib.load(refs[r["source"]]))
+        np.testing.assert_allclose(mine.affine, theirs.affine, atol=1e-3)
+        assert np.array_equal(np.asarray(mine.dataobj), np.asarray(theirs.dataobj))
+    assert "split: 2 SeriesNumber values" in _rows[0]["problems"]
+
+
+def test_same_sop_uid_and_position_with_other_pixels_is_no_duplicate(tmp_path: Path) -> None:
+    series = generate_uid()
+    first = G.plane((0.0, 0.0, 0.0), value=5, series=series)
+    edited = G.plane((0.0, 0.0, 0.0), value=7, series=series, SOPInstanceUID=first.SOPInstanceUID)
+    src = G.save(tmp_path / "in", [first, edited], ["a", "b"])
+    rows, errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and errors == {}  # nothing dropped as a "duplicate"
+    values = sorted(float(np.asarray(nib.load(tmp_path / "out" / r["output"]).dataobj).max())
+                    for r in rows)  # fmt: skip
+    assert values == [5.0, 7.0]
+
+
+def test_a_time_point_missing_a_slice_is_a_problem_not_silent(tmp_path: Path) -> None:
+    series = generate_uid()
+    files = [
+        G.plane((0.0, 0.0, 5.0 * z), value=10 * t + z, series=series, RepetitionTime=2000,
+                TemporalPositionIdentifier=t + 1)
+        for t in range(2)
+        for z in range(3)
+    ]  # fmt: skip
+    src = G.save(tmp_path / "in", files[:-1])  # time point 2 lacks its last slice
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    assert code == 0 and sorted(r["shape"] for r in rows) == ["2x8x8", "3x8x8"]
+    assert all("(their positions differ)" in r["problems"] for r in rows), rows

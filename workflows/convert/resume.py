@@ -1,0 +1,136 @@
+"""Resume of batch conversion: the previous run's rows, and partial rows flushed as it runs.
+
+A rerun with the same options reuses every output that exists and is listed in the previous
+``manifest.csv`` (``sources.csv`` per series) or in one of the partial files flushed while the
+previous run went on (``.manifest.partial.NNNNN.csv``: each flush writes only the rows since
+the last one, as a new small file written atomically).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.dicom.files import escape_name
+from pipeline.io_atomic import atomic_path
+from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions, ConvertTask
+
+PARTIAL = ".manifest.partial"  # + ".NNNNN.csv": one small file per flush, never rewritten
+PARTIAL_SOURCES = ".sources.partial"
+SOURCES = "sources.csv"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
+    # Names are escaped already (escape_name); backslashreplace guards anything else.
+    with atomic_path(path) as tmp, tmp.open("w", newline="", errors="backslashreplace") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[str, str]]]:
+    """Rows of the last run by source, if it used the same format, window and layout."""
+    settings = out / "convert.json"
+    if not options.resume or not settings.exists():
+        return {}
+    saved = json.loads(settings.read_text())
+    keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
+    if any(saved.get(k) != getattr(options, k) for k in keys):
+        return {}
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for path in (out / "manifest.csv", *parts(out, PARTIAL)):
+        for row in read_csv(path):
+            by_source.setdefault(row["source"], [])
+            if row["output"] not in {r["output"] for r in by_source[row["source"]]}:
+                by_source[row["source"]].append(row)
+    return by_source
+
+
+def previous_series(out: Path, options: ConvertOptions) -> Previous:
+    """What the last per-series run finished, if it used the same options."""
+    if not previous_rows(out, options):
+        return Previous({}, {}, {})
+    manifest = {
+        r["output"]: r
+        for path in (out / "manifest.csv", *parts(out, PARTIAL))
+        for r in read_csv(path)
+    }
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES)):
+        for row in read_csv(path):
+            if row not in by_source.setdefault(row["source"], []):
+                by_source[row["source"]].append(row)
+    skips = {r["source"]: r["reason"] for r in read_csv(out / "errors.csv")
+             if r.get("kind") == "skipped"}  # fmt: skip
+    return Previous(manifest, by_source, skips)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last run's manifest rows by output, sources.csv rows by file, skipped files."""
+
+    manifest: dict[str, dict[str, str]]
+    sources: dict[str, list[dict[str, str]]]
+    skips: dict[str, str]
+
+    def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
+                                                 list[tuple[str, str]]]:  # fmt: skip
+        """The manifest and sources.csv rows of a series whose every file was converted or
+        skipped last time, into outputs made of exactly these files; else nothing."""
+        names = [escape_name(s) for s in task.sources]
+        sources = [r for n in names for r in self.sources.get(n, [])]
+        dropped = [(n, self.skips[n]) for n in names if n not in self.sources and n in self.skips]
+        outputs = {r["output"] for r in sources}
+        members = {r["source"] for rows in self.sources.values() for r in rows
+                   if r["output"] in outputs}  # fmt: skip
+        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
+        if not (complete and outputs and members <= set(names)):
+            return [], [], []
+        if any(o not in self.manifest for o in outputs):
+            return [], [], []
+        return [self.manifest[o] for o in sorted(outputs)], sources, dropped
+
+
+def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
+    return bool(rows) and all((out / r["output"]).is_file() for r in rows or [])
+
+
+def parts(out: Path, stem: str) -> list[Path]:
+    return sorted(out.glob(f"{stem}.*.csv"))
+
+
+def flush(
+    out: Path, rows: list[dict[str, str]], sources: list[dict[str, str]], flushed: list[int]
+) -> list[int]:
+    """Write the rows and sources.csv rows collected since the last flush, each batch as a new
+    small file (atomic), so that a kill loses little and a flush never rewrites what was
+    written before (one rewrite of everything per flush would grow with the square of the
+    number of files)."""
+    batches = ((PARTIAL, MANIFEST_COLUMNS, rows, flushed[0]),
+               (PARTIAL_SOURCES, SOURCE_COLUMNS, sources, flushed[1]))  # fmt: skip
+    for stem, columns, items, start in batches:
+        if len(items) > start:
+            number = len(parts(out, stem))
+            write_csv(out / f"{stem}.{number:05d}.csv", columns, items[start:])
+    return [len(rows), len(sources)]
+
+
+def listed_outputs(out: Path) -> set[str]:
+    """Every output an earlier run into ``out`` listed (any options): radpipe's own files."""
+    paths = [
+        out / "manifest.csv",
+        out / SOURCES,
+        *parts(out, PARTIAL),
+        *parts(out, PARTIAL_SOURCES),
+    ]
+    return {r["output"] for path in paths for r in read_csv(path) if r.get("output")}
