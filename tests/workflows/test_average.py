@@ -137,3 +137,10 @@ def test_resumed_run_averages_the_same_epochs(tmp_path: Path) -> None:
         mean = (seen[1][key] + seen[2][key] + seen[3][key]) / 3  # epochs 2-4, 2-3 before the kill
         torch.testing.assert_close(resumed[key], mean, rtol=0, atol=1e-6)
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=1e-6)
+    # Resuming the finished run averages again but keeps the single best epoch's checkpoint.
+    again = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    train(again, *data, TrainConfig(**settings), tmp_path / "b", resume=True)
+    single = load_checkpoint(tmp_path / "b" / "checkpoints" / "best_single.pt")
+    assert "averaged" not in single and "optimizer" in single
+    redone = load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["model"]
+    torch.testing.assert_close(redone["1.weight"], resumed["1.weight"], rtol=0, atol=1e-6)

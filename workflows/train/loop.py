@@ -324,7 +324,7 @@ def _average(
     if run.main:
         run.writer.wait()
         best = run.ckpt_dir / "best.pt"
-        if best.is_file():
+        if best.is_file() and not load_checkpoint(best).get("averaged"):  # not a re-run's
             best.replace(run.ckpt_dir / "best_single.pt")
         run.writer.submit([best], {
             "epoch": last, "model": run.model.state_dict(), "model_spec": _spec_or_none(run.model),
