@@ -16,6 +16,10 @@ Usage (not a test; needs ``/work/shared/data`` or ``--data``)::
 
     python benchmarks/learn.py breast hc18 --work /tmp/learn
     python benchmarks/learn.py hc18 --only mr_segment_reseg --epochs 10   # reduced
+    python benchmarks/learn.py breast --only xray_classify --seeds 0 1 2 \
+        --set train.average_epochs=5 'augment=[]'                        # a variant, 3 seeds
+
+Each run gets ``compute.threads`` = ``$OMP_NUM_THREADS`` (default 1) torch threads.
 """
 
 from __future__ import annotations
@@ -78,13 +82,31 @@ def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Name
     config["convert"] = {"format": "npy", "window": "none", "workers": 1}
     config["output"] = str(out / "runs")
     config["report"] = {"enabled": False}
+    # One torch thread per run (compute.threads; radpipe's default would take every core).
+    config["compute"] = {"threads": int(os.environ.get("OMP_NUM_THREADS", "1"))}
     if args.epochs:
         config["train"]["epochs"] = args.epochs
         if config["train"].get("min_epochs", 0) > args.epochs:
             config["train"]["min_epochs"] = args.epochs
-    path = out / f"{task}-{name}.yaml"
+    for item in getattr(args, "set", None) or []:  # --set train.average_epochs=5, augment=[]
+        key, value = item.split("=", 1)
+        *parents, leaf = key.split(".")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    if getattr(args, "seed", None) is not None:
+        config["seed"] = args.seed
+    path = out / f"{task}-{name}{_tag(args)}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def _tag(args: argparse.Namespace) -> str:
+    """A file-name suffix naming this variant's seed and ``--set`` overrides."""
+    parts = [f"s{args.seed}"] if getattr(args, "seed", None) is not None else []
+    parts += [x.replace("/", "_") for x in getattr(args, "set", None) or []]
+    return "".join(f"-{p}" for p in parts)
 
 
 def newest_run(runs: Path, name: str) -> Path:
@@ -113,28 +135,34 @@ def score(task: str, pred_dir: Path, truth: dict[str, object]) -> float:
 def run_config(name: str, task: str, dev: Archive, test: Archive, out: Path,
                args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
     path = adapt(name, task, dev, out, args)
-    rc, wall, peak = timed([*RADPIPE, "run", str(path), "--quiet"], out / f"{task}-{name}.log")
+    stem = path.stem
+    rc, wall, peak = timed([*RADPIPE, "run", str(path), "--quiet"], out / f"{stem}.log")
     if rc:
-        raise RuntimeError(f"radpipe run {path.name} failed; see {out / f'{task}-{name}.log'}")
+        raise RuntimeError(f"radpipe run {path.name} failed; see {out / f'{stem}.log'}")
     run = newest_run(out / "runs", yaml.safe_load(path.read_text())["name"])
-    pred = out / f"pred-{task}-{name}"
+    pred = out / f"pred-{stem}"
     rc, pwall, ppeak = timed([*RADPIPE, "predict", str(run), str(test.dicom), "--out", str(pred),
-                              "--quiet"], out / f"{task}-{name}-predict.log")  # fmt: skip
+                              "--quiet"], out / f"{stem}-predict.log")  # fmt: skip
     if rc:
-        raise RuntimeError(f"radpipe predict failed; see {out / f'{task}-{name}-predict.log'}")
+        raise RuntimeError(f"radpipe predict failed; see {out / f'{stem}-predict.log'}")
     log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
     spec = yaml.safe_load((run / "config.yaml").read_text())["model"]
     best = _best_epoch(run)
-    return {"task": task, "config": name, "model": spec["type"],
+    return {"task": task, "config": name + _tag(args), "model": spec["type"],
             "family": FAMILY.get(spec["type"], spec["type"]), "params": _params(run),
             "metric": score(task, pred, test.truth), "best": best, "epochs": len(log),
             "train_s": wall, "predict_s": pwall, "peak_mib": max(peak, ppeak)}  # fmt: skip
 
 
-def _best_epoch(run: Path) -> int:
+def _best_epoch(run: Path) -> int | str:
+    """The epoch of ``best.pt``, or ``avg a-b`` for an averaged checkpoint."""
     from workflows.train.checkpoint import load_checkpoint
 
-    return int(load_checkpoint(run / "checkpoints" / "best.pt", map_location="cpu")["epoch"])
+    ckpt = load_checkpoint(run / "checkpoints" / "best.pt", map_location="cpu")
+    if ckpt.get("averaged"):
+        epochs = ckpt["averaged"]["epochs"]
+        return f"avg {epochs[0]}-{epochs[-1]}"
+    return int(ckpt["epoch"])
 
 
 def _params(run: Path) -> int:
@@ -145,9 +173,11 @@ def _params(run: Path) -> int:
                    and not k.endswith("num_batches_tracked")))  # fmt: skip
 
 
-def outside_baselines(data: dict[str, np.ndarray], epochs: int) -> list[dict[str, Any]]:
-    """Bare PyTorch MLP (shipped size, no augmentation) and logistic regression, official
-    train split, test AUC of the last epoch."""
+def outside_baselines(
+    data: dict[str, np.ndarray], epochs: int, seeds: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Bare PyTorch MLP (shipped size, no augmentation; one row per seed, default 0) and
+    logistic regression, official train split, test AUC of the last epoch."""
     import torch
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -178,8 +208,19 @@ def outside_baselines(data: dict[str, np.ndarray], epochs: int) -> list[dict[str
             "peak_mib": 0.0,
         }
     )
+    for seed in seeds or [0]:
+        rows.append(_bare_mlp(xt, y, epochs, seed))
+    return rows
+
+
+def _bare_mlp(xt: dict[str, Any], y: dict[str, np.ndarray], epochs: int,
+              seed: int) -> dict[str, Any]:  # fmt: skip
+    """The bare PyTorch loop: MLP 784-256-64-2, Adam, 25 epochs, last epoch's test AUC."""
+    import torch
+    from sklearn.metrics import roc_auc_score
     from torch import nn
 
+    torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.2),
                         nn.Linear(256, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.2),
                         nn.Linear(64, 2))  # fmt: skip
@@ -196,22 +237,19 @@ def outside_baselines(data: dict[str, np.ndarray], epochs: int) -> list[dict[str
     net.eval()
     with torch.no_grad():
         p = net(xt["test"]).softmax(1)[:, 1].numpy()
-    rows.append(
-        {
-            "task": "breast",
-            "config": "(outside) bare PyTorch MLP, no augmentation",
-            "model": "mlp 784-256-64-2",
-            "family": "fully connected",
-            "params": sum(q.numel() for q in net.parameters()),
-            "metric": roc_auc_score(y["test"], p),
-            "best": "-",
-            "epochs": epochs,
-            "train_s": time.perf_counter() - t0,
-            "predict_s": 0.0,
-            "peak_mib": 0.0,
-        }
-    )
-    return rows
+    return {
+        "task": "breast",
+        "config": f"(outside) bare PyTorch MLP, no augmentation, seed {seed}",
+        "model": "mlp 784-256-64-2",
+        "family": "fully connected",
+        "params": sum(q.numel() for q in net.parameters()),
+        "metric": roc_auc_score(y["test"], p),
+        "best": "-",
+        "epochs": epochs,
+        "train_s": time.perf_counter() - t0,
+        "predict_s": 0.0,
+        "peak_mib": 0.0,
+    }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -233,6 +271,9 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="config names to run (default: all shipped)")
     ap.add_argument("--epochs", type=int, help="override train.epochs (reduced runs)")
     ap.add_argument("--size", type=int, default=128, help="HC18 image size (default 128)")
+    ap.add_argument("--seeds", type=int, nargs="*", help="run seeds (default: the config's)")
+    ap.add_argument("--set", nargs="*", help="config overrides, e.g. train.average_epochs=5")
+    ap.add_argument("--no-outside", action="store_true", help="skip the outside baselines")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -241,7 +282,8 @@ def main() -> None:
             dev, test, arrays = breast_archives(
                 args.data / "medmnist_breastmnist" / "breastmnist.npz", args.work
             )
-            rows += outside_baselines(arrays, epochs=25)
+            if not args.no_outside:
+                rows += outside_baselines(arrays, epochs=25, seeds=args.seeds)
             names = BREAST_CONFIGS
         else:
             dev, test = hc18_archives(args.data / "hc18_fetal_head_us_dev", args.work)
@@ -249,8 +291,10 @@ def main() -> None:
         for name in names:
             if args.only and name not in args.only:
                 continue
-            rows.append(run_config(name, task, dev, test, args.work, args))
-            print(json.dumps(rows[-1], default=str), flush=True)
+            for seed in args.seeds or [None]:
+                args.seed = seed
+                rows.append(run_config(name, task, dev, test, args.work, args))
+                print(json.dumps(rows[-1], default=str), flush=True)
     print_table(rows)
 
 

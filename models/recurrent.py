@@ -8,12 +8,16 @@ from torch import nn
 
 from models.layers import fold_slices, mlp, unfold_slices
 from models.registry import register_model
+from models.scan import LinearScan
 from models.specs import RecurrentClassifierConfig, ReNetSegmenterConfig
 
-CELLS: dict[str, type[nn.GRU] | type[nn.LSTM]] = {"gru": nn.GRU, "lstm": nn.LSTM}
+#: ``scan``: a linear recurrent scan (diagonal linear state-space layer, :mod:`models.scan`).
+CELLS: dict[str, type[nn.GRU] | type[nn.LSTM] | type[LinearScan]] = {
+    "gru": nn.GRU, "lstm": nn.LSTM, "scan": LinearScan,
+}  # fmt: skip
 
 
-def _rnn(cell: str, in_size: int, hidden: int, layers: int, bidirectional: bool) -> nn.RNNBase:
+def _rnn(cell: str, in_size: int, hidden: int, layers: int, bidirectional: bool) -> nn.Module:
     return CELLS[cell](
         in_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional
     )
@@ -146,7 +150,7 @@ class ReNetSegmenter(nn.Module):
             layers.append(ReNetLayer(width, c.hidden_size, c.cell))
             width = 2 * c.hidden_size
         self.layers = nn.ModuleList(layers)
-        self.across: nn.RNNBase | None = None
+        self.across: nn.Module | None = None
         if c.slice_rnn:
             self.across = _rnn(c.cell, width, c.hidden_size, 1, True)
         p = c.patch_size

@@ -82,7 +82,7 @@ class ReSegUNet(nn.Module):
         self.fuse = nn.ModuleList(
             [nn.Sequential(nn.Linear(2 * wd, wd), nn.LayerNorm(wd), nn.GELU()) for wd, _ in pairs]
         )
-        self.across: nn.RNNBase | None = None
+        self.across: nn.Module | None = None
         self.across_proj: nn.Linear | None = None
         if c.slice_rnn:
             self.across = _rnn(c.cell, c.widths[-1], c.hidden_size, 1, True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pipeline.errors import ConfigError
 
 ACTIVATION_NAMES = ("relu", "gelu", "elu", "tanh", "leaky_relu")
-CELL_NAMES = ("gru", "lstm")
+CELL_NAMES = ("gru", "lstm", "scan")
 
 
 def check_choice(model: str, key: str, value: object, choices: Sequence[object]) -> None:

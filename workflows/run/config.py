@@ -139,6 +139,8 @@ class TrainSection(_Strict):
     label_smoothing: float = Field(_TRAIN.label_smoothing, description="cross-entropy smoothing")
     monitor_ema: float = Field(_TRAIN.monitor_ema, description="EMA factor of the monitor")
     min_epochs: int = Field(_TRAIN.min_epochs, description="epochs before early stopping")
+    average_epochs: int = Field(_TRAIN.average_epochs, description="epochs averaged (0: off)")
+    average_anchor: str = _choice("average_anchor")
 
     @model_validator(mode="after")
     def _rules(self) -> TrainSection:

@@ -336,6 +336,8 @@ def _train_fold(
             "stopped_early": result.stopped_early,
             "device": result.device,
         }
+        if result.averaged is not None:
+            done["averaged_epochs"] = result.averaged["epochs"]
         if ctx is not None:
             done["world_size"] = ctx.world_size
         atomic_write_text(folder / "train_done.json", json.dumps(done))

@@ -49,6 +49,7 @@ def model_summary(
                 ),
                 "epochs_run": done.get("epochs", log_rows[-1].get("epoch") if log_rows else None),
                 "best_epoch": done.get("best_epoch"),
+                "averaged_epochs": (payload.get("averaged") or {}).get("epochs"),
                 "stopped_early": done.get("stopped_early"),
                 "device": done.get("device"),
             }

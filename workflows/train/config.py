@@ -19,6 +19,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "loss": (None, "ce", "dice", "dice_ce"),
     "mode": ("auto", "min", "max"),
     "device": ("auto", "cpu", "cuda"),
+    "average_anchor": ("best", "last"),
 }
 #: Settings that must be > 0 (when not ``None``).
 POSITIVE = (
@@ -26,7 +27,10 @@ POSITIVE = (
     "early_stopping",
 )  # fmt: skip
 #: Settings that must be >= 0.
-NON_NEGATIVE = ("momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs")
+NON_NEGATIVE = (
+    "momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs",
+    "average_epochs",
+)  # fmt: skip
 #: Settings that must be in [0, 1).
 UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
 
@@ -50,6 +54,14 @@ class TrainConfig:
     tracks ``s_t = a s_(t-1) + (1 - a) v_t`` of the monitored value instead of the raw one
     (for early stopping and ``best.pt``; logged as ``<monitor>_ema``), and early stopping never
     fires before ``min_epochs``.
+
+    ``average_epochs`` ``k >= 2`` averages the weights of ``k`` consecutive epochs at the end
+    of training (:mod:`workflows.train.average`; batch-norm statistics recomputed on the
+    training data): with ``average_anchor`` ``best`` the ``k`` epochs ending at the best
+    epoch of the monitor, with ``last`` the last ``k`` epochs run. The averaged model is
+    evaluated on the validation data and becomes ``best.pt`` (the model evaluated and used by
+    ``predict``); the single best epoch is kept as ``best_single.pt``, ``last.pt`` stays the
+    last epoch's training state (for resuming). ``0``: off.
 
     Raises
     ------
@@ -84,6 +96,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     monitor_ema: float = 0.0
     min_epochs: int = 0
+    average_epochs: int = 0
+    average_anchor: str = "best"
 
     def __post_init__(self) -> None:
         for key, valid in CHOICES.items():
@@ -106,6 +120,8 @@ class TrainConfig:
             raise ConfigError(
                 "train.warmup_epochs: works with schedule none, step or cosine, not 'plateau'"
             )
+        if self.average_epochs == 1:
+            raise ConfigError("train.average_epochs: 0 (off) or >= 2 epochs to average; got 1")
         if self.momentum >= 1:
             raise ConfigError(f"train.momentum: must be < 1; got {self.momentum!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):

@@ -30,6 +30,7 @@ from torch.utils.data import Dataset
 
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
+from workflows.train.average import WeightWindow, average_weights, has_batch_norm
 from workflows.train.checkpoint import (
     CheckpointWriter,
     get_rng_state,
@@ -66,6 +67,8 @@ class TrainResult:
     stopped_early: bool
     device: str
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: What checkpoint averaging did (``average.json``); ``None`` when it is off.
+    averaged: dict[str, Any] | None = None
 
 
 def train(
@@ -116,6 +119,8 @@ def train(
                 row |= _validate(run, val_ds, epoch)
             row["time_s"] = round(time.perf_counter() - t0, 4)
             improved = _end_of_epoch(run, epoch, row)
+            if run.window is not None:
+                run.window.record(epoch, run.model, improved)
             if run.main:
                 _append_log(run.run_dir / "log.jsonl", row)
             history.append(row)
@@ -125,6 +130,7 @@ def train(
                 on_epoch_end(epoch, row)
             if run.stopper.should_stop:
                 break
+        averaged = _average(run, train_ds, val_ds, resolved_config or {})
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,
@@ -134,6 +140,7 @@ def train(
         stopped_early=run.stopper.should_stop,
         device=str(run.device),
         history=history,
+        averaged=averaged,
     )
 
 
@@ -158,6 +165,7 @@ class _Run:
     monitor: str
     stopper: EarlyStopping
     writer: CheckpointWriter = field(default_factory=CheckpointWriter)
+    window: WeightWindow | None = None  # the epochs kept for averaging (average_epochs)
 
     @property
     def ckpt_dir(self) -> Path:
@@ -193,6 +201,8 @@ def _set_up(
         amp_dtype=amp_dtype, loss_fn=loss_fn, monitor=monitor,
         stopper=EarlyStopping(monitor, config.mode, config.early_stopping,
                               ema=config.monitor_ema, min_epochs=config.min_epochs),
+        window=(WeightWindow(config.average_epochs, config.average_anchor)
+                if config.average_epochs else None),
     )  # fmt: skip
 
 
@@ -244,7 +254,7 @@ def _checkpoint(
     if epoch % run.config.checkpoint_every == 0 or last_epoch:
         paths.append(run.ckpt_dir / "last.pt")
     if paths and run.main:
-        payload = {
+        payload: dict[str, Any] = {
             "epoch": epoch,
             "model": run.model.state_dict(),
             "model_spec": _spec_or_none(run.model),
@@ -258,6 +268,8 @@ def _checkpoint(
             "task": run.task,
             "metrics": row,
         }
+        if run.window is not None:
+            payload["average_window"] = run.window.state_dict()
         run.writer.submit(paths, payload)
     if run.distributed is not None:
         run.writer.wait()
@@ -279,7 +291,51 @@ def _resume(run: _Run) -> int:
         run.scaler.load_state_dict(ckpt["scaler"])
     set_rng_state(ckpt["rng"])
     run.stopper.load_state_dict(ckpt["early_stopping"])
+    if run.window is not None and "average_window" in ckpt:
+        run.window.load_state_dict(ckpt["average_window"])
     return int(ckpt["epoch"])
+
+
+def _average(
+    run: _Run,
+    train_ds: Dataset[dict[str, Any]],
+    val_ds: Dataset[dict[str, Any]] | None,
+    resolved: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Checkpoint averaging (``average_epochs``): average the window's weights into the
+    model, recompute batch-norm statistics on one pass of the training data (the last epoch's
+    augmentation draws, in loader order), validate, and write the result as ``best.pt``
+    (the single best epoch moves to ``best_single.pt``) and ``average.json``."""
+    if run.window is None or not run.window.window():
+        return None
+    window = run.window.window()
+    last = window[-1][0]
+    _set_epoch(train_ds, last)
+    loader = epoch_loader(train_ds, run.config, shuffle=False, epoch=last, device=run.device)
+    images = (batch["image"].to(run.device).float() for batch in loader)
+    count = average_weights(run.model, [state for _, state in window], images)
+    record: dict[str, Any] = {
+        "epochs": [e for e, _ in window], "anchor": run.config.average_anchor,
+        "count": count, "batch_norm_recomputed": has_batch_norm(run.model),
+        "best_single_epoch": run.stopper.best_epoch,
+    }  # fmt: skip
+    if val_ds is not None:
+        record["metrics"] = _validate(run, val_ds, last)
+    if run.main:
+        run.writer.wait()
+        best = run.ckpt_dir / "best.pt"
+        if best.is_file() and not load_checkpoint(best).get("averaged"):  # not a re-run's
+            best.replace(run.ckpt_dir / "best_single.pt")
+        run.writer.submit([best], {
+            "epoch": last, "model": run.model.state_dict(), "model_spec": _spec_or_none(run.model),
+            "train_config": dataclasses.asdict(run.config), "resolved_config": resolved,
+            "task": run.task, "metrics": record.get("metrics", {}), "averaged": record,
+        })  # fmt: skip
+        atomic_write_text(run.run_dir / "average.json", json.dumps(record, indent=2) + "\n")
+        run.writer.wait()
+    if run.distributed is not None:
+        run.distributed.barrier()
+    return record
 
 
 # -- helpers ----------------------------------------------------------------------------
