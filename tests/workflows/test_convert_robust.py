@@ -336,3 +336,21 @@ def test_hidden_files_linked_folders_and_out_inside_src_are_accounted(tmp_path: 
         assert errors["linked/loop"][0] == "skipped" and "already read" in errors["linked/loop"][1]
         assert errors["out"][0] == "skipped" and "output folder" in errors["out"][1]
         assert result.exit_code == 0  # skipped is no failure
+
+
+def test_another_folder_into_the_same_out_never_reuses_its_rows(tmp_path: Path) -> None:
+    """Folder B has a file named like one of folder A's, holding another image: converting B
+    into A's OUT must convert it (never resume from A's row of that name); A's outputs are
+    kept and counted, not deleted and not listed."""
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    _ct(a / "IM1.dcm", 100, series=generate_uid(), z=0)
+    _ct(b / "IM1.dcm", 200, series=generate_uid(), z=0)
+    first = convert_folder(a, out, ConvertOptions(format="npy"), progress=False)
+    (row_a,) = _rows(out / "manifest.csv")
+    second = convert_folder(b, out, ConvertOptions(format="npy"), progress=False)
+    (row_b,) = _rows(out / "manifest.csv")
+    assert first.converted == second.converted == 1 and second.skipped == 0
+    assert row_b["output"] != row_a["output"] and row_b["series_key"] != row_a["series_key"]
+    assert (out / row_a["output"]).exists() and second.other_source == 1 and second.removed == 0
+    again = convert_folder(b, out, ConvertOptions(format="npy"), progress=False)
+    assert (again.skipped, again.other_source) == (1, 0)  # B's own rerun resumes as usual

@@ -140,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
             f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
             "(see the manifest's problems column and errors.csv)"
         )
+    if result.other_source:
+        print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "
+              "another (or an unrecorded) folder, not in this manifest (kept); use one OUT per source "
+              "folder",
+              file=sys.stderr)  # fmt: skip
     if result.removed:
         print(f"{result.removed} outputs of earlier runs into this folder are no longer listed "
               "in the manifest: removed")  # fmt: skip

@@ -56,6 +56,8 @@ from workflows.convert.resume import (
     parts,
     previous_rows,
     previous_series,
+    same_source,
+    source_key,
     write_csv,
 )
 from workflows.convert.tasks import (
@@ -141,13 +143,17 @@ def convert_folder(
 def _convert_locked(
     root: Path, out: Path, options: ConvertOptions, progress: bool, scheduler: str | None
 ) -> ConvertResult:
-    listed_before = listed_outputs(out)
-    previous = previous_rows(out, options)
+    # outputs of an earlier conversion of another folder are kept (not ours to judge), and said
+    same = same_source(out, root)
+    listed_before = listed_outputs(out) if same else set()
+    result_other = 0 if same else len(listed_outputs(out))
+    previous = previous_rows(out, options, root)
     if not previous:  # other options, or nothing to resume: earlier partial rows are stale
         for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
             path.unlink()
     _remove_stale_temporaries(out)
-    atomic_write_text(out / "convert.json", json.dumps(asdict(options), indent=2))
+    settings = {**asdict(options), "source_key": source_key(root)}
+    atomic_write_text(out / "convert.json", json.dumps(settings, indent=2))
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
     runner = _runner(options, progress, scheduler)
     if options.per == "series":
@@ -174,6 +180,7 @@ def _convert_locked(
         path.unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
     result.removed = _remove_unlisted(out, listed_before - {r["output"] for r in rows})
+    result.other_source = result_other
     return result
 
 
@@ -286,7 +293,7 @@ def _convert_series(
         )
     rows: list[dict[str, str]] = []
     tasks = []
-    last = previous_series(out, options) if previous else Previous({}, {}, {})
+    last = previous_series(out, options, root) if previous else Previous({}, {}, {})
     broken = {p.series_key: escape_name(p.where) for p in index.problems if p.series_key}
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
         if task.series_key in broken:  # a volume without the failed file would be wrong

@@ -30,7 +30,8 @@ class Runner(Protocol):
 class ConvertResult:
     """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series;
     ``sources`` are the ``sources.csv`` rows of a per-series conversion; ``removed`` counts
-    outputs of earlier runs that the manifest no longer lists, deleted."""
+    outputs of earlier runs that the manifest no longer lists, deleted; ``other_source`` the
+    outputs an earlier conversion of another folder left in OUT (kept, not listed)."""
 
     tasks: int = 0
     converted: int = 0
@@ -46,6 +47,7 @@ class ConvertResult:
     series_problems: dict[str, list[str]] = field(default_factory=dict)
     sources: list[dict[str, str]] = field(default_factory=list)
     removed: int = 0
+    other_source: int = 0
 
     @property
     def problem_counts(self) -> dict[str, int]:

@@ -38,14 +38,35 @@ def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) ->
         writer.writerows(rows)
 
 
-def previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[str, str]]]:
-    """Rows of the last run by source, if it used the same format, window and layout."""
+def source_key(root: Path) -> str:
+    """The hashed identity of a source folder (its resolved path), kept in ``convert.json``:
+    a rerun resumes only from a conversion of the same folder."""
+    from pipeline.keys import hash_key
+
+    return hash_key(str(root.resolve()))
+
+
+def same_source(out: Path, root: Path) -> bool:
+    """Whether the conversion recorded in ``out`` (if any) was made from ``root``."""
+    settings = out / "convert.json"
+    if not settings.exists():
+        return True
+    return bool(json.loads(settings.read_text()).get("source_key") == source_key(root))
+
+
+def previous_rows(
+    out: Path, options: ConvertOptions, root: Path
+) -> dict[str, list[dict[str, str]]]:
+    """Rows of the last run by source, if it converted the same folder with the same format,
+    window and layout (a file of another folder may share a name: never reuse its rows)."""
     settings = out / "convert.json"
     if not options.resume or not settings.exists():
         return {}
     saved = json.loads(settings.read_text())
     keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
+        return {}
+    if saved.get("source_key") != source_key(root):
         return {}
     by_source: dict[str, list[dict[str, str]]] = {}
     for path in (out / "manifest.csv", *parts(out, PARTIAL)):
@@ -56,9 +77,9 @@ def previous_rows(out: Path, options: ConvertOptions) -> dict[str, list[dict[str
     return by_source
 
 
-def previous_series(out: Path, options: ConvertOptions) -> Previous:
-    """What the last per-series run finished, if it used the same options."""
-    if not previous_rows(out, options):
+def previous_series(out: Path, options: ConvertOptions, root: Path) -> Previous:
+    """What the last per-series run finished, if it used the same folder and options."""
+    if not previous_rows(out, options, root):
         return Previous({}, {}, {})
     manifest = {
         r["output"]: r
