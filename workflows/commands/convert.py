@@ -142,9 +142,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if result.other_source:
         print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "
-              "another (or an unrecorded) folder, not in this manifest (kept); use one OUT per source "
-              "folder",
-              file=sys.stderr)  # fmt: skip
+              "another (or an unrecorded) folder, not in this manifest (kept); use one OUT per "
+              "source folder", file=sys.stderr)  # fmt: skip
     if result.removed:
         print(f"{result.removed} outputs of earlier runs into this folder are no longer listed "
               "in the manifest: removed")  # fmt: skip
