@@ -77,32 +77,38 @@ def previous_rows(
     return by_source
 
 
-def previous_series(out: Path, options: ConvertOptions, root: Path) -> Previous:
-    """What the last per-series run finished, if it used the same folder and options."""
-    if not previous_rows(out, options, root):
-        return Previous({}, {}, {})
+def previous_series(out: Path) -> Previous:
+    """What the last per-series run into ``out`` finished. Call it only when
+    :func:`previous_rows` said that run can be resumed (same folder and options)."""
     manifest = {
         r["output"]: r
         for path in (out / "manifest.csv", *parts(out, PARTIAL))
         for r in read_csv(path)
     }
     by_source: dict[str, list[dict[str, str]]] = {}
+    members: dict[str, set[str]] = {}
+    seen: set[tuple[str, ...]] = set()
     for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES)):
         for row in read_csv(path):
-            if row not in by_source.setdefault(row["source"], []):
-                by_source[row["source"]].append(row)
+            key = tuple(row.values())
+            if key not in seen:  # a row in sources.csv and in a partial file counts once
+                seen.add(key)
+                by_source.setdefault(row["source"], []).append(row)
+                members.setdefault(row["output"], set()).add(row["source"])
     skips = {r["source"]: r["reason"] for r in read_csv(out / "errors.csv")
              if r.get("kind") == "skipped"}  # fmt: skip
-    return Previous(manifest, by_source, skips)
+    return Previous(manifest, by_source, skips, members)
 
 
 @dataclass(frozen=True)
 class Previous:
-    """The last run's manifest rows by output, sources.csv rows by file, skipped files."""
+    """The last run's manifest rows by output, sources.csv rows by file, skipped files, and
+    the files each output was made of."""
 
     manifest: dict[str, dict[str, str]]
     sources: dict[str, list[dict[str, str]]]
     skips: dict[str, str]
+    members: dict[str, set[str]]
 
     def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
                                                  list[tuple[str, str]]]:  # fmt: skip
@@ -112,10 +118,9 @@ class Previous:
         sources = [r for n in names for r in self.sources.get(n, [])]
         dropped = [(n, self.skips[n]) for n in names if n not in self.sources and n in self.skips]
         outputs = {r["output"] for r in sources}
-        members = {r["source"] for rows in self.sources.values() for r in rows
-                   if r["output"] in outputs}  # fmt: skip
+        made_of = set().union(*(self.members[o] for o in outputs))
         complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
-        if not (complete and outputs and members <= set(names)):
+        if not (complete and outputs and made_of <= set(names)):
             return [], [], []
         if any(o not in self.manifest for o in outputs):
             return [], [], []
