@@ -153,6 +153,14 @@ class DicomIndex:
             ],
         }
 
+    def failed_by_series(self) -> dict[str, str]:
+        """``{series_key: file}`` (escaped name) of files that failed in a series.
+
+        The series' other files are usable, but a volume without the failed one would be wrong
+        (``Problem.series_key``).
+        """
+        return {p.series_key: files.escape_name(p.where) for p in self.problems if p.series_key}
+
     def all_problems(self) -> list[Problem]:
         """File problems, notes on usable files, then series problems (``series <key>``)."""
         found = list(self.problems)
@@ -212,14 +220,13 @@ def index_folder(
             problems.append(Problem(item.rel, item.problem or "", skipped=item.skipped))
         else:
             (instances if isinstance(header, Instance) else problems).append(header)
-    series = assemble_series(instances, policy)
-    failed = {p.series_key: p.where for p in problems if p.series_key}
-    for s in series:  # what convert --per series will do, said here too
+    index = DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
+    failed = index.failed_by_series()
+    for s in index.series:  # what convert --per series will do, said here too
         if s.key in failed:
-            name = files.escape_name(failed[s.key])
-            note = f"incomplete: {name} of this series failed, so convert --per series refuses it"
-            s.problems.insert(0, note)
-    return DicomIndex(root, series, problems, files_scanned=n)
+            why = "of this series failed, so convert --per series refuses it"
+            s.problems.insert(0, f"incomplete: {failed[s.key]} {why}")
+    return index
 
 
 def assemble_series(

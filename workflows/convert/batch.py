@@ -294,7 +294,7 @@ def _convert_series(
     rows: list[dict[str, str]] = []
     tasks = []
     last = previous_series(out) if previous else Previous({}, {}, {}, {})
-    broken = {p.series_key: escape_name(p.where) for p in index.problems if p.series_key}
+    broken = index.failed_by_series()
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
         if task.series_key in broken:  # a volume without the failed file would be wrong
             reason = f"not converted: its series failed on {broken[task.series_key]}"
