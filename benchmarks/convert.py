@@ -60,23 +60,28 @@ def generate(folder: Path, files: int, size: int) -> None:
 
 
 # -- the methods, each run in a child process ---------------------------------------------------
-def pydicom_loop(src: Path, out: Path, fmt: str) -> int:
-    """dcmread + pixel_array + modality LUT (+ window) + write: what a user would write."""
+def pydicom_one(path: Path, target: Path, fmt: str) -> None:
+    """dcmread + pixel_array + modality LUT (+ lung window) + write of one file."""
     import numpy as np
     import pydicom
     from PIL import Image
     from pydicom.pixels import apply_modality_lut
 
+    ds = pydicom.dcmread(path)
+    hu = apply_modality_lut(ds.pixel_array, ds)
+    if fmt == "npy":
+        np.save(target, hu.astype(np.float32))
+    else:
+        lo, hi = -600 - 750, -600 + 750
+        img = (np.clip((hu - lo) / (hi - lo), 0, 1) * 255 + 0.5).astype(np.uint8)
+        Image.fromarray(img).save(target)
+
+
+def pydicom_loop(src: Path, out: Path, fmt: str) -> int:
+    """:func:`pydicom_one` over a folder: what a user would write."""
     n = 0
     for path in sorted(src.glob("*.dcm")):
-        ds = pydicom.dcmread(path)
-        hu = apply_modality_lut(ds.pixel_array, ds)
-        if fmt == "npy":
-            np.save(out / f"{n}.npy", hu.astype(np.float32))
-        else:
-            lo, hi = -600 - 750, -600 + 750
-            img = (np.clip((hu - lo) / (hi - lo), 0, 1) * 255 + 0.5).astype(np.uint8)
-            Image.fromarray(img).save(out / f"{n}.png")
+        pydicom_one(path, out / f"{n}.{'npy' if fmt == 'npy' else 'png'}", fmt)
         n += 1
     return n
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._bench import HEADER, machine, row
-from benchmarks.convert import PeakSampler, generate, pydicom_loop
+from benchmarks.convert import PeakSampler, generate, pydicom_loop, pydicom_one
 
 ROOT = Path(__file__).resolve().parents[1]
 Method = Callable[[Path], int]  # writes into the given folder, returns units done
@@ -92,17 +92,7 @@ def floor_npy(src: Path) -> Method:
 
 
 def _png_one(args: tuple[str, str]) -> int:
-    import numpy as np
-    import pydicom
-    from PIL import Image
-    from pydicom.pixels import apply_modality_lut
-
-    path, target = args
-    ds = pydicom.dcmread(path)
-    hu = apply_modality_lut(ds.pixel_array, ds)
-    lo, hi = -600 - 750, -600 + 750
-    img = (np.clip((hu - lo) / (hi - lo), 0, 1) * 255 + 0.5).astype(np.uint8)
-    Image.fromarray(img).save(target)
+    pydicom_one(Path(args[0]), Path(args[1]), "png")
     return 1
 
 
