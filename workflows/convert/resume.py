@@ -69,11 +69,12 @@ def previous_rows(
     if saved.get("source_key") != source_key(root):
         return {}
     by_source: dict[str, list[dict[str, str]]] = {}
+    seen: set[tuple[str, str]] = set()
     for path in (out / "manifest.csv", *parts(out, PARTIAL)):
         for row in read_csv(path):
-            by_source.setdefault(row["source"], [])
-            if row["output"] not in {r["output"] for r in by_source[row["source"]]}:
-                by_source[row["source"]].append(row)
+            if (row["source"], row["output"]) not in seen:  # once, though in two files
+                seen.add((row["source"], row["output"]))
+                by_source.setdefault(row["source"], []).append(row)
     return by_source
 
 
