@@ -7,7 +7,7 @@ and returns it; files are written atomically.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,21 @@ def _series(
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _one_vs_rest(
+    true: Sequence[int] | np.ndarray, probs: np.ndarray
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(curve index, class, is-that-class (N,) bool, its scores (N,) float64)`` of the
+    classes a curve is drawn for: the positive class of two, else every class; classes
+    with no case are left out."""
+    labels = np.asarray(true)
+    scores = np.asarray(probs, dtype=np.float64)
+    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
+    for i, c in enumerate(classes):
+        positive = labels == c
+        if positive.any():
+            yield i, c, positive, scores[:, c]
+
+
 def plot_roc_curves(
     true: Sequence[int] | np.ndarray,
     probs: np.ndarray,
@@ -100,19 +115,15 @@ def plot_roc_curves(
     path: str | Path,
 ) -> Path:
     """ROC curve per class (one-vs-rest; only the positive class for two classes)."""
-    labels = np.asarray(true)
-    scores = np.asarray(probs, dtype=np.float64)
-    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
         ax = fig.add_subplot()
         ax.plot([0, 1], [0, 1], ls="--", lw=1, color="#9ca3af")
-        for i, c in enumerate(classes):
-            positive = labels == c
-            if positive.all() or not positive.any():
+        for i, c, positive, score in _one_vs_rest(true, probs):
+            if positive.all():
                 continue  # undefined for this class
-            fpr, tpr, _ = roc_curve(positive, scores[:, c])
-            auc = roc_auc_score(positive, scores[:, c])
+            fpr, tpr, _ = roc_curve(positive, score)
+            auc = roc_auc_score(positive, score)
             ax.plot(fpr, tpr, color=PALETTE[i % 7], label=f"{class_names[c]} (AUC {auc:.3f})")
         ax.set_xlabel("false-positive rate (1 - specificity)")
         ax.set_ylabel("true-positive rate (sensitivity)")
@@ -194,18 +205,12 @@ def plot_precision_recall(
     """Precision-recall curve per class (scikit-learn; binary: the positive class only)."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
-    labels = np.asarray(true)
-    scores = np.asarray(probs, dtype=np.float64)
-    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
         ax = fig.add_subplot()
-        for i, c in enumerate(classes):
-            positive = labels == c
-            if not positive.any():
-                continue
-            precision, recall, _ = precision_recall_curve(positive, scores[:, c])
-            ap = average_precision_score(positive, scores[:, c])
+        for i, c, positive, score in _one_vs_rest(true, probs):
+            precision, recall, _ = precision_recall_curve(positive, score)
+            ap = average_precision_score(positive, score)
             ax.step(
                 recall,
                 precision,
