@@ -100,9 +100,18 @@ def read_instance(
     Warnings raised while reading and decoding become the image's ``problems``
     (sanitized: no UIDs or values).
     """
+    from pipeline.dicom import plain
     from pipeline.dicom.files import Problem, read_dataset
 
     source = source or str(path)
+    fast = plain.try_plain(
+        Path(path),
+        lambda ds: image_from_dataset(ds, source, max_pixels=max_pixels),
+        lambda image: not image.problems,
+        pixels=True,
+    )
+    if fast is not None:
+        return fast
     with captured_warnings() as caught:
         ds = read_dataset(Path(path), source, pixels=True, max_bytes=8 * max_pixels + 2**24)
         if isinstance(ds, Problem):

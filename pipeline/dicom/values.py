@@ -125,14 +125,18 @@ def orientation(value: Any) -> tuple[float, ...] | None:
     found = numbers(value, 6, "ImageOrientationPatient")
     if found is None:
         return None
-    row, col = np.array(found[:3]), np.array(found[3:])
-    normal = np.cross(row, col)
-    if np.linalg.norm(row) < 1e-3 or np.linalg.norm(col) < 1e-3 or np.linalg.norm(normal) < 1e-3:
+    (a, b, c), (d, e, f) = found[:3], found[3:]
+    normal = (b * f - c * e, c * d - a * f, a * e - b * d)  # row x column
+    if min(_norm(found[:3]), _norm(found[3:]), _norm(normal)) < 1e-3:
         raise DicomError(
             "", f"{tag_name('ImageOrientationPatient')} row and column are zero or parallel; "
             f"got {found}.",
         )  # fmt: skip
     return found
+
+
+def _norm(vector: tuple[float, ...]) -> float:
+    return sum(v * v for v in vector) ** 0.5
 
 
 def _show(value: Any) -> str:

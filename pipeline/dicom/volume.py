@@ -58,8 +58,7 @@ def load_series(
     Returns the frames' :class:`FrameRef` (with pixel digests), their arrays and the window
     names used. Raises :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
-    from pipeline.dicom.index import Problem, read_dataset
-    from pipeline.dicom.read import image_from_dataset, render
+    from pipeline.dicom.read import render
     from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")
@@ -67,15 +66,11 @@ def load_series(
     arrays: list[np.ndarray] = []
     names: set[str] = set()
     for rel in sources:
-        ds = read_dataset(Path(root) / rel, rel, pixels=True)
-        if isinstance(ds, Problem):
-            raise DicomError(rel, ds.reason)
-        found = frame_refs(ds, rel)
-        if any(f.refusal for f in found):
+        found, image = _read_frames(Path(root) / rel, rel, max_pixels)
+        if image is None:
             refs += found
             arrays += [np.zeros((0, 0), np.float32)] * len(found)
             continue
-        image = image_from_dataset(ds, rel, max_pixels=max_pixels)
         if image.is_color:
             raise DicomError(rel, "colour images cannot be stacked into a volume.")
         tiles = None
@@ -92,6 +87,31 @@ def load_series(
             refs.append(ref)
             arrays.append(np.asarray(array, dtype=np.float32))
     return _with_digests(refs, arrays), arrays, "/".join(sorted(names)) or "none"
+
+
+def _read_frames(path: Path, rel: str, max_pixels: int) -> tuple[list[FrameRef], Any]:
+    """A file's frames and decoded image (``None`` when a frame is refused); plain files fast.
+
+    Raises :class:`~pipeline.errors.DicomError` naming the file.
+    """
+    from pipeline.dicom import plain
+    from pipeline.dicom.index import Problem, read_dataset
+    from pipeline.dicom.read import image_from_dataset
+
+    def work(ds: Any) -> tuple[list[FrameRef], Any]:
+        found = frame_refs(ds, rel)
+        if any(f.refusal for f in found):
+            return found, None
+        return found, image_from_dataset(ds, rel, max_pixels=max_pixels)
+
+    fast = plain.try_plain(path, work, lambda r: r[1] is not None and not r[1].problems,
+                           pixels=True)  # fmt: skip
+    if fast is not None:
+        return fast
+    ds = read_dataset(path, rel, pixels=True)
+    if isinstance(ds, Problem):
+        raise DicomError(rel, ds.reason)
+    return work(ds)
 
 
 def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameRef]:

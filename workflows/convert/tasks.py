@@ -241,18 +241,11 @@ def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
     from pipeline.dicom.files import escape_name
-    from pipeline.dicom.index import Problem, instance_from, read_dataset
-    from pipeline.dicom.read import frame_order, image_from_dataset, render
+    from pipeline.dicom.read import frame_order, render
     from pipeline.ops.voi import parse_window
 
     rel = task.sources[0]
-    path = Path(task.src_root) / rel
-    max_bytes = 8 * options.max_pixels + 2**24
-    ds = read_dataset(path, rel, pixels=True, max_bytes=max_bytes)
-    inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, path.stat().st_size)
-    if isinstance(inst, Problem):
-        raise (NotAnImage if inst.skipped else DicomError)(rel, inst.reason)
-    image = image_from_dataset(ds, rel, max_pixels=options.max_pixels)
+    inst, image = _read_instance(Path(task.src_root) / rel, rel, options.max_pixels)
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
@@ -276,6 +269,30 @@ def _run_instance(
                   used, options.format, "", "", "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
+
+
+def _read_instance(path: Path, rel: str, max_pixels: int) -> tuple[Instance, Any]:
+    """The header facts and the decoded image of one file (plain files read fast).
+
+    Raises :class:`NotAnImage` or :class:`DicomError` naming the file.
+    """
+    from pipeline.dicom import plain
+    from pipeline.dicom.header import instance_facts, is_clean
+    from pipeline.dicom.index import Problem, instance_from, read_dataset
+    from pipeline.dicom.read import image_from_dataset
+
+    def work(ds: Any) -> tuple[Instance | Problem, Any]:
+        found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)
+        return found, image_from_dataset(ds, rel, max_pixels=max_pixels)
+
+    fast = plain.try_plain(path, work, lambda r: is_clean(r[0]) and not r[1].problems, pixels=True)
+    if fast is not None:
+        return fast  # type: ignore[return-value]
+    ds = read_dataset(path, rel, pixels=True, max_bytes=8 * max_pixels + 2**24)
+    inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, path.stat().st_size)
+    if isinstance(inst, Problem):
+        raise (NotAnImage if inst.skipped else DicomError)(rel, inst.reason)
+    return inst, image_from_dataset(ds, rel, max_pixels=max_pixels)
 
 
 def _write(target: Path, array: Any, options: ConvertOptions) -> None:

@@ -1,0 +1,205 @@
+"""The element walk of :mod:`pipeline.dicom.plain`: File Meta and the top level, PS3.5 7.1.
+
+:func:`walk` raises :class:`Odd` for anything that is not plain (the caller then reads the
+file with pydicom) and :class:`Short` when it needs more bytes than it was given;
+:func:`value` converts a held element's bytes the way pydicom does for clean values and raises
+:class:`Odd` for any other.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import Any
+
+_EXPLICIT = "1.2.840.10008.1.2.1"
+_IMPLICIT = "1.2.840.10008.1.2"
+_PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
+         b"UV"}  # fmt: skip
+_VRS = _LONG | {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO",
+                b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}  # fmt: skip
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+FIRST_READ = 16384
+MAX_HEADER = 4 * 2**20
+
+#: The attributes converted here (others present are read by pydicom on first use).
+HELD = (
+    "SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
+    "PhotometricInterpretation", "ImageType", "VOILUTFunction", "PresentationLUTShape",
+    "PatientID", "SeriesDescription", "Rows", "Columns", "SamplesPerPixel", "BitsAllocated",
+    "BitsStored", "HighBit", "PixelRepresentation", "PlanarConfiguration", "NumberOfFrames",
+    "InstanceNumber", "SeriesNumber", "AcquisitionNumber", "EchoNumbers",
+    "TemporalPositionIdentifier", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatient",
+    "ImageOrientationPatient", "SliceThickness", "SpacingBetweenSlices", "RepetitionTime",
+    "TriggerTime", "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
+    "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime",
+)  # fmt: skip
+
+_NUMBER = {
+    "DS": re.compile(r" *[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)? *"),
+    "IS": re.compile(r" *[+-]?\d+ *"),
+}
+_TEXT = {
+    "CS": re.compile(r"[A-Z0-9 _]*"),
+    "UI": re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"),
+    "TM": re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?"),
+    "LO": re.compile(r"[ -\[\]-~]*"),  # printable ASCII but the backslash
+    "SH": re.compile(r"[ -\[\]-~]*"),
+}
+_MAX_LEN = {"CS": 16, "UI": 64, "TM": 14, "LO": 64, "SH": 16, "DS": 16, "IS": 12}
+_TABLE_CACHE: dict[str, Any] = {}
+
+
+def tables() -> dict[str, Any]:
+    """Keyword <-> tag and the dictionary VR of the held attributes (built once)."""
+    if not _TABLE_CACHE:
+        from pydicom.charset import python_encoding
+        from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+        held = {int(tag_for_keyword(k) or 0): k for k in HELD}
+        _TABLE_CACHE.update(
+            held=held,
+            vr={tag: dictionary_VR(tag) for tag in held},
+            charsets=set(python_encoding),
+        )
+    return _TABLE_CACHE
+
+
+class Short(Exception):
+    """The element runs past the bytes read so far."""
+
+
+class Odd(Exception):
+    """Not a plain file: the caller reads it with pydicom."""
+
+
+def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int]:
+    """``(tag, vr, length, header size)`` of the element at ``pos`` (VR ``b""`` if implicit)."""
+    if pos + 8 > len(buf):
+        raise Short
+    group, elem, length = struct.unpack_from("<HHI", buf, pos)
+    tag = group << 16 | elem
+    if not explicit or group == 0xFFFE:
+        return tag, b"", length, 8
+    vr = buf[pos + 4 : pos + 6]
+    if vr not in _VRS:
+        raise Odd
+    if vr in _LONG:
+        if pos + 12 > len(buf):
+            raise Short
+        return tag, vr, struct.unpack_from("<I", buf, pos + 8)[0], 12
+    return tag, vr, length >> 16, 8
+
+
+def _skip_sequence(buf: bytes, pos: int, explicit: bool) -> int:
+    """The position after an undefined-length sequence whose value starts at ``pos``."""
+    while True:
+        tag, _, length, size = _element(buf, pos, False)
+        pos += size
+        if tag == _SEQ_END:
+            return pos
+        if tag != _ITEM:
+            raise Odd
+        if length != _UNDEFINED:
+            pos += length
+            continue
+        while True:  # an item of undefined length: its elements up to the item delimiter
+            tag, vr, length, size = _element(buf, pos, explicit)
+            if tag == _ITEM_END:
+                pos += size
+                break
+            pos += size
+            if length == _UNDEFINED:
+                if vr not in (b"SQ", b""):
+                    raise Odd  # UN of undefined length holds implicit VR data (PS3.5 6.2.2)
+                pos = _skip_sequence(buf, pos, explicit)
+            else:
+                pos += length
+
+
+def walk(buf: bytes, size: int) -> dict[str, Any]:
+    """Parse File Meta and the data set's top level up to the pixel data element."""
+    if buf[128:132] != b"DICM":
+        raise Odd
+    tag, vr, length, hsize = _element(buf, 132, True)
+    if tag != 0x00020000 or vr != b"UL" or length != 4:
+        raise Odd
+    end = 144 + struct.unpack_from("<I", buf, 140)[0]
+    meta: dict[int, bytes] = {}
+    pos = 144
+    while pos < end:
+        tag, vr, length, hsize = _element(buf, pos, True)
+        if tag >> 16 != 2 or length == _UNDEFINED or pos + hsize + length > end:
+            raise Odd
+        meta[tag] = buf[pos + hsize : pos + hsize + length]
+        if vr in (b"UI", b"SH", b"AE"):  # pydicom checks these as it reads: a warning
+            value({b"UI": "UI"}.get(vr, "SH"), meta[tag] or b"0")
+        pos += hsize + length
+    syntax = meta.get(0x00020010, b"").rstrip(b"\0 ").decode("ascii", "replace")
+    if pos != end or syntax not in (_EXPLICIT, _IMPLICIT):
+        raise Odd
+    explicit = syntax == _EXPLICIT
+    if pos + 6 <= len(buf) and (buf[pos + 4 : pos + 6] in _VRS) != explicit:
+        raise Odd  # pydicom would warn that the data set uses the other VR encoding
+    held, vrs = tables()["held"], tables()["vr"]
+    raw: dict[int, tuple[str, bytes]] = {}
+    tags: set[int] = set()
+    charset = b""
+    last = 0
+    while pos < size:
+        tag, vr, length, hsize = _element(buf, pos, explicit)
+        if tag <= last or tag >> 16 in (0x0002, 0xFFFE):
+            raise Odd
+        last = tag
+        tags.add(tag)
+        start = pos + hsize
+        if tag in _PIXEL_TAGS:
+            if tag != 0x7FE00010 or length == _UNDEFINED or start + length != size:
+                raise Odd  # encapsulated, truncated, or elements after the pixel data
+            found = dict(syntax=syntax, meta=meta, raw=raw, tags=tags, charset=charset)
+            return {**found, "pixels": (tag, start, length)}
+        if length == _UNDEFINED:
+            if vr not in (b"SQ", b""):
+                raise Odd
+            pos = _skip_sequence(buf, start, explicit)
+            continue
+        if start + length > len(buf):
+            raise Short
+        if tag in held and (not vr or vr.decode() == vrs[tag]):
+            raw[tag] = (vrs[tag], buf[start : start + length])
+        elif tag == 0x00080005:
+            charset = buf[start : start + length]
+        pos = start + length
+    raise Odd  # no pixel data: pydicom says why
+
+
+def value(vr: str, data: bytes) -> Any:
+    """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
+    if vr in ("US", "UL", "FD", "FL"):
+        fmt = {"US": "<H", "UL": "<I", "FD": "<d", "FL": "<f"}[vr]
+        if len(data) != struct.calcsize(fmt):
+            raise Odd
+        return struct.unpack(fmt, data)[0]
+    try:
+        text = data.decode("ascii").rstrip(" \0")
+    except UnicodeDecodeError:
+        raise Odd from None
+    items = text.split("\\")
+    if not text or any(not i or i != i.rstrip(" ") or len(i) > _MAX_LEN.get(vr, 0)
+                       for i in items):  # fmt: skip
+        raise Odd
+    if vr in _NUMBER:
+        if not all(_NUMBER[vr].fullmatch(i) for i in items):
+            raise Odd
+        numbers = [float(i) if vr == "DS" else int(i) for i in items]
+        if vr == "IS" and not all(-(2**31) <= n < 2**31 for n in numbers):
+            raise Odd
+        return numbers[0] if len(numbers) == 1 else numbers
+    if vr not in _TEXT or not all(_TEXT[vr].fullmatch(i) for i in items):
+        raise Odd
+    return items[0] if len(items) == 1 else items
+
+
+__all__ = ["HELD", "Odd", "Short", "tables", "value", "walk"]
