@@ -168,6 +168,11 @@ class PlainDataset:
                 return fh.read(self._pixel_length)
         return self._pixels
 
+    def __getitem__(self, key: str | int) -> Any:
+        if self._tag(key) == self._pixel_tag:
+            return self.get_item(key)
+        return self.full()[key]
+
     def keys(self) -> Any:
         """The tags of the data set (read with pydicom)."""
         return self.full().keys()

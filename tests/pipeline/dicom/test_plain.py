@@ -10,7 +10,6 @@ undefined length, padding, odd values, unknown character sets, elements after th
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,17 @@ from tests.pipeline.dicom.conftest import BUNDLED, bundled_images
 
 
 @pytest.fixture
-def slow() -> Iterator[None]:
-    plain.ENABLED = False
-    try:
-        yield
-    finally:
-        plain.ENABLED = True
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The results the plain reading gave (``None``: the caller read the file with pydicom)."""
+    results: list[object] = []
+    original = plain.try_plain
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results.append(original(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(plain, "try_plain", counted)
+    return results
 
 
 def _both(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -183,13 +187,15 @@ PATCHES = {
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_variant_reads_as_pydicom_reads_it(tmp_path: Path, name: str) -> None:
+def test_variant_reads_as_pydicom_reads_it(tmp_path: Path, name: str, taken: list[object]) -> None:
     path = _variant(tmp_path, name)
     assert (plain.read_plain(path) is not None) is VARIANTS[name][2]
     fast, slow = _both(read_header, path, tmp_path)
     assert fast == slow
     fast_image, slow_image = _both(read_instance, path, path.name)
     _same_image(fast_image, slow_image)
+    if name in ("explicit", "implicit", "sequences", "multi-frame", "monochrome1 8-bit"):
+        assert taken[0] is not None and taken[2] is not None  # header, then image (on, off)
 
 
 def _same_image(a: object, b: object) -> None:
@@ -252,7 +258,7 @@ def test_bundled_file_reads_as_pydicom_reads_it(tmp_path: Path, name: str) -> No
 
 
 def test_synthetic_study_is_read_plainly_and_converts_byte_identical(
-    ct_study: Path, tmp_path: Path
+    ct_study: Path, tmp_path: Path, taken: list[object]
 ) -> None:
     from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -269,6 +275,8 @@ def test_synthetic_study_is_read_plainly_and_converts_byte_identical(
             plain.ENABLED = True
         outputs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if
                         p.is_file() and p.suffix != ".json"})  # fmt: skip
+    # per file: the npy conversion, the series index, the series read; then all again, off
+    assert len(taken) == 6 * len(files) and all(r is not None for r in taken[: 3 * len(files)])
     assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) > len(files)
     for key, data in outputs[0].items():
         assert data == outputs[1][key], key
