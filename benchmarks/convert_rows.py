@@ -7,8 +7,8 @@ Rows (``--rows``, default all):
   ``np.save``) and the floor (dcmread, ``np.frombuffer``, float32 + intercept, ``np.save``).
 - ``png``: ``convert --format png --window lung`` with 2 workers against 1 worker, and against
   pydicom + PIL in a ``multiprocessing.Pool(2)`` (the peer).
-- ``inspect``: the header index (``radpipe inspect``) against a pydicom ``stop_before_pixels``
-  loop; floor: reading the first 4 KiB of each file.
+- ``inspect``: the header index (``radpipe inspect``, 1 process and ``--workers 2``) against a
+  pydicom ``stop_before_pixels`` loop; floor: reading the first 4 KiB of each file.
 - ``nifti``: ``convert --format nifti --per series --no-gzip`` (1 worker) against ``dcm2niix -z n``
   (the pip package's binary) on the same series; the rate is slices/s.
 - ``memory``: peak RSS of ``convert --format npy`` (1 worker, 64x64) in a fresh process for
@@ -108,10 +108,11 @@ def pydicom_pil_pool(src: Path, workers: int) -> Method:
     return run
 
 
-def index_radpipe(src: Path) -> Method:
+def index_radpipe(src: Path, workers: int = 1) -> Method:
     from pipeline.dicom.index import index_folder
+    from workflows.convert.pool import header_mapper
 
-    return lambda out: index_folder(src).files_scanned
+    return lambda out: index_folder(src, mapper=header_mapper(src, workers)).files_scanned
 
 
 def index_pydicom(src: Path) -> Method:
@@ -212,10 +213,13 @@ def main() -> None:
                 print(row("convert png, 2 workers (peer: pydicom + PIL, Pool(2))", rates,
                           "radpipe2", "pool2", None, ">= 1.2x"), flush=True)  # fmt: skip
             if "inspect" in rows:
-                rates = timed({"radpipe": index_radpipe(src), "pydicom": index_pydicom(src),
-                               "floor": index_floor(src)}, args.rounds, work)  # fmt: skip
+                rates = timed({"radpipe": index_radpipe(src), "radpipe2": index_radpipe(src, 2),
+                               "pydicom": index_pydicom(src), "floor": index_floor(src)},
+                              args.rounds, work)  # fmt: skip
                 print(row("inspect (header index; peer: pydicom stop_before_pixels loop)", rates,
                           "radpipe", "pydicom", "floor", ">= 2x pydicom"), flush=True)  # fmt: skip
+                print(row("inspect --workers 2 (peer: the same 1-process pydicom loop)", rates,
+                          "radpipe2", "pydicom", "floor", ">= 2x pydicom"), flush=True)  # fmt: skip
             if "nifti" in rows:
                 rates = timed({"radpipe": radpipe_convert(src, format="nifti", per="series",
                                                           gzip=False),

@@ -8,10 +8,9 @@ what it did (a *note*), or raises :class:`~pipeline.errors.DicomError` naming th
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
-
-import numpy as np
 
 from pipeline.errors import DicomError
 
@@ -77,7 +76,7 @@ def numbers(
         out = tuple(float(v) for v in items)
     except (TypeError, ValueError):
         raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.") from None
-    if (n is not None and len(out) != n) or not all(np.isfinite(out)):
+    if (n is not None and len(out) != n) or not all(map(math.isfinite, out)):
         want = f"{n} numbers" if n else "numbers"
         raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
     if isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
@@ -114,7 +113,7 @@ def integer(
         number = float(items[0]) if len(items) == 1 else float("nan")
     except (TypeError, ValueError, IndexError):
         number = float("nan")
-    if not np.isfinite(number) or number != int(number) or not minimum <= number <= maximum:
+    if not math.isfinite(number) or number != int(number) or not minimum <= number <= maximum:
         raise DicomError("", f"{tag_name(keyword)} must be a whole number in {minimum}.."
                              f"{maximum}; got {_show(value)}.")  # fmt: skip
     return int(number)
