@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _file_mode() -> int:
@@ -43,6 +44,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
+    """Yield a binary file open for writing; on success it becomes ``path`` atomically.
+
+    Like :func:`atomic_path`, with the temporary file opened once (no close and reopen by
+    name): the hot path of writing many small outputs.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                    suffix=f".tmp{''.join(path.suffixes)}")  # fmt: skip
+    try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; outputs get the umask-based mode
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
         raise
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.io_atomic import atomic_path
+from pipeline.io_atomic import atomic_open, atomic_path
 
 #: Output formats and their file suffixes.
 SUFFIXES = {"png": ".png", "png16": ".png", "npy": ".npy", "nifti": ".nii.gz", "nii": ".nii"}
@@ -36,14 +36,14 @@ def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> P
         raise ValueError(
             f"PNG needs (H, W) uint8/uint16 or (H, W, 3) uint8; got {image.shape} {image.dtype}."
         )
-    with atomic_path(path) as tmp:
-        pil.save(tmp, format="PNG", compress_level=compression)
+    with atomic_open(path) as fh:
+        pil.save(fh, format="PNG", compress_level=compression)
     return Path(path)
 
 
 def write_npy(path: str | Path, image: np.ndarray) -> Path:
     """Write an array as ``.npy`` float32 (loadable with ``allow_pickle=False``)."""
-    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+    with atomic_open(path) as fh:
         np.save(fh, np.ascontiguousarray(image, dtype=np.float32), allow_pickle=False)
     return Path(path)
 

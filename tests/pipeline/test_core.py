@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ConfigError, StageError
-from pipeline.io_atomic import atomic_path, atomic_write_text
+from pipeline.io_atomic import atomic_open, atomic_path, atomic_write_text
 from pipeline.keys import hash_key
 from pipeline.registry import STAGES, Registry
 from pipeline.sample import Sample
@@ -144,3 +145,18 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     atomic_write_text(target, "done")
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_atomic_open_keeps_the_old_file_on_failure_and_uses_the_umask(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "out.npy"
+    with atomic_open(target) as fh:
+        fh.write(b"first")
+    with pytest.raises(RuntimeError), atomic_open(target) as fh:
+        fh.write(b"partial")
+        raise RuntimeError("crash")
+    assert target.read_bytes() == b"first" and [p.name for p in target.parent.iterdir()] == [
+        "out.npy"
+    ]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
