@@ -263,10 +263,18 @@ def print_table(rows: list[dict[str, Any]]) -> None:
               f"{r['peak_mib']:.0f} |")  # fmt: skip
 
 
+def _shared_data() -> Path:
+    """``../shared/data`` beside the checkout (or beside a worktree's parent folder)."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return ROOT.parent / "shared" / "data"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("tasks", nargs="*", default=["breast", "hc18"], choices=["breast", "hc18"])
-    ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=_shared_data())
     ap.add_argument("--work", type=Path, default=Path("/tmp/radpipe-learn"))
     ap.add_argument("--only", nargs="*", help="config names to run (default: all shipped)")
     ap.add_argument("--epochs", type=int, help="override train.epochs (reduced runs)")
