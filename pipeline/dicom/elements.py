@@ -21,8 +21,10 @@ _VRS = _LONG | {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b
                 b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}  # fmt: skip
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_CHARSET = 0x00080005
 FIRST_READ = 16384
 MAX_HEADER = 4 * 2**20
+_MAX_DEPTH = 32
 
 #: The attributes converted here (others present are read by pydicom on first use).
 HELD = (
@@ -55,15 +57,10 @@ _TABLE_CACHE: dict[str, Any] = {}
 def tables() -> dict[str, Any]:
     """Keyword <-> tag and the dictionary VR of the held attributes (built once)."""
     if not _TABLE_CACHE:
-        from pydicom.charset import python_encoding
         from pydicom.datadict import dictionary_VR, tag_for_keyword
 
         held = {int(tag_for_keyword(k) or 0): k for k in HELD}
-        _TABLE_CACHE.update(
-            held=held,
-            vr={tag: dictionary_VR(tag) for tag in held},
-            charsets=set(python_encoding),
-        )
+        _TABLE_CACHE.update(held=held, vr={tag: dictionary_VR(tag) for tag in held})
     return _TABLE_CACHE
 
 
@@ -93,8 +90,14 @@ def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int
     return tag, vr, length >> 16, 8
 
 
-def _skip_sequence(buf: bytes, pos: int, explicit: bool) -> int:
-    """The position after an undefined-length sequence whose value starts at ``pos``."""
+def _skip_sequence(buf: bytes, pos: int, explicit: bool, depth: int = 0) -> int:
+    """The position after an undefined-length sequence whose value starts at ``pos``.
+
+    pydicom parses such a sequence as it reads the file, items of defined length included, so
+    every item's elements are walked here too: anything it might stumble on is :class:`Odd`.
+    """
+    if depth > _MAX_DEPTH:
+        raise Odd
     while True:
         tag, _, length, size = _element(buf, pos, False)
         pos += size
@@ -102,21 +105,41 @@ def _skip_sequence(buf: bytes, pos: int, explicit: bool) -> int:
             return pos
         if tag != _ITEM:
             raise Odd
-        if length != _UNDEFINED:
-            pos += length
-            continue
-        while True:  # an item of undefined length: its elements up to the item delimiter
+        end = None if length == _UNDEFINED else pos + length
+        while end is None or pos < end:  # the item's elements
             tag, vr, length, size = _element(buf, pos, explicit)
-            if tag == _ITEM_END:
-                pos += size
-                break
             pos += size
+            if tag == _ITEM_END and end is None:
+                break
+            if tag >> 16 == 0xFFFE or tag == _CHARSET:
+                raise Odd  # a stray delimiter; a character set pydicom checks as it reads
             if length == _UNDEFINED:
-                if vr not in (b"SQ", b""):
-                    raise Odd  # UN of undefined length holds implicit VR data (PS3.5 6.2.2)
-                pos = _skip_sequence(buf, pos, explicit)
+                _check_undefined(tag, vr)
+                pos = _skip_sequence(buf, pos, explicit, depth + 1)
             else:
                 pos += length
+        if end is not None and pos != end:
+            raise Odd
+
+
+def _check_undefined(tag: int, vr: bytes) -> None:
+    """An undefined length is read as a sequence by pydicom only for SQ (and unknown tags).
+
+    UN of undefined length holds implicit VR data (PS3.5 6.2.2); a known non-SQ tag of
+    undefined length is read up to the next delimiter bytes: both are left to pydicom.
+    """
+    if vr == b"SQ":
+        return
+    if vr:
+        raise Odd
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        known = dictionary_VR(tag)
+    except KeyError:
+        return  # private or unknown: pydicom reads it as a sequence when items follow
+    if known != "SQ":
+        raise Odd
 
 
 def walk(buf: bytes, size: int) -> dict[str, Any]:
@@ -141,7 +164,7 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     if pos != end or syntax not in (_EXPLICIT, _IMPLICIT):
         raise Odd
     explicit = syntax == _EXPLICIT
-    if pos + 6 <= len(buf) and (buf[pos + 4 : pos + 6] in _VRS) != explicit:
+    if pos + 6 <= len(buf) and _looks_explicit(buf[pos + 4 : pos + 6]) != explicit:
         raise Odd  # pydicom would warn that the data set uses the other VR encoding
     held, vrs = tables()["held"], tables()["vr"]
     raw: dict[int, tuple[str, bytes]] = {}
@@ -158,21 +181,27 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
         if tag in _PIXEL_TAGS:
             if tag != 0x7FE00010 or length == _UNDEFINED or start + length != size:
                 raise Odd  # encapsulated, truncated, or elements after the pixel data
+            if vr not in (b"", b"OB", b"OW"):
+                raise Odd  # pydicom converts another VR's value (text, numbers, items)
             found = dict(syntax=syntax, meta=meta, raw=raw, tags=tags, charset=charset)
             return {**found, "pixels": (tag, start, length)}
         if length == _UNDEFINED:
-            if vr not in (b"SQ", b""):
-                raise Odd
+            _check_undefined(tag, vr)
             pos = _skip_sequence(buf, start, explicit)
             continue
         if start + length > len(buf):
             raise Short
         if tag in held and (not vr or vr.decode() == vrs[tag]):
             raw[tag] = (vrs[tag], buf[start : start + length])
-        elif tag == 0x00080005:
+        elif tag == _CHARSET:
             charset = buf[start : start + length]
         pos = start + length
     raise Odd  # no pixel data: pydicom says why
+
+
+def _looks_explicit(vr: bytes) -> bool:
+    """Whether the first element looks explicit to pydicom: both VR bytes are A-Z."""
+    return len(vr) == 2 and all(0x40 < b < 0x5B for b in vr)
 
 
 def value(vr: str, data: bytes) -> Any:

@@ -11,9 +11,12 @@ first use, so the answers are pydicom's.
 
 Anything unusual returns ``None`` and the caller reads the file with pydicom: another
 transfer syntax, no preamble or File Meta, a File Meta group length that does not match,
-elements out of order, a VR that is not one of PS3.5's, undefined-length elements other than
-sequences, an item of unknown length holding Unknown (UN) data, a pixel data element that does
-not end the file, an unknown SpecificCharacterSet. :func:`try_plain` runs a caller's work on
+elements out of order, a VR that is not one of PS3.5's, a first element whose VR bytes pydicom
+would take for the other encoding, undefined-length elements other than sequences, an item of
+unknown length holding Unknown (UN) data, a sequence item pydicom would stumble on as it
+parses it (an element running past its item, a character set inside, nesting past 32 levels),
+a pixel data element that does not end the file or is not OB/OW, a SpecificCharacterSet
+pydicom warns about. :func:`try_plain` runs a caller's work on
 the plain reading and redoes it with pydicom whenever the result is not perfectly clean (an
 error, a note, a warning), so every message and note is pydicom's and the plain reading only
 ever answers for files where both agree (``tests/pipeline/dicom/test_plain.py`` checks this on
@@ -42,6 +45,7 @@ _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatie
 _MISSING = object()
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str, object] = {}
+_CHARSETS: dict[bytes, bool] = {}
 
 
 class _PixelElement:
@@ -223,23 +227,49 @@ def read_plain(path: Path, *, pixels: bool = False) -> PlainDataset | None:
                     found = elements.walk(buf, size)
                     break
                 except Short:
-                    if len(buf) >= min(size, elements.MAX_HEADER):
+                    more = fh.read(len(buf)) if len(buf) < elements.MAX_HEADER else b""
+                    if not more:  # the end of the file (or of the header allowed)
                         return None
-                    buf += fh.read(len(buf))
-    except (OSError, Odd, struct.error):
+                    buf += more
+    except (OSError, Odd, struct.error, RecursionError, ValueError):
         return None
     if 0x00080005 in found["tags"] and not _known_charset(found["charset"]):
         return None
     view = None
     if pixels:
+        if len(buf) != size:
+            return None  # the file changed since its size was taken
         _, start, length = found["pixels"]
         view = memoryview(buf)[start : start + length]
     return PlainDataset(path, size, found, view)
 
 
 def _known_charset(raw: bytes) -> bool:
-    names = raw.decode("ascii", "replace").rstrip(" \0").split("\\")
-    return all(n.strip() in elements.tables()["charsets"] or not n.strip() for n in names)
+    """Whether pydicom takes this SpecificCharacterSet value without a word (cached).
+
+    pydicom itself reads it (an unknown or misspelt term, a second value that cannot be a code
+    extension: a warning), so the plain reading never answers where pydicom would have warned.
+    Every Python codec pydicom names decodes printable ASCII as ASCII, so for the values taken
+    here (:func:`pipeline.dicom.elements.value`) the character set changes nothing else.
+    """
+    known = _CHARSETS.get(raw)
+    if known is None:
+        from pydicom.dataelem import RawDataElement
+        from pydicom.dataset import Dataset
+        from pydicom.tag import Tag
+
+        ds = Dataset()
+        ds[0x00080005] = RawDataElement(Tag(0x00080005), "CS", len(raw), raw, 0, False, True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ds._character_set  # noqa: B018 (pydicom converts the value here)
+                known = not caught
+            except Exception:
+                known = False
+        if len(_CHARSETS) < 256:
+            _CHARSETS[raw] = known
+    return known
 
 
 def try_plain(

@@ -116,6 +116,16 @@ VARIANTS: dict[str, tuple[dict[str, object], str, bool]] = {
     "no charset": ({"SpecificCharacterSet": None}, ExplicitVRLittleEndian, True),
     "utf-8 charset": ({"SpecificCharacterSet": "ISO_IR 192"}, ExplicitVRLittleEndian, True),
     "unknown charset": ({"SpecificCharacterSet": "ISO_IR 999"}, ExplicitVRLittleEndian, False),
+    "two charsets": (  # pydicom warns: ISO_IR 192 is no code extension
+        {"SpecificCharacterSet": ["ISO_IR 100", "ISO_IR 192"]},
+        ExplicitVRLittleEndian,
+        False,
+    ),
+    "iso 2022 charsets": (
+        {"SpecificCharacterSet": ["", "ISO 2022 IR 87"]},
+        ImplicitVRLittleEndian,
+        True,
+    ),
     "sequences": ({"ProcedureCodeSequence": _nested()}, ExplicitVRLittleEndian, True),
     "sequences implicit": ({"ProcedureCodeSequence": _nested()}, ImplicitVRLittleEndian, True),
     "uid with a null pad": ({"SeriesInstanceUID": "1.2.3.4.55"}, ExplicitVRLittleEndian, True),
