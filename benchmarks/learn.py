@@ -145,12 +145,16 @@ def run_config(name: str, task: str, dev: Archive, test: Archive, out: Path,
                               "--quiet"], out / f"{stem}-predict.log")  # fmt: skip
     if rc:
         raise RuntimeError(f"radpipe predict failed; see {out / f'{stem}-predict.log'}")
-    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines() if x.strip()]
+    # a cross-validated run (split.folds) trains one model per fold: its test metric is the
+    # folds' ensemble; best / run epochs are listed per fold
+    parts = sorted((run / "folds").glob("fold-*")) or [run]
+    logs = [[x for x in (p / "log.jsonl").read_text().splitlines() if x.strip()] for p in parts]
     spec = yaml.safe_load((run / "config.yaml").read_text())["model"]
-    best = _best_epoch(run)
+    best = ", ".join(str(_best_epoch(p)) for p in parts)
+    epochs = ", ".join(str(len(log)) for log in logs)
     return {"task": task, "config": name + _tag(args), "model": spec["type"],
-            "family": FAMILY.get(spec["type"], spec["type"]), "params": _params(run),
-            "metric": score(task, pred, test.truth), "best": best, "epochs": len(log),
+            "family": FAMILY.get(spec["type"], spec["type"]), "params": _params(parts[0]),
+            "metric": score(task, pred, test.truth), "best": best, "epochs": epochs,
             "train_s": wall, "predict_s": pwall, "peak_mib": max(peak, ppeak)}  # fmt: skip
 
 
