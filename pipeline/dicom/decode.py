@@ -21,7 +21,7 @@ from pydicom.uid import (
 )
 
 from pipeline.dicom import codestream, values
-from pipeline.dicom.files import FATAL, captured_warnings, pixel_length
+from pipeline.dicom.files import FATAL, captured_warnings, pixel_length, without_addresses
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -283,11 +283,16 @@ def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarr
             arr = np.asarray(ds.pixel_array)
     except (NotImplementedError, RuntimeError, ImportError) as err:
         name = getattr(syntax, "name", str(syntax))
-        raise DicomError(source, f"cannot decode transfer syntax {name}: {err}") from err
+        why = without_addresses(str(err))
+        raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
     except FATAL:
         raise
     except BaseException as err:  # corrupt streams raise many types, panics included
-        text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        text = (
+            f"{type(err).__name__}: {without_addresses(str(err))}"
+            if str(err)
+            else (type(err).__name__)
+        )
         raise DicomError(source, f"pixel data could not be decoded: {text}") from None
     notes += [f"decoder: {text}" for text in caught]
     return arr

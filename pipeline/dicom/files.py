@@ -68,6 +68,7 @@ def escape_name(name: str) -> str:
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _UIDLIKE = re.compile(r"\b\d+(?:\.\d+){3,}\b|\b[0-9A-Fa-f]{16,}\b")
 _PATH = re.compile(r"\s*(?:in|for) file \S.*?(?=[,;]|$)|(?<![\w.])/[^\s,;'\"]+")
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
 _URL = re.compile(r"\s*Please see <[^>]*>[^.]*\.?|<https?://[^>]*>")
 
 
@@ -79,11 +80,25 @@ def sanitize(message: str, limit: int = 200) -> str:
     >>> sanitize("Invalid value for VR UI: '1.2.3.4.5'")
     "Invalid value for VR UI: '#c5ea4e69'"
     """
-    text = _URL.sub("", " ".join(message.split()))
+    text = _URL.sub("", " ".join(without_addresses(message).split()))
     text = _PATH.sub("", text)
     text = _QUOTED.sub(_hash_quoted, text)
     text = _UIDLIKE.sub(lambda m: f"#{hash_key(m.group(0), length=8)}", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def without_addresses(message: str) -> str:
+    """``message`` without memory addresses (``<_io.BytesIO object at 0x7f..>``).
+
+    An address would make the same failure read differently in every run (``errors.csv``
+    must be reproducible).
+
+    Examples
+    --------
+    >>> without_addresses("cannot identify image file <_io.BytesIO object at 0x7f3a2c>")
+    'cannot identify image file <_io.BytesIO object>'
+    """
+    return _ADDRESS.sub("", message)
 
 
 _SAFE_WORDS = {"Dataset", "FileDataset", "FileMetaDataset", "DataElement", "RawDataElement",
@@ -318,4 +333,5 @@ __all__ = [
     "pixel_length",
     "read_dataset",
     "sanitize",
+    "without_addresses",
 ]

@@ -179,3 +179,17 @@ def test_truncated_and_undecodable_give_clear_errors() -> None:
         read_instance(bundled("JPEG-lossy.dcm"), "JPEG-lossy.dcm")
     with pytest.raises(DicomError, match=r"no PixelData .*RT Plan Storage"):
         read_instance(bundled("rtplan.dcm"), "rtplan.dcm")
+
+
+def test_a_failed_decode_reads_the_same_in_every_run(tmp_path: Path) -> None:
+    """The plugins' messages hold object addresses (``<_io.BytesIO object at 0x..>``); errors.csv
+    must not change from run to run, so they are removed."""
+    from pydicom.encaps import encapsulate
+
+    ds = pydicom.dcmread(bundled("MR_small_jp2klossless.dcm"))
+    ds.PixelData = encapsulate([b"\0" * 64])
+    ds.save_as(tmp_path / "x.dcm")
+    with pytest.raises(DicomError) as caught:
+        read_instance(tmp_path / "x.dcm", "x.dcm")
+    assert "cannot decode transfer syntax" in str(caught.value)
+    assert "<_io.BytesIO object>" in str(caught.value) and " at 0x" not in str(caught.value)
