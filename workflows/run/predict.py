@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
+from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
 
@@ -34,6 +35,7 @@ class PredictResult:
     items: int
     failures: int
     skipped: int = 0  # converted images the run's model cannot take (see skipped.csv)
+    postprocess: dict[str, Any] | None = None  # steps applied to the masks, what they changed
 
 
 def predict_folder(
@@ -73,13 +75,16 @@ def predict_folder(
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
-    path, planes = _write(out, converted, dataset, dict(zip(keep, probs)), names, config.task, join)
+    post = Postprocess.from_specs(config.postprocess)
+    path, planes, record = _write(out, converted, dataset, dict(zip(keep, probs)), names,
+                                  config.task, join, post)  # fmt: skip
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
         write_segmentations(out / "seg", Path(src), planes, names)
     return PredictResult(out=out, predictions=path, items=len(keep),
-                         failures=len(result.failures), skipped=len(skipped))  # fmt: skip
+                         failures=len(result.failures), skipped=len(skipped),
+                         postprocess=record)  # fmt: skip
 
 
 def _model_shape(folder: Path) -> list[int]:
@@ -172,15 +177,22 @@ def _write(
     names: list[str],
     task: str,
     src: Path | None = None,
-) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
+    post: Postprocess | None = None,
+) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]], dict[str, Any] | None]:
     """``predictions.csv`` and mask PNGs for the items in ``probs`` (dataset index ->
-    probabilities); returns the CSV and (manifest row, mask) per slice. With ``src``, each
-    row also names its source file and DICOM UID (join-back columns)."""
+    probabilities); returns the CSV, (manifest row, mask) per slice and, for segmentation,
+    the record of the ``post`` steps applied to each mask on the source pixels. With
+    ``src``, each row also names its source file and DICOM UID (join-back columns)."""
     from workflows.run.joinback import source_columns
 
     rows = []
     planes: list[tuple[dict[str, Any], np.ndarray]] = []
-    for i, p in probs.items():
+    masks, record = (
+        (post or Postprocess()).apply_all(p.argmax(axis=0).astype(np.uint8) for p in probs.values())
+        if task == "segmentation"
+        else ([], None)
+    )
+    for n, (i, p) in enumerate(probs.items()):
         item_rows = dataset.items[i]
         first = item_rows[0]
         row = {
@@ -199,7 +211,7 @@ def _write(
                 **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)},
             }
         else:
-            mask = p.argmax(axis=0).astype(np.uint8)
+            mask = masks[n]
             written = _write_mask(out, converted, item_rows, mask)
             planes.extend(written)
             row["mask"] = written[0][0]["mask"] if len(written) == 1 else f"{len(written)} slices"
@@ -211,7 +223,7 @@ def _write(
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return path, planes
+    return path, planes, record
 
 
 def _write_mask(
