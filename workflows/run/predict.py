@@ -69,7 +69,9 @@ def predict_folder(
             items = [dataset[i] for i in keep]
         probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), items)
         if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
-            probs = [_on_source(p, prep, dataset.raw_sample(i)) for i, p in zip(keep, probs)]
+            order = 1 if config.evaluate.upsample == "linear" else 0
+            probs = [_on_source(p, prep, dataset.raw_sample(i), order)
+                     for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
     probs = [p / len(folds) for p in probs_sum]
@@ -134,15 +136,16 @@ def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
         )  # fmt: skip
 
 
-def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any) -> np.ndarray:
+def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any, order: int = 0) -> np.ndarray:
     """Per-class maps ``(K, *spatial)`` moved from model space back onto the source pixels,
     undoing every geometric stage of ``prep`` as it was applied to ``raw``
-    (:mod:`workflows.run.invert`); what a crop cut away is background."""
+    (:mod:`workflows.run.invert`; resizes with interpolation ``order``); what a crop cut away
+    is background."""
     from workflows.run.invert import invert, traced
 
     records = traced(prep, raw).meta["spatial"]
     fill = [1.0] + [0.0] * (probs.shape[0] - 1)
-    return invert(probs, records, fill=fill)
+    return invert(probs, records, fill=fill, order=order)
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
