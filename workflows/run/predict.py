@@ -195,7 +195,7 @@ def _write(
         if task == "segmentation"
         else ([], None)
     )
-    for n, (i, p) in enumerate(probs.items()):
+    for pos, (i, p) in enumerate(probs.items()):
         item_rows = dataset.items[i]
         first = item_rows[0]
         row = {
@@ -214,7 +214,7 @@ def _write(
                 **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)},
             }
         else:
-            mask = masks[n]
+            mask = masks[pos]
             written = _write_mask(out, converted, item_rows, mask)
             planes.extend(written)
             row["mask"] = written[0][0]["mask"] if len(written) == 1 else f"{len(written)} slices"
