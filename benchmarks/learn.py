@@ -10,7 +10,9 @@ numpy on the masks at the original image size. Wall time and peak resident memor
 - ``breast``: BreastMNIST 28x28 (official train+val for the run, official test for predict);
   outside radpipe, on the official train split: a bare PyTorch MLP of the shipped MLP's size
   (no augmentation) and logistic regression.
-- ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128), split by fetus (NNN).
+- ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128), split by fetus (NNN);
+  predicted masks post-processed with ``largest_component`` and ``fill_holes`` (one head per
+  image; ``--set 'postprocess=[]'`` for the raw argmax).
 
 Usage (not a test; needs ``/work/shared/data`` or ``--data``)::
 
@@ -78,6 +80,9 @@ def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Name
         for stage in config["preprocess"]:
             if stage["type"] == "resize":
                 stage["shape"] = [args.size, args.size]
+        # One head per image: its largest component is the head (the shipped configs, made
+        # for a paired organ, only fill holes).
+        config["postprocess"] = [{"type": "largest_component"}, {"type": "fill_holes"}]
     config["data"] = data
     config["convert"] = {"format": "npy", "window": "none", "workers": 1}
     config["output"] = str(out / "runs")

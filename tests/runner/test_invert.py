@@ -89,3 +89,23 @@ def test_a_stage_that_cannot_be_undone_is_refused() -> None:
 
     with pytest.raises(RadpipeError, match=r"'shrink' .*cannot undo"):
         traced(Pipeline([("shrink", Shrink())]), sample)
+
+
+def test_probabilities_can_be_resized_back_linearly() -> None:
+    """``order=1`` (``evaluate.upsample: linear``): the argmax of linearly resized class
+    probabilities is a smooth region, not the nearest-neighbour block of the model grid."""
+    p1 = np.array([[0.0, 0.4], [0.4, 1.0]], dtype=np.float32)  # class 1's probability
+    probs = np.stack([1 - p1, p1])
+    record = [{"stage": "resize", "op": "resize", "in": [8, 8], "out": [2, 2]}]
+    near = invert(probs, record, order=0).argmax(axis=0)
+    expected_near = np.zeros((8, 8), np.int64)
+    expected_near[4:, 4:] = 1  # only the bottom-right pixel is class 1, blown up to 4x4
+    np.testing.assert_array_equal(near, expected_near)
+    lin = invert(probs, record, order=1).argmax(axis=0)
+    np.testing.assert_array_equal(lin, lin.T)  # symmetric, like the map
+    # Inside the map (output pixel i sits at input coordinate (i + 0.5) / 4 - 0.5), worked
+    # by hand: p1(y, x) = 0.4 (y (1 - x) + (1 - y) x) + y x
+    assert lin[4, 4] == 1  # (0.625, 0.625): 0.578
+    assert lin[4, 3] == 0  # (0.625, 0.375): 0.447
+    assert lin[5, 3] == 1  # (0.875, 0.375): 0.566, class 0 with nearest neighbour
+    assert lin[1, 1] == 0 and near[5, 3] == 0

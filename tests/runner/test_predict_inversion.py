@@ -96,3 +96,36 @@ def test_dicom_seg_from_de_identified_sources(
         seg = pydicom.dcmread(path)
         assert seg.PatientBirthDate == "" and seg.PatientSex == ""
         assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
+
+
+@pytest.mark.parametrize(("upsample", "order"), [("nearest", 0), ("linear", 1)])
+def test_evaluate_upsample_sets_how_probabilities_go_back(
+    upsample: str,
+    order: int,
+    seg_run: Path,
+    mr_seg: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    import yaml
+
+    from workflows.run import invert as invert_module
+
+    run = tmp_path / "run"
+    shutil.copytree(seg_run, run)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["evaluate"]["upsample"] = upsample
+    (run / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    orders: list[int] = []
+    original = invert_module.invert
+
+    def spy(array: np.ndarray, records: Any, fill: Any = 0, order: int = 0) -> np.ndarray:
+        orders.append(order)
+        return original(array, records, fill, order)
+
+    monkeypatch.setattr(invert_module, "invert", spy)
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    predict_folder(run, mr_seg / "dicom", tmp_path / "pred", progress=False)
+    assert orders and set(orders) == {order}

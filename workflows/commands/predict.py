@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
         args.run, args.src, out, progress=not args.quiet, hashed_keys_only=args.hashed_keys_only
     )
     print(f"{result.items} predictions -> {result.predictions}")
+    post = result.postprocess
+    if post and post["steps"]:
+        steps = ", ".join(step["type"] for step in post["steps"])
+        print(f"post-processing: {steps} (changed {post['maps_changed']} of {post['maps']} "
+              f"masks, {post['pixels_changed']} pixels)")  # fmt: skip
     if result.skipped:
         print(f"{result.skipped} images the run's model cannot take; see {out}/skipped.csv")
     if result.failures:

@@ -119,9 +119,22 @@ def scored_section(metrics: Mapping[str, Any], log_rows: Sequence[Mapping[str, A
         for e in entries
     ]  # fmt: skip
     facts = [("evaluated", metrics.get("evaluated"))]
+    post = metrics.get("postprocess")
+    if post is not None:
+        facts.append(("post-processing of the predicted masks", describe_postprocess(post)))
     if wall:
         facts.append(("training wall time (s, from log.jsonl)", round(wall, 1)))
     return "<h2>Model scored</h2>" + _dl(facts) + html_table(header, rows)
+
+
+def describe_postprocess(post: Mapping[str, Any]) -> str:
+    """``metrics.json``'s ``postprocess`` record in words."""
+    steps = post.get("steps") or []
+    if not steps:
+        return "none (the argmax of the class probabilities)"
+    names = ", then ".join(str(s.get("type")) for s in steps)
+    return (f"{names}: changed {post.get('maps_changed')} of {post.get('maps')} predicted "
+            f"masks, {post.get('pixels_changed')} pixels")  # fmt: skip
 
 
 def data_summary_section(metrics: Mapping[str, Any]) -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline.errors import ConfigError
 from workflows.run.overrides import apply_override, override_for
 from workflows.run.paths import anchor_paths, relative_paths
-from workflows.run.spec_checks import check_model_values, check_spec, model_task
+from workflows.run.spec_checks import check_model_values, check_spec, check_specs, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -169,6 +169,11 @@ class EvaluateConfig(_Strict):
     )
     include_background: bool = False
     tta_flip: bool = False
+    upsample: Literal["nearest", "linear"] = Field(
+        "nearest",
+        description="radpipe predict: how the class probabilities are resized back onto the "
+        "source pixels before the argmax (linear: smooth boundaries)",
+    )
     surface_failures: Literal["exclude", "diagonal"] = Field(
         "exclude",
         description="a structure in one mask only (infinite HD95): left out of the mean and "
@@ -209,6 +214,11 @@ class RunConfig(_Strict):
     augment: list[dict[str, Any]] = Field(default_factory=list)
     model: dict[str, Any]
     train: TrainSection = Field(default_factory=TrainSection)
+    postprocess: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="segmentation: steps applied in order to every predicted label map "
+        "(largest_component, fill_holes) in the evaluation, `radpipe evaluate` and predict",
+    )
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
@@ -219,12 +229,15 @@ class RunConfig(_Strict):
         import pipeline.stages  # noqa: F401  (registers the stages)
         from pipeline.registry import STAGES
 
-        for i, spec in enumerate(specs):
-            check_spec(spec, STAGES.names(), lambda n: STAGES.get(n), extra=("name",))
-            try:  # constructors check their parameters' values; building is cheap
-                STAGES.build({k: v for k, v in spec.items() if k != "name"})
-            except Exception as err:
-                raise ValueError(f"item {i} ({spec['type']}): {err}") from None
+        check_specs(specs, STAGES, extra=("name",))
+        return specs
+
+    @field_validator("postprocess")
+    @classmethod
+    def _postprocess(cls, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from pipeline.postprocess import POSTPROCESS
+
+        check_specs(specs, POSTPROCESS)
         return specs
 
     @field_validator("model")
@@ -244,6 +257,8 @@ class RunConfig(_Strict):
                 f"model.type {self.model['type']!r} is a {wanted} model but task is "
                 f"{self.task!r}; choose a {self.task} model or change task"
             )
+        if self.postprocess and self.task != "segmentation":
+            raise ValueError("postprocess acts on predicted label maps: segmentation only")
         return self
 
 

@@ -110,6 +110,16 @@ def predict_with_checkpoint(config: RunConfig, checkpoint: Path, dataset: Any) -
     )
 
 
+def postprocess_labels(config: RunConfig, labels: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """The config's ``postprocess`` steps applied to each predicted label map of ``labels``
+    ``(N, *spatial)``, and the record of what they changed (``metrics.json``'s
+    ``postprocess``)."""
+    from pipeline.postprocess import Postprocess
+
+    maps, record = Postprocess.from_specs(config.postprocess).apply_all(labels)
+    return (np.stack(maps) if maps else labels), record
+
+
 def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
     probs = predict_with_checkpoint(config, checkpoint, dataset)
     samples = [dataset.sample(i) for i in range(len(dataset))]
@@ -201,7 +211,7 @@ def _score(
         return metrics
     k = pred.probs.shape[1]
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
-    labels = pred.probs.argmax(axis=1)
+    labels, post = postprocess_labels(config, pred.probs.argmax(axis=1))
     cases = [
         SegmentationCase(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
@@ -214,6 +224,7 @@ def _score(
         cases, k, names, include_background=e.include_background, empty=e.empty,
         failures=e.surface_failures, **intervals,
     )  # fmt: skip
+    metrics["postprocess"] = post
     if plots is not None and config.report.overlays:
         _overlays(metrics, pred, labels, names, config.report.overlays, plots)
     return metrics

@@ -17,7 +17,7 @@ stage              op           recorded (spatial shapes before and after, plus)
 =================  ===========  =====================================================
 
 :func:`invert` undoes the records last to first: resizes with nearest neighbour (class
-indices and per-class probabilities are never blended across a class border), crops and pads
+indices are never blended; per-class probabilities may be resized linearly), crops and pads
 back by the same offsets, and fills what a crop cut away with background. A geometric stage
 not in the table is refused rather than guessed.
 """
@@ -81,7 +81,10 @@ def spatial_record(name: str, stage: Stage, before: Sample, after: Sample) -> di
 
 
 def invert(
-    array: np.ndarray, records: Sequence[dict[str, Any]], fill: Sequence[float] | float = 0
+    array: np.ndarray,
+    records: Sequence[dict[str, Any]],
+    fill: Sequence[float] | float = 0,
+    order: int = 0,
 ) -> np.ndarray:
     """Undo ``records`` (from :func:`traced`) on a model-space ``array``.
 
@@ -95,6 +98,10 @@ def invert(
     fill
         The value for pixels the preprocessing cut away: a scalar, or one per leading
         channel (probabilities: ``[1, 0, ..., 0]``, i.e. background).
+    order
+        Interpolation of the resizes: 0 nearest neighbour (class indices must use it), 1
+        linear, for per-class probabilities whose argmax is taken afterwards (smooth
+        boundaries instead of the model grid's staircase, as nnU-Net resamples its softmax).
 
     Returns
     -------
@@ -111,7 +118,7 @@ def invert(
             )
         shape, start = rec["in"], rec.get("start")
         if rec["op"] == "resize":
-            out = resize(out, shape, order=0)  # nearest: never blends classes
+            out = resize(out, shape, order=order)
         elif rec["op"] == "crop_or_pad":
             out = _per_channel(out, n, fill, partial(_centred, shape=shape))
         else:

@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
+from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
 
@@ -34,6 +35,7 @@ class PredictResult:
     items: int
     failures: int
     skipped: int = 0  # converted images the run's model cannot take (see skipped.csv)
+    postprocess: dict[str, Any] | None = None  # steps applied to the masks, what they changed
 
 
 def predict_folder(
@@ -67,19 +69,24 @@ def predict_folder(
             items = [dataset[i] for i in keep]
         probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), items)
         if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
-            probs = [_on_source(p, prep, dataset.raw_sample(i)) for i, p in zip(keep, probs)]
+            order = 1 if config.evaluate.upsample == "linear" else 0
+            probs = [_on_source(p, prep, dataset.raw_sample(i), order)
+                     for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
-    path, planes = _write(out, converted, dataset, dict(zip(keep, probs)), names, config.task, join)
+    post = Postprocess.from_specs(config.postprocess)
+    path, planes, record = _write(out, converted, dataset, dict(zip(keep, probs)), names,
+                                  config.task, join, post)  # fmt: skip
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
         write_segmentations(out / "seg", Path(src), planes, names)
     return PredictResult(out=out, predictions=path, items=len(keep),
-                         failures=len(result.failures), skipped=len(skipped))  # fmt: skip
+                         failures=len(result.failures), skipped=len(skipped),
+                         postprocess=record)  # fmt: skip
 
 
 def _model_shape(folder: Path) -> list[int]:
@@ -129,15 +136,16 @@ def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
         )  # fmt: skip
 
 
-def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any) -> np.ndarray:
+def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any, order: int = 0) -> np.ndarray:
     """Per-class maps ``(K, *spatial)`` moved from model space back onto the source pixels,
     undoing every geometric stage of ``prep`` as it was applied to ``raw``
-    (:mod:`workflows.run.invert`); what a crop cut away is background."""
+    (:mod:`workflows.run.invert`; resizes with interpolation ``order``); what a crop cut away
+    is background."""
     from workflows.run.invert import invert, traced
 
     records = traced(prep, raw).meta["spatial"]
     fill = [1.0] + [0.0] * (probs.shape[0] - 1)
-    return invert(probs, records, fill=fill)
+    return invert(probs, records, fill=fill, order=order)
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
@@ -172,15 +180,22 @@ def _write(
     names: list[str],
     task: str,
     src: Path | None = None,
-) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]]]:
+    post: Postprocess | None = None,
+) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]], dict[str, Any] | None]:
     """``predictions.csv`` and mask PNGs for the items in ``probs`` (dataset index ->
-    probabilities); returns the CSV and (manifest row, mask) per slice. With ``src``, each
-    row also names its source file and DICOM UID (join-back columns)."""
+    probabilities); returns the CSV, (manifest row, mask) per slice and, for segmentation,
+    the record of the ``post`` steps applied to each mask on the source pixels. With
+    ``src``, each row also names its source file and DICOM UID (join-back columns)."""
     from workflows.run.joinback import source_columns
 
     rows = []
     planes: list[tuple[dict[str, Any], np.ndarray]] = []
-    for i, p in probs.items():
+    masks, record = (
+        (post or Postprocess()).apply_all(p.argmax(axis=0).astype(np.uint8) for p in probs.values())
+        if task == "segmentation"
+        else ([], None)
+    )
+    for pos, (i, p) in enumerate(probs.items()):
         item_rows = dataset.items[i]
         first = item_rows[0]
         row = {
@@ -199,7 +214,7 @@ def _write(
                 **{f"prob_{n}": round(float(v), 6) for n, v in zip(names, p)},
             }
         else:
-            mask = p.argmax(axis=0).astype(np.uint8)
+            mask = masks[pos]
             written = _write_mask(out, converted, item_rows, mask)
             planes.extend(written)
             row["mask"] = written[0][0]["mask"] if len(written) == 1 else f"{len(written)} slices"
@@ -211,7 +226,7 @@ def _write(
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return path, planes
+    return path, planes, record
 
 
 def _write_mask(

@@ -63,6 +63,18 @@ def check_spec(
         )
 
 
+def check_specs(specs: list[dict[str, Any]], registry: Any, extra: tuple[str, ...] = ()) -> None:
+    """Check every ``{"type": ...}`` item of a list against ``registry`` and build it once:
+    constructors check their parameters' values, and building these is cheap. The keys in
+    ``extra`` (a stage's ``name``) are not constructor parameters."""
+    for i, spec in enumerate(specs):
+        check_spec(spec, registry.names(), registry.get, extra=extra)
+        try:
+            registry.build({k: v for k, v in spec.items() if k not in extra})
+        except Exception as err:
+            raise ValueError(f"item {i} ({spec['type']}): {err}") from None
+
+
 def param_names(factory: Any) -> list[str]:
     """A stage's, config dataclass's or factory's parameter names."""
     if hasattr(factory, "param_names"):

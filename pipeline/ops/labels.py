@@ -1,0 +1,163 @@
+"""Pure operations on predicted label maps (class indices, 0 = background).
+
+The clean-up steps users of segmentation tools expect after the argmax (MONAI's
+``KeepLargestConnectedComponent`` and ``FillHoles``), on SciPy's ``ndimage.label``. A label map
+is spatial only, ``(H, W)`` or ``(D, H, W)`` (any number of axes): a volume's components are
+3-D. ``connectivity`` is the largest number of orthogonal hops between neighbours, 1 to
+``ndim`` (``None``: ``ndim``, every diagonal neighbour counts, as MONAI's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import product
+
+import numpy as np
+
+__all__ = ["fill_holes", "keep_largest_component"]
+
+
+def _structure(ndim: int, connectivity: int | None) -> np.ndarray:
+    from scipy import ndimage  # imported here: keeps config validation fast
+
+    hops = ndim if connectivity is None else connectivity
+    if not 1 <= hops <= ndim:
+        raise ValueError(
+            f"connectivity must be in [1, {ndim}] for a {ndim}-D label map; got {connectivity}."
+        )
+    return np.asarray(ndimage.generate_binary_structure(ndim, hops))
+
+
+def _labels(labels: np.ndarray) -> np.ndarray:
+    arr = np.asarray(labels)
+    if arr.ndim < 1 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"Expected an integer label map of shape (H, W) or (D, H, W); got {arr.dtype} "
+            f"{arr.shape}."
+        )
+    return arr
+
+
+def keep_largest_component(
+    labels: np.ndarray, classes: Sequence[int] | None = None, connectivity: int | None = None
+) -> np.ndarray:
+    """Keep only the largest connected component of each foreground class.
+
+    Every other component of the class becomes background (0), as MONAI's
+    ``KeepLargestConnectedComponent`` with ``independent=True`` does. Between components of
+    equal size the first in raster (C) order is kept.
+
+    Parameters
+    ----------
+    labels
+        Integer label map ``(H, W)`` or ``(D, H, W)``; not modified.
+    classes
+        The classes to clean (default: every foreground class present).
+    connectivity
+        Neighbourhood of a component (see the module notes); default ``labels.ndim``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new label map, same shape and dtype, in which pixels only ever become background.
+
+    Examples
+    --------
+    >>> x = np.array([[1, 1, 0, 1], [1, 1, 0, 0]])
+    >>> keep_largest_component(x).tolist()
+    [[1, 1, 0, 0], [1, 1, 0, 0]]
+    """
+    from scipy import ndimage
+
+    arr = _labels(labels)
+    structure = _structure(arr.ndim, connectivity)
+    out = arr.copy()
+    for c in _foreground(arr, classes):
+        comp, n = ndimage.label(arr == c, structure=structure)
+        if n > 1:
+            keep = int(np.argmax(np.bincount(comp.ravel())[1:])) + 1  # first of the largest
+            out[(comp > 0) & (comp != keep)] = 0
+    return out
+
+
+def fill_holes(
+    labels: np.ndarray, classes: Sequence[int] | None = None, connectivity: int | None = None
+) -> np.ndarray:
+    """Fill every background hole that one foreground class alone encloses with that class.
+
+    A hole is a connected region of background that does not touch the edge of the map (an
+    open region is never filled). It is filled when all its neighbouring pixels belong to one
+    class; a region bordered by two classes is left alone. Unlike MONAI's ``FillHoles``, which
+    also overwrites the pixels of other classes enclosed by a class (a lesion inside an
+    organ), only background pixels ever change.
+
+    Parameters
+    ----------
+    labels
+        Integer label map ``(H, W)`` or ``(D, H, W)``; not modified.
+    classes
+        The classes whose holes are filled (default: every foreground class).
+    connectivity
+        Neighbourhood of the background regions and of their borders (see the module
+        notes); default ``labels.ndim``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new label map, same shape and dtype, in which only background pixels change.
+
+    Examples
+    --------
+    >>> x = np.array([[0, 0, 0, 0], [0, 2, 2, 2], [0, 2, 0, 2], [0, 2, 2, 2]])
+    >>> fill_holes(x).tolist()  # the centre pixel is enclosed; the outer band reaches the edge
+    [[0, 0, 0, 0], [0, 2, 2, 2], [0, 2, 2, 2], [0, 2, 2, 2]]
+    """
+    from scipy import ndimage
+
+    arr = _labels(labels)
+    structure = _structure(arr.ndim, connectivity)
+    comp, n = ndimage.label(arr == 0, structure=structure)
+    if n == 0:
+        return arr.copy()
+    fill = _enclosing_class(arr, comp, n, structure)
+    for axis in range(arr.ndim):  # a region on the edge of the map is open
+        fill[np.take(comp, [0, -1], axis=axis)] = 0
+    allowed = np.zeros(int(arr.max()) + 1, dtype=bool)
+    allowed[list(_foreground(arr, classes))] = True
+    fill[~allowed[fill]] = 0
+    fill[0] = 0
+    out = arr.copy()
+    background = comp > 0
+    out[background] = fill[comp[background]].astype(arr.dtype)
+    return out
+
+
+def _enclosing_class(
+    arr: np.ndarray, comp: np.ndarray, n: int, structure: np.ndarray
+) -> np.ndarray:
+    """Per background region (index = region number): the one class next to it, else 0."""
+    k = int(arr.max()) + 1
+    pairs = []
+    for offset in product((-1, 0, 1), repeat=arr.ndim):
+        if offset == (0,) * arr.ndim or not structure[tuple(o + 1 for o in offset)]:
+            continue
+        # region number at p and label at its neighbour p + offset, for every p inside the map
+        here = tuple(slice(max(0, -o), s - max(0, o)) for o, s in zip(offset, arr.shape))
+        there = tuple(slice(max(0, o), s - max(0, -o)) for o, s in zip(offset, arr.shape))
+        region, neighbour = comp[here].ravel(), arr[there].ravel().astype(np.int64)
+        touch = (region > 0) & (neighbour > 0)
+        pairs.append(np.unique(region[touch].astype(np.int64) * k + neighbour[touch]))
+    codes = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
+    region, cls = codes // k, codes % k
+    count = np.bincount(region, minlength=n + 1)
+    fill = np.zeros(n + 1, dtype=np.int64)
+    single = count[region] == 1
+    fill[region[single]] = cls[single]
+    return fill
+
+
+def _foreground(arr: np.ndarray, classes: Sequence[int] | None) -> list[int]:
+    present = [int(c) for c in np.unique(arr) if c > 0]
+    if classes is None:
+        return present
+    return [int(c) for c in classes if int(c) in present]
