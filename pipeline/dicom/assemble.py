@@ -194,7 +194,7 @@ def pixel_place(f: FrameRef) -> tuple[object, ...]:
     pixel digest.
     """
     pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
-    iop = None if f.orientation is None else tuple(np.round(f.orientation, 3))
+    iop = None if f.orientation is None else tuple(round(float(v), 3) for v in f.orientation)
     return (pos, iop, f.stack_values, f.series_number)
 
 
@@ -202,11 +202,13 @@ def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list
     groups: list[tuple[FrameRef, list[int]]] = []
     for k in members:
         f = frames[k]
+        b = (*(f.orientation or ()), *(f.pixel_spacing or ()))
         for ref, group in groups:
-            same_size = (ref.rows, ref.columns) == (f.rows, f.columns)
-            a = np.array([*(ref.orientation or ()), *(ref.pixel_spacing or ())])
-            b = np.array([*(f.orientation or ()), *(f.pixel_spacing or ())])
-            if same_size and a.shape == b.shape and np.allclose(a, b, atol=1e-3):
+            if (ref.rows, ref.columns) != (f.rows, f.columns):
+                continue
+            a = (*(ref.orientation or ()), *(ref.pixel_spacing or ()))
+            # numpy.allclose(a, b, atol=1e-3) without building arrays for every frame
+            if len(a) == len(b) and all(abs(x - y) <= 1e-3 + 1e-5 * abs(y) for x, y in zip(a, b)):
                 group.append(k)
                 break
         else:

@@ -11,7 +11,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -284,10 +284,16 @@ def _distance(inst: Instance) -> float:
     """ImagePositionPatient projected on the instance's own slice normal (mm)."""
     import numpy as np
 
+    normal = _normal(inst.orientation)
+    return float(np.dot(inst.position, normal))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=256)
+def _normal(orientation: tuple[float, ...]) -> Any:
+    """The slice normal of an orientation (a series has one or a few: computed once each)."""
     from pipeline.dicom.geometry import slice_normal
 
-    normal = slice_normal(inst.orientation)  # type: ignore[arg-type]
-    return float(np.dot(inst.position, normal))  # type: ignore[arg-type]
+    return slice_normal(orientation)
 
 
 __all__ = [
