@@ -4,6 +4,8 @@
 - :mod:`pipeline.dicom.decode`: stored values (bits, sign, size checks, colour, frames).
 - :mod:`pipeline.dicom.geometry`: slice normal, spacing, affine (LPS and RAS).
 - :mod:`pipeline.dicom.read`: a file or a series to float arrays plus metadata.
+- :mod:`pipeline.dicom.plain` / :mod:`pipeline.dicom.elements`: our own reading of plain files
+  (native little-endian, clean values), used where its result equals pydicom's.
 """
 
 from __future__ import annotations
