@@ -23,49 +23,59 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
+def _temporary(path: Path) -> tuple[int, str]:
+    """An open descriptor and the name of a new temporary file beside ``path``.
+
+    The name keeps the final suffix, so writers that pick a format from the extension (PNG,
+    ``.nii.gz``) still work; the mode follows the umask (``mkstemp`` alone makes 0600).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                suffix=f".tmp{''.join(path.suffixes)}")  # fmt: skip
+    try:
+        os.fchmod(fd, _FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        Path(name).unlink(missing_ok=True)
+        raise
+    return fd, name
+
+
+@contextmanager
+def _renamed_on_success(tmp_name: str, path: Path) -> Iterator[None]:
+    """Rename the temporary file to ``path`` when the block succeeds, else remove it."""
+    try:
+        yield
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
 
-    The temporary name keeps the final suffix, so writers that pick a format from the
-    extension (PNG, ``.nii.gz``) still work.
+    For writers that take a file name (nibabel, say); see :func:`atomic_open` for a handle.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{suffix}"
-    )
+    fd, tmp_name = _temporary(path)
     os.close(fd)
-    tmp = Path(tmp_name)
-    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; outputs get the usual umask-based mode
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _renamed_on_success(tmp_name, path):
+        yield Path(tmp_name)
 
 
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     """Yield a binary file open for writing; on success it becomes ``path`` atomically.
 
-    Like :func:`atomic_path`, with the temporary file opened once (no close and reopen by
-    name): the hot path of writing many small outputs.
+    Like :func:`atomic_path`, with the temporary file written through the descriptor that
+    created it (no close and reopen by name): the hot path of writing many small outputs.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                    suffix=f".tmp{''.join(path.suffixes)}")  # fmt: skip
-    try:
-        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; outputs get the umask-based mode
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    fd, tmp_name = _temporary(path)
+    with _renamed_on_success(tmp_name, path), os.fdopen(fd, "wb") as fh:
+        yield fh
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

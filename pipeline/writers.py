@@ -1,7 +1,8 @@
 """Array writers: PNG (8/16-bit), NPY (float32) and NIfTI; every write is atomic.
 
 A reader never sees a half-written output: each writer goes through
-:func:`pipeline.io_atomic.atomic_path` (a temporary file beside the target, then a rename).
+:func:`pipeline.io_atomic.atomic_open` or :func:`~pipeline.io_atomic.atomic_path` (a temporary
+file beside the target, then a rename).
 """
 
 from __future__ import annotations
