@@ -288,11 +288,7 @@ def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarr
     except FATAL:
         raise
     except BaseException as err:  # corrupt streams raise many types, panics included
-        text = (
-            f"{type(err).__name__}: {without_addresses(str(err))}"
-            if str(err)
-            else (type(err).__name__)
-        )
+        text = type(err).__name__ + (f": {without_addresses(str(err))}" if str(err) else "")
         raise DicomError(source, f"pixel data could not be decoded: {text}") from None
     notes += [f"decoder: {text}" for text in caught]
     return arr

@@ -50,6 +50,8 @@ _TEXT = {
     "LO": re.compile(r"[ -\[\]-~]*"),  # printable ASCII but the backslash
     "SH": re.compile(r"[ -\[\]-~]*"),
 }
+_BINARY = {vr: struct.Struct(fmt) for vr, fmt in
+           (("US", "<H"), ("UL", "<I"), ("FD", "<d"), ("FL", "<f"))}  # fmt: skip
 _MAX_LEN = {"CS": 16, "UI": 64, "TM": 14, "LO": 64, "SH": 16, "DS": 16, "IS": 12}
 _TABLE_CACHE: dict[str, Any] = {}
 
@@ -166,7 +168,8 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     explicit = syntax == _EXPLICIT
     if pos + 6 <= len(buf) and _looks_explicit(buf[pos + 4 : pos + 6]) != explicit:
         raise Odd  # pydicom would warn that the data set uses the other VR encoding
-    held, vrs = tables()["held"], tables()["vr"]
+    table = tables()
+    held, vrs = table["held"], table["vr"]
     raw: dict[int, tuple[str, bytes]] = {}
     tags: set[int] = set()
     charset = b""
@@ -183,8 +186,8 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
                 raise Odd  # encapsulated, truncated, or elements after the pixel data
             if vr not in (b"", b"OB", b"OW"):
                 raise Odd  # pydicom converts another VR's value (text, numbers, items)
-            found = dict(syntax=syntax, meta=meta, raw=raw, tags=tags, charset=charset)
-            return {**found, "pixels": (tag, start, length)}
+            return dict(syntax=syntax, meta=meta, raw=raw, tags=tags, charset=charset,
+                        pixels=(tag, start, length))  # fmt: skip
         if length == _UNDEFINED:
             _check_undefined(tag, vr)
             pos = _skip_sequence(buf, start, explicit)
@@ -206,11 +209,11 @@ def _looks_explicit(vr: bytes) -> bool:
 
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
-    if vr in ("US", "UL", "FD", "FL"):
-        fmt = {"US": "<H", "UL": "<I", "FD": "<d", "FL": "<f"}[vr]
-        if len(data) != struct.calcsize(fmt):
+    binary = _BINARY.get(vr)
+    if binary is not None:
+        if len(data) != binary.size:
             raise Odd
-        return struct.unpack(fmt, data)[0]
+        return binary.unpack(data)[0]
     try:
         text = data.decode("ascii").rstrip(" \0")
     except UnicodeDecodeError:

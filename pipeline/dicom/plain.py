@@ -146,10 +146,7 @@ class PlainDataset:
     def __getattr__(self, name: str) -> Any:
         if name.startswith(("_", "radpipe_")) or name == "file_meta":
             raise AttributeError(name)
-        from pydicom.datadict import tag_for_keyword
-
-        tag = tag_for_keyword(name)
-        if tag is not None:
+        if self._tag(name) is not None:
             value = self.get(name, _MISSING)
             if value is _MISSING:
                 raise AttributeError(name)
@@ -160,8 +157,7 @@ class PlainDataset:
         """The pixel element's length and offset (value ``None`` unless read); else pydicom's."""
         tag = self._tag(key)
         if tag == self._pixel_tag:
-            value = None if self._pixels is None else self._pixels
-            return _PixelElement(self._pixel_length, value, self._pixel_tell)
+            return _PixelElement(self._pixel_length, self._pixels, self._pixel_tell)
         return self.full().get_item(key, keep_deferred=keep_deferred)
 
     def pixel_bytes(self) -> memoryview | bytes:
