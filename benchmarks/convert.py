@@ -25,8 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generate(folder: Path, files: int, size: int) -> None:
-    """Write ``files`` CT slices: 2 series per patient, realistic headers, random names."""
+def generate(folder: Path, files: int, size: int, nested: bool = False) -> None:
+    """Write ``files`` CT slices: 2 series per patient, realistic headers, random names;
+    ``nested``: in one folder per patient and series (``P00000/S000000/``), as archives are
+    laid out, else all in ``folder``."""
     import numpy as np
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
@@ -56,7 +58,9 @@ def generate(folder: Path, files: int, size: int) -> None:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.save_as(folder / f"{rng.integers(16**8):08x}.dcm", enforce_file_format=True)
+        where = folder / f"P{k // 200:05d}" / f"S{k // per_series:06d}" if nested else folder
+        where.mkdir(parents=True, exist_ok=True)
+        ds.save_as(where / f"{rng.integers(16**8):08x}.dcm", enforce_file_format=True)
 
 
 # -- the methods, each run in a child process ---------------------------------------------------

@@ -12,7 +12,8 @@ Rows (``--rows``, default all):
 - ``nifti``: ``convert --format nifti --per series --no-gzip`` (1 worker) against ``dcm2niix -z n``
   (the pip package's binary) on the same series; the rate is slices/s.
 - ``memory``: peak RSS of ``convert --format npy`` (1 worker, 64x64) in a fresh process for
-  N and 10N files (``--memory-files``); the target is flat within 10 %.
+  N and ``--memory-scale`` x N files (``--memory-files``, default 1,000 and 100x), laid out
+  one folder per patient and series; the target is flat within 10 %.
 
 Each timed call writes into a fresh folder, removed after timing; rounds alternate methods
 (A, B, C, A, B, C, ...) and the row prints the median rate, the spread (min..max) and the
@@ -175,6 +176,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--memory-files", type=int, default=1000)
+    parser.add_argument("--memory-scale", type=int, default=100)
     parser.add_argument("--rows", default="npy512,npy64,png,inspect,nifti,memory")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,16 +229,16 @@ def main() -> None:
                 print(row("convert nifti per series, 1 worker (slices/s; peer: dcm2niix -z n)",
                           rates, "radpipe", "dcm2niix", None, ">= 1.0x"), flush=True)  # fmt: skip
         if "memory" in rows:
-            small, large = work / "mem1", work / "mem10"
-            small.mkdir()
-            large.mkdir()
-            generate(large, 10 * args.memory_files, 64)
-            for p in sorted(large.glob("*.dcm"))[: args.memory_files]:
-                os.link(p, small / p.name)
+            small, large = work / "mem1", work / "memN"
+            n, scale = args.memory_files, args.memory_scale
+            generate(large, scale * n, 64, nested=True)
+            for p in sorted(large.rglob("*.dcm"))[:n]:  # the first patients' folders
+                (small / p.parent.relative_to(large)).mkdir(parents=True, exist_ok=True)
+                os.link(p, small / p.relative_to(large))
             a, b = _peak(small), _peak(large)
-            print(f"\npeak RSS of convert (npy, 1 worker, 64x64): {a:.0f} MB for "
-                  f"{args.memory_files} files, {b:.0f} MB for {10 * args.memory_files} files "
-                  f"({b / a:.2f}x; target flat within 10 %)")  # fmt: skip
+            print(f"\npeak RSS of convert (npy, 1 worker, 64x64): {a:.0f} MB for {n:,} files, "
+                  f"{b:.0f} MB for {scale * n:,} files ({b / a:.2f}x; target flat within "
+                  "10 %)")  # fmt: skip
 
 
 if __name__ == "__main__":

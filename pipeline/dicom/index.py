@@ -104,31 +104,11 @@ class DicomIndex:
     def rows(self) -> Iterator[dict[str, Any]]:
         """One row per instance, hashed keys only (the ``index.csv`` columns)."""
         for s in self.series:
-            for k, inst in enumerate(s.instances):
-                yield {
-                    "path": files.escape_name(inst.path),  # printable, valid UTF-8
-                    "patient_key": hash_key(inst.patient_id),
-                    "study_key": hash_key(inst.study_uid),
-                    "series_key": s.key,
-                    "instance_key": hash_key(inst.sop_uid),
-                    "modality": inst.modality,
-                    "rows": inst.rows,
-                    "columns": inst.columns,
-                    "frames": inst.frames,
-                    "slice_index": k,
-                    "num_slices": len(s.instances),
-                    "stack": s.stacks[k] if s.stacks else 0,
-                    "transfer_syntax": inst.transfer_syntax,
-                    "size_bytes": inst.size_bytes,
-                }
+            yield from series_rows(s)
 
     def write_csv(self, path: str | Path) -> Path:
         """Write ``index.csv`` atomically; returns the path."""
-        with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
-            writer.writeheader()
-            writer.writerows(self.rows())
-        return Path(path)
+        return write_index_csv(path, self.rows())
 
     def to_dict(self) -> dict[str, Any]:
         """Patients -> studies -> series, with problems; hashed keys only."""
@@ -182,6 +162,36 @@ def _kind(problem: Problem) -> str:
     if problem.where.startswith("series "):
         return "series"
     return "note" if problem.reason.startswith("note: ") else "error"
+
+
+def series_rows(s: Series) -> Iterator[dict[str, Any]]:
+    """The ``index.csv`` rows of one series, in its order (hashed keys only)."""
+    for k, inst in enumerate(s.instances):
+        yield {
+            "path": files.escape_name(inst.path),  # printable, valid UTF-8
+            "patient_key": hash_key(inst.patient_id),
+            "study_key": hash_key(inst.study_uid),
+            "series_key": s.key,
+            "instance_key": hash_key(inst.sop_uid),
+            "modality": inst.modality,
+            "rows": inst.rows,
+            "columns": inst.columns,
+            "frames": inst.frames,
+            "slice_index": k,
+            "num_slices": len(s.instances),
+            "stack": s.stacks[k] if s.stacks else 0,
+            "transfer_syntax": inst.transfer_syntax,
+            "size_bytes": inst.size_bytes,
+        }
+
+
+def write_index_csv(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """Write ``index.csv`` rows (:data:`INDEX_COLUMNS`) atomically; returns the path."""
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=INDEX_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
 
 
 def index_folder(
@@ -299,5 +309,5 @@ def _normal(orientation: tuple[float, ...]) -> Any:
 __all__ = [
     "INDEX_COLUMNS", "DicomIndex", "Instance", "Problem", "Series", "assemble_series",
     "index_folder", "instance_from", "iter_files", "plane_attr", "read_dataset", "read_header",
-    "sort_series",
+    "series_rows", "sort_series", "write_index_csv",
 ]  # fmt: skip

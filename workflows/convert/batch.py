@@ -29,12 +29,12 @@ from typing import Any
 
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
-    DicomIndex,
     Instance,
-    Problem,
-    assemble_series,
     index_folder,
     read_header,
+    series_rows,
+    sort_series,
+    write_index_csv,
 )
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -42,24 +42,27 @@ from workflows.convert.collect import (
     ConvertResult,
     as_ranks,
     collect,
+    placed,
+    placement,
     resolve_collisions,
-    with_slice_indices,
 )
 from workflows.convert.resume import (
     PARTIAL,
     PARTIAL_SOURCES,
     SOURCES,
+    Partial,
     Previous,
     complete,
-    flush,
     listed_outputs,
     parts,
     previous_rows,
     previous_series,
+    resumable,
     same_source,
     source_key,
     write_csv,
 )
+from workflows.convert.store import Store
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
     SOURCE_COLUMNS,
@@ -114,6 +117,7 @@ def convert_folder(
     options: ConvertOptions | None = None,
     progress: bool = True,
     scheduler: str | None = None,
+    index_csv: str | Path | None = None,
 ) -> ConvertResult:
     """Convert every image under ``src`` into ``out`` (see the module docstring).
 
@@ -121,6 +125,12 @@ def convert_folder(
     ``result.failures`` (path relative to ``src``, reason), never raised. ``scheduler``
     (``local:N`` or a Dask address) runs the tasks on Dask distributed instead of the local
     pool (see :mod:`workflows.convert.dask_backend`); the outputs are the same.
+    ``index_csv`` also writes the header index (``radpipe inspect --index``'s columns) there.
+
+    Memory: per instance, the rows and header facts gathered wait in a scratch SQLite file in
+    ``out`` (:mod:`workflows.convert.store`) and come back one series at a time, so memory
+    does not grow with the number of files; per series, the header index of every file is
+    held (about 2 KB per file).
 
     Examples
     --------
@@ -135,62 +145,71 @@ def convert_folder(
         raise NotADirectoryError(f"{src}: not a folder.")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
-        result = _convert_locked(root, out, options, progress, scheduler)
+        _remove_stale_temporaries(out)
+        with Store(out) as store:
+            result = _convert_locked(root, out, options, _runner(options, progress, scheduler),
+                                     store)  # fmt: skip
+            if index_csv is not None:
+                result.index_csv = _write_index(index_csv, result, store)
+            write_csv(out / "manifest.csv", MANIFEST_COLUMNS, store.sorted_rows())
+            result.removed = _remove_unlisted(out, store.unlisted_now())
+        _finish(out, result, per_series=options.per == "series")
     result.seconds = time.perf_counter() - start
     return result
 
 
 def _convert_locked(
-    root: Path, out: Path, options: ConvertOptions, progress: bool, scheduler: str | None
+    root: Path, out: Path, options: ConvertOptions, runner: _runner, store: Store
 ) -> ConvertResult:
     # outputs of an earlier conversion of another folder are kept (not ours to judge), and said
-    same = same_source(out, root)
-    listed_before = listed_outputs(out) if same else set()
-    result_other = 0 if same else len(listed_outputs(out))
-    previous = previous_rows(out, options, root)
-    if not previous:  # other options, or nothing to resume: earlier partial rows are stale
+    store.add_listed(listed_outputs(out))
+    other = 0
+    if not same_source(out, root):
+        other = store.forget_listed()
+    if resumable(out, options, root):
+        store.add_previous(previous_rows(out))
+    else:  # other options, or nothing to resume: earlier partial rows are stale
         for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
             path.unlink()
-    _remove_stale_temporaries(out)
     settings = {**asdict(options), "source_key": source_key(root)}
     atomic_write_text(out / "convert.json", json.dumps(settings, indent=2))
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
-    runner = _runner(options, progress, scheduler)
+    result.other_source = other
     if options.per == "series":
-        rows = _convert_series(root, out, options, previous, result, runner)
+        _convert_series(root, out, options, result, runner, store)
     else:
-        rows = _convert_instances(root, out, options, previous, result, runner)
-    result.outputs = len({r["output"] for r in rows})
-    for row in rows:
-        if row.get("problems"):
-            result.series_problems.setdefault(row["series_key"], row["problems"].split("; "))
-    write_csv(out / "manifest.csv", MANIFEST_COLUMNS, _sorted(rows))
-    if options.per == "series":
+        _convert_instances(root, out, options, result, runner, store)
+    result.outputs = store.output_count()
+    for key, problems in store.problem_rows():
+        result.series_problems.setdefault(key, problems.split("; "))
+    return result
+
+
+def _finish(out: Path, result: ConvertResult, per_series: bool) -> None:
+    """``sources.csv`` and ``errors.csv``; partial files and temporaries removed."""
+    if per_series:
         # a stable sort: each volume's rows stay in slice order
         order = sorted(
             result.sources, key=lambda r: (r["patient_key"], r["series_key"], r["output"])
         )
         write_csv(out / SOURCES, SOURCE_COLUMNS, order)
-    else:
-        (out / SOURCES).unlink(missing_ok=True)  # a per-series run's, now stale
+    else:  # a per-series run's, now stale
+        (out / SOURCES).unlink(missing_ok=True)
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
     for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
         path.unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
-    result.removed = _remove_unlisted(out, listed_before - {r["output"] for r in rows})
-    result.other_source = result_other
-    return result
 
 
-def _remove_unlisted(out: Path, stale: set[str]) -> int:
+def _remove_unlisted(out: Path, stale: Iterable[str]) -> int:
     """Delete outputs of earlier runs that this run's manifest no longer lists (a series that
     split into time points, one that is gone, another format), so that OUT holds exactly
     what the manifest says. Only files radpipe listed itself, inside OUT, are touched."""
     removed = 0
     base = out.resolve()
-    for name in sorted(stale):
+    for name in stale:
         path = (out / name).resolve()
         if path.is_relative_to(base) and path.is_file():
             path.unlink()
@@ -212,13 +231,13 @@ class _runner:
 
             parse_scheduler(self.scheduler)  # a bad value fails before any work
 
-    def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]:
+    def map(self, tasks: Iterable[ConvertTask], total: int | None = None) -> Iterable[TaskResult]:
         fn = partial(run_task, options=self.options)
         if self.scheduler:
             from workflows.convert.dask_backend import dask_map
 
-            return dask_map(fn, tasks, self.scheduler)
-        return map_tasks(fn, tasks, self.options.workers, on_crash=_crashed)
+            return dask_map(fn, list(tasks), self.scheduler)
+        return map_tasks(fn, tasks, self.options.workers, on_crash=_crashed, total=total)
 
 
 def _crashed(task: ConvertTask, reason: str) -> TaskResult:
@@ -226,62 +245,74 @@ def _crashed(task: ConvertTask, reason: str) -> TaskResult:
 
 
 def _run_all(
-    tasks: list[ConvertTask], out: Path, runner: _runner, result: ConvertResult,
-    rows: list[dict[str, str]],
-) -> list[TaskResult]:  # fmt: skip
+    tasks: Iterable[ConvertTask], total: int, out: Path, runner: _runner, result: ConvertResult,
+    on_done: Callable[[TaskResult], None], task_of: Callable[[str], ConvertTask | None],
+) -> None:  # fmt: skip
     """Run the tasks, collecting rows and failures; flush a partial manifest every few
     hundred tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
-    done: list[TaskResult] = []
-    by_id = {t.task_id: t for t in tasks}
-    last_flush = time.monotonic()
-    flushed = [len(rows), len(result.sources)]
-    with _progress(runner.progress, len(tasks)) as advance:
-        for n, res in enumerate(runner.map(tasks), 1):
-            collect(res, by_id.get(res.task_id), result, rows, done)
+    partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS)
+
+    def done(res: TaskResult) -> None:
+        on_done(res)
+        partial_rows.add(res.rows, res.sources)
+
+    with _progress(runner.progress, total) as advance:
+        for res in runner.map(tasks, total):
+            collect(res, task_of(res.task_id), result, done)
             advance()
-            if n % _FLUSH_EVERY == 0 or time.monotonic() - last_flush > _FLUSH_SECONDS:
-                flushed = flush(out, rows, result.sources, flushed)
-                last_flush = time.monotonic()
-    return done
 
 
 def _convert_instances(
-    root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
-    result: ConvertResult, runner: _runner,
-) -> list[dict[str, str]]:  # fmt: skip
-    tasks: list[ConvertTask] = []
-    rows: list[dict[str, str]] = []
-    instances: dict[str, Instance] = {}
+    root: Path, out: Path, options: ConvertOptions, result: ConvertResult, runner: _runner,
+    store: Store,
+) -> None:  # fmt: skip
+    resume = store.has_previous()
     for found in find_files(root):
         name = escape_name(found.rel)
         result.tasks += 1
         if found.problem is not None:  # unreadable folder, dangling link: an error row
             (result.not_images if found.skipped else result.failures).append((name, found.problem))
             continue
-        old = previous.get(name)
+        old = store.previous_of(name) if resume else []
         header = read_header(found.path, root) if complete(out, old) else None
         if isinstance(header, Instance) and old:  # finished earlier: keep its rows
-            rows += as_ranks(old)
-            instances[name] = header
+            store.add_rows(as_ranks(old))
+            store.add_instance(name, header)
             result.skipped += 1
         else:
-            tasks.append(ConvertTask(src_root=str(root), out_root=str(out), sources=(found.rel,)))
-    done = _run_all(tasks, out, runner, result, rows)
-    rows, redone = resolve_collisions(rows, root, out, runner, result)
-    for res in [*done, *redone]:
+            store.add_todo(found.rel)
+
+    def converted(res: TaskResult) -> None:
+        store.add_rows(res.rows)
         if res.instance is not None:
-            instances[escape_name(res.instance.path)] = res.instance
-    series = assemble_series(instances.values(), options.policy())
-    problems = [Problem(s, r) for s, r in result.failures]
-    problems += [Problem(s, r, skipped=True) for s, r in result.not_images]
-    result.index = DicomIndex(root, series, problems, files_scanned=result.tasks)
-    return with_slice_indices(rows, series)
+            store.add_instance(escape_name(res.instance.path), res.instance)
+
+    tasks = (ConvertTask(str(root), str(out), (rel,)) for rel in store.todo())
+    _run_all(tasks, store.todo_count(), out, runner, result, converted, lambda _: None)
+    for res in resolve_collisions(store, root, out, runner, result):
+        if res.instance is not None:
+            store.add_instance(escape_name(res.instance.path), res.instance)
+    policy = options.policy()
+    for uid in store.series_uids():
+        series = sort_series(uid, store.instances_of(uid), policy)
+        place, notes = placement(series)
+        for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
+            store.update_rows(name, partial(placed, place=place, notes=notes))
+        first = series.first
+        store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
+
+
+def _write_index(path: str | Path, result: ConvertResult, store: Store) -> Path:
+    """``index.csv``: the per-series run's index, or the series the store assembled."""
+    if result.index is not None:
+        return result.index.write_csv(path)
+    return write_index_csv(path, store.index_rows())
 
 
 def _convert_series(
-    root: Path, out: Path, options: ConvertOptions, previous: dict[str, list[dict[str, str]]],
-    result: ConvertResult, runner: _runner,
-) -> list[dict[str, str]]:  # fmt: skip
+    root: Path, out: Path, options: ConvertOptions, result: ConvertResult, runner: _runner,
+    store: Store,
+) -> None:  # fmt: skip
     from workflows.convert.pool import header_mapper
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
@@ -291,9 +322,8 @@ def _convert_series(
         (result.not_images if p.skipped else result.failures).append(
             (escape_name(p.where), p.reason)
         )
-    rows: list[dict[str, str]] = []
     tasks = []
-    last = previous_series(out) if previous else Previous({}, {}, {}, {})
+    last = previous_series(out) if store.has_previous() else Previous({}, {}, {}, {})
     broken = index.failed_by_series()
     for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
         if task.series_key in broken:  # a volume without the failed file would be wrong
@@ -303,15 +333,20 @@ def _convert_series(
         old, sources, dropped = last.series(task)
         prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
         if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
-            rows += old
+            store.add_rows(old)
             result.sources += sources
             result.not_images += dropped
             result.skipped += 1
         else:
             tasks.append(task)
     result.tasks = result.skipped + len(tasks)
-    _run_all(tasks, out, runner, result, rows)
-    return rows
+
+    def converted(res: TaskResult) -> None:
+        store.add_rows(res.rows)
+        result.sources += res.sources
+
+    by_id = {t.task_id: t for t in tasks}
+    _run_all(tasks, len(tasks), out, runner, result, converted, by_id.get)
 
 
 def _sorted(rows: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -3,13 +3,12 @@
 Every file found ends in exactly one list: ``rows`` (the manifest), ``failures`` or
 ``not_images`` (``errors.csv``, kinds ``error`` and ``skipped``). Files that share a
 SOPInstanceUID are resolved here (:func:`resolve_collisions`) and per-instance rows are
-placed in their assembled volumes (:func:`with_slice_indices`).
+placed in their assembled volumes (:func:`placement`, :func:`placed`), one series at a time.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,21 +16,28 @@ from typing import Any, Protocol
 from pipeline.dicom.files import escape_name, find_files
 from pipeline.dicom.index import DicomIndex
 from pipeline.keys import hash_key
+from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
 
 
 class Runner(Protocol):
     """Anything that runs tasks and yields their results (the pool or Dask)."""
 
-    def map(self, tasks: list[ConvertTask]) -> Iterable[TaskResult]: ...
+    def map(
+        self, tasks: Iterable[ConvertTask], total: int | None = None
+    ) -> Iterable[TaskResult]: ...
 
 
 @dataclass
 class ConvertResult:
-    """Counts and paths of one :func:`convert_folder` call; ``index`` lists the series;
+    """Counts and paths of one :func:`convert_folder` call.
+
+    ``index_csv`` is the header index written (``convert_folder(..., index_csv=PATH)``);
+    ``index`` the header index a per-series conversion worked from (``None`` per instance);
     ``sources`` are the ``sources.csv`` rows of a per-series conversion; ``removed`` counts
     outputs of earlier runs that the manifest no longer lists, deleted; ``other_source`` the
-    outputs an earlier conversion of another folder left in OUT (kept, not listed)."""
+    outputs an earlier conversion of another folder left in OUT (kept, not listed).
+    """
 
     tasks: int = 0
     converted: int = 0
@@ -43,6 +49,7 @@ class ConvertResult:
     manifest: Path | None = None
     errors: Path | None = None
     seconds: float = 0.0
+    index_csv: Path | None = None
     index: DicomIndex | None = None
     series_problems: dict[str, list[str]] = field(default_factory=dict)
     sources: list[dict[str, str]] = field(default_factory=list)
@@ -74,16 +81,15 @@ class ConvertResult:
 
 def collect(
     res: TaskResult, task: ConvertTask | None, result: ConvertResult,
-    rows: list[dict[str, str]], done: list[TaskResult],
+    on_done: Callable[[TaskResult], None],
 ) -> None:  # fmt: skip
-    """One result into the tallies: every source of the task ends in one list."""
+    """One result into the tallies: every source of the task ends in one list; a converted
+    task's rows, instance and ``sources.csv`` rows go to ``on_done``."""
     result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
     if res.error is None:
-        rows += res.rows
-        result.sources += res.sources
         result.not_images += res.dropped
         result.converted += 1
-        done.append(res)
+        on_done(res)
         return
     at_fault = res.error_source or res.task_id
     (result.not_images if res.skipped else result.failures).append(
@@ -97,21 +103,20 @@ def collect(
 
 
 def resolve_collisions(
-    rows: list[dict[str, str]], root: Path, out: Path, runner: Runner, result: ConvertResult
-) -> tuple[list[dict[str, str]], list[TaskResult]]:
+    store: Store, root: Path, out: Path, runner: Runner, result: ConvertResult
+) -> list[TaskResult]:
     """Files that share a SOPInstanceUID wrote the same output names. A byte-identical copy
     is listed as skipped (a duplicate of the first); different images are converted again
-    under names made from the UID and the file, so none overwrites another."""
-    sources_of: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        sources_of[row["output"]].add(row["source"])
-    groups = {tuple(sorted(s)) for s in sources_of.values() if len(s) > 1}
+    under names made from the UID and the file, so none overwrites another. Returns the
+    results of the files converted again (their rows are in ``store``)."""
+    groups = store.shared_outputs()
     if not groups:
-        return rows, []
-    raw = {escape_name(p.rel): p.rel for p in find_files(root)}
+        return []
+    needed = {s for group in groups for s in group}
+    raw = {name: p.rel for p in find_files(root) if (name := escape_name(p.rel)) in needed}
     clashing: set[str] = set()
     skipped: set[str] = set()  # a multi-frame copy is in one group per frame: skip it once
-    for group in sorted(groups):
+    for group in groups:
         first: dict[str, str] = {}
         for source in group:
             if source in skipped:
@@ -122,19 +127,20 @@ def resolve_collisions(
                 result.converted -= 1
                 result.not_images.append((source, f"duplicate of {first[digest]} (the same "
                                                   "file): skipped"))  # fmt: skip
-                rows = [r for r in rows if r["source"] != source]
+                store.drop_source(source)
             else:
                 first.setdefault(digest, source)
         if len(first) > 1:
             clashing.update(first.values())
     clashing -= skipped
     if not clashing:
-        return rows, []
-    keep = [r for r in rows if r["source"] not in clashing]
-    key_of = {r["source"]: r["instance_key"] for r in rows if r["source"] in clashing}
-    for row in rows:
-        if row["source"] in clashing:
+        return []
+    key_of = {}
+    for source in sorted(clashing):
+        for row in store.rows_of(source):
+            key_of[source] = row["instance_key"]
             (out / row["output"]).unlink(missing_ok=True)
+        store.drop_source(source)
     tasks = [
         ConvertTask(str(root), str(out), (raw[s],), instance_key=hash_key(f"{key_of[s]}\0{s}"))
         for s in sorted(clashing)
@@ -142,10 +148,15 @@ def resolve_collisions(
     result.converted -= len(clashing)
     note = "SOPInstanceUID shared with another file: output named by UID and file"
     redone: list[TaskResult] = []
+
+    def done(res: TaskResult) -> None:
+        store.add_rows(res.rows)
+        redone.append(res)
+
     for res in runner.map(tasks):
         fixed = [{**r, "problems": _merge(r["problems"], note)} for r in res.rows]
-        collect(replace(res, rows=tuple(fixed)), None, result, keep, redone)
-    return keep, redone
+        collect(replace(res, rows=tuple(fixed)), None, result, done)
+    return redone
 
 
 def _digest(path: Path) -> str:
@@ -164,35 +175,44 @@ def as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{**r, "slice_index": str(int(r["slice_index"]) - base)} for r in rows]
 
 
-def with_slice_indices(rows: list[dict[str, str]], series: list[Any]) -> list[dict[str, str]]:
-    """Place each row in its assembled volume (``volume``, ``slice_index`` along the normal,
-    ``num_slices``, ``slice_spacing``) and give it its series' ``problems``.
+Place = dict[tuple[str, int], tuple[int, int, int, str]]
+
+
+def placement(s: Any) -> tuple[Place, dict[str, str]]:
+    """Where each frame of one assembled series lies: ``{(source, frame): (volume,
+    slice_index, num_slices, slice_spacing)}``, and each source's notes (its series'
+    problems as they apply per instance)."""
+    place: Place = {}
+    notes: dict[str, str] = {}
+    for inst in s.instances:
+        notes[escape_name(inst.path)] = "; ".join(map(per_instance, s.problems))
+    plan = s.plan
+    v = 0
+    for volume in plan.volumes if plan is not None else []:
+        # per instance nothing is shifted or resampled: a tilted stack stays sheared
+        even = volume.affine is not None and volume.grid is None and not volume.sheared
+        even = even and volume.shifts is None
+        step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
+        for frames in volume.frames:
+            for k, idx in enumerate(frames):
+                ref = plan.frames[idx]
+                if ref.mosaic:
+                    notes[escape_name(ref.source)] = (
+                        "mosaic written undivided (--per series demosaics it)"
+                    )
+                else:
+                    key = (escape_name(ref.source), ref.frame)
+                    place.setdefault(key, (v, k, len(frames), step))
+            v += 1
+    return place, notes
+
+
+def placed(rows: list[dict[str, str]], place: Place, notes: dict[str, str]) -> list[dict[str, str]]:
+    """The rows placed in their assembled volume (``volume``, ``slice_index`` along the
+    normal, ``num_slices``, ``slice_spacing``), with their series' ``problems``.
 
     Rows of images in no volume (a refused series, a mosaic) keep their rank within the file.
     """
-    place: dict[tuple[str, int], tuple[int, int, int, str]] = {}
-    notes: dict[str, str] = {}
-    for s in series:
-        for inst in s.instances:
-            notes[escape_name(inst.path)] = "; ".join(map(per_instance, s.problems))
-        plan = s.plan
-        v = 0
-        for volume in plan.volumes if plan is not None else []:
-            # per instance nothing is shifted or resampled: a tilted stack stays sheared
-            even = volume.affine is not None and volume.grid is None and not volume.sheared
-            even = even and volume.shifts is None
-            step = f"{volume.spacing[0]:g}" if even and len(volume.frames[0]) > 1 else ""
-            for frames in volume.frames:
-                for k, idx in enumerate(frames):
-                    ref = plan.frames[idx]
-                    if ref.mosaic:
-                        notes[escape_name(ref.source)] = (
-                            "mosaic written undivided (--per series demosaics it)"
-                        )
-                    else:
-                        key = (escape_name(ref.source), ref.frame)
-                        place.setdefault(key, (v, k, len(frames), step))
-                v += 1
     fixed = []
     for row in rows:
         where = place.get((row["source"], int(row["frame"] or 0)))

@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _chunks(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(tasks)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -75,33 +82,44 @@ def _main_script_hidden() -> Iterator[None]:
 
 def map_tasks(
     fn: Callable[[T], R],
-    tasks: Sequence[T],
+    tasks: Iterable[T],
     workers: int = 1,
     on_crash: Callable[[T, str], R] | None = None,
+    total: int | None = None,
 ) -> Iterator[R]:
     """Apply ``fn`` to every task, in this process (``workers=1``) or a process pool.
 
     Results come back in task order. ``fn`` and the tasks must be picklable for workers > 1.
+    ``tasks`` may be a generator: it is read a few chunks ahead of the results, never held
+    whole (``total``, its length if known, sizes the chunks; a sequence gives its own).
     ``on_crash(task, reason)`` makes the result of a task whose worker process died; without
     it, ``BrokenProcessPool`` is raised. A distributed executor fits the same shape (e.g.
     Dask ``client.map`` + ``as_completed``).
     """
-    if workers <= 1 or len(tasks) <= 1:
+    if total is None and isinstance(tasks, Sized):
+        total = len(tasks)
+    if workers <= 1 or (total is not None and total <= 1):
         yield from map(fn, tasks)
         return
-    size = max(1, min(16, len(tasks) // (workers * 8)))
-    chunks = deque(list(tasks[i : i + size]) for i in range(0, len(tasks), size))
-    while chunks:
+    size = max(1, min(16, (total or 0) // (workers * 8)))
+    lazy = _chunks(tasks, size)
+    held: deque[list[T]] = deque()  # a chunk taken but not yet submitted (the pool broke)
+    while True:
         suspects: list[list[T]] = []
         with _pool(workers) as pool:
             window: deque[tuple[list[T], Future[list[R]]]] = deque()
-            while chunks or window:
+            while True:
                 try:
-                    while chunks and len(window) < 2 * workers:
+                    while len(window) < 2 * workers:
+                        if not held:
+                            held.extend(islice(lazy, 1))
+                            if not held:
+                                break  # every task submitted
                         with _main_script_hidden():
-                            future = pool.submit(_run_chunk, fn, chunks[0])
-                        window.append((chunks[0], future))
-                        chunks.popleft()
+                            future = pool.submit(_run_chunk, fn, held[0])
+                        window.append((held.popleft(), future))
+                    if not window:
+                        return
                     chunk, future = window[0]
                     results = future.result()
                 except BrokenProcessPool:
@@ -113,7 +131,7 @@ def map_tasks(
                 yield from results
         for chunk in suspects:
             for task in chunk:
-                yield _isolated(fn, task, on_crash)  # type: ignore[arg-type]
+                yield _isolated(fn, task, on_crash)
 
 
 def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) -> R:

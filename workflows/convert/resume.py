@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +25,15 @@ SOURCES = "sources.csv"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(iter_csv(path))
+
+
+def iter_csv(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a CSV file, read as they are needed (none if it does not exist)."""
     if not path.exists():
-        return []
+        return
     with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+        yield from csv.DictReader(fh)
 
 
 def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
@@ -54,28 +60,25 @@ def same_source(out: Path, root: Path) -> bool:
     return bool(json.loads(settings.read_text()).get("source_key") == source_key(root))
 
 
-def previous_rows(
-    out: Path, options: ConvertOptions, root: Path
-) -> dict[str, list[dict[str, str]]]:
-    """Rows of the last run by source, if it converted the same folder with the same format,
-    window and layout (a file of another folder may share a name: never reuse its rows)."""
+def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:
+    """Whether the last run into ``out`` can be resumed from: it converted the same folder with
+    the same format, window and layout (a file of another folder may share a name: never
+    reuse its rows)."""
     settings = out / "convert.json"
     if not options.resume or not settings.exists():
-        return {}
+        return False
     saved = json.loads(settings.read_text())
     keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
-        return {}
-    if saved.get("source_key") != source_key(root):
-        return {}
-    by_source: dict[str, list[dict[str, str]]] = {}
-    seen: set[tuple[str, str]] = set()
+        return False
+    return bool(saved.get("source_key") == source_key(root))
+
+
+def previous_rows(out: Path) -> Iterator[dict[str, str]]:
+    """The rows of the last run: its manifest, then every partial file (a row may be in both;
+    call it only when :func:`resumable` said so)."""
     for path in (out / "manifest.csv", *parts(out, PARTIAL)):
-        for row in read_csv(path):
-            if (row["source"], row["output"]) not in seen:  # once, though in two files
-                seen.add((row["source"], row["output"]))
-                by_source.setdefault(row["source"], []).append(row)
-    return by_source
+        yield from iter_csv(path)
 
 
 def previous_series(out: Path) -> Previous:
@@ -152,12 +155,34 @@ def flush(
     return [len(rows), len(sources)]
 
 
-def listed_outputs(out: Path) -> set[str]:
-    """Every output an earlier run into ``out`` listed (any options): radpipe's own files."""
+def listed_outputs(out: Path) -> Iterator[str]:
+    """Every output an earlier run into ``out`` listed (any options): radpipe's own files (an
+    output listed in several files comes once per file)."""
     paths = [
         out / "manifest.csv",
         out / SOURCES,
         *parts(out, PARTIAL),
         *parts(out, PARTIAL_SOURCES),
     ]
-    return {r["output"] for path in paths for r in read_csv(path) if r.get("output")}
+    return (r["output"] for path in paths for r in iter_csv(path) if r.get("output"))
+
+
+class Partial:
+    """The rows collected since the last flush, written as a new partial file every
+    ``every`` results or ``seconds`` (see :func:`flush`); nothing else is kept."""
+
+    def __init__(self, out: Path, every: int, seconds: float) -> None:
+        self.out, self.every, self.seconds = out, every, seconds
+        self.rows: list[dict[str, str]] = []
+        self.sources: list[dict[str, str]] = []
+        self.count = 0
+        self.last = time.monotonic()
+
+    def add(self, rows: Iterable[dict[str, str]], sources: Iterable[dict[str, str]]) -> None:
+        self.rows += rows
+        self.sources += sources
+        self.count += 1
+        if self.count % self.every == 0 or time.monotonic() - self.last > self.seconds:
+            flush(self.out, self.rows, self.sources, [0, 0])
+            self.rows, self.sources = [], []
+            self.last = time.monotonic()

@@ -156,8 +156,6 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
                         problem)  # fmt: skip
         (out / _DONE).unlink(missing_ok=True)
         result = _run_convert(convert_folder, src, out, options, config, progress)
-        if result.index is not None:
-            result.index.write_csv(out / "index.csv")
         study.failures = list(result.failures)
         if result.outputs == 0:
             raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
@@ -232,9 +230,11 @@ def _run_convert(
     convert_folder: Any, src: Path, out: Path, options: Any, config: RunConfig, progress: bool
 ) -> Any:
     scheduler = config.compute.scheduler
+    index = out / "index.csv"
     if scheduler:
-        return convert_folder(src, out, options, progress=progress, scheduler=scheduler)
-    return convert_folder(src, out, options, progress=progress)
+        return convert_folder(src, out, options, progress=progress, scheduler=scheduler,
+                              index_csv=index)  # fmt: skip
+    return convert_folder(src, out, options, progress=progress, index_csv=index)
 
 
 def _label_table(

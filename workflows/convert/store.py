@@ -1,0 +1,252 @@
+"""The collector's scratch store: what a per-file conversion gathers, on disk, not in memory.
+
+A conversion of N files gathers N manifest rows and N instances' header facts (UIDs, geometry,
+frame references) that series assembly needs at the end. Held as Python objects they cost
+about 5 KB per file (600 MB for 100,000 files); here they go into a SQLite file in OUT while
+the run goes on, and come back one series at a time, so the collector's memory does not grow
+with the number of files.
+
+The file (``OUT/.collect.tmp.sqlite``) is created empty by the run that holds the lock on OUT
+(its name matches the temporaries a new run removes first), is private to that run (mode 0600)
+and is deleted when the run ends. Instances are stored pickled: they are this process's own
+objects, written and read back by the same run (never a file of another run), exactly as
+they travel from the worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.dicom.index import Instance
+from workflows.convert.tasks import MANIFEST_COLUMNS
+
+NAME = ".collect.tmp.sqlite"
+_COLUMNS = ", ".join(f'"{c}"' for c in MANIFEST_COLUMNS)
+_PLACES = ", ".join("?" for _ in MANIFEST_COLUMNS)
+
+
+class Store:
+    """Manifest rows, instances and the previous run's rows of one conversion, in SQLite.
+
+    Rows are ``dict[str, str]`` with the :data:`MANIFEST_COLUMNS` keys; they come back in
+    insertion order unless said otherwise. Use as a context manager: the file is removed on
+    exit, also when the run fails.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / NAME
+        self.path.unlink(missing_ok=True)
+        os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        # a scratch file: no journal, no fsync; a crash leaves a temporary the next run removes.
+        # 1 MiB of page cache each for the file and for the temporary b-trees of GROUP BY and
+        # ORDER BY (spilled to disk beyond that): memory stays the same for any number of files
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1024",
+                       "temp.cache_size=-1024", "temp_store=FILE"):  # fmt: skip
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(
+            f"""
+            CREATE TABLE rows ({_COLUMNS});
+            CREATE INDEX rows_source ON rows ("source");
+            CREATE TABLE todo (rel BLOB);
+            CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB);
+            CREATE INDEX instances_series ON instances (series_uid);
+            CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
+            CREATE TABLE previous ({_COLUMNS});
+            CREATE INDEX previous_source ON previous ("source");
+            CREATE TABLE listed (output TEXT PRIMARY KEY);
+            CREATE TABLE index_rows (series_uid BLOB, facts TEXT);
+            CREATE INDEX index_rows_series ON index_rows (series_uid);
+            """
+        )
+        self.db.execute("BEGIN")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close and delete the file (idempotent)."""
+        if self.db is not None:
+            self.db.close()
+            self.db = None  # type: ignore[assignment]
+        self.path.unlink(missing_ok=True)
+
+    # -- manifest rows -------------------------------------------------------------------
+    def add_rows(self, rows: Iterable[dict[str, str]], table: str = "rows") -> None:
+        self.db.executemany(
+            f"INSERT INTO {table} VALUES ({_PLACES})",
+            ([row.get(c, "") for c in MANIFEST_COLUMNS] for row in rows),
+        )
+
+    def rows_of(self, source: str, table: str = "rows") -> list[dict[str, str]]:
+        """The rows of one source (escaped name), in insertion order."""
+        found = self.db.execute(f'SELECT * FROM {table} WHERE "source" = ? ORDER BY rowid',
+                                (source,))  # fmt: skip
+        return [dict(zip(MANIFEST_COLUMNS, r)) for r in found]
+
+    def replace_rows(self, source: str, rows: list[dict[str, str]]) -> None:
+        """Replace every row of ``source`` by ``rows``."""
+        self.drop_source(source)
+        self.add_rows(rows)
+
+    def update_rows(
+        self, source: str, change: Callable[[list[dict[str, str]]], list[dict[str, str]]]
+    ) -> None:
+        """Replace the rows of ``source`` by ``change(rows)`` (as many, in the same order)."""
+        found = self.db.execute(
+            f'SELECT rowid, {_COLUMNS} FROM rows WHERE "source" = ? ORDER BY rowid', (source,)
+        ).fetchall()
+        if not found:
+            return
+        rows = change([dict(zip(MANIFEST_COLUMNS, r[1:])) for r in found])
+        sets = ", ".join(f'"{c}" = ?' for c in MANIFEST_COLUMNS)
+        self.db.executemany(
+            f"UPDATE rows SET {sets} WHERE rowid = ?",
+            ([*(row.get(c, "") for c in MANIFEST_COLUMNS), r[0]] for r, row in zip(found, rows)),
+        )
+
+    def drop_source(self, source: str) -> None:
+        self.db.execute('DELETE FROM rows WHERE "source" = ?', (source,))
+
+    def sorted_rows(self) -> Iterator[dict[str, str]]:
+        """Every row ordered by patient, series and output name (the manifest's order)."""
+        found = self.db.execute(
+            'SELECT * FROM rows ORDER BY "patient_key", "series_key", "output", rowid'
+        )
+        return (dict(zip(MANIFEST_COLUMNS, r)) for r in found)
+
+    def problem_rows(self) -> Iterator[tuple[str, str]]:
+        """``(series_key, problems)`` of every row with problems, in the order added."""
+        found = self.db.execute(
+            'SELECT "series_key", "problems" FROM rows WHERE "problems" != \'\' ORDER BY rowid'
+        )
+        return iter(found)
+
+    def output_count(self) -> int:
+        return int(self.db.execute('SELECT COUNT(DISTINCT "output") FROM rows').fetchone()[0])
+
+    def shared_outputs(self) -> list[tuple[str, ...]]:
+        """The sets of sources that wrote one output name (each sorted, the list sorted)."""
+        found = self.db.execute(
+            'SELECT "output", "source" FROM rows WHERE "output" IN (SELECT "output" FROM rows '
+            'GROUP BY "output" HAVING COUNT(DISTINCT "source") > 1)'
+        )
+        by_output: dict[str, set[str]] = {}
+        for output, source in found:
+            by_output.setdefault(output, set()).add(source)
+        return sorted({tuple(sorted(s)) for s in by_output.values()})
+
+    # -- the previous run ----------------------------------------------------------------
+    def add_listed(self, outputs: Iterable[str]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO listed VALUES (?)", ((o,) for o in outputs))
+
+    def unlisted_now(self) -> Iterator[str]:
+        """Outputs an earlier run listed that this run's rows do not (sorted)."""
+        found = self.db.execute(
+            'SELECT output FROM listed WHERE output NOT IN (SELECT "output" FROM rows) '
+            "ORDER BY output"
+        )
+        return (o for (o,) in found)
+
+    def forget_listed(self) -> int:
+        """Forget the outputs listed so far (another folder's: kept, never removed); returns
+        how many there were."""
+        count = int(self.db.execute("SELECT COUNT(*) FROM listed").fetchone()[0])
+        self.db.execute("DELETE FROM listed")
+        return count
+
+    def add_previous(self, rows: Iterable[dict[str, str]]) -> None:
+        self.add_rows(rows, table="previous")
+
+    def previous_of(self, source: str) -> list[dict[str, str]]:
+        """The previous run's rows of ``source``, each ``(source, output)`` once."""
+        rows, seen = [], set()
+        for row in self.rows_of(source, table="previous"):
+            if row["output"] not in seen:
+                seen.add(row["output"])
+                rows.append(row)
+        return rows
+
+    def has_previous(self) -> bool:
+        return self.db.execute("SELECT 1 FROM previous LIMIT 1").fetchone() is not None
+
+    # -- files to convert ---------------------------------------------------------------
+    def add_todo(self, rel: str) -> None:
+        self.db.execute("INSERT INTO todo VALUES (?)", (_blob(rel),))
+
+    def todo_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM todo").fetchone()[0])
+
+    def todo(self) -> Iterator[str]:
+        """The files to convert (paths relative to the source folder), in the order added."""
+        found = self.db.execute("SELECT rel FROM todo ORDER BY rowid")
+        return (_text(rel) for (rel,) in found)
+
+    # -- instances -----------------------------------------------------------------------
+    def add_instance(self, name: str, instance: Instance) -> None:
+        """The header facts of the file named ``name`` (escaped); a later one replaces it."""
+        blob = pickle.dumps(instance, protocol=pickle.HIGHEST_PROTOCOL)
+        # a later instance of the same name keeps the first one's place (as a dict would)
+        self.db.execute(
+            "INSERT INTO instances VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "series_uid = excluded.series_uid, facts = excluded.facts",
+            (name, _blob(instance.series_uid), blob),
+        )
+
+    def series_uids(self) -> Iterator[str]:
+        """Every SeriesInstanceUID, in the order its first instance was added."""
+        found = self.db.execute(
+            "SELECT series_uid FROM instances GROUP BY series_uid ORDER BY MIN(rowid)"
+        ).fetchall()  # one string per series, not per file
+        return (_text(u) for (u,) in found)
+
+    def instances_of(self, series_uid: str) -> list[Instance]:
+        found = self.db.execute(
+            "SELECT facts FROM instances WHERE series_uid = ? ORDER BY rowid", (_blob(series_uid),)
+        )
+        return [pickle.loads(blob) for (blob,) in found]  # this run's own objects
+
+    # -- assembled series: index.csv -----------------------------------------------------
+    def add_series(
+        self, uid: str, patient_id: str, study_uid: str, rows: Iterable[dict[str, Any]]
+    ) -> None:
+        """An assembled series: what orders it in the index (PatientID, StudyInstanceUID,
+        its UID, as :func:`~pipeline.dicom.index.assemble_series` does) and its ``index.csv``
+        rows."""
+        import json
+
+        self.db.execute("INSERT INTO series VALUES (?, ?, ?)",
+                        (_blob(uid), _blob(patient_id), _blob(study_uid)))  # fmt: skip
+        self.db.executemany("INSERT INTO index_rows VALUES (?, ?)",
+                            ((_blob(uid), json.dumps(r)) for r in rows))  # fmt: skip
+
+    def index_rows(self) -> Iterator[dict[str, Any]]:
+        """The ``index.csv`` rows of every series, series in index order."""
+        import json
+
+        found = self.db.execute(
+            "SELECT i.facts FROM series s JOIN index_rows i ON i.series_uid = s.uid "
+            "ORDER BY s.patient_id, s.study_uid, s.uid, i.rowid"
+        )
+        return (json.loads(f) for (f,) in found)
+
+
+def _blob(text: str) -> bytes:
+    """Any Python string as bytes whose order is the string's (UTF-8 keeps code-point order;
+    ``surrogatepass`` also keeps the undecodable bytes of a file name or a bad header)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(blob: bytes) -> str:
+    return blob.decode("utf-8", "surrogatepass")
+
+
+__all__ = ["NAME", "Store"]
