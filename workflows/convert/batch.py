@@ -147,8 +147,8 @@ def convert_folder(
     with _locked(out):
         _remove_stale_temporaries(out)
         with Store(out) as store:
-            result = _convert_locked(root, out, options, _runner(options, progress, scheduler),
-                                     store)  # fmt: skip
+            runner = _runner(options, progress, scheduler)
+            result = _convert_locked(root, out, options, runner, store, index_csv is not None)
             if index_csv is not None:
                 result.index_csv = _write_index(index_csv, result, store)
             write_csv(out / "manifest.csv", MANIFEST_COLUMNS, store.sorted_rows())
@@ -159,7 +159,7 @@ def convert_folder(
 
 
 def _convert_locked(
-    root: Path, out: Path, options: ConvertOptions, runner: _runner, store: Store
+    root: Path, out: Path, options: ConvertOptions, runner: _runner, store: Store, index: bool
 ) -> ConvertResult:
     # outputs of an earlier conversion of another folder are kept (not ours to judge), and said
     store.add_listed(listed_outputs(out))
@@ -178,7 +178,7 @@ def _convert_locked(
     if options.per == "series":
         _convert_series(root, out, options, result, runner, store)
     else:
-        _convert_instances(root, out, options, result, runner, store)
+        _convert_instances(root, out, options, result, runner, store, index)
     result.outputs = store.output_count()
     for key, problems in store.problem_rows():
         result.series_problems.setdefault(key, problems.split("; "))
@@ -264,7 +264,7 @@ def _run_all(
 
 def _convert_instances(
     root: Path, out: Path, options: ConvertOptions, result: ConvertResult, runner: _runner,
-    store: Store,
+    store: Store, index: bool,
 ) -> None:  # fmt: skip
     resume = store.has_previous()
     for found in find_files(root):
@@ -298,8 +298,9 @@ def _convert_instances(
         place, notes = placement(series)
         for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
             store.update_rows(name, partial(placed, place=place, notes=notes))
-        first = series.first
-        store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
+        if index:  # kept for index.csv
+            first = series.first
+            store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
 
 
 def _write_index(path: str | Path, result: ConvertResult, store: Store) -> Path:
