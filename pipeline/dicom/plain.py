@@ -76,20 +76,16 @@ class PlainDataset:
         self._known: dict[str | int, Any] = {}
         self._pixel_tag, self._pixel_tell, self._pixel_length = found["pixels"]
         self._pixels = pixels
-        self._full: Any = None
+        self._full = _FullRead(path, 4096 if pixels is None else None)
         meta = {"TransferSyntaxUID": UID(found["syntax"])}
         sop = found["meta"].get(0x00020002, b"").rstrip(b"\0 ").decode("ascii", "replace")
         if sop:
             meta["MediaStorageSOPClassUID"] = UID(sop)
-        self.file_meta = _Meta(meta, self)
+        self.file_meta = _Meta(meta, self._full)
 
     def full(self) -> Any:
         """The pydicom Dataset of the file (read once, on first need)."""
-        if self._full is None:
-            from pydicom import dcmread
-
-            self._full = dcmread(self._path, defer_size=4096 if self._pixels is None else None)
-        return self._full
+        return self._full()
 
     def _tag(self, key: str | int) -> int | None:
         if isinstance(key, int):
@@ -181,28 +177,49 @@ class PlainDataset:
         return len(self._tags)
 
 
+class _FullRead:
+    """The file read by pydicom once, on first need.
+
+    Shared by the dataset and its File Meta, so that neither refers to the other: no reference
+    cycle, and the file's bytes are freed as soon as the dataset is unused.
+    """
+
+    __slots__ = ("_dataset", "_defer", "_path")
+
+    def __init__(self, path: Path, defer: int | None) -> None:
+        self._path, self._defer = path, defer
+        self._dataset: Any = None
+
+    def __call__(self) -> Any:
+        if self._dataset is None:
+            from pydicom import dcmread
+
+            self._dataset = dcmread(self._path, defer_size=self._defer)
+        return self._dataset
+
+
 class _Meta:
     """File Meta: TransferSyntaxUID and MediaStorageSOPClassUID held, the rest via pydicom."""
 
-    def __init__(self, values: dict[str, Any], owner: PlainDataset) -> None:
-        self._values, self._owner = values, owner
+    def __init__(self, values: dict[str, Any], full: _FullRead) -> None:
+        self._values, self._full = values, full
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self._values:
             return self._values[key]
         if key == "MediaStorageSOPClassUID":
             return default
-        return self._owner.full().file_meta.get(key, default)
+        return self._full().file_meta.get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._values or key in self._owner.full().file_meta
+        return key in self._values or key in self._full().file_meta
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in self._values:
             return self._values[name]
-        return getattr(self._owner.full().file_meta, name)
+        return getattr(self._full().file_meta, name)
 
 
 def read_plain(path: Path, *, pixels: bool = False) -> PlainDataset | None:

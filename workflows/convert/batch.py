@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
     Instance,
@@ -292,15 +293,19 @@ def _convert_instances(
     for res in resolve_collisions(store, root, out, runner, result):
         if res.instance is not None:
             store.add_instance(escape_name(res.instance.path), res.instance)
-    policy = options.policy()
     for uid in store.series_uids():
-        series = sort_series(uid, store.instances_of(uid), policy)
-        place, notes = placement(series)
-        for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
-            store.update_rows(name, partial(placed, place=place, notes=notes))
-        if index:  # kept for index.csv
-            first = series.first
-            store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
+        _place_series(store, uid, options.policy(), index)
+
+
+def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -> None:
+    """Assemble one series from the store and place its rows (only it is in memory)."""
+    series = sort_series(uid, store.instances_of(uid), policy)
+    place, notes = placement(series)
+    for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
+        store.update_rows(name, partial(placed, place=place, notes=notes))
+    if index:  # kept for index.csv
+        first = series.first
+        store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
 
 
 def _write_index(path: str | Path, result: ConvertResult, store: Store) -> Path:

@@ -9,7 +9,9 @@ undefined length, padding, odd values, unknown character sets, elements after th
 
 from __future__ import annotations
 
+import gc
 import struct
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +237,25 @@ def test_clean_variant_takes_the_plain_path_and_its_values_are_pydicoms(tmp_path
     # an element it does not hold comes from pydicom, on demand
     assert ds.get("SliceLocation") is None and ds.get("StudyDate") is None
     assert "ImageType" in ds and "ProcedureCodeSequence" not in ds
+
+
+def test_a_plain_dataset_is_freed_as_soon_as_it_is_unused(tmp_path: Path) -> None:
+    """No reference cycle (the File Meta once referred back to its dataset): the file's bytes
+    go when the last reference does, not at the next run of the cycle collector. Its File
+    Meta still answers from pydicom after the dataset is gone."""
+    path = _variant(tmp_path, "explicit")
+    gc.disable()
+    try:
+        ds = plain.read_plain(path, pixels=True)
+        meta = ds.file_meta
+        gone = weakref.ref(ds)
+        del ds
+        assert gone() is None
+        assert meta.get("ImplementationClassUID") == pydicom.dcmread(path).file_meta.get(
+            "ImplementationClassUID"
+        )
+    finally:
+        gc.enable()
 
 
 def test_elements_after_the_pixel_data_send_the_file_to_pydicom(tmp_path: Path) -> None:
