@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 import operator
 import os
+import sqlite3
+import tempfile
 import tracemalloc
 from pathlib import Path
 
@@ -91,6 +93,34 @@ def test_the_scratch_store_never_outlives_the_run(
     result = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
     assert result.exit_code == 0 and result.outputs == 27
     assert not (out / store.NAME).exists()
+
+
+def test_where_sqlite_cannot_work_in_out_the_scratch_file_goes_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = tmp_path / "src"
+    _study(src)
+    expected = convert_folder(src, tmp_path / "a", ConvertOptions(format="npy"), progress=False)
+    real, opened = store._open, []
+
+    def no_locks_in_out(path: Path, exists: bool = False) -> object:
+        opened.append(path)
+        if path.parent == tmp_path / "b":
+            raise sqlite3.OperationalError("database is locked")
+        return real(path, exists)
+
+    monkeypatch.setattr(store, "_open", no_locks_in_out)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read again
+    result = convert_folder(src, tmp_path / "b", ConvertOptions(format="npy"), progress=False)
+    assert result.outputs == expected.outputs == 27
+    assert (tmp_path / "b" / "manifest.csv").read_bytes() == (
+        tmp_path / "a" / "manifest.csv"
+    ).read_bytes()
+    assert [p.parent for p in opened] == [tmp_path / "b", tmp_path / "tmp"]
+    assert not any((tmp_path / "tmp").iterdir())  # removed at the end
+    assert "system's temporary folder" in caplog.text and str(tmp_path) not in caplog.text
 
 
 def test_map_tasks_reads_a_generator_only_a_few_chunks_ahead() -> None:

@@ -8,9 +8,10 @@ with the number of files.
 
 The file (``OUT/.collect.tmp.sqlite``) is created empty by the run that holds the lock on OUT
 (its name matches the temporaries a new run removes first), is private to that run (mode 0600)
-and is deleted when the run ends. Instances are stored pickled: they are this process's own
-objects, written and read back by the same run (never a file of another run), exactly as
-they travel from the worker processes.
+and is deleted when the run ends. Where SQLite cannot work in OUT (a network file system
+without locks), the file goes to the system's temporary folder instead, with a warning.
+Instances are stored pickled: they are this process's own objects, written and read back by
+the same run (never a file of another run), exactly as they travel from the worker processes.
 """
 
 from __future__ import annotations
@@ -39,32 +40,18 @@ class Store:
     """
 
     def __init__(self, out: Path) -> None:
-        self.path = out / NAME
-        self.path.unlink(missing_ok=True)
-        os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        # a scratch file: no journal, no fsync; a crash leaves a temporary the next run removes.
-        # 1 MiB of page cache each for the file and for the temporary b-trees of GROUP BY and
-        # ORDER BY (spilled to disk beyond that): memory stays the same for any number of files
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1024",
-                       "temp.cache_size=-1024", "temp_store=FILE"):  # fmt: skip
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(
-            f"""
-            CREATE TABLE rows ({_COLUMNS});
-            CREATE INDEX rows_source ON rows ("source");
-            CREATE TABLE todo (rel BLOB);
-            CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB);
-            CREATE INDEX instances_series ON instances (series_uid);
-            CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
-            CREATE TABLE previous ({_COLUMNS});
-            CREATE INDEX previous_source ON previous ("source");
-            CREATE TABLE listed (output TEXT PRIMARY KEY);
-            CREATE TABLE index_rows (series_uid BLOB, facts TEXT);
-            CREATE INDEX index_rows_series ON index_rows (series_uid);
-            """
-        )
-        self.db.execute("BEGIN")
+        try:
+            self.path, self.db = _open(out / NAME)
+        except (OSError, sqlite3.Error) as err:  # a file system SQLite cannot lock (some NFS)
+            import logging
+            import tempfile
+
+            fd, name = tempfile.mkstemp(prefix="radpipe-collect-", suffix=".sqlite")
+            os.close(fd)
+            logging.getLogger("radpipe").warning(
+                "the scratch file of this conversion is in the system's temporary folder "
+                "(SQLite could not use one in OUT: %s)", type(err).__name__)  # fmt: skip
+            self.path, self.db = _open(Path(name), exists=True)
 
     def __enter__(self) -> Store:
         return self
@@ -237,6 +224,43 @@ class Store:
             "ORDER BY s.patient_id, s.study_uid, s.uid, i.rowid"
         )
         return (json.loads(f) for (f,) in found)
+
+
+def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
+    """Create the scratch database at ``path`` (mode 0600; an old file there is replaced)."""
+    if not exists:
+        path.unlink(missing_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        # a scratch file: no journal, no fsync, one lock for the whole run; a crash leaves a
+        # temporary the next run removes. 1 MiB of page cache each for the file and for the
+        # temporary b-trees of GROUP BY and ORDER BY (spilled to disk beyond that): memory
+        # stays the same for any number of files
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
+                       "cache_size=-1024", "temp.cache_size=-1024", "temp_store=FILE"):  # fmt: skip
+            db.execute(f"PRAGMA {pragma}")
+        db.executescript(
+            f"""
+            CREATE TABLE rows ({_COLUMNS});
+            CREATE INDEX rows_source ON rows ("source");
+            CREATE TABLE todo (rel BLOB);
+            CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB);
+            CREATE INDEX instances_series ON instances (series_uid);
+            CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
+            CREATE TABLE previous ({_COLUMNS});
+            CREATE INDEX previous_source ON previous ("source");
+            CREATE TABLE listed (output TEXT PRIMARY KEY);
+            CREATE TABLE index_rows (series_uid BLOB, facts TEXT);
+            CREATE INDEX index_rows_series ON index_rows (series_uid);
+            """
+        )
+        db.execute("BEGIN")
+    except BaseException:
+        db.close()
+        path.unlink(missing_ok=True)
+        raise
+    return path, db
 
 
 def _blob(text: str) -> bytes:
