@@ -138,8 +138,9 @@ def test_map_tasks_reads_a_generator_only_a_few_chunks_ahead() -> None:
     assert [first, *results] == [-k for k in range(400)]
 
 
+@pytest.mark.parametrize("per", ["instance", "series"])
 def test_the_collector_memory_does_not_grow_with_the_number_of_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per: str
 ) -> None:
     """What radpipe's own code holds (tracemalloc, allocations made in ``pipeline/`` and
     ``workflows/``) while the series are assembled at the end of a conversion of 100 and of
@@ -165,10 +166,12 @@ def test_the_collector_memory_does_not_grow_with_the_number_of_files(
                 series=series, z=float(k % 100))  # fmt: skip
         held.clear()
         tracemalloc.start()
-        result = convert_folder(src, tmp_path / f"out{n}", ConvertOptions(format="npy"),
+        result = convert_folder(src, tmp_path / f"out{n}", ConvertOptions(format="npy", per=per),
                                 progress=False)  # fmt: skip
         tracemalloc.stop()
-        assert result.outputs == n and len(held) == n // 100
+        passes = 1 if per == "instance" else 2  # per series: index order, then the tasks
+        assert result.outputs == (n if per == "instance" else n // 100)
+        assert len(held) == passes * n // 100
         return max(held)
 
     small, large = peak(100), peak(600)

@@ -1,5 +1,6 @@
-"""Batch DICOM conversion: planning and manifest (:mod:`.batch`), worker tasks (:mod:`.tasks`) and
-the Dask back end (:mod:`.dask_backend`). Imports only ``pipeline``.
+"""Batch DICOM conversion: planning and manifest (:mod:`.batch`, :mod:`.series_plan`), worker
+tasks (:mod:`.tasks`), the collector's scratch store on disk (:mod:`.store`) and the Dask back
+end (:mod:`.dask_backend`). Imports only ``pipeline``.
 
 ``from workflows.convert import ConvertOptions, convert_folder`` is the short path the README uses.
 """

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -31,7 +32,6 @@ from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
     Instance,
-    index_folder,
     read_header,
     series_rows,
     sort_series,
@@ -63,6 +63,7 @@ from workflows.convert.resume import (
     source_key,
     write_csv,
 )
+from workflows.convert.series_plan import plan_series_task, read_headers
 from workflows.convert.store import Store
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -72,7 +73,6 @@ from workflows.convert.tasks import (
     TaskResult,
     map_tasks,
     run_task,
-    series_output,
     series_tasks,
 )
 
@@ -128,10 +128,10 @@ def convert_folder(
     pool (see :mod:`workflows.convert.dask_backend`); the outputs are the same.
     ``index_csv`` also writes the header index (``radpipe inspect --index``'s columns) there.
 
-    Memory: per instance, the rows and header facts gathered wait in a scratch SQLite file in
-    ``out`` (:mod:`workflows.convert.store`) and come back one series at a time, so memory
-    does not grow with the number of files; per series, the header index of every file is
-    held (about 2 KB per file).
+    Memory: the rows and header facts gathered wait in a scratch SQLite file in ``out``
+    (:mod:`workflows.convert.store`) and come back one series at a time, so memory does not
+    grow with the number of files (a rerun that resumes a per-series conversion holds the
+    last run's rows).
 
     Examples
     --------
@@ -151,10 +151,14 @@ def convert_folder(
             runner = _runner(options, progress, scheduler)
             result = _convert_locked(root, out, options, runner, store, index_csv is not None)
             if index_csv is not None:
-                result.index_csv = _write_index(index_csv, result, store)
+                result.index_csv = _write_index(index_csv, store)
             write_csv(out / "manifest.csv", MANIFEST_COLUMNS, store.sorted_rows())
+            if options.per == "series":
+                write_csv(out / SOURCES, SOURCE_COLUMNS, store.sorted_sources())
+            else:  # a per-series run's, now stale
+                (out / SOURCES).unlink(missing_ok=True)
             result.removed = _remove_unlisted(out, store.unlisted_now())
-        _finish(out, result, per_series=options.per == "series")
+        _finish(out, result)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -177,7 +181,7 @@ def _convert_locked(
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
     result.other_source = other
     if options.per == "series":
-        _convert_series(root, out, options, result, runner, store)
+        _convert_series(root, out, options, result, runner, store, index)
     else:
         _convert_instances(root, out, options, result, runner, store, index)
     result.outputs = store.output_count()
@@ -186,16 +190,8 @@ def _convert_locked(
     return result
 
 
-def _finish(out: Path, result: ConvertResult, per_series: bool) -> None:
-    """``sources.csv`` and ``errors.csv``; partial files and temporaries removed."""
-    if per_series:
-        # a stable sort: each volume's rows stay in slice order
-        order = sorted(
-            result.sources, key=lambda r: (r["patient_key"], r["series_key"], r["output"])
-        )
-        write_csv(out / SOURCES, SOURCE_COLUMNS, order)
-    else:  # a per-series run's, now stale
-        (out / SOURCES).unlink(missing_ok=True)
+def _finish(out: Path, result: ConvertResult) -> None:
+    """``errors.csv``; partial files and temporaries removed."""
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
@@ -308,51 +304,49 @@ def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -
         store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
 
 
-def _write_index(path: str | Path, result: ConvertResult, store: Store) -> Path:
-    """``index.csv``: the per-series run's index, or the series the store assembled."""
-    if result.index is not None:
-        return result.index.write_csv(path)
+def _write_index(path: str | Path, store: Store) -> Path:
+    """``index.csv``: the series the store assembled, in index order."""
     return write_index_csv(path, store.index_rows())
 
 
 def _convert_series(
     root: Path, out: Path, options: ConvertOptions, result: ConvertResult, runner: _runner,
-    store: Store,
+    store: Store, index: bool,
 ) -> None:  # fmt: skip
     from workflows.convert.pool import header_mapper
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
-    index = index_folder(root, options.policy(), mapper=mapper)
-    result.index = index
-    for p in index.problems:
-        (result.not_images if p.skipped else result.failures).append(
-            (escape_name(p.where), p.reason)
-        )
-    tasks = []
+    broken = read_headers(root, result, store, mapper)
+    for uid in store.series_uids():  # each series' place in the index order, and its rows
+        series = sort_series(uid, store.instances_of(uid), options.policy())
+        first = series.first
+        store.add_series(uid, first.patient_id, first.study_uid,
+                         series_rows(series) if index else ())  # fmt: skip
     last = previous_series(out) if store.has_previous() else Previous({}, {}, {}, {})
-    broken = index.failed_by_series()
-    for task in (t for s in index.series for t in series_tasks(s, str(root), str(out))):
-        if task.series_key in broken:  # a volume without the failed file would be wrong
-            reason = f"not converted: its series failed on {broken[task.series_key]}"
-            result.failures += [(escape_name(source), reason) for source in task.sources]
-            continue
-        old, sources, dropped = last.series(task)
-        prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
-        if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
-            store.add_rows(old)
-            result.sources += sources
-            result.not_images += dropped
-            result.skipped += 1
-        else:
-            tasks.append(task)
-    result.tasks = result.skipped + len(tasks)
+    for uid in store.ordered_series():
+        series = sort_series(uid, store.instances_of(uid), options.policy())
+        for task in series_tasks(series, str(root), str(out)):
+            plan_series_task(task, out, result, store, last, broken)
+    result.tasks = result.skipped + store.task_count()
+    in_flight: deque[ConvertTask] = deque()
+
+    def tasks() -> Iterator[ConvertTask]:
+        for task in store.tasks():
+            in_flight.append(task)
+            yield task
+
+    def task_of(task_id: str) -> ConvertTask | None:
+        while in_flight:  # results come back in task order
+            task = in_flight.popleft()
+            if task.task_id == task_id:
+                return task
+        return None
 
     def converted(res: TaskResult) -> None:
         store.add_rows(res.rows)
-        result.sources += res.sources
+        store.add_sources(res.sources)
 
-    by_id = {t.task_id: t for t in tasks}
-    _run_all(tasks, len(tasks), out, runner, result, converted, by_id.get)
+    _run_all(tasks(), store.task_count(), out, runner, result, converted, task_of)
 
 
 def _sorted(rows: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.dicom.files import escape_name, find_files
-from pipeline.dicom.index import DicomIndex
 from pipeline.keys import hash_key
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
@@ -33,8 +32,7 @@ class ConvertResult:
     """Counts and paths of one :func:`convert_folder` call.
 
     ``index_csv`` is the header index written (``convert_folder(..., index_csv=PATH)``);
-    ``index`` the header index a per-series conversion worked from (``None`` per instance);
-    ``sources`` are the ``sources.csv`` rows of a per-series conversion; ``removed`` counts
+    ``removed`` counts
     outputs of earlier runs that the manifest no longer lists, deleted; ``other_source`` the
     outputs an earlier conversion of another folder left in OUT (kept, not listed).
     """
@@ -50,9 +48,7 @@ class ConvertResult:
     errors: Path | None = None
     seconds: float = 0.0
     index_csv: Path | None = None
-    index: DicomIndex | None = None
     series_problems: dict[str, list[str]] = field(default_factory=dict)
-    sources: list[dict[str, str]] = field(default_factory=list)
     removed: int = 0
     other_source: int = 0
 

@@ -101,7 +101,7 @@ def map_tasks(
     if workers <= 1 or (total is not None and total <= 1):
         yield from map(fn, tasks)
         return
-    size = max(1, min(16, (total or 0) // (workers * 8)))
+    size = 16 if total is None else max(1, min(16, total // (workers * 8)))
     lazy = _chunks(tasks, size)
     held: deque[list[T]] = deque()  # a chunk taken but not yet submitted (the pool broke)
     while True:

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.index import Instance
-from workflows.convert.tasks import MANIFEST_COLUMNS
+from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask
 
 NAME = ".collect.tmp.sqlite"
 _COLUMNS = ", ".join(f'"{c}"' for c in MANIFEST_COLUMNS)
 _PLACES = ", ".join("?" for _ in MANIFEST_COLUMNS)
+_SOURCE_COLUMNS = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS)
 
 
 class Store:
@@ -131,6 +132,31 @@ class Store:
             by_output.setdefault(output, set()).add(source)
         return sorted({tuple(sorted(s)) for s in by_output.values()})
 
+    # -- sources.csv rows (per series) -----------------------------------------------------
+    def add_sources(self, rows: Iterable[dict[str, str]]) -> None:
+        places = ", ".join("?" for _ in SOURCE_COLUMNS)
+        self.db.executemany(f"INSERT INTO sources VALUES ({places})",
+                            ([r.get(c, "") for c in SOURCE_COLUMNS] for r in rows))  # fmt: skip
+
+    def sorted_sources(self) -> Iterator[dict[str, str]]:
+        """``sources.csv`` rows by patient, series and output; each volume's rows in the order
+        added (slice order)."""
+        found = self.db.execute(
+            'SELECT * FROM sources ORDER BY "patient_key", "series_key", "output", rowid'
+        )
+        return (dict(zip(SOURCE_COLUMNS, r)) for r in found)
+
+    # -- per-series tasks ----------------------------------------------------------------
+    def add_task(self, task: ConvertTask) -> None:
+        self.db.execute("INSERT INTO tasks VALUES (?)", (pickle.dumps(task),))
+
+    def task_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
+
+    def tasks(self) -> Iterator[ConvertTask]:
+        found = self.db.execute("SELECT task FROM tasks ORDER BY rowid")
+        return (pickle.loads(blob) for (blob,) in found)  # this run's own objects
+
     # -- the previous run ----------------------------------------------------------------
     def add_listed(self, outputs: Iterable[str]) -> None:
         self.db.executemany("INSERT OR IGNORE INTO listed VALUES (?)", ((o,) for o in outputs))
@@ -215,6 +241,11 @@ class Store:
         self.db.executemany("INSERT INTO index_rows VALUES (?, ?)",
                             ((_blob(uid), json.dumps(r)) for r in rows))  # fmt: skip
 
+    def ordered_series(self) -> Iterator[str]:
+        """The UIDs of the series added with :meth:`add_series`, in index order."""
+        found = self.db.execute("SELECT uid FROM series ORDER BY patient_id, study_uid, uid")
+        return (_text(u) for (u,) in found.fetchall())  # one string per series
+
     def index_rows(self) -> Iterator[dict[str, Any]]:
         """The ``index.csv`` rows of every series, series in index order."""
         import json
@@ -251,6 +282,8 @@ def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
             CREATE TABLE previous ({_COLUMNS});
             CREATE INDEX previous_source ON previous ("source");
             CREATE TABLE listed (output TEXT PRIMARY KEY);
+            CREATE TABLE sources ({_SOURCE_COLUMNS});
+            CREATE TABLE tasks (task BLOB);
             CREATE TABLE index_rows (series_uid BLOB, facts TEXT);
             CREATE INDEX index_rows_series ON index_rows (series_uid);
             """
