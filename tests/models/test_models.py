@@ -138,6 +138,7 @@ def test_recurrent_classifier_depends_on_slice_order() -> None:
         ({"type": "mlp_segmenter", "patch_size": 4}, "must be odd; got 4"),
         ({"type": "recurrent_classifier", "in_features": 4, "cell": "rnn"}, "'cell'.*gru, lstm"),
         ({"type": "unet", "features": (4, 8)}, "must hold 6 sizes"),
+        ({"type": "unet", "norm": "group"}, "'norm' parameter of UNet.*instance, batch"),
         ({"type": "cnn_classifier", "num_classes": 1}, "'num_classes'.*>= 2; got 1"),
     ],
 )
