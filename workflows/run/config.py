@@ -217,7 +217,8 @@ class RunConfig(_Strict):
     postprocess: list[dict[str, Any]] = Field(
         default_factory=list,
         description="segmentation: steps applied in order to every predicted label map "
-        "(largest_component, fill_holes) in the evaluation, `radpipe evaluate` and predict",
+        "(largest_component, fill_holes; fit_ellipse for one elliptic object per class) in the "
+        "evaluation, `radpipe evaluate` and predict",
     )
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
