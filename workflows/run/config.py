@@ -141,6 +141,9 @@ class TrainSection(_Strict):
     min_epochs: int = Field(_TRAIN.min_epochs, description="epochs before early stopping")
     average_epochs: int = Field(_TRAIN.average_epochs, description="epochs averaged (0: off)")
     average_anchor: str = _choice("average_anchor")
+    dice_batch: bool = Field(
+        _TRAIN.dice_batch, description="soft Dice pooled over the batch (true) or per image"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> TrainSection:
