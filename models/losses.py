@@ -56,6 +56,7 @@ class TrainingLoss(nn.Module):
     """``ce``, ``dice`` or ``dice_ce`` (their sum); class weights, label smoothing for the CE.
 
     ``dice_batch`` pools the Dice over the batch (``True``) or takes it per image (``False``).
+
     Label smoothing: Szegedy et al., "Rethinking the Inception architecture", CVPR 2016.
 
     ``ce`` serves classification (logits ``(B, K)``, labels ``(B,)``) as well as

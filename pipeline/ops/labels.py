@@ -178,10 +178,16 @@ def fit_ellipse(labels: np.ndarray, classes: Sequence[int] | None = None) -> np.
         points = np.argwhere(arr == c).astype(np.float64)  # (P, n) pixel coordinates
         centre = points.mean(axis=0)
         cov = np.atleast_2d(np.cov(points, rowvar=False, bias=True)) + np.eye(n) / 12
-        # (N, n) offsets of every pixel of the map from the centroid
-        offset = np.indices(arr.shape, dtype=np.float64).reshape(n, -1).T - centre
-        distance = np.einsum("pi,ij,pj->p", offset, np.linalg.inv(cov), offset)
-        inside = (distance <= n + 2).reshape(arr.shape)
+        # only the ellipse's bounding box is searched: half-widths sqrt((n + 2) S_ii)
+        half = np.sqrt((n + 2) * np.diag(cov))
+        lo = np.clip(np.floor(centre - half), 0, None).astype(int)
+        hi = np.minimum(np.ceil(centre + half).astype(int) + 1, arr.shape)
+        box = tuple(slice(a, b) for a, b in zip(lo, hi))
+        # (N, n) offsets of every pixel of the box from the centroid
+        grid = np.indices(tuple(hi - lo), dtype=np.float64).reshape(n, -1).T + lo
+        distance = np.einsum("pi,ij,pj->p", grid - centre, np.linalg.inv(cov), grid - centre)
+        inside = np.zeros(arr.shape, dtype=bool)
+        inside[box] = (distance <= n + 2).reshape(hi - lo)
         out[out == c] = 0
         out[inside & ((arr == 0) | (arr == c))] = c
     return out
