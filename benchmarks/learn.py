@@ -46,7 +46,13 @@ from benchmarks.learn_data import Archive, breast_archives, hc18_archives
 ROOT = Path(__file__).resolve().parents[1]
 RADPIPE = [sys.executable, "-m", "workflows.cli"]
 BREAST_CONFIGS = ["xray_classify", "xray_classify_mixer", "xray_classify_cnn"]
-HC18_CONFIGS = ["mr_segment_mlp", "mr_segment_mixer", "mr_segment_reseg", "mr_segment_unet"]
+HC18_CONFIGS = [
+    "mr_segment_mlp",
+    "mr_segment_mixer",
+    "mr_segment_recurrent",
+    "mr_segment_reseg",
+    "mr_segment_unet",
+]
 FAMILY = {"mlp_classifier": "fully connected", "mixer_classifier": "fully connected (Mixer)",
           "cnn_classifier": "CNN", "mlp_segmenter": "fully connected",
           "mixer_unet": "fully connected (Mixer U-Net)", "reseg_unet": "recurrent (ReSeg U-Net)",

@@ -14,6 +14,7 @@ Nothing here is a test; the data stay outside the repository.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from pipeline.io_atomic import atomic_open
 from pipeline.keys import hash_key
 
 US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
@@ -74,10 +76,13 @@ def write_us_image(path: Path, pixels: np.ndarray, patient: str, name: str,
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    """``rows`` as CSV, replaced atomically (a run started earlier may be reading it)."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_open(path) as fh:
+        fh.write(text.getvalue().encode())
     return path
 
 
@@ -142,10 +147,13 @@ def hc18_archives(folder: Path, out: Path) -> tuple[Archive, Archive]:
                 sop = _uid("sop", f"hc18-{name}")
                 if not path.exists():
                     write_us_image(path, img, f"HC{group}", f"hc18-{name}", spacing[png.name])
-                mask = (np.asarray(Image.open(annotation))[..., 0] > 0).astype(np.uint8)
                 rel = Path("masks") / f"{name}.png"
-                (root / "masks").mkdir(parents=True, exist_ok=True)
-                Image.fromarray(mask).save(root / rel)
+                if not (root / rel).exists():  # written once, atomically: a run beside this
+                    # one may be reading it (a rewrite in place could hand it half a file)
+                    mask = (np.asarray(Image.open(annotation))[..., 0] > 0).astype(np.uint8)
+                    (root / "masks").mkdir(parents=True, exist_ok=True)
+                    with atomic_open(root / rel) as fh:
+                        Image.fromarray(mask).save(fh, format="PNG")
                 mask_rows.append(
                     {
                         "patient_id": f"HC{group}",

@@ -59,7 +59,8 @@ class UNet(nn.Module):
     """MONAI's ``BasicUNet`` (Ronneberger et al., MICCAI 2015) as the segmentation baseline.
 
     Input ``(B, C, H, W)`` or ``(B, C, D, H, W)`` with every spatial size a multiple of 16;
-    logits ``(B, K, ...)`` of the same spatial size.
+    logits ``(B, K, ...)`` of the same spatial size. Each of the 18 convolutions (two per
+    block: the input block, four down, four up) is followed by ``config.norm`` and a leaky ReLU.
     """
 
     Config = UNetConfig
@@ -75,6 +76,9 @@ class UNet(nn.Module):
             out_channels=config.num_classes,
             features=config.features,
             dropout=config.dropout,
+            # instance norm normalises each image alone; batch norm uses the batch's (and, in
+            # eval mode, the running) statistics: MONAI's spelling of each
+            norm=("instance", {"affine": True}) if config.norm == "instance" else ("batch", {}),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -13,8 +13,9 @@ def soft_dice_loss(
     *,
     include_background: bool = False,
     eps: float = 1e-5,
+    batch: bool = True,
 ) -> torch.Tensor:
-    """One minus the mean soft Dice over classes, pooled over the whole batch.
+    """One minus the mean soft Dice over classes, pooled over the batch or per image.
 
     Parameters
     ----------
@@ -27,6 +28,11 @@ def soft_dice_loss(
     eps
         Smoothing in numerator and denominator, so an absent class that is not predicted
         scores 1 rather than 0/0.
+    batch
+        ``True``: one Dice per class from the sums over the whole batch (large objects weigh
+        more); ``False``: one per image and class, then the mean over both (every image
+        counts the same, as a per-image mean Dice scores a test set; MONAI's ``DiceLoss``
+        default, ``batch=False``).
 
     Notes
     -----
@@ -37,17 +43,19 @@ def soft_dice_loss(
     k = logits.shape[1]
     probs = logits.float().softmax(dim=1)
     onehot = F.one_hot(target.long(), k).movedim(-1, 1).to(probs.dtype)  # (B, K, ...)
-    dims = (0, *range(2, probs.ndim))
+    dims = (0, *range(2, probs.ndim)) if batch else tuple(range(2, probs.ndim))
     inter = (probs * onehot).sum(dims)
     denom = probs.sum(dims) + onehot.sum(dims)
-    dice = (2 * inter + eps) / (denom + eps)  # (K,)
+    dice = (2 * inter + eps) / (denom + eps)  # (K,) pooled, (B, K) per image
     if not include_background:
-        dice = dice[1:]
+        dice = dice[..., 1:]
     return 1 - dice.mean()
 
 
 class TrainingLoss(nn.Module):
     """``ce``, ``dice`` or ``dice_ce`` (their sum); class weights, label smoothing for the CE.
+
+    ``dice_batch`` pools the Dice over the batch (``True``) or takes it per image (``False``).
 
     Label smoothing: Szegedy et al., "Rethinking the Inception architecture", CVPR 2016.
 
@@ -57,11 +65,17 @@ class TrainingLoss(nn.Module):
     """
 
     def __init__(
-        self, kind: str, weight: torch.Tensor | None = None, *, label_smoothing: float = 0.0
+        self,
+        kind: str,
+        weight: torch.Tensor | None = None,
+        *,
+        label_smoothing: float = 0.0,
+        dice_batch: bool = True,
     ) -> None:
         super().__init__()
         self.kind = kind
         self.label_smoothing = label_smoothing
+        self.dice_batch = dice_batch
         self.weight: torch.Tensor | None
         self.register_buffer("weight", weight)
 
@@ -76,5 +90,5 @@ class TrainingLoss(nn.Module):
                 label_smoothing=self.label_smoothing,
             )
         if self.kind in ("dice", "dice_ce"):
-            loss = loss + soft_dice_loss(logits, target)
+            loss = loss + soft_dice_loss(logits, target, batch=self.dice_batch)
         return loss

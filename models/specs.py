@@ -162,17 +162,22 @@ class CNNClassifierConfig:
 
 @dataclass
 class UNetConfig:
-    """Parameters of :class:`UNet` (MONAI ``BasicUNet``; six feature sizes)."""
+    """Parameters of :class:`UNet` (MONAI ``BasicUNet``; six feature sizes).
+
+    ``norm`` follows every convolution: ``instance`` (MONAI's default, affine) or ``batch``.
+    """
 
     spatial_dims: int = 2
     in_channels: int = 1
     num_classes: int = 3
     features: tuple[int, ...] = (16, 16, 32, 64, 128, 16)
     dropout: float = 0.0
+    norm: str = "instance"
 
     def __post_init__(self) -> None:
         self.features = check_common("UNet", self.num_classes, self.features, self.dropout)
         check_choice("UNet", "spatial_dims", self.spatial_dims, (2, 3))
+        check_choice("UNet", "norm", self.norm, ("instance", "batch"))
         check_positive("UNet", "in_channels", self.in_channels)
         if len(self.features) != 6:
             raise ConfigError(

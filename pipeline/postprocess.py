@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.ops.labels import fill_holes, keep_largest_component
+from pipeline.ops.labels import fill_holes, fit_ellipse, keep_largest_component
 from pipeline.registry import Registry
 
-__all__ = ["POSTPROCESS", "FillHoles", "LargestComponent", "Postprocess"]
+__all__ = ["POSTPROCESS", "FillHoles", "FitEllipse", "LargestComponent", "Postprocess"]
 
 POSTPROCESS: Registry[type] = Registry("postprocess")
 
@@ -87,6 +87,29 @@ class FillHoles(_LabelStep):
     def __call__(self, labels: np.ndarray) -> np.ndarray:
         """The label map ``labels`` with its enclosed background holes filled."""
         return fill_holes(labels, self.classes, self.connectivity)
+
+
+@POSTPROCESS.register("fit_ellipse")
+class FitEllipse(_LabelStep):
+    """Replace each foreground class by its second-moment ellipse (a shape prior, not generic).
+
+    For masks of one elliptic object per class (the fetal heads of HC18); no shipped config
+    uses it. See :func:`pipeline.ops.labels.fit_ellipse`; ``connectivity`` is not used.
+    """
+
+    def __init__(self, *, classes: list[int] | None = None) -> None:
+        super().__init__(classes=classes)
+
+    def __call__(self, labels: np.ndarray) -> np.ndarray:
+        """The label map ``labels`` with each class replaced by its ellipse."""
+        return fit_ellipse(labels, self.classes)
+
+    def spec(self) -> dict[str, Any]:
+        """``{"type": "fit_ellipse", "classes": ...}``."""
+        return {"type": "fit_ellipse", "classes": self.classes}
+
+    def __repr__(self) -> str:
+        return f"FitEllipse(classes={self.classes!r})"
 
 
 class Postprocess:

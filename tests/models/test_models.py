@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from models import MODELS, build_model, model_spec, soft_dice_loss
+from models.losses import TrainingLoss
 from pipeline.errors import ConfigError
 
 # name -> (params, input shape, output shape); every registered model must appear here.
@@ -138,6 +139,7 @@ def test_recurrent_classifier_depends_on_slice_order() -> None:
         ({"type": "mlp_segmenter", "patch_size": 4}, "must be odd; got 4"),
         ({"type": "recurrent_classifier", "in_features": 4, "cell": "rnn"}, "'cell'.*gru, lstm"),
         ({"type": "unet", "features": (4, 8)}, "must hold 6 sizes"),
+        ({"type": "unet", "norm": "group"}, "'norm' parameter of UNet.*instance, batch"),
         ({"type": "cnn_classifier", "num_classes": 1}, "'num_classes'.*>= 2; got 1"),
     ],
 )
@@ -165,6 +167,20 @@ def test_soft_dice_loss_hand_computed() -> None:
     assert loss.item() == pytest.approx(expected, abs=1e-6)
     perfect = soft_dice_loss(torch.tensor([[[[-50.0, -50.0]], [[50.0, 50.0]]]]), target)
     assert perfect.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_soft_dice_loss_per_image_or_pooled_over_the_batch() -> None:
+    # image 0: head [1, 1] predicted exactly; image 1: head [1, 0] missed (p(class 1) = 0)
+    on, off = [[[-50.0, -50.0]], [[50.0, 50.0]]], [[[50.0, 50.0]], [[-50.0, -50.0]]]
+    logits = torch.tensor([on, off])  # (B=2, K=2, H=1, W=2)
+    target = torch.tensor([[[1, 1]], [[1, 0]]])
+    # pooled: 2 * (2 + 0) / ((2 + 0) + (2 + 1)) = 0.8; per image: Dice 1 and 0, mean 0.5
+    pooled = soft_dice_loss(logits, target, eps=0.0)
+    assert pooled.item() == pytest.approx(1 - 0.8, abs=1e-6)
+    per_image = soft_dice_loss(logits, target, eps=0.0, batch=False)
+    assert per_image.item() == pytest.approx(1 - 0.5, abs=1e-6)
+    loss = TrainingLoss("dice", dice_batch=False)(logits, target)
+    assert loss.item() == pytest.approx(0.5, abs=1e-5)
 
 
 def test_specs_import_without_torch() -> None:

@@ -160,3 +160,18 @@ def test_new_model_learns_a_small_synthetic_task(
     result = train(model, train_ds, val_ds, config, tmp_path)
     best = max(row[metric] for row in result.history)
     assert best >= threshold, f"{name}: best {metric} {best:.3f} < {threshold}"
+
+
+@pytest.mark.parametrize(
+    ("norm", "kind"), [("instance", "InstanceNorm2d"), ("batch", "BatchNorm2d")]
+)
+def test_unet_norm_choice(norm: str, kind: str) -> None:
+    net = build_model("unet", features=(4, 4, 8, 8, 16, 4), num_classes=2, norm=norm)
+    kinds = [type(m).__name__ for m in net.modules() if "Norm" in type(m).__name__]
+    assert kinds == [kind] * 18  # 2 convolutions in each of 9 blocks (1 in, 4 down, 4 up)
+    # In training mode instance norm treats each image alone; batch norm mixes the batch.
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 32, 32)  # the deepest level is 2x2
+    with torch.no_grad():
+        alone, together = net.train()(x[:1]), net(x)[:1]
+    assert torch.allclose(alone, together, atol=1e-5) == (norm == "instance")

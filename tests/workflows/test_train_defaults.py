@@ -105,6 +105,18 @@ def test_run_config_passes_the_new_settings_through() -> None:
     assert (tc.warmup_epochs, tc.label_smoothing, tc.monitor_ema, tc.min_epochs) == (
         3, 0.1, 0.6, 5,
     )  # fmt: skip
+    assert tc.dice_batch is True  # the default: the Dice pooled over the batch
+
+
+def test_dice_batch_reaches_the_segmentation_loss() -> None:
+    from workflows.train.optim import make_loss
+
+    raw = {"task": "segmentation", "data": {"source": "x"}, "model": {"type": "unet"},
+           "train": {"loss": "dice", "dice_batch": False}}  # fmt: skip
+    loss = make_loss("segmentation", train_config(RunConfig.model_validate(raw)))
+    on, off = [[[-50.0, -50.0]], [[50.0, 50.0]]], [[[50.0, 50.0]], [[-50.0, -50.0]]]
+    target = torch.tensor([[[1, 1]], [[1, 0]]])  # Dice 1 and 0 per image; 0.8 pooled
+    assert float(loss(torch.tensor([on, off]), target)) == pytest.approx(0.5, abs=1e-4)
 
 
 class _EpochRecorder(Dataset[dict[str, Any]]):

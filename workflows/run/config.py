@@ -141,6 +141,9 @@ class TrainSection(_Strict):
     min_epochs: int = Field(_TRAIN.min_epochs, description="epochs before early stopping")
     average_epochs: int = Field(_TRAIN.average_epochs, description="epochs averaged (0: off)")
     average_anchor: str = _choice("average_anchor")
+    dice_batch: bool = Field(
+        _TRAIN.dice_batch, description="soft Dice pooled over the batch (true) or per image"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> TrainSection:
@@ -217,7 +220,8 @@ class RunConfig(_Strict):
     postprocess: list[dict[str, Any]] = Field(
         default_factory=list,
         description="segmentation: steps applied in order to every predicted label map "
-        "(largest_component, fill_holes) in the evaluation, `radpipe evaluate` and predict",
+        "(largest_component, fill_holes; fit_ellipse for one elliptic object per class) in the "
+        "evaluation, `radpipe evaluate` and predict",
     )
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)

@@ -50,7 +50,9 @@ class TrainConfig:
 
     ``warmup_epochs`` raises the learning rate linearly from ``lr / (warmup_epochs + 1)`` to
     ``lr`` before the ``schedule`` starts (a cosine then decays over the remaining epochs).
-    ``label_smoothing`` is cross-entropy's (Szegedy et al. 2016). ``monitor_ema`` ``a > 0``
+    ``label_smoothing`` is cross-entropy's (Szegedy et al. 2016). ``dice_batch`` (segmentation)
+    pools the soft Dice of ``dice``/``dice_ce`` over the batch (``True``) or takes it per image
+    and averages (``False``; :func:`models.losses.soft_dice_loss`). ``monitor_ema`` ``a > 0``
     tracks ``s_t = a s_(t-1) + (1 - a) v_t`` of the monitored value instead of the raw one
     (for early stopping and ``best.pt``; logged as ``<monitor>_ema``), and early stopping never
     fires before ``min_epochs``.
@@ -98,6 +100,7 @@ class TrainConfig:
     min_epochs: int = 0
     average_epochs: int = 0
     average_anchor: str = "best"
+    dice_batch: bool = True
 
     def __post_init__(self) -> None:
         for key, valid in CHOICES.items():

@@ -154,4 +154,6 @@ def make_loss(task: str, config: TrainConfig) -> nn.Module:
     weight = None
     if config.class_weights is not None:
         weight = torch.tensor(config.class_weights, dtype=torch.float32)
-    return TrainingLoss(kind, weight, label_smoothing=config.label_smoothing)
+    return TrainingLoss(
+        kind, weight, label_smoothing=config.label_smoothing, dice_batch=config.dice_batch
+    )
