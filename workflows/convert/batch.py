@@ -317,16 +317,17 @@ def _convert_series(
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
     broken = read_headers(root, result, store, mapper)
-    for uid in store.series_uids():  # each series' place in the index order, and its rows
-        series = sort_series(uid, store.instances_of(uid), options.policy())
-        first = series.first
-        store.add_series(uid, first.patient_id, first.study_uid,
-                         series_rows(series) if index else ())  # fmt: skip
+
+    def first_ids(uid: str) -> tuple[str, str]:
+        first = sort_series(uid, store.instances_of(uid), options.policy()).first
+        return first.patient_id, first.study_uid
+
+    store.order_series(first_ids)
     last = previous_series(out) if store.has_previous() else Previous({}, {}, {}, {})
-    for uid in store.ordered_series():
-        series = sort_series(uid, store.instances_of(uid), options.policy())
-        for task in series_tasks(series, str(root), str(out)):
-            plan_series_task(task, out, result, store, last, broken)
+    plan = partial(plan_series_task, out=out, result=result, store=store, last=last,
+                   broken=broken)  # fmt: skip
+    for uid in store.ordered_series():  # one series in memory at a time
+        _series_tasks(uid, root, out, options, store, index, plan)
     result.tasks = result.skipped + store.task_count()
     in_flight: deque[ConvertTask] = deque()
 
@@ -351,6 +352,18 @@ def _convert_series(
 
 def _sorted(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["patient_key"], r["series_key"], r["output"]))
+
+
+def _series_tasks(
+    uid: str, root: Path, out: Path, options: ConvertOptions, store: Store, index: bool,
+    plan: Callable[[ConvertTask], None],
+) -> None:  # fmt: skip
+    """Assemble one series from the store, keep its index rows, plan its task."""
+    series = sort_series(uid, store.instances_of(uid), options.policy())
+    if index:
+        store.add_index_rows(uid, series_rows(series))
+    for task in series_tasks(series, str(root), str(out)):
+        plan(task)
 
 
 class _progress:

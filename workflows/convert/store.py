@@ -209,10 +209,12 @@ class Store:
         blob = pickle.dumps(instance, protocol=pickle.HIGHEST_PROTOCOL)
         # a later instance of the same name keeps the first one's place (as a dict would)
         self.db.execute(
-            "INSERT INTO instances VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-            "series_uid = excluded.series_uid, facts = excluded.facts",
-            (name, _blob(instance.series_uid), blob),
-        )
+            "INSERT INTO instances VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "series_uid = excluded.series_uid, facts = excluded.facts, "
+            "patient_id = excluded.patient_id, study_uid = excluded.study_uid",
+            (name, _blob(instance.series_uid), blob, _blob(instance.patient_id),
+             _blob(instance.study_uid)),
+        )  # fmt: skip
 
     def series_uids(self) -> Iterator[str]:
         """Every SeriesInstanceUID, in the order its first instance was added."""
@@ -234,15 +236,36 @@ class Store:
         """An assembled series: what orders it in the index (PatientID, StudyInstanceUID,
         its UID, as :func:`~pipeline.dicom.index.assemble_series` does) and its ``index.csv``
         rows."""
-        import json
 
         self.db.execute("INSERT INTO series VALUES (?, ?, ?)",
                         (_blob(uid), _blob(patient_id), _blob(study_uid)))  # fmt: skip
+        self.add_index_rows(uid, rows)
+
+    def order_series(self, first_ids: Callable[[str], tuple[str, str]]) -> None:
+        """Record every series' place in the index order without assembling it when all its
+        instances share PatientID and StudyInstanceUID (nearly always); otherwise
+        ``first_ids(uid)`` gives those of its first instance in slice order."""
+        found = self.db.execute(
+            "SELECT series_uid, MIN(patient_id), MAX(patient_id), MIN(study_uid), "
+            "MAX(study_uid) FROM instances GROUP BY series_uid ORDER BY MIN(rowid)"
+        ).fetchall()  # one row per series
+        for uid, low_patient, high_patient, low_study, high_study in found:
+            if low_patient == high_patient and low_study == high_study:
+                patient, study = low_patient, low_study
+            else:
+                patient, study = map(_blob, first_ids(_text(uid)))
+            self.db.execute("INSERT INTO series VALUES (?, ?, ?)", (uid, patient, study))
+
+    def add_index_rows(self, uid: str, rows: Iterable[dict[str, Any]]) -> None:
+        """The ``index.csv`` rows of a series recorded by :meth:`order_series`."""
+        import json
+
         self.db.executemany("INSERT INTO index_rows VALUES (?, ?)",
                             ((_blob(uid), json.dumps(r)) for r in rows))  # fmt: skip
 
     def ordered_series(self) -> Iterator[str]:
-        """The UIDs of the series added with :meth:`add_series`, in index order."""
+        """The UIDs of the series recorded (:meth:`add_series`, :meth:`order_series`), in
+        index order."""
         found = self.db.execute("SELECT uid FROM series ORDER BY patient_id, study_uid, uid")
         return (_text(u) for (u,) in found.fetchall())  # one string per series
 
@@ -276,7 +299,8 @@ def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
             CREATE TABLE rows ({_COLUMNS});
             CREATE INDEX rows_source ON rows ("source");
             CREATE TABLE todo (rel BLOB);
-            CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB);
+            CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB,
+                                    patient_id BLOB, study_uid BLOB);
             CREATE INDEX instances_series ON instances (series_uid);
             CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
             CREATE TABLE previous ({_COLUMNS});
