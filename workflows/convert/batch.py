@@ -52,18 +52,16 @@ from workflows.convert.resume import (
     PARTIAL_SOURCES,
     SOURCES,
     Partial,
-    Previous,
     complete,
     listed_outputs,
     parts,
     previous_rows,
-    previous_series,
     resumable,
     same_source,
     source_key,
     write_csv,
 )
-from workflows.convert.series_plan import plan_series_task, read_headers
+from workflows.convert.series_plan import StoredPrevious, plan_series_task, read_headers
 from workflows.convert.store import Store
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -323,7 +321,7 @@ def _convert_series(
         return first.patient_id, first.study_uid
 
     store.order_series(first_ids)
-    last = previous_series(out) if store.has_previous() else Previous({}, {}, {}, {})
+    last = StoredPrevious(out, store) if store.has_previous() else None
     plan = partial(plan_series_task, out=out, result=result, store=store, last=last,
                    broken=broken)  # fmt: skip
     for uid in store.ordered_series():  # one series in memory at a time

@@ -12,12 +12,10 @@ import csv
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.dicom.files import escape_name
 from pipeline.io_atomic import atomic_path
-from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions, ConvertTask
+from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions
 
 PARTIAL = ".manifest.partial"  # + ".NNNNN.csv": one small file per flush, never rewritten
 PARTIAL_SOURCES = ".sources.partial"
@@ -79,56 +77,6 @@ def previous_rows(out: Path) -> Iterator[dict[str, str]]:
     call it only when :func:`resumable` said so)."""
     for path in (out / "manifest.csv", *parts(out, PARTIAL)):
         yield from iter_csv(path)
-
-
-def previous_series(out: Path) -> Previous:
-    """What the last per-series run into ``out`` finished. Call it only when
-    :func:`previous_rows` said that run can be resumed (same folder and options)."""
-    manifest = {
-        r["output"]: r
-        for path in (out / "manifest.csv", *parts(out, PARTIAL))
-        for r in read_csv(path)
-    }
-    by_source: dict[str, list[dict[str, str]]] = {}
-    members: dict[str, set[str]] = {}
-    seen: set[tuple[str, ...]] = set()
-    for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES)):
-        for row in read_csv(path):
-            key = tuple(row.values())
-            if key not in seen:  # a row in sources.csv and in a partial file counts once
-                seen.add(key)
-                by_source.setdefault(row["source"], []).append(row)
-                members.setdefault(row["output"], set()).add(row["source"])
-    skips = {r["source"]: r["reason"] for r in read_csv(out / "errors.csv")
-             if r.get("kind") == "skipped"}  # fmt: skip
-    return Previous(manifest, by_source, skips, members)
-
-
-@dataclass(frozen=True)
-class Previous:
-    """The last run's manifest rows by output, sources.csv rows by file, skipped files, and
-    the files each output was made of."""
-
-    manifest: dict[str, dict[str, str]]
-    sources: dict[str, list[dict[str, str]]]
-    skips: dict[str, str]
-    members: dict[str, set[str]]
-
-    def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
-                                                 list[tuple[str, str]]]:  # fmt: skip
-        """The manifest and sources.csv rows of a series whose every file was converted or
-        skipped last time, into outputs made of exactly these files; else nothing."""
-        names = [escape_name(s) for s in task.sources]
-        sources = [r for n in names for r in self.sources.get(n, [])]
-        dropped = [(n, self.skips[n]) for n in names if n not in self.sources and n in self.skips]
-        outputs = {r["output"] for r in sources}
-        made_of = set().union(*(self.members[o] for o in outputs))
-        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
-        if not (complete and outputs and made_of <= set(names)):
-            return [], [], []
-        if any(o not in self.manifest for o in outputs):
-            return [], [], []
-        return [self.manifest[o] for o in sorted(outputs)], sources, dropped
 
 
 def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:

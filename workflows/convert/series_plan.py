@@ -17,9 +17,16 @@ from typing import Any
 from pipeline.dicom.files import escape_name, find_files
 from pipeline.dicom.index import Instance, Problem, read_header
 from workflows.convert.collect import ConvertResult
-from workflows.convert.resume import Previous, complete
+from workflows.convert.resume import (
+    PARTIAL,
+    PARTIAL_SOURCES,
+    SOURCES,
+    complete,
+    iter_csv,
+    parts,
+)
 from workflows.convert.store import Store
-from workflows.convert.tasks import ConvertTask, series_output
+from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask, series_output
 
 
 def read_headers(
@@ -57,7 +64,8 @@ def read_headers(
 
 
 def plan_series_task(
-    task: ConvertTask, out: Path, result: ConvertResult, store: Store, last: Previous,
+    task: ConvertTask, out: Path, result: ConvertResult, store: Store,
+    last: StoredPrevious | None,
     broken: dict[str, str],
 ) -> None:  # fmt: skip
     """A series' task is refused (a file of it failed), kept from the last run, or queued."""
@@ -65,7 +73,7 @@ def plan_series_task(
         reason = f"not converted: its series failed on {broken[task.series_key]}"
         result.failures += [(escape_name(source), reason) for source in task.sources]
         return
-    old, sources, dropped = last.series(task)
+    old, sources, dropped = last.series(task) if last is not None else ([], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
     if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
         store.add_rows(old)
@@ -76,4 +84,86 @@ def plan_series_task(
         store.add_task(task)
 
 
-__all__ = ["plan_series_task", "read_headers"]
+class StoredPrevious:
+    """What the last per-series run into OUT finished, kept in the scratch store (not in
+    memory): its manifest rows by output (the last one of an output wins, as the partial
+    files came after the manifest), its ``sources.csv`` rows (each once) and the files it
+    skipped. Load it only when :func:`~workflows.convert.resume.resumable` said that run can
+    be resumed.
+    """
+
+    def __init__(self, out: Path, store: Store) -> None:
+        self.db = store.db
+        self.db.executescript(
+            f"""
+            CREATE TABLE prev_outputs (key TEXT PRIMARY KEY, {_MANIFEST});
+            CREATE TABLE prev_sources ({_SOURCES}, UNIQUE ({_SOURCES}));
+            CREATE INDEX prev_sources_source ON prev_sources ("source");
+            CREATE INDEX prev_sources_output ON prev_sources ("output");
+            CREATE TABLE prev_skips (source TEXT PRIMARY KEY, reason TEXT);
+            """
+        )
+        manifest = (r for path in (out / "manifest.csv", *parts(out, PARTIAL))
+                    for r in iter_csv(path))  # fmt: skip
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO prev_outputs VALUES (?, {_places(MANIFEST_COLUMNS)})",
+            ([r["output"], *(r.get(c, "") for c in MANIFEST_COLUMNS)] for r in manifest),
+        )
+        sources = (r for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES))
+                   for r in iter_csv(path))  # fmt: skip
+        self.db.executemany(
+            f"INSERT OR IGNORE INTO prev_sources VALUES ({_places(SOURCE_COLUMNS)})",
+            ([r.get(c, "") for c in SOURCE_COLUMNS] for r in sources),
+        )
+        skips = (r for r in iter_csv(out / "errors.csv") if r.get("kind") == "skipped")
+        self.db.executemany("INSERT OR REPLACE INTO prev_skips VALUES (?, ?)",
+                            ((r["source"], r["reason"]) for r in skips))  # fmt: skip
+
+    def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
+                                                 list[tuple[str, str]]]:  # fmt: skip
+        """The manifest and sources.csv rows of a series whose every file was converted or
+        skipped last time, into outputs made of exactly these files; else nothing."""
+        names = [escape_name(s) for s in task.sources]
+        sources: list[dict[str, str]] = []
+        dropped: list[tuple[str, str]] = []
+        for name in names:
+            found = self.db.execute(
+                'SELECT * FROM prev_sources WHERE "source" = ? ORDER BY rowid', (name,)
+            ).fetchall()
+            sources += [dict(zip(SOURCE_COLUMNS, r)) for r in found]
+            if not found:
+                skip = self.db.execute("SELECT reason FROM prev_skips WHERE source = ?",
+                                       (name,)).fetchone()  # fmt: skip
+                if skip is not None:
+                    dropped.append((name, skip[0]))
+        outputs = {r["output"] for r in sources}
+        made_of = {
+            m
+            for o in outputs
+            for (m,) in self.db.execute(
+                'SELECT DISTINCT "source" FROM prev_sources WHERE "output" = ?', (o,)
+            )
+        }
+        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
+        if not (complete and outputs and made_of <= set(names)):
+            return [], [], []
+        rows = []
+        for output in sorted(outputs):
+            row = self.db.execute(
+                f"SELECT {_MANIFEST} FROM prev_outputs WHERE key = ?", (output,)
+            ).fetchone()
+            if row is None:
+                return [], [], []
+            rows.append(dict(zip(MANIFEST_COLUMNS, row)))
+        return rows, sources, dropped
+
+
+def _places(columns: list[str]) -> str:
+    return ", ".join("?" for _ in columns)
+
+
+_MANIFEST = ", ".join(f'"{c}"' for c in MANIFEST_COLUMNS)
+_SOURCES = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS)
+
+
+__all__ = ["StoredPrevious", "plan_series_task", "read_headers"]
