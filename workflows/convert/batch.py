@@ -126,10 +126,9 @@ def convert_folder(
     pool (see :mod:`workflows.convert.dask_backend`); the outputs are the same.
     ``index_csv`` also writes the header index (``radpipe inspect --index``'s columns) there.
 
-    Memory: the rows and header facts gathered wait in a scratch SQLite file in ``out``
-    (:mod:`workflows.convert.store`) and come back one series at a time, so memory does not
-    grow with the number of files (a rerun that resumes a per-series conversion holds the
-    last run's rows).
+    Memory: the rows and header facts gathered, and the last run's rows when resuming, wait
+    in a scratch SQLite file in ``out`` (:mod:`workflows.convert.store`) and come back one
+    series at a time, so memory does not grow with the number of files.
 
     Examples
     --------
