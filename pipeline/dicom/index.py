@@ -8,7 +8,7 @@ tilt, uneven spacing); the index orders instances by volume, then along the slic
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -30,8 +30,9 @@ from pipeline.dicom.header import (
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 
-#: ``mapper(fn, items)``: ``fn`` applied to every item, results in order (like ``map``).
-Mapper = Callable[[Callable[[Path], Any], list[Path]], Iterable[Any]]
+#: ``mapper(fn, items)``: ``fn`` applied to every item, results in order (like ``map``);
+#: ``items`` is a generator, to be read as the results are needed.
+Mapper = Callable[[Callable[[Path], Any], Iterable[Path]], Iterable[Any]]
 
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
@@ -219,24 +220,46 @@ def index_folder(
         raise NotADirectoryError(f"{src}: not a folder.")
     instances: list[Instance] = []
     problems: list[Problem] = []
-    found = list(files.find_files(root))
-    read = partial(read_header, root=root, max_pixels=max_pixels)
-    headers = iter((mapper or map)(read, [item.path for item in found if not item.problem]))
-    n = 0
-    for item in found:
-        n += 1
-        header = None if item.problem else next(headers)
-        if header is None:
-            problems.append(Problem(item.rel, item.problem or "", skipped=item.skipped))
+    for header in scan_headers(root, max_pixels=max_pixels, mapper=mapper):
+        if isinstance(header, Instance):
+            instances.append(header)
         else:
-            (instances if isinstance(header, Instance) else problems).append(header)
-    index = DicomIndex(root, assemble_series(instances, policy), problems, files_scanned=n)
+            problems.append(header)
+    index = DicomIndex(root, assemble_series(instances, policy), problems,
+                       files_scanned=len(instances) + len(problems))  # fmt: skip
     failed = index.failed_by_series()
     for s in index.series:  # what convert --per series will do, said here too
         if s.key in failed:
             why = "of this series failed, so convert --per series refuses it"
             s.problems.insert(0, f"incomplete: {failed[s.key]} {why}")
     return index
+
+
+def scan_headers(
+    root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, mapper: Mapper | None = None
+) -> Iterator[Instance | Problem]:
+    """Every file under ``root``, in the order found: an Instance, or a Problem saying why not.
+
+    Unreadable folders and dangling links are problems too. Files are found and read as the
+    results are taken, so nothing is held for the whole folder; ``mapper`` as in
+    :func:`index_folder`.
+    """
+    waiting: deque[Problem | None] = deque()  # None: the place of a header still being read
+
+    def readable() -> Iterator[Path]:
+        for item in files.find_files(root):
+            if item.problem:
+                waiting.append(Problem(item.rel, item.problem, skipped=item.skipped))
+            else:
+                waiting.append(None)
+                yield item.path
+
+    read = partial(read_header, root=root, max_pixels=max_pixels)
+    for header in (mapper or map)(read, readable()):
+        while (problem := waiting.popleft()) is not None:
+            yield problem
+        yield header
+    yield from (p for p in waiting if p is not None)  # found after the last readable file
 
 
 def assemble_series(
@@ -309,5 +332,5 @@ def _normal(orientation: tuple[float, ...]) -> Any:
 __all__ = [
     "INDEX_COLUMNS", "DicomIndex", "Instance", "Problem", "Series", "assemble_series",
     "index_folder", "instance_from", "iter_files", "plane_attr", "read_dataset", "read_header",
-    "series_rows", "sort_series", "write_index_csv",
+    "scan_headers", "series_rows", "sort_series", "write_index_csv",
 ]  # fmt: skip

@@ -148,7 +148,7 @@ def convert_folder(
             runner = _runner(options, progress, scheduler)
             result = _convert_locked(root, out, options, runner, store, index_csv is not None)
             if index_csv is not None:
-                result.index_csv = _write_index(index_csv, store)
+                result.index_csv = write_index_csv(index_csv, store.index_rows())
             write_csv(out / "manifest.csv", MANIFEST_COLUMNS, store.sorted_rows())
             if options.per == "series":
                 write_csv(out / SOURCES, SOURCE_COLUMNS, store.sorted_sources())
@@ -301,11 +301,6 @@ def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -
         store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
 
 
-def _write_index(path: str | Path, store: Store) -> Path:
-    """``index.csv``: the series the store assembled, in index order."""
-    return write_index_csv(path, store.index_rows())
-
-
 def _convert_series(
     root: Path, out: Path, options: ConvertOptions, result: ConvertResult, runner: _runner,
     store: Store, index: bool,
@@ -345,10 +340,6 @@ def _convert_series(
         store.add_sources(res.sources)
 
     _run_all(tasks(), store.task_count(), out, runner, result, converted, task_of)
-
-
-def _sorted(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    return sorted(rows, key=lambda r: (r["patient_key"], r["series_key"], r["output"]))
 
 
 def _series_tasks(

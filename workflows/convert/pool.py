@@ -155,7 +155,7 @@ def header_mapper(root: Path, workers: int) -> Callable[..., Iterator[Any]] | No
     if workers <= 1:
         return None
 
-    def mapper(fn: Callable[[Path], Any], paths: list[Path]) -> Iterator[Any]:
+    def mapper(fn: Callable[[Path], Any], paths: Iterable[Path]) -> Iterator[Any]:
         return map_tasks(fn, paths, workers, on_crash=partial(_header_crash, root))
 
     return mapper

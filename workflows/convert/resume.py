@@ -22,10 +22,6 @@ PARTIAL_SOURCES = ".sources.partial"
 SOURCES = "sources.csv"
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    return list(iter_csv(path))
-
-
 def iter_csv(path: Path) -> Iterator[dict[str, str]]:
     """The rows of a CSV file, read as they are needed (none if it does not exist)."""
     if not path.exists():

@@ -8,14 +8,10 @@ last run, or converted.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from pipeline.dicom.files import escape_name, find_files
-from pipeline.dicom.index import Instance, Problem, read_header
+from pipeline.dicom.files import escape_name
+from pipeline.dicom.index import Instance, Mapper, scan_headers
 from workflows.convert.collect import ConvertResult
 from workflows.convert.resume import (
     PARTIAL,
@@ -25,41 +21,26 @@ from workflows.convert.resume import (
     iter_csv,
     parts,
 )
-from workflows.convert.store import Store
+from workflows.convert.store import Store, sql_columns, sql_places
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask, series_output
 
 
 def read_headers(
-    root: Path, result: ConvertResult, store: Store, mapper: Callable[..., Iterator[Any]] | None
+    root: Path, result: ConvertResult, store: Store, mapper: Mapper | None
 ) -> dict[str, str]:
     """Every file's header into the store (problems into ``result``, in the order found);
     returns ``{series_key: file}`` of series with a file that failed (see
     :meth:`~pipeline.dicom.index.DicomIndex.failed_by_series`)."""
-    problems: list[tuple[int, Problem]] = []
-    numbers: deque[int] = deque()
-
-    def readable() -> Iterator[Path]:
-        for n, found in enumerate(find_files(root)):
-            if found.problem:
-                problems.append((n, Problem(found.rel, found.problem, skipped=found.skipped)))
-            else:
-                numbers.append(n)
-                yield found.path
-
-    read = partial(read_header, root=root)
-    for header in (mapper or map)(read, readable()):
-        n = numbers.popleft()
+    broken: dict[str, str] = {}
+    for header in scan_headers(root, mapper=mapper):
         if isinstance(header, Instance):
             store.add_instance(escape_name(header.path), header)
-        else:
-            problems.append((n, header))
-    broken: dict[str, str] = {}
-    for _, p in sorted(problems, key=lambda item: item[0]):
-        (result.not_images if p.skipped else result.failures).append(
-            (escape_name(p.where), p.reason)
+            continue
+        (result.not_images if header.skipped else result.failures).append(
+            (escape_name(header.where), header.reason)
         )
-        if p.series_key:
-            broken[p.series_key] = escape_name(p.where)
+        if header.series_key:
+            broken[header.series_key] = escape_name(header.where)
     return broken
 
 
@@ -106,13 +87,13 @@ class StoredPrevious:
         manifest = (r for path in (out / "manifest.csv", *parts(out, PARTIAL))
                     for r in iter_csv(path))  # fmt: skip
         self.db.executemany(
-            f"INSERT OR REPLACE INTO prev_outputs VALUES (?, {_places(MANIFEST_COLUMNS)})",
+            f"INSERT OR REPLACE INTO prev_outputs VALUES (?, {sql_places(MANIFEST_COLUMNS)})",
             ([r["output"], *(r.get(c, "") for c in MANIFEST_COLUMNS)] for r in manifest),
         )
         sources = (r for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES))
                    for r in iter_csv(path))  # fmt: skip
         self.db.executemany(
-            f"INSERT OR IGNORE INTO prev_sources VALUES ({_places(SOURCE_COLUMNS)})",
+            f"INSERT OR IGNORE INTO prev_sources VALUES ({sql_places(SOURCE_COLUMNS)})",
             ([r.get(c, "") for c in SOURCE_COLUMNS] for r in sources),
         )
         skips = (r for r in iter_csv(out / "errors.csv") if r.get("kind") == "skipped")
@@ -158,12 +139,8 @@ class StoredPrevious:
         return rows, sources, dropped
 
 
-def _places(columns: list[str]) -> str:
-    return ", ".join("?" for _ in columns)
-
-
-_MANIFEST = ", ".join(f'"{c}"' for c in MANIFEST_COLUMNS)
-_SOURCES = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS)
+_MANIFEST = sql_columns(MANIFEST_COLUMNS)
+_SOURCES = sql_columns(SOURCE_COLUMNS)
 
 
 __all__ = ["StoredPrevious", "plan_series_task", "read_headers"]

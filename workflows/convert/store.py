@@ -27,9 +27,21 @@ from pipeline.dicom.index import Instance
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask
 
 NAME = ".collect.tmp.sqlite"
-_COLUMNS = ", ".join(f'"{c}"' for c in MANIFEST_COLUMNS)
-_PLACES = ", ".join("?" for _ in MANIFEST_COLUMNS)
-_SOURCE_COLUMNS = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS)
+
+
+def sql_columns(names: list[str]) -> str:
+    """``"a", "b"``: column names quoted for SQL."""
+    return ", ".join(f'"{c}"' for c in names)
+
+
+def sql_places(names: list[str]) -> str:
+    """``?, ?``: one parameter per column."""
+    return ", ".join("?" for _ in names)
+
+
+_COLUMNS = sql_columns(MANIFEST_COLUMNS)
+_PLACES = sql_places(MANIFEST_COLUMNS)
+_SOURCE_COLUMNS = sql_columns(SOURCE_COLUMNS)
 
 
 class Store:
@@ -80,11 +92,6 @@ class Store:
                                 (source,))  # fmt: skip
         return [dict(zip(MANIFEST_COLUMNS, r)) for r in found]
 
-    def replace_rows(self, source: str, rows: list[dict[str, str]]) -> None:
-        """Replace every row of ``source`` by ``rows``."""
-        self.drop_source(source)
-        self.add_rows(rows)
-
     def update_rows(
         self, source: str, change: Callable[[list[dict[str, str]]], list[dict[str, str]]]
     ) -> None:
@@ -134,8 +141,7 @@ class Store:
 
     # -- sources.csv rows (per series) -----------------------------------------------------
     def add_sources(self, rows: Iterable[dict[str, str]]) -> None:
-        places = ", ".join("?" for _ in SOURCE_COLUMNS)
-        self.db.executemany(f"INSERT INTO sources VALUES ({places})",
+        self.db.executemany(f"INSERT INTO sources VALUES ({sql_places(SOURCE_COLUMNS)})",
                             ([r.get(c, "") for c in SOURCE_COLUMNS] for r in rows))  # fmt: skip
 
     def sorted_sources(self) -> Iterator[dict[str, str]]:
@@ -330,4 +336,4 @@ def _text(blob: bytes) -> str:
     return blob.decode("utf-8", "surrogatepass")
 
 
-__all__ = ["NAME", "Store"]
+__all__ = ["NAME", "Store", "sql_columns", "sql_places"]

@@ -156,3 +156,32 @@ def test_summary_counts_the_slices_convert_stacks(tmp_path: Path) -> None:
     found = {s["files"]: s for s in (x.summary() for x in index_folder(src).series)}
     assert (found[1]["slices"], found[1]["frames"]) == (6, 6)
     assert (found[4]["slices"], found[4]["frames"]) == (3, 4)
+
+
+def test_scan_headers_keeps_the_order_found_whatever_the_mapper_reads_ahead(
+    study: Path, tmp_path: Path
+) -> None:
+    """Files that cannot even be opened (a dangling link, a hidden file) come out in the
+    place the walk found them, between the headers read, also when the mapper reads every
+    file before returning the first result (as a process pool reads chunks ahead)."""
+    from pipeline.dicom.index import Instance, Problem, scan_headers
+
+    src = tmp_path / "src"
+    first, second = sorted(study.rglob("*.dcm"))[:2]
+    _copy(first, src / "a.dcm")
+    (src / "b_dangling").symlink_to(tmp_path / "nowhere")
+    _copy(second, src / "c.dcm")
+    (src / ".d_hidden").write_bytes(b"x")
+    (src / "e_dangling").symlink_to(tmp_path / "nowhere")
+
+    def eager(fn: object, items: object) -> object:
+        return iter([fn(i) for i in list(items)])  # type: ignore[operator, call-overload]
+
+    def names(found: list[Instance | Problem]) -> list[tuple[str, str]]:
+        return [(f.path, "instance") if isinstance(f, Instance) else (f.where, "problem")
+                for f in found]  # fmt: skip
+
+    expected = [(".d_hidden", "problem"), ("a.dcm", "instance"), ("b_dangling", "problem"),
+                ("c.dcm", "instance"), ("e_dangling", "problem")]  # fmt: skip
+    assert names(list(scan_headers(src))) == expected
+    assert names(list(scan_headers(src, mapper=eager))) == expected  # type: ignore[arg-type]
