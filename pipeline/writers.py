@@ -99,7 +99,9 @@ def write_nifti(
     axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
     # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: NIfTI's own layout, so
     # nibabel writes it without another copy
-    data = _smallest_exact(np.asarray(volume, dtype=np.float32)).transpose(axes)
+    if volume.dtype not in (np.int16, np.uint16):  # (read_volumes' exact integers are ready)
+        volume = _smallest_exact(np.asarray(volume, dtype=np.float32))
+    data = volume.transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)
     image = nib.Nifti1Image(data, affine)
     code = 0 if affine_ras is None else 1  # 1: scanner anatomical coordinates

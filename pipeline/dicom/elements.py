@@ -74,11 +74,15 @@ class Odd(Exception):
     """Not a plain file: the caller reads it with pydicom."""
 
 
+_HEAD = struct.Struct("<HHI")
+_LENGTH = struct.Struct("<I")
+
+
 def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int]:
     """``(tag, vr, length, header size)`` of the element at ``pos`` (VR ``b""`` if implicit)."""
     if pos + 8 > len(buf):
         raise Short
-    group, elem, length = struct.unpack_from("<HHI", buf, pos)
+    group, elem, length = _HEAD.unpack_from(buf, pos)
     tag = group << 16 | elem
     if not explicit or group == 0xFFFE:
         return tag, b"", length, 8
@@ -88,7 +92,7 @@ def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int
     if vr in _LONG:
         if pos + 12 > len(buf):
             raise Short
-        return tag, vr, struct.unpack_from("<I", buf, pos + 8)[0], 12
+        return tag, vr, _LENGTH.unpack_from(buf, pos + 8)[0], 12
     return tag, vr, length >> 16, 8
 
 

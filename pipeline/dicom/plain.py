@@ -46,6 +46,11 @@ _MISSING = object()
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str, object] = {}
 _CHARSETS: dict[bytes, bool] = {}
+#: The last value converted per tag, with its (VR, bytes): the files of a series repeat most
+#: of theirs (UIDs of the study and series, sizes, spacing, orientation, rescale), so those
+#: are converted once per series; one entry per held tag, so the memory is fixed.
+_LAST: dict[int, tuple[tuple[str, bytes], Any]] = {}
+_UIDS: dict[str, Any] = {}
 
 
 class _PixelElement:
@@ -67,8 +72,6 @@ class PlainDataset:
     def __init__(
         self, path: Path, size: int, found: dict[str, Any], pixels: memoryview | None
     ) -> None:
-        from pydicom.uid import UID
-
         self._path = path
         self.file_size = size
         self._raw: dict[int, tuple[str, bytes]] = found["raw"]
@@ -77,10 +80,10 @@ class PlainDataset:
         self._pixel_tag, self._pixel_tell, self._pixel_length = found["pixels"]
         self._pixels = pixels
         self._full = _FullRead(path, 4096 if pixels is None else None)
-        meta = {"TransferSyntaxUID": UID(found["syntax"])}
+        meta = {"TransferSyntaxUID": _uid(found["syntax"])}
         sop = found["meta"].get(0x00020002, b"").rstrip(b"\0 ").decode("ascii", "replace")
         if sop:
-            meta["MediaStorageSOPClassUID"] = UID(sop)
+            meta["MediaStorageSOPClassUID"] = _uid(sop)
         self.file_meta = _Meta(meta, self._full)
 
     def full(self) -> Any:
@@ -120,17 +123,22 @@ class PlainDataset:
         return value
 
     def _convert(self, tag: int, keyword: str) -> Any:
-        vr, data = self._raw[tag]
-        try:
-            found = elements.value(vr, data)
-        except Odd:
+        key = self._raw[tag]
+        last = _LAST.get(tag)
+        if last is not None and last[0] == key:
+            found = last[1]
+        else:
+            try:
+                found = elements.value(*key)
+            except Odd:
+                found = _ODD
+            _LAST[tag] = (key, found)
+        if found is _ODD:
             return _MISSING
-        if isinstance(found, list) and keyword not in _MULTI:
-            return _MISSING
+        if isinstance(found, list):
+            return list(found) if keyword in _MULTI else _MISSING  # a copy: callers own it
         if keyword == "SOPClassUID":
-            from pydicom.uid import UID
-
-            found = UID(found)  # its .name tells image storage classes apart
+            found = _uid(found)  # its .name tells image storage classes apart
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -175,6 +183,21 @@ class PlainDataset:
 
     def __len__(self) -> int:
         return len(self._tags)
+
+
+_ODD = object()
+
+
+def _uid(text: str) -> Any:
+    """``pydicom.uid.UID(text)``, made once per distinct value (a UID is immutable)."""
+    uid = _UIDS.get(text)
+    if uid is None:
+        from pydicom.uid import UID
+
+        if len(_UIDS) >= 64:
+            _UIDS.clear()
+        uid = _UIDS[text] = UID(text)
+    return uid
 
 
 class _FullRead:

@@ -71,17 +71,25 @@ def numbers(
     """
     if value is None or (isinstance(value, str | bytes) and not value.strip()):
         return None
-    items = _items(value)
-    try:
-        out = tuple(float(v) for v in items)
-    except (TypeError, ValueError):
-        raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.") from None
+    if type(value) is list and all(type(v) is float for v in value):
+        out = tuple(value)  # clean values, as the plain reader gives them
+    elif type(value) is float:
+        out = (value,)
+    else:
+        out = _floats(value, keyword)
     if (n is not None and len(out) != n) or not all(map(math.isfinite, out)):
         want = f"{n} numbers" if n else "numbers"
         raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
     if isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
         notes.append(f"{tag_name(keyword)} uses a non-standard delimiter; read as {out}")
     return out
+
+
+def _floats(value: Any, keyword: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in _items(value))
+    except (TypeError, ValueError):
+        raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.") from None
 
 
 def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> float | None:
@@ -106,6 +114,8 @@ def integer(
         When the value is not a whole number (a wrong VR, text) or is below ``minimum``.
     """
     value = ds.get(keyword)
+    if type(value) is int and minimum <= value <= maximum:
+        return value  # a clean US or IS value
     if value is None or (isinstance(value, str | bytes) and not value.strip()):
         return default
     items = _items(value)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SeriesVolume:
-    """One assembled volume: ``image`` is ``(D, H, W)`` or ``(T, D, H, W)`` float32."""
+    """One assembled volume: ``image`` is ``(D, H, W)`` or ``(T, D, H, W)``.
+
+    float32; int16 or uint16 with ``exact_integers`` when every value is a whole number in that
+    type's range.
+    """
 
     image: np.ndarray
     affine_ras: np.ndarray | None
@@ -45,25 +49,70 @@ class SeriesVolume:
     window: str
 
 
+@dataclass(frozen=True)
+class ExactFrame:
+    """A frame whose modality values are ``stored + intercept`` exactly (integers, no window).
+
+    Kept as stored until the volume is built, so a volume of them is filled in its final
+    integer type in one pass (no float32 copy per slice, no stacked float32 volume, no check
+    that the values are whole).
+    """
+
+    stored: np.ndarray  # (H, W) int8, uint8, int16 or uint16, as stored in the file
+    intercept: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(H, W)``."""
+        return tuple(self.stored.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of pixels."""
+        return int(self.stored.size)
+
+    def float32(self) -> np.ndarray:
+        """The modality values as float32 (exact: integers below 2**24)."""
+        out = self.stored.astype(np.float32)
+        if self.intercept:
+            out += np.float32(self.intercept)
+        return out
+
+    def value_range(self) -> tuple[int, int]:
+        """The smallest and largest modality value."""
+        return int(self.stored.min()) + self.intercept, int(self.stored.max()) + self.intercept
+
+
+Frame = np.ndarray | ExactFrame
+
+
+def _float32(frame: Frame) -> np.ndarray:
+    return frame.float32() if isinstance(frame, ExactFrame) else frame
+
+
 def load_series(
     root: str | Path,
     sources: Sequence[str],
     window: Any = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
-) -> tuple[list[FrameRef], list[np.ndarray], str]:
+    exact_integers: bool = False,
+) -> tuple[list[FrameRef], list[Frame], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
     ``window`` is a :class:`~pipeline.ops.voi.WindowSpec` (default: none, modality values).
-    Returns the frames' :class:`FrameRef` (with pixel digests), their arrays and the window
-    names used. Raises :class:`~pipeline.errors.DicomError` naming the file on bad input.
+    With ``exact_integers``, a frame whose modality values are whole numbers computed exactly
+    from stored integers (:func:`pipeline.dicom.read.exact_modality`) is an
+    :class:`ExactFrame` instead. Returns the frames' :class:`FrameRef` (with pixel digests),
+    their arrays and the window names used. Raises :class:`~pipeline.errors.DicomError`
+    naming the file on bad input.
     """
-    from pipeline.dicom.read import render
+    from pipeline.dicom.read import exact_modality, render
     from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")
     refs: list[FrameRef] = []
-    arrays: list[np.ndarray] = []
+    arrays: list[Frame] = []
     names: set[str] = set()
     for rel in sources:
         found, image = _read_frames(Path(root) / rel, rel, max_pixels)
@@ -82,6 +131,12 @@ def load_series(
                     names.add(name)
                 array = tiles[ref.frame]
             else:
+                exact = exact_modality(image, ref.frame, window) if exact_integers else None
+                if exact is not None:
+                    refs.append(ref)
+                    arrays.append(ExactFrame(*exact))
+                    names.add("none")
+                    continue
                 array, name = render(image, ref.frame, window, "float32")
                 names.add(name)
             refs.append(ref)
@@ -114,7 +169,7 @@ def _read_frames(path: Path, rel: str, max_pixels: int) -> tuple[list[FrameRef],
     return work(ds)
 
 
-def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameRef]:
+def _with_digests(refs: list[FrameRef], arrays: list[Frame]) -> list[FrameRef]:
     """Pixel digests (SHA-1) of the frames that share their place with another frame.
 
     Only those can be duplicates (:func:`pipeline.dicom.assemble.pixel_place`).
@@ -125,7 +180,7 @@ def _with_digests(refs: list[FrameRef], arrays: list[np.ndarray]) -> list[FrameR
     for ref, array in zip(refs, arrays):
         shared = count[pixel_place(ref)] > 1 or same_uid[_uid_place(ref)] > 1
         if shared and array.size:
-            digest = hashlib.sha1(np.ascontiguousarray(array).data).hexdigest()
+            digest = hashlib.sha1(np.ascontiguousarray(_float32(array)).data).hexdigest()
             ref = replace(ref, digest=f"{array.shape}{digest}")
         out.append(ref)
     return out
@@ -142,26 +197,35 @@ def read_volumes(
     policy: GeometryPolicy | None = None,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    exact_integers: bool = False,
 ) -> tuple[SeriesPlan, list[SeriesVolume]]:
     """Plan and build the volumes of one series (see :func:`plan_series`).
 
-    A refused series comes back with ``plan.refusal`` set and no volumes.
+    A refused series comes back with ``plan.refusal`` set and no volumes. With
+    ``exact_integers``, a volume whose values are all whole numbers computed exactly from
+    stored integers comes back as int16 or uint16 where its values fit (else float32): the
+    same values, built without a float32 copy (what ``convert --format nifti`` writes).
     """
-    refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels)
+    refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels,
+                                      exact_integers=exact_integers)  # fmt: skip
     plan = plan_series(refs, policy)
     volumes = [build_volume(v, arrays, plan.notes, names) for v in plan.volumes]
     return plan, volumes
 
 
 def build_volume(
-    plan: VolumePlan, arrays: list[np.ndarray], notes: Sequence[str] = (), window: str = "none"
+    plan: VolumePlan, arrays: list[Frame], notes: Sequence[str] = (), window: str = "none"
 ) -> SeriesVolume:
     """Stack, shift and resample the frames of one :class:`VolumePlan`."""
     shapes = {arrays[k].shape for t in plan.frames for k in t}
     if len(shapes) > 1:
         raise DicomError("series", f"frames of one volume differ in size {sorted(shapes)}.")
-    stacks = [resample_stack([arrays[k] for k in t], plan) for t in plan.frames]
-    image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
+    exact = [arrays[k] for t in plan.frames for k in t]
+    if plan.shifts is None and plan.grid is None and all(isinstance(a, ExactFrame) for a in exact):
+        image = _exact_volume(plan, arrays)
+    else:
+        stacks = [resample_stack([_float32(arrays[k]) for k in t], plan) for t in plan.frames]
+        image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
     return SeriesVolume(
         image=image,
         affine_ras=None if plan.affine is None else lps_to_ras(plan.affine),
@@ -171,6 +235,29 @@ def build_volume(
         problems=tuple(dict.fromkeys((*notes, *plan.problems))),
         window=window,
     )
+
+
+def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
+    """The volume of :class:`ExactFrame` values, in the type ``write_nifti`` would choose.
+
+    As for their float32 stack: int16 when every value fits, else uint16, else float32.
+    """
+    frames = [[cast(ExactFrame, arrays[k]) for k in t] for t in plan.frames]
+    ranges = [f.value_range() for t in frames for f in t]
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    kind: Any = np.float32
+    for candidate in (np.int16, np.uint16):
+        info = np.iinfo(candidate)
+        if info.min <= low and high <= info.max:
+            kind = candidate
+            break
+    shape = (len(frames[0]), *frames[0][0].shape)
+    out = np.empty(shape if len(frames) == 1 else (len(frames), *shape), dtype=kind)
+    slots = out[None] if len(frames) == 1 else out
+    for t, stack in enumerate(frames):
+        for k, f in enumerate(stack):
+            np.add(f.stored, f.intercept, out=slots[t, k], dtype=np.int32, casting="unsafe")
+    return out
 
 
 def resample_stack(slices: list[np.ndarray], plan: VolumePlan) -> np.ndarray:

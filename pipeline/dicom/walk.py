@@ -32,31 +32,51 @@ def find_files(root: Path) -> Iterator[Found]:
     yielded with a ``problem``. Hidden files and folders (names starting with ``.``) and
     output folders of ``radpipe convert`` (holding :data:`OUTPUT_MARK`, e.g. an OUT inside
     SRC) are not read: each is yielded once with ``skipped`` set and the reason. Symbolic
-    links to folders are followed, each real folder once (no loops).
+    links to folders are followed, each real folder once (no loops). Within a folder: the
+    skipped subfolders, then the files, then the subfolders' contents, each by name.
     """
-    failed: list[OSError] = []
-    seen = {os.path.realpath(root)}
-    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append, followlinks=True):
-        while failed:
-            yield _walk_error(root, failed.pop(0))
-        keep = []
-        for d in sorted(dirnames):
-            path = Path(dirpath) / d
-            why = _skipped_folder(path, d, seen)
-            if why:
-                yield Found(path, path.relative_to(root).as_posix(), why, skipped=True)
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            if name.startswith("."):
-                yield Found(path, rel, "hidden file (name starts with '.'): skipped", True)
-                continue
-            yield Found(path, rel, _file_problem(path))
-    while failed:
-        yield _walk_error(root, failed.pop(0))
+    yield from _walk(root, root, "", {os.path.realpath(root)})
+
+
+def _walk(root: Path, folder: Path, prefix: str, seen: set[str]) -> Iterator[Found]:
+    """One folder's entries, read with one ``scandir``: a regular file costs no ``stat``.
+
+    ``prefix``: the folder's path relative to the root, ``""`` or ending in ``/``.
+    """
+    folders: list[str] = []
+    names: list[tuple[str, bool]] = []  # (name, a regular file by its directory entry)
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                try:
+                    is_dir = entry.is_dir()  # follows a symbolic link
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    folders.append(entry.name)
+                else:
+                    names.append((entry.name, entry.is_file(follow_symlinks=False)))
+    except OSError as err:
+        yield _walk_error(root, err)
+        return
+    folders.sort()
+    names.sort()
+    keep = []
+    for name in folders:
+        path = folder / name
+        why = _skipped_folder(path, name, seen)
+        if why:
+            yield Found(path, prefix + name, why, skipped=True)
+        else:
+            keep.append(path)
+    for name, regular in names:
+        path = folder / name
+        if name.startswith("."):
+            yield Found(path, prefix + name, "hidden file (name starts with '.'): skipped", True)
+            continue
+        yield Found(path, prefix + name, _file_problem(path, regular))
+    for path in keep:
+        yield from _walk(root, path, f"{prefix}{path.name}/", seen)
 
 
 #: A file that marks a folder as radpipe's own output (``radpipe convert``'s lock).
@@ -85,12 +105,18 @@ def _walk_error(root: Path, err: OSError) -> Found:
     return Found(path, rel or ".", f"unreadable folder ({err.strerror or type(err).__name__})")
 
 
-def _file_problem(path: Path) -> str | None:
+def _file_problem(path: Path, regular: bool) -> str | None:
+    """Why a file cannot be read (``None``: it can).
+
+    ``regular``: its directory entry says it is a regular file, so only the permission is
+    checked (no ``stat``).
+    """
     try:
-        if not path.exists():
-            return "dangling symbolic link (its target does not exist)"
-        if not path.is_file():
-            return "not a regular file (FIFO, socket or device)"
+        if not regular:
+            if not path.exists():
+                return "dangling symbolic link (its target does not exist)"
+            if not path.is_file():
+                return "not a regular file (FIFO, socket or device)"
         if not os.access(path, os.R_OK):
             return "unreadable file (permission denied)"
     except OSError as err:

@@ -323,6 +323,7 @@ def _run_series(
         parse_window(options.window or "none"),
         options.policy(),
         max_pixels=options.max_pixels,
+        exact_integers=True,  # int16/uint16 volumes built directly: the same values
     )
     if plan.refusal:
         raise DicomError(task.task_id, f"series {task.series_key} refused: {plan.refusal}")

@@ -185,3 +185,34 @@ def test_scan_headers_keeps_the_order_found_whatever_the_mapper_reads_ahead(
                 ("c.dcm", "instance"), ("e_dangling", "problem")]  # fmt: skip
     assert names(list(scan_headers(src))) == expected
     assert names(list(scan_headers(src, mapper=eager))) == expected  # type: ignore[arg-type]
+
+
+def test_find_files_order_and_problems_by_hand(tmp_path: Path) -> None:
+    """In each folder: skipped subfolders, then files, then each subfolder's contents, by
+    name; a link to a file is read, a FIFO and a dangling link are problems, nothing missed."""
+    import os
+
+    from pipeline.dicom.walk import find_files
+
+    src = tmp_path / "src"
+    (src / "b" / "c").mkdir(parents=True)
+    (src / ".h").mkdir()
+    (src / "a").mkdir()
+    for rel in ("z.dcm", "b/y.dcm", "b/c/x.dcm", "a/w.dcm", ".h/v.dcm"):
+        (src / rel).write_bytes(b"x")
+    (src / "link.dcm").symlink_to(src / "z.dcm")
+    (src / "b" / "gone").symlink_to(src / "nowhere")
+    (src / "b" / "again").symlink_to(src / "a", target_is_directory=True)
+    os.mkfifo(src / "fifo")
+    found = [(f.rel, (f.problem or "")[:12], f.skipped) for f in find_files(src)]
+    assert found == [
+        (".h", "hidden folde", True),
+        ("fifo", "not a regula", False),
+        ("link.dcm", "", False),
+        ("z.dcm", "", False),
+        ("a/w.dcm", "", False),
+        ("b/again", "a second pat", True),
+        ("b/gone", "dangling sym", False),
+        ("b/y.dcm", "", False),
+        ("b/c/x.dcm", "", False),
+    ]

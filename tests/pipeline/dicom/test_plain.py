@@ -311,3 +311,25 @@ def test_synthetic_study_is_read_plainly_and_converts_byte_identical(
     assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) > len(files)
     for key, data in outputs[0].items():
         assert data == outputs[1][key], key
+
+
+def test_values_kept_from_the_last_file_are_only_reused_for_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    """The plain reader reuses the last converted value of a tag when the next file holds the
+    same bytes; files that differ get their own value, and a list handed out is a copy."""
+    a = _save(_ct(PixelSpacing=["0.5", "0.5"]), tmp_path / "a.dcm")
+    b = _save(_ct(PixelSpacing=["0.7", "0.8"], SOPInstanceUID="1.2.3.4.5.7"), tmp_path / "b.dcm")
+    c = _save(_ct(PixelSpacing=["0.5", "0.5"], SOPInstanceUID="1.2.3.4.5.8"), tmp_path / "c.dcm")
+    seen = []
+    for path in (a, c, b, a):  # c holds a's bytes; b others
+        ds = plain.read_plain(path)
+        assert ds is not None
+        spacing, uid = ds.get("PixelSpacing"), ds.get("SOPInstanceUID")
+        seen.append((list(spacing), uid))
+        spacing.append(99.0)  # the caller owns its list
+        ref = pydicom.dcmread(path)  # each answer is pydicom's
+        expected = [float(v) for v in ref.PixelSpacing], ref.SOPInstanceUID
+        assert (list(spacing[:2]), uid) == expected
+    assert seen == [([0.5, 0.5], "1.2.3.4.5.6"), ([0.5, 0.5], "1.2.3.4.5.8"),
+                    ([0.7, 0.8], "1.2.3.4.5.7"), ([0.5, 0.5], "1.2.3.4.5.6")]  # fmt: skip
