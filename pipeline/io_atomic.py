@@ -6,39 +6,49 @@ which a rerun overwrites.
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-
-def _file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
+_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))  # fmt: skip
+_COUNTER = itertools.count()
+#: Folders this process made or found, so that writing many files into one folder costs no
+#: ``mkdir`` each (bounded; a folder removed since is made again).
+_FOLDERS: set[str] = set()
 
 
 def _temporary(path: Path) -> tuple[int, str]:
     """An open descriptor and the name of a new temporary file beside ``path``.
 
     The name keeps the final suffix, so writers that pick a format from the extension (PNG,
-    ``.nii.gz``) still work; the mode follows the umask (``mkstemp`` alone makes 0600).
+    ``.nii.gz``) still work; it is unique by process id, a counter and a random part, and
+    created exclusively (``O_EXCL``, no link followed), like ``tempfile.mkstemp``, in one
+    system call; the mode follows the umask (``mkstemp`` makes 0600).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                suffix=f".tmp{''.join(path.suffixes)}")  # fmt: skip
-    try:
-        os.fchmod(fd, _FILE_MODE)
-    except BaseException:
-        os.close(fd)
-        Path(name).unlink(missing_ok=True)
-        raise
-    return fd, name
+    parent = str(path.parent)
+    if parent not in _FOLDERS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if len(_FOLDERS) >= 1024:
+            _FOLDERS.clear()
+        _FOLDERS.add(parent)
+    suffix = "".join(path.suffixes)
+    for attempt in range(100):
+        token = f"{os.getpid()}-{next(_COUNTER)}-{secrets.token_hex(3)}"
+        name = os.path.join(parent, f".{path.stem}.{token}.tmp{suffix}")
+        try:
+            return os.open(name, _FLAGS, 0o666), name
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if attempt:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)  # removed since it was seen
+    raise FileExistsError(f"{path.name}: no free temporary name beside it.")
 
 
 @contextmanager

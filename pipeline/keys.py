@@ -28,6 +28,7 @@ __all__ = ["SECRET_ENV", "hash_key", "key_fingerprint", "project_secret", "secre
 SECRET_ENV = "RADPIPE_SECRET_FILE"
 _cache: dict[str, bytes] = {}
 _by_environment: dict[tuple[str | None, ...], bytes] = {}
+_hashes: dict[tuple[bytes, str, int], str] = {}  # recent keys (bounded)
 
 
 def secret_path() -> Path:
@@ -97,7 +98,14 @@ def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
     8
     """
     key = salt.encode() if salt else project_secret()
-    return hmac.digest(key, value.encode(), hashlib.sha256).hex()[:length]
+    ask = (key, value, length)
+    found = _hashes.get(ask)
+    if found is None:  # the files of a series share their patient, study and series keys
+        found = hmac.digest(key, value.encode(), hashlib.sha256).hex()[:length]
+        if len(_hashes) >= 256:
+            _hashes.clear()
+        _hashes[ask] = found
+    return found
 
 
 def key_fingerprint() -> str:

@@ -256,7 +256,11 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
     slots = out[None] if len(frames) == 1 else out
     for t, stack in enumerate(frames):
         for k, f in enumerate(stack):
-            np.add(f.stored, f.intercept, out=slots[t, k], dtype=np.int32, casting="unsafe")
+            if kind is np.float32:
+                np.add(f.stored, f.intercept, out=slots[t, k], dtype=np.int32, casting="unsafe")
+            else:  # added modulo 2**16 in the final type: exact, as every result fits it
+                shift = np.array(f.intercept).astype(kind)
+                np.add(f.stored, shift, out=slots[t, k], dtype=kind, casting="unsafe")
     return out
 
 

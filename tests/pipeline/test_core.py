@@ -160,3 +160,34 @@ def test_atomic_open_keeps_the_old_file_on_failure_and_uses_the_umask(tmp_path: 
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_atomic_temporaries_are_exclusive_named_for_cleanup_and_survive_a_removed_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fnmatch
+    import itertools
+    import shutil
+
+    from pipeline import io_atomic
+
+    with atomic_path(tmp_path / "v" / "x.nii.gz") as tmp:
+        # the pattern a new convert run removes stale temporaries by; the suffix kept
+        assert fnmatch.fnmatch(tmp.name, ".*.tmp*") and tmp.name.endswith(".tmp.nii.gz")
+        tmp.write_bytes(b"nifti")
+    assert (tmp_path / "v" / "x.nii.gz").read_bytes() == b"nifti"
+
+    # a name already taken (here by a link to a file outside) is never written through
+    monkeypatch.setattr(io_atomic, "_COUNTER", itertools.count(7))
+    monkeypatch.setattr(io_atomic.secrets, "token_hex", lambda n: "abcdef")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    (tmp_path / "v" / f".y.{os.getpid()}-7-abcdef.tmp.npy").symlink_to(victim)
+    with atomic_open(tmp_path / "v" / "y.npy") as fh:
+        fh.write(b"new")
+    assert victim.read_bytes() == b"keep" and (tmp_path / "v" / "y.npy").read_bytes() == b"new"
+
+    shutil.rmtree(tmp_path / "v")  # the folder was seen before: it is made again
+    with atomic_open(tmp_path / "v" / "z.npy") as fh:
+        fh.write(b"z")
+    assert (tmp_path / "v" / "z.npy").read_bytes() == b"z"

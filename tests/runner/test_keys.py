@@ -34,6 +34,9 @@ def test_keys_are_hmacs_with_a_secret_made_on_first_use(secret_file: Path) -> No
     assert key == expected
     assert key != hashlib.sha256(b"SYNCR0001").hexdigest()[:16]  # not the unsalted hash
     assert keys.hash_key("SYNCR0001") == key  # stable
+    assert keys.hash_key("SYNCR0001", length=8) == expected[:8]  # (recent keys are kept:
+    salted = hmac.new(b"pepper", b"SYNCR0001", hashlib.sha256).hexdigest()[:16]  # by length
+    assert keys.hash_key("SYNCR0001", salt="pepper") == salted  # and by secret too)
 
 
 def test_another_secret_gives_other_keys_and_another_conversion(

@@ -44,6 +44,8 @@ CASES = {
     "intercepts_differ": (False, (0, 4095), [-1024, 0, 1000], np.int16),
     "fits_both": (False, (0, 4095), [0, 0, 0], np.int16),  # int16 first, as write_nifti
     "uint16_wide": (False, (0, 60000), [0, 0, 0], np.uint16),
+    "stored_past_int16": (False, (40000, 65535), [-40000, -40000, -40000], np.int16),
+    "uint16_negative_shift": (False, (2000, 65535), [-1000, -1000, -1000], np.uint16),
     "neither_fits": (False, (0, 60000), [-1024, -1024, -1024], np.float32),
 }
 
