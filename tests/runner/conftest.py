@@ -102,3 +102,63 @@ def kfold_run(cr16: Path, shared_output: Path) -> Path:
     outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
     return outcome.run_dir
+
+
+def model_predictions(
+    folders: list[Path], root: Path, keys: set[str] | None
+) -> tuple[list[str], list[Any]]:
+    """Item ids and the probabilities of the model in each of ``folders`` (a fold or
+    ensemble member), from its own stages and best checkpoint, on the converted ``root``."""
+    import numpy as np
+
+    from pipeline.data import ManifestDataset
+    from pipeline.stage import Pipeline
+    from workflows.train.infer import load_model_from_checkpoint, predict
+
+    probs = []
+    for folder in folders:
+        ds = ManifestDataset(root, series_keys=keys, pipeline=Pipeline.load(folder / "stages"))
+        model = load_model_from_checkpoint(folder / "checkpoints" / "best.pt")
+        probs.append(predict(model, ds, device="cpu"))
+    ids = [ds[i]["id"] for i in range(len(ds))]
+    assert not np.allclose(probs[0], probs[1])  # the models differ
+    return ids, probs
+
+
+def assert_scored_mean(metrics: dict[str, Any], folders: list[Path], root: Path,
+                       keys: set[str] | None) -> None:  # fmt: skip
+    """Every case of ``metrics`` is scored with the mean probabilities of the models in
+    ``folders``, computed here from their checkpoints on the converted ``root``."""
+    import numpy as np
+
+    ids, probs = model_predictions(folders, root, keys)
+    scored = {c["id"]: c["probs"] for c in metrics["per_case"]}
+    assert sorted(scored) == sorted(ids)
+    for key, mean in zip(ids, np.mean(probs, axis=0)):
+        np.testing.assert_allclose(scored[key], mean, atol=1e-6)
+
+
+def assert_predicted_mean(run: Path, folders: list[Path], study: Path, out: Path) -> None:
+    """``radpipe predict`` on ``study`` writes the mean probabilities of the models in
+    ``folders``, computed here from their checkpoints."""
+    import numpy as np
+
+    from workflows.cli import main
+
+    assert main(["predict", str(run), str(study / "dicom"), "--out", str(out), "--quiet"]) == 0
+    ids, probs = model_predictions(folders, out / "converted", None)
+    written = {r["instance_key"]: r for r in read_rows(out / "predictions.csv")}
+    names = read_json(run / "classes.json")["class_names"]
+    assert sorted(written) == sorted(ids)
+    for key, mean in zip(ids, np.mean(probs, axis=0)):
+        got = [float(written[key][f"prob_{n}"]) for n in names]
+        np.testing.assert_allclose(got, mean, atol=2e-6)
+
+
+def evaluate_external(run: Path, study: Path, out: Path) -> tuple[dict[str, Any], Path]:
+    """``radpipe evaluate`` of ``run`` on ``study``: its metrics and the converted folder."""
+    from workflows.cli import main
+
+    assert main(["evaluate", str(run), str(study / "dicom"), "--labels",
+                 str(study / "labels.csv"), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    return read_json(out / "metrics.json"), next(p.parent for p in out.rglob("manifest.csv"))

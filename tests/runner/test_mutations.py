@@ -15,7 +15,6 @@ import pytest
 import torch
 
 import pipeline.stages  # noqa: F401  (registers the stages)
-from pipeline.data import ManifestDataset
 from pipeline.data.io import load_image
 from pipeline.keys import hash_key
 from pipeline.registry import STAGES
@@ -23,11 +22,16 @@ from pipeline.sample import Sample
 from pipeline.split import read_split_csv
 from pipeline.stage import Pipeline
 from pipeline.synth import StudySpec, write_study
-from tests.runner.conftest import base_config, read_json, read_rows
-from workflows.cli import main
+from tests.runner.conftest import (
+    assert_predicted_mean,
+    assert_scored_mean,
+    base_config,
+    evaluate_external,
+    read_json,
+    read_rows,
+)
 from workflows.run.config import validate_config
 from workflows.run.study import prepare_study
-from workflows.train.infer import load_model_from_checkpoint, predict
 
 
 def _conversion(run: Path) -> Path:
@@ -75,42 +79,30 @@ def test_the_split_keeps_each_patients_series_together(tmp_path: Path) -> None:
     assert len(splits) == 12 and all(len(s) == 1 for s in splits.values()), splits
 
 
-def _fold_predictions(run: Path, root: Path, keys: set[str] | None) -> tuple[list[str], list]:
-    """Item ids and each fold's probabilities, from its own stages and best checkpoint."""
-    per_fold = []
-    for k in range(2):
-        folder = run / "folds" / f"fold-{k}"
-        ds = ManifestDataset(root, series_keys=keys, pipeline=Pipeline.load(folder / "stages"))
-        model = load_model_from_checkpoint(folder / "checkpoints" / "best.pt")
-        per_fold.append(predict(model, ds, device="cpu"))
-    ids = [ds[i]["id"] for i in range(len(ds))]
-    assert not np.allclose(per_fold[0], per_fold[1])  # the folds' models differ
-    return ids, per_fold
+def _folds(run: Path) -> list[Path]:
+    return [run / "folds" / f"fold-{k}" for k in range(2)]
 
 
 def test_kfold_ensemble_is_scored_with_every_fold(kfold_run: Path) -> None:
     """Mutation: the k-fold ensemble scored with one fold."""
     metrics = read_json(kfold_run / "metrics.json")
     assert metrics["evaluated"].startswith("ensemble of 2") and len(metrics["folds"]) == 2
-    ids, per_fold = _fold_predictions(kfold_run, _conversion(kfold_run), _keys(kfold_run, "test"))
-    scored = {c["id"]: c["probs"] for c in metrics["per_case"]}
-    assert sorted(scored) == sorted(ids)
-    for key, a, b in zip(ids, *per_fold):
-        np.testing.assert_allclose(scored[key], (a + b) / 2, atol=1e-6)
+    assert_scored_mean(metrics, _folds(kfold_run), _conversion(kfold_run), _keys(kfold_run, "test"))
 
 
 def test_kfold_predict_averages_every_fold(kfold_run: Path, cr16: Path, tmp_path: Path) -> None:
     """Mutation: ``predict`` on a k-fold run using one fold."""
-    out = tmp_path / "pred"
-    assert main(["predict", str(kfold_run), str(cr16 / "dicom"), "--out", str(out),
-                 "--quiet"]) == 0  # fmt: skip
-    ids, per_fold = _fold_predictions(kfold_run, out / "converted", None)
-    written = {r["instance_key"]: r for r in read_rows(out / "predictions.csv")}
-    names = read_json(kfold_run / "classes.json")["class_names"]
-    assert sorted(written) == sorted(ids)
-    for key, a, b in zip(ids, *per_fold):
-        got = [float(written[key][f"prob_{n}"]) for n in names]
-        np.testing.assert_allclose(got, (a + b) / 2, atol=2e-6)
+    assert_predicted_mean(kfold_run, _folds(kfold_run), cr16, tmp_path / "pred")
+
+
+def test_kfold_external_evaluation_averages_every_fold(
+    kfold_run: Path, cr16: Path, tmp_path: Path
+) -> None:
+    """Mutation: ``radpipe evaluate`` on a k-fold run scoring one fold (or the run's own,
+    absent ``stages/``: before this test it failed on every k-fold run)."""
+    metrics, root = evaluate_external(kfold_run, cr16, tmp_path / "ext")
+    assert metrics["evaluated"].startswith("ensemble of 2 fold models on an external")
+    assert_scored_mean(metrics, _folds(kfold_run), root, None)
 
 
 def test_val_dice_is_the_mean_over_foreground_classes() -> None:

@@ -64,7 +64,9 @@ def evaluate_run(
             log.info("split.test is 0: no internal test set; use `radpipe evaluate RUN SRC`.")
             return None
         raise RadpipeError("The test split is empty; set split.test > 0 to evaluate.")
-    folds: list[int | None] = list(range(len(checkpoints))) if config.split.folds else [None]
+    # one checkpoint per fold; not config.split.folds: `radpipe evaluate` passes a config
+    # whose split has no folds (the external set is all test) with the run's k checkpoints
+    folds: list[int | None] = list(range(len(checkpoints))) if len(checkpoints) > 1 else [None]
     per_fold, fold_preds = [], []
     for fold, ckpt in zip(folds, checkpoints):
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
