@@ -67,6 +67,19 @@ def _smallest_exact(volume: np.ndarray) -> np.ndarray:
     return volume
 
 
+def _ready(volume: np.ndarray) -> bool:
+    """Whether ``volume`` is already in the type :func:`_smallest_exact` would choose.
+
+    int16 (every value fits), or uint16 holding a value past int16 (int16 is chosen first);
+    read_volumes' exact integer volumes come so, without a float32 copy.
+    """
+    if not volume.size:
+        return False
+    if volume.dtype == np.int16:
+        return True
+    return volume.dtype == np.uint16 and int(volume.max()) > np.iinfo(np.int16).max
+
+
 def write_nifti(
     path: str | Path,
     volume: np.ndarray,
@@ -99,7 +112,7 @@ def write_nifti(
     axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
     # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: NIfTI's own layout, so
     # nibabel writes it without another copy
-    if volume.dtype not in (np.int16, np.uint16):  # (read_volumes' exact integers are ready)
+    if not _ready(volume):
         volume = _smallest_exact(np.asarray(volume, dtype=np.float32))
     data = volume.transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)

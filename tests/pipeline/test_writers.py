@@ -45,3 +45,24 @@ def test_nii_is_uncompressed_and_gz_compressed(tmp_path: Path) -> None:
     assert len(raw) == 352 + volume.size * 2  # header + extension flag + int16 voxels
     assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()  # same NIfTI, gzipped
     assert int.from_bytes(raw[:4], "little") == 348
+
+
+@pytest.mark.parametrize(
+    ("values", "stored", "dtype"),
+    [
+        ([0, 1000, 32767], np.uint16, np.int16),  # fits int16: int16 first, as for float32
+        ([0, 1000, 32768], np.uint16, np.uint16),
+        ([-1024, 0, 3071], np.int16, np.int16),
+        ([0, 7, 255], np.uint8, np.int16),
+    ],
+)
+def test_integer_volumes_get_the_type_their_values_would(
+    values: list[int], stored: type, dtype: type, tmp_path: Path
+) -> None:
+    # an integer volume is stored in the type its values as float32 would get: the type
+    # depends on the values only, never on the array's own type
+    volume = np.resize(np.array(values, dtype=stored), (4, 3, 5))
+    image = nib.load(write_nifti(tmp_path / "v.nii", volume, AFFINE))
+    floats = nib.load(write_nifti(tmp_path / "f.nii", volume.astype(np.float32), AFFINE))
+    assert image.get_data_dtype() == floats.get_data_dtype() == np.dtype(dtype)
+    np.testing.assert_array_equal(np.asarray(image.dataobj), volume.transpose(2, 1, 0))

@@ -4,6 +4,7 @@ bad files, resume, workers, formats."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -160,6 +161,32 @@ def test_two_workers_give_the_same_manifest(study: Path, tmp_path: Path) -> None
     assert (tmp_path / "a" / "manifest.csv").read_text() == (
         tmp_path / "b" / "manifest.csv"
     ).read_text()
+
+
+def test_workers_follow_a_secret_and_umask_changed_since_the_last_run(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the workers are forked from a fork server started by the first run: the second run's
+    # keys must be those of the secret set now, its files of the umask set now (library use)
+    two = ConvertOptions(workers=2, format="npy")
+    first = convert_folder(study / "dicom", tmp_path / "a", two, progress=False)
+    assert first.converted == 16
+    secret = tmp_path / "other-secret"
+    secret.write_text("another-secret-for-this-test-0123456789\n")
+    monkeypatch.setenv("RADPIPE_SECRET_FILE", str(secret))
+    mask = os.umask(0o077)
+    try:
+        second = convert_folder(study / "dicom", tmp_path / "b", two, progress=False)
+    finally:
+        os.umask(mask)
+    assert second.converted == 16
+    files = [pydicom.dcmread(p) for p in (study / "dicom").rglob("*.dcm")]
+    expected = {hash_key(ds.SOPInstanceUID) for ds in files}  # the new secret's keys
+    rows = _rows(tmp_path / "b" / "manifest.csv")
+    assert {r["instance_key"] for r in rows} == expected
+    assert not expected & {r["instance_key"] for r in _rows(tmp_path / "a" / "manifest.csv")}
+    outputs = [tmp_path / "b" / r["output"] for r in rows]
+    assert {p.stat().st_mode & 0o777 for p in outputs} == {0o600}
 
 
 @pytest.mark.parametrize(

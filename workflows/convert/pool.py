@@ -10,6 +10,7 @@ complete. Python-level exceptions never reach this layer (the task function retu
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -20,6 +21,8 @@ from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
+
+from pipeline.keys import SECRET_ENV
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,7 +60,46 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # numpy; no torch) are imported once by the fork server, so each worker starts warm
     # instead of importing them itself (~0.25 s of CPU per worker)
     context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_tune_malloc)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=_caller_state())  # fmt: skip
+
+
+#: What the project secret is found by (:func:`pipeline.keys.secret_path`).
+_SECRET_VARIABLES = (SECRET_ENV, "XDG_CONFIG_HOME", "HOME")
+
+
+def _caller_state() -> tuple[dict[str, str | None], int]:
+    """The caller's settings a worker must share now: the secret's variables and the umask.
+
+    Workers are forked from the fork server, started once per process: without these, a
+    worker keeps the environment and umask of that moment, so a secret or umask changed since
+    (library use) would give keys of the old secret and files of the old mode.
+    """
+    return {name: os.environ.get(name) for name in _SECRET_VARIABLES}, _umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read without changing it (no moment with another umask for other threads)
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _start_worker(environment: dict[str, str | None], mask: int) -> None:
+    """A worker takes the caller's settings (:func:`_caller_state`), then tunes malloc."""
+    for name, value in environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    os.umask(mask)
+    _tune_malloc()
 
 
 @contextmanager
