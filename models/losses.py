@@ -81,14 +81,17 @@ class TrainingLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Scalar float32 loss of logits ``(B, K, ...)`` against int class indices ``(B, ...)``."""
-        loss = logits.new_zeros((), dtype=torch.float32)
+        terms = []  # summed without a zero to start from: one op and one graph node less
         if self.kind in ("ce", "dice_ce"):
-            loss = loss + F.cross_entropy(
+            terms.append(F.cross_entropy(
                 logits.float(),
                 target.long(),
                 weight=self.weight,
                 label_smoothing=self.label_smoothing,
-            )
+            ))  # fmt: skip
         if self.kind in ("dice", "dice_ce"):
-            loss = loss + soft_dice_loss(logits, target, batch=self.dice_batch)
-        return loss
+            terms.append(soft_dice_loss(logits, target, batch=self.dice_batch))
+        if not terms:
+            return logits.new_zeros((), dtype=torch.float32)
+        loss = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        return loss.float()
