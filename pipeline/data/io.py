@@ -181,14 +181,22 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
     """``{(instance_key, frame): mask path}`` from a masks CSV.
 
     The CSV has ``sop_instance_uid`` (hashed here) or ``instance_key``, ``frame``, and ``mask``
-    relative to the CSV's folder.
+    relative to the CSV's folder. An image (and frame) listed twice must name one mask file.
     """
     path = Path(path)
     rows = _read_csv(path, {"mask"})
     if rows and "instance_key" not in rows[0] and "sop_instance_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
     out: dict[tuple[str, int], Path] = {}
-    for r in rows:
+    for line, r in enumerate(rows, start=2):
         key = r["instance_key"] if "instance_key" in r else hash_key(r["sop_instance_uid"])
-        out[(key, int(r.get("frame") or 0))] = path.parent / r["mask"]
+        frame = int(r.get("frame") or 0)
+        mask = path.parent / r["mask"]
+        if (key, frame) in out and out[(key, frame)] != mask:
+            column = "instance_key" if "instance_key" in r else "sop_instance_uid"
+            raise RadpipeError(
+                f"{path.name} line {line}: {column} and frame {frame} listed again with another "
+                f"mask ({out[(key, frame)].name} then {mask.name})."
+            )
+        out[(key, frame)] = mask
     return out

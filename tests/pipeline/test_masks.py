@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.data.io import load_mask
+from pipeline.data.io import load_mask, read_masks_csv
 from pipeline.data.masks import mask_classes
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import DataConfig, validate_config
@@ -117,3 +117,16 @@ def test_segmentation_classes_from_the_training_masks() -> None:
     assert segmentation_classes({0, 2}, named) == 3
     with pytest.raises(RadpipeError, match=r"class 3, but data\.class_names names 3"):
         segmentation_classes({0, 3}, named)
+
+
+def test_an_image_listed_twice_with_two_masks_is_refused(tmp_path: Path) -> None:
+    # One mask silently won before (the last row): the truth scored was a guess.
+    masks = tmp_path / "masks.csv"
+    masks.write_text("sop_instance_uid,frame,mask\n1.2.3,0,a.png\n1.2.4,0,b.png\n1.2.3,0,c.png\n")
+    with pytest.raises(
+        RadpipeError, match=r"line 4: sop_instance_uid and frame 0 .*a\.png then c\.png"
+    ):
+        read_masks_csv(masks)
+    # The same row twice, or another frame of the image, is no conflict.
+    masks.write_text("sop_instance_uid,frame,mask\n1.2.3,0,a.png\n1.2.3,0,a.png\n1.2.3,1,b.png\n")
+    assert sorted(p.name for p in read_masks_csv(masks).values()) == ["a.png", "b.png"]

@@ -84,6 +84,26 @@ def test_values_that_are_not_classes_are_refused(
                  class_names=["no_lesion", "round_lesion"])  # fmt: skip
 
 
+def test_a_class_name_column_that_contradicts_the_class_order_is_refused(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    # The CSV says 0 is no_lesion; data.class_names says 0 is round_lesion. Before, the
+    # indices won silently and every case was trained and scored under the other name.
+    labels = cr16 / "labels.csv"
+    with pytest.raises(
+        RadpipeError, match=r"0 is 'no_lesion' \(the run's class 0 is 'round_lesion'\)"
+    ):
+        _prepare(cr16, shared_output, tmp_path / "a", labels,
+                 class_names=["round_lesion", "no_lesion"])  # fmt: skip
+    # One index named two ways within the CSV.
+    rows = read_rows(labels)
+    twice = write_rows(
+        tmp_path / "twice.csv", [{**rows[0], "label": "0", "class_name": "normal"}, *rows[1:]]
+    )
+    with pytest.raises(RadpipeError, match=r"0 is 'no_lesion', 'normal'"):
+        _prepare(cr16, shared_output, tmp_path / "b", twice)
+
+
 def _partial_labels(cr16: Path, tmp_path: Path) -> Path:
     """Labels for 12 of the 16 series, plus 2 rows naming series that do not exist."""
     rows = read_rows(cr16 / "labels.csv")

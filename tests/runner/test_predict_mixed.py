@@ -53,3 +53,26 @@ def test_predict_lists_the_images_it_cannot_use_and_writes_the_rest(
     assert reasons[0].startswith("3 channel(s) (colour); the run's model takes 1")
     assert reasons[1].startswith("shape (1, 20, 20) after preprocessing; the run's model takes "
                                  "(1, 16, 16)")  # fmt: skip
+
+
+def test_predict_skips_images_of_a_modality_the_run_never_saw(cr_run: Path, tmp_path: Path) -> None:
+    # An MR image of the right size went through the radiograph model unnoticed before (a
+    # prediction with no meaning, exit 0); a DX copy of a radiograph is the same kind of image.
+    new = tmp_path / "cr"
+    write_study(new, StudySpec(patients=2, modality="CR", size=16, series_per_patient=1, seed=7))
+    src = new / "dicom"
+    ds = pydicom.dcmread(sorted(src.rglob("*.dcm"))[0])
+    ds.Modality, ds.SOPInstanceUID, ds.SeriesInstanceUID = "DX", generate_uid(), generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(src / "dx.dcm")
+    mr = tmp_path / "mr"
+    write_study(mr, StudySpec(patients=1, modality="MR", size=16, slices=1,
+                              series_per_patient=1, seed=8))  # fmt: skip
+    (image,) = mr.joinpath("dicom").rglob("*.dcm")
+    image.rename(src / "mr.dcm")
+    out = tmp_path / "pred"
+    assert main(["predict", str(cr_run), str(src), "--out", str(out), "--quiet"]) == 1
+    assert "dx.dcm" in {r["source"] for r in read_rows(out / "predictions.csv")}
+    assert len(read_rows(out / "predictions.csv")) == 3
+    (skipped,) = read_rows(out / "skipped.csv")
+    assert skipped["reason"] == "modality MR; the run's model was trained on CR"

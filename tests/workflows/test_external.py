@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pydicom
@@ -90,3 +91,57 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
     assert main(args) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def _relabelled(external: Path, path: Path, change: dict[str, dict[str, str]]) -> Path:
+    """The external labels.csv with each row's fields replaced by ``change[row's label]``."""
+    rows = [{**r, **change[r["label"]]} for r in csv.DictReader((external / "labels.csv").open())]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_evaluate_refuses_class_names_that_disagree_with_the_runs_indices(
+    trained_without_test: Path, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    # Another site's order: 0 round_lesion, 1 no_lesion. Scored by index, every case of both
+    # classes counted as the other class (before: accepted, accuracy 1 - the true one).
+    swapped = {"0": {"label": "1", "class_name": "no_lesion"},
+               "1": {"label": "0", "class_name": "round_lesion"}}  # fmt: skip
+    labels = _relabelled(external, tmp_path / "swapped.csv", swapped)
+    out = tmp_path / "ext"
+    args = ["evaluate", str(trained_without_test), str(external / "dicom"), "--labels",
+            str(labels), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "0 is 'round_lesion' (the run's class 0 is 'no_lesion')" in err
+    assert not (out / "metrics.json").exists()
+
+
+def test_evaluate_maps_class_names_to_the_runs_own_order(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    # A run whose classes are not in alphabetical order (as data.class_names or a class_name
+    # column give): external labels given by name take the run's indices, not the
+    # alphabetical ones an external CSV of names would get on its own.
+    run = tmp_path / "run"
+    shutil.copytree(trained_without_test, run)
+    (run / "classes.json").write_text('{"class_names": ["round_lesion", "no_lesion"]}')
+    names = {
+        v: {"label": n, "class_name": n} for v, n in (("0", "no_lesion"), ("1", "round_lesion"))
+    }
+    labels = _relabelled(external, tmp_path / "names.csv", names)
+    out = tmp_path / "ext"
+    (out).mkdir()
+    (out / "classes.json").write_text('{"class_names": ["no_lesion", "round_lesion"]}')  # stale
+    args = ["evaluate", str(run), str(external / "dicom"), "--labels", str(labels),
+            "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    truth = {hash_key(r["patient_id"]): 1 - int(r["label"])
+             for r in csv.DictReader((external / "labels.csv").open())}  # fmt: skip
+    assert {c["patient"]: c["true"] for c in metrics["per_case"]} == truth
+    assert metrics["class_names"] == ["round_lesion", "no_lesion"]

@@ -17,6 +17,7 @@ from typing import Any
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from workflows.run.config import RunConfig
+from workflows.run.labels import CLASSES_FILE
 
 log = logging.getLogger("radpipe")
 
@@ -88,6 +89,11 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     from workflows.run.study import prepare_study
 
     (out / "split.csv").unlink(missing_ok=True)  # a rerun: the rows are decided afresh
+    # The labels are indexed in the run's class order (its classes.json), never in an order
+    # decided from the external CSV (nor one left by an earlier evaluation into OUT).
+    (out / CLASSES_FILE).unlink(missing_ok=True)
+    if (run_dir / CLASSES_FILE).is_file():
+        shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
     write_split_csv(study.split, out / "split.csv")

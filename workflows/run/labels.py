@@ -108,6 +108,7 @@ def read_label_table(
         )
     else:
         names = values
+    _check_named(path, column, rows, names)
     index = _index_of(path, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     return LabelTable(by_key, names, f"{path.name} column {column!r}")
@@ -241,6 +242,30 @@ def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -
             named[int(text)] = r["class_name"]
     k = max([int(v) for v in values] + list(named) + [1]) + 1
     return [named.get(i, str(i)) for i in range(k)]
+
+
+def _check_named(path: Path, column: str, rows: list[dict[str, str]], names: list[str]) -> None:
+    """A ``class_name`` column beside integer labels must name each index as ``names`` does
+    (the run's stored classes or ``data.class_names``): an index and a name that disagree
+    (another site's class order) would score every case of those classes as the other class."""
+    named: dict[int, set[str]] = {}
+    for r in rows:
+        text, name = (r.get(column) or "").strip(), r.get("class_name") or ""
+        if name and _is_int(text):
+            named.setdefault(int(text), set()).add(name)
+    bad = [
+        f"{i} is {', '.join(map(repr, sorted(got)))}"
+        + (f" (the run's class {i} is {names[i]!r})" if 0 <= i < len(names) else "")
+        for i, got in sorted(named.items())
+        if len(got) > 1 or (0 <= i < len(names) and got != {names[i]})
+    ]
+    if bad:
+        raise RadpipeError(
+            f"{path.name}: column 'class_name' disagrees with the class indices in column "
+            f"{column!r}: {'; '.join(bad[:_SHOWN])}; classes in index order: "
+            f"{', '.join(names)}. Give the names in column {column!r} (mapped by name), or "
+            "indices in that order, or drop the 'class_name' column."
+        )
 
 
 def _index_of(path: Path, column: str, names: list[str], values: list[str]) -> dict[str, int]:

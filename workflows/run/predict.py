@@ -60,7 +60,7 @@ def predict_folder(
         prep = Pipeline.load(folder / "stages")
         dataset = _dataset(converted, config, prep)
         if keep is None:  # the images the model can take, the others listed with the reason
-            keep, items, skipped = _usable(dataset, _model_shape(folder))
+            keep, items, skipped = _usable(dataset, _model_shape(folder), _modalities(run_dir))
             _write_skipped(out / "skipped.csv", skipped)
             if not keep:
                 raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
@@ -96,13 +96,40 @@ def _model_shape(folder: Path) -> list[int]:
     return list(json.loads((folder / "stages" / "data.json").read_text())["shape"])
 
 
+_RADIOGRAPHY = {"DX": "CR"}  # computed and digital radiography: one kind of image
+
+
+def _modalities(run_dir: Path) -> set[str]:
+    """The modalities of the series the run was trained and tested on (``index.csv`` rows of
+    ``split.csv``); empty when the run has no index (image folders) or none is known."""
+    index, split = run_dir / "index.csv", run_dir / "split.csv"
+    if not index.is_file() or not split.is_file():
+        return set()
+    with split.open(newline="") as fh:
+        keys = {r["series_key"] for r in csv.DictReader(fh)}
+    with index.open(newline="") as fh:
+        return {r["modality"] for r in csv.DictReader(fh)
+                if r.get("series_key") in keys and r.get("modality")}  # fmt: skip
+
+
 def _usable(
-    dataset: Any, shape: list[int]
+    dataset: Any, shape: list[int], modalities: set[str]
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str]]]:
-    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, why not)])."""
+    """Preprocessed items whose shape is ``shape`` and whose modality is one the run was
+    trained on (when both are known): (indices, items, [(output, why not)])."""
     keep, items, skipped = [], [], []
     for i in range(len(dataset)):
         name = dataset.items[i][0]["output"]
+        modality = dataset.items[i][0].get("modality") or ""
+        if (
+            modalities
+            and modality
+            and _RADIOGRAPHY.get(modality, modality)
+            not in {_RADIOGRAPHY.get(m, m) for m in modalities}
+        ):
+            skipped.append((name, f"modality {modality}; the run's model was trained on "
+                                  f"{', '.join(sorted(modalities))}"))  # fmt: skip
+            continue
         try:
             item = dataset[i]
         except RadpipeError as err:
