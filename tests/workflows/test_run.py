@@ -209,3 +209,29 @@ def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
 
     for uid, plane in zip(source_uids, labels, strict=True):
         assert np.array_equal(plane, by_sop[hash_key(uid)])
+
+
+def test_mask_rows_naming_no_converted_image_are_counted_and_said(
+    mr_seg_study: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A masks CSV row whose image is not in the data is never used: the run says how many
+    (a warning, and provenance.json), as it does for label rows."""
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(mr_seg_study, study)
+    with (study / "masks.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and "sop_instance_uid" in rows[0]
+    extra = [{**rows[0], "sop_instance_uid": "1.2.3.999"},  # an instance not in the data
+             {**rows[0], "frame": "5"}]  # a frame the (single-frame) image does not have
+    with (study / "masks.csv").open("a", newline="") as fh:
+        csv.DictWriter(fh, fieldnames=list(rows[0])).writerows(extra)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        run = _run("mr_segment_mlp", study, tmp_path / "out", ["preprocess.0.shape=[16,16]"],
+                   masks=True)  # fmt: skip
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["masks"] == {"mask_rows": len(rows) + 2, "mask_rows_not_in_data": 2}
+    said = [r.getMessage() for r in caplog.records if "not in the converted data" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"2 of {len(rows) + 2} rows of masks.csv")
+    assert "1.2.3.999" not in said[0]  # keys only, never the raw UID

@@ -122,6 +122,8 @@ def _prepare(
         }
         if study.label_table is not None:  # counts of series with and without labels
             extra["labels"] = study.label_table.summary
+        if study.mask_summary is not None:  # masks CSV rows, and those naming no image
+            extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)

@@ -309,3 +309,26 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
             + more
         )
     return len(paths)
+
+
+def unmatched_mask_rows(masks: Path, root: Path, shown: str | None = None) -> dict[str, int]:
+    """Count the masks CSV's rows whose image (instance and frame) is not in the converted data
+    at ``root`` (its ``manifest.csv``) and warn, naming a few by hashed key, as
+    :func:`workflows.run.labels.apply_missing_policy` does for label rows: such a mask is
+    never used, which the user should know. Returns ``{"mask_rows", "mask_rows_not_in_data"}``
+    for ``provenance.json``."""
+    import logging
+
+    from pipeline.data.io import read_manifest, read_masks_csv
+
+    listed = read_masks_csv(masks)
+    converted = {(r["instance_key"], int(r.get("frame") or 0))
+                 for r in read_manifest(root / "manifest.csv")}  # fmt: skip
+    unmatched = sorted(k for k in listed if k not in converted)
+    if unmatched:
+        logging.getLogger("radpipe").warning(
+            "%d of %d rows of %s name an image that is not in the converted data, so their "
+            "masks are not used (e.g. instance %s)", len(unmatched), len(listed),
+            shown or masks.name, ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
+        )  # fmt: skip
+    return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
