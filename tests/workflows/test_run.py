@@ -223,8 +223,10 @@ def test_mask_rows_naming_no_converted_image_are_counted_and_said(
     with (study / "masks.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and "sop_instance_uid" in rows[0]
-    extra = [{**rows[0], "sop_instance_uid": "1.2.3.999"},  # an instance not in the data
-             {**rows[0], "frame": "5"}]  # a frame the (single-frame) image does not have
+    extra = [
+        {**rows[0], "sop_instance_uid": "1.2.3.999"},  # an instance not in the data
+        {**rows[0], "frame": "5"},
+    ]  # a frame the (single-frame) image does not have
     with (study / "masks.csv").open("a", newline="") as fh:
         csv.DictWriter(fh, fieldnames=list(rows[0])).writerows(extra)
     with caplog.at_level("WARNING", logger="radpipe"):
