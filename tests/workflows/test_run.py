@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
+import pydicom
 import pytest
 
+from pipeline.errors import RadpipeError
 from pipeline.split import check_no_leak, read_split_csv
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
@@ -216,8 +219,6 @@ def test_mask_rows_naming_no_converted_image_are_counted_and_said(
 ) -> None:
     """A masks CSV row whose image is not in the data is never used: the run says how many
     (a warning, and provenance.json), as it does for label rows."""
-    import shutil
-
     study = tmp_path / "study"
     shutil.copytree(mr_seg_study, study)
     with (study / "masks.csv").open(newline="") as fh:
@@ -237,3 +238,31 @@ def test_mask_rows_naming_no_converted_image_are_counted_and_said(
     said = [r.getMessage() for r in caplog.records if "not in the converted data" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"2 of {len(rows) + 2} rows of masks.csv")
     assert "1.2.3.999" not in said[0]  # keys only, never the raw UID
+
+
+def test_an_image_without_a_mask_row_stops_the_run_before_the_split_naming_its_file(
+    mr_seg_study: Path, tmp_path: Path
+) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(mr_seg_study, study)
+    with (study / "masks.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    dropped = rows.pop(3)
+    with (study / "masks.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(dropped))
+        writer.writeheader()
+        writer.writerows(rows)
+    # the file that holds the dropped row's instance, found independently with pydicom
+    source = next(p for p in (study / "dicom").rglob("*.dcm")
+                  if pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID
+                  == dropped["sop_instance_uid"])  # fmt: skip
+    out = tmp_path / "out"
+    with pytest.raises(RadpipeError) as err:
+        _run("mr_segment_mlp", study, out, ["preprocess.0.shape=[16,16]"], masks=True)
+    message = str(err.value)
+    assert message.startswith(f"masks.csv has no mask row for 1 of the {len(rows) + 1} ")
+    assert (
+        f"{source.relative_to(study / 'dicom').as_posix()} frame {dropped.get('frame') or 0}"
+        in message
+    )
+    assert not list(out.rglob("split.csv"))  # stopped before splitting and fitting

@@ -39,7 +39,7 @@ from workflows.run.labels import (
     store_classes,
 )
 from workflows.run.rundir import fingerprint_files
-from workflows.run.truth import check_mask_values, resolve_ground_truth, unmatched_mask_rows
+from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed
 
 log = logging.getLogger("radpipe")
@@ -76,10 +76,12 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             check_mask_values(masks, data, shown=data.masks.name)
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
-        if masks is not None and data.masks is not None:
-            study.mask_summary = unmatched_mask_rows(masks, study.root, shown=data.masks.name)
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         series = _series_rows(config, study.root, study.label_table)
+        if masks is not None and data.masks is not None:
+            study.mask_summary = check_mask_rows(masks, study.root,
+                                                 (r["series_key"] for r in series),
+                                                 shown=data.masks.name)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(study.root)
         study.labels = _indexed_labels(study.label_table, run_dir)

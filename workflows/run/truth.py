@@ -311,24 +311,48 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
     return len(paths)
 
 
-def unmatched_mask_rows(masks: Path, root: Path, shown: str | None = None) -> dict[str, int]:
-    """Count the masks CSV's rows whose image (instance and frame) is not in the converted data
-    at ``root`` (its ``manifest.csv``) and warn, naming a few by hashed key, as
-    :func:`workflows.run.labels.apply_missing_policy` does for label rows: such a mask is
-    never used, which the user should know. Returns ``{"mask_rows", "mask_rows_not_in_data"}``
-    for ``provenance.json``."""
+def check_mask_rows(
+    masks: Path, root: Path, series_keys: Iterable[str], shown: str | None = None
+) -> dict[str, int]:
+    """Match the masks CSV with the converted data at ``root`` (its ``manifest.csv``) once
+    the series to train on (``series_keys``) are known, before anything is split or fitted.
+
+    Every image (instance and frame) of those series needs a mask row: one without stops the
+    run here, naming its source files (relative paths) and frames. Rows whose image is not in
+    the converted data are never used: they are counted and a warning names a few by hashed
+    key, as :func:`workflows.run.labels.apply_missing_policy` does for label rows. Returns
+    ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
+
+    Raises
+    ------
+    RadpipeError
+        Some image of the kept series has no row in the masks CSV.
+    """
     import logging
 
     from pipeline.data.io import read_manifest, read_masks_csv
 
     listed = read_masks_csv(masks)
-    converted = {(r["instance_key"], int(r.get("frame") or 0))
-                 for r in read_manifest(root / "manifest.csv")}  # fmt: skip
+    name = shown or masks.name
+    kept = set(series_keys)
+    images = [r for r in read_manifest(root / "manifest.csv") if r["slice_index"] is not None]
+    converted = {(r["instance_key"], r["frame"]) for r in images}
+    lacking = [r for r in images if r["series_key"] in kept
+               and (r["instance_key"], r["frame"]) not in listed]  # fmt: skip
+    if lacking:
+        named = ", ".join(f"{r['source']} frame {r['frame']}" for r in lacking[:_SHOWN])
+        more = f" and {len(lacking) - _SHOWN} more" if len(lacking) > _SHOWN else ""
+        total = sum(r["series_key"] in kept for r in images)
+        raise RadpipeError(
+            f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
+            "train and test on (every image of a labelled series needs one, matched by "
+            f"sop_instance_uid and frame): {named}{more}."
+        )
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
         logging.getLogger("radpipe").warning(
             "%d of %d rows of %s name an image that is not in the converted data, so their "
-            "masks are not used (e.g. instance %s)", len(unmatched), len(listed),
-            shown or masks.name, ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
+            "masks are not used (e.g. instance %s)", len(unmatched), len(listed), name,
+            ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
         )  # fmt: skip
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
