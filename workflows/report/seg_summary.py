@@ -147,8 +147,9 @@ def policy(
     distance_unit = (
         "mm (every volume's (z, y, x) spacing after preprocessing)"
         if unit == "mm"
-        else "voxels: at least one volume had no known spacing (e.g. no slice spacing), so no "
-        "distance is given in mm"
+        else "voxels of the preprocessed grid (after resize or resampling, not of the source "
+        "images; volumes of different spacing averaged voxel for voxel): at least one volume had "
+        "no known spacing (e.g. no slice spacing), so no distance is given in mm"
     )
     return {
         "case_unit": "volume (one series); patients average their volumes"
