@@ -78,3 +78,23 @@ def test_32_bit_rgb_scales_from_the_32_bit_range() -> None:
     expected = np.rint(rgb.astype(np.float64) / (2.0**32 - 1) * 255)
     assert got.dtype == np.uint8 and got.shape == (1, 3, 3)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_palette_8_bit_entries_in_16_bit_words_are_not_scaled_as_16_bit() -> None:
+    # PS3.3 C.7.6.3.1.5: "Some implementations have encoded 8 bit entries with 16 bits
+    # allocated, padding the high bits"; the descriptor still says 8.
+    index = (np.arange(16).reshape(4, 4) * 16).astype(np.uint8)
+    ds = G.image(index.astype(np.uint16))
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PhotometricInterpretation, ds.PixelData = "PALETTE COLOR", index.tobytes()
+    tables = {"Red": np.arange(256), "Green": 255 - np.arange(256), "Blue": np.arange(256) // 2}
+    for colour, table in tables.items():
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 8])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", table.astype("<u2").tobytes())
+    image = image_from_dataset(ds, "x.dcm")
+    got, _ = render(image, 0, parse_window("header"), "uint8")
+    expected = np.stack([tables[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
+    np.testing.assert_array_equal(got, expected)
+    values, _ = render(image, 0, parse_window("none"), "float32")
+    np.testing.assert_array_equal(values, expected)
