@@ -10,8 +10,6 @@ before anything is allocated.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -220,7 +218,7 @@ def decode_stored(
     if arr.dtype.kind == "f":
         return arr
     if photometric == "PALETTE COLOR":
-        return _apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source)
+        return _apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
         return fix_bits(arr, bits_stored, signed)
     return arr
@@ -294,11 +292,30 @@ def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarr
     return arr
 
 
-def _apply_palette(ds: Dataset, indices: np.ndarray, source: str) -> np.ndarray:
+def _apply_palette(
+    ds: Dataset, indices: np.ndarray, source: str, notes: list[str] | None = None
+) -> np.ndarray:
+    """RGB through the palette; entries keep the depth the LUT Descriptor gives them.
+
+    PS3.3 C.7.6.3.1.5: some writers store 8-bit entries in 16-bit words, padding the high
+    bits (pydicom then returns uint16 holding 0..255). Those come back as uint8, so that
+    they are not scaled as 16-bit values; 16-bit words under an 8-bit descriptor whose values
+    need more than 8 bits are kept as 16-bit, with a note.
+    """
     from pydicom.pixels import apply_color_lut
 
     try:
-        rgb: Any = apply_color_lut(indices, ds)
+        rgb = np.asarray(apply_color_lut(indices, ds))
     except Exception as err:
         raise DicomError(source, f"PALETTE COLOR lookup failed: {err}") from err
-    return np.asarray(rgb)
+    try:
+        nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return rgb
+    if nominal == 8 and rgb.dtype.itemsize == 2:
+        if int(rgb.max(initial=0)) <= 0xFF:
+            return rgb.astype(np.uint8)
+        if notes is not None:
+            notes.append("palette LUT Descriptor says 8-bit entries but the 16-bit entries "
+                         "hold larger values; read as 16-bit entries")  # fmt: skip
+    return rgb

@@ -276,7 +276,7 @@ def render(
     lo, hi = image.stored_range()
     bits = 8 if out == "uint8" else 16
     if name == "none" and out != "float32":
-        span = (float(modality_of(image, frame, lo)), float(modality_of(image, frame, hi)))
+        span = modality_span(image, frame, lo, hi)
         first = chain
 
         def chain(values: np.ndarray) -> np.ndarray:
@@ -348,6 +348,23 @@ def exact_modality(
     return (stored, int(info.intercept)) if none else None
 
 
+def modality_span(image: DicomImage, frame: int, lo: float, hi: float) -> tuple[float, float]:
+    """The smallest and largest modality value of stored values in ``[lo, hi]``, in that order.
+
+    A negative RescaleSlope or a decreasing (or non-monotonic) Modality LUT maps ``lo`` above
+    ``hi``; the display range is still from the smallest modality value to the largest.
+    """
+    ends = [modality_of(image, frame, lo), modality_of(image, frame, hi)]
+    if image.modality_lut is not None:
+        first, table = image.modality_lut
+        # the entries stored values in [lo, hi] can reach (those outside clamp to the ends)
+        start = int(np.clip(int(lo) - int(first), 0, len(table) - 1))
+        stop = int(np.clip(int(hi) - int(first), 0, len(table) - 1))
+        reached = table[start : stop + 1]
+        ends += [float(reached.min()), float(reached.max())]
+    return min(ends), max(ends)
+
+
 def modality_of(image: DicomImage, frame: int, value: float) -> float:
     """The modality value of one stored value in ``frame``."""
     info = image.frames[frame]
@@ -360,7 +377,7 @@ def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
     rgb = image.stored[frame]
     if out == "float32":
         return rgb.astype(np.float32)
-    depth = min(max(image.bits_stored, 1), 16) if rgb.dtype.kind in "ui" else 8
+    depth = min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
     if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
         depth = 8 * min(rgb.dtype.itemsize, 2)
     if out == "uint8" and depth == 8:

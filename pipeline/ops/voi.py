@@ -8,6 +8,7 @@ in ``out_range`` (default ``(0.0, 1.0)``); scaling to an output type is a separa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -67,8 +68,15 @@ def parse_window(text: str) -> WindowSpec:
     except ValueError:
         choices = ", ".join(["none", "header", *WINDOW_PRESETS, "C,W"])
         raise ValueError(f"Unknown window {text!r}; choose one of {choices}.") from None
+    if not (math.isfinite(center) and math.isfinite(width)):
+        raise ValueError(f"The window center and width must be finite numbers; got {text!r}.")
     if width <= 0:
         raise ValueError(f"The window width must be > 0; got {width:g} in {text!r}.")
+    if width < 1:  # an explicit window is LINEAR, whose formula divides by w - 1
+        raise ValueError(
+            f"The window width must be >= 1 (a LINEAR window, PS3.3 C.11.2.1.2); "
+            f"got {width:g} in {text!r}."
+        )
     return WindowSpec(mode="explicit", name=f"{center:g},{width:g}", center=center, width=width)
 
 

@@ -186,6 +186,20 @@ def test_presets_and_parse_errors() -> None:
         parse_window("40,0")
 
 
+@pytest.mark.parametrize("text", ["nan,400", "40,nan", "inf,400", "40,inf", "-inf,400"])
+def test_explicit_window_must_be_finite(text: str) -> None:
+    # before: accepted, and every PNG came out of NaN/inf arithmetic (rc 0)
+    with pytest.raises(ValueError, match="must be finite numbers"):
+        parse_window(text)
+
+
+def test_explicit_window_narrower_than_one_is_refused_up_front() -> None:
+    # An explicit window is LINEAR (width >= 1): refused as a usage error, not per file.
+    with pytest.raises(ValueError, match="must be >= 1"):
+        parse_window("40,0.5")
+    assert parse_window("40,1").width == 1.0
+
+
 def test_window_stage_on_hu_sample() -> None:
     image = np.array([[[-1000.0, -600.0, 150.0]]], np.float32)
     sample = Sample(image, mask=np.zeros((1, 3), np.uint8))
