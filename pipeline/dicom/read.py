@@ -22,6 +22,7 @@ from pipeline.dicom.decode import (
     decode_stored,
     frame_count,
 )
+from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.values import check_image_header, first_number, integer, numbers, orientation
@@ -302,50 +303,6 @@ def render(
                 _LUT_CACHE[key] = table
         return lookup(stored, table), name
     return final(stored), name
-
-
-def _integer_modality(
-    image: DicomImage, frame: int, window: WindowSpec, out: OutType
-) -> np.ndarray | None:
-    """float32 modality values by a cast and an integer shift when exact, else ``None``.
-
-    See :func:`exact_modality`: every result is an integer below 2**24, so float32 holds it
-    exactly and the lookup-table path gives the same bytes.
-    """
-    exact = exact_modality(image, frame, window) if out == "float32" else None
-    if exact is None:
-        return None
-    stored, intercept = exact
-    result = stored.astype(np.float32)
-    if intercept:
-        result += np.float32(intercept)
-    return result
-
-
-def exact_modality(
-    image: DicomImage, frame: int, window: WindowSpec
-) -> tuple[np.ndarray, int] | None:
-    """``(stored, intercept)``: the frame's modality values are ``stored + intercept``, exactly.
-
-    Holds when there is no window (``none``, or ``header`` on a file without one), no Modality
-    LUT, RescaleSlope 1 and an integral RescaleIntercept (below 2**23 in size) on stored
-    integers of at most 16 bits; else ``None``. ``stored`` is the ``(H, W)`` frame as stored
-    (int8/uint8/int16/uint16, not copied).
-    """
-    if image.is_color:
-        return None
-    info = image.frames[frame]
-    stored = image.stored[frame]
-    if image.modality_lut is not None or info.slope != 1.0:
-        return None
-    if not float(info.intercept).is_integer() or abs(info.intercept) >= 2**23:
-        return None
-    if stored.dtype.kind not in "ui" or stored.dtype.itemsize > 2:
-        return None
-    none = window.mode == "none" or (
-        window.mode == "header" and info.window is None and image.voi_lut is None
-    )
-    return (stored, int(info.intercept)) if none else None
 
 
 def modality_span(image: DicomImage, frame: int, lo: float, hi: float) -> tuple[float, float]:

@@ -102,12 +102,13 @@ def load_series(
 
     ``window`` is a :class:`~pipeline.ops.voi.WindowSpec` (default: none, modality values).
     With ``exact_integers``, a frame whose modality values are whole numbers computed exactly
-    from stored integers (:func:`pipeline.dicom.read.exact_modality`) is an
+    from stored integers (:func:`pipeline.dicom.exact.exact_modality`) is an
     :class:`ExactFrame` instead. Returns the frames' :class:`FrameRef` (with pixel digests),
     their arrays and the window names used. Raises :class:`~pipeline.errors.DicomError`
     naming the file on bad input.
     """
-    from pipeline.dicom.read import exact_modality, render
+    from pipeline.dicom.exact import exact_modality
+    from pipeline.dicom.read import render
     from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")
