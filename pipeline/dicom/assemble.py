@@ -293,10 +293,15 @@ def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
 def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
-    problem = "no geometry: images without ImagePositionPatient/Orientation, affine unknown"
+    problems = []
+    if len(order) > 1:
+        problems.append("no geometry: images without ImagePositionPatient/Orientation, affine "
+                        "unknown")  # fmt: skip
+    if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
+        problems.append("PixelSpacing absent: spacing 1 x 1 (pixels, not mm) written")
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
-                      problems=(problem,) if len(order) > 1 else ())  # fmt: skip
+                      problems=tuple(problems))  # fmt: skip
 
 
 def _plan_stack(
