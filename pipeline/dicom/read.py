@@ -184,6 +184,8 @@ def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
     c, w = first_number(center, "WindowCenter"), first_number(width, "WindowWidth")
     if c is not None and w is not None:
         window = (c, w) if w > 0 else None
+        if window is None:  # PS3.3 C.11.2.1.2: WindowWidth >= 1 (LINEAR); not silently dropped
+            notes.append(f"WindowWidth {w:g} is not positive: the header's window is ignored")
     spacing = plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
     spacing_key = "PixelSpacing" if spacing not in (None, "") else "ImagerPixelSpacing"
     slope_value = first_number(slope, "RescaleSlope", notes)

@@ -67,3 +67,15 @@ def test_a_window_in_the_header_is_not_the_fast_path() -> None:
     image = image_from_dataset(ds, "x.dcm")
     out, name = render(image, 0, parse_window("header"), "float32")
     assert name == "header" and out.min() == 0.0 and out.max() == 1.0  # windowed to [0, 1]
+
+
+@pytest.mark.parametrize("width", [0, -5])
+def test_a_window_of_width_not_positive_is_ignored_and_said(width: int) -> None:
+    ds = _ds(np.arange(256).reshape(16, 16), False, WindowCenter=100, WindowWidth=width)
+    image = image_from_dataset(ds, "x.dcm")
+    assert image.frames[0].window is None
+    assert image.problems == (
+        f"WindowWidth {width} is not positive: the header's window is ignored",
+    )
+    out, name = render(image, 0, parse_window("header"), "float32")
+    assert name == "none" and out.max() == 255.0  # modality values, no window applied
