@@ -87,3 +87,32 @@ def test_terminal_shows_run_directories_relative_to_the_working_directory(
     assert shown(tmp_path / "runs" / "a-1") == Path("runs/a-1")
     outside = tmp_path.parent / "elsewhere"
     assert shown(outside) == outside  # not below the working directory: unchanged
+
+
+def test_a_config_written_for_the_current_directory_is_taken_from_there_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows.run.paths import pick_base
+
+    (tmp_path / "in" / "dicom").mkdir(parents=True)
+    (tmp_path / "in" / "labels.csv").write_text("x\n")
+    conf = tmp_path / "in"
+    cwd_style = {"data": {"source": "in/dicom", "labels": "in/labels.csv"}, "output": "runs"}
+    base, note = pick_base(cwd_style, conf, tmp_path)
+    assert base == tmp_path and note.startswith(
+        "the relative paths of the config (data.source, data.labels) do not all exist"
+    )
+    # written for the config's folder (as documented): that folder, nothing said
+    assert pick_base({"data": {"source": "dicom", "labels": "labels.csv"}}, conf, tmp_path) == (
+        conf,
+        "",
+    )
+    # found in neither, or only partly under the current directory: the documented base
+    assert pick_base({"data": {"source": "in/dicom", "labels": "nope.csv"}}, conf, tmp_path) == (
+        conf,
+        "",
+    )
+    # both bases hold them: the config's folder wins
+    (conf / "in" / "dicom").mkdir(parents=True)
+    (conf / "in" / "labels.csv").write_text("x\n")
+    assert pick_base(cwd_style, conf, tmp_path) == (conf, "")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.uid import generate_uid
 
 from pipeline.synth import StudySpec, write_study
@@ -55,9 +56,12 @@ def test_predict_lists_the_images_it_cannot_use_and_writes_the_rest(
                                  "(1, 16, 16)")  # fmt: skip
 
 
-def test_predict_skips_images_of_a_modality_the_run_never_saw(cr_run: Path, tmp_path: Path) -> None:
+def test_predict_says_which_images_are_of_a_modality_the_run_never_saw(
+    cr_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # An MR image of the right size went through the radiograph model unnoticed before (a
-    # prediction with no meaning, exit 0); a DX copy of a radiograph is the same kind of image.
+    # prediction with no meaning, nothing said); it is predicted, and a warning says so. A DX
+    # copy of a radiograph is the same kind of image: nothing said.
     new = tmp_path / "cr"
     write_study(new, StudySpec(patients=2, modality="CR", size=16, series_per_patient=1, seed=7))
     src = new / "dicom"
@@ -71,8 +75,10 @@ def test_predict_skips_images_of_a_modality_the_run_never_saw(cr_run: Path, tmp_
     (image,) = mr.joinpath("dicom").rglob("*.dcm")
     image.rename(src / "mr.dcm")
     out = tmp_path / "pred"
-    assert main(["predict", str(cr_run), str(src), "--out", str(out), "--quiet"]) == 1
-    assert "dx.dcm" in {r["source"] for r in read_rows(out / "predictions.csv")}
-    assert len(read_rows(out / "predictions.csv")) == 3
-    (skipped,) = read_rows(out / "skipped.csv")
-    assert skipped["reason"] == "modality MR; the run's model was trained on CR"
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["predict", str(cr_run), str(src), "--out", str(out), "--quiet"]) == 0
+    rows = read_rows(out / "predictions.csv")
+    assert {"dx.dcm", "mr.dcm"} <= {r["source"] for r in rows} and len(rows) == 4
+    said = [r.getMessage() for r in caplog.records if "modality" in r.getMessage()]
+    assert len(said) == 1
+    assert said[0].startswith("1 image(s) of modality MR were predicted by a model trained on CR")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run.overrides import apply_override, override_for
-from workflows.run.paths import anchor_paths, relative_paths
+from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.spec_checks import check_model_values, check_spec, check_specs, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
@@ -284,7 +285,10 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    anchor_paths(raw, path.resolve().parent)
+    base, note = pick_base(raw, path.resolve().parent, Path.cwd())
+    if note:
+        logging.getLogger("radpipe").warning("%s: %s", path.name, note)
+    anchor_paths(raw, base)
     for item in overrides or []:
         apply_override(raw, item)
     config = validate_config(raw, source=str(path), overrides=overrides)

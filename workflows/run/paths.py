@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATH_KEYS", "anchor_paths", "relative_paths"]
+__all__ = ["PATH_KEYS", "anchor_paths", "pick_base", "relative_paths"]
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -26,6 +26,41 @@ def anchor_paths(raw: dict[str, Any], base: Path) -> None:
         if isinstance(node, dict) and isinstance(node.get(key), str):
             value = Path(node[key]).expanduser()
             node[key] = str(value if value.is_absolute() else base / value)
+
+
+#: The path settings that name inputs, which must exist.
+_INPUT_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), ("train", "init_from"))
+
+
+def pick_base(raw: dict[str, Any], config_dir: Path, cwd: Path) -> tuple[Path, str]:
+    """The folder a config file's relative paths are taken from, and a note when it is not
+    the config file's own folder (``""`` otherwise).
+
+    The config file's folder, as documented, unless some relative input path (``data.source``,
+    ``data.labels``, ``data.masks``, ``train.init_from``) is missing there while every one of
+    them exists under the current directory: then the file was evidently written for the
+    current directory, and all its relative paths (``output`` too) are taken from there, with
+    the note saying so. One base for the whole file, never a mix.
+    """
+    relative = []
+    for section, key in _INPUT_KEYS:
+        node = raw.get(section) if section else raw
+        value = node.get(key) if isinstance(node, dict) else None
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            relative.append((f"{section}.{key}", Path(value).expanduser()))
+    if config_dir.resolve() == cwd.resolve() or not relative:
+        return config_dir, ""
+    if all((config_dir / p).exists() for _, p in relative):
+        return config_dir, ""
+    if not all((cwd / p).exists() for _, p in relative):
+        return config_dir, ""  # missing either way: the errors name the documented paths
+    names = ", ".join(name for name, _ in relative)
+    return cwd, (
+        f"the relative paths of the config ({names}) do not all exist beside the config file "
+        "but do under the current directory, so all its relative paths (output too) are "
+        "taken from the current directory; write them relative to the config file's folder "
+        "to run it from anywhere"
+    )
 
 
 def relative_paths(plain: dict[str, Any], base: Path) -> dict[str, Any]:

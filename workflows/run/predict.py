@@ -115,9 +115,13 @@ def _modalities(run_dir: Path) -> set[str]:
 def _usable(
     dataset: Any, shape: list[int], modalities: set[str]
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str]]]:
-    """Preprocessed items whose shape is ``shape`` and whose modality is one the run was
-    trained on (when both are known): (indices, items, [(output, why not)])."""
+    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, why not)]).
+
+    Images of a modality the run was not trained on (when both are known) are predicted, and
+    a warning says how many, of which modality.
+    """
     keep, items, skipped = [], [], []
+    foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
     for i in range(len(dataset)):
         name = dataset.items[i][0]["output"]
         modality = dataset.items[i][0].get("modality") or ""
@@ -127,9 +131,7 @@ def _usable(
             and _RADIOGRAPHY.get(modality, modality)
             not in {_RADIOGRAPHY.get(m, m) for m in modalities}
         ):
-            skipped.append((name, f"modality {modality}; the run's model was trained on "
-                                  f"{', '.join(sorted(modalities))}"))  # fmt: skip
-            continue
+            foreign.setdefault(modality, []).append(name)
         try:
             item = dataset[i]
         except RadpipeError as err:
@@ -145,7 +147,23 @@ def _usable(
         else:
             keep.append(i)
             items.append(item)
+    _say_foreign(foreign, {dataset.items[i][0]["output"] for i in keep}, modalities)
     return keep, items, skipped
+
+
+def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[str]) -> None:
+    """Warn, per modality, about the images predicted by a model that never saw their kind
+    (an MR image through a CT or radiograph model): predicted, but not silently."""
+    import logging
+
+    for modality, names in sorted(foreign.items()):
+        used = [n for n in names if n in kept]
+        if used:
+            logging.getLogger("radpipe").warning(
+                "%d image(s) of modality %s were predicted by a model trained on %s only; "
+                "check these predictions (e.g. %s)", len(used), modality,
+                ", ".join(sorted(modalities)), used[0],
+            )  # fmt: skip
 
 
 def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
