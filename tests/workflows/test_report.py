@@ -179,3 +179,15 @@ def test_report_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit) as info:
         main(["report"])
     assert info.value.code == 2
+
+
+def test_the_report_functions_users_import_from_the_package() -> None:
+    import workflows.report as report
+    from workflows.report import classification, results, segmentation
+
+    assert report.evaluate_classification is classification.evaluate_classification
+    assert report.evaluate_segmentation is segmentation.evaluate_segmentation
+    for name in ("to_json_safe", "write_metrics", "write_report", "read_log"):
+        assert getattr(report, name) is getattr(results, name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        report.nope  # noqa: B018
