@@ -298,7 +298,8 @@ def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
         problems.append("no geometry: images without ImagePositionPatient/Orientation, affine "
                         "unknown")  # fmt: skip
     if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
-        problems.append("PixelSpacing absent: spacing 1 x 1 (pixels, not mm) written")
+        problems.append("PixelSpacing absent or unreadable: spacing 1 x 1 (pixels, not mm) "
+                        "written")  # fmt: skip
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(problems))  # fmt: skip

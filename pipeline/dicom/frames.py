@@ -84,11 +84,18 @@ def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
 
 
 def _floats(value: Any, n: int) -> Any:
+    """``n`` finite numbers as :func:`pipeline.dicom.values.numbers` reads them, else ``None``.
+
+    A string with another delimiter (``"0.7,0.7"``) included, as the instance's header check
+    reads and notes it: the same geometry the reader and the index see.
+    """
+    from pipeline.dicom.values import numbers
+    from pipeline.errors import DicomError
+
     try:
-        out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
+        return numbers(value, n, "")
+    except (DicomError, TypeError, ValueError):
         return None
-    return out if len(out) == n else None
 
 
 def _float(value: Any) -> float | None:

@@ -17,7 +17,7 @@ from workflows.convert.batch import ConvertOptions, convert_folder
 @pytest.mark.parametrize(
     ("count", "spacing", "expected"),
     [
-        (1, None, ["PixelSpacing absent: spacing 1 x 1 (pixels, not mm) written"]),
+        (1, None, ["PixelSpacing absent or unreadable: spacing 1 x 1 (pixels, not mm) written"]),
         (1, [0.5, 0.5], []),
         (
             2,
@@ -29,7 +29,7 @@ from workflows.convert.batch import ConvertOptions, convert_folder
             None,
             [
                 "no geometry: images without ImagePositionPatient/Orientation, affine unknown",
-                "PixelSpacing absent: spacing 1 x 1 (pixels, not mm) written",
+                "PixelSpacing absent or unreadable: spacing 1 x 1 (pixels, not mm) written",
             ],
         ),
     ],
@@ -51,3 +51,32 @@ def test_a_spacing_not_read_from_the_files_is_said(
     assert [p for p in row["problems"].split("; ") if p] == expected
     ps = spacing or [1.0, 1.0]
     assert row["spacing"] == f"1x{ps[0]:g}x{ps[1]:g}"
+
+
+@pytest.mark.parametrize("placed", [False, True])
+def test_pixel_spacing_with_commas_is_the_volumes_spacing(tmp_path: Path, placed: bool) -> None:
+    """``0.7,0.7`` (pydicom #173) is read as the reader reads it, so the per-series volume has
+    0.7 mm pixels (and, with positions, its geometry), not 1 x 1 or no geometry."""
+    series = generate_uid()
+    images = []
+    for k in range(3):
+        ds = G.image(np.full((4, 5), k, np.uint16), G.CT, series, InstanceNumber=k + 1,
+                     PixelSpacing=[0.7, 0.7])  # fmt: skip
+        if placed:
+            ds.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+            ds.ImageOrientationPatient = list(G.AXIAL)
+        images.append(ds)
+    src = G.save(tmp_path / "in", images)
+    for path in src.iterdir():  # one DS value holding both numbers, as pydicom #173's writer
+        raw = path.read_bytes()
+        assert raw.count(b"0.7\\0.7 ") == 1
+        path.write_bytes(raw.replace(b"0.7\\0.7 ", b"0.7,0.7 "))
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti", per="series"),
+                            progress=False)  # fmt: skip
+    assert result.exit_code == 0
+    with (out / "manifest.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["spacing"] == ("2x0.7x0.7" if placed else "1x0.7x0.7")
+    assert "absent" not in row["problems"]
+    assert ("no geometry" in row["problems"]) is not placed
