@@ -14,6 +14,16 @@ from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 
+def _one_volume(src: Path, out: Path) -> dict[str, str]:
+    """Convert ``src`` per series to NIfTI; the manifest row of its one volume."""
+    result = convert_folder(src, out, ConvertOptions(format="nifti", per="series"),
+                            progress=False)  # fmt: skip
+    assert result.exit_code == 0
+    with (out / "manifest.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    return row
+
+
 @pytest.mark.parametrize(
     ("count", "spacing", "expected"),
     [
@@ -42,12 +52,7 @@ def test_a_spacing_not_read_from_the_files_is_said(
     images = [G.image(np.full((4, 5), 10 * k, np.uint16), G.MR, series, InstanceNumber=k + 1,
                       **extra) for k in range(count)]  # fmt: skip
     src = G.save(tmp_path / "in", images)
-    out = tmp_path / "out"
-    result = convert_folder(src, out, ConvertOptions(format="nifti", per="series"),
-                            progress=False)  # fmt: skip
-    assert result.exit_code == 0
-    with (out / "manifest.csv").open(newline="") as fh:
-        (row,) = list(csv.DictReader(fh))
+    row = _one_volume(src, tmp_path / "out")
     assert [p for p in row["problems"].split("; ") if p] == expected
     ps = spacing or [1.0, 1.0]
     assert row["spacing"] == f"1x{ps[0]:g}x{ps[1]:g}"
@@ -71,12 +76,7 @@ def test_pixel_spacing_with_commas_is_the_volumes_spacing(tmp_path: Path, placed
         raw = path.read_bytes()
         assert raw.count(b"0.7\\0.7 ") == 1
         path.write_bytes(raw.replace(b"0.7\\0.7 ", b"0.7,0.7 "))
-    out = tmp_path / "out"
-    result = convert_folder(src, out, ConvertOptions(format="nifti", per="series"),
-                            progress=False)  # fmt: skip
-    assert result.exit_code == 0
-    with (out / "manifest.csv").open(newline="") as fh:
-        (row,) = list(csv.DictReader(fh))
+    row = _one_volume(src, tmp_path / "out")
     assert row["spacing"] == ("2x0.7x0.7" if placed else "1x0.7x0.7")
     assert "absent" not in row["problems"]
     assert ("no geometry" in row["problems"]) is not placed
