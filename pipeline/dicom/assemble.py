@@ -297,9 +297,9 @@ def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     if len(order) > 1:
         problems.append("no geometry: images without ImagePositionPatient/Orientation, affine "
                         "unknown")  # fmt: skip
-    if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
-        problems.append("PixelSpacing absent or unreadable: spacing 1 x 1 (pixels, not mm) "
-                        "written")  # fmt: skip
+    if f.pixel_spacing is None and len(order) > 1:  # said, not silently claimed as 1 mm
+        problems.append("PixelSpacing absent or unreadable: a volume of this series has "
+                        "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(problems))  # fmt: skip
