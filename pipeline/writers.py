@@ -56,15 +56,23 @@ def _smallest_exact(volume: np.ndarray) -> np.ndarray:
     """
     if volume.size == 0:
         return volume
-    low, high = float(volume.min()), float(volume.max())
+    kind = integer_type(float(volume.min()), float(volume.max()))
+    if kind is None:
+        return volume
+    narrow = volume.astype(kind)
+    return narrow if np.array_equal(narrow, volume) else volume
+
+
+def integer_type(low: float, high: float) -> type[np.integer] | None:
+    """The type NIfTI stores whole numbers in ``[low, high]`` as; ``None``: float32.
+
+    int16 when they fit, else uint16.
+    """
     for kind in (np.int16, np.uint16):
         info = np.iinfo(kind)
         if info.min <= low and high <= info.max:
-            narrow = volume.astype(kind)
-            if np.array_equal(narrow, volume):
-                return narrow
-            return volume
-    return volume
+            return kind
+    return None
 
 
 def _ready(volume: np.ndarray) -> bool:

@@ -294,12 +294,12 @@ def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
     problems = []
-    if len(order) > 1:
+    if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
         problems.append("no geometry: images without ImagePositionPatient/Orientation, affine "
                         "unknown")  # fmt: skip
-    if f.pixel_spacing is None and len(order) > 1:  # said, not silently claimed as 1 mm
-        problems.append("PixelSpacing absent or unreadable: a volume of this series has "
-                        "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
+        if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
+            problems.append("PixelSpacing absent or unreadable: a volume of this series has "
+                            "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(problems))  # fmt: skip

@@ -26,9 +26,11 @@ def _integer_modality(
     exactly and the lookup-table path gives the same bytes.
     """
     exact = exact_modality(image, frame, window) if out == "float32" else None
-    if exact is None:
-        return None
-    stored, intercept = exact
+    return None if exact is None else float32_values(*exact)
+
+
+def float32_values(stored: np.ndarray, intercept: int) -> np.ndarray:
+    """``stored + intercept`` as float32 by a cast and an integer shift (exact below 2**24)."""
     result = stored.astype(np.float32)
     if intercept:
         result += np.float32(intercept)

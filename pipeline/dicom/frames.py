@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.values import numbers
+from pipeline.errors import DicomError
+
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
     "TemporalPositionIdentifier",
@@ -89,9 +92,6 @@ def _floats(value: Any, n: int) -> Any:
     A string with another delimiter (``"0.7,0.7"``) included, as the instance's header check
     reads and notes it: the same geometry the reader and the index see.
     """
-    from pipeline.dicom.values import numbers
-    from pipeline.errors import DicomError
-
     try:
         return numbers(value, n, "")
     except (DicomError, TypeError, ValueError):

@@ -73,10 +73,9 @@ class ExactFrame:
 
     def float32(self) -> np.ndarray:
         """The modality values as float32 (exact: integers below 2**24)."""
-        out = self.stored.astype(np.float32)
-        if self.intercept:
-            out += np.float32(self.intercept)
-        return out
+        from pipeline.dicom.exact import float32_values
+
+        return float32_values(self.stored, self.intercept)
 
     def value_range(self) -> tuple[int, int]:
         """The smallest and largest modality value."""
@@ -243,15 +242,11 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
 
     As for their float32 stack: int16 when every value fits, else uint16, else float32.
     """
+    from pipeline.writers import integer_type
+
     frames = [[cast(ExactFrame, arrays[k]) for k in t] for t in plan.frames]
     ranges = [f.value_range() for t in frames for f in t]
-    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    kind: Any = np.float32
-    for candidate in (np.int16, np.uint16):
-        info = np.iinfo(candidate)
-        if info.min <= low and high <= info.max:
-            kind = candidate
-            break
+    kind: Any = integer_type(min(r[0] for r in ranges), max(r[1] for r in ranges)) or np.float32
     shape = (len(frames[0]), *frames[0][0].shape)
     out = np.empty(shape if len(frames) == 1 else (len(frames), *shape), dtype=kind)
     slots = out[None] if len(frames) == 1 else out

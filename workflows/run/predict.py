@@ -15,6 +15,7 @@ Outputs use the hashed names of ``radpipe convert``:
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
+
+log = logging.getLogger("radpipe")
 
 
 @dataclass
@@ -154,12 +157,10 @@ def _usable(
 def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[str]) -> None:
     """Warn, per modality, about the images predicted by a model that never saw their kind
     (an MR image through a CT or radiograph model): predicted, but not silently."""
-    import logging
-
     for modality, names in sorted(foreign.items()):
         used = [n for n in names if n in kept]
         if used:
-            logging.getLogger("radpipe").warning(
+            log.warning(
                 "%d image(s) of modality %s were predicted by a model trained on %s only; "
                 "check these predictions (e.g. %s)", len(used), modality,
                 ", ".join(sorted(modalities)), used[0],
@@ -168,14 +169,12 @@ def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[
 
 def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
     """``skipped.csv``: converted output (hashed name) and why the model cannot take it."""
-    import logging
-
     with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["output", "reason"])
         writer.writerows(skipped)
     if skipped:
-        logging.getLogger("radpipe").warning(
+        log.warning(
             "%d images cannot be used by the run's model and are skipped; see %s",
             len(skipped), path,
         )  # fmt: skip

@@ -14,6 +14,7 @@ label, and mask files that do not exist.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -26,6 +27,8 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from workflows.run.config import DataConfig
+
+log = logging.getLogger("radpipe")
 
 __all__ = [
     "FILE_COLUMN",
@@ -328,8 +331,6 @@ def check_mask_rows(
     RadpipeError
         Some image of the kept series has no row in the masks CSV.
     """
-    import logging
-
     from pipeline.data.io import read_manifest, read_masks_csv
 
     listed = read_masks_csv(masks)
@@ -350,7 +351,7 @@ def check_mask_rows(
         )
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
-        logging.getLogger("radpipe").warning(
+        log.warning(
             "%d of %d rows of %s name an image that is not in the converted data, so their "
             "masks are not used (e.g. instance %s)", len(unmatched), len(listed), name,
             ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
