@@ -95,6 +95,7 @@ def test_series_samples_are_the_corrected_volumes(study: tuple[Path, dict[str, s
 def test_masks_with_series_unit_name_the_uneven_stacks(
     study: tuple[Path, dict[str, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
+    from pipeline.data.io import read_manifest
     from workflows.convert.batch import convert_folder
     from workflows.convert.tasks import ConvertOptions
     from workflows.run.windows import note_uneven_stacks
@@ -103,7 +104,7 @@ def test_masks_with_series_unit_name_the_uneven_stacks(
     out = root / "converted"
     convert_folder(root / "dicom", out, ConvertOptions(format="npy"), progress=False)
     with caplog.at_level("WARNING", logger="radpipe"):
-        note_uneven_stacks(out)
+        note_uneven_stacks(read_manifest(out / "manifest.csv"))
     (record,) = caplog.records
     assert record.getMessage().startswith("4 series have no single slice spacing")
     for uid in uids.values():

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.io import read_manifest
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
@@ -77,15 +78,16 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
         study.label_table = _label_table(config, study.labels, "series", run_dir)
-        series = _series_rows(config, study.root, study.label_table)
+        manifest = read_manifest(study.root / "manifest.csv")  # read once for the checks
+        series = _series_rows(config, manifest, study.label_table)
         if masks is not None and data.masks is not None:
-            study.mask_summary = check_mask_rows(masks, study.root,
+            study.mask_summary = check_mask_rows(masks, manifest,
                                                  (r["series_key"] for r in series),
                                                  shown=data.masks.name)  # fmt: skip
         if data.unit == "series" and masks is not None:
-            note_uneven_stacks(study.root)
+            note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
-        note_unwindowed(study.root, config.convert.window)
+        note_unwindowed(manifest, config.convert.window)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"
@@ -270,13 +272,13 @@ def _indexed_labels(table: LabelTable | None, run_dir: Path) -> Path | None:
     return path
 
 
-def _series_rows(config: RunConfig, root: Path, table: LabelTable | None) -> list[dict[str, Any]]:
-    """One row per converted series that has a label (``data.missing_labels`` decides the
-    rest); every series when there is no labels CSV."""
-    from pipeline.data.io import read_manifest
-
+def _series_rows(
+    config: RunConfig, manifest: list[dict[str, Any]], table: LabelTable | None
+) -> list[dict[str, Any]]:
+    """One row per converted series (of the ``manifest`` rows) that has a label
+    (``data.missing_labels`` decides the rest); every series when there is no labels CSV."""
     rows: dict[str, dict[str, Any]] = {}
-    for r in read_manifest(root / "manifest.csv"):
+    for r in manifest:
         rows.setdefault(r["series_key"], {"patient_key": r["patient_key"],
                                           "series_key": r["series_key"]})  # fmt: skip
     kept = apply_missing_policy(table, list(rows), config.data.missing_labels)

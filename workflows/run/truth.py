@@ -315,10 +315,14 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
 
 
 def check_mask_rows(
-    masks: Path, root: Path, series_keys: Iterable[str], shown: str | None = None
+    masks: Path,
+    manifest: list[dict[str, Any]],
+    series_keys: Iterable[str],
+    shown: str | None = None,
 ) -> dict[str, int]:
-    """Match the masks CSV with the converted data at ``root`` (its ``manifest.csv``) once
-    the series to train on (``series_keys``) are known, before anything is split or fitted.
+    """Match the masks CSV with the converted data (its ``manifest`` rows,
+    :func:`pipeline.data.io.read_manifest`) once the series to train on (``series_keys``) are
+    known, before anything is split or fitted.
 
     Every image (instance and frame) of those series needs a mask row: one without stops the
     run here, naming its source files (relative paths) and frames. Rows whose image is not in
@@ -331,12 +335,12 @@ def check_mask_rows(
     RadpipeError
         Some image of the kept series has no row in the masks CSV.
     """
-    from pipeline.data.io import read_manifest, read_masks_csv
+    from pipeline.data.io import read_masks_csv
 
     listed = read_masks_csv(masks)
     name = shown or masks.name
     kept = set(series_keys)
-    images = [r for r in read_manifest(root / "manifest.csv") if r["slice_index"] is not None]
+    images = [r for r in manifest if r["slice_index"] is not None]
     converted = {(r["instance_key"], r["frame"]) for r in images}
     lacking = [r for r in images if r["series_key"] in kept
                and (r["instance_key"], r["frame"]) not in listed]  # fmt: skip

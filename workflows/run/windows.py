@@ -10,21 +10,18 @@ silently.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("radpipe")
 
 __all__ = ["note_uneven_stacks", "note_unwindowed"]
 
 
-def note_unwindowed(root: Path, window: str) -> int:
-    """Warn when ``window: header`` left some images of the conversion in ``root``
-    unwindowed; returns how many."""
+def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
+    """Warn when ``window: header`` left some images of the conversion (its manifest
+    ``rows``, :func:`pipeline.data.io.read_manifest`) unwindowed; returns how many."""
     if window.strip().lower() != "header":
         return 0
-    from pipeline.data.io import read_manifest
-
-    rows = read_manifest(root / "manifest.csv")
     bare = sum(1 for r in rows if r["window"] == "none")
     if bare:
         log.warning(
@@ -38,13 +35,11 @@ def note_unwindowed(root: Path, window: str) -> int:
     return bare
 
 
-def note_uneven_stacks(root: Path) -> None:
+def note_uneven_stacks(rows: list[dict[str, Any]]) -> None:
     """Masks are joined per slice, so ``unit: series`` with masks stacks per-instance slices
-    without resampling: say which series then have no single z spacing (distances in the
-    report fall back to voxels)."""
-    from pipeline.data.io import read_manifest
-
-    uneven = sorted({r["series_key"] for r in read_manifest(root / "manifest.csv")
+    without resampling: say which series of the conversion (its manifest ``rows``) then have
+    no single z spacing (distances in the report fall back to voxels)."""
+    uneven = sorted({r["series_key"] for r in rows
                      if r["slice_index"] is not None and r["num_slices"] > 1
                      and r["slice_spacing"] is None})  # fmt: skip
     if uneven:
