@@ -116,3 +116,20 @@ def test_a_config_written_for_the_current_directory_is_taken_from_there_and_said
     (conf / "in" / "dicom").mkdir(parents=True)
     (conf / "in" / "labels.csv").write_text("x\n")
     assert pick_base(cwd_style, conf, tmp_path) == (conf, "")
+
+
+def test_load_config_takes_a_cwd_written_config_from_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "in" / "data" / "dicom").mkdir(parents=True)
+    (tmp_path / "in" / "data" / "labels.csv").write_text("x\n")
+    raw = base_config(Path("in/data"), Path("runs"))  # written for tmp_path, kept in tmp_path/in
+    (tmp_path / "in" / "c.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        config = load_config(Path("in/c.yaml"))
+    assert config.data.source == tmp_path / "in" / "data" / "dicom"
+    assert config.data.labels == tmp_path / "in" / "data" / "labels.csv"
+    assert config.output == tmp_path / "runs"  # output follows the same base
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith("c.yaml: the relative paths of the config (data.source, data.labels)")
