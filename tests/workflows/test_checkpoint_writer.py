@@ -1,5 +1,6 @@
 """Checkpoints written off the hot path hold the state of the moment they were submitted,
-are on disk when ``train`` returns or calls back, and report write errors."""
+are written at most every ``checkpoint_interval_s`` seconds (older states first), are on
+disk when ``train`` returns, stops on an error or calls back, and report write errors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 import torch
 from torch import nn
 
+from pipeline.errors import ConfigError
+from workflows.train import checkpoint
 from workflows.train.checkpoint import CheckpointWriter, load_checkpoint
 from workflows.train.loop import TrainConfig, train
 
@@ -64,7 +67,8 @@ def test_train_callbacks_and_return_see_written_checkpoints(tmp_path: Path) -> N
     def on_epoch_end(epoch: int, row: dict[str, Any]) -> None:
         seen.append(int(load_checkpoint(tmp_path / "a" / "checkpoints" / "last.pt")["epoch"]))
 
-    config = TrainConfig(epochs=3, batch_size=8, loss="ce", progress=False)
+    config = TrainConfig(epochs=3, batch_size=8, loss="ce", progress=False,
+                         checkpoint_interval_s=0)  # fmt: skip
     model = _net()
     train(model, _Items(), None, config, tmp_path / "a", on_epoch_end=on_epoch_end)
     assert seen == [1, 2, 3]
@@ -76,3 +80,72 @@ def test_train_callbacks_and_return_see_written_checkpoints(tmp_path: Path) -> N
     train(again, _Items(), None, config, tmp_path / "b")
     for (name, a), b in zip(model.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_held_states_are_written_when_the_interval_passes_older_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("workflows.train.checkpoint.time.monotonic", lambda: clock[0])
+    order: list[tuple[str, int]] = []
+    real = checkpoint.atomic_write_bytes
+
+    def recording(path: Path, data: bytes) -> None:
+        real(path, data)
+        order.append((Path(path).name, int(load_checkpoint(path)["epoch"])))
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", recording)
+    best, last = tmp_path / "best.pt", tmp_path / "last.pt"
+    writer = CheckpointWriter(interval_s=60)
+    writer.submit([best, last], {"epoch": 1})  # improved in epoch 1
+    writer.submit([last], {"epoch": 2})
+    clock[0] += 59.9
+    writer.submit([last], {"epoch": 3})
+    writer.wait()
+    assert order == [] and not best.exists() and not last.exists()  # all held so far
+    clock[0] += 0.1  # 60 s since the writer started: what is held goes to disk
+    writer.submit([last], {"epoch": 4})
+    writer.wait()
+    assert order == [("best.pt", 1), ("last.pt", 4)]  # best.pt is never behind last.pt
+    writer.submit([last], {"epoch": 5})  # (checkpoint_every 2: last.pt due every 2nd epoch)
+    writer.submit([best], {"epoch": 6})  # improved, last.pt not due
+    writer.submit([last], {"epoch": 7}, final=True)  # the end: written whatever the clock
+    writer.wait()
+    assert order[2:] == [("best.pt", 6), ("last.pt", 7)]
+    writer.submit([best, last], {"epoch": 8})
+    writer.flush()
+    assert order[4:] == [("best.pt", 8), ("last.pt", 8)]
+
+
+def test_a_run_stopped_by_an_error_keeps_its_last_finished_epoch(tmp_path: Path) -> None:
+    """With the default interval a short run writes nothing until it ends; an error after
+    epoch 2 still leaves epoch 2's state in last.pt, the same weights as a 2-epoch run."""
+    files_seen: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_2(epoch: int, row: dict[str, Any]) -> None:
+        files_seen.append((tmp_path / "a" / "checkpoints" / "last.pt").exists())
+        if epoch == 2:
+            raise Stop
+
+    config = TrainConfig(epochs=5, batch_size=8, loss="ce", progress=False)
+    assert config.checkpoint_interval_s == 60
+    with pytest.raises(Stop):
+        train(_net(), _Items(), None, config, tmp_path / "a", on_epoch_end=stop_after_2)
+    assert files_seen == [False, False]  # nothing written during the 2 short epochs
+    two = _net()
+    train(two, _Items(), None, TrainConfig(epochs=2, batch_size=8, loss="ce", progress=False),
+          tmp_path / "b")  # fmt: skip
+    last = load_checkpoint(tmp_path / "a" / "checkpoints" / "last.pt")
+    assert last["epoch"] == 2
+    for name, value in two.state_dict().items():
+        assert torch.equal(last["model"][name], value), name
+    assert (tmp_path / "a" / "checkpoints" / "best.pt").exists()
+
+
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_checkpoint_interval_must_be_a_non_negative_number(value: float) -> None:
+    with pytest.raises(ConfigError, match=r"train\.checkpoint_interval_s"):
+        TrainConfig(checkpoint_interval_s=value)

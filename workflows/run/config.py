@@ -131,6 +131,9 @@ class TrainSection(_Strict):
     monitor: str | None = Field(_TRAIN.monitor, description="validation metric for early stopping")
     mode: str = _choice("mode")
     checkpoint_every: int = _TRAIN.checkpoint_every
+    checkpoint_interval_s: float = Field(
+        _TRAIN.checkpoint_interval_s, description="min seconds between checkpoint writes"
+    )
     device: str = _choice("device")
     amp: bool = _TRAIN.amp
     num_workers: int = _TRAIN.num_workers

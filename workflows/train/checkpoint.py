@@ -10,9 +10,11 @@ global is refused with :class:`CheckpointError`.
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 import random
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +27,8 @@ from pipeline.io_atomic import atomic_write_bytes, atomic_write_with
 
 FORMAT = "radpipe-checkpoint-1"
 
+log = logging.getLogger(__name__)
+
 
 class CheckpointError(RadpipeError):
     """A checkpoint is missing, not a radpipe checkpoint, or would need unpickling."""
@@ -36,43 +40,71 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
 
 
 class CheckpointWriter:
-    """Writes checkpoints on a background thread, off the training loop's hot path.
+    """Writes checkpoints on a background thread, off the training loop's hot path, and at
+    most every ``interval_s`` seconds.
 
     :meth:`submit` copies the payload's tensors (a memory copy, so training may go on
-    changing the live ones) and returns; the thread serialises the copy once and writes it
-    atomically to every path given (``best.pt`` and ``last.pt`` of one epoch share one
-    serialisation). At most one write is in flight: a second :meth:`submit` first waits for
-    the previous one. :meth:`wait` (or leaving the ``with`` block) blocks until the files
-    are on disk and re-raises any error the thread met.
+    changing the live ones) and holds the copy as the newest state for each path given.
+    The held copies are written when ``interval_s`` seconds have passed since the last write
+    (``0``: at once, every time), when :meth:`submit` is called with ``final=True``, by
+    :meth:`flush`, and when the ``with`` block is left, also on an error: a run stopped by
+    an exception keeps the state of its last finished epoch. A thread serialises each copy
+    once and writes it atomically to its paths (``best.pt`` and ``last.pt`` of one epoch
+    share one serialisation), older copies first, so ``best.pt`` is never behind the best
+    epoch that ``last.pt`` records. At most one write is in flight. :meth:`wait` blocks
+    until the write in flight (if any) is on disk and re-raises any error the thread met.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, interval_s: float = 0.0) -> None:
+        self.interval_s = interval_s
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._held: dict[Path, tuple[int, dict[str, Any]]] = {}  # path -> (order, copy)
+        self._count = 0
+        self._written_at = time.monotonic()
 
-    def submit(self, paths: list[Path], payload: dict[str, Any]) -> None:
-        """Queue ``payload`` (plus the format tag) for writing to each of ``paths``."""
+    def submit(self, paths: list[Path], payload: dict[str, Any], *, final: bool = False) -> None:
+        """Hold ``payload`` (plus the format tag) as the newest state for each of ``paths``;
+        start writing what is held if ``final`` or the interval has passed."""
+        if paths:
+            self._count += 1
+            snapshot = (self._count, {"format": FORMAT, **_detached_copy(payload)})
+            for path in paths:
+                self._held[Path(path)] = snapshot
+        if final or time.monotonic() - self._written_at >= self.interval_s:
+            self._start()
+
+    def flush(self) -> None:
+        """Write everything held now and block until it is on disk."""
+        self._start()
         self.wait()
-        if not paths:
+
+    def _start(self) -> None:
+        self.wait()  # one write in flight at a time
+        if not self._held:
             return
-        snapshot = {"format": FORMAT, **_detached_copy(payload)}
-        self._thread = threading.Thread(
-            target=self._write, args=(list(paths), snapshot), name="checkpoint-writer"
-        )
+        groups: dict[int, tuple[dict[str, Any], list[Path]]] = {}
+        for path, (order, snapshot) in self._held.items():
+            groups.setdefault(order, (snapshot, []))[1].append(path)
+        self._held = {}
+        self._written_at = time.monotonic()
+        jobs = [groups[order] for order in sorted(groups)]  # older states first
+        self._thread = threading.Thread(target=self._write, args=(jobs,), name="checkpoint-writer")
         self._thread.start()
 
-    def _write(self, paths: list[Path], payload: dict[str, Any]) -> None:
+    def _write(self, jobs: list[tuple[dict[str, Any], list[Path]]]) -> None:
         try:
-            buf = io.BytesIO()
-            torch.save(payload, buf)
-            data = buf.getvalue()
-            for path in paths:
-                atomic_write_bytes(path, data)
+            for payload, paths in jobs:
+                buf = io.BytesIO()
+                torch.save(payload, buf)
+                data = buf.getvalue()
+                for path in paths:
+                    atomic_write_bytes(path, data)
         except BaseException as err:  # re-raised in the training thread by wait()
             self._error = err
 
     def wait(self) -> None:
-        """Block until the pending write (if any) is done; re-raise its error."""
+        """Block until the write in flight (if any) is done; re-raise its error."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -90,10 +122,12 @@ class CheckpointWriter:
         tb: TracebackType | None,
     ) -> None:
         if exc is None:
-            self.wait()
-        elif self._thread is not None:  # finish the files, keep the original error
-            self._thread.join()
-            self._thread = None
+            self.flush()
+            return
+        try:  # write the last finished epoch's state, then let the original error go on
+            self.flush()
+        except Exception as err:
+            log.warning("Could not write the held checkpoints after an error: %s", err)
 
 
 def _detached_copy(value: Any) -> Any:

@@ -29,7 +29,7 @@ POSITIVE = (
 #: Settings that must be >= 0.
 NON_NEGATIVE = (
     "momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs",
-    "average_epochs",
+    "average_epochs", "checkpoint_interval_s",
 )  # fmt: skip
 #: Settings that must be in [0, 1).
 UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
@@ -65,6 +65,13 @@ class TrainConfig:
     ``predict``); the single best epoch is kept as ``best_single.pt``, ``last.pt`` stays the
     last epoch's training state (for resuming). ``0``: off.
 
+    ``last.pt`` is due every ``checkpoint_every`` epochs and ``best.pt`` whenever the monitor
+    improves; both are written (on a background thread) at most every
+    ``checkpoint_interval_s`` seconds, at the end and when training stops on an error, so
+    short epochs do not pay for a file each. A process killed outright resumes from the last
+    written ``last.pt``, at most ``checkpoint_interval_s`` seconds (plus one epoch) behind,
+    and replays the rest to the same result. ``0`` writes every epoch.
+
     Raises
     ------
     ConfigError
@@ -93,6 +100,7 @@ class TrainConfig:
     amp: bool = True
     num_workers: int = 0
     checkpoint_every: int = 1
+    checkpoint_interval_s: float = 60.0
     progress: bool = True
     warmup_epochs: int = 0
     label_smoothing: float = 0.0
@@ -114,7 +122,7 @@ class TrainConfig:
             if value is not None and not value > 0:
                 raise ConfigError(f"train.{key}: must be > 0; got {value!r}")
         for key in NON_NEGATIVE:
-            if getattr(self, key) < 0:
+            if not getattr(self, key) >= 0:  # NaN too
                 raise ConfigError(f"train.{key}: must be >= 0; got {getattr(self, key)!r}")
         for key in UNIT_INTERVAL:
             if not 0.0 <= getattr(self, key) < 1.0:

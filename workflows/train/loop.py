@@ -101,7 +101,8 @@ def train(
     resume
         Continue from ``run_dir/checkpoints/last.pt`` when it exists.
     on_epoch_end
-        Called with ``(epoch, log_row)`` after each epoch's checkpoint is written.
+        Called with ``(epoch, log_row)`` after each epoch, once the checkpoint writes started
+        so far are on disk (every epoch's with ``checkpoint_interval_s=0``).
     distributed
         DDP under ``torchrun`` (:mod:`workflows.train.ddp`): each rank trains its
         shard of every epoch (``batch_size`` stays the global batch), losses and validation
@@ -164,7 +165,7 @@ class _Run:
     loss_fn: nn.Module
     monitor: str
     stopper: EarlyStopping
-    writer: CheckpointWriter = field(default_factory=CheckpointWriter)
+    writer: CheckpointWriter = field(default_factory=CheckpointWriter)  # see checkpoint_interval_s
     window: WeightWindow | None = None  # the epochs kept for averaging (average_epochs)
 
     @property
@@ -201,6 +202,7 @@ def _set_up(
         amp_dtype=amp_dtype, loss_fn=loss_fn, monitor=monitor,
         stopper=EarlyStopping(monitor, config.mode, config.early_stopping,
                               ema=config.monitor_ema, min_epochs=config.min_epochs),
+        writer=CheckpointWriter(config.checkpoint_interval_s),
         window=(WeightWindow(config.average_epochs, config.average_anchor)
                 if config.average_epochs else None),
     )  # fmt: skip
@@ -246,9 +248,10 @@ def _end_of_epoch(run: _Run, epoch: int, row: dict[str, Any]) -> bool:
 def _checkpoint(
     run: _Run, epoch: int, row: dict[str, Any], improved: bool, resolved: dict[str, Any]
 ) -> None:
-    """Write ``best.pt`` when the monitor improved, ``last.pt`` every ``checkpoint_every``
-    epochs and at the end (rank 0 only, on the writer's thread); under DDP every rank then
-    waits for the files."""
+    """Hand the writer ``best.pt`` when the monitor improved and ``last.pt`` every
+    ``checkpoint_every`` epochs (rank 0 only); it writes them on its thread when
+    ``checkpoint_interval_s`` has passed and at the end. Under DDP every rank then waits for
+    the files being written."""
     last_epoch = epoch == run.config.epochs or run.stopper.should_stop
     paths = [run.ckpt_dir / "best.pt"] if improved else []
     if epoch % run.config.checkpoint_every == 0 or last_epoch:
@@ -270,7 +273,7 @@ def _checkpoint(
         }
         if run.window is not None:
             payload["average_window"] = run.window.state_dict()
-        run.writer.submit(paths, payload)
+        run.writer.submit(paths, payload, final=last_epoch)
     if run.distributed is not None:
         run.writer.wait()
         run.distributed.barrier()  # every rank sees the same files before going on
@@ -322,7 +325,7 @@ def _average(
     if val_ds is not None:
         record["metrics"] = _validate(run, val_ds, last)
     if run.main:
-        run.writer.wait()
+        run.writer.flush()
         best = run.ckpt_dir / "best.pt"
         if best.is_file() and not load_checkpoint(best).get("averaged"):  # not a re-run's
             best.replace(run.ckpt_dir / "best_single.pt")
