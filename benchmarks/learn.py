@@ -5,7 +5,9 @@ shipped config is adapted (data paths, class names, image size, epochs), trained
 evaluated with ``radpipe run``, applied to the held-out test archive with ``radpipe predict``,
 and scored here, independently of radpipe's metrics: ROC AUC with scikit-learn, Dice with
 numpy on the masks at the original image size. Wall time and peak resident memory (of the
-``radpipe`` process, from ``wait4``) are measured per command.
+``radpipe`` process, from ``wait4``) are measured per command; the table also gives the
+device each run trained on (its ``train_done.json``: ``cuda`` where a GPU is present) and the
+summed time of its epochs there (``log.jsonl`` ``time_s``: the GPU time of training on a GPU).
 
 - ``breast``: BreastMNIST 28x28 (official train+val for the run, official test for predict);
   outside radpipe, on the official train split: a bare PyTorch MLP of the shipped MLP's size
@@ -163,10 +165,13 @@ def run_config(name: str, task: str, dev: Archive, test: Archive, out: Path,
     spec = yaml.safe_load((run / "config.yaml").read_text())["model"]
     best = ", ".join(str(_best_epoch(p)) for p in parts)
     epochs = ", ".join(str(len(log)) for log in logs)
+    devices = sorted({json.loads((p / "train_done.json").read_text())["device"] for p in parts})
+    epoch_s = sum(float(json.loads(x)["time_s"]) for log in logs for x in log)
     return {"task": task, "config": name + _tag(args), "model": spec["type"],
             "family": FAMILY.get(spec["type"], spec["type"]), "params": _params(parts[0]),
             "metric": score(task, pred, test.truth), "best": best, "epochs": epochs,
-            "train_s": wall, "predict_s": pwall, "peak_mib": max(peak, ppeak)}  # fmt: skip
+            "train_s": wall, "predict_s": pwall, "peak_mib": max(peak, ppeak),
+            "device": "+".join(devices), "epoch_s": epoch_s}  # fmt: skip
 
 
 def _best_epoch(run: Path) -> int | str:
@@ -264,18 +269,21 @@ def _bare_mlp(xt: dict[str, Any], y: dict[str, np.ndarray], epochs: int,
         "train_s": time.perf_counter() - t0,
         "predict_s": 0.0,
         "peak_mib": 0.0,
+        "device": "cpu",
+        "epoch_s": time.perf_counter() - t0,
     }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     print("| task | config | model | params | test metric | best / run epochs | run s | "
-          "predict s | peak MiB |")  # fmt: skip
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "training: device, epochs s | predict s | peak MiB |")  # fmt: skip
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         metric = ("AUC " if r["task"] == "breast" else "Dice ") + f"{r['metric']:.3f}"
         print(f"| {r['task']} | {r['config']} | {r['family']} | {r['params']:,} | {metric} | "
-              f"{r['best']} / {r['epochs']} | {r['train_s']:.0f} | {r['predict_s']:.0f} | "
-              f"{r['peak_mib']:.0f} |")  # fmt: skip
+              f"{r['best']} / {r['epochs']} | {r['train_s']:.0f} | "
+              f"{r.get('device', '-')} {r.get('epoch_s', float('nan')):.1f} | "
+              f"{r['predict_s']:.0f} | {r['peak_mib']:.0f} |")  # fmt: skip
 
 
 def _shared_data() -> Path:
