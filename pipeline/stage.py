@@ -204,14 +204,20 @@ class Pipeline:
     """
 
     def __init__(self, steps: Sequence[tuple[str, StepLike]]) -> None:
-        self.steps = _checked_steps(steps)
+        checked = _checked_steps(steps)
+        # A list of (name, Stage) pairs is kept as given, as scikit-learn's Pipeline keeps
+        # its ``steps``: sklearn.base.clone checks that the object it passed is the one kept.
+        given = isinstance(steps, list) and all(
+            isinstance(pair, tuple) and pair[1] is stage for pair, (_, stage) in zip(steps, checked)
+        )
+        self.steps: list[tuple[str, Stage]] = steps if given else checked  # type: ignore[assignment]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """``{"steps": ...}``; with ``deep``, also ``NAME: stage`` and ``"NAME__PARAM": value``.
 
         The names are scikit-learn's (``Pipeline.get_params``).
         """
-        out: dict[str, Any] = {"steps": list(self.steps)}
+        out: dict[str, Any] = {"steps": self.steps}
         if deep:
             for name, stage in self.steps:
                 out[name] = stage

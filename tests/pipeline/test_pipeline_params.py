@@ -89,3 +89,19 @@ def test_scikit_learn_clones_a_stage_with_a_set_parameter() -> None:
     stage = Resize(shape=(16, 16)).set_params(order=0)
     twin = sklearn.base.clone(stage)
     assert twin.get_params() == {"shape": (16, 16), "order": 0}
+
+
+@pytest.mark.parametrize("fitted", [False, True])
+def test_scikit_learn_clones_a_pipeline(fitted: bool) -> None:
+    pipe = Pipeline([("resize", Resize(shape=[8, 8])), ("norm", ZScore(mode="dataset")),
+                     ("off", "passthrough")])  # fmt: skip
+    if fitted:
+        pipe.fit([make_sample(seed=1), make_sample(seed=2)])
+        assert pipe.named_steps["norm"].state_dict()
+    twin = sklearn.base.clone(pipe)
+    assert [name for name, _ in twin] == ["resize", "norm", "off"]
+    assert twin.named_steps["resize"] is not pipe.named_steps["resize"]
+    assert twin.get_params()["resize__shape"] == [8, 8]
+    assert twin.get_params()["norm__mode"] == "dataset"
+    assert not twin.named_steps["norm"].state_dict()  # a clone is unfitted, as in scikit-learn
+    assert isinstance(twin.named_steps["off"], Passthrough)
