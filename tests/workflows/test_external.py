@@ -145,3 +145,81 @@ def test_evaluate_maps_class_names_to_the_runs_own_order(
              for r in csv.DictReader((external / "labels.csv").open())}  # fmt: skip
     assert {c["patient"]: c["true"] for c in metrics["per_case"]} == truth
     assert metrics["class_names"] == ["round_lesion", "no_lesion"]
+
+
+def _without_window(external: Path, dest: Path) -> tuple[Path, str]:
+    """A copy of the external study with the window tags of one file removed."""
+    shutil.copytree(external, dest)
+    bare = sorted((dest / "dicom").rglob("*.dcm"))[0]
+    ds = pydicom.dcmread(bare)
+    for keyword in ("WindowCenter", "WindowWidth", "VOILUTSequence", "VOILUTFunction"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.save_as(bare)
+    return dest, bare.relative_to(dest / "dicom").as_posix()
+
+
+def test_images_without_a_header_window_are_not_fed_to_a_header_windowed_model(
+    trained_without_test: Path, external: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run was trained with `window: header` on images that all had a window ([0, 1]);
+    an image without one would reach the model in modality values: predict skips it and
+    says why, naming the file; evaluate refuses the set."""
+    run = trained_without_test
+    assert json.loads((run / "provenance.json").read_text())["unwindowed_images"] == 0
+    study, rel = _without_window(external, tmp_path / "study")
+    out = tmp_path / "pred"
+    assert main(["predict", str(run), str(study / "dicom"), "--out", str(out), "--quiet"]) == 1
+    predicted = [r["source"] for r in csv.DictReader((out / "predictions.csv").open())]
+    assert len(predicted) == 5 and rel not in predicted
+    (skipped,) = list(csv.DictReader((out / "skipped.csv").open()))
+    assert skipped["source"] == rel
+    assert skipped["reason"].startswith("no window in its header: converted unwindowed")
+    hashed = tmp_path / "hashed"
+    args = ["predict", str(run), str(study / "dicom"), "--out", str(hashed), "--quiet",
+            "--hashed-keys-only"]  # fmt: skip
+    assert main(args) == 1
+    (row,) = list(csv.DictReader((hashed / "skipped.csv").open()))
+    assert row["source"] == "" and row["output"] == skipped["output"]
+    capsys.readouterr()
+    args = ["evaluate", str(run), str(study / "dicom"), "--labels", str(study / "labels.csv"),
+            "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"1 labelled image(s) of SRC have no window in their header (e.g. {rel})" in err
+    assert not (tmp_path / "ext" / "metrics.json").exists()
+
+
+def test_which_runs_count_as_trained_on_header_windows(tmp_path: Path) -> None:
+    from workflows.run.windows import trained_windowed
+
+    run = tmp_path / "run"
+    run.mkdir()
+    assert not trained_windowed(run, "header")  # nothing known: no check
+    (run / "provenance.json").write_text(json.dumps({"unwindowed_images": 0}))
+    assert trained_windowed(run, "header") and trained_windowed(run, " Header ")
+    assert not trained_windowed(run, "lung") and not trained_windowed(run, "none")
+    (run / "provenance.json").write_text(json.dumps({"unwindowed_images": 2}))
+    assert not trained_windowed(run, "header")  # the model saw unwindowed images too
+    # a run from before the count: its conversion's manifest, while it is there
+    conv = tmp_path / "cache" / "convert-1"
+    conv.mkdir(parents=True)
+    (run / "provenance.json").write_text(json.dumps({"conversion": "../cache/convert-1"}))
+    assert not trained_windowed(run, "header")
+
+    def manifest(*windows: str) -> None:
+        from workflows.convert.tasks import MANIFEST_COLUMNS
+
+        with (conv / "manifest.csv").open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+            writer.writeheader()
+            for i, window in enumerate(windows):
+                writer.writerow({**dict.fromkeys(MANIFEST_COLUMNS, ""), "output": f"{i}.npy",
+                                 "source": f"{i}.dcm", "frame": 0, "slice_index": 0,
+                                 "num_slices": 1, "modality": "CR", "shape": "8x8",
+                                 "window": window, "format": "npy"})  # fmt: skip
+
+    manifest("header")
+    assert trained_windowed(run, "header")
+    manifest("header", "none")
+    assert not trained_windowed(run, "header")

@@ -18,6 +18,7 @@ from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from workflows.run.config import RunConfig
 from workflows.run.labels import CLASSES_FILE
+from workflows.run.windows import trained_windowed
 
 log = logging.getLogger("radpipe")
 
@@ -95,10 +96,30 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     if (run_dir / CLASSES_FILE).is_file():
         shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
+    if study.unwindowed and trained_windowed(run_dir, config.convert.window):
+        _refuse_unwindowed(study)
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
     write_split_csv(study.split, out / "split.csv")
     study.class_names = _run_class_names(config, run_dir, study)
     return study
+
+
+def _refuse_unwindowed(study: Any) -> None:
+    """Refuse an external set whose labelled images include some without a header window
+    when the run's model saw header-windowed images only (see :data:`UNWINDOWED`)."""
+    from pipeline.data.io import read_manifest
+
+    keys = {r["series_key"] for r in study.split}
+    bare = [r["source"] for r in read_manifest(study.root / "manifest.csv")
+            if r["window"] == "none" and r["series_key"] in keys]  # fmt: skip
+    if bare:
+        raise RadpipeError(
+            f"{len(bare)} labelled image(s) of SRC have no window in their header (e.g. "
+            f"{bare[0]}): converted unwindowed (modality values), but the run's model was "
+            "trained on images their header window mapped to [0, 1] (convert.window: header), "
+            "so their predictions would not mean anything. Remove them from SRC, or train "
+            "with convert.window set to a preset or C,W (one scale for every image)."
+        )
 
 
 def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:

@@ -27,6 +27,7 @@ from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
+from workflows.run.windows import UNWINDOWED, trained_windowed
 
 log = logging.getLogger("radpipe")
 
@@ -63,8 +64,16 @@ def predict_folder(
         prep = Pipeline.load(folder / "stages")
         dataset = _dataset(converted, config, prep)
         if keep is None:  # the images the model can take, the others listed with the reason
-            keep, items, skipped = _usable(dataset, _model_shape(folder), _modalities(run_dir))
-            _write_skipped(out / "skipped.csv", skipped)
+            keep, items, skipped = _usable(
+                dataset,
+                _model_shape(folder),
+                _modalities(run_dir),
+                trained_windowed(run_dir, config.convert.window),
+            )
+            _write_skipped(
+                out / "skipped.csv",
+                [(o, "" if hashed_keys_only else src_, why) for o, src_, why in skipped],
+            )
             if not keep:
                 raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
                                    f"{out / 'skipped.csv'}.")  # fmt: skip
@@ -116,18 +125,24 @@ def _modalities(run_dir: Path) -> set[str]:
 
 
 def _usable(
-    dataset: Any, shape: list[int], modalities: set[str]
-) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str]]]:
-    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, why not)]).
+    dataset: Any, shape: list[int], modalities: set[str], windowed: bool = False
+) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
+    not)]).
 
     Images of a modality the run was not trained on (when both are known) are predicted, and
-    a warning says how many, of which modality.
+    a warning says how many, of which modality. With ``windowed`` (the model saw header-
+    windowed images only), an image without a header window is skipped (:data:`UNWINDOWED`).
     """
     keep, items, skipped = [], [], []
     foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
     for i in range(len(dataset)):
-        name = dataset.items[i][0]["output"]
-        modality = dataset.items[i][0].get("modality") or ""
+        row = dataset.items[i][0]
+        name, source = row["output"], row.get("source", "")
+        if windowed and row.get("window") == "none":
+            skipped.append((name, source, UNWINDOWED))
+            continue
+        modality = row.get("modality") or ""
         if (
             modalities
             and modality
@@ -138,15 +153,17 @@ def _usable(
         try:
             item = dataset[i]
         except RadpipeError as err:
-            skipped.append((name, str(err)))
+            skipped.append((name, source, str(err)))
             continue
         got = list(item["image"].shape)
         if got[0] != shape[0]:
-            skipped.append((name, f"{got[0]} channel(s) ({'colour' if got[0] > 1 else 'grey'}); "
-                                  f"the run's model takes {shape[0]}"))  # fmt: skip
+            kind = "colour" if got[0] > 1 else "grey"
+            why = f"{got[0]} channel(s) ({kind}); the run's model takes {shape[0]}"
+            skipped.append((name, source, why))
         elif got != shape:
-            skipped.append((name, f"shape {tuple(got)} after preprocessing; the run's model "
-                                  f"takes {tuple(shape)} (add a resize stage)"))  # fmt: skip
+            why = (f"shape {tuple(got)} after preprocessing; the run's model takes "
+                   f"{tuple(shape)} (add a resize stage)")  # fmt: skip
+            skipped.append((name, source, why))
         else:
             keep.append(i)
             items.append(item)
@@ -167,11 +184,12 @@ def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[
             )  # fmt: skip
 
 
-def _write_skipped(path: Path, skipped: list[tuple[str, str]]) -> None:
-    """``skipped.csv``: converted output (hashed name) and why the model cannot take it."""
+def _write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:
+    """``skipped.csv``: converted output (hashed name), its source file (relative to SRC)
+    and why the model cannot take it."""
     with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["output", "reason"])
+        writer.writerow(["output", "source", "reason"])
         writer.writerows(skipped)
     if skipped:
         log.warning(

@@ -62,6 +62,7 @@ class Study:
     image_rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     label_table: LabelTable | None = None
     mask_summary: dict[str, int] | None = None  # masks CSV rows, and those not in the data
+    unwindowed: int = 0  # images `window: header` left unwindowed (no window in the header)
 
 
 def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
@@ -87,7 +88,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
-        note_unwindowed(manifest, config.convert.window)
+        study.unwindowed = note_unwindowed(manifest, config.convert.window)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"

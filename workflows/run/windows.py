@@ -9,12 +9,43 @@ silently.
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["note_uneven_stacks", "note_unwindowed"]
+__all__ = ["UNWINDOWED", "note_uneven_stacks", "note_unwindowed", "trained_windowed"]
+
+#: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
+#: model trained on header-windowed images only.
+UNWINDOWED = (
+    "no window in its header: converted unwindowed (modality values), but the run's model was "
+    "trained on images their header window mapped to [0, 1] (convert.window: header), so its "
+    "prediction would not mean anything"
+)
+
+
+def trained_windowed(run_dir: Path, window: str) -> bool:
+    """Whether ``window: header`` windowed every image of the run's conversion (so an image
+    without a window would reach the model on another scale than any it was trained on).
+
+    From ``provenance.json``'s ``unwindowed_images`` (runs since 2026-11-30), else from the
+    run's conversion manifest while it is still there; ``False`` when neither is known.
+    """
+    if window.strip().lower() != "header":
+        return False
+    path = run_dir / "provenance.json"
+    info = json.loads(path.read_text()) if path.is_file() else {}
+    if "unwindowed_images" in info:
+        return int(info["unwindowed_images"]) == 0
+    manifest = run_dir / str(info.get("conversion", "")) / "manifest.csv"
+    if not info.get("conversion") or not manifest.is_file():
+        return False
+    from pipeline.data.io import read_manifest
+
+    return all(r["window"] != "none" for r in read_manifest(manifest))
 
 
 def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
