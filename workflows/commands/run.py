@@ -99,18 +99,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"\ninterrupted; continue with:\n  {resume}", file=sys.stderr)
         return 130
     print_outcome(outcome)
-    return 0
+    return 1 if outcome is not None and outcome.failed_files else 0
 
 
 def print_outcome(outcome: Any) -> None:
+    """The run directory, its report and test figures (or why there are none), and the
+    files that could not be converted (the run then exits 1)."""
     figures = "  ".join(f"{k} {v:.3f}" for k, v in outcome.headline.items())
     from workflows.run.paths import shown
 
     cached = " (reused the cached conversion)" if outcome.reused_conversion else ""
     run_dir = shown(outcome.run_dir)
     print(f"run directory: {run_dir}{cached}")
-    print(f"report:        {run_dir / 'report.html'}")
-    print(f"test metrics:  {figures}")
+    if outcome.metrics:
+        written = (outcome.run_dir / "report.html").is_file()
+        print(f"report:        {run_dir / 'report.html' if written else 'off (report.enabled)'}")
+        print(f"test metrics:  {figures}")
+    else:
+        print("test metrics:  none: split.test is 0 (no internal test set); score the run on a "
+              f"labelled folder with `radpipe evaluate {run_dir} SRC --labels CSV`")  # fmt: skip
+    if outcome.failed_files:
+        errors = shown(outcome.conversion / "errors.csv") if outcome.conversion else "errors.csv"
+        print(f"{outcome.failed_files} source files could not be converted and were left out; "
+              f"see {errors}", file=sys.stderr)  # fmt: skip
     sys.stdout.flush()
 
 

@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             from workflows.commands.run import print_outcome
 
             print_outcome(outcome)
+            return 1 if outcome.failed_files else 0
         return 0
     except RadpipeError as err:
         print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)

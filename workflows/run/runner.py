@@ -46,6 +46,8 @@ class RunOutcome:
     metrics: dict[str, Any]
     headline: dict[str, float]
     reused_conversion: bool
+    failed_files: int = 0  # source files that could not be converted (errors.csv)
+    conversion: Path | None = None  # the conversion folder (its errors.csv)
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
@@ -167,6 +169,8 @@ def _train_and_evaluate(
         metrics=metrics,
         headline=headline(metrics),
         reused_conversion=study.reused_conversion,
+        failed_files=len(study.failures),
+        conversion=study.root,
     )
 
 

@@ -1,0 +1,54 @@
+"""What `radpipe run` tells the user at the end, as a user sees it: a run without an internal
+test set has no report to point at, and files that could not be converted make it exit 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from pipeline.synth import StudySpec, write_study
+from workflows.commands.run import print_outcome
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None:
+    write_study(tmp_path / "s", StudySpec(patients=12, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    broken = sorted((tmp_path / "s" / "dicom").rglob("*.dcm"))[0]
+    broken.write_bytes(broken.read_bytes()[:300])  # cut short inside the header
+    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
+           "--set", f"data.source={tmp_path / 's' / 'dicom'}",
+           "--set", f"data.labels={tmp_path / 's' / 'labels.csv'}",
+           "--set", f"output={tmp_path / 'runs'}", "--set", "split.test=0",
+           "--set", "train.epochs=1", "--set", "convert.workers=1", "--quiet"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # trained on the rest, then said and exit 1
+    (run_dir,) = (tmp_path / "runs").glob("xray_classify-*")
+    assert (run_dir / "checkpoints" / "best.pt").is_file()
+    assert not (run_dir / "report.html").exists() and "report:" not in done.stdout
+    assert "test metrics:  none: split.test is 0 (no internal test set)" in done.stdout
+    assert f"radpipe evaluate {run_dir.relative_to(tmp_path)} SRC --labels CSV" in done.stdout
+    assert "1 source files could not be converted and were left out; see " in done.stderr
+    errors = done.stderr.split("; see ")[-1].split()[0]
+    rel = broken.relative_to(tmp_path / "s" / "dicom").as_posix()
+    assert rel in (tmp_path / errors).read_text()
+
+
+def test_a_run_with_test_figures_points_at_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "report.html").write_text("<html></html>")
+    outcome = SimpleNamespace(run_dir=tmp_path, metrics={"x": 1}, headline={"accuracy": 0.5},
+                              reused_conversion=False, failed_files=0, conversion=None)  # fmt: skip
+    print_outcome(outcome)
+    out = capsys.readouterr()
+    assert "report.html" in out.out and "test metrics:  accuracy 0.500" in out.out
+    assert out.err == ""
+    (tmp_path / "report.html").unlink()  # report.enabled: false
+    print_outcome(outcome)
+    assert "report:        off (report.enabled)" in capsys.readouterr().out
