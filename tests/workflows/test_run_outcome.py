@@ -21,6 +21,7 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
                                           series_per_patient=1))  # fmt: skip
     broken = sorted((tmp_path / "s" / "dicom").rglob("*.dcm"))[0]
     broken.write_bytes(broken.read_bytes()[:300])  # cut short inside the header
+    _text_report(tmp_path / "s" / "dicom" / "report.dcm")  # no image: skipped, not a failure
     cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
            "--set", f"data.source={tmp_path / 's' / 'dicom'}",
            "--set", f"data.labels={tmp_path / 's' / 'labels.csv'}",
@@ -28,7 +29,10 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
            "--set", "train.epochs=1", "--set", "convert.workers=1", "--quiet"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 1, done.stderr  # trained on the rest, then said and exit 1
-    (run_dir,) = (tmp_path / "runs").glob("xray_classify-*")
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert again.returncode == 1 and "(reused the cached conversion)" in again.stdout
+    assert "1 source files could not be converted" in again.stderr  # the report is not counted
+    (run_dir, _) = sorted((tmp_path / "runs").glob("xray_classify-*"))
     assert (run_dir / "checkpoints" / "best.pt").is_file()
     assert not (run_dir / "report.html").exists() and "report:" not in done.stdout
     assert "test metrics:  none: split.test is 0 (no internal test set)" in done.stdout
@@ -37,6 +41,22 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
     errors = done.stderr.split("; see ")[-1].split()[0]
     rel = broken.relative_to(tmp_path / "s" / "dicom").as_posix()
     assert rel in (tmp_path / errors).read_text()
+
+
+def _text_report(path: Path) -> None:
+    """A DICOM Basic Text SR: a valid DICOM file with no image."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    ds = Dataset()
+    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.88.11", generate_uid()
+    ds.PatientID, ds.Modality = "P-report", "SR"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(path, enforce_file_format=True)
 
 
 def test_a_run_with_test_figures_points_at_its_report(

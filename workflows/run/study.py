@@ -157,7 +157,11 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         if problem is None:
             log.info("reusing the cached conversion %s", out.name)
             study.reused_conversion = True
-            study.failures = [(r["source"], r["reason"]) for r in _csv_rows(out / "errors.csv")]
+            study.failures = [
+                (r["source"], r["reason"])
+                for r in _csv_rows(out / "errors.csv")
+                if r.get("kind", "error") == "error"
+            ]  # not the skipped non-images
             return study
         if problem != "not converted yet":
             log.warning("the cached conversion %s is not usable (%s); converting", out.name,
@@ -218,8 +222,8 @@ def cache_problem(out: Path) -> str | None:
     outputs = len({r["output"] for r in rows})
     if outputs != mark.get("outputs"):
         return f"manifest.csv lists {outputs} outputs, the conversion made {mark.get('outputs')}"
-    errors = _csv_rows(out / "errors.csv")
-    if len(errors) != mark.get("failures", len(errors)):
+    errors = [r for r in _csv_rows(out / "errors.csv") if r.get("kind", "error") == "error"]
+    if len(errors) != mark.get("failures", len(errors)):  # (skipped non-images not counted)
         return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
     missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
     if missing:
