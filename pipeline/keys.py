@@ -23,12 +23,20 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["SECRET_ENV", "hash_key", "key_fingerprint", "project_secret", "secret_path"]
+from pipeline.errors import ConfigError
+
+__all__ = [
+    "SECRET_ENV", "SecretError", "hash_key", "key_fingerprint", "project_secret", "secret_path",
+]  # fmt: skip
 
 SECRET_ENV = "RADPIPE_SECRET_FILE"
 _cache: dict[str, bytes] = {}
 _by_environment: dict[tuple[str | None, ...], bytes] = {}
 _hashes: dict[tuple[bytes, str, int], str] = {}  # recent keys (bounded)
+
+
+class SecretError(ConfigError, ValueError):
+    """The project secret cannot be read or is too short (the message names the file)."""
 
 
 def secret_path() -> Path:
@@ -71,9 +79,15 @@ def _read_secret(path: Path) -> bytes:
             pass
         finally:
             tmp.unlink(missing_ok=True)
-    value = path.read_text().strip().encode()
+    try:
+        value = path.read_text(encoding="ascii").strip().encode()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+        raise SecretError(f"{path.name}: cannot read the radpipe secret ({reason}); point "
+                          f"{SECRET_ENV} at a readable text file") from None  # fmt: skip
     if len(value) < 16:
-        raise ValueError(f"{path.name}: the radpipe secret is too short (16 characters or more).")
+        raise SecretError(f"{path.name}: the radpipe secret is too short (16 characters or more; "
+                          f"fix it or point {SECRET_ENV} at another file).")  # fmt: skip
     _cache[str(path)] = value
     return value
 

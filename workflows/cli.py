@@ -25,6 +25,10 @@ COMMANDS = [
 ]  # fmt: skip
 
 
+#: The commands that name outputs with hashed keys (:mod:`pipeline.keys`).
+KEYED = {"inspect", "convert", "run", "evaluate", "predict", "demo"}
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are one line, with exit code 2."""
 
@@ -53,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command in KEYED:  # a bad secret: said before any work, not mid-run
+            from pipeline.keys import project_secret
+
+            project_secret()
         return int(args.func(args))
     except ConfigError as err:
         print(f"radpipe {args.command}: config error: {err}", file=sys.stderr)

@@ -57,3 +57,30 @@ def test_another_secret_gives_other_keys_and_another_conversion(
     b = prepare_study(validate_config(raw), tmp_path / "r2", progress=False)
     assert a.root != b.root and not b.reused_conversion
     assert {r["series_key"] for r in a.split}.isdisjoint({r["series_key"] for r in b.split})
+
+
+@pytest.mark.parametrize("command", ["inspect", "convert", "run"])
+def test_a_bad_secret_is_a_one_line_config_error_before_any_work(
+    tmp_path: Path, command: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    short = tmp_path / "short_secret"
+    short.write_text("short\n")
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    args = {"inspect": [str(folder)], "convert": [str(folder), str(tmp_path / "out")],
+            "run": [str(root / "configs/xray_classify.yaml"), "--set", f"data.source={folder}",
+                    "--set", f"output={tmp_path / 'runs'}"]}[command]  # fmt: skip
+    for secret, reason in ((short, "the radpipe secret is too short"),
+                           (tmp_path, "cannot read the radpipe secret")):  # fmt: skip
+        env = {**os.environ, keys.SECRET_ENV: str(secret)}
+        done = subprocess.run([sys.executable, "-m", "workflows.cli", command, *args],
+                              capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert f"radpipe {command}: config error: {secret.name}: {reason}" in done.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
