@@ -72,3 +72,39 @@ def test_a_run_with_test_figures_points_at_its_report(
     (tmp_path / "report.html").unlink()  # report.enabled: false
     print_outcome(outcome)
     assert "report:        off (report.enabled)" in capsys.readouterr().out
+
+
+def _run(tmp_path: Path, study: Path, *sets: str) -> subprocess.CompletedProcess[str]:
+    settings = [
+        f"data.source={study / 'dicom'}",
+        f"data.labels={study / 'labels.csv'}",
+        f"output={tmp_path / 'runs'}",
+        "train.epochs=1",
+        "convert.workers=1",
+        *sets,
+    ]
+    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
+           *[x for s in settings for x in ("--set", s)], "--quiet"]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def test_a_validation_metric_without_a_validation_split_is_refused_before_training(
+    tmp_path: Path,
+) -> None:
+    """xray_classify.yaml monitors val_loss: with split.val 0 the config is refused at once;
+    with too few patients for any validation series, the run stops after splitting, says
+    how the split came out, and leaves no run directory."""
+    write_study(tmp_path / "s", StudySpec(patients=3, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    done = _run(tmp_path, tmp_path / "s", "split.val=0")
+    assert done.returncode == 2
+    assert "train.monitor 'val_loss' needs a validation split, but split.val is 0" in done.stderr
+    assert not (tmp_path / "runs").exists()
+    done = _run(tmp_path, tmp_path / "s")
+    assert done.returncode == 1, done.stderr
+    said = (
+        "The validation split is empty (2 training, 0 validation and 1 test series of 3 "
+        "patients; split.val 0.2), but train.monitor 'val_loss' needs one"
+    )
+    assert said in done.stderr
+    assert not list((tmp_path / "runs").glob("xray_classify-*"))

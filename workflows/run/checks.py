@@ -5,15 +5,21 @@ the model fits the task). :func:`check_inputs` then looks at what the config poi
 only CSV headers: the source folder and CSV files exist, a classification has labels with the
 configured ``data.label_column``, a segmentation has masks. All problems are reported at once,
 as a :class:`ConfigError`, before a run directory is made or anything is converted.
+:func:`check_validation_split` looks at the split once it is made, before anything is fitted
+or trained.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
+from typing import Any
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
+
+log = logging.getLogger("radpipe")
 
 __all__ = ["check_inputs"]
 
@@ -88,3 +94,25 @@ def _values(path: Path, names: tuple[str, ...]) -> list[str]:
 def _header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         return [c.strip() for c in next(csv.reader(fh), [])]
+
+
+def check_validation_split(config: RunConfig, study: Any) -> None:
+    """Refuse, before training, a ratio split whose validation part came out empty (too few
+    patients for ``split.val``) when ``train.monitor`` names a validation metric; without a
+    monitor set, warn that early stopping and ``best.pt`` follow the training loss."""
+    if config.split.folds or config.split.val == 0:
+        return
+    counts = {part: sum(1 for r in study.split if r["split"] == part)
+              for part in ("train", "val", "test")}  # fmt: skip
+    if counts["val"]:
+        return
+    patients = len({r["patient_key"] for r in study.split})
+    said = (f"the validation split is empty ({counts['train']} training, 0 validation and "
+            f"{counts['test']} test series of {patients} patients; split.val "
+            f"{config.split.val})")  # fmt: skip
+    monitor = config.train.monitor or ""
+    if monitor.startswith("val_"):
+        raise RadpipeError(f"{said[0].upper()}{said[1:]}, but train.monitor {monitor!r} needs "
+                           "one: add patients, raise split.val, or set train.monitor: "
+                           "train_loss.")  # fmt: skip
+    log.warning("%s: early stopping and best.pt follow train_loss.", said)

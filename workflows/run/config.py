@@ -267,6 +267,12 @@ class RunConfig(_Strict):
             )
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
+        monitor = self.train.monitor or ""
+        if monitor.startswith("val_") and self.split.val == 0 and not self.split.folds:
+            raise ValueError(
+                f"train.monitor {monitor!r} needs a validation split, but split.val is 0; "
+                "set split.val > 0, or train.monitor: train_loss"
+            )
         return self
 
 

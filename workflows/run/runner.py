@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
-from workflows.run.checks import check_inputs
+from workflows.run.checks import check_inputs, check_validation_split
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -109,6 +109,7 @@ def _prepare(
         assert run_dir is not None
         try:
             study = prepare_study(config, run_dir, progress=progress)
+            check_validation_split(config, study)
         except RadpipeError:
             if not resume:
                 _remove_unstarted(run_dir)
