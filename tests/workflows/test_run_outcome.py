@@ -108,3 +108,42 @@ def test_a_validation_metric_without_a_validation_split_is_refused_before_traini
     )
     assert said in done.stderr
     assert not list((tmp_path / "runs").glob("xray_classify-*"))
+
+
+def test_a_model_that_cannot_take_the_images_is_refused_before_training(
+    seg_study: Path, tmp_path: Path
+) -> None:
+    """The U-Net config with series samples: (1, 6, 64, 64) volumes, whose depth 6 is not a
+    multiple of 16. One line naming the model, the shape and the reason; no traceback."""
+    settings = [f"data.source={seg_study / 'dicom'}", f"data.masks={seg_study / 'masks.csv'}",
+                f"data.labels={seg_study / 'labels.csv'}", f"output={tmp_path / 'runs'}",
+                "data.unit=series", "train.epochs=1", "convert.workers=1"]  # fmt: skip
+    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/mr_segment_unet.yaml"),
+           *[x for s in settings for x in ("--set", s)], "--quiet"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert ("model.type 'unet' cannot take the preprocessed images (shape (1, 6, 64, 64): "
+            "channels, then spatial sizes): UNet needs spatial sizes that are multiples of 16"
+            ) in done.stderr  # fmt: skip
+    (run_dir,) = (tmp_path / "runs").glob("mr_segment_unet-*")
+    assert not (run_dir / "checkpoints").exists() or not any((run_dir / "checkpoints").iterdir())
+
+
+def test_the_model_check_changes_nothing() -> None:
+    import torch
+
+    from pipeline.errors import RadpipeError
+    from workflows.run.checks import check_model_takes
+    from workflows.run.runner import build_model
+
+    model = build_model({"type": "unet", "features": [4, 4, 8, 8, 16, 4]}, [1, 32, 32], 2)
+    model.train()
+    before_rng = torch.get_rng_state()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    check_model_takes(model, [1, 32, 32], "unet")
+    assert model.training and torch.equal(torch.get_rng_state(), before_rng)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(RadpipeError, match="multiples of 16"):
+        check_model_takes(model, [1, 24, 32], "unet")
+    assert model.training

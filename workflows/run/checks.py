@@ -116,3 +116,31 @@ def check_validation_split(config: RunConfig, study: Any) -> None:
                            "one: add patients, raise split.val, or set train.monitor: "
                            "train_loss.")  # fmt: skip
     log.warning("%s: early stopping and best.pt follow train_loss.", said)
+
+
+def check_model_takes(model: Any, shape: list[int], name: str) -> None:
+    """Refuse, before training, a model that cannot take the preprocessed images: one
+    forward pass of a zero image of ``shape`` ``(C, *spatial)`` (batch 1, eval mode, no
+    gradients, the global RNG states restored afterwards, so training is unchanged).
+
+    Raises
+    ------
+    RadpipeError
+        Naming the model type, the shape and the model's own reason.
+    """
+    import torch
+
+    was_training = model.training
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            model.eval()
+            model(torch.zeros(1, *shape))
+    except (ValueError, RuntimeError, TypeError, IndexError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RadpipeError(
+            f"model.type {name!r} cannot take the preprocessed images (shape {tuple(shape)}: "
+            f"channels, then spatial sizes): {reason} Change the preprocessing (e.g. a resize "
+            "stage, or data.slices for series) or the model."
+        ) from None
+    finally:
+        model.train(was_training)

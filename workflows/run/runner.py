@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
-from workflows.run.checks import check_inputs, check_validation_split
+from workflows.run.checks import check_inputs, check_model_takes, check_validation_split
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -323,6 +323,7 @@ def _train_fold(
     )
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
+    check_model_takes(model, info["shape"], config.model["type"])
     if config.train.init_from:
         transfer = init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
         log.info("init_from %s: %s", config.train.init_from.name, transfer.summary())
