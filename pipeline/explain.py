@@ -133,12 +133,18 @@ def randomization_check(
     -------
     dict
         ``spearman``: rank correlation of ``|attribution|`` of the trained and the randomised
-        model (near 1: the map does not depend on what the model learned), ``method``.
+        model (near 1: the map does not depend on what the model learned), ``method``;
+        NaN with a ``note`` when either map is constant (a rank correlation is undefined).
     """
     from scipy.stats import spearmanr
 
     trained = attribute(model, image, target, method=method, segmentation=segmentation)
     random = attribute(randomized_copy(model, seed), image, target, method=method,
                        segmentation=segmentation)  # fmt: skip
-    rho = spearmanr(np.abs(trained).ravel(), np.abs(random).ravel()).statistic
+    a, b = np.abs(trained).ravel(), np.abs(random).ravel()
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:  # ranks of a constant map: undefined
+        which = "trained" if a.size < 2 or np.ptp(a) == 0 else "randomised"
+        note = f"the {which} model's attribution map is constant: no rank correlation"
+        return {"method": method, "spearman": float("nan"), "note": note}
+    rho = spearmanr(a, b).statistic
     return {"method": method, "spearman": float(rho) if np.isfinite(rho) else float("nan")}

@@ -120,3 +120,24 @@ def test_every_model_family_gets_both_maps(
         attr = attribute(model, image, target, method=method, segmentation=segmentation)
         assert attr.shape == shape[1:] and np.isfinite(attr).all()
         assert np.abs(attr).sum() > 0
+
+
+def test_a_constant_attribution_map_gives_nan_with_a_note_and_no_warning() -> None:
+    """A model whose output does not depend on the image (its gradient is zero everywhere):
+    the rank correlation is undefined; said in the result, not as a scipy warning."""
+    import warnings
+
+    class Constant(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias = torch.nn.Parameter(torch.tensor([0.2, -0.1]))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.bias.expand(len(x), 2) + 0.0 * x.flatten(1).sum(1, keepdim=True)
+
+    image = np.random.default_rng(0).normal(size=(1, 8, 8)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check = randomization_check(Constant(), image, 1, method=METHODS[0], seed=0)
+    assert np.isnan(check["spearman"])
+    assert check["note"] == "the trained model's attribution map is constant: no rank correlation"

@@ -188,12 +188,12 @@ def explanations_section(metrics: Mapping[str, Any]) -> str:
     check = info.get("sanity_check")
     if not check:
         return ""
-    rows = [[r["method"], r["spearman"]] for r in check.get("results", [])]
+    rows = [[r["method"], r["spearman"], r.get("note", "")] for r in check.get("results", [])]
     methods = info.get("methods") or {}
     return (
         "<h2>Saliency sanity check</h2>"
         + _dl([*methods.items(), ("check", check.get("test")), ("case", check.get("case"))])
-        + html_table(["method", "Spearman |attribution| trained vs randomised"], rows)
+        + html_table(["method", "Spearman |attribution| trained vs randomised", "note"], rows)
     )
 
 
