@@ -191,3 +191,11 @@ def test_the_report_functions_users_import_from_the_package() -> None:
         assert getattr(report, name) is getattr(results, name)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         report.nope  # noqa: B018
+
+
+def test_table_figures_keep_small_values() -> None:
+    from workflows.report.sections import fmt
+
+    assert [fmt(0.00025), fmt(1.5e-05), fmt(0.0), fmt(0.5), fmt(0.0012), fmt(12345.6)] == [
+        "0.00025", "1.5e-05", "0.000", "0.500", "0.001", "12,346"]  # fmt: skip
+    assert fmt(None) == "–" and fmt(-0.0004) == "-0.0004"

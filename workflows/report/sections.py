@@ -38,10 +38,13 @@ def esc(value: Any) -> str:
 
 
 def fmt(value: Any) -> str:
-    """A figure for a table cell: 3 decimals, thousands grouped, a dash for ``None``."""
+    """A figure for a table cell: 3 decimals, thousands grouped, 3 significant digits below
+    0.001 (a learning rate of 0.00025 is not "0.000"), a dash for ``None``."""
     if value is None:
         return "–"
     if isinstance(value, float):
+        if value != 0 and abs(value) < 0.001:
+            return f"{value:.3g}"
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     return esc(value)
 
