@@ -90,3 +90,9 @@ def test_inputs_are_checked_before_any_work(
     assert main(["run", str(path), "--quiet"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # no run directory, no conversion cache
+
+
+def test_a_rule_over_several_keys_is_not_given_an_empty_key_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_config(_config(tmp_path, model={"type": "unet"}), source="c.yaml")
+    assert str(info.value).startswith("c.yaml: model.type 'unet' is a segmentation model")

@@ -328,7 +328,7 @@ def _describe(error: Any) -> str:
     if error["type"] == "missing":
         return f"{loc}: required key is missing"
     msg = str(error["msg"]).removeprefix("Value error, ")
-    if msg.startswith(f"{loc}.") and ": " in msg:  # a TrainConfig rule names its own key
+    if not loc or (msg.startswith(f"{loc}.") and ": " in msg):  # a rule naming its own keys
         return msg
     return f"{loc}: {msg}"
 
