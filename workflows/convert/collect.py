@@ -51,6 +51,7 @@ class ConvertResult:
     series_problems: dict[str, list[str]] = field(default_factory=dict)
     removed: int = 0
     other_source: int = 0
+    strict_refused: int = 0
 
     @property
     def problem_counts(self) -> dict[str, int]:
@@ -153,6 +154,22 @@ def resolve_collisions(
         fixed = [{**r, "problems": _merge(r["problems"], note)} for r in res.rows]
         collect(replace(res, rows=tuple(fixed)), None, result, done)
     return redone
+
+
+def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
+    """``--strict``: no output whose manifest row has a problem.
+
+    Problems found only after a file was converted (its series' geometry: ``refused: ...``,
+    ``split: ...``, ``duplicates ...``; a SOPInstanceUID shared with another file) refuse the
+    file here: its outputs are removed and ``errors.csv`` gives the problems as the reason.
+    """
+    for source, problems in store.problem_sources().items():
+        for row in store.rows_of(source):
+            (out / row["output"]).unlink(missing_ok=True)
+        store.drop_source(source)
+        result.converted -= 1
+        result.strict_refused += 1
+        result.failures.append((source, f"refused under --strict: {problems}"))
 
 
 def _digest(path: Path) -> str:
