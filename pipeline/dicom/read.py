@@ -25,7 +25,16 @@ from pipeline.dicom.decode import (
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.header import plane_attr
-from pipeline.dicom.values import check_image_header, first_number, integer, numbers, orientation
+from pipeline.dicom.values import (
+    check_image_header,
+    first_number,
+    header_window,
+    integer,
+    numbers,
+    orientation,
+    usable_voi_lut,
+    voi_function,
+)
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -148,44 +157,43 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default_bits) or 16)
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
+    function = voi_function(ds)
     return DicomImage(
         source=source,
         stored=stored,
         photometric=photometric,
         bits_stored=bits,
         signed=signed,
-        frames=_frame_infos(ds, source, notes),
-        voi_function=str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper(),
+        frames=_frame_infos(ds, source, notes, function),
+        voi_function=function,
         modality_lut=_modality_lut(ds, source, little, signed),
-        voi_lut=_lut_item(ds.get("VOILUTSequence"), source, little, signed),
+        voi_lut=usable_voi_lut(ds, source, notes),
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
     )
 
 
-def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
+def _frame_infos(ds: Any, source: str, notes: list[str], function: str) -> tuple[FrameInfo, ...]:
     n = frame_count(ds)
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            return (_frame_info(ds, 0, notes),) * n
-        return tuple(_frame_info(ds, f, notes) for f in range(n))
+            return (_frame_info(ds, 0, notes, function),) * n
+        return tuple(_frame_info(ds, f, notes, function) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
 
 
-def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
+def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameInfo:
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
-    center = plane_attr(ds, "FrameVOILUTSequence", "WindowCenter", frame)
-    width = plane_attr(ds, "FrameVOILUTSequence", "WindowWidth", frame)
-    window = None
-    # Multi-valued WindowCenter/Width (pydicom #330): the first pair is the default.
-    c, w = first_number(center, "WindowCenter"), first_number(width, "WindowWidth")
-    if c is not None and w is not None:
-        window = (c, w) if w > 0 else None
-        if window is None:  # PS3.3 C.11.2.1.2: WindowWidth >= 1 (LINEAR); not silently dropped
-            notes.append(f"WindowWidth {w:g} is not positive: the header's window is ignored")
+    window, note = header_window(  # unusable: ignored and noted, never refused
+        plane_attr(ds, "FrameVOILUTSequence", "WindowCenter", frame),
+        plane_attr(ds, "FrameVOILUTSequence", "WindowWidth", frame),
+        function,
+    )
+    if note:
+        notes.append(note)
     spacing = plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
     spacing_key = "PixelSpacing" if spacing not in (None, "") else "ImagerPixelSpacing"
     slope_value = first_number(slope, "RescaleSlope", notes)
@@ -213,17 +221,12 @@ def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
 def _modality_lut(
     ds: Any, source: str, little: bool, signed: bool
 ) -> tuple[int, np.ndarray] | None:
-    item = _lut_item(ds.get("ModalityLUTSequence"), source, little, signed)
-    return None if item is None else (item[0], item[1])
-
-
-def _lut_item(
-    seq: Any, source: str, little: bool, signed: bool
-) -> tuple[int, np.ndarray, int] | None:
-    """First item of a Modality or VOI LUT Sequence as ``(first_mapped, table, bits)``."""
+    """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused."""
+    seq = ds.get("ModalityLUTSequence")
     if not seq:
         return None
-    return lut.lut_table(seq[0], source, little=little, signed=signed)
+    first, table, _ = lut.lut_table(seq[0], source, little=little, signed=signed)
+    return first, table
 
 
 def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any, str]:

@@ -12,7 +12,11 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
+from pipeline.dicom import lut
 from pipeline.errors import DicomError
+from pipeline.ops.voi import VOI_FUNCTIONS
 
 _TAGS = {
     "Rows": "(0028,0010)",
@@ -103,6 +107,77 @@ def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> fl
     return found[0]
 
 
+def voi_function(ds: Any) -> str:
+    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty."""
+    return str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").strip().upper()
+
+
+def header_window(
+    center: Any, width: Any, function: str = "LINEAR"
+) -> tuple[tuple[float, float] | None, str | None]:
+    r"""The first WindowCenter/WindowWidth pair, or ``None`` and a note saying why not.
+
+    Never raises: a window only serves ``--window header``, so an unusable one (text, a
+    non-finite value, unequal value counts, a width the VOILUTFunction cannot use, an
+    unknown VOILUTFunction) is ignored, as a file without a window is, and the note says so.
+    Several pairs (pydicom #330): the first is the default (PS3.3 C.11.2.1.2).
+
+    Examples
+    --------
+    >>> header_window("40\\-600", "400\\1500")
+    ((40.0, 400.0), None)
+    >>> header_window(40, 0)
+    (None, "WindowWidth 0 is not positive: the header's window is ignored")
+    """
+    ignored = ": the header's window is ignored"
+    absent = [_absent(center), _absent(width)]
+    if all(absent):
+        return None, None
+    if any(absent):
+        missing = "WindowCenter" if absent[0] else "WindowWidth"
+        return None, f"{tag_name(missing)} is missing{ignored}"
+    try:
+        centers, widths = numbers(center, None, "WindowCenter"), numbers(width, None, "WindowWidth")
+    except DicomError as err:
+        return None, err.reason.rstrip(".") + ignored
+    assert centers is not None and widths is not None
+    if len(centers) != len(widths):
+        return None, (f"{tag_name('WindowCenter')} has {len(centers)} values and "
+                      f"{tag_name('WindowWidth')} {len(widths)}{ignored}")  # fmt: skip
+    if function not in VOI_FUNCTIONS:
+        return None, (f"VOILUTFunction (0028,1056) is none of {', '.join(VOI_FUNCTIONS)} "
+                      f"(got {_show(function)}){ignored}")  # fmt: skip
+    w = widths[0]
+    if w <= 0:  # PS3.3 C.11.2.1.2: width >= 1 (LINEAR), > 0 (LINEAR_EXACT, SIGMOID)
+        return None, f"WindowWidth {w:g} is not positive{ignored}"
+    if w < 1 and function == "LINEAR":
+        return None, f"WindowWidth {w:g} is below 1, the least a LINEAR window allows{ignored}"
+    return (centers[0], w), None
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str | bytes) and not value.strip())
+
+
+def usable_voi_lut(ds: Any, source: str, notes: list[str]) -> tuple[int, np.ndarray, int] | None:
+    """The first VOI LUT Sequence (0028,3010) item as ``(first_mapped, table, bits)``.
+
+    Never raises: like a header window, a VOI LUT only serves ``--window header``, so an
+    unusable one is ignored (``header`` then uses the window, if any) with a note.
+    """
+    try:
+        seq = ds.get("VOILUTSequence")
+        if not seq:
+            return None
+        signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
+        return lut.lut_table(seq[0], source, little=lut.little_endian(ds), signed=signed)
+    except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
+        why = err.reason if isinstance(err, DicomError) else f"{type(err).__name__}"
+        why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
+        notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
+        return None
+
+
 def integer(
     ds: Any, keyword: str, default: int | None = None, *, minimum: int = 0, maximum: int = 2**32
 ) -> int | None:
@@ -157,9 +232,18 @@ def _show(value: Any) -> str:
     text = repr(value if not hasattr(value, "__len__") or isinstance(value, str | bytes)
                 else list(value))  # fmt: skip
     if not _NUMERIC_TEXT.fullmatch(text):
-        size = len(value) if isinstance(value, str | bytes) else len(text)
+        size = len(_as_written(value))
         return f"text of {size} characters (not shown: it is no number)"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _as_written(value: Any) -> str | bytes:
+    """The value as its element holds it (values joined by a backslash), for its length."""
+    if isinstance(value, str | bytes):
+        return value
+    if hasattr(value, "__len__"):
+        return "\\".join(map(str, value))
+    return str(value)
 
 
 _NUMERIC_TEXT = re.compile(r"[\s\d.,+\-eE\\\[\]'\"b()]*")
@@ -209,4 +293,11 @@ def _checked_header(ds: Any) -> list[str]:
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             first_number(ds.get(keyword), keyword, notes)
-    return notes
+    seq = ds.get("ModalityLUTSequence")
+    if seq:  # every output applies it: unusable means refused, here as in the reader
+        signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
+        lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
+    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does)
+    note = header_window(ds.get("WindowCenter"), ds.get("WindowWidth"), voi_function(ds))[1]
+    usable_voi_lut(ds, "", notes)
+    return notes + ([note] if note else [])

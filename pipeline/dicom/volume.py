@@ -96,6 +96,7 @@ def load_series(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     exact_integers: bool = False,
+    notes: list[str] | None = None,
 ) -> tuple[list[FrameRef], list[Frame], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
@@ -103,8 +104,9 @@ def load_series(
     With ``exact_integers``, a frame whose modality values are whole numbers computed exactly
     from stored integers (:func:`pipeline.dicom.exact.exact_modality`) is an
     :class:`ExactFrame` instead. Returns the frames' :class:`FrameRef` (with pixel digests),
-    their arrays and the window names used. Raises :class:`~pipeline.errors.DicomError`
-    naming the file on bad input.
+    their arrays and the window names used; each file's problems (recovered header defects,
+    an ignored header window) are added to ``notes`` once. Raises
+    :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
     from pipeline.dicom.read import render
@@ -122,6 +124,8 @@ def load_series(
             continue
         if image.is_color:
             raise DicomError(rel, "colour images cannot be stacked into a volume.")
+        if notes is not None:
+            notes += [p for p in image.problems if p not in notes]
         tiles = None
         for ref in found:
             if ref.mosaic:
@@ -206,10 +210,11 @@ def read_volumes(
     stored integers comes back as int16 or uint16 where its values fit (else float32): the
     same values, built without a float32 copy (what ``convert --format nifti`` writes).
     """
+    notes: list[str] = []  # the files' own problems, for every volume's problems
     refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels,
-                                      exact_integers=exact_integers)  # fmt: skip
+                                      exact_integers=exact_integers, notes=notes)  # fmt: skip
     plan = plan_series(refs, policy)
-    volumes = [build_volume(v, arrays, plan.notes, names) for v in plan.volumes]
+    volumes = [build_volume(v, arrays, [*notes, *plan.notes], names) for v in plan.volumes]
     return plan, volumes
 
 

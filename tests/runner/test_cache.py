@@ -36,6 +36,38 @@ def fresh(cr16: Path, tmp_path: Path) -> tuple[Path, Path]:
     return source, cr16 / "labels.csv"
 
 
+def test_a_file_rewritten_with_size_and_mtime_kept_converts_afresh(
+    fresh: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Pixels changed in place, size and mtime restored (as ``cp -p`` or ``rsync -a`` over a
+    changed file leave it): the fingerprint sees the new ctime, so the run converts again;
+    an untouched folder reuses its cache."""
+    import os
+
+    import numpy as np
+
+    source, labels = fresh
+    out = tmp_path / "out"
+    first = _prepare(source, labels, out, tmp_path / "r1")
+    again = _prepare(source, labels, out, tmp_path / "r2")
+    assert again.reused_conversion and again.root == first.root  # untouched: reused
+    row = next(r for r in read_rows(first.root / "manifest.csv") if r["source"] != "broken.dcm")
+    path = source / row["source"]
+    before, st = np.load(first.root / row["output"]), path.stat()
+    data = bytearray(path.read_bytes())
+    data[-2:] = bytes(255 - b for b in data[-2:])  # the last stored value: another pixel
+    time.sleep(0.01)  # the rewrite gets a later ctime than the first conversion saw
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    third = _prepare(source, labels, out, tmp_path / "r3")
+    assert not third.reused_conversion and third.root != first.root
+    after = np.load(third.root / row["output"])
+    assert np.count_nonzero(after != before) == 1  # just the rewritten pixel
+    fourth = _prepare(source, labels, out, tmp_path / "r4")
+    assert fourth.reused_conversion and fourth.root == third.root
+
+
 def test_cache_is_reused_only_when_it_matches_its_manifest(
     fresh: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

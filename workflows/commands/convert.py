@@ -132,14 +132,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
     )
-    if result.series_problems or result.refused:
-        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.problem_counts.items()))
-        done = "handled" if options.per == "series" else "noted (images written as they are)"
-        print(
-            f"geometry: {len(result.series_problems)} series with problems {done}"
-            f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
-            "(see the manifest's problems column and errors.csv)"
-        )
+    _print_problems(result, options.per == "series")
     if result.other_source:
         print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "
               "another (or an unrecorded) folder, not in this manifest (kept); use one OUT per "
@@ -157,3 +150,25 @@ def run(args: argparse.Namespace) -> int:
         if result.failed > 10:
             print(f"  ... and {result.failed - 10} more", file=sys.stderr)
     return result.exit_code
+
+
+def _print_problems(result: Any, per_series: bool) -> None:
+    """What was done about problems: the series' geometry, the files' own, refusals."""
+    geometry, files = result.counts_of(True), result.counts_of(False)
+    if per_series:
+        done = "handled"
+    else:  # per instance no series is refused: a "refused" series is only not assembled
+        done = "noted, images written as they are"
+        geometry = {("no volume (refused per series)" if k == "refused" else k): n
+                    for k, n in geometry.items()}  # fmt: skip
+    if geometry or result.refused:
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(geometry.items()))
+        print(f"geometry: {result.series_with(True)} series with problems {done}"
+              f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
+              "(see the manifest's problems column and errors.csv)")  # fmt: skip
+    if files:
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(files.items()))
+        print(f"files: {result.series_with(False)} series with files' own problems noted, "
+              f"outputs written ({counts})")  # fmt: skip
+    if result.strict_refused:
+        print(f"strict: {result.strict_refused} files refused for their problems (errors.csv)")

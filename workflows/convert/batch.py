@@ -45,6 +45,7 @@ from workflows.convert.collect import (
     collect,
     placed,
     placement,
+    refuse_problem_rows,
     resolve_collisions,
 )
 from workflows.convert.resume import (
@@ -288,6 +289,8 @@ def _convert_instances(
             store.add_instance(escape_name(res.instance.path), res.instance)
     for uid in store.series_uids():
         _place_series(store, uid, options.policy(), index)
+    if options.strict:  # series problems and shared UIDs are known only now
+        refuse_problem_rows(store, out, result)
 
 
 def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -> None:

@@ -61,10 +61,28 @@ class ConvertResult:
                 counts[kind] = counts.get(kind, 0) + 1
         return counts
 
+    def counts_of(self, geometry: bool) -> dict[str, int]:
+        """:attr:`problem_counts` of the series' geometry (``geometry``), or of the rest: the
+        files' own problems (recovered header defects, an ignored window, a shared UID)."""
+        return {k: n for k, n in self.problem_counts.items() if (k in GEOMETRY_KINDS) == geometry}
+
+    def series_with(self, geometry: bool) -> int:
+        """Series with a problem of the geometry (``geometry``), or of their files."""
+        return sum(
+            any((p.split(":", 1)[0] in GEOMETRY_KINDS) == geometry for p in problems)
+            for problems in self.series_problems.values()
+        )
+
     @property
     def refused(self) -> int:
         """Series refused (listed in ``errors.csv`` with ``refused:`` in the reason)."""
-        return sum(" refused: " in reason for _, reason in self.failures)
+        strict = "refused under --strict: "  # a file refused, its series not (counted apart)
+        return sum(" refused: " in r and not r.startswith(strict) for _, r in self.failures)
+
+    @property
+    def strict_refused(self) -> int:
+        """Files refused under ``--strict`` for their problems (``refused under --strict:``)."""
+        return sum(r.startswith("refused under --strict: ") for _, r in self.failures)
 
     @property
     def failed(self) -> int:
@@ -73,6 +91,15 @@ class ConvertResult:
     @property
     def exit_code(self) -> int:
         return 0 if not self.failures else 1
+
+
+#: Kinds of the series' geometry problems (:mod:`pipeline.dicom.assemble`, and as
+#: :func:`per_instance` words them); any other problem is a file's own.
+GEOMETRY_KINDS = frozenset({
+    "resampled", "split", "tilt corrected", "tilt kept", "demosaiced", "duplicates dropped",
+    "refused", "no geometry", "mixed image sizes", "missing slices", "uneven slice spacing",
+    "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates",
+})  # fmt: skip
 
 
 def collect(
@@ -153,6 +180,21 @@ def resolve_collisions(
         fixed = [{**r, "problems": _merge(r["problems"], note)} for r in res.rows]
         collect(replace(res, rows=tuple(fixed)), None, result, done)
     return redone
+
+
+def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
+    """``--strict``: no output whose manifest row has a problem.
+
+    Problems found only after a file was converted (its series' geometry: ``refused: ...``,
+    ``split: ...``, ``duplicates ...``; a SOPInstanceUID shared with another file) refuse the
+    file here: its outputs are removed and ``errors.csv`` gives the problems as the reason.
+    """
+    for source, problems in store.problem_sources().items():
+        for row in store.rows_of(source):
+            (out / row["output"]).unlink(missing_ok=True)
+        store.drop_source(source)
+        result.converted -= 1
+        result.failures.append((source, f"refused under --strict: {problems}"))
 
 
 def _digest(path: Path) -> str:

@@ -125,6 +125,15 @@ class Store:
         )
         return iter(found)
 
+    def problem_sources(self) -> dict[str, str]:
+        """``{source: problems}`` of every source with a row with problems (joined once)."""
+        found: dict[str, list[str]] = {}
+        for source, problems in self.db.execute(
+            'SELECT "source", "problems" FROM rows WHERE "problems" != \'\' ORDER BY rowid'
+        ):
+            found.setdefault(source, []).extend(problems.split("; "))
+        return {source: "; ".join(dict.fromkeys(items)) for source, items in found.items()}
+
     def output_count(self) -> int:
         return int(self.db.execute('SELECT COUNT(DISTINCT "output") FROM rows').fetchone()[0])
 
