@@ -174,3 +174,28 @@ def test_best_is_written_before_the_last_of_the_same_epoch_after_a_last_only_epo
     with pytest.raises(KeyboardInterrupt):
         writer.flush()
     assert written == [("best.pt", 3)] and not last.exists()
+
+
+def test_a_run_stopped_by_an_error_writes_its_held_state_after_an_earlier_failed_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write of epoch 2 fails (a full disk, since freed); epoch 3 is held when Ctrl-C
+    stops the run: leaving the block still writes epoch 3 (the earlier error is logged)."""
+    clock = [100.0]
+    monkeypatch.setattr("workflows.train.checkpoint.time.monotonic", lambda: clock[0])
+    real = checkpoint.atomic_write_bytes
+    failures = [OSError(28, "No space left on device")]
+
+    def full_once(path: Path, data: bytes) -> None:
+        if failures:
+            raise failures.pop()
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", full_once)
+    last = tmp_path / "last.pt"
+    with pytest.raises(KeyboardInterrupt), CheckpointWriter(interval_s=60) as writer:
+        clock[0] += 60
+        writer.submit([last], {"epoch": 2})  # written at once, and that write fails
+        writer.submit([last], {"epoch": 3})  # held: the interval has not passed again
+        raise KeyboardInterrupt  # during epoch 4
+    assert not failures and load_checkpoint(last)["epoch"] == 3

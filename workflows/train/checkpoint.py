@@ -126,6 +126,10 @@ class CheckpointWriter:
         if exc is None:
             self.flush()
             return
+        try:  # an earlier write's error: reported here, the held states are still written
+            self.wait()
+        except Exception as err:
+            log.warning("A checkpoint write failed before the run stopped: %s", err)
         try:  # write the last finished epoch's state, then let the original error go on
             self.flush()
         except Exception as err:
