@@ -149,3 +149,53 @@ def test_a_run_stopped_by_an_error_keeps_its_last_finished_epoch(tmp_path: Path)
 def test_checkpoint_interval_must_be_a_non_negative_number(value: float) -> None:
     with pytest.raises(ConfigError, match=r"train\.checkpoint_interval_s"):
         TrainConfig(checkpoint_interval_s=value)
+
+
+def test_best_is_written_before_the_last_of_the_same_epoch_after_a_last_only_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Epoch 2 did not improve (last.pt only), epoch 3 did (best.pt and last.pt): a kill
+    between the two files of epoch 3 must leave best.pt at 3, never last.pt at 3 with an older
+    best.pt (the resumed run starts after epoch 3 and would not write its best.pt again)."""
+    written: list[tuple[str, int]] = []
+    real = checkpoint.atomic_write_bytes
+
+    def killed_after_one_file(path: Path, data: bytes) -> None:
+        if written:
+            raise KeyboardInterrupt  # stands in for SIGKILL between the two files
+        real(path, data)
+        written.append((Path(path).name, int(load_checkpoint(path)["epoch"])))
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", killed_after_one_file)
+    best, last = tmp_path / "best.pt", tmp_path / "last.pt"
+    writer = CheckpointWriter(interval_s=60)
+    writer.submit([last], {"epoch": 2})
+    writer.submit([best, last], {"epoch": 3})
+    with pytest.raises(KeyboardInterrupt):
+        writer.flush()
+    assert written == [("best.pt", 3)] and not last.exists()
+
+
+def test_a_run_stopped_by_an_error_writes_its_held_state_after_an_earlier_failed_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write of epoch 2 fails (a full disk, since freed); epoch 3 is held when Ctrl-C
+    stops the run: leaving the block still writes epoch 3 (the earlier error is logged)."""
+    clock = [100.0]
+    monkeypatch.setattr("workflows.train.checkpoint.time.monotonic", lambda: clock[0])
+    real = checkpoint.atomic_write_bytes
+    failures = [OSError(28, "No space left on device")]
+
+    def full_once(path: Path, data: bytes) -> None:
+        if failures:
+            raise failures.pop()
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", full_once)
+    last = tmp_path / "last.pt"
+    with pytest.raises(KeyboardInterrupt), CheckpointWriter(interval_s=60) as writer:
+        clock[0] += 60
+        writer.submit([last], {"epoch": 2})  # written at once, and that write fails
+        writer.submit([last], {"epoch": 3})  # held: the interval has not passed again
+        raise KeyboardInterrupt  # during epoch 4
+    assert not failures and load_checkpoint(last)["epoch"] == 3

@@ -49,10 +49,11 @@ class CheckpointWriter:
     (``0``: at once, every time), when :meth:`submit` is called with ``final=True``, by
     :meth:`flush`, and when the ``with`` block is left, also on an error: a run stopped by
     an exception keeps the state of its last finished epoch. A thread serialises each copy
-    once and writes it atomically to its paths (``best.pt`` and ``last.pt`` of one epoch
-    share one serialisation), older copies first, so ``best.pt`` is never behind the best
-    epoch that ``last.pt`` records. At most one write is in flight. :meth:`wait` blocks
-    until the write in flight (if any) is on disk and re-raises any error the thread met.
+    once and writes it atomically to its paths in the order given (``best.pt`` and ``last.pt``
+    of one epoch share one serialisation), older copies first, so ``best.pt`` is never
+    behind the best epoch that ``last.pt`` records. At most one write is in flight.
+    :meth:`wait` blocks until the write in flight (if any) is on disk and re-raises any
+    error the thread met.
     """
 
     def __init__(self, interval_s: float = 0.0) -> None:
@@ -69,8 +70,9 @@ class CheckpointWriter:
         if paths:
             self._count += 1
             snapshot = (self._count, {"format": FORMAT, **_detached_copy(payload)})
-            for path in paths:
-                self._held[Path(path)] = snapshot
+            for path in paths:  # re-inserted: a state's files are written in the order given
+                self._held.pop(Path(path), None)  # (best.pt before last.pt; a held last.pt
+                self._held[Path(path)] = snapshot  # key would otherwise keep its old place)
         if final or time.monotonic() - self._written_at >= self.interval_s:
             self._start()
 
@@ -124,6 +126,10 @@ class CheckpointWriter:
         if exc is None:
             self.flush()
             return
+        try:  # an earlier write's error: reported here, the held states are still written
+            self.wait()
+        except Exception as err:
+            log.warning("A checkpoint write failed before the run stopped: %s", err)
         try:  # write the last finished epoch's state, then let the original error go on
             self.flush()
         except Exception as err:
