@@ -199,3 +199,22 @@ def test_a_run_stopped_by_an_error_writes_its_held_state_after_an_earlier_failed
         writer.submit([last], {"epoch": 3})  # held: the interval has not passed again
         raise KeyboardInterrupt  # during epoch 4
     assert not failures and load_checkpoint(last)["epoch"] == 3
+
+
+def test_a_fresh_run_removes_an_earlier_runs_checkpoints(tmp_path: Path) -> None:
+    """Held writes come at the end of a short run: an earlier run's files in the same folder
+    must not be there meanwhile (a resume would start from them)."""
+    ckpt = tmp_path / "a" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    for name in ("last.pt", "best.pt", "best_single.pt"):
+        (ckpt / name).write_bytes(b"an earlier run")
+    seen: list[set[str]] = []
+
+    def on_epoch_end(epoch: int, row: dict[str, Any]) -> None:
+        seen.append({p.name for p in ckpt.iterdir()})
+
+    config = TrainConfig(epochs=2, batch_size=8, loss="ce", progress=False)
+    train(_net(), _Items(), None, config, tmp_path / "a", on_epoch_end=on_epoch_end)
+    assert seen == [set(), {"best.pt", "last.pt"}]  # none until the final epoch
+    assert load_checkpoint(ckpt / "last.pt")["epoch"] == 2
+    assert not (ckpt / "best_single.pt").exists()

@@ -71,3 +71,37 @@ def test_epoch_loader_serves_subsets_and_workers_the_same_order() -> None:
     assert [b["id"] for b in here] == [b["id"] for b in workers]
     other_epoch = epoch_loader(ds, config, shuffle=True, epoch=4, device=cpu)
     assert [b["id"] for b in here] != [b["id"] for b in other_epoch]
+
+
+def test_iterable_datasets_go_to_a_dataloader() -> None:
+    class Stream(torch.utils.data.IterableDataset[dict[str, Any]]):
+        def __iter__(self) -> Any:
+            return iter({"image": torch.full((1, 2, 2), float(i)), "label": torch.tensor(i % 2),
+                         "id": str(i)} for i in range(5))  # fmt: skip
+
+    loader = epoch_loader(Stream(), TrainConfig(batch_size=2), shuffle=False, epoch=1,
+                          device=torch.device("cpu"))  # fmt: skip
+    assert isinstance(loader, DataLoader)
+    assert [b["id"] for b in loader] == [["0", "1"], ["2", "3"], ["4"]]
+
+
+def test_pinning_reaches_nested_tensors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the DataLoader's pin_memory: every tensor in dicts, lists and (named) tuples."""
+    from collections import namedtuple
+
+    from workflows.train.epoch import _pinned
+
+    pinned: list[torch.Tensor] = []
+
+    def pin(self: torch.Tensor) -> torch.Tensor:  # no CUDA here: record instead of pinning
+        pinned.append(self)
+        return self.clone()
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", pin)
+    Pair = namedtuple("Pair", "a b")
+    a, b, c, d = (torch.ones(1) * i for i in range(4))
+    out = _pinned({"image": a, "meta": {"x": [b, "s"], "p": Pair(c, 3)}, "t": (d,)})
+    assert [id(t) for t in pinned] == [id(a), id(b), id(c), id(d)]
+    assert isinstance(out["meta"]["p"], Pair) and out["meta"]["p"].b == 3
+    assert out["meta"]["x"][1] == "s" and isinstance(out["t"], tuple)
+    assert torch.equal(out["image"], a) and out["image"] is not a

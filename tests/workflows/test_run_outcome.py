@@ -147,3 +147,35 @@ def test_the_model_check_changes_nothing() -> None:
     with pytest.raises(RadpipeError, match="multiples of 16"):
         check_model_takes(model, [1, 24, 32], "unet")
     assert model.training
+
+
+def test_sigterm_stops_the_run_with_its_last_epoch_written(tmp_path: Path) -> None:
+    """A batch scheduler's SIGTERM: the run stops as on Ctrl-C, the last finished epoch's
+    checkpoint is written (held until then by checkpoint_interval_s), the resume command is
+    printed, exit 143."""
+    import signal
+
+    write_study(tmp_path / "s", StudySpec(patients=12, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    settings = [f"data.source={tmp_path / 's' / 'dicom'}",
+                f"data.labels={tmp_path / 's' / 'labels.csv'}", f"output={tmp_path / 'runs'}",
+                "train.epochs=500", "train.early_stopping=null", "convert.workers=1",
+                "train.checkpoint_interval_s=3600", "compute.threads=1"]  # fmt: skip
+    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
+           *[x for s in settings for x in ("--set", s)]]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)  # fmt: skip
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "epoch 3/500" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 143, rest
+    assert "terminated (SIGTERM); continue with:\n  radpipe run --resume " in rest
+    (run_dir,) = (tmp_path / "runs").glob("xray_classify-*")
+    from workflows.train.checkpoint import load_checkpoint
+
+    last = load_checkpoint(run_dir / "checkpoints" / "last.pt")["epoch"]
+    logged = [x for x in (run_dir / "log.jsonl").read_text().splitlines() if x.strip()]
+    assert last >= 3 and last == len(logged)  # the epoch it had finished, not a partial one

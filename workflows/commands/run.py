@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,13 +95,39 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logging()
     try:
-        outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
+        with _stop_on_sigterm() as terminated:
+            outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
     except RunInterrupted as stop:
         resume = f"radpipe run --resume {shlex.quote(str(stop.run_dir))}"
-        print(f"\ninterrupted; continue with:\n  {resume}", file=sys.stderr)
-        return 130
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"\n{what}; continue with:\n  {resume}", file=sys.stderr)
+        return 143 if terminated else 130
     print_outcome(outcome)
     return 1 if outcome is not None and outcome.failed_files else 0
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[list[int]]:
+    """While the run lasts, SIGTERM (a batch scheduler's preemption, ``kill``) stops it as
+    Ctrl-C does: the last finished epoch's checkpoint is written and the resume command
+    printed. Yields a list that gets the signal number once one arrived."""
+    import signal
+    import threading
+
+    got: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        got.append(signum)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield got
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def print_outcome(outcome: Any) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from pipeline.data import collate_items
 from pipeline.metrics import ConfusionAccumulator
@@ -127,15 +127,15 @@ def epoch_loader(
     """The batches of one epoch; their order depends on ``(seed, epoch)`` only, so resuming
     needs no loader state.
 
-    With ``num_workers`` 0 (and no DDP) an :class:`InProcessBatches`, else a ``DataLoader``;
-    both deal out the same batches in the same order.
+    With ``num_workers`` 0 (and no DDP; a map-style dataset) an :class:`InProcessBatches`,
+    else a ``DataLoader``; both deal out the same batches in the same order.
     """
     if distributed is not None:  # the same order, dealt out over the ranks
         return distributed.loader(ds, config.batch_size, shuffle=shuffle,
                                   seed=config.seed * 1_000_003, epoch=epoch,
                                   num_workers=config.num_workers)  # fmt: skip
     seed = config.seed * 1_000_003 + epoch
-    if config.num_workers == 0:
+    if config.num_workers == 0 and not isinstance(ds, IterableDataset):
         return InProcessBatches(ds, config.batch_size, shuffle=shuffle, seed=seed,
                                 pin_memory=device.type == "cuda")  # fmt: skip
     return DataLoader(
@@ -186,10 +186,22 @@ class InProcessBatches:
             index = order[start : start + self.batch_size]
             items = fetch(index) if fetch else [self.ds[i] for i in index]
             batch = collate_items(items)
-            if self.pin_memory:
-                batch = {k: v.pin_memory() if isinstance(v, torch.Tensor) else v
-                         for k, v in batch.items()}  # fmt: skip
-            yield batch
+            yield _pinned(batch) if self.pin_memory else batch
+
+
+def _pinned(value: Any) -> Any:
+    """``value`` with every tensor in page-locked memory, through dicts, lists and tuples
+    (as the DataLoader's ``pin_memory`` does)."""
+    if isinstance(value, torch.Tensor):
+        return value.pin_memory()
+    if isinstance(value, dict):
+        return {k: _pinned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pinned(v) for v in value]
+    if isinstance(value, tuple):
+        items = [_pinned(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    return value
 
 
 def summed_train_loss(distributed: DistributedContext, row: dict[str, Any]) -> dict[str, Any]:

@@ -99,7 +99,9 @@ def train(
     resolved_config
         The whole run's resolved config (plain types), stored in every checkpoint.
     resume
-        Continue from ``run_dir/checkpoints/last.pt`` when it exists.
+        Continue from ``run_dir/checkpoints/last.pt`` when it exists; without it, the
+        ``last.pt``, ``best.pt`` and ``best_single.pt`` of an earlier run in ``run_dir`` are
+        removed first (new ones are written at most every ``checkpoint_interval_s``).
     on_epoch_end
         Called with ``(epoch, log_row)`` after each epoch, once the checkpoint writes started
         so far are on disk (every epoch's with ``checkpoint_interval_s=0``).
@@ -110,6 +112,9 @@ def train(
         ``on_epoch_end``.
     """
     run = _set_up(model, train_ds, val_ds is not None, config, Path(run_dir), distributed)
+    if not resume and run.main:  # a fresh run: no older run's checkpoints may stay behind
+        for name in ("last.pt", "best.pt", "best_single.pt"):
+            (run.ckpt_dir / name).unlink(missing_ok=True)
     start = _resume(run) if resume else 0
     history = _restart_log(run.run_dir / "log.jsonl", start) if run.main else []
     with run.writer:  # checkpoints are written in the background; on disk when train returns
@@ -333,9 +338,9 @@ def _average(
             "epoch": last, "model": run.model.state_dict(), "model_spec": _spec_or_none(run.model),
             "train_config": dataclasses.asdict(run.config), "resolved_config": resolved,
             "task": run.task, "metrics": record.get("metrics", {}), "averaged": record,
-        })  # fmt: skip
+        }, final=True)  # fmt: skip
+        run.writer.wait()  # best.pt on disk before average.json says it is averaged
         atomic_write_text(run.run_dir / "average.json", json.dumps(record, indent=2) + "\n")
-        run.writer.wait()
     if run.distributed is not None:
         run.distributed.barrier()
     return record
