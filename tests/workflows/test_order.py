@@ -64,8 +64,9 @@ def two_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, P
 
 
 def test_fresh_uids_give_identical_metrics(
-    two_exports: tuple[Path, Path, Path], tmp_path: Path
+    two_exports: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the default thread count below
     a, b, labels = two_exports
     runs = []
     for source in (a, b):

@@ -31,6 +31,7 @@ def test_default_divides_the_cores(cores: int, workers: int, ranks: int, expecte
 def test_set_threads_applies_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads_mod.os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setattr(threads_mod.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     info = set_threads(None, num_workers=1, local_ranks=2)
     assert torch.get_num_threads() == 2
     assert info == {
@@ -43,6 +44,14 @@ def test_set_threads_applies_and_reports(monkeypatch: pytest.MonkeyPatch) -> Non
     }
     info = set_threads(3, num_workers=1)
     assert torch.get_num_threads() == 3 and info["threads_from"] == "compute.threads"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the user's standard setting, when no config
+    info = set_threads(None, num_workers=1, local_ranks=2)
+    assert torch.get_num_threads() == 1 and info["threads_from"] == "OMP_NUM_THREADS"
+    info = set_threads(3, num_workers=1)  # the config's wins
+    assert torch.get_num_threads() == 3 and info["threads_from"] == "compute.threads"
+    for junk in ("0", "two", ""):  # not a positive integer: the default
+        monkeypatch.setenv("OMP_NUM_THREADS", junk)
+        assert set_threads(None, num_workers=1, local_ranks=2)["threads_from"] == "default"
 
 
 class _Threads(Dataset[int]):
@@ -63,6 +72,7 @@ def test_dataloader_workers_run_one_thread_each() -> None:
 def test_a_busy_machine_is_reported_not_followed(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(threads_mod.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(threads_mod.os, "getloadavg", lambda: (9.5, 8.0, 4.0))
     with caplog.at_level(logging.WARNING, logger="radpipe"):

@@ -39,6 +39,12 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _omp_threads() -> int | None:
+    """``$OMP_NUM_THREADS`` as a positive integer, or ``None`` (unset or not one)."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def default_threads(cores: int, num_workers: int, local_ranks: int = 1) -> int:
     """``cores // (local_ranks * (1 + num_workers))``, at least 1.
 
@@ -59,7 +65,8 @@ def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> 
     Parameters
     ----------
     threads
-        ``compute.threads``; ``None`` picks :func:`default_threads`.
+        ``compute.threads``; ``None`` takes ``$OMP_NUM_THREADS`` when it is a positive
+        integer, else :func:`default_threads`.
     num_workers
         ``train.num_workers`` (DataLoader worker processes per rank).
     local_ranks
@@ -68,6 +75,9 @@ def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> 
     import torch
 
     cores = available_cores()
+    source = "compute.threads" if threads is not None else "default"
+    if threads is None and _omp_threads() is not None:  # the user's standard setting
+        threads, source = _omp_threads(), "OMP_NUM_THREADS"
     chosen = threads if threads is not None else default_threads(cores, num_workers, local_ranks)
     torch.set_num_threads(chosen)
     load = _load_average()
@@ -81,7 +91,7 @@ def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> 
         )
     return {
         "threads": torch.get_num_threads(),
-        "threads_from": "compute.threads" if threads is not None else "default",
+        "threads_from": source,
         "cores": cores,
         "local_ranks": local_ranks,
         "dataloader_workers": num_workers,
