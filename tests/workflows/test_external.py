@@ -223,3 +223,21 @@ def test_which_runs_count_as_trained_on_header_windows(tmp_path: Path) -> None:
     assert trained_windowed(run, "header")
     manifest("header", "none")
     assert not trained_windowed(run, "header")
+
+
+def test_predict_keeps_one_folder_per_source_by_default(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    from workflows.commands.predict import default_out
+
+    other = tmp_path / "other"
+    shutil.copytree(external / "dicom", other)
+    run = trained_without_test
+    for src in (external / "dicom", other, external / "dicom"):
+        assert main(["predict", str(run), str(src), "--quiet"]) == 0
+    folders = sorted(p.name for p in run.glob("predictions*"))
+    expected = {default_out(run, external / "dicom").name, default_out(run, other).name}
+    assert folders == sorted(expected)
+    assert len(folders) == 2 and all(f.startswith("predictions-") and len(f) == 20 for f in folders)
+    for folder in folders:
+        assert len(list(csv.DictReader((run / folder / "predictions.csv").open()))) == 6

@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files")
-    p.add_argument("--out", type=Path, default=None, help="output folder (RUN/predictions)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (RUN/predictions-<hash of SRC>)"
+    )
     p.add_argument(
         "--hashed-keys-only",
         action="store_true",
@@ -29,10 +31,18 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def default_out(run_dir: Path, src: Path) -> Path:
+    """``RUN/predictions-<key>``, the key a hash of SRC's absolute path: predicting another
+    folder never replaces an earlier folder's predictions (the same folder again does)."""
+    from pipeline.keys import hash_key
+
+    return run_dir / f"predictions-{hash_key(str(src.resolve()), length=8)}"
+
+
 def run(args: argparse.Namespace) -> int:
     from workflows.run.predict import predict_folder
 
-    out = args.out or args.run / "predictions"
+    out = args.out or default_out(args.run, args.src)
     result = predict_folder(
         args.run, args.src, out, progress=not args.quiet, hashed_keys_only=args.hashed_keys_only
     )
