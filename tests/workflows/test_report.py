@@ -199,3 +199,20 @@ def test_table_figures_keep_small_values() -> None:
     assert [fmt(0.00025), fmt(1.5e-05), fmt(0.0), fmt(0.5), fmt(0.0012), fmt(12345.6)] == [
         "0.00025", "1.5e-05", "0.000", "0.500", "0.001", "12,346"]  # fmt: skip
     assert fmt(None) == "–" and fmt(-0.0004) == "-0.0004"
+
+
+def test_the_distance_card_says_it_is_the_mean_of_the_class_means() -> None:
+    from workflows.report.sections import cards
+
+    metrics = {
+        "summary": {"hd95_mean": 12.613, "hd95_n": 10, "hd95_failed": 1, "hd95_absent": 0},
+        "per_class": {"organ": {"hd95_mean": 4.634, "hd95_n": 6},
+                      "lesion": {"hd95_mean": 20.592, "hd95_n": 4},
+                      "cyst": {"hd95_mean": None, "hd95_n": 0}},
+        "distance_unit": "voxel",
+    }  # fmt: skip
+    html = cards("segmentation", metrics)
+    assert "12.613" in html and "1 failed (10 scored; excluded)" in html
+    assert (
+        "mean of the class means: organ 4.634 (n 6), lesion 20.592 (n 4), cyst none scored (n 0)"
+    ) in html

@@ -87,7 +87,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                 f"{summary[f'{prefix}_failed']} failed ({summary.get(f'{prefix}_n')} scored; "
                 f"{'excluded' if _failures(metrics) == 'exclude' else 'scored as diagonal'})"
             )
-        note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes)
+            notes.append(_class_means(metrics, prefix))
+        note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
             f"<div class='card'><div class='k'>{esc(label.format(unit=unit))}</div>"
             f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
@@ -105,6 +106,18 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
 
 def _failures(metrics: Mapping[str, Any]) -> str:
     return str(metrics.get("policy", {}).get("surface_failure_policy", "exclude"))
+
+
+def _class_means(metrics: Mapping[str, Any], prefix: str) -> str:
+    """What a headline distance averages: the mean of the per-class means (volumes scored
+    per class in brackets); a class with none scored is named, as it is left out."""
+    parts = []
+    for name, entry in (metrics.get("per_class") or {}).items():
+        if f"{prefix}_n" in entry:
+            n = entry[f"{prefix}_n"]
+            parts.append(f"{name} {fmt(entry.get(f'{prefix}_mean')) if n else 'none scored'} "
+                         f"(n {n})")  # fmt: skip
+    return "mean of the class means: " + ", ".join(parts) if parts else ""
 
 
 def scored_section(metrics: Mapping[str, Any], log_rows: Sequence[Mapping[str, Any]]) -> str:
@@ -126,7 +139,7 @@ def scored_section(metrics: Mapping[str, Any], log_rows: Sequence[Mapping[str, A
     if post is not None:
         facts.append(("post-processing of the predicted masks", describe_postprocess(post)))
     if wall:
-        facts.append(("training wall time (s, from log.jsonl)", round(wall, 1)))
+        facts.append(("training time (s, the epochs in log.jsonl)", f"{wall:.1f}"))
     return "<h2>Model scored</h2>" + _dl(facts) + html_table(header, rows)
 
 
