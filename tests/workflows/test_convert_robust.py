@@ -49,7 +49,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _outputs_on_disk(out: Path) -> set[str]:
-    names = {"manifest.csv", "errors.csv", "convert.json", batch.LOCK_NAME}
+    names = {"manifest.csv", "errors.csv", "convert.json", batch.LOCK_NAME, ".source-stat.csv"}
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - names
 
 

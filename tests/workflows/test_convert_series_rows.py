@@ -208,5 +208,6 @@ def test_outputs_no_longer_listed_are_removed(tmp_path: Path) -> None:
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     listed = {r["output"] for r in _rows(out / "manifest.csv")}
     assert on_disk - listed == {"manifest.csv", "errors.csv", "convert.json",
-                                ".radpipe-convert.lock", "mine.txt"}  # fmt: skip
+                                ".radpipe-convert.lock", ".source-stat.csv",
+                                "mine.txt"}  # fmt: skip
     assert instance.removed == 2 and len(listed) == 4

@@ -20,7 +20,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _on_disk(out: Path) -> set[str]:
-    names = {"manifest.csv", "errors.csv", "convert.json", ".radpipe-convert.lock"}
+    names = {
+        "manifest.csv",
+        "errors.csv",
+        "convert.json",
+        ".radpipe-convert.lock",
+        ".source-stat.csv",
+    }
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - names
 
 

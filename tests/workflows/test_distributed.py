@@ -57,7 +57,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _files(root: Path) -> dict[str, bytes]:
     """Every output file under ``root`` (manifest, errors and settings aside) by path."""
-    skip = {"manifest.csv", "errors.csv", "convert.json", ".radpipe-convert.lock"}
+    skip = {
+        "manifest.csv",
+        "errors.csv",
+        "convert.json",
+        ".radpipe-convert.lock",
+        ".source-stat.csv",
+    }
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))

@@ -132,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
         f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
     )
+    if result.changed:
+        print(f"{result.changed} files changed since the last run converted them: converted "
+              "again")  # fmt: skip
     _print_problems(result, options.per == "series")
     if result.other_source:
         print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "

@@ -12,7 +12,8 @@ The engine has four parts, so that a distributed executor can replace the proces
    returned header facts, fills ``slice_index``/``num_slices`` and writes ``manifest.csv``
    and ``errors.csv`` atomically. Resume: a file whose outputs all exist and are listed in
    the previous manifest (or the hidden partial manifest flushed every few hundred files)
-   is skipped when the options are unchanged; everything else is redone.
+   is skipped when the options are unchanged and the file has not changed since it was
+   converted (its stat facts, :mod:`workflows.convert.changes`); everything else is redone.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from typing import Any
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
-    Instance,
-    read_header,
     series_rows,
     sort_series,
     write_index_csv,
@@ -41,7 +40,6 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from workflows.convert.collect import (
     ConvertResult,
-    as_ranks,
     collect,
     placed,
     placement,
@@ -49,20 +47,24 @@ from workflows.convert.collect import (
     resolve_collisions,
 )
 from workflows.convert.resume import (
-    PARTIAL,
-    PARTIAL_SOURCES,
     SOURCES,
+    STAT,
+    STAT_COLUMNS,
     Partial,
-    complete,
     listed_outputs,
-    parts,
+    partial_files,
     previous_rows,
     resumable,
     same_source,
     source_key,
     write_csv,
 )
-from workflows.convert.series_plan import StoredPrevious, plan_series_task, read_headers
+from workflows.convert.series_plan import (
+    StoredPrevious,
+    kept_instance,
+    plan_series_task,
+    read_headers,
+)
 from workflows.convert.store import Store
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -155,6 +157,7 @@ def convert_folder(
                 write_csv(out / SOURCES, SOURCE_COLUMNS, store.sorted_sources())
             else:  # a per-series run's, now stale
                 (out / SOURCES).unlink(missing_ok=True)
+            write_csv(out / STAT, STAT_COLUMNS, store.facts.all_rows())  # after the rows
             result.removed = _remove_unlisted(out, store.unlisted_now())
         _finish(out, result)
     result.seconds = time.perf_counter() - start
@@ -170,9 +173,11 @@ def _convert_locked(
     if not same_source(out, root):
         other = store.forget_listed()
     if resumable(out, options, root):
-        store.add_previous(previous_rows(out))
+        for rank, rows in previous_rows(out):
+            store.add_previous(rows, rank)
+        store.facts.load_previous(out)
     else:  # other options, or nothing to resume: earlier partial rows are stale
-        for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
+        for path in partial_files(out):
             path.unlink()
     settings = {**asdict(options), "source_key": source_key(root)}
     atomic_write_text(out / "convert.json", json.dumps(settings, indent=2))
@@ -193,7 +198,7 @@ def _finish(out: Path, result: ConvertResult) -> None:
     errors = [{"source": s, "reason": r, "kind": "error"} for s, r in sorted(result.failures)]
     errors += [{"source": s, "reason": r, "kind": "skipped"} for s, r in sorted(result.not_images)]
     write_csv(out / "errors.csv", ERROR_COLUMNS, errors)
-    for path in [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES)]:
+    for path in partial_files(out):
         path.unlink(missing_ok=True)
     _remove_stale_temporaries(out)  # left by a worker that died mid-write (never renamed)
 
@@ -240,16 +245,19 @@ def _crashed(task: ConvertTask, reason: str) -> TaskResult:
 
 
 def _run_all(
-    tasks: Iterable[ConvertTask], total: int, out: Path, runner: _runner, result: ConvertResult,
-    on_done: Callable[[TaskResult], None], task_of: Callable[[str], ConvertTask | None],
+    tasks: Iterable[ConvertTask], total: int, out: Path, store: Store, runner: _runner,
+    result: ConvertResult, on_done: Callable[[TaskResult], None],
+    task_of: Callable[[str], ConvertTask | None],
 ) -> None:  # fmt: skip
-    """Run the tasks, collecting rows and failures; flush a partial manifest every few
-    hundred tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
+    """Run the tasks, collecting rows and failures; flush a partial manifest (and the stat
+    facts of the files it lists) every few hundred tasks or seconds, so that a rerun after a
+    kill resumes (per file or series)."""
     partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS)
 
     def done(res: TaskResult) -> None:
         on_done(res)
-        partial_rows.add(res.rows, res.sources)
+        names = [r["source"] for r in (*res.rows, *res.sources)] + [n for n, _ in res.dropped]
+        partial_rows.add(res.rows, res.sources, store.facts.rows_of(names))
 
     with _progress(runner.progress, total) as advance:
         for res in runner.map(tasks, total):
@@ -268,13 +276,8 @@ def _convert_instances(
         if found.problem is not None:  # unreadable folder, dangling link: an error row
             (result.not_images if found.skipped else result.failures).append((name, found.problem))
             continue
-        old = store.previous_of(name) if resume else []
-        header = read_header(found.path, root) if complete(out, old) else None
-        if isinstance(header, Instance) and old:  # finished earlier: keep its rows
-            store.add_rows(as_ranks(old))
-            store.add_instance(name, header)
-            result.skipped += 1
-        else:
+        store.facts.add(name, found.path)  # before anything reads it
+        if not (resume and kept_instance(root, out, store, name, found.path, result)):
             store.add_todo(found.rel)
 
     def converted(res: TaskResult) -> None:
@@ -283,7 +286,7 @@ def _convert_instances(
             store.add_instance(escape_name(res.instance.path), res.instance)
 
     tasks = (ConvertTask(str(root), str(out), (rel,)) for rel in store.todo())
-    _run_all(tasks, store.todo_count(), out, runner, result, converted, lambda _: None)
+    _run_all(tasks, store.todo_count(), out, store, runner, result, converted, lambda _: None)
     for res in resolve_collisions(store, root, out, runner, result):
         if res.instance is not None:
             store.add_instance(escape_name(res.instance.path), res.instance)
@@ -342,7 +345,7 @@ def _convert_series(
         store.add_rows(res.rows)
         store.add_sources(res.sources)
 
-    _run_all(tasks(), store.task_count(), out, runner, result, converted, task_of)
+    _run_all(tasks(), store.task_count(), out, store, runner, result, converted, task_of)
 
 
 def _series_tasks(

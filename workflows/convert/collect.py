@@ -32,7 +32,8 @@ class ConvertResult:
     """Counts and paths of one :func:`convert_folder` call.
 
     ``index_csv`` is the header index written (``convert_folder(..., index_csv=PATH)``);
-    ``removed`` counts
+    ``changed`` counts the files converted again because they changed since the last run
+    converted them (:mod:`workflows.convert.changes`); ``removed`` counts
     outputs of earlier runs that the manifest no longer lists, deleted; ``other_source`` the
     outputs an earlier conversion of another folder left in OUT (kept, not listed).
     """
@@ -40,6 +41,7 @@ class ConvertResult:
     tasks: int = 0
     converted: int = 0
     skipped: int = 0
+    changed: int = 0
     outputs: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     not_images: list[tuple[str, str]] = field(default_factory=list)

@@ -20,6 +20,10 @@ from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOpt
 PARTIAL = ".manifest.partial"  # + ".NNNNN.csv": one small file per flush, never rewritten
 PARTIAL_SOURCES = ".sources.partial"
 SOURCES = "sources.csv"
+#: The stat facts of every source file when converted (:mod:`workflows.convert.changes`).
+STAT = ".source-stat.csv"
+PARTIAL_STAT = ".source-stat.partial"  # + ".NNNNN.csv", as the partial manifests
+STAT_COLUMNS = ["source", "size", "mtime_ns", "ctime_ns", "ino"]
 
 
 def iter_csv(path: Path) -> Iterator[dict[str, str]]:
@@ -68,11 +72,12 @@ def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:
     return bool(saved.get("source_key") == source_key(root))
 
 
-def previous_rows(out: Path) -> Iterator[dict[str, str]]:
-    """The rows of the last run: its manifest, then every partial file (a row may be in both;
-    call it only when :func:`resumable` said so)."""
-    for path in (out / "manifest.csv", *parts(out, PARTIAL)):
-        yield from iter_csv(path)
+def previous_rows(out: Path) -> Iterator[tuple[int, Iterator[dict[str, str]]]]:
+    """The rows of the last run, file by file with its rank (newer files rank higher): its
+    manifest, then every partial file (a row may be in several; call it only when
+    :func:`resumable` said so)."""
+    for rank, path in enumerate((out / "manifest.csv", *parts(out, PARTIAL))):
+        yield rank, iter_csv(path)
 
 
 def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
@@ -83,15 +88,23 @@ def parts(out: Path, stem: str) -> list[Path]:
     return sorted(out.glob(f"{stem}.*.csv"))
 
 
+def partial_files(out: Path) -> list[Path]:
+    """Every partial file a run flushed (manifest rows, sources.csv rows, stat facts)."""
+    return [*parts(out, PARTIAL), *parts(out, PARTIAL_SOURCES), *parts(out, PARTIAL_STAT)]
+
+
 def flush(
-    out: Path, rows: list[dict[str, str]], sources: list[dict[str, str]], flushed: list[int]
-) -> list[int]:
+    out: Path, rows: list[dict[str, str]], sources: list[dict[str, str]], flushed: list[int],
+    stats: list[dict[str, str]] | None = None,
+) -> list[int]:  # fmt: skip
     """Write the rows and sources.csv rows collected since the last flush, each batch as a new
     small file (atomic), so that a kill loses little and a flush never rewrites what was
     written before (one rewrite of everything per flush would grow with the square of the
-    number of files)."""
+    number of files). The source files' stat facts (``stats``) are written last: never on
+    disk before the rows made from the files they vouch for."""
     batches = ((PARTIAL, MANIFEST_COLUMNS, rows, flushed[0]),
-               (PARTIAL_SOURCES, SOURCE_COLUMNS, sources, flushed[1]))  # fmt: skip
+               (PARTIAL_SOURCES, SOURCE_COLUMNS, sources, flushed[1]),
+               (PARTIAL_STAT, STAT_COLUMNS, stats or [], 0))  # fmt: skip
     for stem, columns, items, start in batches:
         if len(items) > start:
             number = len(parts(out, stem))
@@ -119,14 +132,19 @@ class Partial:
         self.out, self.every, self.seconds = out, every, seconds
         self.rows: list[dict[str, str]] = []
         self.sources: list[dict[str, str]] = []
+        self.stats: list[dict[str, str]] = []
         self.count = 0
         self.last = time.monotonic()
 
-    def add(self, rows: Iterable[dict[str, str]], sources: Iterable[dict[str, str]]) -> None:
+    def add(
+        self, rows: Iterable[dict[str, str]], sources: Iterable[dict[str, str]],
+        stats: Iterable[dict[str, str]] = (),
+    ) -> None:  # fmt: skip
         self.rows += rows
         self.sources += sources
+        self.stats += stats
         self.count += 1
         if self.count % self.every == 0 or time.monotonic() - self.last > self.seconds:
-            flush(self.out, self.rows, self.sources, [0, 0])
-            self.rows, self.sources = [], []
+            flush(self.out, self.rows, self.sources, [0, 0], self.stats)
+            self.rows, self.sources, self.stats = [], [], []
             self.last = time.monotonic()

@@ -1,9 +1,11 @@
-"""Planning a per-series conversion: every header into the store, then one task per series.
+"""Planning a conversion: what the last run finished and can keep, per file or per series.
+
+Per series: every header into the store, then one task per series.
 
 :func:`read_headers` reads the headers (in worker processes when a ``mapper`` is given) into
 the scratch store and records the files that are no usable image; :func:`plan_series_task`
 decides, for each assembled series, whether it is refused (a file of it failed), kept from the
-last run, or converted.
+last run, or converted; :func:`kept_instance` decides it for one file per instance.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.dicom.files import escape_name
-from pipeline.dicom.index import Instance, Mapper, scan_headers
-from workflows.convert.collect import ConvertResult
+from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
+from workflows.convert.collect import ConvertResult, as_ranks
 from workflows.convert.resume import (
     PARTIAL,
     PARTIAL_SOURCES,
@@ -49,20 +51,49 @@ def plan_series_task(
     last: StoredPrevious | None,
     broken: dict[str, str],
 ) -> None:  # fmt: skip
-    """A series' task is refused (a file of it failed), kept from the last run, or queued."""
+    """A series' task is refused (a file of it failed), kept from the last run (made of
+    exactly its files, none changed since), or queued."""
     if task.series_key in broken:  # a volume without the failed file would be wrong
         reason = f"not converted: its series failed on {broken[task.series_key]}"
         result.failures += [(escape_name(source), reason) for source in task.sources]
         return
+    names = [escape_name(source) for source in task.sources]
+    for name, source in zip(names, task.sources):
+        store.facts.add(name, Path(task.src_root) / source)
     old, sources, dropped = last.series(task) if last is not None else ([], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
     if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
+        changed, unknown = store.facts.changed(names)
+        result.changed += changed
+        old = [] if changed or unknown else old
+    if old:
         store.add_rows(old)
         store.add_sources(sources)
         result.not_images += dropped
         result.skipped += 1
     else:
         store.add_task(task)
+
+
+def kept_instance(
+    root: Path, out: Path, store: Store, name: str, path: Path, result: ConvertResult
+) -> bool:
+    """Keep the last run's rows of a file whose outputs all exist and which has not changed
+    since (its stat facts); a changed one is counted and converted again."""
+    old = store.previous_of(name)
+    if not complete(out, old):
+        return False
+    changed, unknown = store.facts.changed([name])
+    result.changed += changed
+    if changed or unknown:
+        return False
+    header = read_header(path, root)
+    if not isinstance(header, Instance):
+        return False
+    store.add_rows(as_ranks(old))
+    store.add_instance(name, header)
+    result.skipped += 1
+    return True
 
 
 class StoredPrevious:
@@ -78,7 +109,7 @@ class StoredPrevious:
         self.db.executescript(
             f"""
             CREATE TABLE prev_outputs (key TEXT PRIMARY KEY, {_MANIFEST});
-            CREATE TABLE prev_sources ({_SOURCES}, UNIQUE ({_SOURCES}));
+            CREATE TABLE prev_sources ({_SOURCES}, rank INTEGER, UNIQUE ({_SOURCES}, rank));
             CREATE INDEX prev_sources_source ON prev_sources ("source");
             CREATE INDEX prev_sources_output ON prev_sources ("output");
             CREATE TABLE prev_skips (source TEXT PRIMARY KEY, reason TEXT);
@@ -90,11 +121,17 @@ class StoredPrevious:
             f"INSERT OR REPLACE INTO prev_outputs VALUES (?, {sql_places(MANIFEST_COLUMNS)})",
             ([r["output"], *(r.get(c, "") for c in MANIFEST_COLUMNS)] for r in manifest),
         )
-        sources = (r for path in (out / SOURCES, *parts(out, PARTIAL_SOURCES))
-                   for r in iter_csv(path))  # fmt: skip
+        # each output as the newest file that lists it says (a partial file of a killed run
+        # is newer than sources.csv): a series converted again may have other slices
+        sources = ((rank, r) for rank, path in enumerate((out / SOURCES,
+                   *parts(out, PARTIAL_SOURCES))) for r in iter_csv(path))  # fmt: skip
         self.db.executemany(
-            f"INSERT OR IGNORE INTO prev_sources VALUES ({sql_places(SOURCE_COLUMNS)})",
-            ([r.get(c, "") for c in SOURCE_COLUMNS] for r in sources),
+            f"INSERT OR IGNORE INTO prev_sources VALUES ({sql_places(SOURCE_COLUMNS)}, ?)",
+            ([*(r.get(c, "") for c in SOURCE_COLUMNS), rank] for rank, r in sources),
+        )
+        self.db.execute(
+            "DELETE FROM prev_sources WHERE rank < (SELECT MAX(rank) FROM prev_sources p "
+            "WHERE p.output = prev_sources.output)"
         )
         skips = (r for r in iter_csv(out / "errors.csv") if r.get("kind") == "skipped")
         self.db.executemany("INSERT OR REPLACE INTO prev_skips VALUES (?, ?)",
@@ -143,4 +180,4 @@ _MANIFEST = sql_columns(MANIFEST_COLUMNS)
 _SOURCES = sql_columns(SOURCE_COLUMNS)
 
 
-__all__ = ["StoredPrevious", "plan_series_task", "read_headers"]
+__all__ = ["StoredPrevious", "kept_instance", "plan_series_task", "read_headers"]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.index import Instance
+from workflows.convert.changes import Facts
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask
 
 NAME = ".collect.tmp.sqlite"
@@ -65,6 +66,7 @@ class Store:
                 "the scratch file of this conversion is in the system's temporary folder "
                 "(SQLite could not use one in OUT: %s)", type(err).__name__)  # fmt: skip
             self.path, self.db = _open(Path(name), exists=True)
+        self.facts = Facts(self.db)  # the source files' stat facts, this run's and the last
 
     def __enter__(self) -> Store:
         return self
@@ -82,7 +84,7 @@ class Store:
     # -- manifest rows -------------------------------------------------------------------
     def add_rows(self, rows: Iterable[dict[str, str]], table: str = "rows") -> None:
         self.db.executemany(
-            f"INSERT INTO {table} VALUES ({_PLACES})",
+            f"INSERT INTO {table} ({_COLUMNS}) VALUES ({_PLACES})",
             ([row.get(c, "") for c in MANIFEST_COLUMNS] for row in rows),
         )
 
@@ -191,13 +193,21 @@ class Store:
         self.db.execute("DELETE FROM listed")
         return count
 
-    def add_previous(self, rows: Iterable[dict[str, str]]) -> None:
-        self.add_rows(rows, table="previous")
+    def add_previous(self, rows: Iterable[dict[str, str]], rank: int = 0) -> None:
+        """Rows of one file of the last run; a file of higher ``rank`` is newer."""
+        self.db.executemany(
+            f"INSERT INTO previous VALUES ({_PLACES}, ?)",
+            ([*(row.get(c, "") for c in MANIFEST_COLUMNS), rank] for row in rows),
+        )
 
     def previous_of(self, source: str) -> list[dict[str, str]]:
-        """The previous run's rows of ``source``, each ``(source, output)`` once."""
+        """The previous run's rows of ``source`` in the newest file that lists it (a partial
+        file of a killed run is newer than the manifest), each ``(source, output)`` once."""
+        found = self.db.execute(
+            'SELECT * FROM previous WHERE "source" = ?1 AND rank = (SELECT MAX(rank) FROM '
+            'previous WHERE "source" = ?1) ORDER BY rowid', (source,))  # fmt: skip
         rows, seen = [], set()
-        for row in self.rows_of(source, table="previous"):
+        for row in (dict(zip(MANIFEST_COLUMNS, r)) for r in found):
             if row["output"] not in seen:
                 seen.add(row["output"])
                 rows.append(row)
@@ -318,7 +328,7 @@ def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
                                     patient_id BLOB, study_uid BLOB);
             CREATE INDEX instances_series ON instances (series_uid);
             CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
-            CREATE TABLE previous ({_COLUMNS});
+            CREATE TABLE previous ({_COLUMNS}, rank INTEGER);
             CREATE INDEX previous_source ON previous ("source");
             CREATE TABLE listed (output TEXT PRIMARY KEY);
             CREATE TABLE sources ({_SOURCE_COLUMNS});

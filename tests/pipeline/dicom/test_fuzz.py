@@ -50,7 +50,8 @@ def test_every_mutant_converted_or_refused_once(mutants: Path, tmp_path: Path) -
     assert result.converted > 50 and result.failed > 50  # both paths are exercised
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert on_disk - {r["output"] for r in manifest} == {
-        "manifest.csv", "errors.csv", "convert.json", ".radpipe-convert.lock"}  # fmt: skip
+        "manifest.csv", "errors.csv", "convert.json", ".radpipe-convert.lock",
+        ".source-stat.csv"}  # fmt: skip
     seeds_ok = {r["source"] for r in manifest if r["source"].startswith("seed_")} | copies
     assert {s for s in found if s.startswith("seed_") and "DICOMDIR" not in s
             and "JPGExtended" not in s} <= seeds_ok  # fmt: skip
