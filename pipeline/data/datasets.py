@@ -159,6 +159,7 @@ class ManifestDataset(SampleDataset):
                 frame = f":{first['frame']}" if first["frame"] else ""
                 meta["id"] = (first["instance_key"] or first["series_key"]) + frame
                 meta["slice_index"] = first["slice_index"]
+                meta["slice_spacing"] = first.get("slice_spacing")  # its volume's slice step
         else:
             image, mask = self._stack(rows)
             meta["id"] = _volume_id(first)

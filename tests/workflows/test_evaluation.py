@@ -172,3 +172,29 @@ def test_binary_classification_reports_what_a_reviewer_asks_for() -> None:
     assert op["test_confusion_matrix"] == [[4, 1], [3, 2]]
     worst = m["most_confident_mistakes"][0]
     assert (worst["index"], worst["probability"]) == (3, 0.95)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # MONAI 1.6 deprecation notice
+def test_stacked_slices_of_one_evenly_spaced_volume_give_millimetres() -> None:
+    """2-D slices with their volume's slice step (manifest slice_spacing) and their in-plane
+    spacing after preprocessing: the stacked volume is scored in mm, as MONAI scores the same
+    volume with spacing (2.5, 0.5, 0.5); a gap or mixed spacings keep labelled voxels."""
+    true, pred = _aniso_volume()
+    t = lambda a: torch.tensor(a)[None, None].float()  # noqa: E731
+    hd_mm = monai_metrics.compute_hausdorff_distance(t(pred), t(true), percentile=95,
+                                                     spacing=(2.5, 0.5, 0.5)).item()  # fmt: skip
+
+    def slices(step: float | None, planes: list[tuple[float, float]], order: list[int]) -> list:
+        return [SegmentationCase(f"i{k}", true[k], pred[k], planes[k], "p1", "s1", k, step)
+                for k in order]  # fmt: skip
+
+    even = [(0.5, 0.5)] * 6
+    m = evaluate_segmentation(slices(2.5, even, [3, 0, 5, 1, 4, 2]), 2,
+                              ["background", "lesion"], n_resamples=0)  # fmt: skip
+    assert m["distance_unit"] == "mm" and m["summary"]["hd95_mean"] == pytest.approx(hd_mm)
+    assert hd_mm == pytest.approx(0.5)
+    for cases in (slices(2.5, even, [0, 1, 2, 4, 5]),  # slice 3 missing: a gap
+                  slices(None, even, list(range(6))),  # uneven slice steps: no one step
+                  slices(2.5, [(0.5, 0.5)] * 5 + [(0.6, 0.5)], list(range(6)))):  # fmt: skip
+        v = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
+        assert v["distance_unit"] == "voxel"

@@ -36,7 +36,10 @@ class SegmentationCase:
     """One evaluated sample: a slice or a volume, with what it belongs to.
 
     ``spacing`` is the sample's element size per axis after preprocessing (mm), ``None`` or
-    with NaN when unknown. ``patient`` and ``series`` default to ``id``.
+    with NaN when unknown. ``patient`` and ``series`` default to ``id``. A 2-D slice's
+    ``slice_index`` is its place in its series' volume and ``slice_spacing`` that volume's
+    one slice step (mm; ``None`` when uneven or unknown): slices stacked into a volume get
+    the 3-D spacing ``(slice_spacing, *spacing)`` when they are consecutive and share both.
     """
 
     id: str
@@ -46,6 +49,7 @@ class SegmentationCase:
     patient: str | None = None
     series: str | None = None
     slice_index: int | None = None
+    slice_spacing: float | None = None
 
 
 @dataclass
@@ -181,6 +185,30 @@ def _valid_spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, .
     return values if all(np.isfinite(v) and v > 0 for v in values) else None
 
 
+def _stack_spacing(members: list[SegmentationCase]) -> tuple[float, ...] | None:
+    """The (z, y, x) spacing of slices stacked in ``slice_index`` order, or ``None``.
+
+    Known only when every slice has the same in-plane spacing and the same finite slice step,
+    and their indices are consecutive (one volume, no slice missing): anything else (two
+    volumes of one series, a gap, uneven spacing) keeps the distances in voxels.
+    """
+    planes = {None if c.spacing is None else tuple(float(v) for v in c.spacing) for c in members}
+    steps = {c.slice_spacing for c in members}
+    indices = [c.slice_index for c in members]
+    if len(planes) != 1 or len(steps) != 1 or any(i is None for i in indices):
+        return None
+    plane, step = next(iter(planes)), next(iter(steps))
+    first = int(indices[0])  # type: ignore[arg-type]
+    if (
+        plane is None
+        or len(plane) != 2
+        or step is None
+        or indices != list(range(first, first + len(members)))
+    ):
+        return None
+    return _valid_spacing((float(step), *plane), 3)
+
+
 def _volumes(items: list[SegmentationCase]) -> tuple[list[_Unit], bool]:
     """Samples grouped into volumes by series (2-D slices stacked in ``slice_index`` order).
 
@@ -211,9 +239,7 @@ def _volumes(items: list[SegmentationCase]) -> tuple[list[_Unit], bool]:
             raise ValueError(f"Series {key}: slices of different shapes {sorted(shapes)}.")
         true = np.stack([to_numpy(c.true) for c in members])
         pred = np.stack([to_numpy(c.pred) for c in members])
-        spacing = members[0].spacing
-        # a stack of slices has a known 3-D spacing only if the samples say so (3 values)
-        units.append(_Unit(key, patient, true, pred, _valid_spacing(spacing, 3)))
+        units.append(_Unit(key, patient, true, pred, _stack_spacing(members)))
     return units, sliced
 
 

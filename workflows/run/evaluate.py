@@ -218,7 +218,7 @@ def _score(
         SegmentationCase(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
             patient=patients[i], series=m.get("series_key") or pred.ids[i],
-            slice_index=m.get("slice_index"),
+            slice_index=m.get("slice_index"), slice_spacing=m.get("slice_spacing"),
         )
         for i, m in enumerate(pred.meta)
     ]  # fmt: skip
