@@ -73,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RadpipeError as err:
         print(f"radpipe {args.command}: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"radpipe {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `radpipe inspect DIR | head`: the reader left; no traceback
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except OSError as err:
         if err.errno not in ENVIRONMENT_ERRORS:
             raise
@@ -83,15 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"radpipe {args.command}: error: {where}{err.strerror or err}; {hint} and run "
               "it again", file=sys.stderr)  # fmt: skip
         return 1
-    except KeyboardInterrupt:
-        print(f"radpipe {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `radpipe inspect DIR | head`: the reader left; no traceback
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
-        return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 def _version() -> str:
