@@ -53,10 +53,19 @@ def _temporary(path: Path) -> tuple[int, str]:
 
 @contextmanager
 def _renamed_on_success(tmp_name: str, path: Path) -> Iterator[None]:
-    """Rename the temporary file to ``path`` when the block succeeds, else remove it."""
+    """Rename the temporary file to ``path`` when the block succeeds, else remove it.
+
+    An ``OSError`` that names no file (a write to a full disk) is raised again naming
+    ``path``, so that the message says which output failed.
+    """
     try:
         yield
         os.replace(tmp_name, path)
+    except OSError as err:
+        Path(tmp_name).unlink(missing_ok=True)
+        if err.filename is None and err.errno is not None:  # a write: say which file
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

@@ -12,6 +12,7 @@ Exit codes: 0 success, 1 some work failed (e.g. files that could not be converte
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,10 @@ COMMANDS = [
     "synth", "inspect", "convert", "run", "evaluate", "predict", "report", "config", "demo",
 ]  # fmt: skip
 
+
+#: OSErrors of the machine, not of radpipe or of one input file: said in one line (which
+#: file, why), never as a traceback.
+ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 #: The commands that name outputs with hashed keys (:mod:`pipeline.keys`).
 KEYED = {"inspect", "convert", "run", "evaluate", "predict", "demo"}
@@ -77,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
         return 141  # 128 + SIGPIPE, as a shell reports it
+    except OSError as err:
+        if err.errno not in ENVIRONMENT_ERRORS:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        hint = "make room (or choose another output folder)" if full else (
+            "choose another output folder (or allow writing to it)")  # fmt: skip
+        print(f"radpipe {args.command}: error: {where}{err.strerror or err}; {hint} and run "
+              "it again", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _version() -> str:

@@ -32,20 +32,27 @@ def find_files(root: Path) -> Iterator[Found]:
     yielded with a ``problem``. Hidden files and folders (names starting with ``.``) and
     output folders of ``radpipe convert`` (holding :data:`OUTPUT_MARK`, e.g. an OUT inside
     SRC) are not read: each is yielded once with ``skipped`` set and the reason. Symbolic
-    links to folders are followed, each real folder once (no loops). Within a folder: the
-    skipped subfolders, then the files, then the subfolders' contents, each by name.
+    links to folders are followed, each real folder once (no loops). A file reached by a
+    second path (a symbolic or hard link to a file already found) is skipped the same way:
+    it is one file, not a duplicate in the data. Within a folder: the skipped subfolders,
+    then the files, then the subfolders' contents, each by name.
     """
-    yield from _walk(root, root, "", {os.path.realpath(root)})
+    yield from _walk(root, root, "", {os.path.realpath(root)}, set())
 
 
-def _walk(root: Path, folder: Path, prefix: str, seen: set[str]) -> Iterator[Found]:
+def _walk(
+    root: Path, folder: Path, prefix: str, seen: set[str], files: set[tuple[int, int]]
+) -> Iterator[Found]:
     """One folder's entries, read with one ``scandir``: a regular file costs no ``stat``.
 
-    ``prefix``: the folder's path relative to the root, ``""`` or ending in ``/``.
+    Its inode comes with the directory entry, and the folder's device is the file's.
+    ``prefix``: the folder's path relative to the root, ``""`` or ending in ``/``;
+    ``files``: ``(device, inode)`` of every file found so far.
     """
     folders: list[str] = []
-    names: list[tuple[str, bool]] = []  # (name, a regular file by its directory entry)
+    names: list[tuple[str, bool, int]] = []  # (name, regular by its directory entry, inode)
     try:
+        device = os.stat(folder).st_dev
         with os.scandir(folder) as it:
             for entry in it:
                 try:
@@ -55,7 +62,8 @@ def _walk(root: Path, folder: Path, prefix: str, seen: set[str]) -> Iterator[Fou
                 if is_dir:
                     folders.append(entry.name)
                 else:
-                    names.append((entry.name, entry.is_file(follow_symlinks=False)))
+                    regular = entry.is_file(follow_symlinks=False)
+                    names.append((entry.name, regular, entry.inode() if regular else -1))
     except OSError as err:
         yield _walk_error(root, err)
         return
@@ -69,14 +77,36 @@ def _walk(root: Path, folder: Path, prefix: str, seen: set[str]) -> Iterator[Fou
             yield Found(path, prefix + name, why, skipped=True)
         else:
             keep.append(path)
-    for name, regular in names:
+    for name, regular, inode in names:
         path = folder / name
         if name.startswith("."):
             yield Found(path, prefix + name, "hidden file (name starts with '.'): skipped", True)
             continue
-        yield Found(path, prefix + name, _file_problem(path, regular))
+        problem = _file_problem(path, regular)
+        if problem is None and _seen_file(path, (device, inode) if regular else None, files):
+            problem = "a second path to a file already read (a symbolic or hard link): skipped"
+            yield Found(path, prefix + name, problem, skipped=True)
+            continue
+        yield Found(path, prefix + name, problem)
     for path in keep:
-        yield from _walk(root, path, f"{prefix}{path.name}/", seen)
+        yield from _walk(root, path, f"{prefix}{path.name}/", seen, files)
+
+
+def _seen_file(path: Path, key: tuple[int, int] | None, files: set[tuple[int, int]]) -> bool:
+    """Whether the file ``path`` was found before; if not, it is remembered.
+
+    ``key``: its device and inode, ``None`` for a symbolic link (its target is looked up).
+    """
+    if key is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+    if key in files:
+        return True
+    files.add(key)
+    return False
 
 
 #: A file that marks a folder as radpipe's own output (``radpipe convert``'s lock).

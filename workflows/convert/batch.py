@@ -65,7 +65,7 @@ from workflows.convert.series_plan import (
     plan_series_task,
     read_headers,
 )
-from workflows.convert.store import Store
+from workflows.convert.store import Store, scratch_errors
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
     SOURCE_COLUMNS,
@@ -147,7 +147,7 @@ def convert_folder(
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         _remove_stale_temporaries(out)
-        with Store(out) as store:
+        with Store(out) as store, scratch_errors(store.path):
             runner = _runner(options, progress, scheduler)
             result = _convert_locked(root, out, options, runner, store, index_csv is not None)
             if index_csv is not None:

@@ -16,10 +16,12 @@ the same run (never a file of another run), exactly as they travel from the work
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -305,6 +307,17 @@ class Store:
         return (json.loads(f) for (f,) in found)
 
 
+@contextmanager
+def scratch_errors(path: Path) -> Iterator[None]:
+    """A failure of the scratch store (a full disk, mostly) as the ``OSError`` it is, naming
+    the file, instead of an ``sqlite3`` error: the batch cannot go on; rerun it with room."""
+    try:
+        yield
+    except sqlite3.OperationalError as err:
+        code = errno.ENOSPC if "full" in str(err) else errno.EIO
+        raise OSError(code, f"{err} (the scratch file of this conversion)", str(path)) from err
+
+
 def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
     """Create the scratch database at ``path`` (mode 0600; an old file there is replaced)."""
     if not exists:
@@ -355,4 +368,4 @@ def _text(blob: bytes) -> str:
     return blob.decode("utf-8", "surrogatepass")
 
 
-__all__ = ["NAME", "Store", "sql_columns", "sql_places"]
+__all__ = ["NAME", "Store", "scratch_errors", "sql_columns", "sql_places"]

@@ -189,7 +189,8 @@ def test_scan_headers_keeps_the_order_found_whatever_the_mapper_reads_ahead(
 
 def test_find_files_order_and_problems_by_hand(tmp_path: Path) -> None:
     """In each folder: skipped subfolders, then files, then each subfolder's contents, by
-    name; a link to a file is read, a FIFO and a dangling link are problems, nothing missed."""
+    name; a link to a file is read (and the file it points to, found after it, is skipped as
+    a second path to it), a FIFO and a dangling link are problems, nothing missed."""
     import os
 
     from pipeline.dicom.walk import find_files
@@ -209,7 +210,7 @@ def test_find_files_order_and_problems_by_hand(tmp_path: Path) -> None:
         (".h", "hidden folde", True),
         ("fifo", "not a regula", False),
         ("link.dcm", "", False),
-        ("z.dcm", "", False),
+        ("z.dcm", "a second pat", True),
         ("a/w.dcm", "", False),
         ("b/again", "a second pat", True),
         ("b/gone", "dangling sym", False),

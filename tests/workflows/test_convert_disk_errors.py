@@ -1,0 +1,88 @@
+"""A full disk or a read-only OUT stops a conversion with one line naming the file and the
+reason, exit code 1, never a traceback; nothing half-written is left, and a rerun once there
+is room converts."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.workflows.test_convert_robust import _ct
+from workflows.cli import main
+from workflows.convert.store import NAME as SCRATCH
+from workflows.convert.store import Store
+
+
+def _full(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")  # as a write() reports it: no file
+
+
+def _src(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    _ct(src / "a.dcm", 3)
+    _ct(src / "b.dcm", 5)
+    return src
+
+
+def test_a_full_disk_at_the_manifest_names_it_and_a_rerun_converts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, out = _src(tmp_path), tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(csv.DictWriter, "writerows", _full)
+        code = main(["convert", str(src), str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"radpipe convert: error: {out / 'manifest.csv'}: No space left on device" in err
+    assert "make room" in err and "Traceback" not in err
+    assert not (out / "manifest.csv").exists()
+    assert not [p for p in out.rglob(".*.tmp*")]  # no temporary left behind
+    assert main(["convert", str(src), str(out), "--quiet"]) == 0
+    with (out / "manifest.csv").open(newline="") as fh:
+        assert sorted(r["source"] for r in csv.DictReader(fh)) == ["a.dcm", "b.dcm"]
+
+
+def test_a_full_scratch_store_names_it_and_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full(*_args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    src, out = _src(tmp_path), tmp_path / "out"
+    monkeypatch.setattr(Store, "update_rows", full)
+    assert main(["convert", str(src), str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"{out / SCRATCH}: database or disk is full" in err
+    assert "Traceback" not in err and "sqlite3" not in err
+    assert not (out / SCRATCH).exists()
+
+
+def test_a_read_only_out_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def read_only(self: Path, *_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    src, out = _src(tmp_path), tmp_path / "ro" / "out"
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert main(["convert", str(src), str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"radpipe convert: error: {out}: Read-only file system; choose another output folder "
+        "(or allow writing to it) and run it again"
+    )
+
+
+def test_another_os_error_keeps_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        main(["convert", str(_src(tmp_path)), str(tmp_path / "out"), "--quiet"])
