@@ -171,6 +171,10 @@ def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int =
     except FATAL:
         raise
     except BaseException as err:  # decoder panics derive from BaseException
+        if isinstance(err, FileNotFoundError):  # its text is the path, which is not shown
+            return Problem(rel, "file not found: removed or moved after the folder was listed")
+        if isinstance(err, PermissionError):
+            return Problem(rel, "permission denied: the file cannot be read")
         if _is_eof(str(err)) or isinstance(err, EOFError):
             return Problem(rel, f"truncated file: {sanitize(str(err)) or 'end of file'}")
         return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {sanitize(str(err))}")

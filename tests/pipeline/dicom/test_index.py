@@ -217,3 +217,16 @@ def test_find_files_order_and_problems_by_hand(tmp_path: Path) -> None:
         ("b/y.dcm", "", False),
         ("b/c/x.dcm", "", False),
     ]
+
+
+def test_a_file_gone_or_unreadable_since_listing_says_so(tmp_path: Path) -> None:
+    """The OS error's text is the path (never shown); the reason says what happened."""
+    from unittest import mock
+
+    from pipeline.dicom.files import read_dataset
+
+    gone = read_dataset(tmp_path / "removed.dcm", "removed.dcm")
+    assert gone.reason == "file not found: removed or moved after the folder was listed"
+    with mock.patch.object(Path, "stat", side_effect=PermissionError(13, "denied", "x.dcm")):
+        locked = read_dataset(tmp_path / "x.dcm", "x.dcm")
+    assert locked.reason == "permission denied: the file cannot be read"
