@@ -136,6 +136,8 @@ class SampleCache:
 
     def _build(self, count: int, load: Callable[[int], Sample]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(".*.tmp*"):  # a killed builder's (we hold the lock)
+            stale.unlink(missing_ok=True)
         items: list[dict[str, Any]] = []
         with (
             atomic_path(self.folder / "image.bin") as img_tmp,

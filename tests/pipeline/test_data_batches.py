@@ -168,3 +168,19 @@ def test_a_subclass_with_its_own_items_gets_them_in_batches(conv: Path, tmp_path
     batch = next(iter(DataLoader(ds, batch_size=3, collate_fn=collate_items)))
     assert batch["id"] == ["own0", "own1", "own2"]
     assert batch["image"][:, 0, 0, 0].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_killed_builders_temporaries_are_removed_by_the_next_build(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    stale = [
+        tmp_path / "k" / ".image.4242-1-ab12.tmp.bin",
+        tmp_path / "k" / ".mask.4242-2-cd34.tmp.bin",
+    ]
+    for path in stale:
+        path.write_bytes(b"half an image")
+    samples = [Sample(np.full((1, 2, 2), i, np.float32), label=i, meta={"id": f"s{i}"})
+               for i in range(3)]  # fmt: skip
+    packed = SampleCache(tmp_path, "k").open_or_build(3, samples.__getitem__)
+    assert packed.images is not None and packed.images[:, 0, 0, 0].tolist() == [0.0, 1.0, 2.0]
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["image.bin", "index.json",
+                                                                  "mask.bin"]  # fmt: skip
