@@ -32,11 +32,11 @@ def register(sub: Any) -> None:
 
 
 def default_out(run_dir: Path, src: Path) -> Path:
-    """``RUN/predictions-<key>``, the key a hash of SRC's absolute path: predicting another
+    """``RUN/predictions-<key>`` (:func:`workflows.run.rundir.source_dir`): predicting another
     folder never replaces an earlier folder's predictions (the same folder again does)."""
-    from pipeline.keys import hash_key
+    from workflows.run.rundir import source_dir
 
-    return run_dir / f"predictions-{hash_key(str(src.resolve()), length=8)}"
+    return source_dir(run_dir, "predictions", src)
 
 
 def run(args: argparse.Namespace) -> int:

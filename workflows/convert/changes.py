@@ -27,13 +27,19 @@ from workflows.convert.resume import PARTIAL_STAT, STAT, STAT_COLUMNS, iter_csv,
 _NUMBERS = STAT_COLUMNS[1:]
 
 
+def stat_facts(path: Path) -> tuple[int, int, int, int]:
+    """Size, mtime_ns, ctime_ns and inode of ``path`` (following links): what counts as a
+    change, here and in ``radpipe run``'s conversion cache key. Raises ``OSError``."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 def file_facts(path: Path) -> str | None:
     """``size:mtime_ns:ctime_ns:ino`` of ``path`` (following links), ``None`` if it is gone."""
     try:
-        st = os.stat(path)
+        return ":".join(map(str, stat_facts(path)))
     except OSError:
         return None
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def as_row(source: str, facts: str) -> dict[str, str]:
@@ -102,4 +108,4 @@ def _key(row: dict[str, str]) -> str:
     return ":".join(row.get(c, "") for c in _NUMBERS)
 
 
-__all__ = ["PARTIAL_STAT", "STAT", "STAT_COLUMNS", "Facts", "as_row", "file_facts"]
+__all__ = ["PARTIAL_STAT", "STAT", "STAT_COLUMNS", "Facts", "as_row", "file_facts", "stat_facts"]

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RadpipeError
-from pipeline.keys import hash_key
 from workflows.run.config import RunConfig
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.windows import trained_windowed
@@ -41,7 +40,7 @@ def evaluate_external(
     """
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
-    from workflows.run.rundir import fold_checkpoint, fold_dir
+    from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
@@ -50,7 +49,7 @@ def evaluate_external(
             raise RadpipeError(f"{what} {path} does not exist.")
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
-    out = out or run_dir / f"external-{hash_key(str(src.resolve()), length=8)}"
+    out = out or source_dir(run_dir, "external", src)
     out.mkdir(parents=True, exist_ok=True)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]

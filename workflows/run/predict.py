@@ -136,6 +136,7 @@ def _usable(
     """
     keep, items, skipped = [], [], []
     foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
+    trained = {_RADIOGRAPHY.get(m, m) for m in modalities}
     for i in range(len(dataset)):
         row = dataset.items[i][0]
         name, source = row["output"], row.get("source", "")
@@ -143,12 +144,7 @@ def _usable(
             skipped.append((name, source, UNWINDOWED))
             continue
         modality = row.get("modality") or ""
-        if (
-            modalities
-            and modality
-            and _RADIOGRAPHY.get(modality, modality)
-            not in {_RADIOGRAPHY.get(m, m) for m in modalities}
-        ):
+        if trained and modality and _RADIOGRAPHY.get(modality, modality) not in trained:
             foreign.setdefault(modality, []).append(name)
         try:
             item = dataset[i]

@@ -63,10 +63,11 @@ def fingerprint_files(root: Path, paths: Iterable[Path]) -> str:
     a new ctime (which no user call can set back), and a replaced file a new inode. Cheap (no
     file contents are read) and stable across runs on unchanged input.
     """
+    from workflows.convert.changes import stat_facts
+
     digest = hashlib.sha256()
     for p in sorted(paths):
-        st = p.stat()
-        facts = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+        facts = "\0".join(map(str, stat_facts(p)))
         digest.update(
             f"{p.relative_to(root).as_posix()}\0{facts}\n".encode(
                 errors="surrogateescape"  # a name that is not UTF-8 still has its bytes
@@ -125,6 +126,14 @@ def write_provenance(
         **(extra or {}),
     }
     atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
+
+
+def source_dir(run_dir: Path, prefix: str, src: Path) -> Path:
+    """``RUN/<prefix>-<key>``, the key a hash of SRC's absolute path: the default output of
+    ``radpipe predict`` and ``evaluate``, one folder per SRC (the same SRC again reuses it)."""
+    from pipeline.keys import hash_key
+
+    return run_dir / f"{prefix}-{hash_key(str(src.resolve()), length=8)}"
 
 
 def fold_dir(run_dir: Path, fold: int | None) -> Path:

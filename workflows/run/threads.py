@@ -76,8 +76,9 @@ def set_threads(threads: int | None, num_workers: int, local_ranks: int = 1) -> 
 
     cores = available_cores()
     source = "compute.threads" if threads is not None else "default"
-    if threads is None and _omp_threads() is not None:  # the user's standard setting
-        threads, source = _omp_threads(), "OMP_NUM_THREADS"
+    omp = _omp_threads()
+    if threads is None and omp is not None:  # the user's standard setting
+        threads, source = omp, "OMP_NUM_THREADS"
     chosen = threads if threads is not None else default_threads(cores, num_workers, local_ranks)
     torch.set_num_threads(chosen)
     load = _load_average()

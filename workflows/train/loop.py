@@ -170,7 +170,7 @@ class _Run:
     loss_fn: nn.Module
     monitor: str
     stopper: EarlyStopping
-    writer: CheckpointWriter = field(default_factory=CheckpointWriter)  # see checkpoint_interval_s
+    writer: CheckpointWriter  # writes at most every config.checkpoint_interval_s
     window: WeightWindow | None = None  # the epochs kept for averaging (average_epochs)
 
     @property
