@@ -7,6 +7,8 @@ Multi-class AUC is one-vs-rest, macro-averaged over the classes (Fawcett 2006, s
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import rankdata
 
@@ -63,12 +65,17 @@ def roc_auc_score(
         ``(N,)`` positive-class scores for a binary problem, or ``(N, K)`` per-class scores
         or probabilities (``K = 2`` uses column 1 as the positive score).
     average
-        For ``K > 2``: ``"macro"`` (mean over classes, NaN skipped) or ``"none"`` (per class).
+        For ``K > 2``: ``"macro"`` (mean over classes) or ``"none"`` (per class). The macro
+        mean is NaN when any class has no positive or no negative case, as ``metrics.json``'s
+        ``roc_auc_macro`` is null then: a mean over fewer classes would read as the K-class
+        figure (scikit-learn raises instead). Pass ``average="none"`` and ``numpy.nanmean``
+        to average the defined classes on purpose.
 
     Returns
     -------
     float or numpy.ndarray
-        NaN for a class with no positive or no negative case (AUC is undefined there).
+        NaN for a class with no positive or no negative case (AUC is undefined there), and a
+        macro mean over such a class (with a :class:`RuntimeWarning` naming the classes).
 
     Raises
     ------
@@ -96,8 +103,16 @@ def roc_auc_score(
     per_class = np.array([_binary_auc(t == k, s[:, k]) for k in range(s.shape[1])])
     if average == "none":
         return per_class
-    kept = per_class[~np.isnan(per_class)]
-    return float(kept.mean()) if kept.size else float("nan")
+    undefined = np.flatnonzero(np.isnan(per_class))
+    if undefined.size:
+        warnings.warn(
+            f"ROC AUC is undefined for class(es) {undefined.tolist()} (no positive or no "
+            "negative case): the macro mean is NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return float("nan")
+    return float(per_class.mean())
 
 
 def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
