@@ -281,12 +281,9 @@ def resample_stack(slices: list[np.ndarray], plan: VolumePlan) -> np.ndarray:
     stack = np.stack(slices).astype(np.float32, copy=False)
     if plan.grid is None:
         return stack
-    dist = np.asarray(plan.distances)
-    grid = np.asarray(plan.grid)
-    lower = np.clip(np.searchsorted(dist, grid, side="right") - 1, 0, len(dist) - 2)
-    weight = np.clip((grid - dist[lower]) / (dist[lower + 1] - dist[lower]), 0.0, 1.0)
-    weight = weight.astype(np.float32)[:, None, None]
-    return (1 - weight) * stack[lower] + weight * stack[lower + 1]
+    lower, weight = plan.resample_weights()
+    w = weight[:, None, None]
+    return (1 - w) * stack[lower] + w * stack[lower + 1]
 
 
 def read_series(

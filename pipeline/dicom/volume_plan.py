@@ -39,6 +39,47 @@ class VolumePlan:
         """Slices of the output volume (after any resampling along the normal)."""
         return len(self.grid) if self.grid is not None else len(self.frames[0])
 
+    def resample_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Linear resampling along the normal onto ``grid`` (which must be set).
+
+        Returns
+        -------
+        lower : numpy.ndarray
+            ``(num_slices,)`` int: the input slice at or below each output slice.
+        weight : numpy.ndarray
+            ``(num_slices,)`` float32: the weight of input slice ``lower + 1`` (``1 - weight``
+            of ``lower``). A weight within 1e-6 of 0 or 1 is made exactly 0 or 1, so an output
+            slice at an input slice's position holds that slice's pixels exactly.
+        """
+        if self.grid is None:
+            raise ValueError("resample_weights: the volume is not resampled (grid is None).")
+        dist = np.asarray(self.distances)
+        grid = np.asarray(self.grid)
+        lower = np.clip(np.searchsorted(dist, grid, side="right") - 1, 0, len(dist) - 2)
+        weight = np.clip((grid - dist[lower]) / (dist[lower + 1] - dist[lower]), 0.0, 1.0)
+        weight[weight < 1e-6] = 0.0
+        weight[weight > 1 - 1e-6] = 1.0
+        return lower, weight.astype(np.float32)
+
+    def exact_slices(self) -> dict[int, int]:
+        """Input slice k -> the output slice j that holds its pixels unchanged.
+
+        A slice shifted in-plane (tilt) or missed by the resampling grid is not in the dict:
+        its values reach the volume only interpolated.
+        """
+        count = len(self.frames[0])
+        kept = [
+            k for k in range(count)
+            if self.shifts is None or all(abs(v) <= 1e-6 for v in self.shifts[k])
+        ]  # fmt: skip
+        if self.grid is None:
+            return {k: k for k in kept}
+        lower, weight = self.resample_weights()
+        at = {int(lo): j for j, (lo, w) in enumerate(zip(lower, weight, strict=True)) if w == 0}
+        at.update({int(lo) + 1: j for j, (lo, w) in enumerate(zip(lower, weight, strict=True))
+                   if w == 1})  # fmt: skip
+        return {k: at[k] for k in kept if k in at}
+
 
 class _Refused(Exception):
     """A geometry policy says ``refuse``: the series is refused with this message."""

@@ -85,13 +85,18 @@ def test_time_points_and_resampled_volumes(tmp_path: Path) -> None:
              for t in range(2) for zi in range(2)]  # fmt: skip
     gap = generate_uid()
     files += [G.plane((0.0, 0.0, v), series=gap) for v in (0.0, 1.0, 3.0)]  # resampled
-    names = ["t0z0", "t0z1", "t1z0", "t1z1", "g0", "g1", "g3"]
+    # resampled onto 0, 1.75, 3.5 mm (steps 1.5, 2: the smallest step fitted to the extent):
+    # the file at 1.5 mm has no slice of its own, the two ends keep theirs
+    off = generate_uid()
+    files += [G.plane((0.0, 0.0, v), series=off) for v in (0.0, 1.5, 3.5)]
+    names = ["t0z0", "t0z1", "t1z0", "t1z1", "g0", "g1", "g3", "h0", "h1", "h3"]
     src = G.save(tmp_path / "in", files, names)
     result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
-    assert result.exit_code == 0 and result.outputs == 2
+    assert result.exit_code == 0 and result.outputs == 3
     slices = {r["source"]: r["slice"] for r in _rows(tmp_path / "out" / "sources.csv")}
-    assert slices == {"t0z0.dcm": "0:0", "t0z1.dcm": "0:1", "t1z0.dcm": "1:0",
-                      "t1z1.dcm": "1:1", "g0.dcm": "", "g1.dcm": "", "g3.dcm": ""}  # fmt: skip
+    assert slices == {"t0z0.dcm": "0:0", "t0z1.dcm": "0:1", "t1z0.dcm": "1:0", "t1z1.dcm": "1:1",
+                      "g0.dcm": "0", "g1.dcm": "1", "g3.dcm": "3",  # grid 0, 1, 2, 3 mm
+                      "h0.dcm": "0", "h1.dcm": "", "h3.dcm": "2"}  # fmt: skip
 
 
 def test_duplicates_skipped_and_kept_skipped_on_resume(tmp_path: Path) -> None:

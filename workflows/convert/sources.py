@@ -19,18 +19,18 @@ def frame_slices(plan: Any, volume: Any) -> list[tuple[str, int, str, str]]:
     ``(source, frame, SOPInstanceUID, slice)``.
 
     ``slice`` is the output slice the frame became: 0-based along the volume's third axis,
-    ``T:K`` for time point T of a 4-D volume; empty when that slice holds interpolated values,
-    not the frame's pixels (resampled along the normal, or shifted in-plane to undo a gantry
-    tilt; the manifest's ``problems`` column says which).
+    ``T:K`` for time point T of a 4-D volume; empty when no output slice holds the frame's
+    pixels unchanged (resampled along the normal to a grid that misses its position, or
+    shifted in-plane to undo a gantry tilt; the manifest's ``problems`` column says which).
     """
     found = []
     four_d = len(volume.frames) > 1
+    exact = volume.exact_slices()
     for t, frames in enumerate(volume.frames):
         for k, idx in enumerate(frames):
             ref = plan.frames[idx]
-            shifted = volume.shifts is not None and any(abs(v) > 1e-6 for v in volume.shifts[k])
-            exact = volume.grid is None and not shifted
-            where = (f"{t}:{k}" if four_d else str(k)) if exact else ""
+            j = exact.get(k)
+            where = "" if j is None else f"{t}:{j}" if four_d else str(j)
             found.append((ref.source, ref.frame, ref.sop_uid, where))
     return found
 

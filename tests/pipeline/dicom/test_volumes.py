@@ -139,7 +139,40 @@ def test_missing_slice_resampled_by_default(tmp_path: Path) -> None:
     frames = G.dicom_frames(src)
     for k, z in zip(kept, (0.0, 1.0, 2.0, 4.0, 5.0)):
         values = next(v for v, ipp, *_ in frames if ipp[2] == z)
-        assert np.allclose(data[:, :, k], values.T, atol=1e-4)
+        assert np.array_equal(data[:, :, k], values.T)  # the frame's pixels, not a blend
+    # sources.csv names the output slice each file became where the grid meets it exactly
+    import pydicom
+
+    with (tmp_path / "out" / "sources.csv").open() as fh:
+        placed = {float(pydicom.dcmread(src / r["source"]).ImagePositionPatient[2]): r["slice"]
+                  for r in csv.DictReader(fh)}  # fmt: skip
+    assert placed == {0.0: "0", 1.0: "1", 2.0: "2", 4.0: "4", 5.0: "5"}
+
+
+def test_resampled_slices_at_a_file_position_are_that_files_pixels_exactly(
+    tmp_path: Path,
+) -> None:
+    """Positions whose differences are not exact in binary (10.3 + 1.1 k) put the grid a
+    rounding error off the files: those output slices are still the files' pixels, bit for
+    bit, and sources.csv names them; the slice in the gap is the mean of its neighbours."""
+    series = generate_uid()
+    zs = (10.3, 11.4, 12.5, 14.7, 15.8)
+    src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, z), series=series, size=6, value=100 * k)
+                                   for k, z in enumerate(zs)])  # fmt: skip
+    rows, _errors, code = _convert(src, tmp_path / "out")
+    (row,) = rows
+    assert code == 0 and row["shape"] == "6x6x6" and row["problems"].startswith("resampled: ")
+    data = np.asarray(nib.load(tmp_path / "out" / row["output"]).dataobj)
+    by_z = {ipp[2]: v for v, ipp, *_ in G.dicom_frames(src)}
+    for j, z in zip((0, 1, 2, 4, 5), zs):
+        assert np.array_equal(data[:, :, j], by_z[z].T), j
+    assert np.array_equal(data[:, :, 3], (by_z[12.5].T + by_z[14.7].T) / 2)
+    import pydicom
+
+    with (tmp_path / "out" / "sources.csv").open() as fh:
+        placed = {float(pydicom.dcmread(src / r["source"]).ImagePositionPatient[2]): r["slice"]
+                  for r in csv.DictReader(fh)}  # fmt: skip
+    assert placed == {10.3: "0", 11.4: "1", 12.5: "2", 14.7: "4", 15.8: "5"}
 
 
 def test_missing_slice_split_or_refused(tmp_path: Path) -> None:
