@@ -25,6 +25,7 @@ from pipeline.dicom.decode import (
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     check_image_header,
     first_number,
@@ -194,8 +195,6 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
     )
     if note:
         notes.append(note)
-    spacing = plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
-    spacing_key = "PixelSpacing" if spacing not in (None, "") else "ImagerPixelSpacing"
     slope_value = first_number(slope, "RescaleSlope", notes)
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
@@ -210,11 +209,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
         orientation=orientation(
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
         ),
-        pixel_spacing=numbers(  # type: ignore[arg-type]
-            spacing if spacing not in (None, "") else ds.get("ImagerPixelSpacing"),
-            2,
-            spacing_key,
-        ),
+        pixel_spacing=in_plane_spacing(ds, frame, notes),
     )
 
 
