@@ -36,7 +36,9 @@ class FrameRef:
     AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
     file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
     ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
-    SeriesNumbers are kept apart, as dcm2niix does).
+    SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
+    ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
+    keeps derived images (reformats, subtractions, screen captures) out of the acquired stack.
     """
 
     source: str
@@ -56,6 +58,14 @@ class FrameRef:
     refusal: str = ""
     digest: str = ""
     series_number: int | None = None
+    image_kind: str = ""
+
+
+def image_kind(ds: Any) -> str:
+    """The first two values of ImageType (0008,0008), upper case, joined by a backslash."""
+    value = ds.get("ImageType") or []
+    values = [value] if isinstance(value, str) else list(value)
+    return "\\".join(str(v).strip().upper() for v in values[:2])
 
 
 def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
@@ -168,6 +178,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "sop_uid": str(ds.get("SOPInstanceUID", source)),
         "instance_number": _int(ds.get("InstanceNumber")),
         "series_number": _int(ds.get("SeriesNumber")),
+        "image_kind": image_kind(ds),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }
