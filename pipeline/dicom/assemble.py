@@ -32,6 +32,8 @@ from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
+#: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient taken as orthonormal.
+ORTHONORMAL_TOLERANCE = 1e-3
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -250,6 +252,7 @@ def _plan_group(
     frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
 ) -> list[VolumePlan]:
     """One orientation group: stacks of co-located frames, then each stack's geometry."""
+    _check_orthonormal(frames[group[0]].orientation)  # type: ignore[arg-type]
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
     stacks, how = _stacks(frames, group, dist)
@@ -280,6 +283,26 @@ def _plan_group(
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+
+
+def _check_orthonormal(orientation: tuple[float, ...]) -> None:
+    """Refuse row and column cosines that are not orthogonal unit vectors (PS3.3 C.7.6.2.1.1).
+
+    Such a plane has no rigid geometry: the NIfTI qform (a rotation) and sform (the raw
+    vectors) of one volume would place its voxels differently, and slice spacing along the
+    normal is ill-defined. DS rounding leaves about 1e-6; :data:`ORTHONORMAL_TOLERANCE` is far
+    above that.
+    """
+    row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
+    dot, lengths = float(row @ col), (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
+    if abs(dot) > ORTHONORMAL_TOLERANCE or any(
+        abs(n - 1.0) > ORTHONORMAL_TOLERANCE for n in lengths
+    ):
+        raise _Refused(
+            "ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors (row . "
+            f"column = {dot:.4g}, lengths {lengths[0]:.4g} and {lengths[1]:.4g}): no volume "
+            "geometry"
+        )
 
 
 def _stacks(
