@@ -25,6 +25,7 @@ from pipeline.dicom.decode import (
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     check_image_header,
@@ -79,6 +80,7 @@ class DicomImage:
     voi_lut: tuple[int, np.ndarray, int] | None
     inverse: bool
     problems: tuple[str, ...] = ()
+    padding: tuple[int, int] | None = None
 
     @property
     def is_color(self) -> bool:
@@ -172,6 +174,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
+        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
     )
 
 
