@@ -199,6 +199,8 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
     if note:
         notes.append(note)
     slope_value = first_number(slope, "RescaleSlope", notes)
+    if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
+        slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
         slope=1.0 if slope_value is None else slope_value,
