@@ -24,6 +24,7 @@ from pipeline.dicom.decode import (
 )
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
+from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
@@ -182,7 +183,11 @@ def _frame_infos(ds: Any, source: str, notes: list[str], function: str) -> tuple
     n = frame_count(ds)
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            return (_frame_info(ds, 0, notes, function),) * n
+            info = _frame_info(ds, 0, notes, function)
+            nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
+            if nm is not None:
+                return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
+            return (info,) * n
         return tuple(_frame_info(ds, f, notes, function) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
