@@ -108,6 +108,11 @@ def _floats(value: Any, n: int) -> Any:
         return None
 
 
+def _positive(spacing: Any) -> Any:
+    """A spacing whose values are all above 0, else ``None`` (unknown: never 0 or mirrored)."""
+    return spacing if spacing is not None and all(v > 0 for v in spacing) else None
+
+
 def _float(value: Any) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -204,7 +209,9 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 or _floats(
                     attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
                 ),
-                pixel_spacing=_floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2),
+                pixel_spacing=_positive(
+                    _floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2)
+                ),
                 stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
                 time=_time(ds, f),
             )

@@ -57,10 +57,21 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
             raise
         imager = None  # Pixel Spacing is there: an unreadable detector spacing is not needed
     if imager is not None and (pixel is None or _same(pixel, imager)):
+        if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
+            return None
         return _at_patient(ds, imager, notes)  # type: ignore[arg-type]
     if pixel is not None:
-        return pixel  # type: ignore[return-value]
+        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None  # type: ignore[return-value]
     return _ultrasound(ds, notes)
+
+
+def _positive(spacing: tuple[float, ...], name: str, notes: list[str]) -> bool:
+    """Whether both values are above 0; else a note (some exporters write zeros)."""
+    if all(v > 0 for v in spacing):
+        return True
+    shown = "x".join(f"{v:g}" for v in spacing)
+    notes.append(f"{name} is not positive ({shown}): spacing unknown")
+    return False
 
 
 def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

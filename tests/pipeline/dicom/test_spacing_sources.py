@@ -121,3 +121,31 @@ def test_convert_manifest_has_the_spacing_at_the_patient(tmp_path: Path) -> None
     assert rows["dx.dcm"]["spacing"] == "0.08x0.08"
     assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.25" in rows["dx.dcm"]["problems"]
     assert rows["us.dcm"]["spacing"] == "0.3x0.2"
+
+
+@pytest.mark.parametrize("spacing", [[0.0, 0.0], [-0.5, 0.5]], ids=["zero", "negative"])
+def test_non_positive_pixel_spacing_is_unknown_not_zero_or_mirrored(
+    tmp_path: Path, spacing: list[float]
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    series = generate_uid()
+    for k in range(3):
+        ds = _image("1.2.840.10008.5.1.4.1.1.4", "MR")
+        ds.SeriesInstanceUID = series
+        ds.PixelSpacing = spacing
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+        ds.save_as(src / f"{k}.dcm", enforce_file_format=True)
+    out = tmp_path / "npy"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["spacing"] for r in rows] == ["", "", ""]
+    assert all("PixelSpacing (0028,0030) is not positive" in r["problems"] for r in rows)
+    out = tmp_path / "nii"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert "PixelSpacing absent or unreadable" in row["problems"]  # no mm claimed, no mirror
+    assert "no geometry" in row["problems"]
