@@ -206,6 +206,10 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
     slope_value = first_number(slope, "RescaleSlope", notes)
     if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
         slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
+    if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
+        notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
+                     "the intercept; slope 1 used")  # fmt: skip
+        slope_value = None
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
         slope=1.0 if slope_value is None else slope_value,

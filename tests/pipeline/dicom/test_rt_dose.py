@@ -1,6 +1,6 @@
-"""RT Dose pixel values are doses: stored value x Dose Grid Scaling (3004,000E), PS3.3 C.8.8.3
-(dicompyler-core and pydicom users multiply by it; radpipe wrote the raw integers, 10**6 too
-large for pydicom's rtdose.dcm).
+"""Modality values beyond the plain rescale: RT Dose pixel values are doses, stored value x
+Dose Grid Scaling (3004,000E), PS3.3 C.8.8.3 (radpipe wrote the raw integers, 10**6 too large
+for pydicom's rtdose.dcm); a RescaleSlope of 0 is ignored with a note.
 """
 
 from __future__ import annotations
@@ -66,3 +66,17 @@ def test_convert_writes_doses_in_gray(tmp_path: Path) -> None:
         (row,) = list(csv.DictReader(f))
     volume = np.asarray(nib.load(out / row["output"]).dataobj)  # (columns, rows, frames)
     assert volume[:, :, 0].T.ravel().tolist() == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25])
+
+
+def test_zero_rescale_slope_is_ignored_with_a_note(tmp_path: Path) -> None:
+    # GateTools #68: files with RescaleSlope 0 came out as one constant (the intercept)
+    ds = _dose(1.0)
+    del ds.DoseGridScaling
+    ds.Modality, ds.SOPClassUID = "CT", "1.2.840.10008.5.1.4.1.1.2"
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.RescaleSlope, ds.RescaleIntercept = 0, -1024
+    path = tmp_path / "ct.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    image = read_instance(path, "ct.dcm")
+    assert image.modality(0).ravel().tolist() == [-1024, -24, 976, 1976, 2976, 3976]
+    assert any(p.startswith("RescaleSlope ignored: (0028,1053) is 0") for p in image.problems)
