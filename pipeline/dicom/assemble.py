@@ -163,7 +163,7 @@ def _kind_groups(
 
     A derived image (a reformat, subtraction or screen capture) that shares the series of the
     acquired slices is not one of them: it would be stacked among them, or take the place of
-    the slice at its position.
+    the slice at its position. Images without ImageType join the first (acquired) kind.
     """
     out: list[list[int]] = []
     seen: set[str] = set()
@@ -171,6 +171,9 @@ def _kind_groups(
         by_kind: dict[str, list[int]] = defaultdict(list)
         for k in members:
             by_kind[frames[k].image_kind].append(k)
+        if "" in by_kind and len(by_kind) > 1:  # a damaged header, not another kind
+            untyped = by_kind.pop("")
+            by_kind[min(by_kind, key=_acquired_first)] += untyped
         seen.update(by_kind)
         out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
     if len(out) > len(numbers):

@@ -64,3 +64,19 @@ def test_one_image_type_is_one_volume(tmp_path: Path) -> None:
     with open(out / "manifest.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 1 and rows[0]["problems"] == ""
+
+
+def test_an_image_without_image_type_stays_with_the_acquired_slices(tmp_path: Path) -> None:
+    series = "1.2.826.0.1.3680043.8.498.81"
+    slices = [plane((0.0, 0.0, 2.0 * k), value=10 * k, series=series, ImageType=ORIGINAL)
+              for k in range(4)]  # fmt: skip
+    del slices[2].ImageType  # Type 1, but removed by some editing tools
+    src = save(tmp_path / "src", slices)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and rows[0]["problems"] == ""
+    assert np.asarray(nib.load(out / rows[0]["output"]).dataobj)[0, 0, :].tolist() == [
+        0, 10, 20, 30
+    ]  # fmt: skip
