@@ -108,7 +108,8 @@ def load_series(
     :class:`ExactFrame` instead. Returns the frames' :class:`FrameRef` (with pixel digests),
     their arrays and the window names used; each file's problems (recovered header defects,
     an ignored header window) are added to ``notes`` once; ``padding`` gets, by index in the
-    returned arrays, the mask of each frame's Pixel Padding Value pixels. Raises
+    returned arrays, the mask of each frame's Pixel Padding Value pixels, bit-packed
+    (``numpy.packbits``: an eighth of a byte per pixel). Raises
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
@@ -140,7 +141,7 @@ def load_series(
             else:
                 mask = padding_mask(image.stored[ref.frame], image.padding)
                 if mask is not None and padding is not None:
-                    padding[len(arrays)] = mask
+                    padding[len(arrays)] = np.packbits(mask)
                 exact = exact_modality(image, ref.frame, window) if exact_integers else None
                 if exact is not None:
                     refs.append(ref)
@@ -236,7 +237,8 @@ def build_volume(
 ) -> SeriesVolume:
     """Stack, shift and resample the frames of one :class:`VolumePlan`.
 
-    ``padding``: Pixel Padding Value masks by frame index, resampled by nearest neighbour.
+    ``padding``: bit-packed Pixel Padding Value masks by frame index (see
+    :func:`load_series`); where they take part, resampling uses the nearest pixel.
     """
     shapes = {arrays[k].shape for t in plan.frames for k in t}
     if len(shapes) > 1:
@@ -245,7 +247,9 @@ def build_volume(
     if plan.shifts is None and plan.grid is None and all(isinstance(a, ExactFrame) for a in exact):
         image = _exact_volume(plan, arrays)
     else:
-        pads = padding or {}
+        packed = padding if padding and (plan.shifts is not None or plan.grid is not None) else {}
+        pads = {k: _unpacked(packed[k], arrays[k].shape)
+                for t in plan.frames for k in t if k in packed}  # fmt: skip
         stacks = [resample_stack([_float32(arrays[k]) for k in t], plan, [pads.get(k) for k in t])
                   for t in plan.frames]  # fmt: skip
         image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
@@ -281,6 +285,11 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
                 shift = np.array(f.intercept).astype(kind)
                 np.add(f.stored, shift, out=slots[t, k], dtype=kind, casting="unsafe")
     return out
+
+
+def _unpacked(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    count = int(np.prod(shape))
+    return np.unpackbits(packed, count=count).astype(bool).reshape(shape)
 
 
 def resample_stack(
