@@ -208,7 +208,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
         slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
     if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
         notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
-                     "the intercept; slope 1 used")  # fmt: skip
+                     "the intercept, so slope 1 is used")  # fmt: skip
         slope_value = None
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
