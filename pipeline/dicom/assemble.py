@@ -32,6 +32,8 @@ from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
+#: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient taken as orthonormal.
+ORTHONORMAL_TOLERANCE = 1e-3
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -139,8 +141,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
             "merged exports), one volume each"
         )
-    groups = [g for members in numbers.values() for g in _orientation_groups(frames, members)]
-    if len(groups) > len(numbers):
+    kinds = _kind_groups(frames, numbers, plan.notes)
+    groups = [g for members in kinds for g in _orientation_groups(frames, members)]
+    if len(groups) > len(kinds):
         plan.notes.append(
             f"split: {len(groups)} orientations or image sizes in one series, one volume each"
         )
@@ -151,6 +154,38 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.volumes = []
         plan.refusal = str(err)
     return plan
+
+
+def _kind_groups(
+    frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
+) -> list[list[int]]:
+    """Each SeriesNumber's frames split by ImageType's first two values (original, derived).
+
+    A derived image (a reformat, subtraction or screen capture) that shares the series of the
+    acquired slices is not one of them: it would be stacked among them, or take the place of
+    the slice at its position. Images without ImageType join the first (acquired) kind.
+    """
+    out: list[list[int]] = []
+    seen: set[str] = set()
+    for members in numbers.values():
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for k in members:
+            by_kind[frames[k].image_kind].append(k)
+        if "" in by_kind and len(by_kind) > 1:  # a damaged header, not another kind
+            untyped = by_kind.pop("")
+            by_kind[min(by_kind, key=_acquired_first)] += untyped
+        seen.update(by_kind)
+        out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
+    if len(out) > len(numbers):
+        shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
+        notes.append(
+            f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
+        )
+    return out
+
+
+def _acquired_first(kind: str) -> tuple[bool, str]:
+    return (not kind.startswith("ORIGINAL"), kind)
 
 
 def _has_geometry(f: FrameRef) -> bool:
@@ -220,6 +255,7 @@ def _plan_group(
     frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
 ) -> list[VolumePlan]:
     """One orientation group: stacks of co-located frames, then each stack's geometry."""
+    _check_orthonormal(frames[group[0]].orientation)  # type: ignore[arg-type]
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
     stacks, how = _stacks(frames, group, dist)
@@ -250,6 +286,26 @@ def _plan_group(
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+
+
+def _check_orthonormal(orientation: tuple[float, ...]) -> None:
+    """Refuse row and column cosines that are not orthogonal unit vectors (PS3.3 C.7.6.2.1.1).
+
+    Such a plane has no rigid geometry: the NIfTI qform (a rotation) and sform (the raw
+    vectors) of one volume would place its voxels differently, and slice spacing along the
+    normal is ill-defined. DS rounding leaves about 1e-6; :data:`ORTHONORMAL_TOLERANCE` is far
+    above that.
+    """
+    row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
+    dot, lengths = float(row @ col), (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
+    if abs(dot) > ORTHONORMAL_TOLERANCE or any(
+        abs(n - 1.0) > ORTHONORMAL_TOLERANCE for n in lengths
+    ):
+        raise _Refused(
+            "ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors (row . "
+            f"column = {dot:.4g}, lengths {lengths[0]:.4g} and {lengths[1]:.4g}): no volume "
+            "geometry"
+        )
 
 
 def _stacks(

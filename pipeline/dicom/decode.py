@@ -157,6 +157,30 @@ def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     return out.astype(stored.dtype.str.replace("u", "i"))
 
 
+def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
+    """Native grey values whose HighBit (0028,0102) is not BitsStored - 1.
+
+    Current DICOM requires HighBit = BitsStored - 1; older editions let the stored bits sit
+    higher in the cell (12 bits in bits 4-15). When every value has its low bits clear and
+    some bits above BitsStored set, the values are shifted down; otherwise they are read
+    from the low BitsStored bits. Either way a note says which.
+    """
+    high = values.integer(ds, "HighBit", None)
+    width = arr.dtype.itemsize * 8
+    if high is None or high == bits_stored - 1 or not 0 <= high < width:
+        return arr
+    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
+    shift = high - (bits_stored - 1)
+    unsigned = arr.view(arr.dtype.str.replace("i", "u"))
+    if shift > 0:
+        low = np.bitwise_and(unsigned, (1 << shift) - 1)
+        if not low.any() and np.right_shift(unsigned, bits_stored).any():
+            notes.append(f"{what}: values read from bits {shift}-{high}, shifted down by {shift}")
+            return np.right_shift(unsigned, shift).view(arr.dtype)
+    notes.append(f"{what}: values read from the low {bits_stored} bits")
+    return arr
+
+
 def decode_stored(
     ds: Dataset,
     source: str,
@@ -206,7 +230,7 @@ def decode_stored(
     if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
         dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_alloc // 8}")
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
-        arr = arr.reshape(frames, rows, cols)
+        arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
     else:
         arr = _decode_with_pydicom(ds, source, notes)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)

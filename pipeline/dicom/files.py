@@ -65,7 +65,9 @@ def escape_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+# an opening quote follows no letter or digit but a bytes prefix (b'...'): the apostrophe of
+# "image's" opens nothing
+_QUOTED = re.compile(r"""(?:(?<!\w)|(?<=\bb))(?:'[^']*'|"[^"]*")""")
 _UIDLIKE = re.compile(r"\b\d+(?:\.\d+){3,}\b|\b[0-9A-Fa-f]{16,}\b")
 _PATH = re.compile(r"\s*(?:in|for) file \S.*?(?=[,;]|$)|(?<![\w.])/[^\s,;'\"]+")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
@@ -106,12 +108,21 @@ _SAFE_WORDS = {"Dataset", "FileDataset", "FileMetaDataset", "DataElement", "RawD
                "IS", "UID", "PersonName", "list", "tuple"}  # fmt: skip
 
 
-def _hash_quoted(match: re.Match[str]) -> str:
-    """Keep quoted DICOM keywords and type names; hash every other quoted value."""
-    from pydicom.datadict import keyword_dict
+#: Photometric Interpretation (0028,0004) defined terms (PS3.3 C.7.6.3.1.2): no patient data.
+_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK",
+                "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT",
+                "YBR_RCT"}  # fmt: skip
+_NAMES: set[str] = set()
 
+
+def _hash_quoted(match: re.Match[str]) -> str:
+    """Keep quoted keywords, element names, photometric terms, type names; hash the rest."""
+    from pydicom.datadict import DicomDictionary, keyword_dict
+
+    if not _NAMES:
+        _NAMES.update(entry[2] for entry in DicomDictionary.values())
     inner = match.group(0)[1:-1]
-    if inner in _SAFE_WORDS or inner in keyword_dict:
+    if inner in _SAFE_WORDS or inner in keyword_dict or inner in _PHOTOMETRIC or inner in _NAMES:
         return match.group(0)
     return f"'#{hash_key(inner, length=8)}'"
 

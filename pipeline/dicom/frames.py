@@ -36,7 +36,9 @@ class FrameRef:
     AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
     file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
     ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
-    SeriesNumbers are kept apart, as dcm2niix does).
+    SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
+    ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
+    keeps derived images (reformats, subtractions, screen captures) out of the acquired stack.
     """
 
     source: str
@@ -56,6 +58,14 @@ class FrameRef:
     refusal: str = ""
     digest: str = ""
     series_number: int | None = None
+    image_kind: str = ""
+
+
+def image_kind(ds: Any) -> str:
+    """The first two values of ImageType (0008,0008), upper case, joined by a backslash."""
+    value = ds.get("ImageType") or []
+    values = [value] if isinstance(value, str) else list(value)
+    return "\\".join(str(v).strip().upper() for v in values[:2])
 
 
 def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
@@ -96,6 +106,11 @@ def _floats(value: Any, n: int) -> Any:
         return numbers(value, n, "")
     except (DicomError, TypeError, ValueError):
         return None
+
+
+def _positive(spacing: Any) -> Any:
+    """A spacing whose values are all above 0, else ``None`` (unknown: never 0 or mirrored)."""
+    return spacing if spacing is not None and all(v > 0 for v in spacing) else None
 
 
 def _float(value: Any) -> float | None:
@@ -168,6 +183,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "sop_uid": str(ds.get("SOPInstanceUID", source)),
         "instance_number": _int(ds.get("InstanceNumber")),
         "series_number": _int(ds.get("SeriesNumber")),
+        "image_kind": image_kind(ds),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }
@@ -175,7 +191,9 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if is_mosaic(ds):
         return _mosaic_refs(ds, common, rows, columns)
     out = []
-    grid = _grid_positions(ds)
+    grid, iop = _grid_positions(ds), None
+    if grid is None and (nm := nm_geometry(ds)) is not None:
+        grid, iop = nm
     for f in range(frame_count(ds)):
         step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
             _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
@@ -187,10 +205,13 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 rows=rows,
                 columns=columns,
                 position=grid[f] if grid else _position(ds, f),
-                orientation=_floats(
+                orientation=iop
+                or _floats(
                     attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
                 ),
-                pixel_spacing=_floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2),
+                pixel_spacing=_positive(
+                    _floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2)
+                ),
                 stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
                 time=_time(ds, f),
             )
@@ -234,6 +255,43 @@ def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
         p = np.asarray(ipp) + (v - values[0]) * normal
         out.append((float(p[0]), float(p[1]), float(p[2])))
     return out
+
+
+def nm_geometry(
+    ds: Any,
+) -> tuple[list[tuple[float, float, float]], tuple[float, ...]] | None:
+    """Frame positions and orientation of an NM tomographic reconstruction, or ``None``.
+
+    NM multi-frame images (PS3.3 C.8.4.10, C.8.4.11) give ImagePositionPatient and
+    ImageOrientationPatient of the first frame in the Detector Information Sequence
+    (0054,0022) (else at the top level) and stack the frames along the normal (row x column)
+    every SpacingBetweenSlices (0018,0088) mm; a negative spacing stacks them in front of
+    the first (OHIF #4352: SPECT shown upside down when the sign was dropped). Only when
+    every frame is a slice (NumberOfSlices (0054,0081) equal to the frame count, as for
+    RECON TOMO): gated or dynamic frames are left without geometry.
+    """
+    n = frame_count(ds)
+    if str(ds.get("Modality", "")).strip().upper() != "NM" or n < 2:
+        return None
+    if "PerFrameFunctionalGroupsSequence" in ds or _int(ds.get("NumberOfSlices")) != n:
+        return None
+    step = _float(ds.get("SpacingBetweenSlices"))
+    detectors = ds.get("DetectorInformationSequence") or []
+    source = detectors[0] if len(detectors) == 1 else ds
+    ipp = _floats(source.get("ImagePositionPatient"), 3) or _floats(
+        ds.get("ImagePositionPatient"), 3
+    )
+    iop = _floats(source.get("ImageOrientationPatient"), 6) or _floats(
+        ds.get("ImageOrientationPatient"), 6
+    )
+    if not step or ipp is None or iop is None:
+        return None
+    normal = np.cross(np.asarray(iop[:3]), np.asarray(iop[3:]))
+    if float(np.linalg.norm(normal)) < 1e-6:
+        return None
+    normal = normal / np.linalg.norm(normal)
+    points = [np.asarray(ipp) + k * step * normal for k in range(n)]
+    return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop)
 
 
 def _stack_value(ds: Any, keyword: str, frame: int) -> Any:

@@ -24,7 +24,10 @@ from pipeline.dicom.decode import (
 )
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
+from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.padding import padding_range
+from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     check_image_header,
     first_number,
@@ -78,6 +81,7 @@ class DicomImage:
     voi_lut: tuple[int, np.ndarray, int] | None
     inverse: bool
     problems: tuple[str, ...] = ()
+    padding: tuple[int, int] | None = None
 
     @property
     def is_color(self) -> bool:
@@ -171,6 +175,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
+        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
     )
 
 
@@ -178,7 +183,11 @@ def _frame_infos(ds: Any, source: str, notes: list[str], function: str) -> tuple
     n = frame_count(ds)
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            return (_frame_info(ds, 0, notes, function),) * n
+            info = _frame_info(ds, 0, notes, function)
+            nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
+            if nm is not None:
+                return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
+            return (info,) * n
         return tuple(_frame_info(ds, f, notes, function) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
@@ -194,9 +203,13 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
     )
     if note:
         notes.append(note)
-    spacing = plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame)
-    spacing_key = "PixelSpacing" if spacing not in (None, "") else "ImagerPixelSpacing"
     slope_value = first_number(slope, "RescaleSlope", notes)
+    if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
+        slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
+    if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
+        notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
+                     "the intercept, so slope 1 is used")  # fmt: skip
+        slope_value = None
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
     return FrameInfo(
         slope=1.0 if slope_value is None else slope_value,
@@ -210,11 +223,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
         orientation=orientation(
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
         ),
-        pixel_spacing=numbers(  # type: ignore[arg-type]
-            spacing if spacing not in (None, "") else ds.get("ImagerPixelSpacing"),
-            2,
-            spacing_key,
-        ),
+        pixel_spacing=in_plane_spacing(ds, frame, notes),
     )
 
 

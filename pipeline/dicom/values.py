@@ -85,7 +85,7 @@ def numbers(
         want = f"{n} numbers" if n else "numbers"
         raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
     if isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
-        notes.append(f"{tag_name(keyword)} uses a non-standard delimiter; read as {out}")
+        notes.append(f"{tag_name(keyword)} uses a non-standard delimiter, read as {out}")
     return out
 
 

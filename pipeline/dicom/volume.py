@@ -25,6 +25,7 @@ from pipeline.dicom.assemble import (
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
+from pipeline.dicom.padding import blend, padding_mask, shift_slice
 from pipeline.errors import DicomError
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def load_series(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     exact_integers: bool = False,
     notes: list[str] | None = None,
+    padding: dict[int, np.ndarray] | None = None,
 ) -> tuple[list[FrameRef], list[Frame], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
@@ -105,7 +107,9 @@ def load_series(
     from stored integers (:func:`pipeline.dicom.exact.exact_modality`) is an
     :class:`ExactFrame` instead. Returns the frames' :class:`FrameRef` (with pixel digests),
     their arrays and the window names used; each file's problems (recovered header defects,
-    an ignored header window) are added to ``notes`` once. Raises
+    an ignored header window) are added to ``notes`` once; ``padding`` gets, by index in the
+    returned arrays, the mask of each frame's Pixel Padding Value pixels, bit-packed
+    (``numpy.packbits``: an eighth of a byte per pixel). Raises
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
@@ -135,6 +139,9 @@ def load_series(
                     names.add(name)
                 array = tiles[ref.frame]
             else:
+                mask = padding_mask(image.stored[ref.frame], image.padding)
+                if mask is not None and padding is not None:
+                    padding[len(arrays)] = np.packbits(mask)
                 exact = exact_modality(image, ref.frame, window) if exact_integers else None
                 if exact is not None:
                     refs.append(ref)
@@ -211,17 +218,28 @@ def read_volumes(
     same values, built without a float32 copy (what ``convert --format nifti`` writes).
     """
     notes: list[str] = []  # the files' own problems, for every volume's problems
+    masks: dict[int, np.ndarray] = {}
     refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels,
-                                      exact_integers=exact_integers, notes=notes)  # fmt: skip
+                                      exact_integers=exact_integers, notes=notes,
+                                      padding=masks)  # fmt: skip
     plan = plan_series(refs, policy)
-    volumes = [build_volume(v, arrays, [*notes, *plan.notes], names) for v in plan.volumes]
+    volumes = [build_volume(v, arrays, [*notes, *plan.notes], names, masks)
+               for v in plan.volumes]  # fmt: skip
     return plan, volumes
 
 
 def build_volume(
-    plan: VolumePlan, arrays: list[Frame], notes: Sequence[str] = (), window: str = "none"
+    plan: VolumePlan,
+    arrays: list[Frame],
+    notes: Sequence[str] = (),
+    window: str = "none",
+    padding: dict[int, np.ndarray] | None = None,
 ) -> SeriesVolume:
-    """Stack, shift and resample the frames of one :class:`VolumePlan`."""
+    """Stack, shift and resample the frames of one :class:`VolumePlan`.
+
+    ``padding``: bit-packed Pixel Padding Value masks by frame index (see
+    :func:`load_series`); where they take part, resampling uses the nearest pixel.
+    """
     shapes = {arrays[k].shape for t in plan.frames for k in t}
     if len(shapes) > 1:
         raise DicomError("series", f"frames of one volume differ in size {sorted(shapes)}.")
@@ -229,7 +247,11 @@ def build_volume(
     if plan.shifts is None and plan.grid is None and all(isinstance(a, ExactFrame) for a in exact):
         image = _exact_volume(plan, arrays)
     else:
-        stacks = [resample_stack([_float32(arrays[k]) for k in t], plan) for t in plan.frames]
+        packed = padding if padding and (plan.shifts is not None or plan.grid is not None) else {}
+        pads = {k: _unpacked(packed[k], arrays[k].shape)
+                for t in plan.frames for k in t if k in packed}  # fmt: skip
+        stacks = [resample_stack([_float32(arrays[k]) for k in t], plan, [pads.get(k) for k in t])
+                  for t in plan.frames]  # fmt: skip
         image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
     return SeriesVolume(
         image=image,
@@ -265,25 +287,39 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
     return out
 
 
-def resample_stack(slices: list[np.ndarray], plan: VolumePlan) -> np.ndarray:
+def _unpacked(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    count = int(np.prod(shape))
+    return np.unpackbits(packed, count=count).astype(bool).reshape(shape)
+
+
+def resample_stack(
+    slices: list[np.ndarray],
+    plan: VolumePlan,
+    padding: Sequence[np.ndarray | None] | None = None,
+) -> np.ndarray:
     """``(D, H, W)`` float32: in-plane tilt shifts, then linear resampling along the normal.
 
-    Shifted-in pixels take the slice's minimum (air, for CT), as no data exists there.
+    Shifted-in pixels take the padding value of a slice with Pixel Padding Value pixels, else
+    the slice's minimum (air, for CT), as no data exists there. Where a padding pixel
+    (``padding``: one mask or ``None`` per slice) would take part in an interpolation, the
+    nearest pixel is used instead (:mod:`pipeline.dicom.padding`).
     """
+    masks: list[np.ndarray | None] = list(padding or [None] * len(slices))
     if plan.shifts is not None:
-        from scipy.ndimage import shift
-
-        slices = [
-            shift(s, plan.shifts[k], order=1, mode="constant", cval=float(s.min()))
-            if s.size and any(abs(v) > 1e-6 for v in plan.shifts[k]) else s
-            for k, s in enumerate(slices)
-        ]  # fmt: skip
+        for k, s in enumerate(slices):
+            if s.size and any(abs(v) > 1e-6 for v in plan.shifts[k]):
+                slices[k], masks[k] = shift_slice(s, plan.shifts[k], masks[k])
     stack = np.stack(slices).astype(np.float32, copy=False)
     if plan.grid is None:
         return stack
     lower, weight = plan.resample_weights()
-    w = weight[:, None, None]
-    return (1 - w) * stack[lower] + w * stack[lower + 1]
+    if all(m is None for m in masks):
+        w = weight[:, None, None]
+        return (1 - w) * stack[lower] + w * stack[lower + 1]
+    return np.stack([
+        blend(stack[j], stack[j + 1], float(w), (masks[j], masks[j + 1]))
+        for j, w in zip(lower, weight)
+    ]).astype(np.float32, copy=False)  # fmt: skip
 
 
 def read_series(

@@ -54,8 +54,13 @@ def summaries(
                     f"{key}_absent": s["absent"],
                 }
         per_class[name] = entry
+    defined = int(np.isfinite([float(r["dice_macro"]) for r in rows]).sum())
     summary: dict[str, Any] = {
         "dice_case_mean": nanmean([r["dice_macro"] for r in rows]),
+        # cases with every scored class absent from truth and prediction (empty="nan") have
+        # no Dice and are left out of the case mean: say how many were averaged
+        "dice_case_n": defined,
+        "dice_case_absent": len(rows) - defined,
         "jaccard_case_mean": nanmean([_macro(r["jaccard"]) for r in rows]),
         "dice_dataset_macro": result["dice_macro"],
         "jaccard_dataset_macro": result["jaccard_macro"],

@@ -378,4 +378,6 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     if "hd95_mean" in out:  # a distance is never printed without its unit and failures
         out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = out.pop("hd95_mean")
         out["hd95_failed"] = float(summary.get("hd95_failed") or 0)
+    if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid
+        out["dice_case_absent"] = float(summary["dice_case_absent"])
     return out

@@ -1,0 +1,95 @@
+"""Pixel padding (PS3.3 C.7.5.1.1.2): stored values that mark pixels holding no data.
+
+CT scanners fill the corners outside the reconstructed circle with a Pixel Padding Value
+(often -2000 stored, -3024 HU), far below air. Modality values keep it (as pydicom's
+``apply_modality_lut`` does), but resampling must not mix it with tissue: a linear
+interpolation between -3024 HU and 40 HU invents fat and lung values along the edge of the
+field of view. Where padding takes part, radpipe's tilt and slice resampling use the nearest
+pixel instead (dcm2niix #262, fixed by dcm2niix PR #263 the same way).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.dicom import lut
+
+
+def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
+    """The stored values that are padding, ``(low, high)`` inclusive, or ``None``.
+
+    Pixel Padding Value (0028,0120), up to Pixel Padding Range Limit (0028,0121) when present.
+    Both are read as BitsStored bits with the pixel data's sign: a US value written for signed
+    data (or SS for unsigned) means the same bit pattern (dcm4che #1368). Absent or unreadable:
+    ``None`` (no padding).
+    """
+    values = []
+    for keyword in ("PixelPaddingValue", "PixelPaddingRangeLimit"):
+        value = ds.get(keyword)
+        if isinstance(value, bytes) and len(value) == 2:  # VR 'US or SS' left unresolved
+            value = int.from_bytes(value, "little" if lut.little_endian(ds) else "big")
+        try:
+            values.append(None if value in (None, "") else int(value))
+        except (TypeError, ValueError):
+            return None
+    if values[0] is None:
+        return None
+    low = _as_stored(values[0], bits, signed)
+    high = low if values[1] is None else _as_stored(values[1], bits, signed)
+    return min(low, high), max(low, high)
+
+
+def _as_stored(value: int, bits: int, signed: bool) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if signed and value >> (bits - 1) else value
+
+
+def padding_mask(stored: np.ndarray, padding: tuple[int, int] | None) -> np.ndarray | None:
+    """``(H, W)`` bool: where ``stored`` is padding; ``None`` when none is."""
+    if padding is None:
+        return None
+    mask = (stored >= padding[0]) & (stored <= padding[1])
+    return mask if mask.any() else None
+
+
+def shift_slice(
+    values: np.ndarray, offset: tuple[float, ...], mask: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Shift one slice in-plane by ``offset`` pixels (linear), and its padding mask.
+
+    New pixels get the padding value when the slice has padding, else the slice minimum.
+    Output pixels whose linear interpolation would involve a padding pixel take the nearest
+    input pixel instead.
+    """
+    from scipy.ndimage import shift
+
+    if mask is None:
+        return shift(values, offset, order=1, mode="constant", cval=float(values.min())), None
+    fill = float(values[mask][0])
+    linear = shift(values, offset, order=1, mode="constant", cval=fill)
+    nearest = shift(values, offset, order=0, mode="constant", cval=fill)
+    touched = shift(mask.astype(np.float32), offset, order=1, mode="constant", cval=1.0) > 1e-6
+    moved = shift(mask, offset, order=0, mode="constant", cval=True)
+    return np.where(touched, nearest, linear), moved
+
+
+def blend(
+    below: np.ndarray,
+    above: np.ndarray,
+    weight: float,
+    masks: tuple[np.ndarray | None, np.ndarray | None],
+) -> np.ndarray:
+    """``(1 - weight) * below + weight * above``, nearest where either pixel is padding."""
+    out = (1 - weight) * below + weight * above
+    if masks[0] is None and masks[1] is None:
+        return out
+    either = np.zeros(below.shape, bool)
+    for m in masks:
+        if m is not None:
+            either |= m
+    return np.where(either, below if weight < 0.5 else above, out)
+
+
+__all__ = ["blend", "padding_mask", "padding_range", "shift_slice"]

@@ -1,0 +1,79 @@
+"""NM tomographic reconstructions are placed from the Detector Information Sequence and a
+signed SpacingBetweenSlices (PS3.3 C.8.4.10/11; OHIF #4352: a negative spacing ignored turned
+SPECT volumes upside down). Expected by hand: the first frame's corner at (-6.6, -6.6, 100)
+LPS, frames every -4.4 mm along the normal +z, so frame k sits at z = 100 - 4.4 k and the
+volume, sorted along the normal, starts with frame 3 at z = 86.8.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from workflows.cli import main
+
+NM = "1.2.840.10008.5.1.4.1.1.20"
+
+
+def _nm(step: float, slices: int = 4) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = NM
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
+    ds.Modality, ds.Rows, ds.Columns, ds.NumberOfFrames = "NM", 4, 4, 4
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
+    ds.NumberOfSlices = slices
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.SpacingBetweenSlices, ds.SliceThickness, ds.PixelSpacing = step, abs(step), [4.4, 4.4]
+    detector = Dataset()
+    detector.ImagePositionPatient = [-6.6, -6.6, 100.0]
+    detector.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.DetectorInformationSequence = [detector]
+    frames = np.stack([np.full((4, 4), 10 * k) for k in range(4)]).astype("<u2")
+    ds.PixelData = frames.tobytes()
+    return ds
+
+
+def _convert(tmp_path: Path, ds: Dataset, fmt: str) -> tuple[Path, list[dict[str, str]]]:
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    ds.save_as(src / "nm.dcm", enforce_file_format=True)
+    out = tmp_path / fmt
+    assert main(["convert", str(src), str(out), "--format", fmt, "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        return out, list(csv.DictReader(f))
+
+
+def test_negative_spacing_stacks_frames_in_front_of_the_first(tmp_path: Path) -> None:
+    out, (row,) = _convert(tmp_path, _nm(-4.4), "nifti")
+    img = nib.load(out / row["output"])
+    assert np.asarray(img.dataobj)[0, 0, :].tolist() == [30, 20, 10, 0]
+    expected = np.diag([-4.4, -4.4, 4.4, 1.0])  # LPS -> RAS flips the first two axes
+    expected[:3, 3] = [6.6, 6.6, 86.8]
+    assert img.affine == pytest.approx(expected, abs=1e-4)
+    assert row["problems"] == "" and row["slice_spacing"] == "4.4"
+    _, rows = _convert(tmp_path, _nm(-4.4), "npy")
+    assert sorted((int(r["frame"]), int(r["slice_index"])) for r in rows) == [
+        (0, 3), (1, 2), (2, 1), (3, 0)
+    ]  # fmt: skip
+
+
+def test_positive_spacing_keeps_the_file_order(tmp_path: Path) -> None:
+    out, (row,) = _convert(tmp_path, _nm(4.4), "nifti")
+    img = nib.load(out / row["output"])
+    assert np.asarray(img.dataobj)[0, 0, :].tolist() == [0, 10, 20, 30]
+    assert img.affine[:3, 3] == pytest.approx([6.6, 6.6, 100.0])
+
+
+def test_gated_frames_are_not_placed_as_slices(tmp_path: Path) -> None:
+    _, (row,) = _convert(tmp_path, _nm(-4.4, slices=2), "nifti")  # 2 slices x 2 gates
+    assert "no geometry" in row["problems"]

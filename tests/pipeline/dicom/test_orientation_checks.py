@@ -1,0 +1,58 @@
+"""ImageOrientationPatient that is not two orthogonal unit vectors has no volume geometry:
+the series is refused with the reason, rather than written with a NIfTI qform (a rotation)
+and sform (the raw vectors) that place the voxels differently (ITK "only supports orthonormal
+direction cosines", Anima-Public #108). DS rounding (1e-6) is tolerated.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from tests.pipeline.dicom.geometry_cases import plane, save
+from workflows.cli import main
+
+
+def _convert(tmp_path: Path, iop: tuple[float, ...], fmt: str = "nifti") -> tuple[int, Path]:
+    series = "1.2.826.0.1.3680043.8.498.79"
+    normal = np.cross(iop[:3], iop[3:])
+    normal /= np.linalg.norm(normal)
+    slices = [plane(tuple(2.0 * k * normal), iop=iop, value=10 * k, series=series)
+              for k in range(4)]  # fmt: skip
+    src = save(tmp_path / "src", slices)
+    out = tmp_path / fmt
+    return main(["convert", str(src), str(out), "--format", fmt, "--quiet"]), out
+
+
+def _rows(out: Path, name: str) -> list[dict[str, str]]:
+    with open(out / name, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_non_orthogonal_orientation_refuses_the_volume(tmp_path: Path) -> None:
+    code, out = _convert(tmp_path, (1.0, 0.0, 0.0, 0.2, 0.98, 0.0))  # row . column = 0.2
+    assert code == 1
+    assert _rows(out, "manifest.csv") == []
+    reasons = [r["reason"] for r in _rows(out, "errors.csv")]
+    assert any("ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors"
+               in r and "row . column = 0.2" in r for r in reasons)  # fmt: skip
+    # per instance the pixels are still written, the refusal noted on each row
+    code, out = _convert(tmp_path, (1.0, 0.0, 0.0, 0.2, 0.98, 0.0), fmt="npy")
+    rows = _rows(out, "manifest.csv")
+    assert code == 0 and len(rows) == 4
+    assert all("not two orthogonal unit vectors" in r["problems"] for r in rows)
+
+
+def test_rounded_orthonormal_orientation_is_accepted(tmp_path: Path) -> None:
+    c, s = 0.866025, 0.5  # cos/sin 30 degrees to 6 decimals: |row . column| ~ 1e-7
+    code, out = _convert(tmp_path, (c, s, 0.0, -s, c, 0.0))
+    assert code == 0
+    rows = _rows(out, "manifest.csv")
+    assert len(rows) == 1 and rows[0]["problems"] == ""
+    img = nib.load(out / rows[0]["output"])
+    assert np.allclose(img.get_qform(), img.get_sform(), atol=1e-4)
+    assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 2.0), abs=1e-4)

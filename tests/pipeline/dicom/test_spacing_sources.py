@@ -1,0 +1,151 @@
+"""In-plane spacing at the patient from Imager Pixel Spacing (magnification) and from
+ultrasound regions (Weasis #465, dwv #1996, cornerstone3D #2387, OHIF #1490).
+
+Expected values by hand: 0.1 mm at the detector / magnification 1.25 = 0.08 mm; an
+ultrasound region of 0.02 cm (x) by 0.03 cm (y) per pixel = 0.3 mm between rows, 0.2 mm
+between columns.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from pipeline.dicom.read import read_instance
+from workflows.cli import main
+
+DX = "1.2.840.10008.5.1.4.1.1.1.1"
+US = "1.2.840.10008.5.1.4.1.1.6.1"
+
+
+def _image(sop_class: str, modality: str) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
+    ds.Modality, ds.Rows, ds.Columns = modality, 4, 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = np.arange(16, dtype="<u2").tobytes()
+    return ds
+
+
+def _region(dx_cm: float, dy_cm: float, units: int = 3) -> Dataset:
+    region = Dataset()
+    region.RegionSpatialFormat, region.RegionDataType, region.RegionFlags = 1, 1, 0
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = 3, 3
+    region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = units
+    region.PhysicalDeltaX, region.PhysicalDeltaY = dx_cm, dy_cm
+    return region
+
+
+def _spacing(ds: Dataset, tmp_path: Path) -> tuple[tuple[float, float] | None, tuple[str, ...]]:
+    path = tmp_path / "a.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    image = read_instance(path, "a.dcm")
+    return image.frames[0].pixel_spacing, image.problems
+
+
+def test_imager_spacing_divided_by_the_estimated_magnification(tmp_path: Path) -> None:
+    ds = _image(DX, "DX")
+    ds.ImagerPixelSpacing = [0.1, 0.1]
+    ds.EstimatedRadiographicMagnificationFactor = 1.25
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.08, 0.08))
+    assert any("magnification corrected" in p and "1.25" in p for p in problems)
+
+
+def test_magnification_from_the_source_distances(tmp_path: Path) -> None:
+    ds = _image(DX, "DX")
+    ds.ImagerPixelSpacing = [0.15, 0.12]
+    ds.DistanceSourceToDetector, ds.DistanceSourceToPatient = 1800, 1500  # factor 1.2
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.125, 0.1))
+    assert any("DistanceSourceToDetector / DistanceSourceToPatient" in p for p in problems)
+
+
+def test_uncalibrated_pixel_spacing_equal_to_imager_spacing_is_corrected(tmp_path: Path) -> None:
+    ds = _image(DX, "MG")
+    ds.ImagerPixelSpacing = ds.PixelSpacing = [0.1, 0.1]
+    ds.EstimatedRadiographicMagnificationFactor = 1.08
+    spacing, _ = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.1 / 1.08, 0.1 / 1.08))
+
+
+def test_calibrated_pixel_spacing_and_plain_detector_spacing_used_as_they_are(
+    tmp_path: Path,
+) -> None:
+    ds = _image(DX, "MG")
+    ds.ImagerPixelSpacing, ds.PixelSpacing = [0.1, 0.1], [0.085, 0.085]  # calibrated
+    ds.EstimatedRadiographicMagnificationFactor = 1.25
+    assert _spacing(ds, tmp_path) == ((0.085, 0.085), ())
+    ds = _image(DX, "CR")
+    ds.ImagerPixelSpacing = [0.1, 0.1]  # no factor: the detector spacing, as DICOM defines it
+    assert _spacing(ds, tmp_path) == ((0.1, 0.1), ())
+
+
+def test_ultrasound_regions_give_the_spacing_in_mm(tmp_path: Path) -> None:
+    ds = _image(US, "US")
+    ds.SequenceOfUltrasoundRegions = [_region(0.02, 0.03), _region(1.0, 2.0, units=4)]  # + seconds
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.3, 0.2))
+    assert problems == ()
+    ds.SequenceOfUltrasoundRegions = [_region(0.02, 0.03), _region(0.04, 0.04)]
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing is None
+    assert any("2 ultrasound regions" in p for p in problems)
+
+
+def test_convert_manifest_has_the_spacing_at_the_patient(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    dx = _image(DX, "DX")
+    dx.ImagerPixelSpacing = [0.1, 0.1]
+    dx.EstimatedRadiographicMagnificationFactor = 1.25
+    dx.save_as(src / "dx.dcm", enforce_file_format=True)
+    us = _image(US, "US")
+    us.SequenceOfUltrasoundRegions = [_region(0.02, 0.03)]
+    us.save_as(src / "us.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        rows = {r["source"]: r for r in csv.DictReader(f)}
+    assert rows["dx.dcm"]["spacing"] == "0.08x0.08"
+    assert "EstimatedRadiographicMagnificationFactor (0018,1114) 1.25" in rows["dx.dcm"]["problems"]
+    assert rows["us.dcm"]["spacing"] == "0.3x0.2"
+
+
+@pytest.mark.parametrize("spacing", [[0.0, 0.0], [-0.5, 0.5]], ids=["zero", "negative"])
+def test_non_positive_pixel_spacing_is_unknown_not_zero_or_mirrored(
+    tmp_path: Path, spacing: list[float]
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    series = generate_uid()
+    for k in range(3):
+        ds = _image("1.2.840.10008.5.1.4.1.1.4", "MR")
+        ds.SeriesInstanceUID = series
+        ds.PixelSpacing = spacing
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+        ds.save_as(src / f"{k}.dcm", enforce_file_format=True)
+    out = tmp_path / "npy"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["spacing"] for r in rows] == ["", "", ""]
+    assert all("PixelSpacing (0028,0030) is not positive" in r["problems"] for r in rows)
+    out = tmp_path / "nii"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert "PixelSpacing absent or unreadable" in row["problems"]  # no mm claimed, no mirror
+    assert "no geometry" in row["problems"]
