@@ -32,8 +32,6 @@ from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
-#: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient taken as orthonormal.
-ORTHONORMAL_TOLERANCE = 1e-3
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -254,8 +252,24 @@ def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list
 def _plan_group(
     frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
 ) -> list[VolumePlan]:
-    """One orientation group: stacks of co-located frames, then each stack's geometry."""
-    _check_orthonormal(frames[group[0]].orientation)  # type: ignore[arg-type]
+    """One orientation group: stacks of co-located frames, then each stack's geometry.
+
+    Direction cosines a little off orthonormal (rounded in the header) are replaced by the
+    nearest orthonormal pair for the whole group, and every volume says so; far off, the
+    group is refused (:func:`_orthonormal`).
+    """
+    note = _orthonormal(frames, group)
+    if note:
+        fixed = geometry.orthonormal_orientation(frames[group[0]].orientation or ())[0]
+        frames = [replace(f, orientation=fixed) if k in set(group) else f
+                  for k, f in enumerate(frames)]  # fmt: skip
+    volumes = _plan_oriented(frames, group, policy, plan)
+    return [replace(v, problems=(note, *v.problems)) for v in volumes] if note else volumes
+
+
+def _plan_oriented(
+    frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
+) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
     stacks, how = _stacks(frames, group, dist)
@@ -288,24 +302,31 @@ def _plan_group(
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
 
 
-def _check_orthonormal(orientation: tuple[float, ...]) -> None:
-    """Refuse row and column cosines that are not orthogonal unit vectors (PS3.3 C.7.6.2.1.1).
+def _orthonormal(frames: list[FrameRef], group: list[int]) -> str:
+    """Check the group's direction cosines (PS3.3 C.7.6.2.1.1).
 
-    Such a plane has no rigid geometry: the NIfTI qform (a rotation) and sform (the raw
-    vectors) of one volume would place its voxels differently, and slice spacing along the
-    normal is ill-defined. DS rounding leaves about 1e-6; :data:`ORTHONORMAL_TOLERANCE` is far
-    above that.
+    Returns ``""`` when orthonormal as written, a note when the nearest orthonormal pair is
+    used instead.
+
+    A pair far from orthonormal has no rigid geometry (a NIfTI qform, a rotation, and sform,
+    the raw vectors, would place the voxels differently; slice spacing along the normal is
+    ill-defined): :class:`_Refused` beyond :data:`~pipeline.dicom.geometry.ORTHONORMAL_LIMIT`.
     """
+    orientation = frames[group[0]].orientation or ()
+    _fixed, deviation = geometry.orthonormal_orientation(orientation)
+    if deviation <= geometry.ORTHONORMAL_EXACT:
+        return ""
     row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
-    dot, lengths = float(row @ col), (float(np.linalg.norm(row)), float(np.linalg.norm(col)))
-    if abs(dot) > ORTHONORMAL_TOLERANCE or any(
-        abs(n - 1.0) > ORTHONORMAL_TOLERANCE for n in lengths
-    ):
+    dot = round(float(row @ col), 6) + 0.0  # no "-0"
+    found = (f"row . column = {dot:.4g}, lengths {np.linalg.norm(row):.4g} and "
+             f"{np.linalg.norm(col):.4g}")  # fmt: skip
+    if deviation > geometry.ORTHONORMAL_LIMIT:
         raise _Refused(
-            "ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors (row . "
-            f"column = {dot:.4g}, lengths {lengths[0]:.4g} and {lengths[1]:.4g}): no volume "
-            "geometry"
+            f"ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors ({found}): "
+            "no volume geometry"
         )
+    return (f"orientation made orthonormal: ImageOrientationPatient {found}, the nearest "
+            "orthonormal pair used")  # fmt: skip
 
 
 def _stacks(

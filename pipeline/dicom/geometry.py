@@ -18,6 +18,11 @@ SPACING_TOLERANCE = 0.05
 TILT_COSINE = 0.9995
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+#: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient used as written (DS
+#: rounding to 6 decimals leaves ~1e-6).
+ORTHONORMAL_EXACT = 1e-4
+#: Up to this, the nearest orthonormal pair is used instead (noted); beyond it, refused.
+ORTHONORMAL_LIMIT = 0.02
 
 
 def slice_normal(orientation: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -46,6 +51,33 @@ def slice_normal(orientation: Sequence[float] | np.ndarray) -> np.ndarray:
     if norm < 1e-6:
         raise ValueError("ImageOrientationPatient row and column vectors are parallel.")
     return normal / norm
+
+
+def orthonormal_orientation(orientation: Sequence[float]) -> tuple[tuple[float, ...], float]:
+    """The nearest orthonormal pair of direction cosines and how far the given pair was off.
+
+    Parameters
+    ----------
+    orientation
+        ImageOrientationPatient (0020,0037): row cosines then column cosines, 6 floats.
+
+    Returns
+    -------
+    orientation : tuple of float
+        6 floats: the row and column cosines of the orthonormal 3x2 matrix nearest (Frobenius
+        norm) to the given one, ``U V^T`` of its singular value decomposition (the polar
+        factor: both vectors corrected alike, the in-plane angle kept).
+    deviation : float
+        ``max(|row . column|, | |row| - 1 |, | |column| - 1 |)`` of the given pair; 0 for an
+        orthonormal pair. PS3.3 C.7.6.2.1.1 requires orthogonal unit vectors; values written
+        to 2-3 decimals (some exports and anonymisers) are off by up to ~1e-2.
+    """
+    m = np.asarray(orientation, dtype=np.float64).reshape(2, 3).T  # (3, 2): row, column
+    dot = float(m[:, 0] @ m[:, 1])
+    deviation = max(abs(dot), *(abs(float(np.linalg.norm(v)) - 1.0) for v in m.T))
+    u, _, vt = np.linalg.svd(m, full_matrices=False)
+    fixed = (u @ vt).T.ravel()
+    return tuple(float(v) for v in fixed), deviation
 
 
 def positions_along(normal: np.ndarray, positions: Sequence[Sequence[float]]) -> np.ndarray:

@@ -56,3 +56,24 @@ def test_rounded_orthonormal_orientation_is_accepted(tmp_path: Path) -> None:
     img = nib.load(out / rows[0]["output"])
     assert np.allclose(img.get_qform(), img.get_sform(), atol=1e-4)
     assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 2.0), abs=1e-4)
+
+
+def test_orientation_rounded_to_two_decimals_is_made_orthonormal_and_noted(
+    tmp_path: Path,
+) -> None:
+    """A 45-degree oblique written to 2 decimals (0.71: lengths 1.004, as some exports and
+    anonymisers write it) is a rounding, not another geometry: the volume is written with
+    the exact cosines (cos 45 = 0.70711, worked out here), qform equal to sform, and noted."""
+    code, out = _convert(tmp_path, (0.71, 0.71, 0.0, -0.71, 0.71, 0.0))
+    assert code == 0
+    (row,) = _rows(out, "manifest.csv")
+    assert row["problems"].startswith("orientation made orthonormal: ImageOrientationPatient "
+                                      "row . column = 0, lengths 1.004 and 1.004")  # fmt: skip
+    img = nib.load(out / row["output"])
+    c = np.cos(np.pi / 4)
+    # LPS row (c, c, 0) and column (-c, c, 0) at 1 mm, in RAS: x and y negated
+    np.testing.assert_allclose(img.affine[:3, 0], [-c, -c, 0.0], atol=1e-6)
+    np.testing.assert_allclose(img.affine[:3, 1], [c, -c, 0.0], atol=1e-6)
+    np.testing.assert_allclose(img.get_qform(), img.get_sform(), atol=1e-5)
+    assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 2.0), abs=1e-4)
+    # far off (0.2) is still refused: test_non_orthogonal_orientation_refuses_the_volume
