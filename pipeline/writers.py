@@ -95,6 +95,7 @@ def write_nifti(
     *,
     repetition_time: float | None = None,
     sheared: bool = False,
+    spacing: tuple[float, float, float] | None = None,
 ) -> Path:
     """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
@@ -112,6 +113,10 @@ def write_nifti(
     sheared
         The affine is not a rotation times zooms (a gantry tilt kept as it is): it is written
         as the sform only (code 1), since a qform cannot hold a shear; qform code 0.
+    spacing
+        ``(slice, row, column)`` spacing in mm, used only without an affine: the zooms
+        (``pixdim``) of an image whose size is known but whose place is not (a radiograph,
+        an ultrasound cine), as dcm2niix writes them; the codes stay 0.
     """
     import nibabel as nib
 
@@ -124,6 +129,8 @@ def write_nifti(
         volume = _smallest_exact(np.asarray(volume, dtype=np.float32))
     data = volume.transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)
+    if affine_ras is None and spacing is not None:  # codes 0: the zooms only, no place
+        affine = np.diag([spacing[2], spacing[1], spacing[0], 1.0])
     image = nib.Nifti1Image(data, affine)
     code = 0 if affine_ras is None else 1  # 1: scanner anatomical coordinates
     if sheared:

@@ -108,9 +108,19 @@ def _floats(value: Any, n: int) -> Any:
         return None
 
 
-def _positive(spacing: Any) -> Any:
-    """A spacing whose values are all above 0, else ``None`` (unknown: never 0 or mirrored)."""
-    return spacing if spacing is not None and all(v > 0 for v in spacing) else None
+def _in_plane(ds: Any, frame: int) -> tuple[float, float] | None:
+    """The frame's in-plane spacing at the patient, as the instance reader gives it.
+
+    :func:`pipeline.dicom.spacing.in_plane_spacing`: PixelSpacing, else ImagerPixelSpacing
+    over the magnification, else ultrasound regions; ``None`` when unknown or unreadable
+    (never 0 or mirrored). The reader's notes say why, on the instance.
+    """
+    from pipeline.dicom.spacing import in_plane_spacing
+
+    try:
+        return in_plane_spacing(ds, frame, [])
+    except (DicomError, TypeError, ValueError):
+        return None
 
 
 def _float(value: Any) -> float | None:
@@ -209,9 +219,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 or _floats(
                     attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
                 ),
-                pixel_spacing=_positive(
-                    _floats(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", f), 2)
-                ),
+                pixel_spacing=_in_plane(ds, f),
                 stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
                 time=_time(ds, f),
             )

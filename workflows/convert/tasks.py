@@ -339,7 +339,8 @@ def _run_series(
         written.append(Path(task.out_root) / rel)
         if options.format == "nifti":
             write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
-                        repetition_time=volume.repetition_time, sheared=volume.sheared)  # fmt: skip
+                        repetition_time=volume.repetition_time, sheared=volume.sheared,
+                        spacing=volume.spacing)  # fmt: skip
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]

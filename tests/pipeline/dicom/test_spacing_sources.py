@@ -104,8 +104,8 @@ def test_ultrasound_regions_give_the_spacing_in_mm(tmp_path: Path) -> None:
     assert any("2 ultrasound regions" in p for p in problems)
 
 
-def test_convert_manifest_has_the_spacing_at_the_patient(tmp_path: Path) -> None:
-    src = tmp_path / "src"
+def _dx_and_us(src: Path) -> Path:
+    """A DX at 0.1 mm on the detector, magnification 1.25; a US region of 0.02 x 0.03 cm."""
     src.mkdir()
     dx = _image(DX, "DX")
     dx.ImagerPixelSpacing = [0.1, 0.1]
@@ -114,6 +114,11 @@ def test_convert_manifest_has_the_spacing_at_the_patient(tmp_path: Path) -> None
     us = _image(US, "US")
     us.SequenceOfUltrasoundRegions = [_region(0.02, 0.03)]
     us.save_as(src / "us.dcm", enforce_file_format=True)
+    return src
+
+
+def test_convert_manifest_has_the_spacing_at_the_patient(tmp_path: Path) -> None:
+    src = _dx_and_us(tmp_path / "src")
     out = tmp_path / "out"
     assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
     with open(out / "manifest.csv", newline="") as f:
@@ -149,3 +154,25 @@ def test_non_positive_pixel_spacing_is_unknown_not_zero_or_mirrored(
         (row,) = list(csv.DictReader(f))
     assert "PixelSpacing absent or unreadable" in row["problems"]  # no mm claimed, no mirror
     assert "no geometry" in row["problems"]
+
+
+def test_series_volumes_of_projection_and_ultrasound_images_have_their_spacing(
+    tmp_path: Path,
+) -> None:
+    """Per series too (the series assembly reads its own frame facts): a DX volume is 0.08 mm
+    (0.1 / 1.25) and a US one 0.3 x 0.2 mm, in the manifest and as the NIfTI zooms, with no
+    place (qform and sform codes 0), as dcm2niix writes a 2-D image: not 1 x 1 pixels."""
+    import nibabel as nib
+
+    src = _dx_and_us(tmp_path / "src")
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--per", "series",
+                 "--no-gzip", "--quiet"]) == 0  # fmt: skip
+    with open(out / "manifest.csv", newline="") as f:
+        rows = {r["modality"]: r for r in csv.DictReader(f)}
+    for modality, spacing, zooms in (("DX", "1x0.08x0.08", (0.08, 0.08, 1.0)),
+                                     ("US", "1x0.3x0.2", (0.2, 0.3, 1.0))):  # fmt: skip
+        assert rows[modality]["spacing"] == spacing
+        header = nib.load(out / rows[modality]["output"]).header
+        assert header.get_zooms() == pytest.approx(zooms)
+        assert (int(header["qform_code"]), int(header["sform_code"])) == (0, 0)
