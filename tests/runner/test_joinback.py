@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -37,3 +38,12 @@ def test_raw_uids_only_when_asked_for(tmp_path: Path) -> None:
     assert source_columns(tmp_path, [{"source": "a.dcm"}], "image") == {"source": "a.dcm"}
     asked = source_columns(tmp_path, [{"source": "a.dcm"}], "image", with_uid=True)
     assert asked == {"source": "a.dcm", "sop_instance_uid": sop}
+
+
+def test_series_rows_name_the_series_uid_when_asked_for(tmp_path: Path) -> None:
+    _header_only(tmp_path / "a.dcm", generate_uid())
+    series = str(pydicom.dcmread(tmp_path / "a.dcm").SeriesInstanceUID)
+    rows = [{"source": "a.dcm"}, {"source": "b.dcm"}]  # a series: its first slice's file
+    assert source_columns(tmp_path, rows, "series") == {"source": "a.dcm"}
+    asked = source_columns(tmp_path, rows, "series", with_uid=True)
+    assert asked == {"source": "a.dcm", "series_instance_uid": series}

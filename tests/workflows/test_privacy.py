@@ -61,11 +61,25 @@ def _identify(study: Path) -> None:
         dest = study / "SRC" / f"{FOLDER}_{p:02d}" / path.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         ds.save_as(dest, enforce_file_format=True)
-    with (study / "labels.csv").open(newline="") as fh:
-        rows = [{k: new.get(v, v) for k, v in r.items()} for r in csv.DictReader(fh)]
     # a label row for a series that is not in the data: warned about by key, never by UID
-    rows.append({**rows[0], "patient_id": f"{PATIENT_IDS}99", "series_uid": f"{UID_ROOT}.999"})
-    with (study / "labels.csv").open("w", newline="") as fh:
+    extra = {"patient_id": f"{PATIENT_IDS}99", "series_uid": f"{UID_ROOT}.999"}
+    _rewrite_csv(study / "labels.csv", new, extra)
+    if (study / "masks.csv").exists():
+        _rewrite_csv(study / "masks.csv", new)
+
+
+def _rewrite_csv(path: Path, new: dict[str, str], extra: dict[str, str] | None = None) -> None:
+    """``path`` with its identifiers replaced by ``new`` (+ a row: the first one updated with
+    ``extra``); mask files renamed to names that hold no identifier."""
+    with path.open(newline="") as fh:
+        rows = [{k: new.get(v, v) for k, v in r.items()} for r in csv.DictReader(fh)]
+    for i, row in enumerate(rows):
+        if "mask" in row:
+            name = f"masks/m{i:04d}.png"
+            (path.parent / row["mask"]).rename(path.parent / name)
+            row["mask"] = name
+    rows += [{**rows[0], **extra}] if extra else []
+    with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -81,6 +95,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _identify(study)
     (study / "SRC" / f"{FOLDER}_00" / "broken.dcm").write_bytes(b"DICM" * 8)
     (study / "SRC" / f"{FOLDER}_01" / "link.dcm").symlink_to(site / "DOE_JOHN_GONE.dcm")
+    return site
+
+
+@pytest.fixture(scope="module")
+def seg_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``SITE/study/SRC/SMITH_ALICE_NN/*.dcm``: MR series with masks (``masks.csv``)."""
+    site = tmp_path_factory.mktemp("HOSPITAL_QQX_SEG")
+    spec = StudySpec(patients=6, modality="MR", task="segmentation", size=16, slices=3,
+                     series_per_patient=1)  # fmt: skip
+    write_study(site / "study", spec)
+    _identify(site / "study")
     return site
 
 
@@ -105,63 +130,74 @@ def _files(root: Path) -> Iterator[tuple[str, bytes]]:
             yield path.relative_to(root).as_posix(), data
 
 
-def _commands(run: str) -> list[list[str]]:
-    src, labels = "study/SRC", "study/labels.csv"
-    return [
-        ["predict", run, src, "--quiet"],
-        ["predict", run, src, "--out", "out/pred", "--quiet"],
-        ["evaluate", run, src, "--labels", labels, "--out", "out/external", "--quiet"],
-        ["report", run],
-    ]
+def _audit(site: Path, commands: list[list[str]], capsys: pytest.CaptureFixture[str]
+           ) -> tuple[list[int], dict[str, bytes]]:  # fmt: skip
+    """Run ``commands`` (``{run}``: the run directory made by the first one that makes one)
+    from ``site``; their exit codes, and every text they left: stdout and stderr, the log
+    lines, every file under ``site/out`` by its name (DICOM SEG objects aside: they must name
+    the patient and the source UIDs, README)."""
+    lines = _Lines()
+    logger = logging.getLogger("radpipe")
+    logger.addHandler(lines)
+    codes = []
+    try:
+        for command in commands:
+            runs = sorted((site / "out").glob("runs*/*-*"))
+            run = runs[-1].relative_to(site).as_posix() if runs else ""
+            codes.append(main([a.replace("{run}", run) for a in command]))
+    finally:
+        logger.removeHandler(lines)
+    out, err = capsys.readouterr()
+    texts = {"stdout+stderr": (out + err).encode(), "log": "\n".join(lines.lines).encode()}
+    for name, data in _files(site / "out"):
+        texts[name] = b"" if "/seg/" in name and name.endswith(".dcm") else data
+    return codes, texts
+
+
+def _leaks(site: Path, texts: dict[str, bytes]) -> list[tuple[str, str]]:
+    """(where, what) for every identifying value found in ``texts`` or in a file's name."""
+    needles = [*HEADER.values(), DESCRIPTION, PATIENT_IDS, UID_ROOT, "DOE_JOHN_GONE",
+               str(site), os.path.realpath(site)]  # fmt: skip
+    found = [(name, n) for name, data in texts.items() for n in needles if n.encode() in data]
+    return found + [(name, n) for name in texts for n in (*needles, FOLDER) if n in name]
+
+
+def _run_args(config: str, *overrides: str) -> list[str]:
+    common = ["data.source=study/SRC", "data.labels=study/labels.csv", "train.epochs=1",
+              "output=out/runs",
+              "convert.workers=1", "evaluate.bootstrap=20", *overrides]  # fmt: skip
+    return ["run", str(CONFIGS / f"{config}.yaml"), *[a for o in common for a in ("--set", o)],
+            "--quiet"]  # fmt: skip
 
 
 def test_default_outputs_hold_no_identifying_value(
     site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(site)  # the user's own paths, given relative as typed
-    lines = _Lines()
-    logger = logging.getLogger("radpipe")
-    logger.addHandler(lines)
-    streams: dict[str, str] = {}
-    try:
-        codes = {
-            "inspect": main(["inspect", "study/SRC", "--index", "out/index.csv"]),
-            "inspect --json": main(["inspect", "study/SRC", "--json"]),
-        }
-        streams["inspect"] = capsys.readouterr().out
-        for fmt, per in (("png", "instance"), ("png", "instance"), ("nifti", "series")):
-            name = f"convert {fmt} {per}"
-            codes[name] = main(["convert", "study/SRC", f"out/{fmt}-{per}", "--format", fmt,
-                                "--per", per, "--quiet"])  # fmt: skip
-        overrides = ["data.source=study/SRC", "data.labels=study/labels.csv", "output=out/runs",
-                     "train.epochs=1", "convert.workers=1", "evaluate.bootstrap=20",
-                     "evaluate.explain=1"]  # fmt: skip
-        args = [a for o in overrides for a in ("--set", o)]
-        codes["run"] = main(["run", str(CONFIGS / "xray_classify.yaml"), *args, "--quiet"])
-        (run,) = [p.relative_to(site).as_posix() for p in (site / "out" / "runs").glob("x*")]
-        for command in _commands(run):
-            codes[" ".join(command[:1])] = main(command)
-    finally:
-        logger.removeHandler(lines)
-    out, err = capsys.readouterr()
-    # the broken file and the dangling link fail (exit 1) and are listed, by relative path
-    assert codes == {"inspect": 1, "inspect --json": 1, "convert png instance": 1,
-                     "convert nifti series": 1, "run": 1, "predict": 1, "evaluate": 0,
-                     "report": 0}  # fmt: skip
+    src = "study/SRC"
+    for options in (["--json"], ["--index", "out/index.csv"]):  # its CSV: audited below
+        assert main(["inspect", src, *options]) == 1  # the broken file, the dangling link
+        shown = capsys.readouterr().out
+        # The documented exception: each series' description (README, inspect).
+        assert DESCRIPTION in shown
+        assert _leaks(site, {"inspect": shown.replace(DESCRIPTION, "").encode()}) == []
+    commands = [
+        *[["convert", src, f"out/{fmt}-{per}", "--format", fmt, "--per", per, "--quiet"]
+          for fmt, per in (("png", "instance"), ("png", "instance"), ("nifti", "series"))],
+        _run_args("xray_classify", "evaluate.explain=1"),
+        ["predict", "{run}", src, "--quiet"],
+        ["predict", "{run}", src, "--out", "out/pred", "--quiet"],
+        ["evaluate", "{run}", src, "--labels", "study/labels.csv", "--out", "out/ext", "--quiet"],
+        ["report", "{run}"],
+    ]  # fmt: skip
+    codes, texts = _audit(site, commands, capsys)
+    # the broken file and the dangling link fail (exit 1), listed by relative path
+    assert codes == [1, 1, 1, 1, 1, 1, 0, 0]
     assert f"{FOLDER}_01/link.dcm" in (site / "out" / "png-instance" / "errors.csv").read_text()
     rows = list(csv.DictReader((site / "out" / "pred" / "predictions.csv").open()))
     assert len(rows) == 8 and rows[0]["source"].startswith(f"{FOLDER}_")  # join-back: relative
-    # The documented exception: inspect shows each series' description (README, inspect).
-    assert DESCRIPTION in streams["inspect"]
-    texts = {"stdout+stderr": (out + err).encode(), "log": "\n".join(lines.lines).encode()}
-    texts |= dict(_files(site / "out"))
-    needles = [*HEADER.values(), DESCRIPTION, PATIENT_IDS, UID_ROOT, "DOE_JOHN_GONE",
-               str(site), os.path.realpath(site)]  # fmt: skip
-    leaks = [(name, needle) for name, data in texts.items() for needle in needles
-             if needle.encode() in data]  # fmt: skip
-    assert leaks == []
-    names = [name for name in texts if any(n in name for n in (*needles, UID_ROOT))]
-    assert names == []
+    assert len(texts) > 100 and "out/runs/.cache" not in texts  # the audit saw every file
+    assert _leaks(site, texts) == []
 
 
 def test_config_errors_name_the_users_paths_as_typed(
@@ -181,3 +217,26 @@ def test_config_errors_name_the_users_paths_as_typed(
         assert main(args) == 2
         err = capsys.readouterr().err
         assert said in err and str(site) not in err and os.path.realpath(site) not in err
+
+
+def test_segmentation_outputs_hold_no_identifying_value(
+    seg_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Masks, DICOM SEG file names, predictions.csv, metrics and report of a segmentation run
+    (the SEG objects' content must name the patient and the source UIDs: README)."""
+    site = seg_site
+    monkeypatch.chdir(site)
+    masks = ["--masks", "study/masks.csv"]
+    commands = [
+        _run_args("mr_segment_mlp", "data.masks=study/masks.csv", "preprocess.0.shape=[16,16]"),
+        ["predict", "{run}", "study/SRC", "--out", "out/pred", "--quiet"],
+        ["evaluate", "{run}", "study/SRC", "--labels", "study/labels.csv", *masks, "--out",
+         "out/ext", "--quiet"],
+    ]  # fmt: skip
+    codes, texts = _audit(site, commands, capsys)
+    assert codes == [0, 0, 0]
+    rows = list(csv.DictReader((site / "out" / "pred" / "predictions.csv").open()))
+    assert len(rows) == 6 * 3 and all((site / "out" / "pred" / r["mask"]).is_file() for r in rows)
+    segs = [n for n in texts if n.startswith("pred/seg/")]
+    assert len(segs) == 6  # one per series, named by keys (checked by _leaks)
+    assert _leaks(site, texts) == []
