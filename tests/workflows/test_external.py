@@ -256,3 +256,21 @@ def test_predict_keeps_one_folder_per_source_by_default(
     assert len(folders) == 2 and all(f.startswith("predictions-") and len(f) == 20 for f in folders)
     for folder in folders:
         assert len(list(csv.DictReader((run / folder / "predictions.csv").open()))) == 6
+
+
+def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    """OUT/config.yaml is the run's config with its paths relative to OUT (a copy of
+    RUN/config.yaml kept them relative to RUN: wrong from OUT, in the report too)."""
+    from workflows.run.config import load_saved_config
+    from workflows.run.runner import load_run_config
+
+    out = tmp_path / "deeper" / "ext"
+    args = ["evaluate", str(trained_without_test), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    own = load_run_config(trained_without_test).data
+    saved = load_saved_config(out / "config.yaml").data
+    assert (saved.source, saved.labels) == (own.source, own.labels)
+    assert str(tmp_path) not in (out / "config.yaml").read_text()  # relative, as in RUN
