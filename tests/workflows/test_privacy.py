@@ -93,6 +93,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     study = site / "study"
     write_study(study, StudySpec(patients=8, modality="CR", size=32, series_per_patient=1))
     _identify(study)
+    # malformed identifiers, which pydicom's warnings would quote: an over-long PatientID and
+    # a SeriesInstanceUID that is no UID (a series of its own, without a label)
+    first, second = sorted((study / "SRC").rglob("*.dcm"))[1:3]
+    bad = [(first, "PatientID", f"{PATIENT_IDS}{'X' * 70}"),
+           (second, "SeriesInstanceUID", f"{UID_ROOT}.DOE^JOHN")]  # fmt: skip
+    for path, keyword, value in bad:
+        ds = pydicom.dcmread(path)
+        with pytest.warns(UserWarning):  # pydicom: not a valid value for its VR
+            setattr(ds, keyword, value)
+        ds.save_as(path)
     (study / "SRC" / f"{FOLDER}_00" / "broken.dcm").write_bytes(b"DICM" * 8)
     (study / "SRC" / f"{FOLDER}_01" / "link.dcm").symlink_to(site / "DOE_JOHN_GONE.dcm")
     return site
