@@ -173,9 +173,9 @@ def _leaks(site: Path, texts: dict[str, bytes]) -> list[tuple[str, str]]:
 
 
 def _run_args(config: str, *overrides: str) -> list[str]:
-    common = ["data.source=study/SRC", "data.labels=study/labels.csv", "train.epochs=1",
-              "output=out/runs",
-              "convert.workers=1", "evaluate.bootstrap=20", *overrides]  # fmt: skip
+    common = ["data.source=study/SRC", "data.labels=study/labels.csv", "output=out/runs",
+              "train.epochs=1", "compute.threads=1", "convert.workers=1",
+              "evaluate.bootstrap=20", *overrides]  # fmt: skip
     return ["run", str(CONFIGS / f"{config}.yaml"), *[a for o in common for a in ("--set", o)],
             "--quiet"]  # fmt: skip
 
