@@ -152,8 +152,8 @@ def _audit(site: Path, commands: list[list[str]], capsys: pytest.CaptureFixture[
     codes = []
     try:
         for command in commands:
-            runs = sorted((site / "out").glob("runs*/*-*"))
-            run = runs[-1].relative_to(site).as_posix() if runs else ""
+            runs = sorted((site / "out").glob("runs*/*-*/config.yaml"), key=os.path.getmtime)
+            run = runs[-1].parent.relative_to(site).as_posix() if runs else ""  # the newest
             codes.append(main([a.replace("{run}", run) for a in command]))
     finally:
         logger.removeHandler(lines)
@@ -207,6 +207,8 @@ def test_default_outputs_hold_no_identifying_value(
     rows = list(csv.DictReader((site / "out" / "pred" / "predictions.csv").open()))
     assert len(rows) == 8 and rows[0]["source"].startswith(f"{FOLDER}_")  # join-back: relative
     assert len(texts) > 100 and "out/runs/.cache" not in texts  # the audit saw every file
+    plots = {Path(name).name for name in texts if "/plots/" in name}
+    assert {"examples_per_class.png", "explanations.png"} <= plots  # images: by default
     assert _leaks(site, texts) == []
 
 
@@ -250,3 +252,29 @@ def test_segmentation_outputs_hold_no_identifying_value(
     segs = [n for n in texts if n.startswith("pred/seg/")]
     assert len(segs) == 6  # one per series, named by keys (checked by _leaks)
     assert _leaks(site, texts) == []
+
+
+def test_report_images_false_shows_no_test_image(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report.images: false`` (text burned into the pixels): no figure of the run, nor of
+    ``radpipe evaluate`` into a folder an earlier evaluation left figures in, shows an image."""
+    monkeypatch.chdir(site)
+    stale = site / "out" / "ext-noimg" / "plots" / "examples_per_class.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"an earlier evaluation's figure")
+    commands = [
+        _run_args("xray_classify", "output=out/runs-noimg", "report.images=false",
+                  "evaluate.explain=2"),
+        ["evaluate", "{run}", "study/SRC", "--labels", "study/labels.csv", "--out",
+         "out/ext-noimg", "--quiet"],
+    ]  # fmt: skip
+    codes, texts = _audit(site, commands, capsys)
+    assert codes == [1, 0] and _leaks(site, texts) == []  # 1: the broken file, the link
+    from workflows.run.evaluate import IMAGE_FIGURES
+
+    for folder in (*(site / "out" / "runs-noimg").glob("x*"), site / "out" / "ext-noimg"):
+        plots = {p.stem for p in (folder / "plots").glob("*.png")}
+        assert "roc" in plots and not plots & set(IMAGE_FIGURES), folder
+        html = (folder / "report.html").read_text()
+        assert "examples per class" not in html and "explanations" not in html
