@@ -70,9 +70,24 @@ def test_predictions_join_back_to_the_users_files(
     trained_without_test: Path, external: Path, tmp_path: Path
 ) -> None:
     src = external / "dicom"
+    uids = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID)
+            for p in src.rglob("*.dcm")}  # fmt: skip
+    # By default: hashed keys and the source path, never a raw UID (patient-linked).
     out = tmp_path / "pred"
     assert main(["predict", str(trained_without_test), str(src), "--out", str(out), "--quiet"]) == 0
-    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    text = (out / "predictions.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert rows and "sop_instance_uid" not in rows[0] and "series_instance_uid" not in rows[0]
+    assert not [uid for uid in uids if uid in text]
+    for row in rows:
+        ds = pydicom.dcmread(src / row["source"], stop_before_pixels=True)
+        assert row["instance_key"] == hash_key(ds.SOPInstanceUID)
+    # The user opts in to the raw UIDs.
+    with_uids = tmp_path / "uids"
+    args = ["predict", str(trained_without_test), str(src), "--out", str(with_uids), "--quiet",
+            "--with-uids"]  # fmt: skip
+    assert main(args) == 0
+    rows = list(csv.DictReader((with_uids / "predictions.csv").open()))
     for row in rows:
         ds = pydicom.dcmread(src / row["source"], stop_before_pixels=True)
         assert row["sop_instance_uid"] == ds.SOPInstanceUID
@@ -241,3 +256,21 @@ def test_predict_keeps_one_folder_per_source_by_default(
     assert len(folders) == 2 and all(f.startswith("predictions-") and len(f) == 20 for f in folders)
     for folder in folders:
         assert len(list(csv.DictReader((run / folder / "predictions.csv").open()))) == 6
+
+
+def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
+    trained_without_test: Path, external: Path, tmp_path: Path
+) -> None:
+    """OUT/config.yaml is the run's config with its paths relative to OUT (a copy of
+    RUN/config.yaml kept them relative to RUN: wrong from OUT, in the report too)."""
+    from workflows.run.config import load_saved_config
+    from workflows.run.runner import load_run_config
+
+    out = tmp_path / "deeper" / "ext"
+    args = ["evaluate", str(trained_without_test), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    own = load_run_config(trained_without_test).data
+    saved = load_saved_config(out / "config.yaml").data
+    assert (saved.source, saved.labels) == (own.source, own.labels)
+    assert str(tmp_path) not in (out / "config.yaml").read_text()  # relative, as in RUN

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from workflows.commands.logs import setup_logging
     from workflows.commands.run import print_outcome
     from workflows.run.config import load_config
+    from workflows.run.paths import shown
     from workflows.run.runner import run_study
 
     setup_logging()
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     for name, spec, extra in JOBS:
         study = cache / name
         if not (study / "synth.json").exists():
-            print(f"writing a synthetic {spec['modality']} study to {study}")
+            print(f"writing a synthetic {spec['modality']} study to {shown(study)}")
             write_study(study, StudySpec(**spec))
         overrides = [
             f"data.source={study / 'dicom'}",

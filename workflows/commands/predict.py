@@ -14,18 +14,25 @@ def register(sub: Any) -> None:
         description="Convert SRC with the run's own options, apply its fitted preprocessing "
         "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
         "segmentation) under --out, with the hashed names of 'radpipe convert' plus, to join "
-        "back to your files, each row's source path relative to SRC and its SOPInstanceUID "
-        "(series: SeriesInstanceUID) unless --hashed-keys-only.",
+        "back to your files, each row's source path relative to SRC (left out with "
+        "--hashed-keys-only). Raw DICOM UIDs are written only with --with-uids.",
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files")
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (RUN/predictions-<hash of SRC>)"
     )
-    p.add_argument(
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
         "--hashed-keys-only",
         action="store_true",
-        help="leave out the join-back columns (source path, SOPInstanceUID/SeriesInstanceUID)",
+        help="leave out the join-back column (source path relative to SRC) too",
+    )
+    keys.add_argument(
+        "--with-uids",
+        action="store_true",
+        help="also write each row's raw SOPInstanceUID (series: SeriesInstanceUID), read from "
+        "the DICOM header: patient-linked identifiers, off by default",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -44,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = args.out or default_out(args.run, args.src)
     result = predict_folder(
-        args.run, args.src, out, progress=not args.quiet, hashed_keys_only=args.hashed_keys_only
-    )
+        args.run, args.src, out, progress=not args.quiet,
+        hashed_keys_only=args.hashed_keys_only, with_uids=args.with_uids,
+    )  # fmt: skip
     print(f"{result.items} predictions -> {result.predictions}")
     post = result.postprocess
     if post and post["steps"]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
+from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
 
@@ -36,14 +37,14 @@ def check_inputs(config: RunConfig) -> None:
     d = config.data
     problems = []
     if not d.source.is_dir():
-        problems.append(f"data.source: no such folder {d.source}")
+        problems.append(f"data.source: no such folder {shown(d.source)}")
     columns: dict[str, list[str]] = {}
     for key in ("labels", "masks"):
         path = getattr(d, key)
         if path is None:
             continue
         if not path.is_file():
-            problems.append(f"data.{key}: no such file {path}")
+            problems.append(f"data.{key}: no such file {shown(path)}")
         else:
             columns[key] = _header(path)
     if config.task == "classification":

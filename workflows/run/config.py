@@ -198,6 +198,11 @@ class EvaluateConfig(_Strict):
 class ReportConfig(_Strict):
     enabled: bool = True
     overlays: int = Field(4, ge=0, description="best and worst segmentation cases shown")
+    images: bool = Field(
+        True,
+        description="figures that show test images (example and mistaken thumbnails, overlays, "
+        "saliency maps); false: none, e.g. for images with text burned into the pixels",
+    )
 
 
 class ComputeConfig(_Strict):

@@ -35,6 +35,10 @@ class Predictions:
     meta: list[dict[str, Any]] = field(default_factory=list)
 
 
+#: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
+IMAGE_FIGURES = ("most_confident_mistakes", "examples_per_class", "overlays", "explanations")
+
+
 def evaluate_run(
     config: RunConfig,
     study: Study,
@@ -79,6 +83,9 @@ def evaluate_run(
     ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
+    if not config.report.images:  # none written now; none left by an earlier evaluation
+        for stem in IMAGE_FIGURES:
+            (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
     if per_fold:
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
@@ -89,7 +96,7 @@ def evaluate_run(
     names = metrics["class_names"]
     manifest = study.root / "manifest.csv" if study.kind == "dicom" else None
     metrics["data"] = data_summary(ens, names, config.task, manifest)
-    if config.evaluate.explain:
+    if config.evaluate.explain and config.report.images:
         from workflows.run.explain import explain_cases
 
         metrics["explanations"] = explain_cases(config, checkpoints[0], ens, metrics, out)
@@ -209,7 +216,7 @@ def _score(
             target_sensitivity=e.target_sensitivity, **intervals,
         )  # fmt: skip
         if plots is not None:
-            _classification_plots(metrics, pred, study.class_names, plots)
+            _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
         return metrics
     k = pred.probs.shape[1]
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
@@ -227,19 +234,21 @@ def _score(
         failures=e.surface_failures, **intervals,
     )  # fmt: skip
     metrics["postprocess"] = post
-    if plots is not None and config.report.overlays:
+    if plots is not None and config.report.overlays and config.report.images:
         _overlays(metrics, pred, labels, names, config.report.overlays, plots)
     return metrics
 
 
 def _classification_plots(
-    metrics: dict[str, Any], pred: Predictions, names: list[str], plots: Path
+    metrics: dict[str, Any], pred: Predictions, names: list[str], plots: Path, images: bool
 ) -> None:
     from workflows.report import plots as plotting
 
     plotting.plot_roc_curves(pred.truth, pred.probs, names, plots / "roc.png")
     plotting.plot_precision_recall(pred.truth, pred.probs, names, plots / "precision_recall.png")
     plotting.plot_reliability(metrics["calibration"], plots / "reliability.png")
+    if not images:  # report.images: false
+        return
     mistakes = metrics.get("most_confident_mistakes") or []
     if mistakes:
         plotting.plot_thumbnails(

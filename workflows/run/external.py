@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RadpipeError
-from workflows.run.config import RunConfig
+from pipeline.io_atomic import atomic_write_text
+from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.windows import trained_windowed
 
@@ -65,7 +66,8 @@ def evaluate_external(
         validation_study=_own_study(config, run_dir),
     )  # fmt: skip
     assert metrics is not None
-    shutil.copyfile(run_dir / "config.yaml", out / "config.yaml")
+    # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
+    atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
     if config.report.enabled:
         write_report(out, title=f"{config.name} on an external test set")
     return out, metrics

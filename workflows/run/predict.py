@@ -43,8 +43,28 @@ class PredictResult:
 
 
 def predict_folder(
-    run_dir: Path, src: Path, out: Path, *, progress: bool = True, hashed_keys_only: bool = False
+    run_dir: Path,
+    src: Path,
+    out: Path,
+    *,
+    progress: bool = True,
+    hashed_keys_only: bool = False,
+    with_uids: bool = False,
 ) -> PredictResult:
+    """Predict every image (or series) of ``src`` with the run in ``run_dir``, under ``out``.
+
+    ``predictions.csv`` names each item by hashed keys and its ``source`` path relative to
+    ``src``; ``with_uids`` adds its raw SOPInstanceUID/SeriesInstanceUID (opt-in: patient-
+    linked identifiers), ``hashed_keys_only`` leaves out ``source`` too.
+
+    Raises
+    ------
+    RadpipeError
+        Both ``with_uids`` and ``hashed_keys_only``; nothing in ``src`` could be converted or
+        used by the model.
+    """
+    if with_uids and hashed_keys_only:
+        raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.convert.batch import convert_folder
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.rundir import fold_checkpoint, fold_dir
@@ -91,7 +111,7 @@ def predict_folder(
     join = None if hashed_keys_only else Path(src)
     post = Postprocess.from_specs(config.postprocess)
     path, planes, record = _write(out, converted, dataset, dict(zip(keep, probs)), names,
-                                  config.task, join, post)  # fmt: skip
+                                  config.task, join, post, with_uids)  # fmt: skip
     if planes:
         from pipeline.dicom.seg import write_segmentations
 
@@ -239,11 +259,13 @@ def _write(
     task: str,
     src: Path | None = None,
     post: Postprocess | None = None,
+    with_uids: bool = False,
 ) -> tuple[Path, list[tuple[dict[str, Any], np.ndarray]], dict[str, Any] | None]:
     """``predictions.csv`` and mask PNGs for the items in ``probs`` (dataset index ->
     probabilities); returns the CSV, (manifest row, mask) per slice and, for segmentation,
     the record of the ``post`` steps applied to each mask on the source pixels. With
-    ``src``, each row also names its source file and DICOM UID (join-back columns)."""
+    ``src``, each row also names its source file (join-back column), and with ``with_uids``
+    its raw DICOM UID."""
     from workflows.run.joinback import source_columns
 
     rows = []
@@ -263,7 +285,7 @@ def _write(
             "frame": first["frame"] if dataset.mode == "image" else "",
         }
         if src is not None:
-            row |= source_columns(src, item_rows, dataset.mode)
+            row |= source_columns(src, item_rows, dataset.mode, with_uid=with_uids)
         if task == "classification":
             pred = int(p.argmax())
             row |= {

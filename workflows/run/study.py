@@ -39,6 +39,7 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed
@@ -69,7 +70,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
     """Convert (or reuse the cached conversion), then split by patient (or reuse split.csv)."""
     data = config.data
     if not data.source.exists():
-        raise RadpipeError(f"data.source {data.source} does not exist.")
+        raise RadpipeError(f"data.source {shown(data.source)} does not exist.")
     if data.kind == "dicom":
         labels, masks = resolve_ground_truth(  # every file key checked before converting
             data.source.resolve(), data.labels, data.masks, run_dir, label_column=data.label_column
@@ -170,13 +171,16 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         result = _run_convert(convert_folder, src, out, options, config, progress)
         study.failures = list(result.failures)
         if result.outputs == 0:
-            raise RadpipeError(f"No image in {src} could be converted; see {out / 'errors.csv'}.")
+            raise RadpipeError(f"No image in {shown(src)} could be converted; see "
+                               f"{shown(out / 'errors.csv')}.")  # fmt: skip
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
         atomic_write_text(out / _DONE, json.dumps(mark))
     if result.failures:
         log.warning(
-            "%d files could not be converted; see %s", len(result.failures), out / "errors.csv"
+            "%d files could not be converted; see %s",
+            len(result.failures),
+            shown(out / "errors.csv"),
         )
     return study
 

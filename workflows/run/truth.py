@@ -27,6 +27,7 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from workflows.run.config import DataConfig
+from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
 
@@ -231,7 +232,7 @@ def _message(path: Path, kind: str, problems: dict[str, list[str]]) -> str:
 
 def _columns(path: Path) -> list[str]:
     if not path.is_file():
-        raise RadpipeError(f"{path}: file not found.")
+        raise RadpipeError(f"{shown(path)}: file not found.")
     with path.open(newline="") as fh:
         return next(csv.reader(fh), [])
 
