@@ -367,13 +367,23 @@ def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
     return True
 
 
+def _missing_geometry(frames: list[FrameRef], order: list[int]) -> str:
+    """The attributes that place an image which some of ``order`` lack, as ``"A/B"``.
+
+    Unusable values count as lacking (a PixelSpacing of 0, an unreadable orientation).
+    """
+    names = (("position", "ImagePositionPatient"), ("orientation", "ImageOrientationPatient"),
+             ("pixel_spacing", "PixelSpacing"))  # fmt: skip
+    return "/".join(n for a, n in names if any(getattr(frames[k], a) is None for k in order))
+
+
 def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
     problems = []
     if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
-        problems.append("no geometry: images without ImagePositionPatient/Orientation, affine "
-                        "unknown")  # fmt: skip
+        problems.append(f"no geometry: images without {_missing_geometry(frames, order)}, "
+                        "affine unknown")  # fmt: skip
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip

@@ -32,13 +32,17 @@ def _one_volume(src: Path, out: Path) -> dict[str, str]:
         (
             2,
             [0.5, 0.5],
-            ["no geometry: images without ImagePositionPatient/Orientation, affine unknown"],
+            [
+                "no geometry: images without ImagePositionPatient/ImageOrientationPatient, "
+                "affine unknown"
+            ],
         ),
         (
             2,
             None,
             [
-                "no geometry: images without ImagePositionPatient/Orientation, affine unknown",
+                "no geometry: images without ImagePositionPatient/ImageOrientationPatient/"
+                "PixelSpacing, affine unknown",
                 "PixelSpacing absent or unreadable: a volume of this series has spacing 1 x 1 "
                 "(pixels, not mm)",
             ],
