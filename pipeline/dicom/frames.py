@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.groups import attribute
+from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import numbers
 from pipeline.errors import DicomError
 
@@ -68,34 +70,6 @@ def image_kind(ds: Any) -> str:
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
 
-def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
-    """``keyword`` of one frame: Per-frame group, then Shared group, then the top level.
-
-    Parameters
-    ----------
-    ds
-        A pydicom Dataset.
-    group
-        The functional group sequence keyword (e.g. ``PlanePositionSequence``).
-    keyword
-        The attribute inside it (e.g. ``ImagePositionPatient``).
-    frame
-        0-based frame index.
-
-    Notes
-    -----
-    PS3.3 C.7.6.16: in an Enhanced object the functional groups describe the frames; a
-    top-level copy (some vendors write one) must not override a frame's own value.
-    """
-    for seq_name, index in (("PerFrameFunctionalGroupsSequence", frame),
-                            ("SharedFunctionalGroupsSequence", 0)):  # fmt: skip
-        seq = ds.get(seq_name)
-        sub = seq[index].get(group) if seq and len(seq) > index else None
-        if sub and keyword in sub[0]:
-            return sub[0].get(keyword)
-    return ds.get(keyword)
-
-
 def _floats(value: Any, n: int) -> Any:
     """``n`` finite numbers as :func:`pipeline.dicom.values.numbers` reads them, else ``None``.
 
@@ -115,8 +89,6 @@ def _in_plane(ds: Any, frame: int) -> tuple[float, float] | None:
     over the magnification, else ultrasound regions; ``None`` when unknown or unreadable
     (never 0 or mirrored). The reader's notes say why, on the instance.
     """
-    from pipeline.dicom.spacing import in_plane_spacing
-
     try:
         return in_plane_spacing(ds, frame, [])
     except (DicomError, TypeError, ValueError):

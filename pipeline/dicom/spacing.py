@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pipeline.dicom.header import plane_attr
+from pipeline.dicom.groups import attribute
 from pipeline.dicom.values import first_number, numbers
 from pipeline.errors import DicomError
 
@@ -48,7 +48,7 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     DicomError
         (empty source) When a spacing attribute is not two finite numbers.
     """
-    pixel = numbers(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing", frame), 2,
+    pixel = numbers(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame), 2,
                     "PixelSpacing")  # fmt: skip
     try:
         imager = numbers(ds.get("ImagerPixelSpacing"), 2, "ImagerPixelSpacing")
