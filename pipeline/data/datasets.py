@@ -211,6 +211,12 @@ def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         per_series = [r for r in members if r["slice_index"] is None]
         if per_series and len(members) > 1:
             raise RadpipeError(f"Series {key}: both a per-series output and slice outputs.")
+        if not members[0].get("volume") and len(members) > 1:
+            raise RadpipeError(
+                f"Series {key}: {len(members)} images in no volume (the series was refused per "
+                "series, or holds undivided mosaics; see the manifest's problems column): they "
+                "cannot be stacked in series mode."
+            )
         out.append(sorted(members, key=lambda r: (r["slice_index"] or 0, r["frame"])))
     return out
 

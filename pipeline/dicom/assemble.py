@@ -109,7 +109,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     """
     policy = policy or GeometryPolicy()
     plan = SeriesPlan(frames=list(frames))
-    refused = next((f.refusal for f in frames if f.refusal), "")
+    refused = next((f.refusal for f in frames if f.refusal), "") or _mixed_subjects(frames)
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
@@ -152,6 +152,23 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.volumes = []
         plan.refusal = str(err)
     return plan
+
+
+def _mixed_subjects(frames: list[FrameRef]) -> str:
+    """Why a series holding several patients is refused ("" when it holds one).
+
+    A SeriesInstanceUID belongs to one patient (PS3.3 C.7.3.1). Merged or re-identified
+    exports can file images of another PatientID under it (dcm4chee-arc-light #4508 refuses
+    such objects): stacked as one volume and filed under the first patient, they would mix
+    patients and leak across a patient-level split.
+    """
+    patients = {f.subject for f in frames}
+    if len(patients) == 1:
+        return ""
+    return (
+        f"{len(patients)} PatientID values in one SeriesInstanceUID (merged or re-identified "
+        "exports): a volume would mix patients"
+    )
 
 
 def _kind_groups(
