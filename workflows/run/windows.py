@@ -104,13 +104,14 @@ def usable_series_rows(
     """
     from collections import defaultdict
 
+    from pipeline.data.io import in_no_volume
     from pipeline.errors import RadpipeError
 
     patients: dict[str, set[str]] = defaultdict(set)
     unplaced: dict[str, int] = defaultdict(int)
     for r in rows:
         patients[r["series_key"]].add(r["patient_key"])
-        if r["slice_index"] is not None and not r.get("volume"):
+        if r["slice_index"] is not None and in_no_volume(r):
             unplaced[r["series_key"]] += 1
     mixed = sorted(k for k, found in patients.items() if len(found) > 1)
     if mixed and split:
