@@ -55,7 +55,8 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
     import nibabel as nib
     from nibabel import orientations as ornts
 
-    image, stored = nib.load(image_path), nib.load(mask_path)  # type: ignore[attr-defined]
+    image: Any = nib.load(image_path)
+    stored: Any = nib.load(mask_path)
     if not (_placed(image) and _placed(stored)):
         return mask
     a, b = np.asarray(image.affine), np.asarray(stored.affine)

@@ -54,8 +54,9 @@ def bootstrap_ci(
     -------
     dict
         ``estimate`` (on all cases), ``low``, ``high`` (NaN when fewer than 2 resamples
-        gave a finite value, or all cases are of one group), ``level``, ``method``, ``n_resamples``, ``n_valid``
-        (resamples with a finite statistic), ``n_groups``, ``seed``.
+        gave a finite value, or all cases are of one group), ``level``, ``method``,
+        ``n_resamples``, ``n_valid`` (resamples with a finite statistic), ``n_groups``,
+        ``seed``.
 
     Raises
     ------
