@@ -143,7 +143,8 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     groups = [g for members in kinds for g in _orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
-            f"split: {len(groups)} orientations or image sizes in one series, one volume each"
+            f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
+            "volume each"
         )
     try:
         for group in groups:
