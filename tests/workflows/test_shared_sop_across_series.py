@@ -70,3 +70,23 @@ def test_a_uid_shared_across_series_gets_one_key_per_file(tmp_path: Path) -> Non
     manifest = read_manifest(out / "manifest.csv")
     with pytest.raises(RadpipeError, match="2 of them share their SOPInstanceUID"):
         check_mask_rows(masks / "masks.csv", manifest, [a["series_key"], b["series_key"]])
+
+
+def test_a_rerun_follows_whether_the_uid_is_still_shared(tmp_path: Path) -> None:
+    import shutil
+
+    src, shared = tmp_path / "src", generate_uid()
+    for s, series in enumerate((generate_uid(), generate_uid())):
+        _slice(src / f"s{s}" / "0.dcm", series, shared, 0.0, 10 + s)
+    out = tmp_path / "out"
+    args = ["convert", str(src), str(out), "--format", "npy", "--quiet"]
+    assert main(args) == 0
+    first = {r["source"]: r["instance_key"] for r in read_manifest(out / "manifest.csv")}
+    assert main(args) == 0  # unchanged: the same names again
+    again = {r["source"]: r["instance_key"] for r in read_manifest(out / "manifest.csv")}
+    assert again == first and hash_key(shared) not in first.values()
+    shutil.rmtree(src / "s1")  # the copy is gone: the UID names its file alone again
+    assert main(args) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert row["instance_key"] == hash_key(shared) and row["problems"] == ""
+    assert [p.name for p in out.rglob("*.npy")] == [f"{hash_key(shared)}_000.npy"]
