@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
+    in_no_volume,
     load_array,
     load_image,
     load_mask,
@@ -21,6 +22,7 @@ from pipeline.data.io import (
     read_masks_csv,
 )
 from pipeline.data.masks import MAX_CLASSES
+from pipeline.data.orient import align_nifti_mask
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from pipeline.sample import Sample
@@ -211,6 +213,12 @@ def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         per_series = [r for r in members if r["slice_index"] is None]
         if per_series and len(members) > 1:
             raise RadpipeError(f"Series {key}: both a per-series output and slice outputs.")
+        if len(members) > 1 and any(in_no_volume(r) for r in members):
+            raise RadpipeError(
+                f"Series {key}: {len(members)} images in no volume (the series was refused per "
+                "series, or holds undivided mosaics; see the manifest's problems column): they "
+                "cannot be stacked in series mode."
+            )
         out.append(sorted(members, key=lambda r: (r["slice_index"] or 0, r["frame"])))
     return out
 
@@ -280,6 +288,8 @@ class FolderDataset(SampleDataset):
         mask = None
         if row.get("mask"):
             mask = load_mask(self.root / row["mask"], self.mask_values, self.max_classes)
+            mask = align_nifti_mask(self.root / row["image"], self.root / row["mask"], mask,
+                                    row["mask"])  # fmt: skip
             if mask.shape != image.shape[1:]:
                 raise RadpipeError(
                     f"{row['mask']}: mask shape {mask.shape} != image shape {image.shape[1:]}."

@@ -130,6 +130,18 @@ def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
         return list(reader)
 
 
+def in_no_volume(row: dict[str, Any]) -> bool:
+    """Whether a per-instance manifest row is an image in no assembled volume.
+
+    Its series was refused per series (``refused: ...``) or it is an undivided mosaic: such
+    rows cannot be stacked. (Manifests older than the ``volume`` column leave it empty for
+    every row, so an empty ``volume`` alone says nothing.)
+    """
+    problems = row.get("problems") or ""
+    return not row.get("volume") and ("refused: " in problems or "mosaic written undivided"
+                                      in problems)  # fmt: skip
+
+
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a conversion ``manifest.csv``, typed.
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.kinds import kind_groups, mixed_subjects
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
@@ -109,7 +110,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     """
     policy = policy or GeometryPolicy()
     plan = SeriesPlan(frames=list(frames))
-    refused = next((f.refusal for f in frames if f.refusal), "")
+    refused = next((f.refusal for f in frames if f.refusal), "") or mixed_subjects(frames)
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
@@ -139,11 +140,12 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
             "merged exports), one volume each"
         )
-    kinds = _kind_groups(frames, numbers, plan.notes)
+    kinds = kind_groups(frames, numbers, plan.notes)
     groups = [g for members in kinds for g in _orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
-            f"split: {len(groups)} orientations or image sizes in one series, one volume each"
+            f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
+            "volume each"
         )
     try:
         for group in groups:
@@ -152,38 +154,6 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.volumes = []
         plan.refusal = str(err)
     return plan
-
-
-def _kind_groups(
-    frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
-) -> list[list[int]]:
-    """Each SeriesNumber's frames split by ImageType's first two values (original, derived).
-
-    A derived image (a reformat, subtraction or screen capture) that shares the series of the
-    acquired slices is not one of them: it would be stacked among them, or take the place of
-    the slice at its position. Images without ImageType join the first (acquired) kind.
-    """
-    out: list[list[int]] = []
-    seen: set[str] = set()
-    for members in numbers.values():
-        by_kind: dict[str, list[int]] = defaultdict(list)
-        for k in members:
-            by_kind[frames[k].image_kind].append(k)
-        if "" in by_kind and len(by_kind) > 1:  # a damaged header, not another kind
-            untyped = by_kind.pop("")
-            by_kind[min(by_kind, key=_acquired_first)] += untyped
-        seen.update(by_kind)
-        out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
-    if len(out) > len(numbers):
-        shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
-        notes.append(
-            f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
-        )
-    return out
-
-
-def _acquired_first(kind: str) -> tuple[bool, str]:
-    return (not kind.startswith("ORIGINAL"), kind)
 
 
 def _has_geometry(f: FrameRef) -> bool:

@@ -210,9 +210,21 @@ def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     except InvalidDicomError:
         ds = dcmread(path, defer_size=defer, force=True)
         if "SOPInstanceUID" not in ds and not _is_truncated_text(ds):
-            return Problem(rel, "not a DICOM file (no DICM prefix, no DICOM header)")
+            return Problem(
+                rel, "not a DICOM file (no DICM prefix, no DICOM header)" + _packed(head)
+            )
         _infer_syntax(ds)
         return ds
+
+
+def _packed(head: bytes) -> str:
+    """What an archive or compressed file is, by its magic bytes ("" for anything else)."""
+    kinds = ((b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "ZIP"), (b"BZh", "bzip2"),
+             (b"\xfd7zXZ\x00", "xz"), (b"7z\xbc\xaf\x27\x1c", "7-Zip"))  # fmt: skip
+    for magic, kind in kinds:
+        if head.startswith(magic):
+            return f": a {kind} archive or compressed file, not read inside; unpack it first"
+    return ""
 
 
 def _is_truncated_text(ds: Any) -> bool:

@@ -40,7 +40,8 @@ class FrameRef:
     ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
     SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
-    keeps derived images (reformats, subtractions, screen captures) out of the acquired stack.
+    keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
+    ``subject`` the PatientID (a series holding several is refused).
     """
 
     source: str
@@ -61,6 +62,7 @@ class FrameRef:
     digest: str = ""
     series_number: int | None = None
     image_kind: str = ""
+    subject: str = ""
 
 
 def image_kind(ds: Any) -> str:
@@ -166,6 +168,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "instance_number": _int(ds.get("InstanceNumber")),
         "series_number": _int(ds.get("SeriesNumber")),
         "image_kind": image_kind(ds),
+        "subject": str(ds.get("PatientID", "") or ""),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }

@@ -38,6 +38,7 @@ from pipeline.dicom.values import (
     usable_voi_lut,
     voi_function,
 )
+from pipeline.dicom.vendor import philips_scale_note
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -162,13 +163,16 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     function = voi_function(ds)
+    frames = _frame_infos(ds, source, notes, function)
+    if vendor := philips_scale_note(ds, frames[0].slope):
+        notes.append(vendor)
     return DicomImage(
         source=source,
         stored=stored,
         photometric=photometric,
         bits_stored=bits,
         signed=signed,
-        frames=_frame_infos(ds, source, notes, function),
+        frames=frames,
         voi_function=function,
         modality_lut=_modality_lut(ds, source, little, signed),
         voi_lut=usable_voi_lut(ds, source, notes),

@@ -54,8 +54,9 @@ def bootstrap_ci(
     -------
     dict
         ``estimate`` (on all cases), ``low``, ``high`` (NaN when fewer than 2 resamples
-        gave a finite value), ``level``, ``method``, ``n_resamples``, ``n_valid``
-        (resamples with a finite statistic), ``n_groups``, ``seed``.
+        gave a finite value, or all cases are of one group), ``level``, ``method``,
+        ``n_resamples``, ``n_valid`` (resamples with a finite statistic), ``n_groups``,
+        ``seed``.
 
     Raises
     ------
@@ -107,7 +108,9 @@ def bootstrap_cis(
     out = {}
     for j, name in enumerate(estimate):
         finite = values[np.isfinite(values[:, j]), j]
-        enough = finite.size >= 2
+        # one patient: every resample repeats it, so the spread says nothing (a point, not
+        # an interval)
+        enough = finite.size >= 2 and len(members) >= 2
         out[name] = {
             "estimate": float(estimate[name]),
             "low": float(np.quantile(finite, alpha)) if enough else float("nan"),

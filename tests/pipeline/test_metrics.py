@@ -400,3 +400,19 @@ def test_dice_jaccard_symmetric_bounded_and_related(data: st.DataObject) -> None
     assert ((j[defined] >= 0) & (j[defined] <= 1)).all()
     np.testing.assert_allclose(j[defined], d[defined] / (2 - d[defined]), rtol=1e-12)
     np.testing.assert_array_equal(np.isnan(j), ~defined)
+
+
+def test_hd95_is_the_larger_directed_percentile_not_the_pooled_one() -> None:
+    # 4x4 square (12 edge pixels) against itself plus one stray pixel at (15, 15): the stray
+    # pixel is 1 of 13 prediction edge pixels (over 5%), but 1 of 25 pooled (under 5%).
+    # Directed pred -> true: 12 zeros and the stray pixel's distance to (5, 5), sqrt(200)
+    # = 14.142; the 95th percentile (linear) at rank 0.95 * 12 = 11.4 is 0.4 * 14.142 = 5.657.
+    # MedPy's pooled definition would give 0.
+    from pipeline.metrics import hausdorff_distance
+
+    true = np.zeros((20, 20), bool)
+    true[2:6, 2:6] = True
+    pred = true.copy()
+    pred[15, 15] = True
+    assert hausdorff_distance(true, pred) == pytest.approx(0.4 * np.sqrt(200))
+    assert hausdorff_distance(true, pred, percentile=100) == pytest.approx(np.sqrt(200))

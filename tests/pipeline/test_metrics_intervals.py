@@ -221,3 +221,16 @@ def test_failures_counted_and_diagonal_policy() -> None:
     )
     with pytest.raises(ValueError, match="worst"):
         summarize_distances([math.inf], failures="diagonal")
+
+
+def test_bootstrap_over_one_patient_gives_no_interval() -> None:
+    # three volumes of one patient: every resample is that patient again, so the percentile
+    # "interval" was [0.7, 0.7], a certainty the data cannot give
+    values = np.array([0.5, 0.7, 0.9])
+    ci = bootstrap_ci(lambda idx: float(values[idx].mean()), ["p", "p", "p"], n_resamples=50)
+    assert ci["estimate"] == pytest.approx(0.7)
+    assert np.isnan(ci["low"]) and np.isnan(ci["high"])
+    assert ci["n_groups"] == 1 and ci["n_valid"] == 50
+    two = bootstrap_ci(lambda idx: float(values[idx].mean()), ["p", "p", "q"], n_resamples=50)
+    # two patients: means of {0.6 (p), 0.9 (q)} drawn twice -> 0.6, 0.7 (p+q: 0.5,0.7,0.9), 0.9
+    assert two["low"] == pytest.approx(0.6) and two["high"] == pytest.approx(0.9)

@@ -127,6 +127,10 @@ def collect(
             )
 
 
+#: The note of a file named by UID and file because another file shares its SOPInstanceUID.
+SHARED_UID_NOTE = "SOPInstanceUID shared with another file: output named by UID and file"
+
+
 def resolve_collisions(
     store: Store, root: Path, out: Path, runner: Runner, result: ConvertResult
 ) -> list[TaskResult]:
@@ -171,7 +175,7 @@ def resolve_collisions(
         for s in sorted(clashing)
     ]
     result.converted -= len(clashing)
-    note = "SOPInstanceUID shared with another file: output named by UID and file"
+    note = SHARED_UID_NOTE
     redone: list[TaskResult] = []
 
     def done(res: TaskResult) -> None:

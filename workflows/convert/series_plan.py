@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
-from workflows.convert.collect import ConvertResult, as_ranks
+from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks
 from workflows.convert.resume import (
     PARTIAL,
     PARTIAL_SOURCES,
@@ -79,9 +79,11 @@ def kept_instance(
     root: Path, out: Path, store: Store, name: str, path: Path, result: ConvertResult
 ) -> bool:
     """Keep the last run's rows of a file whose outputs all exist and which has not changed
-    since (its stat facts); a changed one is counted and converted again."""
+    since (its stat facts); a changed one is counted and converted again. A file named by
+    UID and file (its SOPInstanceUID was shared) is converted again, so that its name and
+    note follow whether the UID is still shared."""
     old = store.previous_of(name)
-    if not complete(out, old):
+    if not complete(out, old) or any(SHARED_UID_NOTE in (r["problems"] or "") for r in old):
         return False
     changed, unknown = store.facts.changed([name])
     result.changed += changed

@@ -142,10 +142,15 @@ class Store:
         return int(self.db.execute('SELECT COUNT(DISTINCT "output") FROM rows').fetchone()[0])
 
     def shared_outputs(self) -> list[tuple[str, ...]]:
-        """The sets of sources that wrote one output name (each sorted, the list sorted)."""
+        """The sets of sources that wrote one output name, or one instance key and frame (the
+        same SOPInstanceUID in files of two series: a mask or a prediction joined by the UID
+        could not tell them apart); each sorted, the list sorted."""
+        key = '"instance_key" || \'|\' || "frame"'
         found = self.db.execute(
             'SELECT "output", "source" FROM rows WHERE "output" IN (SELECT "output" FROM rows '
-            'GROUP BY "output" HAVING COUNT(DISTINCT "source") > 1)'
+            'GROUP BY "output" HAVING COUNT(DISTINCT "source") > 1) UNION ALL '
+            f'SELECT {key}, "source" FROM rows WHERE "instance_key" != \'\' AND {key} IN '
+            f'(SELECT {key} FROM rows GROUP BY {key} HAVING COUNT(DISTINCT "source") > 1)'
         )
         by_output: dict[str, set[str]] = {}
         for output, source in found:

@@ -228,8 +228,15 @@ def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any, order: int = 0) -> n
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
     from pipeline.data import ManifestDataset
+    from pipeline.data.io import read_manifest
+    from workflows.run.windows import usable_series_rows
 
-    return ManifestDataset(converted, mode=config.data.unit, pipeline=pipe, seed=config.seed)
+    rows = usable_series_rows(
+        read_manifest(converted / "manifest.csv"), config.data.unit, split=False
+    )
+    keys = {r["series_key"] for r in rows}
+    return ManifestDataset(converted, mode=config.data.unit, pipeline=pipe, seed=config.seed,
+                           series_keys=keys)  # fmt: skip
 
 
 def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:

@@ -42,7 +42,7 @@ from workflows.run.labels import (
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
-from workflows.run.windows import note_uneven_stacks, note_unwindowed
+from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
 
 log = logging.getLogger("radpipe")
 
@@ -80,7 +80,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study = _convert_cached(config, progress=progress)
         study.labels, study.masks = labels, masks
         study.label_table = _label_table(config, study.labels, "series", run_dir)
-        manifest = read_manifest(study.root / "manifest.csv")  # read once for the checks
+        manifest = usable_series_rows(read_manifest(study.root / "manifest.csv"), data.unit)
         series = _series_rows(config, manifest, study.label_table)
         if masks is not None and data.masks is not None:
             study.mask_summary = check_mask_rows(masks, manifest,

@@ -349,10 +349,14 @@ def check_mask_rows(
         named = ", ".join(f"{r['source']} frame {r['frame']}" for r in lacking[:_SHOWN])
         more = f" and {len(lacking) - _SHOWN} more" if len(lacking) > _SHOWN else ""
         total = sum(r["series_key"] in kept for r in images)
+        shared = sum("SOPInstanceUID shared" in (r["problems"] or "") for r in lacking)
+        why = (f" {shared} of them share their SOPInstanceUID with another file, so neither "
+               "is matched by sop_instance_uid: give their masks by the manifest's "
+               "instance_key, or remove the copies." if shared else "")  # fmt: skip
         raise RadpipeError(
             f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
             "train and test on (every image of a labelled series needs one, matched by "
-            f"sop_instance_uid and frame): {named}{more}."
+            f"sop_instance_uid and frame): {named}{more}.{why}"
         )
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:

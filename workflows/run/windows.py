@@ -1,5 +1,6 @@
 """What the run's conversion did, told to the user: images ``convert.window: header`` left
-unwindowed (issue 18.5), and stacks without one slice spacing (:func:`note_uneven_stacks`).
+unwindowed (issue 18.5), stacks without one slice spacing (:func:`note_uneven_stacks`), and
+series a run cannot use as they are (:func:`usable_series_rows`).
 
 ``header`` applies each file's own window; a file without window tags stays unwindowed
 (recorded as ``none`` in the manifest): NPY then holds modality values and PNG the full
@@ -16,7 +17,9 @@ from typing import Any
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["UNWINDOWED", "note_uneven_stacks", "note_unwindowed", "trained_windowed"]
+__all__ = [
+    "UNWINDOWED", "note_uneven_stacks", "note_unwindowed", "trained_windowed", "usable_series_rows",
+]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
 #: model trained on header-windowed images only.
@@ -80,3 +83,51 @@ def note_uneven_stacks(rows: list[dict[str, Any]]) -> None:
             len(uneven),
             ", ".join(uneven[:5]) + (" ..." if len(uneven) > 5 else ""),
         )
+
+
+def usable_series_rows(
+    rows: list[dict[str, Any]], unit: str, *, split: bool = True
+) -> list[dict[str, Any]]:
+    """The manifest ``rows`` of the series a run of ``unit`` can use.
+
+    With ``split`` (a run, not ``predict``), a series whose images carry several patient keys
+    (PatientID differs within one SeriesInstanceUID: merged or re-identified exports;
+    ``convert`` refuses it per series) cannot be placed by a patient-level split: an error.
+    With ``unit: series``, a series whose several per-instance images are in no volume
+    (refused per series, or undivided mosaics) cannot be stacked: it is left out, with a
+    warning naming it (as ``--per series`` leaves a refused series out of the manifest).
+
+    Raises
+    ------
+    RadpipeError
+        Some series hold images of several patients.
+    """
+    from collections import defaultdict
+
+    from pipeline.data.io import in_no_volume
+    from pipeline.errors import RadpipeError
+
+    patients: dict[str, set[str]] = defaultdict(set)
+    unplaced: dict[str, int] = defaultdict(int)
+    for r in rows:
+        patients[r["series_key"]].add(r["patient_key"])
+        if r["slice_index"] is not None and in_no_volume(r):
+            unplaced[r["series_key"]] += 1
+    mixed = sorted(k for k, found in patients.items() if len(found) > 1)
+    if mixed and split:
+        raise RadpipeError(
+            f"{len(mixed)} series hold images of several patients (PatientID differs within one "
+            "SeriesInstanceUID: merged or re-identified exports), so no patient-level split can "
+            f"place them: {', '.join(mixed[:5])}. Fix their PatientID or remove their files "
+            "(`radpipe inspect` lists them as refused)."
+        )
+    dropped = sorted(k for k, n in unplaced.items() if n > 1) if unit == "series" else []
+    if dropped:
+        log.warning(
+            "%d series left out: their images are in no volume (refused per series, or "
+            "undivided mosaics; see the problems column of manifest.csv), so they cannot be "
+            "stacked: %s",
+            len(dropped),
+            ", ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else ""),
+        )
+    return [r for r in rows if r["series_key"] not in set(dropped)]

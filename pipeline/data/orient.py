@@ -1,0 +1,91 @@
+"""A NIfTI mask stored in another orientation than its NIfTI image, put on the image's grid.
+
+Images and masks of a folder dataset are compared as arrays, so a mask written by another
+tool in another voxel order (a LAS or LPS array beside an RAS one, rows flipped as dcm2niix
+stores them, axes swapped) would be paired voxel by voxel with the wrong image voxels, as
+long as the shapes agree. When both files are NIfTI with a known orientation (qform or sform
+code above 0), the mask's affine is compared with the image's: a mask on the same grid in
+another axis order or direction is reoriented onto the image's grid (nibabel's orientation
+transforms, the same move MONAI's ``Orientation`` makes), with a warning; a mask on another
+grid (other spacing, origin or shape) is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import RadpipeError
+
+__all__ = ["align_nifti_mask"]
+
+log = logging.getLogger("radpipe")
+
+#: Affines that agree within this (mm, and direction cosines x spacing) are the same grid.
+AFFINE_TOLERANCE = 1e-3
+
+
+def _is_nifti(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(".nii") or name.endswith(".nii.gz")
+
+
+def _placed(img: Any) -> bool:
+    header = img.header
+    return int(header["sform_code"]) > 0 or int(header["qform_code"]) > 0
+
+
+def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: str) -> np.ndarray:
+    """The ``mask`` on the grid of the image at ``image_path``.
+
+    ``mask`` is as loaded (NIfTI axes reversed: ``(D, H, W)`` or ``(H, W)``, uint8). Returns
+    ``mask`` unchanged unless both files are NIfTI with a known orientation and their affines
+    differ; then the mask reoriented (flips and axis swaps only, exact).
+
+    Raises
+    ------
+    RadpipeError
+        The affines differ by more than a reorientation: the mask lies on another grid.
+    """
+    if not (_is_nifti(image_path) and _is_nifti(mask_path)):
+        return mask
+    import nibabel as nib
+    from nibabel import orientations as ornts
+
+    image: Any = nib.load(image_path)
+    stored: Any = nib.load(mask_path)
+    if not (_placed(image) and _placed(stored)):
+        return mask
+    a, b = np.asarray(image.affine), np.asarray(stored.affine)
+    if np.allclose(a, b, rtol=0, atol=AFFINE_TOLERANCE):
+        return mask
+    data = mask.transpose(tuple(range(mask.ndim))[::-1])  # back to NIfTI (x, y, z) order
+    flat = data.ndim == 2
+    if flat:
+        data = data[..., None]
+    move = ornts.ornt_transform(ornts.io_orientation(b), ornts.io_orientation(a))
+    moved = ornts.apply_orientation(data, move)
+    moved_affine = b @ ornts.inv_ornt_aff(move, data.shape)
+    grid = tuple(image.shape[:3]) + (1,) * (3 - len(image.shape[:3]))
+    if moved.shape != grid or not np.allclose(moved_affine, a, rtol=0, atol=AFFINE_TOLERANCE):
+        raise RadpipeError(
+            f"{name}: the mask's NIfTI affine puts it on another grid than its image "
+            f"(mask {_axes(b)}, shape {stored.shape}; image {_axes(a)}, shape {image.shape}): "
+            "resample the mask onto the image (nearest neighbour) first."
+        )
+    log.warning(
+        "%s: mask stored as %s, its image as %s: the mask is reoriented onto the image's grid",
+        name, _axes(b), _axes(a),
+    )  # fmt: skip
+    if flat:
+        moved = moved[..., 0]
+    return np.ascontiguousarray(moved.transpose(tuple(range(moved.ndim))[::-1]))
+
+
+def _axes(affine: np.ndarray) -> str:
+    from nibabel import orientations as ornts
+
+    return "".join(ornts.aff2axcodes(affine))

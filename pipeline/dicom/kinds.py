@@ -1,0 +1,63 @@
+"""Which frames of one SeriesInstanceUID may share a volume: one patient, one image kind.
+
+Used by :func:`pipeline.dicom.assemble.plan_series` before the geometry is looked at: a series
+holding several PatientIDs is refused (:func:`mixed_subjects`), and each SeriesNumber's frames
+are split by ImageType's first two values (:func:`kind_groups`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pipeline.dicom.frames import FrameRef
+
+__all__ = ["kind_groups", "mixed_subjects"]
+
+
+def mixed_subjects(frames: list[FrameRef]) -> str:
+    """Why a series holding several patients is refused ("" when it holds one).
+
+    A SeriesInstanceUID belongs to one patient (PS3.3 C.7.3.1). Merged or re-identified
+    exports can file images of another PatientID under it (dcm4chee-arc-light #4508 refuses
+    such objects): stacked as one volume and filed under the first patient, they would mix
+    patients and leak across a patient-level split.
+    """
+    patients = {f.subject for f in frames}
+    if len(patients) == 1:
+        return ""
+    return (
+        f"{len(patients)} PatientID values in one SeriesInstanceUID (merged or re-identified "
+        "exports): a volume would mix patients"
+    )
+
+
+def kind_groups(
+    frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
+) -> list[list[int]]:
+    """Each SeriesNumber's frames split by ImageType's first two values (original, derived).
+
+    A derived image (a reformat, subtraction or screen capture) that shares the series of the
+    acquired slices is not one of them: it would be stacked among them, or take the place of
+    the slice at its position. Images without ImageType join the first (acquired) kind.
+    """
+    out: list[list[int]] = []
+    seen: set[str] = set()
+    for members in numbers.values():
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for k in members:
+            by_kind[frames[k].image_kind].append(k)
+        if "" in by_kind and len(by_kind) > 1:  # a damaged header, not another kind
+            untyped = by_kind.pop("")
+            by_kind[min(by_kind, key=_acquired_first)] += untyped
+        seen.update(by_kind)
+        out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
+    if len(out) > len(numbers):
+        shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
+        notes.append(
+            f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
+        )
+    return out
+
+
+def _acquired_first(kind: str) -> tuple[bool, str]:
+    return (not kind.startswith("ORIGINAL"), kind)

@@ -1,0 +1,58 @@
+"""Philips private ScaleSlope (2005,100E): radpipe writes the DICOM modality values (stored x
+RescaleSlope + RescaleIntercept, the console's displayed value DV, as pydicom gives), which
+differ from the floating-point values FP = DV / (RescaleSlope x ScaleSlope) that dcm2niix writes
+by default (dcm2niix #493, #575; MRtrix3 #2499). It did so without a word; now the file's
+problems say which values were written and the factor that gives FP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+
+from pipeline.dicom.read import read_instance
+
+
+def _philips(
+    path: Path, slope: float, scale: float, *, creator: str = "Philips MR Imaging DD 001",
+    syntax: str = ExplicitVRLittleEndian,
+) -> Path:  # fmt: skip
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
+    ds.Modality, ds.Manufacturer, ds.Rows, ds.Columns = "MR", "Philips", 2, 3
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleSlope, ds.RescaleIntercept = slope, -10
+    ds.private_block(0x2005, creator, create=True).add_new(0x0E, "FL", scale)
+    ds.PixelData = np.full(6, 100, dtype="<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+def test_philips_scale_slope_is_named_with_the_factor_to_fp(tmp_path: Path, syntax: str) -> None:
+    image = read_instance(_philips(tmp_path / "a.dcm", 2.0, 4.0, syntax=syntax))
+    # DV = 100 x 2 - 10 = 190 (the DICOM modality value); FP would be 190 / (2 x 4) = 23.75
+    assert np.allclose(image.modality(0), 190.0)
+    notes = [p for p in image.problems if p.startswith("Philips ScaleSlope not applied")]
+    assert notes == [
+        "Philips ScaleSlope not applied: (2005,100E) is 4, values are stored x RescaleSlope + "
+        "RescaleIntercept (the console's displayed value, as pydicom gives), Philips' "
+        "floating-point value (dcm2niix's default) is that / (RescaleSlope x ScaleSlope) = "
+        "that / 8"
+    ]
+
+
+def test_no_note_when_fp_equals_dv_or_the_block_is_not_philips(tmp_path: Path) -> None:
+    same = read_instance(_philips(tmp_path / "a.dcm", 0.5, 2.0))  # 0.5 x 2 = 1: FP = DV
+    other = read_instance(_philips(tmp_path / "b.dcm", 2.0, 4.0, creator="ACME 1.1"))
+    assert np.allclose(same.modality(0), 40.0) and np.allclose(other.modality(0), 190.0)
+    assert not [p for p in (*same.problems, *other.problems) if "Philips" in p]
