@@ -39,7 +39,13 @@ from workflows.train.checkpoint import (
     set_rng_state,
 )
 from workflows.train.config import TrainConfig
-from workflows.train.epoch import epoch_loader, evaluate, summed_train_loss, train_one_epoch
+from workflows.train.epoch import (
+    check_finite,
+    epoch_loader,
+    evaluate,
+    summed_train_loss,
+    train_one_epoch,
+)
 from workflows.train.optim import (
     EarlyStopping,
     amp_dtype_for,
@@ -124,6 +130,8 @@ def train(
             if val_ds is not None:
                 row |= _validate(run, val_ds, epoch)
             row["time_s"] = round(time.perf_counter() - t0, 4)
+            check_finite(run.model, epoch, row, losses=run.scaler is None,
+                         best_epoch=run.stopper.best_epoch)  # fmt: skip
             improved = _end_of_epoch(run, epoch, row)
             if run.window is not None:
                 run.window.record(epoch, run.model, improved)
