@@ -71,13 +71,30 @@ def main(argv: list[str] | None = None) -> int:
             from workflows.commands.run import print_outcome
 
             print_outcome(outcome)
-            return 1 if outcome.failed_files else 0
+            return _normal_end(1 if outcome.failed_files else 0)
         return 0
     except RadpipeError as err:
         print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
     finally:
         destroy_distributed()
+
+
+def _normal_end(code: int) -> int:
+    """Rank 0's exit code at the normal end of a run; under ``radpipe run --nproc`` it goes
+    to the file ``launch`` named and the rank exits 0, so torchrun does not report the
+    run's intended exit 1 (files that failed to convert) as a crashed process."""
+    import os
+
+    from workflows.commands.run import EXIT_CODE_ENV
+
+    target = os.environ.get(EXIT_CODE_ENV)
+    if not target or code == 0:
+        return code
+    from pipeline.io_atomic import atomic_write_text
+
+    atomic_write_text(target, f"{code}\n")
+    return 0
 
 
 if __name__ == "__main__":
