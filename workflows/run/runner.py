@@ -30,7 +30,14 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
 from workflows.run.checks import check_inputs, check_model_takes, check_validation_split
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
-from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
+from workflows.run.rundir import (
+    check_resume_inputs,
+    fold_checkpoint,
+    fold_dir,
+    new_run_dir,
+    truth_fingerprint,
+    write_provenance,
+)
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.truth import segmentation_classes
 
@@ -131,6 +138,9 @@ def _prepare(
             extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
+        extra["truth_fingerprint"] = truth_fingerprint([config.data.labels, config.data.masks])
+        if resume:
+            check_resume_inputs(run_dir, study.fingerprint, extra["truth_fingerprint"])
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
