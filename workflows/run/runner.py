@@ -138,9 +138,10 @@ def _prepare(
             extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
-        extra["truth_fingerprint"] = truth_fingerprint([config.data.labels, config.data.masks])
+        truth = truth_fingerprint([config.data.labels, config.data.masks])
         if resume:
-            check_resume_inputs(run_dir, study.fingerprint, extra["truth_fingerprint"])
+            check_resume_inputs(run_dir, study.fingerprint, truth)
+        extra["truth_fingerprint"] = truth
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
