@@ -7,6 +7,7 @@ constructing it, so a bad value is refused with the same message from YAML and f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +131,14 @@ class TrainConfig:
         if self.warmup_epochs and self.schedule == "plateau":
             raise ConfigError(
                 "train.warmup_epochs: works with schedule none, step or cosine, not 'plateau'"
+            )
+        if self.class_weights is not None and not (
+            all(math.isfinite(w) and w >= 0 for w in self.class_weights)
+            and any(w > 0 for w in self.class_weights)
+        ):
+            raise ConfigError(
+                "train.class_weights: must be finite and >= 0, at least one > 0; got "
+                f"{self.class_weights!r}"
             )
         if self.average_epochs == 1:
             raise ConfigError("train.average_epochs: 0 (off) or >= 2 epochs to average; got 1")
