@@ -180,6 +180,23 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
 
 
 def fold_checkpoint(folder: Path) -> Path:
-    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation)."""
+    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation).
+
+    Raises
+    ------
+    RadpipeError
+        The fold's training has not finished (no ``train_done.json``): its checkpoints are
+        those of an interrupted run, not the model the run makes.
+    """
+    from pipeline.errors import RadpipeError
+
+    if not (folder / "train_done.json").is_file():
+        fold = folder.parent.name == "folds"
+        where = f"fold {folder.name.removeprefix('fold-')}" if fold else folder.name
+        raise RadpipeError(
+            f"{where}: training has not finished (no "
+            "train_done.json), so its checkpoints are not the run's model; finish it with "
+            "`radpipe run --resume RUN`."
+        )
     best = folder / "checkpoints" / "best.pt"
     return best if best.exists() else folder / "checkpoints" / "last.pt"
