@@ -95,19 +95,47 @@ def load_model_from_checkpoint(path: str | Path, device: str = "cpu") -> nn.Modu
 
 def ensemble(
     checkpoints: Sequence[str | Path],
-    dataset: Dataset[dict[str, Any]],
+    dataset: Dataset[dict[str, Any]] | None = None,
     batch_size: int = 32,
     tta_flip: bool = False,
     device: str = "auto",
+    *,
+    datasets: Sequence[Dataset[dict[str, Any]]] | None = None,
 ) -> np.ndarray:
     """Mean of the probabilities of the models in ``checkpoints`` (e.g. the k folds of a
-    cross-validation); same shape as :func:`predict`."""
+    cross-validation); same shape as :func:`predict`.
+
+    Parameters
+    ----------
+    dataset
+        One dataset for every model: right only when the models share their preprocessing.
+    datasets
+        One dataset per checkpoint, in the same order, each prepared with that model's own
+        fitted stages (``Pipeline.load(fold_dir / "stages")``): what the folds of a
+        cross-validated run need, since each fold fitted its preprocessing on its own
+        training split.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``dataset`` and ``datasets``; a count that does not match; or one
+        ``dataset`` for checkpoints of run folders whose fitted ``stages/`` differ.
+    """
     if not checkpoints:
         raise ValueError("ensemble() needs at least one checkpoint.")
+    if (dataset is None) == (datasets is None):
+        raise ValueError("ensemble() needs one of dataset= (shared) or datasets= (one each).")
+    if datasets is not None and len(datasets) != len(checkpoints):
+        n, k = len(datasets), len(checkpoints)
+        raise ValueError(f"ensemble(): {n} datasets for {k} checkpoints.")
+    if dataset is not None:
+        _check_shared_preprocessing(checkpoints)
     total: np.ndarray | None = None
-    for path in checkpoints:
+    for i, path in enumerate(checkpoints):
         model = load_model_from_checkpoint(path)
-        probs = predict(model, dataset, batch_size, tta_flip=tta_flip, device=device)
+        data = datasets[i] if datasets is not None else dataset
+        assert data is not None
+        probs = predict(model, data, batch_size, tta_flip=tta_flip, device=device)
         if total is not None and probs.shape != total.shape:
             raise ValueError(
                 f"{path}: predictions of shape {probs.shape} do not match the ensemble's "
@@ -116,6 +144,29 @@ def ensemble(
         total = probs if total is None else total + probs
     assert total is not None
     return total / len(checkpoints)
+
+
+def _check_shared_preprocessing(checkpoints: Sequence[str | Path]) -> None:
+    """Refuse one dataset for checkpoints whose run folders (``<folder>/checkpoints/x.pt``
+    beside ``<folder>/stages/``) hold different fitted preprocessing."""
+    import hashlib
+
+    seen: dict[str, str] = {}
+    for path in checkpoints:
+        stages = Path(path).parent.parent / "stages"
+        if not stages.is_dir():
+            continue
+        digest = hashlib.sha256()
+        for f in sorted(p for p in stages.rglob("*") if p.is_file()):
+            digest.update(f.relative_to(stages).as_posix().encode() + b"\0" + f.read_bytes())
+        seen.setdefault(digest.hexdigest(), stages.parent.name)
+    if len(seen) > 1:
+        raise ValueError(
+            "ensemble(): these models were fitted with different preprocessing ("
+            + ", ".join(f"{name}/stages" for name in seen.values())
+            + "); one dataset would feed some of them inputs they never saw. Pass datasets=, "
+            "one per checkpoint, each made with Pipeline.load(<fold folder>/stages)."
+        )
 
 
 @dataclass

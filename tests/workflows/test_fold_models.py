@@ -1,14 +1,21 @@
-"""``radpipe predict`` and ``radpipe evaluate`` refuse a run whose training has not finished:
-its checkpoints are those of an interrupted run, not the model the run makes."""
+"""The models of a cross-validated run: ``radpipe predict`` and ``radpipe evaluate`` refuse
+a fold whose training has not finished; the Python ``ensemble`` refuses to feed every fold's
+model one dataset when the folds fitted different preprocessing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import pipeline.stages  # noqa: F401  (registers the stage types Pipeline.load builds)
+from pipeline.data import ManifestDataset
+from pipeline.stage import Pipeline
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
+from workflows.train.infer import ensemble, load_model_from_checkpoint, predict
 
 CONFIG = Path(__file__).parents[2] / "configs" / "xray_classify.yaml"
 
@@ -50,3 +57,22 @@ def test_predict_and_evaluate_refuse_a_fold_that_did_not_finish(
         assert not (tmp_path / "ev").exists()
     finally:
         done.write_text(saved)
+
+
+def test_ensemble_of_folds_needs_each_folds_own_preprocessing(
+    kfold_run: tuple[Path, Path],
+) -> None:
+    _, run = kfold_run
+    conversion = (run / json.loads((run / "provenance.json").read_text())["conversion"]).resolve()
+    folds = [run / "folds" / f"fold-{k}" for k in range(2)]
+    ckpts = [f / "checkpoints" / "best.pt" for f in folds]
+    own = [ManifestDataset(conversion, pipeline=Pipeline.load(f / "stages")) for f in folds]
+    # each fold z-scored with its own training split's statistics: the inputs differ
+    assert not np.allclose(own[0][0]["image"].numpy(), own[1][0]["image"].numpy())
+    with pytest.raises(ValueError, match=r"fitted with different preprocessing \(fold-0/stages"):
+        ensemble(ckpts, own[0])
+    expected = np.mean(
+        [predict(load_model_from_checkpoint(c), d) for c, d in zip(ckpts, own)], axis=0
+    )
+    np.testing.assert_allclose(ensemble(ckpts, datasets=own), expected, rtol=1e-6)
+    np.testing.assert_allclose(expected.sum(axis=1), 1.0, rtol=1e-5)  # probabilities averaged
