@@ -128,3 +128,27 @@ def test_predict_runs_in_eval_mode_without_gradients(cls: PhantomDataset) -> Non
     assert probs.shape == (len(cls), 2)
     assert abs(float(probs[0, 1]) - float(expected[1])) < 1e-6
     assert probe.bias.grad is None
+
+
+class _Background(nn.Module):
+    """Per-pixel logits that always say background (class 0 of 3)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        zeros = torch.zeros_like(x[:, :1])  # (B, 1, H, W)
+        return torch.cat([zeros + 10, zeros, zeros], dim=1) + self.bias
+
+
+def test_a_monitor_that_is_never_a_number_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seg = PhantomDataset(6, size=SIZE, task="segmentation", seed=3)
+    empty = [dict(item, mask=torch.zeros_like(item["mask"])) for item in seg]
+    # no foreground in the validation masks nor in the predictions: Dice 0/0, NaN
+    result = train(_Background(), seg, empty, TrainConfig(epochs=2, batch_size=3), tmp_path)
+    assert all(row["val_dice"] != row["val_dice"] for row in result.history)  # NaN
+    assert not (tmp_path / "checkpoints" / "best.pt").exists()
+    assert "train.monitor val_dice was NaN in every epoch (2)" in caplog.text

@@ -6,6 +6,7 @@ int64}``; the shuffle order of epoch ``e`` depends on ``(seed, e)`` only.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
@@ -118,6 +119,22 @@ def evaluate(
         else:
             out["val_balanced_accuracy"] = float(metrics["balanced_accuracy"])
     return out
+
+
+log = logging.getLogger("radpipe")
+
+
+def say_if_never_improved(monitor: str, best_epoch: int, history: list[dict[str, Any]]) -> None:
+    """Warn when the monitored metric was never a number (NaN in every epoch, e.g.
+    ``val_dice`` of a validation split without any foreground): no ``best.pt`` exists and the
+    run's model is ``last.pt``, which early stopping may have ended early."""
+    if history and not best_epoch:
+        log.warning(
+            "train.monitor %s was NaN in every epoch (%d): no best.pt was written and the run's "
+            "model is last.pt; a validation split without any foreground gives val_dice NaN: "
+            "monitor val_loss, or add cases with foreground to the validation split.",
+            monitor, len(history),
+        )  # fmt: skip
 
 
 class TrainingDiverged(RadpipeError):

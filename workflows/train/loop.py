@@ -43,6 +43,7 @@ from workflows.train.epoch import (
     check_finite,
     epoch_loader,
     evaluate,
+    say_if_never_improved,
     summed_train_loss,
     train_one_epoch,
 )
@@ -145,6 +146,8 @@ def train(
             if run.stopper.should_stop:
                 break
         averaged = _average(run, train_ds, val_ds, resolved_config or {})
+    if run.main:
+        say_if_never_improved(run.monitor, run.stopper.best_epoch, history)
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,
