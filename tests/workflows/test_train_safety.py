@@ -12,6 +12,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from models import build_model
+from pipeline.errors import ConfigError
 from tests.workflows.phantom_data import PhantomDataset
 from workflows.train.checkpoint import load_checkpoint
 from workflows.train.epoch import TrainingDiverged
@@ -152,3 +153,25 @@ def test_a_monitor_that_is_never_a_number_is_said(
     assert all(row["val_dice"] != row["val_dice"] for row in result.history)  # NaN
     assert not (tmp_path / "checkpoints" / "best.pt").exists()
     assert "train.monitor val_dice was NaN in every epoch (2)" in caplog.text
+
+
+def test_resume_with_other_training_settings_is_refused(
+    tmp_path: Path, cls: PhantomDataset
+) -> None:
+    def model() -> nn.Module:
+        torch.manual_seed(0)
+        return build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(8,))
+
+    cosine = {"epochs": 2, "batch_size": 6, "lr": 1e-3, "schedule": "cosine"}
+    train(model(), cls, cls, TrainConfig(**cosine), tmp_path / "a")
+    with pytest.raises(ConfigError, match=r"other training settings \(lr 0\.001 -> 0\.01\)"):
+        train(model(), cls, cls, TrainConfig(**cosine | {"lr": 1e-2}), tmp_path / "a", resume=True)
+    # the cosine schedule's length is part of its restored state: more epochs would not anneal
+    with pytest.raises(ConfigError, match=r"\(epochs 2 -> 4\)"):
+        train(model(), cls, cls, TrainConfig(**cosine | {"epochs": 4}), tmp_path / "a", resume=True)
+    # speed settings may change; without a cosine schedule, so may the number of epochs
+    flat = {"epochs": 2, "batch_size": 6, "lr": 1e-3}
+    train(model(), cls, cls, TrainConfig(**flat), tmp_path / "b")
+    longer = TrainConfig(**flat | {"epochs": 3, "checkpoint_interval_s": 0, "progress": False})
+    result = train(model(), cls, cls, longer, tmp_path / "b", resume=True)
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]

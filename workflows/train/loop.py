@@ -38,7 +38,7 @@ from workflows.train.checkpoint import (
     seed_everything,
     set_rng_state,
 )
-from workflows.train.config import TrainConfig
+from workflows.train.config import TrainConfig, check_resume_settings
 from workflows.train.epoch import (
     check_finite,
     epoch_loader,
@@ -302,6 +302,7 @@ def _resume(run: _Run) -> int:
         return 0
     # On CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the model.
     ckpt = load_checkpoint(path, map_location="cpu")
+    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name))
     run.model.load_state_dict(ckpt["model"])
     run.optimizer.load_state_dict(ckpt["optimizer"])
     if run.scheduler is not None:
