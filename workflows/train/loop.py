@@ -146,8 +146,7 @@ def train(
             if run.stopper.should_stop:
                 break
         averaged = _average(run, train_ds, val_ds, resolved_config or {})
-    if run.main:
-        say_if_never_improved(run.monitor, run.stopper.best_epoch, history)
+    say_if_never_improved(run.monitor, run.stopper.best_epoch, history if run.main else [])
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,
