@@ -23,6 +23,13 @@ def test_class_weights_must_be_non_negative_and_not_all_zero(weights: list[float
         TrainConfig(class_weights=weights)
 
 
+@pytest.mark.parametrize("setting", [{"class_weights": [1.0, 2.0, 2.0]}, {"label_smoothing": 0.1}])
+def test_cross_entropy_settings_are_refused_with_the_dice_loss(setting: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="which loss 'dice' does not have"):
+        TrainConfig(loss="dice", **setting)  # type: ignore[arg-type]
+    TrainConfig(loss="dice_ce", **setting)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cr")

@@ -141,6 +141,11 @@ class TrainConfig:
                 "train.class_weights: must be finite and >= 0, at least one > 0; got "
                 f"{self.class_weights!r}"
             )
+        if self.loss == "dice" and (self.class_weights is not None or self.label_smoothing):
+            raise ConfigError(
+                "train.class_weights and train.label_smoothing act on the cross-entropy, which "
+                "loss 'dice' does not have; use loss 'dice_ce' (or 'ce'), or leave them unset"
+            )
         if self.average_epochs == 1:
             raise ConfigError("train.average_epochs: 0 (off) or >= 2 epochs to average; got 1")
         if self.momentum >= 1:
