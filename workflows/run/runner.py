@@ -340,7 +340,8 @@ def _train_fold(
     check_model_takes(model, info["shape"], config.model["type"])
     absent = check_training_classes(config, study, keys["train"], info["num_classes"], fold)
     if config.train.init_from:
-        transfer = init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        transfer = init_from_checkpoint(model, config.train.init_from, config.train.freeze,
+                                        class_names=study.class_names)  # fmt: skip
         log.info("init_from %s: %s", config.train.init_from.name, transfer.summary())
         if main:
             atomic_write_text(folder / "transfer.json", json.dumps(transfer.to_dict(), indent=2))
@@ -363,8 +364,7 @@ def _train_fold(
         }
         if result.averaged is not None:
             done["averaged_epochs"] = result.averaged["epochs"]
-        if absent:
-            done["classes_absent_from_training"] = absent
+        done |= {"classes_absent_from_training": absent} if absent else {}
         if ctx is not None:
             done["world_size"] = ctx.world_size
         atomic_write_text(folder / "train_done.json", json.dumps(done))

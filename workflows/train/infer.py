@@ -177,6 +177,9 @@ class TransferReport:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why (kept its init)
     frozen: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)  # checkpoint tensors the model lacks
+    #: The source run's classes when they differ from the new model's (``class_names``):
+    #: same-shaped output tensors were loaded in the source's class order.
+    source_classes: list[str] | None = None
 
     def summary(self) -> str:
         """One line for the log: counts, and the names skipped (a few)."""
@@ -185,17 +188,22 @@ class TransferReport:
             f"loaded {len(self.loaded)} tensors, skipped {len(self.skipped)}"
             + (f" ({skipped})" if skipped else "")
             + f", froze {len(self.frozen)} parameters, {len(self.unused)} checkpoint tensors unused"
-        )
+            + (f"; NOTE: the checkpoint's run has the classes {self.source_classes}, not this "
+               "run's: output tensors of the same shape were loaded in its class order"
+               if self.source_classes is not None else "")
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {"loaded": self.loaded, "skipped": self.skipped, "frozen": self.frozen,
-                "unused": self.unused}  # fmt: skip
+                "unused": self.unused, "source_classes": self.source_classes}  # fmt: skip
 
 
 def init_from_checkpoint(
     model: nn.Module,
     path: str | Path,
     freeze: Sequence[str] = (),
+    *,
+    class_names: Sequence[str] | None = None,
 ) -> TransferReport:
     """Transfer learning: copy matching weights from a local checkpoint, then freeze some.
 
@@ -209,6 +217,10 @@ def init_from_checkpoint(
         ``fnmatch`` patterns of parameter names (``"body.*"``, ``"rnn.weight_*"``) whose
         ``requires_grad`` is turned off; the training loop optimises only the others. Only
         parameters loaded from the checkpoint may be frozen.
+    class_names
+        The new model's classes, in index order; when the checkpoint's run directory has a
+        ``classes.json`` with other classes (or another order), the report says so
+        (``source_classes``): its same-shaped output layer was loaded in that order.
 
     Returns
     -------
@@ -249,7 +261,26 @@ def init_from_checkpoint(
         if name in to_freeze:
             param.requires_grad_(False)
     report.frozen = to_freeze
+    source = _source_classes(Path(path))
+    if class_names is not None and source is not None and source != list(class_names):
+        report.source_classes = source
     return report
+
+
+def _source_classes(path: Path) -> list[str] | None:
+    """The ``class_names`` of the run a checkpoint belongs to (``RUN/checkpoints/x.pt`` or
+    ``RUN/folds/fold-k/checkpoints/x.pt``, beside ``RUN/classes.json``); ``None`` if none."""
+    import json
+
+    folder = path.resolve().parent.parent
+    if path.resolve().parent.name != "checkpoints":
+        return None
+    run = folder.parent.parent if folder.parent.name == "folds" else folder
+    found = run / "classes.json"
+    if not found.is_file():
+        return None
+    names = json.loads(found.read_text()).get("class_names")
+    return [str(n) for n in names] if isinstance(names, list) else None
 
 
 def _match(own: dict[str, torch.Tensor], source: dict[str, torch.Tensor]) -> TransferReport:
