@@ -26,6 +26,7 @@ from pipeline.errors import ConfigError, RadpipeError
 from workflows.commands.run import add_study_arguments, load_study_config
 from workflows.run.runner import run_study
 from workflows.train.ddp import destroy_distributed, init_distributed
+from workflows.train.epoch import TrainingDiverged
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,13 +72,37 @@ def main(argv: list[str] | None = None) -> int:
             from workflows.commands.run import print_outcome
 
             print_outcome(outcome)
-            return 1 if outcome.failed_files else 0
+            return _normal_end(1 if outcome.failed_files else 0)
         return 0
+    except TrainingDiverged as err:  # every rank at the same epoch: weights and losses shared
+        if ctx.is_main:
+            print(f"workflows.commands.train_ddp: error: {err}", file=sys.stderr)
+        return _normal_end(1, main=ctx.is_main)
     except RadpipeError as err:
         print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
     finally:
         destroy_distributed()
+
+
+def _normal_end(code: int, *, main: bool = True) -> int:
+    """A rank's exit code when every rank ended together (the run's end; training stopped
+    on a divergence); under ``radpipe run --nproc`` rank 0 writes it to the file ``launch``
+    named and every rank exits 0, so torchrun does not report the run's intended exit code
+    (1: files failed to convert, or training diverged) as a crashed process."""
+    import os
+
+    from workflows.commands.run import EXIT_CODE_ENV
+
+    target = os.environ.get(EXIT_CODE_ENV)
+    if not target:
+        return code
+    if not main or code == 0:
+        return 0
+    from pipeline.io_atomic import atomic_write_text
+
+    atomic_write_text(target, f"{code}\n")
+    return 0
 
 
 if __name__ == "__main__":

@@ -145,3 +145,37 @@ def check_model_takes(model: Any, shape: list[int], name: str) -> None:
         ) from None
     finally:
         model.train(was_training)
+
+
+def check_class_weights(config: RunConfig, names: list[str]) -> None:
+    """Refuse ``train.class_weights`` whose length is not the number of classes ``names``
+    (classification: known once the labels are read; segmentation: from the masks)."""
+    weights = config.train.class_weights
+    if weights is not None and len(weights) != len(names):
+        raise ConfigError(
+            f"train.class_weights: {len(weights)} weights for {len(names)} classes "
+            f"({', '.join(names)}); give one weight per class, in that order."
+        )
+
+
+def check_training_classes(
+    config: RunConfig, study: Any, train_keys: list[str], num_classes: int, fold: int | None
+) -> list[str]:
+    """Refuse ``train.class_weights`` whose length is not the number of classes; warn about
+    classes without a single series in this (fold's) training split, whose model cannot
+    learn them. Returns the names of those classes (classification; else ``[]``)."""
+    names = list(study.class_names) or [str(k) for k in range(num_classes)]
+    check_class_weights(config, names)
+    if config.task != "classification":
+        return []
+    wanted = set(train_keys)
+    seen = {r["label"] for r in study.split if r["series_key"] in wanted}
+    absent = [names[k] for k in range(num_classes) if k not in seen]
+    if absent:
+        where = "the training split" if fold is None else f"fold {fold}'s training split"
+        log.warning(
+            "%s has no series of class %s: its model cannot learn %s; add labelled series "
+            "or use fewer folds.", where, ", ".join(repr(n) for n in absent),
+            "it" if len(absent) == 1 else "them",
+        )  # fmt: skip
+    return absent

@@ -50,10 +50,10 @@ def evaluate_external(
             raise RadpipeError(f"{what} {path} does not exist.")
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
-    out = out or source_dir(run_dir, "external", src)
-    out.mkdir(parents=True, exist_ok=True)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
+    out = out or source_dir(run_dir, "external", src)
+    out.mkdir(parents=True, exist_ok=True)
     missing = [c for c in checkpoints if not c.exists()]
     if missing:
         raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")

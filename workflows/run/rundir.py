@@ -128,6 +128,45 @@ def write_provenance(
     atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
 
 
+def truth_fingerprint(paths: Iterable[Path | None]) -> str:
+    """A hash of the contents of the ground-truth CSVs (``data.labels``, ``data.masks``;
+    ``None`` for one not set): small files, so read whole."""
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(b"-" if p is None else hashlib.sha256(p.read_bytes()).digest())
+    return digest.hexdigest()[:20]
+
+
+def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
+    """Refuse to resume ``run_dir`` when its source files or ground-truth CSVs differ from
+    those it started with (``provenance.json``): the split, the fitted stages and the
+    checkpoints belong to the old data, and going on would mix two versions of it.
+
+    Raises
+    ------
+    RadpipeError
+        What changed, and that a new run is the way on.
+    """
+    from pipeline.errors import RadpipeError
+
+    path = run_dir / "provenance.json"
+    if not path.is_file():
+        return  # stopped before its provenance was written: nothing was made from the data
+    old = json.loads(path.read_text())
+    changed = []
+    if old.get("input_fingerprint") not in (None, fingerprint):
+        changed.append("the files of data.source were added, removed or rewritten "
+                       f"(fingerprint {old['input_fingerprint']}, now {fingerprint})")  # fmt: skip
+    if old.get("truth_fingerprint") not in (None, truth):
+        changed.append("the data.labels or data.masks CSV changed")
+    if changed:
+        raise RadpipeError(
+            f"Cannot resume {run_dir.name}: since it started, {'; '.join(changed)}. Its split, "
+            "fitted preprocessing and checkpoints were made from the old data; start a new "
+            "run (radpipe run CONFIG), or restore the data as it was."
+        )
+
+
 def source_dir(run_dir: Path, prefix: str, src: Path) -> Path:
     """``RUN/<prefix>-<key>``, the key a hash of SRC's absolute path: the default output of
     ``radpipe predict`` and ``evaluate``, one folder per SRC (the same SRC again reuses it)."""
@@ -141,6 +180,23 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
 
 
 def fold_checkpoint(folder: Path) -> Path:
-    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation)."""
+    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation).
+
+    Raises
+    ------
+    RadpipeError
+        The fold's training has not finished (no ``train_done.json``): its checkpoints are
+        those of an interrupted run, not the model the run makes.
+    """
+    from pipeline.errors import RadpipeError
+
+    if not (folder / "train_done.json").is_file():
+        fold = folder.parent.name == "folds"
+        where = f"fold {folder.name.removeprefix('fold-')}" if fold else folder.name
+        raise RadpipeError(
+            f"{where}: training has not finished (no "
+            "train_done.json), so its checkpoints are not the run's model; finish it with "
+            "`radpipe run --resume RUN`."
+        )
     best = folder / "checkpoints" / "best.pt"
     return best if best.exists() else folder / "checkpoints" / "last.pt"

@@ -28,7 +28,12 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
-from workflows.run.checks import check_inputs, check_model_takes, check_validation_split
+from workflows.run.checks import (
+    check_class_weights,
+    check_inputs,
+    check_model_takes,
+    check_validation_split,
+)
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -110,6 +115,8 @@ def _prepare(
         try:
             study = prepare_study(config, run_dir, progress=progress)
             check_validation_split(config, study)
+            if config.task == "classification":  # segmentation: classes found in the masks
+                check_class_weights(config, study.class_names)
         except RadpipeError:
             if not resume:
                 _remove_unstarted(run_dir)
@@ -131,6 +138,12 @@ def _prepare(
             extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
+        from workflows.run.rundir import check_resume_inputs, truth_fingerprint
+
+        truth = truth_fingerprint([config.data.labels, config.data.masks])
+        if resume:
+            check_resume_inputs(run_dir, study.fingerprint, truth)
+        extra["truth_fingerprint"] = truth
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
@@ -295,6 +308,7 @@ def _train_fold(
     progress: bool,
     ctx: DistributedContext | None = None,
 ) -> Path:
+    from workflows.run.checks import check_training_classes
     from workflows.train.checkpoint import seed_everything
     from workflows.train.infer import init_from_checkpoint
     from workflows.train.loop import train
@@ -324,8 +338,10 @@ def _train_fold(
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
     check_model_takes(model, info["shape"], config.model["type"])
+    absent = check_training_classes(config, study, keys["train"], info["num_classes"], fold)
     if config.train.init_from:
-        transfer = init_from_checkpoint(model, config.train.init_from, freeze=config.train.freeze)
+        transfer = init_from_checkpoint(model, config.train.init_from, config.train.freeze,
+                                        class_names=study.class_names)  # fmt: skip
         log.info("init_from %s: %s", config.train.init_from.name, transfer.summary())
         if main:
             atomic_write_text(folder / "transfer.json", json.dumps(transfer.to_dict(), indent=2))
@@ -348,6 +364,7 @@ def _train_fold(
         }
         if result.averaged is not None:
             done["averaged_epochs"] = result.averaged["epochs"]
+        done |= {"classes_absent_from_training": absent} if absent else {}
         if ctx is not None:
             done["world_size"] = ctx.world_size
         atomic_write_text(folder / "train_done.json", json.dumps(done))

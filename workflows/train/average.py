@@ -84,6 +84,23 @@ def has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
+def frozen_norms(model: nn.Module) -> list[str]:
+    """Names of the batch-norm layers whose affine parameters are all frozen
+    (``requires_grad=False``, e.g. by ``train.freeze``). Training runs them in eval mode and
+    checkpoint averaging keeps their running statistics: a frozen layer computes what it
+    computed in the checkpoint it came from."""
+    names = []
+    for name, module in model.named_modules():
+        params = list(module.parameters(recurse=False))
+        if (
+            isinstance(module, nn.modules.batchnorm._BatchNorm)
+            and params
+            and not any(p.requires_grad for p in params)
+        ):
+            names.append(name)
+    return names
+
+
 def average_weights(
     model: nn.Module,
     states: Iterable[State],
@@ -119,6 +136,10 @@ def average_weights(
     if count == 0:
         raise ValueError("average_weights needs at least one state.")
     if images is not None and has_batch_norm(averaged.module):
+        frozen = tuple(f"{name}." for name in frozen_norms(model))
+        kept = {k: v.clone() for k, v in averaged.module.state_dict().items()
+                if k.startswith(frozen)}  # fmt: skip
         update_bn(images, averaged.module)
+        averaged.module.load_state_dict(kept, strict=False)  # frozen layers keep theirs
     model.load_state_dict(averaged.module.state_dict())
     return count

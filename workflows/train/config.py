@@ -7,6 +7,8 @@ constructing it, so a bad value is refused with the same message from YAML and f
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,9 +133,57 @@ class TrainConfig:
             raise ConfigError(
                 "train.warmup_epochs: works with schedule none, step or cosine, not 'plateau'"
             )
+        if self.class_weights is not None and not (
+            all(math.isfinite(w) and w >= 0 for w in self.class_weights)
+            and any(w > 0 for w in self.class_weights)
+        ):
+            raise ConfigError(
+                "train.class_weights: must be finite and >= 0, at least one > 0; got "
+                f"{self.class_weights!r}"
+            )
+        if self.loss == "dice" and (self.class_weights is not None or self.label_smoothing):
+            raise ConfigError(
+                "train.class_weights and train.label_smoothing act on the cross-entropy, which "
+                "loss 'dice' does not have; use loss 'dice_ce' (or 'ce'), or leave them unset"
+            )
         if self.average_epochs == 1:
             raise ConfigError("train.average_epochs: 0 (off) or >= 2 epochs to average; got 1")
         if self.momentum >= 1:
             raise ConfigError(f"train.momentum: must be < 1; got {self.momentum!r}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             raise ConfigError("train.nesterov: needs optimizer 'sgd' with momentum > 0")
+
+
+#: Settings a resumed ``train()`` may change: speed and bookkeeping only (``epochs`` too,
+#: except under the cosine schedule, whose length is part of its state).
+RESUMABLE_CHANGES = ("progress", "checkpoint_interval_s", "checkpoint_every", "num_workers",
+                     "device")  # fmt: skip
+
+
+def check_resume_settings(saved: dict[str, Any], config: TrainConfig, where: str) -> None:
+    """Refuse to resume a run saved with other training settings (``saved``: the
+    ``train_config`` of its ``last.pt``): the optimizer, schedule and RNG states restored
+    from it belong to those settings, and going on would silently mix the two.
+
+    Raises
+    ------
+    ConfigError
+        Naming every changed setting, old and new value.
+    """
+    now = dataclasses.asdict(config)
+    allowed = set(RESUMABLE_CHANGES) | ({"epochs"} if config.schedule != "cosine" else set())
+    changed = [
+        f"{key} {saved[key]!r} -> {now[key]!r}"
+        for key in sorted(now)
+        if key in saved and key not in allowed and _plain(saved[key]) != _plain(now[key])
+    ]
+    if changed:
+        raise ConfigError(
+            f"Cannot resume {where} with other training settings ({'; '.join(changed)}): "
+            "its optimizer, schedule and random states belong to the saved ones. Resume with "
+            "the same settings, or start a new run (init_from to start from its weights)."
+        )
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value

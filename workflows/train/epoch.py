@@ -6,6 +6,8 @@ int64}``; the shuffle order of epoch ``e`` depends on ``(seed, e)`` only.
 
 from __future__ import annotations
 
+import logging
+import math
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -17,7 +19,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from pipeline.data import collate_items
+from pipeline.errors import RadpipeError
 from pipeline.metrics import ConfusionAccumulator
+from workflows.train.average import frozen_norms
 from workflows.train.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -36,6 +40,8 @@ def train_one_epoch(
 ) -> dict[str, float]:
     """One pass over ``loader``; returns ``train_loss`` (sample-weighted mean) and timings."""
     model.train()
+    for name in frozen_norms(model):  # frozen: no running-statistics updates either
+        model.get_submodule(name).eval()
     losses: list[torch.Tensor] = []  # summed once at the end: no device sync per step
     sizes: list[int] = []
     data_s = 0.0
@@ -113,6 +119,48 @@ def evaluate(
         else:
             out["val_balanced_accuracy"] = float(metrics["balanced_accuracy"])
     return out
+
+
+log = logging.getLogger("radpipe")
+
+
+def say_if_never_improved(monitor: str, best_epoch: int, history: list[dict[str, Any]]) -> None:
+    """Warn when the monitored metric was never a number (NaN in every epoch, e.g.
+    ``val_dice`` of a validation split without any foreground): no ``best.pt`` exists and the
+    run's model is ``last.pt``, which early stopping may have ended early."""
+    if history and not best_epoch:
+        log.warning(
+            "train.monitor %s was NaN in every epoch (%d): no best.pt was written and the run's "
+            "model is last.pt; a validation split without any foreground gives val_dice NaN: "
+            "monitor val_loss, or add cases with foreground to the validation split.",
+            monitor, len(history),
+        )  # fmt: skip
+
+
+class TrainingDiverged(RadpipeError):
+    """The loss or the weights became NaN or infinite; the run stopped before that epoch
+    could be written to any checkpoint."""
+
+
+def check_finite(
+    model: nn.Module, epoch: int, row: dict[str, Any], *, losses: bool, best_epoch: int
+) -> None:
+    """Raise :class:`TrainingDiverged` when a weight is NaN/inf or (``losses``; off for fp16
+    with a GradScaler, which skips such steps by design) ``train_loss`` or ``val_loss`` in
+    ``row`` is not finite, so that a diverged epoch never becomes ``best.pt`` or ``last.pt``."""
+    bad = [n for n, p in model.named_parameters() if not bool(torch.isfinite(p).all())]
+    keys = ("train_loss", "val_loss") if losses else ()
+    found = [f"{k} {row[k]}" for k in keys if k in row and not math.isfinite(row[k])]
+    if bad:
+        found.append(f"NaN/inf in {len(bad)} weight tensors ({bad[0]}, ...)")
+    if not found:
+        return
+    kept = f"best.pt is epoch {best_epoch}" if best_epoch else "no best.pt was written"
+    raise TrainingDiverged(
+        f"Training diverged at epoch {epoch}: {', '.join(found)}. The run stopped and no "
+        f"checkpoint holds epoch {epoch} ({kept}). Lower train.lr, set train.grad_clip, or "
+        "look for NaN/inf in the inputs (a stage dividing by a zero range)."
+    )
 
 
 def epoch_loader(

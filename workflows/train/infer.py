@@ -95,19 +95,47 @@ def load_model_from_checkpoint(path: str | Path, device: str = "cpu") -> nn.Modu
 
 def ensemble(
     checkpoints: Sequence[str | Path],
-    dataset: Dataset[dict[str, Any]],
+    dataset: Dataset[dict[str, Any]] | None = None,
     batch_size: int = 32,
     tta_flip: bool = False,
     device: str = "auto",
+    *,
+    datasets: Sequence[Dataset[dict[str, Any]]] | None = None,
 ) -> np.ndarray:
     """Mean of the probabilities of the models in ``checkpoints`` (e.g. the k folds of a
-    cross-validation); same shape as :func:`predict`."""
+    cross-validation); same shape as :func:`predict`.
+
+    Parameters
+    ----------
+    dataset
+        One dataset for every model: right only when the models share their preprocessing.
+    datasets
+        One dataset per checkpoint, in the same order, each prepared with that model's own
+        fitted stages (``Pipeline.load(fold_dir / "stages")``): what the folds of a
+        cross-validated run need, since each fold fitted its preprocessing on its own
+        training split.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``dataset`` and ``datasets``; a count that does not match; or one
+        ``dataset`` for checkpoints of run folders whose fitted ``stages/`` differ.
+    """
     if not checkpoints:
         raise ValueError("ensemble() needs at least one checkpoint.")
+    if (dataset is None) == (datasets is None):
+        raise ValueError("ensemble() needs one of dataset= (shared) or datasets= (one each).")
+    if datasets is not None and len(datasets) != len(checkpoints):
+        n, k = len(datasets), len(checkpoints)
+        raise ValueError(f"ensemble(): {n} datasets for {k} checkpoints.")
+    if dataset is not None:
+        _check_shared_preprocessing(checkpoints)
     total: np.ndarray | None = None
-    for path in checkpoints:
+    for i, path in enumerate(checkpoints):
         model = load_model_from_checkpoint(path)
-        probs = predict(model, dataset, batch_size, tta_flip=tta_flip, device=device)
+        data = datasets[i] if datasets is not None else dataset
+        assert data is not None
+        probs = predict(model, data, batch_size, tta_flip=tta_flip, device=device)
         if total is not None and probs.shape != total.shape:
             raise ValueError(
                 f"{path}: predictions of shape {probs.shape} do not match the ensemble's "
@@ -118,6 +146,29 @@ def ensemble(
     return total / len(checkpoints)
 
 
+def _check_shared_preprocessing(checkpoints: Sequence[str | Path]) -> None:
+    """Refuse one dataset for checkpoints whose run folders (``<folder>/checkpoints/x.pt``
+    beside ``<folder>/stages/``) hold different fitted preprocessing."""
+    import hashlib
+
+    seen: dict[str, str] = {}
+    for path in checkpoints:
+        stages = Path(path).parent.parent / "stages"
+        if not stages.is_dir():
+            continue
+        digest = hashlib.sha256()
+        for f in sorted(p for p in stages.rglob("*") if p.is_file()):
+            digest.update(f.relative_to(stages).as_posix().encode() + b"\0" + f.read_bytes())
+        seen.setdefault(digest.hexdigest(), stages.parent.name)
+    if len(seen) > 1:
+        raise ValueError(
+            "ensemble(): these models were fitted with different preprocessing ("
+            + ", ".join(f"{name}/stages" for name in seen.values())
+            + "); one dataset would feed some of them inputs they never saw. Pass datasets=, "
+            "one per checkpoint, each made with Pipeline.load(<fold folder>/stages)."
+        )
+
+
 @dataclass
 class TransferReport:
     """What :func:`init_from_checkpoint` did, tensor by tensor (state-dict names)."""
@@ -126,6 +177,9 @@ class TransferReport:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why (kept its init)
     frozen: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)  # checkpoint tensors the model lacks
+    #: The source run's classes when they differ from the new model's (``class_names``):
+    #: same-shaped output tensors were loaded in the source's class order.
+    source_classes: list[str] | None = None
 
     def summary(self) -> str:
         """One line for the log: counts, and the names skipped (a few)."""
@@ -134,17 +188,22 @@ class TransferReport:
             f"loaded {len(self.loaded)} tensors, skipped {len(self.skipped)}"
             + (f" ({skipped})" if skipped else "")
             + f", froze {len(self.frozen)} parameters, {len(self.unused)} checkpoint tensors unused"
-        )
+            + (f"; NOTE: the checkpoint's run has the classes {self.source_classes}, not this "
+               "run's: output tensors of the same shape were loaded in its class order"
+               if self.source_classes is not None else "")
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {"loaded": self.loaded, "skipped": self.skipped, "frozen": self.frozen,
-                "unused": self.unused}  # fmt: skip
+                "unused": self.unused, "source_classes": self.source_classes}  # fmt: skip
 
 
 def init_from_checkpoint(
     model: nn.Module,
     path: str | Path,
     freeze: Sequence[str] = (),
+    *,
+    class_names: Sequence[str] | None = None,
 ) -> TransferReport:
     """Transfer learning: copy matching weights from a local checkpoint, then freeze some.
 
@@ -158,6 +217,10 @@ def init_from_checkpoint(
         ``fnmatch`` patterns of parameter names (``"body.*"``, ``"rnn.weight_*"``) whose
         ``requires_grad`` is turned off; the training loop optimises only the others. Only
         parameters loaded from the checkpoint may be frozen.
+    class_names
+        The new model's classes, in index order; when the checkpoint's run directory has a
+        ``classes.json`` with other classes (or another order), the report says so
+        (``source_classes``): its same-shaped output layer was loaded in that order.
 
     Returns
     -------
@@ -198,7 +261,26 @@ def init_from_checkpoint(
         if name in to_freeze:
             param.requires_grad_(False)
     report.frozen = to_freeze
+    source = _source_classes(Path(path))
+    if class_names is not None and source is not None and source != list(class_names):
+        report.source_classes = source
     return report
+
+
+def _source_classes(path: Path) -> list[str] | None:
+    """The ``class_names`` of the run a checkpoint belongs to (``RUN/checkpoints/x.pt`` or
+    ``RUN/folds/fold-k/checkpoints/x.pt``, beside ``RUN/classes.json``); ``None`` if none."""
+    import json
+
+    folder = path.resolve().parent.parent
+    if path.resolve().parent.name != "checkpoints":
+        return None
+    run = folder.parent.parent if folder.parent.name == "folds" else folder
+    found = run / "classes.json"
+    if not found.is_file():
+        return None
+    names = json.loads(found.read_text()).get("class_names")
+    return [str(n) for n in names] if isinstance(names, list) else None
 
 
 def _match(own: dict[str, torch.Tensor], source: dict[str, torch.Tensor]) -> TransferReport:

@@ -38,8 +38,15 @@ from workflows.train.checkpoint import (
     seed_everything,
     set_rng_state,
 )
-from workflows.train.config import TrainConfig
-from workflows.train.epoch import epoch_loader, evaluate, summed_train_loss, train_one_epoch
+from workflows.train.config import TrainConfig, check_resume_settings
+from workflows.train.epoch import (
+    check_finite,
+    epoch_loader,
+    evaluate,
+    say_if_never_improved,
+    summed_train_loss,
+    train_one_epoch,
+)
 from workflows.train.optim import (
     EarlyStopping,
     amp_dtype_for,
@@ -124,6 +131,8 @@ def train(
             if val_ds is not None:
                 row |= _validate(run, val_ds, epoch)
             row["time_s"] = round(time.perf_counter() - t0, 4)
+            check_finite(run.model, epoch, row, losses=run.scaler is None,
+                         best_epoch=run.stopper.best_epoch)  # fmt: skip
             improved = _end_of_epoch(run, epoch, row)
             if run.window is not None:
                 run.window.record(epoch, run.model, improved)
@@ -137,6 +146,7 @@ def train(
             if run.stopper.should_stop:
                 break
         averaged = _average(run, train_ds, val_ds, resolved_config or {})
+    say_if_never_improved(run.monitor, run.stopper.best_epoch, history if run.main else [])
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,
@@ -291,6 +301,7 @@ def _resume(run: _Run) -> int:
         return 0
     # On CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the model.
     ckpt = load_checkpoint(path, map_location="cpu")
+    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name))
     run.model.load_state_dict(ckpt["model"])
     run.optimizer.load_state_dict(ckpt["optimizer"])
     if run.scheduler is not None:

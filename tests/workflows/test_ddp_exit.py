@@ -1,0 +1,50 @@
+"""``radpipe run --nproc 2`` ends like ``radpipe run``: a source file that cannot be converted
+gives exit 1 and the normal end, not a torchrun ``ChildFailedError`` traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.synth import StudySpec, write_study
+
+ROOT = Path(__file__).parents[2]
+
+
+def _run(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    study = tmp_path / "cr"
+    config = ROOT / "configs" / "xray_classify.yaml"
+    cmd = [
+        sys.executable, "-m", "workflows.cli", "run", str(config), "--nproc", "2", "--quiet",
+        "--set", f"data.source={study / 'dicom'}", "--set", f"data.labels={study / 'labels.csv'}",
+        "--set", f"output={tmp_path / 'runs'}", "--set", "train.epochs=1",
+        "--set", "train.batch_size=8", "--set", "convert.workers=1",
+        *(a for o in overrides for a in ("--set", o)),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_nproc_run_with_a_bad_file_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    study = tmp_path / "cr"
+    write_study(study, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
+    (study / "dicom" / "broken.dcm").write_bytes(b"not a DICOM file at all")
+    res = _run(tmp_path)
+    assert res.returncode == 1, res.stderr[-3000:]
+    assert "1 source files could not be converted" in res.stderr
+    assert "test metrics:" in res.stdout  # the run ended normally, once (rank 0)
+    assert res.stdout.count("run directory:") == 1
+    for noise in ("Traceback", "ChildFailedError", "failed (exitcode"):
+        assert noise not in res.stderr, res.stderr
+
+
+def test_nproc_run_that_diverges_says_so_once_and_exits_1(tmp_path: Path) -> None:
+    study = tmp_path / "cr"
+    write_study(study, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
+    res = _run(tmp_path, "train.lr=1e38")  # the weights overflow in the first epoch
+    assert res.returncode == 1, res.stderr[-3000:]
+    assert res.stderr.count("Training diverged at epoch 1") == 1, res.stderr
+    for noise in ("Traceback", "ChildFailedError", "failed (exitcode"):
+        assert noise not in res.stderr, res.stderr

@@ -1,0 +1,72 @@
+"""``radpipe run --resume`` refuses a run whose data changed since it started: its split,
+fitted stages and checkpoints belong to the old data, and going on would mix the two."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+
+CONFIG = Path(__file__).parents[2] / "configs" / "xray_classify.yaml"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cr")
+    write_study(out, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
+    return out
+
+
+def _started_run(made: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the study and a finished 1-epoch run on it, marked as interrupted."""
+    study = tmp_path / "study"
+    shutil.copytree(made, study)
+    code = main([
+        "run", str(CONFIG), "--quiet", "--set", f"data.source={study / 'dicom'}",
+        "--set", f"data.labels={study / 'labels.csv'}", "--set", f"output={tmp_path / 'runs'}",
+        "--set", "train.epochs=1", "--set", "convert.workers=1",
+    ])  # fmt: skip
+    assert code == 0
+    (run,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
+    for name in ("metrics.json", "report.html", "train_done.json"):
+        (run / name).unlink()
+    return study, run
+
+
+def test_resume_with_the_same_data_goes_on(made: Path, tmp_path: Path) -> None:
+    _, run = _started_run(made, tmp_path)
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize("change", ["labels", "new file", "removed file"])
+def test_resume_after_the_data_changed_is_refused(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str
+) -> None:
+    study, run = _started_run(made, tmp_path)
+    provenance = (run / "provenance.json").read_text()
+    if change == "labels":  # two series of different classes swap their labels
+        rows = [line.split(",") for line in (study / "labels.csv").read_text().splitlines()]
+        i = next(i for i in range(2, len(rows)) if rows[i][3:] != rows[1][3:])
+        rows[1][3:], rows[i][3:] = rows[i][3:], rows[1][3:]  # label, class_name
+        (study / "labels.csv").write_text("".join(",".join(r) + "\n" for r in rows))
+        said = "data.labels or data.masks CSV changed"
+    else:
+        files = sorted(p for p in (study / "dicom").rglob("*") if p.is_file())
+        if change == "new file":
+            shutil.copyfile(files[0], files[0].with_name("copy.dcm"))
+        else:
+            files[-1].unlink()
+        said = "files of data.source were added, removed or rewritten"
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"Cannot resume {run.name}" in err and said in err
+    assert not (run / "metrics.json").exists()  # nothing evaluated on the mixed data
+    assert (run / "provenance.json").read_text() == provenance  # the old record is kept
+    assert "truth_fingerprint" in json.loads(provenance)
