@@ -44,7 +44,9 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
     Raises
     ------
     ValueError
-        If a probability is not finite.
+        If a probability is not finite, or a row does not sum to 1 within 1e-3 (logits or
+        one-vs-rest scores given for probabilities). Rows within that are renormalised in
+        float64 (a float32 softmax is off by ~1e-7).
     """
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
@@ -53,6 +55,14 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
     p = np.asarray(probs, dtype=np.float64)
     check_finite_scores(p, "probabilities")
     k = p.shape[1]
+    sums = p.sum(axis=1)
+    off = int((np.abs(sums - 1.0) > 1e-3).sum())
+    if off:
+        raise ValueError(
+            f"Expected class probabilities (rows summing to 1); {off} of {len(p)} rows sum to "
+            f"between {sums.min():.4g} and {sums.max():.4g}."
+        )
+    p = p / sums[:, None]  # float32 softmax rounding (~1e-7), which scikit-learn warns about
     if k == 2:
         positive, score = labels == 1, p[:, 1]
         brier = float(brier_score_loss(positive, score))

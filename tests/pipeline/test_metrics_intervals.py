@@ -175,6 +175,27 @@ def test_calibration_agrees_with_sklearn() -> None:
     assert cal3["brier"] == pytest.approx(float(((p3 - np.eye(3)[t3]) ** 2).sum(1).mean()))
 
 
+def test_calibration_of_float32_softmax_is_silent_and_non_probabilities_refused() -> None:
+    """A float32 softmax sums to 1 within ~1e-7, which scikit-learn's multi-class Brier warns
+    about ("y_prob values do not sum to one"): renormalised, no warning, same figure; scores
+    that are no probabilities (rows summing to 2) are refused, not scored."""
+    import warnings
+
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(400, 4)).astype(np.float32) * 3
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    p32 = (e / e.sum(1, keepdims=True)).astype(np.float32)
+    assert np.abs(p32.astype(np.float64).sum(1) - 1).max() > 0  # not exactly 1
+    t = rng.integers(0, 4, 400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cal = calibration_summary(t, p32)
+    p = p32.astype(np.float64) / p32.astype(np.float64).sum(1, keepdims=True)
+    assert cal["brier"] == pytest.approx(float(((p - np.eye(4)[t]) ** 2).sum(1).mean()))
+    with pytest.raises(ValueError, match="400 of 400 rows sum to between 2 and 2"):
+        calibration_summary(t, p * 2)
+
+
 def test_ece_hand_computed() -> None:
     probs = np.array([[0.9, 0.1], [0.85, 0.15], [0.3, 0.7], [0.35, 0.65]])
     # bin [0.8, 0.9]: confidence 0.875, accuracy 1/2; bin [0.6, 0.7]: 0.675, accuracy 1
