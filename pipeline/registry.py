@@ -5,6 +5,7 @@ No dotted-path imports and no ``eval``: only what was registered can be built.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -27,17 +28,30 @@ class Registry(Generic[T]):
     3
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, defaults: str | None = None) -> None:
         self.kind = kind
-        self._items: dict[str, T] = {}
+        self._store: dict[str, T] = {}
+        self._defaults = defaults  # the module registering the built-in items, imported once
+
+    @property
+    def _items(self) -> dict[str, T]:
+        """The table, with the built-in items registered first.
+
+        So ``Pipeline.load`` of a saved pipeline works without the caller importing
+        ``pipeline.stages`` themselves.
+        """
+        if self._defaults is not None:
+            module, self._defaults = self._defaults, None
+            importlib.import_module(module)
+        return self._store
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator that registers ``obj`` under ``name``; a name can be taken only once."""
 
         def decorate(obj: T) -> T:
-            if name in self._items and self._items[name] is not obj:
+            if name in self._store and self._store[name] is not obj:
                 raise ValueError(f"{self.kind} name {name!r} is already registered.")
-            self._items[name] = obj
+            self._store[name] = obj
             return obj
 
         return decorate
@@ -83,4 +97,4 @@ class Registry(Generic[T]):
 
 
 #: Every pipeline stage, by the name configs use (``type: z_score``).
-STAGES: Registry[type] = Registry("stage")
+STAGES: Registry[type] = Registry("stage", defaults="pipeline.stages")

@@ -70,6 +70,26 @@ def test_registry_unknown_name_lists_choices() -> None:
         reg.register("a")(Cast)
 
 
+def test_a_saved_pipeline_loads_in_a_fresh_interpreter_without_importing_the_stages(
+    tmp_path: Path,
+) -> None:
+    """``Pipeline.load`` in a script that imports only ``pipeline.stage`` (as the README's
+    ensemble example does): the built-in stage types are registered on first lookup, not
+    "Unknown stage type 'z_score'"."""
+    import subprocess
+    import sys
+
+    Pipeline.from_config([{"type": "z_score", "mode": "image"}]).save(tmp_path / "stages")
+    code = (
+        f"from pipeline.stage import Pipeline\nprint(Pipeline.load({str(tmp_path / 'stages')!r}))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "Pipeline([('z_score_0', ZScore(mode='image'))])"
+
+
 def test_stage_params_round_trip() -> None:
     stage = Cast(dtype="float64")
     assert stage.get_params() == {"dtype": "float64"}
