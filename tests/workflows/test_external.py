@@ -40,6 +40,13 @@ def trained_without_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def external(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = tmp_path_factory.mktemp("external")
     write_study(new, StudySpec(patients=6, modality="CR", size=32, series_per_patient=1, seed=9))
+    for path in (new / "dicom").rglob("*.dcm"):  # other patients than the run's (SYNCR0000...)
+        ds = pydicom.dcmread(path)
+        ds.PatientID = f"EXT{ds.PatientID}"
+        ds.save_as(path)
+    with (new / "labels.csv").open() as fh:
+        text = fh.read()
+    (new / "labels.csv").write_text(text.replace("SYNCR", "EXTSYNCR"))
     return new
 
 
@@ -58,6 +65,7 @@ def test_external_test_set_gets_the_same_metrics_and_report(
     assert "external" in metrics["evaluated"]
     # every case is one of the external images (one per patient here), with its own label
     truth = {hash_key(r["patient_id"]): int(r["label"]) for r in labels}
+    assert metrics["seen_by_run"]["series_of_patients_seen_in_training"] == 0
     assert {c["patient"]: c["true"] for c in metrics["per_case"]} == truth
     assert metrics["intervals"]["accuracy"]["n_resamples"] == 50
     assert metrics["operating_point"]["chosen_on"] == "validation split"  # the run's own
@@ -274,3 +282,75 @@ def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
     saved = load_saved_config(out / "config.yaml").data
     assert (saved.source, saved.labels) == (own.source, own.labels)
     assert str(tmp_path) not in (out / "config.yaml").read_text()  # relative, as in RUN
+
+
+def _with_training_images(run: Path, external: Path, dest: Path) -> Path:
+    """External's folder plus 3 of the run's training series and a new series (fresh UIDs)
+    of a 4th training patient; its labels CSV lists every one of the 10 series."""
+    train = run.parents[1]
+    shutil.copytree(external / "dicom", dest / "dicom")
+    studies = sorted(p for p in (train / "dicom").iterdir() if p.is_dir())
+    for study in studies[:3]:
+        shutil.copytree(study, dest / "dicom" / f"seen_{study.name}")
+    ds = pydicom.dcmread(next(studies[3].glob("*.dcm")))
+    ds.SeriesInstanceUID, ds.SOPInstanceUID = pydicom.uid.generate_uid(), pydicom.uid.generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dest / "dicom" / "followup.dcm")
+    rows = [*csv.DictReader((external / "labels.csv").open()),
+            *csv.DictReader((train / "labels.csv").open())]  # fmt: skip
+    present = {str(pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID)
+               for p in (dest / "dicom").rglob("*.dcm")}  # fmt: skip
+    label = next(r["label"] for r in rows if r["patient_id"] == ds.PatientID)
+    with (dest / "labels.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["series_uid", "label"])
+        writer.writerows([r["series_uid"], r["label"]] for r in rows if r["series_uid"] in present)
+        writer.writerow([ds.SeriesInstanceUID, label])
+    return dest
+
+
+def test_training_images_are_never_scored_as_an_external_test_set(
+    trained_without_test: Path, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """`evaluate` and `predict` on a folder holding some of the run's own training series
+    (the same UIDs) and a new series of a training patient say so, with the counts."""
+    mixed = _with_training_images(trained_without_test, external, tmp_path / "mixed")
+    out = tmp_path / "ext"
+    args = ["evaluate", str(trained_without_test), str(mixed / "dicom"), "--labels",
+            str(mixed / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_cases"] == 10
+    assert metrics["seen_by_run"] == {"series": 10, "series_seen_in_training": 3,
+                                      "series_of_patients_seen_in_training": 1}  # fmt: skip
+    said = capsys.readouterr()
+    assert "NOT an external test set" in said.out and "3 of the 10 series" in said.out
+    assert "1 of the 10 series are new but have the PatientID of a patient" in caplog.text
+    assert "3 of the 10 series were in the run's own training" in metrics["evaluated"]
+    assert "3 of the 10 series" in (out / "report.html").read_text()
+    args = ["predict", str(trained_without_test), str(mixed / "dicom"), "--out",
+            str(tmp_path / "pred"), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    assert "SRC holds images the run trained on: 3 of the 10 series" in caplog.text
+    # a folder of new patients only: nothing said, nothing counted
+    caplog.clear()
+    assert (
+        main(
+            [
+                "evaluate",
+                str(trained_without_test),
+                str(external / "dicom"),
+                "--labels",
+                str(external / "labels.csv"),
+                "--out",
+                str(tmp_path / "new"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "NOT" not in capsys.readouterr().out and "PatientID" not in caplog.text
+    fresh = json.loads((tmp_path / "new" / "metrics.json").read_text())["seen_by_run"]
+    assert fresh == {"series": 6, "series_seen_in_training": 0,
+                     "series_of_patients_seen_in_training": 0}  # fmt: skip

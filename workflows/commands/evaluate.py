@@ -36,5 +36,8 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     figures = "  ".join(f"{k} {v:.3f}" for k, v in headline(metrics).items())
     print(f"{metrics['num_cases']} external test cases: {figures}")
+    seen = metrics.get("seen_by_run") or {}
+    if seen.get("series_seen_in_training"):
+        print(f"NOT an external test set: {metrics['evaluated']}")
     print(f"wrote {out / 'metrics.json'}")
     return 0

@@ -18,6 +18,7 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
+from workflows.run.seen import seen_by_run
 from workflows.run.windows import trained_windowed
 
 log = logging.getLogger("radpipe")
@@ -39,7 +40,7 @@ def evaluate_external(
     RadpipeError
         If the run is not trained, SRC/labels are missing, or no labelled series was found.
     """
-    from workflows.report.results import write_report
+    from workflows.report.results import write_metrics, write_report
     from workflows.run.evaluate import evaluate_run
     from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
@@ -60,12 +61,22 @@ def evaluate_external(
     ext = _external_config(config, src, labels, masks, out)
     study = _external_study(ext, run_dir, out, progress)
     keys = [r["series_key"] for r in study.split]
+    seen = seen_by_run(run_dir, study.split)
+    evaluated = f"an external test set ({len(keys)} series)"
+    if seen.series:  # the run's own training images scored as if new: said, everywhere
+        evaluated += f"; NOT new to the model: {seen.note()}"
+        log.warning("SRC is not an external test set for this run: %s; its figures overstate "
+                    "how the model does on new patients. Evaluate on patients the run never "
+                    "saw.", seen.note())  # fmt: skip
+    if seen.patients:
+        log.warning("%s.", seen.caution())
     metrics = evaluate_run(
-        ext, study, run_dir, checkpoints, test_keys=keys, out=out,
-        evaluated=f"an external test set ({len(keys)} series)",
+        ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
         validation_study=_own_study(config, run_dir),
     )  # fmt: skip
     assert metrics is not None
+    metrics["seen_by_run"] = seen.as_dict()
+    write_metrics(out / "metrics.json", metrics)
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
     atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
     if config.report.enabled:

@@ -106,6 +106,7 @@ def predict_folder(
                      for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
+    _say_seen(run_dir, [dataset.items[i][0] for i in keep])
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
@@ -198,6 +199,19 @@ def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[
                 "check these predictions (e.g. %s)", len(used), modality,
                 ", ".join(sorted(modalities)), used[0],
             )  # fmt: skip
+
+
+def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """Warn when predicted images are the run's own training/validation series (or their
+    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`)."""
+    from workflows.run.seen import seen_by_run
+
+    seen = seen_by_run(run_dir, rows)
+    if seen.series:
+        log.warning("SRC holds images the run trained on: %s. Their predictions are no guide "
+                    "to how the model does on new patients.", seen.note())  # fmt: skip
+    if seen.patients:
+        log.warning("%s.", seen.caution())
 
 
 def _write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:
