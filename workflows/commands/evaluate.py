@@ -19,7 +19,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files (or images, as the run)")
-    p.add_argument("--labels", type=Path, required=True, help="labels CSV, as data.labels")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="labels CSV, as data.labels (classification; optional for segmentation)",
+    )
     p.add_argument("--masks", type=Path, default=None, help="masks CSV, as data.masks")
     p.add_argument("--out", type=Path, default=None, help="output folder (RUN/external-HASH)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -14,8 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import RadpipeError
+from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
+from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
@@ -27,7 +28,7 @@ log = logging.getLogger("radpipe")
 def evaluate_external(
     run_dir: Path,
     src: Path,
-    labels: Path,
+    labels: Path | None,
     *,
     masks: Path | None = None,
     out: Path | None = None,
@@ -51,6 +52,10 @@ def evaluate_external(
             raise RadpipeError(f"{what} {path} does not exist.")
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
+    if labels is None and (config.task == "classification" or config.data.kind == "images"):
+        what = "the classes" if config.task == "classification" else "image and mask"
+        raise RadpipeError(f"This run needs --labels (a CSV with {what}, as data.labels) "
+                           "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
     out = out or source_dir(run_dir, "external", src)
@@ -59,6 +64,11 @@ def evaluate_external(
     if missing:
         raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
     ext = _external_config(config, src, labels, masks, out)
+    try:  # the user's CSVs named (--labels, --masks), before anything is converted
+        check_inputs(ext)
+    except ConfigError as err:
+        raise ConfigError(str(err).replace("data.labels", "--labels")
+                          .replace("data.masks", "--masks")) from None  # fmt: skip
     study = _external_study(ext, run_dir, out, progress)
     keys = [r["series_key"] for r in study.split]
     seen = seen_by_run(run_dir, study.split)
@@ -85,10 +95,10 @@ def evaluate_external(
 
 
 def _external_config(
-    config: RunConfig, src: Path, labels: Path, masks: Path | None, out: Path
+    config: RunConfig, src: Path, labels: Path | None, masks: Path | None, out: Path
 ) -> RunConfig:
     data = config.data.model_copy(
-        update={"source": src.resolve(), "labels": labels.resolve(),
+        update={"source": src.resolve(), "labels": labels.resolve() if labels else None,
                 "masks": masks.resolve() if masks else None}
     )  # fmt: skip
     split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0})
