@@ -136,3 +136,27 @@ def test_a_labels_csv_without_the_label_column_is_refused_naming_the_users_file(
     assert main(["run", str(config), "--set", f"data.labels={masks}", "--quiet"]) == 2
     assert "is not a column of masks.csv" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("us-*"))
+
+
+def test_masks_of_another_size_are_listed_before_anything_is_split(
+    us_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Masks saved at another size (resized with nearest neighbour: values still 0/255) are
+    refused together, each with its image's source file and both sizes, and no run
+    directory is left behind."""
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(us_study, study)
+    for name, size in (("P03_1.png", (12, 12)), ("P07_0.png", (24, 30))):
+        mask = Image.open(study / "masks" / name)
+        mask.resize(size, Image.Resampling.NEAREST).save(study / "masks" / name)
+    assert main(["run", str(_config(study, tmp_path)), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "masks.csv: 2 of 24 masks are not the size of their image (rows x columns; a mask is "
+        "drawn on its image's own pixels: not resized, not cropped, not for another image):\n"
+        "  P03_1.png is 12x12, its image P03/im1.dcm frame 0 24x24\n"
+        "  P07_0.png is 30x24, its image P07/im0.dcm frame 0 24x24"
+    ) in err
+    assert not list((tmp_path / "runs").glob("us-*"))
