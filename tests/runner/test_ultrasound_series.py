@@ -160,3 +160,31 @@ def test_masks_of_another_size_are_listed_before_anything_is_split(
         "  P07_0.png is 30x24, its image P07/im0.dcm frame 0 24x24"
     ) in err
     assert not list((tmp_path / "runs").glob("us-*"))
+
+
+def test_predict_writes_a_dicom_seg_for_every_ultrasound_image(
+    us_run: Path, us_study: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """highdicom takes several frames only within a frame of reference; a US series has none,
+    so each image gets its own SEG (named by series and instance key), which holds the same
+    mask as the PNG and references that image."""
+    import pydicom
+
+    out = tmp_path / "pred"
+    assert main(["predict", str(us_run), str(us_study / "dicom"), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert "no DICOM SEG" not in caplog.text
+    rows = {r["instance_key"]: r for r in read_rows(out / "predictions.csv")}
+    segs = sorted((out / "seg").rglob("*.dcm"))
+    assert len(segs) == len(rows) == 24
+    uids = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID): p
+            for p in (us_study / "dicom").rglob("*.dcm")}  # fmt: skip
+    for path in segs:
+        seg = pydicom.dcmread(path)
+        (frame,) = seg.PerFrameFunctionalGroupsSequence
+        ref = frame.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        row = next(r for r in rows.values() if r["source"] ==
+                   uids[ref].relative_to(us_study / "dicom").as_posix())  # fmt: skip
+        assert path.name == f"{row['series_key']}_{row['instance_key']}.dcm"
+        png = np.asarray(Image.open(out / row["mask"])) == 1
+        np.testing.assert_array_equal(seg.pixel_array.astype(bool), png)
