@@ -266,6 +266,24 @@ def test_predict_keeps_one_folder_per_source_by_default(
         assert len(list(csv.DictReader((run / folder / "predictions.csv").open()))) == 6
 
 
+def test_predict_refuses_an_out_holding_another_folders_predictions(
+    trained_without_test: Path, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """One --out for two folders would leave the first folder's masks/ and seg/ files (other
+    patients) beside the second's predictions.csv: refused; the same folder again is fine."""
+    other = tmp_path / "other"
+    shutil.copytree(external / "dicom", other)
+    (next(other.rglob("*.dcm"))).unlink()
+    out = tmp_path / "pred"
+    run = trained_without_test
+    assert main(["predict", str(run), str(external / "dicom"), "--out", str(out), "--quiet"]) == 0
+    assert main(["predict", str(run), str(other), "--out", str(out), "--quiet"]) == 1
+    assert "holds the predictions of another folder than" in capsys.readouterr().err
+    assert len(list(csv.DictReader((out / "predictions.csv").open()))) == 6  # untouched
+    assert main(["predict", str(run), str(external / "dicom"), "--out", str(out), "--quiet"]) == 0
+
+
 def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
     trained_without_test: Path, external: Path, tmp_path: Path
 ) -> None:

@@ -73,6 +73,7 @@ def predict_folder(
 
     config = load_run_config(run_dir)
     converted = out / "converted"
+    _refuse_other_source(out, src)
     result = convert_folder(src, converted, run_convert_options(config), progress=progress)
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
@@ -120,6 +121,19 @@ def predict_folder(
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
                          postprocess=record)  # fmt: skip
+
+
+def _refuse_other_source(out: Path, src: Path) -> None:
+    """Refuse an ``out`` that holds the predictions of another folder: its ``masks/`` and
+    ``seg/`` files (of other patients) would stay beside this folder's, unlisted."""
+    from workflows.convert.resume import same_source
+
+    if (out / "predictions.csv").exists() and not same_source(out / "converted", src):
+        raise RadpipeError(
+            f"{out} holds the predictions of another folder than {src}: their masks/ and seg/ "
+            "files would be mixed with these. Give another --out (by default each SRC gets "
+            "its own RUN/predictions-<hash>), or remove that folder first."
+        )
 
 
 def _model_shape(folder: Path) -> list[int]:
