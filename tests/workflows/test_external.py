@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -372,3 +373,51 @@ def test_training_images_are_never_scored_as_an_external_test_set(
     fresh = json.loads((tmp_path / "new" / "metrics.json").read_text())["seen_by_run"]
     assert fresh == {"series": 6, "series_seen_in_training": 0,
                      "series_of_patients_seen_in_training": 0}  # fmt: skip
+
+
+def _strip_windows(folder: Path) -> None:
+    for path in sorted(folder.rglob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        for keyword in ("WindowCenter", "WindowWidth", "VOILUTSequence", "VOILUTFunction"):
+            if keyword in ds:
+                delattr(ds, keyword)
+        ds.save_as(path)
+
+
+def test_images_with_a_header_window_are_not_fed_to_a_model_that_saw_none(
+    tmp_path_factory: pytest.TempPathFactory, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """The mirror case (ultrasound and other exports without window tags): trained with
+    `window: header` on images none of which had a window (modality values, one scale, said
+    but not warned about); a new image with a window would reach the model in [0, 1]:
+    predict skips it with the reason, evaluate refuses the set."""
+    data = tmp_path_factory.mktemp("bare")
+    write_study(data, StudySpec(patients=12, modality="CR", size=32, series_per_patient=1))
+    _strip_windows(data / "dicom")
+    config = load_config(
+        CONFIGS / "xray_classify.yaml",
+        [f"data.source={data / 'dicom'}", f"data.labels={data / 'labels.csv'}",
+         f"output={data / 'runs'}", "train.epochs=1", "convert.workers=1", "split.test=0",
+         "evaluate.explain=0"],
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        outcome = run_study(config, progress=False)
+    assert outcome is not None
+    assert "none of the 12 images has a window in its header" in caplog.text
+    assert "12 of 12 images have no window" not in caplog.text  # not the mixed-scale warning
+    run = outcome.run_dir
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert (provenance["unwindowed_images"], provenance["windowed_images"]) == (12, 0)
+    study, rel = _without_window(external, tmp_path / "study")  # 1 of 6 without, as trained
+    out = tmp_path / "pred"
+    assert main(["predict", str(run), str(study / "dicom"), "--out", str(out), "--quiet"]) == 1
+    assert [r["source"] for r in csv.DictReader((out / "predictions.csv").open())] == [rel]
+    skipped = list(csv.DictReader((out / "skipped.csv").open()))
+    assert len(skipped) == 5 and rel not in {r["source"] for r in skipped}
+    assert all(r["reason"].startswith("a window in its header: converted to [0, 1]")
+               for r in skipped)  # fmt: skip
+    args = ["evaluate", str(run), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    assert "6 labelled image(s) of SRC have a window in their header" in capsys.readouterr().err

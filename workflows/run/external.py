@@ -20,7 +20,7 @@ from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
-from workflows.run.windows import trained_windowed
+from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
 
@@ -118,29 +118,29 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     if (run_dir / CLASSES_FILE).is_file():
         shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
-    if study.unwindowed and trained_windowed(run_dir, config.convert.window):
-        _refuse_unwindowed(study)
+    _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
     write_split_csv(study.split, out / "split.csv")
     study.class_names = _run_class_names(config, run_dir, study)
     return study
 
 
-def _refuse_unwindowed(study: Any) -> None:
-    """Refuse an external set whose labelled images include some without a header window
-    when the run's model saw header-windowed images only (see :data:`UNWINDOWED`)."""
+def _refuse_other_scale(study: Any, scale: str | None) -> None:
+    """Refuse an external set whose labelled images are on another scale than every image
+    the run's model saw: without a header window for a header-windowed model, or with one for
+    a model that saw none (:func:`~workflows.run.windows.scale_problem`)."""
     from pipeline.data.io import read_manifest
 
+    if scale is None:
+        return
     keys = {r["series_key"] for r in study.split}
-    bare = [r["source"] for r in read_manifest(study.root / "manifest.csv")
-            if r["window"] == "none" and r["series_key"] in keys]  # fmt: skip
-    if bare:
+    rows = [r for r in read_manifest(study.root / "manifest.csv") if r["series_key"] in keys]
+    bad = [(r["source"], why) for r in rows if (why := scale_problem(r, scale))]
+    if bad:
+        window = "no window" if scale == "windowed" else "a window"
         raise RadpipeError(
-            f"{len(bare)} labelled image(s) of SRC have no window in their header (e.g. "
-            f"{bare[0]}): converted unwindowed (modality values), but the run's model was "
-            "trained on images their header window mapped to [0, 1] (convert.window: header), "
-            "so their predictions would not mean anything. Remove them from SRC, or train "
-            "with convert.window set to a preset or C,W (one scale for every image)."
+            f"{len(bad)} labelled image(s) of SRC have {window} in their header (e.g. "
+            f"{bad[0][0]}): {bad[0][1]}. Remove them from SRC, or train on one scale."
         )
 
 

@@ -27,7 +27,7 @@ from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
-from workflows.run.windows import UNWINDOWED, trained_windowed
+from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
 
@@ -89,7 +89,7 @@ def predict_folder(
                 dataset,
                 _model_shape(folder),
                 _modalities(run_dir),
-                trained_windowed(run_dir, config.convert.window),
+                trained_scale(run_dir, config.convert.window),
             )
             _write_skipped(
                 out / "skipped.csv",
@@ -160,14 +160,15 @@ def _modalities(run_dir: Path) -> set[str]:
 
 
 def _usable(
-    dataset: Any, shape: list[int], modalities: set[str], windowed: bool = False
+    dataset: Any, shape: list[int], modalities: set[str], scale: str | None = None
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
     """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
     not)]).
 
     Images of a modality the run was not trained on (when both are known) are predicted, and
-    a warning says how many, of which modality. With ``windowed`` (the model saw header-
-    windowed images only), an image without a header window is skipped (:data:`UNWINDOWED`).
+    a warning says how many, of which modality. With ``scale`` ``"windowed"`` (the model saw
+    header-windowed images only) an image without a header window is skipped, with
+    ``"unwindowed"`` (it saw none) an image with one (:func:`~workflows.run.windows.scale_problem`).
     """
     keep, items, skipped = [], [], []
     foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
@@ -175,8 +176,9 @@ def _usable(
     for i in range(len(dataset)):
         row = dataset.items[i][0]
         name, source = row["output"], row.get("source", "")
-        if windowed and row.get("window") == "none":
-            skipped.append((name, source, UNWINDOWED))
+        problem = scale_problem(row, scale)  # windowed vs not, unlike the training images
+        if problem:
+            skipped.append((name, source, problem))
             continue
         modality = row.get("modality") or ""
         if trained and modality and _RADIOGRAPHY.get(modality, modality) not in trained:
