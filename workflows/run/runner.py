@@ -38,7 +38,6 @@ from workflows.run.config import RunConfig, dump_config, load_saved_config, port
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.truth import segmentation_classes
-from workflows.run.windows import windowed_count
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -131,9 +130,8 @@ def _prepare(
             "conversion": os.path.relpath(study.root, run_dir),
             "failed_files": len(study.failures),
         }
-        if config.data.kind == "dicom":  # images `window: header` found no window for
-            extra["unwindowed_images"] = study.unwindowed
-            extra["windowed_images"] = windowed_count(study.root / "manifest.csv")
+        if config.data.kind == "dicom":  # images `window: header` found (no) window for
+            extra |= {"unwindowed_images": study.unwindowed, "windowed_images": study.windowed}
         if study.label_table is not None:  # counts of series with and without labels
             extra["labels"] = study.label_table.summary
         if study.mask_summary is not None:  # masks CSV rows, and those naming no image

@@ -65,6 +65,7 @@ class Study:
     label_table: LabelTable | None = None
     mask_summary: dict[str, int] | None = None  # masks CSV rows, and those not in the data
     unwindowed: int = 0  # images `window: header` left unwindowed (no window in the header)
+    windowed: int = 0  # images a window was applied to
 
 
 def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
@@ -90,6 +91,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
         study.unwindowed = note_unwindowed(manifest, config.convert.window)
+        study.windowed = sum(r["window"] != "none" for r in manifest)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"

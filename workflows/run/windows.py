@@ -19,7 +19,7 @@ log = logging.getLogger("radpipe")
 
 __all__ = [
     "UNWINDOWED", "WINDOWED", "note_uneven_stacks", "note_unwindowed", "scale_problem",
-    "trained_scale", "trained_windowed", "usable_series_rows", "windowed_count",
+    "trained_scale", "trained_windowed", "usable_series_rows",
 ]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
@@ -74,13 +74,6 @@ def scale_problem(row: dict[str, Any], scale: str | None) -> str | None:
     if scale == "unwindowed" and row.get("window") not in (None, "", "none"):
         return WINDOWED
     return None
-
-
-def windowed_count(manifest: Path) -> int:
-    """How many images of a conversion (its ``manifest.csv``) a window was applied to."""
-    from pipeline.data.io import read_manifest
-
-    return sum(r["window"] != "none" for r in read_manifest(manifest))
 
 
 def trained_windowed(run_dir: Path, window: str) -> bool:
