@@ -115,6 +115,9 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
     assert main(args) == 1
     assert "does not exist" in capsys.readouterr().err
+    # a classification run without --labels (optional only for segmentation): a usage error
+    assert main(["evaluate", str(trained_without_test), str(tmp_path)]) == 2
+    assert "This run needs --labels (a CSV with the classes" in capsys.readouterr().err
 
 
 def _relabelled(external: Path, path: Path, change: dict[str, dict[str, str]]) -> Path:

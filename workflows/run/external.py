@@ -54,7 +54,7 @@ def evaluate_external(
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
     if labels is None and (config.task == "classification" or config.data.kind == "images"):
         what = "the classes" if config.task == "classification" else "image and mask"
-        raise RadpipeError(f"This run needs --labels (a CSV with {what}, as data.labels) "
+        raise ConfigError(f"This run needs --labels (a CSV with {what}, as data.labels) "
                            "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
