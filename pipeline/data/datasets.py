@@ -20,6 +20,7 @@ from pipeline.data.io import (
     read_labels_csv,
     read_manifest,
     read_masks_csv,
+    unpositioned,
 )
 from pipeline.data.masks import MAX_CLASSES
 from pipeline.data.orient import align_nifti_mask
@@ -162,6 +163,7 @@ class ManifestDataset(SampleDataset):
                 meta["id"] = (first["instance_key"] or first["series_key"]) + frame
                 meta["slice_index"] = first["slice_index"]
                 meta["slice_spacing"] = first.get("slice_spacing")  # its volume's slice step
+                meta["unpositioned"] = unpositioned(first)  # a 2-D picture, not a slice
         else:
             image, mask = self._stack(rows)
             meta["id"] = _volume_id(first)

@@ -142,6 +142,16 @@ def in_no_volume(row: dict[str, Any]) -> bool:
                                       in problems)  # fmt: skip
 
 
+def unpositioned(row: dict[str, Any]) -> bool:
+    """Whether a manifest row is one of several images of a series without plane geometry.
+
+    Its series lacks what places images in space (``no geometry: ...``: no
+    ImagePositionPatient/ImageOrientationPatient, as ultrasound and secondary capture): its
+    images are separate 2-D pictures (other planes, other moments), not slices of a volume.
+    """
+    return "no geometry: " in (row.get("problems") or "")
+
+
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a conversion ``manifest.csv``, typed.
 

@@ -8,6 +8,7 @@ problem; see issue 18).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -93,6 +94,14 @@ def mask_classes(
     if whole and found.size and found.min() >= 0 and found.max() < max_classes:
         return arr.astype(np.uint8)
     shown = ", ".join(f"{v:g}" for v in found[:12]) + (", ..." if found.size > 12 else "")
+    if found.size > max_classes:  # no mapping makes this a label map: say what it looks like
+        raise RadpipeError(
+            f"{name}: {found.size} distinct mask values ({{{shown}}}), more than a label map of "
+            f"at most {max_classes} classes (data.max_classes) holds: an image, or a mask "
+            "resized or saved with smoothing (interpolation, JPEG, anti-aliased drawing), not "
+            "class indices. Export the mask again at its image's size, losslessly (PNG), "
+            "resized with nearest neighbour if at all."
+        )
     raise RadpipeError(
         f"{name}: mask values {{{shown}}} are neither class indices 0..{max_classes - 1} nor a "
         "binary 0/255 (or 0/1) mask; map them explicitly with data.mask_values, e.g. "
@@ -115,3 +124,29 @@ def _mapped(arr: np.ndarray, found: np.ndarray, name: str, values: Mapping[int, 
 def _example(found: np.ndarray) -> str:
     items = [f"{v:g}: {i}" for i, v in enumerate(found[:4])]
     return ", ".join(items) + (", ..." if found.size > 4 else "")
+
+
+def stored_mask_shape(path: Path) -> tuple[int, int] | None:
+    """The (rows, columns) of a PNG or NPY mask file, read from its header alone.
+
+    ``None`` for other formats (NIfTI masks are reoriented onto their image first) or an
+    unreadable file (reading it fully says why).
+
+    Parameters
+    ----------
+    path
+        The mask file.
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".png":
+            from PIL import Image
+
+            with Image.open(path) as im:
+                return im.height, im.width
+        if suffix == ".npy":
+            shape = np.load(path, mmap_mode="r").shape
+            return (int(shape[0]), int(shape[1])) if len(shape) >= 2 else None
+    except (OSError, ValueError):
+        return None
+    return None

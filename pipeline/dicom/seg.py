@@ -41,16 +41,30 @@ def write_segmentations(
             log.warning("series %s: multi-frame source, no DICOM SEG written", series_key)
             continue
         items.sort(key=lambda item: int(item[0]["slice_index"] or 0))
-        path = out / patient_key / f"{series_key}.dcm"
-        try:
-            _write_one(path, [src / row["source"] for row, _ in items],
-                       np.stack([plane for _, plane in items]), names)  # fmt: skip
-        except Exception as err:  # highdicom enforces the standard on the sources
-            log.warning("no DICOM SEG written for series %s: %s: %s", series_key,
-                        type(err).__name__, err)  # fmt: skip
-            continue
-        written.append(path)
+        groups = [(out / patient_key / f"{series_key}.dcm", items)]
+        if len(items) > 1 and not _frame_of_reference(src / items[0][0]["source"]):
+            # images not placed in one space (ultrasound): one SEG per image, as the standard
+            # allows several frames only in a frame of reference
+            groups = [(out / patient_key / f"{series_key}_{row['instance_key']}.dcm", [item])
+                      for item in items for row in [item[0]]]  # fmt: skip
+        for path, group in groups:
+            try:
+                _write_one(path, [src / row["source"] for row, _ in group],
+                           np.stack([plane for _, plane in group]), names)  # fmt: skip
+            except Exception as err:  # highdicom enforces the standard on the sources
+                log.warning("no DICOM SEG written for series %s: %s: %s", series_key,
+                            type(err).__name__, err)  # fmt: skip
+                continue
+            written.append(path)
     return written
+
+
+def _frame_of_reference(path: Path) -> bool:
+    """Whether the source image has a FrameOfReferenceUID (its header alone is read)."""
+    import pydicom
+
+    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["FrameOfReferenceUID"])
+    return bool(ds.get("FrameOfReferenceUID"))
 
 
 #: Type 2 attributes highdicom copies from the sources (Patient, General Study modules).

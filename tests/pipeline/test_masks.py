@@ -74,6 +74,26 @@ def test_other_values_are_refused_naming_file_values_and_option(
     assert "data.mask_values" in text
 
 
+def test_a_smoothed_mask_is_not_offered_a_value_mapping(tmp_path: Path) -> None:
+    """A 0/255 disc resized with bilinear interpolation (as an image editor or PIL's default
+    does) has edge values 1..254: no data.mask_values makes it a label map, so the message
+    says what it is and how to export it, instead of suggesting a mapping."""
+    yy, xx = np.mgrid[:64, :64]
+    disc = Image.fromarray((((yy - 32) ** 2 + (xx - 32) ** 2 < 400) * 255).astype(np.uint8))
+    disc.resize((23, 23), Image.Resampling.BILINEAR).resize((64, 64)).save(tmp_path / "m.png")
+    found = np.unique(np.asarray(Image.open(tmp_path / "m.png")))
+    assert found.size > 32
+    with pytest.raises(RadpipeError) as info:
+        load_mask(tmp_path / "m.png")
+    text = str(info.value)
+    assert text.startswith(f"m.png: {found.size} distinct mask values ({{0, ")
+    assert "more than a label map of at most 32 classes (data.max_classes)" in text
+    assert "nearest neighbour" in text and "data.mask_values" not in text
+    # 32 values or fewer (a label map with unusual values) still get the mapping offered
+    with pytest.raises(RadpipeError, match=r"map them explicitly with data\.mask_values"):
+        mask_classes(np.arange(0, 64, 2, dtype=np.uint8)[None] + 40, "few.png")
+
+
 def test_colour_masks_are_refused(tmp_path: Path) -> None:
     arr = np.zeros((*SHAPE, 3), np.uint8)
     arr[0, 0] = (255, 0, 0)

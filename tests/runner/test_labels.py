@@ -151,3 +151,47 @@ def test_a_run_refused_for_missing_labels_leaves_no_run_directory(
     with pytest.raises(RadpipeError, match="4 of 16 series have no label"):
         run_study(validate_config(raw), progress=False)
     assert [p.name for p in output.iterdir()] == [".cache"]
+
+
+def _file_keyed(study: Path, tmp_path: Path, typo: bool) -> Path:
+    """``site_labels.csv`` keyed by file, text labels, the first 2 series left out and (with
+    ``typo``) one ``round_lesion`` misspelt ``round_lesoin``."""
+    import pydicom
+
+    files = {str(pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID):
+             p.relative_to(study / "dicom").as_posix()
+             for p in (study / "dicom").rglob("*.dcm")}  # fmt: skip
+    rows = [{"file": files[r["series_uid"]], "label": r["class_name"]}
+            for r in read_rows(study / "labels.csv")[2:]]  # fmt: skip
+    if typo:
+        first = next(r for r in rows if r["label"] == "round_lesion")
+        first["label"] = "round_lesoin"
+    return write_rows(tmp_path / "site_labels.csv", rows)
+
+
+def test_label_messages_name_the_users_file_keyed_csv_and_a_lone_class_is_said(
+    cr16: Path, shared_output: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file-keyed CSV is read through its resolved copy (truth/labels.csv): every message
+    still names the user's file. A misspelt label becomes a class of one series: said."""
+    labels = _file_keyed(cr16, tmp_path, typo=True)
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        study = _prepare(cr16, shared_output, tmp_path / "run", labels)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("2 of 16 series have no label in site_labels.csv column 'label'" in m
+               for m in warnings), warnings  # fmt: skip
+    assert study.class_names == ["no_lesion", "round_lesion", "round_lesoin"]
+    lone = [m for m in warnings if m.startswith("class ")]
+    assert lone == [
+        "class 'round_lesoin' has 1 labelled series (of 14): too few to be in each of the 3 "
+        "parts of the split, so the model is trained or scored without it. A typo in "
+        "site_labels.csv column 'label'? List the classes in data.class_names to have any "
+        "other value refused."
+    ]
+    with pytest.raises(RadpipeError, match=r"^site_labels.csv: column 'label' has values that"):
+        _prepare(cr16, shared_output, tmp_path / "run2", labels,
+                 class_names=["no_lesion", "round_lesion"])  # fmt: skip
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="radpipe"):  # spelt right: nothing said
+        _prepare(cr16, shared_output, tmp_path / "run3", _file_keyed(cr16, tmp_path, typo=False))
+    assert not [r for r in caplog.records if r.getMessage().startswith("class ")]

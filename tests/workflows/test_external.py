@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def trained_without_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def external(tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = tmp_path_factory.mktemp("external")
     write_study(new, StudySpec(patients=6, modality="CR", size=32, series_per_patient=1, seed=9))
+    for path in (new / "dicom").rglob("*.dcm"):  # other patients than the run's (SYNCR0000...)
+        ds = pydicom.dcmread(path)
+        ds.PatientID = f"EXT{ds.PatientID}"
+        ds.save_as(path)
+    with (new / "labels.csv").open() as fh:
+        text = fh.read()
+    (new / "labels.csv").write_text(text.replace("SYNCR", "EXTSYNCR"))
     return new
 
 
@@ -58,6 +66,7 @@ def test_external_test_set_gets_the_same_metrics_and_report(
     assert "external" in metrics["evaluated"]
     # every case is one of the external images (one per patient here), with its own label
     truth = {hash_key(r["patient_id"]): int(r["label"]) for r in labels}
+    assert metrics["seen_by_run"]["series_of_patients_seen_in_training"] == 0
     assert {c["patient"]: c["true"] for c in metrics["per_case"]} == truth
     assert metrics["intervals"]["accuracy"]["n_resamples"] == 50
     assert metrics["operating_point"]["chosen_on"] == "validation split"  # the run's own
@@ -106,6 +115,9 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
     assert main(args) == 1
     assert "does not exist" in capsys.readouterr().err
+    # a classification run without --labels (optional only for segmentation): a usage error
+    assert main(["evaluate", str(trained_without_test), str(tmp_path)]) == 2
+    assert "This run needs --labels (a CSV with the classes" in capsys.readouterr().err
 
 
 def _relabelled(external: Path, path: Path, change: dict[str, dict[str, str]]) -> Path:
@@ -258,6 +270,24 @@ def test_predict_keeps_one_folder_per_source_by_default(
         assert len(list(csv.DictReader((run / folder / "predictions.csv").open()))) == 6
 
 
+def test_predict_refuses_an_out_holding_another_folders_predictions(
+    trained_without_test: Path, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """One --out for two folders would leave the first folder's masks/ and seg/ files (other
+    patients) beside the second's predictions.csv: refused; the same folder again is fine."""
+    other = tmp_path / "other"
+    shutil.copytree(external / "dicom", other)
+    (next(other.rglob("*.dcm"))).unlink()
+    out = tmp_path / "pred"
+    run = trained_without_test
+    assert main(["predict", str(run), str(external / "dicom"), "--out", str(out), "--quiet"]) == 0
+    assert main(["predict", str(run), str(other), "--out", str(out), "--quiet"]) == 1
+    assert "holds the predictions of another folder than" in capsys.readouterr().err
+    assert len(list(csv.DictReader((out / "predictions.csv").open()))) == 6  # untouched
+    assert main(["predict", str(run), str(external / "dicom"), "--out", str(out), "--quiet"]) == 0
+
+
 def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
     trained_without_test: Path, external: Path, tmp_path: Path
 ) -> None:
@@ -274,3 +304,123 @@ def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
     saved = load_saved_config(out / "config.yaml").data
     assert (saved.source, saved.labels) == (own.source, own.labels)
     assert str(tmp_path) not in (out / "config.yaml").read_text()  # relative, as in RUN
+
+
+def _with_training_images(run: Path, external: Path, dest: Path) -> Path:
+    """External's folder plus 3 of the run's training series and a new series (fresh UIDs)
+    of a 4th training patient; its labels CSV lists every one of the 10 series."""
+    train = run.parents[1]
+    shutil.copytree(external / "dicom", dest / "dicom")
+    studies = sorted(p for p in (train / "dicom").iterdir() if p.is_dir())
+    for study in studies[:3]:
+        shutil.copytree(study, dest / "dicom" / f"seen_{study.name}")
+    ds = pydicom.dcmread(next(studies[3].glob("*.dcm")))
+    ds.SeriesInstanceUID, ds.SOPInstanceUID = pydicom.uid.generate_uid(), pydicom.uid.generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dest / "dicom" / "followup.dcm")
+    rows = [*csv.DictReader((external / "labels.csv").open()),
+            *csv.DictReader((train / "labels.csv").open())]  # fmt: skip
+    present = {str(pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID)
+               for p in (dest / "dicom").rglob("*.dcm")}  # fmt: skip
+    label = next(r["label"] for r in rows if r["patient_id"] == ds.PatientID)
+    with (dest / "labels.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["series_uid", "label"])
+        writer.writerows([r["series_uid"], r["label"]] for r in rows if r["series_uid"] in present)
+        writer.writerow([ds.SeriesInstanceUID, label])
+    return dest
+
+
+def test_training_images_are_never_scored_as_an_external_test_set(
+    trained_without_test: Path, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """`evaluate` and `predict` on a folder holding some of the run's own training series
+    (the same UIDs) and a new series of a training patient say so, with the counts."""
+    mixed = _with_training_images(trained_without_test, external, tmp_path / "mixed")
+    out = tmp_path / "ext"
+    args = ["evaluate", str(trained_without_test), str(mixed / "dicom"), "--labels",
+            str(mixed / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_cases"] == 10
+    assert metrics["seen_by_run"] == {"series": 10, "series_seen_in_training": 3,
+                                      "series_of_patients_seen_in_training": 1}  # fmt: skip
+    said = capsys.readouterr()
+    assert "NOT an external test set" in said.out and "3 of the 10 series" in said.out
+    assert "1 of the 10 series are new but have the PatientID of a patient" in caplog.text
+    assert "3 of the 10 series were in the run's own training" in metrics["evaluated"]
+    assert "3 of the 10 series" in (out / "report.html").read_text()
+    args = ["predict", str(trained_without_test), str(mixed / "dicom"), "--out",
+            str(tmp_path / "pred"), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    assert "SRC holds images the run trained on: 3 of the 10 series" in caplog.text
+    # a folder of new patients only: nothing said, nothing counted
+    caplog.clear()
+    assert (
+        main(
+            [
+                "evaluate",
+                str(trained_without_test),
+                str(external / "dicom"),
+                "--labels",
+                str(external / "labels.csv"),
+                "--out",
+                str(tmp_path / "new"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "NOT" not in capsys.readouterr().out and "PatientID" not in caplog.text
+    fresh = json.loads((tmp_path / "new" / "metrics.json").read_text())["seen_by_run"]
+    assert fresh == {"series": 6, "series_seen_in_training": 0,
+                     "series_of_patients_seen_in_training": 0}  # fmt: skip
+
+
+def _strip_windows(folder: Path) -> None:
+    for path in sorted(folder.rglob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        for keyword in ("WindowCenter", "WindowWidth", "VOILUTSequence", "VOILUTFunction"):
+            if keyword in ds:
+                delattr(ds, keyword)
+        ds.save_as(path)
+
+
+def test_images_with_a_header_window_are_not_fed_to_a_model_that_saw_none(
+    tmp_path_factory: pytest.TempPathFactory, external: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """The mirror case (ultrasound and other exports without window tags): trained with
+    `window: header` on images none of which had a window (modality values, one scale, said
+    but not warned about); a new image with a window would reach the model in [0, 1]:
+    predict skips it with the reason, evaluate refuses the set."""
+    data = tmp_path_factory.mktemp("bare")
+    write_study(data, StudySpec(patients=12, modality="CR", size=32, series_per_patient=1))
+    _strip_windows(data / "dicom")
+    config = load_config(
+        CONFIGS / "xray_classify.yaml",
+        [f"data.source={data / 'dicom'}", f"data.labels={data / 'labels.csv'}",
+         f"output={data / 'runs'}", "train.epochs=1", "convert.workers=1", "split.test=0",
+         "evaluate.explain=0"],
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        outcome = run_study(config, progress=False)
+    assert outcome is not None
+    assert "none of the 12 images has a window in its header" in caplog.text
+    assert "12 of 12 images have no window" not in caplog.text  # not the mixed-scale warning
+    run = outcome.run_dir
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert (provenance["unwindowed_images"], provenance["windowed_images"]) == (12, 0)
+    study, rel = _without_window(external, tmp_path / "study")  # 1 of 6 without, as trained
+    out = tmp_path / "pred"
+    assert main(["predict", str(run), str(study / "dicom"), "--out", str(out), "--quiet"]) == 1
+    assert [r["source"] for r in csv.DictReader((out / "predictions.csv").open())] == [rel]
+    skipped = list(csv.DictReader((out / "skipped.csv").open()))
+    assert len(skipped) == 5 and rel not in {r["source"] for r in skipped}
+    assert all(r["reason"].startswith("a window in its header: converted to [0, 1]")
+               for r in skipped)  # fmt: skip
+    args = ["evaluate", str(run), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    assert "6 labelled image(s) of SRC have a window in their header" in capsys.readouterr().err

@@ -19,7 +19,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
     p.add_argument("src", type=Path, help="folder of DICOM files (or images, as the run)")
-    p.add_argument("--labels", type=Path, required=True, help="labels CSV, as data.labels")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="labels CSV, as data.labels (classification; optional for segmentation)",
+    )
     p.add_argument("--masks", type=Path, default=None, help="masks CSV, as data.masks")
     p.add_argument("--out", type=Path, default=None, help="output folder (RUN/external-HASH)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -36,5 +41,8 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     figures = "  ".join(f"{k} {v:.3f}" for k, v in headline(metrics).items())
     print(f"{metrics['num_cases']} external test cases: {figures}")
+    seen = metrics.get("seen_by_run") or {}
+    if seen.get("series_seen_in_training"):
+        print(f"NOT an external test set: {metrics['evaluated']}")
     print(f"wrote {out / 'metrics.json'}")
     return 0

@@ -157,7 +157,9 @@ def policy(
         "no known spacing (e.g. no slice spacing), so no distance is given in mm"
     )
     return {
-        "case_unit": "volume (one series); patients average their volumes"
+        "case_unit": "volume (one series; a lone 2-D image, or each picture of a series "
+        "without plane geometry such as ultrasound, is its own case); patients average their "
+        "volumes"
         + ("; 2-D slices were stacked by series, slice table secondary" if sliced else ""),
         "include_background": include_background,
         "empty": empty,

@@ -47,17 +47,18 @@ def check_inputs(config: RunConfig) -> None:
             problems.append(f"data.{key}: no such file {shown(path)}")
         else:
             columns[key] = _header(path)
-    if config.task == "classification":
-        if d.labels is None:
-            problems.append("task 'classification' needs data.labels (a CSV with the classes)")
-        elif "labels" in columns and d.label_column not in columns["labels"]:
-            problems.append(
-                f"data.label_column {d.label_column!r} is not a column of {d.labels.name} "
-                f"(columns: {', '.join(columns['labels'])})"
-            )
-    elif d.kind == "dicom" and d.masks is None:
+    labelled = config.task == "classification" or d.kind == "dicom"  # images: image, mask
+    if config.task == "classification" and d.labels is None:
+        problems.append("task 'classification' needs data.labels (a CSV with the classes)")
+    elif labelled and "labels" in columns and d.label_column not in columns["labels"]:
+        problems.append(  # a segmentation's labels stratify the split: the same column
+            f"data.label_column {d.label_column!r} is not a column of "
+            f"{d.labels.name} (columns: {', '.join(columns['labels'])})"  # type: ignore[union-attr]
+        )
+    segmentation = config.task == "segmentation"
+    if segmentation and d.kind == "dicom" and d.masks is None:
         problems.append("task 'segmentation' needs data.masks (a CSV naming a mask per image)")
-    elif d.kind == "images" and "labels" in columns and "mask" not in columns["labels"]:
+    elif segmentation and d.kind == "images" and "mask" not in columns.get("labels", ["mask"]):
         problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
     if not d.allow_outside_paths:
         problems += _outside_paths(config, columns)

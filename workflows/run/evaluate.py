@@ -224,7 +224,7 @@ def _score(
     cases = [
         SegmentationCase(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
-            patient=patients[i], series=m.get("series_key") or pred.ids[i],
+            patient=patients[i], series=_volume_of(m, pred.ids[i]),
             slice_index=m.get("slice_index"), slice_spacing=m.get("slice_spacing"),
         )
         for i, m in enumerate(pred.meta)
@@ -237,6 +237,15 @@ def _score(
     if plots is not None and config.report.overlays and config.report.images:
         _overlays(metrics, pred, labels, names, config.report.overlays, plots)
     return metrics
+
+
+def _volume_of(meta: dict[str, Any], sample_id: str) -> str:
+    """The volume a 2-D sample is scored in: its series, unless the series' images are
+    separate pictures without geometry (ultrasound, secondary capture: ``unpositioned``), each
+    then its own case (stacking them would measure distances across unrelated images)."""
+    if meta.get("unpositioned"):
+        return sample_id
+    return str(meta.get("series_key") or sample_id)
 
 
 def _classification_plots(

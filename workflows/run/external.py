@@ -14,11 +14,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import RadpipeError
+from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
+from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
-from workflows.run.windows import trained_windowed
+from workflows.run.seen import seen_by_run
+from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
 
@@ -26,7 +28,7 @@ log = logging.getLogger("radpipe")
 def evaluate_external(
     run_dir: Path,
     src: Path,
-    labels: Path,
+    labels: Path | None,
     *,
     masks: Path | None = None,
     out: Path | None = None,
@@ -39,7 +41,7 @@ def evaluate_external(
     RadpipeError
         If the run is not trained, SRC/labels are missing, or no labelled series was found.
     """
-    from workflows.report.results import write_report
+    from workflows.report.results import write_metrics, write_report
     from workflows.run.evaluate import evaluate_run
     from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
@@ -50,6 +52,10 @@ def evaluate_external(
             raise RadpipeError(f"{what} {path} does not exist.")
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
+    if labels is None and (config.task == "classification" or config.data.kind == "images"):
+        what = "the classes" if config.task == "classification" else "image and mask"
+        raise ConfigError(f"This run needs --labels (a CSV with {what}, as data.labels) "
+                           "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
     out = out or source_dir(run_dir, "external", src)
@@ -58,14 +64,29 @@ def evaluate_external(
     if missing:
         raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
     ext = _external_config(config, src, labels, masks, out)
+    try:  # the user's CSVs named (--labels, --masks), before anything is converted
+        check_inputs(ext)
+    except ConfigError as err:
+        raise ConfigError(str(err).replace("data.labels", "--labels")
+                          .replace("data.masks", "--masks")) from None  # fmt: skip
     study = _external_study(ext, run_dir, out, progress)
     keys = [r["series_key"] for r in study.split]
+    seen = seen_by_run(run_dir, study.split)
+    evaluated = f"an external test set ({len(keys)} series)"
+    if seen.series:  # the run's own training images scored as if new: said, everywhere
+        evaluated += f"; NOT new to the model: {seen.note()}"
+        log.warning("SRC is not an external test set for this run: %s; its figures overstate "
+                    "how the model does on new patients. Evaluate on patients the run never "
+                    "saw.", seen.note())  # fmt: skip
+    if seen.patients:
+        log.warning("%s.", seen.caution())
     metrics = evaluate_run(
-        ext, study, run_dir, checkpoints, test_keys=keys, out=out,
-        evaluated=f"an external test set ({len(keys)} series)",
+        ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
         validation_study=_own_study(config, run_dir),
     )  # fmt: skip
     assert metrics is not None
+    metrics["seen_by_run"] = seen.as_dict()
+    write_metrics(out / "metrics.json", metrics)
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
     atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
     if config.report.enabled:
@@ -74,10 +95,10 @@ def evaluate_external(
 
 
 def _external_config(
-    config: RunConfig, src: Path, labels: Path, masks: Path | None, out: Path
+    config: RunConfig, src: Path, labels: Path | None, masks: Path | None, out: Path
 ) -> RunConfig:
     data = config.data.model_copy(
-        update={"source": src.resolve(), "labels": labels.resolve(),
+        update={"source": src.resolve(), "labels": labels.resolve() if labels else None,
                 "masks": masks.resolve() if masks else None}
     )  # fmt: skip
     split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0})
@@ -97,29 +118,29 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     if (run_dir / CLASSES_FILE).is_file():
         shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
-    if study.unwindowed and trained_windowed(run_dir, config.convert.window):
-        _refuse_unwindowed(study)
+    _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
     write_split_csv(study.split, out / "split.csv")
     study.class_names = _run_class_names(config, run_dir, study)
     return study
 
 
-def _refuse_unwindowed(study: Any) -> None:
-    """Refuse an external set whose labelled images include some without a header window
-    when the run's model saw header-windowed images only (see :data:`UNWINDOWED`)."""
+def _refuse_other_scale(study: Any, scale: str | None) -> None:
+    """Refuse an external set whose labelled images are on another scale than every image
+    the run's model saw: without a header window for a header-windowed model, or with one for
+    a model that saw none (:func:`~workflows.run.windows.scale_problem`)."""
     from pipeline.data.io import read_manifest
 
+    if scale is None:
+        return
     keys = {r["series_key"] for r in study.split}
-    bare = [r["source"] for r in read_manifest(study.root / "manifest.csv")
-            if r["window"] == "none" and r["series_key"] in keys]  # fmt: skip
-    if bare:
+    rows = [r for r in read_manifest(study.root / "manifest.csv") if r["series_key"] in keys]
+    bad = [(r["source"], why) for r in rows if (why := scale_problem(r, scale))]
+    if bad:
+        window = "no window" if scale == "windowed" else "a window"
         raise RadpipeError(
-            f"{len(bare)} labelled image(s) of SRC have no window in their header (e.g. "
-            f"{bare[0]}): converted unwindowed (modality values), but the run's model was "
-            "trained on images their header window mapped to [0, 1] (convert.window: header), "
-            "so their predictions would not mean anything. Remove them from SRC, or train "
-            "with convert.window set to a preset or C,W (one scale for every image)."
+            f"{len(bad)} labelled image(s) of SRC have {window} in their header (e.g. "
+            f"{bad[0][0]}): {bad[0][1]}. Remove them from SRC, or train on one scale."
         )
 
 

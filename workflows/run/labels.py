@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "CLASSES_FILE",
     "LabelTable",
     "apply_missing_policy",
+    "note_rare_classes",
     "read_label_table",
     "spreadsheet_safe",
     "store_classes",
@@ -65,6 +67,7 @@ def read_label_table(
     key: str = "series",
     class_names: list[str] | None = None,
     stored: Path | None = None,
+    shown: str | None = None,
 ) -> LabelTable:
     """Read a labels CSV into class indices.
 
@@ -86,13 +89,14 @@ def read_label_table(
         The file or a column is missing, a value is not a known class, a key repeats with
         different labels, or integer and text labels are mixed.
     """
+    name = shown or path.name  # the CSV the user gave (not radpipe's resolved copy)
     rows, columns = _read(path)
     if column not in columns:
         raise RadpipeError(
-            f"{path.name}: no label column {column!r} (data.label_column); "
+            f"{name}: no label column {column!r} (data.label_column); "
             f"columns: {', '.join(columns)}."
         )
-    raw = _raw_labels(path, rows, column, key)
+    raw = _raw_labels(name, rows, column, key)
     if stored is not None and stored.is_file():
         class_names = list(json.loads(stored.read_text())["class_names"])
     values = sorted({v for v in raw.values() if v != ""})
@@ -103,15 +107,15 @@ def read_label_table(
     elif any(_is_int(v) for v in values):
         mixed = [v for v in values if _is_int(v)][:_SHOWN]
         raise RadpipeError(
-            f"{path.name}: column {column!r} mixes class indices ({', '.join(mixed)}) with "
+            f"{name}: column {column!r} mixes class indices ({', '.join(mixed)}) with "
             "class names; use one or the other, or list data.class_names."
         )
     else:
         names = values
-    _check_named(path, column, rows, names)
-    index = _index_of(path, column, names, values)
+    _check_named(name, column, rows, names)
+    index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
-    return LabelTable(by_key, names, f"{path.name} column {column!r}")
+    return LabelTable(by_key, names, f"{name} column {column!r}")
 
 
 def apply_missing_policy(
@@ -165,6 +169,28 @@ def apply_missing_policy(
     return kept
 
 
+def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, config: Any) -> None:
+    """Warn about each class with fewer labelled series than the split has parts (train,
+    validation, test; or the folds and the test split): it cannot be in each, so the model is
+    trained, stopped or scored without it. A class of one or two series is often a typo in the
+    labels CSV (``begnin``), which would otherwise silently become a class of its own.
+
+    ``split`` holds the split rows (``label``: class index), ``config`` the ``SplitConfig``.
+    """
+    if table is None:
+        return
+    parts = (config.folds or 1 + (config.val > 0)) + (config.test > 0)
+    counts = Counter(int(r["label"]) for r in split)
+    for index, name in enumerate(table.class_names):
+        if counts[index] < parts:
+            log.warning(
+                "class %r has %d labelled series (of %d): too few to be in each of the %d "
+                "parts of the split, so the model is trained or scored without it. A typo in "
+                "%s? List the classes in data.class_names to have any other value refused.",
+                name, counts[index], len(split), parts, table.source,
+            )  # fmt: skip
+
+
 def store_classes(table: LabelTable, run_dir: Path) -> None:
     """Write ``classes.json`` (the class order of the run) unless it is already there."""
     path = run_dir / CLASSES_FILE
@@ -206,12 +232,12 @@ def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:
         return rows, list(reader.fieldnames or [])
 
 
-def _raw_labels(path: Path, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:
+def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:
     """``{key: label text}`` (stripped); a key listed twice must have one label."""
     names = ("image",) if key == "image" else ("series_key", "series_uid")
     key_col = next((c for c in names if rows and c in rows[0]), None)
     if rows and key_col is None:
-        raise RadpipeError(f"{path.name}: needs a {' or '.join(map(repr, names))} column.")
+        raise RadpipeError(f"{name}: needs a {' or '.join(map(repr, names))} column.")
     out: dict[str, str] = {}
     for line, r in enumerate(rows, start=2):
         assert key_col is not None
@@ -219,7 +245,7 @@ def _raw_labels(path: Path, rows: list[dict[str, str]], column: str, key: str) -
         value = (r.get(column) or "").strip()
         if k in out and out[k] != value:
             raise RadpipeError(
-                f"{path.name} line {line}: {key_col} listed again with another label "
+                f"{name} line {line}: {key_col} listed again with another label "
                 f"({out[k]!r} then {value!r})."
             )
         out[k] = value
@@ -244,7 +270,7 @@ def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -
     return [named.get(i, str(i)) for i in range(k)]
 
 
-def _check_named(path: Path, column: str, rows: list[dict[str, str]], names: list[str]) -> None:
+def _check_named(shown: str, column: str, rows: list[dict[str, str]], names: list[str]) -> None:
     """A ``class_name`` column beside integer labels must name each index as ``names`` does
     (the run's stored classes or ``data.class_names``): an index and a name that disagree
     (another site's class order) would score every case of those classes as the other class."""
@@ -261,14 +287,14 @@ def _check_named(path: Path, column: str, rows: list[dict[str, str]], names: lis
     ]
     if bad:
         raise RadpipeError(
-            f"{path.name}: column 'class_name' disagrees with the class indices in column "
+            f"{shown}: column 'class_name' disagrees with the class indices in column "
             f"{column!r}: {'; '.join(bad[:_SHOWN])}; classes in index order: "
             f"{', '.join(names)}. Give the names in column {column!r} (mapped by name), or "
             "indices in that order, or drop the 'class_name' column."
         )
 
 
-def _index_of(path: Path, column: str, names: list[str], values: list[str]) -> dict[str, int]:
+def _index_of(name: str, column: str, names: list[str], values: list[str]) -> dict[str, int]:
     """``{label text: class index}`` for every value; unknown values are an error."""
     index = {n: i for i, n in enumerate(names)}
     out, unknown = {}, []
@@ -281,7 +307,7 @@ def _index_of(path: Path, column: str, names: list[str], values: list[str]) -> d
             unknown.append(v)
     if unknown:
         raise RadpipeError(
-            f"{path.name}: column {column!r} has values that are not classes of the run "
+            f"{name}: column {column!r} has values that are not classes of the run "
             f"({', '.join(map(repr, unknown[:_SHOWN]))}); classes: {', '.join(names)}."
         )
     return out

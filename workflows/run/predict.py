@@ -27,7 +27,7 @@ from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.labels import spreadsheet_safe
-from workflows.run.windows import UNWINDOWED, trained_windowed
+from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
 
@@ -73,6 +73,7 @@ def predict_folder(
 
     config = load_run_config(run_dir)
     converted = out / "converted"
+    _refuse_other_source(out, src)
     result = convert_folder(src, converted, run_convert_options(config), progress=progress)
     if result.outputs == 0:
         raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
@@ -88,7 +89,7 @@ def predict_folder(
                 dataset,
                 _model_shape(folder),
                 _modalities(run_dir),
-                trained_windowed(run_dir, config.convert.window),
+                trained_scale(run_dir, config.convert.window),
             )
             _write_skipped(
                 out / "skipped.csv",
@@ -106,6 +107,7 @@ def predict_folder(
                      for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
+    _say_seen(run_dir, [dataset.items[i][0] for i in keep])
     probs = [p / len(folds) for p in probs_sum]
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
@@ -119,6 +121,19 @@ def predict_folder(
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
                          postprocess=record)  # fmt: skip
+
+
+def _refuse_other_source(out: Path, src: Path) -> None:
+    """Refuse an ``out`` that holds the predictions of another folder: its ``masks/`` and
+    ``seg/`` files (of other patients) would stay beside this folder's, unlisted."""
+    from workflows.convert.resume import same_source
+
+    if (out / "predictions.csv").exists() and not same_source(out / "converted", src):
+        raise RadpipeError(
+            f"{out} holds the predictions of another folder than {src}: their masks/ and seg/ "
+            "files would be mixed with these. Give another --out (by default each SRC gets "
+            "its own RUN/predictions-<hash>), or remove that folder first."
+        )
 
 
 def _model_shape(folder: Path) -> list[int]:
@@ -145,14 +160,15 @@ def _modalities(run_dir: Path) -> set[str]:
 
 
 def _usable(
-    dataset: Any, shape: list[int], modalities: set[str], windowed: bool = False
+    dataset: Any, shape: list[int], modalities: set[str], scale: str | None = None
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
     """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
     not)]).
 
     Images of a modality the run was not trained on (when both are known) are predicted, and
-    a warning says how many, of which modality. With ``windowed`` (the model saw header-
-    windowed images only), an image without a header window is skipped (:data:`UNWINDOWED`).
+    a warning says how many, of which modality. With ``scale`` ``"windowed"`` (the model saw
+    header-windowed images only) an image without a header window is skipped, with
+    ``"unwindowed"`` (it saw none) an image with one (:func:`~workflows.run.windows.scale_problem`).
     """
     keep, items, skipped = [], [], []
     foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
@@ -160,8 +176,9 @@ def _usable(
     for i in range(len(dataset)):
         row = dataset.items[i][0]
         name, source = row["output"], row.get("source", "")
-        if windowed and row.get("window") == "none":
-            skipped.append((name, source, UNWINDOWED))
+        problem = scale_problem(row, scale)  # windowed vs not, unlike the training images
+        if problem:
+            skipped.append((name, source, problem))
             continue
         modality = row.get("modality") or ""
         if trained and modality and _RADIOGRAPHY.get(modality, modality) not in trained:
@@ -198,6 +215,19 @@ def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[
                 "check these predictions (e.g. %s)", len(used), modality,
                 ", ".join(sorted(modalities)), used[0],
             )  # fmt: skip
+
+
+def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """Warn when predicted images are the run's own training/validation series (or their
+    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`)."""
+    from workflows.run.seen import seen_by_run
+
+    seen = seen_by_run(run_dir, rows)
+    if seen.series:
+        log.warning("SRC holds images the run trained on: %s. Their predictions are no guide "
+                    "to how the model does on new patients.", seen.note())  # fmt: skip
+    if seen.patients:
+        log.warning("%s.", seen.caution())
 
 
 def _write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:

@@ -130,8 +130,8 @@ def _prepare(
             "conversion": os.path.relpath(study.root, run_dir),
             "failed_files": len(study.failures),
         }
-        if config.data.kind == "dicom":  # images `window: header` found no window for
-            extra["unwindowed_images"] = study.unwindowed
+        if config.data.kind == "dicom":  # images `window: header` found (no) window for
+            extra |= {"unwindowed_images": study.unwindowed, "windowed_images": study.windowed}
         if study.label_table is not None:  # counts of series with and without labels
             extra["labels"] = study.label_table.summary
         if study.mask_summary is not None:  # masks CSV rows, and those naming no image

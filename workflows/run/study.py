@@ -36,6 +36,7 @@ from workflows.run.labels import (
     CLASSES_FILE,
     LabelTable,
     apply_missing_policy,
+    note_rare_classes,
     read_label_table,
     store_classes,
 )
@@ -64,6 +65,7 @@ class Study:
     label_table: LabelTable | None = None
     mask_summary: dict[str, int] | None = None  # masks CSV rows, and those not in the data
     unwindowed: int = 0  # images `window: header` left unwindowed (no window in the header)
+    windowed: int = 0  # images a window was applied to
 
 
 def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
@@ -83,13 +85,13 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         manifest = usable_series_rows(read_manifest(study.root / "manifest.csv"), data.unit)
         series = _series_rows(config, manifest, study.label_table)
         if masks is not None and data.masks is not None:
-            study.mask_summary = check_mask_rows(masks, manifest,
-                                                 (r["series_key"] for r in series),
-                                                 shown=data.masks.name)  # fmt: skip
+            keys = (r["series_key"] for r in series)
+            study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name)
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
         study.unwindowed = note_unwindowed(manifest, config.convert.window)
+        study.windowed = sum(r["window"] != "none" for r in manifest)
     else:
         study, series = _image_folder(config, run_dir)
     split_path = run_dir / "split.csv"
@@ -97,6 +99,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.split = read_split_csv(split_path)
     else:
         study.split = _split(config, series)
+        note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
     study.class_names = _class_names(config, study)
@@ -143,15 +146,8 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         )
     )
     out = (config.output / ".cache" / f"convert-{key}").resolve()
-    study = Study(
-        root=out,
-        kind="dicom",
-        fingerprint=fingerprint,
-        split=[],
-        class_names=[],
-        labels=config.data.labels,
-        masks=config.data.masks,
-    )
+    study = Study(root=out, kind="dicom", fingerprint=fingerprint, split=[], class_names=[],
+                  labels=config.data.labels, masks=config.data.masks)  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out.with_name(out.name + ".lock")):
         problem = cache_problem(out)
@@ -261,8 +257,9 @@ def _label_table(
         return None
     names = config.data.class_names if config.task == "classification" else None
     column = config.data.label_column
+    shown = config.data.labels.name if config.data.labels else None  # not truth/labels.csv
     table = read_label_table(path, column=column, key=key, class_names=names,
-                             stored=run_dir / CLASSES_FILE)  # fmt: skip
+                             stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
     if config.task == "classification":
         store_classes(table, run_dir)
     return table

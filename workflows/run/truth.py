@@ -358,6 +358,7 @@ def check_mask_rows(
             "train and test on (every image of a labelled series needs one, matched by "
             f"sop_instance_uid and frame): {named}{more}.{why}"
         )
+    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept])
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
         log.warning(
@@ -366,3 +367,26 @@ def check_mask_rows(
             ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
         )  # fmt: skip
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
+
+
+def _check_mask_sizes(
+    name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]]
+) -> None:
+    """Every PNG/NPY mask has its image's rows x columns (the manifest's ``shape``), checked
+    from the files' headers before anything is split: all mismatches listed at once."""
+    from pipeline.data.masks import stored_mask_shape
+
+    wrong = []
+    for r in sorted((r for r in images if r["shape"]), key=lambda r: (r["source"], r["frame"])):
+        mask = listed[(r["instance_key"], r["frame"])]
+        got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
+        if got is not None and got != want:
+            wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
+                         f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
+    if wrong:
+        more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+        raise RadpipeError(
+            f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
+            "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
+            "cropped, not for another image):\n  " + "\n  ".join(wrong[:_SHOWN]) + more
+        )

@@ -18,7 +18,8 @@ from typing import Any
 log = logging.getLogger("radpipe")
 
 __all__ = [
-    "UNWINDOWED", "note_uneven_stacks", "note_unwindowed", "trained_windowed", "usable_series_rows",
+    "UNWINDOWED", "WINDOWED", "note_uneven_stacks", "note_unwindowed", "scale_problem",
+    "trained_scale", "trained_windowed", "usable_series_rows",
 ]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
@@ -30,25 +31,56 @@ UNWINDOWED = (
 )
 
 
-def trained_windowed(run_dir: Path, window: str) -> bool:
-    """Whether ``window: header`` windowed every image of the run's conversion (so an image
-    without a window would reach the model on another scale than any it was trained on).
+#: The mirror case: an image with a header window for a model trained on unwindowed images only.
+WINDOWED = (
+    "a window in its header: converted to [0, 1] by it, but the run's model was trained on "
+    "images without one (modality values; convert.window: header found no window in any of "
+    "them), so its prediction would not mean anything; train with convert.window: none (or a "
+    "preset or C,W) for one scale everywhere"
+)
 
-    From ``provenance.json``'s ``unwindowed_images`` (runs since 2026-11-30), else from the
-    run's conversion manifest while it is still there; ``False`` when neither is known.
+
+def trained_scale(run_dir: Path, window: str) -> str | None:
+    """``"windowed"`` when ``window: header`` windowed every image of the run's conversion,
+    ``"unwindowed"`` when it windowed none of them (no header had a window: the model saw
+    modality values only), ``None`` otherwise (another window, a mix, or nothing known).
+
+    From ``provenance.json`` (``unwindowed_images``, and ``windowed_images`` for runs since
+    2026-11-30), else from the run's conversion manifest while it is still there.
     """
     if window.strip().lower() != "header":
-        return False
+        return None
     path = run_dir / "provenance.json"
     info = json.loads(path.read_text()) if path.is_file() else {}
-    if "unwindowed_images" in info:
-        return int(info["unwindowed_images"]) == 0
-    manifest = run_dir / str(info.get("conversion", "")) / "manifest.csv"
-    if not info.get("conversion") or not manifest.is_file():
-        return False
-    from pipeline.data.io import read_manifest
+    bare, windowed = info.get("unwindowed_images"), info.get("windowed_images")
+    if bare is None or (windowed is None and int(bare) > 0):
+        manifest = run_dir / str(info.get("conversion", "")) / "manifest.csv"
+        if not info.get("conversion") or not manifest.is_file():
+            return "windowed" if bare is not None and int(bare) == 0 else None
+        from pipeline.data.io import read_manifest
 
-    return all(r["window"] != "none" for r in read_manifest(manifest))
+        found = [r["window"] != "none" for r in read_manifest(manifest)]
+        bare, windowed = found.count(False), found.count(True)
+    if int(bare) == 0:
+        return "windowed"
+    return "unwindowed" if windowed is not None and int(windowed) == 0 else None
+
+
+def scale_problem(row: dict[str, Any], scale: str | None) -> str | None:
+    """Why a converted image (manifest ``row``) cannot go through a model trained on
+    ``scale`` (:func:`trained_scale`): :data:`UNWINDOWED` or :data:`WINDOWED`, else ``None``."""
+    if scale == "windowed" and row.get("window") == "none":
+        return UNWINDOWED
+    if scale == "unwindowed" and row.get("window") not in (None, "", "none"):
+        return WINDOWED
+    return None
+
+
+def trained_windowed(run_dir: Path, window: str) -> bool:
+    """Whether ``window: header`` windowed every image of the run's conversion (so an image
+    without a window would reach the model on another scale than any it was trained on);
+    ``False`` when not known (see :func:`trained_scale`)."""
+    return trained_scale(run_dir, window) == "windowed"
 
 
 def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
@@ -57,7 +89,11 @@ def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
     if window.strip().lower() != "header":
         return 0
     bare = sum(1 for r in rows if r["window"] == "none")
-    if bare:
+    if bare and bare == len(rows):  # one scale for all: said, not warned about
+        log.info("window 'header': none of the %d images has a window in its header, so all "
+                 "hold unwindowed values (one scale); predict and evaluate then refuse images "
+                 "that have one", bare)  # fmt: skip
+    elif bare:
         log.warning(
             "window 'header': %d of %d images have no window in their header (manifest "
             "window 'none'); they hold unwindowed values (modality values in NPY, the full "

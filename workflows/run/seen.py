@@ -1,0 +1,79 @@
+"""Which images of a new folder the run has already seen (``predict`` and ``evaluate``).
+
+Keys are HMAC of the DICOM UIDs with the project secret, so a series (or patient) of SRC whose
+key is in the run's ``split.csv`` is the very series (patient) the run split. Scoring a model
+on its own training or validation images gives figures that say nothing about new patients;
+``radpipe evaluate`` and ``radpipe predict`` say so instead of reporting them as external.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("radpipe")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Overlap of a new folder with the run's own split.
+
+    Attributes
+    ----------
+    series : int
+        Series of the folder that are series the run trained on or validated with
+        (``split.csv`` rows with ``split`` ``train`` or ``val``; every cross-validation row).
+    patients : int
+        Series of the folder, not themselves seen, whose patient had series in those splits.
+    total : int
+        Series of the folder looked at.
+    """
+
+    series: int
+    patients: int
+    total: int
+
+    def note(self) -> str:
+        """Why SRC is not new to the model (empty when no series of it was trained on):
+        series UIDs are unique, so the same key is the same images."""
+        if not self.series:
+            return ""
+        return (f"{self.series} of the {self.total} series were in the run's own "
+                "training/validation split (the same SeriesInstanceUID)")  # fmt: skip
+
+    def caution(self) -> str:
+        """Series of patients the run trained on (empty when none): the same patient, unless
+        another site's PatientIDs collide with the run's."""
+        if not self.patients:
+            return ""
+        return (f"{self.patients} of the {self.total} series are new but have the PatientID "
+                "of a patient in the run's training/validation split: the same patient (unless "
+                "the IDs of another site collide), so not an independent case")  # fmt: skip
+
+    def as_dict(self) -> dict[str, int]:
+        return {"series": self.total, "series_seen_in_training": self.series,
+                "series_of_patients_seen_in_training": self.patients}  # fmt: skip
+
+
+def seen_by_run(run_dir: Path, rows: Iterable[Mapping[str, str]]) -> Seen:
+    """Count the series of ``rows`` (dicts with ``series_key`` and ``patient_key``) that the run
+    at ``run_dir`` trained on or validated with, by series and by patient.
+
+    A run without ``split.csv`` (none written yet) has seen nothing.
+    """
+    split = run_dir / "split.csv"
+    fitted_series: set[str] = set()
+    fitted_patients: set[str] = set()
+    if split.is_file():
+        with split.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("split") != "test":
+                    fitted_series.add(row["series_key"])
+                    fitted_patients.add(row["patient_key"])
+    series: dict[str, str] = {r["series_key"]: r.get("patient_key", "") for r in rows}
+    same = sum(k in fitted_series for k in series)
+    kin = sum(k not in fitted_series and p in fitted_patients for k, p in series.items())
+    return Seen(series=same, patients=kin, total=len(series))
