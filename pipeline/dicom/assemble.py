@@ -228,10 +228,10 @@ def _plan_group(
     nearest orthonormal pair for the whole group, and every volume says so; far off, the
     group is refused (:func:`_orthonormal`).
     """
-    note = _orthonormal(frames, group)
-    if note:
-        fixed = geometry.orthonormal_orientation(frames[group[0]].orientation or ())[0]
-        frames = [replace(f, orientation=fixed) if k in set(group) else f
+    fixed, note = _orthonormal(frames, group)
+    if fixed is not None:
+        members = set(group)
+        frames = [replace(f, orientation=fixed) if k in members else f
                   for k, f in enumerate(frames)]  # fmt: skip
     volumes = _plan_oriented(frames, group, policy, plan)
     return [replace(v, problems=(note, *v.problems)) for v in volumes] if note else volumes
@@ -272,20 +272,20 @@ def _plan_oriented(
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
 
 
-def _orthonormal(frames: list[FrameRef], group: list[int]) -> str:
+def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float, ...] | None, str]:
     """Check the group's direction cosines (PS3.3 C.7.6.2.1.1).
 
-    Returns ``""`` when orthonormal as written, a note when the nearest orthonormal pair is
-    used instead.
+    Returns ``(None, "")`` when orthonormal as written, else the nearest orthonormal pair to
+    use instead and the note that says so.
 
     A pair far from orthonormal has no rigid geometry (a NIfTI qform, a rotation, and sform,
     the raw vectors, would place the voxels differently; slice spacing along the normal is
     ill-defined): :class:`_Refused` beyond :data:`~pipeline.dicom.geometry.ORTHONORMAL_LIMIT`.
     """
     orientation = frames[group[0]].orientation or ()
-    _fixed, deviation = geometry.orthonormal_orientation(orientation)
+    fixed, deviation = geometry.orthonormal_orientation(orientation)
     if deviation <= geometry.ORTHONORMAL_EXACT:
-        return ""
+        return None, ""
     row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
     dot = round(float(row @ col), 6) + 0.0  # no "-0"
     found = (f"row . column = {dot:.4g}, lengths {np.linalg.norm(row):.4g} and "
@@ -295,8 +295,8 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> str:
             f"ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors ({found}): "
             "no volume geometry"
         )
-    return (f"orientation made orthonormal: ImageOrientationPatient {found}, the nearest "
-            "orthonormal pair used")  # fmt: skip
+    return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
+                   "nearest orthonormal pair used")  # fmt: skip
 
 
 def _stacks(

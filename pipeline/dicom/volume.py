@@ -307,7 +307,7 @@ def resample_stack(
     masks: list[np.ndarray | None] = list(padding or [None] * len(slices))
     if plan.shifts is not None:
         for k, s in enumerate(slices):
-            if s.size and any(abs(v) > 1e-6 for v in plan.shifts[k]):
+            if s.size and plan.is_shifted(k):
                 slices[k], masks[k] = shift_slice(s, plan.shifts[k], masks[k])
     stack = np.stack(slices).astype(np.float32, copy=False)
     if plan.grid is None:

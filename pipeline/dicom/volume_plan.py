@@ -39,6 +39,10 @@ class VolumePlan:
         """Slices of the output volume (after any resampling along the normal)."""
         return len(self.grid) if self.grid is not None else len(self.frames[0])
 
+    def is_shifted(self, k: int) -> bool:
+        """Whether input slice ``k`` is moved in-plane to undo a tilt (a shift over 1e-6 px)."""
+        return self.shifts is not None and any(abs(v) > 1e-6 for v in self.shifts[k])
+
     def resample_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Linear resampling along the normal onto ``grid`` (which must be set).
 
@@ -67,11 +71,7 @@ class VolumePlan:
         A slice shifted in-plane (tilt) or missed by the resampling grid is not in the dict:
         its values reach the volume only interpolated.
         """
-        count = len(self.frames[0])
-        kept = [
-            k for k in range(count)
-            if self.shifts is None or all(abs(v) <= 1e-6 for v in self.shifts[k])
-        ]  # fmt: skip
+        kept = [k for k in range(len(self.frames[0])) if not self.is_shifted(k)]
         if self.grid is None:
             return {k: k for k in kept}
         lower, weight = self.resample_weights()

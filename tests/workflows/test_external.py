@@ -218,7 +218,10 @@ def test_images_without_a_header_window_are_not_fed_to_a_header_windowed_model(
 
 
 def test_which_runs_count_as_trained_on_header_windows(tmp_path: Path) -> None:
-    from workflows.run.windows import trained_windowed
+    from workflows.run.windows import trained_scale
+
+    def trained_windowed(run: Path, window: str) -> bool:
+        return trained_scale(run, window) == "windowed"
 
     run = tmp_path / "run"
     run.mkdir()

@@ -49,12 +49,14 @@ def evaluate_run(
     out: Path | None = None,
     evaluated: str = "the test split",
     validation_study: Study | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Write ``metrics.json`` and the evaluation plots into ``out`` (default ``run_dir``).
 
     Returns the metrics, or ``None`` when there is nothing to evaluate (``split.test: 0``:
     the user evaluates on an external set with ``radpipe evaluate``). ``validation_study``
-    holds the validation split for the operating point (default ``study``).
+    holds the validation split for the operating point (default ``study``); ``extra`` keys
+    are added to ``metrics.json`` (``evaluate``'s ``seen_by_run``).
     """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
@@ -100,6 +102,7 @@ def evaluate_run(
         from workflows.run.explain import explain_cases
 
         metrics["explanations"] = explain_cases(config, checkpoints[0], ens, metrics, out)
+    metrics |= extra or {}
     write_metrics(out / "metrics.json", metrics)
     return metrics
 

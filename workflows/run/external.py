@@ -41,7 +41,7 @@ def evaluate_external(
     RadpipeError
         If the run is not trained, SRC/labels are missing, or no labelled series was found.
     """
-    from workflows.report.results import write_metrics, write_report
+    from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
     from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
@@ -82,11 +82,9 @@ def evaluate_external(
         log.warning("%s.", seen.caution())
     metrics = evaluate_run(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
-        validation_study=_own_study(config, run_dir),
+        validation_study=_own_study(config, run_dir), extra={"seen_by_run": seen.as_dict()},
     )  # fmt: skip
     assert metrics is not None
-    metrics["seen_by_run"] = seen.as_dict()
-    write_metrics(out / "metrics.json", metrics)
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
     atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
     if config.report.enabled:

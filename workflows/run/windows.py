@@ -19,7 +19,7 @@ log = logging.getLogger("radpipe")
 
 __all__ = [
     "UNWINDOWED", "WINDOWED", "note_uneven_stacks", "note_unwindowed", "scale_problem",
-    "trained_scale", "trained_windowed", "usable_series_rows",
+    "trained_scale", "usable_series_rows",
 ]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
@@ -74,13 +74,6 @@ def scale_problem(row: dict[str, Any], scale: str | None) -> str | None:
     if scale == "unwindowed" and row.get("window") not in (None, "", "none"):
         return WINDOWED
     return None
-
-
-def trained_windowed(run_dir: Path, window: str) -> bool:
-    """Whether ``window: header`` windowed every image of the run's conversion (so an image
-    without a window would reach the model on another scale than any it was trained on);
-    ``False`` when not known (see :func:`trained_scale`)."""
-    return trained_scale(run_dir, window) == "windowed"
 
 
 def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
@@ -166,4 +159,5 @@ def usable_series_rows(
             len(dropped),
             ", ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else ""),
         )
-    return [r for r in rows if r["series_key"] not in set(dropped)]
+    left_out = set(dropped)
+    return [r for r in rows if r["series_key"] not in left_out]
