@@ -3,8 +3,6 @@ before a NaN epoch can become a checkpoint, validation runs in eval mode."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +20,6 @@ from workflows.train.infer import init_from_checkpoint, predict
 from workflows.train.loop import TrainConfig, train
 
 SIZE = 16
-
-
-@pytest.fixture
-def said() -> Iterator[list[str]]:
-    """The messages of the ``radpipe`` logger while the test runs (its command-line handler,
-    set up once per process, writes to whichever stderr was current then)."""
-    messages: list[str] = []
-
-    class _Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("radpipe")
-    handler = _Keep()
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
 
 
 @pytest.fixture(scope="module")

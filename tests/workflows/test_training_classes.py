@@ -4,9 +4,7 @@ split is said (and recorded), since its model cannot learn it."""
 from __future__ import annotations
 
 import json
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +15,6 @@ from workflows.cli import main
 from workflows.train.config import TrainConfig
 
 CONFIG = Path(__file__).parents[2] / "configs" / "xray_classify.yaml"
-
-
-@pytest.fixture
-def said() -> Iterator[list[str]]:
-    """The messages of the ``radpipe`` logger while the test runs (its command-line handler,
-    set up once per process, writes to whichever stderr was current then)."""
-    messages: list[str] = []
-
-    class _Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("radpipe")
-    handler = _Keep()
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize("weights", [[1.0, -0.5], [0.0, 0.0], [1.0, float("nan")]])

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from pipeline.data.io import read_manifest
+from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 
@@ -24,15 +24,8 @@ def _item(**values: object) -> Dataset:
 
 
 def test_per_frame_pixel_spacing_change_splits_the_volume(tmp_path: Path) -> None:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns, ds.NumberOfFrames = "CT", 4, 5, 4
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.2.1", "CT", 4, 5, signed=True, patient="P")
+    ds.NumberOfFrames = 4
     orientation = _item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
     ds.SharedFunctionalGroupsSequence = Sequence(
         [_item(PlaneOrientationSequence=Sequence([orientation]))]

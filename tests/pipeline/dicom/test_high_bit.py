@@ -10,23 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import CTImageStorage
 
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom.builders import image_dataset
 
 
 def _ct(words: np.ndarray, high_bit: int, signed: bool) -> Dataset:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns = "CT", 4, 4
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, high_bit
-    ds.PixelRepresentation = int(signed)
+    ds = image_dataset(CTImageStorage, "CT", 4, 4, stored=12, signed=signed)
+    ds.HighBit = high_bit
     ds.PixelData = words.astype("<u2").tobytes()
     return ds
 

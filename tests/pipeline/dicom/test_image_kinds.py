@@ -32,15 +32,20 @@ def _series(derived_z: float) -> list:  # type: ignore[type-arg]
     return [*slices, derived]
 
 
+def _convert(tmp_path: Path, slices: list) -> tuple[Path, list[dict[str, str]]]:  # type: ignore[type-arg]
+    """``radpipe convert --format nifti`` of ``slices``: the output folder and manifest rows."""
+    src = save(tmp_path / "src", slices)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        return out, list(csv.DictReader(f))
+
+
 @pytest.mark.parametrize("derived_z", [4.0, 3.0], ids=["co-located", "between"])
 def test_a_derived_image_is_not_stacked_with_the_acquired_slices(
     tmp_path: Path, derived_z: float
 ) -> None:
-    src = save(tmp_path / "src", _series(derived_z))
-    out = tmp_path / "out"
-    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
-    with open(out / "manifest.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    out, rows = _convert(tmp_path, _series(derived_z))
     assert len(rows) == 2
     acquired = nib.load(out / rows[0]["output"])
     values = np.asarray(acquired.dataobj)[0, 0, :].tolist()
@@ -58,11 +63,7 @@ def test_one_image_type_is_one_volume(tmp_path: Path) -> None:
     series = "1.2.826.0.1.3680043.8.498.78"
     slices = [plane((0.0, 0.0, 2.0 * k), value=10 * k, series=series, ImageType=DERIVED)
               for k in range(4)]  # fmt: skip
-    src = save(tmp_path / "src", slices)
-    out = tmp_path / "out"
-    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
-    with open(out / "manifest.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    _out, rows = _convert(tmp_path, slices)
     assert len(rows) == 1 and rows[0]["problems"] == ""
 
 
@@ -71,11 +72,7 @@ def test_an_image_without_image_type_stays_with_the_acquired_slices(tmp_path: Pa
     slices = [plane((0.0, 0.0, 2.0 * k), value=10 * k, series=series, ImageType=ORIGINAL)
               for k in range(4)]  # fmt: skip
     del slices[2].ImageType  # Type 1, but removed by some editing tools
-    src = save(tmp_path / "src", slices)
-    out = tmp_path / "out"
-    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
-    with open(out / "manifest.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    out, rows = _convert(tmp_path, slices)
     assert len(rows) == 1 and rows[0]["problems"] == ""
     assert np.asarray(nib.load(out / rows[0]["output"]).dataobj)[0, 0, :].tolist() == [
         0, 10, 20, 30

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import JPEGBaseline8Bit, generate_uid
+from pydicom.uid import JPEGBaseline8Bit
 
 from pipeline.dicom.files import sanitize
+from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 PYDICOM_JFIF = (
@@ -38,15 +38,9 @@ def test_convert_notes_a_mislabelled_jpeg_readably(tmp_path: Path) -> None:
     rgb = np.stack([xx * 8, yy * 8, np.full_like(xx, 200)], -1).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, "JPEG", quality=95)  # JFIF, YCbCr 4:2:0
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns = "OT", 32, 32
-    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 32, 32, bits=8, samples=3,
+                       photometric="RGB", syntax=JPEGBaseline8Bit)  # fmt: skip
+    ds.PlanarConfiguration = 0
     ds.PixelData = encapsulate([buffer.getvalue()])
     ds["PixelData"].VR = "OB"
     src = tmp_path / "src"

@@ -13,26 +13,19 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
 
+from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 NM = "1.2.840.10008.5.1.4.1.1.20"
 
 
 def _nm(step: float, slices: int = 4) -> Dataset:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = NM
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns, ds.NumberOfFrames = "NM", 4, 4, 4
+    ds = image_dataset(NM, "NM", 4, 4)
+    ds.NumberOfFrames = 4
     ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
     ds.NumberOfSlices = slices
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.SpacingBetweenSlices, ds.SliceThickness, ds.PixelSpacing = step, abs(step), [4.4, 4.4]
     detector = Dataset()
     detector.ImagePositionPatient = [-6.6, -6.6, 100.0]

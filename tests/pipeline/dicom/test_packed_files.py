@@ -9,22 +9,13 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from pipeline.dicom import index_folder
+from tests.pipeline.dicom.builders import image_dataset
 
 
 def _dicom_bytes(tmp_path: Path) -> bytes:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns = "OT", 2, 2
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 2, 2, bits=8, patient="P")
     ds.PixelData = np.arange(4, dtype=np.uint8).tobytes()
     path = tmp_path / "plain.dcm"
     ds.save_as(path, enforce_file_format=True)

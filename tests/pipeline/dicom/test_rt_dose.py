@@ -12,10 +12,10 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
 
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom.builders import image_dataset
 from tests.pipeline.dicom.conftest import bundled
 from workflows.cli import main
 
@@ -31,15 +31,8 @@ def test_bundled_rtdose_modality_values_are_gray() -> None:
 
 
 def _dose(scaling: float) -> Dataset:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = RT_DOSE
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns, ds.NumberOfFrames = "RTDOSE", 2, 3, 2
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 32, 32, 31, 0
+    ds = image_dataset(RT_DOSE, "RTDOSE", 2, 3, bits=32)
+    ds.NumberOfFrames = 2
     ds.ImagePositionPatient, ds.ImageOrientationPatient = [0.0, 0.0, 0.0], [1, 0, 0, 0, 1, 0]
     ds.PixelSpacing, ds.GridFrameOffsetVector = [2.0, 2.0], [0.0, 3.0]
     ds.FrameIncrementPointer = 0x3004000C

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 DX = "1.2.840.10008.5.1.4.1.1.1.1"
@@ -24,15 +25,7 @@ US = "1.2.840.10008.5.1.4.1.1.6.1"
 
 
 def _image(sop_class: str, modality: str) -> Dataset:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns = modality, 4, 4
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds = image_dataset(sop_class, modality, 4, 4)
     ds.PixelData = np.arange(16, dtype="<u2").tobytes()
     return ds
 

@@ -11,25 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom.builders import image_dataset
 
 
 def _philips(
     path: Path, slope: float, scale: float, *, creator: str = "Philips MR Imaging DD 001",
     syntax: str = ExplicitVRLittleEndian,
 ) -> Path:  # fmt: skip
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
-    ds.Modality, ds.Manufacturer, ds.Rows, ds.Columns = "MR", "Philips", 2, 3
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 2, 3, stored=12, syntax=syntax,
+                       patient="P")  # fmt: skip
+    ds.Manufacturer = "Philips"
     ds.RescaleSlope, ds.RescaleIntercept = slope, -10
     ds.private_block(0x2005, creator, create=True).add_new(0x0E, "FL", scale)
     ds.PixelData = np.full(6, 100, dtype="<u2").tobytes()

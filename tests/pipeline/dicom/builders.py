@@ -1,0 +1,39 @@
+"""A minimal DICOM image data set for the reading tests to build their cases on."""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+
+def image_dataset(
+    sop_class: str,
+    modality: str,
+    rows: int,
+    columns: int,
+    *,
+    bits: int = 16,
+    stored: int | None = None,
+    signed: bool = False,
+    samples: int = 1,
+    photometric: str = "MONOCHROME2",
+    syntax: str = ExplicitVRLittleEndian,
+    patient: str = "P1",
+) -> Dataset:
+    """File Meta, SOP Class and Instance, patient, study and series, and the Image Pixel
+    module (HighBit = BitsStored - 1) without PixelData: each test adds what it is about."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = (
+        patient,
+        generate_uid(),
+        generate_uid(),
+    )
+    ds.Modality, ds.Rows, ds.Columns = modality, rows, columns
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = samples, photometric
+    ds.BitsAllocated, ds.BitsStored = bits, stored or bits
+    ds.HighBit, ds.PixelRepresentation = (stored or bits) - 1, int(signed)
+    return ds
