@@ -75,7 +75,7 @@ def render_report(
         _metrics_section(metrics),
         sections.intervals_section(metrics),
         sections.operating_point_section(metrics),
-        _figures_section(run),
+        _figures_section(run, metrics),
         sections.explanations_section(metrics),
         _training_section(log),
         _per_case_section(task, metrics),
@@ -153,10 +153,24 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
 _WIDE = {"overlays", "explanations", "most_confident_mistakes", "examples_per_class"}
 
 
-def _figures_section(run: Path) -> str:
+def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     images = sorted((run / "plots").glob("*.png")) if (run / "plots").is_dir() else []
     if not images:
         return ""
+    shown = metrics.get("report_images") or {}
+    notes = []
+    if shown.get("burned_in_hidden"):
+        notes.append(
+            f"{shown['burned_in_hidden']} test image(s) of {shown['burned_in_series']} series "
+            "whose header says BurnedInAnnotation YES are in no figure "
+            "(report.burned_in_images: true shows them)."
+        )
+    if shown.get("burned_in_unchecked_files"):
+        notes.append(
+            f"BurnedInAnnotation could not be read from {shown['burned_in_unchecked_files']} "
+            "source file(s) (moved or deleted): their images may be shown."
+        )
+    note = "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
     figures = []
     for path in images:
         raw = path.read_bytes()
@@ -171,7 +185,7 @@ def _figures_section(run: Path) -> str:
             f"src='data:image/png;base64,{data}'>"
             f"<figcaption>{esc(caption)}</figcaption></figure>"
         )
-    return f"<h2>Figures</h2><section class='figs'>{''.join(figures)}</section>"
+    return f"<h2>Figures</h2>{note}<section class='figs'>{''.join(figures)}</section>"
 
 
 def _training_section(log: Sequence[Mapping[str, Any]]) -> str:

@@ -203,6 +203,11 @@ class ReportConfig(_Strict):
         description="figures that show test images (example and mistaken thumbnails, overlays, "
         "saliency maps); false: none, e.g. for images with text burned into the pixels",
     )
+    burned_in_images: bool = Field(
+        False,
+        description="show test images whose series has an image with BurnedInAnnotation YES "
+        "in those figures (default: they are left out, and the report says how many)",
+    )
 
 
 class ComputeConfig(_Strict):

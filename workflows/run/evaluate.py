@@ -33,6 +33,7 @@ class Predictions:
     ids: list[str]
     images: list[np.ndarray]
     meta: list[dict[str, Any]] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # never shown in a figure (burned-in text)
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -83,6 +84,7 @@ def evaluate_run(
             per_fold.append(_score(config, study, pred, None, None))
     ens = fold_preds[0]
     ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
+    burned = _hide_burned_in(config, study, ens)
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
     if not config.report.images:  # none written now; none left by an earlier evaluation
@@ -102,7 +104,7 @@ def evaluate_run(
         from workflows.run.explain import explain_cases
 
         metrics["explanations"] = explain_cases(config, checkpoints[0], ens, metrics, out)
-    metrics |= extra or {}
+    metrics |= burned | (extra or {})
     write_metrics(out / "metrics.json", metrics)
     return metrics
 
@@ -261,7 +263,8 @@ def _classification_plots(
     plotting.plot_reliability(metrics["calibration"], plots / "reliability.png")
     if not images:  # report.images: false
         return
-    mistakes = metrics.get("most_confident_mistakes") or []
+    mistakes = [m for m in metrics.get("most_confident_mistakes") or []
+                if m["index"] not in pred.hidden]  # fmt: skip
     if mistakes:
         plotting.plot_thumbnails(
             [(m["id"], pred.images[m["index"]],
@@ -271,7 +274,7 @@ def _classification_plots(
         )  # fmt: skip
     examples = []
     for c, name in enumerate(names):
-        idx = np.flatnonzero(pred.truth == c)[:2]
+        idx = [i for i in np.flatnonzero(pred.truth == c) if i not in pred.hidden][:2]
         examples += [(pred.ids[i], pred.images[i], f"class {name}") for i in idx]
     if examples:
         plotting.plot_thumbnails(examples, plots / "examples_per_class.png",
@@ -297,7 +300,10 @@ def _overlays(
     scores = sorted(
         (row["dice_macro"], index[row["id"]])
         for row in rows
-        if row["id"] in index and row["dice_macro"] is not None and np.isfinite(row["dice_macro"])
+        if row["id"] in index
+        and index[row["id"]] not in pred.hidden
+        and row["dice_macro"] is not None
+        and np.isfinite(row["dice_macro"])
     )
     half = max(1, n // 2)
     chosen = scores[-half:][::-1] + [s for s in scores[:half] if s not in scores[-half:]]
@@ -305,6 +311,36 @@ def _overlays(
     if cases:
         plot_overlays(cases, plots / "overlays.png", title="Best and worst test cases",
                       class_names=names)  # fmt: skip
+
+
+def _hide_burned_in(config: RunConfig, study: Study, pred: Predictions) -> dict[str, Any]:
+    """Mark the samples whose series has an image with BurnedInAnnotation YES as hidden from
+    the figures (``report.burned_in_images: false``); what ``metrics.json`` records of it."""
+    from workflows.run.burned_in import burned_in_series
+
+    report = config.report
+    if study.kind != "dicom" or not report.images or report.burned_in_images:
+        return {}
+    series = {str(m.get("series_key")) for m in pred.meta}
+    burned, unchecked = burned_in_series(study.root, config.data.source, series)
+    pred.hidden = {i for i, m in enumerate(pred.meta) if m.get("series_key") in burned}
+    if unchecked:
+        log.warning(
+            "BurnedInAnnotation could not be read from %d source file(s) (moved or deleted "
+            "since conversion): their images may be shown in the report's figures.",
+            unchecked,
+        )
+    if pred.hidden:
+        log.info(
+            "%d test image(s) of %d series have BurnedInAnnotation YES: left out of the "
+            "report's figures (report.burned_in_images: true shows them).",
+            len(pred.hidden), len(burned),
+        )  # fmt: skip
+    if not (burned or unchecked):
+        return {}
+    return {"report_images": {"burned_in_hidden": len(pred.hidden),
+                              "burned_in_series": len(burned),
+                              "burned_in_unchecked_files": unchecked}}  # fmt: skip
 
 
 def _spread(summaries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:

@@ -72,13 +72,15 @@ def _chosen(
     if not segmentation:
         probs = pred.probs
         predicted = probs.argmax(axis=1)
-        mistakes = [m["index"] for m in metrics.get("most_confident_mistakes", [])]
-        correct = np.flatnonzero(predicted == pred.truth)
+        mistakes = [m["index"] for m in metrics.get("most_confident_mistakes", [])
+                    if m["index"] not in pred.hidden]  # fmt: skip
+        correct = np.array([i for i in np.flatnonzero(predicted == pred.truth)
+                            if i not in pred.hidden], dtype=np.int64)  # fmt: skip
         correct = correct[np.argsort(-probs[correct].max(axis=1), kind="stable")]
         order = mistakes[: (n + 1) // 2] + [int(i) for i in correct]
         return [(i, int(predicted[i])) for i in order[:n]]
     labels = pred.probs.argmax(axis=1)  # (N, *spatial)
-    fg = [(int((labels[i] > 0).sum()), i) for i in range(len(pred.ids))]
+    fg = [(int((labels[i] > 0).sum()), i) for i in range(len(pred.ids)) if i not in pred.hidden]
     fg.sort(reverse=True)
     out = []
     for _, i in fg[:n]:
