@@ -327,7 +327,9 @@ def _run_series(
     )
     if plan.refusal:
         raise DicomError(task.task_id, f"series {task.series_key} refused: {plan.refusal}")
-    problems = tuple(dict.fromkeys([*plan.problems, *(p for v in volumes for p in v.problems)]))
+    thin = [_one_slice_note(plan, v) for v in plan.volumes]
+    said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
+    problems = tuple(dict.fromkeys(said))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
     rows: list[dict[str, str]] = []
@@ -350,13 +352,27 @@ def _run_series(
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                  "; ".join(volume.problems)]  # fmt: skip
+                  "; ".join(filter(None, [*volume.problems, thin[v]]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,
                      hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
-    return rows, sources, tuple(plan.problems)
+    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, thin)]))
+
+
+def _one_slice_note(plan: Any, volume: Any) -> str:
+    """What a volume of one placed slice says when its header gives no thickness (written as
+    1 mm, :func:`pipeline.dicom.stack.plan_positions`); ``""`` otherwise."""
+    if (
+        volume.affine is None
+        or volume.num_slices != 1
+        or plan.frames[volume.frames[0][0]].slice_step
+    ):
+        return ""
+    return (
+        "one slice without SpacingBetweenSlices or SliceThickness: its thickness is written as 1 mm"
+    )
 
 
 MANIFEST_COLUMNS = [
