@@ -41,7 +41,8 @@ class FrameRef:
     SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
-    ``subject`` the PatientID (a series holding several is refused).
+    ``subject`` the PatientID (a series holding several is refused); ``study`` the
+    StudyInstanceUID (a series spanning several is noted).
     """
 
     source: str
@@ -63,6 +64,7 @@ class FrameRef:
     series_number: int | None = None
     image_kind: str = ""
     subject: str = ""
+    study: str = ""
 
 
 def image_kind(ds: Any) -> str:
@@ -169,6 +171,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "series_number": _int(ds.get("SeriesNumber")),
         "image_kind": image_kind(ds),
         "subject": str(ds.get("PatientID", "") or ""),
+        "study": str(ds.get("StudyInstanceUID", "") or ""),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from pipeline.dicom.frames import FrameRef
 
-__all__ = ["kind_groups", "mixed_subjects"]
+__all__ = ["kind_groups", "mixed_studies", "mixed_subjects"]
 
 
 def mixed_subjects(frames: list[FrameRef]) -> str:
@@ -28,6 +28,23 @@ def mixed_subjects(frames: list[FrameRef]) -> str:
     return (
         f"{len(patients)} PatientID values in one SeriesInstanceUID (merged or re-identified "
         "exports): a volume would mix patients"
+    )
+
+
+def mixed_studies(frames: list[FrameRef]) -> str:
+    """What a series filed under several StudyInstanceUIDs says ("" for one study).
+
+    A series belongs to one study (PS3.3 C.7.3.1). Several StudyInstanceUIDs under one
+    SeriesInstanceUID come from an export or de-identification that rewrote one UID but not the
+    other; the series is kept together (its patient is one, so the split stays clean) and the
+    note says so.
+    """
+    studies = {f.study for f in frames if f.study}
+    if len(studies) < 2:
+        return ""
+    return (
+        f"{len(studies)} StudyInstanceUID values in one SeriesInstanceUID (a series belongs "
+        "to one study): kept as one series"
     )
 
 

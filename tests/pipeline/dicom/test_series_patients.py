@@ -112,3 +112,19 @@ def test_a_run_refuses_to_split_a_series_of_two_patients(tmp_path: Path) -> None
     (tmp_path / "run").mkdir()
     with pytest.raises(RadpipeError, match="1 series hold images of several patients"):
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+
+
+def test_series_across_two_studies_is_kept_and_said(tmp_path: Path) -> None:
+    """One patient, one SeriesInstanceUID, two StudyInstanceUIDs (a de-identification that
+    rewrote one UID per file): one volume of the 4 slices, and the note in its problems."""
+    src, series, studies = tmp_path / "src", generate_uid(), [generate_uid(), generate_uid()]
+    src.mkdir()
+    for z in range(4):
+        ds = _slice(series, studies[z % 2], "P1", float(z), [1, 0, 0, 0, 1, 0])
+        ds.save_as(src / f"{z}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert row["num_slices"] == 4
+    said = "2 StudyInstanceUID values in one SeriesInstanceUID (a series belongs to one study)"
+    assert said in row["problems"]
