@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -118,7 +120,9 @@ def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Name
 def _tag(args: argparse.Namespace) -> str:
     """A file-name suffix naming this variant's seed and ``--set`` overrides."""
     parts = [f"s{args.seed}"] if getattr(args, "seed", None) is not None else []
-    parts += [x.replace("/", "_") for x in getattr(args, "set", None) or []]
+    for x in getattr(args, "set", None) or []:  # long overrides (a list of stages) by digest
+        name = re.sub(r"[^\w.=,+-]", "_", x)
+        parts.append(name if len(name) <= 60 else hashlib.sha256(x.encode()).hexdigest()[:12])
     return "".join(f"-{p}" for p in parts)
 
 

@@ -28,14 +28,31 @@ def check_p(stage: str, p: float) -> None:
 
 
 def param_range(
-    stage: str, name: str, value: Sequence[float] | float, around: float
+    stage: str,
+    name: str,
+    value: Sequence[float] | float,
+    around: float,
+    minimum: float | None = None,
 ) -> list[float]:
-    """``[low, high]``; a scalar ``v`` means ``[around - v, around + v]``."""
+    """``[low, high]``; a scalar ``v`` means ``[around - v, around + v]``.
+
+    With ``minimum`` (a quantity that cannot be negative: a noise standard deviation, a blur
+    sigma) a scalar ``v`` means ``[max(around - v, minimum), around + v]``, i.e. ``[0, v]``
+    around 0, as MONAI's ``RandGaussianNoise(std=v)`` and TorchIO's ``RandomNoise(std=v)``
+    draw it; a range below ``minimum`` raises ``ValueError`` naming the parameter.
+    """
     if isinstance(value, (int, float)):
-        return [around - float(value), around + float(value)]
-    out = [float(v) for v in value]
+        low = around - float(value)
+        out = [low if minimum is None else max(low, minimum), around + float(value)]
+    else:
+        out = [float(v) for v in value]
     if len(out) != 2 or out[0] > out[1]:
         raise ValueError(f"The '{name}' parameter of {stage} must be (low, high); got {value!r}.")
+    if minimum is not None and out[0] < minimum:
+        raise ValueError(
+            f"The '{name}' parameter of {stage} must be >= {minimum:g} (a scalar v means "
+            f"[{minimum:g}, v]); got {value!r}."
+        )
     return out
 
 

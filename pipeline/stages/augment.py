@@ -277,13 +277,7 @@ class RandomElasticGrid(Stage):
         return out
 
     def _magnitude(self) -> list[float]:
-        out = _range("RandomElasticGrid", "magnitude", self.magnitude, 0.0)
-        if out[0] < 0:
-            raise ValueError(
-                "The 'magnitude' parameter of RandomElasticGrid must be (low, high) with "
-                f"low >= 0; got {self.magnitude!r}."
-            )
-        return out
+        return _range("RandomElasticGrid", "magnitude", self.magnitude, 0.0, minimum=0.0)
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if rng.random() >= self.p:

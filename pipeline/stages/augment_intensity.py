@@ -47,16 +47,20 @@ class _RandomIntensity(Stage):
 
 @STAGES.register("random_gaussian_noise")
 class RandomGaussianNoise(_RandomIntensity):
-    """Add zero-mean Gaussian noise whose standard deviation is drawn from ``std``."""
+    """Add zero-mean Gaussian noise whose standard deviation is drawn from ``std``.
+
+    ``std`` is ``(low, high)`` with ``low >= 0``, or a scalar ``v``: ``[0, v]`` (MONAI's
+    ``RandGaussianNoise(std=v)``).
+    """
 
     def __init__(self, *, p: float = 0.5, std: Sequence[float] | float = (0.0, 0.1)) -> None:
         _check_p("RandomGaussianNoise", p)
-        _range("RandomGaussianNoise", "std", std, 0.0)
+        _range("RandomGaussianNoise", "std", std, 0.0, minimum=0.0)
         self.p = p
         self.std = std
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        std = _range("RandomGaussianNoise", "std", self.std, 0.0)
+        std = _range("RandomGaussianNoise", "std", self.std, 0.0, minimum=0.0)
         return {"std": _uniform(rng, std), "seed": int(rng.integers(_SEED_MAX))}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
@@ -135,16 +139,19 @@ class RandomGamma(_RandomIntensity):
 
 @STAGES.register("random_blur")
 class RandomBlur(_RandomIntensity):
-    """Gaussian blur with ``sigma`` (pixels) drawn from a range."""
+    """Gaussian blur with ``sigma`` (pixels) drawn from ``(low, high)``, ``low >= 0``.
+
+    A scalar ``v`` means ``[0, v]``.
+    """
 
     def __init__(self, *, p: float = 0.5, sigma: Sequence[float] = (0.5, 1.5)) -> None:
         _check_p("RandomBlur", p)
-        _range("RandomBlur", "sigma", sigma, 0.0)
+        _range("RandomBlur", "sigma", sigma, 0.0, minimum=0.0)
         self.p = p
         self.sigma = sigma
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"sigma": _uniform(rng, _range("RandomBlur", "sigma", self.sigma, 0.0))}
+        return {"sigma": _uniform(rng, _range("RandomBlur", "sigma", self.sigma, 0.0, minimum=0.0))}
 
     def _apply(self, image: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         return denoise_gaussian(image, params["sigma"])

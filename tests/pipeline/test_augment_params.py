@@ -10,6 +10,7 @@ with ``p = 0.5`` happens in half of the calls, within ``4 sqrt(p (1 - p) / n)``.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from pipeline.sample import Sample
 from pipeline.stages import (
     RandomAffine,
+    RandomBlur,
     RandomElasticGrid,
     RandomFlip,
     RandomGamma,
@@ -177,3 +179,35 @@ def test_monai_chain_draws_the_same_distributions() -> None:
         # The noise std is estimated from 4,096 values: about 1.1 % relative error.
         slack = 0.005 if name == "noise_std" else 0.0
         check_uniform(name, draws[name], low, high, slack=slack)
+
+
+@pytest.mark.parametrize(
+    ("stage", "key", "high"),
+    [
+        (RandomGaussianNoise(p=1.0, std=0.1), "std", 0.1),
+        (RandomBlur(p=1.0, sigma=1.5), "sigma", 1.5),
+        (RandomElasticGrid(p=1.0, spacing=32, magnitude=3.0), "magnitude", 3.0),
+    ],
+)
+def test_a_scalar_spread_of_a_non_negative_quantity_draws_from_zero(
+    stage: Any, key: str, high: float
+) -> None:
+    """``std: 0.1`` is ``[0, 0.1)`` as in MONAI's ``RandGaussianNoise(std=0.1)`` and TorchIO's
+    ``RandomNoise(std=0.1)``; it was ``[-0.1, 0.1)`` and failed mid-training on the first
+    negative draw ("std must be >= 0")."""
+    sample = Sample(np.zeros((1, 64, 64), np.float32))
+    rng = np.random.default_rng(0)
+    check_uniform(key, [stage.draw(sample, rng)[key] for _ in range(N)], 0.0, high, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: RandomGaussianNoise(std=[-0.1, 0.1]), "std"),
+        (lambda: RandomBlur(sigma=[-1.0, 1.0]), "sigma"),
+        (lambda: RandomGaussianNoise(std=-0.1), "std"),
+    ],
+)
+def test_a_negative_spread_is_refused_when_the_stage_is_made(make: Any, name: str) -> None:
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of Random"):
+        make()
