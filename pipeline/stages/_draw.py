@@ -56,6 +56,19 @@ def param_range(
     return out
 
 
+def positive_range(stage: str, name: str, value: Sequence[float] | float) -> list[float]:
+    """``[low, high]`` of a factor around 1 that must stay > 0 (a zoom, an intensity scale):
+    a scalar ``v`` means ``[1 - v, 1 + v]`` and must be below 1; ``ValueError`` otherwise
+    (a zoom of 0 is singular, a negative one a flip that was not asked for)."""
+    out = param_range(stage, name, value, 1.0)
+    if out[0] <= 0:
+        raise ValueError(
+            f"The '{name}' parameter of {stage} must give factors > 0 (a scalar v means "
+            f"[1 - v, 1 + v], so v < 1); got {value!r}."
+        )
+    return out
+
+
 def draw_uniform(rng: np.random.Generator, bounds: Sequence[float]) -> float:
     """One draw from ``[bounds[0], bounds[1])``, as a Python float (JSON-friendly)."""
     return float(rng.uniform(bounds[0], bounds[1]))
@@ -70,9 +83,18 @@ def affine_ranges(
     """``[low, high]`` of the rotation (degrees, around 0), zoom (around 1) and shear draws."""
     return {
         "rotation": param_range(stage, "rotation", rotation, 0.0),
-        "scale": param_range(stage, "scale", scale, 1.0),
-        "shear": param_range(stage, "shear", shear, 0.0),
+        "scale": positive_range(stage, "scale", scale),
+        "shear": _shear_range(stage, shear),
     }
+
+
+def _shear_range(stage: str, shear: Sequence[float] | float) -> list[float]:
+    out = param_range(stage, "shear", shear, 0.0)
+    if not -90.0 < out[0] <= out[1] < 90.0:  # tan(90 degrees): a singular map
+        raise ValueError(
+            f"The 'shear' parameter of {stage} must be within (-90, 90) degrees; got {shear!r}."
+        )
+    return out
 
 
 def draw_affine(

@@ -173,6 +173,11 @@ class RandomElastic(Stage):
 
     def __init__(self, *, p: float = 0.5, sigma: float = 4.0, magnitude: float = 3.0) -> None:
         _check_p("RandomElastic", p)
+        if not (float(sigma) > 0 and float(magnitude) >= 0):
+            raise ValueError(
+                "RandomElastic needs sigma > 0 and magnitude >= 0 (pixels); got "
+                f"sigma={sigma!r}, magnitude={magnitude!r}."
+            )
         self.p = p
         self.sigma = sigma
         self.magnitude = magnitude

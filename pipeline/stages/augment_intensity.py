@@ -21,6 +21,7 @@ from pipeline.stages._draw import SEED_MAX as _SEED_MAX
 from pipeline.stages._draw import check_p as _check_p
 from pipeline.stages._draw import draw_uniform as _uniform
 from pipeline.stages._draw import param_range as _range
+from pipeline.stages._draw import positive_range as _positive
 
 
 class _RandomIntensity(Stage):
@@ -79,14 +80,14 @@ class RandomScaleShift(_RandomIntensity):
         shift: Sequence[float] | float = 0.1,
     ) -> None:
         _check_p("RandomScaleShift", p)
-        _range("RandomScaleShift", "scale", scale, 1.0)
+        _positive("RandomScaleShift", "scale", scale)
         _range("RandomScaleShift", "shift", shift, 0.0)
         self.p = p
         self.scale = scale
         self.shift = shift
 
     def _draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        scale = _range("RandomScaleShift", "scale", self.scale, 1.0)
+        scale = _positive("RandomScaleShift", "scale", self.scale)
         shift = _range("RandomScaleShift", "shift", self.shift, 0.0)
         return {"scale": _uniform(rng, scale), "shift": _uniform(rng, shift)}
 

@@ -19,10 +19,12 @@ from pipeline.sample import Sample
 from pipeline.stages import (
     RandomAffine,
     RandomBlur,
+    RandomElastic,
     RandomElasticGrid,
     RandomFlip,
     RandomGamma,
     RandomGaussianNoise,
+    RandomScaleShift,
 )
 
 N = 4000
@@ -206,8 +208,24 @@ def test_a_scalar_spread_of_a_non_negative_quantity_draws_from_zero(
         (lambda: RandomGaussianNoise(std=[-0.1, 0.1]), "std"),
         (lambda: RandomBlur(sigma=[-1.0, 1.0]), "sigma"),
         (lambda: RandomGaussianNoise(std=-0.1), "std"),
+        (lambda: RandomAffine(scale=1.5), "scale"),  # zooms in [-0.5, 2.5]: 0 and flips
+        (lambda: RandomAffine(scale=[0.0, 1.2]), "scale"),
+        (lambda: RandomAffine(shear=90.0), "shear"),  # tan 90: singular
+        (lambda: RandomElasticGrid(scale=1.0), "scale"),
+        (lambda: RandomScaleShift(scale=1.0), "scale"),  # image * 0, or inverted contrast
     ],
 )
-def test_a_negative_spread_is_refused_when_the_stage_is_made(make: Any, name: str) -> None:
+def test_a_spread_that_leaves_its_domain_is_refused_when_the_stage_is_made(
+    make: Any, name: str
+) -> None:
+    """Accepted before, and then drew negative noise std (failing mid-training), zero or
+    negative zooms (a singular or a mirrored warp), or a contrast-inverting scale."""
     with pytest.raises(ValueError, match=f"The '{name}' parameter of Random"):
         make()
+
+
+def test_elastic_refuses_a_non_positive_sigma_or_negative_magnitude() -> None:
+    for kwargs in ({"sigma": 0.0}, {"sigma": -1.0}, {"magnitude": -3.0}):
+        with pytest.raises(ValueError, match="RandomElastic needs sigma > 0 and magnitude >= 0"):
+            RandomElastic(**kwargs)
+    RandomElastic(sigma=4.0, magnitude=0.0)  # no displacement: allowed
