@@ -80,6 +80,11 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     ``spatial_ndim`` (2 or 3) says how many spatial axes the file holds; ``None`` guesses
     (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``; other
     3-D arrays are ``(D, H, W)`` volumes).
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file: an unexpected number of axes, or NaN or infinite values.
     """
     path = Path(path)
     arr = load_array(path)
@@ -91,7 +96,15 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
         arr = arr[None]
     elif arr.ndim != nd + 1:
         raise RadpipeError(f"{path.name}: expected {nd} spatial axes; got shape {arr.shape}.")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    out = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.dtype.kind == "f" and not np.isfinite(out).all():
+        bad = int(out.size - np.isfinite(out).sum())
+        raise RadpipeError(
+            f"{path.name}: {bad} of {out.size} values are NaN or infinite (float pixel data "
+            "with no value there, e.g. a parametric map's background); a model cannot learn "
+            "from them and radpipe does not guess a fill value: replace them in the source."
+        )
+    return out
 
 
 def load_mask(

@@ -240,6 +240,7 @@ def decode_stored(
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind == "f":
+        _note_non_finite(arr, notes)
         return arr
     if photometric == "PALETTE COLOR":
         return _apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
@@ -343,3 +344,22 @@ def _apply_palette(
             notes.append("palette LUT Descriptor says 8-bit entries but the 16-bit entries "
                          "hold larger values; read as 16-bit entries")  # fmt: skip
     return rgb
+
+
+def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:
+    """Say how many Float Pixel Data values are NaN or infinite.
+
+    Parametric maps use NaN for "no value". Float outputs keep them; integer outputs (PNG)
+    write NaN as 0 and clip infinities to the ends of the range
+    (:func:`pipeline.ops.scale.to_unsigned`).
+    """
+    finite = np.isfinite(arr)
+    if finite.all():
+        return
+    counts = {"NaN": int(np.isnan(arr).sum()), "+inf": int(np.isposinf(arr).sum()),
+              "-inf": int(np.isneginf(arr).sum())}  # fmt: skip
+    shown = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    notes.append(
+        f"float pixel data with non-finite values ({shown} of {arr.size}): kept in NPY and "
+        "NIfTI, and PNG writes NaN as 0 and infinities as the ends of its range"
+    )

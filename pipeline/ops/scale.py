@@ -13,7 +13,8 @@ def to_unsigned(
     Parameters
     ----------
     image
-        Float values; those outside ``in_range`` are clipped.
+        Float values; those outside ``in_range`` are clipped (infinities too); NaN
+        becomes 0.
     bits
         8 (uint8) or 16 (uint16).
 
@@ -29,7 +30,9 @@ def to_unsigned(
         raise ValueError(f"in_range must be increasing; got {in_range}.")
     top = float(2**bits - 1)
     scaled = (np.asarray(image, dtype=np.float64) - lo) * (top / (hi - lo))
-    return np.clip(np.rint(scaled), 0, top).astype(np.uint8 if bits == 8 else np.uint16)
+    out = np.clip(np.rint(scaled), 0, top)  # +-inf to the ends
+    np.nan_to_num(out, copy=False, nan=0.0)  # NaN (no value) to 0, not an undefined cast
+    return out.astype(np.uint8 if bits == 8 else np.uint16)
 
 
 def min_max_range(image: np.ndarray) -> tuple[float, float]:

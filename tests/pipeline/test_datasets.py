@@ -16,7 +16,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from pipeline.data import FolderDataset, ManifestDataset
-from pipeline.data.io import MANIFEST_COLUMNS
+from pipeline.data.io import MANIFEST_COLUMNS, load_image
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from pipeline.sample import Sample
@@ -298,3 +298,15 @@ def test_folder_dataset_png_npy_nifti(tmp_path: Path) -> None:
     assert a["id"] == hash_key("a.png")
     unlabelled = FolderDataset(tmp_path)
     assert len(unlabelled) == 5 and "label" not in unlabelled[0]
+
+
+def test_an_image_with_nan_or_inf_is_refused_naming_the_file(tmp_path: Path) -> None:
+    """Float pixel data can hold NaN (a parametric map's "no value"): fed to a model it made
+    every output NaN and training stopped with TrainingDiverged, naming no file."""
+    arr = np.arange(16, dtype=np.float32).reshape(4, 4)
+    arr[0, :2], arr[3, 3] = np.nan, -np.inf
+    np.save(tmp_path / "ab12.npy", arr)
+    with pytest.raises(RadpipeError, match=r"^ab12.npy: 3 of 16 values are NaN or infinite"):
+        load_image(tmp_path / "ab12.npy")
+    np.save(tmp_path / "ok.npy", np.nan_to_num(arr, nan=0.0, neginf=0.0))
+    assert load_image(tmp_path / "ok.npy").shape == (1, 4, 4)

@@ -184,6 +184,32 @@ def test_float_pixel_data_read_unchanged(tmp_path: Path) -> None:
     assert read_header(tmp_path / "adc.dcm", tmp_path).frames == 1  # type: ignore[union-attr]
 
 
+def test_float_pixel_data_nan_and_inf_are_said_and_png_maps_them(tmp_path: Path) -> None:
+    """A parametric map's NaN ("no value") and an inf: kept in float outputs with a note; the
+    8-bit output writes NaN as 0 and clips inf (it cast NaN to an undefined integer, and the
+    only message was numpy's "invalid value encountered in cast")."""
+    ds = _image(4, 4)
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.30"
+    del ds.PixelData, ds.BitsStored, ds.HighBit, ds.PixelRepresentation
+    ds.BitsAllocated = 32
+    v = 0.25 * np.arange(16, dtype="<f4") - 1.0
+    v[:3], v[3] = np.nan, np.inf
+    ds.FloatPixelData = v.tobytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        image = read_instance(_save(ds, tmp_path / "adc.dcm"))
+        values = render(image, 0, NONE)[0]
+        png = render(image, 0, NONE, "uint8")[0]
+    assert np.array_equal(values.ravel(), v, equal_nan=True)
+    assert image.problems == (
+        "float pixel data with non-finite values (3 NaN, 1 +inf of 16): kept in NPY and NIfTI,"
+        " and PNG writes NaN as 0 and infinities as the ends of its range",
+    )
+    # finite values 0.0 .. 2.75 span 0 .. 255: round(255 * v / 2.75); NaN 0, +inf 255
+    expected = [0, 0, 0, 255] + [round(255 * 0.25 * k / 2.75) for k in range(12)]
+    assert png.ravel().tolist() == expected
+
+
 def test_two_valued_rescale_slope_takes_the_first_with_a_note(tmp_path: Path) -> None:
     ds = _image()
     ds.RescaleSlope, ds.RescaleIntercept = [2, 3], -10
