@@ -195,3 +195,26 @@ def test_label_messages_name_the_users_file_keyed_csv_and_a_lone_class_is_said(
     with caplog.at_level(logging.WARNING, logger="radpipe"):  # spelt right: nothing said
         _prepare(cr16, shared_output, tmp_path / "run3", _file_keyed(cr16, tmp_path, typo=False))
     assert not [r for r in caplog.records if r.getMessage().startswith("class ")]
+
+
+def test_labels_differing_only_in_case_or_spacing_are_said(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``Benign`` and ``benign `` (a second site's export): two classes, now said."""
+    from workflows.run.config import SplitConfig
+    from workflows.run.labels import LabelTable, note_rare_classes
+
+    names = ["Benign", "benign", "malignant", "no  lesion", "No lesion"]
+    table = LabelTable(by_key={}, class_names=names, source="labels.csv column 'label'")
+    split = [{"label": k % 5} for k in range(50)]  # 10 of each: none rare
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        note_rare_classes(split, table, SplitConfig())
+    tail = (
+        " in labels.csv column 'label' differ only in letter case or spacing: they are 2 "
+        "classes. Correct the CSV if they are one, or list the classes in data.class_names to "
+        "have any other value refused."
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        "labels 'Benign' and 'benign'" + tail,
+        "labels 'no  lesion' and 'No lesion'" + tail,
+    ]

@@ -173,7 +173,8 @@ def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, con
     """Warn about each class with fewer labelled series than the split has parts (train,
     validation, test; or the folds and the test split): it cannot be in each, so the model is
     trained, stopped or scored without it. A class of one or two series is often a typo in the
-    labels CSV (``begnin``), which would otherwise silently become a class of its own.
+    labels CSV (``begnin``), which would otherwise silently become a class of its own; so are
+    labels that differ only in letter case or spacing (``Benign``, ``benign``): also warned.
 
     ``split`` holds the split rows (``label``: class index), ``config`` the ``SplitConfig``.
     """
@@ -189,6 +190,16 @@ def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, con
                 "%s? List the classes in data.class_names to have any other value refused.",
                 name, counts[index], len(split), parts, table.source,
             )  # fmt: skip
+    variants: dict[str, list[str]] = {}
+    for name in table.class_names:  # "Benign" and "benign", "no lesion" and "no  lesion"
+        variants.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    for names in (v for v in variants.values() if len(v) > 1):
+        log.warning(
+            "labels %s in %s differ only in letter case or spacing: they are %d classes. "
+            "Correct the CSV if they are one, or list the classes in data.class_names to "
+            "have any other value refused.",
+            " and ".join(map(repr, names)), table.source, len(names),
+        )  # fmt: skip
 
 
 def store_classes(table: LabelTable, run_dir: Path) -> None:
