@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -114,7 +115,11 @@ def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     """Average precision per class (one-vs-rest; binary: the positive class only).
 
     Returns ``{"average_precision": {class index: AP}, "average_precision_macro": mean}``;
-    AP is NaN for a class with no positive case.
+    AP is NaN for a class with no positive case (precision-recall is undefined there), and
+    the macro mean is then NaN with a ``RuntimeWarning`` naming the classes, as
+    :func:`pipeline.metrics.roc.roc_auc_score` does. (scikit-learn's
+    ``average_precision_score`` counts such a class as 0 with a warning, which lowers the
+    mean by a class that was never there.)
     """
     from sklearn.metrics import average_precision_score
 
@@ -126,11 +131,17 @@ def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     for c in classes:
         positive = labels == c
         ap[c] = float(average_precision_score(positive, p[:, c])) if positive.any() else np.nan
-    values = np.array(list(ap.values()))
-    kept = values[~np.isnan(values)]
+    undefined = [c for c, v in ap.items() if np.isnan(v)]
+    if undefined:
+        warnings.warn(
+            f"Average precision is undefined for class(es) {undefined} (no positive case): "
+            "the macro mean is NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return {
         "average_precision": ap,
-        "average_precision_macro": float(kept.mean()) if kept.size else float("nan"),
+        "average_precision_macro": float("nan") if undefined else float(np.mean(list(ap.values()))),
     }
 
 

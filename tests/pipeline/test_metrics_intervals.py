@@ -212,6 +212,25 @@ def test_average_precision_agrees_with_sklearn() -> None:
         assert ap["average_precision"][c] == pytest.approx(
             sk.average_precision_score(t == c, p[:, c])
         )
+    assert ap["average_precision_macro"] == pytest.approx(
+        sk.average_precision_score(np.eye(3)[t], p, average="macro")
+    )
+
+
+def test_average_precision_macro_is_nan_when_a_class_has_no_positive_case() -> None:
+    """As ``roc_auc_macro``: never the mean of the defined classes (it was 0.8625 here, and
+    scikit-learn's macro counts the absent class as 0: 0.575)."""
+    t = np.array([0, 0, 0, 1, 1, 0, 1, 0, 0, 1])  # class 2 never true
+    p = np.array([[0.8, 0.1, 0.1], [0.6, 0.1, 0.3], [0.2, 0.1, 0.7], [0.5, 0.3, 0.2],
+                  [0.4, 0.2, 0.4], [0.9, 0.05, 0.05], [0.3, 0.3, 0.4], [0.7, 0.2, 0.1],
+                  [0.6, 0.3, 0.1], [0.45, 0.35, 0.2]])  # fmt: skip
+    with pytest.warns(RuntimeWarning, match=r"undefined for class\(es\) \[2\]"):
+        ap = precision_recall(t, p)
+    assert np.isnan(ap["average_precision_macro"]) and np.isnan(ap["average_precision"][2])
+    for c in (0, 1):  # the defined classes as scikit-learn gives them
+        assert ap["average_precision"][c] == pytest.approx(
+            sk.average_precision_score(t == c, p[:, c])
+        )
 
 
 def test_operating_point_rules() -> None:
