@@ -17,6 +17,7 @@ from pipeline.data.io import (
     load_array,
     load_image,
     load_mask,
+    nifti_spacing,
     read_labels_csv,
     read_manifest,
     read_masks_csv,
@@ -247,7 +248,9 @@ class FolderDataset(SampleDataset):
     Notes
     -----
     Item ids are ``hash_key`` of the relative path (file names may carry patient data);
-    ``meta["source"]`` keeps the relative path.
+    ``meta["source"]`` keeps the relative path. A NIfTI image's ``meta["spacing"]`` is its
+    voxel size in mm (:func:`pipeline.data.io.nifti_spacing`; ``None`` when its units are
+    unknown); PNG and NPY files have none, so surface distances are in voxels.
     """
 
     def __init__(
@@ -297,7 +300,9 @@ class FolderDataset(SampleDataset):
                     f"{row['mask']}: mask shape {mask.shape} != image shape {image.shape[1:]}."
                 )
         label = int(row["label"]) if row.get("label", "") != "" else None
-        meta = {"id": hash_key(row["image"]), "source": row["image"]}
+        meta: dict[str, Any] = {"id": hash_key(row["image"]), "source": row["image"]}
+        if row["image"].lower().endswith((".nii", ".nii.gz")):  # mm, so distances are in mm
+            meta["spacing"] = nifti_spacing(self.root / row["image"], image.ndim - 1)
         return Sample(image=image, mask=mask, label=label, meta=meta)
 
 

@@ -74,6 +74,27 @@ def load_array(path: str | Path) -> np.ndarray:
     raise RadpipeError(f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz).")
 
 
+#: NIfTI ``xyz_units`` in millimetres per unit (nibabel's names); "unknown" is not assumed.
+_NIFTI_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
+
+
+def nifti_spacing(path: str | Path, spatial_ndim: int) -> tuple[float, ...] | None:
+    """The voxel size in mm of a NIfTI file's first ``spatial_ndim`` axes.
+
+    In the axis order :func:`load_array` returns (reversed: ``(z, y, x)``); ``None`` when
+    the header's ``xyz_units`` is unknown (code 0: not assumed to be mm) or a zoom is not
+    positive.
+    """
+    import nibabel as nib
+
+    header: Any = nib.load(path).header
+    scale = _NIFTI_MM.get(header.get_xyzt_units()[0])
+    zooms = [float(z) for z in header.get_zooms()[:spatial_ndim]]
+    if scale is None or len(zooms) != spatial_ndim or not all(z > 0 for z in zooms):
+        return None
+    return tuple(z * scale for z in reversed(zooms))
+
+
 def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     """A float32 channel-first image.
 

@@ -310,3 +310,25 @@ def test_an_image_with_nan_or_inf_is_refused_naming_the_file(tmp_path: Path) -> 
         load_image(tmp_path / "ab12.npy")
     np.save(tmp_path / "ok.npy", np.nan_to_num(arr, nan=0.0, neginf=0.0))
     assert load_image(tmp_path / "ok.npy").shape == (1, 4, 4)
+
+
+@pytest.mark.parametrize(("units", "expected"), [
+    ("mm", (2.0, 0.7, 0.5)), ("micron", (0.002, 0.0007, 0.0005)), ("unknown", None),
+])  # fmt: skip
+def test_a_nifti_folder_item_carries_its_voxel_size_in_mm(
+    tmp_path: Path, units: str, expected: tuple[float, ...] | None
+) -> None:
+    """Surface distances on a folder of NIfTI images were in voxels though the header gives
+    the voxel size: the zooms (x 0.5, y 0.7, z 2.0 mm) now reach ``meta["spacing"]`` in the
+    loader's (z, y, x) order; unknown units are not taken for mm."""
+    image = nib.Nifti1Image(np.zeros((8, 6, 4), np.float32), np.diag([0.5, 0.7, 2.0, 1.0]))
+    image.header.set_xyzt_units(units)
+    nib.save(image, tmp_path / "a.nii.gz")
+    write_csv = tmp_path / "labels.csv"
+    write_csv.write_text("image,label\na.nii.gz,0\n")
+    sample = FolderDataset(tmp_path, "labels.csv").sample(0)
+    assert sample.image.shape == (1, 4, 6, 8)
+    if expected is None:
+        assert sample.meta["spacing"] is None
+    else:
+        assert sample.meta["spacing"] == pytest.approx(expected)
