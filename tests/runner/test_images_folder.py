@@ -1,0 +1,66 @@
+"""A ``data.kind: images`` run on a folder of NIfTI volumes with masks, end to end: the split
+is by the labels CSV's ``patient_id``, and surface distances are in mm from the NIfTI headers
+(they were in voxels: the folder dataset carried no spacing)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from tests.runner.conftest import read_json
+from workflows.run.config import validate_config
+from workflows.run.runner import run_study
+
+
+def _folder(root: Path, n: int = 8) -> None:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        mask = np.zeros((12, 12, 3), np.uint8)
+        mask[3:8, 4:9, 1:] = 1
+        image = rng.normal(0.0, 1.0, mask.shape).astype(np.float32) + 3.0 * mask
+        for name, data in ((f"img{i}.nii.gz", image), (f"mask{i}.nii.gz", mask)):
+            nifti = nib.Nifti1Image(data, np.diag([0.5, 0.5, 3.0, 1.0]))
+            nifti.header.set_xyzt_units("mm")
+            nib.save(nifti, root / name)
+        rows.append({"image": f"img{i}.nii.gz", "mask": f"mask{i}.nii.gz", "label": i % 2,
+                     "patient_id": f"p{i // 2}"})  # fmt: skip
+    with (root / "labels.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_nifti_folder_run_scores_in_mm_and_splits_by_patient(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _folder(data)
+    raw = {
+        "task": "segmentation",
+        "output": str(tmp_path / "runs"),
+        "data": {
+            "kind": "images",
+            "source": str(data),
+            "labels": str(data / "labels.csv"),
+            "class_names": ["background", "lesion"],
+        },
+        "split": {"test": 0.25, "val": 0.25},
+        "preprocess": [{"type": "z_score", "mode": "image"}],
+        "model": {"type": "mlp_segmenter", "hidden": [8], "context": 0},
+        "train": {"epochs": 1, "batch_size": 2, "device": "cpu"},
+        "report": {"enabled": False},
+    }
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    metrics = read_json(outcome.run_dir / "metrics.json")
+    assert metrics["distance_unit"] == "mm"
+    with (outcome.run_dir / "split.csv").open(newline="") as fh:
+        split = list(csv.DictReader(fh))
+    parts: dict[str, set[str]] = {}
+    for row in split:
+        parts.setdefault(row["patient_key"], set()).add(row["split"])
+    assert len(parts) == 4 and all(len(p) == 1 for p in parts.values())  # 2 images a patient
+    assert len(metrics["per_case"]) == sum(r["split"] == "test" for r in split) == 2
