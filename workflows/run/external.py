@@ -42,11 +42,13 @@ def evaluate_external(
         If the run is not trained, SRC/labels are missing, or no labelled series was found.
     """
     from workflows.report.results import write_report
+    from workflows.run.checks import check_dicom_run
     from workflows.run.evaluate import evaluate_run
     from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
+    check_dicom_run(config, "evaluate")
     for path, what in ((src, "SRC"), (labels, "--labels"), (masks, "--masks")):
         if path is not None and not path.exists():
             raise RadpipeError(f"{what} {path} does not exist.")

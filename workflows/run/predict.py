@@ -66,12 +66,14 @@ def predict_folder(
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.convert.batch import convert_folder
+    from workflows.run.checks import check_dicom_run
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.rundir import fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
     from workflows.run.study import run_convert_options
 
     config = load_run_config(run_dir)
+    check_dicom_run(config, "predict")
     converted = out / "converted"
     _refuse_other_source(out, src)
     result = convert_folder(src, converted, run_convert_options(config), progress=progress)
