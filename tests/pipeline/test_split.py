@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.errors import RadpipeError
 from pipeline.split import (
     SplitLeakError,
     check_no_leak,
@@ -108,3 +109,66 @@ def test_split_errors_are_clear() -> None:
         split_by_ratio(rows, (0.5, 0.2, 0.2))
     with pytest.raises(Exception, match="1 patient"):
         split_k_fold(rows, k=3)
+
+
+def _rows(sizes: list[int], labels: list[int] | None = None) -> list[dict[str, object]]:
+    """Patient ``p<i>`` with ``sizes[i]`` series of label ``labels[i]`` (0 when not given)."""
+    return [
+        {"patient_key": f"p{p}", "series_key": f"s{p}_{j}", "label": labels[p] if labels else 0}
+        for p, n in enumerate(sizes)
+        for j in range(n)
+    ]
+
+
+def test_k_fold_defaults_to_five_folds_and_refuses_one(
+    study_rows: list[dict[str, object]],
+) -> None:
+    """Mutations: the default ``k`` changed; the ``k >= 2`` check removed."""
+    assert {r["fold"] for r in split_k_fold(study_rows)} == {0, 1, 2, 3, 4}
+    with pytest.raises(ValueError, match="k must be >= 2; got 1"):
+        split_k_fold(study_rows, k=1)
+
+
+def test_largest_patients_are_placed_first() -> None:
+    """Mutation: the largest-first order of the greedy assignment dropped. Patients of 3, 1, 1
+    and 1 series into 2 folds: only {3} | {1, 1, 1} gives 3 + 3, and placing the 3-series
+    patient first finds it for every seed (in shuffled order, e.g. 1, 1, 3, 1 gives 4 + 2)."""
+    for seed in range(10):
+        rows = split_k_fold(_rows([3, 1, 1, 1]), k=2, seed=seed)
+        sizes = Counter(r["fold"] for r in rows)
+        assert sorted(sizes.values()) == [3, 3], (seed, sizes)
+        assert len({r["fold"] for r in rows if r["patient_key"] == "p0"}) == 1
+
+
+def test_select_fold_keeps_the_held_out_test_set_out_of_training(
+    study_rows: list[dict[str, object]],
+) -> None:
+    """Mutation: ``select_fold`` puts held-out test rows into training (or validation)."""
+    rows = split_k_fold(study_rows, k=4, seed=1, test_ratio=0.2)
+    test = {r["series_key"] for r in rows if r["split"] == "test"}
+    for fold in range(4):
+        parts = select_fold(rows, fold)
+        keys = {name: {r["series_key"] for r in part} for name, part in parts.items()}
+        assert keys["test"] == test
+        assert keys["val"] == {r["series_key"] for r in rows if r["fold"] == fold}
+        assert keys["train"] == {
+            r["series_key"] for r in rows if r["split"] == "train" and r["fold"] != fold
+        }
+    with pytest.raises(RadpipeError, match="Fold 4 has no rows"):
+        select_fold(rows, 4)
+
+
+def test_read_split_csv_checks_columns_and_names_the_line(tmp_path: Path) -> None:
+    """Mutations: the missing-column check removed; line numbers counted from 1 (the header
+    is line 1, so the second data row is line 3); an empty ``fold`` not read as -1."""
+    path = tmp_path / "split.csv"
+    path.write_text("patient_key,series_key,label,split\np1,s1,0,train\n")
+    with pytest.raises(RadpipeError, match=r"split\.csv: missing columns \['fold'\]"):
+        read_split_csv(path)
+    path.write_text("patient_key,series_key,label,split,fold\np1,s1,0,train,\np2,s2,,tset,\n")
+    with pytest.raises(RadpipeError, match=r"split\.csv:3: split must be train/val/test"):
+        read_split_csv(path)
+    path.write_text("patient_key,series_key,label,split,fold\np1,s1,,val,\n")
+    assert read_split_csv(path) == [
+        {"patient_key": "p1", "series_key": "s1", "label": None, "split": "val", "fold": -1}
+    ]

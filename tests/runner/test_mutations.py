@@ -157,3 +157,19 @@ def test_random_stages_draw_from_their_generator(name: str) -> None:
     again = [stage(sample, np.random.default_rng(seed)).image.tobytes() for seed in range(12)]
     assert outputs == again  # the same generator state, the same result
     assert len(set(outputs)) > 1  # and the draws come from it
+
+
+def test_a_split_csv_that_leaks_a_patient_is_refused(cr16: Path, tmp_path: Path) -> None:
+    """Mutation: the leak check of the split (``split.csv`` reused on resume) removed. A
+    test series given the patient key of a training series: that patient is in two splits."""
+    from pipeline.split import SplitLeakError, write_split_csv
+
+    config = validate_config(base_config(cr16, tmp_path / "out"))
+    (tmp_path / "run").mkdir()
+    rows = prepare_study(config, tmp_path / "run", progress=False).split
+    train = next(r for r in rows if r["split"] == "train")
+    test = next(r for r in rows if r["split"] == "test")
+    test["patient_key"] = train["patient_key"]
+    write_split_csv(rows, tmp_path / "run" / "split.csv")
+    with pytest.raises(SplitLeakError, match=f"Patient {train['patient_key']} is in split"):
+        prepare_study(config, tmp_path / "run", progress=False)

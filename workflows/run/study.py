@@ -373,15 +373,9 @@ def make_dataset(
         )
     assert folder is not None
     csv_path = folder / f"images-{hash_key('|'.join(keys), length=8)}.csv"
-    rows = [
-        dict(
-            r,
-            image=str((study.root / r["image"]).resolve()),
-            **({"mask": str((study.root / r["mask"]).resolve())} if r.get("mask") else {}),
-        )
-        for k in keys
-        for r in study.image_rows[k]
-    ]
+    # paths as in the labels CSV (relative to study.root): an item's id is then the key of
+    # its row in split.csv (hash_key of that path), which joins it to its patient
+    rows = [dict(r) for k in keys for r in study.image_rows[k]]
     with atomic_path(csv_path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=sorted({c for r in rows for c in r}))
         writer.writeheader()
