@@ -118,7 +118,7 @@ def _check_native_length(
     if have > needed + needed % 2 and notes is not None:
         notes.append(
             f"{keyword} {tag} holds {have:,} bytes, {have - needed:,} more than the header "
-            f"needs ({needed:,}); the extra bytes are ignored"
+            f"needs ({needed:,}): the extra bytes are ignored"
         )
 
 

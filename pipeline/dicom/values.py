@@ -103,7 +103,7 @@ def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> fl
         return None
     if len(found) > 1 and notes is not None:
         first = f"{found[0]:g}"
-        notes.append(f"{tag_name(keyword)} has {len(found)} values; the first ({first}) is used")
+        notes.append(f"{tag_name(keyword)} has {len(found)} values, the first ({first}) is used")
     return found[0]
 
 
