@@ -56,22 +56,41 @@ def _suffix(path: Path) -> str:
 
 
 def load_array(path: str | Path) -> np.ndarray:
-    """The raw array of a PNG, NPY or NIfTI file (NIfTI axes reversed to ``(D, H, W)``)."""
+    """The raw array of a PNG, NPY or NIfTI file (NIfTI axes reversed to ``(D, H, W)``).
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file (its name only): not found, an unsupported format, or a file that
+        cannot be read (truncated, damaged, not what its suffix says).
+    """
     path = Path(path)
     suffix = _suffix(path)
     if not path.is_file():
-        raise RadpipeError(f"{path}: file not found.")
+        raise RadpipeError(f"{path.name}: file not found.")
+    if suffix not in (".png", ".npy", ".nii", ".nii.gz"):
+        raise RadpipeError(
+            f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz)."
+        )
+    try:
+        return _read_array(path, suffix)
+    except (RadpipeError, MemoryError):
+        raise
+    except Exception as err:  # PIL, numpy, nibabel and zlib each raise their own errors
+        why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why}).") from err
+
+
+def _read_array(path: Path, suffix: str) -> np.ndarray:
     if suffix == ".png":
         with Image.open(path) as im:
             return np.asarray(im)
     if suffix == ".npy":
         return np.load(path, allow_pickle=False)
-    if suffix in (".nii", ".nii.gz"):
-        import nibabel as nib
+    import nibabel as nib
 
-        data = np.asanyarray(nib.load(path).dataobj)  # type: ignore[attr-defined]
-        return np.ascontiguousarray(data.transpose(tuple(range(data.ndim))[::-1]))
-    raise RadpipeError(f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz).")
+    data = np.asanyarray(nib.load(path).dataobj)  # type: ignore[attr-defined]
+    return np.ascontiguousarray(data.transpose(tuple(range(data.ndim))[::-1]))
 
 
 #: NIfTI ``xyz_units`` in millimetres per unit (nibabel's names); "unknown" is not assumed.

@@ -332,3 +332,20 @@ def test_a_nifti_folder_item_carries_its_voxel_size_in_mm(
         assert sample.meta["spacing"] is None
     else:
         assert sample.meta["spacing"] == pytest.approx(expected)
+
+
+def test_a_damaged_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """A truncated PNG mask crashed ``radpipe run`` with PIL's "image file is truncated" and
+    no file named; NPY and NIfTI files cut short raised numpy's and zlib's errors alike."""
+    from pipeline.data.io import load_array
+
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "m.png")
+    np.save(tmp_path / "a.npy", np.zeros((16, 16), np.float32))
+    nib.save(nib.Nifti1Image(np.zeros((16, 16, 4), np.float32), np.eye(4)), tmp_path / "v.nii.gz")
+    for name, kind in (("m.png", "png"), ("a.npy", "npy"), ("v.nii.gz", "nii.gz")):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) // 2])
+        with pytest.raises(RadpipeError, match=rf"^{name}: cannot be read as {kind} \("):
+            load_array(tmp_path / name)
+    with pytest.raises(RadpipeError, match=r"^gone.png: file not found\.$"):
+        load_array(tmp_path / "gone.png")

@@ -208,6 +208,8 @@ def test_unreadable_masks_stop_the_run_before_converting(mr: Path, tmp_path: Pat
     colour = np.zeros((16, 16, 3), np.uint8)
     colour[4:8, 4:8] = (255, 0, 0)
     Image.fromarray(colour).save(mr / rows[1]["mask"])  # a colour-coded mask
+    cut = (mr / rows[2]["mask"]).read_bytes()
+    (mr / rows[2]["mask"]).write_bytes(cut[: len(cut) // 2])  # truncated: was a traceback
     out = tmp_path / "runs"
     config = load_config(
         CONFIGS / "mr_segment_mlp.yaml",
@@ -217,12 +219,14 @@ def test_unreadable_masks_stop_the_run_before_converting(mr: Path, tmp_path: Pat
     with pytest.raises(RadpipeError) as info:
         run_study(config, progress=False)
     text = str(info.value)
-    assert f"bad255.csv: 2 of {len(rows)} mask files cannot be read as class indices" in text
+    assert f"bad255.csv: 3 of {len(rows)} mask files cannot be read as class indices" in text
     assert "000.png: mask values {0, 128, 255} are neither class indices 0..31" in text
     assert "001.png: a colour mask (its RGB channels differ)" in text
+    assert f"{Path(rows[2]['mask']).name}: cannot be read as png (" in text
     assert list(out.iterdir()) == []
-    # The explicit map reads the 0/128/255 file; the colour one is still refused.
+    # The explicit map reads the 0/128/255 file; the colour and the truncated one are still
+    # refused.
     config.data.mask_values = {0: 0, 128: 1, 255: 1}
-    with pytest.raises(RadpipeError, match=r"1 of \d+ mask files") as info:
+    with pytest.raises(RadpipeError, match=r"2 of \d+ mask files") as info:
         run_study(config, progress=False)
     assert "000.png" not in str(info.value)
