@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
+    csv_text,
     in_no_volume,
     load_array,
     load_image,
@@ -307,13 +308,10 @@ class FolderDataset(SampleDataset):
 
 
 def _read_folder_csv(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise RadpipeError(f"{path}: file not found.")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if "image" not in (reader.fieldnames or []):
-            raise RadpipeError(f"{path.name}: needs an 'image' column; got {reader.fieldnames}.")
-        return [dict(r) for r in reader]
+    reader = csv.DictReader(csv_text(path))
+    if "image" not in (reader.fieldnames or []):
+        raise RadpipeError(f"{path.name}: needs an 'image' column; got {reader.fieldnames}.")
+    return [dict(r) for r in reader]
 
 
 def _list_folder(root: Path) -> list[dict[str, str]]:

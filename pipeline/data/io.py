@@ -8,6 +8,7 @@ their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,49 @@ IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def csv_text(path: str | Path) -> io.StringIO:
+    """A user's CSV file (labels, masks, image lists) as text for :mod:`csv`.
+
+    UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); line endings are left to
+    the csv module. Every reader of a user's CSV goes through here, so a BOM never becomes
+    part of the first column's name.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file: not found, or not UTF-8 (a spreadsheet's plain "CSV" in a Windows
+        code page, where ``é`` is one byte 0xE9), with the byte and its offset.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RadpipeError(f"{path.name}: file not found.")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RadpipeError(
+            f"{path.name}: not UTF-8 text (byte 0x{data[err.start]:02X} at offset {err.start}, "
+            "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
+            "UTF-8' in Excel) and run again."
+        ) from None
+    return io.StringIO(text, newline="")
+
+
+def delimiter_hint(columns: list[str]) -> str:
+    """What to add to a message about a CSV header read as one column.
+
+    ``" (...)"`` naming another delimiter the header holds (``;`` from a spreadsheet in a
+    locale with decimal commas, a tab), else ``""``.
+    """
+    if len(columns) != 1:
+        return ""
+    found = next((d for d in (";", "\t", "|") if d in columns[0]), None)
+    if found is None:
+        return ""
+    name = {"\t": "tabs"}.get(found, repr(found))
+    return f" (the file seems to separate its values with {name}: radpipe reads commas)"
 
 
 def load_array(path: str | Path) -> np.ndarray:
@@ -173,14 +217,12 @@ def parse_spacing(text: str) -> tuple[float, ...]:
 
 
 def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise RadpipeError(f"{path}: file not found.")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = required - set(reader.fieldnames or [])
-        if missing:
-            raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
-        return list(reader)
+    reader = csv.DictReader(csv_text(path))
+    missing = required - set(reader.fieldnames or [])
+    if missing:
+        hint = delimiter_hint(list(reader.fieldnames or []))
+        raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}{hint}.")
+    return list(reader)
 
 
 def in_no_volume(row: dict[str, Any]) -> bool:

@@ -349,3 +349,21 @@ def test_a_damaged_file_is_named_not_a_traceback(tmp_path: Path) -> None:
             load_array(tmp_path / name)
     with pytest.raises(RadpipeError, match=r"^gone.png: file not found\.$"):
         load_array(tmp_path / "gone.png")
+
+
+def test_a_users_csv_is_utf8_with_or_without_bom_or_refused_by_name(tmp_path: Path) -> None:
+    """A latin-1 labels CSV crashed ``radpipe run`` with UnicodeDecodeError; a BOM (Excel's
+    "CSV UTF-8") made the first column ``\\ufeffimage`` in the readers that opened the file
+    in the locale's encoding, so ``image`` was "missing"."""
+    from pipeline.data.io import csv_text, delimiter_hint
+
+    (tmp_path / "bom.csv").write_bytes("image,label\nl\u00e9sion.png,1\n".encode("utf-8-sig"))
+    rows = list(csv.DictReader(csv_text(tmp_path / "bom.csv")))
+    assert rows == [{"image": "l\u00e9sion.png", "label": "1"}]
+    (tmp_path / "latin.csv").write_bytes("image,label\nl\u00e9sion.png,1\n".encode("latin-1"))
+    with pytest.raises(RadpipeError, match=r"^latin.csv: not UTF-8 text \(byte 0xE9 at offset 13"):
+        csv_text(tmp_path / "latin.csv")
+    assert delimiter_hint(["image;label"]) == (
+        " (the file seems to separate its values with ';': radpipe reads commas)"
+    )
+    assert delimiter_hint(["image", "label"]) == delimiter_hint(["image"]) == ""

@@ -96,3 +96,28 @@ def test_a_rule_over_several_keys_is_not_given_an_empty_key_path(tmp_path: Path)
     with pytest.raises(ConfigError) as info:
         validate_config(_config(tmp_path, model={"type": "unet"}), source="c.yaml")
     assert str(info.value).startswith("c.yaml: model.type 'unet' is a segmentation model")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("patient_id,series_uid,label\nP\u00e9,1.2,0\n".encode("latin-1"),  # 28 bytes, P, é
+         "data.labels: lab.csv: not UTF-8 text (byte 0xE9 at offset 29"),
+        (b"patient_id;series_uid;label\nP;1.2;0\n",
+         "(the file seems to separate its values with ';': radpipe reads commas)"),
+    ],
+    ids=["latin-1", "semicolons"],
+)  # fmt: skip
+def test_a_labels_csv_radpipe_cannot_read_is_a_config_error(
+    cr16: Path, tmp_path: Path, content: bytes, message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A latin-1 labels CSV was a UnicodeDecodeError traceback out of ``radpipe run``."""
+    (tmp_path / "lab.csv").write_bytes(content)
+    raw = _config(tmp_path)
+    raw["data"] = {**base_config(cr16, tmp_path)["data"], "labels": str(tmp_path / "lab.csv")}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["run", str(path), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

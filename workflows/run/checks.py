@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.io import csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
 from workflows.run.paths import shown
@@ -45,8 +46,11 @@ def check_inputs(config: RunConfig) -> None:
             continue
         if not path.is_file():
             problems.append(f"data.{key}: no such file {shown(path)}")
-        else:
+            continue
+        try:
             columns[key] = _header(path)
+        except RadpipeError as err:  # not UTF-8 text
+            problems.append(f"data.{key}: {err}")
     labelled = config.task == "classification" or d.kind == "dicom"  # images: image, mask
     if config.task == "classification" and d.labels is None:
         problems.append("task 'classification' needs data.labels (a CSV with the classes)")
@@ -54,6 +58,7 @@ def check_inputs(config: RunConfig) -> None:
         problems.append(  # a segmentation's labels stratify the split: the same column
             f"data.label_column {d.label_column!r} is not a column of "
             f"{d.labels.name} (columns: {', '.join(columns['labels'])})"  # type: ignore[union-attr]
+            + delimiter_hint(columns["labels"])
         )
     segmentation = config.task == "segmentation"
     if segmentation and d.kind == "dicom" and d.masks is None:
@@ -89,13 +94,12 @@ def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str
 
 
 def _values(path: Path, names: tuple[str, ...]) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return [r[c].strip() for r in csv.DictReader(fh) for c in names if (r.get(c) or "").strip()]
+    rows = csv.DictReader(csv_text(path))
+    return [r[c].strip() for r in rows for c in names if (r.get(c) or "").strip()]
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return [c.strip() for c in next(csv.reader(fh), [])]
+    return [c.strip() for c in next(csv.reader(csv_text(path)), [])]
 
 
 def check_validation_split(config: RunConfig, study: Any) -> None:

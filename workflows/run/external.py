@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
-from workflows.run.checks import check_inputs
+from workflows.run.checks import check_dicom_run, check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
@@ -42,7 +42,6 @@ def evaluate_external(
         If the run is not trained, SRC/labels are missing, or no labelled series was found.
     """
     from workflows.report.results import write_report
-    from workflows.run.checks import check_dicom_run
     from workflows.run.evaluate import evaluate_run
     from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
@@ -237,10 +238,9 @@ def spreadsheet_safe(text: str) -> str:
 def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        rows = [dict(r) for r in reader]
-        return rows, list(reader.fieldnames or [])
+    reader = csv.DictReader(csv_text(path))
+    rows = [dict(r) for r in reader]
+    return rows, list(reader.fieldnames or [])
 
 
 def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
+from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.windows import scale_problem, trained_scale
 
@@ -66,7 +67,6 @@ def predict_folder(
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.convert.batch import convert_folder
-    from workflows.run.checks import check_dicom_run
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.rundir import fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.data.io import read_manifest
+from pipeline.data.io import csv_text, read_manifest
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
@@ -296,8 +296,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     root = config.data.source.resolve()
     if config.data.labels is None:
         raise RadpipeError("data.kind 'images' needs data.labels (a CSV with image and label).")
-    with config.data.labels.open(newline="") as fh:
-        table = list(csv.DictReader(fh))
+    table = list(csv.DictReader(csv_text(config.data.labels)))
     if not table or "image" not in table[0]:
         raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
     labels = _label_table(config, config.data.labels, "image", run_dir)

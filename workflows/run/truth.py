@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.io import csv_text
 from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
@@ -233,13 +234,11 @@ def _message(path: Path, kind: str, problems: dict[str, list[str]]) -> str:
 def _columns(path: Path) -> list[str]:
     if not path.is_file():
         raise RadpipeError(f"{shown(path)}: file not found.")
-    with path.open(newline="") as fh:
-        return next(csv.reader(fh), [])
+    return next(csv.reader(csv_text(path)), [])
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
-        return [dict(r) for r in csv.DictReader(fh)]
+    return [dict(r) for r in csv.DictReader(csv_text(path))]
 
 
 def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
