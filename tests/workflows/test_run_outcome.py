@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
 from workflows.commands.run import print_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +180,27 @@ def test_sigterm_stops_the_run_with_its_last_epoch_written(tmp_path: Path) -> No
     last = load_checkpoint(run_dir / "checkpoints" / "last.pt")["epoch"]
     logged = [x for x in (run_dir / "log.jsonl").read_text().splitlines() if x.strip()]
     assert last >= 3 and last == len(logged)  # the epoch it had finished, not a partial one
+
+
+def test_a_source_with_no_image_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty folder was "No image in SRC could be converted; see errors.csv" with an empty
+    errors.csv; a folder of reports or plans alone said the same."""
+    from pydicom.data import get_testdata_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "plans").mkdir()
+    plan = Path(str(get_testdata_file("rtplan.dcm", download=False)))
+    (tmp_path / "plans" / "plan.dcm").write_bytes(plan.read_bytes())
+    (tmp_path / "labels.csv").write_text("series_uid,label\n1.2.3,0\n")
+    for folder, said in (("empty", "No file found in empty (an empty folder?)."),
+                         ("plans", "No image in plans: its 1 files are not images")):  # fmt: skip
+        config = tmp_path / f"{folder}.yaml"
+        config.write_text(
+            f"task: classification\noutput: out\ndata: {{source: {folder}, labels: labels.csv}}\n"
+            "model: {type: mlp_classifier}\n"
+        )
+        assert main(["run", str(config), "--quiet"]) == 1
+        assert said in capsys.readouterr().err

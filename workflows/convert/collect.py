@@ -54,6 +54,15 @@ class ConvertResult:
     removed: int = 0
     other_source: int = 0
 
+    def why_nothing(self, src: object, errors: object) -> str:
+        """Why no image of ``src`` (as shown to the user) was converted (``outputs`` 0)."""
+        if not self.failures and not self.not_images:
+            return f"No file found in {src} (an empty folder?)."
+        if not self.failures:
+            return (f"No image in {src}: its {len(self.not_images)} files are not images "
+                    f"(reports, plans, DICOMDIR...); see {errors}.")  # fmt: skip
+        return f"No image in {src} could be converted; see {errors}."
+
     @property
     def problem_counts(self) -> dict[str, int]:
         """Series per kind of problem (``"resampled"``, ``"split"``, ``"tilt corrected"``...)."""

@@ -28,6 +28,7 @@ from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
+from workflows.run.paths import shown
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -78,7 +79,7 @@ def predict_folder(
     _refuse_other_source(out, src)
     result = convert_folder(src, converted, run_convert_options(config), progress=progress)
     if result.outputs == 0:
-        raise RadpipeError(f"No image in {src} could be converted; see {converted}/errors.csv.")
+        raise RadpipeError(result.why_nothing(shown(src), shown(converted / "errors.csv")))
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None

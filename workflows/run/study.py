@@ -167,8 +167,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         result = _run_convert(convert_folder, src, out, options, config, progress)
         study.failures = list(result.failures)
         if result.outputs == 0:
-            raise RadpipeError(f"No image in {shown(src)} could be converted; see "
-                               f"{shown(out / 'errors.csv')}.")  # fmt: skip
+            raise RadpipeError(result.why_nothing(shown(src), shown(out / "errors.csv")))
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
         atomic_write_text(out / _DONE, json.dumps(mark))
