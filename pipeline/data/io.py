@@ -66,8 +66,9 @@ def csv_text(path: str | Path) -> io.StringIO:
     Raises
     ------
     RadpipeError
-        Naming the file: not found, or not UTF-8 (a spreadsheet's plain "CSV" in a Windows
-        code page, where ``é`` is one byte 0xE9), with the byte and its offset.
+        Naming the file: not found, not UTF-8 (a spreadsheet's plain "CSV" in a Windows
+        code page, where ``é`` is one byte 0xE9; the byte and its offset are named), or a
+        column name given twice in the header.
     """
     path = Path(path)
     if not path.is_file():
@@ -81,6 +82,13 @@ def csv_text(path: str | Path) -> io.StringIO:
             "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
             "UTF-8' in Excel) and run again."
         ) from None
+    header = [c.strip() for c in next(csv.reader(io.StringIO(text, newline="")), [])]
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:  # csv.DictReader would keep the last of them, silently
+        raise RadpipeError(
+            f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in "
+            "the header; which one to read is ambiguous: rename or remove the copies."
+        )
     return io.StringIO(text, newline="")
 
 
