@@ -65,11 +65,16 @@ class FrameInfo:
     position: tuple[float, ...] | None
     orientation: tuple[float, ...] | None
     pixel_spacing: tuple[float, float] | None
+    voi_function: str = "LINEAR"
 
 
 @dataclass(frozen=True)
 class DicomImage:
-    """One decoded instance: ``stored`` is ``(F, H, W)`` grey or ``(F, H, W, 3)`` RGB."""
+    """One decoded instance: ``stored`` is ``(F, H, W)`` grey or ``(F, H, W, 3)`` RGB.
+
+    ``voi_function`` is frame 0's VOILUTFunction; each frame's own is in ``frames``
+    (Enhanced objects keep it in the Frame VOI LUT functional group, PS3.3 C.7.6.16.2.10).
+    """
 
     source: str
     stored: np.ndarray
@@ -162,8 +167,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default_bits) or 16)
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
-    function = voi_function(ds)
-    frames = _frame_infos(ds, source, notes, function)
+    frames = _frame_infos(ds, source, notes)
     if vendor := philips_scale_note(ds, frames[0].slope):
         notes.append(vendor)
     return DicomImage(
@@ -173,7 +177,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        voi_function=function,
+        voi_function=frames[0].voi_function,
         modality_lut=_modality_lut(ds, source, little, signed),
         voi_lut=usable_voi_lut(ds, source, notes),
         inverse=photometric == "MONOCHROME1"
@@ -183,21 +187,23 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     )
 
 
-def _frame_infos(ds: Any, source: str, notes: list[str], function: str) -> tuple[FrameInfo, ...]:
+def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
     n = frame_count(ds)
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            info = _frame_info(ds, 0, notes, function)
+            info = _frame_info(ds, 0, notes)
             nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
             if nm is not None:
                 return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
             return (info,) * n
-        return tuple(_frame_info(ds, f, notes, function) for f in range(n))
+        return tuple(_frame_info(ds, f, notes) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
 
 
-def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameInfo:
+def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
+    # VOILUTFunction sits beside the frame's window in its Frame VOI LUT group (C.7.6.16.2.10)
+    function = voi_function(plane_attr(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
     window, note = header_window(  # unusable: ignored and noted, never refused
@@ -228,6 +234,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
         ),
         pixel_spacing=in_plane_spacing(ds, frame, notes),
+        voi_function=function,
     )
 
 
@@ -263,7 +270,7 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
     else:
         if window.mode == "header":
             assert info.window is not None
-            center, width, function = *info.window, image.voi_function
+            center, width, function = *info.window, info.voi_function
         else:
             center, width, function = window.center, window.width, window.function
 
@@ -310,7 +317,7 @@ def render(
     if stored.dtype.kind in "ui" and stored.dtype.itemsize <= 2:
         cacheable = image.modality_lut is None and image.voi_lut is None
         info = image.frames[frame]
-        key = (info.slope, info.intercept, info.window, image.voi_function,
+        key = (info.slope, info.intercept, info.window, info.voi_function,
                image.inverse, name, window, lo, hi, out, stored.dtype.str)  # fmt: skip
         table = _LUT_CACHE.get(key) if cacheable else None
         if table is None:

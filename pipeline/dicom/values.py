@@ -108,8 +108,12 @@ def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> fl
 
 
 def voi_function(ds: Any) -> str:
-    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty."""
-    return str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").strip().upper()
+    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty.
+
+    ``ds`` is a data set, or the value itself (a frame's, from its functional group).
+    """
+    value = ds.get("VOILUTFunction") if hasattr(ds, "get") else ds
+    return str(value or "LINEAR").strip().upper()
 
 
 def header_window(
