@@ -26,7 +26,19 @@ STACK_KEYS = (
     "EchoNumbers",
     "TriggerTime",
     "DiffusionBValue",
+    "StackID",
 )
+
+#: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
+#: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
+#: Synchronization, C.8.13.5.9 MR Diffusion): its top level holds none of them per frame.
+FRAME_GROUP_KEYS = {
+    "TemporalPositionIdentifier": ("FrameContentSequence", "TemporalPositionIndex"),
+    "EchoNumbers": ("MREchoSequence", "EffectiveEchoTime"),
+    "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
+    "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
+    "StackID": ("FrameContentSequence", "StackID"),
+}
 
 
 @dataclass(frozen=True)
@@ -281,9 +293,14 @@ def nm_geometry(
 
 
 def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
-    if keyword == "TemporalPositionIdentifier":
-        value = attribute(ds, "FrameContentSequence", "TemporalPositionIndex", frame)
-        if value not in (None, "") and "PerFrameFunctionalGroupsSequence" in ds:
+    """The frame's value of one of :data:`STACK_KEYS`.
+
+    In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
+    EffectiveEchoTime, as frames need not be stored in echo order), else the top level.
+    """
+    if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
+        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
+        if value not in (None, ""):
             return value
     return ds.get(keyword)
 

@@ -1,0 +1,73 @@
+"""Co-located frames of an Enhanced MR object told apart by their functional groups.
+
+Multi-echo, diffusion and cardiac frames keep their echo time, b-value or trigger delay in
+per-frame groups (MREchoSequence, MRDiffusionSequence, CardiacSynchronizationSequence), not
+at the top level, and need not be stored in that order (Philips 4-D data, dcm2niix #372;
+horos #467; two echoes assigned at random, MRtrix3 PR #2346; dicomsort #29). They were told
+apart by file order only: a slice whose second echo came first put it in the first echo's
+volume, silently but for an 'acquisition order' note.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from pipeline.data.io import read_manifest
+from tests.pipeline.dicom.builders import image_dataset
+from workflows.cli import main
+
+
+def _item(**values: object) -> Dataset:
+    item = Dataset()
+    for key, value in values.items():
+        setattr(item, key, value)
+    return item
+
+
+def _frame_group(kind: str, stack: int) -> Dataset:
+    if kind == "echo":
+        return _item(MREchoSequence=Sequence([_item(EffectiveEchoTime=10.0 * (stack + 1))]))
+    if kind == "diffusion":
+        return _item(MRDiffusionSequence=Sequence([_item(DiffusionBValue=1000.0 * stack)]))
+    delay = _item(NominalCardiacTriggerDelayTime=100.0 * stack)
+    return _item(CardiacSynchronizationSequence=Sequence([delay]))
+
+
+@pytest.mark.parametrize("kind", ["echo", "diffusion", "cardiac"])
+def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind: str) -> None:
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    # slice s of stack e holds 100 (e + 1) + s; slice 1 stores stack 1 before stack 0
+    order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
+    ds.NumberOfFrames = len(order)
+    ds.PixelData = np.stack([np.full((4, 4), 100 * (e + 1) + s, "<u2") for s, e in order]).tobytes()
+    frames = []
+    for s, e in order:
+        group = _frame_group(kind, e)
+        group.PlanePositionSequence = Sequence([_item(ImagePositionPatient=[0, 0, 2.0 * s])])
+        frames.append(group)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    plane = _item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
+    measures = _item(PixelSpacing=[1, 1], SliceThickness=2)
+    ds.SharedFunctionalGroupsSequence = Sequence(
+        [
+            _item(
+                PlaneOrientationSequence=Sequence([plane]),
+                PixelMeasuresSequence=Sequence([measures]),
+            )
+        ]
+    )
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert len(rows) == 2 and all(r["problems"] == "" for r in rows)  # no order-only note
+    for e, row in enumerate(rows):  # _s00 the first echo / b 0 / delay 0, _s01 the second
+        volume = np.asarray(nib.load(out / row["output"]).dataobj)
+        assert volume[0, 0].tolist() == [100 * (e + 1) + s for s in range(3)]
