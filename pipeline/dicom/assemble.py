@@ -256,12 +256,16 @@ def _plan_oriented(
             f"told apart by {how}"
         )
     tr = frames[stacks[0][0]].repetition_time
+    if how in NOT_TIME:  # echoes or stacks, not time points TR apart: a volume each (dcm2niix)
+        tr = None
     if _same_positions(frames, stacks) and tr and not policy.split_4d:
         volume = _plan_stack(frames, stacks[0], normal, policy)
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             return [replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=tr)]
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
+    if how in NOT_TIME:
+        why = f"{how} tells them apart: not time points of a 4-D volume"
     if not _same_positions(frames, stacks):
         why = "their positions differ"
     elif tr and not policy.split_4d:
@@ -272,6 +276,11 @@ def _plan_oriented(
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+
+
+#: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is
+#: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes.
+NOT_TIME = ("EchoNumbers", "StackID")
 
 
 def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float, ...] | None, str]:
