@@ -9,7 +9,7 @@ applied by indexing, which is exact and several times faster than per-image floa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,11 +31,11 @@ from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     check_image_header,
     first_number,
+    frame_voi_luts,
     header_window,
     integer,
     numbers,
     orientation,
-    usable_voi_lut,
     voi_function,
 )
 from pipeline.dicom.vendor import philips_scale_note
@@ -66,6 +66,7 @@ class FrameInfo:
     orientation: tuple[float, ...] | None
     pixel_spacing: tuple[float, float] | None
     voi_function: str = "LINEAR"
+    voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         frames=frames,
         voi_function=frames[0].voi_function,
         modality_lut=_modality_lut(ds, source, little, signed),
-        voi_lut=usable_voi_lut(ds, source, notes),
+        voi_lut=frames[0].voi_lut,
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
@@ -189,6 +190,12 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
 
 def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
     n = frame_count(ds)
+    infos = _frame_values(ds, source, notes, n)
+    luts = frame_voi_luts(ds, source, notes, n)
+    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
+
+
+def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
             info = _frame_info(ds, 0, notes)
@@ -257,11 +264,11 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
         return apply_modality_lut(values, info.slope, info.intercept, image.modality_lut)
 
     if window.mode == "none" or (
-        window.mode == "header" and info.window is None and image.voi_lut is None
+        window.mode == "header" and info.window is None and info.voi_lut is None
     ):
         return modality, "none"
-    if window.mode == "header" and image.voi_lut is not None:
-        first, table, bits = image.voi_lut
+    if window.mode == "header" and info.voi_lut is not None:
+        first, table, bits = info.voi_lut
 
         def voi(values: np.ndarray) -> np.ndarray:
             return apply_voi_lut_table(modality(values), first, table, bits)
@@ -315,8 +322,8 @@ def render(
 
     stored = image.stored[frame]
     if stored.dtype.kind in "ui" and stored.dtype.itemsize <= 2:
-        cacheable = image.modality_lut is None and image.voi_lut is None
         info = image.frames[frame]
+        cacheable = image.modality_lut is None and info.voi_lut is None
         key = (info.slope, info.intercept, info.window, info.voi_function,
                image.inverse, name, window, lo, hi, out, stored.dtype.str)  # fmt: skip
         table = _LUT_CACHE.get(key) if cacheable else None
