@@ -24,6 +24,7 @@ STACK_KEYS = (
     "TemporalPositionIdentifier",
     "AcquisitionNumber",
     "EchoNumbers",
+    "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
     "TriggerTime",
     "DiffusionBValue",
     "StackID",

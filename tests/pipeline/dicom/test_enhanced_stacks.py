@@ -73,20 +73,25 @@ def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind
         assert volume[0, 0].tolist() == [100 * (e + 1) + s for s in range(3)]
 
 
-def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path) -> None:
+@pytest.mark.parametrize("numbered", [True, False])
+def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path, numbered: bool) -> None:
     # classic multi-echo files with a RepetitionTime became one 4-D NIfTI whose 4th zoom said
-    # the echoes were 2 s apart in time; dcm2niix writes one volume per echo (_e1, _e2)
+    # the echoes were 2 s apart in time; dcm2niix writes one volume per echo (_e1, _e2).
+    # Without EchoNumbers (Siemens XA classic, dcm2niix #568) only EchoTime tells them apart:
+    # they were 'time points by acquisition order', a problem, and 4-D as well
     (tmp_path / "src").mkdir()
     series = "1.2.3.4.5"
     for s in range(3):
         for e in range(2):
             ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.SeriesInstanceUID, ds.PatientID = series, "P"
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", series, "P"
             ds.ImageOrientationPatient, ds.ImagePositionPatient = (
                 [1, 0, 0, 0, 1, 0],
                 [0, 0, 2.0 * s],
             )
-            ds.PixelSpacing, ds.RepetitionTime, ds.EchoNumbers = [1, 1], 2000, e + 1
+            ds.PixelSpacing, ds.RepetitionTime = [1, 1], 2000
+            if numbered:
+                ds.EchoNumbers = e + 1
             ds.EchoTime = 10.0 * (e + 1)
             ds.PixelData = np.full((4, 4), 100 * (e + 1) + s, "<u2").tobytes()
             ds.save_as(tmp_path / "src" / f"{s}_{e}.dcm", enforce_file_format=True)
@@ -94,6 +99,7 @@ def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path) -> None:
     assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
     rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
     assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
+    assert all(r["problems"] == "" for r in rows)
     for e, row in enumerate(rows):
         image = nib.load(out / row["output"])
         assert image.shape == (4, 4, 3)
