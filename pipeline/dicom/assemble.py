@@ -27,7 +27,12 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
-from pipeline.dicom.kinds import kind_groups, mixed_studies, mixed_subjects
+from pipeline.dicom.kinds import (
+    kind_groups,
+    mixed_frames_of_reference,
+    mixed_studies,
+    mixed_subjects,
+)
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 
@@ -114,8 +119,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
-    if studies := mixed_studies(frames):
-        plan.notes.append(studies)
+    plan.notes += [n for n in (mixed_studies(frames), mixed_frames_of_reference(frames)) if n]
     tiles = sorted({f.mosaic for f in frames if f.mosaic})
     if tiles:
         counts = "/".join(map(str, tiles))

@@ -55,7 +55,8 @@ class FrameRef:
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
     ``subject`` the PatientID (a series holding several is refused); ``study`` the
-    StudyInstanceUID (a series spanning several is noted).
+    StudyInstanceUID (a series spanning several is noted); ``frame_of_reference`` the
+    FrameOfReferenceUID (likewise).
     """
 
     source: str
@@ -78,6 +79,7 @@ class FrameRef:
     image_kind: str = ""
     subject: str = ""
     study: str = ""
+    frame_of_reference: str = ""
 
 
 def image_kind(ds: Any) -> str:
@@ -185,6 +187,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "image_kind": image_kind(ds),
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
+        "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }
