@@ -21,6 +21,7 @@ from pipeline.errors import DicomError
 
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
+    "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
     "TemporalPositionIdentifier",
     "AcquisitionNumber",
     "EchoNumbers",
@@ -39,7 +40,14 @@ FRAME_GROUP_KEYS = {
     "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
     "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
     "StackID": ("FrameContentSequence", "StackID"),
+    "ComplexImageComponent": ("MRImageFrameTypeSequence", "ComplexImageComponent"),
 }
+
+#: ImageType values (after the first two) that name the complex component of an MR image:
+#: Siemens ``ORIGINAL\PRIMARY\P\ND``, Philips ``ORIGINAL\PRIMARY\PHASE MAP\P\FFE``.
+_COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
+               "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
+               "IMAGINARY": "IMAGINARY"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -306,7 +314,19 @@ def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
         value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
         if value not in (None, ""):
             return value
+    if keyword == "ComplexImageComponent" and not ds.get(keyword):
+        return _component(ds)
     return ds.get(keyword)
+
+
+def _component(ds: Any) -> str | None:
+    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
+    if str(ds.get("Modality", "")).strip().upper() != "MR":
+        return None
+    value = ds.get("ImageType") or []
+    values = [value] if isinstance(value, str) else list(value)
+    found = [_COMPONENTS.get(str(v).strip().upper()) for v in values[2:]]
+    return next((c for c in found if c), None)
 
 
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:

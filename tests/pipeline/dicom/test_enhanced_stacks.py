@@ -104,3 +104,67 @@ def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path, numbered: b
         image = nib.load(out / row["output"])
         assert image.shape == (4, 4, 3)
         assert np.asarray(image.dataobj)[0, 0].tolist() == [100 * (e + 1) + s for s in range(3)]
+
+
+_PHASE = {
+    "siemens": (["ORIGINAL", "PRIMARY", "M", "ND"], ["ORIGINAL", "PRIMARY", "P", "ND"]),
+    "philips": (
+        ["ORIGINAL", "PRIMARY", "M_FFE", "M", "FFE"],
+        ["ORIGINAL", "PRIMARY", "PHASE MAP", "P", "FFE"],
+    ),
+}
+
+
+@pytest.mark.parametrize("vendor", ["siemens", "philips", "enhanced"])
+def test_magnitude_and_phase_are_separate_volumes(tmp_path: Path, vendor: str) -> None:
+    # magnitude and phase images of one series at the same positions (dcm2niix #194: two
+    # volumes in one NIfTI, which is which?) were 'time points by acquisition order': a 4-D
+    # NIfTI with the TR as their time step, mixed where a phase image came first
+    (tmp_path / "src").mkdir()
+    if vendor == "enhanced":
+        ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+        order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
+        ds.NumberOfFrames, ds.RepetitionTime = len(order), 2000
+        ds.PixelData = np.stack(
+            [np.full((4, 4), 100 * (c + 1) + s, "<u2") for s, c in order]
+        ).tobytes()
+        ds.PerFrameFunctionalGroupsSequence = Sequence(
+            _item(
+                PlanePositionSequence=Sequence([_item(ImagePositionPatient=[0, 0, 2.0 * s])]),
+                MRImageFrameTypeSequence=Sequence(
+                    [_item(ComplexImageComponent=("MAGNITUDE", "PHASE")[c])]
+                ),
+            )
+            for s, c in order
+        )
+        plane = _item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
+        measures = _item(PixelSpacing=[1, 1], SliceThickness=2)
+        ds.SharedFunctionalGroupsSequence = Sequence(
+            [
+                _item(
+                    PlaneOrientationSequence=Sequence([plane]),
+                    PixelMeasuresSequence=Sequence([measures]),
+                )
+            ]
+        )
+        ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+    for s in range(3) if vendor != "enhanced" else ():
+        for c, image_type in enumerate(_PHASE[vendor]):
+            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
+                [1, 0, 0, 0, 1, 0],
+                [0, 0, 2.0 * s],
+            )
+            ds.PixelSpacing, ds.RepetitionTime, ds.ImageType = [1, 1], 2000, image_type
+            ds.InstanceNumber = 2 * s + (1 - c if s == 1 else c)  # slice 1: phase numbered first
+            ds.PixelData = np.full((4, 4), 100 * (c + 1) + s, "<u2").tobytes()
+            ds.save_as(tmp_path / "src" / f"{s}_{c}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
+    assert all(r["problems"] == "" for r in rows)
+    for c, row in enumerate(rows):  # _s00 magnitude, _s01 phase
+        volume = np.asarray(nib.load(out / row["output"]).dataobj)
+        assert volume[0, 0].tolist() == [100 * (c + 1) + s for s in range(3)]
