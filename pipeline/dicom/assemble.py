@@ -34,7 +34,7 @@ from pipeline.dicom.kinds import (
     mixed_subjects,
 )
 from pipeline.dicom.stack import plan_positions
-from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
@@ -266,7 +266,11 @@ def _plan_oriented(
         volume = _plan_stack(frames, stacks[0], normal, policy)
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
-            return [replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=tr)]
+            step, note = time_step([_start(frames, s) for s in stacks], tr)
+            plan.notes += [note] if note else []
+            return [
+                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
+            ]
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
     if how in NOT_TIME:
         why = f"{how} tells them apart: not time points of a 4-D volume"
@@ -341,6 +345,11 @@ def _stacks(
 
 def _sortable(value: object) -> tuple[int, float, str]:
     return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
+
+
+def _start(frames: list[FrameRef], stack: list[int]) -> float | None:
+    times = [frames[k].time for k in stack]
+    return None if None in times else min(t for t in times if t is not None)
 
 
 def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
