@@ -10,6 +10,7 @@ volume, silently but for an 'acquisition order' note.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -19,58 +20,68 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from pipeline.data.io import read_manifest
-from tests.pipeline.dicom.builders import image_dataset
+from tests.pipeline.dicom.builders import image_dataset, item, shared_plane_groups
 from workflows.cli import main
 
 
-def _item(**values: object) -> Dataset:
-    item = Dataset()
-    for key, value in values.items():
-        setattr(item, key, value)
-    return item
+def _classic(s: int, value: int, **attrs: object) -> Dataset:
+    """A classic MR slice of series 1.2.3.4 at z = 2 s mm holding ``value``, TR 2000 ms."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, 2.0 * s]
+    ds.PixelSpacing, ds.RepetitionTime = [1, 1], 2000
+    ds.PixelData = np.full((4, 4), value, "<u2").tobytes()
+    for key, found in attrs.items():
+        setattr(ds, key, found)
+    return ds
+
+
+def _assert_two_volumes(tmp_path: Path) -> None:
+    """SRC converts to two 3-D volumes, slice s of volume v holding 100 (v + 1) + s, unnoted."""
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
+    assert all(r["problems"] == "" for r in rows)  # no order-only note
+    for v, row in enumerate(rows):  # _s00 the first echo / magnitude, _s01 the second / phase
+        image = nib.load(out / row["output"])
+        assert image.shape == (4, 4, 3)
+        assert np.asarray(image.dataobj)[0, 0].tolist() == [100 * (v + 1) + s for s in range(3)]
 
 
 def _frame_group(kind: str, stack: int) -> Dataset:
     if kind == "echo":
-        return _item(MREchoSequence=Sequence([_item(EffectiveEchoTime=10.0 * (stack + 1))]))
+        return item(MREchoSequence=Sequence([item(EffectiveEchoTime=10.0 * (stack + 1))]))
     if kind == "diffusion":
-        return _item(MRDiffusionSequence=Sequence([_item(DiffusionBValue=1000.0 * stack)]))
-    delay = _item(NominalCardiacTriggerDelayTime=100.0 * stack)
-    return _item(CardiacSynchronizationSequence=Sequence([delay]))
+        return item(MRDiffusionSequence=Sequence([item(DiffusionBValue=1000.0 * stack)]))
+    delay = item(NominalCardiacTriggerDelayTime=100.0 * stack)
+    return item(CardiacSynchronizationSequence=Sequence([delay]))
+
+
+def _enhanced(tmp_path: Path, group: Callable[[int], Dataset], **attrs: object) -> None:
+    """One Enhanced MR file in SRC: slice s of stack v holds 100 (v + 1) + s; its frame
+    group is ``group(v)`` and slice 1 stores stack 1 before stack 0."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
+    ds.NumberOfFrames = len(order)
+    ds.PixelData = np.stack([np.full((4, 4), 100 * (v + 1) + s, "<u2") for s, v in order]).tobytes()
+    frames = []
+    for s, v in order:
+        frame = group(v)
+        frame.PlanePositionSequence = Sequence([item(ImagePositionPatient=[0, 0, 2.0 * s])])
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    ds.SharedFunctionalGroupsSequence = shared_plane_groups()
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
 
 
 @pytest.mark.parametrize("kind", ["echo", "diffusion", "cardiac"])
 def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind: str) -> None:
-    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
-    # slice s of stack e holds 100 (e + 1) + s; slice 1 stores stack 1 before stack 0
-    order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
-    ds.NumberOfFrames = len(order)
-    ds.PixelData = np.stack([np.full((4, 4), 100 * (e + 1) + s, "<u2") for s, e in order]).tobytes()
-    frames = []
-    for s, e in order:
-        group = _frame_group(kind, e)
-        group.PlanePositionSequence = Sequence([_item(ImagePositionPatient=[0, 0, 2.0 * s])])
-        frames.append(group)
-    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
-    plane = _item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
-    measures = _item(PixelSpacing=[1, 1], SliceThickness=2)
-    ds.SharedFunctionalGroupsSequence = Sequence(
-        [
-            _item(
-                PlaneOrientationSequence=Sequence([plane]),
-                PixelMeasuresSequence=Sequence([measures]),
-            )
-        ]
-    )
     (tmp_path / "src").mkdir()
-    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
-    assert len(rows) == 2 and all(r["problems"] == "" for r in rows)  # no order-only note
-    for e, row in enumerate(rows):  # _s00 the first echo / b 0 / delay 0, _s01 the second
-        volume = np.asarray(nib.load(out / row["output"]).dataobj)
-        assert volume[0, 0].tolist() == [100 * (e + 1) + s for s in range(3)]
+    _enhanced(tmp_path, lambda v: _frame_group(kind, v))
+    _assert_two_volumes(tmp_path)
 
 
 @pytest.mark.parametrize("numbered", [True, False])
@@ -80,30 +91,13 @@ def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path, numbered: b
     # Without EchoNumbers (Siemens XA classic, dcm2niix #568) only EchoTime tells them apart:
     # they were 'time points by acquisition order', a problem, and 4-D as well
     (tmp_path / "src").mkdir()
-    series = "1.2.3.4.5"
     for s in range(3):
         for e in range(2):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", series, "P"
-            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
-                [1, 0, 0, 0, 1, 0],
-                [0, 0, 2.0 * s],
-            )
-            ds.PixelSpacing, ds.RepetitionTime = [1, 1], 2000
+            ds = _classic(s, 100 * (e + 1) + s, EchoTime=10.0 * (e + 1))
             if numbered:
                 ds.EchoNumbers = e + 1
-            ds.EchoTime = 10.0 * (e + 1)
-            ds.PixelData = np.full((4, 4), 100 * (e + 1) + s, "<u2").tobytes()
             ds.save_as(tmp_path / "src" / f"{s}_{e}.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
-    assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
-    assert all(r["problems"] == "" for r in rows)
-    for e, row in enumerate(rows):
-        image = nib.load(out / row["output"])
-        assert image.shape == (4, 4, 3)
-        assert np.asarray(image.dataobj)[0, 0].tolist() == [100 * (e + 1) + s for s in range(3)]
+    _assert_two_volumes(tmp_path)
 
 
 _PHASE = {
@@ -122,49 +116,15 @@ def test_magnitude_and_phase_are_separate_volumes(tmp_path: Path, vendor: str) -
     # NIfTI with the TR as their time step, mixed where a phase image came first
     (tmp_path / "src").mkdir()
     if vendor == "enhanced":
-        ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
-        order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
-        ds.NumberOfFrames, ds.RepetitionTime = len(order), 2000
-        ds.PixelData = np.stack(
-            [np.full((4, 4), 100 * (c + 1) + s, "<u2") for s, c in order]
-        ).tobytes()
-        ds.PerFrameFunctionalGroupsSequence = Sequence(
-            _item(
-                PlanePositionSequence=Sequence([_item(ImagePositionPatient=[0, 0, 2.0 * s])]),
-                MRImageFrameTypeSequence=Sequence(
-                    [_item(ComplexImageComponent=("MAGNITUDE", "PHASE")[c])]
-                ),
-            )
-            for s, c in order
-        )
-        plane = _item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
-        measures = _item(PixelSpacing=[1, 1], SliceThickness=2)
-        ds.SharedFunctionalGroupsSequence = Sequence(
-            [
-                _item(
-                    PlaneOrientationSequence=Sequence([plane]),
-                    PixelMeasuresSequence=Sequence([measures]),
-                )
-            ]
-        )
-        ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+
+        def group(v: int) -> Dataset:
+            component = item(ComplexImageComponent=("MAGNITUDE", "PHASE")[v])
+            return item(MRImageFrameTypeSequence=Sequence([component]))
+
+        _enhanced(tmp_path, group, RepetitionTime=2000)
     for s in range(3) if vendor != "enhanced" else ():
         for c, image_type in enumerate(_PHASE[vendor]):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
-            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
-                [1, 0, 0, 0, 1, 0],
-                [0, 0, 2.0 * s],
-            )
-            ds.PixelSpacing, ds.RepetitionTime, ds.ImageType = [1, 1], 2000, image_type
-            ds.InstanceNumber = 2 * s + (1 - c if s == 1 else c)  # slice 1: phase numbered first
-            ds.PixelData = np.full((4, 4), 100 * (c + 1) + s, "<u2").tobytes()
+            number = 2 * s + (1 - c if s == 1 else c)  # slice 1: phase numbered first
+            ds = _classic(s, 100 * (c + 1) + s, ImageType=image_type, InstanceNumber=number)
             ds.save_as(tmp_path / "src" / f"{s}_{c}.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
-    assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
-    assert all(r["problems"] == "" for r in rows)
-    for c, row in enumerate(rows):  # _s00 magnitude, _s01 phase
-        volume = np.asarray(nib.load(out / row["output"]).dataobj)
-        assert volume[0, 0].tolist() == [100 * (c + 1) + s for s in range(3)]
+    _assert_two_volumes(tmp_path)
