@@ -90,9 +90,17 @@ class FrameRef:
     frame_of_reference: str = ""
 
 
-def image_kind(ds: Any) -> str:
-    """The first two values of ImageType (0008,0008), upper case, joined by a backslash."""
-    value = ds.get("ImageType") or []
+def image_kind(ds: Any, frame: int = 0) -> str:
+    """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
+
+    An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
+    type group (original and derived frames can share a file), which comes first.
+    """
+    value = None
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
+        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame))), None)
+    value = value or ds.get("ImageType") or []
     values = [value] if isinstance(value, str) else list(value)
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
@@ -210,9 +218,10 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
             _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
         )
+        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
         out.append(
             FrameRef(
-                **{**common, "slice_step": step or common["slice_step"]},
+                **{**common, **kind},
                 frame=f,
                 rows=rows,
                 columns=columns,

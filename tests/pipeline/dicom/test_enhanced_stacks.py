@@ -36,13 +36,14 @@ def _classic(s: int, value: int, **attrs: object) -> Dataset:
     return ds
 
 
-def _assert_two_volumes(tmp_path: Path) -> None:
-    """SRC converts to two 3-D volumes, slice s of volume v holding 100 (v + 1) + s, unnoted."""
+def _assert_two_volumes(tmp_path: Path, said: str = "") -> None:
+    """SRC converts to two 3-D volumes, slice s of volume v holding 100 (v + 1) + s, their
+    problems ``said`` (none by default)."""
     out = tmp_path / "out"
     assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
     rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
     assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
-    assert all(r["problems"] == "" for r in rows)  # no order-only note
+    assert all(r["problems"] == said for r in rows)  # no order-only note
     for v, row in enumerate(rows):  # _s00 the first echo / magnitude, _s01 the second / phase
         image = nib.load(out / row["output"])
         assert image.shape == (4, 4, 3)
@@ -128,3 +129,25 @@ def test_magnitude_and_phase_are_separate_volumes(tmp_path: Path, vendor: str) -
             ds = _classic(s, 100 * (c + 1) + s, ImageType=image_type, InstanceNumber=number)
             ds.save_as(tmp_path / "src" / f"{s}_{c}.dcm", enforce_file_format=True)
     _assert_two_volumes(tmp_path)
+
+
+def test_derived_frames_of_an_enhanced_file_are_their_own_volume(tmp_path: Path) -> None:
+    # each frame's FrameType (MR Image Frame Type group) tells original from derived frames
+    # (a subtraction, a trace image) of one file; the top-level ImageType alone was read, so
+    # they were 'time points by acquisition order' of one 4-D NIfTI
+    def group(v: int) -> Dataset:
+        kind = item(
+            FrameType=(
+                ["ORIGINAL", "PRIMARY", "M", "NONE"],
+                ["DERIVED", "PRIMARY", "M", "SUBTRACTION"],
+            )[v]
+        )
+        return item(MRImageFrameTypeSequence=Sequence([kind]))
+
+    (tmp_path / "src").mkdir()
+    _enhanced(tmp_path, group, RepetitionTime=2000, ImageType=["ORIGINAL", "PRIMARY", "M", "MIXED"])
+    said = (
+        "split: 2 image types in one series (ImageType ORIGINAL\\PRIMARY, DERIVED\\PRIMARY), "
+        "one volume each"
+    )
+    _assert_two_volumes(tmp_path, said)
