@@ -325,7 +325,13 @@ def _checked_header(ds: Any) -> list[str]:
     if seq:  # every output applies it: unusable means refused, here as in the reader
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
-    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does)
-    note = header_window(ds.get("WindowCenter"), ds.get("WindowWidth"), voi_function(ds))[1]
-    usable_voi_lut(ds, "", notes)
-    return notes + ([note] if note else [])
+    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
+    # per frame from an Enhanced object's Frame VOI LUT groups)
+    n = max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1)
+    windows: dict[str, None] = {}
+    for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
+        found = [attribute(ds, "FrameVOILUTSequence", keyword, frame)
+                 for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction")]  # fmt: skip
+        windows[header_window(found[0], found[1], voi_function(found[2]))[1] or ""] = None
+    frame_voi_luts(ds, "", notes, n)
+    return notes + [note for note in windows if note]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -73,3 +74,22 @@ def test_frame_voi_lut_sequence_applied_per_frame(tmp_path: Path) -> None:
     # PS3.3 C.11.2.1.1: output = LUT[stored - first mapped], scaled by 2**12 - 1 to [0, 1]
     assert np.allclose(first, rising[stored[0]] / 4095, atol=1e-6)
     assert np.allclose(second, falling[stored[1] - 16] / 4095, atol=1e-6)
+
+
+def test_inspect_notes_an_unusable_frame_window_as_convert_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # inspect checked the top-level window only, so a frame group's WindowWidth 0 that convert
+    # ignores with a note went unmentioned ("inspect reports what convert would")
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    ds.NumberOfFrames, ds.PixelData = 2, np.zeros(32, "<u2").tobytes()
+    bad = item(FrameVOILUTSequence=Sequence([item(WindowCenter=10, WindowWidth=0)]))
+    ds.PerFrameFunctionalGroupsSequence = Sequence([item(), bad])
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+    main(["inspect", str(tmp_path / "src")])
+    said = "e.dcm: note: WindowWidth 0 is not positive: the header's window is ignored"
+    assert said in capsys.readouterr().out
+    main(["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--format", "npy", "--quiet"])
+    rows = read_manifest(tmp_path / "out" / "manifest.csv")
+    assert all("WindowWidth 0 is not positive" in r["problems"] for r in rows)
