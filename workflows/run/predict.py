@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.data.io import read_manifest
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
@@ -29,6 +30,7 @@ from pipeline.stage import Pipeline
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
+from workflows.run.polarity import note_new_polarity
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -77,9 +79,12 @@ def predict_folder(
     check_dicom_run(config, "predict")
     converted = out / "converted"
     _refuse_other_source(out, src)
-    result = convert_folder(src, converted, run_convert_options(config), progress=progress)
+    index = converted / "index.csv"
+    options = run_convert_options(config)
+    result = convert_folder(src, converted, options, progress=progress, index_csv=index)
     if result.outputs == 0:
         raise RadpipeError(result.why_nothing(shown(src), shown(converted / "errors.csv")))
+    note_new_polarity(run_dir, read_manifest(converted / "manifest.csv"), index, options.window)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None

@@ -18,8 +18,8 @@ from typing import Any
 log = logging.getLogger("radpipe")
 
 __all__ = [
-    "UNWINDOWED", "WINDOWED", "note_polarity", "note_uneven_stacks", "note_unwindowed",
-    "scale_problem", "trained_scale", "usable_series_rows",
+    "UNWINDOWED", "WINDOWED", "note_uneven_stacks", "note_unwindowed", "scale_problem",
+    "trained_scale", "usable_series_rows",
 ]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
@@ -96,36 +96,6 @@ def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
             len(rows),
         )
     return bare
-
-
-def note_polarity(rows: list[dict[str, Any]], index_csv: Path) -> int:
-    """Warn when MONOCHROME1 images hold modality values beside images of the other polarity.
-
-    MONOCHROME1 displays its minimum as white (PS3.3 C.7.6.3.1.2): radpipe inverts it after a
-    window and in PNG, but NPY without a window holds modality values, as pydicom gives them,
-    so next to MONOCHROME2 images (or windowed ones) its grey scale is reversed (MONAI Deploy
-    #282). ``rows``: the conversion's manifest; ``index_csv``: its ``index.csv`` (its
-    ``photometric`` column). Returns how many such images.
-    """
-    import csv
-
-    if not index_csv.is_file():
-        return 0
-    with index_csv.open(newline="") as fh:
-        mono1 = {r["path"] for r in csv.DictReader(fh) if r.get("photometric") == "MONOCHROME1"}
-    raw = [r for r in rows if r["source"] in mono1 and r["window"] == "none"
-           and r["format"] == "npy"]  # fmt: skip
-    if raw and len(raw) < len(rows):
-        log.warning(
-            "%d of %d images are MONOCHROME1 (their minimum displays white) converted to "
-            "modality values without a window (manifest window 'none'), while the others "
-            "display their maximum as white: the model sees their grey scale reversed. Set "
-            "convert.window to a preset or C,W (MONOCHROME1 is inverted after it) or "
-            "convert.format to png.",
-            len(raw),
-            len(rows),
-        )
-    return len(raw)
 
 
 def note_uneven_stacks(rows: list[dict[str, Any]]) -> None:
