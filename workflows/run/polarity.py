@@ -54,16 +54,17 @@ def note_polarity(rows: list[dict[str, Any]], index_csv: Path) -> int:
     return raw
 
 
-def note_new_polarity(
-    run_dir: Path, rows: list[dict[str, Any]], index_csv: Path, window: str
-) -> int:
+def note_new_polarity(run_dir: Path, converted: Path, window: str) -> int:
     """Warn when ``predict`` feeds modality values of a polarity the run's model never saw.
 
     With ``convert.window: none`` every training image held modality values, so the run's
     ``index.csv`` (its ``photometric`` column, series of ``split.csv``) says which grey
-    scales the model knows. New images of the other one (MONOCHROME1 through a model trained
-    on MONOCHROME2 only, or the reverse) are predicted, and said: returns how many.
+    scales the model knows. New images (the conversion in ``converted``: its manifest and
+    ``index.csv``) of the other one (MONOCHROME1 through a model trained on MONOCHROME2
+    only, or the reverse) are predicted, and said: returns how many.
     """
+    from pipeline.data.io import read_manifest
+
     if window.strip().lower() != "none":
         return 0
     index, split = run_dir / "index.csv", run_dir / "split.csv"
@@ -73,7 +74,7 @@ def note_new_polarity(
         keys = {r["series_key"] for r in csv.DictReader(fh)}
     with index.open(newline="") as fh:
         trained = {r.get("photometric") for r in csv.DictReader(fh) if r["series_key"] in keys}
-    new = raw_polarities(rows, index_csv)
+    new = raw_polarities(read_manifest(converted / "manifest.csv"), converted / "index.csv")
     unseen = {kind: n for kind, n in new.items() if kind not in trained}
     if not unseen or not trained & set(_GREY):
         return 0
