@@ -32,12 +32,10 @@ def monochrome2_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     data = tmp_path_factory.mktemp("train")
     write_study(data, StudySpec(patients=12, modality="CR", size=16, series_per_patient=1))
     _photometric(data / "dicom", "MONOCHROME2")
-    config = load_config(
-        CONFIGS / "xray_classify.yaml",
-        [f"data.source={data / 'dicom'}", f"data.labels={data / 'labels.csv'}",
-         f"output={data / 'runs'}", "train.epochs=1", "convert.workers=1", "split.test=0",
-         "convert.window=none", "evaluate.bootstrap=0"],
-    )  # fmt: skip
+    settings = {"data.source": data / "dicom", "data.labels": data / "labels.csv",
+                "output": data / "runs", "train.epochs": 1, "convert.workers": 1,
+                "split.test": 0, "convert.window": "none", "evaluate.bootstrap": 0}  # fmt: skip
+    config = load_config(CONFIGS / "xray_classify.yaml", [f"{k}={v}" for k, v in settings.items()])
     outcome = run_study(config, progress=False)
     assert outcome is not None
     return outcome.run_dir, data
