@@ -266,7 +266,7 @@ def _plan_oriented(
         volume = _plan_stack(frames, stacks[0], normal, policy)
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
-            step, note = time_step([_start(frames, s) for s in stacks], tr)
+            step, note = time_step([_start(frames, s, how) for s in stacks], tr)
             plan.notes += [note] if note else []
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
@@ -347,7 +347,10 @@ def _sortable(value: object) -> tuple[int, float, str]:
     return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
 
 
-def _start(frames: list[FrameRef], stack: list[int]) -> float | None:
+def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:
+    """When a time point starts (s): its trigger delay (cardiac phases), else its first time."""
+    if how == "TriggerTime":  # phases of one cycle share their acquisition time
+        return float(frames[stack[0]].stack_values[STACK_KEYS.index(how)]) / 1000
     times = [frames[k].time for k in stack]
     return None if None in times else min(t for t in times if t is not None)
 

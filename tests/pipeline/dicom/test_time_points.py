@@ -22,13 +22,15 @@ from workflows.cli import main
         (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step 10 s, the median interval"),  # DCE
         (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
         (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
+        # cardiac phases (TriggerTime 0, 40, 80 ms), all with one AcquisitionTime: a 3.2 ms TR
+        (3.2, None, 0.04, "4-D time step 0.04 s, the median interval"),
     ],
 )
 def test_time_step_from_acquisition_times(
-    tmp_path: Path, tr: float, seconds: list[float], step: float, said: str
+    tmp_path: Path, tr: float, seconds: list[float] | None, step: float, said: str
 ) -> None:
     (tmp_path / "src").mkdir()
-    for t, start in enumerate(seconds):
+    for t, start in enumerate(seconds or [0.0, 0.0, 0.0]):
         for z in range(3):
             ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
             ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
@@ -36,7 +38,11 @@ def test_time_step_from_acquisition_times(
                 [1, 0, 0, 0, 1, 0],
                 [0, 0, 3.0 * z],
             )
-            ds.PixelSpacing, ds.RepetitionTime, ds.TemporalPositionIdentifier = [1, 1], tr, t + 1
+            ds.PixelSpacing, ds.RepetitionTime = [1, 1], tr
+            if seconds is None:
+                ds.TriggerTime = 40.0 * t
+            else:
+                ds.TemporalPositionIdentifier = t + 1
             ds.AcquisitionTime = f"1200{int(start + 0.3 * z):02d}.{round((0.3 * z) % 1 * 1e6):06d}"
             ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
             ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
