@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pipeline.dicom import geometry
+from pipeline.dicom.colocated import acquisition_order, colocated_stacks
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
     kind_groups,
@@ -35,9 +36,6 @@ from pipeline.dicom.kinds import (
 )
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
-
-#: Frames closer than this along the normal (mm) are at the same position.
-SAME_POSITION = 0.01
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -129,7 +127,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     keep = _drop_duplicates(frames, plan.notes)
     placed = [k for k in keep if _has_geometry(frames[k])]
     if not placed:
-        order = sorted(keep, key=lambda k: _acquisition_order(frames[k]))
+        order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
         plan.volumes.append(_flat_volume(frames, order))
         return plan
     if len(placed) < len(keep):
@@ -164,10 +162,6 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
 
 def _has_geometry(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
-
-
-def _acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
-    return (f.time if f.time is not None else 0.0, f.instance_number or 0, f.source, f.frame)
 
 
 def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
@@ -248,7 +242,7 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
-    stacks, how = _stacks(frames, group, dist)
+    stacks, how = colocated_stacks(frames, group, dist)
     for s in stacks:
         s.sort(key=lambda k: dist[k])
     if len(stacks) == 1:
@@ -316,35 +310,6 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
         )
     return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
                    "nearest orthonormal pair used")  # fmt: skip
-
-
-def _stacks(
-    frames: list[FrameRef], group: list[int], dist: dict[int, float]
-) -> tuple[list[list[int]], str]:
-    at: dict[int, list[int]] = defaultdict(list)
-    for k in group:
-        at[round(dist[k] / SAME_POSITION)].append(k)
-    if max(len(v) for v in at.values()) == 1:
-        return [list(group)], ""
-    for j, key in enumerate(STACK_KEYS):
-        values = [frames[k].stack_values[j] if frames[k].stack_values else None for k in group]
-        if any(v is None for v in values):
-            continue
-        pairs = {(v, round(dist[k] / SAME_POSITION)) for v, k in zip(values, group)}
-        if len(pairs) == len(group):
-            by_value: dict[object, list[int]] = defaultdict(list)
-            for v, k in zip(values, group):
-                by_value[v].append(k)
-            return [by_value[v] for v in sorted(by_value, key=_sortable)], key
-    rank: dict[int, list[int]] = defaultdict(list)
-    for members in at.values():
-        for r, k in enumerate(sorted(members, key=lambda k: _acquisition_order(frames[k]))):
-            rank[r].append(k)
-    return [rank[r] for r in sorted(rank)], "acquisition order (AcquisitionTime, InstanceNumber)"
-
-
-def _sortable(value: object) -> tuple[int, float, str]:
-    return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
 
 
 def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:

@@ -110,7 +110,7 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
     step = tr if agrees else median * 1000
     note = f"4-D time step {step / 1000:.4g} s"
     if not agrees:
-        note += f", the median interval of the acquisition times, not the RepetitionTime {tr:g} ms"
+        note += f", the median interval between time points, not the RepetitionTime {tr:g} ms"
     if uneven:
         note += (f": time points unevenly spaced ({steps.min():.4g} to {steps.max():.4g} s "
                  "apart), one step stands for all")  # fmt: skip

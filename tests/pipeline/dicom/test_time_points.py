@@ -22,7 +22,8 @@ from workflows.cli import main
         (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step 10 s, the median interval"),  # DCE
         (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
         (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
-        # cardiac phases (TriggerTime 0, 40, 80 ms), all with one AcquisitionTime: a 3.2 ms TR
+        # cardiac phases (TriggerTime 0, 40, 80 ms, 2 ms later per slice), one AcquisitionTime:
+        # a 3.2 ms TR; the per-slice drift made 9 single-slice volumes, one per trigger time
         (3.2, None, 0.04, "4-D time step 0.04 s, the median interval"),
     ],
 )
@@ -40,7 +41,7 @@ def test_time_step_from_acquisition_times(
             )
             ds.PixelSpacing, ds.RepetitionTime = [1, 1], tr
             if seconds is None:
-                ds.TriggerTime = 40.0 * t
+                ds.TriggerTime = 40.0 * t + 2.0 * z
             else:
                 ds.TemporalPositionIdentifier = t + 1
             ds.AcquisitionTime = f"1200{int(start + 0.3 * z):02d}.{round((0.3 * z) % 1 * 1e6):06d}"
