@@ -247,14 +247,15 @@ def _plan_oriented(
         s.sort(key=lambda k: dist[k])
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
-    tagged = how in STACK_KEYS
+    keys = set(how.split(" and "))
+    tagged = keys <= set(STACK_KEYS)
     if not tagged:  # nothing but the order of acquisition tells these images apart
         plan.notes.append(
             f"split: {len(stacks)} images at one position (time points or duplicates), "
             f"told apart by {how}"
         )
     tr = frames[stacks[0][0]].repetition_time
-    if how in NOT_TIME:  # echoes or stacks, not time points TR apart: a volume each (dcm2niix)
+    if keys & set(NOT_TIME):  # echoes, components, stacks: not time points TR apart (dcm2niix)
         tr = None
     if _same_positions(frames, stacks) and tr and not policy.split_4d:
         volume = _plan_stack(frames, stacks[0], normal, policy)
@@ -266,8 +267,8 @@ def _plan_oriented(
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
             ]
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
-    if how in NOT_TIME:
-        why = f"{how} tells them apart: not time points of a 4-D volume"
+    if keys & set(NOT_TIME):
+        why = f"{how} tell them apart: not time points of a 4-D volume"
     if not _same_positions(frames, stacks):
         why = "their positions differ"
     elif tr and not policy.split_4d:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import combinations
 from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
@@ -19,6 +20,9 @@ __all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks"]
 SAME_POSITION = 0.01
 
 _ACQUISITION = "acquisition order (AcquisitionTime, InstanceNumber)"
+
+#: Each key alone, then pairs (magnitude and phase of two echoes: neither alone is unique).
+_KEY_SETS = [(j,) for j in range(len(STACK_KEYS))] + list(combinations(range(len(STACK_KEYS)), 2))
 
 
 def acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
@@ -31,6 +35,7 @@ def colocated_stacks(
 ) -> tuple[list[list[int]], str]:
     """The stacks of ``group`` (frame indices) and the key that told them apart.
 
+    The key is one of :data:`~pipeline.dicom.frames.STACK_KEYS`, else two (``"A and B"``).
     ``dist`` is each frame's distance along the normal (mm). One stack, and ``""``, when no
     two frames share a position. A key whose values drift from position to position while
     every position holds the same number of frames (cardiac phases whose trigger delays
@@ -43,18 +48,20 @@ def colocated_stacks(
     depth = max(len(v) for v in at.values())
     if depth == 1:
         return [list(group)], ""
-    for j, key in enumerate(STACK_KEYS):
-        value = {k: frames[k].stack_values[j] if frames[k].stack_values else None for k in group}
-        if any(v is None for v in value.values()):
+    for keys in _KEY_SETS:
+        value = {k: tuple(frames[k].stack_values[j] if frames[k].stack_values else None
+                          for j in keys) for k in group}  # fmt: skip
+        if any(None in v for v in value.values()):
             continue
         if len({(value[k], place) for place, found in at.items() for k in found}) < len(group):
             continue
-        by_value: dict[object, list[int]] = defaultdict(list)
+        how = " and ".join(STACK_KEYS[j] for j in keys)
+        by_value: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         for k in group:
             by_value[value[k]].append(k)
         if len(by_value) > depth and all(len(found) == depth for found in at.values()):
-            return _ranked(at, _by(value)), key
-        return [by_value[v] for v in sorted(by_value, key=_sortable)], key
+            return _ranked(at, _by(value)), how
+        return [by_value[v] for v in sorted(by_value, key=_sortable)], how
     return _ranked(at, lambda k: acquisition_order(frames[k])), _ACQUISITION
 
 
@@ -67,9 +74,10 @@ def _ranked(at: dict[int, list[int]], order: Callable[[int], Any]) -> list[list[
     return [rank[r] for r in sorted(rank)]
 
 
-def _by(value: dict[int, object]) -> Callable[[int], tuple[int, float, str]]:
+def _by(value: dict[int, tuple[Any, ...]]) -> Callable[[int], Any]:
     return lambda k: _sortable(value[k])
 
 
-def _sortable(value: object) -> tuple[int, float, str]:
-    return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
+def _sortable(values: tuple[Any, ...]) -> tuple[tuple[int, float, str], ...]:
+    """Numbers before text, numbers by value (echo 10 after echo 2)."""
+    return tuple((0, float(v), "") if isinstance(v, float) else (1, 0.0, str(v)) for v in values)

@@ -151,3 +151,25 @@ def test_derived_frames_of_an_enhanced_file_are_their_own_volume(tmp_path: Path)
         "one volume each"
     )
     _assert_two_volumes(tmp_path, said)
+
+
+def test_magnitude_and_phase_of_two_echoes_are_four_volumes(tmp_path: Path) -> None:
+    # neither the echo nor the component alone tells the four images of a position apart:
+    # they were ranked by acquisition order (mixed where the numbering was not by echo)
+    (tmp_path / "src").mkdir()
+    for s in range(3):
+        for c, image_type in enumerate(_PHASE["siemens"]):
+            for e in range(2):
+                number = 4 * s + (3 - 2 * e - c if s == 1 else 2 * c + e)  # slice 1 reversed
+                ds = _classic(s, 1000 * c + 100 * (e + 1) + s, ImageType=image_type,
+                              EchoNumbers=e + 1, InstanceNumber=number)  # fmt: skip
+                ds.save_as(tmp_path / "src" / f"{s}_{c}_{e}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x4x4"] * 4 and all(r["problems"] == "" for r in rows)
+    found = [np.asarray(nib.load(out / r["output"]).dataobj)[0, 0].tolist() for r in rows]
+    # magnitude echo 1, echo 2, then phase echo 1, echo 2
+    assert found == [
+        [1000 * c + 100 * (e + 1) + s for s in range(3)] for c in (0, 1) for e in (0, 1)
+    ]
