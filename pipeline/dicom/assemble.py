@@ -9,9 +9,11 @@ identical images under new UIDs are recognised as duplicates too). The steps:
 2. Frames are grouped by orientation, image size and pixel spacing: each group is its own
    volume (a three-plane localizer gives three).
 3. Co-located frames within a group are stacks (time points, echoes, directions), told apart
-   by the first of :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else by
-   acquisition order (AcquisitionTime/ContentTime, then InstanceNumber). Stacks with the same
-   positions and a RepetitionTime become one 4-D volume unless ``split_4d``.
+   by :func:`~pipeline.dicom.colocated.colocated_stacks` (the first of
+   :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else two keys, else
+   acquisition order). Time points with the same positions and a RepetitionTime become one
+   4-D volume unless ``split_4d`` (echoes, complex components and stacks of :data:`NOT_TIME`
+   never do); its time step is measured when the time points' own times disagree with TR.
 4. Each stack is checked against its own ImagePositionPatient values: a sheared stack (gantry
    tilt) follows ``tilt``, uneven steps or gaps follow ``uneven`` (see :class:`GeometryPolicy`).
 
