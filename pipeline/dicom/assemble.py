@@ -249,13 +249,37 @@ def _plan_oriented(
         s.sort(key=lambda k: dist[k])
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
-    keys = set(how.split(" and "))
-    tagged = keys <= set(STACK_KEYS)
-    if not tagged:  # nothing but the order of acquisition tells these images apart
+    keys = how.split(" and ")
+    apart = [key for key in keys if key in NOT_TIME]
+    if len(keys) == 2 and len(apart) == 1:  # each echo (component, stack) of a time series
+        j, time = STACK_KEYS.index(apart[0]), next(key for key in keys if key not in NOT_TIME)
+        by: dict[object, list[list[int]]] = defaultdict(list)
+        for s in stacks:  # in (time, echo) order: each echo's time points in order
+            by[frames[s[0]].stack_values[j]].append(s)
+        plan.info.append(f"split: {len(by)} volumes by {apart[0]}, each of time points by {time}")
+        return [v for found in by.values() for v in _plan_time(frames, found, time, normal,
+                                                               policy, plan)]  # fmt: skip
+    if not set(keys) <= set(STACK_KEYS):  # nothing but the order of acquisition tells them apart
         plan.notes.append(
             f"split: {len(stacks)} images at one position (time points or duplicates), "
             f"told apart by {how}"
         )
+    return _plan_time(frames, stacks, how, normal, policy, plan)
+
+
+def _plan_time(
+    frames: list[FrameRef],
+    stacks: list[list[int]],
+    how: str,
+    normal: np.ndarray,
+    policy: GeometryPolicy,
+    plan: SeriesPlan,
+) -> list[VolumePlan]:
+    """Stacks told apart by ``how``: one 4-D volume of time points, or a volume each."""
+    keys = set(how.split(" and "))
+    tagged = keys <= set(STACK_KEYS)
+    if len(stacks) == 1:
+        return _plan_stack(frames, stacks[0], normal, policy)
     tr = frames[stacks[0][0]].repetition_time
     if keys & set(NOT_TIME):  # echoes, components, stacks: not time points TR apart (dcm2niix)
         tr = None

@@ -173,3 +173,24 @@ def test_magnitude_and_phase_of_two_echoes_are_four_volumes(tmp_path: Path) -> N
     assert found == [
         [1000 * c + 100 * (e + 1) + s for s in range(3)] for c in (0, 1) for e in (0, 1)
     ]
+
+
+def test_multi_echo_time_series_is_one_4d_volume_per_echo(tmp_path: Path) -> None:
+    # 2 echoes x 3 time points: neither key alone is unique; ranked by acquisition order they
+    # were 6 'time points' of one 4-D NIfTI, echoes interleaved with time
+    (tmp_path / "src").mkdir()
+    for s in range(3):
+        for t in range(3):
+            for e in range(2):
+                value = 100 * (e + 1) + 10 * t + s
+                ds = _classic(s, value, EchoNumbers=e + 1, TemporalPositionIdentifier=t + 1)
+                ds.save_as(tmp_path / "src" / f"{s}_{t}_{e}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x3x4x4"] * 2 and all(r["problems"] == "" for r in rows)
+    for e, row in enumerate(rows):  # _s00 echo 1, _s01 echo 2: (x, y, z, t), TR 2 s apart
+        image = nib.load(out / row["output"])
+        assert image.header.get_zooms()[3] == pytest.approx(2.0)
+        found = np.asarray(image.dataobj)[0, 0]
+        assert found.tolist() == [[100 * (e + 1) + 10 * t + s for t in range(3)] for s in range(3)]
