@@ -108,7 +108,7 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
     if agrees and not uneven:
         return tr, ""
     step = tr if agrees else median * 1000
-    note = f"4-D time step {step / 1000:.4g} s"
+    note = f"4-D time step: {step / 1000:.4g} s"
     if not agrees:
         note += f", the median interval between time points, not the RepetitionTime {tr:g} ms"
     if uneven:

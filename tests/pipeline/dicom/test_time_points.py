@@ -19,12 +19,12 @@ from workflows.cli import main
 @pytest.mark.parametrize(
     ("tr", "seconds", "step", "said"),
     [
-        (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step 10 s, the median interval"),  # DCE
+        (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step: 10 s, the median interval"),  # DCE
         (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
         (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
         # cardiac phases (TriggerTime 0, 40, 80 ms, 2 ms later per slice), one AcquisitionTime:
         # a 3.2 ms TR; the per-slice drift made 9 single-slice volumes, one per trigger time
-        (3.2, None, 0.04, "4-D time step 0.04 s, the median interval"),
+        (3.2, None, 0.04, "4-D time step: 0.04 s, the median interval"),
     ],
 )
 def test_time_step_from_acquisition_times(
