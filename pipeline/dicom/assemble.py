@@ -9,9 +9,11 @@ identical images under new UIDs are recognised as duplicates too). The steps:
 2. Frames are grouped by orientation, image size and pixel spacing: each group is its own
    volume (a three-plane localizer gives three).
 3. Co-located frames within a group are stacks (time points, echoes, directions), told apart
-   by the first of :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else by
-   acquisition order (AcquisitionTime/ContentTime, then InstanceNumber). Stacks with the same
-   positions and a RepetitionTime become one 4-D volume unless ``split_4d``.
+   by :func:`~pipeline.dicom.colocated.colocated_stacks` (the first of
+   :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else two keys, else
+   acquisition order). Time points with the same positions and a RepetitionTime become one
+   4-D volume unless ``split_4d`` (echoes, complex components and stacks of :data:`NOT_TIME`
+   never do); its time step is measured when the time points' own times disagree with TR.
 4. Each stack is checked against its own ImagePositionPatient values: a sheared stack (gantry
    tilt) follows ``tilt``, uneven steps or gaps follow ``uneven`` (see :class:`GeometryPolicy`).
 
@@ -26,13 +28,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pipeline.dicom import geometry
+from pipeline.dicom.colocated import acquisition_order, colocated_stacks
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
-from pipeline.dicom.kinds import kind_groups, mixed_studies, mixed_subjects
+from pipeline.dicom.kinds import (
+    kind_groups,
+    mixed_frames_of_reference,
+    mixed_studies,
+    mixed_subjects,
+)
 from pipeline.dicom.stack import plan_positions
-from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
-
-#: Frames closer than this along the normal (mm) are at the same position.
-SAME_POSITION = 0.01
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -114,8 +119,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
-    if studies := mixed_studies(frames):
-        plan.notes.append(studies)
+    plan.notes += [n for n in (mixed_studies(frames), mixed_frames_of_reference(frames)) if n]
     tiles = sorted({f.mosaic for f in frames if f.mosaic})
     if tiles:
         counts = "/".join(map(str, tiles))
@@ -125,7 +129,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     keep = _drop_duplicates(frames, plan.notes)
     placed = [k for k in keep if _has_geometry(frames[k])]
     if not placed:
-        order = sorted(keep, key=lambda k: _acquisition_order(frames[k]))
+        order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
         plan.volumes.append(_flat_volume(frames, order))
         return plan
     if len(placed) < len(keep):
@@ -160,10 +164,6 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
 
 def _has_geometry(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
-
-
-def _acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
-    return (f.time if f.time is not None else 0.0, f.instance_number or 0, f.source, f.frame)
 
 
 def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
@@ -244,24 +244,57 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
-    stacks, how = _stacks(frames, group, dist)
+    stacks, how = colocated_stacks(frames, group, dist)
     for s in stacks:
         s.sort(key=lambda k: dist[k])
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
-    tagged = how in STACK_KEYS
-    if not tagged:  # nothing but the order of acquisition tells these images apart
+    keys = how.split(" and ")
+    apart = [key for key in keys if key in NOT_TIME]
+    if len(keys) == 2 and len(apart) == 1:  # each echo (component, stack) of a time series
+        j, time = STACK_KEYS.index(apart[0]), next(key for key in keys if key not in NOT_TIME)
+        by: dict[object, list[list[int]]] = defaultdict(list)
+        for s in stacks:  # in (time, echo) order: each echo's time points in order
+            by[frames[s[0]].stack_values[j]].append(s)
+        plan.info.append(f"split: {len(by)} volumes by {apart[0]}, each of time points by {time}")
+        return [v for found in by.values() for v in _plan_time(frames, found, time, normal,
+                                                               policy, plan)]  # fmt: skip
+    if not set(keys) <= set(STACK_KEYS):  # nothing but the order of acquisition tells them apart
         plan.notes.append(
             f"split: {len(stacks)} images at one position (time points or duplicates), "
             f"told apart by {how}"
         )
+    return _plan_time(frames, stacks, how, normal, policy, plan)
+
+
+def _plan_time(
+    frames: list[FrameRef],
+    stacks: list[list[int]],
+    how: str,
+    normal: np.ndarray,
+    policy: GeometryPolicy,
+    plan: SeriesPlan,
+) -> list[VolumePlan]:
+    """Stacks told apart by ``how``: one 4-D volume of time points, or a volume each."""
+    keys = set(how.split(" and "))
+    tagged = keys <= set(STACK_KEYS)
+    if len(stacks) == 1:
+        return _plan_stack(frames, stacks[0], normal, policy)
     tr = frames[stacks[0][0]].repetition_time
+    if keys & set(NOT_TIME):  # echoes, components, stacks: not time points TR apart (dcm2niix)
+        tr = None
     if _same_positions(frames, stacks) and tr and not policy.split_4d:
         volume = _plan_stack(frames, stacks[0], normal, policy)
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
-            return [replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=tr)]
+            step, note = time_step([_start(frames, s, how) for s in stacks], tr)
+            plan.notes += [note] if note else []
+            return [
+                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
+            ]
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
+    if keys & set(NOT_TIME):
+        why = f"{how} tell them apart: not time points of a 4-D volume"
     if not _same_positions(frames, stacks):
         why = "their positions differ"
     elif tr and not policy.split_4d:
@@ -272,6 +305,11 @@ def _plan_oriented(
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
     return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+
+
+#: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is
+#: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes.
+NOT_TIME = ("ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID")
 
 
 def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float, ...] | None, str]:
@@ -301,33 +339,12 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
                    "nearest orthonormal pair used")  # fmt: skip
 
 
-def _stacks(
-    frames: list[FrameRef], group: list[int], dist: dict[int, float]
-) -> tuple[list[list[int]], str]:
-    at: dict[int, list[int]] = defaultdict(list)
-    for k in group:
-        at[round(dist[k] / SAME_POSITION)].append(k)
-    if max(len(v) for v in at.values()) == 1:
-        return [list(group)], ""
-    for j, key in enumerate(STACK_KEYS):
-        values = [frames[k].stack_values[j] if frames[k].stack_values else None for k in group]
-        if any(v is None for v in values):
-            continue
-        pairs = {(v, round(dist[k] / SAME_POSITION)) for v, k in zip(values, group)}
-        if len(pairs) == len(group):
-            by_value: dict[object, list[int]] = defaultdict(list)
-            for v, k in zip(values, group):
-                by_value[v].append(k)
-            return [by_value[v] for v in sorted(by_value, key=_sortable)], key
-    rank: dict[int, list[int]] = defaultdict(list)
-    for members in at.values():
-        for r, k in enumerate(sorted(members, key=lambda k: _acquisition_order(frames[k]))):
-            rank[r].append(k)
-    return [rank[r] for r in sorted(rank)], "acquisition order (AcquisitionTime, InstanceNumber)"
-
-
-def _sortable(value: object) -> tuple[int, float, str]:
-    return (0, float(value), "") if isinstance(value, float) else (1, 0.0, str(value))
+def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:
+    """When a time point starts (s): its trigger delay (cardiac phases), else its first time."""
+    if how == "TriggerTime":  # phases of one cycle share their acquisition time
+        return float(frames[stack[0]].stack_values[STACK_KEYS.index(how)]) / 1000
+    times = [frames[k].time for k in stack]
+    return None if None in times else min(t for t in times if t is not None)
 
 
 def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:

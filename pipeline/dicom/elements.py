@@ -36,7 +36,8 @@ HELD = (
     "TemporalPositionIdentifier", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatient",
     "ImageOrientationPatient", "SliceThickness", "SpacingBetweenSlices", "RepetitionTime",
     "TriggerTime", "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
-    "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime",
+    "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime", "EchoTime",
+    "FrameOfReferenceUID",
 )  # fmt: skip
 
 _NUMBER = {

@@ -58,6 +58,6 @@ def exact_modality(
     if stored.dtype.kind not in "ui" or stored.dtype.itemsize > 2:
         return None
     none = window.mode == "none" or (
-        window.mode == "header" and info.window is None and image.voi_lut is None
+        window.mode == "header" and info.window is None and info.voi_lut is None
     )
     return (stored, int(info.intercept)) if none else None

@@ -21,12 +21,33 @@ from pipeline.errors import DicomError
 
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
+    "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
     "TemporalPositionIdentifier",
     "AcquisitionNumber",
     "EchoNumbers",
+    "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
     "TriggerTime",
     "DiffusionBValue",
+    "StackID",
 )
+
+#: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
+#: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
+#: Synchronization, C.8.13.5.9 MR Diffusion): its top level holds none of them per frame.
+FRAME_GROUP_KEYS = {
+    "TemporalPositionIdentifier": ("FrameContentSequence", "TemporalPositionIndex"),
+    "EchoNumbers": ("MREchoSequence", "EffectiveEchoTime"),
+    "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
+    "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
+    "StackID": ("FrameContentSequence", "StackID"),
+    "ComplexImageComponent": ("MRImageFrameTypeSequence", "ComplexImageComponent"),
+}
+
+#: ImageType values (after the first two) that name the complex component of an MR image:
+#: Siemens ``ORIGINAL\PRIMARY\P\ND``, Philips ``ORIGINAL\PRIMARY\PHASE MAP\P\FFE``.
+_COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
+               "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
+               "IMAGINARY": "IMAGINARY"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,7 +63,8 @@ class FrameRef:
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
     ``subject`` the PatientID (a series holding several is refused); ``study`` the
-    StudyInstanceUID (a series spanning several is noted).
+    StudyInstanceUID (a series spanning several is noted); ``frame_of_reference`` the
+    FrameOfReferenceUID (likewise).
     """
 
     source: str
@@ -65,11 +87,20 @@ class FrameRef:
     image_kind: str = ""
     subject: str = ""
     study: str = ""
+    frame_of_reference: str = ""
 
 
-def image_kind(ds: Any) -> str:
-    """The first two values of ImageType (0008,0008), upper case, joined by a backslash."""
-    value = ds.get("ImageType") or []
+def image_kind(ds: Any, frame: int = 0) -> str:
+    """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
+
+    An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
+    type group (original and derived frames can share a file), which comes first.
+    """
+    value = None
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
+        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame))), None)
+    value = value or ds.get("ImageType") or []
     values = [value] if isinstance(value, str) else list(value)
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
@@ -172,6 +203,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "image_kind": image_kind(ds),
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
+        "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
     }
@@ -186,9 +218,10 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
             _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
         )
+        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
         out.append(
             FrameRef(
-                **{**common, "slice_step": step or common["slice_step"]},
+                **{**common, **kind},
                 frame=f,
                 rows=rows,
                 columns=columns,
@@ -281,11 +314,28 @@ def nm_geometry(
 
 
 def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
-    if keyword == "TemporalPositionIdentifier":
-        value = attribute(ds, "FrameContentSequence", "TemporalPositionIndex", frame)
-        if value not in (None, "") and "PerFrameFunctionalGroupsSequence" in ds:
+    """The frame's value of one of :data:`STACK_KEYS`.
+
+    In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
+    EffectiveEchoTime, as frames need not be stored in echo order), else the top level.
+    """
+    if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
+        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
+        if value not in (None, ""):
             return value
+    if keyword == "ComplexImageComponent" and not ds.get(keyword):
+        return _component(ds)
     return ds.get(keyword)
+
+
+def _component(ds: Any) -> str | None:
+    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
+    if str(ds.get("Modality", "")).strip().upper() != "MR":
+        return None
+    value = ds.get("ImageType") or []
+    values = [value] if isinstance(value, str) else list(value)
+    found = [_COMPONENTS.get(str(v).strip().upper()) for v in values[2:]]
+    return next((c for c in found if c), None)
 
 
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:

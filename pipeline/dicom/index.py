@@ -37,6 +37,7 @@ Mapper = Callable[[Callable[[Path], Any], Iterable[Path]], Iterable[Any]]
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
     "columns", "frames", "slice_index", "num_slices", "stack", "transfer_syntax", "size_bytes",
+    "photometric",
 ]  # fmt: skip
 
 
@@ -183,6 +184,7 @@ def series_rows(s: Series) -> Iterator[dict[str, Any]]:
             "stack": s.stacks[k] if s.stacks else 0,
             "transfer_syntax": inst.transfer_syntax,
             "size_bytes": inst.size_bytes,
+            "photometric": inst.photometric.strip().upper(),
         }
 
 

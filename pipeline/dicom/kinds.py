@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from pipeline.dicom.frames import FrameRef
 
-__all__ = ["kind_groups", "mixed_studies", "mixed_subjects"]
+__all__ = ["kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects"]
 
 
 def mixed_subjects(frames: list[FrameRef]) -> str:
@@ -39,13 +39,29 @@ def mixed_studies(frames: list[FrameRef]) -> str:
     other; the series is kept together (its patient is one, so the split stays clean) and the
     note says so.
     """
-    studies = {f.study for f in frames if f.study}
-    if len(studies) < 2:
+    return _several({f.study for f in frames if f.study}, "StudyInstanceUID",
+                    "a series belongs to one study")  # fmt: skip
+
+
+def mixed_frames_of_reference(frames: list[FrameRef]) -> str:
+    """What a series whose images name several FrameOfReferenceUIDs says ("" for one).
+
+    Each series has a single Frame of Reference (PS3.3 C.7.4.1.1.1): positions in different
+    ones are not comparable, so stacking them by ImagePositionPatient has no meaning (merged
+    acquisitions, or a de-identification that gave each file a new UID). The series is kept
+    together (a split would make single-slice volumes of the latter) and the note says so.
+    """
+    return _several(
+        {f.frame_of_reference for f in frames if f.frame_of_reference}, "FrameOfReferenceUID",
+        "each series has one frame of reference: positions of different ones are not "
+        "comparable, yet stacked by position",
+    )  # fmt: skip
+
+
+def _several(values: set[str], keyword: str, why: str) -> str:
+    if len(values) < 2:
         return ""
-    return (
-        f"{len(studies)} StudyInstanceUID values in one SeriesInstanceUID (a series belongs "
-        "to one study): kept as one series"
-    )
+    return f"{len(values)} {keyword} values in one SeriesInstanceUID ({why}): kept as one series"
 
 
 def kind_groups(

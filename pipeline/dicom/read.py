@@ -9,7 +9,7 @@ applied by indexing, which is exact and several times faster than per-image floa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,11 +31,11 @@ from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     check_image_header,
     first_number,
+    frame_voi_luts,
     header_window,
     integer,
     numbers,
     orientation,
-    usable_voi_lut,
     voi_function,
 )
 from pipeline.dicom.vendor import philips_scale_note
@@ -65,11 +65,17 @@ class FrameInfo:
     position: tuple[float, ...] | None
     orientation: tuple[float, ...] | None
     pixel_spacing: tuple[float, float] | None
+    voi_function: str = "LINEAR"
+    voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class DicomImage:
-    """One decoded instance: ``stored`` is ``(F, H, W)`` grey or ``(F, H, W, 3)`` RGB."""
+    """One decoded instance: ``stored`` is ``(F, H, W)`` grey or ``(F, H, W, 3)`` RGB.
+
+    ``voi_function`` is frame 0's VOILUTFunction; each frame's own is in ``frames``
+    (Enhanced objects keep it in the Frame VOI LUT functional group, PS3.3 C.7.6.16.2.10).
+    """
 
     source: str
     stored: np.ndarray
@@ -162,8 +168,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default_bits) or 16)
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
-    function = voi_function(ds)
-    frames = _frame_infos(ds, source, notes, function)
+    frames = _frame_infos(ds, source, notes)
     if vendor := philips_scale_note(ds, frames[0].slope):
         notes.append(vendor)
     return DicomImage(
@@ -173,9 +178,9 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        voi_function=function,
+        voi_function=frames[0].voi_function,
         modality_lut=_modality_lut(ds, source, little, signed),
-        voi_lut=usable_voi_lut(ds, source, notes),
+        voi_lut=frames[0].voi_lut,
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
@@ -183,21 +188,29 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     )
 
 
-def _frame_infos(ds: Any, source: str, notes: list[str], function: str) -> tuple[FrameInfo, ...]:
+def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
     n = frame_count(ds)
+    infos = _frame_values(ds, source, notes, n)
+    luts = frame_voi_luts(ds, source, notes, n)
+    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
+
+
+def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            info = _frame_info(ds, 0, notes, function)
+            info = _frame_info(ds, 0, notes)
             nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
             if nm is not None:
                 return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
             return (info,) * n
-        return tuple(_frame_info(ds, f, notes, function) for f in range(n))
+        return tuple(_frame_info(ds, f, notes) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
 
 
-def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameInfo:
+def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
+    # VOILUTFunction sits beside the frame's window in its Frame VOI LUT group (C.7.6.16.2.10)
+    function = voi_function(plane_attr(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
     window, note = header_window(  # unusable: ignored and noted, never refused
@@ -228,6 +241,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], function: str) -> FrameIn
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
         ),
         pixel_spacing=in_plane_spacing(ds, frame, notes),
+        voi_function=function,
     )
 
 
@@ -250,11 +264,11 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
         return apply_modality_lut(values, info.slope, info.intercept, image.modality_lut)
 
     if window.mode == "none" or (
-        window.mode == "header" and info.window is None and image.voi_lut is None
+        window.mode == "header" and info.window is None and info.voi_lut is None
     ):
         return modality, "none"
-    if window.mode == "header" and image.voi_lut is not None:
-        first, table, bits = image.voi_lut
+    if window.mode == "header" and info.voi_lut is not None:
+        first, table, bits = info.voi_lut
 
         def voi(values: np.ndarray) -> np.ndarray:
             return apply_voi_lut_table(modality(values), first, table, bits)
@@ -263,7 +277,7 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
     else:
         if window.mode == "header":
             assert info.window is not None
-            center, width, function = *info.window, image.voi_function
+            center, width, function = *info.window, info.voi_function
         else:
             center, width, function = window.center, window.width, window.function
 
@@ -308,9 +322,9 @@ def render(
 
     stored = image.stored[frame]
     if stored.dtype.kind in "ui" and stored.dtype.itemsize <= 2:
-        cacheable = image.modality_lut is None and image.voi_lut is None
         info = image.frames[frame]
-        key = (info.slope, info.intercept, info.window, image.voi_function,
+        cacheable = image.modality_lut is None and info.voi_lut is None
+        key = (info.slope, info.intercept, info.window, info.voi_function,
                image.inverse, name, window, lo, hi, out, stored.dtype.str)  # fmt: skip
         table = _LUT_CACHE.get(key) if cacheable else None
         if table is None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom import lut
+from pipeline.dicom.groups import attribute
 from pipeline.errors import DicomError
 from pipeline.ops.voi import VOI_FUNCTIONS
 
@@ -108,8 +109,12 @@ def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> fl
 
 
 def voi_function(ds: Any) -> str:
-    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty."""
-    return str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").strip().upper()
+    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty.
+
+    ``ds`` is a data set, or the value itself (a frame's, from its functional group).
+    """
+    value = ds.get("VOILUTFunction") if hasattr(ds, "get") else ds
+    return str(value or "LINEAR").strip().upper()
 
 
 def header_window(
@@ -159,14 +164,18 @@ def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, str | bytes) and not value.strip())
 
 
-def usable_voi_lut(ds: Any, source: str, notes: list[str]) -> tuple[int, np.ndarray, int] | None:
+def usable_voi_lut(
+    ds: Any, source: str, notes: list[str], seq: Any = None
+) -> tuple[int, np.ndarray, int] | None:
     """The first VOI LUT Sequence (0028,3010) item as ``(first_mapped, table, bits)``.
 
-    Never raises: like a header window, a VOI LUT only serves ``--window header``, so an
-    unusable one is ignored (``header`` then uses the window, if any) with a note.
+    ``seq``: the sequence to read (a frame's, from its Frame VOI LUT group); default the
+    data set's own. Never raises: like a header window, a VOI LUT only serves ``--window
+    header``, so an unusable one is ignored (``header`` then uses the window, if any) with a
+    note.
     """
     try:
-        seq = ds.get("VOILUTSequence")
+        seq = ds.get("VOILUTSequence") if seq is None else seq
         if not seq:
             return None
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
@@ -176,6 +185,25 @@ def usable_voi_lut(ds: Any, source: str, notes: list[str]) -> tuple[int, np.ndar
         why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
         notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
         return None
+
+
+def frame_voi_luts(
+    ds: Any, source: str, notes: list[str], n: int
+) -> list[tuple[int, np.ndarray, int] | None]:
+    """Each of ``n`` frames' VOI LUT (:func:`usable_voi_lut`), one table per distinct item.
+
+    An Enhanced object keeps it in the frame's Frame VOI LUT group (PS3.3 C.7.6.16.2.10b,
+    Frame VOI LUT With LUT: Legacy Converted Enhanced images): per-frame, else shared, else
+    the top level.
+    """
+    tables: dict[int, tuple[int, np.ndarray, int] | None] = {}
+    out = []
+    for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
+        seq = attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame)
+        if id(seq) not in tables:
+            tables[id(seq)] = usable_voi_lut(ds, source, notes, seq) if seq else None
+        out.append(tables[id(seq)])
+    return out if len(out) == n else out[:1] * n
 
 
 def integer(
@@ -297,7 +325,13 @@ def _checked_header(ds: Any) -> list[str]:
     if seq:  # every output applies it: unusable means refused, here as in the reader
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
-    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does)
-    note = header_window(ds.get("WindowCenter"), ds.get("WindowWidth"), voi_function(ds))[1]
-    usable_voi_lut(ds, "", notes)
-    return notes + ([note] if note else [])
+    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
+    # per frame from an Enhanced object's Frame VOI LUT groups)
+    n = max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1)
+    windows: dict[str, None] = {}
+    for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
+        found = [attribute(ds, "FrameVOILUTSequence", keyword, frame)
+                 for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction")]  # fmt: skip
+        windows[header_window(found[0], found[1], voi_function(found[2]))[1] or ""] = None
+    frame_voi_luts(ds, "", notes, n)
+    return notes + [note for note in windows if note]

@@ -83,3 +83,35 @@ class VolumePlan:
 
 class _Refused(Exception):
     """A geometry policy says ``refuse``: the series is refused with this message."""
+
+
+def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
+    """The 4-D time step in ms, and a note when it is not the RepetitionTime.
+
+    ``starts`` are the time points' first acquisition times (s, in time-point order),
+    ``tr`` the RepetitionTime (ms). TR is the time between volumes only for some sequences
+    (2-D EPI); a 3-D dynamic (DCE) series has a TR of a few ms and volumes seconds apart
+    (dcm2niix #825, vtk-dicom #121). When every time point has a time and they increase, their
+    median step is used if it differs from TR by more than 5% (1 s for times in whole
+    seconds); unevenly spaced time points (a NIfTI has one step) are said too. Otherwise TR,
+    with no note.
+    """
+    if len(starts) < 2 or any(t is None for t in starts):
+        return tr, ""
+    steps = np.diff(np.asarray(starts, dtype=np.float64))
+    if not (steps > 0).all():  # not in time order (or past midnight): nothing measured
+        return tr, ""
+    median = float(np.median(steps))
+    coarse = 1.0 if all(float(t).is_integer() for t in starts if t is not None) else 0.0
+    agrees = abs(median * 1000 - tr) <= max(0.05 * tr, coarse * 1000)  # whole seconds: +-1 s
+    uneven = float(steps.max() - steps.min()) > max(0.05 * median, coarse)
+    if agrees and not uneven:
+        return tr, ""
+    step = tr if agrees else median * 1000
+    note = f"4-D time step: {step / 1000:.4g} s"
+    if not agrees:
+        note += f", the median interval between time points, not the RepetitionTime {tr:g} ms"
+    if uneven:
+        note += (f": time points unevenly spaced ({steps.min():.4g} to {steps.max():.4g} s "
+                 "apart), one step stands for all")  # fmt: skip
+    return step, note

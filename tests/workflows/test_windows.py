@@ -49,3 +49,29 @@ def test_header_window_without_tags_keeps_modality_values_and_warns(
     assert all(r["window"] == "header" for r in rows if r["source"] != rel)
     assert all(a.min() >= 0.0 and a.max() <= 1.0 for a in others)
     assert max(float(expected.max()), -float(expected.min())) > 1.0  # not [0, 1]: visible
+
+
+def test_monochrome1_modality_values_beside_monochrome2_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # MONAI Deploy #282: MONOCHROME1 pixels fed to a model as stored, beside MONOCHROME2 ones:
+    # NPY without a window holds modality values (not inverted), so their contrast is reversed
+    write_study(tmp_path / "s", StudySpec(patients=6, modality="CR", size=16, series_per_patient=1))
+    files = sorted((tmp_path / "s" / "dicom").rglob("*.dcm"))
+    kinds = [
+        str(pydicom.dcmread(f, stop_before_pixels=True).PhotometricInterpretation) for f in files
+    ]
+    assert 0 < kinds.count("MONOCHROME1") < len(files)  # the synthetic study mixes both
+    src = tmp_path / "s"
+    overrides = [f"data.source={src / 'dicom'}", f"data.labels={src / 'labels.csv'}",
+                 f"output={tmp_path / 'runs'}", "convert.workers=1"]  # fmt: skip
+    for window, warned in (("none", True), ("lung", False)):
+        config = load_config(
+            CONFIGS / "xray_classify.yaml", [*overrides, f"convert.window={window}"]
+        )
+        (tmp_path / window).mkdir()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="radpipe"):
+            prepare_study(config, tmp_path / window, progress=False)
+        message = f"{kinds.count('MONOCHROME1')} of {len(files)} images are MONOCHROME1"
+        assert (message in caplog.text) is warned, window

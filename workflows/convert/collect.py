@@ -109,7 +109,7 @@ class ConvertResult:
 GEOMETRY_KINDS = frozenset({
     "resampled", "split", "tilt corrected", "tilt kept", "demosaiced", "duplicates dropped",
     "refused", "no geometry", "mixed image sizes", "missing slices", "uneven slice spacing",
-    "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates",
+    "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates", "4-D time step",
 })  # fmt: skip
 
 

@@ -362,13 +362,14 @@ def _run_series(
 
 
 def _one_slice_note(plan: Any, volume: Any) -> str:
-    """What a volume of one placed slice says when its header gives no thickness (written as
-    1 mm, :func:`pipeline.dicom.stack.plan_positions`); ``""`` otherwise."""
-    if (
-        volume.affine is None
-        or volume.num_slices != 1
-        or plan.frames[volume.frames[0][0]].slice_step
-    ):
+    """What a volume of one slice says when its header gives no thickness (placed: written as
+    1 mm, :func:`pipeline.dicom.stack.plan_positions`) or, unplaced (a radiograph), no pixel
+    spacing (written as 1 x 1 x 1, which the manifest's ``spacing`` would claim as mm);
+    ``""`` otherwise."""
+    first = plan.frames[volume.frames[0][0]]
+    if volume.affine is None and volume.num_slices == 1 and first.pixel_spacing is None:
+        return "no pixel spacing: one image written with spacing 1 x 1 x 1 (pixels, not mm)"
+    if volume.affine is None or volume.num_slices != 1 or first.slice_step:
         return ""
     return (
         "one slice without SpacingBetweenSlices or SliceThickness: its thickness is written as 1 mm"

@@ -29,6 +29,7 @@ from pipeline.stage import Pipeline
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
+from workflows.run.polarity import note_new_polarity
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -67,19 +68,15 @@ def predict_folder(
     """
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
-    from workflows.convert.batch import convert_folder
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.rundir import fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
-    from workflows.run.study import run_convert_options
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "predict")
     converted = out / "converted"
     _refuse_other_source(out, src)
-    result = convert_folder(src, converted, run_convert_options(config), progress=progress)
-    if result.outputs == 0:
-        raise RadpipeError(result.why_nothing(shown(src), shown(converted / "errors.csv")))
+    result = _convert(run_dir, src, converted, config, progress)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
@@ -124,6 +121,20 @@ def predict_folder(
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
                          postprocess=record)  # fmt: skip
+
+
+def _convert(run_dir: Path, src: Path, converted: Path, config: Any, progress: bool) -> Any:
+    """Convert ``src`` as the run converted its own data, with an ``index.csv`` (which tells
+    the images' grey polarity, :func:`~workflows.run.polarity.note_new_polarity`)."""
+    from workflows.convert.batch import convert_folder
+    from workflows.run.study import run_convert_options
+
+    result = convert_folder(src, converted, run_convert_options(config), progress=progress,
+                            index_csv=converted / "index.csv")  # fmt: skip
+    if result.outputs == 0:
+        raise RadpipeError(result.why_nothing(shown(src), shown(converted / "errors.csv")))
+    note_new_polarity(run_dir, converted, config.convert.window)
+    return result
 
 
 def _refuse_other_source(out: Path, src: Path) -> None:

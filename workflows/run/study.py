@@ -31,6 +31,7 @@ from pipeline.split import (
     write_split_csv,
 )
 from pipeline.stage import Pipeline
+from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.labels import (
     CLASSES_FILE,
@@ -91,6 +92,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
         study.unwindowed = note_unwindowed(manifest, config.convert.window)
+        polarity.note_polarity(manifest, study.root / "index.csv")
         study.windowed = sum(r["window"] != "none" for r in manifest)
     else:
         study, series = _image_folder(config, run_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 
@@ -37,3 +38,25 @@ def image_dataset(
     ds.BitsAllocated, ds.BitsStored = bits, stored or bits
     ds.HighBit, ds.PixelRepresentation = (stored or bits) - 1, int(signed)
     return ds
+
+
+def item(**values: object) -> Dataset:
+    """A sequence item (a functional group, a LUT item) with the given attributes."""
+    found = Dataset()
+    for key, value in values.items():
+        setattr(found, key, value)
+    return found
+
+
+def shared_plane_groups(spacing: float = 1.0, thickness: float = 2.0) -> Sequence:
+    """A Shared Functional Groups Sequence: axial orientation and square pixels."""
+    plane = item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])
+    measures = item(PixelSpacing=[spacing, spacing], SliceThickness=thickness)
+    return Sequence(
+        [
+            item(
+                PlaneOrientationSequence=Sequence([plane]),
+                PixelMeasuresSequence=Sequence([measures]),
+            )
+        ]
+    )

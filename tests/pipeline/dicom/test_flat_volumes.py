@@ -27,7 +27,9 @@ def _one_volume(src: Path, out: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("count", "spacing", "expected"),
     [
-        (1, None, []),  # one 2-D image (CR, DX, US): nothing to say about a volume
+        # one 2-D image (CR, DX, US) without a pixel spacing: its volume is written 1 x 1 x 1,
+        # which the manifest's spacing claimed as mm, unsaid (the rule: empty means unknown)
+        (1, None, ["no pixel spacing: one image written with spacing 1 x 1 x 1 (pixels, not mm)"]),
         (1, [0.5, 0.5], []),
         (
             2,

@@ -128,3 +128,26 @@ def test_series_across_two_studies_is_kept_and_said(tmp_path: Path) -> None:
     assert row["num_slices"] == 4
     said = "2 StudyInstanceUID values in one SeriesInstanceUID (a series belongs to one study)"
     assert said in row["problems"]
+
+
+def test_series_across_two_frames_of_reference_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each series has one Frame of Reference (PS3.3 C.7.4.1.1.1; positions in different ones
+    are not comparable, highdicom #364): one naming two was stacked by position, nothing said."""
+    src, series, study = tmp_path / "src", generate_uid(), generate_uid()
+    frames_of_reference = [generate_uid(), generate_uid()]
+    src.mkdir()
+    for z in range(4):
+        ds = _slice(series, study, "P1", float(z), [1, 0, 0, 0, 1, 0])
+        ds.FrameOfReferenceUID = frames_of_reference[z // 2]
+        ds.save_as(src / f"{z}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert row["num_slices"] == 4
+    assert "2 FrameOfReferenceUID values in one SeriesInstanceUID" in row["problems"]
+    capsys.readouterr()
+    main(["inspect", str(src)])  # inspect names it too (the same assembly on the headers)
+    shown = capsys.readouterr()
+    assert "2 FrameOfReferenceUID values" in shown.out + shown.err

@@ -1,0 +1,83 @@
+"""Co-located frames of one orientation group (time points, echoes, components) as stacks.
+
+Used by :func:`pipeline.dicom.assemble.plan_series`: frames at one position along the slice
+normal are told apart by the first of :data:`~pipeline.dicom.frames.STACK_KEYS` whose values
+make (value, position) unique, else by acquisition order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from itertools import combinations
+from typing import Any
+
+from pipeline.dicom.frames import STACK_KEYS, FrameRef
+
+__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks"]
+
+#: Frames closer than this along the normal (mm) are at the same position.
+SAME_POSITION = 0.01
+
+_ACQUISITION = "acquisition order (AcquisitionTime, InstanceNumber)"
+
+#: Each key alone, then pairs (magnitude and phase of two echoes: neither alone is unique).
+_KEY_SETS = [(j,) for j in range(len(STACK_KEYS))] + list(combinations(range(len(STACK_KEYS)), 2))
+
+
+def acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
+    """Sort key of a frame by AcquisitionTime/ContentTime, InstanceNumber, file and frame."""
+    return (f.time if f.time is not None else 0.0, f.instance_number or 0, f.source, f.frame)
+
+
+def colocated_stacks(
+    frames: list[FrameRef], group: list[int], dist: dict[int, float]
+) -> tuple[list[list[int]], str]:
+    """The stacks of ``group`` (frame indices) and the key that told them apart.
+
+    The key is one of :data:`~pipeline.dicom.frames.STACK_KEYS`, else two (``"A and B"``).
+    ``dist`` is each frame's distance along the normal (mm). One stack, and ``""``, when no
+    two frames share a position. A key whose values drift from position to position while
+    every position holds the same number of frames (cardiac phases whose trigger delays
+    shift from slice to slice) ranks the frames at each position by its value, as
+    acquisition order does, instead of making one stack per value (single-slice volumes).
+    """
+    at: dict[int, list[int]] = defaultdict(list)
+    for k in group:
+        at[round(dist[k] / SAME_POSITION)].append(k)
+    depth = max(len(v) for v in at.values())
+    if depth == 1:
+        return [list(group)], ""
+    for keys in _KEY_SETS:
+        value = {k: tuple(frames[k].stack_values[j] if frames[k].stack_values else None
+                          for j in keys) for k in group}  # fmt: skip
+        if any(None in v for v in value.values()):
+            continue
+        if len({(value[k], place) for place, found in at.items() for k in found}) < len(group):
+            continue
+        how = " and ".join(STACK_KEYS[j] for j in keys)
+        by_value: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for k in group:
+            by_value[value[k]].append(k)
+        if len(by_value) > depth and all(len(found) == depth for found in at.values()):
+            return _ranked(at, _by(value)), how
+        return [by_value[v] for v in sorted(by_value, key=_sortable)], how
+    return _ranked(at, lambda k: acquisition_order(frames[k])), _ACQUISITION
+
+
+def _ranked(at: dict[int, list[int]], order: Callable[[int], Any]) -> list[list[int]]:
+    """Stack r holds the r-th frame of each position in ``order``."""
+    rank: dict[int, list[int]] = defaultdict(list)
+    for found in at.values():
+        for r, k in enumerate(sorted(found, key=order)):
+            rank[r].append(k)
+    return [rank[r] for r in sorted(rank)]
+
+
+def _by(value: dict[int, tuple[Any, ...]]) -> Callable[[int], Any]:
+    return lambda k: _sortable(value[k])
+
+
+def _sortable(values: tuple[Any, ...]) -> tuple[tuple[int, float, str], ...]:
+    """Numbers before text, numbers by value (echo 10 after echo 2)."""
+    return tuple((0, float(v), "") if isinstance(v, float) else (1, 0.0, str(v)) for v in values)

@@ -1,0 +1,196 @@
+"""Co-located frames of an Enhanced MR object told apart by their functional groups.
+
+Multi-echo, diffusion and cardiac frames keep their echo time, b-value or trigger delay in
+per-frame groups (MREchoSequence, MRDiffusionSequence, CardiacSynchronizationSequence), not
+at the top level, and need not be stored in that order (Philips 4-D data, dcm2niix #372;
+horos #467; two echoes assigned at random, MRtrix3 PR #2346; dicomsort #29). They were told
+apart by file order only: a slice whose second echo came first put it in the first echo's
+volume, silently but for an 'acquisition order' note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from pipeline.data.io import read_manifest
+from tests.pipeline.dicom.builders import image_dataset, item, shared_plane_groups
+from workflows.cli import main
+
+
+def _classic(s: int, value: int, **attrs: object) -> Dataset:
+    """A classic MR slice of series 1.2.3.4 at z = 2 s mm holding ``value``, TR 2000 ms."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, 2.0 * s]
+    ds.PixelSpacing, ds.RepetitionTime = [1, 1], 2000
+    ds.PixelData = np.full((4, 4), value, "<u2").tobytes()
+    for key, found in attrs.items():
+        setattr(ds, key, found)
+    return ds
+
+
+def _assert_two_volumes(tmp_path: Path, said: str = "") -> None:
+    """SRC converts to two 3-D volumes, slice s of volume v holding 100 (v + 1) + s, their
+    problems ``said`` (none by default)."""
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x4x4", "3x4x4"]
+    assert all(r["problems"] == said for r in rows)  # no order-only note
+    for v, row in enumerate(rows):  # _s00 the first echo / magnitude, _s01 the second / phase
+        image = nib.load(out / row["output"])
+        assert image.shape == (4, 4, 3)
+        assert np.asarray(image.dataobj)[0, 0].tolist() == [100 * (v + 1) + s for s in range(3)]
+
+
+def _frame_group(kind: str, stack: int) -> Dataset:
+    if kind == "echo":
+        return item(MREchoSequence=Sequence([item(EffectiveEchoTime=10.0 * (stack + 1))]))
+    if kind == "diffusion":
+        return item(MRDiffusionSequence=Sequence([item(DiffusionBValue=1000.0 * stack)]))
+    delay = item(NominalCardiacTriggerDelayTime=100.0 * stack)
+    return item(CardiacSynchronizationSequence=Sequence([delay]))
+
+
+def _enhanced(tmp_path: Path, group: Callable[[int], Dataset], **attrs: object) -> None:
+    """One Enhanced MR file in SRC: slice s of stack v holds 100 (v + 1) + s; its frame
+    group is ``group(v)`` and slice 1 stores stack 1 before stack 0."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    order = [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]
+    ds.NumberOfFrames = len(order)
+    ds.PixelData = np.stack([np.full((4, 4), 100 * (v + 1) + s, "<u2") for s, v in order]).tobytes()
+    frames = []
+    for s, v in order:
+        frame = group(v)
+        frame.PlanePositionSequence = Sequence([item(ImagePositionPatient=[0, 0, 2.0 * s])])
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    ds.SharedFunctionalGroupsSequence = shared_plane_groups()
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+
+
+@pytest.mark.parametrize("kind", ["echo", "diffusion", "cardiac"])
+def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "src").mkdir()
+    _enhanced(tmp_path, lambda v: _frame_group(kind, v))
+    _assert_two_volumes(tmp_path)
+
+
+@pytest.mark.parametrize("numbered", [True, False])
+def test_echoes_are_separate_volumes_not_time_points(tmp_path: Path, numbered: bool) -> None:
+    # classic multi-echo files with a RepetitionTime became one 4-D NIfTI whose 4th zoom said
+    # the echoes were 2 s apart in time; dcm2niix writes one volume per echo (_e1, _e2).
+    # Without EchoNumbers (Siemens XA classic, dcm2niix #568) only EchoTime tells them apart:
+    # they were 'time points by acquisition order', a problem, and 4-D as well
+    (tmp_path / "src").mkdir()
+    for s in range(3):
+        for e in range(2):
+            ds = _classic(s, 100 * (e + 1) + s, EchoTime=10.0 * (e + 1))
+            if numbered:
+                ds.EchoNumbers = e + 1
+            ds.save_as(tmp_path / "src" / f"{s}_{e}.dcm", enforce_file_format=True)
+    _assert_two_volumes(tmp_path)
+
+
+_PHASE = {
+    "siemens": (["ORIGINAL", "PRIMARY", "M", "ND"], ["ORIGINAL", "PRIMARY", "P", "ND"]),
+    "philips": (
+        ["ORIGINAL", "PRIMARY", "M_FFE", "M", "FFE"],
+        ["ORIGINAL", "PRIMARY", "PHASE MAP", "P", "FFE"],
+    ),
+}
+
+
+@pytest.mark.parametrize("vendor", ["siemens", "philips", "enhanced"])
+def test_magnitude_and_phase_are_separate_volumes(tmp_path: Path, vendor: str) -> None:
+    # magnitude and phase images of one series at the same positions (dcm2niix #194: two
+    # volumes in one NIfTI, which is which?) were 'time points by acquisition order': a 4-D
+    # NIfTI with the TR as their time step, mixed where a phase image came first
+    (tmp_path / "src").mkdir()
+    if vendor == "enhanced":
+
+        def group(v: int) -> Dataset:
+            component = item(ComplexImageComponent=("MAGNITUDE", "PHASE")[v])
+            return item(MRImageFrameTypeSequence=Sequence([component]))
+
+        _enhanced(tmp_path, group, RepetitionTime=2000)
+    for s in range(3) if vendor != "enhanced" else ():
+        for c, image_type in enumerate(_PHASE[vendor]):
+            number = 2 * s + (1 - c if s == 1 else c)  # slice 1: phase numbered first
+            ds = _classic(s, 100 * (c + 1) + s, ImageType=image_type, InstanceNumber=number)
+            ds.save_as(tmp_path / "src" / f"{s}_{c}.dcm", enforce_file_format=True)
+    _assert_two_volumes(tmp_path)
+
+
+def test_derived_frames_of_an_enhanced_file_are_their_own_volume(tmp_path: Path) -> None:
+    # each frame's FrameType (MR Image Frame Type group) tells original from derived frames
+    # (a subtraction, a trace image) of one file; the top-level ImageType alone was read, so
+    # they were 'time points by acquisition order' of one 4-D NIfTI
+    def group(v: int) -> Dataset:
+        kind = item(
+            FrameType=(
+                ["ORIGINAL", "PRIMARY", "M", "NONE"],
+                ["DERIVED", "PRIMARY", "M", "SUBTRACTION"],
+            )[v]
+        )
+        return item(MRImageFrameTypeSequence=Sequence([kind]))
+
+    (tmp_path / "src").mkdir()
+    _enhanced(tmp_path, group, RepetitionTime=2000, ImageType=["ORIGINAL", "PRIMARY", "M", "MIXED"])
+    said = (
+        "split: 2 image types in one series (ImageType ORIGINAL\\PRIMARY, DERIVED\\PRIMARY), "
+        "one volume each"
+    )
+    _assert_two_volumes(tmp_path, said)
+
+
+def test_magnitude_and_phase_of_two_echoes_are_four_volumes(tmp_path: Path) -> None:
+    # neither the echo nor the component alone tells the four images of a position apart:
+    # they were ranked by acquisition order (mixed where the numbering was not by echo)
+    (tmp_path / "src").mkdir()
+    for s in range(3):
+        for c, image_type in enumerate(_PHASE["siemens"]):
+            for e in range(2):
+                number = 4 * s + (3 - 2 * e - c if s == 1 else 2 * c + e)  # slice 1 reversed
+                ds = _classic(s, 1000 * c + 100 * (e + 1) + s, ImageType=image_type,
+                              EchoNumbers=e + 1, InstanceNumber=number)  # fmt: skip
+                ds.save_as(tmp_path / "src" / f"{s}_{c}_{e}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x4x4"] * 4 and all(r["problems"] == "" for r in rows)
+    found = [np.asarray(nib.load(out / r["output"]).dataobj)[0, 0].tolist() for r in rows]
+    # magnitude echo 1, echo 2, then phase echo 1, echo 2
+    assert found == [
+        [1000 * c + 100 * (e + 1) + s for s in range(3)] for c in (0, 1) for e in (0, 1)
+    ]
+
+
+def test_multi_echo_time_series_is_one_4d_volume_per_echo(tmp_path: Path) -> None:
+    # 2 echoes x 3 time points: neither key alone is unique; ranked by acquisition order they
+    # were 6 'time points' of one 4-D NIfTI, echoes interleaved with time
+    (tmp_path / "src").mkdir()
+    for s in range(3):
+        for t in range(3):
+            for e in range(2):
+                value = 100 * (e + 1) + 10 * t + s
+                ds = _classic(s, value, EchoNumbers=e + 1, TemporalPositionIdentifier=t + 1)
+                ds.save_as(tmp_path / "src" / f"{s}_{t}_{e}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["3x3x4x4"] * 2 and all(r["problems"] == "" for r in rows)
+    for e, row in enumerate(rows):  # _s00 echo 1, _s01 echo 2: (x, y, z, t), TR 2 s apart
+        image = nib.load(out / row["output"])
+        assert image.header.get_zooms()[3] == pytest.approx(2.0)
+        found = np.asarray(image.dataobj)[0, 0]
+        assert found.tolist() == [[100 * (e + 1) + 10 * t + s for t in range(3)] for s in range(3)]

@@ -1,0 +1,59 @@
+"""The time step of a 4-D NIfTI: the RepetitionTime is the time between volumes only for some
+sequences (2-D EPI). A 3-D dynamic (DCE) series has a TR of a few ms and volumes seconds
+apart (dcm2niix #825; vtk-dicom #121: "except for certain EPI sequences, TR is not the time
+resolution"): its 4-D NIfTI said the volumes were 4.2 ms apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from pipeline.data.io import read_manifest
+from tests.pipeline.dicom.builders import image_dataset
+from workflows.cli import main
+
+
+@pytest.mark.parametrize(
+    ("tr", "seconds", "step", "said"),
+    [
+        (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step: 10 s, the median interval"),  # DCE
+        (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
+        (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
+        # cardiac phases (TriggerTime 0, 40, 80 ms, 2 ms later per slice), one AcquisitionTime:
+        # a 3.2 ms TR; the per-slice drift made 9 single-slice volumes, one per trigger time
+        (3.2, None, 0.04, "4-D time step: 0.04 s, the median interval"),
+    ],
+)
+def test_time_step_from_acquisition_times(
+    tmp_path: Path, tr: float, seconds: list[float] | None, step: float, said: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    for t, start in enumerate(seconds or [0.0, 0.0, 0.0]):
+        for z in range(3):
+            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
+                [1, 0, 0, 0, 1, 0],
+                [0, 0, 3.0 * z],
+            )
+            ds.PixelSpacing, ds.RepetitionTime = [1, 1], tr
+            if seconds is None:
+                ds.TriggerTime = 40.0 * t + 2.0 * z
+            else:
+                ds.TemporalPositionIdentifier = t + 1
+            ds.AcquisitionTime = f"1200{int(start + 0.3 * z):02d}.{round((0.3 * z) % 1 * 1e6):06d}"
+            ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
+            ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    image = nib.load(out / row["output"])
+    assert image.shape == (4, 4, 3, 3)
+    assert image.header.get_zooms()[3] == pytest.approx(step)
+    assert (said in row["problems"]) if said else row["problems"] == ""
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [
+        [10 * t + z for t in range(3)] for z in range(3)
+    ]
