@@ -46,3 +46,10 @@ class DicomError(RadpipeError):
 
 class ConfigError(RadpipeError):
     """A configuration is invalid; the message names the key path and the valid choices."""
+
+
+class BatchError(RadpipeError, ValueError):
+    """Items that cannot form one batch (different image shapes, a label on some only).
+
+    The message names an item of each kind by its relative path or hashed key.
+    """

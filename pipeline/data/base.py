@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset, default_collate, get_worker_info
 
 from pipeline.data.cache import PackedSamples, SampleCache, pipeline_fingerprint
+from pipeline.errors import BatchError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
@@ -74,14 +75,19 @@ class ItemBatch:
 
         Raises
         ------
-        ValueError
-            When the samples differ in image shape, or some have a mask or label and others not.
+        BatchError
+            (a ``ValueError``) When the samples differ in image shape, or some have a mask or
+            label and others not; an item of each kind is named.
         """
-        shapes = {s.image.shape for s in samples}
-        if len(shapes) > 1:
-            raise ValueError(
-                f"Items of one batch differ in image shape {sorted(shapes)}; give them one "
-                "shape (e.g. a Resize or FitDepth stage) or use batch_size=1."
+        first: dict[tuple[int, ...], Sample] = {}
+        for s in samples:
+            first.setdefault(s.image.shape, s)
+        if len(first) > 1:
+            shown = ", ".join(f"{shape} ({_name(s)})" for shape, s in sorted(first.items()))
+            raise BatchError(
+                f"Items of one batch differ in image shape: {shown}; give them one shape (a "
+                "Resize or FitDepth stage for sizes; colour and grey images are 3 and 1 "
+                "channels) or use batch_size=1."
             )
         columns: dict[str, Any] = {
             "image": _stack([s.image for s in samples], torch.float32),
@@ -91,7 +97,11 @@ class ItemBatch:
             values = [getattr(s, key) for s in samples]
             present = sum(v is not None for v in values)
             if present and present < len(values):
-                raise ValueError(f"Some items of one batch have a {key} and others not.")
+                lacking = next(s for s, v in zip(samples, values) if v is None)
+                raise BatchError(
+                    f"Some items of one batch have a {key} and others not ({_name(lacking)} "
+                    "has none)."
+                )
             if present and key == "label":
                 columns[key] = torch.tensor([int(v) for v in values], dtype=torch.int64)
             elif present:
@@ -313,3 +323,8 @@ def _gather(packed: PackedSamples, indices: Sequence[int]) -> ItemBatch:
     if packed.masks is not None:
         columns["mask"] = _take(packed.masks, index, torch.int64)
     return ItemBatch(columns)
+
+
+def _name(sample: Sample) -> str:
+    """How a message names an item: its relative path (a folder's image) or its key."""
+    return str(sample.meta.get("source") or sample.meta.get("id") or "an item")

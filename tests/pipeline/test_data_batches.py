@@ -20,6 +20,7 @@ from pipeline.data import (
     collate_items,
     sample_to_item,
 )
+from pipeline.errors import BatchError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 from pipeline.stages import FitDepth, RandomFlip, Resize, ZScore
@@ -103,8 +104,12 @@ def test_items_of_different_shapes_are_served_singly(conv: Path, tmp_path: Path)
 def test_item_batch_refuses_mixed_items() -> None:
     a = Sample(np.zeros((1, 2, 2), np.float32), label=1, meta={"id": "a"})
     b = Sample(np.ones((1, 2, 2), np.float32), meta={"id": "b"})
-    with pytest.raises(ValueError, match="have a label and others not"):
+    with pytest.raises(BatchError, match=r"have a label and others not \(b has none\)"):
         ItemBatch.of_samples([a, b])
+    rgb = Sample(np.zeros((3, 2, 2), np.float32), label=0, meta={"id": "k", "source": "c.png"})
+    with pytest.raises(BatchError, match=r"differ in image shape: \(1, 2, 2\) \(a\), \(3, 2, 2\) "
+                       r"\(c.png\); give them"):  # fmt: skip
+        ItemBatch.of_samples([a, a, rgb])  # a radpipe error (no traceback), each shape named
     batch = ItemBatch.of_samples([a, a.replace(label=0)])
     assert batch.columns["label"].tolist() == [1, 0] and batch[1]["label"].item() == 0
     assert next(iter(batch))["id"] == "a" and batch.columns["image"].dtype == torch.float32
