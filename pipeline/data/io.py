@@ -92,6 +92,21 @@ def csv_text(path: str | Path) -> io.StringIO:
     return io.StringIO(text, newline="")
 
 
+def csv_path(base: Path, name: str) -> Path:
+    r"""A path a user's CSV gives (``name``, relative to ``base``), as a file of this machine.
+
+    A CSV written on Windows separates folders with backslashes (``masks\a.png``): when the
+    name as written is no file and it holds a backslash, the name with forward slashes is
+    used if that file exists (a backslash in a POSIX file name is legal but rare).
+    """
+    path = base / name
+    if "\\" in name and not path.exists():
+        other = base / name.replace("\\", "/")
+        if other.exists():
+            return other
+    return path
+
+
 def delimiter_hint(columns: list[str]) -> str:
     """What to add to a message about a CSV header read as one column.
 
@@ -316,7 +331,7 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
     for line, r in enumerate(rows, start=2):
         key = r["instance_key"] if "instance_key" in r else hash_key(r["sop_instance_uid"])
         frame = int(r.get("frame") or 0)
-        mask = path.parent / r["mask"]
+        mask = csv_path(path.parent, r["mask"])
         if (key, frame) in out and out[(key, frame)] != mask:
             column = "instance_key" if "instance_key" in r else "sop_instance_uid"
             raise RadpipeError(

@@ -370,3 +370,16 @@ def test_a_users_csv_is_utf8_with_or_without_bom_or_refused_by_name(tmp_path: Pa
         " (the file seems to separate its values with ';': radpipe reads commas)"
     )
     assert delimiter_hint(["image", "label"]) == delimiter_hint(["image"]) == ""
+
+
+def test_windows_paths_in_a_masks_csv_find_their_files(tmp_path: Path) -> None:
+    """``masks\\a.png`` (a CSV written on Windows) named no file here: every mask was "not
+    found"; the forward-slash path is taken when only it exists."""
+    from pipeline.data.io import csv_path, read_masks_csv
+
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "masks" / "a.png")
+    (tmp_path / "m.csv").write_text("sop_instance_uid,frame,mask\n1.2.3,0,masks\\a.png\n")
+    assert read_masks_csv(tmp_path / "m.csv") == {(hash_key("1.2.3"), 0): tmp_path / "masks/a.png"}
+    assert csv_path(tmp_path, "masks\\b.png") == tmp_path / "masks\\b.png"  # neither exists
+    assert csv_path(tmp_path, "masks/a.png") == tmp_path / "masks" / "a.png"

@@ -74,6 +74,14 @@ def test_file_keyed_labels_resolve_to_series_keys(cr: Path, tmp_path: Path) -> N
     assert len(rows) == 12 and "file" not in rows[0]
 
 
+def test_windows_paths_in_a_file_keyed_csv(cr: Path, tmp_path: Path) -> None:
+    """``study_x\\y.dcm`` (a CSV written on Windows) was "not found under data.source"."""
+    labels = file_labels(cr, tmp_path / "win.csv")
+    labels.write_text(labels.read_text().replace("/", "\\"))
+    got, _ = resolve_ground_truth(cr / "dicom", labels, None, tmp_path / "run")
+    assert got is not None and len(list(csv.DictReader(got.open()))) == 12
+
+
 def test_paths_relative_to_the_csv_folder(cr: Path, tmp_path: Path) -> None:
     # The CSV sits beside dicom/ and names "dicom/study_x/y.dcm": taken from its own folder.
     labels = file_labels(cr, tmp_path / "beside.csv", prefix="dicom/")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.data.io import csv_text
+from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
@@ -147,7 +147,7 @@ def _locate(
 def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
     """``name`` as a path relative to ``root``: taken from ``root``, else from ``csv_dir``."""
     for base in (root, csv_dir):
-        candidate = (base / name).resolve()
+        candidate = csv_path(base, name).resolve()
         if candidate.is_file() and candidate.is_relative_to(root):
             return candidate.relative_to(root).as_posix()
     return None
@@ -205,7 +205,7 @@ def _by_instance(
     out = []
     for k, inst in good:
         mask = (k.row.get("mask") or "").strip()
-        mask_path = (path.parent / mask).resolve()
+        mask_path = csv_path(path.parent, mask).resolve()
         if not mask or not mask_path.is_file():
             problems["mask file not found"].append(f"{k.rel}: {mask or '(empty)'}")
             continue
