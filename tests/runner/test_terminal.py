@@ -49,3 +49,20 @@ def test_run_shows_its_directory_epochs_and_how_to_resume(
     assert [m.split()[1] for m in epochs] == ["1/2", "2/2"]
     assert all("train_loss " in m and "val_accuracy " in m for m in epochs), epochs
     assert (run / "metrics.json").is_file()
+
+
+def test_the_epoch_line_names_the_training_loss_once_without_validation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It read "train_loss 0.7676  train_loss 0.7676" when there was no validation metric."""
+    from workflows.run.config import validate_config
+    from workflows.run.runner import epoch_reporter
+
+    report = epoch_reporter(validate_config(base_config(tmp_path, tmp_path)), None)
+    with caplog.at_level(logging.INFO, logger="radpipe"):
+        report(1, {"train_loss": 0.76764})
+        report(2, {"train_loss": 0.5, "val_accuracy": 0.75})
+    assert [r.getMessage() for r in caplog.records] == [
+        "epoch 1/1  train_loss 0.7676",
+        "epoch 2/1  train_loss 0.5000  val_accuracy 0.7500",
+    ]

@@ -218,3 +218,19 @@ def test_dice_loss_on_classification_is_an_error(tmp_path: Path, images: Any) ->
     model = build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(4,))
     with pytest.raises(ConfigError, match="segmentation"):
         train(model, images[0], None, TrainConfig(loss="dice", epochs=1), tmp_path)
+
+
+def test_training_without_validation_says_best_pt_follows_the_training_loss(
+    tmp_path: Path, images: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without validation data best.pt (and early stopping) silently followed train_loss."""
+    import logging
+
+    model = build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(4,))
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        train(model, images[0], None, TrainConfig(epochs=1, early_stopping=3), tmp_path)
+    assert [r.getMessage() for r in caplog.records] == [
+        "no validation data: best.pt and early stopping follow the training loss, which "
+        "cannot show overfitting; a validation split (split.val > 0) chooses the model on "
+        "held-out patients."
+    ]

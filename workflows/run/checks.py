@@ -105,7 +105,7 @@ def _header(path: Path) -> list[str]:
 def check_validation_split(config: RunConfig, study: Any) -> None:
     """Refuse, before training, a ratio split whose validation part came out empty (too few
     patients for ``split.val``) when ``train.monitor`` names a validation metric; without a
-    monitor set, warn that early stopping and ``best.pt`` follow the training loss."""
+    monitor set, warn (training then says that ``best.pt`` follows the training loss)."""
     if config.split.folds or config.split.val == 0:
         return
     counts = {part: sum(1 for r in study.split if r["split"] == part)
@@ -121,7 +121,7 @@ def check_validation_split(config: RunConfig, study: Any) -> None:
         raise RadpipeError(f"{said[0].upper()}{said[1:]}, but train.monitor {monitor!r} needs "
                            "one: add patients, raise split.val, or set train.monitor: "
                            "train_loss.")  # fmt: skip
-    log.warning("%s: early stopping and best.pt follow train_loss.", said)
+    log.warning("%s.", said)  # train() then says what follows the training loss
 
 
 def check_model_takes(model: Any, shape: list[int], name: str) -> None:

@@ -196,9 +196,9 @@ def epoch_reporter(config: RunConfig, fold: int | None) -> Any:
     prefix = "" if fold is None else f"fold {fold}: "
 
     def report(epoch: int, row: dict[str, Any]) -> None:
-        name = monitor if monitor in row else "train_loss"
-        log.info("%sepoch %d/%d  train_loss %.4f  %s %.4f", prefix, epoch, config.train.epochs,
-                 row["train_loss"], name, row[name])  # fmt: skip
+        shown = f"  {monitor} {row[monitor]:.4f}" if monitor in row else ""  # none without val
+        log.info("%sepoch %d/%d  train_loss %.4f%s", prefix, epoch, config.train.epochs,
+                 row["train_loss"], shown)  # fmt: skip
 
     return report
 

@@ -124,6 +124,18 @@ def evaluate(
 log = logging.getLogger("radpipe")
 
 
+def training_loss_monitor(early_stopping: int | None) -> str:
+    """The monitor without validation data (``"train_loss"``), said once: ``best.pt`` (and
+    early stopping, when set) then follow the training loss, which keeps falling as a model
+    overfits, so ``best.pt`` is nearly always the last epoch."""
+    log.warning(
+        "no validation data: %s the training loss, which cannot show overfitting; a "
+        "validation split (split.val > 0) chooses the model on held-out patients.",
+        "best.pt and early stopping follow" if early_stopping else "best.pt follows",
+    )
+    return "train_loss"
+
+
 def say_if_never_improved(monitor: str, best_epoch: int, history: list[dict[str, Any]]) -> None:
     """Warn when the monitored metric was never a number (NaN in every epoch, e.g.
     ``val_dice`` of a validation split without any foreground): no ``best.pt`` exists and the

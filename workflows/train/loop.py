@@ -46,6 +46,7 @@ from workflows.train.epoch import (
     say_if_never_improved,
     summed_train_loss,
     train_one_epoch,
+    training_loss_monitor,
 )
 from workflows.train.optim import (
     EarlyStopping,
@@ -209,7 +210,9 @@ def _set_up(
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     loss_fn = make_loss(task, config).to(device)
     default = "val_dice" if task == "segmentation" else "val_accuracy"
-    monitor = config.monitor or (default if has_val else "train_loss")
+    monitor = config.monitor or (
+        default if has_val else training_loss_monitor(config.early_stopping)
+    )
     return _Run(
         config=config, run_dir=run_dir, task=task, device=device,
         main=distributed is None or distributed.is_main, distributed=distributed,
