@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
+    csv_path,
     csv_text,
     in_no_volume,
     load_array,
@@ -290,12 +291,13 @@ class FolderDataset(SampleDataset):
 
     def _load(self, index: int) -> Sample:
         row = self.rows[index]
-        image = load_image(self.root / row["image"], self.spatial_ndim)
+        image_path = csv_path(self.root, row["image"])  # Windows backslashes too
+        image = load_image(image_path, self.spatial_ndim)
         mask = None
         if row.get("mask"):
-            mask = load_mask(self.root / row["mask"], self.mask_values, self.max_classes)
-            mask = align_nifti_mask(self.root / row["image"], self.root / row["mask"], mask,
-                                    row["mask"])  # fmt: skip
+            mask_path = csv_path(self.root, row["mask"])
+            mask = load_mask(mask_path, self.mask_values, self.max_classes)
+            mask = align_nifti_mask(image_path, mask_path, mask, row["mask"])
             if mask.shape != image.shape[1:]:
                 raise RadpipeError(
                     f"{row['mask']}: mask shape {mask.shape} != image shape {image.shape[1:]}."
@@ -303,7 +305,7 @@ class FolderDataset(SampleDataset):
         label = int(row["label"]) if row.get("label", "") != "" else None
         meta: dict[str, Any] = {"id": hash_key(row["image"]), "source": row["image"]}
         if row["image"].lower().endswith((".nii", ".nii.gz")):  # mm, so distances are in mm
-            meta["spacing"] = nifti_spacing(self.root / row["image"], image.ndim - 1)
+            meta["spacing"] = nifti_spacing(image_path, image.ndim - 1)
         return Sample(image=image, mask=mask, label=label, meta=meta)
 
 

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pipeline.data.io import csv_text, delimiter_hint
+from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
 from workflows.run.paths import shown
@@ -83,7 +83,8 @@ def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str
         checks.append(("data.labels", d.labels, ("image", "mask"), d.source.resolve()))
     problems = []
     for key, path, names, root in checks:
-        bad = [v for v in _values(path, names) if not (root / v).resolve().is_relative_to(root)]
+        inside = [(v, csv_path(root, v).resolve()) for v in _values(path, names)]
+        bad = [v for v, where in inside if not where.is_relative_to(root)]
         if bad:
             shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
             problems.append(

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.data.io import csv_text, read_manifest
+from pipeline.data.io import csv_path, csv_text, read_manifest
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
@@ -311,7 +311,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         by_key[key] = [{**r, "label": "" if index is None else str(index)}]
     kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
-    files = [root / r["image"] for r in table]
+    files = [csv_path(root, r["image"]) for r in table]
     study = Study(
         root=root,
         kind="images",
