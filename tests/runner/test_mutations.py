@@ -6,7 +6,7 @@ code under test."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +173,31 @@ def test_a_split_csv_that_leaks_a_patient_is_refused(cr16: Path, tmp_path: Path)
     write_split_csv(rows, tmp_path / "run" / "split.csv")
     with pytest.raises(SplitLeakError, match=f"Patient {train['patient_key']} is in split"):
         prepare_study(config, tmp_path / "run", progress=False)
+
+
+def test_the_split_follows_the_configured_fractions_and_seed(cr16: Path, tmp_path: Path) -> None:
+    """Mutations: ``split.val``/``split.test`` swapped or off in the ratios, ``seed`` not
+    passed (ratio or k-fold split), labels lost when ``stratify`` is off. 16 patients (8 per
+    label), val 0.25, test 0.125: 10 / 4 / 2 series, each half of each label; 2 folds after a
+    0.25 test: 4 test series, folds of 6 (3 of each label)."""
+    labels = {hash_key(r["series_uid"]): int(r["label"]) for r in read_rows(cr16 / "labels.csv")}
+    ratio = ({"val": 0.25, "test": 0.125}, {("train", 5), ("val", 2), ("test", 1)})
+    folds = ({"folds": 2, "test": 0.25}, {(("train", 0), 3), (("train", 1), 3), (("test", -1), 2)})
+    for split, sizes in (ratio, folds):
+        found = []
+        for seed in (0, 1):
+            raw = base_config(cr16, tmp_path / "out") | {"seed": seed, "split": split}
+            run = tmp_path / f"{'folds' in split}-{seed}"
+            run.mkdir()
+            rows = prepare_study(validate_config(raw), run, progress=False).split
+            key = [(r["split"], r["fold"]) if "folds" in split else r["split"] for r in rows]
+            counts = Counter((k, r["label"]) for k, r in zip(key, rows))
+            assert counts == {(k, lab): n for k, n in sizes for lab in (0, 1)}, counts
+            assert {r["series_key"]: r["label"] for r in rows} == labels
+            found.append(key)
+        assert found[0] != found[1]  # the seed decides which patients go where
+    raw = base_config(cr16, tmp_path / "out") | {"split": {"val": 0.25, "test": 0.25}}
+    raw["split"]["stratify"] = False
+    (tmp_path / "flat").mkdir()
+    rows = prepare_study(validate_config(raw), tmp_path / "flat", progress=False).split
+    assert {r["series_key"]: r["label"] for r in rows} == labels
