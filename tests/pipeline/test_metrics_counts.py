@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.metrics import (
+    ConfusionAccumulator,
     confusion_matrices,
     confusion_matrix,
     dice_from_confusion,
@@ -49,3 +50,17 @@ def test_scores_from_a_confusion_matrix_refuse_one_that_is_not_square(
     for score in (dice_from_confusion, jaccard_from_confusion, rates_from_confusion):
         with pytest.raises(ValueError, match=r"square \(K, K\) confusion matrix"):
             score(cm)
+
+
+@pytest.mark.parametrize(("empty", "absent"), [("one", 1.0), ("zero", 0.0)])
+def test_accumulator_per_class_figures_follow_its_empty_policy(empty: str, absent: float) -> None:
+    """Mutation: the accumulator's per-class Dice/Jaccard computed with the default policy
+    (NaN) instead of its own. Truth 0 1 1, prediction 0 1 0, class 2 in neither: class 0 TP 1
+    FP 1, class 1 TP 1 FN 1: Dice 2/3 each, Jaccard 1/2 each; class 2 is ``absent``."""
+    acc = ConfusionAccumulator(3, per_case=True, empty=empty)  # type: ignore[arg-type]
+    acc.update([0, 1, 1], [0, 1, 0])
+    result = acc.compute()
+    np.testing.assert_allclose(result["dice"], [2 / 3, 2 / 3, absent])
+    np.testing.assert_allclose(result["jaccard"], [1 / 2, 1 / 2, absent])
+    np.testing.assert_allclose(result["per_case"]["dice"], [[2 / 3, 2 / 3, absent]])
+    assert result["dice_macro"] == pytest.approx((4 / 3 + absent) / 3)
