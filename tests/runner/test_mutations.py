@@ -62,6 +62,14 @@ def test_training_sees_exactly_the_training_split(cr_run: Path) -> None:
     assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
 
 
+def test_the_run_scores_exactly_the_test_split(cr_run: Path) -> None:
+    """Mutation: validation (or training) series scored with the test split (one image per
+    series and patient in this study: the scored cases' patients are the test patients)."""
+    scored = [c["patient"] for c in read_json(cr_run / "metrics.json")["per_case"]]
+    rows = read_split_csv(cr_run / "split.csv")
+    assert sorted(scored) == sorted(r["patient_key"] for r in rows if r["split"] == "test")
+
+
 def test_the_split_keeps_each_patients_series_together(tmp_path: Path) -> None:
     """Mutation: splitting by series instead of patient (checked against PatientID)."""
     study = tmp_path / "study"
@@ -88,6 +96,18 @@ def test_kfold_ensemble_is_scored_with_every_fold(kfold_run: Path) -> None:
     metrics = read_json(kfold_run / "metrics.json")
     assert metrics["evaluated"].startswith("ensemble of 2") and len(metrics["folds"]) == 2
     assert_scored_mean(metrics, _folds(kfold_run), _conversion(kfold_run), _keys(kfold_run, "test"))
+
+
+def test_kfold_spread_is_over_the_folds_figures(kfold_run: Path) -> None:
+    """Mutations: the spread of the folds' figures with another ``ddof``, or a fold left out.
+    ``cross_validation`` holds numpy's population statistics (``ddof=0``, as
+    ``cross_val_score(...).std()``) of each figure over ``folds``."""
+    metrics = read_json(kfold_run / "metrics.json")
+    for key in ("accuracy", "balanced_accuracy", "f1_macro"):
+        values = np.array([fold[key] for fold in metrics["folds"]], dtype=np.float64)
+        expected = {"mean": values.mean(), "std": values.std(), "min": values.min(),
+                    "max": values.max()}  # fmt: skip
+        assert metrics["cross_validation"][key] == pytest.approx(expected, abs=1e-12), key
 
 
 def test_kfold_predict_averages_every_fold(kfold_run: Path, cr16: Path, tmp_path: Path) -> None:
