@@ -170,6 +170,11 @@ def test_binary_classification_reports_what_a_reviewer_asks_for() -> None:
     assert op["threshold"] == 0.8 and op["chosen_on"] == "validation split"
     # test cases called positive at p >= 0.8: 0.95 (neg), 0.9, 0.8 (pos)
     assert op["test_confusion_matrix"] == [[4, 1], [3, 2]]
+    # of it: sensitivity 2/5, specificity 4/5, precision 2/3 (a swap of any two goes red);
+    # validation at 0.8: positives 0.8, 0.9 of 4 called, no negative: 1/2 and 1
+    assert (op["test_sensitivity"], op["test_specificity"]) == pytest.approx((0.4, 0.8))
+    assert op["test_precision"] == pytest.approx(2 / 3)
+    assert (op["validation_sensitivity"], op["validation_specificity"]) == (0.5, 1.0)
     worst = m["most_confident_mistakes"][0]
     assert (worst["index"], worst["probability"]) == (3, 0.95)
 
