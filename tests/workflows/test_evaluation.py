@@ -166,6 +166,9 @@ def test_binary_classification_reports_what_a_reviewer_asks_for() -> None:
     assert m["summary"]["brier"] == pytest.approx(sk.brier_score_loss(true, p1))
     assert m["intervals"]["roc_auc_delong"]["method"].startswith("DeLong")
     assert m["intervals"]["accuracy"]["n_groups"] == 5 and m["num_patients"] == 5
+    # argmax (p >= 0.5): negatives 0 0 1 1 0, positives 1 1 0 1 1; rows normalised by truth
+    assert m["confusion_matrix"] == [[3, 2], [1, 4]]
+    np.testing.assert_allclose(m["confusion_matrix_by_true"], [[0.6, 0.4], [0.2, 0.8]])
     op = m["operating_point"]
     assert op["threshold"] == 0.8 and op["chosen_on"] == "validation split"
     # test cases called positive at p >= 0.8: 0.95 (neg), 0.9, 0.8 (pos)
