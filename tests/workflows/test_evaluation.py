@@ -164,7 +164,10 @@ def test_binary_classification_reports_what_a_reviewer_asks_for() -> None:
         sk.average_precision_score(true, p1)
     )
     assert m["summary"]["brier"] == pytest.approx(sk.brier_score_loss(true, p1))
-    assert m["intervals"]["roc_auc_delong"]["method"].startswith("DeLong")
+    delong = m["intervals"]["roc_auc_delong"]
+    assert delong["method"].startswith("DeLong")
+    assert (delong["n_positive"], delong["n_negative"]) == (5, 5)
+    assert delong["estimate"] == pytest.approx(sk.roc_auc_score(true, p1))
     assert m["intervals"]["accuracy"]["n_groups"] == 5 and m["num_patients"] == 5
     # argmax (p >= 0.5): negatives 0 0 1 1 0, positives 1 1 0 1 1; rows normalised by truth
     assert m["confusion_matrix"] == [[3, 2], [1, 4]]
