@@ -274,3 +274,13 @@ def test_bootstrap_over_one_patient_gives_no_interval() -> None:
     two = bootstrap_ci(lambda idx: float(values[idx].mean()), ["p", "p", "q"], n_resamples=50)
     # two patients: means of {0.6 (p), 0.9 (q)} drawn twice -> 0.6, 0.7 (p+q: 0.5,0.7,0.9), 0.9
     assert two["low"] == pytest.approx(0.6) and two["high"] == pytest.approx(0.9)
+
+
+def test_delong_with_a_single_case_of_a_class_has_no_interval() -> None:
+    """Mutation: the "fewer than 2 cases of a class" guard weakened (``and`` for ``or``): one
+    positive among three cases has an AUC (0.35 outranks 0.1 of the negatives 0.1, 0.4: 1/2)
+    but no variance, so no interval (not [0, 1])."""
+    for true, scores in (([0, 0, 1], [0.1, 0.4, 0.35]), ([1, 1, 0], [0.1, 0.4, 0.35])):
+        ci = delong_roc_ci(true, scores)
+        assert ci["estimate"] == 0.5
+        assert all(math.isnan(ci[k]) for k in ("se", "low", "high")), ci

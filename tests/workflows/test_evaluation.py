@@ -145,6 +145,13 @@ def test_segmentation_intervals_resample_patients() -> None:
     assert ci["n_groups"] == 3 and ci["n_resamples"] == 200 and ci["seed"] == 3
     assert ci["low"] <= m["summary"]["dice_case_mean"] <= ci["high"]
     assert "patients" in ci["method"] and "hd95_mean" in m["intervals"]
+    # evaluate.confidence reaches the bootstrap: the same resamples give a nested 80% interval
+    m80 = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=200, seed=3,
+                                level=0.8)  # fmt: skip
+    for key in ("dice_case_mean", "hd95_mean"):
+        wide, narrow = m["intervals"][key], m80["intervals"][key]
+        assert (wide["level"], narrow["level"]) == (0.95, 0.8)
+        assert wide["low"] <= narrow["low"] <= narrow["high"] <= wide["high"]
 
 
 # --- classification: intervals, calibration, operating point, mistakes -------------------------
