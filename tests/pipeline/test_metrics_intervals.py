@@ -240,6 +240,9 @@ def test_operating_point_rules() -> None:
     assert choose_threshold(true, pos)["threshold"] == 0.8
     target = choose_threshold(true, pos, rule="sensitivity", target_sensitivity=1.0)
     assert target["threshold"] == 0.4 and target["specificity"] == pytest.approx(1 / 3)
+    # what was asked for is recorded with the rule that uses it, and only there
+    assert (target["rule"], target["target_sensitivity"]) == ("sensitivity", 1.0)
+    assert "target_sensitivity" not in choose_threshold(true, pos)
     with pytest.raises(ValueError, match="both classes"):
         choose_threshold(np.ones(3), np.array([0.1, 0.2, 0.3]))
 
