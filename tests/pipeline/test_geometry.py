@@ -126,3 +126,33 @@ def test_fit_depth_stage_batches_series() -> None:
     assert a.mask is not None and a.mask.shape == (4, 12, 16)
     r = FitDepth(depth=10, method="resample")(_sample3d(5))
     assert r.meta["spacing"] == (1.5, 1.0, 1.0)
+
+
+# A 2x2 label map and its nearest-neighbour doubling (each label a 2x2 block), by numpy alone.
+LABELS = np.array([[0, 1], [2, 3]], np.int64)
+DOUBLED = np.kron(LABELS, np.ones((2, 2), np.int64))
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [Resize(shape=[4, 4]), Resample(spacing=[1.0, 1.0])],
+    ids=["resize", "resample"],
+)
+def test_geometric_stages_resize_the_mask_with_nearest_neighbour(
+    stage: Resize | Resample,
+) -> None:
+    """Mutation: a stage interpolating the mask linearly (blended class indices, floats)."""
+    image = LABELS[None].astype(np.float32)
+    out = stage(Sample(image, mask=LABELS.copy(), meta={"id": "a", "spacing": (2.0, 2.0)}))
+    assert out.mask is not None and out.mask.dtype == np.int64
+    np.testing.assert_array_equal(out.mask, DOUBLED)
+    assert not np.array_equal(out.image[0], DOUBLED)  # the image is interpolated (order 1)
+
+
+def test_fit_depth_resamples_the_mask_with_nearest_neighbour() -> None:
+    """Mutation: ``FitDepth(method="resample")`` interpolating the mask linearly along D."""
+    mask = np.stack([np.zeros((2, 2), np.int64), np.full((2, 2), 3, np.int64)])  # (2, 2, 2)
+    sample = Sample(mask[None].astype(np.float32), mask=mask, meta={"spacing": (2.0, 1.0, 1.0)})
+    out = FitDepth(depth=4, method="resample")(sample)
+    assert out.mask is not None and out.mask.dtype == np.int64
+    np.testing.assert_array_equal(out.mask, np.repeat(mask, 2, axis=0))  # slices 0 0 3 3

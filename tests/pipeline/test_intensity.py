@@ -162,3 +162,19 @@ def test_pca_variance_target_and_stage_inverse() -> None:
     np.testing.assert_allclose(stage.inverse(out), samples[3].image, atol=1e-4)
     with pytest.raises(ValueError, match="exactly one"):
         PCA(n_components=2, variance=0.9)
+
+
+def test_pca_stage_scores_new_images_as_scikit_learn_does() -> None:
+    """Mutation: the PCA stage projecting without its fitted mean (or another fit's). The
+    stage, fitted on 12 training images of 2x5, scores 3 new ones as scikit-learn's PCA
+    fitted on the same flattened training images (sign per component aligned)."""
+    from sklearn.decomposition import PCA as SkPCA
+
+    rng = np.random.default_rng(5)
+    train = rng.normal(size=(12, 10)) @ rng.normal(size=(10, 10)) + 7.0
+    new = rng.normal(size=(3, 10)) + 7.0
+    stage = PCA(n_components=3).fit([_s(x.reshape(1, 2, 5)) for x in train])
+    sk = SkPCA(n_components=3).fit(train)
+    sign = np.sign((stage.components_ * sk.components_).sum(axis=1))
+    scores = np.stack([stage(_s(x.reshape(1, 2, 5))).image.ravel() for x in new])
+    np.testing.assert_allclose(scores, sk.transform(new) * sign, rtol=1e-5, atol=1e-4)

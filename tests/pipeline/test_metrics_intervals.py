@@ -240,6 +240,9 @@ def test_operating_point_rules() -> None:
     assert choose_threshold(true, pos)["threshold"] == 0.8
     target = choose_threshold(true, pos, rule="sensitivity", target_sensitivity=1.0)
     assert target["threshold"] == 0.4 and target["specificity"] == pytest.approx(1 / 3)
+    # what was asked for is recorded with the rule that uses it, and only there
+    assert (target["rule"], target["target_sensitivity"]) == ("sensitivity", 1.0)
+    assert "target_sensitivity" not in choose_threshold(true, pos)
     with pytest.raises(ValueError, match="both classes"):
         choose_threshold(np.ones(3), np.array([0.1, 0.2, 0.3]))
 
@@ -274,3 +277,36 @@ def test_bootstrap_over_one_patient_gives_no_interval() -> None:
     two = bootstrap_ci(lambda idx: float(values[idx].mean()), ["p", "p", "q"], n_resamples=50)
     # two patients: means of {0.6 (p), 0.9 (q)} drawn twice -> 0.6, 0.7 (p+q: 0.5,0.7,0.9), 0.9
     assert two["low"] == pytest.approx(0.6) and two["high"] == pytest.approx(0.9)
+
+
+def test_delong_with_a_single_case_of_a_class_has_no_interval() -> None:
+    """Mutation: the "fewer than 2 cases of a class" guard weakened (``and`` for ``or``): one
+    positive among three cases has an AUC (0.35 outranks 0.1 of the negatives 0.1, 0.4: 1/2)
+    but no variance, so no interval (not [0, 1])."""
+    for true, scores in (([0, 0, 1], [0.1, 0.4, 0.35]), ([1, 1, 0], [0.1, 0.4, 0.35])):
+        ci = delong_roc_ci(true, scores)
+        assert ci["estimate"] == 0.5
+        assert all(math.isnan(ci[k]) for k in ("se", "low", "high")), ci
+
+
+def test_three_class_reliability_bins_are_of_the_top_class_by_hand() -> None:
+    """Mutation: the K > 2 reliability curve built on another class than the predicted one.
+    Top-class confidences 0.65 (wrong), 0.72 (right), 0.78 (wrong), 0.85 (right) fall in the
+    default 10 bins [0.6, 0.7), [0.7, 0.8) twice, [0.8, 0.9): observed 0, 1/2, 1 at mean
+    confidences 0.65, 0.75, 0.85; ECE = (0.65 + 2 x 0.25 + 0.15) / 4."""
+    probs = np.array(
+        [[0.65, 0.25, 0.10], [0.10, 0.72, 0.18], [0.12, 0.10, 0.78], [0.05, 0.10, 0.85]]
+    )
+    true = np.array([1, 1, 0, 2])
+    cal = calibration_summary(true, probs)
+    assert cal["n_bins"] == 10 and cal["bins"]["count"] == [1, 2, 1]
+    np.testing.assert_allclose(cal["bins"]["observed"], [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(cal["bins"]["confidence"], [0.65, 0.75, 0.85])
+    assert cal["ece"] == pytest.approx(1.3 / 4)
+
+
+def test_roc_auc_refuses_an_unknown_average() -> None:
+    """Mutation: the check of ``average`` removed (``"micro"`` scored as ``"macro"``)."""
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7]])
+    with pytest.raises(ValueError, match="'average' parameter must be 'macro' or 'none'"):
+        roc_auc_score([0, 1, 2], probs, average="micro")  # type: ignore[arg-type]

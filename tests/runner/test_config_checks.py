@@ -121,3 +121,20 @@ def test_a_labels_csv_radpipe_cannot_read_is_a_config_error(
     assert main(["run", str(path), "--quiet"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["resume", "predict", "evaluate"])
+def test_a_folder_that_is_no_run_directory_is_refused_by_name(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Mutation: the "no config.yaml" check of the run directory removed (a traceback or a
+    missing-file error instead of what the folder is not)."""
+    folder = tmp_path / "notarun"
+    folder.mkdir()
+    args = {
+        "resume": ["run", "--resume", str(folder)],
+        "predict": ["predict", str(folder), str(tmp_path)],
+        "evaluate": ["evaluate", str(folder), str(tmp_path), "--labels", str(tmp_path / "l.csv")],
+    }[command]
+    assert main(args) != 0
+    assert "notarun is not a radpipe run directory (no config.yaml)." in capsys.readouterr().err

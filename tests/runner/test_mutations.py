@@ -6,7 +6,7 @@ code under test."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,14 @@ def test_training_sees_exactly_the_training_split(cr_run: Path) -> None:
     assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
 
 
+def test_the_run_scores_exactly_the_test_split(cr_run: Path) -> None:
+    """Mutation: validation (or training) series scored with the test split (one image per
+    series and patient in this study: the scored cases' patients are the test patients)."""
+    scored = [c["patient"] for c in read_json(cr_run / "metrics.json")["per_case"]]
+    rows = read_split_csv(cr_run / "split.csv")
+    assert sorted(scored) == sorted(r["patient_key"] for r in rows if r["split"] == "test")
+
+
 def test_the_split_keeps_each_patients_series_together(tmp_path: Path) -> None:
     """Mutation: splitting by series instead of patient (checked against PatientID)."""
     study = tmp_path / "study"
@@ -88,6 +96,19 @@ def test_kfold_ensemble_is_scored_with_every_fold(kfold_run: Path) -> None:
     metrics = read_json(kfold_run / "metrics.json")
     assert metrics["evaluated"].startswith("ensemble of 2") and len(metrics["folds"]) == 2
     assert_scored_mean(metrics, _folds(kfold_run), _conversion(kfold_run), _keys(kfold_run, "test"))
+
+
+def test_kfold_spread_is_over_the_folds_figures(kfold_run: Path) -> None:
+    """Mutations: the spread of the folds' figures with another ``ddof``, or a fold left out.
+    ``cross_validation`` holds numpy's population statistics (``ddof=0``, as
+    ``cross_val_score(...).std()``) of each figure over ``folds``."""
+    metrics = read_json(kfold_run / "metrics.json")
+    for key in ("accuracy", "brier", "roc_auc_macro"):
+        values = np.array([fold[key] for fold in metrics["folds"]], dtype=np.float64)
+        assert key != "brier" or values.std() > 0  # two folds' models: two Brier scores
+        expected = {"mean": values.mean(), "std": values.std(), "min": values.min(),
+                    "max": values.max()}  # fmt: skip
+        assert metrics["cross_validation"][key] == pytest.approx(expected, abs=1e-12), key
 
 
 def test_kfold_predict_averages_every_fold(kfold_run: Path, cr16: Path, tmp_path: Path) -> None:
@@ -173,3 +194,31 @@ def test_a_split_csv_that_leaks_a_patient_is_refused(cr16: Path, tmp_path: Path)
     write_split_csv(rows, tmp_path / "run" / "split.csv")
     with pytest.raises(SplitLeakError, match=f"Patient {train['patient_key']} is in split"):
         prepare_study(config, tmp_path / "run", progress=False)
+
+
+def test_the_split_follows_the_configured_fractions_and_seed(cr16: Path, tmp_path: Path) -> None:
+    """Mutations: ``split.val``/``split.test`` swapped or off in the ratios, ``seed`` not
+    passed (ratio or k-fold split), labels lost when ``stratify`` is off. 16 patients (8 per
+    label), val 0.25, test 0.125: 10 / 4 / 2 series, each half of each label; 2 folds after a
+    0.25 test: 4 test series, folds of 6 (3 of each label)."""
+    labels = {hash_key(r["series_uid"]): int(r["label"]) for r in read_rows(cr16 / "labels.csv")}
+    ratio = ({"val": 0.25, "test": 0.125}, {("train", 5), ("val", 2), ("test", 1)})
+    folds = ({"folds": 2, "test": 0.25}, {(("train", 0), 3), (("train", 1), 3), (("test", -1), 2)})
+    for split, sizes in (ratio, folds):
+        found = []
+        for seed in (0, 1):
+            raw = base_config(cr16, tmp_path / "out") | {"seed": seed, "split": split}
+            run = tmp_path / f"{'folds' in split}-{seed}"
+            run.mkdir()
+            rows = prepare_study(validate_config(raw), run, progress=False).split
+            key = [(r["split"], r["fold"]) if "folds" in split else r["split"] for r in rows]
+            counts = Counter((k, r["label"]) for k, r in zip(key, rows))
+            assert counts == {(k, lab): n for k, n in sizes for lab in (0, 1)}, counts
+            assert {r["series_key"]: r["label"] for r in rows} == labels
+            found.append(key)
+        assert found[0] != found[1]  # the seed decides which patients go where
+    raw = base_config(cr16, tmp_path / "out") | {"split": {"val": 0.25, "test": 0.25}}
+    raw["split"]["stratify"] = False
+    (tmp_path / "flat").mkdir()
+    rows = prepare_study(validate_config(raw), tmp_path / "flat", progress=False).split
+    assert {r["series_key"]: r["label"] for r in rows} == labels

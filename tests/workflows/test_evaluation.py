@@ -145,6 +145,13 @@ def test_segmentation_intervals_resample_patients() -> None:
     assert ci["n_groups"] == 3 and ci["n_resamples"] == 200 and ci["seed"] == 3
     assert ci["low"] <= m["summary"]["dice_case_mean"] <= ci["high"]
     assert "patients" in ci["method"] and "hd95_mean" in m["intervals"]
+    # evaluate.confidence reaches the bootstrap: the same resamples give a nested 80% interval
+    m80 = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=200, seed=3,
+                                level=0.8)  # fmt: skip
+    for key in ("dice_case_mean", "hd95_mean"):
+        wide, narrow = m["intervals"][key], m80["intervals"][key]
+        assert (wide["level"], narrow["level"]) == (0.95, 0.8)
+        assert wide["low"] <= narrow["low"] <= narrow["high"] <= wide["high"]
 
 
 # --- classification: intervals, calibration, operating point, mistakes -------------------------
@@ -164,12 +171,23 @@ def test_binary_classification_reports_what_a_reviewer_asks_for() -> None:
         sk.average_precision_score(true, p1)
     )
     assert m["summary"]["brier"] == pytest.approx(sk.brier_score_loss(true, p1))
-    assert m["intervals"]["roc_auc_delong"]["method"].startswith("DeLong")
+    delong = m["intervals"]["roc_auc_delong"]
+    assert delong["method"].startswith("DeLong")
+    assert (delong["n_positive"], delong["n_negative"]) == (5, 5)
+    assert delong["estimate"] == pytest.approx(sk.roc_auc_score(true, p1))
     assert m["intervals"]["accuracy"]["n_groups"] == 5 and m["num_patients"] == 5
+    # argmax (p >= 0.5): negatives 0 0 1 1 0, positives 1 1 0 1 1; rows normalised by truth
+    assert m["confusion_matrix"] == [[3, 2], [1, 4]]
+    np.testing.assert_allclose(m["confusion_matrix_by_true"], [[0.6, 0.4], [0.2, 0.8]])
     op = m["operating_point"]
     assert op["threshold"] == 0.8 and op["chosen_on"] == "validation split"
     # test cases called positive at p >= 0.8: 0.95 (neg), 0.9, 0.8 (pos)
     assert op["test_confusion_matrix"] == [[4, 1], [3, 2]]
+    # of it: sensitivity 2/5, specificity 4/5, precision 2/3 (a swap of any two goes red);
+    # validation at 0.8: positives 0.8, 0.9 of 4 called, no negative: 1/2 and 1
+    assert (op["test_sensitivity"], op["test_specificity"]) == pytest.approx((0.4, 0.8))
+    assert op["test_precision"] == pytest.approx(2 / 3)
+    assert (op["validation_sensitivity"], op["validation_specificity"]) == (0.5, 1.0)
     worst = m["most_confident_mistakes"][0]
     assert (worst["index"], worst["probability"]) == (3, 0.95)
 
