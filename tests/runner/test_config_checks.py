@@ -136,5 +136,5 @@ def test_a_folder_that_is_no_run_directory_is_refused_by_name(
         "predict": ["predict", str(folder), str(tmp_path)],
         "evaluate": ["evaluate", str(folder), str(tmp_path), "--labels", str(tmp_path / "l.csv")],
     }[command]
-    assert main(args) != 0
+    assert main(args) == 2  # a usage error, as README's exit codes say
     assert "notarun is not a radpipe run directory (no config.yaml)." in capsys.readouterr().err

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.errors import RadpipeError
+from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
 from workflows.run.checks import (
@@ -59,7 +59,7 @@ def load_run_config(run_dir: Path) -> RunConfig:
     """The resolved config saved in a run directory (for ``--resume`` and ``predict``)."""
     path = run_dir / "config.yaml"
     if not path.exists():
-        raise RadpipeError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
+        raise ConfigError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
     return load_saved_config(path)
 
 
