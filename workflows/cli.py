@@ -15,8 +15,9 @@ import argparse
 import errno
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from pipeline.errors import ConfigError, RadpipeError
 
@@ -66,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipeline.keys import project_secret
 
             project_secret()
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args))
     except ConfigError as err:
         print(f"radpipe {args.command}: config error: {err}", file=sys.stderr)
         return 2
@@ -92,6 +95,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"radpipe {args.command}: error: {where}{err.strerror or err}; {hint} and run "
               "it again", file=sys.stderr)  # fmt: skip
         return 1
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A Python warning as one ``radpipe: warning:`` line: its message, without the source
+    file's absolute path and line that Python's default format shows."""
+    print(f"radpipe: warning: {message}", file=file or sys.stderr)
 
 
 def _version() -> str:

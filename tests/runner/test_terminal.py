@@ -66,3 +66,25 @@ def test_the_epoch_line_names_the_training_loss_once_without_validation(
         "epoch 1/1  train_loss 0.7676",
         "epoch 2/1  train_loss 0.5000  val_accuracy 0.7500",
     ]
+
+
+def test_python_warnings_are_one_radpipe_line_without_source_paths(
+    cr_run: Path, cr16: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An external set with one class: the undefined average precision was printed as
+    Python's ``/abs/path/classification.py:125: RuntimeWarning: ...`` plus the source line,
+    and matplotlib warned twice about an empty legend."""
+    import csv
+
+    with (cr16 / "labels.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["label"] == "0"]
+    one = tmp_path / "one.csv"
+    with one.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    args = ["evaluate", str(cr_run), str(cr16 / "dicom"), "--labels", str(one)]
+    assert main([*args, "--out", str(tmp_path / "ev")]) == 0
+    err = capsys.readouterr().err
+    assert "radpipe: warning: Average precision is undefined for class(es) [1]" in err
+    assert ".py:" not in err and "Warning:" not in err and "legend" not in err, err

@@ -130,7 +130,7 @@ def plot_roc_curves(
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
         ax.set_title("ROC")
-        ax.legend(frameon=False, loc="lower right")
+        _legend_or_undefined(ax, loc="lower right")
         return _save(fig, path)
 
 
@@ -223,8 +223,18 @@ def plot_precision_recall(
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
         ax.set_title("Precision-recall")
-        ax.legend(frameon=False, loc="lower left", fontsize=7)
+        _legend_or_undefined(ax, loc="lower left", fontsize=7)
         return _save(fig, path)
+
+
+def _legend_or_undefined(ax: Any, **legend: Any) -> None:
+    """The legend of the curves drawn, or, when no class had both positive and negative
+    cases (every curve undefined), a note saying so instead of an empty figure."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, **legend)
+        return
+    ax.text(0.5, 0.5, "undefined: no class has both\npositive and negative cases",
+            ha="center", va="center", color="#6b7280")  # fmt: skip
 
 
 def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
