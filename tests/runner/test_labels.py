@@ -218,3 +218,20 @@ def test_labels_differing_only_in_case_or_spacing_are_said(
         "labels 'Benign' and 'benign'" + tail,
         "labels 'no  lesion' and 'No lesion'" + tail,
     ]
+
+
+def test_a_class_with_no_labelled_series_is_said_as_such(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An external set without one of the run's classes was told that the class was "too
+    few to be in each of the 1 parts of the split, so the model is trained ... without it"."""
+    from workflows.run.config import SplitConfig
+    from workflows.run.labels import LabelTable, note_rare_classes
+
+    table = LabelTable(by_key={}, class_names=["a", "b"], source="one.csv column 'label'")
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        note_rare_classes([{"label": 0}] * 6, table, SplitConfig())
+    assert [r.getMessage() for r in caplog.records] == [
+        "class 'b' has no labelled series (of 6) in one.csv column 'label': its rates and "
+        "curves are undefined here."
+    ]

@@ -184,7 +184,10 @@ def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, con
     parts = (config.folds or 1 + (config.val > 0)) + (config.test > 0)
     counts = Counter(int(r["label"]) for r in split)
     for index, name in enumerate(table.class_names):
-        if counts[index] < parts:
+        if counts[index] == 0:  # e.g. an external test set without that class
+            log.warning("class %r has no labelled series (of %d) in %s: its rates and curves are "
+                        "undefined here.", name, len(split), table.source)  # fmt: skip
+        elif counts[index] < parts:
             log.warning(
                 "class %r has %d labelled series (of %d): too few to be in each of the %d "
                 "parts of the split, so the model is trained or scored without it. A typo in "
