@@ -204,8 +204,8 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     elif arr.ndim != nd + 1:
         raise RadpipeError(f"{path.name}: expected {nd} spatial axes; got shape {arr.shape}.")
     out = np.ascontiguousarray(arr, dtype=np.float32)
-    if arr.dtype.kind == "f" and not np.isfinite(out).all():
-        bad = int(out.size - np.isfinite(out).sum())
+    bad = int(out.size - np.count_nonzero(np.isfinite(out))) if arr.dtype.kind == "f" else 0
+    if bad:
         raise RadpipeError(
             f"{path.name}: {bad} of {out.size} values are NaN or infinite (float pixel data "
             "with no value there, e.g. a parametric map's background); a model cannot learn "

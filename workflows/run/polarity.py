@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from workflows.run.rundir import split_index_values
+
 log = logging.getLogger("radpipe")
 
 __all__ = ["note_new_polarity", "note_polarity", "raw_polarities"]
@@ -67,13 +69,7 @@ def note_new_polarity(run_dir: Path, converted: Path, window: str) -> int:
 
     if window.strip().lower() != "none":
         return 0
-    index, split = run_dir / "index.csv", run_dir / "split.csv"
-    if not index.is_file() or not split.is_file():
-        return 0
-    with split.open(newline="") as fh:
-        keys = {r["series_key"] for r in csv.DictReader(fh)}
-    with index.open(newline="") as fh:
-        trained = {r.get("photometric") for r in csv.DictReader(fh) if r["series_key"] in keys}
+    trained = split_index_values(run_dir, "photometric")
     new = raw_polarities(read_manifest(converted / "manifest.csv"), converted / "index.csv")
     unseen = {kind: n for kind, n in new.items() if kind not in trained}
     if not unseen or not trained & set(_GREY):

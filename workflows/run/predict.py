@@ -30,6 +30,7 @@ from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
 from workflows.run.polarity import note_new_polarity
+from workflows.run.rundir import split_index_values
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -88,7 +89,7 @@ def predict_folder(
             keep, items, skipped = _usable(
                 dataset,
                 _model_shape(folder),
-                _modalities(run_dir),
+                split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
             )
             _write_skipped(
@@ -158,19 +159,6 @@ def _model_shape(folder: Path) -> list[int]:
 
 
 _RADIOGRAPHY = {"DX": "CR"}  # computed and digital radiography: one kind of image
-
-
-def _modalities(run_dir: Path) -> set[str]:
-    """The modalities of the series the run was trained and tested on (``index.csv`` rows of
-    ``split.csv``); empty when the run has no index (image folders) or none is known."""
-    index, split = run_dir / "index.csv", run_dir / "split.csv"
-    if not index.is_file() or not split.is_file():
-        return set()
-    with split.open(newline="") as fh:
-        keys = {r["series_key"] for r in csv.DictReader(fh)}
-    with index.open(newline="") as fh:
-        return {r["modality"] for r in csv.DictReader(fh)
-                if r.get("series_key") in keys and r.get("modality")}  # fmt: skip
 
 
 def _usable(

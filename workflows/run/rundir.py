@@ -7,6 +7,7 @@ git commit, input fingerprint), ``index.csv``, ``split.csv``, ``stages/``, ``che
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import platform
@@ -200,3 +201,17 @@ def fold_checkpoint(folder: Path) -> Path:
         )
     best = folder / "checkpoints" / "best.pt"
     return best if best.exists() else folder / "checkpoints" / "last.pt"
+
+
+def split_index_values(run_dir: Path, column: str) -> set[str]:
+    """The non-empty values of ``index.csv``'s ``column`` over the series the run split
+    (``split.csv``: trained, validated and tested on); empty when the run has no index
+    (image folders) or the column is not in it (an older run)."""
+    index, split = run_dir / "index.csv", run_dir / "split.csv"
+    if not index.is_file() or not split.is_file():
+        return set()
+    with split.open(newline="") as fh:
+        keys = {r["series_key"] for r in csv.DictReader(fh)}
+    with index.open(newline="") as fh:
+        return {r[column] for r in csv.DictReader(fh)
+                if r.get("series_key") in keys and r.get(column)}  # fmt: skip
