@@ -73,8 +73,9 @@ class FrameInfo:
 class DicomImage:
     """One decoded instance: ``stored`` is ``(F, H, W)`` grey or ``(F, H, W, 3)`` RGB.
 
-    ``voi_function`` is frame 0's VOILUTFunction; each frame's own is in ``frames``
-    (Enhanced objects keep it in the Frame VOI LUT functional group, PS3.3 C.7.6.16.2.10).
+    Each frame's VOILUTFunction and VOI LUT are in ``frames`` (Enhanced objects keep them in
+    the Frame VOI LUT functional group, PS3.3 C.7.6.16.2.10); ``voi_function`` and
+    ``voi_lut`` are frame 0's.
     """
 
     source: str
@@ -83,12 +84,20 @@ class DicomImage:
     bits_stored: int
     signed: bool
     frames: tuple[FrameInfo, ...]
-    voi_function: str
     modality_lut: tuple[int, np.ndarray] | None
-    voi_lut: tuple[int, np.ndarray, int] | None
     inverse: bool
     problems: tuple[str, ...] = ()
     padding: tuple[int, int] | None = None
+
+    @property
+    def voi_function(self) -> str:
+        """Frame 0's VOILUTFunction (``LINEAR`` when absent)."""
+        return self.frames[0].voi_function
+
+    @property
+    def voi_lut(self) -> tuple[int, np.ndarray, int] | None:
+        """Frame 0's VOI LUT as ``(first_mapped, table, bits)``, or ``None``."""
+        return self.frames[0].voi_lut
 
     @property
     def is_color(self) -> bool:
@@ -178,9 +187,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        voi_function=frames[0].voi_function,
         modality_lut=_modality_lut(ds, source, little, signed),
-        voi_lut=frames[0].voi_lut,
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
