@@ -32,11 +32,10 @@ from pipeline.dicom.values import (
     check_image_header,
     first_number,
     frame_voi_luts,
-    header_window,
+    frame_window,
     integer,
     numbers,
     orientation,
-    voi_function,
 )
 from pipeline.dicom.vendor import philips_scale_note
 from pipeline.errors import DicomError
@@ -216,15 +215,9 @@ def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[Frame
 
 
 def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
-    # VOILUTFunction sits beside the frame's window in its Frame VOI LUT group (C.7.6.16.2.10)
-    function = voi_function(plane_attr(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
-    window, note = header_window(  # unusable: ignored and noted, never refused
-        plane_attr(ds, "FrameVOILUTSequence", "WindowCenter", frame),
-        plane_attr(ds, "FrameVOILUTSequence", "WindowWidth", frame),
-        function,
-    )
+    window, note, function = frame_window(ds, frame)  # unusable: ignored and noted
     if note:
         notes.append(note)
     slope_value = first_number(slope, "RescaleSlope", notes)

@@ -160,6 +160,22 @@ def header_window(
     return (centers[0], w), None
 
 
+def frame_window(ds: Any, frame: int) -> tuple[tuple[float, float] | None, str | None, str]:
+    """One frame's header window, its note (:func:`header_window`) and its VOILUTFunction.
+
+    All three sit in the frame's Frame VOI LUT functional group (PS3.3 C.7.6.16.2.10):
+    per-frame, else shared, else the top level (:func:`pipeline.dicom.groups.attribute`).
+    The reader (:mod:`pipeline.dicom.read`) and the header check of ``inspect`` both use it.
+    """
+    function = voi_function(attribute(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
+    window, note = header_window(
+        attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame),
+        attribute(ds, "FrameVOILUTSequence", "WindowWidth", frame),
+        function,
+    )
+    return window, note, function
+
+
 def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, str | bytes) and not value.strip())
 
@@ -330,8 +346,6 @@ def _checked_header(ds: Any) -> list[str]:
     n = max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1)
     windows: dict[str, None] = {}
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
-        found = [attribute(ds, "FrameVOILUTSequence", keyword, frame)
-                 for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction")]  # fmt: skip
-        windows[header_window(found[0], found[1], voi_function(found[2]))[1] or ""] = None
+        windows[frame_window(ds, frame)[1] or ""] = None
     frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]
