@@ -100,9 +100,13 @@ def image_kind(ds: Any, frame: int = 0) -> str:
     if "PerFrameFunctionalGroupsSequence" in ds:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
         value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame))), None)
-    value = value or ds.get("ImageType") or []
-    values = [value] if isinstance(value, str) else list(value)
+    values = _multi(value or ds.get("ImageType"))
     return "\\".join(str(v).strip().upper() for v in values[:2])
+
+
+def _multi(value: Any) -> list[Any]:
+    """A multi-valued attribute's values as a list (one string is one value; absent: none)."""
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _floats(value: Any, n: int) -> Any:
@@ -332,9 +336,7 @@ def _component(ds: Any) -> str | None:
     """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
     if str(ds.get("Modality", "")).strip().upper() != "MR":
         return None
-    value = ds.get("ImageType") or []
-    values = [value] if isinstance(value, str) else list(value)
-    found = [_COMPONENTS.get(str(v).strip().upper()) for v in values[2:]]
+    found = [_COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
     return next((c for c in found if c), None)
 
 
