@@ -33,9 +33,3 @@ def to_unsigned(
     out = np.clip(np.rint(scaled), 0, top)  # +-inf to the ends
     np.nan_to_num(out, copy=False, nan=0.0)  # NaN (no value) to 0, not an undefined cast
     return out.astype(np.uint8 if bits == 8 else np.uint16)
-
-
-def min_max_range(image: np.ndarray) -> tuple[float, float]:
-    """``(min, max)`` of an image, widened to ``(v, v + 1)`` when it is constant."""
-    lo, hi = float(np.min(image)), float(np.max(image))
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
