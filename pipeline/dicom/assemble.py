@@ -170,6 +170,7 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
     seen: dict[tuple[object, ...], int] = {}
     keep: list[int] = []
     keys: list[tuple[object, ...]]
+    unplaced = 0
     order = sorted(range(len(frames)), key=lambda k: (frames[k].source, frames[k].frame))
     for k in order:
         f = frames[k]
@@ -180,13 +181,17 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
         if f.digest:
             keys.append(("pixels", f.digest, *place))
         if any(key in seen for key in keys):
+            unplaced += f.position is None
             continue
         for key in keys:
             seen[key] = k
         keep.append(k)
-    if len(keep) < len(frames):
-        n = len(frames) - len(keep)
-        notes.append(f"duplicates dropped: {n} image(s) repeated at the same position")
+    placed = len(frames) - len(keep) - unplaced
+    if placed:
+        notes.append(f"duplicates dropped: {placed} image(s) repeated at the same position")
+    if unplaced:  # no position to repeat: the same pixels (or the same instance) again
+        notes.append(f"duplicates dropped: {unplaced} image(s) without a position repeating "
+                     "another image's pixels or SOPInstanceUID")  # fmt: skip
     return keep
 
 

@@ -87,3 +87,19 @@ def test_pixel_spacing_with_commas_is_the_volumes_spacing(tmp_path: Path, placed
     assert row["spacing"] == ("2x0.7x0.7" if placed else "1x0.7x0.7")
     assert "absent" not in row["problems"]
     assert ("no geometry" in row["problems"]) is not placed
+
+
+def test_identical_images_without_a_position_are_not_said_to_share_one(tmp_path: Path) -> None:
+    """Three US-like images without geometry, the third a copy of the first's pixels (a frozen
+    frame saved twice): the volume keeps two, and the note does not claim a shared position."""
+    series = generate_uid()
+    pixels = [np.full((4, 5), v, np.uint16) for v in (10, 20, 10)]
+    images = [G.image(p, G.MR, series, InstanceNumber=k + 1, PixelSpacing=[0.5, 0.5])
+              for k, p in enumerate(pixels)]  # fmt: skip
+    row = _one_volume(G.save(tmp_path / "in", images), tmp_path / "out")
+    assert row["shape"] == "2x4x5"
+    assert [p for p in row["problems"].split("; ") if p] == [
+        "duplicates dropped: 1 image(s) without a position repeating another image's pixels or "
+        "SOPInstanceUID",
+        "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine unknown",
+    ]
