@@ -142,11 +142,11 @@ def test_the_model_check_changes_nothing() -> None:
     model.train()
     before_rng = torch.get_rng_state()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    check_model_takes(model, [1, 32, 32], "unet")
+    check_model_takes(model, [[1, 32, 32]], "unet")
     assert model.training and torch.equal(torch.get_rng_state(), before_rng)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     with pytest.raises(RadpipeError, match="multiples of 16"):
-        check_model_takes(model, [1, 24, 32], "unet")
+        check_model_takes(model, [[1, 32, 32], [1, 24, 32]], "unet")
     assert model.training
 
 

@@ -125,10 +125,44 @@ def check_validation_split(config: RunConfig, study: Any) -> None:
     log.warning("%s.", said)  # train() then says what follows the training loss
 
 
-def check_model_takes(model: Any, shape: list[int], name: str) -> None:
+def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int]]:
+    """The shapes of the training images after preprocessing, that of ``raw[0]`` first.
+
+    One image per distinct raw shape is preprocessed. Differing shapes are refused before
+    training when batches hold more than one image (a folder of images of several sizes and
+    no resize stage): each shape is counted and one image of it named, instead of the first
+    batch that mixes them stopping training. With ``batch_size`` 1 they are returned, for
+    :func:`check_model_takes` to try each.
+
+    Raises
+    ------
+    RadpipeError
+        Listing each shape after preprocessing, how many training images have it and one of
+        them (relative path or key).
+    """
+    groups: dict[tuple[int, ...], list[Any]] = {}
+    for s in raw:
+        groups.setdefault(s.image.shape, []).append(s)
+    after: dict[tuple[int, ...], list[Any]] = {}
+    for group in groups.values():
+        after.setdefault(tuple(pipe(group[0]).image.shape), []).extend(group)
+    if len(after) > 1 and batch_size > 1:
+        listing = ", ".join(
+            f"{len(g)} of shape {shape} (e.g. {g[0].meta.get('source') or g[0].id})"
+            for shape, g in sorted(after.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        )
+        raise RadpipeError(
+            f"The training images differ in shape after preprocessing: {listing}. Give them "
+            "one shape (a resize or fit_depth stage; colour and grey images have 3 and 1 "
+            "channels), or set train.batch_size: 1 for a model that takes any size."
+        )
+    return [list(shape) for shape in after]
+
+
+def check_model_takes(model: Any, shapes: list[list[int]], name: str) -> None:
     """Refuse, before training, a model that cannot take the preprocessed images: one
-    forward pass of a zero image of ``shape`` ``(C, *spatial)`` (batch 1, eval mode, no
-    gradients, the global RNG states restored afterwards, so training is unchanged).
+    forward pass of a zero image of each of ``shapes`` ``(C, *spatial)`` (batch 1, eval mode,
+    no gradients, the global RNG states restored afterwards, so training is unchanged).
 
     Raises
     ------
@@ -138,10 +172,12 @@ def check_model_takes(model: Any, shape: list[int], name: str) -> None:
     import torch
 
     was_training = model.training
+    shape = shapes[0]
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             model.eval()
-            model(torch.zeros(1, *shape))
+            for shape in shapes:
+                model(torch.zeros(1, *shape))
     except (ValueError, RuntimeError, TypeError, IndexError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise RadpipeError(

@@ -33,6 +33,7 @@ from workflows.run.checks import (
     check_inputs,
     check_model_takes,
     check_validation_split,
+    training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
 from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
@@ -204,8 +205,6 @@ def epoch_reporter(config: RunConfig, fold: int | None) -> Any:
 
 
 def _set_threads(config: RunConfig, ctx: DistributedContext | None) -> dict[str, Any]:
-    import os
-
     from workflows.run.threads import set_threads
 
     ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if ctx is not None else 1
@@ -261,8 +260,8 @@ def fitted_preprocessing(
     if not raw:
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
     pipe.fit(raw)
-    first = pipe(raw[0])
-    info = {"shape": list(first.image.shape), "num_classes": _num_classes(config, study, raw)}
+    shapes = training_shapes(pipe, raw, config.train.batch_size)  # refused if they differ
+    info = {"shape": shapes[0], "shapes": shapes, "num_classes": _num_classes(config, study, raw)}
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))
     return pipe, info
@@ -337,7 +336,7 @@ def _train_fold(
     )
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
-    check_model_takes(model, info["shape"], config.model["type"])
+    check_model_takes(model, info.get("shapes", [info["shape"]]), config.model["type"])
     absent = check_training_classes(config, study, keys["train"], info["num_classes"], fold)
     if config.train.init_from:
         transfer = init_from_checkpoint(model, config.train.init_from, config.train.freeze,
