@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 #: Philips private creator and the ScaleSlope element in its block (2005,10xx).
@@ -19,8 +20,13 @@ PHILIPS_CREATOR = 0x20050010
 PHILIPS_SCALE_SLOPE = 0x2005100E
 
 
-def philips_scale_note(ds: Any, rescale_slope: float) -> str:
+def philips_scale_note(ds: Any, rescale_slope: float, frame_slopes: Sequence[float] = ()) -> str:
     """A note when a Philips ScaleSlope makes FP differ from the values written ("" if not).
+
+    The ScaleSlope is read from the data set itself (classic objects) or, in an enhanced
+    multi-frame object without one, from each frame's functional groups, where Philips keeps
+    it in a private sequence item ((2005,140F), with its own private creator; dcm2niix #363
+    and #463 show such series).
 
     Parameters
     ----------
@@ -28,33 +34,75 @@ def philips_scale_note(ds: Any, rescale_slope: float) -> str:
         A pydicom Dataset (or radpipe's plain dataset), header only is enough.
     rescale_slope
         The RescaleSlope used for the modality values (1 when absent).
+    frame_slopes
+        The RescaleSlope of each frame (enhanced objects), in frame order.
 
     Returns
     -------
     str
         ``Philips ScaleSlope not applied: (2005,100E) is 4, ...`` with the divisor that turns the
-        values written into Philips' FP values; empty for other vendors, a missing or
-        unusable ScaleSlope, or RescaleSlope x ScaleSlope = 1 (FP equals DV).
+        values written into Philips' FP values (its range when it differs by frame); empty for
+        other vendors, a missing or unusable ScaleSlope, or RescaleSlope x ScaleSlope = 1
+        (FP equals DV).
     """
-    if PHILIPS_SCALE_SLOPE not in ds or PHILIPS_CREATOR not in ds:
+    scale = _scale_slope(ds)
+    scales: list[float | None] = [scale]
+    slopes = [rescale_slope]
+    if scale is None:
+        scales = _frame_scale_slopes(ds)
+        slopes = list(frame_slopes) or [rescale_slope] * len(scales)
+    pairs = [(s, r) for s, r in zip(scales, slopes) if s is not None]
+    divisors = [s * r for s, r in pairs]
+    if not divisors or all(math.isclose(d, 1.0, rel_tol=1e-6) for d in divisors):
         return ""
-    creator = _value(ds.get(PHILIPS_CREATOR))
+    where = "(2005,100E)" if scale is not None else "the frames' (2005,100E)"
+    return (
+        f"Philips ScaleSlope not applied: {where} is {_span([s for s, _ in pairs])}, values are "
+        "stored x RescaleSlope + RescaleIntercept (the console's displayed value, as pydicom "
+        "gives), Philips' floating-point value (dcm2niix's default) is that / (RescaleSlope x "
+        f"ScaleSlope) = that / {_span(divisors)}"
+    )
+
+
+def _span(values: list[float]) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:g}" if math.isclose(lo, hi, rel_tol=1e-6) else f"{lo:g} to {hi:g} by frame"
+
+
+def _scale_slope(ds: Any) -> float | None:
+    """The ScaleSlope of one data set (or item) with a Philips private block, else None."""
+    try:
+        if PHILIPS_SCALE_SLOPE not in ds or PHILIPS_CREATOR not in ds:
+            return None
+        creator = _value(ds.get(PHILIPS_CREATOR))
+    except (AttributeError, TypeError, KeyError):
+        return None
     if isinstance(creator, bytes):
         creator = creator.decode("latin-1")
     if "PHILIPS" not in str(creator).upper():
-        return ""
+        return None
     scale = _float(_value(ds.get(PHILIPS_SCALE_SLOPE)))
-    if scale is None or scale == 0 or not math.isfinite(scale):
-        return ""
-    divisor = rescale_slope * scale
-    if math.isclose(divisor, 1.0, rel_tol=1e-6):
-        return ""
-    return (
-        f"Philips ScaleSlope not applied: (2005,100E) is {scale:g}, values are stored x "
-        "RescaleSlope + RescaleIntercept (the console's displayed value, as pydicom gives), "
-        "Philips' floating-point value (dcm2niix's default) is that / (RescaleSlope x "
-        f"ScaleSlope) = that / {divisor:g}"
-    )
+    return None if scale is None or scale == 0 or not math.isfinite(scale) else scale
+
+
+def _frame_scale_slopes(ds: Any) -> list[float | None]:
+    """Each frame's ScaleSlope from its functional groups; ``[]`` if none or not Philips.
+
+    A frame's value is in its functional groups item itself or one sequence item below it.
+    """
+    if "PHILIPS" not in str(ds.get("Manufacturer", "")).upper():
+        return []
+    groups = ds.get("PerFrameFunctionalGroupsSequence")
+    found: list[float | None] = []
+    for item in groups or []:
+        scale = _scale_slope(item)
+        for element in item if scale is None else ():
+            if getattr(element, "VR", None) == "SQ":
+                scale = next((v for v in map(_scale_slope, element.value or []) if v), None)
+                if scale is not None:
+                    break
+        found.append(scale)
+    return found if any(s is not None for s in found) else []
 
 
 def _value(element: Any) -> Any:

@@ -50,3 +50,52 @@ def test_no_note_when_fp_equals_dv_or_the_block_is_not_philips(tmp_path: Path) -
     other = read_instance(_philips(tmp_path / "b.dcm", 2.0, 4.0, creator="ACME 1.1"))
     assert np.allclose(same.modality(0), 40.0) and np.allclose(other.modality(0), 190.0)
     assert not [p for p in (*same.problems, *other.problems) if "Philips" in p]
+
+
+def _enhanced_philips(path: Path, scales: list[float], slopes: list[float]) -> Path:
+    """An enhanced MR object whose frames keep RescaleSlope in their Pixel Value Transformation
+    group and ScaleSlope in a private (2005,140F) item with its own creator, as Philips writes
+    (dcm2niix #363, #463); nothing at the top level."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from tests.pipeline.dicom.builders import item
+
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 2, 3, stored=12, patient="P")
+    ds.Manufacturer = "Philips Medical Systems"
+    ds.NumberOfFrames = len(scales)
+    frames = []
+    for scale, slope in zip(scales, slopes):
+        private = Dataset()
+        private.private_block(0x2005, "Philips MR Imaging DD 001", create=True).add_new(
+            0x0E, "FL", scale
+        )
+        frame = item(PixelValueTransformationSequence=Sequence(
+            [item(RescaleSlope=slope, RescaleIntercept=0)]
+        ))  # fmt: skip
+        frame.private_block(0x2005, "Philips MR Imaging DD 005", create=True).add_new(
+            0x0F, "SQ", Sequence([private])
+        )
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    ds.PixelData = np.full(6 * len(scales), 100, dtype="<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_philips_scale_slope_of_enhanced_frames_is_named(tmp_path: Path) -> None:
+    same = read_instance(_enhanced_philips(tmp_path / "a.dcm", [4.0, 4.0], [2.0, 2.0]))
+    # DV = 100 x 2 = 200 on both frames; FP = 200 / (2 x 4) = 25
+    assert np.allclose(same.modality(0), 200.0) and np.allclose(same.modality(1), 200.0)
+    assert [p for p in same.problems if "Philips" in p] == [
+        "Philips ScaleSlope not applied: the frames' (2005,100E) is 4, values are stored x "
+        "RescaleSlope + RescaleIntercept (the console's displayed value, as pydicom gives), "
+        "Philips' floating-point value (dcm2niix's default) is that / (RescaleSlope x "
+        "ScaleSlope) = that / 8"
+    ]
+    varying = read_instance(_enhanced_philips(tmp_path / "b.dcm", [4.0, 5.0], [2.0, 3.0]))
+    (note,) = [p for p in varying.problems if "Philips" in p]
+    # divisors 2 x 4 = 8 and 3 x 5 = 15
+    assert "(2005,100E) is 4 to 5 by frame," in note and note.endswith("that / 8 to 15 by frame")
+    one = read_instance(_enhanced_philips(tmp_path / "c.dcm", [0.5, 0.5], [2.0, 2.0]))
+    assert not [p for p in one.problems if "Philips" in p]  # 2 x 0.5 = 1: FP = DV
