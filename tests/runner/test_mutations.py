@@ -222,3 +222,76 @@ def test_the_split_follows_the_configured_fractions_and_seed(cr16: Path, tmp_pat
     (tmp_path / "flat").mkdir()
     rows = prepare_study(validate_config(raw), tmp_path / "flat", progress=False).split
     assert {r["series_key"]: r["label"] for r in rows} == labels
+
+
+def _youden(truth: list[int], scores: list[float]) -> tuple[float, float, float]:
+    """Threshold, sensitivity and specificity maximising sensitivity + specificity - 1 over
+    the scores themselves (a case is positive at >= threshold; ties: the highest threshold)."""
+    pos = [s for t, s in zip(truth, scores) if t == 1]
+    neg = [s for t, s in zip(truth, scores) if t == 0]
+
+    def youden_j(c: float) -> float:
+        return sum(s >= c for s in pos) / len(pos) + sum(s < c for s in neg) / len(neg)
+
+    c = max(set(scores), key=lambda c: (round(youden_j(c), 12), c))
+    return c, sum(s >= c for s in pos) / len(pos), sum(s < c for s in neg) / len(neg)
+
+
+def _positive_scores(folder: Path, root: Path, keys: set[str]) -> dict[str, float]:
+    """Series key -> probability of class 1 by the model in ``folder`` (one image per series)."""
+    from pipeline.data import ManifestDataset
+    from workflows.train.infer import load_model_from_checkpoint, predict
+
+    ds = ManifestDataset(root, series_keys=keys, pipeline=Pipeline.load(folder / "stages"))
+    probs = predict(load_model_from_checkpoint(folder / "checkpoints" / "best.pt"), ds,
+                    device="cpu")  # fmt: skip
+    return {ds.items[i][0]["series_key"]: float(p[1]) for i, p in enumerate(probs)}
+
+
+@pytest.mark.parametrize("kind", ["ratio", "kfold"])
+def test_the_operating_point_is_chosen_on_the_validation_predictions(
+    kind: str, cr_run: Path, kfold_run: Path
+) -> None:
+    """Mutations: the threshold chosen on the training split's predictions (ratio split), or
+    on each fold's training part instead of its held-out fold (k-fold: every development
+    series once, scored by the fold model that did not train on it)."""
+    run = cr_run if kind == "ratio" else kfold_run
+    rows = read_split_csv(run / "split.csv")
+    label = {r["series_key"]: int(r["label"]) for r in rows}
+    scores: dict[str, float] = {}
+    if kind == "ratio":
+        scores = _positive_scores(run, _conversion(run), _keys(run, "val"))
+    else:
+        for k, folder in enumerate(_folds(run)):
+            held_out = {r["series_key"] for r in rows
+                        if r["split"] != "test" and int(r["fold"]) == k}  # fmt: skip
+            scores |= _positive_scores(folder, _conversion(run), held_out)
+    keys = sorted(scores)
+    threshold, sensitivity, specificity = _youden([label[s] for s in keys],
+                                                  [scores[s] for s in keys])  # fmt: skip
+    point = read_json(run / "metrics.json")["operating_point"]
+    assert point["validation_cases"] == len(keys) == (4 if kind == "ratio" else 12)
+    assert point["threshold"] == pytest.approx(threshold, abs=1e-6)
+    assert point["validation_sensitivity"] == pytest.approx(sensitivity)
+    assert point["validation_specificity"] == pytest.approx(specificity)
+
+
+def test_predict_names_the_classes_of_a_run_without_a_test_split(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    """Mutation: ``predict`` not reading the run's own class names (``classes.json``): a run
+    with ``split.test: 0`` writes no ``metrics.json``, and the columns became ``prob_0``,
+    ``prob_1`` with class names ``0``/``1``."""
+    from workflows.cli import main
+    from workflows.run.runner import run_study
+
+    raw = base_config(cr16, shared_output) | {"split": {"test": 0, "val": 0.25}}
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None and not (outcome.run_dir / "metrics.json").exists()
+    out = tmp_path / "pred"
+    assert main(["predict", str(outcome.run_dir), str(cr16 / "dicom"), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    rows = read_rows(out / "predictions.csv")
+    names = {r["class_name"] for r in rows} - {""}
+    assert names <= {"no_lesion", "round_lesion"} and names
+    assert {"prob_no_lesion", "prob_round_lesion"} <= set(rows[0])

@@ -4,6 +4,7 @@ case unit, intervals, calibration and the operating point."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,6 +108,32 @@ def test_evaluation_uses_each_samples_spacing_from_its_meta(tmp_path: object) ->
     assert m["distance_unit"] == "mm" and m["summary"]["hd95_mean"] == pytest.approx(0.5)
     p.meta = [{**meta, "spacing": (math.nan, 0.5, 0.5)}]
     assert _score(config, study, p, None, None)["distance_unit"] == "voxel"
+
+
+def test_evaluation_stacks_2d_slices_with_their_slice_spacing(tmp_path: object) -> None:
+    """The run's scoring step passes each 2-D slice's index and its volume's slice step
+    (manifest ``slice_spacing``): the six slices are scored as one volume of (2.5, 0.5, 0.5)
+    mm, HD95 0.5 mm as MONAI gives (above); without the step, in voxels."""
+    from workflows.run.config import validate_config
+    from workflows.run.evaluate import Predictions, _score
+    from workflows.run.study import Study
+
+    true, pred = _aniso_volume()
+    probs = np.stack([1 - pred, pred], axis=1).astype(np.float32)  # (6, K, H, W)
+    config = validate_config({"task": "segmentation", "data": {"source": "."},
+                              "model": {"type": "unet"}})  # fmt: skip
+    study = Study(root=tmp_path, kind="dicom", fingerprint="", class_names=[],  # type: ignore[arg-type]
+                  split=[{"series_key": "s1", "patient_key": "p1", "split": "test"}])  # fmt: skip
+    meta = [{"series_key": "s1", "patient_key": "p1", "spacing": (0.5, 0.5), "slice_index": k,
+             "slice_spacing": 2.5} for k in range(6)]  # fmt: skip
+    p = Predictions(probs=probs, truth=true, ids=[f"i{k}" for k in range(6)],
+                    images=[t[None] for t in true], meta=meta)  # fmt: skip
+    m = _score(config, study, p, None, None)
+    assert m["case_unit"] == "volume" and m["num_cases"] == 1
+    assert m["distance_unit"] == "mm" and m["summary"]["hd95_mean"] == pytest.approx(0.5)
+    assert m["policy"]["surface_failure_policy"] == "exclude"  # the config's default
+    config.evaluate.surface_failures = "diagonal"  # and the config's choice reaches scoring
+    assert _score(config, study, p, None, None)["policy"]["surface_failure_policy"] == "diagonal"
 
 
 # --- the case unit: volumes and patients, slices secondary --------------------------------------
@@ -216,3 +243,26 @@ def test_stacked_slices_of_one_evenly_spaced_volume_give_millimetres() -> None:
                   slices(2.5, [(0.5, 0.5)] * 5 + [(0.6, 0.5)], list(range(6)))):  # fmt: skip
         v = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
         assert v["distance_unit"] == "voxel"
+
+
+def test_overlays_show_the_best_then_the_worst_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``report.overlays: 4``: the two cases of highest macro Dice (best first), then the two
+    lowest, a hidden (burned-in) case and one without a Dice left out."""
+    from workflows.report import plots
+    from workflows.run.evaluate import Predictions, _overlays
+
+    shown: list[tuple[str, float]] = []
+
+    def capture(cases: list[tuple], *args: object, **kwargs: object) -> None:
+        shown.extend((c[0], c[4]) for c in cases)
+
+    monkeypatch.setattr(plots, "plot_overlays", capture)
+    dice = {"a": 0.5, "b": 0.9, "c": 0.1, "d": 0.7, "e": 0.95, "f": 0.3, "g": None}
+    ids = list(dice)
+    blank = np.zeros((2, 2), np.int64)
+    p = Predictions(probs=np.zeros((7, 2, 2, 2)), truth=np.stack([blank] * 7), ids=ids,
+                    images=[blank[None]] * 7, meta=[{} for _ in ids], hidden={4})  # fmt: skip
+    rows = [{"id": i, "dice_macro": d} for i, d in dice.items()]
+    _overlays({"per_case": rows}, p, np.stack([blank] * 7), ["bg", "x"], 4, Path("unused"))
+    # "e" (0.95) is hidden: best 0.9 (b), 0.7 (d); worst 0.1 (c), 0.3 (f)
+    assert shown == [("b", 0.9), ("d", 0.7), ("c", 0.1), ("f", 0.3)]

@@ -217,6 +217,7 @@ def _operating_point(
     rates = rates_from_confusion(cm)
     return {
         "chosen_on": "validation split",
+        "validation_cases": len(val_true),
         **{
             f"validation_{k}" if k in ("sensitivity", "specificity") else k: v
             for k, v in chosen.items()
