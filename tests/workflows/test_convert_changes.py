@@ -150,6 +150,26 @@ def test_series_with_one_changed_slice_is_assembled_again(tmp_path: Path) -> Non
     np.testing.assert_array_equal(np.load(volumes[changed[0]]), expected)
 
 
+def killed_after_one_task(src: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Convert ``src`` into ``out`` (npy), killed (``KeyboardInterrupt``) as the second task
+    starts, every result flushed at once; returns the task ids started."""
+    monkeypatch.setattr(batch, "_FLUSH_SECONDS", 0.0)
+    real = tasks.run_task
+    calls: list[str] = []
+
+    def run_task(task: tasks.ConvertTask, options: ConvertOptions) -> tasks.TaskResult:
+        calls.append(task.task_id)
+        if len(calls) > 1:
+            raise KeyboardInterrupt  # as a kill after the first task
+        return real(task, options)
+
+    monkeypatch.setattr(batch, "run_task", run_task)
+    with pytest.raises(KeyboardInterrupt):
+        convert_folder(src, out, NPY, progress=False)
+    monkeypatch.setattr(batch, "run_task", real)
+    return calls
+
+
 def test_kill_mid_run_keeps_what_was_flushed_and_redoes_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,20 +181,7 @@ def test_kill_mid_run_keeps_what_was_flushed_and_redoes_the_rest(
     convert_folder(src, out, NPY, progress=False)
     _rewrite(src / "a.dcm", 6, 0)
     _rewrite(src / "b.dcm", 8, 1)
-    monkeypatch.setattr(batch, "_FLUSH_SECONDS", 0.0)
-    real = tasks.run_task
-    calls: list[str] = []
-
-    def run_task(task: tasks.ConvertTask, options: ConvertOptions) -> tasks.TaskResult:
-        calls.append(task.task_id)
-        if len(calls) > 1:
-            raise KeyboardInterrupt  # as a kill after the first changed file
-        return real(task, options)
-
-    monkeypatch.setattr(batch, "run_task", run_task)
-    with pytest.raises(KeyboardInterrupt):
-        convert_folder(src, out, NPY, progress=False)
-    monkeypatch.setattr(batch, "run_task", real)
+    calls = killed_after_one_task(src, out, monkeypatch)
     again = convert_folder(src, out, NPY, progress=False)
     assert calls == ["a.dcm", "b.dcm"]
     assert (again.converted, again.skipped, again.changed) == (1, 2, 1)
