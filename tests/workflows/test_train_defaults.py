@@ -37,6 +37,14 @@ def test_ema_monitor_ignores_a_single_lucky_epoch() -> None:
     again.load_state_dict(state)
     assert again.update(7, 0.790625) is False  # s stays 0.790625: equal is no gain
     assert again.smoothed == pytest.approx(0.790625)
+    # a = 0.6 weighs the past (s_t = 0.6 s_(t-1) + 0.4 v_t), not the new value: by hand
+    # 0.5, 0.6 x 0.5 + 0.4 x 0.9 = 0.66, 0.6 x 0.66 + 0.4 x 0.6 = 0.636
+    heavy = EarlyStopping("val_dice", "auto", patience=None, ema=0.6)
+    seen = []
+    for e, v in enumerate([0.5, 0.9, 0.6], start=1):
+        heavy.update(e, v)
+        seen.append(heavy.smoothed)
+    assert seen == pytest.approx([0.5, 0.66, 0.636])
 
 
 def test_min_epochs_delays_early_stopping() -> None:
