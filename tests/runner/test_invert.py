@@ -109,3 +109,14 @@ def test_probabilities_can_be_resized_back_linearly() -> None:
     assert lin[4, 3] == 0  # (0.625, 0.375): 0.447
     assert lin[5, 3] == 1  # (0.875, 0.375): 0.566, class 0 with nearest neighbour
     assert lin[1, 1] == 0 and near[5, 3] == 0
+
+
+def test_what_a_crop_cut_away_gets_the_fill_value() -> None:
+    """A centre crop of 6 columns to 4 cut one column each side: undone, they hold ``fill``
+    (a scalar for one map; one value per channel for per-class maps)."""
+    records = [{"stage": "crop", "op": "crop_or_pad", "in": [2, 6], "out": [2, 4]}]
+    inner = np.ones((2, 4), np.int64)
+    assert invert(inner, records, fill=7).tolist() == [[7, 1, 1, 1, 1, 7]] * 2
+    probs = np.stack([np.zeros((2, 4)), np.ones((2, 4))])
+    back = invert(probs, records, fill=[1.0, 0.0])
+    assert back[:, 0, :].tolist() == [[1, 0, 0, 0, 0, 1], [0, 1, 1, 1, 1, 0]]
