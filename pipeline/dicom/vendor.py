@@ -6,6 +6,12 @@ displays (Philips' DV) and what pydicom, ITK and MONAI give; Philips' "floating-
 FP = DV / (RescaleSlope x ScaleSlope) (Chenevert et al. 2014, PMC3998685) is what dcm2niix
 writes by default since v1.0.20210317 (dcm2niix #493, #575). The two differ by a factor that
 changes from series to series (MRtrix3 #2499), so radpipe says which one it wrote.
+
+Philips PET files whose Units (0054,1001) are CNTS hold counts: the modality values are not
+an activity concentration. Philips' private Activity Concentration Scale Factor (7053,1009)
+turns them into Bq/ml and its SUV Scale Factor (7053,1000) into SUVbw (OHIF #1418, MOOSE
+#230, calculate-suv); neither is applied (no reader applies them by default), and the note
+gives both factors.
 """
 
 from __future__ import annotations
@@ -18,6 +24,41 @@ from typing import Any
 #: Philips private creator and the ScaleSlope element in its block (2005,10xx).
 PHILIPS_CREATOR = 0x20050010
 PHILIPS_SCALE_SLOPE = 0x2005100E
+
+
+#: Philips PET private block (7053,10xx): SUV Scale Factor and Activity Concentration Scale Factor.
+PET_CREATOR = 0x70530010
+PET_SUV_FACTOR, PET_BQML_FACTOR = 0x70531000, 0x70531009
+
+
+def vendor_notes(ds: Any, rescale_slope: float, frame_slopes: Sequence[float] = ()) -> list[str]:
+    """Every note on a vendor scaling not applied: Philips MR ScaleSlope, PET counts."""
+    found = (philips_scale_note(ds, rescale_slope, frame_slopes), pet_counts_note(ds))
+    return [n for n in found if n]
+
+
+def pet_counts_note(ds: Any) -> str:
+    """A note when a PET image's values are counts (Units (0054,1001) CNTS), "" if not.
+
+    With Philips' (7053,1009) / (7053,1000) factors the note gives them: Bq/ml and SUVbw are
+    the values written times each factor.
+    """
+    if str(ds.get("Modality", "")).strip().upper() != "PT":
+        return ""
+    if str(_value(ds.get("Units", "")) or "").strip().upper() != "CNTS":
+        return ""
+    note = "PET values are counts: Units (0054,1001) is CNTS, not an activity concentration"
+    creator = _value(ds.get(PET_CREATOR))
+    if isinstance(creator, bytes):
+        creator = creator.decode("latin-1")
+    if "PHILIPS" not in str(creator or "").upper():
+        return note
+    factors = []
+    for tag, what in ((PET_BQML_FACTOR, "Bq/ml"), (PET_SUV_FACTOR, "SUVbw")):
+        factor = _decimal(_value(ds.get(tag))) if tag in ds else None
+        if factor is not None and math.isfinite(factor) and factor > 0:
+            factors.append(f"{what} = that x ({tag >> 16:04X},{tag & 0xFFFF:04X}) {factor:g}")
+    return f"{note} (Philips factors, not applied: {', '.join(factors)})" if factors else note
 
 
 def philips_scale_note(ds: Any, rescale_slope: float, frame_slopes: Sequence[float] = ()) -> str:
@@ -116,6 +157,18 @@ def _float(value: Any) -> float | None:
     """
     if isinstance(value, bytes | bytearray):
         return struct.unpack("<f", bytes(value[:4]))[0] if len(value) >= 4 else None
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimal(value: Any) -> float | None:
+    """A float from a DS value: a number, text, or its raw bytes (read without its VR)."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("latin-1").strip(" \0")
     if isinstance(value, list | tuple):
         value = value[0] if value else None
     try:
