@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.dicom.groups import attribute
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.values import numbers
+from pipeline.dicom.values import numbers, slice_size
 from pipeline.errors import DicomError
 
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
@@ -209,7 +209,8 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "repetition_time": _float(ds.get("RepetitionTime")),
-        "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
+        "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
+        or slice_size(ds.get("SliceThickness")),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):
@@ -219,8 +220,8 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
     for f in range(frame_count(ds)):
-        step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
-            _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
+        step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
+            slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
         )
         kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
         out.append(

@@ -246,6 +246,21 @@ def frame_voi_luts(
     return out if len(out) == n else out[:1] * n
 
 
+def slice_size(value: Any) -> float | None:
+    """A SliceThickness or SpacingBetweenSlices as a size in mm (``None``: absent, 0, bad).
+
+    A negative value (some exporters write one; outside NM, whose signed spacing
+    :func:`~pipeline.dicom.frames.nm_geometry` reads itself, it has no sign) counts by its
+    size: the slice direction comes from ImageOrientationPatient, and a negative third axis
+    would mirror a one-slice volume.
+    """
+    try:
+        size = abs(float(value)) if value not in (None, "") else math.nan
+    except (TypeError, ValueError):
+        return None
+    return size if math.isfinite(size) and size > 0 else None
+
+
 def integer(
     ds: Any, keyword: str, default: int | None = None, *, minimum: int = 0, maximum: int = 2**32
 ) -> int | None:
