@@ -36,6 +36,7 @@ from pipeline.dicom.kinds import (
     mixed_studies,
     mixed_subjects,
 )
+from pipeline.dicom.passes import kernel_groups, split_passes
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
 
@@ -146,7 +147,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
             "merged exports), one volume each"
         )
-    kinds = kind_groups(frames, numbers, plan.notes)
+    kinds = kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes)
     groups = [g for members in kinds for g in _orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
@@ -252,6 +253,10 @@ def _plan_oriented(
     stacks, how = colocated_stacks(frames, group, dist)
     for s in stacks:
         s.sort(key=lambda k: dist[k])
+    if len(stacks) == 1 and len(passes := split_passes(frames, stacks[0], dist)) > 1:
+        plan.notes.append(f"split: {len(passes)} passes by AcquisitionNumber whose slices "
+                          "interleave (multi-pass CT), one volume each")  # fmt: skip
+        return [v for p in passes for v in _plan_stack(frames, p, normal, policy)]
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
     keys = how.split(" and ")

@@ -3,8 +3,8 @@
 Enhanced multi-frame objects keep each frame's position in the Per-frame Functional Groups,
 which win over the Shared groups and over any top-level attribute (PS3.3 C.7.6.16). Siemens
 mosaics hold several slices tiled in one image; their tiles become frames here, placed with
-nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file is marked
-as refused (``FrameRef.refusal``) when a tile's position cannot be known.
+nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file is refused
+(``FrameRef.refusal``) when a tile's position cannot be known.
 """
 
 from __future__ import annotations
@@ -56,15 +56,14 @@ class FrameRef:
 
     ``position``/``orientation``/``pixel_spacing`` are ImagePositionPatient (LPS mm),
     ImageOrientationPatient and PixelSpacing (row, column; mm) of this frame; ``time`` is
-    AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
-    file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
+    AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced file
+    (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
     ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
     SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
-    ``subject`` the PatientID (a series holding several is refused); ``study`` the
-    StudyInstanceUID (a series spanning several is noted); ``frame_of_reference`` the
-    FrameOfReferenceUID (likewise).
+    ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
+    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each).
     """
 
     source: str
@@ -88,6 +87,7 @@ class FrameRef:
     subject: str = ""
     study: str = ""
     frame_of_reference: str = ""
+    kernel: str = ""
 
 
 def image_kind(ds: Any, frame: int = 0) -> str:
@@ -208,6 +208,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
+        "kernel": "\\".join(str(v).strip() for v in _multi(ds.get("ConvolutionKernel"))),
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
         or slice_size(ds.get("SliceThickness")),

@@ -1,0 +1,97 @@
+"""Reconstructions and passes filed in one series: never one volume mixing them.
+
+- Two kernels (soft tissue and bone) over partly the same slices: the co-located ones were
+  told apart by acquisition order only, so volume 0 took two soft-tissue slices and then the
+  bone slices (values 100, 101, 1002, ... by hand).
+- A multi-pass CT (vtk-dicom #220): two AcquisitionNumbers over overlapping ranges, 1.5 mm
+  apart: stacked as one, the volume alternated between the passes (109, 510, 112, 513, ...)
+  and was resampled for "missing slices" that were never missing.
+Expected volumes are by hand: each slice's value says which kernel or pass and which z.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from pydicom.uid import generate_uid
+
+from pipeline.dicom import index_folder
+from tests.pipeline.dicom.geometry_cases import CT, image, save
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+
+def _slice(series: str, z: float, value: int, number: int, **attrs: Any):  # type: ignore[no-untyped-def]
+    ds = image(np.full((4, 4), value, np.uint16), CT, series, ImagePositionPatient=[0.0, 0.0, z],
+               ImageOrientationPatient=[1, 0, 0, 0, 1, 0], PixelSpacing=[1.0, 1.0],
+               InstanceNumber=number, SeriesNumber=2, ImageType=["ORIGINAL", "PRIMARY", "AXIAL"],
+               SliceThickness=3.0, **attrs)  # fmt: skip
+    ds.Modality = "CT"
+    return ds
+
+
+def _convert(src: Path, out: Path) -> list[tuple[list[float], tuple[float, ...], str]]:
+    """(z-profile of pixel (0, 0), zooms, problems) of each NIfTI, in output-name order."""
+    convert_folder(src, out, ConvertOptions(format="nifti", workers=1), progress=False)
+    with (out / "manifest.csv").open() as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["output"])
+    found = []
+    for row in rows:
+        img = nib.load(out / row["output"])
+        profile = np.asarray(img.get_fdata())[0, 0].tolist()
+        found.append((profile, tuple(float(z) for z in img.header.get_zooms()), row["problems"]))
+    return found
+
+
+def test_two_kernels_over_the_same_slices_are_two_volumes(tmp_path: Path) -> None:
+    series, n = generate_uid(), iter(range(1, 100))
+    bone = [_slice(series, 3.0 * z, 1000 + z, next(n), ConvolutionKernel="BONE",
+                   AcquisitionNumber=1) for z in range(2, 6)]  # fmt: skip
+    soft = [_slice(series, 3.0 * z, 100 + z, next(n), ConvolutionKernel="STANDARD",
+                   AcquisitionNumber=1) for z in range(6)]  # fmt: skip
+    found = _convert(save(tmp_path / "src", bone + soft), tmp_path / "out")
+    assert [f[0] for f in found] == [[1002, 1003, 1004, 1005], [100, 101, 102, 103, 104, 105]]
+    said = "split: 2 ConvolutionKernel values in one series (BONE, STANDARD), one volume each"
+    assert all(said in f[2] for f in found)
+    (series_found,) = index_folder(tmp_path / "src").series  # inspect says the same
+    assert said in "; ".join(series_found.problems)
+
+
+def test_multi_pass_ct_interleaved_passes_are_two_volumes(tmp_path: Path) -> None:
+    series, n = generate_uid(), iter(range(1, 100))
+    first = [_slice(series, z, 100 + int(z), next(n), AcquisitionNumber=1)
+             for z in (0.0, 3.0, 6.0, 9.0, 12.0, 15.0)]  # fmt: skip
+    second = [_slice(series, z, 500 + int(z), next(n), AcquisitionNumber=2)
+              for z in (10.5, 13.5, 16.5, 19.5, 22.5)]  # fmt: skip
+    found = _convert(save(tmp_path / "src", first + second), tmp_path / "out")
+    assert [f[0] for f in found] == [[100, 103, 106, 109, 112, 115], [510, 513, 516, 519, 522]]
+    assert [f[1][2] for f in found] == [3.0, 3.0]  # each pass evenly spaced, nothing resampled
+    said = "split: 2 passes by AcquisitionNumber whose slices interleave (multi-pass CT)"
+    assert all(said in f[2] and "resampled" not in f[2] for f in found)
+
+
+def test_step_and_shoot_rotations_and_time_points_stay_as_they_were(tmp_path: Path) -> None:
+    # axial CT numbers each rotation: disjoint ranges are one volume
+    series, n = generate_uid(), iter(range(1, 100))
+    rotations = [_slice(series, 3.0 * z, 100 + z, next(n), AcquisitionNumber=1 + z // 3)
+                 for z in range(6)]  # fmt: skip
+    ((profile, zooms, problems),) = _convert(save(tmp_path / "a", rotations), tmp_path / "oa")
+    assert profile == [100, 101, 102, 103, 104, 105] and zooms[2] == 3.0 and problems == ""
+    # two acquisitions interleaved into one evenly spaced stack (GE MR: odd and even slices,
+    # dcm2niix PR #48 stacks them too) are one volume
+    series, n = generate_uid(), iter(range(1, 100))
+    halves = [_slice(series, 3.0 * z, 100 + z, next(n), AcquisitionNumber=1 + z % 2)
+              for z in range(6)]  # fmt: skip
+    ((profile, zooms, problems),) = _convert(save(tmp_path / "c", halves), tmp_path / "oc")
+    assert profile == [100, 101, 102, 103, 104, 105] and zooms[2] == 3.0 and problems == ""
+    # time points with the same positions (one AcquisitionNumber each) stay one 4-D volume
+    series, n = generate_uid(), iter(range(1, 100))
+    times = [_slice(series, 3.0 * z, 100 * (t + 1) + z, next(n), AcquisitionNumber=t + 1,
+                    RepetitionTime=2000.0) for t in range(2) for z in range(3)]  # fmt: skip
+    convert_folder(save(tmp_path / "b", times), tmp_path / "ob", ConvertOptions(format="nifti"),
+                   progress=False)  # fmt: skip
+    (volume,) = sorted((tmp_path / "ob").rglob("*.nii.gz"))
+    assert nib.load(volume).shape == (4, 4, 3, 2)
