@@ -31,6 +31,7 @@ from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
+    geometry_kinds,
     kind_groups,
     mixed_frames_of_reference,
     mixed_studies,
@@ -85,6 +86,7 @@ class SeriesPlan:
 
     volumes: list[VolumePlan] = field(default_factory=list)
     refusal: str = ""
+    refusal_source: str = ""  # the file at fault, when one is
     notes: list[str] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
     frames: list[FrameRef] = field(default_factory=list)
@@ -128,26 +130,28 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
         )
     keep = _drop_duplicates(frames, plan.notes)
-    placed = [k for k in keep if _has_geometry(frames[k])]
-    if not placed:
+    if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
         plan.volumes.append(_flat_volume(frames, order))
         return plan
-    if len(placed) < len(keep):
-        plan.refusal = (
-            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
-            f"missing on {len(keep) - len(placed)} of {len(keep)} images"
-        )
-        return plan
     numbers: dict[int | None, list[int]] = defaultdict(list)
-    for k in placed:
+    for k in keep:
         numbers[frames[k].series_number].append(k)
     if len(numbers) > 1:
         plan.notes.append(
             f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
             "merged exports), one volume each"
         )
-    kinds = kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes)
+    kinds, flat, culprits = geometry_kinds(
+        frames, kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes)
+    )
+    if culprits:  # a damaged slice among placed ones of its kind: named, never guessed
+        plan.refusal_source = min(frames[k].source for k in culprits)
+        plan.refusal = (
+            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
+            f"missing on {len(culprits)} of {len(keep)} images"
+        )
+        return plan
     groups = [g for members in kinds for g in _orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
@@ -157,6 +161,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     try:
         for group in groups:
             plan.volumes += _plan_group(frames, group, policy, plan)
+        for group in flat:  # a picture filed in the series (screen capture): no geometry
+            order = sorted(group, key=lambda k: acquisition_order(frames[k]))
+            plan.volumes.append(_flat_volume(frames, order))
     except _Refused as err:
         plan.volumes = []
         plan.refusal = str(err)

@@ -95,3 +95,31 @@ def test_step_and_shoot_rotations_and_time_points_stay_as_they_were(tmp_path: Pa
                    progress=False)  # fmt: skip
     (volume,) = sorted((tmp_path / "ob").rglob("*.nii.gz"))
     assert nib.load(volume).shape == (4, 4, 3, 2)
+
+
+def test_a_screen_capture_without_geometry_is_its_own_picture(tmp_path: Path) -> None:
+    """A dose page or screen save (DERIVED/SECONDARY, no ImagePositionPatient) filed in the
+    series of the axial slices refused the whole series ("slice geometry missing on 1 of 6
+    images"), naming the series' first slice as the file at fault."""
+    series, n = generate_uid(), iter(range(1, 100))
+    slices = [_slice(series, 3.0 * z, 100 + z, next(n)) for z in range(5)]
+    page = image(np.full((4, 4), 7, np.uint16), CT, series, InstanceNumber=99, SeriesNumber=2,
+                 ImageType=["DERIVED", "SECONDARY", "SCREEN SAVE"])  # fmt: skip
+    page.Modality = "CT"
+    found = _convert(save(tmp_path / "src", [*slices, page]), tmp_path / "out")
+    assert [f[0] for f in found] == [[100, 101, 102, 103, 104], [7]]
+    assert "split: 2 image types in one series" in found[0][2]
+    assert "no pixel spacing" in found[1][2]  # the page: no geometry, said
+
+
+def test_a_slice_without_geometry_among_placed_ones_refuses_naming_it(tmp_path: Path) -> None:
+    series, n = generate_uid(), iter(range(1, 100))
+    slices = [_slice(series, 3.0 * z, 100 + z, next(n)) for z in range(5)]
+    del slices[3].ImagePositionPatient  # a damaged header: which slice is it? not guessed
+    src = save(tmp_path / "src", slices, names=[f"s{k}" for k in range(5)])
+    result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
+    reasons = dict(result.failures)
+    assert reasons["s3.dcm"].endswith("refused: slice geometry (ImagePositionPatient/"
+                                      "ImageOrientationPatient/PixelSpacing) missing on 1 of 5 "
+                                      "images")  # fmt: skip
+    assert reasons["s0.dcm"] == "not converted: its series failed on s3.dcm"
