@@ -139,6 +139,13 @@ def _series_key(ds: Any) -> str:
         return ""
 
 
+#: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5): masks, not images.
+#: Converted as images, a SEG's frames (one segment's mask per frame, empty frames left out)
+#: were stacked by position as one series: a volume took one segment's slices and then
+#: another's, and in a training folder the masks became inputs.
+_SEGMENTATIONS = {"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"}
+
+
 def _not_an_image(ds: Any, rel: str) -> Problem | None:
     meta = getattr(ds, "file_meta", None)
     classes = {str(ds.get("SOPClassUID", "")), str(meta.get("MediaStorageSOPClassUID", "")
@@ -146,6 +153,9 @@ def _not_an_image(ds: Any, rel: str) -> Problem | None:
     if files.DICOMDIR_CLASS in classes or "DirectoryRecordSequence" in ds:
         return Problem(rel, "DICOMDIR (a directory of the media, not an image): skipped",
                        skipped=True)  # fmt: skip
+    if classes & _SEGMENTATIONS or str(ds.get("Modality", "")).strip().upper() == "SEG":
+        return Problem(rel, "a Segmentation (SEG: each frame is one segment's mask, not an "
+                            "image; read it with highdicom): skipped", skipped=True)  # fmt: skip
     sop = ds.get("SOPClassUID")
     name = str(getattr(sop, "name", "") or "")
     known = bool(name) and name != str(sop)  # pydicom names registered SOP classes only
