@@ -37,7 +37,7 @@ HELD = (
     "ImageOrientationPatient", "SliceThickness", "SpacingBetweenSlices", "RepetitionTime",
     "TriggerTime", "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
     "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime", "EchoTime",
-    "FrameOfReferenceUID", "ConvolutionKernel",
+    "FrameOfReferenceUID", "ConvolutionKernel", "FrameReferenceTime",
 )  # fmt: skip
 
 _NUMBER = {

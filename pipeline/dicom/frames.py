@@ -16,38 +16,9 @@ import numpy as np
 
 from pipeline.dicom.groups import attribute
 from pipeline.dicom.spacing import in_plane_spacing
+from pipeline.dicom.stack_keys import COMPONENTS, FRAME_GROUP_KEYS, STACK_KEYS
 from pipeline.dicom.values import numbers, slice_size
 from pipeline.errors import DicomError
-
-#: Attributes that tell co-located images apart (time points, echoes, directions), in order.
-STACK_KEYS = (
-    "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
-    "TemporalPositionIdentifier",
-    "AcquisitionNumber",
-    "EchoNumbers",
-    "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
-    "TriggerTime",
-    "DiffusionBValue",
-    "StackID",
-)
-
-#: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
-#: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
-#: Synchronization, C.8.13.5.9 MR Diffusion): its top level holds none of them per frame.
-FRAME_GROUP_KEYS = {
-    "TemporalPositionIdentifier": ("FrameContentSequence", "TemporalPositionIndex"),
-    "EchoNumbers": ("MREchoSequence", "EffectiveEchoTime"),
-    "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
-    "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
-    "StackID": ("FrameContentSequence", "StackID"),
-    "ComplexImageComponent": ("MRImageFrameTypeSequence", "ComplexImageComponent"),
-}
-
-#: ImageType values (after the first two) that name the complex component of an MR image:
-#: Siemens ``ORIGINAL\PRIMARY\P\ND``, Philips ``ORIGINAL\PRIMARY\PHASE MAP\P\FFE``.
-_COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
-               "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
-               "IMAGINARY": "IMAGINARY"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -338,7 +309,7 @@ def _component(ds: Any) -> str | None:
     """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
     if str(ds.get("Modality", "")).strip().upper() != "MR":
         return None
-    found = [_COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
+    found = [COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
     return next((c for c in found if c), None)
 
 
