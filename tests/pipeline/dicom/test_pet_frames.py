@@ -48,3 +48,26 @@ def test_pet_time_frames_by_frame_reference_time(tmp_path: Path, numbers: str) -
     # one volume per time frame, in time order, each slice from that frame
     assert profiles == [[100 * (t + 1) + z for z in range(4)] for t in range(len(TIMES))]
     assert {r["problems"] for r in rows} == {""}  # tagged time frames: nothing guessed
+
+
+def test_frames_nothing_tells_apart_say_the_volumes_may_mix_them(tmp_path: Path) -> None:
+    """Without FrameReferenceTime, and with the same AcquisitionTime and InstanceNumber at
+    each position, the frames are ordered by file name: the volumes are a guess, said."""
+    series, slices = generate_uid(), []
+    for t in range(2):
+        for z in range(3):
+            ds = image(np.full((4, 4), 100 * (t + 1) + z, np.uint16), PT, series,
+                       ImagePositionPatient=[0.0, 0.0, 3.0 * z], PixelSpacing=[2.0, 2.0],
+                       ImageOrientationPatient=[1, 0, 0, 0, 1, 0], InstanceNumber=z + 1,
+                       AcquisitionTime="100000")  # fmt: skip
+            ds.Modality = "PT"
+            slices.append(ds)
+    out = tmp_path / "out"
+    convert_folder(save(tmp_path / "src", slices), out, ConvertOptions(format="nifti"),
+                   progress=False)  # fmt: skip
+    with (out / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2
+    said = ("told apart by acquisition order (AcquisitionTime, InstanceNumber, which tie at 3 "
+            "position(s): ordered there by file name, so a volume may mix them)")  # fmt: skip
+    assert all(said in r["problems"] for r in rows), rows[0]["problems"]
