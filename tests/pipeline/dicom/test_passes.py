@@ -28,7 +28,7 @@ def _slice(series: str, z: float, value: int, number: int, **attrs: Any):  # typ
     ds = image(np.full((4, 4), value, np.uint16), CT, series, ImagePositionPatient=[0.0, 0.0, z],
                ImageOrientationPatient=[1, 0, 0, 0, 1, 0], PixelSpacing=[1.0, 1.0],
                InstanceNumber=number, SeriesNumber=2, ImageType=["ORIGINAL", "PRIMARY", "AXIAL"],
-               SliceThickness=3.0, **attrs)  # fmt: skip
+               **{"SliceThickness": 3.0, **attrs})  # fmt: skip
     ds.Modality = "CT"
     return ds
 
@@ -69,7 +69,23 @@ def test_multi_pass_ct_interleaved_passes_are_two_volumes(tmp_path: Path) -> Non
     found = _convert(save(tmp_path / "src", first + second), tmp_path / "out")
     assert [f[0] for f in found] == [[100, 103, 106, 109, 112, 115], [510, 513, 516, 519, 522]]
     assert [f[1][2] for f in found] == [3.0, 3.0]  # each pass evenly spaced, nothing resampled
-    said = "split: 2 passes by AcquisitionNumber whose slices interleave (multi-pass CT)"
+    said = "split: 2 passes by AcquisitionNumber whose slices interleave, one volume each"
+    assert all(said in f[2] and "resampled" not in f[2] for f in found)
+
+
+def test_thick_and_thin_reconstructions_in_one_series_are_two_volumes(tmp_path: Path) -> None:
+    """5 mm slices over 0-20 mm and 1 mm slices over 6-13 mm in one series (one acquisition,
+    one kernel): stacked as one, the thin slices were interpolated with the thick ones onto
+    a 1 mm grid."""
+    series, n = generate_uid(), iter(range(1, 100))
+    thick = [_slice(series, float(z), 100 + z, next(n), AcquisitionNumber=1, SliceThickness=5.0)
+             for z in (0, 5, 10, 15, 20)]  # fmt: skip
+    thin = [_slice(series, float(z), 500 + z, next(n), AcquisitionNumber=1, SliceThickness=1.0)
+            for z in range(6, 14)]  # fmt: skip
+    found = _convert(save(tmp_path / "src", thick + thin), tmp_path / "out")
+    assert [f[0] for f in found] == [list(range(506, 514)), [100, 105, 110, 115, 120]]
+    assert [f[1][2] for f in found] == [1.0, 5.0]
+    said = "split: 2 reconstructions by SliceThickness over overlapping ranges, one volume each"
     assert all(said in f[2] and "resampled" not in f[2] for f in found)
 
 
