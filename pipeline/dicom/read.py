@@ -177,7 +177,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     frames = _frame_infos(ds, source, notes)
-    notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames])
+    notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     return DicomImage(
         source=source,
         stored=stored,

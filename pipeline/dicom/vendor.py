@@ -12,6 +12,11 @@ an activity concentration. Philips' private Activity Concentration Scale Factor 
 turns them into Bq/ml and its SUV Scale Factor (7053,1000) into SUVbw (OHIF #1418, MOOSE
 #230, calculate-suv); neither is applied (no reader applies them by default), and the note
 gives both factors.
+
+A Real World Value Mapping (0040,9096) can hold the only mapping to quantitative values (an
+ADC map in mm2/s, a Philips phase map in mrad, a SPECT in counts); it is not applied either
+(nor by pydicom, ITK or MONAI), and when it would give other values than the modality values
+the note gives it.
 """
 
 from __future__ import annotations
@@ -31,10 +36,60 @@ PET_CREATOR = 0x70530010
 PET_SUV_FACTOR, PET_BQML_FACTOR = 0x70531000, 0x70531009
 
 
-def vendor_notes(ds: Any, rescale_slope: float, frame_slopes: Sequence[float] = ()) -> list[str]:
-    """Every note on a vendor scaling not applied: Philips MR ScaleSlope, PET counts."""
-    found = (philips_scale_note(ds, rescale_slope, frame_slopes), pet_counts_note(ds))
+def vendor_notes(
+    ds: Any,
+    rescale_slope: float,
+    frame_slopes: Sequence[float] = (),
+    rescale_intercept: float = 0.0,
+) -> list[str]:
+    """Every note on a scaling not applied: Philips ScaleSlope, PET counts, real-world values."""
+    found = (philips_scale_note(ds, rescale_slope, frame_slopes), pet_counts_note(ds),
+             real_world_note(ds, rescale_slope, rescale_intercept))  # fmt: skip
     return [n for n in found if n]
+
+
+def real_world_note(ds: Any, rescale_slope: float, rescale_intercept: float) -> str:
+    """A note when a Real World Value Mapping (0040,9096) differs from the modality values.
+
+    Real-world values (an ADC in mm2/s, a phase in mrad, SPECT counts) can be given there
+    and nowhere else: without RescaleSlope the modality values are the stored integers
+    (nibabel PR #143, STIR #1123, dcm2niix #975). Like pydicom, ITK and MONAI, radpipe
+    writes the modality values; the note gives the mapping (first item: the frame 0 or
+    shared one of an Enhanced object) when it would give other values. "" otherwise.
+    """
+    item = _real_world_item(ds)
+    if item is None:
+        return ""
+    units = item.get("MeasurementUnitsCodeSequence")
+    unit = str(units[0].get("CodeValue", "")) if units else ""
+    unit = unit or str(item.get("LUTLabel", "") or "") or "real-world values"
+    slope = _decimal(_value(item.get("RealWorldValueSlope")))
+    if slope is None:
+        if "RealWorldValueLUTData" not in item:
+            return ""
+        how = "by a LUT"
+    else:
+        intercept = _decimal(_value(item.get("RealWorldValueIntercept"))) or 0.0
+        if math.isclose(slope, rescale_slope, rel_tol=1e-6) and math.isclose(
+            intercept, rescale_intercept, rel_tol=1e-6, abs_tol=1e-9
+        ):
+            return ""
+        how = f"= stored x {slope:g} + {intercept:g}"
+    return (
+        f"Real World Value Mapping not applied: (0040,9096) gives {unit} {how}, the values "
+        f"written are the modality values (stored x {rescale_slope:g} + {rescale_intercept:g})"
+    )
+
+
+def _real_world_item(ds: Any) -> Any:
+    """The first Real World Value Mapping item: frame 0's or the shared one, else the top's."""
+    for name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
+        seq = ds.get(name)
+        found = seq[0].get("RealWorldValueMappingSequence") if seq else None
+        if found:
+            return found[0]
+    found = ds.get("RealWorldValueMappingSequence")
+    return found[0] if found else None
 
 
 def pet_counts_note(ds: Any) -> str:

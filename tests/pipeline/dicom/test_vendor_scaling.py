@@ -139,3 +139,54 @@ def test_pet_counts_without_philips_factors_and_bqml_pet(tmp_path: Path) -> None
                     "concentration"]  # fmt: skip
     assert [p for p in other.problems if p.startswith("PET values")] == said
     assert not [p for p in bqml.problems if "PET" in p]
+
+
+def _mapped(path: Path, mapping: dict[str, object], *, slope: float | None = None,
+            enhanced: bool = False) -> Path:  # fmt: skip
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 2, 3, patient="P")
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, 0
+    item = Dataset()
+    unit = Dataset()
+    unit.CodeValue, unit.CodingSchemeDesignator, unit.CodeMeaning = "mm2/s", "UCUM", "mm2/s"
+    item.MeasurementUnitsCodeSequence = Sequence([unit])
+    item.RealWorldValueFirstValueMapped, item.RealWorldValueLastValueMapped = 0, 4095
+    for keyword, value in mapping.items():
+        setattr(item, keyword, value)
+    if enhanced:
+        shared = Dataset()
+        shared.RealWorldValueMappingSequence = Sequence([item])
+        ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    else:
+        ds.RealWorldValueMappingSequence = Sequence([item])
+    ds.PixelData = np.full(6, 1500, dtype="<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize("enhanced", [False, True], ids=["classic", "shared-group"])
+def test_a_real_world_value_mapping_not_applied_is_said(tmp_path: Path, enhanced: bool) -> None:
+    # an ADC map whose only scaling is its RWVM (nibabel PR #143, STIR #1123): 1500 stored
+    # is 0.0015 mm2/s, but the modality value (no RescaleSlope) is 1500
+    mapping = {"RealWorldValueSlope": 1e-6, "RealWorldValueIntercept": 0.0}
+    image = read_instance(_mapped(tmp_path / "a.dcm", mapping, enhanced=enhanced))
+    assert np.allclose(image.modality(0), 1500.0)
+    notes = [p for p in image.problems if p.startswith("Real World Value Mapping")]
+    assert notes == [
+        "Real World Value Mapping not applied: (0040,9096) gives mm2/s = stored x 1e-06 + 0, "
+        "the values written are the modality values (stored x 1 + 0)"
+    ]
+
+
+def test_real_world_mapping_equal_to_rescale_is_not_said_and_a_lut_one_is(tmp_path: Path) -> None:
+    same = read_instance(_mapped(tmp_path / "a.dcm", {"RealWorldValueSlope": 0.5,
+                                 "RealWorldValueIntercept": 0.0}, slope=0.5))  # fmt: skip
+    assert not [p for p in same.problems if "Real World" in p]
+    lut = read_instance(_mapped(tmp_path / "b.dcm", {"RealWorldValueLUTData": [0.0, 1.0]}))
+    assert [p for p in lut.problems if "Real World" in p] == [
+        "Real World Value Mapping not applied: (0040,9096) gives mm2/s by a LUT, the values "
+        "written are the modality values (stored x 1 + 0)"
+    ]
