@@ -9,6 +9,8 @@ nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file i
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,24 +130,38 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def _seconds(value: Any) -> float | None:
-    """DICOM TM ``HHMMSS.FFFFFF`` (or a DT's time part) to seconds since midnight."""
+def _seconds(value: Any, date: Any = None) -> float | None:
+    """DICOM TM ``HHMMSS.FFFFFF``, or a DT, to seconds; from 0001-01-01 when a date is known.
+
+    A DT carries its date (its UTC offset is dropped); a TM takes ``date`` (DA
+    ``YYYYMMDD``, the AcquisitionDate or ContentDate beside it). Without a date the seconds
+    count from midnight, so only then does a series that crosses midnight order its images
+    wrongly (it did even with the dates there: 23:59:50 came after 00:00:10).
+    """
     text = str(value or "").strip()
     if len(text) >= 14 and text[:8].isdigit():  # DT: YYYYMMDDHHMMSS...
-        text = text[8:]
+        date, text = text[:8], text[8:]
+    text = text.split("+")[0].split("-")[0]  # a DT's UTC offset
     try:
         hh, mm = int(text[0:2] or 0), int(text[2:4] or 0)
-        return hh * 3600 + mm * 60 + float(text[4:] or 0)
+        seconds = hh * 3600 + mm * 60 + float(text[4:] or 0)
     except ValueError:
         return None
+    day = str(date or "").strip()
+    if len(day) == 8 and day.isdigit():
+        with contextlib.suppress(ValueError):  # not a date: time of day only
+            ordinal = datetime.date(int(day[:4]), int(day[4:6]), int(day[6:])).toordinal()
+            seconds += ordinal * 86400.0
+    return seconds
 
 
 def _time(ds: Any, frame: int) -> float | None:
-    for group, keyword in (("FrameContentSequence", "FrameAcquisitionDateTime"),
-                           ("", "AcquisitionTime"), ("", "ContentTime")):  # fmt: skip
+    for group, keyword, date in (("FrameContentSequence", "FrameAcquisitionDateTime", ""),
+                                 ("", "AcquisitionTime", "AcquisitionDate"),
+                                 ("", "ContentTime", "ContentDate")):  # fmt: skip
         value = attribute(ds, group, keyword, frame) if group else ds.get(keyword)
         if value not in (None, ""):
-            return _seconds(value)
+            return _seconds(value, ds.get(date) if date else None)
     return None
 
 
