@@ -141,7 +141,7 @@ def _seconds(value: Any, date: Any = None) -> float | None:
     text = str(value or "").strip()
     if len(text) >= 14 and text[:8].isdigit():  # DT: YYYYMMDDHHMMSS...
         date, text = text[:8], text[8:]
-    text = text.split("+")[0].split("-")[0]  # a DT's UTC offset
+    text = text.split("+")[0].split("-")[0].replace(":", "")  # a DT offset, ACR-NEMA colons
     try:
         hh, mm = int(text[0:2] or 0), int(text[2:4] or 0)
         seconds = hh * 3600 + mm * 60 + float(text[4:] or 0)

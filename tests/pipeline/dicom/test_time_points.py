@@ -93,3 +93,13 @@ def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) 
     data = np.asarray(img.get_fdata())
     assert data[0, 0].T.tolist() == [[100, 101, 102], [200, 201, 202], [300, 301, 302]]
     assert img.header.get_zooms()[3] == pytest.approx(10.0)
+
+
+def test_times_read_with_their_date_offset_and_old_colons() -> None:
+    from pipeline.dicom.frames import _seconds
+
+    day = 737426 * 86400.0  # date(2020, 1, 2).toordinal() days, by hand
+    assert _seconds("000010", "20200102") == day + 10.0
+    assert _seconds("20200102000010.000000+0100") == day + 10.0  # DT: its own date
+    assert _seconds("10:10:10") == _seconds("101010") == 36610.0  # ACR-NEMA TM
+    assert _seconds("101010", "") == 36610.0 and _seconds("xx") is None
