@@ -5,10 +5,12 @@ Used by :func:`pipeline.dicom.assemble.plan_series`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.volume_plan import VolumePlan
 
-__all__ = ["flat_volume"]
+__all__ = ["flat_volume", "flat_volumes"]
 
 
 def _missing_geometry(frames: list[FrameRef], order: list[int]) -> str:
@@ -39,3 +41,24 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(problems))  # fmt: skip
+
+
+def flat_volumes(frames: list[FrameRef], order: list[int]) -> list[VolumePlan]:
+    """Images without slice geometry, one volume per image size and pixel spacing.
+
+    A radiograph series holds views of different sizes (a portrait PA and a landscape
+    lateral) and magnifications: stacked as one volume it was refused ("frames of one volume
+    differ in size"), and views of one size but another spacing took the first one's. Each
+    size and spacing is now its own volume (in ``order`` of their first image), said.
+    """
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for k in order:
+        f = frames[k]
+        spacing = None if f.pixel_spacing is None else tuple(round(v, 6) for v in f.pixel_spacing)
+        groups.setdefault((f.rows, f.columns, spacing), []).append(k)
+    if len(groups) == 1:
+        return [flat_volume(frames, order)]
+    note = (f"split: {len(groups)} image sizes or pixel spacings among images without slice "
+            "geometry, one volume each")  # fmt: skip
+    return [replace(v, problems=(note, *v.problems))
+            for v in (flat_volume(frames, g) for g in groups.values())]  # fmt: skip
