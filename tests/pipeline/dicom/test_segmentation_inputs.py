@@ -94,3 +94,31 @@ def test_a_seg_is_skipped_not_converted_as_an_image(tmp_path: Path, fmt: str, ca
     capsys.readouterr()
     assert main(["inspect", str(tmp_path / "src")]) == 0  # skipped files are no problem
     assert "seg/seg.dcm: a Segmentation (SEG" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("sop_class", "name"),
+    [("1.3.12.2.1107.5.9.1", "Siemens CSA Non-Image"),
+     ("1.3.46.670589.11.0.0.12.4", "Philips Private MR Examcard")],
+)  # fmt: skip
+def test_vendor_private_non_images_are_skipped(tmp_path: Path, sop_class: str, name: str) -> None:
+    """A Siemens protocol file (CSA Non-Image) or a Philips ExamCard beside the images has no
+    pixel data: it was an error, "no pixel data (truncated file?)", and the export exit 1."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    _study(tmp_path / "src")
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
+    ds.Modality = "MR"
+    ds.add_new(0x00291020, "OB", b"protocol")
+    ds.save_as(tmp_path / "src" / "protocol.dcm", enforce_file_format=True)
+    assert main(["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--quiet"]) == 0
+    with (tmp_path / "out" / "errors.csv").open() as fh:
+        rows = {r["source"]: r for r in csv.DictReader(fh)}
+    assert rows["protocol.dcm"]["kind"] == "skipped"
+    assert rows["protocol.dcm"]["reason"] == f"not an image ({name}, no pixel data): skipped"
