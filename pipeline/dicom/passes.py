@@ -16,7 +16,7 @@ Used by :func:`pipeline.dicom.assemble.plan_series`:
   co-located stacking (a 4-D volume); passes over disjoint ranges (axial step-and-shoot CT
   numbers each rotation) and passes that interleave into one evenly spaced stack (GE MR
   series acquired in two interleaved acquisitions, which dcm2niix stacks too: dcm2niix PR
-  #48) stay one volume.
+  #48; also with a slice missing) stay one volume.
 - **Slice thickness**: thick and thin reconstructions of one acquisition filed in one
   series (5 mm and 1 mm slices over overlapping ranges) were stacked as one, the slices
   that coincide told apart by acquisition order and the rest interpolated together onto
@@ -145,8 +145,27 @@ def split_passes(
     if not any(_inside(places[a], places[b]) or _inside(places[b], places[a])
                for a, b in combinations(places, 2)):  # fmt: skip
         return [stack], ""
+    if _interleaved_volume(rel, places):
+        return [stack], ""  # interleaved acquisitions of one volume, a slice missing
     order = sorted(by_number, key=lambda n: (str(type(n)), n))
     return [by_number[n] for n in order], f"{len(order)} passes by AcquisitionNumber"
+
+
+def _interleaved_volume(rel: np.ndarray, places: dict[object, np.ndarray]) -> bool:
+    """Whether passes are interleaved acquisitions of one volume with slices missing.
+
+    Every pass spans (nearly) the whole range, as odd and even slices do, and every step of
+    the union is a whole multiple of its smallest (a gap, not an offset between passes). A
+    multi-pass CT's passes overlap only in part.
+    """
+    steps = np.diff(rel)
+    step = float(steps.min())
+    if step <= SAME_POSITION:
+        return False
+    ratio = steps / step
+    extent = float(rel[-1] - rel[0])
+    spans = [float(p[-1] - p[0]) for p in places.values()]
+    return bool(np.all(np.abs(ratio - np.rint(ratio)) < 0.05)) and min(spans) >= 0.8 * extent
 
 
 def _acquisition_number(f: FrameRef) -> object:

@@ -103,6 +103,12 @@ def test_step_and_shoot_rotations_and_time_points_stay_as_they_were(tmp_path: Pa
               for z in range(6)]  # fmt: skip
     ((profile, zooms, problems),) = _convert(save(tmp_path / "c", halves), tmp_path / "oc")
     assert profile == [100, 101, 102, 103, 104, 105] and zooms[2] == 3.0 and problems == ""
+    # the same with one slice missing: still one volume, resampled over the gap (not two
+    # half volumes of every other slice)
+    del halves[2]
+    ((profile, zooms, problems),) = _convert(save(tmp_path / "d", halves), tmp_path / "od")
+    assert profile[:2] == [100, 101] and profile[3:] == [103, 104, 105] and zooms[2] == 3.0
+    assert problems.startswith("resampled: missing slices: 1 gap(s)")
     # time points with the same positions (one AcquisitionNumber each) stay one 4-D volume
     series, n = generate_uid(), iter(range(1, 100))
     times = [_slice(series, 3.0 * z, 100 * (t + 1) + z, next(n), AcquisitionNumber=t + 1,
