@@ -29,13 +29,16 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks
+from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
+    geometry_kinds,
     kind_groups,
     mixed_frames_of_reference,
     mixed_studies,
     mixed_subjects,
 )
+from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
 
@@ -84,6 +87,7 @@ class SeriesPlan:
 
     volumes: list[VolumePlan] = field(default_factory=list)
     refusal: str = ""
+    refusal_source: str = ""  # the file at fault, when one is
     notes: list[str] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
     frames: list[FrameRef] = field(default_factory=list)
@@ -127,26 +131,28 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
         )
     keep = _drop_duplicates(frames, plan.notes)
-    placed = [k for k in keep if _has_geometry(frames[k])]
-    if not placed:
+    if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
-        plan.volumes.append(_flat_volume(frames, order))
-        return plan
-    if len(placed) < len(keep):
-        plan.refusal = (
-            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
-            f"missing on {len(keep) - len(placed)} of {len(keep)} images"
-        )
+        plan.volumes += flat_volumes(frames, order)
         return plan
     numbers: dict[int | None, list[int]] = defaultdict(list)
-    for k in placed:
+    for k in keep:
         numbers[frames[k].series_number].append(k)
     if len(numbers) > 1:
         plan.notes.append(
             f"split: {len(numbers)} SeriesNumber values in one SeriesInstanceUID (edited or "
             "merged exports), one volume each"
         )
-    kinds = kind_groups(frames, numbers, plan.notes)
+    kinds, flat, culprits = geometry_kinds(
+        frames, kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes)
+    )
+    if culprits:  # a damaged slice among placed ones of its kind: named, never guessed
+        plan.refusal_source = min(frames[k].source for k in culprits)
+        plan.refusal = (
+            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
+            f"missing on {len(culprits)} of {len(keep)} images"
+        )
+        return plan
     groups = [g for members in kinds for g in _orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
@@ -156,6 +162,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     try:
         for group in groups:
             plan.volumes += _plan_group(frames, group, policy, plan)
+        for group in flat:  # a picture filed in the series (screen capture): no geometry
+            order = sorted(group, key=lambda k: acquisition_order(frames[k]))
+            plan.volumes += flat_volumes(frames, order)
     except _Refused as err:
         plan.volumes = []
         plan.refusal = str(err)
@@ -249,9 +258,17 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
+    recons, what = split_reconstructions(frames, group, dist)
+    if what:
+        plan.notes.append(f"split: {what} over overlapping ranges, one volume each")
+        return [v for r in recons for v in _plan_oriented(frames, r, policy, plan)]
     stacks, how = colocated_stacks(frames, group, dist)
     for s in stacks:
         s.sort(key=lambda k: dist[k])
+    passes, what = split_passes(frames, stacks[0], dist) if len(stacks) == 1 else ([], "")
+    if what:
+        plan.notes.append(f"split: {what} whose slices interleave, one volume each")
+        return [v for p in passes for v in _plan_stack(frames, p, normal, policy)]
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
     keys = how.split(" and ")
@@ -359,31 +376,6 @@ def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
         if other.shape != first.shape or np.abs(other - first).max() > POSITION_TOLERANCE:
             return False
     return True
-
-
-def _missing_geometry(frames: list[FrameRef], order: list[int]) -> str:
-    """The attributes that place an image which some of ``order`` lack, as ``"A/B"``.
-
-    Unusable values count as lacking (a PixelSpacing of 0, an unreadable orientation).
-    """
-    names = (("position", "ImagePositionPatient"), ("orientation", "ImageOrientationPatient"),
-             ("pixel_spacing", "PixelSpacing"))  # fmt: skip
-    return "/".join(n for a, n in names if any(getattr(frames[k], a) is None for k in order))
-
-
-def _flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
-    f = frames[order[0]]
-    ps = f.pixel_spacing or (1.0, 1.0)
-    problems = []
-    if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
-        problems.append(f"no geometry: images without {_missing_geometry(frames, order)}, "
-                        "affine unknown")  # fmt: skip
-        if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
-            problems.append("PixelSpacing absent or unreadable: a volume of this series has "
-                            "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
-    return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
-                      affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
-                      problems=tuple(problems))  # fmt: skip
 
 
 def _plan_stack(

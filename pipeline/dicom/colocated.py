@@ -62,7 +62,23 @@ def colocated_stacks(
         if len(by_value) > depth and all(len(found) == depth for found in at.values()):
             return _ranked(at, _by(value)), how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
-    return _ranked(at, lambda k: acquisition_order(frames[k])), _ACQUISITION
+    return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
+
+
+def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:
+    """How acquisition order told the frames apart, saying where it could not.
+
+    Frames at one position with the same AcquisitionTime/ContentTime and InstanceNumber are
+    ordered by file name: which volume each joins is a guess, and a volume may take one
+    frame's slice at one position and another frame's elsewhere.
+    """
+    tied = sum(
+        len({acquisition_order(frames[k])[:2] for k in found}) < len(found) for found in at.values()
+    )
+    if not tied:
+        return _ACQUISITION
+    return (f"{_ACQUISITION[:-1]}, which tie at {tied} position(s): ordered there by file "
+            "name, so a volume may mix them)")  # fmt: skip
 
 
 def _ranked(at: dict[int, list[int]], order: Callable[[int], Any]) -> list[list[int]]:

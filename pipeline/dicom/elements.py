@@ -37,7 +37,8 @@ HELD = (
     "ImageOrientationPatient", "SliceThickness", "SpacingBetweenSlices", "RepetitionTime",
     "TriggerTime", "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
     "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime", "EchoTime",
-    "FrameOfReferenceUID",
+    "FrameOfReferenceUID", "ConvolutionKernel", "FrameReferenceTime", "AcquisitionDate",
+    "ContentDate",
 )  # fmt: skip
 
 _NUMBER = {
@@ -48,12 +49,13 @@ _TEXT = {
     "CS": re.compile(r"[A-Z0-9 _]*"),
     "UI": re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"),
     "TM": re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?"),
+    "DA": re.compile(r"\d{8}"),
     "LO": re.compile(r"[ -\[\]-~]*"),  # printable ASCII but the backslash
     "SH": re.compile(r"[ -\[\]-~]*"),
 }
 _BINARY = {vr: struct.Struct(fmt) for vr, fmt in
            (("US", "<H"), ("UL", "<I"), ("FD", "<d"), ("FL", "<f"))}  # fmt: skip
-_MAX_LEN = {"CS": 16, "UI": 64, "TM": 14, "LO": 64, "SH": 16, "DS": 16, "IS": 12}
+_MAX_LEN = {"CS": 16, "UI": 64, "TM": 14, "DA": 8, "LO": 64, "SH": 16, "DS": 16, "IS": 12}
 _TABLE_CACHE: dict[str, Any] = {}
 
 

@@ -3,12 +3,14 @@
 Enhanced multi-frame objects keep each frame's position in the Per-frame Functional Groups,
 which win over the Shared groups and over any top-level attribute (PS3.3 C.7.6.16). Siemens
 mosaics hold several slices tiled in one image; their tiles become frames here, placed with
-nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file is marked
-as refused (``FrameRef.refusal``) when a tile's position cannot be known.
+nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file is refused
+(``FrameRef.refusal``) when a tile's position cannot be known.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,38 +18,9 @@ import numpy as np
 
 from pipeline.dicom.groups import attribute
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.values import numbers
+from pipeline.dicom.stack_keys import COMPONENTS, FRAME_GROUP_KEYS, STACK_KEYS
+from pipeline.dicom.values import numbers, slice_size
 from pipeline.errors import DicomError
-
-#: Attributes that tell co-located images apart (time points, echoes, directions), in order.
-STACK_KEYS = (
-    "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
-    "TemporalPositionIdentifier",
-    "AcquisitionNumber",
-    "EchoNumbers",
-    "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
-    "TriggerTime",
-    "DiffusionBValue",
-    "StackID",
-)
-
-#: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
-#: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
-#: Synchronization, C.8.13.5.9 MR Diffusion): its top level holds none of them per frame.
-FRAME_GROUP_KEYS = {
-    "TemporalPositionIdentifier": ("FrameContentSequence", "TemporalPositionIndex"),
-    "EchoNumbers": ("MREchoSequence", "EffectiveEchoTime"),
-    "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
-    "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
-    "StackID": ("FrameContentSequence", "StackID"),
-    "ComplexImageComponent": ("MRImageFrameTypeSequence", "ComplexImageComponent"),
-}
-
-#: ImageType values (after the first two) that name the complex component of an MR image:
-#: Siemens ``ORIGINAL\PRIMARY\P\ND``, Philips ``ORIGINAL\PRIMARY\PHASE MAP\P\FFE``.
-_COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
-               "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
-               "IMAGINARY": "IMAGINARY"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,15 +29,14 @@ class FrameRef:
 
     ``position``/``orientation``/``pixel_spacing`` are ImagePositionPatient (LPS mm),
     ImageOrientationPatient and PixelSpacing (row, column; mm) of this frame; ``time`` is
-    AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced
-    file (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
+    AcquisitionTime/ContentTime in seconds; ``mosaic`` the number of tiles of a demosaiced file
+    (0 otherwise); ``refusal`` a reason this file cannot become part of a volume;
     ``series_number`` the SeriesNumber (frames of one SeriesInstanceUID with different
     SeriesNumbers are kept apart, as dcm2niix does); ``image_kind`` the first two values of
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
-    ``subject`` the PatientID (a series holding several is refused); ``study`` the
-    StudyInstanceUID (a series spanning several is noted); ``frame_of_reference`` the
-    FrameOfReferenceUID (likewise).
+    ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
+    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each).
     """
 
     source: str
@@ -88,6 +60,7 @@ class FrameRef:
     subject: str = ""
     study: str = ""
     frame_of_reference: str = ""
+    kernel: str = ""
 
 
 def image_kind(ds: Any, frame: int = 0) -> str:
@@ -157,24 +130,38 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
-def _seconds(value: Any) -> float | None:
-    """DICOM TM ``HHMMSS.FFFFFF`` (or a DT's time part) to seconds since midnight."""
+def _seconds(value: Any, date: Any = None) -> float | None:
+    """DICOM TM ``HHMMSS.FFFFFF``, or a DT, to seconds; from 0001-01-01 when a date is known.
+
+    A DT carries its date (its UTC offset is dropped); a TM takes ``date`` (DA
+    ``YYYYMMDD``, the AcquisitionDate or ContentDate beside it). Without a date the seconds
+    count from midnight, so only then does a series that crosses midnight order its images
+    wrongly (it did even with the dates there: 23:59:50 came after 00:00:10).
+    """
     text = str(value or "").strip()
     if len(text) >= 14 and text[:8].isdigit():  # DT: YYYYMMDDHHMMSS...
-        text = text[8:]
+        date, text = text[:8], text[8:]
+    text = text.split("+")[0].split("-")[0].replace(":", "")  # a DT offset, ACR-NEMA colons
     try:
         hh, mm = int(text[0:2] or 0), int(text[2:4] or 0)
-        return hh * 3600 + mm * 60 + float(text[4:] or 0)
+        seconds = hh * 3600 + mm * 60 + float(text[4:] or 0)
     except ValueError:
         return None
+    day = str(date or "").strip()
+    if len(day) == 8 and day.isdigit():
+        with contextlib.suppress(ValueError):  # not a date: time of day only
+            ordinal = datetime.date(int(day[:4]), int(day[4:6]), int(day[6:])).toordinal()
+            seconds += ordinal * 86400.0
+    return seconds
 
 
 def _time(ds: Any, frame: int) -> float | None:
-    for group, keyword in (("FrameContentSequence", "FrameAcquisitionDateTime"),
-                           ("", "AcquisitionTime"), ("", "ContentTime")):  # fmt: skip
+    for group, keyword, date in (("FrameContentSequence", "FrameAcquisitionDateTime", ""),
+                                 ("", "AcquisitionTime", "AcquisitionDate"),
+                                 ("", "ContentTime", "ContentDate")):  # fmt: skip
         value = attribute(ds, group, keyword, frame) if group else ds.get(keyword)
         if value not in (None, ""):
-            return _seconds(value)
+            return _seconds(value, ds.get(date) if date else None)
     return None
 
 
@@ -208,8 +195,10 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
+        "kernel": "\\".join(str(v).strip() for v in _multi(ds.get("ConvolutionKernel"))),
         "repetition_time": _float(ds.get("RepetitionTime")),
-        "slice_step": _float(ds.get("SpacingBetweenSlices")) or _float(ds.get("SliceThickness")),
+        "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
+        or slice_size(ds.get("SliceThickness")),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):
@@ -219,8 +208,8 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
     for f in range(frame_count(ds)):
-        step = _float(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
-            _float(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
+        step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
+            slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
         )
         kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
         out.append(
@@ -336,7 +325,7 @@ def _component(ds: Any) -> str | None:
     """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
     if str(ds.get("Modality", "")).strip().upper() != "MR":
         return None
-    found = [_COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
+    found = [COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
     return next((c for c in found if c), None)
 
 

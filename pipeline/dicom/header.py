@@ -139,6 +139,24 @@ def _series_key(ds: Any) -> str:
         return ""
 
 
+#: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5): masks, not images.
+#: Converted as images, a SEG's frames (one segment's mask per frame, empty frames left out)
+#: were stacked by position as one series: a volume took one segment's slices and then
+#: another's, and in a training folder the masks became inputs.
+_SEGMENTATIONS = {"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"}
+
+
+#: Vendors' private non-image SOP classes found in MR exports (pydicom does not name them):
+#: without pixel data they are skipped as not images, where they were errors ("no pixel data
+#: (truncated file?)") that made every Siemens export with its protocol series exit 1.
+_PRIVATE_NON_IMAGES = {
+    "1.3.12.2.1107.5.9.1": "Siemens CSA Non-Image",
+    "1.3.46.670589.11.0.0.12.1": "Philips Private MR Spectrum",
+    "1.3.46.670589.11.0.0.12.2": "Philips Private MR Series Data",
+    "1.3.46.670589.11.0.0.12.4": "Philips Private MR Examcard",
+}
+
+
 def _not_an_image(ds: Any, rel: str) -> Problem | None:
     meta = getattr(ds, "file_meta", None)
     classes = {str(ds.get("SOPClassUID", "")), str(meta.get("MediaStorageSOPClassUID", "")
@@ -146,10 +164,16 @@ def _not_an_image(ds: Any, rel: str) -> Problem | None:
     if files.DICOMDIR_CLASS in classes or "DirectoryRecordSequence" in ds:
         return Problem(rel, "DICOMDIR (a directory of the media, not an image): skipped",
                        skipped=True)  # fmt: skip
+    if classes & _SEGMENTATIONS or str(ds.get("Modality", "")).strip().upper() == "SEG":
+        return Problem(rel, "a Segmentation (SEG: each frame is one segment's mask, not an "
+                            "image; read it with highdicom): skipped", skipped=True)  # fmt: skip
     sop = ds.get("SOPClassUID")
     name = str(getattr(sop, "name", "") or "")
     known = bool(name) and name != str(sop)  # pydicom names registered SOP classes only
-    if known and "Image" not in name and "Rows" not in ds and not files.has_pixels(ds):
+    private = str(sop) in _PRIVATE_NON_IMAGES
+    name = _PRIVATE_NON_IMAGES.get(str(sop), name)
+    image = known and "Image" in name and not private
+    if (known or private) and not image and "Rows" not in ds and not files.has_pixels(ds):
         return Problem(rel, f"not an image ({name}, no pixel data): skipped", skipped=True)
     return None
 

@@ -11,7 +11,9 @@ from collections import defaultdict
 
 from pipeline.dicom.frames import FrameRef
 
-__all__ = ["kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects"]
+__all__ = [
+    "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
+]  # fmt: skip
 
 
 def mixed_subjects(frames: list[FrameRef]) -> str:
@@ -94,3 +96,36 @@ def kind_groups(
 
 def _acquired_first(kind: str) -> tuple[bool, str]:
     return (not kind.startswith("ORIGINAL"), kind)
+
+
+def geometry_kinds(
+    frames: list[FrameRef], kinds: list[list[int]]
+) -> tuple[list[list[int]], list[list[int]], list[int]]:
+    """The kinds whose frames are all placed, those with none placed, and the rest's culprits.
+
+    A screen capture or dose page (ImageType DERIVED/SECONDARY, no ImagePositionPatient)
+    filed in the series of the axial slices is its own picture: it made the whole series
+    refused for "slice geometry missing", naming the series' first file. Such a kind is now a
+    volume without geometry beside the placed ones; only frames without geometry in a kind
+    that has placed frames too (a damaged slice) still refuse the series, and they are named.
+
+    Returns
+    -------
+    tuple
+        ``(placed kinds, unplaced kinds, frames without geometry among placed ones)``.
+    """
+    placed: list[list[int]] = []
+    flat: list[list[int]] = []
+    culprits: list[int] = []
+    for members in kinds:
+        missing = [k for k in members if not _placed(frames[k])]
+        if len(missing) == len(members):
+            flat.append(members)
+        else:
+            placed.append(members)
+            culprits += missing
+    return placed, flat, culprits
+
+
+def _placed(f: FrameRef) -> bool:
+    return f.position is not None and f.orientation is not None and f.pixel_spacing is not None

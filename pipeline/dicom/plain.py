@@ -41,7 +41,8 @@ ENABLED = True
 
 #: Attributes that may hold several values (others with several are left to pydicom).
 _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatient",
-          "ImageOrientationPatient", "WindowCenter", "WindowWidth"}  # fmt: skip
+          "ImageOrientationPatient", "WindowCenter", "WindowWidth",
+          "ConvolutionKernel"}  # fmt: skip
 _MISSING = object()
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str, object] = {}

@@ -37,7 +37,7 @@ from pipeline.dicom.values import (
     numbers,
     orientation,
 )
-from pipeline.dicom.vendor import philips_scale_note
+from pipeline.dicom.vendor import vendor_notes
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -177,8 +177,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     frames = _frame_infos(ds, source, notes)
-    if vendor := philips_scale_note(ds, frames[0].slope, [f.slope for f in frames]):
-        notes.append(vendor)
+    notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     return DicomImage(
         source=source,
         stored=stored,

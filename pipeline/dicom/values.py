@@ -195,12 +195,36 @@ def usable_voi_lut(
         if not seq:
             return None
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        return lut.lut_table(seq[0], source, little=lut.little_endian(ds), signed=signed)
+        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds),
+                                           signed=signed)  # fmt: skip
+        return first, table, _voi_lut_bits(table, bits, notes)
     except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
         why = err.reason if isinstance(err, DicomError) else f"{type(err).__name__}"
         why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
         notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
         return None
+
+
+def _voi_lut_bits(table: np.ndarray, bits: int, notes: list[str]) -> int:
+    """The output depth of a VOI LUT: the LUT Descriptor's bits, unless its entries say other.
+
+    The VOI LUT's output spans ``0 .. 2**bits - 1`` (PS3.3 C.11.2.1.1), but some writers put
+    the bits *allocated* there: Agfa CRs write 16 over entries of 12 bits (dicom-rs PR #825,
+    cornerstone #106, OHIF #818), so the image came out near black; others write 8 over 12-
+    or 16-bit entries (clipped white). Horos, Cornerstone and dcmtk's automatic mode take the
+    depth from the largest entry instead, as here: entries that exceed the descriptor's range,
+    or never reach its top bit, give the depth of their largest value (8 at least), and a
+    note says so.
+    """
+    top = int(table.max()) if table.size else 0
+    used = max(top.bit_length(), 8)
+    if top <= 0 or used == bits or (bits <= 8 and top < 2**bits):
+        return bits
+    notes.append(
+        f"VOI LUT bits corrected: LUTDescriptor (0028,3002) says {bits}-bit entries but they "
+        f"reach {top}, so the output is scaled as {used}-bit (0..{2**used - 1}), as viewers do"
+    )
+    return used
 
 
 def frame_voi_luts(
@@ -220,6 +244,21 @@ def frame_voi_luts(
             tables[id(seq)] = usable_voi_lut(ds, source, notes, seq) if seq else None
         out.append(tables[id(seq)])
     return out if len(out) == n else out[:1] * n
+
+
+def slice_size(value: Any) -> float | None:
+    """A SliceThickness or SpacingBetweenSlices as a size in mm (``None``: absent, 0, bad).
+
+    A negative value (some exporters write one; outside NM, whose signed spacing
+    :func:`~pipeline.dicom.frames.nm_geometry` reads itself, it has no sign) counts by its
+    size: the slice direction comes from ImageOrientationPatient, and a negative third axis
+    would mirror a one-slice volume.
+    """
+    try:
+        size = abs(float(value)) if value not in (None, "") else math.nan
+    except (TypeError, ValueError):
+        return None
+    return size if math.isfinite(size) and size > 0 else None
 
 
 def integer(

@@ -6,6 +6,17 @@ displays (Philips' DV) and what pydicom, ITK and MONAI give; Philips' "floating-
 FP = DV / (RescaleSlope x ScaleSlope) (Chenevert et al. 2014, PMC3998685) is what dcm2niix
 writes by default since v1.0.20210317 (dcm2niix #493, #575). The two differ by a factor that
 changes from series to series (MRtrix3 #2499), so radpipe says which one it wrote.
+
+Philips PET files whose Units (0054,1001) are CNTS hold counts: the modality values are not
+an activity concentration. Philips' private Activity Concentration Scale Factor (7053,1009)
+turns them into Bq/ml and its SUV Scale Factor (7053,1000) into SUVbw (OHIF #1418, MOOSE
+#230, calculate-suv); neither is applied (no reader applies them by default), and the note
+gives both factors.
+
+A Real World Value Mapping (0040,9096) can hold the only mapping to quantitative values (an
+ADC map in mm2/s, a Philips phase map in mrad, a SPECT in counts); it is not applied either
+(nor by pydicom, ITK or MONAI), and when it would give other values than the modality values
+the note gives it.
 """
 
 from __future__ import annotations
@@ -18,6 +29,91 @@ from typing import Any
 #: Philips private creator and the ScaleSlope element in its block (2005,10xx).
 PHILIPS_CREATOR = 0x20050010
 PHILIPS_SCALE_SLOPE = 0x2005100E
+
+
+#: Philips PET private block (7053,10xx): SUV Scale Factor and Activity Concentration Scale Factor.
+PET_CREATOR = 0x70530010
+PET_SUV_FACTOR, PET_BQML_FACTOR = 0x70531000, 0x70531009
+
+
+def vendor_notes(
+    ds: Any,
+    rescale_slope: float,
+    frame_slopes: Sequence[float] = (),
+    rescale_intercept: float = 0.0,
+) -> list[str]:
+    """Every note on a scaling not applied: Philips ScaleSlope, PET counts, real-world values."""
+    found = (philips_scale_note(ds, rescale_slope, frame_slopes), pet_counts_note(ds),
+             real_world_note(ds, rescale_slope, rescale_intercept))  # fmt: skip
+    return [n for n in found if n]
+
+
+def real_world_note(ds: Any, rescale_slope: float, rescale_intercept: float) -> str:
+    """A note when a Real World Value Mapping (0040,9096) differs from the modality values.
+
+    Real-world values (an ADC in mm2/s, a phase in mrad, SPECT counts) can be given there
+    and nowhere else: without RescaleSlope the modality values are the stored integers
+    (nibabel PR #143, STIR #1123, dcm2niix #975). Like pydicom, ITK and MONAI, radpipe
+    writes the modality values; the note gives the mapping (first item: the frame 0 or
+    shared one of an Enhanced object) when it would give other values. "" otherwise.
+    """
+    item = _real_world_item(ds)
+    if item is None:
+        return ""
+    units = item.get("MeasurementUnitsCodeSequence")
+    unit = str(units[0].get("CodeValue", "")) if units else ""
+    unit = unit or str(item.get("LUTLabel", "") or "") or "real-world values"
+    slope = _decimal(_value(item.get("RealWorldValueSlope")))
+    if slope is None:
+        if "RealWorldValueLUTData" not in item:
+            return ""
+        how = "by a LUT"
+    else:
+        intercept = _decimal(_value(item.get("RealWorldValueIntercept"))) or 0.0
+        if math.isclose(slope, rescale_slope, rel_tol=1e-6) and math.isclose(
+            intercept, rescale_intercept, rel_tol=1e-6, abs_tol=1e-9
+        ):
+            return ""
+        how = f"= stored x {slope:g} + {intercept:g}"
+    return (
+        f"Real World Value Mapping not applied: (0040,9096) gives {unit} {how}, the values "
+        f"written are the modality values (stored x {rescale_slope:g} + {rescale_intercept:g})"
+    )
+
+
+def _real_world_item(ds: Any) -> Any:
+    """The first Real World Value Mapping item: frame 0's or the shared one, else the top's."""
+    for name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
+        seq = ds.get(name)
+        found = seq[0].get("RealWorldValueMappingSequence") if seq else None
+        if found:
+            return found[0]
+    found = ds.get("RealWorldValueMappingSequence")
+    return found[0] if found else None
+
+
+def pet_counts_note(ds: Any) -> str:
+    """A note when a PET image's values are counts (Units (0054,1001) CNTS), "" if not.
+
+    With Philips' (7053,1009) / (7053,1000) factors the note gives them: Bq/ml and SUVbw are
+    the values written times each factor.
+    """
+    if str(ds.get("Modality", "")).strip().upper() != "PT":
+        return ""
+    if str(_value(ds.get("Units", "")) or "").strip().upper() != "CNTS":
+        return ""
+    note = "PET values are counts: Units (0054,1001) is CNTS, not an activity concentration"
+    creator = _value(ds.get(PET_CREATOR))
+    if isinstance(creator, bytes):
+        creator = creator.decode("latin-1")
+    if "PHILIPS" not in str(creator or "").upper():
+        return note
+    factors = []
+    for tag, what in ((PET_BQML_FACTOR, "Bq/ml"), (PET_SUV_FACTOR, "SUVbw")):
+        factor = _decimal(_value(ds.get(tag))) if tag in ds else None
+        if factor is not None and math.isfinite(factor) and factor > 0:
+            factors.append(f"{what} = that x ({tag >> 16:04X},{tag & 0xFFFF:04X}) {factor:g}")
+    return f"{note} (Philips factors, not applied: {', '.join(factors)})" if factors else note
 
 
 def philips_scale_note(ds: Any, rescale_slope: float, frame_slopes: Sequence[float] = ()) -> str:
@@ -116,6 +212,18 @@ def _float(value: Any) -> float | None:
     """
     if isinstance(value, bytes | bytearray):
         return struct.unpack("<f", bytes(value[:4]))[0] if len(value) >= 4 else None
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimal(value: Any) -> float | None:
+    """A float from a DS value: a number, text, or its raw bytes (read without its VR)."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("latin-1").strip(" \0")
     if isinstance(value, list | tuple):
         value = value[0] if value else None
     try:

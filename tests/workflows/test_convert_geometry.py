@@ -167,20 +167,32 @@ def test_per_instance_notes_say_what_the_outputs_are(
     assert {r["slice_spacing"] for r in gap + tilt} == {""}
 
 
-@pytest.mark.parametrize("thickness", [None, 2.5])
+@pytest.mark.parametrize(
+    ("attrs", "thickness"),
+    [
+        ({}, None),
+        ({"SliceThickness": 2.5}, 2.5),
+        ({"SliceThickness": -5.0}, 5.0),  # a size: a negative one mirrored the volume
+        ({"SpacingBetweenSlices": -4.0, "SliceThickness": 5.0}, 4.0),
+        ({"SliceThickness": 0.0}, None),
+    ],
+    ids=["none", "thickness", "negative-thickness", "negative-spacing", "zero"],
+)
 def test_one_slice_thickness_is_from_the_header_or_said(
-    thickness: float | None, tmp_path: Path
+    attrs: dict[str, float], thickness: float | None, tmp_path: Path
 ) -> None:
-    """A positioned single slice: the NIfTI third zoom is its SliceThickness; without one it
-    is 1 mm, and the manifest says so instead of claiming it silently."""
+    """A positioned single slice: the NIfTI third zoom is its SpacingBetweenSlices, else
+    SliceThickness, by size; without one it is 1 mm, and the manifest says so instead of
+    claiming it silently. The third axis is the slice normal (row x column cosines) whatever
+    the sign written: a right-handed affine, +z for an axial slice (LPS z = RAS z)."""
     import nibabel as nib
 
-    attrs = {} if thickness is None else {"SliceThickness": thickness}
     src = G.save(tmp_path / "one", [G.plane((10.0, -5.0, 40.0), series=generate_uid(), **attrs)])
     out = tmp_path / "nii"
     convert_folder(src, out, ConvertOptions(format="nifti", per="series", workers=1))
     (row,) = _rows(out / "manifest.csv")
-    zooms = nib.load(out / row["output"]).header.get_zooms()
-    assert zooms == pytest.approx((1.0, 1.0, thickness or 1.0))
+    img = nib.load(out / row["output"])
+    assert img.header.get_zooms() == pytest.approx((1.0, 1.0, thickness or 1.0))
+    assert img.affine[:3, 2] == pytest.approx([0.0, 0.0, thickness or 1.0])
     said = "one slice without SpacingBetweenSlices or SliceThickness: its thickness is written"
     assert (said in row["problems"]) == (thickness is None), row["problems"]

@@ -326,7 +326,8 @@ def _run_series(
         exact_integers=True,  # int16/uint16 volumes built directly: the same values
     )
     if plan.refusal:
-        raise DicomError(task.task_id, f"series {task.series_key} refused: {plan.refusal}")
+        at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id
+        raise DicomError(at, f"series {task.series_key} refused: {plan.refusal}")
     thin = [_one_slice_note(plan, v) for v in plan.volumes]
     said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
     problems = tuple(dict.fromkeys(said))

@@ -103,3 +103,36 @@ def test_identical_images_without_a_position_are_not_said_to_share_one(tmp_path:
         "SOPInstanceUID",
         "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine unknown",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "spacings"),
+    [([(6, 4), (4, 6)], [0.1, 0.1]), ([(4, 4), (4, 4)], [0.1, 0.15])],
+    ids=["portrait-and-landscape", "two-magnifications"],
+)
+def test_radiograph_views_of_other_sizes_or_spacings_are_volumes_of_their_own(
+    tmp_path: Path, sizes: list[tuple[int, int]], spacings: list[float]
+) -> None:
+    """A DX series of a PA view (portrait) and a lateral (landscape) was refused per series
+    ("frames of one volume differ in size"); two views of one size but other spacings were
+    stacked with the first one's spacing (0.1 mm claimed for the 0.15 mm view)."""
+    series = generate_uid()
+    views = []
+    for k, ((rows, columns), spacing) in enumerate(zip(sizes, spacings, strict=True)):
+        ds = G.image(np.full((rows, columns), 100 * (k + 1), np.uint16), series=series,
+                     ImagerPixelSpacing=[spacing, spacing], InstanceNumber=k + 1)  # fmt: skip
+        ds.Modality, ds.SOPClassUID = "DX", "1.2.840.10008.5.1.4.1.1.1.1"
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        views.append(ds)
+    src = G.save(tmp_path / "src", views, names=["v0", "v1"])
+    result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 0
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["output"])
+    shown = [f"1x{r}x{c}" for r, c in sizes]
+    assert [(r["source"], r["shape"], r["spacing"]) for r in rows] == [
+        ("v0.dcm", shown[0], f"1x{spacings[0]:g}x{spacings[0]:g}"),
+        ("v1.dcm", shown[1], f"1x{spacings[1]:g}x{spacings[1]:g}"),
+    ]
+    assert all(r["problems"].startswith("split: 2 image sizes or pixel spacings among images "
+                                        "without slice geometry") for r in rows)  # fmt: skip

@@ -57,3 +57,49 @@ def test_time_step_from_acquisition_times(
     assert np.asarray(image.dataobj)[0, 0].tolist() == [
         [10 * t + z for t in range(3)] for z in range(3)
     ]
+
+
+@pytest.mark.parametrize("how", ["AcquisitionDate", "ContentDate", "FrameAcquisitionDateTime"])
+def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) -> None:
+    """Times counted from midnight put 00:00:00 before 23:59:50: the time points told apart
+    by acquisition order were written out of order (by hand: 200 300 100) and the 4-D step
+    was half a day; a DT with a UTC offset was not read at all (InstanceNumber, running
+    against time here as in dcm2niix #184, ordered them). With the date (AcquisitionDate or
+    ContentDate beside the time, or the DT's own) they keep their order, 10 s apart."""
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom.geometry_cases import MR, image, save
+
+    series, slices = generate_uid(), []
+    stamps = [("20200101", "235950"), ("20200102", "000000"), ("20200102", "000010")]
+    for t, (day, tm) in enumerate(stamps):
+        for z in range(3):
+            ds = image(np.full((4, 4), 100 * (t + 1) + z, np.uint16), MR, series,
+                       ImagePositionPatient=[0.0, 0.0, 3.0 * z], PixelSpacing=[1.0, 1.0],
+                       ImageOrientationPatient=[1, 0, 0, 0, 1, 0],
+                       InstanceNumber=(2 - t) * 3 + z + 1, RepetitionTime=10000.0)  # fmt: skip
+            if how == "AcquisitionDate":
+                ds.AcquisitionDate, ds.AcquisitionTime = day, tm
+            elif how == "ContentDate":
+                ds.ContentDate, ds.ContentTime = day, tm
+            else:  # a DT with its date and a UTC offset (top level here: the reader's fallback)
+                ds.FrameAcquisitionDateTime = f"{day}{tm}.000000+0100"
+            slices.append(ds)
+    save(tmp_path / "src", slices)
+    assert main(["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--format", "nifti",
+                 "--quiet"]) == 0  # fmt: skip
+    (volume,) = sorted((tmp_path / "out").rglob("*.nii.gz"))
+    img = nib.load(volume)
+    data = np.asarray(img.get_fdata())
+    assert data[0, 0].T.tolist() == [[100, 101, 102], [200, 201, 202], [300, 301, 302]]
+    assert img.header.get_zooms()[3] == pytest.approx(10.0)
+
+
+def test_times_read_with_their_date_offset_and_old_colons() -> None:
+    from pipeline.dicom.frames import _seconds
+
+    day = 737426 * 86400.0  # date(2020, 1, 2).toordinal() days, by hand
+    assert _seconds("000010", "20200102") == day + 10.0
+    assert _seconds("20200102000010.000000+0100") == day + 10.0  # DT: its own date
+    assert _seconds("10:10:10") == _seconds("101010") == 36610.0  # ACR-NEMA TM
+    assert _seconds("101010", "") == 36610.0 and _seconds("xx") is None

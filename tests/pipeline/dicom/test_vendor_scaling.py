@@ -83,6 +83,20 @@ def _enhanced_philips(path: Path, scales: list[float], slopes: list[float]) -> P
     return path
 
 
+def _pet(path: Path, units: str, *, factors: bool = True, syntax: str = ExplicitVRLittleEndian,
+         manufacturer_block: str = "Philips PET Private Group") -> Path:  # fmt: skip
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.128", "PT", 2, 3, syntax=syntax, patient="P")
+    ds.Manufacturer, ds.Units = "Philips Medical Systems", units
+    ds.RescaleSlope, ds.RescaleIntercept = 0.5, 0
+    if factors:
+        block = ds.private_block(0x7053, manufacturer_block, create=True)
+        block.add_new(0x00, "DS", "0.00071")  # SUV Scale Factor
+        block.add_new(0x09, "DS", "2.15")  # Activity Concentration Scale Factor
+    ds.PixelData = np.full(6, 300, dtype="<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def test_philips_scale_slope_of_enhanced_frames_is_named(tmp_path: Path) -> None:
     same = read_instance(_enhanced_philips(tmp_path / "a.dcm", [4.0, 4.0], [2.0, 2.0]))
     # DV = 100 x 2 = 200 on both frames; FP = 200 / (2 x 4) = 25
@@ -99,3 +113,80 @@ def test_philips_scale_slope_of_enhanced_frames_is_named(tmp_path: Path) -> None
     assert "(2005,100E) is 4 to 5 by frame," in note and note.endswith("that / 8 to 15 by frame")
     one = read_instance(_enhanced_philips(tmp_path / "c.dcm", [0.5, 0.5], [2.0, 2.0]))
     assert not [p for p in one.problems if "Philips" in p]  # 2 x 0.5 = 1: FP = DV
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+def test_philips_pet_counts_are_said_with_the_factors_to_bqml_and_suv(
+    tmp_path: Path, syntax: str
+) -> None:
+    # OHIF #1418, MOOSE #230: a Philips PET in CNTS holds counts; Bq/ml = value x (7053,1009)
+    image = read_instance(_pet(tmp_path / "a.dcm", "CNTS", syntax=syntax))
+    assert np.allclose(image.modality(0), 150.0)  # 300 x 0.5: counts, written as they are
+    notes = [p for p in image.problems if p.startswith("PET values are counts")]
+    assert notes == [
+        "PET values are counts: Units (0054,1001) is CNTS, not an activity concentration "
+        "(Philips factors, not applied: Bq/ml = that x (7053,1009) 2.15, SUVbw = that x "
+        "(7053,1000) 0.00071)"
+    ]
+
+
+def test_pet_counts_without_philips_factors_and_bqml_pet(tmp_path: Path) -> None:
+    bare = read_instance(_pet(tmp_path / "a.dcm", "CNTS", factors=False))
+    other = read_instance(_pet(tmp_path / "b.dcm", "CNTS", manufacturer_block="ACME 1.0"))
+    bqml = read_instance(_pet(tmp_path / "c.dcm", "BQML"))
+    said = [p for p in bare.problems if p.startswith("PET values")]
+    assert said == ["PET values are counts: Units (0054,1001) is CNTS, not an activity "
+                    "concentration"]  # fmt: skip
+    assert [p for p in other.problems if p.startswith("PET values")] == said
+    assert not [p for p in bqml.problems if "PET" in p]
+
+
+def _mapped(path: Path, mapping: dict[str, object], *, slope: float | None = None,
+            enhanced: bool = False) -> Path:  # fmt: skip
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 2, 3, patient="P")
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, 0
+    item = Dataset()
+    unit = Dataset()
+    unit.CodeValue, unit.CodingSchemeDesignator, unit.CodeMeaning = "mm2/s", "UCUM", "mm2/s"
+    item.MeasurementUnitsCodeSequence = Sequence([unit])
+    item.RealWorldValueFirstValueMapped, item.RealWorldValueLastValueMapped = 0, 4095
+    for keyword, value in mapping.items():
+        setattr(item, keyword, value)
+    if enhanced:
+        shared = Dataset()
+        shared.RealWorldValueMappingSequence = Sequence([item])
+        ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    else:
+        ds.RealWorldValueMappingSequence = Sequence([item])
+    ds.PixelData = np.full(6, 1500, dtype="<u2").tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize("enhanced", [False, True], ids=["classic", "shared-group"])
+def test_a_real_world_value_mapping_not_applied_is_said(tmp_path: Path, enhanced: bool) -> None:
+    # an ADC map whose only scaling is its RWVM (nibabel PR #143, STIR #1123): 1500 stored
+    # is 0.0015 mm2/s, but the modality value (no RescaleSlope) is 1500
+    mapping = {"RealWorldValueSlope": 1e-6, "RealWorldValueIntercept": 0.0}
+    image = read_instance(_mapped(tmp_path / "a.dcm", mapping, enhanced=enhanced))
+    assert np.allclose(image.modality(0), 1500.0)
+    notes = [p for p in image.problems if p.startswith("Real World Value Mapping")]
+    assert notes == [
+        "Real World Value Mapping not applied: (0040,9096) gives mm2/s = stored x 1e-06 + 0, "
+        "the values written are the modality values (stored x 1 + 0)"
+    ]
+
+
+def test_real_world_mapping_equal_to_rescale_is_not_said_and_a_lut_one_is(tmp_path: Path) -> None:
+    same = read_instance(_mapped(tmp_path / "a.dcm", {"RealWorldValueSlope": 0.5,
+                                 "RealWorldValueIntercept": 0.0}, slope=0.5))  # fmt: skip
+    assert not [p for p in same.problems if "Real World" in p]
+    lut = read_instance(_mapped(tmp_path / "b.dcm", {"RealWorldValueLUTData": [0.0, 1.0]}))
+    assert [p for p in lut.problems if "Real World" in p] == [
+        "Real World Value Mapping not applied: (0040,9096) gives mm2/s by a LUT, the values "
+        "written are the modality values (stored x 1 + 0)"
+    ]

@@ -1,0 +1,186 @@
+"""Reconstructions and passes filed in one series that are not one volume.
+
+Used by :func:`pipeline.dicom.assemble.plan_series`:
+
+- **ConvolutionKernel (0018,1210)**: images of one acquisition reconstructed with different
+  kernels (soft tissue and bone) and filed in one series are two images of the same slices.
+  Stacked by position, the co-located ones were told apart by acquisition order only, so a
+  volume could take some slices from one kernel and the rest from the other. Each kernel is
+  its own volume (:func:`kernel_groups`).
+- **AcquisitionNumber (0020,0012)**: a multi-pass CT files two
+  passes over overlapping ranges in one series (vtk-dicom #220). When their slices
+  interleave (a slice of one pass lies inside the other's range, where the other has none),
+  a stack by position alternates between the passes (two contrast phases slice by slice)
+  and reads the offsets as missing slices; each pass is then its own volume
+  (:func:`split_passes`). Passes whose slices coincide (time points) are left to the
+  co-located stacking (a 4-D volume); passes over disjoint ranges (axial step-and-shoot CT
+  numbers each rotation) and passes that interleave into one evenly spaced stack (GE MR
+  series acquired in two interleaved acquisitions, which dcm2niix stacks too: dcm2niix PR
+  #48; also with a slice missing) stay one volume.
+- **Slice thickness**: thick and thin reconstructions of one acquisition filed in one
+  series (5 mm and 1 mm slices over overlapping ranges) were stacked as one, the slices
+  that coincide told apart by acquisition order and the rest interpolated together onto
+  one grid; each thickness is its own volume (:func:`split_reconstructions`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+
+import numpy as np
+
+from pipeline.dicom.colocated import SAME_POSITION
+from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE
+
+__all__ = ["kernel_groups", "split_passes", "split_reconstructions"]
+
+_ACQUISITION = STACK_KEYS.index("AcquisitionNumber")
+
+
+def kernel_groups(
+    frames: list[FrameRef], groups: list[list[int]], notes: list[str]
+) -> list[list[int]]:
+    """Each group split by ConvolutionKernel (images without one join the first kernel).
+
+    Parameters
+    ----------
+    frames
+        Every frame of the series.
+    groups
+        Frame indices per group (SeriesNumber and image kind).
+    notes
+        Gets ``split: 2 ConvolutionKernel values in one series (B30f, B70f), one volume
+        each`` when a group was split.
+
+    Returns
+    -------
+    list of list of int
+        The groups, kernels in name order within each.
+    """
+    out: list[list[int]] = []
+    seen: set[str] = set()
+    for members in groups:
+        by_kernel: dict[str, list[int]] = defaultdict(list)
+        for k in members:
+            by_kernel[frames[k].kernel].append(k)
+        if "" in by_kernel and len(by_kernel) > 1:  # a header without it: not another kernel
+            untyped = by_kernel.pop("")
+            by_kernel[min(by_kernel)] += untyped
+        if len(by_kernel) > 1:
+            seen.update(by_kernel)
+        out += [by_kernel[kernel] for kernel in sorted(by_kernel)]
+    if len(out) > len(groups):
+        shown = ", ".join(sorted(seen))
+        notes.append(
+            f"split: {len(seen)} ConvolutionKernel values in one series ({shown}), one volume each"
+        )
+    return out
+
+
+def split_reconstructions(
+    frames: list[FrameRef], group: list[int], dist: dict[int, float]
+) -> tuple[list[list[int]], str]:
+    """One orientation group split by slice thickness when the thicknesses' ranges overlap.
+
+    Thick and thin reconstructions filed in one series (SpacingBetweenSlices, else
+    SliceThickness, differ; a slice of one lies strictly inside the other's range), whether
+    their slices coincide or interleave. Thicknesses over disjoint ranges (a scan whose slice
+    thickness changes along the table) stay one group.
+
+    Returns
+    -------
+    (groups, what)
+        ``([group], "")``, or one list per thickness (thinnest first) and ``"2
+        reconstructions by SliceThickness"``.
+    """
+    by_value: dict[float | None, list[int]] = defaultdict(list)
+    for k in group:
+        by_value[frames[k].slice_step].append(k)
+    if len(by_value) < 2 or None in by_value:
+        return [group], ""
+    places = {v: np.sort([dist[k] for k in found]) for v, found in by_value.items()}
+    if not any(_within(places[a], places[b]) or _within(places[b], places[a])
+               for a, b in combinations(places, 2)):  # fmt: skip
+        return [group], ""
+    order = sorted(v for v in by_value if v is not None)
+    return [by_value[v] for v in order], f"{len(order)} reconstructions by SliceThickness"
+
+
+def split_passes(
+    frames: list[FrameRef], stack: list[int], dist: dict[int, float]
+) -> tuple[list[list[int]], str]:
+    """One stack split by AcquisitionNumber when its passes' slices interleave, else itself.
+
+    Parameters
+    ----------
+    frames
+        Every frame of the series.
+    stack
+        Frame indices of one stack (no two at one position).
+    dist
+        Each frame's distance along the slice normal (mm).
+
+    Returns
+    -------
+    (stacks, what)
+        ``([stack], "")``, or one list per AcquisitionNumber (in number order) and ``"2
+        passes by AcquisitionNumber"`` when the stack is not evenly spaced and a slice of
+        one lies strictly inside another's range more than :data:`SAME_POSITION` from any
+        of its slices.
+    """
+    rel = np.sort([dist[k] for k in stack])
+    if (
+        len(rel) < 3
+        or np.abs(rel - np.linspace(rel[0], rel[-1], len(rel))).max() <= POSITION_TOLERANCE
+    ):
+        return [stack], ""  # one evenly spaced stack: interleaved acquisitions of one volume
+    by_number: dict[object, list[int]] = defaultdict(list)
+    for k in stack:
+        by_number[_acquisition_number(frames[k])].append(k)
+    if len(by_number) < 2 or None in by_number:
+        return [stack], ""
+    places = {n: np.sort([dist[k] for k in found]) for n, found in by_number.items()}
+    if not any(_inside(places[a], places[b]) or _inside(places[b], places[a])
+               for a, b in combinations(places, 2)):  # fmt: skip
+        return [stack], ""
+    if _interleaved_volume(rel, places):
+        return [stack], ""  # interleaved acquisitions of one volume, a slice missing
+    order = sorted(by_number, key=lambda n: (str(type(n)), n))
+    return [by_number[n] for n in order], f"{len(order)} passes by AcquisitionNumber"
+
+
+def _interleaved_volume(rel: np.ndarray, places: dict[object, np.ndarray]) -> bool:
+    """Whether passes are interleaved acquisitions of one volume with slices missing.
+
+    Every pass spans (nearly) the whole range, as odd and even slices do, and every step of
+    the union is a whole multiple of its smallest (a gap, not an offset between passes). A
+    multi-pass CT's passes overlap only in part.
+    """
+    steps = np.diff(rel)
+    step = float(steps.min())
+    if step <= SAME_POSITION:
+        return False
+    ratio = steps / step
+    extent = float(rel[-1] - rel[0])
+    spans = [float(p[-1] - p[0]) for p in places.values()]
+    return bool(np.all(np.abs(ratio - np.rint(ratio)) < 0.05)) and min(spans) >= 0.8 * extent
+
+
+def _acquisition_number(f: FrameRef) -> object:
+    return f.stack_values[_ACQUISITION] if f.stack_values else None
+
+
+def _within(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a position of ``a`` lies strictly inside ``b``'s range."""
+    return bool(((a > b[0] + SAME_POSITION) & (a < b[-1] - SAME_POSITION)).any())
+
+
+def _inside(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a position of ``a`` lies inside ``b``'s range where ``b`` has no slice."""
+    within = a[(a > b[0] + SAME_POSITION) & (a < b[-1] - SAME_POSITION)]
+    if within.size == 0:
+        return False
+    nearest = np.abs(within[:, None] - b[None, :]).min(axis=1)
+    return bool((nearest > SAME_POSITION).any())
