@@ -295,3 +295,25 @@ def test_predict_names_the_classes_of_a_run_without_a_test_split(
     names = {r["class_name"] for r in rows} - {""}
     assert names <= {"no_lesion", "round_lesion"} and names
     assert {"prob_no_lesion", "prob_round_lesion"} <= set(rows[0])
+
+
+def test_the_run_seed_reaches_the_augmentation_draws(cr16: Path, tmp_path: Path) -> None:
+    """Mutation: the datasets of a run built without the run's ``seed`` (every seed then
+    draws the same augmentation). A random affine (p 1) on the first training image: the same
+    for the same seed, other for another seed, and as ``default_rng([seed, epoch, index])``
+    draws it (the dataset's documented seeding)."""
+    from workflows.run.study import make_dataset
+
+    augment = Pipeline.from_config([{"type": "random_affine", "p": 1.0, "rotation": 30}])
+    images = []
+    for k, seed in enumerate((3, 3, 4)):
+        config = validate_config(base_config(cr16, tmp_path / "out") | {"seed": seed})
+        (tmp_path / f"r{k}").mkdir()
+        study = prepare_study(config, tmp_path / f"r{k}", progress=False)
+        keys = sorted(r["series_key"] for r in study.split)
+        plain = make_dataset(study, config, keys, None)
+        ds = make_dataset(study, config, keys, augment)
+        expected = augment(plain.sample(0), np.random.default_rng([seed, 0, 0])).image
+        np.testing.assert_array_equal(ds[0]["image"].numpy(), expected)
+        images.append(expected)
+    assert np.array_equal(images[0], images[1]) and not np.array_equal(images[0], images[2])
