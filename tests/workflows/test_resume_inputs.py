@@ -70,3 +70,35 @@ def test_resume_after_the_data_changed_is_refused(
     assert not (run / "metrics.json").exists()  # nothing evaluated on the mixed data
     assert (run / "provenance.json").read_text() == provenance  # the old record is kept
     assert "truth_fingerprint" in json.loads(provenance)
+
+
+def test_a_second_process_on_the_same_run_is_refused(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `radpipe run --resume RUN` at once both trained the run: log.jsonl got every epoch
+    twice and both wrote its checkpoints and metrics.json. While one process holds the run,
+    a second is refused at once (exit 1) and changes nothing; once it let go, resume works."""
+    import subprocess
+    import sys
+
+    _, run = _started_run(made, tmp_path)
+    log, last = (run / "log.jsonl").read_bytes(), (run / "checkpoints" / "last.pt").read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from filelock import FileLock; "
+         f"lock = FileLock({str(run / '.radpipe-run.lock')!r}); lock.acquire(); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        assert main(["run", "--resume", str(run), "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert f"{run.name} is in use by another radpipe run" in err and ".radpipe-run.lock" in err
+        assert (run / "log.jsonl").read_bytes() == log
+        assert (run / "checkpoints" / "last.pt").read_bytes() == last
+        assert not (run / "metrics.json").exists()
+    finally:
+        holder.communicate("", timeout=30)
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").is_file()

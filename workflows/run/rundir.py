@@ -13,7 +13,8 @@ import json
 import platform
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,43 @@ def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
             "fitted preprocessing and checkpoints were made from the old data; start a new "
             "run (radpipe run CONFIG), or restore the data as it was."
         )
+
+
+RUN_LOCK = ".radpipe-run.lock"
+
+
+@contextmanager
+def hold_run(run_dir: Path | None) -> Iterator[None]:
+    """Hold ``RUN/.radpipe-run.lock`` (the ``filelock`` package) while a run prepares,
+    trains and evaluates; ``None`` (a DDP rank other than 0) holds nothing.
+
+    Raises
+    ------
+    RadpipeError
+        Another process holds it: a second ``radpipe run --resume RUN`` while the run (or
+        another resume of it) still goes on would train the same run twice at once, both
+        writing its checkpoints, ``log.jsonl`` and ``metrics.json``.
+    """
+    from filelock import FileLock, Timeout
+
+    from pipeline.errors import RadpipeError
+
+    if run_dir is None:
+        yield
+        return
+    lock = FileLock(str(run_dir / RUN_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RadpipeError(
+            f"{run_dir.name} is in use by another radpipe run (it holds {RUN_LOCK}): wait "
+            "for it to finish or stop it (Ctrl-C), then resume; two processes on one run "
+            "would write the same checkpoints and log."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def source_dir(run_dir: Path, prefix: str, src: Path) -> Path:
