@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from pipeline.cells import csv_frame, csv_key
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -311,9 +312,14 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
     out: dict[str, int] = {}
-    for r in rows:
-        key = r["series_key"] if "series_key" in r else hash_key(r["series_uid"])
-        out[key] = int(r["label"])
+    for line, r in enumerate(rows, start=2):
+        key = csv_key(r["series_key"]) if "series_key" in r else hash_key(csv_key(r["series_uid"]))
+        try:
+            out[key] = int(r["label"])
+        except (TypeError, ValueError):
+            raise RadpipeError(
+                f"{path.name} line {line}: label {r['label']!r} is not a class index (0, 1, ...)."
+            ) from None
     return out
 
 
@@ -329,8 +335,14 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
         raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
     out: dict[tuple[str, int], Path] = {}
     for line, r in enumerate(rows, start=2):
-        key = r["instance_key"] if "instance_key" in r else hash_key(r["sop_instance_uid"])
-        frame = int(r.get("frame") or 0)
+        if "instance_key" in r:
+            key = csv_key(r["instance_key"])
+        else:
+            key = hash_key(csv_key(r["sop_instance_uid"]))
+        try:
+            frame = csv_frame(r.get("frame"))
+        except ValueError as err:
+            raise RadpipeError(f"{path.name} line {line}: {err}.") from None
         mask = csv_path(path.parent, r["mask"])
         if (key, frame) in out and out[(key, frame)] != mask:
             column = "instance_key" if "instance_key" in r else "sop_instance_uid"

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.cells import csv_key
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -255,7 +256,8 @@ def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) ->
     out: dict[str, str] = {}
     for line, r in enumerate(rows, start=2):
         assert key_col is not None
-        k = r[key_col] if key_col == "series_key" else hash_key(r[key_col])
+        k = r[key_col] if key_col == "image" else csv_key(r[key_col])  # a UID has no spaces
+        k = k if key_col == "series_key" else hash_key(k)
         value = (r.get(column) or "").strip()
         if k in out and out[k] != value:
             raise RadpipeError(

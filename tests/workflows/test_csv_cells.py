@@ -1,0 +1,117 @@
+"""Labels and masks CSVs as users really save them: UIDs with spaces around them (a
+spreadsheet cell, a copy from a viewer, DICOM's NUL padding), frames written ``0.0`` by
+pandas. Such a UID hashed to a key no image had, so its label or mask silently matched
+nothing (the series was left out as unlabelled); a frame of ``0.0`` was a ValueError
+traceback."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.cells import csv_frame, csv_key
+from pipeline.data.io import read_labels_csv, read_masks_csv
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+
+CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+def _rewrite(src: Path, dst: Path, edit: dict[str, object]) -> None:
+    """``src`` with each column of ``edit`` changed by its function (or set to its value)."""
+    with src.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, r in enumerate(rows):
+        for column, how in edit.items():
+            r[column] = how(i, r[column]) if callable(how) else str(how)
+    with dst.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _padded(i: int, uid: str) -> str:
+    return (" " + uid, uid + " ", uid + "\x00", "\t" + uid + " ")[i % 4]
+
+
+def _run(config: str, tmp_path: Path, settings: list[str]) -> int:
+    sets = [*settings, f"output={tmp_path / 'runs'}", "train.epochs=1", "compute.threads=1"]
+    return main(["run", str(CONFIGS / config), "--quiet", *[a for s in sets for a in ("--set", s)]])
+
+
+def test_labels_with_spaces_around_their_uids_label_every_series(tmp_path: Path) -> None:
+    write_study(tmp_path / "s", StudySpec(patients=12, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    labels = tmp_path / "labels.csv"
+    _rewrite(tmp_path / "s" / "labels.csv", labels, {"series_uid": _padded})
+    code = _run("xray_classify.yaml", tmp_path, [f"data.source={tmp_path / 's' / 'dicom'}",
+                                                 f"data.labels={labels}"])  # fmt: skip
+    assert code == 0
+    (run,) = (tmp_path / "runs").glob("xray_classify-*")
+    counted = json.loads((run / "provenance.json").read_text())["labels"]
+    assert (counted["series"], counted["labelled"], counted["without_label"]) == (12, 12, 0)
+    assert counted["label_rows_not_in_data"] == 0
+
+
+def test_masks_with_spaced_uids_and_float_frames_are_read(tmp_path: Path) -> None:
+    write_study(tmp_path / "s", StudySpec(patients=4, modality="MR", task="segmentation",
+                                          size=16, slices=3))  # fmt: skip
+    masks = tmp_path / "s" / "masks_edited.csv"  # beside the original: mask paths are relative
+    _rewrite(tmp_path / "s" / "masks.csv", masks, {"sop_instance_uid": _padded, "frame": "0.0"})
+    settings = [f"data.source={tmp_path / 's' / 'dicom'}", f"data.masks={masks}",
+                "data.labels=null", "preprocess.0.shape=[16,16]"]  # fmt: skip
+    assert _run("mr_segment_mlp.yaml", tmp_path, settings) == 0
+    (run,) = (tmp_path / "runs").glob("mr_segment_mlp-*")
+    counted = json.loads((run / "provenance.json").read_text())["masks"]
+    assert counted["mask_rows"] == 4 * 2 * 3 and counted["mask_rows_not_in_data"] == 0
+
+
+def test_a_frame_that_is_no_frame_number_names_the_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    masks = tmp_path / "masks.csv"
+    masks.write_text("sop_instance_uid,frame,mask\n1.2.3,0,a.png\n1.2.4,1.5,b.png\n")
+    with pytest.raises(RadpipeError, match=r"masks.csv line 3: frame '1.5' is not a frame"):
+        read_masks_csv(masks)
+    (tmp_path / "d").mkdir()
+    code = main(["run", str(CONFIGS / "mr_segment_mlp.yaml"), "--quiet",
+                 "--set", f"data.source={tmp_path / 'd'}", "--set", f"data.masks={masks}",
+                 "--set", "data.labels=null", "--set", f"output={tmp_path / 'runs'}"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "Traceback" not in err
+    assert "masks.csv line 3: frame '1.5' is not a frame number" in err
+
+
+def test_reader_functions_strip_identifiers_and_read_float_frames(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("series_uid,label\n 1.2.3 ,1\n1.2.4\x00,0\n")
+    assert read_labels_csv(labels) == {hash_key("1.2.3"): 1, hash_key("1.2.4"): 0}
+    labels.write_text("series_uid,label\n1.2.3,\n")
+    with pytest.raises(RadpipeError, match=r"labels.csv line 2: label '' is not a class index"):
+        read_labels_csv(labels)
+    masks = tmp_path / "masks.csv"
+    masks.write_text("instance_key,frame,mask\n abc ,2.0,m.png\n")
+    assert read_masks_csv(masks) == {("abc", 2): tmp_path / "m.png"}
+
+
+@pytest.mark.parametrize(
+    ("cell", "frame"), [("", 0), (None, 0), ("0", 0), ("7", 7), (" 3.0 ", 3), ("12.00", 12)]
+)
+def test_csv_frame_reads_whole_numbers(cell: str | None, frame: int) -> None:
+    assert csv_frame(cell) == frame
+
+
+@pytest.mark.parametrize("cell", ["1.5", "a", "-1", "1e3", "0x1"])
+def test_csv_frame_refuses_what_is_no_frame_number(cell: str) -> None:
+    with pytest.raises(ValueError, match=f"frame {cell!r} is not a frame number"):
+        csv_frame(cell)
+
+
+def test_csv_key_keeps_the_identifier_itself() -> None:
+    assert csv_key("\t1.2.840.113619.2.55 \x00") == "1.2.840.113619.2.55"
+    assert csv_key("1.2.3") == "1.2.3" and csv_key(None) == ""
