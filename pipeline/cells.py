@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["csv_frame", "csv_key"]
+__all__ = ["csv_frame", "csv_key", "csv_label"]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
 
@@ -52,3 +52,20 @@ def csv_frame(text: str | None) -> int:
     if not _WHOLE.fullmatch(cell) or float(cell) < 0:
         raise ValueError(f"frame {cell!r} is not a frame number (0, 1, 2, ...)")
     return int(cell.split(".")[0])
+
+
+def csv_label(text: str | None) -> str:
+    """A label cell as text, without spaces around it; ``1.0`` is the integer ``1``.
+
+    pandas writes an integer column that had an empty cell as floats. Left as ``"1.0"``,
+    such labels were class *names*, sorted as text (``"10.0"`` before ``"2.0"``), so an
+    index no longer meant the user's class, and a ``class_name`` column beside them was
+    ignored.
+
+    Examples
+    --------
+    >>> csv_label(" 1.0 "), csv_label("2"), csv_label("benign "), csv_label("1.5")
+    ('1', '2', 'benign', '1.5')
+    """
+    cell = (text or "").strip()
+    return cell.split(".")[0] if "." in cell and _WHOLE.fullmatch(cell) else cell

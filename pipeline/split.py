@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key
+from pipeline.cells import csv_key, csv_label
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -66,7 +66,7 @@ def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
             {
                 "patient_key": hash_key(csv_key(r["patient_id"])),
                 "series_key": hash_key(csv_key(r["series_uid"])),
-                "label": int(r["label"]) if r["label"] != "" else None,
+                "label": int(csv_label(r["label"])) if csv_label(r["label"]) else None,
             }
             for r in reader
         ]

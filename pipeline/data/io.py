@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pipeline.cells import csv_frame, csv_key
+from pipeline.cells import csv_frame, csv_key, csv_label
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -315,7 +315,7 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     for line, r in enumerate(rows, start=2):
         key = csv_key(r["series_key"]) if "series_key" in r else hash_key(csv_key(r["series_uid"]))
         try:
-            out[key] = int(r["label"])
+            out[key] = int(csv_label(r["label"]))
         except (TypeError, ValueError):
             raise RadpipeError(
                 f"{path.name} line {line}: label {r['label']!r} is not a class index (0, 1, ...)."

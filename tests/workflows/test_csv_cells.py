@@ -48,7 +48,8 @@ def test_labels_with_spaces_around_their_uids_label_every_series(tmp_path: Path)
     write_study(tmp_path / "s", StudySpec(patients=12, modality="CR", size=16,
                                           series_per_patient=1))  # fmt: skip
     labels = tmp_path / "labels.csv"
-    _rewrite(tmp_path / "s" / "labels.csv", labels, {"series_uid": _padded})
+    _rewrite(tmp_path / "s" / "labels.csv", labels,
+             {"series_uid": _padded, "label": lambda i, v: f"{v}.0"})  # fmt: skip
     code = _run("xray_classify.yaml", tmp_path, [f"data.source={tmp_path / 's' / 'dicom'}",
                                                  f"data.labels={labels}"])  # fmt: skip
     assert code == 0
@@ -56,6 +57,23 @@ def test_labels_with_spaces_around_their_uids_label_every_series(tmp_path: Path)
     counted = json.loads((run / "provenance.json").read_text())["labels"]
     assert (counted["series"], counted["labelled"], counted["without_label"]) == (12, 12, 0)
     assert counted["label_rows_not_in_data"] == 0
+    # "0.0"/"1.0" are the indices 0/1, named by the class_name column (they were the names)
+    assert json.loads((run / "classes.json").read_text())["class_names"] == [
+        "no_lesion", "round_lesion"]  # fmt: skip
+
+
+def test_labels_written_as_floats_are_the_users_class_indices(tmp_path: Path) -> None:
+    """With 12 classes as "0.0" ... "11.0", text order put "10.0" at index 2."""
+    from workflows.run.labels import read_label_table
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("series_uid,label\n" + "".join(f"1.2.{i},{i}.0\n" for i in range(12)))
+    table = read_label_table(labels)
+    assert table.class_names == [str(i) for i in range(12)]
+    assert table.by_key == {hash_key(f"1.2.{i}"): i for i in range(12)}
+    labels.write_text("series_uid,label\n1.2.1, 1.0\n1.2.2,2.5\n")  # 2.5 is no index
+    with pytest.raises(RadpipeError, match=r"mixes class indices \(1\) with class names"):
+        read_label_table(labels)
 
 
 def test_masks_with_spaced_uids_and_float_frames_are_read(tmp_path: Path) -> None:
@@ -89,7 +107,7 @@ def test_a_frame_that_is_no_frame_number_names_the_file_and_line(
 
 def test_reader_functions_strip_identifiers_and_read_float_frames(tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
-    labels.write_text("series_uid,label\n 1.2.3 ,1\n1.2.4\x00,0\n")
+    labels.write_text("series_uid,label\n 1.2.3 ,1.0\n1.2.4\x00,0\n")
     assert read_labels_csv(labels) == {hash_key("1.2.3"): 1, hash_key("1.2.4"): 0}
     labels.write_text("series_uid,label\n1.2.3,\n")
     with pytest.raises(RadpipeError, match=r"labels.csv line 2: label '' is not a class index"):

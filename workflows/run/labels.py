@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import csv_key
+from pipeline.cells import csv_key, csv_label
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -258,7 +258,7 @@ def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) ->
         assert key_col is not None
         k = r[key_col] if key_col == "image" else csv_key(r[key_col])  # a UID has no spaces
         k = k if key_col == "series_key" else hash_key(k)
-        value = (r.get(column) or "").strip()
+        value = csv_label(r.get(column))
         if k in out and out[k] != value:
             raise RadpipeError(
                 f"{name} line {line}: {key_col} listed again with another label "
@@ -279,7 +279,7 @@ def _is_int(text: str) -> bool:
 def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
-        text = (r.get(column) or "").strip()
+        text = csv_label(r.get(column))
         if text and r.get("class_name"):
             named[int(text)] = r["class_name"]
     k = max([int(v) for v in values] + list(named) + [1]) + 1
@@ -292,7 +292,7 @@ def _check_named(shown: str, column: str, rows: list[dict[str, str]], names: lis
     (another site's class order) would score every case of those classes as the other class."""
     named: dict[int, set[str]] = {}
     for r in rows:
-        text, name = (r.get(column) or "").strip(), r.get("class_name") or ""
+        text, name = csv_label(r.get(column)), r.get("class_name") or ""
         if name and _is_int(text):
             named.setdefault(int(text), set()).add(name)
     bad = [
