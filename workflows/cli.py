@@ -97,7 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:
         if err.errno not in ENVIRONMENT_ERRORS:
             raise
-        where = f"{err.filename}: " if err.filename else ""
+        from pathlib import Path
+
+        from workflows.run.paths import shown  # relative below the working directory
+
+        where = f"{shown(Path(err.filename))}: " if err.filename else ""
         full = err.errno in (errno.ENOSPC, errno.EDQUOT)
         hint = "make room (or choose another output folder)" if full else (
             "choose another output folder (or allow writing to it)")  # fmt: skip
