@@ -101,7 +101,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.split = read_split_csv(split_path)
     else:
         study.split = _split(config, series)
-        note_rare_classes(study.split, study.label_table, config.split)
+        if config.task == "classification":  # segmentation: labels only stratify the split
+            note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
     study.class_names = _class_names(config, study)
