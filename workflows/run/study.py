@@ -301,7 +301,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     table = list(csv.DictReader(csv_text(config.data.labels)))
     if not table or "image" not in table[0]:
         raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
-    labels = _label_table(config, config.data.labels, "image", run_dir)
+    stratify = config.task == "classification" or config.data.label_column in table[0]
+    labels = _label_table(config, config.data.labels, "image", run_dir) if stratify else None
     found: dict[str, dict[str, Any]] = {}
     by_key = {}
     for r in table:
