@@ -35,6 +35,17 @@ def _rewrite(src: Path, dst: Path, edit: dict[str, object]) -> None:
         writer.writerows(rows)
 
 
+def _spreadsheet(path: Path) -> None:
+    """As a spreadsheet saves it: spaces around the column names ("label " was no column
+    'label'), and rows it once used, now cleared, as empty cells (",,,": read as a row naming
+    no file or series; a masks CSV then took its own folder for a mask, "seg: file not
+    found")."""
+    header, rest = path.read_text().split("\n", 1)
+    header = ", ".join(f" {name} " for name in header.split(","))
+    width = header.count(",")
+    path.write_text(header + "\n" + rest + ("," * width + "\n") * 2 + " " + "," * width + "\n")
+
+
 def _padded(i: int, uid: str) -> str:
     return (" " + uid, uid + " ", uid + "\x00", "\t" + uid + " ")[i % 4]
 
@@ -50,6 +61,7 @@ def test_labels_with_spaces_around_their_uids_label_every_series(tmp_path: Path)
     labels = tmp_path / "labels.csv"
     _rewrite(tmp_path / "s" / "labels.csv", labels,
              {"series_uid": _padded, "label": lambda i, v: f"{v}.0"})  # fmt: skip
+    _spreadsheet(labels)
     code = _run("xray_classify.yaml", tmp_path, [f"data.source={tmp_path / 's' / 'dicom'}",
                                                  f"data.labels={labels}"])  # fmt: skip
     assert code == 0
@@ -81,6 +93,7 @@ def test_masks_with_spaced_uids_and_float_frames_are_read(tmp_path: Path) -> Non
                                           size=16, slices=3))  # fmt: skip
     masks = tmp_path / "s" / "masks_edited.csv"  # beside the original: mask paths are relative
     _rewrite(tmp_path / "s" / "masks.csv", masks, {"sop_instance_uid": _padded, "frame": "0.0"})
+    _spreadsheet(masks)
     settings = [f"data.source={tmp_path / 's' / 'dicom'}", f"data.masks={masks}",
                 "data.labels=null", "preprocess.0.shape=[16,16]"]  # fmt: skip
     assert _run("mr_segment_mlp.yaml", tmp_path, settings) == 0
@@ -133,3 +146,23 @@ def test_csv_frame_refuses_what_is_no_frame_number(cell: str) -> None:
 def test_csv_key_keeps_the_identifier_itself() -> None:
     assert csv_key("\t1.2.840.113619.2.55 \x00") == "1.2.840.113619.2.55"
     assert csv_key("1.2.3") == "1.2.3" and csv_key(None) == ""
+
+
+def test_a_row_without_its_identifier_names_its_line(tmp_path: Path) -> None:
+    """A row with a label but an empty series_uid was 'series_uid listed again with another
+    label ('' then '1')' (every such row hashed the empty text to one key)."""
+    from workflows.run.labels import read_label_table
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("series_uid,label\n1.2.3,0\n, \n ,1\n,\n,,\n")  # 3 trailing: ignored
+    with pytest.raises(RadpipeError, match=r"labels.csv line 3: the series_uid cell is empty"):
+        read_label_table(labels)
+    with pytest.raises(RadpipeError, match=r"labels.csv line 3: the series cell is empty"):
+        read_labels_csv(labels)
+    masks = tmp_path / "masks.csv"
+    masks.write_text("sop_instance_uid,frame,mask\n1.2.3,0,a.png\n1.2.4,0,\n")
+    with pytest.raises(RadpipeError, match=r"masks.csv line 3: the mask cell is empty"):
+        read_masks_csv(masks)
+    masks.write_text("sop_instance_uid,frame,mask\n,0,a.png\n")
+    with pytest.raises(RadpipeError, match=r"masks.csv line 2: the sop_instance_uid cell is"):
+        read_masks_csv(masks)

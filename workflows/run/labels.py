@@ -256,7 +256,10 @@ def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) ->
     out: dict[str, str] = {}
     for line, r in enumerate(rows, start=2):
         assert key_col is not None
-        k = r[key_col] if key_col == "image" else csv_key(r[key_col])  # a UID has no spaces
+        k = (r[key_col] or "") if key_col == "image" else csv_key(r[key_col])  # no spaces in UIDs
+        if not k.strip():
+            raise RadpipeError(f"{name} line {line}: the {key_col} cell is empty; fill it in or "
+                               "delete the row.")  # fmt: skip
         k = k if key_col == "series_key" else hash_key(k)
         value = csv_label(r.get(column))
         if k in out and out[k] != value:
