@@ -102,3 +102,39 @@ def test_a_second_process_on_the_same_run_is_refused(
         holder.communicate("", timeout=30)
     assert main(["run", "--resume", str(run), "--quiet"]) == 0
     assert (run / "metrics.json").is_file()
+
+
+def test_output_inside_the_source_folder_is_not_read_as_input(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`output` (or `predict --out`) inside data.source: the run's own config, checkpoints and
+    plots were converted as failed source files (exit 1), changed the source's fingerprint (a
+    fresh conversion every run, and `--resume` refused as if the data had changed), and a
+    second predict read the first's predictions.csv. Radpipe's result folders are marked
+    (.radpipe-output) and left out, as convert's own output folder is."""
+    study = tmp_path / "study"
+    shutil.copytree(made, study)
+    src, runs = study / "dicom", study / "dicom" / "runs"
+    sets = [f"data.source={src}", f"data.labels={study / 'labels.csv'}", f"output={runs}",
+            "train.epochs=1", "convert.workers=1"]  # fmt: skip
+    args = ["run", str(CONFIG), "--quiet", *[a for s in sets for a in ("--set", s)]]
+    assert main(args) == 0
+    (run,) = runs.glob("xray_classify-*")
+    assert (run / ".radpipe-output").is_file()
+    first = json.loads((run / "provenance.json").read_text())
+    assert first["failed_files"] == 0
+    for name in ("metrics.json", "report.html", "train_done.json"):  # as if interrupted
+        (run / name).unlink()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").is_file()
+    assert main(args) == 0  # a second run: the same data, so the same conversion
+    (second,) = set(runs.glob("xray_classify-*")) - {run}
+    provenance = json.loads((second / "provenance.json").read_text())
+    assert provenance["reused_conversion"] and provenance["input_fingerprint"] == first[
+        "input_fingerprint"]  # fmt: skip
+    out = src / "predictions"
+    for _ in range(2):
+        capsys.readouterr()
+        assert main(["predict", str(run), str(src), "--out", str(out)]) == 0
+        rows = (out / "predictions.csv").read_text().splitlines()
+        assert len(rows) == 1 + 16, capsys.readouterr().err  # the 16 images, nothing of ours

@@ -43,7 +43,7 @@ def evaluate_external(
     """
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
-    from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
+    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
@@ -60,6 +60,7 @@ def evaluate_external(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
     out = out or source_dir(run_dir, "external", src)
+    claim_output(out, "metrics.json")
     out.mkdir(parents=True, exist_ok=True)
     missing = [c for c in checkpoints if not c.exists()]
     if missing:

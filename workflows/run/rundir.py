@@ -54,6 +54,9 @@ def new_run_dir(output: Path, name: str) -> Path:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
             continue
+        from pipeline.dicom.walk import mark_results
+
+        mark_results(path)  # never read as input, should `output` lie inside data.source
         return path
 
 
@@ -204,6 +207,16 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def claim_output(out: Path, own: str) -> None:
+    """Mark ``out`` (``--out`` of ``predict``/``evaluate``) as radpipe's results, never read as
+    input (``--out SRC/predictions``), when radpipe makes it, finds it empty or finds its own
+    file ``own`` there; a folder holding other files of the user is left unmarked."""
+    from pipeline.dicom.walk import mark_results
+
+    if not out.exists() or not any(out.iterdir()) or (out / own).exists():
+        mark_results(out)
 
 
 def source_dir(run_dir: Path, prefix: str, src: Path) -> Path:

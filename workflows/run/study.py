@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.data.io import csv_path, csv_text, read_manifest
+from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
@@ -133,8 +134,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     from workflows.convert.batch import convert_folder
 
     src = config.data.source.resolve()
-    files = [p for p in src.rglob("*") if p.is_file()]
-    fingerprint = fingerprint_files(src, files)
+    fingerprint = fingerprint_files(src, source_files(src))  # what a conversion may read
     options = run_convert_options(config)
     settings = {k: v for k, v in asdict(options).items() if k not in ("workers", "resume")}
     key = hash_key(
