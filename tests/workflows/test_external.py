@@ -113,8 +113,23 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     missing = tmp_path / "nope"
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
-    assert main(args) == 1
-    assert "does not exist" in capsys.readouterr().err
+    assert main(args) == 2  # a usage error, as for convert and run
+    assert f"SRC {missing}: no such folder." in capsys.readouterr().err
+    args = ["evaluate", str(trained_without_test), str(tmp_path), "--labels", str(missing)]
+    assert main(args) == 2
+    assert f"--labels {missing}: no such file." in capsys.readouterr().err
+    # SRC a file (one DICOM), or missing: predict said NotADirectoryError in a traceback;
+    # both commands left their --out behind
+    one = next((trained_without_test.parents[1] / "dicom").rglob("*.dcm"))
+    for command in ("predict", "evaluate"):
+        for src, why in ((one, "not a folder"), (missing, "no such folder")):
+            out = tmp_path / f"out-{command}"
+            args = [command, str(trained_without_test), str(src), "--out", str(out),
+                    "--labels", str(one)][: 5 if command == "predict" else 7]  # fmt: skip
+            assert main(args) == 2
+            err = capsys.readouterr().err
+            assert f"SRC {src}: {why}" in err and "Traceback" not in err
+            assert not out.exists()
     # a classification run without --labels (optional only for segmentation): a usage error
     assert main(["evaluate", str(trained_without_test), str(tmp_path)]) == 2
     assert "This run needs --labels (a CSV with the classes" in capsys.readouterr().err

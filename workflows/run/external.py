@@ -43,14 +43,13 @@ def evaluate_external(
     """
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
+    from workflows.run.paths import require_inputs
     from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "evaluate")
-    for path, what in ((src, "SRC"), (labels, "--labels"), (masks, "--masks")):
-        if path is not None and not path.exists():
-            raise RadpipeError(f"{what} {path} does not exist.")
+    require_inputs(src, labels=labels, masks=masks)
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
     if labels is None and (config.task == "classification" or config.data.kind == "images"):

@@ -70,11 +70,13 @@ def predict_folder(
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.run.evaluate import predict_with_checkpoint
+    from workflows.run.paths import require_inputs
     from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "predict")
+    require_inputs(src)
     converted = out / "converted"
     _refuse_other_source(out, src)
     claim_output(out, "predictions.csv")
