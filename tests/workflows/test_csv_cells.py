@@ -166,3 +166,24 @@ def test_a_row_without_its_identifier_names_its_line(tmp_path: Path) -> None:
     masks.write_text("sop_instance_uid,frame,mask\n,0,a.png\n")
     with pytest.raises(RadpipeError, match=r"masks.csv line 2: the sop_instance_uid cell is"):
         read_masks_csv(masks)
+
+
+def test_no_label_matching_says_what_the_keys_may_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys written under another project secret, or StudyInstanceUIDs in series_uid, matched
+    no series: the error said only that no series had a label."""
+    from workflows.run.labels import apply_missing_policy, read_label_table
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("series_uid,label\n1.2.3,0\n1.2.4,1\n")
+    with pytest.raises(RadpipeError, match=r"these files' SeriesInstanceUID \(not their "):
+        apply_missing_policy(read_label_table(labels), [hash_key("9.9")], "warn")
+    other = tmp_path / "other-secret"
+    other.write_text("another-projects-secret-0123456789\n")
+    monkeypatch.setenv("RADPIPE_SECRET_FILE", str(other))
+    keys = [hash_key("1.2.3"), hash_key("1.2.4")]  # as written by another project
+    monkeypatch.undo()
+    labels.write_text(f"series_key,label\n{keys[0]},0\n{keys[1]},1\n")
+    with pytest.raises(RadpipeError, match=r"keys written with another secret"):
+        apply_missing_policy(read_label_table(labels), [hash_key("1.2.3")], "warn")

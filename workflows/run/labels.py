@@ -60,6 +60,7 @@ class LabelTable:
     class_names: list[str]
     source: str  # "labels.csv column 'label'" (file name only, no local path)
     summary: dict[str, Any] = field(default_factory=dict)
+    key_column: str = ""  # the CSV's column naming the series (image): "series_uid", ...
 
 
 def read_label_table(
@@ -117,7 +118,8 @@ def read_label_table(
     _check_named(name, column, rows, names)
     index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
-    return LabelTable(by_key, names, f"{name} column {column!r}")
+    key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
+    return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column)
 
 
 def apply_missing_policy(
@@ -167,8 +169,19 @@ def apply_missing_policy(
             len(unmatched), table.source, what, ", ".join(unmatched[:_SHOWN]),
         )  # fmt: skip
     if not kept:
-        raise RadpipeError(f"No {what} of the data has a label in {table.source}.")
+        raise RadpipeError(f"No {what} of the data has a label in {table.source}."
+                           + _NONE_MATCHED.get(table.key_column, ""))  # fmt: skip
     return kept
+
+
+#: Why no row of a labels CSV may have matched, by the column that names the series.
+_NONE_MATCHED = {
+    "series_uid": " Are its series_uid values these files' SeriesInstanceUID (not their "
+    "StudyInstanceUID or SOPInstanceUID)?",
+    "series_key": " Its series_key values are keys of a project secret: keys written "
+    "with another secret (RADPIPE_SECRET_FILE, another machine's ~/.config/radpipe/secret) "
+    "match nothing here; give series_uid or file instead.",
+}
 
 
 def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, config: Any) -> None:

@@ -262,6 +262,8 @@ def _label_table(
     shown = config.data.labels.name if config.data.labels else None  # not truth/labels.csv
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
+    if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
+        table.key_column = "file"
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
