@@ -76,7 +76,7 @@ def test_external_test_set_gets_the_same_metrics_and_report(
 
 
 def test_predictions_join_back_to_the_users_files(
-    trained_without_test: Path, external: Path, tmp_path: Path
+    trained_without_test: Path, external: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     src = external / "dicom"
     uids = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID)
@@ -101,6 +101,18 @@ def test_predictions_join_back_to_the_users_files(
         ds = pydicom.dcmread(src / row["source"], stop_before_pixels=True)
         assert row["sop_instance_uid"] == ds.SOPInstanceUID
         assert row["series_key"] == hash_key(ds.SeriesInstanceUID)
+    # a name with a control character is shown escaped: its UID cannot be read again, which
+    # left the cell empty without a word
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    shutil.copyfile(src / rows[0]["source"], odd / "a\x01b.dcm")
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        code = main(["predict", str(trained_without_test), str(odd), "--out",
+                     str(tmp_path / "odd-out"), "--quiet", "--with-uids"])  # fmt: skip
+    assert code == 0
+    (row,) = csv.DictReader((tmp_path / "odd-out" / "predictions.csv").open())
+    assert row["source"] == "a\\x01b.dcm" and row["sop_instance_uid"] == ""
+    assert "1 of 1 rows have an empty sop_instance_uid" in caplog.text
     hashed = tmp_path / "hashed"
     args = ["predict", str(trained_without_test), str(src), "--out", str(hashed), "--quiet",
             "--hashed-keys-only"]  # fmt: skip

@@ -343,6 +343,11 @@ def _write(
             fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
             row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
         rows.append(row)
+    uid = "sop_instance_uid" if dataset.mode == "image" else "series_instance_uid"
+    if unread := sum(1 for r in rows if r.get(uid) == ""):  # --with-uids, a file not read
+        log.warning("%d of %d rows have an empty %s: their source file could not be read again "
+                    "(a name with undecodable bytes or control characters, shown escaped in "
+                    "'source'; or the file changed since)", unread, len(rows), uid)  # fmt: skip
     path = out / "predictions.csv"
     with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
