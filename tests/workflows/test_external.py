@@ -454,3 +454,20 @@ def test_images_with_a_header_window_are_not_fed_to_a_model_that_saw_none(
             str(external / "labels.csv"), "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
     assert main(args) == 1
     assert "6 labelled image(s) of SRC have a window in their header" in capsys.readouterr().err
+
+
+def test_evaluate_exits_1_when_source_files_failed(
+    trained_without_test: Path, external: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README: exit 1 when some work failed, as `radpipe run` and `predict` do when files of
+    SRC cannot be converted; evaluate scored the others and exited 0 without a word."""
+    src = tmp_path / "src"
+    shutil.copytree(external / "dicom", src)
+    (src / "broken.dcm").write_bytes(b"DICM" * 8)
+    out = tmp_path / "ext"
+    args = ["evaluate", str(trained_without_test), str(src), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    assert "1 source files could not be converted and were left out" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["failed_files"] == 1 and metrics["num_cases"] == 6

@@ -83,7 +83,8 @@ def evaluate_external(
         log.warning("%s.", seen.caution())
     metrics = evaluate_run(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
-        validation_study=_own_study(config, run_dir), extra={"seen_by_run": seen.as_dict()},
+        validation_study=_own_study(config, run_dir),
+        extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures)},
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
