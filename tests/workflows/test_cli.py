@@ -91,3 +91,26 @@ def test_a_window_with_a_negative_center_is_taken_as_written(
     capsys.readouterr()
     assert main(["convert", str(tmp_path / "s" / "dicom"), str(out), "--window", "-600"]) == 2
     assert "Unknown window '-600'" in capsys.readouterr().err  # still said as a bad window
+
+
+def test_log_lines_go_to_stderr_as_it_is_when_they_are_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler kept the sys.stderr of its set-up: once that stream was replaced and closed
+    (a notebook cell, pytest's capture), every later line was '--- Logging error ---' with a
+    traceback instead of the message."""
+    import io
+    import logging
+
+    from workflows.commands.logs import setup_logging
+
+    logger = logging.getLogger("radpipe")
+    monkeypatch.setattr(logger, "handlers", [])
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    setup_logging()
+    logger.info("one")
+    first.close()
+    monkeypatch.setattr("sys.stderr", second)
+    logger.info("two")
+    assert second.getvalue() == "radpipe: two\n"
