@@ -48,6 +48,8 @@ def _temporary(path: Path) -> tuple[int, str]:
             if attempt:
                 raise
             path.parent.mkdir(parents=True, exist_ok=True)  # removed since it was seen
+        except OSError as err:  # a read-only folder: say the file meant, not the hidden temp
+            raise OSError(err.errno, err.strerror, str(path)) from err
     raise FileExistsError(f"{path.name}: no free temporary name beside it.")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.cells import csv_key, csv_label
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -63,9 +64,9 @@ def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
             raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
         return [
             {
-                "patient_key": hash_key(r["patient_id"]),
-                "series_key": hash_key(r["series_uid"]),
-                "label": int(r["label"]) if r["label"] != "" else None,
+                "patient_key": hash_key(csv_key(r["patient_id"])),
+                "series_key": hash_key(csv_key(r["series_uid"])),
+                "label": int(csv_label(r["label"])) if csv_label(r["label"]) else None,
             }
             for r in reader
         ]

@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import re
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from pipeline.errors import ConfigError, RadpipeError
 
@@ -36,7 +37,15 @@ KEYED = {"inspect", "convert", "run", "evaluate", "predict", "demo"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose usage errors are one line, with exit code 2."""
+    """An ``ArgumentParser`` whose usage errors are one line, with exit code 2, and that
+    takes a value starting with a minus and a digit as a value (``--window -600,1500``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse takes only -5 and -.5 for values: a window C,W with a negative center
+        # (-600,1500, the lung window) was "expected one argument". No option starts with a
+        # digit, so nothing else is read differently.
+        self._negative_number_matcher = re.compile(r"^-\.?\d[\d.,]*$")
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -88,7 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:
         if err.errno not in ENVIRONMENT_ERRORS:
             raise
-        where = f"{err.filename}: " if err.filename else ""
+        from pathlib import Path
+
+        from workflows.run.paths import shown  # relative below the working directory
+
+        where = f"{shown(Path(err.filename))}: " if err.filename else ""
         full = err.errno in (errno.ENOSPC, errno.EDQUOT)
         hint = "make room (or choose another output folder)" if full else (
             "choose another output folder (or allow writing to it)")  # fmt: skip

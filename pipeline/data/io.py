@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from pipeline.cells import csv_frame, csv_key, csv_label
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -82,14 +83,25 @@ def csv_text(path: str | Path) -> io.StringIO:
             "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
             "UTF-8' in Excel) and run again."
         ) from None
-    header = [c.strip() for c in next(csv.reader(io.StringIO(text, newline="")), [])]
+    first, newline, rest = text.partition("\n")
+    header = [c.strip() for c in next(csv.reader([first]), [])]
     twice = sorted({c for c in header if c and header.count(c) > 1})
     if twice:  # csv.DictReader would keep the last of them, silently
         raise RadpipeError(
             f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in "
             "the header; which one to read is ambiguous: rename or remove the copies."
         )
-    return io.StringIO(text, newline="")
+    # Column names without the spaces around them ("label " is the column label), and
+    # without the rows of empty cells that end a spreadsheet's export (",,,": rows once used,
+    # now cleared), which were read as rows naming no file or series. Such a row between
+    # others stays, so that every message's line number is the file's.
+    names = io.StringIO()
+    csv.writer(names, lineterminator="\r" * first.endswith("\r")).writerow(header)
+    lines = rest.splitlines(keepends=True)
+    while lines and not lines[-1].strip(" \t,\r\n"):
+        lines.pop()
+    return io.StringIO(names.getvalue() + newline + "".join(lines) if header else text,
+                       newline="")  # fmt: skip
 
 
 def csv_path(base: Path, name: str) -> Path:
@@ -311,9 +323,17 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
     out: dict[str, int] = {}
-    for r in rows:
-        key = r["series_key"] if "series_key" in r else hash_key(r["series_uid"])
-        out[key] = int(r["label"])
+    for line, r in enumerate(rows, start=2):
+        key = csv_key(r["series_key"] if "series_key" in r else r["series_uid"])
+        if not key:
+            raise RadpipeError(f"{path.name} line {line}: the series cell is empty.")
+        key = key if "series_key" in r else hash_key(key)
+        try:
+            out[key] = int(csv_label(r["label"]))
+        except (TypeError, ValueError):
+            raise RadpipeError(
+                f"{path.name} line {line}: label {r['label']!r} is not a class index (0, 1, ...)."
+            ) from None
     return out
 
 
@@ -329,8 +349,15 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
         raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
     out: dict[tuple[str, int], Path] = {}
     for line, r in enumerate(rows, start=2):
-        key = r["instance_key"] if "instance_key" in r else hash_key(r["sop_instance_uid"])
-        frame = int(r.get("frame") or 0)
+        key = csv_key(r["instance_key"] if "instance_key" in r else r["sop_instance_uid"])
+        if not key or not (r["mask"] or "").strip():
+            empty = "mask" if key else "instance_key" if "instance_key" in r else "sop_instance_uid"
+            raise RadpipeError(f"{path.name} line {line}: the {empty} cell is empty.")
+        key = key if "instance_key" in r else hash_key(key)
+        try:
+            frame = csv_frame(r.get("frame"))
+        except ValueError as err:
+            raise RadpipeError(f"{path.name} line {line}: {err}.") from None
         mask = csv_path(path.parent, r["mask"])
         if (key, frame) in out and out[(key, frame)] != mask:
             column = "instance_key" if "instance_key" in r else "sop_instance_uid"

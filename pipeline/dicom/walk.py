@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["OUTPUT_MARK", "Found", "find_files"]
+__all__ = ["OUTPUT_MARK", "RESULTS_MARK", "Found", "find_files", "mark_results", "source_files"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,36 @@ def _seen_file(path: Path, key: tuple[int, int] | None, files: set[tuple[int, in
 
 #: A file that marks a folder as radpipe's own output (``radpipe convert``'s lock).
 OUTPUT_MARK = ".radpipe-convert.lock"
+#: A file that marks a folder of results (a run directory, predictions, an evaluation).
+RESULTS_MARK = ".radpipe-output"
+
+
+def mark_results(folder: Path) -> None:
+    """Mark ``folder`` (made if needed) as radpipe's results, never read as input.
+
+    A run's ``output`` or a ``--out`` inside the DICOM folder (``data.source: scans``,
+    ``output: scans/runs``) made the run's own checkpoints, plots and SEG files part of its
+    input: converted as failed files, changing the source's fingerprint (so never resumable).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RESULTS_MARK).touch()
+
+
+def source_files(root: Path) -> list[Path]:
+    """The files under ``root`` that a conversion may read, for its fingerprint.
+
+    Hidden files and folders and radpipe's output folders are left out, as
+    :func:`find_files` skips them: their changes are no change of the data.
+    """
+    out: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not _marked(Path(folder, d))]
+        out.extend(Path(folder, n) for n in names if not n.startswith("."))
+    return [p for p in out if p.is_file()]
+
+
+def _marked(folder: Path) -> bool:
+    return (folder / OUTPUT_MARK).exists() or (folder / RESULTS_MARK).exists()
 
 
 def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
@@ -119,6 +149,8 @@ def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
         return "hidden folder (name starts with '.'): not read, skipped"
     if (path / OUTPUT_MARK).exists():
         return "an output folder of radpipe convert: not read as input, skipped"
+    if (path / RESULTS_MARK).exists():
+        return "an output folder of radpipe (run, predict, evaluate): not read as input, skipped"
     real = os.path.realpath(path)
     if real in seen:
         return "a second path to a folder already read (a symbolic link or a loop): skipped"

@@ -26,6 +26,7 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.synth.phantoms import CLASS_NAMES, MASK_CLASSES, Modality, Phantom, make_phantom
 
@@ -67,9 +68,11 @@ class StudySpec:
 def write_study(out: str | Path, spec: StudySpec) -> dict[str, int]:
     """Generate the study described by ``spec`` under ``out``; returns counts written.
 
-    The same spec (seed included) gives byte-identical pixel data and the same UIDs.
+    The same spec (seed included) gives byte-identical pixel data and the same UIDs. Raises
+    ``ConfigError`` when ``out`` holds a study of another spec (or of none known).
     """
     out = Path(out)
+    _start(out, spec)
     rng = np.random.default_rng(spec.seed)
     labels_rows: list[dict[str, object]] = []
     mask_rows: list[dict[str, object]] = []
@@ -138,6 +141,40 @@ def write_study(out: str | Path, spec: StudySpec) -> dict[str, int]:
     }
     atomic_write_text(out / "synth.json", json.dumps(info, indent=2))
     return {"files": n_files, "series": len(labels_rows), "patients": spec.patients}
+
+
+_WRITTEN = ("dicom", "masks", "labels.csv", "masks.csv", "synth.json")
+
+
+def study_complete(out: str | Path) -> bool:
+    """Whether ``out`` holds a study that :func:`write_study` finished (not interrupted)."""
+    try:
+        return "files" in json.loads((Path(out) / "synth.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _start(out: Path, spec: StudySpec) -> None:
+    """Refuse a folder holding a study of another spec; then write the spec first.
+
+    The same spec rewrites its own study, and, the spec being written first, finishes an
+    interrupted one.
+    """
+    found = [name for name in _WRITTEN if (out / name).exists()]
+    if not found:
+        return
+    try:
+        stored = json.loads((out / "synth.json").read_text())
+    except (OSError, ValueError):
+        stored = {}
+    same = isinstance(stored, dict) and all(stored.get(k) == v for k, v in asdict(spec).items())
+    if not same:
+        raise ConfigError(
+            f"{out} already holds a study ({', '.join(found)}): another written into it "
+            "would lie mixed with it in dicom/ (series of both, labels.csv of the new one "
+            "only); choose a new folder, or remove this one first."
+        )
+    atomic_write_text(out / "synth.json", json.dumps(asdict(spec), indent=2))
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 
+from pipeline.errors import RadpipeError
 from tests.runner.conftest import read_json
 from workflows.run.config import validate_config
 from workflows.run.runner import run_study
@@ -64,3 +66,40 @@ def test_a_nifti_folder_run_scores_in_mm_and_splits_by_patient(tmp_path: Path) -
         parts.setdefault(row["patient_key"], set()).add(row["split"])
     assert len(parts) == 4 and all(len(p) == 1 for p in parts.values())  # 2 images a patient
     assert len(metrics["per_case"]) == sum(r["split"] == "test" for r in split) == 2
+
+
+def test_a_segmentation_image_list_needs_no_label_column(tmp_path: Path) -> None:
+    """README: a segmentation run's labels are optional, only to stratify the split; an image
+    list (image, mask, patient_id) without a label column was refused ("no label column
+    'label'"). Without one the split is grouped by patient and not stratified."""
+    data = tmp_path / "data"
+    data.mkdir()
+    _folder(data)
+    with (data / "labels.csv").open(newline="") as fh:
+        rows = [{k: v for k, v in r.items() if k != "label"} for r in csv.DictReader(fh)]
+    with (data / "list.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    raw = {
+        "task": "segmentation",
+        "output": str(tmp_path / "runs"),
+        "data": {"kind": "images", "source": str(data), "labels": str(data / "list.csv")},
+        "split": {"test": 0.25, "val": 0.25},
+        "preprocess": [{"type": "z_score", "mode": "image"}],
+        "model": {"type": "mlp_segmenter", "hidden": [8], "context": 0},
+        "train": {"epochs": 1, "batch_size": 2, "device": "cpu"},
+        "report": {"enabled": False},
+    }
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    with (outcome.run_dir / "split.csv").open(newline="") as fh:
+        split = list(csv.DictReader(fh))
+    assert len(split) == 8 and {r["label"] for r in split} == {"0"}
+    assert len({r["patient_key"] for r in split}) == 4
+    metrics = read_json(outcome.run_dir / "metrics.json")
+    assert metrics["num_classes"] == 2 and len(metrics["per_case"]) == 2
+    with pytest.raises(RadpipeError, match=r"'label' is not a column of list\.csv"):
+        run_study(validate_config({**raw, "task": "classification",
+                                   "model": {"type": "mlp_classifier", "hidden": [8]}}),
+                  progress=False)  # fmt: skip

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from pipeline.synth import StudySpec, make_phantom, write_study
+from pipeline.errors import ConfigError
+from pipeline.synth import StudySpec, make_phantom, study_complete, write_study
 
 
 def _read_all(folder: Path) -> list[pydicom.Dataset]:
@@ -131,3 +133,49 @@ def test_spec_rejects_bad_values() -> None:
         StudySpec(num_classes=5)
     with pytest.raises(ValueError, match="patients must be >= 1"):
         StudySpec(patients=0)
+
+
+def test_synth_into_another_study_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second `radpipe synth` into a folder with a study of another spec wrote its files
+    beside the first's (same UIDs for a seed, other pixels and sizes) and replaced labels.csv:
+    runs then trained on both studies, labelled by one. Refused now, exit 2, nothing written;
+    the same spec again rewrites the same files (the demo and the docs do that)."""
+    from workflows.cli import main
+
+    out = tmp_path / "study"
+    args = ["synth", str(out), "--patients", "2", "--modality", "CR", "--size", "16"]
+    assert main(args) == 0
+    files = sorted(p.relative_to(out) for p in out.rglob("*"))
+    labels = (out / "labels.csv").read_bytes()
+    assert main(args) == 0  # the same spec: the same study
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == files
+    capsys.readouterr()
+    assert main([*args[:-1], "32"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} already holds a study (dicom, labels.csv, synth.json)" in err
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == files
+    assert (out / "labels.csv").read_bytes() == labels
+    # interrupted: the spec is written first, so the same spec again finishes the study
+    info = json.loads((out / "synth.json").read_text())
+    (out / "synth.json").write_text(json.dumps({k: info[k] for k in ("patients", "task",
+        "modality", "seed", "size", "slices", "series_per_patient", "num_classes")}))  # fmt: skip
+    (out / "labels.csv").unlink()
+    assert not study_complete(out)
+    assert main(args) == 0 and study_complete(out)
+    assert (out / "labels.csv").read_bytes() == labels
+    (out / "synth.json").unlink()  # a study of unknown spec (or another tool's files)
+    with pytest.raises(ConfigError, match="already holds a study"):
+        write_study(out, StudySpec(patients=2, modality="CR", size=16))
+
+
+def test_synth_with_a_bad_value_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workflows.cli import main
+
+    assert main(["synth", str(tmp_path / "never"), "--size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--size must be >= 16; got 8." in err and "Traceback" not in err
+    assert not (tmp_path / "never").exists()

@@ -3,7 +3,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
+from PIL import Image
 
 from workflows.cli import main
 
@@ -63,3 +66,51 @@ def test_synth_writes_study(tmp_path: Path) -> None:
     assert len(list((tmp_path / "dicom").rglob("*.dcm"))) == 3 * 2 * 4
     masks = list(csv.DictReader((tmp_path / "masks.csv").open()))
     assert len(masks) == 24 and all((tmp_path / m["mask"]).exists() for m in masks)
+
+
+def test_a_window_with_a_negative_center_is_taken_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--window -600,1500` (the lung window as C,W, as README writes it) was argparse's
+    "expected one argument": a value starting with a minus was taken for an option. The PNG
+    is the DICOM LINEAR window of the HU (PS3.3 C.11.2.1.2), worked out here with pydicom."""
+    from pipeline.synth import StudySpec, write_study
+
+    write_study(tmp_path / "s", StudySpec(patients=1, modality="CT", size=16, slices=2,
+                                          series_per_patient=1))  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "s" / "dicom"), str(out), "--window", "-600,1500",
+                 "--quiet"]) == 0  # fmt: skip
+    rows = list(csv.DictReader((out / "manifest.csv").open()))
+    assert len(rows) == 2 and {r["window"] for r in rows} == {"-600,1500"}
+    for r in rows:
+        ds = pydicom.dcmread(tmp_path / "s" / "dicom" / r["source"])
+        hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+        expected = np.round(np.clip((hu - (-600 - 0.5)) / (1500 - 1) + 0.5, 0, 1) * 255)
+        assert np.array_equal(np.asarray(Image.open(out / r["output"])), expected)
+    capsys.readouterr()
+    assert main(["convert", str(tmp_path / "s" / "dicom"), str(out), "--window", "-600"]) == 2
+    assert "Unknown window '-600'" in capsys.readouterr().err  # still said as a bad window
+
+
+def test_log_lines_go_to_stderr_as_it_is_when_they_are_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler kept the sys.stderr of its set-up: once that stream was replaced and closed
+    (a notebook cell, pytest's capture), every later line was '--- Logging error ---' with a
+    traceback instead of the message."""
+    import io
+    import logging
+
+    from workflows.commands.logs import setup_logging
+
+    logger = logging.getLogger("radpipe")
+    monkeypatch.setattr(logger, "handlers", [])
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    setup_logging()
+    logger.info("one")
+    first.close()
+    monkeypatch.setattr("sys.stderr", second)
+    logger.info("two")
+    assert second.getvalue() == "radpipe: two\n"

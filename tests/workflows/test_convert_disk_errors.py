@@ -86,3 +86,30 @@ def test_another_os_error_keeps_its_traceback(
     monkeypatch.setattr(csv.DictWriter, "writerows", broken)
     with pytest.raises(OSError, match="Input/output error"):
         main(["convert", str(_src(tmp_path)), str(tmp_path / "out"), "--quiet"])
+
+
+def test_a_read_only_folder_names_the_file_meant_below_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Writing into a folder without write permission named the hidden temporary file
+    (`ro/.index.10925-0-f6dbd5.tmp.csv`), and the absolute path of a file radpipe made
+    absolute (`/home/me/ro/.radpipe-convert.lock`); README: the file meant, shown relative to
+    the working directory when below it."""
+    import os
+
+    from pipeline import io_atomic
+
+    real_open = os.open
+
+    def denied(name: str, *args: object, **kwargs: object) -> int:
+        if ".tmp" in os.path.basename(name):  # as the kernel refuses a file in a 0555 folder
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    src = _src(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(io_atomic.os, "open", denied)
+    assert main(["inspect", str(src), "--index", str(tmp_path / "ro" / "index.csv")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == ("radpipe inspect: error: ro/index.csv: Permission denied; choose another "
+                   "output folder (or allow writing to it) and run it again")  # fmt: skip

@@ -76,7 +76,7 @@ def test_external_test_set_gets_the_same_metrics_and_report(
 
 
 def test_predictions_join_back_to_the_users_files(
-    trained_without_test: Path, external: Path, tmp_path: Path
+    trained_without_test: Path, external: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     src = external / "dicom"
     uids = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID)
@@ -101,6 +101,18 @@ def test_predictions_join_back_to_the_users_files(
         ds = pydicom.dcmread(src / row["source"], stop_before_pixels=True)
         assert row["sop_instance_uid"] == ds.SOPInstanceUID
         assert row["series_key"] == hash_key(ds.SeriesInstanceUID)
+    # a name with a control character is shown escaped: its UID cannot be read again, which
+    # left the cell empty without a word
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    shutil.copyfile(src / rows[0]["source"], odd / "a\x01b.dcm")
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        code = main(["predict", str(trained_without_test), str(odd), "--out",
+                     str(tmp_path / "odd-out"), "--quiet", "--with-uids"])  # fmt: skip
+    assert code == 0
+    (row,) = csv.DictReader((tmp_path / "odd-out" / "predictions.csv").open())
+    assert row["source"] == "a\\x01b.dcm" and row["sop_instance_uid"] == ""
+    assert "1 of 1 rows have an empty sop_instance_uid" in caplog.text
     hashed = tmp_path / "hashed"
     args = ["predict", str(trained_without_test), str(src), "--out", str(hashed), "--quiet",
             "--hashed-keys-only"]  # fmt: skip
@@ -113,8 +125,23 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     missing = tmp_path / "nope"
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
-    assert main(args) == 1
-    assert "does not exist" in capsys.readouterr().err
+    assert main(args) == 2  # a usage error, as for convert and run
+    assert f"SRC {missing}: no such folder." in capsys.readouterr().err
+    args = ["evaluate", str(trained_without_test), str(tmp_path), "--labels", str(missing)]
+    assert main(args) == 2
+    assert f"--labels {missing}: no such file." in capsys.readouterr().err
+    # SRC a file (one DICOM), or missing: predict said NotADirectoryError in a traceback;
+    # both commands left their --out behind
+    one = next((trained_without_test.parents[1] / "dicom").rglob("*.dcm"))
+    for command in ("predict", "evaluate"):
+        for src, why in ((one, "not a folder"), (missing, "no such folder")):
+            out = tmp_path / f"out-{command}"
+            args = [command, str(trained_without_test), str(src), "--out", str(out),
+                    "--labels", str(one)][: 5 if command == "predict" else 7]  # fmt: skip
+            assert main(args) == 2
+            err = capsys.readouterr().err
+            assert f"SRC {src}: {why}" in err and "Traceback" not in err
+            assert not out.exists()
     # a classification run without --labels (optional only for segmentation): a usage error
     assert main(["evaluate", str(trained_without_test), str(tmp_path)]) == 2
     assert "This run needs --labels (a CSV with the classes" in capsys.readouterr().err
@@ -427,3 +454,20 @@ def test_images_with_a_header_window_are_not_fed_to_a_model_that_saw_none(
             str(external / "labels.csv"), "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
     assert main(args) == 1
     assert "6 labelled image(s) of SRC have a window in their header" in capsys.readouterr().err
+
+
+def test_evaluate_exits_1_when_source_files_failed(
+    trained_without_test: Path, external: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README: exit 1 when some work failed, as `radpipe run` and `predict` do when files of
+    SRC cannot be converted; evaluate scored the others and exited 0 without a word."""
+    src = tmp_path / "src"
+    shutil.copytree(external / "dicom", src)
+    (src / "broken.dcm").write_bytes(b"DICM" * 8)
+    out = tmp_path / "ext"
+    args = ["evaluate", str(trained_without_test), str(src), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    assert "1 source files could not be converted and were left out" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["failed_files"] == 1 and metrics["num_cases"] == 6

@@ -167,12 +167,18 @@ def test_segmentation_report_with_overlays(tmp_path: Path) -> None:
 def test_report_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty_run = tmp_path / "run-without-metrics"
     empty_run.mkdir()
+    # a folder that is no run (a study folder given by mistake) was "no metrics.json
+    # (evaluate the run first)", exit 1, and a missing one exit 1: usage errors, as for
+    # predict, evaluate and run --resume
+    assert main(["report", str(empty_run)]) == 2
+    assert f"{empty_run} is not a radpipe run directory" in capsys.readouterr().err
+    (empty_run / "config.yaml").write_text("name: x\n")  # a run not evaluated yet
     assert main(["report", str(empty_run)]) == 1
     err = capsys.readouterr().err
     assert "no metrics.json" in err and err.count("\n") == 1
     assert not (empty_run / "report.html").exists()
-    assert main(["report", str(tmp_path / "missing")]) == 1
-    assert "not a run directory" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "is not a radpipe run directory" in capsys.readouterr().err
     (empty_run / "metrics.json").write_text("{not json")
     assert main(["report", str(empty_run)]) == 1
     assert "cannot read metrics" in capsys.readouterr().err

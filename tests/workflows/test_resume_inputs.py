@@ -70,3 +70,71 @@ def test_resume_after_the_data_changed_is_refused(
     assert not (run / "metrics.json").exists()  # nothing evaluated on the mixed data
     assert (run / "provenance.json").read_text() == provenance  # the old record is kept
     assert "truth_fingerprint" in json.loads(provenance)
+
+
+def test_a_second_process_on_the_same_run_is_refused(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `radpipe run --resume RUN` at once both trained the run: log.jsonl got every epoch
+    twice and both wrote its checkpoints and metrics.json. While one process holds the run,
+    a second is refused at once (exit 1) and changes nothing; once it let go, resume works."""
+    import subprocess
+    import sys
+
+    _, run = _started_run(made, tmp_path)
+    log, last = (run / "log.jsonl").read_bytes(), (run / "checkpoints" / "last.pt").read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from filelock import FileLock; "
+         f"lock = FileLock({str(run / '.radpipe-run.lock')!r}); lock.acquire(); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        assert main(["run", "--resume", str(run), "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert f"{run.name} is in use by another radpipe run" in err and ".radpipe-run.lock" in err
+        assert (run / "log.jsonl").read_bytes() == log
+        assert (run / "checkpoints" / "last.pt").read_bytes() == last
+        assert not (run / "metrics.json").exists()
+    finally:
+        holder.communicate("", timeout=30)
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").is_file()
+
+
+def test_output_inside_the_source_folder_is_not_read_as_input(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`output` (or `predict --out`) inside data.source: the run's own config, checkpoints and
+    plots were converted as failed source files (exit 1), changed the source's fingerprint (a
+    fresh conversion every run, and `--resume` refused as if the data had changed), and a
+    second predict read the first's predictions.csv. Radpipe's result folders are marked
+    (.radpipe-output) and left out, as convert's own output folder is."""
+    study = tmp_path / "study"
+    shutil.copytree(made, study)
+    src, runs = study / "dicom", study / "dicom" / "runs"
+    sets = [f"data.source={src}", f"data.labels={study / 'labels.csv'}", f"output={runs}",
+            "train.epochs=1", "convert.workers=1"]  # fmt: skip
+    args = ["run", str(CONFIG), "--quiet", *[a for s in sets for a in ("--set", s)]]
+    assert main(args) == 0
+    (run,) = runs.glob("xray_classify-*")
+    assert (run / ".radpipe-output").is_file()
+    first = json.loads((run / "provenance.json").read_text())
+    assert first["failed_files"] == 0
+    for name in ("metrics.json", "report.html", "train_done.json"):  # as if interrupted
+        (run / name).unlink()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "metrics.json").is_file()
+    assert main(args) == 0  # a second run: the same data, so the same conversion
+    (second,) = set(runs.glob("xray_classify-*")) - {run}
+    provenance = json.loads((second / "provenance.json").read_text())
+    assert provenance["reused_conversion"] and provenance["input_fingerprint"] == first[
+        "input_fingerprint"]  # fmt: skip
+    out = src / "predictions"
+    for _ in range(2):
+        capsys.readouterr()
+        assert main(["predict", str(run), str(src), "--out", str(out)]) == 0
+        rows = (out / "predictions.csv").read_text().splitlines()
+        assert len(rows) == 1 + 16, capsys.readouterr().err  # the 16 images, nothing of ours

@@ -173,8 +173,11 @@ def test_sigterm_stops_the_run_with_its_last_epoch_written(tmp_path: Path) -> No
             break
     rest = proc.stderr.read()
     assert proc.wait(timeout=120) == 143, rest
-    assert "terminated (SIGTERM); continue with:\n  radpipe run --resume " in rest
     (run_dir,) = (tmp_path / "runs").glob("xray_classify-*")
+    # the command as the run directory was shown, relative to the working directory (it
+    # printed the absolute path, which README says no terminal line does below the cwd)
+    said = f"terminated (SIGTERM); continue with:\n  radpipe run --resume runs/{run_dir.name}\n"
+    assert said in rest and str(tmp_path) not in rest
     from workflows.train.checkpoint import load_checkpoint
 
     last = load_checkpoint(run_dir / "checkpoints" / "last.pt")["epoch"]

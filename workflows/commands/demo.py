@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.synth import StudySpec, write_study
+    from pipeline.synth import StudySpec, study_complete, write_study
     from workflows.commands.logs import setup_logging
     from workflows.commands.run import print_outcome
     from workflows.run.config import load_config
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     cache = Path(args.cache).resolve()
     for name, spec, extra in JOBS:
         study = cache / name
-        if not (study / "synth.json").exists():
+        if not study_complete(study):  # never written, or interrupted: (re)write it
             print(f"writing a synthetic {spec['modality']} study to {shown(study)}")
             write_study(study, StudySpec(**spec))
         overrides = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,4 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if seen.get("series_seen_in_training"):
         print(f"NOT an external test set: {metrics['evaluated']}")
     print(f"wrote {out / 'metrics.json'}")
+    if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
+        print(f"{metrics['failed_files']} source files could not be converted and were left "
+              "out (see the conversion's errors.csv)", file=sys.stderr)  # fmt: skip
+        return 1
     return 0

@@ -14,7 +14,7 @@ def register(sub: Any) -> None:
         "per-class and per-case tables, the empty-mask policy used, config and provenance, "
         "and every PNG under RUN/plots embedded in the page (no network needed to view it). "
         "Missing confusion-matrix and learning-curve plots are drawn from metrics.json and "
-        "log.jsonl first. Exit 1 when RUN has no metrics.json.",
+        "log.jsonl first. Exit 1 when RUN has no metrics.json, 2 when RUN is no run directory.",
     )
     p.add_argument("run", help="run directory (runs/NAME-TIMESTAMP)")
     p.add_argument("--title", default=None, help="page title (default: the run folder's name)")
@@ -22,8 +22,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.errors import ConfigError
     from workflows.report.results import write_report
 
-    out = write_report(args.run, title=args.title)
+    run_dir = Path(args.run)  # a run, or the --out of radpipe evaluate (both hold config.yaml)
+    if not any((run_dir / name).is_file() for name in ("config.yaml", "metrics.json")):
+        raise ConfigError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
+    out = write_report(run_dir, title=args.title)
     print(f"wrote {out}")
     return 0

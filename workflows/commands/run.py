@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
         with _stop_on_sigterm() as terminated:
             outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
     except RunInterrupted as stop:
-        resume = f"radpipe run --resume {shlex.quote(str(stop.run_dir))}"
+        from workflows.run.paths import shown  # relative below the working directory
+
+        resume = f"radpipe run --resume {shlex.quote(str(shown(stop.run_dir)))}"
         what = "terminated (SIGTERM)" if terminated else "interrupted"
         print(f"\n{what}; continue with:\n  {resume}", file=sys.stderr)
         return 143 if terminated else 130

@@ -47,18 +47,22 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.errors import ConfigError
     from pipeline.synth import StudySpec, write_study
 
-    spec = StudySpec(
-        patients=args.patients,
-        task=args.task,
-        modality=args.modality,
-        seed=args.seed,
-        size=args.size,
-        slices=args.slices,
-        series_per_patient=args.series_per_patient,
-        num_classes=args.classes,
-    )
+    try:
+        spec = StudySpec(
+            patients=args.patients,
+            task=args.task,
+            modality=args.modality,
+            seed=args.seed,
+            size=args.size,
+            slices=args.slices,
+            series_per_patient=args.series_per_patient,
+            num_classes=args.classes,
+        )
+    except ValueError as err:  # a value argparse let through (--size 8): a usage error
+        raise ConfigError(f"--{str(err).replace('_', '-')}") from None
     counts = write_study(args.out, spec)
     print(
         f"wrote {counts['files']} DICOM files in {counts['series']} series of "

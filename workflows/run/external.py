@@ -43,14 +43,13 @@ def evaluate_external(
     """
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
-    from workflows.run.rundir import fold_checkpoint, fold_dir, source_dir
+    from workflows.run.paths import require_inputs
+    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, source_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "evaluate")
-    for path, what in ((src, "SRC"), (labels, "--labels"), (masks, "--masks")):
-        if path is not None and not path.exists():
-            raise RadpipeError(f"{what} {path} does not exist.")
+    require_inputs(src, labels=labels, masks=masks)
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         raise RadpipeError("A segmentation run needs --masks to be evaluated.")
     if labels is None and (config.task == "classification" or config.data.kind == "images"):
@@ -60,6 +59,7 @@ def evaluate_external(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
     out = out or source_dir(run_dir, "external", src)
+    claim_output(out, "metrics.json")
     out.mkdir(parents=True, exist_ok=True)
     missing = [c for c in checkpoints if not c.exists()]
     if missing:
@@ -83,7 +83,8 @@ def evaluate_external(
         log.warning("%s.", seen.caution())
     metrics = evaluate_run(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
-        validation_study=_own_study(config, run_dir), extra={"seen_by_run": seen.as_dict()},
+        validation_study=_own_study(config, run_dir),
+        extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures)},
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)

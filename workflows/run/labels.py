@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.cells import csv_key, csv_label
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -59,6 +60,7 @@ class LabelTable:
     class_names: list[str]
     source: str  # "labels.csv column 'label'" (file name only, no local path)
     summary: dict[str, Any] = field(default_factory=dict)
+    key_column: str = ""  # the CSV's column naming the series (image): "series_uid", ...
 
 
 def read_label_table(
@@ -116,7 +118,8 @@ def read_label_table(
     _check_named(name, column, rows, names)
     index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
-    return LabelTable(by_key, names, f"{name} column {column!r}")
+    key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
+    return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column)
 
 
 def apply_missing_policy(
@@ -166,8 +169,19 @@ def apply_missing_policy(
             len(unmatched), table.source, what, ", ".join(unmatched[:_SHOWN]),
         )  # fmt: skip
     if not kept:
-        raise RadpipeError(f"No {what} of the data has a label in {table.source}.")
+        raise RadpipeError(f"No {what} of the data has a label in {table.source}."
+                           + _NONE_MATCHED.get(table.key_column, ""))  # fmt: skip
     return kept
+
+
+#: Why no row of a labels CSV may have matched, by the column that names the series.
+_NONE_MATCHED = {
+    "series_uid": " Are its series_uid values these files' SeriesInstanceUID (not their "
+    "StudyInstanceUID or SOPInstanceUID)?",
+    "series_key": " Its series_key values are keys of a project secret: keys written "
+    "with another secret (RADPIPE_SECRET_FILE, another machine's ~/.config/radpipe/secret) "
+    "match nothing here; give series_uid or file instead.",
+}
 
 
 def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, config: Any) -> None:
@@ -255,8 +269,12 @@ def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) ->
     out: dict[str, str] = {}
     for line, r in enumerate(rows, start=2):
         assert key_col is not None
-        k = r[key_col] if key_col == "series_key" else hash_key(r[key_col])
-        value = (r.get(column) or "").strip()
+        k = (r[key_col] or "") if key_col == "image" else csv_key(r[key_col])  # no spaces in UIDs
+        if not k.strip():
+            raise RadpipeError(f"{name} line {line}: the {key_col} cell is empty; fill it in or "
+                               "delete the row.")  # fmt: skip
+        k = k if key_col == "series_key" else hash_key(k)
+        value = csv_label(r.get(column))
         if k in out and out[k] != value:
             raise RadpipeError(
                 f"{name} line {line}: {key_col} listed again with another label "
@@ -277,7 +295,7 @@ def _is_int(text: str) -> bool:
 def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
-        text = (r.get(column) or "").strip()
+        text = csv_label(r.get(column))
         if text and r.get("class_name"):
             named[int(text)] = r["class_name"]
     k = max([int(v) for v in values] + list(named) + [1]) + 1
@@ -290,7 +308,7 @@ def _check_named(shown: str, column: str, rows: list[dict[str, str]], names: lis
     (another site's class order) would score every case of those classes as the other class."""
     named: dict[int, set[str]] = {}
     for r in rows:
-        text, name = (r.get(column) or "").strip(), r.get("class_name") or ""
+        text, name = csv_label(r.get(column)), r.get("class_name") or ""
         if name and _is_int(text):
             named.setdefault(int(text), set()).add(name)
     bad = [

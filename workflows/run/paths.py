@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATH_KEYS", "anchor_paths", "pick_base", "relative_paths"]
+__all__ = ["PATH_KEYS", "anchor_paths", "pick_base", "relative_paths", "require_inputs"]
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -79,3 +79,23 @@ def shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
+
+
+def require_inputs(src: Path, **files: Path | None) -> None:
+    """Refuse, before anything is written, a SRC that is no folder and a CSV that is no file
+    (``files``: option name without dashes -> path, ``None`` when not given).
+
+    Raises
+    ------
+    ConfigError
+        Naming the argument and the path as given (a usage error: exit code 2).
+    """
+    from pipeline.errors import ConfigError
+
+    if not src.is_dir():
+        why = "not a folder (give the folder that holds the DICOM files)" if src.exists() else (
+            "no such folder")  # fmt: skip
+        raise ConfigError(f"SRC {src}: {why}.")
+    for name, path in files.items():
+        if path is not None and not path.is_file():
+            raise ConfigError(f"--{name} {path}: no such file.")

@@ -70,13 +70,16 @@ def predict_folder(
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.run.evaluate import predict_with_checkpoint
-    from workflows.run.rundir import fold_checkpoint, fold_dir
+    from workflows.run.paths import require_inputs
+    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "predict")
+    require_inputs(src)
     converted = out / "converted"
     _refuse_other_source(out, src)
+    claim_output(out, "predictions.csv")
     result = _convert(run_dir, src, converted, config, progress)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
@@ -340,6 +343,11 @@ def _write(
             fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
             row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
         rows.append(row)
+    uid = "sop_instance_uid" if dataset.mode == "image" else "series_instance_uid"
+    if unread := sum(1 for r in rows if r.get(uid) == ""):  # --with-uids, a file not read
+        log.warning("%d of %d rows have an empty %s: their source file could not be read again "
+                    "(a name with undecodable bytes or control characters, shown escaped in "
+                    "'source'; or the file changed since)", unread, len(rows), uid)  # fmt: skip
     path = out / "predictions.csv"
     with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))

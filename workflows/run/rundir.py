@@ -13,7 +13,8 @@ import json
 import platform
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ def new_run_dir(output: Path, name: str) -> Path:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
             continue
+        from pipeline.dicom.walk import mark_results
+
+        mark_results(path)  # never read as input, should `output` lie inside data.source
         return path
 
 
@@ -166,6 +170,53 @@ def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
             "fitted preprocessing and checkpoints were made from the old data; start a new "
             "run (radpipe run CONFIG), or restore the data as it was."
         )
+
+
+RUN_LOCK = ".radpipe-run.lock"
+
+
+@contextmanager
+def hold_run(run_dir: Path | None) -> Iterator[None]:
+    """Hold ``RUN/.radpipe-run.lock`` (the ``filelock`` package) while a run prepares,
+    trains and evaluates; ``None`` (a DDP rank other than 0) holds nothing.
+
+    Raises
+    ------
+    RadpipeError
+        Another process holds it: a second ``radpipe run --resume RUN`` while the run (or
+        another resume of it) still goes on would train the same run twice at once, both
+        writing its checkpoints, ``log.jsonl`` and ``metrics.json``.
+    """
+    from filelock import FileLock, Timeout
+
+    from pipeline.errors import RadpipeError
+
+    if run_dir is None:
+        yield
+        return
+    lock = FileLock(str(run_dir / RUN_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RadpipeError(
+            f"{run_dir.name} is in use by another radpipe run (it holds {RUN_LOCK}): wait "
+            "for it to finish or stop it (Ctrl-C), then resume; two processes on one run "
+            "would write the same checkpoints and log."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def claim_output(out: Path, own: str) -> None:
+    """Mark ``out`` (``--out`` of ``predict``/``evaluate``) as radpipe's results, never read as
+    input (``--out SRC/predictions``), when radpipe makes it, finds it empty or finds its own
+    file ``own`` there; a folder holding other files of the user is left unmarked."""
+    from pipeline.dicom.walk import mark_results
+
+    if not out.exists() or not any(out.iterdir()) or (out / own).exists():
+        mark_results(out)
 
 
 def source_dir(run_dir: Path, prefix: str, src: Path) -> Path:

@@ -36,7 +36,7 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
-from workflows.run.rundir import fold_checkpoint, fold_dir, new_run_dir, write_provenance
+from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.truth import segmentation_classes
 
@@ -89,8 +89,9 @@ def run_study(
 
         log.info("%s %s", "resuming" if resume else "run directory:", shown(run_dir))
     try:
-        run_dir, study = _prepare(config, run_dir, resume, progress, ctx)
-        return _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
+        with hold_run(run_dir if main else None):  # one process per run directory
+            run_dir, study = _prepare(config, run_dir, resume, progress, ctx)
+            return _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
     except KeyboardInterrupt:
         if run_dir is None:
             raise
@@ -217,18 +218,12 @@ def _sample_order() -> str:
     return SAMPLE_ORDER
 
 
-_PREPARED = {
-    "config.yaml",
-    "truth",
-    "split.csv",
-    "classes.json",
-    "labels_indexed.csv",
-}  # before training
+_PREPARED = {"config.yaml", "truth", "split.csv", "classes.json", "labels_indexed.csv"}
 
 
 def _remove_unstarted(run_dir: Path) -> None:
     """Remove a new run directory whose data preparation failed (nothing else is in it)."""
-    if {p.name for p in run_dir.iterdir()} <= _PREPARED:
+    if {p.name for p in run_dir.iterdir() if p.name[0] != "."} <= _PREPARED:  # lock aside
         shutil.rmtree(run_dir, ignore_errors=True)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.data.io import csv_path, csv_text, read_manifest
+from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
@@ -101,7 +102,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         study.split = read_split_csv(split_path)
     else:
         study.split = _split(config, series)
-        note_rare_classes(study.split, study.label_table, config.split)
+        if config.task == "classification":  # segmentation: labels only stratify the split
+            note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
     study.class_names = _class_names(config, study)
@@ -132,8 +134,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     from workflows.convert.batch import convert_folder
 
     src = config.data.source.resolve()
-    files = [p for p in src.rglob("*") if p.is_file()]
-    fingerprint = fingerprint_files(src, files)
+    fingerprint = fingerprint_files(src, source_files(src))  # what a conversion may read
     options = run_convert_options(config)
     settings = {k: v for k, v in asdict(options).items() if k not in ("workers", "resume")}
     key = hash_key(
@@ -261,6 +262,8 @@ def _label_table(
     shown = config.data.labels.name if config.data.labels else None  # not truth/labels.csv
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
+    if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
+        table.key_column = "file"
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
@@ -300,7 +303,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     table = list(csv.DictReader(csv_text(config.data.labels)))
     if not table or "image" not in table[0]:
         raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
-    labels = _label_table(config, config.data.labels, "image", run_dir)
+    stratify = config.task == "classification" or config.data.label_column in table[0]
+    labels = _label_table(config, config.data.labels, "image", run_dir) if stratify else None
     found: dict[str, dict[str, Any]] = {}
     by_key = {}
     for r in table:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.cells import csv_frame
 from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
@@ -131,9 +132,9 @@ def _locate(
             problems["not found under data.source"].append(name or f"(empty, line {line})")
             continue
         try:
-            frame = int(row.get("frame") or 0) if kind == "masks" else 0
+            frame = csv_frame(row.get("frame")) if kind == "masks" else 0
         except ValueError:
-            problems["frame not an integer"].append(f"{name} ({row.get('frame')!r})")
+            problems["frame not a frame number"].append(f"{name} ({row.get('frame')!r})")
             continue
         found.append(_Keyed(row, rel, frame))
     counts = Counter((k.rel, k.frame) for k in found)

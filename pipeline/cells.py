@@ -1,0 +1,71 @@
+"""Cells of a user's CSV as they really come: identifiers with stray spaces, frames as ``0.0``.
+
+Every reader of a labels or masks CSV takes its identifiers (``series_uid``,
+``sop_instance_uid``, ``series_key``, ``instance_key``, ``patient_id``) through
+:func:`csv_key` and its ``frame`` through :func:`csv_frame`, so a cell means the same to each.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["csv_frame", "csv_key", "csv_label"]
+
+_WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
+
+
+def csv_key(text: str | None) -> str:
+    """An identifier as a CSV cell gives it, without the spaces or NUL padding around it.
+
+    A DICOM UID holds only digits and dots (PS3.5 9.1) and a hashed key only hex digits, so
+    a space around one is never part of it: it comes from a spreadsheet cell, a copy from a
+    viewer, or the NUL that pads a UID to an even length (PS3.5 6.2, UI). Kept, it would hash
+    to a key no image has, and the row's label or mask would silently match nothing.
+
+    Examples
+    --------
+    >>> csv_key(" 1.2.840.10008.1 "), csv_key("1.2.3" + chr(0)), csv_key(None)
+    ('1.2.840.10008.1', '1.2.3', '')
+    """
+    return (text or "").strip(" \t\r\n\x00")
+
+
+def csv_frame(text: str | None) -> int:
+    """A ``frame`` cell as a frame number (0-based); empty is frame 0.
+
+    A whole number written as a float (``0.0``, as pandas writes an integer column that had
+    an empty cell) is that number.
+
+    Raises
+    ------
+    ValueError
+        Not a whole number of at least 0 (``1.5``, ``a``, ``-1``); the message quotes the cell.
+
+    Examples
+    --------
+    >>> csv_frame(""), csv_frame("3"), csv_frame(" 2.0 ")
+    (0, 3, 2)
+    """
+    cell = (text or "").strip()
+    if not cell:
+        return 0
+    if not _WHOLE.fullmatch(cell) or float(cell) < 0:
+        raise ValueError(f"frame {cell!r} is not a frame number (0, 1, 2, ...)")
+    return int(cell.split(".")[0])
+
+
+def csv_label(text: str | None) -> str:
+    """A label cell as text, without spaces around it; ``1.0`` is the integer ``1``.
+
+    pandas writes an integer column that had an empty cell as floats. Left as ``"1.0"``,
+    such labels were class *names*, sorted as text (``"10.0"`` before ``"2.0"``), so an
+    index no longer meant the user's class, and a ``class_name`` column beside them was
+    ignored.
+
+    Examples
+    --------
+    >>> csv_label(" 1.0 "), csv_label("2"), csv_label("benign "), csv_label("1.5")
+    ('1', '2', 'benign', '1.5')
+    """
+    cell = (text or "").strip()
+    return cell.split(".")[0] if "." in cell and _WHOLE.fullmatch(cell) else cell
