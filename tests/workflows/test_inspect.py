@@ -113,3 +113,24 @@ def test_output_piped_into_head_ends_quietly(study: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr("sys.stdout", stream)
     assert main(["inspect", str(study), "--json"]) == 141
     stream.write("after")  # stdout now goes nowhere instead of failing again at exit
+
+
+def test_a_series_of_several_volumes_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two echoes at the same 3 positions: one series of 6 slices in 2 volumes of 2 mm (the
+    line said '6 slices' as if one volume held them all)."""
+    import numpy as np
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    series, images = generate_uid(), []
+    for echo, te in enumerate((10.0, 30.0)):
+        for z in range(3):
+            ds = G.plane((0.0, 0.0, 2.0 * z), series=series, sop_class=G.MR)
+            ds.EchoTime, ds.EchoNumbers = te, echo + 1
+            ds.PixelData = np.full((8, 8), 10 * echo + z, np.uint16).tobytes()
+            images.append(ds)
+    assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 0
+    assert "8x8  6 slices in 2 volumes, 2 mm, 6 frames" in capsys.readouterr().out

@@ -75,6 +75,8 @@ def _text(summary: dict[str, Any]) -> str:
             lines.append(f"  study {study['study_key']}")
             for s in study["series"]:
                 spacing = "" if s["spacing_mm"] is None else f", {s['spacing_mm']:g} mm"
+                if s["volumes"] > 1:  # the slices are those of all its volumes
+                    spacing = f" in {s['volumes']} volumes{spacing}"
                 lines.append(
                     f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
                     f"{s['size']}  {s['slices']} slices{spacing}, {s['frames']} frames, "
