@@ -103,10 +103,7 @@ def pet_counts_note(ds: Any) -> str:
     if str(_value(ds.get("Units", "")) or "").strip().upper() != "CNTS":
         return ""
     note = "PET values are counts: Units (0054,1001) is CNTS, not an activity concentration"
-    creator = _value(ds.get(PET_CREATOR))
-    if isinstance(creator, bytes):
-        creator = creator.decode("latin-1")
-    if "PHILIPS" not in str(creator or "").upper():
+    if not _philips_block(ds, PET_CREATOR):
         return note
     factors = []
     for tag, what in ((PET_BQML_FACTOR, "Bq/ml"), (PET_SUV_FACTOR, "SUVbw")):
@@ -165,17 +162,23 @@ def _span(values: list[float]) -> str:
     return f"{lo:g}" if math.isclose(lo, hi, rel_tol=1e-6) else f"{lo:g} to {hi:g} by frame"
 
 
-def _scale_slope(ds: Any) -> float | None:
-    """The ScaleSlope of one data set (or item) with a Philips private block, else None."""
+def _philips_block(ds: Any, creator_tag: int) -> bool:
+    """Whether the private creator at ``creator_tag`` of ``ds`` (data set or item) is Philips'.
+
+    Its value is text, or raw bytes when read without the private dictionary.
+    """
     try:
-        if PHILIPS_SCALE_SLOPE not in ds or PHILIPS_CREATOR not in ds:
-            return None
-        creator = _value(ds.get(PHILIPS_CREATOR))
+        creator = _value(ds.get(creator_tag)) if creator_tag in ds else None
     except (AttributeError, TypeError, KeyError):
-        return None
+        return False
     if isinstance(creator, bytes):
         creator = creator.decode("latin-1")
-    if "PHILIPS" not in str(creator).upper():
+    return "PHILIPS" in str(creator or "").upper()
+
+
+def _scale_slope(ds: Any) -> float | None:
+    """The ScaleSlope of one data set (or item) with a Philips private block, else None."""
+    if not _philips_block(ds, PHILIPS_CREATOR) or PHILIPS_SCALE_SLOPE not in ds:
         return None
     scale = _float(_value(ds.get(PHILIPS_SCALE_SLOPE)))
     return None if scale is None or scale == 0 or not math.isfinite(scale) else scale
@@ -188,17 +191,17 @@ def _frame_scale_slopes(ds: Any) -> list[float | None]:
     """
     if "PHILIPS" not in str(ds.get("Manufacturer", "")).upper():
         return []
-    groups = ds.get("PerFrameFunctionalGroupsSequence")
-    found: list[float | None] = []
-    for item in groups or []:
-        scale = _scale_slope(item)
-        for element in item if scale is None else ():
-            if getattr(element, "VR", None) == "SQ":
-                scale = next((v for v in map(_scale_slope, element.value or []) if v), None)
-                if scale is not None:
-                    break
-        found.append(scale)
+    found = [_item_scale_slope(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
     return found if any(s is not None for s in found) else []
+
+
+def _item_scale_slope(item: Any) -> float | None:
+    """The ScaleSlope of a functional groups item, else of the first nested item holding one."""
+    scale = _scale_slope(item)
+    if scale is not None:
+        return scale
+    nested = (sub for e in item if getattr(e, "VR", None) == "SQ" for sub in e.value or [])
+    return next((s for s in map(_scale_slope, nested) if s is not None), None)
 
 
 def _value(element: Any) -> Any:
@@ -212,18 +215,18 @@ def _float(value: Any) -> float | None:
     """
     if isinstance(value, bytes | bytearray):
         return struct.unpack("<f", bytes(value[:4]))[0] if len(value) >= 4 else None
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
+    return _first_number(value)
 
 
 def _decimal(value: Any) -> float | None:
     """A float from a DS value: a number, text, or its raw bytes (read without its VR)."""
     if isinstance(value, bytes | bytearray):
         value = bytes(value).decode("latin-1").strip(" \0")
+    return _first_number(value)
+
+
+def _first_number(value: Any) -> float | None:
+    """A float from a number or text, the first of several; None if there is none."""
     if isinstance(value, list | tuple):
         value = value[0] if value else None
     try:
