@@ -114,3 +114,27 @@ def atomic_write_with(path: str | Path, write: Callable[[Path], object]) -> None
     """Call ``write(tmp_path)`` and move the result into place atomically."""
     with atomic_path(path) as tmp:
         write(tmp)
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, busy: str) -> Iterator[None]:
+    """Hold the file lock at ``path`` (the ``filelock`` package) for the ``with`` block.
+
+    Raises
+    ------
+    RadpipeError
+        ``busy``, at once (no waiting), when another process holds the lock.
+    """
+    from filelock import FileLock, Timeout
+
+    from pipeline.errors import RadpipeError
+
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RadpipeError(busy) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -36,8 +36,7 @@ from pipeline.dicom.index import (
     sort_series,
     write_index_csv,
 )
-from pipeline.errors import RadpipeError
-from pipeline.io_atomic import atomic_write_text
+from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
     ConvertResult,
     collect,
@@ -97,20 +96,10 @@ def _locked(out: Path) -> Iterator[None]:
     A second conversion into the same folder is refused at once with a clear message
     instead of both deleting each other's temporary files.
     """
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(out / LOCK_NAME))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RadpipeError(
-            f"another radpipe conversion is writing into {out} (it holds {LOCK_NAME}); "
-            "wait for it to finish or choose another output folder."
-        ) from None
-    try:
+    busy = (f"another radpipe conversion is writing into {out} (it holds {LOCK_NAME}); "
+            "wait for it to finish or choose another output folder.")  # fmt: skip
+    with exclusive_lock(out / LOCK_NAME, busy):
         yield
-    finally:
-        lock.release()
 
 
 def convert_folder(

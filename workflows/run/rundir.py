@@ -187,26 +187,16 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         another resume of it) still goes on would train the same run twice at once, both
         writing its checkpoints, ``log.jsonl`` and ``metrics.json``.
     """
-    from filelock import FileLock, Timeout
-
-    from pipeline.errors import RadpipeError
+    from pipeline.io_atomic import exclusive_lock
 
     if run_dir is None:
         yield
         return
-    lock = FileLock(str(run_dir / RUN_LOCK))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RadpipeError(
-            f"{run_dir.name} is in use by another radpipe run (it holds {RUN_LOCK}): wait "
+    busy = (f"{run_dir.name} is in use by another radpipe run (it holds {RUN_LOCK}): wait "
             "for it to finish or stop it (Ctrl-C), then resume; two processes on one run "
-            "would write the same checkpoints and log."
-        ) from None
-    try:
+            "would write the same checkpoints and log.")  # fmt: skip
+    with exclusive_lock(run_dir / RUN_LOCK, busy):
         yield
-    finally:
-        lock.release()
 
 
 def claim_output(out: Path, own: str) -> None:
