@@ -16,7 +16,14 @@ from pipeline.errors import BatchError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["ItemBatch", "SampleDataset", "collate_items", "sample_to_item", "split_deterministic"]
+__all__ = [
+    "ItemBatch",
+    "SampleDataset",
+    "collate_items",
+    "item_name",
+    "sample_to_item",
+    "split_deterministic",
+]
 
 
 def split_deterministic(pipeline: Pipeline | None) -> tuple[Pipeline | None, Pipeline | None]:
@@ -83,7 +90,7 @@ class ItemBatch:
         for s in samples:
             first.setdefault(s.image.shape, s)
         if len(first) > 1:
-            shown = ", ".join(f"{shape} ({_name(s)})" for shape, s in sorted(first.items()))
+            shown = ", ".join(f"{shape} ({item_name(s)})" for shape, s in sorted(first.items()))
             raise BatchError(
                 f"Items of one batch differ in image shape: {shown}; give them one shape (a "
                 "Resize or FitDepth stage for sizes; colour and grey images are 3 and 1 "
@@ -99,7 +106,7 @@ class ItemBatch:
             if present and present < len(values):
                 lacking = next(s for s, v in zip(samples, values) if v is None)
                 raise BatchError(
-                    f"Some items of one batch have a {key} and others not ({_name(lacking)} "
+                    f"Some items of one batch have a {key} and others not ({item_name(lacking)} "
                     "has none)."
                 )
             if present and key == "label":
@@ -325,6 +332,6 @@ def _gather(packed: PackedSamples, indices: Sequence[int]) -> ItemBatch:
     return ItemBatch(columns)
 
 
-def _name(sample: Sample) -> str:
+def item_name(sample: Sample) -> str:
     """How a message names an item: its relative path (a folder's image) or its key."""
     return str(sample.meta.get("source") or sample.meta.get("id") or "an item")

@@ -140,6 +140,8 @@ def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int
         Listing each shape after preprocessing, how many training images have it and one of
         them (relative path or key).
     """
+    from pipeline.data.base import item_name
+
     groups: dict[tuple[int, ...], list[Any]] = {}
     for s in raw:
         groups.setdefault(s.image.shape, []).append(s)
@@ -148,7 +150,7 @@ def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int
         after.setdefault(tuple(pipe(group[0]).image.shape), []).extend(group)
     if len(after) > 1 and batch_size > 1:
         listing = ", ".join(
-            f"{len(g)} of shape {shape} (e.g. {g[0].meta.get('source') or g[0].id})"
+            f"{len(g)} of shape {shape} (e.g. {item_name(g[0])})"
             for shape, g in sorted(after.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         )
         raise RadpipeError(
