@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -36,18 +37,17 @@ def _folder(root: Path, n: int = 8) -> None:
         writer.writerows(rows)
 
 
-def test_a_nifti_folder_run_scores_in_mm_and_splits_by_patient(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    _folder(data)
-    raw = {
+def _config(tmp_path: Path, image_list: Path, **data: Any) -> dict[str, Any]:
+    """A one-epoch segmentation config over the image list ``image_list`` (``data`` adds to
+    ``data:``), as a user writes it."""
+    return {
         "task": "segmentation",
         "output": str(tmp_path / "runs"),
         "data": {
             "kind": "images",
-            "source": str(data),
-            "labels": str(data / "labels.csv"),
-            "class_names": ["background", "lesion"],
+            "source": str(image_list.parent),
+            "labels": str(image_list),
+            **data,
         },
         "split": {"test": 0.25, "val": 0.25},
         "preprocess": [{"type": "z_score", "mode": "image"}],
@@ -55,6 +55,13 @@ def test_a_nifti_folder_run_scores_in_mm_and_splits_by_patient(tmp_path: Path) -
         "train": {"epochs": 1, "batch_size": 2, "device": "cpu"},
         "report": {"enabled": False},
     }
+
+
+def test_a_nifti_folder_run_scores_in_mm_and_splits_by_patient(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    _folder(data)
+    raw = _config(tmp_path, data / "labels.csv", class_names=["background", "lesion"])
     outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
     metrics = read_json(outcome.run_dir / "metrics.json")
@@ -81,16 +88,7 @@ def test_a_segmentation_image_list_needs_no_label_column(tmp_path: Path) -> None
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    raw = {
-        "task": "segmentation",
-        "output": str(tmp_path / "runs"),
-        "data": {"kind": "images", "source": str(data), "labels": str(data / "list.csv")},
-        "split": {"test": 0.25, "val": 0.25},
-        "preprocess": [{"type": "z_score", "mode": "image"}],
-        "model": {"type": "mlp_segmenter", "hidden": [8], "context": 0},
-        "train": {"epochs": 1, "batch_size": 2, "device": "cpu"},
-        "report": {"enabled": False},
-    }
+    raw = _config(tmp_path, data / "list.csv")
     outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
     with (outcome.run_dir / "split.csv").open(newline="") as fh:
