@@ -26,6 +26,13 @@ PT = "1.2.840.10008.5.1.4.1.1.128"
 TIMES = [30000, 90000, 210000]  # ms, frame mid-points of 60 s frames
 
 
+def _nifti_rows(src: Path, out: Path) -> list[dict[str, str]]:
+    """``convert --format nifti`` of ``src`` into ``out``: its manifest rows."""
+    convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    with (out / "manifest.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
 @pytest.mark.parametrize("numbers", ["restart", "against-time"])
 def test_pet_time_frames_by_frame_reference_time(tmp_path: Path, numbers: str) -> None:
     series, slices = generate_uid(), []
@@ -40,10 +47,7 @@ def test_pet_time_frames_by_frame_reference_time(tmp_path: Path, numbers: str) -
             ds.Modality = "PT"
             slices.append(ds)
     out = tmp_path / "out"
-    convert_folder(save(tmp_path / "src", slices), out, ConvertOptions(format="nifti"),
-                   progress=False)  # fmt: skip
-    with (out / "manifest.csv").open() as fh:
-        rows = sorted(csv.DictReader(fh), key=lambda r: r["output"])
+    rows = sorted(_nifti_rows(save(tmp_path / "src", slices), out), key=lambda r: r["output"])
     profiles = [np.asarray(nib.load(out / r["output"]).get_fdata())[0, 0].tolist() for r in rows]
     # one volume per time frame, in time order, each slice from that frame
     assert profiles == [[100 * (t + 1) + z for z in range(4)] for t in range(len(TIMES))]
@@ -62,11 +66,7 @@ def test_frames_nothing_tells_apart_say_the_volumes_may_mix_them(tmp_path: Path)
                        AcquisitionTime="100000")  # fmt: skip
             ds.Modality = "PT"
             slices.append(ds)
-    out = tmp_path / "out"
-    convert_folder(save(tmp_path / "src", slices), out, ConvertOptions(format="nifti"),
-                   progress=False)  # fmt: skip
-    with (out / "manifest.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
+    rows = _nifti_rows(save(tmp_path / "src", slices), tmp_path / "out")
     assert len(rows) == 2
     said = ("told apart by acquisition order (AcquisitionTime, InstanceNumber, which tie at 3 "
             "position(s): ordered there by file name, so a volume may mix them)")  # fmt: skip
