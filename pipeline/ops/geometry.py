@@ -100,11 +100,15 @@ def affine_matrix(
     return np.round(matrix, 12) + 0.0
 
 
-def resize(array: np.ndarray, shape: Sequence[int], order: int = 1) -> np.ndarray:
+def resize(
+    array: np.ndarray, shape: Sequence[int], order: int = 1, anti_aliasing: bool = False
+) -> np.ndarray:
     """Resize the last ``len(shape)`` axes to ``shape`` (pixel centres aligned).
 
-    ``order=0`` keeps the dtype (masks); other orders return float32 without anti-aliasing
-    beyond what linear interpolation gives.
+    ``order=0`` keeps the dtype (masks) and is never smoothed; other orders return float32.
+    With ``anti_aliasing`` an axis shrunk by a factor ``f`` is first smoothed with a Gaussian
+    of sigma ``(f - 1) / 2`` pixels (scikit-image's ``resize(anti_aliasing=True)``, as MONAI's
+    ``Resize``); without it, a linear downsampling by more than 2 skips input pixels (aliasing).
     """
     shape = tuple(int(s) for s in shape)
     if any(s < 1 for s in shape):
@@ -113,7 +117,8 @@ def resize(array: np.ndarray, shape: Sequence[int], order: int = 1) -> np.ndarra
     src = array if order == 0 else array.astype(np.float32, copy=False)
     from skimage.transform import resize as _sk_resize
 
-    out = _sk_resize(src, (*lead, *shape), order=order, preserve_range=True, anti_aliasing=False)
+    smooth = anti_aliasing and order > 0
+    out = _sk_resize(src, (*lead, *shape), order=order, preserve_range=True, anti_aliasing=smooth)
     return out.astype(array.dtype if order == 0 else np.float32, copy=False)
 
 
@@ -122,17 +127,19 @@ def resample_to_spacing(
     spacing: Sequence[float],
     new_spacing: Sequence[float],
     order: int = 1,
+    anti_aliasing: bool = False,
 ) -> tuple[np.ndarray, tuple[float, ...]]:
     """Resample the last ``len(spacing)`` axes from ``spacing`` to about ``new_spacing`` (mm).
 
-    Returns the array and the spacing it really has (sizes are rounded to whole pixels).
+    Returns the array and the spacing it really has (sizes are rounded to whole pixels);
+    ``anti_aliasing`` as in :func:`resize`.
     """
     if len(spacing) != len(new_spacing):
         raise ValueError(f"spacing {tuple(spacing)} and new_spacing {tuple(new_spacing)} differ.")
     old_shape = array.shape[-len(spacing) :]
     shape = [max(1, round(n * s / t)) for n, s, t in zip(old_shape, spacing, new_spacing)]
     actual = tuple(float(n * s / m) for n, s, m in zip(old_shape, spacing, shape))
-    return resize(array, shape, order=order), actual
+    return resize(array, shape, order=order, anti_aliasing=anti_aliasing), actual
 
 
 def crop(array: np.ndarray, start: Sequence[int], size: Sequence[int]) -> np.ndarray:

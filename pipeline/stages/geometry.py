@@ -55,14 +55,22 @@ def _with_spacing(sample: Sample, old: Sequence[int], new: Sequence[int]) -> dic
 
 @STAGES.register("resize")
 class Resize(Stage):
-    """Resize to ``shape``: ``(H, W)`` in-plane (every slice), or ``(D, H, W)``."""
+    """Resize to ``shape``: ``(H, W)`` in-plane (every slice), or ``(D, H, W)``.
+
+    ``anti_aliasing``: smooth the image with a Gaussian of sigma ``(factor - 1) / 2`` pixels
+    along each axis it shrinks by ``factor`` first (scikit-image's and MONAI's
+    ``anti_aliasing``); the mask is never smoothed.
+    """
 
     kind = "geometric"
 
-    def __init__(self, *, shape: Sequence[int], order: int = 1) -> None:
+    def __init__(
+        self, *, shape: Sequence[int], order: int = 1, anti_aliasing: bool = False
+    ) -> None:
         _shape_param("Resize", "shape", shape)
         self.shape = shape
         self.order = order
+        self.anti_aliasing = anti_aliasing
 
     @classmethod
     def example(cls) -> Self:
@@ -73,7 +81,7 @@ class Resize(Stage):
         _check_ndim(sample, len(shape))
         old = sample.spatial_shape[-len(shape) :]
         return sample.replace(
-            image=resize(sample.image, shape, order=self.order),
+            image=resize(sample.image, shape, order=self.order, anti_aliasing=self.anti_aliasing),
             mask=None if sample.mask is None else resize(sample.mask, shape, order=0),
             meta=_with_spacing(sample, old, shape),
         )
@@ -81,13 +89,19 @@ class Resize(Stage):
 
 @STAGES.register("resample")
 class Resample(Stage):
-    """Resample to a pixel ``spacing`` in mm (last axes), reading ``meta["spacing"]``."""
+    """Resample to a pixel ``spacing`` in mm (last axes), reading ``meta["spacing"]``.
+
+    ``anti_aliasing`` as in :class:`Resize` (the image only, along the axes that shrink).
+    """
 
     kind = "geometric"
 
-    def __init__(self, *, spacing: Sequence[float], order: int = 1) -> None:
+    def __init__(
+        self, *, spacing: Sequence[float], order: int = 1, anti_aliasing: bool = False
+    ) -> None:
         self.spacing = spacing
         self.order = order
+        self.anti_aliasing = anti_aliasing
         self._target()  # fail at construction, naming the parameter
 
     def _target(self) -> list[float]:
@@ -117,7 +131,9 @@ class Resample(Stage):
             raise RadpipeError(
                 f"Resample needs a known spacing of the last {n} axes; got {spacing}."
             )
-        image, actual = resample_to_spacing(sample.image, current, target, self.order)
+        image, actual = resample_to_spacing(
+            sample.image, current, target, self.order, anti_aliasing=self.anti_aliasing
+        )
         mask = None
         if sample.mask is not None:
             mask = resize(sample.mask, image.shape[-n:], order=0)

@@ -33,6 +33,7 @@ def test_nested_set_params_reaches_the_step() -> None:
 def test_get_params_names_follow_scikit_learn() -> None:
     params = _pipe().get_params()
     assert set(params) == {"steps", "resize", "clip", "resize__shape", "resize__order",
+                           "resize__anti_aliasing",
                            "clip__low", "clip__high"}  # fmt: skip
     assert set(_pipe().get_params(deep=False)) == {"steps"}
     steps = [("resize", Resize(shape=[8, 8])), ("clip", ClipIntensity(low=-100.0))]
@@ -88,7 +89,7 @@ def test_passthrough_in_a_run_config() -> None:
 def test_scikit_learn_clones_a_stage_with_a_set_parameter() -> None:
     stage = Resize(shape=(16, 16)).set_params(order=0)
     twin = sklearn.base.clone(stage)
-    assert twin.get_params() == {"shape": (16, 16), "order": 0}
+    assert twin.get_params() == {"shape": (16, 16), "order": 0, "anti_aliasing": False}
 
 
 @pytest.mark.parametrize("fitted", [False, True])
