@@ -16,6 +16,8 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    MPEGTransferSyntaxes,
+    RLELossless,
 )
 
 from pipeline.dicom import codestream, values
@@ -61,19 +63,23 @@ def check_pixel_size(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     notes: list[str] | None = None,
+    file_size: int | None = None,
 ) -> int:
     """Check the header's claimed image size before decoding; return the pixel count.
 
-    Works on a data set read without its pixels (the element length is used, not the data).
-    A native pixel data element longer than the header needs gets a note in ``notes``
-    (the extra bytes are ignored).
+    Works on a data set read without its pixels (the element length is used, not the data;
+    for encapsulated data read without it, ``file_size`` in bytes bounds it). A native pixel
+    data element longer than the header needs gets a note in ``notes`` (the extra bytes are
+    ignored).
 
     Raises
     ------
     DicomError
         When there is no pixel data, when Rows x Columns x Frames x Samples exceeds
-        ``max_pixels``, or (native syntaxes) when the header needs more bytes than the
-        pixel data holds, e.g. a truncated file or a forged header.
+        ``max_pixels``, (native syntaxes) when the header needs more bytes than the pixel
+        data holds, e.g. a truncated file or a forged header, or (encapsulated syntaxes but
+        video) when NumberOfFrames is more than the pixel data could hold at one 8-byte item
+        per frame (PS3.5 A.4: every frame has at least one fragment).
     """
     keyword = pixel_keyword(ds)
     if not keyword:
@@ -96,7 +102,30 @@ def check_pixel_size(
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2"} or keyword != "PixelData":
         _check_native_length(ds, source, keyword, pixels, bits, notes)
+    elif syntax is not None and syntax not in MPEGTransferSyntaxes:
+        _check_frame_room(ds, source, file_size)
     return pixels
+
+
+def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
+    """Refuse a NumberOfFrames that encapsulated pixel data cannot hold.
+
+    Each frame takes at least one fragment, an item of 8 bytes before its data (PS3.5 A.4),
+    so ``8 x frames`` bytes is a floor; the element's length, when read, else the file's
+    size, is the room. Video syntaxes are exempt: one stream holds every frame. Without
+    this, a forged count (65,535 frames over 634 bytes) made every frame's geometry be
+    worked out before the decoder failed, 8 s for one file.
+    """
+    frames = frame_count(ds)
+    room = pixel_length(ds) or file_size
+    if room is not None and frames * 8 > room:
+        where = "the pixel data" if pixel_length(ds) else "the file"
+        raise DicomError(
+            source,
+            f"NumberOfFrames (0028,0008) says {frames:,} frames but {where} holds {room:,} "
+            f"bytes, room for at most {room // 8:,} encapsulated frames (truncated file or "
+            "wrong header).",
+        )
 
 
 def _check_native_length(
@@ -252,11 +281,12 @@ def decode_stored(
 def check_codestreams(
     ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS, notes: list[str]
 ) -> None:
-    """Check JPEG-family frames against the header before any decoding.
+    """Check JPEG-family and RLE frames against the header before any decoding.
 
-    Each frame's own dimensions (SOF / SIZ marker) are checked against Rows, Columns and
-    ``max_pixels``; a frame without its end marker gets a note. Does nothing for other
-    syntaxes or when the pixel data was not read.
+    The fragments must hold NumberOfFrames frames. Each JPEG-family frame's own dimensions
+    (SOF / SIZ marker) are checked against Rows, Columns and ``max_pixels``; a frame without
+    its end marker gets a note. Does nothing for other syntaxes or when the pixel data was
+    not read.
 
     Raises
     ------
@@ -267,7 +297,8 @@ def check_codestreams(
 
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    if not codestream.is_jpeg_family(syntax) or elem is None or elem.value is None:
+    family = codestream.is_jpeg_family(syntax)
+    if not (family or syntax == RLELossless) or elem is None or elem.value is None:
         return
     frames = frame_count(ds)
     rows, cols = int(ds.Rows), int(ds.Columns)
@@ -280,6 +311,8 @@ def check_codestreams(
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
+    if not family:  # RLE: one fragment per frame, no codestream markers to check
+        return
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:

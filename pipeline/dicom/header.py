@@ -197,7 +197,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
     notes = [*getattr(ds, "radpipe_notes", []), *values.check_image_header(ds)]
-    check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes)
+    check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
     check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
