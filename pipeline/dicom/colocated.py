@@ -13,6 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.stack_keys import DIRECTION
 
 __all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks"]
 
@@ -61,6 +62,9 @@ def colocated_stacks(
             by_value[value[k]].append(k)
         if len(by_value) > depth and all(len(found) == depth for found in at.values()):
             return _ranked(at, _by(value)), how
+        if STACK_KEYS.index(DIRECTION) in keys:  # directions have no order: acquisition's
+            first = {v: min(acquisition_order(frames[k]) for k in by_value[v]) for v in by_value}
+            return [by_value[v] for v in sorted(by_value, key=first.__getitem__)], how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
     return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.dicom.groups import attribute
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.stack_keys import COMPONENTS, FRAME_GROUP_KEYS, STACK_KEYS
+from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.values import numbers, slice_size
 from pipeline.errors import DicomError
 
@@ -159,9 +159,9 @@ def _time(ds: Any, frame: int) -> float | None:
     for group, keyword, date in (("FrameContentSequence", "FrameAcquisitionDateTime", ""),
                                  ("", "AcquisitionTime", "AcquisitionDate"),
                                  ("", "ContentTime", "ContentDate")):  # fmt: skip
-        value = attribute(ds, group, keyword, frame) if group else ds.get(keyword)
+        value = attribute(ds, group, keyword, frame)
         if value not in (None, ""):
-            return _seconds(value, ds.get(date) if date else None)
+            return _seconds(value, attribute(ds, "", date, frame) if date else None)
     return None
 
 
@@ -189,32 +189,23 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     common: dict[str, Any] = {
         "source": source,
         "sop_uid": str(ds.get("SOPInstanceUID", source)),
-        "instance_number": _int(ds.get("InstanceNumber")),
         "series_number": _int(ds.get("SeriesNumber")),
-        "image_kind": image_kind(ds),
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
-        "kernel": "\\".join(str(v).strip() for v in _multi(ds.get("ConvolutionKernel"))),
-        "repetition_time": _float(ds.get("RepetitionTime")),
-        "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
-        or slice_size(ds.get("SliceThickness")),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):
-        return _mosaic_refs(ds, common, rows, columns)
+        return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0)}, rows, columns)
     out = []
     grid, iop = _grid_positions(ds), None
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
     for f in range(frame_count(ds)):
-        step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
-            slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
-        )
-        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
         out.append(
             FrameRef(
-                **{**common, **kind},
+                **common,
+                **_frame_facts(ds, f),
                 frame=f,
                 rows=rows,
                 columns=columns,
@@ -224,11 +215,32 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
                 ),
                 pixel_spacing=_in_plane(ds, f),
-                stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
-                time=_time(ds, f),
             )
         )
     return out
+
+
+def _frame_facts(ds: Any, f: int) -> dict[str, Any]:
+    """A frame's own values of the attributes that tell frames apart (:class:`FrameRef`).
+
+    An Enhanced object's from its functional groups (the kernel in CT Reconstruction, the
+    TR in MR Timing and Related Parameters), a Legacy Converted Enhanced object's from its
+    converted attributes, else the top level's (:func:`pipeline.dicom.groups.attribute`).
+    """
+    step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
+        slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
+    )
+    kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f)
+    tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f)
+    return {
+        "instance_number": _int(attribute(ds, "", "InstanceNumber", f)),
+        "image_kind": image_kind(ds, f),
+        "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
+        "repetition_time": _float(tr),
+        "slice_step": step,
+        "stack_values": tuple(_plain(stack_value(ds, k, f)) for k in STACK_KEYS),
+        "time": _time(ds, f),
+    }
 
 
 def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
@@ -306,29 +318,6 @@ def nm_geometry(
     return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop)
 
 
-def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
-    """The frame's value of one of :data:`STACK_KEYS`.
-
-    In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
-    EffectiveEchoTime, as frames need not be stored in echo order), else the top level.
-    """
-    if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
-        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
-        if value not in (None, ""):
-            return value
-    if keyword == "ComplexImageComponent" and not ds.get(keyword):
-        return _component(ds)
-    return ds.get(keyword)
-
-
-def _component(ds: Any) -> str | None:
-    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
-    if str(ds.get("Modality", "")).strip().upper() != "MR":
-        return None
-    found = [COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
-    return next((c for c in found if c), None)
-
-
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:
     """The tiles of a Siemens mosaic, placed from the CSA header (nibabel.nicom)."""
     import warnings
@@ -367,9 +356,7 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             FrameRef(
                 **common, frame=k, rows=tile_rows, columns=tile_cols,
                 position=(float(pos[0]), float(pos[1]), float(pos[2])),
-                orientation=iop, pixel_spacing=spacing,
-                stack_values=tuple(_plain(ds.get(key)) for key in STACK_KEYS),
-                time=_time(ds, 0), mosaic=n,
+                orientation=iop, pixel_spacing=spacing, mosaic=n,
             )
         )  # fmt: skip
     return out
