@@ -1,4 +1,5 @@
-"""Layouts that were already right, pinned: non-square pixels and multi-frame planar RGB.
+"""Layouts that were already right, pinned: non-square pixels, multi-frame planar RGB, and
+an Enhanced three-plane localizer.
 
 - PixelSpacing (0028,0030) is (row spacing, column spacing): a NIfTI's first axis runs along
   the columns, so its zoom is the second value (nibabel's and dcm2niix's pixdim order), for
@@ -7,6 +8,9 @@
 - PlanarConfiguration 1 (PS3.3 C.7.6.3.1.3) stores each frame's red, green and blue planes
   one after the other, frame by frame: a reader that splits the whole buffer into three
   planes gives the frames' colours wrong.
+- An Enhanced object whose frames name three orientations in their own Plane Orientation
+  groups (a Siemens XA61 localizer, dcm2niix #894, nibabel #1392: stacked as one volume
+  there) is three volumes, each voxel on its DICOM pixel.
 Expected values by hand.
 """
 
@@ -18,9 +22,12 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom import geometry_cases as G
 from tests.pipeline.dicom.builders import image_dataset
 from tests.pipeline.dicom.geometry_cases import CT, image, save
 from workflows.convert.batch import ConvertOptions, convert_folder
@@ -69,3 +76,27 @@ def test_planar_rgb_frames_each_hold_their_own_planes(tmp_path: Path) -> None:
     ds.save_as(tmp_path / "rgb.dcm", enforce_file_format=True)
     stored = read_instance(tmp_path / "rgb.dcm", "rgb.dcm").stored
     assert stored.shape == (2, 3, 5, 3) and np.array_equal(stored, rgb)
+
+
+def test_enhanced_three_plane_localizer_is_three_placed_volumes(tmp_path: Path) -> None:
+    planes = {(1, 0, 0, 0, 1, 0): lambda j: (-4.0, -4.0, -3.0 + 3 * j),
+              (1, 0, 0, 0, 0, -1): lambda j: (-4.0, -3.0 + 3 * j, 4.0),
+              (0, 1, 0, 0, 0, -1): lambda j: (-3.0 + 3 * j, -4.0, 4.0)}  # fmt: skip
+    frames = [(iop, place(j)) for iop, place in planes.items() for j in range(3)]
+    ds = G.enhanced([p for _, p in frames])
+    del ds.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence
+    for group, (iop, _) in zip(ds.PerFrameFunctionalGroupsSequence, frames, strict=True):
+        orientation = Dataset()
+        orientation.ImageOrientationPatient = [float(v) for v in iop]
+        group.PlaneOrientationSequence = Sequence([orientation])
+    src = save(tmp_path / "src", [ds])
+    convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
+    with (tmp_path / "out" / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 and {r["shape"] for r in rows} == {"3x8x8"}
+    assert all(r["problems"].startswith("split: 3 orientations") for r in rows)
+    codes = set()
+    for row in rows:
+        G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], G.dicom_frames(src))
+        codes.add(nib.aff2axcodes(nib.load(tmp_path / "out" / row["output"]).affine))
+    assert len(codes) == 3  # axial, coronal, sagittal
