@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.groups import attribute
+from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.values import numbers, slice_size
@@ -63,7 +63,7 @@ class FrameRef:
     kernel: str = ""
 
 
-def image_kind(ds: Any, frame: int = 0) -> str:
+def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
     """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
@@ -72,7 +72,7 @@ def image_kind(ds: Any, frame: int = 0) -> str:
     value = None
     if "PerFrameFunctionalGroupsSequence" in ds:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
-        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame))), None)
+        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
     values = _multi(value or ds.get("ImageType"))
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
@@ -155,13 +155,13 @@ def _seconds(value: Any, date: Any = None) -> float | None:
     return seconds
 
 
-def _time(ds: Any, frame: int) -> float | None:
+def _time(ds: Any, frame: int, view: FrameGroups | None = None) -> float | None:
     for group, keyword, date in (("FrameContentSequence", "FrameAcquisitionDateTime", ""),
                                  ("", "AcquisitionTime", "AcquisitionDate"),
                                  ("", "ContentTime", "ContentDate")):  # fmt: skip
-        value = attribute(ds, group, keyword, frame)
+        value = attribute(ds, group, keyword, frame, view)
         if value not in (None, ""):
-            return _seconds(value, attribute(ds, "", date, frame) if date else None)
+            return _seconds(value, attribute(ds, "", date, frame, view) if date else None)
     return None
 
 
@@ -196,23 +196,26 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):
-        return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0)}, rows, columns)
+        return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
     grid, iop = _grid_positions(ds), None
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
+    enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     for f in range(frame_count(ds)):
+        view = FrameGroups(ds, f) if enhanced else None
         out.append(
             FrameRef(
                 **common,
-                **_frame_facts(ds, f),
+                **_frame_facts(ds, f, view),
                 frame=f,
                 rows=rows,
                 columns=columns,
-                position=grid[f] if grid else _position(ds, f),
+                position=grid[f] if grid else _position(ds, f, view),
                 orientation=iop
                 or _floats(
-                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
+                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view),
+                    6,
                 ),
                 pixel_spacing=_in_plane(ds, f),
             )
@@ -220,30 +223,34 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     return out
 
 
-def _frame_facts(ds: Any, f: int) -> dict[str, Any]:
+def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
     """A frame's own values of the attributes that tell frames apart (:class:`FrameRef`).
 
     An Enhanced object's from its functional groups (the kernel in CT Reconstruction, the
     TR in MR Timing and Related Parameters), a Legacy Converted Enhanced object's from its
-    converted attributes, else the top level's (:func:`pipeline.dicom.groups.attribute`).
+    converted attributes, else the top level's (:func:`pipeline.dicom.groups.attribute`;
+    ``view`` the frame's groups, ``None`` for a classic object).
     """
-    step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
-        slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
+    measures = "PixelMeasuresSequence"
+    step = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view)) or (
+        slice_size(attribute(ds, measures, "SliceThickness", f, view))
     )
-    kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f)
-    tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f)
+    kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
+    tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
     return {
-        "instance_number": _int(attribute(ds, "", "InstanceNumber", f)),
-        "image_kind": image_kind(ds, f),
+        "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
+        "image_kind": image_kind(ds, f, view),
         "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
         "repetition_time": _float(tr),
         "slice_step": step,
-        "stack_values": tuple(_plain(stack_value(ds, k, f)) for k in STACK_KEYS),
-        "time": _time(ds, f),
+        "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
+        "time": _time(ds, f, view),
     }
 
 
-def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
+def _position(
+    ds: Any, frame: int, view: FrameGroups | None = None
+) -> tuple[float, float, float] | None:
     """A frame's ImagePositionPatient (mm, LPS).
 
     ``None`` for a classic multi-frame file (cine, say), whose single top-level position
@@ -251,7 +258,8 @@ def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
     """
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
-    return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)
+    position = attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame, view)
+    return _floats(position, 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:

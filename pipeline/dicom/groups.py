@@ -18,10 +18,30 @@ CONVERTED = (
     "UnassignedSharedConvertedAttributesSequence",
 )
 
-_ABSENT = object()
+
+class FrameGroups:
+    """One frame's functional group items, each group's sub-item looked up once.
+
+    An Enhanced object of thousands of frames asks each frame for some twenty attributes.
+    """
+
+    def __init__(self, ds: Any, frame: int) -> None:
+        self.ds = ds
+        self.items = [seq[index] for seq, index in ((ds.get(_PER_FRAME), frame),
+                      (ds.get(_SHARED), 0)) if seq and len(seq) > index]  # fmt: skip
+        self._subs: dict[str, list[Any]] = {}
+
+    def subs(self, group: str) -> list[Any]:
+        """The first item of ``group`` in the Per-frame, then the Shared group (those present)."""
+        found = self._subs.get(group)
+        if found is None:
+            found = self._subs[group] = [sub[0] for item in self.items if (sub := item.get(group))]
+        return found
 
 
-def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
+def attribute(
+    ds: Any, group: str, keyword: str, frame: int = 0, view: FrameGroups | None = None
+) -> Any:
     """``keyword`` of one frame: Per-frame group, then Shared group, then the top level.
 
     Parameters
@@ -36,6 +56,8 @@ def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
         The attribute inside it (e.g. ``ImagePositionPatient``).
     frame
         0-based frame index.
+    view
+        The frame's :class:`FrameGroups`, when the caller asks for several attributes.
 
     Notes
     -----
@@ -45,23 +67,15 @@ def attribute(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
     :data:`CONVERTED` groups, read after the named group and before the top level (whose
     copy, if any, holds one frame's value; OHIF #2193, highdicom PR #388).
     """
-    if _PER_FRAME not in ds and _SHARED not in ds:
-        return ds.get(keyword)
+    if view is None:
+        if _PER_FRAME not in ds and _SHARED not in ds:
+            return ds.get(keyword)
+        view = FrameGroups(ds, frame)
     for name in (group, *CONVERTED) if group else CONVERTED:
-        found = _grouped(ds, name, keyword, frame)
-        if found is not _ABSENT:
-            return found
+        for sub in view.subs(name):
+            if keyword in sub:
+                return sub.get(keyword)
     return ds.get(keyword)
 
 
-def _grouped(ds: Any, group: str, keyword: str, frame: int) -> Any:
-    """``keyword`` in the frame's ``group`` (Per-frame, then Shared), else :data:`_ABSENT`."""
-    for seq_name, index in ((_PER_FRAME, frame), (_SHARED, 0)):
-        seq = ds.get(seq_name)
-        sub = seq[index].get(group) if seq and len(seq) > index else None
-        if sub and keyword in sub[0]:
-            return sub[0].get(keyword)
-    return _ABSENT
-
-
-__all__ = ["CONVERTED", "attribute"]
+__all__ = ["CONVERTED", "FrameGroups", "attribute"]

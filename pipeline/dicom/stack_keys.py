@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.dicom.groups import attribute
+from pipeline.dicom.groups import FrameGroups, attribute
 
 __all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "stack_value"]
 
@@ -51,27 +51,27 @@ COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE":
 _NO_DIRECTION = "0.0000\\0.0000\\0.0000"
 
 
-def stack_value(ds: Any, keyword: str, frame: int) -> Any:
+def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = None) -> Any:
     """The frame's value of one of :data:`STACK_KEYS`.
 
     In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
     EffectiveEchoTime, as frames need not be stored in echo order), else from its converted
     attributes (Legacy Converted Enhanced objects) or the top level
-    (:func:`pipeline.dicom.groups.attribute`).
+    (:func:`pipeline.dicom.groups.attribute`; ``view`` the frame's groups, looked up once).
     """
     if keyword == DIRECTION:
-        return _direction(ds, frame)
+        return _direction(ds, frame, view)
     if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
-        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
+        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
         if value not in (None, ""):
             return value
-    value = attribute(ds, "", keyword, frame)
+    value = attribute(ds, "", keyword, frame, view)
     if keyword == "ComplexImageComponent" and not value:
         return _component(ds)
     return value
 
 
-def _direction(ds: Any, frame: int) -> str | None:
+def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
     r"""DiffusionGradientOrientation (0018,9089) as ``x\y\z`` text (4 decimals), or ``None``.
 
     An Enhanced frame's MR Diffusion group holds it in its Diffusion Gradient Direction
@@ -80,18 +80,20 @@ def _direction(ds: Any, frame: int) -> str | None:
     Philips writes it, so that its b-value and direction together still tell it apart from
     the directional ones.
     """
-    gradient = attribute(ds, "MRDiffusionSequence", "DiffusionGradientDirectionSequence", frame)
+    gradient = attribute(
+        ds, "MRDiffusionSequence", "DiffusionGradientDirectionSequence", frame, view
+    )
     if gradient and len(gradient):
         value = gradient[0].get(DIRECTION)
     else:
-        value = attribute(ds, "", DIRECTION, frame)
+        value = attribute(ds, "", DIRECTION, frame, view)
     try:
         numbers = [float(v) for v in (value or [])]
     except (TypeError, ValueError):
         numbers = []
     if len(numbers) == 3:
         return "\\".join(f"{round(v, 4) + 0.0:.4f}" for v in numbers)
-    has_b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame) not in (None, "")
+    has_b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame, view) not in (None, "")
     return _NO_DIRECTION if has_b else None
 
 
