@@ -130,6 +130,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.notes.append(
             f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
         )
+    plan.notes += sorted({f.note for f in frames if f.note})
     keep = _drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))

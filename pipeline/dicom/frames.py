@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.values import numbers, slice_size
@@ -36,7 +37,8 @@ class FrameRef:
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
     ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
-    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each).
+    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
+    ``note`` what its placement rests on when the series should say so.
     """
 
     source: str
@@ -61,6 +63,7 @@ class FrameRef:
     study: str = ""
     frame_of_reference: str = ""
     kernel: str = ""
+    note: str = ""
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
@@ -349,7 +352,12 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             first = wrapper.image_position
     except Exception as err:  # nibabel raises several kinds on a damaged CSA header
         return refuse(f"unreadable CSA header ({type(err).__name__}: {err})")
-    step = common["slice_step"]
+    step, note = slice_size(ds.get("SpacingBetweenSlices")) or protocol_spacing(ds), ""
+    if not step and (step := common["slice_step"]):
+        note = (
+            f"mosaic: tiles placed SliceThickness {step:g} mm apart (no SpacingBetweenSlices "
+            "(0018,0088) nor protocol slice positions): a gap between slices is not known"
+        )
     iop = _floats(ds.get("ImageOrientationPatient"), 6)
     spacing = _floats(ds.get("PixelSpacing"), 2)
     if shape is None or first is None or normal is None or iop is None or spacing is None:
@@ -364,7 +372,7 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             FrameRef(
                 **common, frame=k, rows=tile_rows, columns=tile_cols,
                 position=(float(pos[0]), float(pos[1]), float(pos[2])),
-                orientation=iop, pixel_spacing=spacing, mosaic=n,
+                orientation=iop, pixel_spacing=spacing, mosaic=n, note=note,
             )
         )  # fmt: skip
     return out
