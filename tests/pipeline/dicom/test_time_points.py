@@ -103,3 +103,38 @@ def test_times_read_with_their_date_offset_and_old_colons() -> None:
     assert _seconds("20200102000010.000000+0100") == day + 10.0  # DT: its own date
     assert _seconds("10:10:10") == _seconds("101010") == 36610.0  # ACR-NEMA TM
     assert _seconds("101010", "") == 36610.0 and _seconds("xx") is None
+
+
+@pytest.mark.parametrize(
+    ("times", "step", "said"),
+    [
+        # undated (a de-identification kept the times of day, Dcm2Bids PR #370): 23:59:50 to
+        # 00:00:10 fell back by a day, so no interval was measured and TR (4.2 ms) stood
+        (["235950", "000000", "000010"], 10.0, "4-D time step: 10 s, the median interval"),
+        # times against the time points' order: TR, and now said (it was silent)
+        (["120020", "120010", "120000"], 0.0042, "acquisition times do not increase with them"),
+    ],
+    ids=["undated-past-midnight", "times-against-order"],
+)
+def test_time_step_of_undated_or_disordered_times(
+    tmp_path: Path, times: list[str], step: float, said: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    for t, tm in enumerate(times):
+        for z in range(2):
+            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+            ds.ImagePositionPatient, ds.PixelSpacing = [0, 0, 3.0 * z], [1, 1]
+            ds.RepetitionTime, ds.TemporalPositionIdentifier, ds.AcquisitionTime = 4.2, t + 1, tm
+            ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
+            ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    image = nib.load(out / row["output"])
+    assert image.shape == (4, 4, 2, 3) and image.header.get_zooms()[3] == pytest.approx(step)
+    assert said in row["problems"]
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [
+        [10 * t + z for t in range(3)] for z in range(2)
+    ]
