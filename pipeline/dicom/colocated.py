@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import combinations
 from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.stack_keys import DIRECTION
 
-__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks"]
+__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times"]
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
@@ -24,6 +25,25 @@ _ACQUISITION = "acquisition order (AcquisitionTime, InstanceNumber)"
 
 #: Each key alone, then pairs (magnitude and phase of two echoes: neither alone is unique).
 _KEY_SETS = [(j,) for j in range(len(STACK_KEYS))] + list(combinations(range(len(STACK_KEYS)), 2))
+
+
+_DAY = 86400.0
+
+
+def day_times(frames: list[FrameRef]) -> list[FrameRef]:
+    """Frames whose undated times crossed midnight, their times after it a day later.
+
+    Times without a date (a de-identification that keeps the times of day only: Dcm2Bids PR
+    #370, a scan from 23:00 to 00:30) count from midnight, so 00:00:10 came before 23:59:50
+    in acquisition order and time steps. When every time is undated and they span more than
+    half a day (no series lasts that long), those in the first half of the day follow the
+    others.
+    """
+    times = [f.time for f in frames if f.time is not None]
+    if not times or max(times) >= _DAY or max(times) - min(times) <= _DAY / 2:
+        return frames
+    return [replace(f, time=f.time + _DAY) if f.time is not None and f.time < _DAY / 2 else f
+            for f in frames]  # fmt: skip
 
 
 def acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:

@@ -85,10 +85,6 @@ class _Refused(Exception):
     """A geometry policy says ``refuse``: the series is refused with this message."""
 
 
-#: Seconds in a day: undated acquisition times (seconds from midnight) stay below it.
-_DAY = 86400.0
-
-
 def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
     """The 4-D time step in ms, and a note when it is not the RepetitionTime.
 
@@ -97,17 +93,14 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
     (2-D EPI); a 3-D dynamic (DCE) series has a TR of a few ms and volumes seconds apart
     (dcm2niix #825, vtk-dicom #121). When every time point has a time and they increase, their
     median step is used if it differs from TR by more than 5% (1 s for times in whole
-    seconds); unevenly spaced time points (a NIfTI has one step) are said too. Undated times
-    (a de-identification keeps the times of day, not the dates) that fall back by more than
-    half a day crossed midnight (Dcm2Bids PR #370: a scan from 23:00 to 00:30): a day is
-    added. Times that run against the time points' order leave TR, said; times that only
-    repeat (every image the series start) leave TR with no note.
+    seconds); unevenly spaced time points (a NIfTI has one step) are said too. Times that run
+    against the time points' order leave TR, said; times that only repeat (every image the
+    series start) leave TR with no note. (Undated times past midnight are a day later by
+    then: :func:`pipeline.dicom.colocated.day_times`.)
     """
     if len(starts) < 2 or any(t is None for t in starts):
         return tr, ""
     steps = np.diff(np.asarray(starts, dtype=np.float64))
-    if all(t < _DAY for t in starts if t is not None):  # undated: times of day
-        steps = np.where(steps < -_DAY / 2, steps + _DAY, steps)  # past midnight, not back
     if (steps < 0).any():  # the time points' own times run against their order
         shown = ", ".join(f"{step:+.4g}" for step in steps)
         return tr, (

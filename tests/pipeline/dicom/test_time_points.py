@@ -59,13 +59,16 @@ def test_time_step_from_acquisition_times(
     ]
 
 
-@pytest.mark.parametrize("how", ["AcquisitionDate", "ContentDate", "FrameAcquisitionDateTime"])
+@pytest.mark.parametrize(
+    "how", ["AcquisitionDate", "ContentDate", "FrameAcquisitionDateTime", "undated"]
+)
 def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) -> None:
     """Times counted from midnight put 00:00:00 before 23:59:50: the time points told apart
     by acquisition order were written out of order (by hand: 200 300 100) and the 4-D step
     was half a day; a DT with a UTC offset was not read at all (InstanceNumber, running
     against time here as in dcm2niix #184, ordered them). With the date (AcquisitionDate or
-    ContentDate beside the time, or the DT's own) they keep their order, 10 s apart."""
+    ContentDate beside the time, or the DT's own) they keep their order, 10 s apart; so do
+    undated times, which span more than half a day only when they crossed midnight."""
     from pydicom.uid import generate_uid
 
     from tests.pipeline.dicom.geometry_cases import MR, image, save
@@ -80,6 +83,8 @@ def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) 
                        InstanceNumber=(2 - t) * 3 + z + 1, RepetitionTime=10000.0)  # fmt: skip
             if how == "AcquisitionDate":
                 ds.AcquisitionDate, ds.AcquisitionTime = day, tm
+            elif how == "undated":  # times of day only (Dcm2Bids PR #370): spans > half a day
+                ds.AcquisitionTime = tm
             elif how == "ContentDate":
                 ds.ContentDate, ds.ContentTime = day, tm
             else:  # a DT with its date and a UTC offset (top level here: the reader's fallback)
