@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
@@ -27,7 +27,7 @@ _ACQUISITION = "acquisition order (AcquisitionTime, InstanceNumber)"
 _KEY_SETS = [(j,) for j in range(len(STACK_KEYS))] + list(combinations(range(len(STACK_KEYS)), 2))
 
 
-_DAY = 86400.0
+_DAY, _SPAN = 86400.0, 6 * 3600.0
 
 
 def day_times(frames: list[FrameRef]) -> list[FrameRef]:
@@ -35,14 +35,17 @@ def day_times(frames: list[FrameRef]) -> list[FrameRef]:
 
     Times without a date (a de-identification that keeps the times of day only: Dcm2Bids PR
     #370, a scan from 23:00 to 00:30) count from midnight, so 00:00:10 came before 23:59:50
-    in acquisition order and time steps. When every time is undated and they span more than
-    half a day (no series lasts that long), those in the first half of the day follow the
-    others.
+    in acquisition order and time steps. When every time is undated and they leave a gap of
+    more than 18 h (read across midnight they span less than 6 h, as a series does), the
+    times before that gap follow the others.
     """
-    times = [f.time for f in frames if f.time is not None]
-    if not times or max(times) >= _DAY or max(times) - min(times) <= _DAY / 2:
+    times = sorted({f.time for f in frames if f.time is not None})
+    if len(times) < 2 or times[-1] >= _DAY:
         return frames
-    return [replace(f, time=f.time + _DAY) if f.time is not None and f.time < _DAY / 2 else f
+    gap, last = max((b - a, a) for a, b in pairwise(times))
+    if gap <= _DAY - _SPAN:
+        return frames
+    return [replace(f, time=f.time + _DAY) if f.time is not None and f.time <= last else f
             for f in frames]  # fmt: skip
 
 
