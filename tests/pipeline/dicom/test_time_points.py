@@ -143,3 +143,18 @@ def test_time_step_of_undated_or_disordered_times(
     assert np.asarray(image.dataobj)[0, 0].tolist() == [
         [10 * t + z for t in range(3)] for z in range(2)
     ]
+
+
+def test_undated_times_are_a_day_later_only_across_midnight() -> None:
+    from pipeline.dicom.colocated import day_times
+    from pipeline.dicom.frames import FrameRef
+
+    def times(*found: float | None) -> list[float | None]:
+        refs = [FrameRef("a.dcm", 0, "1.2", 4, 4, None, None, None, time=t) for t in found]
+        return [f.time for f in day_times(refs)]
+
+    hour = 3600.0
+    assert times(23 * hour, 600.0, None) == [23 * hour, 86400.0 + 600.0, None]  # 23:00, 00:10
+    assert times(8 * hour, 21 * hour) == [8 * hour, 21 * hour]  # one day, 13 h apart: kept
+    dated = 737426 * 86400.0  # with a date (from year 1): never moved
+    assert times(dated + 23 * hour, dated + 600.0) == [dated + 23 * hour, dated + 600.0]
