@@ -16,6 +16,25 @@ from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 
+def _save_slice(tmp_path: Path, t: int, z: int, **attrs: object) -> None:
+    """SRC/t_z.dcm: time point t at z = 3 z mm (series 1.2.3.4), holding 10 t + z."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, 3.0 * z]
+    ds.PixelSpacing = [1, 1]
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
+    ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
+
+
+def _one_volume(tmp_path: Path) -> tuple[dict[str, str], nib.Nifti1Image]:
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    return row, nib.load(out / row["output"])
+
+
 @pytest.mark.parametrize(
     ("tr", "seconds", "step", "said"),
     [
@@ -33,24 +52,12 @@ def test_time_step_from_acquisition_times(
     (tmp_path / "src").mkdir()
     for t, start in enumerate(seconds or [0.0, 0.0, 0.0]):
         for z in range(3):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
-            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
-                [1, 0, 0, 0, 1, 0],
-                [0, 0, 3.0 * z],
-            )
-            ds.PixelSpacing, ds.RepetitionTime = [1, 1], tr
-            if seconds is None:
-                ds.TriggerTime = 40.0 * t + 2.0 * z
-            else:
-                ds.TemporalPositionIdentifier = t + 1
-            ds.AcquisitionTime = f"1200{int(start + 0.3 * z):02d}.{round((0.3 * z) % 1 * 1e6):06d}"
-            ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
-            ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    (row,) = read_manifest(out / "manifest.csv")
-    image = nib.load(out / row["output"])
+            key = "TriggerTime" if seconds is None else "TemporalPositionIdentifier"
+            _save_slice(tmp_path, t, z, RepetitionTime=tr,
+                        **{key: 40.0 * t + 2.0 * z if seconds is None else t + 1},
+                        AcquisitionTime=f"1200{int(start + 0.3 * z):02d}."
+                        f"{round((0.3 * z) % 1 * 1e6):06d}")  # fmt: skip
+    row, image = _one_volume(tmp_path)
     assert image.shape == (4, 4, 3, 3)
     assert image.header.get_zooms()[3] == pytest.approx(step)
     assert (said in row["problems"]) if said else row["problems"] == ""
@@ -127,17 +134,9 @@ def test_time_step_of_undated_or_disordered_times(
     (tmp_path / "src").mkdir()
     for t, tm in enumerate(times):
         for z in range(2):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
-            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-            ds.ImagePositionPatient, ds.PixelSpacing = [0, 0, 3.0 * z], [1, 1]
-            ds.RepetitionTime, ds.TemporalPositionIdentifier, ds.AcquisitionTime = 4.2, t + 1, tm
-            ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
-            ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    (row,) = read_manifest(out / "manifest.csv")
-    image = nib.load(out / row["output"])
+            _save_slice(tmp_path, t, z, RepetitionTime=4.2, TemporalPositionIdentifier=t + 1,
+                        AcquisitionTime=tm)  # fmt: skip
+    row, image = _one_volume(tmp_path)
     assert image.shape == (4, 4, 2, 3) and image.header.get_zooms()[3] == pytest.approx(step)
     assert said in row["problems"]
     assert np.asarray(image.dataobj)[0, 0].tolist() == [
