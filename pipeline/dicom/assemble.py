@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pipeline.dicom import geometry
-from pipeline.dicom.colocated import acquisition_order, colocated_stacks
+from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -118,7 +118,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         position (or that were resampled and say so), or a refusal reason.
     """
     policy = policy or GeometryPolicy()
-    plan = SeriesPlan(frames=list(frames))
+    plan = SeriesPlan(frames=(frames := day_times(list(frames))))
     refused = next((f.refusal for f in frames if f.refusal), "") or mixed_subjects(frames)
     if refused or not frames:
         plan.refusal = refused or "no images"
@@ -130,6 +130,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.notes.append(
             f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
         )
+    plan.notes += sorted({f.note for f in frames if f.note})
     keep = _drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from itertools import combinations
+from dataclasses import replace
+from itertools import combinations, pairwise
 from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.stack_keys import DIRECTION
 
-__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks"]
+__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times"]
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
@@ -23,6 +25,28 @@ _ACQUISITION = "acquisition order (AcquisitionTime, InstanceNumber)"
 
 #: Each key alone, then pairs (magnitude and phase of two echoes: neither alone is unique).
 _KEY_SETS = [(j,) for j in range(len(STACK_KEYS))] + list(combinations(range(len(STACK_KEYS)), 2))
+
+
+_DAY, _SPAN = 86400.0, 6 * 3600.0
+
+
+def day_times(frames: list[FrameRef]) -> list[FrameRef]:
+    """Frames whose undated times crossed midnight, their times after it a day later.
+
+    Times without a date (a de-identification that keeps the times of day only: Dcm2Bids PR
+    #370, a scan from 23:00 to 00:30) count from midnight, so 00:00:10 came before 23:59:50
+    in acquisition order and time steps. When every time is undated and they leave a gap of
+    more than 18 h (read across midnight they span less than 6 h, as a series does), the
+    times before that gap follow the others.
+    """
+    times = sorted({f.time for f in frames if f.time is not None})
+    if len(times) < 2 or times[-1] >= _DAY:
+        return frames
+    gap, last = max((b - a, a) for a, b in pairwise(times))
+    if gap <= _DAY - _SPAN:
+        return frames
+    return [replace(f, time=f.time + _DAY) if f.time is not None and f.time <= last else f
+            for f in frames]  # fmt: skip
 
 
 def acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
@@ -61,6 +85,9 @@ def colocated_stacks(
             by_value[value[k]].append(k)
         if len(by_value) > depth and all(len(found) == depth for found in at.values()):
             return _ranked(at, _by(value)), how
+        if STACK_KEYS.index(DIRECTION) in keys:  # directions have no order: acquisition's
+            first = {v: min(acquisition_order(frames[k]) for k in by_value[v]) for v in by_value}
+            return [by_value[v] for v in sorted(by_value, key=first.__getitem__)], how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
     return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.groups import attribute
+from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.stack_keys import COMPONENTS, FRAME_GROUP_KEYS, STACK_KEYS
+from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.values import numbers, slice_size
 from pipeline.errors import DicomError
 
@@ -36,7 +37,8 @@ class FrameRef:
     ImageType (``ORIGINAL`` and ``PRIMARY`` joined by a backslash; empty when absent), which
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
     ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
-    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each).
+    noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
+    ``note`` what its placement rests on when the series should say so.
     """
 
     source: str
@@ -61,9 +63,10 @@ class FrameRef:
     study: str = ""
     frame_of_reference: str = ""
     kernel: str = ""
+    note: str = ""
 
 
-def image_kind(ds: Any, frame: int = 0) -> str:
+def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
     """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
@@ -72,7 +75,7 @@ def image_kind(ds: Any, frame: int = 0) -> str:
     value = None
     if "PerFrameFunctionalGroupsSequence" in ds:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
-        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame))), None)
+        value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
     values = _multi(value or ds.get("ImageType"))
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
@@ -155,13 +158,13 @@ def _seconds(value: Any, date: Any = None) -> float | None:
     return seconds
 
 
-def _time(ds: Any, frame: int) -> float | None:
+def _time(ds: Any, frame: int, view: FrameGroups | None = None) -> float | None:
     for group, keyword, date in (("FrameContentSequence", "FrameAcquisitionDateTime", ""),
                                  ("", "AcquisitionTime", "AcquisitionDate"),
                                  ("", "ContentTime", "ContentDate")):  # fmt: skip
-        value = attribute(ds, group, keyword, frame) if group else ds.get(keyword)
+        value = attribute(ds, group, keyword, frame, view)
         if value not in (None, ""):
-            return _seconds(value, ds.get(date) if date else None)
+            return _seconds(value, attribute(ds, "", date, frame, view) if date else None)
     return None
 
 
@@ -189,49 +192,68 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     common: dict[str, Any] = {
         "source": source,
         "sop_uid": str(ds.get("SOPInstanceUID", source)),
-        "instance_number": _int(ds.get("InstanceNumber")),
         "series_number": _int(ds.get("SeriesNumber")),
-        "image_kind": image_kind(ds),
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
-        "kernel": "\\".join(str(v).strip() for v in _multi(ds.get("ConvolutionKernel"))),
-        "repetition_time": _float(ds.get("RepetitionTime")),
-        "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
-        or slice_size(ds.get("SliceThickness")),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):
-        return _mosaic_refs(ds, common, rows, columns)
+        return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
     grid, iop = _grid_positions(ds), None
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
+    enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     for f in range(frame_count(ds)):
-        step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
-            slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
-        )
-        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
+        view = FrameGroups(ds, f) if enhanced else None
         out.append(
             FrameRef(
-                **{**common, **kind},
+                **common,
+                **_frame_facts(ds, f, view),
                 frame=f,
                 rows=rows,
                 columns=columns,
-                position=grid[f] if grid else _position(ds, f),
+                position=grid[f] if grid else _position(ds, f, view),
                 orientation=iop
                 or _floats(
-                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f), 6
+                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view),
+                    6,
                 ),
                 pixel_spacing=_in_plane(ds, f),
-                stack_values=tuple(_plain(_stack_value(ds, k, f)) for k in STACK_KEYS),
-                time=_time(ds, f),
             )
         )
     return out
 
 
-def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
+def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
+    """A frame's own values of the attributes that tell frames apart (:class:`FrameRef`).
+
+    An Enhanced object's from its functional groups (the kernel in CT Reconstruction, the
+    TR in MR Timing and Related Parameters), a Legacy Converted Enhanced object's from its
+    converted attributes, else the top level's (:func:`pipeline.dicom.groups.attribute`;
+    ``view`` the frame's groups, ``None`` for a classic object).
+    """
+    measures = "PixelMeasuresSequence"
+    step = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view)) or (
+        slice_size(attribute(ds, measures, "SliceThickness", f, view))
+    )
+    kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
+    tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
+    return {
+        "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
+        "image_kind": image_kind(ds, f, view),
+        "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
+        "repetition_time": _float(tr),
+        "slice_step": step,
+        "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
+        "time": _time(ds, f, view),
+    }
+
+
+def _position(
+    ds: Any, frame: int, view: FrameGroups | None = None
+) -> tuple[float, float, float] | None:
     """A frame's ImagePositionPatient (mm, LPS).
 
     ``None`` for a classic multi-frame file (cine, say), whose single top-level position
@@ -239,7 +261,8 @@ def _position(ds: Any, frame: int) -> tuple[float, float, float] | None:
     """
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
-    return _floats(attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame), 3)
+    position = attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame, view)
+    return _floats(position, 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
@@ -306,29 +329,6 @@ def nm_geometry(
     return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop)
 
 
-def _stack_value(ds: Any, keyword: str, frame: int) -> Any:
-    """The frame's value of one of :data:`STACK_KEYS`.
-
-    In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
-    EffectiveEchoTime, as frames need not be stored in echo order), else the top level.
-    """
-    if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
-        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame)
-        if value not in (None, ""):
-            return value
-    if keyword == "ComplexImageComponent" and not ds.get(keyword):
-        return _component(ds)
-    return ds.get(keyword)
-
-
-def _component(ds: Any) -> str | None:
-    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
-    if str(ds.get("Modality", "")).strip().upper() != "MR":
-        return None
-    found = [COMPONENTS.get(str(v).strip().upper()) for v in _multi(ds.get("ImageType"))[2:]]
-    return next((c for c in found if c), None)
-
-
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:
     """The tiles of a Siemens mosaic, placed from the CSA header (nibabel.nicom)."""
     import warnings
@@ -352,7 +352,12 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             first = wrapper.image_position
     except Exception as err:  # nibabel raises several kinds on a damaged CSA header
         return refuse(f"unreadable CSA header ({type(err).__name__}: {err})")
-    step = common["slice_step"]
+    step, note = slice_size(ds.get("SpacingBetweenSlices")) or protocol_spacing(ds), ""
+    if not step and (step := common["slice_step"]):
+        note = (
+            f"mosaic: tiles placed SliceThickness {step:g} mm apart (no SpacingBetweenSlices "
+            "(0018,0088) nor protocol slice positions): a gap between slices is not known"
+        )
     iop = _floats(ds.get("ImageOrientationPatient"), 6)
     spacing = _floats(ds.get("PixelSpacing"), 2)
     if shape is None or first is None or normal is None or iop is None or spacing is None:
@@ -367,9 +372,7 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             FrameRef(
                 **common, frame=k, rows=tile_rows, columns=tile_cols,
                 position=(float(pos[0]), float(pos[1]), float(pos[2])),
-                orientation=iop, pixel_spacing=spacing,
-                stack_values=tuple(_plain(ds.get(key)) for key in STACK_KEYS),
-                time=_time(ds, 0), mosaic=n,
+                orientation=iop, pixel_spacing=spacing, mosaic=n, note=note,
             )
         )  # fmt: skip
     return out

@@ -95,17 +95,38 @@ def split_reconstructions(
         ``([group], "")``, or one list per thickness (thinnest first) and ``"2
         reconstructions by SliceThickness"``.
     """
-    by_value: dict[float | None, list[int]] = defaultdict(list)
+    steps = {frames[k].slice_step for k in group}
+    if None in steps:
+        return [group], ""
+    same = _same_thickness(steps)  # type: ignore[arg-type]
+    by_value: dict[float, list[int]] = defaultdict(list)
     for k in group:
-        by_value[frames[k].slice_step].append(k)
-    if len(by_value) < 2 or None in by_value:
+        by_value[same[frames[k].slice_step]].append(k)  # type: ignore[index]
+    if len(by_value) < 2:
         return [group], ""
     places = {v: np.sort([dist[k] for k in found]) for v, found in by_value.items()}
     if not any(_within(places[a], places[b]) or _within(places[b], places[a])
                for a, b in combinations(places, 2)):  # fmt: skip
         return [group], ""
-    order = sorted(v for v in by_value if v is not None)
+    order = sorted(by_value)
     return [by_value[v] for v in order], f"{len(order)} reconstructions by SliceThickness"
+
+
+#: Thicknesses closer than this (mm) are one: DS values rounded or computed per slice
+#: (2.5 and 2.50000001, 2 and 2.0001) split one series into a volume with a resampled gap
+#: and single-slice volumes.
+THICKNESS_TOLERANCE = 0.01
+
+
+def _same_thickness(steps: set[float]) -> dict[float, float]:
+    """Each thickness mapped to the smallest of the run within :data:`THICKNESS_TOLERANCE`."""
+    out: dict[float, float] = {}
+    start: float | None = None
+    for v in sorted(steps):
+        if start is None or v - start > THICKNESS_TOLERANCE:
+            start = v
+        out[v] = start
+    return out
 
 
 def split_passes(

@@ -10,7 +10,10 @@
   ("Mammography Image", Rev. 1.5, sect. 4.1) and viewers do (Weasis #465, dwv #1996,
   cornerstone3D #2387: measurements on mammograms were 8-10 % too large without it). A
   Pixel Spacing equal to Imager Pixel Spacing is not calibrated (the same page) and gets the
-  same correction. Without a factor the detector spacing is used as it is.
+  same correction, unless Pixel Spacing Calibration Type (0028,0A02) says it is (GEOMETRY:
+  corrected for the magnification, FIDUCIAL: against an object of known size; PS3.3
+  C.10.7.1.3), as cornerstone3D PR #2704 reads it: divided again, it came out smaller by the
+  factor. Without a factor the detector spacing is used as it is.
 - **Sequence of Ultrasound Regions (0018,6011)** (US without Pixel Spacing): Physical Delta X
   and Y (0018,602C/602E) of the regions whose physical units are cm in both directions
   (Physical Units X/Y Direction (0018,6024/6026) = 3), times 10; regions that disagree give
@@ -56,7 +59,7 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
         if pixel is None:
             raise
         imager = None  # Pixel Spacing is there: an unreadable detector spacing is not needed
-    if imager is not None and (pixel is None or _same(pixel, imager)):
+    if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds))):
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
         return _at_patient(ds, imager, notes)  # type: ignore[arg-type]
@@ -72,6 +75,11 @@ def _positive(spacing: tuple[float, ...], name: str, notes: list[str]) -> bool:
     shown = "x".join(f"{v:g}" for v in spacing)
     notes.append(f"{name} is not positive ({shown}): spacing unknown")
     return False
+
+
+def _calibrated(ds: Any) -> bool:
+    """Whether Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated."""
+    return bool(str(ds.get("PixelSpacingCalibrationType") or "").strip())
 
 
 def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

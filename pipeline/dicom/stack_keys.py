@@ -1,12 +1,19 @@
 """The attributes that tell co-located images of one series apart, and where to find them.
 
-Used by :mod:`pipeline.dicom.frames` (each frame's values) and
+Used by :mod:`pipeline.dicom.frames` (each frame's values, :func:`stack_value`) and
 :mod:`pipeline.dicom.colocated` (which key tells a series' co-located frames apart).
 """
 
 from __future__ import annotations
 
-__all__ = ["COMPONENTS", "FRAME_GROUP_KEYS", "STACK_KEYS"]
+from typing import Any
+
+from pipeline.dicom.groups import FrameGroups, attribute
+
+__all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "stack_value"]
+
+#: The diffusion gradient direction key: several directions share one DiffusionBValue.
+DIRECTION = "DiffusionGradientOrientation"
 
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
@@ -18,6 +25,7 @@ STACK_KEYS = (
     "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
     "TriggerTime",
     "DiffusionBValue",
+    DIRECTION,  # DTI: b-value and direction together (dcm2niix #809, #546)
     "StackID",
 )
 
@@ -38,3 +46,62 @@ FRAME_GROUP_KEYS = {
 COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
                "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
                "IMAGINARY": "IMAGINARY"}  # fmt: skip
+
+#: The direction of an image with a b-value but no gradient (b = 0, an isotropic trace).
+_NO_DIRECTION = "0.0000\\0.0000\\0.0000"
+
+
+def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = None) -> Any:
+    """The frame's value of one of :data:`STACK_KEYS`.
+
+    In an Enhanced object from its functional groups (:data:`FRAME_GROUP_KEYS`; echoes by
+    EffectiveEchoTime, as frames need not be stored in echo order), else from its converted
+    attributes (Legacy Converted Enhanced objects) or the top level
+    (:func:`pipeline.dicom.groups.attribute`; ``view`` the frame's groups, looked up once).
+    """
+    if keyword == DIRECTION:
+        return _direction(ds, frame, view)
+    if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
+        value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
+        if value not in (None, ""):
+            return value
+    value = attribute(ds, "", keyword, frame, view)
+    if keyword == "ComplexImageComponent" and not value:
+        return _component(ds)
+    return value
+
+
+def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
+    r"""DiffusionGradientOrientation (0018,9089) as ``x\y\z`` text (4 decimals), or ``None``.
+
+    An Enhanced frame's MR Diffusion group holds it in its Diffusion Gradient Direction
+    Sequence (PS3.3 C.8.13.5.9); a classic file (Philips) at the top level. An image with a
+    DiffusionBValue but no direction (b = 0, or a trace image) gets the zero vector, as
+    Philips writes it, so that its b-value and direction together still tell it apart from
+    the directional ones.
+    """
+    gradient = attribute(
+        ds, "MRDiffusionSequence", "DiffusionGradientDirectionSequence", frame, view
+    )
+    if gradient and len(gradient):
+        value = gradient[0].get(DIRECTION)
+    else:
+        value = attribute(ds, "", DIRECTION, frame, view)
+    try:
+        numbers = [float(v) for v in (value or [])]
+    except (TypeError, ValueError):
+        numbers = []
+    if len(numbers) == 3:
+        return "\\".join(f"{round(v, 4) + 0.0:.4f}" for v in numbers)
+    has_b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame, view) not in (None, "")
+    return _NO_DIRECTION if has_b else None
+
+
+def _component(ds: Any) -> str | None:
+    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
+    if str(ds.get("Modality", "")).strip().upper() != "MR":
+        return None
+    image_type = ds.get("ImageType")
+    values = [image_type] if isinstance(image_type, str) else list(image_type or [])
+    found = [COMPONENTS.get(str(v).strip().upper()) for v in values[2:]]
+    return next((c for c in found if c), None)

@@ -93,13 +93,21 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
     (2-D EPI); a 3-D dynamic (DCE) series has a TR of a few ms and volumes seconds apart
     (dcm2niix #825, vtk-dicom #121). When every time point has a time and they increase, their
     median step is used if it differs from TR by more than 5% (1 s for times in whole
-    seconds); unevenly spaced time points (a NIfTI has one step) are said too. Otherwise TR,
-    with no note.
+    seconds); unevenly spaced time points (a NIfTI has one step) are said too. Times that run
+    against the time points' order leave TR, said; times that only repeat (every image the
+    series start) leave TR with no note. (Undated times past midnight are a day later by
+    then: :func:`pipeline.dicom.colocated.day_times`.)
     """
     if len(starts) < 2 or any(t is None for t in starts):
         return tr, ""
     steps = np.diff(np.asarray(starts, dtype=np.float64))
-    if not (steps > 0).all():  # not in time order (or past midnight): nothing measured
+    if (steps < 0).any():  # the time points' own times run against their order
+        shown = ", ".join(f"{step:+.4g}" for step in steps)
+        return tr, (
+            f"4-D time step: the RepetitionTime {tr:g} ms; the time points' acquisition "
+            f"times do not increase with them ({shown} s), so no interval was measured"
+        )
+    if not (steps > 0).all():  # time points that share their times: nothing measured
         return tr, ""
     median = float(np.median(steps))
     coarse = 1.0 if all(float(t).is_integer() for t in starts if t is not None) else 0.0

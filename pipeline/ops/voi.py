@@ -46,6 +46,21 @@ class WindowSpec:
     function: VoiFunction = "LINEAR"
 
 
+def preset_note(window: WindowSpec, modality: str) -> str | None:
+    """What to say when a named window (in HU) is applied to values that are not HU.
+
+    The presets are CT windows (:data:`WINDOW_PRESETS`); an MR, PET, radiograph or ultrasound
+    image's modality values are in other units, so ``lung`` windows them by numbers that
+    mean nothing there (HU windows are for CT only, MedVision #7). ``None`` for CT, for other
+    windows and for an unknown modality.
+    """
+    kind = str(modality or "").strip().upper()
+    if window.name not in WINDOW_PRESETS or kind in ("", "CT"):
+        return None
+    return (f"HU preset: window {window.name!r} is a CT window in HU ({window.center:g}, "
+            f"{window.width:g}) applied to {kind} values, which are not HU")  # fmt: skip
+
+
 def parse_window(text: str) -> WindowSpec:
     """Parse ``none``, ``header``, a preset name (``lung``) or an explicit ``C,W``.
 

@@ -3,6 +3,7 @@ problems, and refusal counts that agree (run as a user runs it)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -42,3 +43,25 @@ def test_geometry_and_file_problems_are_counted_apart(tmp_path: Path) -> None:
     strict = _convert(src, tmp_path / "strict", "--strict")
     assert "strict: 4 files refused for their problems (errors.csv)" in strict
     assert not [x for x in strict if x.startswith(("geometry: ", "files: "))]
+
+
+def test_a_ct_preset_on_values_that_are_not_hu_is_said(tmp_path: Path) -> None:
+    # the presets are CT windows in HU (MedVision #7: HU windows are for CT only); '--window
+    # lung' over a folder that also holds an MR series windowed the MR's values by -600 and
+    # 1500 as if they were HU, unsaid. The CT series is windowed as before, without a note
+    src, other = tmp_path / "src", f"{SERIES}.9"
+    for z in (0.0, 1.0):
+        _ct(src / f"ct{z:g}.dcm", z)
+        _ct(src / f"mr{z:g}.dcm", z, SeriesInstanceUID=other, SOPInstanceUID=f"{other}.{z:g}",
+            Modality="MR")  # fmt: skip
+    said = "HU preset: window 'lung' is a CT window in HU (-600, 1500) applied to MR values"
+    for per in ("instance", "series"):
+        lines = _convert(src, tmp_path / per, "--window", "lung", "--per", per)
+        assert (
+            lines[1]
+            == "files: 1 series with files' own problems noted, outputs written (HU preset 1)"
+        )
+        with (tmp_path / per / "manifest.csv").open() as fh:
+            rows = {r["modality"]: r for r in csv.DictReader(fh)}
+        assert rows["MR"]["problems"].startswith(said) and rows["CT"]["problems"] == ""
+        assert rows["MR"]["window"] == rows["CT"]["window"] == "lung"

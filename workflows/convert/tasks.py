@@ -242,14 +242,15 @@ def _run_instance(
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.read import frame_order, render
-    from pipeline.ops.voi import parse_window
+    from pipeline.ops.voi import parse_window, preset_note
 
     rel = task.sources[0]
     inst, image = _read_instance(Path(task.src_root) / rel, rel, options.max_pixels)
-    problems = tuple(dict.fromkeys([*inst.notes, *image.problems]))
+    window = parse_window(options.window or "none")
+    preset = None if image.is_color else preset_note(window, inst.modality)
+    problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
-    window = parse_window(options.window or "none")
     out_type = {"png": "uint8", "png16": "uint16"}.get(options.format, "float32")
     if image.is_color and options.format == "png16":
         out_type = "uint8"  # PNG writers here take 8-bit RGB only
@@ -314,13 +315,14 @@ def _run_series(
     ``strict``, a series with problems is refused before anything is written."""
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
-    from pipeline.ops.voi import parse_window
+    from pipeline.ops.voi import parse_window, preset_note
     from pipeline.writers import write_nifti, write_npy
 
+    window = parse_window(options.window or "none")
     plan, volumes = read_volumes(
         task.src_root,
         task.sources,
-        parse_window(options.window or "none"),
+        window,
         options.policy(),
         max_pixels=options.max_pixels,
         exact_integers=True,  # int16/uint16 volumes built directly: the same values
@@ -329,7 +331,12 @@ def _run_series(
         at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id
         raise DicomError(at, f"series {task.series_key} refused: {plan.refusal}")
     thin = [_one_slice_note(plan, v) for v in plan.volumes]
-    said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
+    preset = preset_note(window, task.modality)  # every volume's, as the window is
+    said = [
+        *plan.problems,
+        *(p for v in volumes for p in v.problems),
+        *filter(None, [*thin, preset]),
+    ]
     problems = tuple(dict.fromkeys(said))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
@@ -353,13 +360,13 @@ def _run_series(
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                  "; ".join(filter(None, [*volume.problems, thin[v]]))]  # fmt: skip
+                  "; ".join(filter(None, [*volume.problems, thin[v], preset]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,
                      hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
-    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, thin)]))
+    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, preset])]))
 
 
 def _one_slice_note(plan: Any, volume: Any) -> str:

@@ -194,3 +194,55 @@ def test_multi_echo_time_series_is_one_4d_volume_per_echo(tmp_path: Path) -> Non
         assert image.header.get_zooms()[3] == pytest.approx(2.0)
         found = np.asarray(image.dataobj)[0, 0]
         assert found.tolist() == [[100 * (e + 1) + 10 * t + s for t in range(3)] for s in range(3)]
+
+
+def _diffusion(v: int) -> Dataset:
+    """b = 1000 along x (stack 0) or y (stack 1): the b-value alone tells them apart not."""
+    direction = item(DiffusionGradientOrientation=[float(v == 0), float(v == 1), 0.0])
+    found = item(DiffusionBValue=1000.0, DiffusionDirectionality="DIRECTIONAL",
+                 DiffusionGradientDirectionSequence=Sequence([direction]))  # fmt: skip
+    return item(MRDiffusionSequence=Sequence([found]))
+
+
+@pytest.mark.parametrize("kind", ["kernel", "direction"])
+def test_enhanced_frames_told_apart_by_kernel_or_gradient_direction(
+    tmp_path: Path, kind: str
+) -> None:
+    # an Enhanced CT keeps each frame's ConvolutionKernel in its CT Reconstruction group, an
+    # Enhanced MR each diffusion direction in its MR Diffusion group, where all directions of
+    # a DTI shell share one b-value (dcm2niix #809, #546: Philips frames stored jumbled).
+    # Neither was read: 'acquisition order' ranked the frames by their order in the file, so
+    # slice 1 (stack 1 stored first) put each stack's slice in the other's volume
+    def group(v: int) -> Dataset:
+        kernel = item(ConvolutionKernel=("B30f", "B70f")[v], ReconstructionAlgorithm="FBP")
+        return item(CTReconstructionSequence=Sequence([kernel]))
+
+    (tmp_path / "src").mkdir()
+    _enhanced(tmp_path, group if kind == "kernel" else _diffusion)
+    said = "split: 2 ConvolutionKernel values in one series (B30f, B70f), one volume each"
+    _assert_two_volumes(tmp_path, said if kind == "kernel" else "")
+
+
+def test_classic_diffusion_directions_are_volumes_in_acquisition_order(tmp_path: Path) -> None:
+    # Philips classic DTI: b = 0 (no direction) and two directions at b = 1000, every file the
+    # same AcquisitionNumber, InstanceNumbers jumbled (dcm2niix #546): ranked by acquisition
+    # order at each position the volumes mixed directions; now b-value and direction together
+    # tell them apart, the volumes in the order their images were first acquired (b = 0 first)
+    (tmp_path / "src").mkdir()
+    numbers = {0: [1, 6, 2], 1: [9, 4, 5], 2: [3, 8, 7]}  # slice -> InstanceNumber per volume
+    for s in range(3):
+        for v in range(3):
+            ds = _classic(s, 100 * (v + 1) + s, DiffusionBValue=1000.0 * (v > 0),
+                          InstanceNumber=numbers[s][v], AcquisitionNumber=1)  # fmt: skip
+            if v:
+                ds.DiffusionGradientOrientation = [float(v == 1), float(v == 2), 0.0]
+            ds.save_as(tmp_path / "src" / f"{s}_{v}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    code = main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet",
+                 "--split-4d"])  # fmt: skip
+    assert code == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    assert [r["problems"] for r in rows] == ["", "", ""]
+    found = [np.asarray(nib.load(out / r["output"]).dataobj)[0, 0].tolist() for r in rows]
+    # first acquired: b = 0 (InstanceNumber 1), then y (3), then x (4)
+    assert found == [[100 * (v + 1) + s for s in range(3)] for v in (0, 2, 1)]

@@ -89,6 +89,18 @@ def test_thick_and_thin_reconstructions_in_one_series_are_two_volumes(tmp_path: 
     assert all(said in f[2] and "resampled" not in f[2] for f in found)
 
 
+def test_thicknesses_that_differ_by_rounding_are_one_volume(tmp_path: Path) -> None:
+    # SliceThickness written 3 on most slices and 3.0001 (or 2.99999999, computed per slice)
+    # on others: compared exactly, they were two reconstructions over overlapping ranges, a
+    # volume with a resampled gap beside single-slice volumes 3.0001 mm thick
+    series, n = generate_uid(), iter(range(1, 100))
+    thickness = {2: 3.0001, 4: 2.99999999}
+    slices = [_slice(series, 3.0 * z, 100 + z, next(n), AcquisitionNumber=1,
+                     SliceThickness=thickness.get(z, 3.0)) for z in range(6)]  # fmt: skip
+    ((profile, zooms, problems),) = _convert(save(tmp_path / "src", slices), tmp_path / "out")
+    assert profile == [100, 101, 102, 103, 104, 105] and zooms[2] == 3.0 and problems == ""
+
+
 def test_step_and_shoot_rotations_and_time_points_stay_as_they_were(tmp_path: Path) -> None:
     # axial CT numbers each rotation: disjoint ranges are one volume
     series, n = generate_uid(), iter(range(1, 100))

@@ -169,3 +169,19 @@ def test_series_volumes_of_projection_and_ultrasound_images_have_their_spacing(
         header = nib.load(out / rows[modality]["output"]).header
         assert header.get_zooms() == pytest.approx(zooms)
         assert (int(header["qform_code"]), int(header["sform_code"])) == (0, 0)
+
+
+@pytest.mark.parametrize("calibration", ["GEOMETRY", "FIDUCIAL"])
+def test_pixel_spacing_equal_to_imager_spacing_but_calibrated_is_used_as_it_is(
+    tmp_path: Path, calibration: str
+) -> None:
+    # Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated (PS3.3
+    # C.10.7.1.3; cornerstone3D PR #2704): equal to the detector spacing, it was taken for an
+    # uncalibrated copy and divided by the magnification again (0.1 / 1.2 = 0.0833 mm)
+    ds = _image(DX, "DX")
+    ds.ImagerPixelSpacing = ds.PixelSpacing = [0.1, 0.1]
+    ds.EstimatedRadiographicMagnificationFactor = 1.2
+    ds.PixelSpacingCalibrationType = calibration
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.1, 0.1))
+    assert not any("magnification corrected" in p for p in problems)

@@ -16,6 +16,25 @@ from tests.pipeline.dicom.builders import image_dataset
 from workflows.cli import main
 
 
+def _save_slice(tmp_path: Path, t: int, z: int, **attrs: object) -> None:
+    """SRC/t_z.dcm: time point t at z = 3 z mm (series 1.2.3.4), holding 10 t + z."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+    ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, 3.0 * z]
+    ds.PixelSpacing = [1, 1]
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
+    ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
+
+
+def _one_volume(tmp_path: Path) -> tuple[dict[str, str], nib.Nifti1Image]:
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    return row, nib.load(out / row["output"])
+
+
 @pytest.mark.parametrize(
     ("tr", "seconds", "step", "said"),
     [
@@ -33,24 +52,12 @@ def test_time_step_from_acquisition_times(
     (tmp_path / "src").mkdir()
     for t, start in enumerate(seconds or [0.0, 0.0, 0.0]):
         for z in range(3):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
-            ds.ImageOrientationPatient, ds.ImagePositionPatient = (
-                [1, 0, 0, 0, 1, 0],
-                [0, 0, 3.0 * z],
-            )
-            ds.PixelSpacing, ds.RepetitionTime = [1, 1], tr
-            if seconds is None:
-                ds.TriggerTime = 40.0 * t + 2.0 * z
-            else:
-                ds.TemporalPositionIdentifier = t + 1
-            ds.AcquisitionTime = f"1200{int(start + 0.3 * z):02d}.{round((0.3 * z) % 1 * 1e6):06d}"
-            ds.PixelData = np.full((4, 4), 10 * t + z, "<u2").tobytes()
-            ds.save_as(tmp_path / "src" / f"{t}_{z}.dcm", enforce_file_format=True)
-    out = tmp_path / "out"
-    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
-    (row,) = read_manifest(out / "manifest.csv")
-    image = nib.load(out / row["output"])
+            key = "TriggerTime" if seconds is None else "TemporalPositionIdentifier"
+            _save_slice(tmp_path, t, z, RepetitionTime=tr,
+                        **{key: 40.0 * t + 2.0 * z if seconds is None else t + 1},
+                        AcquisitionTime=f"1200{int(start + 0.3 * z):02d}."
+                        f"{round((0.3 * z) % 1 * 1e6):06d}")  # fmt: skip
+    row, image = _one_volume(tmp_path)
     assert image.shape == (4, 4, 3, 3)
     assert image.header.get_zooms()[3] == pytest.approx(step)
     assert (said in row["problems"]) if said else row["problems"] == ""
@@ -59,13 +66,16 @@ def test_time_step_from_acquisition_times(
     ]
 
 
-@pytest.mark.parametrize("how", ["AcquisitionDate", "ContentDate", "FrameAcquisitionDateTime"])
+@pytest.mark.parametrize(
+    "how", ["AcquisitionDate", "ContentDate", "FrameAcquisitionDateTime", "undated"]
+)
 def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) -> None:
     """Times counted from midnight put 00:00:00 before 23:59:50: the time points told apart
     by acquisition order were written out of order (by hand: 200 300 100) and the 4-D step
     was half a day; a DT with a UTC offset was not read at all (InstanceNumber, running
     against time here as in dcm2niix #184, ordered them). With the date (AcquisitionDate or
-    ContentDate beside the time, or the DT's own) they keep their order, 10 s apart."""
+    ContentDate beside the time, or the DT's own) they keep their order, 10 s apart; so do
+    undated times, which span more than half a day only when they crossed midnight."""
     from pydicom.uid import generate_uid
 
     from tests.pipeline.dicom.geometry_cases import MR, image, save
@@ -80,6 +90,8 @@ def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) 
                        InstanceNumber=(2 - t) * 3 + z + 1, RepetitionTime=10000.0)  # fmt: skip
             if how == "AcquisitionDate":
                 ds.AcquisitionDate, ds.AcquisitionTime = day, tm
+            elif how == "undated":  # times of day only (Dcm2Bids PR #370): spans > half a day
+                ds.AcquisitionTime = tm
             elif how == "ContentDate":
                 ds.ContentDate, ds.ContentTime = day, tm
             else:  # a DT with its date and a UTC offset (top level here: the reader's fallback)
@@ -103,3 +115,45 @@ def test_times_read_with_their_date_offset_and_old_colons() -> None:
     assert _seconds("20200102000010.000000+0100") == day + 10.0  # DT: its own date
     assert _seconds("10:10:10") == _seconds("101010") == 36610.0  # ACR-NEMA TM
     assert _seconds("101010", "") == 36610.0 and _seconds("xx") is None
+
+
+@pytest.mark.parametrize(
+    ("times", "step", "said"),
+    [
+        # undated (a de-identification kept the times of day, Dcm2Bids PR #370): 23:59:50 to
+        # 00:00:10 fell back by a day, so no interval was measured and TR (4.2 ms) stood
+        (["235950", "000000", "000010"], 10.0, "4-D time step: 10 s, the median interval"),
+        # times against the time points' order: TR, and now said (it was silent)
+        (["120020", "120010", "120000"], 0.0042, "acquisition times do not increase with them"),
+    ],
+    ids=["undated-past-midnight", "times-against-order"],
+)
+def test_time_step_of_undated_or_disordered_times(
+    tmp_path: Path, times: list[str], step: float, said: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    for t, tm in enumerate(times):
+        for z in range(2):
+            _save_slice(tmp_path, t, z, RepetitionTime=4.2, TemporalPositionIdentifier=t + 1,
+                        AcquisitionTime=tm)  # fmt: skip
+    row, image = _one_volume(tmp_path)
+    assert image.shape == (4, 4, 2, 3) and image.header.get_zooms()[3] == pytest.approx(step)
+    assert said in row["problems"]
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [
+        [10 * t + z for t in range(3)] for z in range(2)
+    ]
+
+
+def test_undated_times_are_a_day_later_only_across_midnight() -> None:
+    from pipeline.dicom.colocated import day_times
+    from pipeline.dicom.frames import FrameRef
+
+    def times(*found: float | None) -> list[float | None]:
+        refs = [FrameRef("a.dcm", 0, "1.2", 4, 4, None, None, None, time=t) for t in found]
+        return [f.time for f in day_times(refs)]
+
+    hour = 3600.0
+    assert times(23 * hour, 600.0, None) == [23 * hour, 86400.0 + 600.0, None]  # 23:00, 00:10
+    assert times(8 * hour, 21 * hour) == [8 * hour, 21 * hour]  # one day, 13 h apart: kept
+    dated = 737426 * 86400.0  # with a date (from year 1): never moved
+    assert times(dated + 23 * hour, dated + 600.0) == [dated + 23 * hour, dated + 600.0]
