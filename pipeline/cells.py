@@ -7,11 +7,47 @@ Every reader of a labels or masks CSV takes its identifiers (``series_uid``,
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
 
-__all__ = ["csv_frame", "csv_key", "csv_label"]
+__all__ = ["CsvRow", "csv_frame", "csv_key", "csv_label", "csv_rows"]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class CsvRow(dict[str, str]):
+    """One row of a user's CSV, as :class:`csv.DictReader` gives it, with its file ``line``.
+
+    ``line`` (1-based) is the line of the file the row starts on, so a message can name the
+    line a user's editor shows.
+    """
+
+    line: int = 0
+
+
+def csv_rows(reader: csv.DictReader[str]) -> Iterator[CsvRow]:
+    r"""The rows of ``reader``, each with the file line it starts on.
+
+    ``csv.DictReader`` skips truly blank lines, and a quoted cell may span lines, so the
+    row's position in the file is not its count plus one: ``reader.line_num`` is the line
+    a row ends on, and the line breaks inside its cells lead back to where it starts. The
+    reader's source must keep its line endings (``newline=""``), as :mod:`csv` asks.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = 'id,note\n\n1,"two\nlines"\n\n2,x\n'
+    >>> [(r.line, r["id"]) for r in csv_rows(csv.DictReader(io.StringIO(text, newline="")))]
+    [(3, '1'), (6, '2')]
+    """
+    for raw in reader:
+        row = CsvRow(raw)
+        cells = [c for v in raw.values() for c in (v if isinstance(v, list) else [v])]
+        breaks = sum(len(_BREAK.findall(c)) for c in cells if isinstance(c, str))
+        row.line = reader.line_num - breaks
+        yield row
 
 
 def csv_key(text: str | None) -> str:

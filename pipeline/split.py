@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key, csv_label
+from pipeline.cells import csv_key, csv_label, csv_rows
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -228,10 +228,10 @@ def read_split_csv(path: str | Path) -> list[dict[str, Any]]:
         if missing:
             raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
         rows = []
-        for i, r in enumerate(reader, start=2):
+        for r in csv_rows(reader):
             if r["split"] not in _NAMES:
                 raise RadpipeError(
-                    f"{path.name}:{i}: split must be train/val/test; got {r['split']!r}."
+                    f"{path.name}:{r.line}: split must be train/val/test; got {r['split']!r}."
                 )
             rows.append(
                 {

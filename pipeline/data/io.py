@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pipeline.cells import csv_frame, csv_key, csv_label
+from pipeline.cells import CsvRow, csv_frame, csv_key, csv_label, csv_rows
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -251,13 +251,13 @@ def parse_spacing(text: str) -> tuple[float, ...]:
     return tuple(float(v) for v in text.split("x")) if text.strip() else ()
 
 
-def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
+def _read_csv(path: Path, required: set[str]) -> list[CsvRow]:
     reader = csv.DictReader(csv_text(path))
     missing = required - set(reader.fieldnames or [])
     if missing:
         hint = delimiter_hint(list(reader.fieldnames or []))
         raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}{hint}.")
-    return list(reader)
+    return list(csv_rows(reader))
 
 
 def in_no_volume(row: dict[str, Any]) -> bool:
@@ -295,7 +295,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
     out: list[dict[str, Any]] = []
-    for i, r in enumerate(rows, start=2):
+    for r in rows:
         try:
             out.append(
                 {
@@ -309,7 +309,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
                 }
             )
         except ValueError as err:
-            raise RadpipeError(f"{path.name}:{i}: {err}") from err
+            raise RadpipeError(f"{path.name}:{r.line}: {err}") from err
     return out
 
 
@@ -323,7 +323,8 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
     out: dict[str, int] = {}
-    for line, r in enumerate(rows, start=2):
+    for r in rows:
+        line = r.line
         key = csv_key(r["series_key"] if "series_key" in r else r["series_uid"])
         if not key:
             raise RadpipeError(f"{path.name} line {line}: the series cell is empty.")
@@ -348,7 +349,8 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
     if rows and "instance_key" not in rows[0] and "sop_instance_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
     out: dict[tuple[str, int], Path] = {}
-    for line, r in enumerate(rows, start=2):
+    for r in rows:
+        line = r.line
         key = csv_key(r["instance_key"] if "instance_key" in r else r["sop_instance_uid"])
         if not key or not (r["mask"] or "").strip():
             empty = "mask" if key else "instance_key" if "instance_key" in r else "sop_instance_uid"

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import csv_key, csv_label
+from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -252,22 +252,23 @@ def spreadsheet_safe(text: str) -> str:
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")
     reader = csv.DictReader(csv_text(path))
-    rows = [dict(r) for r in reader]
+    rows = list(csv_rows(reader))
     return rows, list(reader.fieldnames or [])
 
 
-def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:
+def _raw_labels(name: str, rows: list[CsvRow], column: str, key: str) -> dict[str, str]:
     """``{key: label text}`` (stripped); a key listed twice must have one label."""
     names = ("image",) if key == "image" else ("series_key", "series_uid")
     key_col = next((c for c in names if rows and c in rows[0]), None)
     if rows and key_col is None:
         raise RadpipeError(f"{name}: needs a {' or '.join(map(repr, names))} column.")
     out: dict[str, str] = {}
-    for line, r in enumerate(rows, start=2):
+    for r in rows:
+        line = r.line
         assert key_col is not None
         k = (r[key_col] or "") if key_col == "image" else csv_key(r[key_col])  # no spaces in UIDs
         if not k.strip():
@@ -292,7 +293,7 @@ def _is_int(text: str) -> bool:
     return True
 
 
-def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -> list[str]:
+def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
         text = csv_label(r.get(column))
@@ -302,7 +303,7 @@ def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -
     return [named.get(i, str(i)) for i in range(k)]
 
 
-def _check_named(shown: str, column: str, rows: list[dict[str, str]], names: list[str]) -> None:
+def _check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) -> None:
     """A ``class_name`` column beside integer labels must name each index as ``names`` does
     (the run's stored classes or ``data.class_names``): an index and a name that disagree
     (another site's class order) would score every case of those classes as the other class."""

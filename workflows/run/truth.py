@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import csv_frame
+from pipeline.cells import CsvRow, csv_frame, csv_rows
 from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
@@ -119,17 +119,17 @@ def _check(
 
 
 def _locate(
-    path: Path, rows: list[dict[str, str]], source: Path, kind: str,
+    path: Path, rows: list[CsvRow], source: Path, kind: str,
     problems: dict[str, list[str]],
 ) -> list[_Keyed]:  # fmt: skip
     """Rows whose file exists under ``source``; the rest, and repeats, go to ``problems``."""
     root = source.resolve()
     found: list[_Keyed] = []
-    for line, row in enumerate(rows, start=2):
+    for row in rows:
         name = (row.get(FILE_COLUMN) or "").strip()
         rel = _relative(name, root, path.parent.resolve()) if name else None
         if rel is None:
-            problems["not found under data.source"].append(name or f"(empty, line {line})")
+            problems["not found under data.source"].append(name or f"(empty, line {row.line})")
             continue
         try:
             frame = csv_frame(row.get("frame")) if kind == "masks" else 0
@@ -238,8 +238,8 @@ def _columns(path: Path) -> list[str]:
     return next(csv.reader(csv_text(path)), [])
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    return [dict(r) for r in csv.DictReader(csv_text(path))]
+def _read(path: Path) -> list[CsvRow]:
+    return list(csv_rows(csv.DictReader(csv_text(path))))
 
 
 def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
