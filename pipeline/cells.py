@@ -11,10 +11,13 @@ import csv
 import re
 from collections.abc import Iterator
 
-__all__ = ["CsvRow", "csv_frame", "csv_key", "csv_label", "csv_rows"]
+__all__ = ["CsvRow", "csv_frame", "csv_key", "csv_label", "csv_rows", "csv_uid", "name_lines"]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
 _BREAK = re.compile(r"\r\n|\r|\n")
+_PAD = " \t\r\n\x00"
+#: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``).
+_SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
 
 
 class CsvRow(dict[str, str]):
@@ -60,10 +63,51 @@ def csv_key(text: str | None) -> str:
 
     Examples
     --------
+    Excel keeps a cell that looks like a number as text by writing it as a formula,
+    ``="1.2.840..."``; read as it stands, that UID matched nothing. The formula's text is
+    the identifier.
+
+    Examples
+    --------
     >>> csv_key(" 1.2.840.10008.1 "), csv_key("1.2.3" + chr(0)), csv_key(None)
     ('1.2.840.10008.1', '1.2.3', '')
+    >>> csv_key('="1.2.840.10008.1"')
+    '1.2.840.10008.1'
     """
-    return (text or "").strip(" \t\r\n\x00")
+    cell = (text or "").strip(_PAD)
+    if len(cell) >= 3 and cell.startswith('="') and cell.endswith('"'):
+        cell = cell[2:-1].strip(_PAD)
+    return cell
+
+
+def csv_uid(text: str | None, column: str) -> str:
+    """A UID or hashed key cell (``column`` names it) as :func:`csv_key` reads it.
+
+    Raises
+    ------
+    ValueError
+        The cell is a number in scientific notation (``1.23457E+27``): what a spreadsheet
+        makes of a UID it took for a number. Neither a UID (digits and dots, PS3.5 9.1) nor
+        a hashed key (hex digits) can look so, and the digits it lost cannot be had back, so
+        the row would match nothing. The message quotes the cell.
+
+    Examples
+    --------
+    >>> csv_uid('="1.2.3"', "series_uid")
+    '1.2.3'
+    >>> csv_uid("1.23457E+27", "series_uid")
+    Traceback (most recent call last):
+    ...
+    ValueError: series_uid '1.23457E+27' is a number in scientific notation, not a UID or key: ...
+    """
+    cell = csv_key(text)
+    if _SCIENTIFIC.fullmatch(cell):
+        raise ValueError(
+            f"{column} {cell!r} is a number in scientific notation, not a UID or key: a "
+            "spreadsheet took it for a number and dropped digits; format the column as text "
+            '(or write each cell as ="..."), export again, and run again'
+        )
+    return cell
 
 
 def csv_frame(text: str | None) -> int:
@@ -105,3 +149,16 @@ def csv_label(text: str | None) -> str:
     """
     cell = (text or "").strip()
     return cell.split(".")[0] if "." in cell and _WHOLE.fullmatch(cell) else cell
+
+
+def name_lines(lines: list[int], shown: int = 5) -> str:
+    """Lines of a CSV for a message: the first ``shown`` in order, the rest counted.
+
+    Examples
+    --------
+    >>> name_lines([8, 3]), name_lines([4]), name_lines([1, 2, 3], shown=2)
+    ('lines 3, 8', 'line 4', 'lines 1, 2 and 1 more')
+    """
+    ordered = sorted(lines)
+    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    return "line" + "s" * (len(ordered) > 1) + " " + ", ".join(map(str, ordered[:shown])) + more

@@ -88,7 +88,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         series = _series_rows(config, manifest, study.label_table)
         if masks is not None and data.masks is not None:
             keys = (r["series_key"] for r in series)
-            study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name)
+            study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
+                                                 own_lines=masks == data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
@@ -263,7 +264,7 @@ def _label_table(
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
-        table.key_column = "file"
+        table.key_column, table.lines = "file", {}  # its lines are not the user's file's
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
