@@ -88,8 +88,7 @@ def test_mask_rows_that_match_nothing_are_named_by_line(
     masks = tmp_path / "masks.csv"
     # lines: 1 header, 2 A, 3 blank, 4 an image not converted, 5 A frame 1
     masks.write_text(
-        "sop_instance_uid,frame,mask\n"
-        f"{UID_A},0,a.png\n\n1.2.3.999,0,b.png\n{UID_A},1,c.png\n"
+        f"sop_instance_uid,frame,mask\n{UID_A},0,a.png\n\n1.2.3.999,0,b.png\n{UID_A},1,c.png\n"
     )
     manifest = [
         {"series_key": "s", "instance_key": hash_key(UID_A), "frame": f, "slice_index": f,
