@@ -77,6 +77,17 @@ def image_kind(ds: Any, frame: int = 0) -> str:
     return "\\".join(str(v).strip().upper() for v in values[:2])
 
 
+def kernel(ds: Any, frame: int = 0) -> str:
+    """The ConvolutionKernel (0018,1210) of one frame, its values joined by a backslash.
+
+    An Enhanced CT frame has it in its CT Reconstruction group (PS3.3 C.8.15.3.6; per-frame,
+    else shared), where frames of two kernels over the same positions name theirs; the top
+    level (a classic image's) is the fallback.
+    """
+    value = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", frame)
+    return "\\".join(str(v).strip() for v in _multi(value))
+
+
 def _multi(value: Any) -> list[Any]:
     """A multi-valued attribute's values as a list (one string is one value; absent: none)."""
     return [value] if isinstance(value, str) else list(value or [])
@@ -195,7 +206,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
-        "kernel": "\\".join(str(v).strip() for v in _multi(ds.get("ConvolutionKernel"))),
+        "kernel": kernel(ds),  # a mosaic's; each frame of other files reads its own
         "repetition_time": _float(ds.get("RepetitionTime")),
         "slice_step": slice_size(ds.get("SpacingBetweenSlices"))
         or slice_size(ds.get("SliceThickness")),
@@ -211,7 +222,8 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         step = slice_size(attribute(ds, "PixelMeasuresSequence", "SpacingBetweenSlices", f)) or (
             slice_size(attribute(ds, "PixelMeasuresSequence", "SliceThickness", f))
         )
-        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f)}
+        kind = {"slice_step": step or common["slice_step"], "image_kind": image_kind(ds, f),
+                "kernel": kernel(ds, f)}  # fmt: skip
         out.append(
             FrameRef(
                 **{**common, **kind},
