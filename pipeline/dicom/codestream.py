@@ -4,7 +4,8 @@ A decoder allocates what the *codestream* asks for, not what the DICOM header sa
 1.3 KB JPEG 2000 frame whose SIZ marker claims 16384 x 16384 decodes to 1.6 GB even when
 Rows and Columns are 16. :func:`frame_size` reads the frame's own dimensions (JPEG SOFn,
 JPEG-LS SOF55, JPEG 2000 SIZ) so they can be checked against the header and the pixel limit
-first, and :func:`has_end_marker` tells a stream cut short (no EOI / EOC marker).
+first, :func:`has_end_marker` tells a stream cut short (no EOI / EOC marker), and
+:func:`jpeg_ls_data_missing` whether such a JPEG-LS stream also lost scan data.
 
 References: ITU-T T.81 B.2.2 (frame header), T.87 (JPEG-LS, SOF55 = 0xFFF7),
 T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
@@ -78,6 +79,27 @@ def _sof(data: bytes) -> tuple[int, int, int] | None:
 def has_end_marker(data: bytes) -> bool:
     """Whether a JPEG-family frame ends with EOI / EOC (0xFFD9), padding bytes aside."""
     return data.rstrip(b"\x00").endswith(b"\xff\xd9")
+
+
+def jpeg_ls_data_missing(data: bytes) -> str | None:
+    """Why a JPEG-LS frame without its end marker lacks scan data, else ``None``.
+
+    A lenient decoder (libjpeg, which pydicom falls back to) decodes a cut stream without a
+    word, making up the pixels past the cut. CharLS (pyjpegls) is strict: it decodes the
+    frame with the end marker put back only when no data is missing, so a frame that lost
+    just its marker passes. The reason is CharLS's.
+    """
+    import numpy as np
+
+    try:
+        import jpeg_ls
+    except ImportError:  # a runtime dependency; without it the cut cannot be told apart
+        return "pyjpegls (CharLS) is not installed to tell"
+    try:
+        jpeg_ls.decode(np.frombuffer(data.rstrip(b"\x00") + b"\xff\xd9", dtype=np.uint8))
+    except Exception as err:  # CharLS raises RuntimeError; anything else means the same
+        return str(err).removeprefix("Decoding error: ") or type(err).__name__
+    return None
 
 
 def is_jpeg_family(syntax: str | None) -> bool:

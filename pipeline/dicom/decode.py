@@ -16,6 +16,8 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
 )
 
 from pipeline.dicom import codestream, values
@@ -27,6 +29,7 @@ DEFAULT_MAX_PIXELS = 2**28
 
 _NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
 _GREY = {"MONOCHROME1", "MONOCHROME2"}
+_JPEG_LS = {JPEGLSLossless, JPEGLSNearLossless}
 
 
 def frame_count(ds: Dataset) -> int:
@@ -298,9 +301,14 @@ def check_codestreams(
                 f"frame {k}: the codestream is {size[1]}x{size[0]} (columns x rows) but "
                 f"Columns x Rows (0028,0011)/(0028,0010) say {cols}x{rows}.",
             )
-        if not codestream.has_end_marker(frame):
-            notes.append(f"frame {k}: the compressed stream has no end marker "
-                         "(EOI/EOC): truncated or damaged")  # fmt: skip
+        if codestream.has_end_marker(frame):
+            continue
+        missing = codestream.jpeg_ls_data_missing(frame) if syntax in _JPEG_LS else None
+        if missing:
+            raise DicomError(source, f"frame {k}: the JPEG-LS stream is cut short, scan data "
+                                     f"missing ({missing}): truncated file?")  # fmt: skip
+        notes.append(f"frame {k}: the compressed stream has no end marker "
+                     "(EOI/EOC): truncated or damaged")  # fmt: skip
 
 
 def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarray:
