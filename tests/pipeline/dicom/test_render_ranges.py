@@ -80,26 +80,6 @@ def test_32_bit_rgb_scales_from_the_32_bit_range() -> None:
     np.testing.assert_array_equal(got, expected)
 
 
-def test_palette_8_bit_entries_in_16_bit_words_are_not_scaled_as_16_bit() -> None:
-    # PS3.3 C.7.6.3.1.5: "Some implementations have encoded 8 bit entries with 16 bits
-    # allocated, padding the high bits"; the descriptor still says 8.
-    index = (np.arange(16).reshape(4, 4) * 16).astype(np.uint8)
-    ds = G.image(index.astype(np.uint16))
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PhotometricInterpretation, ds.PixelData = "PALETTE COLOR", index.tobytes()
-    tables = {"Red": np.arange(256), "Green": 255 - np.arange(256), "Blue": np.arange(256) // 2}
-    for colour, table in tables.items():
-        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 8])
-        setattr(ds, f"{colour}PaletteColorLookupTableData", table.astype("<u2").tobytes())
-    image = image_from_dataset(ds, "x.dcm")
-    got, _ = render(image, 0, parse_window("header"), "uint8")
-    expected = np.stack([tables[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
-    np.testing.assert_array_equal(got, expected)
-    values, _ = render(image, 0, parse_window("none"), "float32")
-    np.testing.assert_array_equal(values, expected)
-
-
 def _palette_image(tables: dict[str, np.ndarray], bits: int) -> tuple[Dataset, np.ndarray]:
     index = (np.arange(16).reshape(4, 4) * 16).astype(np.uint8)
     ds = G.image(index.astype(np.uint16))
@@ -113,6 +93,18 @@ def _palette_image(tables: dict[str, np.ndarray], bits: int) -> tuple[Dataset, n
 
 
 _EIGHT_BIT = {"Red": np.arange(256), "Green": 255 - np.arange(256), "Blue": np.arange(256) // 2}
+
+
+def test_palette_8_bit_entries_in_16_bit_words_are_not_scaled_as_16_bit() -> None:
+    # PS3.3 C.7.6.3.1.5: "Some implementations have encoded 8 bit entries with 16 bits
+    # allocated, padding the high bits"; the descriptor still says 8.
+    ds, index = _palette_image(_EIGHT_BIT, bits=8)
+    image = image_from_dataset(ds, "x.dcm")
+    got, _ = render(image, 0, parse_window("header"), "uint8")
+    expected = np.stack([_EIGHT_BIT[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
+    np.testing.assert_array_equal(got, expected)
+    values, _ = render(image, 0, parse_window("none"), "float32")
+    np.testing.assert_array_equal(values, expected)
 
 
 def test_palette_16_bit_descriptor_over_entries_of_8_bits_is_read_as_8_bit() -> None:
