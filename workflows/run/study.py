@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.cells import csv_key
 from pipeline.data.io import csv_path, csv_text, read_manifest
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
@@ -310,7 +311,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     by_key = {}
     for r in table:
         key = hash_key(r["image"])
-        patient = hash_key(r.get("patient_id") or r["image"])
+        patient = hash_key(csv_key(r.get("patient_id")) or r["image"])  # as every reader
         found[key] = {"patient_key": patient, "series_key": key}
         index = labels.by_key.get(key) if labels else None
         by_key[key] = [{**r, "label": "" if index is None else str(index)}]
