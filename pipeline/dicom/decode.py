@@ -16,8 +16,6 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    JPEGLSLossless,
-    JPEGLSNearLossless,
 )
 
 from pipeline.dicom import codestream, values
@@ -29,7 +27,6 @@ DEFAULT_MAX_PIXELS = 2**28
 
 _NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
 _GREY = {"MONOCHROME1", "MONOCHROME2"}
-_JPEG_LS = {JPEGLSLossless, JPEGLSNearLossless}
 
 
 def frame_count(ds: Dataset) -> int:
@@ -303,10 +300,10 @@ def check_codestreams(
             )
         if codestream.has_end_marker(frame):
             continue
-        missing = codestream.jpeg_ls_data_missing(frame) if syntax in _JPEG_LS else None
+        missing = codestream.data_missing(frame, syntax)
         if missing:
-            raise DicomError(source, f"frame {k}: the JPEG-LS stream is cut short, scan data "
-                                     f"missing ({missing}): truncated file?")  # fmt: skip
+            raise DicomError(source, f"frame {k}: the compressed stream is cut short, scan "
+                                     f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
 
