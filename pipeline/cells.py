@@ -61,8 +61,6 @@ def csv_key(text: str | None) -> str:
     viewer, or the NUL that pads a UID to an even length (PS3.5 6.2, UI). Kept, it would hash
     to a key no image has, and the row's label or mask would silently match nothing.
 
-    Examples
-    --------
     Excel keeps a cell that looks like a number as text by writing it as a formula,
     ``="1.2.840..."``; read as it stands, that UID matched nothing. The formula's text is
     the identifier.
