@@ -68,3 +68,20 @@ def test_a_bad_manifest_cell_is_named_by_its_line(tmp_path: Path) -> None:
     path.write_text(",".join(MANIFEST_COLUMNS) + "\n\n" + good + "\n\n" + bad + "\n")
     with pytest.raises(RadpipeError, match=r"^manifest\.csv:6: "):
         read_manifest(path)
+
+
+def test_a_folder_dataset_label_is_read_as_every_label_and_named_by_line(tmp_path: Path) -> None:
+    """FolderDataset's image list: ``1.0`` (pandas' integer column with a gap) is class 1, as
+    in every labels CSV; ``benign`` was a ValueError traceback at the first batch that loaded
+    it, naming neither file nor line."""
+    import numpy as np
+
+    from pipeline.data import FolderDataset
+
+    np.save(tmp_path / "a.npy", np.zeros((2, 2), np.float32))
+    (tmp_path / "list.csv").write_text('image,label,note\n\na.npy,1.0,"x\ny"\n')
+    assert int(FolderDataset(tmp_path, "list.csv")[0]["label"]) == 1
+    path = tmp_path / "bad.csv"
+    path.write_text(_csv("image,label,note", "a.npy,0", "a.npy,benign,n", "\n"))
+    with pytest.raises(RadpipeError, match=r"^bad\.csv line 8: label 'benign' is not a class"):
+        FolderDataset(tmp_path, "bad.csv")
