@@ -297,6 +297,10 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
     out: list[dict[str, Any]] = []
     for r in rows:
+        short = [c for c in MANIFEST_COLUMNS if r[c] is None]  # csv gives None past a row's end
+        if short:
+            raise RadpipeError(f"{path.name}:{r.line}: no cell for {', '.join(short)} (a row "
+                               "cut short?).")  # fmt: skip
         try:
             out.append(
                 {

@@ -85,3 +85,13 @@ def test_a_folder_dataset_label_is_read_as_every_label_and_named_by_line(tmp_pat
     path.write_text(_csv("image,label,note", "a.npy,0", "a.npy,benign,n", "\n"))
     with pytest.raises(RadpipeError, match=r"^bad\.csv line 8: label 'benign' is not a class"):
         FolderDataset(tmp_path, "bad.csv")
+
+
+def test_a_manifest_row_cut_short_is_named_by_its_line(tmp_path: Path) -> None:
+    """A row with fewer cells than the header was a TypeError (int(None)) naming nothing."""
+    from pipeline.data.io import MANIFEST_COLUMNS
+
+    path = tmp_path / "manifest.csv"
+    path.write_text(",".join(MANIFEST_COLUMNS) + "\n\na.png,a.dcm\n")
+    with pytest.raises(RadpipeError, match=r"^manifest\.csv:3: no cell for patient_key, "):
+        read_manifest(path)
