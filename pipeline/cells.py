@@ -7,11 +7,50 @@ Every reader of a labels or masks CSV takes its identifiers (``series_uid``,
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
 
-__all__ = ["csv_frame", "csv_key", "csv_label"]
+__all__ = ["CsvRow", "csv_frame", "csv_key", "csv_label", "csv_rows", "csv_uid", "name_lines"]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
+_BREAK = re.compile(r"\r\n|\r|\n")
+_PAD = " \t\r\n\x00"
+#: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``).
+_SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
+
+
+class CsvRow(dict[str, str]):
+    """One row of a user's CSV, as :class:`csv.DictReader` gives it, with its file ``line``.
+
+    ``line`` (1-based) is the line of the file the row starts on, so a message can name the
+    line a user's editor shows.
+    """
+
+    line: int = 0
+
+
+def csv_rows(reader: csv.DictReader[str]) -> Iterator[CsvRow]:
+    r"""The rows of ``reader``, each with the file line it starts on.
+
+    ``csv.DictReader`` skips truly blank lines, and a quoted cell may span lines, so the
+    row's position in the file is not its count plus one: ``reader.line_num`` is the line
+    a row ends on, and the line breaks inside its cells lead back to where it starts. The
+    reader's source must keep its line endings (``newline=""``), as :mod:`csv` asks.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = 'id,note\n\n1,"two\nlines"\n\n2,x\n'
+    >>> [(r.line, r["id"]) for r in csv_rows(csv.DictReader(io.StringIO(text, newline="")))]
+    [(3, '1'), (6, '2')]
+    """
+    for raw in reader:
+        row = CsvRow(raw)
+        cells = [c for v in raw.values() for c in (v if isinstance(v, list) else [v])]
+        breaks = sum(len(_BREAK.findall(c)) for c in cells if isinstance(c, str))
+        row.line = reader.line_num - breaks
+        yield row
 
 
 def csv_key(text: str | None) -> str:
@@ -22,12 +61,51 @@ def csv_key(text: str | None) -> str:
     viewer, or the NUL that pads a UID to an even length (PS3.5 6.2, UI). Kept, it would hash
     to a key no image has, and the row's label or mask would silently match nothing.
 
+    Excel keeps a cell that looks like a number as text by writing it as a formula,
+    ``="1.2.840..."``; read as it stands, that UID matched nothing. The formula's text is
+    the identifier.
+
     Examples
     --------
     >>> csv_key(" 1.2.840.10008.1 "), csv_key("1.2.3" + chr(0)), csv_key(None)
     ('1.2.840.10008.1', '1.2.3', '')
+    >>> csv_key('="1.2.840.10008.1"')
+    '1.2.840.10008.1'
     """
-    return (text or "").strip(" \t\r\n\x00")
+    cell = (text or "").strip(_PAD)
+    if len(cell) >= 3 and cell.startswith('="') and cell.endswith('"'):
+        cell = cell[2:-1].strip(_PAD)
+    return cell
+
+
+def csv_uid(text: str | None, column: str) -> str:
+    """A UID or hashed key cell (``column`` names it) as :func:`csv_key` reads it.
+
+    Raises
+    ------
+    ValueError
+        The cell is a number in scientific notation (``1.23457E+27``): what a spreadsheet
+        makes of a UID it took for a number. Neither a UID (digits and dots, PS3.5 9.1) nor
+        a hashed key (hex digits) can look so, and the digits it lost cannot be had back, so
+        the row would match nothing. The message quotes the cell.
+
+    Examples
+    --------
+    >>> csv_uid('="1.2.3"', "series_uid")
+    '1.2.3'
+    >>> csv_uid("1.23457E+27", "series_uid")
+    Traceback (most recent call last):
+    ...
+    ValueError: series_uid '1.23457E+27' is a number in scientific notation, not a UID or key: ...
+    """
+    cell = csv_key(text)
+    if _SCIENTIFIC.fullmatch(cell):
+        raise ValueError(
+            f"{column} {cell!r} is a number in scientific notation, not a UID or key: a "
+            "spreadsheet took it for a number and dropped digits; format the column as text "
+            '(or write each cell as ="..."), export again, and run again'
+        )
+    return cell
 
 
 def csv_frame(text: str | None) -> int:
@@ -69,3 +147,16 @@ def csv_label(text: str | None) -> str:
     """
     cell = (text or "").strip()
     return cell.split(".")[0] if "." in cell and _WHOLE.fullmatch(cell) else cell
+
+
+def name_lines(lines: list[int], shown: int = 5) -> str:
+    """Lines of a CSV for a message: the first ``shown`` in order, the rest counted.
+
+    Examples
+    --------
+    >>> name_lines([8, 3]), name_lines([4]), name_lines([1, 2, 3], shown=2)
+    ('lines 3, 8', 'line 4', 'lines 1, 2 and 1 more')
+    """
+    ordered = sorted(lines)
+    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    return "line" + "s" * (len(ordered) > 1) + " " + ", ".join(map(str, ordered[:shown])) + more

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key, csv_label
+from pipeline.cells import csv_key, csv_label, csv_rows, csv_uid
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -62,14 +62,17 @@ def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
         missing = {"patient_id", "series_uid", "label"} - set(reader.fieldnames or [])
         if missing:
             raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
-        return [
-            {
-                "patient_key": hash_key(csv_key(r["patient_id"])),
-                "series_key": hash_key(csv_key(r["series_uid"])),
-                "label": int(csv_label(r["label"])) if csv_label(r["label"]) else None,
-            }
-            for r in reader
-        ]
+        rows = []
+        for r in csv_rows(reader):
+            try:
+                series = csv_uid(r["series_uid"], "series_uid")
+            except ValueError as err:
+                raise RadpipeError(f"{Path(path).name} line {r.line}: {err}.") from None
+            label = csv_label(r["label"])
+            rows.append({"patient_key": hash_key(csv_key(r["patient_id"])),
+                         "series_key": hash_key(series),
+                         "label": int(label) if label else None})  # fmt: skip
+        return rows
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
@@ -228,10 +231,10 @@ def read_split_csv(path: str | Path) -> list[dict[str, Any]]:
         if missing:
             raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
         rows = []
-        for i, r in enumerate(reader, start=2):
+        for r in csv_rows(reader):
             if r["split"] not in _NAMES:
                 raise RadpipeError(
-                    f"{path.name}:{i}: split must be train/val/test; got {r['split']!r}."
+                    f"{path.name}:{r.line}: split must be train/val/test; got {r['split']!r}."
                 )
             rows.append(
                 {

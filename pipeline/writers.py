@@ -43,9 +43,14 @@ def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> P
 
 
 def write_npy(path: str | Path, image: np.ndarray) -> Path:
-    """Write an array as ``.npy`` float32 (loadable with ``allow_pickle=False``)."""
+    """Write an array as ``.npy`` float32 (loadable with ``allow_pickle=False``).
+
+    A uint32 array (32-bit colour samples, whose values float32 would round above 2**24)
+    is written as uint32.
+    """
+    dtype = np.uint32 if np.asarray(image).dtype == np.uint32 else np.float32
     with atomic_open(path) as fh:
-        np.save(fh, np.ascontiguousarray(image, dtype=np.float32), allow_pickle=False)
+        np.save(fh, np.ascontiguousarray(image, dtype=dtype), allow_pickle=False)
     return Path(path)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.cells import csv_label, csv_rows
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
@@ -310,10 +311,21 @@ class FolderDataset(SampleDataset):
 
 
 def _read_folder_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a folder's labels CSV, each ``label`` a class index (``1.0`` is ``1``).
+
+    A label that is none is refused naming the file and its line, before any image is read.
+    """
     reader = csv.DictReader(csv_text(path))
     if "image" not in (reader.fieldnames or []):
         raise RadpipeError(f"{path.name}: needs an 'image' column; got {reader.fieldnames}.")
-    return [dict(r) for r in reader]
+    rows = []
+    for r in csv_rows(reader):
+        label = csv_label(r.get("label"))
+        if label and not label.lstrip("-").isdigit():
+            raise RadpipeError(f"{path.name} line {r.line}: label {r['label']!r} is not a class "
+                               "index (0, 1, ...).")  # fmt: skip
+        rows.append({**r, "label": label} if "label" in r else dict(r))
+    return rows
 
 
 def _list_folder(root: Path) -> list[dict[str, str]]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from pipeline.cells import csv_frame, csv_key, csv_label
+from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_uid
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -27,6 +27,7 @@ __all__ = [
     "load_array",
     "load_image",
     "load_mask",
+    "masks_csv_lines",
     "parse_spacing",
     "read_labels_csv",
     "read_manifest",
@@ -251,13 +252,13 @@ def parse_spacing(text: str) -> tuple[float, ...]:
     return tuple(float(v) for v in text.split("x")) if text.strip() else ()
 
 
-def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
+def _read_csv(path: Path, required: set[str]) -> list[CsvRow]:
     reader = csv.DictReader(csv_text(path))
     missing = required - set(reader.fieldnames or [])
     if missing:
         hint = delimiter_hint(list(reader.fieldnames or []))
         raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}{hint}.")
-    return list(reader)
+    return list(csv_rows(reader))
 
 
 def in_no_volume(row: dict[str, Any]) -> bool:
@@ -295,7 +296,11 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     rows = _read_csv(path, set(MANIFEST_COLUMNS))
     out: list[dict[str, Any]] = []
-    for i, r in enumerate(rows, start=2):
+    for r in rows:
+        short = [c for c in MANIFEST_COLUMNS if r[c] is None]  # csv gives None past a row's end
+        if short:
+            raise RadpipeError(f"{path.name}:{r.line}: no cell for {', '.join(short)} (a row "
+                               "cut short?).")  # fmt: skip
         try:
             out.append(
                 {
@@ -309,7 +314,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
                 }
             )
         except ValueError as err:
-            raise RadpipeError(f"{path.name}:{i}: {err}") from err
+            raise RadpipeError(f"{path.name}:{r.line}: {err}") from err
     return out
 
 
@@ -323,8 +328,13 @@ def read_labels_csv(path: str | Path) -> dict[str, int]:
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
     out: dict[str, int] = {}
-    for line, r in enumerate(rows, start=2):
-        key = csv_key(r["series_key"] if "series_key" in r else r["series_uid"])
+    for r in rows:
+        line = r.line
+        column = "series_key" if "series_key" in r else "series_uid"
+        try:
+            key = csv_uid(r[column], column)
+        except ValueError as err:
+            raise RadpipeError(f"{path.name} line {line}: {err}.") from None
         if not key:
             raise RadpipeError(f"{path.name} line {line}: the series cell is empty.")
         key = key if "series_key" in r else hash_key(key)
@@ -343,27 +353,40 @@ def read_masks_csv(path: str | Path) -> dict[tuple[str, int], Path]:
     The CSV has ``sop_instance_uid`` (hashed here) or ``instance_key``, ``frame``, and ``mask``
     relative to the CSV's folder. An image (and frame) listed twice must name one mask file.
     """
-    path = Path(path)
+    return {image: mask for image, mask, _ in _mask_rows(Path(path))}
+
+
+def masks_csv_lines(path: str | Path) -> dict[tuple[str, int], int]:
+    """``{(instance_key, frame): line}``: the line of the masks CSV that first lists each image.
+
+    For messages about rows; :func:`read_masks_csv` reads the same rows.
+    """
+    out: dict[tuple[str, int], int] = {}
+    for image, _, line in _mask_rows(Path(path)):
+        out.setdefault(image, line)
+    return out
+
+
+def _mask_rows(path: Path) -> Iterator[tuple[tuple[str, int], Path, int]]:
+    """``((instance_key, frame), mask path, line)`` per row of a masks CSV, checked."""
     rows = _read_csv(path, {"mask"})
     if rows and "instance_key" not in rows[0] and "sop_instance_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'sop_instance_uid' or 'instance_key' column.")
-    out: dict[tuple[str, int], Path] = {}
-    for line, r in enumerate(rows, start=2):
-        key = csv_key(r["instance_key"] if "instance_key" in r else r["sop_instance_uid"])
-        if not key or not (r["mask"] or "").strip():
-            empty = "mask" if key else "instance_key" if "instance_key" in r else "sop_instance_uid"
-            raise RadpipeError(f"{path.name} line {line}: the {empty} cell is empty.")
-        key = key if "instance_key" in r else hash_key(key)
+    seen: dict[tuple[str, int], Path] = {}
+    for r in rows:
+        column = "instance_key" if "instance_key" in r else "sop_instance_uid"
         try:
-            frame = csv_frame(r.get("frame"))
+            key, frame = csv_uid(r[column], column), csv_frame(r.get("frame"))
         except ValueError as err:
-            raise RadpipeError(f"{path.name} line {line}: {err}.") from None
+            raise RadpipeError(f"{path.name} line {r.line}: {err}.") from None
+        if not key or not (r["mask"] or "").strip():
+            raise RadpipeError(f"{path.name} line {r.line}: the {column if not key else 'mask'} "
+                               "cell is empty.")  # fmt: skip
+        key = key if column == "instance_key" else hash_key(key)
         mask = csv_path(path.parent, r["mask"])
-        if (key, frame) in out and out[(key, frame)] != mask:
-            column = "instance_key" if "instance_key" in r else "sop_instance_uid"
+        if seen.setdefault((key, frame), mask) != mask:
             raise RadpipeError(
-                f"{path.name} line {line}: {column} and frame {frame} listed again with another "
-                f"mask ({out[(key, frame)].name} then {mask.name})."
+                f"{path.name} line {r.line}: {column} and frame {frame} listed again with "
+                f"another mask ({seen[(key, frame)].name} then {mask.name})."
             )
-        out[(key, frame)] = mask
-    return out
+        yield (key, frame), mask, r.line

@@ -4,7 +4,8 @@ A decoder allocates what the *codestream* asks for, not what the DICOM header sa
 1.3 KB JPEG 2000 frame whose SIZ marker claims 16384 x 16384 decodes to 1.6 GB even when
 Rows and Columns are 16. :func:`frame_size` reads the frame's own dimensions (JPEG SOFn,
 JPEG-LS SOF55, JPEG 2000 SIZ) so they can be checked against the header and the pixel limit
-first, and :func:`has_end_marker` tells a stream cut short (no EOI / EOC marker).
+first, :func:`has_end_marker` tells a stream cut short (no EOI / EOC marker), and
+:func:`data_missing` whether such a JPEG or JPEG-LS stream also lost scan data.
 
 References: ITU-T T.81 B.2.2 (frame header), T.87 (JPEG-LS, SOF55 = 0xFFF7),
 T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
@@ -14,12 +15,17 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+
 #: JPEG start-of-frame markers (T.81 Table B.1), plus JPEG-LS SOF55.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 #: Last UID component of the syntaxes whose frames are JPEG, JPEG-LS or JPEG 2000 / HTJ2K
 #: codestreams (1.2.840.10008.1.2.4.x; the MPEG and HEVC video syntaxes are not).
 _JPEG_FAMILY = {*range(50, 58), 70, 80, 81, 90, 91, 92, 93, 201, 202, 203}
+#: Of those, the JPEG (T.81) ones: baseline, extended, progressive and lossless.
+_JPEG = {*range(50, 58), 70}
+_EOI = b"\xff\xd9"
 
 
 def frame_size(data: bytes) -> tuple[int, int, int] | None:
@@ -78,6 +84,41 @@ def _sof(data: bytes) -> tuple[int, int, int] | None:
 def has_end_marker(data: bytes) -> bool:
     """Whether a JPEG-family frame ends with EOI / EOC (0xFFD9), padding bytes aside."""
     return data.rstrip(b"\x00").endswith(b"\xff\xd9")
+
+
+def data_missing(data: bytes, syntax: str | None) -> str | None:
+    """Why a JPEG or JPEG-LS frame without its end marker also lacks scan data, else ``None``.
+
+    libjpeg (what pydicom decodes JPEG with, and falls back to for JPEG-LS) decodes a cut
+    stream without a word, making up the pixels past the cut. A frame that lost only its
+    end marker decodes fully once the marker is put back. JPEG-LS: CharLS (pyjpegls) is
+    strict and decodes it only then. JPEG: whatever follows the last coded byte is read as
+    more scan data when some is missing, so libjpeg's images with the marker right after it
+    and with filler bytes before it differ; when nothing is missing the filler is skipped
+    and they are the same (a stream libjpeg cannot decode either way is left to the decode,
+    which then fails). JPEG 2000 decoders refuse a cut stream themselves.
+    """
+    text = str(syntax or "")
+    last = int(text.rpartition(".")[2]) if text.startswith("1.2.840.10008.1.2.4.") else 0
+    body = data.rstrip(b"\x00").rstrip(b"\xff")  # padding; a marker cut after its 0xFF
+    if last in (80, 81):
+        import jpeg_ls
+
+        try:
+            jpeg_ls.decode(np.frombuffer(body + _EOI, dtype=np.uint8))
+        except Exception as err:  # CharLS raises RuntimeError; anything else means the same
+            why = str(err).splitlines()[0].removeprefix("Decoding error: ")[:200]
+            return f"CharLS: {why or type(err).__name__}"
+    elif last in _JPEG:
+        from libjpeg import decode
+
+        try:
+            ended, filled = decode(body + _EOI), decode(body + b"\x55" * 64 + _EOI)
+        except Exception:  # undecodable with or without filler: the decode says why
+            return None
+        if not np.array_equal(ended, filled):
+            return "libjpeg: the pixels past the cut depend on what follows it"
+    return None
 
 
 def is_jpeg_family(syntax: str | None) -> bool:

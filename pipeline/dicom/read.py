@@ -297,7 +297,8 @@ def render(
     Grey frames: without a VOI step (``none``, or ``header`` when the file has no window)
     float outputs are modality values and integer outputs span the full stored range
     (lossless for ``uint16``); with one, values are windowed to [0, 1] (then scaled), and
-    MONOCHROME1 / INVERSE is inverted. Colour frames are returned as RGB (window ignored).
+    MONOCHROME1 / INVERSE is inverted. Colour frames are RGB (window ignored; see
+    :func:`_render_color`).
     """
     if image.is_color:
         return _render_color(image, frame, out), "none"
@@ -361,10 +362,14 @@ def modality_of(image: DicomImage, frame: int, value: float) -> float:
 
 
 def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
-    """RGB scaled from the range BitsStored allows (the same for every frame and file)."""
+    """RGB scaled from the range BitsStored allows (the same for every frame and file).
+
+    ``float32``: the values; more than 24 bits (32-bit RGB) as stored (uint32, as pydicom
+    gives them), since float32 holds whole numbers exactly only up to 2**24.
+    """
     rgb = image.stored[frame]
     if out == "float32":
-        return rgb.astype(np.float32)
+        return rgb if rgb.dtype.kind in "ui" and image.bits_stored > 24 else rgb.astype("f4")
     depth = min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
     if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
         depth = 8 * min(rgb.dtype.itemsize, 2)

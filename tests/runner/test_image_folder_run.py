@@ -20,7 +20,8 @@ from workflows.run.runner import run_study
 
 @pytest.fixture(scope="module")
 def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """8 patients x 2 NPY images of 8x8 (label = patient % 2); p7's rows name no patient."""
+    """8 patients x 2 NPY images of 8x8 (label = patient % 2); p7's rows name no patient;
+    each patient's second row gives its patient_id with spaces around it or as ="..."."""
     tmp = tmp_path_factory.mktemp("images")
     src = tmp / "images"
     src.mkdir()
@@ -30,7 +31,9 @@ def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for j in range(2):
             name = f"p{p}_{j}.npy"
             np.save(src / name, (rng.random((8, 8)) + 3 * p).astype(np.float32))
-            rows.append({"image": name, "label": str(p % 2), "patient_id": f"P{p}" * (p < 7)})
+            # the second image's patient_id as a spreadsheet may give it: spaced, or ="..."
+            patient = (f"P{p}", f" P{p} " if p % 2 else f'="P{p}"')[j] * (p < 7)
+            rows.append({"image": name, "label": str(p % 2), "patient_id": patient})
     with (src / "labels.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["image", "label", "patient_id"])
         writer.writeheader()

@@ -188,3 +188,25 @@ def test_kill_mid_run_keeps_what_was_flushed_and_redoes_the_rest(
     rows = {r["source"]: r["output"] for r in _rows(out / "manifest.csv")}
     values = {s: float(np.load(out / o)[0, 0]) for s, o in rows.items()}
     assert values == {"a.dcm": 6.0, "b.dcm": 8.0, "c.dcm": 1.0}
+
+
+def test_outputs_of_deleted_files_take_their_emptied_folders_with_them(tmp_path: Path) -> None:
+    """OUT/<patient_key>/<series_key>/ of a series whose files are all gone was left empty;
+    the folders emptied are removed, up to but never OUT itself (and a folder the user made
+    in OUT, empty or not, is kept)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    _ct(src / "a.dcm", 7, series=SERIES)
+    _ct(src / "b.dcm", 3, series=OTHER)
+    (out / "mine").mkdir(parents=True)  # the user's own, empty
+    _cli(src, out)
+    folders = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()}
+    patient = {f for f in folders if "/" not in f} - {"mine"}
+    assert len(patient) == 1 and len(folders) == 4  # mine, patient, its two series
+    (src / "b.dcm").unlink()
+    _cli(src, out)
+    left = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_dir()}
+    (row,) = _rows(out / "manifest.csv")
+    assert left == {"mine", *patient, str(Path(row["output"]).parent.as_posix())}
+    (src / "a.dcm").unlink()
+    _cli(src, out)
+    assert out.is_dir() and [p.name for p in out.iterdir() if p.is_dir()] == ["mine"]

@@ -92,9 +92,10 @@ def test_a_second_process_on_the_same_run_is_refused(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         capsys.readouterr()
-        assert main(["run", "--resume", str(run), "--quiet"]) == 1
-        err = capsys.readouterr().err
+        assert main(["run", "--resume", str(run)]) == 1  # not --quiet: what a user sees
+        out, err = capsys.readouterr()
         assert f"{run.name} is in use by another radpipe run" in err and ".radpipe-run.lock" in err
+        assert "resuming" not in out + err  # only the refusal: nothing is resumed
         assert (run / "log.jsonl").read_bytes() == log
         assert (run / "checkpoints" / "last.pt").read_bytes() == last
         assert not (run / "metrics.json").exists()

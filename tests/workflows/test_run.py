@@ -243,6 +243,8 @@ def test_mask_rows_naming_no_converted_image_are_counted_and_said(
     said = [r.getMessage() for r in caplog.records if "not in the converted data" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"2 of {len(rows) + 2} rows of masks.csv")
     assert "1.2.3.999" not in said[0]  # keys only, never the raw UID
+    n = len(rows) + 1  # the header, then one line per row: the two appended rows' lines
+    assert said[0].endswith(f"masks are not used (lines {n + 1}, {n + 2})")
 
 
 def test_an_image_without_a_mask_row_stops_the_run_before_the_split_naming_its_file(

@@ -195,7 +195,8 @@ def _finish(out: Path, result: ConvertResult) -> None:
 def _remove_unlisted(out: Path, stale: Iterable[str]) -> int:
     """Delete outputs of earlier runs that this run's manifest no longer lists (a series that
     split into time points, one that is gone, another format), so that OUT holds exactly
-    what the manifest says. Only files radpipe listed itself, inside OUT, are touched."""
+    what the manifest says. Only files radpipe listed itself, inside OUT, are touched, and the
+    folders inside OUT (never OUT itself) that they leave empty."""
     removed = 0
     base = out.resolve()
     for name in stale:
@@ -203,6 +204,10 @@ def _remove_unlisted(out: Path, stale: Iterable[str]) -> int:
         if path.is_relative_to(base) and path.is_file():
             path.unlink()
             removed += 1
+            folder = path.parent
+            while folder != base and folder.is_relative_to(base) and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
     return removed
 
 

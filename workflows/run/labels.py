@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import csv_key, csv_label
+from pipeline.cells import CsvRow, csv_label, csv_rows, csv_uid, name_lines
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -61,6 +61,7 @@ class LabelTable:
     source: str  # "labels.csv column 'label'" (file name only, no local path)
     summary: dict[str, Any] = field(default_factory=dict)
     key_column: str = ""  # the CSV's column naming the series (image): "series_uid", ...
+    lines: dict[str, int] = field(default_factory=dict)  # key -> the CSV line that first gives it
 
 
 def read_label_table(
@@ -99,7 +100,7 @@ def read_label_table(
             f"{name}: no label column {column!r} (data.label_column); "
             f"columns: {', '.join(columns)}."
         )
-    raw = _raw_labels(name, rows, column, key)
+    raw, lines = _raw_labels(name, rows, column, key)
     if stored is not None and stored.is_file():
         class_names = list(json.loads(stored.read_text())["class_names"])
     values = sorted({v for v in raw.values() if v != ""})
@@ -119,7 +120,8 @@ def read_label_table(
     index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
-    return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column)
+    return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column,
+                      lines=lines)  # fmt: skip
 
 
 def apply_missing_policy(
@@ -165,13 +167,21 @@ def apply_missing_policy(
         )  # fmt: skip
     if unmatched:
         log.warning(
-            "%d label rows of %s name %s that are not in the converted data (e.g. %s)",
-            len(unmatched), table.source, what, ", ".join(unmatched[:_SHOWN]),
+            "%d label rows of %s name %s that are not in the converted data, so their labels "
+            "are not used (%s)", len(unmatched), table.source, what, _rows_named(table, unmatched),
         )  # fmt: skip
     if not kept:
         raise RadpipeError(f"No {what} of the data has a label in {table.source}."
                            + _NONE_MATCHED.get(table.key_column, ""))  # fmt: skip
     return kept
+
+
+def _rows_named(table: LabelTable, keys: list[str]) -> str:
+    """``"lines 3, 8 and 2 more"``: where the rows of ``keys`` are in the CSV, when it is the
+    user's own file; else ``"e.g. <key>, ..."`` by hashed key."""
+    if not all(k in table.lines for k in keys):
+        return "e.g. " + ", ".join(keys[:_SHOWN])
+    return name_lines([table.lines[k] for k in keys], _SHOWN)
 
 
 #: Why no row of a labels CSV may have matched, by the column that names the series.
@@ -252,36 +262,44 @@ def spreadsheet_safe(text: str) -> str:
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")
     reader = csv.DictReader(csv_text(path))
-    rows = [dict(r) for r in reader]
+    rows = list(csv_rows(reader))
     return rows, list(reader.fieldnames or [])
 
 
-def _raw_labels(name: str, rows: list[dict[str, str]], column: str, key: str) -> dict[str, str]:
-    """``{key: label text}`` (stripped); a key listed twice must have one label."""
+def _raw_labels(
+    name: str, rows: list[CsvRow], column: str, key: str
+) -> tuple[dict[str, str], dict[str, int]]:
+    """``{key: label text}`` (stripped) and ``{key: line}``; a key listed twice must have one
+    label."""
     names = ("image",) if key == "image" else ("series_key", "series_uid")
     key_col = next((c for c in names if rows and c in rows[0]), None)
     if rows and key_col is None:
         raise RadpipeError(f"{name}: needs a {' or '.join(map(repr, names))} column.")
     out: dict[str, str] = {}
-    for line, r in enumerate(rows, start=2):
+    lines: dict[str, int] = {}
+    for r in rows:
         assert key_col is not None
-        k = (r[key_col] or "") if key_col == "image" else csv_key(r[key_col])  # no spaces in UIDs
+        try:  # no spaces in UIDs; Excel's ="..." is the UID
+            k = (r[key_col] or "") if key_col == "image" else csv_uid(r[key_col], key_col)
+        except ValueError as err:
+            raise RadpipeError(f"{name} line {r.line}: {err}.") from None
         if not k.strip():
-            raise RadpipeError(f"{name} line {line}: the {key_col} cell is empty; fill it in or "
-                               "delete the row.")  # fmt: skip
+            raise RadpipeError(f"{name} line {r.line}: the {key_col} cell is empty; fill it in "
+                               "or delete the row.")  # fmt: skip
         k = k if key_col == "series_key" else hash_key(k)
         value = csv_label(r.get(column))
         if k in out and out[k] != value:
             raise RadpipeError(
-                f"{name} line {line}: {key_col} listed again with another label "
+                f"{name} line {r.line}: {key_col} listed again with another label "
                 f"({out[k]!r} then {value!r})."
             )
         out[k] = value
-    return out
+        lines.setdefault(k, r.line)
+    return out, lines
 
 
 def _is_int(text: str) -> bool:
@@ -292,7 +310,7 @@ def _is_int(text: str) -> bool:
     return True
 
 
-def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -> list[str]:
+def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
         text = csv_label(r.get(column))
@@ -302,7 +320,7 @@ def _integer_names(rows: list[dict[str, str]], column: str, values: list[str]) -
     return [named.get(i, str(i)) for i in range(k)]
 
 
-def _check_named(shown: str, column: str, rows: list[dict[str, str]], names: list[str]) -> None:
+def _check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) -> None:
     """A ``class_name`` column beside integer labels must name each index as ``names`` does
     (the run's stored classes or ``data.class_names``): an index and a name that disagree
     (another site's class order) would score every case of those classes as the other class."""

@@ -84,12 +84,12 @@ def run_study(
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
-    if main and run_dir is not None:
-        from workflows.run.paths import shown
-
-        log.info("%s %s", "resuming" if resume else "run directory:", shown(run_dir))
     try:
         with hold_run(run_dir if main else None):  # one process per run directory
+            if main and run_dir is not None:  # said once held: a refused resume says only that
+                from workflows.run.paths import shown
+
+                log.info("%s %s", "resuming" if resume else "run directory:", shown(run_dir))
             run_dir, study = _prepare(config, run_dir, resume, progress, ctx)
             return _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.cells import csv_key
 from pipeline.data.io import csv_path, csv_text, read_manifest
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
@@ -88,7 +89,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         series = _series_rows(config, manifest, study.label_table)
         if masks is not None and data.masks is not None:
             keys = (r["series_key"] for r in series)
-            study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name)
+            study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
+                                                 own_lines=masks == data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         study.labels = _indexed_labels(study.label_table, run_dir)
@@ -263,7 +265,7 @@ def _label_table(
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
-        table.key_column = "file"
+        table.key_column, table.lines = "file", {}  # its lines are not the user's file's
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
@@ -309,7 +311,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     by_key = {}
     for r in table:
         key = hash_key(r["image"])
-        patient = hash_key(r.get("patient_id") or r["image"])
+        patient = hash_key(csv_key(r.get("patient_id")) or r["image"])  # as every reader
         found[key] = {"patient_key": patient, "series_key": key}
         index = labels.by_key.get(key) if labels else None
         by_key[key] = [{**r, "label": "" if index is None else str(index)}]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import csv_frame
+from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines
 from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.index import Instance, Problem, instance_from
 from pipeline.errors import RadpipeError
@@ -119,17 +119,17 @@ def _check(
 
 
 def _locate(
-    path: Path, rows: list[dict[str, str]], source: Path, kind: str,
+    path: Path, rows: list[CsvRow], source: Path, kind: str,
     problems: dict[str, list[str]],
 ) -> list[_Keyed]:  # fmt: skip
     """Rows whose file exists under ``source``; the rest, and repeats, go to ``problems``."""
     root = source.resolve()
     found: list[_Keyed] = []
-    for line, row in enumerate(rows, start=2):
+    for row in rows:
         name = (row.get(FILE_COLUMN) or "").strip()
         rel = _relative(name, root, path.parent.resolve()) if name else None
         if rel is None:
-            problems["not found under data.source"].append(name or f"(empty, line {line})")
+            problems["not found under data.source"].append(name or f"(empty, line {row.line})")
             continue
         try:
             frame = csv_frame(row.get("frame")) if kind == "masks" else 0
@@ -238,8 +238,8 @@ def _columns(path: Path) -> list[str]:
     return next(csv.reader(csv_text(path)), [])
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    return [dict(r) for r in csv.DictReader(csv_text(path))]
+def _read(path: Path) -> list[CsvRow]:
+    return list(csv_rows(csv.DictReader(csv_text(path))))
 
 
 def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -320,6 +320,8 @@ def check_mask_rows(
     manifest: list[dict[str, Any]],
     series_keys: Iterable[str],
     shown: str | None = None,
+    *,
+    own_lines: bool = True,
 ) -> dict[str, int]:
     """Match the masks CSV with the converted data (its ``manifest`` rows,
     :func:`pipeline.data.io.read_manifest`) once the series to train on (``series_keys``) are
@@ -328,7 +330,8 @@ def check_mask_rows(
     Every image (instance and frame) of those series needs a mask row: one without stops the
     run here, naming its source files (relative paths) and frames. Rows whose image is not in
     the converted data are never used: they are counted and a warning names a few by hashed
-    key, as :func:`workflows.run.labels.apply_missing_policy` does for label rows. Returns
+    key, as :func:`workflows.run.labels.apply_missing_policy` does for label rows, or by line
+    when ``own_lines`` (``masks`` is the user's file, not a copy radpipe wrote). Returns
     ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
 
     Raises
@@ -336,7 +339,7 @@ def check_mask_rows(
     RadpipeError
         Some image of the kept series has no row in the masks CSV.
     """
-    from pipeline.data.io import read_masks_csv
+    from pipeline.data.io import masks_csv_lines, read_masks_csv
 
     listed = read_masks_csv(masks)
     name = shown or masks.name
@@ -361,10 +364,12 @@ def check_mask_rows(
     _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept])
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
+        at = masks_csv_lines(masks) if own_lines else {}
         log.warning(
             "%d of %d rows of %s name an image that is not in the converted data, so their "
-            "masks are not used (e.g. instance %s)", len(unmatched), len(listed), name,
-            ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
+            "masks are not used (%s)", len(unmatched), len(listed), name,
+            name_lines([at[k] for k in unmatched]) if own_lines else
+            "e.g. instance " + ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
         )  # fmt: skip
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
 

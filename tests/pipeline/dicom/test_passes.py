@@ -157,3 +157,52 @@ def test_a_slice_without_geometry_among_placed_ones_refuses_naming_it(tmp_path: 
                                       "ImageOrientationPatient/PixelSpacing) missing on 1 of 5 "
                                       "images")  # fmt: skip
     assert reasons["s0.dcm"] == "not converted: its series failed on s3.dcm"
+
+
+def _enhanced_ct(src: Path, kernels: dict[str, int], shared: str = "") -> Path:
+    """One Enhanced CT file: per kernel (name: value base) three frames at z = 0, 3, 6 mm,
+    holding base + z; the kernels' frames interleave (z 0 of each, then z 3 of each in the
+    other order, ...). Each frame names its kernel in its CT Reconstruction group, or the
+    Shared group names ``shared``."""
+    from pydicom.sequence import Sequence
+
+    from tests.pipeline.dicom.builders import image_dataset, item, shared_plane_groups
+
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.2.1", "CT", 4, 4)
+    ds.SeriesNumber, ds.ImageType = 2, ["ORIGINAL", "PRIMARY", "AXIAL"]
+    order = [(z, k) for z in (0, 3, 6) for k in (reversed(kernels) if z == 3 else kernels)]
+    ds.NumberOfFrames = len(order)
+    ds.PixelData = np.stack([np.full((4, 4), kernels[k] + z, "<u2") for z, k in order]).tobytes()
+    frames = []
+    for z, k in order:
+        frame = item(PlanePositionSequence=Sequence([item(ImagePositionPatient=[0, 0, z])]))
+        if not shared:
+            frame.CTReconstructionSequence = Sequence([item(ConvolutionKernel=k)])
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    ds.SharedFunctionalGroupsSequence = shared_plane_groups(thickness=3.0)
+    if shared:
+        recon = Sequence([item(ConvolutionKernel=shared)])
+        ds.SharedFunctionalGroupsSequence[0].CTReconstructionSequence = recon
+    src.mkdir(parents=True)
+    ds.save_as(src / "e.dcm", enforce_file_format=True)
+    return src
+
+
+def test_enhanced_ct_frames_of_two_kernels_are_two_volumes(tmp_path: Path) -> None:
+    """Each frame's ConvolutionKernel is in its CT Reconstruction functional group (PS3.3
+    C.8.15.3.6), which radpipe did not read: the kernels were split by frame order only."""
+    src = _enhanced_ct(tmp_path / "src", {"BONE": 1000, "STANDARD": 100})
+    found = _convert(src, tmp_path / "out")
+    assert [f[0] for f in found] == [[1000, 1003, 1006], [100, 103, 106]]
+    said = "split: 2 ConvolutionKernel values in one series (BONE, STANDARD), one volume each"
+    assert all(said in f[2] for f in found)
+    (series_found,) = index_folder(src).series  # inspect says the same
+    assert said in "; ".join(series_found.problems)
+
+
+def test_enhanced_ct_kernel_in_the_shared_group_is_one_volume(tmp_path: Path) -> None:
+    src = _enhanced_ct(tmp_path / "src", {"B30f": 100}, shared="B30f")
+    found = _convert(src, tmp_path / "out")
+    assert [f[0] for f in found] == [[100, 103, 106]]
+    assert "ConvolutionKernel" not in found[0][2]

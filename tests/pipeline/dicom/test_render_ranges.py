@@ -80,21 +80,53 @@ def test_32_bit_rgb_scales_from_the_32_bit_range() -> None:
     np.testing.assert_array_equal(got, expected)
 
 
-def test_palette_8_bit_entries_in_16_bit_words_are_not_scaled_as_16_bit() -> None:
-    # PS3.3 C.7.6.3.1.5: "Some implementations have encoded 8 bit entries with 16 bits
-    # allocated, padding the high bits"; the descriptor still says 8.
+def _palette_image(tables: dict[str, np.ndarray], bits: int) -> tuple[Dataset, np.ndarray]:
     index = (np.arange(16).reshape(4, 4) * 16).astype(np.uint8)
     ds = G.image(index.astype(np.uint16))
     ds.BitsAllocated = ds.BitsStored = 8
     ds.HighBit = 7
     ds.PhotometricInterpretation, ds.PixelData = "PALETTE COLOR", index.tobytes()
-    tables = {"Red": np.arange(256), "Green": 255 - np.arange(256), "Blue": np.arange(256) // 2}
     for colour, table in tables.items():
-        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 8])
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, bits])
         setattr(ds, f"{colour}PaletteColorLookupTableData", table.astype("<u2").tobytes())
+    return ds, index
+
+
+_EIGHT_BIT = {"Red": np.arange(256), "Green": 255 - np.arange(256), "Blue": np.arange(256) // 2}
+
+
+def test_palette_8_bit_entries_in_16_bit_words_are_not_scaled_as_16_bit() -> None:
+    # PS3.3 C.7.6.3.1.5: "Some implementations have encoded 8 bit entries with 16 bits
+    # allocated, padding the high bits"; the descriptor still says 8.
+    ds, index = _palette_image(_EIGHT_BIT, bits=8)
     image = image_from_dataset(ds, "x.dcm")
     got, _ = render(image, 0, parse_window("header"), "uint8")
-    expected = np.stack([tables[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
+    expected = np.stack([_EIGHT_BIT[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
     np.testing.assert_array_equal(got, expected)
     values, _ = render(image, 0, parse_window("none"), "float32")
     np.testing.assert_array_equal(values, expected)
+
+
+def test_palette_16_bit_descriptor_over_entries_of_8_bits_is_read_as_8_bit() -> None:
+    """A writer bug: 16 bits per entry in the descriptor, entries 0..255. pydicom's
+    apply_color_lut keeps them as 16-bit values (scaled to PNG they are near black, 255 of
+    65535 at most); dcmtk's LUT depth check reads them as 8-bit entries, as radpipe now does."""
+    ds, index = _palette_image(_EIGHT_BIT, bits=16)
+    image = image_from_dataset(ds, "x.dcm")
+    expected = np.stack([_EIGHT_BIT[c][index] for c in ("Red", "Green", "Blue")], axis=-1)
+    got, _ = render(image, 0, parse_window("header"), "uint8")
+    np.testing.assert_array_equal(got, expected)  # was rint(v / 65535 * 255): 0 or 1
+    wide, _ = render(image, 0, parse_window("header"), "uint16")
+    np.testing.assert_array_equal(wide, expected * 257)  # 0..255 spread over 0..65535
+    assert any("says 16-bit entries but they reach only 255" in p for p in image.problems)
+
+
+def test_palette_16_bit_entries_are_kept_16_bit_even_where_an_image_uses_only_low_ones() -> None:
+    """The depth comes from the whole table: an image whose pixels index only entries below
+    256 of a true 16-bit palette keeps its 16-bit scale."""
+    tables = {c: np.where(np.arange(256) < 241, np.arange(256), 65535) for c in _EIGHT_BIT}
+    ds, index = _palette_image(tables, bits=16)  # indices 0..240: entries 0..240
+    image = image_from_dataset(ds, "x.dcm")
+    got, _ = render(image, 0, parse_window("header"), "uint16")
+    np.testing.assert_array_equal(got[..., 0], index)  # 16-bit values, unscaled
+    assert not any("palette" in p for p in image.problems)
