@@ -206,7 +206,9 @@ def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
         return _read_deflated(path, rel, pixels, max_bytes)
     defer = None if pixels else 4096
     try:
-        return dcmread(path, defer_size=defer)
+        ds = dcmread(path, defer_size=defer)
+        _infer_syntax(ds)  # File Meta without (0002,0010)
+        return ds
     except InvalidDicomError:
         ds = dcmread(path, defer_size=defer, force=True)
         if "SOPInstanceUID" not in ds and not _is_truncated_text(ds):
@@ -232,7 +234,10 @@ def _is_truncated_text(ds: Any) -> bool:
 
 
 def _infer_syntax(ds: Any) -> None:
-    """Give a data set read without File Meta the syntax it parsed with (pydicom #860)."""
+    """Give a data set the transfer syntax it parsed with when it has none (pydicom #860).
+
+    That is a file read without File Meta, or whose File Meta lacks (0002,0010).
+    """
     from pydicom.dataset import FileMetaDataset
     from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -245,9 +250,10 @@ def _infer_syntax(ds: Any) -> None:
     syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
     if not little:
         syntax = ExplicitVRBigEndian
+    what = "no File Meta Information" if not meta else "no TransferSyntaxUID (0002,0010)"
     ds.file_meta = meta if meta is not None else FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = syntax
-    ds.radpipe_notes = [f"no File Meta Information: transfer syntax inferred as {syntax.name}"]
+    ds.radpipe_notes = [f"{what}: transfer syntax inferred as {syntax.name}"]
 
 
 def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:

@@ -28,6 +28,7 @@ _TAGS = {
     "SamplesPerPixel": "(0028,0002)",
     "NumberOfFrames": "(0028,0008)",
     "PixelRepresentation": "(0028,0103)",
+    "PhotometricInterpretation": "(0028,0004)",
     "PixelSpacing": "(0028,0030)",
     "ImagerPixelSpacing": "(0018,1164)",
     "ImagePositionPatient": "(0020,0032)",
@@ -354,6 +355,22 @@ def check_image_header(ds: Any) -> list[str]:
     return notes
 
 
+def _photometric(ds: Any) -> None:
+    """Refuse a missing PhotometricInterpretation (0028,0004), or one not one text value.
+
+    It is Type 1 (PS3.3 C.7.6.3.1.2) and every decoder needs it; whether its term is one
+    they know, the decoders say.
+    """
+    value = ds.get("PhotometricInterpretation")
+    name = tag_name("PhotometricInterpretation")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DicomError("", f"{name} is missing: the pixels cannot be read without it.")
+    if not isinstance(value, str):
+        n = len(value) if isinstance(value, list | tuple) or hasattr(value, "__len__") else 1
+        what = f"{n} values" if n != 1 else f"a {type(value).__name__}"
+        raise DicomError("", f"{name} must be one text value (MONOCHROME2, RGB, ...); got {what}.")
+
+
 def _checked_header(ds: Any) -> list[str]:
     notes: list[str] = []
     for keyword in ("Rows", "Columns"):
@@ -368,6 +385,7 @@ def _checked_header(ds: Any) -> list[str]:
     if stored is not None and bits is None:
         raise DicomError("", f"{tag_name('BitsAllocated')} is missing.")
     integer(ds, "PixelRepresentation", 0, maximum=1)
+    _photometric(ds)
     for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
         if keyword in ds:
             numbers(ds.get(keyword), n, keyword, notes)
