@@ -21,7 +21,10 @@ from pydicom.uid import (
 )
 
 from pipeline.dicom import codestream, values
-from pipeline.dicom.files import FATAL, captured_warnings, pixel_length, without_addresses
+from pipeline.dicom.files import FATAL, pixel_length, without_addresses
+from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.plugins import decode_with_pydicom
+from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -261,10 +264,14 @@ def decode_stored(
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
     else:
-        arr = _decode_with_pydicom(ds, source, notes)
+        header = {"rows": rows, "columns": cols, "number_of_frames": frames,
+                  "samples_per_pixel": samples, "photometric_interpretation": photometric,
+                  "bits_allocated": bits_alloc, "bits_stored": bits_stored,
+                  "pixel_representation": int(signed)}  # fmt: skip
+        arr = decode_with_pydicom(ds, source, notes, header)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
-            raise DicomError(source, f"decoded {arr.shape} but the header says {shape}.")
+            raise DicomError(source, _shape_mismatch(arr.shape, shape))
         arr = arr.reshape(shape)
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
@@ -272,7 +279,7 @@ def decode_stored(
         _note_non_finite(arr, notes)
         return arr
     if photometric == "PALETTE COLOR":
-        return _apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
+        return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
         arr = fix_bits(arr, bits_stored, signed)
         top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
@@ -280,6 +287,16 @@ def decode_stored(
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
                          "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
     return arr
+
+
+def _shape_mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """Why decoded pixels do not fit the header, in its attributes' terms."""
+    shown = "x".join(map(str, got))
+    return (
+        f"the decoder gave {int(np.prod(got)):,} values ({shown}) but NumberOfFrames "
+        "(0028,0008) x Rows (0028,0010) x Columns (0028,0011) x SamplesPerPixel (0028,0002) "
+        f"say {'x'.join(map(str, want))} = {int(np.prod(want)):,}."
+    )
 
 
 def check_codestreams(
@@ -311,7 +328,8 @@ def check_codestreams(
     except FATAL:
         raise
     except BaseException as err:
-        raise DicomError(source, f"encapsulated pixel data is malformed: {err}") from None
+        why = read_failure(err, without_addresses(str(err)))
+        raise DicomError(source, f"encapsulated pixel data is malformed: {why}") from None
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
@@ -339,72 +357,6 @@ def check_codestreams(
                                      f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
-
-
-def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarray:
-    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    try:
-        with captured_warnings() as caught:
-            arr = np.asarray(ds.pixel_array)
-    except (NotImplementedError, RuntimeError, ImportError) as err:
-        name = getattr(syntax, "name", str(syntax))
-        why = without_addresses(str(err))
-        raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
-    except FATAL:
-        raise
-    except BaseException as err:  # corrupt streams raise many types, panics included
-        text = type(err).__name__ + (f": {without_addresses(str(err))}" if str(err) else "")
-        raise DicomError(source, f"pixel data could not be decoded: {text}") from None
-    notes += [f"decoder: {text}" for text in caught]
-    return arr
-
-
-def _apply_palette(
-    ds: Dataset, indices: np.ndarray, source: str, notes: list[str] | None = None
-) -> np.ndarray:
-    """RGB through the palette; entries keep the depth their values show.
-
-    PS3.3 C.7.6.3.1.5: some writers store 8-bit entries in 16-bit words, padding the high
-    bits (pydicom then returns uint16 holding 0..255). Those come back as uint8, so that
-    they are not scaled as 16-bit values; 16-bit words under an 8-bit descriptor whose values
-    need more than 8 bits are kept as 16-bit, with a note. Other writers say 16 bits per
-    entry over entries that are all <= 255; pydicom's ``apply_color_lut`` keeps them as
-    16-bit values (a near-black image), dcmtk with its LUT depth check (``DiLookupTable::
-    checkTable``, ``CIF_CheckLutBitDepth``) reads them as 8-bit; so does radpipe, with a note,
-    judging by the whole table, not by the entries one image happens to use.
-    """
-    from pydicom.pixels import apply_color_lut
-
-    try:
-        rgb = np.asarray(apply_color_lut(indices, ds))
-    except Exception as err:
-        raise DicomError(source, f"PALETTE COLOR lookup failed: {err}") from err
-    try:
-        nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
-    except (AttributeError, IndexError, TypeError, ValueError):
-        return rgb
-    if rgb.dtype.itemsize != 2 or nominal not in (8, 16):
-        return rgb
-    top = int(rgb.max(initial=0)) if nominal == 8 else _palette_top(ds)
-    if top <= 0xFF and (nominal == 8 or top > 0):
-        if nominal == 16 and notes is not None:
-            notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}; "
-                         "read as 8-bit entries, as dcmtk does")  # fmt: skip
-        return rgb.astype(np.uint8)
-    if nominal == 8 and notes is not None:
-        notes.append("palette LUT Descriptor says 8-bit entries but the 16-bit entries "
-                     "hold larger values; read as 16-bit entries")  # fmt: skip
-    return rgb
-
-
-def _palette_top(ds: Dataset) -> int:
-    """The largest entry of the whole palette (segmented or not), over every index it maps."""
-    from pydicom.pixels import apply_color_lut
-
-    count, first = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor[:2])
-    first = max(first, 0)  # a signed (SS) descriptor's negative first index maps nothing here
-    every = np.arange(first, min(first + (count or 2**16), 2**16), dtype=np.uint16)
-    return int(np.asarray(apply_color_lut(every, ds)).max(initial=0))
 
 
 def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:

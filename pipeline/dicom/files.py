@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
@@ -188,7 +189,7 @@ def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int =
             return Problem(rel, "permission denied: the file cannot be read")
         if _is_eof(str(err)) or isinstance(err, EOFError):
             return Problem(rel, f"truncated file: {sanitize(str(err)) or 'end of file'}")
-        return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {sanitize(str(err))}")
+        return Problem(rel, f"unreadable DICOM header: {read_failure(err, sanitize(str(err)))}")
 
 
 def _is_eof(text: str) -> bool:

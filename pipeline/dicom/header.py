@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom import files, plain, values
+from pipeline.dicom import checks, files, plain, values
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_pixel_size
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 from pipeline.keys import hash_key
 
@@ -89,8 +90,8 @@ def read_header(
         except files.FATAL:
             raise
         except BaseException as err:
-            found = Problem(rel, f"unreadable header: {type(err).__name__}: "
-                                 f"{files.sanitize(str(err))}")  # fmt: skip
+            why = read_failure(err, files.sanitize(str(err)))
+            found = Problem(rel, f"unreadable header: {why}")
     if isinstance(found, Instance) and caught:
         found = replace(found, notes=(*found.notes, *caught))
     return found
@@ -124,7 +125,7 @@ def instance_from(
     except files.FATAL:
         raise
     except BaseException as err:
-        found = Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+        found = Problem(rel, f"malformed header: {read_failure(err, files.sanitize(str(err)))}")
     if isinstance(found, Problem) and not found.skipped:
         found = replace(found, series_key=_series_key(ds))
     return found
@@ -196,7 +197,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
                             "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
-    notes = [*getattr(ds, "radpipe_notes", []), *values.check_image_header(ds)]
+    notes = [*getattr(ds, "radpipe_notes", []), *checks.check_image_header(ds)]
     check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
     check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
     meta = getattr(ds, "file_meta", None)

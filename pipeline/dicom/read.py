@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.dicom import geometry, lut
+from pipeline.dicom.checks import check_image_header
 from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_pixel_size,
@@ -29,7 +30,6 @@ from pipeline.dicom.header import plane_attr
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
-    check_image_header,
     first_number,
     frame_voi_luts,
     frame_window,

@@ -1,0 +1,155 @@
+"""The header checks every image reader shares, so ``inspect`` refuses what ``convert`` would.
+
+Moved out of :mod:`pipeline.dicom.values` (whose tolerant value readers they use). Each check
+either notes a recovered defect or raises :class:`~pipeline.errors.DicomError` naming the
+keyword and tag, what was expected and what was found. The Image Pixel values checked here
+are the ones pydicom's decoders require (``pydicom.pixels.common.RunnerBase``): a file they
+accept is not then refused at decoding for its header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.dicom import lut
+from pipeline.dicom.values import (
+    first_number,
+    frame_voi_luts,
+    frame_window,
+    integer,
+    numbers,
+    orientation,
+    tag_name,
+)
+from pipeline.errors import DicomError
+
+#: PhotometricInterpretation (0028,0004) terms pydicom's decoders know (PS3.3 C.7.6.3.1.2).
+PHOTOMETRIC_TERMS = ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
+                     "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420", "YBR_PARTIAL_422",
+                     "HSV", "ARGB", "CMYK")  # fmt: skip
+#: Rows and Columns are US (PS3.3 C.7.6.3): 1..65535.
+_US_MAX = 2**16 - 1
+
+
+def check_image_header(ds: Any) -> list[str]:
+    """The header checks of every image reader; returns notes, raises on what is unusable.
+
+    Checks Rows, Columns, BitsAllocated, SamplesPerPixel, NumberOfFrames, geometry values
+    and rescale values, so that ``inspect`` refuses exactly what ``convert`` would.
+
+    The result is kept on the data set (``radpipe_header_notes``), so the index and the
+    reader of one file check its header once.
+
+    Raises
+    ------
+    DicomError
+        Naming the tag (the caller fills in the file).
+    """
+    done = getattr(ds, "radpipe_header_notes", None)
+    if done is not None:
+        return list(done)
+    notes = _checked_header(ds)
+    ds.radpipe_header_notes = tuple(notes)
+    return notes
+
+
+def _photometric(ds: Any) -> None:
+    """Refuse a missing PhotometricInterpretation (0028,0004), or one not one text value.
+
+    It is Type 1 (PS3.3 C.7.6.3.1.2) and every decoder needs it; whether its term is one
+    they know, the decoders say.
+    """
+    value = ds.get("PhotometricInterpretation")
+    name = tag_name("PhotometricInterpretation")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DicomError("", f"{name} is missing: the pixels cannot be read without it.")
+    if not isinstance(value, str):
+        n = len(value) if isinstance(value, list | tuple) or hasattr(value, "__len__") else 1
+        what = f"{n} values" if n != 1 else _non_text(value)
+        raise DicomError("", f"{name} must be one text value (MONOCHROME2, RGB, ...); got {what}.")
+
+
+def _non_text(value: Any) -> str:
+    """What a value that should be text is, in words (``the number 5``, ``binary data``)."""
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return "binary data" if isinstance(value, bytes) else "a value that is not text"
+
+
+def _photometric_term(ds: Any) -> None:
+    """Refuse a PhotometricInterpretation (0028,0004) term no decoder knows (``MONOCHROMU2``).
+
+    Read as the reader reads it (stripped, upper case); a lower-case ``monochrome2`` passes.
+    """
+    term = str(ds.get("PhotometricInterpretation")).strip().upper()
+    if term not in PHOTOMETRIC_TERMS:
+        raise DicomError("", f"{tag_name('PhotometricInterpretation')} must be a defined term "
+                             f"(MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, ...); "
+                             f"got {_term_shown(term)}.")  # fmt: skip
+
+
+def _term_shown(term: str) -> str:
+    """A damaged code string for a message: shown when it looks like a term, else its size."""
+    if len(term) <= 16 and all(c.isalnum() or c in " _" for c in term):
+        return repr(term)
+    return f"text of {len(term)} characters (not shown)"
+
+
+def _samples(ds: Any) -> None:
+    """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3 (PS3.3 C.7.6.3.1.1)."""
+    samples = integer(ds, "SamplesPerPixel", 1, minimum=1)
+    if samples not in (1, 3):
+        raise DicomError("", f"{tag_name('SamplesPerPixel')} must be 1 (grey, palette) or 3 "
+                             f"(colour); got {samples}.")  # fmt: skip
+
+
+def _bits(ds: Any, notes: list[str]) -> None:
+    """BitsAllocated one of 1, 8, 16, 32, 64; BitsStored in 1..BitsAllocated, else noted.
+
+    A BitsStored absent from integer pixel data is read as BitsAllocated (every bit used),
+    as the reader does, and noted.
+    """
+    bits = integer(ds, "BitsAllocated", None, minimum=1)
+    if bits is not None and bits not in (1, 8, 16, 32, 64):
+        raise DicomError("", f"{tag_name('BitsAllocated')} must be 1, 8, 16, 32 or 64; got {bits}.")
+    stored = integer(ds, "BitsStored", None, minimum=1, maximum=bits or 64)
+    if stored is not None and bits is None:
+        raise DicomError("", f"{tag_name('BitsAllocated')} is missing.")
+    if stored is None and bits is not None and "PixelData" in ds:
+        notes.append(f"{tag_name('BitsStored')} is missing: read as BitsAllocated ({bits})")
+
+
+def _checked_header(ds: Any) -> list[str]:
+    notes: list[str] = []
+    for keyword in ("Rows", "Columns"):
+        if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
+            raise DicomError("", f"{tag_name(keyword)} is missing.")
+    _samples(ds)
+    integer(ds, "NumberOfFrames", 1, minimum=0)
+    _bits(ds, notes)
+    integer(ds, "PixelRepresentation", 0, maximum=1)
+    _photometric(ds)
+    _photometric_term(ds)
+    for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
+        if keyword in ds:
+            numbers(ds.get(keyword), n, keyword, notes)
+    if "ImageOrientationPatient" in ds:
+        orientation(ds.get("ImageOrientationPatient"))
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword in ds:
+            first_number(ds.get(keyword), keyword, notes)
+    seq = ds.get("ModalityLUTSequence")
+    if seq:  # every output applies it: unusable means refused, here as in the reader
+        signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
+        lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
+    # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
+    # per frame from an Enhanced object's Frame VOI LUT groups)
+    # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)
+    # must not make a list per frame (it was a MemoryError); the pixel-size check refuses it
+    n = min(max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1),
+            len(ds.get("PerFrameFunctionalGroupsSequence") or (None,)))  # fmt: skip
+    windows: dict[str, None] = {}
+    for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
+        windows[frame_window(ds, frame)[1] or ""] = None
+    frame_voi_luts(ds, "", notes, n)
+    return notes + [note for note in windows if note]

@@ -1,0 +1,106 @@
+"""Image Pixel values pydicom's decoders require: checked by ``inspect`` and ``convert`` alike.
+
+Found by ``benchmarks/fuzz.py`` (seeds 7000-7011, 6,264 files): ``inspect`` listed these
+files as images and ``convert`` then refused them at decoding in Python's words: "pixel data
+could not be decoded: AttributeError: Missing required element: (0028,0101) 'Bits Stored'"
+(an RLE file without BitsStored, which the native path reads as BitsAllocated), "ValueError:
+Unknown (0028,0004) 'Photometric Interpretation' value 'MONOCHROMU2'", "ValueError: A
+(0028,0002) 'Samples per Pixel' value of '1025' is invalid", "ValueError: invalid literal for
+int() with base 10: ''" (an empty NumberOfFrames, which radpipe reads as 1).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataelem import RawDataElement
+from pydicom.tag import Tag
+from pydicom.uid import CTImageStorage, RLELossless
+
+from pipeline.dicom.index import index_folder
+from tests.pipeline.dicom.builders import image_dataset
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+STORED = np.arange(16, dtype="<u2").reshape(4, 4) * 100  # 0 .. 1500
+
+
+def _rle(**raw: bytes) -> object:
+    """A 4x4 RLE CT (slope 1, intercept -1024); ``raw`` replaces elements by raw IS bytes."""
+    ds = image_dataset(CTImageStorage, "CT", 4, 4, stored=16)
+    ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+    ds.compress(RLELossless, STORED)
+    for keyword, value in raw.items():
+        tag = Tag(keyword)
+        ds[tag] = RawDataElement(tag, "IS", len(value), value, 0, False, True)
+    return ds
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def _convert(src: Path, out: Path) -> tuple[dict[str, str], list[dict[str, str]]]:
+    result = convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    assert result.tasks == len(list(src.iterdir()))
+    errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
+    return errors, _rows(out / "manifest.csv")
+
+
+def test_rle_without_bits_stored_or_with_empty_frames_is_read_as_the_native_path_reads_it(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    no_bits = _rle()
+    del no_bits.BitsStored  # type: ignore[attr-defined]
+    no_bits.save_as(src / "no_bits_stored.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    _rle(NumberOfFrames=b"").save_as(src / "empty_frames.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    errors, rows = _convert(src, tmp_path / "out")
+    assert errors == {}
+    by_source = {r["source"]: r for r in rows}
+    for name in ("no_bits_stored.dcm", "empty_frames.dcm"):
+        hu = np.load(tmp_path / "out" / by_source[name]["output"])
+        np.testing.assert_array_equal(hu, STORED.astype(np.float32) - 1024)  # HU by hand
+    note = "BitsStored (0028,0101) is missing: read as BitsAllocated (16)"
+    assert by_source["no_bits_stored.dcm"]["problems"] == note
+    assert by_source["empty_frames.dcm"]["problems"] == ""
+    index = index_folder(src)
+    assert not index.problems
+    notes = {i.path: i.notes for s in index.series for i in s.instances}
+    assert notes == {"no_bits_stored.dcm": (note,), "empty_frames.dcm": ()}  # inspect says it too
+
+
+def test_unknown_photometric_term_or_samples_per_pixel_is_refused_alike(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    typo = _rle()
+    typo.PhotometricInterpretation = "MONOCHROMU2"  # type: ignore[attr-defined]
+    typo.save_as(src / "typo.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    samples = _rle()
+    samples.SamplesPerPixel = 1025  # type: ignore[attr-defined]
+    samples.save_as(src / "samples.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    wide = _rle()
+    wide.Columns = 65536  # type: ignore[attr-defined]  # US holds 0..65535: written as UL here
+    wide["Columns"].VR = "UL"  # type: ignore[index]
+    wide.save_as(src / "wide.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    lower = _rle()
+    lower.PhotometricInterpretation = "monochrome2"  # type: ignore[attr-defined]
+    lower.save_as(src / "lower.dcm", enforce_file_format=True)  # type: ignore[attr-defined]
+    expected = {
+        "typo.dcm": "PhotometricInterpretation (0028,0004) must be a defined term (MONOCHROME1, "
+        "MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, ...); got 'MONOCHROMU2'.",
+        "samples.dcm": "SamplesPerPixel (0028,0002) must be 1 (grey, palette) or 3 (colour); "
+        "got 1025.",
+        "wide.dcm": "Columns (0028,0011) must be a whole number in 1..65535; got 65536.",
+    }
+    index = index_folder(src)
+    assert {p.where: p.reason for p in index.problems} == expected  # inspect
+    errors, rows = _convert(src, tmp_path / "out")
+    assert errors == expected  # convert, in the same words
+    [row] = rows  # read as the reader reads it: stripped, upper case
+    assert row["source"] == "lower.dcm"
+    hu = np.load(tmp_path / "out" / row["output"])
+    np.testing.assert_array_equal(hu, STORED.astype(np.float32) - 1024)
