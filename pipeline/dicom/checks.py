@@ -96,11 +96,24 @@ def _term_shown(term: str) -> str:
 
 
 def _samples(ds: Any) -> None:
-    """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3 (PS3.3 C.7.6.3.1.1)."""
+    """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3, or than the term needs.
+
+    PS3.3 C.7.6.3.1.1-2: MONOCHROME1/2 and PALETTE COLOR have 1 sample per pixel, RGB and the
+    YBR terms 3; colour needs PlanarConfiguration (0028,0006) 0 or 1 (C.7.6.3.1.3, Type 1C),
+    which every decoder reads.
+    """
     samples = integer(ds, "SamplesPerPixel", 1, minimum=1)
     if samples not in (1, 3):
         raise DicomError("", f"{tag_name('SamplesPerPixel')} must be 1 (grey, palette) or 3 "
                              f"(colour); got {samples}.")  # fmt: skip
+    term = str(ds.get("PhotometricInterpretation")).strip().upper()
+    needs = 1 if term.startswith("MONOCHROME") or term == "PALETTE COLOR" else 3
+    if term in PHOTOMETRIC_TERMS and term not in ("ARGB", "CMYK") and samples != needs:
+        said = f"{tag_name('PhotometricInterpretation')} {term} has {needs}"
+        raise DicomError("", f"{tag_name('SamplesPerPixel')} is {samples} but {said}.")
+    if samples == 3 and integer(ds, "PlanarConfiguration", None, maximum=1) is None:
+        raise DicomError("", "PlanarConfiguration (0028,0006) is missing: colour pixels cannot "
+                             "be read without it (0: RGBRGB..., 1: RR..GG..BB...).")  # fmt: skip
 
 
 def _bits(ds: Any, notes: list[str]) -> None:
@@ -124,12 +137,12 @@ def _checked_header(ds: Any) -> list[str]:
     for keyword in ("Rows", "Columns"):
         if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
             raise DicomError("", f"{tag_name(keyword)} is missing.")
+    _photometric(ds)
+    _photometric_term(ds)
     _samples(ds)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
-    _photometric(ds)
-    _photometric_term(ds)
     for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
         if keyword in ds:
             numbers(ds.get(keyword), n, keyword, notes)

@@ -28,6 +28,7 @@ _TAGS = {
     "SamplesPerPixel": "(0028,0002)",
     "NumberOfFrames": "(0028,0008)",
     "PixelRepresentation": "(0028,0103)",
+    "PlanarConfiguration": "(0028,0006)",
     "PhotometricInterpretation": "(0028,0004)",
     "PixelSpacing": "(0028,0030)",
     "ImagerPixelSpacing": "(0018,1164)",

@@ -104,3 +104,33 @@ def test_unknown_photometric_term_or_samples_per_pixel_is_refused_alike(tmp_path
     assert row["source"] == "lower.dcm"
     hu = np.load(tmp_path / "out" / row["output"])
     np.testing.assert_array_equal(hu, STORED.astype(np.float32) - 1024)
+
+
+def test_colour_samples_and_planar_configuration_are_checked_alike(tmp_path: Path) -> None:
+    """An RGB file whose SamplesPerPixel says 1 was "could not broadcast input array from
+    shape (48,) into shape (16,)"; one without PlanarConfiguration "Missing required element:
+    (0028,0006) 'Planar Configuration'", both at decoding, after ``inspect`` listed them."""
+    src = tmp_path / "src"
+    src.mkdir()
+    rgb = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    for name in ("one_sample", "no_planar", "good"):
+        ds = image_dataset(CTImageStorage, "OT", 4, 4, bits=8, samples=3, photometric="RGB")
+        ds.PlanarConfiguration = 0
+        ds.PixelData = rgb.tobytes()
+        if name == "one_sample":
+            ds.SamplesPerPixel = 1
+        if name == "no_planar":
+            del ds.PlanarConfiguration
+        ds.save_as(src / f"{name}.dcm", enforce_file_format=True)
+    expected = {
+        "one_sample.dcm": "SamplesPerPixel (0028,0002) is 1 but PhotometricInterpretation "
+        "(0028,0004) RGB has 3.",
+        "no_planar.dcm": "PlanarConfiguration (0028,0006) is missing: colour pixels cannot be "
+        "read without it (0: RGBRGB..., 1: RR..GG..BB...).",
+    }
+    index = index_folder(src)
+    assert {p.where: p.reason for p in index.problems} == expected  # inspect
+    errors, rows = _convert(src, tmp_path / "out")
+    assert errors == expected  # convert, in the same words
+    [row] = rows
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / row["output"]), rgb)

@@ -1,0 +1,89 @@
+"""Damaged headers are refused in words about the file, by ``inspect`` and ``convert`` alike.
+
+Found by ``benchmarks/fuzz.py`` (seeds 7000-7011): reasons that began with Python's class
+names ("malformed header: MemoryError: " for a forged NumberOfFrames, "unreadable DICOM
+header: error: Error -3 while decompressing data" for a corrupt deflated data set,
+"LUTDescriptor unusable: too many values to unpack (expected 3)", a value shown as b'1e308 ').
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+from pydicom.uid import CTImageStorage, DeflatedExplicitVRLittleEndian
+
+from pipeline.dicom.index import index_folder
+from tests.pipeline.dicom.builders import image_dataset
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+
+def _ct(syntax: str = "1.2.840.10008.1.2.1") -> Dataset:
+    ds = image_dataset(CTImageStorage, "CT", 4, 4, syntax=syntax)
+    ds.PixelData = np.arange(16, dtype="<u2").tobytes()
+    return ds
+
+
+def _raw(ds: Dataset, tag: int, vr: str, value: bytes) -> None:
+    ds[Tag(tag)] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+
+
+def _both(src: Path, out: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """``inspect``'s and ``convert``'s reasons by file."""
+    index = index_folder(src)
+    convert_folder(src, out, ConvertOptions(format="npy"), progress=False)
+    with (out / "errors.csv").open(newline="") as fh:
+        errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
+    return {p.where: p.reason for p in index.problems}, errors
+
+
+def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    frames = _ct()
+    _raw(frames, 0x00280008, "IS", b"4294967295")  # NumberOfFrames
+    frames.save_as(src / "frames.dcm", enforce_file_format=True)
+    lut = _ct()
+    item = Dataset()
+    item.LUTDescriptor = [256, 0, 16, 1]  # one value too many
+    item.ModalityLUTType = "HU"
+    item.add_new(0x00283006, "US", list(range(256)))  # LUTData
+    lut.ModalityLUTSequence = Sequence([item])
+    lut.save_as(src / "lut.dcm", enforce_file_format=True)
+    spacing = _ct()
+    _raw(spacing, 0x00280030, "OB", b"1e308 ")  # PixelSpacing with a wrong VR
+    spacing.save_as(src / "spacing.dcm", enforce_file_format=True)
+    expected = {
+        "frames.dcm": "header claims 4x4x4294967295x1 = 68,719,476,720 pixels, over the limit "
+        "of 268,435,456 (raise max_pixels if this is genuine).",
+        "lut.dcm": "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, first value "
+        "mapped, bits); got 4 value(s).",
+        "spacing.dcm": "PixelSpacing (0028,0030) must hold 2 numbers; got '1e308'.",
+    }
+    inspected, converted = _both(src, tmp_path / "out")
+    assert inspected == expected
+    assert converted == expected
+
+
+def test_corrupt_deflated_data_set_is_named_as_such(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    _ct(DeflatedExplicitVRLittleEndian).save_as(src / "deflated.dcm", enforce_file_format=True)
+    data = bytearray((src / "deflated.dcm").read_bytes())
+    start = 132 + 12 + int.from_bytes(data[140:144], "little")  # after (0002,0000)'s group
+    data[start] = 0b111  # the first block: BFINAL 1, BTYPE 11, reserved (RFC 1951 3.2.3)
+    (src / "deflated.dcm").write_bytes(bytes(data))
+    inspected, converted = _both(src, tmp_path / "out")
+    assert inspected == converted
+    reason = converted["deflated.dcm"]
+    assert reason == (
+        "unreadable DICOM header: the deflated data set cannot be inflated (zlib: Error -3 "
+        "while decompressing data: invalid block type): corrupt or truncated"
+    )
