@@ -82,7 +82,9 @@ def check_pixel_size(
         ``max_pixels``, (native syntaxes) when the header needs more bytes than the pixel
         data holds, e.g. a truncated file or a forged header, or (encapsulated syntaxes but
         video) when NumberOfFrames is more than the pixel data could hold at one 8-byte item
-        per frame (PS3.5 A.4: every frame has at least one fragment).
+        per frame (PS3.5 A.4: every frame has at least one fragment), or when the pixel data
+        element's length runs past the end of the file (``truncated file: PixelData ...
+        holds N of its M bytes``, as a header-only reading says).
     """
     keyword = pixel_keyword(ds)
     if not keyword:
@@ -107,6 +109,9 @@ def check_pixel_size(
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif syntax is not None and syntax not in MPEGTransferSyntaxes:
         _check_frame_room(ds, source, file_size)
+    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file (a damaged
+    if cut:  # length field: the image fits, but what else of the file is lost is unknown)
+        raise DicomError(source, f"truncated file: {cut}")
     return pixels
 
 

@@ -322,12 +322,17 @@ def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
         elem = ds.get_item(tag, keep_deferred=True) if tag in ds else None
         tell = getattr(elem, "value_tell", None)
         length = getattr(elem, "length", 0)
-        if elem is not None and getattr(elem, "value", b"") is None and tell is not None:
+        value = getattr(elem, "value", b"")
+        if elem is not None and value is None and tell is not None:
             size = path.stat().st_size
             if length != 0xFFFFFFFF and tell + length > size:
                 ds.radpipe_truncated = (
                     f"{_TAG_NAMES[tag]} holds {size - tell:,} of its {length:,} bytes"
                 )
+        elif isinstance(value, bytes) and length != 0xFFFFFFFF and len(value) < length:
+            # read to the end of the file: refused as truncated once the header's image is
+            # known to fit (decode.check_pixel_size), as inspect refuses it unread
+            ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
     return ds
 
 

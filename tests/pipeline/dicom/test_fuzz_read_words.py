@@ -87,3 +87,23 @@ def test_corrupt_deflated_data_set_is_named_as_such(tmp_path: Path) -> None:
         "unreadable DICOM header: the deflated data set cannot be inflated (zlib: Error -3 "
         "while decompressing data: invalid block type): corrupt or truncated"
     )
+
+
+def test_pixel_data_length_past_the_end_of_the_file_is_refused_alike(tmp_path: Path) -> None:
+    """A damaged PixelData length (one flipped bit: 32 -> 4,128) past the end of the file.
+
+    ``inspect`` (pixel data not read) said "truncated file", ``convert`` (pydicom reads what
+    is there, which the header's 4x4 happens to need) converted it without a word.
+    """
+    src = tmp_path / "src"
+    src.mkdir()
+    _ct().save_as(src / "long.dcm", enforce_file_format=True)
+    data = bytearray((src / "long.dcm").read_bytes())
+    at = data.index(b"\xe0\x7f\x10\x00OW\x00\x00") + 8
+    assert int.from_bytes(data[at : at + 4], "little") == 32
+    data[at : at + 4] = (32 | 1 << 12).to_bytes(4, "little")
+    (src / "long.dcm").write_bytes(bytes(data))
+    expected = {"long.dcm": "truncated file: PixelData (7FE0,0010) holds 32 of its 4,128 bytes"}
+    inspected, converted = _both(src, tmp_path / "out")
+    assert inspected == expected
+    assert converted == expected
