@@ -11,16 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.dicom import lut
-from pipeline.dicom.values import (
-    first_number,
-    frame_voi_luts,
-    frame_window,
-    integer,
-    numbers,
-    orientation,
-    tag_name,
-)
+from pipeline.dicom import lut, values
+from pipeline.dicom.values import integer, tag_name
 from pipeline.errors import DicomError
 
 #: PhotometricInterpretation (0028,0004) terms pydicom's decoders know (PS3.3 C.7.6.3.1.2).
@@ -145,12 +137,12 @@ def _checked_header(ds: Any) -> list[str]:
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
         if keyword in ds:
-            numbers(ds.get(keyword), n, keyword, notes)
+            values.numbers(ds.get(keyword), n, keyword, notes)
     if "ImageOrientationPatient" in ds:
-        orientation(ds.get("ImageOrientationPatient"))
+        values.orientation(ds.get("ImageOrientationPatient"))
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
-            first_number(ds.get(keyword), keyword, notes)
+            values.first_number(ds.get(keyword), keyword, notes)
     seq = ds.get("ModalityLUTSequence")
     if seq:  # every output applies it: unusable means refused, here as in the reader
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
@@ -163,6 +155,6 @@ def _checked_header(ds: Any) -> list[str]:
             len(ds.get("PerFrameFunctionalGroupsSequence") or (None,)))  # fmt: skip
     windows: dict[str, None] = {}
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
-        windows[frame_window(ds, frame)[1] or ""] = None
-    frame_voi_luts(ds, "", notes, n)
+        windows[values.frame_window(ds, frame)[1] or ""] = None
+    values.frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]

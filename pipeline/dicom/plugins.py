@@ -97,7 +97,8 @@ def _without_image_pixel(ds: Dataset) -> Dataset:
     """A view of ``ds`` (the same element objects) without the elements in ``_GIVEN``."""
     view = Dataset({tag: elem for tag, elem in ds._dict.items() if tag not in _GIVEN})
     view.file_meta = ds.file_meta
-    view.set_original_encoding(*ds.original_encoding, ds.original_character_set)
+    implicit, little = ds.original_encoding
+    view.set_original_encoding(implicit, little, ds.original_character_set)
     return view
 
 

@@ -19,7 +19,7 @@ from pydicom.tag import Tag
 from pydicom.uid import CTImageStorage, DeflatedExplicitVRLittleEndian
 
 from pipeline.dicom.index import index_folder
-from tests.pipeline.dicom.builders import image_dataset
+from tests.pipeline.dicom.builders import image_dataset, write_folder
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 
@@ -45,21 +45,15 @@ def _both(src: Path, out: Path) -> tuple[dict[str, str], dict[str, str]]:
 def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
     tmp_path: Path,
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    frames = _ct()
+    frames, lut, spacing = _ct(), _ct(), _ct()
     _raw(frames, 0x00280008, "IS", b"4294967295")  # NumberOfFrames
-    frames.save_as(src / "frames.dcm", enforce_file_format=True)
-    lut = _ct()
     item = Dataset()
     item.LUTDescriptor = [256, 0, 16, 1]  # one value too many
     item.ModalityLUTType = "HU"
     item.add_new(0x00283006, "US", list(range(256)))  # LUTData
     lut.ModalityLUTSequence = Sequence([item])
-    lut.save_as(src / "lut.dcm", enforce_file_format=True)
-    spacing = _ct()
     _raw(spacing, 0x00280030, "OB", b"1e308 ")  # PixelSpacing with a wrong VR
-    spacing.save_as(src / "spacing.dcm", enforce_file_format=True)
+    src = write_folder(tmp_path / "src", frames=frames, lut=lut, spacing=spacing)
     expected = {
         "frames.dcm": "header claims 4x4x4294967295x1 = 68,719,476,720 pixels, over the limit "
         "of 268,435,456 (raise max_pixels if this is genuine).",
@@ -73,9 +67,7 @@ def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
 
 
 def test_corrupt_deflated_data_set_is_named_as_such(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    _ct(DeflatedExplicitVRLittleEndian).save_as(src / "deflated.dcm", enforce_file_format=True)
+    src = write_folder(tmp_path / "src", deflated=_ct(DeflatedExplicitVRLittleEndian))
     data = bytearray((src / "deflated.dcm").read_bytes())
     start = 132 + 12 + int.from_bytes(data[140:144], "little")  # after (0002,0000)'s group
     data[start] = 0b111  # the first block: BFINAL 1, BTYPE 11, reserved (RFC 1951 3.2.3)
@@ -95,9 +87,7 @@ def test_pixel_data_length_past_the_end_of_the_file_is_refused_alike(tmp_path: P
     ``inspect`` (pixel data not read) said "truncated file", ``convert`` (pydicom reads what
     is there, which the header's 4x4 happens to need) converted it without a word.
     """
-    src = tmp_path / "src"
-    src.mkdir()
-    _ct().save_as(src / "long.dcm", enforce_file_format=True)
+    src = write_folder(tmp_path / "src", long=_ct())
     data = bytearray((src / "long.dcm").read_bytes())
     at = data.index(b"\xe0\x7f\x10\x00OW\x00\x00") + 8
     assert int.from_bytes(data[at : at + 4], "little") == 32
