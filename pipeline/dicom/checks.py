@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydicom.uid import UID
+
 from pipeline.dicom import lut, values
 from pipeline.dicom.values import integer, tag_name
 from pipeline.errors import DicomError
@@ -87,6 +89,23 @@ def _term_shown(term: str) -> str:
     return f"text of {len(term)} characters (not shown)"
 
 
+def _syntax(ds: Any) -> None:
+    """Refuse a TransferSyntaxUID (0002,0010) that names no transfer syntax DICOM defines.
+
+    A damaged one (``1.2.840.10008.1.2.5.90``, ``1.2.840.q0008.1.2.1``) or a private one: no
+    decoder reads its pixel data, which ``convert`` found out only when it tried.
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax is None or UID(str(syntax)).is_transfer_syntax:
+        return
+    text = str(syntax)
+    shown = repr(text) if len(text) <= 64 and set(text) <= set("0123456789.") else (
+        f"text of {len(text)} characters (not shown)")  # fmt: skip
+    raise DicomError("", "TransferSyntaxUID (0002,0010) is no transfer syntax DICOM defines "
+                         f"(got {shown}): no decoder can read the pixel data.")  # fmt: skip
+
+
 def _samples(ds: Any) -> None:
     """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3, or than the term needs.
 
@@ -132,6 +151,7 @@ def _checked_header(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds)
     _samples(ds)
+    _syntax(ds)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)

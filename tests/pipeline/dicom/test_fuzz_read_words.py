@@ -97,3 +97,23 @@ def test_pixel_data_length_past_the_end_of_the_file_is_refused_alike(tmp_path: P
     inspected, converted = _both(src, tmp_path / "out")
     assert inspected == expected
     assert converted == expected
+
+
+def test_transfer_syntax_uid_dicom_does_not_define_is_refused_alike(tmp_path: Path) -> None:
+    """A damaged TransferSyntaxUID: pydicom still parses the data set (it guesses the
+    encoding), ``inspect`` listed the file as an image, ``convert`` said "cannot decode
+    transfer syntax 1.2.840.10008.1.2.7: Unable to decode the pixel data as a (0002,0010)
+    'Transfer Syntax UID' value of ... is not supported"."""
+    src = write_folder(tmp_path / "src", damaged=_ct())
+    data = (src / "damaged.dcm").read_bytes()
+    assert data.count(b"1.2.840.10008.1.2.1\0") == 1  # Explicit VR Little Endian, padded
+    (src / "damaged.dcm").write_bytes(
+        data.replace(b"1.2.840.10008.1.2.1\0", b"1.2.840.10008.1.2.7\0")
+    )
+    expected = {
+        "damaged.dcm": "TransferSyntaxUID (0002,0010) is no transfer syntax DICOM defines (got "
+        "'1.2.840.10008.1.2.7'): no decoder can read the pixel data."
+    }
+    inspected, converted = _both(src, tmp_path / "out")
+    assert inspected == expected
+    assert converted == expected
