@@ -77,7 +77,7 @@ def decode_with_pydicom(
         with captured_warnings() as caught, quiet_stderr() as printed:
             arr = np.asarray(pixel_array(_without_image_pixel(ds), **header))
     except (NotImplementedError, RuntimeError, ImportError) as err:
-        why = without_addresses(str(err))
+        why = _one_line(without_addresses(str(err)))
         raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
     except FATAL:
         raise
@@ -102,13 +102,24 @@ def _without_image_pixel(ds: Dataset) -> Dataset:
     return view
 
 
+def _one_line(text: str) -> str:
+    """The list pydicom makes of what each plugin said, one line each, as one ``; ``-joined line.
+
+    ``errors.csv`` holds one reason per row and the summary one per file: a reason across
+    lines broke both (``Unable to decode as exceptions were raised by all available
+    plugins:`` and a line per plugin).
+    """
+    head, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    return " ".join([head, "; ".join(rest)]) if rest else head
+
+
 def _why(err: BaseException) -> str:
     """What a plugin's exception says, in words, without Python's class name.
 
     A pyo3 ``PanicException`` (a Rust plugin's crash, such as an index out of bounds) is
     named as what it is; the message itself comes after.
     """
-    text = without_addresses(str(err)).strip() or "the decoder gave no reason"
+    text = _one_line(without_addresses(str(err))) or "the decoder gave no reason"
     if type(err).__name__ == "PanicException":
         return f"the decoder plugin crashed on malformed data ({text})"
     return text

@@ -117,3 +117,22 @@ def test_transfer_syntax_uid_dicom_does_not_define_is_refused_alike(tmp_path: Pa
     inspected, converted = _both(src, tmp_path / "out")
     assert inspected == expected
     assert converted == expected
+
+
+def test_what_every_plugin_said_is_one_line(tmp_path: Path) -> None:
+    """pydicom lists each plugin's failure on its own line; ``errors.csv`` got a reason over
+    three lines, and the terminal summary too. An RLE header with 0 segments (PS3.5 G.5)."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    ds = _ct()
+    ds.compress(RLELossless)
+    ds.PixelData = encapsulate([bytes(64)])
+    src = write_folder(tmp_path / "src", rle=ds)
+    _, converted = _both(src, tmp_path / "out")
+    assert converted == {
+        "rle.dcm": "cannot decode transfer syntax RLE Lossless: Unable to decode as exceptions "
+        "were raised by all available plugins: pylibjpeg: Invalid segment offset found in the "
+        "RLE header; pydicom: The number of RLE segments in the pixel data doesn't match the "
+        "expected amount (0 vs. 2 segments)"
+    }
