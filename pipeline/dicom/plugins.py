@@ -36,8 +36,13 @@ def quiet_stderr() -> Iterator[list[str]]:
     so that nothing written before the block is lost.
     """
     lines: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to hold (closed): nothing can reach a terminal
+        yield lines
+        return
     try:
         with tempfile.TemporaryFile() as held:
             os.dup2(held.fileno(), 2)
