@@ -26,10 +26,10 @@ from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
-    check_image_header,
     first_number,
     frame_voi_luts,
     frame_window,
