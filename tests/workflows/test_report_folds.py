@@ -43,6 +43,13 @@ def _cv_run(tmp_path: Path) -> Path:
         folder = run / "folds" / f"fold-{fold}"
         folder.mkdir(parents=True)
         (folder / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    folds = [-1, -1, 0, 0, 0, 1, 1, 2, 2, 2]  # -1: the held-out test split
+    (run / "split.csv").write_text(
+        "patient_key,series_key,label,split,fold\n"
+        + "".join(
+            f"p{i},s{i},{i % 2},{'test' if f < 0 else 'train'},{f}\n" for i, f in enumerate(folds)
+        )
+    )
     return run
 
 
@@ -68,6 +75,11 @@ def test_a_cross_validated_report_shows_each_fold_and_its_training(tmp_path: Pat
     assert "fold 0: last epoch 3 0.333 0.700" in text
     assert "fold 1: lowest val_loss 2 0.500 0.500" in text
     assert "fold 2: lowest val_loss 2 0.500 0.600" in text
+    # the split by fold (labels of s2..s9: 0 1 0 | 1 0 | 1 0 1), not one 'train' of 8
+    assert (
+        "split size label 0 label 1 train fold 0 3 2 1 train fold 1 2 1 1 "
+        "train fold 2 3 1 2 test 2 1 1"
+    ) in text
     curves = sorted(p.name for p in (run / "plots").glob("learning_curves*.png"))
     assert curves == [f"learning_curves_fold_{k}.png" for k in range(3)]
     for k in range(3):

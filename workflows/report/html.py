@@ -126,7 +126,13 @@ def _data_section(run: Path) -> str:
     return "\n".join(out)
 
 
+_PARTS = ("train", "val", "test")
+
+
 def _split_table(rows: list[dict[str, str]]) -> str:
+    if any(r.get("fold", "-1") not in ("", "-1") for r in rows):  # cross-validation
+        rows = [{**r, "split": f"{r['split']} fold {r['fold']}"} if r.get("fold", "-1")
+                not in ("", "-1") else r for r in rows]  # fmt: skip
     sizes = Counter(r["split"] for r in rows)
     label_key = next((k for k in ("label", "class_name") if k in rows[0]), None)
     labels = sorted({r[label_key] for r in rows}) if label_key else []
@@ -134,8 +140,8 @@ def _split_table(rows: list[dict[str, str]]) -> str:
     header = ["split", "size", *[f"{label_key} {lab}" for lab in labels]]
     body = [
         [name, sizes[name], *[by_label[(name, lab)] for lab in labels]]
-        for name in sorted(sizes, key=lambda s: ("train", "val", "test").index(s)
-                           if s in ("train", "val", "test") else 9)
+        for name in sorted(sizes, key=lambda s: (_PARTS.index(s.split()[0])
+                           if s.split()[0] in _PARTS else 9, s))
     ]  # fmt: skip
     return html_table(header, body)
 
