@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom import checks, files, plain, values
+from pipeline.dicom import files, plain, values
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_pixel_size
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 from pipeline.keys import hash_key
@@ -197,7 +198,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
                             "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
-    notes = [*getattr(ds, "radpipe_notes", []), *checks.check_image_header(ds)]
+    notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
     check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
     check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
     meta = getattr(ds, "file_meta", None)

@@ -1,6 +1,6 @@
-"""PALETTE COLOR pixels to RGB through the palette's LUTs (PS3.3 C.7.6.3.1.5).
+"""PALETTE COLOR images (PS3.3 C.7.6.3.1.5).
 
-Moved out of :mod:`pipeline.dicom.decode` (behaviour unchanged) to keep that module small.
+The stored indices go through the palette at the depth its entries really have.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from pydicom.dataset import Dataset
 
 from pipeline.errors import DicomError
 
+__all__ = ["apply_palette", "palette_top"]
+
 
 def apply_palette(
     ds: Dataset, indices: np.ndarray, source: str, notes: list[str] | None = None
 ) -> np.ndarray:
-    """RGB through the palette; entries keep the depth their values show.
+    """RGB ``(..., 3)`` through the palette; entries keep the depth their values show.
 
     PS3.3 C.7.6.3.1.5: some writers store 8-bit entries in 16-bit words, padding the high
     bits (pydicom then returns uint16 holding 0..255). Those come back as uint8, so that
@@ -37,7 +39,7 @@ def apply_palette(
         return rgb
     if rgb.dtype.itemsize != 2 or nominal not in (8, 16):
         return rgb
-    top = int(rgb.max(initial=0)) if nominal == 8 else _palette_top(ds)
+    top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(ds)
     if top <= 0xFF and (nominal == 8 or top > 0):
         if nominal == 16 and notes is not None:
             notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}; "
@@ -49,7 +51,7 @@ def apply_palette(
     return rgb
 
 
-def _palette_top(ds: Dataset) -> int:
+def palette_top(ds: Dataset) -> int:
     """The largest entry of the whole palette (segmented or not), over every index it maps."""
     from pydicom.pixels import apply_color_lut
 

@@ -16,7 +16,6 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.dicom import geometry, lut
-from pipeline.dicom.checks import check_image_header
 from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_pixel_size,
@@ -27,6 +26,7 @@ from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (

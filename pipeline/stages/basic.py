@@ -35,6 +35,12 @@ class Cast(Stage):
     kind = "intensity"
 
     def __init__(self, *, dtype: str = "float32") -> None:
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            raise ValueError(
+                f"The 'dtype' parameter of Cast must be a NumPy dtype name; got {dtype!r}."
+            ) from None
         self.dtype = dtype
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:

@@ -12,6 +12,7 @@ from pipeline.ops.pca import fit_pca, project_pca, reconstruct_pca
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
+from pipeline.stages._checks import check_number
 
 
 @STAGES.register("pca")
@@ -42,6 +43,8 @@ class PCA(Stage):
     def __init__(self, *, n_components: int | None = None, variance: float | None = None) -> None:
         if (n_components is None) == (variance is None):
             raise ValueError("PCA takes exactly one of 'n_components' and 'variance'.")
+        if n_components is not None:
+            check_number("PCA", "n_components", n_components, low=1, integer=True)
         self.n_components = n_components
         self.variance = variance
 

@@ -14,6 +14,7 @@ from pipeline.ops.filters import (
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
+from pipeline.stages._checks import check_number
 
 
 @STAGES.register("gaussian_smooth")
@@ -23,6 +24,7 @@ class GaussianSmooth(Stage):
     kind = "intensity"
 
     def __init__(self, *, sigma: float = 1.0) -> None:
+        check_number("GaussianSmooth", "sigma", sigma, low=0)
         self.sigma = sigma
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -36,6 +38,7 @@ class MedianFilter(Stage):
     kind = "intensity"
 
     def __init__(self, *, size: int = 3) -> None:
+        check_number("MedianFilter", "size", size, low=1, integer=True)
         self.size = size
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -49,6 +52,9 @@ class NonLocalMeans(Stage):
     kind = "intensity"
 
     def __init__(self, *, h: float = 10.0, patch_size: int = 5, patch_distance: int = 6) -> None:
+        check_number("NonLocalMeans", "h", h, low=0, strict=True)
+        check_number("NonLocalMeans", "patch_size", patch_size, low=1, integer=True)
+        check_number("NonLocalMeans", "patch_distance", patch_distance, low=1, integer=True)
         self.h = h
         self.patch_size = patch_size
         self.patch_distance = patch_distance
@@ -65,6 +71,7 @@ class TotalVariation(Stage):
     kind = "intensity"
 
     def __init__(self, *, weight: float = 0.1) -> None:
+        check_number("TotalVariation", "weight", weight, low=0, strict=True)
         self.weight = weight
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -78,6 +85,9 @@ class CLAHE(Stage):
     kind = "intensity"
 
     def __init__(self, *, clip_limit: float = 0.01, kernel_size: int | None = None) -> None:
+        check_number("CLAHE", "clip_limit", clip_limit, low=0, strict=True)
+        if kernel_size is not None:
+            check_number("CLAHE", "kernel_size", kernel_size, low=1, integer=True)
         self.clip_limit = clip_limit
         self.kernel_size = kernel_size
 

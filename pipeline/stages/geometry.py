@@ -7,6 +7,7 @@ spatial axis) is updated when the pixel size changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -24,6 +25,7 @@ from pipeline.ops.geometry import (
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
+from pipeline.stages._checks import check_number
 
 
 def _shape_param(stage: str, name: str, value: Sequence[int]) -> list[int]:
@@ -106,11 +108,15 @@ class Resample(Stage):
 
     def _target(self) -> list[float]:
         try:
-            return [float(s) for s in self.spacing]
+            target = [float(s) for s in self.spacing]
         except (TypeError, ValueError):
+            target = []
+        if not target or not all(math.isfinite(s) and s > 0 for s in target):
             raise ValueError(
-                f"The 'spacing' parameter of Resample must be numbers in mm; got {self.spacing!r}."
-            ) from None
+                "The 'spacing' parameter of Resample must be numbers > 0 in mm; "
+                f"got {self.spacing!r}."
+            )
+        return target
 
     @classmethod
     def example(cls) -> Self:
@@ -189,6 +195,7 @@ class CropForeground(Stage):
                 "The 'source' parameter of CropForeground must be 'image' or 'mask'; "
                 f"got {source!r}."
             )
+        check_number("CropForeground", "margin", margin, low=0, integer=True)
         self.threshold = threshold
         self.margin = margin
         self.source = source
@@ -223,6 +230,7 @@ class FitDepth(Stage):
     kind = "geometric"
 
     def __init__(self, *, depth: int, method: str = "crop_pad") -> None:
+        check_number("FitDepth", "depth", depth, low=1, integer=True)
         if method not in ("crop_pad", "resample"):
             raise ValueError(
                 f"The 'method' parameter of FitDepth must be 'crop_pad' or 'resample'; "

@@ -23,6 +23,7 @@ from pipeline.ops.intensity import (
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
+from pipeline.stages._checks import check_number
 
 _MODES = ("image", "dataset")
 # Pixels kept per fit for dataset percentiles: enough for stable percentiles, bounded memory.
@@ -74,6 +75,11 @@ class ClipIntensity(Stage):
     kind = "intensity"
 
     def __init__(self, *, low: float | None = None, high: float | None = None) -> None:
+        for name, value in (("low", low), ("high", high)):
+            if value is not None:
+                check_number("ClipIntensity", name, value)
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"ClipIntensity needs low <= high; got low={low}, high={high}.")
         self.low = low
         self.high = high
 

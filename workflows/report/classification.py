@@ -95,7 +95,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(k, level),
+        "policy": _policy(k, level, operating=k == 2 and validation is not None),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -248,8 +248,13 @@ def _mistakes(
     ]
 
 
-def _policy(k: int, level: float) -> dict[str, str]:
-    return {
+def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
+    """The rules behind the figures, as ``metrics.json`` and the report list them.
+
+    ``operating``: an operating point is chosen (two classes and validation predictions), so
+    its rule is listed; otherwise there is none to describe.
+    """
+    rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
         "prediction": "argmax of probabilities",
@@ -264,3 +269,6 @@ def _policy(k: int, level: float) -> dict[str, str]:
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }
+    if not operating:
+        del rules["operating_point"]
+    return rules

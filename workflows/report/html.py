@@ -58,9 +58,14 @@ _UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", 
 
 
 def render_report(
-    run: Path, metrics: Mapping[str, Any], log: Sequence[Mapping[str, Any]], *, title: str
+    run: Path,
+    metrics: Mapping[str, Any],
+    logs: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    title: str,
 ) -> str:
-    """The report as one HTML string (see :func:`workflows.report.results.write_report`)."""
+    """The report as one HTML string (see :func:`workflows.report.results.write_report`);
+    ``logs``: the training logs by name (``""``, or ``"fold K"`` after cross-validation)."""
     task = str(metrics.get("task", "evaluation"))
     unit = metrics.get("case_unit", "case")
     parts = [
@@ -74,10 +79,11 @@ def render_report(
         _data_section(run),
         _metrics_section(metrics),
         sections.intervals_section(metrics),
+        sections.cross_validation_section(metrics),
         sections.operating_point_section(metrics),
         _figures_section(run, metrics),
         sections.explanations_section(metrics),
-        _training_section(log),
+        _training_section(logs),
         _per_case_section(task, metrics),
         sections.segmentation_tables(metrics) if task == "segmentation" else "",
         _policy_section(metrics),
@@ -120,7 +126,13 @@ def _data_section(run: Path) -> str:
     return "\n".join(out)
 
 
+_PARTS = ("train", "val", "test")
+
+
 def _split_table(rows: list[dict[str, str]]) -> str:
+    if any(r.get("fold", "-1") not in ("", "-1") for r in rows):  # cross-validation
+        rows = [{**r, "split": f"{r['split']} fold {r['fold']}"} if r.get("fold", "-1")
+                not in ("", "-1") else r for r in rows]  # fmt: skip
     sizes = Counter(r["split"] for r in rows)
     label_key = next((k for k in ("label", "class_name") if k in rows[0]), None)
     labels = sorted({r[label_key] for r in rows}) if label_key else []
@@ -128,8 +140,8 @@ def _split_table(rows: list[dict[str, str]]) -> str:
     header = ["split", "size", *[f"{label_key} {lab}" for lab in labels]]
     body = [
         [name, sizes[name], *[by_label[(name, lab)] for lab in labels]]
-        for name in sorted(sizes, key=lambda s: ("train", "val", "test").index(s)
-                           if s in ("train", "val", "test") else 9)
+        for name in sorted(sizes, key=lambda s: (_PARTS.index(s.split()[0])
+                           if s.split()[0] in _PARTS else 9, s))
     ]  # fmt: skip
     return html_table(header, body)
 
@@ -188,18 +200,23 @@ def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     return f"<h2>Figures</h2>{note}<section class='figs'>{''.join(figures)}</section>"
 
 
-def _training_section(log: Sequence[Mapping[str, Any]]) -> str:
-    if not log:
+def _training_section(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    if not logs:
         return ""
-    keys = [k for k in log[-1] if k != "epoch"]
-    best = min(
-        (r for r in log if isinstance(r.get("val_loss"), int | float)),
-        key=lambda r: r["val_loss"],
-        default=None,
-    )
-    rows = [["last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]]]
-    if best is not None:
-        rows.append(["lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]])
+    keys = [k for k in next(iter(logs.values()))[-1] if k != "epoch"]
+    rows = []
+    for name, log in logs.items():
+        prefix = f"{name}: " if name else ""
+        best = min(
+            (r for r in log if isinstance(r.get("val_loss"), int | float)),
+            key=lambda r: r["val_loss"],
+            default=None,
+        )
+        rows.append([f"{prefix}last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]])
+        if best is not None:
+            rows.append(
+                [f"{prefix}lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]]
+            )
     return "<h2>Training</h2>" + html_table(["", "epoch", *keys], rows)
 
 

@@ -66,8 +66,9 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
 
     Needs ``metrics.json``; uses ``config.yaml``, ``split.csv``, ``index.csv``,
     ``provenance.json``, ``log.jsonl`` and ``plots/*.png`` when present. Missing standard
-    plots (confusion matrix, learning curves) are drawn from ``metrics.json`` and
-    ``log.jsonl`` first. The HTML is self-contained: inline CSS, images as data URIs.
+    plots (confusion matrix, learning curves: one per fold after cross-validation) are
+    drawn from ``metrics.json`` and ``log.jsonl`` first. The HTML is self-contained: inline
+    CSS, images as data URIs.
 
     Raises
     ------
@@ -86,9 +87,9 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise RadpipeError(f"{metrics_path}: cannot read metrics: {err}") from err
-    log = read_log(run / "log.jsonl")
-    _draw_missing_plots(run, metrics, log)
-    html = render_report(run, metrics, log, title=title or run.name)
+    logs = run_logs(run)
+    _draw_missing_plots(run, metrics, logs)
+    html = render_report(run, metrics, logs, title=title or run.name)
     out = run / "report.html"
     atomic_write_text(out, html)
     return out
@@ -109,7 +110,22 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _draw_missing_plots(run: Path, metrics: dict[str, Any], log: list[dict[str, Any]]) -> None:
+def run_logs(run: Path) -> dict[str, list[dict[str, Any]]]:
+    """The training logs of a run by name: ``{"": rows of RUN/log.jsonl}``, or after
+    cross-validation ``{"fold 0": rows of RUN/folds/fold-0/log.jsonl, ...}`` in fold order;
+    empty logs are left out."""
+    paths = {"": run / "log.jsonl"}
+    if not paths[""].is_file():
+        folders = [p for p in (run / "folds").glob("fold-*") if p.name[5:].isdigit()]
+        folders.sort(key=lambda p: int(p.name[5:]))
+        paths = {f"fold {p.name[5:]}": p / "log.jsonl" for p in folders}
+    logs = {name: read_log(path) for name, path in paths.items()}
+    return {name: rows for name, rows in logs.items() if rows}
+
+
+def _draw_missing_plots(
+    run: Path, metrics: dict[str, Any], logs: dict[str, list[dict[str, Any]]]
+) -> None:
     from workflows.report import plots
 
     plot_dir = run / "plots"
@@ -117,5 +133,7 @@ def _draw_missing_plots(run: Path, metrics: dict[str, Any], log: list[dict[str, 
     names = metrics.get("class_names") or [str(i) for i in range(len(cm or []))]
     if cm and not (plot_dir / "confusion_matrix.png").exists():
         plots.plot_confusion_matrix(cm, names, plot_dir / "confusion_matrix.png")
-    if log and not (plot_dir / "learning_curves.png").exists():
-        plots.plot_learning_curves(log, plot_dir / "learning_curves.png")
+    for name, log in logs.items():
+        path = plot_dir / f"learning_curves{'_' if name else ''}{name.replace(' ', '_')}.png"
+        if not path.exists():
+            plots.plot_learning_curves(log, path)

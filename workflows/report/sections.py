@@ -186,6 +186,27 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
     return "<h2>Confidence intervals</h2>" + html_table(header, rows)
 
 
+def cross_validation_section(metrics: Mapping[str, Any]) -> str:
+    """Each fold's model alone on the evaluated cases, and the spread over the folds
+    (``metrics.json``'s ``folds`` and ``cross_validation``); "" for a run without folds."""
+    folds = metrics.get("folds") or []
+    spread = metrics.get("cross_validation") or {}
+    if not folds or not spread:
+        return ""
+    stats = ("mean", "std", "min", "max")
+    header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
+    rows = [
+        [key, *[fold.get(key) for fold in folds], *[values.get(s) for s in stats]]
+        for key, values in spread.items()
+    ]
+    note = (
+        f"Each of the {len(folds)} fold models alone on the same evaluated cases (the figures "
+        "above are of their ensemble); std is the population standard deviation over the "
+        "folds (ddof 0)."
+    )
+    return f"<h2>Cross-validation</h2><p class='note'>{esc(note)}</p>" + html_table(header, rows)
+
+
 def operating_point_section(metrics: Mapping[str, Any]) -> str:
     op = metrics.get("operating_point")
     if not op:

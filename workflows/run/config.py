@@ -21,9 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from workflows.run import spec_checks as sc
 from workflows.run.overrides import apply_override, override_for
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
-from workflows.run.spec_checks import check_model_values, check_spec, check_specs, model_task
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -76,7 +76,7 @@ class ConvertConfig(_Strict):
     """How DICOM becomes arrays (cached: the same options reuse the same conversion)."""
 
     format: Literal["npy", "png", "png16"] = "npy"
-    window: str = Field("none", description="none | header | PRESET | C,W")
+    window: sc.WindowText = Field("none", description="none | header | PRESET | C,W")
     workers: int = Field(2, ge=1)
     max_pixels: int = Field(2**28, ge=1)
 
@@ -247,7 +247,7 @@ class RunConfig(_Strict):
         import pipeline.stages  # noqa: F401  (registers the stages)
         from pipeline.registry import STAGES
 
-        check_specs(specs, STAGES, extra=("name",))
+        sc.check_specs(specs, STAGES, extra=("name",))
         return specs
 
     @field_validator("postprocess")
@@ -255,7 +255,7 @@ class RunConfig(_Strict):
     def _postprocess(cls, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from pipeline.postprocess import POSTPROCESS
 
-        check_specs(specs, POSTPROCESS)
+        sc.check_specs(specs, POSTPROCESS)
         return specs
 
     @field_validator("model")
@@ -263,13 +263,13 @@ class RunConfig(_Strict):
     def _model(cls, spec: dict[str, Any]) -> dict[str, Any]:
         from models.specs import MODEL_SPECS
 
-        check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
-        check_model_values(spec, MODEL_SPECS[spec["type"]])
+        sc.check_spec(spec, sorted(MODEL_SPECS), MODEL_SPECS.__getitem__)
+        sc.check_model_values(spec, MODEL_SPECS[spec["type"]])
         return spec
 
     @model_validator(mode="after")
     def _task_fits_model(self) -> RunConfig:
-        wanted = model_task(str(self.model.get("type", "")))
+        wanted = sc.model_task(str(self.model.get("type", "")))
         if wanted is not None and wanted != self.task:
             raise ValueError(
                 f"model.type {self.model['type']!r} is a {wanted} model but task is "

@@ -3,8 +3,9 @@
 Each fold's model sees the evaluated images through that fold's own fitted preprocessing; the
 ensemble averages the folds' probabilities. Figures are computed in the preprocessed image
 space (the masks went through the same geometric stages as the images), with each sample's
-own spacing after preprocessing. The data are the run's test split, or (``radpipe
-evaluate``) an external labelled folder converted with the run's own options.
+own spacing after preprocessing; what ``crop_or_pad``/``fit_depth`` padded is background in
+truth and prediction (``radpipe predict`` cuts it away). The data are the run's test split,
+or (``radpipe evaluate``) an external labelled folder converted with the run's own options.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Predictions:
     images: list[np.ndarray]
     meta: list[dict[str, Any]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # never shown in a figure (burned-in text)
+    regions: list[np.ndarray | None] = field(default_factory=list)  # image pixels (None: all)
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -137,17 +139,39 @@ def postprocess_labels(config: RunConfig, labels: np.ndarray) -> tuple[np.ndarra
 def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
     probs = predict_with_checkpoint(config, checkpoint, dataset)
     samples = [dataset.sample(i) for i in range(len(dataset))]
+    regions: list[np.ndarray | None] = []
     if config.task == "classification":
         truth = np.array([s.label for s in samples], dtype=np.int64)
     else:
         truth = np.stack([s.mask for s in samples]).astype(np.int64)
+        regions = _image_regions(dataset)
     return Predictions(
         probs=probs,
         truth=truth,
         ids=[s.id for s in samples],
         images=[s.image for s in samples],
         meta=[dict(s.meta) for s in samples],
+        regions=regions,
     )
+
+
+def _image_regions(dataset: Any) -> list[np.ndarray | None]:
+    """Per sample, the pixels of the model grid that hold its image (``None``: all of them).
+
+    What ``crop_or_pad`` or ``fit_depth`` padded is no part of the image: ``radpipe predict``
+    cuts it away, so it is scored as background in truth and prediction alike (a model's
+    false positives on padded slices halved a volume's Dice).
+    """
+    from pipeline.stages.geometry import CropOrPad, FitDepth
+    from workflows.run.invert import image_region, traced
+
+    prep = dataset.pipeline
+    if prep is None or not any(isinstance(stage, CropOrPad | FitDepth) for _, stage in prep):
+        return [None] * len(dataset)
+    return [
+        image_region(traced(prep, dataset.raw_sample(i)).meta["spatial"])
+        for i in range(len(dataset))
+    ]
 
 
 def _validation(
@@ -226,6 +250,10 @@ def _score(
     k = pred.probs.shape[1]
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
     labels, post = postprocess_labels(config, pred.probs.argmax(axis=1))
+    for i, region in enumerate(pred.regions):
+        if region is not None:  # padding: background in both (see _image_regions)
+            labels[i][~region] = 0
+            pred.truth[i][~region] = 0
     cases = [
         SegmentationCase(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),

@@ -35,7 +35,7 @@ from pipeline.ops.geometry import crop_or_pad, resize
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline, Stage
 
-__all__ = ["invert", "spatial_record", "traced"]
+__all__ = ["image_region", "invert", "spatial_record", "traced"]
 
 
 def traced(pipeline: Pipeline | None, sample: Sample) -> Sample:
@@ -124,6 +124,37 @@ def invert(
         else:
             out = _per_channel(out, n, fill, partial(_uncrop, shape=shape, start=start))
     return out
+
+
+def image_region(records: Sequence[dict[str, Any]]) -> np.ndarray | None:
+    """Which pixels of the model grid hold the image, by replaying ``records`` (from
+    :func:`traced`) on an image of ones: ``(*spatial)`` bool in the last record's ``out``
+    shape, False where a ``crop_or_pad`` or ``fit_depth`` padded; ``None`` when nothing was
+    padded (every pixel holds the image).
+
+    Examples
+    --------
+    >>> rec = {"stage": "fit", "op": "crop_or_pad", "in": [2, 1], "out": [4, 1]}
+    >>> image_region([rec])[:, 0].tolist()
+    [False, True, True, False]
+    """
+    if not any(r["op"] == "crop_or_pad" for r in records):
+        return None
+    region = np.ones(records[0]["in"], dtype=np.uint8)
+    for rec in records:
+        out = [int(s) for s in rec["out"]]
+        if rec["op"] == "resize":
+            region = resize(region, out, order=0)
+        elif rec["op"] == "crop_or_pad":
+            region = crop_or_pad(region, out, 0)
+        else:
+            k = len(rec["start"])
+            window: tuple[Any, ...] = (
+                Ellipsis,
+                *[slice(int(a), int(a) + s) for a, s in zip(rec["start"], out[-k:])],
+            )
+            region = region[window]
+    return None if region.all() else region.astype(bool)
 
 
 def _centred(array: np.ndarray, value: float, *, shape: Sequence[int]) -> np.ndarray:

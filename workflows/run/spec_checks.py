@@ -7,9 +7,9 @@ which pydantic reports with the key path.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from pipeline.errors import ConfigError
 
@@ -83,3 +83,16 @@ def param_names(factory: Any) -> list[str]:
         return list(factory.__dataclass_fields__)
     sig = inspect.signature(factory)
     return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def check_window(text: str) -> str:
+    """``convert.window`` as written, once :func:`pipeline.ops.voi.parse_window` reads it
+    (an unknown preset, a width <= 0: refused with the config, not after the run started)."""
+    from pipeline.ops.voi import parse_window
+
+    parse_window(text)
+    return text
+
+
+#: A ``convert.window`` value: ``none``, ``header``, a preset name or ``C,W``.
+WindowText = Annotated[str, AfterValidator(check_window)]

@@ -1,7 +1,6 @@
 """The header checks every image reader shares, so ``inspect`` refuses what ``convert`` would.
 
-Moved out of :mod:`pipeline.dicom.values` (whose tolerant value readers they use). Each check
-either notes a recovered defect or raises :class:`~pipeline.errors.DicomError` naming the
+Each check either notes a recovered defect or raises :class:`~pipeline.errors.DicomError` naming the
 keyword and tag, what was expected and what was found. The Image Pixel values checked here
 are the ones pydicom's decoders require (``pydicom.pixels.common.RunnerBase``): a file they
 accept is not then refused at decoding for its header.
@@ -16,6 +15,8 @@ from pydicom.uid import UID
 from pipeline.dicom import lut, values
 from pipeline.dicom.values import integer, tag_name
 from pipeline.errors import DicomError
+
+__all__ = ["PHOTOMETRIC_TERMS", "check_image_header"]
 
 #: PhotometricInterpretation (0028,0004) terms pydicom's decoders know (PS3.3 C.7.6.3.1.2).
 PHOTOMETRIC_TERMS = ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
