@@ -21,8 +21,10 @@ from pydicom.uid import (
 )
 
 from pipeline.dicom import codestream, values
-from pipeline.dicom.files import FATAL, captured_warnings, pixel_length, without_addresses
+from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.plugins import decode_with_pydicom
+from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -80,7 +82,9 @@ def check_pixel_size(
         ``max_pixels``, (native syntaxes) when the header needs more bytes than the pixel
         data holds, e.g. a truncated file or a forged header, or (encapsulated syntaxes but
         video) when NumberOfFrames is more than the pixel data could hold at one 8-byte item
-        per frame (PS3.5 A.4: every frame has at least one fragment).
+        per frame (PS3.5 A.4: every frame has at least one fragment), or when the pixel data
+        element's length runs past the end of the file (``truncated file: PixelData ...
+        holds N of its M bytes``, as a header-only reading says).
     """
     keyword = pixel_keyword(ds)
     if not keyword:
@@ -105,6 +109,9 @@ def check_pixel_size(
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif syntax is not None and syntax not in MPEGTransferSyntaxes:
         _check_frame_room(ds, source, file_size)
+    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file (a damaged
+    if cut:  # length field: the image fits, but what else of the file is lost is unknown)
+        raise DicomError(source, f"truncated file: {cut}")
     return pixels
 
 
@@ -262,10 +269,14 @@ def decode_stored(
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
     else:
-        arr = _decode_with_pydicom(ds, source, notes)
+        header = {"rows": rows, "columns": cols, "number_of_frames": frames,
+                  "samples_per_pixel": samples, "photometric_interpretation": photometric,
+                  "bits_allocated": bits_alloc, "bits_stored": bits_stored,
+                  "pixel_representation": int(signed)}  # fmt: skip
+        arr = decode_with_pydicom(ds, source, notes, header)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
-            raise DicomError(source, f"decoded {arr.shape} but the header says {shape}.")
+            raise DicomError(source, _shape_mismatch(arr.shape, shape))
         arr = arr.reshape(shape)
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
@@ -281,6 +292,16 @@ def decode_stored(
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
                          "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
     return arr
+
+
+def _shape_mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """Why decoded pixels do not fit the header, in its attributes' terms."""
+    shown = "x".join(map(str, got))
+    return (
+        f"the decoder gave {int(np.prod(got)):,} values ({shown}) but NumberOfFrames "
+        "(0028,0008) x Rows (0028,0010) x Columns (0028,0011) x SamplesPerPixel (0028,0002) "
+        f"say {'x'.join(map(str, want))} = {int(np.prod(want)):,}."
+    )
 
 
 def check_codestreams(
@@ -312,7 +333,8 @@ def check_codestreams(
     except FATAL:
         raise
     except BaseException as err:
-        raise DicomError(source, f"encapsulated pixel data is malformed: {err}") from None
+        why = read_failure(err, without_addresses(str(err)))
+        raise DicomError(source, f"encapsulated pixel data is malformed: {why}") from None
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
@@ -340,24 +362,6 @@ def check_codestreams(
                                      f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
-
-
-def _decode_with_pydicom(ds: Dataset, source: str, notes: list[str]) -> np.ndarray:
-    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    try:
-        with captured_warnings() as caught:
-            arr = np.asarray(ds.pixel_array)
-    except (NotImplementedError, RuntimeError, ImportError) as err:
-        name = getattr(syntax, "name", str(syntax))
-        why = without_addresses(str(err))
-        raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
-    except FATAL:
-        raise
-    except BaseException as err:  # corrupt streams raise many types, panics included
-        text = type(err).__name__ + (f": {without_addresses(str(err))}" if str(err) else "")
-        raise DicomError(source, f"pixel data could not be decoded: {text}") from None
-    notes += [f"decoder: {text}" for text in caught]
-    return arr
 
 
 def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:

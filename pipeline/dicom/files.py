@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
@@ -188,7 +189,7 @@ def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int =
             return Problem(rel, "permission denied: the file cannot be read")
         if _is_eof(str(err)) or isinstance(err, EOFError):
             return Problem(rel, f"truncated file: {sanitize(str(err)) or 'end of file'}")
-        return Problem(rel, f"unreadable DICOM header: {type(err).__name__}: {sanitize(str(err))}")
+        return Problem(rel, f"unreadable DICOM header: {read_failure(err, sanitize(str(err)))}")
 
 
 def _is_eof(text: str) -> bool:
@@ -321,12 +322,17 @@ def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
         elem = ds.get_item(tag, keep_deferred=True) if tag in ds else None
         tell = getattr(elem, "value_tell", None)
         length = getattr(elem, "length", 0)
-        if elem is not None and getattr(elem, "value", b"") is None and tell is not None:
+        value = getattr(elem, "value", b"")
+        if elem is not None and value is None and tell is not None:
             size = path.stat().st_size
             if length != 0xFFFFFFFF and tell + length > size:
                 ds.radpipe_truncated = (
                     f"{_TAG_NAMES[tag]} holds {size - tell:,} of its {length:,} bytes"
                 )
+        elif isinstance(value, bytes) and length != 0xFFFFFFFF and len(value) < length:
+            # read to the end of the file: refused as truncated once the header's image is
+            # known to fit (decode.check_pixel_size), as inspect refuses it unread
+            ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
     return ds
 
 

@@ -21,6 +21,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_p
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 from pipeline.keys import hash_key
 
@@ -90,8 +91,8 @@ def read_header(
         except files.FATAL:
             raise
         except BaseException as err:
-            found = Problem(rel, f"unreadable header: {type(err).__name__}: "
-                                 f"{files.sanitize(str(err))}")  # fmt: skip
+            why = read_failure(err, files.sanitize(str(err)))
+            found = Problem(rel, f"unreadable header: {why}")
     if isinstance(found, Instance) and caught:
         found = replace(found, notes=(*found.notes, *caught))
     return found
@@ -125,7 +126,7 @@ def instance_from(
     except files.FATAL:
         raise
     except BaseException as err:
-        found = Problem(rel, f"malformed header: {type(err).__name__}: {files.sanitize(str(err))}")
+        found = Problem(rel, f"malformed header: {read_failure(err, files.sanitize(str(err)))}")
     if isinstance(found, Problem) and not found.skipped:
         found = replace(found, series_key=_series_key(ds))
     return found

@@ -1,26 +1,29 @@
-"""The header checks every image reader shares.
+"""The header checks every image reader shares, so ``inspect`` refuses what ``convert`` would.
 
-``inspect`` (the index) and ``convert`` (the reader) run the same checks, so that ``inspect``
-refuses exactly what ``convert`` would.
+Each check either notes a recovered defect or raises :class:`~pipeline.errors.DicomError` naming the
+keyword and tag, what was expected and what was found. The Image Pixel values checked here
+are the ones pydicom's decoders require (``pydicom.pixels.common.RunnerBase``): a file they
+accept is not then refused at decoding for its header.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipeline.dicom import lut
-from pipeline.dicom.values import (
-    first_number,
-    frame_voi_luts,
-    frame_window,
-    integer,
-    numbers,
-    orientation,
-    tag_name,
-)
+from pydicom.uid import UID
+
+from pipeline.dicom import lut, values
+from pipeline.dicom.values import integer, tag_name
 from pipeline.errors import DicomError
 
-__all__ = ["check_image_header"]
+__all__ = ["PHOTOMETRIC_TERMS", "check_image_header"]
+
+#: PhotometricInterpretation (0028,0004) terms pydicom's decoders know (PS3.3 C.7.6.3.1.2).
+PHOTOMETRIC_TERMS = ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
+                     "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420", "YBR_PARTIAL_422",
+                     "HSV", "ARGB", "CMYK")  # fmt: skip
+#: Rows and Columns are US (PS3.3 C.7.6.3): 1..65535.
+_US_MAX = 2**16 - 1
 
 
 def check_image_header(ds: Any) -> list[str]:
@@ -57,42 +60,122 @@ def _photometric(ds: Any) -> None:
         raise DicomError("", f"{name} is missing: the pixels cannot be read without it.")
     if not isinstance(value, str):
         n = len(value) if isinstance(value, list | tuple) or hasattr(value, "__len__") else 1
-        what = f"{n} values" if n != 1 else f"a {type(value).__name__}"
+        what = f"{n} values" if n != 1 else _non_text(value)
         raise DicomError("", f"{name} must be one text value (MONOCHROME2, RGB, ...); got {what}.")
 
 
-def _checked_header(ds: Any) -> list[str]:
-    notes: list[str] = []
-    for keyword in ("Rows", "Columns"):
-        if integer(ds, keyword, minimum=1) is None:
-            raise DicomError("", f"{tag_name(keyword)} is missing.")
-    integer(ds, "SamplesPerPixel", 1, minimum=1)
-    integer(ds, "NumberOfFrames", 1, minimum=0)
+def _non_text(value: Any) -> str:
+    """What a value that should be text is, in words (``the number 5``, ``binary data``)."""
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return "binary data" if isinstance(value, bytes) else "a value that is not text"
+
+
+def _photometric_term(ds: Any) -> None:
+    """Refuse a PhotometricInterpretation (0028,0004) term no decoder knows (``MONOCHROMU2``).
+
+    Read as the reader reads it (stripped, upper case); a lower-case ``monochrome2`` passes.
+    """
+    term = str(ds.get("PhotometricInterpretation")).strip().upper()
+    if term not in PHOTOMETRIC_TERMS:
+        raise DicomError("", f"{tag_name('PhotometricInterpretation')} must be a defined term "
+                             f"(MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, ...); "
+                             f"got {_term_shown(term)}.")  # fmt: skip
+
+
+def _term_shown(term: str) -> str:
+    """A damaged code string for a message: shown when it looks like a term, else its size."""
+    if len(term) <= 16 and all(c.isalnum() or c in " _" for c in term):
+        return repr(term)
+    return f"text of {len(term)} characters (not shown)"
+
+
+def _syntax(ds: Any) -> None:
+    """Refuse a TransferSyntaxUID (0002,0010) that names no transfer syntax DICOM defines.
+
+    A damaged one (``1.2.840.10008.1.2.5.90``, ``1.2.840.q0008.1.2.1``) or a private one: no
+    decoder reads its pixel data, which ``convert`` found out only when it tried.
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax is None or UID(str(syntax)).is_transfer_syntax:
+        return
+    text = str(syntax)
+    shown = repr(text) if len(text) <= 64 and set(text) <= set("0123456789.") else (
+        f"text of {len(text)} characters (not shown)")  # fmt: skip
+    raise DicomError("", "TransferSyntaxUID (0002,0010) is no transfer syntax DICOM defines "
+                         f"(got {shown}): no decoder can read the pixel data.")  # fmt: skip
+
+
+def _samples(ds: Any) -> None:
+    """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3, or than the term needs.
+
+    PS3.3 C.7.6.3.1.1-2: MONOCHROME1/2 and PALETTE COLOR have 1 sample per pixel, RGB and the
+    YBR terms 3; colour needs PlanarConfiguration (0028,0006) 0 or 1 (C.7.6.3.1.3, Type 1C),
+    which every decoder reads.
+    """
+    samples = integer(ds, "SamplesPerPixel", 1, minimum=1)
+    if samples not in (1, 3):
+        raise DicomError("", f"{tag_name('SamplesPerPixel')} must be 1 (grey, palette) or 3 "
+                             f"(colour); got {samples}.")  # fmt: skip
+    term = str(ds.get("PhotometricInterpretation")).strip().upper()
+    needs = 1 if term.startswith("MONOCHROME") or term == "PALETTE COLOR" else 3
+    if term in PHOTOMETRIC_TERMS and term not in ("ARGB", "CMYK") and samples != needs:
+        said = f"{tag_name('PhotometricInterpretation')} {term} has {needs}"
+        raise DicomError("", f"{tag_name('SamplesPerPixel')} is {samples} but {said}.")
+    if samples == 3 and integer(ds, "PlanarConfiguration", None, maximum=1) is None:
+        raise DicomError("", "PlanarConfiguration (0028,0006) is missing: colour pixels cannot "
+                             "be read without it (0: RGBRGB..., 1: RR..GG..BB...).")  # fmt: skip
+
+
+def _bits(ds: Any, notes: list[str]) -> None:
+    """BitsAllocated one of 1, 8, 16, 32, 64; BitsStored in 1..BitsAllocated, else noted.
+
+    A BitsStored absent from integer pixel data is read as BitsAllocated (every bit used),
+    as the reader does, and noted.
+    """
     bits = integer(ds, "BitsAllocated", None, minimum=1)
     if bits is not None and bits not in (1, 8, 16, 32, 64):
         raise DicomError("", f"{tag_name('BitsAllocated')} must be 1, 8, 16, 32 or 64; got {bits}.")
     stored = integer(ds, "BitsStored", None, minimum=1, maximum=bits or 64)
     if stored is not None and bits is None:
         raise DicomError("", f"{tag_name('BitsAllocated')} is missing.")
-    integer(ds, "PixelRepresentation", 0, maximum=1)
+    if stored is None and bits is not None and "PixelData" in ds:
+        notes.append(f"{tag_name('BitsStored')} is missing: read as BitsAllocated ({bits})")
+
+
+def _checked_header(ds: Any) -> list[str]:
+    notes: list[str] = []
+    for keyword in ("Rows", "Columns"):
+        if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
+            raise DicomError("", f"{tag_name(keyword)} is missing.")
     _photometric(ds)
+    _photometric_term(ds)
+    _samples(ds)
+    _syntax(ds)
+    integer(ds, "NumberOfFrames", 1, minimum=0)
+    _bits(ds, notes)
+    integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
         if keyword in ds:
-            numbers(ds.get(keyword), n, keyword, notes)
+            values.numbers(ds.get(keyword), n, keyword, notes)
     if "ImageOrientationPatient" in ds:
-        orientation(ds.get("ImageOrientationPatient"))
+        values.orientation(ds.get("ImageOrientationPatient"))
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
-            first_number(ds.get(keyword), keyword, notes)
+            values.first_number(ds.get(keyword), keyword, notes)
     seq = ds.get("ModalityLUTSequence")
     if seq:  # every output applies it: unusable means refused, here as in the reader
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
     # per frame from an Enhanced object's Frame VOI LUT groups)
-    n = max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1)
+    # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)
+    # must not make a list per frame (it was a MemoryError); the pixel-size check refuses it
+    n = min(max(1, integer(ds, "NumberOfFrames", 1, minimum=0) or 1),
+            len(ds.get("PerFrameFunctionalGroupsSequence") or (None,)))  # fmt: skip
     windows: dict[str, None] = {}
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
-        windows[frame_window(ds, frame)[1] or ""] = None
-    frame_voi_luts(ds, "", notes, n)
+        windows[values.frame_window(ds, frame)[1] or ""] = None
+    values.frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]

@@ -58,8 +58,12 @@ def lut_table(
     """
     try:
         count, first, bits = (int(v) for v in item.LUTDescriptor)
-    except (AttributeError, TypeError, ValueError) as err:
-        raise DicomError(source, f"(0028,3002) LUTDescriptor unusable: {err}") from None
+    except (AttributeError, TypeError, ValueError):
+        found = item.get("LUTDescriptor")
+        n = len(found) if hasattr(found, "__len__") and not isinstance(found, str | bytes) else 1
+        shown = "none" if found is None else f"{n} value(s)" if n != 3 else "non-numeric values"
+        raise DicomError(source, "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, "
+                                 f"first value mapped, bits); got {shown}.") from None  # fmt: skip
     count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries
     if signed and first >= 2**15:
         first -= 2**16

@@ -28,6 +28,7 @@ _TAGS = {
     "SamplesPerPixel": "(0028,0002)",
     "NumberOfFrames": "(0028,0008)",
     "PixelRepresentation": "(0028,0103)",
+    "PlanarConfiguration": "(0028,0006)",
     "PhotometricInterpretation": "(0028,0004)",
     "PixelSpacing": "(0028,0030)",
     "ImagerPixelSpacing": "(0018,1164)",
@@ -313,6 +314,8 @@ def _show(value: Any) -> str:
     Numbers and separators are shown as they are (``'1,5'``); anything else is described, not
     shown, since a damaged numeric field can hold text such as a name.
     """
+    if isinstance(value, bytes):  # a wrong VR (OB, UN): shown as the text it holds, not b'..'
+        value = value.decode("latin-1").strip(" \x00")
     text = repr(value if not hasattr(value, "__len__") or isinstance(value, str | bytes)
                 else list(value))  # fmt: skip
     if not _NUMERIC_TEXT.fullmatch(text):

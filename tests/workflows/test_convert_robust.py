@@ -79,7 +79,9 @@ def test_every_found_file_is_listed_once_and_the_batch_goes_on(
     manifest = _rows(out / "manifest.csv")
     errors = {r["source"]: r for r in _rows(out / "errors.csv")}
     assert sorted(r["source"] for r in manifest) == ["caf\\xe9\\x1b[2J.dcm", "good.dcm"]
-    assert errors["panic.dcm"]["reason"].startswith("pixel data could not be decoded: Panic")
+    assert errors["panic.dcm"]["reason"].startswith(
+        "RLE Lossless pixel data could not be decoded: the decoder plugin crashed on malformed"
+    )
     assert errors["dangling.dcm"]["reason"].startswith("dangling symbolic link")
     assert errors["locked"]["reason"].startswith("unreadable folder")
     assert errors["DICOMDIR"]["kind"] == "skipped"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -60,3 +62,11 @@ def shared_plane_groups(spacing: float = 1.0, thickness: float = 2.0) -> Sequenc
             )
         ]
     )
+
+
+def write_folder(folder: Path, **datasets: Dataset) -> Path:
+    """Save each data set as ``folder/<name>.dcm`` (Part 10, with File Meta); return ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, ds in datasets.items():
+        ds.save_as(folder / f"{name}.dcm", enforce_file_format=True)
+    return folder

@@ -1,0 +1,130 @@
+"""Pixel data through pydicom's decoder plugins, with the header values radpipe read.
+
+The plugins (pylibjpeg's RLE and OpenJPEG, pyjpegls, libjpeg) are compiled code: a corrupt
+stream can make one *panic* (Rust), which prints ``thread '<unnamed>' panicked at
+src/lib.rs:...`` and perhaps a backtrace on the process's standard error before pyo3 raises
+``PanicException``. That text would land on the user's terminal in the middle of a progress
+bar, with no file named; here standard error (file descriptor 2) is held in a temporary file
+while a plugin decodes, and the failure becomes one :class:`~pipeline.errors.DicomError`
+naming the transfer syntax and what the plugin said.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import pixel_array
+from pydicom.tag import Tag
+
+from pipeline.dicom.files import FATAL, captured_warnings, without_addresses
+from pipeline.errors import DicomError
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[list[str]]:
+    """Hold what compiled code writes to file descriptor 2 inside the block.
+
+    The list is filled on exit with the lines written (a panic's ``panicked at ...`` line and
+    message), nothing of it reaching the terminal. Python's own ``sys.stderr`` is flushed first
+    so that nothing written before the block is lost.
+    """
+    lines: list[str] = []
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to hold (closed): nothing can reach a terminal
+        yield lines
+        return
+    try:
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                held.seek(0)
+                text = held.read(4096).decode("utf-8", "replace")
+                lines += [line for line in text.splitlines() if line.strip()]
+    finally:
+        os.close(saved)
+
+
+def decode_with_pydicom(
+    ds: Dataset, source: str, notes: list[str], header: dict[str, Any]
+) -> np.ndarray:
+    """``ds.pixel_array`` with ``header`` (pydicom option names) in place of the elements.
+
+    ``header`` holds the Image Pixel values as radpipe's tolerant readers took them
+    (``rows``, ``bits_stored``, ``pixel_representation``, ...: e.g. a BitsStored absent, so
+    BitsAllocated, or an empty NumberOfFrames, so 1), so the plugins decode what the header
+    checks accepted instead of failing on pydicom's own stricter reading of the elements
+    (``int('')``). pydicom is given a view of the data set without those elements; the data
+    set itself is not changed.
+
+    Raises
+    ------
+    DicomError
+        ``cannot decode transfer syntax ...`` (no plugin for it), or ``<syntax> pixel data
+        could not be decoded: ...`` with what the plugin said; a plugin's panic is named as
+        a crash of that plugin on malformed data.
+    """
+    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    name = getattr(syntax, "name", "") or str(syntax)
+    try:
+        with captured_warnings() as caught, quiet_stderr() as printed:
+            arr = np.asarray(pixel_array(_without_image_pixel(ds), **header))
+    except (NotImplementedError, RuntimeError, ImportError) as err:
+        why = _one_line(without_addresses(str(err)))
+        raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
+    except FATAL:
+        raise
+    except BaseException as err:  # corrupt streams raise many types, panics included
+        raise DicomError(source, f"{name} pixel data could not be decoded: {_why(err)}") from None
+    notes += [f"decoder: {text}" for text in caught]
+    del printed  # a plugin's chatter on success says nothing about the file
+    return arr
+
+
+#: The Image Pixel elements whose values :func:`decode_with_pydicom` passes as options.
+_GIVEN = frozenset(Tag(t) for t in (0x00280002, 0x00280004, 0x00280008, 0x00280010, 0x00280011,
+                                    0x00280100, 0x00280101, 0x00280103))  # fmt: skip
+
+
+def _without_image_pixel(ds: Dataset) -> Dataset:
+    """A view of ``ds`` (the same element objects) without the elements in ``_GIVEN``."""
+    view = Dataset({tag: elem for tag, elem in ds._dict.items() if tag not in _GIVEN})
+    view.file_meta = ds.file_meta
+    implicit, little = ds.original_encoding
+    view.set_original_encoding(implicit, little, ds.original_character_set)
+    return view
+
+
+def _one_line(text: str) -> str:
+    """The list pydicom makes of what each plugin said, one line each, as one ``; ``-joined line.
+
+    ``errors.csv`` holds one reason per row and the summary one per file: a reason across
+    lines broke both (``Unable to decode as exceptions were raised by all available
+    plugins:`` and a line per plugin).
+    """
+    head, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
+    return " ".join([head, "; ".join(rest)]) if rest else head
+
+
+def _why(err: BaseException) -> str:
+    """What a plugin's exception says, in words, without Python's class name.
+
+    A pyo3 ``PanicException`` (a Rust plugin's crash, such as an index out of bounds) is
+    named as what it is; the message itself comes after.
+    """
+    text = _one_line(without_addresses(str(err))) or "the decoder gave no reason"
+    if type(err).__name__ == "PanicException":
+        return f"the decoder plugin crashed on malformed data ({text})"
+    return text

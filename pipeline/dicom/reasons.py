@@ -1,0 +1,47 @@
+"""Why a file could not be read, in words about the file, not Python's exception classes.
+
+pydicom and zlib fail on damaged files with exceptions whose class names (``NotImplementedError``,
+``error``, ``BytesLengthException``, ``MemoryError``) say nothing to a user; ``errors.csv`` and
+``inspect`` used to print them first. :func:`read_failure` says what kind of damage each means
+and keeps the reader's own words after it.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+
+def read_failure(err: BaseException, text: str) -> str:
+    """What an exception raised while reading a header says about the file.
+
+    ``text`` is the exception's message as it may be shown (values replaced by hashed keys:
+    :func:`pipeline.dicom.files.sanitize`).
+
+    Examples
+    --------
+    >>> read_failure(zlib.error(), "Error -3 while decompressing data: invalid block type")
+    'the deflated data set cannot be inflated (zlib: Error -3 while decompressing data: invalid block type): corrupt or truncated'
+    >>> read_failure(struct.error(), "unpack requires a buffer of 4 bytes")
+    'an element ends before its 4 bytes: truncated or damaged file'
+    """  # noqa: E501
+    name = type(err).__name__
+    if isinstance(err, zlib.error):
+        return f"the deflated data set cannot be inflated (zlib: {text}): corrupt or truncated"
+    if isinstance(err, struct.error):
+        size = text.rsplit("of ", 1)[-1].split()[0] if "buffer of" in text else "next"
+        return f"an element ends before its {size} bytes: truncated or damaged file"
+    if isinstance(err, MemoryError):
+        return "a length or count in the header asks for more memory than there is (damaged?)"
+    if name == "InvalidDicomError":
+        return "not a DICOM file: no File Meta Information, or its 'DICM' prefix is damaged"
+    if name == "BytesLengthException":
+        return f"an element's length does not fit its Value Representation: {_first(text)}"
+    if "Unknown Value Representation" in text:
+        return f"damaged header: {text} (not a DICOM VR)"
+    return text or "the reader gave no reason"
+
+
+def _first(text: str) -> str:
+    """The first sentence of a long message."""
+    return text.split(". ", 1)[0].rstrip(".")
