@@ -59,7 +59,8 @@ def _photometric(ds: Any) -> None:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise DicomError("", f"{name} is missing: the pixels cannot be read without it.")
     if not isinstance(value, str):
-        n = len(value) if isinstance(value, list | tuple) or hasattr(value, "__len__") else 1
+        # bytes (a wrong VR: OB, UN) are one value, however long
+        n = len(value) if hasattr(value, "__len__") and not isinstance(value, bytes) else 1
         what = f"{n} values" if n != 1 else _non_text(value)
         raise DicomError("", f"{name} must be one text value (MONOCHROME2, RGB, ...); got {what}.")
 

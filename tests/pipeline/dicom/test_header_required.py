@@ -90,3 +90,19 @@ def test_photometric_interpretation_missing_or_not_one_value_is_refused_alike(
     assert result.converted == 1
     errors = {r["source"]: r["reason"] for r in _rows(tmp_path / "out" / "errors.csv")}
     assert errors == expected  # convert, in the same words
+
+
+def test_a_binary_photometric_interpretation_is_one_value_not_one_per_byte() -> None:
+    """A wrong VR (OB) gives pydicom bytes: its 12 bytes were said to be "12 values"."""
+    from pipeline.dicom.header_checks import check_image_header
+    from pipeline.errors import DicomError
+
+    ds = _ct()
+    del ds.PhotometricInterpretation  # type: ignore[attr-defined]
+    ds.add_new(0x00280004, "OB", b"MONOCHROME2 ")  # type: ignore[attr-defined]
+    with pytest.raises(DicomError) as err:
+        check_image_header(ds)
+    assert err.value.reason == (
+        "PhotometricInterpretation (0028,0004) must be one text value (MONOCHROME2, RGB, ...); "
+        "got binary data."
+    )
