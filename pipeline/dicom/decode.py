@@ -124,10 +124,10 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
     this, a forged count (65,535 frames over 634 bytes) made every frame's geometry be
     worked out before the decoder failed, 8 s for one file.
     """
-    frames = frame_count(ds)
-    room = pixel_length(ds) or file_size
+    frames, length = frame_count(ds), pixel_length(ds)
+    room = length or file_size
     if room is not None and frames * 8 > room:
-        where = "the pixel data" if pixel_length(ds) else "the file"
+        where = "the pixel data" if length else "the file"
         raise DicomError(
             source,
             f"NumberOfFrames (0028,0008) says {frames:,} frames but {where} holds {room:,} "

@@ -8,6 +8,7 @@ accept is not then refused at decoding for its header.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydicom.uid import UID
@@ -81,14 +82,22 @@ def _photometric_term(ds: Any) -> None:
     if term not in PHOTOMETRIC_TERMS:
         raise DicomError("", f"{tag_name('PhotometricInterpretation')} must be a defined term "
                              f"(MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, ...); "
-                             f"got {_term_shown(term)}.")  # fmt: skip
+                             f"got {_shown(term, 16, _term_char)}.")  # fmt: skip
 
 
-def _term_shown(term: str) -> str:
-    """A damaged code string for a message: shown when it looks like a term, else its size."""
-    if len(term) <= 16 and all(c.isalnum() or c in " _" for c in term):
-        return repr(term)
-    return f"text of {len(term)} characters (not shown)"
+def _term_char(c: str) -> bool:
+    return c.isalnum() or c in " _"
+
+
+def _shown(text: str, limit: int, fits: Callable[[str], bool]) -> str:
+    """A damaged value for a message, shown or only measured.
+
+    Shown when it is at most ``limit`` characters, each one ``fits`` what the value should
+    hold; else only its size, since it may hold anything (a name).
+    """
+    if len(text) <= limit and all(fits(c) for c in text):
+        return repr(text)
+    return f"text of {len(text)} characters (not shown)"
 
 
 def _syntax(ds: Any) -> None:
@@ -101,9 +110,7 @@ def _syntax(ds: Any) -> None:
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax is None or UID(str(syntax)).is_transfer_syntax:
         return
-    text = str(syntax)
-    shown = repr(text) if len(text) <= 64 and set(text) <= set("0123456789.") else (
-        f"text of {len(text)} characters (not shown)")  # fmt: skip
+    shown = _shown(str(syntax), 64, "0123456789.".__contains__)
     raise DicomError("", "TransferSyntaxUID (0002,0010) is no transfer syntax DICOM defines "
                          f"(got {shown}): no decoder can read the pixel data.")  # fmt: skip
 
