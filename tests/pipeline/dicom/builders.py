@@ -9,6 +9,29 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 
+def header_dataset(
+    sop_class: str,
+    modality: str,
+    *,
+    syntax: str = ExplicitVRLittleEndian,
+    patient: str = "P1",
+) -> Dataset:
+    """File Meta, SOP Class and Instance, patient, study and series: a data set's identity,
+    without any image module (a non-image object is this and its own elements)."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = (
+        patient,
+        generate_uid(),
+        generate_uid(),
+    )
+    ds.Modality = modality
+    return ds
+
+
 def image_dataset(
     sop_class: str,
     modality: str,
@@ -23,19 +46,10 @@ def image_dataset(
     syntax: str = ExplicitVRLittleEndian,
     patient: str = "P1",
 ) -> Dataset:
-    """File Meta, SOP Class and Instance, patient, study and series, and the Image Pixel
-    module (HighBit = BitsStored - 1) without PixelData: each test adds what it is about."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = (
-        patient,
-        generate_uid(),
-        generate_uid(),
-    )
-    ds.Modality, ds.Rows, ds.Columns = modality, rows, columns
+    """:func:`header_dataset` and the Image Pixel module (HighBit = BitsStored - 1) without
+    PixelData: each test adds what it is about."""
+    ds = header_dataset(sop_class, modality, syntax=syntax, patient=patient)
+    ds.Rows, ds.Columns = rows, columns
     ds.SamplesPerPixel, ds.PhotometricInterpretation = samples, photometric
     ds.BitsAllocated, ds.BitsStored = bits, stored or bits
     ds.HighBit, ds.PixelRepresentation = (stored or bits) - 1, int(signed)

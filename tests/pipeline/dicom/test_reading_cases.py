@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.pixels import apply_modality_lut as pd_modality
@@ -24,7 +24,6 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
-    generate_uid,
 )
 
 from pipeline.dicom.files import escape_name, sanitize
@@ -33,21 +32,14 @@ from pipeline.dicom.lut import lut_table
 from pipeline.dicom.read import read_instance, render
 from pipeline.errors import DicomError
 from pipeline.ops.voi import WindowSpec
+from tests.pipeline.dicom.builders import image_dataset
 
 HEADER = WindowSpec(mode="header", name="header")
 NONE = WindowSpec(mode="none", name="none")
 
 
 def _image(rows: int = 16, cols: int = 16, syntax: str = ExplicitVRLittleEndian) -> Dataset:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P1", generate_uid(), generate_uid()
-    ds.Modality, ds.Rows, ds.Columns = "CT", rows, cols
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds = image_dataset(CTImageStorage, "CT", rows, cols, stored=12, syntax=syntax)
     ds.PixelData = np.arange(rows * cols, dtype="<u2").tobytes()
     return ds
 

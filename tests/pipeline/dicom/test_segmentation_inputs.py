@@ -104,17 +104,10 @@ def test_a_seg_is_skipped_not_converted_as_an_image(tmp_path: Path, fmt: str, ca
 def test_vendor_private_non_images_are_skipped(tmp_path: Path, sop_class: str, name: str) -> None:
     """A Siemens protocol file (CSA Non-Image) or a Philips ExamCard beside the images has no
     pixel data: it was an error, "no pixel data (truncated file?)", and the export exit 1."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
+    from tests.pipeline.dicom.builders import header_dataset
 
     _study(tmp_path / "src")
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "P", generate_uid(), generate_uid()
-    ds.Modality = "MR"
+    ds = header_dataset(sop_class, "MR", patient="P")
     ds.add_new(0x00291020, "OB", b"protocol")
     ds.save_as(tmp_path / "src" / "protocol.dcm", enforce_file_format=True)
     assert main(["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--quiet"]) == 0
