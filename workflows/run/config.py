@@ -24,6 +24,7 @@ from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
 from workflows.run.overrides import apply_override, override_for
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
+from workflows.run.split_column import SplitConfig
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import TrainConfig
 
@@ -79,25 +80,6 @@ class ConvertConfig(_Strict):
     window: sc.WindowText = Field("none", description="none | header | PRESET | C,W")
     workers: int = Field(2, ge=1)
     max_pixels: int = Field(2**28, ge=1)
-
-
-class SplitConfig(_Strict):
-    """Train/validation/test split, grouped by patient and stratified by label."""
-
-    test: float = Field(
-        0.2, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
-    )
-    val: float = Field(0.2, ge=0.0, lt=1.0)
-    folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
-    stratify: bool = True
-
-    @model_validator(mode="after")
-    def _fractions(self) -> SplitConfig:
-        if self.folds == 1:
-            raise ValueError("folds must be 0 (no cross-validation) or >= 2")
-        if self.test + (0 if self.folds else self.val) >= 1.0:
-            raise ValueError(f"test + val must be < 1; got {self.test} + {self.val}")
-        return self
 
 
 _TRAIN = TrainConfig()  # the defaults; the rules live in TrainConfig.__post_init__
@@ -278,7 +260,10 @@ class RunConfig(_Strict):
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
         monitor = self.train.monitor or ""
-        if monitor.startswith("val_") and self.split.val == 0 and not self.split.folds:
+        split = self.split
+        if split.column and self.data.labels is None:
+            raise ValueError(f"split.column {split.column!r} is a column of data.labels; give it")
+        if monitor.startswith("val_") and split.val == 0 and not (split.folds or split.column):
             raise ValueError(
                 f"train.monitor {monitor!r} needs a validation split, but split.val is 0; "
                 "set split.val > 0, or train.monitor: train_loss"

@@ -40,6 +40,7 @@ __all__ = [
     "LabelTable",
     "apply_missing_policy",
     "note_rare_classes",
+    "read_key_column",
     "read_label_table",
     "spreadsheet_safe",
     "store_classes",
@@ -270,11 +271,31 @@ def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     return rows, list(reader.fieldnames or [])
 
 
+def read_key_column(
+    path: Path, column: str, key: str, shown: str, what: str
+) -> tuple[dict[str, str], dict[str, int]]:
+    """One column of a labels CSV: ``{key: cell text}`` (stripped) and ``{key: CSV line}``.
+
+    ``key`` as in :func:`read_label_table`; ``what`` names the column in messages
+    (``"split.column"``).
+
+    Raises
+    ------
+    RadpipeError
+        The file, the column or the key column is missing, a key cell is empty or not a UID,
+        or a key is listed twice with different values.
+    """
+    rows, columns = _read(path)
+    if column not in columns:
+        raise RadpipeError(f"{shown}: no {what} column {column!r}; columns: {', '.join(columns)}.")
+    return _raw_labels(shown, rows, column, key, what)
+
+
 def _raw_labels(
-    name: str, rows: list[CsvRow], column: str, key: str
+    name: str, rows: list[CsvRow], column: str, key: str, what: str = "label"
 ) -> tuple[dict[str, str], dict[str, int]]:
     """``{key: label text}`` (stripped) and ``{key: line}``; a key listed twice must have one
-    label."""
+    label (one ``what``)."""
     names = ("image",) if key == "image" else ("series_key", "series_uid")
     key_col = next((c for c in names if rows and c in rows[0]), None)
     if rows and key_col is None:
@@ -294,7 +315,7 @@ def _raw_labels(
         value = csv_label(r.get(column))
         if k in out and out[k] != value:
             raise RadpipeError(
-                f"{name} line {r.line}: {key_col} listed again with another label "
+                f"{name} line {r.line}: {key_col} listed again with another {what} "
                 f"({out[k]!r} then {value!r})."
             )
         out[k] = value

@@ -28,8 +28,6 @@ from pipeline.keys import hash_key, key_fingerprint
 from pipeline.split import (
     check_no_leak,
     read_split_csv,
-    split_by_ratio,
-    split_k_fold,
     write_split_csv,
 )
 from pipeline.stage import Pipeline
@@ -45,6 +43,7 @@ from workflows.run.labels import (
 )
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
+from workflows.run.split_column import make_split, split_parts
 from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
 
@@ -78,8 +77,9 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         raise RadpipeError(f"data.source {shown(data.source)} does not exist.")
     if data.kind == "dicom":
         labels, masks = resolve_ground_truth(  # every file key checked before converting
-            data.source.resolve(), data.labels, data.masks, run_dir, label_column=data.label_column
-        )
+            data.source.resolve(), data.labels, data.masks, run_dir,
+            label_column=data.label_column, split_column=config.split.column,
+        )  # fmt: skip
         if masks is not None and data.masks is not None:
             check_mask_values(masks, data, shown=data.masks.name)
         study = _convert_cached(config, progress=progress)
@@ -93,17 +93,19 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
                                                  own_lines=masks == data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
+        parts = split_parts(config, labels, "series")
         study.labels = _indexed_labels(study.label_table, run_dir)
         study.unwindowed = note_unwindowed(manifest, config.convert.window)
         polarity.note_polarity(manifest, study.root / "index.csv")
         study.windowed = sum(r["window"] != "none" for r in manifest)
     else:
         study, series = _image_folder(config, run_dir)
+        parts = split_parts(config, config.data.labels, "image")
     split_path = run_dir / "split.csv"
     if split_path.exists():
         study.split = read_split_csv(split_path)
     else:
-        study.split = _split(config, series)
+        study.split = make_split(config, series, parts)
         if config.task == "classification":  # segmentation: labels only stratify the split
             note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
@@ -329,17 +331,6 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         label_table=labels,
     )
     return study, series
-
-
-def _split(config: RunConfig, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    s = config.split
-    rows = series if s.stratify else [{**r, "label": 0} for r in series]
-    if s.folds:
-        out = split_k_fold(rows, k=s.folds, seed=config.seed, test_ratio=s.test)
-    else:
-        out = split_by_ratio(rows, ratios=(1 - s.val - s.test, s.val, s.test), seed=config.seed)
-    labels = {r["series_key"]: r["label"] for r in series}
-    return [{**r, "label": labels[r["series_key"]]} for r in out]
 
 
 def _class_names(config: RunConfig, study: Study) -> list[str]:

@@ -69,6 +69,7 @@ def resolve_ground_truth(
     folder: Path,
     *,
     label_column: str = "label",
+    split_column: str | None = None,
 ) -> tuple[Path | None, Path | None]:
     """The labels and masks CSVs the run reads: UID-keyed ones unchanged, file-keyed ones
     resolved into ``folder/truth/``. Both are checked before either is written.
@@ -83,7 +84,8 @@ def resolve_ground_truth(
     if not keyed:
         return labels, masks
     headers: dict[str, Instance | str] = {}
-    tables = {kind: _check(p, kind, source, headers, label_column) for p, kind in keyed}
+    agree = (label_column, "class_name", *([split_column] if split_column else []))
+    tables = {kind: _check(p, kind, source, headers, agree) for p, kind in keyed}
     out = {"labels": labels, "masks": masks}
     for kind, rows in tables.items():
         target = folder / "truth" / f"{kind}.csv"
@@ -93,7 +95,7 @@ def resolve_ground_truth(
 
 
 def _check(
-    path: Path, kind: str, source: Path, headers: dict[str, Instance | str], label_column: str
+    path: Path, kind: str, source: Path, headers: dict[str, Instance | str], agree: tuple[str, ...]
 ) -> list[dict[str, str]]:
     rows = _read(path)
     problems: dict[str, list[str]] = defaultdict(list)
@@ -110,7 +112,7 @@ def _check(
         else:
             good.append((k, header))
     if kind == "labels":
-        out = _by_series(good, problems, (label_column, "class_name"))
+        out = _by_series(good, problems, agree)
     else:
         out = _by_instance(path, good, problems)
     if problems:
@@ -192,7 +194,8 @@ def _by_series(
         values = {tuple(k.row.get(c) for c in agree) for k, _ in members}
         if len(values) > 1:
             names = ", ".join(sorted(k.rel for k, _ in members)[:4])
-            problems["files of one series with different labels"].append(names)
+            what = "labels" if len({v[:2] for v in values}) > 1 else "splits (split.column)"
+            problems[f"files of one series with different {what}"].append(names)
             continue
         row = {"series_key": key, **dict(_values(members[0][0].row))}
         out.append(row)

@@ -1,0 +1,189 @@
+"""``split.column``: the split a labels CSV gives (an official or a hospital's split).
+
+Expected parts are written here, by hand, into the CSV; the run's ``split.csv`` must hold
+exactly them (a random ratio split, what the run did before, would not)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import ConfigError, RadpipeError
+from pipeline.keys import hash_key
+from pipeline.split import read_split_csv
+from pipeline.synth import StudySpec, write_study
+from tests.runner.conftest import base_config, read_rows, write_rows
+from workflows.run.config import validate_config
+from workflows.run.study import prepare_study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cr_pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 patients x 2 CR series of 16x16."""
+    out = tmp_path_factory.mktemp("cr_pairs")
+    write_study(out, StudySpec(patients=6, modality="CR", size=16, series_per_patient=2))
+    return out
+
+
+def _with_parts(study: Path, parts: list[str], name: str = "parts.csv") -> Path:
+    """The study's labels.csv plus a ``part`` column, one value per row in file order."""
+    rows = read_rows(study / "labels.csv")
+    assert len(rows) == len(parts)
+    return write_rows(study / name, [{**r, "part": p} for r, p in zip(rows, parts)])
+
+
+def _split(study: Path, out: Path, labels: Path, **split: Any) -> dict[str, tuple[str, int]]:
+    raw = base_config(study, out, labels=str(labels))
+    raw["split"] = {"column": "part", **split}
+    run_dir = out / "run"
+    run_dir.mkdir(parents=True)
+    prepare_study(validate_config(raw), run_dir, progress=False)
+    return {r["series_key"]: (r["split"], int(r["fold"]))
+            for r in read_split_csv(run_dir / "split.csv")}  # fmt: skip
+
+
+def _keys(study: Path) -> list[str]:
+    return [hash_key(r["series_uid"]) for r in read_rows(study / "labels.csv")]
+
+
+# patients are rows (0, 1), (2, 3), ...: each patient's two series get one part
+_PARTS = ["train", "train", "Training", "training", "val", "val", "TEST", "test",
+          "train", "train", "validation", "validation"]  # fmt: skip
+
+
+def test_the_run_splits_as_the_column_says(cr_pairs: Path, tmp_path: Path) -> None:
+    got = _split(cr_pairs, tmp_path, _with_parts(cr_pairs, _PARTS))
+    want = {"training": "train", "validation": "val"}
+    expected = {k: (want.get(p.lower(), p.lower()), -1) for k, p in zip(_keys(cr_pairs), _PARTS)}
+    assert got == expected
+
+
+def test_with_folds_the_columns_test_rows_stay_the_test_set(cr_pairs: Path, tmp_path: Path) -> None:
+    got = _split(cr_pairs, tmp_path, _with_parts(cr_pairs, _PARTS), folds=2)
+    keys = _keys(cr_pairs)
+    assert {k for k in keys if got[k][0] == "test"} == {keys[6], keys[7]}
+    assert all(got[k][1] == -1 for k in (keys[6], keys[7]))
+    pool = [k for i, k in enumerate(keys) if i not in (6, 7)]
+    assert sorted({got[k][1] for k in pool}) == [0, 1]  # the 10 others make both folds
+    assert all(got[keys[i]][1] == got[keys[i + 1]][1] for i in (0, 2, 4, 8, 10))  # by patient
+
+
+def test_a_patient_in_two_parts_is_refused_naming_the_lines(cr_pairs: Path, tmp_path: Path) -> None:
+    parts = list(_PARTS)
+    parts[1] = "test"  # patient 0: line 2 train, line 3 test
+    with pytest.raises(RadpipeError) as err:
+        _split(cr_pairs, tmp_path, _with_parts(cr_pairs, parts, "mixed.csv"))
+    message = str(err.value)
+    assert message.startswith("mixed.csv: split.column 'part' puts 1 patient(s) in more than one")
+    assert "test (line 3), train (line 2)" in message
+
+
+def test_a_cell_that_names_no_part_is_refused_naming_its_line(
+    cr_pairs: Path, tmp_path: Path
+) -> None:
+    parts = list(_PARTS)
+    parts[4], parts[5] = "tset", ""
+    with pytest.raises(RadpipeError, match=r"2 row\(s\) do not \(line 6: 'tset'; line 7: empty\)"):
+        _split(cr_pairs, tmp_path, _with_parts(cr_pairs, parts, "typo.csv"))
+
+
+def test_no_validation_rows_with_a_validation_monitor_is_refused(
+    cr_pairs: Path, tmp_path: Path
+) -> None:
+    parts = [p if p.lower() not in ("val", "validation") else "train" for p in _PARTS]
+    with pytest.raises(RadpipeError, match="names no validation series, but the run monitors"):
+        _split(cr_pairs, tmp_path, _with_parts(cr_pairs, parts, "noval.csv"))
+
+
+@pytest.mark.parametrize(
+    ("split", "data", "message"),
+    [
+        ({"column": "part", "test": 0.3}, {}, "split.test would be ignored"),
+        ({"column": "part", "val": 0.1}, {}, "split.val would be ignored"),
+        ({"column": "part"}, {"labels": None}, "is a column of data.labels"),
+    ],
+)
+def test_settings_that_contradict_the_column_are_config_errors(
+    cr_pairs: Path, tmp_path: Path, split: dict[str, Any], data: dict[str, Any], message: str
+) -> None:
+    raw = base_config(cr_pairs, tmp_path)
+    raw["data"].update(data)
+    raw["split"] = split
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_file_keyed_labels_carry_the_column_and_must_agree_per_series(
+    cr_pairs: Path, tmp_path: Path
+) -> None:
+    files = sorted((cr_pairs / "dicom").rglob("*.dcm"))
+    import pydicom
+
+    part_of = {hash_key(r["series_uid"]): p
+               for r, p in zip(read_rows(cr_pairs / "labels.csv"), _PARTS)}  # fmt: skip
+    label_of = {hash_key(r["series_uid"]): r["label"] for r in read_rows(cr_pairs / "labels.csv")}
+    rows = []
+    for f in files:
+        key = hash_key(str(pydicom.dcmread(f, stop_before_pixels=True).SeriesInstanceUID))
+        rows.append({"file": f.relative_to(cr_pairs / "dicom").as_posix(),
+                     "label": label_of[key], "part": part_of[key]})  # fmt: skip
+    got = _split(cr_pairs, tmp_path / "a", write_rows(tmp_path / "by_file.csv", rows))
+    assert {k: p for k, (p, _) in got.items()} == {
+        k: {"training": "train", "validation": "val"}.get(p.lower(), p.lower())
+        for k, p in part_of.items()
+    }
+    # one series' files disagree: the file-keyed check names them before anything runs
+    two = _with_files_disagreeing(rows, files, cr_pairs)
+    with pytest.raises(RadpipeError, match="files of one series with different splits"):
+        _split(cr_pairs, tmp_path / "b", write_rows(tmp_path / "bad.csv", two))
+
+
+def _with_files_disagreeing(
+    rows: list[dict[str, str]], files: list[Path], study: Path
+) -> list[dict[str, str]]:
+    """``rows`` plus a second file of the first row's series (a copy of its DICOM file) whose
+    part differs."""
+    import shutil
+
+    copy = files[0].with_name("copy_" + files[0].name)
+    shutil.copyfile(files[0], copy)
+    extra = {**rows[0], "file": copy.relative_to(study / "dicom").as_posix(),
+             "part": "test" if rows[0]["part"] != "test" else "train"}  # fmt: skip
+    return [*rows, extra]
+
+
+def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path) -> None:
+    """``data.kind: images`` end to end (subprocess): split.csv holds the column's parts and
+    metrics.json scores exactly the column's test images."""
+    import numpy as np
+    from PIL import Image
+
+    parts = ["train"] * 6 + ["val"] * 3 + ["test"] * 3
+    rows = []
+    for i, part in enumerate(parts):
+        name = f"img/{i:02d}.png"
+        (tmp_path / "img").mkdir(exist_ok=True)
+        Image.fromarray(np.full((8, 8), 40 * (i % 2) + i, np.uint8)).save(tmp_path / name)
+        rows.append({"image": name, "label": i % 2, "part": part, "patient_id": f"P{i}"})
+    write_rows(tmp_path / "list.csv", rows)
+    raw = base_config(tmp_path, tmp_path / "runs", kind="images")
+    raw["data"].update(source=str(tmp_path), labels=str(tmp_path / "list.csv"))
+    raw["split"] = {"column": "part"}
+    raw["report"] = {"enabled": False}
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps(raw))
+    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = next((tmp_path / "runs").glob("*-*"))
+    got = {r["series_key"]: r["split"] for r in read_split_csv(run / "split.csv")}
+    assert got == {hash_key(r["image"]): r["part"] for r in rows}
+    scored = {c["id"] for c in json.loads((run / "metrics.json").read_text())["per_case"]}
+    assert scored == {hash_key(r["image"]) for r in rows if r["part"] == "test"}
