@@ -187,3 +187,12 @@ def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path
     assert got == {hash_key(r["image"]): r["part"] for r in rows}
     scored = {c["id"] for c in json.loads((run / "metrics.json").read_text())["per_case"]}
     assert scored == {hash_key(r["image"]) for r in rows if r["part"] == "test"}
+    # predict reads DICOM only: such a run is refused up front, saying how to score images
+    # (after reading the run's saved config back: it holds split.test/val's defaults)
+    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "predict", str(run),
+                           str(tmp_path / "img"), "--quiet"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "as its test set (their rows marked 'test' in the labels CSV's split.column)" in (
+        proc.stderr
+    )

@@ -233,7 +233,8 @@ def check_dicom_run(config: RunConfig, command: str) -> None:
         raise ConfigError(
             f"radpipe {command} reads a DICOM folder, but this run was trained on "
             f"data.kind: {config.data.kind} (converted PNG/NPY/NIfTI files). Score new images "
-            "with a run whose data includes them (split.test), or in Python with "
+            "with a run whose data includes them as its test set (their rows marked 'test' in "
+            "the labels CSV's split.column), or in Python with "
             "pipeline.data.FolderDataset and workflows.train.infer (README, 'Inference, "
             "ensembles, transfer learning')."
         )

@@ -42,6 +42,7 @@ PART_NAMES = {
     "test": "test", "testing": "test",
 }  # fmt: skip
 _SHOWN = 5  # rows named in a message; the rest are counted
+_DEFAULT_FRACTION = 0.2  # split.test and split.val
 
 
 class SplitConfig(BaseModel):
@@ -51,9 +52,9 @@ class SplitConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
 
     test: float = Field(
-        0.2, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
+        _DEFAULT_FRACTION, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
     )
-    val: float = Field(0.2, ge=0.0, lt=1.0)
+    val: float = Field(_DEFAULT_FRACTION, ge=0.0, lt=1.0)
     folds: int = Field(0, ge=0, description="k > 1 runs k-fold cross-validation")
     stratify: bool = True
     column: str | None = Field(
@@ -66,7 +67,10 @@ class SplitConfig(BaseModel):
             raise ValueError("folds must be 0 (no cross-validation) or >= 2")
         if self.test + (0 if self.folds else self.val) >= 1.0:
             raise ValueError(f"test + val must be < 1; got {self.test} + {self.val}")
-        given = sorted({"test", "val"} & self.model_fields_set) if self.column else []
+        # a fraction other than its default beside the column (a run's saved config holds
+        # every default, so it is read back with them)
+        given = [k for k in ("test", "val") if getattr(self, k) != _DEFAULT_FRACTION]
+        given = given if self.column else []
         if given and self.folds and given == ["val"]:
             given = []  # k-fold ignores val anyway
         if given:
