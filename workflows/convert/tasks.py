@@ -198,13 +198,13 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
 
 def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
     from pipeline.dicom.files import sanitize
+    from pipeline.dicom.reasons import unexpected_failure
 
     if isinstance(err, DicomError):
         source = err.path if err.path in task.sources else task.task_id
         skipped = isinstance(err, NotAnImage)
         return TaskResult(task.task_id, error=err.reason, error_source=source, skipped=skipped)
-    text = sanitize(str(err))
-    reason = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    reason = unexpected_failure(err, sanitize(str(err)))  # words, not the class name
     return TaskResult(task.task_id, error=reason, error_source=task.task_id)
 
 

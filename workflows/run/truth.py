@@ -168,7 +168,10 @@ def _read_header(path: Path, rel: str) -> Instance | str:
             warnings.simplefilter("ignore")
             ds = dcmread(path, force=True, defer_size=1024)
     except Exception as err:
-        return f"unreadable: {type(err).__name__}"
+        from pipeline.dicom.files import sanitize
+        from pipeline.dicom.reasons import unexpected_failure
+
+        return f"unreadable: {unexpected_failure(err, sanitize(str(err)))}"
     if "SOPInstanceUID" not in ds:
         return "not a DICOM file"
     found = instance_from(ds, rel, path.stat().st_size)
