@@ -251,8 +251,9 @@ def split_index_values(run_dir: Path, column: str) -> set[str]:
     index, split = run_dir / "index.csv", run_dir / "split.csv"
     if not index.is_file() or not split.is_file():
         return set()
-    with split.open(newline="") as fh:
-        keys = {r["series_key"] for r in csv.DictReader(fh)}
+    from pipeline.split import read_split_csv  # a split.csv saved from Excel has a BOM
+
+    keys = {r["series_key"] for r in read_split_csv(split)}
     with index.open(newline="") as fh:
         return {r[column] for r in csv.DictReader(fh)
                 if r.get("series_key") in keys and r.get(column)}  # fmt: skip
