@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline.errors import RadpipeError
@@ -26,6 +26,8 @@ __all__ = [
     "csv_text",
     "csv_uid",
     "name_lines",
+    "refuse_spreadsheet_numbers",
+    "spreadsheet_number",
 ]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
@@ -33,6 +35,10 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 _PAD = " \t\r\n\x00"
 #: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``).
 _SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
+#: A plain decimal number: what a spreadsheet writes of a number formatted with its digits.
+_PLAIN = re.compile(r"\d+(\.\d+)?")
+#: The columns whose cells are UIDs or hashed keys.
+ID_COLUMNS = ("series_uid", "sop_instance_uid", "series_key", "instance_key")
 
 
 class CsvRow(dict[str, str]):
@@ -168,6 +174,74 @@ def csv_uid(text: str | None, column: str) -> str:
             '(or write each cell as ="..."), export again, and run again'
         )
     return cell
+
+
+def spreadsheet_number(text: str | None, column: str) -> str | None:
+    """Why a UID or key cell looks like a number a spreadsheet made of it (``None``: not).
+
+    For a row that matched no image; ``column`` names the cell's column. A DICOM UID has
+    dots between its parts (PS3.5 9.1): a plain number in a ``*_uid`` column
+    (``123456789012345000000000000``, no dots, or one) is one a spreadsheet took for a number
+    and, in a number format, wrote with 15 significant digits and then zeros, or without its
+    dots (thousands separators in some locales). A hashed key is 16 hex digits: a ``*_key``
+    cell of only digits and another length lost its leading zeros or was rounded. Such cells
+    are only said of rows that matched nothing: a value that matches an image is never
+    doubted.
+
+    Examples
+    --------
+    >>> spreadsheet_number("123456789012345000000000000", "series_uid")[:60]
+    "series_uid '123456789012345000000000000' is a plain number, "
+    >>> spreadsheet_number("1.2.840.10008", "series_uid") is None
+    True
+    >>> spreadsheet_number("830123456789012", "series_key")[:46]
+    "series_key '830123456789012' is a number of 15"
+    """
+    cell = csv_key(text)
+    advice = ("format the column as text (or write each cell as =\"...\"), export again, and "
+              "run again")  # fmt: skip
+    if column.endswith("_uid") and _PLAIN.fullmatch(cell):
+        digits = cell.replace(".", "").lstrip("0")
+        how = (
+            "rounded to 15 significant digits, the rest zeros"
+            if len(digits) > 15 and set(digits[15:]) == {"0"}
+            else "its dots lost"
+        )
+        return (
+            f"{column} {cell!r} is a plain number, not a UID (a UID has dots between its "
+            f"parts, PS3.5 9.1) and matches no image: a spreadsheet took it for a number "
+            f"({how}); {advice}"
+        )
+    if column.endswith("_key") and cell.isdigit() and len(cell) != 16:
+        return (
+            f"{column} {cell!r} is a number of {len(cell)} digits, not a key (16 hex digits), "
+            "and matches no image: a spreadsheet took it for a number (leading zeros dropped "
+            f"or digits rounded); {advice}"
+        )
+    return None
+
+
+def refuse_spreadsheet_numbers(path: Path, lines: Iterable[int], name: str = "") -> None:
+    """Refuse rows that matched no image and whose UID or key a spreadsheet damaged.
+
+    ``lines``: those rows' lines in the CSV at ``path``; the damage is what
+    :func:`spreadsheet_number` says.
+
+    Raises
+    ------
+    RadpipeError
+        ``"<name> line N: series_uid '1234...000' is a plain number, not a UID ..."`` for
+        the first such row (``name``: how the file is named, default its file name).
+    """
+    wanted = set(lines)
+    if not wanted:
+        return
+    for row in csv_rows(csv.DictReader(csv_text(path))):
+        if row.line not in wanted:
+            continue
+        for column in ID_COLUMNS:
+            if column in row and (why := spreadsheet_number(row[column], column)):
+                raise RadpipeError(f"{name or path.name} line {row.line}: {why}.")
 
 
 def csv_frame(text: str | None) -> int:
