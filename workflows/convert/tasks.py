@@ -247,7 +247,7 @@ def _run_instance(
     rel = task.sources[0]
     inst, image = _read_instance(Path(task.src_root) / rel, rel, options.max_pixels)
     window = parse_window(options.window or "none")
-    preset = None if image.is_color else preset_note(window, inst.modality)
+    preset = None if image.is_color else preset_note(window, inst.modality, image.units)
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
@@ -331,13 +331,10 @@ def _run_series(
         at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id
         raise DicomError(at, f"series {task.series_key} refused: {plan.refusal}")
     thin = [_one_slice_note(plan, v) for v in plan.volumes]
-    preset = preset_note(window, task.modality)  # every volume's, as the window is
-    said = [
-        *plan.problems,
-        *(p for v in volumes for p in v.problems),
-        *filter(None, [*thin, preset]),
-    ]
-    problems = tuple(dict.fromkeys(said))
+    said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
+    own = any(p.startswith("HU preset:") for p in said)  # the files' own units said it
+    preset = None if own else preset_note(window, task.modality)  # every volume's
+    problems = tuple(dict.fromkeys([*said, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
     rows: list[dict[str, str]] = []
