@@ -28,8 +28,7 @@ def test_split_csv_with_a_bom(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
     (run / "split.csv").write_bytes(
-        BOM + b"patient_key,series_key,label,split,fold\r\n"
-        b"pa,sa,1,train,-1\r\npb,sb,0,test,-1\r\n"
+        BOM + b"patient_key,series_key,label,split,fold\r\npa,sa,1,train,-1\r\npb,sb,0,test,-1\r\n"
     )
     (run / "index.csv").write_text("series_key,modality\nsa,CT\nsb,MR\nsc,US\n")
     assert read_split_csv(run / "split.csv") == [
