@@ -109,12 +109,12 @@ def value_units(ds: Any) -> tuple[str, str]:
     >>> value_units(ds)
     ('US', 'RescaleType (0028,1054)')
     """
-    from pipeline.dicom.header import plane_attr
+    from pipeline.dicom.groups import attribute
 
     seq = ds.get("ModalityLUTSequence")
     if seq and str(seq[0].get("ModalityLUTType") or "").strip():
         return str(seq[0].ModalityLUTType).strip().upper(), "ModalityLUTType (0028,3004)"
-    found = plane_attr(ds, "PixelValueTransformationSequence", "RescaleType", 0)
+    found = attribute(ds, "PixelValueTransformationSequence", "RescaleType", 0)
     text = str(found or "").strip().upper()
     return (text, "RescaleType (0028,1054)") if text else ("", "")
 
