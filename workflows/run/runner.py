@@ -145,7 +145,7 @@ def _prepare(
 
         truth = truth_fingerprint([config.data.labels, config.data.masks])
         if resume:
-            check_resume_inputs(run_dir, study.fingerprint, truth)
+            check_resume_inputs(run_dir, study.fingerprint, truth, study.root)
         extra["truth_fingerprint"] = truth
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
