@@ -2,22 +2,43 @@
 
 Every reader of a labels or masks CSV takes its identifiers (``series_uid``,
 ``sop_instance_uid``, ``series_key``, ``instance_key``, ``patient_id``) through
-:func:`csv_key` and its ``frame`` through :func:`csv_frame`, so a cell means the same to each.
+:func:`csv_key` and its ``frame`` through :func:`csv_frame`, so a cell means the same to each;
+every reader of a CSV a user may have saved (labels, masks, image lists, a run's
+``split.csv``) reads the file through :func:`csv_text` (a BOM, spaces around column names).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-__all__ = ["CsvRow", "csv_frame", "csv_key", "csv_label", "csv_rows", "csv_uid", "name_lines"]
+from pipeline.errors import RadpipeError
+
+__all__ = [
+    "CsvRow",
+    "csv_frame",
+    "csv_key",
+    "csv_label",
+    "csv_rows",
+    "csv_text",
+    "csv_uid",
+    "name_lines",
+    "refuse_spreadsheet_numbers",
+    "spreadsheet_number",
+]
 
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
 _BREAK = re.compile(r"\r\n|\r|\n")
 _PAD = " \t\r\n\x00"
 #: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``).
 _SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
+#: A plain decimal number: what a spreadsheet writes of a number formatted with its digits.
+_PLAIN = re.compile(r"\d+(\.\d+)?")
+#: The columns whose cells are UIDs or hashed keys.
+ID_COLUMNS = ("series_uid", "sop_instance_uid", "series_key", "instance_key")
 
 
 class CsvRow(dict[str, str]):
@@ -28,6 +49,53 @@ class CsvRow(dict[str, str]):
     """
 
     line: int = 0
+
+
+def csv_text(path: str | Path) -> io.StringIO:
+    """A user's CSV file (labels, masks, image lists) as text for :mod:`csv`.
+
+    UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); line endings are left to
+    the csv module. Every reader of a user's CSV goes through here, so a BOM never becomes
+    part of the first column's name.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file: not found, not UTF-8 (a spreadsheet's plain "CSV" in a Windows
+        code page, where ``é`` is one byte 0xE9; the byte and its offset are named), or a
+        column name given twice in the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RadpipeError(f"{path.name}: file not found.")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RadpipeError(
+            f"{path.name}: not UTF-8 text (byte 0x{data[err.start]:02X} at offset {err.start}, "
+            "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
+            "UTF-8' in Excel) and run again."
+        ) from None
+    first, newline, rest = text.partition("\n")
+    header = [c.strip() for c in next(csv.reader([first]), [])]
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:  # csv.DictReader would keep the last of them, silently
+        raise RadpipeError(
+            f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in "
+            "the header; which one to read is ambiguous: rename or remove the copies."
+        )
+    # Column names without the spaces around them ("label " is the column label), and
+    # without the rows of empty cells that end a spreadsheet's export (",,,": rows once used,
+    # now cleared), which were read as rows naming no file or series. Such a row between
+    # others stays, so that every message's line number is the file's.
+    names = io.StringIO()
+    csv.writer(names, lineterminator="\r" * first.endswith("\r")).writerow(header)
+    lines = rest.splitlines(keepends=True)
+    while lines and not lines[-1].strip(" \t,\r\n"):
+        lines.pop()
+    return io.StringIO(names.getvalue() + newline + "".join(lines) if header else text,
+                       newline="")  # fmt: skip
 
 
 def csv_rows(reader: csv.DictReader[str]) -> Iterator[CsvRow]:
@@ -106,6 +174,74 @@ def csv_uid(text: str | None, column: str) -> str:
             '(or write each cell as ="..."), export again, and run again'
         )
     return cell
+
+
+def spreadsheet_number(text: str | None, column: str) -> str | None:
+    """Why a UID or key cell looks like a number a spreadsheet made of it (``None``: not).
+
+    For a row that matched no image; ``column`` names the cell's column. A DICOM UID has
+    dots between its parts (PS3.5 9.1): a plain number in a ``*_uid`` column
+    (``123456789012345000000000000``, no dots, or one) is one a spreadsheet took for a number
+    and, in a number format, wrote with 15 significant digits and then zeros, or without its
+    dots (thousands separators in some locales). A hashed key is 16 hex digits: a ``*_key``
+    cell of only digits and another length lost its leading zeros or was rounded. Such cells
+    are only said of rows that matched nothing: a value that matches an image is never
+    doubted.
+
+    Examples
+    --------
+    >>> spreadsheet_number("123456789012345000000000000", "series_uid")[:60]
+    "series_uid '123456789012345000000000000' is a plain number, "
+    >>> spreadsheet_number("1.2.840.10008", "series_uid") is None
+    True
+    >>> spreadsheet_number("830123456789012", "series_key")[:46]
+    "series_key '830123456789012' is a number of 15"
+    """
+    cell = csv_key(text)
+    advice = ("format the column as text (or write each cell as =\"...\"), export again, and "
+              "run again")  # fmt: skip
+    if column.endswith("_uid") and _PLAIN.fullmatch(cell):
+        digits = cell.replace(".", "").lstrip("0")
+        how = (
+            "rounded to 15 significant digits, the rest zeros"
+            if len(digits) > 15 and set(digits[15:]) == {"0"}
+            else "its dots lost"
+        )
+        return (
+            f"{column} {cell!r} is a plain number, not a UID (a UID has dots between its "
+            f"parts, PS3.5 9.1) and matches no image: a spreadsheet took it for a number "
+            f"({how}); {advice}"
+        )
+    if column.endswith("_key") and cell.isdigit() and len(cell) != 16:
+        return (
+            f"{column} {cell!r} is a number of {len(cell)} digits, not a key (16 hex digits), "
+            "and matches no image: a spreadsheet took it for a number (leading zeros dropped "
+            f"or digits rounded); {advice}"
+        )
+    return None
+
+
+def refuse_spreadsheet_numbers(path: Path, lines: Iterable[int], name: str = "") -> None:
+    """Refuse rows that matched no image and whose UID or key a spreadsheet damaged.
+
+    ``lines``: those rows' lines in the CSV at ``path``; the damage is what
+    :func:`spreadsheet_number` says.
+
+    Raises
+    ------
+    RadpipeError
+        ``"<name> line N: series_uid '1234...000' is a plain number, not a UID ..."`` for
+        the first such row (``name``: how the file is named, default its file name).
+    """
+    wanted = set(lines)
+    if not wanted:
+        return
+    for row in csv_rows(csv.DictReader(csv_text(path))):
+        if row.line not in wanted:
+            continue
+        for column in ID_COLUMNS:
+            if column in row and (why := spreadsheet_number(row[column], column)):
+                raise RadpipeError(f"{name or path.name} line {row.line}: {why}.")
 
 
 def csv_frame(text: str | None) -> int:

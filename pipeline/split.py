@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key, csv_label, csv_rows, csv_uid
+from pipeline.cells import csv_key, csv_label, csv_rows, csv_text, csv_uid
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -57,22 +57,21 @@ def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
     ``labels.csv`` has ``patient_id``, ``series_uid`` and ``label`` (as written by
     ``radpipe synth``); identifiers are hashed with :func:`pipeline.keys.hash_key`.
     """
-    with Path(path).open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"patient_id", "series_uid", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
-        rows = []
-        for r in csv_rows(reader):
-            try:
-                series = csv_uid(r["series_uid"], "series_uid")
-            except ValueError as err:
-                raise RadpipeError(f"{Path(path).name} line {r.line}: {err}.") from None
-            label = csv_label(r["label"])
-            rows.append({"patient_key": hash_key(csv_key(r["patient_id"])),
-                         "series_key": hash_key(series),
-                         "label": int(label) if label else None})  # fmt: skip
-        return rows
+    reader = csv.DictReader(csv_text(path))  # a BOM (Excel's "CSV UTF-8") is no column name
+    missing = {"patient_id", "series_uid", "label"} - set(reader.fieldnames or [])
+    if missing:
+        raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
+    rows = []
+    for r in csv_rows(reader):
+        try:
+            series = csv_uid(r["series_uid"], "series_uid")
+        except ValueError as err:
+            raise RadpipeError(f"{Path(path).name} line {r.line}: {err}.") from None
+        label = csv_label(r["label"])
+        rows.append({"patient_key": hash_key(csv_key(r["patient_id"])),
+                     "series_key": hash_key(series),
+                     "label": int(label) if label else None})  # fmt: skip
+    return rows
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
@@ -225,26 +224,25 @@ def write_split_csv(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path
 def read_split_csv(path: str | Path) -> list[dict[str, Any]]:
     """Read ``split.csv``; ``label`` becomes ``int`` (or ``None``), ``fold`` an ``int``."""
     path = Path(path)
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(SPLIT_COLUMNS) - set(reader.fieldnames or [])
-        if missing:
-            raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
-        rows = []
-        for r in csv_rows(reader):
-            if r["split"] not in _NAMES:
-                raise RadpipeError(
-                    f"{path.name}:{r.line}: split must be train/val/test; got {r['split']!r}."
-                )
-            rows.append(
-                {
-                    "patient_key": r["patient_key"],
-                    "series_key": r["series_key"],
-                    "label": int(r["label"]) if r["label"] != "" else None,
-                    "split": r["split"],
-                    "fold": int(r["fold"]) if r["fold"] != "" else -1,
-                }
+    reader = csv.DictReader(csv_text(path))  # one saved from Excel starts with a BOM
+    missing = set(SPLIT_COLUMNS) - set(reader.fieldnames or [])
+    if missing:
+        raise RadpipeError(f"{path.name}: missing columns {sorted(missing)}.")
+    rows = []
+    for r in csv_rows(reader):
+        if r["split"] not in _NAMES:
+            raise RadpipeError(
+                f"{path.name}:{r.line}: split must be train/val/test; got {r['split']!r}."
             )
+        rows.append(
+            {
+                "patient_key": r["patient_key"],
+                "series_key": r["series_key"],
+                "label": int(r["label"]) if r["label"] != "" else None,
+                "split": r["split"],
+                "fold": int(r["fold"]) if r["fold"] != "" else -1,
+            }
+        )
     return rows
 
 

@@ -8,7 +8,6 @@ their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_uid
+from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
@@ -56,53 +55,6 @@ IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
-
-
-def csv_text(path: str | Path) -> io.StringIO:
-    """A user's CSV file (labels, masks, image lists) as text for :mod:`csv`.
-
-    UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); line endings are left to
-    the csv module. Every reader of a user's CSV goes through here, so a BOM never becomes
-    part of the first column's name.
-
-    Raises
-    ------
-    RadpipeError
-        Naming the file: not found, not UTF-8 (a spreadsheet's plain "CSV" in a Windows
-        code page, where ``é`` is one byte 0xE9; the byte and its offset are named), or a
-        column name given twice in the header.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise RadpipeError(f"{path.name}: file not found.")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise RadpipeError(
-            f"{path.name}: not UTF-8 text (byte 0x{data[err.start]:02X} at offset {err.start}, "
-            "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
-            "UTF-8' in Excel) and run again."
-        ) from None
-    first, newline, rest = text.partition("\n")
-    header = [c.strip() for c in next(csv.reader([first]), [])]
-    twice = sorted({c for c in header if c and header.count(c) > 1})
-    if twice:  # csv.DictReader would keep the last of them, silently
-        raise RadpipeError(
-            f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once in "
-            "the header; which one to read is ambiguous: rename or remove the copies."
-        )
-    # Column names without the spaces around them ("label " is the column label), and
-    # without the rows of empty cells that end a spreadsheet's export (",,,": rows once used,
-    # now cleared), which were read as rows naming no file or series. Such a row between
-    # others stays, so that every message's line number is the file's.
-    names = io.StringIO()
-    csv.writer(names, lineterminator="\r" * first.endswith("\r")).writerow(header)
-    lines = rest.splitlines(keepends=True)
-    while lines and not lines[-1].strip(" \t,\r\n"):
-        lines.pop()
-    return io.StringIO(names.getvalue() + newline + "".join(lines) if header else text,
-                       newline="")  # fmt: skip
 
 
 def csv_path(base: Path, name: str) -> Path:

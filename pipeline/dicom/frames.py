@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
@@ -351,7 +352,7 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             shape, normal = wrapper.image_shape, wrapper.slice_normal
             first = wrapper.image_position
     except Exception as err:  # nibabel raises several kinds on a damaged CSA header
-        return refuse(f"unreadable CSA header ({type(err).__name__}: {err})")
+        return refuse(f"unreadable CSA header ({unexpected_failure(err, str(err))})")
     step, note = slice_size(ds.get("SpacingBetweenSlices")) or protocol_spacing(ds), ""
     if not step and (step := common["slice_step"]):
         note = (

@@ -84,6 +84,41 @@ def lut_table(
     return first, table[:count], bits
 
 
+def modality_lut(ds: Any, source: str, little: bool, signed: bool) -> tuple[int, np.ndarray] | None:
+    """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused."""
+    seq = ds.get("ModalityLUTSequence")
+    if not seq:
+        return None
+    first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
+    return first, table
+
+
+def value_units(ds: Any) -> tuple[str, str]:
+    """What the header says the modality values are: ``(value, where)``; ``("", "")``: nothing.
+
+    The Modality LUT Sequence's ModalityLUTType (0028,3004), else RescaleType (0028,1054)
+    (PS3.3 C.11.1.1.2: ``HU``, ``US`` unspecified, ``OD``, ...), frame 0's of an Enhanced
+    object's Pixel Value Transformation group. A CT image module has no RescaleType: its
+    values are HU by the modality.
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> ds = Dataset()
+    >>> ds.RescaleType = "US"
+    >>> value_units(ds)
+    ('US', 'RescaleType (0028,1054)')
+    """
+    from pipeline.dicom.groups import attribute
+
+    seq = ds.get("ModalityLUTSequence")
+    if seq and str(seq[0].get("ModalityLUTType") or "").strip():
+        return str(seq[0].ModalityLUTType).strip().upper(), "ModalityLUTType (0028,3004)"
+    found = attribute(ds, "PixelValueTransformationSequence", "RescaleType", 0)
+    text = str(found or "").strip().upper()
+    return (text, "RescaleType (0028,1054)") if text else ("", "")
+
+
 def _from_bytes(raw: bytes, count: int, bits: int, little: bool, source: str) -> np.ndarray:
     if len(raw) in (2 * count, 2 * count + 1) or (bits > 8 and len(raw) >= 2 * count):
         words = np.frombuffer(raw[: 2 * count], dtype="<u2" if little else ">u2")

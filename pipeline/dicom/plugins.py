@@ -72,9 +72,10 @@ def decode_with_pydicom(
     Raises
     ------
     DicomError
-        ``cannot decode transfer syntax ...`` (no plugin for it), or ``<syntax> pixel data
-        could not be decoded: ...`` with what the plugin said; a plugin's panic is named as
-        a crash of that plugin on malformed data.
+        ``cannot decode transfer syntax ...`` (no plugin for it, or none installed), or
+        ``<syntax> pixel data could not be decoded: ...`` with what the plugins said (every
+        installed one failed on the stream: corrupt, truncated, or a kind none reads); a
+        plugin's panic is named as a crash of that plugin on malformed data.
     """
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     name = getattr(syntax, "name", "") or str(syntax)
@@ -82,8 +83,8 @@ def decode_with_pydicom(
         with captured_warnings() as caught, quiet_stderr() as printed:
             arr = np.asarray(pixel_array(_without_image_pixel(ds), **header))
     except (NotImplementedError, RuntimeError, ImportError) as err:
-        why = _one_line(without_addresses(str(err)))
-        raise DicomError(source, f"cannot decode transfer syntax {name}: {why}") from err
+        said = _one_line(without_addresses(str(err)))
+        raise DicomError(source, _undecodable(name, said)) from err
     except FATAL:
         raise
     except BaseException as err:  # corrupt streams raise many types, panics included
@@ -116,6 +117,32 @@ def _one_line(text: str) -> str:
     """
     head, *rest = [line.strip() for line in text.splitlines() if line.strip()] or [""]
     return " ".join([head, "; ".join(rest)]) if rest else head
+
+
+#: pydicom's words when every plugin raised on the stream (pixels/decoders/base.py).
+_ALL_FAILED = "Unable to decode as exceptions were raised by all available plugins:"
+#: ... when no plugin is installed (pixels/common.py): the words before the list of them.
+_NONE_INSTALLED = "pixel data because all plugins are missing dependencies:"
+
+
+def _undecodable(name: str, said: str) -> str:
+    """What pydicom's failure to decode means, in words.
+
+    Every installed plugin failed on the stream (it was said as 'cannot decode transfer
+    syntax ...: Unable to decode as exceptions were raised by all available plugins', as if
+    none could read the syntax), or no plugin for the syntax is installed, or pydicom has
+    none for it.
+    """
+    if said.startswith(_ALL_FAILED):
+        return (
+            f"{name} pixel data could not be decoded: every installed decoder failed on its "
+            "stream (corrupt or truncated, or a kind none of them reads): "
+            + said.removeprefix(_ALL_FAILED).strip()
+        )
+    if _NONE_INSTALLED in said:
+        needs = said.partition(_NONE_INSTALLED)[2].strip()
+        return f"cannot decode transfer syntax {name}: no decoder for it is installed ({needs})"
+    return f"cannot decode transfer syntax {name}: {said}"
 
 
 def _why(err: BaseException) -> str:

@@ -87,6 +87,7 @@ class DicomImage:
     inverse: bool
     problems: tuple[str, ...] = ()
     padding: tuple[int, int] | None = None
+    units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
 
     @property
     def voi_function(self) -> str:
@@ -185,7 +186,8 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        modality_lut=_modality_lut(ds, source, little, signed),
+        modality_lut=lut.modality_lut(ds, source, little, signed),
+        units=lut.value_units(ds),
         inverse=photometric == "MONOCHROME1"
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
@@ -242,17 +244,6 @@ def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
         pixel_spacing=in_plane_spacing(ds, frame, notes),
         voi_function=function,
     )
-
-
-def _modality_lut(
-    ds: Any, source: str, little: bool, signed: bool
-) -> tuple[int, np.ndarray] | None:
-    """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused."""
-    seq = ds.get("ModalityLUTSequence")
-    if not seq:
-        return None
-    first, table, _ = lut.lut_table(seq[0], source, little=little, signed=signed)
-    return first, table
 
 
 def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any, str]:

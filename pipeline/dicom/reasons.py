@@ -42,6 +42,39 @@ def read_failure(err: BaseException, text: str) -> str:
     return text or "the reader gave no reason"
 
 
+def unexpected_failure(err: BaseException, text: str) -> str:
+    """Why a file failed where no check of radpipe's foresaw it, in words.
+
+    Never Python's class name (a batch worker's fallback said ``TypeError: unhashable type:
+    'list'``). Known damage is said as :func:`read_failure` says it; a file system error by its own
+    words; a panic of compiled code (a ``BaseException`` that is no ``Exception``) as a crash;
+    anything else as a value of the file that radpipe could not use, with what the reader
+    said.
+
+    Examples
+    --------
+    >>> unexpected_failure(TypeError(), "unhashable type: 'list'")
+    "a header value radpipe could not use (unhashable type: 'list'): a damaged or unusual file"
+    >>> unexpected_failure(PermissionError(13, "Permission denied"), "[Errno 13] Permission denied")
+    'the file system refused: Permission denied'
+    >>> unexpected_failure(BaseException(), "index out of bounds")
+    'a library crashed reading it (index out of bounds): a damaged file?'
+    """
+    if isinstance(err, OSError) and not isinstance(err, struct.error | zlib.error):
+        return f"the file system refused: {err.strerror or text or 'no reason given'}"
+    if isinstance(err, MemoryError):  # while converting, not only a forged header count
+        return (
+            f"out of memory while converting it ({text or 'no reason given'}): too little "
+            "memory for the image, or a header that asks for too much (try fewer --workers)"
+        )
+    if not isinstance(err, Exception):  # a compiled library's panic (pyo3): a crash on it
+        return f"a library crashed reading it ({text or 'no reason given'}): a damaged file?"
+    said = read_failure(err, text)
+    if said != (text or "the reader gave no reason"):
+        return said
+    return f"a header value radpipe could not use ({said}): a damaged or unusual file"
+
+
 def _first(text: str) -> str:
     """The first sentence of a long message."""
     return text.split(". ", 1)[0].rstrip(".")

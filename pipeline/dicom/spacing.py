@@ -13,7 +13,7 @@
   same correction, unless Pixel Spacing Calibration Type (0028,0A02) says it is (GEOMETRY:
   corrected for the magnification, FIDUCIAL: against an object of known size; PS3.3
   C.10.7.1.3), as cornerstone3D PR #2704 reads it: divided again, it came out smaller by the
-  factor. Without a factor the detector spacing is used as it is.
+  factor. Without a factor the detector spacing is used as it is, with a note saying so.
 - **Sequence of Ultrasound Regions (0018,6011)** (US without Pixel Spacing): Physical Delta X
   and Y (0018,602C/602E) of the regions whose physical units are cm in both directions
   (Physical Units X/Y Direction (0018,6024/6026) = 3), times 10; regions that disagree give
@@ -43,8 +43,8 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     frame
         0-based frame, for Pixel Measures in the functional groups.
     notes
-        Gets a short message when a magnification factor was applied or when ultrasound
-        regions disagree.
+        Gets a short message when a magnification factor was applied, when the detector
+        spacing is used without one, or when ultrasound regions disagree.
 
     Raises
     ------
@@ -62,7 +62,7 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds))):
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
-        return _at_patient(ds, imager, notes)  # type: ignore[arg-type]
+        return _at_patient(ds, imager, notes, pixel is not None)  # type: ignore[arg-type]
     if pixel is not None:
         return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None  # type: ignore[return-value]
     return _ultrasound(ds, notes)
@@ -86,9 +86,25 @@ def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return all(math.isclose(x, y, rel_tol=_AGREE) for x, y in zip(a, b, strict=True))
 
 
-def _at_patient(ds: Any, imager: tuple[float, float], notes: list[str]) -> tuple[float, float]:
+def _at_patient(
+    ds: Any, imager: tuple[float, float], notes: list[str], equal: bool
+) -> tuple[float, float]:
+    """``imager`` divided by the magnification factor, noted.
+
+    Without a factor, ``imager`` with a note that it is the detector's spacing (``equal``:
+    PixelSpacing said the same).
+    """
     factor, source = _magnification(ds)
-    if factor is None or math.isclose(factor, 1.0):
+    if factor is None:
+        why = ("PixelSpacing (0028,0030) equal to it, not calibrated" if equal
+               else "no PixelSpacing (0028,0030)")  # fmt: skip
+        notes.append(
+            f"spacing at the detector: ImagerPixelSpacing (0018,1164) {imager[0]:g}x{imager[1]:g}"
+            f" mm used as it is ({why}, no magnification factor (0018,1114) or source "
+            "distances): lengths at the patient are smaller by the radiographic magnification"
+        )
+        return imager
+    if math.isclose(factor, 1.0):
         return imager
     out = (imager[0] / factor, imager[1] / factor)
     notes.append(

@@ -32,8 +32,11 @@ STACK_KEYS = (
 #: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
 #: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
 #: Synchronization, C.8.13.5.9 MR Diffusion): its top level holds none of them per frame.
+#: FrameAcquisitionNumber (0020,9156) is the frame's AcquisitionNumber: acquisitions that
+#: repeat the positions were told apart by file order only ("may mix them").
 FRAME_GROUP_KEYS = {
     "TemporalPositionIdentifier": ("FrameContentSequence", "TemporalPositionIndex"),
+    "AcquisitionNumber": ("FrameContentSequence", "FrameAcquisitionNumber"),
     "EchoNumbers": ("MREchoSequence", "EffectiveEchoTime"),
     "TriggerTime": ("CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"),
     "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),

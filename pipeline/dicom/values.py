@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.dicom import lut
 from pipeline.dicom.groups import attribute
+from pipeline.dicom.reasons import unexpected_failure
 from pipeline.errors import DicomError
 from pipeline.ops.voi import VOI_FUNCTIONS
 
@@ -201,7 +202,7 @@ def usable_voi_lut(
                                            signed=signed)  # fmt: skip
         return first, table, _voi_lut_bits(table, bits, notes)
     except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
-        why = err.reason if isinstance(err, DicomError) else f"{type(err).__name__}"
+        why = err.reason if isinstance(err, DicomError) else unexpected_failure(err, str(err))
         why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
         notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
         return None

@@ -114,7 +114,7 @@ def load_series(
     """
     from pipeline.dicom.exact import exact_modality
     from pipeline.dicom.read import render
-    from pipeline.ops.voi import WindowSpec
+    from pipeline.ops.voi import WindowSpec, preset_note
 
     window = window or WindowSpec(mode="none", name="none")
     refs: list[FrameRef] = []
@@ -129,7 +129,8 @@ def load_series(
         if image.is_color:
             raise DicomError(rel, "colour images cannot be stacked into a volume.")
         if notes is not None:
-            notes += [p for p in image.problems if p not in notes]
+            said = preset_note(window, "", image.units) if image.units[0] else None
+            notes += [p for p in (*image.problems, said) if p and p not in notes]
         tiles = None
         for ref in found:
             if ref.mosaic:

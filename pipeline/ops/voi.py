@@ -46,19 +46,36 @@ class WindowSpec:
     function: VoiFunction = "LINEAR"
 
 
-def preset_note(window: WindowSpec, modality: str) -> str | None:
+def preset_note(window: WindowSpec, modality: str, units: tuple[str, str] = ("", "")) -> str | None:
     """What to say when a named window (in HU) is applied to values that are not HU.
 
     The presets are CT windows (:data:`WINDOW_PRESETS`); an MR, PET, radiograph or ultrasound
     image's modality values are in other units, so ``lung`` windows them by numbers that
-    mean nothing there (HU windows are for CT only, MedVision #7). ``None`` for CT, for other
-    windows and for an unknown modality.
-    """
+    mean nothing there (HU windows are for CT only, MedVision #7). The header may say so
+    itself: ``units`` is ``(value, where)``, e.g. ``("US", "RescaleType (0028,1054)")``
+    (:func:`pipeline.dicom.lut.value_units`); values it does not call ``HU`` are not HU,
+    whatever the modality (a CT whose RescaleType is ``US``, unspecified). ``None`` for CT
+    or an unknown modality whose header says nothing else, and for other windows.
+
+    Examples
+    --------
+    >>> lung = parse_window("lung")
+    >>> preset_note(lung, "CT") is None
+    True
+    >>> preset_note(lung, "CT", ("US", "RescaleType (0028,1054)"))
+    "HU preset: window 'lung' is a CT window in HU (-600, 1500) applied to values whose RescaleType (0028,1054) is 'US', not HU"
+    """  # noqa: E501
     kind = str(modality or "").strip().upper()
-    if window.name not in WINDOW_PRESETS or kind in ("", "CT"):
+    if window.name not in WINDOW_PRESETS:
         return None
-    return (f"HU preset: window {window.name!r} is a CT window in HU ({window.center:g}, "
-            f"{window.width:g}) applied to {kind} values, which are not HU")  # fmt: skip
+    said = (f"HU preset: window {window.name!r} is a CT window in HU ({window.center:g}, "
+            f"{window.width:g})")  # fmt: skip
+    unit, where = units
+    if unit and unit != "HU":
+        return f"{said} applied to values whose {where} is {unit!r}, not HU"
+    if kind in ("", "CT"):
+        return None
+    return f"{said} applied to {kind} values, which are not HU"
 
 
 def parse_window(text: str) -> WindowSpec:

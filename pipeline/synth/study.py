@@ -300,6 +300,7 @@ def _set_pixels(spec: StudySpec, ds: Dataset, values: np.ndarray, variant: int) 
         bits, signed = 12, False
         ds.WindowCenter, ds.WindowWidth = 2048, 4096
         ds.ImagerPixelSpacing = ds.PixelSpacing
+        ds.PixelSpacingCalibrationType = "GEOMETRY"  # at the patient (no magnification note)
         stored = np.rint(values)
         if variant == 1:
             ds.PhotometricInterpretation = "MONOCHROME1"

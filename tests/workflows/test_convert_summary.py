@@ -65,3 +65,28 @@ def test_a_ct_preset_on_values_that_are_not_hu_is_said(tmp_path: Path) -> None:
             rows = {r["modality"]: r for r in csv.DictReader(fh)}
         assert rows["MR"]["problems"].startswith(said) and rows["CT"]["problems"] == ""
         assert rows["MR"]["window"] == rows["CT"]["window"] == "lung"
+
+
+def test_a_ct_preset_on_values_the_header_does_not_call_hu_is_said(tmp_path: Path) -> None:
+    """A CT whose RescaleType (0028,1054) is 'US' (unspecified) holds no HU, nor an MR whose
+    RescaleType says 'US'. Only the modality was
+    looked at: the CT ones were windowed by -600/1500 without a word; the MR one is said once
+    (per series too, where the series' modality and its files' units both say it)."""
+    src, said = tmp_path / "src", "HU preset: window 'lung' is a CT window in HU (-600, 1500)"
+    ct_us, mr_us, ct_hu = f"{SERIES}.7", f"{SERIES}.8", f"{SERIES}.9"
+    for z in (0.0, 1.0):
+        _ct(src / f"us{z:g}.dcm", z, SeriesInstanceUID=ct_us, SOPInstanceUID=f"{ct_us}.{z:g}",
+            RescaleType="US")  # fmt: skip
+        _ct(src / f"mr{z:g}.dcm", z, SeriesInstanceUID=mr_us, SOPInstanceUID=f"{mr_us}.{z:g}",
+            RescaleType="US", Modality="MR")  # fmt: skip
+        _ct(src / f"hu{z:g}.dcm", z, SeriesInstanceUID=ct_hu, SOPInstanceUID=f"{ct_hu}.{z:g}",
+            RescaleType="HU")  # fmt: skip
+    for per in ("instance", "series"):
+        _convert(src, tmp_path / per, "--window", "lung", "--per", per)
+        with (tmp_path / per / "manifest.csv").open() as fh:
+            problems = {r["source"][:2]: r["problems"] for r in csv.DictReader(fh)}
+        assert problems == {
+            "us": f"{said} applied to values whose RescaleType (0028,1054) is 'US', not HU",
+            "mr": f"{said} applied to values whose RescaleType (0028,1054) is 'US', not HU",
+            "hu": "",
+        }, per

@@ -103,3 +103,59 @@ def test_mask_rows_that_match_nothing_are_named_by_line(
         "1 of 3 rows of masks.csv name an image that is not in the converted data, so their "
         "masks are not used (line 4)"
     )
+
+
+_ROUNDED = "123456789012345000000000000"  # Excel's number format: 15 digits, then zeros
+
+
+@pytest.mark.parametrize(
+    ("cell", "how"),
+    [
+        (_ROUNDED, "rounded to 15 significant digits, the rest zeros"),
+        ("12840113619255311", "its dots lost"),
+    ],
+    ids=["rounded", "dots-lost"],
+)
+def test_a_label_uid_a_spreadsheet_made_a_plain_number_is_refused(
+    tmp_path: Path, cell: str, how: str
+) -> None:
+    """Not in E notation, so not refused when read; it matched nothing, and was only counted
+    among 'label rows ... not in the converted data'."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"series_uid,label\n{UID_A},0\n\n{cell},1\n{UID_B},1\n")
+    table = read_label_table(labels)
+    with pytest.raises(RadpipeError) as caught:
+        apply_missing_policy(table, [hash_key(UID_A), hash_key(UID_B)], "warn")
+    assert str(caught.value) == (
+        f"labels.csv line 4: series_uid '{cell}' is a plain number, not a UID (a UID has dots "
+        "between its parts, PS3.5 9.1) and matches no image: a spreadsheet took it for a "
+        f'number ({how}); format the column as text (or write each cell as ="..."), export '
+        "again, and run again."
+    )
+
+
+def test_a_key_that_lost_its_leading_zero_is_refused(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("series_key,label\n0830123456789012,0\n830123456789012,1\n")
+    with pytest.raises(RadpipeError, match=r"^labels\.csv line 3: series_key '830123456789012' "
+                       r"is a number of 15 digits, not a key \(16 hex digits\)"):  # fmt: skip
+        apply_missing_policy(read_label_table(labels), ["0830123456789012"], "warn")
+
+
+def test_plain_number_uids_that_match_an_image_are_kept(tmp_path: Path) -> None:
+    """A value that matches an image is never doubted (an anonymiser's UIDs without dots)."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"series_uid,label\n12345,0\n{UID_A},1\n")
+    kept = apply_missing_policy(read_label_table(labels), [hash_key("12345"), hash_key(UID_A)],
+                                "warn")  # fmt: skip
+    assert kept == [hash_key("12345"), hash_key(UID_A)]
+
+
+def test_a_mask_uid_a_spreadsheet_rounded_is_refused_by_line(tmp_path: Path) -> None:
+    masks = tmp_path / "masks.csv"
+    masks.write_text(f"sop_instance_uid,frame,mask\n{UID_A},0,a.png\n{_ROUNDED},0,b.png\n")
+    manifest = [{"series_key": "s", "instance_key": hash_key(UID_A), "frame": 0,
+                 "slice_index": 0, "source": "a.dcm", "problems": "", "shape": ""}]  # fmt: skip
+    with pytest.raises(RadpipeError, match=rf"^masks\.csv line 3: sop_instance_uid '{_ROUNDED}' "
+                       r"is a plain number, not a UID"):  # fmt: skip
+        check_mask_rows(masks, manifest, ["s"])

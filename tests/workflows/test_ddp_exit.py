@@ -13,7 +13,9 @@ from pipeline.synth import StudySpec, write_study
 ROOT = Path(__file__).parents[2]
 
 
-def _run(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, *overrides: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     study = tmp_path / "cr"
     config = ROOT / "configs" / "xray_classify.yaml"
     cmd = [
@@ -23,7 +25,7 @@ def _run(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
         "--set", "train.batch_size=8", "--set", "convert.workers=1",
         *(a for o in overrides for a in ("--set", o)),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -47,4 +49,41 @@ def test_nproc_run_that_diverges_says_so_once_and_exits_1(tmp_path: Path) -> Non
     assert res.returncode == 1, res.stderr[-3000:]
     assert res.stderr.count("Training diverged at epoch 1") == 1, res.stderr
     for noise in ("Traceback", "ChildFailedError", "failed (exitcode"):
+        assert noise not in res.stderr, res.stderr
+
+
+_FAIL_RANK_1 = """\
+import os
+if os.environ.get("RANK") == "1":  # rank 1 alone fails in its first epoch
+    import workflows.train.epoch as epoch
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    epoch.train_one_epoch = out_of_memory
+"""
+
+
+def test_one_rank_failing_is_one_clear_error(tmp_path: Path) -> None:
+    """Rank 1 fails (as a GPU out of memory would); rank 0 loses its peer in the next
+    collective. Both printed raw tracebacks ('[rank0]: RuntimeError: [.../gloo/...] Connection
+    closed by peer'), then torchrun its ChildFailedError report: 126 lines. Now one line
+    names the rank that failed first and what it said; its traceback is kept in a file."""
+    study = tmp_path / "cr"
+    write_study(study, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(_FAIL_RANK_1)
+    env = {"PYTHONPATH": f"{inject}{os.pathsep}{ROOT}"}
+    res = _run(tmp_path, env=env)
+    assert res.returncode == 1, res.stderr[-3000:]
+    (said,) = [line for line in res.stderr.splitlines() if "error" in line.lower()]
+    head = (
+        "radpipe run: error: DDP rank 1 of 2 failed: RuntimeError: CUDA out of memory. "
+        "Tried to allocate 2.00 GiB; 1 other rank(s) stopped with it (its traceback: "
+    )
+    assert said.startswith(head) and said.endswith("rank1.traceback.txt)"), said
+    kept = Path(said[len(head) : -1]).read_text()
+    assert kept.startswith("Traceback") and "CUDA out of memory" in kept
+    for noise in ("Traceback", "ChildFailedError", "failed (exitcode", "[rank", "gloo"):
         assert noise not in res.stderr, res.stderr

@@ -49,25 +49,44 @@ def _dice(true: np.ndarray, pred: np.ndarray, k: int) -> float | None:
     return None if both == 0 else 2 * int(((true == k) & (pred == k)).sum()) / both
 
 
-def test_padded_slices_are_not_scored(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def padded_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(study folder, run directory, predict's output) of a run whose fit_depth pads."""
+    tmp_path = tmp_path_factory.mktemp("pad")
     write_study(tmp_path / "s", StudySpec(patients=6, task="segmentation", modality="MR",
                                           size=32, slices=4, series_per_patient=1))  # fmt: skip
     (tmp_path / "pad.yaml").write_text(CONFIG)
     _cli("run", str(tmp_path / "pad.yaml"), "--quiet", cwd=ROOT)
     (run,) = (tmp_path / "runs").glob("pad-*")
     _cli("predict", str(run), str(tmp_path / "s" / "dicom"), "--out", str(tmp_path / "p"), cwd=ROOT)
+    return tmp_path / "s", run, tmp_path / "p"
+
+
+def _volumes(study: Path, predicted: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per series key: truth and predict's masks, (4, 32, 32) each, from the PNGs."""
     slices: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    with (tmp_path / "s" / "masks.csv").open(newline="") as fh:
+    with (study / "masks.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             series, instance = hash_key(row["series_uid"]), hash_key(row["sop_instance_uid"])
-            (png,) = (tmp_path / "p" / "masks").glob(f"*/{series}/{instance}_000.png")
-            true = np.asarray(Image.open(tmp_path / "s" / row["mask"]))
+            (png,) = (predicted / "masks").glob(f"*/{series}/{instance}_000.png")
+            true = np.asarray(Image.open(study / row["mask"]))
             slices.setdefault(series, []).append((true, np.asarray(Image.open(png))))
+    return {k: (np.stack([t for t, _ in v]), np.stack([p for _, p in v]))
+            for k, v in slices.items()}  # fmt: skip
+
+
+def _keys(run: Path, split: str) -> list[str]:
+    with (run / "split.csv").open(newline="") as fh:
+        return [r["series_key"] for r in csv.DictReader(fh) if r["split"] == split]
+
+
+def test_padded_slices_are_not_scored(padded_run: tuple[Path, Path, Path]) -> None:
+    study, run, predicted = padded_run
+    volumes = _volumes(study, predicted)
     cases = json.loads((run / "metrics.json").read_text())["per_case"]
     assert len(cases) == 2
     for case in cases:
-        true = np.stack([t for t, _ in slices[case["id"]]])  # (4, 32, 32), slice order
-        pred = np.stack([p for _, p in slices[case["id"]]])
+        true, pred = volumes[case["id"]]  # slice order
         assert true.shape == (4, 32, 32)
         for k, name in ((1, "organ"), (2, "lesion")):
             expected = _dice(true, pred, k)
@@ -75,3 +94,34 @@ def test_padded_slices_are_not_scored(tmp_path: Path) -> None:
                 assert case["dice"][name] is None
             else:
                 assert case["dice"][name] == pytest.approx(expected, abs=1e-12), name
+
+
+def test_validation_dice_leaves_padding_out(padded_run: tuple[Path, Path, Path]) -> None:
+    """val_dice of log.jsonl (early stopping, best.pt, learning curves) is the Dice of the
+    epoch's model on the validation images only: pooled over the 2 validation series, the
+    mean of organ and lesion Dice of predict's masks (1 epoch: best.pt is that epoch's).
+    It counted the 12 padded slices of each series (0.036 against 0.134 on the images)."""
+    study, run, predicted = padded_run
+    volumes = _volumes(study, predicted)
+    val = _keys(run, "val")
+    assert len(val) == 2
+    true = np.concatenate([volumes[k][0] for k in val])
+    pred = np.concatenate([volumes[k][1] for k in val])
+    per_class = [d for d in (_dice(true, pred, 1), _dice(true, pred, 2)) if d is not None]
+    (row,) = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert row["val_dice"] == pytest.approx(float(np.mean(per_class)), abs=1e-12)
+    assert row["val_accuracy"] == pytest.approx(
+        ((true == pred).sum() + 2 * 12 * 32 * 32) / (2 * 16 * 32 * 32), abs=1e-12
+    )  # padding: background in truth and prediction, as the evaluation scores it
+
+
+def test_voxel_fraction_leaves_padding_out(padded_run: tuple[Path, Path, Path]) -> None:
+    """metrics.json's data.classes mean_voxel_fraction: each test series' fraction of its
+    4 x 32 x 32 image voxels (it was a fraction of the 16 padded slices: a quarter of it)."""
+    study, run, predicted = padded_run
+    volumes = _volumes(study, predicted)
+    test = _keys(run, "test")
+    classes = json.loads((run / "metrics.json").read_text())["data"]["classes"]
+    for k, name in enumerate(("background", "organ", "lesion")):
+        expected = np.mean([(volumes[key][0] == k).mean() for key in test])
+        assert classes[name]["mean_voxel_fraction"] == pytest.approx(expected, abs=1e-12), name

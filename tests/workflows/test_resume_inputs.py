@@ -4,6 +4,7 @@ fitted stages and checkpoints belong to the old data, and going on would mix the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -44,7 +45,38 @@ def test_resume_with_the_same_data_goes_on(made: Path, tmp_path: Path) -> None:
     assert (run / "metrics.json").is_file()
 
 
-@pytest.mark.parametrize("change", ["labels", "new file", "removed file"])
+def test_resume_after_a_copy_or_chmod_of_the_same_data_goes_on(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The folder copied again (new times, new inodes) and chmod-ed, its contents the same:
+    the stat fingerprint changed, so the run converted it again and then refused to resume
+    ('the files of data.source were added, removed or rewritten'), losing its training. The
+    new conversion is the run's, byte for byte: the run resumes, saying why it converted."""
+    study, run = _started_run(made, tmp_path)
+    old = json.loads((run / "provenance.json").read_text())
+    copy = tmp_path / "copy"
+    shutil.copytree(study / "dicom", copy)  # new inodes and times
+    shutil.rmtree(study / "dicom")
+    copy.rename(study / "dicom")
+    for path in (study / "dicom").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o600)
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert (run / "metrics.json").is_file()
+    new = json.loads((run / "provenance.json").read_text())
+    assert new["input_fingerprint"] != old["input_fingerprint"]
+    assert new["conversion"] != old["conversion"]  # converted again, into its own cache
+    (said,) = [line for line in err.splitlines() if "byte for byte" in line]
+    assert said == (
+        f"radpipe: resuming {run.name}: the files of data.source have new times or inodes since it "
+        f"started (copied, restored or chmod-ed; fingerprint {old['input_fingerprint']}, now "
+        f"{new['input_fingerprint']}), so they were converted again; the conversion is the "
+        "same as the run's, byte for byte"
+    )
+
+
+@pytest.mark.parametrize("change", ["labels", "new file", "removed file", "rewritten pixels"])
 def test_resume_after_the_data_changed_is_refused(
     made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str
 ) -> None:
@@ -60,8 +92,13 @@ def test_resume_after_the_data_changed_is_refused(
         files = sorted(p for p in (study / "dicom").rglob("*") if p.is_file())
         if change == "new file":
             shutil.copyfile(files[0], files[0].with_name("copy.dcm"))
-        else:
+        elif change == "removed file":
             files[-1].unlink()
+        else:  # the same size and mtime (as cp -p or rsync -a over it leave them)
+            data, times = bytearray(files[0].read_bytes()), files[0].stat()
+            data[-1] ^= 0xFF  # the last pixel's high byte
+            files[0].write_bytes(bytes(data))
+            os.utime(files[0], ns=(times.st_atime_ns, times.st_mtime_ns))
         said = "files of data.source were added, removed or rewritten"
     capsys.readouterr()
     assert main(["run", "--resume", str(run), "--quiet"]) == 1

@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.changed:
         print(f"{result.changed} files changed since the last run converted them: converted "
-              "again")  # fmt: skip
+              "again (their size, modification or status-change time or inode differ: a copy "
+              "or chmod counts, as files are not read to tell)")  # fmt: skip
     _print_problems(result, options.per == "series")
     if result.other_source:
         print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "

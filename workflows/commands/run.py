@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         argv = [args.config] if args.config else ["--resume", str(args.resume)]
         argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
         argv += [f"--threads={args.threads}"] if args.threads else []
+        from workflows.commands.ddp_launch import launch
+
         return launch(args.nproc, argv)
     config = load_study_config(args)
     from workflows.commands.logs import setup_logging
@@ -153,28 +155,3 @@ def print_outcome(outcome: Any) -> None:
         print(f"{outcome.failed_files} source files could not be converted and were left out; "
               f"see {errors}", file=sys.stderr)  # fmt: skip
     sys.stdout.flush()
-
-
-#: Where ``launch`` asks rank 0 to leave the exit code of a run that ended normally (1 when
-#: source files failed to convert): torchrun reads any non-zero rank exit as a crash and
-#: prints a ``ChildFailedError`` traceback, so the ranks exit 0 and the code travels here.
-EXIT_CODE_ENV = "RADPIPE_EXIT_CODE_FILE"
-
-
-def launch(nproc: int, argv: list[str]) -> int:
-    """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.commands.train_ddp ARGV``
-    on this machine (``radpipe run --nproc N``); returns the run's exit code: torchrun's
-    when it failed, else the one rank 0 left in the file named by ``RADPIPE_EXIT_CODE_FILE``."""
-    import os
-    import subprocess
-    import tempfile
-
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           f"--nproc-per-node={nproc}", "-m", "workflows.commands.train_ddp", *argv]  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="radpipe-exit-") as tmp:
-        path = Path(tmp) / "exit_code"
-        code = subprocess.call(cmd, env={**os.environ, EXIT_CODE_ENV: str(path)})
-        if code == 0 and path.is_file():
-            text = path.read_text().strip()
-            code = int(text) if text.isdigit() else 1
-    return code

@@ -23,6 +23,7 @@ import argparse
 import sys
 
 from pipeline.errors import ConfigError, RadpipeError
+from workflows.commands.ddp_launch import record_failure
 from workflows.commands.run import add_study_arguments, load_study_config
 from workflows.run.runner import run_study
 from workflows.train.ddp import destroy_distributed, init_distributed
@@ -79,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"workflows.commands.train_ddp: error: {err}", file=sys.stderr)
         return _normal_end(1, main=ctx.is_main)
     except RadpipeError as err:
-        print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
+        if not record_failure(ctx.rank, ctx.world_size, err):  # else radpipe run says it once
+            print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
+    except Exception as err:  # one rank's failure: said once by radpipe run, no tracebacks
+        if not record_failure(ctx.rank, ctx.world_size, err):
+            raise
+        return 1
     finally:
         destroy_distributed()
 
@@ -92,7 +98,7 @@ def _normal_end(code: int, *, main: bool = True) -> int:
     (1: files failed to convert, or training diverged) as a crashed process."""
     import os
 
-    from workflows.commands.run import EXIT_CODE_ENV
+    from workflows.commands.ddp_launch import EXIT_CODE_ENV
 
     target = os.environ.get(EXIT_CODE_ENV)
     if not target:

@@ -198,13 +198,13 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
 
 def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
     from pipeline.dicom.files import sanitize
+    from pipeline.dicom.reasons import unexpected_failure
 
     if isinstance(err, DicomError):
         source = err.path if err.path in task.sources else task.task_id
         skipped = isinstance(err, NotAnImage)
         return TaskResult(task.task_id, error=err.reason, error_source=source, skipped=skipped)
-    text = sanitize(str(err))
-    reason = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    reason = unexpected_failure(err, sanitize(str(err)))  # words, not the class name
     return TaskResult(task.task_id, error=reason, error_source=task.task_id)
 
 
@@ -247,7 +247,7 @@ def _run_instance(
     rel = task.sources[0]
     inst, image = _read_instance(Path(task.src_root) / rel, rel, options.max_pixels)
     window = parse_window(options.window or "none")
-    preset = None if image.is_color else preset_note(window, inst.modality)
+    preset = None if image.is_color else preset_note(window, inst.modality, image.units)
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
@@ -331,13 +331,10 @@ def _run_series(
         at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id
         raise DicomError(at, f"series {task.series_key} refused: {plan.refusal}")
     thin = [_one_slice_note(plan, v) for v in plan.volumes]
-    preset = preset_note(window, task.modality)  # every volume's, as the window is
-    said = [
-        *plan.problems,
-        *(p for v in volumes for p in v.problems),
-        *filter(None, [*thin, preset]),
-    ]
-    problems = tuple(dict.fromkeys(said))
+    said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
+    own = any(p.startswith("HU preset:") for p in said)  # the files' own units said it
+    preset = None if own else preset_note(window, task.modality)  # every volume's
+    problems = tuple(dict.fromkeys([*said, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
     rows: list[dict[str, str]] = []

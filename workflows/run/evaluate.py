@@ -20,6 +20,7 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
 from workflows.run.config import RunConfig
+from workflows.run.padding import image_regions
 from workflows.run.study import Study, make_dataset
 
 log = logging.getLogger("radpipe")
@@ -144,7 +145,7 @@ def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
         truth = np.array([s.label for s in samples], dtype=np.int64)
     else:
         truth = np.stack([s.mask for s in samples]).astype(np.int64)
-        regions = _image_regions(dataset)
+        regions = image_regions(dataset)
     return Predictions(
         probs=probs,
         truth=truth,
@@ -153,25 +154,6 @@ def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
         meta=[dict(s.meta) for s in samples],
         regions=regions,
     )
-
-
-def _image_regions(dataset: Any) -> list[np.ndarray | None]:
-    """Per sample, the pixels of the model grid that hold its image (``None``: all of them).
-
-    What ``crop_or_pad`` or ``fit_depth`` padded is no part of the image: ``radpipe predict``
-    cuts it away, so it is scored as background in truth and prediction alike (a model's
-    false positives on padded slices halved a volume's Dice).
-    """
-    from pipeline.stages.geometry import CropOrPad, FitDepth
-    from workflows.run.invert import image_region, traced
-
-    prep = dataset.pipeline
-    if prep is None or not any(isinstance(stage, CropOrPad | FitDepth) for _, stage in prep):
-        return [None] * len(dataset)
-    return [
-        image_region(traced(prep, dataset.raw_sample(i)).meta["spatial"])
-        for i in range(len(dataset))
-    ]
 
 
 def _validation(
@@ -251,7 +233,7 @@ def _score(
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
     labels, post = postprocess_labels(config, pred.probs.argmax(axis=1))
     for i, region in enumerate(pred.regions):
-        if region is not None:  # padding: background in both (see _image_regions)
+        if region is not None:  # padding: background in both (see workflows.run.padding)
             labels[i][~region] = 0
             pred.truth[i][~region] = 0
     cases = [

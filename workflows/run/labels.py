@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import CsvRow, csv_label, csv_rows, csv_uid, name_lines
+from pipeline.cells import (
+    CsvRow,
+    csv_label,
+    csv_rows,
+    csv_uid,
+    name_lines,
+    refuse_spreadsheet_numbers,
+)
 from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -63,6 +70,8 @@ class LabelTable:
     summary: dict[str, Any] = field(default_factory=dict)
     key_column: str = ""  # the CSV's column naming the series (image): "series_uid", ...
     lines: dict[str, int] = field(default_factory=dict)  # key -> the CSV line that first gives it
+    path: Path | None = None  # the CSV read, for a second look at rows that matched nothing
+    name: str = ""  # how messages name it (the user's file name)
 
 
 def read_label_table(
@@ -122,7 +131,7 @@ def read_label_table(
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
     return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column,
-                      lines=lines)  # fmt: skip
+                      lines=lines, path=path, name=name)  # fmt: skip
 
 
 def apply_missing_policy(
@@ -166,6 +175,8 @@ def apply_missing_policy(
             "%d of %d %s have no label in %s and are left out (data.missing_labels: %s)",
             len(missing), len(data_keys), what, table.source, policy,
         )  # fmt: skip
+    if unmatched and table.path is not None and all(k in table.lines for k in unmatched):
+        refuse_spreadsheet_numbers(table.path, [table.lines[k] for k in unmatched], table.name)
     if unmatched:
         log.warning(
             "%d label rows of %s name %s that are not in the converted data, so their labels "

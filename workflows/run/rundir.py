@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import platform
 import subprocess
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.io_atomic import atomic_write_text
+
+log = logging.getLogger("radpipe")
 
 _PACKAGES = (
     "radpipe",
@@ -142,10 +145,18 @@ def truth_fingerprint(paths: Iterable[Path | None]) -> str:
     return digest.hexdigest()[:20]
 
 
-def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
+def check_resume_inputs(
+    run_dir: Path, fingerprint: str, truth: str, conversion: Path | None = None
+) -> None:
     """Refuse to resume ``run_dir`` when its source files or ground-truth CSVs differ from
     those it started with (``provenance.json``): the split, the fitted stages and the
     checkpoints belong to the old data, and going on would mix two versions of it.
+
+    The source fingerprint is of stat facts (names, sizes, times, inodes: no file is read),
+    so a folder copied again or chmod-ed has another one with the same contents. Then the
+    conversion made now (``conversion``) is compared with the run's own, byte for byte: the
+    same outputs (and manifest, index and errors) mean the same data, and the run resumes,
+    saying why its data were converted again.
 
     Raises
     ------
@@ -160,8 +171,20 @@ def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
     old = json.loads(path.read_text())
     changed = []
     if old.get("input_fingerprint") not in (None, fingerprint):
-        changed.append("the files of data.source were added, removed or rewritten "
-                       f"(fingerprint {old['input_fingerprint']}, now {fingerprint})")  # fmt: skip
+        before = run_dir / str(old.get("conversion") or "")
+        differs = (same_conversion(before, conversion) if conversion and old.get("conversion")
+                   else "the run's conversion is not recorded")  # fmt: skip
+        if differs is None:
+            log.warning(
+                "resuming %s: the files of data.source have new times or inodes since it started "
+                "(copied, restored or chmod-ed; fingerprint %s, now %s), so they were converted "
+                "again; the conversion is the same as the run's, byte for byte",
+                run_dir.name, old["input_fingerprint"], fingerprint,
+            )  # fmt: skip
+        else:
+            changed.append("the files of data.source were added, removed or rewritten "
+                           f"(fingerprint {old['input_fingerprint']}, now {fingerprint}; "
+                           f"converted again: {differs})")  # fmt: skip
     if old.get("truth_fingerprint") not in (None, truth):
         changed.append("the data.labels or data.masks CSV changed")
     if changed:
@@ -170,6 +193,32 @@ def check_resume_inputs(run_dir: Path, fingerprint: str, truth: str) -> None:
             "fitted preprocessing and checkpoints were made from the old data; start a new "
             "run (radpipe run CONFIG), or restore the data as it was."
         )
+
+
+def same_conversion(old: Path, new: Path) -> str | None:
+    """``None`` when two conversion folders hold the same files (hidden ones aside: stat
+    facts, marks, locks) with the same bytes; else the first difference, in words."""
+    import filecmp
+
+    if not (old / "manifest.csv").is_file():
+        return "the run's conversion is gone, so the data cannot be compared"
+    if old.resolve() == new.resolve():
+        return None
+    names = [_visible(root) for root in (old, new)]
+    if names[0] != names[1]:
+        odd = sorted(names[0] ^ names[1])[0]
+        return f"{odd} is in one conversion only"
+    for name in sorted(names[0]):
+        if not filecmp.cmp(old / name, new / name, shallow=False):
+            return f"{name} differs"
+    return None
+
+
+def _visible(root: Path) -> set[str]:
+    """The files under ``root`` (relative), those whose path has a part starting with '.'
+    aside."""
+    found = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    return {p.as_posix() for p in found if not any(part.startswith(".") for part in p.parts)}
 
 
 RUN_LOCK = ".radpipe-run.lock"
@@ -251,8 +300,9 @@ def split_index_values(run_dir: Path, column: str) -> set[str]:
     index, split = run_dir / "index.csv", run_dir / "split.csv"
     if not index.is_file() or not split.is_file():
         return set()
-    with split.open(newline="") as fh:
-        keys = {r["series_key"] for r in csv.DictReader(fh)}
+    from pipeline.split import read_split_csv  # a split.csv saved from Excel has a BOM
+
+    keys = {r["series_key"] for r in read_split_csv(split)}
     with index.open(newline="") as fh:
         return {r[column] for r in csv.DictReader(fh)
                 if r.get("series_key") in keys and r.get(column)}  # fmt: skip

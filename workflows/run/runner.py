@@ -36,6 +36,7 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
+from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.truth import segmentation_classes
@@ -144,7 +145,7 @@ def _prepare(
 
         truth = truth_fingerprint([config.data.labels, config.data.masks])
         if resume:
-            check_resume_inputs(run_dir, study.fingerprint, truth)
+            check_resume_inputs(run_dir, study.fingerprint, truth, study.root)
         extra["truth_fingerprint"] = truth
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
@@ -324,11 +325,9 @@ def _train_fold(
         study, config, keys["train"], Pipeline(prep.steps + augment.steps), cache=cache,
         folder=folder,
     )  # fmt: skip
-    val_ds = (
-        make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder)
-        if keys["val"]
-        else None
-    )
+    val_ds = marked_validation(  # padding is not scored, as in evaluation
+        make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder), config.task
+    ) if keys["val"] else None  # fmt: skip
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
     check_model_takes(model, info.get("shapes", [info["shape"]]), config.model["type"])

@@ -8,7 +8,6 @@ on its own training or validation images gives figures that say nothing about ne
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -68,11 +67,12 @@ def seen_by_run(run_dir: Path, rows: Iterable[Mapping[str, str]]) -> Seen:
     fitted_series: set[str] = set()
     fitted_patients: set[str] = set()
     if split.is_file():
-        with split.open(newline="") as fh:
-            for row in csv.DictReader(fh):
-                if row.get("split") != "test":
-                    fitted_series.add(row["series_key"])
-                    fitted_patients.add(row["patient_key"])
+        from pipeline.split import read_split_csv  # a split.csv saved from Excel has a BOM
+
+        for row in read_split_csv(split):
+            if row["split"] != "test":
+                fitted_series.add(row["series_key"])
+                fitted_patients.add(row["patient_key"])
     series: dict[str, str] = {r["series_key"]: r.get("patient_key", "") for r in rows}
     same = sum(k in fitted_series for k in series)
     kin = sum(k not in fitted_series and p in fitted_patients for k, p in series.items())

@@ -92,7 +92,8 @@ def data_summary(
         per axis, ``"unknown"`` where a sample has none or a NaN axis), ``modalities``
         (``{Modality: series}``, from the conversion manifest), ``classes``: per class name
         the count of cases (classification) or of samples containing it and its mean voxel
-        fraction (segmentation).
+        fraction (segmentation; the fraction of each sample's image voxels, what
+        ``crop_or_pad``/``fit_depth`` padded left out: ``pred.regions``).
     """
     from collections import Counter
 
@@ -106,6 +107,8 @@ def data_summary(
         seen = {(r["series_key"], r["modality"]) for r in read_manifest(manifest)}
         modalities = Counter(mod or "unknown" for key, mod in seen if key in series)
     classes: dict[str, dict[str, Any]] = {}
+    regions = list(getattr(pred, "regions", None) or []) or [None] * len(pred.truth)
+    imaged = [t if r is None else t[r] for t, r in zip(pred.truth, regions)]  # padding aside
     for c, name in enumerate(class_names):
         if task == "classification":
             count = int((pred.truth == c).sum())
@@ -114,7 +117,7 @@ def data_summary(
             has = [(t == c).any() for t in pred.truth]
             classes[name] = {
                 "samples_containing": int(sum(has)),
-                "mean_voxel_fraction": float(np.mean([(t == c).mean() for t in pred.truth])),
+                "mean_voxel_fraction": float(np.mean([(t == c).mean() for t in imaged])),
             }
     return {
         "num_samples": len(pred.ids),

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines
+from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines, refuse_spreadsheet_numbers
 from pipeline.data.io import csv_path, csv_text
+from pipeline.dicom.files import sanitize
 from pipeline.dicom.index import Instance, Problem, instance_from
+from pipeline.dicom.reasons import unexpected_failure
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -170,7 +172,7 @@ def _read_header(path: Path, rel: str) -> Instance | str:
             warnings.simplefilter("ignore")
             ds = dcmread(path, force=True, defer_size=1024)
     except Exception as err:
-        return f"unreadable: {type(err).__name__}"
+        return f"unreadable: {unexpected_failure(err, sanitize(str(err)))}"
     if "SOPInstanceUID" not in ds:
         return "not a DICOM file"
     found = instance_from(ds, rel, path.stat().st_size)
@@ -368,6 +370,7 @@ def check_mask_rows(
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
         at = masks_csv_lines(masks) if own_lines else {}
+        refuse_spreadsheet_numbers(masks, [at[k] for k in unmatched if k in at], name)
         log.warning(
             "%d of %d rows of %s name an image that is not in the converted data, so their "
             "masks are not used (%s)", len(unmatched), len(listed), name,

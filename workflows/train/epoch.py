@@ -27,6 +27,9 @@ from workflows.train.config import TrainConfig
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
 
+#: A mask voxel that is padding, not image (see :func:`evaluate`).
+PADDED = -1
+
 
 def train_one_epoch(
     model: nn.Module,
@@ -92,19 +95,27 @@ def evaluate(
     """Validation loss and metrics: ``val_accuracy`` (+ ``val_balanced_accuracy``) for
     classification, ``val_dice`` (mean foreground Dice, pooled over the set) and pixel
     ``val_accuracy`` for segmentation. With ``distributed``, each rank evaluates its shard
-    and the loss sums and confusion counts are summed over ranks (never the averages)."""
+    and the loss sums and confusion counts are summed over ranks (never the averages).
+
+    Mask voxels holding :data:`PADDED` are padding (``crop_or_pad``/``fit_depth``; marked by
+    :class:`workflows.run.padding.PaddingMarked`): background in truth and prediction, as
+    the run's evaluation scores them; ``val_loss`` takes them as background, as training does.
+    """
     model.eval()
     acc: ConfusionAccumulator | None = None
     total, count = 0.0, 0
     for batch in loader:
         image, target = _to_device(batch, device)
+        padded = target == PADDED  # (B, *spatial) for masks
+        target = target.clamp(min=0)
         with _autocast(device, amp_dtype):
             logits = model(image)
         total += float(loss_fn(logits, target)) * len(image)
         count += len(image)
         if acc is None:
             acc = ConfusionAccumulator(logits.shape[1], include_background=task != "segmentation")
-        acc.update(target.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
+        pred = logits.argmax(dim=1).masked_fill(padded, 0)
+        acc.update(target.cpu().numpy(), pred.cpu().numpy())
     if distributed is not None:
         total, summed = distributed.sum([total, count])
         count = int(summed)

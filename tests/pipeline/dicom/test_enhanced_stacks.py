@@ -246,3 +246,22 @@ def test_classic_diffusion_directions_are_volumes_in_acquisition_order(tmp_path:
     found = [np.asarray(nib.load(out / r["output"]).dataobj)[0, 0].tolist() for r in rows]
     # first acquired: b = 0 (InstanceNumber 1), then y (3), then x (4)
     assert found == [[100 * (v + 1) + s for s in range(3)] for v in (0, 2, 1)]
+
+
+def test_repeated_acquisitions_told_apart_by_frame_acquisition_number(tmp_path: Path) -> None:
+    # two acquisitions of the same 3 positions whose frames differ only in the Frame Content
+    # group's FrameAcquisitionNumber (0020,9156), slice 1 storing the second first: that
+    # number was not read, so they were 'time points by acquisition order ... ordered there
+    # by file name, so a volume may mix them', and slice 1 of time point 0 held 201
+    def number(v: int) -> Dataset:
+        return item(FrameContentSequence=Sequence([item(FrameAcquisitionNumber=v + 1)]))
+
+    (tmp_path / "src").mkdir()
+    _enhanced(tmp_path, number, RepetitionTime=2000)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert (row["shape"], row["problems"]) == ("2x3x4x4", "")
+    image = nib.load(out / row["output"])  # (x, y, z, t): acquisition 1, then 2, TR 2 s apart
+    assert image.header.get_zooms()[3] == pytest.approx(2.0)
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [[100 + s, 200 + s] for s in range(3)]

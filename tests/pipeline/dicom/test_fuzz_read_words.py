@@ -131,8 +131,8 @@ def test_what_every_plugin_said_is_one_line(tmp_path: Path) -> None:
     src = write_folder(tmp_path / "src", rle=ds)
     _, converted = _both(src, tmp_path / "out")
     assert converted == {
-        "rle.dcm": "cannot decode transfer syntax RLE Lossless: Unable to decode as exceptions "
-        "were raised by all available plugins: pylibjpeg: Invalid segment offset found in the "
-        "RLE header; pydicom: The number of RLE segments in the pixel data doesn't match the "
-        "expected amount (0 vs. 2 segments)"
+        "rle.dcm": "RLE Lossless pixel data could not be decoded: every installed decoder "
+        "failed on its stream (corrupt or truncated, or a kind none of them reads): pylibjpeg: "
+        "Invalid segment offset found in the RLE header; pydicom: The number of RLE segments "
+        "in the pixel data doesn't match the expected amount (0 vs. 2 segments)"
     }

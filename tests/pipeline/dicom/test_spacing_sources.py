@@ -81,8 +81,18 @@ def test_calibrated_pixel_spacing_and_plain_detector_spacing_used_as_they_are(
     ds.EstimatedRadiographicMagnificationFactor = 1.25
     assert _spacing(ds, tmp_path) == ((0.085, 0.085), ())
     ds = _image(DX, "CR")
-    ds.ImagerPixelSpacing = [0.1, 0.1]  # no factor: the detector spacing, as DICOM defines it
-    assert _spacing(ds, tmp_path) == ((0.1, 0.1), ())
+    ds.ImagerPixelSpacing = [0.1, 0.12]  # no factor: the detector spacing, as DICOM defines it
+    assert _spacing(ds, tmp_path) == (
+        (0.1, 0.12),
+        (
+            "spacing at the detector: ImagerPixelSpacing (0018,1164) 0.1x0.12 mm used as it is (no "
+            "PixelSpacing (0028,0030), no magnification factor (0018,1114) or source distances): "
+            "lengths at the patient are smaller by the radiographic magnification",
+        ),
+    )  # it was used without a word
+    ds.PixelSpacing = [0.1, 0.12]  # the same, not calibrated: still the detector's
+    _, (note,) = _spacing(ds, tmp_path)
+    assert "used as it is (PixelSpacing (0028,0030) equal to it, not calibrated, no " in note
 
 
 def test_ultrasound_regions_give_the_spacing_in_mm(tmp_path: Path) -> None:

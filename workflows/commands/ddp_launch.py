@@ -1,0 +1,116 @@
+"""``radpipe run --nproc N``: torchrun on this machine, and one clear line when a rank fails.
+
+When one rank failed (a GPU out of memory, a bug), the others lost their peer in the next
+collective ("Connection closed by peer") and every rank printed its raw traceback, then
+torchrun its own ``ChildFailedError`` report: about 120 lines in which the cause was the
+first of two tracebacks. Now each rank that fails leaves a record (what it said, in one
+line, and its traceback) in the folder ``RADPIPE_DDP_FAILURES`` names and prints nothing;
+:func:`launch` runs torchrun in this process (its ranks keep this terminal) with its agent's
+report caught, and says which rank failed first and why, naming the file that keeps the
+traceback; ranks that only lost their peers are counted, not shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from pipeline.errors import RadpipeError
+
+#: Where ``launch`` asks rank 0 to leave the exit code of a run that ended normally (1 when
+#: source files failed to convert): torchrun reads any non-zero rank exit as a crash and
+#: prints a ``ChildFailedError`` traceback, so the ranks exit 0 and the code travels here.
+EXIT_CODE_ENV = "RADPIPE_EXIT_CODE_FILE"
+#: The folder where a failing rank leaves ``rank<N>.json`` (see :func:`record_failure`).
+FAILURES_ENV = "RADPIPE_DDP_FAILURES"
+
+#: What a rank says when it is another rank that failed (gloo, NCCL, the TCP store).
+_LOST_PEER = ("closed by peer", "remote worker", "Connection reset by peer", "Broken pipe",
+              "NCCL communicator was aborted", "collective operation timeout")  # fmt: skip
+
+
+def record_failure(rank: int, world_size: int, err: BaseException) -> bool:
+    """Leave rank ``rank``'s failure for :func:`launch`: ``rank<N>.json`` with ``said`` (one
+    line: a radpipe error's message, else the exception's class and message), ``lost_peer``
+    (a consequence of another rank's failure) and ``traceback``. Returns False (nothing
+    written) outside ``radpipe run --nproc``, where the caller says it itself."""
+    folder = os.environ.get(FAILURES_ENV)
+    if not folder:
+        return False
+    text = " ".join(str(err).split()) or "no message"
+    said = text if isinstance(err, RadpipeError) else f"{type(err).__name__}: {text}"
+    import torch.distributed as dist
+
+    lost = isinstance(err, dist.DistError) or any(s in text for s in _LOST_PEER)
+    record = {"rank": rank, "world_size": world_size, "said": said, "lost_peer": lost,
+              "traceback": "".join(traceback.format_exception(err))}  # fmt: skip
+    path = Path(folder) / f"rank{rank}.json"
+    path.write_text(json.dumps(record))
+    return True
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.commands.train_ddp
+    ARGV`` on this machine; returns the run's exit code: 1 when a rank failed (said in one
+    line on standard error), else the one rank 0 left in the file ``RADPIPE_EXIT_CODE_FILE``
+    names (0 when none)."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
+    args = parse_args(["--standalone", f"--nproc-per-node={nproc}", "-m",
+                       "workflows.commands.train_ddp", *argv])  # fmt: skip
+    failures = Path(tempfile.mkdtemp(prefix="radpipe-ddp-"))
+    exit_file = failures / "exit_code"
+    saved = {k: os.environ.get(k) for k in (EXIT_CODE_ENV, FAILURES_ENV)}
+    os.environ[EXIT_CODE_ENV], os.environ[FAILURES_ENV] = str(exit_file), str(failures)
+    # the agent's 'failed (exitcode: 1)' and 'closing signal' lines, and its OMP banner
+    quiet = [logging.getLogger(n) for n in ("torch.distributed.elastic", "torch.distributed.run")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.CRITICAL)
+    try:
+        run(args)
+    except ChildFailedError as err:
+        print(f"radpipe run: error: {_failed(err, failures)}", file=sys.stderr)
+        return 1
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    text = exit_file.read_text().strip() if exit_file.is_file() else "0"
+    shutil.rmtree(failures, ignore_errors=True)
+    return int(text) if text.isdigit() else 1
+
+
+def _failed(err: BaseException, failures: Path) -> str:
+    """Which rank failed first and what it said; the traceback stays in ``failures``."""
+    records = [json.loads(p.read_text()) for p in sorted(failures.glob("rank*.json"))]
+    first = sorted(records, key=lambda r: (r["lost_peer"], r["rank"]))
+    if first and not first[0]["lost_peer"]:
+        cause = first[0]
+        trace = failures / f"rank{cause['rank']}.traceback.txt"
+        trace.write_text(cause["traceback"])
+        lost = sum(r["lost_peer"] for r in records)
+        others = f"; {lost} other rank(s) stopped with it" if lost else ""
+        return (f"DDP rank {cause['rank']} of {cause['world_size']} failed: {cause['said']}"
+                f"{others} (its traceback: {trace})")  # fmt: skip
+    rank, failure = err.get_first_failure()  # type: ignore[attr-defined]
+    how = (f"signal {failure.signal_name()}" if failure.exitcode < 0
+           else f"exit code {failure.exitcode}")  # fmt: skip
+    return (
+        f"DDP rank {rank} ended with {how} before it could say why (killed: out of "
+        "memory, or by a signal?); the other ranks stopped with it"
+    )
+
+
+__all__ = ["EXIT_CODE_ENV", "FAILURES_ENV", "launch", "record_failure"]
