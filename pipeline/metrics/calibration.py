@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import check_finite_scores
+from pipeline.metrics._arrays import binary_truth, check_finite_scores
 
 OperatingRule = Literal["youden", "sensitivity"]
 
@@ -159,7 +159,7 @@ def choose_threshold(
     Parameters
     ----------
     true
-        ``(N,)`` binary truth of the validation cases.
+        ``(N,)`` binary truth of the validation cases: 0/1, -1/1 or booleans.
     positive_probs
         ``(N,)`` finite positive-class probabilities.
     rule
@@ -175,7 +175,8 @@ def choose_threshold(
     Raises
     ------
     ValueError
-        If the validation cases lack a positive or a negative, or a score is not finite.
+        If the validation cases lack a positive or a negative, the truth is not 0/1, -1/1 or
+        booleans, or a score is not finite.
 
     Examples
     --------
@@ -184,7 +185,7 @@ def choose_threshold(
     """
     from sklearn.metrics import roc_curve
 
-    positive = np.asarray(true).ravel() != 0
+    positive = binary_truth(true)
     s = np.asarray(positive_probs, dtype=np.float64).ravel()
     check_finite_scores(s, "probabilities")
     if positive.all() or not positive.any():
@@ -195,7 +196,10 @@ def choose_threshold(
     fpr, tpr, thresholds = roc_curve(positive, s, drop_intermediate=False)
     fpr, tpr, thresholds = fpr[1:], tpr[1:], thresholds[1:]  # drop the (inf) origin
     if rule == "youden":
-        i = int(np.argmax(tpr - fpr))  # first maximum = highest threshold
+        youden = tpr - fpr
+        # first maximum = highest threshold; J ties within rounding (2/3 - 0 and 1 - 1/3
+        # differ in the last bit, which picked the lower threshold)
+        i = int(np.flatnonzero(youden >= youden.max() - 1e-12)[0])
     elif rule == "sensitivity":
         if not 0 < target_sensitivity <= 1:
             raise ValueError(f"target_sensitivity must be in (0, 1]; got {target_sensitivity}.")

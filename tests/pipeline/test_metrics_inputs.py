@@ -1,0 +1,100 @@
+"""Metric inputs as users pass them: score and truth encodings, probability maps.
+
+Expected values are worked out by hand in each test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.metrics import (
+    choose_threshold,
+    delong_roc_ci,
+    hausdorff_distance,
+    mean_surface_distance,
+    roc_auc_score,
+    roc_curve,
+    surface_metrics_per_class,
+)
+
+# positives 0.35, 0.8, 0.7 against negatives 0.1, 0.4, 0.2: 8 of the 9 pairs ordered right
+TRUTH = np.array([0, 0, 1, 1, 0, 1])
+SCORES = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+AUC = 8 / 9
+
+
+def test_sigmoid_output_with_its_channel_axis_is_the_positive_score() -> None:
+    # a (N, 1) sigmoid output was read as one class scored against the rest: 1 - AUC = 1/9
+    assert roc_auc_score(TRUTH, SCORES[:, None]) == pytest.approx(AUC)
+    assert roc_auc_score(TRUTH, np.stack([1 - SCORES, SCORES], axis=1)) == pytest.approx(AUC)
+
+
+@pytest.mark.parametrize("negative", [-1, False], ids=["minus-one", "bool"])
+def test_minus_one_and_boolean_truth_are_read_as_scikit_learn_reads_them(negative: int) -> None:
+    true = np.where(TRUTH == 1, True if negative is False else 1, negative)
+    assert roc_auc_score(true, SCORES) == pytest.approx(AUC)  # was NaN: -1 read as positive
+    assert delong_roc_ci(true, SCORES)["estimate"] == pytest.approx(AUC)
+    fpr, tpr, _ = roc_curve(true, SCORES)
+    assert fpr.tolist() == pytest.approx([0, 0, 0, 1 / 3, 1 / 3, 2 / 3, 1])
+    assert tpr.tolist() == pytest.approx([0, 1 / 3, 2 / 3, 2 / 3, 1, 1, 1])
+    assert choose_threshold(true, SCORES)["threshold"] in (0.7, 0.35)  # was: refused
+
+
+def test_youden_ties_within_rounding_take_the_highest_threshold() -> None:
+    # J = 2/3 - 0 at 0.7 and 1 - 1/3 at 0.35: equal, but 1 - 1/3 is one bit larger in
+    # float64, which picked 0.35 against the documented rule (ties: the highest threshold)
+    chosen = choose_threshold(TRUTH, SCORES)
+    assert (chosen["threshold"], chosen["sensitivity"], chosen["specificity"]) == (0.7, 2 / 3, 1)
+
+
+@pytest.mark.parametrize(
+    "true",
+    [TRUTH + 1, np.where(TRUTH == 1, "malignant", "benign"), TRUTH * 255],
+    ids=["one-two", "names", "zero-255"],
+)
+def test_binary_truth_that_names_no_positive_class_is_refused(true: np.ndarray) -> None:
+    # 1/2 read as "nonzero is positive": every case positive and an AUC of NaN, unsaid
+    for call in (
+        lambda: roc_auc_score(true, SCORES),
+        lambda: roc_curve(true, SCORES),
+        lambda: delong_roc_ci(true, SCORES),
+        lambda: choose_threshold(true, SCORES),
+    ):
+        with pytest.raises(ValueError, match="name no positive class"):
+            call()
+
+
+def test_multiclass_truth_outside_the_score_columns_is_refused() -> None:
+    # class 3 with 3 score columns was scored as a negative of every class (AUC 1, 1, 0.83)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\)"):
+        roc_auc_score([0, 1, 2, 3], np.eye(3)[[0, 1, 2, 2]], average="none")
+
+
+def _squares() -> tuple[np.ndarray, np.ndarray]:
+    true = np.zeros((20, 20))
+    true[5:10, 5:10] = 1  # rows 5-9
+    pred = np.zeros((20, 20))
+    pred[6:12, 5:10] = 1  # rows 6-11: the far edge 2 rows past the truth's
+    return true, pred
+
+
+def test_float_masks_of_whole_numbers_are_masks() -> None:
+    true, pred = _squares()
+    assert hausdorff_distance(true, pred, percentile=100) == 2.0
+    assert hausdorff_distance(true.astype(bool), pred.astype(bool), percentile=100) == 2.0
+
+
+def test_probability_maps_are_refused_by_the_surface_metrics() -> None:
+    # a sigmoid output is above 0 everywhere: as "nonzero = foreground" the whole image was
+    # the prediction and HD95 12.8 where the thresholded mask gives 2.0
+    true, pred = _squares()
+    soft = pred * 0.9 + 0.01
+    for call in (
+        lambda: hausdorff_distance(true, soft),
+        lambda: mean_surface_distance(true, soft),
+    ):
+        with pytest.raises(ValueError, match=r"'pred' to be a binary mask; 400 of 400"):
+            call()
+    with pytest.raises(ValueError, match="integer class indices"):
+        surface_metrics_per_class(true.astype(np.int64), soft, 2)
