@@ -29,6 +29,7 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
+from pipeline.dicom.diffusion import diffusion_table
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -313,8 +314,9 @@ def _plan_time(
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
             plan.notes += [note] if note else []
             return [
-                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
-            ]
+                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
+                        diffusion=diffusion_table(frames, stacks))
+            ]  # fmt: skip
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
     if keys & set(NOT_TIME):
         why = f"{how} tell them apart: not time points of a 4-D volume"
