@@ -102,7 +102,9 @@ def evaluate_segmentation(
         ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
         ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
         ``_failed``, ``_absent``, ...), ``intervals``, ``per_class``, ``dataset``,
-        ``per_case`` (volumes), ``per_patient``, and ``per_slice`` (secondary).
+        ``per_case`` (volumes; with ``surface``, ``surface_failed`` and ``surface_absent``
+        name the classes whose distances are infinite and undefined, both ``null`` in JSON),
+        ``per_patient``, and ``per_slice`` (secondary).
     """
     items = [_as_case(c) for c in cases]
     if not items:
@@ -272,6 +274,9 @@ def _score_units(
             )
             row["hd95"] = dict(zip(scored, s["hd95"], strict=True))
             row["msd"] = dict(zip(scored, s["msd"], strict=True))
+            # both are null in metrics.json: which classes failed, which were not there
+            row["surface_failed"] = [n for n, v in zip(scored, s["hd95"]) if np.isinf(v)]
+            row["surface_absent"] = [n for n, v in zip(scored, s["hd95"]) if np.isnan(v)]
             row["diagonal"] = image_diagonal(u.true.shape, u.spacing)
         rows.append(row)
     per_case = acc.compute()["per_case"]
