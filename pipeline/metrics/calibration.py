@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.metrics._arrays import binary_truth, check_finite_scores
+from pipeline.metrics.roc import ovr_margins
 
 OperatingRule = Literal["youden", "sensitivity"]
 
@@ -114,6 +115,9 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
 def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     """Average precision per class (one-vs-rest; binary: the positive class only).
 
+    Cases are ranked by :func:`pipeline.metrics.roc.ovr_margins` of the probabilities (float32
+    probabilities saturated at 1.0 keep their order).
+
     Returns ``{"average_precision": {class index: AP}, "average_precision_macro": mean}``;
     AP is NaN for a class with no positive case (precision-recall is undefined there), and
     the macro mean is then NaN with a ``RuntimeWarning`` naming the classes, as
@@ -127,10 +131,11 @@ def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     p = np.asarray(probs, dtype=np.float64)
     check_finite_scores(p, "probabilities")
     classes = [1] if p.shape[1] == 2 else list(range(p.shape[1]))
+    ranked = ovr_margins(p)  # the order of the probabilities, saturated ones kept apart
     ap: dict[int, float] = {}
     for c in classes:
         positive = labels == c
-        ap[c] = float(average_precision_score(positive, p[:, c])) if positive.any() else np.nan
+        ap[c] = float(average_precision_score(positive, ranked[:, c])) if positive.any() else np.nan
     undefined = [c for c, v in ap.items() if np.isnan(v)]
     if undefined:
         warnings.warn(

@@ -71,8 +71,9 @@ def roc_auc_score(
         (1 / True = positive; any other pair is refused: it names no positive class).
     scores
         ``(N,)`` or ``(N, 1)`` positive-class scores for a binary problem (a sigmoid output
-        with its channel axis), or ``(N, K)`` per-class scores or probabilities (``K = 2``
-        uses column 1 as the positive score).
+        with its channel axis), or ``(N, K)`` per-class probabilities (``K = 2``: class 1 is
+        positive), ranked by :func:`ovr_margins` so that probabilities saturated by float32
+        rounding keep their order.
     average
         For ``K > 2``: ``"macro"`` (mean over classes) or ``"none"`` (per class). The macro
         mean is NaN when any class has no positive or no negative case, as ``metrics.json``'s
@@ -100,10 +101,13 @@ def roc_auc_score(
     t = to_numpy(true).ravel()
     s = to_numpy(scores).astype(np.float64)
     check_finite_scores(s)
-    if s.ndim == 2 and s.shape[1] in (1, 2):
-        # (N, 1): one positive-class score per case, not a one-class problem: read as
-        # "class 0 vs rest" it gave 1 - AUC (0.11 for 0.89); (N, 2): column 1 is positive
-        s = s[:, -1]
+    if s.ndim == 2 and s.shape[1] == 1:
+        # one positive-class score per case, not a one-class problem: read as "class 0 vs
+        # rest" it gave 1 - AUC (0.11 for 0.89)
+        s = s[:, 0]
+    elif s.ndim == 2:  # (N, 2): class 1 is positive; K > 2: each class against the rest
+        s = ovr_margins(s)
+        s = s[:, 1] if s.shape[1] == 2 else s
     if s.ndim == 1:
         if s.shape[0] != t.shape[0]:
             raise ValueError(f"Expected {t.shape[0]} scores; got {s.shape[0]}.")
@@ -126,6 +130,30 @@ def roc_auc_score(
         )
         return float("nan")
     return float(per_class.mean())
+
+
+def ovr_margins(scores: ArrayOrTensor) -> np.ndarray:
+    """Each class's score minus the sum of the others': ``(N, K)`` float64.
+
+    For probabilities (rows summing to 1) this is ``2 p - 1``, so it ranks the cases as the
+    class's probability does, but keeps the order that float32 rounding erased: a softmax
+    saturates to exactly 1.0 once one logit leads by about 17, while the other classes'
+    probabilities (down to 1e-38) still differ. Ranked on the probability, a confident false
+    positive tied with every confident true positive (torchmetrics #2819: an AUC of 0.5 for
+    0.93 with large logits). For two columns of logits it is their difference, the order of
+    the softmax.
+
+    Examples
+    --------
+    >>> p = np.array([[2e-9, 1.0], [1e-8, 1.0]], dtype=np.float32)  # both saturated
+    >>> bool(ovr_margins(p)[0, 1] > ovr_margins(p)[1, 1])
+    True
+    """
+    s = to_numpy(scores).astype(np.float64)
+    k = s.shape[1]
+    # the others' sum column by column, not the row sum minus the class: that cancels to 0
+    others = np.stack([s[:, np.arange(k) != c].sum(axis=1) for c in range(k)], axis=1)
+    return s - others
 
 
 def _check_classes(true: np.ndarray, k: int) -> None:

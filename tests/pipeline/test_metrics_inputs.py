@@ -13,10 +13,12 @@ from pipeline.metrics import (
     delong_roc_ci,
     hausdorff_distance,
     mean_surface_distance,
+    precision_recall,
     roc_auc_score,
     roc_curve,
     surface_metrics_per_class,
 )
+from workflows.report.classification import evaluate_classification
 
 # positives 0.35, 0.8, 0.7 against negatives 0.1, 0.4, 0.2: 8 of the 9 pairs ordered right
 TRUTH = np.array([0, 0, 1, 1, 0, 1])
@@ -98,3 +100,34 @@ def test_probability_maps_are_refused_by_the_surface_metrics() -> None:
             call()
     with pytest.raises(ValueError, match="integer class indices"):
         surface_metrics_per_class(true.astype(np.int64), soft, 2)
+
+
+def _softmax32(logits: list[list[float]]) -> np.ndarray:
+    """Probabilities as ``radpipe``'s inference makes them: a float32 softmax."""
+    import torch
+
+    return torch.tensor(logits).float().softmax(dim=1).numpy()
+
+
+def test_probabilities_saturated_by_float32_keep_their_order() -> None:
+    # positives lead by 30, 25, 18 logits, negatives by 20, 5, -3: 8 of 9 pairs ordered right.
+    # Every lead above ~17 is a probability of exactly 1.0 in float32, so the negative at 20
+    # tied with all three positives: AUC 7.5/9, AP 0.75 (torchmetrics #2819)
+    true = np.array([1, 1, 1, 0, 0, 0])
+    probs = _softmax32([[0, d] for d in (30, 25, 18, 20, 5, -3)])
+    assert (probs[:4, 1] == 1.0).all()
+    assert roc_auc_score(true, probs) == pytest.approx(8 / 9)
+    # ranked 30 P, 25 P, 20 N, 18 P: precision 1, 1, 3/4 at the positives
+    ap = precision_recall(true, probs)["average_precision"][1]
+    assert ap == pytest.approx((1 + 1 + 3 / 4) / 3)
+    m = evaluate_classification(true, probs, ["benign", "malignant"], n_resamples=0)
+    assert m["summary"]["roc_auc_macro"] == pytest.approx(8 / 9)
+    assert m["summary"]["average_precision_macro"] == pytest.approx((1 + 1 + 3 / 4) / 3)
+
+
+def test_one_vs_rest_ranks_saturated_classes_by_the_others() -> None:
+    # class 0 leads by 40 and 35 in its cases and by 30 in a class-1 case: 1.0 for all three
+    # in float32; by the leads class 0's AUC is 1 (40, 35 above 30 and -5), tied it was 0.75
+    probs = _softmax32([[40, 0, 0], [35, 0, 0], [30, 0, 5], [-5, 0, 3]])
+    auc = roc_auc_score([0, 0, 1, 2], probs, average="none")
+    assert auc[0] == pytest.approx(1.0)

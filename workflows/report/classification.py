@@ -21,6 +21,7 @@ from pipeline.metrics import (
     confusion_matrix,
     delong_roc_ci,
     normalize_confusion,
+    ovr_margins,
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
@@ -151,7 +152,7 @@ def _figures(
     cm = confusion_matrix(labels, scores.argmax(axis=1), k)
     rates = rates_from_confusion(cm)
     if k == 2:
-        auc = np.full(2, float(roc_auc_score(labels, scores[:, 1])))
+        auc = np.full(2, float(roc_auc_score(labels, scores)))
     else:
         auc = np.atleast_1d(roc_auc_score(labels, scores, average="none"))
     summary: dict[str, Any] = {
@@ -193,7 +194,8 @@ def _intervals(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
     if len(class_names) == 2:
-        out["roc_auc_delong"] = delong_roc_ci(labels == 1, scores[:, 1], level=level)
+        margins = ovr_margins(scores)[:, 1]  # ranked as roc_auc_score ranks them
+        out["roc_auc_delong"] = delong_roc_ci(labels == 1, margins, level=level)
     return out
 
 
