@@ -96,7 +96,9 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(k, level, operating=k == 2 and validation is not None),
+        "policy": _policy(
+            k, level, k == 2 and validation is not None, str(class_names[1]) if k == 2 else None
+        ),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -161,6 +163,9 @@ def _figures(
         **{f"{name}_macro": rates[f"{name}_macro"] for name in _RATES},
         "roc_auc_macro": float(auc[1]) if k == 2 else _mean_or_nan(auc),
     }
+    if k == 2:  # the positive class's own rates: for two classes the macro sensitivity and
+        # the macro specificity are both the balanced accuracy, (sensitivity + specificity) / 2
+        summary |= {name: float(np.asarray(rates[name])[1]) for name in _RATES}
     per_class = {
         name: {
             "support": int(np.asarray(rates["support"])[c]),
@@ -186,9 +191,13 @@ def _intervals(
     seed: int,
     level: float,
 ) -> dict[str, Any]:
+    keys = (
+        (*_INTERVAL_KEYS, "sensitivity", "specificity") if len(class_names) == 2 else _INTERVAL_KEYS
+    )
+
     def stat(idx: np.ndarray) -> dict[str, float]:
         summary = _figures(labels[idx], scores[idx], class_names)[0]
-        return {key: float(summary[key]) for key in _INTERVAL_KEYS}
+        return {key: float(summary[key]) for key in keys}
 
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
@@ -250,11 +259,12 @@ def _mistakes(
     ]
 
 
-def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
+def _policy(k: int, level: float, operating: bool, positive: str | None) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
-    its rule is listed; otherwise there is none to describe.
+    its rule is listed; otherwise there is none to describe. ``positive``: the positive
+    class's name of a binary problem, whose own rates the summary gives.
     """
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
@@ -271,6 +281,11 @@ def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }
+    if positive is not None:
+        rules["binary"] = (
+            f"sensitivity, specificity, precision, npv and f1 are those of the positive class "
+            f"(class 1, {positive}); *_macro average both classes"
+        )
     if not operating:
         del rules["operating_point"]
     return rules
