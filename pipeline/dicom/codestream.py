@@ -58,6 +58,24 @@ def _siz(data: bytes, pos: int) -> tuple[int, int, int] | None:
     return max(0, y - y0), max(0, x - x0), components
 
 
+def j2k_sample_format(data: bytes) -> tuple[bool, int] | None:
+    """``(signed, precision)`` of a JPEG 2000 codestream's first component, or ``None``.
+
+    From the SIZ marker's Ssiz (T.800 A.5.1: bit 7 the sign, bits 0-6 the precision minus 1).
+
+    Examples
+    --------
+    >>> siz = bytes.fromhex("ff4fff51002f0000") + struct.pack(">8I", 64, 32, 0, 0, 64, 32, 0, 0)
+    >>> j2k_sample_format(siz + struct.pack(">H", 1) + bytes([0x8B, 1, 1]))
+    (True, 12)
+    """
+    start = 0 if data[:4] == b"\xff\x4f\xff\x51" else data.find(b"\xff\x4f\xff\x51", 0, 1 << 16)
+    if start < 0 or data[start : start + 4] != b"\xff\x4f\xff\x51" or len(data) < start + 43:
+        return None
+    ssiz = data[start + 42]
+    return bool(ssiz & 0x80), (ssiz & 0x7F) + 1
+
+
 def _sof(data: bytes) -> tuple[int, int, int] | None:
     pos = 2
     end = len(data)
