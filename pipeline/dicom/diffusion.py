@@ -56,6 +56,23 @@ def diffusion_table(
     return tuple(table)
 
 
+def trace_note(table: DiffusionTable | None) -> str:
+    """A note when a volume has a b-value above 0 and no direction, else ``""``.
+
+    Such a volume is an isotropic trace (Philips adds one to its DWI series): in the
+    sidecars it is a b-value with a zero-length gradient, which FSL's and MRtrix3's tensor
+    fits cannot use (dcm2niix leaves such volumes out of the 4-D file).
+    """
+    traces = [t for t, (b, g) in enumerate(table or ()) if b > 0 and not any(g)]
+    if not traces:
+        return ""
+    return (
+        f"diffusion: volume(s) {', '.join(map(str, traces))} have a b-value but no gradient "
+        "direction (isotropic trace images): .bvec holds 0 0 0 for them; leave them out "
+        "before fitting tensors"
+    )
+
+
 def fsl_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
     """``(3, T)`` gradients in FSL's convention for an image with this RAS affine.
 

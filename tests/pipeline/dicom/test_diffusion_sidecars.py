@@ -20,11 +20,17 @@ from workflows.cli import main
 VOLUMES = [(0, None), (1000, [1.0, 0.0, 0.0]), (1000, [0.0, 1.0, 0.0]), (1000, [0.0, 0.0, 1.0])]
 
 
-def _dwi(src: Path, orientation: list[float], normal: list[float], **extra: object) -> None:
-    """4 volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z."""
+def _dwi(
+    src: Path,
+    orientation: list[float],
+    normal: list[float],
+    volumes: list[tuple[int, list[float] | None]] = VOLUMES,
+    **extra: object,
+) -> None:
+    """Volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z."""
     src.mkdir()
     n = 0
-    for t, (b, g) in enumerate(VOLUMES):
+    for t, (b, g) in enumerate(volumes):
         for z in range(3):
             ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
             ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
@@ -43,11 +49,16 @@ def _dwi(src: Path, orientation: list[float], normal: list[float], **extra: obje
 
 
 def _convert(tmp_path: Path) -> tuple[Path, nib.Nifti1Image]:
+    return _converted(tmp_path)[:2]
+
+
+def _converted(tmp_path: Path) -> tuple[Path, nib.Nifti1Image, str]:
+    """The NIfTI, its image and its manifest ``problems``."""
     out = tmp_path / "out"
     args = ["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]
     assert main(args) == 0
     (row,) = read_manifest(out / "manifest.csv")
-    return out / row["output"], nib.load(out / row["output"])
+    return out / row["output"], nib.load(out / row["output"]), row["problems"]
 
 
 def _sidecar(nifti: Path, suffix: str) -> list[list[float]]:
@@ -98,3 +109,15 @@ def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
     nifti, image = _convert(tmp_path)
     assert image.shape == (4, 4, 3, 4)
     assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
+
+
+def test_an_isotropic_trace_volume_is_said(tmp_path: Path) -> None:
+    # Philips adds a trace image (b 1000, no direction) to its DWI series: a zero-length
+    # gradient in the .bvec, which tensor fits cannot use (dcm2niix leaves it out)
+    volumes = [*VOLUMES[:3], (1000, None)]
+    _dwi(tmp_path / "src", [1, 0, 0, 0, 1, 0], [0, 0, 1], volumes)
+    nifti, image, problems = _converted(tmp_path)
+    assert image.shape == (4, 4, 3, 4)
+    assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000]]
+    assert [row[3] for row in _sidecar(nifti, ".bvec")] == [0, 0, 0]
+    assert "volume(s) 3 have a b-value but no gradient direction" in problems
