@@ -76,6 +76,26 @@ def j2k_sample_format(data: bytes) -> tuple[bool, int] | None:
     return bool(ssiz & 0x80), (ssiz & 0x7F) + 1
 
 
+def sign_notes(frame: bytes, pixel_representation: object) -> list[str]:
+    """Say when a JPEG 2000 frame's signedness is not PixelRepresentation's (else ``[]``).
+
+    pydicom reads the values as the header says (a signed -1000 in a 12-bit codestream is
+    3096 under PixelRepresentation 0; an unsigned codestream of two's complement words
+    under PixelRepresentation 1 is -1000): right for the encoders that write unsigned
+    codestreams of signed data, a guess the other way round, so it is said (PS3.5 8.2.4
+    requires the two to agree).
+    """
+    found = j2k_sample_format(frame)
+    signed = pixel_representation
+    if found is None or type(signed) is not int or signed not in (0, 1) or found[0] == signed:
+        return []
+    coded, header = ("signed", "unsigned") if found[0] else ("unsigned", "signed")
+    return [
+        f"the JPEG 2000 codestream is {coded} ({found[1]} bits) but PixelRepresentation "
+        f"(0028,0103) says {header}: values read as the header says"
+    ]
+
+
 def _sof(data: bytes) -> tuple[int, int, int] | None:
     pos = 2
     end = len(data)

@@ -340,7 +340,7 @@ def check_codestreams(
                                  "frames (truncated file?).")  # fmt: skip
     if not family:  # RLE: one fragment per frame, no codestream markers to check
         return
-    _note_j2k_sign(ds, found[0], notes)
+    notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:
@@ -363,26 +363,6 @@ def check_codestreams(
                                      f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
-
-
-def _note_j2k_sign(ds: Dataset, frame: bytes, notes: list[str]) -> None:
-    """Say when a JPEG 2000 codestream's signedness is not PixelRepresentation's.
-
-    pydicom reads the values as the header says (a signed -1000 in a 12-bit codestream is
-    3096 under PixelRepresentation 0; an unsigned codestream of two's complement words
-    under PixelRepresentation 1 is -1000): right for the encoders that write unsigned
-    codestreams of signed data, a guess the other way round, so it is said (PS3.5 8.2.4
-    requires the two to agree).
-    """
-    found = codestream.j2k_sample_format(frame)
-    signed = ds.get("PixelRepresentation")
-    if found is None or type(signed) is not int or signed not in (0, 1) or found[0] == signed:
-        return
-    coded, header = ("signed", "unsigned") if found[0] else ("unsigned", "signed")
-    notes.append(
-        f"the JPEG 2000 codestream is {coded} ({found[1]} bits) but PixelRepresentation "
-        f"(0028,0103) says {header}: values read as the header says"
-    )
 
 
 def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:

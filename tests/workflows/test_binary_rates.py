@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from workflows.report.results import evaluate_classification
+from workflows.report.sections import cards
 
 
 def test_binary_summary_has_the_positive_class_rates() -> None:
@@ -30,6 +31,9 @@ def test_binary_summary_has_the_positive_class_rates() -> None:
     assert "class 1, malignant" in m["policy"]["binary"]
     assert m["intervals"]["sensitivity"]["estimate"] == pytest.approx(3 / 4)
     assert m["intervals"]["specificity"]["estimate"] == pytest.approx(4 / 6)
+    shown = cards("classification", m)
+    assert "Sensitivity</div><div class='v'>0.750" in shown
+    assert "Specificity</div><div class='v'>0.667" in shown
 
 
 def test_three_classes_keep_macro_rates_only() -> None:

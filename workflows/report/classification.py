@@ -96,9 +96,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(
-            k, level, k == 2 and validation is not None, str(class_names[1]) if k == 2 else None
-        ),
+        "policy": _policy(class_names, level, operating=k == 2 and validation is not None),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -259,13 +257,14 @@ def _mistakes(
     ]
 
 
-def _policy(k: int, level: float, operating: bool, positive: str | None) -> dict[str, str]:
+def _policy(class_names: Sequence[str], level: float, operating: bool) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
-    its rule is listed; otherwise there is none to describe. ``positive``: the positive
-    class's name of a binary problem, whose own rates the summary gives.
+    its rule is listed; otherwise there is none to describe. With two classes, the rule
+    names the positive class (class 1), whose own rates the summary gives.
     """
+    k = len(class_names)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
@@ -281,10 +280,10 @@ def _policy(k: int, level: float, operating: bool, positive: str | None) -> dict
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }
-    if positive is not None:
+    if k == 2:
         rules["binary"] = (
             f"sensitivity, specificity, precision, npv and f1 are those of the positive class "
-            f"(class 1, {positive}); *_macro average both classes"
+            f"(class 1, {class_names[1]}); *_macro average both classes"
         )
     if not operating:
         del rules["operating_point"]
