@@ -133,15 +133,15 @@ def roc_auc_score(
 
 
 def ovr_margins(scores: ArrayOrTensor) -> np.ndarray:
-    """Each class's score minus the sum of the others': ``(N, K)`` float64.
+    """Class probabilities as scores that rank cases as they do: ``(N, K)`` float64.
 
-    For probabilities (rows summing to 1) this is ``2 p - 1``, so it ranks the cases as the
-    class's probability does, but keeps the order that float32 rounding erased: a softmax
-    saturates to exactly 1.0 once one logit leads by about 17, while the other classes'
-    probabilities (down to 1e-38) still differ. Ranked on the probability, a confident false
-    positive tied with every confident true positive (torchmetrics #2819: an AUC of 0.5 for
-    0.93 with large logits). For two columns of logits it is their difference, the order of
-    the softmax.
+    For probabilities (every row summing to 1 within 1e-3) each class's probability minus
+    the sum of the others': ``2 p - 1``, so it ranks the cases as the class's probability
+    does, but keeps the order that float32 rounding erased: a softmax saturates to exactly
+    1.0 once one logit leads by about 17, while the other classes' probabilities (down to
+    1e-38) still differ. Ranked on the probability, a confident false positive tied with
+    every confident true positive (torchmetrics #2819: an AUC of 0.5 for 0.93 with large
+    logits). Other scores (logits, one-vs-rest scores) are returned as they are, as float64.
 
     Examples
     --------
@@ -151,6 +151,8 @@ def ovr_margins(scores: ArrayOrTensor) -> np.ndarray:
     """
     s = to_numpy(scores).astype(np.float64)
     k = s.shape[1]
+    if not (np.abs(s.sum(axis=1) - 1.0) <= 1e-3).all():
+        return s
     # the others' sum column by column, not the row sum minus the class: that cancels to 0
     others = np.stack([s[:, np.arange(k) != c].sum(axis=1) for c in range(k)], axis=1)
     return s - others
