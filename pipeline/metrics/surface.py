@@ -23,7 +23,7 @@ from pipeline.metrics._arrays import ArrayOrTensor, as_labels, to_numpy
 
 
 def surface_distances(
-    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | None = None
+    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each boundary element of one binary mask to the other's boundary.
 
@@ -33,7 +33,8 @@ def surface_distances(
         Binary masks of the same shape (any number of dimensions; nonzero = foreground):
         booleans, integers, or floats holding whole numbers (a mask read as float).
     spacing
-        Element size in mm per axis, in array order (default 1.0 each).
+        Element size in mm per axis, in array order (default 1.0 each); one number for
+        every axis.
 
     Returns
     -------
@@ -112,7 +113,7 @@ def _boundary(padded: np.ndarray) -> np.ndarray:
 def hausdorff_distance(
     true: ArrayOrTensor,
     pred: ArrayOrTensor,
-    spacing: Sequence[float] | None = None,
+    spacing: Sequence[float] | float | None = None,
     *,
     percentile: float = 95.0,
 ) -> float:
@@ -141,7 +142,7 @@ def hausdorff_distance(
 
 
 def mean_surface_distance(
-    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | None = None
+    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | float | None = None
 ) -> float:
     """Symmetric mean (average) surface distance: the mean of both directed distance sets.
 
@@ -160,7 +161,7 @@ def surface_metrics_per_class(
     true: ArrayOrTensor,
     pred: ArrayOrTensor,
     num_classes: int,
-    spacing: Sequence[float] | None = None,
+    spacing: Sequence[float] | float | None = None,
     *,
     include_background: bool = False,
     percentile: float = 95.0,
@@ -219,14 +220,17 @@ def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...
 _TREE_COST = 16
 
 
-def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
+def _spacing(spacing: Sequence[float] | float | None, ndim: int) -> tuple[float, ...]:
+    """One finite positive spacing per axis; a single number is every axis's (as MONAI)."""
     if spacing is None:
         return (1.0,) * ndim
+    if isinstance(spacing, int | float | np.number):
+        spacing = (float(spacing),) * ndim
     values = tuple(float(s) for s in spacing)
-    if len(values) != ndim or any(not s > 0 for s in values):
+    if len(values) != ndim or not all(np.isfinite(s) and s > 0 for s in values):
         raise ValueError(
-            f"The 'spacing' parameter must hold {ndim} positive values (mm per axis); "
-            f"got {tuple(spacing)}."
+            f"The 'spacing' parameter must hold {ndim} finite positive values (mm per axis), "
+            f"or one for all; got {tuple(spacing)}."
         )
     return values
 
@@ -290,7 +294,7 @@ def summarize_distances(
     }
 
 
-def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | None = None) -> float:
+def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | float | None = None) -> float:
     """Length of the image's diagonal, ``sqrt(sum((n_i * s_i)^2))``, in the spacing's unit.
 
     Examples

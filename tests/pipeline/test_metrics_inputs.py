@@ -140,3 +140,15 @@ def test_scores_that_are_not_probabilities_are_ranked_as_they_are() -> None:
     logits = np.array([[2.0, 1.0, 1.0], [1.0, -3.0, -3.0], [0.0, 5.0, 0.0], [0.0, 0.0, 5.0]])
     assert np.array_equal(ovr_margins(logits), logits)
     assert roc_auc_score([0, 1, 2, 2], logits, average="none")[0] == pytest.approx(1.0)
+
+
+def test_one_spacing_number_is_every_axis_and_a_non_finite_one_is_refused() -> None:
+    # two single pixels two columns apart at 0.5 mm: 1.0 mm (MONAI takes one number too;
+    # here it was "TypeError: 'float' object is not iterable")
+    a = np.zeros((5, 5), bool)
+    a[1, 1] = True
+    b = np.zeros((5, 5), bool)
+    b[1, 3] = True
+    assert hausdorff_distance(a, b, spacing=0.5) == 1.0
+    with pytest.raises(ValueError, match="finite positive values"):
+        hausdorff_distance(a, b, spacing=(np.inf, 1.0))  # was NaN: inf - inf
