@@ -11,6 +11,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from pipeline.data.io import read_manifest
 from tests.pipeline.dicom.builders import image_dataset
@@ -25,23 +26,37 @@ def _dwi(
     orientation: list[float],
     normal: list[float],
     volumes: list[tuple[int, list[float] | None]] = VOLUMES,
+    *,
+    siemens: bool = False,
+    syntax: str = ExplicitVRLittleEndian,
     **extra: object,
 ) -> None:
-    """Volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z."""
+    """Volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z.
+
+    ``siemens``: b-value and gradient in Siemens' private MR header block only, as classic
+    Siemens DWI keep them, with ImageType ``ORIGINAL\\PRIMARY\\DIFFUSION\\NONE``.
+    """
     src.mkdir()
     n = 0
     for t, (b, g) in enumerate(volumes):
         for z in range(3):
-            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4)
+            ds = image_dataset("1.2.840.10008.5.1.4.1.1.4", "MR", 4, 4, syntax=syntax)
             ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
             ds.ImageOrientationPatient = orientation
             ds.ImagePositionPatient = [2.0 * z * v for v in normal]
             ds.PixelSpacing, ds.RepetitionTime = [1, 1], 3000
             n += 1
             ds.InstanceNumber, ds.AcquisitionTime = n, f"1000{3 * t:02d}"
-            ds.DiffusionBValue = b
-            if g is not None:
-                ds.DiffusionGradientOrientation = g
+            if siemens:
+                block = ds.private_block(0x0019, "SIEMENS MR HEADER", create=True)
+                block.add_new(0x0C, "IS", str(b))
+                if g is not None:
+                    block.add_new(0x0E, "FD", g)
+                ds.ImageType = ["ORIGINAL", "PRIMARY", "DIFFUSION", "NONE"]
+            else:
+                ds.DiffusionBValue = b
+                if g is not None:
+                    ds.DiffusionGradientOrientation = g
             for key, value in extra.items():
                 setattr(ds, key, value)
             ds.PixelData = np.full((4, 4), 100 * t + z, "<u2").tobytes()
@@ -121,3 +136,15 @@ def test_an_isotropic_trace_volume_is_said(tmp_path: Path) -> None:
     assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000]]
     assert [row[3] for row in _sidecar(nifti, ".bvec")] == [0, 0, 0]
     assert "volume(s) 3 have a b-value but no gradient direction" in problems
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+def test_siemens_private_diffusion_values_give_the_sidecars(tmp_path: Path, syntax: str) -> None:
+    # classic Siemens DWI keep b-value and gradient in (0019,xx0C) and (0019,xx0E) only:
+    # their volumes were told apart by acquisition order, with no sidecars
+    _dwi(tmp_path / "src", [1, 0, 0, 0, 1, 0], [0, 0, 1], siemens=True, syntax=syntax)
+    nifti, image, _ = _converted(tmp_path)
+    assert image.shape == (4, 4, 3, 4)
+    assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [0, 100, 200, 300]
+    assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000]]
+    assert _sidecar(nifti, ".bvec") == [[0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
