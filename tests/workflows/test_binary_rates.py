@@ -11,6 +11,7 @@ import pytest
 
 from workflows.report.results import evaluate_classification
 from workflows.report.sections import cards
+from workflows.run.runner import headline
 
 
 def test_binary_summary_has_the_positive_class_rates() -> None:
@@ -31,6 +32,8 @@ def test_binary_summary_has_the_positive_class_rates() -> None:
     assert "class 1, malignant" in m["policy"]["binary"]
     assert m["intervals"]["sensitivity"]["estimate"] == pytest.approx(3 / 4)
     assert m["intervals"]["specificity"]["estimate"] == pytest.approx(4 / 6)
+    printed = headline(m)  # what radpipe run prints
+    assert (printed["sensitivity"], printed["specificity"]) == pytest.approx((3 / 4, 4 / 6))
     shown = cards("classification", m)
     assert "Sensitivity</div><div class='v'>0.750" in shown
     assert "Specificity</div><div class='v'>0.667" in shown

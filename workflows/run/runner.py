@@ -374,6 +374,8 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     keys = (
         "accuracy",
         "balanced_accuracy",
+        "sensitivity",  # two classes: of the positive class
+        "specificity",
         "roc_auc_macro",
         "f1_macro",
         "dice_case_mean",
