@@ -60,3 +60,20 @@ def test_codestream_sign_against_pixel_representation(
         assert f"the JPEG 2000 codestream {said} but PixelRepresentation" in row["problems"]
     else:
         assert row["problems"] == ""
+
+
+def test_codestream_samples_wider_than_bits_stored_are_kept(tmp_path: Path) -> None:
+    # a 16-bit codestream under BitsStored 12: masked to 12 bits, 5000 was 904 (5000 - 4096)
+    # and 65535 was 4095, unsaid; pydicom keeps the decoded samples
+    words = np.zeros((64, 64), np.uint16)
+    words[0, :4] = [100, 4095, 5000, 65535]
+    ds = image_dataset(CTImageStorage, "CT", 64, 64, stored=12, syntax=JPEG2000Lossless)
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    ds.PixelData = encapsulate([openjpeg.encode(words, bits_stored=16, use_mct=False)])
+    ds["PixelData"].is_undefined_length = True
+    src = write_folder(tmp_path / "src", a=ds)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert np.load(out / row["output"])[0, :4].tolist() == [100, 4095, 5000, 65535]
+    assert "JPEG 2000 samples need 16 bits (up to 65535) but BitsStored" in row["problems"]
