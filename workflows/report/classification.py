@@ -21,6 +21,7 @@ from pipeline.metrics import (
     confusion_matrix,
     delong_roc_ci,
     normalize_confusion,
+    ovr_margins,
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
@@ -95,7 +96,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(k, level, operating=k == 2 and validation is not None),
+        "policy": _policy(class_names, level, operating=k == 2 and validation is not None),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -151,7 +152,7 @@ def _figures(
     cm = confusion_matrix(labels, scores.argmax(axis=1), k)
     rates = rates_from_confusion(cm)
     if k == 2:
-        auc = np.full(2, float(roc_auc_score(labels, scores[:, 1])))
+        auc = np.full(2, float(roc_auc_score(labels, scores)))
     else:
         auc = np.atleast_1d(roc_auc_score(labels, scores, average="none"))
     summary: dict[str, Any] = {
@@ -160,6 +161,9 @@ def _figures(
         **{f"{name}_macro": rates[f"{name}_macro"] for name in _RATES},
         "roc_auc_macro": float(auc[1]) if k == 2 else _mean_or_nan(auc),
     }
+    if k == 2:  # the positive class's own rates: for two classes the macro sensitivity and
+        # the macro specificity are both the balanced accuracy, (sensitivity + specificity) / 2
+        summary |= {name: float(np.asarray(rates[name])[1]) for name in _RATES}
     per_class = {
         name: {
             "support": int(np.asarray(rates["support"])[c]),
@@ -185,15 +189,20 @@ def _intervals(
     seed: int,
     level: float,
 ) -> dict[str, Any]:
+    keys = (
+        (*_INTERVAL_KEYS, "sensitivity", "specificity") if len(class_names) == 2 else _INTERVAL_KEYS
+    )
+
     def stat(idx: np.ndarray) -> dict[str, float]:
         summary = _figures(labels[idx], scores[idx], class_names)[0]
-        return {key: float(summary[key]) for key in _INTERVAL_KEYS}
+        return {key: float(summary[key]) for key in keys}
 
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
     if len(class_names) == 2:
-        out["roc_auc_delong"] = delong_roc_ci(labels == 1, scores[:, 1], level=level)
+        margins = ovr_margins(scores)[:, 1]  # ranked as roc_auc_score ranks them
+        out["roc_auc_delong"] = delong_roc_ci(labels == 1, margins, level=level)
     return out
 
 
@@ -248,12 +257,14 @@ def _mistakes(
     ]
 
 
-def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
+def _policy(class_names: Sequence[str], level: float, operating: bool) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
-    its rule is listed; otherwise there is none to describe.
+    its rule is listed; otherwise there is none to describe. With two classes, the rule
+    names the positive class (class 1), whose own rates the summary gives.
     """
+    k = len(class_names)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
@@ -269,6 +280,11 @@ def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }
+    if k == 2:
+        rules["binary"] = (
+            f"sensitivity, specificity, precision, npv and f1 are those of the positive class "
+            f"(class 1, {class_names[1]}); *_macro average both classes"
+        )
     if not operating:
         del rules["operating_point"]
     return rules

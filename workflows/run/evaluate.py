@@ -241,6 +241,7 @@ def _score(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
             patient=patients[i], series=_volume_of(m, pred.ids[i]),
             slice_index=m.get("slice_index"), slice_spacing=m.get("slice_spacing"),
+            region=pred.regions[i] if pred.regions else None,
         )
         for i, m in enumerate(pred.meta)
     ]  # fmt: skip

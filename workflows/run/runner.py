@@ -373,6 +373,8 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     keys = (
         "accuracy",
         "balanced_accuracy",
+        "sensitivity",  # two classes: of the positive class
+        "specificity",
         "roc_auc_macro",
         "f1_macro",
         "dice_case_mean",
@@ -387,6 +389,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, float]:
     }
     if "hd95_mean" in out:  # a distance is never printed without its unit and failures
         out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = out.pop("hd95_mean")
+    if "hd95_mean" in summary:  # every case failed: no mean, but the failures are printed
         out["hd95_failed"] = float(summary.get("hd95_failed") or 0)
     if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid
         out["dice_case_absent"] = float(summary["dice_case_absent"])
