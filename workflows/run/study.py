@@ -31,6 +31,7 @@ from pipeline.split import (
     write_split_csv,
 )
 from pipeline.stage import Pipeline
+from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.labels import (
@@ -111,6 +112,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
     study.class_names = _class_names(config, study)
+    if config.task == "classification":  # refused before any training, not after
+        positive_index(config.evaluate.positive_class, study.class_names)
     return study
 
 
