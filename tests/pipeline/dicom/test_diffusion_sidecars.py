@@ -111,6 +111,46 @@ def test_dwi_gets_bval_and_bvec_in_fsl_convention(
     assert np.allclose(_sidecar(nifti, ".bvec"), expected)
 
 
+def _world(image: nib.Nifti1Image, bvec: list[list[float]]) -> np.ndarray:
+    """The RAS gradient directions that FSL reads from ``bvec`` with ``image``'s affine: the
+    voxel-axis components, the i component negated back when det > 0, rotated to RAS."""
+    linear = image.affine[:3, :3]
+    v = np.array(bvec, dtype=float)
+    if np.linalg.det(linear) > 0:
+        v[0] *= -1
+    return np.asarray((linear / np.linalg.norm(linear, axis=0)) @ v)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "normal"),
+    [([1, 0, 0, 0, 1, 0], [0, 0, 1]), ([0, 1, 0, 0, 0, -1], [1, 0, 0]),
+     ([1, 0, 0, 0, 0, -1], [0, -1, 0]), ([1, 0, 0, 0, 0.8660254, -0.5], [0, 0.5, 0.8660254])],
+    ids=["axial", "sagittal", "coronal", "oblique"],
+)  # fmt: skip
+def test_bvec_gives_dcm2niix_s_gradients_in_the_scanner_frame(
+    tmp_path: Path, orientation: list[float], normal: list[float]
+) -> None:
+    """dcm2niix stores rows flipped (det < 0), radpipe does not (det > 0), so their .bvec
+    files differ; read with each file's own NIfTI, both must give the same RAS gradients:
+    the LPS directions written, x and y negated (0.6, 0, 0.8 -> -0.6, 0, 0.8)."""
+    from tests.pipeline.dicom.test_volumes import _dcm2niix
+
+    volumes = [*VOLUMES, (2000, [0.6, 0.0, 0.8])]
+    _dwi(tmp_path / "src", orientation, normal, volumes)
+    nifti, image = _convert(tmp_path)
+    (theirs,) = _dcm2niix(tmp_path / "src", tmp_path / "d2n")
+    their_bvec = theirs.with_suffix(".bvec").read_text().split("\n")
+    ours = _world(image, _sidecar(nifti, ".bvec"))
+    assert np.allclose(
+        ours,
+        _world(nib.load(theirs), [list(map(float, line.split())) for line in their_bvec if line]),
+        atol=1e-4,
+    )
+    ras = [[0, 0, 0], *[[-g[0], -g[1], g[2]] for _, g in volumes[1:]]]  # fmt: skip
+    assert np.allclose(ours.T, ras, atol=1e-6)
+    assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000, 2000]]
+
+
 def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
     src = tmp_path / "src"
     _dwi(src, [1, 0, 0, 0, 1, 0], [0, 0, 1])
