@@ -83,7 +83,7 @@ def render_report(
         sections.operating_point_section(metrics),
         _figures_section(run, metrics),
         sections.explanations_section(metrics),
-        _training_section(logs),
+        _training_section(logs, metrics),
         _per_case_section(task, metrics),
         sections.segmentation_tables(metrics) if task == "segmentation" else "",
         _policy_section(metrics),
@@ -200,23 +200,34 @@ def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     return f"<h2>Figures</h2>{note}<section class='figs'>{''.join(figures)}</section>"
 
 
-def _training_section(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+def _training_section(
+    logs: Mapping[str, Sequence[Mapping[str, Any]]], metrics: Mapping[str, Any]
+) -> str:
+    """Each log's last epoch, the epoch ``best.pt`` holds (the run's monitor, smoothed when
+    ``train.monitor_ema``; not always the lowest val_loss) and, when another, the lowest
+    val_loss."""
     if not logs:
         return ""
+    scored = (metrics.get("model") or {}).get("checkpoints") or []
+    best_of = {"" if c.get("fold") is None else f"fold {c['fold']}": c.get("best_epoch")
+               for c in scored}  # fmt: skip
     keys = [k for k in next(iter(logs.values()))[-1] if k != "epoch"]
     rows = []
     for name, log in logs.items():
         prefix = f"{name}: " if name else ""
-        best = min(
+        lowest = min(
             (r for r in log if isinstance(r.get("val_loss"), int | float)),
             key=lambda r: r["val_loss"],
             default=None,
         )
+        best = next((r for r in log if r.get("epoch") == best_of.get(name)), None)
         rows.append([f"{prefix}last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]])
-        if best is not None:
-            rows.append(
-                [f"{prefix}lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]]
-            )
+        shown = [("best epoch (best.pt)", best)]
+        if lowest is not best:
+            shown.append(("lowest val_loss", lowest))
+        for label, row in shown:
+            if row is not None:
+                rows.append([f"{prefix}{label}", row.get("epoch"), *[row.get(k) for k in keys]])
     return "<h2>Training</h2>" + html_table(["", "epoch", *keys], rows)
 
 
