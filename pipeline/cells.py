@@ -33,8 +33,10 @@ __all__ = [
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
 _BREAK = re.compile(r"\r\n|\r|\n")
 _PAD = " \t\r\n\x00"
-#: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``).
-_SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+")
+#: A number as a spreadsheet writes it in scientific notation (``1.23457E+27``): the
+#: exponent's sign is always written. Without it, a hashed key of digits and one ``e``
+#: (``8e32019382960996``, about 1 in 1,300 keys) looked the same and was refused.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d*)?[eE][+-]\d+")
 #: A plain decimal number: what a spreadsheet writes of a number formatted with its digits.
 _PLAIN = re.compile(r"\d+(\.\d+)?")
 #: The columns whose cells are UIDs or hashed keys.
@@ -152,15 +154,16 @@ def csv_uid(text: str | None, column: str) -> str:
     Raises
     ------
     ValueError
-        The cell is a number in scientific notation (``1.23457E+27``): what a spreadsheet
-        makes of a UID it took for a number. Neither a UID (digits and dots, PS3.5 9.1) nor
-        a hashed key (hex digits) can look so, and the digits it lost cannot be had back, so
-        the row would match nothing. The message quotes the cell.
+        The cell is a number in scientific notation (``1.23457E+27``, the exponent signed
+        as spreadsheets write it): what a spreadsheet makes of a UID it took for a number.
+        Neither a UID (digits and dots, PS3.5 9.1) nor a hashed key (hex digits, no sign)
+        can look so, and the digits it lost cannot be had back, so the row would match
+        nothing. The message quotes the cell.
 
     Examples
     --------
-    >>> csv_uid('="1.2.3"', "series_uid")
-    '1.2.3'
+    >>> csv_uid('="1.2.3"', "series_uid"), csv_uid("8e32019382960996", "instance_key")
+    ('1.2.3', '8e32019382960996')
     >>> csv_uid("1.23457E+27", "series_uid")
     Traceback (most recent call last):
     ...

@@ -29,6 +29,7 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
+from pipeline.dicom.diffusion import diffusion_table, trace_note
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -311,10 +312,12 @@ def _plan_time(
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
-            plan.notes += [note] if note else []
+            diffusion = diffusion_table(frames, stacks)
+            plan.notes += [n for n in (note, trace_note(diffusion)) if n]
             return [
-                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step)
-            ]
+                replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
+                        diffusion=diffusion)
+            ]  # fmt: skip
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
     if keys & set(NOT_TIME):
         why = f"{how} tell them apart: not time points of a 4-D volume"

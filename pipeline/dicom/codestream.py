@@ -14,6 +14,7 @@ T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,44 @@ def _siz(data: bytes, pos: int) -> tuple[int, int, int] | None:
     x, y, x0, y0 = struct.unpack_from(">4I", data, pos + 4)
     (components,) = struct.unpack_from(">H", data, pos + 36)
     return max(0, y - y0), max(0, x - x0), components
+
+
+def j2k_sample_format(data: bytes) -> tuple[bool, int] | None:
+    """``(signed, precision)`` of a JPEG 2000 codestream's first component, or ``None``.
+
+    From the SIZ marker's Ssiz (T.800 A.5.1: bit 7 the sign, bits 0-6 the precision minus 1).
+
+    Examples
+    --------
+    >>> siz = bytes.fromhex("ff4fff51002f0000") + struct.pack(">8I", 64, 32, 0, 0, 64, 32, 0, 0)
+    >>> j2k_sample_format(siz + struct.pack(">H", 1) + bytes([0x8B, 1, 1]))
+    (True, 12)
+    """
+    start = 0 if data[:4] == b"\xff\x4f\xff\x51" else data.find(b"\xff\x4f\xff\x51", 0, 1 << 16)
+    if start < 0 or data[start : start + 4] != b"\xff\x4f\xff\x51" or len(data) < start + 43:
+        return None
+    ssiz = data[start + 42]
+    return bool(ssiz & 0x80), (ssiz & 0x7F) + 1
+
+
+def sign_notes(frame: bytes, pixel_representation: object) -> list[str]:
+    """Say when a JPEG 2000 frame's signedness is not PixelRepresentation's (else ``[]``).
+
+    pydicom reads the values as the header says (a signed -1000 in a 12-bit codestream is
+    3096 under PixelRepresentation 0; an unsigned codestream of two's complement words
+    under PixelRepresentation 1 is -1000): right for the encoders that write unsigned
+    codestreams of signed data, a guess the other way round, so it is said (PS3.5 8.2.4
+    requires the two to agree).
+    """
+    found = j2k_sample_format(frame)
+    signed = pixel_representation
+    if found is None or type(signed) is not int or signed not in (0, 1) or found[0] == signed:
+        return []
+    coded, header = ("signed", "unsigned") if found[0] else ("unsigned", "signed")
+    return [
+        f"the JPEG 2000 codestream is {coded} ({found[1]} bits) but PixelRepresentation "
+        f"(0028,0103) says {header}: values read as the header says"
+    ]
 
 
 def _sof(data: bytes) -> tuple[int, int, int] | None:
@@ -119,6 +158,62 @@ def data_missing(data: bytes, syntax: str | None) -> str | None:
         if not np.array_equal(ended, filled):
             return "libjpeg: the pixels past the cut depend on what follows it"
     return None
+
+
+#: JPEG 2000 and HTJ2K syntaxes (last UID component).
+_J2K = {90, 91, 92, 93, 201, 202, 203}
+
+
+def value_bits(arr: np.ndarray) -> int:
+    """Bits the integer values of ``arr`` need (with a sign bit for a signed dtype).
+
+    Examples
+    --------
+    >>> value_bits(np.array([100, 5000], np.uint16)), value_bits(np.array([-1000], np.int16))
+    (13, 11)
+    """
+    if not arr.size:
+        return 0
+    top, low = int(arr.max()), int(arr.min())
+    if arr.dtype.kind == "u":
+        return top.bit_length()
+    return max(top.bit_length(), (-low - 1).bit_length() if low < 0 else 0) + 1
+
+
+def j2k_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[str]) -> int:
+    """The bits to keep of decoded JPEG 2000 grey samples: BitsStored, or more if needed.
+
+    A codestream of wider samples than BitsStored (precision 16 under BitsStored 12) is
+    decoded to those samples, and pydicom keeps them; masked to BitsStored they were
+    garbage without a word (5000 became 904, 65535 became 4095). They are kept, noted.
+    """
+    last = str(syntax or "").rpartition(".")[2]
+    if not (last.isdigit() and int(last) in _J2K) or arr.dtype.kind not in "iu":
+        return bits_stored
+    need = min(value_bits(arr), arr.dtype.itemsize * 8)
+    if need <= bits_stored:
+        return bits_stored
+    notes.append(
+        f"JPEG 2000 samples need {need} bits (up to {int(arr.max())}) but BitsStored "
+        f"(0028,0101) says {bits_stored}: kept as decoded, as pydicom reads them, not masked "
+        f"to {bits_stored} bits"
+    )
+    return need
+
+
+def stored_bits(ds: Any, stored: np.ndarray) -> int:
+    """BitsStored (else BitsAllocated, else the array's width), widened for wider samples.
+
+    Only grey samples kept wider than BitsStored (a JPEG 2000 codestream's, by
+    :func:`j2k_bits`) need more: masked values always fit.
+    """
+    from pipeline.dicom.values import integer
+
+    default = stored.dtype.itemsize * 8
+    bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default) or 16)
+    if stored.ndim == 3 and stored.dtype.kind in "iu":  # (F, H, W) grey, not palette RGB
+        bits = max(bits, min(value_bits(stored), default))
+    return bits
 
 
 def is_jpeg_family(syntax: str | None) -> bool:

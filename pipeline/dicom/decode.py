@@ -286,7 +286,7 @@ def decode_stored(
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
-        arr = fix_bits(arr, bits_stored, signed)
+        arr = fix_bits(arr, codestream.j2k_bits(arr, bits_stored, syntax, notes), signed)
         top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
         if top > 2**24:  # float32 outputs hold whole numbers exactly only up to 2**24
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
@@ -340,6 +340,7 @@ def check_codestreams(
                                  "frames (truncated file?).")  # fmt: skip
     if not family:  # RLE: one fragment per frame, no codestream markers to check
         return
+    notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:

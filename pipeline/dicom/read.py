@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.dicom import geometry, lut
+from pipeline.dicom.codestream import stored_bits
 from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_pixel_size,
@@ -173,8 +174,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         raise DicomError(source, err.reason) from None
     stored = decode_stored(ds, source, max_pixels=max_pixels, notes=notes)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    default_bits = stored.dtype.itemsize * 8
-    bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default_bits) or 16)
+    bits = stored_bits(ds, stored)  # BitsStored, or a JPEG 2000 codestream's wider samples
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     frames = _frame_infos(ds, source, notes)

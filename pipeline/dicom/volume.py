@@ -48,6 +48,7 @@ class SeriesVolume:
     sheared: bool
     problems: tuple[str, ...]
     window: str
+    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ def build_volume(
         sheared=plan.sheared,
         problems=tuple(dict.fromkeys((*notes, *plan.problems))),
         window=window,
+        diffusion=plan.diffusion,
     )
 
 

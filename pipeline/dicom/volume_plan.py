@@ -21,7 +21,8 @@ class VolumePlan:
     ``grid`` the output slices' distances when resampled along the normal (else ``None``:
     output slice k is input slice k); ``shifts[k]`` the in-plane (row, column) shift in
     pixels that removes a tilt (else ``None``). ``affine`` maps (column, row, slice) indices
-    of the output to LPS mm.
+    of the output to LPS mm. ``diffusion`` holds each time point's (b-value, LPS gradient)
+    of a diffusion-weighted 4-D volume (:mod:`pipeline.dicom.diffusion`).
     """
 
     frames: tuple[tuple[int, ...], ...]
@@ -33,6 +34,7 @@ class VolumePlan:
     sheared: bool = False
     repetition_time: float | None = None
     problems: tuple[str, ...] = ()
+    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
 
     @property
     def num_slices(self) -> int:

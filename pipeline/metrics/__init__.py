@@ -30,7 +30,7 @@ from pipeline.metrics.overlap import (
     jaccard_from_confusion,
     jaccard_index,
 )
-from pipeline.metrics.roc import roc_auc_score, roc_curve
+from pipeline.metrics.roc import ovr_margins, roc_auc_score, roc_curve
 from pipeline.metrics.surface import (
     FailurePolicy,
     hausdorff_distance,
@@ -65,6 +65,7 @@ __all__ = [
     "jaccard_index",
     "mean_surface_distance",
     "normalize_confusion",
+    "ovr_margins",
     "precision_recall",
     "rates_from_confusion",
     "roc_auc_score",

@@ -78,3 +78,35 @@ def check_finite_scores(scores: np.ndarray, name: str = "scores") -> None:
             "no figure is computed from them. Check the model's outputs (a diverged model, "
             "a NaN image) before evaluating."
         )
+
+
+def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
+    """Binary truth as a boolean ``(N,)`` array: booleans, 0/1, or -1/1 (-1 negative).
+
+    Those are the encodings scikit-learn reads without a ``pos_label``. Any other pair of
+    values (1/2, 0/255, class names) names no positive class: reading it as "nonzero is
+    positive" made every case positive and the AUC NaN without a word, so it is refused.
+
+    Raises
+    ------
+    ValueError
+        If the values are not numbers or booleans, or hold anything but 0/1 or -1/1.
+
+    Examples
+    --------
+    >>> binary_truth([-1, 1, 1]).tolist()
+    [False, True, True]
+    """
+    array = to_numpy(values).ravel()
+    if array.dtype == bool:
+        return array
+    found = np.unique(array) if array.dtype.kind in "iuf" else None
+    if found is not None and set(found.tolist()) <= {0, 1}:
+        return array == 1
+    if found is not None and set(found.tolist()) <= {-1, 1}:
+        return array == 1
+    shown = sorted({str(v) for v in (found if found is not None else np.unique(array))})
+    raise ValueError(
+        f"Expected binary '{name}' as 0/1, -1/1 or booleans; got the values {shown[:6]}, "
+        "which name no positive class. Pass `true == positive_class`."
+    )

@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import check_finite_scores
+from pipeline.metrics._arrays import binary_truth, check_finite_scores
+from pipeline.metrics.roc import ovr_margins
 
 OperatingRule = Literal["youden", "sensitivity"]
 
@@ -114,6 +115,9 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
 def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     """Average precision per class (one-vs-rest; binary: the positive class only).
 
+    Cases are ranked by :func:`pipeline.metrics.roc.ovr_margins` of the probabilities (float32
+    probabilities saturated at 1.0 keep their order).
+
     Returns ``{"average_precision": {class index: AP}, "average_precision_macro": mean}``;
     AP is NaN for a class with no positive case (precision-recall is undefined there), and
     the macro mean is then NaN with a ``RuntimeWarning`` naming the classes, as
@@ -127,10 +131,11 @@ def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     p = np.asarray(probs, dtype=np.float64)
     check_finite_scores(p, "probabilities")
     classes = [1] if p.shape[1] == 2 else list(range(p.shape[1]))
+    ranked = ovr_margins(p)  # the order of the probabilities, saturated ones kept apart
     ap: dict[int, float] = {}
     for c in classes:
         positive = labels == c
-        ap[c] = float(average_precision_score(positive, p[:, c])) if positive.any() else np.nan
+        ap[c] = float(average_precision_score(positive, ranked[:, c])) if positive.any() else np.nan
     undefined = [c for c, v in ap.items() if np.isnan(v)]
     if undefined:
         warnings.warn(
@@ -159,7 +164,7 @@ def choose_threshold(
     Parameters
     ----------
     true
-        ``(N,)`` binary truth of the validation cases.
+        ``(N,)`` binary truth of the validation cases: 0/1, -1/1 or booleans.
     positive_probs
         ``(N,)`` finite positive-class probabilities.
     rule
@@ -175,7 +180,8 @@ def choose_threshold(
     Raises
     ------
     ValueError
-        If the validation cases lack a positive or a negative, or a score is not finite.
+        If the validation cases lack a positive or a negative, the truth is not 0/1, -1/1 or
+        booleans, or a score is not finite.
 
     Examples
     --------
@@ -184,7 +190,7 @@ def choose_threshold(
     """
     from sklearn.metrics import roc_curve
 
-    positive = np.asarray(true).ravel() != 0
+    positive = binary_truth(true)
     s = np.asarray(positive_probs, dtype=np.float64).ravel()
     check_finite_scores(s, "probabilities")
     if positive.all() or not positive.any():
@@ -195,7 +201,10 @@ def choose_threshold(
     fpr, tpr, thresholds = roc_curve(positive, s, drop_intermediate=False)
     fpr, tpr, thresholds = fpr[1:], tpr[1:], thresholds[1:]  # drop the (inf) origin
     if rule == "youden":
-        i = int(np.argmax(tpr - fpr))  # first maximum = highest threshold
+        youden = tpr - fpr
+        # first maximum = highest threshold; J ties within rounding (2/3 - 0 and 1 - 1/3
+        # differ in the last bit, which picked the lower threshold)
+        i = int(np.flatnonzero(youden >= youden.max() - 1e-12)[0])
     elif rule == "sensitivity":
         if not 0 < target_sensitivity <= 1:
             raise ValueError(f"target_sensitivity must be in (0, 1]; got {target_sensitivity}.")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from pipeline.metrics._arrays import ArrayOrTensor, check_finite_scores, to_numpy
+from pipeline.metrics._arrays import ArrayOrTensor, binary_truth, check_finite_scores, to_numpy
 
 #: The method string recorded with every bootstrap interval.
 BOOTSTRAP_METHOD = "percentile bootstrap over patients (cases of a patient resampled together)"
@@ -133,7 +133,7 @@ def delong_roc_ci(
     Parameters
     ----------
     true
-        ``(N,)`` binary truth (nonzero = positive).
+        ``(N,)`` binary truth: 0/1, -1/1 or booleans (1 / True = positive).
     scores
         ``(N,)`` finite positive-class scores.
     level
@@ -149,7 +149,8 @@ def delong_roc_ci(
     Raises
     ------
     ValueError
-        If a score is not finite, or the lengths differ.
+        If a score is not finite, the lengths differ, or the truth is not 0/1, -1/1 or
+        booleans.
 
     Examples
     --------
@@ -157,7 +158,7 @@ def delong_roc_ci(
     >>> ci["estimate"], round(ci["se"], 4)
     (0.75, 0.3536)
     """
-    positive = to_numpy(true).ravel() != 0
+    positive = binary_truth(true)
     s = to_numpy(scores).astype(np.float64).ravel()
     check_finite_scores(s)
     if s.shape != positive.shape:

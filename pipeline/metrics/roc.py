@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 from scipy.stats import rankdata
 
-from pipeline.metrics._arrays import ArrayOrTensor, check_finite_scores, to_numpy
+from pipeline.metrics._arrays import ArrayOrTensor, binary_truth, check_finite_scores, to_numpy
 
 
 def roc_curve(
@@ -23,17 +23,24 @@ def roc_curve(
     Parameters
     ----------
     true
-        Binary truth (nonzero = positive), shape ``(N,)``.
+        Binary truth, shape ``(N,)``: 0/1, -1/1 or booleans (1 / True = positive).
     scores
-        Score of the positive class, shape ``(N,)``; higher means more likely positive.
+        Score of the positive class, shape ``(N,)`` or ``(N, 1)``; higher means more likely
+        positive.
 
     Returns
     -------
     (fpr, tpr, thresholds)
         One point per distinct score plus the origin (threshold ``inf``), in order of
         decreasing threshold, as in scikit-learn's ``roc_curve(drop_intermediate=False)``.
+
+    Raises
+    ------
+    ValueError
+        If the truth is not 0/1, -1/1 or booleans (1/2 or class names name no positive
+        class), or a score is not finite.
     """
-    t = to_numpy(true).ravel() != 0
+    t = binary_truth(true)
     s = to_numpy(scores).astype(np.float64).ravel()
     check_finite_scores(s)
     if t.shape != s.shape:
@@ -60,10 +67,13 @@ def roc_auc_score(
     Parameters
     ----------
     true
-        Class indices ``(N,)``; for a binary problem 0/1 (nonzero = positive).
+        Class indices ``(N,)`` in ``[0, K)``; for a binary problem 0/1, -1/1 or booleans
+        (1 / True = positive; any other pair is refused: it names no positive class).
     scores
-        ``(N,)`` positive-class scores for a binary problem, or ``(N, K)`` per-class scores
-        or probabilities (``K = 2`` uses column 1 as the positive score).
+        ``(N,)`` or ``(N, 1)`` positive-class scores for a binary problem (a sigmoid output
+        with its channel axis), or ``(N, K)`` per-class probabilities (``K = 2``: class 1 is
+        positive), ranked by :func:`ovr_margins` so that probabilities saturated by float32
+        rounding keep their order.
     average
         For ``K > 2``: ``"macro"`` (mean over classes) or ``"none"`` (per class). The macro
         mean is NaN when any class has no positive or no negative case, as ``metrics.json``'s
@@ -80,7 +90,8 @@ def roc_auc_score(
     Raises
     ------
     ValueError
-        If any score is NaN or infinite (the message says how many samples).
+        If any score is NaN or infinite (the message says how many samples), a binary truth
+        is not 0/1, -1/1 or booleans, or a K-class truth holds a value outside ``[0, K)``.
 
     Examples
     --------
@@ -90,14 +101,20 @@ def roc_auc_score(
     t = to_numpy(true).ravel()
     s = to_numpy(scores).astype(np.float64)
     check_finite_scores(s)
-    if s.ndim == 2 and s.shape[1] == 2:
-        s = s[:, 1]
+    if s.ndim == 2 and s.shape[1] == 1:
+        # one positive-class score per case, not a one-class problem: read as "class 0 vs
+        # rest" it gave 1 - AUC (0.11 for 0.89)
+        s = s[:, 0]
+    elif s.ndim == 2:  # (N, 2): class 1 is positive; K > 2: each class against the rest
+        s = ovr_margins(s)
+        s = s[:, 1] if s.shape[1] == 2 else s
     if s.ndim == 1:
         if s.shape[0] != t.shape[0]:
             raise ValueError(f"Expected {t.shape[0]} scores; got {s.shape[0]}.")
-        return _binary_auc(t != 0, s)
+        return _binary_auc(binary_truth(t), s)
     if s.ndim != 2 or s.shape[0] != t.shape[0]:
         raise ValueError(f"Expected scores of shape (N,) or (N, K) with N={t.size}; got {s.shape}.")
+    _check_classes(t, s.shape[1])
     if average not in ("macro", "none"):
         raise ValueError(f"The 'average' parameter must be 'macro' or 'none'; got {average!r}.")
     per_class = np.array([_binary_auc(t == k, s[:, k]) for k in range(s.shape[1])])
@@ -113,6 +130,46 @@ def roc_auc_score(
         )
         return float("nan")
     return float(per_class.mean())
+
+
+def ovr_margins(scores: ArrayOrTensor) -> np.ndarray:
+    """Class probabilities as scores that rank cases as they do: ``(N, K)`` float64.
+
+    For probabilities (every row summing to 1 within 1e-3) each class's probability minus
+    the sum of the others': ``2 p - 1``, so it ranks the cases as the class's probability
+    does, but keeps the order that float32 rounding erased: a softmax saturates to exactly
+    1.0 once one logit leads by about 17, while the other classes' probabilities (down to
+    1e-38) still differ. Ranked on the probability, a confident false positive tied with
+    every confident true positive (torchmetrics #2819: an AUC of 0.5 for 0.93 with large
+    logits). Other scores (logits, one-vs-rest scores) are returned as they are, as float64.
+
+    Examples
+    --------
+    >>> p = np.array([[2e-9, 1.0], [1e-8, 1.0]], dtype=np.float32)  # both saturated
+    >>> bool(ovr_margins(p)[0, 1] > ovr_margins(p)[1, 1])
+    True
+    """
+    s = to_numpy(scores).astype(np.float64)
+    k = s.shape[1]
+    if not (np.abs(s.sum(axis=1) - 1.0) <= 1e-3).all():
+        return s
+    # the others' sum column by column, not the row sum minus the class: that cancels to 0
+    others = np.stack([s[:, np.arange(k) != c].sum(axis=1) for c in range(k)], axis=1)
+    return s - others
+
+
+def _check_classes(true: np.ndarray, k: int) -> None:
+    """Refuse a K-class truth holding a value that is no column of the scores.
+
+    Such a case was scored as a negative of every class.
+    """
+    numeric = true.dtype.kind in "iubf"
+    if not numeric or (true.size and not np.isin(true, np.arange(k)).all()):
+        shown = sorted({str(v) for v in np.unique(true)})
+        raise ValueError(
+            f"Expected class indices in [0, {k}) for scores of {k} columns; got the values "
+            f"{shown[:6]}."
+        )
 
 
 def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:

@@ -19,29 +19,37 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from pipeline.metrics._arrays import ArrayOrTensor, to_numpy
+from pipeline.metrics._arrays import ArrayOrTensor, as_labels, to_numpy
 
 
 def surface_distances(
-    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | None = None
+    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distances from each boundary element of one binary mask to the other's boundary.
 
     Parameters
     ----------
     true, pred
-        Binary masks of the same shape (any number of dimensions; nonzero = foreground).
+        Binary masks of the same shape (any number of dimensions; nonzero = foreground):
+        booleans, integers, or floats holding whole numbers (a mask read as float).
     spacing
-        Element size in mm per axis, in array order (default 1.0 each).
+        Element size in mm per axis, in array order (default 1.0 each); one number for
+        every axis.
 
     Returns
     -------
     (pred_to_true, true_to_pred)
         float64 arrays of distances; empty when the source mask is empty, ``inf`` everywhere
         when the target mask is empty.
+
+    Raises
+    ------
+    ValueError
+        If a mask holds fractions or NaN (probabilities, not a mask: every element above 0
+        was foreground, and a sigmoid output is never 0), or the shapes differ.
     """
-    t = to_numpy(true).astype(bool)
-    p = to_numpy(pred).astype(bool)
+    t = _binary_mask(true, "true")
+    p = _binary_mask(pred, "pred")
     if t.shape != p.shape:
         raise ValueError(
             f"Expected 'true' and 'pred' of the same shape; got {t.shape} and {p.shape}."
@@ -56,6 +64,22 @@ def surface_distances(
     edge_t = _boundary(np.pad(t[box], 1))
     edge_p = _boundary(np.pad(p[box], 1))
     return _directed(edge_p, edge_t, sampling), _directed(edge_t, edge_p, sampling)
+
+
+def _binary_mask(values: ArrayOrTensor, name: str) -> np.ndarray:
+    """``values != 0`` as booleans, refusing fractional or NaN floats (probabilities)."""
+    array = to_numpy(values)
+    if array.dtype.kind in "fc":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            bad = array[~whole]
+            raise ValueError(
+                f"Expected '{name}' to be a binary mask; {bad.size} of {array.size} elements "
+                f"are fractions or not finite (e.g. {bad.flat[0]:.4g}). Threshold or argmax "
+                "probabilities first: a distance between probability maps measures every "
+                "element above 0."
+            )
+    return array.astype(bool)
 
 
 def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
@@ -89,7 +113,7 @@ def _boundary(padded: np.ndarray) -> np.ndarray:
 def hausdorff_distance(
     true: ArrayOrTensor,
     pred: ArrayOrTensor,
-    spacing: Sequence[float] | None = None,
+    spacing: Sequence[float] | float | None = None,
     *,
     percentile: float = 95.0,
 ) -> float:
@@ -118,7 +142,7 @@ def hausdorff_distance(
 
 
 def mean_surface_distance(
-    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | None = None
+    true: ArrayOrTensor, pred: ArrayOrTensor, spacing: Sequence[float] | float | None = None
 ) -> float:
     """Symmetric mean (average) surface distance: the mean of both directed distance sets.
 
@@ -137,7 +161,7 @@ def surface_metrics_per_class(
     true: ArrayOrTensor,
     pred: ArrayOrTensor,
     num_classes: int,
-    spacing: Sequence[float] | None = None,
+    spacing: Sequence[float] | float | None = None,
     *,
     include_background: bool = False,
     percentile: float = 95.0,
@@ -146,9 +170,14 @@ def surface_metrics_per_class(
 
     Returns ``{"hd95": [...], "msd": [...]}`` (one value per scored class; NaN for a class
     absent from both, ``inf`` for a class absent from exactly one).
+
+    Raises
+    ------
+    ValueError
+        If ``true`` or ``pred`` is not integer class indices (as :func:`dice_score`).
     """
-    t = to_numpy(true)
-    p = to_numpy(pred)
+    t = as_labels(true, num_classes, "true")
+    p = as_labels(pred, num_classes, "pred")
     first = 0 if include_background else 1
     result: dict[str, list[float]] = {"hd95": [], "msd": []}
     for c in range(first, num_classes):
@@ -191,14 +220,17 @@ def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...
 _TREE_COST = 16
 
 
-def _spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...]:
+def _spacing(spacing: Sequence[float] | float | None, ndim: int) -> tuple[float, ...]:
+    """One finite positive spacing per axis; a single number is every axis's (as MONAI)."""
     if spacing is None:
         return (1.0,) * ndim
+    if isinstance(spacing, int | float | np.number):
+        spacing = (float(spacing),) * ndim
     values = tuple(float(s) for s in spacing)
-    if len(values) != ndim or any(not s > 0 for s in values):
+    if len(values) != ndim or not all(np.isfinite(s) and s > 0 for s in values):
         raise ValueError(
-            f"The 'spacing' parameter must hold {ndim} positive values (mm per axis); "
-            f"got {tuple(spacing)}."
+            f"The 'spacing' parameter must hold {ndim} finite positive values (mm per axis), "
+            f"or one for all; got {tuple(spacing)}."
         )
     return values
 
@@ -262,7 +294,7 @@ def summarize_distances(
     }
 
 
-def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | None = None) -> float:
+def image_diagonal(shape: Sequence[int], spacing: Sequence[float] | float | None = None) -> float:
     """Length of the image's diagonal, ``sqrt(sum((n_i * s_i)^2))``, in the spacing's unit.
 
     Examples

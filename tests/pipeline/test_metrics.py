@@ -327,7 +327,7 @@ def test_surface_distance_hand_computed_and_empty() -> None:
     empty = np.zeros((5, 5), bool)
     assert math.isnan(hausdorff_distance(empty, empty))
     assert math.isinf(hausdorff_distance(a, empty)) and math.isinf(mean_surface_distance(empty, b))
-    with pytest.raises(ValueError, match="'spacing' parameter must hold 2 positive"):
+    with pytest.raises(ValueError, match="'spacing' parameter must hold 2 finite positive"):
         hausdorff_distance(a, b, (1.0, 0.0))
 
 

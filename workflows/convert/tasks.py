@@ -313,6 +313,7 @@ def _run_series(
     manifest rows (one per volume, ``source`` its first file in slice order), the
     ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
+    from pipeline.dicom.diffusion import write_sidecars
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
@@ -348,6 +349,9 @@ def _run_series(
             write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
                         repetition_time=volume.repetition_time, sheared=volume.sheared,
                         spacing=volume.spacing)  # fmt: skip
+            if volume.diffusion and volume.affine_ras is not None:  # dcm2niix's sidecars
+                written += write_sidecars(Path(task.out_root) / rel, volume.diffusion,
+                                          volume.affine_ras)  # fmt: skip
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]

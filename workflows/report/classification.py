@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.errors import RadpipeError
 from pipeline.metrics import (
     BOOTSTRAP_METHOD,
     bootstrap_cis,
@@ -21,6 +22,7 @@ from pipeline.metrics import (
     confusion_matrix,
     delong_roc_ci,
     normalize_confusion,
+    ovr_margins,
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
@@ -46,6 +48,7 @@ def evaluate_classification(
     seed: int = 0,
     level: float = 0.95,
     mistakes: int = 8,
+    positive: int = 1,
 ) -> dict[str, Any]:
     """Every classification figure, as the content of ``metrics.json``.
 
@@ -58,13 +61,13 @@ def evaluate_classification(
     ids, patients
         Opaque case ids (default running numbers) and the patient key of each case, the unit
         the bootstrap resamples (default: ``ids``).
-    validation
+    validation, operating_point, target_sensitivity
         ``(true, probs)`` of the validation split; with two classes, the operating point is
-        chosen on it and the test confusion matrix is given at that threshold.
-    operating_point, target_sensitivity
-        How the threshold is chosen (see :func:`pipeline.metrics.choose_threshold`).
-    n_resamples, seed, level, mistakes
-        Bootstrap intervals (``n_resamples=0``: none); most confident mistakes listed.
+        chosen on it by that rule (:func:`pipeline.metrics.choose_threshold`) and the test
+        confusion matrix is given at that threshold.
+    n_resamples, seed, level, mistakes, positive
+        Bootstrap intervals (``n_resamples=0``: none); most confident mistakes listed; two
+        classes: the positive class's index, 0 or 1 (scikit-learn's ``pos_label``).
 
     Returns
     -------
@@ -77,16 +80,16 @@ def evaluate_classification(
     ------
     NonFiniteScoresError
         If a probability is NaN or infinite (the message says how many samples).
+    ValueError
+        If the shapes disagree, or ``positive`` is not 0 or 1 for two classes.
     """
     labels = np.asarray(true).astype(np.int64).ravel()
     scores = np.asarray(probs, dtype=np.float64)
     k = len(class_names)
-    if scores.shape != (labels.size, k):
-        raise ValueError(f"Expected probs of shape ({labels.size}, {k}); got {scores.shape}.")
-    check_finite_scores(scores, "probabilities")
+    _check_inputs(labels, scores, k, positive)
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
     groups = list(patients) if patients is not None else names
-    summary, per_class, cm = _figures(labels, scores, class_names)
+    summary, per_class, cm = _figures(labels, scores, class_names, positive)
     cal = _add_calibration_and_pr(labels, scores, class_names, summary, per_class)
     out: dict[str, Any] = {
         "task": "classification",
@@ -95,7 +98,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(k, level, operating=k == 2 and validation is not None),
+        "policy": _policy(class_names, level, k == 2 and validation is not None, positive),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -105,12 +108,71 @@ def evaluate_classification(
         "per_case": _per_case(labels, scores, names, groups),
     }
     if n_resamples:
-        out["intervals"] = _intervals(labels, scores, class_names, groups, n_resamples, seed, level)
-    if k == 2 and validation is not None:
-        out["operating_point"] = _operating_point(
-            labels, scores, validation, operating_point, target_sensitivity
-        )
+        bootstrap = (n_resamples, seed, level)
+        out["intervals"] = _intervals(labels, scores, class_names, groups, bootstrap, positive)
+    if k == 2:
+        choice = (operating_point, target_sensitivity)
+        out |= _binary(labels, scores, class_names[positive], validation, choice, positive)
     return out
+
+
+def _check_inputs(labels: np.ndarray, scores: np.ndarray, k: int, positive: int) -> None:
+    if scores.shape != (labels.size, k):
+        raise ValueError(f"Expected probs of shape ({labels.size}, {k}); got {scores.shape}.")
+    check_finite_scores(scores, "probabilities")
+    if k == 2 and positive not in (0, 1):
+        raise ValueError(f"positive must be 0 or 1 for two classes; got {positive}.")
+
+
+def _binary(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    name: str,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    choice: tuple[OperatingRule, float],
+    positive: int,
+) -> dict[str, Any]:
+    """A two-class evaluation's positive class (``name``) and, with validation predictions,
+    its operating point."""
+    out: dict[str, Any] = {"positive_class": name}
+    if validation is not None:
+        op = _operating_point(labels, scores, validation, choice, positive)
+        out["operating_point"] = {"positive_class": name} | op
+    return out
+
+
+def positive_index(value: str | int | None, class_names: Sequence[str]) -> int:
+    """The index of the positive class named by ``evaluate.positive_class``.
+
+    ``None`` is class 1 (scikit-learn's default ``pos_label``); a name must be one of the two
+    ``class_names``, an index 0 or 1. Only a two-class run has a positive class.
+
+    Raises
+    ------
+    RadpipeError
+        If ``value`` is given for a run without exactly two classes, or names neither class.
+
+    Examples
+    --------
+    >>> positive_index("malignant", ["malignant", "normal_benign"])
+    0
+    """
+    if value is None:
+        return 1
+    names = list(class_names)
+    if len(names) != 2:
+        raise RadpipeError(
+            f"evaluate.positive_class {value!r}: only a run with two classes has a positive "
+            f"class; this one has {len(names)} ({', '.join(names)})."
+        )
+    if isinstance(value, str) and value in names:
+        return names.index(value)
+    if not isinstance(value, bool) and value in (0, 1):  # an index (YAML 0 / 1)
+        return int(value)
+    raise RadpipeError(
+        f"evaluate.positive_class {value!r} is neither class: give {names[0]!r} or "
+        f"{names[1]!r} (or the index 0 or 1)."
+    )
 
 
 def _add_calibration_and_pr(
@@ -145,13 +207,13 @@ def _per_case(
 
 
 def _figures(
-    labels: np.ndarray, scores: np.ndarray, class_names: Sequence[str]
+    labels: np.ndarray, scores: np.ndarray, class_names: Sequence[str], positive: int = 1
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], np.ndarray]:
     k = len(class_names)
     cm = confusion_matrix(labels, scores.argmax(axis=1), k)
     rates = rates_from_confusion(cm)
     if k == 2:
-        auc = np.full(2, float(roc_auc_score(labels, scores[:, 1])))
+        auc = np.full(2, float(roc_auc_score(labels, scores)))
     else:
         auc = np.atleast_1d(roc_auc_score(labels, scores, average="none"))
     summary: dict[str, Any] = {
@@ -160,6 +222,9 @@ def _figures(
         **{f"{name}_macro": rates[f"{name}_macro"] for name in _RATES},
         "roc_auc_macro": float(auc[1]) if k == 2 else _mean_or_nan(auc),
     }
+    if k == 2:  # the positive class's own rates: for two classes the macro sensitivity and
+        # the macro specificity are both the balanced accuracy, (sensitivity + specificity) / 2
+        summary |= {name: float(np.asarray(rates[name])[positive]) for name in _RATES}
     per_class = {
         name: {
             "support": int(np.asarray(rates["support"])[c]),
@@ -181,19 +246,24 @@ def _intervals(
     scores: np.ndarray,
     class_names: Sequence[str],
     groups: list[str],
-    n_resamples: int,
-    seed: int,
-    level: float,
+    bootstrap: tuple[int, int, float],
+    positive: int,
 ) -> dict[str, Any]:
+    n_resamples, seed, level = bootstrap
+    keys = (
+        (*_INTERVAL_KEYS, "sensitivity", "specificity") if len(class_names) == 2 else _INTERVAL_KEYS
+    )
+
     def stat(idx: np.ndarray) -> dict[str, float]:
-        summary = _figures(labels[idx], scores[idx], class_names)[0]
-        return {key: float(summary[key]) for key in _INTERVAL_KEYS}
+        summary = _figures(labels[idx], scores[idx], class_names, positive)[0]
+        return {key: float(summary[key]) for key in keys}
 
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
     if len(class_names) == 2:
-        out["roc_auc_delong"] = delong_roc_ci(labels == 1, scores[:, 1], level=level)
+        margins = ovr_margins(scores)[:, positive]  # ranked as roc_auc_score ranks them
+        out["roc_auc_delong"] = delong_roc_ci(labels == positive, margins, level=level)
     return out
 
 
@@ -201,18 +271,24 @@ def _operating_point(
     labels: np.ndarray,
     scores: np.ndarray,
     validation: tuple[np.ndarray, np.ndarray],
-    rule: OperatingRule,
-    target_sensitivity: float,
+    choice: tuple[OperatingRule, float],
+    positive: int,
 ) -> dict[str, Any]:
+    """The threshold on the positive class's probability chosen on ``validation`` (rule,
+    target sensitivity), and the test figures at it (cases below it are the other class)."""
+    rule, target_sensitivity = choice
     val_true, val_probs = (np.asarray(v) for v in validation)
     check_finite_scores(np.asarray(val_probs, dtype=np.float64), "validation probabilities")
     try:
         chosen = choose_threshold(
-            val_true == 1, val_probs[:, 1], rule=rule, target_sensitivity=target_sensitivity
+            val_true == positive,
+            val_probs[:, positive],
+            rule=rule,
+            target_sensitivity=target_sensitivity,
         )
     except ValueError as err:
         return {"error": str(err)}
-    called = (scores[:, 1] >= chosen["threshold"]).astype(np.int64)
+    called = np.where(scores[:, positive] >= chosen["threshold"], positive, 1 - positive)
     cm = confusion_matrix(labels, called, 2)
     rates = rates_from_confusion(cm)
     return {
@@ -223,9 +299,9 @@ def _operating_point(
             for k, v in chosen.items()
         },
         "test_confusion_matrix": cm.tolist(),
-        "test_sensitivity": float(np.asarray(rates["sensitivity"])[1]),
-        "test_specificity": float(np.asarray(rates["specificity"])[1]),
-        "test_precision": float(np.asarray(rates["precision"])[1]),
+        "test_sensitivity": float(np.asarray(rates["sensitivity"])[positive]),
+        "test_specificity": float(np.asarray(rates["specificity"])[positive]),
+        "test_precision": float(np.asarray(rates["precision"])[positive]),
     }
 
 
@@ -248,12 +324,16 @@ def _mistakes(
     ]
 
 
-def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
+def _policy(
+    class_names: Sequence[str], level: float, operating: bool, positive: int = 1
+) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
-    its rule is listed; otherwise there is none to describe.
+    its rule is listed; otherwise there is none to describe. With two classes, the rule
+    names the positive class (class ``positive``), whose own rates the summary gives.
     """
+    k = len(class_names)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
@@ -269,6 +349,12 @@ def _policy(k: int, level: float, operating: bool) -> dict[str, str]:
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }
+    if k == 2:
+        rules["binary"] = (
+            f"sensitivity, specificity, precision, npv and f1 are those of the positive class "
+            f"(class {positive}, {class_names[positive]}; evaluate.positive_class); *_macro "
+            "average both classes"
+        )
     if not operating:
         del rules["operating_point"]
     return rules

@@ -253,13 +253,16 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         unit = metrics.get("distance_unit", "mm")
         header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
         rows = [
-            [c["id"], c.get("dice_macro"), *c["dice"].values(), *c.get("hd95", {}).values()]
+            [c["id"], c.get("dice_macro"), *c["dice"].values(),
+             *["failed" if n in c.get("surface_failed", ()) else v
+               for n, v in c.get("hd95", {}).items()]]
             for c in ordered[:limit]
-        ]
+        ]  # fmt: skip
         bars = set(range(1, 2 + len(scored)))
         note = (
             f"Worst {min(limit, len(cases))} of {len(cases)} volumes by macro Dice; "
-            "HD95 – : the class is absent from both masks or from one (a failure)."
+            "HD95 failed: the class is in one mask only (missed, or a false positive); "
+            "– : in neither."
         )
         return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]

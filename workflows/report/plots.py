@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from pipeline.io_atomic import atomic_path
-from pipeline.metrics import normalize_confusion, roc_auc_score, roc_curve
+from pipeline.metrics import normalize_confusion, ovr_margins, roc_auc_score, roc_curve
 
 #: One palette for every figure (colour-blind safe, Okabe & Ito 2008).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
@@ -94,18 +94,18 @@ def _series(
 
 
 def _one_vs_rest(
-    true: Sequence[int] | np.ndarray, probs: np.ndarray
+    true: Sequence[int] | np.ndarray, probs: np.ndarray, positive: int = 1
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """``(curve index, class, is-that-class (N,) bool, its scores (N,) float64)`` of the
-    classes a curve is drawn for: the positive class of two, else every class; classes
-    with no case are left out."""
+    classes a curve is drawn for: the positive class of two (``positive``), else every class;
+    classes with no case are left out."""
     labels = np.asarray(true)
-    scores = np.asarray(probs, dtype=np.float64)
-    classes = [1] if scores.shape[1] == 2 else list(range(scores.shape[1]))
+    scores = ovr_margins(probs)  # as metrics.json ranks them
+    classes = [positive] if scores.shape[1] == 2 else list(range(scores.shape[1]))
     for i, c in enumerate(classes):
-        positive = labels == c
-        if positive.any():
-            yield i, c, positive, scores[:, c]
+        is_c = labels == c
+        if is_c.any():
+            yield i, c, is_c, scores[:, c]
 
 
 def plot_roc_curves(
@@ -113,17 +113,18 @@ def plot_roc_curves(
     probs: np.ndarray,
     class_names: Sequence[str],
     path: str | Path,
+    positive: int = 1,
 ) -> Path:
-    """ROC curve per class (one-vs-rest; only the positive class for two classes)."""
+    """ROC curve per class (one-vs-rest; two classes: the ``positive`` class only)."""
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
         ax = fig.add_subplot()
         ax.plot([0, 1], [0, 1], ls="--", lw=1, color="#9ca3af")
-        for i, c, positive, score in _one_vs_rest(true, probs):
-            if positive.all():
+        for i, c, is_c, score in _one_vs_rest(true, probs, positive):
+            if is_c.all():
                 continue  # undefined for this class
-            fpr, tpr, _ = roc_curve(positive, score)
-            auc = roc_auc_score(positive, score)
+            fpr, tpr, _ = roc_curve(is_c, score)
+            auc = roc_auc_score(is_c, score)
             ax.plot(fpr, tpr, color=PALETTE[i % 7], label=f"{class_names[c]} (AUC {auc:.3f})")
         ax.set_xlabel("false-positive rate (1 - specificity)")
         ax.set_ylabel("true-positive rate (sensitivity)")
@@ -201,22 +202,24 @@ def plot_precision_recall(
     probs: np.ndarray,
     class_names: Sequence[str],
     path: str | Path,
+    positive: int = 1,
 ) -> Path:
-    """Precision-recall curve per class (scikit-learn; binary: the positive class only)."""
+    """Precision-recall curve per class (scikit-learn; two classes: the ``positive`` class
+    only)."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
         ax = fig.add_subplot()
-        for i, c, positive, score in _one_vs_rest(true, probs):
-            precision, recall, _ = precision_recall_curve(positive, score)
-            ap = average_precision_score(positive, score)
+        for i, c, is_c, score in _one_vs_rest(true, probs, positive):
+            precision, recall, _ = precision_recall_curve(is_c, score)
+            ap = average_precision_score(is_c, score)
             ax.step(
                 recall,
                 precision,
                 where="post",
                 color=PALETTE[i % 7],
-                label=f"{class_names[c]} (AP {ap:.3f}, prevalence {positive.mean():.2f})",
+                label=f"{class_names[c]} (AP {ap:.3f}, prevalence {is_c.mean():.2f})",
             )
         ax.set_xlabel("recall (sensitivity)")
         ax.set_ylabel("precision (PPV)")

@@ -14,6 +14,8 @@ CARDS = {
     "classification": [
         ("accuracy", "Accuracy"),
         ("balanced_accuracy", "Balanced accuracy"),
+        ("sensitivity", "Sensitivity"),  # two classes only: of the positive class
+        ("specificity", "Specificity"),
         ("f1_macro", "Macro F1"),
         ("roc_auc_macro", "ROC AUC"),
         ("average_precision_macro", "Average precision"),

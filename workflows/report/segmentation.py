@@ -40,6 +40,9 @@ class SegmentationCase:
     ``slice_index`` is its place in its series' volume and ``slice_spacing`` that volume's
     one slice step (mm; ``None`` when uneven or unknown): slices stacked into a volume get
     the 3-D spacing ``(slice_spacing, *spacing)`` when they are consecutive and share both.
+    ``region`` (bool, the mask's shape) marks the elements that hold the image, where
+    ``crop_or_pad``/``fit_depth`` padded the rest; ``None``: all of them. The worst-case
+    distance of ``failures="diagonal"`` is the diagonal of the image, not of the padding.
     """
 
     id: str
@@ -50,6 +53,7 @@ class SegmentationCase:
     series: str | None = None
     slice_index: int | None = None
     slice_spacing: float | None = None
+    region: Any = None
 
 
 @dataclass
@@ -59,6 +63,16 @@ class _Unit:
     true: np.ndarray
     pred: np.ndarray
     spacing: tuple[float, ...] | None
+    region: np.ndarray | None = None
+
+    def diagonal(self) -> float:
+        """The image's diagonal: of the bounding box of ``region`` (padding left out)."""
+        if self.region is None or not self.region.any():
+            return image_diagonal(self.true.shape, self.spacing)
+        box = [np.flatnonzero(self.region.any(axis=tuple(a for a in range(self.region.ndim)
+                                                         if a != axis)))
+               for axis in range(self.region.ndim)]  # fmt: skip
+        return image_diagonal([int(b[-1] - b[0] + 1) for b in box], self.spacing)
 
 
 def evaluate_segmentation(
@@ -102,7 +116,9 @@ def evaluate_segmentation(
         ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
         ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
         ``_failed``, ``_absent``, ...), ``intervals``, ``per_class``, ``dataset``,
-        ``per_case`` (volumes), ``per_patient``, and ``per_slice`` (secondary).
+        ``per_case`` (volumes; with ``surface``, ``surface_failed`` and ``surface_absent``
+        name the classes whose distances are infinite and undefined, both ``null`` in JSON),
+        ``per_patient``, and ``per_slice`` (secondary).
     """
     items = [_as_case(c) for c in cases]
     if not items:
@@ -145,7 +161,7 @@ def _one_unit(units: list[_Unit]) -> tuple[list[_Unit], str]:
     """``mm`` when every unit has a full spacing, else all in voxels (spacing dropped)."""
     if all(u.spacing is not None for u in units):
         return units, "mm"
-    return [_Unit(u.id, u.patient, u.true, u.pred, None) for u in units], "voxel"
+    return [_Unit(u.id, u.patient, u.true, u.pred, None, u.region) for u in units], "voxel"
 
 
 def _slice_table(
@@ -175,6 +191,11 @@ def _as_case(case: SegmentationCase | tuple[Any, ...]) -> SegmentationCase:
     if isinstance(case, SegmentationCase):
         return case
     return SegmentationCase(*case)
+
+
+def _region(case: SegmentationCase) -> np.ndarray | None:
+    """The case's image region as bool, or ``None`` (all of the array is image)."""
+    return None if case.region is None else np.asarray(to_numpy(case.region), dtype=bool)
 
 
 def _valid_spacing(spacing: Sequence[float] | None, ndim: int) -> tuple[float, ...] | None:
@@ -229,6 +250,7 @@ def _volumes(items: list[SegmentationCase]) -> tuple[list[_Unit], bool]:
                     to_numpy(c.true),
                     to_numpy(c.pred),
                     _valid_spacing(c.spacing, np.ndim(c.true)),
+                    _region(c),
                 )
             )
             continue
@@ -239,7 +261,12 @@ def _volumes(items: list[SegmentationCase]) -> tuple[list[_Unit], bool]:
             raise ValueError(f"Series {key}: slices of different shapes {sorted(shapes)}.")
         true = np.stack([to_numpy(c.true) for c in members])
         pred = np.stack([to_numpy(c.pred) for c in members])
-        units.append(_Unit(key, patient, true, pred, _stack_spacing(members)))
+        region = None
+        if any(c.region is not None for c in members):
+            region = np.stack([np.ones(np.shape(c.true), bool) if c.region is None
+                               else np.asarray(to_numpy(c.region), dtype=bool)
+                               for c in members])  # fmt: skip
+        units.append(_Unit(key, patient, true, pred, _stack_spacing(members), region))
     return units, sliced
 
 
@@ -272,7 +299,10 @@ def _score_units(
             )
             row["hd95"] = dict(zip(scored, s["hd95"], strict=True))
             row["msd"] = dict(zip(scored, s["msd"], strict=True))
-            row["diagonal"] = image_diagonal(u.true.shape, u.spacing)
+            # both are null in metrics.json: which classes failed, which were not there
+            row["surface_failed"] = [n for n, v in zip(scored, s["hd95"]) if np.isinf(v)]
+            row["surface_absent"] = [n for n, v in zip(scored, s["hd95"]) if np.isnan(v)]
+            row["diagonal"] = u.diagonal()
         rows.append(row)
     per_case = acc.compute()["per_case"]
     for i, row in enumerate(rows):

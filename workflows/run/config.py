@@ -158,22 +158,21 @@ class EvaluateConfig(_Strict):
     )
     include_background: bool = False
     tta_flip: bool = False
-    upsample: Literal["nearest", "linear"] = Field(
-        "nearest",
-        description="radpipe predict: how the class probabilities are resized back onto the "
-        "source pixels before the argmax (linear: smooth boundaries)",
-    )
-    surface_failures: Literal["exclude", "diagonal"] = Field(
-        "exclude",
-        description="a structure in one mask only (infinite HD95): left out of the mean and "
-        "counted, or scored as the image diagonal",
-    )
+    upsample: Literal["nearest", "linear"] = Field("nearest", description="radpipe predict: how "
+        "the class probabilities are resized back onto the source pixels before the argmax "
+        "(linear: smooth boundaries)")  # fmt: skip
+    surface_failures: Literal["exclude", "diagonal"] = Field("exclude", description="a structure "
+        "in one mask only (infinite HD95): left out of the mean and counted, or scored as the "
+        "image diagonal")  # fmt: skip
     bootstrap: int = Field(1000, ge=0, description="bootstrap resamples over patients (0: none)")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="level of every interval")
     operating_point: Literal["youden", "sensitivity"] = Field(
         "youden", description="binary threshold chosen on validation: Youden's J or a target"
     )
     target_sensitivity: float = Field(0.9, gt=0.0, le=1.0)
+    positive_class: str | int | None = Field(None, description="two classes: the class whose "
+        "sensitivity, specificity, PPV, NPV and operating point are given (name or index; "
+        "default: class 1)")  # fmt: skip
     explain: int = Field(2, ge=0, description="test cases shown with saliency maps (0: none)")
 
 
@@ -257,6 +256,8 @@ class RunConfig(_Strict):
                 f"model.type {self.model['type']!r} is a {wanted} model but task is "
                 f"{self.task!r}; choose a {self.task} model or change task"
             )
+        if self.evaluate.positive_class is not None and self.task != "classification":
+            raise ValueError("evaluate.positive_class is for classification (two classes)")
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
         sc.check_images_window(self.data.kind, self.convert.window)

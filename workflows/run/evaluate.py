@@ -207,6 +207,7 @@ def _score(
     validation: tuple[np.ndarray, np.ndarray] | None,
     plots: Path | None,
 ) -> dict[str, Any]:
+    from workflows.report.classification import positive_index
     from workflows.report.results import (
         SegmentationCase,
         evaluate_classification,
@@ -221,10 +222,11 @@ def _score(
         "level": e.confidence,
     }
     if config.task == "classification":
+        positive = positive_index(e.positive_class, study.class_names)
         metrics = evaluate_classification(
             pred.truth, pred.probs, study.class_names, ids=pred.ids, patients=patients,
             validation=validation, operating_point=e.operating_point,
-            target_sensitivity=e.target_sensitivity, **intervals,
+            target_sensitivity=e.target_sensitivity, positive=positive, **intervals,
         )  # fmt: skip
         if plots is not None:
             _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
@@ -241,6 +243,7 @@ def _score(
             id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
             patient=patients[i], series=_volume_of(m, pred.ids[i]),
             slice_index=m.get("slice_index"), slice_spacing=m.get("slice_spacing"),
+            region=pred.regions[i] if pred.regions else None,
         )
         for i, m in enumerate(pred.meta)
     ]  # fmt: skip
@@ -268,8 +271,11 @@ def _classification_plots(
 ) -> None:
     from workflows.report import plots as plotting
 
-    plotting.plot_roc_curves(pred.truth, pred.probs, names, plots / "roc.png")
-    plotting.plot_precision_recall(pred.truth, pred.probs, names, plots / "precision_recall.png")
+    positive = {"positive": names.index(metrics["positive_class"])} if len(names) == 2 else {}
+    plotting.plot_roc_curves(pred.truth, pred.probs, names, plots / "roc.png", **positive)
+    plotting.plot_precision_recall(
+        pred.truth, pred.probs, names, plots / "precision_recall.png", **positive
+    )
     plotting.plot_reliability(metrics["calibration"], plots / "reliability.png")
     if not images:  # report.images: false
         return

@@ -31,6 +31,7 @@ from pipeline.split import (
     write_split_csv,
 )
 from pipeline.stage import Pipeline
+from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.labels import (
@@ -111,6 +112,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
     study.class_names = _class_names(config, study)
+    if config.task == "classification":  # refused before any training, not after
+        positive_index(config.evaluate.positive_class, study.class_names)
     return study
 
 
@@ -381,10 +384,9 @@ def make_dataset(
     rows = [
         {c: r[c] for c in _DATASET_COLUMNS if c in r} for k in keys for r in study.image_rows[k]
     ]
+    columns = [c for c in _DATASET_COLUMNS if any(c in r for r in rows)]
     with atomic_path(csv_path) as tmp, tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(
-            fh, fieldnames=[c for c in _DATASET_COLUMNS if any(c in r for r in rows)]
-        )
+        writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     return FolderDataset(

@@ -15,6 +15,8 @@ Figure = float | int | None
 _HEADLINE_KEYS = (
     "accuracy",
     "balanced_accuracy",
+    "sensitivity",  # two classes: of the positive class
+    "specificity",
     "roc_auc_macro",
     "f1_macro",
     "dice_case_mean",

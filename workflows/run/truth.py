@@ -81,18 +81,16 @@ def resolve_ground_truth(
     RadpipeError
         Listing every problem found with the ``file`` keys (see the module docstring).
     """
-    jobs = [(p, kind) for p, kind in ((labels, "labels"), (masks, "masks")) if p is not None]
-    keyed = [(p, kind) for p, kind in jobs if is_file_keyed(p)]
+    jobs = ((labels, "labels"), (masks, "masks"))
+    keyed = [(p, kind) for p, kind in jobs if p is not None and is_file_keyed(p)]
     if not keyed:
         return labels, masks
     headers: dict[str, Instance | str] = {}
     agree = (label_column, "class_name", *([split_column] if split_column else []))
     tables = {kind: _check(p, kind, source, headers, agree) for p, kind in keyed}
-    out = {"labels": labels, "masks": masks}
     for kind, rows in tables.items():
-        target = folder / "truth" / f"{kind}.csv"
-        _write(target, rows)
-        out[kind] = target
+        _write(folder / "truth" / f"{kind}.csv", rows)
+    out = {"labels": labels, "masks": masks} | {k: folder / "truth" / f"{k}.csv" for k in tables}
     return out["labels"], out["masks"]
 
 
@@ -187,7 +185,7 @@ def _by_series(
     good: list[tuple[_Keyed, Instance]], problems: dict[str, list[str]], agree: tuple[str, ...]
 ) -> list[dict[str, str]]:
     """One row per series (``file`` replaced by ``series_key``); its files must agree on
-    the ``agree`` columns (the label and class name)."""
+    the ``agree`` columns (label, class name and split.column)."""
     series: dict[str, list[tuple[_Keyed, Instance]]] = defaultdict(list)
     for k, inst in good:
         series[hash_key(inst.series_uid)].append((k, inst))
@@ -199,8 +197,7 @@ def _by_series(
             what = "labels" if len({v[:2] for v in values}) > 1 else "splits (split.column)"
             problems[f"files of one series with different {what}"].append(names)
             continue
-        row = {"series_key": key, **dict(_values(members[0][0].row))}
-        out.append(row)
+        out.append({"series_key": key, **dict(_values(members[0][0].row))})
     return out
 
 

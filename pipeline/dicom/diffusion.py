@@ -1,0 +1,105 @@
+"""Diffusion-weighted volumes: each time point's b-value and gradient, as FSL sidecars.
+
+A DWI series assembles into one 4-D volume whose volumes are told apart by DiffusionBValue
+(0018,9087) and DiffusionGradientOrientation (0018,9089) (PS3.3 C.8.13.5.9; top level in
+classic files, MR Diffusion Sequence in Enhanced ones). Without them the 4-D NIfTI is of no
+use for diffusion analysis, so they are written beside it as dcm2niix does: ``.bval`` (one
+line of b-values, s/mm2) and ``.bvec`` (three lines: x, y and z of each unit gradient).
+
+``.bvec`` follows FSL's convention (as documented by FSL's FDT and MRtrix3's "FSL format"):
+components along the image's voxel axes i, j, k, with the i component negated when the
+voxel-to-world matrix has a positive determinant (FSL reads such an image with its first
+axis flipped). DICOM gives the gradient in the patient coordinate system (LPS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.stack_keys import DIRECTION, STACK_KEYS
+from pipeline.io_atomic import atomic_write_text
+
+#: Per time point: (b-value in s/mm2, unit gradient in LPS).
+DiffusionTable = tuple[tuple[float, tuple[float, float, float]], ...]
+
+_B = STACK_KEYS.index("DiffusionBValue")
+_G = STACK_KEYS.index(DIRECTION)
+
+
+def diffusion_table(
+    frames: Sequence[FrameRef], stacks: Sequence[Sequence[int]]
+) -> DiffusionTable | None:
+    """The b-value and gradient of each stack (time point), or ``None``.
+
+    ``None`` unless every frame has a DiffusionBValue and the frames of each stack share
+    their b-value and direction (a direction missing beside a b-value is the zero vector:
+    b = 0 or an isotropic trace image, written 0 0 0 as dcm2niix does).
+    """
+    table = []
+    for stack in stacks:
+        found = {(frames[k].stack_values[_B], frames[k].stack_values[_G]) for k in stack}
+        if len(found) != 1:
+            return None
+        b, direction = found.pop()
+        try:
+            value = float(b)
+            vector = tuple(float(v) for v in str(direction).split("\\"))
+        except (TypeError, ValueError):
+            return None
+        if len(vector) != 3 or not np.isfinite([value, *vector]).all():
+            return None
+        table.append((value, (vector[0], vector[1], vector[2])))
+    return tuple(table)
+
+
+def trace_note(table: DiffusionTable | None) -> str:
+    """A note when a volume has a b-value above 0 and no direction, else ``""``.
+
+    Such a volume is an isotropic trace (Philips adds one to its DWI series): in the
+    sidecars it is a b-value with a zero-length gradient, which FSL's and MRtrix3's tensor
+    fits cannot use (dcm2niix leaves such volumes out of the 4-D file).
+    """
+    traces = [t for t, (b, g) in enumerate(table or ()) if b > 0 and not any(g)]
+    if not traces:
+        return ""
+    return (
+        f"diffusion: volume(s) {', '.join(map(str, traces))} have a b-value but no gradient "
+        "direction (isotropic trace images): .bvec holds 0 0 0 for them; leave them out "
+        "before fitting tensors"
+    )
+
+
+def fsl_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
+    """``(3, T)`` gradients in FSL's convention for an image with this RAS affine.
+
+    Examples
+    --------
+    An axial image (i to the patient's left, RAS x negative; det > 0): a gradient along
+    LPS x is +1 along i, negated for FSL.
+
+    >>> affine = np.diag([-1.0, -1.0, 2.0, 1.0])
+    >>> fsl_bvecs(((1000.0, (1.0, 0.0, 0.0)),), affine)[:, 0].tolist()
+    [-1.0, 0.0, 0.0]
+    """
+    linear = np.asarray(affine_ras, dtype=np.float64)[:3, :3]
+    axes = linear / np.linalg.norm(linear, axis=0)  # unit voxel axes in RAS, as columns
+    ras = np.array([g for _, g in table], dtype=np.float64).reshape(-1, 3) * [-1.0, -1.0, 1.0]
+    vectors = (ras @ axes).T  # (3, T): components along i, j, k
+    if np.linalg.det(linear) > 0:
+        vectors[0] = -vectors[0]
+    return vectors + 0.0  # no "-0"
+
+
+def write_sidecars(nifti: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
+    """Write ``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; return them."""
+    stem = nifti.name.removesuffix(".gz").removesuffix(".nii")
+    bval = nifti.with_name(f"{stem}.bval")
+    bvec = nifti.with_name(f"{stem}.bvec")
+    atomic_write_text(bval, " ".join(f"{b:g}" for b, _ in table) + "\n")
+    rows = fsl_bvecs(table, affine_ras)
+    atomic_write_text(bvec, "".join(" ".join(f"{v:.6g}" for v in row) + "\n" for row in rows))
+    return [bval, bvec]

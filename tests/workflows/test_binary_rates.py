@@ -1,0 +1,45 @@
+"""A binary evaluation gives the positive class's own sensitivity, specificity, PPV, NPV and
+F1 in its summary, with intervals. For two classes the macro sensitivity and the macro
+specificity are the same number, the balanced accuracy, which was all the summary held: a
+reader took 0.708 for both where the sensitivity is 0.75 and the specificity 0.667
+(scikit-learn scores the positive class for binary input, ``pos_label=1``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workflows.report.results import evaluate_classification
+from workflows.report.sections import cards
+from workflows.run.runner import headline
+
+
+def test_binary_summary_has_the_positive_class_rates() -> None:
+    # 4 positives (3 called positive), 6 negatives (2 called positive): TP 3 FN 1 TN 4 FP 2
+    true = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    p1 = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.55, 0.1, 0.2, 0.3, 0.4])
+    m = evaluate_classification(
+        true, np.stack([1 - p1, p1], axis=1), ["benign", "malignant"], n_resamples=50
+    )
+    s = m["summary"]
+    assert s["sensitivity"] == pytest.approx(3 / 4)
+    assert s["specificity"] == pytest.approx(4 / 6)
+    assert s["precision"] == pytest.approx(3 / 5)
+    assert s["npv"] == pytest.approx(4 / 5)
+    assert s["f1"] == pytest.approx(6 / 9)
+    # the macro figures stay, and say why they are not these
+    assert s["sensitivity_macro"] == s["specificity_macro"] == pytest.approx((3 / 4 + 4 / 6) / 2)
+    assert "class 1, malignant" in m["policy"]["binary"]
+    assert m["intervals"]["sensitivity"]["estimate"] == pytest.approx(3 / 4)
+    assert m["intervals"]["specificity"]["estimate"] == pytest.approx(4 / 6)
+    printed = headline(m)  # what radpipe run prints
+    assert (printed["sensitivity"], printed["specificity"]) == pytest.approx((3 / 4, 4 / 6))
+    shown = cards("classification", m)
+    assert "Sensitivity</div><div class='v'>0.750" in shown
+    assert "Specificity</div><div class='v'>0.667" in shown
+
+
+def test_three_classes_keep_macro_rates_only() -> None:
+    probs = np.eye(3)[[0, 1, 2, 2]] * 0.8 + 0.2 / 3
+    m = evaluate_classification([0, 1, 2, 1], probs, ["a", "b", "c"], n_resamples=0)
+    assert "sensitivity" not in m["summary"] and "binary" not in m["policy"]
