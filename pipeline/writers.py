@@ -107,6 +107,8 @@ def write_nifti(
     The array is stored as ``(W, H, D[, T])`` (NIfTI's i = column, j = row, k = slice), so
     that ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice
     ``k``. Without an affine, the identity is used (qform and sform codes 0, "unknown").
+    The header's spatial unit (``xyzt_units``) is mm with an affine, as dcm2niix writes it
+    (so nibabel and ``pipeline.data.FolderDataset`` know the zooms are mm), unknown without.
     Values are stored as int16 or uint16 when every one is a whole number in that range
     (rescaled integer images: exact, and half the bytes), else as float32. A ``.nii.gz``
     path is gzip-compressed (nibabel's level 1), a ``.nii`` path is written uncompressed.
@@ -114,7 +116,7 @@ def write_nifti(
     Parameters
     ----------
     repetition_time
-        RepetitionTime (0018,0080) in ms: the 4th zoom, in seconds (``xyzt_units`` mm, s).
+        RepetitionTime (0018,0080) in ms: the 4th zoom, in seconds (``xyzt_units`` time: s).
     sheared
         The affine is not a rotation times zooms (a gantry tilt kept as it is): it is written
         as the sform only (code 1), since a qform cannot hold a shear; qform code 0.
@@ -143,10 +145,15 @@ def write_nifti(
     else:
         image.set_qform(affine, code=code)
     image.set_sform(affine, code=code)
+    # a placed volume's zooms are mm (the affine's); without one they may be frame steps or
+    # pixels (no geometry, no PixelSpacing), which one unit code cannot say: left unknown
+    xyz = "mm" if affine_ras is not None else "unknown"
     if volume.ndim == 4:
         zooms = image.header.get_zooms()[:3]
         image.header.set_zooms((*zooms, (repetition_time or 0.0) / 1000.0))
-        image.header.set_xyzt_units("mm", "sec")
+        image.header.set_xyzt_units(xyz, "sec")
+    else:
+        image.header.set_xyzt_units(xyz)
     with atomic_path(path) as tmp:
         nib.save(image, tmp)
     return Path(path)

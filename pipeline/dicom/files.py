@@ -214,10 +214,33 @@ def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
         ds = dcmread(path, defer_size=defer, force=True)
         if "SOPInstanceUID" not in ds and not _is_truncated_text(ds):
             return Problem(
-                rel, "not a DICOM file (no DICM prefix, no DICOM header)" + _packed(head)
+                rel, "not a DICOM file (no DICM prefix, no DICOM header)" + _what_else(head, rel)
             )
         _infer_syntax(ds)
         return ds
+
+
+#: Said of a PNG, NPY or NIfTI file among DICOM: the way radpipe reads them.
+IMAGES_ADVICE = "radpipe run trains on PNG, NPY and NIfTI files with data.kind: images"
+
+
+def _what_else(head: bytes, rel: str) -> str:
+    """What a file that is not DICOM is, by its magic bytes (``""`` for anything else).
+
+    An image radpipe reads another way (a ``.nii.gz`` is a NIfTI image, not an archive to
+    unpack), an image to save as PNG first, or an archive or compressed file.
+    """
+    nifti = head[344:348] in (b"n+1\x00", b"ni1\x00") or head[4:8] in (b"n+2\x00", b"ni2\x00")
+    if nifti or (head.startswith(b"\x1f\x8b") and rel.lower().endswith(".nii.gz")):
+        return f": a NIfTI image; {IMAGES_ADVICE}"
+    for magic, kind in ((b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\x93NUMPY", "a NumPy array")):
+        if head.startswith(magic):
+            return f": {kind}; {IMAGES_ADVICE}"
+    for magic, kind in ((b"\xff\xd8\xff", "JPEG"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF")):
+        if head.startswith(magic):
+            return (f": a {kind} image; save it as PNG (lossless) to train on it with "
+                    "data.kind: images")  # fmt: skip
+    return _packed(head)
 
 
 def _packed(head: bytes) -> str:

@@ -138,3 +138,29 @@ def test_a_folder_that_is_no_run_directory_is_refused_by_name(
     }[command]
     assert main(args) == 2  # a usage error, as README's exit codes say
     assert "notarun is not a radpipe run directory (no config.yaml)." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("window", "stage"),
+    [("-600,1500", "{type: window, center: -600, width: 1500}"),
+     ("lung", "{type: window, preset: lung}"),
+     ("header", None), ("none", None)],
+)  # fmt: skip
+def test_a_window_for_images_used_as_stored_is_refused_naming_the_stage(
+    tmp_path: Path, window: str, stage: str | None
+) -> None:
+    """``data.kind: images`` uses its images as stored: ``convert.window: -600,1500`` was
+    ignored without a word (the run trained on the unwindowed values). A preset or C,W is now
+    a config error giving the preprocess stage that windows; ``none`` and ``header`` (the
+    shipped configs' values, copied with them) leave images as stored either way."""
+    raw = _config(tmp_path, convert={"window": window})
+    raw["data"]["kind"] = "images"
+    if stage is None:
+        assert validate_config(raw).convert.window == window
+        return
+    with pytest.raises(ConfigError, match=r"would be ignored; window them in preprocess \(") as err:
+        validate_config(raw)
+    assert stage in str(err.value)
+    raw["convert"] = {}
+    raw["preprocess"] = [yaml.safe_load(stage)]  # the advice, as given, is a valid config
+    assert validate_config(raw).preprocess[0]["type"] == "window"

@@ -21,7 +21,8 @@ from workflows.run.runner import run_study
 @pytest.fixture(scope="module")
 def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 patients x 2 NPY images of 8x8 (label = patient % 2); p7's rows name no patient;
-    each patient's second row gives its patient_id with spaces around it or as ="..."."""
+    each patient's second row gives its patient_id with spaces around it or as ="...";
+    a ``patient_name`` column the run does not use."""
     tmp = tmp_path_factory.mktemp("images")
     src = tmp / "images"
     src.mkdir()
@@ -33,9 +34,10 @@ def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             np.save(src / name, (rng.random((8, 8)) + 3 * p).astype(np.float32))
             # the second image's patient_id as a spreadsheet may give it: spaced, or ="..."
             patient = (f"P{p}", f" P{p} " if p % 2 else f'="P{p}"')[j] * (p < 7)
-            rows.append({"image": name, "label": str(p % 2), "patient_id": patient})
+            rows.append({"image": name, "label": str(p % 2), "patient_id": patient,
+                         "patient_name": f"DOE^JANE{p}"})  # fmt: skip
     with (src / "labels.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["image", "label", "patient_id"])
+        writer = csv.DictWriter(fh, fieldnames=["image", "label", "patient_id", "patient_name"])
         writer.writeheader()
         writer.writerows(rows)
     raw = base_config(tmp, tmp / "out")
@@ -91,3 +93,22 @@ def test_image_run_bootstraps_over_patients_and_stores_no_absolute_path(image_ru
     source = str(_source(image_run).resolve())
     written = [p for p in image_run.rglob("*") if p.is_file() and p.suffix in (".csv", ".json")]
     assert written and not [p.name for p in written if source in p.read_text()]
+
+
+def test_image_run_copies_no_patient_id_or_other_column_of_the_list(image_run: Path) -> None:
+    """Bug (fixed): the run's image lists (``images-*.csv``, one per split) were copies of the
+    list CSV's rows, every column kept: the raw patient_id (P0, ...; often a PatientID) and
+    any other column (a patient's name) sat in the run directory, where split.csv holds only
+    hashed keys. Now they hold the columns the dataset reads."""
+    raw_ids = {f"P{p}" for p in range(7)} | {f" P{p} " for p in range(7)}
+    raw_ids |= {f'="P{p}"' for p in range(7)}
+    lists = sorted(image_run.glob("images-*.csv"))
+    assert len(lists) == 3  # train, val, test
+    for path in lists:
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            assert reader.fieldnames == ["image", "label"]
+            cells = {c for r in reader for c in r.values()}
+        assert not cells & raw_ids
+    written = [p for p in image_run.rglob("*") if p.is_file() and p.suffix in (".csv", ".json")]
+    assert not [p.name for p in written if "DOE^JANE" in p.read_text()]

@@ -187,8 +187,14 @@ def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path
     assert got == {hash_key(r["image"]): r["part"] for r in rows}
     scored = {c["id"] for c in json.loads((run / "metrics.json").read_text())["per_case"]}
     assert scored == {hash_key(r["image"]) for r in rows if r["part"] == "test"}
+    # the saved config holds the column, not the fractions it replaces (they read as the
+    # split: 'test: 0.2, val: 0.2' in config.yaml and the report, here 3 of 12 are test)
+    import yaml
+
+    assert yaml.safe_load((run / "config.yaml").read_text())["split"] == {
+        "folds": 0, "stratify": True, "column": "part"}  # fmt: skip
     # predict reads DICOM only: such a run is refused up front, saying how to score images
-    # (after reading the run's saved config back: it holds split.test/val's defaults)
+    # (after reading the run's saved config back)
     proc = subprocess.run([sys.executable, "-m", "workflows.cli", "predict", str(run),
                            str(tmp_path / "img"), "--quiet"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
@@ -196,3 +202,22 @@ def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path
     assert "as its test set (their rows marked 'test' in the labels CSV's split.column)" in (
         proc.stderr
     )
+
+
+def test_config_show_gives_the_column_without_the_fractions_it_replaces(
+    cr_pairs: Path, tmp_path: Path
+) -> None:
+    """``radpipe config show`` (and a run's config.yaml) listed ``test: 0.2, val: 0.2``
+    beside ``column: part``, as if they were the split; without a column they stay."""
+    import yaml
+
+    from workflows.run.config import dump_config
+
+    raw = base_config(cr_pairs, tmp_path)
+    raw["split"] = {"column": "part"}
+    shown = yaml.safe_load(dump_config(validate_config(raw)))
+    assert shown["split"] == {"folds": 0, "stratify": True, "column": "part"}
+    assert validate_config(shown).split.column == "part"  # read back as given
+    raw["split"] = {"test": 0.3}
+    assert yaml.safe_load(dump_config(validate_config(raw)))["split"] == {
+        "test": 0.3, "val": 0.2, "folds": 0, "stratify": True, "column": None}  # fmt: skip

@@ -75,10 +75,10 @@ def test_a_cross_validated_report_shows_each_fold_and_its_training(tmp_path: Pat
     assert "fold 0: last epoch 3 0.333 0.700" in text
     assert "fold 1: lowest val_loss 2 0.500 0.500" in text
     assert "fold 2: lowest val_loss 2 0.500 0.600" in text
-    # the split by fold (labels of s2..s9: 0 1 0 | 1 0 | 1 0 1), not one 'train' of 8
+    # the split by fold (labels of s2..s9: 0 1 0 | 1 0 | 1 0 1), not one 'train' of 8; the
+    # class indices of split.csv named (0: no, 1: yes)
     assert (
-        "split size label 0 label 1 train fold 0 3 2 1 train fold 1 2 1 1 "
-        "train fold 2 3 1 2 test 2 1 1"
+        "split size no yes train fold 0 3 2 1 train fold 1 2 1 1 train fold 2 3 1 2 test 2 1 1"
     ) in text
     curves = sorted(p.name for p in (run / "plots").glob("learning_curves*.png"))
     assert curves == [f"learning_curves_fold_{k}.png" for k in range(3)]

@@ -34,13 +34,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workflows.run.external import evaluate_external
-    from workflows.run.runner import headline
+    from workflows.run.summary import headline, headline_text
 
     out, metrics = evaluate_external(
         args.run, args.src, args.labels, masks=args.masks, out=args.out,
         progress=not args.quiet,
     )  # fmt: skip
-    figures = "  ".join(f"{k} {v:.3f}" for k, v in headline(metrics).items())
+    figures = headline_text(headline(metrics))
     print(f"{metrics['num_cases']} external test cases: {figures}")
     seen = metrics.get("seen_by_run") or {}
     if seen.get("series_seen_in_training"):

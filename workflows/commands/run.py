@@ -137,8 +137,10 @@ def _stop_on_sigterm() -> Iterator[list[int]]:
 def print_outcome(outcome: Any) -> None:
     """The run directory, its report and test figures (or why there are none), and the
     files that could not be converted (the run then exits 1)."""
-    figures = "  ".join(f"{k} {v:.3f}" for k, v in outcome.headline.items())
     from workflows.run.paths import shown
+    from workflows.run.summary import headline_text
+
+    figures = headline_text(outcome.headline)
 
     cached = " (reused the cached conversion)" if outcome.reused_conversion else ""
     run_dir = shown(outcome.run_dir)

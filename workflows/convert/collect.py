@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.dicom.files import escape_name, find_files
+from pipeline.dicom.files import IMAGES_ADVICE, escape_name, find_files
 from pipeline.keys import hash_key
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
@@ -61,7 +61,11 @@ class ConvertResult:
         if not self.failures:
             return (f"No image in {src}: its {len(self.not_images)} files are not images "
                     f"(reports, plans, DICOMDIR...); see {errors}.")  # fmt: skip
-        return f"No image in {src} could be converted; see {errors}."
+        # one named, with what it is: PNGs given as DICOM say how radpipe reads them
+        first, why = next(((f, r) for f, r in self.failures if IMAGES_ADVICE in r),
+                          self.failures[0])  # fmt: skip
+        return (f"No image in {src} could be converted: {len(self.failures)} files failed, "
+                f"e.g. {first}: {why}; see {errors}.")  # fmt: skip
 
     @property
     def problem_counts(self) -> dict[str, int]:

@@ -76,14 +76,14 @@ def render_report(
         sections.cards(task, metrics),
         sections.scored_section(metrics, sections.fold_logs(run)),
         sections.data_summary_section(metrics),
-        _data_section(run),
+        _data_section(run, metrics),
         _metrics_section(metrics),
         sections.intervals_section(metrics),
         sections.cross_validation_section(metrics),
         sections.operating_point_section(metrics),
         _figures_section(run, metrics),
         sections.explanations_section(metrics),
-        _training_section(logs),
+        _training_section(logs, metrics),
         _per_case_section(task, metrics),
         sections.segmentation_tables(metrics) if task == "segmentation" else "",
         _policy_section(metrics),
@@ -106,7 +106,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _data_section(run: Path) -> str:
+def _data_section(run: Path, metrics: Mapping[str, Any]) -> str:
     split_rows = _read_csv(run / "split.csv")
     index_rows = _read_csv(run / "index.csv")
     if not split_rows and not index_rows:
@@ -122,28 +122,36 @@ def _data_section(run: Path) -> str:
         facts.append(("rows in split.csv", len(split_rows)))
     out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{fmt(v)}</dd>" for k, v in facts) + "</dl>")
     if split_rows and "split" in split_rows[0]:
-        out.append(_split_table(split_rows))
+        classes = metrics.get("class_names") if metrics.get("task") == "classification" else None
+        out.append(_split_table(split_rows, list(classes or [])))
     return "\n".join(out)
 
 
 _PARTS = ("train", "val", "test")
 
 
-def _split_table(rows: list[dict[str, str]]) -> str:
+def _split_table(rows: list[dict[str, str]], classes: list[str]) -> str:
+    """Each part's size and its count per label: a classification's class index named by
+    ``classes`` (split.csv holds the index), labels in numeric order (2 before 10)."""
     if any(r.get("fold", "-1") not in ("", "-1") for r in rows):  # cross-validation
         rows = [{**r, "split": f"{r['split']} fold {r['fold']}"} if r.get("fold", "-1")
                 not in ("", "-1") else r for r in rows]  # fmt: skip
     sizes = Counter(r["split"] for r in rows)
     label_key = next((k for k in ("label", "class_name") if k in rows[0]), None)
-    labels = sorted({r[label_key] for r in rows}) if label_key else []
+    labels = sorted({r[label_key] for r in rows}, key=_label_order) if label_key else []
     by_label = Counter((r["split"], r[label_key]) for r in rows) if label_key else Counter()
-    header = ["split", "size", *[f"{label_key} {lab}" for lab in labels]]
+    named = {str(i): name for i, name in enumerate(classes)} if label_key == "label" else {}
+    header = ["split", "size", *[named.get(lab, f"{label_key} {lab}") for lab in labels]]
     body = [
         [name, sizes[name], *[by_label[(name, lab)] for lab in labels]]
         for name in sorted(sizes, key=lambda s: (_PARTS.index(s.split()[0])
                            if s.split()[0] in _PARTS else 9, s))
     ]  # fmt: skip
     return html_table(header, body)
+
+
+def _label_order(label: str) -> tuple[int, int | str]:
+    return (0, int(label)) if label.lstrip("-").isdigit() else (1, label)
 
 
 def _metrics_section(metrics: Mapping[str, Any]) -> str:
@@ -200,23 +208,34 @@ def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     return f"<h2>Figures</h2>{note}<section class='figs'>{''.join(figures)}</section>"
 
 
-def _training_section(logs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+def _training_section(
+    logs: Mapping[str, Sequence[Mapping[str, Any]]], metrics: Mapping[str, Any]
+) -> str:
+    """Each log's last epoch, the epoch ``best.pt`` holds (the run's monitor, smoothed when
+    ``train.monitor_ema``; not always the lowest val_loss) and, when another, the lowest
+    val_loss."""
     if not logs:
         return ""
+    scored = (metrics.get("model") or {}).get("checkpoints") or []
+    best_of = {"" if c.get("fold") is None else f"fold {c['fold']}": c.get("best_epoch")
+               for c in scored}  # fmt: skip
     keys = [k for k in next(iter(logs.values()))[-1] if k != "epoch"]
     rows = []
     for name, log in logs.items():
         prefix = f"{name}: " if name else ""
-        best = min(
+        lowest = min(
             (r for r in log if isinstance(r.get("val_loss"), int | float)),
             key=lambda r: r["val_loss"],
             default=None,
         )
+        best = next((r for r in log if r.get("epoch") == best_of.get(name)), None)
         rows.append([f"{prefix}last epoch", log[-1].get("epoch"), *[log[-1].get(k) for k in keys]])
-        if best is not None:
-            rows.append(
-                [f"{prefix}lowest val_loss", best.get("epoch"), *[best.get(k) for k in keys]]
-            )
+        shown = [("best epoch (best.pt)", best)]
+        if lowest is not best:
+            shown.append(("lowest val_loss", lowest))
+        for label, row in shown:
+            if row is not None:
+                rows.append([f"{prefix}{label}", row.get("epoch"), *[row.get(k) for k in keys]])
     return "<h2>Training</h2>" + html_table(["", "epoch", *keys], rows)
 
 

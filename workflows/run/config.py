@@ -260,6 +260,7 @@ class RunConfig(_Strict):
             raise ValueError("evaluate.positive_class is for classification (two classes)")
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
+        sc.check_images_window(self.data.kind, self.convert.window)
         monitor = self.train.monitor or ""
         split = self.split
         if split.column and self.data.labels is None:
@@ -357,16 +358,26 @@ def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
     return config
 
 
+def _plain(config: RunConfig) -> dict[str, Any]:
+    """The config as plain types, every default filled in, except the split fractions
+    beside ``split.column``: the column gives the parts, and ``test: 0.2, val: 0.2`` shown
+    beside it (in ``config.yaml``, the report, ``radpipe config show``) read as the split."""
+    plain: dict[str, Any] = json.loads(config.model_dump_json())
+    if plain["split"].get("column"):
+        plain["split"] = {k: v for k, v in plain["split"].items() if k not in ("test", "val")}
+    return plain
+
+
 def portable(config: RunConfig, base: Path) -> dict[str, Any]:
     """The config as plain types with its path settings relative to ``base`` (a run
     directory), so that no absolute path of this machine is stored in the run."""
-    return relative_paths(json.loads(config.model_dump_json()), base)
+    return relative_paths(_plain(config), base)
 
 
 def dump_config(config: RunConfig, relative_to: Path | None = None) -> str:
     """The resolved config as YAML; with ``relative_to`` (the run directory, for the copy
     kept in a run) its paths are relative to that folder (see :func:`portable`)."""
-    plain = portable(config, relative_to) if relative_to else json.loads(config.model_dump_json())
+    plain = portable(config, relative_to) if relative_to else _plain(config)
     return yaml.safe_dump(plain, sort_keys=False)
 
 

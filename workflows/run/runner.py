@@ -39,6 +39,7 @@ from workflows.run.config import RunConfig, dump_config, load_saved_config, port
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
+from workflows.run.summary import Figure, headline
 from workflows.run.truth import segmentation_classes
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ log = logging.getLogger("radpipe")
 class RunOutcome:
     run_dir: Path
     metrics: dict[str, Any]
-    headline: dict[str, float]
+    headline: dict[str, Figure]
     reused_conversion: bool
     failed_files: int = 0  # source files that could not be converted (errors.csv)
     conversion: Path | None = None  # the conversion folder (its errors.csv)
@@ -364,33 +365,3 @@ def _train_fold(
     if ctx is not None:
         ctx.barrier()
     return fold_checkpoint(folder)
-
-
-def headline(metrics: dict[str, Any]) -> dict[str, float]:
-    """The few numbers ``radpipe run`` prints at the end."""
-    main = metrics.get("ensemble") or metrics
-    summary = main.get("summary", {})
-    keys = (
-        "accuracy",
-        "balanced_accuracy",
-        "sensitivity",  # two classes: of the positive class
-        "specificity",
-        "roc_auc_macro",
-        "f1_macro",
-        "dice_case_mean",
-        "jaccard_case_mean",
-        "dice_dataset_macro",
-        "hd95_mean",
-    )
-    out = {
-        k: float(v)
-        for k, v in summary.items()
-        if k in keys and isinstance(v, (int, float)) and not np.isnan(v)
-    }
-    if "hd95_mean" in out:  # a distance is never printed without its unit and failures
-        out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = out.pop("hd95_mean")
-    if "hd95_mean" in summary:  # every case failed: no mean, but the failures are printed
-        out["hd95_failed"] = float(summary.get("hd95_failed") or 0)
-    if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid
-        out["dice_case_absent"] = float(summary["dice_case_absent"])
-    return out

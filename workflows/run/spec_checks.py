@@ -96,3 +96,22 @@ def check_window(text: str) -> str:
 
 #: A ``convert.window`` value: ``none``, ``header``, a preset name or ``C,W``.
 WindowText = Annotated[str, AfterValidator(check_window)]
+
+
+def check_images_window(kind: str, window: str) -> None:
+    """A preset or ``C,W`` in ``convert.window`` of a ``data.kind: images`` run, which uses
+    its images as stored (nothing is converted), is refused instead of being ignored; the
+    error gives the ``window`` preprocess stage that applies it. ``none`` and ``header``
+    (the shipped configs' values) leave images as stored either way and pass."""
+    from pipeline.ops.voi import parse_window
+
+    spec = parse_window(window)
+    if kind != "images" or spec.mode != "explicit":
+        return
+    stage = (f"{{type: window, preset: {spec.name}}}" if "," not in spec.name else
+             f"{{type: window, center: {spec.center:g}, width: {spec.width:g}}}")  # fmt: skip
+    raise ValueError(
+        f"convert.window {window!r} windows DICOM as it is converted, but data.kind: images "
+        f"uses the images as stored, so it would be ignored; window them in preprocess "
+        f"({stage}) or remove it"
+    )

@@ -346,6 +346,10 @@ def _class_names(config: RunConfig, study: Study) -> list[str]:
     return list(study.label_table.class_names)
 
 
+#: The columns of a ``data.kind: images`` list CSV that FolderDataset reads.
+_DATASET_COLUMNS = ("image", "label", "mask")
+
+
 def make_dataset(
     study: Study,
     config: RunConfig,
@@ -374,10 +378,15 @@ def make_dataset(
     assert folder is not None
     csv_path = folder / f"images-{hash_key('|'.join(keys), length=8)}.csv"
     # paths as in the labels CSV (relative to study.root): an item's id is then the key of
-    # its row in split.csv (hash_key of that path), which joins it to its patient
-    rows = [dict(r) for k in keys for r in study.image_rows[k]]
+    # its row in split.csv (hash_key of that path), which joins it to its patient. Only the
+    # columns the dataset reads: the list CSV's patient_id (often a PatientID) and any other
+    # column of the user's stay out of the run directory (split.csv holds hashed keys)
+    rows = [
+        {c: r[c] for c in _DATASET_COLUMNS if c in r} for k in keys for r in study.image_rows[k]
+    ]
+    columns = [c for c in _DATASET_COLUMNS if any(c in r for r in rows)]
     with atomic_path(csv_path) as tmp, tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=sorted({c for r in rows for c in r}))
+        writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     return FolderDataset(

@@ -9,6 +9,61 @@ from typing import Any
 
 import numpy as np
 
+#: A figure of the printed headline: a fraction or distance, a count, or undefined (None).
+Figure = float | int | None
+
+_HEADLINE_KEYS = (
+    "accuracy",
+    "balanced_accuracy",
+    "sensitivity",  # two classes: of the positive class
+    "specificity",
+    "roc_auc_macro",
+    "f1_macro",
+    "dice_case_mean",
+    "jaccard_case_mean",
+    "dice_dataset_macro",
+    "hd95_mean",
+)
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
+    """The few figures ``radpipe run`` and ``radpipe evaluate`` print at the end.
+
+    Each headline key of the summary (of the ensemble after cross-validation) in its order:
+    a float, or ``None`` when it is undefined (null or NaN: ROC AUC with a class absent
+    from the test cases, HD95 when every case failed), never left out. ``hd95_mean`` is
+    renamed with its unit (``hd95_mean_mm``, ``hd95_mean_voxel``) and followed by
+    ``hd95_failed``; ``dice_case_absent`` follows when it is not 0. Both are counts (int).
+    """
+    main = metrics.get("ensemble") or metrics
+    summary = main.get("summary", {})
+    out: dict[str, Figure] = {}
+    for key, value in summary.items():
+        if key not in _HEADLINE_KEYS:
+            continue
+        number = float(value) if isinstance(value, int | float) else None
+        defined = number is not None and not np.isnan(number)
+        if key == "hd95_mean":  # a distance is never printed without its unit and failures
+            out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = number if defined else None
+            out["hd95_failed"] = int(summary.get("hd95_failed") or 0)
+        else:
+            out[key] = number if defined else None
+    if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid
+        out["dice_case_absent"] = int(summary["dice_case_absent"])
+    return out
+
+
+def headline_text(figures: dict[str, Figure]) -> str:
+    """``figures`` as one line: ``accuracy 0.812  roc_auc_macro undefined  hd95_failed 2``
+    (fractions and distances to 3 decimals, counts as whole numbers)."""
+
+    def shown(value: Figure) -> str:
+        if value is None:
+            return "undefined"
+        return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+    return "  ".join(f"{key} {shown(value)}" for key, value in figures.items())
+
 
 def model_summary(
     run_dir: Path, folds: list[int | None], checkpoints: list[Path]

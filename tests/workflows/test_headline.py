@@ -1,0 +1,59 @@
+"""The line of test figures ``radpipe run`` and ``radpipe evaluate`` print at the end.
+
+An undefined figure (null in ``metrics.json``) was left out of the line without a word, and
+with it, when every case's HD95 failed, the count of failures: a segmentation whose every
+structure was missed printed ``dice_case_mean 0.000 ...`` and no distance at all. Counts
+were printed as fractions (``hd95_failed 0.000``). Expected lines are written by hand."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from workflows.report.results import evaluate_classification, evaluate_segmentation
+from workflows.run.summary import headline, headline_text
+
+
+def test_every_case_failing_hd95_is_said_with_its_count() -> None:
+    """One 8x8 case: a 4x4 square in truth, nothing predicted (Dice 0; HD95 infinite: a
+    failure, excluded from the mean, which is then undefined)."""
+    truth = np.zeros((8, 8), np.int64)
+    truth[2:6, 2:6] = 1
+    pred = np.zeros((8, 8), np.int64)
+    metrics = evaluate_segmentation(
+        [("a", truth, pred, (1.0, 1.0))], 2, ["background", "lesion"], n_resamples=0
+    )
+    metrics["distance_unit"] = "mm"
+    assert headline_text(headline(metrics)) == (
+        "dice_case_mean 0.000  jaccard_case_mean 0.000  dice_dataset_macro 0.000  "
+        "hd95_mean_mm undefined  hd95_failed 1"
+    )
+
+
+def test_counts_are_whole_numbers() -> None:
+    """Case a: truth = prediction (Dice 1, HD95 0); case b: empty in both (absent)."""
+    square = np.zeros((8, 8), np.int64)
+    square[2:6, 2:6] = 1
+    empty = np.zeros((8, 8), np.int64)
+    cases = [("a", square, square, (1.0, 1.0)), ("b", empty, empty, (1.0, 1.0))]
+    metrics = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
+    metrics["distance_unit"] = "voxel"
+    assert headline_text(headline(metrics)) == (
+        "dice_case_mean 1.000  jaccard_case_mean 1.000  dice_dataset_macro 1.000  "
+        "hd95_mean_voxel 0.000  hd95_failed 0  dice_case_absent 1"
+    )
+
+
+def test_an_undefined_roc_auc_is_said_not_dropped() -> None:
+    """3 classes, class 2 in no test case: one-vs-rest ROC AUC is undefined for it, so the
+    macro is null; the 4 cases are all called right (accuracy 1, F1 macro over the classes
+    present 1)."""
+    true = np.array([0, 1, 0, 1])
+    probs = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the undefined class, said elsewhere
+        metrics = evaluate_classification(true, probs, ["a", "b", "c"], n_resamples=0)
+    assert headline_text(headline(metrics)) == (
+        "accuracy 1.000  balanced_accuracy 1.000  f1_macro 1.000  roc_auc_macro undefined"
+    )
