@@ -39,9 +39,11 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
     -------
     dict
         ``brier`` (binary: of the positive class, in [0, 1]; K > 2: multi-class, in [0, 2]),
-        ``ece`` (top-class confidence, in [0, 1]), ``n_bins``, ``target`` (what the bins
-        describe), ``bins``: ``confidence`` (mean predicted probability per non-empty bin),
-        ``observed`` (fraction of positives / of correct predictions) and ``count``.
+        ``ece`` (top-class confidence, in [0, 1]), ``ece_curve`` (the ECE of the bins below:
+        binary, of the positive class's probability; K > 2, equal to ``ece``), ``n_bins``,
+        ``target`` (what the bins describe), ``bins``: ``confidence`` (mean predicted
+        probability per non-empty bin), ``observed`` (fraction of positives / of correct
+        predictions) and ``count``.
 
     Raises
     ------
@@ -76,9 +78,11 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
     observed, confidence = calibration_curve(positive, score, n_bins=n_bins, strategy="uniform")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     counts = np.bincount(np.searchsorted(edges[1:-1], score), minlength=n_bins)
+    filled = counts[counts > 0]  # calibration_curve's bins: the non-empty ones, in order
     return {
         "brier": brier,
         "ece": expected_calibration_error(labels, p, n_bins=n_bins),
+        "ece_curve": float((filled * np.abs(observed - confidence)).sum() / labels.size),
         "n_bins": n_bins,
         "target": target,
         "bins": {

@@ -240,6 +240,16 @@ def _legend_or_undefined(ax: Any, **legend: Any) -> None:
             ha="center", va="center", color="#6b7280")  # fmt: skip
 
 
+def _reliability_label(calibration: Mapping[str, Any]) -> str:
+    """The curve's legend: the ECE of the bins drawn. A binary curve is the positive class's
+    probability, whose ECE is not the top-class ECE of ``metrics.json``'s summary (both said)."""
+    curve = calibration.get("ece_curve", calibration["ece"])
+    ece, brier = f"{calibration['ece']:.3f}", f"Brier {calibration['brier']:.3f}"
+    if str(calibration.get("target", "")).startswith("positive class"):
+        return f"model (ECE of this curve {curve:.3f}; top-class ECE {ece}; {brier})"
+    return f"model (ECE {ece}, {brier})"
+
+
 def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
     """Reliability diagram from :func:`pipeline.metrics.calibration_summary`'s output."""
     bins = calibration["bins"]
@@ -252,7 +262,7 @@ def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
             bins["observed"],
             marker="o",
             color=PALETTE[0],
-            label=f"model (ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f})",
+            label=_reliability_label(calibration),
         )
         for x, y, n in zip(bins["confidence"], bins["observed"], bins["count"]):
             ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
