@@ -274,6 +274,9 @@ def test_the_operating_point_is_chosen_on_the_validation_predictions(
     assert point["threshold"] == pytest.approx(threshold, abs=1e-6)
     assert point["validation_sensitivity"] == pytest.approx(sensitivity)
     assert point["validation_specificity"] == pytest.approx(specificity)
+    assert point["chosen_on"] == (
+        "validation split" if kind == "ratio" else "out-of-fold validation predictions"
+    )
 
 
 def test_predict_names_the_classes_of_a_run_without_a_test_split(

@@ -94,6 +94,8 @@ def evaluate_run(
         for stem in IMAGE_FIGURES:
             (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
     if per_fold:
+        if "chosen_on" in metrics.get("operating_point", {}):  # each fold model on its own fold
+            metrics["operating_point"]["chosen_on"] = "out-of-fold validation predictions"
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
         metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
