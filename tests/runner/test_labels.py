@@ -235,3 +235,18 @@ def test_a_class_with_no_labelled_series_is_said_as_such(
         "class 'b' has no labelled series (of 6) in one.csv column 'label': its rates and "
         "curves are undefined here."
     ]
+
+
+def test_an_images_run_counts_images_not_series(caplog: pytest.LogCaptureFixture) -> None:
+    """``data.kind: images`` labels images (the table's key column is ``image``): the warning
+    said "labelled series" of a CSV that has none."""
+    from workflows.run.config import SplitConfig
+    from workflows.run.labels import LabelTable, note_rare_classes
+
+    table = LabelTable(by_key={}, class_names=["a", "b"], source="list.csv column 'label'",
+                       key_column="image")  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        note_rare_classes([{"label": 0}] * 9 + [{"label": 1}], table, SplitConfig())
+    assert caplog.records[0].getMessage().startswith(
+        "class 'b' has 1 labelled images (of 10): too few to be in each of the 3 parts"
+    )

@@ -219,16 +219,17 @@ def note_rare_classes(split: list[dict[str, Any]], table: LabelTable | None, con
         return
     parts = (config.folds or 1 + (config.val > 0)) + (config.test > 0)
     counts = Counter(int(r["label"]) for r in split)
+    unit = "images" if table.key_column == "image" else "series"  # data.kind: images
     for index, name in enumerate(table.class_names):
         if counts[index] == 0:  # e.g. an external test set without that class
-            log.warning("class %r has no labelled series (of %d) in %s: its rates and curves are "
-                        "undefined here.", name, len(split), table.source)  # fmt: skip
+            log.warning("class %r has no labelled %s (of %d) in %s: its rates and curves are "
+                        "undefined here.", name, unit, len(split), table.source)  # fmt: skip
         elif counts[index] < parts:
             log.warning(
-                "class %r has %d labelled series (of %d): too few to be in each of the %d "
+                "class %r has %d labelled %s (of %d): too few to be in each of the %d "
                 "parts of the split, so the model is trained or scored without it. A typo in "
                 "%s? List the classes in data.class_names to have any other value refused.",
-                name, counts[index], len(split), parts, table.source,
+                name, counts[index], unit, len(split), parts, table.source,
             )  # fmt: skip
     variants: dict[str, list[str]] = {}
     for name in table.class_names:  # "Benign" and "benign", "no lesion" and "no  lesion"
