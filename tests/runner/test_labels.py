@@ -247,6 +247,8 @@ def test_an_images_run_counts_images_not_series(caplog: pytest.LogCaptureFixture
                        key_column="image")  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="radpipe"):
         note_rare_classes([{"label": 0}] * 9 + [{"label": 1}], table, SplitConfig())
-    assert caplog.records[0].getMessage().startswith(
-        "class 'b' has 1 labelled images (of 10): too few to be in each of the 3 parts"
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith("class 'b' has 1 labelled images (of 10): too few to be in each of the 3 parts")
     )
