@@ -184,12 +184,10 @@ def split_from_column(
     if config.split.folds:
         pool = [r for r in series if part_of[r["series_key"]] != "test"]
         rows = pool if config.split.stratify else [{**r, "label": 0} for r in pool]
-        labels = {r["series_key"]: r.get("label") for r in series}
         folds = {r["series_key"]: r["fold"] for r in split_k_fold(rows, k=config.split.folds,
                                                                     seed=config.seed)}  # fmt: skip
-        out = [{**_base(r), "label": labels[r["series_key"]], "split": "train",
-                "fold": folds[r["series_key"]]} if r["series_key"] in folds
-               else {**_base(r), "split": "test", "fold": -1} for r in series]  # fmt: skip
+        out = [{**_base(r), "split": "train" if r["series_key"] in folds else "test",
+                "fold": folds.get(r["series_key"], -1)} for r in series]  # fmt: skip
     else:
         out = [{**_base(r), "split": part_of[r["series_key"]], "fold": -1} for r in series]
     counts = {p: sum(r["split"] == p for r in out) for p in ("train", "val", "test")}
