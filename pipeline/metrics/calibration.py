@@ -23,7 +23,9 @@ from pipeline.metrics.roc import ovr_margins
 OperatingRule = Literal["youden", "sensitivity"]
 
 
-def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10) -> dict[str, Any]:
+def calibration_summary(
+    true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10, positive: int = 1
+) -> dict[str, Any]:
     """Reliability diagram bins, Brier score and ECE of class probabilities.
 
     Parameters
@@ -34,6 +36,9 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
         ``(N, K)`` finite probabilities (rows summing to 1).
     n_bins
         Equal-width bins of the confidence over [0, 1].
+    positive
+        Two classes: the index of the positive class, whose probability the bins and the
+        Brier score describe (``evaluate.positive_class``).
 
     Returns
     -------
@@ -68,14 +73,14 @@ def calibration_summary(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10
         )
     p = p / sums[:, None]  # float32 softmax rounding (~1e-7), which scikit-learn warns about
     if k == 2:
-        positive, score = labels == 1, p[:, 1]
-        brier = float(brier_score_loss(positive, score))
+        event, score = labels == positive, p[:, positive]
+        brier = float(brier_score_loss(event, score))
         target = "positive class: predicted probability vs observed fraction of positives"
     else:
         brier = float(brier_score_loss(labels, p, labels=list(range(k))))
-        positive, score = p.argmax(axis=1) == labels, p.max(axis=1)
+        event, score = p.argmax(axis=1) == labels, p.max(axis=1)
         target = "top class: confidence vs observed accuracy"
-    observed, confidence = calibration_curve(positive, score, n_bins=n_bins, strategy="uniform")
+    observed, confidence = calibration_curve(event, score, n_bins=n_bins, strategy="uniform")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     counts = np.bincount(np.searchsorted(edges[1:-1], score), minlength=n_bins)
     filled = counts[counts > 0]  # calibration_curve's bins: the non-empty ones, in order
@@ -116,8 +121,8 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
     return float(total / labels.size)
 
 
-def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
-    """Average precision per class (one-vs-rest; binary: the positive class only).
+def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) -> dict[str, Any]:
+    """Average precision per class (one-vs-rest; binary: the ``positive`` class only).
 
     Cases are ranked by :func:`pipeline.metrics.roc.ovr_margins` of the probabilities (float32
     probabilities saturated at 1.0 keep their order).
@@ -134,12 +139,12 @@ def precision_recall(true: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     labels = np.asarray(true).astype(np.int64).ravel()
     p = np.asarray(probs, dtype=np.float64)
     check_finite_scores(p, "probabilities")
-    classes = [1] if p.shape[1] == 2 else list(range(p.shape[1]))
+    classes = [positive] if p.shape[1] == 2 else list(range(p.shape[1]))
     ranked = ovr_margins(p)  # the order of the probabilities, saturated ones kept apart
     ap: dict[int, float] = {}
     for c in classes:
-        positive = labels == c
-        ap[c] = float(average_precision_score(positive, ranked[:, c])) if positive.any() else np.nan
+        is_c = labels == c
+        ap[c] = float(average_precision_score(is_c, ranked[:, c])) if is_c.any() else np.nan
     undefined = [c for c, v in ap.items() if np.isnan(v)]
     if undefined:
         warnings.warn(

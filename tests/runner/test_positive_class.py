@@ -115,3 +115,19 @@ def test_radpipe_run_reports_the_configured_positive_class(cr16: Path, tmp_path:
     assert "evaluate.positive_class 'lesion' is neither class" in bad.stderr
     runs = list((tmp_path / "bad" / "runs").glob("run-*"))
     assert not runs or not any(runs[0].glob("checkpoints/*.pt"))  # refused before training
+
+
+def test_average_precision_and_the_reliability_curve_are_the_positive_class_s() -> None:
+    """AP (the summary's, and the PR plot's) and the reliability diagram describe the positive
+    class too: they were class 1's whatever evaluate.positive_class said."""
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import average_precision_score
+
+    m = evaluate_classification(_TRUE, _PROBS, _NAMES, n_resamples=0, positive=0)
+    ap = average_precision_score(_TRUE == 0, _P0)
+    assert m["summary"]["average_precision_macro"] == pytest.approx(ap)
+    assert m["per_class"]["malignant"]["average_precision"] == pytest.approx(ap)
+    assert "average_precision" not in m["per_class"]["benign"]
+    observed, confidence = calibration_curve(_TRUE == 0, _P0, n_bins=10)
+    assert m["calibration"]["bins"]["confidence"] == pytest.approx(confidence.tolist())
+    assert m["calibration"]["bins"]["observed"] == pytest.approx(observed.tolist())

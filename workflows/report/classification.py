@@ -90,7 +90,7 @@ def evaluate_classification(
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
     groups = list(patients) if patients is not None else names
     summary, per_class, cm = _figures(labels, scores, class_names, positive)
-    cal = _add_calibration_and_pr(labels, scores, class_names, summary, per_class)
+    cal = _add_calibration_and_pr(labels, scores, class_names, (summary, per_class), positive)
     out: dict[str, Any] = {
         "task": "classification",
         "num_classes": k,
@@ -179,12 +179,14 @@ def _add_calibration_and_pr(
     labels: np.ndarray,
     scores: np.ndarray,
     class_names: Sequence[str],
-    summary: dict[str, Any],
-    per_class: dict[str, dict[str, Any]],
+    tables: tuple[dict[str, Any], dict[str, dict[str, Any]]],
+    positive: int,
 ) -> dict[str, Any]:
-    """Add AP, Brier and ECE to the summary and AP per class; return the calibration."""
-    cal = calibration_summary(labels, scores)
-    ap = precision_recall(labels, scores)
+    """Add AP, Brier and ECE to the summary and AP per class (two classes: of the
+    ``positive`` class, as the plots draw them); return the calibration."""
+    summary, per_class = tables
+    cal = calibration_summary(labels, scores, positive=positive)
+    ap = precision_recall(labels, scores, positive=positive)
     summary |= {
         "average_precision_macro": ap["average_precision_macro"],
         "brier": cal["brier"],
