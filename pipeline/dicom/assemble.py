@@ -29,7 +29,7 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
-from pipeline.dicom.diffusion import diffusion_table, trace_note
+from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -313,7 +313,7 @@ def _plan_time(
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
             diffusion = diffusion_table(frames, stacks)
-            plan.notes += [n for n in (note, trace_note(diffusion)) if n]
+            plan.notes += [n for n in (note, *diffusion_notes(diffusion)) if n]
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
                         diffusion=diffusion)

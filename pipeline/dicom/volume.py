@@ -48,7 +48,7 @@ class SeriesVolume:
     sheared: bool
     problems: tuple[str, ...]
     window: str
-    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
+    diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
 
 
 @dataclass(frozen=True)

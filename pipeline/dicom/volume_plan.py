@@ -34,7 +34,7 @@ class VolumePlan:
     sheared: bool = False
     repetition_time: float | None = None
     problems: tuple[str, ...] = ()
-    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
+    diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
 
     @property
     def num_slices(self) -> int:

@@ -5,12 +5,15 @@ directions were lost: the 4-D NIfTI read as time points, which volume was b = 0 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from pipeline.data.io import read_manifest
@@ -29,12 +32,14 @@ def _dwi(
     *,
     siemens: bool = False,
     syntax: str = ExplicitVRLittleEndian,
+    vendor: Callable[[Dataset, Any, Any], None] | None = None,
     **extra: object,
 ) -> None:
     """Volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z.
 
     ``siemens``: b-value and gradient in Siemens' private MR header block only, as classic
     Siemens DWI keep them, with ImageType ``ORIGINAL\\PRIMARY\\DIFFUSION\\NONE``.
+    ``vendor(ds, b, g)``: writes them its own way instead.
     """
     src.mkdir()
     n = 0
@@ -47,7 +52,9 @@ def _dwi(
             ds.PixelSpacing, ds.RepetitionTime = [1, 1], 3000
             n += 1
             ds.InstanceNumber, ds.AcquisitionTime = n, f"1000{3 * t:02d}"
-            if siemens:
+            if vendor is not None:
+                vendor(ds, b, g)
+            elif siemens:
                 block = ds.private_block(0x0019, "SIEMENS MR HEADER", create=True)
                 block.add_new(0x0C, "IS", str(b))
                 if g is not None:
