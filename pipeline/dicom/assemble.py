@@ -330,7 +330,11 @@ def _plan_time(
     # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
-    return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+    table = diffusion_table(frames, stacks)  # each 3-D volume: its own b-value and direction
+    plan.notes += diffusion_notes(table)
+    found = [_plan_stack(frames, s, normal, policy) for s in stacks]
+    return [v if table is None else replace(v, diffusion=(table[k],))
+            for k, volumes in enumerate(found) for v in volumes]  # fmt: skip
 
 
 #: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is

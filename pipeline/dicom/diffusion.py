@@ -133,17 +133,30 @@ def fsl_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
     return vectors + 0.0  # no "-0"
 
 
+def sidecar_paths(nifti: Path) -> list[Path]:
+    """``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; ``[]`` for other files."""
+    if not nifti.name.endswith((".nii", ".nii.gz")):
+        return []
+    stem = nifti.name.removesuffix(".gz").removesuffix(".nii")
+    return [nifti.with_name(f"{stem}.bval"), nifti.with_name(f"{stem}.bvec")]
+
+
+def remove_sidecars(nifti: Path) -> None:
+    """Delete the sidecars of ``nifti`` (an output removed, or rewritten without them)."""
+    for path in sidecar_paths(nifti):
+        path.unlink(missing_ok=True)
+
+
 def write_sidecars(nifti: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
     """Write ``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; return them.
 
     ``.bvec`` only when every gradient is known in patient coordinates (see
-    :func:`diffusion_notes`).
+    :func:`diffusion_notes`); an older one beside it is removed then.
     """
-    stem = nifti.name.removesuffix(".gz").removesuffix(".nii")
-    bval = nifti.with_name(f"{stem}.bval")
-    bvec = nifti.with_name(f"{stem}.bvec")
+    bval, bvec = sidecar_paths(nifti)
     atomic_write_text(bval, " ".join(f"{b:g}" for b, _ in table) + "\n")
     if any(g is None for _, g in table):
+        bvec.unlink(missing_ok=True)
         return [bval]
     rows = fsl_bvecs(table, affine_ras)
     atomic_write_text(bvec, "".join(" ".join(f"{v:.6g}" for v in row) + "\n" for row in rows))

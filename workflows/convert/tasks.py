@@ -313,7 +313,7 @@ def _run_series(
     manifest rows (one per volume, ``source`` its first file in slice order), the
     ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
-    from pipeline.dicom.diffusion import write_sidecars
+    from pipeline.dicom.diffusion import remove_sidecars, write_sidecars
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
@@ -352,6 +352,8 @@ def _run_series(
             if volume.diffusion and volume.affine_ras is not None:  # dcm2niix's sidecars
                 written += write_sidecars(Path(task.out_root) / rel, volume.diffusion,
                                           volume.affine_ras)  # fmt: skip
+            else:  # an earlier run's, when the series was diffusion-weighted then
+                remove_sidecars(Path(task.out_root) / rel)
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]

@@ -158,16 +158,22 @@ def test_bvec_gives_dcm2niix_s_gradients_in_the_scanner_frame(
     assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000, 2000]]
 
 
-def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    _dwi(src, [1, 0, 0, 0, 1, 0], [0, 0, 1])
-    for path in src.iterdir():  # the same series without diffusion attributes: fMRI-like
+def as_time_points(src: Path) -> None:
+    """The files of a :func:`_dwi` series without diffusion attributes, its volumes told
+    apart by TemporalPositionIdentifier (fMRI-like)."""
+    for path in src.iterdir():
         ds = pydicom.dcmread(path)
         del ds.DiffusionBValue
         if "DiffusionGradientOrientation" in ds:
             del ds.DiffusionGradientOrientation
         ds.TemporalPositionIdentifier = (int(ds.InstanceNumber) - 1) // 3 + 1
         ds.save_as(path)
+
+
+def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _dwi(src, [1, 0, 0, 0, 1, 0], [0, 0, 1])
+    as_time_points(src)
     nifti, image = _convert(tmp_path)
     assert image.shape == (4, 4, 3, 4)
     assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
