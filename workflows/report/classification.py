@@ -26,6 +26,7 @@ from pipeline.metrics import (
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
+    undefined_auc_reason,
 )
 from pipeline.metrics.calibration import OperatingRule
 
@@ -74,7 +75,9 @@ def evaluate_classification(
     dict
         ``summary`` (accuracy, balanced accuracy, macro rates, ROC AUC, average precision,
         Brier, ECE), ``intervals``, ``per_class``, ``confusion_matrix`` (rows = truth),
-        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...
+        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...;
+        ``undefined_metrics`` (``{"roc_auc": why}``) when ROC AUC is undefined (a class
+        absent from the cases), also warned as scikit-learn's ``UndefinedMetricWarning``.
 
     Raises
     ------
@@ -107,6 +110,14 @@ def evaluate_classification(
         "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
         "per_case": _per_case(labels, scores, names, groups),
     }
+    reason = undefined_auc_reason(labels, list(class_names))
+    if reason:  # said once, as scikit-learn warns; the value stays null, never a crash
+        import warnings
+
+        from sklearn.exceptions import UndefinedMetricWarning
+
+        out["undefined_metrics"] = {"roc_auc": reason}
+        warnings.warn(reason, UndefinedMetricWarning, stacklevel=2)
     if n_resamples:
         bootstrap = (n_resamples, seed, level)
         out["intervals"] = _intervals(labels, scores, class_names, groups, bootstrap, positive)
