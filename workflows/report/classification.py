@@ -75,9 +75,7 @@ def evaluate_classification(
     dict
         ``summary`` (accuracy, balanced accuracy, macro rates, ROC AUC, average precision,
         Brier, ECE), ``intervals``, ``per_class``, ``confusion_matrix`` (rows = truth),
-        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...;
-        ``undefined_metrics`` (``{"roc_auc": why}``) when ROC AUC is undefined (a class
-        absent from the cases), also warned as scikit-learn's ``UndefinedMetricWarning``.
+        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...
 
     Raises
     ------
@@ -86,8 +84,7 @@ def evaluate_classification(
     ValueError
         If the shapes disagree, or ``positive`` is not 0 or 1 for two classes.
     """
-    labels = np.asarray(true).astype(np.int64).ravel()
-    scores = np.asarray(probs, dtype=np.float64)
+    labels, scores = np.asarray(true).astype(np.int64).ravel(), np.asarray(probs, np.float64)
     k = len(class_names)
     _check_inputs(labels, scores, k, positive)
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
@@ -110,14 +107,7 @@ def evaluate_classification(
         "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
         "per_case": _per_case(labels, scores, names, groups),
     }
-    reason = undefined_auc_reason(labels, list(class_names))
-    if reason:  # said once, as scikit-learn warns; the value stays null, never a crash
-        import warnings
-
-        from sklearn.exceptions import UndefinedMetricWarning
-
-        out["undefined_metrics"] = {"roc_auc": reason}
-        warnings.warn(reason, UndefinedMetricWarning, stacklevel=2)
+    out |= _undefined(labels, class_names)  # undefined_metrics: why ROC AUC is null
     if n_resamples:
         bootstrap = (n_resamples, seed, level)
         out["intervals"] = _intervals(labels, scores, class_names, groups, bootstrap, positive)
@@ -125,6 +115,20 @@ def evaluate_classification(
         choice = (operating_point, target_sensitivity)
         out |= _binary(labels, scores, class_names[positive], validation, choice, positive)
     return out
+
+
+def _undefined(labels: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
+    """``{"undefined_metrics": {"roc_auc": why}}`` when ROC AUC is undefined, warned once as
+    scikit-learn warns (its value stays null, never a crash); else ``{}``."""
+    reason = undefined_auc_reason(labels, list(class_names))
+    if not reason:
+        return {}
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
+    return {"undefined_metrics": {"roc_auc": reason}}
 
 
 def _check_inputs(labels: np.ndarray, scores: np.ndarray, k: int, positive: int) -> None:
