@@ -15,21 +15,25 @@ from typing import Any
 
 __all__ = ["cine_as_time_points", "cine_intervals", "cine_step"]
 
-_FRAME_TIME_VECTOR = 0x00181065
+_FRAME_TIME, _FRAME_TIME_VECTOR = 0x00181063, 0x00181065
 
 
 def cine_intervals(ds: Any, count: int) -> list[float | None] | None:
     """Per frame of a classic multi-frame file, its time (ms) after the frame before.
 
-    ``None`` for a single frame, an Enhanced object, or a file with neither a FrameTime
-    above 0 nor a FrameTimeVector of ``count`` values (the first frame's is 0).
+    ``None`` for a single frame, an Enhanced object, a FrameIncrementPointer that names
+    neither (the frames of an NM file are slices, gates or energy windows), or a file with
+    neither a FrameTime above 0 nor a FrameTimeVector of ``count`` values (the first 0).
     """
     if count < 2 or "PerFrameFunctionalGroupsSequence" in ds:
         return None
+    pointer = ds.get("FrameIncrementPointer")
+    named = _tags(pointer) if pointer is not None else [_FRAME_TIME, _FRAME_TIME_VECTOR]
+    if not {_FRAME_TIME, _FRAME_TIME_VECTOR} & set(named):
+        return None  # frames along other vectors (NM slices, gates, energy windows)
     vector = _floats(ds.get("FrameTimeVector")) if "FrameTimeVector" in ds else []
     step = _floats(ds.get("FrameTime")) if "FrameTime" in ds else []
-    pointer = ds.get("FrameIncrementPointer")
-    wants_vector = pointer is not None and _FRAME_TIME_VECTOR in _tags(pointer)
+    wants_vector = _FRAME_TIME_VECTOR in named and _FRAME_TIME not in named
     if len(vector) == count and (wants_vector or not (step and step[0] > 0)):
         return [None, *vector[1:]]
     if step and step[0] > 0:

@@ -73,3 +73,11 @@ def test_npy_output_is_unchanged(tmp_path: Path) -> None:
     src = _cine(tmp_path, FrameTime=33.3)
     row = _convert(src, tmp_path / "out", "npy")
     assert np.load(tmp_path / "out" / row["output"]).shape == (5, 6, 8)
+
+
+def test_frames_along_another_vector_get_no_time_step(tmp_path: Path) -> None:
+    # FrameIncrementPointer names SliceVector (0054,0080), as an NM file's does: its frames
+    # are not time points even with a FrameTime
+    src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0054, 0x0080))
+    image = nib.load(tmp_path / "out" / _convert(src, tmp_path / "out")["output"])
+    assert image.shape == (8, 6, 5)
