@@ -312,7 +312,7 @@ def _plan_time(
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
-            diffusion = diffusion_table(frames, stacks)
+            diffusion = diffusion_table(frames, stacks, plan.notes)
             plan.notes += [n for n in (note, *diffusion_notes(diffusion)) if n]
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
@@ -330,7 +330,7 @@ def _plan_time(
     # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
-    table = diffusion_table(frames, stacks)  # each 3-D volume: its own b-value and direction
+    table = diffusion_table(frames, stacks, plan.notes)  # each 3-D volume: its own b and g
     plan.notes += diffusion_notes(table)
     found = [_plan_stack(frames, s, normal, policy) for s in stacks]
     return [v if table is None else replace(v, diffusion=(table[k],))

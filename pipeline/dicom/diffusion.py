@@ -33,7 +33,7 @@ _G = STACK_KEYS.index(DIRECTION)
 
 
 def diffusion_table(
-    frames: Sequence[FrameRef], stacks: Sequence[Sequence[int]]
+    frames: Sequence[FrameRef], stacks: Sequence[Sequence[int]], notes: list[str] | None = None
 ) -> DiffusionTable | None:
     """The b-value and gradient of each stack (time point), or ``None``.
 
@@ -41,7 +41,8 @@ def diffusion_table(
     their b-value and direction (a direction missing beside a b-value is the zero vector:
     b = 0 or an isotropic trace image, written 0 0 0 as dcm2niix does), and ``None`` when
     neither b-value nor direction varies (dcm2niix writes no sidecars then: a vendor's
-    private b-value 0 on every image of a series that is not diffusion-weighted).
+    private b-value 0 on every image of a series that is not diffusion-weighted; with a
+    b-value above 0 or a direction, said in ``notes``).
 
     A GE gradient in its logical frame (:data:`~pipeline.dicom.private_diffusion.LOGICAL`)
     is ``None`` in the table; its length still gives the b-value: GE stores the shell's
@@ -69,6 +70,10 @@ def diffusion_table(
         else:
             table.append((value, (vector[0], vector[1], vector[2])))
     if len(set(table)) == 1:
+        b, g = table[0]
+        if notes is not None and (b > 0 or g is None or any(g)):
+            notes.append(f"diffusion: every volume has b-value {b:g} and the same direction: "
+                         "no .bval / .bvec written (as dcm2niix)")  # fmt: skip
         return None
     return tuple(table)
 

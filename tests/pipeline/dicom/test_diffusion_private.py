@@ -108,3 +108,20 @@ def test_a_private_b_value_0_on_every_image_is_no_diffusion(tmp_path: Path) -> N
     assert image.shape == (4, 4, 3, 3)
     assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
     assert "diffusion" not in problems
+
+
+def test_one_b_value_and_direction_for_every_volume_is_said(tmp_path: Path) -> None:
+    # three averages of b 1000 along one direction (told apart by TemporalPositionIdentifier):
+    # nothing for the sidecars to tell apart, so none is written, as dcm2niix does; said now
+    def averages(ds: Dataset, b: float, g: list[float]) -> None:
+        _philips(ds, b, g)
+        ds.TemporalPositionIdentifier = (int(ds.InstanceNumber) - 1) // 3 + 1
+
+    _series(tmp_path / "src", [(1000, [1.0, 0.0, 0.0])] * 3, averages, ExplicitVRLittleEndian)
+    nifti, image, problems = _converted(tmp_path)
+    assert image.shape == (4, 4, 3, 3)
+    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
+    assert problems == (
+        "diffusion: every volume has b-value 1000 and the same direction: no .bval / .bvec "
+        "written (as dcm2niix)"
+    )
