@@ -96,32 +96,31 @@ def test_ge_private_values_give_bval_and_say_why_no_bvec(tmp_path: Path) -> None
     assert "diffusion: .bval written, .bvec not: the gradient directions are GE's" in problems
 
 
-def test_a_private_b_value_0_on_every_image_is_no_diffusion(tmp_path: Path) -> None:
-    # Philips writes (2001,1003) = 0 in images that are not diffusion-weighted: fMRI time
-    # points (told apart by TemporalPositionIdentifier) get no sidecars, as in dcm2niix
-    def fmri(ds: Dataset, b: float, g: list[float]) -> None:
+def _same_for_every_volume(tmp_path: Path, b: float, g: list[float]) -> str:
+    """Three Philips volumes of one b-value and direction, told apart by
+    TemporalPositionIdentifier: one 4-D NIfTI and no sidecars; returns its problems."""
+
+    def timed(ds: Dataset, b: float, g: list[float]) -> None:
         _philips(ds, b, g)
         ds.TemporalPositionIdentifier = (int(ds.InstanceNumber) - 1) // 3 + 1
 
-    _series(tmp_path / "src", [(0, [0.0, 0.0, 0.0])] * 3, fmri, ExplicitVRLittleEndian)
+    _series(tmp_path / "src", [(b, g)] * 3, timed, ExplicitVRLittleEndian)
     nifti, image, problems = _converted(tmp_path)
     assert image.shape == (4, 4, 3, 3)
     assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
-    assert "diffusion" not in problems
+    return problems
+
+
+def test_a_private_b_value_0_on_every_image_is_no_diffusion(tmp_path: Path) -> None:
+    # Philips writes (2001,1003) = 0 in images that are not diffusion-weighted: fMRI time
+    # points get no sidecars, as in dcm2niix, and nothing is said
+    assert "diffusion" not in _same_for_every_volume(tmp_path, 0, [0.0, 0.0, 0.0])
 
 
 def test_one_b_value_and_direction_for_every_volume_is_said(tmp_path: Path) -> None:
-    # three averages of b 1000 along one direction (told apart by TemporalPositionIdentifier):
-    # nothing for the sidecars to tell apart, so none is written, as dcm2niix does; said now
-    def averages(ds: Dataset, b: float, g: list[float]) -> None:
-        _philips(ds, b, g)
-        ds.TemporalPositionIdentifier = (int(ds.InstanceNumber) - 1) // 3 + 1
-
-    _series(tmp_path / "src", [(1000, [1.0, 0.0, 0.0])] * 3, averages, ExplicitVRLittleEndian)
-    nifti, image, problems = _converted(tmp_path)
-    assert image.shape == (4, 4, 3, 3)
-    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
-    assert problems == (
+    # three averages of b 1000 along one direction: nothing for the sidecars to tell apart,
+    # so none is written, as dcm2niix does; said now
+    assert _same_for_every_volume(tmp_path, 1000, [1.0, 0.0, 0.0]) == (
         "diffusion: every volume has b-value 1000 and the same direction: no .bval / .bvec "
         "written (as dcm2niix)"
     )
