@@ -29,7 +29,7 @@ import numpy as np
 
 from pipeline.dicom import geometry
 from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
-from pipeline.dicom.diffusion import diffusion_table, trace_note
+from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -312,8 +312,8 @@ def _plan_time(
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
-            diffusion = diffusion_table(frames, stacks)
-            plan.notes += [n for n in (note, trace_note(diffusion)) if n]
+            diffusion = diffusion_table(frames, stacks, plan.notes)
+            plan.notes += [n for n in (note, *diffusion_notes(diffusion)) if n]
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
                         diffusion=diffusion)
@@ -330,7 +330,11 @@ def _plan_time(
     # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
     differ = not _same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
-    return [v for s in stacks for v in _plan_stack(frames, s, normal, policy)]
+    table = diffusion_table(frames, stacks, plan.notes)  # each 3-D volume: its own b and g
+    plan.notes += diffusion_notes(table)
+    found = [_plan_stack(frames, s, normal, policy) for s in stacks]
+    return [v if table is None else replace(v, diffusion=(table[k],))
+            for k, volumes in enumerate(found) for v in volumes]  # fmt: skip
 
 
 #: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is

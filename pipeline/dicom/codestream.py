@@ -162,6 +162,8 @@ def data_missing(data: bytes, syntax: str | None) -> str | None:
 
 #: JPEG 2000 and HTJ2K syntaxes (last UID component).
 _J2K = {90, 91, 92, 93, 201, 202, 203}
+#: The syntaxes whose decoded samples pydicom keeps unmasked (last UID component): codec name.
+_KEEPS_SAMPLES = {**dict.fromkeys(_J2K, "JPEG 2000"), 80: "JPEG-LS", 81: "JPEG-LS"}
 
 
 def value_bits(arr: np.ndarray) -> int:
@@ -180,21 +182,24 @@ def value_bits(arr: np.ndarray) -> int:
     return max(top.bit_length(), (-low - 1).bit_length() if low < 0 else 0) + 1
 
 
-def j2k_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[str]) -> int:
-    """The bits to keep of decoded JPEG 2000 grey samples: BitsStored, or more if needed.
+def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[str]) -> int:
+    """The bits to keep of decoded JPEG 2000 or JPEG-LS grey samples: BitsStored, or more.
 
     A codestream of wider samples than BitsStored (precision 16 under BitsStored 12) is
-    decoded to those samples, and pydicom keeps them; masked to BitsStored they were
-    garbage without a word (5000 became 904, 65535 became 4095). They are kept, noted.
+    decoded to those samples, and pydicom keeps them (it masks unused bits of native, RLE
+    and T.81 JPEG data only, whose bits above HighBit are undefined, PS3.5 8.1.1); masked to
+    BitsStored they were garbage without a word (5000 became 904, 65535 became 4095). They
+    are kept, noted.
     """
     last = str(syntax or "").rpartition(".")[2]
-    if not (last.isdigit() and int(last) in _J2K) or arr.dtype.kind not in "iu":
+    codec = _KEEPS_SAMPLES.get(int(last)) if last.isdigit() else None
+    if codec is None or arr.dtype.kind not in "iu":
         return bits_stored
     need = min(value_bits(arr), arr.dtype.itemsize * 8)
     if need <= bits_stored:
         return bits_stored
     notes.append(
-        f"JPEG 2000 samples need {need} bits (up to {int(arr.max())}) but BitsStored "
+        f"{codec} samples need {need} bits (up to {int(arr.max())}) but BitsStored "
         f"(0028,0101) says {bits_stored}: kept as decoded, as pydicom reads them, not masked "
         f"to {bits_stored} bits"
     )
@@ -204,8 +209,8 @@ def j2k_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[
 def stored_bits(ds: Any, stored: np.ndarray) -> int:
     """BitsStored (else BitsAllocated, else the array's width), widened for wider samples.
 
-    Only grey samples kept wider than BitsStored (a JPEG 2000 codestream's, by
-    :func:`j2k_bits`) need more: masked values always fit.
+    Only grey samples kept wider than BitsStored (a JPEG 2000 or JPEG-LS codestream's, by
+    :func:`codestream_bits`) need more: masked values always fit.
     """
     from pipeline.dicom.values import integer
 

@@ -20,40 +20,83 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.private_diffusion import LOGICAL
 from pipeline.dicom.stack_keys import DIRECTION, STACK_KEYS
 from pipeline.io_atomic import atomic_write_text
 
-#: Per time point: (b-value in s/mm2, unit gradient in LPS).
-DiffusionTable = tuple[tuple[float, tuple[float, float, float]], ...]
+#: Per time point: (b-value in s/mm2, unit gradient in LPS, or ``None`` when the gradient
+#: is known only in GE's logical frame).
+DiffusionTable = tuple[tuple[float, tuple[float, float, float] | None], ...]
 
 _B = STACK_KEYS.index("DiffusionBValue")
 _G = STACK_KEYS.index(DIRECTION)
 
 
 def diffusion_table(
-    frames: Sequence[FrameRef], stacks: Sequence[Sequence[int]]
+    frames: Sequence[FrameRef], stacks: Sequence[Sequence[int]], notes: list[str] | None = None
 ) -> DiffusionTable | None:
     """The b-value and gradient of each stack (time point), or ``None``.
 
     ``None`` unless every frame has a DiffusionBValue and the frames of each stack share
     their b-value and direction (a direction missing beside a b-value is the zero vector:
-    b = 0 or an isotropic trace image, written 0 0 0 as dcm2niix does).
+    b = 0 or an isotropic trace image, written 0 0 0 as dcm2niix does), and ``None`` when
+    neither b-value nor direction varies (dcm2niix writes no sidecars then: a vendor's
+    private b-value 0 on every image of a series that is not diffusion-weighted; with a
+    b-value above 0 or a direction, said in ``notes``).
+
+    A GE gradient in its logical frame (:data:`~pipeline.dicom.private_diffusion.LOGICAL`)
+    is ``None`` in the table; its length still gives the b-value: GE stores the shell's
+    largest b-value with a shortened gradient, the volume's b-value is ``b * |g|**2``,
+    rounded to a multiple of 5 s/mm2 (at least 5) when ``0.03 < |g| < 0.97``, as dcm2niix
+    computes it.
     """
-    table = []
+    table: list[tuple[float, tuple[float, float, float] | None]] = []
     for stack in stacks:
         found = {(frames[k].stack_values[_B], frames[k].stack_values[_G]) for k in stack}
         if len(found) != 1:
             return None
         b, direction = found.pop()
+        text = str(direction)
+        logical = text.startswith(LOGICAL)
         try:
             value = float(b)
-            vector = tuple(float(v) for v in str(direction).split("\\"))
+            vector = tuple(float(v) for v in text.removeprefix(LOGICAL).split("\\"))
         except (TypeError, ValueError):
             return None
         if len(vector) != 3 or not np.isfinite([value, *vector]).all():
             return None
-        table.append((value, (vector[0], vector[1], vector[2])))
+        if logical:
+            table.append((_scaled_b(value, float(np.linalg.norm(vector))), None))
+        else:
+            table.append((value, (vector[0], vector[1], vector[2])))
+    if len(set(table)) == 1:
+        b, g = table[0]
+        if notes is not None and (b > 0 or g is None or any(g)):
+            notes.append(f"diffusion: every volume has b-value {b:g} and the same direction: "
+                         "no .bval / .bvec written (as dcm2niix)")  # fmt: skip
+        return None
     return tuple(table)
+
+
+def _scaled_b(b: float, length: float) -> float:
+    """GE's b-value of a volume whose gradient has ``length`` (dcm2niix's rule, above)."""
+    if not 0.03 < length < 0.97:
+        return b
+    scaled = b * length**2
+    return 5.0 if 0 < scaled < 5 else float(int((scaled + 2.5) / 5) * 5)
+
+
+def diffusion_notes(table: DiffusionTable | None) -> list[str]:
+    """Notes on the sidecars of ``table``: trace volumes, and a ``.bvec`` not written."""
+    notes = [trace_note(table)] if table and all(g is not None for _, g in table) else []
+    if table and any(g is None for _, g in table):
+        notes.append(
+            "diffusion: .bval written, .bvec not: the gradient directions are GE's private "
+            "(0019,10BB-10BD), along the acquisition's phase, frequency and slice axes, not "
+            "patient coordinates; their conversion depends on the phase-encoding direction "
+            "(dcm2niix validates it for axial head-first-supine scans only), so none is guessed"
+        )
+    return [n for n in notes if n]
 
 
 def trace_note(table: DiffusionTable | None) -> str:
@@ -63,7 +106,7 @@ def trace_note(table: DiffusionTable | None) -> str:
     sidecars it is a b-value with a zero-length gradient, which FSL's and MRtrix3's tensor
     fits cannot use (dcm2niix leaves such volumes out of the 4-D file).
     """
-    traces = [t for t, (b, g) in enumerate(table or ()) if b > 0 and not any(g)]
+    traces = [t for t, (b, g) in enumerate(table or ()) if b > 0 and g is not None and not any(g)]
     if not traces:
         return ""
     return (
@@ -87,19 +130,39 @@ def fsl_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
     """
     linear = np.asarray(affine_ras, dtype=np.float64)[:3, :3]
     axes = linear / np.linalg.norm(linear, axis=0)  # unit voxel axes in RAS, as columns
-    ras = np.array([g for _, g in table], dtype=np.float64).reshape(-1, 3) * [-1.0, -1.0, 1.0]
+    gradients = [g if g is not None else (np.nan,) * 3 for _, g in table]
+    ras = np.array(gradients, dtype=np.float64).reshape(-1, 3) * [-1.0, -1.0, 1.0]
     vectors = (ras @ axes).T  # (3, T): components along i, j, k
     if np.linalg.det(linear) > 0:
         vectors[0] = -vectors[0]
     return vectors + 0.0  # no "-0"
 
 
-def write_sidecars(nifti: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
-    """Write ``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; return them."""
+def sidecar_paths(nifti: Path) -> list[Path]:
+    """``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; ``[]`` for other files."""
+    if not nifti.name.endswith((".nii", ".nii.gz")):
+        return []
     stem = nifti.name.removesuffix(".gz").removesuffix(".nii")
-    bval = nifti.with_name(f"{stem}.bval")
-    bvec = nifti.with_name(f"{stem}.bvec")
+    return [nifti.with_name(f"{stem}.bval"), nifti.with_name(f"{stem}.bvec")]
+
+
+def remove_sidecars(nifti: Path) -> None:
+    """Delete the sidecars of ``nifti`` (an output removed, or rewritten without them)."""
+    for path in sidecar_paths(nifti):
+        path.unlink(missing_ok=True)
+
+
+def write_sidecars(nifti: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
+    """Write ``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; return them.
+
+    ``.bvec`` only when every gradient is known in patient coordinates (see
+    :func:`diffusion_notes`); an older one beside it is removed then.
+    """
+    bval, bvec = sidecar_paths(nifti)
     atomic_write_text(bval, " ".join(f"{b:g}" for b, _ in table) + "\n")
+    if any(g is None for _, g in table):
+        bvec.unlink(missing_ok=True)
+        return [bval]
     rows = fsl_bvecs(table, affine_ras)
     atomic_write_text(bvec, "".join(" ".join(f"{v:.6g}" for v in row) + "\n" for row in rows))
     return [bval, bvec]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pipeline.dicom.cine import cine_step
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.volume_plan import VolumePlan
 
@@ -27,7 +28,7 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     """One volume of images without slice geometry, in ``order``, without an affine.
 
     Its spacing is the images' pixel spacing (1 x 1 when unknown, and said) and a frame step
-    of 1 (not mm).
+    of 1 (not mm); a cine's ``frame_time`` is its time step (:mod:`pipeline.dicom.cine`).
     """
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
@@ -38,9 +39,20 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
+    step, note = _cine_step(frames, order)
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
-                      problems=tuple(problems))  # fmt: skip
+                      problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip
+
+
+def _cine_step(frames: list[FrameRef], order: list[int]) -> tuple[float | None, str]:
+    """The time step (ms) of a cine: consecutive frames of one file with frame times."""
+    refs = [frames[k] for k in order]
+    if len({f.source for f in refs}) != 1:
+        return None, ""
+    if [f.frame for f in refs] != list(range(refs[0].frame, refs[0].frame + len(refs))):
+        return None, ""
+    return cine_step([f.frame_time for f in refs])
 
 
 def flat_volumes(frames: list[FrameRef], order: list[int]) -> list[VolumePlan]:

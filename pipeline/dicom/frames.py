@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.cine import cine_intervals
 from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
@@ -39,7 +40,8 @@ class FrameRef:
     keeps derived images (reformats, subtractions, screen captures) out of the acquired stack;
     ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
     noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
-    ``note`` what its placement rests on when the series should say so.
+    ``note`` what its placement rests on when the series should say so; ``frame_time`` the
+    ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`).
     """
 
     source: str
@@ -65,6 +67,7 @@ class FrameRef:
     frame_of_reference: str = ""
     kernel: str = ""
     note: str = ""
+    frame_time: float | None = None
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
@@ -206,6 +209,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
+    times = None if enhanced else cine_intervals(ds, frame_count(ds))
     for f in range(frame_count(ds)):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
@@ -222,6 +226,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     6,
                 ),
                 pixel_spacing=_in_plane(ds, f),
+                frame_time=times[f] if times else None,
             )
         )
     return out

@@ -27,6 +27,7 @@ from pipeline.dicom.header import (
     read_dataset,
     read_header,
 )
+from pipeline.dicom.shared_uid import note_shared_uids
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 
@@ -227,6 +228,7 @@ def index_folder(
             instances.append(header)
         else:
             problems.append(header)
+    instances = note_shared_uids(instances, root)  # as convert names or skips them
     index = DicomIndex(root, assemble_series(instances, policy), problems,
                        files_scanned=len(instances) + len(problems))  # fmt: skip
     failed = index.failed_by_series()

@@ -174,7 +174,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         raise DicomError(source, err.reason) from None
     stored = decode_stored(ds, source, max_pixels=max_pixels, notes=notes)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    bits = stored_bits(ds, stored)  # BitsStored, or a JPEG 2000 codestream's wider samples
+    bits = stored_bits(ds, stored)  # BitsStored, or a codestream's wider samples
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     frames = _frame_infos(ds, source, notes)

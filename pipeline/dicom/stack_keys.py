@@ -6,10 +6,10 @@ Used by :mod:`pipeline.dicom.frames` (each frame's values, :func:`stack_value`) 
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.private_diffusion import private_b_value, private_gradient
 
 __all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "stack_value"]
 
@@ -73,7 +73,7 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
     if keyword == "ComplexImageComponent" and not value:
         return _component(ds)
     if keyword == "DiffusionBValue" and value in (None, ""):
-        return _siemens_diffusion(ds, 0x0C)
+        return private_b_value(ds)
     return value
 
 
@@ -94,7 +94,9 @@ def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
     else:
         value = attribute(ds, "", DIRECTION, frame, view)
     if value in (None, ""):
-        value = _siemens_diffusion(ds, 0x0E)
+        value = private_gradient(ds)
+        if isinstance(value, str):  # GE's: not in patient coordinates, kept as it is
+            return value
     try:
         numbers = [float(v) for v in (value or [])]
     except (TypeError, ValueError):
@@ -102,36 +104,8 @@ def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
     if len(numbers) == 3:
         return "\\".join(f"{round(v, 4) + 0.0:.4f}" for v in numbers)
     b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame, view)
-    has_b = b not in (None, "") or _siemens_diffusion(ds, 0x0C) is not None
+    has_b = b not in (None, "") or private_b_value(ds) is not None
     return _NO_DIRECTION if has_b else None
-
-
-#: Siemens' private MR header block: B_value (xx0C, IS) and DiffusionGradientDirection
-#: (xx0E, FD, patient coordinates), where classic Siemens DWI (mosaics) keep what the
-#: public DiffusionBValue / DiffusionGradientOrientation would (dcm2niix reads them too).
-_SIEMENS_CREATOR = "SIEMENS MR HEADER"
-
-
-def _siemens_diffusion(ds: Any, offset: int) -> Any:
-    """A Siemens DWI image's private b-value (``offset`` 0x0C) or direction (0x0E), else None.
-
-    Looked for only in MR images whose ImageType says DIFFUSION (a private element means a
-    full read of a file the fast reader held).
-    """
-    image_type = ds.get("ImageType")
-    values = [image_type] if isinstance(image_type, str) else list(image_type or [])
-    if "DIFFUSION" not in [str(v).strip().upper() for v in values]:
-        return None
-    full = ds.full() if hasattr(ds, "full") else ds
-    try:
-        value = full.private_block(0x0019, _SIEMENS_CREATOR)[offset].value
-    except (KeyError, ValueError, AttributeError):
-        return None
-    if isinstance(value, bytes):  # VR not resolved (UN): IS text, or 3 little-endian FD
-        if offset == 0x0E and len(value) == 24:
-            return struct.unpack("<3d", value)
-        value = value.decode("ascii", "replace").strip("\0 ")
-    return None if value in (None, "") else value
 
 
 def _component(ds: Any) -> str | None:

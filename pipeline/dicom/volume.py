@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 class SeriesVolume:
     """One assembled volume: ``image`` is ``(D, H, W)`` or ``(T, D, H, W)``.
 
+    ``frame_time``: a cine's time step in ms (its ``D`` frames are time points).
+
     float32; int16 or uint16 with ``exact_integers`` when every value is a whole number in that
     type's range.
     """
@@ -48,7 +50,8 @@ class SeriesVolume:
     sheared: bool
     problems: tuple[str, ...]
     window: str
-    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
+    diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
+    frame_time: float | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ def build_volume(
         problems=tuple(dict.fromkeys((*notes, *plan.problems))),
         window=window,
         diffusion=plan.diffusion,
+        frame_time=plan.frame_time,
     )
 
 

@@ -22,7 +22,8 @@ class VolumePlan:
     output slice k is input slice k); ``shifts[k]`` the in-plane (row, column) shift in
     pixels that removes a tilt (else ``None``). ``affine`` maps (column, row, slice) indices
     of the output to LPS mm. ``diffusion`` holds each time point's (b-value, LPS gradient)
-    of a diffusion-weighted 4-D volume (:mod:`pipeline.dicom.diffusion`).
+    of a diffusion-weighted 4-D volume (:mod:`pipeline.dicom.diffusion`); ``frame_time``
+    the time step (ms) of a cine's frames (:mod:`pipeline.dicom.cine`).
     """
 
     frames: tuple[tuple[int, ...], ...]
@@ -34,7 +35,8 @@ class VolumePlan:
     sheared: bool = False
     repetition_time: float | None = None
     problems: tuple[str, ...] = ()
-    diffusion: tuple[tuple[float, tuple[float, float, float]], ...] | None = None
+    diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
+    frame_time: float | None = None
 
     @property
     def num_slices(self) -> int:

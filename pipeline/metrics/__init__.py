@@ -30,7 +30,7 @@ from pipeline.metrics.overlap import (
     jaccard_from_confusion,
     jaccard_index,
 )
-from pipeline.metrics.roc import ovr_margins, roc_auc_score, roc_curve
+from pipeline.metrics.roc import ovr_margins, roc_auc_score, roc_curve, undefined_auc_reason
 from pipeline.metrics.surface import (
     FailurePolicy,
     hausdorff_distance,
@@ -74,4 +74,5 @@ __all__ = [
     "surface_distances",
     "surface_metrics_per_class",
     "torch_all_reduce",
+    "undefined_auc_reason",
 ]

@@ -180,3 +180,42 @@ def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
     ranks = rankdata(scores)  # average ranks for ties
     u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
+
+
+def undefined_auc_reason(true: ArrayOrTensor, class_names: list[str]) -> str:
+    """Why ROC AUC is undefined for these truths, naming the classes; ``""`` when defined.
+
+    ROC AUC needs positive and negative cases: for two classes both classes
+    (scikit-learn's ``roc_auc_score`` warns ``UndefinedMetricWarning: Only one class is
+    present in y_true`` and returns NaN), for ``K > 2`` classes each class one-vs-rest, so
+    a class with no case, or with every case, leaves its AUC and the macro mean undefined.
+
+    Examples
+    --------
+    >>> undefined_auc_reason([1, 1, 1], ["benign", "malignant"])  # doctest: +NORMALIZE_WHITESPACE
+    'ROC AUC is undefined: only one class is present in the test cases (class 1, malignant);
+    class 0 (benign) has no case'
+    """
+    t = to_numpy(true).astype(np.int64).ravel()
+    k = len(class_names)
+    counts = np.bincount(t[(t >= 0) & (t < k)], minlength=k)
+    named = [f"{c} ({class_names[c]})" for c in range(k)]
+    if k == 2:
+        if counts.min() > 0:
+            return ""
+        present = [f"class {c}, {class_names[c]}" for c in range(2) if counts[c]]
+        absent = [f"class {named[c]}" for c in range(2) if not counts[c]]
+        return (
+            "ROC AUC is undefined: only one class is present in the test cases "
+            f"({'; '.join(present) or 'none'}); {' and '.join(absent)} has no case"
+        )
+    none = [named[c] for c in range(k) if counts[c] == 0]
+    every = [named[c] for c in range(k) if counts[c] == t.size and t.size]
+    why = [f"class(es) {', '.join(none)} have no case"] if none else []
+    why += [f"class(es) {', '.join(every)} are every case"] if every else []
+    if not why:
+        return ""
+    return (
+        f"ROC AUC (one-vs-rest) is undefined for {len(none) + len(every)} class(es): "
+        f"{'; '.join(why)} in the test cases, so roc_auc_macro is null"
+    )

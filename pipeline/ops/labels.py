@@ -4,7 +4,8 @@ The clean-up steps users of segmentation tools expect after the argmax (MONAI's
 ``KeepLargestConnectedComponent`` and ``FillHoles``), on SciPy's ``ndimage.label``. A label map
 is spatial only, ``(H, W)`` or ``(D, H, W)`` (any number of axes): a volume's components are
 3-D. ``connectivity`` is the largest number of orthogonal hops between neighbours, 1 to
-``ndim`` (``None``: ``ndim``, every diagonal neighbour counts, as MONAI's default).
+``ndim`` (``None``: ``ndim``, every diagonal neighbour counts, as MONAI's default; for the
+background regions of :func:`fill_holes`, 1, their complement).
 :func:`fit_ellipse` is a shape prior for one convex object per class (a fetal head), not a
 generic clean-up step.
 """
@@ -101,12 +102,23 @@ def fill_holes(
         The classes whose holes are filled (default: every foreground class).
     connectivity
         Neighbourhood of the background regions and of their borders (see the module
-        notes); default ``labels.ndim``.
+        notes); default 1 (face neighbours: 4 in 2-D, 6 in 3-D), see Notes.
 
     Returns
     -------
     numpy.ndarray
         A new label map, same shape and dtype, in which only background pixels change.
+
+    Notes
+    -----
+    The background is face-connected by default, the complement of the objects' full
+    connectivity (:func:`keep_largest_component`'s default): in digital topology an
+    8-connected outline encloses the 4-connected background inside it (Rosenfeld, "Digital
+    topology", Amer. Math. Monthly 86, 1979). With a fully connected background, as MONAI's
+    ``FillHoles`` propagates it, a diagonal step in an outline opens the hole: a ring that
+    ``largest_component`` keeps as one object kept its hole unfilled. The default is
+    :func:`scipy.ndimage.binary_fill_holes`'s (``connectivity=1`` structure); pass
+    ``connectivity=labels.ndim`` for MONAI's.
 
     Examples
     --------
@@ -117,7 +129,7 @@ def fill_holes(
     from scipy import ndimage
 
     arr = _labels(labels)
-    structure = _structure(arr.ndim, connectivity)
+    structure = _structure(arr.ndim, 1 if connectivity is None else connectivity)
     comp, n = ndimage.label(arr == 0, structure=structure)
     if n == 0:
         return arr.copy()

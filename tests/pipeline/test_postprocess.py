@@ -79,13 +79,36 @@ def test_connectivity_of_components(connectivity: int, kept: int) -> None:
     assert int(keep_largest_component(x, connectivity=connectivity).sum()) == kept
 
 
-def test_a_hole_is_open_when_it_leaks_diagonally_with_full_connectivity() -> None:
-    # a diamond of class 1: its centre touches the outside only through diagonal gaps
+def test_a_diagonal_outline_encloses_its_hole() -> None:
+    # a diamond of class 1, one 8-connected object (largest_component keeps it whole): its
+    # centre touches the outside only through diagonal gaps. The background was 8-connected
+    # by default, so the hole leaked and stayed 0; it is face-connected now (scipy's
+    # binary_fill_holes default), the complement of the object's connectivity
     x = np.array(
         [[0, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]]
     )
-    assert fill_holes(x)[2, 2] == 0  # 8-connected background escapes between the 1s
-    assert fill_holes(x, connectivity=1)[2, 2] == 1
+    assert int(keep_largest_component(x).sum()) == 4
+    assert fill_holes(x)[2, 2] == 1
+    assert fill_holes(x, connectivity=2)[2, 2] == 0  # MONAI's: the background escapes
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_fill_holes_agrees_with_scipy(ndim: int) -> None:
+    """On random binary masks, the default is scipy.ndimage.binary_fill_holes' default
+    structure (connectivity 1), and each connectivity is binary_fill_holes with its own."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        mask = rng.random((9,) * ndim) < 0.55
+        labels = mask.astype(np.uint8)
+        np.testing.assert_array_equal(fill_holes(labels), ndimage.binary_fill_holes(mask))
+        for hops in range(1, ndim + 1):
+            structure = ndimage.generate_binary_structure(ndim, hops)
+            np.testing.assert_array_equal(
+                fill_holes(labels, connectivity=hops),
+                ndimage.binary_fill_holes(mask, structure=structure),
+            )
 
 
 def test_holes_on_the_edge_and_holes_between_classes_stay() -> None:

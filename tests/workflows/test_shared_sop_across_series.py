@@ -90,3 +90,39 @@ def test_a_rerun_follows_whether_the_uid_is_still_shared(tmp_path: Path) -> None
     (row,) = read_manifest(out / "manifest.csv")
     assert row["instance_key"] == hash_key(shared) and row["problems"] == ""
     assert [p.name for p in out.rglob("*.npy")] == [f"{hash_key(shared)}_000.npy"]
+
+
+def test_inspect_notes_the_files_convert_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``inspect`` said nothing of a SOPInstanceUID shared by files with different pixels
+    (exit 0), while ``convert`` noted both and skipped a byte-identical copy. Both now name
+    the same files with the same words."""
+    import json
+    import shutil
+
+    src, shared, alone = tmp_path / "src", generate_uid(), generate_uid()
+    series = [generate_uid(), generate_uid()]
+    _slice(src / "s0" / "0.dcm", series[0], shared, 0.0, 10)
+    _slice(src / "s1" / "0.dcm", series[1], shared, 0.0, 11)  # other pixels, other series
+    _slice(src / "s0" / "1.dcm", series[0], alone, 1.0, 20)
+    shutil.copy(src / "s0" / "1.dcm", src / "s0" / "2.dcm")  # the same bytes
+    _slice(src / "s1" / "1.dcm", series[1], generate_uid(), 1.0, 21)
+    assert main(["inspect", str(src), "--json"]) == 1
+    found = {p["where"]: p for p in json.loads(capsys.readouterr().out)["problems"]}
+    note = "SOPInstanceUID shared with another file: output named by UID and file"
+    copy = "duplicate of s0/1.dcm (the same file): skipped"
+    files = {w: (p["kind"], p["reason"]) for w, p in found.items() if "/" in w}
+    assert files == {
+        "s0/0.dcm": ("note", f"note: {note}"),
+        "s1/0.dcm": ("note", f"note: {note}"),
+        "s0/2.dcm": ("note", f"note: {copy}"),
+    }
+
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    rows = {r["source"]: r["problems"] for r in read_manifest(out / "manifest.csv")}
+    assert {s for s, p in rows.items() if note in p} == {"s0/0.dcm", "s1/0.dcm"}
+    with open(out / "errors.csv", newline="") as f:
+        skipped = {r["source"]: r["reason"] for r in csv.DictReader(f)}
+    assert skipped == {"s0/2.dcm": copy}

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workflows.run.external import evaluate_external
-    from workflows.run.summary import headline, headline_text
+    from workflows.run.summary import headline, headline_text, undefined_reasons
 
     out, metrics = evaluate_external(
         args.run, args.src, args.labels, masks=args.masks, out=args.out,
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     figures = headline_text(headline(metrics))
     print(f"{metrics['num_cases']} external test cases: {figures}")
+    for why in undefined_reasons(metrics):
+        print(f"  {why}")
     seen = metrics.get("seen_by_run") or {}
     if seen.get("series_seen_in_training"):
         print(f"NOT an external test set: {metrics['evaluated']}")

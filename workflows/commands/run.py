@@ -138,7 +138,7 @@ def print_outcome(outcome: Any) -> None:
     """The run directory, its report and test figures (or why there are none), and the
     files that could not be converted (the run then exits 1)."""
     from workflows.run.paths import shown
-    from workflows.run.summary import headline_text
+    from workflows.run.summary import headline_text, undefined_reasons
 
     figures = headline_text(outcome.headline)
 
@@ -149,6 +149,8 @@ def print_outcome(outcome: Any) -> None:
         written = (outcome.run_dir / "report.html").is_file()
         print(f"report:        {run_dir / 'report.html' if written else 'off (report.enabled)'}")
         print(f"test metrics:  {figures}")
+        for why in undefined_reasons(outcome.metrics):
+            print(f"               {why}")
     else:
         from workflows.run.runner import load_run_config
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.dicom.files import IMAGES_ADVICE, escape_name, find_files
+from pipeline.dicom.shared_uid import SHARED_UID_NOTE, duplicate_note, file_digest
 from pipeline.keys import hash_key
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
@@ -140,10 +141,6 @@ def collect(
             )
 
 
-#: The note of a file named by UID and file because another file shares its SOPInstanceUID.
-SHARED_UID_NOTE = "SOPInstanceUID shared with another file: output named by UID and file"
-
-
 def resolve_collisions(
     store: Store, root: Path, out: Path, runner: Runner, result: ConvertResult
 ) -> list[TaskResult]:
@@ -163,12 +160,11 @@ def resolve_collisions(
         for source in group:
             if source in skipped:
                 continue
-            digest = _digest(root / raw[source]) if source in raw else source
+            digest = file_digest(root / raw[source]) if source in raw else source
             if digest in first and first[digest] != source:
                 skipped.add(source)
                 result.converted -= 1
-                result.not_images.append((source, f"duplicate of {first[digest]} (the same "
-                                                  "file): skipped"))  # fmt: skip
+                result.not_images.append((source, duplicate_note(first[digest])))
                 store.drop_source(source)
             else:
                 first.setdefault(digest, source)
@@ -214,16 +210,6 @@ def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
         store.drop_source(source)
         result.converted -= 1
         result.failures.append((source, f"refused under --strict: {problems}"))
-
-
-def _digest(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(2**20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:

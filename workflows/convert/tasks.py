@@ -313,7 +313,8 @@ def _run_series(
     manifest rows (one per volume, ``source`` its first file in slice order), the
     ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
-    from pipeline.dicom.diffusion import write_sidecars
+    from pipeline.dicom.cine import cine_as_time_points
+    from pipeline.dicom.diffusion import remove_sidecars, write_sidecars
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
@@ -340,6 +341,8 @@ def _run_series(
         raise DicomError(task.task_id, _strict_reason(problems))
     rows: list[dict[str, str]] = []
     sources: list[dict[str, str]] = []
+    if options.format == "nifti":  # a cine's frames are time points, its FrameTime the step
+        volumes = [cine_as_time_points(v) for v in volumes]
     for v, volume in enumerate(volumes):
         stack = -1 if len(volumes) == 1 else v
         rel = series_output(task.patient_key, task.series_key, options.format, stack,
@@ -352,6 +355,8 @@ def _run_series(
             if volume.diffusion and volume.affine_ras is not None:  # dcm2niix's sidecars
                 written += write_sidecars(Path(task.out_root) / rel, volume.diffusion,
                                           volume.affine_ras)  # fmt: skip
+            else:  # an earlier run's, when the series was diffusion-weighted then
+                remove_sidecars(Path(task.out_root) / rel)
         else:
             write_npy(Path(task.out_root) / rel, volume.image)
         depth = volume.image.shape[-3]

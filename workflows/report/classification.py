@@ -26,6 +26,7 @@ from pipeline.metrics import (
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
+    undefined_auc_reason,
 )
 from pipeline.metrics.calibration import OperatingRule
 
@@ -83,8 +84,7 @@ def evaluate_classification(
     ValueError
         If the shapes disagree, or ``positive`` is not 0 or 1 for two classes.
     """
-    labels = np.asarray(true).astype(np.int64).ravel()
-    scores = np.asarray(probs, dtype=np.float64)
+    labels, scores = np.asarray(true).astype(np.int64).ravel(), np.asarray(probs, np.float64)
     k = len(class_names)
     _check_inputs(labels, scores, k, positive)
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
@@ -107,6 +107,7 @@ def evaluate_classification(
         "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
         "per_case": _per_case(labels, scores, names, groups),
     }
+    out |= _undefined(labels, class_names)  # undefined_metrics: why ROC AUC is null
     if n_resamples:
         bootstrap = (n_resamples, seed, level)
         out["intervals"] = _intervals(labels, scores, class_names, groups, bootstrap, positive)
@@ -114,6 +115,20 @@ def evaluate_classification(
         choice = (operating_point, target_sensitivity)
         out |= _binary(labels, scores, class_names[positive], validation, choice, positive)
     return out
+
+
+def _undefined(labels: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
+    """``{"undefined_metrics": {"roc_auc": why}}`` when ROC AUC is undefined, warned once as
+    scikit-learn warns (its value stays null, never a crash); else ``{}``."""
+    reason = undefined_auc_reason(labels, list(class_names))
+    if not reason:
+        return {}
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
+    return {"undefined_metrics": {"roc_auc": reason}}
 
 
 def _check_inputs(labels: np.ndarray, scores: np.ndarray, k: int, positive: int) -> None:

@@ -53,6 +53,13 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
     return out
 
 
+def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
+    """Why headline figures are undefined (``metrics.json``'s ``undefined_metrics``, of the
+    ensemble after cross-validation), to print under the figures; ``[]`` when none is."""
+    main = metrics.get("ensemble") or metrics
+    return [str(why) for why in (main.get("undefined_metrics") or {}).values()]
+
+
 def headline_text(figures: dict[str, Figure]) -> str:
     """``figures`` as one line: ``accuracy 0.812  roc_auc_macro undefined  hd95_failed 2``
     (fractions and distances to 3 decimals, counts as whole numbers)."""

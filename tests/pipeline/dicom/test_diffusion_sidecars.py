@@ -5,12 +5,15 @@ directions were lost: the 4-D NIfTI read as time points, which volume was b = 0 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from pipeline.data.io import read_manifest
@@ -29,12 +32,14 @@ def _dwi(
     *,
     siemens: bool = False,
     syntax: str = ExplicitVRLittleEndian,
+    vendor: Callable[[Dataset, Any, Any], None] | None = None,
     **extra: object,
 ) -> None:
     """Volumes of 3 slices 2 mm apart along ``normal``; volume t slice z holds 100 t + z.
 
     ``siemens``: b-value and gradient in Siemens' private MR header block only, as classic
     Siemens DWI keep them, with ImageType ``ORIGINAL\\PRIMARY\\DIFFUSION\\NONE``.
+    ``vendor(ds, b, g)``: writes them its own way instead.
     """
     src.mkdir()
     n = 0
@@ -47,7 +52,9 @@ def _dwi(
             ds.PixelSpacing, ds.RepetitionTime = [1, 1], 3000
             n += 1
             ds.InstanceNumber, ds.AcquisitionTime = n, f"1000{3 * t:02d}"
-            if siemens:
+            if vendor is not None:
+                vendor(ds, b, g)
+            elif siemens:
                 block = ds.private_block(0x0019, "SIEMENS MR HEADER", create=True)
                 block.add_new(0x0C, "IS", str(b))
                 if g is not None:
@@ -151,16 +158,22 @@ def test_bvec_gives_dcm2niix_s_gradients_in_the_scanner_frame(
     assert _sidecar(nifti, ".bval") == [[0, 1000, 1000, 1000, 2000]]
 
 
-def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    _dwi(src, [1, 0, 0, 0, 1, 0], [0, 0, 1])
-    for path in src.iterdir():  # the same series without diffusion attributes: fMRI-like
+def as_time_points(src: Path) -> None:
+    """The files of a :func:`_dwi` series without diffusion attributes, its volumes told
+    apart by TemporalPositionIdentifier (fMRI-like)."""
+    for path in src.iterdir():
         ds = pydicom.dcmread(path)
         del ds.DiffusionBValue
         if "DiffusionGradientOrientation" in ds:
             del ds.DiffusionGradientOrientation
         ds.TemporalPositionIdentifier = (int(ds.InstanceNumber) - 1) // 3 + 1
         ds.save_as(path)
+
+
+def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _dwi(src, [1, 0, 0, 0, 1, 0], [0, 0, 1])
+    as_time_points(src)
     nifti, image = _convert(tmp_path)
     assert image.shape == (4, 4, 3, 4)
     assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]

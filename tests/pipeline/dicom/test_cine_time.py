@@ -1,0 +1,83 @@
+"""A cine's time step reaches its NIfTI. An ultrasound cine (one classic multi-frame file, no
+positions) gives the time between frames in FrameTime (0018,1063) or FrameTimeVector
+(0018,1065); its NIfTI was 3-D with a frame step of 1 and no time, so the frame rate was lost.
+Like other 4-D series (RepetitionTime, ``pixdim[4]`` in seconds, ``xyzt_units`` time s), it
+is now ``(W, H, 1, T)`` with ``pixdim[4]`` the frame time in seconds. Expected values are the
+synthetic headers' (33.3 ms -> 0.0333 s)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.tag import Tag
+
+from tests.pipeline.dicom import geometry_cases as G
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
+
+
+def _convert(src: Path, out: Path, fmt: str = "nifti") -> dict[str, str]:
+    opts = ConvertOptions(format=fmt, per="series")  # type: ignore[arg-type]
+    assert convert_folder(src, out, opts, progress=False).exit_code == 0
+    with (out / "manifest.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    return row
+
+
+def _cine(tmp_path: Path, **attrs: object) -> Path:
+    """5 frames of 6 x 8 pixels, frame t holding t + 1; PixelSpacing 0.5 x 0.25 mm."""
+    pixels = np.stack([np.full((6, 8), t + 1) for t in range(5)])
+    ds = G.image(pixels, US_MULTIFRAME, PixelSpacing=[0.5, 0.25], **attrs)
+    ds.Modality = "US"
+    return G.save(tmp_path / "in", [ds])
+
+
+def test_a_cine_nifti_carries_its_frame_time(tmp_path: Path) -> None:
+    src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0018, 0x1063))
+    row = _convert(src, tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.shape == (8, 6, 1, 5)
+    assert image.header.get_zooms() == pytest.approx((0.25, 0.5, 1.0, 0.0333))
+    assert image.header.get_xyzt_units() == ("unknown", "sec")
+    assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [1, 2, 3, 4, 5]
+    assert row["shape"] == "5x1x6x8" and row["num_slices"] == "1"
+    assert "cine" not in row["problems"]
+
+
+def test_an_uneven_frame_time_vector_gives_its_mean_and_says_so(tmp_path: Path) -> None:
+    # increments 30, 40, 30, 40 ms after the first frame: mean 35 ms
+    src = _cine(tmp_path, FrameTimeVector=[0, 30, 40, 30, 40],
+                FrameIncrementPointer=Tag(0x0018, 0x1065))  # fmt: skip
+    row = _convert(src, tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.header.get_zooms()[3] == pytest.approx(0.035)
+    assert (
+        "cine time step: frame intervals of 30 to 40 ms (FrameTimeVector); the NIfTI's time "
+        "step is their mean, 35 ms" in row["problems"]
+    )
+
+
+def test_a_cine_without_frame_time_stays_3d(tmp_path: Path) -> None:
+    row = _convert(_cine(tmp_path), tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.shape == (8, 6, 5)
+    assert image.header.get_xyzt_units() == ("unknown", "unknown")
+
+
+def test_npy_output_is_unchanged(tmp_path: Path) -> None:
+    src = _cine(tmp_path, FrameTime=33.3)
+    row = _convert(src, tmp_path / "out", "npy")
+    assert np.load(tmp_path / "out" / row["output"]).shape == (5, 6, 8)
+
+
+def test_frames_along_another_vector_get_no_time_step(tmp_path: Path) -> None:
+    # FrameIncrementPointer names SliceVector (0054,0080), as an NM file's does: its frames
+    # are not time points even with a FrameTime
+    src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0054, 0x0080))
+    image = nib.load(tmp_path / "out" / _convert(src, tmp_path / "out")["output"])
+    assert image.shape == (8, 6, 5)
