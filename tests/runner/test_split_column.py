@@ -159,17 +159,18 @@ def _with_files_disagreeing(
     return [*rows, extra]
 
 
-def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path) -> None:
-    """``data.kind: images`` end to end (subprocess): split.csv holds the column's parts and
-    metrics.json scores exactly the column's test images."""
+def _image_run(
+    tmp_path: Path, parts: list[str]
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]], Path]:
+    """``radpipe run`` (subprocess) of a ``data.kind: images`` folder of 8x8 PNGs, one per
+    part in ``parts``, split by their ``part`` column; the run's split.csv must hold them."""
     import numpy as np
     from PIL import Image
 
-    parts = ["train"] * 6 + ["val"] * 3 + ["test"] * 3
     rows = []
+    (tmp_path / "img").mkdir()
     for i, part in enumerate(parts):
         name = f"img/{i:02d}.png"
-        (tmp_path / "img").mkdir(exist_ok=True)
         Image.fromarray(np.full((8, 8), 40 * (i % 2) + i, np.uint8)).save(tmp_path / name)
         rows.append({"image": name, "label": i % 2, "part": part, "patient_id": f"P{i}"})
     write_rows(tmp_path / "list.csv", rows)
@@ -185,6 +186,13 @@ def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path
     run = next((tmp_path / "runs").glob("*-*"))
     got = {r["series_key"]: r["split"] for r in read_split_csv(run / "split.csv")}
     assert got == {hash_key(r["image"]): r["part"] for r in rows}
+    return proc, rows, run
+
+
+def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path) -> None:
+    """``data.kind: images`` end to end (subprocess): split.csv holds the column's parts and
+    metrics.json scores exactly the column's test images."""
+    proc, rows, run = _image_run(tmp_path, ["train"] * 6 + ["val"] * 3 + ["test"] * 3)
     scored = {c["id"] for c in json.loads((run / "metrics.json").read_text())["per_case"]}
     assert scored == {hash_key(r["image"]) for r in rows if r["part"] == "test"}
     # the saved config holds the column, not the fractions it replaces (they read as the
@@ -221,3 +229,17 @@ def test_config_show_gives_the_column_without_the_fractions_it_replaces(
     raw["split"] = {"test": 0.3}
     assert yaml.safe_load(dump_config(validate_config(raw)))["split"] == {
         "test": 0.3, "val": 0.2, "folds": 0, "stratify": True, "column": None}  # fmt: skip
+
+
+def test_a_column_without_test_rows_trains_and_says_there_is_no_test_set(tmp_path: Path) -> None:
+    """A column of train/val only (MedMNIST's train and val, its test set scored apart) is a
+    run without an internal test set, as ``split.test: 0``: it trained all its epochs and then
+    failed with 'The test split is empty; set split.test > 0' (a fraction the column forbids)."""
+    proc, _, run = _image_run(tmp_path, ["train"] * 6 + ["val"] * 3)
+    assert (
+        "test metrics:  none: split.column 'part' marks no row 'test' (no internal test set); "
+        "evaluate and predict read DICOM only: to score images, run again with them marked "
+        "'test' in split.column"
+    ) in proc.stdout
+    assert (run / "checkpoints" / "best.pt").is_file()
+    assert not (run / "metrics.json").exists()

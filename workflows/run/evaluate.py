@@ -57,8 +57,9 @@ def evaluate_run(
 ) -> dict[str, Any] | None:
     """Write ``metrics.json`` and the evaluation plots into ``out`` (default ``run_dir``).
 
-    Returns the metrics, or ``None`` when there is nothing to evaluate (``split.test: 0``:
-    the user evaluates on an external set with ``radpipe evaluate``). ``validation_study``
+    Returns the metrics, or ``None`` when there is nothing to evaluate (``split.test: 0``, or
+    a ``split.column`` that marks no row ``test``: the user evaluates on an external set with
+    ``radpipe evaluate``). ``validation_study``
     holds the validation split for the operating point (default ``study``); ``extra`` keys
     are added to ``metrics.json`` (``evaluate``'s ``seen_by_run``).
     """
@@ -70,8 +71,9 @@ def evaluate_run(
     if test_keys is None:
         test_keys = [r["series_key"] for r in study.split if r["split"] == "test"]
     if not test_keys:
-        if config.split.test == 0:
-            log.info("split.test is 0: no internal test set; use `radpipe evaluate RUN SRC`.")
+        if config.split.test == 0 or config.split.column:
+            log.info("%s: no internal test set; use `radpipe evaluate RUN SRC`.",
+                     config.split.no_test_reason())  # fmt: skip
             return None
         raise RadpipeError("The test split is empty; set split.test > 0 to evaluate.")
     # one checkpoint per fold; not config.split.folds: `radpipe evaluate` passes a config

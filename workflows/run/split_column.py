@@ -81,6 +81,13 @@ class SplitConfig(BaseModel):
             )
         return self
 
+    def no_test_reason(self) -> str:
+        """Why a run has no internal test set (``split.test: 0``, or a ``column`` that marks
+        no row ``test``), as the run's log and closing lines say it."""
+        if self.column:
+            return f"split.column {self.column!r} marks no row 'test'"
+        return "split.test is 0"
+
 
 def split_parts(config: Any, path: Path | None, key: str) -> dict[str, Any] | None:
     """``split.column`` of the run's labels CSV ``path`` (the user's, or the one resolved
