@@ -106,8 +106,9 @@ def breast_archives(npz: Path, out: Path) -> tuple[Archive, Archive, dict[str, n
                     else None
                 )
                 series = ds.SeriesInstanceUID if ds else _uid("series", f"breast-{name}")
+                # official: MedMNIST's own part, for ``--set 'split={column: official}'``
                 rows.append({"series_uid": series, "label": int(label),
-                             "class_name": names[int(label)]})  # fmt: skip
+                             "class_name": names[int(label)], "official": split})  # fmt: skip
                 truth[hash_key(series)] = int(label)
         labels_csv = _write_csv(root / "labels.csv", rows)
         archives.append(Archive(root / "dicom", labels=labels_csv, truth=truth))

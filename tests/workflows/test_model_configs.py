@@ -50,7 +50,7 @@ def test_mixer_classifier_config(cr_study: Path, tmp_path: Path) -> None:
     run = _run("xray_classify_mixer", cr_study, tmp_path, ["split.test=0.3"])
     ckpt = load_checkpoint(run / "checkpoints" / "last.pt")
     assert ckpt["model_spec"]["type"] == "mixer_classifier"
-    assert ckpt["model_spec"]["image_size"] == [32, 32]  # filled in from the data
+    assert ckpt["model_spec"]["image_size"] == [28, 28]  # filled in from the data
     settings = ckpt["train_config"]
     assert (settings["warmup_epochs"], settings["label_smoothing"]) == (3, 0.1)
     assert (settings["monitor"], settings["monitor_ema"]) == ("val_loss", 0.6)
