@@ -1,0 +1,57 @@
+"""PNG images read as the values they show: palette colours, not palette indices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pipeline.data.io import load_image, load_mask
+
+GREY = np.arange(16, dtype=np.uint8).reshape(4, 4) * 16  # 0, 16, ..., 240
+
+
+def _palette_png(path: Path, colours: np.ndarray, indices: np.ndarray) -> Path:
+    """A palette PNG whose index i shows ``colours[i]`` (RGB)."""
+    im = Image.fromarray(indices.astype(np.uint8), "P")
+    im.putpalette(colours.astype(np.uint8).ravel().tolist())
+    im.save(path)
+    return path
+
+
+def test_grey_palette_png_gives_its_grey_values(tmp_path: Path) -> None:
+    # index i shows grey 240 - 16 i: the picture is GREY, stored as indices 15 - GREY / 16
+    colours = np.repeat((240 - 16 * np.arange(16))[:, None], 3, axis=1)
+    path = _palette_png(tmp_path / "p.png", colours, 15 - GREY // 16)
+    assert Image.open(path).mode == "P"
+    image = load_image(path)
+    assert image.shape == (1, 4, 4)
+    # it gave the indices [15, 14, 13, ...] for [0, 16, 32, ...]
+    np.testing.assert_array_equal(image[0], GREY.astype(np.float32))
+
+
+def test_colour_palette_png_gives_rgb(tmp_path: Path) -> None:
+    colours = np.array([[0, 0, 0], [255, 0, 0], [0, 128, 255]])
+    indices = np.array([[0, 1], [2, 1]])
+    image = load_image(_palette_png(tmp_path / "c.png", colours, indices))
+    assert image.shape == (3, 2, 2)
+    np.testing.assert_array_equal(image[:, 1, 0], [0, 128, 255])
+    np.testing.assert_array_equal(image[:, 0, 1], [255, 0, 0])
+
+
+def test_one_bit_and_grey_alpha_png(tmp_path: Path) -> None:
+    Image.fromarray(GREY > 100).save(tmp_path / "b.png")  # mode "1"
+    np.testing.assert_array_equal(load_image(tmp_path / "b.png")[0], np.where(GREY > 100, 255, 0))
+    Image.fromarray(np.stack([GREY, np.full_like(GREY, 7)], -1), "LA").save(tmp_path / "la.png")
+    image = load_image(tmp_path / "la.png")  # it was (2, 4, 4): grey and alpha as channels
+    assert image.shape == (1, 4, 4)
+    np.testing.assert_array_equal(image[0], GREY)
+
+
+def test_palette_mask_keeps_its_indices_as_classes(tmp_path: Path) -> None:
+    # VOC-style label PNG: index = class, the palette only colours it for display
+    colours = np.array([[0, 0, 0], [128, 0, 0], [0, 128, 0]])
+    indices = np.array([[0, 1], [2, 1]])
+    mask = load_mask(_palette_png(tmp_path / "m.png", colours, indices))
+    np.testing.assert_array_equal(mask, indices)
