@@ -8,6 +8,7 @@ their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
+
+log = logging.getLogger("radpipe")
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -162,15 +165,30 @@ def nifti_spacing(path: str | Path, spatial_ndim: int) -> tuple[float, ...] | No
     """The voxel size in mm of a NIfTI file's first ``spatial_ndim`` axes.
 
     In the axis order :func:`load_array` returns (reversed: ``(z, y, x)``); ``None`` when
-    the header's ``xyz_units`` is unknown (code 0: not assumed to be mm) or a zoom is not
-    positive.
+    the header's ``xyz_units`` is unknown (code 0: not assumed to be mm), a zoom is not
+    positive, or the zooms (``pixdim``) disagree with the voxel size of the affine the file
+    places its voxels by (sform, else qform): which one is right cannot be told (FastSurfer
+    #36: an sform of 1 mm over a pixdim of 0.508 mm; fMRIPrep #2281: qform and sform apart),
+    so no size is taken for mm, with a warning naming both.
     """
     import nibabel as nib
 
-    header: Any = nib.load(path).header
+    img: Any = nib.load(path)
+    header = img.header
     scale = _NIFTI_MM.get(header.get_xyzt_units()[0])
     zooms = [float(z) for z in header.get_zooms()[:spatial_ndim]]
     if scale is None or len(zooms) != spatial_ndim or not all(z > 0 for z in zooms):
+        return None
+    placed = int(header["sform_code"]) > 0 or int(header["qform_code"]) > 0
+    sizes = np.sqrt((np.asarray(img.affine)[:3, :spatial_ndim] ** 2).sum(axis=0))
+    if placed and not np.allclose(sizes, zooms, rtol=1e-3, atol=1e-4):
+        log.warning(
+            "%s: its voxel size (pixdim) %s disagrees with its affine's (%s %s); no spacing "
+            "in mm is taken from it (surface distances in voxels)", Path(path).name,
+            " x ".join(f"{z:g}" for z in zooms),
+            "sform" if int(header["sform_code"]) > 0 else "qform",
+            " x ".join(f"{z:.6g}" for z in sizes),
+        )  # fmt: skip
         return None
     return tuple(z * scale for z in reversed(zooms))
 
