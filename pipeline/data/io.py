@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
-from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
+from pipeline.data.masks import MAX_CLASSES, check_palette_mask, collapse_channels, mask_classes
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 
@@ -238,13 +238,18 @@ def load_mask(
     then read by :func:`pipeline.data.masks.mask_classes`: a {0, 255} or {0, 1} mask is
     background/foreground, integers below ``max_classes`` are class indices, ``values``
     maps stored values explicitly; anything else raises ``RadpipeError`` naming the file
-    and the values found.
+    and the values found. A palette PNG is read by its indices, refused when its grey
+    colours say other classes (:func:`pipeline.data.masks.check_palette_mask`).
     """
     path = Path(path)
     arr = np.asarray(load_array(path))
-    if _suffix(path) == ".png":
-        arr = collapse_channels(arr, path.name)
-    return mask_classes(arr, path.name, values, max_classes)
+    if _suffix(path) != ".png":
+        return mask_classes(arr, path.name, values, max_classes)
+    arr = collapse_channels(arr, path.name)
+    classes = mask_classes(arr, path.name, values, max_classes)
+    if values is None:  # data.mask_values maps the stored indices: the user said
+        check_palette_mask(path, arr, classes, max_classes)
+    return classes
 
 
 def parse_spacing(text: str) -> tuple[float, ...]:

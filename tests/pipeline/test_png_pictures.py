@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from pipeline.data.io import load_image, load_mask
+from pipeline.errors import RadpipeError
 
 GREY = np.arange(16, dtype=np.uint8).reshape(4, 4) * 16  # 0, 16, ..., 240
 
@@ -55,3 +57,31 @@ def test_palette_mask_keeps_its_indices_as_classes(tmp_path: Path) -> None:
     indices = np.array([[0, 1], [2, 1]])
     mask = load_mask(_palette_png(tmp_path / "m.png", colours, indices))
     np.testing.assert_array_equal(mask, indices)
+
+
+def test_palette_mask_with_white_at_index_0_is_refused(tmp_path: Path) -> None:
+    # a white lesion on black, quantized with white first (PIL ADAPTIVE): lesion = index 0;
+    # read as indices it was class 0 and the background class 1, without a word
+    lesion = np.zeros((4, 4), bool)
+    lesion[1:3, 1:3] = True
+    path = _palette_png(tmp_path / "m.png", np.array([[255] * 3, [0] * 3]), np.where(lesion, 0, 1))
+    with pytest.raises(RadpipeError, match=r"m\.png: a palette PNG mask.*0 -> 255, 1 -> 0"):
+        load_mask(path)
+    # the user's explicit map of the indices is what it says
+    np.testing.assert_array_equal(load_mask(path, {0: 1, 1: 0}), lesion.astype(np.uint8))
+
+
+@pytest.mark.parametrize(
+    "greys, indices, expected",
+    [
+        ([0, 255], [[0, 1], [1, 0]], [[0, 1], [1, 0]]),  # black/white at 0/1: both readings agree
+        ([0, 128, 255], [[0, 1], [2, 1]], [[0, 1], [2, 1]]),  # greys for display only: indices
+    ],
+    ids=["black-white", "display-greys"],
+)
+def test_grey_palette_masks_that_agree_or_only_display(
+    tmp_path: Path, greys: list[int], indices: list[list[int]], expected: list[list[int]]
+) -> None:
+    colours = np.repeat(np.array(greys)[:, None], 3, axis=1)
+    mask = load_mask(_palette_png(tmp_path / "g.png", colours, np.array(indices)))
+    np.testing.assert_array_equal(mask, expected)
