@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
-from pipeline.data.masks import MAX_CLASSES, check_palette_mask, collapse_channels, mask_classes
+from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
+from pipeline.data.pictures import check_palette_mask, png_picture
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 
@@ -93,7 +94,8 @@ def delimiter_hint(columns: list[str]) -> str:
 def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     """The raw array of a PNG, NPY or NIfTI file (NIfTI axes reversed to ``(D, H, W)``).
 
-    With ``picture`` a PNG gives the values it shows (:func:`png_picture`), not the stored
+    With ``picture`` a PNG gives the values it shows
+    (:func:`pipeline.data.pictures.png_picture`), not the stored
     codes: a palette's colours instead of its indices (which a mask's reader wants as they
     are: class indices), 1-bit black and white as 0 and 255, grey without its alpha.
 
@@ -118,31 +120,6 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     except Exception as err:  # PIL, numpy, nibabel and zlib each raise their own errors
         why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why}).") from err
-
-
-def png_picture(path: Path) -> np.ndarray:
-    """The pixel values a PNG shows: ``(H, W)`` grey or ``(H, W, 3|4)`` colour.
-
-    A palette (indexed, PNG colour type 3) image stores indices into its palette: read as
-    they are, a grey palette's ``[0, 16, 32, ...]`` came back as ``[15, 14, 13, ...]`` when
-    the palette was ordered otherwise (torchcodec PR #1543, torchvision's decode_png: a palette
-    PNG gives its colours). Its colours are looked up (grey when every colour used is grey);
-    a 1-bit image is 0 and 255 as the same picture saved as 8-bit grey (libpng's expansion);
-    grey with alpha loses the alpha, as RGBA does.
-    """
-    with Image.open(path) as im:
-        if im.mode in ("P", "PA"):
-            has_alpha = im.mode == "PA" or "transparency" in im.info
-            colour = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
-            rgb = colour[..., :3]
-            if (rgb == rgb[..., :1]).all():
-                return np.ascontiguousarray(rgb[..., 0])
-            return colour
-        if im.mode == "1":
-            return np.asarray(im.convert("L"))
-        if im.mode == "LA":
-            return np.ascontiguousarray(np.asarray(im)[..., 0])
-        return np.asarray(im)
 
 
 def _read_array(path: Path, suffix: str) -> np.ndarray:
@@ -199,7 +176,8 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     ``spatial_ndim`` (2 or 3) says how many spatial axes the file holds; ``None`` guesses
     (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``; other
     3-D arrays are ``(D, H, W)`` volumes). A PNG gives the values it shows: a palette
-    image's colours, 1-bit as 0/255, grey with alpha as grey (:func:`png_picture`).
+    image's colours, 1-bit as 0/255, grey with alpha as grey
+    (:func:`pipeline.data.pictures.png_picture`).
 
     Raises
     ------
@@ -239,7 +217,7 @@ def load_mask(
     background/foreground, integers below ``max_classes`` are class indices, ``values``
     maps stored values explicitly; anything else raises ``RadpipeError`` naming the file
     and the values found. A palette PNG is read by its indices, refused when its grey
-    colours say other classes (:func:`pipeline.data.masks.check_palette_mask`).
+    colours say other classes (:func:`pipeline.data.pictures.check_palette_mask`).
     """
     path = Path(path)
     arr = np.asarray(load_array(path))

@@ -14,7 +14,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 
-__all__ = ["MAX_CLASSES", "check_palette_mask", "collapse_channels", "mask_classes"]
+__all__ = ["MAX_CLASSES", "collapse_channels", "mask_classes"]
 
 MAX_CLASSES = 32  # default cap on the number of segmentation classes (data.max_classes)
 
@@ -150,47 +150,3 @@ def stored_mask_shape(path: Path) -> tuple[int, int] | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def check_palette_mask(
-    path: Path, indices: np.ndarray, classes: np.ndarray, max_classes: int
-) -> None:
-    """Refuse a palette PNG mask whose grey colours say other classes than its indices.
-
-    A palette (indexed) PNG stores indices and shows its palette's colours. Label maps in the
-    VOC style mean the indices (the colours only tell classes apart on screen), so the
-    indices are read. But a grey mask saved as a palette image by an editor or a quantizer
-    (PIL's ``convert("P", palette=ADAPTIVE)``, which put white first) stores a white lesion on
-    black as index 0 on index 1: read as indices, background and lesion swapped places.
-    When every colour used is grey and those grey values, read as a mask, give other classes
-    than the indices, which one the user meant cannot be told: refused, naming both.
-
-    Raises
-    ------
-    RadpipeError
-        Naming the file, the index -> grey pairs and ``data.mask_values``.
-    """
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode != "P":
-            return
-        shown = np.asarray(im.convert("RGB"))
-    grey = shown[..., 0]
-    if not ((shown == grey[..., None]).all() and indices.shape == grey.shape):
-        return
-    try:
-        by_grey = mask_classes(grey, path.name, None, max_classes)
-    except RadpipeError:
-        return  # the grey values are no mask (a display palette): the indices it is
-    if np.array_equal(by_grey, classes):
-        return
-    used = np.unique(indices)
-    pairs = ", ".join(f"{int(i)} -> {int(grey[indices == i].flat[0])}" for i in used[:6])
-    raise RadpipeError(
-        f"{path.name}: a palette PNG mask whose indices and grey colours give different "
-        f"classes (index -> grey: {pairs}): read as indices, index {int(used[0])} is class "
-        f"{int(classes[indices == used[0]].flat[0])}; as the grey picture shows it, class "
-        f"{int(by_grey[indices == used[0]].flat[0])}. Save the mask as a grey (mode L) PNG, or "
-        "map its indices with data.mask_values."
-    )
