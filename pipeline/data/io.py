@@ -174,10 +174,12 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     """A float32 channel-first image.
 
     ``spatial_ndim`` (2 or 3) says how many spatial axes the file holds; ``None`` guesses
-    (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``; other
-    3-D arrays are ``(D, H, W)`` volumes). A PNG gives the values it shows: a palette
-    image's colours, 1-bit as 0/255, grey with alpha as grey
-    (:func:`pipeline.data.pictures.png_picture`).
+    (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``, and so
+    does an NPY ``(H, W, C)`` with ``C <= 4`` below both other sizes: channels last, as numpy,
+    PIL and MedMNIST's colour sets save them, not a volume ``C`` pixels wide, whose resize
+    and flips acted on the colour axis; other 3-D arrays are ``(D, H, W)`` volumes). A PNG
+    gives the values it shows: a palette image's colours, 1-bit as 0/255, grey with alpha as
+    grey (:func:`pipeline.data.pictures.png_picture`).
 
     Raises
     ------
@@ -190,6 +192,8 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
         arr = np.moveaxis(arr[..., :3], -1, 0)  # RGB(A) -> (3, H, W); alpha dropped
         return np.ascontiguousarray(arr, dtype=np.float32)
     nd = spatial_ndim if spatial_ndim is not None else min(arr.ndim, 3)
+    if spatial_ndim is None and arr.ndim == 3 and arr.shape[-1] <= 4 < min(arr.shape[:2]):
+        arr, nd = np.moveaxis(arr, -1, 0), 2  # channels last (H, W, C) -> (C, H, W)
     if arr.ndim == nd:
         arr = arr[None]
     elif arr.ndim != nd + 1:
