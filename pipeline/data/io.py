@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
-from pipeline.data.pictures import check_palette_mask, png_picture
+from pipeline.data.pictures import check_palette_mask, png_array, png_picture
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 
@@ -124,8 +123,7 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
 
 def _read_array(path: Path, suffix: str) -> np.ndarray:
     if suffix == ".png":
-        with Image.open(path) as im:
-            return np.asarray(im)
+        return png_array(path)
     if suffix == ".npy":
         return np.load(path, allow_pickle=False)
     import nibabel as nib

@@ -14,7 +14,7 @@ from PIL import Image
 from pipeline.data.masks import mask_classes
 from pipeline.errors import RadpipeError
 
-__all__ = ["check_palette_mask", "png_picture"]
+__all__ = ["check_palette_mask", "png_array", "png_picture"]
 
 
 def png_picture(path: Path) -> np.ndarray:
@@ -28,6 +28,7 @@ def png_picture(path: Path) -> np.ndarray:
     grey with alpha loses the alpha, as RGBA does.
     """
     with Image.open(path) as im:
+        _check_depth(path, im)
         if im.mode in ("P", "PA"):
             has_alpha = im.mode == "PA" or "transparency" in im.info
             colour = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
@@ -82,3 +83,39 @@ def check_palette_mask(
         f"{int(by_grey[indices == used[0]].flat[0])}. Save the mask as a grey (mode L) PNG, or "
         "map its indices with data.mask_values."
     )
+
+
+def png_array(path: Path) -> np.ndarray:
+    """A PNG's stored array as Pillow gives it, refusing what Pillow would narrow."""
+    with Image.open(path) as im:
+        _check_depth(path, im)
+        return np.asarray(im)
+
+
+#: PNG colour types (IHDR) holding colour or alpha samples beside grey.
+_COLOUR_TYPES = {2: "RGB", 4: "grey and alpha", 6: "RGBA"}
+
+
+def _check_depth(path: Path, im: Image.Image) -> None:
+    """Refuse a 16-bit colour or grey+alpha PNG, which Pillow reads as 8-bit samples.
+
+    Pillow has no 16-bit RGB or LA mode: it keeps the high byte of each sample (1000 and
+    30000 come back as 3 and 117), so the image would be used at 8 bits without a word.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the file, its bit depth and colour type, and what to save instead.
+    """
+    if im.mode not in ("RGB", "RGBA", "LA"):  # the modes Pillow narrows them to
+        return
+    with path.open("rb") as fh:
+        head = fh.read(26)
+    if len(head) < 26 or head[12:16] != b"IHDR" or head[24] != 16 or head[25] not in _COLOUR_TYPES:
+        return
+    if np.asarray(im).dtype.itemsize < 2:
+        raise RadpipeError(
+            f"{path.name}: a 16-bit {_COLOUR_TYPES[head[25]]} PNG, which Pillow reads as 8-bit "
+            "samples (their high bytes only: 1000 becomes 3); save it as NPY, as 8-bit colour, "
+            "or as 16-bit grey."
+        )

@@ -85,3 +85,44 @@ def test_grey_palette_masks_that_agree_or_only_display(
     colours = np.repeat(np.array(greys)[:, None], 3, axis=1)
     mask = load_mask(_palette_png(tmp_path / "g.png", colours, np.array(indices)))
     np.testing.assert_array_equal(mask, expected)
+
+
+def _png16(path: Path, samples: np.ndarray, colour_type: int) -> Path:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit colour)."""
+    import struct
+    import zlib
+
+    height, width = samples.shape[:2]
+    rows = b"".join(b"\x00" + samples[y].astype(">u2").tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    "colour_type, channels", [(2, 3), (4, 2), (6, 4)], ids=["rgb", "la", "rgba"]
+)
+def test_16_bit_colour_png_is_refused(tmp_path: Path, colour_type: int, channels: int) -> None:
+    samples = np.full((2, 3, channels), 1000, np.uint16)
+    path = _png16(tmp_path / "c16.png", samples, colour_type)
+    # Pillow gives the high bytes: 1000 -> 3, which were used as the image without a word
+    assert np.asarray(Image.open(path)).max() == 3
+    with pytest.raises(
+        RadpipeError, match=r"c16\.png: a 16-bit .* PNG, which Pillow reads as 8-bit"
+    ):
+        load_image(path)
+    with pytest.raises(RadpipeError, match="16-bit"):
+        load_mask(path)
+
+
+def test_16_bit_grey_png_keeps_its_values(tmp_path: Path) -> None:
+    path = _png16(tmp_path / "g16.png", np.array([[0, 1000], [30000, 65535]]), 0)
+    np.testing.assert_array_equal(load_image(path)[0], [[0, 1000], [30000, 65535]])
