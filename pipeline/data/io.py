@@ -101,8 +101,8 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     Raises
     ------
     RadpipeError
-        Naming the file (its name only): not found, an unsupported format, or a file that
-        cannot be read (truncated, damaged, not what its suffix says).
+        Naming the file (its name only): not found, an unsupported format, a file that
+        cannot be read (truncated, damaged, not what its suffix says), or complex values.
     """
     path = Path(path)
     suffix = _suffix(path)
@@ -113,12 +113,18 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
             f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz)."
         )
     try:
-        return png_picture(path) if picture and suffix == ".png" else _read_array(path, suffix)
+        arr = png_picture(path) if picture and suffix == ".png" else _read_array(path, suffix)
     except (RadpipeError, MemoryError):
         raise
     except Exception as err:  # PIL, numpy, nibabel and zlib each raise their own errors
         why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why}).") from err
+    if arr.dtype.kind == "c":  # float32 of a complex array keeps its real part (3+4j -> 3)
+        raise RadpipeError(
+            f"{path.name}: complex values ({arr.dtype}); save the magnitude (numpy.abs) or "
+            "the real and imaginary parts as channels."
+        )
+    return arr
 
 
 def _read_array(path: Path, suffix: str) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.data.datasets import FolderDataset
 from pipeline.data.io import load_image
+from pipeline.errors import RadpipeError
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
@@ -36,3 +37,10 @@ def test_folder_dataset_of_medmnist_style_npy(tmp_path: Path) -> None:
     sample = FolderDataset(tmp_path).sample(0)
     assert sample.image.shape == (3, 28, 28)
     assert sample.image[0].max() == 200 and sample.image[1:].max() == 0
+
+
+def test_complex_npy_is_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "k.npy", np.full((4, 4), 3 + 4j, np.complex64))
+    # it became 3.0 everywhere (the real part; the magnitude is 5) with a numpy warning
+    with pytest.raises(RadpipeError, match=r"k\.npy: complex values \(complex64\)"):
+        load_image(tmp_path / "k.npy")
