@@ -1,0 +1,79 @@
+"""Byte-identical images in different parts of a split: the same picture seen in training and
+scored as unseen.
+
+A patient-level split keeps one patient's series together, but the same images can come back
+under another patient or UID: a study exported twice and anonymised twice (new PatientID, new
+UIDs), a file copied into two folders of an images list. Such a copy in the test split is no
+unseen case: its figures measure memory. :func:`note_duplicates` compares the files each sample
+reads (the run's converted outputs, or an images run's own files), by size first and then by
+content hash, and warns with the count and an example pair; the run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pipeline.data.io import csv_path, read_manifest
+
+__all__ = ["note_duplicates", "sample_files"]
+
+log = logging.getLogger("radpipe")
+
+
+def sample_files(study: Any) -> dict[str, list[Path]]:
+    """``{series key (images run: image key): [files its samples read]}``."""
+    files: dict[str, list[Path]] = defaultdict(list)
+    if study.kind == "dicom":
+        for r in read_manifest(study.root / "manifest.csv"):
+            files[r["series_key"]].append(study.root / r["output"])
+    else:
+        for key, rows in study.image_rows.items():
+            files[key].extend(csv_path(study.root, r["image"]) for r in rows)
+    return dict(files)
+
+
+def note_duplicates(
+    split: list[dict[str, Any]], files: dict[str, list[Path]], kind: str = "dicom"
+) -> int:
+    """Warn about files of one part of ``split`` byte-identical to files of another part.
+
+    Parts are ``(split, fold)``: train, val, test, and each fold of a k-fold split; ``kind``
+    is the study's (``dicom``: keys are series, ``images``: images). Returns the number of
+    files that have a twin in another part (0: nothing said).
+    """
+    part = {r["series_key"]: (str(r["split"]), int(r.get("fold", -1))) for r in split}
+    by_size: dict[int, list[tuple[Path, str]]] = defaultdict(list)
+    for key, paths in files.items():
+        for path in paths if key in part else []:
+            if path.is_file():
+                by_size[path.stat().st_size].append((path, key))
+    by_hash: dict[str, list[str]] = defaultdict(list)
+    for items in by_size.values():
+        if len({part[key] for _, key in items}) > 1:  # a size seen in one part only: no twin
+            for path, key in items:
+                by_hash[hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()].append(key)
+    twins = [keys for keys in by_hash.values() if len({part[k] for k in keys}) > 1]
+    if not twins:
+        return 0
+    count = sum(len(keys) for keys in twins)
+    first = twins[0]
+    a = first[0]
+    b = next(k for k in first if part[k] != part[a])
+    log.warning(
+        "%d image files are byte-identical to files in another part of the split (%s %s in %s "
+        "= %s in %s): the same pictures under another patient or UID (a study exported twice, "
+        "a copied file); a copy in the test split is no unseen case, and its figures are "
+        "optimistic. Remove the copies from the data.",
+        count, "series" if kind == "dicom" else "image", a, _name(part[a]), b,
+        _name(part[b]),
+    )  # fmt: skip
+    return count
+
+
+def _name(where: tuple[str, int]) -> str:
+    split, fold = where
+    return f"fold {fold}" if split == "train" and fold >= 0 else split
