@@ -68,3 +68,12 @@ def test_twins_within_one_part_or_fold_are_not_said(tmp_path: Path) -> None:
     assert note_duplicates(rows, files) == 3  # a, b in fold 0 and c in fold 1
     rows[2]["fold"] = 0
     assert note_duplicates(rows, files) == 0  # all three copies in fold 0; d has no twin
+
+
+def test_blank_images_alike_in_two_parts_are_not_copies(tmp_path: Path) -> None:
+    for name in ("a.png", "b.png"):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name)
+    rows = [{"series_key": "a", "split": "train"}, {"series_key": "b", "split": "test"}]
+    files = {"a": [tmp_path / "a.png"], "b": [tmp_path / "b.png"]}
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert note_duplicates(rows, files) == 0

@@ -6,7 +6,8 @@ under another patient or UID: a study exported twice and anonymised twice (new P
 UIDs), a file copied into two folders of an images list. Such a copy in the test split is no
 unseen case: its figures measure memory. :func:`note_duplicates` compares the files each sample
 reads (the run's converted outputs, or an images run's own files), by size first and then by
-content hash, and warns with the count and an example pair; the run goes on.
+content hash, and warns with the count and an example pair; the run goes on. Blank images (one
+value everywhere) are alike in any two studies and are not counted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pipeline.data.io import csv_path, read_manifest
+from pipeline.data.io import csv_path, load_array, read_manifest
+from pipeline.errors import RadpipeError
 
 __all__ = ["note_duplicates", "sample_files"]
 
@@ -51,12 +53,17 @@ def note_duplicates(
         for path in paths if key in part else []:
             if path.is_file():
                 by_size[path.stat().st_size].append((path, key))
-    by_hash: dict[str, list[str]] = defaultdict(list)
+    by_hash: dict[str, list[tuple[Path, str]]] = defaultdict(list)
     for items in by_size.values():
         if len({part[key] for _, key in items}) > 1:  # a size seen in one part only: no twin
             for path, key in items:
-                by_hash[hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()].append(key)
-    twins = [keys for keys in by_hash.values() if len({part[k] for k in keys}) > 1]
+                digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+                by_hash[digest].append((path, key))
+    twins = [
+        [key for _, key in items]
+        for items in by_hash.values()
+        if len({part[key] for _, key in items}) > 1 and not _constant(items[0][0])
+    ]
     if not twins:
         return 0
     count = sum(len(keys) for keys in twins)
@@ -72,6 +79,15 @@ def note_duplicates(
         _name(part[b]),
     )  # fmt: skip
     return count
+
+
+def _constant(path: Path) -> bool:
+    """An image of one value (a blank slice or frame): alike in any two studies, no copy."""
+    try:
+        values = load_array(path)
+    except RadpipeError:
+        return False
+    return bool(values.size) and bool(values.min() == values.max())
 
 
 def _name(where: tuple[str, int]) -> str:
