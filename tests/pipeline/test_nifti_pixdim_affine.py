@@ -11,22 +11,14 @@ import pytest
 
 from pipeline.data.datasets import FolderDataset
 from pipeline.data.io import nifti_spacing
-
-
-def _nifti(path: Path, affine: np.ndarray, zooms: tuple[float, ...] | None = None) -> Path:
-    img = nib.Nifti1Image(np.zeros((4, 5, 6), np.float32), affine)
-    if zooms is not None:  # pixdim rewritten after the affine (FastSurfer #36's file)
-        img.header.set_zooms(zooms)
-    img.header.set_xyzt_units("mm")
-    nib.save(img, path)
-    return path
+from tests.conftest import write_nifti
 
 
 def test_pixdim_disagreeing_with_the_sform_gives_no_spacing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # sform 1 mm, pixdim 0.5078 mm: it gave (0.5078, 0.5078, 0.5078) as mm without a word
-    path = _nifti(tmp_path / "t1.nii.gz", np.eye(4), (0.5078, 0.5078, 0.5078))
+    path = write_nifti(tmp_path / "t1.nii.gz", np.eye(4), (0.5078, 0.5078, 0.5078))
     loaded = nib.load(path)
     assert int(loaded.header["sform_code"]) > 0
     np.testing.assert_allclose(loaded.header.get_zooms(), 0.5078, rtol=1e-6)
@@ -38,11 +30,11 @@ def test_pixdim_disagreeing_with_the_sform_gives_no_spacing(
 
 
 def test_agreeing_pixdim_and_affine_give_the_spacing_reversed(tmp_path: Path) -> None:
-    path = _nifti(tmp_path / "ok.nii.gz", np.diag([0.75, 0.5, 2.0, 1.0]))
+    path = write_nifti(tmp_path / "ok.nii.gz", np.diag([0.75, 0.5, 2.0, 1.0]))
     assert nifti_spacing(path, 3) == pytest.approx((2.0, 0.5, 0.75))
 
 
 def test_folder_dataset_sample_has_no_spacing(tmp_path: Path) -> None:
-    _nifti(tmp_path / "a.nii.gz", np.eye(4), (0.5078, 0.5078, 0.5078))
+    write_nifti(tmp_path / "a.nii.gz", np.eye(4), (0.5078, 0.5078, 0.5078))
     sample = FolderDataset(tmp_path, spatial_ndim=3).sample(0)
     assert sample.meta.get("spacing") is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import logging
 import shutil
 from pathlib import Path
 
@@ -11,9 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workflows.run.config import validate_config
+from tests.runner.conftest import images_study_warnings
 from workflows.run.duplicates import note_duplicates
-from workflows.run.study import prepare_study
 
 
 def _images(root: Path) -> Path:
@@ -37,18 +35,8 @@ def test_a_copied_image_in_the_test_split_is_said(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     image_list = _images(tmp_path)
-    raw = {
-        "task": "classification",
-        "output": str(tmp_path / "runs"),
-        "data": {"kind": "images", "source": str(tmp_path), "labels": str(image_list)},
-        "split": {"column": "part"},
-        "model": {"type": "mlp_classifier"},
-    }
-    (tmp_path / "run").mkdir()
-    with caplog.at_level(logging.WARNING, logger="radpipe"):
-        prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    said = images_study_warnings(tmp_path, image_list, {"column": "part"}, caplog, "identical")
     # the copy was scored as an unseen test case without a word
-    said = [r.getMessage() for r in caplog.records if "byte-identical" in r.getMessage()]
     assert len(said) == 1
     assert said[0].startswith("2 image files are byte-identical to files in another part")
     assert "in train" in said[0] and "in test" in said[0]

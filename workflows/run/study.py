@@ -39,6 +39,7 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.orientations import note_orientations
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.split_column import make_split, split_parts
@@ -321,6 +322,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
+    note_orientations(files)
     study = Study(
         root=root,
         kind="images",
