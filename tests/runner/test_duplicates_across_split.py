@@ -65,3 +65,13 @@ def test_blank_images_alike_in_two_parts_are_not_copies(tmp_path: Path) -> None:
     files = {"a": [tmp_path / "a.png"], "b": [tmp_path / "b.png"]}
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert note_duplicates(rows, files) == 0
+
+
+def test_files_alike_in_their_first_64_kib_only_are_not_twins(tmp_path: Path) -> None:
+    head = bytes(range(256)) * 300  # 76,800 bytes: past the 64 KiB first look
+    (tmp_path / "a").write_bytes(head + b"1")
+    (tmp_path / "b").write_bytes(head + b"2")
+    (tmp_path / "c").write_bytes(head + b"1")
+    rows = [{"series_key": k, "split": s} for k, s in zip("abc", ("train", "test", "val"))]
+    files = {k: [tmp_path / k] for k in "abc"}
+    assert note_duplicates(rows, files) == 2  # a (train) = c (val); b differs at the end

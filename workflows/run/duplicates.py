@@ -48,20 +48,23 @@ def note_duplicates(
     files that have a twin in another part (0: nothing said).
     """
     part = {r["series_key"]: (str(r["split"]), int(r.get("fold", -1))) for r in split}
-    by_size: dict[int, list[tuple[Path, str]]] = defaultdict(list)
+    groups: dict[Any, list[tuple[Path, str]]] = defaultdict(list)
     for key, paths in files.items():
         for path in paths if key in part else []:
             if path.is_file():
-                by_size[path.stat().st_size].append((path, key))
-    by_hash: dict[str, list[tuple[Path, str]]] = defaultdict(list)
-    for items in by_size.values():
-        if len({part[key] for _, key in items}) > 1:  # a size seen in one part only: no twin
-            for path, key in items:
-                digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-                by_hash[digest].append((path, key))
+                groups[path.stat().st_size].append((path, key))
+    # size, then the first 64 KiB (volumes of one shape share a size), then the whole file:
+    # each narrowing only within groups that span two parts
+    for head in (_HEAD, None):
+        narrowed: dict[Any, list[tuple[Path, str]]] = defaultdict(list)
+        for group, items in groups.items():
+            if len({part[key] for _, key in items}) > 1:  # in one part only: no twin
+                for path, key in items:
+                    narrowed[(group, _digest(path, head))].append((path, key))
+        groups = narrowed
     twins = [
         [key for _, key in items]
-        for items in by_hash.values()
+        for items in groups.values()
         if len({part[key] for _, key in items}) > 1 and not _constant(items[0][0])
     ]
     if not twins:
@@ -79,6 +82,16 @@ def note_duplicates(
         _name(part[b]),
     )  # fmt: skip
     return count
+
+
+_HEAD = 1 << 16
+
+
+def _digest(path: Path, size: int | None) -> str:
+    """blake2b of the file's first ``size`` bytes (``None``: all of it)."""
+    with path.open("rb") as fh:
+        data = fh.read() if size is None else fh.read(size)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _constant(path: Path) -> bool:
