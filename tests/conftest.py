@@ -64,3 +64,21 @@ def make_sample(seed: int = 0, size: int = 32, label: int = 1) -> Sample:
 @pytest.fixture
 def sample() -> Sample:
     return make_sample()
+
+
+def write_nifti(
+    path: Path,
+    affine: np.ndarray,
+    zooms: tuple[float, ...] | None = None,
+    shape: tuple[int, ...] = (4, 5, 6),
+) -> Path:
+    """A float32 NIfTI of zeros placed by ``affine`` (units mm); ``zooms`` rewrites its pixdim
+    after the affine, as FastSurfer #36's file had it."""
+    import nibabel as nib
+
+    img = nib.Nifti1Image(np.zeros(shape, np.float32), affine)
+    if zooms is not None:
+        img.header.set_zooms(zooms)
+    img.header.set_xyzt_units("mm")
+    nib.save(img, path)
+    return path

@@ -8,17 +8,20 @@ their voxel axes ``(i, j, k)`` = (column, row, slice) are reversed to ``(D, H, W
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
+from pipeline.data.pictures import check_palette_mask, png_array, png_picture
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
+
+log = logging.getLogger("radpipe")
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -87,14 +90,19 @@ def delimiter_hint(columns: list[str]) -> str:
     return f" (the file seems to separate its values with {name}: radpipe reads commas)"
 
 
-def load_array(path: str | Path) -> np.ndarray:
+def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     """The raw array of a PNG, NPY or NIfTI file (NIfTI axes reversed to ``(D, H, W)``).
+
+    With ``picture`` a PNG gives the values it shows
+    (:func:`pipeline.data.pictures.png_picture`), not the stored
+    codes: a palette's colours instead of its indices (which a mask's reader wants as they
+    are: class indices), 1-bit black and white as 0 and 255, grey without its alpha.
 
     Raises
     ------
     RadpipeError
-        Naming the file (its name only): not found, an unsupported format, or a file that
-        cannot be read (truncated, damaged, not what its suffix says).
+        Naming the file (its name only): not found, an unsupported format, a file that
+        cannot be read (truncated, damaged, not what its suffix says), or complex values.
     """
     path = Path(path)
     suffix = _suffix(path)
@@ -105,18 +113,23 @@ def load_array(path: str | Path) -> np.ndarray:
             f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz)."
         )
     try:
-        return _read_array(path, suffix)
+        arr = png_picture(path) if picture and suffix == ".png" else _read_array(path, suffix)
     except (RadpipeError, MemoryError):
         raise
     except Exception as err:  # PIL, numpy, nibabel and zlib each raise their own errors
         why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why}).") from err
+    if arr.dtype.kind == "c":  # float32 of a complex array keeps its real part (3+4j -> 3)
+        raise RadpipeError(
+            f"{path.name}: complex values ({arr.dtype}); save the magnitude (numpy.abs) or "
+            "the real and imaginary parts as channels."
+        )
+    return arr
 
 
 def _read_array(path: Path, suffix: str) -> np.ndarray:
     if suffix == ".png":
-        with Image.open(path) as im:
-            return np.asarray(im)
+        return png_array(path)
     if suffix == ".npy":
         return np.load(path, allow_pickle=False)
     import nibabel as nib
@@ -133,15 +146,30 @@ def nifti_spacing(path: str | Path, spatial_ndim: int) -> tuple[float, ...] | No
     """The voxel size in mm of a NIfTI file's first ``spatial_ndim`` axes.
 
     In the axis order :func:`load_array` returns (reversed: ``(z, y, x)``); ``None`` when
-    the header's ``xyz_units`` is unknown (code 0: not assumed to be mm) or a zoom is not
-    positive.
+    the header's ``xyz_units`` is unknown (code 0: not assumed to be mm), a zoom is not
+    positive, or the zooms (``pixdim``) disagree with the voxel size of the affine the file
+    places its voxels by (sform, else qform): which one is right cannot be told (FastSurfer
+    #36: an sform of 1 mm over a pixdim of 0.508 mm; fMRIPrep #2281: qform and sform apart),
+    so no size is taken for mm, with a warning naming both.
     """
     import nibabel as nib
 
-    header: Any = nib.load(path).header
+    img: Any = nib.load(path)
+    header = img.header
     scale = _NIFTI_MM.get(header.get_xyzt_units()[0])
     zooms = [float(z) for z in header.get_zooms()[:spatial_ndim]]
     if scale is None or len(zooms) != spatial_ndim or not all(z > 0 for z in zooms):
+        return None
+    placed = int(header["sform_code"]) > 0 or int(header["qform_code"]) > 0
+    sizes = np.sqrt((np.asarray(img.affine)[:3, :spatial_ndim] ** 2).sum(axis=0))
+    if placed and not np.allclose(sizes, zooms, rtol=1e-3, atol=1e-4):
+        log.warning(
+            "%s: its voxel size (pixdim) %s disagrees with its affine's (%s %s); no spacing "
+            "in mm is taken from it (surface distances in voxels)", Path(path).name,
+            " x ".join(f"{z:g}" for z in zooms),
+            "sform" if int(header["sform_code"]) > 0 else "qform",
+            " x ".join(f"{z:.6g}" for z in sizes),
+        )  # fmt: skip
         return None
     return tuple(z * scale for z in reversed(zooms))
 
@@ -150,8 +178,12 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     """A float32 channel-first image.
 
     ``spatial_ndim`` (2 or 3) says how many spatial axes the file holds; ``None`` guesses
-    (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``; other
-    3-D arrays are ``(D, H, W)`` volumes).
+    (a 2-D array is one plane; a colour PNG ``(H, W, 3|4)`` becomes ``(3|4, H, W)``, and so
+    does an NPY ``(H, W, C)`` with ``C <= 4`` below both other sizes: channels last, as numpy,
+    PIL and MedMNIST's colour sets save them, not a volume ``C`` pixels wide, whose resize
+    and flips acted on the colour axis; other 3-D arrays are ``(D, H, W)`` volumes). A PNG
+    gives the values it shows: a palette image's colours, 1-bit as 0/255, grey with alpha as
+    grey (:func:`pipeline.data.pictures.png_picture`).
 
     Raises
     ------
@@ -159,11 +191,13 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
         Naming the file: an unexpected number of axes, or NaN or infinite values.
     """
     path = Path(path)
-    arr = load_array(path)
+    arr = load_array(path, picture=True)
     if _suffix(path) == ".png" and arr.ndim == 3:
         arr = np.moveaxis(arr[..., :3], -1, 0)  # RGB(A) -> (3, H, W); alpha dropped
         return np.ascontiguousarray(arr, dtype=np.float32)
     nd = spatial_ndim if spatial_ndim is not None else min(arr.ndim, 3)
+    if spatial_ndim is None and arr.ndim == 3 and arr.shape[-1] <= 4 < min(arr.shape[:2]):
+        arr, nd = np.moveaxis(arr, -1, 0), 2  # channels last (H, W, C) -> (C, H, W)
     if arr.ndim == nd:
         arr = arr[None]
     elif arr.ndim != nd + 1:
@@ -190,13 +224,18 @@ def load_mask(
     then read by :func:`pipeline.data.masks.mask_classes`: a {0, 255} or {0, 1} mask is
     background/foreground, integers below ``max_classes`` are class indices, ``values``
     maps stored values explicitly; anything else raises ``RadpipeError`` naming the file
-    and the values found.
+    and the values found. A palette PNG is read by its indices, refused when its grey
+    colours say other classes (:func:`pipeline.data.pictures.check_palette_mask`).
     """
     path = Path(path)
     arr = np.asarray(load_array(path))
-    if _suffix(path) == ".png":
-        arr = collapse_channels(arr, path.name)
-    return mask_classes(arr, path.name, values, max_classes)
+    if _suffix(path) != ".png":
+        return mask_classes(arr, path.name, values, max_classes)
+    arr = collapse_channels(arr, path.name)
+    classes = mask_classes(arr, path.name, values, max_classes)
+    if values is None:  # data.mask_values maps the stored indices: the user said
+        check_palette_mask(path, arr, classes, max_classes)
+    return classes
 
 
 def parse_spacing(text: str) -> tuple[float, ...]:

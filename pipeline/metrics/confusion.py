@@ -152,9 +152,13 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     """Per-class and summary rates derived from a ``(K, K)`` confusion matrix (rows = truth).
 
     Each class is scored one-vs-rest: ``TP = cm[c, c]``, ``FN`` = rest of row ``c``,
-    ``FP`` = rest of column ``c``, ``TN`` = everything else. A rate whose denominator is zero
-    is NaN and is skipped by the ``*_macro`` means (e.g. the sensitivity of a class that never
-    occurs in the truth).
+    ``FP`` = rest of column ``c``, ``TN`` = everything else. A per-class rate whose
+    denominator is zero is NaN (undefined). The ``*_macro`` means are over the classes that
+    occur in the truth or in the predictions, an undefined rate counting 0 there (scikit-learn's
+    and torchmetrics' ``zero_division=0``): the precision of a class the model never predicts
+    although it is in the truth, or the sensitivity of a class it predicts that is not, is a
+    failure, and skipping it made a model that ignores a class score higher (precision_macro
+    0.5 for scikit-learn's 0.33). A class in neither is left out.
 
     Returns
     -------
@@ -163,7 +167,8 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
         (= recall, TP / (TP + FN)), ``specificity`` (TN / (TN + FP)), ``precision``
         (TP / (TP + FP)), ``npv`` (TN / (TN + FN)), ``f1`` (2TP / (2TP + FP + FN)).
         Floats: ``accuracy`` (trace / total), ``balanced_accuracy`` (mean sensitivity over the
-        classes present in the truth, as in scikit-learn), and ``<rate>_macro`` for each rate.
+        classes present in the truth, as in scikit-learn), and ``<rate>_macro`` for each rate
+        (over the classes in the truth or the predictions, undefined rates as 0).
 
     Notes
     -----
@@ -196,8 +201,10 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     out.update(per_class)
     out["accuracy"] = float(_ratio(np.asarray(tp.sum()), np.asarray(total)))
     out["balanced_accuracy"] = _nanmean(per_class["sensitivity"])
+    occurs = (tp + fn + fp) > 0  # in the truth or in the predictions
     for name, values in per_class.items():
-        out[f"{name}_macro"] = _nanmean(values)
+        counted = np.nan_to_num(values[occurs], nan=0.0)
+        out[f"{name}_macro"] = float(counted.mean()) if counted.size else float("nan")
     return out
 
 

@@ -12,7 +12,9 @@ saved and loaded by name and arguments like every stage (no pickle).
 - A *dictionary* transform (``Rotated``, a ``MapTransform``) gets ``{"image": (C, *spatial),
   "mask": (1, *spatial)}`` (the mask only when the sample has one); name those keys in
   ``args["keys"]`` and give the mask ``mode="nearest"``: a mask that comes back with
-  non-integer values is an error, never rounded.
+  non-integer values is an error, never rounded. On a sample with a mask, a spatial
+  transform (MONAI's spatial and croppad modules) must name both keys, or it would move one
+  without the other; an intensity transform must leave ``"mask"`` out.
 - A random transform (MONAI's ``Randomizable``) is seeded from the stage's generator: the
   drawn ``seed`` is recorded in ``meta["applied"]`` and replays the same result.
 
@@ -98,6 +100,8 @@ class MonaiTransform(Stage):
         return sample.replace(image=image, mask=mask, meta=_meta(sample, image, affine))
 
     def _apply_dict(self, transform: Any, sample: Sample) -> tuple[np.ndarray, Any, Any]:
+        if sample.mask is not None:
+            self._check_keys(transform)
         data = {"image": _meta_tensor(sample.image, sample.meta)}
         if sample.mask is not None:
             data["mask"] = _meta_tensor(sample.mask[None], sample.meta)
@@ -114,8 +118,38 @@ class MonaiTransform(Stage):
             mask = values.astype(sample.mask.dtype)
         return image, mask, getattr(out["image"], "affine", None)
 
+    def _check_keys(self, transform: Any) -> None:
+        """Refuse keys that move the image without its mask, or intensities on the mask.
+
+        Also the reverse (the mask moved alone). ``RandRotated(keys=["image"])`` rotated the
+        image and left the mask where it was: every later figure compared a rotated image with
+        an unrotated mask, without a word.
+        """
+        keys = {str(k) for k in transform.keys}
+        if _moves_pixels(transform) and ("image" in keys) != ("mask" in keys):
+            moved, kept = ("image", "mask") if "image" in keys else ("mask", "image")
+            raise ValueError(
+                f"{self.transform} with keys {sorted(keys)} would move the {moved} but not the "
+                f"{kept}: give it keys ['image', 'mask'] (the mask with mode='nearest')."
+            )
+        if _is_intensity(transform) and "mask" in keys:
+            raise ValueError(
+                f"{self.transform} is an intensity transform: it would change the mask's class "
+                "indices; give it keys ['image'] only."
+            )
+
 
 # -- helpers ------------------------------------------------------------------------------
+def _moves_pixels(transform: Any) -> bool:
+    """A transform that moves, resamples, crops or pads pixels.
+
+    MONAI's spatial and croppad modules, and smooth-field deformations.
+    """
+    module, name = type(transform).__module__, type(transform).__name__
+    spatial = module.startswith(("monai.transforms.spatial.", "monai.transforms.croppad."))
+    return spatial or "Deform" in name
+
+
 def _is_random(transform: Any) -> bool:
     from monai.transforms import Randomizable
 

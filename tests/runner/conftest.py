@@ -162,3 +162,27 @@ def evaluate_external(run: Path, study: Path, out: Path) -> tuple[dict[str, Any]
     assert main(["evaluate", str(run), str(study / "dicom"), "--labels",
                  str(study / "labels.csv"), "--out", str(out), "--quiet"]) == 0  # fmt: skip
     return read_json(out / "metrics.json"), next(p.parent for p in out.rglob("manifest.csv"))
+
+
+def images_study_warnings(
+    folder: Path, image_list: Path, split: dict[str, Any], caplog: Any, words: str
+) -> list[str]:
+    """The radpipe warnings holding ``words`` while ``prepare_study`` reads a classification
+    ``data.kind: images`` run over ``image_list`` (files in ``folder``) with ``split``."""
+    import logging
+
+    from workflows.run.config import validate_config
+    from workflows.run.study import prepare_study
+
+    raw = {
+        "task": "classification",
+        "output": str(folder / "runs"),
+        "data": {"kind": "images", "source": str(folder), "labels": str(image_list)},
+        "split": split,
+        "model": {"type": "mlp_classifier"},
+        "train": {"monitor": "train_loss"},
+    }
+    (folder / "run").mkdir()
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        prepare_study(validate_config(raw), folder / "run", progress=False)
+    return [r.getMessage() for r in caplog.records if words in r.getMessage()]

@@ -355,7 +355,9 @@ def _policy(
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
         "prediction": "argmax of probabilities",
-        "undefined": "a rate with a zero denominator is null and skipped in macro means",
+        "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
+        "the classes in the truth or the predictions, an undefined rate counting 0 "
+        "(scikit-learn and torchmetrics zero_division=0)",
         "non_finite": "a NaN or infinite probability is an error, never a prediction",
         "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
         "average_precision": "scikit-learn average_precision_score, one-vs-rest",

@@ -106,14 +106,21 @@ def _header(path: Path) -> list[str]:
 def check_validation_split(config: RunConfig, study: Any) -> None:
     """Refuse, before training, a ratio split whose validation part came out empty (too few
     patients for ``split.val``) when ``train.monitor`` names a validation metric; without a
-    monitor set, warn (training then says that ``best.pt`` follows the training loss)."""
-    if config.split.folds or config.split.val == 0:
-        return
+    monitor set, warn (training then says that ``best.pt`` follows the training loss). A test
+    part that came out empty although ``split.test`` asks for one is refused too, before
+    training (it was refused after training, telling to set ``split.test > 0``)."""
     counts = {part: sum(1 for r in study.split if r["split"] == part)
               for part in ("train", "val", "test")}  # fmt: skip
-    if counts["val"]:
-        return
     patients = len({r["patient_key"] for r in study.split})
+    if config.split.test > 0 and not config.split.column and not counts["test"]:
+        raise RadpipeError(
+            f"The test split is empty ({counts['train']} training, {counts['val']} validation "
+            f"and 0 test series of {patients} patients; split.test {config.split.test}): add "
+            "patients, or raise split.test; or set split.test: 0 and score the model with "
+            "radpipe evaluate."
+        )
+    if config.split.folds or config.split.val == 0 or counts["val"]:
+        return
     said = (f"the validation split is empty ({counts['train']} training, 0 validation and "
             f"{counts['test']} test series of {patients} patients; split.val "
             f"{config.split.val})")  # fmt: skip

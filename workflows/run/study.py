@@ -25,15 +25,12 @@ from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
-from pipeline.split import (
-    check_no_leak,
-    read_split_csv,
-    write_split_csv,
-)
+from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
+from workflows.run.duplicates import note_duplicates, sample_files
 from workflows.run.labels import (
     CLASSES_FILE,
     LabelTable,
@@ -42,6 +39,7 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.orientations import note_orientations
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.split_column import make_split, split_parts
@@ -111,6 +109,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
+    note_duplicates(study.split, sample_files(study), study.kind)
     study.class_names = _class_names(config, study)
     if config.task == "classification":  # refused before any training, not after
         positive_index(config.evaluate.positive_class, study.class_names)
@@ -323,6 +322,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
+    note_orientations(files)
     study = Study(
         root=root,
         kind="images",

@@ -1,0 +1,77 @@
+"""Byte-identical images in two parts of the split (a copy under another patient) are said."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.runner.conftest import images_study_warnings
+from workflows.run.duplicates import note_duplicates
+
+
+def _images(root: Path) -> Path:
+    """Six PNGs of six patients; ``copy.png`` (patient p6) is ``a0.png`` (patient p0) again."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(root / f"a{i}.png")
+        part = "test" if i in (4, 5) else "val" if i == 3 else "train"
+        rows.append({"image": f"a{i}.png", "label": i % 2, "patient_id": f"p{i}", "part": part})
+    shutil.copyfile(root / "a0.png", root / "copy.png")
+    rows.append({"image": "copy.png", "label": 0, "patient_id": "p6", "part": "test"})
+    with (root / "list.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return root / "list.csv"
+
+
+def test_a_copied_image_in_the_test_split_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    image_list = _images(tmp_path)
+    said = images_study_warnings(tmp_path, image_list, {"column": "part"}, caplog, "identical")
+    # the copy was scored as an unseen test case without a word
+    assert len(said) == 1
+    assert said[0].startswith("2 image files are byte-identical to files in another part")
+    assert "in train" in said[0] and "in test" in said[0]
+
+
+def test_twins_within_one_part_or_fold_are_not_said(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / name).write_bytes(b"same bytes")
+    (tmp_path / "d").write_bytes(b"other one!")  # same size, other content
+    files = {k: [tmp_path / k] for k in "abcd"}
+    rows = [
+        {"series_key": "a", "split": "train", "fold": 0},
+        {"series_key": "b", "split": "train", "fold": 0},
+        {"series_key": "c", "split": "train", "fold": 1},
+        {"series_key": "d", "split": "train", "fold": 1},
+    ]
+    assert note_duplicates(rows, files) == 3  # a, b in fold 0 and c in fold 1
+    rows[2]["fold"] = 0
+    assert note_duplicates(rows, files) == 0  # all three copies in fold 0; d has no twin
+
+
+def test_blank_images_alike_in_two_parts_are_not_copies(tmp_path: Path) -> None:
+    for name in ("a.png", "b.png"):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name)
+    rows = [{"series_key": "a", "split": "train"}, {"series_key": "b", "split": "test"}]
+    files = {"a": [tmp_path / "a.png"], "b": [tmp_path / "b.png"]}
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert note_duplicates(rows, files) == 0
+
+
+def test_files_alike_in_their_first_64_kib_only_are_not_twins(tmp_path: Path) -> None:
+    head = bytes(range(256)) * 300  # 76,800 bytes: past the 64 KiB first look
+    (tmp_path / "a").write_bytes(head + b"1")
+    (tmp_path / "b").write_bytes(head + b"2")
+    (tmp_path / "c").write_bytes(head + b"1")
+    rows = [{"series_key": k, "split": s} for k, s in zip("abc", ("train", "test", "val"))]
+    files = {k: [tmp_path / k] for k in "abc"}
+    assert note_duplicates(rows, files) == 2  # a (train) = c (val); b differs at the end

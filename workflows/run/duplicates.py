@@ -1,0 +1,108 @@
+"""Byte-identical images in different parts of a split: the same picture seen in training and
+scored as unseen.
+
+A patient-level split keeps one patient's series together, but the same images can come back
+under another patient or UID: a study exported twice and anonymised twice (new PatientID, new
+UIDs), a file copied into two folders of an images list. Such a copy in the test split is no
+unseen case: its figures measure memory. :func:`note_duplicates` compares the files each sample
+reads (the run's converted outputs, or an images run's own files), by size first and then by
+content hash, and warns with the count and an example pair; the run goes on. Blank images (one
+value everywhere) are alike in any two studies and are not counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pipeline.data.io import csv_path, load_array, read_manifest
+from pipeline.errors import RadpipeError
+
+__all__ = ["note_duplicates", "sample_files"]
+
+log = logging.getLogger("radpipe")
+
+
+def sample_files(study: Any) -> dict[str, list[Path]]:
+    """``{series key (images run: image key): [files its samples read]}``."""
+    files: dict[str, list[Path]] = defaultdict(list)
+    if study.kind == "dicom":
+        for r in read_manifest(study.root / "manifest.csv"):
+            files[r["series_key"]].append(study.root / r["output"])
+    else:
+        for key, rows in study.image_rows.items():
+            files[key].extend(csv_path(study.root, r["image"]) for r in rows)
+    return dict(files)
+
+
+def note_duplicates(
+    split: list[dict[str, Any]], files: dict[str, list[Path]], kind: str = "dicom"
+) -> int:
+    """Warn about files of one part of ``split`` byte-identical to files of another part.
+
+    Parts are ``(split, fold)``: train, val, test, and each fold of a k-fold split; ``kind``
+    is the study's (``dicom``: keys are series, ``images``: images). Returns the number of
+    files that have a twin in another part (0: nothing said).
+    """
+    part = {r["series_key"]: (str(r["split"]), int(r.get("fold", -1))) for r in split}
+    groups: dict[Any, list[tuple[Path, str]]] = defaultdict(list)
+    for key, paths in files.items():
+        for path in paths if key in part else []:
+            if path.is_file():
+                groups[path.stat().st_size].append((path, key))
+    # size, then the first 64 KiB (volumes of one shape share a size), then the whole file:
+    # each narrowing only within groups that span two parts
+    for head in (_HEAD, None):
+        narrowed: dict[Any, list[tuple[Path, str]]] = defaultdict(list)
+        for group, items in groups.items():
+            if len({part[key] for _, key in items}) > 1:  # in one part only: no twin
+                for path, key in items:
+                    narrowed[(group, _digest(path, head))].append((path, key))
+        groups = narrowed
+    twins = [
+        [key for _, key in items]
+        for items in groups.values()
+        if len({part[key] for _, key in items}) > 1 and not _constant(items[0][0])
+    ]
+    if not twins:
+        return 0
+    count = sum(len(keys) for keys in twins)
+    first = twins[0]
+    a = first[0]
+    b = next(k for k in first if part[k] != part[a])
+    log.warning(
+        "%d image files are byte-identical to files in another part of the split (%s %s in %s "
+        "= %s in %s): the same pictures under another patient or UID (a study exported twice, "
+        "a copied file); a copy in the test split is no unseen case, and its figures are "
+        "optimistic. Remove the copies from the data.",
+        count, "series" if kind == "dicom" else "image", a, _name(part[a]), b,
+        _name(part[b]),
+    )  # fmt: skip
+    return count
+
+
+_HEAD = 1 << 16
+
+
+def _digest(path: Path, size: int | None) -> str:
+    """blake2b of the file's first ``size`` bytes (``None``: all of it)."""
+    with path.open("rb") as fh:
+        data = fh.read() if size is None else fh.read(size)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _constant(path: Path) -> bool:
+    """An image of one value (a blank slice or frame): alike in any two studies, no copy."""
+    try:
+        values = load_array(path)
+    except RadpipeError:
+        return False
+    return bool(values.size) and bool(values.min() == values.max())
+
+
+def _name(where: tuple[str, int]) -> str:
+    split, fold = where
+    return f"fold {fold}" if split == "train" and fold >= 0 else split

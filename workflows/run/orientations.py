@@ -1,0 +1,57 @@
+"""NIfTI images of an images run stored in different voxel orders.
+
+An images run uses each array as it is stored (no reorientation): NIfTI files written by
+different tools (dcm2niix's LPS-flipped rows, an RAS-canonical export, a sagittal acquisition)
+put the patient's left on different sides of the array. The model then sees some images
+mirrored or turned against the others, and a class tied to a side (left lung, right kidney)
+lies on the other side in them (MONAI pipelines reorient first: ``Orientationd(axcodes=
+"RAS")``; TorchIO's ``ToCanonical``). :func:`note_orientations` reads the headers and warns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+__all__ = ["note_orientations"]
+
+log = logging.getLogger("radpipe")
+
+
+def note_orientations(paths: list[Path]) -> Counter[str]:
+    """Warn when the placed NIfTI files among ``paths`` are stored in several voxel orders.
+
+    Returns the count of each order (``"RAS"``, ``"LPS"``, ...; files without a known
+    orientation, qform and sform codes 0, and other formats are not counted).
+    """
+    import nibabel as nib
+
+    orders: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for path in paths:
+        if not path.name.lower().endswith((".nii", ".nii.gz")) or not path.is_file():
+            continue
+        try:
+            img: Any = nib.load(path)
+            header = img.header
+            if int(header["sform_code"]) <= 0 and int(header["qform_code"]) <= 0:
+                continue
+            order = "".join(nib.aff2axcodes(img.affine)[:3])
+        except Exception:  # an unreadable file is said when it is read
+            continue
+        orders[order] += 1
+        example.setdefault(order, path.name)
+    if len(orders) > 1:
+        shown = ", ".join(
+            f"{order} {n} (e.g. {example[order]})" for order, n in orders.most_common()
+        )
+        log.warning(
+            "the NIfTI images are stored in %d voxel orders (%s): radpipe uses each array as "
+            "stored, so the model sees some images mirrored or turned against the others (a "
+            "class tied to one side lies on the other side in them); reorient them to one "
+            "order first (nibabel.as_closest_canonical, or dcm2niix for all)",
+            len(orders), shown,
+        )  # fmt: skip
+    return orders
