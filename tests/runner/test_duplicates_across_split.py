@@ -67,11 +67,31 @@ def test_blank_images_alike_in_two_parts_are_not_copies(tmp_path: Path) -> None:
     assert note_duplicates(rows, files) == 0
 
 
-def test_files_alike_in_their_first_64_kib_only_are_not_twins(tmp_path: Path) -> None:
-    head = bytes(range(256)) * 300  # 76,800 bytes: past the 64 KiB first look
+def test_files_alike_in_64_kib_only_are_not_twins(tmp_path: Path) -> None:
+    head = bytes(range(256)) * 300  # 76,800 bytes: the 64 KiB look misses the last byte
     (tmp_path / "a").write_bytes(head + b"1")
     (tmp_path / "b").write_bytes(head + b"2")
     (tmp_path / "c").write_bytes(head + b"1")
     rows = [{"series_key": k, "split": s} for k, s in zip("abc", ("train", "test", "val"))]
     files = {k: [tmp_path / k] for k in "abc"}
     assert note_duplicates(rows, files) == 2  # a (train) = c (val); b differs at the end
+
+
+def test_slices_alike_in_their_first_rows_are_told_apart_without_reading_them_whole(
+    tmp_path: Path,
+) -> None:
+    """Slices of one shape share their size and often their first rows (air, padding): the
+    64 KiB look is taken in the middle of the file, so they need no whole-file hash (with
+    the first 64 KiB, every such file was read in full at the start of every run)."""
+    from unittest import mock
+
+    from workflows.run import duplicates
+
+    air = bytes(200_000)
+    for i, key in enumerate("abc"):
+        (tmp_path / key).write_bytes(air + bytes([i + 1]) * 100_000 + air)
+    rows = [{"series_key": k, "split": s} for k, s in zip("abc", ("train", "test", "val"))]
+    files = {k: [tmp_path / k] for k in "abc"}
+    with mock.patch.object(duplicates, "_digest", wraps=duplicates._digest) as digest:
+        assert note_duplicates(rows, files) == 0
+    assert [c.args[1] for c in digest.call_args_list] == [duplicates._HEAD] * 3

@@ -53,8 +53,9 @@ def note_duplicates(
         for path in paths if key in part else []:
             if path.is_file():
                 groups[path.stat().st_size].append((path, key))
-    # size, then the first 64 KiB (volumes of one shape share a size), then the whole file:
-    # each narrowing only within groups that span two parts
+    # size, then the middle 64 KiB (volumes of one shape share a size, and their first rows
+    # are often the same air or padding), then the whole file: each narrowing only within
+    # groups that span two parts
     for head in (_HEAD, None):
         narrowed: dict[Any, list[tuple[Path, str]]] = defaultdict(list)
         for group, items in groups.items():
@@ -88,9 +89,13 @@ _HEAD = 1 << 16
 
 
 def _digest(path: Path, size: int | None) -> str:
-    """blake2b of the file's first ``size`` bytes (``None``: all of it)."""
+    """blake2b of the ``size`` bytes in the middle of the file (``None``: all of it)."""
     with path.open("rb") as fh:
-        data = fh.read() if size is None else fh.read(size)
+        if size is None:
+            data = fh.read()
+        else:
+            fh.seek(max(0, (fh.seek(0, 2) - size) // 2))
+            data = fh.read(size)
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
