@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.runner.conftest import base_config, write_rows
+from tests.runner.conftest import base_config, read_rows, write_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +33,9 @@ def _segmentation_list(root: Path) -> Path:
     return write_rows(root / "list.csv", rows)
 
 
-def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> None:
-    image_list = _segmentation_list(tmp_path)
+def _refused(tmp_path: Path, image_list: Path) -> str:
+    """``radpipe run`` (subprocess) of a segmentation over ``image_list``: must exit 2 before
+    any run directory is made; returns its stderr."""
     raw = base_config(tmp_path, tmp_path / "runs", kind="images")
     raw["data"].update(source=str(tmp_path), labels=str(image_list))
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
@@ -44,13 +45,34 @@ def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> N
                           cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
+    assert not (tmp_path / "runs").exists()  # no run directory left behind
+    return proc.stderr
+
+
+def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> None:
+    err = _refused(tmp_path, _segmentation_list(tmp_path))
     folder = tmp_path.name
     assert (
         f"data.labels: 1 image file(s) named in list.csv are not files under data.source "
         f"({folder}/): img/gone.png (line 3)"
-    ) in proc.stderr
+    ) in err
     assert (
         f"data.labels: 1 mask file(s) named in list.csv are not files under data.source "
         f"({folder}/): img/3_gone.png (line 5)"
-    ) in proc.stderr
-    assert not (tmp_path / "runs").exists()  # no run directory left behind
+    ) in err
+
+
+def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> None:
+    """It trained and was scored on the mask of its last row, without a word."""
+    image_list = _segmentation_list(tmp_path)
+    rows = read_rows(image_list)
+    rows[1]["image"], rows[3]["mask"] = "img/1.png", "img/3_mask.png"  # all files there
+    rows.append({"image": "img/2.png", "mask": "img/4_mask.png", "patient_id": "p2"})  # line 8
+    rows.append(dict(rows[0]))  # line 9: row 2 again as it is, mask included: no conflict
+    write_rows(image_list, rows)
+    err = _refused(tmp_path, image_list)
+    assert (
+        "data.labels: 1 image(s) of list.csv listed again with another mask (only one can be "
+        "its truth): img/2.png (line 4 img/2_mask.png, line 8 img/4_mask.png)"
+    ) in err
+    assert "img/0.png" not in err and "not files" not in err

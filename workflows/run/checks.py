@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
-from workflows.run.image_files import missing_image_files
+from workflows.run.image_files import conflicting_masks, missing_image_files
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -70,6 +70,7 @@ def check_inputs(config: RunConfig) -> None:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += conflicting_masks(d.labels, columns["labels"])  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
 

@@ -5,6 +5,10 @@ traceback (and the absolute path) while the study was prepared, leaving the new 
 behind; a missing mask was found only after training, when the test split was scored, and
 named by its base name alone. Every path of the ``image`` and ``mask`` columns is now looked
 up first, and all that are missing are listed together with their CSV lines.
+
+An image listed twice with two masks (two annotators, a copy-paste slip) trained and was
+scored on whichever row came last, without a word; it is refused too, naming both lines, as
+an image listed again with another label is.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from pipeline.cells import csv_rows, csv_text, name_lines
 from pipeline.data.io import csv_path
 
-__all__ = ["missing_image_files"]
+__all__ = ["conflicting_masks", "missing_image_files"]
 
 
 def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[str]:
@@ -58,3 +62,36 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
             f"under data.source ({source.name}/): {', '.join(listed)}{more}"
         )
     return problems
+
+
+def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
+    """Problems of images the CSV ``labels`` lists more than once with different masks.
+
+    Returns
+    -------
+    list of str
+        E.g. ``data.labels: 1 image(s) of list.csv listed again with another mask (only one
+        can be its truth): img/a.png (line 2 img/a_mask.png, line 6 img/b_mask.png)``; empty
+        when no image has two masks (a row repeated as it is, mask included, is no conflict).
+    """
+    if "image" not in columns or "mask" not in columns:
+        return []
+    masks: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in csv_rows(csv.DictReader(csv_text(labels))):
+        image = row.get("image") or ""
+        if image.strip():
+            masks[image].setdefault((row.get("mask") or "").strip(), row.line)
+    twice = {image: found for image, found in masks.items() if len(found) > 1}
+    if not twice:
+        return []
+    listed = [f"{image} ({_lines(found)})" for image, found in list(twice.items())[:5]]
+    more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+    return [
+        f"data.labels: {len(twice)} image(s) of {labels.name} listed again with another mask "
+        f"(only one can be its truth): {'; '.join(listed)}{more}"
+    ]
+
+
+def _lines(found: dict[str, int]) -> str:
+    """``line 2 img/a_mask.png, line 6 (no mask)``: each mask an image was given, by line."""
+    return ", ".join(f"line {line} {mask or '(no mask)'}" for mask, line in found.items())
