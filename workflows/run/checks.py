@@ -75,6 +75,30 @@ def check_inputs(config: RunConfig) -> None:
         raise ConfigError("; ".join(problems))
 
 
+def check_split_column(config: RunConfig) -> None:
+    """Refuse, before a run directory is made, a ``split.column`` that is no column of
+    ``data.labels``, as a ``data.label_column`` that is none is (it was found once the data
+    were converted, exit 1).
+
+    Raises
+    ------
+    ConfigError
+        Naming the column, the CSV and its columns.
+    """
+    labels, column = config.data.labels, config.split.column
+    if column is None or labels is None or not labels.is_file():
+        return  # no labels CSV: check_inputs has said so
+    try:
+        columns = _header(labels)
+    except RadpipeError:
+        return  # not UTF-8: check_inputs has said so
+    if column not in columns:
+        raise ConfigError(
+            f"split.column {column!r} is not a column of {labels.name} (columns: "
+            f"{', '.join(columns)})" + delimiter_hint(columns)
+        )
+
+
 def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str]:
     """Paths in the masks CSV that leave its folder, and (``data.kind: images``) paths in
     the labels CSV that leave ``data.source``: a CSV from elsewhere must not make radpipe
