@@ -186,3 +186,18 @@ def images_study_warnings(
     with caplog.at_level(logging.WARNING, logger="radpipe"):
         prepare_study(validate_config(raw), folder / "run", progress=False)
     return [r.getMessage() for r in caplog.records if words in r.getMessage()]
+
+
+def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
+    """``radpipe run CONFIG --quiet`` in a subprocess (from the repository root, so that this
+    worktree's package runs) on ``raw`` written to ``folder/config.yaml``; must exit 0."""
+    import subprocess
+    import sys
+
+    config = folder / "config.yaml"
+    config.write_text(json.dumps(raw))
+    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.runner.conftest import images_study_warnings
+from tests.runner.conftest import base_config, images_study_warnings, run_config_cli
 from workflows.run.duplicates import note_duplicates
 
 
@@ -95,3 +96,43 @@ def test_slices_alike_in_their_first_rows_are_told_apart_without_reading_them_wh
     with mock.patch.object(duplicates, "_digest", wraps=duplicates._digest) as digest:
         assert note_duplicates(rows, files) == 0
     assert [c.args[1] for c in digest.call_args_list] == [duplicates._HEAD] * 3
+
+
+def test_the_copies_are_named_by_the_files_the_user_has(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An images run names its own files (``image 7b30...``, a hash of the CSV cell, could not
+    be found in the folder: BreastMNIST's official split holds such a pair, train_0115 =
+    test_0076)."""
+    image_list = _images(tmp_path)
+    said = images_study_warnings(tmp_path, image_list, {"column": "part"}, caplog, "identical")
+    assert "(a0.png in train = copy.png in test)" in said[0]
+
+
+def test_converted_series_are_named_with_their_source_dicom_files(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A DICOM run's twins are converted outputs: the warning adds the source files."""
+    for name, value in (("x.npy", 7), ("y.npy", 7)):
+        np.save(tmp_path / name, np.arange(4, dtype=np.float32) * value)
+    rows = [{"series_key": "k1", "split": "train"}, {"series_key": "k2", "split": "test"}]
+    files = {"k1": [tmp_path / "x.npy"], "k2": [tmp_path / "y.npy"]}
+    names = {tmp_path / "x.npy": "p1/a.dcm", tmp_path / "y.npy": "p2/b.dcm frame 1"}
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        assert note_duplicates(rows, files, "dicom", names) == 2
+    said = caplog.records[-1].getMessage()
+    assert "(series k1 (p1/a.dcm) in train = series k2 (p2/b.dcm frame 1) in test)" in said
+
+
+def test_a_run_names_the_copied_files_through_the_cli(tmp_path: Path) -> None:
+    """``radpipe run`` (subprocess) on the PNG folder: the warning names both files."""
+    image_list = _images(tmp_path)
+    raw = base_config(tmp_path, tmp_path / "runs", kind="images")
+    raw["data"].update(source=str(tmp_path), labels=str(image_list))
+    raw["split"] = {"column": "part"}
+    raw["train"].update(epochs=1, monitor="train_loss")
+    raw["report"] = {"enabled": False}
+    proc = run_config_cli(raw, tmp_path)
+    line = next(s for s in proc.stderr.splitlines() if "byte-identical" in s)
+    assert "2 image files are byte-identical" in line
+    assert "(a0.png in train = copy.png in test)" in line

@@ -17,7 +17,7 @@ from pipeline.errors import ConfigError, RadpipeError
 from pipeline.keys import hash_key
 from pipeline.split import read_split_csv
 from pipeline.synth import StudySpec, write_study
-from tests.runner.conftest import base_config, read_rows, write_rows
+from tests.runner.conftest import base_config, read_rows, run_config_cli, write_rows
 from workflows.run.config import validate_config
 from workflows.run.study import prepare_study
 
@@ -178,11 +178,7 @@ def _image_run(
     raw["data"].update(source=str(tmp_path), labels=str(tmp_path / "list.csv"))
     raw["split"] = {"column": "part"}
     raw["report"] = {"enabled": False}
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = run_config_cli(raw, tmp_path)
     run = next((tmp_path / "runs").glob("*-*"))
     got = {r["series_key"]: r["split"] for r in read_split_csv(run / "split.csv")}
     assert got == {hash_key(r["image"]): r["part"] for r in rows}

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
+from workflows.run.image_files import conflicting_masks, missing_image_files
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -67,8 +68,35 @@ def check_inputs(config: RunConfig) -> None:
         problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
     if not d.allow_outside_paths:
         problems += _outside_paths(config, columns)
+    if d.kind == "images" and "labels" in columns and d.source.is_dir():
+        problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += conflicting_masks(d.labels, columns["labels"])  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def check_split_column(config: RunConfig) -> None:
+    """Refuse, before a run directory is made, a ``split.column`` that is no column of
+    ``data.labels``, as a ``data.label_column`` that is none is (it was found once the data
+    were converted, exit 1).
+
+    Raises
+    ------
+    ConfigError
+        Naming the column, the CSV and its columns.
+    """
+    labels, column = config.data.labels, config.split.column
+    if column is None or labels is None or not labels.is_file():
+        return  # no labels CSV: check_inputs has said so
+    try:
+        columns = _header(labels)
+    except RadpipeError:
+        return  # not UTF-8: check_inputs has said so
+    if column not in columns:
+        raise ConfigError(
+            f"split.column {column!r} is not a column of {labels.name} (columns: "
+            f"{', '.join(columns)})" + delimiter_hint(columns)
+        )
 
 
 def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str]:

@@ -6,8 +6,10 @@ under another patient or UID: a study exported twice and anonymised twice (new P
 UIDs), a file copied into two folders of an images list. Such a copy in the test split is no
 unseen case: its figures measure memory. :func:`note_duplicates` compares the files each sample
 reads (the run's converted outputs, or an images run's own files), by size first and then by
-content hash, and warns with the count and an example pair; the run goes on. Blank images (one
-value everywhere) are alike in any two studies and are not counted.
+content hash, and warns with the count and an example pair, named by the files a user has (the
+DICOM file a converted output came from, relative to ``data.source``; an images run's own file
+as its CSV gives it), so that the copies can be found and removed; the run goes on. Blank
+images (one value everywhere) are alike in any two studies and are not counted.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.data.io import csv_path, load_array, read_manifest
+from pipeline.dicom.files import escape_name
 from pipeline.errors import RadpipeError
 
-__all__ = ["note_duplicates", "sample_files"]
+__all__ = ["note_duplicates", "sample_files", "source_names"]
 
 log = logging.getLogger("radpipe")
 
@@ -38,13 +41,34 @@ def sample_files(study: Any) -> dict[str, list[Path]]:
     return dict(files)
 
 
+def source_names(study: Any) -> dict[Path, str]:
+    """``{file a sample reads: the file the user has}``: the source DICOM file of a converted
+    output (the manifest's ``source``, relative to ``data.source``, with its frame when not
+    0), an images run's file as its CSV names it; control characters escaped."""
+    names: dict[Path, str] = {}
+    if study.kind == "dicom":
+        for r in read_manifest(study.root / "manifest.csv"):
+            frame = f" frame {r['frame']}" if r.get("frame") else ""
+            names[study.root / r["output"]] = f"{r['source']}{frame}"
+    else:
+        for rows in study.image_rows.values():
+            for r in rows:
+                names[csv_path(study.root, r["image"])] = escape_name(r["image"])
+    return names
+
+
 def note_duplicates(
-    split: list[dict[str, Any]], files: dict[str, list[Path]], kind: str = "dicom"
+    split: list[dict[str, Any]],
+    files: dict[str, list[Path]],
+    kind: str = "dicom",
+    names: dict[Path, str] | None = None,
 ) -> int:
     """Warn about files of one part of ``split`` byte-identical to files of another part.
 
     Parts are ``(split, fold)``: train, val, test, and each fold of a k-fold split; ``kind``
-    is the study's (``dicom``: keys are series, ``images``: images). Returns the number of
+    is the study's (``dicom``: keys are series, ``images``: images); ``names`` gives the file
+    the user has for each file read (:func:`source_names`): the example pair is named by those
+    (a key alone could not be found in the data to remove the copy). Returns the number of
     files that have a twin in another part (0: nothing said).
     """
     part = {r["series_key"]: (str(r["split"]), int(r.get("fold", -1))) for r in split}
@@ -64,25 +88,34 @@ def note_duplicates(
                     narrowed[(group, _digest(path, head))].append((path, key))
         groups = narrowed
     twins = [
-        [key for _, key in items]
+        items
         for items in groups.values()
         if len({part[key] for _, key in items}) > 1 and not _constant(items[0][0])
     ]
     if not twins:
         return 0
-    count = sum(len(keys) for keys in twins)
-    first = twins[0]
+    count = sum(len(items) for items in twins)
+    first = sorted(twins[0], key=lambda item: str(item[0]))
     a = first[0]
-    b = next(k for k in first if part[k] != part[a])
+    b = next(item for item in first if part[item[1]] != part[a[1]])
     log.warning(
-        "%d image files are byte-identical to files in another part of the split (%s %s in %s "
+        "%d image files are byte-identical to files in another part of the split (%s in %s "
         "= %s in %s): the same pictures under another patient or UID (a study exported twice, "
         "a copied file); a copy in the test split is no unseen case, and its figures are "
         "optimistic. Remove the copies from the data.",
-        count, "series" if kind == "dicom" else "image", a, _name(part[a]), b,
-        _name(part[b]),
+        count, _file(a, kind, names), _name(part[a[1]]), _file(b, kind, names),
+        _name(part[b[1]]),
     )  # fmt: skip
     return count
+
+
+def _file(item: tuple[Path, str], kind: str, names: dict[Path, str] | None) -> str:
+    """``series KEY (source.dcm)`` or, for an images run, the file itself (``img/a.png``)."""
+    path, key = item
+    name = (names or {}).get(path)
+    if kind == "images":
+        return name or f"image {key}"
+    return f"series {key} ({name})" if name else f"series {key}"
 
 
 _HEAD = 1 << 16

@@ -51,19 +51,21 @@ def evaluate_external(
     check_dicom_run(config, "evaluate")
     require_inputs(src, labels=labels, masks=masks)
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
-        raise RadpipeError("A segmentation run needs --masks to be evaluated.")
+        # a usage error (exit 2), as a classification run without --labels is: it exited 1
+        raise ConfigError("A segmentation run needs --masks (a CSV of masks, as data.masks) "
+                          "to be evaluated.")  # fmt: skip
     if labels is None and (config.task == "classification" or config.data.kind == "images"):
         what = "the classes" if config.task == "classification" else "image and mask"
         raise ConfigError(f"This run needs --labels (a CSV with {what}, as data.labels) "
                            "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
+    missing = [c for c in checkpoints if not c.exists()]
+    if missing:  # before OUT is made: a refused run leaves no empty folder behind
+        raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
     out = out or source_dir(run_dir, "external", src)
     claim_output(out, "metrics.json")
     out.mkdir(parents=True, exist_ok=True)
-    missing = [c for c in checkpoints if not c.exists()]
-    if missing:
-        raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
     ext = _external_config(config, src, labels, masks, out)
     try:  # the user's CSVs named (--labels, --masks), before anything is converted
         check_inputs(ext)

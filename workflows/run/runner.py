@@ -32,6 +32,7 @@ from workflows.run.checks import (
     check_class_weights,
     check_inputs,
     check_model_takes,
+    check_split_column,
     check_validation_split,
     training_shapes,
 )
@@ -83,6 +84,7 @@ def run_study(
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
     check_inputs(config)  # before a run directory is made or anything converted
+    check_split_column(config)
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))

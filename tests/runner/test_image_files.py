@@ -1,0 +1,78 @@
+"""A ``data.kind: images`` list naming files that are not there is refused before the run
+starts, every missing file listed with its CSV line (it was a FileNotFoundError traceback
+for an image, and a failure after training for a mask)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.runner.conftest import base_config, read_rows, write_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _segmentation_list(root: Path) -> Path:
+    """Six 8x8 PNGs with masks; line 3 names a missing image, line 5 a missing mask."""
+    (root / "img").mkdir()
+    rows = []
+    for i in range(6):
+        image, mask = f"img/{i}.png", f"img/{i}_mask.png"
+        Image.fromarray(np.full((8, 8), 10 * i, np.uint8)).save(root / image)
+        truth = np.zeros((8, 8), np.uint8)
+        truth[2:5, 2:5] = 255
+        Image.fromarray(truth).save(root / mask)
+        rows.append({"image": image, "mask": mask, "patient_id": f"p{i}"})
+    rows[1]["image"] = "img/gone.png"  # file line 3 (header on line 1)
+    rows[3]["mask"] = "img/3_gone.png"  # file line 5
+    return write_rows(root / "list.csv", rows)
+
+
+def _refused(tmp_path: Path, image_list: Path) -> str:
+    """``radpipe run`` (subprocess) of a segmentation over ``image_list``: must exit 2 before
+    any run directory is made; returns its stderr."""
+    raw = base_config(tmp_path, tmp_path / "runs", kind="images")
+    raw["data"].update(source=str(tmp_path), labels=str(image_list))
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps(raw))
+    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
+    assert not (tmp_path / "runs").exists()  # no run directory left behind
+    return proc.stderr
+
+
+def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> None:
+    err = _refused(tmp_path, _segmentation_list(tmp_path))
+    folder = tmp_path.name
+    assert (
+        f"data.labels: 1 image file(s) named in list.csv are not files under data.source "
+        f"({folder}/): img/gone.png (line 3)"
+    ) in err
+    assert (
+        f"data.labels: 1 mask file(s) named in list.csv are not files under data.source "
+        f"({folder}/): img/3_gone.png (line 5)"
+    ) in err
+
+
+def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> None:
+    """It trained and was scored on the mask of its last row, without a word."""
+    image_list = _segmentation_list(tmp_path)
+    rows = read_rows(image_list)
+    rows[1]["image"], rows[3]["mask"] = "img/1.png", "img/3_mask.png"  # all files there
+    rows.append({"image": "img/2.png", "mask": "img/4_mask.png", "patient_id": "p2"})  # line 8
+    rows.append(dict(rows[0]))  # line 9: row 2 again as it is, mask included: no conflict
+    write_rows(image_list, rows)
+    err = _refused(tmp_path, image_list)
+    assert (
+        "data.labels: 1 image(s) of list.csv listed again with another mask (only one can be "
+        "its truth): img/2.png (line 4 img/2_mask.png, line 8 img/4_mask.png)"
+    ) in err
+    assert "img/0.png" not in err and "not files" not in err

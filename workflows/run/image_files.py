@@ -1,0 +1,97 @@
+"""The files a ``data.kind: images`` list names, checked before a run directory is made.
+
+A row naming an image that is not there stopped the run with a ``FileNotFoundError``
+traceback (and the absolute path) while the study was prepared, leaving the new run directory
+behind; a missing mask was found only after training, when the test split was scored, and
+named by its base name alone. Every path of the ``image`` and ``mask`` columns is now looked
+up first, and all that are missing are listed together with their CSV lines.
+
+An image listed twice with two masks (two annotators, a copy-paste slip) trained and was
+scored on whichever row came last, without a word; it is refused too, naming both lines, as
+an image listed again with another label is.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from pipeline.cells import csv_rows, csv_text, name_lines
+from pipeline.data.io import csv_path
+
+__all__ = ["conflicting_masks", "missing_image_files"]
+
+
+def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[str]:
+    """Problems, one per column, of the ``image``/``mask`` paths of the CSV ``labels``
+    (relative to ``source``) that are no file.
+
+    Parameters
+    ----------
+    labels
+        The ``data.labels`` CSV of a ``data.kind: images`` run.
+    source
+        ``data.source``, the folder its paths are relative to.
+    columns
+        The CSV's column names (stripped).
+
+    Returns
+    -------
+    list of str
+        E.g. ``data.labels: 2 image files named in list.csv are not under data.source
+        (src/): img/a.png (line 3), img/b.png (line 7)``; empty when every file is there.
+    """
+    missing: dict[str, dict[str, list[int]]] = {}
+    for column in ("image", "mask"):
+        if column not in columns:
+            continue
+        found: dict[str, list[int]] = defaultdict(list)
+        for row in csv_rows(csv.DictReader(csv_text(labels))):
+            name = (row.get(column) or "").strip()
+            if name and not csv_path(source, name).is_file():
+                found[name].append(row.line)
+        if found:
+            missing[column] = found
+    problems = []
+    for column, found in missing.items():
+        listed = [f"{name} ({name_lines(lines)})" for name, lines in list(found.items())[:5]]
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        problems.append(
+            f"data.labels: {len(found)} {column} file(s) named in {labels.name} are not files "
+            f"under data.source ({source.name}/): {', '.join(listed)}{more}"
+        )
+    return problems
+
+
+def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
+    """Problems of images the CSV ``labels`` lists more than once with different masks.
+
+    Returns
+    -------
+    list of str
+        E.g. ``data.labels: 1 image(s) of list.csv listed again with another mask (only one
+        can be its truth): img/a.png (line 2 img/a_mask.png, line 6 img/b_mask.png)``; empty
+        when no image has two masks (a row repeated as it is, mask included, is no conflict).
+    """
+    if "image" not in columns or "mask" not in columns:
+        return []
+    masks: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in csv_rows(csv.DictReader(csv_text(labels))):
+        image = row.get("image") or ""
+        if image.strip():
+            masks[image].setdefault((row.get("mask") or "").strip(), row.line)
+    twice = {image: found for image, found in masks.items() if len(found) > 1}
+    if not twice:
+        return []
+    listed = [f"{image} ({_lines(found)})" for image, found in list(twice.items())[:5]]
+    more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+    return [
+        f"data.labels: {len(twice)} image(s) of {labels.name} listed again with another mask "
+        f"(only one can be its truth): {'; '.join(listed)}{more}"
+    ]
+
+
+def _lines(found: dict[str, int]) -> str:
+    """``line 2 img/a_mask.png, line 6 (no mask)``: each mask an image was given, by line."""
+    return ", ".join(f"line {line} {mask or '(no mask)'}" for mask, line in found.items())
