@@ -39,7 +39,10 @@ def check_inputs(config: RunConfig) -> None:
     d = config.data
     problems = []
     if not d.source.is_dir():
-        problems.append(f"data.source: no such folder {shown(d.source)}")
+        demo = ".cache/demo/" in d.source.as_posix()  # a shipped config's default data
+        problems.append(f"data.source: no such folder {shown(d.source)}" + (
+            " (the shipped configs' default data: run `make demo` first, or give your own "
+            "with --set data.source=... --set data.labels=...)" if demo else ""))  # fmt: skip
     columns: dict[str, list[str]] = {}
     for key in ("labels", "masks"):
         path = getattr(d, key)
