@@ -270,7 +270,7 @@ def _label_table(
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
-        table.key_column, table.lines = "file", {}  # its lines are not the user's file's
+        table.key_column, table.path = "file", None  # lines: the user's; path: radpipe's
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
