@@ -20,6 +20,7 @@ from pydicom.uid import generate_uid
 from pipeline.keys import hash_key
 from tests.workflows.test_shared_sop_across_series import _slice
 from workflows.cli import main
+from workflows.convert import ConvertOptions, convert_folder
 
 NOTE = "SOPInstanceUID shared with another file: instance_key in sources.csv made from UID and file"
 
@@ -88,6 +89,10 @@ def test_strict_refuses_the_series_and_a_rerun_follows_the_folder(tmp_path: Path
     assert _csv(out / "sources.csv") == []
 
     assert main(_args(src, out)) == 0
+    first = _csv(out / "sources.csv")
+    again = convert_folder(src, out, ConvertOptions(format="npy", per="series"), progress=False)
+    assert (again.converted, again.skipped) == (0, 3)  # nothing changed: every series kept
+    assert _csv(out / "sources.csv") == first
     shutil.rmtree(src / "a1")  # the copy is gone: a0/0.dcm is keyed by its UID alone again
     assert main(_args(src, out)) == 0
     keys = {r["source"]: r["instance_key"] for r in _csv(out / "sources.csv")}

@@ -23,7 +23,7 @@ from workflows.convert.resume import (
     iter_csv,
     parts,
 )
-from workflows.convert.shared_series import SHARED_KIND, strict_refusal
+from workflows.convert.shared_series import keys_follow, strict_refusal
 from workflows.convert.store import Store, sql_columns, sql_places
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask, series_output
 
@@ -56,7 +56,7 @@ def plan_series_task(
 ) -> None:  # fmt: skip
     """A series' task is refused (a file of it failed; under ``strict``, a file of it shares
     its SOPInstanceUID: ``shared``), kept from the last run (made of exactly its files,
-    none changed since, none shared then or now), or queued."""
+    none changed since, each keyed as this run keys it), or queued."""
     if task.series_key in broken:  # a volume without the failed file would be wrong
         reason = f"not converted: its series failed on {broken[task.series_key]}"
         result.failures += [(escape_name(source), reason) for source in task.sources]
@@ -70,9 +70,7 @@ def plan_series_task(
         store.facts.add(name, Path(task.src_root) / source)
     old, sources, dropped = last.series(task) if last is not None else ([], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
-    # a shared UID's note and keys follow the folder: such a series is converted again
-    again = shared.intersection(names) or any(SHARED_KIND in r["problems"] for r in old)
-    if again:
+    if old and not keys_follow(sources, shared, store):  # a UID shared then or now, not both
         old = []
     if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
         changed, unknown = store.facts.changed(names)

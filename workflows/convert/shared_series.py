@@ -65,6 +65,22 @@ def mark_shared(res: TaskResult, shared: frozenset[str]) -> TaskResult:
     return replace(res, rows=tuple(rows), sources=tuple(sources), problems=res.problems + notes)
 
 
+def keys_follow(rows: list[dict[str, str]], shared: frozenset[str], store: Store) -> bool:
+    """Whether the last run's ``sources.csv`` ``rows`` of a series have the keys this run
+    gives (made from UID and file exactly for the ``shared`` files), so that they and their
+    volumes' notes can be kept; a file that shares its UID now and did not then, or the
+    reverse, has its series converted again."""
+    for row in rows:
+        uid = store.sop_uid_of(row["source"])
+        if uid is None:
+            return False
+        key = hash_key(uid)
+        if row["instance_key"] != (hash_key(f"{key}\0{row['source']}") if row["source"] in shared
+                                   else key):  # fmt: skip
+            return False
+    return True
+
+
 def strict_refusal(sources: tuple[str, ...], shared: frozenset[str]) -> TaskResult | None:
     """Under ``--strict``, a series with a shared file is refused before it is converted, as
     a series with any other problem: the error its task would have had; else ``None``."""
@@ -75,4 +91,11 @@ def strict_refusal(sources: tuple[str, ...], shared: frozenset[str]) -> TaskResu
     return TaskResult(sources[0], error=reason, error_source=sources[0])
 
 
-__all__ = ["SHARED_KIND", "mark_shared", "series_note", "shared_sources", "strict_refusal"]
+__all__ = [
+    "SHARED_KIND",
+    "keys_follow",
+    "mark_shared",
+    "series_note",
+    "shared_sources",
+    "strict_refusal",
+]

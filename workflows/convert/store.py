@@ -249,6 +249,11 @@ class Store:
              _blob(instance.study_uid), _blob(instance.sop_uid)),
         )  # fmt: skip
 
+    def sop_uid_of(self, name: str) -> str | None:
+        """The SOPInstanceUID of the file named ``name`` (escaped); ``None`` if unknown."""
+        found = self.db.execute("SELECT sop_uid FROM instances WHERE name = ?", (name,)).fetchone()
+        return None if found is None or found[0] is None else _text(found[0])
+
     def sharing_uid(self) -> list[Instance]:
         """The instances whose SOPInstanceUID another file (another name) has too."""
         found = self.db.execute(
