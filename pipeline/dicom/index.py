@@ -144,6 +144,18 @@ class DicomIndex:
         """
         return {p.series_key: files.escape_name(p.where) for p in self.problems if p.series_key}
 
+    def mark_incomplete(self) -> None:
+        """Say on each series with a failed file what ``convert --per series`` will do.
+
+        ``incomplete: <file> of this series failed, so convert --per series refuses it``.
+        """
+        failed = self.failed_by_series()
+        for s in self.series:
+            said = any(p.startswith("incomplete: ") for p in s.problems)
+            if s.key in failed and not said:
+                why = "of this series failed, so convert --per series refuses it"
+                s.problems.insert(0, f"incomplete: {failed[s.key]} {why}")
+
     def all_problems(self) -> list[Problem]:
         """File problems, notes on usable files, then series problems (``series <key>``)."""
         found = list(self.problems)
@@ -231,11 +243,7 @@ def index_folder(
     instances = note_shared_uids(instances, root)  # as convert names or skips them
     index = DicomIndex(root, assemble_series(instances, policy), problems,
                        files_scanned=len(instances) + len(problems))  # fmt: skip
-    failed = index.failed_by_series()
-    for s in index.series:  # what convert --per series will do, said here too
-        if s.key in failed:
-            why = "of this series failed, so convert --per series refuses it"
-            s.problems.insert(0, f"incomplete: {failed[s.key]} {why}")
+    index.mark_incomplete()
     return index
 
 

@@ -57,6 +57,7 @@ class MonaiTransform(Stage):
         self.transform = transform
         self.args = args
         built = self._build()  # fail at construction, naming the transform
+        self._check_one_sample(built)
         self.random = _is_random(built)
         self.kind = "intensity" if _is_intensity(built) else "other"
 
@@ -78,6 +79,17 @@ class MonaiTransform(Stage):
         except Exception as err:
             raise ValueError(f"MonaiTransform({self.transform!r}): {err}") from None
 
+    def _check_one_sample(self, built: Any) -> None:
+        """Refuse ``num_samples`` other than 1 at construction (a config error)."""
+        count = _num_samples(type(built), self.args or {})
+        if count != 1:
+            raise ValueError(
+                f"MonaiTransform({self.transform!r}): num_samples={count} would make {count} "
+                "samples of each one, but a stage returns one sample for one (the dataset "
+                "yields one item per image): set num_samples to 1 (every epoch then draws a "
+                "new crop of each image)."
+            )
+
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         return {"transform": self.transform, "seed": int(rng.integers(_SEED_MAX))}
 
@@ -93,7 +105,7 @@ class MonaiTransform(Stage):
                     f"{self.transform} is not an intensity transform: it would move the image "
                     f"but not the mask. Use its dictionary version with keys ['image', 'mask']."
                 )
-            out = transform(_meta_tensor(sample.image, sample.meta))
+            out = _one(self.transform, transform(_meta_tensor(sample.image, sample.meta)))
             image, mask, affine = _numpy(out), sample.mask, getattr(out, "affine", None)
         if _is_intensity(transform):
             return sample.replace(image=image, mask=mask)
@@ -105,7 +117,7 @@ class MonaiTransform(Stage):
         data = {"image": _meta_tensor(sample.image, sample.meta)}
         if sample.mask is not None:
             data["mask"] = _meta_tensor(sample.mask[None], sample.meta)
-        out = transform(data)
+        out = _one(self.transform, transform(data))
         image = _numpy(out["image"])
         mask = None
         if sample.mask is not None:
@@ -140,6 +152,40 @@ class MonaiTransform(Stage):
 
 
 # -- helpers ------------------------------------------------------------------------------
+def _num_samples(factory: type, args: dict[str, Any]) -> int:
+    """The ``num_samples`` a transform is built with (its default when not given).
+
+    1 for a transform without one.
+    """
+    import inspect
+
+    param = inspect.signature(factory).parameters.get("num_samples")
+    if param is None:
+        return 1
+    value = args.get("num_samples", param.default)
+    return int(value) if isinstance(value, int | float) else 1
+
+
+def _one(name: str, out: Any) -> Any:
+    """The one sample a transform returned.
+
+    MONAI's multi-sample transforms (``RandCropByPosNegLabeld``, ``RandSpatialCropSamplesd``,
+    ``GridSplitd``...) return a list, of one sample when ``num_samples`` is 1.
+
+    Raises
+    ------
+    ValueError
+        The transform returned several samples (or none).
+    """
+    if not isinstance(out, list | tuple):
+        return out
+    if len(out) != 1:
+        raise ValueError(
+            f"{name} returned {len(out)} samples (a list); a stage returns one sample for one."
+        )
+    return out[0]
+
+
 def _moves_pixels(transform: Any) -> bool:
     """A transform that moves, resamples, crops or pads pixels.
 

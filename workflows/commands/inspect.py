@@ -32,6 +32,13 @@ def register(sub: Any) -> None:
         help="report images whose header claims more pixels than this, as convert refuses "
         "them (2**28)",
     )
+    p.add_argument(
+        "--decode",
+        action="store_true",
+        help="also decode every frame of every image as convert does, and list the files "
+        "whose pixel data fail (damaged compressed data) in convert's words; reads every "
+        "file in full (slower)",
+    )
     p.set_defaults(func=run)
 
 
@@ -51,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
 
     mapper = header_mapper(Path(args.src), args.workers)
     index = index_folder(args.src, policy, max_pixels=args.max_pixels, mapper=mapper)
+    if args.decode:  # opt in: headers alone stay as fast as they were
+        from workflows.commands.inspect_decode import decode_every_file
+
+        decode_every_file(index, workers=args.workers, max_pixels=args.max_pixels)
     if args.index:
         index.write_csv(args.index)
     summary = index.to_dict()

@@ -65,6 +65,7 @@ from workflows.convert.series_plan import (
     plan_series_task,
     read_headers,
 )
+from workflows.convert.shared_series import mark_shared, shared_sources
 from workflows.convert.store import Store, scratch_errors
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -245,10 +246,11 @@ def _run_all(
     tasks: Iterable[ConvertTask], total: int, out: Path, store: Store, runner: _runner,
     result: ConvertResult, on_done: Callable[[TaskResult], None],
     task_of: Callable[[str], ConvertTask | None],
+    fix: Callable[[TaskResult], TaskResult] = lambda res: res,
 ) -> None:  # fmt: skip
-    """Run the tasks, collecting rows and failures; flush a partial manifest (and the stat
-    facts of the files it lists) every few hundred tasks or seconds, so that a rerun after a
-    kill resumes (per file or series)."""
+    """Run the tasks, collecting rows and failures (each result through ``fix`` first);
+    flush a partial manifest (and the stat facts of the files it lists) every few hundred
+    tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
     partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS)
 
     def done(res: TaskResult) -> None:
@@ -258,7 +260,7 @@ def _run_all(
 
     with _progress(runner.progress, total) as advance:
         for res in runner.map(tasks, total):
-            collect(res, task_of(res.task_id), result, done)
+            collect(fix(res), task_of(res.task_id), result, done)
             advance()
 
 
@@ -312,6 +314,7 @@ def _convert_series(
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
     broken = read_headers(root, result, store, mapper)
+    shared = shared_sources(store, root)  # a UID of two files: both keyed by UID and file
 
     def first_ids(uid: str) -> tuple[str, str]:
         first = sort_series(uid, store.instances_of(uid), options.policy()).first
@@ -320,7 +323,7 @@ def _convert_series(
     store.order_series(first_ids)
     last = StoredPrevious(out, store) if store.has_previous() else None
     plan = partial(plan_series_task, out=out, result=result, store=store, last=last,
-                   broken=broken)  # fmt: skip
+                   broken=broken, shared=shared, strict=options.strict)  # fmt: skip
     for uid in store.ordered_series():  # one series in memory at a time
         _series_tasks(uid, root, out, options, store, index, plan)
     result.tasks = result.skipped + store.task_count()
@@ -342,7 +345,8 @@ def _convert_series(
         store.add_rows(res.rows)
         store.add_sources(res.sources)
 
-    _run_all(tasks(), store.task_count(), out, store, runner, result, converted, task_of)
+    _run_all(tasks(), store.task_count(), out, store, runner, result, converted, task_of,
+             partial(mark_shared, shared=shared))  # fmt: skip
 
 
 def _series_tasks(

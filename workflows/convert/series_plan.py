@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
-from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks
+from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks, collect
 from workflows.convert.resume import (
     PARTIAL,
     PARTIAL_SOURCES,
@@ -23,6 +23,7 @@ from workflows.convert.resume import (
     iter_csv,
     parts,
 )
+from workflows.convert.shared_series import keys_follow, strict_refusal
 from workflows.convert.store import Store, sql_columns, sql_places
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask, series_output
 
@@ -50,18 +51,27 @@ def plan_series_task(
     task: ConvertTask, out: Path, result: ConvertResult, store: Store,
     last: StoredPrevious | None,
     broken: dict[str, str],
+    shared: frozenset[str] = frozenset(),
+    strict: bool = False,
 ) -> None:  # fmt: skip
-    """A series' task is refused (a file of it failed), kept from the last run (made of
-    exactly its files, none changed since), or queued."""
+    """A series' task is refused (a file of it failed; under ``strict``, a file of it shares
+    its SOPInstanceUID: ``shared``), kept from the last run (made of exactly its files,
+    none changed since, each keyed as this run keys it), or queued."""
     if task.series_key in broken:  # a volume without the failed file would be wrong
         reason = f"not converted: its series failed on {broken[task.series_key]}"
         result.failures += [(escape_name(source), reason) for source in task.sources]
         return
     names = [escape_name(source) for source in task.sources]
+    refused = strict_refusal(task.sources, shared) if strict else None
+    if refused is not None:
+        collect(refused, task, result, lambda _: None)
+        return
     for name, source in zip(names, task.sources):
         store.facts.add(name, Path(task.src_root) / source)
     old, sources, dropped = last.series(task) if last is not None else ([], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
+    if old and not keys_follow(sources, shared, store):  # a UID shared then or now, not both
+        old = []
     if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
         changed, unknown = store.facts.changed(names)
         result.changed += changed

@@ -241,12 +241,26 @@ class Store:
         blob = pickle.dumps(instance, protocol=pickle.HIGHEST_PROTOCOL)
         # a later instance of the same name keeps the first one's place (as a dict would)
         self.db.execute(
-            "INSERT INTO instances VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
             "series_uid = excluded.series_uid, facts = excluded.facts, "
-            "patient_id = excluded.patient_id, study_uid = excluded.study_uid",
+            "patient_id = excluded.patient_id, study_uid = excluded.study_uid, "
+            "sop_uid = excluded.sop_uid",
             (name, _blob(instance.series_uid), blob, _blob(instance.patient_id),
-             _blob(instance.study_uid)),
+             _blob(instance.study_uid), _blob(instance.sop_uid)),
         )  # fmt: skip
+
+    def sop_uid_of(self, name: str) -> str | None:
+        """The SOPInstanceUID of the file named ``name`` (escaped); ``None`` if unknown."""
+        found = self.db.execute("SELECT sop_uid FROM instances WHERE name = ?", (name,)).fetchone()
+        return None if found is None or found[0] is None else _text(found[0])
+
+    def sharing_uid(self) -> list[Instance]:
+        """The instances whose SOPInstanceUID another file (another name) has too."""
+        found = self.db.execute(
+            "SELECT facts FROM instances WHERE sop_uid IN (SELECT sop_uid FROM instances "
+            "GROUP BY sop_uid HAVING COUNT(*) > 1) ORDER BY rowid"
+        )
+        return [pickle.loads(blob) for (blob,) in found]  # this run's own objects
 
     def series_uids(self) -> Iterator[str]:
         """Every SeriesInstanceUID, in the order its first instance was added."""
@@ -343,8 +357,9 @@ def _open(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connection]:
             CREATE INDEX rows_source ON rows ("source");
             CREATE TABLE todo (rel BLOB);
             CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB,
-                                    patient_id BLOB, study_uid BLOB);
+                                    patient_id BLOB, study_uid BLOB, sop_uid BLOB);
             CREATE INDEX instances_series ON instances (series_uid);
+            CREATE INDEX instances_sop ON instances (sop_uid);
             CREATE TABLE series (uid BLOB, patient_id BLOB, study_uid BLOB);
             CREATE TABLE previous ({_COLUMNS}, rank INTEGER);
             CREATE INDEX previous_source ON previous ("source");

@@ -41,18 +41,12 @@ from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
+from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
 __all__ = [
-    "CLASSES_FILE",
-    "LabelTable",
-    "apply_missing_policy",
-    "note_rare_classes",
-    "read_key_column",
-    "read_label_table",
-    "spreadsheet_safe",
-    "store_classes",
-    "stored_class_names",
-]
+    "CLASSES_FILE", "LabelTable", "apply_missing_policy", "note_rare_classes", "read_key_column",
+    "read_label_table", "spreadsheet_safe", "store_classes", "stored_class_names",
+]  # fmt: skip
 
 log = logging.getLogger("radpipe")
 
@@ -72,6 +66,7 @@ class LabelTable:
     lines: dict[str, int] = field(default_factory=dict)  # key -> the CSV line that first gives it
     path: Path | None = None  # the CSV read, for a second look at rows that matched nothing
     name: str = ""  # how messages name it (the user's file name)
+    files: dict[str, str] = field(default_factory=dict)  # key -> file, resolved from `file`
 
 
 def read_label_table(
@@ -130,8 +125,11 @@ def read_label_table(
     index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
+    files = {
+        r["series_key"]: r[FILE_COLUMN] for r in rows if r.get(LINE_COLUMN) and r.get(FILE_COLUMN)
+    }
     return LabelTable(by_key, names, f"{name} column {column!r}", key_column=key_column,
-                      lines=lines, path=path, name=name)  # fmt: skip
+                      lines=lines, path=path, name=name, files=files)  # fmt: skip
 
 
 def apply_missing_policy(
@@ -189,10 +187,12 @@ def apply_missing_policy(
 
 
 def _rows_named(table: LabelTable, keys: list[str]) -> str:
-    """``"lines 3, 8 and 2 more"``: where the rows of ``keys`` are in the CSV, when it is the
-    user's own file; else ``"e.g. <key>, ..."`` by hashed key."""
+    """``"lines 3, 8 and 2 more"`` (``lines 3 (a/b.dcm), ...`` keyed by ``file``); by hashed
+    key (``"e.g. <key>, ..."``) only when the user's lines are unknown."""
     if not all(k in table.lines for k in keys):
         return "e.g. " + ", ".join(keys[:_SHOWN])
+    if all(k in table.files for k in keys):
+        return name_rows([(table.lines[k], table.files[k]) for k in keys], _SHOWN)
     return name_lines([table.lines[k] for k in keys], _SHOWN)
 
 
@@ -279,7 +279,7 @@ def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")
     reader = csv.DictReader(csv_text(path))
-    rows = list(csv_rows(reader))
+    rows = user_lines(list(csv_rows(reader)))  # a resolved copy's rows: the user's lines
     return rows, list(reader.fieldnames or [])
 
 

@@ -95,8 +95,8 @@ def split_parts(config: Any, path: Path | None, key: str) -> dict[str, Any] | No
     labels = config.data.labels
     if config.split.column is None or path is None or labels is None:
         return None
-    return read_split_column(path, config.split.column, key, labels.name,
-                             own_lines=path == labels)  # fmt: skip
+    # a CSV resolved from `file` keys keeps the user's lines (workflows.run.truth_rows)
+    return read_split_column(path, config.split.column, key, labels.name)
 
 
 def make_split(
@@ -127,8 +127,8 @@ def read_split_column(
     """``{series (image) key: (part, CSV line)}`` from ``column`` of a labels CSV.
 
     ``key`` is ``"series"`` (``series_uid`` / ``series_key`` column) or ``"image"``. The line
-    is ``None`` with ``own_lines=False``: a CSV radpipe resolved from ``file`` keys, whose
-    lines are not the user's.
+    is the user's, also in a CSV radpipe resolved from ``file`` keys (its ``csv_line``);
+    ``None`` with ``own_lines=False``.
 
     Raises
     ------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cells import csv_key
-from pipeline.data.io import csv_path, csv_text, read_manifest
+from pipeline.data.io import csv_path, read_manifest
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
@@ -31,6 +31,7 @@ from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.duplicates import note_duplicates, sample_files, source_names
+from workflows.run.image_list import read_image_list
 from workflows.run.labels import (
     CLASSES_FILE,
     LabelTable,
@@ -269,7 +270,7 @@ def _label_table(
     table = read_label_table(path, column=column, key=key, class_names=names,
                              stored=run_dir / CLASSES_FILE, shown=shown)  # fmt: skip
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
-        table.key_column, table.lines = "file", {}  # its lines are not the user's file's
+        table.key_column, table.path = "file", None  # lines: the user's; path: radpipe's
     if config.task == "classification":
         store_classes(table, run_dir)
     return table
@@ -306,9 +307,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     root = config.data.source.resolve()
     if config.data.labels is None:
         raise RadpipeError("data.kind 'images' needs data.labels (a CSV with image and label).")
-    table = list(csv.DictReader(csv_text(config.data.labels)))
-    if not table or "image" not in table[0]:
-        raise RadpipeError(f"{config.data.labels.name}: needs an 'image' column.")
+    read = ("patient_id", config.data.label_column, "mask", config.split.column or "")
+    table = read_image_list(config.data.labels, root, read)  # each image once
     stratify = config.task == "classification" or config.data.label_column in table[0]
     labels = _label_table(config, config.data.labels, "image", run_dir) if stratify else None
     found: dict[str, dict[str, Any]] = {}

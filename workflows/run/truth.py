@@ -32,6 +32,7 @@ from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from workflows.run.config import DataConfig
 from workflows.run.paths import shown
+from workflows.run.truth_rows import resolved_mask_rows, source_values
 
 log = logging.getLogger("radpipe")
 
@@ -53,7 +54,7 @@ _SHOWN = 10  # files named per kind of problem; the rest are counted
 class _Keyed:
     """A CSV row whose ``file`` was found under the source folder."""
 
-    row: dict[str, str]
+    row: CsvRow
     rel: str  # relative to data.source, POSIX
     frame: int
 
@@ -197,7 +198,8 @@ def _by_series(
             what = "labels" if len({v[:2] for v in values}) > 1 else "splits (split.column)"
             problems[f"files of one series with different {what}"].append(names)
             continue
-        out.append({"series_key": key, **dict(_values(members[0][0].row))})
+        first = members[0][0]  # its file and line name the series in messages
+        out.append({"series_key": key, **source_values(first.row, first.rel)})
     return out
 
 
@@ -212,13 +214,9 @@ def _by_instance(
         if not mask or not mask_path.is_file():
             problems["mask file not found"].append(f"{k.rel}: {mask or '(empty)'}")
             continue
-        row = {"instance_key": hash_key(inst.sop_uid), **dict(_values(k.row))}
+        row = {"instance_key": hash_key(inst.sop_uid), **source_values(k.row, k.rel)}
         out.append({**row, "frame": str(k.frame), "mask": str(mask_path)})
     return out
-
-
-def _values(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple((c, v) for c, v in row.items() if c not in (FILE_COLUMN, None))
 
 
 def _message(path: Path, kind: str, problems: dict[str, list[str]]) -> str:
@@ -332,8 +330,8 @@ def check_mask_rows(
     Every image (instance and frame) of those series needs a mask row: one without stops the
     run here, naming its source files (relative paths) and frames. Rows whose image is not in
     the converted data are never used: they are counted and a warning names a few by hashed
-    key, as :func:`workflows.run.labels.apply_missing_policy` does for label rows, or by line
-    when ``own_lines`` (``masks`` is the user's file, not a copy radpipe wrote). Returns
+    line, or (``own_lines`` false: ``masks`` is the copy radpipe resolved from ``file`` keys)
+    by the user's line and file. Returns
     ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
 
     Raises
@@ -372,7 +370,7 @@ def check_mask_rows(
             "%d of %d rows of %s name an image that is not in the converted data, so their "
             "masks are not used (%s)", len(unmatched), len(listed), name,
             name_lines([at[k] for k in unmatched]) if own_lines else
-            "e.g. instance " + ", ".join(f"{k} frame {f}" for k, f in unmatched[:3]),
+            resolved_mask_rows(masks, unmatched),
         )  # fmt: skip
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
 

@@ -130,3 +130,35 @@ def test_palette_16_bit_entries_are_kept_16_bit_even_where_an_image_uses_only_lo
     got, _ = render(image, 0, parse_window("header"), "uint16")
     np.testing.assert_array_equal(got[..., 0], index)  # 16-bit values, unscaled
     assert not any("palette" in p for p in image.problems)
+
+
+def test_no_window_spans_the_modality_lut_output_stored_values_can_reach() -> None:
+    """The rule for a Modality LUT Sequence (PS3.3 C.11.1.1.1) without a window: the PNG spans
+    the LUT's output over the range BitsStored allows, as RescaleSlope/Intercept's does: the
+    smallest to the largest entry stored values can reach (values before the first mapped
+    value take the first entry, values past the table the last). Not the stored range (the
+    LUT's output is in other units: 2000..2765 here, which 0..4095 would misplace), nor
+    dcmtk's 0..2**16 - 1 from the descriptor's bits (2765 of 65535: a near-black PNG). So
+    ``png16`` keeps every entry apart (the span is at most 65535) and the values are
+    pydicom's ``apply_modality_lut`` ones, rescaled linearly."""
+    from pydicom.pixels import apply_modality_lut
+
+    stored = np.array([[0, 999, 1000, 1001], [1100, 1254, 1255, 4095]], dtype=np.uint16)
+    ds = G.image(stored, G.CT)
+    ds.BitsStored, ds.HighBit = 12, 11
+    item = Dataset()
+    item.LUTDescriptor = [256, 1000, 16]  # stored 1000..1255
+    item.ModalityLUTType = "HU"
+    item.add_new(0x00283006, "OW", (2000 + 3 * np.arange(256)).astype("<u2").tobytes())
+    ds.ModalityLUTSequence = Sequence([item])
+    values = apply_modality_lut(stored, ds).astype(np.float64)
+    assert values.tolist() == [[2000, 2000, 2000, 2003], [2300, 2762, 2765, 2765]]
+    image = image_from_dataset(ds, "x.dcm")
+    for out, top in (("uint8", 255), ("uint16", 65535)):
+        got, name = render(image, 0, parse_window("none"), out)  # type: ignore[arg-type]
+        assert name == "none"
+        np.testing.assert_array_equal(got, np.rint((values - 2000) / 765 * top))
+    wide, _ = render(image, 0, parse_window("none"), "uint16")
+    assert wide[0, 0] == 0 and wide[1, 3] == 65535 and wide[0, 3] == 257  # 3 * 65535 / 765
+    floats, _ = render(image, 0, parse_window("none"), "float32")
+    np.testing.assert_array_equal(floats, values)  # NPY: the modality values themselves

@@ -1,0 +1,116 @@
+"""The image list of a ``data.kind: images`` run (``data.labels``): each image once.
+
+The run keys an image by its path as the CSV writes it, so a list naming one image twice kept
+the last row's ``patient_id`` and ``mask`` unsaid (the patient-level split then grouped the
+image under whichever patient came last) and counted one file spelled two ways
+(``a.png``, ``./a.png``) as two images. :func:`read_image_list` refuses an image listed
+twice with different values in a column the run reads, naming both lines and the columns,
+and keeps one of two rows that agree, with a warning naming both lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text
+from pipeline.data.io import csv_path
+from pipeline.errors import RadpipeError
+
+__all__ = ["read_image_list"]
+
+log = logging.getLogger("radpipe")
+
+#: Columns whose values are patient data: their differing values are never shown.
+_PRIVATE = frozenset({"patient_id"})
+
+
+def read_image_list(
+    path: Path, root: Path, columns: Sequence[str], shown: str | None = None
+) -> list[CsvRow]:
+    """The rows of an image list CSV, each image once, in file order.
+
+    Parameters
+    ----------
+    path
+        The CSV (``image`` column, paths relative to ``root``).
+    root
+        ``data.source``: the folder the paths are relative to.
+    columns
+        The other columns the run reads (``patient_id``, the label column, ``mask``, the
+        split column); a column the CSV lacks is left out. Identifiers are compared as
+        :func:`~pipeline.cells.csv_key` reads them, labels as
+        :func:`~pipeline.cells.csv_label`, mask paths as the files they name.
+    shown
+        How messages name the CSV (default: its file name).
+
+    Returns
+    -------
+    list of CsvRow
+        The rows; of two rows that name one file (also spelled two ways) with the same
+        values, the first, with a warning naming both lines.
+
+    Raises
+    ------
+    RadpipeError
+        No ``image`` column; a row's image cell is empty; or one file listed on two lines
+        with different values (both lines and the columns named; ``patient_id`` values are
+        not shown).
+    """
+    name = shown or path.name
+    reader = csv.DictReader(csv_text(path))
+    rows = list(csv_rows(reader))
+    if not rows or "image" not in (reader.fieldnames or []):
+        raise RadpipeError(f"{name}: needs an 'image' column.")
+    read = [c for c in dict.fromkeys(columns) if c in rows[0] and c != "image"]
+    first: dict[str, CsvRow] = {}
+    kept = []
+    for row in rows:
+        if not (row["image"] or "").strip():
+            raise RadpipeError(f"{name} line {row.line}: the image cell is empty; fill it in "
+                               "or delete the row.")  # fmt: skip
+        where = _file(root, row["image"])
+        if where not in first:
+            first[where] = row
+            kept.append(row)
+            continue
+        was = first[where]
+        differ = [c for c in read if _value(root, c, was.get(c)) != _value(root, c, row.get(c))]
+        both = f"{name} lines {was.line} and {row.line}"
+        spelled = (f"{was['image']!r}" if was["image"] == row["image"]
+                   else f"one file ({was['image']!r}, {row['image']!r})")  # fmt: skip
+        if differ:
+            raise RadpipeError(
+                f"{both} list {spelled} with different {_shown(differ, was, row)}: which is "
+                "right is unknown; keep one row (or fix the path) and run again."
+            )
+        log.warning("%s list %s twice with the same values: used once (line %d).", both,
+                    spelled, was.line)  # fmt: skip
+    return kept
+
+
+def _file(root: Path, image: str) -> str:
+    """The file an image cell names, as one string for every spelling of it."""
+    return os.path.normpath(csv_path(root, image))
+
+
+def _value(root: Path, column: str, cell: str | None) -> str:
+    if column == "patient_id":
+        return csv_key(cell)
+    if column == "mask":
+        return _file(root, cell) if cell and cell.strip() else ""
+    return csv_label(cell)
+
+
+def _shown(columns: list[str], a: CsvRow, b: CsvRow) -> str:
+    """``label ('0' then '1'), patient_id``: the columns that differ, with their values
+    except for patient data."""
+    return ", ".join(
+        c
+        if c in _PRIVATE
+        else f"{c} ({(a.get(c) or '').strip()!r} then {(b.get(c) or '').strip()!r})"
+        for c in columns
+    )
