@@ -24,37 +24,38 @@ from pipeline.data.io import csv_path, load_array, read_manifest
 from pipeline.dicom.files import escape_name
 from pipeline.errors import RadpipeError
 
-__all__ = ["note_duplicates", "sample_files", "source_names"]
+__all__ = ["note_duplicates", "note_study_duplicates"]
 
 log = logging.getLogger("radpipe")
 
 
-def sample_files(study: Any) -> dict[str, list[Path]]:
-    """``{series key (images run: image key): [files its samples read]}``."""
+def note_study_duplicates(study: Any) -> int:
+    """:func:`note_duplicates` over the files the samples of ``study`` read (the run's
+    converted outputs, or an images run's own files), named by the files the user has."""
+    files, names = _sample_files(study)
+    return note_duplicates(study.split, files, study.kind, names)
+
+
+def _sample_files(study: Any) -> tuple[dict[str, list[Path]], dict[Path, str]]:
+    """``{series key (images run: image key): [files its samples read]}`` and ``{file read:
+    the file the user has}``, from one read of the manifest: the source DICOM file of a
+    converted output (the manifest's ``source``, relative to ``data.source``, with its frame
+    when not 0), an images run's file as its CSV names it; control characters escaped."""
     files: dict[str, list[Path]] = defaultdict(list)
-    if study.kind == "dicom":
-        for r in read_manifest(study.root / "manifest.csv"):
-            files[r["series_key"]].append(study.root / r["output"])
-    else:
-        for key, rows in study.image_rows.items():
-            files[key].extend(csv_path(study.root, r["image"]) for r in rows)
-    return dict(files)
-
-
-def source_names(study: Any) -> dict[Path, str]:
-    """``{file a sample reads: the file the user has}``: the source DICOM file of a converted
-    output (the manifest's ``source``, relative to ``data.source``, with its frame when not
-    0), an images run's file as its CSV names it; control characters escaped."""
     names: dict[Path, str] = {}
     if study.kind == "dicom":
         for r in read_manifest(study.root / "manifest.csv"):
+            path = study.root / r["output"]
+            files[r["series_key"]].append(path)
             frame = f" frame {r['frame']}" if r.get("frame") else ""
-            names[study.root / r["output"]] = f"{r['source']}{frame}"
+            names[path] = f"{r['source']}{frame}"
     else:
-        for rows in study.image_rows.values():
+        for key, rows in study.image_rows.items():
             for r in rows:
-                names[csv_path(study.root, r["image"])] = escape_name(r["image"])
-    return names
+                path = csv_path(study.root, r["image"])
+                files[key].append(path)
+                names[path] = escape_name(r["image"])
+    return dict(files), names
 
 
 def note_duplicates(
@@ -67,9 +68,9 @@ def note_duplicates(
 
     Parts are ``(split, fold)``: train, val, test, and each fold of a k-fold split; ``kind``
     is the study's (``dicom``: keys are series, ``images``: images); ``names`` gives the file
-    the user has for each file read (:func:`source_names`): the example pair is named by those
-    (a key alone could not be found in the data to remove the copy). Returns the number of
-    files that have a twin in another part (0: nothing said).
+    the user has for each file read (as :func:`note_study_duplicates` gives them): the example
+    pair is named by those (a key alone could not be found in the data to remove the copy).
+    Returns the number of files that have a twin in another part (0: nothing said).
     """
     part = {r["series_key"]: (str(r["split"]), int(r.get("fold", -1))) for r in split}
     groups: dict[Any, list[tuple[Path, str]]] = defaultdict(list)

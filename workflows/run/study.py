@@ -30,7 +30,7 @@ from pipeline.stage import Pipeline
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
-from workflows.run.duplicates import note_duplicates, sample_files, source_names
+from workflows.run.duplicates import note_study_duplicates
 from workflows.run.image_list import read_image_list
 from workflows.run.labels import (
     CLASSES_FILE,
@@ -110,7 +110,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
     check_no_leak(study.split)
-    note_duplicates(study.split, sample_files(study), study.kind, source_names(study))
+    note_study_duplicates(study)
     study.class_names = _class_names(config, study)
     if config.task == "classification":  # refused before any training, not after
         positive_index(config.evaluate.positive_class, study.class_names)
