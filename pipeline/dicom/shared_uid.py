@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.header import Instance
+from pipeline.keys import hash_key
 
 #: The note of a file named by UID and file because another file shares its SOPInstanceUID.
 SHARED_UID_NOTE = "SOPInstanceUID shared with another file: output named by UID and file"
@@ -29,6 +30,15 @@ def file_digest(path: Path) -> str:
         while block := fh.read(2**20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def shared_instance_key(instance_key: str, source: str) -> str:
+    """The ``instance_key`` of a file whose SOPInstanceUID another file shares.
+
+    Made from the UID's own key (``hash_key(uid)``) and the file's escaped relative name
+    ``source``, as both per-instance outputs and a per-series ``sources.csv`` give it.
+    """
+    return hash_key(f"{instance_key}\0{source}")
 
 
 def duplicate_note(first: str) -> str:

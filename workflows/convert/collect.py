@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.dicom.files import IMAGES_ADVICE, escape_name, find_files
-from pipeline.dicom.shared_uid import SHARED_UID_NOTE, duplicate_note, file_digest
-from pipeline.keys import hash_key
+from pipeline.dicom.shared_uid import (
+    SHARED_UID_NOTE,
+    duplicate_note,
+    file_digest,
+    shared_instance_key,
+)
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
 
@@ -180,7 +184,7 @@ def resolve_collisions(
             (out / row["output"]).unlink(missing_ok=True)
         store.drop_source(source)
     tasks = [
-        ConvertTask(str(root), str(out), (raw[s],), instance_key=hash_key(f"{key_of[s]}\0{s}"))
+        ConvertTask(str(root), str(out), (raw[s],), instance_key=shared_instance_key(key_of[s], s))
         for s in sorted(clashing)
     ]
     result.converted -= len(clashing)

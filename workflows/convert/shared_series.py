@@ -6,7 +6,7 @@ only a frame whose pixels repeat one at the same position), but ``sources.csv`` 
 files one ``instance_key``, ``hash_key(SOPInstanceUID)``, with no note, so a slice label
 joined by the UID went to both slices. The files :func:`~pipeline.dicom.shared_uid.
 note_shared_uids` notes (as ``inspect`` does) now get the per-instance key
-``hash_key(f"{hash_key(uid)}\\0{source}")`` in ``sources.csv`` and their volumes'
+:func:`~pipeline.dicom.shared_uid.shared_instance_key` in ``sources.csv`` and their volumes'
 manifest rows the note :func:`series_note`.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.dicom.files import escape_name
-from pipeline.dicom.shared_uid import SHARED_UID_NOTE, note_shared_uids
+from pipeline.dicom.shared_uid import SHARED_UID_NOTE, note_shared_uids, shared_instance_key
 from pipeline.keys import hash_key
 from workflows.convert.store import Store
 from workflows.convert.tasks import TaskResult
@@ -50,7 +50,7 @@ def mark_shared(res: TaskResult, shared: frozenset[str]) -> TaskResult:
     sources = []
     for row in res.sources:
         if row["source"] in shared:
-            key = hash_key(f"{row['instance_key']}\0{row['source']}")
+            key = shared_instance_key(row["instance_key"], row["source"])
             row = {**row, "instance_key": key}
             names = noted.setdefault(row["output"], [])
             names += [row["source"]] if row["source"] not in names else []
@@ -75,8 +75,8 @@ def keys_follow(rows: list[dict[str, str]], shared: frozenset[str], store: Store
         if uid is None:
             return False
         key = hash_key(uid)
-        if row["instance_key"] != (hash_key(f"{key}\0{row['source']}") if row["source"] in shared
-                                   else key):  # fmt: skip
+        if row["instance_key"] != (shared_instance_key(key, row["source"])
+                                   if row["source"] in shared else key):  # fmt: skip
             return False
     return True
 
