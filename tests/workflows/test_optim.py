@@ -123,3 +123,33 @@ def test_plateau_lowers_the_rate_after_step_size_epochs_without_gain_either_way(
     assert rates("val_loss", [1.0, 0.9, 0.8, 0.7, 0.6]) == [1.0] * 5
     assert rates("val_accuracy", [0.5, 0.6, 0.7, 0.8, 0.9]) == [1.0] * 5
     assert rates("val_accuracy", [0.9, 0.5, 0.5, 0.5]) == [1.0, 1.0, 1.0, 0.5]
+
+
+def _sgd_epoch(grad_clip: float | None) -> list[float]:
+    """The weights after one step of :func:`train_one_epoch` (SGD, lr 1, no momentum) on a
+    linear model ``y = w . x`` with loss ``sum(y)`` over one sample ``x = (3, 4)``: the
+    gradient is ``(3, 4)``, of global norm 5."""
+    from workflows.train.epoch import train_one_epoch
+
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.zero_()
+    config = TrainConfig(optimizer="sgd", lr=1.0, momentum=0.0, grad_clip=grad_clip,
+                         amp=False, progress=False)  # fmt: skip
+    optimizer = make_optimizer(model, config)
+    batch = {"image": torch.tensor([[3.0, 4.0]]), "label": torch.zeros(1, dtype=torch.int64)}
+
+    def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return logits.sum()
+
+    train_one_epoch(model, [batch], loss, optimizer, config,  # type: ignore[arg-type]
+                    torch.device("cpu"), None, None)  # fmt: skip
+    return model.weight.detach().flatten().tolist()
+
+
+def test_grad_clip_scales_the_global_norm_down_to_the_limit() -> None:
+    # unclipped: w = 0 - 1 * (3, 4); clipped to norm 1: the gradient (3, 4) / 5 = (0.6, 0.8)
+    assert _sgd_epoch(None) == pytest.approx([-3.0, -4.0])
+    assert _sgd_epoch(1.0) == pytest.approx([-0.6, -0.8], rel=1e-5)
+    # a limit above the norm leaves the gradient as it is
+    assert _sgd_epoch(10.0) == pytest.approx([-3.0, -4.0])
