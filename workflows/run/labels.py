@@ -25,6 +25,7 @@ import csv
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from pipeline.cells import (
     refuse_spreadsheet_numbers,
 )
 from pipeline.data.io import csv_text
+from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
@@ -133,12 +135,14 @@ def read_label_table(
 
 
 def apply_missing_policy(
-    table: LabelTable | None, data_keys: list[str], policy: str, what: str = "series"
-) -> list[str]:
+    table: LabelTable | None, data_keys: list[str], policy: str, what: str = "series",
+    sources: Mapping[str, str] | None = None,
+) -> list[str]:  # fmt: skip
     """The keys of ``data_keys`` that have a label, after applying ``data.missing_labels``.
 
-    Records ``table.summary`` (counts only) and logs what was left out. Without a labels
-    table every key is kept (segmentation without labels).
+    Records ``table.summary`` (counts only) and logs what was left out, named by ``sources``
+    (``{key: a file of it}``, :func:`pipeline.data.names.name_keys`). Without a labels table
+    every key is kept (segmentation without labels).
 
     Raises
     ------
@@ -160,18 +164,18 @@ def apply_missing_policy(
         "missing_labels": policy,
         "class_names": table.class_names,
     }
+    named = name_keys(missing, sources or {}, "series" if what == "series" else "", _SHOWN)
     if missing and policy == "error":
         raise RadpipeError(
             f"{len(missing)} of {len(data_keys)} {what} have no label in {table.source} "
-            f"(e.g. {', '.join(missing[:_SHOWN])}); label them, or set data.missing_labels "
+            f"({named}); label them, or set data.missing_labels "
             "to 'warn' or 'drop' to leave them out."
         )
     if missing:
         level = logging.WARNING if policy == "warn" else logging.INFO
-        log.log(
-            level,
-            "%d of %d %s have no label in %s and are left out (data.missing_labels: %s)",
-            len(missing), len(data_keys), what, table.source, policy,
+        log.log(level,
+            "%d of %d %s have no label in %s and are left out (data.missing_labels: %s): %s",
+            len(missing), len(data_keys), what, table.source, policy, named,
         )  # fmt: skip
     if unmatched and table.path is not None and all(k in table.lines for k in unmatched):
         refuse_spreadsheet_numbers(table.path, [table.lines[k] for k in unmatched], table.name)

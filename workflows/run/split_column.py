@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
 
 __all__ = [
@@ -180,11 +181,13 @@ def split_from_column(
 
     column = config.split.column
     lost = [r["series_key"] for r in series if r["series_key"] not in parts]
+    sources = {r["series_key"]: r["source"] for r in series if r.get("source")}
+    unit = "" if config.data.kind == "images" else "series"  # an image's key is its file's
     if lost:
         raise RadpipeError(
             f"{shown}: split.column {column!r}: {len(lost)} of the {len(series)} series "
-            f"(images) to train and test on have no row, so no part ({', '.join(lost[:_SHOWN])}"
-            f"{', ...' if len(lost) > _SHOWN else ''}); add their rows."
+            f"(images) to train and test on have no row, so no part "
+            f"({name_keys(lost, sources, unit, _SHOWN)}); add their rows."
         )
     _check_patients(series, parts, column, shown)
     part_of = {r["series_key"]: parts[r["series_key"]][0] for r in series}
