@@ -83,3 +83,16 @@ def test_series_without_a_split_row_are_named_by_a_file() -> None:
     images = [{**r, "source": f"img/{i}.png"} for i, r in enumerate(series)]
     with pytest.raises(RadpipeError, match=r"no part \(img/1.png, img/2.png\); add"):
         split_from_column(images, parts, config, shown="list.csv", needs_val=False)
+
+
+def test_a_patient_in_two_parts_is_named_by_lines_and_files(cr_pairs: Path, tmp_path: Path) -> None:
+    rows = read_rows(cr_pairs / "labels.csv")
+    files = _first_files(cr_pairs)
+    assert rows[0]["patient_id"] == rows[1]["patient_id"]  # patient 0: lines 2 and 3
+    parts = ["train", "test", "val", "val", "test", "test", "train", "train"]
+    labels = write_rows(tmp_path / "mixed.csv", [{**r, "part": p} for r, p in zip(rows, parts)])
+    with pytest.raises(RadpipeError) as err:
+        _prepare(cr_pairs, tmp_path, labels, split={"column": "part"})
+    first, second = (files[hash_key(r["series_uid"])] for r in rows[:2])
+    assert f"test (line 3, {second}), train (line 2, {first})" in str(err.value)
+    assert str(cr_pairs) not in str(err.value)

@@ -11,7 +11,7 @@ test set and the other rows are split into ``k`` folds as usual.
 
 Every series the run uses must have a part, and all series of one patient one part (a patient
 in two parts leaks its images between training and evaluation); otherwise the run stops before
-training, naming the CSV's lines.
+training, naming the CSV's lines and a file of each series (the image).
 
 This module must stay light to import (no torch): :class:`SplitConfig` is part of the config.
 """
@@ -225,8 +225,9 @@ def _check_patients(
     seen: dict[str, dict[str, str]] = defaultdict(dict)
     for r in series:
         part, line = parts[r["series_key"]]
-        where = f"line {line}" if line is not None else f"series {r['series_key']}"
-        seen[r["patient_key"]].setdefault(part, where)
+        where = [f"line {line}"] if line is not None else []
+        where.append(r.get("source") or f"series {r['series_key']}")  # relative, escaped
+        seen[r["patient_key"]].setdefault(part, ", ".join(where))
     mixed = {p: v for p, v in seen.items() if len(v) > 1}
     if mixed:
         shown_rows = [
