@@ -100,6 +100,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
+    """A series' problems; of a series whose volumes differ in them, each volume's apart
+    (``volume 0: tilt corrected: 15.0 degrees | volume 1: no problem``)."""
+    if not volumes:
+        return "; ".join(problems)
+    ordered = sorted(volumes.items(), key=lambda item: int(item[0] or 0))
+    return " | ".join(f"volume {v or 0}: {'; '.join(p) or 'no problem'}" for v, p in ordered)
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
@@ -127,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
     )
     for key, problems in sorted(result.series_problems.items()):
-        print(f"warning: series {key}: {'; '.join(problems)}", file=sys.stderr)
+        print(
+            f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}",
+            file=sys.stderr,
+        )
     print(
         f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"

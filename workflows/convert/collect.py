@@ -55,7 +55,9 @@ class ConvertResult:
     errors: Path | None = None
     seconds: float = 0.0
     index_csv: Path | None = None
-    series_problems: dict[str, list[str]] = field(default_factory=dict)
+    series_problems: dict[str, list[str]] = field(default_factory=dict)  # all its volumes'
+    # {series_key: {volume: problems}} of a series whose volumes differ in their problems
+    volume_problems: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     removed: int = 0
     other_source: int = 0
 
