@@ -19,7 +19,11 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import RunConfig
-from workflows.run.image_files import conflicting_masks, missing_image_files
+from workflows.run.image_files import (
+    conflicting_dicom_masks,
+    conflicting_masks,
+    missing_image_files,
+)
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -74,6 +78,8 @@ def check_inputs(config: RunConfig) -> None:
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"])  # type: ignore[arg-type]
+    if d.kind == "dicom" and "masks" in columns:
+        problems += conflicting_dicom_masks(d.masks, columns["masks"])  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
 
