@@ -46,11 +46,11 @@ def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> N
     err = _refused(tmp_path, _segmentation_list(tmp_path))
     folder = tmp_path.name
     assert (
-        f"data.labels: 1 image file(s) named in list.csv are not files under data.source "
+        f"data.labels: 1 image file named in list.csv is not a file under data.source "
         f"({folder}/): img/gone.png (line 3)"
     ) in err
     assert (
-        f"data.labels: 1 mask file(s) named in list.csv are not files under data.source "
+        f"data.labels: 1 mask file named in list.csv is not a file under data.source "
         f"({folder}/): img/3_gone.png (line 5)"
     ) in err
 
@@ -65,7 +65,7 @@ def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> N
     write_rows(image_list, rows)
     err = _refused(tmp_path, image_list)
     assert (
-        "data.labels: 1 image(s) of list.csv listed again with another mask (only one can be "
+        "data.labels: 1 image of list.csv listed again with another mask (only one can be "
         "its truth): img/2.png (line 4 img/2_mask.png, line 8 img/4_mask.png)"
     ) in err
     assert "img/0.png" not in err and "not files" not in err
@@ -94,7 +94,7 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     masks = write_rows(tmp_path / "masks2.csv", [*rows, {**rows[0], "mask": other}])
     err = _refused_dicom(tmp_path, masks)
     assert (
-        f"data.masks: 1 image(s) of masks2.csv listed again with another mask (only one can be "
+        f"data.masks: 1 image of masks2.csv listed again with another mask (only one can be "
         f"its truth): the sop_instance_uid of line 2, frame 0 (line 2 {rows[0]['mask']}, "
         f"line {len(rows) + 2} {other})"
     ) in err

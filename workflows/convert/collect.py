@@ -20,6 +20,7 @@ from pipeline.dicom.shared_uid import (
     file_digest,
     shared_instance_key,
 )
+from pipeline.words import counted
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
 
@@ -66,12 +67,15 @@ class ConvertResult:
         if not self.failures and not self.not_images:
             return f"No file found in {src} (an empty folder?)."
         if not self.failures:
-            return (f"No image in {src}: its {len(self.not_images)} files are not images "
+            n = len(self.not_images)
+            return (f"No image in {src}: its {counted(n, 'file')} "
+                    f"{'is not an image' if n == 1 else 'are not images'} "
                     f"(reports, plans, DICOMDIR...); see {errors}.")  # fmt: skip
         # one named, with what it is: PNGs given as DICOM say how radpipe reads them
         first, why = next(((f, r) for f, r in self.failures if IMAGES_ADVICE in r),
                           self.failures[0])  # fmt: skip
-        return (f"No image in {src} could be converted: {len(self.failures)} files failed, "
+        return (f"No image in {src} could be converted: {counted(len(self.failures), 'file')} "
+                "failed, "
                 f"e.g. {first}: {why}; see {errors}.")  # fmt: skip
 
     @property

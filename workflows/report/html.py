@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.words import counted
 from workflows.report import sections
 from workflows.report.sections import esc, fmt, html_table
 
@@ -181,14 +182,16 @@ def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     notes = []
     if shown.get("burned_in_hidden"):
         notes.append(
-            f"{shown['burned_in_hidden']} test image(s) of {shown['burned_in_series']} series "
+            f"{counted(shown['burned_in_hidden'], 'test image')} of "
+            f"{counted(shown['burned_in_series'], 'series')} "
             "whose header says BurnedInAnnotation YES are in no figure "
             "(report.burned_in_images: true shows them)."
         )
     if shown.get("burned_in_unchecked_files"):
         notes.append(
-            f"BurnedInAnnotation could not be read from {shown['burned_in_unchecked_files']} "
-            "source file(s) (moved or deleted): their images may be shown."
+            "BurnedInAnnotation could not be read from "
+            f"{counted(shown['burned_in_unchecked_files'], 'source file')} (moved or deleted): "
+            "their images may be shown."
         )
     note = "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
     figures = []

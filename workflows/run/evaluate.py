@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
+from pipeline.words import are, counted
 from workflows.run.config import RunConfig
 from workflows.run.padding import image_regions
 from workflows.run.study import Study, make_dataset
@@ -346,15 +347,16 @@ def _hide_burned_in(config: RunConfig, study: Study, pred: Predictions) -> dict[
     pred.hidden = {i for i, m in enumerate(pred.meta) if m.get("series_key") in burned}
     if unchecked:
         log.warning(
-            "BurnedInAnnotation could not be read from %d source file(s) (moved or deleted "
+            "BurnedInAnnotation could not be read from %s (moved or deleted "
             "since conversion): their images may be shown in the report's figures.",
-            unchecked,
+            counted(unchecked, "source file"),
         )
     if pred.hidden:
         log.info(
-            "%d test image(s) of %d series have BurnedInAnnotation YES: left out of the "
+            "%s of %s %s BurnedInAnnotation YES: left out of the "
             "report's figures (report.burned_in_images: true shows them).",
-            len(pred.hidden), len(burned),
+            counted(len(pred.hidden), "test image"), counted(len(burned), "series"),
+            are(len(burned), "has", "have"),
         )  # fmt: skip
     if not (burned or unchecked):
         return {}

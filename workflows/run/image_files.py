@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipeline.cells import csv_frame, csv_rows, csv_text, csv_uid, name_lines
 from pipeline.data.io import csv_path
+from pipeline.words import are, counted
 
 __all__ = ["conflicting_dicom_masks", "conflicting_masks", "missing_image_files"]
 
@@ -43,7 +44,7 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
     Returns
     -------
     list of str
-        E.g. ``data.labels: 2 image files named in list.csv are not under data.source
+        E.g. ``data.labels: 2 image files named in list.csv are not files under data.source
         (src/): img/a.png (line 3), img/b.png (line 7)``; empty when every file is there.
     """
     missing: dict[str, dict[str, list[int]]] = {}
@@ -62,8 +63,9 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
         listed = [f"{name} ({name_lines(lines)})" for name, lines in list(found.items())[:5]]
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         problems.append(
-            f"data.labels: {len(found)} {column} file(s) named in {labels.name} are not files "
-            f"under data.source ({source.name}/): {', '.join(listed)}{more}"
+            f"data.labels: {counted(len(found), column + ' file')} named in {labels.name} "
+            f"{are(len(found))} not {'a file' if len(found) == 1 else 'files'} under "
+            f"data.source ({source.name}/): {', '.join(listed)}{more}"
         )
     return problems
 
@@ -74,7 +76,7 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``data.labels: 1 image(s) of list.csv listed again with another mask (only one
+        E.g. ``data.labels: 1 image of list.csv listed again with another mask (only one
         can be its truth): img/a.png (line 2 img/a_mask.png, line 6 img/b_mask.png)``; empty
         when no image has two masks (a row repeated as it is, mask included, is no conflict).
     """
@@ -91,8 +93,8 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     listed = [f"{image} ({_lines(found)})" for image, found in list(twice.items())[:5]]
     more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
     return [
-        f"data.labels: {len(twice)} image(s) of {labels.name} listed again with another mask "
-        f"(only one can be its truth): {'; '.join(listed)}{more}"
+        f"data.labels: {counted(len(twice), 'image')} of {labels.name} listed again with "
+        f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
     ]
 
 
@@ -106,7 +108,7 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``data.masks: 1 image(s) of masks.csv listed again with another mask (only one
+        E.g. ``data.masks: 1 image of masks.csv listed again with another mask (only one
         can be its truth): the sop_instance_uid of line 2, frame 0 (line 2 m/a.png, line 6
         m/b.png)``, a ``file`` named as written; no UID is shown. Empty when none.
     """
@@ -136,8 +138,8 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
     ]  # fmt: skip
     more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
     return [
-        f"data.masks: {len(twice)} image(s) of {masks.name} listed again with another mask "
-        f"(only one can be its truth): {'; '.join(listed)}{more}"
+        f"data.masks: {counted(len(twice), 'image')} of {masks.name} listed again with "
+        f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
     ]
 
 

@@ -43,6 +43,7 @@ from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
+from pipeline.words import are, counted
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
 __all__ = [
@@ -151,10 +152,9 @@ def apply_missing_policy(
     """
     if table is None:
         return list(data_keys)
-    present = set(data_keys)
     missing = [k for k in data_keys if k not in table.by_key]
-    unmatched = sorted(k for k in table.by_key if k not in present)
     kept = [k for k in data_keys if k in table.by_key]
+    unmatched = sorted(set(table.by_key) - set(data_keys))
     table.summary = {
         "source": table.source,
         what: len(data_keys),
@@ -181,8 +181,9 @@ def apply_missing_policy(
         refuse_spreadsheet_numbers(table.path, [table.lines[k] for k in unmatched], table.name)
     if unmatched:
         log.warning(
-            "%d label rows of %s name %s that are not in the converted data, so their labels "
-            "are not used (%s)", len(unmatched), table.source, what, _rows_named(table, unmatched),
+            "%s of %s %s %s that are not in the converted data, so their labels are not used "
+            "(%s)", counted(len(unmatched), "label row"), table.source, are(len(unmatched),
+            "names", "name"), what, _rows_named(table, unmatched),
         )  # fmt: skip
     if not kept:
         raise RadpipeError(f"No {what} of the data has a label in {table.source}."
@@ -278,7 +279,6 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-# -- helpers ------------------------------------------------------------------------------
 def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")

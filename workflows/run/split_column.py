@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
+from pipeline.words import are, counted
 
 __all__ = [
     "PART_NAMES",
@@ -151,7 +152,8 @@ def read_split_column(
     if bad:
         raise RadpipeError(
             f"{shown}: split.column {column!r} must say train, val or test in every row; "
-            f"{len(bad)} row(s) do not ({'; '.join(bad[:_SHOWN])}"
+            f"{counted(len(bad), 'row')} {are(len(bad), 'does', 'do')} not "
+            f"({'; '.join(bad[:_SHOWN])}"
             f"{'; ...' if len(bad) > _SHOWN else ''})."
         )
     return out
@@ -235,8 +237,8 @@ def _check_patients(
             for p, v in sorted(mixed.items())[:_SHOWN]
         ]
         raise RadpipeError(
-            f"{shown}: split.column {column!r} puts {len(mixed)} patient(s) in more than one "
-            f"part, so their images would be both trained on and scored: "
+            f"{shown}: split.column {column!r} puts {counted(len(mixed), 'patient')} in more "
+            f"than one part, so their images would be both trained on and scored: "
             f"{'; '.join(shown_rows)}{'; ...' if len(mixed) > _SHOWN else ''}. Give all of a "
             "patient's rows one part."
         )

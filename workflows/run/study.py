@@ -28,6 +28,7 @@ from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
+from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
@@ -185,8 +186,8 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         atomic_write_text(out / DONE, json.dumps(mark))
     if result.failures:
         log.warning(
-            "%d files could not be converted; see %s",
-            len(result.failures),
+            "%s could not be converted; see %s",
+            counted(len(result.failures), "file"),
             shown(out / "errors.csv"),
         )
     return study
