@@ -243,7 +243,7 @@ def _training_section(
 
 
 def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) -> str:
-    cases = metrics.get("per_case") or []
+    cases = metrics.get("per_case") or []  # a case by its file (images run), else its key
     if not cases:
         return ""
     names = metrics.get("class_names") or []
@@ -256,7 +256,7 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         unit = metrics.get("distance_unit", "mm")
         header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
         rows = [
-            [c["id"], c.get("dice_macro"), *c["dice"].values(),
+            [c.get("file") or c["id"], c.get("dice_macro"), *c["dice"].values(),
              *["failed" if n in c.get("surface_failed", ()) else v
                for n, v in c.get("hd95", {}).items()]]
             for c in ordered[:limit]
@@ -270,7 +270,12 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
-        [c["id"], _name(names, c["true"]), _name(names, c["pred"]), max(c.get("probs") or [0.0])]
+        [
+            c.get("file") or c["id"],
+            _name(names, c["true"]),
+            _name(names, c["pred"]),
+            max(c.get("probs") or [0.0]),
+        ]
         for c in wrong[:limit]
     ]
     note = f"{len(wrong)} of {len(cases)} cases misclassified" + (

@@ -21,6 +21,7 @@ from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
+from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.study import Study, make_dataset
 
@@ -93,6 +94,8 @@ def evaluate_run(
     burned = _hide_burned_in(config, study, ens)
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
+    if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
+        name_case_files(metrics, ens.meta, study.root)
     if not config.report.images:  # none written now; none left by an earlier evaluation
         for stem in IMAGE_FIGURES:
             (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
