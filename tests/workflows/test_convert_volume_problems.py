@@ -31,7 +31,9 @@ def test_each_volumes_problems_are_said(tmp_path: Path, capsys: pytest.CaptureFi
     warning = next(line for line in capsys.readouterr().err.splitlines()
                    if line.startswith(f"warning: series {hash_key(uid)}: "))  # fmt: skip
     said = warning.removeprefix(f"warning: series {hash_key(uid)}: ")
-    assert said == " | ".join(f"volume {v}: {rows[v]}" for v in ("0", "1")), said
+    first = min(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    volumes = " | ".join(f"volume {v}: {rows[v]}" for v in ("0", "1"))
+    assert said == f"{volumes} (series of {first})", said  # a file of it too, not only its key
 
 
 def test_a_caught_warning_keeps_each_volumes_own_problems() -> None:

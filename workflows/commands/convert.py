@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for key, problems in sorted(result.series_problems.items()):
         print(
-            f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}",
+            f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}"
+            + (f" (series of {result.series_files[key]})" if key in result.series_files else ""),
             file=sys.stderr,
         )
     print(

@@ -59,6 +59,7 @@ class ConvertResult:
     series_problems: dict[str, list[str]] = field(default_factory=dict)  # all its volumes'
     # {series_key: {volume: problems}} of a series whose volumes differ in their problems
     volume_problems: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    series_files: dict[str, str] = field(default_factory=dict)  # a file of each (relative)
     removed: int = 0
     other_source: int = 0
 
