@@ -27,10 +27,10 @@ from pipeline.data.io import (
     unpositioned,
 )
 from pipeline.data.masks import MAX_CLASSES
-from pipeline.data.names import series_name, series_sources
 from pipeline.data.orient import align_nifti_mask
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
+from pipeline.names import series_name, series_sources
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 

@@ -39,10 +39,10 @@ from pipeline.cells import (
     refuse_spreadsheet_numbers,
 )
 from pipeline.data.io import csv_text
-from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
+from pipeline.names import name_keys
 from pipeline.words import are, counted
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
@@ -142,7 +142,7 @@ def apply_missing_policy(
     """The keys of ``data_keys`` that have a label, after applying ``data.missing_labels``.
 
     Records ``table.summary`` (counts only) and logs what was left out, named by ``sources``
-    (``{key: a file of it}``, :func:`pipeline.data.names.name_keys`). Without a labels table
+    (``{key: a file of it}``, :func:`pipeline.names.name_keys`). Without a labels table
     every key is kept (segmentation without labels).
 
     Raises

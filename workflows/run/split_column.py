@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipeline.data.names import name_keys
 from pipeline.errors import RadpipeError
+from pipeline.names import name_keys
 from pipeline.words import are, counted
 
 __all__ = [

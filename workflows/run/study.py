@@ -20,12 +20,12 @@ from typing import Any
 
 from pipeline.cells import csv_key
 from pipeline.data.io import csv_path, read_manifest
-from pipeline.data.names import series_sources
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
+from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
 from pipeline.words import counted

@@ -134,8 +134,8 @@ def usable_series_rows(
     from collections import defaultdict
 
     from pipeline.data.io import in_no_volume
-    from pipeline.data.names import name_keys, series_sources
     from pipeline.errors import RadpipeError
+    from pipeline.names import name_keys, series_sources
 
     patients: dict[str, set[str]] = defaultdict(set)
     unplaced: dict[str, int] = defaultdict(int)
