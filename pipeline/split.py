@@ -30,6 +30,7 @@ from pipeline.cells import csv_key, csv_label, csv_rows, csv_text, csv_uid
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.words import counted
 
 __all__ = [
     "SPLIT_COLUMNS",
@@ -91,7 +92,9 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
     n_groups = counts.shape[0]
     needed = int((fractions > 0).sum())
     if n_groups < needed:
-        raise RadpipeError(f"Cannot split {n_groups} patient(s) into {needed} non-empty parts.")
+        raise RadpipeError(
+            f"Cannot split {counted(n_groups, 'patient')} into {needed} non-empty parts."
+        )
     totals = counts.sum(axis=0).astype(np.float64)
     targets = fractions[:, None] * totals[None, :]  # (S, K)
     weights = 1.0 / np.maximum(totals, 1.0) ** 2

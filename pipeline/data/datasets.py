@@ -30,6 +30,7 @@ from pipeline.data.masks import MAX_CLASSES
 from pipeline.data.orient import align_nifti_mask
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
+from pipeline.names import series_name, series_sources
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
@@ -181,8 +182,8 @@ class ManifestDataset(SampleDataset):
         images = [self._read_row(r) for r in rows]
         shapes = {im.shape for im in images}
         if len(shapes) != 1:
-            key = rows[0]["series_key"]
-            raise RadpipeError(f"Series {key}: slices differ in shape {sorted(shapes)}.")
+            name = series_name(rows[0]["series_key"], series_sources(rows))
+            raise RadpipeError(f"Series of {name}: slices differ in shape {sorted(shapes)}.")
         image = np.stack(images, axis=1)
         if self.masks is None:
             return image, None
@@ -217,11 +218,12 @@ def _group_series(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     out = []
     for (key, _), members in groups.items():
         per_series = [r for r in members if r["slice_index"] is None]
+        name = series_name(key, series_sources(members))
         if per_series and len(members) > 1:
-            raise RadpipeError(f"Series {key}: both a per-series output and slice outputs.")
+            raise RadpipeError(f"Series of {name}: both a per-series output and slice outputs.")
         if len(members) > 1 and any(in_no_volume(r) for r in members):
             raise RadpipeError(
-                f"Series {key}: {len(members)} images in no volume (the series was refused per "
+                f"Series of {name}: {len(members)} images in no volume (the series was refused per "
                 "series, or holds undivided mosaics; see the manifest's problems column): they "
                 "cannot be stacked in series mode."
             )

@@ -42,6 +42,7 @@ from pipeline.dicom.kinds import (
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
+from pipeline.words import counted
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -199,10 +200,11 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
         keep.append(k)
     placed = len(frames) - len(keep) - unplaced
     if placed:
-        notes.append(f"duplicates dropped: {placed} image(s) repeated at the same position")
+        notes.append(f"duplicates dropped: {counted(placed, 'image')} repeated at the same "
+                     "position")  # fmt: skip
     if unplaced:  # no position to repeat: the same pixels (or the same instance) again
-        notes.append(f"duplicates dropped: {unplaced} image(s) without a position repeating "
-                     "another image's pixels or SOPInstanceUID")  # fmt: skip
+        notes.append(f"duplicates dropped: {counted(unplaced, 'image')} without a position "
+                     "repeating another image's pixels or SOPInstanceUID")  # fmt: skip
     return keep
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.stack_keys import DIRECTION
+from pipeline.words import counted
 
 __all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times"]
 
@@ -104,7 +105,7 @@ def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:
     )
     if not tied:
         return _ACQUISITION
-    return (f"{_ACQUISITION[:-1]}, which tie at {tied} position(s): ordered there by file "
+    return (f"{_ACQUISITION[:-1]}, which tie at {counted(tied, 'position')}: ordered there by file "
             "name, so a volume may mix them)")  # fmt: skip
 
 

@@ -74,9 +74,21 @@ class Series:
             return len(self.instances)
         return sum(len(stack) for v in self.plan.volumes for stack in v.frames)
 
+    def _sizes(self) -> list[str]:
+        """Rows x columns of the images ``convert --per series`` stacks.
+
+        A mosaic's tiles (``64x64``), not the tiled image its header describes (``384x384``);
+        the files' own when the series makes no volume.
+        """
+        plan = self.plan
+        if plan is None or not plan.volumes:
+            return sorted({f"{i.rows}x{i.columns}" for i in self.instances})
+        placed = (plan.frames[k] for v in plan.volumes for stack in v.frames for k in stack)
+        return sorted({f"{f.rows}x{f.columns}" for f in placed})
+
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description with hashed keys only."""
-        sizes = sorted({f"{i.rows}x{i.columns}" for i in self.instances})
+        sizes = self._sizes()
         return {
             "series_key": self.key,
             "modality": self.first.modality,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import DicomError
+from pipeline.words import counted
 
 
 def little_endian(ds: Any) -> bool:
@@ -61,7 +62,7 @@ def lut_table(
     except (AttributeError, TypeError, ValueError):
         found = item.get("LUTDescriptor")
         n = len(found) if hasattr(found, "__len__") and not isinstance(found, str | bytes) else 1
-        shown = "none" if found is None else f"{n} value(s)" if n != 3 else "non-numeric values"
+        shown = "none" if found is None else counted(n, "value") if n != 3 else "non-numeric values"
         raise DicomError(source, "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, "
                                  f"first value mapped, bits); got {shown}.") from None  # fmt: skip
     count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries

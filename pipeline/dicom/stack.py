@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
+from pipeline.words import counted
 
 #: Resampling along the normal may add at most this many times the slices it had.
 MAX_RESAMPLE_FACTOR = 8
@@ -67,8 +68,9 @@ def describe_steps(rel: np.ndarray) -> str:
     if np.all(np.abs(ratio - np.rint(ratio)) < 0.05):
         gaps = steps[np.rint(ratio) > 1]
         missing = int(np.sum(np.rint(gaps / step) - 1))
-        return (f"missing slices: {gaps.size} gap(s) of up to {gaps.max():.3g} mm in a "
-                f"{step:.3g} mm spacing (about {missing} slice(s) missing)")  # fmt: skip
+        return (f"missing slices: {counted(int(gaps.size), 'gap')} of up to {gaps.max():.3g} mm "
+                f"in a {step:.3g} mm spacing (about {counted(int(missing), 'slice')} "
+                "missing)")  # fmt: skip
     return f"uneven slice spacing: steps from {step:.3g} to {steps.max():.3g} mm"
 
 

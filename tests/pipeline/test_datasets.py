@@ -364,7 +364,7 @@ def test_a_users_csv_is_utf8_with_or_without_bom_or_refused_by_name(tmp_path: Pa
     with pytest.raises(RadpipeError, match=r"^latin.csv: not UTF-8 text \(byte 0xE9 at offset 13"):
         csv_text(tmp_path / "latin.csv")
     (tmp_path / "twice.csv").write_text("image,label,label\na.png,0,1\n")
-    with pytest.raises(RadpipeError, match=r"^twice.csv: column\(s\) 'label' appear more than"):
+    with pytest.raises(RadpipeError, match=r"^twice.csv: column 'label' appears more than"):
         csv_text(tmp_path / "twice.csv")
     assert delimiter_hint(["image;label"]) == (
         " (the file seems to separate its values with ';': radpipe reads commas)"

@@ -81,7 +81,8 @@ def test_flagged_images_are_in_no_figure(
         "burned_in_unchecked_files": 0,
     }
     html = (run_dir / "report.html").read_text()
-    assert f"{hidden} test image(s) of {hidden} series whose header says BurnedInAnnotation" in html
+    images = f"{hidden} test image" + "s" * (hidden != 1)  # one image per series
+    assert f"{images} of {hidden} series whose header says BurnedInAnnotation" in html
 
 
 def test_all_flagged_shows_no_image_unless_asked(

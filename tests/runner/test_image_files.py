@@ -39,25 +39,18 @@ def _refused(tmp_path: Path, image_list: Path) -> str:
     raw = base_config(tmp_path, tmp_path / "runs", kind="images")
     raw["data"].update(source=str(tmp_path), labels=str(image_list))
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
-    assert not (tmp_path / "runs").exists()  # no run directory left behind
-    return proc.stderr
+    return _exit_2(tmp_path, raw)
 
 
 def test_missing_images_and_masks_are_listed_before_the_run(tmp_path: Path) -> None:
     err = _refused(tmp_path, _segmentation_list(tmp_path))
     folder = tmp_path.name
     assert (
-        f"data.labels: 1 image file(s) named in list.csv are not files under data.source "
+        f"data.labels: 1 image file named in list.csv is not a file under data.source "
         f"({folder}/): img/gone.png (line 3)"
     ) in err
     assert (
-        f"data.labels: 1 mask file(s) named in list.csv are not files under data.source "
+        f"data.labels: 1 mask file named in list.csv is not a file under data.source "
         f"({folder}/): img/3_gone.png (line 5)"
     ) in err
 
@@ -72,7 +65,72 @@ def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> N
     write_rows(image_list, rows)
     err = _refused(tmp_path, image_list)
     assert (
-        "data.labels: 1 image(s) of list.csv listed again with another mask (only one can be "
+        "data.labels: 1 image of list.csv listed again with another mask (only one can be "
         "its truth): img/2.png (line 4 img/2_mask.png, line 8 img/4_mask.png)"
     ) in err
     assert "img/0.png" not in err and "not files" not in err
+
+
+def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
+    tmp_path: Path,
+) -> None:
+    """``data.masks`` of a DICOM run listing one SOP instance and frame again with another
+    mask: refused with the other pre-run checks (exit 2, no run directory), naming the CSV's
+    lines and masks and no UID; it was refused only once the run directory was made (exit 1).
+    A ``file``-keyed masks CSV likewise, naming the file as written."""
+    from pipeline.synth import StudySpec, write_study
+
+    write_study(tmp_path, StudySpec(patients=2, modality="MR", task="segmentation", size=16,
+                                    slices=2))  # fmt: skip
+    import shutil
+
+    rows = read_rows(tmp_path / "masks.csv")
+    (tmp_path / "m").mkdir()
+    for i, r in enumerate(rows):  # the synthetic masks are named by UID: renamed here
+        shutil.copyfile(tmp_path / r["mask"], tmp_path / f"m/{i}.png")
+        r["mask"] = f"m/{i}.png"
+    other = next(r["mask"] for r in rows if r["mask"] != rows[0]["mask"])
+    # line 2 (the first row) and, again, the last line with another mask
+    masks = write_rows(tmp_path / "masks2.csv", [*rows, {**rows[0], "mask": other}])
+    err = _refused_dicom(tmp_path, masks)
+    assert (
+        f"data.masks: 1 image of masks2.csv listed again with another mask (only one can be "
+        f"its truth): the sop_instance_uid of line 2, frame 0 (line 2 {rows[0]['mask']}, "
+        f"line {len(rows) + 2} {other})"
+    ) in err
+    assert rows[0]["sop_instance_uid"] not in err
+    # keyed by file: the file as the CSV gives it
+    import pydicom
+
+    files = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID):
+             f.relative_to(tmp_path / "dicom").as_posix()
+             for f in (tmp_path / "dicom").rglob("*.dcm")}  # fmt: skip
+    by_file = [{"file": files[r["sop_instance_uid"]], "frame": r["frame"], "mask": r["mask"]}
+               for r in rows]  # fmt: skip
+    keyed = write_rows(tmp_path / "by_file.csv", [*by_file, {**by_file[0], "mask": other}])
+    err = _refused_dicom(tmp_path, keyed)
+    assert (
+        f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
+        f"{rows[0]['mask']}, line {len(rows) + 2} {other})"
+    ) in err
+
+
+def _refused_dicom(tmp_path: Path, masks: Path) -> str:
+    """``radpipe run`` (subprocess) of a DICOM segmentation with ``masks``: must exit 2 before
+    any run directory is made; returns its stderr."""
+    raw = base_config(tmp_path, tmp_path / "runs", masks=str(masks))
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
+    return _exit_2(tmp_path, raw)
+
+
+def _exit_2(tmp_path: Path, raw: dict[str, object]) -> str:
+    """``radpipe run`` (subprocess) of ``raw``: must exit 2 before any run directory is made
+    under ``tmp_path/runs``; returns its stderr."""
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps(raw))
+    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
+    assert not (tmp_path / "runs").exists()  # no run directory left behind
+    return proc.stderr

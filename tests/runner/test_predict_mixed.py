@@ -81,4 +81,4 @@ def test_predict_says_which_images_are_of_a_modality_the_run_never_saw(
     assert {"dx.dcm", "mr.dcm"} <= {r["source"] for r in rows} and len(rows) == 4
     said = [r.getMessage() for r in caplog.records if "modality" in r.getMessage()]
     assert len(said) == 1
-    assert said[0].startswith("1 image(s) of modality MR were predicted by a model trained on CR")
+    assert said[0].startswith("1 image of modality MR was predicted by a model trained on CR")

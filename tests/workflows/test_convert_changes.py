@@ -75,7 +75,7 @@ def test_changed_file_converts_afresh_untouched_rerun_converts_nothing(tmp_path:
     lines = _cli(src, out)
     assert "(1 converted, 1 already done)" in lines[0]
     assert (
-        "1 files changed since the last run converted them: converted again (their size, "
+        "1 file changed since the last run converted them: converted again (their size, "
         "modification or status-change time or inode differ: a copy or chmod counts, as files "
         "are not read to tell)"
     ) in lines

@@ -80,7 +80,7 @@ def test_one_rank_failing_is_one_clear_error(tmp_path: Path) -> None:
     (said,) = [line for line in res.stderr.splitlines() if "error" in line.lower()]
     head = (
         "radpipe run: error: DDP rank 1 of 2 failed: RuntimeError: CUDA out of memory. "
-        "Tried to allocate 2.00 GiB; 1 other rank(s) stopped with it (its traceback: "
+        "Tried to allocate 2.00 GiB; 1 other rank stopped with it (its traceback: "
     )
     assert said.startswith(head) and said.endswith("rank1.traceback.txt)"), said
     kept = Path(said[len(head) : -1]).read_text()

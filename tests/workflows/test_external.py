@@ -240,7 +240,7 @@ def test_images_without_a_header_window_are_not_fed_to_a_header_windowed_model(
             "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert f"1 labelled image(s) of SRC have no window in their header (e.g. {rel})" in err
+    assert f"1 labelled image of SRC has no window in their header (e.g. {rel})" in err
     assert not (tmp_path / "ext" / "metrics.json").exists()
 
 
@@ -453,7 +453,7 @@ def test_images_with_a_header_window_are_not_fed_to_a_model_that_saw_none(
     args = ["evaluate", str(run), str(external / "dicom"), "--labels",
             str(external / "labels.csv"), "--out", str(tmp_path / "ext"), "--quiet"]  # fmt: skip
     assert main(args) == 1
-    assert "6 labelled image(s) of SRC have a window in their header" in capsys.readouterr().err
+    assert "6 labelled images of SRC have a window in their header" in capsys.readouterr().err
 
 
 def test_evaluate_exits_1_when_source_files_failed(

@@ -72,7 +72,7 @@ def test_a_label_row_of_a_series_not_converted_is_named_by_line_and_file(
         _prepare(src, labels, tmp_path)
     said = [r.getMessage() for r in caplog.records if "not in the converted data" in r.getMessage()]
     assert said == [
-        "1 label rows of labels.csv column 'label' name series that are not in the converted "
+        "1 label row of labels.csv column 'label' names series that are not in the converted "
         f"data, so their labels are not used (line 6 ({files[3]}))"
     ]
 
@@ -82,8 +82,8 @@ def test_a_bad_part_is_named_by_the_users_line(cr: Path, tmp_path: Path) -> None
     with pytest.raises(RadpipeError) as err:
         _prepare(src, labels, tmp_path, column="part")
     assert str(err.value) == (  # was line 7: the resolved copy's, one row per series
-        "labels.csv: split.column 'part' must say train, val or test in every row; 1 row(s) "
-        "do not (line 8: 'tst')."
+        "labels.csv: split.column 'part' must say train, val or test in every row; 1 row "
+        "does not (line 8: 'tst')."
     )
 
 

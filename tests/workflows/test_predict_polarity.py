@@ -56,5 +56,6 @@ def test_predict_says_when_new_images_have_the_other_grey_scale(
     n = len(list(src.rglob("*.dcm")))
     with caplog.at_level(logging.WARNING, logger="radpipe"):
         assert main(["predict", str(run), str(src), "--out", str(tmp_path / "p"), "--quiet"]) == 0
-    said = f"{n} image(s) are MONOCHROME1 held as modality values (convert.window: none)"
+    images = f"{n} image{'s are' if n != 1 else ' is'}"
+    said = f"{images} MONOCHROME1 held as modality values (convert.window: none)"
     assert (said in caplog.text) is warned

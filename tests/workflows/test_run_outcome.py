@@ -199,7 +199,7 @@ def test_a_source_with_no_image_says_why(
     (tmp_path / "plans" / "plan.dcm").write_bytes(plan.read_bytes())
     (tmp_path / "labels.csv").write_text("series_uid,label\n1.2.3,0\n")
     for folder, said in (("empty", "No file found in empty (an empty folder?)."),
-                         ("plans", "No image in plans: its 1 files are not images")):  # fmt: skip
+                         ("plans", "No image in plans: its 1 file is not an image")):  # fmt: skip
         config = tmp_path / f"{folder}.yaml"
         config.write_text(
             f"task: classification\noutput: out\ndata: {{source: {folder}, labels: labels.csv}}\n"

@@ -123,7 +123,7 @@ def test_every_bad_key_is_listed_before_converting(cr: Path, tmp_path: Path) -> 
     with pytest.raises(RadpipeError) as info:
         resolve_ground_truth(src, labels, None, tmp_path / "run")
     text = str(info.value)
-    assert "labels.csv: 5 problem(s)" in text
+    assert "labels.csv: 5 problems" in text
     assert "not found under data.source (2): missing/x.dcm; (empty, line 19)" in text
     assert "no_pixels.dcm (no pixel data (truncated file?): the data set ends at" in text
     assert "report.dcm (no pixel data (truncated file?)" in text  # an image class, stripped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipeline.words import are, counted
 from workflows.commands import positive_int
 
 
@@ -100,6 +101,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
+    """A series' problems; of a series whose volumes differ in them, each volume's apart
+    (``volume 0: tilt corrected: 15.0 degrees | volume 1: no problem``)."""
+    if not volumes:
+        return "; ".join(problems)
+    ordered = sorted(volumes.items(), key=lambda item: int(item[0] or 0))
+    return " | ".join(f"volume {v or 0}: {'; '.join(p) or 'no problem'}" for v, p in ordered)
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
@@ -127,28 +137,35 @@ def run(args: argparse.Namespace) -> int:
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
     )
     for key, problems in sorted(result.series_problems.items()):
-        print(f"warning: series {key}: {'; '.join(problems)}", file=sys.stderr)
+        print(
+            f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}"
+            + (f" (series of {result.series_files[key]})" if key in result.series_files else ""),
+            file=sys.stderr,
+        )
     print(
-        f"{result.outputs} outputs from {result.tasks} tasks ({result.converted} converted, "
+        f"{counted(result.outputs, 'output')} from {counted(result.tasks, 'task')} "
+        f"({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
     )
     if result.changed:
-        print(f"{result.changed} files changed since the last run converted them: converted "
-              "again (their size, modification or status-change time or inode differ: a copy "
-              "or chmod counts, as files are not read to tell)")  # fmt: skip
+        print(f"{counted(result.changed, 'file')} changed since the last run converted them: "
+              "converted again (their size, modification or status-change time or inode "
+              "differ: a copy or chmod counts, as files are not read to tell)")  # fmt: skip
     _print_problems(result, options.per == "series")
     if result.other_source:
-        print(f"note: OUT also holds {result.other_source} outputs of an earlier conversion of "
-              "another (or an unrecorded) folder, not in this manifest (kept); use one OUT per "
-              "source folder", file=sys.stderr)  # fmt: skip
+        print(f"note: OUT also holds {counted(result.other_source, 'output')} of an earlier "
+              "conversion of another (or an unrecorded) folder, not in this manifest (kept); "
+              "use one OUT per source folder", file=sys.stderr)  # fmt: skip
     if result.removed:
-        print(f"{result.removed} outputs of earlier runs into this folder are no longer listed "
+        print(f"{counted(result.removed, 'output')} of earlier runs into this folder "
+              f"{are(result.removed)} no longer listed "
               "in the manifest: removed")  # fmt: skip
     if result.not_images:
-        print(f"{len(result.not_images)} files skipped: not images, copies of another file or "
-              f"duplicate slices (listed in {result.errors} with kind 'skipped')")  # fmt: skip
+        print(f"{counted(len(result.not_images), 'file')} skipped: not images, copies of "
+              f"another file or duplicate slices (listed in {result.errors} with kind "
+              "'skipped')")  # fmt: skip
     if result.failures:
-        print(f"{result.failed} files failed; see {result.errors}:", file=sys.stderr)
+        print(f"{counted(result.failed, 'file')} failed; see {result.errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:
             print(f"  {source}: {reason}", file=sys.stderr)
         if result.failed > 10:
@@ -175,4 +192,5 @@ def _print_problems(result: Any, per_series: bool) -> None:
         print(f"files: {result.series_with(False)} series with files' own problems noted, "
               f"outputs written ({counts})")  # fmt: skip
     if result.strict_refused:
-        print(f"strict: {result.strict_refused} files refused for their problems (errors.csv)")
+        print(f"strict: {counted(result.strict_refused, 'file')} refused for their problems "
+              "(errors.csv)")  # fmt: skip

@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 
 from pipeline.errors import RadpipeError
+from pipeline.words import counted
 
 #: Where ``launch`` asks rank 0 to leave the exit code of a run that ended normally (1 when
 #: source files failed to convert): torchrun reads any non-zero rank exit as a crash and
@@ -101,7 +102,7 @@ def _failed(err: BaseException, failures: Path) -> str:
         trace = failures / f"rank{cause['rank']}.traceback.txt"
         trace.write_text(cause["traceback"])
         lost = sum(r["lost_peer"] for r in records)
-        others = f"; {lost} other rank(s) stopped with it" if lost else ""
+        others = f"; {counted(lost, 'other rank')} stopped with it" if lost else ""
         return (f"DDP rank {cause['rank']} of {cause['world_size']} failed: {cause['said']}"
                 f"{others} (its traceback: {trace})")  # fmt: skip
     rank, failure = err.get_first_failure()  # type: ignore[attr-defined]

@@ -75,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _text(summary: dict[str, Any]) -> str:
     from pipeline.dicom.files import escape_name
+    from pipeline.words import counted
 
     lines = [
-        f"{summary['files']} files, {summary['instances']} images in {summary['series']} "
-        f"series of {len(summary['patients'])} patients"
+        f"{counted(summary['files'], 'file')}, {counted(summary['instances'], 'image')} in "
+        f"{counted(summary['series'], 'series')} of {counted(len(summary['patients']), 'patient')}"
     ]
     for patient in summary["patients"]:
         lines.append(f"patient {patient['patient_key']}")
@@ -87,10 +88,11 @@ def _text(summary: dict[str, Any]) -> str:
             for s in study["series"]:
                 spacing = "" if s["spacing_mm"] is None else f", {s['spacing_mm']:g} mm"
                 if s["volumes"] > 1:  # the slices are those of all its volumes
-                    spacing = f" in {s['volumes']} volumes{spacing}"
+                    spacing = f" in {counted(s['volumes'], 'volume')}{spacing}"
                 lines.append(
                     f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
-                    f"{s['size']}  {s['slices']} slices{spacing}, {s['frames']} frames, "
+                    f"{s['size']}  {counted(s['slices'], 'slice')}{spacing}, "
+                    f"{counted(s['frames'], 'frame')}, "
                     f"{'/'.join(s['transfer_syntax'])}"
                 )
                 lines += [f"      ! {problem}" for problem in s["problems"]]

@@ -47,6 +47,7 @@ def default_out(run_dir: Path, src: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.words import counted
     from workflows.run.predict import predict_folder
 
     out = args.out or default_out(args.run, args.src)
@@ -54,14 +55,16 @@ def run(args: argparse.Namespace) -> int:
         args.run, args.src, out, progress=not args.quiet,
         hashed_keys_only=args.hashed_keys_only, with_uids=args.with_uids,
     )  # fmt: skip
-    print(f"{result.items} predictions -> {result.predictions}")
+    print(f"{counted(result.items, 'prediction')} -> {result.predictions}")
     post = result.postprocess
     if post and post["steps"]:
         steps = ", ".join(step["type"] for step in post["steps"])
         print(f"post-processing: {steps} (changed {post['maps_changed']} of {post['maps']} "
               f"masks, {post['pixels_changed']} pixels)")  # fmt: skip
     if result.skipped:
-        print(f"{result.skipped} images the run's model cannot take; see {out}/skipped.csv")
+        print(f"{counted(result.skipped, 'image')} the run's model cannot take; see "
+              f"{out}/skipped.csv")  # fmt: skip
     if result.failures:
-        print(f"{result.failures} files could not be converted; see {out}/converted/errors.csv")
+        print(f"{counted(result.failures, 'file')} could not be converted; see "
+              f"{out}/converted/errors.csv")  # fmt: skip
     return 1 if result.failures or result.skipped else 0

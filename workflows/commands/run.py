@@ -106,8 +106,34 @@ def run(args: argparse.Namespace) -> int:
         what = "terminated (SIGTERM)" if terminated else "interrupted"
         print(f"\n{what}; continue with:\n  {resume}", file=sys.stderr)
         return 143 if terminated else 130
+    except Exception as err:
+        return _stopped(err)
     print_outcome(outcome)
     return 1 if outcome is not None and outcome.failed_files else 0
+
+
+def _stopped(err: Exception) -> int:
+    """The end of a run that stopped on ``err`` with its run directory kept: the error (a
+    traceback for a bug), then, last, the ``failed.json`` that records it and how to go on.
+    Re-raises ``err`` when no record was written (no run directory: ``main`` reports it)."""
+    import traceback
+
+    from pipeline.errors import ConfigError, RadpipeError
+    from workflows.run.failure import failure_path
+    from workflows.run.paths import shown
+
+    record = failure_path(err)
+    if record is None:
+        raise err
+    if isinstance(err, RadpipeError):
+        what = "config error" if isinstance(err, ConfigError) else "error"
+        print(f"radpipe run: {what}: {err}", file=sys.stderr)
+    else:
+        traceback.print_exception(err)
+    resume = f"radpipe run --resume {shlex.quote(str(shown(record.parent)))}"
+    print(f"radpipe run: the run stopped; {shown(record)} records what happened. Once the "
+          f"cause is fixed, continue it with:\n  {resume}", file=sys.stderr)  # fmt: skip
+    return 2 if isinstance(err, ConfigError) else 1
 
 
 @contextmanager

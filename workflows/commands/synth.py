@@ -63,9 +63,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:  # a value argparse let through (--size 8): a usage error
         raise ConfigError(f"--{str(err).replace('_', '-')}") from None
+    from pipeline.words import counted
+
     counts = write_study(args.out, spec)
     print(
-        f"wrote {counts['files']} DICOM files in {counts['series']} series of "
-        f"{counts['patients']} patients to {args.out}"
+        f"wrote {counted(counts['files'], 'DICOM file')} in {counted(counts['series'], 'series')} "
+        f"of {counted(counts['patients'], 'patient')} to {args.out}"
     )
     return 0

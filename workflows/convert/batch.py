@@ -179,8 +179,10 @@ def _convert_locked(
     else:
         _convert_instances(root, out, options, result, runner, store, index)
     result.outputs = store.output_count()
-    for key, problems in store.problem_rows():
-        result.series_problems.setdefault(key, problems.split("; "))
+    for key, volumes in store.volume_problems(result.series_files).items():  # each volume's
+        result.series_problems[key] = list(dict.fromkeys(p for v in volumes.values() for p in v))
+        if len({tuple(v) for v in volumes.values()}) > 1:
+            result.volume_problems[key] = volumes
     return result
 
 

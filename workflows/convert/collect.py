@@ -20,6 +20,7 @@ from pipeline.dicom.shared_uid import (
     file_digest,
     shared_instance_key,
 )
+from pipeline.words import counted
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
 
@@ -55,7 +56,10 @@ class ConvertResult:
     errors: Path | None = None
     seconds: float = 0.0
     index_csv: Path | None = None
-    series_problems: dict[str, list[str]] = field(default_factory=dict)
+    series_problems: dict[str, list[str]] = field(default_factory=dict)  # all its volumes'
+    # {series_key: {volume: problems}} of a series whose volumes differ in their problems
+    volume_problems: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    series_files: dict[str, str] = field(default_factory=dict)  # a file of each (relative)
     removed: int = 0
     other_source: int = 0
 
@@ -64,12 +68,15 @@ class ConvertResult:
         if not self.failures and not self.not_images:
             return f"No file found in {src} (an empty folder?)."
         if not self.failures:
-            return (f"No image in {src}: its {len(self.not_images)} files are not images "
+            n = len(self.not_images)
+            return (f"No image in {src}: its {counted(n, 'file')} "
+                    f"{'is not an image' if n == 1 else 'are not images'} "
                     f"(reports, plans, DICOMDIR...); see {errors}.")  # fmt: skip
         # one named, with what it is: PNGs given as DICOM say how radpipe reads them
         first, why = next(((f, r) for f, r in self.failures if IMAGES_ADVICE in r),
                           self.failures[0])  # fmt: skip
-        return (f"No image in {src} could be converted: {len(self.failures)} files failed, "
+        return (f"No image in {src} could be converted: {counted(len(self.failures), 'file')} "
+                "failed, "
                 f"e.g. {first}: {why}; see {errors}.")  # fmt: skip
 
     @property

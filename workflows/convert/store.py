@@ -122,12 +122,20 @@ class Store:
         )
         return (dict(zip(MANIFEST_COLUMNS, r)) for r in found)
 
-    def problem_rows(self) -> Iterator[tuple[str, str]]:
-        """``(series_key, problems)`` of every row with problems, in the order added."""
-        found = self.db.execute(
-            'SELECT "series_key", "problems" FROM rows WHERE "problems" != \'\' ORDER BY rowid'
-        )
-        return iter(found)
+    def volume_problems(self, first: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+        """``{series_key: {volume: problems}}`` of every series with a row with problems: each
+        volume's problems (the manifest's ``volume``) joined once over its rows, in the order
+        added; a volume of such a series without any has ``[]``. ``first`` gets each such
+        series' first source file (the manifest's ``source``: relative, escaped)."""
+        found: dict[str, dict[str, list[str]]] = {}
+        for key, volume, problems, source in self.db.execute(
+            'SELECT "series_key", "volume", "problems", "source" FROM rows WHERE "series_key" '
+            'IN (SELECT "series_key" FROM rows WHERE "problems" != \'\') ORDER BY rowid'
+        ):
+            first[key] = min(first.get(key, source), source)
+            said = found.setdefault(key, {}).setdefault(volume, [])
+            said += [p for p in problems.split("; ") if p and p not in said]
+        return found
 
     def problem_sources(self) -> dict[str, str]:
         """``{source: problems}`` of every source with a row with problems (joined once)."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
@@ -23,8 +23,6 @@ from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.sources import SOURCE_COLUMNS, dropped_sources, frame_slices
 
 FORMATS = ("png", "png16", "npy", "nifti")
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -216,7 +214,9 @@ def _with_problems(
         _remove(written)
         return TaskResult(result.task_id, error=_strict_reason(problems),
                           error_source=result.task_id)  # fmt: skip
-    rows = tuple({**r, "problems": "; ".join(problems)} for r in result.rows)
+    # each row keeps its own problems (a volume's: its tilt or spacing), the warnings after
+    rows = tuple({**r, "problems": "; ".join(dict.fromkeys([*filter(None, r.get(
+        "problems", "").split("; ")), *problems]))} for r in result.rows)  # fmt: skip
     return replace(result, rows=rows, problems=problems)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.words import counted
 from workflows.report import sections
 from workflows.report.sections import esc, fmt, html_table
 
@@ -181,14 +182,16 @@ def _figures_section(run: Path, metrics: Mapping[str, Any]) -> str:
     notes = []
     if shown.get("burned_in_hidden"):
         notes.append(
-            f"{shown['burned_in_hidden']} test image(s) of {shown['burned_in_series']} series "
+            f"{counted(shown['burned_in_hidden'], 'test image')} of "
+            f"{counted(shown['burned_in_series'], 'series')} "
             "whose header says BurnedInAnnotation YES are in no figure "
             "(report.burned_in_images: true shows them)."
         )
     if shown.get("burned_in_unchecked_files"):
         notes.append(
-            f"BurnedInAnnotation could not be read from {shown['burned_in_unchecked_files']} "
-            "source file(s) (moved or deleted): their images may be shown."
+            "BurnedInAnnotation could not be read from "
+            f"{counted(shown['burned_in_unchecked_files'], 'source file')} (moved or deleted): "
+            "their images may be shown."
         )
     note = "".join(f"<p class='note'>{esc(n)}</p>" for n in notes)
     figures = []
@@ -240,7 +243,7 @@ def _training_section(
 
 
 def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) -> str:
-    cases = metrics.get("per_case") or []
+    cases = metrics.get("per_case") or []  # a case by its file (images run), else its key
     if not cases:
         return ""
     names = metrics.get("class_names") or []
@@ -253,7 +256,7 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         unit = metrics.get("distance_unit", "mm")
         header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
         rows = [
-            [c["id"], c.get("dice_macro"), *c["dice"].values(),
+            [c.get("file") or c["id"], c.get("dice_macro"), *c["dice"].values(),
              *["failed" if n in c.get("surface_failed", ()) else v
                for n, v in c.get("hd95", {}).items()]]
             for c in ordered[:limit]
@@ -267,7 +270,12 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
-        [c["id"], _name(names, c["true"]), _name(names, c["pred"]), max(c.get("probs") or [0.0])]
+        [
+            c.get("file") or c["id"],
+            _name(names, c["true"]),
+            _name(names, c["pred"]),
+            max(c.get("probs") or [0.0]),
+        ]
         for c in wrong[:limit]
     ]
     note = f"{len(wrong)} of {len(cases)} cases misclassified" + (

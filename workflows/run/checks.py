@@ -18,8 +18,13 @@ from typing import Any
 
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
+from pipeline.words import are, counted
 from workflows.run.config import RunConfig
-from workflows.run.image_files import conflicting_masks, missing_image_files
+from workflows.run.image_files import (
+    conflicting_dicom_masks,
+    conflicting_masks,
+    missing_image_files,
+)
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -74,6 +79,8 @@ def check_inputs(config: RunConfig) -> None:
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"])  # type: ignore[arg-type]
+    if d.kind == "dicom" and "masks" in columns:
+        problems += conflicting_dicom_masks(d.masks, columns["masks"])  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
 
@@ -119,7 +126,8 @@ def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str
         if bad:
             shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
             problems.append(
-                f"{key}: {len(bad)} paths in {path.name} point outside {root.name}/ ({shown}); "
+                f"{key}: {counted(len(bad), 'path')} in {path.name} "
+                f"{are(len(bad), 'points', 'point')} outside {root.name}/ ({shown}); "
                 "set data.allow_outside_paths: true if that is intended"
             )
     return problems
@@ -146,14 +154,14 @@ def check_validation_split(config: RunConfig, study: Any) -> None:
     if config.split.test > 0 and not config.split.column and not counts["test"]:
         raise RadpipeError(
             f"The test split is empty ({counts['train']} training, {counts['val']} validation "
-            f"and 0 test series of {patients} patients; split.test {config.split.test}): add "
-            "patients, or raise split.test; or set split.test: 0 and score the model with "
-            "radpipe evaluate."
+            f"and 0 test series of {counted(patients, 'patient')}; split.test "
+            f"{config.split.test}): add patients, or raise split.test; or set split.test: 0 and "
+            "score the model with radpipe evaluate."
         )
     if config.split.folds or config.split.val == 0 or counts["val"]:
         return
     said = (f"the validation split is empty ({counts['train']} training, 0 validation and "
-            f"{counts['test']} test series of {patients} patients; split.val "
+            f"{counts['test']} test series of {counted(patients, 'patient')}; split.val "
             f"{config.split.val})")  # fmt: skip
     monitor = config.train.monitor or ""
     if monitor.startswith("val_"):
@@ -235,7 +243,8 @@ def check_class_weights(config: RunConfig, names: list[str]) -> None:
     weights = config.train.class_weights
     if weights is not None and len(weights) != len(names):
         raise ConfigError(
-            f"train.class_weights: {len(weights)} weights for {len(names)} classes "
+            f"train.class_weights: {counted(len(weights), 'weight')} for "
+            f"{counted(len(names), 'class')} "
             f"({', '.join(names)}); give one weight per class, in that order."
         )
 

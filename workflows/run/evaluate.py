@@ -19,7 +19,9 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
+from pipeline.words import are, counted
 from workflows.run.config import RunConfig
+from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.study import Study, make_dataset
 
@@ -92,6 +94,8 @@ def evaluate_run(
     burned = _hide_burned_in(config, study, ens)
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
+    if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
+        name_case_files(metrics, ens.meta, study.root)
     if not config.report.images:  # none written now; none left by an earlier evaluation
         for stem in IMAGE_FIGURES:
             (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
@@ -346,15 +350,16 @@ def _hide_burned_in(config: RunConfig, study: Study, pred: Predictions) -> dict[
     pred.hidden = {i for i, m in enumerate(pred.meta) if m.get("series_key") in burned}
     if unchecked:
         log.warning(
-            "BurnedInAnnotation could not be read from %d source file(s) (moved or deleted "
+            "BurnedInAnnotation could not be read from %s (moved or deleted "
             "since conversion): their images may be shown in the report's figures.",
-            unchecked,
+            counted(unchecked, "source file"),
         )
     if pred.hidden:
         log.info(
-            "%d test image(s) of %d series have BurnedInAnnotation YES: left out of the "
+            "%s of %s %s BurnedInAnnotation YES: left out of the "
             "report's figures (report.burned_in_images: true shows them).",
-            len(pred.hidden), len(burned),
+            counted(len(pred.hidden), "test image"), counted(len(burned), "series"),
+            are(len(burned), "has", "have"),
         )  # fmt: skip
     if not (burned or unchecked):
         return {}

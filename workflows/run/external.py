@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
+from pipeline.words import are, counted
 from workflows.run.checks import check_dicom_run, check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.labels import CLASSES_FILE
@@ -141,7 +142,8 @@ def _refuse_other_scale(study: Any, scale: str | None) -> None:
     if bad:
         window = "no window" if scale == "windowed" else "a window"
         raise RadpipeError(
-            f"{len(bad)} labelled image(s) of SRC have {window} in their header (e.g. "
+            f"{counted(len(bad), 'labelled image')} of SRC {are(len(bad), 'has', 'have')} "
+            f"{window} in their header (e.g. "
             f"{bad[0][0]}): {bad[0][1]}. Remove them from SRC, or train on one scale."
         )
 

@@ -9,6 +9,10 @@ up first, and all that are missing are listed together with their CSV lines.
 An image listed twice with two masks (two annotators, a copy-paste slip) trained and was
 scored on whichever row came last, without a word; it is refused too, naming both lines, as
 an image listed again with another label is.
+
+A DICOM run's masks CSV (``data.masks``) that lists one image (SOP instance, or ``file``, and
+frame) again with another mask was refused only once the run directory had been made (exit
+1); :func:`conflicting_dicom_masks` finds it with the other checks, before anything is made.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.cells import csv_rows, csv_text, name_lines
+from pipeline.cells import csv_frame, csv_rows, csv_text, csv_uid, name_lines
 from pipeline.data.io import csv_path
+from pipeline.words import are, counted
 
-__all__ = ["conflicting_masks", "missing_image_files"]
+__all__ = ["conflicting_dicom_masks", "conflicting_masks", "missing_image_files"]
 
 
 def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[str]:
@@ -39,7 +44,7 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
     Returns
     -------
     list of str
-        E.g. ``data.labels: 2 image files named in list.csv are not under data.source
+        E.g. ``data.labels: 2 image files named in list.csv are not files under data.source
         (src/): img/a.png (line 3), img/b.png (line 7)``; empty when every file is there.
     """
     missing: dict[str, dict[str, list[int]]] = {}
@@ -58,8 +63,9 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
         listed = [f"{name} ({name_lines(lines)})" for name, lines in list(found.items())[:5]]
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         problems.append(
-            f"data.labels: {len(found)} {column} file(s) named in {labels.name} are not files "
-            f"under data.source ({source.name}/): {', '.join(listed)}{more}"
+            f"data.labels: {counted(len(found), column + ' file')} named in {labels.name} "
+            f"{are(len(found))} not {'a file' if len(found) == 1 else 'files'} under "
+            f"data.source ({source.name}/): {', '.join(listed)}{more}"
         )
     return problems
 
@@ -70,7 +76,7 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``data.labels: 1 image(s) of list.csv listed again with another mask (only one
+        E.g. ``data.labels: 1 image of list.csv listed again with another mask (only one
         can be its truth): img/a.png (line 2 img/a_mask.png, line 6 img/b_mask.png)``; empty
         when no image has two masks (a row repeated as it is, mask included, is no conflict).
     """
@@ -87,8 +93,53 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     listed = [f"{image} ({_lines(found)})" for image, found in list(twice.items())[:5]]
     more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
     return [
-        f"data.labels: {len(twice)} image(s) of {labels.name} listed again with another mask "
-        f"(only one can be its truth): {'; '.join(listed)}{more}"
+        f"data.labels: {counted(len(twice), 'image')} of {labels.name} listed again with "
+        f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
+    ]
+
+
+def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
+    """Problems of images a DICOM masks CSV (``data.masks``) lists again with another mask.
+
+    An image is a ``sop_instance_uid`` (or ``instance_key``, or ``file``) and ``frame``; a
+    mask is its path relative to the CSV's folder (two spellings of one file are one mask).
+    Cells that cannot be read are left to the reading of the CSV, which names their lines.
+
+    Returns
+    -------
+    list of str
+        E.g. ``data.masks: 1 image of masks.csv listed again with another mask (only one
+        can be its truth): the sop_instance_uid of line 2, frame 0 (line 2 m/a.png, line 6
+        m/b.png)``, a ``file`` named as written; no UID is shown. Empty when none.
+    """
+    column = next((c for c in ("instance_key", "sop_instance_uid", "file") if c in columns), "")
+    if not column or "mask" not in columns:
+        return []
+    found: dict[tuple[str, int], dict[Path, tuple[int, str]]] = defaultdict(dict)
+    first: dict[tuple[str, int], tuple[int, str]] = {}
+    for row in csv_rows(csv.DictReader(csv_text(masks))):
+        cell, mask = (row.get(column) or "").strip(), (row.get("mask") or "").strip()
+        try:
+            image = (
+                csv_uid(cell, column) if column != "file" else cell,
+                csv_frame(row.get("frame")),
+            )
+        except ValueError:
+            continue
+        if image[0] and mask:
+            first.setdefault(image, (row.line, cell))
+            found[image].setdefault(csv_path(masks.parent, mask).resolve(), (row.line, mask))
+    twice = [(image, list(got.values())) for image, got in found.items() if len(got) > 1]
+    if not twice:
+        return []
+    listed = [
+        f"{first[i][1] if column == 'file' else f'the {column} of line {first[i][0]}'}, frame "
+        f"{i[1]} ({_lines({mask: line for line, mask in got})})" for i, got in twice[:5]
+    ]  # fmt: skip
+    more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+    return [
+        f"data.masks: {counted(len(twice), 'image')} of {masks.name} listed again with "
+        f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
     ]
 
 

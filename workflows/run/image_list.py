@@ -13,14 +13,15 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PureWindowsPath
+from typing import Any
 
 from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text
 from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
 
-__all__ = ["read_image_list"]
+__all__ = ["name_case_files", "read_image_list"]
 
 log = logging.getLogger("radpipe")
 
@@ -114,3 +115,34 @@ def _shown(columns: list[str], a: CsvRow, b: CsvRow) -> str:
         else f"{c} ({(a.get(c) or '').strip()!r} then {(b.get(c) or '').strip()!r})"
         for c in columns
     )
+
+
+def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], root: Path) -> None:
+    """Give each ``per_case`` (and ``per_slice``) row of an images run's ``metrics`` its
+    ``file``: the image as the list CSV writes it, beside its hashed ``id``, which no user can
+    find in their list. ``meta`` holds the samples' ``id`` and ``source`` (the CSV cell). A cell
+    written as an absolute path is given relative to ``root`` (``data.source``), never
+    absolute; control characters are escaped."""
+    from pipeline.dicom.files import escape_name
+
+    files: dict[str, str] = {}
+    for m in meta:
+        cell = str(m.get("source") or "")
+        if cell and m.get("id") is not None:
+            files[str(m["id"])] = escape_name(_relative_cell(cell, root))
+    for key in ("per_case", "per_slice"):
+        for row in metrics.get(key) or []:
+            if str(row.get("id")) in files:
+                row["file"] = files[str(row["id"])]
+
+
+def _relative_cell(cell: str, root: Path) -> str:
+    """``cell`` unchanged when relative; an absolute one relative to ``root`` (its name alone
+    should it lie outside, as ``data.allow_outside_paths`` permits)."""
+    path = csv_path(root, cell)
+    if not Path(cell).is_absolute() and not PureWindowsPath(cell).is_absolute():
+        return cell
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name

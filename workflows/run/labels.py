@@ -25,6 +25,7 @@ import csv
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from pipeline.data.io import csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
+from pipeline.names import name_keys
+from pipeline.words import are, counted
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
 __all__ = [
@@ -133,12 +136,14 @@ def read_label_table(
 
 
 def apply_missing_policy(
-    table: LabelTable | None, data_keys: list[str], policy: str, what: str = "series"
-) -> list[str]:
+    table: LabelTable | None, data_keys: list[str], policy: str, what: str = "series",
+    sources: Mapping[str, str] | None = None,
+) -> list[str]:  # fmt: skip
     """The keys of ``data_keys`` that have a label, after applying ``data.missing_labels``.
 
-    Records ``table.summary`` (counts only) and logs what was left out. Without a labels
-    table every key is kept (segmentation without labels).
+    Records ``table.summary`` (counts only) and logs what was left out, named by ``sources``
+    (``{key: a file of it}``, :func:`pipeline.names.name_keys`). Without a labels table
+    every key is kept (segmentation without labels).
 
     Raises
     ------
@@ -147,10 +152,9 @@ def apply_missing_policy(
     """
     if table is None:
         return list(data_keys)
-    present = set(data_keys)
     missing = [k for k in data_keys if k not in table.by_key]
-    unmatched = sorted(k for k in table.by_key if k not in present)
     kept = [k for k in data_keys if k in table.by_key]
+    unmatched = sorted(set(table.by_key) - set(data_keys))
     table.summary = {
         "source": table.source,
         what: len(data_keys),
@@ -160,25 +164,26 @@ def apply_missing_policy(
         "missing_labels": policy,
         "class_names": table.class_names,
     }
+    named = name_keys(missing, sources or {}, "series" if what == "series" else "", _SHOWN)
     if missing and policy == "error":
         raise RadpipeError(
             f"{len(missing)} of {len(data_keys)} {what} have no label in {table.source} "
-            f"(e.g. {', '.join(missing[:_SHOWN])}); label them, or set data.missing_labels "
+            f"({named}); label them, or set data.missing_labels "
             "to 'warn' or 'drop' to leave them out."
         )
     if missing:
         level = logging.WARNING if policy == "warn" else logging.INFO
-        log.log(
-            level,
-            "%d of %d %s have no label in %s and are left out (data.missing_labels: %s)",
-            len(missing), len(data_keys), what, table.source, policy,
+        log.log(level,
+            "%d of %d %s have no label in %s and are left out (data.missing_labels: %s): %s",
+            len(missing), len(data_keys), what, table.source, policy, named,
         )  # fmt: skip
     if unmatched and table.path is not None and all(k in table.lines for k in unmatched):
         refuse_spreadsheet_numbers(table.path, [table.lines[k] for k in unmatched], table.name)
     if unmatched:
         log.warning(
-            "%d label rows of %s name %s that are not in the converted data, so their labels "
-            "are not used (%s)", len(unmatched), table.source, what, _rows_named(table, unmatched),
+            "%s of %s %s %s that are not in the converted data, so their labels are not used "
+            "(%s)", counted(len(unmatched), "label row"), table.source, are(len(unmatched),
+            "names", "name"), what, _rows_named(table, unmatched),
         )  # fmt: skip
     if not kept:
         raise RadpipeError(f"No {what} of the data has a label in {table.source}."
@@ -274,7 +279,6 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-# -- helpers ------------------------------------------------------------------------------
 def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pipeline.words import are, counted
 from workflows.run.rundir import split_index_values
 
 log = logging.getLogger("radpipe")
@@ -76,10 +77,11 @@ def note_new_polarity(run_dir: Path, converted: Path, window: str) -> int:
         return 0
     for kind, n in sorted(unseen.items()):
         log.warning(
-            "%d image(s) are %s held as modality values (convert.window: none), but the run's "
+            "%s %s %s held as modality values (convert.window: none), but the run's "
             "model was trained on %s images only: their grey scale runs the other way, so "
             "check these predictions",
-            n,
+            counted(n, "image"),
+            are(n),
             kind,
             ", ".join(sorted(k for k in trained if k in _GREY)),
         )

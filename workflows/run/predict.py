@@ -26,6 +26,7 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
+from pipeline.words import are, counted
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
@@ -216,8 +217,9 @@ def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[
         used = [n for n in names if n in kept]
         if used:
             log.warning(
-                "%d image(s) of modality %s were predicted by a model trained on %s only; "
-                "check these predictions (e.g. %s)", len(used), modality,
+                "%s of modality %s %s predicted by a model trained on %s only; "
+                "check these predictions (e.g. %s)", counted(len(used), "image"), modality,
+                are(len(used), "was", "were"),
                 ", ".join(sorted(modalities)), used[0],
             )  # fmt: skip
 
@@ -244,8 +246,8 @@ def _write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:
         writer.writerows(skipped)
     if skipped:
         log.warning(
-            "%d images cannot be used by the run's model and are skipped; see %s",
-            len(skipped), path,
+            "%s cannot be used by the run's model and %s skipped; see %s",
+            counted(len(skipped), "image"), are(len(skipped)), path,
         )  # fmt: skip
 
 

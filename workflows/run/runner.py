@@ -37,6 +37,7 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
+from workflows.run.failure import clear_failure, note_earlier_failure, record_failure
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -88,18 +89,30 @@ def run_study(
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
+    stage = ""  # "prepare", then "train": how far this process got in the run directory
     try:
         with hold_run(run_dir if main else None):  # one process per run directory
+            stage = "prepare"
             if main and run_dir is not None:  # said once held: a refused resume says only that
                 from workflows.run.paths import shown
 
                 log.info("%s %s", "resuming" if resume else "run directory:", shown(run_dir))
+                note_earlier_failure(run_dir)
             run_dir, study = _prepare(config, run_dir, resume, progress, ctx)
-            return _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
+            stage = "train"
+            outcome = _train_and_evaluate(config, study, run_dir, resume, progress, ctx)
+            if main:
+                clear_failure(run_dir)
+            return outcome
     except KeyboardInterrupt:
         if run_dir is None:
             raise
         raise RunInterrupted(run_dir) from None
+    except Exception as err:  # a run directory left behind says what happened (failed.json)
+        refused = resume and stage == "prepare" and isinstance(err, RadpipeError)  # not run
+        if main and stage and not refused and run_dir is not None and run_dir.is_dir():
+            record_failure(run_dir, err)
+        raise
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -11,7 +11,7 @@ test set and the other rows are split into ``k`` folds as usual.
 
 Every series the run uses must have a part, and all series of one patient one part (a patient
 in two parts leaks its images between training and evaluation); otherwise the run stops before
-training, naming the CSV's lines.
+training, naming the CSV's lines and a file of each series (the image).
 
 This module must stay light to import (no torch): :class:`SplitConfig` is part of the config.
 """
@@ -25,6 +25,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.errors import RadpipeError
+from pipeline.names import name_keys
+from pipeline.words import are, counted
 
 __all__ = [
     "PART_NAMES",
@@ -150,7 +152,8 @@ def read_split_column(
     if bad:
         raise RadpipeError(
             f"{shown}: split.column {column!r} must say train, val or test in every row; "
-            f"{len(bad)} row(s) do not ({'; '.join(bad[:_SHOWN])}"
+            f"{counted(len(bad), 'row')} {are(len(bad), 'does', 'do')} not "
+            f"({'; '.join(bad[:_SHOWN])}"
             f"{'; ...' if len(bad) > _SHOWN else ''})."
         )
     return out
@@ -180,11 +183,13 @@ def split_from_column(
 
     column = config.split.column
     lost = [r["series_key"] for r in series if r["series_key"] not in parts]
+    sources = {r["series_key"]: r["source"] for r in series if r.get("source")}
+    unit = "" if config.data.kind == "images" else "series"  # an image's key is its file's
     if lost:
         raise RadpipeError(
             f"{shown}: split.column {column!r}: {len(lost)} of the {len(series)} series "
-            f"(images) to train and test on have no row, so no part ({', '.join(lost[:_SHOWN])}"
-            f"{', ...' if len(lost) > _SHOWN else ''}); add their rows."
+            f"(images) to train and test on have no row, so no part "
+            f"({name_keys(lost, sources, unit, _SHOWN)}); add their rows."
         )
     _check_patients(series, parts, column, shown)
     part_of = {r["series_key"]: parts[r["series_key"]][0] for r in series}
@@ -222,8 +227,9 @@ def _check_patients(
     seen: dict[str, dict[str, str]] = defaultdict(dict)
     for r in series:
         part, line = parts[r["series_key"]]
-        where = f"line {line}" if line is not None else f"series {r['series_key']}"
-        seen[r["patient_key"]].setdefault(part, where)
+        where = [f"line {line}"] if line is not None else []
+        where.append(r.get("source") or f"series {r['series_key']}")  # relative, escaped
+        seen[r["patient_key"]].setdefault(part, ", ".join(where))
     mixed = {p: v for p, v in seen.items() if len(v) > 1}
     if mixed:
         shown_rows = [
@@ -231,8 +237,8 @@ def _check_patients(
             for p, v in sorted(mixed.items())[:_SHOWN]
         ]
         raise RadpipeError(
-            f"{shown}: split.column {column!r} puts {len(mixed)} patient(s) in more than one "
-            f"part, so their images would be both trained on and scored: "
+            f"{shown}: split.column {column!r} puts {counted(len(mixed), 'patient')} in more "
+            f"than one part, so their images would be both trained on and scored: "
             f"{'; '.join(shown_rows)}{'; ...' if len(mixed) > _SHOWN else ''}. Give all of a "
             "patient's rows one part."
         )

@@ -13,23 +13,26 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.cells import csv_key
 from pipeline.data.io import csv_path, read_manifest
+from pipeline.dicom.files import escape_name
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key, key_fingerprint
+from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
+from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
+from workflows.run.convert_cache import DONE, cache_problem, csv_rows, locked, radpipe_version
 from workflows.run.duplicates import note_study_duplicates
 from workflows.run.image_list import read_image_list
 from workflows.run.labels import (
@@ -159,92 +162,35 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
     study = Study(root=out, kind="dicom", fingerprint=fingerprint, split=[], class_names=[],
                   labels=config.data.labels, masks=config.data.masks)  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out.with_name(out.name + ".lock")):
+    with locked(out.with_name(out.name + ".lock")):
         problem = cache_problem(out)
         if problem is None:
             log.info("reusing the cached conversion %s", out.name)
             study.reused_conversion = True
             study.failures = [
                 (r["source"], r["reason"])
-                for r in _csv_rows(out / "errors.csv")
+                for r in csv_rows(out / "errors.csv")
                 if r.get("kind", "error") == "error"
             ]  # not the skipped non-images
             return study
         if problem != "not converted yet":
             log.warning("the cached conversion %s is not usable (%s); converting", out.name,
                         problem)  # fmt: skip
-        (out / _DONE).unlink(missing_ok=True)
+        (out / DONE).unlink(missing_ok=True)
         result = _run_convert(convert_folder, src, out, options, config, progress)
         study.failures = list(result.failures)
         if result.outputs == 0:
             raise RadpipeError(result.why_nothing(shown(src), shown(out / "errors.csv")))
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
-        atomic_write_text(out / _DONE, json.dumps(mark))
+        atomic_write_text(out / DONE, json.dumps(mark))
     if result.failures:
         log.warning(
-            "%d files could not be converted; see %s",
-            len(result.failures),
+            "%s could not be converted; see %s",
+            counted(len(result.failures), "file"),
             shown(out / "errors.csv"),
         )
     return study
-
-
-_DONE = ".complete"
-
-
-def radpipe_version() -> str:
-    """The installed radpipe version (part of the conversion cache key)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("radpipe")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the file lock ``path``; say so when another run holds it and we wait."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("waiting for another run converting the same data (%s)", path.name)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def cache_problem(out: Path) -> str | None:
-    """Why the cached conversion in ``out`` cannot be reused, or ``None`` when it can: its
-    ``.complete`` mark, ``manifest.csv``, ``errors.csv`` and output files must agree."""
-    done = out / _DONE
-    if not done.is_file():
-        return "not converted yet"
-    mark = json.loads(done.read_text())
-    rows = _csv_rows(out / "manifest.csv")
-    outputs = len({r["output"] for r in rows})
-    if outputs != mark.get("outputs"):
-        return f"manifest.csv lists {outputs} outputs, the conversion made {mark.get('outputs')}"
-    errors = [r for r in _csv_rows(out / "errors.csv") if r.get("kind", "error") == "error"]
-    if len(errors) != mark.get("failures", len(errors)):  # (skipped non-images not counted)
-        return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
-    missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
-    if missing:
-        return f"{len(missing)} of {len(rows)} output files are missing (e.g. {missing[0]})"
-    return None
-
-
-def _csv_rows(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        return []
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _run_convert(
@@ -298,8 +244,12 @@ def _series_rows(
     for r in manifest:
         rows.setdefault(r["series_key"], {"patient_key": r["patient_key"],
                                           "series_key": r["series_key"]})  # fmt: skip
-    kept = apply_missing_policy(table, list(rows), config.data.missing_labels)
-    return [{**rows[k], "label": table.by_key[k] if table else 0} for k in kept]
+    # how messages name a series: the file a file-keyed CSV gives for it, else its first file
+    files = {k: escape_name(v) for k, v in (table.files if table else {}).items()}
+    sources = series_sources(manifest) | files
+    kept = apply_missing_policy(table, list(rows), config.data.missing_labels, sources=sources)
+    return [{**rows[k], "label": table.by_key[k] if table else 0, "source": sources.get(k)}
+            for k in kept]  # fmt: skip
 
 
 def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[str, Any]]]:
@@ -316,10 +266,11 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     for r in table:
         key = hash_key(r["image"])
         patient = hash_key(csv_key(r.get("patient_id")) or r["image"])  # as every reader
-        found[key] = {"patient_key": patient, "series_key": key}
+        found[key] = {"patient_key": patient, "series_key": key, "source": escape_name(r["image"])}
         index = labels.by_key.get(key) if labels else None
         by_key[key] = [{**r, "label": "" if index is None else str(index)}]
-    kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images")
+    sources = {k: str(v["source"]) for k, v in found.items()}
+    kept = apply_missing_policy(labels, list(found), config.data.missing_labels, "images", sources)
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
     note_orientations(files)

@@ -30,6 +30,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.words import counted
 from workflows.run.config import DataConfig
 from workflows.run.paths import shown
 from workflows.run.truth_rows import resolved_mask_rows, source_values
@@ -222,8 +223,8 @@ def _by_instance(
 def _message(path: Path, kind: str, problems: dict[str, list[str]]) -> str:
     total = sum(len(v) for v in problems.values())
     lines = [
-        f"{path.name}: {total} problem(s) with the '{FILE_COLUMN}' column of the {kind} CSV "
-        "(paths relative to data.source or to the CSV's folder; nothing was converted):"
+        f"{path.name}: {counted(total, 'problem')} with the '{FILE_COLUMN}' column of the "
+        f"{kind} CSV (paths relative to data.source or to the CSV's folder; nothing was converted):"
     ]
     for what, items in problems.items():
         shown = "; ".join(items[:_SHOWN])

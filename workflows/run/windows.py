@@ -135,6 +135,7 @@ def usable_series_rows(
 
     from pipeline.data.io import in_no_volume
     from pipeline.errors import RadpipeError
+    from pipeline.names import name_keys, series_sources
 
     patients: dict[str, set[str]] = defaultdict(set)
     unplaced: dict[str, int] = defaultdict(int)
@@ -147,7 +148,8 @@ def usable_series_rows(
         raise RadpipeError(
             f"{len(mixed)} series hold images of several patients (PatientID differs within one "
             "SeriesInstanceUID: merged or re-identified exports), so no patient-level split can "
-            f"place them: {', '.join(mixed[:5])}. Fix their PatientID or remove their files "
+            f"place them: {name_keys(mixed, series_sources(rows))}. Fix their PatientID or "
+            "remove their files "
             "(`radpipe inspect` lists them as refused)."
         )
     dropped = sorted(k for k, n in unplaced.items() if n > 1) if unit == "series" else []
@@ -157,7 +159,7 @@ def usable_series_rows(
             "undivided mosaics; see the problems column of manifest.csv), so they cannot be "
             "stacked: %s",
             len(dropped),
-            ", ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else ""),
+            name_keys(dropped, series_sources(rows)),
         )
     left_out = set(dropped)
     return [r for r in rows if r["series_key"] not in left_out]

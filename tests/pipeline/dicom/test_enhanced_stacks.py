@@ -85,7 +85,7 @@ def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind
     # b = 1000 without a direction: a trace image, said now that the split volumes of a DWI
     # get their sidecars
     trace = (
-        "diffusion: volume(s) 1 have a b-value but no gradient direction (isotropic trace "
+        "diffusion: volume 1 has a b-value but no gradient direction (isotropic trace "
         "images): .bvec holds 0 0 0 for them; leave them out before fitting tensors"
     )
     _assert_two_volumes(tmp_path, trace if kind == "diffusion" else "")

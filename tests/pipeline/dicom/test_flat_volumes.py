@@ -99,7 +99,7 @@ def test_identical_images_without_a_position_are_not_said_to_share_one(tmp_path:
     row = _one_volume(G.save(tmp_path / "in", images), tmp_path / "out")
     assert row["shape"] == "2x4x5"
     assert [p for p in row["problems"].split("; ") if p] == [
-        "duplicates dropped: 1 image(s) without a position repeating another image's pixels or "
+        "duplicates dropped: 1 image without a position repeating another image's pixels or "
         "SOPInstanceUID",
         "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine unknown",
     ]

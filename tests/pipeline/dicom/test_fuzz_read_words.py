@@ -58,7 +58,7 @@ def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
         "frames.dcm": "header claims 4x4x4294967295x1 = 68,719,476,720 pixels, over the limit "
         "of 268,435,456 (raise max_pixels if this is genuine).",
         "lut.dcm": "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, first value "
-        "mapped, bits); got 4 value(s).",
+        "mapped, bits); got 4 values.",
         "spacing.dcm": "PixelSpacing (0028,0030) must hold 2 numbers; got '1e308'.",
     }
     inspected, converted = _both(src, tmp_path / "out")

@@ -120,7 +120,7 @@ def test_step_and_shoot_rotations_and_time_points_stay_as_they_were(tmp_path: Pa
     del halves[2]
     ((profile, zooms, problems),) = _convert(save(tmp_path / "d", halves), tmp_path / "od")
     assert profile[:2] == [100, 101] and profile[3:] == [103, 104, 105] and zooms[2] == 3.0
-    assert problems.startswith("resampled: missing slices: 1 gap(s)")
+    assert problems.startswith("resampled: missing slices: 1 gap ")
     # time points with the same positions (one AcquisitionNumber each) stay one 4-D volume
     series, n = generate_uid(), iter(range(1, 100))
     times = [_slice(series, 3.0 * z, 100 * (t + 1) + z, next(n), AcquisitionNumber=t + 1,

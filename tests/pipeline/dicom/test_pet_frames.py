@@ -69,5 +69,5 @@ def test_frames_nothing_tells_apart_say_the_volumes_may_mix_them(tmp_path: Path)
     rows = _nifti_rows(save(tmp_path / "src", slices), tmp_path / "out")
     assert len(rows) == 2
     said = ("told apart by acquisition order (AcquisitionTime, InstanceNumber, which tie at 3 "
-            "position(s): ordered there by file name, so a volume may mix them)")  # fmt: skip
+            "positions: ordered there by file name, so a volume may mix them)")  # fmt: skip
     assert all(said in r["problems"] for r in rows), rows[0]["problems"]

@@ -110,8 +110,10 @@ def test_a_run_refuses_to_split_a_series_of_two_patients(tmp_path: Path) -> None
         "report": {"enabled": False},
     }
     (tmp_path / "run").mkdir()
-    with pytest.raises(RadpipeError, match="1 series hold images of several patients"):
+    with pytest.raises(RadpipeError, match="1 series hold images of several patients") as err:
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    # named by its first file relative to data.source (a key alone cannot be found)
+    assert "place them: mixed/0.dcm (series " in str(err.value)
 
 
 def test_series_across_two_studies_is_kept_and_said(tmp_path: Path) -> None:

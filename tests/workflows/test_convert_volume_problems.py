@@ -1,0 +1,51 @@
+"""A series split into several volumes: the per-series warning of ``radpipe convert`` says
+each volume's problems, not only the first volume's (and the manifest keeps each's)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from pydicom.uid import generate_uid
+
+from pipeline.keys import hash_key
+from tests.pipeline.dicom import geometry_cases as G
+from workflows.cli import main
+
+
+def test_each_volumes_problems_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    uid = generate_uid()
+    # one series, two planes (a localizer): axial slices with a gap (0, 1, 3 mm: resampled
+    # onto 1 mm steps), coronal ones evenly 3 mm apart (nothing to resample)
+    files = [G.plane((0.0, 0.0, z), series=uid) for z in (0.0, 1.0, 3.0)]
+    files += [G.plane((0.0, 3.0 * k, 0.0), (1, 0, 0, 0, 0, -1), series=uid) for k in range(3)]
+    src = G.save(tmp_path / "scans", files)
+    out = tmp_path / "nii"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    with (out / "manifest.csv").open(newline="") as fh:
+        rows = {r["volume"]: r["problems"] for r in csv.DictReader(fh)}
+    assert sorted(rows) == ["0", "1"]
+    resampled = [v for v, p in rows.items() if "resampled" in p]
+    assert len(resampled) == 1  # the axial volume only
+    warning = next(line for line in capsys.readouterr().err.splitlines()
+                   if line.startswith(f"warning: series {hash_key(uid)}: "))  # fmt: skip
+    said = warning.removeprefix(f"warning: series {hash_key(uid)}: ")
+    first = min(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    volumes = " | ".join(f"volume {v}: {rows[v]}" for v in ("0", "1"))
+    assert said == f"{volumes} (series of {first})", said  # a file of it too, not only its key
+
+
+def test_a_caught_warning_keeps_each_volumes_own_problems() -> None:
+    """A warning caught while a series converts is added to each volume's row; it used to
+    replace each row's problems with the series' (a volume's own resampling note lost)."""
+    from workflows.convert.tasks import ConvertOptions, TaskResult, _with_problems
+
+    rows = ({"volume": "0", "problems": "split: 2; resampled: 1 gap"},
+            {"volume": "1", "problems": "split: 2"})  # fmt: skip
+    result = TaskResult("s", rows=rows, problems=("split: 2",))
+    got = _with_problems(result, ["odd header"], ConvertOptions(), [])
+    assert [r["problems"] for r in got.rows] == [
+        "split: 2; resampled: 1 gap; odd header",
+        "split: 2; odd header",
+    ]

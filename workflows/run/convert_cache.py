@@ -1,0 +1,72 @@
+"""The conversion cache of ``radpipe run``: its ``.complete`` mark, its lock, and whether it
+can be reused (see :mod:`workflows.run.study`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["DONE", "cache_problem", "csv_rows", "locked", "radpipe_version"]
+
+log = logging.getLogger("radpipe")
+
+DONE = ".complete"
+
+
+def radpipe_version() -> str:
+    """The installed radpipe version (part of the conversion cache key)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radpipe")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the file lock ``path``; say so when another run holds it and we wait."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("waiting for another run converting the same data (%s)", path.name)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def cache_problem(out: Path) -> str | None:
+    """Why the cached conversion in ``out`` cannot be reused, or ``None`` when it can: its
+    ``.complete`` mark, ``manifest.csv``, ``errors.csv`` and output files must agree."""
+    done = out / DONE
+    if not done.is_file():
+        return "not converted yet"
+    mark = json.loads(done.read_text())
+    rows = csv_rows(out / "manifest.csv")
+    outputs = len({r["output"] for r in rows})
+    if outputs != mark.get("outputs"):
+        return f"manifest.csv lists {outputs} outputs, the conversion made {mark.get('outputs')}"
+    errors = [r for r in csv_rows(out / "errors.csv") if r.get("kind", "error") == "error"]
+    if len(errors) != mark.get("failures", len(errors)):  # (skipped non-images not counted)
+        return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
+    missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
+    if missing:
+        return f"{len(missing)} of {len(rows)} output files are missing (e.g. {missing[0]})"
+    return None
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of the CSV ``path`` of a conversion; none when it is not there."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -1,0 +1,85 @@
+"""A run that stopped on an error keeps a record of it: ``RUN/failed.json``.
+
+A run refused while its data were prepared leaves no run directory (nothing was made in it).
+Any later error (a bug's traceback, a disk that filled, a refusal during training or
+evaluation) left the run directory with its checkpoints but no word of what happened: it
+looked like a run still going on, or one killed. :func:`record_failure` writes
+``failed.json``: ``{"status": "failed", "error": "RuntimeError", "message": ..., "time": ...,
+"resume": "radpipe run --resume RUN"}``, the message without absolute paths (each becomes the
+path below the working directory, or its last part). ``radpipe run`` then ends by naming the
+file. ``radpipe run --resume RUN`` says that the run had failed (and why) when it continues,
+and removes the record once the run has finished: the run no longer stands failed (a new
+failure writes a new one). Nothing else in the run directory is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+from pipeline.io_atomic import atomic_write_text
+
+__all__ = ["FAILED", "clear_failure", "failure_path", "note_earlier_failure", "record_failure"]
+
+log = logging.getLogger("radpipe")
+
+FAILED = "failed.json"
+_ATTRIBUTE = "radpipe_failure_record"  # set on the exception: where its record is
+_ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s,;:'\"()<>]+")
+
+
+def record_failure(run_dir: Path, err: BaseException) -> Path:
+    """Write ``run_dir/failed.json`` for ``err`` and return its path (also kept on ``err``,
+    :func:`failure_path`). The message has no absolute path (see the module)."""
+    path = run_dir / FAILED
+    record = {
+        "status": "failed",
+        "error": type(err).__name__,
+        "message": _without_absolute_paths(str(err)),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "resume": f"radpipe run --resume {run_dir.name}",
+    }
+    atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    setattr(err, _ATTRIBUTE, path)
+    return path
+
+
+def failure_path(err: BaseException) -> Path | None:
+    """The ``failed.json`` that :func:`record_failure` wrote for ``err``, or ``None``."""
+    found = getattr(err, _ATTRIBUTE, None)
+    return found if isinstance(found, Path) else None
+
+
+def note_earlier_failure(run_dir: Path) -> None:
+    """Say, when a run is resumed, that it had stopped on an error (its ``failed.json``)."""
+    path = run_dir / FAILED
+    if not path.is_file():
+        return
+    try:
+        record = json.loads(path.read_text())
+        why = f"{record['error']}: {record['message']}"
+    except (ValueError, KeyError, TypeError):
+        why = "its record cannot be read"
+    log.warning("%s had stopped on an error (%s, %s); continuing it", run_dir.name, why, FAILED)
+
+
+def clear_failure(run_dir: Path) -> None:
+    """Remove ``failed.json`` once the run has finished (the run no longer stands failed)."""
+    (run_dir / FAILED).unlink(missing_ok=True)
+
+
+def _without_absolute_paths(text: str) -> str:
+    """``text`` with each absolute path relative to the working directory when below it,
+    else its last part (``.../name``)."""
+
+    def short(match: re.Match[str]) -> str:
+        path = Path(match.group(0))
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return f".../{path.name}" if path.name else "..."
+
+    return _ABSOLUTE.sub(short, text)
