@@ -117,6 +117,32 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path: Path, masks: Any) 
     assert [r["epoch"] for r in log] == [1, 2, 3, 4]
 
 
+def test_resumed_run_keeps_the_best_epoch_and_the_patience(tmp_path: Path, masks: Any) -> None:
+    """Mutation: resuming without the early-stopping state (best value, best epoch, epochs
+    without gain). The first epoch after the restart would then always be a gain: it
+    overwrites ``best.pt`` with a worse model and restarts the patience. Maximising the
+    validation loss while training lowers it: epoch 1 is the best, patience 2 stops after 3."""
+    settings = {"epochs": 6, "early_stopping": 2, "monitor": "val_loss", "mode": "max",
+                "checkpoint_interval_s": 0}  # fmt: skip
+    model_a, (tr, va, config) = _tiny_run(tmp_path, masks, **settings)
+    straight = train(model_a, tr, va, config, tmp_path / "a")
+    losses = [r["val_loss"] for r in straight.history]
+    assert losses[1] < losses[0] and losses[2] < losses[0]  # the premise: no gain after 1
+    assert (straight.best_epoch, straight.epochs_run, straight.stopped_early) == (1, 3, True)
+
+    def kill_after_epoch_2(epoch: int, row: dict[str, Any]) -> None:
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    model_b, _ = _tiny_run(tmp_path, masks)
+    with pytest.raises(KeyboardInterrupt):
+        train(model_b, tr, va, config, tmp_path / "b", on_epoch_end=kill_after_epoch_2)
+    resumed = train(model_b, tr, va, config, tmp_path / "b", resume=True)
+    assert (resumed.best_epoch, resumed.epochs_run, resumed.stopped_early) == (1, 3, True)
+    assert resumed.best_metric == pytest.approx(losses[0], rel=1e-6)
+    assert load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["epoch"] == 1
+
+
 def test_same_seed_same_weights_on_cpu(tmp_path: Path, masks: Any) -> None:
     m1, (tr, va, config) = _tiny_run(tmp_path, masks, epochs=2)
     train(m1, tr, va, config, tmp_path / "1")
