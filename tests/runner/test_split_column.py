@@ -75,12 +75,14 @@ def test_with_folds_the_columns_test_rows_stay_the_test_set(cr_pairs: Path, tmp_
     pool = [k for i, k in enumerate(keys) if i not in (6, 7)]
     assert sorted({got[k][1] for k in pool}) == [0, 1]  # the 10 others make both folds
     assert all(got[keys[i]][1] == got[keys[i + 1]][1] for i in (0, 2, 4, 8, 10))  # by patient
-    # the folds are pipeline.split's, with the run's seed (a mutant used seed 0 whatever set)
-    for seed in (1, 2):
-        folds = _split(cr_pairs, tmp_path / f"s{seed}", _with_parts(cr_pairs, _PARTS), folds=2,
-                       seed=seed)  # fmt: skip
-        rows = [r for r in read_split_csv(tmp_path / f"s{seed}" / "run" / "split.csv")
-                if r["split"] == "train"]  # fmt: skip
+    # the folds are pipeline.split's, with the run's seed and split.stratify (mutants: seed
+    # 0 whatever set; stratified whatever set)
+    for seed, stratify in ((1, True), (2, True), (1, False), (2, False)):
+        out = tmp_path / f"s{seed}{stratify}"
+        folds = _split(cr_pairs, out, _with_parts(cr_pairs, _PARTS), folds=2, seed=seed,
+                       stratify=stratify)  # fmt: skip
+        written = read_split_csv(out / "run" / "split.csv")
+        rows = [r if stratify else {**r, "label": 0} for r in written if r["split"] == "train"]
         expected = {r["series_key"]: r["fold"] for r in split_k_fold(rows, k=2, seed=seed)}
         assert {k: f for k, (_, f) in folds.items() if k in expected} == expected
 
