@@ -149,6 +149,21 @@ def test_geometric_stages_resize_the_mask_with_nearest_neighbour(
     assert not np.array_equal(out.image[0], DOUBLED)  # the image is interpolated (order 1)
 
 
+@pytest.mark.parametrize(
+    "stage",
+    [Resize(shape=[4, 4], order=0), Resample(spacing=[1.0, 1.0], order=0)],
+    ids=["resize", "resample"],
+)
+def test_geometric_stages_interpolate_the_image_with_the_configured_order(
+    stage: Resize | Resample,
+) -> None:
+    """Mutation: the stage's ``order`` ignored for the image (always linear): ``order: 0``
+    doubles a 2x2 image into 2x2 blocks, as numpy's ``kron`` does."""
+    image = LABELS[None].astype(np.float32)
+    out = stage(Sample(image, meta={"id": "a", "spacing": (2.0, 2.0)}))
+    np.testing.assert_array_equal(out.image[0], DOUBLED.astype(np.float32))
+
+
 def test_fit_depth_resamples_the_mask_with_nearest_neighbour() -> None:
     """Mutation: ``FitDepth(method="resample")`` interpolating the mask linearly along D."""
     mask = np.stack([np.zeros((2, 2), np.int64), np.full((2, 2), 3, np.int64)])  # (2, 2, 2)

@@ -19,7 +19,7 @@ from pipeline.data.io import load_image
 from pipeline.keys import hash_key
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
-from pipeline.split import read_split_csv
+from pipeline.split import read_split_csv, split_by_ratio
 from pipeline.stage import Pipeline
 from pipeline.synth import StudySpec, write_study
 from tests.runner.conftest import (
@@ -220,8 +220,12 @@ def test_the_split_follows_the_configured_fractions_and_seed(cr16: Path, tmp_pat
     raw = base_config(cr16, tmp_path / "out") | {"split": {"val": 0.25, "test": 0.25}}
     raw["split"]["stratify"] = False
     (tmp_path / "flat").mkdir()
-    rows = prepare_study(validate_config(raw), tmp_path / "flat", progress=False).split
+    config = validate_config(raw)
+    rows = prepare_study(config, tmp_path / "flat", progress=False).split
     assert {r["series_key"]: r["label"] for r in rows} == labels
+    # ... and the split is the patient-grouped one of rows without labels (not stratified)
+    flat = split_by_ratio([{**r, "label": 0} for r in rows], (0.5, 0.25, 0.25), seed=config.seed)
+    assert [r["split"] for r in rows] == [r["split"] for r in flat]
 
 
 def _youden(truth: list[int], scores: list[float]) -> tuple[float, float, float]:

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.keys import hash_key
-from pipeline.split import read_split_csv
+from pipeline.split import read_split_csv, split_k_fold
 from pipeline.synth import StudySpec, write_study
 from tests.runner.conftest import base_config, read_rows, run_config_cli, write_rows
 from workflows.run.config import validate_config
@@ -42,6 +42,8 @@ def _with_parts(study: Path, parts: list[str], name: str = "parts.csv") -> Path:
 
 def _split(study: Path, out: Path, labels: Path, **split: Any) -> dict[str, tuple[str, int]]:
     raw = base_config(study, out, labels=str(labels))
+    if "seed" in split:
+        raw["seed"] = split.pop("seed")
     raw["split"] = {"column": "part", **split}
     run_dir = out / "run"
     run_dir.mkdir(parents=True)
@@ -74,6 +76,16 @@ def test_with_folds_the_columns_test_rows_stay_the_test_set(cr_pairs: Path, tmp_
     pool = [k for i, k in enumerate(keys) if i not in (6, 7)]
     assert sorted({got[k][1] for k in pool}) == [0, 1]  # the 10 others make both folds
     assert all(got[keys[i]][1] == got[keys[i + 1]][1] for i in (0, 2, 4, 8, 10))  # by patient
+    # the folds are pipeline.split's, with the run's seed and split.stratify (mutants: seed
+    # 0 whatever set; stratified whatever set)
+    for seed, stratify in ((1, True), (2, True), (1, False), (2, False)):
+        out = tmp_path / f"s{seed}{stratify}"
+        folds = _split(cr_pairs, out, _with_parts(cr_pairs, _PARTS), folds=2, seed=seed,
+                       stratify=stratify)  # fmt: skip
+        written = read_split_csv(out / "run" / "split.csv")
+        rows = [r if stratify else {**r, "label": 0} for r in written if r["split"] == "train"]
+        expected = {r["series_key"]: r["fold"] for r in split_k_fold(rows, k=2, seed=seed)}
+        assert {k: f for k, (_, f) in folds.items() if k in expected} == expected
 
 
 def test_a_patient_in_two_parts_is_refused_naming_the_lines(cr_pairs: Path, tmp_path: Path) -> None:

@@ -82,6 +82,7 @@ def test_saved_and_evaluated_model_is_the_mean_of_the_last_epochs(tmp_path: Path
         torch.testing.assert_close(model.state_dict()[key], mean, rtol=0, atol=1e-6)
     record = json.loads((tmp_path / "average.json").read_text())
     assert record["epochs"] == [2, 3, 4] and saved["averaged"]["epochs"] == [2, 3, 4]
+    assert saved["epoch"] == 4  # the window's last: its draws recompute batch norm, not epoch 2's
     assert record["batch_norm_recomputed"] is False
     single = load_checkpoint(tmp_path / "checkpoints" / "best_single.pt")
     assert single["epoch"] == record["best_single_epoch"]

@@ -122,3 +122,21 @@ def test_transfer_learning_errors(tmp_path: Path, cls: PhantomDataset) -> None:
         init_from_checkpoint(other, source)
     with pytest.raises(CheckpointError, match="only local"):
         init_from_checkpoint(model, "https://example.org/weights.pt")
+
+
+def test_evaluation_predicts_with_the_runs_tta_flip_batch_size_and_device(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mutation: ``evaluate.tta_flip`` not passed on when a run's checkpoint is evaluated
+    (the user's test-time flips silently off)."""
+    import workflows.train.infer as infer
+    from workflows.run.config import RunConfig
+    from workflows.run.evaluate import predict_with_checkpoint
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(infer, "load_model_from_checkpoint", lambda path: "model")
+    monkeypatch.setattr(infer, "predict", lambda model, data, **kw: seen.update(kw, model=model))
+    raw = {"task": "segmentation", "data": {"source": "x"}, "model": {"type": "mlp_segmenter"},
+           "train": {"batch_size": 3, "device": "cpu"}, "evaluate": {"tta_flip": True}}  # fmt: skip
+    predict_with_checkpoint(RunConfig.model_validate(raw), Path("best.pt"), [])
+    assert seen == {"model": "model", "batch_size": 3, "tta_flip": True, "device": "cpu"}

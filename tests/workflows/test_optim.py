@@ -97,6 +97,25 @@ def test_label_smoothing_reaches_the_classification_loss() -> None:
     assert float(loss) == pytest.approx(float(expected), rel=1e-6)
 
 
+@pytest.mark.parametrize("task", ["classification", "segmentation"])
+def test_class_weights_reach_the_cross_entropy(task: str) -> None:
+    """Mutation: ``train.class_weights`` never given to the loss (a user's weighting of a
+    rare class silently ignored). PyTorch's weighted mean, by hand: the sum of
+    ``w[y] * -log p_y`` over the items (pixels) divided by the sum of their ``w[y]``."""
+    from workflows.train.optim import make_loss
+
+    logits = torch.tensor([[2.0, -1.0], [0.5, 1.5], [0.0, 0.3]])  # (B=3, K=2)
+    target = torch.tensor([0, 1, 1])
+    nll = -torch.log_softmax(logits, dim=1)[torch.arange(3), target]
+    w = torch.tensor([1.0, 3.0])[target]
+    expected = float((w * nll).sum() / w.sum())  # 0.3788; unweighted: 0.3054
+    if task == "segmentation":  # the same three values as the pixels of a (1, 2, 1, 3) map
+        logits, target = logits.T.reshape(1, 2, 1, 3), target.reshape(1, 1, 3)
+    config = TrainConfig(class_weights=[1.0, 3.0], loss="ce" if task == "segmentation" else None)
+    loss = make_loss(task, config)(logits, target)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+
+
 def test_plateau_lowers_the_rate_after_step_size_epochs_without_gain_either_way() -> None:
     """``schedule: plateau``: x ``gamma`` once the monitor has not improved for more than
     ``step_size`` epochs, for a loss (lower is better) and for an accuracy (higher is

@@ -90,20 +90,27 @@ def _tiny_run(tmp_path: Path, masks: Any, **overrides: Any) -> tuple[torch.nn.Mo
     return model, (train_ds, val_ds, config)
 
 
-def test_resume_after_kill_equals_uninterrupted_run(tmp_path: Path, masks: Any) -> None:
-    model_a, (tr, va, config) = _tiny_run(tmp_path, masks)
-    straight = train(model_a, tr, va, config, tmp_path / "a")
+class _Killed(Exception):
+    pass
 
-    class Killed(Exception):
-        pass
+
+def _train_killed_after_epoch_2(
+    model: torch.nn.Module, tr: Any, va: Any, config: TrainConfig, folder: Path
+) -> None:
+    """Train in ``folder`` and stop after epoch 2, as a killed process would."""
 
     def kill_after_epoch_2(epoch: int, row: dict[str, Any]) -> None:
         if epoch == 2:
-            raise Killed
+            raise _Killed
 
-    model_b, _ = _tiny_run(tmp_path, masks)
-    with pytest.raises(Killed):
-        train(model_b, tr, va, config, tmp_path / "b", on_epoch_end=kill_after_epoch_2)
+    with pytest.raises(_Killed):
+        train(model, tr, va, config, folder, on_epoch_end=kill_after_epoch_2)
+
+
+def test_resume_after_kill_equals_uninterrupted_run(tmp_path: Path, masks: Any) -> None:
+    model_a, (tr, va, config) = _tiny_run(tmp_path, masks)
+    straight = train(model_a, tr, va, config, tmp_path / "a")
+    _train_killed_after_epoch_2(_tiny_run(tmp_path, masks)[0], tr, va, config, tmp_path / "b")
     torch.manual_seed(999)  # the resumed process starts from other global RNG states
     model_c = build_model("mlp_segmenter", hidden=(16,), context=4, dropout=0.2)
     resumed = train(model_c, tr, va, config, tmp_path / "b", resume=True)
@@ -115,6 +122,26 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path: Path, masks: Any) 
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in straight.history]
     log = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2, 3, 4]
+
+
+def test_resumed_run_keeps_the_best_epoch_and_the_patience(tmp_path: Path, masks: Any) -> None:
+    """Mutation: resuming without the early-stopping state (best value, best epoch, epochs
+    without gain). The first epoch after the restart would then always be a gain: it
+    overwrites ``best.pt`` with a worse model and restarts the patience. Maximising the
+    validation loss while training lowers it: epoch 1 is the best, patience 2 stops after 3."""
+    settings = {"epochs": 6, "early_stopping": 2, "monitor": "val_loss", "mode": "max",
+                "checkpoint_interval_s": 0}  # fmt: skip
+    model_a, (tr, va, config) = _tiny_run(tmp_path, masks, **settings)
+    straight = train(model_a, tr, va, config, tmp_path / "a")
+    losses = [r["val_loss"] for r in straight.history]
+    assert losses[1] < losses[0] and losses[2] < losses[0]  # the premise: no gain after 1
+    assert (straight.best_epoch, straight.epochs_run, straight.stopped_early) == (1, 3, True)
+    model_b, _ = _tiny_run(tmp_path, masks)
+    _train_killed_after_epoch_2(model_b, tr, va, config, tmp_path / "b")
+    resumed = train(model_b, tr, va, config, tmp_path / "b", resume=True)
+    assert (resumed.best_epoch, resumed.epochs_run, resumed.stopped_early) == (1, 3, True)
+    assert resumed.best_metric == pytest.approx(losses[0], rel=1e-6)
+    assert load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["epoch"] == 1
 
 
 def test_same_seed_same_weights_on_cpu(tmp_path: Path, masks: Any) -> None:

@@ -107,13 +107,14 @@ def test_run_config_passes_the_new_settings_through() -> None:
         "data": {"source": "x"},
         "model": {"type": "mlp_classifier"},
         "train": {"warmup_epochs": 3, "label_smoothing": 0.1, "monitor_ema": 0.6,
-                  "min_epochs": 5},
+                  "min_epochs": 5, "class_weights": [1.0, 3.0]},
     }  # fmt: skip
     tc = train_config(RunConfig.model_validate(raw))
     assert (tc.warmup_epochs, tc.label_smoothing, tc.monitor_ema, tc.min_epochs) == (
         3, 0.1, 0.6, 5,
     )  # fmt: skip
     assert tc.dice_batch is True  # the default: the Dice pooled over the batch
+    assert tc.class_weights == [1.0, 3.0]  # and on to the loss (test_optim)
 
 
 def test_dice_batch_reaches_the_segmentation_loss() -> None:
