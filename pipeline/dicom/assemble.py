@@ -126,12 +126,8 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         plan.refusal = refused or "no images"
         return plan
     plan.notes += [n for n in (mixed_studies(frames), mixed_frames_of_reference(frames)) if n]
-    tiles = sorted({f.mosaic for f in frames if f.mosaic})
-    if tiles:
-        counts = "/".join(map(str, tiles))
-        plan.notes.append(
-            f"demosaiced: {counts} tiles per image, placed from the Siemens CSA header"
-        )
+    # a mosaic's tiles are its slices (placed in frame_refs): splitting them is how the
+    # format is read, not a problem, so it is not noted (a guessed tile step is)
     plan.notes += sorted({f.note for f in frames if f.note})
     keep = _drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):

@@ -41,7 +41,7 @@ def test_geometry_and_file_problems_are_counted_apart(tmp_path: Path) -> None:
         "(WindowWidth 0 is not positive 1)"
     ]
     strict = _convert(src, tmp_path / "strict", "--strict")
-    assert "strict: 4 files refused for their problems (errors.csv)" in strict
+    assert "strict: 4 files refused for the problems noted (errors.csv)" in strict
     assert not [x for x in strict if x.startswith(("geometry: ", "files: "))]
 
 

@@ -192,5 +192,5 @@ def _print_problems(result: Any, per_series: bool) -> None:
         print(f"files: {result.series_with(False)} series with files' own problems noted, "
               f"outputs written ({counts})")  # fmt: skip
     if result.strict_refused:
-        print(f"strict: {counted(result.strict_refused, 'file')} refused for their problems "
-              "(errors.csv)")  # fmt: skip
+        print(f"strict: {counted(result.strict_refused, 'file')} refused for the problems "
+              "noted (errors.csv)")  # fmt: skip

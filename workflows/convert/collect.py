@@ -123,7 +123,7 @@ class ConvertResult:
 #: Kinds of the series' geometry problems (:mod:`pipeline.dicom.assemble`, and as
 #: :func:`per_instance` words them); any other problem is a file's own.
 GEOMETRY_KINDS = frozenset({
-    "resampled", "split", "tilt corrected", "tilt kept", "demosaiced", "duplicates dropped",
+    "resampled", "split", "tilt corrected", "tilt kept", "duplicates dropped",
     "refused", "no geometry", "mixed image sizes", "missing slices", "uneven slice spacing",
     "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates", "4-D time step",
 })  # fmt: skip
@@ -286,7 +286,6 @@ _PER_INSTANCE = {
                   "--per series resamples)"),
     "tilt corrected": ("gantry tilt", "not corrected per instance (slice_spacing empty, "
                        "--per series corrects it)"),
-    "demosaiced": ("mosaic", "written undivided per instance (--per series demosaics it)"),
     "duplicates dropped": ("duplicates", "written per file per instance (a byte-identical "
                            "copy is skipped, see errors.csv)"),
 }  # fmt: skip
