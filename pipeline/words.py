@@ -1,12 +1,12 @@
 """Counts in messages: ``1 patient``, ``3 patients``, ``1 series``; never ``1 patients``.
 
 Messages said ``1 files failed``, ``1 tasks`` or ``1 patient(s)``: :func:`counted` gives the
-noun its number, and :func:`are` the verb that follows it.
+noun its number (:func:`word` the noun alone), and :func:`are` the verb that follows it.
 """
 
 from __future__ import annotations
 
-__all__ = ["are", "counted"]
+__all__ = ["are", "counted", "word"]
 
 #: Nouns whose plural is not the noun plus "s" (or "es" after s, x, ch, sh).
 _PLURALS = {"series": "series", "study": "studies", "copy": "copies", "entry": "entries"}
@@ -27,15 +27,26 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     >>> counted(2, "image file", "image files")
     '2 image files'
     """
+    return f"{n} {word(n, noun, plural)}"
+
+
+def word(n: int, noun: str, plural: str | None = None) -> str:
+    """``noun`` in the number of ``n``, without the count (:func:`counted` says how).
+
+    Examples
+    --------
+    >>> f"ROC AUC is undefined for {word(1, 'class')} [2]", word(3, "class")
+    ('ROC AUC is undefined for class [2]', 'classes')
+    """
     if n == 1:
-        return f"{n} {noun}"
+        return noun
     if plural is None:
         head, _, last = noun.rpartition(" ")
         many = _PLURALS.get(last) or (
             last + "es" if last.endswith(("s", "x", "ch", "sh")) else last + "s"
         )
         plural = f"{head} {many}" if head else many
-    return f"{n} {plural}"
+    return plural
 
 
 def are(n: int, singular: str = "is", plural: str = "are") -> str:

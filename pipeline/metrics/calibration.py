@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.metrics._arrays import binary_truth, check_finite_scores
 from pipeline.metrics.roc import ovr_margins
+from pipeline.words import word
 
 OperatingRule = Literal["youden", "sensitivity"]
 
@@ -148,8 +149,8 @@ def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) 
     undefined = [c for c, v in ap.items() if np.isnan(v)]
     if undefined:
         warnings.warn(
-            f"Average precision is undefined for class(es) {undefined} (no positive case): "
-            "the macro mean is NaN.",
+            f"Average precision is undefined for {word(len(undefined), 'class')} {undefined} (no "
+            "positive case): the macro mean is NaN.",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from pipeline.metrics._arrays import ArrayOrTensor, binary_truth, check_finite_scores, to_numpy
+from pipeline.words import are, counted, word
 
 
 def roc_curve(
@@ -123,8 +124,8 @@ def roc_auc_score(
     undefined = np.flatnonzero(np.isnan(per_class))
     if undefined.size:
         warnings.warn(
-            f"ROC AUC is undefined for class(es) {undefined.tolist()} (no positive or no "
-            "negative case): the macro mean is NaN.",
+            f"ROC AUC is undefined for {word(undefined.size, 'class')} {undefined.tolist()} (no "
+            "positive or no negative case): the macro mean is NaN.",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -211,11 +212,16 @@ def undefined_auc_reason(true: ArrayOrTensor, class_names: list[str]) -> str:
         )
     none = [named[c] for c in range(k) if counts[c] == 0]
     every = [named[c] for c in range(k) if counts[c] == t.size and t.size]
-    why = [f"class(es) {', '.join(none)} have no case"] if none else []
-    why += [f"class(es) {', '.join(every)} are every case"] if every else []
+    why = [_named(none, are(len(none), "has", "have") + " no case")] if none else []
+    why += [_named(every, are(len(every)) + " every case")] if every else []
     if not why:
         return ""
     return (
-        f"ROC AUC (one-vs-rest) is undefined for {len(none) + len(every)} class(es): "
+        f"ROC AUC (one-vs-rest) is undefined for {counted(len(none) + len(every), 'class')}: "
         f"{'; '.join(why)} in the test cases, so roc_auc_macro is null"
     )
+
+
+def _named(classes: list[str], said: str) -> str:
+    """``class 2 (c) has no case``, ``classes 1 (b), 2 (c) have no case``."""
+    return f"{word(len(classes), 'class')} {', '.join(classes)} {said}"

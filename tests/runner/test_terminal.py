@@ -86,5 +86,5 @@ def test_python_warnings_are_one_radpipe_line_without_source_paths(
     args = ["evaluate", str(cr_run), str(cr16 / "dicom"), "--labels", str(one)]
     assert main([*args, "--out", str(tmp_path / "ev")]) == 0
     err = capsys.readouterr().err
-    assert "radpipe: warning: Average precision is undefined for class(es) [1]" in err
+    assert "radpipe: warning: Average precision is undefined for class [1]" in err
     assert ".py:" not in err and "Warning:" not in err and "legend" not in err, err

@@ -55,7 +55,7 @@ def test_a_class_absent_from_three_is_named() -> None:
         warnings.simplefilter("ignore", RuntimeWarning)  # average precision's, said apart
         metrics = evaluate_classification(true, probs, ["a", "b", "c"], n_resamples=0)
     reason = (
-        "ROC AUC (one-vs-rest) is undefined for 1 class(es): class(es) 2 (c) have no case in "
+        "ROC AUC (one-vs-rest) is undefined for 1 class: class 2 (c) has no case in "
         "the test cases, so roc_auc_macro is null"
     )
     assert [str(w.message) for w in caught if w.category is UndefinedMetricWarning] == [reason]
@@ -73,3 +73,17 @@ def test_a_defined_auc_says_nothing() -> None:
         metrics = evaluate_classification(true, probs, ["benign", "malignant"], n_resamples=0)
     assert metrics["summary"]["roc_auc_macro"] == 1.0
     assert "undefined_metrics" not in metrics and undefined_reasons(metrics) == []
+
+
+def test_two_absent_classes_are_counted_in_the_plural() -> None:
+    """It said ``undefined for 1 class(es): class(es) 2 (c) have no case`` whatever the count."""
+    true = np.array([0, 1, 0, 1])
+    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.7, 0.1, 0.1], [0.6, 0.2, 0.1, 0.1],
+                      [0.2, 0.6, 0.1, 0.1]])  # fmt: skip
+    with pytest.warns(UndefinedMetricWarning), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        metrics = evaluate_classification(true, probs, ["a", "b", "c", "d"], n_resamples=0)
+    assert metrics["undefined_metrics"]["roc_auc"] == (
+        "ROC AUC (one-vs-rest) is undefined for 2 classes: classes 2 (c), 3 (d) have no case in "
+        "the test cases, so roc_auc_macro is null"
+    )
