@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline.errors import RadpipeError
-from pipeline.words import are
+from pipeline.words import are, word
 
 __all__ = [
     "CsvRow",
@@ -85,7 +85,7 @@ def csv_text(path: str | Path) -> io.StringIO:
     twice = sorted({c for c in header if c and header.count(c) > 1})
     if twice:  # csv.DictReader would keep the last of them, silently
         raise RadpipeError(
-            f"{path.name}: column{'s' * (len(twice) > 1)} {', '.join(map(repr, twice))} "
+            f"{path.name}: {word(len(twice), 'column')} {', '.join(map(repr, twice))} "
             f"{are(len(twice), 'appears', 'appear')} more than once in "
             "the header; which one to read is ambiguous: rename or remove the copies."
         )

@@ -23,7 +23,7 @@ from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.private_diffusion import LOGICAL
 from pipeline.dicom.stack_keys import DIRECTION, STACK_KEYS
 from pipeline.io_atomic import atomic_write_text
-from pipeline.words import are
+from pipeline.words import are, word
 
 #: Per time point: (b-value in s/mm2, unit gradient in LPS, or ``None`` when the gradient
 #: is known only in GE's logical frame).
@@ -111,7 +111,7 @@ def trace_note(table: DiffusionTable | None) -> str:
     if not traces:
         return ""
     return (
-        f"diffusion: volume{'s' * (len(traces) > 1)} {', '.join(map(str, traces))} "
+        f"diffusion: {word(len(traces), 'volume')} {', '.join(map(str, traces))} "
         f"{are(len(traces), 'has', 'have')} a b-value but no gradient "
         "direction (isotropic trace images): .bvec holds 0 0 0 for them; leave them out "
         "before fitting tensors"

@@ -139,9 +139,9 @@ def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], 
 def _relative_cell(cell: str, root: Path) -> str:
     """``cell`` unchanged when relative; an absolute one relative to ``root`` (its name alone
     should it lie outside, as ``data.allow_outside_paths`` permits)."""
-    path = csv_path(root, cell)
     if not Path(cell).is_absolute() and not PureWindowsPath(cell).is_absolute():
         return cell
+    path = csv_path(root, cell)
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
