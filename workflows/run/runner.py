@@ -37,7 +37,12 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
-from workflows.run.failure import clear_failure, note_earlier_failure, record_failure
+from workflows.run.failure import (
+    announce_run_dir,
+    clear_failure,
+    note_earlier_failure,
+    record_failure,
+)
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -89,6 +94,8 @@ def run_study(
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
+    if main and run_dir is not None:
+        announce_run_dir(run_dir)  # radpipe run --nproc records a failure rank 0 cannot
     stage = ""  # "prepare", then "train": how far this process got in the run directory
     try:
         with hold_run(run_dir if main else None):  # one process per run directory
