@@ -77,7 +77,8 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     """``data.masks`` of a DICOM run listing one SOP instance and frame again with another
     mask: refused with the other pre-run checks (exit 2, no run directory), naming the CSV's
     lines and masks and no UID; it was refused only once the run directory was made (exit 1).
-    A ``file``-keyed masks CSV likewise, naming the file as written."""
+    A ``file``-keyed masks CSV likewise, naming the file as written, and with the file spelt
+    two ways (``./a/1.dcm``)."""
     from pipeline.synth import StudySpec, write_study
 
     write_study(tmp_path, StudySpec(patients=2, modality="MR", task="segmentation", size=16,
@@ -109,6 +110,14 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
                for r in rows]  # fmt: skip
     keyed = write_rows(tmp_path / "by_file.csv", [*by_file, {**by_file[0], "mask": other}])
     err = _refused_dicom(tmp_path, keyed)
+    assert (
+        f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
+        f"{rows[0]['mask']}, line {len(rows) + 2} {other})"
+    ) in err
+    # the file spelt another way is the same image: refused up front too (it was found only
+    # once the run directory had been made, exit 1)
+    spelt = {**by_file[0], "file": "./" + by_file[0]["file"], "mask": other}
+    err = _refused_dicom(tmp_path, write_rows(tmp_path / "spelt.csv", [*by_file, spelt]))
     assert (
         f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
         f"{rows[0]['mask']}, line {len(rows) + 2} {other})"

@@ -98,12 +98,17 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     ]
 
 
-def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
+def conflicting_dicom_masks(
+    masks: Path, columns: list[str], source: Path | None = None
+) -> list[str]:
     """Problems of images a DICOM masks CSV (``data.masks``) lists again with another mask.
 
     An image is a ``sop_instance_uid`` (or ``instance_key``, or ``file``) and ``frame``; a
     mask is its path relative to the CSV's folder (two spellings of one file are one mask).
-    Cells that cannot be read are left to the reading of the CSV, which names their lines.
+    A ``file`` is found as the run finds it, below ``source`` (``data.source``), else below
+    the CSV's folder, so two spellings of one file (``a/1.dcm``, ``./a/1.dcm``, ``a\\1.dcm``)
+    are one image. Cells that cannot be read are left to the reading of the CSV, which names
+    their lines.
 
     Returns
     -------
@@ -121,7 +126,7 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
         cell, mask = (row.get(column) or "").strip(), (row.get("mask") or "").strip()
         try:
             image = (
-                csv_uid(cell, column) if column != "file" else cell,
+                csv_uid(cell, column) if column != "file" else _dicom_file(cell, source, masks),
                 csv_frame(row.get("frame")),
             )
         except ValueError:
@@ -141,6 +146,17 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
         f"data.masks: {counted(len(twice), 'image')} of {masks.name} listed again with "
         f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
     ]
+
+
+def _dicom_file(cell: str, source: Path | None, masks: Path) -> str:
+    """The file a ``file`` cell names, as one string for every spelling of it: the first of
+    ``source/cell`` and ``CSV folder/cell`` that is a file, resolved; else the cell."""
+    if not cell:
+        return cell
+    for base in (source, masks.parent):
+        if base is not None and (path := csv_path(base, cell)).is_file():
+            return str(path.resolve())
+    return cell
 
 
 def _lines(found: dict[str, int]) -> str:

@@ -43,11 +43,12 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.split_column import make_split, split_parts
-from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
+from workflows.run.truth import check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
 
 log = logging.getLogger("radpipe")
