@@ -57,12 +57,16 @@ log = logging.getLogger("radpipe")
 
 @dataclass
 class RunOutcome:
+    """What ``radpipe run`` says at the end (:func:`workflows.commands.run.print_outcome`)."""
+
     run_dir: Path
     metrics: dict[str, Any]
     headline: dict[str, Figure]
     reused_conversion: bool
     failed_files: int = 0  # source files that could not be converted (errors.csv)
     conversion: Path | None = None  # the conversion folder (its errors.csv)
+    no_test: str | None = None  # why there is no internal test set (no metrics), else None
+    kind: str = "dicom"  # data.kind: how a run without a test set is scored ("images": not)
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
@@ -211,6 +215,8 @@ def _train_and_evaluate(
         reused_conversion=study.reused_conversion,
         failed_files=len(study.failures),
         conversion=study.root,
+        no_test=None if metrics else config.split.no_test_reason(),
+        kind=study.kind,
     )
 
 
