@@ -37,7 +37,7 @@ from workflows.run.failure import RUN_DIR_ENV
 #: source files failed to convert): torchrun reads any non-zero rank exit as a crash and
 #: prints a ``ChildFailedError`` traceback, so the ranks exit 0 and the code travels here.
 EXIT_CODE_ENV = "RADPIPE_EXIT_CODE_FILE"
-#: The folder where a failing rank leaves ``rank<N>.json`` (see :func:`record_failure`).
+#: The folder where a failing rank leaves ``rank<N>.json`` (see :func:`record_rank_failure`).
 FAILURES_ENV = "RADPIPE_DDP_FAILURES"
 
 #: What a rank says when it is another rank that failed (gloo, NCCL, the TCP store).
@@ -45,7 +45,7 @@ _LOST_PEER = ("closed by peer", "remote worker", "Connection reset by peer", "Br
               "NCCL communicator was aborted", "collective operation timeout")  # fmt: skip
 
 
-def record_failure(rank: int, world_size: int, err: BaseException) -> bool:
+def record_rank_failure(rank: int, world_size: int, err: BaseException) -> bool:
     """Leave rank ``rank``'s failure for :func:`launch`: ``rank<N>.json`` with ``said`` (one
     line: a radpipe error's message, else the exception's class and message), ``lost_peer``
     (a consequence of another rank's failure) and ``traceback``. Returns False (nothing
@@ -181,4 +181,4 @@ def _run_record(
     ]
 
 
-__all__ = ["EXIT_CODE_ENV", "FAILURES_ENV", "launch", "record_failure"]
+__all__ = ["EXIT_CODE_ENV", "FAILURES_ENV", "launch", "record_rank_failure"]

@@ -32,7 +32,13 @@ from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
-from workflows.run.convert_cache import DONE, cache_problem, csv_rows, locked, radpipe_version
+from workflows.run.convert_cache import (
+    DONE,
+    cache_problem,
+    locked,
+    radpipe_version,
+    read_csv_file,
+)
 from workflows.run.duplicates import note_study_duplicates
 from workflows.run.image_list import read_image_list
 from workflows.run.labels import (
@@ -170,7 +176,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
             study.reused_conversion = True
             study.failures = [
                 (r["source"], r["reason"])
-                for r in csv_rows(out / "errors.csv")
+                for r in read_csv_file(out / "errors.csv")
                 if r.get("kind", "error") == "error"
             ]  # not the skipped non-images
             return study
