@@ -119,7 +119,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         if config.task == "classification":  # segmentation: labels only stratify the split
             note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
-    check_no_leak(study.split)
+    named = {r["series_key"]: r["source"] for r in series if r.get("source")}  # relative
+    check_no_leak(study.split, named, "series" if study.kind == "dicom" else "")
     note_study_duplicates(study)
     study.class_names = _class_names(config, study)
     if config.task == "classification":  # refused before any training, not after
