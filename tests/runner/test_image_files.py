@@ -71,6 +71,24 @@ def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> N
     assert "img/0.png" not in err and "not files" not in err
 
 
+def test_an_image_spelt_two_ways_is_one_image_and_a_mask_too(tmp_path: Path) -> None:
+    """``./img/3.png`` is ``img/3.png``: listed again with another mask it was found only
+    once the run directory had been made (exit 1); ``./img/0_mask.png`` is ``img/0_mask.png``,
+    no conflict, but it was refused up front as one."""
+    image_list = _segmentation_list(tmp_path)
+    rows = read_rows(image_list)
+    rows[1]["image"], rows[3]["mask"] = "img/1.png", "img/3_mask.png"  # all files there
+    rows.append({"image": "./img/3.png", "mask": "img/5_mask.png", "patient_id": "p3"})  # 8
+    rows.append({**rows[0], "mask": "./img/0_mask.png"})  # line 9: the same mask
+    write_rows(image_list, rows)
+    err = _refused(tmp_path, image_list)
+    assert (
+        "data.labels: 1 image of list.csv listed again with another mask (only one can be "
+        "its truth): img/3.png (line 5 img/3_mask.png, line 8 img/5_mask.png)"
+    ) in err
+    assert "img/0.png" not in err
+
+
 def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     tmp_path: Path,
 ) -> None:
