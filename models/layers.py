@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from pipeline.errors import ConfigError
+from pipeline.words import counted
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -72,7 +73,9 @@ def fold_slices(
             f"got {tuple(x.shape)}."
         )
     if in_channels is not None and x.shape[1] != in_channels:
-        raise ValueError(f"{model} was built for {in_channels} channel(s); got {x.shape[1]}.")
+        raise ValueError(
+            f"{model} was built for {counted(in_channels, 'channel')}; got {x.shape[1]}."
+        )
     if x.ndim == 4:
         return x, 1
     b, c, d, h, w = x.shape

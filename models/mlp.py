@@ -9,6 +9,7 @@ from torch import nn
 from models.layers import activation, fold_slices, mlp, unfold_slices
 from models.registry import register_model
 from models.specs import MLPClassifierConfig, MLPSegmenterConfig
+from pipeline.words import counted
 
 
 @register_model("mlp_classifier")
@@ -108,7 +109,8 @@ class MLPSegmenter(nn.Module):
         b, ch, h, w = x.shape
         if ch != self.config.in_channels:
             raise ValueError(
-                f"MLPSegmenter was built for {self.config.in_channels} channel(s); got {ch}."
+                f"MLPSegmenter was built for {counted(self.config.in_channels, 'channel')}; "
+                f"got {ch}."
             )
         feats = [self._patches(x)]  # (B, H*W, C*k*k)
         if self.config.coords:

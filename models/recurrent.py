@@ -10,6 +10,7 @@ from models.layers import fold_slices, mlp, unfold_slices
 from models.registry import register_model
 from models.scan import LinearScan
 from models.specs import RecurrentClassifierConfig, ReNetSegmenterConfig
+from pipeline.words import counted
 
 #: ``scan``: a linear recurrent scan (diagonal linear state-space layer, :mod:`models.scan`).
 CELLS: dict[str, type[nn.GRU] | type[nn.LSTM] | type[LinearScan]] = {
@@ -167,7 +168,7 @@ class ReNetSegmenter(nn.Module):
         x, d = fold_slices(x, "ReNetSegmenter")
         if x.shape[1] != self.config.in_channels:
             raise ValueError(
-                f"ReNetSegmenter was built for {self.config.in_channels} channel(s); "
+                f"ReNetSegmenter was built for {counted(self.config.in_channels, 'channel')}; "
                 f"got {x.shape[1]}."
             )
         h, w = x.shape[-2:]

@@ -19,6 +19,7 @@ from torch import nn
 
 from pipeline.errors import ConfigError
 from pipeline.registry import Registry
+from pipeline.words import word
 
 #: Every network, by the name configs use (``model: {type: mlp_segmenter, ...}``).
 MODELS: Registry[Callable[..., nn.Module]] = Registry("model")
@@ -40,7 +41,7 @@ def register_model(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
             unknown = sorted(set(kwargs) - set(valid))
             if unknown:
                 raise ConfigError(
-                    f"Unknown parameter(s) {unknown} for model {name!r}; "
+                    f"Unknown {word(len(unknown), 'parameter')} {unknown} for model {name!r}; "
                     f"valid parameters: {', '.join(valid)}."
                 )
             try:

@@ -249,24 +249,41 @@ def read_split_csv(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def check_no_leak(split: str | Path | Iterable[Mapping[str, Any]] | Any) -> None:
+def check_no_leak(
+    split: str | Path | Iterable[Mapping[str, Any]] | Any,
+    sources: Mapping[str, str] | None = None,
+    unit: str = "series",
+) -> None:
     """Raise :class:`SplitLeakError` if a patient key appears in two splits or two folds.
 
     ``split`` is a ``split.csv`` path, a list of row mappings, or a pandas ``DataFrame``.
+    ``sources`` (``{series_key: a file of it}``, :func:`pipeline.names.series_sources`) lets
+    the message name a file of the patient's series in each part, beside the hashed keys: a
+    user cannot find a patient key in their data, and no patient ID is shown. ``unit``: how
+    :func:`pipeline.names.series_name` calls a row (``""``: an image, named by its file).
+
+    Raises
+    ------
+    SplitLeakError
+        ``Patient 3f2a... is in split 'train' (fold -1: p1/s1/0001.dcm (series 8c1f...)) and
+        split 'test' (fold -1: p1/s2/0001.dcm (series 9d0e...)).``; without ``sources`` the
+        series by key.
     """
+    from pipeline.names import series_name
+
     if isinstance(split, (str, Path)):
         rows: Iterable[Mapping[str, Any]] = read_split_csv(split)
     elif hasattr(split, "to_dict"):
         rows = split.to_dict("records")
     else:
         rows = split
-    seen: dict[str, tuple[str, int]] = {}
+    seen: dict[str, tuple[tuple[str, int], str]] = {}
     for r in rows:
         key = str(r["patient_key"])
         place = (str(r["split"]), int(r.get("fold", -1)))
-        if seen.setdefault(key, place) != place:
-            a, b = seen[key], place
-            raise SplitLeakError(
-                f"Patient {key} is in split {a[0]!r} (fold {a[1]}) and split {b[0]!r} "
-                f"(fold {b[1]})."
-            )
+        series = str(r.get("series_key", ""))
+        first, first_series = seen.setdefault(key, (place, series))
+        if first != place:
+            where = [f"split {p[0]!r} (fold {p[1]}: {series_name(k, sources or {}, unit)})"
+                     for p, k in ((first, first_series), (place, series))]  # fmt: skip
+            raise SplitLeakError(f"Patient {key} is in {where[0]} and {where[1]}.")

@@ -5,7 +5,7 @@ Imports are read with :mod:`ast` from every module of ``pipeline/``, ``models/``
 is imported to check it. The rooms and their arrows (README, "Layout")::
 
     commands (workflows/cli.py, workflows/commands/) -> run -> {train, convert, report}
-    everything -> pipeline, models;  models -> pipeline.errors, pipeline.registry only
+    everything -> pipeline, models;  models -> pipeline.errors, .registry, .words only
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"pipeline"},
     "pipeline": set(),
 }
-#: ``models`` is networks only: of ``pipeline`` it may use the errors and the registry.
-MODELS_MAY_IMPORT = {"pipeline.errors", "pipeline.registry"}
+#: ``models`` is networks only: of ``pipeline`` it may use the errors, the registry and the
+#: words its messages count with (``1 channel``, ``2 parameters``; pure, importing nothing).
+MODELS_MAY_IMPORT = {"pipeline.errors", "pipeline.registry", "pipeline.words"}
 
 #: Files and functions over the limits that belong to another issue's work in progress,
 #: with the line counts they may not exceed; an entry that no longer violates fails the
@@ -242,3 +243,42 @@ def test_the_names_the_readme_imports_exist() -> None:
         if not hasattr(imported, name) and importlib.util.find_spec(f"{module}.{name}") is None:
             missing.append(f"from {module} import {name}")
     assert missing == []
+
+
+def _exported_definitions(paths: list[Path], root: Path = ROOT) -> dict[str, list[str]]:
+    """``{name: [module files]}`` of the functions and classes each module defines and lists
+    in its ``__all__`` (a re-export of another module's object is not a definition)."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        defined = {n.name for n in tree.body if isinstance(n, kinds)}
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                assert isinstance(node, ast.Assign)
+                try:
+                    names = ast.literal_eval(node.value)
+                except ValueError:  # built (``[*a.__all__, ...]``): re-exports
+                    continue
+                for name in names:
+                    if name in defined:
+                        found.setdefault(name, []).append(path.relative_to(root).as_posix())
+    return found
+
+
+def test_exported_definitions_are_found(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("__all__ = ['rows', 'x']\ndef rows(): ...\nfrom b import x\n")
+    (tmp_path / "b.py").write_text("__all__ = ['rows', 'x']\ndef rows(): ...\nx = 1\n")
+    found = _exported_definitions([tmp_path / "a.py", tmp_path / "b.py"], tmp_path)
+    assert found == {"rows": ["a.py", "b.py"]}
+
+
+def test_no_two_modules_export_one_name_for_two_things() -> None:
+    """``workflows.run.convert_cache.csv_rows(path)`` read a whole file while
+    ``pipeline.cells.csv_rows(reader)`` numbers a reader's rows, and the launcher's
+    ``record_failure`` wrote a rank's record while ``workflows.run.failure.record_failure``
+    writes the run's ``failed.json``: a reader (or an import) took one for the other. A public
+    name means one thing across the packages."""
+    twice = {k: v for k, v in _exported_definitions(list(MODULES.values())).items() if len(v) > 1}
+    assert twice == {}

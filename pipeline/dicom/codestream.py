@@ -162,8 +162,24 @@ def data_missing(data: bytes, syntax: str | None) -> str | None:
 
 #: JPEG 2000 and HTJ2K syntaxes (last UID component).
 _J2K = {90, 91, 92, 93, 201, 202, 203}
-#: The syntaxes whose decoded samples pydicom keeps unmasked (last UID component): codec name.
-_KEEPS_SAMPLES = {**dict.fromkeys(_J2K, "JPEG 2000"), 80: "JPEG-LS", 81: "JPEG-LS"}
+#: Lossy T.81 JPEG (baseline, extended; last UID component). A decoded sample is the value
+#: the decoder made, with no unused bits: a 6-bit image's stream that overshoots its top
+#: decodes 64. pydicom masks T.81 samples to BitsStored (64 read 0); radpipe has it keep
+#: unsigned ones (:func:`keeps_jpeg_samples`). A signed one takes its sign from BitsStored
+#: (a T.81 stream carries none, PS3.5 8.2.1), and lossless T.81 stays masked: its high bits
+#: are the native words', coded losslessly, and undefined (PS3.5 8.1.1).
+_LOSSY_T81 = {50: "JPEG baseline", 51: "JPEG extended"}
+#: The syntaxes whose decoded samples are kept unmasked (last UID component): codec name.
+_KEEPS_SAMPLES = {**dict.fromkeys(_J2K, "JPEG 2000"), 80: "JPEG-LS", 81: "JPEG-LS", **_LOSSY_T81}
+
+
+def keeps_jpeg_samples(syntax: str | None, signed: bool) -> bool:
+    """Whether pydicom is to leave a lossy T.81 JPEG's unsigned samples unmasked.
+
+    ``correct_unused_bits=False``, so that :func:`codestream_bits` sees them as decoded.
+    """
+    last = str(syntax or "").rpartition(".")[2]
+    return not signed and is_jpeg_family(syntax) and last.isdigit() and int(last) in _LOSSY_T81
 
 
 def value_bits(arr: np.ndarray) -> int:
@@ -189,19 +205,24 @@ def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes
     decoded to those samples, and pydicom keeps them (it masks unused bits of native, RLE
     and T.81 JPEG data only, whose bits above HighBit are undefined, PS3.5 8.1.1); masked to
     BitsStored they were garbage without a word (5000 became 904, 65535 became 4095). They
-    are kept, noted.
+    are kept, noted. So are the unsigned samples of a lossy T.81 JPEG (baseline, extended),
+    decoded unmasked at radpipe's asking (:func:`keeps_jpeg_samples`): masked, a 6-bit
+    image's 64 (an overshoot of its top, 63) read 0 and 200 read 8.
     """
     last = str(syntax or "").rpartition(".")[2]
     codec = _KEEPS_SAMPLES.get(int(last)) if last.isdigit() else None
-    if codec is None or arr.dtype.kind not in "iu":
+    lossy_t81 = codec in _LOSSY_T81.values()
+    if codec is None or arr.dtype.kind not in "iu" or (lossy_t81 and arr.dtype.kind == "i"):
         return bits_stored
     need = min(value_bits(arr), arr.dtype.itemsize * 8)
     if need <= bits_stored:
         return bits_stored
+    masked = f"not masked to {bits_stored} bits"
+    how = f"{masked} (masked, {2**bits_stored} would read 0)" if lossy_t81 else (
+        f"as pydicom reads them, {masked}")  # fmt: skip
     notes.append(
         f"{codec} samples need {need} bits (up to {int(arr.max())}) but BitsStored "
-        f"(0028,0101) says {bits_stored}: kept as decoded, as pydicom reads them, not masked "
-        f"to {bits_stored} bits"
+        f"(0028,0101) says {bits_stored}: kept as decoded, {how}"
     )
     return need
 

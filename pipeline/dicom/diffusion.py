@@ -5,6 +5,9 @@ A DWI series assembles into one 4-D volume whose volumes are told apart by Diffu
 classic files, MR Diffusion Sequence in Enhanced ones). Without them the 4-D NIfTI is of no
 use for diffusion analysis, so they are written beside it as dcm2niix does: ``.bval`` (one
 line of b-values, s/mm2) and ``.bvec`` (three lines: x, y and z of each unit gradient).
+An NPY volume (``--format npy --per series``) gets the same two files, its ``.bvec`` along
+the array's own axes (:func:`array_bvecs`); it had none, so its volumes' b-values and
+directions were lost.
 
 ``.bvec`` follows FSL's convention (as documented by FSL's FDT and MRtrix3's "FSL format"):
 components along the image's voxel axes i, j, k, with the i component negated when the
@@ -140,31 +143,53 @@ def fsl_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
     return vectors + 0.0  # no "-0"
 
 
-def sidecar_paths(nifti: Path) -> list[Path]:
-    """``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; ``[]`` for other files."""
-    if not nifti.name.endswith((".nii", ".nii.gz")):
+def array_bvecs(table: DiffusionTable, affine_ras: np.ndarray) -> np.ndarray:
+    """``(3, T)`` unit gradients along the spatial axes of the array radpipe writes as NPY.
+
+    An NPY volume is ``(D, H, W)`` (``(T, D, H, W)`` with time points): slice, row, column,
+    the reverse of NIfTI's i (column), j (row), k (slice). Row 0 is the component along the
+    slice axis (the direction its index grows, NIfTI's k), row 1 along the row axis (j), row
+    2 along the column axis (i). No component is negated: FSL's flip of i belongs to how FSL
+    reads a NIfTI's affine, and an NPY has none.
+
+    Examples
+    --------
+    An axial image (column index to the patient's left, LPS +x): a gradient along LPS x is
+    +1 along the column axis, the array's last.
+
+    >>> affine = np.diag([-1.0, -1.0, 2.0, 1.0])
+    >>> array_bvecs(((1000.0, (1.0, 0.0, 0.0)),), affine)[:, 0].tolist()
+    [0.0, 0.0, 1.0]
+    """
+    linear = np.asarray(affine_ras, dtype=np.float64)[:3, :3]
+    axes = linear / np.linalg.norm(linear, axis=0)  # unit voxel axes i, j, k in RAS, as columns
+    gradients = [g if g is not None else (np.nan,) * 3 for _, g in table]
+    ras = np.array(gradients, dtype=np.float64).reshape(-1, 3) * [-1.0, -1.0, 1.0]
+    return (ras @ axes).T[::-1] + 0.0  # (3, T): along k, j, i; no "-0"
+
+
+def sidecar_paths(output: Path) -> list[Path]:
+    """``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]`` or ``<name>.npy``."""
+    if not output.name.endswith((".nii", ".nii.gz", ".npy")):
         return []
-    stem = nifti.name.removesuffix(".gz").removesuffix(".nii")
-    return [nifti.with_name(f"{stem}.bval"), nifti.with_name(f"{stem}.bvec")]
+    stem = output.name.removesuffix(".gz").removesuffix(".nii").removesuffix(".npy")
+    return [output.with_name(f"{stem}.bval"), output.with_name(f"{stem}.bvec")]
 
 
-def remove_sidecars(nifti: Path) -> None:
-    """Delete the sidecars of ``nifti`` (an output removed, or rewritten without them)."""
-    for path in sidecar_paths(nifti):
-        path.unlink(missing_ok=True)
+def write_sidecars(output: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
+    """Write ``<name>.bval`` and ``<name>.bvec`` beside ``output``; return them.
 
-
-def write_sidecars(nifti: Path, table: DiffusionTable, affine_ras: np.ndarray) -> list[Path]:
-    """Write ``<name>.bval`` and ``<name>.bvec`` beside ``<name>.nii[.gz]``; return them.
-
+    ``output`` is a NIfTI (``.bvec`` in FSL's convention, :func:`fsl_bvecs`) or an NPY
+    volume (``.bvec`` along the array's slice, row and column axes, :func:`array_bvecs`).
     ``.bvec`` only when every gradient is known in patient coordinates (see
     :func:`diffusion_notes`); an older one beside it is removed then.
     """
-    bval, bvec = sidecar_paths(nifti)
+    bval, bvec = sidecar_paths(output)
     atomic_write_text(bval, " ".join(f"{b:g}" for b, _ in table) + "\n")
     if any(g is None for _, g in table):
         bvec.unlink(missing_ok=True)
         return [bval]
-    rows = fsl_bvecs(table, affine_ras)
+    along = array_bvecs if output.name.endswith(".npy") else fsl_bvecs
+    rows = along(table, affine_ras)
     atomic_write_text(bvec, "".join(" ".join(f"{v:.6g}" for v in row) + "\n" for row in rows))
     return [bval, bvec]

@@ -133,7 +133,7 @@ def test_recurrent_classifier_depends_on_slice_order() -> None:
     ("spec", "match"),
     [
         ({"type": "mlp_net"}, "Unknown model type 'mlp_net'; choose one of: cnn_classifier"),
-        ({"type": "mlp_segmenter", "hiden": (4,)}, r"Unknown parameter\(s\) \['hiden'\]"),
+        ({"type": "mlp_segmenter", "hiden": (4,)}, r"Unknown parameter \['hiden'\]"),
         ({"type": "mlp_classifier"}, "in_features"),
         ({"type": "mlp_segmenter", "activation": "swish"}, "'activation' parameter of MLPSeg"),
         ({"type": "mlp_segmenter", "patch_size": 4}, "must be odd; got 4"),
@@ -155,6 +155,26 @@ def test_wrong_input_shapes_are_named() -> None:
     rnn = build_model("recurrent_classifier", in_features=64)
     with pytest.raises(ValueError, match=r"\(B, C, D, H, W\)"):
         rnn(torch.randn(2, 1, 8, 8))
+
+
+def test_counts_in_model_messages_take_their_number() -> None:
+    """'Unknown parameter(s) ...' and 'was built for 1 channel(s)' gave the noun no number."""
+    with pytest.raises(ConfigError, match=r"^Unknown parameters \['hiden', 'widht'\] for model"):
+        MODELS.build({"type": "mlp_segmenter", "hiden": (4,), "widht": 3})
+    with pytest.raises(ConfigError, match=r"^Unknown parameter \['hiden'\] for model"):
+        MODELS.build({"type": "mlp_segmenter", "hiden": (4,)})
+    one = torch.randn(1, 3, 8, 8)
+    for name, params, count in (
+        ("mlp_segmenter", {"hidden": (4,)}, "1 channel"),
+        ("renet_segmenter", {"hidden_size": 4, "up_channels": 4, "patch_size": 2}, "1 channel"),
+        ("mlp_segmenter", {"hidden": (4,), "in_channels": 2}, "2 channels"),
+    ):
+        with pytest.raises(ValueError, match=f"was built for {count}; got 3"):
+            build_model(name, **params)(one)
+    from models.layers import fold_slices
+
+    with pytest.raises(ValueError, match=r"^ReSegUNet was built for 1 channel; got 3"):
+        fold_slices(one, "ReSegUNet", 1)
 
 
 def test_soft_dice_loss_hand_computed() -> None:

@@ -103,6 +103,30 @@ def test_check_no_leak_raises_on_shared_patient(tmp_path: Path) -> None:
         check_no_leak(folds)
 
 
+def test_a_leak_names_a_file_of_each_part_given_them() -> None:
+    """The patient was named by its hashed key alone, which no file of the user's holds:
+    each part's series is now named by a file of it (never the patient's ID)."""
+    rows = [
+        {"patient_key": "p1", "series_key": "s1", "label": 0, "split": "train", "fold": -1},
+        {"patient_key": "p1", "series_key": "s3", "label": 0, "split": "test", "fold": -1},
+    ]
+    sources = {"s1": "a/1.dcm", "s3": "b/7.dcm"}
+    with pytest.raises(SplitLeakError) as info:
+        check_no_leak(rows, sources)
+    assert str(info.value) == (
+        "Patient p1 is in split 'train' (fold -1: a/1.dcm (series s1)) and split 'test' "
+        "(fold -1: b/7.dcm (series s3))."
+    )
+    with pytest.raises(SplitLeakError) as info:  # images: the key is the file's
+        check_no_leak(rows, sources, unit="")
+    assert str(info.value) == (
+        "Patient p1 is in split 'train' (fold -1: a/1.dcm) and split 'test' (fold -1: b/7.dcm)."
+    )
+    with pytest.raises(SplitLeakError) as info:  # no file known: the series key
+        check_no_leak(rows)
+    assert "(fold -1: series s1) and split 'test' (fold -1: series s3)" in str(info.value)
+
+
 def test_split_errors_are_clear() -> None:
     rows = [{"patient_key": "p1", "series_key": "s1", "label": 0}]
     with pytest.raises(ValueError, match="sum"):

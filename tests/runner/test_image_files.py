@@ -71,13 +71,32 @@ def test_an_image_listed_again_with_another_mask_is_refused(tmp_path: Path) -> N
     assert "img/0.png" not in err and "not files" not in err
 
 
+def test_an_image_spelt_two_ways_is_one_image_and_a_mask_too(tmp_path: Path) -> None:
+    """``./img/3.png`` is ``img/3.png``: listed again with another mask it was found only
+    once the run directory had been made (exit 1); ``./img/0_mask.png`` is ``img/0_mask.png``,
+    no conflict, but it was refused up front as one."""
+    image_list = _segmentation_list(tmp_path)
+    rows = read_rows(image_list)
+    rows[1]["image"], rows[3]["mask"] = "img/1.png", "img/3_mask.png"  # all files there
+    rows.append({"image": "./img/3.png", "mask": "img/5_mask.png", "patient_id": "p3"})  # 8
+    rows.append({**rows[0], "mask": "./img/0_mask.png"})  # line 9: the same mask
+    write_rows(image_list, rows)
+    err = _refused(tmp_path, image_list)
+    assert (
+        "data.labels: 1 image of list.csv listed again with another mask (only one can be "
+        "its truth): img/3.png (line 5 img/3_mask.png, line 8 img/5_mask.png)"
+    ) in err
+    assert "img/0.png" not in err
+
+
 def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     tmp_path: Path,
 ) -> None:
     """``data.masks`` of a DICOM run listing one SOP instance and frame again with another
     mask: refused with the other pre-run checks (exit 2, no run directory), naming the CSV's
     lines and masks and no UID; it was refused only once the run directory was made (exit 1).
-    A ``file``-keyed masks CSV likewise, naming the file as written."""
+    A ``file``-keyed masks CSV likewise, naming the file as written, and with the file spelt
+    two ways (``./a/1.dcm``)."""
     from pipeline.synth import StudySpec, write_study
 
     write_study(tmp_path, StudySpec(patients=2, modality="MR", task="segmentation", size=16,
@@ -109,6 +128,14 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
                for r in rows]  # fmt: skip
     keyed = write_rows(tmp_path / "by_file.csv", [*by_file, {**by_file[0], "mask": other}])
     err = _refused_dicom(tmp_path, keyed)
+    assert (
+        f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
+        f"{rows[0]['mask']}, line {len(rows) + 2} {other})"
+    ) in err
+    # the file spelt another way is the same image: refused up front too (it was found only
+    # once the run directory had been made, exit 1)
+    spelt = {**by_file[0], "file": "./" + by_file[0]["file"], "mask": other}
+    err = _refused_dicom(tmp_path, write_rows(tmp_path / "spelt.csv", [*by_file, spelt]))
     assert (
         f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
         f"{rows[0]['mask']}, line {len(rows) + 2} {other})"

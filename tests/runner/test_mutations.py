@@ -192,8 +192,19 @@ def test_a_split_csv_that_leaks_a_patient_is_refused(cr16: Path, tmp_path: Path)
     test = next(r for r in rows if r["split"] == "test")
     test["patient_key"] = train["patient_key"]
     write_split_csv(rows, tmp_path / "run" / "split.csv")
-    with pytest.raises(SplitLeakError, match=f"Patient {train['patient_key']} is in split"):
+    with pytest.raises(SplitLeakError, match=f"Patient {train['patient_key']} is in split") as info:
         prepare_study(config, tmp_path / "run", progress=False)
+    # each part named by a file of its series (relative), not only by hashed keys
+    files = {hash_key(str(pydicom.dcmread(f, stop_before_pixels=True).SeriesInstanceUID)):
+             f.relative_to(cr16 / "dicom").as_posix()
+             for f in sorted((cr16 / "dicom").rglob("*.dcm"))}  # fmt: skip
+    a, b = sorted((train, test), key=rows.index)  # the order split.csv lists them in
+    assert str(info.value) == (
+        f"Patient {train['patient_key']} is in split {a['split']!r} (fold -1: "
+        f"{files[a['series_key']]} (series {a['series_key']})) and split {b['split']!r} "
+        f"(fold -1: {files[b['series_key']]} (series {b['series_key']}))."
+    )
+    assert str(cr16) not in str(info.value)
 
 
 def test_the_split_follows_the_configured_fractions_and_seed(cr16: Path, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_predict_lists_the_images_it_cannot_use_and_writes_the_rest(
     assert len(read_rows(out / "predictions.csv")) == 3
     reasons = sorted(r["reason"] for r in read_rows(out / "skipped.csv"))
     assert len(reasons) == 2
-    assert reasons[0].startswith("3 channel(s) (colour); the run's model takes 1")
+    assert reasons[0].startswith("3 channels (colour); the run's model takes 1")
     assert reasons[1].startswith("shape (1, 20, 20) after preprocessing; the run's model takes "
                                  "(1, 16, 16)")  # fmt: skip
 

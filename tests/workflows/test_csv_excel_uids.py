@@ -18,7 +18,7 @@ from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from pipeline.split import rows_from_labels_csv
 from workflows.run.labels import apply_missing_policy, read_label_table
-from workflows.run.truth import check_mask_rows
+from workflows.run.mask_rows import check_mask_rows
 
 UID_A, UID_B = "1.2.840.113619.2.55.3.11", "1.2.840.113619.2.55.3.22"
 

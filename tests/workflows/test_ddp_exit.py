@@ -3,6 +3,7 @@ gives exit 1 and the normal end, not a torchrun ``ChildFailedError`` traceback."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -68,7 +69,8 @@ def test_one_rank_failing_is_one_clear_error(tmp_path: Path) -> None:
     """Rank 1 fails (as a GPU out of memory would); rank 0 loses its peer in the next
     collective. Both printed raw tracebacks ('[rank0]: RuntimeError: [.../gloo/...] Connection
     closed by peer'), then torchrun its ChildFailedError report: 126 lines. Now one line
-    names the rank that failed first and what it said; its traceback is kept in a file."""
+    names the rank that failed first and what it said; its traceback is kept in a file. The
+    run's failed.json is named last, with the resume command."""
     study = tmp_path / "cr"
     write_study(study, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
     inject = tmp_path / "inject"
@@ -87,3 +89,15 @@ def test_one_rank_failing_is_one_clear_error(tmp_path: Path) -> None:
     assert kept.startswith("Traceback") and "CUDA out of memory" in kept
     for noise in ("Traceback", "ChildFailedError", "failed (exitcode", "[rank", "gloo"):
         assert noise not in res.stderr, res.stderr
+    # the last lines name the run's failed.json and the resume command, as `radpipe run`'s
+    # do (they named neither); rank 0 saw only its lost peer: the record says the cause
+    (run,) = (tmp_path / "runs").glob("xray_classify-*")
+    assert res.stderr.strip().splitlines()[-2:] == [
+        f"radpipe run: the run stopped; runs/{run.name}/failed.json records what happened. "
+        "Once the cause is fixed, continue it with:",
+        f"  radpipe run --nproc 2 --resume runs/{run.name}",
+    ]
+    record = json.loads((run / "failed.json").read_text())
+    assert record["error"] == "RuntimeError" and record["rank"] == 1
+    assert record["message"] == "DDP rank 1: CUDA out of memory. Tried to allocate 2.00 GiB"
+    assert record["resume"] == f"radpipe run --nproc 2 --resume {run.name}"

@@ -20,8 +20,9 @@ from pipeline.synth import StudySpec, write_study
 from tests.workflows.test_truth import _files, binary_masks
 from workflows.cli import main
 from workflows.run.config import validate_config
+from workflows.run.mask_rows import check_mask_rows
 from workflows.run.study import prepare_study
-from workflows.run.truth import check_mask_rows, resolve_ground_truth
+from workflows.run.truth import resolve_ground_truth
 
 
 @pytest.fixture(scope="module")

@@ -207,3 +207,54 @@ def test_a_source_with_no_image_says_why(
         )
         assert main(["run", str(config), "--quiet"]) == 1
         assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("no_test", "kind", "how"),
+    [
+        ("split.test is 0", "dicom", "score the run on a labelled folder with `radpipe evaluate "
+         "runs/r SRC --labels CSV`"),
+        ("split.column 'part' marks no row 'test'", "dicom", "score the run on a labelled "
+         "folder with `radpipe evaluate runs/r SRC --labels CSV`"),
+        ("split.column 'part' marks no row 'test'", "images", "evaluate and predict read "
+         "DICOM only: to score images, run again with them marked 'test' in split.column"),
+    ],
+    ids=["split-test-0", "column-dicom", "column-images"],
+)  # fmt: skip
+def test_the_reason_for_no_test_set_comes_with_the_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    no_test: str, kind: str, how: str,
+) -> None:  # fmt: skip
+    """print_outcome read the run's config.yaml again for the reason (and the data kind);
+    the outcome now carries both, so a run directory without it prints the same line."""
+    from workflows.run.runner import RunOutcome
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "r").mkdir(parents=True)  # no config.yaml in it
+    outcome = RunOutcome(run_dir=tmp_path / "runs" / "r", metrics={}, headline={},
+                         reused_conversion=False, no_test=no_test, kind=kind)  # fmt: skip
+    print_outcome(outcome)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["run directory: runs/r", f"test metrics:  none: {no_test} (no internal test "
+                   f"set); {how}"]  # fmt: skip
+
+
+def test_a_run_without_a_test_set_says_why_in_its_outcome(tmp_path: Path) -> None:
+    """split.test 0 and a k-fold run without a held-out test set: the reason the run's own
+    config gives, as the runner's log says it; a run with a test set has none."""
+    from workflows.run.config import load_config
+    from workflows.run.runner import run_study
+
+    write_study(tmp_path / "s", StudySpec(patients=12, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    base = [f"data.source={tmp_path / 's' / 'dicom'}", f"output={tmp_path / 'runs'}",
+            f"data.labels={tmp_path / 's' / 'labels.csv'}", "train.epochs=1",
+            "convert.workers=1", "report.enabled=false"]  # fmt: skip
+    for sets, reason in ((["split.test=0"], "split.test is 0"),
+                         (["split.folds=2", "split.test=0"], "split.test is 0"),
+                         ([], None)):  # fmt: skip
+        config = load_config(ROOT / "configs/xray_classify.yaml", base + sets)
+        outcome = run_study(config, progress=False)
+        assert outcome is not None
+        assert (outcome.no_test, outcome.kind, bool(outcome.metrics)) == (
+            reason, "dicom", reason is None)  # fmt: skip

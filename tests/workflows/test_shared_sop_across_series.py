@@ -21,7 +21,7 @@ from pipeline.data.io import read_manifest
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from workflows.cli import main
-from workflows.run.truth import check_mask_rows
+from workflows.run.mask_rows import check_mask_rows
 
 
 def _slice(path: Path, series: str, sop: str, z: float, value: int) -> None:

@@ -127,7 +127,8 @@ def test_every_bad_key_is_listed_before_converting(cr: Path, tmp_path: Path) -> 
     assert "not found under data.source (2): missing/x.dcm; (empty, line 19)" in text
     assert "no_pixels.dcm (no pixel data (truncated file?): the data set ends at" in text
     assert "report.dcm (no pixel data (truncated file?)" in text  # an image class, stripped
-    assert f"listed more than once (1): {_files(cr)[2][0]} (3 rows)" in text
+    # line 14 repeats line 4 as it is (used once); line 15 gives it another label
+    assert f"listed again with another label (1): {_files(cr)[2][0]} (lines 4, 14, 15)" in text
     assert not (tmp_path / "run").exists()
 
 

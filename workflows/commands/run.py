@@ -178,17 +178,14 @@ def print_outcome(outcome: Any) -> None:
         for why in undefined_reasons(outcome.metrics):
             print(f"               {why}")
     else:
-        from workflows.run.runner import load_run_config
-
-        saved = load_run_config(outcome.run_dir)
         how = (
             "evaluate and predict read DICOM only: to score images, run again with them "
             "marked 'test' in split.column"
-            if saved.data.kind == "images"
+            if outcome.kind == "images"
             else f"score the run on a labelled folder with `radpipe evaluate {run_dir} SRC "
             "--labels CSV`"
         )
-        print(f"test metrics:  none: {saved.split.no_test_reason()} (no internal test set); {how}")
+        print(f"test metrics:  none: {outcome.no_test} (no internal test set); {how}")
     if outcome.failed_files:
         errors = shown(outcome.conversion / "errors.csv") if outcome.conversion else "errors.csv"
         print(f"{outcome.failed_files} source files could not be converted and were left out; "

@@ -23,7 +23,7 @@ import argparse
 import sys
 
 from pipeline.errors import ConfigError, RadpipeError
-from workflows.commands.ddp_launch import record_failure
+from workflows.commands.ddp_launch import record_rank_failure
 from workflows.commands.run import add_study_arguments, load_study_config
 from workflows.run.runner import run_study
 from workflows.train.ddp import destroy_distributed, init_distributed
@@ -80,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"workflows.commands.train_ddp: error: {err}", file=sys.stderr)
         return _normal_end(1, main=ctx.is_main)
     except RadpipeError as err:
-        if not record_failure(ctx.rank, ctx.world_size, err):  # else radpipe run says it once
+        if not record_rank_failure(ctx.rank, ctx.world_size, err):  # else radpipe run says it once
             print(f"workflows.commands.train_ddp (rank {ctx.rank}): error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError) else 1
     except Exception as err:  # one rank's failure: said once by radpipe run, no tracebacks
-        if not record_failure(ctx.rank, ctx.world_size, err):
+        if not record_rank_failure(ctx.rank, ctx.world_size, err):
             raise
         return 1
     finally:

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.assemble import GeometryPolicy
-from pipeline.dicom.diffusion import remove_sidecars
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
     series_rows,
@@ -59,6 +58,7 @@ from workflows.convert.resume import (
     source_key,
     write_csv,
 )
+from workflows.convert.series_out import remove_sidecars
 from workflows.convert.series_plan import (
     StoredPrevious,
     kept_instance,
@@ -199,16 +199,16 @@ def _finish(out: Path, result: ConvertResult) -> None:
 def _remove_unlisted(out: Path, stale: Iterable[str]) -> int:
     """Delete outputs of earlier runs that this run's manifest no longer lists (a series that
     split into time points, one that is gone, another format), so that OUT holds exactly
-    what the manifest says. Only files radpipe listed itself, inside OUT, are touched (with a
-    NIfTI's diffusion sidecars), and the folders inside OUT (never OUT itself) that they leave
-    empty."""
+    what the manifest says. Only files radpipe listed itself, inside OUT, are touched (with
+    their sidecars, :func:`workflows.convert.series_out.sidecars`), and the folders inside
+    OUT (never OUT itself) that they leave empty."""
     removed = 0
     base = out.resolve()
     for name in stale:
         path = (out / name).resolve()
         if path.is_relative_to(base) and path.is_file():
             path.unlink()
-            remove_sidecars(path)  # a NIfTI's .bval / .bvec go with it
+            remove_sidecars(path)  # its .bval / .bvec / .json go with it
             removed += 1
             folder = path.parent
             while folder != base and folder.is_relative_to(base) and not any(folder.iterdir()):

@@ -314,11 +314,10 @@ def _run_series(
     ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
     from pipeline.dicom.cine import cine_as_time_points
-    from pipeline.dicom.diffusion import remove_sidecars, write_sidecars
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
-    from pipeline.writers import write_nifti, write_npy
+    from workflows.convert.series_out import write_volume
 
     window = parse_window(options.window or "none")
     plan, volumes = read_volumes(
@@ -348,17 +347,7 @@ def _run_series(
         rel = series_output(task.patient_key, task.series_key, options.format, stack,
                             options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
-        if options.format == "nifti":
-            write_nifti(Path(task.out_root) / rel, volume.image, volume.affine_ras,
-                        repetition_time=volume.repetition_time, sheared=volume.sheared,
-                        spacing=volume.spacing)  # fmt: skip
-            if volume.diffusion and volume.affine_ras is not None:  # dcm2niix's sidecars
-                written += write_sidecars(Path(task.out_root) / rel, volume.diffusion,
-                                          volume.affine_ras)  # fmt: skip
-            else:  # an earlier run's, when the series was diffusion-weighted then
-                remove_sidecars(Path(task.out_root) / rel)
-        else:
-            write_npy(Path(task.out_root) / rel, volume.image)
+        written += write_volume(Path(task.out_root) / rel, volume, options.format)  # sidecars
         depth = volume.image.shape[-3]
         frames = frame_slices(plan, plan.volumes[v])
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,

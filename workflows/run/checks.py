@@ -78,9 +78,9 @@ def check_inputs(config: RunConfig) -> None:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
-        problems += conflicting_masks(d.labels, columns["labels"])  # type: ignore[arg-type]
+        problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
-        problems += conflicting_dicom_masks(d.masks, columns["masks"])  # type: ignore[arg-type]
+        problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
 

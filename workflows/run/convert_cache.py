@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["DONE", "cache_problem", "csv_rows", "locked", "radpipe_version"]
+__all__ = ["DONE", "cache_problem", "locked", "radpipe_version", "read_csv_file"]
 
 log = logging.getLogger("radpipe")
 
@@ -51,11 +51,11 @@ def cache_problem(out: Path) -> str | None:
     if not done.is_file():
         return "not converted yet"
     mark = json.loads(done.read_text())
-    rows = csv_rows(out / "manifest.csv")
+    rows = read_csv_file(out / "manifest.csv")
     outputs = len({r["output"] for r in rows})
     if outputs != mark.get("outputs"):
         return f"manifest.csv lists {outputs} outputs, the conversion made {mark.get('outputs')}"
-    errors = [r for r in csv_rows(out / "errors.csv") if r.get("kind", "error") == "error"]
+    errors = [r for r in read_csv_file(out / "errors.csv") if r.get("kind", "error") == "error"]
     if len(errors) != mark.get("failures", len(errors)):  # (skipped non-images not counted)
         return f"errors.csv lists {len(errors)} failures, the conversion had {mark['failures']}"
     missing = [r["output"] for r in rows if not (out / r["output"]).is_file()]
@@ -64,7 +64,7 @@ def cache_problem(out: Path) -> str | None:
     return None
 
 
-def csv_rows(path: Path) -> list[dict[str, str]]:
+def read_csv_file(path: Path) -> list[dict[str, str]]:
     """The rows of the CSV ``path`` of a conversion; none when it is not there."""
     if not path.is_file():
         return []

@@ -16,17 +16,32 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from pipeline.io_atomic import atomic_write_text
 
-__all__ = ["FAILED", "clear_failure", "failure_path", "note_earlier_failure", "record_failure"]
+__all__ = [
+    "FAILED",
+    "RUN_DIR_ENV",
+    "announce_run_dir",
+    "clear_failure",
+    "failure_path",
+    "note_earlier_failure",
+    "record_failure",
+    "restate_failure",
+    "write_failure",
+]
 
 log = logging.getLogger("radpipe")
 
 FAILED = "failed.json"
+#: Set by ``radpipe run --nproc``: the file where rank 0 names its run directory
+#: (:func:`announce_run_dir`).
+RUN_DIR_ENV = "RADPIPE_RUN_DIR_FILE"
 _ATTRIBUTE = "radpipe_failure_record"  # set on the exception: where its record is
 _ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s,;:'\"()<>]+")
 
@@ -34,23 +49,57 @@ _ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s,;:'\"()<>]+")
 def record_failure(run_dir: Path, err: BaseException) -> Path:
     """Write ``run_dir/failed.json`` for ``err`` and return its path (also kept on ``err``,
     :func:`failure_path`). The message has no absolute path (see the module)."""
+    path = write_failure(run_dir, type(err).__name__, str(err))
+    setattr(err, _ATTRIBUTE, path)
+    return path
+
+
+def write_failure(run_dir: Path, error: str, message: str, **extra: Any) -> Path:
+    """Write ``run_dir/failed.json``: the ``error`` (a type name), the ``message`` without
+    absolute paths, the time and the resume command (``extra`` keys replace or add to
+    them); return its path."""
     path = run_dir / FAILED
     record = {
         "status": "failed",
-        "error": type(err).__name__,
-        "message": _without_absolute_paths(str(err)),
+        "error": error,
+        "message": _without_absolute_paths(message),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "resume": f"radpipe run --resume {run_dir.name}",
+        **extra,
     }
     atomic_write_text(path, json.dumps(record, indent=2) + "\n")
-    setattr(err, _ATTRIBUTE, path)
     return path
+
+
+def announce_run_dir(run_dir: Path) -> None:
+    """Under ``radpipe run --nproc``, name the run directory in the file ``RUN_DIR_ENV``
+    names, as soon as rank 0 has one: if rank 0 is killed before it can record a failure,
+    the launcher records it (:mod:`workflows.commands.ddp_launch`). Nothing otherwise."""
+    target = os.environ.get(RUN_DIR_ENV)
+    if target:
+        atomic_write_text(Path(target), str(run_dir.resolve()))
 
 
 def failure_path(err: BaseException) -> Path | None:
     """The ``failed.json`` that :func:`record_failure` wrote for ``err``, or ``None``."""
     found = getattr(err, _ATTRIBUTE, None)
     return found if isinstance(found, Path) else None
+
+
+def restate_failure(path: Path, changes: dict[str, Any]) -> None:
+    """Rewrite the ``failed.json`` at ``path`` with ``changes`` (its ``message`` without
+    absolute paths): what ``radpipe run --nproc`` learnt of the failure after rank 0 wrote
+    it (the rank that failed first, the resume command with ``--nproc``). A record that
+    cannot be read is left as it is."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(record, dict):
+        return
+    if "message" in changes:
+        changes = {**changes, "message": _without_absolute_paths(str(changes["message"]))}
+    atomic_write_text(path, json.dumps({**record, **changes}, indent=2) + "\n")
 
 
 def note_earlier_failure(run_dir: Path) -> None:

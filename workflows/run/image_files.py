@@ -24,6 +24,7 @@ from pathlib import Path
 from pipeline.cells import csv_frame, csv_rows, csv_text, csv_uid, name_lines
 from pipeline.data.io import csv_path
 from pipeline.words import are, counted
+from workflows.run.image_list import image_file
 
 __all__ = ["conflicting_dicom_masks", "conflicting_masks", "missing_image_files"]
 
@@ -70,8 +71,14 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
     return problems
 
 
-def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
+def conflicting_masks(labels: Path, columns: list[str], source: Path | None = None) -> list[str]:
     """Problems of images the CSV ``labels`` lists more than once with different masks.
+
+    Image and mask cells are compared as the files they name below ``source``
+    (``data.source``), as :func:`~workflows.run.image_list.read_image_list` reads them:
+    ``img/a.png`` and ``./img/a.png`` are one image (with two masks: refused here, before the
+    run, not once its directory was made), ``m/a.png`` and ``./m/a.png`` one mask (no
+    conflict). Without ``source`` the cells as written.
 
     Returns
     -------
@@ -79,18 +86,27 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
         E.g. ``data.labels: 1 image of list.csv listed again with another mask (only one
         can be its truth): img/a.png (line 2 img/a_mask.png, line 6 img/b_mask.png)``; empty
         when no image has two masks (a row repeated as it is, mask included, is no conflict).
+        Images and masks as first written.
     """
     if "image" not in columns or "mask" not in columns:
         return []
-    masks: dict[str, dict[str, int]] = defaultdict(dict)
+
+    def file(cell: str) -> str:
+        return image_file(source, cell) if source is not None and cell else cell
+
+    first: dict[str, str] = {}  # each image as first written
+    masks: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
     for row in csv_rows(csv.DictReader(csv_text(labels))):
         image = row.get("image") or ""
         if image.strip():
-            masks[image].setdefault((row.get("mask") or "").strip(), row.line)
+            first.setdefault(file(image), image)
+            mask = (row.get("mask") or "").strip()
+            masks[file(image)].setdefault(file(mask), (mask, row.line))
     twice = {image: found for image, found in masks.items() if len(found) > 1}
     if not twice:
         return []
-    listed = [f"{image} ({_lines(found)})" for image, found in list(twice.items())[:5]]
+    listed = [f"{first[image]} ({_lines(dict(found.values()))})"
+              for image, found in list(twice.items())[:5]]  # fmt: skip
     more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
     return [
         f"data.labels: {counted(len(twice), 'image')} of {labels.name} listed again with "
@@ -98,12 +114,17 @@ def conflicting_masks(labels: Path, columns: list[str]) -> list[str]:
     ]
 
 
-def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
+def conflicting_dicom_masks(
+    masks: Path, columns: list[str], source: Path | None = None
+) -> list[str]:
     """Problems of images a DICOM masks CSV (``data.masks``) lists again with another mask.
 
     An image is a ``sop_instance_uid`` (or ``instance_key``, or ``file``) and ``frame``; a
     mask is its path relative to the CSV's folder (two spellings of one file are one mask).
-    Cells that cannot be read are left to the reading of the CSV, which names their lines.
+    A ``file`` is found as the run finds it, below ``source`` (``data.source``), else below
+    the CSV's folder, so two spellings of one file (``a/1.dcm``, ``./a/1.dcm``, ``a\\1.dcm``)
+    are one image. Cells that cannot be read are left to the reading of the CSV, which names
+    their lines.
 
     Returns
     -------
@@ -121,7 +142,7 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
         cell, mask = (row.get(column) or "").strip(), (row.get("mask") or "").strip()
         try:
             image = (
-                csv_uid(cell, column) if column != "file" else cell,
+                csv_uid(cell, column) if column != "file" else _dicom_file(cell, source, masks),
                 csv_frame(row.get("frame")),
             )
         except ValueError:
@@ -141,6 +162,17 @@ def conflicting_dicom_masks(masks: Path, columns: list[str]) -> list[str]:
         f"data.masks: {counted(len(twice), 'image')} of {masks.name} listed again with "
         f"another mask (only one can be its truth): {'; '.join(listed)}{more}"
     ]
+
+
+def _dicom_file(cell: str, source: Path | None, masks: Path) -> str:
+    """The file a ``file`` cell names, as one string for every spelling of it: the first of
+    ``source/cell`` and ``CSV folder/cell`` that is a file, resolved; else the cell."""
+    if not cell:
+        return cell
+    for base in (source, masks.parent):
+        if base is not None and (path := csv_path(base, cell)).is_file():
+            return str(path.resolve())
+    return cell
 
 
 def _lines(found: dict[str, int]) -> str:

@@ -21,7 +21,7 @@ from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text
 from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
 
-__all__ = ["name_case_files", "read_image_list"]
+__all__ = ["image_file", "name_case_files", "read_image_list"]
 
 log = logging.getLogger("radpipe")
 
@@ -73,7 +73,7 @@ def read_image_list(
         if not (row["image"] or "").strip():
             raise RadpipeError(f"{name} line {row.line}: the image cell is empty; fill it in "
                                "or delete the row.")  # fmt: skip
-        where = _file(root, row["image"])
+        where = image_file(root, row["image"])
         if where not in first:
             first[where] = row
             kept.append(row)
@@ -93,7 +93,7 @@ def read_image_list(
     return kept
 
 
-def _file(root: Path, image: str) -> str:
+def image_file(root: Path, image: str) -> str:
     """The file an image cell names, as one string for every spelling of it."""
     return os.path.normpath(csv_path(root, image))
 
@@ -102,7 +102,7 @@ def _value(root: Path, column: str, cell: str | None) -> str:
     if column == "patient_id":
         return csv_key(cell)
     if column == "mask":
-        return _file(root, cell) if cell and cell.strip() else ""
+        return image_file(root, cell) if cell and cell.strip() else ""
     return csv_label(cell)
 
 

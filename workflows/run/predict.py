@@ -197,7 +197,7 @@ def _usable(
         got = list(item["image"].shape)
         if got[0] != shape[0]:
             kind = "colour" if got[0] > 1 else "grey"
-            why = f"{got[0]} channel(s) ({kind}); the run's model takes {shape[0]}"
+            why = f"{counted(got[0], 'channel')} ({kind}); the run's model takes {shape[0]}"
             skipped.append((name, source, why))
         elif got != shape:
             why = (f"shape {tuple(got)} after preprocessing; the run's model takes "

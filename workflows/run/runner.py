@@ -37,7 +37,12 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
-from workflows.run.failure import clear_failure, note_earlier_failure, record_failure
+from workflows.run.failure import (
+    announce_run_dir,
+    clear_failure,
+    note_earlier_failure,
+    record_failure,
+)
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -52,12 +57,16 @@ log = logging.getLogger("radpipe")
 
 @dataclass
 class RunOutcome:
+    """What ``radpipe run`` says at the end (:func:`workflows.commands.run.print_outcome`)."""
+
     run_dir: Path
     metrics: dict[str, Any]
     headline: dict[str, Figure]
     reused_conversion: bool
     failed_files: int = 0  # source files that could not be converted (errors.csv)
     conversion: Path | None = None  # the conversion folder (its errors.csv)
+    no_test: str | None = None  # why there is no internal test set (no metrics), else None
+    kind: str = "dicom"  # data.kind: how a run without a test set is scored ("images": not)
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
@@ -89,6 +98,8 @@ def run_study(
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
+    if main and run_dir is not None:
+        announce_run_dir(run_dir)  # radpipe run --nproc records a failure rank 0 cannot
     stage = ""  # "prepare", then "train": how far this process got in the run directory
     try:
         with hold_run(run_dir if main else None):  # one process per run directory
@@ -204,6 +215,8 @@ def _train_and_evaluate(
         reused_conversion=study.reused_conversion,
         failed_files=len(study.failures),
         conversion=study.root,
+        no_test=None if metrics else config.split.no_test_reason(),
+        kind=study.kind,
     )
 
 

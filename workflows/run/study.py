@@ -32,7 +32,13 @@ from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
-from workflows.run.convert_cache import DONE, cache_problem, csv_rows, locked, radpipe_version
+from workflows.run.convert_cache import (
+    DONE,
+    cache_problem,
+    locked,
+    radpipe_version,
+    read_csv_file,
+)
 from workflows.run.duplicates import note_study_duplicates
 from workflows.run.image_list import read_image_list
 from workflows.run.labels import (
@@ -43,11 +49,12 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.split_column import make_split, split_parts
-from workflows.run.truth import check_mask_rows, check_mask_values, resolve_ground_truth
+from workflows.run.truth import check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
 
 log = logging.getLogger("radpipe")
@@ -112,7 +119,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         if config.task == "classification":  # segmentation: labels only stratify the split
             note_rare_classes(study.split, study.label_table, config.split)
         write_split_csv(study.split, split_path)
-    check_no_leak(study.split)
+    named = {r["series_key"]: r["source"] for r in series if r.get("source")}  # relative
+    check_no_leak(study.split, named, "series" if study.kind == "dicom" else "")
     note_study_duplicates(study)
     study.class_names = _class_names(config, study)
     if config.task == "classification":  # refused before any training, not after
@@ -169,7 +177,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
             study.reused_conversion = True
             study.failures = [
                 (r["source"], r["reason"])
-                for r in csv_rows(out / "errors.csv")
+                for r in read_csv_file(out / "errors.csv")
                 if r.get("kind", "error") == "error"
             ]  # not the skipped non-images
             return study

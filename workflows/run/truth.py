@@ -7,22 +7,22 @@ every key BEFORE anything is converted, and writes the same tables keyed by hash
 the run directory (``truth/labels.csv``: ``series_key``; ``truth/masks.csv``: ``instance_key``,
 ``frame``, ``mask``), which is what the rest of the run reads. All problems are reported
 together, with counts: files that do not exist under ``data.source``, files that are not
-images with pixel data, files listed more than once, series whose files disagree on the
-label, and mask files that do not exist.
+images with pixel data, files listed again with another label or mask (a row repeated as it
+is counts once, as in a UID-keyed CSV), series whose files disagree on the label, and mask
+files that do not exist.
 """
 
 from __future__ import annotations
 
 import csv
-import logging
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines, refuse_spreadsheet_numbers
+from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines
 from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.files import sanitize
 from pipeline.dicom.index import Instance, Problem, instance_from
@@ -33,9 +33,7 @@ from pipeline.keys import hash_key
 from pipeline.words import counted
 from workflows.run.config import DataConfig
 from workflows.run.paths import shown
-from workflows.run.truth_rows import resolved_mask_rows, source_values
-
-log = logging.getLogger("radpipe")
+from workflows.run.truth_rows import source_values
 
 __all__ = [
     "FILE_COLUMN",
@@ -101,7 +99,7 @@ def _check(
 ) -> list[dict[str, str]]:
     rows = _read(path)
     problems: dict[str, list[str]] = defaultdict(list)
-    keyed = _locate(path, rows, source, kind, problems)
+    keyed = _locate(path, rows, source, kind, problems, agree)
     for rel in sorted({k.rel for k in keyed} - set(headers)):
         headers[rel] = _read_header(source / rel, rel)
     good = []
@@ -124,11 +122,14 @@ def _check(
 
 def _locate(
     path: Path, rows: list[CsvRow], source: Path, kind: str,
-    problems: dict[str, list[str]],
+    problems: dict[str, list[str]], agree: tuple[str, ...],
 ) -> list[_Keyed]:  # fmt: skip
-    """Rows whose file exists under ``source``; the rest, and repeats, go to ``problems``."""
+    """Rows whose file exists under ``source``, each file (and frame) once; the rest go to
+    ``problems``. A file listed again as it was (the same mask; the same ``agree`` values,
+    label first) is kept once, as a UID-keyed CSV's repeated row is; listed again with
+    another is a problem, naming the lines."""
     root = source.resolve()
-    found: list[_Keyed] = []
+    found: dict[tuple[str, int], list[_Keyed]] = defaultdict(list)
     for row in rows:
         name = (row.get(FILE_COLUMN) or "").strip()
         rel = _relative(name, root, path.parent.resolve()) if name else None
@@ -140,13 +141,30 @@ def _locate(
         except ValueError:
             problems["frame not a frame number"].append(f"{name} ({row.get('frame')!r})")
             continue
-        found.append(_Keyed(row, rel, frame))
-    counts = Counter((k.rel, k.frame) for k in found)
-    for (rel, frame), n in sorted(counts.items()):
-        if n > 1:
+        found[(rel, frame)].append(_Keyed(row, rel, frame))
+    kept = []
+    for (rel, frame), repeats in found.items():
+        differ = _first_difference(path, kind, repeats, agree)
+        if differ:
             where = f"{rel} frame {frame}" if kind == "masks" else rel
-            problems["listed more than once"].append(f"{where} ({n} rows)")
-    return [k for k in found if counts[(k.rel, k.frame)] == 1]
+            lines = name_lines([k.row.line for k in repeats])
+            problems[f"listed again with another {differ}"].append(f"{where} ({lines})")
+        else:
+            kept.append(repeats[0])
+    return kept
+
+
+def _first_difference(path: Path, kind: str, repeats: list[_Keyed], agree: tuple[str, ...]) -> str:
+    """What the rows of one file (and frame) disagree on: ``"mask"`` (the file a mask cell
+    names), else the first ``agree`` column whose values differ; ``""`` when they agree."""
+    if kind == "masks":
+        masks = {csv_path(path.parent, (k.row.get("mask") or "").strip()).resolve()
+                 for k in repeats}  # fmt: skip
+        return "mask" if len(masks) > 1 else ""
+    for column in agree:
+        if len({(k.row.get(column) or "").strip() for k in repeats}) > 1:
+            return column
+    return ""
 
 
 def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
@@ -314,86 +332,3 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
             + more
         )
     return len(paths)
-
-
-def check_mask_rows(
-    masks: Path,
-    manifest: list[dict[str, Any]],
-    series_keys: Iterable[str],
-    shown: str | None = None,
-    *,
-    own_lines: bool = True,
-) -> dict[str, int]:
-    """Match the masks CSV with the converted data (its ``manifest`` rows,
-    :func:`pipeline.data.io.read_manifest`) once the series to train on (``series_keys``) are
-    known, before anything is split or fitted.
-
-    Every image (instance and frame) of those series needs a mask row: one without stops the
-    run here, naming its source files (relative paths) and frames. Rows whose image is not in
-    the converted data are never used: they are counted and a warning names a few by hashed
-    line, or (``own_lines`` false: ``masks`` is the copy radpipe resolved from ``file`` keys)
-    by the user's line and file. Returns
-    ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
-
-    Raises
-    ------
-    RadpipeError
-        Some image of the kept series has no row in the masks CSV.
-    """
-    from pipeline.data.io import masks_csv_lines, read_masks_csv
-
-    listed = read_masks_csv(masks)
-    name = shown or masks.name
-    kept = set(series_keys)
-    images = [r for r in manifest if r["slice_index"] is not None]
-    converted = {(r["instance_key"], r["frame"]) for r in images}
-    lacking = [r for r in images if r["series_key"] in kept
-               and (r["instance_key"], r["frame"]) not in listed]  # fmt: skip
-    if lacking:
-        named = ", ".join(f"{r['source']} frame {r['frame']}" for r in lacking[:_SHOWN])
-        more = f" and {len(lacking) - _SHOWN} more" if len(lacking) > _SHOWN else ""
-        total = sum(r["series_key"] in kept for r in images)
-        shared = sum("SOPInstanceUID shared" in (r["problems"] or "") for r in lacking)
-        why = (f" {shared} of them share their SOPInstanceUID with another file, so neither "
-               "is matched by sop_instance_uid: give their masks by the manifest's "
-               "instance_key, or remove the copies." if shared else "")  # fmt: skip
-        raise RadpipeError(
-            f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
-            "train and test on (every image of a labelled series needs one, matched by "
-            f"sop_instance_uid and frame): {named}{more}.{why}"
-        )
-    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept])
-    unmatched = sorted(k for k in listed if k not in converted)
-    if unmatched:
-        at = masks_csv_lines(masks) if own_lines else {}
-        refuse_spreadsheet_numbers(masks, [at[k] for k in unmatched if k in at], name)
-        log.warning(
-            "%d of %d rows of %s name an image that is not in the converted data, so their "
-            "masks are not used (%s)", len(unmatched), len(listed), name,
-            name_lines([at[k] for k in unmatched]) if own_lines else
-            resolved_mask_rows(masks, unmatched),
-        )  # fmt: skip
-    return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
-
-
-def _check_mask_sizes(
-    name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]]
-) -> None:
-    """Every PNG/NPY mask has its image's rows x columns (the manifest's ``shape``), checked
-    from the files' headers before anything is split: all mismatches listed at once."""
-    from pipeline.data.masks import stored_mask_shape
-
-    wrong = []
-    for r in sorted((r for r in images if r["shape"]), key=lambda r: (r["source"], r["frame"])):
-        mask = listed[(r["instance_key"], r["frame"])]
-        got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
-        if got is not None and got != want:
-            wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
-                         f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
-    if wrong:
-        more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
-        raise RadpipeError(
-            f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
-            "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
-            "cropped, not for another image):\n  " + "\n  ".join(wrong[:_SHOWN]) + more
-        )

@@ -1,0 +1,76 @@
+"""One assembled volume of ``convert --per series`` as files: NIfTI or NPY, and its sidecars.
+
+- A diffusion-weighted volume gets ``<name>.bval`` and ``<name>.bvec``
+  (:mod:`pipeline.dicom.diffusion`), NPY as NIfTI: an NPY had none, so which volume was
+  b = 0 and which direction each held was lost.
+- An NPY of time points (``(T, D, H, W)``, or a cine's ``(T, H, W)``) gets ``<name>.json``,
+  ``{"axes": ["time", "slice", "row", "column"], "time_step_s": 3.0}``: the step a NIfTI
+  keeps as its 4th zoom (``pixdim[4]``), which an NPY, having no header, lost.
+
+Sidecars an earlier conversion wrote beside the same output, which this volume no longer
+has (a series no longer diffusion-weighted), are removed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
+from pipeline.io_atomic import atomic_write_text
+from pipeline.writers import write_nifti, write_npy
+
+__all__ = ["remove_sidecars", "sidecars", "time_axes", "write_volume"]
+
+
+def sidecars(output: Path) -> list[Path]:
+    """Every sidecar radpipe may write beside ``output``: ``.bval``, ``.bvec`` (NIfTI, NPY)
+    and ``.json`` (NPY)."""
+    found = sidecar_paths(output)
+    if output.name.endswith(".npy"):
+        found.append(output.with_suffix(".json"))
+    return found
+
+
+def remove_sidecars(output: Path) -> None:
+    """Delete every sidecar of ``output`` (an output removed)."""
+    for path in sidecars(output):
+        path.unlink(missing_ok=True)
+
+
+def write_volume(target: Path, volume: Any, fmt: str) -> list[Path]:
+    """Write ``volume`` (a :class:`~pipeline.dicom.volume.SeriesVolume`) to ``target`` as
+    NIfTI (``fmt == "nifti"``) or NPY, with its sidecars (see the module); returns the
+    sidecars written."""
+    if fmt == "nifti":
+        write_nifti(target, volume.image, volume.affine_ras,
+                    repetition_time=volume.repetition_time, sheared=volume.sheared,
+                    spacing=volume.spacing)  # fmt: skip
+    else:
+        write_npy(target, volume.image)
+    written: list[Path] = []
+    if volume.diffusion and volume.affine_ras is not None:  # dcm2niix's sidecars
+        written += write_sidecars(target, volume.diffusion, volume.affine_ras)
+    timed = time_axes(volume) if fmt != "nifti" else None
+    if timed is not None:
+        axes, step_ms = timed
+        path = target.with_suffix(".json")
+        atomic_write_text(path, json.dumps({"axes": axes, "time_step_s": step_ms / 1000.0}))
+        written.append(path)
+    for stale in set(sidecars(target)) - set(written):  # an earlier conversion's
+        stale.unlink(missing_ok=True)
+    return written
+
+
+def time_axes(volume: Any) -> tuple[list[str], float] | None:
+    """The axes of an NPY of time points and its time step in ms, as NIfTI's 4th zoom has
+    it: a ``(T, D, H, W)`` volume's step (its RepetitionTime, or the time points' median
+    interval), a cine ``(T, H, W)``'s frame time; ``None`` for other volumes, or without a
+    step above 0."""
+    shape = volume.image.shape
+    if len(shape) == 4 and volume.repetition_time and volume.repetition_time > 0:
+        return ["time", "slice", "row", "column"], float(volume.repetition_time)
+    if len(shape) == 3 and volume.frame_time and volume.frame_time > 0:
+        return ["time", "row", "column"], float(volume.frame_time)
+    return None

@@ -1,0 +1,105 @@
+"""A masks CSV against the converted data: every image to train on has a mask row of its size.
+
+:func:`check_mask_rows` runs once the series to train on are known, before anything is split
+or fitted (moved here from :mod:`workflows.run.truth`, which resolves ``file`` keys).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pipeline.cells import name_lines, refuse_spreadsheet_numbers
+from pipeline.errors import RadpipeError
+from workflows.run.truth_rows import resolved_mask_rows
+
+log = logging.getLogger("radpipe")
+
+__all__ = ["check_mask_rows"]
+
+_SHOWN = 10  # images named per problem; the rest are counted
+
+
+def check_mask_rows(
+    masks: Path,
+    manifest: list[dict[str, Any]],
+    series_keys: Iterable[str],
+    shown: str | None = None,
+    *,
+    own_lines: bool = True,
+) -> dict[str, int]:
+    """Match the masks CSV with the converted data (its ``manifest`` rows,
+    :func:`pipeline.data.io.read_manifest`) once the series to train on (``series_keys``) are
+    known, before anything is split or fitted.
+
+    Every image (instance and frame) of those series needs a mask row: one without stops the
+    run here, naming its source files (relative paths) and frames. Rows whose image is not in
+    the converted data are never used: they are counted and a warning names a few by hashed
+    line, or (``own_lines`` false: ``masks`` is the copy radpipe resolved from ``file`` keys)
+    by the user's line and file. Returns
+    ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
+
+    Raises
+    ------
+    RadpipeError
+        Some image of the kept series has no row in the masks CSV.
+    """
+    from pipeline.data.io import masks_csv_lines, read_masks_csv
+
+    listed = read_masks_csv(masks)
+    name = shown or masks.name
+    kept = set(series_keys)
+    images = [r for r in manifest if r["slice_index"] is not None]
+    converted = {(r["instance_key"], r["frame"]) for r in images}
+    lacking = [r for r in images if r["series_key"] in kept
+               and (r["instance_key"], r["frame"]) not in listed]  # fmt: skip
+    if lacking:
+        named = ", ".join(f"{r['source']} frame {r['frame']}" for r in lacking[:_SHOWN])
+        more = f" and {len(lacking) - _SHOWN} more" if len(lacking) > _SHOWN else ""
+        total = sum(r["series_key"] in kept for r in images)
+        shared = sum("SOPInstanceUID shared" in (r["problems"] or "") for r in lacking)
+        why = (f" {shared} of them share their SOPInstanceUID with another file, so neither "
+               "is matched by sop_instance_uid: give their masks by the manifest's "
+               "instance_key, or remove the copies." if shared else "")  # fmt: skip
+        raise RadpipeError(
+            f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
+            "train and test on (every image of a labelled series needs one, matched by "
+            f"sop_instance_uid and frame): {named}{more}.{why}"
+        )
+    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept])
+    unmatched = sorted(k for k in listed if k not in converted)
+    if unmatched:
+        at = masks_csv_lines(masks) if own_lines else {}
+        refuse_spreadsheet_numbers(masks, [at[k] for k in unmatched if k in at], name)
+        log.warning(
+            "%d of %d rows of %s name an image that is not in the converted data, so their "
+            "masks are not used (%s)", len(unmatched), len(listed), name,
+            name_lines([at[k] for k in unmatched]) if own_lines else
+            resolved_mask_rows(masks, unmatched),
+        )  # fmt: skip
+    return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
+
+
+def _check_mask_sizes(
+    name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]]
+) -> None:
+    """Every PNG/NPY mask has its image's rows x columns (the manifest's ``shape``), checked
+    from the files' headers before anything is split: all mismatches listed at once."""
+    from pipeline.data.masks import stored_mask_shape
+
+    wrong = []
+    for r in sorted((r for r in images if r["shape"]), key=lambda r: (r["source"], r["frame"])):
+        mask = listed[(r["instance_key"], r["frame"])]
+        got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
+        if got is not None and got != want:
+            wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
+                         f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
+    if wrong:
+        more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+        raise RadpipeError(
+            f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
+            "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
+            "cropped, not for another image):\n  " + "\n  ".join(wrong[:_SHOWN]) + more
+        )
