@@ -184,28 +184,67 @@ def _absent(value: Any) -> bool:
 
 
 def usable_voi_lut(
-    ds: Any, source: str, notes: list[str], seq: Any = None
+    ds: Any, source: str, notes: list[str], seq: Any = None, frame: int = 0
 ) -> tuple[int, np.ndarray, int] | None:
     """The first VOI LUT Sequence (0028,3010) item as ``(first_mapped, table, bits)``.
 
     ``seq``: the sequence to read (a frame's, from its Frame VOI LUT group); default the
-    data set's own. Never raises: like a header window, a VOI LUT only serves ``--window
-    header``, so an unusable one is ignored (``header`` then uses the window, if any) with a
-    note.
+    data set's own. ``frame``: a frame it serves, whose rescale decides the sign of the first
+    value mapped (:func:`voi_input_signed`). Never raises: like a header window, a VOI LUT
+    only serves ``--window header``, so an unusable one is ignored (``header`` then uses the
+    window, if any) with a note.
     """
     try:
         seq = ds.get("VOILUTSequence") if seq is None else seq
         if not seq:
             return None
-        signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds),
-                                           signed=signed)  # fmt: skip
+        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds))
+        # the second value's VR (US or SS) follows the modality values, not the stored ones:
+        # an Implicit VR reader resolves it by PixelRepresentation alone
+        if voi_input_signed(ds, frame):
+            first = first - 2**16 if first >= 2**15 else first
+        elif first < 0:
+            first += 2**16
         return first, table, _voi_lut_bits(table, bits, notes)
     except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
         why = err.reason if isinstance(err, DicomError) else unexpected_failure(err, str(err))
         why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
         notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
         return None
+
+
+def voi_input_signed(ds: Any, frame: int = 0) -> bool:
+    """Whether the values entering the VOI LUT may be negative (PS3.3 C.11.2.1.1).
+
+    This is the VR (SS, else US) of its LUT Descriptor's first value mapped:
+    PixelRepresentation's without a modality transform, US after a Modality LUT Sequence
+    (whose output is unsigned, C.11.1.1.1), and after RescaleSlope/Intercept (the frame's,
+    from its Pixel Value Transformation group) SS when they map the stored range below 0:
+    always for CT in HU. A CT of unsigned stored values with intercept -1024 has an SS first
+    value such as -1024, which an Implicit VR reader (pydicom included) resolves by
+    PixelRepresentation as the US 64512: every value then fell below the table, a black image.
+    """
+    try:
+        pixel_signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
+    except DicomError:
+        pixel_signed = False
+    if ds.get("ModalityLUTSequence"):
+        return False
+    try:
+        slope = first_number(
+            attribute(ds, "PixelValueTransformationSequence", "RescaleSlope", frame), ""
+        )
+        intercept = first_number(
+            attribute(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame), ""
+        )
+        if slope is None and intercept is None:
+            return pixel_signed
+        bits = integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", 16) or 16
+    except DicomError:  # an unreadable rescale: the reader refuses the file anyway
+        return pixel_signed
+    slope = slope or 1.0  # absent or 0 (ignored by the reader): 1
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if pixel_signed else (0, 2**bits - 1)
+    return min(low * slope, high * slope) + (intercept or 0.0) < 0
 
 
 def _voi_lut_bits(table: np.ndarray, bits: int, notes: list[str]) -> int:
@@ -244,7 +283,7 @@ def frame_voi_luts(
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
         seq = attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame)
         if id(seq) not in tables:
-            tables[id(seq)] = usable_voi_lut(ds, source, notes, seq) if seq else None
+            tables[id(seq)] = usable_voi_lut(ds, source, notes, seq, frame) if seq else None
         out.append(tables[id(seq)])
     return out if len(out) == n else out[:1] * n
 
