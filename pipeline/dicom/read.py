@@ -309,7 +309,10 @@ def render(
 
     def final(values: np.ndarray) -> np.ndarray:
         result = chain(values)
-        return result.astype(np.float32) if out == "float32" else to_unsigned(result, bits)
+        if out != "float32":
+            return to_unsigned(result, bits)
+        with np.errstate(over="ignore", under="ignore"):  # doubles beyond float32: noted
+            return result.astype(np.float32)
 
     stored = image.stored[frame]
     if stored.dtype.kind in "ui" and stored.dtype.itemsize <= 2:
