@@ -140,8 +140,9 @@ def ovr_ranks(scores: ArrayOrTensor) -> np.ndarray:
     (0, 1, ...) of the cases by ``p_c``, exact ties of ``p_c`` kept as ties, except where a
     tie hides an order that the other classes' probabilities still show: a float32 softmax
     rounds a class's probability to exactly 1.0 once its logit leads by about 17, while the
-    others' sum (down to 1e-38) still differs. Cases tied at ``p_c`` are therefore ranked by
-    that sum (the smaller, the higher) where it differs by more than its own rounding
+    others' sum (down to 1e-38) still differs. Cases tied at a ``p_c`` above 1/2 (where that
+    sum is the finer measure) are therefore ranked by it (the smaller, the higher) where it
+    differs by more than its own rounding
     (``4 K eps`` relative; eps of float32 when every value is a float32 value, else of
     float64). Ranked on the probability alone, a confident false positive tied with every
     confident true positive (torchmetrics #2819). Nothing is rounded away: a probability of
@@ -172,7 +173,8 @@ def ovr_ranks(scores: ArrayOrTensor) -> np.ndarray:
         order = np.lexsort((-others, s[:, c]))  # by p_c, ties by the others' sum, falling
         p, rest = s[order, c], others[order]
         tolerance = 4 * k * eps * np.maximum(rest[1:], rest[:-1])
-        step = (p[1:] != p[:-1]) | (rest[:-1] - rest[1:] > tolerance)
+        # above 1/2 the others' sum is the finer measure of the same probability
+        step = (p[1:] != p[:-1]) | ((p[1:] > 0.5) & (rest[:-1] - rest[1:] > tolerance))
         ranks[order, c] = np.r_[0, np.cumsum(step)]
     return ranks
 

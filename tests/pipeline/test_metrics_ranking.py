@@ -69,3 +69,7 @@ def test_tied_decimal_probabilities_stay_tied() -> None:
     # beside 0.15 + 0.15 (float32 sums 0.3000000045 and 0.3000000119)
     single = np.array([[0.7, 0.2, 0.1], [0.7, 0.15, 0.15]], dtype=np.float32)
     assert ovr_ranks(single)[:, 0].tolist() == [0.0, 0.0]
+    # at or below 1/2 the probability itself is the finer measure: 0.333 ties although the
+    # rows, rounded to 3 decimals, sum to 0.999 and 1.0
+    rounded = np.array([[0.333, 0.333, 0.333], [0.333, 0.334, 0.333]])
+    assert ovr_ranks(rounded)[:, 0].tolist() == [0.0, 0.0]
