@@ -32,13 +32,13 @@ from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     first_number,
-    frame_voi_luts,
     frame_window,
     integer,
     numbers,
     orientation,
 )
 from pipeline.dicom.vendor import vendor_notes
+from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
