@@ -263,4 +263,5 @@ def _plain(value: Any) -> Any:
     try:
         return float(value)
     except (TypeError, ValueError):
-        return str(value)
+        found = values.lenient_number(value) if isinstance(value, str) else None
+        return str(value) if found is None else found  # "12,5": a decimal comma

@@ -153,6 +153,18 @@ def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> fl
     return found[0]
 
 
+def lenient_number(value: Any) -> float | None:
+    """The first number of a DS/IS value as :func:`numbers` reads it (a decimal comma too).
+
+    ``None`` when absent or unreadable: for values whose reader has nothing to refuse.
+    """
+    try:
+        found = numbers(value, None, "")
+    except (DicomError, TypeError, ValueError):
+        return None
+    return found[0] if found else None
+
+
 def voi_function(ds: Any) -> str:
     """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty.
 

@@ -90,3 +90,19 @@ def test_a_single_value_with_a_comma_is_one_number() -> None:
     assert notes == [
         "RescaleSlope (0028,1053) is written with a decimal comma ('1,5'), read as 1.5"
     ]
+
+
+def test_other_ds_readers_read_a_decimal_comma_alike() -> None:
+    # a cine's FrameTime 33,3 ms (was no time step: "not a number"), an NM SpacingBetweenSlices
+    # or a RepetitionTime 2,5 (was None), an EchoTime 12,5 told apart as the number 12.5
+    from pydicom.dataset import Dataset
+
+    from pipeline.dicom.cine import cine_intervals
+    from pipeline.dicom.frames import _float
+    from pipeline.dicom.header import _plain
+
+    ds = Dataset()
+    ds.add_new(0x00181063, "LO", "33,3")  # FrameTime as read (pydicom refuses to make a DS of it)
+    assert cine_intervals(ds, 3) == [None, 33.3, 33.3]
+    assert _float("2,5") == 2.5
+    assert _plain("12,5") == 12.5 and _plain("ORIGINAL") == "ORIGINAL"
