@@ -22,7 +22,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
-from pipeline.dicom.values import lenient_number, numbers, slice_size
+from pipeline.dicom.values import lenient_number, numbers, plain_value, slice_size
 from pipeline.errors import DicomError
 
 
@@ -126,12 +126,7 @@ def _int(value: Any) -> int | None:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    return plain_value(value)
 
 
 def _seconds(value: Any, date: Any = None) -> float | None:

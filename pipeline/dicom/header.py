@@ -258,10 +258,4 @@ def _orientation(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        found = values.lenient_number(value) if isinstance(value, str) else None
-        return str(value) if found is None else found  # "12,5": a decimal comma
+    return values.plain_value(value)

@@ -165,6 +165,21 @@ def lenient_number(value: Any) -> float | None:
     return found[0] if found else None
 
 
+def plain_value(value: Any) -> Any:
+    """A stack key's value (EchoTime, TriggerTime, ...): a float where it is a number.
+
+    A decimal comma too: ``"12,5"`` is 12.5, not text that sorts after every number. Else its
+    text; ``None`` when absent or empty.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        found = lenient_number(value) if isinstance(value, str) else None
+        return str(value) if found is None else found
+
+
 def voi_function(ds: Any) -> str:
     """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty.
 

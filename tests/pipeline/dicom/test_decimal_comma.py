@@ -106,3 +106,7 @@ def test_other_ds_readers_read_a_decimal_comma_alike() -> None:
     assert cine_intervals(ds, 3) == [None, 33.3, 33.3]
     assert _float("2,5") == 2.5
     assert _plain("12,5") == 12.5 and _plain("ORIGINAL") == "ORIGINAL"
+    # the stack keys of convert's frames alike (a TR "2000,5" as text failed float() there)
+    from pipeline.dicom.frames import _plain as frame_value
+
+    assert frame_value("12,5") == 12.5 and frame_value("ORIGINAL") == "ORIGINAL"
