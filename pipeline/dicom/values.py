@@ -176,8 +176,11 @@ def plain_value(value: Any) -> Any:
     try:
         return float(value)
     except (TypeError, ValueError):
-        found = lenient_number(value) if isinstance(value, str) else None
-        return str(value) if found is None else found
+        try:  # one number only: a gradient "x\\y\\z" stays text
+            found = numbers(value, 1, "") if isinstance(value, str) else None
+        except DicomError:
+            found = None
+        return str(value) if found is None else found[0]
 
 
 def voi_function(ds: Any) -> str:
