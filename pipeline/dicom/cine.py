@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from pipeline.dicom.values import numbers
+from pipeline.errors import DicomError
+
 __all__ = ["cine_as_time_points", "cine_intervals", "cine_step"]
 
 _FRAME_TIME, _FRAME_TIME_VECTOR = 0x00181063, 0x00181065
@@ -72,10 +75,9 @@ def cine_as_time_points(volume: Any) -> Any:
 
 
 def _floats(value: Any) -> list[float]:
-    items = [value] if isinstance(value, str | int | float) else list(value or [])
-    try:
-        return [float(v) for v in items]
-    except (TypeError, ValueError):
+    try:  # as the reader reads DS values: "33,3" written in a comma locale is 33.3
+        return list(numbers(value, None, "") or [])
+    except (DicomError, TypeError, ValueError):
         return []
 
 

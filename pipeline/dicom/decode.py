@@ -22,6 +22,7 @@ from pydicom.uid import (
 
 from pipeline.dicom import codestream, values
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
+from pipeline.dicom.floats import float_notes
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.plugins import decode_with_pydicom
 from pipeline.dicom.reasons import read_failure
@@ -283,7 +284,7 @@ def decode_stored(
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind == "f":
-        _note_non_finite(arr, notes)
+        float_notes(arr, notes)
         return arr
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
@@ -365,22 +366,3 @@ def check_codestreams(
                                      f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
-
-
-def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:
-    """Say how many Float Pixel Data values are NaN or infinite.
-
-    Parametric maps use NaN for "no value". Float outputs keep them; integer outputs (PNG)
-    write NaN as 0 and clip infinities to the ends of the range
-    (:func:`pipeline.ops.scale.to_unsigned`).
-    """
-    finite = np.isfinite(arr)
-    if finite.all():
-        return
-    counts = {"NaN": int(np.isnan(arr).sum()), "+inf": int(np.isposinf(arr).sum()),
-              "-inf": int(np.isneginf(arr).sum())}  # fmt: skip
-    shown = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
-    notes.append(
-        f"float pixel data with non-finite values ({shown} of {arr.size}): kept in NPY and "
-        "NIfTI, and PNG writes NaN as 0 and infinities as the ends of its range"
-    )

@@ -22,7 +22,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
-from pipeline.dicom.values import numbers, slice_size
+from pipeline.dicom.values import lenient_number, numbers, plain_value, slice_size
 from pipeline.errors import DicomError
 
 
@@ -115,10 +115,7 @@ def _in_plane(ds: Any, frame: int) -> tuple[float, float] | None:
 
 
 def _float(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return lenient_number(value)  # "2,5" written in a comma locale is 2.5
 
 
 def _int(value: Any) -> int | None:
@@ -129,12 +126,7 @@ def _int(value: Any) -> int | None:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    return plain_value(value)
 
 
 def _seconds(value: Any, date: Any = None) -> float | None:

@@ -258,9 +258,4 @@ def _orientation(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    return values.plain_value(value)

@@ -15,6 +15,7 @@ from pydicom.uid import UID
 
 from pipeline.dicom import lut, values
 from pipeline.dicom.values import integer, tag_name
+from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 
 __all__ = ["PHOTOMETRIC_TERMS", "check_image_header"]
@@ -185,5 +186,5 @@ def _checked_header(ds: Any) -> list[str]:
     windows: dict[str, None] = {}
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
         windows[values.frame_window(ds, frame)[1] or ""] = None
-    values.frame_voi_luts(ds, "", notes, n)
+    frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]

@@ -32,13 +32,13 @@ from pipeline.dicom.padding import padding_range
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
     first_number,
-    frame_voi_luts,
     frame_window,
     integer,
     numbers,
     orientation,
 )
 from pipeline.dicom.vendor import vendor_notes
+from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -309,7 +309,10 @@ def render(
 
     def final(values: np.ndarray) -> np.ndarray:
         result = chain(values)
-        return result.astype(np.float32) if out == "float32" else to_unsigned(result, bits)
+        if out != "float32":
+            return to_unsigned(result, bits)
+        with np.errstate(over="ignore", under="ignore"):  # doubles beyond float32: noted
+            return result.astype(np.float32)
 
     stored = image.stored[frame]
     if stored.dtype.kind in "ui" and stored.dtype.itemsize <= 2:

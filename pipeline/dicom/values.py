@@ -12,11 +12,7 @@ import math
 import re
 from typing import Any
 
-import numpy as np
-
-from pipeline.dicom import lut
 from pipeline.dicom.groups import attribute
-from pipeline.dicom.reasons import unexpected_failure
 from pipeline.errors import DicomError
 from pipeline.ops.voi import VOI_FUNCTIONS
 
@@ -79,36 +75,112 @@ def numbers(
     """
     if value is None or (isinstance(value, str | bytes) and not value.strip()):
         return None
+    decimal = False
     if type(value) is list and all(type(v) is float for v in value):
         out = tuple(value)  # clean values, as the plain reader gives them
     elif type(value) is float:
         out = (value,)
     else:
-        out = _floats(value, keyword)
+        out, decimal = _floats(value, keyword, n)
     if (n is not None and len(out) != n) or not all(map(math.isfinite, out)):
         want = f"{n} numbers" if n else "numbers"
         raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
-    if isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
+    if decimal and notes is not None:
+        shown = "\\".join(f"{v:g}" for v in out)
+        notes.append(f"{tag_name(keyword)} is written with a decimal comma ({_show(value)}), "
+                     f"read as {shown}")  # fmt: skip
+    elif isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
         notes.append(f"{tag_name(keyword)} uses a non-standard delimiter, read as {out}")
     return out
 
 
-def _floats(value: Any, keyword: str) -> tuple[float, ...]:
+def _floats(value: Any, keyword: str, n: int | None) -> tuple[tuple[float, ...], bool]:
+    r"""The numbers of a DS/IS value, and whether a comma in it was read as a decimal mark.
+
+    A comma is no DS character. Between numbers written with a point it is a delimiter
+    (``0.7,0.7``, pydicom #173); inside a number written without a point it is the decimal
+    mark of the writer's locale (``0,7\0,7``, ``-1024,5``; dcmjs #287, fo-dicom PR #1915).
+    ``1,5`` could be either: it is one number unless ``n`` numbers are wanted and only the
+    delimiter reading gives them (PixelSpacing ``1,1``).
+    """
+    decimal = _decimal_comma(value)
     try:
-        return tuple(float(v) for v in _items(value))
+        split: tuple[float, ...] | None = tuple(float(v) for v in _items(value))
     except (TypeError, ValueError):
-        raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.") from None
+        split = None
+    if decimal is not None and (split is None or n is None or len(split) != n):
+        return decimal, True
+    if split is None:
+        raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.")
+    return split, False
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
+
+
+def _decimal_comma(value: Any) -> tuple[float, ...] | None:
+    """``value`` read with a comma as the decimal mark where a number has one.
+
+    Numbers are the backslash-separated pieces; ``None`` when none has a comma, or a piece is
+    not a number then.
+    """
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        pieces: list[Any] = value.strip().strip("\x00").split("\\")
+    else:
+        pieces = list(value) if hasattr(value, "__len__") else [value]
+    out, found = [], False
+    for piece in pieces:
+        text = str(piece).strip().strip("\x00")
+        if _DECIMAL_COMMA.fullmatch(text):
+            text, found = text.replace(",", "."), True
+        try:
+            out.append(float(text))
+        except ValueError:
+            return None
+    return tuple(out) if found else None
 
 
 def first_number(value: Any, keyword: str, notes: list[str] | None = None) -> float | None:
     """A single-valued DS/IS attribute; with several values the first is used, with a note."""
-    found = numbers(value, None, keyword)
+    found = numbers(value, None, keyword, notes)
     if not found:
         return None
     if len(found) > 1 and notes is not None:
         first = f"{found[0]:g}"
         notes.append(f"{tag_name(keyword)} has {len(found)} values, the first ({first}) is used")
     return found[0]
+
+
+def lenient_number(value: Any) -> float | None:
+    """The first number of a DS/IS value as :func:`numbers` reads it (a decimal comma too).
+
+    ``None`` when absent or unreadable: for values whose reader has nothing to refuse.
+    """
+    try:
+        found = numbers(value, None, "")
+    except (DicomError, TypeError, ValueError):
+        return None
+    return found[0] if found else None
+
+
+def plain_value(value: Any) -> Any:
+    """A stack key's value (EchoTime, TriggerTime, ...): a float where it is a number.
+
+    A decimal comma too: ``"12,5"`` is 12.5, not text that sorts after every number. Else its
+    text; ``None`` when absent or empty.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        try:  # one number only: a gradient "x\\y\\z" stays text
+            found = numbers(value, 1, "") if isinstance(value, str) else None
+        except DicomError:
+            found = None
+        return str(value) if found is None else found[0]
 
 
 def voi_function(ds: Any) -> str:
@@ -123,7 +195,7 @@ def voi_function(ds: Any) -> str:
 def header_window(
     center: Any, width: Any, function: str = "LINEAR"
 ) -> tuple[tuple[float, float] | None, str | None]:
-    r"""The first WindowCenter/WindowWidth pair, or ``None`` and a note saying why not.
+    r"""The first WindowCenter/WindowWidth pair (or ``None``) and a note (why not, or how read).
 
     Never raises: a window only serves ``--window header``, so an unusable one (text, a
     non-finite value, unequal value counts, a width the VOILUTFunction cannot use, an
@@ -144,8 +216,10 @@ def header_window(
     if any(absent):
         missing = "WindowCenter" if absent[0] else "WindowWidth"
         return None, f"{tag_name(missing)} is missing{ignored}"
+    said: list[str] = []  # a decimal comma read: said beside the window used
     try:
-        centers, widths = numbers(center, None, "WindowCenter"), numbers(width, None, "WindowWidth")
+        centers = numbers(center, None, "WindowCenter", said)
+        widths = numbers(width, None, "WindowWidth", said)
     except DicomError as err:
         return None, err.reason.rstrip(".") + ignored
     assert centers is not None and widths is not None
@@ -160,7 +234,8 @@ def header_window(
         return None, f"WindowWidth {w:g} is not positive{ignored}"
     if w < 1 and function == "LINEAR":
         return None, f"WindowWidth {w:g} is below 1, the least a LINEAR window allows{ignored}"
-    return (centers[0], w), None
+    read = [note for note in said if "decimal comma" in note]  # not a backslash in a str
+    return (centers[0], w), ("; ".join(read) or None)
 
 
 def frame_window(ds: Any, frame: int) -> tuple[tuple[float, float] | None, str | None, str]:
@@ -183,72 +258,6 @@ def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, str | bytes) and not value.strip())
 
 
-def usable_voi_lut(
-    ds: Any, source: str, notes: list[str], seq: Any = None
-) -> tuple[int, np.ndarray, int] | None:
-    """The first VOI LUT Sequence (0028,3010) item as ``(first_mapped, table, bits)``.
-
-    ``seq``: the sequence to read (a frame's, from its Frame VOI LUT group); default the
-    data set's own. Never raises: like a header window, a VOI LUT only serves ``--window
-    header``, so an unusable one is ignored (``header`` then uses the window, if any) with a
-    note.
-    """
-    try:
-        seq = ds.get("VOILUTSequence") if seq is None else seq
-        if not seq:
-            return None
-        signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds),
-                                           signed=signed)  # fmt: skip
-        return first, table, _voi_lut_bits(table, bits, notes)
-    except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
-        why = err.reason if isinstance(err, DicomError) else unexpected_failure(err, str(err))
-        why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
-        notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
-        return None
-
-
-def _voi_lut_bits(table: np.ndarray, bits: int, notes: list[str]) -> int:
-    """The output depth of a VOI LUT: the LUT Descriptor's bits, unless its entries say other.
-
-    The VOI LUT's output spans ``0 .. 2**bits - 1`` (PS3.3 C.11.2.1.1), but some writers put
-    the bits *allocated* there: Agfa CRs write 16 over entries of 12 bits (dicom-rs PR #825,
-    cornerstone #106, OHIF #818), so the image came out near black; others write 8 over 12-
-    or 16-bit entries (clipped white). Horos, Cornerstone and dcmtk's automatic mode take the
-    depth from the largest entry instead, as here: entries that exceed the descriptor's range,
-    or never reach its top bit, give the depth of their largest value (8 at least), and a
-    note says so.
-    """
-    top = int(table.max()) if table.size else 0
-    used = max(top.bit_length(), 8)
-    if top <= 0 or used == bits or (bits <= 8 and top < 2**bits):
-        return bits
-    notes.append(
-        f"VOI LUT bits corrected: LUTDescriptor (0028,3002) says {bits}-bit entries but they "
-        f"reach {top}, so the output is scaled as {used}-bit (0..{2**used - 1}), as viewers do"
-    )
-    return used
-
-
-def frame_voi_luts(
-    ds: Any, source: str, notes: list[str], n: int
-) -> list[tuple[int, np.ndarray, int] | None]:
-    """Each of ``n`` frames' VOI LUT (:func:`usable_voi_lut`), one table per distinct item.
-
-    An Enhanced object keeps it in the frame's Frame VOI LUT group (PS3.3 C.7.6.16.2.10b,
-    Frame VOI LUT With LUT: Legacy Converted Enhanced images): per-frame, else shared, else
-    the top level.
-    """
-    tables: dict[int, tuple[int, np.ndarray, int] | None] = {}
-    out = []
-    for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
-        seq = attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame)
-        if id(seq) not in tables:
-            tables[id(seq)] = usable_voi_lut(ds, source, notes, seq) if seq else None
-        out.append(tables[id(seq)])
-    return out if len(out) == n else out[:1] * n
-
-
 def slice_size(value: Any) -> float | None:
     """A SliceThickness or SpacingBetweenSlices as a size in mm (``None``: absent, 0, bad).
 
@@ -258,9 +267,10 @@ def slice_size(value: Any) -> float | None:
     would mirror a one-slice volume.
     """
     try:
-        size = abs(float(value)) if value not in (None, "") else math.nan
-    except (TypeError, ValueError):
+        found = numbers(value, None, "") if value not in (None, "") else None
+    except DicomError:
         return None
+    size = abs(found[0]) if found else math.nan  # "2,5" (a decimal comma) is 2.5
     return size if math.isfinite(size) and size > 0 else None
 
 

@@ -30,7 +30,7 @@ from pipeline.metrics.overlap import (
     jaccard_from_confusion,
     jaccard_index,
 )
-from pipeline.metrics.roc import ovr_margins, roc_auc_score, roc_curve, undefined_auc_reason
+from pipeline.metrics.roc import ovr_ranks, roc_auc_score, roc_curve, undefined_auc_reason
 from pipeline.metrics.surface import (
     FailurePolicy,
     hausdorff_distance,
@@ -65,7 +65,7 @@ __all__ = [
     "jaccard_index",
     "mean_surface_distance",
     "normalize_confusion",
-    "ovr_margins",
+    "ovr_ranks",
     "precision_recall",
     "rates_from_confusion",
     "roc_auc_score",

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.metrics._arrays import binary_truth, check_finite_scores
-from pipeline.metrics.roc import ovr_margins
+from pipeline.metrics.roc import ovr_ranks
 from pipeline.words import word
 
 OperatingRule = Literal["youden", "sensitivity"]
@@ -125,7 +125,7 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
 def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) -> dict[str, Any]:
     """Average precision per class (one-vs-rest; binary: the ``positive`` class only).
 
-    Cases are ranked by :func:`pipeline.metrics.roc.ovr_margins` of the probabilities (float32
+    Cases are ranked by :func:`pipeline.metrics.roc.ovr_ranks` of the probabilities (float32
     probabilities saturated at 1.0 keep their order).
 
     Returns ``{"average_precision": {class index: AP}, "average_precision_macro": mean}``;
@@ -141,7 +141,7 @@ def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) 
     p = np.asarray(probs, dtype=np.float64)
     check_finite_scores(p, "probabilities")
     classes = [positive] if p.shape[1] == 2 else list(range(p.shape[1]))
-    ranked = ovr_margins(p)  # the order of the probabilities, saturated ones kept apart
+    ranked = ovr_ranks(p)  # the order of the probabilities, saturated ones kept apart
     ap: dict[int, float] = {}
     for c in classes:
         is_c = labels == c

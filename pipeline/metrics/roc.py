@@ -73,7 +73,7 @@ def roc_auc_score(
     scores
         ``(N,)`` or ``(N, 1)`` positive-class scores for a binary problem (a sigmoid output
         with its channel axis), or ``(N, K)`` per-class probabilities (``K = 2``: class 1 is
-        positive), ranked by :func:`ovr_margins` so that probabilities saturated by float32
+        positive), ranked by :func:`ovr_ranks`, so that probabilities saturated by float32
         rounding keep their order.
     average
         For ``K > 2``: ``"macro"`` (mean over classes) or ``"none"`` (per class). The macro
@@ -107,7 +107,7 @@ def roc_auc_score(
         # rest" it gave 1 - AUC (0.11 for 0.89)
         s = s[:, 0]
     elif s.ndim == 2:  # (N, 2): class 1 is positive; K > 2: each class against the rest
-        s = ovr_margins(s)
+        s = ovr_ranks(s)
         s = s[:, 1] if s.shape[1] == 2 else s
     if s.ndim == 1:
         if s.shape[0] != t.shape[0]:
@@ -133,30 +133,50 @@ def roc_auc_score(
     return float(per_class.mean())
 
 
-def ovr_margins(scores: ArrayOrTensor) -> np.ndarray:
-    """Class probabilities as scores that rank cases as they do: ``(N, K)`` float64.
+def ovr_ranks(scores: ArrayOrTensor) -> np.ndarray:
+    """Per-class scores that rank cases as their class probabilities do: ``(N, K)`` float64.
 
-    For probabilities (every row summing to 1 within 1e-3) each class's probability minus
-    the sum of the others': ``2 p - 1``, so it ranks the cases as the class's probability
-    does, but keeps the order that float32 rounding erased: a softmax saturates to exactly
-    1.0 once one logit leads by about 17, while the other classes' probabilities (down to
-    1e-38) still differ. Ranked on the probability, a confident false positive tied with
-    every confident true positive (torchmetrics #2819: an AUC of 0.5 for 0.93 with large
-    logits). Other scores (logits, one-vs-rest scores) are returned as they are, as float64.
+    For probabilities (every row summing to 1 within 1e-3), column ``c`` holds dense ranks
+    (0, 1, ...) of the cases by ``p_c``, exact ties of ``p_c`` kept as ties, except where a
+    tie hides an order that the other classes' probabilities still show: a float32 softmax
+    rounds a class's probability to exactly 1.0 once its logit leads by about 17, while the
+    others' sum (down to 1e-38) still differs. Cases tied at a ``p_c`` above 1/2 (where that
+    sum is the finer measure) are therefore ranked by it (the smaller, the higher) where it
+    differs by more than its own rounding
+    (``4 K eps`` relative; eps of float32 when every value is a float32 value, else of
+    float64). Ranked on the probability alone, a confident false positive tied with every
+    confident true positive (torchmetrics #2819). Nothing is rounded away: a probability of
+    1e-20 ranks above one of 0, as scikit-learn ranks them (scikit-learn #3864), and tied
+    probabilities written as decimals (0.7 in ``[0.1, 0.2, 0.7]`` and in ``[0.3, 0.0,
+    0.7]``, whose others' sums differ in the last bit) stay tied. Only the order matters to
+    ROC AUC, average precision, DeLong's interval and the curves' points, so ranks serve
+    them all. Other scores (logits, one-vs-rest scores) are returned as they are, as
+    float64.
 
     Examples
     --------
-    >>> p = np.array([[2e-9, 1.0], [1e-8, 1.0]], dtype=np.float32)  # both saturated
-    >>> bool(ovr_margins(p)[0, 1] > ovr_margins(p)[1, 1])
-    True
+    >>> p = np.array([[2e-9, 1.0], [1e-8, 1.0], [1.0, 1e-20], [1.0, 0.0]], dtype=np.float32)
+    >>> ovr_ranks(p)[:, 1].tolist()  # saturated at 1.0, and below 1e-16, kept in order
+    [3.0, 2.0, 1.0, 0.0]
     """
     s = to_numpy(scores).astype(np.float64)
     k = s.shape[1]
     if not (np.abs(s.sum(axis=1) - 1.0) <= 1e-3).all():
         return s
-    # the others' sum column by column, not the row sum minus the class: that cancels to 0
-    others = np.stack([s[:, np.arange(k) != c].sum(axis=1) for c in range(k)], axis=1)
-    return s - others
+    # float32 values (a softmax, also once copied to float64) carry float32's rounding
+    single = np.array_equal(s.astype(np.float32).astype(np.float64), s)
+    eps = float(np.finfo(np.float32 if single else np.float64).eps)
+    ranks = np.empty_like(s)
+    for c in range(k):
+        # the others' sum column by column, not the row sum minus the class: that cancels
+        others = s[:, np.arange(k) != c].sum(axis=1)
+        order = np.lexsort((-others, s[:, c]))  # by p_c, ties by the others' sum, falling
+        p, rest = s[order, c], others[order]
+        tolerance = 4 * k * eps * np.maximum(rest[1:], rest[:-1])
+        # above 1/2 the others' sum is the finer measure of the same probability
+        step = (p[1:] != p[:-1]) | ((p[1:] > 0.5) & (rest[:-1] - rest[1:] > tolerance))
+        ranks[order, c] = np.r_[0, np.cumsum(step)]
+    return ranks
 
 
 def _check_classes(true: np.ndarray, k: int) -> None:

@@ -13,7 +13,7 @@ from pipeline.metrics import (
     delong_roc_ci,
     hausdorff_distance,
     mean_surface_distance,
-    ovr_margins,
+    ovr_ranks,
     precision_recall,
     roc_auc_score,
     roc_curve,
@@ -138,7 +138,7 @@ def test_scores_that_are_not_probabilities_are_ranked_as_they_are() -> None:
     # 3-class logits: a margin against the others' sum would reorder them (class 0: case 0
     # 2 - (1 + 1) = 0 below case 1 1 - (-3 - 3) = 7); ranked as given, case 0 leads
     logits = np.array([[2.0, 1.0, 1.0], [1.0, -3.0, -3.0], [0.0, 5.0, 0.0], [0.0, 0.0, 5.0]])
-    assert np.array_equal(ovr_margins(logits), logits)
+    assert np.array_equal(ovr_ranks(logits), logits)
     assert roc_auc_score([0, 1, 2, 2], logits, average="none")[0] == pytest.approx(1.0)
 
 

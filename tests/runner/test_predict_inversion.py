@@ -129,3 +129,31 @@ def test_evaluate_upsample_sets_how_probabilities_go_back(
     monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
     predict_folder(run, mr_seg / "dicom", tmp_path / "pred", progress=False)
     assert orders and set(orders) == {order}
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")  # resizing the NaN map
+def test_nan_probabilities_are_skipped_not_written_as_background(
+    seg_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NaN probability map (an image the model overflows on) is no answer: its argmax is
+    class 0 everywhere, which was written as an empty mask (and a DICOM SEG) without a word.
+    Now the image is in skipped.csv with the reason and gets no mask; the others are written."""
+
+    def nan_first(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:
+        probs = _thresholding(config, checkpoint, dataset)
+        probs[0] = np.nan
+        return probs
+
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", nan_first)
+    out = tmp_path / "pred"
+    result = predict_folder(seg_run, mr_seg / "dicom", out, progress=False)
+    assert result.skipped == 1 and result.items == 4 * 2 * 3 - 1
+    (skipped,) = read_rows(out / "skipped.csv")
+    assert skipped["reason"].startswith("the model's probabilities are NaN or infinite (")
+    assert "no prediction is made from them" in skipped["reason"]
+    rows = read_rows(out / "predictions.csv")
+    assert len(rows) == 4 * 2 * 3 - 1
+    converted = read_rows(out / "converted" / "manifest.csv")
+    predicted = {r["instance_key"] for r in rows}
+    written = {r["output"] for r in converted if r["instance_key"] in predicted}
+    assert skipped["output"] not in written and len(written) == len(rows)

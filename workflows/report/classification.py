@@ -22,7 +22,7 @@ from pipeline.metrics import (
     confusion_matrix,
     delong_roc_ci,
     normalize_confusion,
-    ovr_margins,
+    ovr_ranks,
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
@@ -279,7 +279,7 @@ def _intervals(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
     if len(class_names) == 2:
-        margins = ovr_margins(scores)[:, positive]  # ranked as roc_auc_score ranks them
+        margins = ovr_ranks(scores)[:, positive]  # ranked as roc_auc_score ranks them
         out["roc_auc_delong"] = delong_roc_ci(labels == positive, margins, level=level)
     return out
 

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from pipeline.io_atomic import atomic_path
-from pipeline.metrics import normalize_confusion, ovr_margins, roc_auc_score, roc_curve
+from pipeline.metrics import normalize_confusion, ovr_ranks, roc_auc_score, roc_curve
 
 #: One palette for every figure (colour-blind safe, Okabe & Ito 2008).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
@@ -100,7 +100,7 @@ def _one_vs_rest(
     classes a curve is drawn for: the positive class of two (``positive``), else every class;
     classes with no case are left out."""
     labels = np.asarray(true)
-    scores = ovr_margins(probs)  # as metrics.json ranks them
+    scores = ovr_ranks(probs)  # as metrics.json ranks them
     classes = [positive] if scores.shape[1] == 2 else list(range(scores.shape[1]))
     for i, c in enumerate(classes):
         is_c = labels == c

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import RadpipeError
+from pipeline.metrics import check_finite_scores
 from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
@@ -239,6 +240,9 @@ def _score(
         if plots is not None:
             _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
         return metrics
+    # argmax of a NaN map is class 0 everywhere: scored, a diverged model "missed" every
+    # structure (as evaluate_classification does for classes: an error, never a prediction)
+    check_finite_scores(pred.probs, "probabilities")
     k = pred.probs.shape[1]
     names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
     labels, post = postprocess_labels(config, pred.probs.argmax(axis=1))

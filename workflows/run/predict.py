@@ -32,6 +32,7 @@ from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
 from workflows.run.polarity import note_new_polarity
 from workflows.run.rundir import split_index_values
+from workflows.run.skipped import drop_non_finite, write_skipped
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -96,7 +97,7 @@ def predict_folder(
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
             )
-            _write_skipped(
+            write_skipped(
                 out / "skipped.csv",
                 [(o, "" if hashed_keys_only else src_, why) for o, src_, why in skipped],
             )
@@ -113,7 +114,8 @@ def predict_folder(
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
     _say_seen(run_dir, [dataset.items[i][0] for i in keep])
-    probs = [p / len(folds) for p in probs_sum]
+    keep, probs = drop_non_finite(dataset, keep, [p / len(folds) for p in probs_sum], skipped,
+                                  out / "skipped.csv", hashed_keys_only)  # fmt: skip
     names = _class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
     post = Postprocess.from_specs(config.postprocess)
@@ -235,20 +237,6 @@ def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
                     "to how the model does on new patients.", seen.note())  # fmt: skip
     if seen.patients:
         log.warning("%s.", seen.caution())
-
-
-def _write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:
-    """``skipped.csv``: converted output (hashed name), its source file (relative to SRC)
-    and why the model cannot take it."""
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["output", "source", "reason"])
-        writer.writerows(skipped)
-    if skipped:
-        log.warning(
-            "%s cannot be used by the run's model and %s skipped; see %s",
-            counted(len(skipped), "image"), are(len(skipped)), path,
-        )  # fmt: skip
 
 
 def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any, order: int = 0) -> np.ndarray:

@@ -242,7 +242,8 @@ def test_dicomdir_and_reports_are_skipped_not_failed(tmp_path: Path) -> None:
             r"ImagePositionPatient \(0020,0032\) is not numeric: "
             r"text of \d+ characters \(not shown",
         ),  # a name in a numeric field stays unprinted
-        (0x00280030, "DS", b"0,5\\0,5 ", r"0,5"),  # numbers are shown as they are
+        # numbers are shown as they are (0,5\\0,5 is read now: decimal commas)
+        (0x00280030, "DS", b"0,5,5\\0,5 ", r"\['0,5,5', '0,5'\]"),
     ],
     ids=[
         "rows-text",
