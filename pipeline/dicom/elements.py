@@ -65,7 +65,8 @@ def tables() -> dict[str, Any]:
         from pydicom.datadict import dictionary_VR, tag_for_keyword
 
         held = {int(tag_for_keyword(k) or 0): k for k in HELD}
-        _TABLE_CACHE.update(held=held, vr={tag: dictionary_VR(tag) for tag in held})
+        vrs = {tag: dictionary_VR(tag) for tag in held}
+        _TABLE_CACHE.update(held=held, vr=vrs, vr_bytes={t: v.encode() for t, v in vrs.items()})
     return _TABLE_CACHE
 
 
@@ -176,14 +177,29 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     if pos + 6 <= len(buf) and _looks_explicit(buf[pos + 4 : pos + 6]) != explicit:
         raise Odd  # pydicom would warn that the data set uses the other VR encoding
     table = tables()
-    held, vrs = table["held"], table["vr"]
+    vrs, vr_bytes = table["vr"], table["vr_bytes"]
     raw: dict[int, tuple[str, bytes]] = {}
     tags: set[int] = set()
     charset = b""
     last = 0
+    unpack, available = _HEAD.unpack_from, len(buf)
     while pos < size:
-        tag, vr, length, hsize = _element(buf, pos, explicit)
-        if tag <= last or tag >> 16 in (0x0002, 0xFFFE):
+        # _element(buf, pos, explicit), inlined: this loop runs for every element of every file
+        if pos + 8 > available:
+            raise Short
+        group, elem, length = unpack(buf, pos)
+        tag, vr, hsize = group << 16 | elem, b"", 8
+        if explicit and group != 0xFFFE:
+            vr = buf[pos + 4 : pos + 6]
+            if vr not in _VRS:
+                raise Odd
+            if vr in _LONG:
+                if pos + 12 > available:
+                    raise Short
+                length, hsize = _LENGTH.unpack_from(buf, pos + 8)[0], 12
+            else:
+                length >>= 16
+        if tag <= last or group in (0x0002, 0xFFFE):
             raise Odd
         last = tag
         tags.add(tag)
@@ -199,9 +215,9 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
             _check_undefined(tag, vr)
             pos = _skip_sequence(buf, start, explicit)
             continue
-        if start + length > len(buf):
+        if start + length > available:
             raise Short
-        if tag in held and (not vr or vr.decode() == vrs[tag]):
+        if (want := vr_bytes.get(tag)) is not None and (not vr or vr == want):
             raw[tag] = (vrs[tag], buf[start : start + length])
         elif tag == _CHARSET:
             charset = buf[start : start + length]

@@ -18,6 +18,7 @@ import numpy as np
 
 from pipeline.dicom.cine import cine_intervals
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
@@ -217,7 +218,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view),
                     6,
                 ),
-                pixel_spacing=_in_plane(ds, f),
+                pixel_spacing=memoized(_in_plane, ds, f),
                 frame_time=times[f] if times else None,
             )
         )
@@ -230,8 +231,17 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
     An Enhanced object's from its functional groups (the kernel in CT Reconstruction, the
     TR in MR Timing and Related Parameters), a Legacy Converted Enhanced object's from its
     converted attributes, else the top level's (:func:`pipeline.dicom.groups.attribute`;
-    ``view`` the frame's groups, ``None`` for a classic object).
+    ``view`` the frame's groups, ``None`` for a classic object, whose facts other than its
+    number and time are worked out once per series: :mod:`pipeline.dicom.plain_memo`).
     """
+    return {
+        "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
+        **(_stack_facts(ds, f, view) if view is not None else memoized(_stack_facts, ds, f)),
+        "time": _time(ds, f, view),
+    }
+
+
+def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, Any]:
     measures = "PixelMeasuresSequence"
     step = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view)) or (
         slice_size(attribute(ds, measures, "SliceThickness", f, view))
@@ -239,13 +249,11 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
     kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
     tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
     return {
-        "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
         "image_kind": image_kind(ds, f, view),
         "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
         "repetition_time": _float(tr),
         "slice_step": step,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
-        "time": _time(ds, f, view),
     }
 
 
@@ -271,10 +279,12 @@ def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
     at the position).
     """
     offsets = ds.get("GridFrameOffsetVector")
+    if offsets is None:
+        return None
     ipp = _floats(ds.get("ImagePositionPatient"), 3)
     iop = _floats(ds.get("ImageOrientationPatient"), 6)
     try:
-        values = [float(v) for v in offsets] if offsets is not None else []
+        values = [float(v) for v in offsets]
     except (TypeError, ValueError):
         return None
     if len(values) != frame_count(ds) or ipp is None or iop is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydicom.uid import UID
 
-from pipeline.dicom import lut, values
+from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -154,6 +154,18 @@ def _bits(ds: Any, notes: list[str]) -> None:
 
 
 def _checked_header(ds: Any) -> list[str]:
+    """All the checks, in order.
+
+    Those of values a series repeats are done once per series for plain files
+    (:mod:`pipeline.dicom.plain_memo`); the slice position is checked every time.
+    """
+    notes = plain_memo.memoized(_image_checks, ds)
+    if "ImagePositionPatient" in ds:
+        values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
+    return notes + plain_memo.memoized(_value_checks, ds)
+
+
+def _image_checks(ds: Any) -> list[str]:
     notes: list[str] = []
     for keyword in ("Rows", "Columns"):
         if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
@@ -165,9 +177,14 @@ def _checked_header(ds: Any) -> list[str]:
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
-    for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
-            values.numbers(ds.get(keyword), n, keyword, notes)
+            values.numbers(ds.get(keyword), 2, keyword, notes)
+    return notes
+
+
+def _value_checks(ds: Any) -> list[str]:
+    notes: list[str] = []
     if "ImageOrientationPatient" in ds:
         values.orientation(ds.get("ImageOrientationPatient"))
     for keyword in ("RescaleSlope", "RescaleIntercept"):

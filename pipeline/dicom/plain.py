@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline.dicom import elements
+from pipeline.dicom import elements, plain_memo
 from pipeline.dicom.elements import HELD, Odd, Short
 
 T = TypeVar("T")
@@ -45,7 +46,7 @@ _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatie
           "ConvolutionKernel"}  # fmt: skip
 _MISSING = object()
 _ABSENT = object()
-_KEYWORD_TAGS: dict[str, object] = {}
+_KEYWORD_TAGS: dict[str | int, object] = {}
 _CHARSETS: dict[bytes, bool] = {}
 #: The last value converted per tag, with its (VR, bytes): the files of a series repeat most
 #: of theirs (UIDs of the study and series, sizes, spacing, orientation, rescale), so those
@@ -81,21 +82,56 @@ class PlainDataset:
         self._pixel_tag, self._pixel_tell, self._pixel_length = found["pixels"]
         self._pixels = pixels
         self._full = _FullRead(path, 4096 if pixels is None else None)
+        self._read: plain_memo.Reads | None = None  # what a memoized check asks for
+        self._untracked = 0  # answers given other than by get / in / attribute access
         meta = {"TransferSyntaxUID": _uid(found["syntax"])}
         sop = found["meta"].get(0x00020002, b"").rstrip(b"\0 ").decode("ascii", "replace")
         if sop:
             meta["MediaStorageSOPClassUID"] = _uid(sop)
         self.file_meta = _Meta(meta, self._full)
+        self.memo_meta = (found["syntax"], sop)
 
     def full(self) -> Any:
         """The pydicom Dataset of the file (read once, on first need)."""
         return self._full()
 
+    @contextmanager
+    def memo_reads(self) -> Iterator[plain_memo.Reads]:
+        """Record the keys asked for inside (:func:`pipeline.dicom.plain_memo.memoized`)."""
+        outer, read = self._read, plain_memo.Reads()
+        self._read, before = read, self._untracked + self._full.calls
+        try:
+            yield read
+        finally:
+            self._read = outer
+            read.complete = read.complete and self._untracked + self._full.calls == before
+            if outer is not None:
+                outer.keys |= read.keys
+                outer.complete = outer.complete and read.complete
+
+    def memo_states(self, keys: set[str | int]) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+        """The keys' tags, and each one's (VR, value bytes), or whether present when not held."""
+        tags = tuple(sorted({tag for key in keys if (tag := self._tag(key)) is not None}))
+        return tags, tuple(map(self._state, tags))
+
+    def memo_same(self, states: tuple[tuple[int, ...], tuple[Any, ...]]) -> bool:
+        """Whether every element in ``states`` is here in the same state."""
+        return tuple(map(self._state, states[0])) == states[1]
+
+    def memo_note(self, states: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
+        """A kept result was used: its elements count as read by an outer check."""
+        if self._read is not None:
+            self._read.keys.update(states[0])
+
+    def _state(self, tag: int) -> Any:
+        raw = self._raw.get(tag)
+        return raw if raw is not None else tag in self._tags
+
     def _tag(self, key: str | int) -> int | None:
-        if isinstance(key, int):
-            return key
-        tag = _KEYWORD_TAGS.get(key, _MISSING)
+        tag = _KEYWORD_TAGS.get(key, _MISSING)  # keywords first: nearly every key is one
         if tag is _MISSING:
+            if isinstance(key, int):
+                return key
             from pydicom.datadict import tag_for_keyword
 
             tag = _KEYWORD_TAGS[key] = tag_for_keyword(key)
@@ -103,6 +139,8 @@ class PlainDataset:
 
     def get(self, key: str | int, default: Any = None) -> Any:
         """The value of ``key`` (keyword), like ``pydicom.Dataset.get``."""
+        if self._read is not None:
+            self._read.keys.add(key)
         value = self._known.get(key, _MISSING)
         if value is _MISSING:
             value = self._look_up(key)
@@ -117,6 +155,7 @@ class PlainDataset:
             if value is _MISSING:
                 return self.full().get(key)
         elif tag == self._pixel_tag and isinstance(key, str):
+            self._untracked += 1
             return self.pixel_bytes()
         else:
             return self.full().get(key)
@@ -145,6 +184,8 @@ class PlainDataset:
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str | int):
             return False
+        if self._read is not None:
+            self._read.keys.add(key)
         tag = self._tag(key)
         return tag is not None and tag in self._tags
 
@@ -161,12 +202,14 @@ class PlainDataset:
     def get_item(self, key: str | int, *, keep_deferred: bool = False) -> Any:
         """The pixel element's length and offset (value ``None`` unless read); else pydicom's."""
         tag = self._tag(key)
+        self._untracked += 1
         if tag == self._pixel_tag:
             return _PixelElement(self._pixel_length, self._pixels, self._pixel_tell)
         return self.full().get_item(key, keep_deferred=keep_deferred)
 
     def pixel_bytes(self) -> memoryview | bytes:
         """The pixel data element's value (read from the file when not read yet)."""
+        self._untracked += 1
         if self._pixels is None:
             with self._path.open("rb") as fh:
                 fh.seek(self._pixel_tell)
@@ -174,15 +217,18 @@ class PlainDataset:
         return self._pixels
 
     def __getitem__(self, key: str | int) -> Any:
+        self._untracked += 1
         if self._tag(key) == self._pixel_tag:
             return self.get_item(key)
         return self.full()[key]
 
     def keys(self) -> Any:
         """The tags of the data set (read with pydicom)."""
+        self._untracked += 1
         return self.full().keys()
 
     def __len__(self) -> int:
+        self._untracked += 1
         return len(self._tags)
 
 
@@ -208,13 +254,15 @@ class _FullRead:
     cycle, and the file's bytes are freed as soon as the dataset is unused.
     """
 
-    __slots__ = ("_dataset", "_defer", "_path")
+    __slots__ = ("_dataset", "_defer", "_path", "calls")
 
     def __init__(self, path: Path, defer: int | None) -> None:
         self._path, self._defer = path, defer
         self._dataset: Any = None
+        self.calls = 0
 
     def __call__(self) -> Any:
+        self.calls += 1
         if self._dataset is None:
             from pydicom import dcmread
 
@@ -321,13 +369,16 @@ def try_plain(
     ds = read_plain(path, pixels=pixels)
     if ds is None:
         return None
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, plain_memo.session() as staged:
         warnings.simplefilter("always")
         try:
             result = work(ds)
         except Exception:
             return None
-    return result if not caught and clean(result) else None
+    if caught or not clean(result):
+        return None
+    plain_memo.commit(staged)  # checks of a clean reading are kept for the next file
+    return result
 
 
 __all__ = ["ENABLED", "HELD", "PlainDataset", "read_plain", "try_plain"]

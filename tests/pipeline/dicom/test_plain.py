@@ -17,14 +17,16 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from pipeline.dicom import plain
 from pipeline.dicom.header import Instance, read_header
 from pipeline.dicom.read import read_instance
 from tests.pipeline.dicom.conftest import BUNDLED, bundled_images
+from tests.pipeline.dicom.plain_files import ct_dataset as _ct
+from tests.pipeline.dicom.plain_files import save as _save
 
 
 @pytest.fixture
@@ -53,42 +55,6 @@ def _both(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         finally:
             plain.ENABLED = True
     return out
-
-
-def _ct(**changes: object) -> Dataset:
-    ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, "1.2.3.4.5.6"
-    ds.AcquisitionTime = "101502.25"
-    ds.Modality, ds.SeriesDescription, ds.PatientID = "CT", "Chest 1.0 B30f", "PAT-0001"
-    ds.SliceThickness, ds.RepetitionTime = "1.25", "450"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3.4", "1.2.3.4.5"
-    ds.SeriesNumber, ds.AcquisitionNumber, ds.InstanceNumber = "3", "1", "12"
-    ds.ImagePositionPatient = ["-125.5", "-130", "-87.25"]
-    ds.ImageOrientationPatient = ["1", "0", "0", "0", "0.9961947", "-0.0871557"]
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.Rows, ds.Columns = 6, 5
-    ds.PixelSpacing = ["0.703125", "0.703125"]
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.WindowCenter, ds.WindowWidth = ["40", "-600"], ["400", "1500"]
-    ds.RescaleIntercept, ds.RescaleSlope = "-1024", "1"
-    ds.PixelData = (np.arange(30, dtype="<u2") * 97 % 4096).astype("<u2").tobytes()
-    for key, value in changes.items():
-        if value is None:
-            delattr(ds, key)
-        else:
-            setattr(ds, key, value)
-    return ds
-
-
-def _save(ds: Dataset, path: Path, syntax: str = ExplicitVRLittleEndian) -> Path:
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = syntax
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.save_as(path, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian)
-    return path
 
 
 def _nested() -> Sequence:

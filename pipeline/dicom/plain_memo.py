@@ -1,0 +1,101 @@
+"""Header checks done once per series: results reused while the values they read repeat.
+
+The files of a series repeat most of their header (sizes, bits, photometric, spacing,
+orientation, rescale, windows, kernel, echo): the checks of :mod:`pipeline.dicom.header_checks`
+and the frame facts of :mod:`pipeline.dicom.frames` give the same answer for each. On a
+:class:`~pipeline.dicom.plain.PlainDataset` read inside :func:`~pipeline.dicom.plain.try_plain`,
+:func:`memoized` records which elements a check reads (their VR and value bytes, or their
+absence) and keeps its result; the next file whose elements are byte for byte the same gets
+that result without the check being run again.
+
+What makes this safe:
+
+- the key is the function, its other arguments and the File Meta values the plain reading
+  holds (TransferSyntaxUID, MediaStorageSOPClassUID); every element read through ``get``,
+  ``in`` or attribute access is recorded;
+- a check that reads anything else (an element read by pydicom: a sequence, a private tag,
+  a value that is not clean; the data set's length or keys) is not kept;
+- a check that raises is not kept, and results are kept only when the whole reading was
+  clean (:func:`~pipeline.dicom.plain.try_plain` commits them): no warning, no note, no
+  problem, so a file that is not clean is always checked in full (and then by pydicom);
+- one entry per function and arguments (the last series seen), so memory is fixed.
+
+``ENABLED = False`` runs every check (``tests/pipeline/dicom/test_plain_memo.py`` compares
+both on pydicom's files and generated variants).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: Switch for tests and for comparison runs: ``False`` runs every check on every file.
+ENABLED = True
+
+#: (function, arguments, File Meta values) -> (elements read with their state, result).
+_KEPT: dict[Hashable, tuple[tuple[tuple[int, ...], tuple[Any, ...]], Any]] = {}
+_LOCAL = threading.local()
+
+
+@contextmanager
+def session() -> Iterator[list[tuple[Hashable, Any]]]:
+    """Results of :func:`memoized` calls made inside, to be kept only if :func:`commit`-ted."""
+    staged: list[tuple[Hashable, Any]] = []
+    outer = getattr(_LOCAL, "staged", None)
+    _LOCAL.staged = staged
+    try:
+        yield staged
+    finally:
+        _LOCAL.staged = outer
+
+
+def commit(staged: list[tuple[Hashable, Any]]) -> None:
+    """Keep the results of a clean reading (see the module)."""
+    for key, entry in staged:
+        _KEPT[key] = entry
+
+
+def clear() -> None:
+    """Forget every kept result (tests)."""
+    _KEPT.clear()
+
+
+def memoized(fn: Callable[..., T], ds: Any, *args: Hashable) -> T:
+    """``fn(ds, *args)``, or its kept result when ``ds`` repeats the values it read.
+
+    ``fn`` must be a function of the data set's element values and of ``args`` only (no
+    file name, no state). Outside a :func:`session`, or for a data set that is not a plain
+    reading, it is simply called.
+    """
+    staged = getattr(_LOCAL, "staged", None)
+    reads = getattr(ds, "memo_reads", None)
+    if not ENABLED or staged is None or reads is None:
+        return fn(ds, *args)
+    key = (fn, args, ds.memo_meta)
+    kept = _KEPT.get(key)
+    if kept is not None and ds.memo_same(kept[0]):
+        ds.memo_note(kept[0])
+        return copy.copy(kept[1])
+    with reads() as read:
+        result = fn(ds, *args)
+    if read.complete:
+        staged.append((key, (ds.memo_states(read.keys), copy.copy(result))))
+    return result
+
+
+class Reads:
+    """The keys a check asked a data set for, and whether it asked for nothing else."""
+
+    __slots__ = ("complete", "keys")
+
+    def __init__(self) -> None:
+        self.keys: set[str | int] = set()
+        self.complete = True
+
+
+__all__ = ["ENABLED", "Reads", "clear", "commit", "memoized", "session"]

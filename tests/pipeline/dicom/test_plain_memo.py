@@ -1,0 +1,169 @@
+"""Checks kept per series (:mod:`pipeline.dicom.plain_memo`) answer as the checks themselves do.
+
+Each variant changes one value the header checks or the frame facts read; read after a clean
+file whose results were kept, it must give exactly what it gives with nothing kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydicom.uid import ImplicitVRLittleEndian
+
+from pipeline.dicom import frames, header_checks, plain, plain_memo
+from pipeline.dicom.header import Instance, read_header
+from tests.pipeline.dicom.plain_files import ct_dataset, save
+
+#: One value changed per variant (``None`` deletes the attribute).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "bits stored over allocated": {"BitsStored": 17},
+    "bits stored missing": {"BitsStored": None},
+    "photometric misspelt": {"PhotometricInterpretation": "MONOCHROMU2"},
+    "three samples, monochrome": {"SamplesPerPixel": 3},
+    "rows zero": {"Rows": 0},
+    "parallel orientation": {"ImageOrientationPatient": ["1", "0", "0", "1", "0", "0"]},
+    "pixel spacing zero": {"PixelSpacing": ["0.7", "0"]},
+    "slope zero": {"RescaleSlope": "0"},
+    "window width zero": {"WindowWidth": ["0", "1500"]},
+    "slice thickness": {"SliceThickness": "2.5"},
+    "kernel": {"ConvolutionKernel": "B70f"},
+    "repetition time": {"RepetitionTime": "900"},
+    "localizer": {"ImageType": ["ORIGINAL", "PRIMARY", "LOCALIZER"]},
+    "echo time": {"EchoTime": "4.2"},
+    "no pixel representation": {"PixelRepresentation": None},
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    plain_memo.clear()
+    yield
+    plain_memo.ENABLED = True
+    plain_memo.clear()
+
+
+def _read(path: Path, *, kept: bool) -> object:
+    plain_memo.ENABLED = kept
+    try:
+        return read_header(path, path.parent)
+    finally:
+        plain_memo.ENABLED = True
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_variant_read_after_a_clean_file_is_checked_in_full(tmp_path: Path, name: str) -> None:
+    base = save(ct_dataset(), tmp_path / "base.dcm")
+    changed = save(ct_dataset(SOPInstanceUID="1.2.3.4.5.9", **VARIANTS[name]), tmp_path / "v.dcm")
+    first = _read(base, kept=True)
+    assert isinstance(first, Instance) and not first.notes  # clean: its checks were kept
+    after_base = _read(changed, kept=True)
+    plain_memo.clear()
+    alone = _read(changed, kept=False)
+    assert after_base == alone
+    assert _read(base, kept=True) == first  # and the base again, after the variant
+
+
+def test_a_variant_in_the_other_transfer_syntax_is_checked_in_full(tmp_path: Path) -> None:
+    base = save(ct_dataset(), tmp_path / "base.dcm")
+    implicit = save(ct_dataset(), tmp_path / "i.dcm", ImplicitVRLittleEndian)
+    _read(base, kept=True)
+    seen = _read(implicit, kept=True)
+    plain_memo.clear()
+    assert seen == _read(implicit, kept=False)
+    assert isinstance(seen, Instance) and seen.transfer_syntax == ImplicitVRLittleEndian
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    calls: list[int] = []
+    original = getattr(module, name)
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_the_checks_run_once_per_series_of_clean_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = _counted(monkeypatch, header_checks, "_image_checks")
+    values = _counted(monkeypatch, header_checks, "_value_checks")
+    facts = _counted(monkeypatch, frames, "_stack_facts")
+    paths = [save(ct_dataset(SOPInstanceUID=f"1.2.3.4.5.{20 + k}", InstanceNumber=str(k + 1),
+                             ImagePositionPatient=["-125.5", "-130", str(k * 1.25)]),
+                  tmp_path / f"{k}.dcm") for k in range(4)]  # fmt: skip
+    found = [read_header(p, tmp_path) for p in paths]
+    assert (len(checks), len(values), len(facts)) == (1, 1, 1)
+    positions = [f.position[2] for f in found if isinstance(f, Instance) and f.position]
+    assert positions == [0.0, 1.25, 2.5, 3.75]
+    assert [f.frame_refs[0].instance_number for f in found if isinstance(f, Instance)] == [
+        1, 2, 3, 4]  # fmt: skip
+    save(ct_dataset(SOPInstanceUID="1.2.3.4.5.30", BitsStored=None), tmp_path / "n.dcm")
+    for _ in range(2):  # a note: not clean, so nothing kept and checked every time
+        noted = read_header(tmp_path / "n.dcm", tmp_path)
+        assert isinstance(noted, Instance) and any("BitsStored" in n for n in noted.notes)
+    assert len(checks) == 1 + 2 * 2  # the plain reading, then pydicom's, each time
+
+
+def _plain(tmp_path: Path, name: str = "a.dcm", **changes: Any) -> plain.PlainDataset:
+    ds = plain.read_plain(save(ct_dataset(**changes), tmp_path / name))
+    assert ds is not None
+    return ds
+
+
+def _kept(fn: Any, ds: Any, *args: Any) -> Any:
+    with plain_memo.session() as staged:
+        result = plain_memo.memoized(fn, ds, *args)
+    plain_memo.commit(staged)
+    return result
+
+
+def test_a_result_is_kept_only_for_the_same_bytes_and_a_clean_check(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def rows(ds: Any) -> Any:
+        calls.append("rows")
+        return [ds.get("Rows"), "EchoTime" in ds]
+
+    a, b = _plain(tmp_path), _plain(tmp_path, "b.dcm", SOPInstanceUID="1.2.3.4.5.7")
+    c = _plain(tmp_path, "c.dcm", Rows=7, PixelData=bytes(70))
+    assert _kept(rows, a) == [6, False] and _kept(rows, b) == [6, False]
+    assert calls == ["rows"]  # b holds a's Rows bytes and has no EchoTime either
+    assert _kept(rows, c) == [7, False] and calls == ["rows", "rows"]
+    with plain_memo.session():  # not committed (the reading was not clean): c's is kept
+        plain_memo.memoized(rows, a)
+    assert _kept(rows, a) == [6, False] and calls == ["rows"] * 4
+    assert _kept(rows, b) == [6, False] and calls == ["rows"] * 4
+    echo = _plain(tmp_path, "e.dcm", EchoTime="4.2")  # the same Rows; EchoTime present
+    assert _kept(rows, echo) == [6, True] and calls == ["rows"] * 5
+
+    def through_pydicom(ds: Any) -> int:
+        calls.append("full")
+        return len(ds.full())
+
+    def length(ds: Any) -> int:
+        calls.append("len")
+        return len(ds)
+
+    for fn in (through_pydicom, length, through_pydicom, length):
+        _kept(fn, a)
+    assert calls.count("full") == 2 and calls.count("len") == 2  # never kept
+
+
+def test_a_kept_inner_result_counts_as_read_by_the_outer_check(tmp_path: Path) -> None:
+    def inner(ds: Any) -> Any:
+        return ds.get("BitsStored")
+
+    def outer(ds: Any) -> Any:
+        return (plain_memo.memoized(inner, ds), ds.get("Rows"))
+
+    a = _plain(tmp_path)
+    assert _kept(inner, a) == 12
+    assert _kept(outer, a) == (12, 6)  # inner from what was kept
+    other = _plain(tmp_path, "b.dcm", BitsStored=10)
+    assert _kept(outer, other) == (10, 6)  # outer read BitsStored too: not reused
