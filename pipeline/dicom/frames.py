@@ -102,6 +102,16 @@ def _floats(value: Any, n: int) -> Any:
         return None
 
 
+def _plane(
+    ds: Any, f: int, view: FrameGroups | None, iop: tuple[float, ...] | None
+) -> dict[str, Any]:
+    """A frame's orientation (``iop`` when given: an NM grid's) and in-plane spacing."""
+    orientation = iop or _floats(
+        attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view), 6
+    )
+    return {"orientation": orientation, "pixel_spacing": _in_plane(ds, f)}
+
+
 def _in_plane(ds: Any, frame: int) -> tuple[float, float] | None:
     """The frame's in-plane spacing at the patient, as the instance reader gives it.
 
@@ -213,12 +223,11 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 rows=rows,
                 columns=columns,
                 position=grid[f] if grid else _position(ds, f, view),
-                orientation=iop
-                or _floats(
-                    attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view),
-                    6,
+                **(
+                    _plane(ds, f, view, iop)
+                    if view is not None
+                    else memoized(_plane, ds, f, None, iop)
                 ),
-                pixel_spacing=memoized(_in_plane, ds, f),
                 frame_time=times[f] if times else None,
             )
         )

@@ -21,6 +21,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_p
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
 from pipeline.keys import hash_key
@@ -201,33 +202,40 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
     check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
     check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
-    meta = getattr(ds, "file_meta", None)
-    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    number = ds.get("InstanceNumber")
+    series = memoized(_series_facts, ds)  # once per series for plain files
     return Instance(
         path=rel,
         size_bytes=size,
-        patient_id=str(ds.get("PatientID", "")),
-        study_uid=str(ds.get("StudyInstanceUID", "")),
-        series_uid=str(ds.SeriesInstanceUID),
         sop_uid=str(ds.get("SOPInstanceUID", rel)),
-        modality=str(ds.get("Modality", "")),
-        description=str(ds.get("SeriesDescription", "")),
-        rows=int(values.integer(ds, "Rows") or 0),
-        columns=int(values.integer(ds, "Columns") or 0),
-        frames=values.integer(ds, "NumberOfFrames", 1) or 1,
-        transfer_syntax=str(syntax) if syntax else "",
-        photometric=str(ds.get("PhotometricInterpretation", "")),
-        instance_number=_int(number),
+        instance_number=_int(ds.get("InstanceNumber")),
         position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
-        orientation=_orientation(
-            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
-        ),
-        pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
-        stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
         frame_refs=tuple(frame_refs(ds, rel)),
         notes=tuple(notes),
+        **series,
     )
+
+
+def _series_facts(ds: Any) -> dict[str, Any]:
+    """The facts of :class:`Instance` that the files of a series share (raises DicomError)."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    return {
+        "patient_id": str(ds.get("PatientID", "")),
+        "study_uid": str(ds.get("StudyInstanceUID", "")),
+        "series_uid": str(ds.SeriesInstanceUID),
+        "modality": str(ds.get("Modality", "")),
+        "description": str(ds.get("SeriesDescription", "")),
+        "rows": int(values.integer(ds, "Rows") or 0),
+        "columns": int(values.integer(ds, "Columns") or 0),
+        "frames": values.integer(ds, "NumberOfFrames", 1) or 1,
+        "transfer_syntax": str(syntax) if syntax else "",
+        "photometric": str(ds.get("PhotometricInterpretation", "")),
+        "orientation": _orientation(
+            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
+        ),
+        "pixel_spacing": _floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
+        "stack_values": tuple(_plain(ds.get(k)) for k in STACK_KEYS),
+    }
 
 
 def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:

@@ -45,13 +45,20 @@ _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatie
           "ImageOrientationPatient", "WindowCenter", "WindowWidth",
           "ConvolutionKernel"}  # fmt: skip
 _MISSING = object()
+#: What :meth:`PlainDataset.memo_states` records: held tags, their (VR, bytes), the tags
+#: present but not held, the tags absent.
+MemoStates = tuple[tuple[int, ...], tuple[Any, ...], frozenset[int], frozenset[int]]
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str | int, object] = {}
 _CHARSETS: dict[bytes, bool] = {}
-#: The last value converted per tag, with its (VR, bytes): the files of a series repeat most
-#: of theirs (UIDs of the study and series, sizes, spacing, orientation, rescale), so those
-#: are converted once per series; one entry per held tag, so the memory is fixed.
-_LAST: dict[int, tuple[tuple[str, bytes], Any]] = {}
+#: Values converted, by their (VR, bytes): the files of a series repeat most of theirs (UIDs
+#: of the study and series, sizes, spacing, orientation, rescale), so those are converted
+#: once per series, also when the files of several series come in turn. Values of at most
+#: 256 bytes, at most 4,096 of them (then the table starts again), so the memory is bounded;
+#: the values each file has its own of (:data:`_PER_FILE`) are converted every time.
+_VALUES: dict[tuple[str, bytes], Any] = {}
+_PER_FILE = {0x00080018, 0x00200013, 0x00200032, 0x00201041, 0x00080032, 0x00080033,
+             0x00181060, 0x00541300}  # fmt: skip
 _UIDS: dict[str, Any] = {}
 
 
@@ -89,7 +96,9 @@ class PlainDataset:
         if sop:
             meta["MediaStorageSOPClassUID"] = _uid(sop)
         self.file_meta = _Meta(meta, self._full)
-        self.memo_meta = (found["syntax"], sop)
+        # kept results are looked up by transfer syntax, SOP class and series (the files of
+        # several series may come interleaved), then checked element by element
+        self.memo_meta = (found["syntax"], sop, self._raw.get(0x0020000E))
 
     def full(self) -> Any:
         """The pydicom Dataset of the file (read once, on first need)."""
@@ -109,23 +118,29 @@ class PlainDataset:
                 outer.keys |= read.keys
                 outer.complete = outer.complete and read.complete
 
-    def memo_states(self, keys: set[str | int]) -> tuple[tuple[int, ...], tuple[Any, ...]]:
-        """The keys' tags, and each one's (VR, value bytes), or whether present when not held."""
-        tags = tuple(sorted({tag for key in keys if (tag := self._tag(key)) is not None}))
-        return tags, tuple(map(self._state, tags))
+    def memo_states(self, keys: set[str | int]) -> MemoStates:
+        """The state of the keys' elements (:meth:`memo_same` compares them).
 
-    def memo_same(self, states: tuple[tuple[int, ...], tuple[Any, ...]]) -> bool:
+        The held ones' (VR, value bytes), which others are present, which absent.
+        """
+        tags = {tag for key in keys if (tag := self._tag(key)) is not None}
+        held = tuple(sorted(tags & self._raw.keys()))
+        present = frozenset(tags & self._tags) - frozenset(held)
+        return held, tuple(map(self._raw.__getitem__, held)), present, frozenset(tags - self._tags)
+
+    def memo_same(self, states: MemoStates) -> bool:
         """Whether every element in ``states`` is here in the same state."""
-        return tuple(map(self._state, states[0])) == states[1]
+        held, values, present, absent = states
+        return (
+            tuple(map(self._raw.get, held)) == values
+            and present <= self._tags
+            and self._tags.isdisjoint(absent)
+        )
 
-    def memo_note(self, states: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
+    def memo_note(self, states: MemoStates) -> None:
         """A kept result was used: its elements count as read by an outer check."""
         if self._read is not None:
-            self._read.keys.update(states[0])
-
-    def _state(self, tag: int) -> Any:
-        raw = self._raw.get(tag)
-        return raw if raw is not None else tag in self._tags
+            self._read.keys.update(states[0], states[2], states[3])
 
     def _tag(self, key: str | int) -> int | None:
         tag = _KEYWORD_TAGS.get(key, _MISSING)  # keywords first: nearly every key is one
@@ -164,15 +179,16 @@ class PlainDataset:
 
     def _convert(self, tag: int, keyword: str) -> Any:
         key = self._raw[tag]
-        last = _LAST.get(tag)
-        if last is not None and last[0] == key:
-            found = last[1]
-        else:
+        found = _VALUES.get(key, _MISSING)
+        if found is _MISSING:
             try:
                 found = elements.value(*key)
             except Odd:
                 found = _ODD
-            _LAST[tag] = (key, found)
+            if len(key[1]) <= 256 and tag not in _PER_FILE:
+                if len(_VALUES) >= 4096:
+                    _VALUES.clear()
+                _VALUES[key] = found
         if found is _ODD:
             return _MISSING
         if isinstance(found, list):

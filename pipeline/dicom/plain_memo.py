@@ -10,15 +10,16 @@ that result without the check being run again.
 
 What makes this safe:
 
-- the key is the function, its other arguments and the File Meta values the plain reading
-  holds (TransferSyntaxUID, MediaStorageSOPClassUID); every element read through ``get``,
-  ``in`` or attribute access is recorded;
+- the key is the function, its other arguments, the File Meta values the plain reading
+  holds (TransferSyntaxUID, MediaStorageSOPClassUID) and the SeriesInstanceUID's bytes (so
+  that files of several series read in turn each find their series' results); every element
+  read through ``get``, ``in`` or attribute access is recorded and compared;
 - a check that reads anything else (an element read by pydicom: a sequence, a private tag,
   a value that is not clean; the data set's length or keys) is not kept;
 - a check that raises is not kept, and results are kept only when the whole reading was
   clean (:func:`~pipeline.dicom.plain.try_plain` commits them): no warning, no note, no
   problem, so a file that is not clean is always checked in full (and then by pydicom);
-- one entry per function and arguments (the last series seen), so memory is fixed.
+- one entry per function, arguments and series, at most ``_MAX_KEPT``, so memory is bounded.
 
 ``ENABLED = False`` runs every check (``tests/pipeline/dicom/test_plain_memo.py`` compares
 both on pydicom's files and generated variants).
@@ -38,8 +39,10 @@ T = TypeVar("T")
 ENABLED = True
 
 #: (function, arguments, File Meta values) -> (elements read with their state, result).
-_KEPT: dict[Hashable, tuple[tuple[tuple[int, ...], tuple[Any, ...]], Any]] = {}
+_KEPT: dict[Hashable, tuple[Any, Any]] = {}  # key -> (element states, result)
 _LOCAL = threading.local()
+#: At most this many results are kept (a few per check; one per frame for frame facts).
+_MAX_KEPT = 4096
 
 
 @contextmanager
@@ -56,6 +59,8 @@ def session() -> Iterator[list[tuple[Hashable, Any]]]:
 
 def commit(staged: list[tuple[Hashable, Any]]) -> None:
     """Keep the results of a clean reading (see the module)."""
+    if len(_KEPT) + len(staged) > _MAX_KEPT:  # frame by frame of a long multi-frame file
+        _KEPT.clear()
     for key, entry in staged:
         _KEPT[key] = entry
 

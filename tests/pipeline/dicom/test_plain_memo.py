@@ -167,3 +167,11 @@ def test_a_kept_inner_result_counts_as_read_by_the_outer_check(tmp_path: Path) -
     assert _kept(outer, a) == (12, 6)  # inner from what was kept
     other = _plain(tmp_path, "b.dcm", BitsStored=10)
     assert _kept(outer, other) == (10, 6)  # outer read BitsStored too: not reused
+
+
+def test_the_results_kept_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plain_memo, "_MAX_KEPT", 3)
+    a = _plain(tmp_path)
+    for k in range(10):  # a check per frame of a long multi-frame file, say
+        _kept(lambda ds, f: ds.get("Rows") + f, a, k)
+        assert len(plain_memo._KEPT) <= 3
