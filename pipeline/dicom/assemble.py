@@ -22,6 +22,7 @@ Every decision is recorded in :attr:`VolumePlan.problems` as ``"<kind>: <detail>
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -213,26 +214,33 @@ def pixel_place(f: FrameRef) -> tuple[object, ...]:
     pixel digest.
     """
     pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
-    iop = None if f.orientation is None else tuple(round(float(v), 3) for v in f.orientation)
+    iop = None if f.orientation is None else _rounded(tuple(f.orientation))
     return (pos, iop, f.stack_values, f.series_number)
 
 
+@functools.lru_cache(maxsize=256)
+def _rounded(orientation: tuple[float, ...]) -> tuple[float, ...]:
+    """Direction cosines rounded to 0.001 (one series shares them: worked out once)."""
+    return tuple(round(float(v), 3) for v in orientation)
+
+
 def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
-    groups: list[tuple[FrameRef, list[int]]] = []
+    groups: list[tuple[tuple[int, int], tuple[float, ...], list[int]]] = []
     for k in members:
         f = frames[k]
         b = (*(f.orientation or ()), *(f.pixel_spacing or ()))
-        for ref, group in groups:
-            if (ref.rows, ref.columns) != (f.rows, f.columns):
+        for size, a, group in groups:
+            if size != (f.rows, f.columns):
                 continue
-            a = (*(ref.orientation or ()), *(ref.pixel_spacing or ()))
             # numpy.allclose(a, b, atol=1e-3) without building arrays for every frame
-            if len(a) == len(b) and all(abs(x - y) <= 1e-3 + 1e-5 * abs(y) for x, y in zip(a, b)):
+            if a == b or (
+                len(a) == len(b) and all(abs(x - y) <= 1e-3 + 1e-5 * abs(y) for x, y in zip(a, b))
+            ):
                 group.append(k)
                 break
         else:
-            groups.append((f, [k]))
-    return [g for _, g in groups]
+            groups.append(((f.rows, f.columns), b, [k]))
+    return [g for _, _, g in groups]
 
 
 def _plan_group(
