@@ -4,6 +4,7 @@ The index reads every header to group the series; the worker then reads the pixe
 frames the index found (:class:`~pipeline.dicom.frames.FrameRef`: the geometry) are handed
 to the worker with a digest of the header bytes they came from, and taken only when the
 worker's reading has the same digest: a header changed in between is worked out again.
+Per instance (NPY), the checks of the header facts serve the decoding of the same reading.
 """
 
 from __future__ import annotations
@@ -98,3 +99,22 @@ def test_frames_taken_only_for_the_same_header(tmp_path: Path) -> None:
              for n, (_, refs) in marked.items()}  # fmt: skip
     again, _, _ = load_series(src, names, known=stale)
     assert again == fresh
+
+
+def test_npy_per_instance_checks_each_header_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``convert --format npy``: the header facts' checks serve the decoding too."""
+    src = _series(tmp_path / "src", depth=3)
+    _, checks = _counted(monkeypatch)
+    npy = ConvertOptions(resume=False, format="npy", window="none")
+    convert_folder(src, tmp_path / "once", npy, progress=False)
+    assert len(checks) == 3  # was 6
+    checks.clear()
+    monkeypatch.setattr(plain, "ENABLED", False)
+    convert_folder(src, tmp_path / "twice", npy, progress=False)
+    assert len(checks) == 2 * 3
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    files = sorted(p.relative_to(once) for p in once.rglob("*.npy"))
+    assert len(files) == 3 and files == sorted(p.relative_to(twice) for p in twice.rglob("*.npy"))
+    assert all((once / f).read_bytes() == (twice / f).read_bytes() for f in files)

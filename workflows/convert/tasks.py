@@ -149,26 +149,18 @@ def instance_output(patient_key: str, series_key: str, instance_key: str, frame:
 
 def series_tasks(series: Series, src: str, out: str) -> list[ConvertTask]:
     """One task per series: its files in index order (the worker assembles the volumes)."""
-    task = _series_task(series, src, out, tuple(i.path for i in series.instances), -1)
-    known = tuple((i.path, i.header_digest, i.frame_refs) for i in series.instances
-                  if i.header_digest)  # fmt: skip
-    return [replace(task, known=known)]
-
-
-def _series_task(
-    series: Series, src: str, out: str, sources: tuple[str, ...], stack: int
-) -> ConvertTask:
-    first = series.first
-    return ConvertTask(
+    first, files = series.first, series.instances
+    task = ConvertTask(
         src_root=src,
         out_root=out,
-        sources=sources,
-        stack=stack,
+        sources=tuple(i.path for i in files),
         series_key=series.key,
         patient_key=hash_key(first.patient_id),
         study_key=hash_key(first.study_uid),
         modality=first.modality,
+        known=tuple((i.path, i.header_digest, i.frame_refs) for i in files if i.header_digest),
     )
+    return [task]
 
 
 def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
@@ -293,8 +285,9 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
     from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
-        found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)
-        return found, image_from_dataset(ds, rel, max_pixels=max_pixels)
+        found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)  # checks the header
+        checked = is_clean(found)  # and found nothing: not checked twice
+        return found, image_from_dataset(ds, rel, max_pixels=max_pixels, header_checked=checked)
 
     fast = plain.try_plain(path, work, lambda r: is_clean(r[0]) and not r[1].problems, pixels=True)
     if fast is not None:
