@@ -10,7 +10,7 @@ import itertools
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,7 +22,20 @@ _COUNTER = itertools.count()
 _FOLDERS: set[str] = set()
 
 
-def _temporary(path: Path) -> tuple[int, str]:
+def _stem_suffixes(name: str) -> tuple[str, str]:
+    """``Path(name).stem`` and ``"".join(Path(name).suffixes)``, without a ``Path``.
+
+    pathlib interns every name it parses, in a table that never shrinks: a ``Path`` per
+    output would grow the memory of a conversion with its number of files.
+    """
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name
+    if name.endswith("."):
+        return stem, ""
+    return stem, "".join("." + s for s in name.lstrip(".").split(".")[1:])
+
+
+def _temporary(path: str) -> tuple[int, str]:
     """An open descriptor and the name of a new temporary file beside ``path``.
 
     The name keeps the final suffix, so writers that pick a format from the extension (PNG,
@@ -30,16 +43,17 @@ def _temporary(path: Path) -> tuple[int, str]:
     created exclusively (``O_EXCL``, no link followed), like ``tempfile.mkstemp``, in one
     system call; the mode follows the umask (``mkstemp`` makes 0600).
     """
-    parent = str(path.parent)
+    parent, name = os.path.split(path)
+    parent = parent or "."
     if parent not in _FOLDERS:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(parent, exist_ok=True)
         if len(_FOLDERS) >= 1024:
             _FOLDERS.clear()
         _FOLDERS.add(parent)
-    suffix = "".join(path.suffixes)
+    stem, suffix = _stem_suffixes(name)
     for attempt in range(100):
         token = f"{os.getpid()}-{next(_COUNTER)}-{secrets.token_hex(3)}"
-        name = os.path.join(parent, f".{path.stem}.{token}.tmp{suffix}")
+        name = os.path.join(parent, f".{stem}.{token}.tmp{suffix}")
         try:
             return os.open(name, _FLAGS, 0o666), name
         except FileExistsError:
@@ -47,14 +61,14 @@ def _temporary(path: Path) -> tuple[int, str]:
         except FileNotFoundError:
             if attempt:
                 raise
-            path.parent.mkdir(parents=True, exist_ok=True)  # removed since it was seen
+            os.makedirs(parent, exist_ok=True)  # removed since it was seen
         except OSError as err:  # a read-only folder: say the file meant, not the hidden temp
-            raise OSError(err.errno, err.strerror, str(path)) from err
-    raise FileExistsError(f"{path.name}: no free temporary name beside it.")
+            raise OSError(err.errno, err.strerror, path) from err
+    raise FileExistsError(f"{os.path.basename(path)}: no free temporary name beside it.")
 
 
 @contextmanager
-def _renamed_on_success(tmp_name: str, path: Path) -> Iterator[None]:
+def _renamed_on_success(tmp_name: str, path: str) -> Iterator[None]:
     """Rename the temporary file to ``path`` when the block succeeds, else remove it.
 
     An ``OSError`` that names no file (a write to a full disk) is raised again naming
@@ -64,13 +78,18 @@ def _renamed_on_success(tmp_name: str, path: Path) -> Iterator[None]:
         yield
         os.replace(tmp_name, path)
     except OSError as err:
-        Path(tmp_name).unlink(missing_ok=True)
+        _unlink(tmp_name)
         if err.filename is None and err.errno is not None:  # a write: say which file
-            raise OSError(err.errno, err.strerror, str(path)) from err
+            raise OSError(err.errno, err.strerror, path) from err
         raise
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        _unlink(tmp_name)
         raise
+
+
+def _unlink(name: str) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(name)
 
 
 @contextmanager
@@ -79,7 +98,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     For writers that take a file name (nibabel, say); see :func:`atomic_open` for a handle.
     """
-    path = Path(path)
+    path = os.fspath(Path(path))
     fd, tmp_name = _temporary(path)
     os.close(fd)
     with _renamed_on_success(tmp_name, path):
@@ -93,7 +112,7 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     Like :func:`atomic_path`, with the temporary file written through the descriptor that
     created it (no close and reopen by name): the hot path of writing many small outputs.
     """
-    path = Path(path)
+    path = os.fspath(path)
     fd, tmp_name = _temporary(path)
     with _renamed_on_success(tmp_name, path), os.fdopen(fd, "wb") as fh:
         yield fh

@@ -17,8 +17,8 @@ from pipeline.io_atomic import atomic_open, atomic_path
 SUFFIXES = {"png": ".png", "png16": ".png", "npy": ".npy", "nifti": ".nii.gz", "nii": ".nii"}
 
 
-def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> Path:
-    """Write a ``(H, W)`` uint8/uint16 or ``(H, W, 3)`` uint8 image as PNG.
+def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> str | Path:
+    """Write a ``(H, W)`` uint8/uint16 or ``(H, W, 3)`` uint8 image as PNG; returns ``path``.
 
     Parameters
     ----------
@@ -39,19 +39,19 @@ def write_png(path: str | Path, image: np.ndarray, *, compression: int = 6) -> P
         )
     with atomic_open(path) as fh:
         pil.save(fh, format="PNG", compress_level=compression)
-    return Path(path)
+    return path  # as given: a Path made of a str would intern its name (pathlib) for good
 
 
-def write_npy(path: str | Path, image: np.ndarray) -> Path:
+def write_npy(path: str | Path, image: np.ndarray) -> str | Path:
     """Write an array as ``.npy`` float32 (loadable with ``allow_pickle=False``).
 
-    A uint32 array (32-bit colour samples, whose values float32 would round above 2**24)
-    is written as uint32.
+    Returns ``path`` as given. A uint32 array (32-bit colour samples, whose values float32
+    would round above 2**24) is written as uint32.
     """
     dtype = np.uint32 if np.asarray(image).dtype == np.uint32 else np.float32
     with atomic_open(path) as fh:
         np.save(fh, np.ascontiguousarray(image, dtype=dtype), allow_pickle=False)
-    return Path(path)
+    return path
 
 
 def _smallest_exact(volume: np.ndarray) -> np.ndarray:

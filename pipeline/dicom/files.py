@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import warnings
 import zlib
@@ -146,7 +147,9 @@ def captured_warnings() -> Iterator[list[str]]:
                     messages.append(text)
 
 
-def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31) -> Any:
+def read_dataset(
+    path: str | Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31
+) -> Any:
     """Read a file with pydicom, or return a :class:`~pipeline.dicom.index.Problem`.
 
     Parameters
@@ -169,7 +172,7 @@ def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int =
     result into a "truncated file" problem.
     """
     try:
-        if path.stat().st_size == 0:
+        if os.stat(path).st_size == 0:
             return Problem(rel, "empty file (0 bytes)")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -197,11 +200,11 @@ def _is_eof(text: str) -> bool:
     return "end of file" in text or "truncated" in text or "eof" in text.split()
 
 
-def _dcmread(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
+def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         head = fh.read(2048)
     if DEFLATED.encode() in head:
         return _read_deflated(path, rel, pixels, max_bytes)
@@ -280,11 +283,11 @@ def _infer_syntax(ds: Any) -> None:
     ds.radpipe_notes = [f"{what}: transfer syntax inferred as {syntax.name}"]
 
 
-def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
+def _read_deflated(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     """Inflate a Deflated Explicit VR Little Endian file as a stream, with a size cap."""
     from pydicom.filereader import _read_file_meta_info, read_dataset, read_preamble
 
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         read_preamble(fh, True)
         meta = _read_file_meta_info(fh)
         if meta.get("TransferSyntaxUID") != DEFLATED:
@@ -333,7 +336,7 @@ def _read_deflated(path: Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     return ds
 
 
-def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
+def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
     """Turn what pydicom tolerated into a problem when the file is cut short or is empty."""
     eof = [t for t in texts if _is_eof(t)]
     if len(ds) == 0 or (eof and "SeriesInstanceUID" not in ds):
@@ -347,7 +350,7 @@ def _check_read(ds: Any, rel: str, path: Path, texts: list[str]) -> Any:
         length = getattr(elem, "length", 0)
         value = getattr(elem, "value", b"")
         if elem is not None and value is None and tell is not None:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
             if length != 0xFFFFFFFF and tell + length > size:
                 ds.radpipe_truncated = (
                     f"{_TAG_NAMES[tag]} holds {size - tell:,} of its {length:,} bytes"
@@ -385,15 +388,6 @@ def has_pixels(ds: Any) -> bool:
 
 
 __all__ = [
-    "FATAL",
-    "OUTPUT_MARK",
-    "Found",
-    "captured_warnings",
-    "escape_name",
-    "find_files",
-    "has_pixels",
-    "pixel_length",
-    "read_dataset",
-    "sanitize",
-    "without_addresses",
-]
+    "FATAL", "OUTPUT_MARK", "Found", "captured_warnings", "escape_name", "find_files",
+    "has_pixels", "pixel_length", "read_dataset", "sanitize", "without_addresses",
+]  # fmt: skip

@@ -11,8 +11,9 @@ so ``inspect`` refuses what ``convert`` would refuse.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,11 @@ class Instance:
     stack_values: tuple[Any, ...]
     frame_refs: tuple[FrameRef, ...] = ()
     notes: tuple[str, ...] = ()
+    #: The digest of the header (:class:`~pipeline.dicom.plain.PlainDataset`) when the plain
+    #: reading was clean (no notes, no refusal), else ``""``: a reading of the pixels with the
+    #: same digest takes ``frame_refs`` as they are and skips the header checks, which found
+    #: nothing in those bytes (see :func:`pipeline.dicom.volume.load_series`).
+    header_digest: str = field(default="", compare=False)
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -60,16 +66,18 @@ def iter_files(root: Path) -> Iterator[Path]:
     """
     for found in files.find_files(root):
         if found.problem is None:
-            yield found.path
+            yield Path(found.path)
 
 
-def read_dataset(path: Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31) -> Any:
+def read_dataset(
+    path: str | Path, rel: str, *, pixels: bool = False, max_bytes: int = 2**31
+) -> Any:
     """See :func:`pipeline.dicom.files.read_dataset` (never raises for bad input)."""
     return files.read_dataset(path, rel, pixels=pixels, max_bytes=max_bytes)
 
 
 def read_header(
-    path: Path, root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: str | Path, root: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Instance | Problem:
     """Read one file's header (no pixels) into an :class:`Instance`, or a :class:`Problem`.
 
@@ -78,7 +86,7 @@ def read_header(
     (the same result, several times faster); any other file, or any file with a problem or
     a note, by pydicom.
     """
-    rel = path.relative_to(root).as_posix()
+    rel = relative_name(path, root)
     fast = plain.try_plain(
         path, lambda ds: instance_facts(ds, rel, ds.file_size, max_pixels), is_clean
     )
@@ -87,7 +95,7 @@ def read_header(
     with files.captured_warnings() as caught:
         try:
             ds = read_dataset(path, rel)
-            size = path.stat().st_size
+            size = os.stat(path).st_size
             found = ds if isinstance(ds, Problem) else instance_from(ds, rel, size, max_pixels)
         except files.FATAL:
             raise
@@ -97,6 +105,19 @@ def read_header(
     if isinstance(found, Instance) and caught:
         found = replace(found, notes=(*found.notes, *caught))
     return found
+
+
+def relative_name(path: str | Path, root: str | Path) -> str:
+    """``path`` relative to ``root``, ``/``-separated (as ``Path.relative_to``).
+
+    A string under the root (what :func:`pipeline.dicom.walk.find_files` yields) is cut
+    without a ``Path``: pathlib interns every name it parses, in a table that never shrinks.
+    """
+    if isinstance(path, str):
+        top = os.path.join(os.fspath(root), "")
+        if path.startswith(top) and os.sep == "/":
+            return path[len(top) :]
+    return Path(path).relative_to(root).as_posix()
 
 
 def is_clean(found: Instance | Problem) -> bool:
@@ -211,6 +232,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
         frame_refs=tuple(frame_refs(ds, rel)),
         notes=tuple(notes),
+        header_digest=getattr(ds, "header_digest", ""),
         **series,
     )
 

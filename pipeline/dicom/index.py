@@ -33,7 +33,7 @@ from pipeline.keys import hash_key
 
 #: ``mapper(fn, items)``: ``fn`` applied to every item, results in order (like ``map``);
 #: ``items`` is a generator, to be read as the results are needed.
-Mapper = Callable[[Callable[[Path], Any], Iterable[Path]], Iterable[Any]]
+Mapper = Callable[[Callable[[str], Any], Iterable[str]], Iterable[Any]]
 
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
@@ -270,7 +270,7 @@ def scan_headers(
     """
     waiting: deque[Problem | None] = deque()  # None: the place of a header still being read
 
-    def readable() -> Iterator[Path]:
+    def readable() -> Iterator[str]:
         for item in files.find_files(root):
             if item.problem:
                 waiting.append(Problem(item.rel, item.problem, skipped=item.skipped))

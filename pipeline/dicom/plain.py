@@ -25,6 +25,8 @@ pydicom's test files and generated variants).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import struct
 import warnings
 from collections.abc import Callable, Iterator
@@ -75,14 +77,22 @@ class PlainDataset:
     ``get(keyword)``, ``keyword in ds`` and ``ds.Keyword`` give the values of :data:`HELD`
     attributes (int, float, str, UID, or a list for the multi-valued ones); anything else
     present in the file is read with pydicom on first use (:meth:`full`), so the answer is
-    always pydicom's.
+    always pydicom's. ``header_digest`` is a digest of every byte before the pixel data's
+    value (the whole header, the pixel data's length with it): a later reading with the same
+    digest has the same header, so what was found from it holds.
     """
 
     def __init__(
-        self, path: Path, size: int, found: dict[str, Any], pixels: memoryview | None
+        self,
+        path: str | Path,
+        size: int,
+        found: dict[str, Any],
+        pixels: memoryview | None,
+        header_digest: str = "",
     ) -> None:
         self._path = path
         self.file_size = size
+        self.header_digest = header_digest
         self._raw: dict[int, tuple[str, bytes]] = found["raw"]
         self._tags: set[int] = found["tags"]
         self._known: dict[str | int, Any] = {}
@@ -227,7 +237,7 @@ class PlainDataset:
         """The pixel data element's value (read from the file when not read yet)."""
         self._untracked += 1
         if self._pixels is None:
-            with self._path.open("rb") as fh:
+            with open(self._path, "rb") as fh:
                 fh.seek(self._pixel_tell)
                 return fh.read(self._pixel_length)
         return self._pixels
@@ -272,7 +282,7 @@ class _FullRead:
 
     __slots__ = ("_dataset", "_defer", "_path", "calls")
 
-    def __init__(self, path: Path, defer: int | None) -> None:
+    def __init__(self, path: str | Path, defer: int | None) -> None:
         self._path, self._defer = path, defer
         self._dataset: Any = None
         self.calls = 0
@@ -310,7 +320,7 @@ class _Meta:
         return getattr(self._full().file_meta, name)
 
 
-def read_plain(path: Path, *, pixels: bool = False) -> PlainDataset | None:
+def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None:
     """The file as a :class:`PlainDataset`, or ``None`` when it is not plain (see the module).
 
     With ``pixels`` the whole file is read at once and the pixel data is kept (a view of the
@@ -320,8 +330,8 @@ def read_plain(path: Path, *, pixels: bool = False) -> PlainDataset | None:
     if not ENABLED:
         return None
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+        size = os.stat(path).st_size
+        with open(path, "rb") as fh:
             buf = fh.read() if pixels else fh.read(elements.FIRST_READ)
             while True:
                 try:
@@ -337,12 +347,13 @@ def read_plain(path: Path, *, pixels: bool = False) -> PlainDataset | None:
     if 0x00080005 in found["tags"] and not _known_charset(found["charset"]):
         return None
     view = None
+    _, start, length = found["pixels"]
     if pixels:
         if len(buf) != size:
             return None  # the file changed since its size was taken
-        _, start, length = found["pixels"]
         view = memoryview(buf)[start : start + length]
-    return PlainDataset(path, size, found, view)
+    digest = hashlib.blake2b(memoryview(buf)[:start], digest_size=16).hexdigest()
+    return PlainDataset(path, size, found, view, digest)
 
 
 def _known_charset(raw: bytes) -> bool:
@@ -374,7 +385,7 @@ def _known_charset(raw: bytes) -> bool:
 
 
 def try_plain(
-    path: Path, work: Callable[[Any], T], clean: Callable[[T], bool], *, pixels: bool = False
+    path: str | Path, work: Callable[[Any], T], clean: Callable[[T], bool], *, pixels: bool = False
 ) -> T | None:
     """``work(ds)`` on the plain reading of ``path`` when it is clean, else ``None``.
 

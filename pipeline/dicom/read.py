@@ -155,13 +155,17 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DicomImage:
+def image_from_dataset(
+    ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS, header_checked: bool = False
+) -> DicomImage:
     """Decode an already-read :class:`pydicom.Dataset` (see :func:`read_instance`).
 
     Recovered header defects (a comma in PixelSpacing, two RescaleSlope values, no File
     Meta) and signs of damage (decoder warnings, excess pixel data, a JPEG frame without its
     end marker) are listed in ``problems``; unusable values raise :class:`DicomError`
-    naming the tag.
+    naming the tag. ``header_checked``: :func:`check_image_header` found nothing in these
+    very header bytes before (the index's clean reading of a header with the same digest,
+    :func:`pipeline.dicom.volume.load_series`), so it is not run again.
     """
     notes: list[str] = list(getattr(ds, "radpipe_notes", []))
     truncated = getattr(ds, "radpipe_truncated", None)
@@ -169,7 +173,7 @@ def image_from_dataset(ds: Any, source: str, *, max_pixels: int = DEFAULT_MAX_PI
         raise DicomError(source, f"truncated file: {truncated}")
     check_pixel_size(ds, source, max_pixels=max_pixels)  # no pixel data: say so first
     try:
-        notes += check_image_header(ds)
+        notes += [] if header_checked else check_image_header(ds)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
     stored = decode_stored(ds, source, max_pixels=max_pixels, notes=notes)

@@ -7,8 +7,9 @@ duplicates recognised by pixel digest, tilt shifts and resampling along the norm
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -103,6 +104,7 @@ def load_series(
     exact_integers: bool = False,
     notes: list[str] | None = None,
     padding: dict[int, np.ndarray] | None = None,
+    known: Mapping[str, tuple[str, Sequence[FrameRef]]] | None = None,
 ) -> tuple[list[FrameRef], list[Frame], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
@@ -113,7 +115,10 @@ def load_series(
     their arrays and the window names used; each file's problems (recovered header defects,
     an ignored header window) are added to ``notes`` once; ``padding`` gets, by index in the
     returned arrays, the mask of each frame's Pixel Padding Value pixels, bit-packed
-    (``numpy.packbits``: an eighth of a byte per pixel). Raises
+    (``numpy.packbits``: an eighth of a byte per pixel). ``known`` maps a source to the
+    header digest and frames an earlier reading of its header found (the index's
+    :class:`~pipeline.dicom.index.Instance`): a file read again with the same digest (the
+    same header bytes) takes those frames instead of working them out again. Raises
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
@@ -125,7 +130,8 @@ def load_series(
     arrays: list[Frame] = []
     names: set[str] = set()
     for rel in sources:
-        found, image = _read_frames(Path(root) / rel, rel, max_pixels)
+        found, image = _read_frames(os.path.join(root, rel), rel, max_pixels,
+                                    known.get(rel) if known else None)  # fmt: skip
         if image is None:
             refs += found
             arrays += [np.zeros((0, 0), np.float32)] * len(found)
@@ -160,20 +166,26 @@ def load_series(
     return _with_digests(refs, arrays), arrays, "/".join(sorted(names)) or "none"
 
 
-def _read_frames(path: Path, rel: str, max_pixels: int) -> tuple[list[FrameRef], Any]:
+def _read_frames(
+    path: str, rel: str, max_pixels: int, known: tuple[str, Sequence[FrameRef]] | None = None
+) -> tuple[list[FrameRef], Any]:
     """A file's frames and decoded image (``None`` when a frame is refused); plain files fast.
 
-    Raises :class:`~pipeline.errors.DicomError` naming the file.
+    ``known``: the digest of the header and the frames found from it before (the index's), taken
+    when this reading's header digest is the same. Raises :class:`~pipeline.errors.DicomError`
+    naming the file.
     """
     from pipeline.dicom import plain
     from pipeline.dicom.index import Problem, read_dataset
     from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[list[FrameRef], Any]:
-        found = frame_refs(ds, rel)
+        digest = getattr(ds, "header_digest", "")  # "" for a pydicom reading
+        same = known is not None and bool(digest) and known[0] == digest
+        found = list(known[1]) if same and known is not None else frame_refs(ds, rel)
         if any(f.refusal for f in found):
             return found, None
-        return found, image_from_dataset(ds, rel, max_pixels=max_pixels)
+        return found, image_from_dataset(ds, rel, max_pixels=max_pixels, header_checked=same)
 
     fast = plain.try_plain(path, work, lambda r: r[1] is not None and not r[1].problems,
                            pixels=True)  # fmt: skip
@@ -214,6 +226,7 @@ def read_volumes(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     exact_integers: bool = False,
+    known: Mapping[str, tuple[str, Sequence[FrameRef]]] | None = None,
 ) -> tuple[SeriesPlan, list[SeriesVolume]]:
     """Plan and build the volumes of one series (see :func:`plan_series`).
 
@@ -221,12 +234,13 @@ def read_volumes(
     ``exact_integers``, a volume whose values are all whole numbers computed exactly from
     stored integers comes back as int16 or uint16 where its values fit (else float32): the
     same values, built without a float32 copy (what ``convert --format nifti`` writes).
+    ``known``: as for :func:`load_series`.
     """
     notes: list[str] = []  # the files' own problems, for every volume's problems
     masks: dict[int, np.ndarray] = {}
     refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels,
                                       exact_integers=exact_integers, notes=notes,
-                                      padding=masks)  # fmt: skip
+                                      padding=masks, known=known)  # fmt: skip
     plan = plan_series(refs, policy)
     volumes = [build_volume(v, arrays, [*notes, *plan.notes], names, masks)
                for v in plan.volumes]  # fmt: skip

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["OUTPUT_MARK", "RESULTS_MARK", "Found", "find_files", "mark_results", "source_files"]
+__all__ = [
+    "OUTPUT_MARK", "RESULTS_MARK", "Found", "find_files", "mark_results", "source_files",
+    "stat_or_none",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Found:
     """A file under the root.
 
-    ``rel`` is its path relative to the root (raw, for opening); ``problem`` says why it
-    cannot be read at all, else ``None``; ``skipped`` marks a problem that is no failure (a
-    hidden file, radpipe's own output folder): listed, not counted as failed.
+    ``path`` is the root joined with ``rel`` (a plain string: a ``Path`` per file would
+    intern every file name in pathlib's table, which never shrinks); ``rel`` is its path
+    relative to the root (raw, for opening); ``problem`` says why it cannot be read at all,
+    else ``None``; ``skipped`` marks a problem that is no failure (a hidden file, radpipe's
+    own output folder): listed, not counted as failed.
     """
 
-    path: Path
+    path: str
     rel: str
     problem: str | None = None
     skipped: bool = False
 
 
-def find_files(root: Path) -> Iterator[Found]:
+def find_files(root: str | Path) -> Iterator[Found]:
     """Every file under ``root`` in a stable order; nothing found is passed over silently.
 
     Unreadable subfolders, dangling symbolic links and special files (FIFOs, sockets) are
@@ -37,12 +45,11 @@ def find_files(root: Path) -> Iterator[Found]:
     it is one file, not a duplicate in the data. Within a folder: the skipped subfolders,
     then the files, then the subfolders' contents, each by name.
     """
-    yield from _walk(root, root, "", {os.path.realpath(root)}, set())
+    top = os.fspath(root)
+    yield from _walk(top, top, "", {os.path.realpath(top)}, FileKeys())
 
 
-def _walk(
-    root: Path, folder: Path, prefix: str, seen: set[str], files: set[tuple[int, int]]
-) -> Iterator[Found]:
+def _walk(root: str, folder: str, prefix: str, seen: set[str], files: FileKeys) -> Iterator[Found]:
     """One folder's entries, read with one ``scandir``: a regular file costs no ``stat``.
 
     Its inode comes with the directory entry, and the folder's device is the file's.
@@ -71,14 +78,14 @@ def _walk(
     names.sort()
     keep = []
     for name in folders:
-        path = folder / name
+        path = os.path.join(folder, name)
         why = _skipped_folder(path, name, seen)
         if why:
             yield Found(path, prefix + name, why, skipped=True)
         else:
             keep.append(path)
     for name, regular, inode in names:
-        path = folder / name
+        path = os.path.join(folder, name)
         if name.startswith("."):
             yield Found(path, prefix + name, "hidden file (name starts with '.'): skipped", True)
             continue
@@ -89,10 +96,10 @@ def _walk(
             continue
         yield Found(path, prefix + name, problem)
     for path in keep:
-        yield from _walk(root, path, f"{prefix}{path.name}/", seen, files)
+        yield from _walk(root, path, f"{prefix}{os.path.basename(path)}/", seen, files)
 
 
-def _seen_file(path: Path, key: tuple[int, int] | None, files: set[tuple[int, int]]) -> bool:
+def _seen_file(path: str, key: tuple[int, int] | None, files: FileKeys) -> bool:
     """Whether the file ``path`` was found before; if not, it is remembered.
 
     ``key``: its device and inode, ``None`` for a symbolic link (its target is looked up).
@@ -103,9 +110,56 @@ def _seen_file(path: Path, key: tuple[int, int] | None, files: set[tuple[int, in
         except OSError:
             return False
         key = (st.st_dev, st.st_ino)
-    if key in files:
-        return True
-    files.add(key)
+    return files.add(*key)
+
+
+class FileKeys:
+    """The ``(device, inode)`` of every file found, in about 11 bytes a file.
+
+    A ``set`` of tuples takes about 160 bytes a file (16 MB for 100,000 files), which made
+    the memory of a conversion grow with its number of files. Per device, an open-addressing
+    table of ``inode + 1`` (0: a free slot) in an ``array`` of 64-bit slots, at most 3/4
+    full; an inode too large for that is kept in a small ``set``.
+    """
+
+    _START = 1024  # slots of a new table (a power of two)
+
+    def __init__(self) -> None:
+        self._tables: dict[int, tuple[array[int], list[int]]] = {}  # table, [count]
+        self._others: set[tuple[int, int]] = set()
+
+    def add(self, device: int, inode: int) -> bool:
+        """Remember the file; ``True`` when it was there already."""
+        if not 0 <= inode < 2**64 - 1:
+            key = (device, inode)
+            seen = key in self._others
+            self._others.add(key)
+            return seen
+        held = self._tables.get(device)
+        if held is None:
+            held = self._tables[device] = (array("Q", bytes(8 * self._START)), [0])
+        table, count = held
+        if _probe(table, inode + 1, True):
+            return True
+        count[0] += 1
+        if 4 * count[0] > 3 * len(table):
+            bigger = array("Q", bytes(16 * len(table)))
+            for value in table:
+                if value:
+                    _probe(bigger, value, False)
+            self._tables[device] = (bigger, count)
+        return False
+
+
+def _probe(table: array[int], value: int, look: bool) -> bool:
+    """Find ``value`` (``look``) or put it into its first free slot; ``True``: found."""
+    mask, shift = len(table) - 1, 65 - len(table).bit_length()
+    slot = ((value * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> shift  # Fibonacci hashing
+    while table[slot]:
+        if look and table[slot] == value:
+            return True
+        slot = (slot + 1) & mask
+    table[slot] = value
     return False
 
 
@@ -143,13 +197,13 @@ def _marked(folder: Path) -> bool:
     return (folder / OUTPUT_MARK).exists() or (folder / RESULTS_MARK).exists()
 
 
-def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
+def _skipped_folder(path: str, name: str, seen: set[str]) -> str:
     """Why a subfolder is not entered (``""``: enter it, and remember it as seen)."""
     if name.startswith("."):
         return "hidden folder (name starts with '.'): not read, skipped"
-    if (path / OUTPUT_MARK).exists():
+    if stat_or_none(os.path.join(path, OUTPUT_MARK)) is not None:
         return "an output folder of radpipe convert: not read as input, skipped"
-    if (path / RESULTS_MARK).exists():
+    if stat_or_none(os.path.join(path, RESULTS_MARK)) is not None:
         return "an output folder of radpipe (run, predict, evaluate): not read as input, skipped"
     real = os.path.realpath(path)
     if real in seen:
@@ -158,16 +212,32 @@ def _skipped_folder(path: Path, name: str, seen: set[str]) -> str:
     return ""
 
 
-def _walk_error(root: Path, err: OSError) -> Found:
-    path = Path(err.filename or root)
+#: What ``Path.exists`` takes for "not there"; any other error is raised, as it raises it.
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def stat_or_none(path: str) -> os.stat_result | None:
+    """``os.stat(path)`` (links followed), ``None`` where ``Path(path).exists()`` is false."""
     try:
-        rel = path.relative_to(root).as_posix()
+        return os.stat(path)
+    except OSError as err:
+        if err.errno in _MISSING:
+            return None
+        raise
+    except ValueError:  # a NUL in the name
+        return None
+
+
+def _walk_error(root: str, err: OSError) -> Found:
+    path = os.fspath(err.filename or root)
+    try:
+        rel = Path(path).relative_to(root).as_posix()  # once per unreadable folder
     except ValueError:
         rel = "."
     return Found(path, rel or ".", f"unreadable folder ({err.strerror or type(err).__name__})")
 
 
-def _file_problem(path: Path, regular: bool) -> str | None:
+def _file_problem(path: str, regular: bool) -> str | None:
     """Why a file cannot be read (``None``: it can).
 
     ``regular``: its directory entry says it is a regular file, so only the permission is
@@ -175,9 +245,10 @@ def _file_problem(path: Path, regular: bool) -> str | None:
     """
     try:
         if not regular:
-            if not path.exists():
+            st = stat_or_none(path)
+            if st is None:
                 return "dangling symbolic link (its target does not exist)"
-            if not path.is_file():
+            if not stat.S_ISREG(st.st_mode):
                 return "not a regular file (FIFO, socket or device)"
         if not os.access(path, os.R_OK):
             return "unreadable file (permission denied)"

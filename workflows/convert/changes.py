@@ -27,14 +27,14 @@ from workflows.convert.resume import PARTIAL_STAT, STAT, STAT_COLUMNS, iter_csv,
 _NUMBERS = STAT_COLUMNS[1:]
 
 
-def stat_facts(path: Path) -> tuple[int, int, int, int]:
+def stat_facts(path: str | Path) -> tuple[int, int, int, int]:
     """Size, mtime_ns, ctime_ns and inode of ``path`` (following links): what counts as a
     change, here and in ``radpipe run``'s conversion cache key. Raises ``OSError``."""
     st = os.stat(path)
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def file_facts(path: Path) -> str | None:
+def file_facts(path: str | Path) -> str | None:
     """``size:mtime_ns:ctime_ns:ino`` of ``path`` (following links), ``None`` if it is gone."""
     try:
         return ":".join(map(str, stat_facts(path)))
@@ -68,7 +68,7 @@ class Facts:
         self.db.executemany("INSERT OR REPLACE INTO prev_facts VALUES (?, ?)",
                             ((r["source"], _key(r)) for r in rows if r.get("source")))  # fmt: skip
 
-    def add(self, name: str, path: Path) -> str | None:
+    def add(self, name: str, path: str | Path) -> str | None:
         """Take the facts of file ``path`` (escaped name ``name``) now; returns them."""
         facts = file_facts(path)
         if facts is not None:

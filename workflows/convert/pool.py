@@ -200,16 +200,17 @@ def header_mapper(root: Path, workers: int) -> Callable[..., Iterator[Any]] | No
     if workers <= 1:
         return None
 
-    def mapper(fn: Callable[[Path], Any], paths: Iterable[Path]) -> Iterator[Any]:
+    def mapper(fn: Callable[[str], Any], paths: Iterable[str]) -> Iterator[Any]:
         return map_tasks(fn, paths, workers, on_crash=partial(_header_crash, root))
 
     return mapper
 
 
-def _header_crash(root: Path, path: Path, reason: str) -> Any:
+def _header_crash(root: Path, path: str | Path, reason: str) -> Any:
     from pipeline.dicom.files import Problem
+    from pipeline.dicom.header import relative_name
 
-    return Problem(path.relative_to(root).as_posix(), reason.replace("converting", "reading"))
+    return Problem(relative_name(path, root), reason.replace("converting", "reading"))
 
 
 __all__ = ["header_mapper", "map_tasks"]

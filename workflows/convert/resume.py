@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pipeline.dicom.walk import stat_or_none
 from pipeline.io_atomic import atomic_path
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions
 
@@ -81,7 +84,10 @@ def previous_rows(out: Path) -> Iterator[tuple[int, Iterator[dict[str, str]]]]:
 
 
 def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
-    return bool(rows) and all((out / r["output"]).is_file() for r in rows or [])
+    """Whether there are rows and every output they list is a file in ``out``."""
+    top = os.fspath(out)  # no Path per file: pathlib interns every name it parses
+    found = (stat_or_none(os.path.join(top, r["output"])) for r in rows or [])
+    return bool(rows) and all(st is not None and stat.S_ISREG(st.st_mode) for st in found)
 
 
 def parts(out: Path, stem: str) -> list[Path]:

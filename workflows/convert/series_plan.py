@@ -10,6 +10,7 @@ last run, or converted; :func:`kept_instance` decides it for one file per instan
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipeline.dicom.files import escape_name
@@ -67,7 +68,7 @@ def plan_series_task(
         collect(refused, task, result, lambda _: None)
         return
     for name, source in zip(names, task.sources):
-        store.facts.add(name, Path(task.src_root) / source)
+        store.facts.add(name, os.path.join(task.src_root, source))
     old, sources, dropped = last.series(task) if last is not None else ([], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
     if old and not keys_follow(sources, shared, store):  # a UID shared then or now, not both
@@ -86,7 +87,7 @@ def plan_series_task(
 
 
 def kept_instance(
-    root: Path, out: Path, store: Store, name: str, path: Path, result: ConvertResult
+    root: Path, out: Path, store: Store, name: str, path: str, result: ConvertResult
 ) -> bool:
     """Keep the last run's rows of a file whose outputs all exist and which has not changed
     since (its stat facts); a changed one is counted and converted again. A file named by

@@ -7,8 +7,10 @@ the file's header facts (never pixel arrays), or an error record.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.files import FATAL, captured_warnings
+from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key
@@ -79,6 +82,8 @@ class ConvertTask:
     """One unit of work: a file (per instance) or the ordered files of a series.
 
     Per-series tasks carry the series' keys; per-instance tasks learn them from the header.
+    ``known``: ``(source, header digest, frames)`` from the index, taken by the worker for a
+    file whose header is the same (:func:`pipeline.dicom.volume.load_series`).
     """
 
     src_root: str
@@ -90,6 +95,7 @@ class ConvertTask:
     modality: str = ""
     stack: int = -1
     instance_key: str = ""
+    known: tuple[tuple[str, str, tuple[FrameRef, ...]], ...] = ()
 
     @property
     def task_id(self) -> str:
@@ -143,23 +149,18 @@ def instance_output(patient_key: str, series_key: str, instance_key: str, frame:
 
 def series_tasks(series: Series, src: str, out: str) -> list[ConvertTask]:
     """One task per series: its files in index order (the worker assembles the volumes)."""
-    return [_series_task(series, src, out, tuple(i.path for i in series.instances), -1)]
-
-
-def _series_task(
-    series: Series, src: str, out: str, sources: tuple[str, ...], stack: int
-) -> ConvertTask:
-    first = series.first
-    return ConvertTask(
+    first, files = series.first, series.instances
+    task = ConvertTask(
         src_root=src,
         out_root=out,
-        sources=sources,
-        stack=stack,
+        sources=tuple(i.path for i in files),
         series_key=series.key,
         patient_key=hash_key(first.patient_id),
         study_key=hash_key(first.study_uid),
         modality=first.modality,
+        known=tuple((i.path, i.header_digest, i.frame_refs) for i in files if i.header_digest),
     )
+    return [task]
 
 
 def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
@@ -171,7 +172,7 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     and reported (sanitized) as problems, never printed.
     """
     start = time.perf_counter()
-    written: list[Path] = []
+    written: list[str | Path] = []
     try:
         with captured_warnings() as caught:
             if options.per == "series":
@@ -207,7 +208,7 @@ def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
 
 
 def _with_problems(
-    result: TaskResult, caught: list[str], options: ConvertOptions, written: list[Path]
+    result: TaskResult, caught: list[str], options: ConvertOptions, written: list[str | Path]
 ) -> TaskResult:
     problems = tuple(dict.fromkeys([*result.problems, *caught]))
     if options.strict and problems:
@@ -224,9 +225,10 @@ def _strict_reason(problems: Sequence[str]) -> str:
     return "refused under --strict: " + "; ".join(problems)
 
 
-def _remove(paths: list[Path]) -> None:
+def _remove(paths: list[str | Path]) -> None:
     for path in paths:
-        path.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 class NotAnImage(DicomError):
@@ -238,14 +240,14 @@ def _join(values: Iterable[float]) -> str:
 
 
 def _run_instance(
-    task: ConvertTask, options: ConvertOptions, written: list[Path]
+    task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.read import frame_order, render
     from pipeline.ops.voi import parse_window, preset_note
 
     rel = task.sources[0]
-    inst, image = _read_instance(Path(task.src_root) / rel, rel, options.max_pixels)
+    inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
     window = parse_window(options.window or "none")
     preset = None if image.is_color else preset_note(window, inst.modality, image.units)
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
@@ -261,7 +263,7 @@ def _run_instance(
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
         array, used = render(image, frame, window, out_type)  # type: ignore[arg-type]
-        target = Path(task.out_root) / out
+        target = os.path.join(task.out_root, out)
         written.append(target)
         _write(target, array, options)
         spacing = image.frames[frame].pixel_spacing
@@ -272,7 +274,7 @@ def _run_instance(
     return rows, inst, problems
 
 
-def _read_instance(path: Path, rel: str, max_pixels: int) -> tuple[Instance, Any]:
+def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]:
     """The header facts and the decoded image of one file (plain files read fast).
 
     Raises :class:`NotAnImage` or :class:`DicomError` naming the file.
@@ -283,20 +285,21 @@ def _read_instance(path: Path, rel: str, max_pixels: int) -> tuple[Instance, Any
     from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
-        found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)
-        return found, image_from_dataset(ds, rel, max_pixels=max_pixels)
+        found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)  # checks the header
+        checked = is_clean(found)  # and found nothing: not checked twice
+        return found, image_from_dataset(ds, rel, max_pixels=max_pixels, header_checked=checked)
 
     fast = plain.try_plain(path, work, lambda r: is_clean(r[0]) and not r[1].problems, pixels=True)
     if fast is not None:
         return fast  # type: ignore[return-value]
     ds = read_dataset(path, rel, pixels=True, max_bytes=8 * max_pixels + 2**24)
-    inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, path.stat().st_size)
+    inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, os.stat(path).st_size)
     if isinstance(inst, Problem):
         raise (NotAnImage if inst.skipped else DicomError)(rel, inst.reason)
     return inst, image_from_dataset(ds, rel, max_pixels=max_pixels)
 
 
-def _write(target: Path, array: Any, options: ConvertOptions) -> None:
+def _write(target: str, array: Any, options: ConvertOptions) -> None:
     from pipeline.writers import write_npy, write_png
 
     if options.format == "npy":
@@ -306,7 +309,7 @@ def _write(target: Path, array: Any, options: ConvertOptions) -> None:
 
 
 def _run_series(
-    task: ConvertTask, options: ConvertOptions, written: list[Path]
+    task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], list[dict[str, str]], tuple[str, ...]]:
     """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`) and write one output
     per volume: ``<series>`` alone, ``<series>_sNN`` when there are several. Returns the
@@ -327,6 +330,7 @@ def _run_series(
         options.policy(),
         max_pixels=options.max_pixels,
         exact_integers=True,  # int16/uint16 volumes built directly: the same values
+        known={source: (digest, refs) for source, digest, refs in task.known},
     )
     if plan.refusal:
         at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id

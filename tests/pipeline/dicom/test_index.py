@@ -227,6 +227,6 @@ def test_a_file_gone_or_unreadable_since_listing_says_so(tmp_path: Path) -> None
 
     gone = read_dataset(tmp_path / "removed.dcm", "removed.dcm")
     assert gone.reason == "file not found: removed or moved after the folder was listed"
-    with mock.patch.object(Path, "stat", side_effect=PermissionError(13, "denied", "x.dcm")):
+    with mock.patch("os.stat", side_effect=PermissionError(13, "denied", "x.dcm")):
         locked = read_dataset(tmp_path / "x.dcm", "x.dcm")
     assert locked.reason == "permission denied: the file cannot be read"
