@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from typing import Any
 
 _EXPLICIT = "1.2.840.10008.1.2.1"
@@ -257,4 +258,35 @@ def value(vr: str, data: bytes) -> Any:
     return items[0] if len(items) == 1 else items
 
 
-__all__ = ["HELD", "Odd", "Short", "tables", "value", "walk"]
+_CHARSETS: dict[bytes, bool] = {}
+
+
+def known_charset(raw: bytes) -> bool:
+    """Whether pydicom takes this SpecificCharacterSet value without a word (cached).
+
+    pydicom itself reads it (an unknown or misspelt term, a second value that cannot be a code
+    extension: a warning), so the plain reading never answers where pydicom would have warned.
+    Every Python codec pydicom names decodes printable ASCII as ASCII, so for the values taken
+    here (:func:`pipeline.dicom.elements.value`) the character set changes nothing else.
+    """
+    known = _CHARSETS.get(raw)
+    if known is None:
+        from pydicom.dataelem import RawDataElement
+        from pydicom.dataset import Dataset
+        from pydicom.tag import Tag
+
+        ds = Dataset()
+        ds[0x00080005] = RawDataElement(Tag(0x00080005), "CS", len(raw), raw, 0, False, True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ds._character_set  # noqa: B018 (pydicom converts the value here)
+                known = not caught
+            except Exception:
+                known = False
+        if len(_CHARSETS) < 256:
+            _CHARSETS[raw] = known
+    return known
+
+
+__all__ = ["HELD", "Odd", "Short", "known_charset", "tables", "value", "walk"]

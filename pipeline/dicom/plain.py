@@ -52,7 +52,6 @@ _MISSING = object()
 MemoStates = tuple[tuple[int, ...], tuple[Any, ...], frozenset[int], frozenset[int]]
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str | int, object] = {}
-_CHARSETS: dict[bytes, bool] = {}
 #: Values converted, by their (VR, bytes): the files of a series repeat most of theirs (UIDs
 #: of the study and series, sizes, spacing, orientation, rescale), so those are converted
 #: once per series, also when the files of several series come in turn. Values of at most
@@ -344,7 +343,7 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
                     buf += more
     except (OSError, Odd, struct.error, RecursionError, ValueError):
         return None
-    if 0x00080005 in found["tags"] and not _known_charset(found["charset"]):
+    if 0x00080005 in found["tags"] and not elements.known_charset(found["charset"]):
         return None
     view = None
     _, start, length = found["pixels"]
@@ -354,34 +353,6 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
         view = memoryview(buf)[start : start + length]
     digest = hashlib.blake2b(memoryview(buf)[:start], digest_size=16).hexdigest()
     return PlainDataset(path, size, found, view, digest)
-
-
-def _known_charset(raw: bytes) -> bool:
-    """Whether pydicom takes this SpecificCharacterSet value without a word (cached).
-
-    pydicom itself reads it (an unknown or misspelt term, a second value that cannot be a code
-    extension: a warning), so the plain reading never answers where pydicom would have warned.
-    Every Python codec pydicom names decodes printable ASCII as ASCII, so for the values taken
-    here (:func:`pipeline.dicom.elements.value`) the character set changes nothing else.
-    """
-    known = _CHARSETS.get(raw)
-    if known is None:
-        from pydicom.dataelem import RawDataElement
-        from pydicom.dataset import Dataset
-        from pydicom.tag import Tag
-
-        ds = Dataset()
-        ds[0x00080005] = RawDataElement(Tag(0x00080005), "CS", len(raw), raw, 0, False, True)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                ds._character_set  # noqa: B018 (pydicom converts the value here)
-                known = not caught
-            except Exception:
-                known = False
-        if len(_CHARSETS) < 256:
-            _CHARSETS[raw] = known
-    return known
 
 
 def try_plain(

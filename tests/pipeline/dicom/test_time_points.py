@@ -108,7 +108,7 @@ def test_time_points_across_midnight_keep_their_order(tmp_path: Path, how: str) 
 
 
 def test_times_read_with_their_date_offset_and_old_colons() -> None:
-    from pipeline.dicom.frames import _seconds
+    from pipeline.dicom.frame_time import dicom_seconds as _seconds
 
     day = 737426 * 86400.0  # date(2020, 1, 2).toordinal() days, by hand
     assert _seconds("000010", "20200102") == day + 10.0
