@@ -223,7 +223,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         orientation=_orientation(
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
         ),
-        pixel_spacing=_floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
+        pixel_spacing=_pair(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing")),
         stack_values=tuple(_plain(ds.get(k)) for k in STACK_KEYS),
         frame_refs=tuple(frame_refs(ds, rel)),
         notes=tuple(notes),
@@ -249,6 +249,13 @@ def _int(value: Any) -> int | None:
 def _floats(value: Any, n: int) -> Any:
     try:
         return values.numbers(value, n, "")
+    except DicomError:
+        return None
+
+
+def _pair(value: Any) -> Any:
+    try:
+        return values.spacing_pair(value, "")
     except DicomError:
         return None
 

@@ -165,9 +165,11 @@ def _checked_header(ds: Any) -> list[str]:
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
-    for keyword, n in (("PixelSpacing", 2), ("ImagerPixelSpacing", 2), ("ImagePositionPatient", 3)):
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
-            values.numbers(ds.get(keyword), n, keyword, notes)
+            values.spacing_pair(ds.get(keyword), keyword, notes)
+    if "ImagePositionPatient" in ds:
+        values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
     if "ImageOrientationPatient" in ds:
         values.orientation(ds.get("ImageOrientationPatient"))
     for keyword in ("RescaleSlope", "RescaleIntercept"):

@@ -26,7 +26,7 @@ import math
 from typing import Any
 
 from pipeline.dicom.groups import attribute
-from pipeline.dicom.values import first_number, numbers
+from pipeline.dicom.values import first_number, spacing_pair
 from pipeline.errors import DicomError
 
 _CM = 3  # Physical Units X/Y Direction: 3 = cm (PS3.3 C.8.5.5.1.15)
@@ -51,10 +51,10 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     DicomError
         (empty source) When a spacing attribute is not two finite numbers.
     """
-    pixel = numbers(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame), 2,
-                    "PixelSpacing")  # fmt: skip
+    pixel = spacing_pair(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame),
+                         "PixelSpacing")  # fmt: skip
     try:
-        imager = numbers(ds.get("ImagerPixelSpacing"), 2, "ImagerPixelSpacing")
+        imager = spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing")
     except DicomError:
         if pixel is None:
             raise
@@ -62,9 +62,9 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds))):
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
-        return _at_patient(ds, imager, notes, pixel is not None)  # type: ignore[arg-type]
+        return _at_patient(ds, imager, notes, pixel is not None)
     if pixel is not None:
-        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None  # type: ignore[return-value]
+        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None
     return _ultrasound(ds, notes)
 
 
