@@ -26,7 +26,7 @@ from pipeline.data.io import csv_path
 from pipeline.words import are, counted
 from workflows.run.image_list import image_file
 
-__all__ = ["conflicting_dicom_masks", "conflicting_masks", "missing_image_files"]
+__all__ = ["conflicting_dicom_masks", "conflicting_masks", "dicom_file", "missing_image_files"]
 
 
 def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[str]:
@@ -142,7 +142,7 @@ def conflicting_dicom_masks(
         cell, mask = (row.get(column) or "").strip(), (row.get("mask") or "").strip()
         try:
             image = (
-                csv_uid(cell, column) if column != "file" else _dicom_file(cell, source, masks),
+                csv_uid(cell, column) if column != "file" else dicom_file(cell, source, masks),
                 csv_frame(row.get("frame")),
             )
         except ValueError:
@@ -164,7 +164,7 @@ def conflicting_dicom_masks(
     ]
 
 
-def _dicom_file(cell: str, source: Path | None, masks: Path) -> str:
+def dicom_file(cell: str, source: Path | None, masks: Path) -> str:
     """The file a ``file`` cell names, as one string for every spelling of it: the first of
     ``source/cell`` and ``CSV folder/cell`` that is a file, resolved; else the cell."""
     if not cell:
