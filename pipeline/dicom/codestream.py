@@ -285,6 +285,43 @@ def stored_bits(ds: Any, stored: np.ndarray) -> int:
     return bits
 
 
+def planar_note(syntax: str | None, planar: int | None) -> str | None:
+    """How the PlanarConfiguration (0028,0006) of colour pixel data in ``syntax`` is read.
+
+    ``None``: as the header says (native data, where it orders the bytes). In a compressed
+    stream it is irrelevant (PS3.5 8.2.1-8.2.4: the stream orders its components; it shall
+    be 0): a T.81 JPEG or JPEG 2000 decoder gives interleaved samples, which pydicom, told 1,
+    read as planes (colours scrambled, unsaid: cornerstone3D PR #2778, JPEGLosslessDecoderJS
+    #8), so 1 is read as 0, noted; RLE and JPEG-LS decode right under either value. A missing
+    one (refused for native data) is read as 0 there, noted.
+    """
+    text = str(syntax or "")
+    if not (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5"):
+        return None
+    interleaved = reads_interleaved(syntax, 0)
+    name = "PlanarConfiguration (0028,0006)"
+    if planar is None:
+        return f"{name} is missing: irrelevant to compressed pixel data (PS3.5 8.2), read as 0"
+    if planar == 1 and interleaved:
+        return (f"{name} is 1, but this compressed stream's decoder gives interleaved samples "
+                "(PS3.5 8.2: irrelevant to compressed data, shall be 0): read as 0")  # fmt: skip
+    return None
+
+
+def reads_interleaved(syntax: str | None, planar: int | None) -> bool:
+    """Whether colour pixel data in ``syntax`` is decoded as PlanarConfiguration 0.
+
+    Against the header's ``planar`` (:func:`planar_note`): T.81 JPEG, JPEG 2000 and HTJ2K
+    always, any compressed syntax when it is missing (RLE and JPEG-LS decoders order the
+    samples as their stream says, under either value).
+    """
+    text = str(syntax or "")
+    last = text.rpartition(".")[2]
+    if is_jpeg_family(syntax) and int(last) in (_JPEG | _J2K):
+        return True
+    return planar is None and (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5")
+
+
 def is_jpeg_family(syntax: str | None) -> bool:
     """JPEG, JPEG-LS, JPEG 2000 and HTJ2K transfer syntaxes (1.2.840.10008.1.2.4.x)."""
     text = str(syntax or "")
