@@ -137,3 +137,25 @@ def test_a_per_instance_table_is_no_repeat(
     with caplog.at_level(logging.WARNING, logger="radpipe"):
         check_inputs(_config(cr, labels, tmp_path / "runs"))
     assert caplog.records == []
+
+
+def test_a_masks_row_repeated_as_it_is_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A DICOM masks CSV's image (instance, frame) listed again with the same mask (spelt
+    './m/a.png'): used once, as before, and now said with its lines."""
+    from workflows.run.image_files import conflicting_dicom_masks
+
+    rows = [
+        {"sop_instance_uid": "1.2.3", "frame": "0", "mask": "m/a.png"},
+        {"sop_instance_uid": "1.2.4", "frame": "0", "mask": "m/b.png"},
+        {"sop_instance_uid": "1.2.3", "frame": "0", "mask": "./m/a.png"},
+        {"sop_instance_uid": "1.2.3", "frame": "1", "mask": "m/c.png"},  # another frame
+    ]
+    masks = _write(tmp_path / "masks.csv", rows)
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        assert conflicting_dicom_masks(masks, list(rows[0]), None) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "masks.csv lists 1 image again with the same mask: each used once: the "
+        "sop_instance_uid of line 2, frame 0 (lines 2, 4)"
+    ]
