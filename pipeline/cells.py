@@ -65,8 +65,9 @@ def csv_text(path: str | Path) -> io.StringIO:
     ------
     RadpipeError
         Naming the file: not found, not UTF-8 (a spreadsheet's plain "CSV" in a Windows
-        code page, where ``é`` is one byte 0xE9; the byte and its offset are named), or a
-        column name given twice in the header.
+        code page, where ``é`` is one byte 0xE9; the byte and its offset are named), a
+        column name given twice in the header, or a row with filled cells past the header's
+        columns (its line named).
     """
     path = Path(path)
     if not path.is_file():
@@ -93,6 +94,7 @@ def csv_text(path: str | Path) -> io.StringIO:
     # without the rows of empty cells that end a spreadsheet's export (",,,": rows once used,
     # now cleared), which were read as rows naming no file or series. Such a row between
     # others stays, so that every message's line number is the file's.
+    _refuse_extra_cells(path.name, text, len(header))
     names = io.StringIO()
     csv.writer(names, lineterminator="\r" * first.endswith("\r")).writerow(header)
     lines = rest.splitlines(keepends=True)
@@ -100,6 +102,26 @@ def csv_text(path: str | Path) -> io.StringIO:
         lines.pop()
     return io.StringIO(names.getvalue() + newline + "".join(lines) if header else text,
                        newline="")  # fmt: skip
+
+
+def _refuse_extra_cells(name: str, text: str, columns: int) -> None:
+    """Refuse a row with a filled cell past the header's columns, naming its line.
+
+    :class:`csv.DictReader` files such cells under the key ``None``, and every reader here
+    ignored them: a class name written with an unquoted comma (``1.2.3,1,round, lesion``)
+    became ``round``, and a row shifted by a stray comma was read from the wrong columns,
+    unsaid. Empty cells past the header (``a,b,,``, a spreadsheet's export) are no value.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    for row in reader:
+        if len(row) > columns and any(c.strip() for c in row[columns:]):
+            raise RadpipeError(
+                f"{name} line {start}: {len(row)} cells but the header names {columns} "
+                "columns (a comma inside a value that is not quoted?); quote that value, or "
+                "remove the extra cells, and run again."
+            )
+        start = reader.line_num + 1
 
 
 def csv_rows(reader: csv.DictReader[str]) -> Iterator[CsvRow]:

@@ -164,22 +164,59 @@ def data_missing(data: bytes, syntax: str | None) -> str | None:
 _J2K = {90, 91, 92, 93, 201, 202, 203}
 #: Lossy T.81 JPEG (baseline, extended; last UID component). A decoded sample is the value
 #: the decoder made, with no unused bits: a 6-bit image's stream that overshoots its top
-#: decodes 64. pydicom masks T.81 samples to BitsStored (64 read 0); radpipe has it keep
-#: unsigned ones (:func:`keeps_jpeg_samples`). A signed one takes its sign from BitsStored
-#: (a T.81 stream carries none, PS3.5 8.2.1), and lossless T.81 stays masked: its high bits
-#: are the native words', coded losslessly, and undefined (PS3.5 8.1.1).
+#: decodes 64. pydicom masks T.81 samples to BitsStored (64 read 0); radpipe keeps unsigned
+#: ones (:func:`codestream_bits`). A signed one takes its sign from BitsStored (a T.81
+#: stream carries none, PS3.5 8.2.1), and lossless T.81 stays masked: its high bits are the
+#: native words', coded losslessly, and undefined (PS3.5 8.1.1); either is noted when the
+#: masking changed a value (a header's BitsStored too small reads as garbage otherwise).
 _LOSSY_T81 = {50: "JPEG baseline", 51: "JPEG extended"}
 #: The syntaxes whose decoded samples are kept unmasked (last UID component): codec name.
 _KEEPS_SAMPLES = {**dict.fromkeys(_J2K, "JPEG 2000"), 80: "JPEG-LS", 81: "JPEG-LS", **_LOSSY_T81}
 
 
-def keeps_jpeg_samples(syntax: str | None, signed: bool) -> bool:
-    """Whether pydicom is to leave a lossy T.81 JPEG's unsigned samples unmasked.
-
-    ``correct_unused_bits=False``, so that :func:`codestream_bits` sees them as decoded.
-    """
+def _t81_name(syntax: str | None) -> str | None:
+    """The codec name of a T.81 JPEG syntax (baseline, extended, lossless), else None."""
     last = str(syntax or "").rpartition(".")[2]
-    return not signed and is_jpeg_family(syntax) and last.isdigit() and int(last) in _LOSSY_T81
+    if not (is_jpeg_family(syntax) and last.isdigit() and int(last) in _JPEG):
+        return None
+    return _LOSSY_T81.get(int(last), "JPEG lossless" if int(last) in (57, 70) else "JPEG")
+
+
+def keeps_jpeg_samples(syntax: str | None) -> bool:
+    """Whether pydicom is to leave a T.81 JPEG's grey samples unmasked.
+
+    ``correct_unused_bits=False``, so that :func:`codestream_bits` sees them as decoded:
+    it keeps the unsigned lossy ones and masks the rest itself, saying when that changed a
+    value.
+    """
+    return _t81_name(syntax) is not None
+
+
+def _masked_t81(arr: np.ndarray, bits_stored: int, codec: str, notes: list[str]) -> None:
+    """Note T.81 samples whose bits above BitsStored masking drops (a value changed).
+
+    A signed sample sign-extended to the full word (-1000 as 0xFC18 under BitsStored 12)
+    keeps its value, and is not counted.
+    """
+    if bits_stored >= arr.dtype.itemsize * 8 or not arr.size:
+        return
+    unsigned = arr.view(arr.dtype.str.replace("i", "u"))
+    lost = np.right_shift(unsigned, bits_stored) != 0
+    if arr.dtype.kind == "i":
+        half = 1 << (bits_stored - 1)
+        lost &= (arr < -half) | (arr >= half)
+    count = int(np.count_nonzero(lost))
+    if not count:
+        return
+    top = int(unsigned[lost].max())
+    why = ("the sign taken from its top bit (a T.81 stream carries none, PS3.5 8.2.1)"
+           if codec in _LOSSY_T81.values() else
+           "as native words' bits above HighBit are (undefined, PS3.5 8.1.1)")  # fmt: skip
+    notes.append(
+        f"{codec} samples need {top.bit_length()} bits (up to {top}) but BitsStored "
+        f"(0028,0101) says {bits_stored}: masked to {bits_stored} bits, {why}; "
+        f"{count:,} of {arr.size:,} values changed"
+    )
 
 
 def value_bits(arr: np.ndarray) -> int:
@@ -199,7 +236,7 @@ def value_bits(arr: np.ndarray) -> int:
 
 
 def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[str]) -> int:
-    """The bits to keep of decoded JPEG 2000 or JPEG-LS grey samples: BitsStored, or more.
+    """The bits to keep of decoded JPEG-family grey samples: BitsStored, or more.
 
     A codestream of wider samples than BitsStored (precision 16 under BitsStored 12) is
     decoded to those samples, and pydicom keeps them (it masks unused bits of native, RLE
@@ -207,12 +244,18 @@ def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes
     BitsStored they were garbage without a word (5000 became 904, 65535 became 4095). They
     are kept, noted. So are the unsigned samples of a lossy T.81 JPEG (baseline, extended),
     decoded unmasked at radpipe's asking (:func:`keeps_jpeg_samples`): masked, a 6-bit
-    image's 64 (an overshoot of its top, 63) read 0 and 200 read 8.
+    image's 64 (an overshoot of its top, 63) read 0 and 200 read 8. Lossless T.81 samples
+    and signed T.81 ones are masked to BitsStored (by the caller), noted when that changes
+    a value (:func:`_masked_t81`): it was unsaid.
     """
     last = str(syntax or "").rpartition(".")[2]
     codec = _KEEPS_SAMPLES.get(int(last)) if last.isdigit() else None
     lossy_t81 = codec in _LOSSY_T81.values()
-    if codec is None or arr.dtype.kind not in "iu" or (lossy_t81 and arr.dtype.kind == "i"):
+    t81 = _t81_name(syntax)
+    if t81 is not None and arr.dtype.kind in "iu" and (not lossy_t81 or arr.dtype.kind == "i"):
+        _masked_t81(arr, bits_stored, t81, notes)
+        return bits_stored
+    if codec is None or arr.dtype.kind not in "iu":
         return bits_stored
     need = min(value_bits(arr), arr.dtype.itemsize * 8)
     if need <= bits_stored:
@@ -240,6 +283,43 @@ def stored_bits(ds: Any, stored: np.ndarray) -> int:
     if stored.ndim == 3 and stored.dtype.kind in "iu":  # (F, H, W) grey, not palette RGB
         bits = max(bits, min(value_bits(stored), default))
     return bits
+
+
+def planar_note(syntax: str | None, planar: int | None) -> str | None:
+    """How the PlanarConfiguration (0028,0006) of colour pixel data in ``syntax`` is read.
+
+    ``None``: as the header says (native data, where it orders the bytes). In a compressed
+    stream it is irrelevant (PS3.5 8.2.1-8.2.4: the stream orders its components; it shall
+    be 0): a T.81 JPEG or JPEG 2000 decoder gives interleaved samples, which pydicom, told 1,
+    read as planes (colours scrambled, unsaid: cornerstone3D PR #2778, JPEGLosslessDecoderJS
+    #8), so 1 is read as 0, noted; RLE and JPEG-LS decode right under either value. A missing
+    one (refused for native data) is read as 0 there, noted.
+    """
+    text = str(syntax or "")
+    if not (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5"):
+        return None
+    interleaved = reads_interleaved(syntax, 0)
+    name = "PlanarConfiguration (0028,0006)"
+    if planar is None:
+        return f"{name} is missing: irrelevant to compressed pixel data (PS3.5 8.2), read as 0"
+    if planar == 1 and interleaved:
+        return (f"{name} is 1, but this compressed stream's decoder gives interleaved samples "
+                "(PS3.5 8.2: irrelevant to compressed data, shall be 0): read as 0")  # fmt: skip
+    return None
+
+
+def reads_interleaved(syntax: str | None, planar: int | None) -> bool:
+    """Whether colour pixel data in ``syntax`` is decoded as PlanarConfiguration 0.
+
+    Against the header's ``planar`` (:func:`planar_note`): T.81 JPEG, JPEG 2000 and HTJ2K
+    always, any compressed syntax when it is missing (RLE and JPEG-LS decoders order the
+    samples as their stream says, under either value).
+    """
+    text = str(syntax or "")
+    last = text.rpartition(".")[2]
+    if is_jpeg_family(syntax) and int(last) in (_JPEG | _J2K):
+        return True
+    return planar is None and (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5")
 
 
 def is_jpeg_family(syntax: str | None) -> bool:

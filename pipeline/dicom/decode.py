@@ -274,8 +274,11 @@ def decode_stored(
                   "samples_per_pixel": samples, "photometric_interpretation": photometric,
                   "bits_allocated": bits_alloc, "bits_stored": bits_stored,
                   "pixel_representation": int(signed)}  # fmt: skip
-        if samples == 1 and codestream.keeps_jpeg_samples(syntax, signed):
+        if samples == 1 and codestream.keeps_jpeg_samples(syntax):
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
+        planar = values.integer(ds, "PlanarConfiguration", None, maximum=1)
+        if samples > 1 and codestream.reads_interleaved(syntax, planar):
+            header["planar_configuration"] = 0  # noted by the header check (planar_note)
         arr = decode_with_pydicom(ds, source, notes, header)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):

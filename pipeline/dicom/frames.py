@@ -22,7 +22,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
-from pipeline.dicom.values import lenient_number, numbers, plain_value, slice_size
+from pipeline.dicom.values import lenient_number, numbers, plain_value, slice_size, spacing_pair
 from pipeline.errors import DicomError
 
 
@@ -340,7 +340,10 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             "(0018,0088) nor protocol slice positions): a gap between slices is not known"
         )
     iop = _floats(ds.get("ImageOrientationPatient"), 6)
-    spacing = _floats(ds.get("PixelSpacing"), 2)
+    try:
+        spacing = spacing_pair(ds.get("PixelSpacing"), "")
+    except DicomError:
+        spacing = None
     if shape is None or first is None or normal is None or iop is None or spacing is None:
         return refuse("ImagePositionPatient, ImageOrientationPatient or PixelSpacing missing")
     if not step:

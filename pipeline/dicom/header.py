@@ -255,7 +255,7 @@ def _series_facts(ds: Any) -> dict[str, Any]:
         "orientation": _orientation(
             plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient")
         ),
-        "pixel_spacing": _floats(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing"), 2),
+        "pixel_spacing": _pair(plane_attr(ds, "PixelMeasuresSequence", "PixelSpacing")),
         "stack_values": tuple(_plain(ds.get(k)) for k in STACK_KEYS),
     }
 
@@ -279,6 +279,13 @@ def _int(value: Any) -> int | None:
 def _floats(value: Any, n: int) -> Any:
     try:
         return values.numbers(value, n, "")
+    except DicomError:
+        return None
+
+
+def _pair(value: Any) -> Any:
+    try:
+        return values.spacing_pair(value, "")
     except DicomError:
         return None
 

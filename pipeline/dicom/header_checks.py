@@ -14,6 +14,7 @@ from typing import Any
 from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
+from pipeline.dicom.codestream import planar_note
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -116,12 +117,13 @@ def _syntax(ds: Any) -> None:
                          f"(got {shown}): no decoder can read the pixel data.")  # fmt: skip
 
 
-def _samples(ds: Any) -> None:
+def _samples(ds: Any, notes: list[str]) -> None:
     """Refuse a SamplesPerPixel (0028,0002) other than 1 or 3, or than the term needs.
 
     PS3.3 C.7.6.3.1.1-2: MONOCHROME1/2 and PALETTE COLOR have 1 sample per pixel, RGB and the
     YBR terms 3; colour needs PlanarConfiguration (0028,0006) 0 or 1 (C.7.6.3.1.3, Type 1C),
-    which every decoder reads.
+    which every decoder of native data reads (compressed data: see
+    :func:`~pipeline.dicom.codestream.planar_note`, noted in ``notes``).
     """
     samples = integer(ds, "SamplesPerPixel", 1, minimum=1)
     if samples not in (1, 3):
@@ -132,7 +134,14 @@ def _samples(ds: Any) -> None:
     if term in PHOTOMETRIC_TERMS and term not in ("ARGB", "CMYK") and samples != needs:
         said = f"{tag_name('PhotometricInterpretation')} {term} has {needs}"
         raise DicomError("", f"{tag_name('SamplesPerPixel')} is {samples} but {said}.")
-    if samples == 3 and integer(ds, "PlanarConfiguration", None, maximum=1) is None:
+    if samples != 3:
+        return
+    planar = integer(ds, "PlanarConfiguration", None, maximum=1)
+    meta = getattr(ds, "file_meta", None)
+    note = planar_note(meta.get("TransferSyntaxUID") if meta is not None else None, planar)
+    if note is not None:
+        notes.append(note)
+    elif planar is None:
         raise DicomError("", "PlanarConfiguration (0028,0006) is missing: colour pixels cannot "
                              "be read without it (0: RGBRGB..., 1: RR..GG..BB...).")  # fmt: skip
 
@@ -172,14 +181,14 @@ def _image_checks(ds: Any) -> list[str]:
             raise DicomError("", f"{tag_name(keyword)} is missing.")
     _photometric(ds)
     _photometric_term(ds)
-    _samples(ds)
+    _samples(ds, notes)
     _syntax(ds)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
-            values.numbers(ds.get(keyword), 2, keyword, notes)
+            values.spacing_pair(ds.get(keyword), keyword, notes)
     return notes
 
 

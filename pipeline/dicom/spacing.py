@@ -14,6 +14,8 @@
   corrected for the magnification, FIDUCIAL: against an object of known size; PS3.3
   C.10.7.1.3), as cornerstone3D PR #2704 reads it: divided again, it came out smaller by the
   factor. Without a factor the detector spacing is used as it is, with a note saying so.
+  Never for a cross-sectional image (CT, MR, PT, NM, OCT): its Pixel Spacing is in the
+  patient whatever else the header holds.
 - **Sequence of Ultrasound Regions (0018,6011)** (US without Pixel Spacing): Physical Delta X
   and Y (0018,602C/602E) of the regions whose physical units are cm in both directions
   (Physical Units X/Y Direction (0018,6024/6026) = 3), times 10; regions that disagree give
@@ -26,7 +28,7 @@ import math
 from typing import Any
 
 from pipeline.dicom.groups import attribute
-from pipeline.dicom.values import first_number, numbers
+from pipeline.dicom.values import first_number, spacing_pair
 from pipeline.errors import DicomError
 
 _CM = 3  # Physical Units X/Y Direction: 3 = cm (PS3.3 C.8.5.5.1.15)
@@ -51,20 +53,21 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     DicomError
         (empty source) When a spacing attribute is not two finite numbers.
     """
-    pixel = numbers(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame), 2,
-                    "PixelSpacing")  # fmt: skip
+    pixel = spacing_pair(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame),
+                         "PixelSpacing")  # fmt: skip
     try:
-        imager = numbers(ds.get("ImagerPixelSpacing"), 2, "ImagerPixelSpacing")
+        imager = spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing")
     except DicomError:
         if pixel is None:
             raise
         imager = None  # Pixel Spacing is there: an unreadable detector spacing is not needed
-    if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds))):
+    if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds)
+                                                 and not _sectional(ds))):  # fmt: skip
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
-        return _at_patient(ds, imager, notes, pixel is not None)  # type: ignore[arg-type]
+        return _at_patient(ds, imager, notes, pixel is not None)
     if pixel is not None:
-        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None  # type: ignore[return-value]
+        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None
     return _ultrasound(ds, notes)
 
 
@@ -75,6 +78,19 @@ def _positive(spacing: tuple[float, ...], name: str, notes: list[str]) -> bool:
     shown = "x".join(f"{v:g}" for v in spacing)
     notes.append(f"{name} is not positive ({shown}): spacing unknown")
     return False
+
+
+#: Cross-sectional modalities: their PixelSpacing is in the patient by definition (PS3.3
+#: C.7.6.2.1.1, a reconstructed plane), never a detector's; an ImagerPixelSpacing beside it
+#: (not in their IODs) and the CT Image module's source distances (C.8.2.1) do not make it
+#: one: divided by DistanceSourceToDetector / DistanceSourceToPatient, a CT slice's 0.7 mm
+#: became 0.38 mm, its volume and every length in it 1.8 times too small.
+_SECTIONAL = {"CT", "MR", "PT", "NM", "OPT", "OCT"}
+
+
+def _sectional(ds: Any) -> bool:
+    """Whether the image is of a cross-sectional modality (:data:`_SECTIONAL`)."""
+    return str(ds.get("Modality") or "").strip().upper() in _SECTIONAL
 
 
 def _calibrated(ds: Any) -> bool:

@@ -10,8 +10,9 @@ from typing import Any
 
 from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.private_diffusion import private_b_value, private_gradient
+from pipeline.dicom.values import lenient_number
 
-__all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "stack_value"]
+__all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "TIME_SLICE", "stack_value"]
 
 #: The diffusion gradient direction key: several directions share one DiffusionBValue.
 DIRECTION = "DiffusionGradientOrientation"
@@ -21,6 +22,7 @@ STACK_KEYS = (
     "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
     "TemporalPositionIdentifier",
     "FrameReferenceTime",  # PET time frames (dcm2niix #577, #184: instance order not time)
+    "TimeSliceIndex",  # PET frames by ImageIndex (0054,1330), PS3.3 C.8.9.4.1.9: see below
     "AcquisitionNumber",
     "EchoNumbers",
     "EchoTime",  # echoes of files without EchoNumbers (Siemens XA classic, dcm2niix #568)
@@ -51,6 +53,15 @@ COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE":
                "PHASE MAP": "PHASE", "R": "REAL", "REAL": "REAL", "I": "IMAGINARY",
                "IMAGINARY": "IMAGINARY"}  # fmt: skip
 
+#: The PET pseudo-key of :data:`STACK_KEYS`: no attribute, but ImageIndex (0054,1330), Type 1
+#: in the PET Image module, read through PS3.3 C.8.9.4.1.9: a DYNAMIC series numbers its
+#: images ``(Time Slice Index - 1) x NumberOfSlices (0054,0081) + Slice Index``, so
+#: ``(ImageIndex - 1) // NumberOfSlices + 1`` is the time slice (a GATED series' R-R interval
+#: and time slot, in the same order). Without FrameReferenceTime, frames whose InstanceNumber
+#: runs against time and whose AcquisitionTime is the series start were ordered last frame
+#: first, unsaid.
+TIME_SLICE = "TimeSliceIndex"
+
 #: The direction of an image with a b-value but no gradient (b = 0, an isotropic trace).
 _NO_DIRECTION = "0.0000\\0.0000\\0.0000"
 
@@ -65,6 +76,8 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
     """
     if keyword == DIRECTION:
         return _direction(ds, frame, view)
+    if keyword == TIME_SLICE:
+        return _time_slice(ds)
     if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
         value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
         if value not in (None, ""):
@@ -106,6 +119,18 @@ def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
     b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame, view)
     has_b = b not in (None, "") or private_b_value(ds) is not None
     return _NO_DIRECTION if has_b else None
+
+
+def _time_slice(ds: Any) -> int | None:
+    """A PET image's time slice from its ImageIndex (see :data:`TIME_SLICE`), else ``None``."""
+    if str(ds.get("Modality", "")).strip().upper() != "PT":
+        return None
+    index, slices = (lenient_number(ds.get(k)) for k in ("ImageIndex", "NumberOfSlices"))
+    if index is None or slices is None or index < 1 or slices < 1:
+        return None
+    if index != int(index) or slices != int(slices):
+        return None
+    return (int(index) - 1) // int(slices) + 1
 
 
 def _component(ds: Any) -> str | None:

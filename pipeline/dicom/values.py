@@ -85,6 +85,10 @@ def numbers(
     if (n is not None and len(out) != n) or not all(map(math.isfinite, out)):
         want = f"{n} numbers" if n else "numbers"
         raise DicomError("", f"{tag_name(keyword)} must hold {want}; got {_show(value)}.")
+    if any(abs(v) > _FLOAT32_MAX for v in out):
+        shown = "\\".join(f"{v:g}" for v in out)
+        raise DicomError("", f"{tag_name(keyword)} holds {shown}: past float32's range "
+                             "(3.4e38), which the outputs hold; a damaged value.")  # fmt: skip
     if decimal and notes is not None:
         shown = "\\".join(f"{v:g}" for v in out)
         notes.append(f"{tag_name(keyword)} is written with a decimal comma ({_show(value)}), "
@@ -92,6 +96,49 @@ def numbers(
     elif isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
         notes.append(f"{tag_name(keyword)} uses a non-standard delimiter, read as {out}")
     return out
+
+
+def spacing_pair(
+    value: Any, keyword: str, notes: list[str] | None = None
+) -> tuple[float, float] | None:
+    """A spacing pair (PixelSpacing, ImagerPixelSpacing): two numbers, or one read as both.
+
+    A single value (``0.7``; VM 2 is required, PS3.3 C.7.6.2.1.1) is read as square pixels,
+    as GDCM and ITK read it (dcm2niix leaves the column spacing at its 1 mm default), with a
+    note. ``None`` when absent.
+
+    Raises
+    ------
+    DicomError
+        As :func:`numbers`, when the value is neither two finite numbers nor one.
+
+    Examples
+    --------
+    >>> notes = []
+    >>> spacing_pair("0.7", "PixelSpacing", notes), notes[0][:44]
+    ((0.7, 0.7), 'PixelSpacing (0028,0030) holds one number (0')
+    """
+    try:
+        two = numbers(value, 2, keyword, notes)
+        return None if two is None else (two[0], two[1])
+    except DicomError as err:
+        if "float32" in err.reason:
+            raise
+        try:  # one number: read as both; else (none, three, past float32) its own reason
+            one = numbers(value, 1, keyword, notes)
+        except DicomError as second:
+            raise (second if "float32" in second.reason else err) from None
+    if one is None:  # pragma: no cover - an absent value returned None above
+        return None
+    if notes is not None:
+        notes.append(f"{tag_name(keyword)} holds one number ({one[0]:g}), not two: read as "
+                     f"{one[0]:g}x{one[0]:g} mm (square pixels)")  # fmt: skip
+    return (one[0], one[0])
+
+
+#: The largest float32: a value past it is infinite in the outputs (float32 NPY / NIfTI
+#: pixels and affines), and no real header holds one.
+_FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _floats(value: Any, keyword: str, n: int | None) -> tuple[tuple[float, ...], bool]:

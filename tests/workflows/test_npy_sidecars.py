@@ -135,3 +135,38 @@ def test_npy_sidecars_go_with_their_output(tmp_path: Path) -> None:
     (other,) = _convert(src, out)
     assert other["series_key"] != key
     assert not list(out.rglob(f"{key}.*"))  # the removed series' sidecars went with it
+
+
+@pytest.mark.parametrize("fmt", ["npy", "nifti"])
+def test_resuming_an_earlier_radpipes_folder_writes_the_sidecars(
+    tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder converted per series before the sidecars existed (its convert.json without
+    "sidecars", no .bval/.bvec/.json) was resumed as done: its volumes stayed without them,
+    unsaid. Its series are now converted again, said once; the next rerun resumes."""
+    _dwi(tmp_path / "src", *SAGITTAL, TWO)
+    out = tmp_path / "out"
+    assert len(_convert(tmp_path / "src", out, fmt)) == 1
+    written = _sidecars(out)
+    assert len(written) == (3 if fmt == "npy" else 2)  # .bval, .bvec (and an NPY's .json)
+    settings = json.loads((out / "convert.json").read_text())
+    assert settings.pop("sidecars") == 1
+    (out / "convert.json").write_text(json.dumps(settings))  # as an earlier radpipe left it
+    for name in written:
+        next(out.rglob(name)).unlink()
+    capsys.readouterr()
+    args = ["convert", str(tmp_path / "src"), str(out), "--format", fmt, "--per", "series"]
+    assert main(args) == 0
+    said = capsys.readouterr()
+    assert "every series converted again to write them" in said.err
+    assert "(1 converted, 0 already done)" in said.out
+    assert _sidecars(out) == written
+    assert main(args) == 0  # recorded now: resumed, nothing said
+    said = capsys.readouterr()
+    assert "(0 converted, 1 already done)" in said.out and "converted again" not in said.err
+
+
+def _sidecars(out: Path) -> list[str]:
+    """The sidecars in a conversion folder (its own convert.json aside)."""
+    return sorted(p.name for p in out.rglob("*")
+                  if p.suffix in (".bval", ".bvec", ".json") and p.parent != out)  # fmt: skip

@@ -141,9 +141,18 @@ def test_run_refuses_bad_keys_without_converting_or_leaving_a_run_dir(
         CONFIGS / "xray_classify.yaml",
         [f"data.source={src}", f"data.labels={labels}", f"output={out}"],
     )
-    with pytest.raises(RadpipeError, match="5 problem"):
+    # the file listed with two labels is refused first, with the other input checks (no run
+    # directory is even made); the rest are listed together, before converting
+    with pytest.raises(RadpipeError, match=r"1 file of labels\.csv listed again with another"):
         run_study(config, progress=False)
-    assert list(out.iterdir()) == []  # no run directory, no conversion cache
+    assert not out.exists()  # no run directory, no conversion cache
+    with labels.open() as fh:
+        kept = [line for line in fh if not line.rstrip().endswith(",1") or "x.dcm" in line
+                or "no_pixels" in line]  # fmt: skip
+    labels.write_text("".join(kept))
+    with pytest.raises(RadpipeError, match="4 problem"):
+        run_study(config, progress=False)
+    assert [p for p in out.iterdir() if not p.name.startswith(".")] == []
 
 
 def test_run_with_a_file_keyed_labels_csv(cr: Path, tmp_path: Path) -> None:

@@ -147,6 +147,10 @@ def run(args: argparse.Namespace) -> int:
         f"({result.converted} converted, "
         f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
     )
+    if result.sidecars_redone:
+        print("note: OUT was converted per series by an earlier radpipe, which wrote no "
+              ".bval/.bvec (diffusion) or NPY .json (time step) beside its volumes: every "
+              "series converted again to write them", file=sys.stderr)  # fmt: skip
     if result.changed:
         print(f"{counted(result.changed, 'file')} changed since the last run converted them: "
               "converted again (their size, modification or status-change time or inode "

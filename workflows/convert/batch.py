@@ -46,10 +46,12 @@ from workflows.convert.collect import (
     resolve_collisions,
 )
 from workflows.convert.resume import (
+    SIDECARS,
     SOURCES,
     STAT,
     STAT_COLUMNS,
     Partial,
+    lacks_sidecars,
     listed_outputs,
     partial_files,
     previous_rows,
@@ -163,6 +165,8 @@ def _convert_locked(
     other = 0
     if not same_source(out, root):
         other = store.forget_listed()
+    result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
+    result.sidecars_redone = lacks_sidecars(out, options, root)
     if resumable(out, options, root):
         for rank, rows in previous_rows(out):
             store.add_previous(rows, rank)
@@ -170,9 +174,8 @@ def _convert_locked(
     else:  # other options, or nothing to resume: earlier partial rows are stale
         for path in partial_files(out):
             path.unlink()
-    settings = {**asdict(options), "source_key": source_key(root)}
+    settings = {**asdict(options), "source_key": source_key(root), "sidecars": SIDECARS}
     atomic_write_text(out / "convert.json", json.dumps(settings, indent=2))
-    result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
     result.other_source = other
     if options.per == "series":
         _convert_series(root, out, options, result, runner, store, index)

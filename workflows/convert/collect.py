@@ -62,6 +62,7 @@ class ConvertResult:
     series_files: dict[str, str] = field(default_factory=dict)  # a file of each (relative)
     removed: int = 0
     other_source: int = 0
+    sidecars_redone: bool = False  # an earlier radpipe's volumes, without sidecars: redone
 
     def why_nothing(self, src: object, errors: object) -> str:
         """Why no image of ``src`` (as shown to the user) was converted (``outputs`` 0)."""

@@ -61,10 +61,30 @@ def same_source(out: Path, root: Path) -> bool:
     return bool(json.loads(settings.read_text()).get("source_key") == source_key(root))
 
 
+#: What a per-series conversion writes beside its volumes, recorded in ``convert.json``
+#: (``"sidecars"``): 1 = a DWI's ``.bval`` / ``.bvec`` (NIfTI and NPY) and an NPY's ``.json``
+#: of time points (2026-12-01). A conversion recorded without it (an earlier radpipe) wrote
+#: none of these: resumed, its volumes would stay without them, unsaid.
+SIDECARS = 1
+
+
 def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:
     """Whether the last run into ``out`` can be resumed from: it converted the same folder with
     the same format, window and layout (a file of another folder may share a name: never
-    reuse its rows)."""
+    reuse its rows), and (per series) wrote the sidecars this version writes."""
+    return _same_run(out, options, root) and not lacks_sidecars(out, options, root)
+
+
+def lacks_sidecars(out: Path, options: ConvertOptions, root: Path) -> bool:
+    """Whether the last run into ``out`` would be resumed but for its volumes' sidecars: a
+    per-series conversion by an earlier radpipe (no ``"sidecars"`` in ``convert.json``)."""
+    if options.per != "series" or not _same_run(out, options, root):
+        return False
+    saved = json.loads((out / "convert.json").read_text())
+    return int(saved.get("sidecars") or 0) < SIDECARS
+
+
+def _same_run(out: Path, options: ConvertOptions, root: Path) -> bool:
     settings = out / "convert.json"
     if not options.resume or not settings.exists():
         return False

@@ -25,6 +25,7 @@ from workflows.run.image_files import (
     conflicting_masks,
     missing_image_files,
 )
+from workflows.run.label_repeats import conflicting_dicom_labels
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -81,6 +82,9 @@ def check_inputs(config: RunConfig) -> None:
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
         problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]
+    if d.kind == "dicom" and "labels" in columns:
+        agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
+        problems += conflicting_dicom_labels(d.labels, columns["labels"], d.source, agree)  # type: ignore[arg-type]
     if problems:
         raise ConfigError("; ".join(problems))
 

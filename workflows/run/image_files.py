@@ -18,6 +18,7 @@ frame) again with another mask was refused only once the run directory had been 
 from __future__ import annotations
 
 import csv
+import logging
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from pipeline.data.io import csv_path
 from pipeline.words import are, counted
 from workflows.run.image_list import image_file
 
-__all__ = ["conflicting_dicom_masks", "conflicting_masks", "missing_image_files"]
+__all__ = ["conflicting_dicom_masks", "conflicting_masks", "dicom_file", "missing_image_files"]
+
+log = logging.getLogger("radpipe")
 
 
 def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[str]:
@@ -138,11 +141,12 @@ def conflicting_dicom_masks(
         return []
     found: dict[tuple[str, int], dict[Path, tuple[int, str]]] = defaultdict(dict)
     first: dict[tuple[str, int], tuple[int, str]] = {}
+    lines: dict[tuple[str, int], list[int]] = defaultdict(list)
     for row in csv_rows(csv.DictReader(csv_text(masks))):
         cell, mask = (row.get(column) or "").strip(), (row.get("mask") or "").strip()
         try:
             image = (
-                csv_uid(cell, column) if column != "file" else _dicom_file(cell, source, masks),
+                csv_uid(cell, column) if column != "file" else dicom_file(cell, source, masks),
                 csv_frame(row.get("frame")),
             )
         except ValueError:
@@ -150,6 +154,9 @@ def conflicting_dicom_masks(
         if image[0] and mask:
             first.setdefault(image, (row.line, cell))
             found[image].setdefault(csv_path(masks.parent, mask).resolve(), (row.line, mask))
+            lines[image].append(row.line)
+    _said_repeats(masks, column, first, {i: n for i, n in lines.items()
+                                         if len(n) > 1 and len(found[i]) == 1})  # fmt: skip
     twice = [(image, list(got.values())) for image, got in found.items() if len(got) > 1]
     if not twice:
         return []
@@ -164,7 +171,21 @@ def conflicting_dicom_masks(
     ]
 
 
-def _dicom_file(cell: str, source: Path | None, masks: Path) -> str:
+def _said_repeats(
+    masks: Path, column: str, first: dict[tuple[str, int], tuple[int, str]],
+    repeats: dict[tuple[str, int], list[int]],
+) -> None:  # fmt: skip
+    """Warn once of images listed again with the same mask (used once; it was unsaid)."""
+    if not repeats:
+        return
+    listed = [f"{first[i][1] if column == 'file' else f'the {column} of line {first[i][0]}'}, "
+              f"frame {i[1]} ({name_lines(n)})" for i, n in list(repeats.items())[:5]]  # fmt: skip
+    more = f"; and {len(repeats) - 5} more" if len(repeats) > 5 else ""
+    log.warning("%s lists %s again with the same mask: each used once: %s%s", masks.name,
+                counted(len(repeats), "image"), "; ".join(listed), more)  # fmt: skip
+
+
+def dicom_file(cell: str, source: Path | None, masks: Path) -> str:
     """The file a ``file`` cell names, as one string for every spelling of it: the first of
     ``source/cell`` and ``CSV folder/cell`` that is a file, resolved; else the cell."""
     if not cell:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.cells import CsvRow, csv_frame, csv_rows, name_lines
+from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, name_lines
 from pipeline.data.io import csv_path, csv_text
 from pipeline.dicom.files import sanitize
 from pipeline.dicom.index import Instance, Problem, instance_from
@@ -161,8 +161,8 @@ def _first_difference(path: Path, kind: str, repeats: list[_Keyed], agree: tuple
         masks = {csv_path(path.parent, (k.row.get("mask") or "").strip()).resolve()
                  for k in repeats}  # fmt: skip
         return "mask" if len(masks) > 1 else ""
-    for column in agree:
-        if len({(k.row.get(column) or "").strip() for k in repeats}) > 1:
+    for column in agree:  # compared as the labels are read: " 1.0 " is 1
+        if len({csv_label(k.row.get(column)) for k in repeats}) > 1:
             return column
     return ""
 

@@ -59,7 +59,8 @@ def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
         "of 268,435,456 (raise max_pixels if this is genuine).",
         "lut.dcm": "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, first value "
         "mapped, bits); got 4 values.",
-        "spacing.dcm": "PixelSpacing (0028,0030) must hold 2 numbers; got '1e308'.",
+        "spacing.dcm": "PixelSpacing (0028,0030) holds 1e+308: past float32's range (3.4e38), "
+        "which the outputs hold; a damaged value.",
     }
     inspected, converted = _both(src, tmp_path / "out")
     assert inspected == expected

@@ -71,3 +71,31 @@ def test_frames_nothing_tells_apart_say_the_volumes_may_mix_them(tmp_path: Path)
     said = ("told apart by acquisition order (AcquisitionTime, InstanceNumber, which tie at 3 "
             "positions: ordered there by file name, so a volume may mix them)")  # fmt: skip
     assert all(said in r["problems"] for r in rows), rows[0]["problems"]
+
+
+@pytest.mark.parametrize("numbers", ["restart", "against-time"])
+def test_pet_time_frames_by_image_index_without_frame_reference_time(
+    tmp_path: Path, numbers: str
+) -> None:
+    """No FrameReferenceTime, the series start as every AcquisitionTime: ImageIndex (Type 1 in
+    the PET Image module) is (time slice - 1) x NumberOfSlices + slice for a DYNAMIC series
+    (PS3.3 C.8.9.4.1.9), so it tells the frames apart in time order. Before, InstanceNumbers
+    running against time made volume _s00 the last frame (by hand: 300 301 302 303), and
+    restarting ones a file-name guess."""
+    series, slices = generate_uid(), []
+    for t in range(3):
+        for z in range(4):
+            number = z + 1 if numbers == "restart" else (3 - t) * 4 + z
+            ds = image(np.full((4, 4), 100 * (t + 1) + z, np.uint16), PT, series,
+                       ImagePositionPatient=[0.0, 0.0, 3.0 * z], PixelSpacing=[2.0, 2.0],
+                       ImageOrientationPatient=[1, 0, 0, 0, 1, 0], Units="BQML",
+                       InstanceNumber=number, ActualFrameDuration=60000,
+                       AcquisitionTime="100000", ImageIndex=t * 4 + z + 1, NumberOfSlices=4,
+                       NumberOfTimeSlices=3, SeriesType=["DYNAMIC", "IMAGE"])  # fmt: skip
+            ds.Modality = "PT"
+            slices.append(ds)
+    out = tmp_path / "out"
+    rows = sorted(_nifti_rows(save(tmp_path / "src", slices), out), key=lambda r: r["output"])
+    profiles = [np.asarray(nib.load(out / r["output"]).get_fdata())[0, 0].tolist() for r in rows]
+    assert profiles == [[100 * (t + 1) + z for z in range(4)] for t in range(3)]
+    assert {r["problems"] for r in rows} == {""}  # told apart by the standard's index

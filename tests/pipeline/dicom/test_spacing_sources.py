@@ -195,3 +195,23 @@ def test_pixel_spacing_equal_to_imager_spacing_but_calibrated_is_used_as_it_is(
     spacing, problems = _spacing(ds, tmp_path)
     assert spacing == pytest.approx((0.1, 0.1))
     assert not any("magnification corrected" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("sop_class", "modality"),
+    [("1.2.840.10008.5.1.4.1.1.2", "CT"), ("1.2.840.10008.5.1.4.1.1.4", "MR")],
+)
+def test_a_cross_sectional_pixel_spacing_is_never_a_detectors(
+    tmp_path: Path, sop_class: str, modality: str
+) -> None:
+    """A CT slice's PixelSpacing is in the patient (a reconstructed plane); an ImagerPixelSpacing
+    equal to it beside the CT module's source distances (1040 / 570 mm) made it 'at the
+    detector' and divided it by 1.825: 0.7 mm became 0.3837 mm (noted, but wrong)."""
+    ds = _image(sop_class, modality)
+    ds.PixelSpacing = ds.ImagerPixelSpacing = [0.7, 0.7]
+    ds.DistanceSourceToDetector, ds.DistanceSourceToPatient = 1040.0, 570.0
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == (0.7, 0.7) and problems == ()
+    ds.Modality = "DX"  # a projection radiograph's equal values: the detector's, as before
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.7 / (1040 / 570),) * 2)
