@@ -9,7 +9,7 @@ applied by indexing, which is exact and several times faster than per-image floa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,24 +21,16 @@ from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_pixel_size,
     decode_stored,
-    frame_count,
 )
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
-from pipeline.dicom.frames import nm_geometry
-from pipeline.dicom.header import plane_attr
+from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
-from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import (
-    first_number,
-    frame_window,
     integer,
-    numbers,
-    orientation,
 )
 from pipeline.dicom.vendor import vendor_notes
-from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -53,20 +45,6 @@ from pipeline.ops.voi import (
 
 OutType = Literal["float32", "uint8", "uint16"]
 _LUT_CACHE: dict[tuple[Any, ...], np.ndarray] = {}
-
-
-@dataclass(frozen=True)
-class FrameInfo:
-    """Per-frame parameters (Enhanced objects keep them in the functional groups)."""
-
-    slope: float
-    intercept: float
-    window: tuple[float, float] | None
-    position: tuple[float, ...] | None
-    orientation: tuple[float, ...] | None
-    pixel_spacing: tuple[float, float] | None
-    voi_function: str = "LINEAR"
-    voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -181,7 +159,7 @@ def image_from_dataset(
     bits = stored_bits(ds, stored)  # BitsStored, or a codestream's wider samples
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
-    frames = _frame_infos(ds, source, notes)
+    frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     return DicomImage(
         source=source,
@@ -196,57 +174,6 @@ def image_from_dataset(
         or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
         problems=_unique(notes),
         padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
-    )
-
-
-def _frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
-    n = frame_count(ds)
-    infos = _frame_values(ds, source, notes, n)
-    luts = frame_voi_luts(ds, source, notes, n)
-    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
-
-
-def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
-    try:
-        if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
-            info = _frame_info(ds, 0, notes)
-            nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
-            if nm is not None:
-                return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
-            return (info,) * n
-        return tuple(_frame_info(ds, f, notes) for f in range(n))
-    except DicomError as err:
-        raise DicomError(source, err.reason) from None
-
-
-def _frame_info(ds: Any, frame: int, notes: list[str]) -> FrameInfo:
-    slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
-    intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
-    window, note, function = frame_window(ds, frame)  # unusable: ignored and noted
-    if note:
-        notes.append(note)
-    slope_value = first_number(slope, "RescaleSlope", notes)
-    if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
-        slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
-    if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
-        notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
-                     "the intercept, so slope 1 is used")  # fmt: skip
-        slope_value = None
-    intercept_value = first_number(intercept, "RescaleIntercept", notes)
-    return FrameInfo(
-        slope=1.0 if slope_value is None else slope_value,
-        intercept=0.0 if intercept_value is None else intercept_value,
-        window=window,
-        position=numbers(
-            plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", frame),
-            3,
-            "ImagePositionPatient",
-        ),
-        orientation=orientation(
-            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
-        ),
-        pixel_spacing=in_plane_spacing(ds, frame, notes),
-        voi_function=function,
     )
 
 

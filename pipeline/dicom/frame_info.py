@@ -1,0 +1,114 @@
+"""Per-frame parameters of an image: rescale, window, geometry (PS3.3 C.7.6.2, C.11.1-2).
+
+A classic object's frames share one set (worked out once per series for plain files,
+:mod:`pipeline.dicom.plain_memo`); an Enhanced object's come from its functional groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from pipeline.dicom.decode import frame_count
+from pipeline.dicom.frames import nm_geometry
+from pipeline.dicom.header import plane_attr
+from pipeline.dicom.plain_memo import memoized
+from pipeline.dicom.spacing import in_plane_spacing
+from pipeline.dicom.values import first_number, frame_window, numbers, orientation
+from pipeline.dicom.voi_lut import frame_voi_luts
+from pipeline.errors import DicomError
+
+__all__ = ["FrameInfo", "frame_infos"]
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """Per-frame parameters (Enhanced objects keep them in the functional groups)."""
+
+    slope: float
+    intercept: float
+    window: tuple[float, float] | None
+    position: tuple[float, ...] | None
+    orientation: tuple[float, ...] | None
+    pixel_spacing: tuple[float, float] | None
+    voi_function: str = "LINEAR"
+    voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
+
+
+def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
+    """Every frame's :class:`FrameInfo`, with its VOI LUT; notes of recovered defects added.
+
+    Raises
+    ------
+    DicomError
+        Naming ``source`` and the tag, for an unusable value.
+    """
+    n = frame_count(ds)
+    infos = _frame_values(ds, source, notes, n)
+    luts = frame_voi_luts(ds, source, notes, n)
+    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
+
+
+def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
+    try:
+        if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
+            info = _classic_frame(ds, notes)
+            nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
+            if nm is not None:
+                return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
+            return (info,) * n
+        return tuple(_frame_info(ds, f, notes) for f in range(n))
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
+
+
+def _classic_frame(ds: Any, notes: list[str]) -> FrameInfo:
+    """A classic object's :class:`FrameInfo`.
+
+    All but the position is worked out once per series for plain files
+    (:mod:`pipeline.dicom.plain_memo`); the position is read every time.
+    """
+    info, found = memoized(_series_frame, ds)
+    notes += found
+    position = plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", 0)
+    return replace(info, position=numbers(position, 3, "ImagePositionPatient"))
+
+
+def _series_frame(ds: Any) -> tuple[FrameInfo, tuple[str, ...]]:
+    notes: list[str] = []
+    return _frame_info(ds, 0, notes, position=False), tuple(notes)
+
+
+def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True) -> FrameInfo:
+    slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
+    intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
+    window, note, function = frame_window(ds, frame)  # unusable: ignored and noted
+    if note:
+        notes.append(note)
+    slope_value = first_number(slope, "RescaleSlope", notes)
+    if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
+        slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
+    if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
+        notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
+                     "the intercept, so slope 1 is used")  # fmt: skip
+        slope_value = None
+    intercept_value = first_number(intercept, "RescaleIntercept", notes)
+    return FrameInfo(
+        slope=1.0 if slope_value is None else slope_value,
+        intercept=0.0 if intercept_value is None else intercept_value,
+        window=window,
+        position=numbers(
+            plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", frame),
+            3,
+            "ImagePositionPatient",
+        )
+        if position
+        else None,
+        orientation=orientation(
+            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
+        ),
+        pixel_spacing=in_plane_spacing(ds, frame, notes),
+        voi_function=function,
+    )
