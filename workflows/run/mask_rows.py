@@ -17,7 +17,7 @@ from workflows.run.truth_rows import resolved_mask_rows
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["check_mask_rows"]
+__all__ = ["check_mask_rows", "listed_refusal"]
 
 _SHOWN = 10  # images named per problem; the rest are counted
 
@@ -97,9 +97,14 @@ def _check_mask_sizes(
             wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
                          f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
     if wrong:
-        more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
-        raise RadpipeError(
+        raise listed_refusal(
             f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
             "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
-            "cropped, not for another image):\n  " + "\n  ".join(wrong[:_SHOWN]) + more
-        )
+            "cropped, not for another image):", wrong
+        )  # fmt: skip
+
+
+def listed_refusal(head: str, wrong: list[str]) -> RadpipeError:
+    """``head`` and the first problems of ``wrong``, one a line (the rest counted)."""
+    more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+    return RadpipeError(head + "\n  " + "\n  ".join(wrong[:_SHOWN]) + more)

@@ -1,0 +1,134 @@
+"""NIfTI masks in a DICOM run's masks CSV are put on their images' pixels by their affines.
+
+Each mask below marks one known block of its image's pixels (rows 2..7, columns 3..12 of a
+32x32 image: asymmetric, so a flip or a transpose moves it). The NIfTI files hold that block
+in three voxel orders, their affines worked out here from the DICOM headers (PS3.3
+C.7.6.2.1.1, LPS -> RAS): as the image is stored (column, row), rows flipped as dcm2niix
+stores them, and rows/columns swapped. Before the fix the last two were paired as stored:
+upside down and transposed on their images, with no word.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+
+from pipeline.errors import RadpipeError
+from tests.runner.conftest import seg_config
+from workflows.run.config import validate_config
+from workflows.run.study import make_dataset, prepare_study
+
+BLOCK = np.zeros((32, 32), dtype=np.uint8)
+BLOCK[2:8, 3:13] = 1
+
+
+def _ras(ds: pydicom.Dataset) -> np.ndarray:
+    iop = np.array([float(v) for v in ds.ImageOrientationPatient])
+    row_step, col_step = (float(v) for v in ds.PixelSpacing)
+    lps = np.eye(4)
+    lps[:3, 0] = iop[:3] * col_step  # along a row: the column index i
+    lps[:3, 1] = iop[3:] * row_step  # down a column: the row index j
+    lps[:3, 2] = np.cross(iop[:3], iop[3:])
+    lps[:3, 3] = [float(v) for v in ds.ImagePositionPatient]
+    return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
+
+
+def _nifti(path: Path, data: np.ndarray, affine: np.ndarray) -> None:
+    img = nib.Nifti1Image(data, affine)
+    img.set_qform(affine, code=1)
+    img.set_sform(affine, code=1)
+    nib.save(img, path)
+
+
+def _stored(order: str, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``BLOCK`` as NIfTI data (x, y) in ``order``, with its affine."""
+    if order == "as_image":
+        return BLOCK.T.copy(), affine
+    if order == "rows_flipped":  # dcm2niix: j runs up the image
+        flipped = affine.copy()
+        flipped[:, 1] = -affine[:, 1]
+        flipped[:3, 3] = affine[:3, 3] + (BLOCK.shape[0] - 1) * affine[:3, 1]
+        return BLOCK.T[:, ::-1].copy(), flipped
+    swapped = affine.copy()  # i runs down the rows, j along them
+    swapped[:, [0, 1]] = affine[:, [1, 0]]
+    return BLOCK.copy(), swapped
+
+
+def _masks_csv(study: Path, folder: Path, shift: float = 0.0) -> Path:
+    rows = []
+    (folder / "m").mkdir(parents=True)
+    orders = ("as_image", "rows_flipped", "swapped")
+    for n, f in enumerate(sorted((study / "dicom").rglob("*.dcm"))):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        data, affine = _stored(orders[n % 3], _ras(ds))
+        affine[:3, 3] += shift * affine[:3, 0] if n == 4 else 0.0
+        _nifti(folder / "m" / f"{n}.nii.gz", data, affine)
+        rows.append([ds.SOPInstanceUID, 0, f"m/{n}.nii.gz"])
+    with (folder / "masks.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
+    return folder / "masks.csv"
+
+
+def test_nifti_masks_in_other_voxel_orders_lie_on_their_dicom_images(
+    mr_seg: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth"))
+    config = validate_config(raw)
+    (tmp_path / "run").mkdir()
+    study = prepare_study(config, tmp_path / "run", progress=False)
+    keys = [r["series_key"] for r in study.split]
+    dataset = make_dataset(study, config, keys, None)
+    masks = [dataset.raw_sample(i).mask for i in range(len(dataset))]
+    assert len(masks) == 24
+    assert all(np.array_equal(m, BLOCK) for m in masks)
+    assert "16 NIfTI masks are stored in another voxel order" in caplog.text
+
+
+def test_a_nifti_mask_off_its_image_grid_is_refused_naming_it(mr_seg: Path, tmp_path: Path) -> None:
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth", shift=1.0))
+    (tmp_path / "run").mkdir()
+    with pytest.raises(RadpipeError, match="1 NIfTI masks do not lie") as info:
+        prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    assert "m/4.nii.gz: its grid does not hold" in str(info.value)
+
+
+def test_a_series_volume_mask_gives_each_slice_its_own_plane(mr_seg: Path, tmp_path: Path) -> None:
+    """One 3-D NIfTI per series (dcm2niix's rows flipped), listed for every slice: each image
+    gets the mask's plane through it (slice k marked k + 1), found by position, not by order."""
+    from pipeline.keys import hash_key
+
+    series: dict[str, list[pydicom.Dataset]] = {}
+    for f in sorted((mr_seg / "dicom").rglob("*.dcm")):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        series.setdefault(ds.SeriesInstanceUID, []).append(ds)
+    rows, want = [], {}
+    (tmp_path / "truth" / "m").mkdir(parents=True)
+    for n, items in enumerate(series.values()):
+        normal = _ras(items[0])[:3, 2]
+        items.sort(key=lambda d: float(_ras(d)[:3, 3] @ normal))
+        _, affine = _stored("rows_flipped", _ras(items[0]))
+        affine[:3, 2] = _ras(items[1])[:3, 3] - _ras(items[0])[:3, 3]
+        volume = np.stack([(BLOCK * (k + 1)).T[:, ::-1] for k in range(len(items))], axis=-1)
+        _nifti(tmp_path / "truth" / "m" / f"s{n}.nii.gz", volume, affine)
+        for k, ds in enumerate(items):
+            rows.append([ds.SOPInstanceUID, 0, f"m/s{n}.nii.gz"])
+            want[hash_key(str(ds.SOPInstanceUID))] = BLOCK * (k + 1)
+    with (tmp_path / "truth" / "masks.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(tmp_path / "truth" / "masks.csv")
+    config = validate_config(raw)
+    (tmp_path / "run").mkdir()
+    study = prepare_study(config, tmp_path / "run", progress=False)
+    dataset = make_dataset(study, config, [r["series_key"] for r in study.split], None)
+    got = {dataset.items[i][0]["instance_key"]: dataset.raw_sample(i).mask
+           for i in range(len(dataset))}  # fmt: skip
+    assert got.keys() == want.keys()
+    assert all(np.array_equal(got[k], want[k]) for k in want)
