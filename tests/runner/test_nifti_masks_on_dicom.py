@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -59,6 +60,22 @@ def _stored(order: str, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return BLOCK.copy(), swapped
 
 
+def _write_masks(folder: Path, rows: list[list[object]]) -> Path:
+    with (folder / "masks.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
+    return folder / "masks.csv"
+
+
+def _dataset(study: Path, masks: Path, tmp_path: Path) -> Any:
+    """The run's dataset of every series (no preprocessing) with ``masks`` as data.masks."""
+    raw = seg_config(study, tmp_path / "out", [])
+    raw["data"]["masks"] = str(masks)
+    config = validate_config(raw)
+    (tmp_path / "run").mkdir()
+    prepared = prepare_study(config, tmp_path / "run", progress=False)
+    return make_dataset(prepared, config, [r["series_key"] for r in prepared.split], None)
+
+
 def _masks_csv(study: Path, folder: Path, shift: float = 0.0) -> Path:
     rows = []
     (folder / "m").mkdir(parents=True)
@@ -69,21 +86,13 @@ def _masks_csv(study: Path, folder: Path, shift: float = 0.0) -> Path:
         affine[:3, 3] += shift * affine[:3, 0] if n == 4 else 0.0
         _nifti(folder / "m" / f"{n}.nii.gz", data, affine)
         rows.append([ds.SOPInstanceUID, 0, f"m/{n}.nii.gz"])
-    with (folder / "masks.csv").open("w", newline="") as fh:
-        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
-    return folder / "masks.csv"
+    return _write_masks(folder, rows)
 
 
 def test_nifti_masks_in_other_voxel_orders_lie_on_their_dicom_images(
     mr_seg: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    raw = seg_config(mr_seg, tmp_path / "out", [])
-    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth"))
-    config = validate_config(raw)
-    (tmp_path / "run").mkdir()
-    study = prepare_study(config, tmp_path / "run", progress=False)
-    keys = [r["series_key"] for r in study.split]
-    dataset = make_dataset(study, config, keys, None)
+    dataset = _dataset(mr_seg, _masks_csv(mr_seg, tmp_path / "truth"), tmp_path)
     masks = [dataset.raw_sample(i).mask for i in range(len(dataset))]
     assert len(masks) == 24
     assert all(np.array_equal(m, BLOCK) for m in masks)
@@ -120,15 +129,30 @@ def test_a_series_volume_mask_gives_each_slice_its_own_plane(mr_seg: Path, tmp_p
         for k, ds in enumerate(items):
             rows.append([ds.SOPInstanceUID, 0, f"m/s{n}.nii.gz"])
             want[hash_key(str(ds.SOPInstanceUID))] = BLOCK * (k + 1)
-    with (tmp_path / "truth" / "masks.csv").open("w", newline="") as fh:
-        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
-    raw = seg_config(mr_seg, tmp_path / "out", [])
-    raw["data"]["masks"] = str(tmp_path / "truth" / "masks.csv")
-    config = validate_config(raw)
-    (tmp_path / "run").mkdir()
-    study = prepare_study(config, tmp_path / "run", progress=False)
-    dataset = make_dataset(study, config, [r["series_key"] for r in study.split], None)
+    dataset = _dataset(mr_seg, _write_masks(tmp_path / "truth", rows), tmp_path)
     got = {dataset.items[i][0]["instance_key"]: dataset.raw_sample(i).mask
            for i in range(len(dataset))}  # fmt: skip
     assert got.keys() == want.keys()
     assert all(np.array_equal(got[k], want[k]) for k in want)
+
+
+def test_placed_nifti_masks_of_unplaced_images_are_used_as_stored_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A radiograph has no ImagePositionPatient/ImageOrientationPatient: a NIfTI mask's affine
+    cannot be checked against it, so the mask is used as stored (i the column), and said."""
+    from pipeline.synth import StudySpec, write_study
+
+    study = tmp_path / "cr"
+    write_study(study, StudySpec(patients=4, modality="CR", task="segmentation", size=32))
+    rows = []
+    (tmp_path / "truth" / "m").mkdir(parents=True)
+    for n, f in enumerate(sorted((study / "dicom").rglob("*.dcm"))):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        assert "ImagePositionPatient" not in ds
+        _nifti(tmp_path / "truth" / "m" / f"{n}.nii.gz", BLOCK.T.copy(), np.diag([-1, -1, 1, 1.0]))
+        rows.append([ds.SOPInstanceUID, 0, f"m/{n}.nii.gz"])
+    dataset = _dataset(study, _write_masks(tmp_path / "truth", rows), tmp_path)
+    assert all(np.array_equal(dataset.raw_sample(i).mask, BLOCK) for i in range(len(dataset)))
+    assert f"masks.csv: {len(rows)} NIfTI masks belong to images with no place" in caplog.text
+    assert "(m/0.nii.gz, m/1.nii.gz, m/2.nii.gz ...)" in caplog.text

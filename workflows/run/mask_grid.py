@@ -69,6 +69,7 @@ def align_nifti_masks(
     moved: dict[tuple[str, int], Path] = {}
     wrong: list[str] = []
     said: list[str] = []
+    unplaced: list[str] = []  # placed masks of images with no place: used as stored
     headers: dict[str, Any] = {}
     for key, path in sorted(todo.items()):
         name = _name(path, masks.parent)
@@ -77,9 +78,10 @@ def align_nifti_masks(
         except RadpipeError as err:
             wrong.append(str(err))
             continue
-        if found is None:
-            continue
         arr, note = found
+        if arr is None:
+            unplaced += [name] if note else []
+            continue
         target = out_dir / f"{hash_key(f'{key[0]}|{key[1]}')}.npy"
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, arr)
@@ -91,6 +93,15 @@ def align_nifti_masks(
             f"{shown}: {len(wrong)} NIfTI masks do not lie on their DICOM image's pixel grid "
             "(a mask is drawn on its image's own pixels; flips and axis swaps are undone, "
             "nothing is resampled):", wrong
+        )  # fmt: skip
+    if unplaced:
+        log.warning(
+            "%s: %d NIfTI masks belong to images with no place in space (no "
+            "ImagePositionPatient, ImageOrientationPatient or PixelSpacing: radiographs, "
+            "secondary captures), so their affines cannot be checked: used as stored, NIfTI "
+            "i the column and j the row; a mask drawn on dcm2niix's NIfTI of such an image "
+            "has its rows flipped (upside down): look at one (%s)", shown, len(unplaced),
+            ", ".join(sorted(unplaced)[:3]) + (" ..." if len(unplaced) > 3 else ""),
         )  # fmt: skip
     if said:
         log.warning(
@@ -117,10 +128,10 @@ def _name(path: Path, base: Path) -> str:
 
 def _on_image(
     path: Path, name: str, row: dict[str, Any], source: Path, headers: dict[str, Any]
-) -> tuple[np.ndarray, str] | None:
+) -> tuple[np.ndarray | None, str]:
     """The mask's values on the image's ``(rows, columns)`` and what was done (``""``:
-    stored as the image is); ``None`` when the mask or the image has no place (used as
-    stored, as a PNG is)."""
+    stored as the image is); no array when the mask or the image has no place (used as
+    stored, as a PNG is), with ``"unplaced image"`` when only the image has none."""
     import nibabel as nib
     from nibabel import orientations as ornts
 
@@ -131,7 +142,7 @@ def _on_image(
         raise RadpipeError(f"{name}: cannot be read as NIfTI ({type(err).__name__}).") from err
     codes = int(stored.header["sform_code"]), int(stored.header["qform_code"])
     if image is None or max(codes) <= 0:  # no place: used as stored, as a PNG is
-        return None
+        return None, "unplaced image" if max(codes) > 0 else ""
     data = np.asanyarray(stored.dataobj)
     data = data[..., None] if data.ndim == 2 else data
     b = np.asarray(stored.affine, dtype=np.float64)
