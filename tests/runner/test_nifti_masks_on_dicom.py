@@ -60,9 +60,9 @@ def _stored(order: str, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return BLOCK.copy(), swapped
 
 
-def _write_masks(folder: Path, rows: list[list[object]]) -> Path:
+def _write_masks(folder: Path, rows: list[list[object]], key: str = "sop_instance_uid") -> Path:
     with (folder / "masks.csv").open("w", newline="") as fh:
-        csv.writer(fh).writerows([["sop_instance_uid", "frame", "mask"], *rows])
+        csv.writer(fh).writerows([[key, "frame", "mask"], *rows])
     return folder / "masks.csv"
 
 
@@ -76,7 +76,7 @@ def _dataset(study: Path, masks: Path, tmp_path: Path) -> Any:
     return make_dataset(prepared, config, [r["series_key"] for r in prepared.split], None)
 
 
-def _masks_csv(study: Path, folder: Path, shift: float = 0.0) -> Path:
+def _masks_csv(study: Path, folder: Path, shift: float = 0.0, *, by_file: bool = False) -> Path:
     rows = []
     (folder / "m").mkdir(parents=True)
     orders = ("as_image", "rows_flipped", "swapped")
@@ -85,8 +85,9 @@ def _masks_csv(study: Path, folder: Path, shift: float = 0.0) -> Path:
         data, affine = _stored(orders[n % 3], _ras(ds))
         affine[:3, 3] += shift * affine[:3, 0] if n == 4 else 0.0
         _nifti(folder / "m" / f"{n}.nii.gz", data, affine)
-        rows.append([ds.SOPInstanceUID, 0, f"m/{n}.nii.gz"])
-    return _write_masks(folder, rows)
+        key = f.relative_to(study / "dicom").as_posix() if by_file else ds.SOPInstanceUID
+        rows.append([key, 0, f"m/{n}.nii.gz"])
+    return _write_masks(folder, rows, "file" if by_file else "sop_instance_uid")
 
 
 def test_nifti_masks_in_other_voxel_orders_lie_on_their_dicom_images(
@@ -99,9 +100,13 @@ def test_nifti_masks_in_other_voxel_orders_lie_on_their_dicom_images(
     assert "16 NIfTI masks are stored in another voxel order" in caplog.text
 
 
-def test_a_nifti_mask_off_its_image_grid_is_refused_naming_it(mr_seg: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("by_file", [False, True])
+def test_a_nifti_mask_off_its_image_grid_is_refused_naming_it(
+    mr_seg: Path, tmp_path: Path, by_file: bool
+) -> None:
+    """Named relative to the user's CSV, also when radpipe resolved its ``file`` keys."""
     raw = seg_config(mr_seg, tmp_path / "out", [])
-    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth", shift=1.0))
+    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth", 1.0, by_file=by_file))
     (tmp_path / "run").mkdir()
     with pytest.raises(RadpipeError, match="1 NIfTI masks do not lie") as info:
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)

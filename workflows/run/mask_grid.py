@@ -41,7 +41,7 @@ def _is_nifti(path: Path) -> bool:
 
 
 def align_nifti_masks(
-    masks: Path, manifest: list[dict[str, Any]], source: Path, folder: Path, shown: str
+    masks: Path, manifest: list[dict[str, Any]], source: Path, folder: Path, user: Path
 ) -> Path:
     """The masks CSV the run reads: ``masks`` itself when it names no placed NIfTI mask of a
     converted image, else ``folder/truth/masks_on_images.csv``, whose NIfTI masks are NPY
@@ -52,6 +52,9 @@ def align_nifti_masks(
     manifest
         The conversion's rows (:func:`pipeline.data.io.read_manifest`); ``source`` the DICOM
         folder their ``source`` paths are relative to.
+    user
+        The user's masks CSV (``data.masks``; ``masks`` may be radpipe's copy of a
+        ``file``-keyed one): messages name it and mask files relative to its folder.
 
     Raises
     ------
@@ -61,6 +64,7 @@ def align_nifti_masks(
     from pipeline.data.io import read_masks_csv
 
     listed = read_masks_csv(masks)
+    shown = user.name
     rows = {(r["instance_key"], r["frame"]): r for r in manifest if r["slice_index"] is not None}
     todo = {k: p for k, p in listed.items() if _is_nifti(p) and k in rows}
     if not todo:
@@ -72,7 +76,7 @@ def align_nifti_masks(
     unplaced: list[str] = []  # placed masks of images with no place: used as stored
     headers: dict[str, Any] = {}
     for key, path in sorted(todo.items()):
-        name = _name(path, masks.parent)
+        name = _name(path, user.parent)
         try:
             found = _on_image(path, name, rows[key], source, headers)
         except RadpipeError as err:

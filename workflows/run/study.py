@@ -103,7 +103,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
                                                  own_lines=masks == data.masks)  # fmt: skip
             study.masks = align_nifti_masks(masks, manifest, data.source.resolve(), run_dir,
-                                            data.masks.name)  # fmt: skip
+                                            data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         parts = split_parts(config, labels, "series")
