@@ -161,3 +161,16 @@ def test_placed_nifti_masks_of_unplaced_images_are_used_as_stored_and_said(
     assert all(np.array_equal(dataset.raw_sample(i).mask, BLOCK) for i in range(len(dataset)))
     assert f"masks.csv: {len(rows)} NIfTI masks belong to images with no place" in caplog.text
     assert "(m/0.nii.gz, m/1.nii.gz, m/2.nii.gz ...)" in caplog.text
+
+
+def test_a_masks_csv_counting_frames_from_one_is_told_so(mr_seg: Path, tmp_path: Path) -> None:
+    """Every row one frame late (DICOM's frame numbers start at 1): stopped, and told why."""
+    masks = _masks_csv(mr_seg, tmp_path / "truth")
+    with masks.open(newline="") as fh:
+        rows = [[r["sop_instance_uid"], 1, r["mask"]] for r in csv.DictReader(fh)]
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_write_masks(tmp_path / "truth", rows))
+    (tmp_path / "run").mkdir()
+    with pytest.raises(RadpipeError, match="has no mask row for 24 of the 24") as info:
+        prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    assert "the CSV seems to count frames from 1" in str(info.value)

@@ -63,6 +63,7 @@ def check_mask_rows(
         why = (f" {shared} of them share their SOPInstanceUID with another file, so neither "
                "is matched by sop_instance_uid: give their masks by the manifest's "
                "instance_key, or remove the copies." if shared else "")  # fmt: skip
+        why += _counted_from_one(lacking, listed)
         raise RadpipeError(
             f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
             "train and test on (every image of a labelled series needs one, matched by "
@@ -80,6 +81,16 @@ def check_mask_rows(
             resolved_mask_rows(masks, unmatched),
         )  # fmt: skip
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
+
+
+def _counted_from_one(lacking: list[dict[str, Any]], listed: dict[tuple[str, int], Path]) -> str:
+    """A hint when every image without a row has a row for its next frame: the CSV counts
+    frames from 1 (DICOM's frame numbers) where radpipe counts from 0."""
+    if not all((r["instance_key"], r["frame"] + 1) in listed for r in lacking):
+        return ""
+    return (" Every one of them has a row for the frame after it: the CSV seems to count frames "
+            "from 1 (DICOM's frame numbers), radpipe counts them from 0 (the first frame, and "
+            "a single-frame image, is frame 0): subtract 1 from the frame column.")  # fmt: skip
 
 
 def _check_mask_sizes(
