@@ -174,3 +174,21 @@ def test_a_masks_csv_counting_frames_from_one_is_told_so(mr_seg: Path, tmp_path:
     with pytest.raises(RadpipeError, match="has no mask row for 24 of the 24") as info:
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)
     assert "the CSV seems to count frames from 1" in str(info.value)
+
+
+def test_a_nifti_mask_saved_with_nibabels_placeholder_affine_is_used_as_stored(
+    mr_seg: Path, tmp_path: Path
+) -> None:
+    """``nib.save(nib.Nifti1Image(mask, np.eye(4)), ...)`` gives sform code 2 and an identity
+    affine: no place, so the array is used as stored (i the column), not refused."""
+    rows = []
+    (tmp_path / "truth" / "m").mkdir(parents=True)
+    for n, f in enumerate(sorted((mr_seg / "dicom").rglob("*.dcm"))):
+        image = nib.Nifti1Image(BLOCK.T.copy(), np.eye(4))
+        assert int(image.header["sform_code"]) == 2
+        nib.save(image, tmp_path / "truth" / "m" / f"{n}.nii.gz")
+        rows.append(
+            [pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID, 0, f"m/{n}.nii.gz"]
+        )
+    dataset = _dataset(mr_seg, _write_masks(tmp_path / "truth", rows), tmp_path)
+    assert all(np.array_equal(dataset.raw_sample(i).mask, BLOCK) for i in range(len(dataset)))

@@ -139,14 +139,15 @@ def _on_image(
     import nibabel as nib
     from nibabel import orientations as ornts
 
+    from pipeline.data.orient import placed
+
     image = _frame_affine(row, source, headers)
     try:
         stored: Any = nib.load(path)
     except Exception as err:  # nibabel raises its own errors; load_mask named it already
         raise RadpipeError(f"{name}: cannot be read as NIfTI ({type(err).__name__}).") from err
-    codes = int(stored.header["sform_code"]), int(stored.header["qform_code"])
-    if image is None or max(codes) <= 0:  # no place: used as stored, as a PNG is
-        return None, "unplaced image" if max(codes) > 0 else ""
+    if image is None or not placed(stored):  # no place: used as stored, as a PNG is
+        return None, "unplaced image" if placed(stored) else ""
     data = np.asanyarray(stored.dataobj)
     data = data[..., None] if data.ndim == 2 else data
     b = np.asarray(stored.affine, dtype=np.float64)
