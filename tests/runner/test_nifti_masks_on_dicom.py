@@ -113,10 +113,20 @@ def test_a_nifti_mask_off_its_image_grid_is_refused_naming_it(
     assert "m/4.nii.gz: its grid does not hold" in str(info.value)
 
 
-def test_a_series_volume_mask_gives_each_slice_its_own_plane(mr_seg: Path, tmp_path: Path) -> None:
+def test_a_series_volume_mask_gives_each_slice_its_own_plane(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One 3-D NIfTI per series (dcm2niix's rows flipped), listed for every slice: each image
-    gets the mask's plane through it (slice k marked k + 1), found by position, not by order."""
+    gets the mask's plane through it (slice k marked k + 1), found by position, not by order;
+    each volume reoriented once, not once per slice."""
+    from nibabel import orientations
+
     from pipeline.keys import hash_key
+
+    calls = []
+    real = orientations.apply_orientation
+    monkeypatch.setattr(orientations, "apply_orientation",
+                        lambda *a: calls.append(1) or real(*a))  # fmt: skip
 
     series: dict[str, list[pydicom.Dataset]] = {}
     for f in sorted((mr_seg / "dicom").rglob("*.dcm")):
@@ -139,6 +149,7 @@ def test_a_series_volume_mask_gives_each_slice_its_own_plane(mr_seg: Path, tmp_p
            for i in range(len(dataset))}  # fmt: skip
     assert got.keys() == want.keys()
     assert all(np.array_equal(got[k], want[k]) for k in want)
+    assert len(calls) == len(series)
 
 
 def test_placed_nifti_masks_of_unplaced_images_are_used_as_stored_and_said(

@@ -75,10 +75,11 @@ def align_nifti_masks(
     said: list[str] = []
     unplaced: list[str] = []  # placed masks of images with no place: used as stored
     headers: dict[str, Any] = {}
-    for key, path in sorted(todo.items()):
+    memo: dict[str, Any] = {}  # the last mask moved (the items sorted by mask file)
+    for key, path in sorted(todo.items(), key=lambda item: (str(item[1]), item[0])):
         name = _name(path, user.parent)
         try:
-            found = _on_image(path, name, rows[key], source, headers)
+            found = _on_image(path, name, rows[key], source, headers, memo)
         except RadpipeError as err:
             wrong.append(str(err))
             continue
@@ -113,7 +114,13 @@ def align_nifti_masks(
             "and were reoriented onto the images' pixels: %s%s", shown, len(said),
             ", ".join(said[:3]), " ..." if len(said) > 3 else "",
         )  # fmt: skip
-    table = folder / "truth" / "masks_on_images.csv"
+    return _write_table(folder / "truth" / "masks_on_images.csv", listed, moved)
+
+
+def _write_table(
+    table: Path, listed: dict[tuple[str, int], Path], moved: dict[tuple[str, int], Path]
+) -> Path:
+    """A masks CSV keyed by ``instance_key``: the ``moved`` copies, the other masks as listed."""
     table.parent.mkdir(parents=True, exist_ok=True)
     with table.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -131,7 +138,12 @@ def _name(path: Path, base: Path) -> str:
 
 
 def _on_image(
-    path: Path, name: str, row: dict[str, Any], source: Path, headers: dict[str, Any]
+    path: Path,
+    name: str,
+    row: dict[str, Any],
+    source: Path,
+    headers: dict[str, Any],
+    memo: dict[str, Any],
 ) -> tuple[np.ndarray | None, str]:
     """The mask's values on the image's ``(rows, columns)`` and what was done (``""``:
     stored as the image is); no array when the mask or the image has no place (used as
@@ -148,14 +160,19 @@ def _on_image(
         raise RadpipeError(f"{name}: cannot be read as NIfTI ({type(err).__name__}).") from err
     if image is None or not placed(stored):  # no place: used as stored, as a PNG is
         return None, "unplaced image" if placed(stored) else ""
-    data = np.asanyarray(stored.dataobj)
-    data = data[..., None] if data.ndim == 2 else data
     b = np.asarray(stored.affine, dtype=np.float64)
-    if data.ndim != 3:
-        raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or volume.")
     move = ornts.ornt_transform(ornts.io_orientation(b), ornts.io_orientation(image))
-    moved = ornts.apply_orientation(data, move)
-    bm = b @ ornts.inv_ornt_aff(move, data.shape)
+    key = (str(path), move.tobytes())  # a series' 3-D mask, listed per slice: moved once
+    if memo.get("key") != key:
+        data = np.asanyarray(stored.dataobj)
+        data = data[..., None] if data.ndim == 2 else data
+        if data.ndim != 3:
+            raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
+                               "volume.")  # fmt: skip
+        memo.clear()
+        memo.update(key=key, value=(ornts.apply_orientation(data, move),
+                                    b @ ornts.inv_ornt_aff(move, data.shape)))  # fmt: skip
+    moved, bm = memo["value"]
     rows, cols = (int(v) for v in row["shape"].split("x")[:2])
     pixel = min(np.linalg.norm(image[:3, 0]), np.linalg.norm(image[:3, 1]))
     tol = PIXEL_TOLERANCE * pixel
