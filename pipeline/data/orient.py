@@ -3,11 +3,11 @@
 Images and masks of a folder dataset are compared as arrays, so a mask written by another
 tool in another voxel order (a LAS or LPS array beside an RAS one, rows flipped as dcm2niix
 stores them, axes swapped) would be paired voxel by voxel with the wrong image voxels, as
-long as the shapes agree. When both files are NIfTI with a known orientation (qform or sform
-code above 0), the mask's affine is compared with the image's: a mask on the same grid in
-another axis order or direction is reoriented onto the image's grid (nibabel's orientation
-transforms, the same move MONAI's ``Orientation`` makes), with a warning; a mask on another
-grid (other spacing, origin or shape) is refused.
+long as the shapes agree. When both files are NIfTI with a known orientation (:func:`placed`),
+the mask's affine is compared with the image's: a mask on the same grid in another axis
+order or direction is reoriented onto the image's grid (nibabel's orientation transforms,
+the same move MONAI's ``Orientation`` makes), with a warning; a mask on another grid (other
+spacing, origin or shape) is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 
-__all__ = ["align_nifti_mask"]
+__all__ = ["align_nifti_mask", "placed"]
 
 log = logging.getLogger("radpipe")
 
@@ -33,9 +33,21 @@ def _is_nifti(path: Path) -> bool:
     return name.endswith(".nii") or name.endswith(".nii.gz")
 
 
-def _placed(img: Any) -> bool:
+def placed(img: Any) -> bool:
+    """Whether a loaded NIfTI image says where it lies.
+
+    A qform or sform code above 0 and an affine other than a placeholder (positive zooms on
+    the diagonal, origin 0: what nibabel writes, with sform code 2, for an array saved as
+    ``Nifti1Image(mask, np.eye(4))``; no scanner geometry looks like that).
+    """
     header = img.header
-    return int(header["sform_code"]) > 0 or int(header["qform_code"]) > 0
+    if int(header["sform_code"]) <= 0 and int(header["qform_code"]) <= 0:
+        return False
+    affine = np.asarray(img.affine, dtype=np.float64)
+    linear = affine[:3, :3]
+    placeholder = (np.count_nonzero(linear - np.diag(np.diag(linear))) == 0
+                   and bool((np.diag(linear) > 0).all()) and not affine[:3, 3].any())  # fmt: skip
+    return not placeholder
 
 
 def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: str) -> np.ndarray:
@@ -57,7 +69,7 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
 
     image: Any = nib.load(image_path)
     stored: Any = nib.load(mask_path)
-    if not (_placed(image) and _placed(stored)):
+    if not (placed(image) and placed(stored)):
         return mask
     a, b = np.asarray(image.affine), np.asarray(stored.affine)
     if np.allclose(a, b, rtol=0, atol=AFFINE_TOLERANCE):

@@ -70,3 +70,12 @@ def test_mask_on_the_same_grid_is_used_as_is_and_another_grid_refused(tmp_path: 
     shifted[0, 3] += 1.0  # two voxels off in x
     with pytest.raises(RadpipeError, match="on another grid than its image"):
         _folder(tmp_path, _truth(), shifted)[0]
+
+
+def test_mask_saved_with_nibabels_placeholder_affine_is_used_as_stored(tmp_path: Path) -> None:
+    """``Nifti1Image(mask, np.eye(4))`` is written with sform code 2: an identity affine is no
+    place (no scanner puts voxel 0 at the origin in 1 mm RAS steps), so the array is paired
+    as stored, as a mask without codes is, not refused as lying on another grid."""
+    assert int(nib.Nifti1Image(_truth(), np.eye(4)).header["sform_code"]) == 2
+    mask = np.asarray(_folder(tmp_path, _truth(), np.eye(4))[0]["mask"])
+    assert np.array_equal(mask, _expected())

@@ -17,7 +17,7 @@ from workflows.run.truth_rows import resolved_mask_rows
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["check_mask_rows"]
+__all__ = ["check_mask_rows", "listed_refusal"]
 
 _SHOWN = 10  # images named per problem; the rest are counted
 
@@ -63,6 +63,7 @@ def check_mask_rows(
         why = (f" {shared} of them share their SOPInstanceUID with another file, so neither "
                "is matched by sop_instance_uid: give their masks by the manifest's "
                "instance_key, or remove the copies." if shared else "")  # fmt: skip
+        why += _counted_from_one(lacking, listed)
         raise RadpipeError(
             f"{name} has no mask row for {len(lacking)} of the {total} converted images to "
             "train and test on (every image of a labelled series needs one, matched by "
@@ -82,6 +83,16 @@ def check_mask_rows(
     return {"mask_rows": len(listed), "mask_rows_not_in_data": len(unmatched)}
 
 
+def _counted_from_one(lacking: list[dict[str, Any]], listed: dict[tuple[str, int], Path]) -> str:
+    """A hint when every image without a row has a row for its next frame: the CSV counts
+    frames from 1 (DICOM's frame numbers) where radpipe counts from 0."""
+    if not all((r["instance_key"], r["frame"] + 1) in listed for r in lacking):
+        return ""
+    return (" Every one of them has a row for the frame after it: the CSV seems to count frames "
+            "from 1 (DICOM's frame numbers), radpipe counts them from 0 (the first frame, and "
+            "a single-frame image, is frame 0): subtract 1 from the frame column.")  # fmt: skip
+
+
 def _check_mask_sizes(
     name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]]
 ) -> None:
@@ -97,9 +108,14 @@ def _check_mask_sizes(
             wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
                          f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
     if wrong:
-        more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
-        raise RadpipeError(
+        raise listed_refusal(
             f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
             "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
-            "cropped, not for another image):\n  " + "\n  ".join(wrong[:_SHOWN]) + more
-        )
+            "cropped, not for another image):", wrong
+        )  # fmt: skip
+
+
+def listed_refusal(head: str, wrong: list[str]) -> RadpipeError:
+    """``head`` and the first problems of ``wrong``, one a line (the rest counted)."""
+    more = f"\n  and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+    return RadpipeError(head + "\n  " + "\n  ".join(wrong[:_SHOWN]) + more)

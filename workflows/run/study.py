@@ -49,6 +49,7 @@ from workflows.run.labels import (
     read_label_table,
     store_classes,
 )
+from workflows.run.mask_grid import align_nifti_masks
 from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations
 from workflows.run.paths import shown
@@ -101,6 +102,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             keys = (r["series_key"] for r in series)
             study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
                                                  own_lines=masks == data.masks)  # fmt: skip
+            study.masks = align_nifti_masks(masks, manifest, data.source.resolve(), run_dir,
+                                            data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
             note_uneven_stacks(manifest)
         parts = split_parts(config, labels, "series")

@@ -1,0 +1,235 @@
+"""NIfTI masks of a DICOM run put on their images' pixel grids (or refused), not paired as stored.
+
+A masks CSV of a DICOM run names one mask per image (instance and frame); the image is used
+in its DICOM pixel order (rows x columns). A PNG or NPY mask carries no orientation and must
+be drawn in that order. A NIfTI mask does carry one (its qform/sform), and tools store
+masks in their own voxel order: dcm2niix and ITK-based tools flip the rows (NIfTI ``j`` runs
+up the image where DICOM rows run down), others swap the axes. Paired as stored, such a mask
+lies upside down or transposed on its image, silently whenever the shapes agree.
+
+:func:`align_nifti_masks` compares every placed NIfTI mask (qform or sform code above 0) with
+its frame's geometry (ImagePositionPatient, ImageOrientationPatient, PixelSpacing: the RAS
+affine the converter writes) and writes the mask reoriented onto the image's pixels (flips
+and axis swaps only: exact), picking the frame's slice out of a 3-D mask of the series. A
+mask whose grid differs by more than that (other spacing, an origin off the frame, an
+oblique mismatch, the frame's plane between two mask slices) is refused, naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import RadpipeError
+from pipeline.keys import hash_key
+from workflows.run.mask_rows import listed_refusal
+
+log = logging.getLogger("radpipe")
+
+__all__ = ["align_nifti_masks"]
+
+#: Grids agree when positions and axis steps agree within this fraction of a pixel.
+PIXEL_TOLERANCE = 0.1
+
+
+def _is_nifti(path: Path) -> bool:
+    return path.name.lower().endswith((".nii", ".nii.gz"))
+
+
+def align_nifti_masks(
+    masks: Path, manifest: list[dict[str, Any]], source: Path, folder: Path, user: Path
+) -> Path:
+    """The masks CSV the run reads: ``masks`` itself when it names no placed NIfTI mask of a
+    converted image, else ``folder/truth/masks_on_images.csv``, whose NIfTI masks are NPY
+    copies on their images' pixel grids (``folder/truth/masks_on_images/``).
+
+    Parameters
+    ----------
+    manifest
+        The conversion's rows (:func:`pipeline.data.io.read_manifest`); ``source`` the DICOM
+        folder their ``source`` paths are relative to.
+    user
+        The user's masks CSV (``data.masks``; ``masks`` may be radpipe's copy of a
+        ``file``-keyed one): messages name it and mask files relative to its folder.
+
+    Raises
+    ------
+    RadpipeError
+        Some NIfTI mask does not lie on its image's grid (every such mask listed).
+    """
+    from pipeline.data.io import read_masks_csv
+
+    listed = read_masks_csv(masks)
+    shown = user.name
+    rows = {(r["instance_key"], r["frame"]): r for r in manifest if r["slice_index"] is not None}
+    todo = {k: p for k, p in listed.items() if _is_nifti(p) and k in rows}
+    if not todo:
+        return masks
+    out_dir = folder / "truth" / "masks_on_images"
+    moved: dict[tuple[str, int], Path] = {}
+    wrong: list[str] = []
+    said: list[str] = []
+    unplaced: list[str] = []  # placed masks of images with no place: used as stored
+    headers: dict[str, Any] = {}
+    memo: dict[str, Any] = {}  # the last mask moved (the items sorted by mask file)
+    for key, path in sorted(todo.items(), key=lambda item: (str(item[1]), item[0])):
+        name = _name(path, user.parent)
+        try:
+            found = _on_image(path, name, rows[key], source, headers, memo)
+        except RadpipeError as err:
+            wrong.append(str(err))
+            continue
+        arr, note = found
+        if arr is None:
+            unplaced += [name] if note else []
+            continue
+        target = out_dir / f"{hash_key(f'{key[0]}|{key[1]}')}.npy"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        np.save(target, arr)
+        moved[key] = target
+        if note:
+            said.append(f"{name} ({note})")
+    if wrong:
+        raise listed_refusal(
+            f"{shown}: {len(wrong)} NIfTI masks do not lie on their DICOM image's pixel grid "
+            "(a mask is drawn on its image's own pixels; flips and axis swaps are undone, "
+            "nothing is resampled):", wrong
+        )  # fmt: skip
+    if unplaced:
+        log.warning(
+            "%s: %d NIfTI masks belong to images with no place in space (no "
+            "ImagePositionPatient, ImageOrientationPatient or PixelSpacing: radiographs, "
+            "secondary captures), so their affines cannot be checked: used as stored, NIfTI "
+            "i the column and j the row; a mask drawn on dcm2niix's NIfTI of such an image "
+            "has its rows flipped (upside down): look at one (%s)", shown, len(unplaced),
+            ", ".join(sorted(unplaced)[:3]) + (" ..." if len(unplaced) > 3 else ""),
+        )  # fmt: skip
+    if said:
+        log.warning(
+            "%s: %d NIfTI masks are stored in another voxel order than their DICOM images "
+            "and were reoriented onto the images' pixels: %s%s", shown, len(said),
+            ", ".join(said[:3]), " ..." if len(said) > 3 else "",
+        )  # fmt: skip
+    return _write_table(folder / "truth" / "masks_on_images.csv", listed, moved)
+
+
+def _write_table(
+    table: Path, listed: dict[tuple[str, int], Path], moved: dict[tuple[str, int], Path]
+) -> Path:
+    """A masks CSV keyed by ``instance_key``: the ``moved`` copies, the other masks as listed."""
+    table.parent.mkdir(parents=True, exist_ok=True)
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["instance_key", "frame", "mask"])
+        for (instance, frame), path in sorted(listed.items()):
+            writer.writerow([instance, frame, str(moved.get((instance, frame), path.resolve()))])
+    return table
+
+
+def _name(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _on_image(
+    path: Path,
+    name: str,
+    row: dict[str, Any],
+    source: Path,
+    headers: dict[str, Any],
+    memo: dict[str, Any],
+) -> tuple[np.ndarray | None, str]:
+    """The mask's values on the image's ``(rows, columns)`` and what was done (``""``:
+    stored as the image is); no array when the mask or the image has no place (used as
+    stored, as a PNG is), with ``"unplaced image"`` when only the image has none."""
+    import nibabel as nib
+    from nibabel import orientations as ornts
+
+    from pipeline.data.orient import placed
+
+    image = _frame_affine(row, source, headers)
+    try:
+        stored: Any = nib.load(path)
+    except Exception as err:  # nibabel raises its own errors; load_mask named it already
+        raise RadpipeError(f"{name}: cannot be read as NIfTI ({type(err).__name__}).") from err
+    if image is None or not placed(stored):  # no place: used as stored, as a PNG is
+        return None, "unplaced image" if placed(stored) else ""
+    b = np.asarray(stored.affine, dtype=np.float64)
+    move = ornts.ornt_transform(ornts.io_orientation(b), ornts.io_orientation(image))
+    key = (str(path), move.tobytes())  # a series' 3-D mask, listed per slice: moved once
+    if memo.get("key") != key:
+        data = np.asanyarray(stored.dataobj)
+        data = data[..., None] if data.ndim == 2 else data
+        if data.ndim != 3:
+            raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
+                               "volume.")  # fmt: skip
+        memo.clear()
+        memo.update(key=key, value=(ornts.apply_orientation(data, move),
+                                    b @ ornts.inv_ornt_aff(move, data.shape)))  # fmt: skip
+    moved, bm = memo["value"]
+    rows, cols = (int(v) for v in row["shape"].split("x")[:2])
+    pixel = min(np.linalg.norm(image[:3, 0]), np.linalg.norm(image[:3, 1]))
+    tol = PIXEL_TOLERANCE * pixel
+    where = f"its image {row['source']} frame {row['frame']}"
+    if moved.shape[:2] != (cols, rows) or not np.allclose(bm[:3, :2], image[:3, :2], atol=tol):
+        raise RadpipeError(
+            f"{name}: {_axes(b)} {_size(stored.shape)} at {_steps(b)} mm, {where} "
+            f"{_axes(image)} {rows}x{cols} at {_steps(image)} mm (another spacing, size or "
+            "in-plane direction)"
+        )
+    normal = image[:3, 2] / np.linalg.norm(image[:3, 2])
+    k_axis = bm[:3, 2] / np.linalg.norm(bm[:3, 2])
+    at = np.linalg.solve(bm, image[:, 3])[:3]  # the frame's first pixel in mask voxels
+    k = round(float(at[2]))
+    off = float(np.linalg.norm(bm[:3, :3] @ (at - [0, 0, k])))
+    if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < moved.shape[2]:
+        raise RadpipeError(
+            f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
+            f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
+        )
+    same = _axes(b) == _axes(image)
+    note = "" if same else f"stored {_axes(b)}, image {_axes(image)}"
+    if moved.shape[2] > 1:
+        note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
+    return np.ascontiguousarray(moved[:, :, k].T), note
+
+
+def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) -> np.ndarray | None:
+    """The RAS affine of the manifest row's frame (column, row, normal), or ``None`` when its
+    file gives no position, orientation or pixel spacing."""
+    from pipeline.dicom.frames import frame_refs
+    from pipeline.dicom.geometry import affine_lps, lps_to_ras
+    from pipeline.dicom.header import read_dataset
+
+    rel = row["source"]
+    if rel not in headers:
+        ds = read_dataset(source / rel, rel)
+        try:
+            headers[rel] = frame_refs(ds, rel) if hasattr(ds, "get") else []
+        except (ValueError, TypeError, RadpipeError):
+            headers[rel] = []
+    refs = headers[rel]
+    ref = refs[row["frame"]] if row["frame"] < len(refs) else None
+    if ref is None or None in (ref.position, ref.orientation, ref.pixel_spacing):
+        return None
+    return lps_to_ras(affine_lps(ref.orientation, ref.position, ref.pixel_spacing, 1.0))
+
+
+def _axes(affine: np.ndarray) -> str:
+    from nibabel import orientations as ornts
+
+    return "".join(ornts.aff2axcodes(affine))
+
+
+def _steps(affine: np.ndarray) -> str:
+    return "x".join(f"{v:g}" for v in np.round(np.linalg.norm(affine[:3, :2], axis=0), 3))
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in shape)
