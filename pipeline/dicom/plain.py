@@ -58,8 +58,8 @@ _KEYWORD_TAGS: dict[str | int, object] = {}
 #: 256 bytes, at most 4,096 of them (then the table starts again), so the memory is bounded;
 #: the values each file has its own of (:data:`_PER_FILE`) are converted every time.
 _VALUES: dict[tuple[str, bytes], Any] = {}
-_PER_FILE = {0x00080018, 0x00200013, 0x00200032, 0x00201041, 0x00080032, 0x00080033,
-             0x00181060, 0x00541300}  # fmt: skip
+_PER_FILE = {"SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "SliceLocation",
+             "AcquisitionTime", "ContentTime", "TriggerTime", "FrameReferenceTime"}  # fmt: skip
 _UIDS: dict[str, Any] = {}
 
 
@@ -194,7 +194,7 @@ class PlainDataset:
                 found = elements.value(*key)
             except Odd:
                 found = _ODD
-            if len(key[1]) <= 256 and tag not in _PER_FILE:
+            if len(key[1]) <= 256 and keyword not in _PER_FILE:
                 if len(_VALUES) >= 4096:
                     _VALUES.clear()
                 _VALUES[key] = found
