@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 
-__all__ = ["align_nifti_mask", "placed"]
+__all__ = ["align_nifti_mask", "axis_codes", "is_nifti", "placed", "reorient"]
 
 log = logging.getLogger("radpipe")
 
@@ -28,9 +28,23 @@ log = logging.getLogger("radpipe")
 AFFINE_TOLERANCE = 1e-3
 
 
-def _is_nifti(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith(".nii") or name.endswith(".nii.gz")
+def is_nifti(path: Path) -> bool:
+    """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``, any case)."""
+    return path.name.lower().endswith((".nii", ".nii.gz"))
+
+
+def reorient(
+    data: np.ndarray, stored: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``data`` reoriented from ``stored``'s voxel axes to ``target``'s, with its new affine.
+
+    ``data`` is 3-D in NIfTI axis order on the affine ``stored``; it is flipped and its axes
+    swapped (nibabel's orientation tools: exact, nothing resampled).
+    """
+    from nibabel import orientations as ornts
+
+    move = ornts.ornt_transform(ornts.io_orientation(stored), ornts.io_orientation(target))
+    return ornts.apply_orientation(data, move), stored @ ornts.inv_ornt_aff(move, data.shape)
 
 
 def placed(img: Any) -> bool:
@@ -62,10 +76,9 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
     RadpipeError
         The affines differ by more than a reorientation: the mask lies on another grid.
     """
-    if not (_is_nifti(image_path) and _is_nifti(mask_path)):
+    if not (is_nifti(image_path) and is_nifti(mask_path)):
         return mask
     import nibabel as nib
-    from nibabel import orientations as ornts
 
     image: Any = nib.load(image_path)
     stored: Any = nib.load(mask_path)
@@ -78,26 +91,26 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
     flat = data.ndim == 2
     if flat:
         data = data[..., None]
-    move = ornts.ornt_transform(ornts.io_orientation(b), ornts.io_orientation(a))
-    moved = ornts.apply_orientation(data, move)
-    moved_affine = b @ ornts.inv_ornt_aff(move, data.shape)
+    moved, moved_affine = reorient(data, b, a)
     grid = tuple(image.shape[:3]) + (1,) * (3 - len(image.shape[:3]))
     if moved.shape != grid or not np.allclose(moved_affine, a, rtol=0, atol=AFFINE_TOLERANCE):
         raise RadpipeError(
             f"{name}: the mask's NIfTI affine puts it on another grid than its image "
-            f"(mask {_axes(b)}, shape {stored.shape}; image {_axes(a)}, shape {image.shape}): "
+            f"(mask {axis_codes(b)}, shape {stored.shape}; image {axis_codes(a)}, "
+            f"shape {image.shape}): "
             "resample the mask onto the image (nearest neighbour) first."
         )
     log.warning(
         "%s: mask stored as %s, its image as %s: the mask is reoriented onto the image's grid",
-        name, _axes(b), _axes(a),
+        name, axis_codes(b), axis_codes(a),
     )  # fmt: skip
     if flat:
         moved = moved[..., 0]
     return np.ascontiguousarray(moved.transpose(tuple(range(moved.ndim))[::-1]))
 
 
-def _axes(affine: np.ndarray) -> str:
+def axis_codes(affine: np.ndarray) -> str:
+    """The affine's axis codes (``"RAS"``, ``"LPS"``...), nibabel's ``aff2axcodes`` joined."""
     from nibabel import orientations as ornts
 
     return "".join(ornts.aff2axcodes(affine))

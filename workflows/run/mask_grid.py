@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from workflows.run.mask_rows import listed_refusal
@@ -34,10 +35,6 @@ __all__ = ["align_nifti_masks"]
 
 #: Grids agree when positions and axis steps agree within this fraction of a pixel.
 PIXEL_TOLERANCE = 0.1
-
-
-def _is_nifti(path: Path) -> bool:
-    return path.name.lower().endswith((".nii", ".nii.gz"))
 
 
 def align_nifti_masks(
@@ -66,7 +63,7 @@ def align_nifti_masks(
     listed = read_masks_csv(masks)
     shown = user.name
     rows = {(r["instance_key"], r["frame"]): r for r in manifest if r["slice_index"] is not None}
-    todo = {k: p for k, p in listed.items() if _is_nifti(p) and k in rows}
+    todo = {k: p for k, p in listed.items() if is_nifti(p) and k in rows}
     if not todo:
         return masks
     out_dir = folder / "truth" / "masks_on_images"
@@ -149,9 +146,6 @@ def _on_image(
     stored as the image is); no array when the mask or the image has no place (used as
     stored, as a PNG is), with ``"unplaced image"`` when only the image has none."""
     import nibabel as nib
-    from nibabel import orientations as ornts
-
-    from pipeline.data.orient import placed
 
     image = _frame_affine(row, source, headers)
     try:
@@ -161,8 +155,7 @@ def _on_image(
     if image is None or not placed(stored):  # no place: used as stored, as a PNG is
         return None, "unplaced image" if placed(stored) else ""
     b = np.asarray(stored.affine, dtype=np.float64)
-    move = ornts.ornt_transform(ornts.io_orientation(b), ornts.io_orientation(image))
-    key = (str(path), move.tobytes())  # a series' 3-D mask, listed per slice: moved once
+    key = (str(path), axis_codes(image))  # a series' 3-D mask, listed per slice: moved once
     if memo.get("key") != key:
         data = np.asanyarray(stored.dataobj)
         data = data[..., None] if data.ndim == 2 else data
@@ -170,8 +163,7 @@ def _on_image(
             raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
                                "volume.")  # fmt: skip
         memo.clear()
-        memo.update(key=key, value=(ornts.apply_orientation(data, move),
-                                    b @ ornts.inv_ornt_aff(move, data.shape)))  # fmt: skip
+        memo.update(key=key, value=reorient(data, b, image))
     moved, bm = memo["value"]
     rows, cols = (int(v) for v in row["shape"].split("x")[:2])
     pixel = min(np.linalg.norm(image[:3, 0]), np.linalg.norm(image[:3, 1]))
@@ -179,8 +171,8 @@ def _on_image(
     where = f"its image {row['source']} frame {row['frame']}"
     if moved.shape[:2] != (cols, rows) or not np.allclose(bm[:3, :2], image[:3, :2], atol=tol):
         raise RadpipeError(
-            f"{name}: {_axes(b)} {_size(stored.shape)} at {_steps(b)} mm, {where} "
-            f"{_axes(image)} {rows}x{cols} at {_steps(image)} mm (another spacing, size or "
+            f"{name}: {axis_codes(b)} {_size(stored.shape)} at {_steps(b)} mm, {where} "
+            f"{axis_codes(image)} {rows}x{cols} at {_steps(image)} mm (another spacing, size or "
             "in-plane direction)"
         )
     normal = image[:3, 2] / np.linalg.norm(image[:3, 2])
@@ -193,8 +185,8 @@ def _on_image(
             f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
             f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
         )
-    same = _axes(b) == _axes(image)
-    note = "" if same else f"stored {_axes(b)}, image {_axes(image)}"
+    same = axis_codes(b) == axis_codes(image)
+    note = "" if same else f"stored {axis_codes(b)}, image {axis_codes(image)}"
     if moved.shape[2] > 1:
         note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
     return np.ascontiguousarray(moved[:, :, k].T), note
@@ -219,12 +211,6 @@ def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) ->
     if ref is None or None in (ref.position, ref.orientation, ref.pixel_spacing):
         return None
     return lps_to_ras(affine_lps(ref.orientation, ref.position, ref.pixel_spacing, 1.0))
-
-
-def _axes(affine: np.ndarray) -> str:
-    from nibabel import orientations as ornts
-
-    return "".join(ornts.aff2axcodes(affine))
 
 
 def _steps(affine: np.ndarray) -> str:
