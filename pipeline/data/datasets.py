@@ -27,7 +27,7 @@ from pipeline.data.io import (
     unpositioned,
 )
 from pipeline.data.masks import MAX_CLASSES
-from pipeline.data.orient import align_nifti_mask
+from pipeline.data.orient import align_nifti_mask, is_nifti
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from pipeline.names import series_name, series_sources
@@ -307,7 +307,7 @@ class FolderDataset(SampleDataset):
                 )
         label = int(row["label"]) if row.get("label", "") != "" else None
         meta: dict[str, Any] = {"id": hash_key(row["image"]), "source": row["image"]}
-        if row["image"].lower().endswith((".nii", ".nii.gz")):  # mm, so distances are in mm
+        if is_nifti(row["image"]):  # mm, so distances are in mm
             meta["spacing"] = nifti_spacing(image_path, image.ndim - 1)
         return Sample(image=image, mask=mask, label=label, meta=meta)
 

@@ -13,6 +13,7 @@ spacing, origin or shape) is refused.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,9 @@ log = logging.getLogger("radpipe")
 AFFINE_TOLERANCE = 1e-3
 
 
-def is_nifti(path: Path) -> bool:
+def is_nifti(path: str | Path) -> bool:
     """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``, any case)."""
-    return path.name.lower().endswith((".nii", ".nii.gz"))
+    return os.path.basename(path).lower().endswith((".nii", ".nii.gz"))
 
 
 def reorient(

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.orient import is_nifti
+
 __all__ = ["note_orientations"]
 
 log = logging.getLogger("radpipe")
@@ -31,7 +33,7 @@ def note_orientations(paths: list[Path]) -> Counter[str]:
     orders: Counter[str] = Counter()
     example: dict[str, str] = {}
     for path in paths:
-        if not path.name.lower().endswith((".nii", ".nii.gz")) or not path.is_file():
+        if not is_nifti(path) or not path.is_file():
             continue
         try:
             img: Any = nib.load(path)
