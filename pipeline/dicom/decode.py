@@ -292,7 +292,7 @@ def decode_stored(
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
-        arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes), signed)
+        arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes, ds), signed)
         top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
         if top > 2**24:  # float32 outputs hold whole numbers exactly only up to 2**24
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
