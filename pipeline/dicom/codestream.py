@@ -14,6 +14,7 @@ T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,21 @@ def sign_notes(frame: bytes, pixel_representation: object) -> list[str]:
 
 
 def _sof(data: bytes) -> tuple[int, int, int] | None:
+    for marker, body in jpeg_segments(data):
+        if marker in _SOF:
+            if len(body) < 6:
+                return None
+            rows, cols = struct.unpack_from(">HH", body, 1)
+            return rows, cols, body[5]
+    return None
+
+
+def jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """``(marker, segment body)`` of a JPEG-family stream's header segments, up to its scan.
+
+    Stops at the first scan (SOS) or end of image; fill bytes and stand-alone markers are
+    skipped (T.81 B.1.1.2-B.1.1.4). A body cut short by the end of ``data`` is yielded short.
+    """
     pos = 2
     end = len(data)
     while pos + 4 <= end:
@@ -108,16 +124,11 @@ def _sof(data: bytes) -> tuple[int, int, int] | None:
         if marker == 0xFF or marker in _STANDALONE or marker == 0x00:
             pos += 1 if marker == 0xFF else 2
             continue
-        if marker in (0xD9, 0xDA):  # end of image, or scan data before any frame header
-            return None
+        if marker in (0xD9, 0xDA):  # end of image, or the scan data
+            return
         (length,) = struct.unpack_from(">H", data, pos + 2)
-        if marker in _SOF:
-            if pos + 10 > end:
-                return None
-            rows, cols = struct.unpack_from(">HH", data, pos + 5)
-            return rows, cols, data[pos + 9]
+        yield marker, data[pos + 4 : pos + 2 + length]
         pos += 2 + length
-    return None
 
 
 def has_end_marker(data: bytes) -> bool:

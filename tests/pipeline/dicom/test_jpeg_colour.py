@@ -1,0 +1,81 @@
+"""A lossy JPEG whose header says RGB but whose stream holds YCbCr (pydicom PR #2280).
+
+Nearly every JPEG encoder converts RGB to YCbCr; a header that still says RGB, over a stream
+without a JFIF marker, had its YCbCr samples taken as RGB: red (200, 30, 30) came out
+(81, 99, 213), unsaid (pylibjpeg-libjpeg #29, 3D Slicer PR #7656). The stream's colour space
+is read as libjpeg reads it. Expected values: the RGB image encoded, within JPEG's loss.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEGBaseline8Bit
+
+from pipeline.dicom import read_instance
+from pipeline.dicom.jpeg_colour import stream_colour
+from tests.pipeline.dicom.builders import image_dataset
+
+RGB = np.zeros((16, 16, 3), np.uint8)
+RGB[:8, :8], RGB[:8, 8:] = (200, 30, 30), (30, 200, 30)
+RGB[8:, :8], RGB[8:, 8:] = (30, 30, 200), (220, 220, 40)
+
+
+def _jpeg(*, app0: bool) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(RGB).save(buffer, "JPEG", quality=95, subsampling=0)
+    data = buffer.getvalue()  # SOI, APP0 JFIF, ...; component IDs 1, 2, 3
+    if not app0:
+        assert data[2:4] == b"\xff\xe0"
+        data = data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
+    return data
+
+
+def _read(tmp_path: Path, stream: bytes, photometric: str = "RGB"):  # type: ignore[no-untyped-def]
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 16, 16, bits=8, samples=3,
+                       photometric=photometric, syntax=JPEGBaseline8Bit)  # fmt: skip
+    ds.PlanarConfiguration = 0
+    ds.PixelData = encapsulate([stream])
+    ds["PixelData"].VR = "OB"
+    path = tmp_path / "sc.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return read_instance(path, "sc.dcm")
+
+
+@pytest.mark.parametrize("app0", [False, True], ids=["no-marker", "jfif"])
+def test_rgb_header_over_ycbcr_stream_reads_right_colours(tmp_path: Path, app0: bool) -> None:
+    image = _read(tmp_path, _jpeg(app0=app0))
+    assert np.abs(image.stored[0].astype(int) - RGB).max() <= 3  # was (81, 99, 213) for red
+    (said,) = [p for p in image.problems if "is RGB, but the JPEG stream's samples" in p]
+    assert ("JFIF APP0" in said) == app0 and "; " not in said
+
+
+def test_ybr_header_unchanged_and_unsaid(tmp_path: Path) -> None:
+    image = _read(tmp_path, _jpeg(app0=False), "YBR_FULL_422")
+    assert np.abs(image.stored[0].astype(int) - RGB).max() <= 3
+    assert not [p for p in image.problems if "PhotometricInterpretation" in p]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("SC_jpeg_no_color_transform.dcm", None),  # RGB, IDs 0, 1, 2, no marker: as the header
+        ("SC_jpeg_no_color_transform_2.dcm", "RGB"),  # Adobe APP14, transform 0
+        ("SC_rgb_jpeg_lossy_gdcm.dcm", "YCbCr"),  # IDs 1, 2, 3, no marker
+        ("SC_rgb_jpeg_dcmtk.dcm", "YCbCr"),  # JFIF
+    ],
+)
+def test_stream_colour_of_pydicoms_files(name: str, expected: str | None) -> None:
+    import pydicom
+    from pydicom.encaps import generate_frames
+
+    ds = pydicom.dcmread(get_testdata_file(name))
+    first = next(generate_frames(ds.PixelData, number_of_frames=1))
+    found = stream_colour(first)
+    assert (found[0] if found else None) == expected
