@@ -77,7 +77,10 @@ def lut_table(
         table = _from_bytes(bytes(raw), count, bits, little, source)
     else:
         values = raw if hasattr(raw, "__len__") else [raw]
-        table = np.asarray(list(values), dtype=np.int64)
+        # Entries are unsigned (PS3.3 C.11.1.1.1: "This range is always unsigned"; C.11.2.1.1
+        # 0 .. 2**n - 1), but older editions allowed LUT Data as SS: 32776 read -32760, 65535
+        # read -1 (cornerstone #382, IHE mlut_18). The 16-bit words are meant, unsigned.
+        table = np.asarray(list(values), dtype=np.int64) & 0xFFFF
     if len(table) < count:
         raise DicomError(
             source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
