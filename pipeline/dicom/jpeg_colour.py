@@ -24,6 +24,8 @@ from pipeline.dicom import codestream
 
 #: Lossy T.81 syntaxes (last UID component) and the YBR term pydicom reads each as.
 _LOSSY = {"50": "YBR_FULL_422", "51": "YBR_FULL"}
+#: JPEG 2000 and HTJ2K syntaxes (last UID component).
+_J2K = {"90", "91", "92", "93", "201", "202", "203"}
 #: T.81 start-of-frame markers (Table B.1), JPEG-LS's SOF55 aside.
 _T81_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
@@ -55,6 +57,24 @@ def _by_components(sof: bytes, marker_says: tuple[str, str] | None) -> tuple[str
     return None  # libjpeg 6b writes RGB as IDs 0, 1, 2 (Aperio tiles drop the Adobe marker)
 
 
+def j2k_colour_transform(data: bytes) -> str:
+    """``"RCT"``/``"ICT"`` when a JPEG 2000 codestream applies its colour transform; else ``""``.
+
+    The COD marker's multiple component transform flag (ISO 15444-1 A.6.1, Table A.17): G.2
+    reversible with the 5/3 wavelet, G.3 irreversible with the 9/7.
+    """
+    for marker, body in codestream.jpeg_segments(data):
+        if (
+            marker == 0x52
+        ):  # COD: Scod, progression, layers (2), MCT, levels, cb w, cb h, style, wavelet
+            if len(body) < 10 or body[4] != 1:
+                return ""
+            return "RCT" if body[9] == 1 else "ICT"
+        if marker == 0x90:  # SOT: the main header ended without a COD
+            return ""
+    return ""
+
+
 def colour_options(
     ds: Any, syntax: str | None, samples: int, photometric: str, first: bytes | None,
     notes: list[str],
@@ -63,7 +83,10 @@ def colour_options(
 
     ``first``: the first encapsulated frame (``None`` for native data). PlanarConfiguration
     as :func:`pipeline.dicom.codestream.reads_interleaved` says; an RGB header over a lossy
-    T.81 stream of YCbCr samples (:func:`stream_colour`) read as YBR, noted.
+    T.81 stream of YCbCr samples (:func:`stream_colour`) read as YBR, noted; a YBR_FULL header
+    over a JPEG 2000 stream with its colour transform (:func:`j2k_colour_transform`), whose
+    decoder gives RGB, read as RGB (pydicom converted it a second time: red (200, 30, 30)
+    came out (63, 255, 26)), noted.
     """
     from pipeline.dicom import values
 
@@ -74,6 +97,16 @@ def colour_options(
     if codestream.reads_interleaved(syntax, planar):
         options["planar_configuration"] = 0  # noted by the header check (planar_note)
     last = str(syntax or "").rpartition(".")[2]
+    if first is not None and photometric in ("YBR_FULL", "YBR_FULL_422") and last in _J2K:
+        mct = j2k_colour_transform(first)
+        if mct:  # the decoder undoes it and gives RGB: a YBR conversion would be a second one
+            options["photometric_interpretation"] = "RGB"
+            notes.append(
+                f"PhotometricInterpretation (0028,0004) is {photometric}, but the JPEG 2000 "
+                f"stream applies its multi-component transform ({mct}), which the decoder "
+                "undoes to RGB (PS3.5 8.2.4: such a stream is YBR_RCT or YBR_ICT): read as "
+                "RGB, not converted a second time"
+            )
     if photometric != "RGB" or last not in _LOSSY or first is None:
         return options
     said = stream_colour(first)

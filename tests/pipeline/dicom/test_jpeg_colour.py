@@ -79,3 +79,30 @@ def test_stream_colour_of_pydicoms_files(name: str, expected: str | None) -> Non
     first = next(generate_frames(ds.PixelData, number_of_frames=1))
     found = stream_colour(first)
     assert (found[0] if found else None) == expected
+
+
+@pytest.mark.parametrize(("mct", "said"), [(True, True), (False, False)], ids=["mct", "no-mct"])
+def test_ybr_full_header_over_a_j2k_colour_transform_is_read_as_rgb(
+    tmp_path: Path, mct: bool, said: bool
+) -> None:
+    # PS3.5 8.2.4: a stream with its multiple component transform is YBR_RCT/YBR_ICT, and the
+    # decoder gives RGB; under a YBR_FULL header it was converted a second time: red (200, 30,
+    # 30) came out (63, 255, 26). Without the transform, YBR_FULL is the header's word.
+    openjpeg = pytest.importorskip("openjpeg")
+    from pydicom.pixels import convert_color_space
+    from pydicom.uid import JPEG2000Lossless
+
+    rgb = np.kron(RGB, np.ones((2, 2, 1), np.uint8))  # 32x32: openjpeg wants room for levels
+    samples = rgb if mct else convert_color_space(rgb, "RGB", "YBR_FULL")
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 32, 32, bits=8, samples=3,
+                       photometric="YBR_FULL", syntax=JPEG2000Lossless)  # fmt: skip
+    ds.PlanarConfiguration = 0
+    ds.PixelData = encapsulate(
+        [openjpeg.encode(samples, use_mct=mct, photometric_interpretation=1)]
+    )
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "j2k.dcm", enforce_file_format=True)
+    image = read_instance(tmp_path / "j2k.dcm", "j2k.dcm")
+    assert np.abs(image.stored[0].astype(int) - rgb).max() <= (0 if mct else 2)
+    notes = [p for p in image.problems if "multi-component transform (RCT)" in p]
+    assert bool(notes) == said
