@@ -32,7 +32,8 @@ def plan_positions(
     """
     positions = np.array([frames[k].position for k in stack], dtype=np.float64)  # (K, 3)
     rel = (positions - positions[0]) @ normal  # (K,) mm along the normal
-    blocks = in_plane_blocks(positions, rel, normal)
+    spacing = frames[stack[0]].pixel_spacing
+    blocks = in_plane_blocks(positions, rel, normal, 0.5 * min(spacing) if spacing else 0.0)
     if blocks is not None:
         note = (f"split: {len(blocks)} blocks of slices placed apart in-plane (their origins "
                 f"differ by up to {_block_gap(positions, rel, normal, blocks):.3g} mm, not in "
@@ -60,7 +61,7 @@ def _in_plane(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.
 
 
 def in_plane_blocks(
-    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray, pixel: float = 0.0
 ) -> list[list[int]] | None:
     """Runs of slices (sorted along ``normal``) of one in-plane origin, when the stack is such.
 
@@ -71,19 +72,21 @@ def in_plane_blocks(
     whose origin is 50 mm away left the field of view, and the 'tilt' note named an angle
     the scanner never had. Such a stack is blocks of slices of one origin each (in order
     along the normal, interleaved or not); ``None`` when the offsets are nil, a tilt's, or
-    differ at every slice.
+    differ at every slice. Departures from a tilt's line under ``pixel`` mm (half a pixel:
+    positions rounded to 0.1 mm on a tilted CT) are rounding, not blocks.
     """
+    tol = max(POSITION_TOLERANCE, pixel)
     offsets = _in_plane(positions, rel, normal)
-    if len(rel) < 2 or float(np.linalg.norm(offsets, axis=1).max()) <= POSITION_TOLERANCE:
+    if len(rel) < 2 or float(np.linalg.norm(offsets, axis=1).max()) <= tol:
         return None
     squares = float(rel @ rel)
     slope = (rel @ offsets) / squares if squares > 0 else np.zeros(3)
-    if float(np.linalg.norm(offsets - np.outer(rel, slope), axis=1).max()) <= POSITION_TOLERANCE:
+    if float(np.linalg.norm(offsets - np.outer(rel, slope), axis=1).max()) <= tol:
         return None  # in proportion to the distance: a tilt
     blocks: list[list[int]] = []
     for k, offset in enumerate(offsets):
-        home = next((b for b in blocks if np.linalg.norm(offsets[b[0]] - offset)
-                     <= POSITION_TOLERANCE), None)  # fmt: skip
+        home = next((b for b in blocks if np.linalg.norm(offsets[b[0]] - offset) <= tol),
+                    None)  # fmt: skip
         if home is None:
             blocks.append([k])
         else:

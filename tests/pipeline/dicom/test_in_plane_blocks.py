@@ -14,6 +14,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 from pydicom.uid import generate_uid
 
 from tests.pipeline.dicom import geometry_cases as G
@@ -64,3 +65,20 @@ def test_a_real_tilt_is_still_corrected(tmp_path: Path) -> None:
     rows = _convert(G.save(tmp_path / "in", slices), tmp_path / "out")
     (row,) = rows
     assert row["problems"].startswith("tilt corrected: 15.0 degrees")
+
+
+@pytest.mark.parametrize(("degrees", "step"), [(3.0, 0.625), (7.0, 0.5), (0.5, 1.0)])
+def test_a_tilt_with_positions_rounded_to_a_tenth_is_no_blocks(degrees: float, step: float) -> None:
+    # rounded to 0.1 mm, a tilt's offsets step in stairs that are off its line by up to
+    # 0.05 mm: not blocks (split into 4 to 31 of them when judged by 0.05 mm alone)
+    from pipeline.dicom.stack import in_plane_blocks
+
+    t = np.tan(np.radians(degrees))
+    positions = np.array([[0.0, round(-k * step * t, 1), round(k * step, 1)] for k in range(40)])
+    normal = np.array([0.0, 0.0, 1.0])
+    rel = (positions - positions[0]) @ normal
+    assert in_plane_blocks(positions, rel, normal, pixel=0.5 * 0.7) is None
+    aside = np.array([[50.0, 0.0, 0.0]] * 20 + [[0.0, 0.0, 0.0]] * 20)
+    straight = positions * [0.0, 0.0, 1.0] + aside
+    blocks = in_plane_blocks(straight, rel, normal, pixel=0.35)  # a block 50 mm aside: blocks
+    assert blocks is not None and [len(b) for b in blocks] == [20, 20]
