@@ -97,27 +97,46 @@ def colour_options(
     if codestream.reads_interleaved(syntax, planar):
         options["planar_configuration"] = 0  # noted by the header check (planar_note)
     last = str(syntax or "").rpartition(".")[2]
-    if first is not None and photometric in ("YBR_FULL", "YBR_FULL_422") and last in _J2K:
-        mct = j2k_colour_transform(first)
-        if mct:  # the decoder undoes it and gives RGB: a YBR conversion would be a second one
-            options["photometric_interpretation"] = "RGB"
-            notes.append(
-                f"PhotometricInterpretation (0028,0004) is {photometric}, but the JPEG 2000 "
-                f"stream applies its multi-component transform ({mct}), which the decoder "
-                "undoes to RGB (PS3.5 8.2.4: such a stream is YBR_RCT or YBR_ICT): read as "
-                "RGB, not converted a second time"
-            )
-    if photometric != "RGB" or last not in _LOSSY or first is None:
+    if first is None or photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422"):
         return options
+    found = _j2k_says(first, photometric) if last in _J2K else None
+    if last in _LOSSY:
+        found = _t81_says(first, photometric, _LOSSY[last])
+    if found is not None:
+        options["photometric_interpretation"], note = found
+        notes.append(note)
+    return options
+
+
+def _j2k_says(first: bytes, photometric: str) -> tuple[str, str] | None:
+    """A YBR header over a JPEG 2000 stream that applies its colour transform: RGB, and why."""
+    mct = j2k_colour_transform(first)
+    if photometric == "RGB" or not mct:
+        return None
+    return "RGB", (
+        f"PhotometricInterpretation (0028,0004) is {photometric}, but the JPEG 2000 stream "
+        f"applies its multi-component transform ({mct}), which the decoder undoes to RGB "
+        "(PS3.5 8.2.4: such a stream is YBR_RCT or YBR_ICT): read as RGB, not converted a "
+        "second time"
+    )
+
+
+def _t81_says(first: bytes, photometric: str, ybr: str) -> tuple[str, str] | None:
+    """A lossy T.81 stream whose colour space is not the header's: that space, and why."""
     said = stream_colour(first)
-    if said is not None and said[0] == "YCbCr":
-        options["photometric_interpretation"] = _LOSSY[last]
-        notes.append(
-            "PhotometricInterpretation (0028,0004) is RGB, but the JPEG stream's samples are "
+    if said is None or (said[0] == "RGB") == (photometric == "RGB"):
+        return None
+    if said[0] == "YCbCr":
+        return ybr, (
+            f"PhotometricInterpretation (0028,0004) is RGB, but the JPEG stream's samples are "
             f"YCbCr ({said[1]}): converted to RGB as libjpeg and Pillow read it (read as RGB, "
             "its colours would be wrong)"
         )
-    return options
+    return "RGB", (
+        f"PhotometricInterpretation (0028,0004) is {photometric}, but the JPEG stream's samples "
+        f"are RGB ({said[1]}): read as RGB, as libjpeg and Pillow read it, not converted from "
+        "YBR"
+    )
 
 
 __all__ = ["colour_options", "stream_colour"]

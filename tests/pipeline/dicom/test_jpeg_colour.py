@@ -106,3 +106,21 @@ def test_ybr_full_header_over_a_j2k_colour_transform_is_read_as_rgb(
     assert np.abs(image.stored[0].astype(int) - rgb).max() <= (0 if mct else 2)
     notes = [p for p in image.problems if "multi-component transform (RCT)" in p]
     assert bool(notes) == said
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cr.dcm", "SC_jpeg_no_color_transform_2.dcm"])
+def test_ybr_header_over_an_rgb_stream_is_read_as_rgb(tmp_path: Path, name: str) -> None:
+    # dcmtk's +cr writes RGB samples with an Adobe APP14 marker, transform 0; a header
+    # rewritten to YBR_FULL_422 (3D Slicer's patcher does so for every JPEG) had them converted
+    # from YBR: the colours of pydicom's reading of the file as it was are expected
+    import pydicom
+
+    right = pydicom.dcmread(get_testdata_file(name)).pixel_array
+    ds = pydicom.dcmread(get_testdata_file(name))
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.save_as(tmp_path / "sc.dcm")
+    image = read_instance(tmp_path / "sc.dcm", "sc.dcm")
+    assert np.array_equal(image.stored[0], right)
+    assert any(
+        "is YBR_FULL_422, but the JPEG stream's samples are RGB" in p for p in image.problems
+    )
