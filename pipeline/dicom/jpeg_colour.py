@@ -108,6 +108,22 @@ def colour_options(
     return options
 
 
+def colour_notes(ds: Any, first: bytes | None) -> list[str]:
+    """What :func:`colour_options` says of the header's colour space (for ``inspect``)."""
+    from pipeline.dicom import values
+
+    notes: list[str] = []
+    try:
+        samples = values.integer(ds, "SamplesPerPixel", 1) or 1
+        meta = getattr(ds, "file_meta", None)
+        syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+        photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+        colour_options(ds, syntax, samples, photometric, first, notes)
+    except Exception:  # unreadable values are the header checks' to say
+        return []
+    return notes
+
+
 def _j2k_says(first: bytes, photometric: str) -> tuple[str, str] | None:
     """A YBR header over a JPEG 2000 stream that applies its colour transform: RGB, and why."""
     mct = j2k_colour_transform(first)
@@ -139,4 +155,4 @@ def _t81_says(first: bytes, photometric: str, ybr: str) -> tuple[str, str] | Non
     )
 
 
-__all__ = ["colour_options", "stream_colour"]
+__all__ = ["colour_notes", "colour_options", "stream_colour"]

@@ -124,3 +124,16 @@ def test_ybr_header_over_an_rgb_stream_is_read_as_rgb(tmp_path: Path, name: str)
     assert any(
         "is YBR_FULL_422, but the JPEG stream's samples are RGB" in p for p in image.problems
     )
+
+
+def test_inspect_says_it_as_convert_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workflows.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _read(src, _jpeg(app0=False))  # writes src/sc.dcm
+    assert main(["inspect", str(src)]) in (0, 1)  # 1: problems noted
+    said = "is RGB, but the JPEG stream's samples are YCbCr (no JFIF or Adobe marker"
+    assert said in capsys.readouterr().out
