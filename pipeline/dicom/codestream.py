@@ -14,6 +14,7 @@ T.800 A.5.1 (SIZ), A.4.4 (EOC = 0xFFD9).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,21 @@ def sign_notes(frame: bytes, pixel_representation: object) -> list[str]:
 
 
 def _sof(data: bytes) -> tuple[int, int, int] | None:
+    for marker, body in jpeg_segments(data):
+        if marker in _SOF:
+            if len(body) < 6:
+                return None
+            rows, cols = struct.unpack_from(">HH", body, 1)
+            return rows, cols, body[5]
+    return None
+
+
+def jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """``(marker, segment body)`` of a JPEG-family stream's header segments, up to its scan.
+
+    Stops at the first scan (SOS) or end of image; fill bytes and stand-alone markers are
+    skipped (T.81 B.1.1.2-B.1.1.4). A body cut short by the end of ``data`` is yielded short.
+    """
     pos = 2
     end = len(data)
     while pos + 4 <= end:
@@ -108,16 +124,11 @@ def _sof(data: bytes) -> tuple[int, int, int] | None:
         if marker == 0xFF or marker in _STANDALONE or marker == 0x00:
             pos += 1 if marker == 0xFF else 2
             continue
-        if marker in (0xD9, 0xDA):  # end of image, or scan data before any frame header
-            return None
+        if marker in (0xD9, 0xDA):  # end of image, or the scan data
+            return
         (length,) = struct.unpack_from(">H", data, pos + 2)
-        if marker in _SOF:
-            if pos + 10 > end:
-                return None
-            rows, cols = struct.unpack_from(">HH", data, pos + 5)
-            return rows, cols, data[pos + 9]
+        yield marker, data[pos + 4 : pos + 2 + length]
         pos += 2 + length
-    return None
 
 
 def has_end_marker(data: bytes) -> bool:
@@ -235,7 +246,56 @@ def value_bits(arr: np.ndarray) -> int:
     return max(top.bit_length(), (-low - 1).bit_length() if low < 0 else 0) + 1
 
 
-def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes: list[str]) -> int:
+def embedded_overlay(ds: Any, bits_stored: int) -> tuple[int, int] | None:
+    """``(group, bit)`` of the first overlay embedded in the pixel words above BitsStored.
+
+    An overlay plane without Overlay Data (60xx,3000) whose Overlay Bit Position (60xx,0102)
+    is at or above BitsStored lives in the unused high bits of each pixel word (retired, but
+    written by older CRs, MRs and ultrasound: PS3.5 8.1.2, PS3.3 C.9.2.1.3 of 2003). ``None``
+    when there is no such plane.
+    """
+    for group in range(0x6000, 0x6020, 2):
+        try:
+            bit = ds.get((group << 16) | 0x0102)
+            bit = getattr(bit, "value", bit)
+            has_data = ds.get((group << 16) | 0x3000) is not None
+        except Exception:  # an unreadable overlay element: no overlay known here
+            continue
+        text = str(bit).strip() if bit is not None and not has_data else ""
+        if text.isdigit() and bits_stored <= int(text) < 64:
+            return group, int(text)
+    return None
+
+
+def _masked_overlay(
+    arr: np.ndarray, bits_stored: int, codec: str, overlay: tuple[int, int], notes: list[str]
+) -> int:
+    """Note that a codestream's bits above BitsStored are the embedded ``overlay``'s.
+
+    They are masked, as in native data and as GDCM decodes them (pydicom #2260: a CR with an
+    overlay in bit 12 under BitsStored 12 came out of JPEG 2000 with 4096 added where the
+    overlay was drawn).
+    """
+    need = value_bits(arr)
+    if need > bits_stored:
+        unsigned = arr.view(arr.dtype.str.replace("i", "u"))
+        changed = int(np.count_nonzero(np.right_shift(unsigned, bits_stored)))
+        notes.append(
+            f"{codec} samples hold the overlay of ({overlay[0]:04X},0102) OverlayBitPosition "
+            f"{overlay[1]} above BitsStored (0028,0101) {bits_stored}: masked to "
+            f"{bits_stored} bits, the overlay left out of the values ({changed:,} of "
+            f"{arr.size:,} values changed)"
+        )
+    return bits_stored
+
+
+def codestream_bits(
+    arr: np.ndarray,
+    bits_stored: int,
+    syntax: str | None,
+    notes: list[str],
+    ds: Any = None,
+) -> int:
     """The bits to keep of decoded JPEG-family grey samples: BitsStored, or more.
 
     A codestream of wider samples than BitsStored (precision 16 under BitsStored 12) is
@@ -246,7 +306,9 @@ def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes
     decoded unmasked at radpipe's asking (:func:`keeps_jpeg_samples`): masked, a 6-bit
     image's 64 (an overshoot of its top, 63) read 0 and 200 read 8. Lossless T.81 samples
     and signed T.81 ones are masked to BitsStored (by the caller), noted when that changes
-    a value (:func:`_masked_t81`): it was unsaid.
+    a value (:func:`_masked_t81`): it was unsaid. A JPEG 2000 or JPEG-LS codestream whose
+    bits above BitsStored the header ``ds`` gives to an overlay (:func:`embedded_overlay`) is
+    masked, noted (:func:`_masked_overlay`).
     """
     last = str(syntax or "").rpartition(".")[2]
     codec = _KEEPS_SAMPLES.get(int(last)) if last.isdigit() else None
@@ -257,6 +319,9 @@ def codestream_bits(arr: np.ndarray, bits_stored: int, syntax: str | None, notes
         return bits_stored
     if codec is None or arr.dtype.kind not in "iu":
         return bits_stored
+    overlay = None if ds is None else embedded_overlay(ds, bits_stored)
+    if overlay is not None:  # the bits above BitsStored are an overlay's, not the samples'
+        return _masked_overlay(arr, bits_stored, codec, overlay, notes)
     need = min(value_bits(arr), arr.dtype.itemsize * 8)
     if need <= bits_stored:
         return bits_stored

@@ -23,6 +23,7 @@ from pydicom.uid import (
 from pipeline.dicom import codestream, values
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
+from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.plugins import decode_with_pydicom
 from pipeline.dicom.reasons import read_failure
@@ -263,7 +264,7 @@ def decode_stored(
     signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
-    check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
+    first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
     native = keyword == "PixelData" and syntax in _NATIVE_LE and samples == 1
     if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
         dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_alloc // 8}")
@@ -276,9 +277,7 @@ def decode_stored(
                   "pixel_representation": int(signed)}  # fmt: skip
         if samples == 1 and codestream.keeps_jpeg_samples(syntax):
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
-        planar = values.integer(ds, "PlanarConfiguration", None, maximum=1)
-        if samples > 1 and codestream.reads_interleaved(syntax, planar):
-            header["planar_configuration"] = 0  # noted by the header check (planar_note)
+        header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         arr = decode_with_pydicom(ds, source, notes, header)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
@@ -292,7 +291,7 @@ def decode_stored(
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
-        arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes), signed)
+        arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes, ds), signed)
         top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
         if top > 2**24:  # float32 outputs hold whole numbers exactly only up to 2**24
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
@@ -312,8 +311,11 @@ def _shape_mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> str:
 
 def check_codestreams(
     ds: Dataset, source: str, *, max_pixels: int = DEFAULT_MAX_PIXELS, notes: list[str]
-) -> None:
+) -> bytes | None:
     """Check JPEG-family and RLE frames against the header before any decoding.
+
+    Returns the first JPEG-family frame (for :func:`~pipeline.dicom.jpeg_colour.colour_options`),
+    ``None`` for other syntaxes.
 
     The fragments must hold NumberOfFrames frames. Each JPEG-family frame's own dimensions
     (SOF / SIZ marker) are checked against Rows, Columns and ``max_pixels``; a frame without
@@ -331,7 +333,7 @@ def check_codestreams(
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
     family = codestream.is_jpeg_family(syntax)
     if not (family or syntax == RLELossless) or elem is None or elem.value is None:
-        return
+        return None
     frames = frame_count(ds)
     rows, cols = int(ds.Rows), int(ds.Columns)
     try:
@@ -345,7 +347,7 @@ def check_codestreams(
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
     if not family:  # RLE: one fragment per frame, no codestream markers to check
-        return
+        return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
@@ -369,3 +371,4 @@ def check_codestreams(
                                      f"data missing ({missing}): truncated file?")  # fmt: skip
         notes.append(f"frame {k}: the compressed stream has no end marker "
                      "(EOI/EOC): truncated or damaged")  # fmt: skip
+    return found[0]

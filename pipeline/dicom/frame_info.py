@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
+from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import first_number, frame_window, numbers, orientation
@@ -95,6 +96,10 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
                      "the intercept, so slope 1 is used")  # fmt: skip
         slope_value = None
     intercept_value = first_number(intercept, "RescaleIntercept", notes)
+    if modality_ignored(ds):  # XA/XRF: the Modality LUT maps backwards, never for display
+        note = ignored_modality_note(ds, slope_value, intercept_value)
+        notes += [note] if note else []
+        slope_value = intercept_value = None
     return FrameInfo(
         slope=1.0 if slope_value is None else slope_value,
         intercept=0.0 if intercept_value is None else intercept_value,

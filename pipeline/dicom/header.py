@@ -22,6 +22,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_p
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
@@ -222,7 +223,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
     notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
     check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
-    check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes)
+    notes += colour_notes(ds, check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes))
     series = memoized(_series_facts, ds)  # once per series for plain files
     return Instance(
         path=rel,

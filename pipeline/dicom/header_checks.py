@@ -200,7 +200,8 @@ def _value_checks(ds: Any) -> list[str]:
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)
     seq = ds.get("ModalityLUTSequence")
-    if seq:  # every output applies it: unusable means refused, here as in the reader
+    # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
+    if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,

@@ -77,7 +77,10 @@ def lut_table(
         table = _from_bytes(bytes(raw), count, bits, little, source)
     else:
         values = raw if hasattr(raw, "__len__") else [raw]
-        table = np.asarray(list(values), dtype=np.int64)
+        # Entries are unsigned (PS3.3 C.11.1.1.1: "This range is always unsigned"; C.11.2.1.1
+        # 0 .. 2**n - 1), but older editions allowed LUT Data as SS: 32776 read -32760, 65535
+        # read -1 (cornerstone #382, IHE mlut_18). The 16-bit words are meant, unsigned.
+        table = np.asarray(list(values), dtype=np.int64) & 0xFFFF
     if len(table) < count:
         raise DicomError(
             source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
@@ -85,10 +88,58 @@ def lut_table(
     return first, table[:count], bits
 
 
+#: X-Ray Angiographic, X-Ray Radiofluoroscopic and the retired X-Ray Angiographic Bi-Plane
+#: Image Storage SOP Classes: see :func:`modality_ignored`.
+_XRAY_BACKWARD = frozenset(
+    {"1.2.840.10008.5.1.4.1.1.12.1", "1.2.840.10008.5.1.4.1.1.12.2", "1.2.840.10008.5.1.4.1.1.12.3"}
+)
+
+
+def modality_ignored(ds: Any) -> bool:
+    """Whether the image's Modality LUT (Sequence or Rescale) is not part of its display chain.
+
+    In XA and XRF images the Modality LUT maps stored values *back* to values proportional
+    to the X-ray beam intensity (Pixel Intensity Relationship LOG); it is not applied before
+    the window, which is set on the stored values: "If a Modality LUT ... is present in the
+    referenced image(s) it shall be ignored" (PS3.4 N.2.5, the XA/XRF presentation pipeline).
+    dcmtk (``dimomod.cc``, after David Clunie, comp.protocols.dicom 2000-12-13) and fo-dicom
+    (#1442: such an XA came out far too dark) skip it for these SOP classes. Applied, an XA
+    whose exponential LUT maps 10-bit stored values to 0..65535 was saturated white by its
+    own window (512, 1024), unsaid. (Enhanced XA/XRF keep such LUTs in their own Pixel
+    Intensity Relationship LUT group, which radpipe never applies.)
+    """
+    return str(ds.get("SOPClassUID") or "").strip() in _XRAY_BACKWARD
+
+
+def ignored_modality_note(ds: Any, slope: float | None, intercept: float | None) -> str:
+    """What an XA/XRF image's Modality LUT would have done and that it is not done; ``""``.
+
+    ``slope``/``intercept``: the image's RescaleSlope/Intercept (``None`` when absent).
+    Nothing is said of an identity rescale or a non-XA image (:func:`modality_ignored`).
+    """
+    if not modality_ignored(ds):
+        return ""
+    if ds.get("ModalityLUTSequence"):
+        what = "Modality LUT Sequence (0028,3000)"
+    elif (slope not in (None, 1.0)) or (intercept not in (None, 0.0)):
+        s, b = 1.0 if slope is None else slope, 0.0 if intercept is None else intercept
+        what = f"RescaleSlope/Intercept (0028,1053/1052) (x {s:g} + {b:g})"
+    else:
+        return ""
+    return (
+        f"{what} not applied: in an XA/XRF image it maps stored values back to X-ray beam "
+        "intensity and is no part of the display chain (PS3.4 N.2.5, as dcmtk and fo-dicom "
+        "read it): the values written, and windowed, are the stored values"
+    )
+
+
 def modality_lut(ds: Any, source: str, little: bool, signed: bool) -> tuple[int, np.ndarray] | None:
-    """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused."""
+    """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused.
+
+    ``None`` for an XA/XRF image, whose Modality LUT is not applied (:func:`modality_ignored`).
+    """
     seq = ds.get("ModalityLUTSequence")
-    if not seq:
+    if not seq or modality_ignored(ds):
         return None
     first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
     return first, table
@@ -112,6 +163,8 @@ def value_units(ds: Any) -> tuple[str, str]:
     """
     from pipeline.dicom.groups import attribute
 
+    if modality_ignored(ds):  # the values are the stored values
+        return "", ""
     seq = ds.get("ModalityLUTSequence")
     if seq and str(seq[0].get("ModalityLUTType") or "").strip():
         return str(seq[0].ModalityLUTType).strip().upper(), "ModalityLUTType (0028,3004)"

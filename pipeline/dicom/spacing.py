@@ -68,7 +68,30 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
         return _at_patient(ds, imager, notes, pixel is not None)
     if pixel is not None:
         return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None
-    return _ultrasound(ds, notes)
+    found = _ultrasound(ds, notes)
+    if found is None:
+        _aspect_note(ds, notes)
+    return found
+
+
+def _aspect_note(ds: Any, notes: list[str]) -> None:
+    """Say that the pixels are not square when only Pixel Aspect Ratio (0028,0034) says so.
+
+    It is required exactly then: an aspect other than 1:1 and no spacing attribute (PS3.3
+    C.7.6.3.1.7; older MR cine and ultrasound, 3D Slicer's and dwv #952's anisotropic pixels).
+    Outputs hold the stored grid, so a picture of such pixels shown square is stretched, and
+    a volume's voxels (spacing unknown) are not the cubes they seem.
+    """
+    try:
+        vertical, horizontal = (float(v) for v in ds.get("PixelAspectRatio") or ())
+    except (TypeError, ValueError):
+        return
+    if vertical > 0 and horizontal > 0 and not math.isclose(vertical, horizontal, rel_tol=1e-3):
+        notes.append(
+            f"pixels are not square: PixelAspectRatio (0028,0034) is {vertical:g}:{horizontal:g} "
+            "(row:column height) and no spacing is given: outputs hold the stored grid, stretched "
+            f"{vertical / horizontal:.4g}x in height when shown with square pixels"
+        )
 
 
 def _positive(spacing: tuple[float, ...], name: str, notes: list[str]) -> bool:

@@ -32,6 +32,14 @@ def plan_positions(
     """
     positions = np.array([frames[k].position for k in stack], dtype=np.float64)  # (K, 3)
     rel = (positions - positions[0]) @ normal  # (K,) mm along the normal
+    spacing = frames[stack[0]].pixel_spacing
+    blocks = in_plane_blocks(positions, rel, normal, 0.5 * min(spacing) if spacing else 0.0)
+    if blocks is not None:
+        note = (f"split: {len(blocks)} blocks of slices placed apart in-plane (their origins "
+                f"differ by up to {_block_gap(positions, rel, normal, blocks):.3g} mm, not in "
+                "proportion to their distance as a gantry tilt's), one volume each")  # fmt: skip
+        return [_with_problem(v, note) for b in blocks
+                for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
@@ -45,6 +53,53 @@ def plan_positions(
         note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
         volumes = [_with_problem(v, note) for v in volumes]
     return volumes
+
+
+def _in_plane(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """``(K, 3)``: each slice's position relative to the first, less its part along ``normal``."""
+    return (positions - positions[0]) - np.outer(rel, normal)
+
+
+def in_plane_blocks(
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray, pixel: float = 0.0
+) -> list[list[int]] | None:
+    """Runs of slices (sorted along ``normal``) of one in-plane origin, when the stack is such.
+
+    A gantry tilt shears a stack: each slice's in-plane offset is in proportion to its
+    distance along the normal, and the tilt policy shifts it back. Offsets that are not (a
+    block of slices whose origin jumps, then stays: two geometries filed in one series, such
+    as a brain and a spinal-cord block, dcm2niix #1009) are no tilt: shifted as one, a block
+    whose origin is 50 mm away left the field of view, and the 'tilt' note named an angle
+    the scanner never had. Such a stack is blocks of slices of one origin each (in order
+    along the normal, interleaved or not); ``None`` when the offsets are nil, a tilt's, or
+    differ at every slice. Departures from a tilt's line under ``pixel`` mm (half a pixel:
+    positions rounded to 0.1 mm on a tilted CT) are rounding, not blocks.
+    """
+    tol = max(POSITION_TOLERANCE, pixel)
+    offsets = _in_plane(positions, rel, normal)
+    if len(rel) < 2 or float(np.linalg.norm(offsets, axis=1).max()) <= tol:
+        return None
+    squares = float(rel @ rel)
+    slope = (rel @ offsets) / squares if squares > 0 else np.zeros(3)
+    if float(np.linalg.norm(offsets - np.outer(rel, slope), axis=1).max()) <= tol:
+        return None  # in proportion to the distance: a tilt
+    blocks: list[list[int]] = []
+    for k, offset in enumerate(offsets):
+        home = next((b for b in blocks if np.linalg.norm(offsets[b[0]] - offset) <= tol),
+                    None)  # fmt: skip
+        if home is None:
+            blocks.append([k])
+        else:
+            home.append(k)
+    return blocks if len(blocks) < len(rel) else None  # else a new origin at every slice
+
+
+def _block_gap(
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray, blocks: list[list[int]]
+) -> float:
+    offsets = _in_plane(positions, rel, normal)
+    firsts = offsets[[b[0] for b in blocks]]
+    return float(np.linalg.norm(firsts - firsts[0], axis=1).max())
 
 
 def _with_problem(volume: Any, problem: str) -> Any:
@@ -94,7 +149,7 @@ def _run_volume(
     iop = np.asarray(ref.orientation, dtype=np.float64)
     row_spacing, col_spacing = (float(v) for v in ref.pixel_spacing)
     rel = (positions - positions[0]) @ normal
-    offsets = (positions - positions[0]) - np.outer(rel, normal)  # (K, 3) in-plane parts
+    offsets = _in_plane(positions, rel, normal)  # (K, 3) in-plane parts
     problems: list[str] = []
     shifts = None
     column = None

@@ -64,6 +64,8 @@ def voi_input_signed(ds: Any, frame: int = 0) -> bool:
         pixel_signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
     except DicomError:
         pixel_signed = False
+    if lut.modality_ignored(ds):  # XA/XRF: the window applies to the stored values
+        return pixel_signed
     if ds.get("ModalityLUTSequence"):
         return False
     try:

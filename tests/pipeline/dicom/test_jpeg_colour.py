@@ -1,0 +1,139 @@
+"""A lossy JPEG whose header says RGB but whose stream holds YCbCr (pydicom PR #2280).
+
+Nearly every JPEG encoder converts RGB to YCbCr; a header that still says RGB, over a stream
+without a JFIF marker, had its YCbCr samples taken as RGB: red (200, 30, 30) came out
+(81, 99, 213), unsaid (pylibjpeg-libjpeg #29, 3D Slicer PR #7656). The stream's colour space
+is read as libjpeg reads it. Expected values: the RGB image encoded, within JPEG's loss.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEGBaseline8Bit
+
+from pipeline.dicom import read_instance
+from pipeline.dicom.jpeg_colour import stream_colour
+from tests.pipeline.dicom.builders import image_dataset
+
+RGB = np.zeros((16, 16, 3), np.uint8)
+RGB[:8, :8], RGB[:8, 8:] = (200, 30, 30), (30, 200, 30)
+RGB[8:, :8], RGB[8:, 8:] = (30, 30, 200), (220, 220, 40)
+
+
+def _jpeg(*, app0: bool) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(RGB).save(buffer, "JPEG", quality=95, subsampling=0)
+    data = buffer.getvalue()  # SOI, APP0 JFIF, ...; component IDs 1, 2, 3
+    if not app0:
+        assert data[2:4] == b"\xff\xe0"
+        data = data[:2] + data[4 + int.from_bytes(data[4:6], "big") :]
+    return data
+
+
+def _read(tmp_path: Path, stream: bytes, photometric: str = "RGB"):  # type: ignore[no-untyped-def]
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 16, 16, bits=8, samples=3,
+                       photometric=photometric, syntax=JPEGBaseline8Bit)  # fmt: skip
+    ds.PlanarConfiguration = 0
+    ds.PixelData = encapsulate([stream])
+    ds["PixelData"].VR = "OB"
+    path = tmp_path / "sc.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return read_instance(path, "sc.dcm")
+
+
+@pytest.mark.parametrize("app0", [False, True], ids=["no-marker", "jfif"])
+def test_rgb_header_over_ycbcr_stream_reads_right_colours(tmp_path: Path, app0: bool) -> None:
+    image = _read(tmp_path, _jpeg(app0=app0))
+    assert np.abs(image.stored[0].astype(int) - RGB).max() <= 3  # was (81, 99, 213) for red
+    (said,) = [p for p in image.problems if "is RGB, but the JPEG stream's samples" in p]
+    assert ("JFIF APP0" in said) == app0 and "; " not in said
+
+
+def test_ybr_header_unchanged_and_unsaid(tmp_path: Path) -> None:
+    image = _read(tmp_path, _jpeg(app0=False), "YBR_FULL_422")
+    assert np.abs(image.stored[0].astype(int) - RGB).max() <= 3
+    assert not [p for p in image.problems if "PhotometricInterpretation" in p]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("SC_jpeg_no_color_transform.dcm", None),  # RGB, IDs 0, 1, 2, no marker: as the header
+        ("SC_jpeg_no_color_transform_2.dcm", "RGB"),  # Adobe APP14, transform 0
+        ("SC_rgb_jpeg_lossy_gdcm.dcm", "YCbCr"),  # IDs 1, 2, 3, no marker
+        ("SC_rgb_jpeg_dcmtk.dcm", "YCbCr"),  # JFIF
+    ],
+)
+def test_stream_colour_of_pydicoms_files(name: str, expected: str | None) -> None:
+    import pydicom
+    from pydicom.encaps import generate_frames
+
+    ds = pydicom.dcmread(get_testdata_file(name))
+    first = next(generate_frames(ds.PixelData, number_of_frames=1))
+    found = stream_colour(first)
+    assert (found[0] if found else None) == expected
+
+
+@pytest.mark.parametrize(("mct", "said"), [(True, True), (False, False)], ids=["mct", "no-mct"])
+def test_ybr_full_header_over_a_j2k_colour_transform_is_read_as_rgb(
+    tmp_path: Path, mct: bool, said: bool
+) -> None:
+    # PS3.5 8.2.4: a stream with its multiple component transform is YBR_RCT/YBR_ICT, and the
+    # decoder gives RGB; under a YBR_FULL header it was converted a second time: red (200, 30,
+    # 30) came out (63, 255, 26). Without the transform, YBR_FULL is the header's word.
+    openjpeg = pytest.importorskip("openjpeg")
+    from pydicom.pixels import convert_color_space
+    from pydicom.uid import JPEG2000Lossless
+
+    rgb = np.kron(RGB, np.ones((2, 2, 1), np.uint8))  # 32x32: openjpeg wants room for levels
+    samples = rgb if mct else convert_color_space(rgb, "RGB", "YBR_FULL")
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 32, 32, bits=8, samples=3,
+                       photometric="YBR_FULL", syntax=JPEG2000Lossless)  # fmt: skip
+    ds.PlanarConfiguration = 0
+    ds.PixelData = encapsulate(
+        [openjpeg.encode(samples, use_mct=mct, photometric_interpretation=1)]
+    )
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "j2k.dcm", enforce_file_format=True)
+    image = read_instance(tmp_path / "j2k.dcm", "j2k.dcm")
+    assert np.abs(image.stored[0].astype(int) - rgb).max() <= (0 if mct else 2)
+    notes = [p for p in image.problems if "multi-component transform (RCT)" in p]
+    assert bool(notes) == said
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cr.dcm", "SC_jpeg_no_color_transform_2.dcm"])
+def test_ybr_header_over_an_rgb_stream_is_read_as_rgb(tmp_path: Path, name: str) -> None:
+    # dcmtk's +cr writes RGB samples with an Adobe APP14 marker, transform 0; a header
+    # rewritten to YBR_FULL_422 (3D Slicer's patcher does so for every JPEG) had them converted
+    # from YBR: the colours of pydicom's reading of the file as it was are expected
+    import pydicom
+
+    right = pydicom.dcmread(get_testdata_file(name)).pixel_array
+    ds = pydicom.dcmread(get_testdata_file(name))
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.save_as(tmp_path / "sc.dcm")
+    image = read_instance(tmp_path / "sc.dcm", "sc.dcm")
+    assert np.array_equal(image.stored[0], right)
+    assert any(
+        "is YBR_FULL_422, but the JPEG stream's samples are RGB" in p for p in image.problems
+    )
+
+
+def test_inspect_says_it_as_convert_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workflows.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _read(src, _jpeg(app0=False))  # writes src/sc.dcm
+    assert main(["inspect", str(src)]) in (0, 1)  # 1: problems noted
+    said = "is RGB, but the JPEG stream's samples are YCbCr (no JFIF or Adobe marker"
+    assert said in capsys.readouterr().out
