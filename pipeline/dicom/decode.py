@@ -141,7 +141,7 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
 def _check_native_length(
     ds: Dataset, source: str, keyword: str, pixels: int, bits: int, notes: list[str] | None
 ) -> None:
-    if str(ds.get("PhotometricInterpretation", "")).upper() == "YBR_FULL_422":
+    if str(ds.get("PhotometricInterpretation", "")).upper() in ("YBR_FULL_422", "YBR_PARTIAL_422"):
         pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
     needed = (pixels * bits + 7) // 8
     have = pixel_length(ds)

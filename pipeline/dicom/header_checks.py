@@ -14,7 +14,7 @@ from typing import Any
 from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
-from pipeline.dicom.codestream import planar_note
+from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -136,14 +136,46 @@ def _samples(ds: Any, notes: list[str]) -> None:
         raise DicomError("", f"{tag_name('SamplesPerPixel')} is {samples} but {said}.")
     if samples != 3:
         return
-    planar = integer(ds, "PlanarConfiguration", None, maximum=1)
     meta = getattr(ds, "file_meta", None)
+    _unconverted_colour(term, meta.get("TransferSyntaxUID") if meta is not None else None, notes)
+    planar = integer(ds, "PlanarConfiguration", None, maximum=1)
     note = planar_note(meta.get("TransferSyntaxUID") if meta is not None else None, planar)
     if note is not None:
         notes.append(note)
     elif planar is None:
         raise DicomError("", "PlanarConfiguration (0028,0006) is missing: colour pixels cannot "
                              "be read without it (0: RGBRGB..., 1: RR..GG..BB...).")  # fmt: skip
+
+
+#: Colour terms whose samples are neither RGB nor a YCbCr that pydicom converts, in data no
+#: decoder transforms: HSV and YBR_PARTIAL_422 are retired, YBR_PARTIAL_420 is defined for
+#: MPEG-2 / H.264 streams only (PS3.3 C.7.6.3.1.2).
+_NO_RGB = ("HSV", "YBR_PARTIAL_422", "YBR_PARTIAL_420")
+
+
+def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None:
+    """Refuse colour samples outside any codestream that nothing would turn into RGB.
+
+    Uncompressed (or RLE) pixel data of a term in ``_NO_RGB`` was written as if RGB: a red
+    pixel stored as partial-range YCbCr (81, 90, 240) came out (81, 90, 240), unsaid.
+    YBR_ICT / YBR_RCT name a JPEG 2000 stream's colour transform, which its decoder undoes
+    (PS3.5 8.2.4); outside one they are the samples of a decompressed stream whose header
+    was not updated: read as RGB, noted.
+    """
+    if is_jpeg_family(syntax):
+        return  # the decoder's colour space: see pipeline.dicom.jpeg_colour
+    where = "RLE" if str(syntax or "") == "1.2.840.10008.1.2.5" else "uncompressed"
+    name = tag_name("PhotometricInterpretation")
+    if term in _NO_RGB:
+        raise DicomError("", f"{name} {term} in {where} pixel data is not read: its samples are "
+                             "not RGB, and radpipe converts only YBR_FULL and YBR_FULL_422 to "
+                             "RGB there (PS3.3 C.7.6.3.1.2: HSV and YBR_PARTIAL_422 are "
+                             "retired, YBR_PARTIAL_420 is for MPEG streams); written as RGB, "
+                             "the colours would be wrong.")  # fmt: skip
+    if term in ("YBR_ICT", "YBR_RCT"):
+        notes.append(f"{name} {term} outside a JPEG 2000 stream (PS3.5 8.2.4: it names the "
+                     "stream's colour transform, which the decoder undoes): the samples are "
+                     "read as RGB, as a decompressed stream's are")  # fmt: skip
 
 
 def _bits(ds: Any, notes: list[str]) -> None:

@@ -1,0 +1,79 @@
+"""Colour terms outside a codestream that nothing turns into RGB (PS3.3 C.7.6.3.1.2).
+
+pydicom converts only YBR_FULL and YBR_FULL_422 to RGB; the samples of an uncompressed (or
+RLE) HSV, YBR_PARTIAL_422 or YBR_PARTIAL_420 image came back as stored and were written as
+RGB: a red pixel in partial-range YCbCr, (Y, Cb, Cr) = (81, 90, 240) by ITU-R BT.601
+(Y = 16 + 219 * 0.299, Cb = 128 - 112 * 0.299 / 0.886, Cr = 128 + 112), came out as the
+colour (81, 90, 240), unsaid. Now refused, by ``inspect`` and ``convert`` alike. YBR_ICT /
+YBR_RCT name a JPEG 2000 stream's transform (PS3.5 8.2.4), which its decoder undoes: outside
+one, the samples are a decompressed stream's RGB, read so and noted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom.uid import ExplicitVRLittleEndian, RLELossless
+
+from pipeline.dicom.index import index_folder
+from pipeline.dicom.read import read_instance
+from pipeline.errors import DicomError
+from tests.pipeline.dicom.builders import image_dataset
+
+SC = "1.2.840.10008.5.1.4.1.1.7"
+RED_PARTIAL = [81, 90, 240]
+
+
+def _save(folder: Path, name: str, term: str, samples: list[int], syntax: str) -> Path:
+    ds = image_dataset(SC, "OT", 2, 2, bits=8, samples=3, photometric=term, syntax=syntax)
+    ds.PlanarConfiguration = 0
+    if syntax == RLELossless:
+        ds.PhotometricInterpretation = "RGB"  # pydicom encodes RGB/YBR_FULL only
+        ds.compress(RLELossless, np.array(samples * 4, np.uint8).reshape(2, 2, 3))
+        ds.PhotometricInterpretation = term
+    else:
+        ds.PixelData = bytes(samples * 4)
+    path = folder / f"{name}.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize("term", ["YBR_PARTIAL_422", "YBR_PARTIAL_420", "HSV"])
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, RLELossless], ids=["native", "rle"])
+def test_colour_no_decoder_converts_is_refused_by_read_and_index(
+    tmp_path: Path, term: str, syntax: str
+) -> None:
+    _save(tmp_path, "colour", term, RED_PARTIAL, syntax)
+    with pytest.raises(DicomError, match=f"{term} in (uncompressed|RLE) pixel data is not read"):
+        read_instance(tmp_path / "colour.dcm", "colour.dcm")
+    index = index_folder(tmp_path)
+    assert [p.where for p in index.problems] == ["colour.dcm"]
+    assert f"{term} in" in index.problems[0].reason and not index.series
+
+
+def test_subsampled_partial_422_is_refused_for_its_term_not_its_length(tmp_path: Path) -> None:
+    ds = image_dataset(SC, "OT", 2, 2, bits=8, samples=3, photometric="YBR_PARTIAL_422")
+    ds.PlanarConfiguration = 0
+    ds.PixelData = bytes([81, 81, 90, 240] * 2)  # 4:2:2: two luma samples share Cb, Cr
+    ds.save_as(tmp_path / "sub.dcm", enforce_file_format=True)
+    with pytest.raises(DicomError, match="YBR_PARTIAL_422 in uncompressed") as err:
+        read_instance(tmp_path / "sub.dcm", "sub.dcm")
+    assert "truncated" not in str(err.value)  # was: "needs 12 bytes (truncated file ...)"
+
+
+@pytest.mark.parametrize("term", ["YBR_ICT", "YBR_RCT"])
+def test_uncompressed_ict_rct_samples_are_read_as_rgb_and_noted(tmp_path: Path, term: str) -> None:
+    _save(tmp_path, "j2k_out", term, [200, 30, 30], ExplicitVRLittleEndian)
+    image = read_instance(tmp_path / "j2k_out.dcm", "j2k_out.dcm")
+    assert image.stored.reshape(-1, 3).tolist() == [[200, 30, 30]] * 4
+    assert any(f"{term} outside a JPEG 2000 stream" in p for p in image.problems)
+
+
+def test_ybr_full_is_still_converted_without_a_note(tmp_path: Path) -> None:
+    # BT.601 full range: red (254, 0, 0) is (Y, Cb, Cr) = (76, 85, 255) (pydicom agrees)
+    _save(tmp_path, "full", "YBR_FULL", [76, 85, 255], ExplicitVRLittleEndian)
+    image = read_instance(tmp_path / "full.dcm", "full.dcm")
+    assert image.stored.reshape(-1, 3)[0].tolist() == [254, 0, 0]
+    assert not image.problems
