@@ -168,12 +168,13 @@ def _prepare(
             extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
-        from workflows.run.rundir import check_resume_inputs, truth_fingerprint
+        from workflows.run import rundir
 
-        truth = truth_fingerprint([config.data.labels, config.data.masks])
+        truth = rundir.truth_fingerprint([config.data.labels, config.data.masks])
+        masks = rundir.mask_files_fingerprint(config.data.masks, study.image_rows, study.root)
         if resume:
-            check_resume_inputs(run_dir, study.fingerprint, truth, study.root)
-        extra["truth_fingerprint"] = truth
+            rundir.check_resume_inputs(run_dir, study.fingerprint, truth, study.root, masks)
+        extra |= {"truth_fingerprint": truth, "mask_files_fingerprint": masks}
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
