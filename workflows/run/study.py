@@ -51,7 +51,7 @@ from workflows.run.labels import (
 )
 from workflows.run.mask_grid import align_nifti_masks
 from workflows.run.mask_rows import check_mask_rows
-from workflows.run.orientations import note_orientations
+from workflows.run.orientations import note_orientations, note_unplaced_masks
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
 from workflows.run.split_column import make_split, split_parts
@@ -285,6 +285,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
     note_orientations(files)
+    note_unplaced_masks([(csv_path(root, r["image"]), csv_path(root, r["mask"]))
+                         for r in table if r.get("mask")])  # fmt: skip
     study = Study(
         root=root,
         kind="images",
