@@ -4,7 +4,6 @@ for radiographs; it said nothing."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import nibabel as nib
@@ -13,7 +12,7 @@ import pytest
 from PIL import Image
 
 from pipeline.data import FolderDataset
-from tests.runner.conftest import images_study_warnings
+from tests.runner.conftest import images_study_warnings, write_rows
 
 
 def _study(folder: Path) -> Path:
@@ -34,11 +33,7 @@ def _study(folder: Path) -> Path:
         affine = placed_affine if i in (0, 1, 4) else None  # three placed masks
         nib.save(nib.Nifti1Image(pixels.T.copy(), affine), folder / f"m{i}.nii.gz")
         rows.append({"image": image, "mask": f"m{i}.nii.gz", "label": i % 2, "patient_id": f"p{i}"})
-    with (folder / "list.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return folder / "list.csv"
+    return write_rows(folder / "list.csv", rows)
 
 
 def test_placed_masks_of_unplaced_images_are_said(
