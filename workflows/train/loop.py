@@ -305,9 +305,9 @@ def _resume(run: _Run) -> int:
     path = run.ckpt_dir / "last.pt"
     if not path.is_file():
         return 0
-    # On CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the model.
-    ckpt = load_checkpoint(path, map_location="cpu")
-    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name))
+    ckpt = load_checkpoint(path, map_location="cpu")  # RNG states stay CPU tensors
+    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name),
+                          (ckpt.get("model_spec"), _spec_or_none(run.model)))  # fmt: skip
     run.model.load_state_dict(ckpt["model"])
     run.optimizer.load_state_dict(ckpt["optimizer"])
     if run.scheduler is not None:
