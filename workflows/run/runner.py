@@ -45,6 +45,7 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
+from workflows.run.scale import trained_pixel_range
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.summary import Figure, headline
 from workflows.run.truth import segmentation_classes
@@ -287,7 +288,8 @@ def fitted_preprocessing(
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
     pipe.fit(raw)
     shapes = training_shapes(pipe, raw, config.train.batch_size)  # refused if they differ
-    info = {"shape": shapes[0], "shapes": shapes, "num_classes": _num_classes(config, study, raw)}
+    info = {"shape": shapes[0], "shapes": shapes, "num_classes": _num_classes(config, study, raw),
+            "pixel_mm": trained_pixel_range(pipe, raw)}  # fmt: skip
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))
     return pipe, info
