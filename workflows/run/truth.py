@@ -309,26 +309,13 @@ def segmentation_classes(found: set[int], data: DataConfig) -> int:
     return max(k, 2)
 
 
-def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -> int:
+def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -> set[int]:
     """Read every mask file of a masks CSV as class indices before anything is converted,
     so that a mask that cannot be read (see :func:`pipeline.data.io.load_mask`) stops the
-    run at once, with every such file listed (the CSV named as ``shown``). Returns the
-    number of mask files read."""
-    from pipeline.data.io import load_mask, read_masks_csv
+    run at once, with every such file listed (the CSV named as ``shown``). Returns the class
+    indices found (:func:`workflows.run.seg_classes.mask_classes`)."""
+    from pipeline.data.io import read_masks_csv
+    from workflows.run.seg_classes import mask_classes
 
     paths = sorted(set(read_masks_csv(masks).values()))
-    problems = []
-    for path in paths:
-        try:
-            load_mask(path, data.mask_values, data.max_classes)
-        except RadpipeError as err:
-            problems.append(str(err))
-    if problems:
-        more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
-        head = f"{shown or masks.name}: {len(problems)} of {len(paths)} mask files"
-        raise RadpipeError(
-            f"{head} cannot be read as class indices (nothing was converted):\n  "
-            + "\n  ".join(problems[:_SHOWN])
-            + more
-        )
-    return len(paths)
+    return mask_classes(paths, data, shown or masks.name)
