@@ -151,7 +151,8 @@ def mask_files_fingerprint(
 ) -> str:
     """A hash of the names and contents of every mask file a run reads.
 
-    The files a DICOM run's masks CSV names, or the ``mask`` cells of an images run's list
+    The files a DICOM run's masks CSV names (``masks_csv``: the run's resolved one, keyed by
+    instance, whatever keys the user's CSV used), or the ``mask`` cells of an images run's list
     CSV: ``truth_fingerprint`` sees a CSV's text only, not a mask corrected behind it. The
     bytes are hashed (masks are small, and training reads them anyway), so a copied or
     chmod-ed mask folder with the same contents is the same.

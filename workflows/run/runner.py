@@ -170,7 +170,7 @@ def _prepare(
         from workflows.run import rundir
 
         truth = rundir.truth_fingerprint([config.data.labels, config.data.masks])
-        masks = rundir.mask_files_fingerprint(config.data.masks, study.image_rows, study.root)
+        masks = rundir.mask_files_fingerprint(study.masks, study.image_rows, study.root)
         if resume:
             rundir.check_resume_inputs(run_dir, study.fingerprint, truth, study.root, masks)
         extra |= {"truth_fingerprint": truth, "mask_files_fingerprint": masks}
