@@ -21,14 +21,14 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from workflows.run.config import DataConfig, RunConfig
 
-__all__ = ["mask_classes", "note_untrained_classes", "run_num_classes"]
+__all__ = ["note_untrained_classes", "read_mask_classes", "run_num_classes", "segmentation_classes"]
 
 log = logging.getLogger("radpipe")
 
 _SHOWN = 10
 
 
-def mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> set[int]:
+def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> set[int]:
     """The class indices in the mask files ``paths`` (after ``data.mask_values``).
 
     Raises
@@ -77,8 +77,6 @@ def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | N
     """The number of classes of the run's model: its class names (classification), or the
     classes of every mask of the data (``study.mask_classes``) and of the training samples
     ``raw`` (segmentation), those missing from the training masks said."""
-    from workflows.run.truth import segmentation_classes
-
     if config.task == "classification":
         return len(study.class_names)
     found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
@@ -86,3 +84,37 @@ def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | N
     names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
     note_untrained_classes(found, k, names, fold)
     return k
+
+
+def segmentation_classes(found: set[int], data: DataConfig) -> int:
+    """The number of segmentation classes, from the class indices ``found`` in the training
+    masks (after ``data.mask_values``) or from ``data.class_names``.
+
+    Raises
+    ------
+    RadpipeError
+        When a value is not below the number of class names, when (without class names) the
+        values found are not consecutive from 0, or above ``data.max_classes``.
+    """
+    values = sorted(found)
+    if data.class_names:
+        k = len(data.class_names)
+        if values and values[-1] >= k:
+            raise RadpipeError(
+                f"The training masks hold class {values[-1]}, but data.class_names names {k} "
+                f"classes (0..{k - 1})."
+            )
+        return k
+    k = (values[-1] + 1) if values else 1
+    if k > data.max_classes:
+        raise RadpipeError(
+            f"The training masks hold {k} classes; data.max_classes is {data.max_classes}. "
+            "Map the mask values with data.mask_values, or raise data.max_classes."
+        )
+    if values != list(range(k)):
+        raise RadpipeError(
+            f"The training masks hold values {values}, not consecutive class indices 0..{k - 1}; "
+            "map them with data.mask_values (e.g. {0: 0, 2: 1}) or name every class in "
+            "data.class_names."
+        )
+    return max(k, 2)

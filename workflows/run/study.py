@@ -54,7 +54,7 @@ from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations, note_unplaced_masks
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
-from workflows.run.seg_classes import mask_classes
+from workflows.run.seg_classes import read_mask_classes
 from workflows.run.split_column import make_split, split_parts
 from workflows.run.truth import check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
@@ -300,7 +300,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         labels=config.data.labels,
         image_rows=by_key,
         label_table=labels,
-        mask_classes=mask_classes([m for _, m in pairs], config.data, config.data.labels.name),
+        mask_classes=read_mask_classes([m for _, m in pairs], config.data, config.data.labels.name),
     )
     return study, series
 
