@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate, get_worker_info
 
-from pipeline.data.cache import PackedSamples, SampleCache, pipeline_fingerprint
+from pipeline.data.cache import PackedSamples, SampleCache, files_digest, pipeline_fingerprint
 from pipeline.errors import BatchError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
@@ -216,6 +216,14 @@ class SampleDataset(Dataset[dict[str, Any]]):
         """What identifies the dataset's inputs (part of the cache fingerprint)."""
         raise NotImplementedError
 
+    def input_files(self) -> Iterable[Path]:
+        """The files the items are read from (none by default).
+
+        Their stat facts are part of the cache fingerprint, so a file rewritten in place is
+        read again.
+        """
+        return ()
+
     # -- public ------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random parameters items get (call before each epoch)."""
@@ -306,7 +314,8 @@ class SampleDataset(Dataset[dict[str, Any]]):
             # The items (in order) are part of the key: train and validation subsets of one
             # manifest share the cache folder but not a packed file.
             items = hashlib.sha256("\n".join(map(self.item_key, range(len(self)))).encode())
-            source = f"{self.source_id()}|{items.hexdigest()}"
+            files = files_digest(self.input_files())
+            source = f"{self.source_id()}|{items.hexdigest()}|{files}"
             cache = SampleCache(self.cache_dir, pipeline_fingerprint(prefix, source))
             self._packed_samples = cache.open_or_build(
                 len(self), lambda i: self._prefixed(i, prefix)

@@ -12,8 +12,10 @@ map the same pages of the OS page cache. When every item has the same shape and 
 images are one strided ``(N, *shape)`` array, and a batch is a single gather
 (:meth:`PackedSamples.take`) instead of one file open and one JSON parse per item.
 
-The fingerprint changes whenever the cached stages' parameters or fitted state change, so a
-stale cache is never read. Keep ``FOLDER`` on a disk local to the node: file locks are not
+The fingerprint changes whenever the cached stages' parameters or fitted state change, or an
+input file the dataset reads (image, mask, manifest, list CSV) changes on disk (its size,
+modification time, status-change time or inode: :func:`files_digest`), so a stale cache is
+never read. Keep ``FOLDER`` on a disk local to the node: file locks are not
 reliable on every network file system.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
-__all__ = ["PackedSamples", "SampleCache", "pipeline_fingerprint"]
+__all__ = ["PackedSamples", "SampleCache", "files_digest", "pipeline_fingerprint", "stat_facts"]
 
 _ALIGN = 8
 _FORMAT = 1
@@ -51,6 +53,33 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return value.as_posix()
     return value
+
+
+def stat_facts(path: str | Path) -> tuple[int, int, int, int]:
+    """Size, mtime_ns, ctime_ns and inode of ``path`` (following links).
+
+    What counts as a change: here, in ``radpipe convert``'s resume and in ``radpipe run``'s
+    conversion cache key. Raises ``OSError``.
+    """
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def files_digest(paths: Iterable[str | Path]) -> str:
+    """A hash of each file's name and :func:`stat_facts`, in the given order (nothing read).
+
+    A file rewritten in place (a mask corrected behind an unchanged masks CSV) changes it,
+    even with its size and mtime put back (its ctime cannot be); a missing file counts as
+    ``missing`` (loading it then says which).
+    """
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            facts = ":".join(map(str, stat_facts(path)))
+        except OSError:
+            facts = "missing"
+        digest.update(f"{os.fspath(path)}\0{facts}\n".encode(errors="surrogateescape"))
+    return digest.hexdigest()
 
 
 def pipeline_fingerprint(pipeline: Pipeline | None, source: str) -> str:

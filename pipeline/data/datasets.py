@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,17 @@ class ManifestDataset(SampleDataset):
         """What identifies the dataset's inputs (part of the cache fingerprint)."""
         masks = f"{self.masks}|{self.mask_values}|{self.max_classes}"
         return f"{self.manifest_path.resolve()}|{self.mode}|{self.labels}|{masks}"
+
+    def input_files(self) -> Iterable[Path]:
+        """The manifest, then each item's image files and mask files."""
+        yield self.manifest_path
+        masks = self.masks or {}
+        for rows in self.items:
+            for r in rows:
+                yield self.root / r["output"]
+                mask = masks.get((r["instance_key"], r["frame"]))
+                if mask is not None:
+                    yield mask
 
     def _label(self, series_key: str) -> int | None:
         if self.labels is None:
@@ -291,6 +302,15 @@ class FolderDataset(SampleDataset):
         """What identifies the dataset's inputs (part of the cache fingerprint)."""
         masks = f"{self.mask_values}|{self.max_classes}"
         return f"{self.root.resolve()}|{self.labels_path}|{self.spatial_ndim}|{masks}"
+
+    def input_files(self) -> Iterable[Path]:
+        """The list CSV, then each item's image file and mask file."""
+        if self.labels_path is not None:
+            yield self.labels_path
+        for row in self.rows:
+            yield csv_path(self.root, row["image"])
+            if row.get("mask"):
+                yield csv_path(self.root, row["mask"])
 
     def _load(self, index: int) -> Sample:
         row = self.rows[index]

@@ -2,7 +2,9 @@
 
 Image and mask always move together: the image is interpolated linearly (``order``), the
 mask with nearest neighbour so class indices are never blended. ``meta["spacing"]`` (mm per
-spatial axis) is updated when the pixel size changes.
+spatial axis) is updated when the pixel size changes; a spacing that does not give one value
+per spatial axis cannot be updated and is dropped (``None``: distances then in voxels), never
+kept for pixels it no longer describes.
 """
 
 from __future__ import annotations
@@ -45,10 +47,16 @@ def _check_ndim(sample: Sample, n: int) -> None:
 
 
 def _with_spacing(sample: Sample, old: Sequence[int], new: Sequence[int]) -> dict[str, Any]:
-    """``meta`` with the spacing of the last ``len(new)`` axes scaled by ``old / new``."""
+    """``meta`` with the spacing of the last ``len(new)`` axes scaled by ``old / new``.
+
+    A spacing of another length than the sample's spatial axes is dropped: which of its
+    values belong to the resized axes is unknown (it was kept unchanged, a stale pixel size).
+    """
     meta = dict(sample.meta)
     spacing = meta.get("spacing")
-    if spacing is not None and len(spacing) == len(sample.spatial_shape):
+    if spacing is not None and len(spacing) != len(sample.spatial_shape):
+        meta["spacing"] = None
+    elif spacing is not None:
         k = len(sample.spatial_shape) - len(new)
         tail = [float(s) * o / n for s, o, n in zip(list(spacing)[k:], old, new)]
         meta["spacing"] = (*[float(s) for s in list(spacing)[:k]], *tail)
@@ -248,10 +256,9 @@ class FitDepth(Stage):
             return sample.replace()
         d = sample.spatial_shape[0]
         meta = dict(sample.meta)
-        if self.method == "resample":
-            spacing = meta.get("spacing")
-            if spacing is not None and len(spacing) == 3:
-                meta["spacing"] = (float(spacing[0]) * d / self.depth, *spacing[1:])
+        if self.method == "resample" and d != self.depth:
+            old = sample.spatial_shape
+            meta = _with_spacing(sample, old, (self.depth, *old[1:]))
         mask = sample.mask
         if mask is not None:
             mask = fit_depth(mask, self.depth, self.method, order=0, axis=0)

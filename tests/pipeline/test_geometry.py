@@ -100,6 +100,31 @@ def test_resize_in_plane_on_series_and_spacing() -> None:
         np.testing.assert_allclose(out.image[0, k], resize(s.image[0, k], (6, 8)), atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("stage", "spacing"),
+    [
+        (Resize(shape=[6, 8]), (1.0, 1.0)),  # in-plane only, on a (D, H, W) series
+        (Resize(shape=[6, 8]), (9.0, 3.0, 1.0, 1.0)),  # one value too many
+        (FitDepth(depth=10, method="resample"), (1.0, 1.0)),
+    ],
+    ids=["resize-short", "resize-long", "fit_depth-short"],
+)
+def test_spacing_of_another_length_is_dropped(stage: Resize | FitDepth,
+                                              spacing: tuple[float, ...]) -> None:  # fmt: skip
+    """A spacing not one value per spatial axis was kept unchanged while the pixel size
+    changed (12x16 -> 6x8 pixels: 2 mm pixels still said to be 1 mm); now it is dropped."""
+    sample = _sample3d()
+    out = stage(sample.replace(meta={**sample.meta, "spacing": spacing}))
+    assert out.meta["spacing"] is None
+
+
+def test_fit_depth_resample_scales_the_slice_spacing() -> None:
+    out = FitDepth(depth=10, method="resample")(_sample3d(5))  # 5 slices of 3 mm -> 10
+    assert out.meta["spacing"] == (1.5, 1.0, 1.0)  # 5 * 3 / 10
+    same = FitDepth(depth=5, method="resample")(_sample3d(5))
+    assert same.meta["spacing"] == (3.0, 1.0, 1.0)
+
+
 def test_resample_to_spacing_and_errors() -> None:
     s = Sample(np.zeros((1, 10, 20), np.float32), meta={"id": "a", "spacing": (0.5, 0.5)})
     out = Resample(spacing=[1.0, 2.0])(s)

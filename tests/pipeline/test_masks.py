@@ -12,7 +12,7 @@ from pipeline.data.io import load_mask, read_masks_csv
 from pipeline.data.masks import mask_classes
 from pipeline.errors import ConfigError, RadpipeError
 from workflows.run.config import DataConfig, validate_config
-from workflows.run.truth import segmentation_classes
+from workflows.run.seg_classes import segmentation_classes
 
 SHAPE = (4, 5)
 FG = np.zeros(SHAPE, dtype=np.uint8)

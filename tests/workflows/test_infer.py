@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,24 @@ def test_ensemble_is_the_mean_of_its_members(tmp_path: Path, cls: PhantomDataset
     assert not np.allclose(pa, pb)
     np.testing.assert_allclose(ensemble([a, b], cls), (pa + pb) / 2, rtol=1e-6)
     np.testing.assert_allclose(ensemble([a, a], cls), pa, rtol=1e-6)
+
+
+def test_ensemble_of_runs_with_other_class_orders_is_refused(
+    tmp_path: Path, cls: PhantomDataset
+) -> None:
+    """Two runs whose classes.json give the classes in other orders: their probabilities
+    were averaged index by index, benign of one with malignant of the other, silently."""
+    params = {"in_features": SIZE * SIZE, "hidden": (8,)}
+    a = _trained(tmp_path, cls, "mlp_classifier", 1, **params)
+    b = _trained(tmp_path, cls, "mlp_classifier", 2, **params)
+    c = _trained(tmp_path, cls, "mlp_classifier", 3, **params)
+    for ckpt, names in ((a, ["benign", "malignant"]), (b, ["malignant", "benign"]),
+                        (c, ["benign", "malignant"])):  # fmt: skip
+        (ckpt.parent.parent / "classes.json").write_text(json.dumps({"class_names": names}))
+    with pytest.raises(ValueError, match=r"other classes or another class order \(1: \['benign'"):
+        ensemble([a, b], cls)
+    pa, pc = (predict(load_model_from_checkpoint(x), cls) for x in (a, c))
+    np.testing.assert_allclose(ensemble([a, c], cls), (pa + pc) / 2, rtol=1e-6)  # same order
 
 
 def test_transfer_learning_copies_and_freezes(tmp_path: Path, cls: PhantomDataset) -> None:

@@ -173,3 +173,23 @@ def test_resume_with_other_training_settings_is_refused(
     longer = TrainConfig(**flat | {"epochs": 3, "checkpoint_interval_s": 0, "progress": False})
     result = train(model(), cls, cls, longer, tmp_path / "b", resume=True)
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
+
+
+def test_resume_with_another_model_is_refused(tmp_path: Path, cls: PhantomDataset) -> None:
+    """A model whose tensors fit the checkpoint but whose hyperparameters differ (dropout 0.5
+    where the run trained without) loaded last.pt and went on without a word: two models in
+    one run. Other hidden sizes failed with torch's size-mismatch list. Both are refused."""
+    settings = TrainConfig(epochs=1, batch_size=6)
+    train(build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(8,)), cls, cls,
+          settings, tmp_path)  # fmt: skip
+    longer = TrainConfig(epochs=2, batch_size=6)
+    dropout = build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(8,), dropout=0.5)
+    with pytest.raises(
+        ConfigError, match=r"other training settings \(model dropout 0\.0 -> 0\.5\)"
+    ):
+        train(dropout, cls, cls, longer, tmp_path, resume=True)
+    wider = build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(16,))
+    with pytest.raises(ConfigError, match=r"\(model hidden \[8\] -> \[16\]\)"):
+        train(wider, cls, cls, longer, tmp_path, resume=True)
+    same = build_model("mlp_classifier", in_features=SIZE * SIZE, hidden=(8,))
+    assert train(same, cls, cls, longer, tmp_path, resume=True).epochs_run == 2

@@ -17,21 +17,14 @@ file's task is queued, so a file changed while it converts is seen by the next r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from sqlite3 import Connection
 
+from pipeline.data.cache import stat_facts
 from workflows.convert.resume import PARTIAL_STAT, STAT, STAT_COLUMNS, iter_csv, parts
 
 _NUMBERS = STAT_COLUMNS[1:]
-
-
-def stat_facts(path: str | Path) -> tuple[int, int, int, int]:
-    """Size, mtime_ns, ctime_ns and inode of ``path`` (following links): what counts as a
-    change, here and in ``radpipe run``'s conversion cache key. Raises ``OSError``."""
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def file_facts(path: str | Path) -> str | None:

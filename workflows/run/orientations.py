@@ -6,6 +6,11 @@ put the patient's left on different sides of the array. The model then sees some
 mirrored or turned against the others, and a class tied to a side (left lung, right kidney)
 lies on the other side in them (MONAI pipelines reorient first: ``Orientationd(axcodes=
 "RAS")``; TorchIO's ``ToCanonical``). :func:`note_orientations` reads the headers and warns.
+
+A placed NIfTI mask (qform or sform code above 0, a real affine) beside an image with no place
+(a PNG or NPY, or a NIfTI without qform and sform) cannot be checked against its image, and
+is paired as stored; :func:`note_unplaced_masks` says so, as a DICOM run does for radiographs
+(:mod:`workflows.run.mask_grid`). Until 2026-12-01 an images run said nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from pipeline.data.orient import is_nifti
 
-__all__ = ["note_orientations"]
+__all__ = ["note_orientations", "note_unplaced_masks"]
 
 log = logging.getLogger("radpipe")
 
@@ -57,3 +62,34 @@ def note_orientations(paths: list[Path]) -> Counter[str]:
             len(orders), shown,
         )  # fmt: skip
     return orders
+
+
+def note_unplaced_masks(pairs: list[tuple[Path, Path]]) -> list[str]:
+    """Warn about the placed NIfTI masks of ``(image, mask)`` whose image has no place.
+
+    Returns the names of those masks (an unreadable file is said when it is read).
+    """
+    import nibabel as nib
+
+    from pipeline.data.orient import placed
+
+    def has_place(path: Path) -> bool:
+        return is_nifti(path) and path.is_file() and placed(nib.load(path))
+
+    unplaced = []
+    for image, mask in pairs:
+        try:
+            if has_place(mask) and not has_place(image):
+                unplaced.append(mask.name)
+        except Exception:  # an unreadable file is said when it is read
+            continue
+    if unplaced:
+        log.warning(
+            "%d NIfTI masks lie in space (a qform or sform affine) but their images do not "
+            "(PNG or NPY images, or NIfTI without qform and sform), so the mask's affine cannot "
+            "be checked against its image: used as stored, NIfTI i the column and j the row; a "
+            "mask drawn on dcm2niix's NIfTI of a DICOM image has its rows flipped (upside "
+            "down) against a PNG of it: look at one (%s)", len(unplaced),
+            ", ".join(sorted(unplaced)[:3]) + (" ..." if len(unplaced) > 3 else ""),
+        )  # fmt: skip
+    return unplaced

@@ -93,7 +93,7 @@ def predict_folder(
         if keep is None:  # the images the model can take, the others listed with the reason
             keep, items, skipped = _usable(
                 dataset,
-                _model_shape(folder),
+                _model_info(folder),
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
             )
@@ -157,18 +157,19 @@ def _refuse_other_source(out: Path, src: Path) -> None:
         )
 
 
-def _model_shape(folder: Path) -> list[int]:
-    """The image shape ``(C, *spatial)`` the fold's model was built for (``stages/data.json``)."""
+def _model_info(folder: Path) -> dict[str, Any]:
+    """What the fold's model was built for (``stages/data.json``): the image ``shape``
+    ``(C, *spatial)`` and the training images' ``pixel_mm`` range (runs since 2026-12-01)."""
     import json
 
-    return list(json.loads((folder / "stages" / "data.json").read_text())["shape"])
+    return dict(json.loads((folder / "stages" / "data.json").read_text()))
 
 
 _RADIOGRAPHY = {"DX": "CR"}  # computed and digital radiography: one kind of image
 
 
 def _usable(
-    dataset: Any, shape: list[int], modalities: set[str], scale: str | None = None
+    dataset: Any, model: dict[str, Any], modalities: set[str], scale: str | None = None
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
     """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
     not)]).
@@ -177,8 +178,14 @@ def _usable(
     a warning says how many, of which modality. With ``scale`` ``"windowed"`` (the model saw
     header-windowed images only) an image without a header window is skipped, with
     ``"unwindowed"`` (it saw none) an image with one (:func:`~workflows.run.windows.scale_problem`).
+    Images of another pixel size than the training images (after preprocessing) are predicted,
+    and said (:mod:`workflows.run.scale`).
     """
-    keep, items, skipped = [], [], []
+    from pipeline.data.base import sample_to_item
+    from workflows.run.scale import in_plane_mm, note_other_scale
+
+    shape = list(model["shape"])
+    keep, items, skipped, sizes = [], [], [], []
     foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
     trained = {_RADIOGRAPHY.get(m, m) for m in modalities}
     for i in range(len(dataset)):
@@ -192,7 +199,8 @@ def _usable(
         if trained and modality and _RADIOGRAPHY.get(modality, modality) not in trained:
             foreign.setdefault(modality, []).append(name)
         try:
-            item = dataset[i]
+            sample = dataset.sample(i)
+            item = sample_to_item(sample)
         except RadpipeError as err:
             skipped.append((name, source, str(err)))
             continue
@@ -208,7 +216,9 @@ def _usable(
         else:
             keep.append(i)
             items.append(item)
+            sizes.append((name, in_plane_mm(sample.meta.get("spacing"))))
     _say_foreign(foreign, {dataset.items[i][0]["output"] for i in keep}, modalities)
+    note_other_scale(sizes, model.get("pixel_mm"))
     return keep, items, skipped
 
 

@@ -11,10 +11,11 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import platform
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -145,8 +146,41 @@ def truth_fingerprint(paths: Iterable[Path | None]) -> str:
     return digest.hexdigest()[:20]
 
 
+def mask_files_fingerprint(
+    masks_csv: Path | None, image_rows: Mapping[str, list[dict[str, str]]], root: Path
+) -> str:
+    """A hash of the names and contents of every mask file a run reads.
+
+    The files a DICOM run's masks CSV names (``masks_csv``: the run's resolved one, keyed by
+    instance, whatever keys the user's CSV used), or the ``mask`` cells of an images run's list
+    CSV: ``truth_fingerprint`` sees a CSV's text only, not a mask corrected behind it. The
+    bytes are hashed (masks are small, and training reads them anyway), so a copied or
+    chmod-ed mask folder with the same contents is the same.
+    """
+    from pipeline.data.io import csv_path, read_masks_csv
+
+    if masks_csv is not None:
+        files = sorted(set(read_masks_csv(masks_csv).values()))
+    else:
+        cells = {r["mask"] for rows in image_rows.values() for r in rows if r.get("mask")}
+        files = [csv_path(root, cell) for cell in sorted(cells)]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(os.fsencode(path) + b"\0")
+        try:
+            with path.open("rb") as fh:
+                digest.update(hashlib.file_digest(fh, "sha256").digest())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()[:20]
+
+
 def check_resume_inputs(
-    run_dir: Path, fingerprint: str, truth: str, conversion: Path | None = None
+    run_dir: Path,
+    fingerprint: str,
+    truth: str,
+    conversion: Path | None = None,
+    mask_files: str | None = None,
 ) -> None:
     """Refuse to resume ``run_dir`` when its source files or ground-truth CSVs differ from
     those it started with (``provenance.json``): the split, the fitted stages and the
@@ -187,6 +221,8 @@ def check_resume_inputs(
                            f"converted again: {differs})")  # fmt: skip
     if old.get("truth_fingerprint") not in (None, truth):
         changed.append("the data.labels or data.masks CSV changed")
+    if old.get("mask_files_fingerprint") not in (None, mask_files):
+        changed.append("mask files its masks CSV names were added, removed or rewritten")
     if changed:
         raise RadpipeError(
             f"Cannot resume {run_dir.name}: since it started, {'; '.join(changed)}. Its split, "

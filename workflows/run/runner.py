@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
@@ -45,9 +43,10 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
+from workflows.run.scale import trained_pixel_range
+from workflows.run.seg_classes import run_num_classes
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.summary import Figure, headline
-from workflows.run.truth import segmentation_classes
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -168,12 +167,13 @@ def _prepare(
             extra["masks"] = study.mask_summary
         if ctx is not None:
             extra |= {"world_size": ctx.world_size, "backend": ctx.backend}
-        from workflows.run.rundir import check_resume_inputs, truth_fingerprint
+        from workflows.run import rundir
 
-        truth = truth_fingerprint([config.data.labels, config.data.masks])
+        truth = rundir.truth_fingerprint([config.data.labels, config.data.masks])
+        masks = rundir.mask_files_fingerprint(study.masks, study.image_rows, study.root)
         if resume:
-            check_resume_inputs(run_dir, study.fingerprint, truth, study.root)
-        extra["truth_fingerprint"] = truth
+            rundir.check_resume_inputs(run_dir, study.fingerprint, truth, study.root, masks)
+        extra |= {"truth_fingerprint": truth, "mask_files_fingerprint": masks}
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))
@@ -286,17 +286,12 @@ def fitted_preprocessing(
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
     pipe.fit(raw)
     shapes = training_shapes(pipe, raw, config.train.batch_size)  # refused if they differ
-    info = {"shape": shapes[0], "shapes": shapes, "num_classes": _num_classes(config, study, raw)}
+    fold = folder.name if folder.parent.name == "folds" else None
+    info = {"shape": shapes[0], "shapes": shapes, "pixel_mm": trained_pixel_range(pipe, raw),
+            "num_classes": run_num_classes(config, study, raw, fold)}  # fmt: skip
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))
     return pipe, info
-
-
-def _num_classes(config: RunConfig, study: Study, raw: list[Any]) -> int:
-    if config.task == "classification":
-        return len(study.class_names)
-    found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
-    return segmentation_classes(found, config.data)
 
 
 def build_model(spec: dict[str, Any], shape: list[int], num_classes: int) -> Any:

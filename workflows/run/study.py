@@ -51,9 +51,10 @@ from workflows.run.labels import (
 )
 from workflows.run.mask_grid import align_nifti_masks
 from workflows.run.mask_rows import check_mask_rows
-from workflows.run.orientations import note_orientations
+from workflows.run.orientations import note_orientations, note_unplaced_masks
 from workflows.run.paths import shown
 from workflows.run.rundir import fingerprint_files
+from workflows.run.seg_classes import read_mask_classes
 from workflows.run.split_column import make_split, split_parts
 from workflows.run.truth import check_mask_values, resolve_ground_truth
 from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
@@ -77,6 +78,7 @@ class Study:
     image_rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     label_table: LabelTable | None = None
     mask_summary: dict[str, int] | None = None  # masks CSV rows, and those not in the data
+    mask_classes: set[int] = field(default_factory=set)  # in every mask of the data
     unwindowed: int = 0  # images `window: header` left unwindowed (no window in the header)
     windowed: int = 0  # images a window was applied to
 
@@ -91,9 +93,9 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
             data.source.resolve(), data.labels, data.masks, run_dir,
             label_column=data.label_column, split_column=config.split.column,
         )  # fmt: skip
-        if masks is not None and data.masks is not None:
-            check_mask_values(masks, data, shown=data.masks.name)
+        found = check_mask_values(masks, data, data.masks.name) if masks and data.masks else set()
         study = _convert_cached(config, progress=progress)
+        study.mask_classes = found
         study.labels, study.masks = labels, masks
         study.label_table = _label_table(config, study.labels, "series", run_dir)
         manifest = usable_series_rows(read_manifest(study.root / "manifest.csv"), data.unit)
@@ -285,6 +287,10 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
     note_orientations(files)
+    pairs = [
+        (csv_path(root, r["image"]), csv_path(root, r["mask"])) for r in table if r.get("mask")
+    ]
+    note_unplaced_masks(pairs)
     study = Study(
         root=root,
         kind="images",
@@ -294,6 +300,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         labels=config.data.labels,
         image_rows=by_key,
         label_table=labels,
+        mask_classes=read_mask_classes([m for _, m in pairs], config.data, config.data.labels.name),
     )
     return study, series
 

@@ -40,7 +40,6 @@ __all__ = [
     "check_mask_values",
     "is_file_keyed",
     "resolve_ground_truth",
-    "segmentation_classes",
 ]
 
 FILE_COLUMN = "file"
@@ -275,60 +274,13 @@ def _write(target: Path, rows: Iterable[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
-def segmentation_classes(found: set[int], data: DataConfig) -> int:
-    """The number of segmentation classes, from the class indices ``found`` in the training
-    masks (after ``data.mask_values``) or from ``data.class_names``.
-
-    Raises
-    ------
-    RadpipeError
-        When a value is not below the number of class names, when (without class names) the
-        values found are not consecutive from 0, or above ``data.max_classes``.
-    """
-    values = sorted(found)
-    if data.class_names:
-        k = len(data.class_names)
-        if values and values[-1] >= k:
-            raise RadpipeError(
-                f"The training masks hold class {values[-1]}, but data.class_names names {k} "
-                f"classes (0..{k - 1})."
-            )
-        return k
-    k = (values[-1] + 1) if values else 1
-    if k > data.max_classes:
-        raise RadpipeError(
-            f"The training masks hold {k} classes; data.max_classes is {data.max_classes}. "
-            "Map the mask values with data.mask_values, or raise data.max_classes."
-        )
-    if values != list(range(k)):
-        raise RadpipeError(
-            f"The training masks hold values {values}, not consecutive class indices 0..{k - 1}; "
-            "map them with data.mask_values (e.g. {0: 0, 2: 1}) or name every class in "
-            "data.class_names."
-        )
-    return max(k, 2)
-
-
-def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -> int:
+def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -> set[int]:
     """Read every mask file of a masks CSV as class indices before anything is converted,
     so that a mask that cannot be read (see :func:`pipeline.data.io.load_mask`) stops the
-    run at once, with every such file listed (the CSV named as ``shown``). Returns the
-    number of mask files read."""
-    from pipeline.data.io import load_mask, read_masks_csv
+    run at once, with every such file listed (the CSV named as ``shown``). Returns the class
+    indices found (:func:`workflows.run.seg_classes.read_mask_classes`)."""
+    from pipeline.data.io import read_masks_csv
+    from workflows.run.seg_classes import read_mask_classes
 
     paths = sorted(set(read_masks_csv(masks).values()))
-    problems = []
-    for path in paths:
-        try:
-            load_mask(path, data.mask_values, data.max_classes)
-        except RadpipeError as err:
-            problems.append(str(err))
-    if problems:
-        more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
-        head = f"{shown or masks.name}: {len(problems)} of {len(paths)} mask files"
-        raise RadpipeError(
-            f"{head} cannot be read as class indices (nothing was converted):\n  "
-            + "\n  ".join(problems[:_SHOWN])
-            + more
-        )
-    return len(paths)
+    return read_mask_classes(paths, data, shown or masks.name)

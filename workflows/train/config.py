@@ -160,10 +160,20 @@ RESUMABLE_CHANGES = ("progress", "checkpoint_interval_s", "checkpoint_every", "n
                      "device")  # fmt: skip
 
 
-def check_resume_settings(saved: dict[str, Any], config: TrainConfig, where: str) -> None:
+def check_resume_settings(
+    saved: dict[str, Any],
+    config: TrainConfig,
+    where: str,
+    specs: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+) -> None:
     """Refuse to resume a run saved with other training settings (``saved``: the
     ``train_config`` of its ``last.pt``): the optimizer, schedule and RNG states restored
     from it belong to those settings, and going on would silently mix the two.
+
+    ``specs``: the model spec saved in ``last.pt`` and the model's now (registered models;
+    ``None`` otherwise). A model of other hyperparameters whose tensors still fit (another
+    dropout, activation or batch-norm setting) loaded the weights and went on without a
+    word; it is refused too.
 
     Raises
     ------
@@ -177,6 +187,13 @@ def check_resume_settings(saved: dict[str, Any], config: TrainConfig, where: str
         for key in sorted(now)
         if key in saved and key not in allowed and _plain(saved[key]) != _plain(now[key])
     ]
+    old_spec, new_spec = specs
+    if old_spec is not None and new_spec is not None:
+        changed += [
+            f"model {key} {old_spec.get(key)!r} -> {new_spec.get(key)!r}"
+            for key in sorted(set(old_spec) | set(new_spec))
+            if _plain(old_spec.get(key)) != _plain(new_spec.get(key))
+        ]
     if changed:
         raise ConfigError(
             f"Cannot resume {where} with other training settings ({'; '.join(changed)}): "

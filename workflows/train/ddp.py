@@ -131,6 +131,7 @@ class DistributedContext:
         seed: int,
         epoch: int,
         num_workers: int = 0,
+        drop_last: bool = False,
     ) -> DataLoader[dict[str, Any]]:
         """This rank's :class:`DataLoader` over its shard; ``batch_size`` is the global batch.
 
@@ -145,6 +146,7 @@ class DistributedContext:
         return DataLoader(
             ds,
             batch_size=self.local_batch(batch_size),
+            drop_last=drop_last,
             sampler=sampler,
             num_workers=num_workers,
             pin_memory=self.device.type == "cuda",

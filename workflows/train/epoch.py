@@ -194,24 +194,27 @@ def epoch_loader(
     epoch: int,
     device: torch.device,
     distributed: DistributedContext | None = None,
+    drop_last: bool = False,
 ) -> Iterable[dict[str, Any]]:
     """The batches of one epoch; their order depends on ``(seed, epoch)`` only, so resuming
     needs no loader state.
 
     With ``num_workers`` 0 (and no DDP; a map-style dataset) an :class:`InProcessBatches`,
-    else a ``DataLoader``; both deal out the same batches in the same order.
+    else a ``DataLoader``; both deal out the same batches in the same order. ``drop_last``:
+    without the last batch when it is short (see :mod:`workflows.train.lone_batch`).
     """
     if distributed is not None:  # the same order, dealt out over the ranks
         return distributed.loader(ds, config.batch_size, shuffle=shuffle,
                                   seed=config.seed * 1_000_003, epoch=epoch,
-                                  num_workers=config.num_workers)  # fmt: skip
+                                  num_workers=config.num_workers, drop_last=drop_last)  # fmt: skip
     seed = config.seed * 1_000_003 + epoch
     if config.num_workers == 0 and not isinstance(ds, IterableDataset):
         return InProcessBatches(ds, config.batch_size, shuffle=shuffle, seed=seed,
-                                pin_memory=device.type == "cuda")  # fmt: skip
+                                pin_memory=device.type == "cuda", drop_last=drop_last)  # fmt: skip
     return DataLoader(
         ds,
         batch_size=config.batch_size,
+        drop_last=drop_last,
         shuffle=shuffle,
         generator=torch.Generator().manual_seed(seed),
         num_workers=config.num_workers,
@@ -236,13 +239,14 @@ class InProcessBatches:
 
     def __init__(
         self, ds: Dataset[dict[str, Any]], batch_size: int, *, shuffle: bool, seed: int,
-        pin_memory: bool = False,
+        pin_memory: bool = False, drop_last: bool = False,
     ) -> None:  # fmt: skip
         self.ds, self.batch_size, self.shuffle, self.seed = ds, batch_size, shuffle, seed
-        self.pin_memory = pin_memory
+        self.pin_memory, self.drop_last = pin_memory, drop_last
 
     def __len__(self) -> int:
-        return -(-len(self.ds) // self.batch_size)  # type: ignore[arg-type]
+        n = len(self.ds)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         n = len(self.ds)  # type: ignore[arg-type]
@@ -253,7 +257,7 @@ class InProcessBatches:
         else:
             order = list(range(n))
         fetch = getattr(self.ds, "__getitems__", None)
-        for start in range(0, n, self.batch_size):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start : start + self.batch_size]
             items = fetch(index) if fetch else [self.ds[i] for i in index]
             batch = collate_items(items)

@@ -118,8 +118,10 @@ def ensemble(
     Raises
     ------
     ValueError
-        Neither or both of ``dataset`` and ``datasets``; a count that does not match; or one
-        ``dataset`` for checkpoints of run folders whose fitted ``stages/`` differ.
+        Neither or both of ``dataset`` and ``datasets``; a count that does not match; one
+        ``dataset`` for checkpoints of run folders whose fitted ``stages/`` differ; or
+        checkpoints of runs whose classes (``classes.json``) differ in name or order (their
+        probabilities would be averaged index by index, one run's class with another's).
     """
     if not checkpoints:
         raise ValueError("ensemble() needs at least one checkpoint.")
@@ -130,6 +132,7 @@ def ensemble(
         raise ValueError(f"ensemble(): {n} datasets for {k} checkpoints.")
     if dataset is not None:
         _check_shared_preprocessing(checkpoints)
+    _check_same_classes(checkpoints)
     total: np.ndarray | None = None
     for i, path in enumerate(checkpoints):
         model = load_model_from_checkpoint(path)
@@ -144,6 +147,23 @@ def ensemble(
         total = probs if total is None else total + probs
     assert total is not None
     return total / len(checkpoints)
+
+
+def _check_same_classes(checkpoints: Sequence[str | Path]) -> None:
+    """Refuse checkpoints whose runs' ``classes.json`` differ (checkpoints outside a run
+    folder cannot be checked)."""
+    seen: dict[tuple[str, ...], str] = {}
+    for path in checkpoints:
+        names = _source_classes(Path(path))
+        if names is not None:
+            seen.setdefault(tuple(names), Path(path).resolve().parent.parent.name)
+    if len(seen) > 1:
+        listed = "; ".join(f"{where}: {list(names)}" for names, where in seen.items())
+        raise ValueError(
+            f"ensemble(): these models' runs have other classes or another class order "
+            f"({listed}): their probabilities would be averaged index by index, one run's "
+            "class with another's. Ensemble runs trained with the same data.class_names."
+        )
 
 
 def _check_shared_preprocessing(checkpoints: Sequence[str | Path]) -> None:

@@ -48,6 +48,7 @@ from workflows.train.epoch import (
     train_one_epoch,
     training_loss_monitor,
 )
+from workflows.train.lone_batch import drop_lone_batch
 from workflows.train.optim import (
     EarlyStopping,
     amp_dtype_for,
@@ -183,6 +184,7 @@ class _Run:
     stopper: EarlyStopping
     writer: CheckpointWriter  # writes at most every config.checkpoint_interval_s
     window: WeightWindow | None = None  # the epochs kept for averaging (average_epochs)
+    drop_last: bool = False  # a last batch of one sample that batch norm refuses
 
     @property
     def ckpt_dir(self) -> Path:
@@ -223,6 +225,7 @@ def _set_up(
         writer=CheckpointWriter(config.checkpoint_interval_s),
         window=(WeightWindow(config.average_epochs, config.average_anchor)
                 if config.average_epochs else None),
+        drop_last=drop_lone_batch(model, train_ds, config, distributed),
     )  # fmt: skip
 
 
@@ -230,7 +233,7 @@ def _train_epoch(run: _Run, train_ds: Dataset[dict[str, Any]], epoch: int) -> di
     """One epoch of training: the log row's ``epoch``, ``lr``, ``train_loss`` and timings."""
     _set_epoch(train_ds, epoch)  # random stages draw from (seed, epoch, index)
     loader = epoch_loader(train_ds, run.config, shuffle=True, epoch=epoch, device=run.device,
-                     distributed=run.distributed)  # fmt: skip
+                          distributed=run.distributed, drop_last=run.drop_last)  # fmt: skip
     row: dict[str, Any] = {"epoch": epoch, "lr": run.optimizer.param_groups[0]["lr"]}
     row |= train_one_epoch(run.net, loader, run.loss_fn, run.optimizer, run.config, run.device,
                            run.amp_dtype, run.scaler)  # fmt: skip
@@ -302,9 +305,9 @@ def _resume(run: _Run) -> int:
     path = run.ckpt_dir / "last.pt"
     if not path.is_file():
         return 0
-    # On CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the model.
-    ckpt = load_checkpoint(path, map_location="cpu")
-    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name))
+    ckpt = load_checkpoint(path, map_location="cpu")  # RNG states stay CPU tensors
+    check_resume_settings(ckpt.get("train_config") or {}, run.config, str(path.parent.parent.name),
+                          (ckpt.get("model_spec"), _spec_or_none(run.model)))  # fmt: skip
     run.model.load_state_dict(ckpt["model"])
     run.optimizer.load_state_dict(ckpt["optimizer"])
     if run.scheduler is not None:
@@ -324,16 +327,17 @@ def _average(
     val_ds: Dataset[dict[str, Any]] | None,
     resolved: dict[str, Any],
 ) -> dict[str, Any] | None:
-    """Checkpoint averaging (``average_epochs``): average the window's weights into the
-    model, recompute batch-norm statistics on one pass of the training data (the last epoch's
-    augmentation draws, in loader order), validate, and write the result as ``best.pt``
-    (the single best epoch moves to ``best_single.pt``) and ``average.json``."""
+    """Checkpoint averaging (``average_epochs``): the window's weights averaged into the model,
+    batch-norm statistics recomputed on one pass of the training data (the last epoch's draws),
+    validated, written as ``best.pt`` (the best epoch to ``best_single.pt``), ``average.json``."""
     if run.window is None or not run.window.window():
         return None
     window = run.window.window()
     last = window[-1][0]
     _set_epoch(train_ds, last)
-    loader = epoch_loader(train_ds, run.config, shuffle=False, epoch=last, device=run.device)
+    lone = run.drop_last and len(train_ds) % run.config.batch_size == 1  # type: ignore[arg-type]
+    loader = epoch_loader(train_ds, run.config, shuffle=False, epoch=last, device=run.device,
+                          drop_last=lone)  # fmt: skip
     images = (batch["image"].to(run.device).float() for batch in loader)
     count = average_weights(run.model, [state for _, state in window], images)
     record: dict[str, Any] = {
@@ -362,9 +366,8 @@ def _average(
 
 # -- helpers ----------------------------------------------------------------------------
 def _set_epoch(ds: Dataset[dict[str, Any]], epoch: int) -> None:
-    """Tell ``ds`` (or the dataset it wraps, e.g. a ``Subset``) which epoch is starting, so
-    its random stages draw new parameters every epoch (the same ones for the same seed).
-    Loader workers get a copy of the dataset when each epoch's loader starts, after this."""
+    """Tell ``ds`` (or the dataset a ``Subset`` wraps) the epoch, so its random stages draw
+    new parameters every epoch (the same for the same seed); loader workers copy it after."""
     node: Any = ds
     while node is not None:
         if hasattr(node, "set_epoch"):

@@ -1,0 +1,65 @@
+"""``radpipe predict`` says when new images have another pixel size after preprocessing than
+the run's training images: the model sees their anatomy at another scale (it said nothing)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from pipeline.sample import Sample
+from pipeline.stage import Pipeline
+from pipeline.stages import Resize
+from tests.runner.conftest import read_rows
+from workflows.cli import main
+from workflows.run.scale import trained_pixel_range
+
+
+def test_training_pixel_range_is_taken_after_preprocessing() -> None:
+    """8x8 pixels of 0.5 mm and 16x16 of 0.25 mm, both resized to 4x4: 1 mm pixels each;
+    a 4x4 image of 3 x 2 mm pixels stays as it is."""
+    samples = [
+        Sample(np.zeros((1, 8, 8), np.float32), meta={"spacing": (0.5, 0.5)}),
+        Sample(np.zeros((1, 16, 16), np.float32), meta={"spacing": (0.25, 0.25)}),
+    ]
+    resize = Pipeline([("r", Resize(shape=[4, 4]))])
+    assert trained_pixel_range(resize, samples) == [1.0, 1.0]
+    odd = Sample(np.zeros((1, 4, 4), np.float32), meta={"spacing": (3.0, 2.0)})
+    assert trained_pixel_range(resize, [*samples, odd]) == [1.0, 3.0]
+    assert trained_pixel_range(resize, [*samples, Sample(np.zeros((1, 4, 4), np.float32))]) is None
+
+
+def test_predict_says_which_images_have_another_pixel_size(
+    cr16: Path, cr_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = sorted((cr16 / "dicom").rglob("*.dcm"))
+    trained = float(pydicom.dcmread(files[0]).PixelSpacing[0])  # every synthetic CR: one size
+    assert json.loads((cr_run / "stages" / "data.json").read_text())["pixel_mm"] == [
+        pytest.approx(trained), pytest.approx(trained)]  # fmt: skip
+    src = tmp_path / "src"
+    shutil.copytree(cr16 / "dicom", src)
+    for path in sorted(src.rglob("*.dcm"))[:3]:  # scanned at half the resolution
+        ds = pydicom.dcmread(path)
+        ds.PixelSpacing = [2 * float(v) for v in ds.PixelSpacing]
+        ds.save_as(path)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert (
+            main(["predict", str(cr_run), str(src), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+        )
+    assert len(read_rows(tmp_path / "p" / "predictions.csv")) == len(files)  # all predicted
+    said = [r.getMessage() for r in caplog.records if "another scale" in r.getMessage()]
+    size = f"{2 * trained:.4g}"
+    assert len(said) == 1 and said[0].startswith(
+        f"3 images of {len(files)} have a pixel size after preprocessing outside that of the "
+        f"run's training images ({trained:.4g} mm; e.g. "
+    )
+    assert f": {size} x {size} mm): the model sees their anatomy at another scale" in said[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="radpipe"):  # the training images: nothing said
+        assert main(["predict", str(cr_run), str(cr16 / "dicom"), "--out",
+                     str(tmp_path / "q"), "--quiet"]) == 0  # fmt: skip
+    assert not [r for r in caplog.records if "another scale" in r.getMessage()]

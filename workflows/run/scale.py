@@ -1,0 +1,80 @@
+"""The pixel size the model saw in training, and new images of another size said at predict.
+
+A model learns anatomy at the scale of its training images after preprocessing: millimetres
+per model pixel. ``radpipe predict`` checked a new image's modality, channels, window and
+shape, but not its scale: a radiograph of 0.7 mm pixels fed to a model trained on 0.35 mm
+ones (without a resample stage, or with a resize stage and another field of view) shows
+every structure at half its trained size, and was predicted without a word.
+
+:func:`trained_pixel_range` records the in-plane spacing range of the training images after
+preprocessing in ``stages/data.json`` (``pixel_mm``); :func:`note_other_scale` warns about
+predicted images outside it by more than :data:`TOLERANCE`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.words import are, counted
+
+__all__ = ["TOLERANCE", "in_plane_mm", "note_other_scale", "trained_pixel_range"]
+
+log = logging.getLogger("radpipe")
+
+#: Pixel sizes within this factor of the training range count as the same scale.
+TOLERANCE = 1.1
+
+
+def in_plane_mm(spacing: Sequence[float] | None) -> tuple[float, float] | None:
+    """The last two values of a spacing (rows, columns) when both are finite and > 0."""
+    if not spacing or len(spacing) < 2:
+        return None
+    rows, cols = (float(v) for v in list(spacing)[-2:])
+    ok = all(math.isfinite(v) and v > 0 for v in (rows, cols))
+    return (rows, cols) if ok else None
+
+
+def trained_pixel_range(pipe: Any, raw: list[Any]) -> list[float] | None:
+    """``[smallest, largest]`` in-plane pixel size in mm of the training samples ``raw``
+    after ``pipe``; ``None`` when any has none known. One sample of each distinct raw shape
+    and spacing goes through ``pipe`` (the geometric stages set the size from those two)."""
+    seen: dict[tuple[Any, ...], Any] = {}
+    for s in raw:
+        spacing = s.meta.get("spacing")
+        seen.setdefault((s.image.shape, None if spacing is None else tuple(spacing)), s)
+    sizes = [in_plane_mm(pipe(s).meta.get("spacing")) for s in seen.values()]
+    if not sizes or any(v is None for v in sizes):
+        return None
+    values = [v for pair in sizes if pair is not None for v in pair]
+    return [round(min(values), 6), round(max(values), 6)]
+
+
+def note_other_scale(
+    found: list[tuple[str, tuple[float, float] | None]], trained: Sequence[float] | None
+) -> int:
+    """Warn about the predicted images (``(name, in-plane mm after preprocessing)``) whose
+    pixel size lies outside the training range ``trained`` by more than :data:`TOLERANCE`;
+    returns how many."""
+    if not trained:
+        return 0
+    low, high = float(trained[0]) / TOLERANCE, float(trained[1]) * TOLERANCE
+    other = [(n, mm) for n, mm in found if mm is not None and not low <= min(mm) <= max(mm) <= high]
+    if other:
+        name, mm = other[0]
+        size = " x ".join(f"{v:.4g}" for v in mm)
+        log.warning(
+            "%s of %d %s a pixel size after preprocessing outside that of the run's training "
+            "images (%s mm; e.g. %s: %s mm): the model sees their anatomy at another scale "
+            "than it learnt; check these predictions (a resample stage gives every image one "
+            "pixel size)", counted(len(other), "image"), len(found),
+            are(len(other), "has", "have"), _span(trained), name, size,
+        )  # fmt: skip
+    return len(other)
+
+
+def _span(values: Sequence[float]) -> str:
+    low, high = (f"{float(v):.4g}" for v in values)
+    return low if low == high else f"{low}-{high}"

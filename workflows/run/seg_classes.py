@@ -1,0 +1,120 @@
+"""The classes of a segmentation run: from every mask of the study, not the training ones only.
+
+The number of classes was taken from the training masks alone. A class drawn only in
+validation or test masks (a rare lesion that fell outside the training split) made a model
+with one output too few: validation stopped training with torch's ``IndexError: Target 2 is
+out of bounds``. Every mask is read as class indices before training anyway (a DICOM run's
+masks CSV up front, an images run's list now too): the classes are those of all of them, and
+a class that no training mask holds is said, as for classification (its model cannot learn
+it; the validation and test masks that have it score it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import RadpipeError
+from workflows.run.config import DataConfig, RunConfig
+
+__all__ = ["note_untrained_classes", "read_mask_classes", "run_num_classes", "segmentation_classes"]
+
+log = logging.getLogger("radpipe")
+
+_SHOWN = 10
+
+
+def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> set[int]:
+    """The class indices in the mask files ``paths`` (after ``data.mask_values``).
+
+    Raises
+    ------
+    RadpipeError
+        Listing every file that cannot be read as class indices (``shown``: the CSV).
+    """
+    from pipeline.data.io import load_mask
+
+    found: set[int] = set()
+    problems = []
+    for path in paths:
+        try:
+            found.update(int(v) for v in np.unique(load_mask(path, data.mask_values,
+                                                             data.max_classes)))  # fmt: skip
+        except RadpipeError as err:
+            problems.append(str(err))
+    if problems:
+        more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        raise RadpipeError(
+            f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
+            "indices (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more
+        )
+    return found
+
+
+def note_untrained_classes(
+    trained: set[int], num_classes: int, names: Sequence[str], fold: str | None
+) -> list[int]:
+    """Warn about the foreground classes (below ``num_classes``) that no training mask holds
+    (``fold``: the fold folder's name, ``None`` without folds); returns them."""
+    absent = [k for k in range(1, num_classes) if k not in trained]
+    if absent:
+        where = "the training split" if fold is None else f"{fold}'s training split"
+        shown = ", ".join(f"{k} ({names[k]!r})" if k < len(names) else str(k) for k in absent)
+        log.warning(
+            "no mask of %s holds class %s, which other masks of the data hold: its model "
+            "cannot learn %s (it keeps an output for %s, and the masks that have %s score "
+            "it); add cases with %s to the training split or use fewer folds", where, shown,
+            *(("it", "it", "it", "it") if len(absent) == 1 else ("them",) * 4),
+        )  # fmt: skip
+    return absent
+
+
+def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | None) -> int:
+    """The number of classes of the run's model: its class names (classification), or the
+    classes of every mask of the data (``study.mask_classes``) and of the training samples
+    ``raw`` (segmentation), those missing from the training masks said."""
+    if config.task == "classification":
+        return len(study.class_names)
+    found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
+    k = segmentation_classes(found | set(study.mask_classes), config.data)
+    names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
+    note_untrained_classes(found, k, names, fold)
+    return k
+
+
+def segmentation_classes(found: set[int], data: DataConfig) -> int:
+    """The number of segmentation classes, from the class indices ``found`` in the training
+    masks (after ``data.mask_values``) or from ``data.class_names``.
+
+    Raises
+    ------
+    RadpipeError
+        When a value is not below the number of class names, when (without class names) the
+        values found are not consecutive from 0, or above ``data.max_classes``.
+    """
+    values = sorted(found)
+    if data.class_names:
+        k = len(data.class_names)
+        if values and values[-1] >= k:
+            raise RadpipeError(
+                f"The training masks hold class {values[-1]}, but data.class_names names {k} "
+                f"classes (0..{k - 1})."
+            )
+        return k
+    k = (values[-1] + 1) if values else 1
+    if k > data.max_classes:
+        raise RadpipeError(
+            f"The training masks hold {k} classes; data.max_classes is {data.max_classes}. "
+            "Map the mask values with data.mask_values, or raise data.max_classes."
+        )
+    if values != list(range(k)):
+        raise RadpipeError(
+            f"The training masks hold values {values}, not consecutive class indices 0..{k - 1}; "
+            "map them with data.mask_values (e.g. {0: 0, 2: 1}) or name every class in "
+            "data.class_names."
+        )
+    return max(k, 2)
