@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 DEMO_DIR ?= .cache/demo
+# Test processes (pytest-xdist); each gets its own share of the cores (tests/conftest.py).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest bench fuzz clean install
 
@@ -25,7 +27,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,11 +7,31 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import pytest
 
-from pipeline.sample import Sample
-from pipeline.synth import StudySpec, make_phantom, write_study
+def _own_cores_per_worker() -> None:
+    """Under pytest-xdist (``make test`` runs two workers), give each worker, and every
+    process it starts, its own share of the cores: torch sizes its thread pool by the cores
+    a process may use, and two workers' threads on the same two cores run small models many
+    times slower. Called before torch is imported, so torch's default follows the share."""
+    worker, count = (
+        os.environ.get("PYTEST_XDIST_WORKER", ""),
+        os.environ.get("PYTEST_XDIST_WORKER_COUNT", ""),
+    )
+    if not (worker.startswith("gw") and count.isdigit() and hasattr(os, "sched_setaffinity")):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    if int(count) < 2 or len(cores) < int(count):
+        return
+    os.sched_setaffinity(0, cores[int(worker[2:]) % int(count) :: int(count)])
+
+
+_own_cores_per_worker()
+
+import numpy as np  # noqa: E402  (after the cores are set: numpy's BLAS sizes its threads)
+import pytest  # noqa: E402
+
+from pipeline.sample import Sample  # noqa: E402
+from pipeline.synth import StudySpec, make_phantom, write_study  # noqa: E402
 
 # Keys are HMACs with a project secret (pipeline.keys): the tests (and the processes they
 # start) use a secret of their own, never the user's ~/.config/radpipe/secret. It is fixed,
