@@ -50,6 +50,28 @@ def test_model_and_task_are_checked_at_validation(
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("task", "monitor", "refused"),
+    [("classification", "val_dice", True), ("classification", "val_auc", True),
+     ("segmentation", "val_balanced_accuracy", True), ("classification", "lr", True),
+     ("classification", "val_balanced_accuracy", False), ("segmentation", "val_dice", False),
+     ("segmentation", "train_loss", False)],
+)  # fmt: skip
+def test_a_monitor_no_epoch_logs_is_refused_before_any_training(
+    tmp_path: Path, task: str, monitor: str, refused: bool
+) -> None:
+    # The epoch's log row (workflows.train.epoch.evaluate) holds train_loss, val_loss,
+    # val_accuracy and val_dice (segmentation) or val_balanced_accuracy: a typo was found only
+    # when the first epoch ended ("... is not one of ..."), after its training.
+    model = {"type": "mlp_segmenter"} if task == "segmentation" else {"type": "mlp_classifier"}
+    raw = _config(tmp_path, task=task, model=model, train__monitor=monitor)
+    if not refused:
+        validate_config(raw, source="c.yaml")
+        return
+    with pytest.raises(ConfigError, match=f"train.monitor '{monitor}' is no metric a {task} run"):
+        validate_config(raw, source="c.yaml")
+
+
 def test_set_errors_name_the_override(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(_config(tmp_path)))

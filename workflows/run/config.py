@@ -26,7 +26,7 @@ from workflows.run.overrides import apply_override, override_for
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
 from workflows.train.config import CHOICES as TRAIN_CHOICES
-from workflows.train.config import TrainConfig
+from workflows.train.config import TrainConfig, epoch_metrics
 
 
 class _Strict(BaseModel):
@@ -266,6 +266,10 @@ class RunConfig(_Strict):
         split = self.split
         if split.column and self.data.labels is None:
             raise ValueError(f"split.column {split.column!r} is a column of data.labels; give it")
+        logged = epoch_metrics(self.task)
+        if monitor and monitor not in logged:  # found after the first epoch's training before
+            raise ValueError(f"train.monitor {monitor!r} is no metric a {self.task} run logs "
+                             f"each epoch; choose one of {', '.join(logged)}")  # fmt: skip
         if monitor.startswith("val_") and split.val == 0 and not (split.folds or split.column):
             raise ValueError(
                 f"train.monitor {monitor!r} needs a validation split, but split.val is 0; "

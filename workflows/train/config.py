@@ -204,3 +204,14 @@ def check_resume_settings(
 
 def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def epoch_metrics(task: str) -> tuple[str, ...]:
+    """The numbers each epoch logs that ``train.monitor`` can name, for ``task``.
+
+    ``train_loss``, and from a validation split
+    :func:`workflows.train.epoch.evaluate`'s ``val_loss``, ``val_accuracy`` and ``val_dice``
+    (segmentation) or ``val_balanced_accuracy`` (classification).
+    """
+    last = "val_dice" if task == "segmentation" else "val_balanced_accuracy"
+    return ("train_loss", "val_loss", "val_accuracy", last)
