@@ -64,9 +64,8 @@ def j2k_colour_transform(data: bytes) -> str:
     reversible with the 5/3 wavelet, G.3 irreversible with the 9/7.
     """
     for marker, body in codestream.jpeg_segments(data):
-        if (
-            marker == 0x52
-        ):  # COD: Scod, progression, layers (2), MCT, levels, cb w, cb h, style, wavelet
+        # COD: Scod, progression, layers (2), MCT, levels, cb w, cb h, style, wavelet
+        if marker == 0x52:
             if len(body) < 10 or body[4] != 1:
                 return ""
             return "RCT" if body[9] == 1 else "ICT"
