@@ -266,8 +266,7 @@ class RunConfig(_Strict):
         split = self.split
         if split.column and self.data.labels is None:
             raise ValueError(f"split.column {split.column!r} is a column of data.labels; give it")
-        logged = epoch_metrics(self.task)
-        if monitor and monitor not in logged:  # found after the first epoch's training before
+        if monitor and monitor not in (logged := epoch_metrics(self.task)):  # was: at epoch 1
             raise ValueError(f"train.monitor {monitor!r} is no metric a {self.task} run logs "
                              f"each epoch; choose one of {', '.join(logged)}")  # fmt: skip
         if monitor.startswith("val_") and split.val == 0 and not (split.folds or split.column):
