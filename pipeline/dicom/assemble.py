@@ -345,7 +345,7 @@ def _plan_time(
 
 #: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is
 #: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes.
-NOT_TIME = ("ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID")
+NOT_TIME = ("ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID", "FrameIncrementPointer")
 
 
 def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float, ...] | None, str]:

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
-from pipeline.dicom.frames import nm_geometry
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
+from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import first_number, frame_window, numbers, orientation

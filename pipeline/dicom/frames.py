@@ -17,6 +17,7 @@ import numpy as np
 from pipeline.dicom.cine import cine_intervals
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
@@ -271,43 +272,6 @@ def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
         p = np.asarray(ipp) + (v - values[0]) * normal
         out.append((float(p[0]), float(p[1]), float(p[2])))
     return out
-
-
-def nm_geometry(
-    ds: Any,
-) -> tuple[list[tuple[float, float, float]], tuple[float, ...]] | None:
-    """Frame positions and orientation of an NM tomographic reconstruction, or ``None``.
-
-    NM multi-frame images (PS3.3 C.8.4.10, C.8.4.11) give ImagePositionPatient and
-    ImageOrientationPatient of the first frame in the Detector Information Sequence
-    (0054,0022) (else at the top level) and stack the frames along the normal (row x column)
-    every SpacingBetweenSlices (0018,0088) mm; a negative spacing stacks them in front of
-    the first (OHIF #4352: SPECT shown upside down when the sign was dropped). Only when
-    every frame is a slice (NumberOfSlices (0054,0081) equal to the frame count, as for
-    RECON TOMO): gated or dynamic frames are left without geometry.
-    """
-    n = frame_count(ds)
-    if str(ds.get("Modality", "")).strip().upper() != "NM" or n < 2:
-        return None
-    if "PerFrameFunctionalGroupsSequence" in ds or _int(ds.get("NumberOfSlices")) != n:
-        return None
-    step = _float(ds.get("SpacingBetweenSlices"))
-    detectors = ds.get("DetectorInformationSequence") or []
-    source = detectors[0] if len(detectors) == 1 else ds
-    ipp = _floats(source.get("ImagePositionPatient"), 3) or _floats(
-        ds.get("ImagePositionPatient"), 3
-    )
-    iop = _floats(source.get("ImageOrientationPatient"), 6) or _floats(
-        ds.get("ImageOrientationPatient"), 6
-    )
-    if not step or ipp is None or iop is None:
-        return None
-    normal = np.cross(np.asarray(iop[:3]), np.asarray(iop[3:]))
-    if float(np.linalg.norm(normal)) < 1e-6:
-        return None
-    normal = normal / np.linalg.norm(normal)
-    points = [np.asarray(ipp) + k * step * normal for k in range(n)]
-    return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop)
 
 
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:

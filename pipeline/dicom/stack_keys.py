@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.nm_frames import frame_vectors
 from pipeline.dicom.private_diffusion import private_b_value, private_gradient
 from pipeline.dicom.values import lenient_number
 
@@ -30,6 +31,7 @@ STACK_KEYS = (
     "DiffusionBValue",
     DIRECTION,  # DTI: b-value and direction together (dcm2niix #809, #546)
     "StackID",
+    "FrameIncrementPointer",  # NM frames by their energy window, gate... (pipeline.dicom.nm_frames)
 )
 
 #: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
@@ -78,6 +80,8 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
         return _direction(ds, frame, view)
     if keyword == TIME_SLICE:
         return _time_slice(ds)
+    if keyword == "FrameIncrementPointer":
+        return frame_vectors(ds, frame)
     if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
         value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
         if value not in (None, ""):

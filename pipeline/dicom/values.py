@@ -309,7 +309,7 @@ def slice_size(value: Any) -> float | None:
     """A SliceThickness or SpacingBetweenSlices as a size in mm (``None``: absent, 0, bad).
 
     A negative value (some exporters write one; outside NM, whose signed spacing
-    :func:`~pipeline.dicom.frames.nm_geometry` reads itself, it has no sign) counts by its
+    :func:`~pipeline.dicom.nm_frames.nm_geometry` reads itself, it has no sign) counts by its
     size: the slice direction comes from ImageOrientationPatient, and a negative third axis
     would mirror a one-slice volume.
     """

@@ -70,3 +70,48 @@ def test_positive_spacing_keeps_the_file_order(tmp_path: Path) -> None:
 def test_gated_frames_are_not_placed_as_slices(tmp_path: Path) -> None:
     _, (row,) = _convert(tmp_path, _nm(-4.4, slices=2), "nifti")  # 2 slices x 2 gates
     assert "no geometry" in row["problems"]
+
+
+def _windows(order: str) -> Dataset:
+    """2 energy windows x 3 slices (PS3.3 C.8.4.8): FrameIncrementPointer names
+    EnergyWindowVector and SliceVector; frame k holds the value 10 k. ``order`` "window":
+    each window's slices together; "slice": the windows of each slice together."""
+    ds = _nm(4.4, slices=3)
+    ds.NumberOfFrames, ds.NumberOfEnergyWindows = 6, 2
+    ds.FrameIncrementPointer = [0x00540010, 0x00540080]  # EnergyWindowVector, SliceVector
+    if order == "window":
+        ds.EnergyWindowVector, ds.SliceVector = [1, 1, 1, 2, 2, 2], [1, 2, 3, 1, 2, 3]
+    else:
+        ds.EnergyWindowVector, ds.SliceVector = [1, 2, 1, 2, 1, 2], [1, 1, 2, 2, 3, 3]
+    ds.PixelData = np.stack([np.full((4, 4), 10 * k) for k in range(6)]).astype("<u2").tobytes()
+    return ds
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [("window", [[0, 10, 20], [30, 40, 50]]), ("slice", [[0, 20, 40], [10, 30, 50]])],
+)
+def test_energy_windows_are_one_volume_each_placed_by_slice(
+    tmp_path: Path, order: str, expected: list[list[int]]
+) -> None:
+    # Expected by hand: window w's volume holds its frames in SliceVector order, at
+    # z = 100 + 4.4 (slice - 1); before, 6 frames of 3 slices got no geometry and one volume
+    # held both windows' slices one after the other (or interleaved), unsaid.
+    out, rows = _convert(tmp_path, _windows(order), "nifti")
+    assert len(rows) == 2
+    volumes = [nib.load(out / r["output"]) for r in rows]
+    assert sorted(np.asarray(v.dataobj)[0, 0, :].tolist() for v in volumes) == expected
+    for v in volumes:
+        assert v.affine[:3, 3] == pytest.approx([6.6, 6.6, 100.0])
+        assert v.header.get_zooms()[:3] == pytest.approx((4.4, 4.4, 4.4))
+    assert all("FrameIncrementPointer" in r["problems"] for r in rows) or all(
+        r["problems"] == "" for r in rows
+    )
+    assert not any("no geometry" in r["problems"] for r in rows)
+
+
+def test_frames_the_vectors_do_not_tell_apart_stay_without_geometry(tmp_path: Path) -> None:
+    ds = _windows("window")
+    ds.EnergyWindowVector = [1, 1, 1, 1, 1, 1]  # (window, slice) repeats: no placing guessed
+    _, (row,) = _convert(tmp_path, ds, "nifti")
+    assert "no geometry" in row["problems"]
