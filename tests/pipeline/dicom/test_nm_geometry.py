@@ -104,10 +104,7 @@ def test_energy_windows_are_one_volume_each_placed_by_slice(
     for v in volumes:
         assert v.affine[:3, 3] == pytest.approx([6.6, 6.6, 100.0])
         assert v.header.get_zooms()[:3] == pytest.approx((4.4, 4.4, 4.4))
-    assert all("FrameIncrementPointer" in r["problems"] for r in rows) or all(
-        r["problems"] == "" for r in rows
-    )
-    assert not any("no geometry" in r["problems"] for r in rows)
+    assert [r["problems"] for r in rows] == ["", ""]  # a split by tags, as echoes: no problem
 
 
 def test_frames_the_vectors_do_not_tell_apart_stay_without_geometry(tmp_path: Path) -> None:
