@@ -91,3 +91,16 @@ def test_a_bad_value_in_the_training_masks_is_said_so() -> None:
     ):
         segmentation_classes({0, 1, 5}, DataConfig(source=Path("x"), class_names=["a", "b", "c"]),
                              trained={0, 1})  # fmt: skip
+
+
+def test_an_unreadable_mask_of_an_images_run_is_not_said_unconverted(tmp_path: Path) -> None:
+    # An images run converts nothing: its error said "(nothing was converted)" all the same.
+    raw = _config(tmp_path, _study(tmp_path))
+    (tmp_path / "m4.png").write_bytes(b"not a picture")
+    with pytest.raises(RadpipeError) as err:
+        run_study(validate_config(raw), progress=False)
+    text = str(err.value)
+    assert text.startswith(
+        "list.csv: 1 of 10 mask files cannot be read as class indices (nothing was trained):"
+    )
+    assert "m4.png" in text and "converted" not in text

@@ -28,8 +28,11 @@ log = logging.getLogger("radpipe")
 _SHOWN = 10
 
 
-def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> set[int]:
-    """The class indices in the mask files ``paths`` (after ``data.mask_values``).
+def read_mask_classes(
+    paths: Sequence[Path], data: DataConfig, shown: str, *, before: str = "converted"
+) -> set[int]:
+    """The class indices in the mask files ``paths`` (after ``data.mask_values``), read
+    before anything is ``before`` (a DICOM run's conversion; an images run's training).
 
     Raises
     ------
@@ -50,7 +53,7 @@ def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> se
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(
             f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
-            "indices (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more
+            f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
         )
     return found
 
