@@ -117,8 +117,10 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     except (RadpipeError, MemoryError):
         raise
     except Exception as err:  # PIL, numpy, nibabel and zlib each raise their own errors
-        why = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why}).") from err
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        for full in {str(path.resolve()), str(path)}:  # PIL's message holds the full path
+            why = why.replace(full, path.name)
+        raise RadpipeError(f"{path.name}: cannot be read as {suffix[1:]} ({why[:200]}).") from err
     if arr.dtype.kind == "c":  # float32 of a complex array keeps its real part (3+4j -> 3)
         raise RadpipeError(
             f"{path.name}: complex values ({arr.dtype}); save the magnitude (numpy.abs) or "

@@ -6,7 +6,8 @@ stores them, axes swapped) would be paired voxel by voxel with the wrong image v
 long as the shapes agree. When both files are NIfTI with a known orientation (:func:`placed`),
 the mask's affine is compared with the image's: a mask on the same grid in another axis
 order or direction is reoriented onto the image's grid (nibabel's orientation transforms,
-the same move MONAI's ``Orientation`` makes), with a warning; a mask on another grid (other
+the same move MONAI's ``Orientation`` makes), with a warning (once per file: the dataset
+loads an item again each epoch without a cache); a mask on another grid (other
 spacing, origin or shape) is refused.
 """
 
@@ -27,6 +28,9 @@ log = logging.getLogger("radpipe")
 
 #: Affines that agree within this (mm, and direction cosines x spacing) are the same grid.
 AFFINE_TOLERANCE = 1e-3
+
+#: The (mask, image, their axis codes) reorientations said in this process: each said once.
+_SAID: set[tuple[str, str, str, str]] = set()
 
 
 def is_nifti(path: str | Path) -> bool:
@@ -101,10 +105,13 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
             f"shape {image.shape}): "
             "resample the mask onto the image (nearest neighbour) first."
         )
-    log.warning(
-        "%s: mask stored as %s, its image as %s: the mask is reoriented onto the image's grid",
-        name, axis_codes(b), axis_codes(a),
-    )  # fmt: skip
+    said = (str(mask_path.resolve()), str(image_path.resolve()), axis_codes(b), axis_codes(a))
+    if said not in _SAID:  # once per file, not on every load (each epoch without a cache)
+        _SAID.add(said)
+        log.warning(
+            "%s: mask stored as %s, its image as %s: the mask is reoriented onto the image's "
+            "grid", name, axis_codes(b), axis_codes(a),
+        )  # fmt: skip
     if flat:
         moved = moved[..., 0]
     return np.ascontiguousarray(moved.transpose(tuple(range(moved.ndim))[::-1]))

@@ -349,6 +349,10 @@ def test_a_damaged_file_is_named_not_a_traceback(tmp_path: Path) -> None:
             load_array(tmp_path / name)
     with pytest.raises(RadpipeError, match=r"^gone.png: file not found\.$"):
         load_array(tmp_path / "gone.png")
+    (tmp_path / "x.png").write_bytes(b"not a picture")  # PIL names the file by its full path
+    with pytest.raises(RadpipeError) as err:
+        load_array(tmp_path / "x.png")
+    assert str(err.value) == "x.png: cannot be read as png (cannot identify image file 'x.png')."
 
 
 def test_a_users_csv_is_utf8_with_or_without_bom_or_refused_by_name(tmp_path: Path) -> None:

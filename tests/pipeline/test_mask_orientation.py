@@ -52,6 +52,27 @@ def test_mask_with_rows_flipped_is_reoriented(
     assert "mask stored as RPS, its image as RAS" in caplog.text
 
 
+def test_a_reoriented_mask_is_said_once_not_on_every_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Said on every load before: each epoch of a run without the sample cache said it again.
+    affine = AFFINE.copy()
+    affine[1, 1], affine[1, 3] = -0.5, -20.0 + 0.5 * 4
+    dataset = _folder(tmp_path, _truth()[:, ::-1, :], affine)
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        masks = [np.asarray(dataset[0]["mask"]) for _ in range(3)]
+    assert all(np.array_equal(m, _expected()) for m in masks)  # reoriented every time
+    said = [r.getMessage() for r in caplog.records if "reoriented" in r.getMessage()]
+    assert said == ["mask.nii.gz: mask stored as RPS, its image as RAS: the mask is reoriented "
+                    "onto the image's grid"]  # fmt: skip
+    caplog.clear()
+    flipped = tmp_path / "other"  # another file: said for it too
+    flipped.mkdir()
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        _folder(flipped, _truth()[:, ::-1, :], affine)[0]
+    assert len([r for r in caplog.records if "reoriented" in r.getMessage()]) == 1
+
+
 def test_mask_with_axes_swapped_and_x_flipped_is_reoriented(tmp_path: Path) -> None:
     # stored as (y, x, z) with x reversed: voxel (j, i, k) is image voxel (3 - i, j, k)
     stored = _truth()[::-1, :, :].transpose(1, 0, 2)

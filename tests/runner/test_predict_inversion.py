@@ -157,3 +157,29 @@ def test_nan_probabilities_are_skipped_not_written_as_background(
     predicted = {r["instance_key"] for r in rows}
     written = {r["output"] for r in converted if r["instance_key"] in predicted}
     assert skipped["output"] not in written and len(written) == len(rows)
+
+
+def test_each_dicom_seg_frame_is_that_of_its_own_source_image(
+    seg_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each SEG frame, looked up by the SOPInstanceUID it references, is the mask PNG of that
+    image (the test above compares the frames as a set: frames given to the wrong slices of
+    their series would pass it)."""
+    import highdicom as hd
+
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "pred"
+    predict_folder(seg_run, mr_seg / "dicom", out, progress=False, with_uids=True)
+    rows = read_rows(out / "predictions.csv")
+    checked = 0
+    for series in sorted({r["series_key"] for r in rows}):
+        same = [r for r in rows if r["series_key"] == series]
+        seg = hd.seg.segread(out / "seg" / same[0]["patient_key"] / f"{series}.dcm")
+        for r in same:
+            (frame,) = seg.get_pixels_by_source_instance(
+                source_sop_instance_uids=[r["sop_instance_uid"]], combine_segments=True
+            )
+            expected = np.asarray(Image.open(out / r["mask"]))
+            np.testing.assert_array_equal(frame.astype(np.uint8), expected, err_msg=r["mask"])
+            checked += int(expected.any())
+    assert checked >= len(rows) // 2

@@ -33,6 +33,22 @@ def test_training_pixel_range_is_taken_after_preprocessing() -> None:
     assert trained_pixel_range(resize, [*samples, Sample(np.zeros((1, 4, 4), np.float32))]) is None
 
 
+def test_training_pixel_range_after_a_crop_by_content_takes_every_image() -> None:
+    """A foreground crop before a resize gives each image the pixel size of its own box: 16x16
+    images of 0.5 mm with a 4, 8 and 16 pixel square of foreground, cropped to it and resized
+    to 8x8, have 0.25, 0.5 and 1 mm pixels. One image per raw shape and spacing recorded
+    [0.25, 0.25]: the run's own training images were then said to be of another scale."""
+    from pipeline.stages import CropForeground
+
+    def square(n: int) -> Sample:
+        image = np.zeros((1, 16, 16), np.float32)
+        image[0, :n, :n] = 1
+        return Sample(image, meta={"spacing": (0.5, 0.5)})
+
+    pipe = Pipeline([("c", CropForeground(threshold=0.5)), ("r", Resize(shape=[8, 8]))])
+    assert trained_pixel_range(pipe, [square(4), square(8), square(16)]) == [0.25, 1.0]
+
+
 def test_predict_says_which_images_have_another_pixel_size(
     cr16: Path, cr_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,25 +7,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.errors import RadpipeError
 from tests.runner.conftest import write_rows
-from workflows.run.config import validate_config
+from workflows.run.config import DataConfig, validate_config
 from workflows.run.runner import run_study
+from workflows.run.seg_classes import segmentation_classes
 
 
-def _study(folder: Path) -> Path:
-    """10 PNG images 16x16 with masks: class 1 in all, class 2 only outside training."""
+def _study(folder: Path, outside: int = 2) -> Path:
+    """10 PNG images 16x16 with masks: class 1 in all, class ``outside`` only outside
+    training."""
     rows = []
     for i in range(10):
         part = "train" if i < 6 else ("val" if i < 8 else "test")
         mask = np.zeros((16, 16), np.uint8)
         mask[2 : 8 + i % 3, 2:8] = 1
         if part != "train":
-            mask[10:14, 9 + i % 3 : 13 + i % 3] = 2
+            mask[10:14, 9 + i % 3 : 13 + i % 3] = outside
         image = (20 + 100 * mask + i).astype(np.uint8)
         Image.fromarray(image).save(folder / f"i{i}.png")
         Image.fromarray(mask).save(folder / f"m{i}.png")
@@ -34,11 +38,8 @@ def _study(folder: Path) -> Path:
     return write_rows(folder / "list.csv", rows)
 
 
-def test_a_class_in_no_training_mask_keeps_its_output_and_is_said(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    listed = _study(tmp_path)
-    raw = {
+def _config(tmp_path: Path, listed: Path) -> dict[str, Any]:
+    return {
         "task": "segmentation",
         "output": str(tmp_path / "runs"),
         "data": {"kind": "images", "source": str(tmp_path), "labels": str(listed)},
@@ -48,6 +49,12 @@ def test_a_class_in_no_training_mask_keeps_its_output_and_is_said(
         "train": {"epochs": 1, "batch_size": 4, "device": "cpu"},
         "report": {"enabled": False},
     }
+
+
+def test_a_class_in_no_training_mask_keeps_its_output_and_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = _config(tmp_path, _study(tmp_path))
     with caplog.at_level("WARNING", logger="radpipe"):
         outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
@@ -60,3 +67,40 @@ def test_a_class_in_no_training_mask_keeps_its_output_and_is_said(
     metrics = json.loads((outcome.run_dir / "metrics.json").read_text())
     assert sorted(metrics["per_class"]) == ["class1", "class2"]
     assert metrics["data"]["classes"]["class2"]["samples_containing"] == 2  # the test images
+
+
+def test_a_bad_value_outside_the_training_masks_is_said_to_be_there(tmp_path: Path) -> None:
+    # Values 0, 1 in the training masks and 3 in the validation and test ones: the error said
+    # "The training masks hold values [0, 1, 3]", sending the user to the wrong files.
+    raw = _config(tmp_path, _study(tmp_path, outside=3))
+    with pytest.raises(RadpipeError) as err:
+        run_study(validate_config(raw), progress=False)
+    assert str(err.value).startswith(
+        "The masks (value 3 in validation or test masks only, in no training mask) hold values "
+        "[0, 1, 3], not consecutive class indices 0..3; map them with data.mask_values"
+    )
+
+
+def test_a_bad_value_in_the_training_masks_is_said_so() -> None:
+    with pytest.raises(RadpipeError, match=r"^The training masks hold values \[0, 2\], not"):
+        segmentation_classes({0, 2}, DataConfig(source=Path("x")), trained={0, 2})
+    with pytest.raises(
+        RadpipeError,
+        match=r"^The masks \(value 5 in validation or test masks "
+        r"only, in no training mask\) hold class 5, but data.class_names names 3",
+    ):
+        segmentation_classes({0, 1, 5}, DataConfig(source=Path("x"), class_names=["a", "b", "c"]),
+                             trained={0, 1})  # fmt: skip
+
+
+def test_an_unreadable_mask_of_an_images_run_is_not_said_unconverted(tmp_path: Path) -> None:
+    # An images run converts nothing: its error said "(nothing was converted)" all the same.
+    raw = _config(tmp_path, _study(tmp_path))
+    (tmp_path / "m4.png").write_bytes(b"not a picture")
+    with pytest.raises(RadpipeError) as err:
+        run_study(validate_config(raw), progress=False)
+    text = str(err.value)
+    assert text.startswith(
+        "list.csv: 1 of 10 mask files cannot be read as class indices (nothing was trained):"
+    )
+    assert "m4.png" in text and "converted" not in text

@@ -11,6 +11,7 @@ or (``radpipe evaluate``) an external labelled folder converted with the run's o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ def evaluate_run(
     evaluated: str = "the test split",
     validation_study: Study | None = None,
     extra: dict[str, Any] | None = None,
+    judge: Callable[[list[tuple[dict[str, Any], dict[str, Any]]]], tuple[str, dict[str, Any]]]
+    | None = None,
 ) -> dict[str, Any] | None:
     """Write ``metrics.json`` and the evaluation plots into ``out`` (default ``run_dir``).
 
@@ -64,7 +67,9 @@ def evaluate_run(
     a ``split.column`` that marks no row ``test``: the user evaluates on an external set with
     ``radpipe evaluate``). ``validation_study``
     holds the validation split for the operating point (default ``study``); ``extra`` keys
-    are added to ``metrics.json`` (``evaluate``'s ``seen_by_run``).
+    are added to ``metrics.json`` (``evaluate``'s ``seen_by_run``). ``judge`` gets each
+    case's first manifest row and preprocessed ``meta`` and returns a note for the evaluated
+    line and more keys (``evaluate``'s images unlike the training ones).
     """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
@@ -93,6 +98,9 @@ def evaluate_run(
     ens = fold_preds[0]
     ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
     burned = _hide_burned_in(config, study, ens)
+    if judge is not None:
+        note, found = judge([(dataset.items[i][0], m) for i, m in enumerate(ens.meta)])
+        evaluated, extra = (f"{evaluated}; {note}" if note else evaluated), (extra or {}) | found
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     metrics = _score(config, study, ens, validation, out / "plots")
     if study.kind == "images":  # each case's file as the list CSV gives it, beside its key

@@ -26,7 +26,7 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
-from pipeline.words import are, counted
+from pipeline.words import counted
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
@@ -165,9 +165,6 @@ def _model_info(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "stages" / "data.json").read_text()))
 
 
-_RADIOGRAPHY = {"DX": "CR"}  # computed and digital radiography: one kind of image
-
-
 def _usable(
     dataset: Any, model: dict[str, Any], modalities: set[str], scale: str | None = None
 ) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
@@ -182,12 +179,10 @@ def _usable(
     and said (:mod:`workflows.run.scale`).
     """
     from pipeline.data.base import sample_to_item
-    from workflows.run.scale import in_plane_mm, note_other_scale
+    from workflows.run.foreign import unlike_training
 
     shape = list(model["shape"])
-    keep, items, skipped, sizes = [], [], [], []
-    foreign: dict[str, list[str]] = {}  # modality -> outputs: predicted, and said
-    trained = {_RADIOGRAPHY.get(m, m) for m in modalities}
+    keep, items, skipped, named = [], [], [], []
     for i in range(len(dataset)):
         row = dataset.items[i][0]
         name, source = row["output"], row.get("source", "")
@@ -195,9 +190,6 @@ def _usable(
         if problem:
             skipped.append((name, source, problem))
             continue
-        modality = row.get("modality") or ""
-        if trained and modality and _RADIOGRAPHY.get(modality, modality) not in trained:
-            foreign.setdefault(modality, []).append(name)
         try:
             sample = dataset.sample(i)
             item = sample_to_item(sample)
@@ -216,24 +208,9 @@ def _usable(
         else:
             keep.append(i)
             items.append(item)
-            sizes.append((name, in_plane_mm(sample.meta.get("spacing"))))
-    _say_foreign(foreign, {dataset.items[i][0]["output"] for i in keep}, modalities)
-    note_other_scale(sizes, model.get("pixel_mm"))
+            named.append((name, row.get("modality") or "", sample.meta.get("spacing")))
+    unlike_training(named, modalities, model.get("pixel_mm"), "predicted")
     return keep, items, skipped
-
-
-def _say_foreign(foreign: dict[str, list[str]], kept: set[str], modalities: set[str]) -> None:
-    """Warn, per modality, about the images predicted by a model that never saw their kind
-    (an MR image through a CT or radiograph model): predicted, but not silently."""
-    for modality, names in sorted(foreign.items()):
-        used = [n for n in names if n in kept]
-        if used:
-            log.warning(
-                "%s of modality %s %s predicted by a model trained on %s only; "
-                "check these predictions (e.g. %s)", counted(len(used), "image"), modality,
-                are(len(used), "was", "were"),
-                ", ".join(sorted(modalities)), used[0],
-            )  # fmt: skip
 
 
 def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:

@@ -40,16 +40,30 @@ def in_plane_mm(spacing: Sequence[float] | None) -> tuple[float, float] | None:
 def trained_pixel_range(pipe: Any, raw: list[Any]) -> list[float] | None:
     """``[smallest, largest]`` in-plane pixel size in mm of the training samples ``raw``
     after ``pipe``; ``None`` when any has none known. One sample of each distinct raw shape
-    and spacing goes through ``pipe`` (the geometric stages set the size from those two)."""
+    and spacing goes through ``pipe`` when its geometric stages set the size from those two
+    alone (:func:`_size_from_shape`); else every sample does (a ``crop_foreground`` before a
+    ``resize`` gives each image the pixel size of its own foreground's box)."""
     seen: dict[tuple[Any, ...], Any] = {}
-    for s in raw:
+    every = not _size_from_shape(pipe)
+    for i, s in enumerate(raw):
         spacing = s.meta.get("spacing")
-        seen.setdefault((s.image.shape, None if spacing is None else tuple(spacing)), s)
+        seen.setdefault((i if every else s.image.shape,
+                         None if spacing is None else tuple(spacing)), s)  # fmt: skip
     sizes = [in_plane_mm(pipe(s).meta.get("spacing")) for s in seen.values()]
     if not sizes or any(v is None for v in sizes):
         return None
     values = [v for pair in sizes if pair is not None for v in pair]
     return [round(min(values), 6), round(max(values), 6)]
+
+
+def _size_from_shape(pipe: Any) -> bool:
+    """Whether every stage of ``pipe`` sets a sample's pixel size from its shape and spacing
+    alone: no geometric stage but resize, resample, crop_or_pad and fit_depth, and no stage
+    of unknown kind (a MONAI transform may crop by content)."""
+    from pipeline.stages import CropOrPad, FitDepth, Identity, Resample, Resize
+
+    known = (CropOrPad, FitDepth, Identity, Resample, Resize)
+    return all(isinstance(st, known) or st.kind not in ("geometric", "other") for _, st in pipe)
 
 
 def note_other_scale(

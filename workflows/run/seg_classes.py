@@ -28,8 +28,11 @@ log = logging.getLogger("radpipe")
 _SHOWN = 10
 
 
-def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> set[int]:
-    """The class indices in the mask files ``paths`` (after ``data.mask_values``).
+def read_mask_classes(
+    paths: Sequence[Path], data: DataConfig, shown: str, *, before: str = "converted"
+) -> set[int]:
+    """The class indices in the mask files ``paths`` (after ``data.mask_values``), read
+    before anything is ``before`` (a DICOM run's conversion; an images run's training).
 
     Raises
     ------
@@ -50,7 +53,7 @@ def read_mask_classes(paths: Sequence[Path], data: DataConfig, shown: str) -> se
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(
             f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
-            "indices (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more
+            f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
         )
     return found
 
@@ -80,15 +83,16 @@ def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | N
     if config.task == "classification":
         return len(study.class_names)
     found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
-    k = segmentation_classes(found | set(study.mask_classes), config.data)
+    k = segmentation_classes(found | set(study.mask_classes), config.data, trained=found)
     names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
     note_untrained_classes(found, k, names, fold)
     return k
 
 
-def segmentation_classes(found: set[int], data: DataConfig) -> int:
-    """The number of segmentation classes, from the class indices ``found`` in the training
-    masks (after ``data.mask_values``) or from ``data.class_names``.
+def segmentation_classes(found: set[int], data: DataConfig, trained: set[int] | None = None) -> int:
+    """The number of segmentation classes, from the class indices ``found`` in the masks
+    (after ``data.mask_values``) or from ``data.class_names``; ``trained``: those of the
+    training masks (``None``: ``found`` are), which the errors tell from the others.
 
     Raises
     ------
@@ -101,20 +105,30 @@ def segmentation_classes(found: set[int], data: DataConfig) -> int:
         k = len(data.class_names)
         if values and values[-1] >= k:
             raise RadpipeError(
-                f"The training masks hold class {values[-1]}, but data.class_names names {k} "
-                f"classes (0..{k - 1})."
+                f"{_whose({values[-1]}, trained)} hold class {values[-1]}, but data.class_names "
+                f"names {k} classes (0..{k - 1})."
             )
         return k
     k = (values[-1] + 1) if values else 1
     if k > data.max_classes:
         raise RadpipeError(
-            f"The training masks hold {k} classes; data.max_classes is {data.max_classes}. "
-            "Map the mask values with data.mask_values, or raise data.max_classes."
+            f"{_whose({values[-1]}, trained)} hold {k} classes; data.max_classes is "
+            f"{data.max_classes}. Map the mask values with data.mask_values, or raise "
+            "data.max_classes."
         )
     if values != list(range(k)):
         raise RadpipeError(
-            f"The training masks hold values {values}, not consecutive class indices 0..{k - 1}; "
-            "map them with data.mask_values (e.g. {0: 0, 2: 1}) or name every class in "
-            "data.class_names."
+            f"{_whose(set(values), trained)} hold values {values}, not consecutive class "
+            f"indices 0..{k - 1}; map them with data.mask_values (e.g. {{0: 0, 2: 1}}) or name "
+            "every class in data.class_names."
         )
     return max(k, 2)
+
+
+def _whose(values: set[int], trained: set[int] | None) -> str:
+    """Which masks hold ``values``: the training ones, or (some of them) only the others."""
+    other = sorted(values - trained) if trained is not None else []
+    if not other:
+        return "The training masks"
+    only = ", ".join(map(str, other))
+    return f"The masks (value {only} in validation or test masks only, in no training mask)"

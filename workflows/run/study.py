@@ -300,7 +300,9 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         labels=config.data.labels,
         image_rows=by_key,
         label_table=labels,
-        mask_classes=read_mask_classes([m for _, m in pairs], config.data, config.data.labels.name),
+        mask_classes=read_mask_classes(
+            [m for _, m in pairs], config.data, config.data.labels.name, before="trained"
+        ),
     )
     return study, series
 
