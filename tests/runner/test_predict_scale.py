@@ -79,3 +79,42 @@ def test_predict_says_which_images_have_another_pixel_size(
         assert main(["predict", str(cr_run), str(cr16 / "dicom"), "--out",
                      str(tmp_path / "q"), "--quiet"]) == 0  # fmt: skip
     assert not [r for r in caplog.records if "another scale" in r.getMessage()]
+
+
+def test_a_k_fold_runs_range_spans_every_fold(tmp_path: Path) -> None:
+    """Each fold trains on other images: predict and evaluate take the union of the folds'
+    ranges (fold 0's alone called images like fold 1's training images another scale)."""
+    from workflows.run.scale import runs_pixel_range
+
+    folders = []
+    for k, pixel_mm in enumerate(([0.5, 0.6], [0.4, 0.55], [0.5, 0.9])):
+        stages = tmp_path / f"fold-{k}" / "stages"
+        stages.mkdir(parents=True)
+        (stages / "data.json").write_text(json.dumps({"shape": [1, 4, 4], "pixel_mm": pixel_mm}))
+        folders.append(stages.parent)
+    assert runs_pixel_range(folders) == [0.4, 0.9]
+    assert runs_pixel_range(folders[:1]) == [0.5, 0.6]
+    (folders[1] / "stages" / "data.json").write_text(json.dumps({"shape": [1, 4, 4]}))
+    assert runs_pixel_range(folders) is None  # a fold without a range: nothing is said
+
+
+def test_k_fold_predict_and_evaluate_use_every_folds_range(
+    cr16: Path, kfold_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # fold 0 recorded at twice the training pixel size: its range alone would call every
+    # training image another scale; fold 1's (the true size) is in the union, so nothing is
+    run = tmp_path / "run"
+    shutil.copytree(kfold_run, run)
+    data = run / "folds" / "fold-0" / "stages" / "data.json"
+    info = json.loads(data.read_text())
+    info["pixel_mm"] = [2 * float(v) for v in info["pixel_mm"]]
+    data.write_text(json.dumps(info))
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["predict", str(run), str(cr16 / "dicom"), "--out", str(tmp_path / "p"),
+                     "--quiet"]) == 0  # fmt: skip
+        assert main(["evaluate", str(run), str(cr16 / "dicom"), "--labels",
+                     str(cr16 / "labels.csv"), "--out", str(tmp_path / "e"),
+                     "--quiet"]) == 0  # fmt: skip
+    assert not [r for r in caplog.records if "another scale" in r.getMessage()]
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert metrics["unlike_training"]["other_pixel_size"] == 0

@@ -88,7 +88,7 @@ def evaluate_external(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
         validation_study=_own_study(config, run_dir),
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures)},
-        judge=_unlike_training(run_dir, fold_dir(run_dir, folds[0])),
+        judge=_unlike_training(run_dir, [fold_dir(run_dir, f) for f in folds]),
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
@@ -98,23 +98,22 @@ def evaluate_external(
     return out, metrics
 
 
-def _unlike_training(run_dir: Path, folder: Path) -> Any:
+def _unlike_training(run_dir: Path, folders: list[Path]) -> Any:
     """The ``judge`` of :func:`~workflows.run.evaluate.evaluate_run`: the external cases of a
     modality the run never trained on, or of another pixel size after preprocessing than its
-    training images (``folder``'s ``stages/data.json``), warned about as ``radpipe predict``
+    training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
     does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``)."""
-    import json
-
     from workflows.run.foreign import unlike_training
     from workflows.run.rundir import split_index_values
+    from workflows.run.scale import runs_pixel_range
 
-    info = json.loads((folder / "stages" / "data.json").read_text())
+    pixel_mm = runs_pixel_range(folders)
 
     def judge(cases: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
         named = [(r.get("source") or r["output"], r.get("modality") or "", m.get("spacing"))
                  for r, m in cases]  # fmt: skip
         found = unlike_training(named, split_index_values(run_dir, "modality"),
-                                info.get("pixel_mm"), "scored")  # fmt: skip
+                                pixel_mm, "scored")  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge

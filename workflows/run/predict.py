@@ -32,6 +32,7 @@ from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
 from workflows.run.polarity import note_new_polarity
 from workflows.run.rundir import split_index_values
+from workflows.run.scale import runs_pixel_range
 from workflows.run.skipped import drop_non_finite, write_skipped
 from workflows.run.windows import scale_problem, trained_scale
 
@@ -86,6 +87,7 @@ def predict_folder(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
+    pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])  # every fold's images
     for fold in folds:
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
@@ -93,7 +95,7 @@ def predict_folder(
         if keep is None:  # the images the model can take, the others listed with the reason
             keep, items, skipped = _usable(
                 dataset,
-                _model_info(folder),
+                {**_model_info(folder), "pixel_mm": pixel_mm},
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
             )

@@ -13,14 +13,22 @@ predicted images outside it by more than :data:`TOLERANCE`.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pipeline.words import are, counted
 
-__all__ = ["TOLERANCE", "in_plane_mm", "note_other_scale", "trained_pixel_range"]
+__all__ = [
+    "TOLERANCE",
+    "in_plane_mm",
+    "note_other_scale",
+    "runs_pixel_range",
+    "trained_pixel_range",
+]
 
 log = logging.getLogger("radpipe")
 
@@ -64,6 +72,17 @@ def _size_from_shape(pipe: Any) -> bool:
 
     known = (CropOrPad, FitDepth, Identity, Resample, Resize)
     return all(isinstance(st, known) or st.kind not in ("geometric", "other") for _, st in pipe)
+
+
+def runs_pixel_range(folders: Sequence[Path]) -> list[float] | None:
+    """``[smallest, largest]`` of the ``pixel_mm`` ranges the folds' ``stages/data.json``
+    record (every fold of a k-fold run: each trained on other images); ``None`` when one
+    records none (a run from before 2026-12-01, or images without a known pixel size)."""
+    ranges = [json.loads((f / "stages" / "data.json").read_text()).get("pixel_mm")
+              for f in folders]  # fmt: skip
+    if not ranges or any(not r for r in ranges):
+        return None
+    return [min(float(r[0]) for r in ranges), max(float(r[1]) for r in ranges)]
 
 
 def note_other_scale(
