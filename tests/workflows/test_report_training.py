@@ -77,3 +77,25 @@ def test_the_split_table_names_the_classes_in_index_order(tmp_path: Path) -> Non
     )
     text = _text(write_report(run).read_text())
     assert "split size c2 c10 train 2 2 0 test 1 0 1" in text
+
+
+def test_a_segmentation_without_labels_has_no_label_column_in_its_split_table(
+    tmp_path: Path,
+) -> None:
+    """A segmentation run without labels writes the placeholder label 0 in split.csv; the
+    report showed it as a column ``label 0`` holding every image (HC18: ``train 22 22 val 8
+    8 test 10 10``). Labels that stratified the split (0 and 1) are still shown."""
+    run = tmp_path / "runs" / "seg-20261130-2300"
+    _run(tmp_path, best_epoch=3)
+    (run / "split.csv").write_text(
+        "patient_key,series_key,label,split,fold\n"
+        "p0,s0,0,train,-1\np1,s1,0,train,-1\np2,s2,0,test,-1\n"
+    )
+    text = _text(write_report(run).read_text())
+    assert "split size train 2 test 1 " in text and "label 0" not in text
+    (run / "split.csv").write_text(
+        "patient_key,series_key,label,split,fold\n"
+        "p0,s0,0,train,-1\np1,s1,1,train,-1\np2,s2,1,test,-1\n"
+    )
+    text = _text(write_report(run).read_text())
+    assert "split size label 0 label 1 train 2 1 1 test 1 0 1" in text

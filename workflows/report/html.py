@@ -124,6 +124,10 @@ def _data_section(run: Path, metrics: Mapping[str, Any]) -> str:
     out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{fmt(v)}</dd>" for k, v in facts) + "</dl>")
     if split_rows and "split" in split_rows[0]:
         classes = metrics.get("class_names") if metrics.get("task") == "classification" else None
+        if classes is None and len({r.get("label") for r in split_rows}) < 2:
+            # a segmentation without labels: split.csv's label is the placeholder 0, which
+            # the table showed as a column "label 0" holding every image
+            split_rows = [{k: v for k, v in r.items() if k != "label"} for r in split_rows]
         out.append(_split_table(split_rows, list(classes or [])))
     return "\n".join(out)
 
