@@ -68,7 +68,7 @@ def render_report(
     """The report as one HTML string (see :func:`workflows.report.results.write_report`);
     ``logs``: the training logs by name (``""``, or ``"fold K"`` after cross-validation)."""
     task = str(metrics.get("task", "evaluation"))
-    unit = metrics.get("case_unit", "case")
+    unit = sections.case_word(metrics)
     parts = [
         f"<header><h1>{esc(title)}</h1><div class='sub'>{esc(task)} · "
         f"{esc(metrics.get('num_cases', '?'))} evaluated {esc(unit)}s · "
@@ -266,12 +266,13 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
             for c in ordered[:limit]
         ]  # fmt: skip
         bars = set(range(1, 2 + len(scored)))
+        word = sections.case_word(metrics)
         note = (
-            f"Worst {min(limit, len(cases))} of {len(cases)} volumes by macro Dice; "
+            f"Worst {min(limit, len(cases))} of {len(cases)} {word}s by macro Dice; "
             "HD95 failed: the class is in one mask only (missed, or a false positive); "
             "– : in neither."
         )
-        return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
+        return f"<h2>Per {word}</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
         [
