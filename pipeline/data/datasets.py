@@ -266,7 +266,9 @@ class FolderDataset(SampleDataset):
     Item ids are ``hash_key`` of the relative path (file names may carry patient data);
     ``meta["source"]`` keeps the relative path. A NIfTI image's ``meta["spacing"]`` is its
     voxel size in mm (:func:`pipeline.data.io.nifti_spacing`; ``None`` when its units are
-    unknown); PNG and NPY files have none, so surface distances are in voxels.
+    unknown); PNG and NPY files have none, so surface distances are in voxels, unless the
+    CSV's ``spacing`` column gives the pixel size in mm (:func:`pipeline.cells.csv_spacing`;
+    it wins over a NIfTI's zooms).
     """
 
     def __init__(
