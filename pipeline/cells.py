@@ -312,6 +312,41 @@ def csv_label(text: str | None) -> str:
     return cell.split(".")[0] if "." in cell and _WHOLE.fullmatch(cell) else cell
 
 
+def csv_spacing(text: str | None, ndim: int, where: str) -> tuple[float, ...] | None:
+    """A ``spacing`` cell of an image list as the pixel size in mm per axis.
+
+    One number for every axis (``0.069``) or one per axis as ``radpipe convert``'s manifest
+    writes it (rows x columns: ``0.07x0.06``; ``2.5x0.7x0.7`` for a ``(D, H, W)`` volume).
+    Empty: ``None``.
+
+    Raises
+    ------
+    RadpipeError
+        Naming ``where`` (file and line) and the cell: not numbers, not positive, or
+        another count than 1 or ``ndim``.
+
+    Examples
+    --------
+    >>> csv_spacing("0.5", 2, "a.csv line 2"), csv_spacing(" 0.7x0.6 ", 2, "a.csv line 2")
+    ((0.5, 0.5), (0.7, 0.6))
+    """
+    cell = (text or "").strip()
+    if not cell:
+        return None
+    try:
+        values = tuple(float(v) for v in cell.lower().split("x"))
+    except ValueError:
+        values = ()
+    if len(values) == 1:
+        values = values * ndim
+    if len(values) != ndim or not all(v > 0 and v != float("inf") for v in values):
+        raise RadpipeError(
+            f"{where}: spacing {cell!r} is not a pixel size in mm: give one positive number "
+            f"or {ndim} joined by 'x' ({'x'.join(['0.5'] * ndim)}), rows before columns."
+        )
+    return values
+
+
 def name_lines(lines: list[int], shown: int = 5) -> str:
     """Lines of a CSV for a message: the first ``shown`` in order, the rest counted.
 

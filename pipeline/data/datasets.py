@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_label, csv_rows
+from pipeline.cells import csv_label, csv_rows, csv_spacing
 from pipeline.data.base import SampleDataset
 from pipeline.data.io import (
     IMAGE_SUFFIXES,
@@ -266,7 +266,9 @@ class FolderDataset(SampleDataset):
     Item ids are ``hash_key`` of the relative path (file names may carry patient data);
     ``meta["source"]`` keeps the relative path. A NIfTI image's ``meta["spacing"]`` is its
     voxel size in mm (:func:`pipeline.data.io.nifti_spacing`; ``None`` when its units are
-    unknown); PNG and NPY files have none, so surface distances are in voxels.
+    unknown); PNG and NPY files have none, so surface distances are in voxels, unless the
+    CSV's ``spacing`` column gives the pixel size in mm (:func:`pipeline.cells.csv_spacing`;
+    it wins over a NIfTI's zooms).
     """
 
     def __init__(
@@ -327,7 +329,10 @@ class FolderDataset(SampleDataset):
                 )
         label = int(row["label"]) if row.get("label", "") != "" else None
         meta: dict[str, Any] = {"id": hash_key(row["image"]), "source": row["image"]}
-        if is_nifti(row["image"]):  # mm, so distances are in mm
+        if (row.get("spacing") or "").strip():  # the list's pixel size (mm) wins
+            where = row.get("where") or row["image"]
+            meta["spacing"] = csv_spacing(row["spacing"], image.ndim - 1, where)
+        elif is_nifti(row["image"]):  # mm, so distances are in mm
             meta["spacing"] = nifti_spacing(image_path, image.ndim - 1)
         return Sample(image=image, mask=mask, label=label, meta=meta)
 
@@ -346,7 +351,12 @@ def _read_folder_csv(path: Path) -> list[dict[str, str]]:
         if label and not label.lstrip("-").isdigit():
             raise RadpipeError(f"{path.name} line {r.line}: label {r['label']!r} is not a class "
                                "index (0, 1, ...).")  # fmt: skip
-        rows.append({**r, "label": label} if "label" in r else dict(r))
+        where = f"{path.name} line {r.line}"
+        cell = r.get("spacing") or ""
+        csv_spacing(cell, max(2, len(cell.split("x"))), where)  # numbers, before any image
+        rows.append(
+            {**r, "label": label, "where": where} if "label" in r else {**r, "where": where}
+        )
     return rows
 
 

@@ -101,3 +101,33 @@ def test_a_segmentation_image_list_needs_no_label_column(tmp_path: Path) -> None
         run_study(validate_config({**raw, "task": "classification",
                                    "model": {"type": "mlp_classifier", "hidden": [8]}}),
                   progress=False)  # fmt: skip
+
+
+def test_a_png_list_with_a_spacing_column_scores_in_mm(tmp_path: Path) -> None:
+    """PNGs carry no pixel size: HC18's, given in its CSV, had no place, and distances were
+    in voxels. With a ``spacing`` column (mm) they are in mm; without it, still in voxels."""
+    from PIL import Image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(8):
+        mask = np.zeros((12, 12), np.uint8)
+        mask[3:8, 4:9] = 255
+        image = np.clip(rng.normal(60, 20, mask.shape) + 0.5 * mask, 0, 255).astype(np.uint8)
+        Image.fromarray(image).save(data / f"img{i}.png")
+        Image.fromarray(mask).save(data / f"mask{i}.png")
+        rows.append(f"img{i}.png,mask{i}.png,p{i // 2},0.2")
+    listed = data / "list.csv"
+    listed.write_text("image,mask,patient_id,spacing\n" + "\n".join(rows) + "\n")
+    raw = _config(tmp_path, listed, class_names=["background", "head"])
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    metrics = read_json(outcome.run_dir / "metrics.json")
+    assert metrics["distance_unit"] == "mm"
+    assert metrics["data"]["spacings"] == {"0.2 x 0.2 mm": 2}
+    listed.write_text("image,mask,patient_id\n" + "\n".join(r[:-4] for r in rows) + "\n")
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    assert read_json(outcome.run_dir / "metrics.json")["distance_unit"] == "voxel"

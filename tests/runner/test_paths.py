@@ -79,6 +79,36 @@ def test_mask_paths_outside_the_csv_folder_are_refused(cr16: Path, tmp_path: Pat
     assert read_rows(masks)[1]["mask"] == "ok.png"
 
 
+def test_paths_leading_out_through_a_symbolic_link_name_the_link(tmp_path: Path) -> None:
+    """A data folder linked into the project (``img -> /data/hc18``, a common layout) made
+    ``img/a.png`` "point outside project/" with no word of the link: the paths looked inside.
+    The link is named; a path that leaves by ``..`` names none."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.png").write_bytes(b"")
+    (data / "b.png").write_bytes(b"")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "img").symlink_to(data, target_is_directory=True)
+    (project / "c.png").write_bytes(b"")
+    rows = [{"image": "img/a.png", "label": "0"}, {"image": "img/b.png", "label": "1"}]
+    listed = write_rows(project / "list.csv", rows)
+    raw = {"task": "classification", "output": str(tmp_path / "runs"),
+           "data": {"kind": "images", "source": str(project), "labels": str(listed)},
+           "model": {"type": "mlp_classifier"}}  # fmt: skip
+    said = (r"data.labels: 2 paths in list.csv point outside project/ through the symbolic "
+            r"link img/ in project/ \(img/a.png, img/b.png\)")  # fmt: skip
+    with pytest.raises(ConfigError, match=said):
+        check_inputs(validate_config(raw))
+    write_rows(listed, [{"image": "../data/a.png", "label": "0"}, {"image": "c.png", "label": "1"}])
+    with pytest.raises(
+        ConfigError, match=r"1 path in list.csv points outside project/ \(\.\./data/a\.png\)"
+    ):
+        check_inputs(validate_config(raw))
+    raw["data"]["allow_outside_paths"] = True
+    check_inputs(validate_config(raw))  # allowed on request
+
+
 def test_terminal_shows_run_directories_relative_to_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

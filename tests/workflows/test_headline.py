@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from workflows.report.results import evaluate_classification, evaluate_segmentation
-from workflows.run.summary import headline, headline_text
+from workflows.run.summary import headline, headline_text, positive_class_of
 
 
 def test_every_case_failing_hd95_is_said_with_its_count() -> None:
@@ -57,3 +57,33 @@ def test_an_undefined_roc_auc_is_said_not_dropped() -> None:
     assert headline_text(headline(metrics)) == (
         "accuracy 1.000  balanced_accuracy 1.000  f1_macro 1.000  roc_auc_macro undefined"
     )
+
+
+def test_the_positive_class_is_named_beside_sensitivity_and_specificity() -> None:
+    """BreastMNIST labels malignant 0 and benign 1: class 1 is positive by default, so the
+    printed sensitivity was that of finding benign lesions, unnamed. 4 cases, true
+    [0, 0, 1, 1], predicted [0, 1, 1, 1]: of class 1 (benign), sensitivity 2/2 = 1 and
+    specificity 1/2; of class 0 (malignant), sensitivity 1/2 and specificity 1."""
+    true = np.array([0, 0, 1, 1])
+    probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
+    names = ["malignant", "benign"]
+    metrics = evaluate_classification(true, probs, names, n_resamples=0)
+    assert positive_class_of(metrics) == "benign"
+    assert headline_text(headline(metrics), positive_class_of(metrics)) == (
+        "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
+        "sensitivity 1.000  specificity 0.500 (positive class: benign)"
+    )
+    metrics = evaluate_classification(true, probs, names, n_resamples=0, positive=0)
+    assert headline_text(headline(metrics), positive_class_of(metrics)) == (
+        "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
+        "sensitivity 0.500  specificity 1.000 (positive class: malignant)"
+    )
+
+
+def test_no_positive_class_for_segmentation() -> None:
+    square = np.zeros((8, 8), np.int64)
+    square[2:6, 2:6] = 1
+    metrics = evaluate_segmentation(
+        [("a", square, square, (1.0, 1.0))], 2, ["bg", "x"], n_resamples=0
+    )
+    assert positive_class_of(metrics) is None

@@ -134,3 +134,30 @@ def test_a_series_of_several_volumes_says_so(
             images.append(ds)
     assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 0
     assert "8x8  6 slices in 2 volumes, 2 mm, 6 frames" in capsys.readouterr().out
+
+
+def test_transfer_syntaxes_are_named_not_given_as_uids(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A series with one file re-saved as Implicit VR Little Endian showed
+    ``1.2.840.10008.1.2.1/1.2.840.10008.1.2``; the names are those of DICOM PS3.6 Table A-1.
+    ``--json`` keeps the UIDs."""
+    import shutil
+
+    import pydicom
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    folder = tmp_path / "one"
+    files = sorted(study.rglob("*.dcm"))[:2]
+    folder.mkdir()
+    for k, path in enumerate(files):
+        shutil.copy(path, folder / f"{k}.dcm")
+    ds = pydicom.dcmread(folder / "1.dcm")
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    ds.save_as(folder / "1.dcm", enforce_file_format=True, implicit_vr=True)
+    assert main(["inspect", str(folder)]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "Implicit VR Little Endian / Explicit VR Little Endian" in out
+    assert "1.2.840.10008" not in out
+    main(["inspect", str(folder), "--json"])
+    assert "1.2.840.10008.1.2.1" in capsys.readouterr().out

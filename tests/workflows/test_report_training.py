@@ -77,3 +77,45 @@ def test_the_split_table_names_the_classes_in_index_order(tmp_path: Path) -> Non
     )
     text = _text(write_report(run).read_text())
     assert "split size c2 c10 train 2 2 0 test 1 0 1" in text
+
+
+def test_a_segmentation_without_labels_has_no_label_column_in_its_split_table(
+    tmp_path: Path,
+) -> None:
+    """A segmentation run without labels writes the placeholder label 0 in split.csv; the
+    report showed it as a column ``label 0`` holding every image (HC18: ``train 22 22 val 8
+    8 test 10 10``). Labels that stratified the split (0 and 1) are still shown."""
+    run = tmp_path / "runs" / "seg-20261130-2300"
+    _run(tmp_path, best_epoch=3)
+    (run / "split.csv").write_text(
+        "patient_key,series_key,label,split,fold\n"
+        "p0,s0,0,train,-1\np1,s1,0,train,-1\np2,s2,0,test,-1\n"
+    )
+    text = _text(write_report(run).read_text())
+    assert "split size train 2 test 1 " in text and "label 0" not in text
+    (run / "split.csv").write_text(
+        "patient_key,series_key,label,split,fold\n"
+        "p0,s0,0,train,-1\np1,s1,1,train,-1\np2,s2,1,test,-1\n"
+    )
+    text = _text(write_report(run).read_text())
+    assert "split size label 0 label 1 train 2 1 1 test 1 0 1" in text
+
+
+def test_2d_images_are_called_images_not_volumes(tmp_path: Path) -> None:
+    """HC18's ultrasound PNGs (each its own case) were reported as "10 evaluated volumes",
+    "Dice (mean of volumes)" and "Per volume"; samples of shape C x D x H x W still are
+    volumes."""
+    run = tmp_path / "runs" / "seg-20261130-2300"
+    square = np.zeros((8, 8), np.int64)
+    square[2:6, 2:6] = 1
+    for shape, word in (("1x8x8", "image"), ("1x3x8x8", "volume")):
+        metrics = evaluate_segmentation(
+            [("a", square, square, (1.0, 1.0))], 2, ["background", "head"], n_resamples=0
+        )
+        metrics["data"] = {"num_samples": 1, "image_shapes": {shape: 1}}
+        write_metrics(run, metrics)
+        text = _text(write_report(run).read_text())
+        assert f"1 evaluated {word}s" in text and f"Dice (mean of {word}s)" in text
+        assert f"Per {word} Worst 1 of 1 {word}s by macro Dice" in text
+        other = {"image": "volume", "volume": "image"}[word]
+        assert f"evaluated {other}s" not in text and f"Per {other}" not in text

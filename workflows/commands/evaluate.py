@@ -34,13 +34,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workflows.run.external import evaluate_external
-    from workflows.run.summary import headline, headline_text, undefined_reasons
+    from workflows.run.summary import headline, headline_text, positive_class_of, undefined_reasons
 
     out, metrics = evaluate_external(
         args.run, args.src, args.labels, masks=args.masks, out=args.out,
         progress=not args.quiet,
     )  # fmt: skip
-    figures = headline_text(headline(metrics))
+    figures = headline_text(headline(metrics), positive_class_of(metrics))
     print(f"{metrics['num_cases']} external test cases: {figures}")
     for why in undefined_reasons(metrics):
         print(f"  {why}")

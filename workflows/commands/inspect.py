@@ -93,7 +93,7 @@ def _text(summary: dict[str, Any]) -> str:
                     f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
                     f"{s['size']}  {counted(s['slices'], 'slice')}{spacing}, "
                     f"{counted(s['frames'], 'frame')}, "
-                    f"{'/'.join(s['transfer_syntax'])}"
+                    f"{' / '.join(map(_syntax_name, s['transfer_syntax']))}"
                 )
                 lines += [f"      ! {problem}" for problem in s["problems"]]
     for kind, title in (
@@ -106,3 +106,13 @@ def _text(summary: dict[str, Any]) -> str:
             lines.append(f"{len(found)} {title}:")
             lines += [f"  {escape_name(p['where'])}: {p['reason']}" for p in found]
     return "\n".join(lines)
+
+
+def _syntax_name(uid: str) -> str:
+    """A transfer syntax by its name (``JPEG-LS Lossless Image Compression``), as convert's
+    messages name it; a private one by its UID. The bare UIDs (``1.2.840.10008.1.2.4.80``)
+    meant nothing to most readers; ``--json`` keeps them."""
+    from pydicom.uid import UID
+
+    known = UID(uid)
+    return known.name if known.is_transfer_syntax and known.name != uid else uid

@@ -164,9 +164,10 @@ def print_outcome(outcome: Any) -> None:
     """The run directory, its report and test figures (or why there are none), and the
     files that could not be converted (the run then exits 1)."""
     from workflows.run.paths import shown
-    from workflows.run.summary import headline_text, undefined_reasons
+    from workflows.run.summary import headline_text, positive_class_of, undefined_reasons
 
-    figures = headline_text(outcome.headline)
+    positive = positive_class_of(outcome.metrics) if outcome.metrics else None
+    figures = headline_text(outcome.headline, positive)
 
     cached = " (reused the cached conversion)" if outcome.reused_conversion else ""
     run_dir = shown(outcome.run_dir)

@@ -68,7 +68,7 @@ def render_report(
     """The report as one HTML string (see :func:`workflows.report.results.write_report`);
     ``logs``: the training logs by name (``""``, or ``"fold K"`` after cross-validation)."""
     task = str(metrics.get("task", "evaluation"))
-    unit = metrics.get("case_unit", "case")
+    unit = sections.case_word(metrics)
     parts = [
         f"<header><h1>{esc(title)}</h1><div class='sub'>{esc(task)} · "
         f"{esc(metrics.get('num_cases', '?'))} evaluated {esc(unit)}s · "
@@ -124,6 +124,10 @@ def _data_section(run: Path, metrics: Mapping[str, Any]) -> str:
     out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{fmt(v)}</dd>" for k, v in facts) + "</dl>")
     if split_rows and "split" in split_rows[0]:
         classes = metrics.get("class_names") if metrics.get("task") == "classification" else None
+        if classes is None and len({r.get("label") for r in split_rows}) < 2:
+            # a segmentation without labels: split.csv's label is the placeholder 0, which
+            # the table showed as a column "label 0" holding every image
+            split_rows = [{k: v for k, v in r.items() if k != "label"} for r in split_rows]
         out.append(_split_table(split_rows, list(classes or [])))
     return "\n".join(out)
 
@@ -262,12 +266,13 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
             for c in ordered[:limit]
         ]  # fmt: skip
         bars = set(range(1, 2 + len(scored)))
+        word = sections.case_word(metrics)
         note = (
-            f"Worst {min(limit, len(cases))} of {len(cases)} volumes by macro Dice; "
+            f"Worst {min(limit, len(cases))} of {len(cases)} {word}s by macro Dice; "
             "HD95 failed: the class is in one mask only (missed, or a false positive); "
             "– : in neither."
         )
-        return f"<h2>Per volume</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
+        return f"<h2>Per {word}</h2><p class='note'>{note}</p>" + html_table(header, rows, bars)
     wrong = [c for c in cases if c.get("true") != c.get("pred")]
     rows = [
         [

@@ -21,13 +21,25 @@ CARDS = {
         ("average_precision_macro", "Average precision"),
     ],
     "segmentation": [
-        ("dice_case_mean", "Dice (mean of volumes)"),
+        ("dice_case_mean", "Dice (mean of {cases}s)"),
         ("dice_patient_mean", "Dice (mean of patients)"),
         ("dice_dataset_macro", "Dice (pooled voxels)"),
         ("hd95_mean", "HD95 ({unit})"),
         ("msd_mean", "Mean surface distance ({unit})"),
     ],
 }
+
+
+def case_word(metrics: Mapping[str, Any]) -> str:
+    """What a case is, for the report's words: ``image`` for a segmentation whose every
+    evaluated sample is 2-D (``(C, H, W)`` in ``data.image_shapes``; each is its own case),
+    else ``metrics.json``'s ``case_unit``. Ultrasound PNGs were "10 evaluated volumes",
+    "Dice (mean of volumes)", "Per volume"."""
+    unit = str(metrics.get("case_unit", "case"))
+    shapes = (metrics.get("data") or {}).get("image_shapes") or {}
+    if unit == "volume" and shapes and all(len(str(s).split("x")) == 3 for s in shapes):
+        return "image"
+    return unit
 
 
 def _dl(items: Sequence[tuple[str, Any]]) -> str:
@@ -73,6 +85,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     summary = metrics.get("summary", {})
     intervals = metrics.get("intervals", {})
     unit = metrics.get("distance_unit", "mm")
+    cases = case_word(metrics)
     out = []
     for key, label in CARDS.get(task, []):
         if key not in summary:
@@ -94,7 +107,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             notes.append(_class_means(metrics, prefix))
         note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
-            f"<div class='card'><div class='k'>{esc(label.format(unit=unit))}</div>"
+            f"<div class='card'><div class='k'>{esc(label.format(unit=unit, cases=cases))}</div>"
             f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]

@@ -129,12 +129,35 @@ def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str
         bad = [v for v, where in inside if not where.is_relative_to(root)]
         if bad:
             shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+            links = sorted({link for v in bad if (link := _link_out(root, v))})
+            via = (
+                f" through the symbolic {'link' if len(links) == 1 else 'links'} "
+                f"{', '.join(links[:3])} in {root.name}/"
+                if links
+                else ""
+            )
             problems.append(
                 f"{key}: {counted(len(bad), 'path')} in {path.name} "
-                f"{are(len(bad), 'points', 'point')} outside {root.name}/ ({shown}); "
+                f"{are(len(bad), 'points', 'point')} outside {root.name}/{via} ({shown}); "
                 "set data.allow_outside_paths: true if that is intended"
             )
     return problems
+
+
+def _link_out(root: Path, value: str) -> str | None:
+    """The symbolic link (``img/``, relative to ``root``) through which ``value``, a path
+    written inside ``root`` (no ``..``, not absolute), leads out of it; ``None`` when the
+    path as written already leaves ``root``. A data folder linked into a project was
+    refused as "outside" with no word of the link, its paths looking inside."""
+    parts = Path(value.replace("\\", "/")).parts
+    if not parts or Path(value).is_absolute() or ".." in parts:
+        return None
+    here = root
+    for k, part in enumerate(parts):
+        here = here / part
+        if here.is_symlink():
+            return "/".join(parts[: k + 1]) + ("/" if k < len(parts) - 1 else "")
+    return None
 
 
 def _values(path: Path, names: tuple[str, ...]) -> list[str]:

@@ -270,7 +270,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     root = config.data.source.resolve()
     if config.data.labels is None:
         raise RadpipeError("data.kind 'images' needs data.labels (a CSV with image and label).")
-    read = ("patient_id", config.data.label_column, "mask", config.split.column or "")
+    read = ("patient_id", config.data.label_column, "mask", "spacing", config.split.column or "")
     table = read_image_list(config.data.labels, root, read)  # each image once
     stratify = config.task == "classification" or config.data.label_column in table[0]
     labels = _label_table(config, config.data.labels, "image", run_dir) if stratify else None
@@ -318,7 +318,7 @@ def _class_names(config: RunConfig, study: Study) -> list[str]:
 
 
 #: The columns of a ``data.kind: images`` list CSV that FolderDataset reads.
-_DATASET_COLUMNS = ("image", "label", "mask")
+_DATASET_COLUMNS = ("image", "label", "mask", "spacing")
 
 
 def make_dataset(

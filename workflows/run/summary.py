@@ -60,16 +60,31 @@ def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
     return [str(why) for why in (main.get("undefined_metrics") or {}).values()]
 
 
-def headline_text(figures: dict[str, Figure]) -> str:
+def headline_text(figures: dict[str, Figure], positive_class: str | None = None) -> str:
     """``figures`` as one line: ``accuracy 0.812  roc_auc_macro undefined  hd95_failed 2``
-    (fractions and distances to 3 decimals, counts as whole numbers)."""
+    (fractions and distances to 3 decimals, counts as whole numbers). ``positive_class``
+    (:func:`positive_class_of`) is named after the last of sensitivity and specificity:
+    ``sensitivity 0.800  specificity 0.600 (positive class: benign)``; without it a reader
+    took the sensitivity of class 1 (BreastMNIST's benign) for that of the disease."""
 
     def shown(value: Figure) -> str:
         if value is None:
             return "undefined"
         return str(value) if isinstance(value, int) else f"{value:.3f}"
 
-    return "  ".join(f"{key} {shown(value)}" for key, value in figures.items())
+    parts = [f"{key} {shown(value)}" for key, value in figures.items()]
+    binary = [k for k, key in enumerate(figures) if key in ("sensitivity", "specificity")]
+    if positive_class is not None and binary:
+        parts[binary[-1]] += f" (positive class: {positive_class})"
+    return "  ".join(parts)
+
+
+def positive_class_of(metrics: dict[str, Any]) -> str | None:
+    """The class whose sensitivity and specificity the headline gives (two classes), as
+    ``metrics.json``'s ``positive_class`` names it; ``None`` for other tasks."""
+    main = metrics.get("ensemble") or metrics
+    name = main.get("positive_class", metrics.get("positive_class"))
+    return None if name is None else str(name)
 
 
 def model_summary(
