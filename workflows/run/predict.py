@@ -60,9 +60,8 @@ def predict_folder(
 ) -> PredictResult:
     """Predict every image (or series) of ``src`` with the run in ``run_dir``, under ``out``.
 
-    ``predictions.csv`` names each item by hashed keys and its ``source`` path relative to
-    ``src``; ``with_uids`` adds its raw SOPInstanceUID/SeriesInstanceUID (opt-in: patient-
-    linked identifiers), ``hashed_keys_only`` leaves out ``source`` too.
+    ``predictions.csv``: each item's hashed keys and ``source`` path relative to ``src``;
+    ``with_uids`` adds its raw SOP/SeriesInstanceUID (opt-in), ``hashed_keys_only`` no source.
 
     Raises
     ------
@@ -87,7 +86,7 @@ def predict_folder(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
-    pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])  # every fold's images
+    pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])
     for fold in folds:
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
