@@ -222,3 +222,17 @@ def test_the_distance_card_says_it_is_the_mean_of_the_class_means() -> None:
     assert (
         "mean of the class means: organ 4.634 (n 6), lesion 20.592 (n 4), cyst none scored (n 0)"
     ) in html
+
+
+def test_the_evaluated_card_says_where_segmentation_was_scored() -> None:
+    from workflows.report.sections import cards
+
+    base = {"summary": {"dice_case_mean": 0.91}, "num_cases": 3, "num_patients": 2}
+    source = base | {"grid": "source", "model_grid": {
+        "summary": {"dice_case_mean": 0.935, "dice_dataset_macro": 0.9412}}}  # fmt: skip
+    assert ("scored on the source pixels (on the preprocessed grid: case Dice 0.935, dataset "
+            "Dice 0.941)") in cards("segmentation", source)  # fmt: skip
+    assert "scored on the preprocessed grid" in cards(
+        "segmentation", base | {"grid": "preprocessed"}
+    )
+    assert "scored on" not in cards("segmentation", base | {"grid": "source"})

@@ -116,9 +116,25 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         f"{fmt(metrics.get('num_cases'))}</div><div class='ci'>"
         + esc(", ".join(f"{v} {k}" for k, v in counts if v is not None))
         + (f"; {metrics['num_slices']} slices" if metrics.get("num_slices") else "")
+        + esc(_grid_note(metrics))
         + "</div></div>"
     )
     return f"<section class='cards'>{''.join(out)}</section>"
+
+
+def _grid_note(metrics: Mapping[str, Any]) -> str:
+    """Where segmentation was scored, and the model-grid figures beside the headline."""
+    if metrics.get("grid") == "preprocessed":
+        return "; scored on the preprocessed grid"
+    grid = metrics.get("model_grid")
+    if not grid:
+        return ""
+    summary = grid.get("summary", {})
+    return (
+        "; scored on the source pixels (on the preprocessed grid: case Dice "
+        f"{fmt(summary.get('dice_case_mean'))}, dataset Dice "
+        f"{fmt(summary.get('dice_dataset_macro'))})"
+    )
 
 
 def _failures(metrics: Mapping[str, Any]) -> str:

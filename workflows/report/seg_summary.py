@@ -148,15 +148,24 @@ def policy(
     unit: str,
     failures: FailurePolicy,
     sliced: bool,
+    grid: str = "preprocessed",
 ) -> dict[str, Any]:
+    source = grid == "source"
     distance_unit = (
-        "mm (every volume's (z, y, x) spacing after preprocessing)"
+        f"mm (every volume's (z, y, x) spacing {'of' if source else 'after'} "
+        f"{'the source images' if source else 'preprocessing'})"
         if unit == "mm"
-        else "voxels of the preprocessed grid (after resize or resampling, not of the source "
-        "images; volumes of different spacing averaged voxel for voxel): at least one volume had "
+        else ("voxels of the source images (" if source else "voxels of the preprocessed grid "
+              "(after resize or resampling, not of the source images; ")
+        + "volumes of different spacing averaged voxel for voxel): at least one volume had "
         "no known spacing (e.g. no slice spacing), so no distance is given in mm"
-    )
+    )  # fmt: skip
     return {
+        "grid": "the source images' own pixels, against the masks as given (the predictions "
+        "moved back through the geometric preprocessing, as radpipe predict writes them)"
+        if source
+        else "the preprocessed grid (the masks went through the same geometric stages as the "
+        "images; what crop_or_pad or fit_depth padded is background in both)",
         "case_unit": "volume (one series; a lone 2-D image, or each picture of a series "
         "without plane geometry such as ultrasound, is its own case); patients average their "
         "volumes"

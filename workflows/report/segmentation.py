@@ -88,6 +88,7 @@ def evaluate_segmentation(
     n_resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    grid: str = "preprocessed",
 ) -> dict[str, Any]:
     """Every segmentation figure, per volume, per patient and per slice (``metrics.json``).
 
@@ -97,17 +98,16 @@ def evaluate_segmentation(
         :class:`SegmentationCase` items, or ``(id, true_mask, pred_mask, spacing)`` tuples
         (each its own volume and patient). Masks are integer label maps ``(H, W)`` or
         ``(D, H, W)`` of the same shape; spacing in mm per axis.
-    num_classes, class_names
-        ``K`` and its names (background first).
-    include_background, empty
-        Whether class 0 is scored; the empty-mask policy (:mod:`pipeline.metrics.overlap`).
+    num_classes, class_names, include_background, empty
+        ``K`` and its names (background first); whether class 0 is scored; the empty-mask
+        policy (:mod:`pipeline.metrics.overlap`).
     surface, percentile
-        Also compute HD{percentile} and mean surface distance per volume and class.
+        Also HD{percentile} and mean surface distance per volume and class.
     failures
-        ``"exclude"`` (failed cases left out of distance means, and counted) or
-        ``"diagonal"`` (a failed case counts as its image diagonal).
-    n_resamples, seed, level
-        Bootstrap over patients for the headline intervals (``n_resamples=0``: none).
+        ``"exclude"`` (failed cases left out of distance means, and counted) or ``"diagonal"``.
+    n_resamples, seed, level, grid
+        Bootstrap over patients for the headline intervals (``n_resamples=0``: none); the
+        masks' grid for ``policy``, ``"preprocessed"`` or ``"source"`` (the images').
 
     Returns
     -------
@@ -142,7 +142,7 @@ def evaluate_segmentation(
         "num_patients": len(by_patient),
         "num_slices": len(items) if sliced else 0,
         "distance_unit": unit,
-        "policy": policy(include_background, empty, percentile, unit, failures, sliced),
+        "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid),
         "summary": summary,
         "per_class": per_class,
         "dataset": dataset,

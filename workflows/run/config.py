@@ -158,9 +158,9 @@ class EvaluateConfig(_Strict):
     )
     include_background: bool = False
     tta_flip: bool = False
-    upsample: Literal["nearest", "linear"] = Field("nearest", description="radpipe predict: how "
-        "the class probabilities are resized back onto the source pixels before the argmax "
-        "(linear: smooth boundaries)")  # fmt: skip
+    upsample: Literal["nearest", "linear"] = Field("nearest", description="radpipe predict and "
+        "segmentation scores: how the class probabilities are resized back onto the source "
+        "pixels before the argmax (linear: smooth boundaries)")  # fmt: skip
     surface_failures: Literal["exclude", "diagonal"] = Field("exclude", description="a structure "
         "in one mask only (infinite HD95): left out of the mean and counted, or scored as the "
         "image diagonal")  # fmt: skip

@@ -1,11 +1,12 @@
 """Evaluation of a trained run: per fold, and the ensemble of the folds.
 
 Each fold's model sees the evaluated images through that fold's own fitted preprocessing; the
-ensemble averages the folds' probabilities. Figures are computed in the preprocessed image
-space (the masks went through the same geometric stages as the images), with each sample's
-own spacing after preprocessing; what ``crop_or_pad``/``fit_depth`` padded is background in
-truth and prediction (``radpipe predict`` cuts it away). The data are the run's test split,
-or (``radpipe evaluate``) an external labelled folder converted with the run's own options.
+ensemble averages the folds' probabilities. Classification is scored per case. Segmentation
+is scored on the source pixels, against the masks as given, in the source spacing: each
+fold's maps are moved back through its geometric stages as ``radpipe predict`` does
+(:mod:`workflows.run.source_grid`), and the model-grid figures are kept beside them. The
+data are the run's test split, or (``radpipe evaluate``) an external labelled folder
+converted with the run's own options.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import RadpipeError
-from pipeline.metrics import check_finite_scores
 from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
 from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
+from workflows.run.source_grid import score_segmentation
 from workflows.run.study import Study, make_dataset
 
 log = logging.getLogger("radpipe")
@@ -41,6 +42,8 @@ class Predictions:
     meta: list[dict[str, Any]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # never shown in a figure (burned-in text)
     regions: list[np.ndarray | None] = field(default_factory=list)  # image pixels (None: all)
+    source: list[Any] | None = None  # segmentation on the source pixels (source_grid.SourceCase)
+    grid: str = "source"  # where segmentation is scored when ``source`` is None
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -87,16 +90,16 @@ def evaluate_run(
     # one checkpoint per fold; not config.split.folds: `radpipe evaluate` passes a config
     # whose split has no folds (the external set is all test) with the run's k checkpoints
     folds: list[int | None] = list(range(len(checkpoints))) if len(checkpoints) > 1 else [None]
-    per_fold, fold_preds = [], []
+    fold_preds, preps = [], []
     for fold, ckpt in zip(folds, checkpoints):
-        prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
-        dataset = make_dataset(study, config, test_keys, prep, folder=fold_dir(run_dir, fold))
-        pred = _predict(config, ckpt, dataset)
-        fold_preds.append(pred)
-        if fold is not None:
-            per_fold.append(_score(config, study, pred, None, None))
+        preps.append(Pipeline.load(fold_dir(run_dir, fold) / "stages"))
+        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold))
+        fold_preds.append(_predict(config, ckpt, dataset))
+    source = _on_source(config, dataset, preps, fold_preds)
+    per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
     ens = fold_preds[0]
     ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
+    ens.source = source
     burned = _hide_burned_in(config, study, ens)
     if judge is not None:
         note, found = judge([(dataset.items[i][0], m) for i, m in enumerate(ens.meta)])
@@ -144,16 +147,6 @@ def predict_with_checkpoint(config: RunConfig, checkpoint: Path, dataset: Any) -
     )
 
 
-def postprocess_labels(config: RunConfig, labels: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-    """The config's ``postprocess`` steps applied to each predicted label map of ``labels``
-    ``(N, *spatial)``, and the record of what they changed (``metrics.json``'s
-    ``postprocess``)."""
-    from pipeline.postprocess import Postprocess
-
-    maps, record = Postprocess.from_specs(config.postprocess).apply_all(labels)
-    return (np.stack(maps) if maps else labels), record
-
-
 def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
     probs = predict_with_checkpoint(config, checkpoint, dataset)
     samples = [dataset.sample(i) for i in range(len(dataset))]
@@ -171,6 +164,34 @@ def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
         meta=[dict(s.meta) for s in samples],
         regions=regions,
     )
+
+
+def _on_source(
+    config: RunConfig, dataset: Any, preps: list[Pipeline], fold_preds: list[Predictions]
+) -> list[Any] | None:
+    """Segmentation: each fold's cases on the source pixels (``fold_preds[f].source``) and
+    those of the folds' mean (returned); ``None`` for classification or when the model grid
+    is the source grid. A stage that cannot be undone leaves the figures on the model grid,
+    with a warning that says so."""
+    from workflows.run.source_grid import on_source
+
+    if config.task != "segmentation":
+        return None
+    order = 1 if config.evaluate.upsample == "linear" else 0
+    try:
+        found = on_source(dataset, preps, [p.probs for p in fold_preds], order)
+    except RadpipeError as e:
+        log.warning("Segmentation scored on the preprocessed grid, not on the source pixels: %s",
+                    e)  # fmt: skip
+        for p in fold_preds:
+            p.grid = "preprocessed"
+        return None
+    if found is None:
+        return None
+    mean, folds = found
+    for p, cases in zip(fold_preds, folds):
+        p.source = cases
+    return mean
 
 
 def _validation(
@@ -225,11 +246,7 @@ def _score(
     plots: Path | None,
 ) -> dict[str, Any]:
     from workflows.report.classification import positive_index
-    from workflows.report.results import (
-        SegmentationCase,
-        evaluate_classification,
-        evaluate_segmentation,
-    )
+    from workflows.report.results import evaluate_classification
 
     e = config.evaluate
     patients = _patients(study, pred)
@@ -248,42 +265,11 @@ def _score(
         if plots is not None:
             _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
         return metrics
-    # argmax of a NaN map is class 0 everywhere: scored, a diverged model "missed" every
-    # structure (as evaluate_classification does for classes: an error, never a prediction)
-    check_finite_scores(pred.probs, "probabilities")
-    k = pred.probs.shape[1]
-    names = list(config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]])
-    labels, post = postprocess_labels(config, pred.probs.argmax(axis=1))
-    for i, region in enumerate(pred.regions):
-        if region is not None:  # padding: background in both (see workflows.run.padding)
-            labels[i][~region] = 0
-            pred.truth[i][~region] = 0
-    cases = [
-        SegmentationCase(
-            id=pred.ids[i], true=pred.truth[i], pred=labels[i], spacing=m.get("spacing"),
-            patient=patients[i], series=_volume_of(m, pred.ids[i]),
-            slice_index=m.get("slice_index"), slice_spacing=m.get("slice_spacing"),
-            region=pred.regions[i] if pred.regions else None,
-        )
-        for i, m in enumerate(pred.meta)
-    ]  # fmt: skip
-    metrics = evaluate_segmentation(
-        cases, k, names, include_background=e.include_background, empty=e.empty,
-        failures=e.surface_failures, **intervals,
-    )  # fmt: skip
-    metrics["postprocess"] = post
+    metrics, labels = score_segmentation(config, pred, patients, intervals)
     if plots is not None and config.report.overlays and config.report.images:
+        names = metrics["class_names"]
         _overlays(metrics, pred, labels, names, config.report.overlays, plots)
     return metrics
-
-
-def _volume_of(meta: dict[str, Any], sample_id: str) -> str:
-    """The volume a 2-D sample is scored in: its series, unless the series' images are
-    separate pictures without geometry (ultrasound, secondary capture: ``unpositioned``), each
-    then its own case (stacking them would measure distances across unrelated images)."""
-    if meta.get("unpositioned"):
-        return sample_id
-    return str(meta.get("series_key") or sample_id)
 
 
 def _classification_plots(

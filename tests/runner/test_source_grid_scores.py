@@ -1,0 +1,88 @@
+"""Segmentation is scored on the source pixels: ``metrics.json``'s Dice is that of the masks
+``radpipe predict`` writes for the same images, against the masks as given.
+
+With a ``resize`` from 32x32 to 20x20 the model-grid figures (prediction and a truth resized
+by nearest neighbour, both on 20x20) differ from those of the masks on the 32x32 images;
+they were the headline until 2026-12-01. The model is replaced by a fixed one (threshold of
+the preprocessed image) so that predict and evaluate see the same predictions; the expected
+Dice is worked out here with numpy from predict's PNG masks and the truth PNGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.runner.conftest import read_json, read_rows, seg_config
+from workflows.cli import main
+from workflows.run import evaluate
+from workflows.run.config import validate_config
+from workflows.run.predict import predict_folder
+from workflows.run.runner import run_study
+
+THRESHOLD = 0.45
+
+
+def _thresholding(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:
+    """(N, 3, H, W) one-hot maps of ``image > THRESHOLD`` (class 1) in model space."""
+    masks = np.stack([(dataset[i]["image"][0].numpy() > THRESHOLD) for i in range(len(dataset))])
+    return np.eye(3, dtype=np.float32)[masks.astype(np.int64)].transpose(0, 3, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def resized_run(mr_seg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = seg_config(mr_seg, tmp_path_factory.mktemp("runs"),
+                     [{"type": "resize", "shape": [20, 20], "order": 1}])  # fmt: skip
+    return run_study(validate_config(raw), progress=False).run_dir
+
+
+def _pooled_dice(pairs: list[tuple[np.ndarray, np.ndarray]], classes: range) -> float:
+    """Macro over ``classes`` of the Dice of voxel counts pooled over every pair."""
+    dice = []
+    for c in classes:
+        both = sum(int(np.sum((t == c) & (p == c))) for t, p in pairs)
+        sizes = sum(int(np.sum(t == c)) + int(np.sum(p == c)) for t, p in pairs)
+        if sizes:
+            dice.append(2 * both / sizes)
+    return float(np.mean(dice))
+
+
+def test_external_evaluation_scores_the_masks_predict_writes(
+    resized_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(resized_run), str(mr_seg / "dicom"), "--masks",
+                 str(mr_seg / "masks.csv"), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    metrics = read_json(out / "metrics.json")
+    predict_folder(resized_run, mr_seg / "dicom", tmp_path / "pred", progress=False,
+                   with_uids=True)  # fmt: skip
+    truth = {r["sop_instance_uid"]: mr_seg / r["mask"] for r in read_rows(mr_seg / "masks.csv")}
+    pairs = []
+    for row in read_rows(tmp_path / "pred" / "predictions.csv"):
+        predicted = np.asarray(Image.open(tmp_path / "pred" / row["mask"]))
+        true = np.asarray(Image.open(truth[row["sop_instance_uid"]]))
+        assert predicted.shape == true.shape == (32, 32)
+        pairs.append((true, predicted))
+    assert len(pairs) == 4 * 2 * 3
+    expected = _pooled_dice(pairs, range(1, 3))
+    assert metrics["grid"] == "source"
+    assert metrics["summary"]["dice_dataset_macro"] == pytest.approx(expected, abs=1e-9)
+    on_grid = metrics["model_grid"]["summary"]["dice_dataset_macro"]
+    assert abs(on_grid - expected) > 1e-3  # the two grids really differ here
+    assert "source images' own pixels" in metrics["policy"]["grid"]
+
+
+def test_without_a_geometric_stage_the_model_grid_is_the_source(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stage changes the grid: one scoring, no ``model_grid`` block."""
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    raw = seg_config(mr_seg, tmp_path, [{"type": "z_score", "mode": "dataset"}])
+    run = run_study(validate_config(raw), progress=False).run_dir
+    metrics = read_json(run / "metrics.json")
+    assert metrics["grid"] == "source" and "model_grid" not in metrics
