@@ -77,6 +77,37 @@ def test_external_evaluation_scores_the_masks_predict_writes(
     assert "source images' own pixels" in metrics["policy"]["grid"]
 
 
+def _per_fold(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:
+    """Soft maps that differ by fold: class 1 with probability x (fold 0) or x**3 (fold 1)
+    of the preprocessed image x, so the folds' mean decides other pixels than either."""
+    x = np.clip(np.stack([dataset[i]["image"][0].numpy() for i in range(len(dataset))]), 0, 1)
+    p1 = x**3 if "fold-1" in str(checkpoint) else x
+    return np.stack([1 - p1, p1, np.zeros_like(p1)], axis=1).astype(np.float32)
+
+
+def test_folds_are_averaged_on_the_source_pixels_as_predict_does(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = seg_config(mr_seg, tmp_path / "runs", [{"type": "resize", "shape": [20, 20], "order": 1}])
+    raw["split"] = {"test": 0.25, "folds": 2}
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _per_fold)
+    run = run_study(validate_config(raw), progress=False).run_dir
+    metrics = read_json(run / "metrics.json")
+    predict_folder(run, mr_seg / "dicom", tmp_path / "pred", progress=False, with_uids=True)
+    truth = {r["sop_instance_uid"]: mr_seg / r["mask"] for r in read_rows(mr_seg / "masks.csv")}
+    tested = {r["series_key"] for r in read_rows(run / "split.csv") if r["split"] == "test"}
+    pairs = [
+        (np.asarray(Image.open(truth[r["sop_instance_uid"]])),
+         np.asarray(Image.open(tmp_path / "pred" / r["mask"])))
+        for r in read_rows(tmp_path / "pred" / "predictions.csv") if r["series_key"] in tested
+    ]  # fmt: skip
+    assert len(pairs) == 3 * len(tested) > 0
+    expected = _pooled_dice(pairs, range(1, 3))
+    assert metrics["summary"]["dice_dataset_macro"] == pytest.approx(expected, abs=1e-9)
+    assert len(metrics["folds"]) == 2
+    assert metrics["folds"][0]["dice_dataset_macro"] != metrics["folds"][1]["dice_dataset_macro"]
+
+
 def test_without_a_geometric_stage_the_model_grid_is_the_source(
     mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
