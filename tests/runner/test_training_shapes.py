@@ -71,3 +71,31 @@ def test_with_batch_size_1_every_shape_is_tried_on_the_model(
     said = "model.type 'mlp_classifier' cannot take the preprocessed images (shape (1, 40, 32)"
     assert said in err
     assert "built for 1024 input features; got 1280" in err
+
+
+def test_a_crop_by_content_is_checked_image_by_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``crop_foreground`` without a resize: images of one raw size come out in the size of
+    their own foreground's box. They were checked once per raw shape (one image standing for
+    all 12), so the mixed shapes surfaced only when the first batch was stacked."""
+    src = tmp_path / "images"
+    src.mkdir()
+    rows = []
+    for i in range(12):
+        image = np.zeros((32, 32), np.uint8)
+        side = 12 if i in (2, 5) else 8
+        image[4 : 4 + side, 6 : 6 + side] = 200
+        Image.fromarray(image).save(src / f"im{i:02d}.png")
+        rows.append({"image": f"im{i:02d}.png", "label": "ab"[i % 2], "patient_id": f"p{i}"})
+    write_rows(src / "labels.csv", rows)
+    config = _config(tmp_path, src, 16)
+    raw = yaml.safe_load(config.read_text())
+    raw["preprocess"].insert(0, {"type": "crop_foreground", "threshold": 0})
+    config.write_text(yaml.safe_dump(raw))
+    assert main(["run", str(config), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "The training images differ in shape after preprocessing: 10 of shape (1, 8, 8) "
+        "(e.g. im00.png), 2 of shape (1, 12, 12) (e.g. im02.png)."
+    ) in err

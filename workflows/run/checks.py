@@ -198,13 +198,20 @@ def check_validation_split(config: RunConfig, study: Any) -> None:
     log.warning("%s.", said)  # train() then says what follows the training loss
 
 
-def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int]]:
+def training_shapes(
+    pipe: Any,
+    raw: list[Any],
+    batch_size: int,
+    groups: list[tuple[Any, list[Any]]] | None = None,
+) -> list[list[int]]:
     """The shapes of the training images after preprocessing, that of ``raw[0]`` first.
 
-    One image per distinct raw shape is preprocessed. Differing shapes are refused before
-    training when batches hold more than one image (a folder of images of several sizes and
-    no resize stage): each shape is counted and one image of it named, instead of the first
-    batch that mixes them stopping training. With ``batch_size`` 1 they are returned, for
+    One image per group of :func:`workflows.run.scale.representatives` is preprocessed (per
+    raw shape and spacing, or every image when a stage such as ``crop_foreground`` crops by
+    content; ``groups`` when already made). Differing shapes are refused before training
+    when batches hold more than one image (a folder of images of several sizes and no resize
+    stage): each shape is counted and one image of it named, instead of the first batch that
+    mixes them stopping training. With ``batch_size`` 1 they are returned, for
     :func:`check_model_takes` to try each.
 
     Raises
@@ -214,13 +221,11 @@ def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int
         them (relative path or key).
     """
     from pipeline.data.base import item_name
+    from workflows.run.scale import representatives
 
-    groups: dict[tuple[int, ...], list[Any]] = {}
-    for s in raw:
-        groups.setdefault(s.image.shape, []).append(s)
     after: dict[tuple[int, ...], list[Any]] = {}
-    for group in groups.values():
-        after.setdefault(tuple(pipe(group[0]).image.shape), []).extend(group)
+    for done, members in representatives(pipe, raw) if groups is None else groups:
+        after.setdefault(tuple(done.image.shape), []).extend(members)
     if len(after) > 1 and batch_size > 1:
         listing = ", ".join(
             f"{len(g)} of shape {shape} (e.g. {item_name(g[0])})"
@@ -228,8 +233,9 @@ def training_shapes(pipe: Any, raw: list[Any], batch_size: int) -> list[list[int
         )
         raise RadpipeError(
             f"The training images differ in shape after preprocessing: {listing}. Give them "
-            "one shape (a resize or fit_depth stage; colour and grey images have 3 and 1 "
-            "channels), or set train.batch_size: 1 for a model that takes any size."
+            "one shape (a resize or fit_depth stage after crop_foreground; colour and grey "
+            "images have 3 and 1 channels), or set train.batch_size: 1 for a model that takes "
+            "any size."
         )
     return [list(shape) for shape in after]
 

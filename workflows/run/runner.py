@@ -43,7 +43,7 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
-from workflows.run.scale import trained_pixel_range
+from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.summary import Figure, headline
@@ -285,9 +285,11 @@ def fitted_preprocessing(
     if not raw:
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
     pipe.fit(raw)
-    shapes = training_shapes(pipe, raw, config.train.batch_size)  # refused if they differ
+    groups = representatives(pipe, raw)  # one image preprocessed per shape and pixel size
+    shapes = training_shapes(pipe, raw, config.train.batch_size, groups)  # refused if they differ
     fold = folder.name if folder.parent.name == "folds" else None
-    info = {"shape": shapes[0], "shapes": shapes, "pixel_mm": trained_pixel_range(pipe, raw),
+    info = {"shape": shapes[0], "shapes": shapes,
+            "pixel_mm": trained_pixel_range(pipe, raw, groups),
             "num_classes": run_num_classes(config, study, raw, fold)}  # fmt: skip
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))

@@ -26,6 +26,7 @@ __all__ = [
     "TOLERANCE",
     "in_plane_mm",
     "note_other_scale",
+    "representatives",
     "runs_pixel_range",
     "trained_pixel_range",
 ]
@@ -45,19 +46,31 @@ def in_plane_mm(spacing: Sequence[float] | None) -> tuple[float, float] | None:
     return (rows, cols) if ok else None
 
 
-def trained_pixel_range(pipe: Any, raw: list[Any]) -> list[float] | None:
-    """``[smallest, largest]`` in-plane pixel size in mm of the training samples ``raw``
-    after ``pipe``; ``None`` when any has none known. One sample of each distinct raw shape
-    and spacing goes through ``pipe`` when its geometric stages set the size from those two
-    alone (:func:`_size_from_shape`); else every sample does (a ``crop_foreground`` before a
-    ``resize`` gives each image the pixel size of its own foreground's box)."""
-    seen: dict[tuple[Any, ...], Any] = {}
+def representatives(pipe: Any, raw: Sequence[Any]) -> list[tuple[Any, list[Any]]]:
+    """The training samples ``raw`` in groups that ``pipe`` gives one shape and pixel size,
+    each with one member preprocessed: ``[(pipe(first member), members), ...]``.
+
+    Samples of one raw shape and spacing form a group when every geometric stage of ``pipe``
+    sets the size from those two alone (:func:`_size_from_shape`); else each sample is its
+    own group (a ``crop_foreground`` gives each image the shape of its own foreground's box).
+    """
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     every = not _size_from_shape(pipe)
     for i, s in enumerate(raw):
         spacing = s.meta.get("spacing")
-        seen.setdefault((i if every else s.image.shape,
-                         None if spacing is None else tuple(spacing)), s)  # fmt: skip
-    sizes = [in_plane_mm(pipe(s).meta.get("spacing")) for s in seen.values()]
+        groups.setdefault((i if every else s.image.shape,
+                           None if spacing is None else tuple(spacing)), []).append(s)  # fmt: skip
+    return [(pipe(members[0]), members) for members in groups.values()]
+
+
+def trained_pixel_range(
+    pipe: Any, raw: Sequence[Any], groups: list[tuple[Any, list[Any]]] | None = None
+) -> list[float] | None:
+    """``[smallest, largest]`` in-plane pixel size in mm of the training samples ``raw``
+    after ``pipe``; ``None`` when any has none known. ``groups``: :func:`representatives`
+    of ``raw``, when already made."""
+    groups = representatives(pipe, raw) if groups is None else groups
+    sizes = [in_plane_mm(done.meta.get("spacing")) for done, _ in groups]
     if not sizes or any(v is None for v in sizes):
         return None
     values = [v for pair in sizes if pair is not None for v in pair]
