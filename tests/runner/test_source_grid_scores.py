@@ -117,3 +117,23 @@ def test_without_a_geometric_stage_the_model_grid_is_the_source(
     run = run_study(validate_config(raw), progress=False).run_dir
     metrics = read_json(run / "metrics.json")
     assert metrics["grid"] == "source" and "model_grid" not in metrics
+
+
+def test_overlays_show_the_masks_where_they_were_scored(
+    resized_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overlay figure shows the 32x32 source image, the truth PNG as given and the
+    source-grid prediction: the Dice written beside each is that of these masks."""
+    from workflows.report import plots
+
+    shown: list[Any] = []
+    monkeypatch.setattr(plots, "plot_overlays", lambda cases, *a, **k: shown.extend(cases))
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(resized_run), str(mr_seg / "dicom"), "--masks",
+                 str(mr_seg / "masks.csv"), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    truths = [np.asarray(Image.open(mr_seg / r["mask"])) for r in read_rows(mr_seg / "masks.csv")]
+    assert shown
+    for _, image, true, predicted, _ in shown:
+        assert image.shape[-2:] == true.shape == predicted.shape == (32, 32)
+        assert any(np.array_equal(true, t) for t in truths)

@@ -12,7 +12,7 @@ converted with the run's own options.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ class Predictions:
     regions: list[np.ndarray | None] = field(default_factory=list)  # image pixels (None: all)
     source: list[Any] | None = None  # segmentation on the source pixels (source_grid.SourceCase)
     grid: str = "source"  # where segmentation is scored when ``source`` is None
+    raw: Callable[[int], Any] | None = None  # item i as loaded (dataset.raw_sample)
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -163,6 +164,7 @@ def _predict(config: RunConfig, checkpoint: Path, dataset: Any) -> Predictions:
         images=[s.image for s in samples],
         meta=[dict(s.meta) for s in samples],
         regions=regions,
+        raw=dataset.raw_sample,
     )
 
 
@@ -306,12 +308,13 @@ def _classification_plots(
 def _overlays(
     metrics: dict[str, Any],
     pred: Predictions,
-    labels: np.ndarray,
+    labels: Sequence[np.ndarray],
     names: list[str],
     n: int,
     plots: Path,
 ) -> None:
-    """Best and worst samples by their own macro Dice (slices when the run is 2-D)."""
+    """Best and worst samples by their own macro Dice (slices when the run is 2-D), shown on
+    the grid they were scored on (``labels``: each sample's predicted label map there)."""
     from workflows.report.plots import plot_overlays
 
     rows = metrics.get("per_slice") or metrics["per_case"]
@@ -329,7 +332,14 @@ def _overlays(
     )
     half = max(1, n // 2)
     chosen = scores[-half:][::-1] + [s for s in scores[:half] if s not in scores[-half:]]
-    cases = [(pred.ids[i], pred.images[i], pred.truth[i], labels[i], float(d)) for d, i in chosen]
+    source, raw = pred.source, pred.raw
+
+    def picture(i: int) -> tuple[np.ndarray, np.ndarray]:  # image and truth where scored
+        if source is not None and raw is not None:
+            return raw(i).image, source[i].truth
+        return pred.images[i], pred.truth[i]
+
+    cases = [(pred.ids[i], *picture(i), labels[i], float(d)) for d, i in chosen]
     if cases:
         plot_overlays(cases, plots / "overlays.png", title="Best and worst test cases",
                       class_names=names)  # fmt: skip

@@ -104,10 +104,10 @@ def on_source(
 
 def score_segmentation(
     config: Any, pred: Any, patients: list[str], intervals: dict[str, Any]
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[dict[str, Any], list[np.ndarray]]:
     """``metrics.json``'s segmentation figures for ``pred``
-    (:class:`workflows.run.evaluate.Predictions`), and the model-grid label maps
-    ``(N, *spatial)`` after ``postprocess`` (for the overlays).
+    (:class:`workflows.run.evaluate.Predictions`), and each sample's predicted label map
+    after ``postprocess`` on the grid it was scored on (for the overlays).
 
     On the source pixels when ``pred.source`` holds the cases (:func:`on_source`), with the
     model-grid headline beside them (``model_grid``); else on the model grid, which is then
@@ -149,7 +149,7 @@ def score_segmentation(
     if pred.source is None:
         metrics = evaluate_segmentation(grid, k, names, **scoring, **intervals, grid=pred.grid)
         metrics |= {"grid": pred.grid, "postprocess": record}
-        return metrics, labels
+        return metrics, list(labels)
     source, record = post.apply_all(c.labels for c in pred.source)
     cases = [case(i, c.truth, source[i], c.spacing, None) for i, c in enumerate(pred.source)]
     metrics = evaluate_segmentation(cases, k, names, **scoring, **intervals, grid="source")
@@ -167,7 +167,7 @@ def score_segmentation(
         },
         "postprocess": record,
     }
-    return metrics, labels
+    return metrics, source
 
 
 def volume_of(meta: dict[str, Any], sample_id: str) -> str:
