@@ -52,7 +52,11 @@ def _pooled_dice(pairs: list[tuple[np.ndarray, np.ndarray]], classes: range) -> 
 
 
 def test_external_evaluation_scores_the_masks_predict_writes(
-    resized_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    resized_run: Path,
+    mr_seg: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
     out = tmp_path / "eval"
@@ -75,6 +79,11 @@ def test_external_evaluation_scores_the_masks_predict_writes(
     on_grid = metrics["model_grid"]["summary"]["dice_dataset_macro"]
     assert abs(on_grid - expected) > 1e-3  # the two grids really differ here
     assert "source images' own pixels" in metrics["policy"]["grid"]
+    grid = metrics["model_grid"]["summary"]
+    assert (
+        "(scored on the source pixels; on the preprocessed grid: dice_case_mean "
+        f"{grid['dice_case_mean']:.3f}  dice_dataset_macro {on_grid:.3f})"
+    ) in capsys.readouterr().out
 
 
 def _per_fold(config: Any, checkpoint: Path, dataset: Any) -> np.ndarray:

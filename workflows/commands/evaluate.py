@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workflows.run.external import evaluate_external
-    from workflows.run.summary import headline, headline_text, positive_class_of, undefined_reasons
+    from workflows.run.summary import headline, headline_text, positive_class_of, printed_notes
 
     out, metrics = evaluate_external(
         args.run, args.src, args.labels, masks=args.masks, out=args.out,
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     figures = headline_text(headline(metrics), positive_class_of(metrics))
     print(f"{metrics['num_cases']} external test cases: {figures}")
-    for why in undefined_reasons(metrics):
+    for why in printed_notes(metrics):
         print(f"  {why}")
     seen = metrics.get("seen_by_run") or {}
     if seen.get("series_seen_in_training"):

@@ -164,7 +164,7 @@ def print_outcome(outcome: Any) -> None:
     """The run directory, its report and test figures (or why there are none), and the
     files that could not be converted (the run then exits 1)."""
     from workflows.run.paths import shown
-    from workflows.run.summary import headline_text, positive_class_of, undefined_reasons
+    from workflows.run.summary import headline_text, positive_class_of, printed_notes
 
     positive = positive_class_of(outcome.metrics) if outcome.metrics else None
     figures = headline_text(outcome.headline, positive)
@@ -176,7 +176,7 @@ def print_outcome(outcome: Any) -> None:
         written = (outcome.run_dir / "report.html").is_file()
         print(f"report:        {run_dir / 'report.html' if written else 'off (report.enabled)'}")
         print(f"test metrics:  {figures}")
-        for why in undefined_reasons(outcome.metrics):
+        for why in printed_notes(outcome.metrics):
             print(f"               {why}")
     else:
         how = (

@@ -60,6 +60,20 @@ def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
     return [str(why) for why in (main.get("undefined_metrics") or {}).values()]
 
 
+def printed_notes(metrics: dict[str, Any]) -> list[str]:
+    """The lines printed under the headline figures: why any is undefined
+    (:func:`undefined_reasons`), and for segmentation scored on the source pixels the same
+    figures on the preprocessed grid (``model_grid``)."""
+    notes = undefined_reasons(metrics)
+    grid = (metrics.get("ensemble") or metrics).get("model_grid")
+    if grid:
+        figures = grid.get("summary", {})
+        shown = "  ".join(f"{k} {figures[k]:.3f}" for k in ("dice_case_mean", "dice_dataset_macro")
+                          if isinstance(figures.get(k), float))  # fmt: skip
+        notes.append(f"(scored on the source pixels; on the preprocessed grid: {shown})")
+    return notes
+
+
 def headline_text(figures: dict[str, Figure], positive_class: str | None = None) -> str:
     """``figures`` as one line: ``accuracy 0.812  roc_auc_macro undefined  hd95_failed 2``
     (fractions and distances to 3 decimals, counts as whole numbers). ``positive_class``
