@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.cine import cine_intervals
+from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.nm_frames import nm_geometry
@@ -23,7 +24,13 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
-from pipeline.dicom.values import lenient_number, numbers, plain_value, slice_size, spacing_pair
+from pipeline.dicom.values import (
+    lenient_number,
+    numbers_or_none,
+    plain_value,
+    slice_size,
+    spacing_pair,
+)
 from pipeline.errors import DicomError
 
 
@@ -90,23 +97,11 @@ def _multi(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _floats(value: Any, n: int) -> Any:
-    """``n`` finite numbers as :func:`pipeline.dicom.values.numbers` reads them, else ``None``.
-
-    A string with another delimiter (``"0.7,0.7"``) included, as the instance's header check
-    reads and notes it: the same geometry the reader and the index see.
-    """
-    try:
-        return numbers(value, n, "")
-    except (DicomError, TypeError, ValueError):
-        return None
-
-
 def _plane(
     ds: Any, f: int, view: FrameGroups | None, iop: tuple[float, ...] | None
 ) -> dict[str, Any]:
     """A frame's orientation (``iop`` when given: an NM grid's) and in-plane spacing."""
-    orientation = iop or _floats(
+    orientation = iop or numbers_or_none(
         attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view), 6
     )
     return {"orientation": orientation, "pixel_spacing": _in_plane(ds, f)}
@@ -138,11 +133,6 @@ def _int(value: Any) -> int | None:
 
 def _plain(value: Any) -> Any:
     return plain_value(value)
-
-
-def frame_count(ds: Any) -> int:
-    """NumberOfFrames (0028,0008) of a dataset; 1 when absent or empty."""
-    return max(1, _int(ds.get("NumberOfFrames")) or 1)
 
 
 def is_mosaic(ds: Any) -> bool:
@@ -242,7 +232,7 @@ def _position(
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
     position = attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame, view)
-    return _floats(position, 3)
+    return numbers_or_none(position, 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
@@ -255,8 +245,8 @@ def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
     offsets = ds.get("GridFrameOffsetVector")
     if offsets is None:
         return None
-    ipp = _floats(ds.get("ImagePositionPatient"), 3)
-    iop = _floats(ds.get("ImageOrientationPatient"), 6)
+    ipp = numbers_or_none(ds.get("ImagePositionPatient"), 3)
+    iop = numbers_or_none(ds.get("ImageOrientationPatient"), 6)
     try:
         values = [float(v) for v in offsets]
     except (TypeError, ValueError):
@@ -303,7 +293,7 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             f"mosaic: tiles placed SliceThickness {step:g} mm apart (no SpacingBetweenSlices "
             "(0018,0088) nor protocol slice positions): a gap between slices is not known"
         )
-    iop = _floats(ds.get("ImageOrientationPatient"), 6)
+    iop = numbers_or_none(ds.get("ImageOrientationPatient"), 6)
     try:
         spacing = spacing_pair(ds.get("PixelSpacing"), "")
     except DicomError:

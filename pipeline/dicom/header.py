@@ -230,7 +230,9 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         size_bytes=size,
         sop_uid=str(ds.get("SOPInstanceUID", rel)),
         instance_number=_int(ds.get("InstanceNumber")),
-        position=_floats(plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3),
+        position=values.numbers_or_none(
+            plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3
+        ),
         frame_refs=tuple(frame_refs(ds, rel)),
         notes=tuple(notes),
         header_digest=getattr(ds, "header_digest", ""),
@@ -274,13 +276,6 @@ def _int(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, n: int) -> Any:
-    try:
-        return values.numbers(value, n, "")
-    except DicomError:
         return None
 
 

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
-from pipeline.dicom.values import lenient_number, numbers
-from pipeline.errors import DicomError
+from pipeline.dicom.values import lenient_number, numbers_or_none
 
 __all__ = ["frame_vectors", "nm_geometry"]
 
@@ -29,13 +28,6 @@ _SLICE = "SliceVector"
 def _int(value: Any) -> int | None:
     number = lenient_number(value)
     return int(number) if number is not None and number == int(number) else None
-
-
-def _floats(value: Any, n: int) -> Any:
-    try:
-        return numbers(value, n, "")
-    except (DicomError, TypeError, ValueError):
-        return None
 
 
 def _pointed(ds: Any) -> list[str]:
@@ -130,10 +122,10 @@ def nm_geometry(
     step = lenient_number(ds.get("SpacingBetweenSlices"))
     detectors = ds.get("DetectorInformationSequence") or []
     source = detectors[0] if len(detectors) == 1 else ds
-    ipp = _floats(source.get("ImagePositionPatient"), 3) or _floats(
+    ipp = numbers_or_none(source.get("ImagePositionPatient"), 3) or numbers_or_none(
         ds.get("ImagePositionPatient"), 3
     )
-    iop = _floats(source.get("ImageOrientationPatient"), 6) or _floats(
+    iop = numbers_or_none(source.get("ImageOrientationPatient"), 6) or numbers_or_none(
         ds.get("ImageOrientationPatient"), 6
     )
     if index is None or not step or ipp is None or iop is None:

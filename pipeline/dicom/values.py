@@ -17,25 +17,15 @@ from pipeline.errors import DicomError
 from pipeline.ops.voi import VOI_FUNCTIONS
 
 _TAGS = {
-    "Rows": "(0028,0010)",
-    "Columns": "(0028,0011)",
-    "BitsAllocated": "(0028,0100)",
-    "BitsStored": "(0028,0101)",
-    "HighBit": "(0028,0102)",
-    "SamplesPerPixel": "(0028,0002)",
-    "NumberOfFrames": "(0028,0008)",
-    "PixelRepresentation": "(0028,0103)",
-    "PlanarConfiguration": "(0028,0006)",
-    "PhotometricInterpretation": "(0028,0004)",
-    "PixelSpacing": "(0028,0030)",
-    "ImagerPixelSpacing": "(0018,1164)",
-    "ImagePositionPatient": "(0020,0032)",
-    "ImageOrientationPatient": "(0020,0037)",
-    "RescaleSlope": "(0028,1053)",
-    "RescaleIntercept": "(0028,1052)",
-    "WindowCenter": "(0028,1050)",
-    "WindowWidth": "(0028,1051)",
-}
+    "Rows": "(0028,0010)", "Columns": "(0028,0011)", "BitsAllocated": "(0028,0100)",
+    "BitsStored": "(0028,0101)", "HighBit": "(0028,0102)", "SamplesPerPixel": "(0028,0002)",
+    "NumberOfFrames": "(0028,0008)", "PixelRepresentation": "(0028,0103)",
+    "PlanarConfiguration": "(0028,0006)", "PhotometricInterpretation": "(0028,0004)",
+    "PixelSpacing": "(0028,0030)", "ImagerPixelSpacing": "(0018,1164)",
+    "ImagePositionPatient": "(0020,0032)", "ImageOrientationPatient": "(0020,0037)",
+    "RescaleSlope": "(0028,1053)", "RescaleIntercept": "(0028,1052)",
+    "WindowCenter": "(0028,1050)", "WindowWidth": "(0028,1051)",
+}  # fmt: skip
 _SPLIT = re.compile(r"[\\,;/]|\s+")
 
 
@@ -96,6 +86,18 @@ def numbers(
     elif isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
         notes.append(f"{tag_name(keyword)} uses a non-standard delimiter, read as {out}")
     return out
+
+
+def numbers_or_none(value: Any, n: int) -> Any:
+    """``n`` finite numbers as :func:`numbers` reads them, else ``None``.
+
+    Another delimiter is read, as the header check reads and notes it; ``None`` when the
+    value is absent, unreadable or of another count.
+    """
+    try:
+        return numbers(value, n, "")
+    except (DicomError, TypeError, ValueError):
+        return None
 
 
 def spacing_pair(
