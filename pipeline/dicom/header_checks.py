@@ -15,6 +15,7 @@ from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -221,7 +222,7 @@ def _image_checks(ds: Any) -> list[str]:
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
             values.spacing_pair(ds.get(keyword), keyword, notes)
-    return notes
+    return notes + presentation_notes(ds)
 
 
 def _value_checks(ds: Any) -> list[str]:
