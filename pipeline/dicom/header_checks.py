@@ -16,6 +16,7 @@ from pydicom.uid import UID
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.presentation import presentation_notes
+from pipeline.dicom.syntaxes import unreadable_syntax
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -107,10 +108,15 @@ def _syntax(ds: Any) -> None:
     """Refuse a TransferSyntaxUID (0002,0010) that names no transfer syntax DICOM defines.
 
     A damaged one (``1.2.840.10008.1.2.5.90``, ``1.2.840.q0008.1.2.1``) or a private one: no
-    decoder reads its pixel data, which ``convert`` found out only when it tried.
+    decoder reads its pixel data, which ``convert`` found out only when it tried. One DICOM
+    defines whose pixel data nothing here reads (JPEG XL, JPIP Referenced, ...) is refused
+    with its name (:func:`~pipeline.dicom.syntaxes.unreadable_syntax`).
     """
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    unreadable = None if syntax is None else unreadable_syntax(str(syntax))
+    if unreadable is not None:
+        raise DicomError("", unreadable)
     if syntax is None or UID(str(syntax)).is_transfer_syntax:
         return
     shown = _shown(str(syntax), 64, "0123456789.".__contains__)
