@@ -16,7 +16,7 @@ from pydicom.uid import UID
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.presentation import presentation_notes
-from pipeline.dicom.syntaxes import unreadable_syntax
+from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -104,7 +104,7 @@ def _shown(text: str, limit: int, fits: Callable[[str], bool]) -> str:
     return f"text of {len(text)} characters (not shown)"
 
 
-def _syntax(ds: Any) -> None:
+def _syntax(ds: Any, notes: list[str]) -> None:
     """Refuse a TransferSyntaxUID (0002,0010) that names no transfer syntax DICOM defines.
 
     A damaged one (``1.2.840.10008.1.2.5.90``, ``1.2.840.q0008.1.2.1``) or a private one: no
@@ -117,6 +117,9 @@ def _syntax(ds: Any) -> None:
     unreadable = None if syntax is None else unreadable_syntax(str(syntax))
     if unreadable is not None:
         raise DicomError("", unreadable)
+    if str(syntax or "").strip() == GE_PRIVATE:
+        notes.append(ge_private_note(ds))
+        return
     if syntax is None or UID(str(syntax)).is_transfer_syntax:
         return
     shown = _shown(str(syntax), 64, "0123456789.".__contains__)
@@ -221,7 +224,7 @@ def _image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds)
     _samples(ds, notes)
-    _syntax(ds)
+    _syntax(ds, notes)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)

@@ -7,12 +7,22 @@ files were refused as damaged or private ("no transfer syntax DICOM defines"). J
 syntaxes keep the pixel data outside the file (PS3.5 A.4.6), and SMPTE ST 2110 ones hold
 video in a form no pydicom plugin decodes: ``inspect`` listed those as images, and
 ``convert`` failed in pydicom's words. Each is named here, so both commands refuse it with
-the same reason.
+the same reason. GE's private syntax (:data:`GE_PRIVATE`), which GDCM and fo-dicom read, is
+read the same way (:func:`ge_private_note`; the pixels in :mod:`pipeline.dicom.decode`).
 """
 
 from __future__ import annotations
 
-__all__ = ["unreadable_syntax"]
+from typing import Any
+
+from pipeline.errors import DicomError
+
+__all__ = ["GE_PRIVATE", "ge_private_note", "unreadable_syntax"]
+
+#: GE's private "Implicit VR Big Endian DLX" (old GE DLX angiography and MR exports): the data
+#: set is Implicit VR Little Endian, the pixel data's 16-bit words are big-endian, and 8-bit
+#: pixel data is a plain byte stream (GDCM's ``ImageCodec::DoByteSwap``; dicomParser #107).
+GE_PRIVATE = "1.2.840.113619.5.2"
 
 _PIXELS_ELSEWHERE = (
     "its pixel data is not in the file but referenced by PixelDataProviderURL (0028,7FE0), "
@@ -39,6 +49,26 @@ _UNREADABLE = {
     "1.2.840.10008.1.2.4.204": ("JPIP HTJ2K Referenced", _PIXELS_ELSEWHERE),
     "1.2.840.10008.1.2.4.205": ("JPIP HTJ2K Referenced Deflate", _PIXELS_ELSEWHERE),
 }  # fmt: skip
+
+
+def ge_private_note(ds: Any) -> str:
+    """The note on a file in :data:`GE_PRIVATE` syntax, or a refusal (:class:`DicomError`).
+
+    Read as GDCM reads it: grey images of 8 or 16 bits allocated; other pixel layouts, which
+    no reader documents, are refused.
+    """
+    bits = ds.get("BitsAllocated")
+    term = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+    samples = ds.get("SamplesPerPixel", 1)
+    name = f"GE's private Implicit VR Big Endian DLX ({GE_PRIVATE})"
+    if bits not in (8, 16) or samples != 1 or term not in ("MONOCHROME1", "MONOCHROME2"):
+        raise DicomError("", f"TransferSyntaxUID (0002,0010) is {name}: only grey images of 8 "
+                             f"or 16 bits are read in it; got {term or 'no term'}, "
+                             f"BitsAllocated {bits}, SamplesPerPixel {samples}.")  # fmt: skip
+    if bits == 8:
+        return f"TransferSyntaxUID (0002,0010) is {name}: read as Implicit VR Little Endian"
+    return (f"TransferSyntaxUID (0002,0010) is {name}: read as Implicit VR Little Endian with "
+            "big-endian 16-bit pixel words, as GDCM reads it")  # fmt: skip
 
 
 def unreadable_syntax(uid: str) -> str | None:

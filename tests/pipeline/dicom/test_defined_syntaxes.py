@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydicom.encaps import encapsulate
 
@@ -78,3 +79,41 @@ def test_an_undefined_syntax_is_still_called_so(tmp_path: Path) -> None:
     assert problem.reason == ("TransferSyntaxUID (0002,0010) is no transfer syntax DICOM "
                               "defines (got '1.2.840.10008.1.2.4.199'): no decoder can read "
                               "the pixel data.")  # fmt: skip
+
+
+def _ge_private(folder: Path, name: str, bits: int, values: list[int], **attrs: object) -> None:
+    """GE's private syntax as GDCM's test files hold it: an Implicit VR Little Endian data set
+    (and File Meta) under UID 1.2.840.113619.5.2, 16-bit pixel words big-endian."""
+    ds = image_dataset(SC, "XA", 2, 2, bits=bits, syntax="1.2.840.10008.1.2")
+    ds.PixelData = np.array(values, ">u2" if bits == 16 else "u1").tobytes()
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.save_as(folder / name, enforce_file_format=True)
+    data = (folder / name).read_bytes()
+    assert data.count(b"1.2.840.10008.1.2\0") == 1  # the same length, 18 bytes
+    (folder / name).write_bytes(data.replace(b"1.2.840.10008.1.2\0", b"1.2.840.113619.5.2"))
+
+
+def test_ge_private_big_endian_pixels_are_read_as_gdcm_reads_them(tmp_path: Path) -> None:
+    """dicomParser #107, GDCM's GE_DLX-8-MONO2-PrivateSyntax.dcm: refused as "no transfer
+    syntax DICOM defines"; GDCM and fo-dicom read it (16-bit words swapped, 8-bit as is)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _ge_private(src, "w16.dcm", 16, [1, 256, 1000, 4095])
+    _ge_private(src, "w8.dcm", 8, [1, 2, 200, 255])
+    _ge_private(src, "rgb.dcm", 8, [1, 2, 3] * 4, SamplesPerPixel=3,
+                PhotometricInterpretation="RGB", PlanarConfiguration=0)  # fmt: skip
+    inspected = index_folder(src)
+    convert_folder(src, tmp_path / "out", ConvertOptions(format="npy"), progress=False)
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as fh:
+        rows = {r["source"]: r for r in csv.DictReader(fh)}
+    with (tmp_path / "out" / "errors.csv").open(newline="") as fh:
+        errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
+    values = {k: np.load(tmp_path / "out" / r["output"]).ravel().tolist() for k, r in rows.items()}
+    assert values == {"w16.dcm": [1, 256, 1000, 4095], "w8.dcm": [1, 2, 200, 255]}
+    assert "big-endian 16-bit pixel words, as GDCM reads it" in rows["w16.dcm"]["problems"]
+    assert "GE's private Implicit VR Big Endian DLX" in rows["w8.dcm"]["problems"]
+    assert errors == {"rgb.dcm": "TransferSyntaxUID (0002,0010) is GE's private Implicit VR Big "
+                      "Endian DLX (1.2.840.113619.5.2): only grey images of 8 or 16 bits are "
+                      "read in it; got RGB, BitsAllocated 8, SamplesPerPixel 3."}  # fmt: skip
+    assert {p.where: p.reason for p in inspected.problems} == errors
