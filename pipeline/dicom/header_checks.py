@@ -246,6 +246,7 @@ def _value_checks(ds: Any) -> list[str]:
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
+        notes += _rescale_beside_lut(ds)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
     # per frame from an Enhanced object's Frame VOI LUT groups)
     # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)
@@ -257,3 +258,20 @@ def _value_checks(ds: Any) -> list[str]:
         windows[values.frame_window(ds, frame)[1] or ""] = None
     frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]
+
+
+def _rescale_beside_lut(ds: Any) -> list[str]:
+    """A note when RescaleSlope/Intercept other than 1 and 0 sit beside a Modality LUT Sequence.
+
+    PS3.3 C.11.1: one or the other. The LUT is applied and the rescale ignored, as pydicom
+    and fo-dicom (#1986, where mixing them made an image near black) do; unsaid, a slope of
+    0.01 beside a LUT left values 100 times what the rescale alone would give.
+    """
+    slope = values.first_number(ds.get("RescaleSlope"), "RescaleSlope")
+    intercept = values.first_number(ds.get("RescaleIntercept"), "RescaleIntercept")
+    if (slope is None or slope == 1) and not intercept:
+        return []
+    shown = f"{1 if slope is None else slope:g} and {intercept or 0:g}"
+    return [f"Modality LUT Sequence (0028,3000) applied, RescaleSlope/RescaleIntercept "
+            f"(0028,1053)/(0028,1052) {shown} beside it ignored (PS3.3 C.11.1: one or the "
+            "other; as pydicom and fo-dicom do)"]  # fmt: skip
