@@ -133,7 +133,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     keep = _drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
-        plan.volumes += flat_volumes(frames, order)
+        plan.volumes += flat_volumes(frames, order, plan.info)
         return plan
     numbers: dict[int | None, list[int]] = defaultdict(list)
     for k in keep:
@@ -164,7 +164,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             plan.volumes += _plan_group(frames, group, policy, plan)
         for group in flat:  # a picture filed in the series (screen capture): no geometry
             order = sorted(group, key=lambda k: acquisition_order(frames[k]))
-            plan.volumes += flat_volumes(frames, order)
+            plan.volumes += flat_volumes(frames, order, plan.info)
     except _Refused as err:
         plan.volumes = []
         plan.refusal = str(err)

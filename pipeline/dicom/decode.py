@@ -27,6 +27,7 @@ from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.plugins import decode_with_pydicom
 from pipeline.dicom.reasons import read_failure
+from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -107,7 +108,7 @@ def check_pixel_size(
         )
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2"} or keyword != "PixelData":
+    if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE} or keyword != "PixelData":
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif syntax is not None and syntax not in MPEGTransferSyntaxes:
         _check_frame_room(ds, source, file_size)
@@ -265,10 +266,12 @@ def decode_stored(
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
     first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
-    native = keyword == "PixelData" and syntax in _NATIVE_LE and samples == 1
+    native = keyword == "PixelData" and syntax in _NATIVE_LE | {GE_PRIVATE} and samples == 1
     if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
-        dtype = np.dtype(f"<{'i' if signed else 'u'}{bits_alloc // 8}")
+        order = ">" if syntax == GE_PRIVATE else "<"  # see pipeline.dicom.syntaxes.GE_PRIVATE
+        dtype = np.dtype(f"{order}{'i' if signed else 'u'}{bits_alloc // 8}")
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
+        arr = arr.astype(dtype.newbyteorder("=")) if not dtype.isnative else arr
         arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
     else:
         header = {"rows": rows, "columns": cols, "number_of_frames": frames,

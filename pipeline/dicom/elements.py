@@ -39,7 +39,7 @@ HELD = (
     "TriggerTime", "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
     "SliceLocation", "DiffusionBValue", "AcquisitionTime", "ContentTime", "EchoTime",
     "FrameOfReferenceUID", "ConvolutionKernel", "FrameReferenceTime", "AcquisitionDate",
-    "ContentDate",
+    "ContentDate", "PresentationIntentType",
 )  # fmt: skip
 
 _NUMBER = {

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from pipeline.dicom.cine import cine_step
 from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.stack_keys import STACK_KEYS
 from pipeline.dicom.volume_plan import VolumePlan
 
 __all__ = ["flat_volume", "flat_volumes"]
@@ -55,22 +56,52 @@ def _cine_step(frames: list[FrameRef], order: list[int]) -> tuple[float | None, 
     return cine_step([f.frame_time for f in refs])
 
 
-def flat_volumes(frames: list[FrameRef], order: list[int]) -> list[VolumePlan]:
-    """Images without slice geometry, one volume per image size and pixel spacing.
+def flat_volumes(
+    frames: list[FrameRef], order: list[int], info: list[str] | None = None
+) -> list[VolumePlan]:
+    """Images without slice geometry, one volume per image size and pixel spacing, and view.
 
     A radiograph series holds views of different sizes (a portrait PA and a landscape
     lateral) and magnifications: stacked as one volume it was refused ("frames of one volume
     differ in size"), and views of one size but another spacing took the first one's. Each
     size and spacing is now its own volume (in ``order`` of their first image), said.
+
+    An NM file's frames of several detectors or energy windows (a whole-body scan's anterior
+    and posterior views, PS3.3 C.8.4.8) are views, as its FrameIncrementPointer vectors say:
+    stacked as slices of one volume, they made a "volume" of two unrelated views. Each view is
+    its own volume; the file says which frame is which, so that split is recorded in ``info``
+    (no problem), as tagged co-located stacks are.
     """
     groups: dict[tuple[object, ...], list[int]] = {}
     for k in order:
         f = frames[k]
         spacing = None if f.pixel_spacing is None else tuple(round(v, 6) for v in f.pixel_spacing)
-        groups.setdefault((f.rows, f.columns, spacing), []).append(k)
+        groups.setdefault((f.rows, f.columns, spacing, _view(f)), []).append(k)
+    views = {key[3] for key in groups}
+    if len(views) > 1 and info is not None:
+        info.append(_views_note(views))
     if len(groups) == 1:
         return [flat_volume(frames, order)]
-    note = (f"split: {len(groups)} image sizes or pixel spacings among images without slice "
+    sizes = {key[:3] for key in groups}
+    if len(sizes) == 1:
+        return [flat_volume(frames, g) for g in groups.values()]
+    note = (f"split: {len(sizes)} image sizes or pixel spacings among images without slice "
             "geometry, one volume each")  # fmt: skip
     return [replace(v, problems=(note, *v.problems))
             for v in (flat_volume(frames, g) for g in groups.values())]  # fmt: skip
+
+
+_VIEW_KEY = STACK_KEYS.index("FrameIncrementPointer")
+
+
+def _view(f: FrameRef) -> object:
+    """An NM frame's view (its detector, energy window...), ``None`` for other images.
+
+    See :func:`pipeline.dicom.nm_frames.frame_vectors`.
+    """
+    return f.stack_values[_VIEW_KEY] if len(f.stack_values) > _VIEW_KEY else None
+
+
+def _views_note(views: set[object]) -> str:
+    shown = "; ".join(sorted(str(v) for v in views if v is not None))
+    return f"split: {len(views)} NM views by FrameIncrementPointer ({shown}), one volume each"

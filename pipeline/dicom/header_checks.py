@@ -15,6 +15,8 @@ from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.presentation import presentation_notes
+from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -102,14 +104,22 @@ def _shown(text: str, limit: int, fits: Callable[[str], bool]) -> str:
     return f"text of {len(text)} characters (not shown)"
 
 
-def _syntax(ds: Any) -> None:
+def _syntax(ds: Any, notes: list[str]) -> None:
     """Refuse a TransferSyntaxUID (0002,0010) that names no transfer syntax DICOM defines.
 
     A damaged one (``1.2.840.10008.1.2.5.90``, ``1.2.840.q0008.1.2.1``) or a private one: no
-    decoder reads its pixel data, which ``convert`` found out only when it tried.
+    decoder reads its pixel data, which ``convert`` found out only when it tried. One DICOM
+    defines whose pixel data nothing here reads (JPEG XL, JPIP Referenced, ...) is refused
+    with its name (:func:`~pipeline.dicom.syntaxes.unreadable_syntax`).
     """
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    unreadable = None if syntax is None else unreadable_syntax(str(syntax))
+    if unreadable is not None:
+        raise DicomError("", unreadable)
+    if str(syntax or "").strip() == GE_PRIVATE:
+        notes.append(ge_private_note(ds))
+        return
     if syntax is None or UID(str(syntax)).is_transfer_syntax:
         return
     shown = _shown(str(syntax), 64, "0123456789.".__contains__)
@@ -214,14 +224,14 @@ def _image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds)
     _samples(ds, notes)
-    _syntax(ds)
+    _syntax(ds, notes)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
             values.spacing_pair(ds.get(keyword), keyword, notes)
-    return notes
+    return notes + presentation_notes(ds)
 
 
 def _value_checks(ds: Any) -> list[str]:
@@ -236,6 +246,7 @@ def _value_checks(ds: Any) -> list[str]:
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
         lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
+        notes += _rescale_beside_lut(ds)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
     # per frame from an Enhanced object's Frame VOI LUT groups)
     # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)
@@ -247,3 +258,20 @@ def _value_checks(ds: Any) -> list[str]:
         windows[values.frame_window(ds, frame)[1] or ""] = None
     frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]
+
+
+def _rescale_beside_lut(ds: Any) -> list[str]:
+    """A note when RescaleSlope/Intercept other than 1 and 0 sit beside a Modality LUT Sequence.
+
+    PS3.3 C.11.1: one or the other. The LUT is applied and the rescale ignored, as pydicom
+    and fo-dicom (#1986, where mixing them made an image near black) do; unsaid, a slope of
+    0.01 beside a LUT left values 100 times what the rescale alone would give.
+    """
+    slope = values.first_number(ds.get("RescaleSlope"), "RescaleSlope")
+    intercept = values.first_number(ds.get("RescaleIntercept"), "RescaleIntercept")
+    if (slope is None or slope == 1) and not intercept:
+        return []
+    shown = f"{1 if slope is None else slope:g} and {intercept or 0:g}"
+    return [f"Modality LUT Sequence (0028,3000) applied, RescaleSlope/RescaleIntercept "
+            f"(0028,1053)/(0028,1052) {shown} beside it ignored (PS3.3 C.11.1: one or the "
+            "other; as pydicom and fo-dicom do)"]  # fmt: skip

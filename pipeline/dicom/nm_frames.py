@@ -23,6 +23,8 @@ from pipeline.dicom.values import lenient_number, numbers_or_none
 __all__ = ["frame_vectors", "nm_geometry"]
 
 _SLICE = "SliceVector"
+#: The vectors that number the frames of one view's sequence, not views (PS3.3 C.8.4.8).
+_RUNNING = {"TimeSliceVector", "TimeSlotVector", "AngularViewVector"}
 
 
 def _int(value: Any) -> int | None:
@@ -59,8 +61,13 @@ def _is_nm(ds: Any) -> bool:
 
 
 def frame_vectors(ds: Any, frame: int) -> str | None:
-    """An NM frame's values in the FrameIncrementPointer vectors other than SliceVector.
+    """An NM frame's values in the FrameIncrementPointer vectors that tell views apart.
 
+    For a reconstruction, every vector but SliceVector; for frames without SliceVector
+    (STATIC, WHOLE BODY, DYNAMIC, GATED, TOMO projections; PS3.3 C.8.4.8), every vector but
+    the one that runs within a view's sequence (:data:`_RUNNING`: time slices, time slots,
+    angular views), so a whole-body scan's anterior and posterior detectors, or a static
+    image's energy windows, are views of their own, not slices of one volume.
     ``"EnergyWindowVector 2"``, ``"EnergyWindowVector 1, DetectorVector 2"``; ``None`` for
     other images, when there are none (a reconstruction of one window), or when they cannot
     be read.
@@ -68,11 +75,10 @@ def frame_vectors(ds: Any, frame: int) -> str | None:
     if not _is_nm(ds):
         return None
     pointed = _pointed(ds)
-    if _SLICE not in pointed:
-        return None
+    running = {_SLICE} if _SLICE in pointed else _RUNNING
     n, said = frame_count(ds), []
     for keyword in pointed:
-        if keyword == _SLICE or not keyword.endswith("Vector"):
+        if keyword in running or not keyword.endswith("Vector"):
             continue
         values = _vector(ds, keyword, n)
         if values is None:

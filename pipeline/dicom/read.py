@@ -27,6 +27,7 @@ from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
+from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.values import (
     integer,
 )
@@ -170,8 +171,7 @@ def image_from_dataset(
         frames=frames,
         modality_lut=lut.modality_lut(ds, source, little, signed),
         units=lut.value_units(ds),
-        inverse=photometric == "MONOCHROME1"
-        or str(ds.get("PresentationLUTShape", "")).upper() == "INVERSE",
+        inverse=presentation_inverse(ds),
         problems=_unique(notes),
         padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
     )

@@ -1,0 +1,87 @@
+"""How a projection radiograph is meant to be shown: its polarity and its presentation intent.
+
+- **Polarity.** MONOCHROME1 displays its minimum as white (PS3.3 C.7.6.3.1.2), and so does
+  Presentation LUT Shape (2050,0020) INVERSE. In DX, MG and IO images the shape only restates
+  the photometric term: the DX Image Module (PS3.3 C.8.11.3) says INVERSE "shall be used if
+  Photometric Interpretation is MONOCHROME1" and IDENTITY if MONOCHROME2, so the image is
+  inverted once either way (Weasis #372: inverting twice showed radiographs as negatives).
+  Where the two disagree (MONOCHROME2 with INVERSE, MONOCHROME1 with IDENTITY: Fuji CR and DX
+  files, dcm4che #944 / dcm4chee-arc-light #3155), the photometric term, which describes the
+  pixel data itself, decides, as dcm4che's ``--noshape`` does, and a note says so. Other
+  images (XA, secondary captures) keep the shape's word: INVERSE inverts.
+- **Presentation intent.** Presentation Intent Type (0008,0068) FOR PROCESSING (the DX, MG and
+  IO "For Processing" SOP classes) marks raw detector values meant for computer processing,
+  not for display (PS3.3 C.8.11.1.1.1): they lack the vendor's image processing that the FOR
+  PRESENTATION image of the same view has, so beside those they look, and train, like another
+  kind of image. They are converted as they are, and a note says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["presentation_inverse", "presentation_notes"]
+
+#: SOP classes whose DX Image Module ties Presentation LUT Shape to the photometric term
+#: (DX, MG and IO, for presentation and for processing).
+_DX_FAMILY = {
+    "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1.1",
+    "1.2.840.10008.5.1.4.1.1.1.2", "1.2.840.10008.5.1.4.1.1.1.2.1",
+    "1.2.840.10008.5.1.4.1.1.1.3", "1.2.840.10008.5.1.4.1.1.1.3.1",
+}  # fmt: skip
+#: Projection radiography: a CR file written with the DX module's shape follows its rule too.
+_DX_MODALITIES = {"CR", "DX", "MG", "IO"}
+#: The "For Processing" SOP classes (DX, MG, IO, breast projection).
+_FOR_PROCESSING = {
+    "1.2.840.10008.5.1.4.1.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2.1",
+    "1.2.840.10008.5.1.4.1.1.1.3.1", "1.2.840.10008.5.1.4.1.1.13.1.5",
+}  # fmt: skip
+
+
+def _text(ds: Any, keyword: str) -> str:
+    value = ds.get(keyword)
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def _ties_shape(ds: Any) -> bool:
+    """The DX Image Module's rule applies: the shape restates the photometric term."""
+    sop = str(ds.get("SOPClassUID", "") or "").strip()
+    return sop in _DX_FAMILY or _text(ds, "Modality") in _DX_MODALITIES
+
+
+def presentation_inverse(ds: Any) -> bool:
+    """Whether the grey values display inverted (minimum white) after the VOI step."""
+    photometric = _text(ds, "PhotometricInterpretation")
+    shape = _text(ds, "PresentationLUTShape")
+    if photometric == "MONOCHROME1":
+        return True
+    if photometric != "MONOCHROME2" or shape != "INVERSE":
+        return False
+    return not _ties_shape(ds)
+
+
+def presentation_notes(ds: Any) -> list[str]:
+    """What the polarity and presentation intent checks found (empty when nothing)."""
+    notes = []
+    photometric = _text(ds, "PhotometricInterpretation")
+    shape = _text(ds, "PresentationLUTShape")
+    pairs = {("MONOCHROME2", "INVERSE"): "black", ("MONOCHROME1", "IDENTITY"): "white"}
+    shown = pairs.get((photometric, shape))
+    if shown and _ties_shape(ds):
+        notes.append(
+            f"PresentationLUTShape (2050,0020) {shape} contradicts PhotometricInterpretation "
+            f"(0028,0004) {photometric} (in DX, MG and IO images INVERSE goes with MONOCHROME1 "
+            f"and IDENTITY with MONOCHROME2, PS3.3 C.8.11.3): displayed as {photometric} says, "
+            f"its minimum {shown}"
+        )
+    intent = _text(ds, "PresentationIntentType")
+    sop = str(ds.get("SOPClassUID", "") or "").strip()
+    if intent == "FOR PROCESSING" or (not intent and sop in _FOR_PROCESSING):
+        said = ("PresentationIntentType (0008,0068) is FOR PROCESSING" if intent
+                else "its SOP class is a For Processing one")  # fmt: skip
+        notes.append(
+            f"{said}: raw detector values meant for computer processing, not for display "
+            "(PS3.3 C.8.11.1.1.1), without the image processing of a FOR PRESENTATION image "
+            "of the same view; converted as they are"
+        )
+    return notes

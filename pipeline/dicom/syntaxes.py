@@ -1,0 +1,88 @@
+"""Transfer syntaxes DICOM defines whose pixel data no installed decoder reads.
+
+PS3.6 Table A-1 keeps growing: JPEG XL (Supplement 232, 2024) and Deflated Image Frame
+Compression (PS3.5 8.2.16, 2024; highdicom writes binary segmentations with it) are newer
+than pydicom 3.0's table of transfer syntaxes, so ``UID.is_transfer_syntax`` says no and such
+files were refused as damaged or private ("no transfer syntax DICOM defines"). JPIP Referenced
+syntaxes keep the pixel data outside the file (PS3.5 A.4.6), and SMPTE ST 2110 ones hold
+video in a form no pydicom plugin decodes: ``inspect`` listed those as images, and
+``convert`` failed in pydicom's words. Each is named here, so both commands refuse it with
+the same reason. GE's private syntax (:data:`GE_PRIVATE`), which GDCM and fo-dicom read, is
+read the same way (:func:`ge_private_note`; the pixels in :mod:`pipeline.dicom.decode`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.errors import DicomError
+
+__all__ = ["GE_PRIVATE", "ge_private_note", "unreadable_syntax"]
+
+#: GE's private "Implicit VR Big Endian DLX" (old GE DLX angiography and MR exports): the data
+#: set is Implicit VR Little Endian, the pixel data's 16-bit words are big-endian, and 8-bit
+#: pixel data is a plain byte stream (GDCM's ``ImageCodec::DoByteSwap``; dicomParser #107).
+GE_PRIVATE = "1.2.840.113619.5.2"
+
+_PIXELS_ELSEWHERE = (
+    "its pixel data is not in the file but referenced by PixelDataProviderURL (0028,7FE0), "
+    "and radpipe reads nothing from the network: retrieve the object with its pixel data "
+    "(a transfer syntax that holds them) and convert that"
+)
+_NO_DECODER = (
+    "no installed decoder reads it (pydicom {version} does not); decompress the file to a "
+    "native transfer syntax with a tool that reads it, then convert that"
+)
+#: UID -> (name, why the pixel data cannot be read).
+_UNREADABLE = {
+    "1.2.840.10008.1.2.4.110": ("JPEG XL Lossless", _NO_DECODER),
+    "1.2.840.10008.1.2.4.111": ("JPEG XL JPEG Recompression", _NO_DECODER),
+    "1.2.840.10008.1.2.4.112": ("JPEG XL", _NO_DECODER),
+    "1.2.840.10008.1.2.8.1": ("Deflated Image Frame Compression", _NO_DECODER),
+    "1.2.840.10008.1.2.7.1": ("SMPTE ST 2110-20 Uncompressed Progressive Active Video",
+                              _NO_DECODER),
+    "1.2.840.10008.1.2.7.2": ("SMPTE ST 2110-20 Uncompressed Interlaced Active Video",
+                              _NO_DECODER),
+    "1.2.840.10008.1.2.7.3": ("SMPTE ST 2110-30 PCM Digital Audio", _NO_DECODER),
+    "1.2.840.10008.1.2.4.94": ("JPIP Referenced", _PIXELS_ELSEWHERE),
+    "1.2.840.10008.1.2.4.95": ("JPIP Referenced Deflate", _PIXELS_ELSEWHERE),
+    "1.2.840.10008.1.2.4.204": ("JPIP HTJ2K Referenced", _PIXELS_ELSEWHERE),
+    "1.2.840.10008.1.2.4.205": ("JPIP HTJ2K Referenced Deflate", _PIXELS_ELSEWHERE),
+}  # fmt: skip
+
+
+def ge_private_note(ds: Any) -> str:
+    """The note on a file in :data:`GE_PRIVATE` syntax, or a refusal (:class:`DicomError`).
+
+    Read as GDCM reads it: grey images of 8 or 16 bits allocated; other pixel layouts, which
+    no reader documents, are refused.
+    """
+    bits = ds.get("BitsAllocated")
+    term = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+    samples = ds.get("SamplesPerPixel", 1)
+    name = f"GE's private Implicit VR Big Endian DLX ({GE_PRIVATE})"
+    if bits not in (8, 16) or samples != 1 or term not in ("MONOCHROME1", "MONOCHROME2"):
+        raise DicomError("", f"TransferSyntaxUID (0002,0010) is {name}: only grey images of 8 "
+                             f"or 16 bits are read in it; got {term or 'no term'}, "
+                             f"BitsAllocated {bits}, SamplesPerPixel {samples}.")  # fmt: skip
+    if bits == 8:
+        return f"TransferSyntaxUID (0002,0010) is {name}: read as Implicit VR Little Endian"
+    return (f"TransferSyntaxUID (0002,0010) is {name}: read as Implicit VR Little Endian with "
+            "big-endian 16-bit pixel words, as GDCM reads it")  # fmt: skip
+
+
+def unreadable_syntax(uid: str) -> str | None:
+    """Why pixel data in transfer syntax ``uid`` cannot be read, else ``None``.
+
+    ``None`` when it can be tried (a decoder may be installed) or ``uid`` is not one DICOM
+    defines (said elsewhere).
+    """
+    found = _UNREADABLE.get(uid.strip())
+    if found is None:
+        return None
+    import pydicom
+
+    name, why = found
+    why = why.format(version=pydicom.__version__)
+    return (f"TransferSyntaxUID (0002,0010) is {name} ({uid.strip()}), a transfer syntax DICOM "
+            f"defines (PS3.6 Table A-1), but {why}.")  # fmt: skip
