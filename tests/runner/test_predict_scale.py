@@ -81,6 +81,25 @@ def test_predict_says_which_images_have_another_pixel_size(
     assert not [r for r in caplog.records if "another scale" in r.getMessage()]
 
 
+def test_images_without_a_pixel_size_are_said_when_the_training_images_had_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """28x28 images without PixelSpacing through a model trained on 1 mm pixels were
+    predicted without a word: their scale cannot be checked."""
+    from workflows.run.scale import note_other_scale
+
+    found = [("a.dcm", None), ("b.dcm", (1.0, 1.0)), ("c.dcm", None)]
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert note_other_scale(found, [1.0, 1.0]) == 0  # none known to be of another size
+        note_other_scale(found, None)  # training images without a pixel size: nothing said
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "2 images of 3 have no pixel size (no PixelSpacing or other spacing in the header; "
+        "e.g. a.dcm), so whether the model sees their anatomy at the scale of its training "
+        "images (1 mm after preprocessing) cannot be checked; check these predictions"
+    ]
+
+
 def test_a_k_fold_runs_range_spans_every_fold(tmp_path: Path) -> None:
     """Each fold trains on other images: predict and evaluate take the union of the folds'
     ranges (fold 0's alone called images like fold 1's training images another scale)."""
