@@ -74,6 +74,9 @@ def test_predict_says_which_images_have_another_pixel_size(
         f"run's training images ({trained:.4g} mm; e.g. "
     )
     assert f": {size} x {size} mm): the model sees their anatomy at another scale" in said[0]
+    # named by its source file below SRC (it was the hashed output, keys/keys/key_000.npy)
+    shown = said[0].split("e.g. ")[1].split(": ")[0]
+    assert (src / shown).is_file() and shown.endswith(".dcm"), shown
     caplog.clear()
     with caplog.at_level("WARNING", logger="radpipe"):  # the training images: nothing said
         assert main(["predict", str(cr_run), str(cr16 / "dicom"), "--out",
