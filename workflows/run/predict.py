@@ -99,10 +99,8 @@ def predict_folder(
                 trained_scale(run_dir, config.convert.window),
                 by_source=not hashed_keys_only,
             )
-            write_skipped(
-                out / "skipped.csv",
-                [(o, "" if hashed_keys_only else src_, why) for o, src_, why in skipped],
-            )
+            shown = [(o, "" if hashed_keys_only else s, why) for o, s, why in skipped]
+            write_skipped(out / "skipped.csv", shown)
             if not keep:
                 raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
                                    f"{out / 'skipped.csv'}.")  # fmt: skip
