@@ -76,12 +76,20 @@ def csv_text(path: str | Path) -> io.StringIO:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
         raise RadpipeError(
-            f"{path.name}: not UTF-8 text (byte 0x{data[err.start]:02X} at offset {err.start}, "
-            "e.g. an accented letter saved in a Windows code page); save it as UTF-8 ('CSV "
-            "UTF-8' in Excel) and run again."
-        ) from None
+            f"{path.name}: not UTF-8 text ("
+            + ("UTF-16, as Excel saves 'Unicode Text', separated by tabs" if utf16 else
+               f"byte 0x{data[err.start]:02X} at offset {err.start}, e.g. an accented "
+               "letter saved in a Windows code page")
+            + "); save it as UTF-8 ('CSV UTF-8' in Excel) and run again."
+        ) from None  # fmt: skip
     first, newline, rest = text.partition("\n")
+    if re.fullmatch(r"sep=.\r?", first):  # Excel's separator hint, no header
+        raise RadpipeError(
+            f"{path.name} line 1: {first.strip()!r} is Excel's separator hint, not the header "
+            "row: delete that line (the header comes first) and run again."
+        )
     header = [c.strip() for c in next(csv.reader([first]), [])]
     twice = sorted({c for c in header if c and header.count(c) > 1})
     if twice:  # csv.DictReader would keep the last of them, silently

@@ -137,6 +137,15 @@ def stored_mask_shape(path: Path) -> tuple[int, int] | None:
     path
         The mask file.
     """
+    shape = stored_shape(path)
+    return (shape[0], shape[1]) if shape is not None and len(shape) >= 2 else None
+
+
+def stored_shape(path: Path) -> tuple[int, ...] | None:
+    """The shape of a PNG (rows, columns) or NPY file, read from its header alone.
+
+    ``None`` for other formats or an unreadable file.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".png":
@@ -145,8 +154,7 @@ def stored_mask_shape(path: Path) -> tuple[int, int] | None:
             with Image.open(path) as im:
                 return im.height, im.width
         if suffix == ".npy":
-            shape = np.load(path, mmap_mode="r").shape
-            return (int(shape[0]), int(shape[1])) if len(shape) >= 2 else None
+            return tuple(int(n) for n in np.load(path, mmap_mode="r").shape)
     except (OSError, ValueError):
         return None
     return None

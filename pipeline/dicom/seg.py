@@ -13,6 +13,7 @@ is skipped with a warning naming the series key and the reason; the others are w
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,18 @@ def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[
         )
         for k in range(1, len(names))
     ]
-    seg = hd.seg.Segmentation(
+    with warnings.catch_warnings():
+        # highdicom's advice on the source's own person names (a PatientName without '^')
+        # quotes the name: not printed, as no output names the patient (README, privacy)
+        warnings.filterwarnings("ignore", message="The string .* is unlikely to represent")
+        seg = _segmentation(hd, images, labels, segments, version)
+    with atomic_path(path) as tmp:
+        seg.save_as(tmp)
+
+
+def _segmentation(hd: Any, images: list[Any], labels: np.ndarray, segments: list[Any],
+                  version: str) -> Any:  # fmt: skip
+    return hd.seg.Segmentation(
         source_images=images,
         pixel_array=labels.astype(np.uint8),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
@@ -122,5 +134,3 @@ def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[
         device_serial_number="radpipe",
         series_description="radpipe prediction",
     )
-    with atomic_path(path) as tmp:
-        seg.save_as(tmp)

@@ -89,6 +89,24 @@ def test_an_image_spelt_two_ways_is_one_image_and_a_mask_too(tmp_path: Path) -> 
     assert "img/0.png" not in err
 
 
+def test_masks_of_another_size_are_listed_before_the_run(tmp_path: Path) -> None:
+    """Such a mask was refused once the run directory was made (the advice to fix it and
+    resume could not work: the corrected mask changed the run's files), naming no line."""
+    image_list = _segmentation_list(tmp_path)
+    rows = read_rows(image_list)
+    rows[1]["image"], rows[3]["mask"] = "img/1.png", "img/3_mask.png"  # all there
+    Image.fromarray(np.zeros((4, 6), np.uint8)).save(tmp_path / "img/2_mask.png")  # line 4
+    np.save(tmp_path / "img/4_mask.npy", np.zeros((8, 5), np.uint8))
+    rows[4]["mask"] = "img/4_mask.npy"  # line 6
+    err = _refused(tmp_path, write_rows(image_list, rows))
+    assert (
+        "data.labels: 2 of 6 masks named in list.csv are not the size of their images (rows x "
+        "columns; a mask is drawn on its image's own pixels: not resized, not cropped, not for "
+        "another image): img/2_mask.png is 4x6, its image img/2.png 8x8 (line 4); "
+        "img/4_mask.npy is 8x5, its image img/4.png 8x8 (line 6)"
+    ) in err
+
+
 def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     tmp_path: Path,
 ) -> None:

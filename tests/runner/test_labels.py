@@ -104,6 +104,24 @@ def test_a_class_name_column_that_contradicts_the_class_order_is_refused(
         _prepare(cr16, shared_output, tmp_path / "b", twice)
 
 
+def test_spaces_around_a_class_name_are_no_part_of_it(
+    cr16: Path, shared_output: Path, tmp_path: Path
+) -> None:
+    """A spreadsheet's ``no_lesion `` named the class with its space (classes.json, the
+    report, the printed positive class), and ``no_lesion`` beside it was refused as another
+    name of index 0."""
+    rows = read_rows(cr16 / "labels.csv")
+    spaced = [{**r, "class_name": f" {r['class_name']} " if i % 2 else r["class_name"]}
+              for i, r in enumerate(rows)]  # fmt: skip
+    study = _prepare(cr16, shared_output, tmp_path / "run",
+                     write_rows(tmp_path / "spaced.csv", spaced))  # fmt: skip
+    assert study.class_names == ["no_lesion", "round_lesion"]
+    assert {r["series_key"]: r["label"] for r in study.split} == _truth(cr16)
+    assert read_json(tmp_path / "run" / "classes.json")["class_names"] == [
+        "no_lesion", "round_lesion"
+    ]  # fmt: skip
+
+
 def _partial_labels(cr16: Path, tmp_path: Path) -> Path:
     """Labels for 12 of the 16 series, plus 2 rows naming series that do not exist."""
     rows = read_rows(cr16 / "labels.csv")

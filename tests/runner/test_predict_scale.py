@@ -74,11 +74,33 @@ def test_predict_says_which_images_have_another_pixel_size(
         f"run's training images ({trained:.4g} mm; e.g. "
     )
     assert f": {size} x {size} mm): the model sees their anatomy at another scale" in said[0]
+    # named by its source file below SRC (it was the hashed output, keys/keys/key_000.npy)
+    shown = said[0].split("e.g. ")[1].split(": ")[0]
+    assert (src / shown).is_file() and shown.endswith(".dcm"), shown
     caplog.clear()
     with caplog.at_level("WARNING", logger="radpipe"):  # the training images: nothing said
         assert main(["predict", str(cr_run), str(cr16 / "dicom"), "--out",
                      str(tmp_path / "q"), "--quiet"]) == 0  # fmt: skip
     assert not [r for r in caplog.records if "another scale" in r.getMessage()]
+
+
+def test_images_without_a_pixel_size_are_said_when_the_training_images_had_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """28x28 images without PixelSpacing through a model trained on 1 mm pixels were
+    predicted without a word: their scale cannot be checked."""
+    from workflows.run.scale import note_other_scale
+
+    found = [("a.dcm", None), ("b.dcm", (1.0, 1.0)), ("c.dcm", None)]
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert note_other_scale(found, [1.0, 1.0]) == 0  # none known to be of another size
+        note_other_scale(found, None)  # training images without a pixel size: nothing said
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "2 images of 3 have no pixel size (no PixelSpacing or other spacing in the header; "
+        "e.g. a.dcm), so whether the model sees their anatomy at the scale of its training "
+        "images (1 mm after preprocessing) cannot be checked; check these predictions"
+    ]
 
 
 def test_a_k_fold_runs_range_spans_every_fold(tmp_path: Path) -> None:

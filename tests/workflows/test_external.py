@@ -471,3 +471,36 @@ def test_evaluate_exits_1_when_source_files_failed(
     assert "1 source files could not be converted and were left out" in capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["failed_files"] == 1 and metrics["num_cases"] == 6
+
+
+def test_a_run_split_by_its_own_column_is_scored_on_labels_without_it(
+    external: Path, tmp_path: Path
+) -> None:
+    """README's way with an official test set (train and validation rows in a ``split.column``,
+    the test set apart): ``radpipe evaluate`` asked the external CSV for the run's column
+    (``labels.csv: no split.column column 'official'``), though every labelled series of SRC is
+    a test case."""
+    data = tmp_path / "train"
+    write_study(data, StudySpec(patients=12, modality="CR", size=16, series_per_patient=1))
+    with (data / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with (data / "official.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, [*rows[0], "official"])
+        writer.writeheader()
+        writer.writerows({**r, "official": "val" if i % 4 == 0 else "train"}
+                         for i, r in enumerate(rows))  # fmt: skip
+    config = load_config(
+        CONFIGS / "xray_classify.yaml",
+        [f"data.source={data / 'dicom'}", f"data.labels={data / 'official.csv'}",
+         f"output={data / 'runs'}", "train.epochs=1", "convert.workers=1",
+         "split={column: official}", "evaluate.bootstrap=10", "evaluate.explain=0",
+         "preprocess=[{type: resize, shape: [16, 16]}, {type: z_score}]"],
+    )  # fmt: skip
+    outcome = run_study(config, progress=False)
+    assert outcome is not None and outcome.metrics == {}  # no row marked test
+    out = tmp_path / "ext"
+    args = ["evaluate", str(outcome.run_dir), str(external / "dicom"), "--labels",
+            str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert "official" not in (external / "labels.csv").read_text().splitlines()[0]
+    assert main(args) == 0
+    assert json.loads((out / "metrics.json").read_text())["num_cases"] == 6

@@ -126,7 +126,8 @@ def _external_config(
         update={"source": src.resolve(), "labels": labels.resolve() if labels else None,
                 "masks": masks.resolve() if masks else None}
     )  # fmt: skip
-    split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0})
+    # every labelled series is a test case: the run's split.column is not asked of the CSV
+    split = config.split.model_copy(update={"test": 0.0, "val": 0.0, "folds": 0, "column": None})
     return config.model_copy(update={"data": data, "output": out, "split": split})
 
 

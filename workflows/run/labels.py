@@ -350,9 +350,9 @@ def _is_int(text: str) -> bool:
 def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
-        text = csv_label(r.get(column))
-        if text and r.get("class_name"):
-            named[int(text)] = r["class_name"]
+        text, name = csv_label(r.get(column)), (r.get("class_name") or "").strip()
+        if text and name:  # spaces around a name are no part of it, as around a label
+            named[int(text)] = name
     k = max([int(v) for v in values] + list(named) + [1]) + 1
     return [named.get(i, str(i)) for i in range(k)]
 
@@ -363,7 +363,7 @@ def _check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) 
     (another site's class order) would score every case of those classes as the other class."""
     named: dict[int, set[str]] = {}
     for r in rows:
-        text, name = csv_label(r.get(column)), r.get("class_name") or ""
+        text, name = csv_label(r.get(column)), (r.get("class_name") or "").strip()
         if name and _is_int(text):
             named.setdefault(int(text), set()).add(name)
     bad = [

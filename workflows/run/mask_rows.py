@@ -69,7 +69,8 @@ def check_mask_rows(
             "train and test on (every image of a labelled series needs one, matched by "
             f"sop_instance_uid and frame): {named}{more}.{why}"
         )
-    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept])
+    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept],
+                      masks.resolve().parent if own_lines else None)  # fmt: skip
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
         at = masks_csv_lines(masks) if own_lines else {}
@@ -94,10 +95,13 @@ def _counted_from_one(lacking: list[dict[str, Any]], listed: dict[tuple[str, int
 
 
 def _check_mask_sizes(
-    name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]]
-) -> None:
+    name: str, listed: dict[tuple[str, int], Path], images: list[dict[str, Any]],
+    folder: Path | None = None,
+) -> None:  # fmt: skip
     """Every PNG/NPY mask has its image's rows x columns (the manifest's ``shape``), checked
-    from the files' headers before anything is split: all mismatches listed at once."""
+    from the files' headers before anything is split: all mismatches listed at once, each
+    mask by its path below ``folder`` (the masks CSV's, as the CSV names it; ``p1/m0.png`` and
+    ``p2/m0.png`` were both ``m0.png``), else by its file name."""
     from pipeline.data.masks import stored_mask_shape
 
     wrong = []
@@ -105,7 +109,12 @@ def _check_mask_sizes(
         mask = listed[(r["instance_key"], r["frame"])]
         got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
         if got is not None and got != want:
-            wrong.append(f"{mask.name} is {got[0]}x{got[1]}, its image {r['source']} frame "
+            shown = (
+                mask.resolve().relative_to(folder).as_posix()
+                if folder is not None and mask.resolve().is_relative_to(folder)
+                else mask.name
+            )
+            wrong.append(f"{shown} is {got[0]}x{got[1]}, its image {r['source']} frame "
                          f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
     if wrong:
         raise listed_refusal(

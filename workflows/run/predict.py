@@ -97,11 +97,10 @@ def predict_folder(
                 {**_model_info(folder), "pixel_mm": pixel_mm},
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
+                by_source=not hashed_keys_only,
             )
-            write_skipped(
-                out / "skipped.csv",
-                [(o, "" if hashed_keys_only else src_, why) for o, src_, why in skipped],
-            )
+            shown = [(o, "" if hashed_keys_only else s, why) for o, s, why in skipped]
+            write_skipped(out / "skipped.csv", shown)
             if not keep:
                 raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
                                    f"{out / 'skipped.csv'}.")  # fmt: skip
@@ -167,8 +166,9 @@ def _model_info(folder: Path) -> dict[str, Any]:
 
 
 def _usable(
-    dataset: Any, model: dict[str, Any], modalities: set[str], scale: str | None = None
-) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:
+    dataset: Any, model: dict[str, Any], modalities: set[str], scale: str | None = None,
+    by_source: bool = True,
+) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:  # fmt: skip
     """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
     not)]).
 
@@ -177,7 +177,8 @@ def _usable(
     header-windowed images only) an image without a header window is skipped, with
     ``"unwindowed"`` (it saw none) an image with one (:func:`~workflows.run.windows.scale_problem`).
     Images of another pixel size than the training images (after preprocessing) are predicted,
-    and said (:mod:`workflows.run.scale`).
+    and said (:mod:`workflows.run.scale`). Those warnings name an image by its source file
+    (``by_source``; it was the hashed output, ``1d4b.../c5e0..._000.npy``), else by its output.
     """
     from pipeline.data.base import sample_to_item
     from workflows.run.foreign import unlike_training
@@ -209,7 +210,8 @@ def _usable(
         else:
             keep.append(i)
             items.append(item)
-            named.append((name, row.get("modality") or "", sample.meta.get("spacing")))
+            shown = (source or name) if by_source else name
+            named.append((shown, row.get("modality") or "", sample.meta.get("spacing")))
     unlike_training(named, modalities, model.get("pixel_mm"), "predicted")
     return keep, items, skipped
 

@@ -106,6 +106,7 @@ def note_other_scale(
     returns how many."""
     if not trained:
         return 0
+    _note_unknown_scale(found, trained)
     low, high = float(trained[0]) / TOLERANCE, float(trained[1]) * TOLERANCE
     other = [(n, mm) for n, mm in found if mm is not None and not low <= min(mm) <= max(mm) <= high]
     if other:
@@ -119,6 +120,22 @@ def note_other_scale(
             are(len(other), "has", "have"), _span(trained), name, size,
         )  # fmt: skip
     return len(other)
+
+
+def _note_unknown_scale(
+    found: list[tuple[str, tuple[float, float] | None]], trained: Sequence[float]
+) -> None:
+    """Warn about the predicted images without a pixel size (no PixelSpacing or the like)
+    when the training images all had one: their scale cannot be checked (it was unsaid)."""
+    unknown = [n for n, mm in found if mm is None]
+    if unknown:
+        log.warning(
+            "%s of %d %s no pixel size (no PixelSpacing or other spacing in the header; e.g. "
+            "%s), so whether the model sees their anatomy at the scale of its training images "
+            "(%s mm after preprocessing) cannot be checked; check these predictions",
+            counted(len(unknown), "image"), len(found), are(len(unknown), "has", "have"),
+            unknown[0], _span(trained),
+        )  # fmt: skip
 
 
 def _span(values: Sequence[float]) -> str:
