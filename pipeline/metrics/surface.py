@@ -133,12 +133,7 @@ def hausdorff_distance(
     """
     if not 0 <= percentile <= 100:
         raise ValueError(f"The 'percentile' parameter must be in [0, 100]; got {percentile}.")
-    forward, backward = surface_distances(true, pred, spacing)
-    if forward.size == 0 and backward.size == 0:
-        return float("nan")
-    if forward.size == 0 or backward.size == 0:
-        return float("inf")
-    return float(max(np.percentile(forward, percentile), np.percentile(backward, percentile)))
+    return _hd_and_msd(*surface_distances(true, pred, spacing), percentile)[0]
 
 
 def mean_surface_distance(
@@ -149,12 +144,7 @@ def mean_surface_distance(
     Equal to MONAI's ``compute_average_surface_distance(..., symmetric=True)``. NaN when both
     masks are empty, ``inf`` when exactly one is.
     """
-    forward, backward = surface_distances(true, pred, spacing)
-    if forward.size == 0 and backward.size == 0:
-        return float("nan")
-    if forward.size == 0 or backward.size == 0:
-        return float("inf")
-    return float(np.concatenate([forward, backward]).mean())
+    return _hd_and_msd(*surface_distances(true, pred, spacing), 95.0)[1]
 
 
 def surface_metrics_per_class(
@@ -181,17 +171,26 @@ def surface_metrics_per_class(
     first = 0 if include_background else 1
     result: dict[str, list[float]] = {"hd95": [], "msd": []}
     for c in range(first, num_classes):
-        forward, backward = surface_distances(t == c, p == c, spacing)
-        if forward.size == 0 and backward.size == 0:
-            hd = msd = float("nan")
-        elif forward.size == 0 or backward.size == 0:
-            hd = msd = float("inf")
-        else:
-            hd = float(max(np.percentile(forward, percentile), np.percentile(backward, percentile)))
-            msd = float(np.concatenate([forward, backward]).mean())
+        hd, msd = _hd_and_msd(*surface_distances(t == c, p == c, spacing), percentile)
         result["hd95"].append(hd)
         result["msd"].append(msd)
     return result
+
+
+def _hd_and_msd(
+    forward: np.ndarray, backward: np.ndarray, percentile: float
+) -> tuple[float, float]:
+    """The symmetric percentile Hausdorff distance and mean surface distance of two sets.
+
+    ``forward`` and ``backward`` are the directed distances; both figures are NaN when both
+    sets are empty, ``inf`` when exactly one is.
+    """
+    if forward.size == 0 and backward.size == 0:
+        return float("nan"), float("nan")
+    if forward.size == 0 or backward.size == 0:
+        return float("inf"), float("inf")
+    hd = max(np.percentile(forward, percentile), np.percentile(backward, percentile))
+    return float(hd), float(np.concatenate([forward, backward]).mean())
 
 
 def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...]) -> np.ndarray:

@@ -211,3 +211,18 @@ def test_atomic_temporaries_are_exclusive_named_for_cleanup_and_survive_a_remove
     with atomic_open(tmp_path / "v" / "z.npy") as fh:
         fh.write(b"z")
     assert (tmp_path / "v" / "z.npy").read_bytes() == b"z"
+
+
+def test_two_writers_of_one_file_and_a_stale_temporary_do_not_collide(tmp_path: Path) -> None:
+    """Mutation: a temporary named after the target alone (no process id, counter or random
+    part): a second writer of the same output (two processes converting one series) or the
+    temporary a killed run left behind made every later write of that file fail."""
+    target = tmp_path / "x.npy"
+    with atomic_path(target) as first, atomic_path(target) as second:
+        assert first != second
+        first.write_bytes(b"a")
+        second.write_bytes(b"b")
+    assert target.read_bytes() == b"a"  # the outer block ends last: its rename wins
+    (tmp_path / ".x.tmp.npy").write_bytes(b"left by a killed run")
+    atomic_write_text(target, "c")
+    assert target.read_text() == "c"

@@ -43,3 +43,30 @@ def test_three_classes_keep_macro_rates_only() -> None:
     probs = np.eye(3)[[0, 1, 2, 2]] * 0.8 + 0.2 / 3
     m = evaluate_classification([0, 1, 2, 1], probs, ["a", "b", "c"], n_resamples=0)
     assert "sensitivity" not in m["summary"] and "binary" not in m["policy"]
+
+
+def test_intervals_follow_the_positive_class() -> None:
+    """The same cases with class 0 (benign) positive: its sensitivity is the 4 of 6 benign
+    cases called benign, its specificity the 3 of 4 malignant ones. Mutants: the bootstrap's
+    figures of class 1 whatever the positive class (the intervals said 3/4 for the
+    sensitivity the summary gave as 4/6); DeLong's AUC of class 1's ranks against class 0's
+    truth (1 - AUC). AUC by hand: of the 24 malignant-benign pairs, malignant ranks higher in
+    18 (0.9, 0.8, 0.7 above all six) + 1 (0.2 above 0.1) + 1/2 (0.2 tied with 0.2): 19.5/24."""
+    true = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    p1 = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.55, 0.1, 0.2, 0.3, 0.4])
+    m = evaluate_classification(
+        true, np.stack([1 - p1, p1], axis=1), ["benign", "malignant"], n_resamples=50,
+        positive=0,
+    )  # fmt: skip
+    s, ci = m["summary"], m["intervals"]
+    assert (s["sensitivity"], s["specificity"]) == pytest.approx((4 / 6, 3 / 4))
+    assert ci["sensitivity"]["estimate"] == pytest.approx(4 / 6)
+    assert ci["specificity"]["estimate"] == pytest.approx(3 / 4)
+    assert ci["roc_auc_delong"]["estimate"] == pytest.approx(19.5 / 24)
+    # the reliability bins and the average precision are class 0's as well: the bins'
+    # case-weighted confidence is the mean benign probability, 1 - 4.75 / 10
+    bins = m["calibration"]["bins"]
+    weighted = sum(c * n for c, n in zip(bins["confidence"], bins["count"])) / len(true)
+    assert weighted == pytest.approx(0.525)
+    assert "average_precision" in m["per_class"]["benign"]
+    assert "average_precision" not in m["per_class"]["malignant"]

@@ -144,6 +144,21 @@ def test_resumed_run_keeps_the_best_epoch_and_the_patience(tmp_path: Path, masks
     assert load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["epoch"] == 1
 
 
+def test_early_stop_writes_last_pt_of_the_stopping_epoch(tmp_path: Path, masks: Any) -> None:
+    """Mutation: ``last.pt`` due only every ``checkpoint_every`` epochs and at ``epochs``, not
+    when early stopping ends the run. Stopped at epoch 3 with ``checkpoint_every`` 2, it held
+    epoch 2: weights the run did not end with (the model scored when there is no best.pt).
+    Maximising the falling validation loss: epoch 1 is the best, patience 2 stops after 3."""
+    settings = {"epochs": 6, "early_stopping": 2, "monitor": "val_loss", "mode": "max",
+                "checkpoint_every": 2, "checkpoint_interval_s": 0}  # fmt: skip
+    model, (tr, va, config) = _tiny_run(tmp_path, masks, **settings)
+    result = train(model, tr, va, config, tmp_path)
+    assert (result.epochs_run, result.stopped_early) == (3, True)
+    last = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert last["epoch"] == 3
+    assert all(torch.equal(last["model"][k], v) for k, v in model.state_dict().items())
+
+
 def test_same_seed_same_weights_on_cpu(tmp_path: Path, masks: Any) -> None:
     m1, (tr, va, config) = _tiny_run(tmp_path, masks, epochs=2)
     train(m1, tr, va, config, tmp_path / "1")
