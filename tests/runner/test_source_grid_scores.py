@@ -146,3 +146,28 @@ def test_overlays_show_the_masks_where_they_were_scored(
     for _, image, true, predicted, _ in shown:
         assert image.shape[-2:] == true.shape == predicted.shape == (32, 32)
         assert any(np.array_equal(true, t) for t in truths)
+
+
+def test_a_stage_that_cannot_be_undone_is_scored_on_the_preprocessed_grid_and_said(
+    resized_run: Path,
+    mr_seg: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from pipeline.errors import RadpipeError
+
+    def cannot(*args: Any, **kwargs: Any) -> None:
+        raise RadpipeError("Preprocessing stage 'warp' changes the geometry in a way radpipe "
+                           "cannot undo.")  # fmt: skip
+
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    monkeypatch.setattr(evaluate, "on_source", cannot)
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(resized_run), str(mr_seg / "dicom"), "--masks",
+                 str(mr_seg / "masks.csv"), "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    metrics = read_json(out / "metrics.json")
+    assert metrics["grid"] == "preprocessed" and "model_grid" not in metrics
+    assert metrics["policy"]["grid"].startswith("the preprocessed grid")
+    said = "Segmentation scored on the preprocessed grid, not on the source pixels: Preprocessing"
+    assert f"{said} stage 'warp'" in caplog.text

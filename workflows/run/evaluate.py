@@ -25,7 +25,7 @@ from pipeline.words import are, counted
 from workflows.run.config import RunConfig
 from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
-from workflows.run.source_grid import score_segmentation
+from workflows.run.source_grid import on_source, score_segmentation
 from workflows.run.study import Study, make_dataset
 
 log = logging.getLogger("radpipe")
@@ -175,8 +175,6 @@ def _on_source(
     those of the folds' mean (returned); ``None`` for classification or when the model grid
     is the source grid. A stage that cannot be undone leaves the figures on the model grid,
     with a warning that says so."""
-    from workflows.run.source_grid import on_source
-
     if config.task != "segmentation":
         return None
     order = 1 if config.evaluate.upsample == "linear" else 0
