@@ -35,8 +35,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
     renamed with its unit (``hd95_mean_mm``, ``hd95_mean_voxel``) and followed by
     ``hd95_failed``; ``dice_case_absent`` follows when it is not 0. Both are counts (int).
     """
-    main = metrics.get("ensemble") or metrics
-    summary = main.get("summary", {})
+    summary = metrics.get("summary", {})
     out: dict[str, Figure] = {}
     for key, value in summary.items():
         if key not in _HEADLINE_KEYS:
@@ -44,7 +43,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
         number = float(value) if isinstance(value, int | float) else None
         defined = number is not None and not np.isnan(number)
         if key == "hd95_mean":  # a distance is never printed without its unit and failures
-            out[f"hd95_mean_{main.get('distance_unit', 'mm')}"] = number if defined else None
+            out[f"hd95_mean_{metrics.get('distance_unit', 'mm')}"] = number if defined else None
             out["hd95_failed"] = int(summary.get("hd95_failed") or 0)
         else:
             out[key] = number if defined else None
@@ -56,8 +55,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
 def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
     """Why headline figures are undefined (``metrics.json``'s ``undefined_metrics``, of the
     ensemble after cross-validation), to print under the figures; ``[]`` when none is."""
-    main = metrics.get("ensemble") or metrics
-    return [str(why) for why in (main.get("undefined_metrics") or {}).values()]
+    return [str(why) for why in (metrics.get("undefined_metrics") or {}).values()]
 
 
 def printed_notes(metrics: dict[str, Any]) -> list[str]:
@@ -65,7 +63,7 @@ def printed_notes(metrics: dict[str, Any]) -> list[str]:
     (:func:`undefined_reasons`), and for segmentation scored on the source pixels the same
     figures on the preprocessed grid (``model_grid``)."""
     notes = undefined_reasons(metrics)
-    grid = (metrics.get("ensemble") or metrics).get("model_grid")
+    grid = metrics.get("model_grid")
     if grid:
         figures = grid.get("summary", {})
         shown = "  ".join(f"{k} {figures[k]:.3f}" for k in ("dice_case_mean", "dice_dataset_macro")
@@ -96,8 +94,7 @@ def headline_text(figures: dict[str, Figure], positive_class: str | None = None)
 def positive_class_of(metrics: dict[str, Any]) -> str | None:
     """The class whose sensitivity and specificity the headline gives (two classes), as
     ``metrics.json``'s ``positive_class`` names it; ``None`` for other tasks."""
-    main = metrics.get("ensemble") or metrics
-    name = main.get("positive_class", metrics.get("positive_class"))
+    name = metrics.get("positive_class")
     return None if name is None else str(name)
 
 
