@@ -35,7 +35,7 @@ from pipeline.ops.geometry import crop_or_pad, resize
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline, Stage
 
-__all__ = ["image_region", "invert", "spatial_record", "traced"]
+__all__ = ["image_region", "invert", "on_source_pixels", "spatial_record", "traced"]
 
 
 def traced(pipeline: Pipeline | None, sample: Sample) -> Sample:
@@ -124,6 +124,24 @@ def invert(
         else:
             out = _per_channel(out, n, fill, partial(_uncrop, shape=shape, start=start))
     return out
+
+
+def on_source_pixels(
+    probs: np.ndarray, pipeline: Pipeline | None, raw: Sample, order: int = 0
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Per-class maps ``(K, *spatial)`` moved from model space back onto the pixels of
+    ``raw`` (the item as loaded), undoing every geometric stage of ``pipeline`` as it was
+    applied to ``raw`` (resizes with interpolation ``order``); what a crop cut away is
+    background. Returns the maps and the records undone (:func:`traced`).
+
+    Raises
+    ------
+    RadpipeError
+        A geometric stage whose effect cannot be recorded (and so not undone).
+    """
+    records = traced(pipeline, raw).meta["spatial"]
+    fill = [1.0] + [0.0] * (probs.shape[0] - 1)
+    return invert(probs, records, fill=fill, order=order), records
 
 
 def image_region(records: Sequence[dict[str, Any]]) -> np.ndarray | None:

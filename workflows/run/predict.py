@@ -72,6 +72,7 @@ def predict_folder(
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.run.evaluate import predict_with_checkpoint
+    from workflows.run.invert import on_source_pixels
     from workflows.run.paths import require_inputs
     from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir
     from workflows.run.runner import load_run_config
@@ -109,7 +110,7 @@ def predict_folder(
         probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), items)
         if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
             order = 1 if config.evaluate.upsample == "linear" else 0
-            probs = [_on_source(p, prep, dataset.raw_sample(i), order)
+            probs = [on_source_pixels(p, prep, dataset.raw_sample(i), order)[0]
                      for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
@@ -227,18 +228,6 @@ def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
                     "to how the model does on new patients.", seen.note())  # fmt: skip
     if seen.patients:
         log.warning("%s.", seen.caution())
-
-
-def _on_source(probs: np.ndarray, prep: Pipeline, raw: Any, order: int = 0) -> np.ndarray:
-    """Per-class maps ``(K, *spatial)`` moved from model space back onto the source pixels,
-    undoing every geometric stage of ``prep`` as it was applied to ``raw``
-    (:mod:`workflows.run.invert`; resizes with interpolation ``order``); what a crop cut away
-    is background."""
-    from workflows.run.invert import invert, traced
-
-    records = traced(prep, raw).meta["spatial"]
-    fill = [1.0] + [0.0] * (probs.shape[0] - 1)
-    return invert(probs, records, fill=fill, order=order)
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:

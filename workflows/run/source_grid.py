@@ -79,7 +79,7 @@ def on_source(
     RadpipeError
         A geometric stage whose effect cannot be undone (:func:`~workflows.run.invert.traced`).
     """
-    from workflows.run.invert import invert, traced
+    from workflows.run.invert import on_source_pixels
 
     mean: list[SourceCase] = []
     folds: list[list[SourceCase]] = [[] for _ in preps] if len(preps) > 1 else []
@@ -90,10 +90,8 @@ def on_source(
         truth, spacing = np.asarray(raw.mask, np.int64), raw.meta.get("spacing")
         total: np.ndarray | None = None
         for f, (prep, p) in enumerate(zip(preps, probs)):
-            records = traced(prep, raw).meta["spatial"]
+            back, records = on_source_pixels(np.asarray(p[i], np.float32), prep, raw, order)
             moved |= any(r["in"] != r["out"] or r.get("start") for r in records)
-            fill = [1.0] + [0.0] * (p.shape[1] - 1)  # what a crop cut away is background
-            back = invert(np.asarray(p[i], dtype=np.float32), records, fill=fill, order=order)
             if folds:
                 folds[f].append(SourceCase(truth, back.argmax(axis=0).astype(np.uint8), spacing))
             total = back if total is None else total + back
