@@ -31,16 +31,28 @@ def _run(
 
 
 def test_nproc_run_with_a_bad_file_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    """The whole configured pipeline under torchrun (2 gloo ranks): rank 0 converts, splits,
+    fits and evaluates; both ranks train; one run directory, written once; the file that
+    could not be converted is said once and gives exit 1."""
     study = tmp_path / "cr"
     write_study(study, StudySpec(patients=16, modality="CR", size=32, series_per_patient=1))
     (study / "dicom" / "broken.dcm").write_bytes(b"not a DICOM file at all")
-    res = _run(tmp_path)
+    res = _run(tmp_path, "train.epochs=2")
     assert res.returncode == 1, res.stderr[-3000:]
-    assert "1 source files could not be converted" in res.stderr
+    assert res.stderr.count("1 source files could not be converted") == 1, res.stderr
     assert "test metrics:" in res.stdout  # the run ended normally, once (rank 0)
     assert res.stdout.count("run directory:") == 1
     for noise in ("Traceback", "ChildFailedError", "failed (exitcode"):
         assert noise not in res.stderr, res.stderr
+    (run,) = (tmp_path / "runs").glob("xray_classify-*")
+    done = json.loads((run / "train_done.json").read_text())
+    assert done["world_size"] == 2 and done["epochs"] == 2
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]  # written by rank 0 only, once per epoch
+    metrics = json.loads((run / "metrics.json").read_text())
+    split = (run / "split.csv").read_text().splitlines()
+    assert metrics["num_cases"] == sum(1 for line in split if ",test," in line) > 0
+    assert json.loads((run / "provenance.json").read_text())["world_size"] == 2
 
 
 def test_nproc_run_that_diverges_says_so_once_and_exits_1(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ preprocess:
 model: {type: unet, features: [4, 4, 8, 8, 16, 4]}
 train: {epochs: 1, batch_size: 2}
 report: {enabled: false}
+evaluate: {explain: 0}   # saliency of 3-D volumes: half the run, not this test
 """
 
 
