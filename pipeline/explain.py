@@ -50,6 +50,7 @@ def attribute(
     *,
     method: Method,
     segmentation: bool = False,
+    batch_size: int = 32,
 ) -> np.ndarray:
     """Attribution of ``target`` to every element of one image.
 
@@ -66,13 +67,25 @@ def attribute(
     segmentation
         The model is a segmenter: the target is the class's summed score over the pixels the
         model predicts as that class.
+    batch_size
+        The most images in one forward pass (occluded copies; integrated-gradient steps, with
+        their gradients): 32 copies of a volume need not fit in memory. A run passes
+        ``workflows.run.explain.explain_batch``'s. The maps do not depend on it (beyond float
+        rounding).
 
     Returns
     -------
     numpy.ndarray
         float32 attribution of the image's shape, summed over channels: ``(H, W)`` or
         ``(D, H, W)``.
+
+    Raises
+    ------
+    ValueError
+        ``method`` is not one of :data:`METHODS`, or ``batch_size`` < 1.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
     from captum.attr import IntegratedGradients, Occlusion
 
     model = model.eval()
@@ -88,7 +101,7 @@ def attribute(
         if method == "integrated_gradients":
             attr = IntegratedGradients(forward).attribute(
                 x, baselines=torch.zeros_like(x), target=target, n_steps=24,
-                internal_batch_size=24,
+                internal_batch_size=min(24, batch_size),
             )  # fmt: skip
         elif method == "occlusion":
             spatial = x.shape[2:]
@@ -97,7 +110,7 @@ def attribute(
                 window = (spatial[0], *window[1:])
             attr = Occlusion(forward).attribute(
                 x, sliding_window_shapes=(x.shape[1], *window), strides=(x.shape[1], *window),
-                baselines=0.0, target=target, perturbations_per_eval=32,
+                baselines=0.0, target=target, perturbations_per_eval=min(32, batch_size),
             )  # fmt: skip
         else:
             raise ValueError(f"The 'method' parameter must be one of {METHODS}; got {method!r}.")
@@ -126,8 +139,13 @@ def randomization_check(
     method: Method,
     segmentation: bool = False,
     seed: int = 0,
+    batch_size: int = 32,
+    trained: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Adebayo et al.'s model-parameter randomisation test for one image.
+
+    Arguments as :func:`attribute`; ``seed`` seeds the re-initialisation; ``trained``: the
+    trained model's map of this image and target when already made (not made again).
 
     Returns
     -------
@@ -138,9 +156,11 @@ def randomization_check(
     """
     from scipy.stats import spearmanr
 
-    trained = attribute(model, image, target, method=method, segmentation=segmentation)
-    random = attribute(randomized_copy(model, seed), image, target, method=method,
-                       segmentation=segmentation)  # fmt: skip
+    kwargs: dict[str, Any] = {"method": method, "segmentation": segmentation,
+                              "batch_size": batch_size}  # fmt: skip
+    if trained is None:
+        trained = attribute(model, image, target, **kwargs)
+    random = attribute(randomized_copy(model, seed), image, target, **kwargs)
     a, b = np.abs(trained).ravel(), np.abs(random).ravel()
     if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:  # ranks of a constant map: undefined
         which = "trained" if a.size < 2 or np.ptp(a) == 0 else "randomised"

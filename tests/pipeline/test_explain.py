@@ -141,3 +141,40 @@ def test_a_constant_attribution_map_gives_nan_with_a_note_and_no_warning() -> No
         check = randomization_check(Constant(), image, 1, method=METHODS[0], seed=0)
     assert np.isnan(check["spearman"])
     assert check["note"] == "the trained model's attribution map is constant: no rank correlation"
+
+
+class _Counting(torch.nn.Module):
+    """``model``, noting the batch size of every forward pass."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model, self.batches = model, []  # type: list[int]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches.append(int(x.shape[0]))
+        return self.model(x)
+
+
+def test_batch_size_bounds_every_forward_pass_and_leaves_the_maps(
+    trained_mlp: torch.nn.Module,
+) -> None:
+    """A volume's 64 occluded copies went through the model 32 at a time and its 24
+    integrated-gradient steps 24 at a time, with their gradients: memory a run that trained
+    2 volumes at a time need not have. Now at most ``batch_size``, the same maps."""
+    image = _signal_data(2, 1)[0][1].numpy()
+    for method in METHODS:
+        wide, narrow = _Counting(trained_mlp), _Counting(trained_mlp)
+        reference = attribute(wide, image, 1, method=method)
+        bounded = attribute(narrow, image, 1, method=method, batch_size=3)
+        assert max(wide.batches) == {"occlusion": 32, "integrated_gradients": 24}[method]
+        assert max(narrow.batches) == 3
+        # occlusion: 8 x 8 = 64 copies and the image; integrated gradients: 24 steps
+        assert (
+            sum(narrow.batches)
+            == sum(wide.batches)
+            == {"occlusion": 65, "integrated_gradients": 24}[method]
+        )
+        # float32 matrix products of another batch size: sums in another order (~2e-6)
+        np.testing.assert_allclose(bounded, reference, rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="batch_size must be at least 1; got 0"):
+        attribute(trained_mlp, image, 1, method="occlusion", batch_size=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,23 @@ import numpy as np
 from workflows.run.config import RunConfig
 
 log = logging.getLogger("radpipe")
+
+#: Input elements in one forward pass of the saliency maps when the training batch held
+#: fewer: 32 copies of a 256 x 256 image, 2 of a 64 x 128 x 128 volume.
+EXPLAIN_ELEMENTS = 2**21
+
+
+def explain_batch(train_batch_size: int, image_elements: int) -> int:
+    """Images per forward pass of the saliency maps (occluded copies, integrated-gradient
+    steps): Captum's 32 at most, fewer for large images, never fewer than the training batch
+    (which fitted in memory, with gradients).
+
+    >>> explain_batch(8, 28 * 28), explain_batch(1, 64 * 128 * 128), explain_batch(4, 512 * 512)
+    (32, 2, 8)
+    >>> explain_batch(16, 64 * 128 * 128), explain_batch(64, 28 * 28)
+    (16, 32)
+    """
+    return min(32, max(train_batch_size, EXPLAIN_ELEMENTS // max(1, image_elements)))
 
 
 def explain_cases(
@@ -26,12 +44,21 @@ def explain_cases(
 
     model = load_model_from_checkpoint(checkpoint)
     segmentation = config.task == "segmentation"
+    batch = explain_batch(config.train.batch_size, pred.images[0].size)
+    started = time.perf_counter()
     chosen = _chosen(metrics, pred, config.evaluate.explain, segmentation)
     rows: list[tuple[str, np.ndarray, dict[str, np.ndarray], str]] = []
     cases = []
     for index, target in chosen:
         maps: dict[str, np.ndarray] = {
-            m: attribute(model, pred.images[index], target, method=m, segmentation=segmentation)
+            m: attribute(
+                model,
+                pred.images[index],
+                target,
+                method=m,
+                segmentation=segmentation,
+                batch_size=batch,
+            )
             for m in METHODS
         }
         names = metrics.get("class_names") or []
@@ -42,12 +69,18 @@ def explain_cases(
         return {"cases": []}
     plot_saliency(rows, out / "plots" / "explanations.png")
     index, target = chosen[0]
-    checks = [
+    checks = [  # the trained model's maps of the first case are made: rows[0]
         randomization_check(model, pred.images[index], target, method=m,
-                            segmentation=segmentation, seed=config.seed)
+                            segmentation=segmentation, seed=config.seed, batch_size=batch,
+                            trained=rows[0][2][m])
         for m in METHODS
     ]  # fmt: skip
+    seconds = round(time.perf_counter() - started, 1)
+    log.info("saliency maps of %d test cases and their randomisation check: %.1f s "
+             "(evaluate.explain: 0 leaves them out)", len(cases), seconds)  # fmt: skip
     return {
+        "seconds": seconds,
+        "batch_size": batch,
         "methods": {
             "occlusion": "Captum Occlusion, an 8 x 8 grid of patches (volumes: through all "
             "slices), baseline 0",
