@@ -110,3 +110,48 @@ def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
         f"Expected binary '{name}' as 0/1, -1/1 or booleans; got the values {shown[:6]}, "
         "which name no positive class. Pass `true == positive_class`."
     )
+
+
+def class_probabilities(
+    true: ArrayOrTensor, probs: ArrayOrTensor, *, positive: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, probabilities)``: ``(N,)`` int64 and ``(N, K)`` float64, checked.
+
+    ``probs`` is ``(N, K)`` class probabilities, or, for two classes, ``(N,)`` the
+    probability of class ``positive`` (scikit-learn's ``y_prob``), made ``(N, 2)``.
+
+    Raises
+    ------
+    ValueError
+        ``probs`` is neither, 1-D values fall outside [0, 1] (scores or logits, not a
+        probability), or ``true`` and ``probs`` have different numbers of samples.
+    NonFiniteScoresError
+        A probability is NaN or infinite.
+
+    Examples
+    --------
+    >>> labels, p = class_probabilities([0, 1], [0.2, 0.9])
+    >>> p.tolist()
+    [[0.8, 0.2], [0.09999999999999998, 0.9]]
+    """
+    labels = to_numpy(true).astype(np.int64).ravel()
+    p = to_numpy(probs).astype(np.float64)
+    check_finite_scores(p, "probabilities")
+    if p.ndim == 1:
+        if positive not in (0, 1):
+            raise ValueError(f"1-D probabilities are of class 0 or 1; got positive={positive}.")
+        if p.size and (p.min() < 0 or p.max() > 1):
+            raise ValueError(
+                f"1-D 'probs' are read as the probability of class {positive}, in [0, 1]; got "
+                f"values from {p.min():.4g} to {p.max():.4g} (scores or logits?)."
+            )
+        p = np.stack([1.0 - p, p] if positive == 1 else [p, 1.0 - p], axis=1)
+    if p.ndim != 2:
+        raise ValueError(
+            f"Expected 'probs' of shape (N, K), or (N,) for two classes; got {p.shape}."
+        )
+    if len(p) != labels.size:
+        raise ValueError(
+            f"'true' has {labels.size} samples and 'probs' {len(p)}: one row per sample."
+        )
+    return labels, p

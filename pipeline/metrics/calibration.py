@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import binary_truth, check_finite_scores
+from pipeline.metrics._arrays import binary_truth, check_finite_scores, class_probabilities
 from pipeline.metrics.roc import ovr_ranks
 from pipeline.words import word
 
@@ -34,7 +34,8 @@ def calibration_summary(
     true
         ``(N,)`` int class indices.
     probs
-        ``(N, K)`` finite probabilities (rows summing to 1).
+        ``(N, K)`` finite probabilities (rows summing to 1), or ``(N,)`` the probability of
+        class ``positive`` of two.
     n_bins
         Equal-width bins of the confidence over [0, 1].
     positive
@@ -54,16 +55,15 @@ def calibration_summary(
     Raises
     ------
     ValueError
-        If a probability is not finite, or a row does not sum to 1 within 1e-3 (logits or
-        one-vs-rest scores given for probabilities). Rows within that are renormalised in
+        If a probability is not finite, a row does not sum to 1 within 1e-3 (logits or
+        one-vs-rest scores given for probabilities), or the shapes are not as above
+        (:func:`pipeline.metrics._arrays.class_probabilities`). Rows within that are renormalised in
         float64 (a float32 softmax is off by ~1e-7).
     """
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
 
-    labels = np.asarray(true).astype(np.int64).ravel()
-    p = np.asarray(probs, dtype=np.float64)
-    check_finite_scores(p, "probabilities")
+    labels, p = class_probabilities(true, probs, positive=positive)
     k = p.shape[1]
     sums = p.sum(axis=1)
     off = int((np.abs(sums - 1.0) > 1e-3).sum())
@@ -102,6 +102,8 @@ def calibration_summary(
 def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10) -> float:
     """ECE of the top-class confidence: ``sum_b n_b / N * |accuracy_b - confidence_b|``.
 
+    ``probs``: ``(N, K)`` class probabilities, or ``(N,)`` the probability of class 1 of two.
+
     Examples
     --------
     Four cases in four bins: gaps |1 - 0.9|, |0 - 0.8|, |1 - 0.7|, |1 - 0.6| -> 1.6 / 4.
@@ -110,8 +112,7 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
     >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), probs, n_bins=10), 3)
     0.4
     """
-    labels = np.asarray(true).astype(np.int64).ravel()
-    p = np.asarray(probs, dtype=np.float64)
+    labels, p = class_probabilities(true, probs)
     confidence = p.max(axis=1)
     correct = (p.argmax(axis=1) == labels).astype(np.float64)
     bins = np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], confidence)  # as scikit-learn
@@ -125,6 +126,9 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
 def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) -> dict[str, Any]:
     """Average precision per class (one-vs-rest; binary: the ``positive`` class only).
 
+    ``probs``: ``(N, K)`` class probabilities, or ``(N,)`` the probability of class
+    ``positive`` of two.
+
     Cases are ranked by :func:`pipeline.metrics.roc.ovr_ranks` of the probabilities (float32
     probabilities saturated at 1.0 keep their order).
 
@@ -137,9 +141,7 @@ def precision_recall(true: np.ndarray, probs: np.ndarray, *, positive: int = 1) 
     """
     from sklearn.metrics import average_precision_score
 
-    labels = np.asarray(true).astype(np.int64).ravel()
-    p = np.asarray(probs, dtype=np.float64)
-    check_finite_scores(p, "probabilities")
+    labels, p = class_probabilities(true, probs, positive=positive)
     classes = [positive] if p.shape[1] == 2 else list(range(p.shape[1]))
     ranked = ovr_ranks(p)  # the order of the probabilities, saturated ones kept apart
     ap: dict[int, float] = {}
