@@ -155,3 +155,29 @@ def class_probabilities(
             f"'true' has {labels.size} samples and 'probs' {len(p)}: one row per sample."
         )
     return labels, p
+
+
+def positive_scores(scores: ArrayOrTensor, n: int, name: str = "scores") -> np.ndarray:
+    """A binary problem's ``(N,)`` float64 positive-class scores, from ``(N,)`` or ``(N, 1)``.
+
+    Raises
+    ------
+    ValueError
+        Any other shape: ``(N, K)`` class probabilities name no single score (they were
+        flattened into ``N * K`` values, which matched a truth of that length silently);
+        or a number of scores other than ``n``.
+    NonFiniteScoresError
+        A score is NaN or infinite.
+    """
+    s = to_numpy(scores).astype(np.float64)
+    if s.ndim == 2 and s.shape[1] == 1:
+        s = s[:, 0]
+    if s.ndim != 1:
+        raise ValueError(
+            f"Expected '{name}' of shape (N,) or (N, 1), the positive class's score; got "
+            f"{s.shape}. Of (N, K) class probabilities, pass the positive class's column."
+        )
+    check_finite_scores(s, name)
+    if s.size != n:
+        raise ValueError(f"Expected {n} {name}, one per truth; got {s.size}.")
+    return s

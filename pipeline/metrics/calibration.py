@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import binary_truth, check_finite_scores, class_probabilities
+from pipeline.metrics._arrays import binary_truth, class_probabilities, positive_scores
 from pipeline.metrics.roc import ovr_ranks
 from pipeline.words import word
 
@@ -63,6 +63,7 @@ def calibration_summary(
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
 
+    _check_bins(n_bins)
     labels, p = class_probabilities(true, probs, positive=positive)
     k = p.shape[1]
     sums = p.sum(axis=1)
@@ -112,6 +113,7 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
     >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), probs, n_bins=10), 3)
     0.4
     """
+    _check_bins(n_bins)
     labels, p = class_probabilities(true, probs)
     confidence = p.max(axis=1)
     correct = (p.argmax(axis=1) == labels).astype(np.float64)
@@ -178,7 +180,7 @@ def choose_threshold(
     true
         ``(N,)`` binary truth of the validation cases: 0/1, -1/1 or booleans.
     positive_probs
-        ``(N,)`` finite positive-class probabilities.
+        ``(N,)`` or ``(N, 1)`` finite positive-class probabilities, one per truth.
     rule
         ``"youden"``: maximise sensitivity + specificity - 1 (ties: the highest threshold);
         ``"sensitivity"``: the highest threshold whose sensitivity is >= ``target_sensitivity``.
@@ -193,7 +195,7 @@ def choose_threshold(
     ------
     ValueError
         If the validation cases lack a positive or a negative, the truth is not 0/1, -1/1 or
-        booleans, or a score is not finite.
+        booleans, a score is not finite, or the scores are not one per truth.
 
     Examples
     --------
@@ -203,8 +205,7 @@ def choose_threshold(
     from sklearn.metrics import roc_curve
 
     positive = binary_truth(true)
-    s = np.asarray(positive_probs, dtype=np.float64).ravel()
-    check_finite_scores(s, "probabilities")
+    s = positive_scores(positive_probs, positive.size, "probabilities")
     if positive.all() or not positive.any():
         raise ValueError(
             "Choosing an operating point needs validation cases of both classes; got "
@@ -232,3 +233,9 @@ def choose_threshold(
     if rule == "sensitivity":
         out["target_sensitivity"] = target_sensitivity
     return out
+
+
+def _check_bins(n_bins: int) -> None:
+    """Raise ``ValueError`` unless ``n_bins`` is an int >= 1 (0 bins gave a 1-bin ECE)."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"The 'n_bins' parameter must be an int >= 1; got {n_bins!r}.")

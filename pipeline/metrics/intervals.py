@@ -20,7 +20,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from pipeline.metrics._arrays import ArrayOrTensor, binary_truth, check_finite_scores, to_numpy
+from pipeline.metrics._arrays import (
+    ArrayOrTensor,
+    binary_truth,
+    positive_scores,
+)
 
 #: The method string recorded with every bootstrap interval.
 BOOTSTRAP_METHOD = "percentile bootstrap over patients (cases of a patient resampled together)"
@@ -149,8 +153,8 @@ def delong_roc_ci(
     Raises
     ------
     ValueError
-        If a score is not finite, the lengths differ, or the truth is not 0/1, -1/1 or
-        booleans.
+        If a score is not finite, the scores are not ``(N,)`` or ``(N, 1)``, one per truth,
+        or the truth is not 0/1, -1/1 or booleans.
 
     Examples
     --------
@@ -159,10 +163,7 @@ def delong_roc_ci(
     (0.75, 0.3536)
     """
     positive = binary_truth(true)
-    s = to_numpy(scores).astype(np.float64).ravel()
-    check_finite_scores(s)
-    if s.shape != positive.shape:
-        raise ValueError(f"Expected {positive.size} scores; got {s.size}.")
+    s = positive_scores(scores, positive.size)
     x, y = s[positive], s[~positive]
     m, n = x.size, y.size
     out: dict[str, Any] = {

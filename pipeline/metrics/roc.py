@@ -12,7 +12,13 @@ import warnings
 import numpy as np
 from scipy.stats import rankdata
 
-from pipeline.metrics._arrays import ArrayOrTensor, binary_truth, check_finite_scores, to_numpy
+from pipeline.metrics._arrays import (
+    ArrayOrTensor,
+    binary_truth,
+    check_finite_scores,
+    positive_scores,
+    to_numpy,
+)
 from pipeline.words import are, counted, word
 
 
@@ -39,15 +45,11 @@ def roc_curve(
     ------
     ValueError
         If the truth is not 0/1, -1/1 or booleans (1/2 or class names name no positive
-        class), or a score is not finite.
+        class), a score is not finite, or the scores are not one per truth, ``(N,)`` or
+        ``(N, 1)``.
     """
     t = binary_truth(true)
-    s = to_numpy(scores).astype(np.float64).ravel()
-    check_finite_scores(s)
-    if t.shape != s.shape:
-        raise ValueError(
-            f"Expected 'true' and 'scores' of the same length; got {t.size}, {s.size}."
-        )
+    s = positive_scores(scores, t.size)
     order = np.argsort(-s, kind="stable")
     s, t = s[order], t[order]
     last = np.r_[np.nonzero(np.diff(s))[0], s.size - 1]  # last index of each distinct score

@@ -44,3 +44,29 @@ def test_scores_of_the_wrong_shape_are_refused_in_words(probs: np.ndarray, said:
     for metric in (calibration_summary, expected_calibration_error, precision_recall):
         with pytest.raises(ValueError, match=said):
             metric(TRUTH, probs)
+
+
+def test_a_binary_metric_given_class_probabilities_names_the_column_to_pass() -> None:
+    """(N, 2) probabilities were flattened: 3 cases' 6 values matched a truth of 6 silently
+    (roc_curve), or gave "got 3, 6"; now refused, naming what to pass."""
+    from pipeline.metrics import choose_threshold, delong_roc_ci, roc_curve
+
+    probs = np.c_[1 - P1[:3], P1[:3]]
+    said = r"of shape \(N,\) or \(N, 1\), the positive class's score; got \(3, 2\)"
+    for metric in (roc_curve, delong_roc_ci, choose_threshold):
+        with pytest.raises(ValueError, match=said):
+            metric(TRUTH, probs)  # 6 truths: the flattened scores matched
+        with pytest.raises(ValueError, match=r"Expected 6 .*, one per truth; got 5"):
+            metric(TRUTH, P1[:5])
+    # (N, 1): the positive column, as scikit-learn's y_score (roc_curve by hand: 4 distinct
+    # scores 0.9, 0.5, 0.2, 0.1 -> tpr 1/3, 1, 1, 1; fpr 0, 1/3, 2/3, 1)
+    fpr, tpr, _ = roc_curve(TRUTH, P1[:, None])
+    np.testing.assert_allclose(tpr, [0, 1 / 3, 1, 1, 1])
+    np.testing.assert_allclose(fpr, [0, 0, 1 / 3, 2 / 3, 1])
+
+
+@pytest.mark.parametrize("n_bins", [0, -1, 2.5])
+def test_calibration_needs_a_whole_number_of_bins(n_bins: object) -> None:
+    for metric in (calibration_summary, expected_calibration_error):
+        with pytest.raises(ValueError, match="'n_bins' parameter must be an int >= 1"):
+            metric(TRUTH, P1, n_bins=n_bins)
