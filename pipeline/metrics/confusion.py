@@ -160,6 +160,12 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     failure, and skipping it made a model that ignores a class score higher (precision_macro
     0.5 for scikit-learn's 0.33). A class in neither is left out.
 
+    Raises
+    ------
+    ValueError
+        ``cm`` is not square, or holds anything but counts (whole numbers >= 0): a
+        normalised or negative matrix.
+
     Returns
     -------
     dict
@@ -185,6 +191,15 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     counts = np.asarray(cm, dtype=np.float64)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"Expected a square (K, K) confusion matrix; got shape {counts.shape}.")
+    bad = ~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts))
+    if bad.any():
+        shown = counts[bad][0]
+        raise ValueError(
+            f"Expected a confusion matrix of counts (whole numbers >= 0); got {shown:g} in "
+            f"{int(bad.sum())} of {bad.size} cells. A normalised matrix weighs each row "
+            "alike: pass the counts (its support was cut to whole numbers, its specificity "
+            "mixed rows of different weights)."
+        )
     tp = np.diag(counts)
     fn = counts.sum(axis=1) - tp
     fp = counts.sum(axis=0) - tp

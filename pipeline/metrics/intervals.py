@@ -94,8 +94,7 @@ def bootstrap_cis(
     """
     if n_resamples < 1:
         raise ValueError(f"The 'n_resamples' parameter must be >= 1; got {n_resamples}.")
-    if not 0 < level < 1:
-        raise ValueError(f"The 'level' parameter must be in (0, 1); got {level}.")
+    _check_level(level)
     keys = np.asarray(groups)
     if keys.size == 0:
         raise ValueError("Cannot bootstrap an empty set of cases.")
@@ -154,7 +153,7 @@ def delong_roc_ci(
     ------
     ValueError
         If a score is not finite, the scores are not ``(N,)`` or ``(N, 1)``, one per truth,
-        or the truth is not 0/1, -1/1 or booleans.
+        the truth is not 0/1, -1/1 or booleans, or ``level`` is not in (0, 1).
 
     Examples
     --------
@@ -162,6 +161,7 @@ def delong_roc_ci(
     >>> ci["estimate"], round(ci["se"], 4)
     (0.75, 0.3536)
     """
+    _check_level(level)
     positive = binary_truth(true)
     s = positive_scores(scores, positive.size)
     x, y = s[positive], s[~positive]
@@ -193,3 +193,9 @@ def delong_roc_ci(
         "low": max(0.0, auc - z * se),
         "high": min(1.0, auc + z * se),
     }
+
+
+def _check_level(level: float) -> None:
+    """Raise ``ValueError`` unless ``level`` is in (0, 1) (DeLong's took 0 and 95)."""
+    if not 0 < level < 1:
+        raise ValueError(f"The 'level' parameter must be in (0, 1); got {level}.")

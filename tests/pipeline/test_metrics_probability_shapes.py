@@ -70,3 +70,26 @@ def test_calibration_needs_a_whole_number_of_bins(n_bins: object) -> None:
     for metric in (calibration_summary, expected_calibration_error):
         with pytest.raises(ValueError, match="'n_bins' parameter must be an int >= 1"):
             metric(TRUTH, P1, n_bins=n_bins)
+
+
+@pytest.mark.parametrize(
+    "cm",
+    [[[1.5, 0], [0, 2]], [[-1, 0], [0, 2]], [[0.5, 0.5], [0.25, 0.75]]],
+    ids=["fraction", "negative", "normalised"],
+)
+def test_rates_need_counts(cm: list[list[float]]) -> None:
+    """A normalised matrix gave support [0, 0] (cut to whole numbers) and a specificity that
+    weighs each truth row alike; 1.5 gave support 1; -1 gave support -1."""
+    from pipeline.metrics import rates_from_confusion
+
+    with pytest.raises(ValueError, match=r"confusion matrix of counts \(whole numbers >= 0\)"):
+        rates_from_confusion(np.array(cm))
+    assert rates_from_confusion(np.array([[5.0, 1.0], [2.0, 2.0]]))["support"].tolist() == [6, 4]
+
+
+@pytest.mark.parametrize("level", [0, 1, 95])
+def test_delong_interval_level_is_a_fraction(level: float) -> None:
+    from pipeline.metrics import delong_roc_ci
+
+    with pytest.raises(ValueError, match=r"'level' parameter must be in \(0, 1\)"):
+        delong_roc_ci(TRUTH, P1, level=level)
