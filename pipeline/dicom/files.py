@@ -359,7 +359,10 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
-    return ds
+    from pipeline.dicom.pixel_encoding import match_pixel_encoding
+
+    refused = match_pixel_encoding(ds, path)  # a header rewritten without its pixel data
+    return Problem(rel, refused) if refused else ds
 
 
 _TAG_NAMES = {
