@@ -49,7 +49,8 @@ class FrameRef:
     ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
     noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
     ``note`` what its placement rests on when the series should say so; ``frame_time`` the
-    ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`).
+    ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`); ``modality``
+    the Modality (0008,0060), upper case (one volume each).
     """
 
     source: str
@@ -76,6 +77,7 @@ class FrameRef:
     kernel: str = ""
     note: str = ""
     frame_time: float | None = None
+    modality: str = ""
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
@@ -158,6 +160,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
+        "modality": str(ds.get("Modality", "") or "").strip().upper(),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if is_mosaic(ds):

@@ -13,6 +13,7 @@ from pipeline.dicom.frames import FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
+    "modality_groups",
 ]  # fmt: skip
 
 
@@ -66,6 +67,36 @@ def _several(values: set[str], keyword: str, why: str) -> str:
     return f"{len(values)} {keyword} values in one SeriesInstanceUID ({why}): kept as one series"
 
 
+def modality_groups(
+    frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
+) -> dict[tuple[int | None, str], list[int]]:
+    """Each SeriesNumber's frames split by Modality (0008,0060).
+
+    A series holds one modality (PS3.3 C.7.3.1.1.1), yet some devices and tools file images
+    of several under one SeriesInstanceUID (SlicerRT #272, orthanc-gdt #3): a CT and a PET
+    stack over the same positions were told apart by acquisition order, tied, then by file
+    name, so a volume could take CT slices at some positions and PET ones at others, and
+    every volume was labelled with the first file's modality. Frames without Modality join
+    the first modality (a damaged header, not another kind).
+    """
+    out: dict[tuple[int | None, str], list[int]] = {}
+    seen: set[str] = set()
+    for number, members in numbers.items():
+        by_modality: dict[str, list[int]] = defaultdict(list)
+        for k in members:
+            by_modality[frames[k].modality].append(k)
+        if "" in by_modality and len(by_modality) > 1:
+            untyped = by_modality.pop("")
+            by_modality[min(by_modality)] += untyped
+        seen.update(by_modality)
+        out.update({(number, m): by_modality[m] for m in sorted(by_modality)})
+    if len(seen) > 1:
+        shown = ", ".join(sorted(seen))
+        notes.append(f"split: {len(seen)} modalities in one SeriesInstanceUID ({shown}; a "
+                     "series holds one), one volume each")  # fmt: skip
+    return out
+
+
 def kind_groups(
     frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
 ) -> list[list[int]]:
@@ -73,11 +104,13 @@ def kind_groups(
 
     A derived image (a reformat, subtraction or screen capture) that shares the series of the
     acquired slices is not one of them: it would be stacked among them, or take the place of
-    the slice at its position. Images without ImageType join the first (acquired) kind.
+    the slice at its position. Images without ImageType join the first (acquired) kind. Each
+    modality is split first (:func:`modality_groups`).
     """
+    groups = modality_groups(frames, numbers, notes)
     out: list[list[int]] = []
     seen: set[str] = set()
-    for members in numbers.values():
+    for members in groups.values():
         by_kind: dict[str, list[int]] = defaultdict(list)
         for k in members:
             by_kind[frames[k].image_kind].append(k)
@@ -86,7 +119,7 @@ def kind_groups(
             by_kind[min(by_kind, key=_acquired_first)] += untyped
         seen.update(by_kind)
         out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
-    if len(out) > len(numbers):
+    if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
         notes.append(
             f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
