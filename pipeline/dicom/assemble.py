@@ -275,7 +275,7 @@ def _plan_oriented(
         s.sort(key=lambda k: dist[k])
     passes, what = split_passes(frames, stacks[0], dist) if len(stacks) == 1 else ([], "")
     if what:
-        plan.notes.append(f"split: {what} whose slices interleave, one volume each")
+        plan.notes.append(f"split: {what}, one volume each")
         return [v for p in passes for v in _plan_stack(frames, p, normal, policy)]
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
