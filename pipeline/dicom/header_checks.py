@@ -15,6 +15,7 @@ from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
 from pipeline.dicom.values import integer, tag_name
@@ -224,6 +225,7 @@ def _image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds)
     _samples(ds, notes)
+    check_palette(ds)
     _syntax(ds, notes)
     integer(ds, "NumberOfFrames", 1, minimum=0)
     _bits(ds, notes)
