@@ -24,6 +24,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
+from pipeline.dicom.tiles import tiled_picture
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -163,6 +164,10 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    if tiles := tiled_picture(ds, rows, columns, frame_count(ds)):
+        return [FrameRef(**common, frame=f, rows=rows, columns=columns, position=None,
+                         orientation=None, pixel_spacing=None, refusal=tiles)
+                for f in range(frame_count(ds))]  # fmt: skip
     if is_mosaic(ds):
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
