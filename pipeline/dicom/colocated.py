@@ -19,6 +19,7 @@ from pipeline.words import counted
 
 __all__ = [
     "SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times", "same_position",
+    "unplaced_slices",
 ]  # fmt: skip
 
 #: Frames closer than this along the normal (mm) are at the same position.
@@ -106,6 +107,26 @@ def same_position(frames: list[FrameRef], group: list[int]) -> float:
     """
     pixels = [min(f.pixel_spacing) for k in group if (f := frames[k]).pixel_spacing]
     return min(SAME_POSITION, 0.1 * min(pixels)) if pixels else SAME_POSITION
+
+
+def unplaced_slices(frames: list[FrameRef], stacks: list[list[int]]) -> str:
+    """Why images at one position whose SliceLocations all differ cannot be placed, else "".
+
+    Stacks of one image each are images that share one ImagePositionPatient and that nothing
+    but acquisition order tells apart: time points, unless their SliceLocation (0020,1041)
+    values differ, which says they are slices whose position was not written per slice (a
+    converter copying the first slice's, vtk-dicom #164). They were written as one-slice
+    "time points"; which slice lies where is unknown, so the series is refused.
+    """
+    places = [frames[s[0]].slice_location for s in stacks if len(s) == 1]
+    if len(places) != len(stacks) or None in places:
+        return ""
+    found = sorted(round(float(v), 3) for v in places if v is not None)
+    if len(set(found)) < len(found):
+        return ""
+    return (f"{len(stacks)} images share one ImagePositionPatient (0020,0032) but their "
+            f"SliceLocation (0020,1041) values differ ({found[0]:g} to {found[-1]:g} mm): "
+            "positions not written per slice, so the slices cannot be placed")  # fmt: skip
 
 
 def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:

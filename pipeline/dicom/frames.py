@@ -51,7 +51,8 @@ class FrameRef:
     noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
     ``note`` what its placement rests on when the series should say so; ``frame_time`` the
     ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`); ``modality``
-    the Modality (0008,0060), upper case (one volume each).
+    the Modality (0008,0060), upper case (one volume each); ``slice_location`` the
+    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices).
     """
 
     source: str
@@ -79,6 +80,7 @@ class FrameRef:
     note: str = ""
     frame_time: float | None = None
     modality: str = ""
+    slice_location: float | None = None
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
@@ -210,6 +212,7 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
         "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
         **(_stack_facts(ds, f, view) if view is not None else memoized(_stack_facts, ds, f)),
         "time": _time(ds, f, view),
+        "slice_location": None if view is not None else _float(ds.get("SliceLocation")),
     }
 
 

@@ -13,7 +13,7 @@ from pipeline.dicom.frames import FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
-    "modality_groups",
+    "modality_groups", "orientation_groups",
 ]  # fmt: skip
 
 
@@ -162,3 +162,23 @@ def geometry_kinds(
 
 def _placed(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
+
+
+def orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
+    """Each image size and ImageOrientationPatient / PixelSpacing (within 1e-3) a group."""
+    groups: list[tuple[tuple[int, int], tuple[float, ...], list[int]]] = []
+    for k in members:
+        f = frames[k]
+        b = (*(f.orientation or ()), *(f.pixel_spacing or ()))
+        for size, a, group in groups:
+            if size != (f.rows, f.columns):
+                continue
+            # numpy.allclose(a, b, atol=1e-3) without building arrays for every frame
+            if a == b or (
+                len(a) == len(b) and all(abs(x - y) <= 1e-3 + 1e-5 * abs(y) for x, y in zip(a, b))
+            ):
+                group.append(k)
+                break
+        else:
+            groups.append(((f.rows, f.columns), b, [k]))
+    return [g for _, _, g in groups]
