@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.cine import cine_intervals
+from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import FrameGroups, attribute
@@ -178,6 +178,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         grid, iop = nm
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     times = None if enhanced else cine_intervals(ds, frame_count(ds))
+    unusable = "" if enhanced else cine_problem(ds, frame_count(ds))
     for f in range(frame_count(ds)):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
@@ -194,6 +195,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     else memoized(_plane, ds, f, None, iop)
                 ),
                 frame_time=times[f] if times else None,
+                note=unusable,
             )
         )
     return out
