@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.uid import generate_uid
 
 from pipeline.dicom.volume import read_volumes
@@ -60,3 +61,21 @@ def test_clinical_stacks_keep_their_tolerance(tmp_path: Path) -> None:
     (volume,) = volumes
     assert volume.image.shape[0] == 5 and np.isclose(volume.spacing[0], 2.0)
     assert not plan.problems
+
+
+def test_micrometre_pixel_spacings_that_differ_are_not_one_volume(tmp_path: Path) -> None:
+    # two 3-slice stacks over the same 9 um steps in one series, one of 9 um pixels, one of
+    # 9.9 um: within 1e-3 mm of each other, they were one group (one spacing for both)
+    names = _stack(tmp_path, [0.0, 0.009, 0.018], 0.009)
+    first = pydicom.dcmread(tmp_path / names[0])
+    for k, z in enumerate([0.0, 0.009, 0.018]):
+        ds = pydicom.dcmread(tmp_path / names[k])
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PixelSpacing, ds.InstanceNumber = [0.0099, 0.0099], 10 + k
+        ds.PixelData = np.full((2, 2), 10 + k, np.uint16).tobytes()
+        assert ds.SeriesInstanceUID == first.SeriesInstanceUID and ds.ImagePositionPatient[2] == z
+        ds.save_as(tmp_path / f"b{k}.dcm")
+        names.append(f"b{k}.dcm")
+    plan, volumes = read_volumes(tmp_path, names)
+    assert sorted(v.spacing[1] for v in volumes) == [0.009, 0.0099]
+    assert any("split: 2 orientations, image sizes or pixel spacings" in p for p in plan.problems)
