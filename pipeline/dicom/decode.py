@@ -138,13 +138,13 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
             f"bytes, room for at most {room // 8:,} encapsulated frames (truncated file or "
             "wrong header).",
         )
-    held = frames_held(ds, str(ds.file_meta.get("TransferSyntaxUID", "")))
-    if held is not None and held < frames:
+    held, how = frames_held(ds, str(ds.file_meta.get("TransferSyntaxUID", ""))) or (frames, "")
+    if held < frames:
         raise DicomError(source, f"encapsulated pixel data holds {held} of {frames} frames "
                                  "(truncated file?).")  # fmt: skip
-    if held is not None and held > frames:  # pydicom #1666
+    if held > frames:  # pydicom #1666
         said = f"says {frames}" if "NumberOfFrames" in ds else "is absent (1 frame)"
-        raise DicomError(source, f"encapsulated pixel data holds {held} frames but "
+        raise DicomError(source, f"encapsulated pixel data holds {held} frames ({how}) but "
                                  f"NumberOfFrames (0028,0008) {said}: which of them the header "
                                  "describes is unknown.")  # fmt: skip
 

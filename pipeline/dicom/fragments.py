@@ -23,15 +23,15 @@ _RLE = "1.2.840.10008.1.2.5"
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
 
 
-def frames_held(ds: Any, syntax: str) -> int | None:
-    """Frames in ``ds``'s encapsulated pixel data, ``None`` when it cannot be told here.
+def frames_held(ds: Any, syntax: str) -> tuple[int, str] | None:
+    """Frames in ``ds``'s encapsulated pixel data and what counted them, else ``None``.
 
     Not told for a value not read (a defined length deferred), malformed items (the decoder
     says why) or streams of other kinds (video holds every frame in one stream).
     """
     table = ds.get("ExtendedOffsetTable") if "ExtendedOffsetTable" in ds else None
     if isinstance(table, bytes) and table:
-        return len(table) // 8
+        return len(table) // 8, "by its Extended Offset Table"
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
     data = getattr(elem, "value", None)
     if not isinstance(data, bytes) or len(data) < 8:
@@ -40,12 +40,14 @@ def frames_held(ds: Any, syntax: str) -> int | None:
     if tag != _ITEM:
         return None
     if length:  # a Basic Offset Table: one offset per frame
-        return length // 4
+        return length // 4, "by its Basic Offset Table"
     starts = [data[at : at + 8] for at in _fragment_starts(data, 8 + length)]
     if syntax == _RLE:
-        return len(starts)
+        return len(starts), "by its fragments, one per RLE frame"
     streams = [_starts_stream(head) for head in starts]
-    return sum(streams) if streams and streams[0] else None
+    if not streams or not streams[0]:
+        return None
+    return sum(streams), "by its fragments that start a codestream"
 
 
 def _starts_stream(head: bytes) -> bool:

@@ -113,8 +113,10 @@ def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:
     said = f"TransferSyntaxUID (0002,0010) says {_NATIVE.get(syntax) or _name(syntax)}"
     if syntax not in _NATIVE and (undefined or not _is_encapsulated(syntax)):
         return None
+    if syntax in _NATIVE and not undefined and _length(elem) == _native_bytes(ds):
+        return None  # the usual native file: its size says so, nothing more is read
     head = b"" if undefined else _first_bytes(elem, path)
-    if syntax in _NATIVE and (undefined or (head == _ITEM and _length(elem) != _native_bytes(ds))):
+    if syntax in _NATIVE and (undefined or head == _ITEM):
         return _encapsulated_under_native(ds, said, undefined)
     if syntax in _NATIVE or head is None or head == _ITEM:
         return None

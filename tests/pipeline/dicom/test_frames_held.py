@@ -45,10 +45,15 @@ def _file(src: Path, fragments: list[bytes], frames: int | None, *, bot: bool,
     return src / "x.dcm"
 
 
+_BOT, _RLE = "by its Basic Offset Table", "by its fragments, one per RLE frame"
+
+
 @pytest.mark.parametrize(
     ("frames", "bot", "said"),
-    [(1, True, "says 1"), (1, False, "says 1"), (None, False, "is absent (1 frame)"),
-     (2, True, "says 2")],
+    [(1, True, f"({_BOT}) but NumberOfFrames (0028,0008) says 1"),
+     (1, False, f"({_RLE}) but NumberOfFrames (0028,0008) says 1"),
+     (None, False, f"({_RLE}) but NumberOfFrames (0028,0008) is absent (1 frame)"),
+     (2, True, f"({_BOT}) but NumberOfFrames (0028,0008) says 2")],
     ids=["offset-table", "no-offset-table", "no-number-of-frames", "two-of-three"],
 )  # fmt: skip
 def test_more_frames_than_the_header_says_are_refused_alike(
@@ -59,9 +64,8 @@ def test_more_frames_than_the_header_says_are_refused_alike(
     convert_folder(src, tmp_path / "out", ConvertOptions(format="npy"), progress=False)
     with (tmp_path / "out" / "errors.csv").open(newline="") as fh:
         converted = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
-    assert converted == {"x.dcm": "encapsulated pixel data holds 3 frames but NumberOfFrames "
-                                  f"(0028,0008) {said}: which of them the header describes is "
-                                  "unknown."}  # fmt: skip
+    assert converted == {"x.dcm": f"encapsulated pixel data holds 3 frames {said}: which of "
+                                  "them the header describes is unknown."}  # fmt: skip
     assert not list((tmp_path / "out").rglob("*.npy"))  # frame 0 alone was written
     assert {p.where: p.reason for p in index_folder(src).problems} == converted
 
