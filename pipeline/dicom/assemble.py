@@ -29,7 +29,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pipeline.dicom import geometry
-from pipeline.dicom.colocated import acquisition_order, colocated_stacks, day_times
+from pipeline.dicom.colocated import (
+    acquisition_order,
+    colocated_stacks,
+    day_times,
+    unplaced_slices,
+)
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
@@ -39,6 +44,7 @@ from pipeline.dicom.kinds import (
     mixed_frames_of_reference,
     mixed_studies,
     mixed_subjects,
+    orientation_groups,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.stack import plan_positions
@@ -153,7 +159,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"missing on {len(culprits)} of {len(keep)} images"
         )
         return plan
-    groups = [g for members in kinds for g in _orientation_groups(frames, members)]
+    groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):
         plan.notes.append(
             f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
@@ -224,25 +230,6 @@ def _rounded(orientation: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(round(float(v), 3) for v in orientation)
 
 
-def _orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
-    groups: list[tuple[tuple[int, int], tuple[float, ...], list[int]]] = []
-    for k in members:
-        f = frames[k]
-        b = (*(f.orientation or ()), *(f.pixel_spacing or ()))
-        for size, a, group in groups:
-            if size != (f.rows, f.columns):
-                continue
-            # numpy.allclose(a, b, atol=1e-3) without building arrays for every frame
-            if a == b or (
-                len(a) == len(b) and all(abs(x - y) <= 1e-3 + 1e-5 * abs(y) for x, y in zip(a, b))
-            ):
-                group.append(k)
-                break
-        else:
-            groups.append(((f.rows, f.columns), b, [k]))
-    return [g for _, _, g in groups]
-
-
 def _plan_group(
     frames: list[FrameRef], group: list[int], policy: GeometryPolicy, plan: SeriesPlan
 ) -> list[VolumePlan]:
@@ -275,7 +262,7 @@ def _plan_oriented(
         s.sort(key=lambda k: dist[k])
     passes, what = split_passes(frames, stacks[0], dist) if len(stacks) == 1 else ([], "")
     if what:
-        plan.notes.append(f"split: {what} whose slices interleave, one volume each")
+        plan.notes.append(f"split: {what}, one volume each")
         return [v for p in passes for v in _plan_stack(frames, p, normal, policy)]
     if len(stacks) == 1:
         return _plan_stack(frames, stacks[0], normal, policy)
@@ -290,6 +277,8 @@ def _plan_oriented(
         return [v for found in by.values() for v in _plan_time(frames, found, time, normal,
                                                                policy, plan)]  # fmt: skip
     if not set(keys) <= set(STACK_KEYS):  # nothing but the order of acquisition tells them apart
+        if unplaced := unplaced_slices(frames, stacks):
+            raise _Refused(unplaced)
         plan.notes.append(
             f"split: {len(stacks)} images at one position (time points or duplicates), "
             f"told apart by {how}"

@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.dicom.values import numbers
 from pipeline.errors import DicomError
 
-__all__ = ["cine_as_time_points", "cine_intervals", "cine_step"]
+__all__ = ["cine_as_time_points", "cine_intervals", "cine_problem", "cine_step"]
 
 _FRAME_TIME, _FRAME_TIME_VECTOR = 0x00181063, 0x00181065
 
@@ -42,6 +42,32 @@ def cine_intervals(ds: Any, count: int) -> list[float | None] | None:
     if step and step[0] > 0:
         return [None, *([step[0]] * (count - 1))]
     return None
+
+
+def cine_problem(ds: Any, count: int) -> str:
+    """What a cine says when the frame times its FrameIncrementPointer names are unusable.
+
+    A FrameTime of 0 or below, or a FrameTimeVector missing, not one value per frame or with
+    an increment not above 0, gave no time step: the NIfTI was 3-D with a frame step of 1 and
+    the frame rate was lost, unsaid. ``""`` when the times are usable or none is named.
+    """
+    if count < 2 or "PerFrameFunctionalGroupsSequence" in ds:
+        return ""
+    pointer = ds.get("FrameIncrementPointer")
+    named = _tags(pointer) if pointer is not None else []
+    if not {_FRAME_TIME, _FRAME_TIME_VECTOR} & set(named):
+        return ""
+    intervals = cine_intervals(ds, count)
+    if intervals is not None and cine_step(intervals)[0] is not None:
+        return ""
+    vector = _FRAME_TIME_VECTOR in named and _FRAME_TIME not in named
+    which = "FrameTimeVector (0018,1065)" if vector else "FrameTime (0018,1063)"
+    what = (f"missing, not {count} values or with an increment not above 0" if vector
+            else "missing or not above 0")  # fmt: skip
+    return (
+        f"cine time step unknown: FrameIncrementPointer (0028,0009) names {which}, which "
+        f"is {what}: the frames are written without a time step"
+    )
 
 
 def cine_step(intervals: Sequence[float | None]) -> tuple[float | None, str]:

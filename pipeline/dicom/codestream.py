@@ -108,11 +108,12 @@ def _sof(data: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
+def jpeg_segments(data: bytes, *, scan: bool = False) -> Iterator[tuple[int, bytes]]:
     """``(marker, segment body)`` of a JPEG-family stream's header segments, up to its scan.
 
-    Stops at the first scan (SOS) or end of image; fill bytes and stand-alone markers are
-    skipped (T.81 B.1.1.2-B.1.1.4). A body cut short by the end of ``data`` is yielded short.
+    Stops at the first scan (SOS; with ``scan`` its header is yielded first) or end of image;
+    fill bytes and stand-alone markers are skipped (T.81 B.1.1.2-B.1.1.4). A body cut short by
+    the end of ``data`` is yielded short.
     """
     pos = 2
     end = len(data)
@@ -125,6 +126,9 @@ def jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
             pos += 1 if marker == 0xFF else 2
             continue
         if marker in (0xD9, 0xDA):  # end of image, or the scan data
+            if scan and marker == 0xDA and pos + 4 <= end:
+                (length,) = struct.unpack_from(">H", data, pos + 2)
+                yield marker, data[pos + 4 : pos + 2 + length]
             return
         (length,) = struct.unpack_from(">H", data, pos + 2)
         yield marker, data[pos + 4 : pos + 2 + length]

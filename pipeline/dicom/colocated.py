@@ -17,7 +17,10 @@ from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.stack_keys import DIRECTION
 from pipeline.words import counted
 
-__all__ = ["SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times"]
+__all__ = [
+    "SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times", "same_position",
+    "unplaced_slices",
+]  # fmt: skip
 
 #: Frames closer than this along the normal (mm) are at the same position.
 SAME_POSITION = 0.01
@@ -68,8 +71,9 @@ def colocated_stacks(
     acquisition order does, instead of making one stack per value (single-slice volumes).
     """
     at: dict[int, list[int]] = defaultdict(list)
+    same = same_position(frames, group)
     for k in group:
-        at[round(dist[k] / SAME_POSITION)].append(k)
+        at[round(dist[k] / same)].append(k)
     depth = max(len(v) for v in at.values())
     if depth == 1:
         return [list(group)], ""
@@ -91,6 +95,38 @@ def colocated_stacks(
             return [by_value[v] for v in sorted(by_value, key=first.__getitem__)], how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
     return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
+
+
+def same_position(frames: list[FrameRef], group: list[int]) -> float:
+    """How close (mm) along the normal frames of ``group`` are at one position.
+
+    :data:`SAME_POSITION`, or a tenth of the smallest pixel spacing when that is smaller: a
+    micro-CT's 9 um slices, binned by 0.01 mm, fell two to a bin here and there (0.036 and
+    0.045 mm both round to 4), so neighbouring slices were taken for time points and the
+    stack split into volumes of every other slice (GDCM PR #57: a fixed 0.01 mm).
+    """
+    pixels = [min(f.pixel_spacing) for k in group if (f := frames[k]).pixel_spacing]
+    return min(SAME_POSITION, 0.1 * min(pixels)) if pixels else SAME_POSITION
+
+
+def unplaced_slices(frames: list[FrameRef], stacks: list[list[int]]) -> str:
+    """Why images at one position whose SliceLocations all differ cannot be placed, else "".
+
+    Stacks of one image each are images that share one ImagePositionPatient and that nothing
+    but acquisition order tells apart: time points, unless their SliceLocation (0020,1041)
+    values differ, which says they are slices whose position was not written per slice (a
+    converter copying the first slice's, vtk-dicom #164). They were written as one-slice
+    "time points"; which slice lies where is unknown, so the series is refused.
+    """
+    places = [frames[s[0]].slice_location for s in stacks if len(s) == 1]
+    if len(places) != len(stacks) or None in places:
+        return ""
+    found = sorted(round(float(v), 3) for v in places if v is not None)
+    if len(set(found)) < len(found):
+        return ""
+    return (f"{len(stacks)} images share one ImagePositionPatient (0020,0032) but their "
+            f"SliceLocation (0020,1041) values differ ({found[0]:g} to {found[-1]:g} mm): "
+            "positions not written per slice, so the slices cannot be placed")  # fmt: skip
 
 
 def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:

@@ -23,6 +23,7 @@ from pydicom.uid import (
 from pipeline.dicom import codestream, values
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
+from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.plugins import decode_with_pydicom
@@ -137,6 +138,15 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
             f"bytes, room for at most {room // 8:,} encapsulated frames (truncated file or "
             "wrong header).",
         )
+    held, how = frames_held(ds, str(ds.file_meta.get("TransferSyntaxUID", ""))) or (frames, "")
+    if held < frames:
+        raise DicomError(source, f"encapsulated pixel data holds {held} of {frames} frames "
+                                 "(truncated file?).")  # fmt: skip
+    if held > frames:  # pydicom #1666
+        said = f"says {frames}" if "NumberOfFrames" in ds else "is absent (1 frame)"
+        raise DicomError(source, f"encapsulated pixel data holds {held} frames ({how}) but "
+                                 f"NumberOfFrames (0028,0008) {said}: which of them the header "
+                                 "describes is unknown.")  # fmt: skip
 
 
 def _check_native_length(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.preamble import misplaced_prefix, read_from
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
@@ -209,8 +210,9 @@ def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
     if DEFLATED.encode() in head:
         return _read_deflated(path, rel, pixels, max_bytes)
     defer = None if pixels else 4096
-    try:
-        ds = dcmread(path, defer_size=defer)
+    try:  # the 'DICM' prefix is not always where it seems (dcm4che #981)
+        moved = misplaced_prefix(head)
+        ds = read_from(path, moved) if moved else dcmread(path, defer_size=defer)
         _infer_syntax(ds)  # File Meta without (0002,0010)
         return ds
     except InvalidDicomError:
@@ -280,7 +282,8 @@ def _infer_syntax(ds: Any) -> None:
     what = "no File Meta Information" if not meta else "no TransferSyntaxUID (0002,0010)"
     ds.file_meta = meta if meta is not None else FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = syntax
-    ds.radpipe_notes = [f"{what}: transfer syntax inferred as {syntax.name}"]
+    notes = getattr(ds, "radpipe_notes", [])  # a misplaced 'DICM' prefix's, say
+    ds.radpipe_notes = [*notes, f"{what}: transfer syntax inferred as {syntax.name}"]
 
 
 def _read_deflated(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
@@ -359,7 +362,10 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
-    return ds
+    from pipeline.dicom.pixel_encoding import match_pixel_encoding
+
+    refused = match_pixel_encoding(ds, path)  # a header rewritten without its pixel data
+    return Problem(rel, refused) if refused else ds
 
 
 _TAG_NAMES = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.cine import cine_intervals
+from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import FrameGroups, attribute
@@ -24,6 +24,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
+from pipeline.dicom.tiles import tiled_picture
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -49,7 +50,9 @@ class FrameRef:
     ``subject`` the PatientID (several: refused); ``study`` the StudyInstanceUID (several:
     noted); ``frame_of_reference`` likewise; ``kernel`` the ConvolutionKernel (one volume each);
     ``note`` what its placement rests on when the series should say so; ``frame_time`` the
-    ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`).
+    ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`); ``modality``
+    the Modality (0008,0060), upper case (one volume each); ``slice_location`` the
+    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices).
     """
 
     source: str
@@ -76,6 +79,8 @@ class FrameRef:
     kernel: str = ""
     note: str = ""
     frame_time: float | None = None
+    modality: str = ""
+    slice_location: float | None = None
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
@@ -158,8 +163,13 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "subject": str(ds.get("PatientID", "") or ""),
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
+        "modality": str(ds.get("Modality", "") or "").strip().upper(),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
+    if tiles := tiled_picture(ds, rows, columns, frame_count(ds)):
+        return [FrameRef(**common, frame=f, rows=rows, columns=columns, position=None,
+                         orientation=None, pixel_spacing=None, refusal=tiles)
+                for f in range(frame_count(ds))]  # fmt: skip
     if is_mosaic(ds):
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
@@ -168,6 +178,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         grid, iop = nm
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     times = None if enhanced else cine_intervals(ds, frame_count(ds))
+    unusable = "" if enhanced else cine_problem(ds, frame_count(ds))
     for f in range(frame_count(ds)):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
@@ -184,6 +195,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     else memoized(_plane, ds, f, None, iop)
                 ),
                 frame_time=times[f] if times else None,
+                note=unusable,
             )
         )
     return out
@@ -202,6 +214,7 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
         "instance_number": _int(attribute(ds, "", "InstanceNumber", f, view)),
         **(_stack_facts(ds, f, view) if view is not None else memoized(_stack_facts, ds, f)),
         "time": _time(ds, f, view),
+        "slice_location": None if view is not None else _float(ds.get("SliceLocation")),
     }
 
 

@@ -15,6 +15,7 @@ from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
 from pipeline.dicom.values import integer, tag_name
@@ -188,6 +189,32 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
                      "read as RGB, as a decompressed stream's are")  # fmt: skip
 
 
+def _frame_groups(ds: Any, notes: list[str]) -> None:
+    """One Per-frame Functional Groups item per frame (PS3.3 C.7.6.16.1).
+
+    With fewer items than NumberOfFrames, the frames past them have no position, rescale or
+    window of their own: an Enhanced CT's last frame was written in stored values, not HU
+    (its Pixel Value Transformation item missing), noted only as missing geometry. Refused;
+    more items than frames are noted (the extra items describe no frame).
+    """
+    if "PerFrameFunctionalGroupsSequence" not in ds:
+        return
+    items = len(ds.PerFrameFunctionalGroupsSequence or [])
+    frames = integer(ds, "NumberOfFrames", 1, minimum=0) or 1
+    said = (f"PerFrameFunctionalGroupsSequence (5200,9230) holds {items} items but "
+            f"{tag_name('NumberOfFrames')} says {frames}")  # fmt: skip
+    if items < frames:
+        which = (
+            f"frame {items} has"
+            if frames - items == 1
+            else (f"frames {items} to {frames - 1} have")
+        )
+        raise DicomError("", f"{said}: {which} no position, rescale or window of its own (one "
+                             "item per frame, PS3.3 C.7.6.16).")  # fmt: skip
+    if items > frames:
+        notes.append(f"{said}: the last {items - frames} items describe no frame")
+
+
 def _bits(ds: Any, notes: list[str]) -> None:
     """BitsAllocated one of 1, 8, 16, 32, 64; BitsStored in 1..BitsAllocated, else noted.
 
@@ -224,8 +251,10 @@ def _image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds)
     _samples(ds, notes)
+    check_palette(ds)
     _syntax(ds, notes)
     integer(ds, "NumberOfFrames", 1, minimum=0)
+    _frame_groups(ds, notes)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):

@@ -13,6 +13,7 @@ from pipeline.dicom.frames import FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
+    "modality_groups", "orientation_groups",
 ]  # fmt: skip
 
 
@@ -66,6 +67,36 @@ def _several(values: set[str], keyword: str, why: str) -> str:
     return f"{len(values)} {keyword} values in one SeriesInstanceUID ({why}): kept as one series"
 
 
+def modality_groups(
+    frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
+) -> dict[tuple[int | None, str], list[int]]:
+    """Each SeriesNumber's frames split by Modality (0008,0060).
+
+    A series holds one modality (PS3.3 C.7.3.1.1.1), yet some devices and tools file images
+    of several under one SeriesInstanceUID (SlicerRT #272, orthanc-gdt #3): a CT and a PET
+    stack over the same positions were told apart by acquisition order, tied, then by file
+    name, so a volume could take CT slices at some positions and PET ones at others, and
+    every volume was labelled with the first file's modality. Frames without Modality join
+    the first modality (a damaged header, not another kind).
+    """
+    out: dict[tuple[int | None, str], list[int]] = {}
+    seen: set[str] = set()
+    for number, members in numbers.items():
+        by_modality: dict[str, list[int]] = defaultdict(list)
+        for k in members:
+            by_modality[frames[k].modality].append(k)
+        if "" in by_modality and len(by_modality) > 1:
+            untyped = by_modality.pop("")
+            by_modality[min(by_modality)] += untyped
+        seen.update(by_modality)
+        out.update({(number, m): by_modality[m] for m in sorted(by_modality)})
+    if len(seen) > 1:
+        shown = ", ".join(sorted(seen))
+        notes.append(f"split: {len(seen)} modalities in one SeriesInstanceUID ({shown}; a "
+                     "series holds one), one volume each")  # fmt: skip
+    return out
+
+
 def kind_groups(
     frames: list[FrameRef], numbers: dict[int | None, list[int]], notes: list[str]
 ) -> list[list[int]]:
@@ -73,11 +104,13 @@ def kind_groups(
 
     A derived image (a reformat, subtraction or screen capture) that shares the series of the
     acquired slices is not one of them: it would be stacked among them, or take the place of
-    the slice at its position. Images without ImageType join the first (acquired) kind.
+    the slice at its position. Images without ImageType join the first (acquired) kind. Each
+    modality is split first (:func:`modality_groups`).
     """
+    groups = modality_groups(frames, numbers, notes)
     out: list[list[int]] = []
     seen: set[str] = set()
-    for members in numbers.values():
+    for members in groups.values():
         by_kind: dict[str, list[int]] = defaultdict(list)
         for k in members:
             by_kind[frames[k].image_kind].append(k)
@@ -86,7 +119,7 @@ def kind_groups(
             by_kind[min(by_kind, key=_acquired_first)] += untyped
         seen.update(by_kind)
         out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
-    if len(out) > len(numbers):
+    if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
         notes.append(
             f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
@@ -129,3 +162,32 @@ def geometry_kinds(
 
 def _placed(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
+
+
+def orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
+    """Each image size and ImageOrientationPatient / PixelSpacing (within 1e-3) a group.
+
+    A pixel spacing under 0.1 mm (micro-CT) is compared within 1 % of itself: 1e-3 mm was a
+    tenth of a 9 um pixel, so slices of 9 and 9.9 um pixels shared a volume and its spacing.
+    """
+    groups: list[tuple[tuple[int, int], tuple[float, ...], list[int]]] = []
+    for k in members:
+        f = frames[k]
+        b = (*(f.orientation or ()), *(f.pixel_spacing or ()))
+        for size, a, group in groups:
+            if size != (f.rows, f.columns):
+                continue
+            if a == b or _close(a, b, len(f.orientation or ())):
+                group.append(k)
+                break
+        else:
+            groups.append(((f.rows, f.columns), b, [k]))
+    return [g for _, _, g in groups]
+
+
+def _close(a: tuple[float, ...], b: tuple[float, ...], cosines: int) -> bool:
+    """``numpy.allclose(a, b, atol=1e-3)``, spacings (after ``cosines``) under 0.1 mm within 1 %."""
+    return len(a) == len(b) and all(
+        abs(x - y) <= (1e-3 if j < cosines else min(1e-3, 0.01 * abs(y))) + 1e-5 * abs(y)
+        for j, (x, y) in enumerate(zip(a, b))
+    )

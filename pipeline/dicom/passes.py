@@ -32,6 +32,7 @@ import numpy as np
 
 from pipeline.dicom.colocated import SAME_POSITION
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.stack_keys import DIRECTION
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE
 
 __all__ = ["kernel_groups", "split_passes", "split_reconstructions"]
@@ -151,6 +152,9 @@ def split_passes(
         one lies strictly inside another's range more than :data:`SAME_POSITION` from any
         of its slices.
     """
+    contrasts, what = _split_contrasts(frames, stack)
+    if what:
+        return contrasts, what
     rel = np.sort([dist[k] for k in stack])
     if (
         len(rel) < 3
@@ -169,7 +173,46 @@ def split_passes(
     if _interleaved_volume(rel, places):
         return [stack], ""  # interleaved acquisitions of one volume, a slice missing
     order = sorted(by_number, key=lambda n: (str(type(n)), n))
-    return [by_number[n] for n in order], f"{len(order)} passes by AcquisitionNumber"
+    return [by_number[n] for n in order], (f"{len(order)} passes by AcquisitionNumber whose "
+                                           "slices interleave")  # fmt: skip
+
+
+#: Values one 3-D volume never mixes: a b-value or gradient direction, an echo, a complex
+#: component are other images of the slices, whatever their positions.
+_CONTRASTS = ("ComplexImageComponent", "EchoNumbers", "DiffusionBValue", DIRECTION)
+
+
+def _split_contrasts(frames: list[FrameRef], stack: list[int]) -> tuple[list[list[int]], str]:
+    """One stack (no two slices at one position) split by a value of :data:`_CONTRASTS`.
+
+    Images of two b-values (or echoes, or magnitude and phase) whose positions do not
+    coincide, as a Skyra XA30 DWI's b = 0 volumes 3.5 mm off its b = 2000 ones (dcm2niix
+    #888), are never co-located, so nothing told them apart: one stack took them all, the
+    offsets read as missing slices, and the volume interpolated b = 0 into b = 2000 slices.
+    Each value is its own volume when every value has at least two slices (a value per slice
+    is a header's quirk, not several volumes). ``([], "")`` when not split.
+    """
+    for key in _CONTRASTS:
+        j = STACK_KEYS.index(key)
+        by_value: dict[str, list[int]] = defaultdict(list)
+        for k in stack:
+            value = frames[k].stack_values[j] if frames[k].stack_values else None
+            by_value["" if value is None else str(value)].append(k)
+        if len(by_value) > 1 and min(map(len, by_value.values())) >= 2:
+            order = sorted(by_value, key=_value_order)
+            return [by_value[v] for v in order], (
+                f"{len(order)} stacks by {key} at positions that do not coincide (one volume "
+                "never mixes them)"
+            )
+    return [], ""
+
+
+def _value_order(value: str) -> tuple[int, float | str]:
+    """Numbers in numeric order (b = 0 before b = 1000), then text."""
+    try:
+        return 0, float(value)
+    except ValueError:
+        return 1, value
 
 
 def _interleaved_volume(rel: np.ndarray, places: dict[object, np.ndarray]) -> bool:

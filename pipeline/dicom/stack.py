@@ -112,7 +112,21 @@ def _even(rel: np.ndarray, tol: float) -> bool:
     if len(rel) < 3:
         return True
     line = np.linspace(0.0, float(rel[-1]), len(rel))
-    return float(np.abs(rel - line).max()) <= tol
+    return float(np.abs(rel - line).max()) <= step_tolerance(rel, tol)
+
+
+def step_tolerance(rel: np.ndarray, tol: float) -> float:
+    """``tol`` (mm), or a fifth of the smallest step when that is smaller.
+
+    An absolute 0.05 mm is nothing beside clinical steps (0.5-5 mm) but half a slice of a
+    micro-CT's 20 um stack (Bruker and other preclinical scanners write DICOM at 5-50 um):
+    a missing slice there was within it, so the stack was taken for evenly spaced, the
+    volume's step was wrong and its slices were misplaced, unsaid (GDCM PR #57: a fixed 0.01
+    mm in position matching). Clinical stacks keep 0.05 mm.
+    """
+    steps = np.diff(rel)
+    steps = steps[steps > 0]
+    return min(tol, 0.2 * float(steps.min())) if steps.size else tol
 
 
 def describe_steps(rel: np.ndarray) -> str:
@@ -132,6 +146,7 @@ def describe_steps(rel: np.ndarray) -> str:
 def even_runs(rel: np.ndarray, tol: float) -> list[list[int]]:
     """Split sorted distances into consecutive runs of equal steps (each run >= 1 slice)."""
     runs: list[list[int]] = [[0]]
+    tol = step_tolerance(rel, tol)
     for k in range(1, len(rel)):
         run = runs[-1]
         if len(run) < 2 or abs((rel[k] - rel[run[-1]]) - (rel[run[1]] - rel[run[0]])) <= tol:

@@ -338,8 +338,10 @@ def _run_series(
     thin = [_one_slice_note(plan, v) for v in plan.volumes]
     said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
     own = any(p.startswith("HU preset:") for p in said)  # the files' own units said it
-    preset = None if own else preset_note(window, task.modality)  # every volume's
-    problems = tuple(dict.fromkeys([*said, *filter(None, [preset])]))
+    # each volume's own modality: a series filed with several is split by it (kinds.py)
+    kinds = [plan.frames[v.frames[0][0]].modality or task.modality for v in plan.volumes]
+    presets = [None if own else preset_note(window, kind) for kind in kinds]
+    problems = tuple(dict.fromkeys([*said, *filter(None, presets)]))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))
     rows: list[dict[str, str]] = []
@@ -355,17 +357,17 @@ def _run_series(
         depth = volume.image.shape[-3]
         frames = frame_slices(plan, plan.volumes[v])
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
-                  task.series_key, "", 0, "", depth, task.modality, _join(volume.image.shape),
+                  task.series_key, "", 0, "", depth, kinds[v], _join(volume.image.shape),
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                  "; ".join(filter(None, [*volume.problems, thin[v], preset]))]  # fmt: skip
+                  "; ".join(filter(None, [*volume.problems, thin[v], presets[v]]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,
                      hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
-    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, preset])]))
+    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, *presets])]))
 
 
 def _one_slice_note(plan: Any, volume: Any) -> str:

@@ -81,3 +81,28 @@ def test_frames_along_another_vector_get_no_time_step(tmp_path: Path) -> None:
     src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0054, 0x0080))
     image = nib.load(tmp_path / "out" / _convert(src, tmp_path / "out")["output"])
     assert image.shape == (8, 6, 5)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "which"),
+    [
+        ({"FrameTime": 0, "FrameIncrementPointer": Tag(0x0018, 0x1063)},
+         "FrameTime (0018,1063), which is missing or not above 0"),
+        ({"FrameIncrementPointer": Tag(0x0018, 0x1063)},
+         "FrameTime (0018,1063), which is missing or not above 0"),
+        ({"FrameTimeVector": [0, 33, 33], "FrameIncrementPointer": Tag(0x0018, 0x1065)},
+         "FrameTimeVector (0018,1065), which is missing, not 5 values or with an increment"),
+    ],
+    ids=["frame-time-0", "frame-time-missing", "vector-too-short"],
+)  # fmt: skip
+def test_unusable_frame_times_are_said(
+    tmp_path: Path, attrs: dict[str, object], which: str
+) -> None:
+    # OHIF #5178: a missing Frame Time fell back to a rate of its own, unsaid; here the NIfTI
+    # was 3-D with a frame step of 1, the frame rate lost without a word
+    row = _convert(_cine(tmp_path, **attrs), tmp_path / "out")
+    assert row["shape"] == "5x6x8"  # no time points: no step to give them
+    assert (
+        f"cine time step unknown: FrameIncrementPointer (0028,0009) names {which}"
+        in (row["problems"])
+    )
