@@ -47,7 +47,7 @@ from pipeline.dicom.kinds import (
     orientation_groups,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
-from pipeline.dicom.stack import plan_positions
+from pipeline.dicom.stack import plan_positions, step_tolerance
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
 from pipeline.words import counted
 
@@ -373,10 +373,17 @@ def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:
 
 
 def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
+    """Whether every stack covers the first one's positions.
+
+    Within the tolerance the step checks use: a fifth of a micrometre stack's step, so time
+    points a slice apart differ.
+    """
     first = np.array([frames[k].position for k in stacks[0]])
+    gaps = np.linalg.norm(np.diff(first, axis=0), axis=1) if len(first) > 1 else np.zeros(0)
+    tol = step_tolerance(np.r_[0.0, np.cumsum(gaps)], POSITION_TOLERANCE)
     for s in stacks[1:]:
         other = np.array([frames[k].position for k in s])
-        if other.shape != first.shape or np.abs(other - first).max() > POSITION_TOLERANCE:
+        if other.shape != first.shape or np.abs(other - first).max() > tol:
             return False
     return True
 

@@ -79,3 +79,44 @@ def test_micrometre_pixel_spacings_that_differ_are_not_one_volume(tmp_path: Path
     plan, volumes = read_volumes(tmp_path, names)
     assert sorted(v.spacing[1] for v in volumes) == [0.009, 0.0099]
     assert any("split: 2 orientations, image sizes or pixel spacings" in p for p in plan.problems)
+
+
+def _time_points(src: Path, starts: list[float], step: float, pixel: float) -> list[str]:
+    """Time point t (TemporalPositionIdentifier t + 1, TR 2000 ms): 4 slices from starts[t],
+    ``step`` mm apart, holding 10 t + k."""
+    series, study, files = generate_uid(), generate_uid(), {}
+    for t, start in enumerate(starts):
+        for k in range(4):
+            ds = image_dataset(CT, "CT", 2, 2)
+            ds.SeriesInstanceUID, ds.StudyInstanceUID = series, study
+            ds.InstanceNumber, ds.TemporalPositionIdentifier = 4 * t + k + 1, t + 1
+            ds.RepetitionTime = 2000.0
+            ds.ImagePositionPatient = [0.0, 0.0, start + step * k]
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+            ds.PixelSpacing, ds.SliceThickness = [pixel, pixel], step
+            ds.PixelData = np.full((2, 2), 10 * t + k, np.uint16).tobytes()
+            files[f"t{t}_{k}"] = ds
+    write_folder(src, **files)
+    return sorted(f"{name}.dcm" for name in files)
+
+
+def test_micrometre_time_points_a_slice_apart_are_not_one_4d_volume(tmp_path: Path) -> None:
+    """The second time point starts one 20 um slice further: 0.02 mm was within the absolute
+    0.05 mm by which time points were taken to cover the same positions, so both were one 4-D
+    volume, each slice of the second paired with its neighbour in the first. Scaled as the
+    step checks are, they are two volumes, as a 2 mm stack a slice apart always was."""
+    for step in (0.02, 2.0):
+        src = tmp_path / f"step{step}"
+        names = _time_points(src, [0.0, step], step, step)
+        plan, volumes = read_volumes(src, names)
+        assert len(volumes) == 2, (step, plan.notes, plan.info)
+        assert any("their positions differ" in n for n in plan.notes), plan.notes
+        assert sorted(v.image[:, 0, 0].tolist() for v in volumes) == [
+            [0, 1, 2, 3],
+            [10, 11, 12, 13],
+        ]
+    # the same positions: one 4-D volume (t, z), micrometre or not
+    plan, volumes = read_volumes(tmp_path / "same", _time_points(tmp_path / "same", [0.0, 0.0],
+                                                                 0.02, 0.02))  # fmt: skip
+    (volume,) = volumes
+    assert volume.image.shape[:2] in {(2, 4), (4, 2)}
