@@ -39,3 +39,18 @@ def test_an_override_that_is_not_yaml_is_named(tmp_path: Path) -> None:
         "--set data.source=[a: the value is not valid YAML (line 1, column 3: expected ',' or"
     )
     assert "unicode string" not in str(info.value)
+
+
+def test_a_section_written_twice_is_refused_not_replaced(tmp_path: Path) -> None:
+    # PyYAML keeps the last: the second `train:` dropped lr and optimizer unsaid
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\ntrain:\n  lr: 0.5\n  optimizer: sgd\nseed: 1\ntrain:\n  epochs: 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: not valid YAML: line 6, column 1: the key 'train' is written again (first "
+        "on line 2); YAML would keep only the last: merge them into one"
+    )
+    path.write_text("name: x\nbase: &b {lr: 0.5, epochs: 9}\ntrain:\n  <<: *b\n  epochs: 2\n")
+    with pytest.raises(ConfigError, match="base: unknown key"):  # a merge key may be overridden
+        load_config(path)

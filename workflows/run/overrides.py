@@ -18,7 +18,7 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     if not sep or not key:
         raise ConfigError(f"--set expects key.path=value; got {item!r}")
     try:
-        value = yaml.safe_load(text) if text else None
+        value = load_yaml(text) if text else None
     except yaml.YAMLError as err:
         raise ConfigError(
             f"--set {item}: the value is not valid YAML ({yaml_problem(err)}); "
@@ -33,6 +33,31 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
         node[_index(node, last, key)] = value
     else:
         node[last] = value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping key written twice (PyYAML keeps the last: a
+    second ``train:`` section would silently drop every setting of the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merge keys may be overridden: that is their purpose
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written again (first on line "
+                    f"{first[key] + 1}); YAML would keep only the last: merge them into one",
+                    key_node.start_mark,
+                )  # fmt: skip
+            first.setdefault(key, key_node.start_mark.line)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, refusing a mapping key written twice."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def yaml_problem(err: yaml.YAMLError) -> str:
