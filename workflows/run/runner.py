@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
+from pipeline.words import counted
 from workflows.run.checks import (
     check_class_weights,
     check_inputs,
@@ -42,6 +43,7 @@ from workflows.run.failure import (
     record_failure,
 )
 from workflows.run.padding import marked_validation
+from workflows.run.paths import shown
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
@@ -143,6 +145,9 @@ def _prepare(
         assert run_dir is not None
         try:
             study = prepare_study(config, run_dir, progress=progress)
+            if study.failures:  # said again at the end, with the exit code it gives
+                log.warning("%s could not be converted; see %s", counted(len(study.failures),
+                            "file"), shown(study.root / "errors.csv"))  # fmt: skip
             check_validation_split(config, study)
             if config.task == "classification":  # segmentation: classes found in the masks
                 check_class_weights(config, study.class_names)

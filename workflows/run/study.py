@@ -28,7 +28,6 @@ from pipeline.keys import hash_key, key_fingerprint
 from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
-from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
@@ -197,13 +196,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
         atomic_write_text(out / DONE, json.dumps(mark))
-    if result.failures:
-        log.warning(
-            "%s could not be converted; see %s",
-            counted(len(result.failures), "file"),
-            shown(out / "errors.csv"),
-        )
-    return study
+    return study  # its failures are said by the command (`run` at once and at its end)
 
 
 def _run_convert(
