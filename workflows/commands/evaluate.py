@@ -19,7 +19,12 @@ def register(sub: Any) -> None:
         "on all of your data and evaluate here.",
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
-    p.add_argument("src", type=Path, help="folder of DICOM files (or images, as the run)")
+    p.add_argument(
+        "src",
+        type=Path,
+        help="folder of DICOM files (a run trained on data.kind: images is "
+        "refused: score its images as its test split)",
+    )
     p.add_argument(
         "--labels",
         type=Path,
