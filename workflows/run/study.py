@@ -102,7 +102,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         if masks is not None and data.masks is not None:
             keys = (r["series_key"] for r in series)
             study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
-                                                 own_lines=masks == data.masks)  # fmt: skip
+                                                 own_lines=masks == data.masks,
+                                                 folder=data.masks.resolve().parent)  # fmt: skip
             study.masks = align_nifti_masks(masks, manifest, data.source.resolve(), run_dir,
                                             data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
