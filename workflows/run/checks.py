@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.words import are, counted
+from workflows.run.columns import column_problems, near_columns
 from workflows.run.config import RunConfig
 from workflows.run.image_files import (
     conflicting_dicom_masks,
@@ -69,13 +70,19 @@ def check_inputs(config: RunConfig) -> None:
         problems.append(  # a segmentation's labels stratify the split: the same column
             f"data.label_column {d.label_column!r} is not a column of "
             f"{d.labels.name} (columns: {', '.join(columns['labels'])})"  # type: ignore[union-attr]
-            + delimiter_hint(columns["labels"])
+            + (
+                near_columns([d.label_column], columns["labels"])
+                or delimiter_hint(columns["labels"])
+            )
         )
+    for key, found in columns.items():
+        problems += column_problems(d.kind, key, getattr(d, key).name, found)
     segmentation = config.task == "segmentation"
     if segmentation and d.kind == "dicom" and d.masks is None:
         problems.append("task 'segmentation' needs data.masks (a CSV naming a mask per image)")
     elif segmentation and d.kind == "images" and "mask" not in columns.get("labels", ["mask"]):
-        problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
+        problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}"  # type: ignore[union-attr]
+                        + near_columns(["mask"], columns["labels"]))  # fmt: skip
     if not d.allow_outside_paths:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
