@@ -52,6 +52,7 @@ from workflows.run.mask_grid import align_nifti_masks
 from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations, note_unplaced_masks
 from workflows.run.paths import shown
+from workflows.run.patients import place_unnamed_patients
 from workflows.run.rundir import fingerprint_files
 from workflows.run.seg_classes import read_mask_classes
 from workflows.run.split_column import make_split, split_parts
@@ -254,6 +255,7 @@ def _series_rows(
     # how messages name a series: the file a file-keyed CSV gives for it, else its first file
     files = {k: escape_name(v) for k, v in (table.files if table else {}).items()}
     sources = series_sources(manifest) | files
+    place_unnamed_patients(rows, {r["series_key"]: r["study_key"] for r in manifest}, sources)
     kept = apply_missing_policy(table, list(rows), config.data.missing_labels, sources=sources)
     return [{**rows[k], "label": table.by_key[k] if table else 0, "source": sources.get(k)}
             for k in kept]  # fmt: skip
