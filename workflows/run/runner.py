@@ -43,7 +43,7 @@ from workflows.run.failure import (
     record_failure,
 )
 from workflows.run.padding import marked_validation
-from workflows.run.paths import shown
+from workflows.run.paths import not_a_run, shown
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
@@ -74,7 +74,7 @@ def load_run_config(run_dir: Path) -> RunConfig:
     """The resolved config saved in a run directory (for ``--resume`` and ``predict``)."""
     path = run_dir / "config.yaml"
     if not path.exists():
-        raise ConfigError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
+        raise ConfigError(not_a_run(run_dir))
     return load_saved_config(path)
 
 
