@@ -240,7 +240,7 @@ def training_shapes(
             f"{len(g)} of shape {shape} (e.g. {item_name(g[0])})"
             for shape, g in sorted(after.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         )
-        raise RadpipeError(
+        raise ConfigError(
             f"The training images differ in shape after preprocessing: {listing}. Give them "
             "one shape (a resize or fit_depth stage after crop_foreground; colour and grey "
             "images have 3 and 1 channels), or set train.batch_size: 1 for a model that takes "
@@ -270,7 +270,7 @@ def check_model_takes(model: Any, shapes: list[list[int]], name: str) -> None:
                 model(torch.zeros(1, *shape))
     except (ValueError, RuntimeError, TypeError, IndexError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RadpipeError(
+        raise ConfigError(
             f"model.type {name!r} cannot take the preprocessed images (shape {tuple(shape)}: "
             f"channels, then spatial sizes): {reason} Change the preprocessing (e.g. a resize "
             "stage, or data.slices for series) or the model."

@@ -39,6 +39,7 @@ from workflows.run.config import RunConfig, dump_config, load_saved_config, port
 from workflows.run.failure import (
     announce_run_dir,
     clear_failure,
+    drop_untrained,
     note_earlier_failure,
     record_failure,
 )
@@ -122,6 +123,8 @@ def run_study(
         raise RunInterrupted(run_dir) from None
     except Exception as err:  # a run directory left behind says what happened (failed.json)
         refused = resume and stage == "prepare" and isinstance(err, RadpipeError)  # not run
+        if main and stage == "train" and not resume and isinstance(err, ConfigError):
+            refused = drop_untrained(run_dir)  # its config refused: a new run, not a resume
         if main and stage and not refused and run_dir is not None and run_dir.is_dir():
             record_failure(run_dir, err)
         raise
