@@ -25,6 +25,7 @@ from workflows.run.image_files import (
     conflicting_dicom_masks,
     conflicting_masks,
     missing_image_files,
+    unreadable_formats,
 )
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
@@ -87,6 +88,7 @@ def check_inputs(config: RunConfig) -> None:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += unreadable_formats(d.labels, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
