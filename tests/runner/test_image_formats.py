@@ -7,13 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from pipeline.errors import ConfigError
-from tests.runner.conftest import base_config, write_rows
-from workflows.run.checks import check_inputs
-from workflows.run.config import validate_config
+from tests.runner.conftest import images_refusal
 
 
 def test_images_and_masks_of_no_readable_format_are_listed_before_the_run(
@@ -29,12 +25,7 @@ def test_images_and_masks_of_no_readable_format_are_listed_before_the_run(
                 Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name, format="PNG")
             else:
                 (tmp_path / name).write_bytes(b"")  # there; read later, not here
-    raw = base_config(tmp_path, tmp_path / "out", kind="images")
-    raw["data"].update(source=str(tmp_path), labels=str(write_rows(tmp_path / "l.csv", rows)))
-    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
-    with pytest.raises(ConfigError) as err:
-        check_inputs(validate_config(raw))
-    assert str(err.value) == (
+    assert images_refusal(tmp_path, rows, segmentation=True) == (
         "data.labels: 2 files named in l.csv are of no format radpipe reads (.png, .npy, .nii, "
         ".nii.gz; save JPEG and TIFF files as PNG first): img/1.JPG (line 3), img/2_m.tif "
         "(line 4)"

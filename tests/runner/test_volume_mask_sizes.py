@@ -9,13 +9,9 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import pytest
 
 from pipeline.data.datasets import FolderDataset
-from pipeline.errors import ConfigError
-from tests.runner.conftest import base_config, write_rows
-from workflows.run.checks import check_inputs
-from workflows.run.config import validate_config
+from tests.runner.conftest import images_refusal, write_rows
 from workflows.run.image_sizes import mismatched_mask_sizes
 
 
@@ -26,13 +22,8 @@ def test_npy_volume_masks_of_another_size_are_refused_before_the_run(tmp_path: P
         mask = np.zeros((3, 8, 6) if i == 2 else (3, 8, 8), np.uint8)
         np.save(tmp_path / f"m{i}.npy", mask)
         rows.append({"image": f"i{i}.npy", "mask": f"m{i}.npy", "patient_id": f"p{i}"})
-    raw = base_config(tmp_path, tmp_path / "runs", kind="images")
-    raw["data"].update(source=str(tmp_path), labels=str(write_rows(tmp_path / "list.csv", rows)))
-    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
-    with pytest.raises(ConfigError) as err:  # what `radpipe run` checks before its directory
-        check_inputs(validate_config(raw))
-    assert str(err.value) == (
-        "data.labels: 1 of 4 masks named in list.csv is not the size of its image (rows x "
+    assert images_refusal(tmp_path, rows, segmentation=True) == (
+        "data.labels: 1 of 4 masks named in l.csv is not the size of its image (rows x "
         "columns, slices first for a volume; a mask is drawn on its image's own pixels: not "
         "resized, not cropped, not for another image): m2.npy is 3x8x6, its image i2.npy "
         "3x8x8 (line 4)"
