@@ -63,10 +63,13 @@ def column_problems(kind: str, key: str, name: str, columns: list[str]) -> list[
     keys, needed = _KEYS.get((kind, key), ((), ()))
     problems = []
     if keys and not any(c in columns for c in keys):
+        images = kind == "dicom" and "image" in columns  # a list of image files
         problems.append(
             f"data.{key}: {name} has no {' or '.join(map(repr, keys))} column (columns: "
             f"{', '.join(columns)}){near_columns(keys, columns)}"
-        )
+            + ("; its 'image' column lists image files: radpipe run trains on PNG, NPY and "
+               "NIfTI files with data.kind: images" if images else "")
+        )  # fmt: skip
     for column in needed:
         if column not in columns:
             problems.append(f"data.{key}: {name} has no {column!r} column"
