@@ -55,9 +55,18 @@ MANIFEST_COLUMNS = (
 IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
 
 
+#: The file formats images and masks are read from (lower-case suffixes).
+FORMATS = (".png", ".npy", ".nii", ".nii.gz")
+
+
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def readable_format(path: str | Path) -> bool:
+    """Whether ``path`` names a format :func:`load_array` reads (by its suffix)."""
+    return _suffix(Path(path)) in FORMATS
 
 
 def csv_path(base: Path, name: str) -> Path:
@@ -108,7 +117,7 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     suffix = _suffix(path)
     if not path.is_file():
         raise RadpipeError(f"{path.name}: file not found.")
-    if suffix not in (".png", ".npy", ".nii", ".nii.gz"):
+    if suffix not in FORMATS:
         raise RadpipeError(
             f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz)."
         )

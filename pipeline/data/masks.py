@@ -155,6 +155,6 @@ def stored_shape(path: Path) -> tuple[int, ...] | None:
                 return im.height, im.width
         if suffix == ".npy":
             return tuple(int(n) for n in np.load(path, mmap_mode="r").shape)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # EOFError: an empty .npy (reading it says so)
         return None
     return None

@@ -201,3 +201,21 @@ def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
                           text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
+
+
+def images_refusal(folder: Path, rows: list[dict[str, Any]], segmentation: bool = False) -> str:
+    """The configuration error the pre-run checks of ``radpipe run`` give an images run over
+    ``rows`` (written to ``folder/l.csv``, paths relative to ``folder``); must refuse."""
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from workflows.run.checks import check_inputs
+    from workflows.run.config import validate_config
+
+    raw = base_config(folder, folder / "out", kind="images")
+    raw["data"].update(source=str(folder), labels=str(write_rows(folder / "l.csv", rows)))
+    if segmentation:
+        raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
+    with pytest.raises(ConfigError) as err:
+        check_inputs(validate_config(raw))
+    return str(err.value)

@@ -51,13 +51,18 @@ def test_images_of_two_sizes_are_refused_before_training_naming_one_of_each(
 ) -> None:
     src = _folder(tmp_path, wide={3, 7, 8})
     # batch 16 > 12 images: one batch would hold them all
-    assert main(["run", str(_config(tmp_path, src, 16)), "--quiet"]) == 1
+    assert main(["run", str(_config(tmp_path, src, 16)), "--quiet"]) == 2  # a config error
     err = capsys.readouterr().err
     assert (
         "The training images differ in shape after preprocessing: 9 of shape (1, 32, 32) "
         "(e.g. im00.png), 3 of shape (1, 40, 32) (e.g. im03.png)."
     ) in err
-    assert not list((tmp_path / "runs").glob("*/last.pt")) and "Traceback" not in err
+    assert "Traceback" not in err
+    # nothing was trained: no run directory is left, and no advice to resume it (a resumed
+    # run keeps its config, so the refusal came back: the advice could not be followed)
+    assert not [p for p in (tmp_path / "runs").iterdir() if p.name[0] != "."]  # caches aside
+    assert "--resume" not in err
+    assert "nothing was trained: " in err and "change the config and run it again" in err
 
 
 def test_with_batch_size_1_every_shape_is_tried_on_the_model(
@@ -66,7 +71,7 @@ def test_with_batch_size_1_every_shape_is_tried_on_the_model(
     """Batches of one image may differ in shape, if the model takes each: a fully connected
     model built for 32x32 is refused on the 40x32 images before training, not mid-epoch."""
     src = _folder(tmp_path, wide={5})
-    assert main(["run", str(_config(tmp_path, src, 1)), "--quiet"]) == 1
+    assert main(["run", str(_config(tmp_path, src, 1)), "--quiet"]) == 2
     err = capsys.readouterr().err
     said = "model.type 'mlp_classifier' cannot take the preprocessed images (shape (1, 40, 32)"
     assert said in err
@@ -93,7 +98,7 @@ def test_a_crop_by_content_is_checked_image_by_image(
     raw = yaml.safe_load(config.read_text())
     raw["preprocess"].insert(0, {"type": "crop_foreground", "threshold": 0})
     config.write_text(yaml.safe_dump(raw))
-    assert main(["run", str(config), "--quiet"]) == 1
+    assert main(["run", str(config), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert (
         "The training images differ in shape after preprocessing: 10 of shape (1, 8, 8) "

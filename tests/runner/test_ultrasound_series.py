@@ -158,8 +158,8 @@ def test_masks_of_another_size_are_listed_before_anything_is_split(
     assert (
         "masks.csv: 2 of 24 masks are not the size of their image (rows x columns; a mask is "
         "drawn on its image's own pixels: not resized, not cropped, not for another image):\n"
-        "  P03_1.png is 12x12, its image P03/im1.dcm frame 0 24x24\n"
-        "  P07_0.png is 30x24, its image P07/im0.dcm frame 0 24x24"
+        "  masks/P03_1.png is 12x12, its image P03/im1.dcm frame 0 24x24\n"  # as the CSV
+        "  masks/P07_0.png is 30x24, its image P07/im0.dcm frame 0 24x24"  # names them
     ) in err
     assert not list((tmp_path / "runs").glob("us-*"))
 

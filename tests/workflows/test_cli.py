@@ -26,6 +26,15 @@ def test_synth_help_explains(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--patients" in out and "labels.csv" in out
 
 
+def test_evaluate_help_says_images_runs_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    # it said "folder of DICOM files (or images, as the run)"; such a run is refused (exit 2)
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "or images, as the run" not in out
+    assert "a run trained on data.kind: images is refused" in out
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

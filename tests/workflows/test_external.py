@@ -468,7 +468,12 @@ def test_evaluate_exits_1_when_source_files_failed(
     args = ["evaluate", str(trained_without_test), str(src), "--labels",
             str(external / "labels.csv"), "--out", str(out), "--quiet"]  # fmt: skip
     assert main(args) == 1
-    assert "1 source files could not be converted and were left out" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # said once, at the end, with the file and its reason (it was said twice, naming neither)
+    assert err.count("could not be converted") == 1, err
+    tail = err[err.index("1 source files could not be converted and were left out") :]
+    assert tail.splitlines()[1].startswith("  broken.dcm: ")
+    assert "errors.csv" in tail.splitlines()[0]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["failed_files"] == 1 and metrics["num_cases"] == 6
 

@@ -177,8 +177,11 @@ def test_report_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "no metrics.json" in err and err.count("\n") == 1
     assert not (empty_run / "report.html").exists()
-    assert main(["report", str(tmp_path / "missing")]) == 2
-    assert "is not a radpipe run directory" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2  # a mistyped name: not "no
+    assert f"{tmp_path / 'missing'}: no such run directory." in capsys.readouterr().err  # config"
+    (tmp_path / "c.yaml").write_text("name: x\n")  # a config given for the run
+    assert main(["report", str(tmp_path / "c.yaml")]) == 2
+    assert "c.yaml is a file, not a run directory." in capsys.readouterr().err
     (empty_run / "metrics.json").write_text("{not json")
     assert main(["report", str(empty_run)]) == 1
     assert "cannot read metrics" in capsys.readouterr().err

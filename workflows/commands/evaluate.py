@@ -19,7 +19,12 @@ def register(sub: Any) -> None:
         "on all of your data and evaluate here.",
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
-    p.add_argument("src", type=Path, help="folder of DICOM files (or images, as the run)")
+    p.add_argument(
+        "src",
+        type=Path,
+        help="folder of DICOM files (a run trained on data.kind: images is "
+        "refused: score its images as its test split)",
+    )
     p.add_argument(
         "--labels",
         type=Path,
@@ -49,7 +54,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"NOT an external test set: {metrics['evaluated']}")
     print(f"wrote {out / 'metrics.json'}")
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
-        print(f"{metrics['failed_files']} source files could not be converted and were left "
-              "out (see the conversion's errors.csv)", file=sys.stderr)  # fmt: skip
+        _print_failures(out / metrics["conversion"] / "errors.csv", metrics["failed_files"])
         return 1
     return 0
+
+
+def _print_failures(errors: Path, count: int) -> None:
+    """Once, at the end: how many source files were left out, where they are listed, and the
+    first ten with their reasons (as `radpipe convert` prints them)."""
+    from workflows.run.convert_cache import read_csv_file
+    from workflows.run.paths import shown
+
+    print(f"{count} source files could not be converted and were left out of the scores; "
+          f"see {shown(errors)}:", file=sys.stderr)  # fmt: skip
+    rows = [r for r in read_csv_file(errors) if r.get("kind", "error") == "error"]
+    for row in rows[:10]:
+        print(f"  {row['source']}: {row['reason']}", file=sys.stderr)
+    if len(rows) > 10:
+        print(f"  ... and {len(rows) - 10} more", file=sys.stderr)

@@ -19,11 +19,13 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.words import are, counted
+from workflows.run.columns import column_problems, near_columns
 from workflows.run.config import RunConfig
 from workflows.run.image_files import (
     conflicting_dicom_masks,
     conflicting_masks,
     missing_image_files,
+    unreadable_formats,
 )
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
@@ -69,17 +71,24 @@ def check_inputs(config: RunConfig) -> None:
         problems.append(  # a segmentation's labels stratify the split: the same column
             f"data.label_column {d.label_column!r} is not a column of "
             f"{d.labels.name} (columns: {', '.join(columns['labels'])})"  # type: ignore[union-attr]
-            + delimiter_hint(columns["labels"])
+            + (
+                near_columns([d.label_column], columns["labels"])
+                or delimiter_hint(columns["labels"])
+            )
         )
+    for key, found in columns.items():
+        problems += column_problems(d.kind, key, getattr(d, key).name, found)
     segmentation = config.task == "segmentation"
     if segmentation and d.kind == "dicom" and d.masks is None:
         problems.append("task 'segmentation' needs data.masks (a CSV naming a mask per image)")
     elif segmentation and d.kind == "images" and "mask" not in columns.get("labels", ["mask"]):
-        problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}")  # type: ignore[union-attr]
+        problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}"  # type: ignore[union-attr]
+                        + near_columns(["mask"], columns["labels"]))  # fmt: skip
     if not d.allow_outside_paths:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += unreadable_formats(d.labels, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
@@ -233,7 +242,7 @@ def training_shapes(
             f"{len(g)} of shape {shape} (e.g. {item_name(g[0])})"
             for shape, g in sorted(after.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         )
-        raise RadpipeError(
+        raise ConfigError(
             f"The training images differ in shape after preprocessing: {listing}. Give them "
             "one shape (a resize or fit_depth stage after crop_foreground; colour and grey "
             "images have 3 and 1 channels), or set train.batch_size: 1 for a model that takes "
@@ -263,7 +272,7 @@ def check_model_takes(model: Any, shapes: list[list[int]], name: str) -> None:
                 model(torch.zeros(1, *shape))
     except (ValueError, RuntimeError, TypeError, IndexError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RadpipeError(
+        raise ConfigError(
             f"model.type {name!r} cannot take the preprocessed images (shape {tuple(shape)}: "
             f"channels, then spatial sizes): {reason} Change the preprocessing (e.g. a resize "
             "stage, or data.slices for series) or the model."

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
-from workflows.run.overrides import apply_override, override_for
+from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
 from workflows.train.config import CHOICES as TRAIN_CHOICES
@@ -288,11 +288,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     base, note = pick_base(raw, path.resolve().parent, Path.cwd())

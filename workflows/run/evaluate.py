@@ -229,12 +229,13 @@ def _validation(
 
 
 def _patients(study: Study, pred: Predictions) -> list[str]:
-    """Patient key of every sample (from the sample, else the split table, else its id)."""
+    """Patient key of every sample (from the split table, where series without a PatientID
+    have their study's key, else the sample's, else its id)."""
     patient_of = {r["series_key"]: r["patient_key"] for r in study.split}
     out = []
     for sample_id, meta in zip(pred.ids, pred.meta or [{}] * len(pred.ids)):
         series = meta.get("series_key") or sample_id
-        out.append(str(meta.get("patient_key") or patient_of.get(series) or series))
+        out.append(str(patient_of.get(series) or meta.get("patient_key") or series))
     return out
 
 

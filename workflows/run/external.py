@@ -10,6 +10,7 @@ validation split when its data are still there, never on the external set.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,8 @@ def evaluate_external(
     metrics = evaluate_run(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
         validation_study=_own_study(config, run_dir),
-        extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures)},
+        extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
+               "conversion": os.path.relpath(study.root, out.resolve())},
         judge=_unlike_training(run_dir, [fold_dir(run_dir, f) for f in folds]),
     )  # fmt: skip
     assert metrics is not None

@@ -29,6 +29,7 @@ __all__ = [
     "RUN_DIR_ENV",
     "announce_run_dir",
     "clear_failure",
+    "drop_untrained",
     "failure_path",
     "note_earlier_failure",
     "record_failure",
@@ -113,6 +114,23 @@ def note_earlier_failure(run_dir: Path) -> None:
     except (ValueError, KeyError, TypeError):
         why = "its record cannot be read"
     log.warning("%s had stopped on an error (%s, %s); continuing it", run_dir.name, why, FAILED)
+
+
+def drop_untrained(run_dir: Path | None) -> bool:
+    """Remove a new run directory that a configuration error stopped before any model was
+    trained (no checkpoint in it), saying so, and return whether it was removed. Such a run
+    (training images of several shapes, a model that cannot take them) was kept with advice
+    to fix the cause and resume, which could not work: a resumed run keeps its config."""
+    if run_dir is None or not run_dir.is_dir() or any(run_dir.rglob("*.pt")):
+        return False
+    import shutil
+
+    from workflows.run.paths import shown
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log.warning("nothing was trained: %s was removed; change the config and run it again",
+                shown(run_dir))  # fmt: skip
+    return True
 
 
 def clear_failure(run_dir: Path) -> None:

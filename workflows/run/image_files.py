@@ -23,11 +23,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.cells import csv_frame, csv_rows, csv_text, csv_uid, name_lines
-from pipeline.data.io import csv_path
+from pipeline.data.io import csv_path, readable_format
 from pipeline.words import are, counted
 from workflows.run.image_list import image_file
 
-__all__ = ["conflicting_dicom_masks", "conflicting_masks", "dicom_file", "missing_image_files"]
+__all__ = ["conflicting_dicom_masks", "conflicting_masks", "dicom_file", "missing_image_files",
+           "unreadable_formats"]  # fmt: skip
 
 log = logging.getLogger("radpipe")
 
@@ -72,6 +73,28 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
             f"data.source ({source.name}/): {', '.join(listed)}{more}"
         )
     return problems
+
+
+def unreadable_formats(labels: Path, columns: list[str]) -> list[str]:
+    """A problem listing the ``image``/``mask`` cells of the CSV ``labels`` whose format is
+    none radpipe reads (``.jpg``, ``.tif``), with their lines; empty when there is none.
+    Such a file stopped the run once its directory was made, by its base name alone, with
+    advice to resume that could not work (the corrected list changes the run's data)."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for row in csv_rows(csv.DictReader(csv_text(labels))):
+        for column in ("image", "mask"):
+            name = (row.get(column) or "").strip() if column in columns else ""
+            if name and not readable_format(name):
+                found[name].append(row.line)
+    if not found:
+        return []
+    listed = [f"{name} ({name_lines(lines)})" for name, lines in list(found.items())[:5]]
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return [
+        f"data.labels: {counted(len(found), 'file')} named in {labels.name} {are(len(found))} "
+        f"of no format radpipe reads (.png, .npy, .nii, .nii.gz; save JPEG and TIFF files as "
+        f"PNG first): {', '.join(listed)}{more}"
+    ]
 
 
 def conflicting_masks(labels: Path, columns: list[str], source: Path | None = None) -> list[str]:

@@ -29,6 +29,7 @@ def check_mask_rows(
     shown: str | None = None,
     *,
     own_lines: bool = True,
+    folder: Path | None = None,
 ) -> dict[str, int]:
     """Match the masks CSV with the converted data (its ``manifest`` rows,
     :func:`pipeline.data.io.read_manifest`) once the series to train on (``series_keys``) are
@@ -38,7 +39,8 @@ def check_mask_rows(
     run here, naming its source files (relative paths) and frames. Rows whose image is not in
     the converted data are never used: they are counted and a warning names a few by hashed
     line, or (``own_lines`` false: ``masks`` is the copy radpipe resolved from ``file`` keys)
-    by the user's line and file. Returns
+    by the user's line and file. A mask is named by its path below ``folder`` (the user's
+    CSV's folder; by default the folder of ``masks`` when it is the user's own). Returns
     ``{"mask_rows", "mask_rows_not_in_data"}`` for ``provenance.json``.
 
     Raises
@@ -69,8 +71,9 @@ def check_mask_rows(
             "train and test on (every image of a labelled series needs one, matched by "
             f"sop_instance_uid and frame): {named}{more}.{why}"
         )
-    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept],
-                      masks.resolve().parent if own_lines else None)  # fmt: skip
+    if folder is None and own_lines:
+        folder = masks.resolve().parent
+    _check_mask_sizes(name, listed, [r for r in images if r["series_key"] in kept], folder)
     unmatched = sorted(k for k in listed if k not in converted)
     if unmatched:
         at = masks_csv_lines(masks) if own_lines else {}

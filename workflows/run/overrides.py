@@ -17,7 +17,13 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     key, sep, text = item.partition("=")
     if not sep or not key:
         raise ConfigError(f"--set expects key.path=value; got {item!r}")
-    value = yaml.safe_load(text) if text else None
+    try:
+        value = load_yaml(text) if text else None
+    except yaml.YAMLError as err:
+        raise ConfigError(
+            f"--set {item}: the value is not valid YAML ({yaml_problem(err)}); "
+            "quote it for a string: --set 'key=\"...\"'"
+        ) from None
     parts = key.split(".")
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
@@ -27,6 +33,46 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
         node[_index(node, last, key)] = value
     else:
         node[last] = value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping key written twice (PyYAML keeps the last: a
+    second ``train:`` section would silently drop every setting of the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merge keys may be overridden: that is their purpose
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written again (first on line "
+                    f"{first[key] + 1}); YAML would keep only the last: merge them into one",
+                    key_node.start_mark,
+                )  # fmt: skip
+            first.setdefault(key, key_node.start_mark.line)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, refusing a mapping key written twice."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """PyYAML's message without its ``in "<unicode string>"`` lines: what is wrong, at which
+    line and column (1-based), and what was open there (``while parsing a flow sequence``)."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return str(err)
+    text = err.problem or "not valid YAML"
+    if err.problem_mark is not None:
+        mark = err.problem_mark
+        text = f"line {mark.line + 1}, column {mark.column + 1}: {text}"
+    if err.context:
+        start = err.context_mark
+        text += f" ({err.context}" + (f" from line {start.line + 1})" if start else ")")
+    return text
 
 
 def _child(node: Any, part: str, path: str, create: bool) -> Any:

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATH_KEYS", "anchor_paths", "pick_base", "relative_paths", "require_inputs"]
+__all__ = ["PATH_KEYS", "anchor_paths", "not_a_run", "pick_base", "relative_paths",
+           "require_inputs"]  # fmt: skip
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -99,3 +100,13 @@ def require_inputs(src: Path, **files: Path | None) -> None:
     for name, path in files.items():
         if path is not None and not path.is_file():
             raise ConfigError(f"--{name} {path}: no such file.")
+
+
+def not_a_run(run_dir: Path) -> str:
+    """Why ``run_dir`` is no run directory: not there (a mistyped name was said to have no
+    ``config.yaml``, as if the folder were there), not a folder, or no ``config.yaml``."""
+    if not run_dir.exists():
+        return f"{run_dir}: no such run directory."
+    if not run_dir.is_dir():
+        return f"{run_dir} is a file, not a run directory."
+    return f"{run_dir} is not a radpipe run directory (no config.yaml)."

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
+from pipeline.words import counted
 from workflows.run.checks import (
     check_class_weights,
     check_inputs,
@@ -38,10 +39,12 @@ from workflows.run.config import RunConfig, dump_config, load_saved_config, port
 from workflows.run.failure import (
     announce_run_dir,
     clear_failure,
+    drop_untrained,
     note_earlier_failure,
     record_failure,
 )
 from workflows.run.padding import marked_validation
+from workflows.run.paths import not_a_run, shown
 from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
@@ -72,7 +75,7 @@ def load_run_config(run_dir: Path) -> RunConfig:
     """The resolved config saved in a run directory (for ``--resume`` and ``predict``)."""
     path = run_dir / "config.yaml"
     if not path.exists():
-        raise ConfigError(f"{run_dir} is not a radpipe run directory (no config.yaml).")
+        raise ConfigError(not_a_run(run_dir))
     return load_saved_config(path)
 
 
@@ -120,6 +123,8 @@ def run_study(
         raise RunInterrupted(run_dir) from None
     except Exception as err:  # a run directory left behind says what happened (failed.json)
         refused = resume and stage == "prepare" and isinstance(err, RadpipeError)  # not run
+        if main and stage == "train" and not resume and isinstance(err, ConfigError):
+            refused = drop_untrained(run_dir)  # its config refused: a new run, not a resume
         if main and stage and not refused and run_dir is not None and run_dir.is_dir():
             record_failure(run_dir, err)
         raise
@@ -143,6 +148,9 @@ def _prepare(
         assert run_dir is not None
         try:
             study = prepare_study(config, run_dir, progress=progress)
+            if study.failures:  # said again at the end, with the exit code it gives
+                log.warning("%s could not be converted; see %s", counted(len(study.failures),
+                            "file"), shown(study.root / "errors.csv"))  # fmt: skip
             check_validation_split(config, study)
             if config.task == "classification":  # segmentation: classes found in the masks
                 check_class_weights(config, study.class_names)

@@ -28,7 +28,6 @@ from pipeline.keys import hash_key, key_fingerprint
 from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
-from pipeline.words import counted
 from workflows.report.classification import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
@@ -53,6 +52,7 @@ from workflows.run.mask_grid import align_nifti_masks
 from workflows.run.mask_rows import check_mask_rows
 from workflows.run.orientations import note_orientations, note_unplaced_masks
 from workflows.run.paths import shown
+from workflows.run.patients import place_unnamed_patients
 from workflows.run.rundir import fingerprint_files
 from workflows.run.seg_classes import read_mask_classes
 from workflows.run.split_column import make_split, split_parts
@@ -103,7 +103,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         if masks is not None and data.masks is not None:
             keys = (r["series_key"] for r in series)
             study.mask_summary = check_mask_rows(masks, manifest, keys, shown=data.masks.name,
-                                                 own_lines=masks == data.masks)  # fmt: skip
+                                                 own_lines=masks == data.masks,
+                                                 folder=data.masks.resolve().parent)  # fmt: skip
             study.masks = align_nifti_masks(masks, manifest, data.source.resolve(), run_dir,
                                             data.masks)  # fmt: skip
         if data.unit == "series" and masks is not None:
@@ -197,13 +198,7 @@ def _convert_cached(config: RunConfig, *, progress: bool) -> Study:
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
         atomic_write_text(out / DONE, json.dumps(mark))
-    if result.failures:
-        log.warning(
-            "%s could not be converted; see %s",
-            counted(len(result.failures), "file"),
-            shown(out / "errors.csv"),
-        )
-    return study
+    return study  # its failures are said by the command (`run` at once and at its end)
 
 
 def _run_convert(
@@ -260,6 +255,7 @@ def _series_rows(
     # how messages name a series: the file a file-keyed CSV gives for it, else its first file
     files = {k: escape_name(v) for k, v in (table.files if table else {}).items()}
     sources = series_sources(manifest) | files
+    place_unnamed_patients(rows, {r["series_key"]: r["study_key"] for r in manifest}, sources)
     kept = apply_missing_policy(table, list(rows), config.data.missing_labels, sources=sources)
     return [{**rows[k], "label": table.by_key[k] if table else 0, "source": sources.get(k)}
             for k in kept]  # fmt: skip

@@ -75,7 +75,8 @@ def test_a_run_on_a_folder_of_pngs_says_to_use_data_kind_images(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``radpipe run`` on a folder of PNGs without ``data.kind: images`` said only "No image
-    in SRC could be converted; see errors.csv"."""
+    in SRC could be converted; see errors.csv". Its list CSV (``image,label``) is now refused
+    before anything is converted, saying the same."""
     from PIL import Image
 
     from workflows.cli import main
@@ -89,10 +90,12 @@ def test_a_run_on_a_folder_of_pngs_says_to_use_data_kind_images(
         "task: classification\noutput: out\nconvert: {workers: 1}\n"
         "data: {source: pngs, labels: pngs/list.csv}\nmodel: {type: mlp_classifier}\n"
     )
-    assert main(["run", str(config), "--quiet"]) == 1
+    # its list CSV has no DICOM key column: said before anything is converted (exit 2)
+    assert main(["run", str(config), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert (
-        f"No image in {tmp_path / 'pngs'} could be converted: 4 files failed, e.g. im0.png: "
-        "not a DICOM file (no DICM prefix, no DICOM header): a PNG image; radpipe run trains "
-        "on PNG, NPY and NIfTI files with data.kind: images; see "
+        "data.labels: list.csv has no 'series_uid' or 'series_key' or 'file' column (columns: "
+        "image, label); its 'image' column lists image files: radpipe run trains on PNG, NPY "
+        "and NIfTI files with data.kind: images"
     ) in err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,32 @@
+"""An images list naming a JPEG or TIFF (image or mask) is refused before the run directory is
+made, every such file with its line (exit 2). It stopped the run once its directory had been
+made, naming the file's base name alone, with advice to resume that could not work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.runner.conftest import images_refusal
+
+
+def test_images_and_masks_of_no_readable_format_are_listed_before_the_run(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "img").mkdir()
+    rows = []
+    for i, (image, mask) in enumerate([("png", "png"), ("JPG", "png"), ("png", "tif"),
+                                       ("nii.gz", "npy")]):  # fmt: skip
+        rows.append({"image": f"img/{i}.{image}", "mask": f"img/{i}_m.{mask}"})
+        for name in rows[-1].values():
+            if name.endswith((".png", ".JPG", ".tif")):
+                Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name, format="PNG")
+            else:
+                (tmp_path / name).write_bytes(b"")  # there; read later, not here
+    assert images_refusal(tmp_path, rows, segmentation=True) == (
+        "data.labels: 2 files named in l.csv are of no format radpipe reads (.png, .npy, .nii, "
+        ".nii.gz; save JPEG and TIFF files as PNG first): img/1.JPG (line 3), img/2_m.tif "
+        "(line 4)"
+    )

@@ -1,0 +1,56 @@
+"""A config that is not valid YAML is refused naming the file as given, the line and column
+and the problem (PyYAML's own text said ``in "<unicode string>"``), and a ``--set`` value
+that is not valid YAML is refused naming the override (it was a traceback, exit 1)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError
+from workflows.run.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_broken_config_file_is_named_with_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("name: x\ndata:\n  source: [a\n  b: c\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "workflows.cli", "run", "c.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (
+        "radpipe run: config error: c.yaml: not valid YAML: line 4, column 4: expected ',' "
+        "or ']', but got ':' (while parsing a flow sequence from line 3)"
+    )
+
+
+def test_an_override_that_is_not_yaml_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["data.source=[a"])
+    assert str(info.value).startswith(
+        "--set data.source=[a: the value is not valid YAML (line 1, column 3: expected ',' or"
+    )
+    assert "unicode string" not in str(info.value)
+
+
+def test_a_section_written_twice_is_refused_not_replaced(tmp_path: Path) -> None:
+    # PyYAML keeps the last: the second `train:` dropped lr and optimizer unsaid
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\ntrain:\n  lr: 0.5\n  optimizer: sgd\nseed: 1\ntrain:\n  epochs: 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: not valid YAML: line 6, column 1: the key 'train' is written again (first "
+        "on line 2); YAML would keep only the last: merge them into one"
+    )
+    path.write_text("name: x\nbase: &b {lr: 0.5, epochs: 9}\ntrain:\n  <<: *b\n  epochs: 2\n")
+    with pytest.raises(ConfigError, match="base: unknown key"):  # a merge key may be overridden
+        load_config(path)

@@ -1,0 +1,31 @@
+"""An output path of the wrong kind (a file given as convert's OUT, a folder as inspect's
+--index) is a usage error naming the path and what to give (exit 2); it was a traceback
+(FileExistsError, IsADirectoryError: the latter naming radpipe's temporary file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
+
+
+def test_output_paths_of_the_wrong_kind_are_usage_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_study(tmp_path / "s", StudySpec(patients=1, modality="CR", size=16,
+                                          series_per_patient=1))  # fmt: skip
+    (tmp_path / "notes.txt").write_text("a file\n")
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to the working directory
+    assert main(["convert", "s/dicom", "notes.txt", "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "radpipe convert: error: notes.txt: File exists; it is a file, not a folder: give a "
+        "folder as the output and run it again\n"
+    )
+    assert main(["inspect", "s/dicom", "--index", "s"]) == 2
+    assert capsys.readouterr().err == (
+        "radpipe inspect: error: s: Is a directory; it is a folder: give a file name and run "
+        "it again\n"
+    )
