@@ -111,6 +111,15 @@ def test_off_by_default_and_one_epoch_is_refused(tmp_path: Path) -> None:
     assert (tc.average_epochs, tc.average_anchor) == (5, "last")
 
 
+def test_a_fresh_run_leaves_no_best_single_pt_of_an_earlier_one(tmp_path: Path) -> None:
+    """Mutation: the checkpoints of an earlier run in the folder kept by a fresh one (its
+    ``best_single.pt`` then sits beside a ``best.pt`` that was never averaged)."""
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best_single.pt").write_bytes(b"an earlier run's")
+    _recording_run(tmp_path)
+    assert not (tmp_path / "checkpoints" / "best_single.pt").exists()
+
+
 def test_resumed_run_averages_the_same_epochs(tmp_path: Path) -> None:
     _, seen = _recording_run(tmp_path / "a", average_epochs=3, average_anchor="last")
 
