@@ -198,6 +198,10 @@ def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
     mask = np.asarray(Image.open(out / rows[0]["mask"]))
     # Predicted at 16x16, written back at the original 32x32.
     assert mask.shape == (32, 32) and set(np.unique(mask)) <= {0, 1, 2}
+    for row in rows:  # each class's share of the written mask's pixels
+        counts = np.bincount(np.asarray(Image.open(out / row["mask"])).ravel(), minlength=3)
+        shares = [float(v) for k, v in row.items() if k.startswith("fraction_")]
+        np.testing.assert_allclose(shares, counts / 1024, atol=1e-6)
     # One DICOM SEG per series, referencing its source images; its frames are the PNG masks.
     import highdicom as hd
 
