@@ -97,3 +97,14 @@ def test_initial_weights_come_from_the_run_seed(
     torch.manual_seed(6)
     other = build_model(raw["model"], info["shape"], info["num_classes"]).state_dict()
     assert any(not torch.equal(other[k], v) for k, v in expected.items())
+
+
+def test_the_run_seed_is_recorded_and_reaches_the_training_loop(
+    handed: tuple[Path, dict[str, Any], dict[str, Any]],
+) -> None:
+    """Mutations: ``provenance.json`` recording another seed than the run's (5); the training
+    loop given another seed (its shuffling and dropout then ignore ``seed``)."""
+    run, _, _ = handed
+    assert json.loads((run / "provenance.json").read_text())["seed"] == 5
+    saved = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert saved["train_config"]["seed"] == 5

@@ -111,6 +111,15 @@ def test_off_by_default_and_one_epoch_is_refused(tmp_path: Path) -> None:
     assert (tc.average_epochs, tc.average_anchor) == (5, "last")
 
 
+def test_a_fresh_run_leaves_no_best_single_pt_of_an_earlier_one(tmp_path: Path) -> None:
+    """Mutation: the checkpoints of an earlier run in the folder kept by a fresh one (its
+    ``best_single.pt`` then sits beside a ``best.pt`` that was never averaged)."""
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best_single.pt").write_bytes(b"an earlier run's")
+    _recording_run(tmp_path)
+    assert not (tmp_path / "checkpoints" / "best_single.pt").exists()
+
+
 def test_resumed_run_averages_the_same_epochs(tmp_path: Path) -> None:
     _, seen = _recording_run(tmp_path / "a", average_epochs=3, average_anchor="last")
 
@@ -145,3 +154,38 @@ def test_resumed_run_averages_the_same_epochs(tmp_path: Path) -> None:
     assert "averaged" not in single and "optimizer" in single
     redone = load_checkpoint(tmp_path / "b" / "checkpoints" / "best.pt")["model"]
     torch.testing.assert_close(redone["1.weight"], resumed["1.weight"], rtol=0, atol=1e-6)
+
+
+class _Shifted(torch.utils.data.Dataset[dict[str, Any]]):
+    """Four 1x4x4 images whose pixels are their index plus the epoch the loop set (an
+    augmentation whose draws change every epoch, easy to follow by hand)."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        image = torch.full((1, 4, 4), float(i + self.epoch))
+        return {"image": image, "label": torch.tensor(i % 2), "id": f"i{i}"}
+
+
+def test_batch_norm_is_recomputed_on_the_draws_of_the_windows_last_epoch(tmp_path: Path) -> None:
+    """Mutation: batch-norm statistics recomputed on the draws of the last epoch trained, not
+    of the window's last epoch. Maximising the validation loss while training lowers it makes
+    epoch 1 the best; with ``anchor="best"`` the window is epoch 1 alone, so the input batch
+    norm's running mean is the mean of the epoch-1 images: (1 + 2 + 3 + 4) / 4 = 2.5 (the
+    last epoch, 3, would give 4.5)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.BatchNorm2d(1), nn.Flatten(), nn.Linear(16, 2))
+    config = TrainConfig(epochs=3, batch_size=2, lr=0.05, seed=1, progress=False,
+                         monitor="val_loss", mode="max", average_epochs=2,
+                         average_anchor="best")  # fmt: skip
+    train(model, _Shifted(), _Shifted(), config, tmp_path)
+    saved = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    assert saved["averaged"]["epochs"] == [1] and saved["averaged"]["batch_norm_recomputed"]
+    assert saved["model"]["0.running_mean"].item() == pytest.approx(2.5)

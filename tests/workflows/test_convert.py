@@ -7,6 +7,7 @@ import csv
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -264,3 +265,26 @@ def test_series_with_two_time_points_gives_two_volumes(study: Path, tmp_path: Pa
     bottom = next(p for p in members if float(pydicom.dcmread(p).ImagePositionPatient[2]) == z[0])
     ds = pydicom.dcmread(bottom)
     assert np.array_equal(first[0], apply_modality_lut(ds.pixel_array, ds))
+
+
+def test_a_finished_conversion_leaves_no_partial_manifests(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mutation: the partial manifests flushed during the run kept once ``manifest.csv`` is
+    written (hidden files a later resume would read). Flushed after every file here."""
+    import workflows.convert.batch as batch
+    from workflows.convert.resume import partial_files
+
+    monkeypatch.setattr(batch, "_FLUSH_SECONDS", 0.0)
+    seen: list[int] = []
+    real = batch.Partial.add
+
+    def add(self: Any, *args: Any) -> Any:
+        out = real(self, *args)
+        seen.append(len(partial_files(self.out)))
+        return out
+
+    monkeypatch.setattr(batch.Partial, "add", add)
+    convert_folder(study / "dicom", tmp_path / "out", ConvertOptions(workers=1), progress=False)
+    assert max(seen) > 0  # flushed while converting
+    assert partial_files(tmp_path / "out") == []

@@ -172,3 +172,22 @@ def test_grad_clip_scales_the_global_norm_down_to_the_limit() -> None:
     assert _sgd_epoch(1.0) == pytest.approx([-0.6, -0.8], rel=1e-5)
     # a limit above the norm leaves the gradient as it is
     assert _sgd_epoch(10.0) == pytest.approx([-3.0, -4.0])
+
+
+def test_train_loss_is_the_mean_over_samples_not_batches() -> None:
+    """Mutation: each batch's loss weighted alike (or by the largest batch). A loss that is
+    each batch's mean label: batches (0, 0) and (3,) give (0 + 0 + 3) / 3 = 1 per sample,
+    not (0 + 3) / 2 = 1.5 per batch."""
+    from workflows.train.epoch import train_one_epoch
+
+    model = torch.nn.Linear(2, 1, bias=False)
+    config = TrainConfig(optimizer="sgd", lr=1.0, amp=False, progress=False)
+    batches = [{"image": torch.zeros(n, 2), "label": torch.tensor(labels)}
+               for n, labels in ((2, [0, 0]), (1, [3]))]  # fmt: skip
+
+    def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return logits.sum() * 0 + target.float().mean()
+
+    row = train_one_epoch(model, batches, loss, make_optimizer(model, config), config,  # type: ignore[arg-type]
+                          torch.device("cpu"), None, None)  # fmt: skip
+    assert (row["train_loss"], row["samples"]) == (pytest.approx(1.0), 3)

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.errors import RadpipeError
 from pipeline.split import check_no_leak, read_split_csv
+from pipeline.stage import Pipeline
 from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
 from workflows.run.config import load_config
@@ -113,6 +114,9 @@ def test_series_recurrent_config(ct_series_study: Path, tmp_path: Path) -> None:
     # One case per test series (not per slice).
     series = [r for r in read_split_csv(run / "split.csv") if r["split"] == "test"]
     assert metrics["num_cases"] == len(series)
+    # data.slices fits the depth before the configured stages (they see 6 slices)
+    steps = [type(stage).__name__ for _, stage in Pipeline.load(run / "stages").steps]
+    assert steps == ["FitDepth", "ClipIntensity", "RescaleIntensity", "Resize"]
 
 
 @pytest.mark.parametrize("name", ["mr_segment_mlp", "mr_segment_recurrent", "mr_segment_unet"])
@@ -194,6 +198,10 @@ def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:
     mask = np.asarray(Image.open(out / rows[0]["mask"]))
     # Predicted at 16x16, written back at the original 32x32.
     assert mask.shape == (32, 32) and set(np.unique(mask)) <= {0, 1, 2}
+    for row in rows:  # each class's share of the written mask's pixels
+        counts = np.bincount(np.asarray(Image.open(out / row["mask"])).ravel(), minlength=3)
+        shares = [float(v) for k, v in row.items() if k.startswith("fraction_")]
+        np.testing.assert_allclose(shares, counts / 1024, atol=1e-6)
     # One DICOM SEG per series, referencing its source images; its frames are the PNG masks.
     import highdicom as hd
 

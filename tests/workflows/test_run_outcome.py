@@ -3,6 +3,7 @@ test set has no report to point at, and files that could not be converted make i
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
     assert "1 source files could not be converted" in again.stderr  # the report is not counted
     (run_dir, _) = sorted((tmp_path / "runs").glob("xray_classify-*"))
     assert (run_dir / "checkpoints" / "best.pt").is_file()
+    provenance = json.loads((run_dir / "provenance.json").read_text())
+    assert provenance["failed_files"] == 1  # the run directory's record of it
     assert not (run_dir / "report.html").exists() and "report:" not in done.stdout
     assert "test metrics:  none: split.test is 0 (no internal test set)" in done.stdout
     assert f"radpipe evaluate {run_dir.relative_to(tmp_path)} SRC --labels CSV" in done.stdout

@@ -47,6 +47,15 @@ def test_ema_monitor_ignores_a_single_lucky_epoch() -> None:
     assert seen == pytest.approx([0.5, 0.66, 0.636])
 
 
+def test_a_nan_epoch_leaves_the_smoothed_monitor_as_it_was() -> None:
+    """Mutation: NaN averaged in (the average is lost and restarts at the next value, 0.7).
+    By hand, a = 0.5: 0.5; NaN skipped, 0.5; then 0.5 x 0.5 + 0.5 x 0.7 = 0.6."""
+    stopper = EarlyStopping("val_dice", "auto", patience=None, ema=0.5)
+    gains = [stopper.update(e, v) for e, v in enumerate([0.5, math.nan, 0.7], start=1)]
+    assert gains == [True, False, True]
+    assert (stopper.best_epoch, stopper.smoothed) == (3, pytest.approx(0.6))
+
+
 def test_min_epochs_delays_early_stopping() -> None:
     stopper = EarlyStopping("val_accuracy", "auto", patience=1, min_epochs=4)
     stops = []
