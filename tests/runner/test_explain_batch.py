@@ -1,7 +1,6 @@
 """A run's saliency maps of large images go through the model a few at a time, never fewer
 than the training batch (they went 32 occluded copies at a time: 32 volumes where training
-fitted 2), are made once (the randomisation check made the first case's again), and
-``metrics.json`` says how long they took."""
+fitted 2), and are made once (the randomisation check made the first case's again)."""
 
 from __future__ import annotations
 
@@ -51,7 +50,7 @@ def test_saliency_maps_use_the_runs_batch_size(
     pred = SimpleNamespace(ids=["a", "b", "c"], images=images, probs=probs,
                            truth=probs.argmax(axis=1), hidden=set())  # fmt: skip
     got = explain_cases(RunConfig.model_validate(raw), Path("best.pt"), pred, {}, tmp_path)
-    assert got["batch_size"] == 2 and isinstance(got["seconds"], float)
+    assert got["batch_size"] == 2 and "seconds" not in got  # metrics.json: reproducible
     assert len(got["cases"]) == 1 and got["sanity_check"]["case"] == got["cases"][0]["id"]
     # one case: 2 maps, which its randomisation check uses (they were made again); the
     # randomised copy is another module. Occlusion 8 x 8 = 64 copies + the image, IG 24 steps.

@@ -145,7 +145,7 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     by_file = [{"file": files[r["sop_instance_uid"]], "frame": r["frame"], "mask": r["mask"]}
                for r in rows]  # fmt: skip
     keyed = write_rows(tmp_path / "by_file.csv", [*by_file, {**by_file[0], "mask": other}])
-    err = _refused_dicom(tmp_path, keyed)
+    err = _refused_dicom(tmp_path, keyed, in_process=True)  # the CLI's path: above
     assert (
         f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
         f"{rows[0]['mask']}, line {len(rows) + 2} {other})"
@@ -153,28 +153,42 @@ def test_a_dicom_masks_csv_giving_an_image_two_masks_is_refused_before_the_run(
     # the file spelt another way is the same image: refused up front too (it was found only
     # once the run directory had been made, exit 1)
     spelt = {**by_file[0], "file": "./" + by_file[0]["file"], "mask": other}
-    err = _refused_dicom(tmp_path, write_rows(tmp_path / "spelt.csv", [*by_file, spelt]))
+    err = _refused_dicom(tmp_path, write_rows(tmp_path / "spelt.csv", [*by_file, spelt]),
+                         in_process=True)  # fmt: skip
     assert (
         f"(only one can be its truth): {by_file[0]['file']}, frame 0 (line 2 "
         f"{rows[0]['mask']}, line {len(rows) + 2} {other})"
     ) in err
 
 
-def _refused_dicom(tmp_path: Path, masks: Path) -> str:
+def _refused_dicom(tmp_path: Path, masks: Path, in_process: bool = False) -> str:
     """``radpipe run`` (subprocess) of a DICOM segmentation with ``masks``: must exit 2 before
     any run directory is made; returns its stderr."""
     raw = base_config(tmp_path, tmp_path / "runs", masks=str(masks))
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
-    return _exit_2(tmp_path, raw)
+    return _exit_2(tmp_path, raw, in_process)
 
 
-def _exit_2(tmp_path: Path, raw: dict[str, object]) -> str:
-    """``radpipe run`` (subprocess) of ``raw``: must exit 2 before any run directory is made
-    under ``tmp_path/runs``; returns its stderr."""
+def _exit_2(tmp_path: Path, raw: dict[str, object], in_process: bool = False) -> str:
+    """``radpipe run`` (subprocess; ``in_process``: its ``main``, the same code without the
+    interpreter's start) of ``raw``: must exit 2 before any run directory is made under
+    ``tmp_path/runs``; returns its stderr."""
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    if in_process:
+        import contextlib
+        import io
+
+        from workflows.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["run", str(config), "--quiet"])
+        proc = subprocess.CompletedProcess([], code, "", err.getvalue())
+    else:
+        proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config),
+                               "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
     assert not (tmp_path / "runs").exists()  # no run directory left behind
