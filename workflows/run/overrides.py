@@ -57,7 +57,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load``, refusing a mapping key written twice."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
 
 
 def yaml_problem(err: yaml.YAMLError) -> str:
