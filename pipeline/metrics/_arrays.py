@@ -46,12 +46,13 @@ def as_labels(values: ArrayOrTensor, num_classes: int, name: str) -> np.ndarray:
     return array
 
 
-def check_num_classes(num_classes: int) -> None:
-    """Raise ``ValueError`` unless ``num_classes`` is an integer >= 1."""
+def check_num_classes(num_classes: int, name: str = "num_classes") -> None:
+    """Raise ``ValueError`` unless ``num_classes`` (the parameter ``name``: also ``n_bins``)
+    is an integer >= 1."""
     if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
-        raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes!r}.")
+        raise ValueError(f"The '{name}' parameter must be an int >= 1; got {num_classes!r}.")
     if num_classes < 1:
-        raise ValueError(f"The 'num_classes' parameter must be an int >= 1; got {num_classes}.")
+        raise ValueError(f"The '{name}' parameter must be an int >= 1; got {num_classes}.")
 
 
 class NonFiniteScoresError(RadpipeError, ValueError):

@@ -17,7 +17,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import binary_truth, class_probabilities, positive_scores
+from pipeline.metrics._arrays import (
+    binary_truth,
+    check_num_classes,
+    class_probabilities,
+    positive_scores,
+)
 from pipeline.metrics.roc import ovr_ranks
 from pipeline.words import word
 
@@ -63,7 +68,7 @@ def calibration_summary(
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
 
-    _check_bins(n_bins)
+    check_num_classes(n_bins, "n_bins")  # 0 bins gave a 1-bin ECE
     labels, p = class_probabilities(true, probs, positive=positive)
     k = p.shape[1]
     sums = p.sum(axis=1)
@@ -113,7 +118,7 @@ def expected_calibration_error(true: np.ndarray, probs: np.ndarray, *, n_bins: i
     >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), probs, n_bins=10), 3)
     0.4
     """
-    _check_bins(n_bins)
+    check_num_classes(n_bins, "n_bins")  # 0 bins gave a 1-bin ECE
     labels, p = class_probabilities(true, probs)
     confidence = p.max(axis=1)
     correct = (p.argmax(axis=1) == labels).astype(np.float64)
@@ -233,9 +238,3 @@ def choose_threshold(
     if rule == "sensitivity":
         out["target_sensitivity"] = target_sensitivity
     return out
-
-
-def _check_bins(n_bins: int) -> None:
-    """Raise ``ValueError`` unless ``n_bins`` is an int >= 1 (0 bins gave a 1-bin ECE)."""
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"The 'n_bins' parameter must be an int >= 1; got {n_bins!r}.")
