@@ -478,6 +478,29 @@ def test_evaluate_exits_1_when_source_files_failed(
     assert metrics["failed_files"] == 1 and metrics["num_cases"] == 6
 
 
+def test_predict_names_the_source_files_it_could_not_convert(
+    trained_without_test: Path, external: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """predict said only "1 file could not be converted; see <absolute path>" on stdout; now
+    as evaluate and run say it: on stderr, the count, errors.csv and each file's reason."""
+    src = tmp_path / "src"
+    shutil.copytree(external / "dicom", src)
+    (src / "broken.dcm").write_bytes(b"DICM" * 8)
+    out = tmp_path / "pred"
+    assert main(["predict", str(trained_without_test), str(src), "--out", str(out),
+                 "--quiet"]) == 1  # fmt: skip
+    captured = capsys.readouterr()
+    assert "could not be converted" not in captured.out
+    tail = captured.err[captured.err.index("1 source files could not be converted") :]
+    first, second = tail.splitlines()[:2]
+    assert first.endswith("left out of the predictions; see pred/converted/errors.csv:") or (
+        str(out / "converted" / "errors.csv") in first
+    ), first
+    assert second.startswith("  broken.dcm: ")
+    with (out / "predictions.csv").open() as fh:
+        assert len(list(csv.DictReader(fh))) == 6
+
+
 def test_a_run_split_by_its_own_column_is_scored_on_labels_without_it(
     external: Path, tmp_path: Path
 ) -> None:

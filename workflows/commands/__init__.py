@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -14,3 +16,19 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
     return value
+
+
+def print_failures(errors: Path, count: int, left_out_of: str) -> None:
+    """On stderr, once at the end: how many source files could not be converted and what
+    they are left out of, where they are listed (``errors.csv``, shown relative), and the
+    first ten with their reasons, as ``radpipe convert`` prints them."""
+    from workflows.run.convert_cache import read_csv_file
+    from workflows.run.paths import shown
+
+    print(f"{count} source files could not be converted and were left out of {left_out_of}; "
+          f"see {shown(errors)}:", file=sys.stderr)  # fmt: skip
+    rows = [r for r in read_csv_file(errors) if r.get("kind", "error") == "error"]
+    for row in rows[:10]:
+        print(f"  {row['source']}: {row['reason']}", file=sys.stderr)
+    if len(rows) > 10:
+        print(f"  ... and {len(rows) - 10} more", file=sys.stderr)

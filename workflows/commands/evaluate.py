@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workflows.commands import print_failures
     from workflows.run.external import evaluate_external
     from workflows.run.summary import headline, headline_text, positive_class_of, printed_notes
 
@@ -54,21 +54,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"NOT an external test set: {metrics['evaluated']}")
     print(f"wrote {out / 'metrics.json'}")
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
-        _print_failures(out / metrics["conversion"] / "errors.csv", metrics["failed_files"])
+        print_failures(
+            out / metrics["conversion"] / "errors.csv", metrics["failed_files"], "the scores"
+        )
         return 1
     return 0
-
-
-def _print_failures(errors: Path, count: int) -> None:
-    """Once, at the end: how many source files were left out, where they are listed, and the
-    first ten with their reasons (as `radpipe convert` prints them)."""
-    from workflows.run.convert_cache import read_csv_file
-    from workflows.run.paths import shown
-
-    print(f"{count} source files could not be converted and were left out of the scores; "
-          f"see {shown(errors)}:", file=sys.stderr)  # fmt: skip
-    rows = [r for r in read_csv_file(errors) if r.get("kind", "error") == "error"]
-    for row in rows[:10]:
-        print(f"  {row['source']}: {row['reason']}", file=sys.stderr)
-    if len(rows) > 10:
-        print(f"  ... and {len(rows) - 10} more", file=sys.stderr)

@@ -48,6 +48,8 @@ def default_out(run_dir: Path, src: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.words import counted
+    from workflows.commands import print_failures
+    from workflows.run.paths import shown
     from workflows.run.predict import predict_folder
 
     out = args.out or default_out(args.run, args.src)
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         args.run, args.src, out, progress=not args.quiet,
         hashed_keys_only=args.hashed_keys_only, with_uids=args.with_uids,
     )  # fmt: skip
-    print(f"{counted(result.items, 'prediction')} -> {result.predictions}")
+    print(f"{counted(result.items, 'prediction')} -> {shown(result.predictions)}")
     post = result.postprocess
     if post and post["steps"]:
         steps = ", ".join(step["type"] for step in post["steps"])
@@ -63,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
               f"masks, {post['pixels_changed']} pixels)")  # fmt: skip
     if result.skipped:
         print(f"{counted(result.skipped, 'image')} the run's model cannot take; see "
-              f"{out}/skipped.csv")  # fmt: skip
+              f"{shown(out / 'skipped.csv')}")  # fmt: skip
     if result.failures:
-        print(f"{counted(result.failures, 'file')} could not be converted; see "
-              f"{out}/converted/errors.csv")  # fmt: skip
+        print_failures(out / "converted" / "errors.csv", result.failures, "the predictions")
     return 1 if result.failures or result.skipped else 0

@@ -92,13 +92,17 @@ def run(args: argparse.Namespace) -> int:
 
         return launch(args.nproc, argv)
     config = load_study_config(args)
+    from workflows.run.checks import check_before_run
+
+    check_before_run(config)  # a refusal before torch and the runner are imported
     from workflows.commands.logs import setup_logging
     from workflows.run.runner import RunInterrupted, run_study
 
     setup_logging()
     try:
         with _stop_on_sigterm() as terminated:
-            outcome = run_study(config, run_dir=args.resume, progress=not args.quiet)
+            outcome = run_study(config, run_dir=args.resume, progress=not args.quiet,
+                                inputs_checked=True)  # fmt: skip
     except RunInterrupted as stop:
         from workflows.run.paths import shown  # relative below the working directory
 

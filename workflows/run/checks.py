@@ -33,7 +33,21 @@ from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["check_inputs"]
+__all__ = ["check_before_run", "check_inputs"]
+
+
+def check_before_run(config: RunConfig) -> None:
+    """:func:`check_inputs`, then :func:`check_split_column`: everything a run checks before
+    its run directory is made. Imports no torch, so ``radpipe run`` refuses a config in the
+    time it takes to read it.
+
+    Raises
+    ------
+    ConfigError
+        As the two checks do.
+    """
+    check_inputs(config)
+    check_split_column(config)
 
 
 def check_inputs(config: RunConfig) -> None:

@@ -7,8 +7,7 @@
 4. evaluate on the test split (each fold, and the ensemble of the folds), ``metrics.json``
 5. plots and ``report.html``
 
-Every step is resumable: ``radpipe run --resume RUN/`` reuses the split, the fitted stages
-and the last checkpoint, and redoes only what is missing.
+Resumable: ``radpipe run --resume RUN/`` reuses the split, fitted stages and last checkpoint.
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
 from pipeline.words import counted
 from workflows.run.checks import (
+    check_before_run,
     check_class_weights,
-    check_inputs,
     check_model_takes,
-    check_split_column,
     check_validation_split,
     training_shapes,
 )
@@ -85,18 +83,20 @@ def run_study(
     run_dir: Path | None = None,
     progress: bool = True,
     ctx: DistributedContext | None = None,
+    inputs_checked: bool = False,
 ) -> RunOutcome | None:
     """Run (or, given an existing ``run_dir``, resume) the study ``config`` describes.
 
     With ``ctx`` (DDP under torchrun, see :mod:`workflows.commands.train_ddp`), rank 0 alone creates
     the run directory, converts, splits, fits the preprocessing, evaluates and writes; the
     other ranks read its results from the run directory after a barrier, and every rank
-    trains its shard. Rank 0 returns the outcome, the others ``None``.
+    trains its shard. Rank 0 returns the outcome, the others ``None``. ``inputs_checked``: the
+    caller ran :func:`workflows.run.checks.check_before_run` (``radpipe run`` does, sans torch).
     """
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
-    check_inputs(config)  # before a run directory is made or anything converted
-    check_split_column(config)
+    if not inputs_checked:  # before a run directory is made or anything converted
+        check_before_run(config)
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))
