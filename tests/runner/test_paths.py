@@ -18,7 +18,7 @@ from tests.runner.conftest import base_config, read_rows, write_rows
 from workflows.cli import main
 from workflows.run.checks import check_inputs
 from workflows.run.config import load_config, validate_config
-from workflows.run.runner import load_run_config
+from workflows.run.rundir import load_run_config
 
 
 def test_relative_paths_in_the_file_follow_the_file_and_set_follows_cwd(

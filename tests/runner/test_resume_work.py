@@ -13,6 +13,7 @@ import workflows.run.runner as runner
 import workflows.train.loop as loop
 from tests.runner.conftest import base_config
 from workflows.run.config import validate_config
+from workflows.run.rundir import load_run_config
 
 
 def _stop_at(fold: int, epoch: int) -> Any:
@@ -44,7 +45,7 @@ def _trained_on_resume(run: Path) -> list[tuple[str, int]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loop, "_train_epoch", counted)
-        runner.run_study(runner.load_run_config(run), run_dir=run, progress=False)
+        runner.run_study(load_run_config(run), run_dir=run, progress=False)
     return trained
 
 

@@ -324,7 +324,7 @@ def test_the_external_folder_keeps_the_runs_config_with_paths_that_resolve(
     """OUT/config.yaml is the run's config with its paths relative to OUT (a copy of
     RUN/config.yaml kept them relative to RUN: wrong from OUT, in the report too)."""
     from workflows.run.config import load_saved_config
-    from workflows.run.runner import load_run_config
+    from workflows.run.rundir import load_run_config
 
     out = tmp_path / "deeper" / "ext"
     args = ["evaluate", str(trained_without_test), str(external / "dicom"), "--labels",

@@ -34,3 +34,26 @@ def test_a_refused_config_is_refused_without_importing_torch(tmp_path: Path) -> 
     )  # fmt: skip
     assert "no such folder no-such-folder" in done.stderr, done.stderr
     assert done.stdout.split() == ["rc", "2", "torch", "False"], done.stdout + done.stderr
+
+
+ANY_ARGS = """
+import sys
+from workflows.cli import main
+rc = main(sys.argv[1:])
+print("rc", rc, "torch", "torch" in sys.modules)
+"""
+
+
+def test_a_mistyped_run_directory_is_said_without_importing_torch(tmp_path: Path) -> None:
+    """predict, evaluate and run --resume of a run directory that is not there: exit 2,
+    naming it, before torch (they imported it first, then said the folder was missing)."""
+    (tmp_path / "src").mkdir()
+    for args in (["predict", "runs/typo", "src"],
+                 ["evaluate", "runs/typo", "src", "--labels", "labels.csv"],
+                 ["run", "--resume", "runs/typo"]):  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", ANY_ARGS, *args], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+        assert f"radpipe {args[0]}: config error: runs/typo: no such run directory." in (
+            done.stderr
+        ), done.stderr
+        assert done.stdout.split() == ["rc", "2", "torch", "False"], (args, done.stdout)

@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workflows.run.rundir import load_run_config
+
+    load_run_config(args.run)  # a mistyped run directory is said before torch is imported
     from workflows.commands import print_failures
     from workflows.run.external import evaluate_external
     from workflows.run.summary import headline, headline_text, positive_class_of, printed_notes

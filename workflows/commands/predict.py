@@ -47,6 +47,9 @@ def default_out(run_dir: Path, src: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workflows.run.rundir import load_run_config
+
+    load_run_config(args.run)  # a mistyped run directory is said before torch is imported
     from pipeline.words import counted
     from workflows.commands import print_failures
     from workflows.run.paths import shown

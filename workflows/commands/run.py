@@ -75,7 +75,7 @@ def load_study_config(args: argparse.Namespace) -> RunConfig:
     elif args.overrides:
         raise ConfigError("--set cannot change a run being resumed")
     else:
-        from workflows.run.runner import load_run_config
+        from workflows.run.rundir import load_run_config
 
         config = load_run_config(args.resume)
     if args.threads is not None:  # speed only: allowed on resume too

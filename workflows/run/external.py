@@ -46,8 +46,13 @@ def evaluate_external(
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
     from workflows.run.paths import require_inputs
-    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, source_dir
-    from workflows.run.runner import load_run_config
+    from workflows.run.rundir import (
+        claim_output,
+        fold_checkpoint,
+        fold_dir,
+        load_run_config,
+        source_dir,
+    )
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "evaluate")

@@ -74,8 +74,7 @@ def predict_folder(
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.invert import on_source_pixels
     from workflows.run.paths import require_inputs
-    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir
-    from workflows.run.runner import load_run_config
+    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "predict")

@@ -19,9 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from workflows.run.config import RunConfig
 
 log = logging.getLogger("radpipe")
 
@@ -342,3 +346,23 @@ def split_index_values(run_dir: Path, column: str) -> set[str]:
     with index.open(newline="") as fh:
         return {r[column] for r in csv.DictReader(fh)
                 if r.get("series_key") in keys and r.get(column)}  # fmt: skip
+
+
+def load_run_config(run_dir: Path) -> RunConfig:
+    """The resolved config saved in a run directory (``--resume``, ``predict``, ``evaluate``);
+    imports no torch, so a mistyped run directory
+    is said at once.
+
+    Raises
+    ------
+    ConfigError
+        ``run_dir`` is missing, a file, or holds no ``config.yaml``; or the saved config is
+        invalid.
+    """
+    from workflows.run.config import load_saved_config
+    from workflows.run.paths import not_a_run
+
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        raise ConfigError(not_a_run(run_dir))
+    return load_saved_config(path)

@@ -33,7 +33,7 @@ from workflows.run.checks import (
     check_validation_split,
     training_shapes,
 )
-from workflows.run.config import RunConfig, dump_config, load_saved_config, portable
+from workflows.run.config import RunConfig, dump_config, portable
 from workflows.run.failure import (
     announce_run_dir,
     clear_failure,
@@ -42,8 +42,14 @@ from workflows.run.failure import (
     record_failure,
 )
 from workflows.run.padding import marked_validation
-from workflows.run.paths import not_a_run, shown
-from workflows.run.rundir import fold_checkpoint, fold_dir, hold_run, new_run_dir, write_provenance
+from workflows.run.paths import shown
+from workflows.run.rundir import (
+    fold_checkpoint,
+    fold_dir,
+    hold_run,
+    new_run_dir,
+    write_provenance,
+)
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -67,14 +73,6 @@ class RunOutcome:
     conversion: Path | None = None  # the conversion folder (its errors.csv)
     no_test: str | None = None  # why there is no internal test set (no metrics), else None
     kind: str = "dicom"  # data.kind: how a run without a test set is scored ("images": not)
-
-
-def load_run_config(run_dir: Path) -> RunConfig:
-    """The resolved config saved in a run directory (for ``--resume`` and ``predict``)."""
-    path = run_dir / "config.yaml"
-    if not path.exists():
-        raise ConfigError(not_a_run(run_dir))
-    return load_saved_config(path)
 
 
 def run_study(
