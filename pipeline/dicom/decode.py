@@ -217,12 +217,14 @@ def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) 
     """
     high = values.integer(ds, "HighBit", None)
     width = arr.dtype.itemsize * 8
-    if high is None or high == bits_stored - 1 or not 0 <= high < width:
+    if high is None or high == bits_stored - 1:
         return arr
     what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
     shift = high - (bits_stored - 1)
+    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
+        what += f" and not below BitsAllocated ({width})"
     unsigned = arr.view(arr.dtype.str.replace("i", "u"))
-    if shift > 0:
+    if shift > 0 and high < width:
         low = np.bitwise_and(unsigned, (1 << shift) - 1)
         if not low.any() and np.right_shift(unsigned, bits_stored).any():
             notes.append(f"{what}: values read from bits {shift}-{high}, shifted down by {shift}")
@@ -292,6 +294,8 @@ def decode_stored(
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         arr = decode_with_pydicom(ds, source, notes, header)
+        if arr.dtype.kind in "ui":  # pydicom reads the low BitsStored bits, whatever HighBit
+            _high_bit(arr[:0], ds, bits_stored, notes)
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
             raise DicomError(source, _shape_mismatch(arr.shape, shape))
