@@ -107,15 +107,15 @@ def check_pixel_size(
             f"header claims {rows}x{cols}x{frame_count(ds)}x{samples} = {pixels:,} pixels, "
             f"over the limit of {max_pixels:,} (raise max_pixels if this is genuine).",
         )
+    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file: said as a
+    if cut:  # header-only reading says it, whether the image fits in what is left or not
+        raise DicomError(source, f"truncated file: {cut}")
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE} or keyword != "PixelData":
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif syntax is not None and syntax not in MPEGTransferSyntaxes:
         _check_frame_room(ds, source, file_size)
-    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file (a damaged
-    if cut:  # length field: the image fits, but what else of the file is lost is unknown)
-        raise DicomError(source, f"truncated file: {cut}")
     return pixels
 
 
