@@ -58,9 +58,11 @@ def test_a_colour_series_is_one_rgb_nifti_placed_like_grey(tmp_path: Path) -> No
 
 
 def test_a_colour_series_as_npy_is_slices_rows_columns_samples(tmp_path: Path) -> None:
+    # z = 4 missing: resampled as a grey series is, each sample alike (4, 8, 12 by hand)
     series = generate_uid()
-    src = G.save(tmp_path / "in", [_rgb_slice(z, series, (z, 2 * z, 3 * z)) for z in (3, 1, 2)])
-    row = _convert(src, tmp_path / "out", "npy")
+    slices = [_rgb_slice(z, series, (z, 2 * z, 3 * z)) for z in (3, 1, 5, 2)]
+    row = _convert(G.save(tmp_path / "in", slices), tmp_path / "out", "npy")
     data = np.load(tmp_path / "out" / row["output"])
-    assert data.shape == (3, 8, 8, 3)
-    assert data[:, 5, 5].tolist() == [[1, 2, 3], [2, 4, 6], [3, 6, 9]]
+    assert data.shape == (5, 8, 8, 3)  # float32, as every NPY radpipe writes
+    assert data[:, 5, 5].tolist() == [[1, 2, 3], [2, 4, 6], [3, 6, 9], [4, 8, 12], [5, 10, 15]]
+    assert row["problems"].startswith("resampled: missing slices")
