@@ -101,6 +101,7 @@ def write_nifti(
     repetition_time: float | None = None,
     sheared: bool = False,
     spacing: tuple[float, float, float] | None = None,
+    rgb: bool = False,
 ) -> Path:
     """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
@@ -124,15 +125,21 @@ def write_nifti(
         ``(slice, row, column)`` spacing in mm, used only without an affine: the zooms
         (``pixdim``) of an image whose size is known but whose place is not (a radiograph,
         an ultrasound cine), as dcm2niix writes them; the codes stay 0.
+    rgb
+        ``volume`` has a last axis of 3 uint8 RGB samples: written as RGB24 (datatype 128),
+        as dcm2niix writes colour series.
     """
     import nibabel as nib
 
+    if rgb:  # one (R, G, B) record per voxel: NIfTI's RGB24
+        triples = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
+        volume = np.ascontiguousarray(volume, dtype=np.uint8).view(triples)[..., 0]
     if volume.ndim not in (3, 4):
         raise ValueError(f"Expected volume of shape (D, H, W) or (T, D, H, W); got {volume.shape}.")
     axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
     # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: NIfTI's own layout, so
     # nibabel writes it without another copy
-    if not _ready(volume):
+    if not rgb and not _ready(volume):
         volume = _smallest_exact(np.asarray(volume, dtype=np.float32))
     data = volume.transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)

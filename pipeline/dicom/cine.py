@@ -95,7 +95,7 @@ def cine_as_time_points(volume: Any) -> Any:
     Its ``frame_time`` becomes their step (``repetition_time``, ms), as NIfTI writes 4-D
     series; any other :class:`~pipeline.dicom.volume.SeriesVolume` is returned unchanged.
     """
-    if volume.frame_time is None or volume.image.ndim != 3:
+    if volume.frame_time is None or volume.image.ndim - volume.rgb != 3:
         return volume
     return replace(volume, image=volume.image[:, None], repetition_time=volume.frame_time)
 

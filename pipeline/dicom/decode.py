@@ -26,9 +26,9 @@ from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.palette import apply_palette
-from pipeline.dicom.plugins import decode_with_pydicom
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE
+from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -107,15 +107,15 @@ def check_pixel_size(
             f"header claims {rows}x{cols}x{frame_count(ds)}x{samples} = {pixels:,} pixels, "
             f"over the limit of {max_pixels:,} (raise max_pixels if this is genuine).",
         )
+    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file: said as a
+    if cut:  # header-only reading says it, whether the image fits in what is left or not
+        raise DicomError(source, f"truncated file: {cut}")
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE} or keyword != "PixelData":
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif syntax is not None and syntax not in MPEGTransferSyntaxes:
         _check_frame_room(ds, source, file_size)
-    cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file (a damaged
-    if cut:  # length field: the image fits, but what else of the file is lost is unknown)
-        raise DicomError(source, f"truncated file: {cut}")
     return pixels
 
 
@@ -154,6 +154,8 @@ def _check_native_length(
 ) -> None:
     if str(ds.get("PhotometricInterpretation", "")).upper() in ("YBR_FULL_422", "YBR_PARTIAL_422"):
         pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
+        padded = padded_row_columns(ds)  # rows of whole pairs (fo-dicom #471)
+        pixels = pixels * padded // int(ds.Columns) if padded else pixels
     needed = (pixels * bits + 7) // 8
     have = pixel_length(ds)
     if have is None:
@@ -217,12 +219,14 @@ def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) 
     """
     high = values.integer(ds, "HighBit", None)
     width = arr.dtype.itemsize * 8
-    if high is None or high == bits_stored - 1 or not 0 <= high < width:
+    if high is None or high == bits_stored - 1 or arr.dtype.kind not in "ui":
         return arr
     what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
     shift = high - (bits_stored - 1)
+    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
+        what += f" and not below BitsAllocated ({width})"
     unsigned = arr.view(arr.dtype.str.replace("i", "u"))
-    if shift > 0:
+    if shift > 0 and high < width:
         low = np.bitwise_and(unsigned, (1 << shift) - 1)
         if not low.any() and np.right_shift(unsigned, bits_stored).any():
             notes.append(f"{what}: values read from bits {shift}-{high}, shifted down by {shift}")
@@ -291,7 +295,8 @@ def decode_stored(
         if samples == 1 and codestream.keeps_jpeg_samples(syntax):
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
-        arr = decode_with_pydicom(ds, source, notes, header)
+        arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
+        _high_bit(arr[:0], ds, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
             raise DicomError(source, _shape_mismatch(arr.shape, shape))

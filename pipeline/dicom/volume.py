@@ -27,6 +27,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
 from pipeline.dicom.padding import blend, padding_mask, shift_slice
+from pipeline.dicom.rgb_volume import build_rgb_volume, colour_frame_note, is_rgb_frames
 from pipeline.errors import DicomError
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class SeriesVolume:
     window: str
     diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
     frame_time: float | None = None
+    rgb: bool = False  # image has a last axis of 3 RGB samples, uint8 (rgb_volume)
 
 
 @dataclass(frozen=True)
@@ -136,12 +138,11 @@ def load_series(
             refs += found
             arrays += [np.zeros((0, 0), np.float32)] * len(found)
             continue
-        if image.is_color:
-            raise DicomError(rel, "colour images cannot be stacked into a volume.")
         if notes is not None:
             said = preset_note(window, "", image.units) if image.units[0] else None
+            said = colour_frame_note(image.bits_stored) if image.is_color else said
             notes += [p for p in (*image.problems, said) if p and p not in notes]
-        tiles = None
+        tiles, out = None, cast(Any, "uint8" if image.is_color else "float32")  # RGB as PNG
         for ref in found:
             if ref.mosaic:
                 if tiles is None:
@@ -154,15 +155,16 @@ def load_series(
                 if mask is not None and padding is not None:
                     padding[len(arrays)] = np.packbits(mask)
                 exact = exact_modality(image, ref.frame, window) if exact_integers else None
+                exact = None if image.is_color else exact
                 if exact is not None:
                     refs.append(ref)
                     arrays.append(ExactFrame(*exact))
                     names.add("none")
                     continue
-                array, name = render(image, ref.frame, window, "float32")
+                array, name = render(image, ref.frame, window, out)
                 names.add(name)
             refs.append(ref)
-            arrays.append(np.asarray(array, dtype=np.float32))
+            arrays.append(np.asarray(array, dtype=out))
     return _with_digests(refs, arrays), arrays, "/".join(sorted(names)) or "none"
 
 
@@ -259,6 +261,10 @@ def build_volume(
     ``padding``: bit-packed Pixel Padding Value masks by frame index (see
     :func:`load_series`); where they take part, resampling uses the nearest pixel.
     """
+    if is_rgb_frames(arrays, plan):
+        return build_rgb_volume(
+            plan, arrays, lambda a: build_volume(plan, a, notes, window, padding)
+        )
     shapes = {arrays[k].shape for t in plan.frames for k in t}
     if len(shapes) > 1:
         raise DicomError("series", f"frames of one volume differ in size {sorted(shapes)}.")
@@ -372,6 +378,6 @@ def read_series(
 
         warnings.warn(f"{where}: {'; '.join(plan.problems)}", RadpipeWarning, stacklevel=2)
     v = volumes[0]
-    if v.image.ndim != 3:
+    if v.image.ndim != 3 + v.rgb:
         raise DicomError(where, "time points: use pipeline.dicom.volume.read_volumes.")
     return Volume(v.image, v.spacing, v.affine_ras, window=v.window)

@@ -51,7 +51,7 @@ def _damaged_copy(study: Path, dst: Path) -> tuple[Path, dict[str, str]]:
     (src / "empty.dcm").write_bytes(b"")
     (src / "README.txt").write_text("scanner export notes\n")
     bad = {
-        truncated.relative_to(src).as_posix(): "truncated file or wrong header",
+        truncated.relative_to(src).as_posix(): "truncated file: PixelData (7FE0,0010) holds",
         huge.relative_to(src).as_posix(): "over the limit of",
         "empty.dcm": "empty file (0 bytes)",
         "README.txt": "not a DICOM file",

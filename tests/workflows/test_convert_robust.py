@@ -262,7 +262,9 @@ def test_inspect_escapes_names_and_refuses_what_convert_refuses(
     text = capsys.readouterr().out
     assert "over the limit of 8" in text and "a\\x1b[2J.dcm" in text
     assert main(["inspect", str(src)]) == 1
-    assert "big.dcm: PixelData (7FE0,0010) holds 28 bytes" in capsys.readouterr().out
+    assert "big.dcm: truncated file: PixelData (7FE0,0010) holds 28 of its 32 bytes" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_dying_worker_costs_one_task_not_the_batch() -> None:

@@ -46,7 +46,7 @@ def write_volume(target: Path, volume: Any, fmt: str) -> list[Path]:
     if fmt == "nifti":
         write_nifti(target, volume.image, volume.affine_ras,
                     repetition_time=volume.repetition_time, sheared=volume.sheared,
-                    spacing=volume.spacing)  # fmt: skip
+                    spacing=volume.spacing, rgb=volume.rgb)  # fmt: skip
     else:
         write_npy(target, volume.image)
     written: list[Path] = []
@@ -68,9 +68,10 @@ def time_axes(volume: Any) -> tuple[list[str], float] | None:
     it: a ``(T, D, H, W)`` volume's step (its RepetitionTime, or the time points' median
     interval), a cine ``(T, H, W)``'s frame time; ``None`` for other volumes, or without a
     step above 0."""
-    shape = volume.image.shape
+    shape = volume.image.shape[: volume.image.ndim - volume.rgb]  # RGB: samples last
+    rgb = ["sample"] if volume.rgb else []
     if len(shape) == 4 and volume.repetition_time and volume.repetition_time > 0:
-        return ["time", "slice", "row", "column"], float(volume.repetition_time)
+        return ["time", "slice", "row", "column", *rgb], float(volume.repetition_time)
     if len(shape) == 3 and volume.frame_time and volume.frame_time > 0:
-        return ["time", "row", "column"], float(volume.frame_time)
+        return ["time", "row", "column", *rgb], float(volume.frame_time)
     return None

@@ -354,7 +354,7 @@ def _run_series(
                             options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
         written += write_volume(Path(task.out_root) / rel, volume, options.format)  # sidecars
-        depth = volume.image.shape[-3]
+        depth = volume.image.shape[-4 if volume.rgb else -3]
         frames = frame_slices(plan, plan.volumes[v])
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
                   task.series_key, "", 0, "", depth, kinds[v], _join(volume.image.shape),

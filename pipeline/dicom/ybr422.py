@@ -1,0 +1,74 @@
+"""Native YBR_FULL_422 data with an odd number of Columns, stored row by row.
+
+PS3.3 C.7.6.3.1.2: YBR_FULL_422 stores two Y values and then one Cb and one Cr for each pair
+of pixels along a row, so a native frame is ``Rows x Columns x 2`` values. With an odd
+Columns the last pixel of a row has no partner, and writers store each row as whole pairs,
+``(Columns + 1) / 2`` of them, the last pair's second Y unused: fo-dicom #471 (a file that
+crashed its renderer; fixed in fo-dicom PR #479 by reading ``Columns + 1`` per row and
+dropping the last pixel). pydicom reads the data as one stream of pairs, called the extra
+``Rows x 2`` values excess padding and shifted every row after the first, so the colours
+came out shifted along the image without a word. Such data is read here as ``Columns + 1``
+columns and the unused last column dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from pipeline.dicom import values
+from pipeline.dicom.files import pixel_length
+from pipeline.dicom.plugins import decode_with_pydicom
+from pipeline.errors import DicomError
+
+
+def padded_row_columns(ds: Dataset) -> int | None:
+    """The stored row width (Columns + 1) when native YBR_FULL_422 rows are padded to pairs.
+
+    ``None`` unless PhotometricInterpretation is YBR_FULL_422, Columns is odd and the pixel
+    data holds exactly ``Frames x Rows x (Columns + 1) x 2`` values of BitsAllocated (8 or 16)
+    bits: data of the standard's length, ``Frames x Rows x Columns x 2``, is one stream of
+    pairs and read as such.
+    """
+    if str(ds.get("PhotometricInterpretation", "")).strip().upper() != "YBR_FULL_422":
+        return None
+    try:
+        rows, cols = values.integer(ds, "Rows", 0) or 0, values.integer(ds, "Columns", 0) or 0
+        bits = values.integer(ds, "BitsAllocated", 0) or 0
+        frames = max(1, values.integer(ds, "NumberOfFrames", 1) or 1)
+    except DicomError:  # the header checks name it
+        return None
+    syntax = getattr(ds, "file_meta", {}).get("TransferSyntaxUID")
+    if cols % 2 == 0 or bits not in (8, 16) or "PixelData" not in ds:
+        return None
+    if syntax is None or UID(syntax).is_encapsulated:
+        return None
+    if pixel_length(ds) != frames * rows * (cols + 1) * 2 * (bits // 8):
+        return None
+    return cols + 1
+
+
+def decode_rows(ds: Dataset, source: str, notes: list[str], header: dict[str, Any]) -> np.ndarray:
+    """:func:`~pipeline.dicom.plugins.decode_with_pydicom`, with padded rows undone.
+
+    Rows of whole pairs are read as ``Columns + 1`` columns and the last one dropped
+    (noted); other data as it is.
+    """
+    padded = padded_row_columns(ds)
+    if not padded:
+        return decode_with_pydicom(ds, source, notes, header)
+    cols = int(header["columns"])
+    notes.append(
+        f"YBR_FULL_422 pixel data with an odd Columns (0028,0011) {cols} holds each row as "
+        f"{(cols + 1) // 2} whole pixel pairs (the last pair's second Y unused, as fo-dicom "
+        f"#471's writer did): read as {cols + 1} columns, the last one dropped"
+    )
+    arr = decode_with_pydicom(ds, source, notes, {**header, "columns": padded})
+    shape = (header["number_of_frames"], header["rows"], padded, header["samples_per_pixel"])
+    return np.asarray(arr).reshape(shape)[:, :, :cols]
+
+
+__all__ = ["decode_rows", "padded_row_columns"]
