@@ -117,6 +117,14 @@ def test_an_empty_or_non_dict_training_set_is_named(tmp_path: Path) -> None:
         train(_classifier(), [torch.zeros(1, 8, 8)] * 4, None, CFG, tmp_path)
 
 
+def test_int_ids_or_none_are_named_too() -> None:
+    labels = torch.tensor([0, 3])
+    with pytest.raises(ValueError, match=r"item '11' has label value 3"):
+        check_targets({"label": labels, "id": torch.tensor([10, 11])}, (2, 2))
+    with pytest.raises(ValueError, match=r"item #1 of the batch has label value 3"):
+        check_targets({"label": labels}, (2, 2))
+
+
 def test_padding_marks_pass_in_validation_only() -> None:
     batch = {"mask": torch.tensor([[[-1, 0], [1, 1]]]), "id": ["a"]}
     check_targets(batch, (1, 2, 2, 2), padded=-1)  # validation: -1 is padding

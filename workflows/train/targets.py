@@ -70,7 +70,8 @@ def check_targets(
     key = "mask" if "mask" in batch else "label"
     target = torch.as_tensor(batch[key])
     k = int(logits_shape[1])
-    ids = batch.get("id") or []
+    ids = batch.get("id")
+    ids = [] if ids is None else ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
     if class_weights is not None and len(class_weights) != k:
         raise ValueError(
             f"train.class_weights: {len(class_weights)} weights for a model of {k} classes "
