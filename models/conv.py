@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from models.layers import counted
 from models.registry import register_model
 from models.specs import CNNClassifierConfig, UNetConfig
+
+
+def _check_input(model: str, x: torch.Tensor, spatial_dims: int, in_channels: int) -> None:
+    """Refuse input of another rank or channel count than the model was built for."""
+    if x.ndim != spatial_dims + 2:
+        raise ValueError(
+            f"{model} with spatial_dims={spatial_dims} expects {spatial_dims + 2}-D input; "
+            f"got {tuple(x.shape)}."
+        )
+    if x.shape[1] != in_channels:
+        raise ValueError(
+            f"{model} was built for {counted(in_channels, 'channel')}; got {x.shape[1]} "
+            f"(input {tuple(x.shape)})."
+        )
 
 
 @register_model("cnn_classifier")
@@ -45,11 +62,7 @@ class CNNClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, K)`` of images ``(B, C, H, W)`` or ``(B, C, D, H, W)``."""
-        if x.ndim != self.config.spatial_dims + 2:
-            raise ValueError(
-                f"CNNClassifier with spatial_dims={self.config.spatial_dims} expects "
-                f"{self.config.spatial_dims + 2}-D input; got {tuple(x.shape)}."
-            )
+        _check_input("CNNClassifier", x, self.config.spatial_dims, self.config.in_channels)
         z = self.features(x).flatten(2).mean(dim=2)  # (B, channels[-1])
         return self.head(self.drop(z))
 
@@ -82,9 +95,29 @@ class UNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, K, *spatial)``; spatial sizes must be multiples of 16 (else ValueError)."""
+        """Logits ``(B, K, *spatial)``.
+
+        Raises
+        ------
+        ValueError
+            Another rank or channel count than built for; a spatial size that is not a
+            multiple of 16; or a deepest level (1/16 of each size) of one element, which
+            instance norm cannot normalise (16x16: it failed inside torch, "Expected more
+            than 1 spatial element"), nor batch norm in training on a batch of one.
+        """
+        _check_input("UNet", x, self.config.spatial_dims, self.config.in_channels)
         if any(s % 16 for s in x.shape[2:]):
             raise ValueError(
                 f"UNet needs spatial sizes that are multiples of 16; got {tuple(x.shape[2:])}."
+            )
+        deepest = math.prod(s // 16 for s in x.shape[2:])
+        if deepest == 1 and (self.config.norm == "instance" or (self.training and len(x) == 1)):
+            norm = f"{self.config.norm} norm" + (
+                " in training" if self.config.norm == "batch" else ""
+            )
+            raise ValueError(
+                f"UNet: spatial size {tuple(x.shape[2:])} leaves one element at the deepest level "
+                f"(1/16 of each size), which {norm} cannot normalise; give images of at least "
+                "32 along one axis."
             )
         return self.net(x)

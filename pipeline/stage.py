@@ -277,12 +277,18 @@ class Pipeline:
         return f"Pipeline([{inner}])"
 
     def fit(self, samples: Sequence[Sample]) -> Self:
-        """Fit each stage on the training samples as transformed by the stages before it."""
+        """Fit each stage on the training samples as transformed by the stages before it.
+
+        A random stage before a fitted one draws from ``numpy.random.default_rng(i)`` for
+        the ``i``-th sample, so the same samples give the same fitted state on every call
+        (it drew from unseeded generators: two fits differed).
+        """
         current = list(samples)
         for i, (name, stage) in enumerate(self.steps):
             stage.fit(current)
             if i < len(self.steps) - 1:
-                current = [self._call(name, stage, s, None) for s in current]
+                current = [self._call(name, stage, s, np.random.default_rng(k))
+                           for k, s in enumerate(current)]  # fmt: skip
         return self
 
     def __call__(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:

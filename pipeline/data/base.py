@@ -179,8 +179,8 @@ class SampleDataset(Dataset[dict[str, Any]]):
     With ``cache_dir``, the first access packs the whole dataset into the cache (see
     :mod:`pipeline.data.cache`; one process builds it, the others wait and map it), so an
     unreadable file is reported then, whichever item was asked for. The cache fingerprint
-    (stages, fitted state, inputs) is computed on first use; call :meth:`refresh_cache_key`
-    if the pipeline is refitted afterwards.
+    (stages, fitted state, inputs) is computed on first use, and again when a stage has been
+    refitted, given other parameters or replaced since (:meth:`refresh_cache_key` forces it).
 
     DataLoaders fetch whole batches through :meth:`__getitems__`; with
     ``collate_fn=collate_items`` a batch costs one gather from the cache.
@@ -199,6 +199,7 @@ class SampleDataset(Dataset[dict[str, Any]]):
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.loads = 0
         self._packed_samples: PackedSamples | None = None
+        self._packed_token: tuple[tuple[int, ...], ...] = ()
 
     # -- for subclasses ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -310,7 +311,8 @@ class SampleDataset(Dataset[dict[str, Any]]):
         """The mapped cache (built on first use), or ``None`` without ``cache_dir``."""
         if self.cache_dir is None:
             return None
-        if self._packed_samples is None:
+        token = self._stages_token()
+        if self._packed_samples is None or token != self._packed_token:
             # The items (in order) are part of the key: train and validation subsets of one
             # manifest share the cache folder but not a packed file.
             items = hashlib.sha256("\n".join(map(self.item_key, range(len(self)))).encode())
@@ -320,7 +322,23 @@ class SampleDataset(Dataset[dict[str, Any]]):
             self._packed_samples = cache.open_or_build(
                 len(self), lambda i: self._prefixed(i, prefix)
             )
+            self._packed_token = token
         return self._packed_samples
+
+    def _stages_token(self) -> tuple[tuple[int, ...], ...]:
+        """What changes when a stage is refitted, given other parameters or replaced.
+
+        The identity of every stage and of each of its public attributes (parameters and
+        fitted state, which ``fit`` and ``set_params`` rebind). A change recomputes the cache
+        key, so a pipeline refitted after the first item was read is not served stale items
+        (it was, until :meth:`refresh_cache_key`: the earlier fit's normalisation, unsaid).
+        """
+        if self.pipeline is None:
+            return ()
+        return tuple(
+            (id(stage), *(id(v) for k, v in vars(stage).items() if not k.startswith("_")))
+            for _, stage in self.pipeline
+        )
 
 
 def _gather(packed: PackedSamples, indices: Sequence[int]) -> ItemBatch:

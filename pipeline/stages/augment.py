@@ -65,7 +65,12 @@ class RandomFlip(Stage):
 
 @STAGES.register("random_rotate90")
 class RandomRotate90(Stage):
-    """With probability ``p``, rotate the plane by 1, 2 or 3 quarter turns (uniformly)."""
+    """With probability ``p``, rotate the plane by 1, 2 or 3 quarter turns (uniformly).
+
+    An odd number of turns swaps the plane's axes, ``(H, W)`` to ``(W, H)``, and with them
+    the last two entries of ``meta["spacing"]`` (mm per axis): rows 0.5 mm and columns 1 mm
+    apart become rows 1 mm and columns 0.5 mm apart (it kept the old order).
+    """
 
     kind = "geometric"
     random = True
@@ -79,7 +84,14 @@ class RandomRotate90(Stage):
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         k = params["k"]
-        return _both(sample, lambda x: rotate90(x, k), lambda m: rotate90(m, k))
+        out = _both(sample, lambda x: rotate90(x, k), lambda m: rotate90(m, k))
+        spacing = sample.meta.get("spacing")
+        if k % 2 and spacing is not None and len(spacing) == len(sample.spatial_shape):
+            *rest, dy, dx = spacing
+            out.meta["spacing"] = (*rest, dx, dy)
+        elif k % 2 and spacing is not None:  # which axes it gives is unknown: dropped
+            out.meta["spacing"] = None
+        return out
 
 
 @STAGES.register("random_affine")

@@ -180,7 +180,7 @@ def test_train_loss_is_the_mean_over_samples_not_batches() -> None:
     not (0 + 3) / 2 = 1.5 per batch."""
     from workflows.train.epoch import train_one_epoch
 
-    model = torch.nn.Linear(2, 1, bias=False)
+    model = torch.nn.Linear(2, 4, bias=False)  # 4 classes: label 3 is one
     config = TrainConfig(optimizer="sgd", lr=1.0, amp=False, progress=False)
     batches = [{"image": torch.zeros(n, 2), "label": torch.tensor(labels)}
                for n, labels in ((2, [0, 0]), (1, [3]))]  # fmt: skip

@@ -23,6 +23,7 @@ from pipeline.errors import RadpipeError
 from pipeline.metrics import ConfusionAccumulator
 from workflows.train.average import frozen_norms
 from workflows.train.config import TrainConfig
+from workflows.train.targets import check_targets
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -55,6 +56,7 @@ def train_one_epoch(
         data_s += time.perf_counter() - tick
         with _autocast(device, amp_dtype):
             logits = model(image)  # (B, K) or (B, K, *spatial)
+        check_targets(batch, logits.shape, class_weights=config.class_weights)
         loss = loss_fn(logits, target)
         if config.l1 > 0:
             loss = loss + config.l1 * sum(w.abs().sum() for w in weights)
@@ -110,6 +112,7 @@ def evaluate(
         target = target.clamp(min=0)
         with _autocast(device, amp_dtype):
             logits = model(image)
+        check_targets(batch, logits.shape, padded=PADDED)
         total += float(loss_fn(logits, target)) * len(image)
         count += len(image)
         if acc is None:

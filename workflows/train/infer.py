@@ -51,23 +51,46 @@ def predict(
     -------
     numpy.ndarray
         float32 ``(N, K)`` or ``(N, K, *spatial)``.
+
+    Raises
+    ------
+    ValueError
+        An empty dataset, or items that are not dicts with an ``"image"``.
+
+    Notes
+    -----
+    The model runs in eval mode and is left in the mode it came in (a model in training
+    stayed in eval mode: dropout and batch-norm updates off for the rest of its training).
     """
     dev = pick_device(device)
+    was_training = model.training
     model.to(dev).eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    out = []
-    for batch in loader:
-        image = batch["image"].to(dev).float()  # (B, C, ...)
-        probs = model(image).float().softmax(dim=1)
-        if tta_flip:
-            flipped = model(image.flip(-1)).float().softmax(dim=1)
-            if flipped.ndim > 2:  # per-pixel: mirror back so that pixels line up
-                flipped = flipped.flip(-1)
-            probs = (probs + flipped) / 2
-        out.append(probs.cpu().numpy())
+    try:
+        out = [_probabilities(model, batch, dev, tta_flip)
+               for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False)]  # fmt: skip
+    finally:
+        model.train(was_training)  # a model in training goes on training (dropout, batch norm)
     if not out:
         raise ValueError("predict() got an empty dataset.")
     return np.concatenate(out).astype(np.float32)
+
+
+def _probabilities(model: nn.Module, batch: Any, dev: torch.device, tta_flip: bool) -> np.ndarray:
+    """One batch's softmax ``(B, K, ...)``, averaged with its mirror's under ``tta_flip``."""
+    if not isinstance(batch, dict) or "image" not in batch:
+        got = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
+        raise ValueError(
+            "predict(): items must be dicts with an 'image' (C, ...) tensor, as "
+            f"sample_to_item makes them; got {got}."
+        )
+    image = batch["image"].to(dev).float()  # (B, C, ...)
+    probs = model(image).float().softmax(dim=1)
+    if tta_flip:
+        flipped = model(image.flip(-1)).float().softmax(dim=1)
+        if flipped.ndim > 2:  # per-pixel: mirror back so that pixels line up
+            flipped = flipped.flip(-1)
+        probs = (probs + flipped) / 2
+    return probs.cpu().numpy()
 
 
 def load_model_from_checkpoint(path: str | Path, device: str = "cpu") -> nn.Module:

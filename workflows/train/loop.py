@@ -4,14 +4,13 @@ checkpointing; the work of one epoch lives in :mod:`workflows.train.epoch`.
 
 Datasets yield dicts ``{"image": (C, ...) float32, "label": int64 scalar | "mask": int64
 (spatial), "id": str}``; the task follows from the first item (a ``mask`` means
-segmentation). Each epoch: shuffled minibatches -> forward (under autocast on CUDA) ->
-loss (+ L1) -> backward -> gradient clipping -> optimizer step; then validation metrics from
-:class:`pipeline.metrics.ConfusionAccumulator`, the LR schedule, a line in ``log.jsonl``, and
-checkpoints ``last.pt`` / ``best.pt`` (see :mod:`workflows.train.checkpoint`).
+segmentation; targets the model cannot score are refused, :mod:`workflows.train.targets`).
+Each epoch: shuffled minibatches -> forward (autocast on CUDA) -> loss (+ L1) -> backward ->
+gradient clipping -> optimizer step; then validation metrics (``ConfusionAccumulator``), the
+LR schedule, a line in ``log.jsonl``, checkpoints ``last.pt`` / ``best.pt``.
 
-Resuming (``resume=True``) restores model, optimizer, scheduler, scaler, every RNG state and
-the early-stopping state from ``checkpoints/last.pt``; the shuffling of epoch ``e`` depends
-only on ``(seed, e)``, so a resumed CPU run ends with the same weights as an uninterrupted one.
+Resuming (``resume=True``) restores model, optimizer, scheduler, scaler, RNG and early-stopping
+states from ``checkpoints/last.pt``; epoch ``e``'s shuffle depends on ``(seed, e)`` only.
 """
 
 from __future__ import annotations
@@ -57,6 +56,7 @@ from workflows.train.optim import (
     make_scheduler,
     pick_device,
 )
+from workflows.train.targets import task_of
 
 if TYPE_CHECKING:
     from workflows.train.ddp import DistributedContext
@@ -201,7 +201,7 @@ def _set_up(
 ) -> _Run:
     """Seed, place the model, build optimizer/schedule/scaler/loss, pick the monitor."""
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    task = "segmentation" if "mask" in train_ds[0] else "classification"
+    task = task_of(train_ds)
     device = distributed.device if distributed else pick_device(config.device)
     seed_everything(config.seed)
     model.to(device)
