@@ -80,6 +80,14 @@ def test_dataset_zscore_uses_pooled_training_statistics() -> None:
     np.testing.assert_allclose(stage(_s(np.full((1, 1, 2), 5.0))).image, 3.0)
 
 
+def test_dataset_centring_subtracts_the_training_mean_not_the_images() -> None:
+    # training pixels 1, 2, 3, 4 and 5, 6, 7, 8: mean 4.5; the image's own mean (15) is not it
+    train = [_s(np.arange(1.0, 5.0).reshape(1, 2, 2)), _s(np.arange(5.0, 9.0).reshape(1, 2, 2))]
+    stage = CenterIntensity(mode="dataset").fit(train)
+    assert stage.mean_ == pytest.approx(4.5)
+    np.testing.assert_allclose(stage(_s(np.array([[[10.0, 20.0]]]))).image, [[[5.5, 15.5]]])
+
+
 def test_dataset_stages_refuse_to_run_unfitted() -> None:
     with pytest.raises(StageError, match="not fitted"):
         ZScore(mode="dataset")(make_sample())
