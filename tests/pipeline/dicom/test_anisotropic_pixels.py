@@ -1,6 +1,6 @@
 """Series of pixels taller than wide on images wider than tall: every row spacing stays a row
 spacing (PixelSpacing is row spacing first, PS3.3 C.7.6.2.1.1), in the affine, the zooms,
-the tilt shifts and the spacing column.
+the tilt shifts and the volume's spacing.
 
 With square pixels on square images, a row spacing used for the columns (or rows and columns
 swapped) changes nothing, so the rest of the suite could not see it.
@@ -8,7 +8,6 @@ swapped) changes nothing, so the rest of the suite could not see it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,8 +17,9 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from pipeline.dicom.volume import SeriesVolume, read_volumes
+from pipeline.writers import write_nifti
 from tests.pipeline.dicom import geometry_cases as G
-from workflows.convert.batch import ConvertOptions, convert_folder
 
 ROW_SPACING, COL_SPACING = 0.6, 0.9  # mm between rows, mm between columns
 ROWS, COLS = 12, 16
@@ -43,12 +43,10 @@ def _plane(position: Sequence[float], iop: Sequence[float], series: str) -> Data
                    RescaleIntercept=0.0)  # fmt: skip
 
 
-def _convert(src: Path, out: Path) -> dict[str, str]:
-    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
-    assert result.exit_code == 0
-    with (out / "manifest.csv").open() as fh:
-        (row,) = list(csv.DictReader(fh))
-    return row
+def _convert(src: Path, out: Path) -> tuple[Path, SeriesVolume]:
+    """The series read as one volume and written as ``out`` (as ``convert`` writes it)."""
+    _plan, (volume,) = read_volumes(src, sorted(p.name for p in src.iterdir()))
+    return write_nifti(out, volume.image, volume.affine_ras), volume
 
 
 def test_oblique_stack_of_oblong_pixels_every_voxel_on_its_dicom_pixel(tmp_path: Path) -> None:
@@ -57,10 +55,10 @@ def test_oblique_stack_of_oblong_pixels_every_voxel_on_its_dicom_pixel(tmp_path:
     slices = [_plane(np.array([3.0, -7.0, 11.0]) + 2.5 * k * normal, OBLIQUE, series)
               for k in range(4)]  # fmt: skip
     src = G.save(tmp_path / "in", slices[::-1])
-    row = _convert(src, tmp_path / "out")
-    # spacing column: slice x row x column; shape: slices x rows x columns
-    assert row["spacing"] == "2.5x0.6x0.9" and row["shape"] == f"4x{ROWS}x{COLS}"
-    path = tmp_path / "out" / row["output"]
+    path, volume = _convert(src, tmp_path / "out.nii")
+    # spacing: slice, row, column; the array: slices, rows, columns
+    assert volume.spacing == pytest.approx((2.5, ROW_SPACING, COL_SPACING))
+    assert volume.image.shape == (4, ROWS, COLS)
     image = nib.load(path)
     assert image.shape == (COLS, ROWS, 4)  # NIfTI i = column, j = row, k = slice
     np.testing.assert_allclose(image.header.get_zooms(), (COL_SPACING, ROW_SPACING, 2.5), atol=1e-5)
@@ -75,9 +73,8 @@ def test_tilt_shifts_of_oblong_pixels_follow_world_positions(
     # the tilt moves each slice along the column direction, by rows of 0.6 mm (not 0.9)
     series = generate_uid()
     src = G.save(tmp_path / "in", [_plane((0.0, 0.0, 2.0 * k), iop, series) for k in range(4)])
-    row = _convert(src, tmp_path / "out")
-    assert row["problems"].startswith("tilt corrected: 15.0 degrees")
-    path = tmp_path / "out" / row["output"]
+    path, volume = _convert(src, tmp_path / "out.nii")
+    assert volume.problems[0].startswith("tilt corrected: 15.0 degrees")
     np.testing.assert_allclose(nib.load(path).header.get_zooms()[:2], (COL_SPACING, ROW_SPACING))
     # the last slice moves 3 x 2 sin 15 = 1.55 mm, 2.6 rows: four rows of margin hold it
     assert G.assert_linear_in_world(path, margin=4) > 0
