@@ -196,3 +196,12 @@ def test_fit_depth_resamples_the_mask_with_nearest_neighbour() -> None:
     out = FitDepth(depth=4, method="resample")(sample)
     assert out.mask is not None and out.mask.dtype == np.int64
     np.testing.assert_array_equal(out.mask, np.repeat(mask, 2, axis=0))  # slices 0 0 3 3
+
+
+def test_resample_records_the_spacing_the_whole_pixels_give() -> None:
+    # 5 x 7 pixels of 1 mm to 2 mm: round(2.5) = 2 and round(3.5) = 4 pixels, so the pixels
+    # are 5 / 2 = 2.5 and 7 / 4 = 1.75 mm (the extent kept), not the 2 mm asked for
+    sample = Sample(image=np.zeros((1, 5, 7), np.float32), meta={"id": "r", "spacing": (1.0, 1.0)})
+    out = Resample(spacing=[2.0, 2.0])(sample)
+    assert out.image.shape == (1, 2, 4)
+    assert out.meta["spacing"] == pytest.approx((2.5, 1.75))

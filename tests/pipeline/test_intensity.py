@@ -80,6 +80,14 @@ def test_dataset_zscore_uses_pooled_training_statistics() -> None:
     np.testing.assert_allclose(stage(_s(np.full((1, 1, 2), 5.0))).image, 3.0)
 
 
+def test_dataset_centring_subtracts_the_training_mean_not_the_images() -> None:
+    # training pixels 1, 2, 3, 4 and 5, 6, 7, 8: mean 4.5; the image's own mean (15) is not it
+    train = [_s(np.arange(1.0, 5.0).reshape(1, 2, 2)), _s(np.arange(5.0, 9.0).reshape(1, 2, 2))]
+    stage = CenterIntensity(mode="dataset").fit(train)
+    assert stage.mean_ == pytest.approx(4.5)
+    np.testing.assert_allclose(stage(_s(np.array([[[10.0, 20.0]]]))).image, [[[5.5, 15.5]]])
+
+
 def test_dataset_stages_refuse_to_run_unfitted() -> None:
     with pytest.raises(StageError, match="not fitted"):
         ZScore(mode="dataset")(make_sample())
@@ -178,3 +186,16 @@ def test_pca_stage_scores_new_images_as_scikit_learn_does() -> None:
     sign = np.sign((stage.components_ * sk.components_).sum(axis=1))
     scores = np.stack([stage(_s(x.reshape(1, 2, 5))).image.ravel() for x in new])
     np.testing.assert_allclose(scores, sk.transform(new) * sign, rtol=1e-5, atol=1e-4)
+
+
+def test_dataset_percentiles_are_the_training_sets_at_lower_and_upper() -> None:
+    # training pixels 0..100: the 10th and 90th percentiles are 10 and 90 (numpy's linear
+    # rule lands on the values); a new image is mapped by them, not by its own percentiles
+    train = [
+        _s(np.arange(0.0, 51.0).reshape(1, 3, 17)),
+        _s(np.arange(51.0, 101.0).reshape(1, 5, 10)),
+    ]
+    stage = ScalePercentiles(lower=10, upper=90, mode="dataset").fit(train)
+    np.testing.assert_allclose(stage.in_range_, [10.0, 90.0])
+    out = stage(_s(np.array([[[-20.0, 10.0, 50.0, 90.0, 130.0]]])))
+    np.testing.assert_allclose(out.image, [[[0.0, 0.0, 0.5, 1.0, 1.0]]], atol=1e-6)

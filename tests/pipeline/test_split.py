@@ -196,3 +196,22 @@ def test_read_split_csv_checks_columns_and_names_the_line(tmp_path: Path) -> Non
     assert read_split_csv(path) == [
         {"patient_key": "p1", "series_key": "s1", "label": None, "split": "val", "fold": -1}
     ]
+
+
+#: Labels of each patient's series: 6 positive series of 32, spread over patients of 1 to 3.
+_FEW_POSITIVES = {"p00": [1, 0], "p01": [0, 0, 0], "p02": [1, 1, 0], "p03": [0, 0, 0],
+                  "p04": [0], "p05": [0, 1], "p06": [0, 0], "p07": [0], "p08": [1, 0, 0],
+                  "p09": [0, 0], "p10": [0, 0], "p11": [0, 0, 0], "p12": [0, 0, 1],
+                  "p13": [0, 0]}  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_rare_class_is_spread_evenly_over_the_folds(seed: int) -> None:
+    # 6 positive and 26 negative series in 3 folds: 2 positives each, 8 or 9 negatives. The
+    # per-class costs are scaled by the class's size; unscaled, a fold got 4 positives and
+    # another none (its AUC undefined)
+    rows = [{"patient_key": p, "series_key": f"{p}s{i}", "label": label}
+            for p, labels in _FEW_POSITIVES.items() for i, label in enumerate(labels)]  # fmt: skip
+    counts = Counter((r["fold"], r["label"]) for r in split_k_fold(rows, k=3, seed=seed))
+    assert [counts[(f, 1)] for f in range(3)] == [2, 2, 2]
+    assert sorted(counts[(f, 0)] for f in range(3)) == [8, 9, 9]

@@ -66,3 +66,14 @@ def test_integer_volumes_get_the_type_their_values_would(
     floats = nib.load(write_nifti(tmp_path / "f.nii", volume.astype(np.float32), AFFINE))
     assert image.get_data_dtype() == floats.get_data_dtype() == np.dtype(dtype)
     np.testing.assert_array_equal(np.asarray(image.dataobj), volume.transpose(2, 1, 0))
+
+
+def test_zooms_without_an_affine_are_column_row_slice(tmp_path: Path) -> None:
+    # spacing is given as (slice, row, column) = (3, 0.6, 0.9) mm; NIfTI's i is the column,
+    # j the row, k the slice, so its zooms are (0.9, 0.6, 3) and the codes stay 0
+    path = write_nifti(tmp_path / "flat.nii", np.zeros((2, 3, 4), np.int16), None,
+                       spacing=(3.0, 0.6, 0.9))  # fmt: skip
+    image = nib.load(path)
+    assert image.shape == (4, 3, 2)
+    np.testing.assert_allclose(image.header.get_zooms(), (0.9, 0.6, 3.0), rtol=1e-6)
+    assert int(image.header["sform_code"]) == 0 and int(image.header["qform_code"]) == 0

@@ -73,3 +73,14 @@ def test_zero_rescale_slope_is_ignored_with_a_note(tmp_path: Path) -> None:
     image = read_instance(path, "ct.dcm")
     assert image.modality(0).ravel().tolist() == [-1024, -24, 976, 1976, 2976, 3976]
     assert any(p.startswith("RescaleSlope ignored: (0028,1053) is 0") for p in image.problems)
+
+
+def test_grid_offsets_that_start_off_zero_are_coordinates() -> None:
+    # PS3.3 C.8.8.3.2: a first GridFrameOffsetVector value other than 0 means the values are
+    # positions along the normal, the first at ImagePositionPatient: z -50 and -47, by hand
+    from pipeline.dicom.frames import frame_refs
+
+    ds = _dose(1.0)
+    ds.ImagePositionPatient, ds.GridFrameOffsetVector = [4.0, 6.0, -50.0], [-50.0, -47.0]
+    positions = [f.position for f in frame_refs(ds, "dose.dcm")]
+    assert positions == [pytest.approx((4.0, 6.0, -50.0)), pytest.approx((4.0, 6.0, -47.0))]

@@ -54,6 +54,16 @@ def test_voi_lut_output_depth_from_its_entries(bits: int, top: int, note: str) -
     assert (note in said[0]) if note else not said
 
 
+def test_entries_below_8_bits_are_scaled_as_8_bit() -> None:
+    # entries 0..100 under a 16-bit descriptor: the depth found is 8 bits at least, so the
+    # largest entry is 100 / 255 (not 100 / 127, a 7-bit output stretched to white)
+    image = image_from_dataset(_dx(16, 100), "dx.dcm")
+    out, _ = render(image, 0, parse_window("header"))
+    expected = np.rint(np.array(STORED) * (100 / 4095)) / 255
+    assert np.allclose(out[0], expected, atol=1e-6)
+    assert any("scaled as 8-bit" in p for p in image.problems)
+
+
 def test_monochrome1_voi_lut_depth_inverted_over_the_full_range() -> None:
     image = image_from_dataset(_dx(16, 4095, "MONOCHROME1"), "dx.dcm")
     out, _ = render(image, 0, parse_window("header"))

@@ -77,3 +77,21 @@ def test_voi_lut_after_a_modality_lut_starts_unsigned(tmp_path: Path) -> None:
     got, name = render(image, 0, parse_window("header"), "uint8")
     assert name == "header"
     assert got.ravel().tolist() == [0, 100, 200, 255]
+
+
+def test_a_rescale_that_keeps_values_at_zero_or_above_leaves_the_lut_unsigned(
+    tmp_path: Path,
+) -> None:
+    # unsigned 16-bit stored values with RescaleSlope 1 and RescaleIntercept 0 written out:
+    # the smallest modality value is 0, not below it, so the VOI LUT's first value mapped is
+    # the US 40000 (read as the SS -25536, every value was past the table's end: all white).
+    # By hand: stored 40000 .. 40003 -> entries 0, 100, 200, 255 of 8 bits
+    ds = image_dataset(CTImageStorage, "OT", 1, 4, syntax=ImplicitVRLittleEndian)
+    ds.RescaleIntercept, ds.RescaleSlope = 0, 1
+    ds.PixelData = np.array([40000, 40001, 40002, 40003], "<u2").tobytes()
+    ds.VOILUTSequence = Sequence([_lut_item(40000, "US", [0, 100, 200, 255], 8)])
+    ds.save_as(tmp_path / "u.dcm", enforce_file_format=True)
+    image = read_instance(tmp_path / "u.dcm")
+    assert image.voi_lut is not None and image.voi_lut[0] == 40000
+    got, name = render(image, 0, parse_window("header"), "uint8")
+    assert name == "header" and got.ravel().tolist() == [0, 100, 200, 255]
