@@ -8,6 +8,8 @@ are split by ImageType's first two values (:func:`kind_groups`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from pipeline.dicom.frames import FrameRef
 
@@ -82,14 +84,9 @@ def modality_groups(
     out: dict[tuple[int | None, str], list[int]] = {}
     seen: set[str] = set()
     for number, members in numbers.items():
-        by_modality: dict[str, list[int]] = defaultdict(list)
-        for k in members:
-            by_modality[frames[k].modality].append(k)
-        if "" in by_modality and len(by_modality) > 1:
-            untyped = by_modality.pop("")
-            by_modality[min(by_modality)] += untyped
+        by_modality = _split_by(members, lambda k: frames[k].modality, str)
         seen.update(by_modality)
-        out.update({(number, m): by_modality[m] for m in sorted(by_modality)})
+        out.update({(number, m): found for m, found in by_modality.items()})
     if len(seen) > 1:
         shown = ", ".join(sorted(seen))
         notes.append(f"split: {len(seen)} modalities in one SeriesInstanceUID ({shown}; a "
@@ -111,14 +108,9 @@ def kind_groups(
     out: list[list[int]] = []
     seen: set[str] = set()
     for members in groups.values():
-        by_kind: dict[str, list[int]] = defaultdict(list)
-        for k in members:
-            by_kind[frames[k].image_kind].append(k)
-        if "" in by_kind and len(by_kind) > 1:  # a damaged header, not another kind
-            untyped = by_kind.pop("")
-            by_kind[min(by_kind, key=_acquired_first)] += untyped
+        by_kind = _split_by(members, lambda k: frames[k].image_kind, _acquired_first)
         seen.update(by_kind)
-        out += [by_kind[kind] for kind in sorted(by_kind, key=_acquired_first)]
+        out += by_kind.values()
     if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
         notes.append(
@@ -129,6 +121,23 @@ def kind_groups(
 
 def _acquired_first(kind: str) -> tuple[bool, str]:
     return (not kind.startswith("ORIGINAL"), kind)
+
+
+def _split_by(
+    members: list[int], value: Callable[[int], str], order: Callable[[str], Any]
+) -> dict[str, list[int]]:
+    """``members`` grouped by ``value``, the groups sorted by ``order``.
+
+    Members without a value (``""``: a damaged header, not another group) join the first
+    group when there is one.
+    """
+    by: dict[str, list[int]] = defaultdict(list)
+    for k in members:
+        by[value(k)].append(k)
+    if "" in by and len(by) > 1:
+        untyped = by.pop("")
+        by[min(by, key=order)] += untyped
+    return {v: by[v] for v in sorted(by, key=order)}
 
 
 def geometry_kinds(
