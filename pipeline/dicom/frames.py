@@ -166,10 +166,11 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-    if tiles := tiled_picture(ds, rows, columns, frame_count(ds)):
+    count = frame_count(ds)
+    if tiles := tiled_picture(ds, rows, columns, count):
         return [FrameRef(**common, frame=f, rows=rows, columns=columns, position=None,
                          orientation=None, pixel_spacing=None, refusal=tiles)
-                for f in range(frame_count(ds))]  # fmt: skip
+                for f in range(count)]  # fmt: skip
     if is_mosaic(ds):
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
@@ -177,9 +178,9 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if grid is None and (nm := nm_geometry(ds)) is not None:
         grid, iop = nm
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
-    times = None if enhanced else cine_intervals(ds, frame_count(ds))
-    unusable = "" if enhanced else cine_problem(ds, frame_count(ds))
-    for f in range(frame_count(ds)):
+    times = None if enhanced else cine_intervals(ds, count)
+    unusable = "" if enhanced else cine_problem(ds, count)
+    for f in range(count):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
             FrameRef(
