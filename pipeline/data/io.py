@@ -52,11 +52,8 @@ MANIFEST_COLUMNS = (
     "window",
     "format",
 )
-IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
-
-
 #: The file formats images and masks are read from (lower-case suffixes).
-FORMATS = (".png", ".npy", ".nii", ".nii.gz")
+IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
 
 
 def _suffix(path: Path) -> str:
@@ -66,7 +63,7 @@ def _suffix(path: Path) -> str:
 
 def readable_format(path: str | Path) -> bool:
     """Whether ``path`` names a format :func:`load_array` reads (by its suffix)."""
-    return _suffix(Path(path)) in FORMATS
+    return _suffix(Path(path)) in IMAGE_SUFFIXES
 
 
 def csv_path(base: Path, name: str) -> Path:
@@ -117,7 +114,7 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
     suffix = _suffix(path)
     if not path.is_file():
         raise RadpipeError(f"{path.name}: file not found.")
-    if suffix not in FORMATS:
+    if suffix not in IMAGE_SUFFIXES:
         raise RadpipeError(
             f"{path.name}: unsupported format {suffix!r}; use .png, .npy or .nii(.gz)."
         )

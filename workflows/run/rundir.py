@@ -350,8 +350,7 @@ def split_index_values(run_dir: Path, column: str) -> set[str]:
 
 def load_run_config(run_dir: Path) -> RunConfig:
     """The resolved config saved in a run directory (``--resume``, ``predict``, ``evaluate``);
-    imports no torch, so a mistyped run directory
-    is said at once.
+    imports no torch, so a mistyped run directory is said at once.
 
     Raises
     ------
