@@ -69,14 +69,14 @@ class CNNClassifier(nn.Module):
 
 @register_model("resnet_classifier")
 class ResNetClassifier(nn.Module):
-    """A residual network classifier (He et al., "Deep Residual Learning for Image
-    Recognition", CVPR 2016): MONAI's ``ResNet`` with basic blocks.
+    """A residual network classifier: MONAI's ``ResNet`` with basic blocks.
 
-    Four stages of ``layers`` basic blocks (two 3x3 convolutions with batch norm and a
-    shortcut), ``widths`` channels, each stage after the first halving the size; global
-    average pooling and a linear layer. The ``small`` stem (3x3, stride 1, no max pool) keeps
-    28x28 inputs at full size into the first stage, as MedMNIST v2's ResNet-18 baselines
-    (Yang et al., Scientific Data 2023); ``large`` is ImageNet's 7x7 / 2 and max pool.
+    He et al., "Deep Residual Learning for Image Recognition", CVPR 2016. Four stages of
+    ``layers`` basic blocks (two 3x3 convolutions with batch norm and a shortcut), ``widths``
+    channels, each stage after the first halving the size; global average pooling and a
+    linear layer. The ``small`` stem (3x3, stride 1, no max pool) keeps 28x28 inputs at full
+    size into the first stage, as MedMNIST v2's ResNet-18 baselines (Yang et al., Scientific
+    Data 2023); ``large`` is ImageNet's 7x7 / 2 and max pool.
 
     Input ``(B, C, H, W)`` (``spatial_dims=2``) or ``(B, C, D, H, W)`` (3), float; logits
     ``(B, K)``.
