@@ -50,7 +50,12 @@ from benchmarks.learn_data import Archive, breast_archives, hc18_archives
 
 ROOT = Path(__file__).resolve().parents[1]
 RADPIPE = [sys.executable, "-m", "workflows.cli"]
-BREAST_CONFIGS = ["xray_classify", "xray_classify_mixer", "xray_classify_cnn"]
+BREAST_CONFIGS = [
+    "xray_classify",
+    "xray_classify_mixer",
+    "xray_classify_cnn",
+    "xray_classify_resnet",
+]
 HC18_CONFIGS = [
     "mr_segment_mlp",
     "mr_segment_mixer",
@@ -59,7 +64,8 @@ HC18_CONFIGS = [
     "mr_segment_unet",
 ]
 FAMILY = {"mlp_classifier": "fully connected", "mixer_classifier": "fully connected (Mixer)",
-          "cnn_classifier": "CNN", "mlp_segmenter": "fully connected",
+          "cnn_classifier": "CNN", "resnet_classifier": "CNN (ResNet)",
+          "mlp_segmenter": "fully connected",
           "mixer_unet": "fully connected (Mixer U-Net)", "reseg_unet": "recurrent (ReSeg U-Net)",
           "renet_segmenter": "recurrent (ReNet)", "unet": "CNN (MONAI BasicUNet)"}  # fmt: skip
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from models.layers import counted
 from models.registry import register_model
-from models.specs import CNNClassifierConfig, UNetConfig
+from models.specs import CNNClassifierConfig, ResNetClassifierConfig, UNetConfig
 
 
 def _check_input(model: str, x: torch.Tensor, spatial_dims: int, in_channels: int) -> None:
@@ -65,6 +65,60 @@ class CNNClassifier(nn.Module):
         _check_input("CNNClassifier", x, self.config.spatial_dims, self.config.in_channels)
         z = self.features(x).flatten(2).mean(dim=2)  # (B, channels[-1])
         return self.head(self.drop(z))
+
+
+@register_model("resnet_classifier")
+class ResNetClassifier(nn.Module):
+    """A residual network classifier: MONAI's ``ResNet`` with basic blocks.
+
+    He et al., "Deep Residual Learning for Image Recognition", CVPR 2016. Four stages of
+    ``layers`` basic blocks (two 3x3 convolutions with batch norm and a shortcut), ``widths``
+    channels, each stage after the first halving the size; global average pooling and a
+    linear layer. The ``small`` stem (3x3, stride 1, no max pool) keeps 28x28 inputs at full
+    size into the first stage, as MedMNIST v2's ResNet-18 baselines (Yang et al., Scientific
+    Data 2023); ``large`` is ImageNet's 7x7 / 2 and max pool.
+
+    Input ``(B, C, H, W)`` (``spatial_dims=2``) or ``(B, C, D, H, W)`` (3), float; logits
+    ``(B, K)``.
+
+    Examples
+    --------
+    >>> net = ResNetClassifier(ResNetClassifierConfig(widths=(4, 4, 8, 8), layers=(1, 1, 1, 1)))
+    >>> net(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 2])
+    """
+
+    Config = ResNetClassifierConfig
+
+    def __init__(self, config: ResNetClassifierConfig) -> None:
+        super().__init__()
+        from monai.networks.nets import ResNet  # heavy import, only when built
+
+        self.config = config
+        small = config.stem == "small"
+        self.net = ResNet(
+            "basic",
+            list(config.layers),
+            list(config.widths),
+            spatial_dims=config.spatial_dims,
+            n_input_channels=config.in_channels,
+            conv1_t_size=3 if small else 7,
+            conv1_t_stride=1 if small else 2,
+            no_max_pool=small,
+            num_classes=config.num_classes,
+            bias_downsample=False,  # the projection shortcuts have none (He et al.; torchvision)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, K)`` of images ``(B, C, H, W)`` or ``(B, C, D, H, W)``.
+
+        Raises
+        ------
+        ValueError
+            Another rank or channel count than the model was built for.
+        """
+        _check_input("ResNetClassifier", x, self.config.spatial_dims, self.config.in_channels)
+        return self.net(x)
 
 
 @register_model("unet")

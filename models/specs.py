@@ -161,6 +161,41 @@ class CNNClassifierConfig:
 
 
 @dataclass
+class ResNetClassifierConfig:
+    """Parameters of :class:`ResNetClassifier` (MONAI ``ResNet`` with basic blocks).
+
+    ``layers``: residual blocks in each of the four stages ((2, 2, 2, 2) is ResNet-18's);
+    ``widths``: the channels of each stage ((16, 32, 64, 128): a quarter of ResNet-18's);
+    ``stem``: ``small`` (one 3x3 convolution, stride 1, no max pool: for images of 28-64
+    pixels, as MedMNIST's ResNets) or ``large`` (7x7, stride 2, then a 3x3 max pool:
+    ImageNet's, for images of 128 pixels and more).
+    """
+
+    spatial_dims: int = 2
+    in_channels: int = 1
+    num_classes: int = 2
+    layers: tuple[int, ...] = (2, 2, 2, 2)
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    stem: str = "small"
+
+    def __post_init__(self) -> None:
+        name = "ResNetClassifier"
+        check_common(name, self.num_classes, (), 0.0)
+        self.widths = tuple(int(n) for n in self.widths)
+        self.layers = tuple(int(n) for n in self.layers)
+        for key in ("layers", "widths"):
+            got = getattr(self, key)
+            if len(got) != 4 or min(got) < 1:
+                raise ConfigError(
+                    f"The {key!r} parameter of {name} must hold 4 numbers >= 1 (one per "
+                    f"stage); got {list(got)}."
+                )
+        check_choice(name, "spatial_dims", self.spatial_dims, (2, 3))
+        check_choice(name, "stem", self.stem, ("small", "large"))
+        check_positive(name, "in_channels", self.in_channels)
+
+
+@dataclass
 class UNetConfig:
     """Parameters of :class:`UNet` (MONAI ``BasicUNet``; six feature sizes).
 
@@ -271,6 +306,7 @@ MODEL_SPECS: dict[str, type] = {
     "recurrent_classifier": RecurrentClassifierConfig,
     "renet_segmenter": ReNetSegmenterConfig,
     "cnn_classifier": CNNClassifierConfig,
+    "resnet_classifier": ResNetClassifierConfig,
     "unet": UNetConfig,
     "mixer_classifier": MixerClassifierConfig,
     "mixer_unet": MixerUNetConfig,

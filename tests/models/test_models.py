@@ -25,6 +25,8 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, ...], tuple[int, ...]]] = {
                         (2, 1, 9, 11), (2, 3, 9, 11)),
     "cnn_classifier": ({"channels": (4, 8), "num_classes": 4}, (2, 1, 16, 16), (2, 4)),
     "unet": ({"features": (4, 4, 8, 8, 16, 4)}, (2, 1, 32, 32), (2, 3, 32, 32)),
+    "resnet_classifier": ({"widths": (4, 4, 8, 8), "layers": (1, 1, 1, 1), "num_classes": 3},
+                          (2, 1, 12, 12), (2, 3)),
     "mixer_classifier": ({"image_size": (10, 9), "in_channels": 2, "patch_size": 3, "dim": 8,
                           "depth": 2, "token_hidden": 4, "channel_hidden": 8},
                          (3, 2, 10, 9), (3, 2)),
