@@ -6,6 +6,7 @@ C.7.6.16 for enhanced per-frame groups); nothing here imports radpipe.
 
 from __future__ import annotations
 
+import csv
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -216,3 +217,19 @@ def assert_linear_in_world(path: Path, margin: int, atol: float = 0.02) -> int:
     diff = np.abs(data[inner] - expected[inner])
     assert diff.max() <= atol, f"{path.name}: up to {diff.max():.3f} off the linear values"
     return int(diff.size)
+
+
+def convert_nifti(
+    src: Path, out: Path, **options: object
+) -> tuple[list[dict[str, str]], dict[str, str], int]:
+    """``convert`` (NIfTI unless ``options`` say otherwise): manifest rows, errors by source,
+    exit code."""
+    from workflows.convert.batch import ConvertOptions, convert_folder
+
+    opts = ConvertOptions(**{"format": "nifti", **options})  # type: ignore[arg-type]
+    result = convert_folder(src, out, opts, progress=False)
+    with (out / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    with (out / "errors.csv").open() as fh:
+        errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
+    return rows, errors, result.exit_code

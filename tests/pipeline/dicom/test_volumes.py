@@ -13,23 +13,10 @@ import pytest
 from pydicom.uid import generate_uid
 
 from tests.pipeline.dicom import geometry_cases as G
-from workflows.convert.batch import ConvertOptions, convert_folder
 
 C15, S15 = np.cos(np.radians(15)), np.sin(np.radians(15))
 TILTED = (1.0, 0.0, 0.0, 0.0, C15, -S15)  # rows tilted 15 degrees about x (a gantry tilt)
 OBLIQUE = (0.866025, 0.5, 0.0, -0.12941, 0.224144, -0.965926)  # rotated about z, then x
-
-
-def _convert(
-    src: Path, out: Path, **options: object
-) -> tuple[list[dict[str, str]], dict[str, str], int]:
-    opts = ConvertOptions(**{"format": "nifti", **options})  # type: ignore[arg-type]
-    result = convert_folder(src, out, opts, progress=False)
-    with (out / "manifest.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    with (out / "errors.csv").open() as fh:
-        errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
-    return rows, errors, result.exit_code
 
 
 def test_oblique_stack_shuffled_files_every_voxel_on_its_dicom_pixel(tmp_path: Path) -> None:
@@ -38,7 +25,7 @@ def test_oblique_stack_shuffled_files_every_voxel_on_its_dicom_pixel(tmp_path: P
     slices = [G.plane(np.array([3.0, -7.0, 11.0]) + 2.5 * k * normal, OBLIQUE, series=series,
                       spacing=0.8) for k in range(5)]  # fmt: skip
     src = G.save(tmp_path / "in", slices[::-1])
-    rows, errors, code = _convert(src, tmp_path / "out")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and not errors and len(rows) == 1
     assert rows[0]["problems"] == "" and rows[0]["spacing"] == "2.5x0.8x0.8"
     G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / rows[0]["output"], G.dicom_frames(src))
@@ -56,7 +43,7 @@ def _fmri(folder: Path, tr: float | None) -> Path:
 
 def test_colocated_time_points_without_tr_become_separate_volumes(tmp_path: Path) -> None:
     src = _fmri(tmp_path / "in", tr=None)
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and len(rows) == 4
     frames = G.dicom_frames(src)
     for t, row in enumerate(sorted(rows, key=lambda r: r["output"])):
@@ -71,7 +58,7 @@ def test_colocated_time_points_without_tr_become_separate_volumes(tmp_path: Path
 @pytest.mark.parametrize("split", [False, True], ids=["4d", "split-4d"])
 def test_time_points_with_tr_one_4d_nifti_or_split(tmp_path: Path, split: bool) -> None:
     src = _fmri(tmp_path / "in", tr=2000.0)
-    rows, _errors, code = _convert(src, tmp_path / "out", split_4d=split)
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out", split_4d=split)
     assert code == 0
     if split:
         assert len(rows) == 4 and {r["shape"] for r in rows} == {"3x8x8"}
@@ -96,7 +83,7 @@ def test_three_plane_localizer_one_volume_per_orientation(tmp_path: Path) -> Non
               (0, 1, 0, 0, 0, -1): lambda j: (-5.0 + 5 * j, -6.0, 6.0)}  # fmt: skip
     src = G.save(tmp_path / "in", [G.plane(pos(j), iop, series=series)
                                    for iop, pos in planes.items() for j in range(3)])  # fmt: skip
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and len(rows) == 3 and {r["shape"] for r in rows} == {"3x8x8"}
     assert all(r["problems"].startswith("split: 3 orientations") for r in rows)
     frames = G.dicom_frames(src)
@@ -113,7 +100,7 @@ def test_duplicates_dropped_same_uid_and_same_pixels(tmp_path: Path) -> None:
               for k in range(6)]  # fmt: skip
     copy = G.plane((0.0, 0.0, 5.0), series=series, sop_class=G.CT)  # new UID, same pixels
     src = G.save(tmp_path / "in", [*slices, slices[0], copy])  # slices[0] twice: same UID
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["shape"] == "6x8x8" and row["spacing"] == "2.5x1x1"
     assert row["problems"] == "duplicates dropped: 2 images repeated at the same position"
@@ -128,7 +115,7 @@ def _gap(folder: Path) -> Path:
 
 def test_missing_slice_resampled_by_default(tmp_path: Path) -> None:
     src = _gap(tmp_path / "in")
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["shape"] == "6x12x12" and row["spacing"].startswith("1x")
     assert row["problems"].startswith("resampled: missing slices: 1 gap of up to 2 mm")
@@ -159,7 +146,7 @@ def test_resampled_slices_at_a_file_position_are_that_files_pixels_exactly(
     zs = (10.3, 11.4, 12.5, 14.7, 15.8)
     src = G.save(tmp_path / "in", [G.plane((0.0, 0.0, z), series=series, size=6, value=100 * k)
                                    for k, z in enumerate(zs)])  # fmt: skip
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["shape"] == "6x6x6" and row["problems"].startswith("resampled: ")
     data = np.asarray(nib.load(tmp_path / "out" / row["output"]).dataobj)
@@ -177,14 +164,14 @@ def test_resampled_slices_at_a_file_position_are_that_files_pixels_exactly(
 
 def test_missing_slice_split_or_refused(tmp_path: Path) -> None:
     src = _gap(tmp_path / "in")
-    rows, errors, code = _convert(src, tmp_path / "split", uneven="split")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "split", uneven="split")
     assert code == 0 and [r["shape"] for r in rows] == ["3x12x12", "2x12x12"]
     for row in rows:
         assert row["problems"].startswith("split: missing slices")
         G.assert_every_voxel_on_a_dicom_pixel(
             tmp_path / "split" / row["output"], G.dicom_frames(src)
         )
-    rows, errors, code = _convert(src, tmp_path / "refuse", uneven="refuse")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "refuse", uneven="refuse")
     assert code == 1 and rows == []
     (reason,) = [r for r in errors.values() if not r.startswith("not converted: its series")]
     assert "refused: missing slices: 1 gap " in reason and "(--uneven refuse)" in reason
@@ -199,7 +186,7 @@ def _tilt(folder: Path) -> Path:
 
 def test_tilt_resampled_by_default_values_follow_world_positions(tmp_path: Path) -> None:
     src = _tilt(tmp_path / "in")
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["problems"].startswith("tilt corrected: 15.0 degrees")
     path = tmp_path / "out" / row["output"]
@@ -211,13 +198,13 @@ def test_tilt_resampled_by_default_values_follow_world_positions(tmp_path: Path)
 
 def test_tilt_kept_sheared_sform_or_refused(tmp_path: Path) -> None:
     src = _tilt(tmp_path / "in")
-    rows, errors, code = _convert(src, tmp_path / "keep", tilt="keep")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "keep", tilt="keep")
     (row,) = rows
     assert code == 0 and row["problems"].startswith("tilt kept: 15.0 degrees")
     img = nib.load(tmp_path / "keep" / row["output"])
     assert int(img.header["qform_code"]) == 0 and int(img.header["sform_code"]) == 1
     G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "keep" / row["output"], G.dicom_frames(src))
-    rows, errors, code = _convert(src, tmp_path / "refuse", tilt="refuse")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "refuse", tilt="refuse")
     assert code == 1 and rows == []
     assert "gantry tilt / sheared slices: 15.0 degrees (--tilt refuse)" in next(
         iter(errors.values())
@@ -228,67 +215,12 @@ def test_tilt_kept_sheared_sform_or_refused(tmp_path: Path) -> None:
 def test_enhanced_per_frame_positions_win(tmp_path: Path, stray: bool) -> None:
     ds = G.enhanced([(0.0, 0.0, 5.0 * k) for k in (2, 0, 3, 1)], (0.0, 0.0, 0.0) if stray else None)
     src = G.save(tmp_path / "in", [ds])
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["spacing"] == "5x1x1" and row["problems"] == ""
     data = np.asarray(nib.load(tmp_path / "out" / row["output"]).dataobj)
     assert data[0, 0].tolist() == [101, 103, 100, 102]  # frames sorted along the normal
     G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], G.dicom_frames(src))
-
-
-def _nibabel_mosaic(path: Path) -> nib.Nifti1Image:
-    """nibabel's own reading of a mosaic (``MosaicWrapper``): data (rows, cols, n), LPS
-    affine over (row, column, slice), as a RAS NIfTI image."""
-    import pydicom
-    from nibabel.nicom.dicomwrappers import wrapper_from_data
-
-    wrapper = wrapper_from_data(pydicom.dcmread(path))
-    assert wrapper.is_mosaic
-    return nib.Nifti1Image(np.asarray(wrapper.get_data()), G.LPS_TO_RAS @ wrapper.affine)
-
-
-@pytest.mark.parametrize(("n", "tile", "sign"), [(4, 4, 1.0), (9, 3, 1.0), (7, 4, -1.0)],
-                         ids=["2x2", "3x3", "3x3-7-tiles-reversed-normal"])  # fmt: skip
-def test_mosaic_demosaiced_like_nibabel(tmp_path: Path, n: int, tile: int, sign: float) -> None:
-    src = G.save(tmp_path / "in", [G.mosaic(n, tile, sign)])
-    rows, _errors, code = _convert(src, tmp_path / "out")
-    (row,) = rows
-    assert code == 0 and row["shape"] == f"{n}x{tile}x{tile}"
-    assert row["problems"] == ""  # the tiles are the slices: nothing to say
-    mine = nib.as_closest_canonical(nib.load(tmp_path / "out" / row["output"]))
-    ref = nib.as_closest_canonical(_nibabel_mosaic(next(src.iterdir())))
-    assert mine.shape == ref.shape
-    assert np.array_equal(np.asarray(mine.dataobj), np.asarray(ref.dataobj))
-    assert np.allclose(mine.affine, ref.affine, atol=1e-4)
-
-
-def test_mosaic_without_csa_header_refused(tmp_path: Path) -> None:
-    ds = G.mosaic(4, 4)
-    del ds[0x00291010]
-    src = G.save(tmp_path / "in", [ds])
-    rows, errors, code = _convert(src, tmp_path / "out")
-    assert code == 1 and rows == []
-    assert "mosaic not supported: no Siemens CSA image header" in next(iter(errors.values()))
-
-
-def test_mosaic_time_series_4d(tmp_path: Path) -> None:
-    series = generate_uid()
-    files = [G.mosaic(4, 4, series=series, value0=10 * t, AcquisitionNumber=t + 1,
-                      RepetitionTime=1500) for t in range(3)]  # fmt: skip
-    src = G.save(tmp_path / "in", files)
-    rows, _errors, code = _convert(src, tmp_path / "out")
-    (row,) = rows
-    img = nib.load(tmp_path / "out" / row["output"])
-    assert code == 0 and img.shape == (4, 4, 4, 3) and img.header.get_zooms()[3] == 1.5
-    assert np.asarray(img.dataobj)[0, 0, 1].tolist() == [1, 11, 21]
-
-
-def test_mosaic_per_instance_written_undivided_and_said(tmp_path: Path) -> None:
-    src = G.save(tmp_path / "in", [G.mosaic(4, 4)])
-    rows, _, code = _convert(src, tmp_path / "out", format="npy", per="instance")
-    (row,) = rows
-    assert code == 0 and row["shape"] == "8x8" and row["volume"] == ""
-    assert row["problems"] == "mosaic written undivided (--per series demosaics it)"
 
 
 def _dcm2niix(src: Path, out: Path) -> list[Path]:
@@ -327,7 +259,7 @@ def test_volumes_match_dcm2niix(tmp_path: Path, kind: str) -> None:
         # and last frames
         files = [G.enhanced([(0.0, 0.0, 5.0 * k) for k in range(4)])]
     src = G.save(tmp_path / "in", files)
-    rows, _, code = _convert(src, tmp_path / "out")
+    rows, _, code = G.convert_nifti(src, tmp_path / "out")
     (theirs,) = _dcm2niix(src, tmp_path / "dcm2niix")
     assert code == 0
     _same_volume(tmp_path / "out" / rows[0]["output"], theirs)
@@ -350,7 +282,7 @@ def test_enhanced_frames_per_instance_carry_their_rank_along_the_normal(tmp_path
     # the slice normal (per-frame PlanePositionSequence), not its place in the file.
     ds = G.enhanced([(0.0, 0.0, 5.0 * k) for k in (2, 0, 3, 1)])
     src = G.save(tmp_path / "in", [ds])
-    rows, _errors, code = _convert(src, tmp_path / "out", format="npy")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out", format="npy")
     ranks = {int(r["frame"]): int(r["slice_index"]) for r in rows}
     assert code == 0 and ranks == {0: 2, 1: 0, 2: 3, 3: 1}
     by_rank = sorted(rows, key=lambda r: int(r["slice_index"]))
@@ -370,7 +302,7 @@ def test_edited_copies_sharing_uids_are_kept_apart_like_dcm2niix(qa_file, tmp_pa
                       ("12bitUnsigned_0x0F0F.dcm.gz", "12bit_ref_3.nii.gz")):  # fmt: skip
         shutil.move(qa_file(name), src / name.removesuffix(".gz"))
         refs[name.removesuffix(".gz")] = qa_file(ref)
-    _rows, errors, code = _convert(src, tmp_path / "out")
+    _rows, errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and errors == {}
     with (tmp_path / "out" / "sources.csv").open() as fh:
         sources = list(csv.DictReader(fh))
@@ -389,7 +321,7 @@ def test_same_sop_uid_and_position_with_other_pixels_is_no_duplicate(tmp_path: P
     first = G.plane((0.0, 0.0, 0.0), value=5, series=series)
     edited = G.plane((0.0, 0.0, 0.0), value=7, series=series, SOPInstanceUID=first.SOPInstanceUID)
     src = G.save(tmp_path / "in", [first, edited], ["a", "b"])
-    rows, errors, code = _convert(src, tmp_path / "out")
+    rows, errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and errors == {}  # nothing dropped as a "duplicate"
     values = sorted(float(np.asarray(nib.load(tmp_path / "out" / r["output"]).dataobj).max())
                     for r in rows)  # fmt: skip
@@ -405,6 +337,6 @@ def test_a_time_point_missing_a_slice_is_a_problem_not_silent(tmp_path: Path) ->
         for z in range(3)
     ]  # fmt: skip
     src = G.save(tmp_path / "in", files[:-1])  # time point 2 lacks its last slice
-    rows, _errors, code = _convert(src, tmp_path / "out")
+    rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and sorted(r["shape"] for r in rows) == ["2x8x8", "3x8x8"]
     assert all("(their positions differ)" in r["problems"] for r in rows), rows
