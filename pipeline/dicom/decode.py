@@ -26,6 +26,7 @@ from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.pixel_encoding import lossy_stream_note
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
@@ -367,6 +368,7 @@ def check_codestreams(
     if not family:  # RLE: one fragment per frame, no codestream markers to check
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
+    notes += lossy_stream_note(found[0], syntax)
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:

@@ -72,6 +72,13 @@ def flat_volumes(
     its own volume; the file says which frame is which, so that split is recorded in ``info``
     (no problem), as tagged co-located stacks are.
     """
+    told = _told_apart(frames, order)
+    if told is not None:
+        key, stacks = told
+        note = (f"split: {len(stacks)} stacks of frames without slice geometry told apart by "
+                f"{key}, one volume each (frames in acquisition order within each)")  # fmt: skip
+        return [replace(v, problems=(note, *v.problems))
+                for g in stacks for v in flat_volumes(frames, g, info)]  # fmt: skip
     groups: dict[tuple[object, ...], list[int]] = {}
     for k in order:
         f = frames[k]
@@ -92,6 +99,28 @@ def flat_volumes(
 
 
 _VIEW_KEY = STACK_KEYS.index("FrameIncrementPointer")
+
+
+def _told_apart(frames: list[FrameRef], order: list[int]) -> tuple[str, list[list[int]]] | None:
+    """The first stack key whose values part ``order`` into stacks of 2 or more frames each.
+
+    Frames without slice geometry (an Enhanced MR without its orientation, dcm2niix #372)
+    that the file tells apart by time point, echo or component (PS3.3 C.7.6.16.2.2) were
+    one volume of every time point's frames in stored order ([0, 100, 1, 101, 2, 102] for
+    slices 0-2 of time points 0 and 1), said only as "no geometry". A cine whose every frame
+    is its own time point (stacks of one) stays one volume; NM views are split by
+    :func:`flat_volumes` itself.
+    """
+    for j, key in enumerate(STACK_KEYS):
+        if j == _VIEW_KEY:
+            continue
+        stacks: dict[object, list[int]] = {}
+        for k in order:
+            values = frames[k].stack_values
+            stacks.setdefault(values[j] if len(values) > j else None, []).append(k)
+        if len(stacks) > 1 and None not in stacks and min(map(len, stacks.values())) > 1:
+            return key, list(stacks.values())
+    return None
 
 
 def _view(f: FrameRef) -> object:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.groups import plane
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.nm_frames import nm_geometry
@@ -104,16 +105,10 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
         slope=1.0 if slope_value is None else slope_value,
         intercept=0.0 if intercept_value is None else intercept_value,
         window=window,
-        position=numbers(
-            plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", frame),
-            3,
-            "ImagePositionPatient",
-        )
+        position=numbers(plane(ds, "ImagePositionPatient", frame), 3, "ImagePositionPatient")
         if position
         else None,
-        orientation=orientation(
-            plane_attr(ds, "PlaneOrientationSequence", "ImageOrientationPatient", frame)
-        ),
+        orientation=orientation(plane(ds, "ImageOrientationPatient", frame)),
         pixel_spacing=in_plane_spacing(ds, frame, notes),
         voi_function=function,
     )

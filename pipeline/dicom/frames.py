@@ -17,7 +17,7 @@ import numpy as np
 from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_time import frame_seconds as _time
-from pipeline.dicom.groups import FrameGroups, attribute
+from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
 from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
@@ -106,9 +106,7 @@ def _plane(
     ds: Any, f: int, view: FrameGroups | None, iop: tuple[float, ...] | None
 ) -> dict[str, Any]:
     """A frame's orientation (``iop`` when given: an NM grid's) and in-plane spacing."""
-    orientation = iop or numbers_or_none(
-        attribute(ds, "PlaneOrientationSequence", "ImageOrientationPatient", f, view), 6
-    )
+    orientation = iop or numbers_or_none(plane(ds, "ImageOrientationPatient", f, view), 6)
     return {"orientation": orientation, "pixel_spacing": _in_plane(ds, f)}
 
 
@@ -196,7 +194,9 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                     else memoized(_plane, ds, f, None, iop)
                 ),
                 frame_time=times[f] if times else None,
-                note=unusable,
+                note=VOLUME_PLANE_NOTE
+                if view is not None and volume_placed(ds, f, view)
+                else unusable,
             )
         )
     return out
@@ -245,8 +245,7 @@ def _position(
     """
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
-    position = attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame, view)
-    return numbers_or_none(position, 3)
+    return numbers_or_none(plane(ds, "ImagePositionPatient", frame, view), 3)
 
 
 def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:

@@ -79,3 +79,55 @@ def attribute(
 
 
 __all__ = ["CONVERTED", "FrameGroups", "attribute"]
+
+
+#: Where an Enhanced US Volume (PS3.3 A.59, C.8.24.2) places its frames when no patient
+#: plane is given: the Plane Position / Orientation (Volume) macros, in the Volume Frame of
+#: Reference of the transducer (Sup 43: every frame at (0, 0, z), rows along x).
+_VOLUME_PLANE = {
+    "ImagePositionPatient": ("PlanePositionVolumeSequence", "ImagePositionVolume"),
+    "ImageOrientationPatient": ("PlaneOrientationVolumeSequence", "ImageOrientationVolume"),
+}
+_PATIENT_PLANE = {
+    "ImagePositionPatient": "PlanePositionSequence",
+    "ImageOrientationPatient": "PlaneOrientationSequence",
+}
+
+#: What a frame placed by :data:`_VOLUME_PLANE` says (once per series).
+VOLUME_PLANE_NOTE = (
+    "placed in the ultrasound volume frame of reference: ImagePositionVolume (0020,9301) and "
+    "ImageOrientationVolume (0020,9302) give the frames' order, spacing and time points, and "
+    "the affine is in the transducer's volume coordinates, not the patient's"
+)
+
+
+def plane(ds: Any, keyword: str, frame: int = 0, view: FrameGroups | None = None) -> Any:
+    """ImagePositionPatient or ImageOrientationPatient of one frame (:func:`attribute`).
+
+    An Enhanced US Volume's frames have none: their volume position or orientation stands
+    for it (:data:`_VOLUME_PLANE`; :func:`volume_placed` says whether a frame is placed so).
+    Stacked unplaced, the frames of a 4-D volume (time points of three slices each) came out
+    as one volume of every time point's slices in turn.
+    """
+    found = attribute(ds, _PATIENT_PLANE[keyword], keyword, frame, view)
+    if found is None:
+        found = _volume_value(ds, keyword, frame, view)
+    return found
+
+
+def volume_placed(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> bool:
+    """Whether :func:`plane` places ``frame`` by its volume position (no patient position)."""
+    return (
+        attribute(ds, "PlanePositionSequence", "ImagePositionPatient", frame, view) is None
+        and _volume_value(ds, "ImagePositionPatient", frame, view) is not None
+    )
+
+
+def _volume_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None) -> Any:
+    """The frame's volume position or orientation standing for ``keyword``; ``None`` if none."""
+    if view is None:
+        if _PER_FRAME not in ds and _SHARED not in ds:
+            return None
+        view = FrameGroups(ds, frame)
+    group, name = _VOLUME_PLANE[keyword]
+    return next((sub.get(name) for sub in view.subs(group) if name in sub), None)

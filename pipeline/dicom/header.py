@@ -23,6 +23,7 @@ from pipeline.dicom.files import Problem
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.jpeg_colour import colour_notes
+from pipeline.dicom.pixel_encoding import deferred_lossy_note
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
@@ -224,6 +225,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
     check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
     notes += colour_notes(ds, check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes))
+    notes += deferred_lossy_note(ds)
     series = memoized(_series_facts, ds)  # once per series for plain files
     return Instance(
         path=rel,

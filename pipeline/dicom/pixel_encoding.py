@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline.dicom.codestream import jpeg_segments
 
-__all__ = ["match_pixel_encoding", "stream_syntax"]
+__all__ = ["deferred_lossy_note", "lossy_stream_note", "match_pixel_encoding", "stream_syntax"]
 
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item, little endian
 _UNDEFINED = 0xFFFFFFFF
@@ -93,6 +93,63 @@ def _j2k_syntax(codestream: bytes) -> str:
     if high_throughput:
         return "1.2.840.10008.1.2.4.201" if reversible else "1.2.840.10008.1.2.4.203"
     return "1.2.840.10008.1.2.4.90" if reversible else "1.2.840.10008.1.2.4.91"
+
+
+#: Transfer syntaxes whose streams are lossless by definition (PS3.5 A.4: JPEG Lossless,
+#: JPEG-LS Lossless, JPEG 2000 and HTJ2K Lossless Only).
+_LOSSLESS = {f"1.2.840.10008.1.2.4.{n}" for n in (57, 70, 80, 90, 201, 202)}
+#: What :func:`stream_syntax` answers for a lossy stream: T.81 baseline / extended, JPEG-LS
+#: with NEAR above 0, JPEG 2000 and HTJ2K with the irreversible 9/7 wavelet.
+_LOSSY = {f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 81, 91, 203)}
+
+
+def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
+    """A note when a frame's stream is lossy under a transfer syntax that is lossless only.
+
+    A JPEG-LS stream of NEAR 2 filed as JPEG-LS Lossless, a JPEG 2000 codestream of the 9/7
+    wavelet as JPEG 2000 Lossless Only, or a baseline JPEG as JPEG Lossless decodes without
+    complaint, so the file passed for the scanner's values (dcmtk PR #33, openjpeg #967: the
+    stream's own markers say whether it is reversible). The values differ from the
+    original's by the compression error; outputs hold the decoded values, said.
+    """
+    said = str(syntax or "").strip()
+    found = stream_syntax(frame) if said in _LOSSLESS else None
+    if found not in _LOSSY:
+        return []
+    return [
+        f"lossy pixel data: TransferSyntaxUID (0002,0010) says {_name(said)}, but the stream "
+        f"is {_name(str(found))} (its own markers say so): values differ from the original "
+        "by the compression error"
+    ]
+
+
+def deferred_lossy_note(ds: Any, head: int = 4096) -> list[str]:
+    """:func:`lossy_stream_note` for a header read that left the pixel data in the file.
+
+    ``inspect`` reads headers only: the first ``head`` bytes of the first fragment (the
+    markers that say lossy or not come first) are read from the file, so that it says what
+    ``convert`` says. ``[]`` when the pixel data was read (the frame checks say it then) or
+    the items are not where PS3.5 A.4 puts them.
+    """
+    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    if str(syntax or "").strip() not in _LOSSLESS:  # first: a plain file reads nothing more
+        return []
+    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
+    if elem is None or elem.value is not None:
+        return []
+    path, tell = getattr(ds, "filename", None), getattr(elem, "value_tell", None)
+    if not isinstance(path, str | Path) or tell is None:
+        return []
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(tell)
+            item, table = struct.unpack("<4sI", fh.read(8))  # the Basic Offset Table item
+            fh.seek(tell + 8 + table)
+            fragment, length = struct.unpack("<4sI", fh.read(8))
+            first = fh.read(min(length, head))
+    except (OSError, struct.error):
+        return []
+    return lossy_stream_note(first, syntax) if item == fragment == _ITEM else []
 
 
 def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:

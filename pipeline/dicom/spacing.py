@@ -19,7 +19,8 @@
 - **Sequence of Ultrasound Regions (0018,6011)** (US without Pixel Spacing): Physical Delta X
   and Y (0018,602C/602E) of the regions whose physical units are cm in both directions
   (Physical Units X/Y Direction (0018,6024/6026) = 3), times 10; regions that disagree give
-  no spacing, with a note.
+  no spacing, with a note, and so does an image that also holds regions measuring time or
+  velocity (M-mode, Doppler): the spacing holds inside the spatial regions only.
 """
 
 from __future__ import annotations
@@ -170,12 +171,14 @@ def _magnification(ds: Any) -> tuple[float | None, str]:
 
 def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:
     regions = ds.get("SequenceOfUltrasoundRegions") or []
-    found = set()
+    found, other = set(), []
     for region in regions:
         units = (region.get("PhysicalUnitsXDirection"), region.get("PhysicalUnitsYDirection"))
         dx, dy = region.get("PhysicalDeltaX"), region.get("PhysicalDeltaY")
         if units != (_CM, _CM) or dx is None or dy is None:
-            continue  # time, velocity or unknown units: not a spatial calibration
+            if any(u in _UNITS for u in units):
+                other.append(units)  # time, velocity...: a region that is no spatial calibration
+            continue
         try:
             row, col = abs(float(dy)) * 10.0, abs(float(dx)) * 10.0
         except (TypeError, ValueError):
@@ -188,7 +191,38 @@ def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:
             "PhysicalDeltaX/Y"
         )
         return None
-    return next(iter(found), None)
+    spacing = next(iter(found), None)
+    if spacing is not None and other:
+        _other_regions_note(spacing, other, notes)
+    return spacing
+
+
+#: Physical Units X/Y Direction (0018,6024/6026) other than none (0) and cm (PS3.3 C.8.5.5.1.15).
+_UNITS = {1: "percent", 2: "dB", 4: "seconds", 5: "hertz", 6: "dB/seconds", 7: "cm/sec",
+          8: "cm2", 9: "cm2/sec", 10: "cm3", 11: "cm3/sec", 12: "degrees"}  # fmt: skip
+
+
+def _other_regions_note(
+    spacing: tuple[float, float], other: list[tuple[Any, Any]], notes: list[str]
+) -> None:
+    """Say that the spacing holds in the spatial regions only.
+
+    The regions of an M-mode or Doppler trace measure time or velocity (PS3.3 C.8.5.5.1;
+    Weasis #227, cornerstoneTools PR #1466): the image's spacing would make their seconds or
+    cm/s millimetres.
+    """
+    shown = "; ".join(
+        f"x in {_UNITS.get(x, 'cm' if x == _CM else 'no unit')}, "
+        f"y in {_UNITS.get(y, 'cm' if y == _CM else 'no unit')}"
+        for x, y in other
+    )
+    some = "1 other region measures" if len(other) == 1 else f"{len(other)} other regions measure"
+    notes.append(
+        "spacing of part of the image only: "
+        f"{spacing[0]:g}x{spacing[1]:g} mm holds inside the ultrasound regions (0018,6011) "
+        f"calibrated in cm; {some} something else ({shown}: M-mode or Doppler), "
+        "their pixels are not millimetres"
+    )
 
 
 __all__ = ["in_plane_spacing"]
