@@ -1,5 +1,6 @@
 """Colour reading at its edges: YBR_FULL_422 rows padded to whole pairs at 16 bits and with an
-even Columns, and the note and rounding of 8-bit RGB volumes (by hand)."""
+even Columns, the note and rounding of 8-bit RGB volumes, and palette tables measured against
+their descriptors (PS3.3 C.7.6.3.1.5; by hand)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from pipeline.dicom.palette import apply_palette, check_palette
 from pipeline.dicom.rgb_volume import colour_frame_note
 from pipeline.dicom.ybr422 import padded_row_columns
+from pipeline.errors import DicomError
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -66,3 +70,63 @@ def test_a_resampled_rgb_slice_is_rounded_to_whole_values(tmp_path: Path) -> Non
         (row,) = list(csv.DictReader(fh))
     data = np.load(tmp_path / "out" / row["output"])
     assert data[:, 4, 4].tolist() == [[1, 3, 5], [2, 4, 6], [2, 4, 6], [2, 4, 6]]
+
+
+def _palette(count: int, bits: int, data: bytes) -> Dataset:
+    ds = Dataset()
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    for colour in ("Red", "Green", "Blue"):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [count, 0, bits])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", data)
+    return ds
+
+
+@pytest.mark.parametrize(
+    ("count", "bits", "data", "held", "said"),
+    [
+        (4, 16, bytes(4), "2", "4"),  # 16-bit entries take two bytes each
+        (0, 16, bytes(8), "4", "65,536"),  # a count of 0 means 65536 entries
+        (4, 8, bytes(2), "2", "4"),  # 8-bit entries one byte each
+    ],
+)
+def test_a_palette_table_shorter_than_its_descriptor_is_refused(
+    count: int, bits: int, data: bytes, held: str, said: str
+) -> None:
+    with pytest.raises(DicomError) as caught:
+        check_palette(_palette(count, bits, data))
+    assert caught.value.reason == (
+        f"RedPaletteColorLookupTableData holds {held} entries but its Descriptor says {said}: "
+        "indices past the table would take its last colour."
+    )
+
+
+def test_palette_tables_of_their_descriptors_length_pass() -> None:
+    check_palette(_palette(4, 16, bytes(8)))
+    check_palette(_palette(4, 8, bytes(4)))
+    check_palette(_palette(4, 8, bytes(8)))  # 8-bit entries in 16-bit words
+
+
+def _table(first: int, entries: list[int]) -> Dataset:
+    ds = Dataset()
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    ds.BitsStored = 8
+    for colour in ("Red", "Green", "Blue"):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [len(entries), first, 16])
+        setattr(ds, f"{colour}PaletteColorLookupTableData",
+                np.asarray(entries, "<u2").tobytes())  # fmt: skip
+    return ds
+
+
+def test_a_16_bit_palette_is_judged_by_the_entries_from_its_first_index() -> None:
+    """First index 2: indices 2..5 map entries 10, 20, 30, 300. An image of indices 2 and 3
+    uses only 10 and 20, but the table reaches 300: 16-bit entries, kept as they are."""
+    notes: list[str] = []
+    rgb = apply_palette(_table(2, [10, 20, 30, 300]), np.array([[2, 3]], np.uint8), "p", notes)
+    assert rgb.dtype == np.uint16 and rgb[0, :, 0].tolist() == [10, 20] and notes == []
+
+
+def test_an_all_black_16_bit_palette_stays_16_bit() -> None:
+    """Entries all 0 show no depth: nothing to read as 8-bit, nothing noted."""
+    notes: list[str] = []
+    rgb = apply_palette(_table(0, [0, 0, 0, 0]), np.array([[0, 3]], np.uint8), "p", notes)
+    assert rgb.dtype == np.uint16 and notes == []
