@@ -138,3 +138,19 @@ def test_noise_follows_its_drawn_seed_and_std() -> None:
         np.testing.assert_allclose(sample.image, IMAGE + drawn["std"] * noise, rtol=1e-5)
         assert 0.5 <= drawn["std"] < 1.0
     assert len(seeds) == 2
+
+
+def test_blur_applies_the_drawn_sigma_in_pixels() -> None:
+    """An impulse blurred with sigma 1.0: each axis a normalised Gaussian exp(-x^2 / 2) over
+    |x| <= 4 (SciPy's kernel), worked out with NumPy; the channel axis is not blurred."""
+    from pipeline.stages.augment_intensity import RandomBlur
+
+    image = np.zeros((2, 21, 21), np.float32)
+    image[0, 10, 10] = 1.0
+    out = RandomBlur(p=1.0, sigma=[0.5, 1.5]).apply(Sample(image), {"apply": True, "sigma": 1.0})
+    x = np.arange(-4, 5)
+    w = np.exp(-(x**2) / 2.0)
+    w /= w.sum()
+    np.testing.assert_allclose(out.image[0, 10, 6:15], w[4] * w, atol=1e-6)
+    np.testing.assert_allclose(out.image[0, 6:15, 6:15], np.outer(w, w), atol=1e-6)
+    assert not out.image[1].any()

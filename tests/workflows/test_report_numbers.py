@@ -58,7 +58,7 @@ def _curves(fig: Any) -> list[Any]:
 def test_the_roc_figure_draws_the_positive_class_s_curve(figures: list[Any], positive: int) -> None:
     plots.plot_roc_curves(TRUE, PROBS, ["neg", "pos"], "roc.png", positive=positive)
     (line,) = _curves(figures[0])
-    is_c, score = TRUE == positive, PROBS[:, positive]
+    is_c, score = np.equal(TRUE, positive), PROBS[:, positive]
     fpr, tpr, _ = roc_curve(is_c, score, drop_intermediate=False)
     np.testing.assert_allclose(line.get_xdata(), fpr)
     np.testing.assert_allclose(line.get_ydata(), tpr)
