@@ -1,23 +1,18 @@
 """Colour reading at its edges: YBR_FULL_422 rows padded to whole pairs at 16 bits and with an
-even Columns, the note and rounding of 8-bit RGB volumes, and palette tables measured against
+even Columns, the note of 8-bit RGB volumes, and palette tables measured against
 their descriptors (PS3.3 C.7.6.3.1.5; by hand)."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian
 
 from pipeline.dicom.palette import apply_palette, check_palette
 from pipeline.dicom.rgb_volume import colour_frame_note
 from pipeline.dicom.ybr422 import padded_row_columns
 from pipeline.errors import DicomError
-from tests.pipeline.dicom import geometry_cases as G
-from workflows.convert.batch import ConvertOptions, convert_folder
 
 
 def _ybr(rows: int, columns: int, bits: int, length: int) -> Dataset:
@@ -45,31 +40,6 @@ def test_an_even_columns_is_never_padded_rows() -> None:
 def test_only_samples_of_more_than_8_bits_are_noted_as_scaled() -> None:
     assert colour_frame_note(8) is None
     assert "12 bits scaled to 8 bits" in str(colour_frame_note(12))
-
-
-def _rgb_slice(z: float, series: str, colour: tuple[int, int, int]) -> object:
-    ds = G.plane((10.0, 20.0, z), series=series, value=0, spacing=0.5)
-    pixels = np.zeros((8, 8, 3), np.uint8)
-    pixels[:] = colour
-    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelData = pixels.tobytes()
-    return ds
-
-
-def test_a_resampled_rgb_slice_is_rounded_to_whole_values(tmp_path: Path) -> None:
-    """z = 1 missing from 0, 2, 3: halfway between (1, 3, 5) and (2, 4, 6) is (1.5, 3.5, 5.5),
-    rounded half to even as numpy.rint does: (2, 4, 6), not cut to (1, 3, 5)."""
-    series = generate_uid()
-    colours = {0.0: (1, 3, 5), 2.0: (2, 4, 6), 3.0: (2, 4, 6)}
-    src = G.save(tmp_path / "in", [_rgb_slice(z, series, c) for z, c in colours.items()])
-    opts = ConvertOptions(format="npy", per="series")  # type: ignore[arg-type]
-    assert convert_folder(src, tmp_path / "out", opts, progress=False).exit_code == 0
-    with (tmp_path / "out" / "manifest.csv").open() as fh:
-        (row,) = list(csv.DictReader(fh))
-    data = np.load(tmp_path / "out" / row["output"])
-    assert data[:, 4, 4].tolist() == [[1, 3, 5], [2, 4, 6], [2, 4, 6], [2, 4, 6]]
 
 
 def _palette(count: int, bits: int, data: bytes) -> Dataset:
