@@ -154,3 +154,10 @@ def test_blur_applies_the_drawn_sigma_in_pixels() -> None:
     np.testing.assert_allclose(out.image[0, 10, 6:15], w[4] * w, atol=1e-6)
     np.testing.assert_allclose(out.image[0, 6:15, 6:15], np.outer(w, w), atol=1e-6)
     assert not out.image[1].any()
+
+
+def test_noise_of_zero_std_adds_its_mean() -> None:
+    from pipeline.ops.intensity import add_gaussian_noise
+
+    out = add_gaussian_noise(np.ones((1, 2, 3)), 0.0, seed=4, mean=2.5)
+    np.testing.assert_array_equal(out, np.full((1, 2, 3), 3.5, np.float32))
