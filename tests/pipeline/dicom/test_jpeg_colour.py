@@ -137,3 +137,21 @@ def test_inspect_says_it_as_convert_does(
     assert main(["inspect", str(src)]) in (0, 1)  # 1: problems noted
     said = "is RGB, but the JPEG stream's samples are YCbCr (no JFIF or Adobe marker"
     assert said in capsys.readouterr().out
+
+
+def test_an_rgb_header_over_a_j2k_colour_transform_is_left_as_it_is() -> None:
+    """The decoder undoes the transform to RGB, which the header says: nothing to change and
+    nothing to say (only a YBR header over such a stream is read otherwise)."""
+    openjpeg = pytest.importorskip("openjpeg")
+    from pydicom.dataset import Dataset
+    from pydicom.uid import JPEG2000Lossless
+
+    from pipeline.dicom.jpeg_colour import colour_options
+
+    stream = openjpeg.encode(np.kron(RGB, np.ones((2, 2, 1), np.uint8)), use_mct=True,
+                             photometric_interpretation=1)  # fmt: skip
+    notes: list[str] = []
+    found = colour_options(Dataset(), JPEG2000Lossless, 3, "RGB", stream, notes)
+    assert "photometric_interpretation" not in found and notes == []
+    found = colour_options(Dataset(), JPEG2000Lossless, 3, "YBR_FULL", stream, notes)
+    assert found["photometric_interpretation"] == "RGB" and len(notes) == 1
