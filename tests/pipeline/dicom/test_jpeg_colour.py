@@ -155,3 +155,43 @@ def test_an_rgb_header_over_a_j2k_colour_transform_is_left_as_it_is() -> None:
     assert "photometric_interpretation" not in found and notes == []
     found = colour_options(Dataset(), JPEG2000Lossless, 3, "YBR_FULL", stream, notes)
     assert found["photometric_interpretation"] == "RGB" and len(notes) == 1
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def _header(ids: bytes, *markers: bytes) -> bytes:
+    """SOI, the marker segments, a baseline SOF of 8x8 whose components have ``ids``."""
+    components = b"".join(bytes([c, 0x11, 0]) for c in ids)
+    sof = bytes([8, 0, 8, 0, 8, len(ids)]) + components
+    return b"\xff\xd8" + b"".join(markers) + _segment(0xC0, sof)
+
+
+JFIF = _segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00")
+
+
+def _adobe(transform: int) -> bytes:
+    return _segment(0xEE, b"Adobe" + bytes([0, 100, 0, 0, 0, 0, transform]))
+
+
+def _said(stream: bytes) -> str | None:
+    found = stream_colour(stream)
+    return None if found is None else found[0]
+
+
+def test_the_first_colour_marker_decides_as_libjpeg_does() -> None:
+    """JFIF before an Adobe marker of transform 0: YCbCr (the JFIF marker is read first)."""
+    assert _said(_header(b"\x01\x02\x03", JFIF, _adobe(0))) == "YCbCr"
+    assert _said(_header(b"\x01\x02\x03", _adobe(0), JFIF)) == "RGB"
+
+
+def test_component_ids_r_g_b_in_either_case_mean_rgb() -> None:
+    assert _said(_header(b"rgb")) == "RGB"
+    assert _said(_header(b"RGB")) == "RGB"
+    assert _said(_header(b"\x00\x01\x02")) is None  # libjpeg 6b's RGB: the header's
+
+
+def test_only_three_components_have_a_colour_transform_to_decide() -> None:
+    assert _said(_header(b"\x01\x02\x03\x04", _adobe(0))) is None  # CMYK
+    assert _said(_header(b"\x01", JFIF)) is None  # grey
