@@ -137,3 +137,61 @@ def test_inspect_says_it_as_convert_does(
     assert main(["inspect", str(src)]) in (0, 1)  # 1: problems noted
     said = "is RGB, but the JPEG stream's samples are YCbCr (no JFIF or Adobe marker"
     assert said in capsys.readouterr().out
+
+
+def test_an_rgb_header_over_a_j2k_colour_transform_is_left_as_it_is() -> None:
+    """The decoder undoes the transform to RGB, which the header says: nothing to change and
+    nothing to say (only a YBR header over such a stream is read otherwise)."""
+    openjpeg = pytest.importorskip("openjpeg")
+    from pydicom.dataset import Dataset
+    from pydicom.uid import JPEG2000Lossless
+
+    from pipeline.dicom.jpeg_colour import colour_options
+
+    stream = openjpeg.encode(np.kron(RGB, np.ones((2, 2, 1), np.uint8)), use_mct=True,
+                             photometric_interpretation=1)  # fmt: skip
+    notes: list[str] = []
+    found = colour_options(Dataset(), JPEG2000Lossless, 3, "RGB", stream, notes)
+    assert "photometric_interpretation" not in found and notes == []
+    found = colour_options(Dataset(), JPEG2000Lossless, 3, "YBR_FULL", stream, notes)
+    assert found["photometric_interpretation"] == "RGB" and len(notes) == 1
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def _header(ids: bytes, *markers: bytes) -> bytes:
+    """SOI, the marker segments, a baseline SOF of 8x8 whose components have ``ids``."""
+    components = b"".join(bytes([c, 0x11, 0]) for c in ids)
+    sof = bytes([8, 0, 8, 0, 8, len(ids)]) + components
+    return b"\xff\xd8" + b"".join(markers) + _segment(0xC0, sof)
+
+
+JFIF = _segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00")
+
+
+def _adobe(transform: int) -> bytes:
+    return _segment(0xEE, b"Adobe" + bytes([0, 100, 0, 0, 0, 0, transform]))
+
+
+def _said(stream: bytes) -> str | None:
+    found = stream_colour(stream)
+    return None if found is None else found[0]
+
+
+def test_the_first_colour_marker_decides_as_libjpeg_does() -> None:
+    """JFIF before an Adobe marker of transform 0: YCbCr (the JFIF marker is read first)."""
+    assert _said(_header(b"\x01\x02\x03", JFIF, _adobe(0))) == "YCbCr"
+    assert _said(_header(b"\x01\x02\x03", _adobe(0), JFIF)) == "RGB"
+
+
+def test_component_ids_r_g_b_in_either_case_mean_rgb() -> None:
+    assert _said(_header(b"rgb")) == "RGB"
+    assert _said(_header(b"RGB")) == "RGB"
+    assert _said(_header(b"\x00\x01\x02")) is None  # libjpeg 6b's RGB: the header's
+
+
+def test_only_three_components_have_a_colour_transform_to_decide() -> None:
+    assert _said(_header(b"\x01\x02\x03\x04", _adobe(0))) is None  # CMYK
+    assert _said(_header(b"\x01", JFIF)) is None  # grey

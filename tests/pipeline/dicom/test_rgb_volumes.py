@@ -66,3 +66,14 @@ def test_a_colour_series_as_npy_is_slices_rows_columns_samples(tmp_path: Path) -
     assert data.shape == (5, 8, 8, 3)  # float32, as every NPY radpipe writes
     assert data[:, 5, 5].tolist() == [[1, 2, 3], [2, 4, 6], [3, 6, 9], [4, 8, 12], [5, 10, 15]]
     assert row["problems"].startswith("resampled: missing slices")
+
+
+def test_a_resampled_rgb_slice_is_rounded_to_whole_values(tmp_path: Path) -> None:
+    """z = 1 missing from 0, 2, 3: halfway between (1, 3, 5) and (2, 4, 6) is (1.5, 3.5, 5.5),
+    rounded half to even as numpy.rint does: (2, 4, 6), not cut to (1, 3, 5)."""
+    series = generate_uid()
+    colours = {0.0: (1, 3, 5), 2.0: (2, 4, 6), 3.0: (2, 4, 6)}
+    src = G.save(tmp_path / "in", [_rgb_slice(z, series, c) for z, c in colours.items()])
+    row = _convert(src, tmp_path / "out", "npy")
+    data = np.load(tmp_path / "out" / row["output"])
+    assert data[:, 4, 4].tolist() == [[1, 3, 5], [2, 4, 6], [2, 4, 6], [2, 4, 6]]

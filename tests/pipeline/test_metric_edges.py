@@ -1,0 +1,65 @@
+"""Metric figures checked against scikit-learn or by hand: a diagonal over unequal spacings, the
+Jaccard index on its own paths (``jaccard_index``, the accumulator's Jaccard figures)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import jaccard_score
+
+from pipeline.metrics import ConfusionAccumulator, jaccard_index
+from pipeline.metrics.surface import image_diagonal
+
+
+def test_the_image_diagonal_scales_each_axis_by_its_spacing() -> None:
+    # 3 rows of 2 mm and 4 columns of 0.5 mm: a 6 mm x 2 mm image
+    assert image_diagonal((3, 4), (2.0, 0.5)) == pytest.approx(math.hypot(6.0, 2.0))
+    assert image_diagonal((3, 4)) == pytest.approx(5.0)
+
+
+# Two cases of 3 classes; class 2 never occurs in case 1 (neither truth nor prediction).
+TRUE = np.array([[0, 1, 1, 2, 2, 0], [0, 0, 1, 1, 1, 0]])
+PRED = np.array([[0, 1, 0, 2, 1, 1], [0, 1, 1, 1, 0, 0]])
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+def test_jaccard_index_matches_scikit_learn(average: str | None) -> None:
+    true, pred = TRUE.ravel(), PRED.ravel()
+    expected = jaccard_score(true, pred, labels=[1, 2], average=average)
+    found = jaccard_index(true, pred, 3, include_background=False,
+                          average=average or "none")  # fmt: skip
+    np.testing.assert_allclose(found, expected)
+    every = jaccard_score(true, pred, labels=[0, 1, 2], average=average)
+    np.testing.assert_allclose(jaccard_index(true, pred, 3, average=average or "none"), every)
+
+
+def test_jaccard_index_of_an_absent_class_follows_the_empty_policy() -> None:
+    true, pred = TRUE[1], PRED[1]  # class 2 absent from both
+    assert np.isnan(jaccard_index(true, pred, 3, average="none")[2])
+    assert jaccard_index(true, pred, 3, average="none", empty="one")[2] == 1.0
+    assert jaccard_index(true, pred, 3, average="none", empty="zero")[2] == 0.0
+
+
+def test_the_accumulators_jaccard_figures_are_scikit_learns() -> None:
+    acc = ConfusionAccumulator(3, per_case=True, include_background=False)
+    acc.update(TRUE, PRED, batched=True, ids=["a", "b"])
+    out = acc.compute()
+    true, pred = TRUE.ravel(), PRED.ravel()
+    np.testing.assert_allclose(out["jaccard"], jaccard_score(true, pred, labels=[0, 1, 2],
+                                                             average=None))  # fmt: skip
+    assert out["jaccard_macro"] == pytest.approx(jaccard_score(true, pred, labels=[1, 2],
+                                                               average="macro"))  # fmt: skip
+    per_case = []
+    for t, p in zip(TRUE, PRED):
+        values = jaccard_score(t, p, labels=[0, 1, 2], average=None, zero_division=0)
+        absent = [not ((t == c).any() or (p == c).any()) for c in range(3)]
+        per_case.append(np.where(absent, np.nan, values))  # the "nan" empty policy
+    for found, expected in zip(out["per_case"]["jaccard"], per_case):
+        np.testing.assert_allclose(found, expected)
+    # foreground only; case b's class 2 is absent (NaN), so its macro is class 1's alone
+    macros = [float(np.mean(per_case[0][1:])), float(per_case[1][1])]
+    np.testing.assert_allclose(out["per_case"]["jaccard_macro"], macros)
+    assert out["jaccard_case_mean"] == pytest.approx(np.mean(macros))
+    assert out["jaccard_case_mean"] != pytest.approx(out["dice_case_mean"])
