@@ -310,29 +310,6 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
     return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
 
 
-def fold_checkpoint(folder: Path) -> Path:
-    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation).
-
-    Raises
-    ------
-    RadpipeError
-        The fold's training has not finished (no ``train_done.json``): its checkpoints are
-        those of an interrupted run, not the model the run makes.
-    """
-    from pipeline.errors import RadpipeError
-
-    if not (folder / "train_done.json").is_file():
-        fold = folder.parent.name == "folds"
-        where = f"fold {folder.name.removeprefix('fold-')}" if fold else folder.name
-        raise RadpipeError(
-            f"{where}: training has not finished (no "
-            "train_done.json), so its checkpoints are not the run's model; finish it with "
-            "`radpipe run --resume RUN`."
-        )
-    best = folder / "checkpoints" / "best.pt"
-    return best if best.exists() else folder / "checkpoints" / "last.pt"
-
-
 def split_index_values(run_dir: Path, column: str) -> set[str]:
     """The non-empty values of ``index.csv``'s ``column`` over the series the run split
     (``split.csv``: trained, validated and tested on); empty when the run has no index

@@ -43,8 +43,8 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
+from workflows.run.run_models import fold_checkpoint
 from workflows.run.rundir import (
-    fold_checkpoint,
     fold_dir,
     hold_run,
     new_run_dir,
