@@ -81,10 +81,9 @@ def predict_folder(
     check_dicom_run(config, "predict")
     require_inputs(src)
     checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
-    converted = out / "converted"
     _refuse_other_source(out, src)
     claim_output(out, "predictions.csv")
-    result = _convert(run_dir, src, converted, config, progress)
+    result = _convert(run_dir, src, converted := out / "converted", config, progress)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
