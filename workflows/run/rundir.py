@@ -21,6 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
 
@@ -333,12 +335,16 @@ def load_run_config(run_dir: Path) -> RunConfig:
     ------
     ConfigError
         ``run_dir`` is missing, a file, or holds no ``config.yaml``; or the saved config is
-        invalid.
+        invalid, or was edited since the run started in a setting its results were made with
+        (:mod:`workflows.run.config_edits`).
     """
     from workflows.run.config import load_saved_config
+    from workflows.run.config_edits import check_config_unedited
     from workflows.run.paths import not_a_run
 
     path = run_dir / "config.yaml"
     if not path.exists():
         raise ConfigError(not_a_run(run_dir))
-    return load_saved_config(path)
+    config = load_saved_config(path)  # valid first: its errors name the file and key
+    check_config_unedited(run_dir, yaml.safe_load(path.read_text()))
+    return config
