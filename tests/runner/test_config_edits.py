@@ -78,3 +78,37 @@ def test_an_edited_evaluation_setting_is_used_and_said(
     assert proc.stderr.count(said) == 1, proc.stderr
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["intervals"]["accuracy"]["n_resamples"] == 50
+
+
+def test_a_resume_says_which_logged_epochs_are_trained_again(edited: Path) -> None:
+    """A run killed outright (kill -9) before its first checkpoint (written at most every
+    train.checkpoint_interval_s, 60 s) has epochs in log.jsonl and no last.pt: its resume
+    trains from epoch 1, which it did without a word."""
+    for name in ("train_done.json", "checkpoints/last.pt", "checkpoints/best.pt", "metrics.json"):
+        (edited / name).unlink()
+    assert len((edited / "log.jsonl").read_text().splitlines()) == 1
+    proc = _cli("run", "--resume", str(edited))
+    assert proc.returncode == 0, proc.stderr
+    said = ("log.jsonl held epochs 1-1 of an earlier training with no checkpoint to continue "
+            "from: training starts again from epoch 1")  # fmt: skip
+    assert said in proc.stderr
+    assert len((edited / "log.jsonl").read_text().splitlines()) == 1  # not appended twice
+
+
+def test_epochs_after_the_last_checkpoint_are_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from workflows.train.epoch import restart_log
+
+    log = tmp_path / "fold-1" / "log.jsonl"
+    log.parent.mkdir()
+    log.write_text("".join(json.dumps({"epoch": e, "train_loss": 1.0}) + "\n" for e in (1, 2, 3)))
+    with caplog.at_level("WARNING", logger="radpipe"):
+        kept = restart_log(log, 1)
+    assert [r["epoch"] for r in kept] == [1]
+    assert "fold-1: epochs 2-3 of the stopped run came after its last checkpoint (last.pt, " \
+           "epoch 1); they are trained again" in caplog.text  # fmt: skip
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="radpipe"):
+        restart_log(log, 1)  # nothing dropped: nothing said
+    assert caplog.text == ""
