@@ -92,8 +92,14 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
     n_groups = counts.shape[0]
     needed = int((fractions > 0).sum())
     if n_groups < needed:
+        series = int(counts.sum())
+        hint = (f" Their {series} series carry {counted(n_groups, 'distinct patient ID')}: a "
+                "de-identification that wrote one PatientID for every patient makes them "
+                "one patient; give each patient its own ID, or give the split yourself "
+                "(split.column).") if series >= 2 * needed else ""  # fmt: skip
         raise RadpipeError(
-            f"Cannot split {counted(n_groups, 'patient')} into {needed} non-empty parts."
+            f"Cannot split {counted(n_groups, 'patient')} into {needed} non-empty parts (a "
+            f"patient's series all go to one part).{hint}"
         )
     totals = counts.sum(axis=0).astype(np.float64)
     targets = fractions[:, None] * totals[None, :]  # (S, K)

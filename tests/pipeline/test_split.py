@@ -215,3 +215,18 @@ def test_a_rare_class_is_spread_evenly_over_the_folds(seed: int) -> None:
     counts = Counter((r["fold"], r["label"]) for r in split_k_fold(rows, k=3, seed=seed))
     assert [counts[(f, 1)] for f in range(3)] == [2, 2, 2]
     assert sorted(counts[(f, 0)] for f in range(3)) == [8, 9, 9]
+
+
+def test_one_patient_id_for_every_series_is_named_as_such() -> None:
+    """40 series whose de-identification wrote one PatientID for all: one patient cannot fill
+    train, validation and test; the refusal said only that ("Cannot split 1 patient into 3
+    non-empty parts."), not that the series all carry one ID."""
+    rows = [{"patient_key": "p", "series_key": f"s{i}", "label": i % 2} for i in range(40)]
+    with pytest.raises(RadpipeError) as err:
+        split_by_ratio(rows, (0.6, 0.2, 0.2))
+    assert str(err.value).startswith("Cannot split 1 patient into 3 non-empty parts")
+    assert "Their 40 series carry 1 distinct patient ID: a de-identification" in str(err.value)
+    two = [{"patient_key": f"p{i}", "series_key": f"s{i}", "label": i} for i in range(2)]
+    with pytest.raises(RadpipeError) as few:  # two patients of one series each: too few, no more
+        split_by_ratio(two, (0.6, 0.2, 0.2))
+    assert "de-identification" not in str(few.value)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import RadpipeError
-from workflows.run.rundir import fold_checkpoint, fold_dir
+from workflows.run.run_models import fold_checkpoint
+from workflows.run.rundir import fold_dir
 
 
 def _trained(folder: Path, *names: str) -> Path:

@@ -1,10 +1,15 @@
 """The models of a cross-validated run: ``radpipe predict`` and ``radpipe evaluate`` refuse
-a fold whose training has not finished; the Python ``ensemble`` refuses to feed every fold's
+a fold whose training has not finished or that lost its folder, ``best.pt`` or fitted
+preprocessing; the Python ``ensemble`` refuses to feed every fold's
 model one dataset when the folds fitted different preprocessing."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +22,8 @@ from pipeline.synth import StudySpec, write_study
 from workflows.cli import main
 from workflows.train.infer import ensemble, load_model_from_checkpoint, predict
 
-CONFIG = Path(__file__).parents[2] / "configs" / "xray_classify.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "configs" / "xray_classify.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +82,72 @@ def test_ensemble_of_folds_needs_each_folds_own_preprocessing(
     )
     np.testing.assert_allclose(ensemble(ckpts, datasets=own), expected, rtol=1e-6)
     np.testing.assert_allclose(expected.sum(axis=1), 1.0, rtol=1e-5)  # probabilities averaged
+
+
+# A cross-validated run that lost part of its model, as `radpipe predict` and `radpipe evaluate`
+# users see it (subprocesses): a fold folder deleted, a fold's best.pt deleted or cut short,
+# its fitted preprocessing deleted. Each is refused by name, exit 1, before anything is
+# converted. Until 2026-12-02 a deleted fold folder ended in a traceback (FileNotFoundError:
+# .../fold-1/stages/data.json), and a deleted best.pt was replaced by last.pt (another epoch's
+# model) without a word: predict exited 0 with the predictions of a model not the run's.
+
+
+@pytest.fixture
+def damaged(kfold_run: tuple[Path, Path]) -> Iterator[Path]:
+    """A copy of the run beside it (its relative paths still hold), removed afterwards."""
+    _, run = kfold_run
+    copy = run.parent / "damaged"
+    shutil.copytree(run, copy)
+    yield copy
+    shutil.rmtree(copy)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workflows.cli", *args, "--quiet"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def _refused(run: Path, study: Path, out: Path, said: str) -> None:
+    src = str(study / "dicom")
+    for args in (["predict", str(run), src, "--out", str(out / "pred")],
+                 ["evaluate", str(run), src, "--labels", str(study / "labels.csv"),
+                  "--out", str(out / "ev")]):  # fmt: skip
+        proc = _cli(*args)
+        assert proc.returncode == 1, (args[0], proc.stderr)
+        assert said in proc.stderr, (args[0], proc.stderr)
+        assert "Traceback" not in proc.stderr
+    assert not (out / "pred").exists() and not (out / "ev").exists()  # refused before any work
+
+
+def test_a_deleted_fold_folder_is_named(
+    kfold_run: tuple[Path, Path], damaged: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(damaged / "folds" / "fold-1")
+    _refused(damaged, kfold_run[0], tmp_path, "fold 1: its folder folds/fold-1 is missing")
+
+
+def test_a_deleted_best_checkpoint_is_not_replaced_by_last(
+    kfold_run: tuple[Path, Path], damaged: Path, tmp_path: Path
+) -> None:
+    ckpts = damaged / "folds" / "fold-0" / "checkpoints"
+    assert (ckpts / "last.pt").is_file()
+    (ckpts / "best.pt").unlink()
+    _refused(damaged, kfold_run[0], tmp_path, "fold 0: checkpoints/best.pt is missing")
+
+
+def test_a_deleted_fitted_preprocessing_is_named(
+    kfold_run: tuple[Path, Path], damaged: Path, tmp_path: Path
+) -> None:
+    (damaged / "folds" / "fold-1" / "stages" / "data.json").unlink()
+    _refused(damaged, kfold_run[0], tmp_path, "fold 1: stages/data.json (of its fitted")
+
+
+def test_a_checkpoint_cut_short_is_named(
+    kfold_run: tuple[Path, Path], damaged: Path, tmp_path: Path
+) -> None:
+    best = damaged / "folds" / "fold-1" / "checkpoints" / "best.pt"
+    best.write_bytes(best.read_bytes()[: best.stat().st_size // 2])
+    proc = _cli("predict", str(damaged), str(kfold_run[0] / "dicom"), "--out", str(tmp_path / "p"))
+    assert proc.returncode == 1, proc.stderr
+    assert "best.pt: not a readable checkpoint, cut short or damaged" in proc.stderr
+    assert not (tmp_path / "p" / "predictions.csv").exists()

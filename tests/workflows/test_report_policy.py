@@ -26,3 +26,26 @@ def test_the_operating_point_rule_is_listed_only_with_an_operating_point() -> No
         np.array([0, 1, 2, 0]), three, ["a", "b", "c"], validation=(true, probs), n_resamples=0
     )
     assert "operating_point" not in multi and "operating_point" not in multi["policy"]
+
+
+def test_the_sensitivity_cards_say_their_positive_class_and_that_they_are_at_argmax() -> None:
+    """The report's Sensitivity / Specificity cards beside the operating point's own test
+    figures: the cards are at argmax (here specificity 1.0), the operating point at its
+    threshold (0.75); the cards said neither which class was positive nor where they were
+    called, so a reader could not tell the two specificities apart."""
+    from workflows.report.sections import cards
+
+    val_true = np.array([0, 0, 1, 1])
+    val_probs = np.array([[0.7, 0.3], [0.65, 0.35], [0.62, 0.38], [0.6, 0.4]])
+    true = np.array([0, 0, 1, 1])
+    probs = np.array([[0.9, 0.1], [0.61, 0.39], [0.55, 0.45], [0.52, 0.48]])
+    metrics = evaluate_classification(
+        true, probs, ["normal", "nodule"], validation=(val_true, val_probs), n_resamples=0
+    )
+    threshold = metrics["operating_point"]["threshold"]
+    assert threshold == 0.38  # youden on validation: both nodules at 0.38 and 0.4 called
+    assert metrics["summary"]["specificity"] == 1.0  # argmax calls every test case normal
+    assert metrics["operating_point"]["test_specificity"] == 0.5  # 0.39 >= 0.38: a nodule
+    html = cards("classification", metrics)
+    said = "nodule positive; called by the higher probability (argmax, 0.5), not at the "
+    assert html.count(said + "operating point (0.380, below)") == 2  # sensitivity, specificity

@@ -89,7 +89,7 @@ def render_report(
         sections.segmentation_tables(metrics) if task == "segmentation" else "",
         _policy_section(metrics),
         _text_section("Configuration", run / "config.yaml"),
-        _text_section("Provenance", run / "provenance.json"),
+        _text_section("Provenance", run / "provenance.json", drop="config"),
     ]
     body = "\n".join(p for p in parts if p)
     return (
@@ -302,11 +302,15 @@ def _policy_section(metrics: Mapping[str, Any]) -> str:
     return f"<h2>How the figures were computed</h2><dl>{items}</dl>"
 
 
-def _text_section(title: str, path: Path) -> str:
+def _text_section(title: str, path: Path, drop: str = "") -> str:
+    """``path`` as text; a JSON object without its key ``drop`` (provenance's ``config``,
+    the Configuration section's text unless edited, which a resume refuses)."""
     if not path.is_file():
         return ""
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".json":
         with contextlib.suppress(json.JSONDecodeError):
-            text = json.dumps(json.loads(text), indent=2)
+            data = json.loads(text)
+            data = {k: v for k, v in data.items() if k != drop} if isinstance(data, dict) else data
+            text = json.dumps(data, indent=2)
     return f"<h2>{esc(title)}</h2><pre>{esc(text)}</pre>"

@@ -98,6 +98,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}")
         if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
             notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
+        if key in ("sensitivity", "specificity"):
+            notes.append(_called_at(metrics))
         prefix = key.removesuffix("_mean")
         if f"{prefix}_failed" in summary:
             notes.append(
@@ -120,6 +122,20 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         + "</div></div>"
     )
     return f"<section class='cards'>{''.join(out)}</section>"
+
+
+def _called_at(metrics: Mapping[str, Any]) -> str:
+    """What a binary run's headline sensitivity and specificity are computed at: which class
+    is positive, called by argmax, not at the operating point the report also shows (until
+    2026-12-02 the cards said neither, beside the operating point's other figures)."""
+    positive = metrics.get("positive_class")
+    if positive is None:
+        return ""
+    note = f"{positive} positive; called by the higher probability (argmax, 0.5)"
+    threshold = (metrics.get("operating_point") or {}).get("threshold")
+    if threshold is not None:
+        note += f", not at the operating point ({fmt(threshold)}, below)"
+    return note
 
 
 def _grid_note(metrics: Mapping[str, Any]) -> str:

@@ -46,13 +46,8 @@ def evaluate_external(
     from workflows.report.results import write_report
     from workflows.run.evaluate import evaluate_run
     from workflows.run.paths import require_inputs
-    from workflows.run.rundir import (
-        claim_output,
-        fold_checkpoint,
-        fold_dir,
-        load_run_config,
-        source_dir,
-    )
+    from workflows.run.run_models import run_checkpoints
+    from workflows.run.rundir import claim_output, fold_dir, load_run_config, source_dir
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "evaluate")
@@ -66,10 +61,8 @@ def evaluate_external(
         raise ConfigError(f"This run needs --labels (a CSV with {what}, as data.labels) "
                            "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
-    checkpoints = [fold_checkpoint(fold_dir(run_dir, f)) for f in folds]
-    missing = [c for c in checkpoints if not c.exists()]
-    if missing:  # before OUT is made: a refused run leaves no empty folder behind
-        raise RadpipeError(f"{run_dir}: not trained ({missing[0].name} missing in a fold).")
+    # before OUT is made: a refused run leaves no empty folder behind
+    checkpoints = run_checkpoints(run_dir, config.split.folds)
     out = out or source_dir(run_dir, "external", src)
     claim_output(out, "metrics.json")
     out.mkdir(parents=True, exist_ok=True)

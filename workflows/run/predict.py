@@ -74,20 +74,21 @@ def predict_folder(
     from workflows.run.evaluate import predict_with_checkpoint
     from workflows.run.invert import on_source_pixels
     from workflows.run.paths import require_inputs
-    from workflows.run.rundir import claim_output, fold_checkpoint, fold_dir, load_run_config
+    from workflows.run.run_models import run_checkpoints
+    from workflows.run.rundir import claim_output, fold_dir, load_run_config
 
     config = load_run_config(run_dir)
     check_dicom_run(config, "predict")
     require_inputs(src)
-    converted = out / "converted"
+    checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
     _refuse_other_source(out, src)
     claim_output(out, "predictions.csv")
-    result = _convert(run_dir, src, converted, config, progress)
+    result = _convert(run_dir, src, converted := out / "converted", config, progress)
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
     pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])
-    for fold in folds:
+    for fold, checkpoint in zip(folds, checkpoints):
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
         dataset = _dataset(converted, config, prep)
@@ -106,7 +107,7 @@ def predict_folder(
                                    f"{out / 'skipped.csv'}.")  # fmt: skip
         else:
             items = [dataset[i] for i in keep]
-        probs: Any = predict_with_checkpoint(config, fold_checkpoint(folder), items)
+        probs: Any = predict_with_checkpoint(config, checkpoint, items)
         if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
             order = 1 if config.evaluate.upsample == "linear" else 0
             probs = [on_source_pixels(p, prep, dataset.raw_sample(i), order)[0]

@@ -21,6 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
 
@@ -310,29 +312,6 @@ def fold_dir(run_dir: Path, fold: int | None) -> Path:
     return run_dir if fold is None else run_dir / "folds" / f"fold-{fold}"
 
 
-def fold_checkpoint(folder: Path) -> Path:
-    """The checkpoint a fold is evaluated with: ``best.pt``, else ``last.pt`` (no validation).
-
-    Raises
-    ------
-    RadpipeError
-        The fold's training has not finished (no ``train_done.json``): its checkpoints are
-        those of an interrupted run, not the model the run makes.
-    """
-    from pipeline.errors import RadpipeError
-
-    if not (folder / "train_done.json").is_file():
-        fold = folder.parent.name == "folds"
-        where = f"fold {folder.name.removeprefix('fold-')}" if fold else folder.name
-        raise RadpipeError(
-            f"{where}: training has not finished (no "
-            "train_done.json), so its checkpoints are not the run's model; finish it with "
-            "`radpipe run --resume RUN`."
-        )
-    best = folder / "checkpoints" / "best.pt"
-    return best if best.exists() else folder / "checkpoints" / "last.pt"
-
-
 def split_index_values(run_dir: Path, column: str) -> set[str]:
     """The non-empty values of ``index.csv``'s ``column`` over the series the run split
     (``split.csv``: trained, validated and tested on); empty when the run has no index
@@ -356,12 +335,16 @@ def load_run_config(run_dir: Path) -> RunConfig:
     ------
     ConfigError
         ``run_dir`` is missing, a file, or holds no ``config.yaml``; or the saved config is
-        invalid.
+        invalid, or was edited since the run started in a setting its results were made with
+        (:mod:`workflows.run.config_edits`).
     """
     from workflows.run.config import load_saved_config
+    from workflows.run.config_edits import check_config_unedited
     from workflows.run.paths import not_a_run
 
     path = run_dir / "config.yaml"
     if not path.exists():
         raise ConfigError(not_a_run(run_dir))
-    return load_saved_config(path)
+    config = load_saved_config(path)  # valid first: its errors name the file and key
+    check_config_unedited(run_dir, yaml.safe_load(path.read_text()))
+    return config

@@ -34,6 +34,7 @@ from workflows.run.checks import (
     training_shapes,
 )
 from workflows.run.config import RunConfig, dump_config, portable
+from workflows.run.config_edits import started_config
 from workflows.run.failure import (
     announce_run_dir,
     clear_failure,
@@ -43,8 +44,8 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
+from workflows.run.run_models import fold_checkpoint
 from workflows.run.rundir import (
-    fold_checkpoint,
     fold_dir,
     hold_run,
     new_run_dir,
@@ -180,6 +181,7 @@ def _prepare(
         if resume:
             rundir.check_resume_inputs(run_dir, study.fingerprint, truth, study.root, masks)
         extra |= {"truth_fingerprint": truth, "mask_files_fingerprint": masks}
+        extra["config"] = started_config(run_dir)  # an edited config.yaml is told from it
         write_provenance(run_dir, seed=config.seed, fingerprint=study.fingerprint, extra=extra)
     if ctx is not None:
         run_dir = Path(ctx.broadcast(None if run_dir is None else str(run_dir)))

@@ -173,7 +173,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"(weights_only=True said: {first})"
         ) from None
     except (RuntimeError, EOFError, OSError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({err}).") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint, cut short or damaged (torch "
+                              f"said: {err}); restore it from a copy.") from None  # fmt: skip
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a radpipe checkpoint (no format tag {FORMAT!r}).")
     return ckpt

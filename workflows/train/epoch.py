@@ -6,12 +6,14 @@ int64}``; the shuffle order of epoch ``e`` depends on ``(seed, e)`` only.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -20,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from pipeline.data import collate_items
 from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_write_text
 from pipeline.metrics import ConfusionAccumulator
 from workflows.train.average import frozen_norms
 from workflows.train.config import TrainConfig
@@ -314,3 +317,29 @@ def _bar(loader: Iterable[dict[str, Any]], label: str) -> Iterator[Any]:
 
     with Progress(transient=True) as bar:
         yield from bar.track(loader, description=label, total=len(loader))  # type: ignore[arg-type]
+
+
+def restart_log(path: Path, start: int) -> list[dict[str, Any]]:
+    """Keep the log rows of epochs up to ``start`` (a resumed run redoes the later ones), and
+    say which epochs are trained again: those a stopped run (killed outright) ran after its
+    last checkpoint, all of them when none was written yet (until 2026-12-02 a resume went
+    back to epoch 1 without a word)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    kept = [r for r in rows if r["epoch"] <= start]
+    if len(kept) < len(rows):
+        end, name = max(r["epoch"] for r in rows), path.parent.name
+        said = (f"epochs {start + 1}-{end} of the stopped run came after its last checkpoint "
+                f"(last.pt, epoch {start}); they are trained again" if start else
+                f"log.jsonl held epochs 1-{end} of an earlier training with no checkpoint to "
+                "continue from: training starts again from epoch 1")  # fmt: skip
+        log.warning("%s: %s (checkpoints are written at most every "
+                    "train.checkpoint_interval_s seconds)", name, said)  # fmt: skip
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
+    return kept
+
+
+def append_log(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(row) + "\n")

@@ -39,9 +39,11 @@ from workflows.train.checkpoint import (
 )
 from workflows.train.config import TrainConfig, check_resume_settings
 from workflows.train.epoch import (
+    append_log,
     check_finite,
     epoch_loader,
     evaluate,
+    restart_log,
     say_if_never_improved,
     summed_train_loss,
     train_one_epoch,
@@ -125,7 +127,7 @@ def train(
         for name in ("last.pt", "best.pt", "best_single.pt"):
             (run.ckpt_dir / name).unlink(missing_ok=True)
     start = _resume(run) if resume else 0
-    history = _restart_log(run.run_dir / "log.jsonl", start) if run.main else []
+    history = restart_log(run.run_dir / "log.jsonl", start) if run.main else []
     with run.writer:  # checkpoints are written in the background; on disk when train returns
         for epoch in range(start + 1, config.epochs + 1):
             t0 = time.perf_counter()
@@ -139,7 +141,7 @@ def train(
             if run.window is not None:
                 run.window.record(epoch, run.model, improved)
             if run.main:
-                _append_log(run.run_dir / "log.jsonl", row)
+                append_log(run.run_dir / "log.jsonl", row)
             history.append(row)
             _checkpoint(run, epoch, row, improved, resolved_config or {})
             if on_epoch_end is not None and run.main:
@@ -383,18 +385,3 @@ def _spec_or_none(model: nn.Module) -> dict[str, Any] | None:
         return model_spec(model)
     except ConfigError:
         return None
-
-
-def _restart_log(path: Path, start: int) -> list[dict[str, Any]]:
-    """Keep the log rows of epochs up to ``start`` (a resumed run redoes the later ones)."""
-    if not path.exists():
-        return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if r["epoch"] <= start]
-    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
-    return rows
-
-
-def _append_log(path: Path, row: dict[str, Any]) -> None:
-    with path.open("a") as f:
-        f.write(json.dumps(row) + "\n")
