@@ -71,12 +71,12 @@ def test_the_positive_class_is_named_beside_sensitivity_and_specificity() -> Non
     assert positive_class_of(metrics) == "benign"
     assert headline_text(headline(metrics), positive_class_of(metrics)) == (
         "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
-        "sensitivity 1.000  specificity 0.500 (positive class: benign)"
+        "sensitivity 1.000  specificity 0.500 (positive class: benign; called by argmax)"
     )
     metrics = evaluate_classification(true, probs, names, n_resamples=0, positive=0)
     assert headline_text(headline(metrics), positive_class_of(metrics)) == (
         "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
-        "sensitivity 0.500  specificity 1.000 (positive class: malignant)"
+        "sensitivity 0.500  specificity 1.000 (positive class: malignant; called by argmax)"
     )
 
 

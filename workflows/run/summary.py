@@ -76,8 +76,10 @@ def headline_text(figures: dict[str, Figure], positive_class: str | None = None)
     """``figures`` as one line: ``accuracy 0.812  roc_auc_macro undefined  hd95_failed 2``
     (fractions and distances to 3 decimals, counts as whole numbers). ``positive_class``
     (:func:`positive_class_of`) is named after the last of sensitivity and specificity:
-    ``sensitivity 0.800  specificity 0.600 (positive class: benign)``; without it a reader
-    took the sensitivity of class 1 (BreastMNIST's benign) for that of the disease."""
+    ``sensitivity 0.800  specificity 0.600 (positive class: benign; called by argmax)``;
+    without it a reader took the sensitivity of class 1 (BreastMNIST's benign) for that of the
+    disease. Both are of classes called by the higher probability, not at the report's
+    operating point (chosen on validation), which the line says."""
 
     def shown(value: Figure) -> str:
         if value is None:
@@ -87,7 +89,7 @@ def headline_text(figures: dict[str, Figure], positive_class: str | None = None)
     parts = [f"{key} {shown(value)}" for key, value in figures.items()]
     binary = [k for k, key in enumerate(figures) if key in ("sensitivity", "specificity")]
     if positive_class is not None and binary:
-        parts[binary[-1]] += f" (positive class: {positive_class})"
+        parts[binary[-1]] += f" (positive class: {positive_class}; called by argmax)"
     return "  ".join(parts)
 
 
