@@ -116,8 +116,7 @@ def _told_apart(frames: list[FrameRef], order: list[int]) -> tuple[str, list[lis
             continue
         stacks: dict[object, list[int]] = {}
         for k in order:
-            values = frames[k].stack_values
-            stacks.setdefault(values[j] if len(values) > j else None, []).append(k)
+            stacks.setdefault(_stack_value(frames[k], j), []).append(k)
         if len(stacks) > 1 and None not in stacks and min(map(len, stacks.values())) > 1:
             return key, list(stacks.values())
     return None
@@ -128,7 +127,12 @@ def _view(f: FrameRef) -> object:
 
     See :func:`pipeline.dicom.nm_frames.frame_vectors`.
     """
-    return f.stack_values[_VIEW_KEY] if len(f.stack_values) > _VIEW_KEY else None
+    return _stack_value(f, _VIEW_KEY)
+
+
+def _stack_value(f: FrameRef, j: int) -> object:
+    """The frame's value of ``STACK_KEYS[j]``, ``None`` when it has none."""
+    return f.stack_values[j] if len(f.stack_values) > j else None
 
 
 def _views_note(views: set[object]) -> str:
