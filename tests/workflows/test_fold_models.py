@@ -147,7 +147,18 @@ def test_a_checkpoint_cut_short_is_named(
 ) -> None:
     best = damaged / "folds" / "fold-1" / "checkpoints" / "best.pt"
     best.write_bytes(best.read_bytes()[: best.stat().st_size // 2])
+    said = "fold 1: checkpoints/best.pt: not a readable checkpoint, cut short or damaged"
+    _refused(damaged, kfold_run[0], tmp_path, said)  # before any conversion: no output folder
     proc = _cli("predict", str(damaged), str(kfold_run[0] / "dicom"), "--out", str(tmp_path / "p"))
-    assert proc.returncode == 1, proc.stderr
-    assert "best.pt: not a readable checkpoint, cut short or damaged" in proc.stderr
-    assert not (tmp_path / "p" / "predictions.csv").exists()
+    assert str(damaged) not in proc.stderr  # no absolute local path
+
+
+def test_checkpoint_errors_name_no_absolute_path(tmp_path: Path) -> None:
+    from workflows.train.checkpoint import CheckpointError, checkpoint_name, load_checkpoint
+
+    lost = tmp_path / "run" / "folds" / "fold-0" / "checkpoints" / "best.pt"
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(lost)
+    assert str(err.value) == "fold-0/checkpoints/best.pt: no such checkpoint file."
+    assert checkpoint_name(Path.cwd() / "runs" / "a" / "best.pt") == "runs/a/best.pt"
+    assert checkpoint_name(Path("runs/a/best.pt")) == "runs/a/best.pt"

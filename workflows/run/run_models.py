@@ -77,11 +77,17 @@ def run_checkpoints(run_dir: Path, folds: int) -> list[Path]:
     RadpipeError
         As :func:`fold_checkpoint`; or a fold's ``stages/`` (its fitted preprocessing and
         ``data.json``, what its model was built for) is missing.
+    CheckpointError
+        A fold's checkpoint is cut short, damaged or not a radpipe checkpoint (each is loaded
+        once here, so that this is said before any conversion, naming the fold).
     """
+    from workflows.train.checkpoint import load_checkpoint
+
     folders = [run_dir / "folds" / f"fold-{k}" for k in range(folds)] if folds else [run_dir]
     found = []
     for folder in folders:
         found.append(fold_checkpoint(folder))
+        load_checkpoint(found[-1], name=f"{_where(folder)}: checkpoints/{found[-1].name}")
         lost = [n for n in ("pipeline.json", "data.json") if not (folder / "stages" / n).is_file()]
         if lost:
             raise RadpipeError(

@@ -149,8 +149,21 @@ def _detached_copy(value: Any) -> Any:
     return value
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def checkpoint_name(path: Path) -> str:
+    """``path`` as error messages show it: relative to the working directory when it lies below
+    it, else its last three parts (``fold-1/checkpoints/best.pt``): no absolute local path."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(*path.parts[1:][-3:]).as_posix() if path.is_absolute() else path.as_posix()
+
+
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", name: str | None = None
+) -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True``; refuse anything that is not plain data.
+
+    ``name`` is how errors name the file (default :func:`checkpoint_name`).
 
     Raises
     ------
@@ -162,21 +175,22 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if "://" in text:
         raise CheckpointError(f"{text}: only local checkpoint files are accepted, not URLs.")
     path = Path(path)
+    name = name or checkpoint_name(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file.")
+        raise CheckpointError(f"{name}: no such checkpoint file.")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(
-            f"{path}: refused; it holds objects that only a full unpickle could load "
+            f"{name}: refused; it holds objects that only a full unpickle could load "
             f"(weights_only=True said: {first})"
         ) from None
     except (RuntimeError, EOFError, OSError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint, cut short or damaged (torch "
+        raise CheckpointError(f"{name}: not a readable checkpoint, cut short or damaged (torch "
                               f"said: {err}); restore it from a copy.") from None  # fmt: skip
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a radpipe checkpoint (no format tag {FORMAT!r}).")
+        raise CheckpointError(f"{name}: not a radpipe checkpoint (no format tag {FORMAT!r}).")
     return ckpt
 
 
