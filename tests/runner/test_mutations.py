@@ -292,6 +292,7 @@ def test_the_operating_point_is_chosen_on_the_validation_predictions(
     assert point["chosen_on"] == (
         "validation split" if kind == "ratio" else "out-of-fold validation predictions"
     )
+    assert ("applied_to" in point) == (kind != "ratio")  # the k-fold ensemble's mismatch, said
 
 
 def test_predict_names_the_classes_of_a_run_without_a_test_split(

@@ -115,6 +115,11 @@ def evaluate_run(
     if per_fold:
         if "chosen_on" in metrics.get("operating_point", {}):  # each fold model on its own fold
             metrics["operating_point"]["chosen_on"] = "out-of-fold validation predictions"
+            metrics["operating_point"]["applied_to"] = (
+                f"the mean probability of the {len(per_fold)} fold models: the threshold was "
+                "chosen on single fold models' predictions, and a mean of models is less "
+                "spread, so the test sensitivity at it can differ from the validation one"
+            )
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
         metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
