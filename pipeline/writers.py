@@ -102,6 +102,7 @@ def write_nifti(
     sheared: bool = False,
     spacing: tuple[float, float, float] | None = None,
     rgb: bool = False,
+    patient: bool = True,
 ) -> Path:
     """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
@@ -128,6 +129,12 @@ def write_nifti(
     rgb
         ``volume`` has a last axis of 3 uint8 RGB samples: written as RGB24 (datatype 128),
         as dcm2niix writes colour series.
+    patient
+        ``False``: the affine is in coordinates other than the patient's (an Enhanced US
+        Volume placed in its transducer's Volume Frame of Reference): the sform is written
+        with code 2 (NIFTI_XFORM_ALIGNED_ANAT: "aligned to something other than the
+        scanner") and the qform with code 0, so no reader takes the volume for one in scanner
+        coordinates (code 1, NIfTI-1 header ``qform_code`` / ``sform_code``).
     """
     import nibabel as nib
 
@@ -146,8 +153,8 @@ def write_nifti(
     if affine_ras is None and spacing is not None:  # codes 0: the zooms only, no place
         affine = np.diag([spacing[2], spacing[1], spacing[0], 1.0])
     image = nib.Nifti1Image(data, affine)
-    code = 0 if affine_ras is None else 1  # 1: scanner anatomical coordinates
-    if sheared:
+    code = 0 if affine_ras is None else 1 if patient else 2  # 1: scanner anatomical
+    if sheared or code == 2:
         image.set_qform(None, code=0)
     else:
         image.set_qform(affine, code=code)

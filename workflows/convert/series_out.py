@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
+from pipeline.dicom.groups import VOLUME_PLANE_NOTE
 from pipeline.io_atomic import atomic_write_text
 from pipeline.writers import write_nifti, write_npy
 
@@ -46,7 +47,8 @@ def write_volume(target: Path, volume: Any, fmt: str) -> list[Path]:
     if fmt == "nifti":
         write_nifti(target, volume.image, volume.affine_ras,
                     repetition_time=volume.repetition_time, sheared=volume.sheared,
-                    spacing=volume.spacing, rgb=volume.rgb)  # fmt: skip
+                    spacing=volume.spacing, rgb=volume.rgb,
+                    patient=VOLUME_PLANE_NOTE not in volume.problems)  # fmt: skip
     else:
         write_npy(target, volume.image)
     written: list[Path] = []

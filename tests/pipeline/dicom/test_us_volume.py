@@ -81,6 +81,8 @@ def test_time_points_of_a_us_volume_are_volumes_of_their_own_placed_slices(
     assert [np.asarray(i.dataobj)[0, 0, :].tolist() for i in images] == [[0, 1, 2], [10, 11, 12]]
     for image in images:
         assert image.header.get_zooms() == pytest.approx((0.3, 0.3, 0.5))
+        # the transducer's coordinates, not the scanner's: sform "aligned" (2), no qform
+        assert (int(image.header["sform_code"]), int(image.header["qform_code"])) == (2, 0)
     capsys.readouterr()
     main(["inspect", str(tmp_path / "src")])
     shown = capsys.readouterr().out
@@ -95,3 +97,7 @@ def test_a_patient_plane_beside_the_volume_plane_is_the_one_used(tmp_path: Path)
     manifest = (out / "manifest.csv").read_text()
     assert "volume frame of reference" not in manifest
     assert ",3x4x4,2x0.3x0.3," in manifest  # the patient plane's 2 mm step
+    out = _convert(tmp_path, "nifti", _volume(patient_plane=True))
+    for path in out.rglob("*.nii.gz"):  # placed in the patient's coordinates: scanner (1)
+        header = nib.load(path).header
+        assert (int(header["sform_code"]), int(header["qform_code"])) == (1, 1)
