@@ -215,19 +215,22 @@ def pixel_place(f: FrameRef) -> tuple[object, ...]:
     """Where a frame sits for duplicate detection: position, orientation and stack values.
 
     Position is rounded to 0.01 mm and orientation to 0.001; SeriesNumber is part of the
-    place (edited copies of one series keep its UIDs under new numbers). Identical pixels count as a
-    duplicate only at the same place, so a frame whose place no other frame shares needs no
-    pixel digest.
+    place (edited copies of one series keep its UIDs under new numbers), and so is the pixel
+    spacing (rounded to 0.0001 mm: one frame saved at two calibrations is two images of other
+    sizes, not one repeated). Identical pixels count as a duplicate only at the same place, so
+    a frame whose place no other frame shares needs no pixel digest.
     """
     pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
     iop = None if f.orientation is None else _rounded(tuple(f.orientation))
-    return (pos, iop, f.stack_values, f.series_number)
+    spacing = None if f.pixel_spacing is None else _rounded(tuple(f.pixel_spacing), 4)
+    return (pos, iop, f.stack_values, f.series_number, spacing)
 
 
 @functools.lru_cache(maxsize=256)
-def _rounded(orientation: tuple[float, ...]) -> tuple[float, ...]:
-    """Direction cosines rounded to 0.001 (one series shares them: worked out once)."""
-    return tuple(round(float(v), 3) for v in orientation)
+def _rounded(values: tuple[float, ...], digits: int = 3) -> tuple[float, ...]:
+    """Direction cosines rounded to 0.001, or spacings to ``digits`` (one series shares
+    them: worked out once)."""
+    return tuple(round(float(v), digits) for v in values)
 
 
 def _plan_group(

@@ -137,3 +137,20 @@ def test_radiograph_views_of_other_sizes_or_spacings_are_volumes_of_their_own(
     split = "split: 2 image sizes or pixel spacings among images without slice geometry"
     # (with the detector spacing's note: no magnification factor)
     assert all(any(p.startswith(split) for p in r["problems"].split("; ")) for r in rows)
+
+
+def test_identical_pixels_at_another_spacing_are_no_duplicate(tmp_path: Path) -> None:
+    """Two US-like images without geometry, one frame's pixels saved at two calibrations
+    (0.1 and 0.2 mm): two images of other sizes, not one repeated; the second was dropped as
+    a duplicate of the first, so its 0.2 mm was lost unsaid."""
+    series = generate_uid()
+    images = [G.image(np.full((4, 5), 10, np.uint16), G.MR, series, InstanceNumber=k + 1,
+                      PixelSpacing=[s, s]) for k, s in enumerate((0.1, 0.2))]  # fmt: skip
+    src = G.save(tmp_path / "in", images, names=["a", "b"])
+    result = convert_folder(src, tmp_path / "out", ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 0
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["source"])
+    assert [(r["source"], r["spacing"]) for r in rows] == [("a.dcm", "1x0.1x0.1"),
+                                                          ("b.dcm", "1x0.2x0.2")]  # fmt: skip
+    assert not any("duplicates dropped" in r["problems"] for r in rows)
