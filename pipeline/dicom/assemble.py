@@ -228,8 +228,7 @@ def pixel_place(f: FrameRef) -> tuple[object, ...]:
 
 @functools.lru_cache(maxsize=256)
 def _rounded(values: tuple[float, ...], digits: int = 3) -> tuple[float, ...]:
-    """Direction cosines rounded to 0.001, or spacings to ``digits`` (one series shares
-    them: worked out once)."""
+    """Values rounded to ``digits`` (cached: one series shares them)."""
     return tuple(round(float(v), digits) for v in values)
 
 
