@@ -51,6 +51,14 @@ class Predictions:
 IMAGE_FIGURES = ("most_confident_mistakes", "examples_per_class", "overlays", "explanations")
 
 
+def _fold_operating_point(folds: int) -> dict[str, str]:
+    """Where a k-fold run's operating point was chosen (each fold model on its own fold)."""
+    applied = (f"the mean probability of the {folds} fold models: the threshold was chosen on "
+               "single fold models' predictions, and a mean of models is less spread, so the "
+               "test sensitivity at it can differ from the validation one")  # fmt: skip
+    return {"chosen_on": "out-of-fold validation predictions", "applied_to": applied}
+
+
 def evaluate_run(
     config: RunConfig,
     study: Study,
@@ -113,13 +121,8 @@ def evaluate_run(
         for stem in IMAGE_FIGURES:
             (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
     if per_fold:
-        if "chosen_on" in metrics.get("operating_point", {}):  # each fold model on its own fold
-            metrics["operating_point"]["chosen_on"] = "out-of-fold validation predictions"
-            metrics["operating_point"]["applied_to"] = (
-                f"the mean probability of the {len(per_fold)} fold models: the threshold was "
-                "chosen on single fold models' predictions, and a mean of models is less "
-                "spread, so the test sensitivity at it can differ from the validation one"
-            )
+        if "chosen_on" in metrics.get("operating_point", {}):
+            metrics["operating_point"] |= _fold_operating_point(len(per_fold))
         metrics["folds"] = [m["summary"] for m in per_fold]
         metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
         metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
