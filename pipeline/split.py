@@ -20,13 +20,15 @@ per-class counts are furthest below their targets.
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key, csv_label, csv_rows, csv_text, csv_uid
+from pipeline.cell_checks import csv_class_index, csv_uid_cell
+from pipeline.cells import csv_key, csv_rows, csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -55,24 +57,67 @@ class SplitLeakError(RadpipeError):
 def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
     """Series rows ``{patient_key, series_key, label}`` from a ``labels.csv``.
 
-    ``labels.csv`` has ``patient_id``, ``series_uid`` and ``label`` (as written by
-    ``radpipe synth``); identifiers are hashed with :func:`pipeline.keys.hash_key`.
+    ``labels.csv`` has ``patient_id``, ``series_uid`` and ``label`` (a class index, or empty
+    for an unlabelled series), as written by ``radpipe synth``; identifiers are hashed with
+    :func:`pipeline.keys.hash_key`. A series listed again with the same patient and label
+    gives one row. A row with an empty ``patient_id`` is placed by its study (``study_uid``,
+    the key ``radpipe run`` gives such a series), with a warning: one key for all of them made
+    them one patient, put in one part of the split together.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the CSV and its line: a label that is no class index (``benign``, ``1.5``;
+        it was Python's ``invalid literal for int()``), a series listed again with another
+        label or patient (both rows were split as two series, unsaid), an empty
+        ``series_uid``, an empty ``patient_id`` without a ``study_uid``.
     """
+    name = Path(path).name
     reader = csv.DictReader(csv_text(path))  # a BOM (Excel's "CSV UTF-8") is no column name
     missing = {"patient_id", "series_uid", "label"} - set(reader.fieldnames or [])
     if missing:
-        raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
-    rows = []
+        raise RadpipeError(f"{name}: missing columns {sorted(missing)}.")
+    rows: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
+    unnamed: set[str] = set()
     for r in csv_rows(reader):
-        try:
-            series = csv_uid(r["series_uid"], "series_uid")
-        except ValueError as err:
-            raise RadpipeError(f"{Path(path).name} line {r.line}: {err}.") from None
-        label = csv_label(r["label"])
-        rows.append({"patient_key": hash_key(csv_key(r["patient_id"])),
-                     "series_key": hash_key(series),
-                     "label": int(label) if label else None})  # fmt: skip
-    return rows
+        where = f"{name} line {r.line}"
+        patient, named = _patient_key(r, where)
+        series = hash_key(csv_uid_cell(r, "series_uid", where))
+        row = {"patient_key": patient, "series_key": series,
+               "label": csv_class_index(r["label"], where)}  # fmt: skip
+        if not named:
+            unnamed.add(series)
+        first = rows.setdefault(series, row)
+        lines.setdefault(series, r.line)
+        if first != row:
+            what = "label" if first["label"] != row["label"] else "patient_id"
+            raise RadpipeError(
+                f"{where}: series_uid listed again (line {lines[series]}) with another {what}: "
+                f"a series has one {what}."
+            )
+    if unnamed:
+        warnings.warn(
+            f"{name}: {counted(len(unnamed), 'series')} without patient_id: each study is "
+            "taken for a patient of its own in the split; the studies of one patient can then "
+            "be in two parts of the split: give them their patient_id to keep each in one.",
+            stacklevel=2,
+        )
+    return list(rows.values())
+
+
+def _patient_key(row: Mapping[str, str], where: str) -> tuple[str, bool]:
+    """The hashed patient_id and ``True``; without one, the study's key and ``False``."""
+    patient = csv_key(row.get("patient_id"))
+    if patient:
+        return hash_key(patient), True
+    if not csv_key(row.get("study_uid")):
+        raise RadpipeError(
+            f"{where}: patient_id is empty and there is no study_uid to place the series by: "
+            "every series without a patient would be one patient, in one part of the split."
+        )
+    study = hash_key(csv_uid_cell(row, "study_uid", where))
+    return hash_key(f"no PatientID, study {study}"), False
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
