@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from pipeline.data import collate_items
 from pipeline.errors import ConfigError
 from workflows.train.checkpoint import CheckpointError, load_checkpoint
 from workflows.train.optim import pick_device
@@ -66,8 +67,8 @@ def predict(
     was_training = model.training
     model.to(dev).eval()
     try:
-        out = [_probabilities(model, batch, dev, tta_flip)
-               for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False)]  # fmt: skip
+        loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_items)
+        out = [_probabilities(model, batch, dev, tta_flip) for batch in loader]
     finally:
         model.train(was_training)  # a model in training goes on training (dropout, batch norm)
     if not out:
