@@ -69,6 +69,21 @@ def _pooled_mean_std(stage: str, samples: Iterable[Sample]) -> tuple[float, floa
     return mean, float(np.sqrt(max(total_sq / n - mean * mean, 0.0)))
 
 
+def _strided_pixels(images: list[np.ndarray]) -> np.ndarray:
+    """Every ``step``-th pixel of the images read as one sequence, at most the cap.
+
+    Gathered image by image: the whole training set is never concatenated (it was, before
+    the stride: a copy of every training pixel).
+    """
+    total = sum(im.size for im in images)
+    step = max(1, -(-total // _MAX_PERCENTILE_VALUES))
+    parts, position = [], 0
+    for im in images:
+        parts.append(im.reshape(-1)[(-position) % step :: step])
+        position += im.size
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 @STAGES.register("clip_intensity")
 class ClipIntensity(Stage):
     """Clip the image to ``[low, high]`` (``None`` leaves a side open), e.g. HU to [-1000, 400]."""
@@ -174,7 +189,8 @@ class ScalePercentiles(Stage):
     """Map the ``lower``..``upper`` percentiles to ``out_range`` (robust min-max scaling).
 
     With ``mode="dataset"`` the percentiles are computed once over the training pixels
-    (a deterministic stride keeps at most two million values) and stored as ``in_range_``.
+    (every n-th pixel of the training images in order, at most two million values, gathered
+    image by image) and stored as ``in_range_``.
     """
 
     kind = "intensity"
@@ -202,9 +218,8 @@ class ScalePercentiles(Stage):
 
     def fit(self, samples: Iterable[Sample]) -> Self:
         if self.mode == "dataset":
-            values = np.concatenate([im.ravel() for im in fit_images("ScalePercentiles", samples)])
-            step = max(1, values.size // _MAX_PERCENTILE_VALUES)
-            lo, hi = np.percentile(values[::step], [self.lower, self.upper])
+            images = list(fit_images("ScalePercentiles", samples))
+            lo, hi = np.percentile(_strided_pixels(images), [self.lower, self.upper])
             self.in_range_ = np.array([lo, hi], dtype=np.float64)
         return self
 

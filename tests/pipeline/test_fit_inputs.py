@@ -8,12 +8,22 @@ and an empty training set stopped it with numpy's "need at least one array to co
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from pipeline.errors import RadpipeError
 from pipeline.sample import Sample
-from pipeline.stages import PCA, CenterIntensity, Pipeline, Resize, ScalePercentiles, ZScore
+from pipeline.stages import (
+    PCA,
+    CenterIntensity,
+    Pipeline,
+    Resize,
+    ScalePercentiles,
+    ZScore,
+    intensity,
+)
 
 FITTED = [
     pytest.param(lambda: ZScore(mode="dataset"), "ZScore", id="z_score"),
@@ -65,3 +75,34 @@ def test_finite_samples_fit_as_before_also_from_a_generator() -> None:
     assert stage.std_ == pytest.approx(np.sqrt(21.25 + 2 / 3))
     lo, hi = ScalePercentiles(lower=0, upper=100, mode="dataset").fit(_samples()).in_range_
     assert (lo, hi) == (0.0, 17.0)
+
+
+def test_dataset_percentiles_keep_at_most_the_cap_without_copying_the_training_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ScalePercentiles(mode="dataset")`` concatenated every training pixel before taking
+    every ``size // cap``-th (a copy of the whole training set, and up to twice the cap)."""
+    monkeypatch.setattr(intensity, "_MAX_PERCENTILE_VALUES", 1000)
+    rng = np.random.default_rng(0)
+    images = [rng.normal(size=(1, 50, 41)).astype(np.float32) for _ in range(40)]  # 82,000 px
+    # by hand: every 82nd pixel of the images read as one sequence (82,000 / 1000 = 82)
+    kept = np.concatenate([im.ravel() for im in images])[::82]
+    assert kept.size == 1000
+    expected = np.percentile(kept, [1.0, 99.0])
+    tracemalloc.start()
+    stage = ScalePercentiles(mode="dataset").fit([Sample(image=im) for im in images])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(stage.in_range_, expected, rtol=0, atol=0)
+    assert peak < 100_000  # the training set is 328,000 bytes
+
+
+def test_dataset_percentiles_never_keep_more_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intensity, "_MAX_PERCENTILE_VALUES", 1000)
+    values = np.zeros(1999, dtype=np.float32)
+    values[1::2] = 1000.0  # odd positions; a cap of 1000 keeps every 2nd: positions 0, 2, ...
+    samples = [Sample(image=values[:1000].reshape(1, 10, 100)),
+               Sample(image=values[1000:].reshape(1, 1, 999))]  # fmt: skip
+    stage = ScalePercentiles(lower=0.0, upper=100.0, mode="dataset").fit(samples)
+    # the even positions only (1,000 zeros); keeping all 1,999 (step 1999 // 1000) gave 1000
+    assert list(stage.in_range_) == [0.0, 0.0]
