@@ -56,7 +56,8 @@ def predict(
     Raises
     ------
     ValueError
-        An empty dataset, or items that are not dicts with an ``"image"``.
+        An empty dataset, items that are not dicts with an ``"image"``, or ``tta_flip`` on
+        images without a width axis to mirror (PCA scores ``(K, 1, 1)``, feature vectors).
 
     Notes
     -----
@@ -85,6 +86,13 @@ def _probabilities(model: nn.Module, batch: Any, dev: torch.device, tta_flip: bo
             f"sample_to_item makes them; got {got}."
         )
     image = batch["image"].to(dev).float()  # (B, C, ...)
+    if tta_flip and (image.ndim < 4 or image.shape[-1] == 1):
+        raise ValueError(
+            "predict(tta_flip=True) mirrors each image along its last (width) axis, but these "
+            f"items' images are {tuple(image.shape[1:])}: features (PCA scores (K, 1, 1), "
+            "vectors (F,) or (D, F)), which a mirror leaves unchanged or scrambles; predict "
+            "without tta_flip."
+        )
     probs = model(image).float().softmax(dim=1)
     if tta_flip:
         flipped = model(image.flip(-1)).float().softmax(dim=1)
