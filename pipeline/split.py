@@ -132,10 +132,23 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
     return patients, counts
 
 
-def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Greedy stratified assignment of groups (rows of ``counts``) to ``len(fractions)`` bins."""
+def _assign(
+    counts: np.ndarray,
+    fractions: np.ndarray,
+    rng: np.random.Generator,
+    min_groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Greedy stratified assignment of groups (rows of ``counts``) to ``len(fractions)`` bins.
+
+    Every bin with a fraction > 0 gets at least ``min_groups`` groups (default 1): once the
+    groups left are no more than the bins still short of theirs need, they go to those bins.
+    Until 2026-12-02 a bin could end up empty (10 patients split 0.9/0.05/0.05 had no test
+    part; a k-fold test hold-out could take all but one patient, and the folds then failed
+    saying that the data held one patient ID).
+    """
     n_groups = counts.shape[0]
-    needed = int((fractions > 0).sum())
+    need = np.where(fractions > 0, 1 if min_groups is None else min_groups, 0)
+    needed = int(need.sum())
     if n_groups < needed:
         series = int(counts.sum())
         hint = (f" Their {series} series carry {counted(n_groups, 'distinct patient ID')}: a "
@@ -154,7 +167,7 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
     order = rng.permutation(n_groups)
     order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
     out = np.empty(n_groups, dtype=np.int64)
-    for g in order:
+    for left, g in enumerate(order):
         c = counts[g].astype(np.float64)
         # Change in weighted squared distance to the targets if g joins each bin.
         cost = ((2 * (have - targets) + c) * c * weights).sum(axis=1)
@@ -162,9 +175,12 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
         n = c.sum()
         cost += (2 * (have.sum(axis=1) - size_targets) + n) * n / max(float(totals.sum()), 1) ** 2
         cost[fractions <= 0] = np.inf
+        if need.clip(min=0).sum() >= n_groups - left:  # the groups left must fill short bins
+            cost[need <= 0] = np.inf
         s = int(np.argmin(cost))
         out[g] = s
         have[s] += c
+        need[s] -= 1
     return out
 
 
@@ -225,7 +241,8 @@ def split_k_fold(
     test: set[str] = set()
     if test_ratio > 0:
         patients, counts = _groups(items)
-        assigned = _assign(counts, np.array([1 - test_ratio, test_ratio]), rng)
+        # the pool keeps k patients for its k folds
+        assigned = _assign(counts, np.array([1 - test_ratio, test_ratio]), rng, np.array([k, 1]))
         test = {p for p, a in zip(patients, assigned) if a == 1}
     pool = [r for r in items if str(r["patient_key"]) not in test]
     patients, counts = _groups(pool)
