@@ -20,13 +20,15 @@ per-class counts are furthest below their targets.
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.cells import csv_key, csv_label, csv_rows, csv_text, csv_uid
+from pipeline.cell_checks import csv_class_index, csv_uid_cell
+from pipeline.cells import csv_key, csv_rows, csv_text
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
@@ -55,24 +57,67 @@ class SplitLeakError(RadpipeError):
 def rows_from_labels_csv(path: str | Path) -> list[dict[str, Any]]:
     """Series rows ``{patient_key, series_key, label}`` from a ``labels.csv``.
 
-    ``labels.csv`` has ``patient_id``, ``series_uid`` and ``label`` (as written by
-    ``radpipe synth``); identifiers are hashed with :func:`pipeline.keys.hash_key`.
+    ``labels.csv`` has ``patient_id``, ``series_uid`` and ``label`` (a class index, or empty
+    for an unlabelled series), as written by ``radpipe synth``; identifiers are hashed with
+    :func:`pipeline.keys.hash_key`. A series listed again with the same patient and label
+    gives one row. A row with an empty ``patient_id`` is placed by its study (``study_uid``,
+    the key ``radpipe run`` gives such a series), with a warning: one key for all of them made
+    them one patient, put in one part of the split together.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the CSV and its line: a label that is no class index (``benign``, ``1.5``;
+        it was Python's ``invalid literal for int()``), a series listed again with another
+        label or patient (both rows were split as two series, unsaid), an empty
+        ``series_uid``, an empty ``patient_id`` without a ``study_uid``.
     """
+    name = Path(path).name
     reader = csv.DictReader(csv_text(path))  # a BOM (Excel's "CSV UTF-8") is no column name
     missing = {"patient_id", "series_uid", "label"} - set(reader.fieldnames or [])
     if missing:
-        raise RadpipeError(f"{Path(path).name}: missing columns {sorted(missing)}.")
-    rows = []
+        raise RadpipeError(f"{name}: missing columns {sorted(missing)}.")
+    rows: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
+    unnamed: set[str] = set()
     for r in csv_rows(reader):
-        try:
-            series = csv_uid(r["series_uid"], "series_uid")
-        except ValueError as err:
-            raise RadpipeError(f"{Path(path).name} line {r.line}: {err}.") from None
-        label = csv_label(r["label"])
-        rows.append({"patient_key": hash_key(csv_key(r["patient_id"])),
-                     "series_key": hash_key(series),
-                     "label": int(label) if label else None})  # fmt: skip
-    return rows
+        where = f"{name} line {r.line}"
+        patient, named = _patient_key(r, where)
+        series = hash_key(csv_uid_cell(r, "series_uid", where))
+        row = {"patient_key": patient, "series_key": series,
+               "label": csv_class_index(r["label"], where)}  # fmt: skip
+        if not named:
+            unnamed.add(series)
+        first = rows.setdefault(series, row)
+        lines.setdefault(series, r.line)
+        if first != row:
+            what = "label" if first["label"] != row["label"] else "patient_id"
+            raise RadpipeError(
+                f"{where}: series_uid listed again (line {lines[series]}) with another {what}: "
+                f"a series has one {what}."
+            )
+    if unnamed:
+        warnings.warn(
+            f"{name}: {counted(len(unnamed), 'series')} without patient_id: each study is "
+            "taken for a patient of its own in the split; the studies of one patient can then "
+            "be in two parts of the split: give them their patient_id to keep each in one.",
+            stacklevel=2,
+        )
+    return list(rows.values())
+
+
+def _patient_key(row: Mapping[str, str], where: str) -> tuple[str, bool]:
+    """The hashed patient_id and ``True``; without one, the study's key and ``False``."""
+    patient = csv_key(row.get("patient_id"))
+    if patient:
+        return hash_key(patient), True
+    if not csv_key(row.get("study_uid")):
+        raise RadpipeError(
+            f"{where}: patient_id is empty and there is no study_uid to place the series by: "
+            "every series without a patient would be one patient, in one part of the split."
+        )
+    study = hash_key(csv_uid_cell(row, "study_uid", where))
+    return hash_key(f"no PatientID, study {study}"), False
 
 
 def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
@@ -87,10 +132,23 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
     return patients, counts
 
 
-def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Greedy stratified assignment of groups (rows of ``counts``) to ``len(fractions)`` bins."""
+def _assign(
+    counts: np.ndarray,
+    fractions: np.ndarray,
+    rng: np.random.Generator,
+    min_groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Greedy stratified assignment of groups (rows of ``counts``) to ``len(fractions)`` bins.
+
+    Every bin with a fraction > 0 gets at least ``min_groups`` groups (default 1): once the
+    groups left are no more than the bins still short of theirs need, they go to those bins.
+    Until 2026-12-02 a bin could end up empty (10 patients split 0.9/0.05/0.05 had no test
+    part; a k-fold test hold-out could take all but one patient, and the folds then failed
+    saying that the data held one patient ID).
+    """
     n_groups = counts.shape[0]
-    needed = int((fractions > 0).sum())
+    need = np.where(fractions > 0, 1 if min_groups is None else min_groups, 0)
+    needed = int(need.sum())
     if n_groups < needed:
         series = int(counts.sum())
         hint = (f" Their {series} series carry {counted(n_groups, 'distinct patient ID')}: a "
@@ -109,7 +167,7 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
     order = rng.permutation(n_groups)
     order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
     out = np.empty(n_groups, dtype=np.int64)
-    for g in order:
+    for left, g in enumerate(order):
         c = counts[g].astype(np.float64)
         # Change in weighted squared distance to the targets if g joins each bin.
         cost = ((2 * (have - targets) + c) * c * weights).sum(axis=1)
@@ -117,9 +175,12 @@ def _assign(counts: np.ndarray, fractions: np.ndarray, rng: np.random.Generator)
         n = c.sum()
         cost += (2 * (have.sum(axis=1) - size_targets) + n) * n / max(float(totals.sum()), 1) ** 2
         cost[fractions <= 0] = np.inf
+        if need.clip(min=0).sum() >= n_groups - left:  # the groups left must fill short bins
+            cost[need <= 0] = np.inf
         s = int(np.argmin(cost))
         out[g] = s
         have[s] += c
+        need[s] -= 1
     return out
 
 
@@ -180,7 +241,8 @@ def split_k_fold(
     test: set[str] = set()
     if test_ratio > 0:
         patients, counts = _groups(items)
-        assigned = _assign(counts, np.array([1 - test_ratio, test_ratio]), rng)
+        # the pool keeps k patients for its k folds
+        assigned = _assign(counts, np.array([1 - test_ratio, test_ratio]), rng, np.array([k, 1]))
         test = {p for p, a in zip(patients, assigned) if a == 1}
     pool = [r for r in items if str(r["patient_key"]) not in test]
     patients, counts = _groups(pool)

@@ -86,16 +86,7 @@ class ItemBatch:
             (a ``ValueError``) When the samples differ in image shape, or some have a mask or
             label and others not; an item of each kind is named.
         """
-        first: dict[tuple[int, ...], Sample] = {}
-        for s in samples:
-            first.setdefault(s.image.shape, s)
-        if len(first) > 1:
-            shown = ", ".join(f"{shape} ({item_name(s)})" for shape, s in sorted(first.items()))
-            raise BatchError(
-                f"Items of one batch differ in image shape: {shown}; give them one shape (a "
-                "Resize or FitDepth stage for sizes; colour and grey images are 3 and 1 "
-                "channels) or use batch_size=1."
-            )
+        _check_one_shape([(tuple(s.image.shape), item_name(s)) for s in samples])
         columns: dict[str, Any] = {
             "image": _stack([s.image for s in samples], torch.float32),
             "id": [s.id for s in samples],
@@ -120,11 +111,33 @@ def collate_items(batch: Any) -> Any:
     """``collate_fn`` for DataLoaders over :class:`SampleDataset`.
 
     A batch that the dataset fetched at once (:class:`ItemBatch`) passes through; anything
-    else goes to torch's ``default_collate``.
+    else goes to torch's ``default_collate``, dict items whose images differ in shape
+    refused first as :meth:`ItemBatch.of_samples` refuses them (``BatchError``).
     """
     if isinstance(batch, ItemBatch):
         return batch.columns
+    if isinstance(batch, Sequence) and all(isinstance(b, dict) and "image" in b for b in batch):
+        _check_one_shape([(tuple(np.shape(b["image"])), str(b.get("id", f"item {i}")))
+                          for i, b in enumerate(batch)])  # fmt: skip
     return default_collate(batch)
+
+
+def _check_one_shape(shapes: Sequence[tuple[tuple[int, ...], str]]) -> None:
+    """Refuse items (``(image shape, name)``) of one batch whose images differ in shape.
+
+    An item of each shape is named (torch's ``stack expects each tensor to be equal size``
+    named none).
+    """
+    first: dict[tuple[int, ...], str] = {}
+    for shape, name in shapes:
+        first.setdefault(shape, name)
+    if len(first) > 1:
+        shown = ", ".join(f"{shape} ({name})" for shape, name in sorted(first.items()))
+        raise BatchError(
+            f"Items of one batch differ in image shape: {shown}; give them one shape (a "
+            "Resize or FitDepth stage for sizes; colour and grey images are 3 and 1 "
+            "channels) or use batch_size=1."
+        )
 
 
 def _new_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:

@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid
+from pipeline.cell_checks import csv_class_index, csv_uid_cell
+from pipeline.cells import (
+    CsvRow,
+    csv_frame,
+    csv_rows,
+    csv_text,
+    csv_uid,
+)
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.data.pictures import check_palette_mask, png_array, png_picture
 from pipeline.errors import RadpipeError
@@ -320,29 +327,28 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
 def read_labels_csv(path: str | Path) -> dict[str, int]:
     """``{series_key: label}`` from a labels CSV.
 
-    The CSV has ``series_uid`` (hashed here) or ``series_key``, and ``label``.
+    The CSV has ``series_uid`` (hashed here) or ``series_key``, and ``label``. A
+    ``RadpipeError`` names the CSV and line of an empty series cell, a label that is no class
+    index, a series listed again with another label (the last won, unsaid, until 2026-12-02).
     """
     path = Path(path)
     rows = _read_csv(path, {"label"})
     if rows and "series_key" not in rows[0] and "series_uid" not in rows[0]:
         raise RadpipeError(f"{path.name}: needs a 'series_uid' or 'series_key' column.")
     out: dict[str, int] = {}
+    lines: dict[str, int] = {}
     for r in rows:
-        line = r.line
-        column = "series_key" if "series_key" in r else "series_uid"
-        try:
-            key = csv_uid(r[column], column)
-        except ValueError as err:
-            raise RadpipeError(f"{path.name} line {line}: {err}.") from None
-        if not key:
-            raise RadpipeError(f"{path.name} line {line}: the series cell is empty.")
+        where, column = (
+            f"{path.name} line {r.line}",
+            "series_key" if "series_key" in r else "series_uid",
+        )
+        key = csv_uid_cell(r, column, where)
         key = key if "series_key" in r else hash_key(key)
-        try:
-            out[key] = int(csv_label(r["label"]))
-        except (TypeError, ValueError):
-            raise RadpipeError(
-                f"{path.name} line {line}: label {r['label']!r} is not a class index (0, 1, ...)."
-            ) from None
+        label = int(csv_class_index(r["label"], where, required=True) or 0)
+        if out.setdefault(key, label) != label:
+            raise RadpipeError(f"{where}: {column} listed again (line {lines[key]}) with another "
+                               f"label ({out[key]} then {label}).")  # fmt: skip
+        lines.setdefault(key, r.line)
     return out
 
 

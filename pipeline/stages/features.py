@@ -13,6 +13,7 @@ from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
 from pipeline.stages._checks import check_number
+from pipeline.stages._fit import fit_images
 
 
 @STAGES.register("pca")
@@ -53,7 +54,7 @@ class PCA(Stage):
         return cls(n_components=2)
 
     def fit(self, samples: Iterable[Sample]) -> Self:
-        images = [s.image for s in samples]
+        images = list(fit_images("PCA", samples))
         shapes = {im.shape for im in images}
         if len(shapes) != 1:
             raise RadpipeError(f"PCA needs training images of one shape; got {sorted(shapes)}.")

@@ -24,6 +24,7 @@ from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
 from pipeline.stages._checks import check_number
+from pipeline.stages._fit import fit_images
 
 _MODES = ("image", "dataset")
 # Pixels kept per fit for dataset percentiles: enough for stable percentiles, bounded memory.
@@ -54,18 +55,33 @@ def _require_fit(stage: Stage, *attrs: str) -> None:
         )
 
 
-def _pooled_mean_std(samples: Iterable[Sample]) -> tuple[float, float]:
+def _pooled_mean_std(stage: str, samples: Iterable[Sample]) -> tuple[float, float]:
     """Mean and standard deviation over every pixel of every sample (float64 sums)."""
     n, total, total_sq = 0, 0.0, 0.0
-    for s in samples:
-        img = s.image.astype(np.float64)
+    for image in fit_images(stage, samples):
+        img = image.astype(np.float64)
         n += img.size
         total += float(img.sum())
         total_sq += float(np.square(img).sum())
     if n == 0:
-        raise RadpipeError("Cannot fit on an empty set of samples.")
+        raise RadpipeError(f"Cannot fit {stage} on samples without pixels.")
     mean = total / n
     return mean, float(np.sqrt(max(total_sq / n - mean * mean, 0.0)))
+
+
+def _strided_pixels(images: list[np.ndarray]) -> np.ndarray:
+    """Every ``step``-th pixel of the images read as one sequence, at most the cap.
+
+    Gathered image by image: the whole training set is never concatenated (it was, before
+    the stride: a copy of every training pixel).
+    """
+    total = sum(im.size for im in images)
+    step = max(1, -(-total // _MAX_PERCENTILE_VALUES))
+    parts, position = [], 0
+    for im in images:
+        parts.append(im.reshape(-1)[(-position) % step :: step])
+        position += im.size
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 @STAGES.register("clip_intensity")
@@ -129,7 +145,7 @@ class CenterIntensity(Stage):
 
     def fit(self, samples: Iterable[Sample]) -> Self:
         if self.mode == "dataset":
-            self.mean_, _ = _pooled_mean_std(samples)
+            self.mean_, _ = _pooled_mean_std("CenterIntensity", samples)
         return self
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -158,7 +174,7 @@ class ZScore(Stage):
 
     def fit(self, samples: Iterable[Sample]) -> Self:
         if self.mode == "dataset":
-            self.mean_, self.std_ = _pooled_mean_std(samples)
+            self.mean_, self.std_ = _pooled_mean_std("ZScore", samples)
         return self
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
@@ -173,7 +189,8 @@ class ScalePercentiles(Stage):
     """Map the ``lower``..``upper`` percentiles to ``out_range`` (robust min-max scaling).
 
     With ``mode="dataset"`` the percentiles are computed once over the training pixels
-    (a deterministic stride keeps at most two million values) and stored as ``in_range_``.
+    (every n-th pixel of the training images in order, at most two million values, gathered
+    image by image) and stored as ``in_range_``.
     """
 
     kind = "intensity"
@@ -201,9 +218,8 @@ class ScalePercentiles(Stage):
 
     def fit(self, samples: Iterable[Sample]) -> Self:
         if self.mode == "dataset":
-            values = np.concatenate([s.image.ravel() for s in samples])
-            step = max(1, values.size // _MAX_PERCENTILE_VALUES)
-            lo, hi = np.percentile(values[::step], [self.lower, self.upper])
+            images = list(fit_images("ScalePercentiles", samples))
+            lo, hi = np.percentile(_strided_pixels(images), [self.lower, self.upper])
             self.in_range_ = np.array([lo, hi], dtype=np.float64)
         return self
 

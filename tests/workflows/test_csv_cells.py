@@ -157,7 +157,7 @@ def test_a_row_without_its_identifier_names_its_line(tmp_path: Path) -> None:
     labels.write_text("series_uid,label\n1.2.3,0\n, \n ,1\n,\n,,\n")  # 3 trailing: ignored
     with pytest.raises(RadpipeError, match=r"labels.csv line 3: the series_uid cell is empty"):
         read_label_table(labels)
-    with pytest.raises(RadpipeError, match=r"labels.csv line 3: the series cell is empty"):
+    with pytest.raises(RadpipeError, match=r"labels.csv line 3: the series_uid cell is empty"):
         read_labels_csv(labels)
     masks = tmp_path / "masks.csv"
     masks.write_text("sop_instance_uid,frame,mask\n1.2.3,0,a.png\n1.2.4,0,\n")

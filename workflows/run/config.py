@@ -261,7 +261,7 @@ class RunConfig(_Strict):
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
         sc.check_images_window(self.data.kind, self.convert.window)
-        sc.check_truth_free(self.preprocess)
+        sc.check_preprocess(self.preprocess, self.evaluate.tta_flip)
         monitor = self.train.monitor or ""
         split = self.split
         if split.column and self.data.labels is None:

@@ -379,7 +379,7 @@ def _train_fold(
         tc = dataclasses.replace(tc, device=ctx.device.type)
     result = train(
         model, train_ds, val_ds, tc, folder, {**resolved, "fold": fold},
-        resume=resume and (folder / "checkpoints" / "last.pt").exists(), distributed=ctx,
+        resume=resume, distributed=ctx,
         on_epoch_end=epoch_reporter(config, fold),
     )  # fmt: skip
     if main:

@@ -121,6 +121,25 @@ def check_images_window(kind: str, window: str) -> None:
 _MONAI_SOURCE_ARGS = ("source_key", "label_key")
 
 
+def check_preprocess(preprocess: list[dict[str, Any]], tta_flip: bool) -> None:
+    """What runs on the test images: no crop by the truth (:func:`check_truth_free`), and no
+    test-time flip of PCA scores.
+
+    ``evaluate.tta_flip`` mirrors each preprocessed test image along its last axis; a ``pca``
+    stage makes the image a score vector ``(K, 1, 1)``, which the mirror leaves as it is: the
+    run averaged one prediction with itself and called it test-time augmentation, unsaid.
+    """
+    check_truth_free(preprocess)
+    pca = [i for i, spec in enumerate(preprocess) if spec.get("type") == "pca"]
+    if tta_flip and pca:
+        raise ValueError(
+            f"evaluate.tta_flip mirrors each test image after preprocessing, but preprocess "
+            f"item {pca[0]} (pca) makes it a vector of scores (K, 1, 1), which a mirror leaves "
+            "unchanged: it would average one prediction with itself; set evaluate.tta_flip: "
+            "false"
+        )
+
+
 def check_truth_free(preprocess: list[dict[str, Any]]) -> None:
     """Refuse a preprocess stage that places its crop by the mask (the truth).
 

@@ -319,16 +319,18 @@ def _bar(loader: Iterable[dict[str, Any]], label: str) -> Iterator[Any]:
         yield from bar.track(loader, description=label, total=len(loader))  # type: ignore[arg-type]
 
 
-def restart_log(path: Path, start: int) -> list[dict[str, Any]]:
+def restart_log(path: Path, start: int, resume: bool = True) -> list[dict[str, Any]]:
     """Keep the log rows of epochs up to ``start`` (a resumed run redoes the later ones), and
     say which epochs are trained again: those a stopped run (killed outright) ran after its
     last checkpoint, all of them when none was written yet (until 2026-12-02 a resume went
-    back to epoch 1 without a word)."""
+    back to epoch 1 without a word). A fresh run (not ``resume``) replaces an earlier run's
+    log without a word, as it does its checkpoints (it said that the earlier epochs had no
+    checkpoint to continue from)."""
     if not path.exists():
         return []
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     kept = [r for r in rows if r["epoch"] <= start]
-    if len(kept) < len(rows):
+    if resume and len(kept) < len(rows):
         end, name = max(r["epoch"] for r in rows), path.parent.name
         said = (f"epochs {start + 1}-{end} of the stopped run came after its last checkpoint "
                 f"(last.pt, epoch {start}); they are trained again" if start else

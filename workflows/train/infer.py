@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from pipeline.data import collate_items
 from pipeline.errors import ConfigError
 from workflows.train.checkpoint import CheckpointError, load_checkpoint
 from workflows.train.optim import pick_device
@@ -55,7 +56,8 @@ def predict(
     Raises
     ------
     ValueError
-        An empty dataset, or items that are not dicts with an ``"image"``.
+        An empty dataset, items that are not dicts with an ``"image"``, or ``tta_flip`` on
+        images without a width axis to mirror (PCA scores ``(K, 1, 1)``, feature vectors).
 
     Notes
     -----
@@ -66,8 +68,8 @@ def predict(
     was_training = model.training
     model.to(dev).eval()
     try:
-        out = [_probabilities(model, batch, dev, tta_flip)
-               for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False)]  # fmt: skip
+        loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_items)
+        out = [_probabilities(model, batch, dev, tta_flip) for batch in loader]
     finally:
         model.train(was_training)  # a model in training goes on training (dropout, batch norm)
     if not out:
@@ -84,6 +86,13 @@ def _probabilities(model: nn.Module, batch: Any, dev: torch.device, tta_flip: bo
             f"sample_to_item makes them; got {got}."
         )
     image = batch["image"].to(dev).float()  # (B, C, ...)
+    if tta_flip and (image.ndim < 4 or image.shape[-1] == 1):
+        raise ValueError(
+            "predict(tta_flip=True) mirrors each image along its last (width) axis, but these "
+            f"items' images are {tuple(image.shape[1:])}: features (PCA scores (K, 1, 1), "
+            "vectors (F,) or (D, F)), which a mirror leaves unchanged or scrambles; predict "
+            "without tta_flip."
+        )
     probs = model(image).float().softmax(dim=1)
     if tta_flip:
         flipped = model(image.flip(-1)).float().softmax(dim=1)

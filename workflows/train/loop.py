@@ -110,9 +110,9 @@ def train(
     resolved_config
         The whole run's resolved config (plain types), stored in every checkpoint.
     resume
-        Continue from ``run_dir/checkpoints/last.pt`` when it exists; without it, the
-        ``last.pt``, ``best.pt`` and ``best_single.pt`` of an earlier run in ``run_dir`` are
-        removed first (new ones are written at most every ``checkpoint_interval_s``).
+        Continue from ``run_dir/checkpoints/last.pt`` when it exists; else an earlier run's
+        ``last.pt``, ``best.pt``, ``best_single.pt`` are removed first (and without ``resume``
+        its ``log.jsonl`` replaced, unsaid); new ones at most every ``checkpoint_interval_s``.
     on_epoch_end
         Called with ``(epoch, log_row)`` after each epoch, once the checkpoint writes started
         so far are on disk (every epoch's with ``checkpoint_interval_s=0``).
@@ -123,11 +123,11 @@ def train(
         ``on_epoch_end``.
     """
     run = _set_up(model, train_ds, val_ds is not None, config, Path(run_dir), distributed)
-    if not resume and run.main:  # a fresh run: no older run's checkpoints may stay behind
+    if run.main and not (resume and (run.ckpt_dir / "last.pt").is_file()):  # nothing to resume
         for name in ("last.pt", "best.pt", "best_single.pt"):
             (run.ckpt_dir / name).unlink(missing_ok=True)
     start = _resume(run) if resume else 0
-    history = restart_log(run.run_dir / "log.jsonl", start) if run.main else []
+    history = restart_log(run.run_dir / "log.jsonl", start, resume) if run.main else []
     with run.writer:  # checkpoints are written in the background; on disk when train returns
         for epoch in range(start + 1, config.epochs + 1):
             t0 = time.perf_counter()
