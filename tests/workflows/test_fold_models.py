@@ -107,11 +107,14 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
-def _refused(run: Path, study: Path, out: Path, said: str) -> None:
+def _refused(run: Path, study: Path, out: Path, said: str, evaluate: bool = False) -> None:
+    """predict (and ``evaluate``: both take the folds from ``run_checkpoints``) refuse."""
     src = str(study / "dicom")
-    for args in (["predict", str(run), src, "--out", str(out / "pred")],
-                 ["evaluate", str(run), src, "--labels", str(study / "labels.csv"),
-                  "--out", str(out / "ev")]):  # fmt: skip
+    commands = [["predict", str(run), src, "--out", str(out / "pred")]]
+    if evaluate:
+        commands.append(["evaluate", str(run), src, "--labels", str(study / "labels.csv"),
+                         "--out", str(out / "ev")])  # fmt: skip
+    for args in commands:
         proc = _cli(*args)
         assert proc.returncode == 1, (args[0], proc.stderr)
         assert said in proc.stderr, (args[0], proc.stderr)
@@ -124,7 +127,8 @@ def test_a_deleted_fold_folder_is_named(
     kfold_run: tuple[Path, Path], damaged: Path, tmp_path: Path
 ) -> None:
     shutil.rmtree(damaged / "folds" / "fold-1")
-    _refused(damaged, kfold_run[0], tmp_path, "fold 1: its folder folds/fold-1 is missing")
+    said = "fold 1: its folder folds/fold-1 is missing"
+    _refused(damaged, kfold_run[0], tmp_path, said, evaluate=True)
 
 
 def test_a_deleted_best_checkpoint_is_not_replaced_by_last(
