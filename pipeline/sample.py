@@ -29,6 +29,14 @@ class Sample:
         Free-form metadata: ``id`` (an opaque key, never patient data), ``spacing`` (per
         spatial axis, in mm), and the parameters random stages drew (``meta["applied"]``).
 
+    Raises
+    ------
+    TypeError
+        ``image`` or ``mask`` is not a numpy array (a torch tensor failed later inside a
+        stage, e.g. ``'Tensor' object has no attribute 'astype'``).
+    ValueError
+        ``image`` is not 3-D or 4-D, or ``mask`` is not of the image's spatial shape.
+
     Notes
     -----
     Stages never mutate a sample: they return a new one with :meth:`replace`. The arrays are
@@ -49,6 +57,14 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("image", "mask"):
+            value = getattr(self, name)
+            if not (value is None and name == "mask") and not isinstance(value, np.ndarray):
+                kind = f"{type(value).__module__}.{type(value).__qualname__}"
+                raise TypeError(
+                    f"Sample.{name} must be a numpy array; got {kind} (stages work on numpy "
+                    "arrays: give a torch tensor as tensor.numpy(), a list as np.asarray)."
+                )
         if self.image.ndim not in (3, 4):
             raise ValueError(
                 f"Expected image of shape (C, H, W) or (C, D, H, W); got {self.image.shape}."

@@ -137,3 +137,16 @@ def test_clone_and_set_params_round_trip_exactly(name: str) -> None:
     assert all(fresh.get_params()[k] is v for k, v in params.items())
     with pytest.raises(ValueError, match="no parameter 'not_a_parameter'"):
         fresh.set_params(not_a_parameter=1)
+
+
+def test_a_sample_takes_numpy_arrays_only() -> None:
+    """A torch tensor was taken and failed later inside a stage ('Tensor' object has no
+    attribute 'astype'); now refused where the sample is made, naming the field and type."""
+    import torch
+
+    with pytest.raises(TypeError, match=r"Sample.image must be a numpy array; got torch.Tensor"):
+        Sample(torch.zeros(1, 4, 4))
+    with pytest.raises(TypeError, match=r"Sample.mask must be a numpy array; got builtins.list"):
+        Sample(np.zeros((1, 2, 2), np.float32), mask=[[0, 1], [1, 0]])  # type: ignore[arg-type]
+    kept = Sample(np.zeros((1, 2, 2), np.float32), mask=np.zeros((2, 2), np.uint8))
+    assert kept.mask is not None and kept.spatial_shape == (2, 2)
