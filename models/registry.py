@@ -44,9 +44,18 @@ def register_model(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
                     f"Unknown {word(len(unknown), 'parameter')} {unknown} for model {name!r}; "
                     f"valid parameters: {', '.join(valid)}."
                 )
+            required = [f.name for f in dataclasses.fields(config_cls)
+                        if f.default is dataclasses.MISSING
+                        and f.default_factory is dataclasses.MISSING]  # fmt: skip
+            missing = [k for k in required if k not in kwargs]
+            if missing:  # was the dataclass's "__init__() missing 1 required positional ..."
+                raise ConfigError(
+                    f"Model {name!r} needs {word(len(missing), 'parameter')} "
+                    f"{', '.join(missing)}, not given; valid parameters: {', '.join(valid)}."
+                )
             try:
                 config = config_cls(**kwargs)
-            except TypeError as err:  # a missing required field
+            except TypeError as err:  # a check of the config's own
                 raise ConfigError(f"Model {name!r}: {err}.") from None
             return cls(config)
 

@@ -221,3 +221,11 @@ def test_the_registry_is_filled_in_one_place() -> None:
     from models.specs import MODEL_SPECS  # every model has a spec; the lists agree
 
     assert out.stdout.strip() == f"0 True {sorted(MODEL_SPECS)}"
+
+
+def test_a_missing_required_parameter_is_named() -> None:
+    """It was the dataclass's 'MLPClassifierConfig.__init__() missing 1 required positional
+    argument: 'in_features''."""
+    with pytest.raises(ConfigError, match=r"^Model 'mlp_classifier' needs parameter in_features, "
+                       r"not given; valid parameters: in_features, num_classes"):  # fmt: skip
+        build_model("mlp_classifier")
