@@ -83,18 +83,27 @@ class FrameRef:
     slice_location: float | None = None
 
 
+#: The Image Type value of a scout (:func:`image_kind`).
+LOCALIZER = "LOCALIZER"
+
+
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
-    """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
+    """ImageType (0008,0008)'s first two values (upper case, backslash-joined), then LOCALIZER.
+
+    ``LOCALIZER`` is added when a later value says so.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
-    type group (original and derived frames can share a file), which comes first.
+    type group (original and derived frames can share a file), which comes first. A CT image
+    of Image Type value 3 LOCALIZER (PS3.3 C.8.2.1.1.1; an Enhanced frame's Image Flavor,
+    C.8.16.1.3) is a scout, a projection taken to plan the slices, not one of them: CT scanners
+    file it in the series of the axial slices (vtk-dicom #98, Slicer PR #5055).
     """
     value = None
     if "PerFrameFunctionalGroupsSequence" in ds:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
         value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
-    values = _multi(value or ds.get("ImageType"))
-    return "\\".join(str(v).strip().upper() for v in values[:2])
+    values = [str(v).strip().upper() for v in _multi(value or ds.get("ImageType"))]
+    return "\\".join(values[:2] + [LOCALIZER] * (LOCALIZER in values[2:]))
 
 
 def _multi(value: Any) -> list[Any]:

@@ -2,7 +2,7 @@
 
 Used by :func:`pipeline.dicom.assemble.plan_series` before the geometry is looked at: a series
 holding several PatientIDs is refused (:func:`mixed_subjects`), and each SeriesNumber's frames
-are split by ImageType's first two values (:func:`kind_groups`).
+are split by ImageType's first two values and LOCALIZER (:func:`kind_groups`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.frames import LOCALIZER, FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
@@ -113,14 +113,22 @@ def kind_groups(
         out += by_kind.values()
     if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
+        scout = any(_is_localizer(kind) for kind in seen)
+        why = ": a LOCALIZER is a scout planning the slices, not one of them" if scout else ""
         notes.append(
-            f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
+            f"split: {len(seen)} image types in one series (ImageType {shown}{why}), "
+            "one volume each"
         )
     return out
 
 
-def _acquired_first(kind: str) -> tuple[bool, str]:
-    return (not kind.startswith("ORIGINAL"), kind)
+def _is_localizer(kind: str) -> bool:
+    return kind.endswith("\\" + LOCALIZER)
+
+
+def _acquired_first(kind: str) -> tuple[bool, bool, str]:
+    """Acquired slices first, derived images next, scouts last (never ``_s00``)."""
+    return (_is_localizer(kind), not kind.startswith("ORIGINAL"), kind)
 
 
 def _split_by(
