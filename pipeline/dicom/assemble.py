@@ -42,6 +42,7 @@ from pipeline.dicom.kinds import (
     geometry_kinds,
     kind_groups,
     mixed_frames_of_reference,
+    mixed_rescale,
     mixed_studies,
     mixed_subjects,
     orientation_groups,
@@ -131,6 +132,10 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     refused = next((f.refusal for f in frames if f.refusal), "") or mixed_subjects(frames)
     if refused or not frames:
         plan.refusal = refused or "no images"
+        return plan
+    refused, culprits = mixed_rescale(frames)
+    if refused:  # named, never guessed (as a slice without geometry is)
+        plan.refusal_source, plan.refusal = min(frames[k].source for k in culprits), refused
         return plan
     plan.notes += [n for n in (mixed_studies(frames), mixed_frames_of_reference(frames)) if n]
     # a mosaic's tiles are its slices (placed in frame_refs): splitting them is how the

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.dicom.frames import LOCALIZER, FrameRef
+from pipeline.dicom.frames import LOCALIZER, LUT_RESCALE, FrameRef
 
 __all__ = [
-    "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
-    "modality_groups", "orientation_groups",
+    "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_rescale", "mixed_studies",
+    "mixed_subjects", "modality_groups", "orientation_groups",
 ]  # fmt: skip
 
 
@@ -33,6 +33,33 @@ def mixed_subjects(frames: list[FrameRef]) -> str:
     return (
         f"{len(patients)} PatientID values in one SeriesInstanceUID (merged or re-identified "
         "exports): a volume would mix patients"
+    )
+
+
+def mixed_rescale(frames: list[FrameRef]) -> tuple[str, list[int]]:
+    """Why a series some of whose images lack the rescale the others have is refused.
+
+    Returns the reason ("" when none) and the frames at fault. An image without RescaleSlope,
+    RescaleIntercept or a Modality LUT Sequence is read in stored values (slope 1, intercept
+    0: pydicom's and every reader's default), so beside images whose rescale is not that
+    identity (a CT's -1024) it is in other units: a CT slice whose rescale an editing tool
+    dropped came out 1024 HU above its neighbours, unsaid, inside the volume (pydicom #818
+    and #1615: user code guessed -1024 for it). Which rescale it had is unknown, so the
+    series is refused, naming the file; per instance each file is written as it reads.
+    """
+    missing = [k for k, f in enumerate(frames) if f.rescale is None]
+    given = {f.rescale for f in frames if f.rescale is not None and f.rescale != (1.0, 0.0)}
+    if not missing or not given:
+        return "", []
+    shown = ", ".join(
+        "a Modality LUT Sequence" if r == LUT_RESCALE else f"slope {r[0]:g}, intercept {r[1]:g}"
+        for r in sorted(given)[:3]
+    )
+    return (
+        f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) missing on {len(missing)} of "
+        f"{len(frames)} images whose series' others have them ({shown}): read as stored "
+        "values, they would sit in the volume in other units than their neighbours",
+        missing,
     )
 
 
