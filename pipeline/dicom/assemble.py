@@ -133,10 +133,6 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     if refused or not frames:
         plan.refusal = refused or "no images"
         return plan
-    refused, culprits = mixed_rescale(frames)
-    if refused:  # named, never guessed (as a slice without geometry is)
-        plan.refusal_source, plan.refusal = min(frames[k].source for k in culprits), refused
-        return plan
     plan.notes += [n for n in (mixed_studies(frames), mixed_frames_of_reference(frames)) if n]
     # a mosaic's tiles are its slices (placed in frame_refs): splitting them is how the
     # format is read, not a problem, so it is not noted (a guessed tile step is)
@@ -163,6 +159,10 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
             f"missing on {len(culprits)} of {len(keep)} images"
         )
+        return plan
+    refused, culprits = mixed_rescale(frames, kinds + flat)
+    if refused:  # named, never guessed (as a slice without geometry is)
+        plan.refusal_source, plan.refusal = min(frames[k].source for k in culprits), refused
         return plan
     groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):

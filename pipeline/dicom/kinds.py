@@ -36,31 +36,35 @@ def mixed_subjects(frames: list[FrameRef]) -> str:
     )
 
 
-def mixed_rescale(frames: list[FrameRef]) -> tuple[str, list[int]]:
-    """Why a series some of whose images lack the rescale the others have is refused.
+def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, list[int]]:
+    """Why a series, some of one kind's images lacking the rescale the others have, is refused.
 
     Returns the reason ("" when none) and the frames at fault. An image without RescaleSlope,
     RescaleIntercept or a Modality LUT Sequence is read in stored values (slope 1, intercept
-    0: pydicom's and every reader's default), so beside images whose rescale is not that
-    identity (a CT's -1024) it is in other units: a CT slice whose rescale an editing tool
-    dropped came out 1024 HU above its neighbours, unsaid, inside the volume (pydicom #818
-    and #1615: user code guessed -1024 for it). Which rescale it had is unknown, so the
-    series is refused, naming the file; per instance each file is written as it reads.
+    0: pydicom's and every reader's default), so beside images of its kind (:func:`kind_groups`,
+    after :func:`geometry_kinds`: a dose page filed with the slices is another) whose rescale
+    is not that identity (a CT's -1024) it is in other units: a CT slice whose rescale an
+    editing tool dropped came out 1024 HU above its neighbours, unsaid, inside the volume
+    (pydicom #818 and #1615: user code guessed -1024 for it). Which rescale it had is
+    unknown, so the series is refused, naming the file; per instance each file is written as
+    it reads.
     """
-    missing = [k for k, f in enumerate(frames) if f.rescale is None]
-    given = {f.rescale for f in frames if f.rescale is not None and f.rescale != (1.0, 0.0)}
-    if not missing or not given:
-        return "", []
-    shown = ", ".join(
-        "a Modality LUT Sequence" if r == LUT_RESCALE else f"slope {r[0]:g}, intercept {r[1]:g}"
-        for r in sorted(given)[:3]
-    )
-    return (
-        f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) missing on {len(missing)} of "
-        f"{len(frames)} images whose series' others have them ({shown}): read as stored "
-        "values, they would sit in the volume in other units than their neighbours",
-        missing,
-    )
+    for members in kinds:
+        missing = [k for k in members if frames[k].rescale is None]
+        given = {r for k in members if (r := frames[k].rescale) not in (None, (1.0, 0.0))}
+        if not missing or not given:
+            continue
+        shown = ", ".join(
+            "a Modality LUT Sequence" if r == LUT_RESCALE else f"slope {r[0]:g}, intercept {r[1]:g}"
+            for r in sorted(given)[:3]
+        )
+        return (
+            f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) missing on {len(missing)} of "
+            f"{len(members)} images of one kind whose others have them ({shown}): read as stored "
+            "values, they would sit in the volume in other units than their neighbours",
+            missing,
+        )
+    return "", []
 
 
 def mixed_studies(frames: list[FrameRef]) -> str:

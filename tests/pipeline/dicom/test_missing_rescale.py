@@ -25,7 +25,7 @@ from pydicom.pixels import apply_modality_lut
 from pydicom.sequence import Sequence
 
 from tests.pipeline.dicom.builders import item
-from tests.pipeline.dicom.geometry_cases import CT, plane, save
+from tests.pipeline.dicom.geometry_cases import CT, image, plane, save
 from workflows.cli import main
 
 STORED = 1064
@@ -37,7 +37,7 @@ def _series(rescales: list[tuple[float, float] | None]) -> list[Dataset]:
     slices = []
     for k, rescale in enumerate(rescales):
         ds = plane((0.0, 0.0, 2.0 * k), value=STORED, series=series, sop_class=CT,
-                   InstanceNumber=k + 1)  # fmt: skip
+                   InstanceNumber=k + 1, ImageType=["ORIGINAL", "PRIMARY", "AXIAL"])  # fmt: skip
         if rescale is not None:
             ds.RescaleSlope, ds.RescaleIntercept = rescale
         slices.append(ds)
@@ -106,6 +106,19 @@ def test_a_series_whose_rescales_agree_in_kind_is_one_volume(
         float(apply_modality_lut(np.array([STORED]), ds)[0]) for ds in slices
     ]  # each slice its own rescale (ITK-Wasm #1248: intercepts that differ per slice)
     assert "RescaleSlope/RescaleIntercept" not in row["problems"]
+
+
+def test_a_dose_page_without_rescale_filed_with_the_slices_is_its_own_kind(tmp_path: Path) -> None:
+    slices = _series([(1, -1024), (1, -1024), (1, -1024)])
+    page = image(np.full((8, 8), 7, np.uint16), CT, slices[0].SeriesInstanceUID,
+                 ImageType=["DERIVED", "SECONDARY", "OTHER"])  # fmt: skip
+    src = save(tmp_path / "src", [*slices, page], _names(4))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = _rows(out, "manifest.csv")
+    assert len(rows) == 2
+    assert np.asarray(nib.load(out / rows[0]["output"]).dataobj)[0, 0, :].tolist() == [40] * 3
+    assert float(np.asarray(nib.load(out / rows[1]["output"]).dataobj).max()) == 7
 
 
 def test_a_modality_lut_counts_as_a_rescale(tmp_path: Path) -> None:
