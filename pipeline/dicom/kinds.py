@@ -47,9 +47,10 @@ def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, 
     editing tool dropped came out 1024 HU above its neighbours, unsaid, inside the volume
     (pydicom #818 and #1615: user code guessed -1024 for it). Which rescale it had is
     unknown, so the series is refused, naming the file; per instance each file is written as
-    it reads.
+    it reads. Complex components are compared apart: a Siemens phase image has a rescale
+    (slope 2, intercept -4096) that its magnitude image lacks.
     """
-    for members in kinds:
+    for members in (g for kind in kinds for g in _by_component(frames, kind)):
         missing = [k for k in members if frames[k].rescale is None]
         given = {r for k in members if (r := frames[k].rescale) not in (None, (1.0, 0.0))}
         if not missing or not given:
@@ -65,6 +66,14 @@ def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, 
             missing,
         )
     return "", []
+
+
+def _by_component(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
+    """``members`` grouped by ComplexImageComponent (the first stack value), empty apart."""
+    by: dict[object, list[int]] = defaultdict(list)
+    for k in members:
+        by[frames[k].stack_values[0] if frames[k].stack_values else None].append(k)
+    return list(by.values())
 
 
 def mixed_studies(frames: list[FrameRef]) -> str:

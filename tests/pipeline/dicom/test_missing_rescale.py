@@ -121,6 +121,23 @@ def test_a_dose_page_without_rescale_filed_with_the_slices_is_its_own_kind(tmp_p
     assert float(np.asarray(nib.load(out / rows[1]["output"]).dataobj).max()) == 7
 
 
+def test_magnitude_without_rescale_beside_rescaled_phase_is_not_refused(tmp_path: Path) -> None:
+    """Siemens writes phase images with slope 2 and intercept -4096, magnitude ones without."""
+    series, images = "1.2.826.0.1.3680043.8.498.2204", []
+    phase = {"RescaleSlope": 2, "RescaleIntercept": -4096}
+    for k in range(3):
+        for part, extra in (("M", {}), ("P", phase)):
+            kind = ["ORIGINAL", "PRIMARY", part, "ND"]
+            images.append(plane((0.0, 0.0, 2.0 * k), value=STORED, series=series,
+                                ImageType=kind, **extra))  # fmt: skip
+    src = save(tmp_path / "src", images)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = _rows(out, "manifest.csv")
+    first = [float(np.asarray(nib.load(out / r["output"]).dataobj)[0, 0, 0]) for r in rows]
+    assert first == [STORED, 2 * STORED - 4096]  # magnitude first, as dcm2niix writes them
+
+
 def test_a_modality_lut_counts_as_a_rescale(tmp_path: Path) -> None:
     slices = _series([None, None, None])
     lut = item(LUTDescriptor=[4096, 0, 16], ModalityLUTType="HU")
