@@ -42,6 +42,7 @@ from pipeline.dicom.kinds import (
     geometry_kinds,
     kind_groups,
     mixed_frames_of_reference,
+    mixed_rescale,
     mixed_studies,
     mixed_subjects,
     orientation_groups,
@@ -158,6 +159,10 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
             f"missing on {len(culprits)} of {len(keep)} images"
         )
+        return plan
+    refused, culprits = mixed_rescale(frames, kinds + flat)
+    if refused:  # named, never guessed (as a slice without geometry is)
+        plan.refusal_source, plan.refusal = min(frames[k].source for k in culprits), refused
         return plan
     groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):

@@ -9,6 +9,7 @@ nibabel's reader of the Siemens CSA header (:mod:`nibabel.nicom`), or the file i
 
 from __future__ import annotations
 
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
+from pipeline.dicom.lut import modality_ignored
 from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
@@ -52,7 +54,10 @@ class FrameRef:
     ``note`` what its placement rests on when the series should say so; ``frame_time`` the
     ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`); ``modality``
     the Modality (0008,0060), upper case (one volume each); ``slice_location`` the
-    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices).
+    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices);
+    ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
+    nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
+    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs.
     """
 
     source: str
@@ -81,20 +86,33 @@ class FrameRef:
     frame_time: float | None = None
     modality: str = ""
     slice_location: float | None = None
+    rescale: tuple[float, float] | None = (1.0, 0.0)
+
+
+#: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no
+#: rescale reads as this).
+LUT_RESCALE = (0.0, 0.0)
+#: The Image Type value of a scout (:func:`image_kind`).
+LOCALIZER = "LOCALIZER"
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
-    """The first two values of ImageType (0008,0008), upper case, joined by a backslash.
+    """ImageType (0008,0008)'s first two values (upper case, backslash-joined), then LOCALIZER.
+
+    ``LOCALIZER`` is added when a later value says so.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
-    type group (original and derived frames can share a file), which comes first.
+    type group (original and derived frames can share a file), which comes first. A CT image
+    of Image Type value 3 LOCALIZER (PS3.3 C.8.2.1.1.1; an Enhanced frame's Image Flavor,
+    C.8.16.1.3) is a scout, a projection taken to plan the slices, not one of them: CT scanners
+    file it in the series of the axial slices (vtk-dicom #98, Slicer PR #5055).
     """
     value = None
     if "PerFrameFunctionalGroupsSequence" in ds:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
         value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
-    values = _multi(value or ds.get("ImageType"))
-    return "\\".join(str(v).strip().upper() for v in values[:2])
+    values = [str(v).strip().upper() for v in _multi(value or ds.get("ImageType"))]
+    return "\\".join(values[:2] + [LOCALIZER] * (LOCALIZER in values[2:]))
 
 
 def _multi(value: Any) -> list[Any]:
@@ -227,12 +245,36 @@ def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, 
     kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
     tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
     return {
+        "rescale": _rescale(ds, f, view),
         "image_kind": image_kind(ds, f, view),
         "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
         "repetition_time": _float(tr),
         "slice_step": step,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
     }
+
+
+def _rescale(ds: Any, f: int, view: FrameGroups | None) -> tuple[float, float] | None:
+    """The frame's (slope, intercept) as given, or ``None`` when neither is (see FrameRef)."""
+    if modality_ignored(ds):
+        return (1.0, 0.0)
+    if "ModalityLUTSequence" in ds:
+        return LUT_RESCALE
+    group = "PixelValueTransformationSequence"
+    slope, intercept = (_first(attribute(ds, group, k, f, view)) for k in _RESCALE)
+    if slope in (None, "") and intercept in (None, ""):
+        return None
+    return (_float(slope) or 1.0, _float(intercept) or 0.0)
+
+
+_RESCALE = ("RescaleSlope", "RescaleIntercept")
+
+
+def _first(value: Any) -> Any:
+    """A multi-valued rescale's first value (the reader uses it, and notes it)."""
+    if isinstance(value, SequenceABC) and not isinstance(value, str | bytes):
+        return value[0] if value else None
+    return value
 
 
 def _position(

@@ -2,7 +2,7 @@
 
 Used by :func:`pipeline.dicom.assemble.plan_series` before the geometry is looked at: a series
 holding several PatientIDs is refused (:func:`mixed_subjects`), and each SeriesNumber's frames
-are split by ImageType's first two values (:func:`kind_groups`).
+are split by ImageType's first two values and LOCALIZER (:func:`kind_groups`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.frames import LOCALIZER, LUT_RESCALE, FrameRef
 
 __all__ = [
-    "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_studies", "mixed_subjects",
-    "modality_groups", "orientation_groups",
+    "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_rescale", "mixed_studies",
+    "mixed_subjects", "modality_groups", "orientation_groups",
 ]  # fmt: skip
 
 
@@ -34,6 +34,46 @@ def mixed_subjects(frames: list[FrameRef]) -> str:
         f"{len(patients)} PatientID values in one SeriesInstanceUID (merged or re-identified "
         "exports): a volume would mix patients"
     )
+
+
+def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, list[int]]:
+    """Why a series, some of one kind's images lacking the rescale the others have, is refused.
+
+    Returns the reason ("" when none) and the frames at fault. An image without RescaleSlope,
+    RescaleIntercept or a Modality LUT Sequence is read in stored values (slope 1, intercept
+    0: pydicom's and every reader's default), so beside images of its kind (:func:`kind_groups`,
+    after :func:`geometry_kinds`: a dose page filed with the slices is another) whose rescale
+    is not that identity (a CT's -1024) it is in other units: a CT slice whose rescale an
+    editing tool dropped came out 1024 HU above its neighbours, unsaid, inside the volume
+    (pydicom #818 and #1615: user code guessed -1024 for it). Which rescale it had is
+    unknown, so the series is refused, naming the file; per instance each file is written as
+    it reads. Complex components are compared apart: a Siemens phase image has a rescale
+    (slope 2, intercept -4096) that its magnitude image lacks.
+    """
+    for members in (g for kind in kinds for g in _by_component(frames, kind)):
+        missing = [k for k in members if frames[k].rescale is None]
+        given = {r for k in members if (r := frames[k].rescale) not in (None, (1.0, 0.0))}
+        if not missing or not given:
+            continue
+        shown = ", ".join(
+            "a Modality LUT Sequence" if r == LUT_RESCALE else f"slope {r[0]:g}, intercept {r[1]:g}"
+            for r in sorted(given)[:3]
+        )
+        return (
+            f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) missing on {len(missing)} of "
+            f"{len(members)} images of one kind whose others have them ({shown}): read as stored "
+            "values, they would sit in the volume in other units than their neighbours",
+            missing,
+        )
+    return "", []
+
+
+def _by_component(frames: list[FrameRef], members: list[int]) -> list[list[int]]:
+    """``members`` grouped by ComplexImageComponent (the first stack value), empty apart."""
+    by: dict[object, list[int]] = defaultdict(list)
+    for k in members:
+        by[frames[k].stack_values[0] if frames[k].stack_values else None].append(k)
+    return list(by.values())
 
 
 def mixed_studies(frames: list[FrameRef]) -> str:
@@ -113,14 +153,22 @@ def kind_groups(
         out += by_kind.values()
     if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
+        scout = any(_is_localizer(kind) for kind in seen)
+        why = ": a LOCALIZER is a scout planning the slices, not one of them" if scout else ""
         notes.append(
-            f"split: {len(seen)} image types in one series (ImageType {shown}), one volume each"
+            f"split: {len(seen)} image types in one series (ImageType {shown}{why}), "
+            "one volume each"
         )
     return out
 
 
-def _acquired_first(kind: str) -> tuple[bool, str]:
-    return (not kind.startswith("ORIGINAL"), kind)
+def _is_localizer(kind: str) -> bool:
+    return kind.endswith("\\" + LOCALIZER)
+
+
+def _acquired_first(kind: str) -> tuple[bool, bool, str]:
+    """Acquired slices first, derived images next, scouts last (never ``_s00``)."""
+    return (_is_localizer(kind), not kind.startswith("ORIGINAL"), kind)
 
 
 def _split_by(

@@ -9,6 +9,10 @@
   files, dcm4che #944 / dcm4chee-arc-light #3155), the photometric term, which describes the
   pixel data itself, decides, as dcm4che's ``--noshape`` does, and a note says so. Other
   images (XA, secondary captures) keep the shape's word: INVERSE inverts.
+- **Presentation LUT Sequence.** A Presentation LUT (2050,0010) belongs to a presentation
+  state (PS3.3 C.11.6); pydicom's maintainers note it never appears in images (pydicom PR
+  #2080). An image that carries one anyway is displayed without it, and a note says so
+  (it was ignored unsaid).
 - **Presentation intent.** Presentation Intent Type (0008,0068) FOR PROCESSING (the DX, MG and
   IO "For Processing" SOP classes) marks raw detector values meant for computer processing,
   not for display (PS3.3 C.8.11.1.1.1): they lack the vendor's image processing that the FOR
@@ -73,6 +77,13 @@ def presentation_notes(ds: Any) -> list[str]:
             f"(0028,0004) {photometric} (in DX, MG and IO images INVERSE goes with MONOCHROME1 "
             f"and IDENTITY with MONOCHROME2, PS3.3 C.8.11.3): displayed as {photometric} says, "
             f"its minimum {shown}"
+        )
+    if "PresentationLUTSequence" in ds:
+        notes.append(
+            "PresentationLUTSequence (2050,0010) not applied: a Presentation LUT belongs to a "
+            "presentation state (PS3.3 C.11.6), not to an image, whose display polarity "
+            "PhotometricInterpretation and PresentationLUTShape give (a viewer that applies "
+            "it may show other grey levels)"
         )
     intent = _text(ds, "PresentationIntentType")
     sop = str(ds.get("SOPClassUID", "") or "").strip()

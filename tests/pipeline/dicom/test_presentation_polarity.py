@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
 
 from pipeline.dicom.index import index_folder
 from pipeline.dicom.read import read_instance, render
@@ -109,3 +111,21 @@ def test_for_processing_images_are_said_by_inspect_and_convert(
         return
     assert len(inspected) == 1 and said in inspected[0] and "not for display" in inspected[0]
     assert said in row["problems"] and "converted as they are" in row["problems"]
+
+
+def test_a_presentation_lut_sequence_in_an_image_is_said_not_applied(tmp_path: Path) -> None:
+    """A Presentation LUT (2050,0010) belongs to a presentation state (PS3.3 C.11.6; pydicom PR
+    #2080): an image carrying one (here an inverting table) is shown as its photometric term
+    says, stored 0 black and 4095 white, and now says so (it was ignored unsaid)."""
+    ds = _radiograph(SC, "OT", "MONOCHROME2", None)
+    table = Dataset()
+    table.LUTDescriptor = [4096, 0, 12]
+    table.add_new(0x00283006, "OW", np.arange(4095, -1, -1, dtype="<u2").tobytes())
+    ds.PresentationLUTSequence = DicomSequence([table])
+    src = write_folder(tmp_path / "src", a=ds)
+    inspected = [p.reason for p in index_folder(src).all_problems() if p.where == "a.dcm"]
+    convert_folder(src, tmp_path / "out", ConvertOptions(format="png"), progress=False)
+    (row,) = csv.DictReader((tmp_path / "out" / "manifest.csv").open())
+    assert np.asarray(Image.open(tmp_path / "out" / row["output"])).ravel().tolist() == [0, 255]
+    said = "PresentationLUTSequence (2050,0010) not applied"
+    assert len(inspected) == 1 and said in inspected[0] and said in row["problems"]
