@@ -217,13 +217,11 @@ def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
 
 
 def pixel_place(f: FrameRef) -> tuple[object, ...]:
-    """Where a frame sits for duplicate detection: position, orientation and stack values.
+    """Where a frame sits for duplicate detection (identical pixels count only at one place).
 
-    Position is rounded to 0.01 mm and orientation to 0.001; SeriesNumber is part of the
-    place (edited copies of one series keep its UIDs under new numbers), and so is the pixel
-    spacing (rounded to 0.0001 mm: one frame saved at two calibrations is two images of other
-    sizes, not one repeated). Identical pixels count as a duplicate only at the same place, so
-    a frame whose place no other frame shares needs no pixel digest.
+    Position (to 0.01 mm), orientation (to 0.001), stack values, SeriesNumber (edited copies
+    keep their UIDs under new numbers), pixel spacing (to 0.0001 mm: two calibrations of one
+    frame are two images).
     """
     pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
     iop = None if f.orientation is None else _rounded(tuple(f.orientation))
