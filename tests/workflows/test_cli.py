@@ -123,3 +123,26 @@ def test_log_lines_go_to_stderr_as_it_is_when_they_are_written(
     monkeypatch.setattr("sys.stderr", second)
     logger.info("two")
     assert second.getvalue() == "radpipe: two\n"
+
+
+def test_another_handler_does_not_stand_in_for_the_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A handler of someone else's on the ``radpipe`` logger (a notebook's, a test's) made the
+    set-up return early: the command's warnings then reached no terminal (a suite run's
+    'nothing was trained' line went missing whenever such a handler came first)."""
+    import io
+    import logging
+
+    from workflows.commands.logs import setup_logging
+
+    logger = logging.getLogger("radpipe")
+    theirs = logging.NullHandler()
+    monkeypatch.setattr(logger, "handlers", [theirs])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr("sys.stderr", stream := io.StringIO())
+    setup_logging()
+    setup_logging()  # once: no second terminal handler
+    logger.warning("seen")
+    assert stream.getvalue() == "radpipe: seen\n"
+    assert logger.handlers[0] is theirs and len(logger.handlers) == 2

@@ -22,8 +22,13 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def setup_logging(level: int = logging.INFO) -> None:
+    """Give the ``radpipe`` logger its terminal handler, once per process.
+
+    Another handler already there (a notebook's own, a test's) does not stand in for it:
+    until 2026-12-02 any handler did, and the command's warnings then reached no terminal.
+    """
     logger = logging.getLogger("radpipe")
-    if logger.handlers:
+    if any(isinstance(h, _StderrHandler) for h in logger.handlers):
         return
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("radpipe: %(message)s"))
