@@ -42,6 +42,25 @@ _SECRET.chmod(0o600)
 os.environ["RADPIPE_SECRET_FILE"] = str(_SECRET)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_radpipe_logger() -> Iterator[None]:
+    """Every test starts with the ``radpipe`` logger as a new process has it (no handler,
+    propagating, level unset) and leaves it so: a command run by an earlier test in the same
+    worker set its terminal handler and turned propagation off, so ``caplog`` saw nothing of
+    a later test's messages, and a test's result depended on which tests ran before it."""
+    import logging
+
+    logger = logging.getLogger("radpipe")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    logger.handlers, logger.propagate = [], True
+    logger.setLevel(logging.NOTSET)  # (setLevel, not the attribute: it clears the level cache)
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+
+
 @pytest.fixture(scope="session")
 def ct_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 patients x 2 CT series x 8 slices of 32x32, classification labels."""
