@@ -54,3 +54,9 @@ def test_the_first_of_several_values_is_used() -> None:
     notes: list[str] = []
     assert first_number(["2", "3"], "RescaleSlope", notes) == 2.0  # a DS of VM 2
     assert notes == ["RescaleSlope (0028,1053) has 2 values, the first (2) is used"]
+
+
+def test_a_decimal_comma_may_start_the_number() -> None:
+    # any count wanted: ",5" is 0.5 written with a comma (not 5 after a delimiter)
+    assert numbers(",5", None, "WindowWidth") == (0.5,)
+    assert numbers("2,\\,5", None, "WindowWidth") == (2.0, 0.5)
