@@ -10,7 +10,9 @@ import math
 
 import pytest
 
-from pipeline.dicom.diffusion import _scaled_b
+from pipeline.dicom.diffusion import _scaled_b, diffusion_table
+from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.stack_keys import DIRECTION, STACK_KEYS
 
 
 @pytest.mark.parametrize(
@@ -26,3 +28,19 @@ from pipeline.dicom.diffusion import _scaled_b
 )
 def test_ge_b_value_of_a_shortened_gradient(length: float, expected: float) -> None:
     assert _scaled_b(1000.0, length) == expected
+
+
+def _frame(k: int, b: float, direction: str) -> FrameRef:
+    values = [None] * len(STACK_KEYS)
+    values[STACK_KEYS.index("DiffusionBValue")] = b
+    values[STACK_KEYS.index(DIRECTION)] = direction
+    return FrameRef(f"{k}.dcm", 0, f"1.{k}", 2, 2, None, None, None, stack_values=tuple(values))
+
+
+def test_a_stack_whose_frames_disagree_has_no_table() -> None:
+    x, y = "1\\0\\0", "0\\1\\0"
+    frames = [_frame(0, 0.0, x), _frame(1, 0.0, x), _frame(2, 1000.0, x), _frame(3, 1000.0, y)]
+    assert diffusion_table(frames, [[0, 1], [2, 3]]) is None  # stack 1: two directions
+    frames[3] = _frame(3, 1000.0, x)
+    assert diffusion_table(frames, [[0, 1], [2, 3]]) == ((0.0, (1.0, 0.0, 0.0)),
+                                                         (1000.0, (1.0, 0.0, 0.0)))  # fmt: skip
