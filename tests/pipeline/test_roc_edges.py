@@ -11,8 +11,13 @@ import numpy as np
 import pytest
 from sklearn import metrics as sklearn_metrics
 
-from pipeline.metrics import roc_auc_score, roc_curve
-from pipeline.metrics._arrays import class_probabilities
+from pipeline.metrics import ovr_ranks, roc_auc_score, roc_curve
+from pipeline.metrics._arrays import (
+    as_labels,
+    check_finite_scores,
+    check_num_classes,
+    class_probabilities,
+)
 
 # four distinct scores, no ties: every score is a threshold of its own
 TRUTH = np.array([0, 1, 1, 0])
@@ -44,3 +49,21 @@ def test_one_dimensional_probabilities_outside_zero_one_are_refused(probs: list[
     # scores or logits passed where the probability of class 1 was meant
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         class_probabilities([0, 1], probs)
+
+
+def test_rows_summing_past_one_are_scores_not_probabilities() -> None:
+    # one-vs-rest scores whose rows sum to 1.05: returned as they are, not ranked
+    scores = np.array([[0.5, 0.55], [0.3, 0.75]])
+    assert ovr_ranks(scores).tolist() == scores.tolist()
+
+
+def test_non_finite_scores_are_counted_per_sample() -> None:
+    probs = np.array([[0.5, 0.5], [np.nan, np.nan], [0.2, 0.8]])
+    with pytest.raises(ValueError, match="1 of 3 samples have non-finite"):
+        check_finite_scores(probs)
+
+
+def test_boolean_labels_are_class_indices_and_zero_classes_are_refused() -> None:
+    assert as_labels(np.array([True, False]), 2, "true").tolist() == [1, 0]
+    with pytest.raises(ValueError, match="must be an int >= 1; got 0"):
+        check_num_classes(0)

@@ -49,3 +49,16 @@ def test_a_class_of_two_series_is_rare_in_a_three_part_split(
     assert "class '1' has 2 labelled series (of 8): too few to be in each of the 3 parts" in (
         caplog.text
     )
+
+
+def test_indices_and_names_mixed_in_one_column_are_refused(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "series_uid,label\n1.2.3,0\n1.2.4,benign\n")
+    with pytest.raises(RadpipeError, match=r"mixes class indices \(0\) with class names"):
+        read_label_table(path)
+
+
+def test_a_cell_starting_with_a_minus_is_kept_as_text() -> None:
+    from workflows.run.labels import spreadsheet_safe
+
+    assert spreadsheet_safe("-1+2") == "'-1+2"
+    assert spreadsheet_safe("benign") == "benign"

@@ -72,3 +72,11 @@ def test_each_flush_writes_a_new_file_of_the_new_rows(tmp_path: Path) -> None:
     assert [p.name for p in files] == [".manifest.partial.00000.csv", ".manifest.partial.00001.csv"]
     with files[1].open(newline="") as fh:
         assert [r["source"] for r in csv.DictReader(fh)] == ["b.dcm"]
+
+
+def test_partial_rows_are_flushed_when_the_time_is_up(tmp_path: Path) -> None:
+    from workflows.convert.resume import Partial
+
+    partial = Partial(tmp_path, every=1000, seconds=-1.0)  # every add is past its time
+    partial.add([{"source": "a.dcm", "output": "a.png"}], [])
+    assert len(parts(tmp_path, ".manifest.partial")) == 1 and partial.rows == []

@@ -72,3 +72,9 @@ def test_part_names_are_read_in_any_case(tmp_path: Path) -> None:
 def test_the_ratio_split_gives_val_and_test_their_own_fractions() -> None:
     rows = make_split(_config(val=0.1, test=0.4), _series(20), None)
     assert Counter(r["split"] for r in rows) == {"train": 10, "val": 2, "test": 8}
+
+
+def test_a_validation_fraction_beside_the_column_is_refused_without_folds() -> None:
+    with pytest.raises(ValueError, match=r"split\.val would be ignored"):
+        SplitConfig(column="part", val=0.3)
+    assert SplitConfig(column="part", val=0.3, folds=3).folds == 3  # k-fold ignores val

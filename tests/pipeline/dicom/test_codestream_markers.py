@@ -13,7 +13,9 @@ from pydicom.dataset import Dataset
 from pipeline.dicom.codestream import (
     embedded_overlay,
     frame_size,
+    is_jpeg_family,
     planar_note,
+    reads_interleaved,
     value_bits,
 )
 
@@ -54,3 +56,9 @@ def test_planar_configuration_one_is_noted_only_where_the_decoder_interleaves() 
     assert planar_note(JPEG_LS, 1) is None
     note = planar_note(JPEG_BASELINE, 1)
     assert note is not None and note.endswith("read as 0")
+
+
+def test_video_syntaxes_are_no_jpeg_family_and_rle_keeps_its_planar_order() -> None:
+    assert not is_jpeg_family("1.2.840.10008.1.2.4.100")  # MPEG2 Main Profile
+    assert is_jpeg_family(JPEG_LS)
+    assert not reads_interleaved(RLE, 1) and reads_interleaved(RLE, None)

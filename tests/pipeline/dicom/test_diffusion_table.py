@@ -7,10 +7,12 @@ and FSL's bvec convention (components along the voxel axes, i negated when det >
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from pipeline.dicom.diffusion import _scaled_b, diffusion_table
+from pipeline.dicom.diffusion import _scaled_b, diffusion_table, fsl_bvecs, write_sidecars
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.stack_keys import DIRECTION, STACK_KEYS
 
@@ -44,3 +46,20 @@ def test_a_stack_whose_frames_disagree_has_no_table() -> None:
     frames[3] = _frame(3, 1000.0, x)
     assert diffusion_table(frames, [[0, 1], [2, 3]]) == ((0.0, (1.0, 0.0, 0.0)),
                                                          (1000.0, (1.0, 0.0, 0.0)))  # fmt: skip
+
+
+def test_bvecs_are_unit_vectors_whatever_the_voxel_size(tmp_path: Path) -> None:
+    # voxels of 2 x 2 x 3 mm: a gradient along LPS z is (0, 0, 1) along k, not 3
+    affine = np.diag([-2.0, -2.0, 3.0, 1.0])
+    assert fsl_bvecs(((1000.0, (0.0, 0.0, 1.0)),), affine)[:, 0].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_a_table_without_known_gradients_removes_an_older_bvec(tmp_path: Path) -> None:
+    affine = np.diag([-1.0, -1.0, 2.0, 1.0])
+    known = ((0.0, (0.0, 0.0, 0.0)), (1000.0, (1.0, 0.0, 0.0)))
+    assert len(write_sidecars(tmp_path / "d.nii.gz", known, affine)) == 2
+    assert write_sidecars(tmp_path / "d.nii.gz", ((0.0, None), (500.0, None)), affine) == [
+        tmp_path / "d.bval"
+    ]
+    assert not (tmp_path / "d.bvec").exists()
+    assert (tmp_path / "d.bval").read_text() == "0 500\n"

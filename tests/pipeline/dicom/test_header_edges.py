@@ -61,3 +61,10 @@ def test_an_intercept_beside_a_modality_lut_is_said_to_be_ignored() -> None:
     notes = check_image_header(ds)
     assert any("RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) 1 and -1024 beside it "
                "ignored" in n for n in notes)  # fmt: skip
+
+
+def test_zero_rows_are_refused() -> None:
+    with pytest.raises(
+        DicomError, match=r"Rows \(0028,0010\) must be a whole number in 1\.\.65535"
+    ):
+        check_image_header(_ct(Rows=0))

@@ -14,6 +14,7 @@ from pipeline.dicom.values import (
     numbers,
     orientation,
     slice_size,
+    voi_function,
 )
 from pipeline.errors import DicomError
 
@@ -60,3 +61,19 @@ def test_a_decimal_comma_may_start_the_number() -> None:
     # any count wanted: ",5" is 0.5 written with a comma (not 5 after a delimiter)
     assert numbers(",5", None, "WindowWidth") == (0.5,)
     assert numbers("2,\\,5", None, "WindowWidth") == (2.0, 0.5)
+
+
+def test_a_slash_delimits_numbers_too() -> None:
+    notes: list[str] = []
+    assert numbers("0.7/0.7", 2, "PixelSpacing", notes) == (0.7, 0.7)
+    assert notes == ["PixelSpacing (0028,0030) uses a non-standard delimiter, read as (0.7, 0.7)"]
+
+
+def test_a_clean_integer_past_the_maximum_is_refused() -> None:
+    with pytest.raises(DicomError, match=r"in 1\.\.65535; got 70000"):
+        integer({"Rows": 70000}, "Rows", minimum=1, maximum=65535)
+
+
+def test_the_voi_function_is_read_in_any_case() -> None:
+    assert voi_function({"VOILUTFunction": " sigmoid "}) == "SIGMOID"
+    assert voi_function({}) == "LINEAR"
