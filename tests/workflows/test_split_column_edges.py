@@ -78,3 +78,14 @@ def test_a_validation_fraction_beside_the_column_is_refused_without_folds() -> N
     with pytest.raises(ValueError, match=r"split\.val would be ignored"):
         SplitConfig(column="part", val=0.3)
     assert SplitConfig(column="part", val=0.3, folds=3).folds == 3  # k-fold ignores val
+
+
+def test_an_unstratified_split_does_not_look_at_the_labels() -> None:
+    series = _series(20)
+    relabelled = [{**r, "label": int(r["series_key"][1:]) % 3 == 0} for r in series]
+    config = _config(val=0.2, test=0.2, stratify=False)
+    parts = [{r["series_key"]: r["split"] for r in make_split(config, s, None)}
+             for s in (series, relabelled)]  # fmt: skip
+    assert parts[0] == parts[1]
+    kept = {r["series_key"]: r["label"] for r in make_split(config, relabelled, None)}
+    assert kept == {r["series_key"]: r["label"] for r in relabelled}  # labels kept in the rows
