@@ -18,6 +18,7 @@ from pipeline.metrics._arrays import (
     check_num_classes,
     class_probabilities,
 )
+from pipeline.metrics.roc import undefined_auc_reason
 
 # four distinct scores, no ties: every score is a threshold of its own
 TRUTH = np.array([0, 1, 1, 0])
@@ -67,3 +68,11 @@ def test_boolean_labels_are_class_indices_and_zero_classes_are_refused() -> None
     assert as_labels(np.array([True, False]), 2, "true").tolist() == [1, 0]
     with pytest.raises(ValueError, match="must be an int >= 1; got 0"):
         check_num_classes(0)
+
+
+def test_a_class_holding_every_case_is_named_as_such() -> None:
+    # one-vs-rest: class 2 has no negative case, classes 0 and 1 no positive one
+    assert undefined_auc_reason([2, 2, 2], ["a", "b", "c"]) == (
+        "ROC AUC (one-vs-rest) is undefined for 3 classes: classes 0 (a), 1 (b) have no case; "
+        "class 2 (c) is every case in the test cases, so roc_auc_macro is null"
+    )
