@@ -86,3 +86,10 @@ def test_mask_rows_need_a_frame_of_the_file_and_a_mask_that_exists(
     text = _problems(mr, tmp_path, None, _csv(tmp_path / "masks.csv", rows))
     assert f"frame out of range (1): {a} frame 1 of 1" in text
     assert f"mask file not found (1): {b}: nope.png" in text
+
+
+def test_past_ten_problems_of_a_kind_the_rest_are_counted(mr: Path, tmp_path: Path) -> None:
+    rows: list[list[object]] = [["file", "label"]] + [[f"gone/{n:02d}.dcm", 0] for n in range(12)]
+    text = _problems(mr, tmp_path, _csv(tmp_path / "l.csv", rows))
+    assert "not found under data.source (12): gone/00.dcm; " in text
+    assert "gone/09.dcm; and 2 more" in text and "gone/10.dcm" not in text
