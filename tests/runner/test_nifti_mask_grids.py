@@ -15,7 +15,14 @@ import pytest
 
 from pipeline.errors import RadpipeError
 from tests.runner.conftest import seg_config
-from tests.runner.test_nifti_masks_on_dicom import BLOCK, _dataset, _nifti, _ras, _write_masks
+from tests.runner.test_nifti_masks_on_dicom import (
+    BLOCK,
+    _dataset,
+    _nifti,
+    _ras,
+    _write_masks,
+    series_by_position,
+)
 from workflows.run.config import validate_config
 from workflows.run.study import prepare_study
 
@@ -72,15 +79,9 @@ def test_a_volume_a_hair_off_its_slices_gives_each_its_nearest_plane(
 ) -> None:
     """The volume's origin 1 % of a slice step past the first slice: each frame lies just
     below its plane (slice k at k - 0.01), within the tolerance; its nearest plane is k."""
-    series: dict[str, list[pydicom.Dataset]] = {}
-    for f in sorted((mr_seg / "dicom").rglob("*.dcm")):
-        ds = pydicom.dcmread(f, stop_before_pixels=True)
-        series.setdefault(ds.SeriesInstanceUID, []).append(ds)
     rows, want = [], {}
     (tmp_path / "truth" / "m").mkdir(parents=True)
-    for n, items in enumerate(series.values()):
-        normal = _ras(items[0])[:3, 2]
-        items.sort(key=lambda d: float(_ras(d)[:3, 3] @ normal))
+    for n, items in enumerate(series_by_position(mr_seg)):
         affine = _ras(items[0])
         affine[:3, 2] = _ras(items[1])[:3, 3] - _ras(items[0])[:3, 3]
         affine[:3, 3] += 0.01 * affine[:3, 2]
