@@ -39,6 +39,18 @@ def _ras(ds: pydicom.Dataset) -> np.ndarray:
     return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
 
 
+def series_by_position(study: Path) -> list[list[pydicom.Dataset]]:
+    """The headers of each series of ``study``, sorted along the slice normal."""
+    series: dict[str, list[pydicom.Dataset]] = {}
+    for f in sorted((study / "dicom").rglob("*.dcm")):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        series.setdefault(ds.SeriesInstanceUID, []).append(ds)
+    for items in series.values():
+        normal = _ras(items[0])[:3, 2]
+        items.sort(key=lambda d: float(_ras(d)[:3, 3] @ normal))
+    return list(series.values())
+
+
 def _nifti(path: Path, data: np.ndarray, affine: np.ndarray) -> None:
     img = nib.Nifti1Image(data, affine)
     img.set_qform(affine, code=1)
@@ -128,15 +140,10 @@ def test_a_series_volume_mask_gives_each_slice_its_own_plane(
     monkeypatch.setattr(orientations, "apply_orientation",
                         lambda *a: calls.append(1) or real(*a))  # fmt: skip
 
-    series: dict[str, list[pydicom.Dataset]] = {}
-    for f in sorted((mr_seg / "dicom").rglob("*.dcm")):
-        ds = pydicom.dcmread(f, stop_before_pixels=True)
-        series.setdefault(ds.SeriesInstanceUID, []).append(ds)
     rows, want = [], {}
     (tmp_path / "truth" / "m").mkdir(parents=True)
-    for n, items in enumerate(series.values()):
-        normal = _ras(items[0])[:3, 2]
-        items.sort(key=lambda d: float(_ras(d)[:3, 3] @ normal))
+    series = series_by_position(mr_seg)
+    for n, items in enumerate(series):
         _, affine = _stored("rows_flipped", _ras(items[0]))
         affine[:3, 2] = _ras(items[1])[:3, 3] - _ras(items[0])[:3, 3]
         volume = np.stack([(BLOCK * (k + 1)).T[:, ::-1] for k in range(len(items))], axis=-1)
