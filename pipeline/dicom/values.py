@@ -157,14 +157,25 @@ def _floats(value: Any, keyword: str, n: int | None) -> tuple[tuple[float, ...],
         split: tuple[float, ...] | None = tuple(float(v) for v in _items(value))
     except (TypeError, ValueError):
         split = None
-    if decimal is not None and (split is None or n is None or len(split) != n):
+    opens = decimal is not None and any(_OPENING.fullmatch(p) for p in _pieces(value))
+    if decimal is not None and (split is None or n is None or len(split) != n or opens):
         return decimal, True
     if split is None:
         raise DicomError("", f"{tag_name(keyword)} is not numeric: {_show(value)}.")
     return split, False
 
 
+_OPENING = re.compile(r"[+-]?,\d+([eE][+-]?\d+)?")  # ",5": it has no delimiter reading
 _DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
+
+
+def _pieces(value: Any) -> list[str]:
+    """The backslash-separated values of a DS/IS value, stripped, as text."""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str):
+        return [p.strip().strip("\x00") for p in value.strip().strip("\x00").split("\\")]
+    return [str(p).strip().strip("\x00") for p in (value if hasattr(value, "__len__") else [value])]
 
 
 def _decimal_comma(value: Any) -> tuple[float, ...] | None:
@@ -173,15 +184,8 @@ def _decimal_comma(value: Any) -> tuple[float, ...] | None:
     Numbers are the backslash-separated pieces; ``None`` when none has a comma, or a piece is
     not a number then.
     """
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    if isinstance(value, str):
-        pieces: list[Any] = value.strip().strip("\x00").split("\\")
-    else:
-        pieces = list(value) if hasattr(value, "__len__") else [value]
     out, found = [], False
-    for piece in pieces:
-        text = str(piece).strip().strip("\x00")
+    for text in _pieces(value):
         if _DECIMAL_COMMA.fullmatch(text):
             text, found = text.replace(",", "."), True
         try:

@@ -61,6 +61,13 @@ def test_a_decimal_comma_may_start_the_number() -> None:
     # any count wanted: ",5" is 0.5 written with a comma (not 5 after a delimiter)
     assert numbers(",5", None, "WindowWidth") == (0.5,)
     assert numbers("2,\\,5", None, "WindowWidth") == (2.0, 0.5)
+    # one number wanted: still 0.5 (a delimiter before the first number is no reading of it;
+    # it was 5.0, the comma dropped as an empty delimiter), said as a decimal comma
+    notes: list[str] = []
+    assert numbers(",5", 1, "SliceThickness", notes) == (0.5,)
+    assert numbers("-,25", 1, "RescaleIntercept") == (-0.25,)
+    assert notes == ["SliceThickness is written with a decimal comma (',5'), read as 0.5"]
+    assert numbers("1,1", 2, "PixelSpacing") == (1.0, 1.0)  # a delimiter where two are wanted
 
 
 def test_a_slash_delimits_numbers_too() -> None:
