@@ -253,7 +253,9 @@ def _image_checks(ds: Any) -> list[str]:
     _samples(ds, notes)
     check_palette(ds)
     _syntax(ds, notes)
-    integer(ds, "NumberOfFrames", 1, minimum=0)
+    if integer(ds, "NumberOfFrames", 1, minimum=0) == 0:  # read as 1 (decode.frame_count)
+        notes.append(f"{tag_name('NumberOfFrames')} is 0 (it counts the frames, at least 1; "
+                     "PS3.3 C.7.6.6): read as 1 frame")  # fmt: skip
     _frame_groups(ds, notes)
     _bits(ds, notes)
     integer(ds, "PixelRepresentation", 0, maximum=1)
