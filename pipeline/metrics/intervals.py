@@ -15,13 +15,14 @@ in Sun & Xu, IEEE Signal Processing Letters 21 (2014) 1389-1393.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm, rankdata
 
 from pipeline.metrics._arrays import (
     ArrayOrTensor,
+    average_ranks,
     binary_truth,
     positive_scores,
 )
@@ -174,9 +175,9 @@ def delong_roc_ci(
     }
     if m == 0 or n == 0:
         return out | {k: float("nan") for k in ("estimate", "se", "low", "high")}
-    tz = rankdata(np.concatenate([x, y]))  # midranks of the pooled scores
-    v10 = (tz[:m] - rankdata(x)) / n  # per positive: fraction of negatives it outranks
-    v01 = 1.0 - (tz[m:] - rankdata(y)) / m  # per negative: fraction of positives above it
+    tz = average_ranks(np.concatenate([x, y]))  # midranks of the pooled scores
+    v10 = (tz[:m] - average_ranks(x)) / n  # per positive: fraction of negatives it outranks
+    v01 = 1.0 - (tz[m:] - average_ranks(y)) / m  # per negative: fraction of positives above it
     auc = float(v10.mean())
     if m < 2 or n < 2:
         return out | {
@@ -186,7 +187,7 @@ def delong_roc_ci(
             "high": float("nan"),
         }
     se = float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
-    z = float(norm.ppf(1 - (1 - level) / 2))
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
     return out | {
         "estimate": auc,
         "se": se,

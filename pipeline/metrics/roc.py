@@ -10,10 +10,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.stats import rankdata
 
 from pipeline.metrics._arrays import (
     ArrayOrTensor,
+    average_ranks,
     binary_truth,
     check_finite_scores,
     positive_scores,
@@ -200,7 +200,7 @@ def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
     n_neg = positive.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(scores)  # average ranks for ties
+    ranks = average_ranks(scores)  # average ranks for ties
     u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
 

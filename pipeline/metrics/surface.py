@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from pipeline.metrics._arrays import ArrayOrTensor, as_labels, to_numpy
 
@@ -200,6 +198,9 @@ def _directed(source: np.ndarray, target: np.ndarray, sampling: tuple[float, ...
     the target's element centres (in mm) answers exactly and much faster than a Euclidean
     distance transform of the whole box; dense, fragmented surfaces take the transform.
     """
+    from scipy import ndimage  # here: classification runs need no scipy (0.9 s to import)
+    from scipy.spatial import cKDTree
+
     if not source.any():
         return np.zeros(0)
     if not target.any():

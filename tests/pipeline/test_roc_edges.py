@@ -76,3 +76,20 @@ def test_a_class_holding_every_case_is_named_as_such() -> None:
         "ROC AUC (one-vs-rest) is undefined for 3 classes: classes 0 (a), 1 (b) have no case; "
         "class 2 (c) is every case in the test cases, so roc_auc_macro is null"
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_average_ranks_are_scipys_midranks(seed: int) -> None:
+    """The ranks behind AUC, DeLong's interval and the saliency check's Spearman rho: those
+    of ``scipy.stats.rankdata`` (average method), with many ties and without."""
+    from scipy.stats import rankdata, spearmanr
+
+    from pipeline.metrics._arrays import average_ranks
+
+    rng = np.random.default_rng(seed)
+    for values in (rng.integers(0, 5, 40), rng.normal(size=33), np.array([7.0])):
+        np.testing.assert_array_equal(average_ranks(values), rankdata(values))
+    assert average_ranks(np.array([10, 20, 20, 5])).tolist() == [2.0, 3.5, 3.5, 1.0]
+    a, b = rng.integers(0, 6, 50), rng.normal(size=50)
+    rho = np.corrcoef(average_ranks(a), average_ranks(b))[0, 1]
+    assert rho == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
