@@ -1,7 +1,10 @@
 """Train a tiny model with :func:`workflows.train.loop.train`, alone or as one DDP rank.
 
 Run by ``test_distributed`` in-process (single) and under torchrun (2 gloo ranks):
-``python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py RUN EPOCHS``.
+``python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py RUN EPOCHS
+[MORE]``: EPOCHS epochs, then (with MORE) a resume to MORE epochs in the same processes,
+``final_weights-EPOCHS.pt`` and ``final_weights-MORE.pt`` saved after each (one torchrun:
+each costs ~15 s of process start-up on 2 cores).
 The model has no BatchNorm: its running statistics would be per rank (each rank sees half of
 every batch), which is exactly what makes DDP differ from one process.
 """
@@ -50,12 +53,14 @@ def main() -> None:
     from workflows.train.ddp import destroy_distributed, init_distributed
 
     torch.set_num_threads(1)
-    run_dir, epochs = Path(sys.argv[1]), int(sys.argv[2])
+    run_dir, rounds = Path(sys.argv[1]), [int(a) for a in sys.argv[2:]]
     ctx = init_distributed("gloo", timeout_s=60)
     try:
-        model = run(run_dir, epochs, ctx, resume="--resume" in sys.argv)
-        if ctx.is_main:
-            torch.save(model.state_dict(), run_dir / "final_weights.pt")
+        for k, epochs in enumerate(rounds):
+            model = run(run_dir, epochs, ctx, resume=k > 0)
+            if ctx.is_main:
+                torch.save(model.state_dict(), run_dir / f"final_weights-{epochs}.pt")
+            torch.distributed.barrier()  # rank 0's checkpoint is written before a resume
         (run_dir / f"rank{ctx.rank}-of-{ctx.world_size}.txt").write_text("ok")
     finally:
         destroy_distributed()
