@@ -17,10 +17,10 @@ import numpy as np
 
 from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
 from pipeline.dicom.lut import modality_ignored
-from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
@@ -190,12 +190,12 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if is_mosaic(ds):
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
-    grid, iop = _grid_positions(ds), None
-    if grid is None and (nm := nm_geometry(ds)) is not None:
-        grid, iop = nm
+    grid, iop, stack = _grid_positions(ds), None, None
+    if grid is None and (stack := frame_stack(ds)) is not None:
+        grid, iop = stack.positions, stack.orientation  # one position for every frame
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     times = None if enhanced else cine_intervals(ds, count)
-    unusable = "" if enhanced else cine_problem(ds, count)
+    unusable = stack.note if stack and stack.note else "" if enhanced else cine_problem(ds, count)
     for f in range(count):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
