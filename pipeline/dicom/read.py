@@ -28,6 +28,7 @@ from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.presentation import presentation_inverse
+from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.values import (
     integer,
 )
@@ -162,6 +163,7 @@ def image_from_dataset(
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
+    notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     return DicomImage(
         source=source,
         stored=stored,
