@@ -27,6 +27,7 @@ from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.tiles import tiled_picture
+from pipeline.dicom.units import value_unit
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -57,7 +58,8 @@ class FrameRef:
     SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices);
     ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
     nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
-    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs.
+    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
+    ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`).
     """
 
     source: str
@@ -87,6 +89,7 @@ class FrameRef:
     modality: str = ""
     slice_location: float | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
+    unit: str = ""
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no
@@ -180,6 +183,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
+        "unit": value_unit(ds),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     count = frame_count(ds)
