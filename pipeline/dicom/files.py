@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.byte_order import read_in_byte_order
 from pipeline.dicom.preamble import misplaced_prefix, read_from
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
@@ -211,8 +212,8 @@ def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
         return _read_deflated(path, rel, pixels, max_bytes)
     defer = None if pixels else 4096
     try:  # the 'DICM' prefix is not always where it seems (dcm4che #981)
-        moved = misplaced_prefix(head)
-        ds = read_from(path, moved) if moved else dcmread(path, defer_size=defer)
+        moved = misplaced_prefix(head)  # and the data set in the byte order said?
+        ds = read_from(path, moved) if moved else read_in_byte_order(path, head, defer)
         _infer_syntax(ds)  # File Meta without (0002,0010)
         return ds
     except InvalidDicomError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipeline.dicom.cine import cine_step
+from pipeline.dicom.frame_stack import ONE_POSITION
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.stack_keys import STACK_KEYS
 from pipeline.dicom.volume_plan import VolumePlan
@@ -18,9 +19,12 @@ __all__ = ["flat_volume", "flat_volumes"]
 def _missing_geometry(frames: list[FrameRef], order: list[int]) -> str:
     """The attributes that place an image which some of ``order`` lack, as ``"A/B"``.
 
-    Unusable values count as lacking (a PixelSpacing of 0, an unreadable orientation).
+    Unusable values count as lacking (a PixelSpacing of 0, an unreadable orientation); a
+    classic multi-frame file's one position lacks one for each frame (:mod:`.frame_stack`).
     """
-    names = (("position", "ImagePositionPatient"), ("orientation", "ImageOrientationPatient"),
+    one = all(frames[k].note.startswith(ONE_POSITION) for k in order if frames[k].position is None)
+    names = (("position", "ImagePositionPatient" + " for each frame" * one),
+             ("orientation", "ImageOrientationPatient"),
              ("pixel_spacing", "PixelSpacing"))  # fmt: skip
     return "/".join(n for a, n in names if any(getattr(frames[k], a) is None for k in order))
 

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.groups import plane
 from pipeline.dicom.header import plane_attr
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
-from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import first_number, frame_window, numbers, orientation
@@ -57,9 +57,10 @@ def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[Frame
     try:
         if "PerFrameFunctionalGroupsSequence" not in ds:  # classic objects: every frame alike
             info = _classic_frame(ds, notes)
-            nm = nm_geometry(ds)  # NM tomography: frames stacked by SpacingBetweenSlices
-            if nm is not None:
-                return tuple(replace(info, position=p, orientation=nm[1]) for p in nm[0])
+            stack = frame_stack(ds)  # NM tomography and the like: by SpacingBetweenSlices
+            if stack is not None and stack.positions is not None:
+                return tuple(replace(info, position=p, orientation=stack.orientation)
+                             for p in stack.positions)  # fmt: skip
             return (info,) * n
         return tuple(_frame_info(ds, f, notes) for f in range(n))
     except DicomError as err:

@@ -17,16 +17,17 @@ import numpy as np
 
 from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
 from pipeline.dicom.lut import modality_ignored
-from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
 from pipeline.dicom.tiles import tiled_picture
+from pipeline.dicom.units import value_unit
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -57,7 +58,8 @@ class FrameRef:
     SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices);
     ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
     nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
-    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs.
+    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
+    ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`).
     """
 
     source: str
@@ -87,6 +89,7 @@ class FrameRef:
     modality: str = ""
     slice_location: float | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
+    unit: str = ""
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no
@@ -180,6 +183,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "study": str(ds.get("StudyInstanceUID", "") or ""),
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
+        "unit": value_unit(ds),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     count = frame_count(ds)
@@ -190,12 +194,12 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     if is_mosaic(ds):
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
-    grid, iop = _grid_positions(ds), None
-    if grid is None and (nm := nm_geometry(ds)) is not None:
-        grid, iop = nm
+    grid, iop, stack = _grid_positions(ds), None, None
+    if grid is None and (stack := frame_stack(ds)) is not None:
+        grid, iop = stack.positions, stack.orientation  # one position for every frame
     enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
     times = None if enhanced else cine_intervals(ds, count)
-    unusable = "" if enhanced else cine_problem(ds, count)
+    unusable = stack.note if stack and stack.note else "" if enhanced else cine_problem(ds, count)
     for f in range(count):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(

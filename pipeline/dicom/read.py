@@ -28,6 +28,8 @@ from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.presentation import presentation_inverse
+from pipeline.dicom.shutters import shutter_note
+from pipeline.dicom.units import value_unit
 from pipeline.dicom.values import (
     integer,
 )
@@ -68,6 +70,7 @@ class DicomImage:
     problems: tuple[str, ...] = ()
     padding: tuple[int, int] | None = None
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
+    unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
 
     @property
     def voi_function(self) -> str:
@@ -162,6 +165,7 @@ def image_from_dataset(
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
+    notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     return DicomImage(
         source=source,
         stored=stored,
@@ -171,6 +175,7 @@ def image_from_dataset(
         frames=frames,
         modality_lut=lut.modality_lut(ds, source, little, signed),
         units=lut.value_units(ds),
+        unit=value_unit(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
         padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,

@@ -257,6 +257,7 @@ def _run_instance(
     if image.is_color and options.format == "png16":
         out_type = "uint8"  # PNG writers here take 8-bit RGB only
     rank = {f: r for r, f in enumerate(frame_order(image))}
+    unit = "" if image.is_color or out_type != "float32" else image.unit  # modality values
     keys = [hash_key(inst.patient_id), hash_key(inst.study_uid), hash_key(inst.series_uid)]
     instance_key = task.instance_key or hash_key(inst.sop_uid)
     rows = []
@@ -269,7 +270,8 @@ def _run_instance(
         spacing = image.frames[frame].pixel_spacing
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
-                  used, options.format, "", "", "; ".join(problems)]  # fmt: skip
+                  used, options.format, "", "", unit if used == "none" else "",
+                  "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
 
@@ -340,6 +342,7 @@ def _run_series(
     own = any(p.startswith("HU preset:") for p in said)  # the files' own units said it
     # each volume's own modality: a series filed with several is split by it (kinds.py)
     kinds = [plan.frames[v.frames[0][0]].modality or task.modality for v in plan.volumes]
+    units = [plan.frames[v.frames[0][0]].unit for v in plan.volumes]  # of modality values
     presets = [None if own else preset_note(window, kind) for kind in kinds]
     problems = tuple(dict.fromkeys([*said, *filter(None, presets)]))
     if options.strict and problems:
@@ -361,6 +364,7 @@ def _run_series(
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
+                  units[v] if volume.window == "none" and not volume.rgb else "",
                   "; ".join(filter(None, [*volume.problems, thin[v], presets[v]]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
@@ -388,7 +392,7 @@ def _one_slice_note(plan: Any, volume: Any) -> str:
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "problems",
+    "volume", "slice_spacing", "units", "problems",
 ]  # fmt: skip
 
 
