@@ -80,9 +80,7 @@ def test_other_values_are_refused_naming_file_values_and_option(
         pytest.param(np.array([[0.0, 1.0, np.nan]]), "{0, 1, nan}", id="nan"),
     ],
 )
-def test_a_mask_with_fractions_is_not_offered_a_value_mapping(
-    arr: np.ndarray, shown: str
-) -> None:
+def test_a_mask_with_fractions_is_not_offered_a_value_mapping(arr: np.ndarray, shown: str) -> None:
     """A resampled or soft NIfTI mask ({0, 0.5, 1}) was offered ``data.mask_values`` ``{0: 0,
     0.5: 1, 1: 2}``, which the config refuses (its keys are whole numbers)."""
     with pytest.raises(RadpipeError) as info:
