@@ -9,6 +9,7 @@ expected values here are numpy's, per channel, over the stacked training images.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,23 @@ def test_another_channel_count_than_fitted_is_refused() -> None:
         stage(Sample(np.zeros((1, 5, 7), np.float32), meta={"id": "grey"}))
     with pytest.raises(RadpipeError, match=r"samples\[4\] has 1 channel\(s\), the samples"):
         ZScore(mode="dataset").fit([*_train(), Sample(np.zeros((1, 5, 7), np.float32))])
+
+
+def test_a_pipeline_saved_before_channel_wise_is_applied_as_it_was_trained(
+    tmp_path: Path,
+) -> None:
+    """A run's ``stages/pipeline.json`` written before the parameter existed pooled the
+    channels; ``radpipe predict`` and ``evaluate`` must apply it so, not per channel."""
+    saved = [
+        {"name": "z", "type": "z_score", "mode": "image"},
+        {"name": "r", "type": "rescale_intensity", "out_range": [0, 1], "in_range": None},
+    ]
+    (tmp_path / "pipeline.json").write_text(json.dumps(saved))
+    loaded = Pipeline.load(tmp_path)
+    assert [stage.channel_wise for _, stage in loaded.steps] == [False, False]
+    image = np.array([[[1.0, 3.0]], [[100.0, 300.0]]], np.float32)
+    pooled = (image - image.mean()) / image.std()
+    want = (pooled - pooled.min()) / (pooled.max() - pooled.min())
+    np.testing.assert_allclose(loaded(Sample(image)).image, want, rtol=1e-6)
+    Pipeline([("z", ZScore())]).save(tmp_path / "today")
+    assert Pipeline.load(tmp_path / "today")["z"].channel_wise is True
