@@ -43,3 +43,17 @@ def test_overlays_of_rgb_cases_are_drawn(tmp_path: Path) -> None:
     rgb = np.random.default_rng(1).random((3, 8, 8)) * 255
     out = plots.plot_overlays([("c0", rgb, true, np.roll(true, 1, 0), 0.67)], tmp_path / "o.png")
     assert Image.open(out).size[0] > 100
+
+
+def test_thumbnails_and_saliency_show_colour_not_the_middle_channel(tmp_path: Path) -> None:
+    """Thumbnails showed channel 1 of an RGB image in grey (the 'middle slice' of axis 0),
+    saliency maps channel 0, neither said."""
+    rgb = np.arange(3 * 2 * 4, dtype=np.float32).reshape(3, 2, 4)
+    shown, note = plots._plane(rgb)
+    assert shown.shape == (2, 4, 3) and note == "" and shown[1, 3].tolist()[2] == 1.0
+    volume = np.random.default_rng(2).normal(size=(4, 5, 3, 3))  # 4 channels, 5 slices
+    shown, note = plots._plane(volume)
+    assert np.array_equal(shown, volume[0, 2]) and note == "  (channel 0 of 4)"
+    plots.plot_thumbnails([("c0", rgb, "x"), ("c1", volume, "y")], tmp_path / "t.png", title="t")
+    rows = [("c0", rgb, {"occlusion": np.ones((2, 4))}, "evidence for: organ")]
+    assert Image.open(plots.plot_saliency(rows, tmp_path / "s.png")).size[0] > 100

@@ -285,10 +285,11 @@ def plot_thumbnails(
     fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4))
     for i, (case_id, image, caption) in enumerate(items):
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.imshow(_plane(np.asarray(image)), cmap="gray", interpolation="nearest")
+        plane, note = _plane(np.asarray(image))
+        ax.imshow(plane, cmap="gray", interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{case_id}\n{caption}", fontsize=7, loc="left")
+        ax.set_title(f"{case_id}{note}\n{caption}", fontsize=7, loc="left")
     fig.suptitle(title, fontsize=10, x=0.01, ha="left")
     return _save(fig, path)
 
@@ -307,18 +308,18 @@ def plot_saliency(
     cols = 1 + len(methods)
     fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3))
     for r, (case_id, image, maps, caption) in enumerate(rows):
-        img = np.asarray(image)
-        img = img[0] if img.ndim > 2 else img  # first channel
         first = np.asarray(maps[methods[0]])
+        img = np.asarray(image)
+        img = img[None] if img.ndim == first.ndim else img  # (C, *spatial)
         z = (
             int(np.abs(first).reshape(first.shape[0], -1).sum(1).argmax())
             if first.ndim == 3
             else None
         )
-        plane = img[z] if z is not None and img.ndim == 3 else img
+        plane, note = _shown_channels(img[:, z] if z is not None else img)
         ax = fig.add_subplot(len(rows), cols, r * cols + 1)
         ax.imshow(plane, cmap="gray", interpolation="nearest")
-        ax.set_title(f"{case_id}\n{caption}", fontsize=8, loc="left")
+        ax.set_title(f"{case_id}{note}\n{caption}", fontsize=8, loc="left")
         for c, method in enumerate(methods, start=2):
             attr = np.asarray(maps[method])
             attr = attr[z] if z is not None and attr.ndim == 3 else attr
@@ -338,11 +339,12 @@ def plot_saliency(
     return _save(fig, path)
 
 
-def _plane(image: np.ndarray) -> np.ndarray:
-    """A 2-D view of ``(C, H, W)``, ``(C, D, H, W)``, ``(H, W)`` or ``(D, H, W)`` data."""
-    while image.ndim > 2:
-        image = image[image.shape[0] // 2] if image.shape[0] > 1 else image[0]
-    return image
+def _plane(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """A 2-D view of ``(C, H, W)`` or ``(C, D, H, W)`` (its middle slice), drawn as
+    :func:`_shown_channels` says; ``(H, W)`` as it is. It showed the middle channel in grey."""
+    while image.ndim > 3:
+        image = image[:, image.shape[1] // 2]
+    return (image, "") if image.ndim == 2 else _shown_channels(image)
 
 
 def _pick_slice(
