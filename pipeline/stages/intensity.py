@@ -25,7 +25,7 @@ from pipeline.ops.intensity import (
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
 from pipeline.stage import Stage
-from pipeline.stages._checks import check_number
+from pipeline.stages._checks import check_flag, check_number
 from pipeline.stages._fit import fit_images
 
 _MODES = ("image", "dataset")
@@ -148,6 +148,8 @@ class RescaleIntensity(Stage):
     ) -> None:
         _check_range("RescaleIntensity", "out_range", out_range)
         _check_range("RescaleIntensity", "in_range", in_range)
+        check_flag("RescaleIntensity", "clip", clip)
+        check_flag("RescaleIntensity", "channel_wise", channel_wise)
         self.out_range = out_range
         self.in_range = in_range
         self.clip = clip
@@ -173,6 +175,7 @@ class CenterIntensity(Stage):
 
     def __init__(self, *, mode: str = "image", channel_wise: bool = True) -> None:
         _check_mode("CenterIntensity", mode)
+        check_flag("CenterIntensity", "channel_wise", channel_wise)
         self.mode = mode
         self.channel_wise = channel_wise
 
@@ -207,6 +210,7 @@ class ZScore(Stage):
 
     def __init__(self, *, mode: str = "image", channel_wise: bool = True) -> None:
         _check_mode("ZScore", mode)
+        check_flag("ZScore", "channel_wise", channel_wise)
         self.mode = mode
         self.channel_wise = channel_wise
 
@@ -250,6 +254,8 @@ class ScalePercentiles(Stage):
                 f"ScalePercentiles needs 0 <= lower < upper <= 100; got {lower}, {upper}."
             )
         _check_mode("ScalePercentiles", mode)
+        check_flag("ScalePercentiles", "clip", clip)
+        check_flag("ScalePercentiles", "channel_wise", channel_wise)
         self.lower = lower
         self.upper = upper
         _check_range("ScalePercentiles", "out_range", out_range)

@@ -126,3 +126,10 @@ def test_a_pipeline_saved_before_channel_wise_is_applied_as_it_was_trained(
     np.testing.assert_allclose(loaded(Sample(image)).image, want, rtol=1e-6)
     Pipeline([("z", ZScore())]).save(tmp_path / "today")
     assert Pipeline.load(tmp_path / "today")["z"].channel_wise is True
+
+
+@pytest.mark.parametrize("cls", [ZScore, CenterIntensity, ScalePercentiles, RescaleIntensity])
+def test_channel_wise_must_be_a_bool(cls: type) -> None:
+    """A quoted YAML 'false' is a string, and was truthy: per channel where pooling was asked."""
+    with pytest.raises(ValueError, match=f"'channel_wise' parameter of {cls.__name__} must be"):
+        cls(channel_wise="false")
