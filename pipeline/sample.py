@@ -11,6 +11,35 @@ from typing import Any
 import numpy as np
 
 
+def _check_class_indices(mask: np.ndarray, meta: dict[str, Any]) -> None:
+    """Refuse a mask that is not class indices, which every stage would carry on unsaid.
+
+    A float mask of 0.5 (a soft label, a mask resized linearly) went through every stage
+    and became class 0 where the batch was made (``int64`` truncation): the model trained on
+    a mask the user never drew. Whole-number floats (a NIfTI mask read with ``get_fdata``)
+    are class indices and pass; the check costs nothing for integer and boolean masks.
+    """
+    if mask.dtype.kind in "biu":
+        return
+    name = f"sample {meta['id']!r}" if "id" in meta else "the sample"
+    if mask.dtype.kind != "f":
+        raise ValueError(
+            f"Sample.mask must hold class indices (integers, booleans or whole-number floats); "
+            f"{name} has dtype {mask.dtype}."
+        )
+    whole = np.isfinite(mask) & (mask == np.round(mask))
+    if not whole.all():
+        bad = np.unique(mask[~whole])
+        shown = ", ".join(f"{v:g}" for v in bad[:4]) + (", ..." if bad.size > 4 else "")
+        raise ValueError(
+            f"Sample.mask must hold class indices; {name} has a float mask with "
+            f"{int(whole.size - np.count_nonzero(whole))} of {mask.size} values that are not "
+            f"whole numbers ({shown}): a probability map, or a mask resized with "
+            "interpolation. Binarise or round it first, e.g. (mask >= 0.5).astype(np.uint8) "
+            "or np.rint(mask).astype(np.uint8), and resize masks with nearest neighbour."
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Sample:
     """An image with its optional mask, label and metadata.
@@ -35,7 +64,9 @@ class Sample:
         ``image`` or ``mask`` is not a numpy array (a torch tensor failed later inside a
         stage, e.g. ``'Tensor' object has no attribute 'astype'``).
     ValueError
-        ``image`` is not 3-D or 4-D, or ``mask`` is not of the image's spatial shape.
+        ``image`` is not 3-D or 4-D, ``mask`` is not of the image's spatial shape, or
+        ``mask`` is not class indices: a float mask holding fractions or NaN (a probability
+        map, a mask resized with linear interpolation), or a dtype that holds no numbers.
 
     Notes
     -----
@@ -73,6 +104,8 @@ class Sample:
             raise ValueError(
                 f"Expected mask of spatial shape {self.image.shape[1:]}; got {self.mask.shape}."
             )
+        if self.mask is not None:
+            _check_class_indices(self.mask, self.meta)
 
     @property
     def spatial_shape(self) -> tuple[int, ...]:

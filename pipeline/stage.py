@@ -339,12 +339,26 @@ class Pipeline:
     def load(cls, folder: str | Path) -> Pipeline:
         """Read what :meth:`save` wrote: the config, then each fitted stage's state."""
         folder = Path(folder)
-        pipe = cls.from_config(json.loads((folder / "pipeline.json").read_text()))
+        specs = json.loads((folder / "pipeline.json").read_text())
+        pipe = cls.from_config([_as_saved(spec) for spec in specs])
         for name, stage in pipe.steps:
             path = folder / f"{name}.npz"
             if path.exists():
                 stage.load_state_dict(_state_from_npz(path))
         return pipe
+
+
+# Saved before 2026-12-02 (no ``channel_wise``), these stages pooled the channels: a run
+# trained then is applied as it was trained, not with the per-channel statistics of today.
+_POOLED_BEFORE = frozenset(
+    {"z_score", "center_intensity", "scale_percentiles", "rescale_intensity"}
+)
+
+
+def _as_saved(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec.get("type") in _POOLED_BEFORE and "channel_wise" not in spec:
+        return {**spec, "channel_wise": False}
+    return spec
 
 
 def _jsonable(value: Any) -> Any:

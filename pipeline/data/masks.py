@@ -94,6 +94,13 @@ def mask_classes(
     if whole and found.size and found.min() >= 0 and found.max() < max_classes:
         return arr.astype(np.uint8)
     shown = ", ".join(f"{v:g}" for v in found[:12]) + (", ..." if found.size > 12 else "")
+    if not whole:  # data.mask_values maps whole numbers: its advice cannot apply
+        raise RadpipeError(
+            f"{name}: mask values {{{shown}}} include fractions (or NaN), which no class index "
+            "is: a probability map, or a mask resized or saved with smoothing (interpolation). "
+            "Threshold it, or export it again resized with nearest neighbour if at all; "
+            "radpipe does not guess how to round it."
+        )
     if found.size > max_classes:  # no mapping makes this a label map: say what it looks like
         raise RadpipeError(
             f"{name}: {found.size} distinct mask values ({{{shown}}}), more than a label map of "

@@ -37,3 +37,18 @@ def check_number(
         ok = math.isfinite(number) and (number > low if strict else number >= low)
     if not ok:
         raise ValueError(f"The '{name}' parameter of {stage} must be {kind}{bound}; got {value!r}.")
+
+
+def check_flag(stage: str, name: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` is a ``bool`` (a YAML ``'false'`` in quotes, a
+    string, was truthy: the opposite of what it says).
+
+    Examples
+    --------
+    >>> check_flag("ZScore", "channel_wise", "false")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'channel_wise' parameter of ZScore must be true or false; got 'false'.
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"The '{name}' parameter of {stage} must be true or false; got {value!r}.")

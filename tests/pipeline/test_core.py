@@ -87,7 +87,9 @@ def test_a_saved_pipeline_loads_in_a_fresh_interpreter_without_importing_the_sta
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, check=False)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "Pipeline([('z_score_0', ZScore(mode='image'))])"
+    assert out.stdout.strip() == (
+        "Pipeline([('z_score_0', ZScore(mode='image', channel_wise=True))])"
+    )
 
 
 def test_stage_params_round_trip() -> None:

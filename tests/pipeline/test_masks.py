@@ -61,7 +61,6 @@ def test_small_integers_are_class_indices(tmp_path: Path) -> None:
         (np.array([[0, 128, 255]], np.uint8), "{0, 128, 255}"),
         (np.array([[0, 40]], np.uint8), "{0, 40}"),
         (np.array([[-1, 0, 1]], np.int16), "{-1, 0, 1}"),
-        (np.array([[0.0, 0.5]], np.float32), "{0, 0.5}"),
     ],
 )
 def test_other_values_are_refused_naming_file_values_and_option(
@@ -72,6 +71,25 @@ def test_other_values_are_refused_naming_file_values_and_option(
     text = str(info.value)
     assert text.startswith(f"m/001.png: mask values {shown} are neither class indices 0..31")
     assert "data.mask_values" in text
+
+
+@pytest.mark.parametrize(
+    "arr, shown",
+    [
+        pytest.param(np.array([[0.0, 0.5, 1.0]], np.float32), "{0, 0.5, 1}", id="half"),
+        pytest.param(np.array([[0.0, 1.0, np.nan]]), "{0, 1, nan}", id="nan"),
+    ],
+)
+def test_a_mask_with_fractions_is_not_offered_a_value_mapping(arr: np.ndarray, shown: str) -> None:
+    """A resampled or soft NIfTI mask ({0, 0.5, 1}) was offered ``data.mask_values`` ``{0: 0,
+    0.5: 1, 1: 2}``, which the config refuses (its keys are whole numbers)."""
+    with pytest.raises(RadpipeError) as info:
+        mask_classes(arr, "m/001.nii.gz")
+    text = str(info.value)
+    assert text.startswith(f"m/001.nii.gz: mask values {shown} include fractions (or NaN)")
+    assert "data.mask_values" not in text and "nearest neighbour" in text
+    with pytest.raises(ValueError, match="fractional part"):
+        DataConfig(source="s", mask_values={0: 0, 0.5: 1})  # type: ignore[dict-item]
 
 
 def test_a_smoothed_mask_is_not_offered_a_value_mapping(tmp_path: Path) -> None:

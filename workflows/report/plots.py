@@ -147,9 +147,10 @@ def plot_overlays(
     Parameters
     ----------
     cases
-        ``(id, image, true_mask, pred_mask, score)``; image ``(H, W)`` or ``(D, H, W)``
-        (a channel axis of size 1 is dropped); for volumes the slice with most truth (else
-        prediction) foreground is shown.
+        ``(id, image, true_mask, pred_mask, score)``; image ``(H, W)`` or ``(D, H, W)``, or
+        with a channel axis first (one channel: grey; three: colour; more: channel 0, said
+        in the title); for volumes the slice with most truth (else prediction) foreground is
+        shown.
     class_names
         Names of the classes (background first), for the legend; default ``class 1``, ...
     """
@@ -164,7 +165,7 @@ def plot_overlays(
     k = max(present, default=1) + 1
     colours = ListedColormap(["#00000000", *[PALETTE[(c - 1) % 7] for c in range(1, k)]])
     for r, (case_id, image, true, pred, score) in enumerate(cases):
-        img, t, p = _pick_slice(np.asarray(image), np.asarray(true), np.asarray(pred))
+        img, t, p, note = _pick_slice(np.asarray(image), np.asarray(true), np.asarray(pred))
         for col, (mask, name) in enumerate(((None, "image"), (t, "truth"), (p, "prediction"))):
             ax = fig.add_subplot(rows, 3, r * 3 + col + 1)
             ax.imshow(img, cmap="gray", interpolation="nearest")
@@ -179,7 +180,7 @@ def plot_overlays(
                     )
             ax.set_xticks([])
             ax.set_yticks([])
-            label = f"{case_id}  Dice {score:.3f}" if col == 0 else name
+            label = f"{case_id}  Dice {score:.3f}{note}" if col == 0 else name
             ax.set_title(label, fontsize=9, loc="left")
     names = list(class_names or [])
     handles = [
@@ -284,10 +285,11 @@ def plot_thumbnails(
     fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4))
     for i, (case_id, image, caption) in enumerate(items):
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.imshow(_plane(np.asarray(image)), cmap="gray", interpolation="nearest")
+        plane, note = _plane(np.asarray(image))
+        ax.imshow(plane, cmap="gray", interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{case_id}\n{caption}", fontsize=7, loc="left")
+        ax.set_title(f"{case_id}{note}\n{caption}", fontsize=7, loc="left")
     fig.suptitle(title, fontsize=10, x=0.01, ha="left")
     return _save(fig, path)
 
@@ -306,18 +308,18 @@ def plot_saliency(
     cols = 1 + len(methods)
     fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3))
     for r, (case_id, image, maps, caption) in enumerate(rows):
-        img = np.asarray(image)
-        img = img[0] if img.ndim > 2 else img  # first channel
         first = np.asarray(maps[methods[0]])
+        img = np.asarray(image)
+        img = img[None] if img.ndim == first.ndim else img  # (C, *spatial)
         z = (
             int(np.abs(first).reshape(first.shape[0], -1).sum(1).argmax())
             if first.ndim == 3
             else None
         )
-        plane = img[z] if z is not None and img.ndim == 3 else img
+        plane, note = _shown_channels(img[:, z] if z is not None else img)
         ax = fig.add_subplot(len(rows), cols, r * cols + 1)
         ax.imshow(plane, cmap="gray", interpolation="nearest")
-        ax.set_title(f"{case_id}\n{caption}", fontsize=8, loc="left")
+        ax.set_title(f"{case_id}{note}\n{caption}", fontsize=8, loc="left")
         for c, method in enumerate(methods, start=2):
             attr = np.asarray(maps[method])
             attr = attr[z] if z is not None and attr.ndim == 3 else attr
@@ -337,25 +339,42 @@ def plot_saliency(
     return _save(fig, path)
 
 
-def _plane(image: np.ndarray) -> np.ndarray:
-    """A 2-D view of ``(C, H, W)``, ``(C, D, H, W)``, ``(H, W)`` or ``(D, H, W)`` data."""
-    while image.ndim > 2:
-        image = image[image.shape[0] // 2] if image.shape[0] > 1 else image[0]
-    return image
+def _plane(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """A 2-D view of ``(C, H, W)`` or ``(C, D, H, W)`` (its middle slice), drawn as
+    :func:`_shown_channels` says; ``(H, W)`` as it is. It showed the middle channel in grey."""
+    while image.ndim > 3:
+        image = image[:, image.shape[1] // 2]
+    return (image, "") if image.ndim == 2 else _shown_channels(image)
 
 
 def _pick_slice(
     image: np.ndarray, true: np.ndarray, pred: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if image.ndim == true.ndim + 1 and image.shape[0] == 1:
-        image = image[0]  # drop the channel axis
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """The slice to show (of a volume: the one with most truth, else prediction, foreground)
+    and the image as matplotlib draws it, with a note on what is shown of its channels."""
+    if image.ndim == true.ndim:
+        image = image[None]  # a plain (H, W) or (D, H, W) image: one channel
     if true.ndim == 3:
         area = (true > 0).sum(axis=(1, 2))
         if not area.any():
             area = (pred > 0).sum(axis=(1, 2))
         z = int(np.argmax(area))
-        return image[z], true[z], pred[z]
-    return image, true, pred
+        image, true, pred = image[:, z], true[z], pred[z]
+    shown, note = _shown_channels(image)
+    return shown, true, pred, note
+
+
+def _shown_channels(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """A ``(C, H, W)`` image as drawn: grey for one channel, colour (scaled to [0, 1]
+    together, which keeps the hues) for three; of any other count channel 0, said so."""
+    channels = image.shape[0]
+    if channels == 1:
+        return image[0], ""
+    if channels == 3:
+        rgb = np.moveaxis(image.astype(np.float64), 0, -1)
+        lo, hi = float(rgb.min()), float(rgb.max())
+        return (rgb - lo) / (hi - lo) if hi > lo else np.zeros_like(rgb), ""
+    return image[0], f"  (channel 0 of {channels})"
 
 
 def _rc() -> AbstractContextManager[None]:
