@@ -39,6 +39,9 @@ def base_config(study: Path, output: Path, **data: Any) -> dict[str, Any]:
         "model": {"type": "mlp_classifier", "hidden": [8]},
         "train": {"epochs": 1, "batch_size": 8, "device": "cpu"},
         "report": {"enabled": False},
+        # neither is what these tests check (the shipped configs' tests run both): 1,000
+        # bootstrap resamples and saliency maps cost ~4 s of every run
+        "evaluate": {"bootstrap": 0, "explain": 0},
     }
 
 

@@ -42,6 +42,7 @@ def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         writer.writerows(rows)
     raw = base_config(tmp, tmp / "out")
     raw["data"] = {"kind": "images", "source": str(src), "labels": str(src / "labels.csv")}
+    raw["evaluate"] = {"explain": 0}  # the bootstrap is checked here
     outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
     return outcome.run_dir
