@@ -2,7 +2,8 @@
 
 Most files in a CT or MR archive are *plain*: Part 10 files (preamble, ``DICM``, File Meta
 Information) in Implicit or Explicit VR Little Endian, whose header values are clean ASCII.
-For those, :func:`read_plain` walks the elements itself (PS3.5 7.1) in one bounded read and
+For those, :func:`read_plain` walks the elements itself (PS3.5 7.1) in one bounded read (the
+pixel data, inside :func:`pipeline.dicom.reuse.reusing`, in a second one into a reused buffer) and
 converts the few dozen values radpipe's index and reader use, about ten times faster than
 ``pydicom.dcmread`` followed by attribute access. The result, a :class:`PlainDataset`, answers
 ``get`` / ``in`` / attribute access like a :class:`pydicom.Dataset`; an element it did not
