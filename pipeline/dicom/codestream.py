@@ -234,8 +234,8 @@ def _masked_t81(arr: np.ndarray, bits_stored: int, codec: str, notes: list[str])
     )
 
 
-def value_bits(arr: np.ndarray) -> int:
-    """Bits the integer values of ``arr`` need (with a sign bit for a signed dtype).
+def value_bits(arr: np.ndarray, span: tuple[int, int] | None = None) -> int:
+    """Bits the values of ``arr`` need (a sign bit too if signed); ``span``: its (min, max).
 
     Examples
     --------
@@ -244,7 +244,7 @@ def value_bits(arr: np.ndarray) -> int:
     """
     if not arr.size:
         return 0
-    top, low = int(arr.max()), int(arr.min())
+    low, top = span if span is not None else (int(arr.min()), int(arr.max()))
     if arr.dtype.kind == "u":
         return top.bit_length()
     return max(top.bit_length(), (-low - 1).bit_length() if low < 0 else 0) + 1
@@ -339,18 +339,19 @@ def codestream_bits(
     return need
 
 
-def stored_bits(ds: Any, stored: np.ndarray) -> int:
+def stored_bits(ds: Any, stored: np.ndarray, span: tuple[int, int] | None = None) -> int:
     """BitsStored (else BitsAllocated, else the array's width), widened for wider samples.
 
     Only grey samples kept wider than BitsStored (a JPEG 2000 or JPEG-LS codestream's, by
-    :func:`codestream_bits`) need more: masked values always fit.
+    :func:`codestream_bits`) need more: masked values always fit. ``span``: the smallest and
+    largest stored value, when known (:func:`value_bits`).
     """
     from pipeline.dicom.values import integer
 
     default = stored.dtype.itemsize * 8
     bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default) or 16)
     if stored.ndim == 3 and stored.dtype.kind in "iu":  # (F, H, W) grey, not palette RGB
-        bits = max(bits, min(value_bits(stored), default))
+        bits = max(bits, min(value_bits(stored, span), default))
     return bits
 
 

@@ -2,7 +2,8 @@
 
 Most files in a CT or MR archive are *plain*: Part 10 files (preamble, ``DICM``, File Meta
 Information) in Implicit or Explicit VR Little Endian, whose header values are clean ASCII.
-For those, :func:`read_plain` walks the elements itself (PS3.5 7.1) in one bounded read and
+For those, :func:`read_plain` walks the elements itself (PS3.5 7.1) in one bounded read (the
+pixel data, inside :func:`pipeline.dicom.reuse.reusing`, in a second one into a reused buffer) and
 converts the few dozen values radpipe's index and reader use, about ten times faster than
 ``pydicom.dcmread`` followed by attribute access. The result, a :class:`PlainDataset`, answers
 ``get`` / ``in`` / attribute access like a :class:`pydicom.Dataset`; an element it did not
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline.dicom import elements, plain_memo
+from pipeline.dicom import elements, plain_memo, reuse
 from pipeline.dicom.elements import HELD, Odd, Short
 
 T = TypeVar("T")
@@ -322,16 +323,18 @@ class _Meta:
 def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None:
     """The file as a :class:`PlainDataset`, or ``None`` when it is not plain (see the module).
 
-    With ``pixels`` the whole file is read at once and the pixel data is kept (a view of the
-    bytes, no copy); otherwise only the header is read (16 KiB first, more when needed, up to
-    4 MiB).
+    With ``pixels`` the pixel data is kept (a view of the bytes, no copy): the whole file is
+    read at once, or, inside :func:`pipeline.dicom.reuse.reusing`, the header and then the
+    pixel data into a reused buffer (read-only to its users); otherwise only the header is
+    read (16 KiB first, more when needed, up to 4 MiB).
     """
     if not ENABLED:
         return None
+    split = pixels and reuse.POOL.active
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as fh:
-            buf = fh.read() if pixels else fh.read(elements.FIRST_READ)
+            buf = fh.read() if pixels and not split else fh.read(elements.FIRST_READ)
             while True:
                 try:
                     found = elements.walk(buf, size)
@@ -341,16 +344,18 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
                     if not more:  # the end of the file (or of the header allowed)
                         return None
                     buf += more
+            view = reuse.read_tail(fh, buf, *found["pixels"][1:]) if split else None
     except (OSError, Odd, struct.error, RecursionError, ValueError):
         return None
     if 0x00080005 in found["tags"] and not elements.known_charset(found["charset"]):
         return None
-    view = None
     _, start, length = found["pixels"]
-    if pixels:
+    if pixels and not split:
         if len(buf) != size:
             return None  # the file changed since its size was taken
         view = memoryview(buf)[start : start + length]
+    if pixels and view is None:
+        return None
     digest = hashlib.blake2b(memoryview(buf)[:start], digest_size=16).hexdigest()
     return PlainDataset(path, size, found, view, digest)
 

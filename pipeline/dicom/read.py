@@ -9,7 +9,7 @@ applied by indexing, which is exact and several times faster than per-image floa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,6 +71,8 @@ class DicomImage:
     padding: tuple[int, int] | None = None
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
     unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
+    #: The smallest and largest stored value of grey integer frames (``None``: not worked out).
+    stored_span: tuple[int, int] | None = field(default=None, compare=False)
 
     @property
     def voi_function(self) -> str:
@@ -153,14 +155,16 @@ def image_from_dataset(
     truncated = getattr(ds, "radpipe_truncated", None)
     if truncated:
         raise DicomError(source, f"truncated file: {truncated}")
-    check_pixel_size(ds, source, max_pixels=max_pixels)  # no pixel data: say so first
+    if not header_checked:  # decode_stored checks it first too: nothing comes in between
+        check_pixel_size(ds, source, max_pixels=max_pixels)  # no pixel data: say so first
     try:
         notes += [] if header_checked else check_image_header(ds)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
     stored = decode_stored(ds, source, max_pixels=max_pixels, notes=notes)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    bits = stored_bits(ds, stored)  # BitsStored, or a codestream's wider samples
+    span = _span(stored)
+    bits = stored_bits(ds, stored, span)  # BitsStored, or a codestream's wider samples
     signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
@@ -179,7 +183,15 @@ def image_from_dataset(
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
         padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
+        stored_span=span,
     )
+
+
+def _span(stored: np.ndarray) -> tuple[int, int] | None:
+    """The smallest and largest value of grey integer frames ``(F, H, W)``, else ``None``."""
+    if stored.ndim != 3 or stored.dtype.kind not in "iu" or not stored.size:
+        return None
+    return int(stored.min()), int(stored.max())
 
 
 def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any, str]:

@@ -68,6 +68,7 @@ class ExactFrame:
 
     stored: np.ndarray  # (H, W) int8, uint8, int16 or uint16, as stored in the file
     intercept: int
+    span: tuple[int, int] | None = None  # stored's smallest and largest value, when known
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -87,7 +88,8 @@ class ExactFrame:
 
     def value_range(self) -> tuple[int, int]:
         """The smallest and largest modality value."""
-        return int(self.stored.min()) + self.intercept, int(self.stored.max()) + self.intercept
+        low, top = self.span or (int(self.stored.min()), int(self.stored.max()))
+        return low + self.intercept, top + self.intercept
 
 
 Frame = np.ndarray | ExactFrame
@@ -158,7 +160,8 @@ def load_series(
                 exact = None if image.is_color else exact
                 if exact is not None:
                     refs.append(ref)
-                    arrays.append(ExactFrame(*exact))
+                    one = len(image.stored) == 1  # the file's span is the frame's
+                    arrays.append(ExactFrame(*exact, image.stored_span if one else None))
                     names.add("none")
                     continue
                 array, name = render(image, ref.frame, window, out)
@@ -296,13 +299,14 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
 
     As for their float32 stack: int16 when every value fits, else uint16, else float32.
     """
+    from pipeline.dicom.reuse import empty
     from pipeline.writers import integer_type
 
     frames = [[cast(ExactFrame, arrays[k]) for k in t] for t in plan.frames]
     ranges = [f.value_range() for t in frames for f in t]
     kind: Any = integer_type(min(r[0] for r in ranges), max(r[1] for r in ranges)) or np.float32
     shape = (len(frames[0]), *frames[0][0].shape)
-    out = np.empty(shape if len(frames) == 1 else (len(frames), *shape), dtype=kind)
+    out = empty(shape if len(frames) == 1 else (len(frames), *shape), kind)  # pages reused
     slots = out[None] if len(frames) == 1 else out
     for t, stack in enumerate(frames):
         for k, f in enumerate(stack):

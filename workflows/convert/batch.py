@@ -36,6 +36,7 @@ from pipeline.dicom.index import (
     sort_series,
     write_index_csv,
 )
+from pipeline.dicom.reuse import reusing
 from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
     ConvertResult,
@@ -140,7 +141,7 @@ def convert_folder(
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         _remove_stale_temporaries(out)
-        with Store(out) as store, scratch_errors(store.path):
+        with Store(out) as store, scratch_errors(store.path), reusing():
             runner = _runner(options, progress, scheduler)
             result = _convert_locked(root, out, options, runner, store, index_csv is not None)
             if index_csv is not None:
