@@ -44,7 +44,7 @@ class BufferPool:
         Buffers come back in about the order they were taken (a series' slices, freed when its
         volume is written), so the oldest two are tried: O(1), whatever the pool holds.
         """
-        if not self.active:
+        if not self.active or not length:  # (an empty buffer has no byte to test views by)
             return bytearray(length)
         state = self._local
         held = state.held.setdefault(length, deque())

@@ -42,6 +42,14 @@ def test_a_buffer_with_a_view_left_is_not_taken_again() -> None:
         assert pool.take(64) is not pool.take(32)
 
 
+def test_empty_buffers_are_given_again_and_again() -> None:
+    """Pixel data of 0 bytes (an empty PixelData, a volume of no slice): the view test pops
+    a byte, and the second empty buffer asked for raised IndexError."""
+    with reuse.reusing() as pool:
+        assert [len(pool.take(0)) for _ in range(3)] == [0, 0, 0]
+        assert [reuse.empty((0, 4), np.int16).shape for _ in range(2)] == [(0, 4), (0, 4)]
+
+
 def test_outside_reusing_nothing_is_kept() -> None:
     pool = reuse.BufferPool()
     assert not pool.active
