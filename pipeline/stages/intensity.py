@@ -49,11 +49,24 @@ def _check_range(stage: str, name: str, value: Sequence[float] | None) -> list[f
     return out
 
 
-def _require_fit(stage: Stage, *attrs: str) -> None:
+def _require_fit(stage: Stage, image: np.ndarray, *attrs: str) -> None:
+    """Refuse an unfitted stage, or one fitted per channel on one-channel images given more.
+
+    A statistic fitted on one-channel images was applied to every channel of a 3-channel
+    image, unsaid (one statistic per channel for ``C`` > 1 is checked by the ops).
+    """
+    name = type(stage).__name__
     if not all(hasattr(stage, a) for a in attrs):
         raise RadpipeError(
-            f"{type(stage).__name__}(mode='dataset') is not fitted; call fit() on the training "
-            "samples first."
+            f"{name}(mode='dataset') is not fitted; call fit() on the training samples first."
+        )
+    one_channel = 1 if attrs[0] == "in_range_" else 0  # ndim of a one-channel statistic
+    fitted_on_one = np.ndim(getattr(stage, attrs[0])) == one_channel
+    if getattr(stage, "channel_wise", False) and fitted_on_one and image.shape[0] != 1:
+        raise RadpipeError(
+            f"{name} was fitted per channel on one-channel images; this image has "
+            f"{image.shape[0]} channels. Fit it on images like the ones it is applied to "
+            "(or channel_wise=False to pool the channels)."
         )
 
 
@@ -187,7 +200,7 @@ class CenterIntensity(Stage):
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         if self.mode == "image":
             return sample.replace(image=subtract_mean(sample.image, channel_wise=self.channel_wise))
-        _require_fit(self, "mean_")
+        _require_fit(self, sample.image, "mean_")
         return sample.replace(image=subtract_mean(sample.image, self.mean_))
 
 
@@ -223,7 +236,7 @@ class ZScore(Stage):
         if self.mode == "image":
             out = normalize_zscore(sample.image, channel_wise=self.channel_wise)
             return sample.replace(image=out)
-        _require_fit(self, "mean_", "std_")
+        _require_fit(self, sample.image, "mean_", "std_")
         return sample.replace(image=normalize_zscore(sample.image, self.mean_, self.std_))
 
 
@@ -283,7 +296,7 @@ class ScalePercentiles(Stage):
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
         in_range = None
         if self.mode == "dataset":
-            _require_fit(self, "in_range_")
+            _require_fit(self, sample.image, "in_range_")
             in_range = np.asarray(self.in_range_, dtype=np.float64)
         out_range = _check_range("ScalePercentiles", "out_range", self.out_range)
         out = scale_percentiles(

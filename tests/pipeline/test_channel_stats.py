@@ -108,6 +108,24 @@ def test_another_channel_count_than_fitted_is_refused() -> None:
         ZScore(mode="dataset").fit([*_train(), Sample(np.zeros((1, 5, 7), np.float32))])
 
 
+@pytest.mark.parametrize(
+    "stage",
+    [ZScore(mode="dataset"), CenterIntensity(mode="dataset"), ScalePercentiles(mode="dataset")],
+    ids=["z_score", "center_intensity", "scale_percentiles"],
+)
+def test_a_one_channel_fit_applied_to_three_channels_is_refused(stage: object) -> None:
+    """Fitted on one-channel images, the one mean (std, range) went to every channel of an
+    RGB image, unsaid; pooled on purpose (channel_wise=False) it still does."""
+    grey = [Sample(s.image[:1].copy(), meta={"id": f"g{i}"}) for i, s in enumerate(_train())]
+    fitted = stage.fit(grey)  # type: ignore[attr-defined]
+    rgb = _train(1)[0]
+    with pytest.raises(StageError, match="fitted per channel on one-channel images; this image"):
+        fitted(rgb)
+    assert fitted(grey[0]).image.shape == (1, 5, 7)
+    fitted.channel_wise = False
+    assert fitted(rgb).image.shape == (3, 5, 7)
+
+
 def test_a_pipeline_saved_before_channel_wise_is_applied_as_it_was_trained(
     tmp_path: Path,
 ) -> None:
