@@ -38,13 +38,17 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
     problems = []
+    step, note = _cine_step(frames, order)
     if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
-        problems.append(f"no geometry: images without {_missing_geometry(frames, order)}, "
-                        "affine unknown")  # fmt: skip
+        # a cine's frames are one place over time whatever its header gives (it may well
+        # have an ImagePositionPatient, which "images without" it denied)
+        why = (f"a cine ({len(order)} frames of one file at one place over time, "
+               f"{step:.4g} ms apart)" if step is not None
+               else f"images without {_missing_geometry(frames, order)}")  # fmt: skip
+        problems.append(f"no geometry: {why}, affine unknown")
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
-    step, note = _cine_step(frames, order)
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip

@@ -46,7 +46,7 @@ def test_a_cine_nifti_carries_its_frame_time(tmp_path: Path) -> None:
     assert image.header.get_xyzt_units() == ("unknown", "sec")
     assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [1, 2, 3, 4, 5]
     assert row["shape"] == "5x1x6x8" and row["num_slices"] == "1"
-    assert "cine" not in row["problems"]
+    assert "cine time step" not in row["problems"]
 
 
 def test_an_uneven_frame_time_vector_gives_its_mean_and_says_so(tmp_path: Path) -> None:
@@ -105,4 +105,20 @@ def test_unusable_frame_times_are_said(
     assert (
         f"cine time step unknown: FrameIncrementPointer (0028,0009) names {which}"
         in (row["problems"])
+    )
+
+
+@pytest.mark.parametrize("placed", [True, False], ids=["with-position", "without"])
+def test_a_cine_says_it_is_a_cine_not_that_it_lacks_a_position(
+    tmp_path: Path, placed: bool
+) -> None:
+    # a cine of one file with an ImagePositionPatient was "images without
+    # ImagePositionPatient": untrue; its frames are one place over time whatever it gives
+    where = {"ImagePositionPatient": [0, 0, 0], "ImageOrientationPatient": [1, 0, 0, 0, 1, 0]}
+    src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0018, 0x1063),
+                **(where if placed else {}))  # fmt: skip
+    row = _convert(src, tmp_path / "out")
+    assert row["problems"] == (
+        "no geometry: a cine (5 frames of one file at one place over time, 33.3 ms apart), "
+        "affine unknown"
     )
