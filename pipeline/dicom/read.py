@@ -26,6 +26,7 @@ from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.padding import padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
@@ -71,6 +72,7 @@ class DicomImage:
     padding: tuple[int, int] | None = None
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
     unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
+    lossy: str = ""  # what says its pixels went through lossy compression (lossy.lossy_history)
 
     @property
     def voi_function(self) -> str:
@@ -176,6 +178,7 @@ def image_from_dataset(
         modality_lut=lut.modality_lut(ds, source, little, signed),
         units=lut.value_units(ds),
         unit=value_unit(ds),
+        lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
         padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
