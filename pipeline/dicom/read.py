@@ -27,7 +27,7 @@ from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.lossy import lossy_history
-from pipeline.dicom.padding import padding_range
+from pipeline.dicom.padding import padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
@@ -73,6 +73,12 @@ class DicomImage:
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
     unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
     lossy: str = ""  # what says its pixels went through lossy compression (lossy.lossy_history)
+
+    def padding_cell(self, frame: int, written: np.ndarray) -> str:
+        """The manifest's ``padding`` cell of ``frame`` written as ``written``."""
+        if self.is_color or self.padding is None:
+            return ""
+        return padding_cell([(padding_mask(self.stored[frame], self.padding), written)], np.asarray)
 
     @property
     def voi_function(self) -> str:

@@ -271,7 +271,7 @@ def _run_instance(
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
                   used, options.format, "", "", unit if used == "none" else "", image.lossy,
-                  "; ".join(problems)]  # fmt: skip
+                  image.padding_cell(frame, array), "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
 
@@ -343,7 +343,6 @@ def _run_series(
     # each volume's own modality: a series filed with several is split by it (kinds.py)
     kinds = [plan.frames[v.frames[0][0]].modality or task.modality for v in plan.volumes]
     units = [plan.frames[v.frames[0][0]].unit for v in plan.volumes]  # of modality values
-    lossy = [volume_lossy(plan, v) for v in plan.volumes]  # of the images, not a problem
     presets = [None if own else preset_note(window, kind) for kind in kinds]
     problems = tuple(dict.fromkeys([*said, *filter(None, presets)]))
     if options.strict and problems:
@@ -365,7 +364,8 @@ def _run_series(
                   _join(volume.spacing), volume.window, options.format,
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
-                  units[v] if volume.window == "none" and not volume.rgb else "", lossy[v],
+                  units[v] if volume.window == "none" and not volume.rgb else "",
+                  volume_lossy(plan, plan.volumes[v]), volume.padding,
                   "; ".join(filter(None, [*volume.problems, thin[v], presets[v]]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
@@ -393,7 +393,7 @@ def _one_slice_note(plan: Any, volume: Any) -> str:
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "units", "lossy", "problems",
+    "volume", "slice_spacing", "units", "lossy", "padding", "problems",
 ]  # fmt: skip
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
 from pipeline.dicom.lossy import lossy_history
-from tests.pipeline.dicom.builders import image_dataset, write_folder
+from tests.pipeline.dicom.builders import ct_series
 from tests.pipeline.dicom.geometry_cases import convert_nifti
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
@@ -45,17 +44,7 @@ def test_lossy_history_of_pydicom_files(name: str, said: str, deferred: bool) ->
 
 
 def _ct(folder: Path, count: int, **extra: object) -> Path:
-    uid, study, found = pydicom.uid.generate_uid(), pydicom.uid.generate_uid(), {}
-    for k in range(count):
-        ds = image_dataset(CT, "CT", 4, 4, signed=True)
-        ds.SeriesInstanceUID, ds.StudyInstanceUID = uid, study
-        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, 2 * k], [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing, ds.RescaleSlope, ds.RescaleIntercept = [1, 1], 1, -1024
-        for key, value in extra.items():
-            setattr(ds, key, value)
-        ds.PixelData = np.full(16, 1000 + k, "<i2").tobytes()
-        found[f"s{k}"] = ds
-    return write_folder(folder, **found)
+    return ct_series(folder, [[1000 + k] * 16 for k in range(count)], **extra)
 
 
 @pytest.mark.parametrize(
