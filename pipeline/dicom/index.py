@@ -38,7 +38,7 @@ Mapper = Callable[[Callable[[str], Any], Iterable[str]], Iterable[Any]]
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
     "columns", "frames", "slice_index", "num_slices", "stack", "transfer_syntax", "size_bytes",
-    "photometric",
+    "photometric", "lossy",
 ]  # fmt: skip
 
 
@@ -210,6 +210,7 @@ def series_rows(s: Series) -> Iterator[dict[str, Any]]:
             "transfer_syntax": inst.transfer_syntax,
             "size_bytes": inst.size_bytes,
             "photometric": inst.photometric.strip().upper(),
+            "lossy": inst.frame_refs[0].lossy if inst.frame_refs else "",  # lossy.lossy_history
         }
 
 

@@ -69,3 +69,17 @@ def test_an_uncompressed_file_has_no_lossy_history(tmp_path: Path) -> None:
     rows, _, code = convert_nifti(_ct(tmp_path / "src", 2, LossyImageCompression="00"),
                                   tmp_path / "out")  # fmt: skip
     assert code == 0 and [r["lossy"] for r in rows] == [""]
+
+
+def test_inspect_index_says_the_lossy_history(tmp_path: Path) -> None:
+    import csv
+
+    from workflows.cli import main
+
+    history = {"LossyImageCompressionRatio": 10, "LossyImageCompressionMethod": "ISO_15444_1"}
+    src = _ct(tmp_path / "src", 2, LossyImageCompression="01", **history)
+    assert main(["inspect", str(src), "--index", str(tmp_path / "index.csv")]) == 0
+    with (tmp_path / "index.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    said = "LossyImageCompression (0028,2110) 01, ratio 10:1, method ISO_15444_1"
+    assert [r["lossy"] for r in rows] == [said, said]
