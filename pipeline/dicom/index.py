@@ -103,6 +103,8 @@ class Series:
             "frames": sum(i.frames for i in self.instances),
             "spacing_mm": None if self.spacing is None else round(self.spacing, 4),
             "transfer_syntax": sorted({i.transfer_syntax for i in self.instances}),
+            # what says the pixels went through lossy compression (information, no problem)
+            "lossy": sorted({r.lossy for i in self.instances for r in i.frame_refs[:1] if r.lossy}),
             "problems": list(self.problems),
         }
 

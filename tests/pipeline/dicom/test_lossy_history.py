@@ -71,7 +71,7 @@ def test_an_uncompressed_file_has_no_lossy_history(tmp_path: Path) -> None:
     assert code == 0 and [r["lossy"] for r in rows] == [""]
 
 
-def test_inspect_index_says_the_lossy_history(tmp_path: Path) -> None:
+def test_inspect_says_the_lossy_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import csv
 
     from workflows.cli import main
@@ -83,3 +83,4 @@ def test_inspect_index_says_the_lossy_history(tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     said = "LossyImageCompression (0028,2110) 01, ratio 10:1, method ISO_15444_1"
     assert [r["lossy"] for r in rows] == [said, said]
+    assert f"Explicit VR Little Endian; lossy: {said}\n" in capsys.readouterr().out  # series line
