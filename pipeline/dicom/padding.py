@@ -47,12 +47,29 @@ def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
     return min(low, high), max(low, high)
 
 
+def float_padding(ds: Any) -> tuple[float, float] | None:
+    """The padding value of Float or Double Float Pixel Data, ``(v, v)``, or ``None``.
+
+    FloatPixelPaddingValue (0028,0122) or DoubleFloatPixelPaddingValue (0028,0123) (PS3.3
+    C.7.5.1.1.2, dcm2niix #262), compared with the pixel data as float32 or float64; a NaN or
+    unreadable value: ``None``.
+    """
+    for keyword in ("FloatPixelPaddingValue", "DoubleFloatPixelPaddingValue"):
+        try:
+            value = float(ds.get(keyword))
+        except (TypeError, ValueError):
+            continue
+        if not np.isnan(value):
+            return value, value
+    return None
+
+
 def _as_stored(value: int, bits: int, signed: bool) -> int:
     value &= (1 << bits) - 1
     return value - (1 << bits) if signed and value >> (bits - 1) else value
 
 
-def padding_mask(stored: np.ndarray, padding: tuple[int, int] | None) -> np.ndarray | None:
+def padding_mask(stored: np.ndarray, padding: tuple[float, float] | None) -> np.ndarray | None:
     """``(H, W)`` bool: where ``stored`` is padding; ``None`` when none is."""
     if padding is None:
         return None
@@ -115,7 +132,7 @@ def padding_cell(
     --------
     >>> mask = np.array([[True, False], [False, False]])
     >>> padding_cell([(mask, np.array([[-3024.0, 40], [0, 1]]))], np.asarray)
-    '1 of 4 pixels are Pixel Padding Value (0028,0120), no data: written as -3024'
+    '1 of 4 pixels are pixel padding (no data): written as -3024'
     """
     count, total, written = 0, 0, np.zeros(0, np.float64)
     for mask, frame in frames:
@@ -138,8 +155,7 @@ def padding_cell(
         inside = (resampled >= written[0]) & (resampled <= written[1])
         count, total = int(np.count_nonzero(inside)), int(resampled.size)
     value = f"{written[0]:g}" if written[0] == written[1] else f"{written[0]:g} to {written[1]:g}"
-    return (f"{count} of {total} pixels are Pixel Padding Value (0028,0120), no data: "
-            f"written as {value}")  # fmt: skip
+    return f"{count} of {total} pixels are pixel padding (no data): written as {value}"
 
 
-__all__ = ["blend", "padding_cell", "padding_mask", "padding_range", "shift_slice"]
+__all__ = ["blend", "float_padding", "padding_cell", "padding_mask", "padding_range", "shift_slice"]

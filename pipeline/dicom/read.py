@@ -27,7 +27,7 @@ from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.lossy import lossy_history
-from pipeline.dicom.padding import padding_cell, padding_mask, padding_range
+from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
@@ -69,7 +69,7 @@ class DicomImage:
     modality_lut: tuple[int, np.ndarray] | None
     inverse: bool
     problems: tuple[str, ...] = ()
-    padding: tuple[int, int] | None = None
+    padding: tuple[float, float] | None = None  # stored values (padding.padding_range)
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
     unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
     lossy: str = ""  # what says its pixels went through lossy compression (lossy.lossy_history)
@@ -187,7 +187,7 @@ def image_from_dataset(
         lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
-        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
+        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else float_padding(ds),
     )
 
 

@@ -110,6 +110,4 @@ def test_a_resampled_volume_counts_its_own_padding_pixels(tmp_path: Path) -> Non
     assert main(["convert", str(src), str(tmp_path / "out"), "--format", "nifti", "--quiet"]) == 0
     with open(tmp_path / "out" / "manifest.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
-    assert row["padding"] == (
-        "24 of 80 pixels are Pixel Padding Value (0028,0120), no data: written as -3024"
-    )
+    assert row["padding"] == ("24 of 80 pixels are pixel padding (no data): written as -3024")

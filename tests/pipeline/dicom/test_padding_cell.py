@@ -43,7 +43,7 @@ def test_a_volume_says_its_padding_and_the_value_written(
     assert code == 0 and not errors and row["problems"] == ""
     count = 3 * len(pad)
     assert row["padding"] == (
-        f"{count} of 48 pixels are Pixel Padding Value (0028,0120), no data: written as {written}"
+        f"{count} of 48 pixels are pixel padding (no data): written as {written}"
     )
     data = np.asarray(nib.load(tmp_path / "out" / row["output"]).dataobj)
     assert int(np.count_nonzero(data <= -3019)) == count  # the mask the cell lets one build
@@ -55,10 +55,31 @@ def test_an_instance_row_gives_the_value_its_png_holds(tmp_path: Path) -> None:
     assert code == 0 and len(rows) == 3
     for row in rows:
         png = np.asarray(Image.open(tmp_path / "out" / row["output"]))
-        assert row["padding"] == ("3 of 16 pixels are Pixel Padding Value (0028,0120), no data: "
-                                  f"written as {png[0, 0]}")  # fmt: skip
+        said = f"3 of 16 pixels are pixel padding (no data): written as {png[0, 0]}"
+        assert row["padding"] == said
 
 
 def test_no_padding_value_no_padding_cell(tmp_path: Path) -> None:
     (row,), _, _ = convert_nifti(_ct(tmp_path / "src", [-2000] * 3), tmp_path / "out")
     assert row["padding"] == ""
+
+
+@pytest.mark.parametrize("keyword", ["FloatPixelPaddingValue", "DoubleFloatPixelPaddingValue"])
+def test_float_pixel_data_says_its_float_padding_value(tmp_path: Path, keyword: str) -> None:
+    # a parametric map's pixels with no data hold FloatPixelPaddingValue (0028,0122) (or the
+    # Double Float one, 0028,0123): only integer Pixel Padding Value was read
+    from pydicom.uid import ParametricMapStorage
+
+    from tests.pipeline.dicom.builders import header_dataset
+
+    ds = header_dataset(ParametricMapStorage, "MR")
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = 2, 3, 1
+    ds.PhotometricInterpretation, ds.BitsAllocated = "MONOCHROME2", 32
+    ds.FloatPixelData = np.array([[-1.0, 0.5, 2.0], [-1.0, 3.0, 4.0]], "<f4").tobytes()
+    setattr(ds, keyword, -1.0)
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "map.dcm", enforce_file_format=True)
+    (row,), _, code = convert_nifti(tmp_path / "src", tmp_path / "out", format="npy")
+    assert code == 0
+    assert np.load(tmp_path / "out" / row["output"]).ravel()[[0, 3]].tolist() == [-1.0, -1.0]
+    assert row["padding"] == ("2 of 6 pixels are pixel padding (no data): written as -1")
