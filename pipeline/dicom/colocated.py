@@ -133,16 +133,20 @@ def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:
     """How acquisition order told the frames apart, saying where it could not.
 
     Frames at one position with the same AcquisitionTime/ContentTime and InstanceNumber are
-    ordered by file name: which volume each joins is a guess, and a volume may take one
-    frame's slice at one position and another frame's elsewhere.
+    ordered by file name, and frames of one file by frame number (the order it stores them
+    in): which volume each joins is a guess, and, with several positions, a volume may take
+    one frame's slice at one position and another frame's elsewhere. (The frames of one
+    Enhanced file were said to be "ordered there by file name", which told nothing.)
     """
-    tied = sum(
-        len({acquisition_order(frames[k])[:2] for k in found}) < len(found) for found in at.values()
-    )
+    tied = [found for found in at.values()
+            if len({acquisition_order(frames[k])[:2] for k in found}) < len(found)]  # fmt: skip
     if not tied:
         return _ACQUISITION
-    return (f"{_ACQUISITION[:-1]}, which tie at {counted(tied, 'position')}: ordered there by file "
-            "name, so a volume may mix them)")  # fmt: skip
+    one_file = all(len({frames[k].source for k in found}) == 1 for found in tied)
+    how = "by frame number, the order their file stores them in" if one_file else "by file name"
+    mix = ", so a volume may mix them" if len(at) > 1 else ""
+    where = counted(len(tied), "position")
+    return f"{_ACQUISITION[:-1]}, which tie at {where}: ordered there {how}{mix})"
 
 
 def _ranked(at: dict[int, list[int]], order: Callable[[int], Any]) -> list[list[int]]:

@@ -38,13 +38,17 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     f = frames[order[0]]
     ps = f.pixel_spacing or (1.0, 1.0)
     problems = []
+    step, note = _cine_step(frames, order)
     if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
-        problems.append(f"no geometry: images without {_missing_geometry(frames, order)}, "
-                        "affine unknown")  # fmt: skip
+        # a cine's frames are one place over time whatever its header gives (it may well
+        # have an ImagePositionPatient, which "images without" it denied)
+        why = (f"a cine ({len(order)} frames of one file at one place over time, "
+               f"{step:.4g} ms apart)" if step is not None
+               else f"images without {_missing_geometry(frames, order)}")  # fmt: skip
+        problems.append(f"no geometry: {why}, affine unknown")
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
-    step, note = _cine_step(frames, order)
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip
@@ -76,6 +80,12 @@ def flat_volumes(
     its own volume; the file says which frame is which, so that split is recorded in ``info``
     (no problem), as tagged co-located stacks are.
     """
+    cines = _cine_files(frames, order)
+    if cines is not None:
+        note = (f"split: {len(cines)} cine files among images without slice geometry, one volume "
+                "each (each file's frames are one place over time)")  # fmt: skip
+        return [replace(v, problems=(note, *v.problems))
+                for g in cines for v in flat_volumes(frames, g, info)]  # fmt: skip
     told = _told_apart(frames, order)
     if told is not None:
         key, stacks = told
@@ -100,6 +110,26 @@ def flat_volumes(
             "geometry, one volume each")  # fmt: skip
     return [replace(v, problems=(note, *v.problems))
             for v in (flat_volume(frames, g) for g in groups.values())]  # fmt: skip
+
+
+def _cine_files(frames: list[FrameRef], order: list[int]) -> list[list[int]] | None:
+    """Each cine file's frames apart (the other images together, last), or ``None``.
+
+    Two cine loops of one series (ultrasound clips) were stacked end to end as the frames of
+    one volume "without ImagePositionPatient", and their frame time was lost: a cine is a
+    file of frames over time (a usable FrameTime, :mod:`pipeline.dicom.cine`), so each is its
+    own volume, as a lone cine is.
+    """
+    files: dict[str, list[int]] = {}
+    for k in order:
+        files.setdefault(frames[k].source, []).append(k)
+    if len(files) < 2:
+        return None
+    cine = {s for s, found in files.items() if _cine_step(frames, found)[0] is not None}
+    if not cine:
+        return None
+    rest = [k for s, found in files.items() if s not in cine for k in found]
+    return [found for s, found in files.items() if s in cine] + ([rest] if rest else [])
 
 
 _VIEW_KEY = STACK_KEYS.index("FrameIncrementPointer")

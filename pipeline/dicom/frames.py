@@ -20,6 +20,7 @@ from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
+from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.lut import modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
@@ -59,7 +60,8 @@ class FrameRef:
     ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
     nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
     LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
-    ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`).
+    ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`); ``lossy``
+    its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`).
     """
 
     source: str
@@ -90,6 +92,7 @@ class FrameRef:
     slice_location: float | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
     unit: str = ""
+    lossy: str = ""
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no
@@ -184,6 +187,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
         "unit": value_unit(ds),
+        "lossy": lossy_history(ds),
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     count = frame_count(ds)

@@ -38,7 +38,7 @@ Mapper = Callable[[Callable[[str], Any], Iterable[str]], Iterable[Any]]
 INDEX_COLUMNS = [
     "path", "patient_key", "study_key", "series_key", "instance_key", "modality", "rows",
     "columns", "frames", "slice_index", "num_slices", "stack", "transfer_syntax", "size_bytes",
-    "photometric",
+    "photometric", "lossy",
 ]  # fmt: skip
 
 
@@ -103,6 +103,8 @@ class Series:
             "frames": sum(i.frames for i in self.instances),
             "spacing_mm": None if self.spacing is None else round(self.spacing, 4),
             "transfer_syntax": sorted({i.transfer_syntax for i in self.instances}),
+            # what says the pixels went through lossy compression (information, no problem)
+            "lossy": sorted({r.lossy for i in self.instances for r in i.frame_refs[:1] if r.lossy}),
             "problems": list(self.problems),
         }
 
@@ -210,6 +212,7 @@ def series_rows(s: Series) -> Iterator[dict[str, Any]]:
             "transfer_syntax": inst.transfer_syntax,
             "size_bytes": inst.size_bytes,
             "photometric": inst.photometric.strip().upper(),
+            "lossy": inst.frame_refs[0].lossy if inst.frame_refs else "",  # lossy.lossy_history
         }
 
 

@@ -6,10 +6,16 @@ CT scanners fill the corners outside the reconstructed circle with a Pixel Paddi
 interpolation between -3024 HU and 40 HU invents fat and lung values along the edge of the
 field of view. Where padding takes part, radpipe's tilt and slice resampling use the nearest
 pixel instead (dcm2niix #262, fixed by dcm2niix PR #263 the same way).
+
+The padded pixels keep their value in NPY and NIfTI outputs (a PNG's window clips them), so
+statistics over a volume (a z-score, a mean) count thousands of -3024 HU "pixels" that hold
+no data, with nothing said. :func:`padding_cell` says it in the manifest's ``padding``
+column: how many pixels, and the value they are written as, from which a mask is exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -41,12 +47,29 @@ def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
     return min(low, high), max(low, high)
 
 
+def float_padding(ds: Any) -> tuple[float, float] | None:
+    """The padding value of Float or Double Float Pixel Data, ``(v, v)``, or ``None``.
+
+    FloatPixelPaddingValue (0028,0122) or DoubleFloatPixelPaddingValue (0028,0123) (PS3.3
+    C.7.5.1.1.2, dcm2niix #262), compared with the pixel data as float32 or float64; a NaN or
+    unreadable value: ``None``.
+    """
+    for keyword in ("FloatPixelPaddingValue", "DoubleFloatPixelPaddingValue"):
+        try:
+            value = float(ds.get(keyword))
+        except (TypeError, ValueError):
+            continue
+        if not np.isnan(value):
+            return value, value
+    return None
+
+
 def _as_stored(value: int, bits: int, signed: bool) -> int:
     value &= (1 << bits) - 1
     return value - (1 << bits) if signed and value >> (bits - 1) else value
 
 
-def padding_mask(stored: np.ndarray, padding: tuple[int, int] | None) -> np.ndarray | None:
+def padding_mask(stored: np.ndarray, padding: tuple[float, float] | None) -> np.ndarray | None:
     """``(H, W)`` bool: where ``stored`` is padding; ``None`` when none is."""
     if padding is None:
         return None
@@ -92,4 +115,47 @@ def blend(
     return np.where(either, below if weight < 0.5 else above, out)
 
 
-__all__ = ["blend", "padding_mask", "padding_range", "shift_slice"]
+def padding_cell(
+    frames: Iterable[tuple[np.ndarray | None, Any]],
+    values: Callable[[Any], np.ndarray],
+    resampled: np.ndarray | None = None,
+) -> str:
+    """The manifest's ``padding`` cell of an output made of ``frames``, or ``""``.
+
+    ``frames``: each frame's padding mask (bit-packed as :func:`numpy.packbits` packs it, or
+    a bool array; ``None``: no padding) and the frame as written (its ``values(frame)`` is
+    its ``(H, W)`` array); ``values`` is called only on frames with padding. A volume
+    ``resampled`` from them (tilt, uneven slices) is counted itself: resampling keeps the
+    padding values (nearest pixel, :func:`shift_slice`) and fills shifted-in pixels with them.
+
+    Examples
+    --------
+    >>> mask = np.array([[True, False], [False, False]])
+    >>> padding_cell([(mask, np.array([[-3024.0, 40], [0, 1]]))], np.asarray)
+    '1 of 4 pixels are pixel padding (no data): written as -3024'
+    """
+    count, total, written = 0, 0, np.zeros(0, np.float64)
+    for mask, frame in frames:
+        shape = tuple(frame.shape)
+        total += int(np.prod(shape))
+        if mask is None:
+            continue
+        if mask.dtype != bool:
+            mask = np.unpackbits(mask, count=int(np.prod(shape))).astype(bool).reshape(shape)
+        found = int(np.count_nonzero(mask))
+        if found:
+            count += found
+            here = np.asarray(values(frame))[mask]
+            low, high = float(here.min()), float(here.max())
+            written = np.array([low, high] if not written.size else
+                               [min(low, written[0]), max(high, written[1])])  # fmt: skip
+    if not count:
+        return ""
+    if resampled is not None:
+        inside = (resampled >= written[0]) & (resampled <= written[1])
+        count, total = int(np.count_nonzero(inside)), int(resampled.size)
+    value = f"{written[0]:g}" if written[0] == written[1] else f"{written[0]:g} to {written[1]:g}"
+    return f"{count} of {total} pixels are pixel padding (no data): written as {value}"
+
+
+__all__ = ["blend", "float_padding", "padding_cell", "padding_mask", "padding_range", "shift_slice"]

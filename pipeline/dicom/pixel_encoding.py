@@ -23,7 +23,14 @@ from typing import Any
 
 from pipeline.dicom.codestream import jpeg_segments
 
-__all__ = ["deferred_lossy_note", "lossy_stream_note", "match_pixel_encoding", "stream_syntax"]
+__all__ = [
+    "deferred_lossy_note",
+    "first_fragment",
+    "lossy_stream_note",
+    "match_pixel_encoding",
+    "stream_syntax",
+    "syntax_name",
+]
 
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item, little endian
 _UNDEFINED = 0xFFFFFFFF
@@ -117,8 +124,8 @@ def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
     if found not in _LOSSY:
         return []
     return [
-        f"lossy pixel data: TransferSyntaxUID (0002,0010) says {_name(said)}, but the stream "
-        f"is {_name(str(found))} (its own markers say so): values differ from the original "
+        f"lossy pixel data: TransferSyntaxUID (0002,0010) says {syntax_name(said)}, but the stream "
+        f"is {syntax_name(str(found))} (its own markers say so): values differ from the original "
         "by the compression error"
     ]
 
@@ -137,19 +144,38 @@ def deferred_lossy_note(ds: Any, head: int = 4096) -> list[str]:
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
     if elem is None or elem.value is not None:
         return []
-    path, tell = getattr(ds, "filename", None), getattr(elem, "value_tell", None)
-    if not isinstance(path, str | Path) or tell is None:
-        return []
+    first = first_fragment(ds, head)
+    return [] if first is None else lossy_stream_note(first, syntax)
+
+
+def first_fragment(ds: Any, head: int = 4096) -> bytes | None:
+    """The first ``head`` bytes of the first fragment of encapsulated pixel data.
+
+    Read from ``ds`` or, left in the file by a header read, from its file; ``None`` when the
+    items are not where PS3.5 A.4 puts them (or there is no pixel data).
+    """
+    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
+    if elem is None:
+        return None
+    value = elem.value
     try:
-        with open(path, "rb") as fh:
-            fh.seek(tell)
-            item, table = struct.unpack("<4sI", fh.read(8))  # the Basic Offset Table item
-            fh.seek(tell + 8 + table)
-            fragment, length = struct.unpack("<4sI", fh.read(8))
-            first = fh.read(min(length, head))
+        if isinstance(value, bytes):
+            item, table = struct.unpack_from("<4sI", value)  # the Basic Offset Table item
+            fragment, length = struct.unpack_from("<4sI", value, 8 + table)
+            first = value[16 + table : 16 + table + min(length, head)]
+        else:
+            path, tell = getattr(ds, "filename", None), getattr(elem, "value_tell", None)
+            if value is not None or not isinstance(path, str | Path) or tell is None:
+                return None
+            with open(path, "rb") as fh:
+                fh.seek(tell)
+                item, table = struct.unpack("<4sI", fh.read(8))
+                fh.seek(tell + 8 + table)
+                fragment, length = struct.unpack("<4sI", fh.read(8))
+                first = fh.read(min(length, head))
     except (OSError, struct.error):
-        return []
-    return lossy_stream_note(first, syntax) if item == fragment == _ITEM else []
+        return None
+    return first if item == fragment == _ITEM else None
 
 
 def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:
@@ -167,7 +193,7 @@ def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:
     undefined = getattr(elem, "length", None) == _UNDEFINED or getattr(
         elem, "is_undefined_length", False
     )
-    said = f"TransferSyntaxUID (0002,0010) says {_NATIVE.get(syntax) or _name(syntax)}"
+    said = f"TransferSyntaxUID (0002,0010) says {_NATIVE.get(syntax) or syntax_name(syntax)}"
     if syntax not in _NATIVE and (undefined or not _is_encapsulated(syntax)):
         return None
     if syntax in _NATIVE and not undefined and _length(elem) == _native_bytes(ds):
@@ -199,7 +225,7 @@ def _encapsulated_under_native(ds: Any, said: str, undefined: bool) -> str | Non
                 "stream: the File Meta does not describe the pixel data, which cannot be "
                 "read.")  # fmt: skip
     ds.file_meta.TransferSyntaxUID = found
-    _note(ds, f"{what}: read as {_name(found)} ({found}), the syntax its first frame's "
+    _note(ds, f"{what}: read as {syntax_name(found)} ({found}), the syntax its first frame's "
               "stream says (the header was rewritten without its pixel data)")  # fmt: skip
     return None
 
@@ -261,7 +287,8 @@ def _is_encapsulated(syntax: str) -> bool:
     return bool(found.is_transfer_syntax and found.is_encapsulated)
 
 
-def _name(syntax: str) -> str:
+def syntax_name(syntax: str) -> str:
+    """A transfer syntax UID's name (pydicom's)."""
     from pydicom.uid import UID
 
     return str(UID(syntax).name)

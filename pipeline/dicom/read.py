@@ -26,7 +26,8 @@ from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
-from pipeline.dicom.padding import padding_range
+from pipeline.dicom.lossy import lossy_history
+from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
@@ -68,11 +69,18 @@ class DicomImage:
     modality_lut: tuple[int, np.ndarray] | None
     inverse: bool
     problems: tuple[str, ...] = ()
-    padding: tuple[int, int] | None = None
+    padding: tuple[float, float] | None = None  # stored values (padding.padding_range)
     units: tuple[str, str] = ("", "")  # what the header says the values are (lut.value_units)
     unit: str = ""  # the modality values' unit, "HU", "Bq/ml" (units.value_unit)
     #: The smallest and largest stored value of grey integer frames (``None``: not worked out).
     stored_span: tuple[int, int] | None = field(default=None, compare=False)
+    lossy: str = ""  # what says its pixels went through lossy compression (lossy.lossy_history)
+
+    def padding_cell(self, frame: int, written: np.ndarray) -> str:
+        """The manifest's ``padding`` cell of ``frame`` written as ``written``."""
+        if self.is_color or self.padding is None:
+            return ""
+        return padding_cell([(padding_mask(self.stored[frame], self.padding), written)], np.asarray)
 
     @property
     def voi_function(self) -> str:
@@ -180,9 +188,10 @@ def image_from_dataset(
         modality_lut=lut.modality_lut(ds, source, little, signed),
         units=lut.value_units(ds),
         unit=value_unit(ds),
+        lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
-        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None,
+        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else float_padding(ds),
         stored_span=span,
     )
 

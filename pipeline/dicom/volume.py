@@ -26,7 +26,7 @@ from pipeline.dicom.assemble import (
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
-from pipeline.dicom.padding import blend, padding_mask, shift_slice
+from pipeline.dicom.padding import blend, padding_cell, padding_mask, shift_slice
 from pipeline.dicom.rgb_volume import build_rgb_volume, colour_frame_note, is_rgb_frames
 from pipeline.errors import DicomError
 
@@ -55,6 +55,7 @@ class SeriesVolume:
     diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
     frame_time: float | None = None
     rgb: bool = False  # image has a last axis of 3 RGB samples, uint8 (rgb_volume)
+    padding: str = ""  # its Pixel Padding Value pixels, said (padding.padding_cell)
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,7 @@ def build_volume(
         stacks = [resample_stack([_float32(arrays[k]) for k in t], plan, [pads.get(k) for k in t])
                   for t in plan.frames]  # fmt: skip
         image = stacks[0] if len(stacks) == 1 else np.stack(stacks)
+    masks, resampled = padding or {}, None if plan.shifts is None and plan.grid is None else image
     return SeriesVolume(
         image=image,
         affine_ras=None if plan.affine is None else lps_to_ras(plan.affine),
@@ -291,6 +293,9 @@ def build_volume(
         window=window,
         diffusion=plan.diffusion,
         frame_time=plan.frame_time,
+        padding=padding_cell(
+            ((masks.get(k), arrays[k]) for t in plan.frames for k in t), _float32, resampled
+        ),
     )
 
 

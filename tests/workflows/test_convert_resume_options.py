@@ -97,3 +97,25 @@ def test_rows_flushed_before_a_kill_win_over_the_older_manifest(
     assert rows["a.dcm"] != old["a.dcm"] and rows["b.dcm"] != old["b.dcm"]
     values = {s: float(np.load(out / o)[0, 0]) for s, o in rows.items()}
     assert values == {"a.dcm": 6.0, "b.dcm": 8.0}
+
+
+def test_a_manifest_without_this_versions_columns_is_not_resumed(tmp_path: Path) -> None:
+    """An earlier radpipe's manifest (no ``padding`` column): its rows were reused, that
+    cell empty as if there were nothing to say; the files are converted again."""
+    import csv
+
+    src, out = _series(tmp_path / "src"), tmp_path / "out"
+    assert convert_folder(src, out, SERIES_NPY, progress=False).converted == 1
+    with (out / "manifest.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    old = [c for c in rows[0] if c != "padding"]
+    with (out / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=old, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    again = convert_folder(src, out, SERIES_NPY, progress=False)
+    assert again.skipped == 0 and again.converted == again.tasks == 1
+    with (out / "manifest.csv").open(newline="") as fh:
+        assert "padding" in next(csv.reader(fh))
+    same = convert_folder(src, out, SERIES_NPY, progress=False)  # now this version's: reused
+    assert same.converted == 0 and same.skipped == same.tasks

@@ -94,6 +94,7 @@ def _text(summary: dict[str, Any]) -> str:
                     f"{s['size']}  {counted(s['slices'], 'slice')}{spacing}, "
                     f"{counted(s['frames'], 'frame')}, "
                     f"{' / '.join(map(_syntax_name, s['transfer_syntax']))}"
+                    + "".join(f"; lossy: {said}" for said in s["lossy"])
                 )
                 lines += [f"      ! {problem}" for problem in s["problems"]]
     for kind, title in (

@@ -92,7 +92,19 @@ def _same_run(out: Path, options: ConvertOptions, root: Path) -> bool:
     keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
         return False
-    return bool(saved.get("source_key") == source_key(root))
+    return bool(saved.get("source_key") == source_key(root)) and _has_columns(out)
+
+
+def _has_columns(out: Path) -> bool:
+    """Whether the last run's manifest has every column this version writes: the rows of an
+    earlier radpipe's (no ``units``, ``lossy`` or ``padding``) would be reused with those
+    cells empty, as if there were nothing to say."""
+    try:
+        with (out / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError):
+        return True  # no manifest: the partial files hold this version's rows
+    return set(MANIFEST_COLUMNS) <= set(header)
 
 
 def previous_rows(out: Path) -> Iterator[tuple[int, Iterator[dict[str, str]]]]:

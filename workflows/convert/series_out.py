@@ -22,7 +22,7 @@ from pipeline.dicom.groups import VOLUME_PLANE_NOTE
 from pipeline.io_atomic import atomic_write_text
 from pipeline.writers import write_nifti, write_npy
 
-__all__ = ["remove_sidecars", "sidecars", "time_axes", "write_volume"]
+__all__ = ["remove_sidecars", "sidecars", "time_axes", "volume_lossy", "write_volume"]
 
 
 def sidecars(output: Path) -> list[Path]:
@@ -77,3 +77,10 @@ def time_axes(volume: Any) -> tuple[list[str], float] | None:
     if len(shape) == 3 and volume.frame_time and volume.frame_time > 0:
         return ["time", "row", "column", *rgb], float(volume.frame_time)
     return None
+
+
+def volume_lossy(plan: Any, volume: Any) -> str:
+    """The lossy compression histories of a volume's images (``FrameRef.lossy``), each once,
+    for the manifest's ``lossy`` cell; ``""`` when none went through lossy compression."""
+    found = (plan.frames[k].lossy for stack in volume.frames for k in stack)
+    return "; ".join(dict.fromkeys(filter(None, found)))

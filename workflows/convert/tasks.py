@@ -270,8 +270,8 @@ def _run_instance(
         spacing = image.frames[frame].pixel_spacing
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
-                  used, options.format, "", "", unit if used == "none" else "",
-                  "; ".join(problems)]  # fmt: skip
+                  used, options.format, "", "", unit if used == "none" else "", image.lossy,
+                  image.padding_cell(frame, array), "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
 
@@ -322,7 +322,7 @@ def _run_series(
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
-    from workflows.convert.series_out import write_volume
+    from workflows.convert.series_out import volume_lossy, write_volume
 
     window = parse_window(options.window or "none")
     plan, volumes = read_volumes(
@@ -365,6 +365,7 @@ def _run_series(
                   "" if stack < 0 else stack,
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   units[v] if volume.window == "none" and not volume.rgb else "",
+                  volume_lossy(plan, plan.volumes[v]), volume.padding,
                   "; ".join(filter(None, [*volume.problems, thin[v], presets[v]]))]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
@@ -392,7 +393,7 @@ def _one_slice_note(plan: Any, volume: Any) -> str:
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "units", "problems",
+    "volume", "slice_spacing", "units", "lossy", "padding", "problems",
 ]  # fmt: skip
 
 

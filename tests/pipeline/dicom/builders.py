@@ -84,3 +84,24 @@ def write_folder(folder: Path, **datasets: Dataset) -> Path:
     for name, ds in datasets.items():
         ds.save_as(folder / f"{name}.dcm", enforce_file_format=True)
     return folder
+
+
+def ct_series(folder: Path, stored: list[list[int]], **extra: object) -> Path:
+    """A signed 4 x 4 CT series of one slice per ``stored`` (16 values each, or fewer: the
+    first pixels, the rest 1024, 0 HU), 2 mm apart, PixelSpacing 1 mm, intercept -1024, with
+    ``extra`` attributes on every slice; files ``s0.dcm``, ``s1.dcm``..."""
+    import numpy as np
+
+    series, study, found = generate_uid(), generate_uid(), {}
+    for k, values in enumerate(stored):
+        ds = image_dataset("1.2.840.10008.5.1.4.1.1.2", "CT", 4, 4, signed=True)
+        ds.SeriesInstanceUID, ds.StudyInstanceUID = series, study
+        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, 2 * k], [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.RescaleSlope, ds.RescaleIntercept = [1, 1], 1, -1024
+        for key, value in extra.items():
+            setattr(ds, key, value)
+        pixels = np.full(16, 1024, "<i2")
+        pixels[: len(values)] = values
+        ds.PixelData = pixels.tobytes()
+        found[f"s{k}"] = ds
+    return write_folder(folder, **found)

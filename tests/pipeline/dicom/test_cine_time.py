@@ -46,7 +46,7 @@ def test_a_cine_nifti_carries_its_frame_time(tmp_path: Path) -> None:
     assert image.header.get_xyzt_units() == ("unknown", "sec")
     assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [1, 2, 3, 4, 5]
     assert row["shape"] == "5x1x6x8" and row["num_slices"] == "1"
-    assert "cine" not in row["problems"]
+    assert "cine time step" not in row["problems"]
 
 
 def test_an_uneven_frame_time_vector_gives_its_mean_and_says_so(tmp_path: Path) -> None:
@@ -106,3 +106,43 @@ def test_unusable_frame_times_are_said(
         f"cine time step unknown: FrameIncrementPointer (0028,0009) names {which}"
         in (row["problems"])
     )
+
+
+@pytest.mark.parametrize("placed", [True, False], ids=["with-position", "without"])
+def test_a_cine_says_it_is_a_cine_not_that_it_lacks_a_position(
+    tmp_path: Path, placed: bool
+) -> None:
+    # a cine of one file with an ImagePositionPatient was "images without
+    # ImagePositionPatient": untrue; its frames are one place over time whatever it gives
+    where = {"ImagePositionPatient": [0, 0, 0], "ImageOrientationPatient": [1, 0, 0, 0, 1, 0]}
+    src = _cine(tmp_path, FrameTime=33.3, FrameIncrementPointer=Tag(0x0018, 0x1063),
+                **(where if placed else {}))  # fmt: skip
+    row = _convert(src, tmp_path / "out")
+    assert row["problems"] == (
+        "no geometry: a cine (5 frames of one file at one place over time, 33.3 ms apart), "
+        "affine unknown"
+    )
+
+
+def test_two_cine_files_of_one_series_are_two_cines(tmp_path: Path) -> None:
+    # two ultrasound clips filed in one series were stacked end to end as one 10-frame
+    # volume "without ImagePositionPatient", their frame time lost
+    pulse = {"FrameTime": 40.0, "FrameIncrementPointer": Tag(0x0018, 0x1063)}
+    clips = []
+    for c in range(2):
+        pixels = np.stack([np.full((6, 8), 10 * c + t + 1) for t in range(5)])
+        ds = G.image(pixels, US_MULTIFRAME, "1.2.826.0.1.3680043.8.498.77", InstanceNumber=c + 1,
+                     PixelSpacing=[0.5, 0.25], **pulse)  # fmt: skip
+        ds.Modality = "US"
+        clips.append(ds)
+    src = G.save(tmp_path / "in", clips)
+    opts = ConvertOptions(format="nifti", per="series")  # type: ignore[arg-type]
+    assert convert_folder(src, tmp_path / "out", opts, progress=False).exit_code == 0
+    with (tmp_path / "out" / "manifest.csv").open() as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["output"])
+    assert [r["shape"] for r in rows] == ["5x1x6x8", "5x1x6x8"]
+    for c, row in enumerate(rows):
+        image = nib.load(tmp_path / "out" / row["output"])
+        assert image.header.get_zooms()[3] == pytest.approx(0.04)
+        assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [10 * c + t + 1 for t in range(5)]
+        assert row["problems"].startswith("split: 2 cine files among images without slice ")

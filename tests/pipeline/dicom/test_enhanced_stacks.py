@@ -271,3 +271,29 @@ def test_repeated_acquisitions_told_apart_by_frame_acquisition_number(tmp_path: 
     image = nib.load(out / row["output"])  # (x, y, z, t): acquisition 1, then 2, TR 2 s apart
     assert image.header.get_zooms()[3] == pytest.approx(2.0)
     assert np.asarray(image.dataobj)[0, 0].tolist() == [[100 + s, 200 + s] for s in range(3)]
+
+
+def test_frames_of_one_file_at_one_shared_position_say_their_frame_order(tmp_path: Path) -> None:
+    # an Enhanced MR whose only Plane Position is in the Shared Functional Groups: its three
+    # frames are co-located time points with nothing but their order to tell them apart; the
+    # note said "ordered there by file name", which tells nothing of frames of one file
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    ds.NumberOfFrames = 3
+    ds.PixelData = np.stack([np.full((4, 4), 10 * (f + 1), "<u2") for f in range(3)]).tobytes()
+    ds.PerFrameFunctionalGroupsSequence = Sequence([item() for _ in range(3)])
+    ds.SharedFunctionalGroupsSequence = shared_plane_groups()
+    position = item(ImagePositionPatient=[0, 0, 0])
+    ds.SharedFunctionalGroupsSequence[0].PlanePositionSequence = Sequence([position])
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: r["output"])
+    said = (
+        "told apart by acquisition order (AcquisitionTime, InstanceNumber, which tie at 1 "
+        "position: ordered there by frame number, the order their file stores them in)"
+    )
+    assert len(rows) == 3 and all(said in r["problems"] for r in rows)
+    assert not any("file name" in r["problems"] or "mix" in r["problems"] for r in rows)
+    found = [np.asarray(nib.load(out / r["output"]).dataobj).ravel()[0] for r in rows]
+    assert found == [10, 20, 30]  # the frames in stored order

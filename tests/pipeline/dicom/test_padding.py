@@ -97,3 +97,17 @@ def test_padding_range_reads_the_stored_bit_pattern(
     attrs = {"PixelPaddingValue": value, "PixelPaddingRangeLimit": limit}
     ds = {k: v for k, v in attrs.items() if v is not None}
     assert padding_range(ds, bits, signed) == expected
+
+
+def test_a_resampled_volume_counts_its_own_padding_pixels(tmp_path: Path) -> None:
+    # as in the missing-slice case above: slices z = 0, 3, 4 on a 1 mm grid; padding is
+    # column 0 at z = 0, 1 and columns 0-1 at z = 2, 3 (hand-worked above): 4 + 4 + 8 + 8 of
+    # 5 x 16 pixels, where the source slices had 4 + 8 of 48
+    hu = [np.full((4, 4), v) for v in (100.0, 400.0, 700.0)]
+    hu[0][:, 0] = np.nan
+    hu[1][:, :2] = np.nan
+    src = save(tmp_path / "src", [_slice((0, 0, z), h) for z, h in zip((0, 3, 4), hu)])  # type: ignore[arg-type]
+    assert main(["convert", str(src), str(tmp_path / "out"), "--format", "nifti", "--quiet"]) == 0
+    with open(tmp_path / "out" / "manifest.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["padding"] == ("24 of 80 pixels are pixel padding (no data): written as -3024")
