@@ -197,13 +197,11 @@ def _usable(
             sample = dataset.sample(i)
             item = sample_to_item(sample)
         except RadpipeError as err:
-            skipped.append((name, source, str(err)))
+            skipped.append((name, source, _refused(dataset, i, shape[0], err)))
             continue
         got = list(item["image"].shape)
         if got[0] != shape[0]:
-            kind = "colour" if got[0] > 1 else "grey"
-            why = f"{counted(got[0], 'channel')} ({kind}); the run's model takes {shape[0]}"
-            skipped.append((name, source, why))
+            skipped.append((name, source, _channels(got[0], shape[0])))
         elif got != shape:
             why = (f"shape {tuple(got)} after preprocessing; the run's model takes "
                    f"{tuple(shape)} (add a resize stage)")  # fmt: skip
@@ -215,6 +213,21 @@ def _usable(
             named.append((shown, row.get("modality") or "", sample.meta.get("spacing")))
     unlike_training(named, modalities, model.get("pixel_mm"), "predicted")
     return keep, items, skipped
+
+
+def _refused(dataset: Any, i: int, takes: int, err: RadpipeError) -> str:
+    """Why image ``i`` is skipped when its preprocessing failed: a fitted stage refuses a
+    colour image before the model's channel check could; the channels are said first."""
+    try:
+        got = int(dataset.raw_sample(i).image.shape[0])
+    except RadpipeError:
+        return str(err)
+    return f"{_channels(got, takes)} ({err})" if got != takes else str(err)
+
+
+def _channels(got: int, takes: int) -> str:
+    kind = "colour" if got > 1 else "grey"
+    return f"{counted(got, 'channel')} ({kind}); the run's model takes {takes}"
 
 
 def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
