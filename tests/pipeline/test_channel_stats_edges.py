@@ -38,8 +38,10 @@ def test_a_channel_count_changing_at_the_second_sample_is_refused() -> None:
 
 def test_per_channel_means_of_another_shape_are_refused() -> None:
     image = _images()[0].image
-    with pytest.raises(ValueError, match="Expected one mean per channel of the image"):
+    with pytest.raises(ValueError, match="Expected one mean per channel of the image") as err:
         normalize_zscore(image, mean=[[1.0, 2.0], [3.0, 4.0]])
+    # two rows for two channels: "got 2" said nothing; the shape says what is wrong
+    assert "got an array of shape (2, 2), not (2)." in str(err.value)
 
 
 def test_a_std_equal_to_eps_is_replaced_by_one() -> None:
