@@ -51,10 +51,11 @@ def _per_channel(img: np.ndarray, value: Stat, name: str, size: int = 1) -> list
         return [arr.tolist()] * channels
     one = () if size == 1 else (size,)
     if arr.shape != (channels, *one):
-        raise ValueError(
-            f"Expected one {name} per channel of the image ({channels}); got {arr.shape[0]} "
-            "(statistics fitted on images with another number of channels?)."
-        )
+        if arr.shape[1:] != one:  # not one value (or range) for each channel
+            got = f"an array of shape {arr.shape}, not ({channels}{', 2' if one else ''})"
+        else:
+            got = f"{arr.shape[0]} (statistics fitted on images with another number of channels?)"
+        raise ValueError(f"Expected one {name} per channel of the image ({channels}); got {got}.")
     return list(arr.tolist())
 
 

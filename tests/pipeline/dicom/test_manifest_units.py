@@ -38,9 +38,35 @@ PET, CT = "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.2"
             {"Modality": "XA", "RescaleType": "OD", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.12.1"},
             "",
         ),
+        # Defined terms in lower case are meant as them; Units is a PET attribute, DoseUnits
+        # an RT Dose one; an XA SOP class's values are stored values whatever its Modality.
+        ({"Modality": "PT", "Units": "bqml"}, "Bq/ml"),
+        ({"Modality": "pt", "Units": "BQML"}, "Bq/ml"),
+        ({"Modality": "CT", "Units": "BQML"}, "HU"),
+        ({"Modality": "MR", "Units": "CNTS"}, ""),
+        ({"Modality": "CT", "DoseUnits": "GY"}, "HU"),
+        ({"Modality": "PT", "Units": "BQML", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.12.1"}, ""),
     ],
-    ids=["bqml", "counts", "suv", "other-term", "dose", "ct", "unspecified", "od", "mr", "xa"],
+    ids=[
+        "bqml",
+        "counts",
+        "suv",
+        "other-term",
+        "dose",
+        "ct",
+        "unspecified",
+        "od",
+        "mr",
+        "xa",
+        "lower-units",
+        "lower-modality",
+        "units-of-a-ct",
+        "units-of-an-mr",
+        "dose-units-of-a-ct",
+        "pt-of-an-xa-class",
+    ],
 )
+@pytest.mark.filterwarnings("ignore:Invalid value for VR CS")
 def test_value_unit(values: dict[str, str], unit: str) -> None:
     ds = Dataset()
     for key, value in values.items():
