@@ -99,22 +99,37 @@ def test_rows_flushed_before_a_kill_win_over_the_older_manifest(
     assert values == {"a.dcm": 6.0, "b.dcm": 8.0}
 
 
-def test_a_manifest_without_this_versions_columns_is_not_resumed(tmp_path: Path) -> None:
-    """An earlier radpipe's manifest (no ``padding`` column): its rows were reused, that
-    cell empty as if there were nothing to say; the files are converted again."""
+def _drop_columns(manifest: Path, *dropped: str) -> None:
     import csv
+
+    with manifest.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with manifest.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, [c for c in rows[0] if c not in dropped], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_manifest_without_this_versions_columns_is_not_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An earlier radpipe's manifest (no ``padding`` column): its rows were reused, that
+    cell empty as if there were nothing to say; the files are converted again, and said
+    (the conversion started over with no word)."""
+    import csv
+
+    from workflows.cli import main
 
     src, out = _series(tmp_path / "src"), tmp_path / "out"
     assert convert_folder(src, out, SERIES_NPY, progress=False).converted == 1
-    with (out / "manifest.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    old = [c for c in rows[0] if c != "padding"]
-    with (out / "manifest.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=old, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+    _drop_columns(out / "manifest.csv", "padding")
     again = convert_folder(src, out, SERIES_NPY, progress=False)
     assert again.skipped == 0 and again.converted == again.tasks == 1
+    assert again.columns_redone == ["padding"]
+    _drop_columns(out / "manifest.csv", "units", "lossy")
+    assert main(["convert", str(src), str(out), "--format", "npy", "--per", "series"]) == 0
+    said = "note: OUT's manifest was written by an earlier radpipe, without its units, lossy "
+    assert said + "column(s): every file converted again to fill them" in capsys.readouterr().err
     with (out / "manifest.csv").open(newline="") as fh:
         assert "padding" in next(csv.reader(fh))
     same = convert_folder(src, out, SERIES_NPY, progress=False)  # now this version's: reused

@@ -151,6 +151,10 @@ def run(args: argparse.Namespace) -> int:
         print("note: OUT was converted per series by an earlier radpipe, which wrote no "
               ".bval/.bvec (diffusion) or NPY .json (time step) beside its volumes: every "
               "series converted again to write them", file=sys.stderr)  # fmt: skip
+    if result.columns_redone:
+        print(f"note: OUT's manifest was written by an earlier radpipe, without its "
+              f"{', '.join(result.columns_redone)} column(s): every file converted again to "
+              "fill them", file=sys.stderr)  # fmt: skip
     if result.changed:
         print(f"{counted(result.changed, 'file')} changed since the last run converted them: "
               "converted again (their size, modification or status-change time or inode "

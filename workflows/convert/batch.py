@@ -52,6 +52,7 @@ from workflows.convert.resume import (
     STAT,
     STAT_COLUMNS,
     Partial,
+    lacks_columns,
     lacks_sidecars,
     listed_outputs,
     partial_files,
@@ -168,6 +169,7 @@ def _convert_locked(
         other = store.forget_listed()
     result = ConvertResult(manifest=out / "manifest.csv", errors=out / "errors.csv")
     result.sidecars_redone = lacks_sidecars(out, options, root)
+    result.columns_redone = lacks_columns(out, options, root)
     if resumable(out, options, root):
         for rank, rows in previous_rows(out):
             store.add_previous(rows, rank)

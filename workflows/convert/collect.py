@@ -63,6 +63,7 @@ class ConvertResult:
     removed: int = 0
     other_source: int = 0
     sidecars_redone: bool = False  # an earlier radpipe's volumes, without sidecars: redone
+    columns_redone: list[str] = field(default_factory=list)  # its manifest lacked them
 
     def why_nothing(self, src: object, errors: object) -> str:
         """Why no image of ``src`` (as shown to the user) was converted (``outputs`` 0)."""

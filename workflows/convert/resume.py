@@ -85,6 +85,10 @@ def lacks_sidecars(out: Path, options: ConvertOptions, root: Path) -> bool:
 
 
 def _same_run(out: Path, options: ConvertOptions, root: Path) -> bool:
+    return _same_settings(out, options, root) and not _missing_columns(out)
+
+
+def _same_settings(out: Path, options: ConvertOptions, root: Path) -> bool:
     settings = out / "convert.json"
     if not options.resume or not settings.exists():
         return False
@@ -92,19 +96,25 @@ def _same_run(out: Path, options: ConvertOptions, root: Path) -> bool:
     keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
         return False
-    return bool(saved.get("source_key") == source_key(root)) and _has_columns(out)
+    return bool(saved.get("source_key") == source_key(root))
 
 
-def _has_columns(out: Path) -> bool:
-    """Whether the last run's manifest has every column this version writes: the rows of an
+def lacks_columns(out: Path, options: ConvertOptions, root: Path) -> list[str]:
+    """The manifest columns this version writes that the last run into ``out`` lacks, when it
+    would be resumed but for them (its files are converted again, and said)."""
+    return _missing_columns(out) if _same_settings(out, options, root) else []
+
+
+def _missing_columns(out: Path) -> list[str]:
+    """The columns this version writes that the last run's manifest lacks: the rows of an
     earlier radpipe's (no ``units``, ``lossy`` or ``padding``) would be reused with those
     cells empty, as if there were nothing to say."""
     try:
         with (out / "manifest.csv").open(newline="", encoding="utf-8") as fh:
             header = next(csv.reader(fh), [])
     except (OSError, UnicodeDecodeError):
-        return True  # no manifest: the partial files hold this version's rows
-    return set(MANIFEST_COLUMNS) <= set(header)
+        return []  # no manifest: the partial files hold this version's rows
+    return [c for c in MANIFEST_COLUMNS if c not in header]
 
 
 def previous_rows(out: Path) -> Iterator[tuple[int, Iterator[dict[str, str]]]]:
