@@ -14,6 +14,7 @@ has (a series no longer diffusion-weighted), are removed.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,23 @@ def time_axes(volume: Any) -> tuple[list[str], float] | None:
 
 
 def volume_lossy(plan: Any, volume: Any) -> str:
-    """The lossy compression histories of a volume's images (``FrameRef.lossy``), each once,
-    for the manifest's ``lossy`` cell; ``""`` when none went through lossy compression."""
-    found = (plan.frames[k].lossy for stack in volume.frames for k in stack)
-    return "; ".join(dict.fromkeys(filter(None, found)))
+    """The lossy compression histories of a volume's frames (``FrameRef.lossy``), each once,
+    for the manifest's ``lossy`` cell; ``""`` when none went through lossy compression.
+
+    When they differ (some frames lossy, others not, or two histories) each is said with how
+    many of the volume's frames it holds for: listed alone, 2 JPEG frames among 120 read as
+    every frame's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> plan = N(frames=[N(lossy=""), N(lossy="stored as JPEG"), N(lossy="")])
+    >>> volume_lossy(plan, N(frames=[[0, 1, 2]]))
+    '1 of 3 frames: stored as JPEG'
+    """
+    histories = [plan.frames[k].lossy for stack in volume.frames for k in stack]
+    counts = Counter(histories)
+    said = [h for h in counts if h]
+    if len(counts) == 1:
+        return "; ".join(said)
+    return "; ".join(f"{counts[h]} of {len(histories)} frames: {h}" for h in said)

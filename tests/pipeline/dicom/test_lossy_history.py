@@ -71,6 +71,18 @@ def test_an_uncompressed_file_has_no_lossy_history(tmp_path: Path) -> None:
     assert code == 0 and [r["lossy"] for r in rows] == [""]
 
 
+def test_a_volume_of_some_lossy_slices_says_how_many(tmp_path: Path) -> None:
+    """One slice of three decompressed after lossy compression: the volume's cell said the
+    history alone, which read as every slice's."""
+    src = _ct(tmp_path / "src", 3)
+    one = pydicom.dcmread(src / "s1.dcm")
+    one.LossyImageCompression = "01"
+    one.save_as(src / "s1.dcm")
+    rows, _, code = convert_nifti(src, tmp_path / "out")
+    assert code == 0
+    assert [r["lossy"] for r in rows] == ["1 of 3 frames: LossyImageCompression (0028,2110) 01"]
+
+
 def test_inspect_says_the_lossy_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import csv
 
