@@ -17,7 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.dicom.pixel_encoding import first_fragment, stream_syntax, syntax_name
+from pipeline.dicom.pixel_encoding import (
+    LOSSY_STREAMS,
+    first_fragment,
+    stream_syntax,
+    syntax_name,
+)
 
 __all__ = ["lossy_history"]
 
@@ -27,7 +32,6 @@ _LOSSY = {f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, *range(100, 109))}
 #: Syntaxes whose streams may be lossy or not (JPEG-LS near-lossless, JPEG 2000, HTJ2K):
 #: the first frame's markers say which.
 _EITHER = {f"1.2.840.10008.1.2.4.{n}" for n in (81, 91, 203)}
-_STREAM_LOSSY = {f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 81, 91, 203)}
 
 
 def _text(value: Any) -> str:
@@ -69,4 +73,4 @@ def lossy_history(ds: Any) -> str:
 def _stream_lossy(ds: Any) -> bool:
     """Whether the first frame's own markers say lossy (JPEG-LS NEAR > 0, 9/7 wavelet)."""
     first = first_fragment(ds)
-    return first is not None and stream_syntax(first) in _STREAM_LOSSY
+    return first is not None and stream_syntax(first) in LOSSY_STREAMS

@@ -115,6 +115,11 @@ def blend(
     return np.where(either, below if weight < 0.5 else above, out)
 
 
+def unpacked_mask(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A bool mask of ``shape`` from what :func:`numpy.packbits` made of it."""
+    return np.unpackbits(packed, count=int(np.prod(shape))).astype(bool).reshape(shape)
+
+
 def padding_cell(
     frames: Iterable[tuple[np.ndarray | None, Any]],
     values: Callable[[Any], np.ndarray],
@@ -141,7 +146,7 @@ def padding_cell(
         if mask is None:
             continue
         if mask.dtype != bool:
-            mask = np.unpackbits(mask, count=int(np.prod(shape))).astype(bool).reshape(shape)
+            mask = unpacked_mask(mask, shape)
         found = int(np.count_nonzero(mask))
         if found:
             count += found
@@ -158,4 +163,12 @@ def padding_cell(
     return f"{count} of {total} pixels are pixel padding (no data): written as {value}"
 
 
-__all__ = ["blend", "float_padding", "padding_cell", "padding_mask", "padding_range", "shift_slice"]
+__all__ = [
+    "blend",
+    "float_padding",
+    "padding_cell",
+    "padding_mask",
+    "padding_range",
+    "shift_slice",
+    "unpacked_mask",
+]

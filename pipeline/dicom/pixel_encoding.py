@@ -24,6 +24,7 @@ from typing import Any
 from pipeline.dicom.codestream import jpeg_segments
 
 __all__ = [
+    "LOSSY_STREAMS",
     "deferred_lossy_note",
     "first_fragment",
     "lossy_stream_note",
@@ -107,7 +108,9 @@ def _j2k_syntax(codestream: bytes) -> str:
 _LOSSLESS = {f"1.2.840.10008.1.2.4.{n}" for n in (57, 70, 80, 90, 201, 202)}
 #: What :func:`stream_syntax` answers for a lossy stream: T.81 baseline / extended, JPEG-LS
 #: with NEAR above 0, JPEG 2000 and HTJ2K with the irreversible 9/7 wavelet.
-_LOSSY = {f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 81, 91, 203)}
+#: Syntaxes of lossy streams (what :func:`stream_syntax` tells from a stream's own markers):
+#: JPEG baseline and extended, JPEG-LS near-lossless, JPEG 2000 and HTJ2K of the 9/7 wavelet.
+LOSSY_STREAMS = frozenset(f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 81, 91, 203))
 
 
 def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
@@ -121,7 +124,7 @@ def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
     """
     said = str(syntax or "").strip()
     found = stream_syntax(frame) if said in _LOSSLESS else None
-    if found not in _LOSSY:
+    if found not in LOSSY_STREAMS:
         return []
     return [
         f"lossy pixel data: TransferSyntaxUID (0002,0010) says {syntax_name(said)}, but the stream "

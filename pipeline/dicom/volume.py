@@ -26,7 +26,7 @@ from pipeline.dicom.assemble import (
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
-from pipeline.dicom.padding import blend, padding_cell, padding_mask, shift_slice
+from pipeline.dicom.padding import blend, padding_cell, padding_mask, shift_slice, unpacked_mask
 from pipeline.dicom.rgb_volume import build_rgb_volume, colour_frame_note, is_rgb_frames
 from pipeline.errors import DicomError
 
@@ -277,7 +277,7 @@ def build_volume(
         image = _exact_volume(plan, arrays)
     else:
         packed = padding if padding and (plan.shifts is not None or plan.grid is not None) else {}
-        pads = {k: _unpacked(packed[k], arrays[k].shape)
+        pads = {k: unpacked_mask(packed[k], arrays[k].shape)
                 for t in plan.frames for k in t if k in packed}  # fmt: skip
         stacks = [resample_stack([_float32(arrays[k]) for k in t], plan, [pads.get(k) for k in t])
                   for t in plan.frames]  # fmt: skip
@@ -321,11 +321,6 @@ def _exact_volume(plan: VolumePlan, arrays: list[Frame]) -> np.ndarray:
                 shift = np.array(f.intercept).astype(kind)
                 np.add(f.stored, shift, out=slots[t, k], dtype=kind, casting="unsafe")
     return out
-
-
-def _unpacked(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    count = int(np.prod(shape))
-    return np.unpackbits(packed, count=count).astype(bool).reshape(shape)
 
 
 def resample_stack(
