@@ -10,7 +10,7 @@ from pydicom.dataset import Dataset
 
 from pipeline.errors import DicomError
 
-__all__ = ["apply_palette", "check_palette", "palette_top"]
+__all__ = ["apply_palette", "check_palette", "palette_tables", "palette_top"]
 
 
 def apply_palette(
@@ -18,25 +18,28 @@ def apply_palette(
 ) -> np.ndarray:
     """RGB ``(..., 3)`` through the palette; entries keep the depth their values show.
 
-    PS3.3 C.7.6.3.1.5: some writers store 8-bit entries in 16-bit words, padding the high
-    bits (pydicom then returns uint16 holding 0..255). Those come back as uint8, so that
-    they are not scaled as 16-bit values; 16-bit words under an 8-bit descriptor whose values
-    need more than 8 bits are kept as 16-bit, with a note. Other writers say 16 bits per
-    entry over entries that are all <= 255; pydicom's ``apply_color_lut`` keeps them as
+    PS3.3 C.7.6.3.1.5: indices below the first one mapped take the first entry, indices past
+    the table its last. The tables are read here (:func:`palette_tables`), not by pydicom's
+    ``apply_color_lut``, which holds the indices in the entries' type: through 8-bit
+    entries (a 12-bit image's 4096-entry palette) index 300 read entry 44 and 4095 entry
+    255, and it reads 16-bit entries in the machine's byte order, so a big-endian file's
+    256 read 1: wrong colours, unsaid.
+
+    Some writers store 8-bit entries in 16-bit words, padding the high bits. Those come back
+    as uint8, so that they are not scaled as 16-bit values; 16-bit words under an 8-bit
+    descriptor whose values need more than 8 bits are kept as 16-bit, with a note. Other
+    writers say 16 bits per entry over entries that are all <= 255; pydicom keeps them as
     16-bit values (a near-black image), dcmtk with its LUT depth check (``DiLookupTable::
     checkTable``, ``CIF_CheckLutBitDepth``) reads them as 8-bit; so does radpipe, with a note,
     judging by the whole table, not by the entries one image happens to use.
     """
-    from pydicom.pixels import apply_color_lut
-
     try:
-        rgb = np.asarray(apply_color_lut(indices, ds))
-    except Exception as err:
+        first, tables = palette_tables(ds)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as err:
         raise DicomError(source, f"PALETTE COLOR lookup failed: {err}") from err
-    try:
-        nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
-    except (AttributeError, IndexError, TypeError, ValueError):
-        return rgb
+    at = np.clip(np.asarray(indices, dtype=np.int64) - first, 0, None)
+    rgb = np.stack([t[np.minimum(at, len(t) - 1)] for t in tables], axis=-1)
+    nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
     if rgb.dtype.itemsize != 2 or nominal not in (8, 16):
         return rgb
     top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(ds)
@@ -53,12 +56,58 @@ def apply_palette(
 
 def palette_top(ds: Dataset) -> int:
     """The largest entry of the whole palette (segmented or not), over every index it maps."""
-    from pydicom.pixels import apply_color_lut
+    return max(int(t.max(initial=0)) for t in palette_tables(ds)[1])
 
-    count, first = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor[:2])
-    first = max(first, 0)  # a signed (SS) descriptor's negative first index maps nothing here
-    every = np.arange(first, min(first + (count or 2**16), 2**16), dtype=np.uint16)
-    return int(np.asarray(apply_color_lut(every, ds)).max(initial=0))
+
+def palette_tables(ds: Dataset) -> tuple[int, list[np.ndarray]]:
+    """``(first index mapped, tables)``: red, green, blue (and alpha when given) entries.
+
+    Each table holds the Descriptor's count of entries (0 meaning 2**16; PS3.3
+    C.7.6.3.1.5), as uint8 when its Data packs them one per byte, else as uint16 read in the
+    data set's byte order (OW data stay in the file's byte order); Segmented Data is
+    expanded per C.7.9.2. A segmented table may come out shorter than the count: indices
+    past it take its last entry.
+    """
+    from pipeline.dicom.lut import little_endian
+
+    count, first, nominal = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor)
+    count, little = count or 2**16, little_endian(ds)
+    tables = []
+    for colour in (*_COLOURS, "Alpha"):
+        data = ds.get(f"{colour}PaletteColorLookupTableData")
+        segmented = ds.get(f"Segmented{colour}PaletteColorLookupTableData")
+        if data is not None:
+            tables.append(_table(data, count, little))
+        elif segmented is not None:
+            tables.append(_segmented(bytes(segmented), nominal, little))
+        elif colour != "Alpha":
+            raise ValueError(f"{colour}PaletteColorLookupTableData is missing")
+    if any(len(t) == 0 for t in tables):
+        raise ValueError("a palette table holds no entries")
+    return first, tables
+
+
+def _table(data: object, count: int, little: bool) -> np.ndarray:
+    if not isinstance(data, bytes | bytearray):  # US values, unpacked by pydicom
+        values = data if isinstance(data, list | tuple) else list(data)  # type: ignore[call-overload]
+        return np.asarray(values, dtype=np.uint16)[:count]
+    if len(data) in (count, count + 1):  # 8-bit entries packed one per byte (C.7.6.3.1.6)
+        return np.frombuffer(bytes(data), dtype=np.uint8, count=count)
+    return np.frombuffer(bytes(data), dtype="<u2" if little else ">u2", count=count).astype(
+        np.uint16
+    )
+
+
+def _segmented(data: bytes, nominal: int, little: bool) -> np.ndarray:
+    """Segmented LUT Data expanded (PS3.3 C.7.9.2), with pydicom's expander."""
+    from struct import unpack
+
+    from pydicom.pixels.processing import _expand_segmented_lut
+
+    size = 1 if nominal == 8 else 2
+    fmt = f"{'<' if little else '>'}{len(data) // size}{'B' if size == 1 else 'H'}"
+    expanded = _expand_segmented_lut(unpack(fmt, data[: len(data) // size * size]), fmt)
+    return np.asarray(expanded, dtype=np.uint8 if size == 1 else np.uint16)
 
 
 _COLOURS = ("Red", "Green", "Blue")

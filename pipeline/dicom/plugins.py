@@ -81,7 +81,8 @@ def decode_with_pydicom(
     name = getattr(syntax, "name", "") or str(syntax)
     try:
         with captured_warnings() as caught, quiet_stderr() as printed:
-            arr = np.asarray(pixel_array(_without_image_pixel(ds), **header))
+            view = _one_bit_words_in_order(_without_image_pixel(ds), header)
+            arr = np.asarray(pixel_array(view, **header))
     except (NotImplementedError, RuntimeError, ImportError) as err:
         said = _one_line(without_addresses(str(err)))
         raise DicomError(source, _undecodable(name, said)) from err
@@ -105,6 +106,26 @@ def _without_image_pixel(ds: Dataset) -> Dataset:
     view.file_meta = ds.file_meta
     implicit, little = ds.original_encoding
     view.set_original_encoding(implicit, little, ds.original_character_set)
+    return view
+
+
+def _one_bit_words_in_order(view: Dataset, header: dict[str, Any]) -> Dataset:
+    """1-bit pixel data as OW under Explicit VR Big Endian: its 16-bit words byte-swapped.
+
+    OW holds 16-bit words, in a big-endian file each stored high byte first (PS3.5 7.3;
+    dcm4che's ``swappxdata`` and dcmtk swap every uncompressed OW pixel data so, whatever
+    BitsAllocated). Packed bits fill each word from its least significant bit (PS3.5 D.1):
+    pixel 0 is in the word's low byte, stored second. pydicom swaps 8-bit OW data but reads
+    1-bit OW bytes as they lie, so pixels 8-15 of each word came out as pixels 0-7 (rows of
+    a 2 x 8 image traded places), unsaid. OB, as most writers use for 1-bit data, is bytes.
+    """
+    elem = view.get(0x7FE00010)
+    big = getattr(view.file_meta, "TransferSyntaxUID", None) == "1.2.840.10008.1.2.2"
+    if not big or header.get("bits_allocated") != 1 or elem is None or elem.VR != "OW":
+        return view
+    raw = bytes(elem.value)
+    swapped = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<u2").byteswap().tobytes()
+    view.add_new(0x7FE00010, "OB", swapped + raw[len(raw) // 2 * 2 :])
     return view
 
 

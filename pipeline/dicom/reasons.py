@@ -8,6 +8,7 @@ and keeps the reader's own words after it.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -78,3 +79,59 @@ def unexpected_failure(err: BaseException, text: str) -> str:
 def _first(text: str) -> str:
     """The first sentence of a long message."""
     return text.split(". ", 1)[0].rstrip(".")
+
+
+_DECODE_FAILED = re.compile(
+    r"Failed to decode byte string with encodings?:? '?([^'\-]*?)'? - using replacement "
+    r"characters in decoded string"
+)
+_UNKNOWN = re.compile(r"Unknown encoding '([^']*)' - using default encoding instead")
+_PATCHED = re.compile(r"Incorrect value for Specific Character Set '([^']*)' - assuming '([^']*)'")
+_TERM = re.compile(r"[A-Za-z0-9 _-]{1,24}")
+
+
+def charset_warning(message: str) -> str:
+    """Say pydicom's character set warnings in words about SpecificCharacterSet (0008,0005).
+
+    pydicom names the Python codec and the value in quotes, which
+    :func:`pipeline.dicom.files.sanitize` hashes like any value: ``Failed to decode byte
+    string with encoding '#68f77470'``, where the user needs the character set. A term is
+    shown unquoted when it is a short plain word (a character set name is no patient data);
+    other messages are returned unchanged.
+
+    Examples
+    --------
+    >>> charset_warning("Unknown encoding 'ISO_IR 999' - using default encoding instead")
+    'SpecificCharacterSet (0008,0005) ISO_IR 999 is no character set DICOM defines: text values read as Latin-1 (ISO_IR 100), as pydicom does'
+    """  # noqa: E501
+    found = _DECODE_FAILED.fullmatch(message.strip())
+    if found:
+        codecs = [_term(c) for c in found.group(1).replace("'", "").split(",")]
+        return (f"a text value is not valid in its character set ({', '.join(codecs)}, as "
+                "SpecificCharacterSet (0008,0005) says): read with replacement characters "
+                "(U+FFFD) where its bytes do not decode")  # fmt: skip
+    found = _UNKNOWN.fullmatch(message.strip())
+    if found:
+        return (f"SpecificCharacterSet (0008,0005) {_shown(found.group(1))} is no character "
+                "set DICOM defines: text values read as Latin-1 (ISO_IR 100), as pydicom "
+                "does")  # fmt: skip
+    found = _PATCHED.fullmatch(message.strip())
+    if found:
+        return (f"SpecificCharacterSet (0008,0005) {_shown(found.group(1))} is misspelt: read "
+                f"as {_shown(found.group(2))}")  # fmt: skip
+    return message
+
+
+def _term(codec: str) -> str:
+    """The DICOM term of a Python codec pydicom names (``UTF8``: ``ISO_IR 192``)."""
+    from pydicom.charset import python_encoding
+
+    codec = codec.strip()
+    terms = [t for t, c in python_encoding.items() if c == codec and t]
+    return terms[0] if terms else _shown(codec)
+
+
+def _shown(term: str) -> str:
+    """A character set term as it may be shown: plain short words only, else 'a value'."""
+    term = term.strip()
+    return term if _TERM.fullmatch(term) else "a value not shown"

@@ -112,13 +112,27 @@ def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[
         # highdicom's advice on the source's own person names (a PatientName without '^')
         # quotes the name: not printed, as no output names the patient (README, privacy)
         warnings.filterwarnings("ignore", message="The string .* is unlikely to represent")
-        seg = _segmentation(hd, images, labels, segments, version)
+        seg = _segmentation(hd, images, labels, segments, version, seg_character_set(images))
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
 
 
+def seg_character_set(images: list[Any]) -> str | None:
+    r"""The SEG's SpecificCharacterSet (0008,0005): ``ISO_IR 192`` where a source has one.
+
+    The SEG carries the sources' patient and study text (PatientName, ReferringPhysicianName, ...),
+    decoded by pydicom from the sources' character set; written as UTF-8, every character
+    of every character set keeps its meaning. The sources' own value was passed on by
+    highdicom, which refuses many a real one: ``\ISO 2022 IR 87`` (Japanese, value 1 empty
+    for ISO 2022 IR 6 as PS3.3 C.12.1.1.2 allows) or a misspelt ``ISO_IR100`` that pydicom
+    reads, so no SEG was written ("'' is not a valid SpecificCharacterSetValues").
+    """
+    declared = {str(im.get("SpecificCharacterSet") or "").strip() for im in images}
+    return "ISO_IR 192" if declared - {"", "ISO_IR 6", "['ISO_IR 6']"} else None
+
+
 def _segmentation(hd: Any, images: list[Any], labels: np.ndarray, segments: list[Any],
-                  version: str) -> Any:  # fmt: skip
+                  version: str, charset: str | None) -> Any:  # fmt: skip
     return hd.seg.Segmentation(
         source_images=images,
         pixel_array=labels.astype(np.uint8),
@@ -133,4 +147,5 @@ def _segmentation(hd: Any, images: list[Any], labels: np.ndarray, segments: list
         software_versions=version,
         device_serial_number="radpipe",
         series_description="radpipe prediction",
+        specific_character_set=charset,
     )

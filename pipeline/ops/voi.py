@@ -188,11 +188,29 @@ def apply_window(
     x = np.asarray(image)
     dtype = np.float64 if x.dtype == np.float64 else np.float32
     x = x.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):  # an overflow is an infinity that the clip below ends
+        t = _window_fraction(x, dtype, center, width, function)
+    np.clip(t, 0.0, 1.0, out=t)
+    return (t * dtype(hi - lo) + dtype(lo)).astype(dtype, copy=False)
+
+
+def _window_fraction(
+    x: np.ndarray, dtype: type, center: float, width: float, function: str
+) -> np.ndarray:
+    """Where each value falls in the window, before clipping to [0, 1].
+
+    SIGMOID's ``1 / (1 + exp(-4 (x - c) / w))`` is computed as ``(1 + tanh(2 (x - c) / w))
+    / 2``, the same function, which never overflows: the exponential overflowed float32
+    more than 22 widths below the center (a CT's padding, -3024, under a brain window
+    (40, 80); or a whole-range lookup table of the stored values), and
+    numpy's "overflow encountered in exp" became a problem of the file (refused under
+    ``--strict``) though every value came out right.
+    """
     if function == "LINEAR":
         if width < 1:
             raise ValueError(f"A LINEAR window needs WindowWidth >= 1; got {width:g}.")
         if width == 1:  # the formula divides by w - 1: a threshold at c - 0.5
-            return np.where(x > center - 0.5, hi, lo).astype(dtype)
+            return np.where(x > center - 0.5, 1.0, 0.0).astype(dtype)
         t = (x - dtype(center - 0.5)) / dtype(width - 1) + dtype(0.5)
     elif function == "LINEAR_EXACT":
         if width <= 0:
@@ -201,11 +219,10 @@ def apply_window(
     elif function == "SIGMOID":
         if width <= 0:
             raise ValueError(f"A SIGMOID window needs WindowWidth > 0; got {width:g}.")
-        t = 1.0 / (1.0 + np.exp(-4.0 * (x - dtype(center)) / dtype(width)))
+        t = (1.0 + np.tanh(2.0 * (x - dtype(center)) / dtype(width))) / 2.0
     else:
         raise ValueError(f"Unknown VOILUTFunction {function!r}; choose one of {VOI_FUNCTIONS}.")
-    np.clip(t, 0.0, 1.0, out=t)
-    return (t * dtype(hi - lo) + dtype(lo)).astype(dtype, copy=False)
+    return np.asarray(t, dtype=dtype)
 
 
 def apply_voi_lut_table(
