@@ -218,6 +218,10 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         if "SeriesInstanceUID" not in ds:
             return Problem(rel, f"truncated or incomplete file: {why} SeriesInstanceUID "
                                 "(0020,000E) or pixel data")  # fmt: skip
+        if "IconImageSequence" in ds:  # a thumbnail's pixels, not the image's: no truncation
+            return Problem(rel, "no pixel data: the file holds only an icon image (a "
+                                "thumbnail in IconImageSequence (0088,0200)), not the image's "
+                                "PixelData (7FE0,0010)")  # fmt: skip
         return Problem(rel, f"no pixel data (truncated file?): {why} PixelData (7FE0,0010), "
                             "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
     if "SeriesInstanceUID" not in ds:
