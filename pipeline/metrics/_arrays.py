@@ -125,7 +125,10 @@ def class_probabilities(
     ------
     ValueError
         ``probs`` is neither, 1-D values fall outside [0, 1] (scores or logits, not a
-        probability), or ``true`` and ``probs`` have different numbers of samples.
+        probability), a row of ``(N, K)`` does not sum to 1 within 1e-3 (logits or
+        one-vs-rest scores; rows within it are renormalised in float64, as a float32 softmax
+        is off by ~1e-7), ``true`` and ``probs`` have different numbers of samples, or
+        ``true`` holds anything but class indices in ``[0, K)`` (1/2, -1/1, fractions).
     NonFiniteScoresError
         A probability is NaN or infinite.
 
@@ -135,7 +138,7 @@ def class_probabilities(
     >>> p.tolist()
     [[0.8, 0.2], [0.09999999999999998, 0.9]]
     """
-    labels = to_numpy(true).astype(np.int64).ravel()
+    raw = to_numpy(true).ravel()
     p = to_numpy(probs).astype(np.float64)
     check_finite_scores(p, "probabilities")
     if p.ndim == 1:
@@ -151,11 +154,37 @@ def class_probabilities(
         raise ValueError(
             f"Expected 'probs' of shape (N, K), or (N,) for two classes; got {p.shape}."
         )
-    if len(p) != labels.size:
+    if len(p) != raw.size:
+        raise ValueError(f"'true' has {raw.size} samples and 'probs' {len(p)}: one row per sample.")
+    sums = p.sum(axis=1)
+    off = int((np.abs(sums - 1.0) > 1e-3).sum())
+    if off:
         raise ValueError(
-            f"'true' has {labels.size} samples and 'probs' {len(p)}: one row per sample."
+            f"Expected class probabilities (rows summing to 1); {off} of {len(p)} rows sum to "
+            f"between {sums.min():.4g} and {sums.max():.4g}."
         )
-    return labels, p
+    return _class_indices(raw, p.shape[1]), p / sums[:, None]
+
+
+def _class_indices(raw: np.ndarray, k: int) -> np.ndarray:
+    """``raw`` as int64 class indices, refusing anything that is no column of ``k``.
+
+    A truth of 1/2 (or -1/1, or 1.5) was cast and compared with the columns as given: class
+    2 matched no column, so it counted as a wrong top-class prediction (ECE) and as a
+    negative (Brier, average precision) without a word.
+    """
+    whole = raw.dtype.kind in "biu" or (
+        raw.dtype.kind == "f" and bool(np.all(np.isfinite(raw) & (raw == np.round(raw))))
+    )
+    labels = raw.astype(np.int64) if whole else np.zeros(0, dtype=np.int64)
+    if not whole or (labels.size and (labels.min() < 0 or labels.max() >= k)):
+        shown = sorted({str(v) for v in np.unique(raw)})
+        raise ValueError(
+            f"Expected 'true' to hold class indices in [0, {k}), one per column of the "
+            f"probabilities; got the values {shown[:6]}. Map the labels to column indices "
+            "first (e.g. 1/2 -> 0/1)."
+        )
+    return labels
 
 
 def positive_scores(scores: ArrayOrTensor, n: int, name: str = "scores") -> np.ndarray:
