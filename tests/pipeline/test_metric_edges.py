@@ -63,3 +63,25 @@ def test_the_accumulators_jaccard_figures_are_scikit_learns() -> None:
     np.testing.assert_allclose(out["per_case"]["jaccard_macro"], macros)
     assert out["jaccard_case_mean"] == pytest.approx(np.mean(macros))
     assert out["jaccard_case_mean"] != pytest.approx(out["dice_case_mean"])
+
+
+@pytest.mark.parametrize("empty", ["nan", "one", "zero"])
+def test_weighted_overlap_of_false_positives_on_an_empty_truth_is_zero(empty: str) -> None:
+    """A lesion-free case with 3 false-positive pixels: no scored class has truth support, so
+    the weighted mean had no weights and fell back to the empty policy (1.0 with "one", as if
+    nothing had been predicted). scikit-learn's weighted F1/Jaccard give 0 there."""
+    from sklearn.metrics import f1_score
+
+    from pipeline.metrics import dice_score
+
+    true, pred = np.zeros(8, dtype=np.int64), np.array([0, 1, 1, 0, 2, 0, 0, 0])
+    expected = f1_score(true, pred, labels=[1, 2], average="weighted", zero_division=0)
+    for metric in (dice_score, jaccard_index):
+        found = metric(true, pred, 3, include_background=False, average="weighted",
+                       empty=empty)  # type: ignore[call-arg]  # fmt: skip
+        assert found == expected == 0.0
+    # nothing predicted either: the empty policy decides, as for every other average
+    fill = {"nan": math.nan, "one": 1.0, "zero": 0.0}[empty]
+    found = dice_score(true, true, 3, include_background=False, average="weighted",
+                       empty=empty)  # type: ignore[arg-type]  # fmt: skip
+    np.testing.assert_equal(found, fill)
