@@ -126,9 +126,9 @@ def class_probabilities(
     ValueError
         ``probs`` is neither, 1-D values fall outside [0, 1] (scores or logits, not a
         probability), a row of ``(N, K)`` does not sum to 1 within 1e-3 (logits or
-        one-vs-rest scores; rows within it are renormalised in float64, as a float32 softmax
-        is off by ~1e-7), ``true`` and ``probs`` have different numbers of samples, or
-        ``true`` holds anything but class indices in ``[0, K)`` (1/2, -1/1, fractions).
+        one-vs-rest scores; a float32 softmax is off by ~1e-7), ``true`` and ``probs`` have
+        different numbers of samples, or ``true`` holds anything but class indices in
+        ``[0, K)`` (1/2, -1/1, fractions).
     NonFiniteScoresError
         A probability is NaN or infinite.
 
@@ -163,7 +163,7 @@ def class_probabilities(
             f"Expected class probabilities (rows summing to 1); {off} of {len(p)} rows sum to "
             f"between {sums.min():.4g} and {sums.max():.4g}."
         )
-    return _class_indices(raw, p.shape[1]), p / sums[:, None]
+    return _class_indices(raw, p.shape[1]), p
 
 
 def _class_indices(raw: np.ndarray, k: int) -> np.ndarray:

@@ -72,6 +72,7 @@ def calibration_summary(
     check_num_classes(n_bins, "n_bins")  # 0 bins gave a 1-bin ECE
     labels, p = class_probabilities(true, probs, positive=positive)
     k = p.shape[1]
+    p = p / p.sum(axis=1)[:, None]  # float32 softmax rounding (~1e-7): scikit-learn warns
     if k == 2:
         event, score = labels == positive, p[:, positive]
         brier = float(brier_score_loss(event, score))
