@@ -46,6 +46,20 @@ def as_labels(values: ArrayOrTensor, num_classes: int, name: str) -> np.ndarray:
     return array
 
 
+def check_label_range(labels: np.ndarray, k: int, name: str) -> None:
+    """Raise ``ValueError`` unless every integer in ``labels`` is a class index in ``[0, k)``."""
+    if labels.size == 0:
+        return
+    high = labels.max()
+    low = labels.min() if np.issubdtype(labels.dtype, np.signedinteger) else 0
+    if high >= k or low < 0:
+        bad = high if high >= k else low
+        raise ValueError(
+            f"Expected '{name}' to hold class indices in [0, {k}) for num_classes={k}; "
+            f"found {int(bad)}."
+        )
+
+
 def check_num_classes(num_classes: int, name: str = "num_classes") -> None:
     """Raise ``ValueError`` unless ``num_classes`` (the parameter ``name``: also ``n_bins``)
     is an integer >= 1."""

@@ -12,7 +12,12 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import ArrayOrTensor, as_labels, check_num_classes
+from pipeline.metrics._arrays import (
+    ArrayOrTensor,
+    as_labels,
+    check_label_range,
+    check_num_classes,
+)
 
 #: Elements per chunk: small enough to stay in cache, large enough to amortise the loop.
 _CHUNK = 1 << 16
@@ -101,25 +106,14 @@ def _pair_counts(t: np.ndarray, p: np.ndarray, k: int, bins: int) -> np.ndarray:
     other = np.empty_like(buffer)
     for start in range(0, n, _CHUNK):
         tc, pc = t[start : start + _CHUNK], p[start : start + _CHUNK]
-        _check_range(tc, k, "true")
-        _check_range(pc, k, "pred")
+        check_label_range(tc, k, "true")
+        check_label_range(pc, k, "pred")
         codes, tmp = buffer[: tc.size], other[: tc.size]
         np.multiply(tc, k, out=codes, casting="unsafe")
         np.copyto(tmp, pc, casting="unsafe")
         np.add(codes, tmp, out=codes)
         counts += np.bincount(codes, minlength=bins)
     return counts
-
-
-def _check_range(chunk: np.ndarray, k: int, name: str) -> None:
-    high = chunk.max()
-    low = chunk.min() if np.issubdtype(chunk.dtype, np.signedinteger) else 0
-    if high >= k or low < 0:
-        bad = high if high >= k else low
-        raise ValueError(
-            f"Expected '{name}' to hold class indices in [0, {k}) for num_classes={k}; "
-            f"found {int(bad)}."
-        )
 
 
 def normalize_confusion(cm: np.ndarray, by: Literal["true", "pred", "all"] = "true") -> np.ndarray:

@@ -85,3 +85,24 @@ def test_weighted_overlap_of_false_positives_on_an_empty_truth_is_zero(empty: st
     found = dice_score(true, true, 3, include_background=False, average="weighted",
                        empty=empty)  # type: ignore[arg-type]  # fmt: skip
     np.testing.assert_equal(found, fill)
+
+
+def test_surface_metrics_refuse_a_value_of_no_class() -> None:
+    """A 0/255 truth beside a 0/1 prediction: 255 is no class of two, and was read as
+    background, so the structure counted as missed (HD95 inf, a failed case) where Dice
+    refuses the mask. Mapped to 0/1 it scores as drawn (by hand: the 3x4 prediction's right
+    column is 1 px from the 3x3 truth, 3 of its 10 edge pixels; the truth's middle-right
+    pixel is 1 px from the prediction's edge, 1 of 8: HD95 1, MSD 4 / 18)."""
+    from pipeline.metrics import surface_metrics_per_class
+
+    true = np.zeros((8, 8), np.uint8)
+    true[2:5, 2:5] = 255
+    pred = np.zeros((8, 8), np.uint8)
+    pred[2:5, 2:6] = 1
+    with pytest.raises(ValueError, match=r"'true' to hold class indices in \[0, 2\).*found 255"):
+        surface_metrics_per_class(true, pred, 2)
+    with pytest.raises(ValueError, match=r"'pred' to hold class indices in \[0, 2\).*found 3"):
+        surface_metrics_per_class(pred, pred * 3, 2)
+    found = surface_metrics_per_class(true // 255, pred, 2)
+    assert found["hd95"] == [pytest.approx(1.0)]
+    assert found["msd"] == [pytest.approx(4 / 18)]
