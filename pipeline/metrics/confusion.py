@@ -63,6 +63,7 @@ def confusion_matrix(true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: int)
             f"Expected 'true' and 'pred' of the same shape; got {t.shape} and {p.shape}."
         )
     k = int(num_classes)
+    _refuse_one_hot(t, p, k)
     counts = _pair_counts(t.ravel(), p.ravel(), k, k * k)
     return counts.reshape(k, k)
 
@@ -90,11 +91,32 @@ def confusion_matrices(true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: in
             f"Expected 'true' and 'pred' of the same shape (B, ...); got {t.shape} and {p.shape}."
         )
     k = int(num_classes)
+    _refuse_one_hot(t, p, k)
     batch = t.shape[0]
     out = np.empty((batch, k, k), dtype=np.int64)
     for i in range(batch):  # per-case counts; each case is still one chunked bincount
         out[i] = _pair_counts(t[i].ravel(), p[i].ravel(), k, k * k).reshape(k, k)
     return out
+
+
+def _refuse_one_hot(t: np.ndarray, p: np.ndarray, k: int) -> None:
+    """Refuse one-hot ``(..., K, ...)`` masks given for label maps (MONAI's metrics' input).
+
+    Their 0/1 values are valid indices of ``K > 2`` classes, so every channel's ones were
+    counted as class 1 (the background channel's too) and classes 2.. as absent: a Dice of
+    the channels pooled, without a word. Refused when both hold only 0 and 1 and share an
+    axis of size ``K`` along which every position has exactly one 1.
+    """
+    if k <= 2 or t.size == 0 or t.max() > 1 or p.max() > 1:
+        return
+    for axis in (a for a in range(t.ndim) if t.shape[a] == k):
+        if (t.sum(axis=axis) == 1).all() and (p.sum(axis=axis) == 1).all():
+            raise ValueError(
+                f"Expected label maps of class indices; 'true' and 'pred' look one-hot along "
+                f"axis {axis} (size {k}, exactly one 1 at every position). Pass "
+                f"`argmax(axis={axis})` of each (MONAI's metrics take one-hot masks; these "
+                "take the indices)."
+            )
 
 
 def _pair_counts(t: np.ndarray, p: np.ndarray, k: int, bins: int) -> np.ndarray:
