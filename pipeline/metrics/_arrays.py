@@ -95,6 +95,27 @@ def check_finite_scores(scores: np.ndarray, name: str = "scores") -> None:
         )
 
 
+def case_labels(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
+    """One label per case as a ``(N,)`` array, from ``(N,)`` or ``(N, 1)``.
+
+    Raises
+    ------
+    ValueError
+        Any other shape: an ``(N, K)`` one-hot or multi-label truth was flattened into
+        ``N * K`` labels and refused as "Expected 8 scores; got 4", naming neither.
+    """
+    array = to_numpy(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim > 1:
+        raise ValueError(
+            f"Expected '{name}' of shape (N,), one class per case; got {array.shape}, a "
+            "one-hot or multi-label truth. Pass its argmax(axis=1) for one-hot classes; "
+            "score each label's column on its own for multi-label."
+        )
+    return array.ravel()
+
+
 def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
     """Binary truth as a boolean ``(N,)`` array: booleans, 0/1, or -1/1 (-1 negative).
 
@@ -112,7 +133,7 @@ def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
     >>> binary_truth([-1, 1, 1]).tolist()
     [False, True, True]
     """
-    array = to_numpy(values).ravel()
+    array = case_labels(values, name)
     if array.dtype == bool:
         return array
     found = np.unique(array) if array.dtype.kind in "iuf" else None
@@ -152,7 +173,7 @@ def class_probabilities(
     >>> p.tolist()
     [[0.8, 0.2], [0.09999999999999998, 0.9]]
     """
-    raw = to_numpy(true).ravel()
+    raw = case_labels(true)
     p = to_numpy(probs).astype(np.float64)
     check_finite_scores(p, "probabilities")
     if p.ndim == 1:
