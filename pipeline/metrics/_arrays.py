@@ -56,7 +56,8 @@ def check_label_range(labels: np.ndarray, k: int, name: str) -> None:
         bad = high if high >= k else low
         raise ValueError(
             f"Expected '{name}' to hold class indices in [0, {k}) for num_classes={k}; "
-            f"found {int(bad)}."
+            f"found {int(bad)}. An ignore label (255, -1) is no class: select the elements "
+            "to score first (`keep = true != 255`, then `true[keep]`, `pred[keep]`)."
         )
 
 

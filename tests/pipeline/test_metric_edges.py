@@ -106,3 +106,17 @@ def test_surface_metrics_refuse_a_value_of_no_class() -> None:
     found = surface_metrics_per_class(true // 255, pred, 2)
     assert found["hd95"] == [pytest.approx(1.0)]
     assert found["msd"] == [pytest.approx(4 / 18)]
+
+
+def test_an_ignore_label_is_refused_saying_how_to_leave_it_out() -> None:
+    """255 marks unlabelled pixels (VOC, torchmetrics' ignore_index): no class, so refused,
+    and the message says how to score without them. Left out, the rest scores as by hand:
+    truth [0, 1, 1], prediction [0, 1, 0]: class 1 Dice 2 / 3."""
+    from pipeline.metrics import dice_score
+
+    true, pred = np.array([0, 1, 255, 1]), np.array([0, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"found 255\. An ignore label .*`keep = true != 255`"):
+        dice_score(true, pred, 2)
+    keep = true != 255
+    found = dice_score(true[keep], pred[keep], 2, include_background=False)
+    assert found == pytest.approx(2 / 3)
