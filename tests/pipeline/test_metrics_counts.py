@@ -97,3 +97,25 @@ def test_one_hot_masks_are_refused_naming_the_axis() -> None:
     # 0/1 label maps of 3 classes with an axis of 3 that is not one-hot are taken
     zeros_ones = np.array([[0, 1, 1], [0, 0, 1], [1, 0, 0]])
     assert dice_score(zeros_ones, zeros_ones, 3, average="none")[1] == 1.0
+
+
+def test_merging_counts_without_cases_into_a_per_case_accumulator_is_refused() -> None:
+    """The other process's 2 cases entered the pooled counts but not the case table: the case
+    mean said 1 case (0.733) beside pooled figures of 3 (dice_macro 0.829), without a word."""
+    from pipeline.metrics import ConfusionAccumulator
+
+    true, pred = np.array([[0, 1, 1, 0]]), np.array([[0, 1, 0, 0]])
+    mine = ConfusionAccumulator(2, per_case=True)
+    mine.update(true, pred, batched=True, ids=["a"])
+    other = ConfusionAccumulator(2)
+    other.update(true, true, batched=True)
+    other.update(true, pred, batched=True)
+    with pytest.raises(ValueError, match="holds 8 elements in no case"):
+        mine.merge(other)
+    # with its cases kept, the merge is whole: case a (Dice 1, 2/3 by class) and b (1, 1)
+    other = ConfusionAccumulator(2, per_case=True)
+    other.update(true, true, batched=True, ids=["b"])
+    out = mine.merge(other).compute()
+    assert out["per_case"]["ids"] == ["a", "b"]
+    assert out["confusion_matrix"] == [[4, 0], [1, 3]]
+    assert out["dice_case_mean"] == pytest.approx(((0.8 + 2 / 3) / 2 + 1) / 2)
