@@ -117,7 +117,8 @@ def bootstrap_cis(
         enough = finite.size >= 2 and len(members) >= 2
         # every resample alike (5 of 5 positives found, every Dice 1.0): the percentile
         # interval is the point itself, [1, 1], which no sample of 5 supports
-        same = enough and bool(finite.min() == finite.max())
+        # (within rounding: a mean of equal Dice values differs in the last bit by size)
+        same = enough and bool(np.ptp(finite) <= 1e-12 * max(1.0, float(np.abs(finite).max())))
         out[name] = {
             "estimate": float(estimate[name]),
             "low": float(np.quantile(finite, alpha)) if enough and not same else float("nan"),

@@ -331,3 +331,13 @@ def test_a_figure_every_case_agrees_on_gets_no_zero_width_interval() -> None:
     found[0] = 0.0
     ci = bootstrap_ci(lambda idx: float(found[idx].mean()), list("abcde"), n_resamples=200)
     assert ci["low"] < 0.8 <= ci["high"] and "note" not in ci
+
+
+def test_a_figure_alike_within_rounding_gets_no_interval_either() -> None:
+    """Every volume's Dice 0.1: means over resamples of other sizes are 0.1,
+    0.10000000000000002 and 0.09999999999999999, a zero-width interval in all but the last
+    bit, which the exact comparison let through."""
+    dice = np.full(7, 0.1)
+    patients = ["a", "a", "a", "b", "c", "c", "d"]  # resamples of 4 to 12 volumes
+    ci = bootstrap_ci(lambda idx: float(dice[idx].mean()), patients, n_resamples=200)
+    assert np.isnan(ci["low"]) and np.isnan(ci["high"]) and "gave 0.1 " in ci["note"]
