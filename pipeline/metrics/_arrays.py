@@ -46,6 +46,21 @@ def as_labels(values: ArrayOrTensor, num_classes: int, name: str) -> np.ndarray:
     return array
 
 
+def check_label_range(labels: np.ndarray, k: int, name: str) -> None:
+    """Raise ``ValueError`` unless every integer in ``labels`` is a class index in ``[0, k)``."""
+    if labels.size == 0:
+        return
+    high = labels.max()
+    low = labels.min() if np.issubdtype(labels.dtype, np.signedinteger) else 0
+    if high >= k or low < 0:
+        bad = high if high >= k else low
+        raise ValueError(
+            f"Expected '{name}' to hold class indices in [0, {k}) for num_classes={k}; "
+            f"found {int(bad)}. An ignore label (255, -1) is no class: select the elements "
+            "to score first (`keep = true != 255`, then `true[keep]`, `pred[keep]`)."
+        )
+
+
 def check_num_classes(num_classes: int, name: str = "num_classes") -> None:
     """Raise ``ValueError`` unless ``num_classes`` (the parameter ``name``: also ``n_bins``)
     is an integer >= 1."""
@@ -81,6 +96,27 @@ def check_finite_scores(scores: np.ndarray, name: str = "scores") -> None:
         )
 
 
+def case_labels(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
+    """One label per case as a ``(N,)`` array, from ``(N,)`` or ``(N, 1)``.
+
+    Raises
+    ------
+    ValueError
+        Any other shape: an ``(N, K)`` one-hot or multi-label truth was flattened into
+        ``N * K`` labels and refused as "Expected 8 scores; got 4", naming neither.
+    """
+    array = to_numpy(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim > 1:
+        raise ValueError(
+            f"Expected '{name}' of shape (N,), one class per case; got {array.shape}, a "
+            "one-hot or multi-label truth. Pass its argmax(axis=1) for one-hot classes; "
+            "score each label's column on its own for multi-label."
+        )
+    return array.ravel()
+
+
 def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
     """Binary truth as a boolean ``(N,)`` array: booleans, 0/1, or -1/1 (-1 negative).
 
@@ -98,7 +134,7 @@ def binary_truth(values: ArrayOrTensor, name: str = "true") -> np.ndarray:
     >>> binary_truth([-1, 1, 1]).tolist()
     [False, True, True]
     """
-    array = to_numpy(values).ravel()
+    array = case_labels(values, name)
     if array.dtype == bool:
         return array
     found = np.unique(array) if array.dtype.kind in "iuf" else None
@@ -125,7 +161,10 @@ def class_probabilities(
     ------
     ValueError
         ``probs`` is neither, 1-D values fall outside [0, 1] (scores or logits, not a
-        probability), or ``true`` and ``probs`` have different numbers of samples.
+        probability), a row of ``(N, K)`` does not sum to 1 within 1e-3 (logits or
+        one-vs-rest scores; a float32 softmax is off by ~1e-7), ``true`` and ``probs`` have
+        different numbers of samples, or ``true`` holds anything but class indices in
+        ``[0, K)`` (1/2, -1/1, fractions).
     NonFiniteScoresError
         A probability is NaN or infinite.
 
@@ -135,7 +174,7 @@ def class_probabilities(
     >>> p.tolist()
     [[0.8, 0.2], [0.09999999999999998, 0.9]]
     """
-    labels = to_numpy(true).astype(np.int64).ravel()
+    raw = case_labels(true)
     p = to_numpy(probs).astype(np.float64)
     check_finite_scores(p, "probabilities")
     if p.ndim == 1:
@@ -151,11 +190,37 @@ def class_probabilities(
         raise ValueError(
             f"Expected 'probs' of shape (N, K), or (N,) for two classes; got {p.shape}."
         )
-    if len(p) != labels.size:
+    if len(p) != raw.size:
+        raise ValueError(f"'true' has {raw.size} samples and 'probs' {len(p)}: one row per sample.")
+    sums = p.sum(axis=1)
+    off = int((np.abs(sums - 1.0) > 1e-3).sum())
+    if off:
         raise ValueError(
-            f"'true' has {labels.size} samples and 'probs' {len(p)}: one row per sample."
+            f"Expected class probabilities (rows summing to 1); {off} of {len(p)} rows sum to "
+            f"between {sums.min():.4g} and {sums.max():.4g}."
         )
-    return labels, p
+    return _class_indices(raw, p.shape[1]), p
+
+
+def _class_indices(raw: np.ndarray, k: int) -> np.ndarray:
+    """``raw`` as int64 class indices, refusing anything that is no column of ``k``.
+
+    A truth of 1/2 (or -1/1, or 1.5) was cast and compared with the columns as given: class
+    2 matched no column, so it counted as a wrong top-class prediction (ECE) and as a
+    negative (Brier, average precision) without a word.
+    """
+    whole = raw.dtype.kind in "biu" or (
+        raw.dtype.kind == "f" and bool(np.all(np.isfinite(raw) & (raw == np.round(raw))))
+    )
+    labels = raw.astype(np.int64) if whole else np.zeros(0, dtype=np.int64)
+    if not whole or (labels.size and (labels.min() < 0 or labels.max() >= k)):
+        shown = sorted({str(v) for v in np.unique(raw)})
+        raise ValueError(
+            f"Expected 'true' to hold class indices in [0, {k}), one per column of the "
+            f"probabilities; got the values {shown[:6]}. Map the labels to column indices "
+            "first (e.g. 1/2 -> 0/1)."
+        )
+    return labels
 
 
 def positive_scores(scores: ArrayOrTensor, n: int, name: str = "scores") -> np.ndarray:

@@ -106,8 +106,17 @@ class ConfusionAccumulator:
             raise ValueError(
                 f"Cannot merge counts of shape {counts.shape} into {self.counts.shape}."
             )
+        cases = [np.asarray(c, dtype=np.int64) for c in state["case_counts"]]
+        in_cases = np.sum(cases, axis=0) if cases else np.zeros_like(counts)
+        if self.per_case and not np.array_equal(in_cases, counts):
+            # its cases would be missing from the case mean and present in the pooled figures
+            raise ValueError(
+                f"Cannot merge: this accumulator keeps per-case counts, and the other holds "
+                f"{int(counts.sum() - in_cases.sum())} elements in no case (made with "
+                "per_case=False?). Give both per_case=True."
+            )
         self.counts += counts
-        self.case_counts.extend(np.asarray(c, dtype=np.int64) for c in state["case_counts"])
+        self.case_counts.extend(cases)
         self.case_ids.extend(state["case_ids"])
         return self
 

@@ -12,7 +12,12 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import ArrayOrTensor, as_labels, check_num_classes
+from pipeline.metrics._arrays import (
+    ArrayOrTensor,
+    as_labels,
+    check_label_range,
+    check_num_classes,
+)
 
 #: Elements per chunk: small enough to stay in cache, large enough to amortise the loop.
 _CHUNK = 1 << 16
@@ -58,6 +63,7 @@ def confusion_matrix(true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: int)
             f"Expected 'true' and 'pred' of the same shape; got {t.shape} and {p.shape}."
         )
     k = int(num_classes)
+    _refuse_one_hot(t, p, k)
     counts = _pair_counts(t.ravel(), p.ravel(), k, k * k)
     return counts.reshape(k, k)
 
@@ -85,11 +91,32 @@ def confusion_matrices(true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: in
             f"Expected 'true' and 'pred' of the same shape (B, ...); got {t.shape} and {p.shape}."
         )
     k = int(num_classes)
+    _refuse_one_hot(t, p, k)
     batch = t.shape[0]
     out = np.empty((batch, k, k), dtype=np.int64)
     for i in range(batch):  # per-case counts; each case is still one chunked bincount
         out[i] = _pair_counts(t[i].ravel(), p[i].ravel(), k, k * k).reshape(k, k)
     return out
+
+
+def _refuse_one_hot(t: np.ndarray, p: np.ndarray, k: int) -> None:
+    """Refuse one-hot ``(..., K, ...)`` masks given for label maps (MONAI's metrics' input).
+
+    Their 0/1 values are valid indices of ``K > 2`` classes, so every channel's ones were
+    counted as class 1 (the background channel's too) and classes 2.. as absent: a Dice of
+    the channels pooled, without a word. Refused when both hold only 0 and 1 and share an
+    axis of size ``K`` along which every position has exactly one 1.
+    """
+    if k <= 2 or t.size == 0 or t.max() > 1 or p.max() > 1:
+        return
+    for axis in (a for a in range(t.ndim) if t.shape[a] == k):
+        if (t.sum(axis=axis) == 1).all() and (p.sum(axis=axis) == 1).all():
+            raise ValueError(
+                f"Expected label maps of class indices; 'true' and 'pred' look one-hot along "
+                f"axis {axis} (size {k}, exactly one 1 at every position). Pass "
+                f"`argmax(axis={axis})` of each (MONAI's metrics take one-hot masks; these "
+                "take the indices)."
+            )
 
 
 def _pair_counts(t: np.ndarray, p: np.ndarray, k: int, bins: int) -> np.ndarray:
@@ -101,25 +128,14 @@ def _pair_counts(t: np.ndarray, p: np.ndarray, k: int, bins: int) -> np.ndarray:
     other = np.empty_like(buffer)
     for start in range(0, n, _CHUNK):
         tc, pc = t[start : start + _CHUNK], p[start : start + _CHUNK]
-        _check_range(tc, k, "true")
-        _check_range(pc, k, "pred")
+        check_label_range(tc, k, "true")
+        check_label_range(pc, k, "pred")
         codes, tmp = buffer[: tc.size], other[: tc.size]
         np.multiply(tc, k, out=codes, casting="unsafe")
         np.copyto(tmp, pc, casting="unsafe")
         np.add(codes, tmp, out=codes)
         counts += np.bincount(codes, minlength=bins)
     return counts
-
-
-def _check_range(chunk: np.ndarray, k: int, name: str) -> None:
-    high = chunk.max()
-    low = chunk.min() if np.issubdtype(chunk.dtype, np.signedinteger) else 0
-    if high >= k or low < 0:
-        bad = high if high >= k else low
-        raise ValueError(
-            f"Expected '{name}' to hold class indices in [0, {k}) for num_classes={k}; "
-            f"found {int(bad)}."
-        )
 
 
 def normalize_confusion(cm: np.ndarray, by: Literal["true", "pred", "all"] = "true") -> np.ndarray:

@@ -115,18 +115,28 @@ def bootstrap_cis(
         # one patient: every resample repeats it, so the spread says nothing (a point, not
         # an interval)
         enough = finite.size >= 2 and len(members) >= 2
+        # every resample alike (5 of 5 positives found, every Dice 1.0): the percentile
+        # interval is the point itself, [1, 1], which no sample of 5 supports
+        # (within rounding: a mean of equal Dice values differs in the last bit by size)
+        same = enough and bool(np.ptp(finite) <= 1e-12 * max(1.0, float(np.abs(finite).max())))
         out[name] = {
             "estimate": float(estimate[name]),
-            "low": float(np.quantile(finite, alpha)) if enough else float("nan"),
-            "high": float(np.quantile(finite, 1 - alpha)) if enough else float("nan"),
+            "low": float(np.quantile(finite, alpha)) if enough and not same else float("nan"),
+            "high": float(np.quantile(finite, 1 - alpha)) if enough and not same else float("nan"),
             "level": level,
             "method": BOOTSTRAP_METHOD,
             "n_resamples": n_resamples,
             "n_valid": int(finite.size),
             "n_groups": len(members),
             "seed": seed,
-        }
+        } | ({"note": _SAME.format(value=float(finite[0]))} if same else {})
     return out
+
+
+_SAME = (
+    "no interval: every resample gave {value:.4g} (every case agrees, e.g. all positives "
+    "found), and a percentile bootstrap cannot bound a figure it never sees vary"
+)
 
 
 def delong_roc_ci(
@@ -187,6 +197,15 @@ def delong_roc_ci(
             "high": float("nan"),
         }
     se = float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
+    if se == 0:  # no positive and negative interleave (AUC 0 or 1): [1, 1] from 2 + 2 cases
+        return out | {
+            "estimate": auc,
+            "se": se,
+            "low": float("nan"),
+            "high": float("nan"),
+            "note": "no interval: DeLong's variance is 0 when the classes' scores do not "
+            "overlap (AUC 0 or 1), so its normal interval would be the point itself",
+        }
     z = NormalDist().inv_cdf(1 - (1 - level) / 2)
     return out | {
         "estimate": auc,

@@ -171,7 +171,11 @@ def _overlap(
     if average == "weighted":
         support = tp + fn
         keep = ~np.isnan(values) & (support > 0)
-        return _safe(float((values[keep] * support[keep]).sum()), float(support[keep].sum()), fill)
+        # no truth in any scored class: the empty policy only when nothing was predicted
+        # either; false positives on an empty truth score 0 (they gave 1.0 with empty="one")
+        none_true = fill if fp.sum() == 0 else 0.0
+        num, den = float((values[keep] * support[keep]).sum()), float(support[keep].sum())
+        return _safe(num, den, none_true)
     kept = values[~np.isnan(values)]
     return float(kept.mean()) if kept.size else float("nan")
 

@@ -15,6 +15,7 @@ from pipeline.metrics._arrays import (
     ArrayOrTensor,
     average_ranks,
     binary_truth,
+    case_labels,
     check_finite_scores,
     positive_scores,
     to_numpy,
@@ -101,7 +102,7 @@ def roc_auc_score(
     >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    t = to_numpy(true).ravel()
+    t = case_labels(true)
     s = to_numpy(scores).astype(np.float64)
     check_finite_scores(s)
     if s.ndim == 2 and s.shape[1] == 1:

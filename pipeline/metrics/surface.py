@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.metrics._arrays import ArrayOrTensor, as_labels, to_numpy
+from pipeline.metrics._arrays import ArrayOrTensor, as_labels, check_label_range, to_numpy
 
 
 def surface_distances(
@@ -162,10 +162,14 @@ def surface_metrics_per_class(
     Raises
     ------
     ValueError
-        If ``true`` or ``pred`` is not integer class indices (as :func:`dice_score`).
+        If ``true`` or ``pred`` is not integer class indices in ``[0, num_classes)`` (as
+        :func:`dice_score`; a 0/255 mask scored its structure as missed).
     """
     t = as_labels(true, num_classes, "true")
     p = as_labels(pred, num_classes, "pred")
+    # a value of no class (255 of a 0/255 mask) was background: a "missed" structure, inf
+    check_label_range(t, num_classes, "true")
+    check_label_range(p, num_classes, "pred")
     first = 0 if include_background else 1
     result: dict[str, list[float]] = {"hd95": [], "msd": []}
     for c in range(first, num_classes):

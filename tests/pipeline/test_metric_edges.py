@@ -63,3 +63,60 @@ def test_the_accumulators_jaccard_figures_are_scikit_learns() -> None:
     np.testing.assert_allclose(out["per_case"]["jaccard_macro"], macros)
     assert out["jaccard_case_mean"] == pytest.approx(np.mean(macros))
     assert out["jaccard_case_mean"] != pytest.approx(out["dice_case_mean"])
+
+
+@pytest.mark.parametrize("empty", ["nan", "one", "zero"])
+def test_weighted_overlap_of_false_positives_on_an_empty_truth_is_zero(empty: str) -> None:
+    """A lesion-free case with 3 false-positive pixels: no scored class has truth support, so
+    the weighted mean had no weights and fell back to the empty policy (1.0 with "one", as if
+    nothing had been predicted). scikit-learn's weighted F1/Jaccard give 0 there."""
+    from sklearn.metrics import f1_score
+
+    from pipeline.metrics import dice_score
+
+    true, pred = np.zeros(8, dtype=np.int64), np.array([0, 1, 1, 0, 2, 0, 0, 0])
+    expected = f1_score(true, pred, labels=[1, 2], average="weighted", zero_division=0)
+    for metric in (dice_score, jaccard_index):
+        found = metric(true, pred, 3, include_background=False, average="weighted",
+                       empty=empty)  # type: ignore[call-arg]  # fmt: skip
+        assert found == expected == 0.0
+    # nothing predicted either: the empty policy decides, as for every other average
+    fill = {"nan": math.nan, "one": 1.0, "zero": 0.0}[empty]
+    found = dice_score(true, true, 3, include_background=False, average="weighted",
+                       empty=empty)  # type: ignore[arg-type]  # fmt: skip
+    np.testing.assert_equal(found, fill)
+
+
+def test_surface_metrics_refuse_a_value_of_no_class() -> None:
+    """A 0/255 truth beside a 0/1 prediction: 255 is no class of two, and was read as
+    background, so the structure counted as missed (HD95 inf, a failed case) where Dice
+    refuses the mask. Mapped to 0/1 it scores as drawn (by hand: the 3x4 prediction's right
+    column is 1 px from the 3x3 truth, 3 of its 10 edge pixels; the truth's middle-right
+    pixel is 1 px from the prediction's edge, 1 of 8: HD95 1, MSD 4 / 18)."""
+    from pipeline.metrics import surface_metrics_per_class
+
+    true = np.zeros((8, 8), np.uint8)
+    true[2:5, 2:5] = 255
+    pred = np.zeros((8, 8), np.uint8)
+    pred[2:5, 2:6] = 1
+    with pytest.raises(ValueError, match=r"'true' to hold class indices in \[0, 2\).*found 255"):
+        surface_metrics_per_class(true, pred, 2)
+    with pytest.raises(ValueError, match=r"'pred' to hold class indices in \[0, 2\).*found 3"):
+        surface_metrics_per_class(pred, pred * 3, 2)
+    found = surface_metrics_per_class(true // 255, pred, 2)
+    assert found["hd95"] == [pytest.approx(1.0)]
+    assert found["msd"] == [pytest.approx(4 / 18)]
+
+
+def test_an_ignore_label_is_refused_saying_how_to_leave_it_out() -> None:
+    """255 marks unlabelled pixels (VOC, torchmetrics' ignore_index): no class, so refused,
+    and the message says how to score without them. Left out, the rest scores as by hand:
+    truth [0, 1, 1], prediction [0, 1, 0]: class 1 Dice 2 / 3."""
+    from pipeline.metrics import dice_score
+
+    true, pred = np.array([0, 1, 255, 1]), np.array([0, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"found 255\. An ignore label .*`keep = true != 255`"):
+        dice_score(true, pred, 2)
+    keep = true != 255
+    found = dice_score(true[keep], pred[keep], 2, include_background=False)
+    assert found == pytest.approx(2 / 3)

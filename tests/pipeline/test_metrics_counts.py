@@ -64,3 +64,58 @@ def test_accumulator_per_class_figures_follow_its_empty_policy(empty: str, absen
     np.testing.assert_allclose(result["jaccard"], [1 / 2, 1 / 2, absent])
     np.testing.assert_allclose(result["per_case"]["dice"], [[2 / 3, 2 / 3, absent]])
     assert result["dice_macro"] == pytest.approx((4 / 3 + absent) / 3)
+
+
+def test_one_hot_masks_are_refused_naming_the_axis() -> None:
+    """MONAI's DiceMetric takes one-hot (B, C, H, W) masks; given here, their 0/1 values were
+    valid indices of 3 classes: every channel's ones (background's too) were class 1 and
+    class 2 absent (Dice [0.653, nan] where the masks' classes score [0.596, 0.714])."""
+    import torch
+    from monai.metrics import DiceMetric
+
+    from pipeline.metrics import ConfusionAccumulator, dice_score
+
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 3, (2, 6, 6))
+    pred = true.copy()
+    pred[:, :3] = rng.integers(0, 3, (2, 3, 6))
+    one_hot_true = np.eye(3, dtype=np.uint8)[true].transpose(0, 3, 1, 2)  # (B, C, H, W)
+    one_hot_pred = np.eye(3, dtype=np.uint8)[pred].transpose(0, 3, 1, 2)
+    said = r"look one-hot along axis 1 \(size 3.*Pass `argmax\(axis=1\)`"
+    with pytest.raises(ValueError, match=said):
+        dice_score(one_hot_true, one_hot_pred, 3, include_background=False, average="none")
+    with pytest.raises(ValueError, match=said):
+        ConfusionAccumulator(3, per_case=True).update(one_hot_true, one_hot_pred, batched=True)
+    # their argmax is what MONAI scores the one-hot masks as (pooled over the batch)
+    monai = DiceMetric(include_background=False, reduction="mean_channel")
+    monai(torch.from_numpy(one_hot_pred.swapaxes(0, 1)[None].reshape(1, 3, 12, 6)),
+          torch.from_numpy(one_hot_true.swapaxes(0, 1)[None].reshape(1, 3, 12, 6)))  # fmt: skip
+    expected = monai.aggregate(reduction="none").numpy().ravel()
+    found = dice_score(one_hot_true.argmax(1), one_hot_pred.argmax(1), 3,
+                       include_background=False, average="none")  # fmt: skip
+    np.testing.assert_allclose(found, expected, rtol=1e-6)
+    # 0/1 label maps of 3 classes with an axis of 3 that is not one-hot are taken
+    zeros_ones = np.array([[0, 1, 1], [0, 0, 1], [1, 0, 0]])
+    assert dice_score(zeros_ones, zeros_ones, 3, average="none")[1] == 1.0
+
+
+def test_merging_counts_without_cases_into_a_per_case_accumulator_is_refused() -> None:
+    """The other process's 2 cases entered the pooled counts but not the case table: the case
+    mean said 1 case (0.733) beside pooled figures of 3 (dice_macro 0.829), without a word."""
+    from pipeline.metrics import ConfusionAccumulator
+
+    true, pred = np.array([[0, 1, 1, 0]]), np.array([[0, 1, 0, 0]])
+    mine = ConfusionAccumulator(2, per_case=True)
+    mine.update(true, pred, batched=True, ids=["a"])
+    other = ConfusionAccumulator(2)
+    other.update(true, true, batched=True)
+    other.update(true, pred, batched=True)
+    with pytest.raises(ValueError, match="holds 8 elements in no case"):
+        mine.merge(other)
+    # with its cases kept, the merge is whole: case a (Dice 1, 2/3 by class) and b (1, 1)
+    other = ConfusionAccumulator(2, per_case=True)
+    other.update(true, true, batched=True, ids=["b"])
+    out = mine.merge(other).compute()
+    assert out["per_case"]["ids"] == ["a", "b"]
+    assert out["confusion_matrix"] == [[4, 0], [1, 3]]
+    assert out["dice_case_mean"] == pytest.approx(((0.8 + 2 / 3) / 2 + 1) / 2)

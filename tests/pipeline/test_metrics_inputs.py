@@ -152,3 +152,22 @@ def test_one_spacing_number_is_every_axis_and_a_non_finite_one_is_refused() -> N
     assert hausdorff_distance(a, b, spacing=0.5) == 1.0
     with pytest.raises(ValueError, match="finite positive values"):
         hausdorff_distance(a, b, spacing=(np.inf, 1.0))  # was NaN: inf - inf
+
+
+def test_a_one_hot_or_multi_label_truth_is_refused_as_such() -> None:
+    """An (N, K) truth was flattened into N * K labels and refused as 'Expected 8 scores; got
+    4' (or 'N=12'), naming neither the truth nor what to pass. Its argmax scores as the
+    class indices do (AUC 8/9 by hand, above); an (N, 1) column is one label per case."""
+    from pipeline.metrics import calibration_summary
+
+    one_hot = np.eye(2, dtype=np.int64)[TRUTH]
+    probs = np.c_[1 - SCORES, SCORES]
+    said = r"'true' of shape \(N,\), one class per case; got \(6, 2\), a one-hot"
+    for metric in (roc_auc_score, calibration_summary, precision_recall):
+        with pytest.raises(ValueError, match=said):
+            metric(one_hot, probs)
+    for metric in (roc_curve, delong_roc_ci, choose_threshold):
+        with pytest.raises(ValueError, match=said):
+            metric(one_hot, SCORES)
+    assert roc_auc_score(one_hot.argmax(axis=1), probs) == pytest.approx(AUC)
+    assert roc_auc_score(TRUTH[:, None], SCORES) == pytest.approx(AUC)

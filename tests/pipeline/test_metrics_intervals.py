@@ -148,9 +148,12 @@ def test_bootstrap_records_undefined_resamples_and_is_seeded() -> None:
     auc = lambda idx: float(roc_auc_score(labels[idx], scores[idx]))  # noqa: E731
     patients = ["a", "b", "c", "d", "e"]
     first = bootstrap_ci(auc, patients, n_resamples=200, seed=7)
-    assert first == bootstrap_ci(auc, patients, n_resamples=200, seed=7)
+    np.testing.assert_equal(first, bootstrap_ci(auc, patients, n_resamples=200, seed=7))
     # a resample of one class only has no AUC: left out and counted
     assert 0 < first["n_valid"] < 200 and first["estimate"] == 1.0
+    # the classes never overlap, so every defined resample has AUC 1: no interval, said
+    assert np.isnan(first["low"]) and np.isnan(first["high"])
+    assert first["note"].startswith("no interval: every resample gave 1 ")
     with pytest.raises(ValueError, match="empty"):
         bootstrap_ci(auc, [], n_resamples=10)
 
@@ -310,3 +313,31 @@ def test_roc_auc_refuses_an_unknown_average() -> None:
     probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7]])
     with pytest.raises(ValueError, match="'average' parameter must be 'macro' or 'none'"):
         roc_auc_score([0, 1, 2], probs, average="micro")  # type: ignore[arg-type]
+
+
+def test_a_figure_every_case_agrees_on_gets_no_zero_width_interval() -> None:
+    """5 of 5 positives found, AUC 1 on 2 + 2 cases: the percentile bootstrap gave [1, 1] and
+    DeLong's normal interval [1, 1] (its variance is 0), a certainty no 5 cases give: the
+    exact (Clopper-Pearson) 95% interval of 5 of 5 starts at 0.025 ** (1 / 5) = 0.478."""
+    found = np.ones(5)
+    ci = bootstrap_ci(lambda idx: float(found[idx].mean()), list("abcde"), n_resamples=200)
+    assert ci["estimate"] == 1.0 and np.isnan(ci["low"]) and np.isnan(ci["high"])
+    assert "every resample gave 1 " in ci["note"]
+    delong = delong_roc_ci([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9])
+    assert delong["estimate"] == 1.0 and delong["se"] == 0.0
+    assert np.isnan(delong["low"]) and np.isnan(delong["high"])
+    assert "variance is 0" in delong["note"]
+    # one that varies keeps its interval and no note (by hand: 4 of 5 found)
+    found[0] = 0.0
+    ci = bootstrap_ci(lambda idx: float(found[idx].mean()), list("abcde"), n_resamples=200)
+    assert ci["low"] < 0.8 <= ci["high"] and "note" not in ci
+
+
+def test_a_figure_alike_within_rounding_gets_no_interval_either() -> None:
+    """Every volume's Dice 0.1: means over resamples of other sizes are 0.1,
+    0.10000000000000002 and 0.09999999999999999, a zero-width interval in all but the last
+    bit, which the exact comparison let through."""
+    dice = np.full(7, 0.1)
+    patients = ["a", "a", "a", "b", "c", "c", "d"]  # resamples of 4 to 12 volumes
+    ci = bootstrap_ci(lambda idx: float(dice[idx].mean()), patients, n_resamples=200)
+    assert np.isnan(ci["low"]) and np.isnan(ci["high"]) and "gave 0.1 " in ci["note"]

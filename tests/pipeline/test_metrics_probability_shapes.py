@@ -93,3 +93,55 @@ def test_delong_interval_level_is_a_fraction(level: float) -> None:
 
     with pytest.raises(ValueError, match=r"'level' parameter must be in \(0, 1\)"):
         delong_roc_ci(TRUTH, P1, level=level)
+
+
+@pytest.mark.parametrize(
+    ("truth", "probs", "shown"),
+    [
+        ([1, 2, 1, 2], np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]]), "'1', '2'"),
+        ([0, -1, 1, 1], np.array([0.1, 0.8, 0.3, 0.6]), "'-1', '0', '1'"),
+        ([0.0, 1.5, 0.0, 1.0], np.array([0.1, 0.8, 0.3, 0.6]), "'0.0', '1.0', '1.5'"),
+        ([0, 1, 3, 2], np.full((4, 3), 1 / 3), "'0', '1', '2', '3'"),
+    ],
+    ids=["1/2", "-1", "fraction", "K3-out"],
+)
+def test_a_truth_that_is_no_column_index_is_refused(
+    truth: list[float], probs: np.ndarray, shown: str
+) -> None:
+    """Truth 1/2 beside two columns gave Brier 0.575, ECE 0.75 and an AP without a word (class
+    2 matched no column: a wrong prediction and a negative); 1.5 was cut to 1."""
+    k = probs.shape[1] if probs.ndim == 2 else 2
+    said = rf"class indices in \[0, {k}\).*{shown}"
+    for metric in (calibration_summary, expected_calibration_error, precision_recall):
+        with pytest.raises(ValueError, match=said):
+            metric(np.array(truth), probs)
+    # the same truth as 0/1 floats is read as the indices (Brier by hand: 0.01 + 0.04 + 0.09
+    # + 0.16 over 4 = 0.075)
+    floats = calibration_summary(np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.1, 0.8, 0.3, 0.6]))
+    assert floats["brier"] == pytest.approx(0.075)
+
+
+def test_logits_are_refused_by_every_calibration_metric() -> None:
+    """The ECE and AP took (N, K) logits (rows summing to 3 and 3.5) as probabilities; only the
+    calibration summary checked the rows."""
+    logits = np.array([[2.0, 1.0], [0.5, 3.0]])
+    for metric in (calibration_summary, expected_calibration_error, precision_recall):
+        with pytest.raises(ValueError, match=r"2 of 2 rows sum to between 3 and 3\.5"):
+            metric(np.array([0, 1]), logits)
+    # a float32 softmax (rows 1 within ~1e-7) is taken: top-class confidences 0.7 and 0.6,
+    # both right -> ECE (0.3 + 0.4) / 2
+    softmax = np.array([[0.7, 0.3], [0.4, 0.6]], dtype=np.float32)
+    assert expected_calibration_error(np.array([0, 1]), softmax) == pytest.approx(0.35)
+
+
+def test_checked_probabilities_keep_their_order() -> None:
+    """Checking the rows must not renormalise what average precision ranks: dividing by row
+    sums split or merged ties of 0.6899744811276125 and ...124 (softmaxes of logits rounded to
+    0.1) and moved the AP off scikit-learn's (0.534 for 0.553)."""
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        truth = np.r_[0, 1, rng.integers(0, 2, 18)]
+        logits = np.round(rng.normal(size=(20, 2)), 1)
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        found = precision_recall(truth, probs)["average_precision_macro"]
+        assert found == pytest.approx(average_precision_score(truth, probs[:, 1]))

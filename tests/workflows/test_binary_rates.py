@@ -70,3 +70,28 @@ def test_intervals_follow_the_positive_class() -> None:
     assert weighted == pytest.approx(0.525)
     assert "average_precision" in m["per_class"]["benign"]
     assert "average_precision" not in m["per_class"]["malignant"]
+
+
+def test_a_figure_every_case_agrees_on_shows_no_interval_and_why() -> None:
+    """All 3 positives found and the classes' scores apart (AUC 1): the intervals were
+    sensitivity [1, 1] and DeLong [1, 1]; now null with a note, on the card too. The
+    specificity (2 of 3 negatives) keeps an interval."""
+    true = np.array([1, 1, 1, 0, 0, 0])
+    p1 = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1])
+    m = evaluate_classification(
+        true, np.stack([1 - p1, p1], axis=1), ["benign", "malignant"], n_resamples=200
+    )
+    sens, delong = m["intervals"]["sensitivity"], m["intervals"]["roc_auc_delong"]
+    assert m["summary"]["sensitivity"] == 1.0 and m["summary"]["specificity"] == pytest.approx(
+        2 / 3
+    )
+    assert (
+        np.isnan(sens["low"]) and np.isnan(sens["high"]) and "every resample gave 1" in sens["note"]
+    )
+    assert np.isnan(delong["low"]) and "variance is 0" in delong["note"]
+    assert m["intervals"]["specificity"]["low"] < 2 / 3 < m["intervals"]["specificity"]["high"]
+    from workflows.report.results import to_json_safe
+
+    shown = cards("classification", to_json_safe(m))
+    assert "Sensitivity</div><div class='v'>1.000" in shown
+    assert "no interval (see the intervals)" in shown

@@ -96,6 +96,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         )
         if ci and ci.get("low") is not None:
             notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}")
+        elif ci and ci.get("note"):  # a zero-width interval is none: say why
+            notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
         if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
             notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
         if key in ("sensitivity", "specificity"):
@@ -227,7 +229,7 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
               "patients", "seed"]  # fmt: skip
     rows = [
         [key, ci.get("estimate"), ci.get("low"), ci.get("high"), f"{ci.get('level', 0):.0%}",
-         ci.get("method"),
+         "; ".join(str(part) for part in (ci.get("method"), ci.get("note")) if part),
          f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
          ci.get("n_groups", "–"), ci.get("seed", "–")]
         for key, ci in intervals.items()
