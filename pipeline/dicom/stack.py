@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.rounding import in_plane_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
 
@@ -41,7 +42,7 @@ def plan_positions(
         return [_with_problem(v, note) for b in blocks
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
-    if not _even(rel, POSITION_TOLERANCE):
+    if not _even(rel, POSITION_TOLERANCE) and rounded_grid(positions, rel, normal) is None:
         what = describe_steps(rel)
         if policy.uneven == "refuse":
             raise _Refused(f"{what} (--uneven refuse)")
@@ -168,7 +169,8 @@ def _run_volume(
     problems: list[str] = []
     shifts = None
     column = None
-    if float(np.linalg.norm(offsets, axis=1).max(initial=0.0)) > POSITION_TOLERANCE:
+    in_plane = max(POSITION_TOLERANCE, in_plane_rounding(positions, iop))
+    if float(np.linalg.norm(offsets, axis=1).max(initial=0.0)) > in_plane:
         angle = tilt_angle(positions, normal)
         if policy.tilt == "refuse":
             raise _Refused(f"gantry tilt / sheared slices: {angle:.1f} degrees (--tilt refuse)")
@@ -185,17 +187,21 @@ def _run_volume(
                             "onto an orthogonal grid")  # fmt: skip
     grid = None
     extent = float(rel[-1]) if len(rel) > 1 else 0.0
-    if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE):
+    rounded = None if _even(rel, POSITION_TOLERANCE) else rounded_grid(positions, rel, normal)
+    if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE) and rounded is None:
         grid = _grid(rel)
         problems.append(f"resampled: {describe_steps(rel)}, {len(rel)} slices -> {len(grid)} "
                         f"of {extent / (len(grid) - 1):.4g} mm along the normal")  # fmt: skip
     count = len(grid) if grid is not None else len(rel)
     step = extent / (count - 1) if count > 1 else float(ref.slice_step or 1.0)
+    origin = positions[0]
+    if rounded is not None:  # the even grid the rounded positions stand for
+        origin, step = positions[0] + rounded[0] * normal, rounded[1]
     affine = np.eye(4)
     affine[:3, 0] = iop[:3] * col_spacing
     affine[:3, 1] = iop[3:] * row_spacing
     affine[:3, 2] = normal * step if column is None else column
-    affine[:3, 3] = positions[0]
+    affine[:3, 3] = origin
     return VolumePlan(
         frames=(tuple(members),),
         distances=tuple(float(v) for v in rel),

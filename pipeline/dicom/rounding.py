@@ -1,0 +1,105 @@
+"""Slice positions written coarsely: what their rounding can account for.
+
+ImagePositionPatient (0020,0032) is a Decimal String, and some writers keep one decimal (or
+none): GE's float32 positions, exporters and anonymisers that print ``%.1f``. An evenly
+spaced stack of 0.625 mm slices written to 0.1 mm reads as steps of 0.6 and 0.7 mm, and an
+oblique stack's in-plane origins wander by up to 0.1 mm per coordinate. Taken at face value
+the first was resampled onto a 0.6 mm grid (more slices, every one interpolated) and the
+second "tilt corrected" by 0.0 degrees, each slice shifted in-plane (dcm2niix #216, #325:
+positions "stored in low precision ... rounding errors when estimating slice distance").
+This module tells how far the rounding can move a position, so that
+:mod:`pipeline.dicom.stack` takes such a stack for what it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+#: Decimal units (mm) a stack's positions may be rounded to; finer rounding is within
+#: :data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE` already.
+UNITS = (1.0, 0.1)
+
+#: Rounding is taken into account only while it is at most this fraction of every step
+#: between two slices, so a missing slice is never within it.
+MAX_STEP_FRACTION = 0.2
+
+
+def position_unit(positions: np.ndarray) -> float:
+    """The coarsest of :data:`UNITS` that every coordinate is a multiple of, else 0.
+
+    ``positions`` is ``(K, 3)``; float32 noise aside (``98.099998`` is 98.1).
+
+    Examples
+    --------
+    >>> position_unit(np.array([[0.0, 0.0, -100.0], [0.0, 0.0, -99.4]]))
+    0.1
+    >>> position_unit(np.array([[0.0, 0.0, -100.0], [0.0, 0.0, -99.375]]))
+    0.0
+    """
+    for unit in UNITS:
+        scaled = positions / unit
+        if float(np.abs(scaled - np.rint(scaled)).max()) <= 1e-3:
+            return unit
+    return 0.0
+
+
+def rounding_error(unit: float, *directions: np.ndarray) -> float:
+    """How far rounding each coordinate to ``unit`` moves a difference of two positions.
+
+    Along one unit vector ``d`` that is ``unit * |d|_1``; with two (a plane's row and
+    column), the length of the in-plane error over both.
+    """
+    parts = np.array([unit * float(np.abs(d).sum()) for d in directions])
+    return float(np.sqrt(parts @ parts))
+
+
+def even_fit(rel: np.ndarray, error: float) -> tuple[float, float] | None:
+    """``(offset, step)`` of an even grid that rounding by ``error`` explains, else ``None``.
+
+    Every distance ``rel[k]`` (mm along the normal, sorted) is within ``error / 2`` of
+    ``offset + k * step`` (``error`` is :func:`rounding_error`, the most a difference of two
+    rounded positions is off; each is off by half of it), and ``error`` is at most
+    :data:`MAX_STEP_FRACTION` of every step. The grid is the minimax (Chebyshev) line.
+    """
+    count = len(rel)
+    if count < 3 or error <= 0 or error > MAX_STEP_FRACTION * float(np.diff(rel).min()):
+        return None
+    k = np.arange(count, dtype=np.float64)
+    ones = np.ones(count)
+    # variables (offset, step, t): minimise t with |rel - offset - step k| <= t
+    found = linprog(
+        c=[0.0, 0.0, 1.0],
+        A_ub=np.vstack([np.c_[-ones, -k, -ones], np.c_[ones, k, -ones]]),
+        b_ub=np.r_[-rel, rel],
+        bounds=[(None, None), (None, None), (0, None)],
+        method="highs",
+    )
+    if not found.success:
+        return None
+    offset, step, worst = (float(v) for v in found.x)
+    if step <= 0 or worst > error / 2 + 1e-6:
+        return None
+    return offset, step
+
+
+def rounded_grid(
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray
+) -> tuple[float, float] | None:
+    """:func:`even_fit` of a stack whose positions are written to a coarse unit.
+
+    ``positions`` ``(K, 3)``, their distances ``rel`` along ``normal``; ``None`` when they
+    are written finer, or no even grid is within their rounding.
+    """
+    unit = position_unit(positions)
+    return even_fit(rel, rounding_error(unit, normal)) if unit else None
+
+
+def in_plane_rounding(positions: np.ndarray, orientation: np.ndarray) -> float:
+    """How far rounding can move one slice's in-plane origin from another's (mm).
+
+    0 for positions written finer than :data:`UNITS`; ``orientation`` is
+    ImageOrientationPatient.
+    """
+    unit = position_unit(positions)
+    return rounding_error(unit, orientation[:3], orientation[3:]) if unit else 0.0
