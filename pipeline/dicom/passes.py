@@ -255,7 +255,8 @@ def _evenly_spaced(frames: list[FrameRef], ordered: list[int], rel: np.ndarray) 
     positions = np.array([frames[k].position for k in ordered], dtype=np.float64)
     if orientation is None or positions.ndim != 2:
         return False
-    return rounded_grid(positions, rel - rel[0], slice_normal(orientation)) is not None
+    found = rounded_grid(positions, rel - rel[0], slice_normal(orientation))
+    return found is not None and float(np.ptp(np.diff(found))) <= 1e-6  # no slice missing
 
 
 def _inside(a: np.ndarray, b: np.ndarray) -> bool:

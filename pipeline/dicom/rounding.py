@@ -54,18 +54,21 @@ def rounding_error(unit: float, *directions: np.ndarray) -> float:
     return float(np.sqrt(parts @ parts))
 
 
-def even_fit(rel: np.ndarray, error: float) -> tuple[float, float] | None:
+def even_fit(
+    rel: np.ndarray, error: float, index: np.ndarray | None = None
+) -> tuple[float, float] | None:
     """``(offset, step)`` of an even grid that rounding by ``error`` explains, else ``None``.
 
     Every distance ``rel[k]`` (mm along the normal, sorted) is within ``error / 2`` of
-    ``offset + k * step`` (``error`` is :func:`rounding_error`, the most a difference of two
+    ``offset + index[k] * step`` (``index`` the slices' places on the grid, default
+    ``0, 1, 2, ...``; ``error`` is :func:`rounding_error`, the most a difference of two
     rounded positions is off; each is off by half of it), and ``error`` is at most
     :data:`MAX_STEP_FRACTION` of every step. The grid is the minimax (Chebyshev) line.
     """
     count = len(rel)
     if count < 3 or error <= 0 or error > MAX_STEP_FRACTION * float(np.diff(rel).min()):
         return None
-    k = np.arange(count, dtype=np.float64)
+    k = np.arange(count, dtype=np.float64) if index is None else index.astype(np.float64)
     ones = np.ones(count)
     # variables (offset, step, t): minimise t with |rel - offset - step k| <= t
     found = linprog(
@@ -83,16 +86,32 @@ def even_fit(rel: np.ndarray, error: float) -> tuple[float, float] | None:
     return offset, step
 
 
-def rounded_grid(
-    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray
-) -> tuple[float, float] | None:
-    """:func:`even_fit` of a stack whose positions are written to a coarse unit.
+def rounded_grid(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray | None:
+    """The distances of a stack whose positions are written to a coarse unit, on its grid.
 
-    ``positions`` ``(K, 3)``, their distances ``rel`` along ``normal``; ``None`` when they
-    are written finer, or no even grid is within their rounding.
+    ``positions`` ``(K, 3)``, their distances ``rel`` along ``normal`` (sorted, from the
+    first slice). Each slice is given its place on the even grid its rounded distances stand
+    for, missing slices included (a gap of two steps leaves one place empty): the grid's
+    distances of the slices, evenly spaced but for such gaps. ``None`` when the positions
+    are written finer than :data:`UNITS`, or no grid is within their rounding.
     """
     unit = position_unit(positions)
-    return even_fit(rel, rounding_error(unit, normal)) if unit else None
+    if not unit or len(rel) < 3:
+        return None
+    error = rounding_error(unit, normal)
+    steps = np.diff(rel)
+    single = steps[steps < 1.5 * steps.min()]  # steps of one slot: their mean is the guess
+    offset, step = 0.0, float(single.mean())
+    for _ in range(3):  # then the grid's own step, until the slots stay
+        index = np.r_[0.0, np.cumsum(np.rint(steps / step))]
+        fit = even_fit(rel, error, index)
+        if fit is None:
+            return None
+        (offset, found), step = fit, step
+        if found == step:
+            break
+        step = found
+    return offset + step * index
 
 
 def in_plane_rounding(positions: np.ndarray, orientation: np.ndarray) -> float:

@@ -20,7 +20,7 @@ import nibabel as nib
 import numpy as np
 from pydicom.uid import generate_uid
 
-from pipeline.dicom.rounding import even_fit, position_unit
+from pipeline.dicom.rounding import even_fit, position_unit, rounded_grid
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -68,12 +68,20 @@ def test_thin_slices_written_to_a_tenth_of_a_mm_are_not_resampled(tmp_path: Path
     assert abs(img.affine[2, 2] - STEP) < 0.005  # 0.6 or 0.7 by two rounded positions
 
 
-def test_a_missing_slice_is_still_found(tmp_path: Path) -> None:
+def test_a_missing_slice_is_filled_on_the_true_grid(tmp_path: Path) -> None:
     src = _series(tmp_path / "in", _axial(20, skip=(9,)))
     rows = _convert(src, tmp_path / "out")
-    # the rounding does not hide the 1.25 mm step: the stack is resampled, and says so
-    assert rows[0]["problems"].startswith("resampled: uneven slice spacing: steps from 0.6 to")
-    assert nib.load(str(tmp_path / "out" / rows[0]["output"])).shape[2] > 19
+    # the rounding neither hides the gap nor sets the grid: it was 'uneven slice spacing:
+    # steps from 0.6 to 1.3 mm, 19 slices -> 21 of 0.595 mm', every slice interpolated
+    assert rows[0]["problems"] == (
+        "resampled: missing slices: 1 gap of up to 1.25 mm in a 0.625 mm spacing (about 1 "
+        "slice missing), 19 slices -> 20 of 0.625 mm along the normal"
+    )
+    img = nib.load(str(tmp_path / "out" / rows[0]["output"]))
+    assert img.shape == (8, 8, 20)
+    # slot 9 is the missing slice, halfway between slice values 8 and 9 (file 10 holds 9)
+    assert np.asarray(img.dataobj)[0, 0].tolist() == [*range(9), 8.5, *range(9, 19)]
+    assert abs(img.affine[2, 2] - STEP) < 0.005 and abs(img.affine[2, 3] + 100.0) <= 0.05
 
 
 def test_oblique_slices_written_to_a_tenth_of_a_mm_are_no_tilt(tmp_path: Path) -> None:
@@ -121,3 +129,13 @@ def test_even_fit_finds_the_grid_and_never_explains_a_gap() -> None:
     # 0.33 mm slices with the second missing, rounded: 0, 0.6, 1.0 could be an even 0.5 mm
     # grid within 0.05 mm, but a step of 0.4 is too close to the rounding to tell
     assert even_fit(np.array([0.0, 0.6, 1.0]), 0.1) is None
+
+
+def test_rounded_grid_places_slices_across_a_wide_gap() -> None:
+    # slots 0-4 and 15-19 of a 0.625 mm grid, written %.1f: 10 slices missing between
+    slots = np.r_[0:5, 15:20]
+    written = np.array([[0.0, 0.0, float(f"{-100.0 + STEP * k:.1f}")] for k in slots])
+    rel = written[:, 2] - written[0, 2]
+    found = rounded_grid(written, rel, np.array([0.0, 0.0, 1.0]))
+    assert found is not None
+    assert np.allclose(np.diff(found) / STEP, np.diff(slots), atol=0.01)  # 1 1 1 1 11 1 1 1 1
