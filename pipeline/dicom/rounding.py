@@ -17,8 +17,10 @@ import numpy as np
 from scipy.optimize import linprog
 
 #: Decimal units (mm) a stack's positions may be rounded to; finer rounding is within
-#: :data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE` already.
-UNITS = (1.0, 0.1)
+#: :data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE` already. Not whole millimetres:
+#: positions that are all whole (2 mm slices from 0) would lend every stack 1 mm of
+#: "rounding", in which a real tilt or gap of 1 mm would pass unsaid.
+UNITS = (0.1,)
 
 #: Rounding is taken into account only while it is at most this fraction of every step
 #: between two slices, so a missing slice is never within it.
@@ -44,13 +46,16 @@ def position_unit(positions: np.ndarray) -> float:
     return 0.0
 
 
-def rounding_error(unit: float, *directions: np.ndarray) -> float:
+def rounding_error(unit: float, positions: np.ndarray, *directions: np.ndarray) -> float:
     """How far rounding each coordinate to ``unit`` moves a difference of two positions.
 
-    Along one unit vector ``d`` that is ``unit * |d|_1``; with two (a plane's row and
-    column), the length of the in-plane error over both.
+    Along one unit vector ``d`` that is ``unit * |d|_1`` over the coordinates that vary
+    among ``positions`` ``(K, 3)`` (one that is the same in every slice, such as a tilted
+    CT's x and y, is rounded alike in all); with two (a plane's row and column), the length
+    of the in-plane error over both.
     """
-    parts = np.array([unit * float(np.abs(d).sum()) for d in directions])
+    varying = np.ptp(positions, axis=0) > 1e-6
+    parts = np.array([unit * float(np.abs(d[varying]).sum()) for d in directions])
     return float(np.sqrt(parts @ parts))
 
 
@@ -98,7 +103,7 @@ def rounded_grid(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> 
     unit = position_unit(positions)
     if not unit or len(rel) < 3:
         return None
-    error = rounding_error(unit, normal)
+    error = rounding_error(unit, positions, normal)
     steps = np.diff(rel)
     single = steps[steps < 1.5 * steps.min()]  # steps of one slot: their mean is the guess
     offset, step = 0.0, float(single.mean())
@@ -121,4 +126,19 @@ def in_plane_rounding(positions: np.ndarray, orientation: np.ndarray) -> float:
     ImageOrientationPatient.
     """
     unit = position_unit(positions)
-    return rounding_error(unit, orientation[:3], orientation[3:]) if unit else 0.0
+    return rounding_error(unit, positions, orientation[:3], orientation[3:]) if unit else 0.0
+
+
+def line_rounding(positions: np.ndarray) -> float:
+    """How far rounding can move a slice from the line through the first and last (mm).
+
+    ``unit * sqrt(n)`` for ``n`` coordinates that vary (each position off by half the unit
+    in each, the line's ends too); 0 when written finer, and never over
+    :data:`MAX_STEP_FRACTION` of the smallest step between slices.
+    """
+    unit = position_unit(positions)
+    if not unit or len(positions) < 3:
+        return 0.0
+    varying = int(np.count_nonzero(np.ptp(positions, axis=0) > 1e-6))
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    return min(unit * float(np.sqrt(varying)), MAX_STEP_FRACTION * float(steps.min()))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.rounding import in_plane_rounding, rounded_grid
+from pipeline.dicom.rounding import in_plane_rounding, line_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
 
@@ -188,7 +188,7 @@ def _run_volume(
         if policy.tilt == "refuse":
             raise _Refused(f"gantry tilt / sheared slices: {angle:.1f} degrees (--tilt refuse)")
         if policy.tilt == "keep":
-            column = _sheared_step(positions, POSITION_TOLERANCE)
+            column = _sheared_step(positions, max(POSITION_TOLERANCE, line_rounding(positions)))
             if column is None:
                 raise _Refused(f"gantry tilt {angle:.1f} degrees with uneven or non-collinear "
                                "slices: --tilt keep needs an even sheared stack")  # fmt: skip

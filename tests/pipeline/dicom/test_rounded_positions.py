@@ -41,8 +41,9 @@ def _series(folder: Path, true_positions: np.ndarray, iop=G.AXIAL, **attrs: obje
     return G.save(folder, slices)
 
 
-def _convert(src: Path, out: Path) -> list[dict[str, str]]:
-    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+def _convert(src: Path, out: Path, tilt: str = "resample") -> list[dict[str, str]]:
+    options = ConvertOptions(format="nifti", tilt=tilt)
+    result = convert_folder(src, out, options, progress=False)
     assert result.exit_code == 0
     with (out / "manifest.csv").open() as fh:
         return list(csv.DictReader(fh))
@@ -103,6 +104,29 @@ def test_oblique_slices_written_to_a_tenth_of_a_mm_are_no_tilt(tmp_path: Path) -
     assert np.allclose(img.affine[:3, 3], flip * true[0], atol=0.1)
 
 
+def test_a_tilted_ct_written_to_a_tenth_is_only_tilted(tmp_path: Path) -> None:
+    # gantry tilted 15 degrees: image plane tilted about x, the table steps 0.625 mm along z
+    tilt = math.radians(15)
+    iop = [1.0, 0, 0, 0, math.cos(tilt), math.sin(tilt)]
+    true = np.array([[-100.0, -100.0, STEP * k] for k in range(10)])
+    src = _series(tmp_path / "in", true, iop=iop)
+    rows = _convert(src, tmp_path / "corrected")
+    # was also 'resampled: uneven slice spacing: steps from 0.58 to 0.676 mm, ...'
+    assert rows[0]["problems"] == (
+        "tilt corrected: 15.0 degrees, slices resampled in-plane onto an orthogonal grid"
+    )
+    img = nib.load(str(tmp_path / "corrected" / rows[0]["output"]))
+    # normal = row x column = (0, -sin, cos) LPS, slices cos(15) x 0.625 mm apart along it
+    along = STEP * math.cos(tilt)
+    expected = np.array([0.0, math.sin(tilt), math.cos(tilt)]) * along  # RAS
+    assert img.shape[2] == 10 and np.allclose(img.affine[:3, 2], expected, atol=0.005)
+    rows = _convert(src, tmp_path / "kept", tilt="keep")  # was refused: 'uneven or non-collinear'
+    assert rows[0]["problems"] == "tilt kept: 15.0 degrees, sheared affine (NIfTI sform only)"
+    img = nib.load(str(tmp_path / "kept" / rows[0]["output"]))
+    assert np.allclose(img.get_sform()[:3, 2], [0.0, 0.0, STEP], atol=0.005)  # the table step
+    assert int(img.header["qform_code"]) == 0
+
+
 def test_interleaved_acquisitions_written_to_a_tenth_are_one_volume(tmp_path: Path) -> None:
     # GE acquires odd and even slices as two AcquisitionNumbers; one evenly spaced volume
     src = _series(tmp_path / "in", _axial(20), AcquisitionNumber=lambda k: 1 + k % 2)
@@ -116,7 +140,7 @@ def test_interleaved_acquisitions_written_to_a_tenth_are_one_volume(tmp_path: Pa
 def test_position_unit_reads_float32_noise_as_the_tenth() -> None:
     written = np.array([[17.600000, -92.500000, 98.099998], [14.600000, -92.5, 98.099998]])
     assert position_unit(written) == 0.1
-    assert position_unit(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 2.0]])) == 1.0
+    assert position_unit(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 2.0]])) == 0.1  # never 1 mm
     assert position_unit(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.625]])) == 0.0
 
 
@@ -139,3 +163,11 @@ def test_rounded_grid_places_slices_across_a_wide_gap() -> None:
     found = rounded_grid(written, rel, np.array([0.0, 0.0, 1.0]))
     assert found is not None
     assert np.allclose(np.diff(found) / STEP, np.diff(slots), atol=0.01)  # 1 1 1 1 11 1 1 1 1
+
+
+def test_whole_millimetre_positions_lend_no_rounding_to_a_tilt(tmp_path: Path) -> None:
+    # two axial slices 4 mm apart whose origin moves 1 mm along y: a 14-degree shear, not
+    # rounding, though every coordinate is a whole millimetre
+    src = _series(tmp_path / "in", np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 4.0]]))
+    rows = _convert(src, tmp_path / "out")
+    assert rows[0]["problems"].startswith("tilt corrected: 14.0 degrees")
