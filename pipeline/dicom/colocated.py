@@ -110,23 +110,33 @@ def same_position(frames: list[FrameRef], group: list[int]) -> float:
 
 
 def unplaced_slices(frames: list[FrameRef], stacks: list[list[int]]) -> str:
-    """Why images at one position whose SliceLocations all differ cannot be placed, else "".
+    """Why images at one position that say they are slices cannot be placed, else "".
 
     Stacks of one image each are images that share one ImagePositionPatient and that nothing
     but acquisition order tells apart: time points, unless their SliceLocation (0020,1041)
     values differ, which says they are slices whose position was not written per slice (a
-    converter copying the first slice's, vtk-dicom #164). They were written as one-slice
-    "time points"; which slice lies where is unknown, so the series is refused.
+    converter copying the first slice's, vtk-dicom #164), or, for frames of an Enhanced
+    object whose only Plane Position is in its Shared Functional Groups, their
+    InStackPositionNumber (0020,9057) values do (frames of one stack at different positions,
+    PS3.3 C.7.6.16.2.2.4). They were written as one-slice "time points"; which slice lies
+    where is unknown, so the series is refused.
     """
-    places = [frames[s[0]].slice_location for s in stacks if len(s) == 1]
-    if len(places) != len(stacks) or None in places:
+    if any(len(s) != 1 for s in stacks):
         return ""
-    found = sorted(round(float(v), 3) for v in places if v is not None)
-    if len(set(found)) < len(found):
-        return ""
-    return (f"{len(stacks)} images share one ImagePositionPatient (0020,0032) but their "
-            f"SliceLocation (0020,1041) values differ ({found[0]:g} to {found[-1]:g} mm): "
-            "positions not written per slice, so the slices cannot be placed")  # fmt: skip
+    firsts = [frames[s[0]] for s in stacks]
+    for name, places, unit in (
+        ("SliceLocation (0020,1041)", [f.slice_location for f in firsts], " mm"),
+        ("InStackPositionNumber (0020,9057)", [f.in_stack for f in firsts], ""),
+    ):
+        if None in places:
+            continue
+        found = sorted(round(float(v), 3) for v in places if v is not None)
+        if len(set(found)) < len(found):
+            continue
+        return (f"{len(stacks)} images share one ImagePositionPatient (0020,0032) but their "
+                f"{name} values differ ({found[0]:g} to {found[-1]:g}{unit}): positions not "
+                "written per slice, so the slices cannot be placed")  # fmt: skip
+    return ""
 
 
 def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:

@@ -56,7 +56,8 @@ class FrameRef:
     ``note`` what its placement rests on when the series should say so; ``frame_time`` the
     ms since the file's previous frame of a cine (:mod:`pipeline.dicom.cine`); ``modality``
     the Modality (0008,0060), upper case (one volume each); ``slice_location`` the
-    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices);
+    SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices), and
+    ``in_stack`` an Enhanced frame's InStackPositionNumber (0020,9057) likewise;
     ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
     nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
     LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
@@ -90,6 +91,7 @@ class FrameRef:
     frame_time: float | None = None
     modality: str = ""
     slice_location: float | None = None
+    in_stack: int | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
     unit: str = ""
     lossy: str = ""
@@ -228,6 +230,9 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     return out
 
 
+_CONTENT = "FrameContentSequence"
+
+
 def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
     """A frame's own values of the attributes that tell frames apart (:class:`FrameRef`).
 
@@ -242,6 +247,9 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
         **(_stack_facts(ds, f, view) if view is not None else memoized(_stack_facts, ds, f)),
         "time": _time(ds, f, view),
         "slice_location": None if view is not None else _float(ds.get("SliceLocation")),
+        "in_stack": None
+        if view is None
+        else _int(attribute(ds, _CONTENT, "InStackPositionNumber", f, view)),
     }
 
 

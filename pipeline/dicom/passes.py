@@ -32,6 +32,8 @@ import numpy as np
 
 from pipeline.dicom.colocated import SAME_POSITION
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.geometry import slice_normal
+from pipeline.dicom.rounding import rounded_grid
 from pipeline.dicom.stack_keys import DIRECTION
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE
 
@@ -155,11 +157,9 @@ def split_passes(
     contrasts, what = _split_contrasts(frames, stack)
     if what:
         return contrasts, what
-    rel = np.sort([dist[k] for k in stack])
-    if (
-        len(rel) < 3
-        or np.abs(rel - np.linspace(rel[0], rel[-1], len(rel))).max() <= POSITION_TOLERANCE
-    ):
+    ordered = sorted(stack, key=lambda k: dist[k])
+    rel = np.array([dist[k] for k in ordered])
+    if _evenly_spaced(frames, ordered, rel):
         return [stack], ""  # one evenly spaced stack: interleaved acquisitions of one volume
     by_number: dict[object, list[int]] = defaultdict(list)
     for k in stack:
@@ -239,6 +239,24 @@ def _acquisition_number(f: FrameRef) -> object:
 def _within(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether a position of ``a`` lies strictly inside ``b``'s range."""
     return bool(((a > b[0] + SAME_POSITION) & (a < b[-1] - SAME_POSITION)).any())
+
+
+def _evenly_spaced(frames: list[FrameRef], ordered: list[int], rel: np.ndarray) -> bool:
+    """Whether distances ``rel`` (of frames ``ordered``, sorted) are evenly spaced.
+
+    Within :data:`POSITION_TOLERANCE`, or the rounding of positions written coarsely
+    (:mod:`pipeline.dicom.rounding`: GE's interleaved odd and even slices at 0.1 mm).
+    """
+    if len(rel) < 3:
+        return True
+    if np.abs(rel - np.linspace(rel[0], rel[-1], len(rel))).max() <= POSITION_TOLERANCE:
+        return True
+    orientation = frames[ordered[0]].orientation
+    positions = np.array([frames[k].position for k in ordered], dtype=np.float64)
+    if orientation is None or positions.ndim != 2:
+        return False
+    found = rounded_grid(positions, rel - rel[0], slice_normal(orientation))
+    return found is not None and float(np.ptp(np.diff(found))) <= 1e-6  # no slice missing
 
 
 def _inside(a: np.ndarray, b: np.ndarray) -> bool:

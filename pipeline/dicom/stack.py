@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.rounding import in_plane_rounding, line_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
 
@@ -41,6 +42,7 @@ def plan_positions(
         return [_with_problem(v, note) for b in blocks
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
+    rel = _distances(positions, rel, normal)
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
         if policy.uneven == "refuse":
@@ -108,10 +110,22 @@ def _with_problem(volume: Any, problem: str) -> Any:
     return replace(volume, problems=(problem, *volume.problems))
 
 
+def _distances(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Distances along the normal as the volume takes them.
+
+    ``rel``, or for positions written coarsely those of the even grid they stand for
+    (:mod:`pipeline.dicom.rounding`).
+    """
+    if _even(rel, POSITION_TOLERANCE):
+        return rel
+    found = rounded_grid(positions, rel, normal)
+    return rel if found is None else found
+
+
 def _even(rel: np.ndarray, tol: float) -> bool:
     if len(rel) < 3:
         return True
-    line = np.linspace(0.0, float(rel[-1]), len(rel))
+    line = np.linspace(float(rel[0]), float(rel[-1]), len(rel))
     return float(np.abs(rel - line).max()) <= step_tolerance(rel, tol)
 
 
@@ -168,12 +182,13 @@ def _run_volume(
     problems: list[str] = []
     shifts = None
     column = None
-    if float(np.linalg.norm(offsets, axis=1).max(initial=0.0)) > POSITION_TOLERANCE:
+    in_plane = max(POSITION_TOLERANCE, in_plane_rounding(positions, iop))
+    if float(np.linalg.norm(offsets, axis=1).max(initial=0.0)) > in_plane:
         angle = tilt_angle(positions, normal)
         if policy.tilt == "refuse":
             raise _Refused(f"gantry tilt / sheared slices: {angle:.1f} degrees (--tilt refuse)")
         if policy.tilt == "keep":
-            column = _sheared_step(positions, POSITION_TOLERANCE)
+            column = _sheared_step(positions, max(POSITION_TOLERANCE, line_rounding(positions)))
             if column is None:
                 raise _Refused(f"gantry tilt {angle:.1f} degrees with uneven or non-collinear "
                                "slices: --tilt keep needs an even sheared stack")  # fmt: skip
@@ -184,7 +199,8 @@ def _run_volume(
             problems.append(f"tilt corrected: {angle:.1f} degrees, slices resampled in-plane "
                             "onto an orthogonal grid")  # fmt: skip
     grid = None
-    extent = float(rel[-1]) if len(rel) > 1 else 0.0
+    rel = _distances(positions, rel, normal)
+    extent = float(rel[-1] - rel[0]) if len(rel) > 1 else 0.0
     if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE):
         grid = _grid(rel)
         problems.append(f"resampled: {describe_steps(rel)}, {len(rel)} slices -> {len(grid)} "
@@ -195,7 +211,7 @@ def _run_volume(
     affine[:3, 0] = iop[:3] * col_spacing
     affine[:3, 1] = iop[3:] * row_spacing
     affine[:3, 2] = normal * step if column is None else column
-    affine[:3, 3] = positions[0]
+    affine[:3, 3] = positions[0] + rel[0] * normal  # rel[0] is 0 unless rounding was removed
     return VolumePlan(
         frames=(tuple(members),),
         distances=tuple(float(v) for v in rel),
@@ -210,11 +226,11 @@ def _run_volume(
 
 def _grid(rel: np.ndarray) -> tuple[float, ...]:
     step = float(np.diff(rel).min())
-    count = round(float(rel[-1]) / step) + 1
+    count = round(float(rel[-1] - rel[0]) / step) + 1
     if count > MAX_RESAMPLE_FACTOR * len(rel):
         raise _Refused(f"{describe_steps(rel)}: resampling to the smallest step would make "
                        f"{count} slices of {len(rel)}, use --uneven split")  # fmt: skip
-    return tuple(float(v) for v in np.linspace(0.0, float(rel[-1]), count))
+    return tuple(float(v) for v in np.linspace(float(rel[0]), float(rel[-1]), count))
 
 
 def _sheared_step(positions: np.ndarray, tol: float) -> np.ndarray | None:
