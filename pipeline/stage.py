@@ -113,6 +113,9 @@ class Stage:
         return self
 
     needs_fit: ClassVar[bool] = False
+    #: Every draw gives the input's image shape (``radpipe run`` tries the other random
+    #: stages' draws before training, to refuse shapes the model cannot take).
+    keeps_shape: ClassVar[bool] = False
 
     def state_dict(self) -> dict[str, Any]:
         """Learned state: every attribute whose name ends in a single ``_``."""
