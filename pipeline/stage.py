@@ -284,11 +284,18 @@ class Pipeline:
 
         A random stage before a fitted one draws from ``numpy.random.default_rng(i)`` for
         the ``i``-th sample, so the same samples give the same fitted state on every call
-        (it drew from unseeded generators: two fits differed).
+        (it drew from unseeded generators: two fits differed). A stage that cannot be
+        fitted raises a :class:`StageError` naming it (its ``source``: the samples).
         """
         current = list(samples)
         for i, (name, stage) in enumerate(self.steps):
-            stage.fit(current)
+            try:
+                stage.fit(current)
+            except StageError:
+                raise
+            except Exception as err:  # named as a stage's failure on one input is
+                raise StageError(name, f"the {len(current)} samples it is fitted on",
+                                 str(err)) from err  # fmt: skip
             if i < len(self.steps) - 1:
                 current = [self._call(name, stage, s, np.random.default_rng(k))
                            for k, s in enumerate(current)]  # fmt: skip

@@ -94,6 +94,18 @@ def test_a_preprocessing_stage_that_fails_on_the_images_names_the_image_and_the_
     assert "Change preprocess in the config and run it again." in err
 
 
+def test_a_preprocessing_stage_that_cannot_be_fitted_names_it_and_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stage's fit failed with a bare ValueError traceback (and advice to resume)."""
+    preprocess = [{"type": "resize", "shape": [16, 16]}, {"type": "pca", "n_components": 100}]
+    err = _refused(tmp_path, capsys, _config(tmp_path, preprocess=preprocess))
+    assert (
+        "preprocess: pca_1 cannot be applied to the 8 samples it is fitted on: n_components "
+        "must be in [1, 8]; got 100. Change preprocess in the config and run it again."
+    ) in err
+
+
 def test_augmentation_that_keeps_the_shape_trains(tmp_path: Path) -> None:
     augment = [{"type": "random_rotate90", "p": 1.0}, {"type": "random_crop", "shape": [16, 16]}]
     assert main(["run", str(_config(tmp_path, augment=augment)), "--quiet"]) == 0

@@ -33,15 +33,17 @@ _DRAWS = 8
 
 def item_named(dataset: Any, samples: Sequence[Any], key: str) -> str:
     """The item of ``samples`` (loaded from ``dataset`` in order) whose id is ``key``, as a
-    message names it: its relative path; a DICOM item by its source file and key."""
+    message names it: ``the training image`` and its relative path, a DICOM item's source
+    file and key; ``key`` itself when no sample has it (a stage's fit names the samples)."""
     for i, sample in enumerate(samples):
         if sample.meta.get("id") != key:
             continue
         if sample.meta.get("source"):
-            return str(sample.meta["source"])
+            return f"the training image {sample.meta['source']}"
         rows = getattr(dataset, "items", None)
         if rows and i < len(rows) and rows[i] and rows[i][0].get("source"):
-            return f"{rows[i][0]['source']} ({key})"
+            return f"the training image {rows[i][0]['source']} ({key})"
+        return f"the training image {key}"
     return key
 
 
@@ -54,8 +56,8 @@ def stage_failures_refused(dataset: Any, samples: Sequence[Any], part: str) -> I
     except StageError as err:
         where = item_named(dataset, samples, err.source)
         raise ConfigError(
-            f"{part}: {err.stage} cannot be applied to the training image {where}: "
-            f"{err.reason} Change {part} in the config and run it again."
+            f"{part}: {err.stage} cannot be applied to {where}: {err.reason} Change {part} "
+            "in the config and run it again."
         ) from None
 
 
