@@ -6,6 +6,9 @@ an input by a relative path or an opaque (hashed) key.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class RadpipeError(Exception):
     """Base class of radpipe's own errors."""
@@ -53,3 +56,18 @@ class BatchError(RadpipeError, ValueError):
 
     The message names an item of each kind by its relative path or hashed key.
     """
+
+
+@contextmanager
+def fit_failures_named(stage: str, count: int) -> Iterator[None]:
+    """Raise a failure to fit the stage named ``stage`` on ``count`` samples as a StageError.
+
+    A ``StageError`` passes as it is; a bare ``ValueError`` from a fit did not say which
+    stage of a pipeline failed.
+    """
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as err:
+        raise StageError(stage, f"the {count} samples it is fitted on", str(err)) from err

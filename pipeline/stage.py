@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Self, overload
 
 import numpy as np
 
-from pipeline.errors import RadpipeError, StageError
+from pipeline.errors import RadpipeError, StageError, fit_failures_named
 from pipeline.io_atomic import atomic_write_bytes, atomic_write_text
 from pipeline.registry import STAGES
 from pipeline.sample import Sample
@@ -113,6 +113,7 @@ class Stage:
         return self
 
     needs_fit: ClassVar[bool] = False
+    keeps_shape: ClassVar[bool] = False  #: every draw keeps the image shape (radpipe run)
 
     def state_dict(self) -> dict[str, Any]:
         """Learned state: every attribute whose name ends in a single ``_``."""
@@ -281,11 +282,12 @@ class Pipeline:
 
         A random stage before a fitted one draws from ``numpy.random.default_rng(i)`` for
         the ``i``-th sample, so the same samples give the same fitted state on every call
-        (it drew from unseeded generators: two fits differed).
+        (it drew from unseeded generators: two fits differed). A failed fit is a StageError.
         """
         current = list(samples)
         for i, (name, stage) in enumerate(self.steps):
-            stage.fit(current)
+            with fit_failures_named(name, len(current)):
+                stage.fit(current)
             if i < len(self.steps) - 1:
                 current = [self._call(name, stage, s, np.random.default_rng(k))
                            for k, s in enumerate(current)]  # fmt: skip

@@ -47,6 +47,7 @@ class RandomFlip(Stage):
 
     kind = "geometric"
     random = True
+    keeps_shape = True
 
     def __init__(self, *, p: float = 0.5, axes: Sequence[int] = (-1,)) -> None:
         _check_p("RandomFlip", p)
@@ -123,6 +124,7 @@ class RandomAffine(Stage):
 
     kind = "geometric"
     random = True
+    keeps_shape = True
 
     def __init__(
         self,
@@ -182,6 +184,7 @@ class RandomElastic(Stage):
 
     kind = "geometric"
     random = True
+    keeps_shape = True
 
     def __init__(self, *, p: float = 0.5, sigma: float = 4.0, magnitude: float = 3.0) -> None:
         _check_p("RandomElastic", p)
@@ -244,6 +247,7 @@ class RandomElasticGrid(Stage):
 
     kind = "geometric"
     random = True
+    keeps_shape = True
 
     def __init__(
         self,

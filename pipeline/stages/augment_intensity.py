@@ -27,6 +27,7 @@ from pipeline.stages._draw import positive_range as _positive
 class _RandomIntensity(Stage):
     kind = "intensity"
     random = True
+    keeps_shape = True
     p: float
 
     def draw(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def test_mask_paths_outside_the_csv_folder_are_refused(cr16: Path, tmp_path: Pat
             {"instance_key": "abd", "frame": "0", "mask": "ok.png"},
             {"instance_key": "abe", "frame": "0", "mask": "..\\secret.png"}]  # fmt: skip
     masks = write_rows(tmp_path / "masks" / "masks.csv", rows)
+    (tmp_path / "masks" / "ok.png").write_bytes(b"")  # a missing mask is refused too
     raw = base_config(cr16, tmp_path / "out", masks=str(masks))
     said = r"data.masks: 2 paths in masks.csv point outside masks/ \(\.\./secret\.png, \.\.\\sec"
     with pytest.raises(ConfigError, match=said):  # a Windows path is resolved as a path

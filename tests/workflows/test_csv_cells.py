@@ -110,6 +110,8 @@ def test_a_frame_that_is_no_frame_number_names_the_file_and_line(
     with pytest.raises(RadpipeError, match=r"masks.csv line 3: frame '1.5' is not a frame"):
         read_masks_csv(masks)
     (tmp_path / "d").mkdir()
+    for name in ("a.png", "b.png"):  # a mask file that is not there is refused first
+        (tmp_path / name).write_bytes(b"")
     code = main(["run", str(CONFIGS / "mr_segment_mlp.yaml"), "--quiet",
                  "--set", f"data.source={tmp_path / 'd'}", "--set", f"data.masks={masks}",
                  "--set", "data.labels=null", "--set", f"output={tmp_path / 'runs'}"])  # fmt: skip

@@ -29,6 +29,7 @@ from workflows.run.image_files import (
 )
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
+from workflows.run.missing_files import missing_mask_files
 from workflows.run.paths import shown
 
 log = logging.getLogger("radpipe")
@@ -106,6 +107,7 @@ def check_inputs(config: RunConfig) -> None:
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
+        problems += missing_mask_files(d.masks, columns["masks"])  # type: ignore[arg-type]
         problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]
     if d.kind == "dicom" and "labels" in columns:
         agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
@@ -265,10 +267,15 @@ def training_shapes(
     return [list(shape) for shape in after]
 
 
-def check_model_takes(model: Any, shapes: list[list[int]], name: str) -> None:
-    """Refuse, before training, a model that cannot take the preprocessed images: one
-    forward pass of a zero image of each of ``shapes`` ``(C, *spatial)`` (batch 1, eval mode,
-    no gradients, the global RNG states restored afterwards, so training is unchanged).
+def check_model_takes(
+    model: Any, shapes: list[list[int]], name: str, what: str = "the preprocessed images",
+    advice: str = "Change the preprocessing (e.g. a resize stage, or data.slices for series) "
+    "or the model.",
+) -> None:  # fmt: skip
+    """Refuse, before training, a model that cannot take the preprocessed images (or
+    ``what`` the message names instead, with its ``advice``): one forward pass of a zero
+    image of each of ``shapes`` ``(C, *spatial)`` (batch 1, eval mode, no gradients, the
+    global RNG states restored afterwards, so training is unchanged).
 
     Raises
     ------
@@ -287,9 +294,8 @@ def check_model_takes(model: Any, shapes: list[list[int]], name: str) -> None:
     except (ValueError, RuntimeError, TypeError, IndexError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(
-            f"model.type {name!r} cannot take the preprocessed images (shape {tuple(shape)}: "
-            f"channels, then spatial sizes): {reason} Change the preprocessing (e.g. a resize "
-            "stage, or data.slices for series) or the model."
+            f"model.type {name!r} cannot take {what} (shape {tuple(shape)}: channels, then "
+            f"spatial sizes): {reason} {advice}"
         ) from None
     finally:
         model.train(was_training)

@@ -26,6 +26,7 @@ from pipeline.cells import csv_frame, csv_rows, csv_text, csv_uid, name_lines
 from pipeline.data.io import csv_path, readable_format
 from pipeline.words import are, counted
 from workflows.run.image_list import image_file
+from workflows.run.missing_files import case_hint
 
 __all__ = ["conflicting_dicom_masks", "conflicting_masks", "dicom_file", "missing_image_files",
            "unreadable_formats"]  # fmt: skip
@@ -65,7 +66,8 @@ def missing_image_files(labels: Path, source: Path, columns: list[str]) -> list[
             missing[column] = found
     problems = []
     for column, found in missing.items():
-        listed = [f"{name} ({name_lines(lines)})" for name, lines in list(found.items())[:5]]
+        listed = [f"{name} ({name_lines(lines)}){case_hint(source, name)}"
+                  for name, lines in list(found.items())[:5]]  # fmt: skip
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         problems.append(
             f"data.labels: {counted(len(found), column + ' file')} named in {labels.name} "

@@ -26,10 +26,10 @@ from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.stage import Pipeline
 from pipeline.words import counted
+from workflows.run.augment_check import check_model_and_augment, stage_failures_refused
 from workflows.run.checks import (
     check_before_run,
     check_class_weights,
-    check_model_takes,
     check_validation_split,
     training_shapes,
 )
@@ -45,12 +45,7 @@ from workflows.run.failure import (
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
 from workflows.run.run_models import fold_checkpoint
-from workflows.run.rundir import (
-    fold_dir,
-    hold_run,
-    new_run_dir,
-    write_provenance,
-)
+from workflows.run.rundir import fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_num_classes
 from workflows.run.study import Study, make_dataset, prepare_study
@@ -289,11 +284,13 @@ def fitted_preprocessing(
     if config.data.unit == "series" and config.data.slices:
         specs.insert(0, {"name": "fit_depth", "type": "fit_depth", "depth": config.data.slices})
     pipe = Pipeline.from_config(specs)
-    raw = list(make_dataset(study, config, train_keys, None, folder=folder).raw_samples())
+    dataset = make_dataset(study, config, train_keys, None, folder=folder)
+    raw = list(dataset.raw_samples())
     if not raw:
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
-    pipe.fit(raw)
-    groups = representatives(pipe, raw)  # one image preprocessed per shape and pixel size
+    with stage_failures_refused(dataset, raw, "preprocess"):  # the config's, not a resume's
+        pipe.fit(raw)
+        groups = representatives(pipe, raw)  # one image preprocessed per shape and pixel size
     shapes = training_shapes(pipe, raw, config.train.batch_size, groups)  # refused if they differ
     fold = folder.name if folder.parent.name == "folds" else None
     info = {"shape": shapes[0], "shapes": shapes,
@@ -364,7 +361,8 @@ def _train_fold(
     ) if keys["val"] else None  # fmt: skip
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])
-    check_model_takes(model, info.get("shapes", [info["shape"]]), config.model["type"])
+    check_model_and_augment(model, info.get("shapes", [info["shape"]]), config.model["type"],
+                            augment, train_ds, config.train.batch_size)  # fmt: skip
     absent = check_training_classes(config, study, keys["train"], info["num_classes"], fold)
     if config.train.init_from:
         transfer = init_from_checkpoint(model, config.train.init_from, config.train.freeze,

@@ -57,7 +57,12 @@ from workflows.run.rundir import fingerprint_files
 from workflows.run.seg_classes import read_mask_classes
 from workflows.run.split_column import make_split, split_parts
 from workflows.run.truth import check_mask_values, resolve_ground_truth
-from workflows.run.windows import note_uneven_stacks, note_unwindowed, usable_series_rows
+from workflows.run.windows import (
+    note_preset_windows,
+    note_uneven_stacks,
+    note_unwindowed,
+    usable_series_rows,
+)
 
 log = logging.getLogger("radpipe")
 
@@ -112,6 +117,7 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         parts = split_parts(config, labels, "series")
         study.labels = _indexed_labels(study.label_table, run_dir)
         study.unwindowed = note_unwindowed(manifest, config.convert.window)
+        note_preset_windows(manifest, list(config.preprocess))
         polarity.note_polarity(manifest, study.root / "index.csv")
         study.windowed = sum(r["window"] != "none" for r in manifest)
     else:

@@ -32,6 +32,7 @@ from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from pipeline.words import counted
 from workflows.run.config import DataConfig
+from workflows.run.missing_files import case_hint
 from workflows.run.paths import shown
 from workflows.run.truth_rows import source_values
 
@@ -133,7 +134,9 @@ def _locate(
         name = (row.get(FILE_COLUMN) or "").strip()
         rel = _relative(name, root, path.parent.resolve()) if name else None
         if rel is None:
-            problems["not found under data.source"].append(name or f"(empty, line {row.line})")
+            problems["not found under data.source"].append(
+                name + case_hint(root, name) if name else f"(empty, line {row.line})"
+            )
             continue
         try:
             frame = csv_frame(row.get("frame")) if kind == "masks" else 0
@@ -230,7 +233,8 @@ def _by_instance(
         mask = (k.row.get("mask") or "").strip()
         mask_path = csv_path(path.parent, mask).resolve()
         if not mask or not mask_path.is_file():
-            problems["mask file not found"].append(f"{k.rel}: {mask or '(empty)'}")
+            hint = case_hint(path.parent, mask) if mask else ""
+            problems["mask file not found"].append(f"{k.rel}: {mask or '(empty)'}{hint}")
             continue
         row = {"instance_key": hash_key(inst.sop_uid), **source_values(k.row, k.rel)}
         out.append({**row, "frame": str(k.frame), "mask": str(mask_path)})

@@ -18,8 +18,8 @@ from typing import Any
 log = logging.getLogger("radpipe")
 
 __all__ = [
-    "UNWINDOWED", "WINDOWED", "note_uneven_stacks", "note_unwindowed", "scale_problem",
-    "trained_scale", "usable_series_rows",
+    "UNWINDOWED", "WINDOWED", "note_preset_windows", "note_uneven_stacks", "note_unwindowed",
+    "scale_problem", "trained_scale", "usable_series_rows",
 ]  # fmt: skip
 
 #: Why ``predict`` skips (and ``evaluate`` refuses) an image without a header window for a
@@ -96,6 +96,44 @@ def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
             len(rows),
         )
     return bare
+
+
+def note_preset_windows(rows: list[dict[str, Any]], preprocess: list[dict[str, Any]]) -> int:
+    """Warn about each ``window`` stage of ``preprocess`` whose named preset (a CT window in
+    HU) meets images of the conversion (its manifest ``rows``) that do not hold HU: values
+    the conversion already windowed to [0, 1] (manifest ``window`` not ``none``), or an
+    MR, ultrasound, radiograph... image's modality values (:func:`pipeline.ops.voi.
+    preset_note`). Such a stage trained silently on images it had turned all black or all
+    white. Returns how many warnings were given."""
+    from collections import Counter
+
+    from pipeline.ops.voi import parse_window, preset_note
+
+    warned = 0
+    for i, spec in enumerate(preprocess):
+        if spec.get("type") != "window" or not spec.get("preset"):
+            continue
+        window = parse_window(str(spec["preset"]))
+        name = spec.get("name", f"window_{i}")
+        done = sum(r["window"] != "none" for r in rows)
+        bare = [r["modality"] or "unknown" for r in rows if r["window"] == "none"]
+        other = Counter(m for m in bare if preset_note(window, m))
+        if done:
+            log.warning(
+                "preprocess %s: preset %r is a CT window in HU, but %d of %d images were "
+                "windowed to [0, 1] by the conversion (convert.window); set convert.window: "
+                "none to window their modality values", name, window.name, done, len(rows),
+            )  # fmt: skip
+        if other:
+            said = ", ".join(f"{n} {m}" for m, n in sorted(other.items()))
+            log.warning(
+                "preprocess %s: preset %r is a CT window in HU (%g, %g) applied to values that "
+                "are not HU (images: %s of %d): it maps them by numbers that mean nothing "
+                "there; use z_score or rescale_intensity, or a C,W in their units",
+                name, window.name, window.center, window.width, said, len(rows),
+            )  # fmt: skip
+        warned += bool(done) + bool(other)
+    return warned
 
 
 def note_uneven_stacks(rows: list[dict[str, Any]]) -> None:
