@@ -14,7 +14,6 @@ This module tells how far the rounding can move a position, so that
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 #: Decimal units (mm) a stack's positions may be rounded to; finer rounding is within
 #: :data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE` already. Not whole millimetres:
@@ -73,6 +72,8 @@ def even_fit(
     count = len(rel)
     if count < 3 or error <= 0 or error > MAX_STEP_FRACTION * float(np.diff(rel).min()):
         return None
+    from scipy.optimize import linprog  # 0.3-3 s to import: only for coarse positions
+
     k = np.arange(count, dtype=np.float64) if index is None else index.astype(np.float64)
     ones = np.ones(count)
     # variables (offset, step, t): minimise t with |rel - offset - step k| <= t
