@@ -31,6 +31,25 @@ def test_an_index_past_the_named_classes_is_refused(tmp_path: Path) -> None:
     assert sorted(read_label_table(path, class_names=["a", "b", "c"]).by_key.values()) == [0, 2]
 
 
+def test_class_names_in_another_letter_case_are_said_to_differ_only_in_case(
+    tmp_path: Path,
+) -> None:
+    """An external labels file written 'Benign'/'Malignant' for a run of 'benign'/'malignant'
+    was refused without saying why the names did not match (newcomer13's leftover)."""
+    path = _csv(tmp_path, "series_uid,label\n1.2.3,Benign\n1.2.4,malignant\n1.2.5,other\n")
+    with pytest.raises(RadpipeError) as err:
+        read_label_table(path, class_names=["benign", "malignant"])
+    assert str(err.value).endswith(
+        "has values that are not classes of the run ('Benign', 'other'); classes: benign, "
+        "malignant. Letter case differs ('Benign' is 'benign'): class names are case-sensitive."
+    )
+    path = _csv(tmp_path, "series_uid,label\n1.2.3,Benign\n1.2.4,1\n")  # an index stays one
+    with pytest.raises(RadpipeError) as err:
+        read_label_table(path, class_names=["benign", "malignant"])
+    assert "('Benign' is 'benign')" in str(err.value)
+    assert sorted(read_label_table(path, class_names=["Benign", "x"]).by_key.values()) == [0, 1]
+
+
 def test_a_class_name_column_in_another_order_is_refused(tmp_path: Path) -> None:
     path = _csv(tmp_path, "series_uid,label,class_name\n1.2.3,0,benign\n1.2.4,1,malignant\n")
     assert read_label_table(path).class_names == ["benign", "malignant"]

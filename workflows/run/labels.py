@@ -13,10 +13,9 @@ in the run directory (``classes.json``); a resumed run and ``radpipe predict`` r
 3. else (class names in the CSV): the distinct names sorted alphabetically (Unicode code
    point order), so ``benign, malignant`` are 0 and 1 whatever the row order.
 
-Series in the data without a label follow ``data.missing_labels``: ``error`` stops the run,
-``warn`` (default) leaves them out and says how many, ``drop`` leaves them out quietly. Label
-rows naming series that are not in the converted data are always counted and reported.
-Both counts go into ``provenance.json`` (``labels``).
+Series without a label follow ``data.missing_labels`` (``error`` stops the run, ``warn``, the
+default, leaves them out and says how many, ``drop`` quietly); label rows naming series not in
+the converted data are always counted and reported, both in ``provenance.json`` (``labels``).
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
 from pipeline.names import name_keys
 from pipeline.words import are, counted
+from workflows.run.missing_files import class_case_hint
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
 __all__ = [
@@ -383,18 +383,15 @@ def _check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) 
 
 def _index_of(name: str, column: str, names: list[str], values: list[str]) -> dict[str, int]:
     """``{label text: class index}`` for every value; unknown values are an error."""
-    index = {n: i for i, n in enumerate(names)}
-    out, unknown = {}, []
-    for v in values:
-        if v in index:
-            out[v] = index[v]
-        elif _is_int(v) and 0 <= int(v) < len(names):
-            out[v] = int(v)
-        else:
-            unknown.append(v)
+    index = {n: i for i, n in enumerate(names)}  # a name first, then an index into names
+    index |= {
+        v: int(v) for v in values if v not in index and _is_int(v) and 0 <= int(v) < len(names)
+    }
+    unknown = [v for v in values if v not in index]
     if unknown:
         raise RadpipeError(
             f"{name}: column {column!r} has values that are not classes of the run "
             f"({', '.join(map(repr, unknown[:_SHOWN]))}); classes: {', '.join(names)}."
+            f"{class_case_hint(unknown, names)}"
         )
-    return out
+    return {v: index[v] for v in values}

@@ -19,9 +19,20 @@ from pipeline.cells import csv_rows, csv_text, name_lines
 from pipeline.data.io import csv_path
 from pipeline.words import are, counted
 
-__all__ = ["case_hint", "missing_mask_files"]
+__all__ = ["case_hint", "class_case_hint", "missing_mask_files"]
 
 _SHOWN = 5
+
+
+def class_case_hint(unknown: list[str], names: list[str]) -> str:
+    """``" Letter case differs ('Benign' is 'benign'): class names are case-sensitive."``
+    for the label values in ``unknown`` that are a class name of ``names`` but for their
+    letter case (a labels file written by hand or by another tool), else ``""``."""
+    folded = {n.casefold(): n for n in names}
+    cased = [f"{v!r} is {folded[v.casefold()]!r}" for v in unknown if v.casefold() in folded]
+    if not cased:
+        return ""
+    return f" Letter case differs ({'; '.join(cased[:_SHOWN])}): class names are case-sensitive."
 
 
 def case_hint(base: Path, name: str) -> str:
