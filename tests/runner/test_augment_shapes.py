@@ -65,7 +65,7 @@ def test_a_crop_larger_than_the_model_takes_is_refused_naming_augment(
     # 16x16 = 256 input features; the crop pads to 20x20 = 400
     assert (
         "model.type 'mlp_classifier' cannot take the training images as augment leaves them "
-        "((1, 20, 20) after random_crop_1; preprocessed (1, 16, 16))"
+        "(preprocessed (1, 16, 16); changed by random_crop_1) (shape (1, 20, 20): "
     ) in err
     assert "built for 256 input features; got 400" in err
     assert "a stage that sets the size belongs in preprocess" in err

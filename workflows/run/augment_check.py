@@ -91,7 +91,8 @@ def check_model_and_augment(
         )
     check_model_takes(
         model, [list(s) for s in changed], name,
-        what=f"the training images as augment leaves them ({said}; preprocessed {before})",
+        what=f"the training images as augment leaves them (preprocessed {before}; changed "
+        f"by {', '.join(dict.fromkeys(changed.values()))})",
         advice="Test images are not augmented: a stage that sets the size belongs in "
         "preprocess; change augment or the model.",
     )  # fmt: skip
