@@ -68,7 +68,10 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
             return None
         return _at_patient(ds, imager, notes, pixel is not None)
     if pixel is not None:
-        return pixel if _positive(pixel, "PixelSpacing (0028,0030)", notes) else None
+        if not _positive(pixel, "PixelSpacing (0028,0030)", notes):
+            return None
+        _regions_disagree(ds, pixel, notes)
+        return pixel
     found = _ultrasound(ds, notes)
     if found is None:
         _aspect_note(ds, notes)
@@ -195,6 +198,22 @@ def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:
     if spacing is not None and other:
         _other_regions_note(spacing, other, notes)
     return spacing
+
+
+def _regions_disagree(ds: Any, pixel: tuple[float, float], notes: list[str]) -> None:
+    """Say when an ultrasound image's PixelSpacing (used) is not what its regions calibrate.
+
+    One of the two is wrong, and measurements in mm follow the one used (a realcases25
+    leftover: this was unsaid).
+    """
+    if "SequenceOfUltrasoundRegions" not in ds:
+        return
+    found = _ultrasound(ds, [])
+    if found is not None and not _same(found, pixel):
+        notes.append(
+            f"spacing from PixelSpacing (0028,0030) {pixel[0]:g}x{pixel[1]:g} mm; the "
+            f"ultrasound regions (0018,6011) calibrate {found[0]:g}x{found[1]:g} mm"
+        )
 
 
 #: Physical Units X/Y Direction (0018,6024/6026) other than none (0) and cm (PS3.3 C.8.5.5.1.15).

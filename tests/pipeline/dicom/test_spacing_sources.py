@@ -107,6 +107,22 @@ def test_ultrasound_regions_give_the_spacing_in_mm(tmp_path: Path) -> None:
     assert any("2 ultrasound regions" in p for p in problems)
 
 
+def test_an_ultrasound_pixel_spacing_unlike_its_regions_is_used_and_said(tmp_path: Path) -> None:
+    """A vendor's PixelSpacing beside regions that calibrate another spacing: PixelSpacing is
+    used, as before, and the disagreement said (it was used without a word)."""
+    ds = _image(US, "US")
+    ds.SequenceOfUltrasoundRegions = [_region(0.02, 0.03)]  # 0.3 x 0.2 mm by hand
+    ds.PixelSpacing = [0.5, 0.5]
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.5, 0.5))
+    assert problems == (
+        "spacing from PixelSpacing (0028,0030) 0.5x0.5 mm; the ultrasound regions (0018,6011) "
+        "calibrate 0.3x0.2 mm",
+    )
+    ds.PixelSpacing = [0.3, 0.2]  # agreeing: nothing to say
+    assert _spacing(ds, tmp_path) == (pytest.approx((0.3, 0.2)), ())
+
+
 def _dx_and_us(src: Path) -> Path:
     """A DX at 0.1 mm on the detector, magnification 1.25; a US region of 0.02 x 0.03 cm."""
     src.mkdir()
