@@ -174,7 +174,7 @@ def _magnification(ds: Any) -> tuple[float | None, str]:
 
 def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:
     regions = ds.get("SequenceOfUltrasoundRegions") or []
-    found, other = set(), []
+    found, other, unusable = set(), [], []
     for region in regions:
         units = (region.get("PhysicalUnitsXDirection"), region.get("PhysicalUnitsYDirection"))
         dx, dy = region.get("PhysicalDeltaX"), region.get("PhysicalDeltaY")
@@ -188,6 +188,13 @@ def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:
             continue
         if math.isfinite(row) and math.isfinite(col) and row > 0 and col > 0:
             found.add((round(row, 9), round(col, 9)))
+        else:
+            unusable.append(f"{dx}x{dy}")
+    if unusable and not found:  # a region in cm that measures nothing: unsaid until now
+        notes.append(
+            "pixel spacing unknown: the ultrasound region(s) (0018,6011) calibrated in cm give "
+            f"PhysicalDeltaX x PhysicalDeltaY {', '.join(unusable)} cm, no spacing"
+        )
     if len(found) > 1:
         notes.append(
             f"pixel spacing unknown: {len(found)} ultrasound regions (0018,6011) with different "

@@ -123,6 +123,24 @@ def test_an_ultrasound_pixel_spacing_unlike_its_regions_is_used_and_said(tmp_pat
     assert _spacing(ds, tmp_path) == (pytest.approx((0.3, 0.2)), ())
 
 
+def test_an_ultrasound_region_in_cm_of_zero_deltas_says_why_there_is_no_spacing(
+    tmp_path: Path,
+) -> None:
+    """A region calibrated in cm whose PhysicalDeltaX/Y are 0 (an uncalibrated export) left
+    the spacing empty without a word (a realcases25 leftover)."""
+    ds = _image(US, "US")
+    ds.SequenceOfUltrasoundRegions = [_region(0.0, 0.0)]
+    assert _spacing(ds, tmp_path) == (
+        None,
+        (
+            "pixel spacing unknown: the ultrasound region(s) (0018,6011) calibrated in cm give "
+            "PhysicalDeltaX x PhysicalDeltaY 0.0x0.0 cm, no spacing",
+        ),
+    )
+    ds.SequenceOfUltrasoundRegions = [_region(0.0, 0.0), _region(0.02, 0.03)]  # one usable
+    assert _spacing(ds, tmp_path) == (pytest.approx((0.3, 0.2)), ())
+
+
 def _dx_and_us(src: Path) -> Path:
     """A DX at 0.1 mm on the detector, magnification 1.25; a US region of 0.02 x 0.03 cm."""
     src.mkdir()
