@@ -42,7 +42,7 @@ def apply_palette(
     nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
     if rgb.dtype.itemsize != 2 or nominal not in (8, 16):
         return rgb
-    top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(ds)
+    top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(tables)
     if top <= 0xFF and (nominal == 8 or top > 0):
         if nominal == 16 and notes is not None:
             notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}; "
@@ -54,9 +54,9 @@ def apply_palette(
     return rgb
 
 
-def palette_top(ds: Dataset) -> int:
-    """The largest entry of the whole palette (segmented or not), over every index it maps."""
-    return max(int(t.max(initial=0)) for t in palette_tables(ds)[1])
+def palette_top(tables: list[np.ndarray]) -> int:
+    """The largest entry of a whole palette's :func:`palette_tables`, over every index."""
+    return max(int(t.max(initial=0)) for t in tables)
 
 
 def palette_tables(ds: Dataset) -> tuple[int, list[np.ndarray]]:
