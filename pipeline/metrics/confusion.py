@@ -107,9 +107,10 @@ def _refuse_one_hot(t: np.ndarray, p: np.ndarray, k: int) -> None:
     the channels pooled, without a word. Refused when both hold only 0 and 1 and share an
     axis of size ``K`` along which every position has exactly one 1.
     """
-    if k <= 2 or t.size == 0 or t.max() > 1 or p.max() > 1:
+    axes = [a for a in range(t.ndim) if t.shape[a] == k]  # before any pass over the values
+    if k <= 2 or not axes or t.size == 0 or t.max() > 1 or p.max() > 1:
         return
-    for axis in (a for a in range(t.ndim) if t.shape[a] == k):
+    for axis in axes:
         if (t.sum(axis=axis) == 1).all() and (p.sum(axis=axis) == 1).all():
             raise ValueError(
                 f"Expected label maps of class indices; 'true' and 'pred' look one-hot along "
