@@ -9,9 +9,6 @@ rounded from, worked out by hand.
 
 from __future__ import annotations
 
-import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -21,7 +18,6 @@ from pydicom.uid import generate_uid
 from tests.pipeline.dicom import geometry_cases as G
 
 STEP = 0.625  # mm
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _series(folder: Path, slots: list[int]) -> Path:
@@ -36,14 +32,7 @@ def _series(folder: Path, slots: list[int]) -> Path:
     return G.save(folder, slices)
 
 
-def _convert(src: Path, out: Path, *options: str) -> list[dict[str, str]]:
-    """``radpipe convert`` as a user runs it."""
-    command = [sys.executable, "-m", "workflows.cli", "convert", str(src), str(out),
-               "--format", "nifti", "--quiet", *options]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    with (out / "manifest.csv").open() as fh:
-        return list(csv.DictReader(fh))
+_convert = G.convert_cli
 
 
 def test_split_runs_take_the_stacks_grid(tmp_path: Path) -> None:
