@@ -49,6 +49,7 @@ from pipeline.dicom.kinds import (
     orientation_groups,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
+from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.volume_plan import VolumePlan, _Refused, time_step
 from pipeline.words import counted
@@ -260,6 +261,10 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
+    blocks, what = side_by_side(frames, group, dist, normal)
+    if what:
+        plan.notes.append(what)
+        return [v for b in blocks for v in _plan_oriented(frames, b, policy, plan)]
     recons, what = split_reconstructions(frames, group, dist)
     if what:
         plan.notes.append(f"split: {what} over overlapping ranges, one volume each")
