@@ -8,7 +8,9 @@ identical images under new UIDs are recognised as duplicates too). The steps:
    are dropped.
 2. Frames are grouped by orientation, image size and pixel spacing: each group is its own
    volume (a three-plane localizer gives three).
-3. Co-located frames within a group are stacks (time points, echoes, directions), told apart
+3. Blocks of a group side by side at shared slice positions (other in-plane origins: left and
+   right in a bilateral acquisition) are one volume each (:mod:`pipeline.dicom.side_blocks`).
+   Co-located frames within a group are stacks (time points, echoes, directions), told apart
    by :func:`~pipeline.dicom.colocated.colocated_stacks` (the first of
    :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else two keys, else
    acquisition order). Time points with the same positions and a RepetitionTime become one
