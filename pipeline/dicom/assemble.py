@@ -8,7 +8,9 @@ identical images under new UIDs are recognised as duplicates too). The steps:
    are dropped.
 2. Frames are grouped by orientation, image size and pixel spacing: each group is its own
    volume (a three-plane localizer gives three).
-3. Co-located frames within a group are stacks (time points, echoes, directions), told apart
+3. Blocks of a group side by side at shared slice positions (other in-plane origins: left and
+   right in a bilateral acquisition) are one volume each (:mod:`pipeline.dicom.side_blocks`).
+   Co-located frames within a group are stacks (time points, echoes, directions), told apart
    by :func:`~pipeline.dicom.colocated.colocated_stacks` (the first of
    :data:`~pipeline.dicom.frames.STACK_KEYS` that makes them unique, else two keys, else
    acquisition order). Time points with the same positions and a RepetitionTime become one
@@ -33,6 +35,7 @@ from pipeline.dicom.colocated import (
     acquisition_order,
     colocated_stacks,
     day_times,
+    same_positions,
     unplaced_slices,
 )
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
@@ -48,8 +51,9 @@ from pipeline.dicom.kinds import (
     orientation_groups,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
-from pipeline.dicom.stack import plan_positions, step_tolerance
-from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused, time_step
+from pipeline.dicom.side_blocks import side_by_side
+from pipeline.dicom.stack import plan_positions
+from pipeline.dicom.volume_plan import VolumePlan, _Refused, time_step
 from pipeline.words import counted
 
 TILT_CHOICES = ("resample", "keep", "refuse")
@@ -124,7 +128,8 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     Returns
     -------
     SeriesPlan
-        Volumes whose every slice sits within :data:`POSITION_TOLERANCE` of its DICOM
+        Volumes whose every slice sits within
+        :data:`~pipeline.dicom.volume_plan.POSITION_TOLERANCE` of its DICOM
         position (or that were resampled and say so), or a refusal reason.
     """
     policy = policy or GeometryPolicy()
@@ -258,6 +263,10 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
+    blocks, what = side_by_side(frames, group, dist, normal)
+    if what:
+        plan.notes.append(what)
+        return [v for b in blocks for v in _plan_oriented(frames, b, policy, plan)]
     recons, what = split_reconstructions(frames, group, dist)
     if what:
         plan.notes.append(f"split: {what} over overlapping ranges, one volume each")
@@ -307,7 +316,7 @@ def _plan_time(
     tr = frames[stacks[0][0]].repetition_time
     if keys & set(NOT_TIME):  # echoes, components, stacks: not time points TR apart (dcm2niix)
         tr = None
-    if _same_positions(frames, stacks) and tr and not policy.split_4d:
+    if same_positions(frames, stacks) and tr and not policy.split_4d:
         volume = _plan_stack(frames, stacks[0], normal, policy)
         if len(volume) == 1:
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
@@ -321,14 +330,14 @@ def _plan_time(
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
     if keys & set(NOT_TIME):
         why = f"{how} tell them apart: not time points of a 4-D volume"
-    if not _same_positions(frames, stacks):
+    if not same_positions(frames, stacks):
         why = "their positions differ"
     elif tr and not policy.split_4d:
         why = "each one split by the uneven-spacing policy"
     decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
     # time points that do not cover the same positions (a slice missing in one) are a
     # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
-    differ = not _same_positions(frames, stacks)
+    differ = not same_positions(frames, stacks)
     (plan.info if tagged and not differ else plan.notes).append(decision)
     table = diffusion_table(frames, stacks, plan.notes)  # each 3-D volume: its own b and g
     plan.notes += diffusion_notes(table)
@@ -375,22 +384,6 @@ def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:
         return float(frames[stack[0]].stack_values[STACK_KEYS.index(how)]) / 1000
     times = [frames[k].time for k in stack]
     return None if None in times else min(t for t in times if t is not None)
-
-
-def _same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
-    """Whether every stack covers the first one's positions.
-
-    Within the tolerance the step checks use: a fifth of a micrometre stack's step, so time
-    points a slice apart differ.
-    """
-    first = np.array([frames[k].position for k in stacks[0]])
-    gaps = np.linalg.norm(np.diff(first, axis=0), axis=1) if len(first) > 1 else np.zeros(0)
-    tol = step_tolerance(np.r_[0.0, np.cumsum(gaps)], POSITION_TOLERANCE)
-    for s in stacks[1:]:
-        other = np.array([frames[k].position for k in s])
-        if other.shape != first.shape or np.abs(other - first).max() > tol:
-            return False
-    return True
 
 
 def _plan_stack(

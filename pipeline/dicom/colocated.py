@@ -13,13 +13,19 @@ from dataclasses import replace
 from itertools import combinations, pairwise
 from typing import Any
 
+import numpy as np
+
+from pipeline.dicom import geometry
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.rounding import MAX_STEP_FRACTION, position_unit, rounded_places
+from pipeline.dicom.stack import step_tolerance
 from pipeline.dicom.stack_keys import DIRECTION
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE
 from pipeline.words import counted
 
 __all__ = [
-    "SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times", "same_position",
-    "unplaced_slices",
+    "SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times", "position_places",
+    "same_position", "same_positions", "unplaced_slices",
 ]  # fmt: skip
 
 #: Frames closer than this along the normal (mm) are at the same position.
@@ -71,9 +77,8 @@ def colocated_stacks(
     acquisition order does, instead of making one stack per value (single-slice volumes).
     """
     at: dict[int, list[int]] = defaultdict(list)
-    same = same_position(frames, group)
-    for k in group:
-        at[round(dist[k] / same)].append(k)
+    for k, place in zip(group, position_places(frames, group, dist), strict=True):
+        at[place].append(k)
     depth = max(len(v) for v in at.values())
     if depth == 1:
         return [list(group)], ""
@@ -95,6 +100,48 @@ def colocated_stacks(
             return [by_value[v] for v in sorted(by_value, key=first.__getitem__)], how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
     return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
+
+
+def position_places(frames: list[FrameRef], group: list[int], dist: dict[int, float]) -> list[int]:
+    """Each frame's position along the normal as a number (equal: co-located).
+
+    Bins of :func:`same_position`, unless the positions are written to 0.1 mm and differ by
+    their rounding (:func:`~pipeline.dicom.rounding.rounded_places`): time points whose
+    written positions differ in the last digit were not co-located, so a 4-D series was
+    split into 3-D volumes ("their positions differ") or stacked as one, its time points
+    interpolated into each other as missing slices.
+    """
+    values = np.array([dist[k] for k in group])
+    orientation = frames[group[0]].orientation
+    if orientation is not None and all(frames[k].position is not None for k in group):
+        positions = np.array([frames[k].position for k in group], dtype=np.float64)
+        found = rounded_places(positions, values, geometry.slice_normal(orientation))
+        if found is not None:
+            return [int(v) for v in found]
+    same = same_position(frames, group)
+    return [round(v / same) for v in values]
+
+
+def same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
+    """Whether every stack covers the first one's positions.
+
+    Within the tolerance the step checks use (a fifth of a micrometre stack's step, so time
+    points a slice apart differ), or the rounding of positions written to 0.1 mm (a
+    coordinate can differ by that unit between two images at one position), while that is
+    at most a fifth of the smallest step.
+    """
+    first = np.array([frames[k].position for k in stacks[0]])
+    gaps = np.linalg.norm(np.diff(first, axis=0), axis=1) if len(first) > 1 else np.zeros(0)
+    tol = step_tolerance(np.r_[0.0, np.cumsum(gaps)], POSITION_TOLERANCE)
+    every = np.array([frames[k].position for s in stacks for k in s], dtype=np.float64)
+    unit = position_unit(every)
+    if unit and (not gaps.size or unit <= MAX_STEP_FRACTION * float(gaps.min())):
+        tol = max(tol, unit + 1e-6)
+    for s in stacks[1:]:
+        other = np.array([frames[k].position for k in s])
+        if other.shape != first.shape or np.abs(other - first).max() > tol:
+            return False
+    return True
 
 
 def same_position(frames: list[FrameRef], group: list[int]) -> float:

@@ -143,3 +143,38 @@ def line_rounding(positions: np.ndarray) -> float:
     varying = int(np.count_nonzero(np.ptp(positions, axis=0) > 1e-6))
     steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
     return min(unit * float(np.sqrt(varying)), MAX_STEP_FRACTION * float(steps.min()))
+
+
+def rounded_places(
+    positions: np.ndarray, dist: np.ndarray, normal: np.ndarray
+) -> np.ndarray | None:
+    """Each image's place along ``normal`` (0, 1, ...) as rounding to 0.1 mm may tell it.
+
+    ``None`` unless the rounding of positions written to a coarse unit makes images a
+    little apart one position.
+
+    ``positions`` ``(K, 3)``, ``dist`` their distances along ``normal``. Images of one
+    position (time points, echoes) written to 0.1 mm can differ in the last digit (a
+    coordinate near x.x5 rounded one way in one time point and the other way in the next):
+    their distances then differ by up to :func:`rounding_error`. Sorted distances within it
+    of each other are one place, so long as every place spans no more than it and places
+    are at least ``1 / MAX_STEP_FRACTION`` times it apart (a 0.625 mm stack: 0.1 mm is
+    rounding, 0.6 mm a slice); ``None`` for positions written finer, or places that are
+    not so clearly apart.
+    """
+    unit = position_unit(positions)
+    if not unit or len(dist) < 2:
+        return None
+    tol = rounding_error(unit, positions, normal) + 1e-6
+    order = np.argsort(dist, kind="stable")
+    ranked = dist[order]
+    new = np.diff(ranked) > tol
+    if not new.any() or tol > MAX_STEP_FRACTION * float(np.diff(ranked)[new].min()):
+        return None
+    sorted_places = np.r_[0, np.cumsum(new)]
+    starts = ranked[np.r_[0, np.flatnonzero(new) + 1]]
+    if float((ranked - starts[sorted_places]).max()) > tol:  # a chain, not one position
+        return None
+    places = np.empty(len(dist), dtype=np.int64)
+    places[order] = sorted_places
+    return places

@@ -42,15 +42,15 @@ def plan_positions(
         return [_with_problem(v, note) for b in blocks
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
-    rel = _distances(positions, rel, normal)
+    raw, rel = rel, _distances(positions, rel, normal)  # the rounded grid: found once
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
         if policy.uneven == "refuse":
             raise _Refused(f"{what} (--uneven refuse)")
         if policy.uneven == "split":
             runs = even_runs(rel, POSITION_TOLERANCE)
-    volumes = [_run_volume(frames, [stack[i] for i in run], positions[run], normal, policy)
-               for run in runs]  # fmt: skip
+    volumes = [_run_volume(frames, [stack[i] for i in run], positions[run],
+                           rel[run] - raw[run[0]], normal, policy) for run in runs]  # fmt: skip
     if len(runs) > 1:
         note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
         volumes = [_with_problem(v, note) for v in volumes]
@@ -171,9 +171,19 @@ def even_runs(rel: np.ndarray, tol: float) -> list[list[int]]:
 
 
 def _run_volume(
-    frames: list[Any], members: list[int], positions: np.ndarray, normal: np.ndarray, policy: Any
+    frames: list[Any],
+    members: list[int],
+    positions: np.ndarray,
+    distances: np.ndarray,
+    normal: np.ndarray,
+    policy: Any,
 ) -> Any:
-    """One evenly spaced (or to be resampled) run of slices -> a :class:`VolumePlan`."""
+    """One evenly spaced (or to be resampled) run of slices -> a :class:`VolumePlan`.
+
+    ``distances`` are the slices' along ``normal`` from the run's first position, as the
+    whole stack's :func:`_distances` gave them (a run's own rounded grid, found again from
+    its few slices, could disagree with the stack's: two slices have none).
+    """
     ref = frames[members[0]]
     iop = np.asarray(ref.orientation, dtype=np.float64)
     row_spacing, col_spacing = (float(v) for v in ref.pixel_spacing)
@@ -199,7 +209,7 @@ def _run_volume(
             problems.append(f"tilt corrected: {angle:.1f} degrees, slices resampled in-plane "
                             "onto an orthogonal grid")  # fmt: skip
     grid = None
-    rel = _distances(positions, rel, normal)
+    rel = distances
     extent = float(rel[-1] - rel[0]) if len(rel) > 1 else 0.0
     if len(rel) > 1 and not _even(rel, POSITION_TOLERANCE):
         grid = _grid(rel)

@@ -233,3 +233,18 @@ def convert_nifti(
     with (out / "errors.csv").open() as fh:
         errors = {r["source"]: r["reason"] for r in csv.DictReader(fh)}
     return rows, errors, result.exit_code
+
+
+def convert_cli(src: Path, out: Path, *options: str) -> list[dict[str, str]]:
+    """``radpipe convert SRC OUT --format nifti`` in a subprocess, as a user runs it; the
+    manifest rows (the exit code must be 0)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, "-m", "workflows.cli", "convert", str(src), str(out),
+               "--format", "nifti", "--quiet", *options]  # fmt: skip
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    with (out / "manifest.csv").open() as fh:
+        return list(csv.DictReader(fh))

@@ -1,0 +1,69 @@
+"""Blocks of slices side by side: one series, the same slice positions, other in-plane origins.
+
+Used by :func:`pipeline.dicom.assemble.plan_series`. A bilateral acquisition can file two
+separate fields of view in one series (left and right breast in a bilateral breast MR, the
+two legs or hands): at each slice position there are two images whose in-plane origins lie
+far apart. They are no time points: stacked as co-located images they were told apart by
+acquisition order (ties broken by file name, so a volume could take the left image at one
+slice and the right one at the next) and said to be "2 images at one position (time points
+or duplicates)". Each block of one in-plane origin is its own volume, and the note says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.dicom.colocated import position_places
+from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.rounding import in_plane_rounding
+from pipeline.dicom.volume_plan import POSITION_TOLERANCE
+
+__all__ = ["side_by_side"]
+
+
+def side_by_side(
+    frames: list[FrameRef], group: list[int], dist: dict[int, float], normal: np.ndarray
+) -> tuple[list[list[int]], str]:
+    """The blocks of ``group`` (one orientation) side by side at shared slice positions.
+
+    Frames are grouped by in-plane origin (their position less its part along ``normal``),
+    within half a pixel (or the rounding of positions written to 0.1 mm). Returns the blocks
+    (ordered along the row direction, then the column direction: patient right before left
+    in an axial series) and the note, or ``([group], "")`` when there is one origin, when
+    no slice position holds two origins (blocks one after the other along the normal, or a
+    gantry tilt, whose offsets grow with the distance, are judged per stack), or when every
+    frame has an origin of its own.
+    """
+    positions = np.array([frames[k].position for k in group], dtype=np.float64)  # (K, 3)
+    offsets = (positions - positions[0]) - np.outer(positions @ normal - positions[0] @ normal,
+                                                    normal)  # fmt: skip
+    first = frames[group[0]]
+    iop = np.asarray(first.orientation, dtype=np.float64)
+    pixel = 0.5 * min(first.pixel_spacing) if first.pixel_spacing else 0.0
+    tol = max(POSITION_TOLERANCE, pixel, in_plane_rounding(positions, iop))
+    places = position_places(frames, group, dist)
+    at: dict[int, list[int]] = {}
+    for j, place in enumerate(places):
+        at.setdefault(place, []).append(j)
+    spread = [np.linalg.norm(offsets[js] - offsets[js[0]], axis=1).max() for js in at.values()]
+    if max(spread) <= tol:  # one origin at every position (a tilt, time points): no blocks
+        return [group], ""
+    origin: list[int] = []  # each frame's block
+    homes: list[np.ndarray] = []
+    for offset in offsets:
+        near = [b for b, home in enumerate(homes) if np.linalg.norm(offset - home) <= tol]
+        if not near:
+            homes.append(offset)
+        origin.append(near[0] if near else len(homes) - 1)
+    if len(homes) >= len(group):
+        return [group], ""
+    along = [(round(float(h @ iop[:3]), 3), round(float(h @ iop[3:]), 3)) for h in homes]
+    order = sorted(range(len(homes)), key=along.__getitem__)
+    blocks = [[k for k, b in zip(group, origin, strict=True) if b == found] for found in order]
+    gap = max(float(np.linalg.norm(a - b)) for a in homes for b in homes)
+    apart = f"{gap:.3g} mm apart" if len(homes) == 2 else f"up to {gap:.3g} mm apart"
+    return blocks, (
+        f"split: {len(homes)} blocks of slices side by side at the same slice positions (their "
+        f"in-plane origins {apart}: separate fields of view, such as left and right "
+        "in a bilateral acquisition, not time points), one volume each"
+    )
