@@ -13,7 +13,10 @@ from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.stack_keys import STACK_KEYS
 from pipeline.dicom.volume_plan import VolumePlan
 
-__all__ = ["flat_volume", "flat_volumes"]
+__all__ = ["ACQUISITION_ORDER", "flat_volume", "flat_volumes"]
+
+#: How frames without slice geometry are ordered (:func:`~.colocated.acquisition_order`).
+ACQUISITION_ORDER = "acquisition order (AcquisitionTime or ContentTime, then InstanceNumber)"
 
 
 def _missing_geometry(frames: list[FrameRef], order: list[int]) -> str:
@@ -45,7 +48,9 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
         why = (f"a cine ({len(order)} frames of one file at one place over time, "
                f"{step:.4g} ms apart)" if step is not None
                else f"images without {_missing_geometry(frames, order)}")  # fmt: skip
-        problems.append(f"no geometry: {why}, affine unknown")
+        # without a slice normal their order is not where they lie: said, as it was chosen
+        how = "" if step is not None else f", stacked in {ACQUISITION_ORDER}"
+        problems.append(f"no geometry: {why}, affine unknown{how}")
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip

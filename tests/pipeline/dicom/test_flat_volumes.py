@@ -36,7 +36,8 @@ def _one_volume(src: Path, out: Path) -> dict[str, str]:
             [0.5, 0.5],
             [
                 "no geometry: images without ImagePositionPatient/ImageOrientationPatient, "
-                "affine unknown"
+                "affine unknown, stacked in acquisition order (AcquisitionTime or ContentTime, "
+                "then InstanceNumber)"
             ],
         ),
         (
@@ -44,7 +45,8 @@ def _one_volume(src: Path, out: Path) -> dict[str, str]:
             None,
             [
                 "no geometry: images without ImagePositionPatient/ImageOrientationPatient/"
-                "PixelSpacing, affine unknown",
+                "PixelSpacing, affine unknown, stacked in acquisition order (AcquisitionTime or "
+                "ContentTime, then InstanceNumber)",
                 "PixelSpacing absent or unreadable: a volume of this series has spacing 1 x 1 "
                 "(pixels, not mm)",
             ],
@@ -101,7 +103,9 @@ def test_identical_images_without_a_position_are_not_said_to_share_one(tmp_path:
     assert [p for p in row["problems"].split("; ") if p] == [
         "duplicates dropped: 1 image without a position repeating another image's pixels or "
         "SOPInstanceUID",
-        "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine unknown",
+        "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine "
+        "unknown, stacked in acquisition order (AcquisitionTime or ContentTime, then "
+        "InstanceNumber)",
     ]
 
 

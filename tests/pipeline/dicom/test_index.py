@@ -140,7 +140,9 @@ def test_instance_number_fallback_without_geometry(study: Path, tmp_path: Path) 
     (only,) = index_folder(tmp_path).series
     assert [i.instance_number for i in only.instances] == [1, 2, 3, 10, 11, 100]
     assert only.problems == [
-        "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine unknown"
+        "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine "
+        "unknown, stacked in acquisition order (AcquisitionTime or ContentTime, then "
+        "InstanceNumber)"
     ]
 
 
