@@ -29,6 +29,7 @@ from pipeline.metrics import (
     undefined_auc_reason,
 )
 from pipeline.metrics.calibration import OperatingRule
+from pipeline.metrics.proportions import exact_when_unanimous
 
 _RATES = ("sensitivity", "specificity", "precision", "npv", "f1")
 #: Summary figures that get a bootstrap interval.
@@ -278,6 +279,12 @@ def _intervals(
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
+    # a proportion every resample agrees on (5 of 5 found) gets Clopper-Pearson's interval
+    denominators = {"accuracy": labels >= 0}
+    if len(class_names) == 2:
+        denominators |= {"sensitivity": labels == positive, "specificity": labels != positive}
+    for key, cases in denominators.items():
+        out[key] = exact_when_unanimous(out[key], groups, cases)
     if len(class_names) == 2:
         margins = ovr_ranks(scores)[:, positive]  # ranked as roc_auc_score ranks them
         out["roc_auc_delong"] = delong_roc_ci(labels == positive, margins, level=level)

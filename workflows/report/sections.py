@@ -95,7 +95,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             intervals.get("roc_auc_delong") if key == "roc_auc_macro" else None
         )
         if ci and ci.get("low") is not None:
-            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}")
+            exact = " (Clopper-Pearson)" if "trials" in ci else ""  # see proportions.py
+            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}{exact}")
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
         if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
