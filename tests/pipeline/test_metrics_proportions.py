@@ -56,3 +56,20 @@ def test_a_unanimous_fraction_or_one_patient_keeps_no_interval() -> None:
     assert np.isnan(exact_when_unanimous(one, ["a", "a"], np.ones(2, bool))["low"])
     varied = bootstrap_ci(lambda idx: float(half[idx].mean()), ["a", "b", "c", "d"])
     assert exact_when_unanimous(varied, ["a", "b", "c", "d"], np.ones(4, bool)) is varied
+
+
+def test_delong_says_when_a_patient_has_several_cases() -> None:
+    """DeLong's variance takes every case as independent: with 8 cases of 4 patients (two
+    alike cases each) its interval is too narrow, and the note says so; one case a patient,
+    no note. The figures themselves are unchanged (AUC 0.75 by hand: 12 of 16 pairs)."""
+    from pipeline.metrics import delong_roc_ci
+
+    true = [0, 0, 1, 1, 0, 0, 1, 1]
+    scores = [0.1, 0.1, 0.35, 0.35, 0.4, 0.4, 0.8, 0.8]
+    plain = delong_roc_ci(true, scores)
+    paired = delong_roc_ci(true, scores, groups=list("aabbccdd"))
+    assert plain["estimate"] == paired["estimate"] == pytest.approx(0.75)
+    assert (plain["low"], plain["high"]) == (paired["low"], paired["high"])
+    assert "note" not in plain
+    assert paired["note"].startswith("cases taken as independent: 8 cases of 4 patients")
+    assert "note" not in delong_roc_ci(true, scores, groups=list("abcdefgh"))

@@ -294,7 +294,9 @@ def _intervals(
         out[key] = exact_when_unanimous(out[key], groups, cases)
     if len(class_names) == 2:
         margins = ovr_ranks(scores)[:, positive]  # ranked as roc_auc_score ranks them
-        out["roc_auc_delong"] = delong_roc_ci(labels == positive, margins, level=level)
+        out["roc_auc_delong"] = delong_roc_ci(
+            labels == positive, margins, level=level, groups=groups
+        )
     return {"intervals": out}
 
 
