@@ -8,6 +8,8 @@ import numpy as np
 
 from pipeline.metrics._arrays import tied_top
 from workflows.report.classification import evaluate_classification
+from workflows.report.results import to_json_safe
+from workflows.report.sections import cards
 
 
 def test_a_tie_is_the_first_class_and_is_counted() -> None:
@@ -20,6 +22,8 @@ def test_a_tie_is_the_first_class_and_is_counted() -> None:
     assert m["confusion_matrix"] == [[2, 0], [1, 1]]
     assert [c["pred"] for c in m["per_case"]] == [0, 1, 0, 0]
     assert m["prediction_ties"] == 2
+    shown = cards("classification", to_json_safe(m))  # the sensitivity card says it too
+    assert "called by the higher probability (argmax, 0.5); 2 tied at 0.5 called benign" in shown
     rule = m["policy"]["prediction"]
     assert rule.endswith("as numpy, torch and scikit-learn predict_proba argmax: 2 of 4 cases")
 

@@ -135,6 +135,8 @@ def _called_at(metrics: Mapping[str, Any]) -> str:
     if positive is None:
         return ""
     note = f"{positive} positive; called by the higher probability (argmax, 0.5)"
+    if ties := metrics.get("prediction_ties"):  # 0.5 / 0.5: the first class, as argmax
+        note += f"; {ties} tied at 0.5 called {metrics['class_names'][0]}"
     threshold = (metrics.get("operating_point") or {}).get("threshold")
     if threshold is not None:
         note += f", not at the operating point ({fmt(threshold)}, below)"
