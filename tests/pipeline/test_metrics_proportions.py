@@ -73,3 +73,20 @@ def test_delong_says_when_a_patient_has_several_cases() -> None:
     assert "note" not in plain
     assert paired["note"].startswith("cases taken as independent: 8 cases of 4 patients")
     assert "note" not in delong_roc_ci(true, scores, groups=list("abcdefgh"))
+
+
+def test_youden_says_when_no_threshold_beats_chance() -> None:
+    """Validation probabilities ranked in reverse (every positive below every negative): at
+    every threshold sensitivity - (1 - specificity) <= 0 by hand, so Youden's best J is 0 at
+    'everything positive' (0.1); it was given as an operating point without a word."""
+    from pipeline.metrics import choose_threshold
+
+    reversed_ = choose_threshold(np.array([0, 0, 1, 1]), np.array([0.9, 0.8, 0.2, 0.1]))
+    assert (
+        reversed_["threshold"] == 0.1
+        and "no threshold does better than chance" in (reversed_["note"])
+    )
+    tied = choose_threshold(np.array([0, 1, 0, 1]), np.full(4, 0.5))
+    assert "note" in tied
+    fine = choose_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    assert fine["threshold"] == 0.8 and "note" not in fine  # J = 0.5 - 0 by hand
