@@ -40,6 +40,7 @@ from pipeline.metrics.surface import (
     surface_distances,
     surface_metrics_per_class,
 )
+from pipeline.metrics.surface_dice import normalized_surface_dice, surface_dice_per_class
 
 __all__ = [
     "BOOTSTRAP_METHOD",
@@ -65,12 +66,14 @@ __all__ = [
     "jaccard_index",
     "mean_surface_distance",
     "normalize_confusion",
+    "normalized_surface_dice",
     "ovr_ranks",
     "precision_recall",
     "rates_from_confusion",
     "roc_auc_score",
     "roc_curve",
     "summarize_distances",
+    "surface_dice_per_class",
     "surface_distances",
     "surface_metrics_per_class",
     "torch_all_reduce",

@@ -274,3 +274,19 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     ranks = np.empty(v.size, dtype=np.float64)
     ranks[order] = np.repeat(starts + (counts + 1) / 2.0, counts)
     return ranks
+
+
+def tied_top(scores: np.ndarray) -> int:
+    """How many rows of ``(N, K)`` scores share their largest value between classes.
+
+    The prediction is the argmax, and an exact tie (0.5 / 0.5 from equal logits) goes to the
+    lowest class index, as numpy's, torch's and scikit-learn's ``predict_proba`` argmax do;
+    the count lets evaluation and prediction say how many cases that rule decided.
+
+    Examples
+    --------
+    >>> tied_top(np.array([[0.5, 0.5], [0.4, 0.6], [0.3, 0.7]]))
+    1
+    """
+    top = scores.max(axis=1, keepdims=True)
+    return int(np.count_nonzero((scores == top).sum(axis=1) > 1))

@@ -233,4 +233,9 @@ def choose_threshold(
     }
     if rule == "sensitivity":
         out["target_sensitivity"] = target_sensitivity
+    elif tpr[i] - fpr[i] <= 1e-12:  # scores that do not separate (or invert) the classes
+        out["note"] = (
+            "Youden's J is at most 0 on the validation cases: no threshold does better than "
+            "chance (the probabilities do not separate the classes, or rank them reversed)"
+        )
     return out

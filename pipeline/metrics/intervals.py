@@ -140,7 +140,11 @@ _SAME = (
 
 
 def delong_roc_ci(
-    true: ArrayOrTensor, scores: ArrayOrTensor, *, level: float = 0.95
+    true: ArrayOrTensor,
+    scores: ArrayOrTensor,
+    *,
+    level: float = 0.95,
+    groups: Sequence[Any] | np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Binary ROC AUC with DeLong's standard error and normal-approximation interval.
 
@@ -152,6 +156,10 @@ def delong_roc_ci(
         ``(N,)`` finite positive-class scores.
     level
         Confidence level in (0, 1).
+    groups
+        ``(N,)`` patient key of every case: when a patient has several cases, a ``note``
+        says the variance took them as independent (it is then too small; the patient
+        bootstrap is not).
 
     Returns
     -------
@@ -174,7 +182,19 @@ def delong_roc_ci(
     """
     _check_level(level)
     positive = binary_truth(true)
-    s = positive_scores(scores, positive.size)
+    out = _delong(positive, positive_scores(scores, positive.size), level)
+    n_groups = positive.size if groups is None else len(set(np.asarray(groups).tolist()))
+    if n_groups < positive.size and np.isfinite(out["low"]):
+        out["note"] = (
+            f"cases taken as independent: {positive.size} cases of {n_groups} patients, so "
+            "this interval is too narrow when a patient's cases agree; the percentile "
+            "bootstrap over patients is not"
+        )
+    return out
+
+
+def _delong(positive: np.ndarray, s: np.ndarray, level: float) -> dict[str, Any]:
+    """DeLong's interval of positive-class ``s`` against the truth ``positive``."""
     x, y = s[positive], s[~positive]
     m, n = x.size, y.size
     out: dict[str, Any] = {

@@ -4,7 +4,9 @@ A mask's surface is its set of boundary elements: foreground elements with at le
 background face-neighbour (``mask XOR erosion(mask)``, cross-shaped structuring element,
 outside of the array counts as background; the definition MONAI's ``get_mask_edges`` uses).
 Distances are Euclidean in millimetres: the distance transform is given the element spacing,
-so anisotropic voxels are measured correctly.
+so anisotropic voxels are measured correctly. Axes of size 1 are dropped first, down
+to two: a single-slice volume ``(1, H, W)`` is scored as the 2-D image it is (its contour is
+its surface).
 
 References: Huttenlocher et al., "Comparing images using the Hausdorff distance", IEEE TPAMI
 15 (1993) 850-863; Taha & Hanbury, BMC Medical Imaging 15:29 (2015), sections on HD and AVD.
@@ -53,6 +55,7 @@ def surface_distances(
             f"Expected 'true' and 'pred' of the same shape; got {t.shape} and {p.shape}."
         )
     sampling = _spacing(spacing, t.ndim)
+    t, p, sampling = _drop_flat_axes(t, p, sampling)
     union = t | p
     if not union.any():
         return np.zeros(0), np.zeros(0)
@@ -62,6 +65,27 @@ def surface_distances(
     edge_t = _boundary(np.pad(t[box], 1))
     edge_p = _boundary(np.pad(p[box], 1))
     return _directed(edge_p, edge_t, sampling), _directed(edge_t, edge_p, sampling)
+
+
+def _drop_flat_axes(
+    t: np.ndarray, p: np.ndarray, sampling: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """Both masks and the spacing without their axes of size 1, down to two axes.
+
+    A single-slice volume ``(1, H, W)`` is an image: scored in 3-D (as MONAI and MedPy score
+    such an array), the empty layers around the slab made every foreground pixel surface, and
+    the distances measured the areas' mismatch, not the contours' (a 10x10 square shifted by
+    (2, 1) pixels: mean surface distance 0.39 for the contour's 1.41, NSD at 1 mm 0.89 for 0.53).
+    """
+    if t.ndim <= 2 or 1 not in t.shape:  # an image stays 2-D (a 1-row one too)
+        return t, p, sampling
+    keep = [axis for axis, n in enumerate(t.shape) if n > 1]
+    flat = [axis for axis, n in enumerate(t.shape) if n == 1]
+    while len(keep) < 2:  # a (1, 1, W) row is the 1-row image (1, W)
+        keep.append(flat.pop())
+    keep.sort()
+    shape = tuple(t.shape[axis] for axis in keep)
+    return t.reshape(shape), p.reshape(shape), tuple(sampling[axis] for axis in keep)
 
 
 def _binary_mask(values: ArrayOrTensor, name: str) -> np.ndarray:

@@ -85,13 +85,15 @@ def test_a_figure_every_case_agrees_on_shows_no_interval_and_why() -> None:
     assert m["summary"]["sensitivity"] == 1.0 and m["summary"]["specificity"] == pytest.approx(
         2 / 3
     )
-    assert (
-        np.isnan(sens["low"]) and np.isnan(sens["high"]) and "every resample gave 1" in sens["note"]
-    )
+    # every resample gave 1: Clopper-Pearson's exact interval of 3 of 3 patients, by hand
+    # [0.025 ** (1 / 3), 1] (it was none; before that [1, 1])
+    assert (sens["low"], sens["high"]) == pytest.approx((0.025 ** (1 / 3), 1.0))
+    assert "every resample gave 1 (3 of 3 patients)" in sens["note"] and sens["trials"] == 3
     assert np.isnan(delong["low"]) and "variance is 0" in delong["note"]
     assert m["intervals"]["specificity"]["low"] < 2 / 3 < m["intervals"]["specificity"]["high"]
     from workflows.report.results import to_json_safe
 
     shown = cards("classification", to_json_safe(m))
     assert "Sensitivity</div><div class='v'>1.000" in shown
-    assert "no interval (see the intervals)" in shown
+    assert "no interval (see the intervals)" in shown  # the ROC AUC's
+    assert "95% CI 0.292–1.000 (Clopper-Pearson)" in shown

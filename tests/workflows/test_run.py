@@ -165,7 +165,12 @@ def test_resume_finishes_an_interrupted_run(cr_study: Path, tmp_path: Path) -> N
     assert (run / "metrics.json").read_text() == expected
 
 
-def test_predict_writes_hashed_predictions(cr_study: Path, tmp_path: Path) -> None:
+def test_predict_writes_hashed_predictions(
+    cr_study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     run = _run("xray_classify", cr_study, tmp_path)
     new = tmp_path / "new"
     write_study(new, StudySpec(patients=3, modality="CR", size=32, series_per_patient=1, seed=5))
@@ -185,6 +190,18 @@ def test_predict_writes_hashed_predictions(cr_study: Path, tmp_path: Path) -> No
     assert "SYNCR" not in text and "Synthetic" not in text  # no patient data
     for r in rows:
         assert abs(float(r["prob_no_lesion"]) + float(r["prob_round_lesion"]) - 1) < 1e-4
+    # a model whose classes tie (0.5 / 0.5): 'pred' is class 0, as evaluate's argmax, and said
+    import numpy as np
+
+    import workflows.run.evaluate as evaluate_module
+
+    tied = lambda config, checkpoint, items: [np.array([0.5, 0.5])] * len(items)  # noqa: E731
+    monkeypatch.setattr(evaluate_module, "predict_with_checkpoint", tied)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["predict", str(run), str(new / "dicom"), "--out", str(tmp_path / "tied")]) == 0
+    rows = list(csv.DictReader((tmp_path / "tied" / "predictions.csv").open()))
+    assert [r["pred"] for r in rows] == ["0"] * 3
+    assert "3 of 3 rows tie on their top probability" in caplog.text
 
 
 def test_predict_segmentation_masks(mr_seg_study: Path, tmp_path: Path) -> None:

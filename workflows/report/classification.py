@@ -28,8 +28,13 @@ from pipeline.metrics import (
     roc_auc_score,
     undefined_auc_reason,
 )
+from pipeline.metrics._arrays import tied_top
 from pipeline.metrics.calibration import OperatingRule
+from pipeline.metrics.proportions import exact_when_unanimous
 
+#: The prediction rule, as ``policy.prediction`` gives it (with the count of tied cases).
+_ARGMAX = ("argmax of probabilities; a tie (0.5 / 0.5) is the lower class index, as numpy, "
+           "torch and scikit-learn predict_proba argmax")  # fmt: skip
 _RATES = ("sensitivity", "specificity", "precision", "npv", "f1")
 #: Summary figures that get a bootstrap interval.
 _INTERVAL_KEYS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro")
@@ -75,7 +80,8 @@ def evaluate_classification(
     dict
         ``summary`` (accuracy, balanced accuracy, macro rates, ROC AUC, average precision,
         Brier, ECE), ``intervals``, ``per_class``, ``confusion_matrix`` (rows = truth),
-        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``, ...
+        ``calibration``, ``operating_point``, ``most_confident_mistakes``, ``per_case``,
+        ``prediction_ties`` (cases whose top probability ties: the lower class index), ...
 
     Raises
     ------
@@ -98,7 +104,8 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(class_names, level, k == 2 and validation is not None, positive),
+        "policy": _policy(class_names, level, k == 2 and validation is not None, positive, scores),
+        "prediction_ties": tied_top(scores),
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -108,9 +115,7 @@ def evaluate_classification(
         "per_case": _per_case(labels, scores, names, groups),
     }
     out |= _undefined(labels, class_names)  # undefined_metrics: why ROC AUC is null
-    if n_resamples:
-        bootstrap = (n_resamples, seed, level)
-        out["intervals"] = _intervals(labels, scores, class_names, groups, bootstrap, positive)
+    out |= _intervals(labels, scores, class_names, groups, (n_resamples, seed, level), positive)
     if k == 2:
         choice = (operating_point, target_sensitivity)
         out |= _binary(labels, scores, class_names[positive], validation, choice, positive)
@@ -266,7 +271,10 @@ def _intervals(
     bootstrap: tuple[int, int, float],
     positive: int,
 ) -> dict[str, Any]:
+    """``{"intervals": ...}``, or ``{}`` without resamples (``evaluate.bootstrap: 0``)."""
     n_resamples, seed, level = bootstrap
+    if not n_resamples:
+        return {}
     keys = (
         (*_INTERVAL_KEYS, "sensitivity", "specificity") if len(class_names) == 2 else _INTERVAL_KEYS
     )
@@ -278,10 +286,18 @@ def _intervals(
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
     )
+    # a proportion every resample agrees on (5 of 5 found) gets Clopper-Pearson's interval
+    denominators = {"accuracy": labels >= 0}
+    if len(class_names) == 2:
+        denominators |= {"sensitivity": labels == positive, "specificity": labels != positive}
+    for key, cases in denominators.items():
+        out[key] = exact_when_unanimous(out[key], groups, cases)
     if len(class_names) == 2:
         margins = ovr_ranks(scores)[:, positive]  # ranked as roc_auc_score ranks them
-        out["roc_auc_delong"] = delong_roc_ci(labels == positive, margins, level=level)
-    return out
+        out["roc_auc_delong"] = delong_roc_ci(
+            labels == positive, margins, level=level, groups=groups
+        )
+    return {"intervals": out}
 
 
 def _operating_point(
@@ -342,19 +358,22 @@ def _mistakes(
 
 
 def _policy(
-    class_names: Sequence[str], level: float, operating: bool, positive: int = 1
+    class_names: Sequence[str], level: float, operating: bool, positive: int, scores: np.ndarray
 ) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
     its rule is listed; otherwise there is none to describe. With two classes, the rule
     names the positive class (class ``positive``), whose own rates the summary gives.
+    ``scores``: the prediction rule counts the cases whose top probability ties.
     """
     k = len(class_names)
+    ties = tied_top(scores)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
-        "prediction": "argmax of probabilities",
+        "prediction": _ARGMAX
+        + (f": {ties} of {len(scores)} cases" if scores is not None and ties else ""),
         "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
         "the classes in the truth or the predictions, an undefined rate counting 0 "
         "(scikit-learn and torchmetrics zero_division=0)",

@@ -95,7 +95,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             intervals.get("roc_auc_delong") if key == "roc_auc_macro" else None
         )
         if ci and ci.get("low") is not None:
-            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}")
+            exact = " (Clopper-Pearson)" if "trials" in ci else ""  # see proportions.py
+            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}{exact}")
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
         if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
@@ -134,6 +135,8 @@ def _called_at(metrics: Mapping[str, Any]) -> str:
     if positive is None:
         return ""
     note = f"{positive} positive; called by the higher probability (argmax, 0.5)"
+    if ties := metrics.get("prediction_ties"):  # 0.5 / 0.5: the first class, as argmax
+        note += f"; {ties} tied at 0.5 called {metrics['class_names'][0]}"
     threshold = (metrics.get("operating_point") or {}).get("threshold")
     if threshold is not None:
         note += f", not at the operating point ({fmt(threshold)}, below)"

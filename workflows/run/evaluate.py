@@ -271,6 +271,9 @@ def _score(
             validation=validation, operating_point=e.operating_point,
             target_sensitivity=e.target_sensitivity, positive=positive, **intervals,
         )  # fmt: skip
+        if ties := metrics.get("prediction_ties"):
+            log.warning("%d of %d test cases tie on their top probability (0.5 / 0.5): each is "
+                        "called the first of the tied classes", ties, len(pred.ids))  # fmt: skip
         if plots is not None:
             _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
         return metrics

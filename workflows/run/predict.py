@@ -24,6 +24,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
+from pipeline.metrics._arrays import tied_top
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
 from pipeline.words import counted
@@ -325,6 +326,10 @@ def _write(
             fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
             row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
         rows.append(row)
+    if task == "classification" and (ties := tied_top(np.stack(list(probs.values())))):
+        log.warning("%d of %d rows tie on their top probability (0.5 / 0.5): 'pred' is the "
+                    "first of the tied classes, as radpipe evaluate calls it", ties,
+                    len(rows))  # fmt: skip
     uid = "sop_instance_uid" if dataset.mode == "image" else "series_instance_uid"
     if unread := sum(1 for r in rows if r.get(uid) == ""):  # --with-uids, a file not read
         log.warning("%d of %d rows have an empty %s: their source file could not be read again "
