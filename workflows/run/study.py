@@ -28,7 +28,7 @@ from pipeline.keys import hash_key, key_fingerprint
 from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
-from workflows.report.classification import positive_index
+from workflows.report.positive import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.convert_cache import (
