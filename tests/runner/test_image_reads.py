@@ -72,3 +72,32 @@ def test_a_list_of_loadable_images_runs(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "not loadable" not in done.stderr
+
+
+def test_a_mask_that_cannot_be_read_is_named_by_its_path_in_the_list(tmp_path: Path) -> None:
+    """Six 8x8 images, each with a mask m.png in its own folder p0/ ... p5/; p3/m.png holds
+    0/128, no class map: refused naming ``p3/m.png`` (it was named ``m.png``, which any of the
+    six is)."""
+    from PIL import Image
+
+    rows = []
+    for i in range(6):
+        (tmp_path / f"p{i}").mkdir()
+        np.save(tmp_path / f"p{i}/im.npy", np.full((8, 8), float(i), np.float32))
+        mask = np.zeros((8, 8), np.uint8)
+        mask[2:5, 2:5] = 128 if i == 3 else 255
+        Image.fromarray(mask).save(tmp_path / f"p{i}/m.png")
+        rows.append({"image": f"p{i}/im.npy", "mask": f"p{i}/m.png"})
+    raw = base_config(tmp_path, tmp_path / "runs", kind="images")
+    raw["data"].update(source=str(tmp_path), labels=str(write_rows(tmp_path / "l.csv", rows)))
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps(raw))
+    done = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "l.csv: 1 of 6 mask files cannot be read as class indices (nothing was trained)" in (
+        done.stderr
+    )
+    assert "\n  p3/m.png: mask values {0, 128} are neither class indices" in done.stderr
+    assert "\n  m.png:" not in done.stderr
