@@ -24,9 +24,10 @@ def test_images_and_masks_of_no_readable_format_are_listed_before_the_run(
             if name.endswith((".png", ".JPG", ".tif")):
                 Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / name, format="PNG")
             else:
-                (tmp_path / name).write_bytes(b"")  # there; read later, not here
+                (tmp_path / name).write_bytes(b"")  # there, empty: an image loaded up front
     assert images_refusal(tmp_path, rows, segmentation=True) == (
         "data.labels: 2 files named in l.csv are of no format radpipe reads (.png, .npy, .nii, "
         ".nii.gz; save JPEG and TIFF files as PNG first): img/1.JPG (line 3), img/2_m.tif "
-        "(line 4)"
+        "(line 4); data.labels: 1 of 4 images named in l.csv is not loadable (nothing was "
+        "run): img/3.nii.gz (line 5): cannot be read as nii.gz (Empty file: '3.nii.gz')"
     )

@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -84,14 +85,15 @@ def test_paths_leading_out_through_a_symbolic_link_name_the_link(tmp_path: Path)
     """A data folder linked into the project (``img -> /data/hc18``, a common layout) made
     ``img/a.png`` "point outside project/" with no word of the link: the paths looked inside.
     The link is named; a path that leaves by ``..`` names none."""
+    from PIL import Image
+
     data = tmp_path / "data"
     data.mkdir()
-    (data / "a.png").write_bytes(b"")
-    (data / "b.png").write_bytes(b"")
     project = tmp_path / "project"
     project.mkdir()
+    for path in (data / "a.png", data / "b.png", project / "c.png"):  # images that load
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(path)
     (project / "img").symlink_to(data, target_is_directory=True)
-    (project / "c.png").write_bytes(b"")
     rows = [{"image": "img/a.png", "label": "0"}, {"image": "img/b.png", "label": "1"}]
     listed = write_rows(project / "list.csv", rows)
     raw = {"task": "classification", "output": str(tmp_path / "runs"),

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from pipeline.errors import RadpipeError
-from workflows.report.classification import evaluate_classification, positive_index
+from workflows.report.classification import evaluate_classification
+from workflows.report.positive import positive_index
 
 ROOT = Path(__file__).resolve().parents[2]
 _P0 = np.array([0.9, 0.8, 0.4, 0.6, 0.3, 0.55, 0.2, 0.1, 0.45, 0.7])
@@ -33,8 +34,16 @@ def test_the_summary_rates_are_the_positive_class_s() -> None:
     assert (s["sensitivity"], s["specificity"]) == pytest.approx((3 / 4, 4 / 6))
     assert (s["precision"], s["npv"], s["f1"]) == pytest.approx((3 / 5, 4 / 5, 2 / 3))
     assert "(class 0, malignant; evaluate.positive_class)" in m["policy"]["binary"]
+    assert m["positive_class_chosen_by"] == "evaluate.positive_class"
     default = evaluate_classification(_TRUE, _PROBS, _NAMES, n_resamples=0)  # class 1
     assert default["positive_class"] == "benign"
+    assert default["positive_class_chosen_by"] == (
+        "default: class 1 (evaluate.positive_class not set)"
+    )
+    assert default["policy"]["binary"].startswith(
+        "sensitivity, specificity, precision, npv and f1 are those of the positive class "
+        "benign (by default: class 1, not malignant; evaluate.positive_class chooses)"
+    )
     assert (default["summary"]["sensitivity"], default["summary"]["specificity"]) == (
         pytest.approx((4 / 6, 3 / 4))
     )
@@ -84,7 +93,7 @@ def test_positive_index_refuses(value: str | int, names: list[str], message: str
         positive_index(value, names)
 
 
-def _run(cr16: Path, out: Path, positive: str) -> subprocess.CompletedProcess[str]:
+def _run(cr16: Path, out: Path, positive: str | None) -> subprocess.CompletedProcess[str]:
     config = out / "config.yaml"
     out.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({
@@ -93,7 +102,7 @@ def _run(cr16: Path, out: Path, positive: str) -> subprocess.CompletedProcess[st
         "convert": {"workers": 1}, "split": {"test": 0.25, "val": 0.25},
         "model": {"type": "mlp_classifier", "hidden": [8]},
         "train": {"epochs": 1, "batch_size": 8, "device": "cpu"},
-        "evaluate": {"positive_class": positive, "bootstrap": 0},
+        "evaluate": {"bootstrap": 0} | ({} if positive is None else {"positive_class": positive}),
         "report": {"enabled": False},
     }))  # fmt: skip
     return subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
@@ -110,6 +119,8 @@ def test_radpipe_run_reports_the_configured_positive_class(cr16: Path, tmp_path:
     assert m["class_names"][0] == "no_lesion" and m["positive_class"] == "no_lesion"
     for rate in ("sensitivity", "specificity", "precision", "npv", "f1"):  # NaN equals NaN here
         np.testing.assert_equal(m["summary"][rate], m["per_class"]["no_lesion"][rate])
+    assert m["positive_class_chosen_by"] == "evaluate.positive_class"
+    assert "(positive class: no_lesion; called by argmax)" in done.stdout
     bad = _run(cr16, tmp_path / "bad", "lesion")
     assert bad.returncode != 0
     assert "evaluate.positive_class 'lesion' is neither class" in bad.stderr
@@ -131,3 +142,20 @@ def test_average_precision_and_the_reliability_curve_are_the_positive_class_s() 
     observed, confidence = calibration_curve(_TRUE == 0, _P0, n_bins=10)
     assert m["calibration"]["bins"]["confidence"] == pytest.approx(confidence.tolist())
     assert m["calibration"]["bins"]["observed"] == pytest.approx(observed.tolist())
+
+
+def test_radpipe_run_says_a_positive_class_nothing_chose(cr16: Path, tmp_path: Path) -> None:
+    """Without evaluate.positive_class, class 1 (round_lesion) is positive: the printed line and
+    metrics.json say it is the default and name class 0 as not positive. A bare
+    ``(positive class: benign)`` was read as the disease's rates with BreastMNIST, whose
+    disease (malignant) is class 0."""
+    done = _run(cr16, tmp_path / "default", None)
+    assert done.returncode == 0, done.stderr[-2000:]
+    m = json.loads(next((tmp_path / "default" / "runs").glob("run-*/metrics.json")).read_text())
+    assert m["class_names"] == ["no_lesion", "round_lesion"]
+    assert m["positive_class"] == "round_lesion"
+    assert m["positive_class_chosen_by"] == "default: class 1 (evaluate.positive_class not set)"
+    assert (
+        "(positive class: round_lesion (by default: class 1, not no_lesion; "
+        "evaluate.positive_class chooses); called by argmax)"
+    ) in done.stdout

@@ -29,7 +29,7 @@ def test_binary_summary_has_the_positive_class_rates() -> None:
     assert s["f1"] == pytest.approx(6 / 9)
     # the macro figures stay, and say why they are not these
     assert s["sensitivity_macro"] == s["specificity_macro"] == pytest.approx((3 / 4 + 4 / 6) / 2)
-    assert "class 1, malignant" in m["policy"]["binary"]
+    assert "class malignant (by default: class 1, not benign;" in m["policy"]["binary"]
     assert m["intervals"]["sensitivity"]["estimate"] == pytest.approx(3 / 4)
     assert m["intervals"]["specificity"]["estimate"] == pytest.approx(4 / 6)
     printed = headline(m)  # what radpipe run prints

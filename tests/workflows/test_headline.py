@@ -61,14 +61,21 @@ def test_an_undefined_roc_auc_is_said_not_dropped() -> None:
 
 def test_the_positive_class_is_named_beside_sensitivity_and_specificity() -> None:
     """BreastMNIST labels malignant 0 and benign 1: class 1 is positive by default, so the
-    printed sensitivity was that of finding benign lesions, unnamed. 4 cases, true
+    printed sensitivity was that of finding benign lesions, unnamed; then named as a bare
+    ``benign``, still read as the disease's: a positive class nothing chose says so and names
+    the class it is not. 4 cases, true
     [0, 0, 1, 1], predicted [0, 1, 1, 1]: of class 1 (benign), sensitivity 2/2 = 1 and
     specificity 1/2; of class 0 (malignant), sensitivity 1/2 and specificity 1."""
     true = np.array([0, 0, 1, 1])
     probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
     names = ["malignant", "benign"]
     metrics = evaluate_classification(true, probs, names, n_resamples=0)
-    assert positive_class_of(metrics) == "benign"
+    assert headline_text(headline(metrics), positive_class_of(metrics)) == (
+        "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
+        "sensitivity 1.000  specificity 0.500 (positive class: benign (by default: class 1, not "
+        "malignant; evaluate.positive_class chooses); called by argmax)"
+    )
+    metrics = evaluate_classification(true, probs, names, n_resamples=0, positive=1)
     assert headline_text(headline(metrics), positive_class_of(metrics)) == (
         "accuracy 0.750  balanced_accuracy 0.750  f1_macro 0.733  roc_auc_macro 1.000  "
         "sensitivity 1.000  specificity 0.500 (positive class: benign; called by argmax)"

@@ -47,5 +47,8 @@ def test_the_sensitivity_cards_say_their_positive_class_and_that_they_are_at_arg
     assert metrics["summary"]["specificity"] == 1.0  # argmax calls every test case normal
     assert metrics["operating_point"]["test_specificity"] == 0.5  # 0.39 >= 0.38: a nodule
     html = cards("classification", metrics)
-    said = "nodule positive; called by the higher probability (argmax, 0.5), not at the "
+    said = (
+        "positive class: nodule (by default: class 1, not normal; evaluate.positive_class "
+        "chooses); called by the higher probability (argmax, 0.5), not at the "
+    )
     assert html.count(said + "operating point (0.380, below)") == 2  # sensitivity, specificity

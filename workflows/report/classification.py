@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import RadpipeError
 from pipeline.metrics import (
     BOOTSTRAP_METHOD,
     bootstrap_cis,
@@ -31,6 +30,7 @@ from pipeline.metrics import (
 from pipeline.metrics._arrays import tied_top
 from pipeline.metrics.calibration import OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
+from workflows.report.positive import DEFAULT_POSITIVE, default_note
 
 #: The prediction rule, as ``policy.prediction`` gives it (with the count of tied cases).
 _ARGMAX = ("argmax of probabilities; a tie (0.5 / 0.5) is the lower class index, as numpy, "
@@ -54,7 +54,7 @@ def evaluate_classification(
     seed: int = 0,
     level: float = 0.95,
     mistakes: int = 8,
-    positive: int = 1,
+    positive: int | None = None,
 ) -> dict[str, Any]:
     """Every classification figure, as the content of ``metrics.json``.
 
@@ -73,7 +73,7 @@ def evaluate_classification(
         confusion matrix is given at that threshold.
     n_resamples, seed, level, mistakes, positive
         Bootstrap intervals (``n_resamples=0``: none); most confident mistakes listed; two
-        classes: the positive class's index, 0 or 1 (scikit-learn's ``pos_label``).
+        classes: the positive class's index, 0 or 1 (``pos_label``; ``None``: 1, by default).
 
     Returns
     -------
@@ -92,11 +92,12 @@ def evaluate_classification(
     """
     labels, scores = np.asarray(true).astype(np.int64).ravel(), np.asarray(probs, np.float64)
     k = len(class_names)
-    _check_inputs(labels, scores, k, positive)
+    positive, chosen = _check_inputs(labels, scores, k, positive)
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
     groups = list(patients) if patients is not None else names
     summary, per_class, cm = _figures(labels, scores, class_names, positive)
     cal = _add_calibration_and_pr(labels, scores, class_names, (summary, per_class), positive)
+    operating = k == 2 and validation is not None
     out: dict[str, Any] = {
         "task": "classification",
         "num_classes": k,
@@ -104,7 +105,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(class_names, level, k == 2 and validation is not None, positive, scores),
+        "policy": _policy(class_names, level, operating, (positive, chosen), scores),
         "prediction_ties": tied_top(scores),
         "summary": summary,
         "per_class": per_class,
@@ -116,9 +117,9 @@ def evaluate_classification(
     }
     out |= _undefined(labels, class_names)  # undefined_metrics: why ROC AUC is null
     out |= _intervals(labels, scores, class_names, groups, (n_resamples, seed, level), positive)
-    if k == 2:
-        choice = (operating_point, target_sensitivity)
-        out |= _binary(labels, scores, class_names[positive], validation, choice, positive)
+    if k == 2:  # positive_class, positive_class_chosen_by, operating_point
+        choice, said = (operating_point, target_sensitivity), (class_names[positive], chosen)
+        out |= _binary(labels, scores, said, validation, choice, positive)
     return out
 
 
@@ -136,63 +137,40 @@ def _undefined(labels: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]
     return {"undefined_metrics": {"roc_auc": reason}}
 
 
-def _check_inputs(labels: np.ndarray, scores: np.ndarray, k: int, positive: int) -> None:
+def _check_inputs(
+    labels: np.ndarray, scores: np.ndarray, k: int, positive: int | None
+) -> tuple[int, bool]:
+    """Refuse mismatched or non-finite inputs; the positive class's index (1 for ``None``)
+    and whether the caller chose it."""
     if scores.shape != (labels.size, k):
         raise ValueError(f"Expected probs of shape ({labels.size}, {k}); got {scores.shape}.")
     check_finite_scores(scores, "probabilities")
-    if k == 2 and positive not in (0, 1):
+    if k == 2 and positive not in (0, 1, None):
         raise ValueError(f"positive must be 0 or 1 for two classes; got {positive}.")
+    return (1, False) if positive is None else (positive, True)
 
 
 def _binary(
     labels: np.ndarray,
     scores: np.ndarray,
-    name: str,
+    positive_class: tuple[str, bool],
     validation: tuple[np.ndarray, np.ndarray] | None,
     choice: tuple[OperatingRule, float],
     positive: int,
 ) -> dict[str, Any]:
-    """A two-class evaluation's positive class (``name``) and, with validation predictions,
-    its operating point."""
-    out: dict[str, Any] = {"positive_class": name}
+    """A two-class evaluation's positive class (``positive_class``: its name, and whether the
+    caller chose it), how it was chosen (class 1 by default: BreastMNIST's benign, whose
+    sensitivity a reader took for that of the disease) and, with validation predictions, its
+    operating point."""
+    name, chosen = positive_class
+    out: dict[str, Any] = {
+        "positive_class": name,
+        "positive_class_chosen_by": "evaluate.positive_class" if chosen else DEFAULT_POSITIVE,
+    }
     if validation is not None:
         op = _operating_point(labels, scores, validation, choice, positive)
         out["operating_point"] = {"positive_class": name} | op
     return out
-
-
-def positive_index(value: str | int | None, class_names: Sequence[str]) -> int:
-    """The index of the positive class named by ``evaluate.positive_class``.
-
-    ``None`` is class 1 (scikit-learn's default ``pos_label``); a name must be one of the two
-    ``class_names``, an index 0 or 1. Only a two-class run has a positive class.
-
-    Raises
-    ------
-    RadpipeError
-        If ``value`` is given for a run without exactly two classes, or names neither class.
-
-    Examples
-    --------
-    >>> positive_index("malignant", ["malignant", "normal_benign"])
-    0
-    """
-    if value is None:
-        return 1
-    names = list(class_names)
-    if len(names) != 2:
-        raise RadpipeError(
-            f"evaluate.positive_class {value!r}: only a run with two classes has a positive "
-            f"class; this one has {len(names)} ({', '.join(names)})."
-        )
-    if isinstance(value, str) and value in names:
-        return names.index(value)
-    if not isinstance(value, bool) and value in (0, 1):  # an index (YAML 0 / 1)
-        return int(value)
-    raise RadpipeError(
-        f"evaluate.positive_class {value!r} is neither class: give {names[0]!r} or "
-        f"{names[1]!r} (or the index 0 or 1)."
-    )
 
 
 def _add_calibration_and_pr(
@@ -358,16 +336,22 @@ def _mistakes(
 
 
 def _policy(
-    class_names: Sequence[str], level: float, operating: bool, positive: int, scores: np.ndarray
+    class_names: Sequence[str],
+    level: float,
+    operating: bool,
+    choice: tuple[int, bool],
+    scores: np.ndarray,
 ) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
     ``operating``: an operating point is chosen (two classes and validation predictions), so
     its rule is listed; otherwise there is none to describe. With two classes, the rule
     names the positive class (class ``positive``), whose own rates the summary gives.
+    ``choice``: that index, and whether the caller chose it (else it is the default, said).
     ``scores``: the prediction rule counts the cases whose top probability ties.
     """
     k = len(class_names)
+    positive, chosen = choice
     ties = tied_top(scores)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
@@ -389,9 +373,13 @@ def _policy(
     }
     if k == 2:
         rules["binary"] = (
-            f"sensitivity, specificity, precision, npv and f1 are those of the positive class "
-            f"(class {positive}, {class_names[positive]}; evaluate.positive_class); *_macro "
-            "average both classes"
+            "sensitivity, specificity, precision, npv and f1 are those of the positive class "
+            + (
+                f"(class {positive}, {class_names[positive]}; evaluate.positive_class)"
+                if chosen
+                else f"{class_names[positive]} {default_note(class_names)}"
+            )
+            + "; *_macro average both classes"
         )
     if not operating:
         del rules["operating_point"]

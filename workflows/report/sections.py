@@ -131,10 +131,12 @@ def _called_at(metrics: Mapping[str, Any]) -> str:
     """What a binary run's headline sensitivity and specificity are computed at: which class
     is positive, called by argmax, not at the operating point the report also shows (until
     2026-12-02 the cards said neither, beside the operating point's other figures)."""
-    positive = metrics.get("positive_class")
+    from workflows.report.positive import positive_class_said
+
+    positive = positive_class_said(metrics)  # "(by default: class 1, not ...)" unchosen
     if positive is None:
         return ""
-    note = f"{positive} positive; called by the higher probability (argmax, 0.5)"
+    note = f"positive class: {positive}; called by the higher probability (argmax, 0.5)"
     if ties := metrics.get("prediction_ties"):  # 0.5 / 0.5: the first class, as argmax
         note += f"; {ties} tied at 0.5 called {metrics['class_names'][0]}"
     threshold = (metrics.get("operating_point") or {}).get("threshold")

@@ -254,7 +254,7 @@ def _score(
     validation: tuple[np.ndarray, np.ndarray] | None,
     plots: Path | None,
 ) -> dict[str, Any]:
-    from workflows.report.classification import positive_index
+    from workflows.report.positive import positive_index
     from workflows.report.results import evaluate_classification
 
     e = config.evaluate
@@ -265,7 +265,8 @@ def _score(
         "level": e.confidence,
     }
     if config.task == "classification":
-        positive = positive_index(e.positive_class, study.class_names)
+        chosen = e.positive_class  # None: class 1 by default, which metrics.json then says
+        positive = None if chosen is None else positive_index(chosen, study.class_names)
         metrics = evaluate_classification(
             pred.truth, pred.probs, study.class_names, ids=pred.ids, patients=patients,
             validation=validation, operating_point=e.operating_point,

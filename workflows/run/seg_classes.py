@@ -29,10 +29,17 @@ _SHOWN = 10
 
 
 def read_mask_classes(
-    paths: Sequence[Path], data: DataConfig, shown: str, *, before: str = "converted"
+    paths: Sequence[Path],
+    data: DataConfig,
+    shown: str,
+    *,
+    before: str = "converted",
+    names: Sequence[str] | None = None,
 ) -> set[int]:
     """The class indices in the mask files ``paths`` (after ``data.mask_values``), read
     before anything is ``before`` (a DICOM run's conversion; an images run's training).
+    ``names``: each path as the CSV gives it, which a problem names it by instead of its base
+    name (an images list's ``p1/m.png`` and ``p2/m.png`` were both ``m.png``).
 
     Raises
     ------
@@ -43,12 +50,15 @@ def read_mask_classes(
 
     found: set[int] = set()
     problems = []
-    for path in paths:
+    for i, path in enumerate(paths):
         try:
             found.update(int(v) for v in np.unique(load_mask(path, data.mask_values,
                                                              data.max_classes)))  # fmt: skip
         except RadpipeError as err:
-            problems.append(str(err))
+            said = str(err)
+            if names is not None and said.startswith(f"{path.name}: "):
+                said = names[i] + said[len(path.name) :]
+            problems.append(said)
     if problems:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(

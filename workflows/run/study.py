@@ -28,7 +28,7 @@ from pipeline.keys import hash_key, key_fingerprint
 from pipeline.names import series_sources
 from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
-from workflows.report.classification import positive_index
+from workflows.report.positive import positive_index
 from workflows.run import polarity
 from workflows.run.config import RunConfig
 from workflows.run.convert_cache import (
@@ -289,9 +289,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     series = [{**found[k], "label": labels.by_key[k] if labels else 0} for k in kept]
     files = [csv_path(root, r["image"]) for r in table]
     note_orientations(files)
-    pairs = [
-        (csv_path(root, r["image"]), csv_path(root, r["mask"])) for r in table if r.get("mask")
-    ]
+    masked = [r for r in table if r.get("mask")]
+    pairs = [(csv_path(root, r["image"]), csv_path(root, r["mask"])) for r in masked]
     note_unplaced_masks(pairs)
     study = Study(
         root=root,
@@ -303,7 +302,11 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
         image_rows=by_key,
         label_table=labels,
         mask_classes=read_mask_classes(
-            [m for _, m in pairs], config.data, config.data.labels.name, before="trained"
+            [m for _, m in pairs],
+            config.data,
+            config.data.labels.name,
+            before="trained",
+            names=[r["mask"] for r in masked],
         ),
     )
     return study, series

@@ -95,9 +95,12 @@ def headline_text(figures: dict[str, Figure], positive_class: str | None = None)
 
 def positive_class_of(metrics: dict[str, Any]) -> str | None:
     """The class whose sensitivity and specificity the headline gives (two classes), as
-    ``metrics.json``'s ``positive_class`` names it; ``None`` for other tasks."""
-    name = metrics.get("positive_class")
-    return None if name is None else str(name)
+    ``metrics.json``'s ``positive_class`` names it, with ``(by default: class 1, not ...)``
+    when nothing chose it (:func:`workflows.report.classification.positive_class_said`);
+    ``None`` for other tasks."""
+    from workflows.report.positive import positive_class_said
+
+    return positive_class_said(metrics)
 
 
 def model_summary(
