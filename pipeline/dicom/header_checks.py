@@ -276,8 +276,10 @@ def _value_checks(ds: Any) -> list[str]:
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
-        notes += _rescale_beside_lut(ds)
+        if lut.modality_lut(ds, "", lut.little_endian(ds), signed) is None:
+            notes.append(lut.lut_fallback(ds))  # unusable beside a rescale: the rescale, said
+        else:
+            notes += _rescale_beside_lut(ds)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
     # per frame from an Enhanced object's Frame VOI LUT groups)
     # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)
