@@ -18,6 +18,7 @@ from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
+from pipeline.dicom.text_charset import utf8_read_as_latin1
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -258,6 +259,7 @@ def _image_checks(ds: Any) -> list[str]:
                      "PS3.3 C.7.6.6): read as 1 frame")  # fmt: skip
     _frame_groups(ds, notes)
     _bits(ds, notes)
+    notes += utf8_read_as_latin1(ds)
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
