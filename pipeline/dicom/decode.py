@@ -305,7 +305,7 @@ def decode_stored(
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind == "f":
-        float_notes(arr, notes)
+        float_notes(arr, notes, ds)
         return arr
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
