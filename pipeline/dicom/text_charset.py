@@ -38,6 +38,9 @@ def utf8_read_as_latin1(ds: Any, keywords: tuple[str, ...] = SHOWN) -> list[str]
     >>> utf8_read_as_latin1(ds)
     []
     """
+    found = [keyword for keyword in keywords if _utf8_bytes(ds.get(keyword))]
+    if not found:  # first: a plain file's checks read only the values it holds (plain_memo)
+        return []
     declared = ds.get("SpecificCharacterSet")
     values = [] if declared is None else [declared] if isinstance(declared, str) else declared
     terms = [str(v).strip() for v in values]
@@ -49,8 +52,7 @@ def utf8_read_as_latin1(ds: Any, keywords: tuple[str, ...] = SHOWN) -> list[str]
         f"UTF-8 with multi-byte characters, while SpecificCharacterSet (0008,0005) is {shown}, "
         "so each such character shows as two or three ('Ã¤' for 'ä'), the writer probably "
         "meant ISO_IR 192 (UTF-8), left as declared"
-        for keyword in keywords
-        if _utf8_bytes(ds.get(keyword))
+        for keyword in found
     ]
 
 
