@@ -93,6 +93,16 @@ def read_in_byte_order(path: str | Path, head: bytes, defer: int | None) -> Any:
 
     The order is :func:`byte_order_fix`'s of its ``head`` (the first bytes), noted when it
     is not the one the syntax says.
+
+    Notes
+    -----
+    pydicom's private ``_read_file_meta_info`` is used here and in
+    :func:`pipeline.dicom.files._read_deflated`, not the public ``read_file_meta_info``: the
+    public one takes a path, opens and closes the file and requires the preamble, so it cannot
+    leave the stream where the data set begins; working that place out from
+    FileMetaInformationGroupLength instead would part from pydicom on files whose group length
+    is wrong, which pydicom reads by the group's elements. ``tests/pipeline/dicom/
+    test_pydicom_meta_reader.py`` fails first if a pydicom release changes it.
     """
     from pydicom import dcmread
     from pydicom.dataset import FileDataset

@@ -21,6 +21,7 @@ from pydicom.uid import (
 )
 
 from pipeline.dicom import codestream, values
+from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
@@ -171,7 +172,7 @@ def _check_native_length(
     if have > needed + needed % 2 and notes is not None:
         notes.append(
             f"{keyword} {tag} holds {have:,} bytes, {have - needed:,} more than the header "
-            f"needs ({needed:,}): the extra bytes are ignored"
+            f"needs ({needed:,}): the extra bytes are ignored{whole_frames_hint(ds, have, needed)}"
         )
 
 
@@ -305,7 +306,7 @@ def decode_stored(
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind == "f":
-        float_notes(arr, notes)
+        float_notes(arr, notes, ds)
         return arr
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)

@@ -9,18 +9,48 @@ becomes 0. Those values, and NaN or infinite ones, are said in the file's proble
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["float_notes"]
+__all__ = ["float_notes", "rescale_on_floats"]
 
 _SINGLE = np.finfo(np.float32)
 
 
-def float_notes(arr: np.ndarray, notes: list[str]) -> None:
-    """Append what to say about decoded float pixel data ``arr`` (any shape) to ``notes``."""
+def float_notes(arr: np.ndarray, notes: list[str], ds: Any = None) -> None:
+    """Append what to say about decoded float pixel data ``arr`` (any shape) to ``notes``.
+
+    ``ds``: the data set, whose RescaleSlope/Intercept beside float pixel data are said.
+    """
     _note_non_finite(arr, notes)
     if arr.dtype.itemsize > 4:
         _note_beyond_single(arr, notes)
+    if ds is not None:
+        notes += rescale_on_floats(ds)
+
+
+def rescale_on_floats(ds: Any) -> list[str]:
+    """A note when RescaleSlope/Intercept other than 1 and 0 sit beside float pixel data.
+
+    The Floating Point Image Pixel modules (PS3.3 C.7.6.24-25) come without a Modality LUT
+    module: a Parametric Map's values are its floats, mapped to units by its Real World Value
+    Mapping. radpipe applies a rescale found beside them, as pydicom's
+    ``apply_modality_lut`` does; the writer may not have meant it, so it is said (it was
+    applied without a word).
+    """
+    from pipeline.dicom.groups import attribute
+    from pipeline.dicom.values import first_number
+
+    group = "PixelValueTransformationSequence"
+    slope = first_number(attribute(ds, group, "RescaleSlope"), "")
+    intercept = first_number(attribute(ds, group, "RescaleIntercept"), "")
+    if (slope is None or slope in (0, 1)) and not intercept:
+        return []
+    shown = f"x {slope or 1:g} + {intercept or 0:g}"
+    return [f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) ({shown}) applied to float "
+            "pixel data, which the standard leaves unrescaled (PS3.3 C.7.6.24: no Modality "
+            "LUT module), as pydicom does"]  # fmt: skip
 
 
 def _note_non_finite(arr: np.ndarray, notes: list[str]) -> None:

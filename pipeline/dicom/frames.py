@@ -21,7 +21,7 @@ from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
 from pipeline.dicom.lossy import lossy_history
-from pipeline.dicom.lut import modality_ignored
+from pipeline.dicom.lut import modality_ignored, uses_modality_lut
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
@@ -274,7 +274,7 @@ def _rescale(ds: Any, f: int, view: FrameGroups | None) -> tuple[float, float] |
     """The frame's (slope, intercept) as given, or ``None`` when neither is (see FrameRef)."""
     if modality_ignored(ds):
         return (1.0, 0.0)
-    if "ModalityLUTSequence" in ds:
+    if uses_modality_lut(ds):
         return LUT_RESCALE
     group = "PixelValueTransformationSequence"
     slope, intercept = (_first(attribute(ds, group, k, f, view)) for k in _RESCALE)

@@ -18,6 +18,7 @@ from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
+from pipeline.dicom.text_charset import utf8_read_as_latin1
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
@@ -258,6 +259,7 @@ def _image_checks(ds: Any) -> list[str]:
                      "PS3.3 C.7.6.6): read as 1 frame")  # fmt: skip
     _frame_groups(ds, notes)
     _bits(ds, notes)
+    notes += utf8_read_as_latin1(ds)
     integer(ds, "PixelRepresentation", 0, maximum=1)
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
@@ -276,8 +278,10 @@ def _value_checks(ds: Any) -> list[str]:
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        lut.lut_table(seq[0], "", little=lut.little_endian(ds), signed=signed)
-        notes += _rescale_beside_lut(ds)
+        if lut.modality_lut(ds, "", lut.little_endian(ds), signed) is None:
+            notes.append(lut.lut_fallback(ds))  # unusable beside a rescale: the rescale, said
+        else:
+            notes += _rescale_beside_lut(ds)
     # Window and VOI LUT serve only --window header: noted, never refused (as the reader does,
     # per frame from an Enhanced object's Frame VOI LUT groups)
     # per frame only as far as there are Per-frame groups: a forged NumberOfFrames (4294967295)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.dicom.groups import CONVERTED
 from pipeline.dicom.pixel_encoding import (
     LOSSY_STREAMS,
     first_fragment,
@@ -59,15 +60,43 @@ def lossy_history(ds: Any) -> str:
     said = []
     if syntax in _LOSSY or (syntax in _EITHER and _stream_lossy(ds)):
         said.append(f"stored as {syntax_name(syntax)}")
-    if _text(ds.get("LossyImageCompression")) == "01":
-        said.append("LossyImageCompression (0028,2110) 01")
+    where, holder = _lossy_flag(ds)
+    if holder is not None:
+        said.append(f"LossyImageCompression (0028,2110) 01{where}")
     if not said:
         return ""
-    if ratio := _text(ds.get("LossyImageCompressionRatio")):
+    holder = ds if holder is None else holder
+    if ratio := _text(holder.get("LossyImageCompressionRatio")):
         said.append(f"ratio {ratio.replace('/', ':1/')}:1")
-    if method := _text(ds.get("LossyImageCompressionMethod")):
+    if method := _text(holder.get("LossyImageCompressionMethod")):
         said.append(f"method {method}")
     return ", ".join(said)
+
+
+def _lossy_flag(ds: Any) -> tuple[str, Any]:
+    """Where LossyImageCompression is "01": ``("", ds)`` at the top level, else in a frame's.
+
+    A Legacy Converted Enhanced object (PS3.3 A.70-A.72) keeps its sources' attributes that no
+    functional group holds in its Unassigned Shared/Per-frame Converted Attributes: a source
+    that was lossy, the others not, leaves "01" in one frame's item and perhaps "00" (or
+    nothing) at the top level, which alone was read: the whole file was said lossless.
+    ``("", None)`` when nothing says "01".
+    """
+    if _text(ds.get("LossyImageCompression")) == "01":
+        return "", ds
+    shared = list(ds.get("SharedFunctionalGroupsSequence") or ())[:1]
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or ()
+    places = [("all frames'", item) for item in shared]
+    places += [(f"frame {k + 1}'s", item) for k, item in enumerate(per_frame)]
+    for at, item in places:
+        for name in CONVERTED:
+            for sub in list(item.get(name) or ())[:1]:
+                if _text(sub.get("LossyImageCompression")) == "01":
+                    return f" in {at} {name} ({_TAGS[name]})", sub
+    return "", None
+
+
+_TAGS = {CONVERTED[0]: "0020,9171", CONVERTED[1]: "0020,9170"}
 
 
 def _stream_lossy(ds: Any) -> bool:

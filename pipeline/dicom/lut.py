@@ -136,13 +136,55 @@ def ignored_modality_note(ds: Any, slope: float | None, intercept: float | None)
 def modality_lut(ds: Any, source: str, little: bool, signed: bool) -> tuple[int, np.ndarray] | None:
     """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused.
 
-    ``None`` for an XA/XRF image, whose Modality LUT is not applied (:func:`modality_ignored`).
+    ``None`` for an XA/XRF image, whose Modality LUT is not applied (:func:`modality_ignored`),
+    and for an unusable item beside RescaleSlope/Intercept, which then apply
+    (:func:`lut_fallback`).
     """
     seq = ds.get("ModalityLUTSequence")
     if not seq or modality_ignored(ds):
         return None
-    first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
+    try:
+        first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
+    except DicomError as err:
+        if _rescale_given(ds):
+            return None
+        why = f"{err.reason.rstrip('.')}, and no RescaleSlope/Intercept (0028,1053)/(0028,1052)"
+        raise DicomError(source, f"{why} beside it to use instead.") from None
     return first, table
+
+
+def uses_modality_lut(ds: Any) -> bool:
+    """Whether the Modality LUT Sequence maps the stored values (:func:`modality_lut`)."""
+    return bool(ds.get("ModalityLUTSequence")) and not modality_ignored(ds) and not lut_fallback(ds)
+
+
+def lut_fallback(ds: Any) -> str:
+    """Why an unusable Modality LUT Sequence item gives way to RescaleSlope/Intercept; ``""``.
+
+    dcmtk (``DiMonoModality::checkTable``/``checkRescaling``) uses the rescale when the
+    Modality LUT is invalid (PS3.3 C.11.1: one or the other); pydicom raises. radpipe follows
+    dcmtk and says so: refused, a CR whose LUT item lost its LUTDescriptor could not be
+    converted although its rescale was good. Without a rescale the item is still refused
+    (:func:`modality_lut`).
+    """
+    seq = ds.get("ModalityLUTSequence")
+    if not seq or modality_ignored(ds) or not _rescale_given(ds):
+        return ""
+    signed = str(ds.get("PixelRepresentation", 0)).strip() == "1"
+    try:
+        lut_table(seq[0], "", little=little_endian(ds), signed=signed)
+    except DicomError as err:
+        why = err.reason.rstrip(".").replace("; ", ", ")  # '; ' parts a manifest cell
+        return (
+            "Modality LUT Sequence (0028,3000) unusable, RescaleSlope/RescaleIntercept "
+            f"(0028,1053)/(0028,1052) beside it applied instead: {why} (as dcmtk does, "
+            "PS3.3 C.11.1 allows one or the other)"
+        )
+    return ""
+
+
+def _rescale_given(ds: Any) -> bool:
+    return any(str(ds.get(k) or "").strip() for k in ("RescaleSlope", "RescaleIntercept"))
 
 
 def value_units(ds: Any) -> tuple[str, str]:
@@ -166,7 +208,7 @@ def value_units(ds: Any) -> tuple[str, str]:
     if modality_ignored(ds):  # the values are the stored values
         return "", ""
     seq = ds.get("ModalityLUTSequence")
-    if seq and str(seq[0].get("ModalityLUTType") or "").strip():
+    if uses_modality_lut(ds) and str(seq[0].get("ModalityLUTType") or "").strip():
         return str(seq[0].ModalityLUTType).strip().upper(), "ModalityLUTType (0028,3004)"
     found = attribute(ds, "PixelValueTransformationSequence", "RescaleType", 0)
     text = str(found or "").strip().upper()

@@ -45,6 +45,7 @@ from pipeline.ops.voi import (
     build_lookup,
     invert,
     lookup,
+    preset_note,
 )
 
 OutType = Literal["float32", "uint8", "uint16"]
@@ -235,6 +236,30 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
     if image.inverse:
         return (lambda values: invert(voi(values))), name
     return voi, name
+
+
+def window_note(window: WindowSpec, image: DicomImage, modality: str) -> str | None:
+    """What to say of ``window`` on ``image`` (an HU preset on values not HU, a colour image).
+
+    An HU preset on values not HU: :func:`pipeline.ops.voi.preset_note`.
+    Windowing is defined for MONOCHROME1/2 only (PS3.3 C.11.2, C.7.6.3.1.2): a colour image
+    is written as its RGB values, and a window asked for (``lung``, ``40,400``) or its own
+    WindowCenter/Width or VOI LUT under ``header`` was left unapplied without a word, the
+    manifest's ``window`` cell ``none`` alone hinting at it.
+    """
+    if not image.is_color:
+        return preset_note(window, modality, image.units)
+    if window.mode == "none":
+        return None
+    if window.mode == "header":
+        if all(f.window is None and f.voi_lut is None for f in image.frames):
+            return None
+        what = "WindowCenter/WindowWidth (0028,1050)/(0028,1051) or VOI LUT (0028,3010)"
+    else:
+        what = f"window {window.name!r}"
+    return (f"{what} not applied: a colour image ({image.photometric}) takes no window "
+            "(windowing is defined for MONOCHROME1/2, PS3.3 C.11.2), written as its RGB "
+            "values")  # fmt: skip
 
 
 def render(

@@ -66,7 +66,7 @@ def voi_input_signed(ds: Any, frame: int = 0) -> bool:
         pixel_signed = False
     if lut.modality_ignored(ds):  # XA/XRF: the window applies to the stored values
         return pixel_signed
-    if ds.get("ModalityLUTSequence"):
+    if lut.uses_modality_lut(ds):
         return False
     try:
         slope = first_number(

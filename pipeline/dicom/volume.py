@@ -127,8 +127,8 @@ def load_series(
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
-    from pipeline.dicom.read import render
-    from pipeline.ops.voi import WindowSpec, preset_note
+    from pipeline.dicom.read import render, window_note
+    from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")
     refs: list[FrameRef] = []
@@ -142,9 +142,9 @@ def load_series(
             arrays += [np.zeros((0, 0), np.float32)] * len(found)
             continue
         if notes is not None:
-            said = preset_note(window, "", image.units) if image.units[0] else None
-            said = colour_frame_note(image.bits_stored) if image.is_color else said
-            notes += [p for p in (*image.problems, said) if p and p not in notes]
+            said = window_note(window, image, "")  # units the header says, a colour image's
+            more = colour_frame_note(image.bits_stored) if image.is_color else None
+            notes += [p for p in (*image.problems, said, more) if p and p not in notes]
         tiles, out = None, cast(Any, "uint8" if image.is_color else "float32")  # RGB as PNG
         for ref in found:
             if ref.mosaic:

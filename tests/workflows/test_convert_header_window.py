@@ -159,7 +159,10 @@ def test_an_unusable_modality_lut_is_refused_by_inspect_as_by_convert(
     item.LUTDescriptor, item.LUTData = [4, 0, 20], np.arange(4, dtype="<u2").tobytes()
     _ct(src / "a.dcm", 0.0, ModalityLUTSequence=Sequence([item]))
     _ct(src / "b.dcm", 0.0, SeriesInstanceUID=f"{SERIES}.9", SOPInstanceUID=f"{SERIES}.9.1")
-    reason = "(0028,3002) LUTDescriptor bits must be 1..16; got 20."
+    reason = (
+        "(0028,3002) LUTDescriptor bits must be 1..16; got 20, and no RescaleSlope/"
+        "Intercept (0028,1053)/(0028,1052) beside it to use instead."
+    )  # nothing to use
     assert main(["inspect", str(src), "--json"]) == 1
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert [(p["where"], p["reason"]) for p in problems] == [("a.dcm", reason)]

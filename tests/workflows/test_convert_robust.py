@@ -236,8 +236,11 @@ def test_problems_column_and_strict(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["convert", str(tmp_path / "src"), str(out), "--quiet", "--format", "npy"]) == 0
     (row,) = _rows(out / "manifest.csv")
     notes = row["problems"].split("; ")  # one item per note: no note holds the separator
-    assert any(n.endswith("64 more than the header needs (32): the extra bytes are ignored")
-               for n in notes), notes  # fmt: skip
+    assert any(
+        "64 more than the header needs (32): the extra bytes are ignored, enough for "
+        "exactly 3 frames" in n
+        for n in notes
+    ), notes  # 96 bytes: 3 whole frames
     assert "Invalid value for VR UI" in row["problems"] and "05fa52f0" not in row["problems"]
     strict = tmp_path / "strict"
     assert main(["convert", str(tmp_path / "src"), str(strict), "--quiet", "--strict"]) == 1

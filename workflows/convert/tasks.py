@@ -243,13 +243,13 @@ def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
     from pipeline.dicom.files import escape_name
-    from pipeline.dicom.read import frame_order, render
-    from pipeline.ops.voi import parse_window, preset_note
+    from pipeline.dicom.read import frame_order, render, window_note
+    from pipeline.ops.voi import parse_window
 
     rel = task.sources[0]
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
     window = parse_window(options.window or "none")
-    preset = None if image.is_color else preset_note(window, inst.modality, image.units)
+    preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
@@ -343,7 +343,7 @@ def _run_series(
     # each volume's own modality: a series filed with several is split by it (kinds.py)
     kinds = [plan.frames[v.frames[0][0]].modality or task.modality for v in plan.volumes]
     units = [plan.frames[v.frames[0][0]].unit for v in plan.volumes]  # of modality values
-    presets = [None if own else preset_note(window, kind) for kind in kinds]
+    presets = [None if own or v.rgb else preset_note(window, k) for k, v in zip(kinds, volumes)]
     problems = tuple(dict.fromkeys([*said, *filter(None, presets)]))
     if options.strict and problems:
         raise DicomError(task.task_id, _strict_reason(problems))

@@ -58,7 +58,8 @@ def test_forged_frames_lut_descriptor_and_binary_value_are_said_in_dicom_terms(
         "frames.dcm": "header claims 4x4x4294967295x1 = 68,719,476,720 pixels, over the limit "
         "of 268,435,456 (raise max_pixels if this is genuine).",
         "lut.dcm": "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, first value "
-        "mapped, bits); got 4 values.",
+        "mapped, bits); got 4 values, and no RescaleSlope/Intercept (0028,1053)/(0028,1052) "
+        "beside it to use instead.",
         "spacing.dcm": "PixelSpacing (0028,0030) holds 1e+308: past float32's range (3.4e38), "
         "which the outputs hold; a damaged value.",
     }
