@@ -21,6 +21,7 @@ from pydicom.uid import (
 )
 
 from pipeline.dicom import codestream, values
+from pipeline.dicom.bits import fix_bits
 from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
@@ -112,13 +113,30 @@ def check_pixel_size(
     cut = getattr(ds, "radpipe_cut", None)  # a length past the end of the file: said as a
     if cut:  # header-only reading says it, whether the image fits in what is left or not
         raise DicomError(source, f"truncated file: {cut}")
-    meta = getattr(ds, "file_meta", None)
-    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    if syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE} or keyword != "PixelData":
+    if not _encapsulated(ds, keyword):
         _check_native_length(ds, source, keyword, pixels, bits, notes)
-    elif syntax is not None and syntax not in MPEGTransferSyntaxes:
+    elif uses_file_size(ds):
         _check_frame_room(ds, source, file_size)
     return pixels
+
+
+def _encapsulated(ds: Dataset, keyword: str) -> bool:
+    """Whether the pixel data element ``keyword`` holds encapsulated (compressed) data."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    native = syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE}
+    return not native and keyword == "PixelData"
+
+
+def uses_file_size(ds: Dataset) -> bool:
+    """Whether :func:`check_pixel_size` bounds the pixel data by ``file_size``.
+
+    Only encapsulated data in a syntax other than video (see :func:`_check_frame_room`).
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    encapsulated = _encapsulated(ds, pixel_keyword(ds))
+    return encapsulated and syntax is not None and syntax not in MPEGTransferSyntaxes
 
 
 def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
@@ -174,41 +192,6 @@ def _check_native_length(
             f"{keyword} {tag} holds {have:,} bytes, {have - needed:,} more than the header "
             f"needs ({needed:,}): the extra bytes are ignored{whole_frames_hint(ds, have, needed)}"
         )
-
-
-def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
-    """Mask values to ``bits_stored`` bits and sign-extend when ``signed`` (PS3.5 8.1.1).
-
-    Idempotent: values already in range come back unchanged. Returns a new array only when
-    something changed; the dtype keeps its width (never narrower than the data needs).
-
-    Examples
-    --------
-    >>> fix_bits(np.array([0xFF0F], np.uint16), 12, signed=True).tolist()
-    [-241]
-    >>> fix_bits(np.array([0xFFFF], np.uint16), 12, signed=False).tolist()
-    [4095]
-    """
-    width = stored.dtype.itemsize * 8
-    if stored.dtype.kind not in "ui" or bits_stored >= width:
-        if signed and stored.dtype.kind == "u":
-            return stored.view(stored.dtype.str.replace("u", "i"))
-        return stored
-    unsigned = stored.view(stored.dtype.str.replace("i", "u"))
-    mask = np.array((1 << bits_stored) - 1, dtype=unsigned.dtype)
-    if not signed:
-        if int(unsigned.max(initial=0)) <= int(mask):
-            return unsigned
-        return unsigned & mask
-    as_signed = stored.view(stored.dtype.str.replace("u", "i"))
-    half = 1 << (bits_stored - 1)
-    if as_signed.size and -half <= int(as_signed.min()) and int(as_signed.max()) < half:
-        return as_signed
-    # Sign extension: (v & mask) - 2**bits when the sign bit is set, done as xor/subtract.
-    sign = np.array(half, dtype=np.int64)
-    wide = (unsigned & mask).astype(np.int64)
-    out = (wide ^ sign) - sign
-    return out.astype(stored.dtype.str.replace("u", "i"))
 
 
 def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
@@ -350,9 +333,11 @@ def check_codestreams(
     from pydicom.encaps import generate_frames
 
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
     family = codestream.is_jpeg_family(syntax)
-    if not (family or syntax == RLELossless) or elem is None or elem.value is None:
+    if not (family or syntax == RLELossless):
+        return None  # before the element is looked up: most files are native
+    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
+    if elem is None or elem.value is None:
         return None
     frames = frame_count(ds)
     rows, cols = int(ds.Rows), int(ds.Columns)

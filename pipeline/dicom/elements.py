@@ -169,7 +169,7 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
             raise Odd
         meta[tag] = buf[pos + hsize : pos + hsize + length]
         if vr in (b"UI", b"SH", b"AE"):  # pydicom checks these as it reads: a warning
-            value({b"UI": "UI"}.get(vr, "SH"), meta[tag] or b"0")
+            _check_meta(vr, meta[tag])
         pos += hsize + length
     syntax = meta.get(0x00020010, b"").rstrip(b"\0 ").decode("ascii", "replace")
     if pos != end or syntax not in (_EXPLICIT, _IMPLICIT):
@@ -226,13 +226,35 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     raise Odd  # no pixel data: pydicom says why
 
 
+#: File Meta values found clean (:func:`_check_meta`): a folder's files repeat all of theirs
+#: but the SOP Instance UID. At most 256 kept (then the table starts again).
+_META_CLEAN: set[tuple[bytes, bytes]] = set()
+
+
+def _check_meta(vr: bytes, data: bytes) -> None:
+    """Raise :class:`Odd` unless ``value`` takes this File Meta value (UI, SH or AE) cleanly."""
+    if (vr, data) in _META_CLEAN:
+        return
+    value("UI" if vr == b"UI" else "SH", data or b"0")
+    if len(_META_CLEAN) >= 256:
+        _META_CLEAN.clear()
+    _META_CLEAN.add((vr, data))
+
+
 def _looks_explicit(vr: bytes) -> bool:
     """Whether the first element looks explicit to pydicom: both VR bytes are A-Z."""
     return len(vr) == 2 and all(0x40 < b < 0x5B for b in vr)
 
 
+#: One UID, padded or not: what :func:`value` takes for UI in one step (group 1, when at
+#: most 64 characters, is its answer); anything else goes through the general checks.
+_ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
+
+
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
+    if vr == "UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
+        return uid[1].decode("ascii")
     binary = _BINARY.get(vr)
     if binary is not None:
         if len(data) != binary.size:

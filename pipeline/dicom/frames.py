@@ -15,20 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
-from pipeline.dicom.frame_stack import frame_stack
+from pipeline.dicom.frame_layout import frame_layout
+from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_time import frame_seconds as _time
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
-from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.lut import modality_ignored, uses_modality_lut
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
-from pipeline.dicom.tiles import tiled_picture
-from pipeline.dicom.units import value_unit
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -153,26 +150,16 @@ def _float(value: Any) -> float | None:
     return lenient_number(value)  # "2,5" written in a comma locale is 2.5
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _plain(value: Any) -> Any:
     return plain_value(value)
 
 
-def is_mosaic(ds: Any) -> bool:
-    """ImageType (0008,0008) contains MOSAIC (Siemens tiled slices)."""
-    value = ds.get("ImageType") or []
-    values = [value] if isinstance(value, str) else list(value)
-    return any(str(v).strip().upper() == "MOSAIC" for v in values)
-
-
 def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     """Every 2-D image of a dataset (header only is enough) as :class:`FrameRef` values.
+
+    What the file's frames share (:func:`~pipeline.dicom.frame_layout.frame_layout`) is
+    worked out once per series for plain files (:mod:`pipeline.dicom.plain_memo`); each
+    frame's position, time and numbers every time.
 
     Raises
     ------
@@ -180,32 +167,18 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
         Never for odd geometry: a file that cannot be placed gets one ``FrameRef`` with
         ``refusal`` set, so that its series is refused with that reason.
     """
-    common: dict[str, Any] = {
-        "source": source,
-        "sop_uid": str(ds.get("SOPInstanceUID", source)),
-        "series_number": _int(ds.get("SeriesNumber")),
-        "subject": str(ds.get("PatientID", "") or ""),
-        "study": str(ds.get("StudyInstanceUID", "") or ""),
-        "frame_of_reference": str(ds.get("FrameOfReferenceUID", "") or ""),
-        "modality": str(ds.get("Modality", "") or "").strip().upper(),
-        "unit": value_unit(ds),
-        "lossy": lossy_history(ds),
-    }
-    rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-    count = frame_count(ds)
-    if tiles := tiled_picture(ds, rows, columns, count):
+    sop_uid = str(ds.get("SOPInstanceUID", source))
+    layout = memoized(frame_layout, ds)
+    common = {"source": source, "sop_uid": sop_uid, **layout["common"]}
+    rows, columns, count = layout["rows"], layout["columns"], layout["count"]
+    if tiles := layout["tiles"]:
         return [FrameRef(**common, frame=f, rows=rows, columns=columns, position=None,
                          orientation=None, pixel_spacing=None, refusal=tiles)
                 for f in range(count)]  # fmt: skip
-    if is_mosaic(ds):
+    if layout["mosaic"]:
         return _mosaic_refs(ds, {**common, **_frame_facts(ds, 0, None)}, rows, columns)
     out = []
-    grid, iop, stack = _grid_positions(ds), None, None
-    if grid is None and (stack := frame_stack(ds)) is not None:
-        grid, iop = stack.positions, stack.orientation  # one position for every frame
-    enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
-    times = None if enhanced else cine_intervals(ds, count)
-    unusable = stack.note if stack and stack.note else "" if enhanced else cine_problem(ds, count)
+    grid, iop, enhanced, times = layout["grid"], layout["iop"], layout["enhanced"], layout["times"]
     for f in range(count):
         view = FrameGroups(ds, f) if enhanced else None
         out.append(
@@ -224,7 +197,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 frame_time=times[f] if times else None,
                 note=VOLUME_PLANE_NOTE
                 if view is not None and volume_placed(ds, f, view)
-                else unusable,
+                else layout["unusable"],
             )
         )
     return out
@@ -304,35 +277,6 @@ def _position(
     if frame_count(ds) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
         return None
     return numbers_or_none(plane(ds, "ImagePositionPatient", frame, view), 3)
-
-
-def _grid_positions(ds: Any) -> list[tuple[float, float, float]] | None:
-    """Frame positions of an RT Dose (or other) grid.
-
-    ImagePositionPatient plus each GridFrameOffsetVector (3004,000C) value along the normal
-    (PS3.3 C.8.8.3.2; a first value other than 0 means the offsets are coordinates, the first
-    at the position).
-    """
-    offsets = ds.get("GridFrameOffsetVector")
-    if offsets is None:
-        return None
-    ipp = numbers_or_none(ds.get("ImagePositionPatient"), 3)
-    iop = numbers_or_none(ds.get("ImageOrientationPatient"), 6)
-    try:
-        values = [float(v) for v in offsets]
-    except (TypeError, ValueError):
-        return None
-    if len(values) != frame_count(ds) or ipp is None or iop is None:
-        return None
-    normal = np.cross(np.asarray(iop[:3]), np.asarray(iop[3:]))
-    if float(np.linalg.norm(normal)) < 1e-6:
-        return None
-    normal = normal / np.linalg.norm(normal)
-    out = []
-    for v in values:
-        p = np.asarray(ipp) + (v - values[0]) * normal
-        out.append((float(p[0]), float(p[1]), float(p[2])))
-    return out
 
 
 def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> list[FrameRef]:

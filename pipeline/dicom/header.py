@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom import files, plain, values
-from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_codestreams, check_pixel_size
+from pipeline.dicom.decode import (
+    DEFAULT_MAX_PIXELS,
+    check_codestreams,
+    check_pixel_size,
+    uses_file_size,
+)
 from pipeline.dicom.files import Problem
+from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.jpeg_colour import colour_notes
@@ -209,9 +215,9 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     truncated = getattr(ds, "radpipe_truncated", None)
     if truncated:
         return Problem(rel, f"truncated file: {truncated}")
-    skipped = _not_an_image(ds, rel)
+    skipped = memoized(_not_an_image, ds, "")  # named below: kept for every file of a series
     if skipped is not None:
-        return skipped
+        return replace(skipped, where=rel)
     if not files.has_pixels(ds):
         last = max(ds.keys(), default=0)
         why = f"the data set ends at ({last >> 16:04X},{last & 0xFFFF:04X}) without"
@@ -227,9 +233,11 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     if "SeriesInstanceUID" not in ds:
         return Problem(rel, "no SeriesInstanceUID (0020,000E)")
     notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
-    check_pixel_size(ds, rel, max_pixels=max_pixels, notes=notes, file_size=size)
-    notes += colour_notes(ds, check_codestreams(ds, rel, max_pixels=max_pixels, notes=notes))
-    notes += deferred_lossy_note(ds)
+    room = size if uses_file_size(ds) else None  # the file's size matters to few syntaxes
+    try:  # once per series for plain files, as the next line
+        notes += memoized(_pixel_checks, ds, max_pixels, room)
+    except DicomError as err:
+        raise DicomError(rel, err.reason) from None
     series = memoized(_series_facts, ds)  # once per series for plain files
     return Instance(
         path=rel,
@@ -244,6 +252,17 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         header_digest=getattr(ds, "header_digest", ""),
         **series,
     )
+
+
+def _pixel_checks(ds: Any, max_pixels: int, file_size: int | None) -> list[str]:
+    """The checks of the pixel data element against the header; their notes, in order.
+
+    Errors name no file (the caller names it).
+    """
+    notes: list[str] = []
+    check_pixel_size(ds, "", max_pixels=max_pixels, notes=notes, file_size=file_size)
+    notes += colour_notes(ds, check_codestreams(ds, "", max_pixels=max_pixels, notes=notes))
+    return notes + deferred_lossy_note(ds)
 
 
 def _series_facts(ds: Any) -> dict[str, Any]:
@@ -276,13 +295,6 @@ def plane_attr(ds: Any, group: str, keyword: str, frame: int = 0) -> Any:
     :func:`pipeline.dicom.frames.attribute`).
     """
     return attribute(ds, group, keyword, frame)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _pair(value: Any) -> Any:

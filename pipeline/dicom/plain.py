@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 from pipeline.dicom import elements, plain_memo, reuse
 from pipeline.dicom.elements import HELD, Odd, Short
+from pipeline.dicom.plain_meta import FileMeta, FullRead, uid
 
 T = TypeVar("T")
 
@@ -49,8 +50,11 @@ _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatie
           "ConvolutionKernel"}  # fmt: skip
 _MISSING = object()
 #: What :meth:`PlainDataset.memo_states` records: held tags, their (VR, bytes), the tags
-#: present but not held, the tags absent.
-MemoStates = tuple[tuple[int, ...], tuple[Any, ...], frozenset[int], frozenset[int]]
+#: present but not held, the tags absent, the pixel element's tag, length and whether its
+#: value was read (``None`` when it was not looked at).
+MemoStates = tuple[
+    tuple[int, ...], tuple[Any, ...], frozenset[int], frozenset[int], tuple[int, int, bool] | None
+]
 _ABSENT = object()
 _KEYWORD_TAGS: dict[str | int, object] = {}
 #: Values converted, by their (VR, bytes): the files of a series repeat most of theirs (UIDs
@@ -61,14 +65,32 @@ _KEYWORD_TAGS: dict[str | int, object] = {}
 _VALUES: dict[tuple[str, bytes], Any] = {}
 _PER_FILE = {"SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "SliceLocation",
              "AcquisitionTime", "ContentTime", "TriggerTime", "FrameReferenceTime"}  # fmt: skip
-_UIDS: dict[str, Any] = {}
+
+
+#: The key :meth:`PlainDataset.memo_reads` records for the pixel element's length.
+PIXEL_ELEMENT = "radpipe:pixel-element"
 
 
 class _PixelElement:
-    """What :func:`pipeline.dicom.files.pixel_length` reads of a deferred pixel element."""
+    """What :func:`pipeline.dicom.files.pixel_length` reads of a deferred pixel element.
 
-    def __init__(self, length: int, value: Any, tell: int) -> None:
-        self.length, self.value, self.value_tell = length, value, tell
+    Its length is recorded as :data:`PIXEL_ELEMENT` (a check that reads only the length may
+    be kept); its value's bytes and its position in the file count as other reads.
+    """
+
+    def __init__(self, owner: PlainDataset) -> None:
+        self.length, self._owner = owner._pixel_length, owner
+
+    @property
+    def value(self) -> Any:
+        if self._owner._pixels is not None:
+            self._owner._untracked += 1
+        return self._owner._pixels
+
+    @property
+    def value_tell(self) -> int:
+        self._owner._untracked += 1
+        return self._owner._pixel_tell
 
 
 class PlainDataset:
@@ -98,14 +120,14 @@ class PlainDataset:
         self._known: dict[str | int, Any] = {}
         self._pixel_tag, self._pixel_tell, self._pixel_length = found["pixels"]
         self._pixels = pixels
-        self._full = _FullRead(path, 4096 if pixels is None else None)
+        self._full = FullRead(path, 4096 if pixels is None else None)
         self._read: plain_memo.Reads | None = None  # what a memoized check asks for
         self._untracked = 0  # answers given other than by get / in / attribute access
-        meta = {"TransferSyntaxUID": _uid(found["syntax"])}
+        meta = {"TransferSyntaxUID": uid(found["syntax"])}
         sop = found["meta"].get(0x00020002, b"").rstrip(b"\0 ").decode("ascii", "replace")
         if sop:
-            meta["MediaStorageSOPClassUID"] = _uid(sop)
-        self.file_meta = _Meta(meta, self._full)
+            meta["MediaStorageSOPClassUID"] = uid(sop)
+        self.file_meta = FileMeta(meta, self._full)
         # kept results are looked up by transfer syntax, SOP class and series (the files of
         # several series may come interleaved), then checked element by element
         self.memo_meta = (found["syntax"], sop, self._raw.get(0x0020000E))
@@ -133,24 +155,33 @@ class PlainDataset:
 
         The held ones' (VR, value bytes), which others are present, which absent.
         """
-        tags = {tag for key in keys if (tag := self._tag(key)) is not None}
+        tags = {tag for key in keys if key != PIXEL_ELEMENT and (tag := self._tag(key)) is not None}
         held = tuple(sorted(tags & self._raw.keys()))
         present = frozenset(tags & self._tags) - frozenset(held)
-        return held, tuple(map(self._raw.__getitem__, held)), present, frozenset(tags - self._tags)
+        pixel = self._pixel_state() if PIXEL_ELEMENT in keys else None
+        held_values = tuple(map(self._raw.__getitem__, held))
+        return held, held_values, present, frozenset(tags - self._tags), pixel
 
     def memo_same(self, states: MemoStates) -> bool:
         """Whether every element in ``states`` is here in the same state."""
-        held, values, present, absent = states
+        held, values, present, absent, pixel = states
         return (
             tuple(map(self._raw.get, held)) == values
             and present <= self._tags
             and self._tags.isdisjoint(absent)
+            and (pixel is None or pixel == self._pixel_state())
         )
 
     def memo_note(self, states: MemoStates) -> None:
         """A kept result was used: its elements count as read by an outer check."""
         if self._read is not None:
             self._read.keys.update(states[0], states[2], states[3])
+            if states[4] is not None:
+                self._read.keys.add(PIXEL_ELEMENT)
+
+    def _pixel_state(self) -> tuple[int, int, bool]:
+        """The pixel element as a check reading its length sees it."""
+        return self._pixel_tag, self._pixel_length, self._pixels is None
 
     def _tag(self, key: str | int) -> int | None:
         tag = _KEYWORD_TAGS.get(key, _MISSING)  # keywords first: nearly every key is one
@@ -204,7 +235,7 @@ class PlainDataset:
         if isinstance(found, list):
             return list(found) if keyword in _MULTI else _MISSING  # a copy: callers own it
         if keyword == "SOPClassUID":
-            found = _uid(found)  # its .name tells image storage classes apart
+            found = uid(found)  # its .name tells image storage classes apart
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -227,10 +258,11 @@ class PlainDataset:
 
     def get_item(self, key: str | int, *, keep_deferred: bool = False) -> Any:
         """The pixel element's length and offset (value ``None`` unless read); else pydicom's."""
-        tag = self._tag(key)
+        if self._tag(key) == self._pixel_tag:
+            if self._read is not None:
+                self._read.keys.add(PIXEL_ELEMENT)
+            return _PixelElement(self)
         self._untracked += 1
-        if tag == self._pixel_tag:
-            return _PixelElement(self._pixel_length, self._pixels, self._pixel_tell)
         return self.full().get_item(key, keep_deferred=keep_deferred)
 
     def pixel_bytes(self) -> memoryview | bytes:
@@ -259,65 +291,6 @@ class PlainDataset:
 
 
 _ODD = object()
-
-
-def _uid(text: str) -> Any:
-    """``pydicom.uid.UID(text)``, made once per distinct value (a UID is immutable)."""
-    uid = _UIDS.get(text)
-    if uid is None:
-        from pydicom.uid import UID
-
-        if len(_UIDS) >= 64:
-            _UIDS.clear()
-        uid = _UIDS[text] = UID(text)
-    return uid
-
-
-class _FullRead:
-    """The file read by pydicom once, on first need.
-
-    Shared by the dataset and its File Meta, so that neither refers to the other: no reference
-    cycle, and the file's bytes are freed as soon as the dataset is unused.
-    """
-
-    __slots__ = ("_dataset", "_defer", "_path", "calls")
-
-    def __init__(self, path: str | Path, defer: int | None) -> None:
-        self._path, self._defer = path, defer
-        self._dataset: Any = None
-        self.calls = 0
-
-    def __call__(self) -> Any:
-        self.calls += 1
-        if self._dataset is None:
-            from pydicom import dcmread
-
-            self._dataset = dcmread(self._path, defer_size=self._defer)
-        return self._dataset
-
-
-class _Meta:
-    """File Meta: TransferSyntaxUID and MediaStorageSOPClassUID held, the rest via pydicom."""
-
-    def __init__(self, values: dict[str, Any], full: _FullRead) -> None:
-        self._values, self._full = values, full
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if key in self._values:
-            return self._values[key]
-        if key == "MediaStorageSOPClassUID":
-            return default
-        return self._full().file_meta.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._values or key in self._full().file_meta
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._values:
-            return self._values[name]
-        return getattr(self._full().file_meta, name)
 
 
 def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None:

@@ -97,7 +97,6 @@ def evaluate_classification(
     groups = list(patients) if patients is not None else names
     summary, per_class, cm = _figures(labels, scores, class_names, positive)
     cal = _add_calibration_and_pr(labels, scores, class_names, (summary, per_class), positive)
-    operating = k == 2 and validation is not None
     out: dict[str, Any] = {
         "task": "classification",
         "num_classes": k,
@@ -105,7 +104,7 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(class_names, level, operating, (positive, chosen), scores),
+        "policy": _policy(class_names, level, validation is not None, (positive, chosen), scores),
         "prediction_ties": tied_top(scores),
         "summary": summary,
         "per_class": per_class,
@@ -344,14 +343,15 @@ def _policy(
 ) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
-    ``operating``: an operating point is chosen (two classes and validation predictions), so
-    its rule is listed; otherwise there is none to describe. With two classes, the rule
-    names the positive class (class ``positive``), whose own rates the summary gives.
+    ``operating``: validation predictions are given; with two classes an operating point is
+    then chosen, so its rule is listed; otherwise there is none to describe. With two classes,
+    the rule names the positive class (class ``positive``), whose own rates the summary gives.
     ``choice``: that index, and whether the caller chose it (else it is the default, said).
     ``scores``: the prediction rule counts the cases whose top probability ties.
     """
     k = len(class_names)
     positive, chosen = choice
+    operating = operating and k == 2
     ties = tied_top(scores)
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "

@@ -259,11 +259,8 @@ def _score(
 
     e = config.evaluate
     patients = _patients(study, pred)
-    intervals: dict[str, Any] = {
-        "n_resamples": e.bootstrap if plots else 0,
-        "seed": config.seed,
-        "level": e.confidence,
-    }
+    intervals: dict[str, Any] = {"n_resamples": e.bootstrap if plots else 0,
+                                 "seed": config.seed, "level": e.confidence}  # fmt: skip
     if config.task == "classification":
         chosen = e.positive_class  # None: class 1 by default, which metrics.json then says
         positive = None if chosen is None else positive_index(chosen, study.class_names)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -45,3 +47,16 @@ def save(ds: Dataset, path: Path, syntax: str = ExplicitVRLittleEndian) -> Path:
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.save_as(path, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian)
     return path
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Count the calls of ``module.name`` (one item per call) for the rest of the test."""
+    calls: list[int] = []
+    original = getattr(module, name)
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls

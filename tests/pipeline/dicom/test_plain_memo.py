@@ -16,6 +16,7 @@ from pydicom.uid import ImplicitVRLittleEndian
 from pipeline.dicom import frames, header_checks, plain, plain_memo
 from pipeline.dicom.header import Instance, read_header
 from pipeline.dicom.read import read_instance
+from tests.pipeline.dicom.plain_files import counted as _counted
 from tests.pipeline.dicom.plain_files import ct_dataset, save
 
 #: One value changed per variant (``None`` deletes the attribute).
@@ -94,18 +95,6 @@ def test_a_variant_in_the_other_transfer_syntax_is_checked_in_full(tmp_path: Pat
     plain_memo.clear()
     assert seen == _read(implicit, kept=False)
     assert isinstance(seen, Instance) and seen.transfer_syntax == ImplicitVRLittleEndian
-
-
-def _counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
-    calls: list[int] = []
-    original = getattr(module, name)
-
-    def counting(*args: Any) -> Any:
-        calls.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(module, name, counting)
-    return calls
 
 
 def test_the_checks_run_once_per_series_of_clean_files(
