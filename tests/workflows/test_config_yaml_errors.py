@@ -54,3 +54,26 @@ def test_a_section_written_twice_is_refused_not_replaced(tmp_path: Path) -> None
     path.write_text("name: x\nbase: &b {lr: 0.5, epochs: 9}\ntrain:\n  <<: *b\n  epochs: 2\n")
     with pytest.raises(ConfigError, match="base: unknown key"):  # a merge key may be overridden
         load_config(path)
+
+
+def test_a_whole_number_in_exponent_form_says_why_it_is_text(tmp_path: Path) -> None:
+    # YAML 1.1 (PyYAML) reads 1e3 as the text '1e3' (a float needs a dot and an exponent sign,
+    # 1.0e+3; checked with yaml.safe_load): pydantic said only
+    # "unable to parse string as an integer", which a user who wrote a number cannot act on
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\nevaluate:\n  bootstrap: 1e3\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert (
+        f"{path}: evaluate.bootstrap: '1e3' is text to YAML, not a number (YAML 1.1 reads "
+        "exponent form only with a dot and a signed exponent, 1.0e+3), and a whole number is "
+        "expected here: write it out (1000)"
+    ) in str(info.value).split("; ")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "c.yaml", ["evaluate.bootstrap=2E+2"])
+    assert "--set evaluate.bootstrap=2E+2: evaluate.bootstrap: '2E+2' is text" in str(info.value)
+    assert "write it out (200)" in str(info.value)
+    path.write_text("name: x\nevaluate:\n  bootstrap: 1.0e+3\n")  # as the message says: taken
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "bootstrap" not in str(info.value)

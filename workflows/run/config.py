@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
+from workflows.run.config_errors import describe
 from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
@@ -316,33 +317,9 @@ def validate_config(
         parts = []
         for e in err.errors():
             item = override_for(e["loc"], overrides or [])
-            parts.append(f"--set {item}: {_describe(e)}" if item else f"{source}: {_describe(e)}")
+            why = describe(e, RunConfig)
+            parts.append(f"--set {item}: {why}" if item else f"{source}: {why}")
         raise ConfigError("; ".join(parts)) from None
-
-
-def _describe(error: Any) -> str:
-    loc = ".".join(str(p) for p in error["loc"])
-    if error["type"] == "extra_forbidden":
-        parent = _model_at(error["loc"][:-1])
-        valid = ", ".join(parent.model_fields) if parent else "-"
-        return f"{loc}: unknown key; valid keys here: {valid}"
-    if error["type"] == "missing":
-        return f"{loc}: required key is missing"
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    if not loc or (msg.startswith(f"{loc}.") and ": " in msg):  # a rule naming its own keys
-        return msg
-    return f"{loc}: {msg}"
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = RunConfig
-    for part in loc:
-        field = model.model_fields.get(str(part))
-        ann = field.annotation if field else None
-        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-            return None
-        model = ann
-    return model
 
 
 def _resolve_paths(config: RunConfig, base: Path) -> RunConfig:
