@@ -74,6 +74,11 @@ class Series:
             return len(self.instances)
         return sum(len(stack) for v in self.plan.volumes for stack in v.frames)
 
+    def _time_points(self) -> int:
+        """The time points of the series' volumes when each is 4-D with as many, else 1."""
+        counts = {len(v.frames) for v in self.plan.volumes} if self.plan else set()
+        return counts.pop() if len(counts) == 1 else 1
+
     def _sizes(self) -> list[str]:
         """Rows x columns of the images ``convert --per series`` stacks.
 
@@ -98,6 +103,8 @@ class Series:
             # 2-D images placed in volumes (frames of multi-frame files and mosaic tiles
             # counted, duplicates not): what convert --per series stacks
             "slices": self._placed(),
+            # a 4-D volume's time points (its slices are those of all of them); 1 otherwise
+            "time_points": self._time_points(),
             "stacks": self.num_stacks,
             "volumes": 0 if self.plan is None else len(self.plan.volumes),
             "frames": sum(i.frames for i in self.instances),

@@ -136,6 +136,31 @@ def test_a_series_of_several_volumes_says_so(
     assert "8x8  6 slices in 2 volumes, 2 mm, 6 frames" in capsys.readouterr().out
 
 
+def test_a_4d_series_gives_its_slices_and_time_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """3 time points (TR 2 s) at the same 5 positions: one 4-D volume of 5 slices x 3 time
+    points (the line said '15 slices', as if one 3-D volume held them)."""
+    import numpy as np
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    series, images = generate_uid(), []
+    for t in range(3):
+        for z in range(5):
+            ds = G.plane((0.0, 0.0, 2.0 * z), series=series, sop_class=G.MR)
+            ds.RepetitionTime, ds.AcquisitionTime = 2000.0, f"1200{2 * t:02d}"
+            ds.TemporalPositionIdentifier = t + 1
+            ds.PixelData = np.full((8, 8), 10 * t + z, np.uint16).tobytes()
+            images.append(ds)
+    assert main(["inspect", str(G.save(tmp_path / "src", images)), "--json"]) == 0
+    (found,) = json.loads(capsys.readouterr().out)["patients"][0]["studies"][0]["series"]
+    assert (found["slices"], found["time_points"], found["volumes"]) == (15, 3, 1)
+    assert main(["inspect", str(tmp_path / "src")]) == 0
+    assert "8x8  5 slices x 3 time points, 2 mm, 15 frames" in capsys.readouterr().out
+
+
 def test_transfer_syntaxes_are_named_not_given_as_uids(
     study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

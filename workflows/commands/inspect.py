@@ -87,11 +87,14 @@ def _text(summary: dict[str, Any]) -> str:
             lines.append(f"  study {study['study_key']}")
             for s in study["series"]:
                 spacing = "" if s["spacing_mm"] is None else f", {s['spacing_mm']:g} mm"
+                slices = counted(s["slices"], "slice")
+                if (times := s.get("time_points", 1)) > 1:  # 15 images: 5 slices x 3
+                    slices = f"{counted(s['slices'] // times, 'slice')} x {times} time points"
                 if s["volumes"] > 1:  # the slices are those of all its volumes
                     spacing = f" in {counted(s['volumes'], 'volume')}{spacing}"
                 lines.append(
                     f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
-                    f"{s['size']}  {counted(s['slices'], 'slice')}{spacing}, "
+                    f"{s['size']}  {slices}{spacing}, "
                     f"{counted(s['frames'], 'frame')}, "
                     f"{' / '.join(map(_syntax_name, s['transfer_syntax']))}"
                     + "".join(f"; lossy: {said}" for said in s["lossy"])
