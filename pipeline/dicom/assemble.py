@@ -35,6 +35,7 @@ from pipeline.dicom.colocated import (
     acquisition_order,
     colocated_stacks,
     day_times,
+    position_places,
     same_positions,
     unplaced_slices,
 )
@@ -263,7 +264,8 @@ def _plan_oriented(
 ) -> list[VolumePlan]:
     normal = geometry.slice_normal(frames[group[0]].orientation)  # type: ignore[arg-type]
     dist = {k: float(np.dot(frames[k].position, normal)) for k in group}  # type: ignore[arg-type]
-    blocks, what = side_by_side(frames, group, dist, normal)
+    places = position_places(frames, group, dist)  # co-located frames: by both steps below
+    blocks, what = side_by_side(frames, group, places, normal)
     if what:
         plan.notes.append(what)
         return [v for b in blocks for v in _plan_oriented(frames, b, policy, plan)]
@@ -271,7 +273,7 @@ def _plan_oriented(
     if what:
         plan.notes.append(f"split: {what} over overlapping ranges, one volume each")
         return [v for r in recons for v in _plan_oriented(frames, r, policy, plan)]
-    stacks, how = colocated_stacks(frames, group, dist)
+    stacks, how = colocated_stacks(frames, group, dist, places)
     for s in stacks:
         s.sort(key=lambda k: dist[k])
     passes, what = split_passes(frames, stacks[0], dist) if len(stacks) == 1 else ([], "")

@@ -65,7 +65,10 @@ def acquisition_order(f: FrameRef) -> tuple[float, int, str, int]:
 
 
 def colocated_stacks(
-    frames: list[FrameRef], group: list[int], dist: dict[int, float]
+    frames: list[FrameRef],
+    group: list[int],
+    dist: dict[int, float],
+    places: list[int] | None = None,
 ) -> tuple[list[list[int]], str]:
     """The stacks of ``group`` (frame indices) and the key that told them apart.
 
@@ -75,9 +78,11 @@ def colocated_stacks(
     every position holds the same number of frames (cardiac phases whose trigger delays
     shift from slice to slice) ranks the frames at each position by its value, as
     acquisition order does, instead of making one stack per value (single-slice volumes).
+    ``places``: :func:`position_places` of ``group``, when the caller has them.
     """
     at: dict[int, list[int]] = defaultdict(list)
-    for k, place in zip(group, position_places(frames, group, dist), strict=True):
+    places = position_places(frames, group, dist) if places is None else places
+    for k, place in zip(group, places, strict=True):
         at[place].append(k)
     depth = max(len(v) for v in at.values())
     if depth == 1:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.dicom.colocated import position_places
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.rounding import in_plane_rounding
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE
@@ -22,9 +21,12 @@ __all__ = ["side_by_side"]
 
 
 def side_by_side(
-    frames: list[FrameRef], group: list[int], dist: dict[int, float], normal: np.ndarray
+    frames: list[FrameRef], group: list[int], places: list[int], normal: np.ndarray
 ) -> tuple[list[list[int]], str]:
     """The blocks of ``group`` (one orientation) side by side at shared slice positions.
+
+    ``places``: each frame's position along ``normal`` as a number, equal for co-located
+    frames (:func:`pipeline.dicom.colocated.position_places`).
 
     Frames are grouped by in-plane origin (their position less its part along ``normal``),
     within half a pixel (or the rounding of positions written to 0.1 mm). Returns the blocks
@@ -41,7 +43,6 @@ def side_by_side(
     iop = np.asarray(first.orientation, dtype=np.float64)
     pixel = 0.5 * min(first.pixel_spacing) if first.pixel_spacing else 0.0
     tol = max(POSITION_TOLERANCE, pixel, in_plane_rounding(positions, iop))
-    places = position_places(frames, group, dist)
     at: dict[int, list[int]] = {}
     for j, place in enumerate(places):
         at.setdefault(place, []).append(j)
