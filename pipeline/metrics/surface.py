@@ -189,11 +189,7 @@ def surface_metrics_per_class(
         If ``true`` or ``pred`` is not integer class indices in ``[0, num_classes)`` (as
         :func:`dice_score`; a 0/255 mask scored its structure as missed).
     """
-    t = as_labels(true, num_classes, "true")
-    p = as_labels(pred, num_classes, "pred")
-    # a value of no class (255 of a 0/255 mask) was background: a "missed" structure, inf
-    check_label_range(t, num_classes, "true")
-    check_label_range(p, num_classes, "pred")
+    t, p = label_maps(true, pred, num_classes)
     first = 0 if include_background else 1
     result: dict[str, list[float]] = {"hd95": [], "msd": []}
     for c in range(first, num_classes):
@@ -201,6 +197,20 @@ def surface_metrics_per_class(
         result["hd95"].append(hd)
         result["msd"].append(msd)
     return result
+
+
+def label_maps(
+    true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both integer label maps as numpy arrays, refused unless class indices in ``[0, K)``.
+
+    A value of no class (255 of a 0/255 mask) was background: a "missed" structure, inf.
+    """
+    t = as_labels(true, num_classes, "true")
+    p = as_labels(pred, num_classes, "pred")
+    check_label_range(t, num_classes, "true")
+    check_label_range(p, num_classes, "pred")
+    return t, p
 
 
 def _hd_and_msd(

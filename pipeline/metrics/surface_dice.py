@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.metrics._arrays import ArrayOrTensor, as_labels, check_label_range
-from pipeline.metrics.surface import surface_distances
+from pipeline.metrics._arrays import ArrayOrTensor
+from pipeline.metrics.surface import label_maps, surface_distances
 
 
 def normalized_surface_dice(
@@ -83,10 +83,7 @@ def surface_dice_per_class(
     or ``0..K-1`` with ``include_background``), as MONAI's ``class_thresholds``. Label maps
     are refused as by :func:`pipeline.metrics.dice_score` (values outside ``[0, K)``).
     """
-    t = as_labels(true, num_classes, "true")
-    p = as_labels(pred, num_classes, "pred")
-    check_label_range(t, num_classes, "true")
-    check_label_range(p, num_classes, "pred")
+    t, p = label_maps(true, pred, num_classes)
     classes = range(0 if include_background else 1, num_classes)
     if isinstance(tolerance, int | float | np.number):
         tolerances = [float(tolerance)] * len(classes)
