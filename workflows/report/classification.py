@@ -91,7 +91,7 @@ def evaluate_classification(
         If the shapes disagree, or ``positive`` is not 0 or 1 for two classes.
     """
     labels, scores = np.asarray(true).astype(np.int64).ravel(), np.asarray(probs, np.float64)
-    k = len(class_names)
+    k, tied = len(class_names), (tied_top(scores), labels.size)  # cases of a tied top, of N
     positive, chosen = _check_inputs(labels, scores, k, positive)
     names = list(ids) if ids is not None else [f"case{i}" for i in range(labels.size)]
     groups = list(patients) if patients is not None else names
@@ -104,8 +104,8 @@ def evaluate_classification(
         "case_unit": "case",
         "num_cases": int(labels.size),
         "num_patients": len(set(groups)),
-        "policy": _policy(class_names, level, validation is not None, (positive, chosen), scores),
-        "prediction_ties": tied_top(scores),
+        "policy": _policy(class_names, level, validation is not None, (positive, chosen), tied),
+        "prediction_ties": tied[0],
         "summary": summary,
         "per_class": per_class,
         "confusion_matrix": cm.tolist(),
@@ -339,7 +339,7 @@ def _policy(
     level: float,
     operating: bool,
     choice: tuple[int, bool],
-    scores: np.ndarray,
+    tied: tuple[int, int],
 ) -> dict[str, str]:
     """The rules behind the figures, as ``metrics.json`` and the report list them.
 
@@ -347,17 +347,17 @@ def _policy(
     then chosen, so its rule is listed; otherwise there is none to describe. With two classes,
     the rule names the positive class (class ``positive``), whose own rates the summary gives.
     ``choice``: that index, and whether the caller chose it (else it is the default, said).
-    ``scores``: the prediction rule counts the cases whose top probability ties.
+    ``tied``: the cases whose top probability ties, of all cases (the prediction rule
+    counts them).
     """
     k = len(class_names)
     positive, chosen = choice
     operating = operating and k == 2
-    ties = tied_top(scores)
+    ties, n = tied
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
-        "prediction": _ARGMAX
-        + (f": {ties} of {len(scores)} cases" if scores is not None and ties else ""),
+        "prediction": _ARGMAX + (f": {ties} of {n} cases" if ties else ""),
         "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
         "the classes in the truth or the predictions, an undefined rate counting 0 "
         "(scikit-learn and torchmetrics zero_division=0)",
