@@ -49,3 +49,31 @@ def test_a_caught_warning_keeps_each_volumes_own_problems() -> None:
         "split: 2; resampled: 1 gap; odd header",
         "split: 2; odd header",
     ]
+
+
+def test_images_in_no_volume_are_not_called_volume_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows of a series' images in no volume (``volume`` empty: a copy of a slice with
+    other pixels, written per file) were said as ``volume 0``, so the line read ``volume 0:
+    ... | volume 0: ...``, two different sets of problems under one name."""
+    import copy
+
+    uid = generate_uid()
+    files = [G.plane((0.0, 0.0, z), series=uid) for z in (0.0, 1.0, 2.0)]
+    stray = copy.deepcopy(files[1])  # the middle slice again, its UID too, other pixels:
+    stray.PixelData = bytes(len(stray.PixelData))  # written per file, in no volume
+    src = G.save(tmp_path / "scans", [*files, stray])
+    out = tmp_path / "npy"
+    main(["convert", str(src), str(out), "--format", "npy", "--quiet"])
+    rows: dict[str, list[str]] = {}  # each volume's problems over its rows, once each
+    with (out / "manifest.csv").open(newline="") as fh:
+        for r in csv.DictReader(fh):
+            said = rows.setdefault(r["volume"], [])
+            said += [p for p in r["problems"].split("; ") if p not in said]
+    assert sorted(rows) == ["", "0"], rows  # three slices stacked, the copy in no volume
+    warning = next(line for line in capsys.readouterr().err.splitlines()
+                   if line.startswith(f"warning: series {hash_key(uid)}: "))  # fmt: skip
+    said = warning.removeprefix(f"warning: series {hash_key(uid)}: ").rsplit(" (series of", 1)[0]
+    volumes = f"volume 0: {'; '.join(rows['0'])} | images in no volume: {'; '.join(rows[''])}"
+    assert said == volumes, said

@@ -103,11 +103,16 @@ def register(sub: Any) -> None:
 
 def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
     """A series' problems; of a series whose volumes differ in them, each volume's apart
-    (``volume 0: tilt corrected: 15.0 degrees | volume 1: no problem``)."""
+    (``volume 0: tilt corrected: 15.0 degrees | volume 1: no problem``), then those of its
+    images in no volume (the manifest's ``volume`` empty: written per file, e.g. a copy
+    without a position), which are not volume 0's."""
     if not volumes:
         return "; ".join(problems)
-    ordered = sorted(volumes.items(), key=lambda item: int(item[0] or 0))
-    return " | ".join(f"volume {v or 0}: {'; '.join(p) or 'no problem'}" for v, p in ordered)
+    ordered = sorted(volumes.items(), key=lambda item: (item[0] == "", int(item[0] or 0)))
+    return " | ".join(
+        f"{f'volume {v}' if v else 'images in no volume'}: {'; '.join(p) or 'no problem'}"
+        for v, p in ordered
+    )
 
 
 def run(args: argparse.Namespace) -> int:
