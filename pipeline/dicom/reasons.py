@@ -40,7 +40,21 @@ def read_failure(err: BaseException, text: str) -> str:
         return f"an element's length does not fit its Value Representation: {_first(text)}"
     if "Unknown Value Representation" in text:
         return f"damaged header: {text} (not a DICOM VR)"
+    if isinstance(err, ValueError) and "null character" in text and _raised_in(err, "charset"):
+        return ("SpecificCharacterSet (0008,0005) holds a NUL byte inside its value (not only as "
+                "trailing padding): no character set can be looked up for the text values; "
+                "damaged header")  # fmt: skip
     return text or "the reader gave no reason"
+
+
+def _raised_in(err: BaseException, module: str) -> bool:
+    """Whether ``err`` was raised inside pydicom's ``module`` (``pydicom/<module>.py``)."""
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith(f"pydicom/{module}.py"):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def unexpected_failure(err: BaseException, text: str) -> str:

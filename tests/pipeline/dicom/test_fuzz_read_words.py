@@ -138,3 +138,27 @@ def test_what_every_plugin_said_is_one_line(tmp_path: Path) -> None:
         "Invalid segment offset found in the RLE header; pydicom: The number of RLE segments "
         "in the pixel data doesn't match the expected amount (0 vs. 2 segments)"
     }
+
+
+def test_nul_byte_inside_specific_character_set_is_named(tmp_path: Path) -> None:
+    """A NUL inside SpecificCharacterSet (``ISO_IR\\0100``; one flipped byte, found by
+    fuzzing pydicom's test files): pydicom's codec lookup raises ``ValueError: embedded null
+    character``, which ``errors.csv`` showed as it was ("unreadable DICOM header: embedded
+    null character"), naming neither the attribute nor the damage. Trailing NULs are padding
+    pydicom strips (read as ``ISO_IR 100``), so they are no problem."""
+    damaged, padded = _ct(), _ct()
+    damaged.SpecificCharacterSet = padded.SpecificCharacterSet = "ISO_IR 100"
+    src = write_folder(tmp_path / "src", damaged=damaged, padded=padded)
+    for name, value in (("damaged", b"ISO_IR\x00100"), ("padded", b"ISO_IR 100\x00\x00")):
+        data = (src / f"{name}.dcm").read_bytes()  # pydicom writes no such value itself
+        assert data.count(b"CS\x0a\x00ISO_IR 100") == 1
+        data = data.replace(b"CS\x0a\x00ISO_IR 100", b"CS" + bytes([len(value), 0]) + value)
+        (src / f"{name}.dcm").write_bytes(data)
+    expected = {
+        "damaged.dcm": "unreadable DICOM header: SpecificCharacterSet (0008,0005) holds a NUL "
+        "byte inside its value (not only as trailing padding): no character set can be looked "
+        "up for the text values; damaged header"
+    }
+    inspected, converted = _both(src, tmp_path / "out")
+    assert inspected == expected
+    assert converted == expected
