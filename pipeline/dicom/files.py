@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.dicom.byte_order import read_in_byte_order
 from pipeline.dicom.preamble import misplaced_prefix, read_from
-from pipeline.dicom.reasons import charset_warning, read_failure
+from pipeline.dicom.reasons import read_failure, warning_said
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
@@ -144,7 +144,7 @@ def captured_warnings() -> Iterator[list[str]]:
             yield messages
         finally:
             for w in caught:
-                text = sanitize(charset_warning(str(w.message)))
+                text = sanitize(warning_said(str(w.message)))
                 if text not in messages:
                     messages.append(text)
 

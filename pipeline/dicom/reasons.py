@@ -104,6 +104,32 @@ _PATCHED = re.compile(r"Incorrect value for Specific Character Set '([^']*)' - a
 _TERM = re.compile(r"[A-Za-z0-9 _-]{1,24}")
 
 
+_PLUGIN_CHANGED = re.compile(
+    r"The decoding plugin has changed from '(\w+)' to '(\w+)' during the decoding process.*"
+)
+
+
+def warning_said(message: str) -> str:
+    """A warning pydicom raised, in words about the file, before values are hashed.
+
+    :func:`charset_warning`'s character sets, and a change of decoder plugin between frames
+    (pydicom names the plugins in quotes, which would be hashed like values).
+
+    Examples
+    --------
+    >>> warning_said("The decoding plugin has changed from 'pylibjpeg' to 'pydicom' during "
+    ...              "the decoding process - you may get inconsistent inter-frame results")
+    'frames decoded by more than one plugin (pylibjpeg, then pydicom: one failed on some frames): decoders may differ in rounding, so frames may be inconsistent'
+    """  # noqa: E501
+    found = _PLUGIN_CHANGED.fullmatch(message.strip())
+    if found and all(_TERM.fullmatch(name) for name in found.groups()):
+        first, then = found.groups()
+        return (f"frames decoded by more than one plugin ({first}, then {then}: one failed on "
+                "some frames): decoders may differ in rounding, so frames may be "
+                "inconsistent")  # fmt: skip
+    return charset_warning(message)
+
+
 def charset_warning(message: str) -> str:
     """Say pydicom's character set warnings in words about SpecificCharacterSet (0008,0005).
 

@@ -55,3 +55,27 @@ def test_other_words_and_unplain_terms() -> None:
         )
         == "SpecificCharacterSet (0008,0005) ISO IR 100 is misspelt: read as ISO_IR 100"
     )
+
+
+def test_a_change_of_decoder_plugin_between_frames_names_the_plugins() -> None:
+    """pydicom warns when one frame is decoded by another plugin than the frame before (a
+    plugin failed on some frames, pydicom/pixels/decoders/base.py), naming the plugins in
+    quotes; they were hashed like values (``The decoding plugin has changed from '#956c84ad'
+    to '#b96a8bf7' ... consider passing '#25922b83' instead``, found by fuzzing pydicom's
+    test files), so the note said nothing a user could act on."""
+    import warnings
+
+    from pipeline.dicom.files import captured_warnings
+
+    with captured_warnings() as caught:
+        warnings.warn(  # pydicom 3's words, as it raises them
+            "The decoding plugin has changed from 'pylibjpeg' to 'pydicom' during the decoding "
+            "process - you may get inconsistent inter-frame results, consider passing "
+            "'decoding_plugin=\"pydicom\"' instead",
+            UserWarning,
+            stacklevel=1,
+        )
+    assert caught == [
+        "frames decoded by more than one plugin (pylibjpeg, then pydicom: one failed on some "
+        "frames): decoders may differ in rounding, so frames may be inconsistent"
+    ]
