@@ -55,7 +55,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:13p
 dt{color:var(--muted)}dd{margin:0}
 """
 
-_UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", "npv", "f1"}
+_UNIT_INTERVAL = {"dice", "jaccard", "nsd", "sensitivity", "specificity", "precision", "npv", "f1"}
 
 
 def render_report(
@@ -259,10 +259,12 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         header = ["case", "Dice (macro)", *[f"Dice {n}" for n in scored]]
         unit = metrics.get("distance_unit", "mm")
         header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
+        tol = metrics.get("nsd_tolerance_mm")
+        header += [f"NSD {n} (at {tol:g} mm)" for n in scored if "nsd" in ordered[0]]
         rows = [
             [c.get("file") or c["id"], c.get("dice_macro"), *c["dice"].values(),
              *["failed" if n in c.get("surface_failed", ()) else v
-               for n, v in c.get("hd95", {}).items()]]
+               for n, v in c.get("hd95", {}).items()], *c.get("nsd", {}).values()]
             for c in ordered[:limit]
         ]  # fmt: skip
         bars = set(range(1, 2 + len(scored)))

@@ -26,6 +26,7 @@ CARDS = {
         ("dice_dataset_macro", "Dice (pooled voxels)"),
         ("hd95_mean", "HD95 ({unit})"),
         ("msd_mean", "Mean surface distance ({unit})"),
+        ("nsd_mean", "Normalized surface Dice (tolerance {tolerance:g} mm)"),
     ],
 }
 
@@ -86,6 +87,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     intervals = metrics.get("intervals", {})
     unit = metrics.get("distance_unit", "mm")
     cases = case_word(metrics)
+    words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0)}
     out = []
     for key, label in CARDS.get(task, []):
         if key not in summary:
@@ -110,9 +112,11 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                 f"{'excluded' if _failures(metrics) == 'exclude' else 'scored as diagonal'})"
             )
             notes.append(_class_means(metrics, prefix))
+        if key == "nsd_mean":  # bounded: a miss is a 0 in the mean, not a failure left out
+            notes += ["a class in one mask only scores 0", _class_means(metrics, "nsd")]
         note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
-            f"<div class='card'><div class='k'>{esc(label.format(unit=unit, cases=cases))}</div>"
+            f"<div class='card'><div class='k'>{esc(label.format(**words))}</div>"
             f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]

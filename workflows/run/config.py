@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,6 +176,19 @@ class EvaluateConfig(_Strict):
         "sensitivity, specificity, PPV, NPV and operating point are given (name or index; "
         "default: class 1)")  # fmt: skip
     explain: int = Field(2, ge=0, description="test cases shown with saliency maps (0: none)")
+    nsd_tolerance_mm: float | None = Field(None, description="segmentation: also the normalized "
+        "surface Dice at this tolerance in mm (boundary within it counts as agreeing); null: "
+        "none")  # fmt: skip
+
+    @field_validator("nsd_tolerance_mm")
+    @classmethod
+    def _nsd_tolerance(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"evaluate.nsd_tolerance_mm must be a distance in mm above 0 (e.g. 2.0: the "
+                f"boundary within 2 mm counts as agreeing); got {value}"
+            )
+        return value
 
 
 class ReportConfig(_Strict):
@@ -259,6 +273,9 @@ class RunConfig(_Strict):
             )
         if self.evaluate.positive_class is not None and self.task != "classification":
             raise ValueError("evaluate.positive_class is for classification (two classes)")
+        if self.evaluate.nsd_tolerance_mm is not None and self.task != "segmentation":
+            raise ValueError("evaluate.nsd_tolerance_mm (normalized surface Dice) is for "
+                             "segmentation; remove it from a classification config")  # fmt: skip
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
         sc.check_images_window(self.data.kind, self.convert.window)

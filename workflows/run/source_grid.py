@@ -36,7 +36,7 @@ log = logging.getLogger("radpipe")
 #: The headline figures kept from the model-grid scoring (``metrics.json`` ``model_grid``).
 MODEL_GRID_KEYS = (
     "dice_case_mean", "dice_dataset_macro", "jaccard_case_mean", "jaccard_dataset_macro",
-    "hd95_mean", "msd_mean",
+    "hd95_mean", "msd_mean", "nsd_mean",
 )  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def score_segmentation(
     grid = [case(i, pred.truth[i], labels[i], m.get("spacing"), regions[i])
             for i, m in enumerate(pred.meta)]  # fmt: skip
     scoring = {"include_background": e.include_background, "empty": e.empty,
-               "failures": e.surface_failures}  # fmt: skip
+               "failures": e.surface_failures, "nsd_tolerance": e.nsd_tolerance_mm}  # fmt: skip
     if pred.source is None:
         metrics = evaluate_segmentation(grid, k, names, **scoring, **intervals, grid=pred.grid)
         metrics |= {"grid": pred.grid, "postprocess": record}
