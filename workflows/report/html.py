@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.words import counted
 from workflows.report import sections
+from workflows.report.positive import figure_named
 from workflows.report.sections import esc, fmt, html_table
 
 _CSS = """
@@ -170,7 +171,8 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     summary = metrics.get("summary") or {}
     if summary:
         out.append("<h2>Summary</h2>")
-        out.append(html_table(["metric", "value"], [[k, v] for k, v in summary.items()], {1}))
+        rows = [[figure_named(k, metrics), v] for k, v in summary.items()]  # + positive class
+        out.append(html_table(["metric", "value"], rows, {1}))
     return "\n".join(out)
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_class_said
+
 #: Headline cards: (summary key, label); ``{unit}`` is the distance unit.
 CARDS = {
     "classification": [
@@ -105,6 +107,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
+        elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
+            notes.append(f"positive class: {said}")  # ROC AUC, average precision
         prefix = key.removesuffix("_mean")
         if f"{prefix}_failed" in summary:
             notes.append(
@@ -135,8 +139,6 @@ def _called_at(metrics: Mapping[str, Any]) -> str:
     """What a binary run's headline sensitivity and specificity are computed at: which class
     is positive, called by argmax, not at the operating point the report also shows (until
     2026-12-02 the cards said neither, beside the operating point's other figures)."""
-    from workflows.report.positive import positive_class_said
-
     positive = positive_class_said(metrics)  # "(by default: class 1, not ...)" unchosen
     if positive is None:
         return ""
@@ -237,7 +239,8 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
     header = ["figure", "estimate", "low", "high", "level", "method", "resamples (valid)",
               "patients", "seed"]  # fmt: skip
     rows = [
-        [key, ci.get("estimate"), ci.get("low"), ci.get("high"), f"{ci.get('level', 0):.0%}",
+        [figure_named(key, metrics), ci.get("estimate"), ci.get("low"), ci.get("high"),
+         f"{ci.get('level', 0):.0%}",
          "; ".join(str(part) for part in (ci.get("method"), ci.get("note")) if part),
          f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
          ci.get("n_groups", "–"), ci.get("seed", "–")]
@@ -256,7 +259,11 @@ def cross_validation_section(metrics: Mapping[str, Any]) -> str:
     stats = ("mean", "std", "min", "max")
     header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
     rows = [
-        [key, *[fold.get(key) for fold in folds], *[values.get(s) for s in stats]]
+        [
+            figure_named(key, metrics),
+            *[fold.get(key) for fold in folds],
+            *[values.get(s) for s in stats],
+        ]
         for key, values in spread.items()
     ]
     note = (
