@@ -129,7 +129,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         f"{fmt(metrics.get('num_cases'))}</div><div class='ci'>"
         + esc(", ".join(f"{v} {k}" for k, v in counts if v is not None))
         + (f"; {metrics['num_slices']} slices" if metrics.get("num_slices") else "")
-        + esc(_grid_note(metrics))
+        + esc(_grid_note(metrics) + _voxel_ties(metrics))
         + "</div></div>"
     )
     return f"<section class='cards'>{''.join(out)}</section>"
@@ -164,6 +164,18 @@ def _grid_note(metrics: Mapping[str, Any]) -> str:
         f"{fmt(summary.get('dice_case_mean'))}, dataset Dice "
         f"{fmt(summary.get('dice_dataset_macro'))})"
     )
+
+
+def _voxel_ties(metrics: Mapping[str, Any]) -> str:
+    """A segmentation's voxels whose top probability tied (the argmax gave each the lower
+    class index), for the Evaluated card; "" when none did."""
+    voxels = metrics.get("prediction_ties") if metrics.get("task") == "segmentation" else 0
+    if not voxels:
+        return ""
+    names = metrics.get("class_names") or ["class 0"]
+    samples = metrics.get("prediction_ties_samples")
+    return (f"; {voxels} voxels in {samples} samples tied between classes on their top "
+            f"probability: called the lower class ({names[0]} first)")  # fmt: skip
 
 
 def _failures(metrics: Mapping[str, Any]) -> str:
