@@ -18,7 +18,6 @@ from typing import Any
 
 from pipeline.words import counted
 from workflows.report import sections
-from workflows.report.positive import figure_named
 from workflows.report.sections import esc, fmt, html_table
 
 _CSS = """
@@ -167,11 +166,12 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     keys = list(next(iter(per_class.values())).keys())
     bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
     rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
-    out = ["<h2>Metrics by class</h2>", html_table(["class", *keys], rows, bars)]
+    header = ["class", *[sections.figure_label(k, metrics) for k in keys]]  # units named
+    out = ["<h2>Metrics by class</h2>", html_table(header, rows, bars)]
     summary = metrics.get("summary") or {}
     if summary:
         out.append("<h2>Summary</h2>")
-        rows = [[figure_named(k, metrics), v] for k, v in summary.items()]  # + positive class
+        rows = [[sections.figure_label(k, metrics), v] for k, v in summary.items()]
         out.append(html_table(["metric", "value"], rows, {1}))
     return "\n".join(out)
 

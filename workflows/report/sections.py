@@ -33,6 +33,18 @@ CARDS = {
 }
 
 
+def figure_label(key: str, metrics: Mapping[str, Any]) -> str:
+    """A ``metrics.json`` key as the report's tables name it: a distance with its unit
+    (``hd95_mean (mm)``; it was a bare ``hd95_mean``), NSD with its tolerance, a figure of a
+    two-class run's positive class with that class (:func:`figure_named`)."""
+    if key in ("hd95_mean", "msd_mean"):
+        unit = metrics.get("distance_unit", "mm")
+        return f"{key} ({'voxels' if unit == 'voxel' else unit})"
+    if key == "nsd_mean" and metrics.get("nsd_tolerance_mm") is not None:
+        return f"{key} (tolerance {float(metrics['nsd_tolerance_mm']):g} mm)"
+    return figure_named(key, metrics)
+
+
 def case_word(metrics: Mapping[str, Any]) -> str:
     """What a case is, for the report's words: ``image`` for a segmentation whose every
     evaluated sample is 2-D (``(C, H, W)`` in ``data.image_shapes``; each is its own case),
@@ -251,7 +263,7 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
     header = ["figure", "estimate", "low", "high", "level", "method", "resamples (valid)",
               "patients", "seed"]  # fmt: skip
     rows = [
-        [figure_named(key, metrics), ci.get("estimate"), ci.get("low"), ci.get("high"),
+        [figure_label(key, metrics), ci.get("estimate"), ci.get("low"), ci.get("high"),
          f"{ci.get('level', 0):.0%}",
          "; ".join(str(part) for part in (ci.get("method"), ci.get("note")) if part),
          f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
@@ -272,7 +284,7 @@ def cross_validation_section(metrics: Mapping[str, Any]) -> str:
     header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
     rows = [
         [
-            figure_named(key, metrics),
+            figure_label(key, metrics),
             *[fold.get(key) for fold in folds],
             *[values.get(s) for s in stats],
         ]
