@@ -211,8 +211,11 @@ def nsd_policy(tolerance: float | None, unit: str) -> dict[str, str]:
 
 
 _EMPTY_MEANING = {
-    "nan": "class absent from truth and prediction: null, skipped in averages",
-    "one": "class absent from truth and prediction: scored 1.0",
+    "nan": "class absent from truth and prediction: null, skipped in averages (not MONAI's "
+    "DiceMetric ignore_empty=True, which also makes a false positive on an empty truth null: "
+    "here it is 0)",
+    "one": "class absent from truth and prediction: scored 1.0 (as MONAI's DiceMetric "
+    "ignore_empty=False)",
     "zero": "class absent from truth and prediction: scored 0.0",
 }
 _FAILURES = {
