@@ -49,3 +49,15 @@ def test_the_empty_policy_against_monai(empty: str) -> None:
         assert ours[1] == 0.0 and np.isnan(monai[1])  # the one place they differ
         assert ours[2:] == pytest.approx(monai[2:])
         assert "not MONAI's DiceMetric ignore_empty=True" in m["policy"]["empty_meaning"]
+
+
+def test_each_class_mean_says_how_many_volumes_it_averages() -> None:
+    """A class mean over the volumes that have the class (empty: nan) said with its count:
+    lesion in 3 of the 4 volumes (both-empty left out), so its mean is (0 + 0 + 18/19) / 3."""
+    m = evaluate_segmentation(_cases(), 2, ["background", "lesion"], n_resamples=0, surface=False)
+    lesion = m["per_class"]["lesion"]
+    assert lesion["dice_case_n"] == 3
+    assert lesion["dice_case_mean"] == pytest.approx((0 + 0 + 18 / 19) / 3)
+    one = evaluate_segmentation(_cases(), 2, ["background", "lesion"], n_resamples=0,
+                                surface=False, empty="one")  # fmt: skip
+    assert one["per_class"]["lesion"]["dice_case_n"] == 4

@@ -40,6 +40,8 @@ def summaries(
             "dice_dataset": result["dice"][c],
             "jaccard_dataset": result["jaccard"][c],
             "dice_case_mean": nanmean([r["dice"][name] for r in rows]),
+            # volumes whose Dice of this class is defined (empty="nan": not in neither mask)
+            "dice_case_n": int(np.isfinite([float(r["dice"][name]) for r in rows]).sum()),
             "jaccard_case_mean": nanmean([r["jaccard"][name] for r in rows]),
             "sensitivity": result["sensitivity"][c],
             "precision": result["precision"][c],
