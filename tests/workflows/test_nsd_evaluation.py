@@ -115,3 +115,25 @@ def test_config_refuses_a_tolerance_that_is_no_distance(value: str) -> None:
     classify = config.with_name("xray_classify.yaml")
     with pytest.raises(ConfigError, match=r"nsd_tolerance_mm .*is for segmentation"):
         load_config(classify, ["evaluate.nsd_tolerance_mm=2"])
+
+
+def test_a_run_scores_nsd_end_to_end(tmp_path: Path) -> None:
+    """``evaluate.nsd_tolerance_mm`` through ``radpipe run`` on PNG images with a spacing:
+    metrics.json and report.html carry NSD at the tolerance, in mm."""
+    from tests.runner.conftest import read_rows, write_rows
+    from tests.runner.test_untrained_seg_class import _config, _study
+    from workflows.run.config import validate_config
+    from workflows.run.runner import run_study
+
+    listed = _study(tmp_path, outside=1)
+    write_rows(listed, [r | {"spacing": "0.5x0.8"} for r in read_rows(listed)])  # mm
+    raw = _config(tmp_path, listed)
+    raw["evaluate"] = {"nsd_tolerance_mm": 1.5, "bootstrap": 0, "explain": 0}
+    raw["report"] = {"enabled": True, "images": False}
+    outcome = run_study(validate_config(raw), progress=False)
+    assert outcome is not None
+    m = json.loads((outcome.run_dir / "metrics.json").read_text())
+    assert m["distance_unit"] == "mm" and m["nsd_tolerance_mm"] == 1.5
+    assert "nsd_mean" in m["summary"] and "class1" in m["per_case"][0]["nsd"]
+    html = (outcome.run_dir / "report.html").read_text()
+    assert "Normalized surface Dice (tolerance 1.5 mm)" in html
