@@ -28,7 +28,7 @@ from pipeline.metrics import (
     undefined_auc_reason,
 )
 from pipeline.metrics._arrays import tied_top
-from pipeline.metrics.calibration import OperatingRule
+from pipeline.metrics.calibration import CALIBRATION_BINS, OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
 from workflows.report.positive import DEFAULT_POSITIVE, default_note
 
@@ -372,8 +372,8 @@ def _policy(
         "non_finite": "a NaN or infinite probability is an error, never a prediction",
         "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
         "average_precision": "scikit-learn average_precision_score, one-vs-rest",
-        "calibration": "Brier score (scikit-learn brier_score_loss); ECE over 10 equal-width "
-        "bins of the top-class probability",
+        "calibration": "Brier score (scikit-learn brier_score_loss); ECE of the top-class "
+        f"probability over {CALIBRATION_BINS}",
         "intervals": f"{level:.0%} {BOOTSTRAP_METHOD}"
         + ("; ROC AUC also by DeLong's method" if k == 2 else "")
         + "; a resample lacking a class of the test cases gives no balanced accuracy, macro "
