@@ -103,14 +103,16 @@ def test_nsd_interval_and_report_name_the_tolerance(tmp_path: Path) -> None:
     assert written["nsd_tolerance_mm"] == 2.0
 
 
-@pytest.mark.parametrize("value", ["0", "-1", ".nan", ".inf"])
+@pytest.mark.parametrize("value", ["0", "-1", ".nan", ".inf", "true", "abc", "[2]", "'2'"])
 def test_config_refuses_a_tolerance_that_is_no_distance(value: str) -> None:
     from pipeline.errors import ConfigError
     from workflows.run.config import load_config
 
     config = Path(__file__).parents[2] / "configs" / "mr_segment_unet.yaml"
-    with pytest.raises(ConfigError, match=r"nsd_tolerance_mm must be a distance in mm above 0"):
+    with pytest.raises(ConfigError, match=r"nsd_tolerance_mm: must be a distance in mm above 0"):
         load_config(config, [f"evaluate.nsd_tolerance_mm={value}"])
+    with pytest.raises(ConfigError, match=r"written as a number without its unit \(2\)"):
+        load_config(config, ["evaluate.nsd_tolerance_mm=2mm"])
     assert load_config(config, ["evaluate.nsd_tolerance_mm=2"]).evaluate.nsd_tolerance_mm == 2.0
     classify = config.with_name("xray_classify.yaml")
     with pytest.raises(ConfigError, match=r"nsd_tolerance_mm .*is for segmentation"):

@@ -180,15 +180,17 @@ class EvaluateConfig(_Strict):
         "surface Dice at this tolerance in mm (boundary within it counts as agreeing); null: "
         "none")  # fmt: skip
 
-    @field_validator("nsd_tolerance_mm")
+    @field_validator("nsd_tolerance_mm", mode="before")
     @classmethod
-    def _nsd_tolerance(cls, value: float | None) -> float | None:
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError(
-                f"evaluate.nsd_tolerance_mm must be a distance in mm above 0 (e.g. 2.0: the "
-                f"boundary within 2 mm counts as agreeing); got {value}"
-            )
-        return value
+    def _nsd_tolerance(cls, value: Any) -> Any:
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is None or (numeric and math.isfinite(value) and value > 0):
+            return value
+        text = str(value).strip().lower()
+        number = text.removesuffix("mm").strip()
+        unit = f" without its unit ({number})" if text.endswith("mm") and number else ""
+        raise ValueError(f"must be a distance in mm above 0, written as a number{unit} (e.g. "
+                         f"2.0: boundaries within 2 mm agree); got {value!r}")  # fmt: skip
 
 
 class ReportConfig(_Strict):
