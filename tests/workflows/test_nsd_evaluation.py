@@ -17,6 +17,7 @@ import pytest
 
 import pipeline.metrics.surface as surface_module
 from workflows.report.results import evaluate_segmentation, write_metrics, write_report
+from workflows.run.summary import headline
 
 SPACING = (2.5, 0.8, 1.3)  # (z, y, x) mm
 
@@ -101,6 +102,8 @@ def test_nsd_interval_and_report_name_the_tolerance(tmp_path: Path) -> None:
     assert "normalized surface Dice at a tolerance of 2 mm" in text  # how it was computed
     written = json.loads((run / "metrics.json").read_text())
     assert written["nsd_tolerance_mm"] == 2.0
+    printed = headline(written)  # radpipe run's line of test figures
+    assert printed["nsd_mean_at_2mm"] == pytest.approx(m["summary"]["nsd_mean"])
 
 
 @pytest.mark.parametrize("value", ["0", "-1", ".nan", ".inf", "true", "abc", "[2]", "'2'"])
