@@ -42,3 +42,22 @@ def test_distances_are_named_with_their_unit_in_every_table(tmp_path: Path) -> N
     m = evaluate_segmentation(_cases(None), 2, ["background", "lesion"], n_resamples=0)
     write_metrics(tmp_path / "voxel", m)
     assert "hd95_mean (voxels) 1.000" in _text(tmp_path / "voxel")
+
+
+def test_dice_cards_say_they_average_the_classes(tmp_path: Path) -> None:
+    """Two foreground classes: the pooled Dice card is the mean of the two classes' pooled Dice
+    (macro), and says so; by hand: organ 4x4 found whole (1.0), lesion 2x2 against a 2x2
+    shifted one column (2 of 4 overlap: 2*2 / 8 = 0.5), macro 0.75."""
+    t = np.zeros((12, 12), np.int64)
+    t[1:5, 1:5] = 1
+    t[7:9, 7:9] = 2
+    p = t.copy()
+    p[7:9, 7:10] = 0
+    p[7:9, 8:10] = 2
+    m = evaluate_segmentation([("a", t, p, (1.0, 1.0))], 3, ["background", "organ", "lesion"],
+                              n_resamples=0)  # fmt: skip
+    assert m["summary"]["dice_dataset_macro"] == 0.75
+    write_metrics(tmp_path / "run", m)
+    text = _text(tmp_path / "run")
+    assert "Dice (pooled voxels; macro over 2 classes) 0.750" in text
+    assert "Dice (mean of volumes; macro over 2 classes) 0.750" in text

@@ -23,9 +23,9 @@ CARDS = {
         ("average_precision_macro", "Average precision"),
     ],
     "segmentation": [
-        ("dice_case_mean", "Dice (mean of {cases}s)"),
-        ("dice_patient_mean", "Dice (mean of patients)"),
-        ("dice_dataset_macro", "Dice (pooled voxels)"),
+        ("dice_case_mean", "Dice (mean of {cases}s{classes})"),
+        ("dice_patient_mean", "Dice (mean of patients{classes})"),
+        ("dice_dataset_macro", "Dice (pooled voxels{classes})"),
         ("hd95_mean", "HD95 ({unit})"),
         ("msd_mean", "Mean surface distance ({unit})"),
         ("nsd_mean", "Normalized surface Dice (tolerance {tolerance:g} mm)"),
@@ -101,7 +101,9 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     intervals = metrics.get("intervals", {})
     unit = metrics.get("distance_unit", "mm")
     cases = case_word(metrics)
-    words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0)}
+    scored = len(metrics.get("per_class") or {})  # several: each Dice is a macro mean of them
+    words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0),
+             "classes": f"; macro over {scored} classes" if scored > 1 else ""}  # fmt: skip
     out = []
     for key, label in CARDS.get(task, []):
         if key not in summary:
