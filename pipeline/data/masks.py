@@ -112,20 +112,34 @@ def mask_classes(
     raise RadpipeError(
         f"{name}: mask values {{{shown}}} are neither class indices 0..{max_classes - 1} nor a "
         "binary 0/255 (or 0/1) mask; map them explicitly with data.mask_values, e.g. "
-        f"{{{_example(found)}}}."
+        f"{{{_example(found)}}}." + (_VOID if 255 in present else "")
     )
 
 
 def _mapped(arr: np.ndarray, found: np.ndarray, name: str, values: Mapping[int, int]) -> np.ndarray:
     unknown = [v for v in found.tolist() if v not in values]
     if unknown:
+        white = 255 in unknown and 0 in values  # a 0/255 mask where 0/1 ones were mapped
         raise RadpipeError(
             f"{name}: mask values {unknown[:12]} are not in data.mask_values "
-            f"(which maps {sorted(values)})."
+            f"(which maps {sorted(values)})." + (_WHITE if white else "")
         )
     lut_keys = np.array(sorted(values), dtype=np.float64)
     lut_vals = np.array([values[int(k)] for k in lut_keys], dtype=np.uint8)
     return lut_vals[np.searchsorted(lut_keys, arr)]
+
+
+#: Why a mask may hold 255 beside other values, and what to write.
+_VOID = (
+    " 255 beside other values is a 0/255 (white on black) mask mixed with other labels in one "
+    "file, or 255 marking pixels to ignore (Pascal VOC's void): say which class it is, e.g. "
+    "255: 1 in data.mask_values if it is foreground."
+)
+_WHITE = (
+    " 255 is the foreground of a 0/255 (white on black) mask: add 255: 1 to data.mask_values, "
+    "or leave data.mask_values out (a mask holding only 0 and 255, or only 0 and 1, is then "
+    "read as background and foreground)."
+)
 
 
 def _example(found: np.ndarray) -> str:

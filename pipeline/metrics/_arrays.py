@@ -276,17 +276,22 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def tied_top(scores: np.ndarray) -> int:
+def tied_top(scores: np.ndarray, axis: int = 1, where: np.ndarray | None = None) -> int:
     """How many rows of ``(N, K)`` scores share their largest value between classes.
 
     The prediction is the argmax, and an exact tie (0.5 / 0.5 from equal logits) goes to the
     lowest class index, as numpy's, torch's and scikit-learn's ``predict_proba`` argmax do;
-    the count lets evaluation and prediction say how many cases that rule decided.
+    the count lets evaluation and prediction say how many cases that rule decided. ``axis``
+    is the class axis (0 for a segmentation's ``(K, *spatial)`` map: tied voxels), and
+    ``where`` (bool, the other axes' shape) the elements counted (``None``: all).
 
     Examples
     --------
     >>> tied_top(np.array([[0.5, 0.5], [0.4, 0.6], [0.3, 0.7]]))
     1
+    >>> tied_top(np.array([[[0.5, 0.2]], [[0.5, 0.8]]]), axis=0)  # (K=2, 1, 2): one voxel
+    1
     """
-    top = scores.max(axis=1, keepdims=True)
-    return int(np.count_nonzero((scores == top).sum(axis=1) > 1))
+    top = scores.max(axis=axis, keepdims=True)
+    tied = (scores == top).sum(axis=axis) > 1
+    return int(np.count_nonzero(tied if where is None else tied & where))

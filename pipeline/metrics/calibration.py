@@ -28,6 +28,13 @@ from pipeline.words import word
 
 OperatingRule = Literal["youden", "sensitivity"]
 
+#: How probabilities are binned, for the policy that ``metrics.json`` gives (scikit-learn's
+#: ``np.searchsorted(edges[1:-1], p)``: a probability on an edge is in the lower bin).
+CALIBRATION_BINS = (
+    "10 equal-width bins closed on the right, as scikit-learn's calibration_curve bins them "
+    "((0.4, 0.5] holds 0.5; the first is [0, 0.1])"
+)
+
 
 def calibration_summary(
     true: np.ndarray, probs: np.ndarray, *, n_bins: int = 10, positive: int = 1

@@ -177,11 +177,15 @@ def surface_metrics_per_class(
     *,
     include_background: bool = False,
     percentile: float = 95.0,
+    tolerance: float | None = None,
 ) -> dict[str, list[float]]:
-    """HD95 and mean surface distance for each class of two integer label maps.
+    """HD95, mean surface distance and (with ``tolerance``) NSD for each class of two label maps.
 
     Returns ``{"hd95": [...], "msd": [...]}`` (one value per scored class; NaN for a class
-    absent from both, ``inf`` for a class absent from exactly one).
+    absent from both, ``inf`` for a class absent from exactly one) and, when ``tolerance``
+    (in the spacing's unit) is given, ``"nsd"``: the normalized surface Dice at it (NaN when
+    absent from both, 0 when absent from one). All three come from one computation of the
+    surface distances per class.
 
     Raises
     ------
@@ -192,11 +196,38 @@ def surface_metrics_per_class(
     t, p = label_maps(true, pred, num_classes)
     first = 0 if include_background else 1
     result: dict[str, list[float]] = {"hd95": [], "msd": []}
+    if tolerance is not None:
+        check_tolerance(tolerance)
+        result["nsd"] = []
     for c in range(first, num_classes):
-        hd, msd = _hd_and_msd(*surface_distances(t == c, p == c, spacing), percentile)
+        distances = surface_distances(t == c, p == c, spacing)
+        hd, msd = _hd_and_msd(*distances, percentile)
         result["hd95"].append(hd)
         result["msd"].append(msd)
+        if tolerance is not None:
+            result["nsd"].append(nsd_from_distances(*distances, tolerance))
     return result
+
+
+def nsd_from_distances(forward: np.ndarray, backward: np.ndarray, tolerance: float) -> float:
+    """Normalized surface Dice from both directed distance sets (:func:`surface_distances`).
+
+    The fraction of boundary elements within ``tolerance`` of the other boundary; NaN when
+    both sets are empty, 0 when exactly one is (its distances are infinite).
+    """
+    total = forward.size + backward.size
+    if total == 0:
+        return float("nan")
+    within = np.count_nonzero(forward <= tolerance) + np.count_nonzero(backward <= tolerance)
+    return float(within / total)
+
+
+def check_tolerance(tolerance: float) -> None:
+    """Refuse an NSD tolerance that is negative or not finite."""
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(
+            f"The 'tolerance' parameter must be finite and >= 0 (mm); got {tolerance}."
+        )
 
 
 def label_maps(

@@ -21,7 +21,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.metrics._arrays import ArrayOrTensor
-from pipeline.metrics.surface import label_maps, surface_distances
+from pipeline.metrics.surface import (
+    check_tolerance,
+    label_maps,
+    nsd_from_distances,
+    surface_distances,
+)
 
 
 def normalized_surface_dice(
@@ -59,13 +64,8 @@ def normalized_surface_dice(
     >>> round(normalized_surface_dice(a, b, tolerance=1.0), 4)  # 4 of 6 within 1 element
     0.6667
     """
-    _check_tolerance(tolerance)
-    forward, backward = surface_distances(true, pred, spacing)
-    total = forward.size + backward.size
-    if total == 0:
-        return float("nan")
-    within = np.count_nonzero(forward <= tolerance) + np.count_nonzero(backward <= tolerance)
-    return float(within / total)
+    check_tolerance(tolerance)
+    return nsd_from_distances(*surface_distances(true, pred, spacing), tolerance)
 
 
 def surface_dice_per_class(
@@ -98,10 +98,3 @@ def surface_dice_per_class(
         normalized_surface_dice(t == c, p == c, tol, spacing)
         for c, tol in zip(classes, tolerances, strict=True)
     ]
-
-
-def _check_tolerance(tolerance: float) -> None:
-    if not (np.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(
-            f"The 'tolerance' parameter must be finite and >= 0 (mm); got {tolerance}."
-        )

@@ -40,14 +40,16 @@ def test_segmentation_is_scored_with_the_evaluate_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     seen = _spy(monkeypatch, "evaluate_segmentation")
-    evaluate = {"include_background": True, "empty": "one", "surface_failures": "diagonal"}
+    evaluate = {"include_background": True, "empty": "one", "surface_failures": "diagonal",
+                "nsd_tolerance_mm": 1.5}  # fmt: skip
     config = _config("segmentation", "mlp_segmenter", evaluate)
     probs = np.zeros((1, 2, 4, 4), np.float32)
     pred = Predictions(probs, np.zeros((1, 4, 4), np.int64), ["a"], [probs[0]], [{}], set(), [None])
     study = SimpleNamespace(split=[], class_names=[])
     _score(config, study, pred, None, tmp_path)  # type: ignore[arg-type]
-    assert {k: seen[k] for k in ("include_background", "empty", "failures")} == {
-        "include_background": True, "empty": "one", "failures": "diagonal"}  # fmt: skip
+    assert {k: seen[k] for k in ("include_background", "empty", "failures", "nsd_tolerance")} == {
+        "include_background": True, "empty": "one", "failures": "diagonal",
+        "nsd_tolerance": 1.5}  # fmt: skip
     assert (seen["n_resamples"], seen["seed"], seen["level"]) == (50, 7, 0.9)
 
 

@@ -29,5 +29,7 @@ def test_images_and_masks_of_no_readable_format_are_listed_before_the_run(
         "data.labels: 2 files named in l.csv are of no format radpipe reads (.png, .npy, .nii, "
         ".nii.gz; save JPEG and TIFF files as PNG first): img/1.JPG (line 3), img/2_m.tif "
         "(line 4); data.labels: 1 of 4 images named in l.csv is not loadable (nothing was "
-        "run): img/3.nii.gz (line 5): cannot be read as nii.gz (Empty file: '3.nii.gz')"
-    )
+        "run): img/3.nii.gz (line 5): cannot be read as nii.gz (Empty file: '3.nii.gz'); "
+        "data.labels: 1 of 4 masks named in l.csv cannot be read as class indices (nothing was "
+        "run): img/3_m.npy (line 5): cannot be read as npy (No data left in file)"
+    )  # the empty mask too, before the run (it was found once the run directory was made)

@@ -76,8 +76,8 @@ def test_a_list_of_loadable_images_runs(tmp_path: Path) -> None:
 
 def test_a_mask_that_cannot_be_read_is_named_by_its_path_in_the_list(tmp_path: Path) -> None:
     """Six 8x8 images, each with a mask m.png in its own folder p0/ ... p5/; p3/m.png holds
-    0/128, no class map: refused naming ``p3/m.png`` (it was named ``m.png``, which any of the
-    six is)."""
+    0/128, no class map: refused before the run, naming ``p3/m.png`` and its line (it was
+    named ``m.png``, which any of the six is, once the run directory had been made)."""
     from PIL import Image
 
     rows = []
@@ -91,13 +91,9 @@ def test_a_mask_that_cannot_be_read_is_named_by_its_path_in_the_list(tmp_path: P
     raw = base_config(tmp_path, tmp_path / "runs", kind="images")
     raw["data"].update(source=str(tmp_path), labels=str(write_rows(tmp_path / "l.csv", rows)))
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [8]}}
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps(raw))
-    done = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 1, done.stderr[-2000:]
-    assert "l.csv: 1 of 6 mask files cannot be read as class indices (nothing was trained)" in (
-        done.stderr
-    )
-    assert "\n  p3/m.png: mask values {0, 128} are neither class indices" in done.stderr
-    assert "\n  m.png:" not in done.stderr
+    err = _exit_2(tmp_path, raw, in_process=True)  # exit 2, no run directory
+    assert (
+        "data.labels: 1 of 6 masks named in l.csv cannot be read as class indices (nothing was "
+        "run): p3/m.png (line 5): mask values {0, 128} are neither class indices"
+    ) in err
+    assert " m.png" not in err

@@ -75,10 +75,14 @@ def test_a_bad_value_outside_the_training_masks_is_said_to_be_there(tmp_path: Pa
     raw = _config(tmp_path, _study(tmp_path, outside=3))
     with pytest.raises(RadpipeError) as err:
         run_study(validate_config(raw), progress=False)
+    # now refused before the run directory is made, naming the masks that hold 3 and lines
     assert str(err.value).startswith(
-        "The masks (value 3 in validation or test masks only, in no training mask) hold values "
-        "[0, 1, 3], not consecutive class indices 0..3; map them with data.mask_values"
+        "data.labels: the masks named in list.csv hold values [0, 1, 3], and none holds 2: not "
+        "consecutive class indices 0..3 (nothing was run); map them with data.mask_values"
     )
+    holders = "m6.png (line 8): class 3; m7.png (line 9): class 3; m8.png (line 10): class 3"
+    assert str(err.value).endswith(f"Value 3 is in {holders}; m9.png (line 11): class 3")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_bad_value_in_the_training_masks_is_said_so() -> None:
@@ -100,7 +104,8 @@ def test_an_unreadable_mask_of_an_images_run_is_not_said_unconverted(tmp_path: P
     with pytest.raises(RadpipeError) as err:
         run_study(validate_config(raw), progress=False)
     text = str(err.value)
-    assert text.startswith(
-        "list.csv: 1 of 10 mask files cannot be read as class indices (nothing was trained):"
+    assert text.startswith(  # before the run directory is made, with its line
+        "data.labels: 1 of 10 masks named in list.csv cannot be read as class indices (nothing "
+        "was run): m4.png (line 6): cannot be read as png"
     )
     assert "m4.png" in text and "converted" not in text

@@ -4,6 +4,8 @@ says how many cases that rule decided instead of deciding them silently."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.metrics._arrays import tied_top
@@ -36,3 +38,25 @@ def test_no_tie_is_no_count_and_three_class_ties() -> None:
     m = evaluate_classification([0, 1], np.array([[0.6, 0.4], [0.3, 0.7]]), ["a", "b"],
                                 n_resamples=0)  # fmt: skip
     assert m["prediction_ties"] == 0 and m["policy"]["prediction"].endswith("argmax")
+
+
+def test_predict_warns_of_tied_rows_and_tied_mask_voxels(caplog: Any) -> None:
+    """``radpipe predict``: two of three rows tie (classification); a segmentation's masks
+    with 2 tied voxels in the first and none in the second are said (they went unsaid)."""
+    import logging
+
+    from workflows.run.predict import warn_ties
+
+    rows = [np.array([0.5, 0.5]), np.array([0.2, 0.8]), np.array([0.4, 0.4, 0.2])[:2] / 0.8]
+    first = np.stack([np.full((2, 3), 0.3), np.full((2, 3), 0.7)])
+    first[:, 0, :2] = 0.5  # two voxels 0.5 / 0.5
+    second = np.stack([np.full((2, 3), 0.9), np.full((2, 3), 0.1)])
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        assert warn_ties("classification", rows, ["a", "b"]) == 2
+        assert warn_ties("segmentation", [first, second], ["background", "lesion"]) == 2
+        assert warn_ties("segmentation", [second], ["background", "lesion"]) == 0
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0].startswith("2 of 3 rows tie on their top probability")
+    assert said[1].startswith("2 voxels in 1 of 2 masks tie on their top probability: each is "
+                              "the first of the tied classes (background first)")  # fmt: skip
+    assert len(said) == 2

@@ -70,7 +70,8 @@ def test_a_cross_validated_report_shows_each_fold_and_its_training(tmp_path: Pat
     assert "figure fold 0 fold 1 fold 2 mean std min max" in text
     assert "accuracy 0.500 0.750 1.000 0.750 0.204 0.500 1.000" in text
     # AUC: mean 2.4 / 3 = 0.8, std sqrt((0.175^2 + 0.075^2 + 0.1^2) / 3) = 0.1242
-    assert "roc_auc_macro 0.625 0.875 0.900 0.800 0.124 0.625 0.900" in text
+    said = "roc_auc_macro (positive class: yes (by default: class 1, not no; "
+    assert said + "evaluate.positive_class chooses)) 0.625 0.875 0.900 0.800 0.124 0.625" in text
     # each fold's training: its last epoch and its lowest val_loss (epoch 2: 0.4, 0.5, 0.6)
     assert "fold 0: last epoch 3 0.333 0.700" in text
     assert "fold 1: lowest val_loss 2 0.500 0.500" in text

@@ -28,7 +28,7 @@ from pipeline.metrics import (
     undefined_auc_reason,
 )
 from pipeline.metrics._arrays import tied_top
-from pipeline.metrics.calibration import OperatingRule
+from pipeline.metrics.calibration import CALIBRATION_BINS, OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
 from workflows.report.positive import DEFAULT_POSITIVE, default_note
 
@@ -36,6 +36,8 @@ from workflows.report.positive import DEFAULT_POSITIVE, default_note
 _ARGMAX = ("argmax of probabilities; a tie (0.5 / 0.5) is the lower class index, as numpy, "
            "torch and scikit-learn predict_proba argmax")  # fmt: skip
 _RATES = ("sensitivity", "specificity", "precision", "npv", "f1")
+#: Interval figures defined only on a resample holding every class of the test cases.
+_EVERY_CLASS = frozenset({"balanced_accuracy", "f1_macro", "roc_auc_macro"})
 #: Summary figures that get a bootstrap interval.
 _INTERVAL_KEYS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro")
 
@@ -256,9 +258,15 @@ def _intervals(
         (*_INTERVAL_KEYS, "sensitivity", "specificity") if len(class_names) == 2 else _INTERVAL_KEYS
     )
 
+    present = np.unique(labels)
+
     def stat(idx: np.ndarray) -> dict[str, float]:
         summary = _figures(labels[idx], scores[idx], class_names, positive)[0]
-        return {key: float(summary[key]) for key in keys}
+        # a resample without a class of the test cases measures another figure (balanced
+        # accuracy over fewer classes): none, as ROC AUC is none there (n_valid says)
+        lacks = np.setdiff1d(present, labels[idx]).size > 0
+        return {key: float("nan") if lacks and key in _EVERY_CLASS else float(summary[key])
+                for key in keys}  # fmt: skip
 
     out: dict[str, Any] = bootstrap_cis(
         stat, groups, n_resamples=n_resamples, seed=seed, level=level
@@ -364,10 +372,12 @@ def _policy(
         "non_finite": "a NaN or infinite probability is an error, never a prediction",
         "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
         "average_precision": "scikit-learn average_precision_score, one-vs-rest",
-        "calibration": "Brier score (scikit-learn brier_score_loss); ECE over 10 equal-width "
-        "bins of the top-class probability",
+        "calibration": "Brier score (scikit-learn brier_score_loss); ECE of the top-class "
+        f"probability over {CALIBRATION_BINS}",
         "intervals": f"{level:.0%} {BOOTSTRAP_METHOD}"
-        + ("; ROC AUC also by DeLong's method" if k == 2 else ""),
+        + ("; ROC AUC also by DeLong's method" if k == 2 else "")
+        + "; a resample lacking a class of the test cases gives no balanced accuracy, macro "
+        "F1 or ROC AUC (left out of n_valid)",
         "operating_point": "threshold on the positive-class probability chosen on the "
         "validation split, applied unchanged to the test split",
     }

@@ -55,7 +55,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:13p
 dt{color:var(--muted)}dd{margin:0}
 """
 
-_UNIT_INTERVAL = {"dice", "jaccard", "sensitivity", "specificity", "precision", "npv", "f1"}
+_UNIT_INTERVAL = {"dice", "jaccard", "nsd", "sensitivity", "specificity", "precision", "npv", "f1"}
 
 
 def render_report(
@@ -166,11 +166,13 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     keys = list(next(iter(per_class.values())).keys())
     bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
     rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
-    out = ["<h2>Metrics by class</h2>", html_table(["class", *keys], rows, bars)]
+    header = ["class", *[sections.figure_label(k, metrics) for k in keys]]  # units named
+    out = ["<h2>Metrics by class</h2>", html_table(header, rows, bars)]
     summary = metrics.get("summary") or {}
     if summary:
         out.append("<h2>Summary</h2>")
-        out.append(html_table(["metric", "value"], [[k, v] for k, v in summary.items()], {1}))
+        rows = [[sections.figure_label(k, metrics), v] for k, v in summary.items()]
+        out.append(html_table(["metric", "value"], rows, {1}))
     return "\n".join(out)
 
 
@@ -259,10 +261,12 @@ def _per_case_section(task: str, metrics: Mapping[str, Any], limit: int = 40) ->
         header = ["case", "Dice (macro)", *[f"Dice {n}" for n in scored]]
         unit = metrics.get("distance_unit", "mm")
         header += [f"HD95 {n} ({unit})" for n in scored if "hd95" in ordered[0]]
+        tol = metrics.get("nsd_tolerance_mm")
+        header += [f"NSD {n} (at {tol:g} mm)" for n in scored if "nsd" in ordered[0]]
         rows = [
             [c.get("file") or c["id"], c.get("dice_macro"), *c["dice"].values(),
              *["failed" if n in c.get("surface_failed", ()) else v
-               for n, v in c.get("hd95", {}).items()]]
+               for n, v in c.get("hd95", {}).items()], *c.get("nsd", {}).values()]
             for c in ordered[:limit]
         ]  # fmt: skip
         bars = set(range(1, 2 + len(scored)))

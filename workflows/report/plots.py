@@ -108,14 +108,23 @@ def _one_vs_rest(
             yield i, c, is_c, scores[:, c]
 
 
+def _title(name: str, class_names: Sequence[str], positive: int, note: str) -> str:
+    """A curve figure's title; with two classes its second line names the positive class."""
+    if len(class_names) != 2:
+        return name
+    return f"{name}\n{note or f'positive class: {class_names[positive]}'}"
+
+
 def plot_roc_curves(
     true: Sequence[int] | np.ndarray,
     probs: np.ndarray,
     class_names: Sequence[str],
     path: str | Path,
     positive: int = 1,
+    note: str = "",
 ) -> Path:
-    """ROC curve per class (one-vs-rest; two classes: the ``positive`` class only)."""
+    """ROC curve per class (one-vs-rest; two classes: the ``positive`` class only, and the
+    title names it, with ``note`` (:func:`workflows.report.positive.title_note`) if given)."""
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
         ax = fig.add_subplot()
@@ -130,7 +139,7 @@ def plot_roc_curves(
         ax.set_ylabel("true-positive rate (sensitivity)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
-        ax.set_title("ROC")
+        ax.set_title(_title("ROC", class_names, positive, note))
         _legend_or_undefined(ax, loc="lower right")
         return _save(fig, path)
 
@@ -204,9 +213,10 @@ def plot_precision_recall(
     class_names: Sequence[str],
     path: str | Path,
     positive: int = 1,
+    note: str = "",
 ) -> Path:
     """Precision-recall curve per class (scikit-learn; two classes: the ``positive`` class
-    only)."""
+    only, named in the title as by :func:`plot_roc_curves`)."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     fig = Figure(figsize=(4.6, 4.2))
@@ -226,7 +236,7 @@ def plot_precision_recall(
         ax.set_ylabel("precision (PPV)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
-        ax.set_title("Precision-recall")
+        ax.set_title(_title("Precision-recall", class_names, positive, note))
         _legend_or_undefined(ax, loc="lower left", fontsize=7)
         return _save(fig, path)
 
@@ -251,8 +261,12 @@ def _reliability_label(calibration: Mapping[str, Any]) -> str:
     return f"model (ECE {ece}, {brier})"
 
 
-def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
-    """Reliability diagram from :func:`pipeline.metrics.calibration_summary`'s output."""
+def plot_reliability(
+    calibration: Mapping[str, Any], path: str | Path, positive: int = 1, note: str = ""
+) -> Path:
+    """Reliability diagram from :func:`pipeline.metrics.calibration_summary`'s output;
+    ``note`` (two classes: which is positive, whose probability is binned; ``positive`` is
+    its index, for the same call as the curves') ends the title."""
     bins = calibration["bins"]
     fig = Figure(figsize=(4.6, 4.2))
     with _rc():
@@ -271,7 +285,7 @@ def plot_reliability(calibration: Mapping[str, Any], path: str | Path) -> Path:
         ax.set_ylabel("observed frequency")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.01)
-        ax.set_title("Reliability diagram (numbers: cases per bin)")
+        ax.set_title("Reliability diagram (numbers: cases per bin)" + (f"\n{note}" if note else ""))
         ax.legend(frameon=False, loc="upper left", fontsize=7)
         return _save(fig, path)
 

@@ -44,6 +44,46 @@ def positive_class_said(metrics: Mapping[str, Any]) -> str | None:
     return f"{name} {default_note(names)}"
 
 
+#: ``metrics.json`` figures of a two-class run that are of its positive class.
+POSITIVE_FIGURES = frozenset(
+    {"sensitivity", "specificity", "precision", "npv", "f1"}
+    | {"roc_auc_macro", "roc_auc_delong", "average_precision_macro"}
+)
+
+
+def figure_named(key: str, metrics: Mapping[str, Any]) -> str:
+    """``key`` as a report table names it: with the positive class for a figure of it in a
+    two-class run (``sensitivity (positive class: malignant)``), else unchanged. The Summary,
+    interval and cross-validation tables gave a bare ``sensitivity``.
+
+    Examples
+    --------
+    >>> figure_named("roc_auc_macro", {"positive_class": "malignant"})
+    'roc_auc_macro (positive class: malignant)'
+    """
+    said = positive_class_said(metrics)
+    return key if said is None or key not in POSITIVE_FIGURES else f"{key} (positive class: {said})"
+
+
+def title_note(metrics: Mapping[str, Any]) -> str:
+    """A figure title's second line for a two-class run: ``positive class: benign`` (``,
+    class 1 by default`` when nothing chose it); "" otherwise."""
+    name = metrics.get("positive_class")
+    if name is None:
+        return ""
+    by_default = metrics.get("positive_class_chosen_by") == DEFAULT_POSITIVE
+    return f"positive class: {name}" + (" (class 1 by default)" if by_default else "")
+
+
+def curve_args(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The ROC, precision-recall and reliability figures' ``positive`` and title ``note`` for
+    a two-class ``metrics.json``; ``{}`` otherwise."""
+    names = list(metrics.get("class_names") or [])
+    if len(names) != 2 or metrics.get("positive_class") not in names:
+        return {}
+    return {"positive": names.index(metrics["positive_class"]), "note": title_note(metrics)}
+
+
 def positive_index(value: str | int | None, class_names: Sequence[str]) -> int:
     """The index of the positive class named by ``evaluate.positive_class``.
 

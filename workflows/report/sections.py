@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_class_said
+
 #: Headline cards: (summary key, label); ``{unit}`` is the distance unit.
 CARDS = {
     "classification": [
@@ -21,13 +23,26 @@ CARDS = {
         ("average_precision_macro", "Average precision"),
     ],
     "segmentation": [
-        ("dice_case_mean", "Dice (mean of {cases}s)"),
-        ("dice_patient_mean", "Dice (mean of patients)"),
-        ("dice_dataset_macro", "Dice (pooled voxels)"),
+        ("dice_case_mean", "Dice (mean of {cases}s{classes})"),
+        ("dice_patient_mean", "Dice (mean of patients{classes})"),
+        ("dice_dataset_macro", "Dice (pooled voxels{classes})"),
         ("hd95_mean", "HD95 ({unit})"),
         ("msd_mean", "Mean surface distance ({unit})"),
+        ("nsd_mean", "Normalized surface Dice (tolerance {tolerance:g} mm)"),
     ],
 }
+
+
+def figure_label(key: str, metrics: Mapping[str, Any]) -> str:
+    """A ``metrics.json`` key as the report's tables name it: a distance with its unit
+    (``hd95_mean (mm)``; it was a bare ``hd95_mean``), NSD with its tolerance, a figure of a
+    two-class run's positive class with that class (:func:`figure_named`)."""
+    if key in ("hd95_mean", "msd_mean"):
+        unit = metrics.get("distance_unit", "mm")
+        return f"{key} ({'voxels' if unit == 'voxel' else unit})"
+    if key == "nsd_mean" and metrics.get("nsd_tolerance_mm") is not None:
+        return f"{key} (tolerance {float(metrics['nsd_tolerance_mm']):g} mm)"
+    return figure_named(key, metrics)
 
 
 def case_word(metrics: Mapping[str, Any]) -> str:
@@ -86,6 +101,9 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     intervals = metrics.get("intervals", {})
     unit = metrics.get("distance_unit", "mm")
     cases = case_word(metrics)
+    scored = len(metrics.get("per_class") or {})  # several: each Dice is a macro mean of them
+    words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0),
+             "classes": f"; macro over {scored} classes" if scored > 1 else ""}  # fmt: skip
     out = []
     for key, label in CARDS.get(task, []):
         if key not in summary:
@@ -103,6 +121,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
             notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
+        elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
+            notes.append(f"positive class: {said}")  # ROC AUC, average precision
         prefix = key.removesuffix("_mean")
         if f"{prefix}_failed" in summary:
             notes.append(
@@ -110,9 +130,11 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                 f"{'excluded' if _failures(metrics) == 'exclude' else 'scored as diagonal'})"
             )
             notes.append(_class_means(metrics, prefix))
+        if key == "nsd_mean":  # bounded: a miss is a 0 in the mean, not a failure left out
+            notes += ["a class in one mask only scores 0", _class_means(metrics, "nsd")]
         note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
-            f"<div class='card'><div class='k'>{esc(label.format(unit=unit, cases=cases))}</div>"
+            f"<div class='card'><div class='k'>{esc(label.format(**words))}</div>"
             f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]
@@ -121,7 +143,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         f"{fmt(metrics.get('num_cases'))}</div><div class='ci'>"
         + esc(", ".join(f"{v} {k}" for k, v in counts if v is not None))
         + (f"; {metrics['num_slices']} slices" if metrics.get("num_slices") else "")
-        + esc(_grid_note(metrics))
+        + esc(_grid_note(metrics) + _voxel_ties(metrics))
         + "</div></div>"
     )
     return f"<section class='cards'>{''.join(out)}</section>"
@@ -131,8 +153,6 @@ def _called_at(metrics: Mapping[str, Any]) -> str:
     """What a binary run's headline sensitivity and specificity are computed at: which class
     is positive, called by argmax, not at the operating point the report also shows (until
     2026-12-02 the cards said neither, beside the operating point's other figures)."""
-    from workflows.report.positive import positive_class_said
-
     positive = positive_class_said(metrics)  # "(by default: class 1, not ...)" unchosen
     if positive is None:
         return ""
@@ -158,6 +178,18 @@ def _grid_note(metrics: Mapping[str, Any]) -> str:
         f"{fmt(summary.get('dice_case_mean'))}, dataset Dice "
         f"{fmt(summary.get('dice_dataset_macro'))})"
     )
+
+
+def _voxel_ties(metrics: Mapping[str, Any]) -> str:
+    """A segmentation's voxels whose top probability tied (the argmax gave each the lower
+    class index), for the Evaluated card; "" when none did."""
+    voxels = metrics.get("prediction_ties") if metrics.get("task") == "segmentation" else 0
+    if not voxels:
+        return ""
+    names = metrics.get("class_names") or ["class 0"]
+    samples = metrics.get("prediction_ties_samples")
+    return (f"; {voxels} voxels in {samples} samples tied between classes on their top "
+            f"probability: called the lower class ({names[0]} first)")  # fmt: skip
 
 
 def _failures(metrics: Mapping[str, Any]) -> str:
@@ -233,7 +265,8 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
     header = ["figure", "estimate", "low", "high", "level", "method", "resamples (valid)",
               "patients", "seed"]  # fmt: skip
     rows = [
-        [key, ci.get("estimate"), ci.get("low"), ci.get("high"), f"{ci.get('level', 0):.0%}",
+        [figure_label(key, metrics), ci.get("estimate"), ci.get("low"), ci.get("high"),
+         f"{ci.get('level', 0):.0%}",
          "; ".join(str(part) for part in (ci.get("method"), ci.get("note")) if part),
          f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
          ci.get("n_groups", "–"), ci.get("seed", "–")]
@@ -252,7 +285,11 @@ def cross_validation_section(metrics: Mapping[str, Any]) -> str:
     stats = ("mean", "std", "min", "max")
     header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
     rows = [
-        [key, *[fold.get(key) for fold in folds], *[values.get(s) for s in stats]]
+        [
+            figure_label(key, metrics),
+            *[fold.get(key) for fold in folds],
+            *[values.get(s) for s in stats],
+        ]
         for key, values in spread.items()
     ]
     note = (

@@ -40,6 +40,8 @@ def summaries(
             "dice_dataset": result["dice"][c],
             "jaccard_dataset": result["jaccard"][c],
             "dice_case_mean": nanmean([r["dice"][name] for r in rows]),
+            # volumes whose Dice of this class is defined (empty="nan": not in neither mask)
+            "dice_case_n": int(np.isfinite([float(r["dice"][name]) for r in rows]).sum()),
             "jaccard_case_mean": nanmean([r["jaccard"][name] for r in rows]),
             "sensitivity": result["sensitivity"][c],
             "precision": result["precision"][c],
@@ -53,6 +55,10 @@ def summaries(
                     f"{key}_failed": s["failed"],
                     f"{key}_absent": s["absent"],
                 }
+        if rows and "nsd" in rows[0]:  # bounded: a miss scores 0 and is averaged, as MONAI
+            values = np.array([r["nsd"][name] for r in rows], dtype=np.float64)
+            entry |= {"nsd_mean": nanmean(values), "nsd_n": int(np.isfinite(values).sum()),
+                      "nsd_absent": int(np.isnan(values).sum())}  # fmt: skip
         per_class[name] = entry
     defined = int(np.isfinite([float(r["dice_macro"]) for r in rows]).sum())
     summary: dict[str, Any] = {
@@ -70,6 +76,10 @@ def summaries(
             summary[f"{key}_mean"] = nanmean([per_class[n][f"{key}_mean"] for n in scored])
             for count in ("n", "failed", "absent"):
                 summary[f"{key}_{count}"] = sum(per_class[n][f"{key}_{count}"] for n in scored)
+    if rows and "nsd" in rows[0]:
+        summary["nsd_mean"] = nanmean([per_class[n]["nsd_mean"] for n in scored])
+        for count in ("n", "absent"):
+            summary[f"nsd_{count}"] = sum(per_class[n][f"nsd_{count}"] for n in scored)
     return summary, per_class, {k: v for k, v in result.items() if k != "num_classes"}
 
 
@@ -135,6 +145,9 @@ def intervals(
                     for j in range(v.shape[1])
                 ]
             )
+    if rows and "nsd" in rows[0]:
+        nsd = np.array([[r["nsd"][n] for n in scored] for r in rows], dtype=np.float64)
+        stats["nsd_mean"] = lambda idx: nanmean([nanmean(nsd[idx, j]) for j in range(nsd.shape[1])])
     return bootstrap_cis(
         lambda idx: {key: fn(idx) for key, fn in stats.items()},
         patients, n_resamples=n_resamples, seed=seed, level=level,
@@ -183,9 +196,28 @@ def policy(
     }
 
 
+def nsd_policy(tolerance: float | None, unit: str) -> dict[str, str]:
+    """``policy["nsd"]``: how the normalized surface Dice was computed, or why it was not."""
+    if tolerance is None:
+        return {}
+    if unit != "mm":
+        return {"nsd": f"not computed: evaluate.nsd_tolerance_mm ({tolerance:g} mm) is in mm "
+                "and at least one volume has no known spacing (distances in voxels)"}  # fmt: skip
+    return {
+        "nsd": f"normalized surface Dice at a tolerance of {tolerance:g} mm (Nikolov et al. "
+        "2021): the fraction of both boundaries' elements within the tolerance of the other "
+        "boundary, from the same surface distances as HD95 (as MONAI's compute_surface_dice, "
+        "use_subvoxels=False); a class in neither mask: null, skipped; a class in one mask "
+        "only: 0, averaged; nsd_mean = mean of the class means over volumes"
+    }
+
+
 _EMPTY_MEANING = {
-    "nan": "class absent from truth and prediction: null, skipped in averages",
-    "one": "class absent from truth and prediction: scored 1.0",
+    "nan": "class absent from truth and prediction: null, skipped in averages (not MONAI's "
+    "DiceMetric ignore_empty=True, which also makes a false positive on an empty truth null: "
+    "here it is 0)",
+    "one": "class absent from truth and prediction: scored 1.0 (as MONAI's DiceMetric "
+    "ignore_empty=False)",
     "zero": "class absent from truth and prediction: scored 0.0",
 }
 _FAILURES = {

@@ -28,7 +28,14 @@ from pipeline.metrics import (
     surface_metrics_per_class,
 )
 from pipeline.metrics._arrays import to_numpy
-from workflows.report.seg_summary import intervals, nanmean, per_patient, policy, summaries
+from workflows.report.seg_summary import (
+    intervals,
+    nanmean,
+    nsd_policy,
+    per_patient,
+    policy,
+    summaries,
+)
 
 
 @dataclass
@@ -89,6 +96,7 @@ def evaluate_segmentation(
     seed: int = 0,
     level: float = 0.95,
     grid: str = "preprocessed",
+    nsd_tolerance: float | None = None,
 ) -> dict[str, Any]:
     """Every segmentation figure, per volume, per patient and per slice (``metrics.json``).
 
@@ -101,8 +109,9 @@ def evaluate_segmentation(
     num_classes, class_names, include_background, empty
         ``K`` and its names (background first); whether class 0 is scored; the empty-mask
         policy (:mod:`pipeline.metrics.overlap`).
-    surface, percentile
-        Also HD{percentile} and mean surface distance per volume and class.
+    surface, percentile, nsd_tolerance
+        Also HD{percentile}, mean surface distance and (tolerance in mm; none in voxels:
+        ``policy["nsd"]``) normalized surface Dice per volume and class.
     failures
         ``"exclude"`` (failed cases left out of distance means, and counted) or ``"diagonal"``.
     n_resamples, seed, level, grid
@@ -115,10 +124,10 @@ def evaluate_segmentation(
         ``case_unit`` ("volume"), ``num_cases`` (volumes), ``num_patients``, ``num_slices``,
         ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
         ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
-        ``_failed``, ``_absent``, ...), ``intervals``, ``per_class``, ``dataset``,
-        ``per_case`` (volumes; with ``surface``, ``surface_failed`` and ``surface_absent``
-        name the classes whose distances are infinite and undefined, both ``null`` in JSON),
-        ``per_patient``, and ``per_slice`` (secondary).
+        ``_failed``, ``_absent``, ``nsd_mean``, ...), ``nsd_tolerance_mm``, ``intervals``,
+        ``per_class``, ``dataset``, ``per_case`` (volumes; ``surface_failed`` and
+        ``surface_absent`` name the classes whose distances are infinite and undefined, both
+        ``null`` in JSON), ``per_patient``, and ``per_slice`` (secondary).
     """
     items = [_as_case(c) for c in cases]
     if not items:
@@ -127,34 +136,40 @@ def evaluate_segmentation(
     units, unit = _one_unit(volumes)
     first = 0 if include_background else 1
     scored = list(class_names)[first:]
-    args = (num_classes, include_background, empty, surface, percentile)
+    tolerance = nsd_tolerance if surface and unit == "mm" else None  # none in voxels
+    args = (num_classes, include_background, empty, surface, percentile, tolerance)
     rows, counts = _score_units(units, scored, first, *args)
     summary, per_class, dataset = summaries(rows, counts, scored, first, *args[:4], failures)
     patients = [u.patient for u in units]
     by_patient = per_patient(rows, patients, scored, surface)
     summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
-    out: dict[str, Any] = {
-        "task": "segmentation",
-        "num_classes": num_classes,
-        "class_names": list(class_names),
-        "case_unit": "volume",
-        "num_cases": len(units),
-        "num_patients": len(by_patient),
-        "num_slices": len(items) if sliced else 0,
+    out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced)
+    out |= {
         "distance_unit": unit,
-        "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid),
+        "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid)
+        | nsd_policy(nsd_tolerance if surface else None, unit),
         "summary": summary,
         "per_class": per_class,
         "dataset": dataset,
         "per_case": rows,
         "per_patient": by_patient,
-    }
+    } | ({} if tolerance is None else {"nsd_tolerance_mm": tolerance})
     if n_resamples:
         settings = (surface, failures, include_background, empty, n_resamples, seed, level)
         out["intervals"] = intervals(rows, counts, patients, scored, first, *settings)
     if sliced:
         out |= _slice_table(items, scored, first, args)
     return out
+
+
+def _counts(
+    num_classes: int, class_names: Sequence[str], volumes: int, patients: int, slices: int
+) -> dict[str, Any]:
+    """The head of ``metrics.json``: what was scored, and how many (``num_slices``: 0 unless
+    2-D slices were stacked into volumes)."""
+    return {"task": "segmentation", "num_classes": num_classes, "class_names": list(class_names),
+            "case_unit": "volume", "num_cases": volumes, "num_patients": patients,
+            "num_slices": slices}  # fmt: skip
 
 
 def _one_unit(units: list[_Unit]) -> tuple[list[_Unit], str]:
@@ -175,6 +190,8 @@ def _slice_table(
             for c in items
         ]
     )  # fmt: skip
+    if unit != "mm":  # the tolerance is in mm: no NSD in voxels
+        args = (*args[:-1], None)
     rows, _ = _score_units(slices, scored, first, *args)
     return {
         "per_slice": rows,
@@ -279,8 +296,10 @@ def _score_units(
     empty: EmptyPolicy,
     surface: bool,
     percentile: float,
+    tolerance: float | None = None,
 ) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
-    """A row per unit (Dice, Jaccard, HD95, MSD by class) and its confusion matrix."""
+    """A row per unit (Dice, Jaccard, HD95, MSD and, with ``tolerance``, NSD by class) and
+    its confusion matrix."""
     acc = ConfusionAccumulator(
         num_classes, per_case=True, include_background=include_background, empty=empty
     )
@@ -296,9 +315,10 @@ def _score_units(
                 u.spacing,
                 include_background=include_background,
                 percentile=percentile,
+                tolerance=tolerance,
             )
-            row["hd95"] = dict(zip(scored, s["hd95"], strict=True))
-            row["msd"] = dict(zip(scored, s["msd"], strict=True))
+            for key in s:  # hd95, msd and nsd: one surface-distance computation per class
+                row[key] = dict(zip(scored, s[key], strict=True))
             # both are null in metrics.json: which classes failed, which were not there
             row["surface_failed"] = [n for n, v in zip(scored, s["hd95"]) if np.isinf(v)]
             row["surface_absent"] = [n for n, v in zip(scored, s["hd95"]) if np.isnan(v)]

@@ -27,7 +27,7 @@ from workflows.run.image_files import (
     missing_image_files,
     unreadable_formats,
 )
-from workflows.run.image_reads import unreadable_images
+from workflows.run.image_reads import unreadable_images, unreadable_masks
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
 from workflows.run.missing_files import missing_mask_files
@@ -52,8 +52,11 @@ def check_before_run(config: RunConfig) -> None:
     check_split_column(config)
 
 
-def check_inputs(config: RunConfig) -> None:
+def check_inputs(config: RunConfig, *, fit_classes: bool = True) -> None:
     """Raise a ``ConfigError`` listing every problem with the run's input paths.
+
+    ``fit_classes``: a segmentation's masks must make its classes (count from 0, none beyond
+    ``data.class_names``); ``False`` for an external test set, which may lack a class.
 
     Raises
     ------
@@ -108,6 +111,8 @@ def check_inputs(config: RunConfig) -> None:
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         problems += unreadable_images(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        fit = segmentation and fit_classes
+        problems += unreadable_masks(d.labels, d.source, columns["labels"], d, fit)  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
         problems += missing_mask_files(d.masks, columns["masks"])  # type: ignore[arg-type]
         problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,6 +176,21 @@ class EvaluateConfig(_Strict):
         "sensitivity, specificity, PPV, NPV and operating point are given (name or index; "
         "default: class 1)")  # fmt: skip
     explain: int = Field(2, ge=0, description="test cases shown with saliency maps (0: none)")
+    nsd_tolerance_mm: float | None = Field(None, description="segmentation: also the normalized "
+        "surface Dice at this tolerance in mm (boundary within it counts as agreeing); null: "
+        "none")  # fmt: skip
+
+    @field_validator("nsd_tolerance_mm", mode="before")
+    @classmethod
+    def _nsd_tolerance(cls, value: Any) -> Any:
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is None or (numeric and math.isfinite(value) and value > 0):
+            return value
+        text = str(value).strip().lower()
+        number = text.removesuffix("mm").strip()
+        unit = f" without its unit ({number})" if text.endswith("mm") and number else ""
+        raise ValueError(f"must be a distance in mm above 0, written as a number{unit} (e.g. "
+                         f"2.0: boundaries within 2 mm agree); got {value!r}")  # fmt: skip
 
 
 class ReportConfig(_Strict):
@@ -259,6 +275,9 @@ class RunConfig(_Strict):
             )
         if self.evaluate.positive_class is not None and self.task != "classification":
             raise ValueError("evaluate.positive_class is for classification (two classes)")
+        if self.evaluate.nsd_tolerance_mm is not None and self.task != "segmentation":
+            raise ValueError("evaluate.nsd_tolerance_mm (normalized surface Dice) is for "
+                             "segmentation; remove it from a classification config")  # fmt: skip
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
         sc.check_images_window(self.data.kind, self.convert.window)

@@ -286,13 +286,14 @@ def _classification_plots(
     metrics: dict[str, Any], pred: Predictions, names: list[str], plots: Path, images: bool
 ) -> None:
     from workflows.report import plots as plotting
+    from workflows.report.positive import curve_args
 
-    positive = {"positive": names.index(metrics["positive_class"])} if len(names) == 2 else {}
+    positive = curve_args(metrics)  # two classes: the curves' class, named in the titles
     plotting.plot_roc_curves(pred.truth, pred.probs, names, plots / "roc.png", **positive)
     plotting.plot_precision_recall(
         pred.truth, pred.probs, names, plots / "precision_recall.png", **positive
     )
-    plotting.plot_reliability(metrics["calibration"], plots / "reliability.png")
+    plotting.plot_reliability(metrics["calibration"], plots / "reliability.png", **positive)
     if not images:  # report.images: false
         return
     mistakes = [m for m in metrics.get("most_confident_mistakes") or []

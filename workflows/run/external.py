@@ -68,7 +68,7 @@ def evaluate_external(
     out.mkdir(parents=True, exist_ok=True)
     ext = _external_config(config, src, labels, masks, out)
     try:  # the user's CSVs named (--labels, --masks), before anything is converted
-        check_inputs(ext)
+        check_inputs(ext, fit_classes=False)  # a test set may lack a class (no 1 of 0..2)
     except ConfigError as err:
         raise ConfigError(str(err).replace("data.labels", "--labels")
                           .replace("data.masks", "--masks")) from None  # fmt: skip

@@ -8,6 +8,12 @@ advice printed with it (fix the cause, then ``radpipe run --resume``) could not 
 the repaired file changed ``data.source``, so the resume was refused. Every image of the list
 is now loaded once before the run starts (as every mask file is), and all that cannot be are
 listed together, each by its path as the CSV gives it and its line.
+
+So is every mask of the list (:func:`unreadable_masks`): a mask whose values are no class
+indices (a 0/128 mask, 255 beside 0 and 1), and for a segmentation masks whose classes do not
+fit ``data.class_names`` or do not count from 0 (1/2 masks without a 0), stopped the run once
+its directory had been made, naming no CSV line. Each mask file is decoded once: the classes
+read here are those the study then takes (:func:`workflows.run.seg_classes.mask_file_classes`).
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from pipeline.cells import csv_rows, csv_text, name_lines
 from pipeline.data.io import csv_path, load_image, readable_format
 from pipeline.errors import RadpipeError
 from pipeline.words import are, counted
+from workflows.run.config import DataConfig
+from workflows.run.mask_fit import mask_class_problems
+from workflows.run.seg_classes import mask_file_classes
 
-__all__ = ["unreadable_images"]
+__all__ = ["unreadable_images", "unreadable_masks"]
 
 _SHOWN = 5
 
@@ -41,10 +50,7 @@ def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[st
     """
     if "image" not in columns:
         return []
-    lines: dict[str, list[int]] = defaultdict(list)
-    for row in csv_rows(csv.DictReader(csv_text(labels))):
-        if name := (row.get("image") or "").strip():
-            lines[name].append(row.line)
+    lines = _lines(labels, "image")
     reasons, loaded = {}, {}  # two spellings of one file (a.png, ./a.png) are loaded once
     for name in lines:
         path = csv_path(source, name)
@@ -57,15 +63,61 @@ def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[st
             reasons[name] = loaded[key]
     if not reasons:
         return []
-    listed = [f"{name} ({name_lines(lines[name])}): {why}"
-              for name, why in list(reasons.items())[:_SHOWN]]  # fmt: skip
-    more = f"; and {len(reasons) - _SHOWN} more" if len(reasons) > _SHOWN else ""
     return [
         f"data.labels: {len(reasons)} of {counted(len(lines), 'image')} named in "
         f"{labels.name} {are(len(reasons))} not loadable (nothing was run): "
-        + "; ".join(listed)
-        + more
+        + _listed(reasons, lines)
     ]
+
+
+def unreadable_masks(
+    labels: Path, source: Path, columns: list[str], data: DataConfig, segmentation: bool
+) -> list[str]:
+    """A problem listing the masks of the list ``labels`` that cannot be read as class
+    indices (each by its path in the CSV, its lines and the reason, with the likely cause);
+    for a ``segmentation``, also masks whose classes do not fit ``data.class_names`` or do
+    not count from 0. Empty when every mask reads and fits; missing files are left to
+    :mod:`workflows.run.image_files`.
+    """
+    if "mask" not in columns:
+        return []
+    lines = _lines(labels, "mask")
+    reasons, classes = {}, {}
+    for name in lines:
+        path = csv_path(source, name)
+        if not readable_format(name) or not path.is_file():
+            continue
+        try:
+            classes[name] = mask_file_classes(path, data)
+        except RadpipeError as err:
+            reasons[name] = str(err).removeprefix(f"{path.name}: ").rstrip(".")
+    if reasons:
+        return [
+            f"data.labels: {len(reasons)} of {counted(len(lines), 'mask')} named in "
+            f"{labels.name} cannot be read as class indices (nothing was run): "
+            + _listed(reasons, lines)
+        ]
+    if not segmentation or not classes:
+        return []
+    return mask_class_problems(classes, lines, data, labels.name)
+
+
+def _listed(reasons: dict[str, str], lines: dict[str, list[int]]) -> str:
+    """The first files with their lines and reasons, the rest counted."""
+    listed = [f"{name} ({name_lines(lines[name])}): {why}"
+              for name, why in list(reasons.items())[:_SHOWN]]  # fmt: skip
+    return "; ".join(listed) + (
+        f"; and {len(reasons) - _SHOWN} more" if len(reasons) > _SHOWN else ""
+    )
+
+
+def _lines(labels: Path, column: str) -> dict[str, list[int]]:
+    """Each cell of ``column`` of the list, as written, with the CSV lines it is on."""
+    lines: dict[str, list[int]] = defaultdict(list)
+    for row in csv_rows(csv.DictReader(csv_text(labels))):
+        if name := (row.get(column) or "").strip():
+            lines[name].append(row.line)
+    return lines
 
 
 def _reason(path: Path) -> str:

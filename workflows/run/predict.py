@@ -326,10 +326,7 @@ def _write(
             fractions = np.bincount(mask.ravel(), minlength=len(names)) / mask.size
             row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(names, fractions)}
         rows.append(row)
-    if task == "classification" and (ties := tied_top(np.stack(list(probs.values())))):
-        log.warning("%d of %d rows tie on their top probability (0.5 / 0.5): 'pred' is the "
-                    "first of the tied classes, as radpipe evaluate calls it", ties,
-                    len(rows))  # fmt: skip
+    warn_ties(task, list(probs.values()), names)
     uid = "sop_instance_uid" if dataset.mode == "image" else "series_instance_uid"
     if unread := sum(1 for r in rows if r.get(uid) == ""):  # --with-uids, a file not read
         log.warning("%d of %d rows have an empty %s: their source file could not be read again "
@@ -341,6 +338,24 @@ def _write(
         writer.writeheader()
         writer.writerows(rows)
     return path, planes, record
+
+
+def warn_ties(task: str, probs: list[np.ndarray], names: list[str]) -> int:
+    """Warn of the rows (classification) or mask voxels (segmentation, each ``(K, ...)``)
+    whose top probability ties, which the argmax gave to the first tied class, as radpipe
+    evaluate calls them (a segmentation's tied voxels went unsaid); returns their count."""
+    if task == "classification":
+        if ties := tied_top(np.stack(probs)):
+            log.warning("%d of %d rows tie on their top probability (0.5 / 0.5): 'pred' is the "
+                        "first of the tied classes, as radpipe evaluate calls it", ties,
+                        len(probs))  # fmt: skip
+        return ties
+    tied = [tied_top(p, axis=0) for p in probs]
+    if ties := sum(tied):
+        log.warning("%d voxels in %d of %d masks tie on their top probability: each is the "
+                    "first of the tied classes (%s first), as radpipe evaluate calls them",
+                    ties, sum(1 for t in tied if t), len(tied), names[0])  # fmt: skip
+    return ties
 
 
 def _write_mask(

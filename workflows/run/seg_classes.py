@@ -21,7 +21,13 @@ import numpy as np
 from pipeline.errors import RadpipeError
 from workflows.run.config import DataConfig, RunConfig
 
-__all__ = ["note_untrained_classes", "read_mask_classes", "run_num_classes", "segmentation_classes"]
+__all__ = [
+    "mask_file_classes",
+    "note_untrained_classes",
+    "read_mask_classes",
+    "run_num_classes",
+    "segmentation_classes",
+]
 
 log = logging.getLogger("radpipe")
 
@@ -46,14 +52,11 @@ def read_mask_classes(
     RadpipeError
         Listing every file that cannot be read as class indices (``shown``: the CSV).
     """
-    from pipeline.data.io import load_mask
-
     found: set[int] = set()
     problems = []
     for i, path in enumerate(paths):
         try:
-            found.update(int(v) for v in np.unique(load_mask(path, data.mask_values,
-                                                             data.max_classes)))  # fmt: skip
+            found.update(mask_file_classes(path, data))
         except RadpipeError as err:
             said = str(err)
             if names is not None and said.startswith(f"{path.name}: "):
@@ -66,6 +69,31 @@ def read_mask_classes(
             f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
         )
     return found
+
+
+#: The classes of each mask file read in this process, by file (its resolved path, change time
+#: and size) and class map: the check before the run and the study read the same masks.
+_READ: dict[tuple[Any, ...], frozenset[int]] = {}
+
+
+def mask_file_classes(path: Path, data: DataConfig) -> set[int]:
+    """The class indices in the mask file ``path`` (after ``data.mask_values``), decoded once
+    per process while the file is unchanged.
+
+    Raises
+    ------
+    RadpipeError
+        As :func:`pipeline.data.io.load_mask`, naming the file by its base name.
+    """
+    from pipeline.data.io import load_mask
+
+    stat = path.stat()
+    values = tuple(sorted((data.mask_values or {}).items()))
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, values, data.max_classes)
+    if key not in _READ:
+        mask = load_mask(path, data.mask_values, data.max_classes)
+        _READ[key] = frozenset(int(v) for v in np.unique(mask))
+    return set(_READ[key])
 
 
 def note_untrained_classes(

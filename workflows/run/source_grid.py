@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.metrics import check_finite_scores
+from pipeline.metrics._arrays import tied_top
 from pipeline.stage import Pipeline
 
 __all__ = ["MODEL_GRID_KEYS", "SourceCase", "on_source", "score_segmentation", "volume_of"]
@@ -36,7 +37,7 @@ log = logging.getLogger("radpipe")
 #: The headline figures kept from the model-grid scoring (``metrics.json`` ``model_grid``).
 MODEL_GRID_KEYS = (
     "dice_case_mean", "dice_dataset_macro", "jaccard_case_mean", "jaccard_dataset_macro",
-    "hd95_mean", "msd_mean",
+    "hd95_mean", "msd_mean", "nsd_mean",
 )  # fmt: skip
 
 
@@ -44,12 +45,14 @@ MODEL_GRID_KEYS = (
 class SourceCase:
     """One evaluated sample on its source grid: ``truth`` ``(*spatial)`` int64 class
     indices as loaded, ``labels`` the same shape, uint8, the argmax of the models' mean
-    probabilities (before ``postprocess``), and ``spacing`` in mm per axis (``None`` or NaN
-    where unknown)."""
+    probabilities (before ``postprocess``), ``spacing`` in mm per axis (``None`` or NaN
+    where unknown), and ``ties`` the voxels whose top probability ties between classes (the
+    argmax gave them the lower class index)."""
 
     truth: np.ndarray
     labels: np.ndarray
     spacing: Sequence[float] | None
+    ties: int = 0
 
 
 def on_source(
@@ -93,10 +96,12 @@ def on_source(
             back, records = on_source_pixels(np.asarray(p[i], np.float32), prep, raw, order)
             moved |= any(r["in"] != r["out"] or r.get("start") for r in records)
             if folds:
-                folds[f].append(SourceCase(truth, back.argmax(axis=0).astype(np.uint8), spacing))
+                labels = back.argmax(axis=0).astype(np.uint8)
+                folds[f].append(SourceCase(truth, labels, spacing, tied_top(back, axis=0)))
             total = back if total is None else total + back
         assert total is not None
-        mean.append(SourceCase(truth, total.argmax(axis=0).astype(np.uint8), spacing))
+        labels = total.argmax(axis=0).astype(np.uint8)
+        mean.append(SourceCase(truth, labels, spacing, tied_top(total, axis=0)))
     return (mean, folds) if moved else None
 
 
@@ -143,11 +148,12 @@ def score_segmentation(
     grid = [case(i, pred.truth[i], labels[i], m.get("spacing"), regions[i])
             for i, m in enumerate(pred.meta)]  # fmt: skip
     scoring = {"include_background": e.include_background, "empty": e.empty,
-               "failures": e.surface_failures}  # fmt: skip
+               "failures": e.surface_failures, "nsd_tolerance": e.nsd_tolerance_mm}  # fmt: skip
     if pred.source is None:
         metrics = evaluate_segmentation(grid, k, names, **scoring, **intervals, grid=pred.grid)
+        tied = [tied_top(p, axis=0, where=r) for p, r in zip(pred.probs, regions)]
         metrics |= {"grid": pred.grid, "postprocess": record}
-        return metrics, list(labels)
+        return _say_ties(metrics, tied, names), list(labels)
     source, record = post.apply_all(c.labels for c in pred.source)
     cases = [case(i, c.truth, source[i], c.spacing, None) for i, c in enumerate(pred.source)]
     metrics = evaluate_segmentation(cases, k, names, **scoring, **intervals, grid="source")
@@ -165,7 +171,25 @@ def score_segmentation(
         },
         "postprocess": record,
     }
-    return metrics, source
+    return _say_ties(metrics, [c.ties for c in pred.source], names), source
+
+
+def _say_ties(metrics: dict[str, Any], tied: list[int], names: list[str]) -> dict[str, Any]:
+    """``metrics`` with ``prediction_ties`` (voxels whose top probability ties between
+    classes, over all samples), ``prediction_ties_samples`` and the rule in
+    ``policy.prediction``; a warning when any voxel tied (the argmax gave it the lower class
+    index: until 2026-12-02 without a word, as classification has counted its ties)."""
+    voxels, samples = sum(tied), sum(1 for t in tied if t)
+    rule = (f"argmax of the class probabilities per voxel (the mean of the fold models), "
+            f"before postprocess; a tie is the lower class index ({names[0]} first), as numpy "
+            "and torch argmax")  # fmt: skip
+    if voxels:
+        rule += f": {voxels} voxels in {samples} of {len(tied)} samples"
+        log.warning("%d voxels in %d of %d test samples tie on their top probability: each is "
+                    "called the lower class (%s first)", voxels, samples, len(tied),
+                    names[0])  # fmt: skip
+    metrics["policy"] = {"prediction": rule} | metrics.get("policy", {})
+    return metrics | {"prediction_ties": voxels, "prediction_ties_samples": samples}
 
 
 def volume_of(meta: dict[str, Any], sample_id: str) -> str:

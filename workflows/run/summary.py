@@ -23,6 +23,7 @@ _HEADLINE_KEYS = (
     "jaccard_case_mean",
     "dice_dataset_macro",
     "hd95_mean",
+    "nsd_mean",
 )
 
 
@@ -34,6 +35,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
     from the test cases, HD95 when every case failed), never left out. ``hd95_mean`` is
     renamed with its unit (``hd95_mean_mm``, ``hd95_mean_voxel``) and followed by
     ``hd95_failed``; ``dice_case_absent`` follows when it is not 0. Both are counts (int).
+    ``nsd_mean`` is named with its tolerance (``nsd_mean_at_2mm``).
     """
     summary = metrics.get("summary", {})
     out: dict[str, Figure] = {}
@@ -45,6 +47,9 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
         if key == "hd95_mean":  # a distance is never printed without its unit and failures
             out[f"hd95_mean_{metrics.get('distance_unit', 'mm')}"] = number if defined else None
             out["hd95_failed"] = int(summary.get("hd95_failed") or 0)
+        elif key == "nsd_mean":  # never without its tolerance: nsd_mean_at_2mm
+            tolerance = metrics.get("nsd_tolerance_mm")
+            out[f"nsd_mean_at_{tolerance:g}mm"] = number if defined else None
         else:
             out[key] = number if defined else None
     if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid

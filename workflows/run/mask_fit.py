@@ -1,0 +1,96 @@
+"""Whether the classes of a segmentation's masks make a label map the run can train, said
+before the run starts with the masks (and CSV lines) that hold the values at fault.
+
+:func:`workflows.run.seg_classes.segmentation_classes` refuses the same sets once the data are
+split (a class beyond ``data.class_names``; values not consecutive from 0), but by then the
+run directory was made, and the message named no mask: "The training masks hold values [1,
+2], not consecutive class indices 0..2". Masks labelled from 1 (1 background, 2 foreground;
+or 1 and 2 for two structures, background 0 never drawn) are the usual cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipeline.cells import name_lines
+from pipeline.words import counted
+from workflows.run.config import DataConfig
+
+__all__ = ["mask_class_problems"]
+
+_SHOWN = 5
+
+
+def mask_class_problems(
+    classes: Mapping[str, set[int]],
+    lines: Mapping[str, list[int]],
+    data: DataConfig,
+    csv_name: str,
+) -> list[str]:
+    """A problem when the masks' classes do not fit ``data.class_names`` or (without names)
+    do not count from 0 without a gap; empty when they do.
+
+    Parameters
+    ----------
+    classes
+        Each mask as the list CSV writes it, with the class indices it holds (after
+        ``data.mask_values``).
+    lines
+        The CSV lines of each mask.
+    data, csv_name
+        The run's ``data`` settings; the list CSV's name, for the message.
+
+    Examples
+    --------
+    >>> from workflows.run.config import DataConfig
+    >>> data = DataConfig(source="x")
+    >>> mask_class_problems({"m.png": {1, 2}}, {"m.png": [2]}, data, "l.csv")[0][:87]
+    'data.labels: no mask named in l.csv holds class 0 (background): their values are [1, 2]'
+    """
+    found = sorted(set().union(*classes.values()))
+    if not found:
+        return []
+    if data.class_names:
+        k = len(data.class_names)
+        beyond = {n: max(c) for n, c in classes.items() if c and max(c) >= k}
+        if not beyond:
+            return []
+        return [
+            f"data.labels: {len(beyond)} of {counted(len(classes), 'mask')} named in {csv_name} "
+            f"hold a class beyond data.class_names, which names {k} classes (0..{k - 1}) "
+            f"(nothing was run): {_holders(beyond, lines)}; name every class in "
+            "data.class_names (background first), or map the stored values onto them with "
+            "data.mask_values"
+        ]
+    missing = [v for v in range(found[-1] + 1) if v not in found]
+    if not missing:
+        return []
+    top = {n: found[-1] for n, c in classes.items() if found[-1] in c}
+    if missing[0] == 0:
+        return [
+            f"data.labels: no mask named in {csv_name} holds class 0 (background): their "
+            f"values are {found} (nothing was run); class indices count from 0, background "
+            "first, so masks labelled from 1 make a class no pixel has. If "
+            f"{found[0]} is the background, map the values with data.mask_values, e.g. "
+            f"{_example(found)}; if no pixel is background, name every class in "
+            f"data.class_names. Value {found[-1]} is in {_holders(top, lines)}"
+        ]
+    return [
+        f"data.labels: the masks named in {csv_name} hold values {found}, and none holds "
+        f"{', '.join(map(str, missing))}: not consecutive class indices 0..{found[-1]} "
+        f"(nothing was run); map them with data.mask_values, e.g. {_example(found)}, or name "
+        f"every class in data.class_names. Value {found[-1]} is in {_holders(top, lines)}"
+    ]
+
+
+def _holders(values: Mapping[str, int], lines: Mapping[str, list[int]]) -> str:
+    """The first masks holding a value, each with its lines and the value."""
+    shown = [f"{name} ({name_lines(lines[name])}): class {v}"
+             for name, v in list(values.items())[:_SHOWN]]  # fmt: skip
+    more = f"; and {len(values) - _SHOWN} more" if len(values) > _SHOWN else ""
+    return "; ".join(shown) + more
+
+
+def _example(found: list[int]) -> str:
+    """A ``data.mask_values`` that makes ``found`` consecutive from 0, in their order."""
+    return "{" + ", ".join(f"{v}: {i}" for i, v in enumerate(found)) + "}"
