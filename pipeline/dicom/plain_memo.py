@@ -57,6 +57,19 @@ def session() -> Iterator[list[tuple[Hashable, Any]]]:
         _LOCAL.staged = outer
 
 
+class NotClean(Exception):
+    """Raised inside :func:`session` when a check found something to note.
+
+    The reading is not clean, so :func:`pipeline.dicom.plain.try_plain` reads the file with
+    pydicom.
+    """
+
+
+def active() -> bool:
+    """Whether a :func:`session` is open in this thread (a reading inside ``try_plain``)."""
+    return getattr(_LOCAL, "staged", None) is not None
+
+
 def commit(staged: list[tuple[Hashable, Any]]) -> None:
     """Keep the results of a clean reading (see the module)."""
     if len(_KEPT) + len(staged) > _MAX_KEPT:  # frame by frame of a long multi-frame file
@@ -103,4 +116,6 @@ class Reads:
         self.complete = True
 
 
-__all__ = ["ENABLED", "Reads", "clear", "commit", "memoized", "session"]
+__all__ = [
+    "ENABLED", "NotClean", "Reads", "active", "clear", "commit", "memoized", "session"
+]  # fmt: skip

@@ -24,6 +24,7 @@ from pipeline.dicom import elements, frames, header, plain, plain_memo
 from pipeline.dicom.header import Instance, read_header
 from tests.pipeline.dicom.plain_files import counted as _counted
 from tests.pipeline.dicom.plain_files import ct_dataset, save
+from tests.pipeline.dicom.plain_files import read_all as _read_all
 
 
 @pytest.fixture(autouse=True)
@@ -81,15 +82,6 @@ def _files(tmp: Path) -> list[Path]:
             save(ds, path)
         made += [path, save(_slice(40 + k), tmp / f"{11 + 2 * k:02d}.dcm")]  # a clean one after
     return made
-
-
-def _read_all(paths: list[Path], *, fast: bool) -> list[Any]:
-    plain.ENABLED = plain_memo.ENABLED = fast
-    plain_memo.clear()
-    try:
-        return [read_header(p, p.parent) for p in paths]
-    finally:
-        plain.ENABLED = plain_memo.ENABLED = True
 
 
 def test_every_kind_of_file_read_after_clean_ones_gives_what_pydicom_gives(
