@@ -16,6 +16,7 @@ from typing import Any
 _EXPLICIT = "1.2.840.10008.1.2.1"
 _IMPLICIT = "1.2.840.10008.1.2"
 _PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_FIRST_PIXEL_TAG = _PIXEL_TAGS[0]
 _LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
          b"UV"}  # fmt: skip
 _VRS = _LONG | {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO",
@@ -205,7 +206,7 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
         last = tag
         tags.add(tag)
         start = pos + hsize
-        if tag in _PIXEL_TAGS:
+        if tag >= _FIRST_PIXEL_TAG and tag in _PIXEL_TAGS:
             if tag != 0x7FE00010 or length == _UNDEFINED or start + length != size:
                 raise Odd  # encapsulated, truncated, or elements after the pixel data
             if vr not in (b"", b"OB", b"OW"):

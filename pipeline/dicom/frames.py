@@ -19,7 +19,14 @@ from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_layout import frame_layout
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_time import frame_seconds as _time
-from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
+from pipeline.dicom.groups import (
+    CLASSIC,
+    VOLUME_PLANE_NOTE,
+    FrameGroups,
+    attribute,
+    plane,
+    volume_placed,
+)
 from pipeline.dicom.lut import modality_ignored, uses_modality_lut
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
@@ -233,7 +240,7 @@ def classic_refs(
     multi-frame file's frames have none, :func:`_position`). The time and SliceLocation are
     read here, as :func:`_frame_facts` reads them.
     """
-    own = {**own, "time": _time(ds, 0, None), "slice_location": _float(ds.get("SliceLocation"))}
+    own = {**own, "time": _time(ds, 0, CLASSIC), "slice_location": _float(ds.get("SliceLocation"))}
     grid = shared["grid"]
     placed = position if shared["count"] == 1 else None
     return tuple(FrameRef(**own, **frame, position=grid[f] if grid else placed)

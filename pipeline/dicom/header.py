@@ -280,16 +280,14 @@ def _plain_instance(ds: Any, rel: str, size: int, max_pixels: int) -> Instance |
     shared = memoized(_plain_shared, ds, max_pixels)
     if shared is None:
         return None
-    if "ImagePositionPatient" in ds:  # checked every time, as check_image_header does
-        notes: list[str] = []
-        values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
-        if notes:
-            raise plain_memo.NotClean
+    # checked as check_image_header checks it (a bad one raises: read by pydicom then); the
+    # top level's is the file's (a classic file has no functional groups to look in first)
+    notes: list[str] = []
+    position: Any = values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
+    if notes:
+        raise plain_memo.NotClean
     sop_uid = str(ds.get("SOPInstanceUID", rel))
     number = _int(ds.get("InstanceNumber"))
-    position = values.numbers_or_none(
-        plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3
-    )
     own = {"source": rel, "sop_uid": sop_uid, "instance_number": number}
     return Instance(
         path=rel,
