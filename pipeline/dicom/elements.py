@@ -252,10 +252,19 @@ def _looks_explicit(vr: bytes) -> bool:
 _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
 
 
+#: One IS number, padded or not: what :func:`value` takes for IS in one step (group 1, when
+#: at most 12 characters and a 32-bit integer, is its answer; the general checks say the same).
+_ONE_IS = re.compile(rb"( *[+-]?[0-9]+)[ \0]*")
+
+
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
     if vr == "UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
         return uid[1].decode("ascii")
+    if vr == "IS" and (one := _ONE_IS.fullmatch(data)) and len(one[1]) <= _MAX_LEN["IS"]:
+        number = int(one[1])
+        if -(2**31) <= number < 2**31:
+            return number
     binary = _BINARY.get(vr)
     if binary is not None:
         if len(data) != binary.size:

@@ -19,6 +19,7 @@ from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_layout import frame_layout
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_time import frame_seconds as _time
+from pipeline.dicom.frozen import made
 from pipeline.dicom.groups import (
     CLASSIC,
     VOLUME_PLANE_NOTE,
@@ -243,7 +244,7 @@ def classic_refs(
     own = {**own, "time": _time(ds, 0, CLASSIC), "slice_location": _float(ds.get("SliceLocation"))}
     grid = shared["grid"]
     placed = position if shared["count"] == 1 else None
-    return tuple(FrameRef(**own, **frame, position=grid[f] if grid else placed)
+    return tuple(made(FrameRef, {**own, **frame, "position": grid[f] if grid else placed})
                  for f, frame in enumerate(shared["frames"]))  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from pipeline.dicom.frames import (
     classic_refs,
     frame_refs,
 )
+from pipeline.dicom.frozen import made
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.pixel_encoding import deferred_lossy_note
@@ -289,16 +290,16 @@ def _plain_instance(ds: Any, rel: str, size: int, max_pixels: int) -> Instance |
     sop_uid = str(ds.get("SOPInstanceUID", rel))
     number = _int(ds.get("InstanceNumber"))
     own = {"source": rel, "sop_uid": sop_uid, "instance_number": number}
-    return Instance(
-        path=rel,
-        size_bytes=size,
-        sop_uid=sop_uid,
-        instance_number=number,
-        position=position,
-        frame_refs=classic_refs(ds, own, position, shared),
-        header_digest=getattr(ds, "header_digest", ""),
+    return made(Instance, {
+        "path": rel,
+        "size_bytes": size,
+        "sop_uid": sop_uid,
+        "instance_number": number,
+        "position": position,
+        "frame_refs": classic_refs(ds, own, position, shared),
+        "header_digest": getattr(ds, "header_digest", ""),
         **shared["series"],
-    )
+    })  # fmt: skip
 
 
 def _plain_shared(ds: Any, max_pixels: int) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ reading gives with nothing kept, file by file and as the whole index.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from pipeline.dicom import plain, plain_memo
+from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.frozen import made
 from pipeline.dicom.header import Instance, read_header
 from pipeline.dicom.index import index_folder
 from tests.pipeline.dicom.plain_files import ct_dataset, nothing_kept, read_all, save
@@ -157,3 +160,19 @@ def test_a_clean_file_of_a_known_series_looks_up_one_kept_result(
     assert [f.instance_number for f in found] == [2, 3, 4, 5]
     assert [f.frame_refs[0].position for f in found] == [
         (-125.5, -130.0, 1.25 * k) for k in range(1, 5)]  # fmt: skip
+
+
+def test_a_frame_made_without_init_is_the_one_init_makes() -> None:
+    values = {"source": "a.dcm", "frame": 0, "sop_uid": "1.2.3", "rows": 6, "columns": 5,
+              "position": (1.0, 2.0, 3.0), "orientation": None, "pixel_spacing": None,
+              "note": "n"}  # fmt: skip
+    fast = made(FrameRef, values)
+    assert fast == FrameRef(**values) and hash(fast) == hash(FrameRef(**values))
+    assert (fast.mosaic, fast.rescale, fast.stack_values) == (0, (1.0, 0.0), ())  # defaults
+    assert pickle.loads(pickle.dumps(fast)) == fast  # as a worker sends it
+    with pytest.raises(TypeError):
+        made(FrameRef, {k: v for k, v in values.items() if k != "rows"})
+    with pytest.raises(TypeError):
+        made(FrameRef, {**values, "row": 6})
+    with pytest.raises(TypeError):  # one missing, one unknown: as many names as fields
+        made(FrameRef, {**{k: v for k, v in values.items() if k != "rows"}, "row": 6})
