@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -45,16 +44,22 @@ _LOCAL = threading.local()
 _MAX_KEPT = 4096
 
 
-@contextmanager
-def session() -> Iterator[list[tuple[Hashable, Any]]]:
-    """Results of :func:`memoized` calls made inside, to be kept only if :func:`commit`-ted."""
-    staged: list[tuple[Hashable, Any]] = []
-    outer = getattr(_LOCAL, "staged", None)
-    _LOCAL.staged = staged
-    try:
-        yield staged
-    finally:
-        _LOCAL.staged = outer
+class session:  # a function to its callers: ``with session() as staged``
+    """Results of :func:`memoized` calls made inside, to be kept only if :func:`commit`-ted.
+
+    A class, not a generator context manager: entered once per file read (~1 us less).
+    """
+
+    __slots__ = ("_outer", "_staged")
+
+    def __enter__(self) -> list[tuple[Hashable, Any]]:
+        self._staged: list[tuple[Hashable, Any]] = []
+        self._outer = getattr(_LOCAL, "staged", None)
+        _LOCAL.staged = self._staged
+        return self._staged
+
+    def __exit__(self, *exc: object) -> None:
+        _LOCAL.staged = self._outer
 
 
 class NotClean(Exception):
