@@ -78,6 +78,8 @@ def attribute(
         if _PER_FRAME not in ds and _SHARED not in ds:
             return ds.get(keyword)
         view = FrameGroups(ds, frame)
+    elif view is CLASSIC:  # no groups: the top level's (what the loop below would find)
+        return ds.get(keyword)
     for name in (group, *CONVERTED) if group else CONVERTED:
         for sub in view.subs(name):
             if keyword in sub:
