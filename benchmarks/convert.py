@@ -25,10 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generate(folder: Path, files: int, size: int, nested: bool = False) -> None:
+def generate(
+    folder: Path, files: int, size: int, nested: bool = False, sparse: bool = False
+) -> None:
     """Write ``files`` CT slices: 2 series per patient, realistic headers, random names;
     ``nested``: in one folder per patient and series (``P00000/S000000/``), as archives are
-    laid out, else all in ``folder``."""
+    laid out, else all in ``folder``. ``sparse``: for header-only readers (inspect), each
+    file's header is written and its pixel data (zeros, full length) left as a hole, so
+    5,000 files of 512x512 take a few MB of disk, not 2.6 GB."""
+    import io
+
     import numpy as np
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
@@ -36,11 +42,11 @@ def generate(folder: Path, files: int, size: int, nested: bool = False) -> None:
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:size, :size] - size / 2
     body = (xx**2 / 0.9 + yy**2 / 0.6) < (size * 0.42) ** 2
+    zeros = bytes(size * size * 2)
     per_series = 100
     for k in range(files):
         if k % per_series == 0:
             series, study = generate_uid(), generate_uid()
-        hu = np.where(body, 40, -1000) + rng.normal(0, 20, (size, size))
         ds = Dataset()
         ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = f"P{k // 200}", study, series
         ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = CTImageStorage, generate_uid(), "CT"
@@ -53,14 +59,26 @@ def generate(folder: Path, files: int, size: int, nested: bool = False) -> None:
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
         ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
         ds.WindowCenter, ds.WindowWidth = [40, -600], [400, 1500]
-        ds.PixelData = np.rint(hu + 1024).astype("<i2").tobytes()
+        if sparse:
+            ds.PixelData = zeros
+        else:
+            hu = np.where(body, 40, -1000) + rng.normal(0, 20, (size, size))
+            ds.PixelData = np.rint(hu + 1024).astype("<i2").tobytes()
         ds.file_meta = FileMetaDataset()
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         where = folder / f"P{k // 200:05d}" / f"S{k // per_series:06d}" if nested else folder
         where.mkdir(parents=True, exist_ok=True)
-        ds.save_as(where / f"{rng.integers(16**8):08x}.dcm", enforce_file_format=True)
+        target = where / f"{rng.integers(16**8):08x}.dcm"
+        if not sparse:
+            ds.save_as(target, enforce_file_format=True)
+            continue
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=True)
+        with target.open("wb") as fh:  # the pixel data ends the file: a hole of its length
+            fh.write(buf.getbuffer()[: buf.tell() - len(zeros)])
+            fh.truncate(buf.tell())
 
 
 # -- the methods, each run in a child process ---------------------------------------------------

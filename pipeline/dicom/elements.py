@@ -16,6 +16,7 @@ from typing import Any
 _EXPLICIT = "1.2.840.10008.1.2.1"
 _IMPLICIT = "1.2.840.10008.1.2"
 _PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_FIRST_PIXEL_TAG = _PIXEL_TAGS[0]
 _LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
          b"UV"}  # fmt: skip
 _VRS = _LONG | {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO",
@@ -205,7 +206,7 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
         last = tag
         tags.add(tag)
         start = pos + hsize
-        if tag in _PIXEL_TAGS:
+        if tag >= _FIRST_PIXEL_TAG and tag in _PIXEL_TAGS:
             if tag != 0x7FE00010 or length == _UNDEFINED or start + length != size:
                 raise Odd  # encapsulated, truncated, or elements after the pixel data
             if vr not in (b"", b"OB", b"OW"):
@@ -251,10 +252,19 @@ def _looks_explicit(vr: bytes) -> bool:
 _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
 
 
+#: One IS number, padded or not: what :func:`value` takes for IS in one step (group 1, when
+#: at most 12 characters and a 32-bit integer, is its answer; the general checks say the same).
+_ONE_IS = re.compile(rb"( *[+-]?[0-9]+)[ \0]*")
+
+
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
     if vr == "UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
         return uid[1].decode("ascii")
+    if vr == "IS" and (one := _ONE_IS.fullmatch(data)) and len(one[1]) <= _MAX_LEN["IS"]:
+        number = int(one[1])
+        if -(2**31) <= number < 2**31:
+            return number
     binary = _BINARY.get(vr)
     if binary is not None:
         if len(data) != binary.size:

@@ -19,7 +19,15 @@ from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_layout import frame_layout
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_time import frame_seconds as _time
-from pipeline.dicom.groups import VOLUME_PLANE_NOTE, FrameGroups, attribute, plane, volume_placed
+from pipeline.dicom.frozen import made
+from pipeline.dicom.groups import (
+    CLASSIC,
+    VOLUME_PLANE_NOTE,
+    FrameGroups,
+    attribute,
+    plane,
+    volume_placed,
+)
 from pipeline.dicom.lut import modality_ignored, uses_modality_lut
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
@@ -201,6 +209,43 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
             )
         )
     return out
+
+
+def classic_frames(ds: Any) -> dict[str, Any] | None:
+    """What :func:`frame_refs` gives the frames of a classic file but the file's own values.
+
+    ``None`` for an Enhanced file, tiles or a mosaic. Otherwise ``frames``, each frame's
+    :class:`FrameRef` values but ``source``, ``sop_uid``, ``instance_number``, ``time``,
+    ``slice_location`` and ``position`` (:func:`classic_refs` adds them), ``grid`` (the frames'
+    positions, when the layout gives them) and ``count``. It reads no value a file has its own
+    of, so :mod:`pipeline.dicom.plain_memo` keeps it once per series.
+    """
+    layout = frame_layout(ds)
+    if layout["tiles"] or layout["mosaic"] or layout["enhanced"]:
+        return None
+    times, iop, count = layout["times"], layout["iop"], layout["count"]
+    shared = {**layout["common"], "rows": layout["rows"], "columns": layout["columns"],
+              "note": layout["unusable"], "in_stack": None}  # fmt: skip
+    frames = [{**shared, **_stack_facts(ds, f), **_plane(ds, f, None, iop), "frame": f,
+               "frame_time": times[f] if times else None} for f in range(count)]  # fmt: skip
+    return {"grid": layout["grid"], "count": count, "frames": frames}
+
+
+def classic_refs(
+    ds: Any, own: dict[str, Any], position: Any, shared: dict[str, Any]
+) -> tuple[FrameRef, ...]:
+    """The frames of a classic file from :func:`classic_frames` and the file's own values.
+
+    ``own``: ``source``, ``sop_uid`` and ``instance_number`` as :func:`frame_refs` reads them;
+    ``position``: the file's ImagePositionPatient, that of its single frame (a classic
+    multi-frame file's frames have none, :func:`_position`). The time and SliceLocation are
+    read here, as :func:`_frame_facts` reads them.
+    """
+    own = {**own, "time": _time(ds, 0, CLASSIC), "slice_location": _float(ds.get("SliceLocation"))}
+    grid = shared["grid"]
+    placed = position if shared["count"] == 1 else None
+    return tuple(made(FrameRef, {**own, **frame, "position": grid[f] if grid else placed})
+                 for f, frame in enumerate(shared["frames"]))  # fmt: skip
 
 
 _CONTENT = "FrameContentSequence"

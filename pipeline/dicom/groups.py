@@ -39,6 +39,13 @@ class FrameGroups:
         return found
 
 
+#: The view of a frame of a classic file (no functional groups): :func:`attribute` gives the
+#: top level's value without asking the data set for its groups again, as it would for
+#: ``view=None`` (for callers that know the file has none).
+CLASSIC = FrameGroups.__new__(FrameGroups)
+CLASSIC.ds, CLASSIC.items, CLASSIC._subs = None, [], {}
+
+
 def attribute(
     ds: Any, group: str, keyword: str, frame: int = 0, view: FrameGroups | None = None
 ) -> Any:
@@ -71,6 +78,8 @@ def attribute(
         if _PER_FRAME not in ds and _SHARED not in ds:
             return ds.get(keyword)
         view = FrameGroups(ds, frame)
+    elif view is CLASSIC:  # no groups: the top level's (what the loop below would find)
+        return ds.get(keyword)
     for name in (group, *CONVERTED) if group else CONVERTED:
         for sub in view.subs(name):
             if keyword in sub:
@@ -78,7 +87,7 @@ def attribute(
     return ds.get(keyword)
 
 
-__all__ = ["CONVERTED", "FrameGroups", "attribute"]
+__all__ = ["CLASSIC", "CONVERTED", "FrameGroups", "attribute"]
 
 
 #: Where an Enhanced US Volume (PS3.3 A.59, C.8.24.2) places its frames when no patient

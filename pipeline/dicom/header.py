@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom import files, plain, values
+from pipeline.dicom import files, header_checks, plain, plain_memo, values
 from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_codestreams,
@@ -26,7 +26,15 @@ from pipeline.dicom.decode import (
 )
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frame_layout import optional_int as _int
-from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
+from pipeline.dicom.frames import (
+    STACK_KEYS,
+    FrameRef,
+    attribute,
+    classic_frames,
+    classic_refs,
+    frame_refs,
+)
+from pipeline.dicom.frozen import made
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.pixel_encoding import deferred_lossy_note
@@ -212,6 +220,10 @@ def _not_an_image(ds: Any, rel: str) -> Problem | None:
 
 def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | Problem:
     """:func:`instance_from` without its safety net: bad values raise ``DicomError``."""
+    if plain_memo.active() and getattr(ds, "memo_reads", None) is not None:
+        fast = _plain_instance(ds, rel, size, max_pixels)  # a plain reading in try_plain
+        if fast is not None:
+            return fast
     truncated = getattr(ds, "radpipe_truncated", None)
     if truncated:
         return Problem(rel, f"truncated file: {truncated}")
@@ -252,6 +264,60 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
         header_digest=getattr(ds, "header_digest", ""),
         **series,
     )
+
+
+def _plain_instance(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | None:
+    """The facts of a clean classic plain file; ``None`` for another file.
+
+    What its series shares is kept once per series (:func:`_plain_shared`); its own values
+    are read here.
+
+    The same facts the rest of :func:`instance_facts` finds (every check it makes passes
+    without a note, so its only other values are these), with one kept result looked up
+    instead of some eight per file. Raises :class:`~pipeline.dicom.plain_memo.NotClean` when
+    a check notes something, so that :func:`~pipeline.dicom.plain.try_plain` reads the file
+    with pydicom, as it would have after the note.
+    """
+    shared = memoized(_plain_shared, ds, max_pixels)
+    if shared is None:
+        return None
+    # checked as check_image_header checks it (a bad one raises: read by pydicom then); the
+    # top level's is the file's (a classic file has no functional groups to look in first)
+    notes: list[str] = []
+    position: Any = values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
+    if notes:
+        raise plain_memo.NotClean
+    sop_uid = str(ds.get("SOPInstanceUID", rel))
+    number = _int(ds.get("InstanceNumber"))
+    own = {"source": rel, "sop_uid": sop_uid, "instance_number": number}
+    return made(Instance, {
+        "path": rel,
+        "size_bytes": size,
+        "sop_uid": sop_uid,
+        "instance_number": number,
+        "position": position,
+        "frame_refs": classic_refs(ds, own, position, shared),
+        "header_digest": getattr(ds, "header_digest", ""),
+        **shared["series"],
+    })  # fmt: skip
+
+
+def _plain_shared(ds: Any, max_pixels: int) -> dict[str, Any] | None:
+    """What :func:`instance_facts` finds of a plain file that its series shares.
+
+    ``None`` when the file is not a classic image (:func:`~pipeline.dicom.frames.classic_frames`)
+    or not an image; raises :class:`~pipeline.dicom.plain_memo.NotClean` when a check notes
+    something (see :func:`_plain_instance`).
+    """
+    if _not_an_image(ds, "") is not None or not files.has_pixels(ds):
+        return None
+    if "SeriesInstanceUID" not in ds or uses_file_size(ds):
+        return None
+    notes = header_checks.image_checks(ds) + header_checks.value_checks(ds)
+    if notes or _pixel_checks(ds, max_pixels, None):
+        raise plain_memo.NotClean
+    layout = classic_frames(ds)
+    return None if layout is None else {**layout, "series": _series_facts(ds)}
 
 
 def _pixel_checks(ds: Any, max_pixels: int, file_size: int | None) -> list[str]:

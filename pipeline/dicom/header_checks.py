@@ -23,7 +23,7 @@ from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 
-__all__ = ["PHOTOMETRIC_TERMS", "check_image_header"]
+__all__ = ["PHOTOMETRIC_TERMS", "check_image_header", "image_checks", "value_checks"]
 
 #: PhotometricInterpretation (0028,0004) terms pydicom's decoders know (PS3.3 C.7.6.3.1.2).
 PHOTOMETRIC_TERMS = ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
@@ -238,13 +238,18 @@ def _checked_header(ds: Any) -> list[str]:
     Those of values a series repeats are done once per series for plain files
     (:mod:`pipeline.dicom.plain_memo`); the slice position is checked every time.
     """
-    notes = plain_memo.memoized(_image_checks, ds)
+    notes = plain_memo.memoized(image_checks, ds)
     if "ImagePositionPatient" in ds:
         values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
-    return notes + plain_memo.memoized(_value_checks, ds)
+    return notes + plain_memo.memoized(value_checks, ds)
 
 
-def _image_checks(ds: Any) -> list[str]:
+def image_checks(ds: Any) -> list[str]:
+    """The checks of the Image Pixel values; their notes, in order.
+
+    Sizes, photometric, samples, palette, syntax, frames, bits, spacing. Raises
+    ``DicomError`` (no file named).
+    """
     notes: list[str] = []
     for keyword in ("Rows", "Columns"):
         if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
@@ -267,7 +272,11 @@ def _image_checks(ds: Any) -> list[str]:
     return notes + presentation_notes(ds)
 
 
-def _value_checks(ds: Any) -> list[str]:
+def value_checks(ds: Any) -> list[str]:
+    """The checks of orientation, rescale, Modality LUT, windows and VOI LUTs; their notes.
+
+    Raises ``DicomError`` (no file named).
+    """
     notes: list[str] = []
     if "ImageOrientationPatient" in ds:
         values.orientation(ds.get("ImageOrientationPatient"))

@@ -304,21 +304,21 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
     if not ENABLED:
         return None
     split = pixels and reuse.POOL.active
+    view = None
     try:
-        size = os.stat(path).st_size
-        with open(path, "rb") as fh:
-            buf = fh.read() if pixels and not split else fh.read(elements.FIRST_READ)
-            while True:
-                try:
-                    found = elements.walk(buf, size)
-                    break
-                except Short:
-                    more = fh.read(len(buf)) if len(buf) < elements.MAX_HEADER else b""
-                    if not more:  # the end of the file (or of the header allowed)
-                        return None
-                    buf += more
-            view = reuse.read_tail(fh, buf, *found["pixels"][1:]) if split else None
-    except (OSError, Odd, struct.error, RecursionError, ValueError):
+        if not pixels:  # the header only: unbuffered reads (a buffered file costs ~10 us more)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                size = os.fstat(fd).st_size
+                buf, found = _walk(lambda n: _read(fd, n), size)
+            finally:
+                os.close(fd)
+        else:
+            size = os.stat(path).st_size
+            with open(path, "rb") as fh:
+                buf, found = _walk(fh.read, size, whole=not split)
+                view = reuse.read_tail(fh, buf, *found["pixels"][1:]) if split else None
+    except (OSError, Odd, Short, struct.error, RecursionError, ValueError):
         return None
     if 0x00080005 in found["tags"] and not elements.known_charset(found["charset"]):
         return None
@@ -331,6 +331,39 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
         return None
     digest = hashlib.blake2b(memoryview(buf)[:start], digest_size=16).hexdigest()
     return PlainDataset(path, size, found, view, digest)
+
+
+def _walk(read: Callable[[int], bytes], size: int, *, whole: bool = False) -> tuple[bytes, Any]:
+    """The bytes read and :func:`pipeline.dicom.elements.walk`'s result.
+
+    ``read(n)``: up to ``n`` more bytes of the file, fewer only at its end; the whole file
+    at once when ``whole``, else 16 KiB first, then as much again while the header runs on,
+    up to 4 MiB. Raises :class:`Short` when the file (or the header allowed) ends first.
+    """
+    buf = read(-1 if whole else elements.FIRST_READ)
+    while True:
+        try:
+            return buf, elements.walk(buf, size)
+        except Short:
+            more = read(len(buf)) if len(buf) < elements.MAX_HEADER else b""
+            if not more:  # the end of the file (or of the header allowed)
+                raise
+            buf += more
+
+
+def _read(fd: int, n: int) -> bytes:
+    """Up to ``n`` bytes from ``fd``, fewer only at the end of the file, as ``io`` reads.
+
+    ``os.read`` may return fewer before the end; the walk would take the first bytes of a
+    header cut short for a file that is not DICOM.
+    """
+    data = os.read(fd, n)
+    while 0 < len(data) < n:
+        more = os.read(fd, n - len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def try_plain(

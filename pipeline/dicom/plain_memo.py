@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -45,16 +44,35 @@ _LOCAL = threading.local()
 _MAX_KEPT = 4096
 
 
-@contextmanager
-def session() -> Iterator[list[tuple[Hashable, Any]]]:
-    """Results of :func:`memoized` calls made inside, to be kept only if :func:`commit`-ted."""
-    staged: list[tuple[Hashable, Any]] = []
-    outer = getattr(_LOCAL, "staged", None)
-    _LOCAL.staged = staged
-    try:
-        yield staged
-    finally:
-        _LOCAL.staged = outer
+class session:  # a function to its callers: ``with session() as staged``
+    """Results of :func:`memoized` calls made inside, to be kept only if :func:`commit`-ted.
+
+    A class, not a generator context manager: entered once per file read (~1 us less).
+    """
+
+    __slots__ = ("_outer", "_staged")
+
+    def __enter__(self) -> list[tuple[Hashable, Any]]:
+        self._staged: list[tuple[Hashable, Any]] = []
+        self._outer = getattr(_LOCAL, "staged", None)
+        _LOCAL.staged = self._staged
+        return self._staged
+
+    def __exit__(self, *exc: object) -> None:
+        _LOCAL.staged = self._outer
+
+
+class NotClean(Exception):
+    """Raised inside :func:`session` when a check found something to note.
+
+    The reading is not clean, so :func:`pipeline.dicom.plain.try_plain` reads the file with
+    pydicom.
+    """
+
+
+def active() -> bool:
+    """Whether a :func:`session` is open in this thread (a reading inside ``try_plain``)."""
+    return getattr(_LOCAL, "staged", None) is not None
 
 
 def commit(staged: list[tuple[Hashable, Any]]) -> None:
@@ -103,4 +121,6 @@ class Reads:
         self.complete = True
 
 
-__all__ = ["ENABLED", "Reads", "clear", "commit", "memoized", "session"]
+__all__ = [
+    "ENABLED", "NotClean", "Reads", "active", "clear", "commit", "memoized", "session"
+]  # fmt: skip

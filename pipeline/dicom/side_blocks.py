@@ -46,8 +46,10 @@ def side_by_side(
     at: dict[int, list[int]] = {}
     for j, place in enumerate(places):
         at.setdefault(place, []).append(j)
-    spread = [np.linalg.norm(offsets[js] - offsets[js[0]], axis=1).max() for js in at.values()]
-    if max(spread) <= tol:  # one origin at every position (a tilt, time points): no blocks
+    # a position held by one frame has no spread (its own origin): only shared ones are measured
+    spread = max((np.linalg.norm(offsets[js] - offsets[js[0]], axis=1).max()
+                  for js in at.values() if len(js) > 1), default=0.0)  # fmt: skip
+    if spread <= tol:  # one origin at every position (a tilt, time points): no blocks
         return [group], ""
     origin: list[int] = []  # each frame's block
     homes: list[np.ndarray] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,29 @@ def save(ds: Dataset, path: Path, syntax: str = ExplicitVRLittleEndian) -> Path:
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.save_as(path, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian)
     return path
+
+
+def nothing_kept() -> Iterator[None]:
+    """For an autouse fixture: nothing kept before and after; both shortcuts on after."""
+    from pipeline.dicom import plain, plain_memo
+
+    plain_memo.clear()
+    yield
+    plain.ENABLED = plain_memo.ENABLED = True
+    plain_memo.clear()
+
+
+def read_all(paths: list[Path], *, fast: bool) -> list[Any]:
+    """``read_header`` of each path with the plain reader and kept results on or off."""
+    from pipeline.dicom import plain, plain_memo
+    from pipeline.dicom.header import read_header
+
+    plain.ENABLED = plain_memo.ENABLED = fast
+    plain_memo.clear()
+    try:
+        return [read_header(p, p.parent) for p in paths]
+    finally:
+        plain.ENABLED = plain_memo.ENABLED = True
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:

@@ -24,6 +24,7 @@ from pipeline.dicom import elements, frames, header, plain, plain_memo
 from pipeline.dicom.header import Instance, read_header
 from tests.pipeline.dicom.plain_files import counted as _counted
 from tests.pipeline.dicom.plain_files import ct_dataset, save
+from tests.pipeline.dicom.plain_files import read_all as _read_all
 
 
 @pytest.fixture(autouse=True)
@@ -81,15 +82,6 @@ def _files(tmp: Path) -> list[Path]:
             save(ds, path)
         made += [path, save(_slice(40 + k), tmp / f"{11 + 2 * k:02d}.dcm")]  # a clean one after
     return made
-
-
-def _read_all(paths: list[Path], *, fast: bool) -> list[Any]:
-    plain.ENABLED = plain_memo.ENABLED = fast
-    plain_memo.clear()
-    try:
-        return [read_header(p, p.parent) for p in paths]
-    finally:
-        plain.ENABLED = plain_memo.ENABLED = True
 
 
 def test_every_kind_of_file_read_after_clean_ones_gives_what_pydicom_gives(
@@ -154,11 +146,16 @@ def test_layout_pixel_checks_and_kind_run_once_per_series_of_clean_files(
     ],
 )
 def test_a_uid_is_taken_as_pydicom_takes_it(raw: bytes, expected: Any) -> None:
+    _taken("UI", raw, expected)
+
+
+def _taken(vr: str, raw: bytes, expected: Any) -> None:
+    """``raw`` as a value of ``vr`` is ``expected``; ``None``: not plain (pydicom reads it)."""
     if expected is None:
         with pytest.raises(elements.Odd):
-            elements.value("UI", raw)
+            elements.value(vr, raw)
     else:
-        assert elements.value("UI", raw) == expected
+        assert elements.value(vr, raw) == expected
 
 
 def test_file_meta_found_clean_once_is_still_checked_in_each_file(tmp_path: Path) -> None:
@@ -172,3 +169,26 @@ def test_file_meta_found_clean_once_is_still_checked_in_each_file(tmp_path: Path
     for path in (odd_uid, tmp_path / "version.dcm"):
         assert plain.read_plain(path) is None  # pydicom reads these (and warns as it does)
     assert plain.read_plain(clean[0]) is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"12", 12),
+        (b" 12 ", 12),
+        (b"+7\0", 7),
+        (b"-0", 0),
+        (b"000000000012", 12),  # 12 characters: the most IS holds
+        (b"0000000000012", None),
+        (b"2147483647", 2147483647),
+        (b"2147483648", None),  # past a signed 32-bit integer
+        (b"-2147483648", -2147483648),
+        (b"1\\2", [1, 2]),
+        (b"1.0", None),
+        (b"", None),
+        (b"1 2", None),
+    ],
+)
+def test_an_integer_string_is_taken_as_pydicom_takes_it(raw: bytes, expected: Any) -> None:
+    """IS values are taken in one step when they hold one number (elements._ONE_IS)."""
+    _taken("IS", raw, expected)

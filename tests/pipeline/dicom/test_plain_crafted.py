@@ -7,6 +7,7 @@ and off must be equal.
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path, PosixPath
 
@@ -176,3 +177,20 @@ def test_a_file_shorter_than_its_stat_size_does_not_hang(tmp_path: Path) -> None
     path.write_bytes(path.read_bytes()[:400])
     assert plain.read_plain(path) is None
     assert plain.read_plain(path, pixels=True) is None
+
+
+def test_a_header_read_in_short_pieces_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header is read unbuffered (``os.read``), which may return fewer bytes than asked
+    before the end of the file: reading on gives the same data set, and the end still ends."""
+    path = _save(_ct(), tmp_path / "a.dcm")
+    whole = plain.read_plain(path)
+    real = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real(fd, min(n, 7)))
+    pieces = plain.read_plain(path)
+    assert whole is not None and pieces is not None
+    assert pieces._raw == whole._raw and pieces.header_digest == whole.header_digest
+    assert pieces.get("Rows") == whole.get("Rows") and pieces.file_size == path.stat().st_size
+    path.write_bytes(path.read_bytes()[:400])  # cut inside the header: not plain, no hang
+    assert plain.read_plain(path) is None

@@ -100,8 +100,8 @@ def test_a_variant_in_the_other_transfer_syntax_is_checked_in_full(tmp_path: Pat
 def test_the_checks_run_once_per_series_of_clean_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checks = _counted(monkeypatch, header_checks, "_image_checks")
-    values = _counted(monkeypatch, header_checks, "_value_checks")
+    checks = _counted(monkeypatch, header_checks, "image_checks")
+    values = _counted(monkeypatch, header_checks, "value_checks")
     facts = _counted(monkeypatch, frames, "_stack_facts")
     paths = [save(ct_dataset(SOPInstanceUID=f"1.2.3.4.5.{20 + k}", InstanceNumber=str(k + 1),
                              ImagePositionPatient=["-125.5", "-130", str(k * 1.25)]),
