@@ -125,5 +125,19 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
         note += f", the median interval between time points, not the RepetitionTime {tr:g} ms"
     if uneven:
         note += (f": time points unevenly spaced ({steps.min():.4g} to {steps.max():.4g} s "
-                 "apart), one step stands for all")  # fmt: skip
+                 f"apart{_missing_points(steps)}), one step stands for all")  # fmt: skip
     return step, note
+
+
+def _missing_points(steps: np.ndarray) -> str:
+    """``", about 1 time point missing"`` when the steps are whole multiples of the smallest.
+
+    A 4-D volume's time points are consecutive: one missing from the series (1, 2, 4) puts
+    the next a step early, which "unevenly spaced" alone did not tell from jitter.
+    """
+    ratio = steps / float(steps.min())
+    whole = np.rint(ratio)
+    if not (np.abs(ratio - whole) <= 0.1).all() or whole.max() < 2:
+        return ""
+    missing = int((whole - 1).sum())
+    return f", about {missing} time {'point' if missing == 1 else 'points'} missing"

@@ -41,6 +41,8 @@ def _one_volume(tmp_path: Path) -> tuple[dict[str, str], nib.Nifti1Image]:
         (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step: 10 s, the median interval"),  # DCE
         (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
         (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
+        # the time point at 20 s missing: its gap is two steps (it said only 'unevenly spaced')
+        (4.2, [0.0, 10.0, 30.0], 15.0, "(10 to 20 s apart, about 1 time point missing)"),
         # cardiac phases (TriggerTime 0, 40, 80 ms, 2 ms later per slice), one AcquisitionTime:
         # a 3.2 ms TR; the per-slice drift made 9 single-slice volumes, one per trigger time
         (3.2, None, 0.04, "4-D time step: 0.04 s, the median interval"),
