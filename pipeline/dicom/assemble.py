@@ -55,7 +55,7 @@ from pipeline.dicom.kinds import (
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
-from pipeline.dicom.volume_plan import VolumePlan, _Refused, time_step
+from pipeline.dicom.volume_plan import VolumePlan, _Refused, missing_numbers, time_step
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -275,7 +275,8 @@ def _plan_time(
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
             diffusion = diffusion_table(frames, stacks, plan.notes)
-            plan.notes += [n for n in (note, *diffusion_notes(diffusion)) if n]
+            gaps = missing_numbers(how, [_value(frames, s, how) for s in stacks])
+            plan.notes += [n for n in (gaps, note, *diffusion_notes(diffusion)) if n]
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
                         diffusion=diffusion)
@@ -330,6 +331,11 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
         )
     return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
                    "nearest orthonormal pair used")  # fmt: skip
+
+
+def _value(frames: list[FrameRef], stack: list[int], how: str) -> object:
+    """The value of key ``how`` that the stack's images share."""
+    return frames[stack[0]].stack_values[STACK_KEYS.index(how)] if how in STACK_KEYS else None
 
 
 def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:

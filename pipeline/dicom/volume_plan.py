@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.words import counted
+
 #: Largest distance (mm) between a slice's DICOM position and where the volume puts it.
 POSITION_TOLERANCE = 0.05
 
@@ -141,3 +143,28 @@ def _missing_points(steps: np.ndarray) -> str:
         return ""
     missing = int((whole - 1).sum())
     return f", about {missing} time {'point' if missing == 1 else 'points'} missing"
+
+
+#: Keys whose values number the time points 1, 2, 3, ... (PS3.3 C.7.6.2.1 and C.8.9.4.1.9).
+NUMBERED = ("TemporalPositionIdentifier", "TimeSliceIndex")
+
+
+def missing_numbers(how: str, values: list[object]) -> str:
+    """The note for time points numbered by ``how`` with numbers missing between them, else "".
+
+    A 4-D NIfTI's time points are consecutive: TemporalPositionIdentifier 1, 2 and 4 were
+    written as three time points one step apart, the fourth a step early, with nothing said
+    when the images carry no times to measure the gap by.
+    """
+    if how not in NUMBERED or not all(isinstance(v, int | float) for v in values):
+        return ""
+    found = sorted({int(v) for v in values if isinstance(v, int | float) and float(v).is_integer()})
+    if len(found) != len(values) or not found:
+        return ""
+    missing = sorted(set(range(found[0], found[-1] + 1)) - set(found))
+    if not missing:
+        return ""
+    shown = ", ".join(str(v) for v in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    kept = counted(len(found), "time point")
+    return (f"missing time points: {how} {found[0]} to {found[-1]} without {shown}, {kept} "
+            "written one step apart in the 4-D volume")  # fmt: skip

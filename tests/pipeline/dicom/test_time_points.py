@@ -159,3 +159,20 @@ def test_undated_times_are_a_day_later_only_across_midnight() -> None:
     assert times(8 * hour, 21 * hour) == [8 * hour, 21 * hour]  # one day, 13 h apart: kept
     dated = 737426 * 86400.0  # with a date (from year 1): never moved
     assert times(dated + 23 * hour, dated + 600.0) == [dated + 23 * hour, dated + 600.0]
+
+
+def test_a_time_point_missing_by_its_number_is_said(tmp_path: Path) -> None:
+    """TemporalPositionIdentifier 1, 2 and 4, no acquisition times: the 4-D volume's three
+    time points are one TR apart, the fourth written a step early, and nothing was said."""
+    (tmp_path / "src").mkdir()
+    for t in (0, 1, 3):
+        for z in range(3):
+            _save_slice(tmp_path, t, z, RepetitionTime=2000.0, TemporalPositionIdentifier=t + 1)
+    row, image = _one_volume(tmp_path)
+    assert image.shape == (4, 4, 3, 3) and image.header.get_zooms()[3] == pytest.approx(2.0)
+    assert row["problems"] == (
+        "missing time points: TemporalPositionIdentifier 1 to 4 without 3, 3 time points "
+        "written one step apart in the 4-D volume"
+    )
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [[10 * t + z for t in (0, 1, 3)]
+                                                       for z in range(3)]  # fmt: skip
