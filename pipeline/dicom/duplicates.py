@@ -29,28 +29,30 @@ SAME_COSINE, SAME_SPACING = 1e-3, 1e-4
 NAMED = 3
 
 
-def shared_places(frames: list[FrameRef]) -> list[list[int]]:
-    """For each frame, the other frames at its place (:func:`same_place`), in index order.
+def shared_places(frames: list[FrameRef]) -> list[bool]:
+    """Whether each frame may share its place with another (only those can be duplicates).
 
-    Frames without a position share a place with every other frame without one whose
-    orientation, stack values, SeriesNumber and pixel spacing agree.
+    A frame within :data:`SAME_PLACE` of the position of another with its stack values and
+    SeriesNumber, or without a position when such another has none either: a superset of
+    :func:`same_place`, found in ``O(n log n)`` (an fMRI series holds hundreds of time
+    points at each position, told apart by their stack values).
     """
-    near: list[list[int]] = [[] for _ in frames]
-    placed = [k for k, f in enumerate(frames) if f.position is not None]
-    if len(placed) > 1:
-        tree = cKDTree(np.array([frames[k].position for k in placed], dtype=np.float64))
-        for a, b in sorted(tree.query_pairs(r=SAME_PLACE)):
-            i, j = placed[a], placed[b]
-            if same_place(frames[i], frames[j]):
-                near[i].append(j)
-                near[j].append(i)
-    unplaced = [k for k, f in enumerate(frames) if f.position is None]
-    for n, i in enumerate(unplaced):
-        for j in unplaced[n + 1 :]:
-            if same_place(frames[i], frames[j]):
-                near[i].append(j)
-                near[j].append(i)
-    return [sorted(found) for found in near]
+    shared = [False] * len(frames)
+    alike: dict[tuple[object, ...], list[int]] = {}
+    for k, f in enumerate(frames):
+        alike.setdefault((f.stack_values, f.series_number, f.position is None), []).append(k)
+    for (*_, unplaced), members in alike.items():
+        if len(members) < 2:
+            continue
+        if unplaced:
+            for k in members:
+                shared[k] = True
+            continue
+        tree = cKDTree(np.array([frames[k].position for k in members], dtype=np.float64))
+        found, _ = tree.query(tree.data, k=2, distance_upper_bound=SAME_PLACE)
+        for k, distance in zip(members, found[:, 1], strict=True):
+            shared[k] = bool(np.isfinite(distance))
+    return shared
 
 
 def same_place(a: FrameRef, b: FrameRef) -> bool:
@@ -77,22 +79,26 @@ def same_place(a: FrameRef, b: FrameRef) -> bool:
 def drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
     """The frames to keep (indices, in (source, frame) order); notes name what was dropped.
 
-    A frame repeats an earlier one at its place (:func:`same_place`) when its pixels are
-    identical (digests, when known), or when it is the same SOPInstanceUID and frame whose
-    pixels, when known, agree too (edited copies keep their UIDs: dcm_qa_12bit). The note
-    names the repeating files and the files they repeat, by relative path.
+    A frame repeats an earlier kept one at its place (:func:`same_place`) when its pixels
+    are identical (digests, when known), or when it is the same SOPInstanceUID and frame
+    whose pixels, when known, agree too (edited copies keep their UIDs: dcm_qa_12bit). The
+    note names the repeating files and the files they repeat, by relative path.
     """
-    near = shared_places(frames)
     order = sorted(range(len(frames)), key=lambda k: (frames[k].source, frames[k].frame))
-    kept: set[int] = set()
+    kept: dict[tuple[object, ...], list[int]] = {}  # candidates by pixels, by instance
     keep: list[int] = []
     repeats: dict[bool, dict[tuple[str, str], None]] = {True: {}, False: {}}
     counts = {True: 0, False: 0}
     for k in order:
         f = frames[k]
-        first = next((j for j in near[k] if j in kept and _repeats(f, frames[j])), None)
+        keys = [("sop", f.sop_uid, f.frame, f.digest)] + (
+            [("pixels", f.digest)] if f.digest else []
+        )
+        first = next((j for key in keys for j in kept.get(key, ()) if same_place(f, frames[j])),
+                     None)  # fmt: skip
         if first is None:
-            kept.add(k)
+            for key in keys:
+                kept.setdefault(key, []).append(k)
             keep.append(k)
             continue
         placed = f.position is not None
@@ -106,13 +112,6 @@ def drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
                      "position repeating another image's pixels or SOPInstanceUID "
                      f"({_named(repeats[False])})")  # fmt: skip
     return keep
-
-
-def _repeats(f: FrameRef, g: FrameRef) -> bool:
-    """Whether ``f`` repeats ``g``, both at one place."""
-    if f.sop_uid == g.sop_uid and f.frame == g.frame and f.digest == g.digest:
-        return True
-    return bool(f.digest) and f.digest == g.digest
 
 
 def _named(pairs: dict[tuple[str, str], None]) -> str:

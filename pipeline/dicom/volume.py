@@ -208,8 +208,8 @@ def _with_digests(refs: list[FrameRef], arrays: list[Frame]) -> list[FrameRef]:
     Only those can be duplicates (:func:`pipeline.dicom.duplicates.shared_places`).
     """
     out = []
-    for ref, array, near in zip(refs, arrays, shared_places(refs), strict=True):
-        if near and array.size:
+    for ref, array, shared in zip(refs, arrays, shared_places(refs), strict=True):
+        if shared and array.size:
             digest = hashlib.sha1(np.ascontiguousarray(_float32(array)).data).hexdigest()
             ref = replace(ref, digest=f"{array.shape}{digest}")
         out.append(ref)
