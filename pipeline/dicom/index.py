@@ -344,9 +344,9 @@ def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None
         members,
         key=lambda i: (*place.get(i.path, (fallback, 0)), i.instance_number or 0, i.path),
     )
-    spacing = None
-    if plan.volumes and plan.volumes[0].affine is not None and plan.volumes[0].num_slices > 1:
-        spacing = plan.volumes[0].spacing[0]
+    # the first volume of several slices: a one-slice localizer filed first has no step
+    stacked = [v for v in plan.volumes if v.affine is not None and v.num_slices > 1]
+    spacing = stacked[0].spacing[0] if stacked else None
     placed = all(i.position is not None and i.orientation is not None for i in order)
     return Series(
         uid,

@@ -207,3 +207,20 @@ def test_volumes_of_other_slice_steps_give_the_range(
     assert series_summary["spacing_mm_range"] == [1.0, 5.0]
     assert main(["inspect", str(tmp_path / "src")]) == 1
     assert "8x8  8 slices in 2 volumes, 1 to 5 mm, 8 frames" in capsys.readouterr().out
+
+
+def test_a_one_slice_localizer_filed_first_leaves_the_step_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sagittal localizer and 4 axial slices 2 mm apart: the localizer is volume 0, of one
+    slice and no step, and the line gave no spacing at all."""
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    series = generate_uid()
+    images = [G.plane((0.0, 0.0, 2.0 * k), series=series) for k in range(4)]
+    images.append(G.plane((0.0, -20.0, 0.0), (0, 1, 0, 0, 0, -1), series=series,
+                          ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]))  # fmt: skip
+    assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 1  # the split said
+    assert "8x8  5 slices in 2 volumes, 2 mm, 5 frames" in capsys.readouterr().out
