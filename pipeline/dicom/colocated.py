@@ -170,7 +170,8 @@ def short_stacks(frames: list[FrameRef], stacks: list[list[int]]) -> str:
 
     An image repeated at a slice position with other pixels (a re-scanned slice, an edited
     copy) is a stack of its own, a volume of one slice: the note names it by relative path,
-    so a user can tell a repeat from a time point. At most three files are named.
+    so a user can tell a repeat from a time point (a file of several frames with the
+    frames, numbered from 1). At most three files are named.
     """
     most = max(len(s) for s in stacks)
     short = [s for s in stacks if len(s) < most]
@@ -178,7 +179,13 @@ def short_stacks(frames: list[FrameRef], stacks: list[list[int]]) -> str:
         return ""
     sizes = sorted({len(s) for s in short})
     held = " or ".join(str(n) for n in sizes)
-    names = sorted({escape_name(frames[k].source) for s in short for k in s})
+    held_frames: dict[str, list[int]] = defaultdict(list)
+    for k in (k for s in short for k in s):
+        held_frames[frames[k].source].append(frames[k].frame)
+    # a multi-frame file (an Enhanced series is one file) is named with its frames (1-based)
+    names = [escape_name(source) + (f" frames {', '.join(str(f + 1) for f in sorted(found))}"
+                                    if max(found) > 0 else "")
+             for source, found in sorted(held_frames.items())]  # fmt: skip
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     return (f"{counted(len(short), 'volume')} of {held} "
             f"{'image' if sizes == [1] else 'images'} where the largest has {most}: "

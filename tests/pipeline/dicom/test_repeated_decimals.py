@@ -1,4 +1,5 @@
-"""A slice repeated with its ImagePositionPatient written to other decimals is one position.
+"""A slice repeated with its ImagePositionPatient written to other decimals is one position;
+repeats and short stacks are named by file (and frames).
 
 "-0.125" and "-0.125000001" (or 5.125 and 5.125000001 mm along the normal) are the same
 place, but radpipe binned positions by rounding to 0.01 mm and the two straddled a bin's
@@ -81,3 +82,23 @@ def test_a_repeat_with_other_pixels_is_its_own_volume_and_named(tmp_path: Path) 
     repeat = nib.load(str(tmp_path / "out" / by_source["sub/dup.dcm"]["output"]))
     assert repeat.shape == (8, 8, 1) and int(np.asarray(repeat.dataobj).max()) == 77
     assert np.allclose(repeat.affine[:3, 3], [-X, -Y, Z0 + 5.0], atol=1e-6)
+
+
+def test_a_short_time_point_of_an_enhanced_file_is_named_with_its_frames(tmp_path: Path) -> None:
+    """One Enhanced MR file, 3 positions x 3 time points (TemporalPositionIndex), the last
+    time point without its third slice: its volume is named by file and frames (7 and 8,
+    numbered from 1), not by the file alone, which holds every frame."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    places = [(t, z) for t in range(3) for z in range(3) if (t, z) != (2, 2)]
+    ds = G.enhanced([(0.0, 0.0, 4.0 * z) for _, z in places])
+    ds.RepetitionTime = 2000.0
+    for item, (t, _) in zip(ds.PerFrameFunctionalGroupsSequence, places, strict=True):
+        item.FrameContentSequence = Sequence([Dataset()])
+        item.FrameContentSequence[0].TemporalPositionIndex = t + 1
+    G.convert_cli(G.save(tmp_path / "in", [ds], ["mf"]), tmp_path / "out")
+    rows, _ = _outputs(tmp_path / "out")
+    assert len({r["output"] for r in rows}) == 3
+    assert all("(their positions differ: 1 volume of 2 images where the largest has 3: mf.dcm "
+               "frames 7, 8)" in r["problems"] for r in rows)  # fmt: skip
