@@ -24,7 +24,6 @@ Every decision is recorded in :attr:`VolumePlan.problems` as ``"<kind>: <detail>
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -37,9 +36,11 @@ from pipeline.dicom.colocated import (
     day_times,
     position_places,
     same_positions,
+    short_stacks,
     unplaced_slices,
 )
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
+from pipeline.dicom.duplicates import drop_duplicates
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.kinds import (
@@ -54,8 +55,7 @@ from pipeline.dicom.kinds import (
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
-from pipeline.dicom.volume_plan import VolumePlan, _Refused, time_step
-from pipeline.words import counted
+from pipeline.dicom.volume_plan import VolumePlan, _Refused, missing_numbers, time_step
 
 TILT_CHOICES = ("resample", "keep", "refuse")
 UNEVEN_CHOICES = ("resample", "split", "refuse")
@@ -143,7 +143,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     # a mosaic's tiles are its slices (placed in frame_refs): splitting them is how the
     # format is read, not a problem, so it is not noted (a guessed tile step is)
     plan.notes += sorted({f.note for f in frames if f.note})
-    keep = _drop_duplicates(frames, plan.notes)
+    keep = drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))
         plan.volumes += flat_volumes(frames, order, plan.info)
@@ -190,55 +190,6 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
 
 def _has_geometry(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
-
-
-def _drop_duplicates(frames: list[FrameRef], notes: list[str]) -> list[int]:
-    seen: dict[tuple[object, ...], int] = {}
-    keep: list[int] = []
-    keys: list[tuple[object, ...]]
-    unplaced = 0
-    order = sorted(range(len(frames)), key=lambda k: (frames[k].source, frames[k].frame))
-    for k in order:
-        f = frames[k]
-        place = pixel_place(f)
-        # the same SOPInstanceUID and frame at one position is a duplicate only if the pixels
-        # agree too, when known: edited copies keep their UIDs (dcm_qa_12bit)
-        keys = [("sop", f.sop_uid, f.frame, place[0], f.series_number, f.digest)]
-        if f.digest:
-            keys.append(("pixels", f.digest, *place))
-        if any(key in seen for key in keys):
-            unplaced += f.position is None
-            continue
-        for key in keys:
-            seen[key] = k
-        keep.append(k)
-    placed = len(frames) - len(keep) - unplaced
-    if placed:
-        notes.append(f"duplicates dropped: {counted(placed, 'image')} repeated at the same "
-                     "position")  # fmt: skip
-    if unplaced:  # no position to repeat: the same pixels (or the same instance) again
-        notes.append(f"duplicates dropped: {counted(unplaced, 'image')} without a position "
-                     "repeating another image's pixels or SOPInstanceUID")  # fmt: skip
-    return keep
-
-
-def pixel_place(f: FrameRef) -> tuple[object, ...]:
-    """Where a frame sits for duplicate detection (identical pixels count only at one place).
-
-    Position (to 0.01 mm), orientation (to 0.001), stack values, SeriesNumber (edited copies
-    keep their UIDs under new numbers), pixel spacing (to 0.0001 mm: two calibrations of one
-    frame are two images).
-    """
-    pos = None if f.position is None else tuple(round(v, 2) for v in f.position)
-    iop = None if f.orientation is None else _rounded(tuple(f.orientation))
-    spacing = None if f.pixel_spacing is None else _rounded(tuple(f.pixel_spacing), 4)
-    return (pos, iop, f.stack_values, f.series_number, spacing)
-
-
-@functools.lru_cache(maxsize=256)
-def _rounded(values: tuple[float, ...], digits: int = 3) -> tuple[float, ...]:
-    """Values rounded to ``digits`` (cached: one series shares them)."""
-    return tuple(round(float(v), digits) for v in values)
 
 
 def _plan_group(
@@ -324,7 +275,8 @@ def _plan_time(
             plan.info.append(f"4-D: {len(stacks)} time points by {how}, TR {tr:g} ms")
             step, note = time_step([_start(frames, s, how) for s in stacks], tr)
             diffusion = diffusion_table(frames, stacks, plan.notes)
-            plan.notes += [n for n in (note, *diffusion_notes(diffusion)) if n]
+            gaps = missing_numbers(how, [_value(frames, s, how) for s in stacks])
+            plan.notes += [n for n in (gaps, note, *diffusion_notes(diffusion)) if n]
             return [
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
                         diffusion=diffusion)
@@ -333,7 +285,8 @@ def _plan_time(
     if keys & set(NOT_TIME):
         why = f"{how} tell them apart: not time points of a 4-D volume"
     if not same_positions(frames, stacks):
-        why = "their positions differ"
+        short = short_stacks(frames, stacks)
+        why = f"their positions differ: {short}" if short else "their positions differ"
     elif tr and not policy.split_4d:
         why = "each one split by the uneven-spacing policy"
     decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
@@ -378,6 +331,11 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
         )
     return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
                    "nearest orthonormal pair used")  # fmt: skip
+
+
+def _value(frames: list[FrameRef], stack: list[int], how: str) -> object:
+    """The value of key ``how`` that the stack's images share."""
+    return frames[stack[0]].stack_values[STACK_KEYS.index(how)] if how in STACK_KEYS else None
 
 
 def _start(frames: list[FrameRef], stack: list[int], how: str) -> float | None:

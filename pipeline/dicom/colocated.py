@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom import geometry
+from pipeline.dicom.files import escape_name
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.rounding import MAX_STEP_FRACTION, position_unit, rounded_places
 from pipeline.dicom.stack import step_tolerance
@@ -25,7 +26,7 @@ from pipeline.words import counted
 
 __all__ = [
     "SAME_POSITION", "acquisition_order", "colocated_stacks", "day_times", "position_places",
-    "same_position", "same_positions", "unplaced_slices",
+    "same_position", "same_positions", "short_stacks", "unplaced_slices",
 ]  # fmt: skip
 
 #: Frames closer than this along the normal (mm) are at the same position.
@@ -110,11 +111,12 @@ def colocated_stacks(
 def position_places(frames: list[FrameRef], group: list[int], dist: dict[int, float]) -> list[int]:
     """Each frame's position along the normal as a number (equal: co-located).
 
-    Bins of :func:`same_position`, unless the positions are written to 0.1 mm and differ by
-    their rounding (:func:`~pipeline.dicom.rounding.rounded_places`): time points whose
-    written positions differ in the last digit were not co-located, so a 4-D series was
-    split into 3-D volumes ("their positions differ") or stacked as one, its time points
-    interpolated into each other as missing slices.
+    Runs of values no more than :func:`same_position` apart (:func:`_clustered`), unless
+    the positions are written to 0.1 mm and differ by their rounding
+    (:func:`~pipeline.dicom.rounding.rounded_places`): time points whose written positions
+    differ in the last digit were not co-located, so a 4-D series was split into 3-D
+    volumes ("their positions differ") or stacked as one, its time points interpolated
+    into each other as missing slices.
     """
     values = np.array([dist[k] for k in group])
     orientation = frames[group[0]].orientation
@@ -123,8 +125,22 @@ def position_places(frames: list[FrameRef], group: list[int], dist: dict[int, fl
         found = rounded_places(positions, values, geometry.slice_normal(orientation))
         if found is not None:
             return [int(v) for v in found]
-    same = same_position(frames, group)
-    return [round(v / same) for v in values]
+    return _clustered(values, same_position(frames, group))
+
+
+def _clustered(values: np.ndarray, same: float) -> list[int]:
+    """Each value's place (0, 1, ... in order): a new one where the gap exceeds ``same``.
+
+    Bins of ``same`` (``round(v / same)``) put two values a micrometre apart into two places
+    when they straddled a bin's edge (5.125 and 5.125000001 mm: 512 and 513), so a repeated
+    slice written with other decimals was a slice 1e-9 mm from its twin ("steps from 1e-09
+    to 5 mm", the series refused).
+    """
+    order = np.argsort(values, kind="stable")
+    starts = np.r_[0, np.diff(values[order]) > same].astype(np.int64)
+    places = np.empty(len(values), dtype=np.int64)
+    places[order] = np.cumsum(starts)
+    return [int(v) for v in places]
 
 
 def same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
@@ -147,6 +163,33 @@ def same_positions(frames: list[FrameRef], stacks: list[list[int]]) -> bool:
         if other.shape != first.shape or np.abs(other - first).max() > tol:
             return False
     return True
+
+
+def short_stacks(frames: list[FrameRef], stacks: list[list[int]]) -> str:
+    """Which stacks hold fewer images than the largest, naming their files, else "".
+
+    An image repeated at a slice position with other pixels (a re-scanned slice, an edited
+    copy) is a stack of its own, a volume of one slice: the note names it by relative path,
+    so a user can tell a repeat from a time point (a file of several frames with the
+    frames, numbered from 1). At most three files are named.
+    """
+    most = max(len(s) for s in stacks)
+    short = [s for s in stacks if len(s) < most]
+    if not short:
+        return ""
+    sizes = sorted({len(s) for s in short})
+    held = " or ".join(str(n) for n in sizes)
+    held_frames: dict[str, list[int]] = defaultdict(list)
+    for k in (k for s in short for k in s):
+        held_frames[frames[k].source].append(frames[k].frame)
+    # a multi-frame file (an Enhanced series is one file) is named with its frames (1-based)
+    names = [escape_name(source) + (f" frames {', '.join(str(f + 1) for f in sorted(found))}"
+                                    if max(found) > 0 else "")
+             for source, found in sorted(held_frames.items())]  # fmt: skip
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return (f"{counted(len(short), 'volume')} of {held} "
+            f"{'image' if sizes == [1] else 'images'} where the largest has {most}: "
+            f"{', '.join(names[:3])}{more}")  # fmt: skip
 
 
 def same_position(frames: list[FrameRef], group: list[int]) -> float:

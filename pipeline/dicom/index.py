@@ -91,6 +91,17 @@ class Series:
         placed = (plan.frames[k] for v in plan.volumes for stack in v.frames for k in stack)
         return sorted({f"{f.rows}x{f.columns}" for f in placed})
 
+    def _spacing_range(self) -> list[float] | None:
+        """The smallest and largest slice step of the series' volumes when they differ.
+
+        ``spacing_mm`` is the first volume's; a series of volumes 1 and 5 mm apart (two
+        reconstructions, a split) said only "1 mm".
+        """
+        volumes = self.plan.volumes if self.plan else []
+        steps = {round(v.spacing[0], 4) for v in volumes if v.affine is not None
+                 and v.num_slices > 1}  # fmt: skip
+        return [min(steps), max(steps)] if len(steps) > 1 else None
+
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly description with hashed keys only."""
         sizes = self._sizes()
@@ -109,6 +120,7 @@ class Series:
             "volumes": 0 if self.plan is None else len(self.plan.volumes),
             "frames": sum(i.frames for i in self.instances),
             "spacing_mm": None if self.spacing is None else round(self.spacing, 4),
+            "spacing_mm_range": self._spacing_range(),  # [min, max] when the volumes differ
             "transfer_syntax": sorted({i.transfer_syntax for i in self.instances}),
             # what says the pixels went through lossy compression (information, no problem)
             "lossy": sorted({r.lossy for i in self.instances for r in i.frame_refs[:1] if r.lossy}),
@@ -332,9 +344,9 @@ def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None
         members,
         key=lambda i: (*place.get(i.path, (fallback, 0)), i.instance_number or 0, i.path),
     )
-    spacing = None
-    if plan.volumes and plan.volumes[0].affine is not None and plan.volumes[0].num_slices > 1:
-        spacing = plan.volumes[0].spacing[0]
+    # the first volume of several slices: a one-slice localizer filed first has no step
+    stacked = [v for v in plan.volumes if v.affine is not None and v.num_slices > 1]
+    spacing = stacked[0].spacing[0] if stacked else None
     placed = all(i.position is not None and i.orientation is not None for i in order)
     return Series(
         uid,

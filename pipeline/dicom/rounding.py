@@ -92,7 +92,9 @@ def even_fit(
     return offset, step
 
 
-def rounded_grid(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray | None:
+def rounded_grid(
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray, header: float | None = None
+) -> np.ndarray | None:
     """The distances of a stack whose positions are written to a coarse unit, on its grid.
 
     ``positions`` ``(K, 3)``, their distances ``rel`` along ``normal`` (sorted, from the
@@ -100,6 +102,11 @@ def rounded_grid(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> 
     for, missing slices included (a gap of two steps leaves one place empty): the grid's
     distances of the slices, evenly spaced but for such gaps. ``None`` when the positions
     are written finer than :data:`UNITS`, or no grid is within their rounding.
+
+    Many steps can be within the rounding (ten 0.625 mm slices written to 0.1 mm fit any
+    step from 0.625 to 0.633 mm); ``header``, the step the header gives
+    (SpacingBetweenSlices, else SliceThickness), is taken when it is one of them, else the
+    minimax step (:func:`even_fit`): the minimax alone made that stack 0.6286 mm.
     """
     unit = position_unit(positions)
     if not unit or len(rel) < 3:
@@ -117,7 +124,22 @@ def rounded_grid(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> 
         if found == step:
             break
         step = found
+    if header is not None and (fit := _header_fit(rel, error, index, header)) is not None:
+        offset, step = fit
     return offset + step * index
+
+
+def _header_fit(
+    rel: np.ndarray, error: float, index: np.ndarray, step: float
+) -> tuple[float, float] | None:
+    """``(offset, step)`` for a given step that the rounding explains, else ``None``.
+
+    Every ``rel[k]`` is within ``error / 2`` of ``offset + index[k] * step`` (offset the
+    middle of those that do).
+    """
+    left = rel - step * index
+    low, high = float(left.max()) - error / 2, float(left.min()) + error / 2
+    return ((low + high) / 2, step) if low <= high + 1e-9 else None
 
 
 def in_plane_rounding(positions: np.ndarray, orientation: np.ndarray) -> float:

@@ -42,7 +42,7 @@ def plan_positions(
         return [_with_problem(v, note) for b in blocks
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
-    raw, rel = rel, _distances(positions, rel, normal)  # the rounded grid: found once
+    raw, rel = rel, _distances(positions, rel, normal, frames[stack[0]].slice_step)
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
         if policy.uneven == "refuse":
@@ -110,15 +110,18 @@ def _with_problem(volume: Any, problem: str) -> Any:
     return replace(volume, problems=(problem, *volume.problems))
 
 
-def _distances(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """Distances along the normal as the volume takes them.
+def _distances(
+    positions: np.ndarray, rel: np.ndarray, normal: np.ndarray, header: float | None = None
+) -> np.ndarray:
+    """Distances along the normal as the volume takes them (the rounded grid: found once).
 
     ``rel``, or for positions written coarsely those of the even grid they stand for
-    (:mod:`pipeline.dicom.rounding`).
+    (:mod:`pipeline.dicom.rounding`), whose step is ``header`` (the header's slice step)
+    when that is within the rounding.
     """
     if _even(rel, POSITION_TOLERANCE):
         return rel
-    found = rounded_grid(positions, rel, normal)
+    found = rounded_grid(positions, rel, normal, header)
     return rel if found is None else found
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,10 +19,10 @@ from pipeline.dicom.assemble import (
     GeometryPolicy,
     SeriesPlan,
     VolumePlan,
-    pixel_place,
     plan_series,
 )
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
+from pipeline.dicom.duplicates import shared_places
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
 from pipeline.dicom.geometry import lps_to_ras
 from pipeline.dicom.padding import blend, padding_cell, padding_mask, shift_slice, unpacked_mask
@@ -206,22 +205,15 @@ def _read_frames(
 def _with_digests(refs: list[FrameRef], arrays: list[Frame]) -> list[FrameRef]:
     """Pixel digests (SHA-1) of the frames that share their place with another frame.
 
-    Only those can be duplicates (:func:`pipeline.dicom.assemble.pixel_place`).
+    Only those can be duplicates (:func:`pipeline.dicom.duplicates.shared_places`).
     """
-    count = Counter(pixel_place(r) for r in refs)
-    same_uid = Counter(_uid_place(r) for r in refs)
     out = []
-    for ref, array in zip(refs, arrays):
-        shared = count[pixel_place(ref)] > 1 or same_uid[_uid_place(ref)] > 1
+    for ref, array, shared in zip(refs, arrays, shared_places(refs), strict=True):
         if shared and array.size:
             digest = hashlib.sha1(np.ascontiguousarray(_float32(array)).data).hexdigest()
             ref = replace(ref, digest=f"{array.shape}{digest}")
         out.append(ref)
     return out
-
-
-def _uid_place(ref: FrameRef) -> tuple[object, ...]:
-    return (ref.sop_uid, ref.frame, pixel_place(ref)[0])
 
 
 def read_volumes(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.words import counted
+
 #: Largest distance (mm) between a slice's DICOM position and where the volume puts it.
 POSITION_TOLERANCE = 0.05
 
@@ -125,5 +127,44 @@ def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:
         note += f", the median interval between time points, not the RepetitionTime {tr:g} ms"
     if uneven:
         note += (f": time points unevenly spaced ({steps.min():.4g} to {steps.max():.4g} s "
-                 "apart), one step stands for all")  # fmt: skip
+                 f"apart{_missing_points(steps)}), one step stands for all")  # fmt: skip
     return step, note
+
+
+def _missing_points(steps: np.ndarray) -> str:
+    """``", about 1 time point missing"`` when the steps are whole multiples of the smallest.
+
+    A 4-D volume's time points are consecutive: one missing from the series (1, 2, 4) puts
+    the next a step early, which "unevenly spaced" alone did not tell from jitter.
+    """
+    ratio = steps / float(steps.min())
+    whole = np.rint(ratio)
+    if not (np.abs(ratio - whole) <= 0.1).all() or whole.max() < 2:
+        return ""
+    missing = int((whole - 1).sum())
+    return f", about {missing} time {'point' if missing == 1 else 'points'} missing"
+
+
+#: Keys whose values number the time points 1, 2, 3, ... (PS3.3 C.7.6.2.1 and C.8.9.4.1.9).
+NUMBERED = ("TemporalPositionIdentifier", "TimeSliceIndex")
+
+
+def missing_numbers(how: str, values: list[object]) -> str:
+    """The note for time points numbered by ``how`` with numbers missing between them, else "".
+
+    A 4-D NIfTI's time points are consecutive: TemporalPositionIdentifier 1, 2 and 4 were
+    written as three time points one step apart, the fourth a step early, with nothing said
+    when the images carry no times to measure the gap by.
+    """
+    if how not in NUMBERED or not all(isinstance(v, int | float) for v in values):
+        return ""
+    found = sorted({int(v) for v in values if isinstance(v, int | float) and float(v).is_integer()})
+    if len(found) != len(values) or not found:
+        return ""
+    missing = sorted(set(range(found[0], found[-1] + 1)) - set(found))
+    if not missing:
+        return ""
+    shown = ", ".join(str(v) for v in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    kept = counted(len(found), "time point")
+    return (f"missing time points: {how} {found[0]} to {found[-1]} without {shown}, {kept} "
+            "written one step apart in the 4-D volume")  # fmt: skip

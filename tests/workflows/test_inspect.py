@@ -186,3 +186,41 @@ def test_transfer_syntaxes_are_named_not_given_as_uids(
     assert "1.2.840.10008" not in out
     main(["inspect", str(folder), "--json"])
     assert "1.2.840.10008.1.2.1" in capsys.readouterr().out
+
+
+def test_volumes_of_other_slice_steps_give_the_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two blocks of 4 slices apart in-plane (one volume each), 1 mm and 5 mm apart: the line
+    said '1 mm', the first volume's step, as if both had it."""
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    series = generate_uid()
+    blocks = ((0.0, 0.0, 1.0), (60.0, 100.0, 5.0))  # x, first z, step (mm)
+    images = [G.plane((x, 0.0, z0 + step * k), series=series)
+              for x, z0, step in blocks for k in range(4)]  # fmt: skip
+    # exit 1: the split is a series problem (said: 'split: 2 blocks of slices placed apart')
+    assert main(["inspect", str(G.save(tmp_path / "src", images)), "--json"]) == 1
+    (series_summary,) = json.loads(capsys.readouterr().out)["patients"][0]["studies"][0]["series"]
+    assert series_summary["spacing_mm_range"] == [1.0, 5.0]
+    assert main(["inspect", str(tmp_path / "src")]) == 1
+    assert "8x8  8 slices in 2 volumes, 1 to 5 mm, 8 frames" in capsys.readouterr().out
+
+
+def test_a_one_slice_localizer_filed_first_leaves_the_step_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sagittal localizer and 4 axial slices 2 mm apart: the localizer is volume 0, of one
+    slice and no step, and the line gave no spacing at all."""
+    from pydicom.uid import generate_uid
+
+    from tests.pipeline.dicom import geometry_cases as G
+
+    series = generate_uid()
+    images = [G.plane((0.0, 0.0, 2.0 * k), series=series) for k in range(4)]
+    images.append(G.plane((0.0, -20.0, 0.0), (0, 1, 0, 0, 0, -1), series=series,
+                          ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]))  # fmt: skip
+    assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 1  # the split said
+    assert "8x8  5 slices in 2 volumes, 2 mm, 5 frames" in capsys.readouterr().out

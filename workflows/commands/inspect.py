@@ -87,6 +87,8 @@ def _text(summary: dict[str, Any]) -> str:
             lines.append(f"  study {study['study_key']}")
             for s in study["series"]:
                 spacing = "" if s["spacing_mm"] is None else f", {s['spacing_mm']:g} mm"
+                if low_high := s.get("spacing_mm_range"):  # volumes 1 and 5 mm apart
+                    spacing = f", {low_high[0]:g} to {low_high[1]:g} mm"
                 slices = counted(s["slices"], "slice")
                 if (times := s.get("time_points", 1)) > 1:  # 15 images: 5 slices x 3
                     slices = f"{counted(s['slices'] // times, 'slice')} x {times} time points"

@@ -102,7 +102,7 @@ def test_identical_images_without_a_position_are_not_said_to_share_one(tmp_path:
     assert row["shape"] == "2x4x5"
     assert [p for p in row["problems"].split("; ") if p] == [
         "duplicates dropped: 1 image without a position repeating another image's pixels or "
-        "SOPInstanceUID",
+        "SOPInstanceUID (IM05831.dcm as IM00000.dcm)",  # images 2 and 0 (G.save's names)
         "no geometry: images without ImagePositionPatient/ImageOrientationPatient, affine "
         "unknown, stacked in acquisition order (AcquisitionTime or ContentTime, then "
         "InstanceNumber)",

@@ -171,3 +171,20 @@ def test_whole_millimetre_positions_lend_no_rounding_to_a_tilt(tmp_path: Path) -
     src = _series(tmp_path / "in", np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 4.0]]))
     rows = _convert(src, tmp_path / "out")
     assert rows[0]["problems"].startswith("tilt corrected: 14.0 degrees")
+
+
+def test_the_header_step_is_taken_when_the_rounding_allows_it(tmp_path: Path) -> None:
+    # ten 0.625 mm slices written to 0.1 mm fit any step from 0.625 to 0.633 mm (worked out
+    # by hand from -100.0, -99.4, -98.8, -98.1, ...); the minimax step alone was 0.6286 mm
+    # ('in a 0.629 mm spacing'); SliceThickness 0.625 (_series) is one that fits
+    src = _series(tmp_path / "in", _axial(10))
+    rows = _convert(src, tmp_path / "out")
+    img = nib.load(str(tmp_path / "out" / rows[0]["output"]))
+    assert rows[0]["problems"] == "" and img.shape == (8, 8, 10)
+    assert abs(img.affine[2, 2] - STEP) < 1e-6 and abs(img.affine[2, 3] + 100.0) <= 0.05
+    assert rows[0]["slice_spacing"] == "0.625"
+    gap = _convert(_series(tmp_path / "gap", _axial(10, skip=(5,))), tmp_path / "gap_out")
+    assert gap[0]["problems"] == (
+        "resampled: missing slices: 1 gap of up to 1.25 mm in a 0.625 mm spacing (about 1 "
+        "slice missing), 9 slices -> 10 of 0.625 mm along the normal"
+    )  # was 'in a 0.629 mm spacing ... -> 10 of 0.6286 mm'

@@ -85,3 +85,35 @@ def test_a_tilted_time_series_is_no_blocks(tmp_path: Path) -> None:
     assert problem.startswith("tilt corrected: 15.0 degrees") and "side by side" not in problem
     (name,) = {r["output"] for r in rows}
     assert nib.load(str(tmp_path / "out" / name)).shape[3] == 2
+
+
+def test_tilted_left_and_right_blocks_are_one_volume_each(tmp_path: Path) -> None:
+    # a 15-degree gantry tilt: the table moves 5 mm along z, so each slice's in-plane origin
+    # moves 5 sin(15) cos(15) = 1.25 mm from the last (more than half a pixel); both blocks
+    # were stacked as 'time points' by file name, each volume taking the left image at one
+    # slice and the right at the next, and the mix corrected as an '85.1 degree' tilt
+    c, s = math.cos(math.radians(15)), math.sin(math.radians(15))
+    iop = (1.0, 0.0, 0.0, 0.0, c, -s)
+    series, slices, names = generate_uid(), [], []
+    for b, (x, y) in enumerate((RIGHT, LEFT)):
+        for k in range(4):
+            slices.append(G.plane((x, y, 5.0 * k), iop, size=24, series=series))  # gradient
+            names.append(f"{'ab'[(b + k) % 2]}{k}{b}")
+    rows = _convert(G.save(tmp_path / "in", slices, names), tmp_path / "out")
+    (problem,) = {r["problems"] for r in rows}
+    assert problem.startswith("split: 2 blocks of slices side by side")
+    assert "tilt corrected: 15.0 degrees" in problem and "acquisition order" not in problem
+    names = sorted({r["output"] for r in rows})
+    assert len(names) == 2
+    for name, (x, y) in zip(names, (RIGHT, LEFT), strict=True):
+        path = tmp_path / "out" / name
+        img = nib.load(str(path))
+        assert img.shape == (24, 24, 4)
+        # by hand (LPS -> RAS: x, y negated): columns the row cosine, the column cosine and
+        # the normal (0, s, c) times the spacing along it, 5 cos(15); origin the first slice's
+        step = 5.0 * c
+        expected = np.array([[-1.0, 0, 0, -x], [0, -c, -step * s, -y], [0, -s, step * c, 0],
+                             [0, 0, 0, 1]])  # fmt: skip
+        assert np.allclose(img.affine, expected, atol=1e-4)
+        # resampled values are the linear function of each voxel's own LPS position
+        assert G.assert_linear_in_world(path, margin=5) > 0  # shift up to 3.75 mm

@@ -41,6 +41,8 @@ def _one_volume(tmp_path: Path) -> tuple[dict[str, str], nib.Nifti1Image]:
         (4.2, [0.0, 10.0, 20.0], 10.0, "4-D time step: 10 s, the median interval"),  # DCE
         (2000.0, [0.0, 2.0, 4.0], 2.0, ""),  # EPI: TR is the volume time, nothing to say
         (4.2, [0.0, 10.0, 25.0], 12.5, "time points unevenly spaced (10 to 15 s apart)"),
+        # the time point at 20 s missing: its gap is two steps (it said only 'unevenly spaced')
+        (4.2, [0.0, 10.0, 30.0], 15.0, "(10 to 20 s apart, about 1 time point missing)"),
         # cardiac phases (TriggerTime 0, 40, 80 ms, 2 ms later per slice), one AcquisitionTime:
         # a 3.2 ms TR; the per-slice drift made 9 single-slice volumes, one per trigger time
         (3.2, None, 0.04, "4-D time step: 0.04 s, the median interval"),
@@ -157,3 +159,20 @@ def test_undated_times_are_a_day_later_only_across_midnight() -> None:
     assert times(8 * hour, 21 * hour) == [8 * hour, 21 * hour]  # one day, 13 h apart: kept
     dated = 737426 * 86400.0  # with a date (from year 1): never moved
     assert times(dated + 23 * hour, dated + 600.0) == [dated + 23 * hour, dated + 600.0]
+
+
+def test_a_time_point_missing_by_its_number_is_said(tmp_path: Path) -> None:
+    """TemporalPositionIdentifier 1, 2 and 4, no acquisition times: the 4-D volume's three
+    time points are one TR apart, the fourth written a step early, and nothing was said."""
+    (tmp_path / "src").mkdir()
+    for t in (0, 1, 3):
+        for z in range(3):
+            _save_slice(tmp_path, t, z, RepetitionTime=2000.0, TemporalPositionIdentifier=t + 1)
+    row, image = _one_volume(tmp_path)
+    assert image.shape == (4, 4, 3, 3) and image.header.get_zooms()[3] == pytest.approx(2.0)
+    assert row["problems"] == (
+        "missing time points: TemporalPositionIdentifier 1 to 4 without 3, 3 time points "
+        "written one step apart in the 4-D volume"
+    )
+    assert np.asarray(image.dataobj)[0, 0].tolist() == [[10 * t + z for t in (0, 1, 3)]
+                                                       for z in range(3)]  # fmt: skip

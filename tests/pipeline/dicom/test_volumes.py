@@ -103,7 +103,12 @@ def test_duplicates_dropped_same_uid_and_same_pixels(tmp_path: Path) -> None:
     rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     (row,) = rows
     assert code == 0 and row["shape"] == "6x8x8" and row["spacing"] == "2.5x1x1"
-    assert row["problems"] == "duplicates dropped: 2 images repeated at the same position"
+    # G.save names image k IM{7919 k mod 10007}: the second slices[0] (6) is IM07486, the
+    # copy (7) IM05398 and slice 2 IM05831; the first by file name is kept
+    assert row["problems"] == (
+        "duplicates dropped: 2 images repeated at the same position (IM05831.dcm as "
+        "IM05398.dcm, IM07486.dcm as IM00000.dcm)"
+    )
     G.assert_every_voxel_on_a_dicom_pixel(tmp_path / "out" / row["output"], G.dicom_frames(src))
 
 
@@ -339,4 +344,9 @@ def test_a_time_point_missing_a_slice_is_a_problem_not_silent(tmp_path: Path) ->
     src = G.save(tmp_path / "in", files[:-1])  # time point 2 lacks its last slice
     rows, _errors, code = G.convert_nifti(src, tmp_path / "out")
     assert code == 0 and sorted(r["shape"] for r in rows) == ["2x8x8", "3x8x8"]
-    assert all("(their positions differ)" in r["problems"] for r in rows), rows
+    # time point 2's files: images 3 and 4, IM03743 and IM01655 (G.save's names)
+    said = (
+        "(their positions differ: 1 volume of 2 images where the largest has 3: IM01655.dcm, "
+        "IM03743.dcm)"
+    )
+    assert all(said in r["problems"] for r in rows), rows
