@@ -8,8 +8,8 @@ most 12 characters, a DS a fixed or floating point number of at most 16), says f
 value the attribute, its tag and the number read, and converts it at once with pydicom's
 warnings silenced, so the only word left is radpipe's note.
 
-A value that is no number at all (``"1,5"``, ``"40 HU"``) is left to the readers that use it
-(:mod:`pipeline.dicom.values`), which recover it or refuse it, naming the tag.
+A value that is no finite number (``"1,5"``, ``"40 HU"``, ``"inf"``) is left to the readers
+that use it (:mod:`pipeline.dicom.values`), which recover it or refuse it, naming the tag.
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ def _piece_note(tag: int, vr: str, piece: str) -> str | None:
         number = float(text)
     except ValueError:
         return None  # no number at all: the reader that needs it says so
+    if not math.isfinite(number):
+        return None  # NaN or infinite: the reader that needs it refuses it, naming the tag
     written = piece.strip("\x00")
     try:
         validate_value(vr, written, validation_mode=2)  # config.RAISE: pydicom's own rules
@@ -106,8 +108,6 @@ def _piece_note(tag: int, vr: str, piece: str) -> str | None:
 
 
 def _read_as(number: float) -> str:
-    if not math.isfinite(number):
-        return f"{number} (not a finite number: ignored where a number is needed)"
     return f"{int(number)}" if number.is_integer() else repr(number)
 
 

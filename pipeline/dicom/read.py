@@ -35,6 +35,7 @@ from pipeline.dicom.values import (
     integer,
 )
 from pipeline.dicom.vendor import vendor_notes
+from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -179,6 +180,7 @@ def image_from_dataset(
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
+    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed)  # 64536 HU air
     return DicomImage(
         source=source,
         stored=stored,
