@@ -194,6 +194,19 @@ def _check_native_length(
         )
 
 
+def high_bit_problem(high: int, bits_stored: int, width: int) -> str:
+    """``HighBit (0028,0102) 11 is not BitsStored - 1 (15)``, or "" when it is.
+
+    ``width``: the bits of a sample's cell (BitsAllocated, or the decoded array's).
+    """
+    if high == bits_stored - 1:
+        return ""
+    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
+    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
+        what += f" and not below BitsAllocated ({width})"
+    return what
+
+
 def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
     """Native grey values whose HighBit (0028,0102) is not BitsStored - 1.
 
@@ -206,10 +219,8 @@ def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) 
     width = arr.dtype.itemsize * 8
     if high is None or high == bits_stored - 1 or arr.dtype.kind not in "ui":
         return arr
-    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
+    what = high_bit_problem(high, bits_stored, width)
     shift = high - (bits_stored - 1)
-    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
-        what += f" and not below BitsAllocated ({width})"
     unsigned = arr.view(arr.dtype.str.replace("i", "u"))
     if shift > 0 and high < width:
         low = np.bitwise_and(unsigned, (1 << shift) - 1)
