@@ -27,8 +27,8 @@ from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.jpeg_colour import colour_options
+from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
-from pipeline.dicom.pixel_encoding import lossy_stream_note
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
@@ -365,7 +365,7 @@ def check_codestreams(
     if not family:  # RLE: one fragment per frame, no codestream markers to check
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
-    notes += lossy_stream_note(found[0], syntax)
+    notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:

@@ -30,7 +30,7 @@ from pipeline.dicom.frames import STACK_KEYS, FrameRef, attribute, frame_refs
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.header_notes import decoding_notes
 from pipeline.dicom.jpeg_colour import colour_notes
-from pipeline.dicom.pixel_encoding import deferred_lossy_note
+from pipeline.dicom.lossy_frames import deferred_lossy_note
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
