@@ -31,6 +31,7 @@ from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, pa
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
+from pipeline.dicom.unmarked_padding import unmarked_padding_notes
 from pipeline.dicom.values import (
     integer,
 )
@@ -181,6 +182,8 @@ def image_from_dataset(
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed)  # 64536 HU air
+    padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
+    notes += unmarked_padding_notes(ds, stored, frames[0], padding)  # -3024 HU, unmarked
     return DicomImage(
         source=source,
         stored=stored,
@@ -194,7 +197,7 @@ def image_from_dataset(
         lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
-        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else float_padding(ds),
+        padding=padding if stored.dtype.kind in "iu" else float_padding(ds),
         stored_span=span,
     )
 
