@@ -49,6 +49,10 @@ CASES = {
                 "would make every pixel the intercept, so slope 1 is used"),
     "high-bit-11": (lambda: _ct(HighBit=11), "HighBit (0028,0102) 11 is not BitsStored - 1 "
                     "(15): values read from the low 16 bits"),
+    "photometric-lower-case": (lambda: _ct(PhotometricInterpretation="monochrome2"),
+                               "PhotometricInterpretation (0028,0004) is written 'monochrome2', "
+                               "not as the defined term (upper case, PS3.5 6.2): read as "
+                               "MONOCHROME2"),
     "window-0": (lambda: _ct(WindowCenter=40, WindowWidth=0),
                  "WindowWidth 0 is not positive: the header's window is ignored"),
 }  # fmt: skip
