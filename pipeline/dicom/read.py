@@ -181,7 +181,8 @@ def image_from_dataset(
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
-    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed)  # 64536 HU air
+    top = span[1] if span else None  # -1000 HU stored as 64536, said below
+    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     notes += unmarked_padding_notes(ds, stored, frames[0], padding)  # -3024 HU, unmarked
     return DicomImage(

@@ -31,15 +31,25 @@ MAX_HU = 30000.0
 
 
 def wrapped_sign_notes(
-    ds: Any, stored: np.ndarray, bits: int, frame: Any, *, signed: bool
+    ds: Any, stored: np.ndarray, bits: int, frame: Any, *, signed: bool, top: int | None = None
 ) -> list[str]:
-    """:func:`wrapped_sign_note` with frame 0's rescale (a :class:`FrameInfo`), as a list."""
-    note = wrapped_sign_note(ds, stored, bits, frame.slope, frame.intercept, signed=signed)
+    """:func:`wrapped_sign_note` with frame 0's rescale (a :class:`FrameInfo`), as a list.
+
+    ``top``: the largest stored value when known (no second pass over the pixels).
+    """
+    note = wrapped_sign_note(ds, stored, bits, frame.slope, frame.intercept, signed=signed, top=top)
     return [note] if note else []
 
 
 def wrapped_sign_note(
-    ds: Any, stored: np.ndarray, bits: int, slope: float, intercept: float, *, signed: bool
+    ds: Any,
+    stored: np.ndarray,
+    bits: int,
+    slope: float,
+    intercept: float,
+    *,
+    signed: bool,
+    top: int | None = None,
 ) -> str:
     """A note when ``stored`` (unsigned CT values) looks like signed values wrapped, else "".
 
@@ -65,7 +75,7 @@ def wrapped_sign_note(
         return ""
     if value_unit(ds) != "HU":
         return ""
-    top = int(stored.max())
+    top = int(stored.max()) if top is None else top
     high = 1 << (bits - 1)
     if top < high:
         return ""
