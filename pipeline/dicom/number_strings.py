@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,11 @@ from typing import Any
 __all__ = ["note_number_strings", "number_string_notes"]
 
 _MAX = {"IS": 12, "DS": 16}
+#: values PS3.5 6.2 allows for certain (a subset of its grammar: anything else is checked)
+_PLAIN = {
+    "IS": re.compile(r" *[-+]?[0-9]{1,9} *"),  # within the 32-bit range IS allows
+    "DS": re.compile(r" *[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)? *"),
+}
 #: sequences whose items radpipe reads numbers from (enhanced objects' frame geometry, VOI)
 _DEPTH = 3
 
@@ -86,6 +92,8 @@ def _number_strings(ds: Any, depth: int) -> Iterator[tuple[Any, int, str, str]]:
 def _piece_note(tag: int, vr: str, piece: str) -> str | None:
     from pydicom.valuerep import validate_value
 
+    if len(piece) <= _MAX[vr] and _PLAIN[vr].fullmatch(piece):
+        return None  # the common case, without pydicom's slower checks
     text = piece.strip(" \x00")
     try:
         number = float(text)
@@ -100,7 +108,7 @@ def _piece_note(tag: int, vr: str, piece: str) -> str | None:
     except ValueError:
         pass
     if len(written.strip()) > _MAX[vr] and (vr == "DS" or number.is_integer()):
-        why = f"{len(written.strip())} characters, at most {_MAX[vr]}"
+        why = f"at most {_MAX[vr]} characters, not {len(written.strip())}"
     else:
         why = "an integer" if vr == "IS" else "a decimal number"
     wants = f"{_name(tag)} is not a valid {vr} (PS3.5 6.2 wants {why})"

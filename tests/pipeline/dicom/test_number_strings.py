@@ -43,9 +43,9 @@ def _folder(tmp_path: Path) -> Path:
 
 EXPECTED = [
     "InstanceNumber (0020,0013) is not a valid IS (PS3.5 6.2 wants an integer): '3.5' read as 3.5",
-    "SliceThickness (0018,0050) is not a valid DS (PS3.5 6.2 wants 20 characters, at most 16): "
+    "SliceThickness (0018,0050) is not a valid DS (PS3.5 6.2 wants at most 16 characters, not 20): "
     "'0.488281250000000001' read as 0.48828125",
-    "PatientWeight (0010,1030) is not a valid DS (PS3.5 6.2 wants 20 characters, at most 16): "
+    "PatientWeight (0010,1030) is not a valid DS (PS3.5 6.2 wants at most 16 characters, not 20): "
     "a value (not shown) read as 70",
 ]
 
