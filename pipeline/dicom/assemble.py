@@ -157,7 +157,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             "merged exports), one volume each"
         )
     kinds, flat, culprits = geometry_kinds(
-        frames, kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes)
+        frames,
+        kernel_groups(frames, kind_groups(frames, numbers, plan.notes), plan.notes),
+        plan.notes,
     )
     if culprits:  # a damaged slice among placed ones of its kind: named, never guessed
         plan.refusal_source = min(frames[k].source for k in culprits)

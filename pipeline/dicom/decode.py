@@ -27,8 +27,8 @@ from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.jpeg_colour import colour_options
+from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
-from pipeline.dicom.pixel_encoding import lossy_stream_note
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
@@ -194,6 +194,19 @@ def _check_native_length(
         )
 
 
+def high_bit_problem(high: int, bits_stored: int, width: int) -> str:
+    """``HighBit (0028,0102) 11 is not BitsStored - 1 (15)``, or "" when it is.
+
+    ``width``: the bits of a sample's cell (BitsAllocated, or the decoded array's).
+    """
+    if high == bits_stored - 1:
+        return ""
+    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
+    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
+        what += f" and not below BitsAllocated ({width})"
+    return what
+
+
 def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
     """Native grey values whose HighBit (0028,0102) is not BitsStored - 1.
 
@@ -206,10 +219,8 @@ def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) 
     width = arr.dtype.itemsize * 8
     if high is None or high == bits_stored - 1 or arr.dtype.kind not in "ui":
         return arr
-    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
+    what = high_bit_problem(high, bits_stored, width)
     shift = high - (bits_stored - 1)
-    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
-        what += f" and not below BitsAllocated ({width})"
     unsigned = arr.view(arr.dtype.str.replace("i", "u"))
     if shift > 0 and high < width:
         low = np.bitwise_and(unsigned, (1 << shift) - 1)
@@ -354,7 +365,7 @@ def check_codestreams(
     if not family:  # RLE: one fragment per frame, no codestream markers to check
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
-    notes += lossy_stream_note(found[0], syntax)
+    notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
     for k, frame in enumerate(found):
         size = codestream.frame_size(frame)
         if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:

@@ -198,8 +198,7 @@ def read_dataset(
 
 
 def _is_eof(text: str) -> bool:
-    text = text.lower()
-    return "end of file" in text or "truncated" in text or "eof" in text.split()
+    return "eof" in (low := text.lower()).split() or "end of file" in low or "truncated" in low
 
 
 def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
@@ -363,8 +362,10 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
+    from pipeline.dicom.number_strings import note_number_strings
     from pipeline.dicom.pixel_encoding import match_pixel_encoding
 
+    note_number_strings(ds)  # 'Invalid value for VR IS' said with the attribute's name
     refused = match_pixel_encoding(ds, path)  # a header rewritten without its pixel data
     return Problem(rel, refused) if refused else ds
 
@@ -394,7 +395,6 @@ def has_pixels(ds: Any) -> bool:
     return any(tag in ds for tag in _PIXEL_TAGS)
 
 
-__all__ = [
-    "FATAL", "OUTPUT_MARK", "Found", "captured_warnings", "escape_name", "find_files",
-    "has_pixels", "pixel_length", "read_dataset", "sanitize", "without_addresses",
-]  # fmt: skip
+__all__ = ["FATAL", "OUTPUT_MARK", "Found", "captured_warnings", "escape_name", "find_files",
+           "has_pixels", "pixel_length", "read_dataset", "sanitize",
+           "without_addresses"]  # fmt: skip

@@ -13,8 +13,8 @@ import numpy as np
 
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_stack import frame_stack
+from pipeline.dicom.frames import attribute as plane_attr
 from pipeline.dicom.groups import plane
-from pipeline.dicom.header import plane_attr
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
@@ -65,6 +65,15 @@ def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[Frame
         return tuple(_frame_info(ds, f, notes) for f in range(n))
     except DicomError as err:
         raise DicomError(source, err.reason) from None
+
+
+def frame_zero_notes(ds: Any) -> list[str]:
+    """The notes :func:`frame_infos` gives on frame 0 (for ``inspect``, from the header)."""
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        notes: list[str] = []
+        _frame_info(ds, 0, notes, position=False)
+        return notes
+    return list(memoized(_series_frame, ds)[1])
 
 
 def _classic_frame(ds: Any, notes: list[str]) -> FrameInfo:

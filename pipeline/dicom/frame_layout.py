@@ -53,6 +53,7 @@ def frame_layout(ds: Any) -> dict[str, Any]:
         "modality": str(ds.get("Modality", "") or "").strip().upper(),
         "unit": value_unit(ds),
         "lossy": lossy_history(ds),
+        "colour": (optional_int(ds.get("SamplesPerPixel")) or 1) > 1,
     }
     rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     count = frame_count(ds)

@@ -67,7 +67,8 @@ class FrameRef:
     nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
     LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
     ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`); ``lossy``
-    its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`).
+    its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`); ``colour``
+    whether it has more than one sample per pixel (a screen capture among grey slices).
     """
 
     source: str
@@ -100,6 +101,7 @@ class FrameRef:
     rescale: tuple[float, float] | None = (1.0, 0.0)
     unit: str = ""
     lossy: str = ""
+    colour: bool = False
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no

@@ -36,8 +36,9 @@ from pipeline.dicom.frames import (
 )
 from pipeline.dicom.frozen import made
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.header_notes import decoding_notes
 from pipeline.dicom.jpeg_colour import colour_notes
-from pipeline.dicom.pixel_encoding import deferred_lossy_note
+from pipeline.dicom.lossy_frames import deferred_lossy_note
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
@@ -248,6 +249,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
     room = size if uses_file_size(ds) else None  # the file's size matters to few syntaxes
     try:  # once per series for plain files, as the next line
         notes += memoized(_pixel_checks, ds, max_pixels, room)
+        notes = list(dict.fromkeys([*notes, *decoding_notes(ds)]))  # convert's, said here too
     except DicomError as err:
         raise DicomError(rel, err.reason) from None
     series = memoized(_series_facts, ds)  # once per series for plain files

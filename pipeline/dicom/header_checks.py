@@ -79,16 +79,21 @@ def _non_text(value: Any) -> str:
     return "binary data" if isinstance(value, bytes) else "a value that is not text"
 
 
-def _photometric_term(ds: Any) -> None:
+def _photometric_term(ds: Any, notes: list[str]) -> None:
     """Refuse a PhotometricInterpretation (0028,0004) term no decoder knows (``MONOCHROMU2``).
 
-    Read as the reader reads it (stripped, upper case); a lower-case ``monochrome2`` passes.
+    Read as the reader reads it (stripped, upper case); a lower-case ``monochrome2`` (CS is
+    upper case, PS3.5 6.2) or one with a leading space passes, noted (it passed unsaid).
     """
-    term = str(ds.get("PhotometricInterpretation")).strip().upper()
+    written = str(ds.get("PhotometricInterpretation"))
+    term = written.strip().upper()
     if term not in PHOTOMETRIC_TERMS:
         raise DicomError("", f"{tag_name('PhotometricInterpretation')} must be a defined term "
                              f"(MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, ...); "
                              f"got {_shown(term, 16, _term_char)}.")  # fmt: skip
+    if written.rstrip(" \x00") != term:  # trailing spaces pad a CS value: nothing to say
+        notes.append(f"{tag_name('PhotometricInterpretation')} is written {written!r}, not as "
+                     f"the defined term (upper case, PS3.5 6.2): read as {term}")  # fmt: skip
 
 
 def _term_char(c: str) -> bool:
@@ -255,7 +260,7 @@ def image_checks(ds: Any) -> list[str]:
         if integer(ds, keyword, minimum=1, maximum=_US_MAX) is None:
             raise DicomError("", f"{tag_name(keyword)} is missing.")
     _photometric(ds)
-    _photometric_term(ds)
+    _photometric_term(ds, notes)
     _samples(ds, notes)
     check_palette(ds)
     _syntax(ds, notes)

@@ -189,7 +189,7 @@ def _split_by(
 
 
 def geometry_kinds(
-    frames: list[FrameRef], kinds: list[list[int]]
+    frames: list[FrameRef], kinds: list[list[int]], notes: list[str] | None = None
 ) -> tuple[list[list[int]], list[list[int]], list[int]]:
     """The kinds whose frames are all placed, those with none placed, and the rest's culprits.
 
@@ -198,6 +198,8 @@ def geometry_kinds(
     refused for "slice geometry missing", naming the series' first file. Such a kind is now a
     volume without geometry beside the placed ones; only frames without geometry in a kind
     that has placed frames too (a damaged slice) still refuse the series, and they are named.
+    A colour image without geometry among placed slices (an RGB screen capture without
+    ImageType, filed in a CT series) is no damaged slice: it is its own picture too.
 
     Returns
     -------
@@ -209,6 +211,15 @@ def geometry_kinds(
     culprits: list[int] = []
     for members in kinds:
         missing = [k for k in members if not _placed(frames[k])]
+        pictures = [k for k in missing if frames[k].colour]  # a colour capture, not a slice
+        if pictures and len(pictures) < len(members) and len(missing) < len(members):
+            flat.append(pictures)
+            if notes is not None:
+                notes.append(f"split: {len(pictures)} colour image(s) without slice "
+                             "geometry (a screen capture?) among the grey slices, written "
+                             "apart")  # fmt: skip
+            members = [k for k in members if k not in pictures]
+            missing = [k for k in missing if k not in pictures]
         if len(missing) == len(members):
             flat.append(members)
         else:

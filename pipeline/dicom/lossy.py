@@ -18,12 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.dicom.groups import CONVERTED
-from pipeline.dicom.pixel_encoding import (
-    LOSSY_STREAMS,
-    first_fragment,
-    stream_syntax,
-    syntax_name,
-)
+from pipeline.dicom.lossy_frames import fragment_heads, lossy_frames
+from pipeline.dicom.pixel_encoding import syntax_name
 
 __all__ = ["lossy_history"]
 
@@ -100,6 +96,5 @@ _TAGS = {CONVERTED[0]: "0020,9171", CONVERTED[1]: "0020,9170"}
 
 
 def _stream_lossy(ds: Any) -> bool:
-    """Whether the first frame's own markers say lossy (JPEG-LS NEAR > 0, 9/7 wavelet)."""
-    first = first_fragment(ds)
-    return first is not None and stream_syntax(first) in LOSSY_STREAMS
+    """Whether any frame's own markers say lossy (JPEG-LS NEAR > 0, 9/7 wavelet)."""
+    return bool(lossy_frames(fragment_heads(ds) or []))

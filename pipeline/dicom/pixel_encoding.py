@@ -24,9 +24,8 @@ from typing import Any
 from pipeline.dicom.codestream import jpeg_segments
 
 __all__ = [
+    "LOSSLESS",
     "LOSSY_STREAMS",
-    "deferred_lossy_note",
-    "first_fragment",
     "lossy_stream_note",
     "match_pixel_encoding",
     "stream_syntax",
@@ -105,7 +104,7 @@ def _j2k_syntax(codestream: bytes) -> str:
 
 #: Transfer syntaxes whose streams are lossless by definition (PS3.5 A.4: JPEG Lossless,
 #: JPEG-LS Lossless, JPEG 2000 and HTJ2K Lossless Only).
-_LOSSLESS = {f"1.2.840.10008.1.2.4.{n}" for n in (57, 70, 80, 90, 201, 202)}
+LOSSLESS = {f"1.2.840.10008.1.2.4.{n}" for n in (57, 70, 80, 90, 201, 202)}
 #: What :func:`stream_syntax` answers for a lossy stream: T.81 baseline / extended, JPEG-LS
 #: with NEAR above 0, JPEG 2000 and HTJ2K with the irreversible 9/7 wavelet.
 #: Syntaxes of lossy streams (what :func:`stream_syntax` tells from a stream's own markers):
@@ -123,7 +122,7 @@ def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
     original's by the compression error; outputs hold the decoded values, said.
     """
     said = str(syntax or "").strip()
-    found = stream_syntax(frame) if said in _LOSSLESS else None
+    found = stream_syntax(frame) if said in LOSSLESS else None
     if found not in LOSSY_STREAMS:
         return []
     return [
@@ -131,54 +130,6 @@ def lossy_stream_note(frame: bytes, syntax: object) -> list[str]:
         f"is {syntax_name(str(found))} (its own markers say so): values differ from the original "
         "by the compression error"
     ]
-
-
-def deferred_lossy_note(ds: Any, head: int = 4096) -> list[str]:
-    """:func:`lossy_stream_note` for a header read that left the pixel data in the file.
-
-    ``inspect`` reads headers only: the first ``head`` bytes of the first fragment (the
-    markers that say lossy or not come first) are read from the file, so that it says what
-    ``convert`` says. ``[]`` when the pixel data was read (the frame checks say it then) or
-    the items are not where PS3.5 A.4 puts them.
-    """
-    syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    if str(syntax or "").strip() not in _LOSSLESS:  # first: a plain file reads nothing more
-        return []
-    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    if elem is None or elem.value is not None:
-        return []
-    first = first_fragment(ds, head)
-    return [] if first is None else lossy_stream_note(first, syntax)
-
-
-def first_fragment(ds: Any, head: int = 4096) -> bytes | None:
-    """The first ``head`` bytes of the first fragment of encapsulated pixel data.
-
-    Read from ``ds`` or, left in the file by a header read, from its file; ``None`` when the
-    items are not where PS3.5 A.4 puts them (or there is no pixel data).
-    """
-    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    if elem is None:
-        return None
-    value = elem.value
-    try:
-        if isinstance(value, bytes):
-            item, table = struct.unpack_from("<4sI", value)  # the Basic Offset Table item
-            fragment, length = struct.unpack_from("<4sI", value, 8 + table)
-            first = value[16 + table : 16 + table + min(length, head)]
-        else:
-            path, tell = getattr(ds, "filename", None), getattr(elem, "value_tell", None)
-            if value is not None or not isinstance(path, str | Path) or tell is None:
-                return None
-            with open(path, "rb") as fh:
-                fh.seek(tell)
-                item, table = struct.unpack("<4sI", fh.read(8))
-                fh.seek(tell + 8 + table)
-                fragment, length = struct.unpack("<4sI", fh.read(8))
-                first = fh.read(min(length, head))
-    except (OSError, struct.error):
-        return None
-    return first if item == fragment == _ITEM else None
 
 
 def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:

@@ -31,10 +31,12 @@ from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, pa
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
+from pipeline.dicom.unmarked_padding import unmarked_padding_notes
 from pipeline.dicom.values import (
     integer,
 )
 from pipeline.dicom.vendor import vendor_notes
+from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
 from pipeline.ops.voi import (
@@ -179,6 +181,10 @@ def image_from_dataset(
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
+    top = span[1] if span else None  # -1000 HU stored as 64536, said below
+    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
+    padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
+    notes += unmarked_padding_notes(ds, stored, frames[0], padding)  # -3024 HU, unmarked
     return DicomImage(
         source=source,
         stored=stored,
@@ -192,7 +198,7 @@ def image_from_dataset(
         lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
         problems=_unique(notes),
-        padding=padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else float_padding(ds),
+        padding=padding if stored.dtype.kind in "iu" else float_padding(ds),
         stored_span=span,
     )
 

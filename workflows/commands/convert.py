@@ -206,4 +206,5 @@ def _print_problems(result: Any, per_series: bool) -> None:
               f"outputs written ({counts})")  # fmt: skip
     if result.strict_refused:
         print(f"strict: {counted(result.strict_refused, 'file')} refused for the problems "
-              "noted (errors.csv)")  # fmt: skip
+              "noted (errors.csv; without --strict they are converted, each problem noted in "
+              "the manifest's problems column)")  # fmt: skip
