@@ -88,7 +88,7 @@ def align_nifti_masks(
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, arr)
         moved[key] = target
-        if note:
+        if note.startswith("stored"):  # a slice picked out of a volume alone is no reorder
             said.append(f"{name} ({note})")
     if wrong:
         raise listed_refusal(
@@ -155,16 +155,43 @@ def _on_image(
     if image is None or not placed(stored):  # no place: used as stored, as a PNG is
         return None, "unplaced image" if placed(stored) else ""
     b = np.asarray(stored.affine, dtype=np.float64)
-    key = (str(path), axis_codes(image))  # a series' 3-D mask, listed per slice: moved once
-    if memo.get("key") != key:
+    if memo.get("path") != str(path):
+        memo.clear()
+        memo["path"] = str(path)
+    try:
+        moved, k = _plane(stored, b, image, name, row, memo)
+    except RadpipeError as err:
+        lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ b  # x and y negated: DICOM's LPS read as RAS
+        try:
+            _plane(stored, lps, image, name, row, memo)
+        except RadpipeError:
+            raise err from None
+        raise RadpipeError(
+            f"{name}: its affine is in DICOM's LPS coordinates, not NIfTI's RAS: with x and y "
+            f"negated it lies on its image {row['source']} frame {row['frame']}; save it with "
+            "the RAS affine (nibabel: np.diag([-1, -1, 1, 1]) @ affine)"
+        ) from err
+    same = axis_codes(b) == axis_codes(image)
+    note = "" if same else f"stored {axis_codes(b)}, image {axis_codes(image)}"
+    if moved.shape[2] > 1:
+        note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
+    return np.ascontiguousarray(moved[:, :, k].T), note
+
+
+def _plane(
+    stored: Any, b: np.ndarray, image: np.ndarray, name: str, row: dict[str, Any], memo: dict
+) -> tuple[np.ndarray, int]:
+    """The mask ``stored`` (affine ``b``) reoriented onto ``image``'s axes, and the index of
+    the frame's slice in it; ``memo`` keeps the volume reoriented for a series' slices."""
+    key = (axis_codes(b), axis_codes(image))
+    if key not in memo:
         data = np.asanyarray(stored.dataobj)
         data = data[..., None] if data.ndim == 2 else data
         if data.ndim != 3:
             raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
                                "volume.")  # fmt: skip
-        memo.clear()
-        memo.update(key=key, value=reorient(data, b, image))
-    moved, bm = memo["value"]
+        memo[key] = reorient(data, b, image)
+    moved, bm = memo[key]
     rows, cols = (int(v) for v in row["shape"].split("x")[:2])
     pixel = min(np.linalg.norm(image[:3, 0]), np.linalg.norm(image[:3, 1]))
     tol = PIXEL_TOLERANCE * pixel
@@ -185,11 +212,7 @@ def _on_image(
             f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
             f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
         )
-    same = axis_codes(b) == axis_codes(image)
-    note = "" if same else f"stored {axis_codes(b)}, image {axis_codes(image)}"
-    if moved.shape[2] > 1:
-        note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
-    return np.ascontiguousarray(moved[:, :, k].T), note
+    return moved, k
 
 
 def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) -> np.ndarray | None:
