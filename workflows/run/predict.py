@@ -31,6 +31,7 @@ from pipeline.words import counted
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
+from workflows.run.planes import note_other_planes, runs_planes
 from workflows.run.polarity import note_new_polarity
 from workflows.run.rundir import split_index_values
 from workflows.run.scale import runs_pixel_range
@@ -88,7 +89,7 @@ def predict_folder(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
-    pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])
+    pixel_mm = runs_pixel_range(fold_dirs := [fold_dir(run_dir, f) for f in folds])
     for fold, checkpoint in zip(folds, checkpoints):
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
@@ -115,7 +116,7 @@ def predict_folder(
                      for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
-    _say_seen(run_dir, [dataset.items[i][0] for i in keep])
+    _say_seen(run_dir, [dataset.items[i][0] for i in keep], Path(src), fold_dirs, hashed_keys_only)
     keep, probs = drop_non_finite(dataset, keep, [p / len(folds) for p in probs_sum], skipped,
                                   out / "skipped.csv", hashed_keys_only)  # fmt: skip
     names = _class_names(config, run_dir, probs[0].shape[0])
@@ -231,9 +232,14 @@ def _channels(got: int, takes: int) -> str:
     return f"{counted(got, 'channel')} ({kind}); the run's model takes {takes}"
 
 
-def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+def _say_seen(
+    run_dir: Path, rows: list[dict[str, Any]], src: Path, folders: list[Path], hashed: bool
+) -> None:
     """Warn when predicted images are the run's own training/validation series (or their
-    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`)."""
+    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`);
+    and when they are cut in another plane than the training series of the fold ``folders``
+    (:mod:`workflows.run.planes`; named by their source below ``src`` unless ``hashed``)."""
+    note_other_planes(src, rows, runs_planes(folders), not hashed)
     from workflows.run.seen import seen_by_run
 
     seen = seen_by_run(run_dir, rows)
