@@ -26,7 +26,7 @@ from tests.runner.test_nifti_masks_on_dicom import (
     series_by_position,
 )
 from workflows.run.config import validate_config
-from workflows.run.study import prepare_study
+from workflows.run.study import make_dataset, prepare_study
 
 
 def _volumes(study: Path, folder: Path, lps: bool) -> Path:
@@ -64,3 +64,22 @@ def test_a_volume_mask_in_the_images_voxel_order_is_not_said_to_be_reoriented(
     assert len(masks) == 24
     assert all(np.array_equal(m, BLOCK) for m in masks)
     assert "another voxel order" not in caplog.text
+
+
+def test_masks_put_on_images_under_a_relative_folder_are_found(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``radpipe evaluate --out OUT`` with OUT relative: the reoriented copies were listed as
+    ``OUT/truth/masks_on_images/x.npy`` and read below ``OUT/truth/``: 'x.npy: file not
+    found.'"""
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_volumes(mr_seg, tmp_path / "truth", lps=False))
+    config = validate_config(raw)
+    monkeypatch.chdir(tmp_path)
+    Path("run").mkdir()
+    prepared = prepare_study(config, Path("run"), progress=False)
+    keys = [r["series_key"] for r in prepared.split]
+    dataset = make_dataset(prepared, config, keys, None)
+    masks = [dataset.raw_sample(i).mask for i in range(len(dataset))]
+    assert len(masks) == 24
+    assert all(np.array_equal(m, BLOCK) for m in masks)

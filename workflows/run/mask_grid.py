@@ -123,7 +123,9 @@ def _write_table(
         writer = csv.writer(fh)
         writer.writerow(["instance_key", "frame", "mask"])
         for (instance, frame), path in sorted(listed.items()):
-            writer.writerow([instance, frame, str(moved.get((instance, frame), path.resolve()))])
+            # absolute, as the listed masks: a path relative to the working directory (a
+            # relative ``radpipe evaluate --out``) was read relative to this table's folder
+            writer.writerow([instance, frame, str(moved.get((instance, frame), path).resolve())])
     return table
 
 
