@@ -49,11 +49,16 @@ def test_a_volume_mask_with_an_lps_affine_is_refused_saying_so(
     raw = seg_config(mr_seg, tmp_path / "out", [])
     raw["data"]["masks"] = str(_volumes(mr_seg, tmp_path / "truth", lps=True))
     (tmp_path / "run").mkdir()
-    with pytest.raises(RadpipeError, match="24 NIfTI masks do not lie") as info:
+    with pytest.raises(
+        RadpipeError, match=r"8 NIfTI masks \(listed for 24 images\) do not lie"
+    ) as info:
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)
     said = str(info.value)
-    assert said.count("its affine is in DICOM's LPS coordinates, not NIfTI's RAS") == 10
+    # one line per mask (each of the 8 series' volumes, listed for its 3 slices)
+    assert said.count("its affine is in DICOM's LPS coordinates, not NIfTI's RAS") == 8
+    assert said.count("(and 2 more of the images it is listed for)") == 8
     assert "\n  m/s0.nii.gz: its affine is in DICOM's LPS" in said
+    assert "\n  m/s7.nii.gz: its affine is in DICOM's LPS" in said
 
 
 def test_a_volume_mask_in_the_images_voxel_order_is_not_said_to_be_reoriented(

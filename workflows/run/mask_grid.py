@@ -68,7 +68,7 @@ def align_nifti_masks(
         return masks
     out_dir = folder / "truth" / "masks_on_images"
     moved: dict[tuple[str, int], Path] = {}
-    wrong: list[str] = []
+    wrong: dict[str, list[str]] = {}  # mask -> its problems, one per image it is listed for
     said: list[str] = []
     unplaced: list[str] = []  # placed masks of images with no place: used as stored
     headers: dict[str, Any] = {}
@@ -78,7 +78,7 @@ def align_nifti_masks(
         try:
             found = _on_image(path, name, rows[key], source, headers, memo)
         except RadpipeError as err:
-            wrong.append(str(err))
+            wrong.setdefault(name, []).append(str(err))
             continue
         arr, note = found
         if arr is None:
@@ -91,11 +91,7 @@ def align_nifti_masks(
         if note.startswith("stored"):  # a slice picked out of a volume alone is no reorder
             said.append(f"{name} ({note})")
     if wrong:
-        raise listed_refusal(
-            f"{shown}: {len(wrong)} NIfTI masks do not lie on their DICOM image's pixel grid "
-            "(a mask is drawn on its image's own pixels; flips and axis swaps are undone, "
-            "nothing is resampled):", wrong
-        )  # fmt: skip
+        raise _refusal(shown, wrong)
     if unplaced:
         log.warning(
             "%s: %d NIfTI masks belong to images with no place in space (no "
@@ -112,6 +108,20 @@ def align_nifti_masks(
             ", ".join(said[:3]), " ..." if len(said) > 3 else "",
         )  # fmt: skip
     return _write_table(folder / "truth" / "masks_on_images.csv", listed, moved)
+
+
+def _refusal(shown: str, wrong: dict[str, list[str]]) -> RadpipeError:
+    """One line per mask file (a series' volume is listed for each of its slices: its slices'
+    lines hid the other masks), with how many of its images it does not fit."""
+    images = sum(len(v) for v in wrong.values())
+    lines = [said[0] + (f" (and {len(said) - 1} more of the images it is listed for)"
+                        if len(said) > 1 else "") for said in wrong.values()]  # fmt: skip
+    return listed_refusal(
+        f"{shown}: {len(wrong)} NIfTI masks "
+        + (f"(listed for {images} images) " if images != len(wrong) else "")
+        + "do not lie on their DICOM image's pixel grid (a mask is drawn on its image's own "
+        "pixels; flips and axis swaps are undone, nothing is resampled):", lines
+    )  # fmt: skip
 
 
 def _write_table(
