@@ -107,13 +107,13 @@ def _unlike_training(run_dir: Path, folders: list[Path]) -> Any:
     from workflows.run.rundir import split_index_values
     from workflows.run.scale import runs_pixel_range
 
-    pixel_mm = runs_pixel_range(folders)
+    pixel_mm, slice_mm = (runs_pixel_range(folders, key) for key in ("pixel_mm", "slice_mm"))
 
     def judge(cases: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
         named = [(r.get("source") or r["output"], r.get("modality") or "", m.get("spacing"))
                  for r, m in cases]  # fmt: skip
         found = unlike_training(named, split_index_values(run_dir, "modality"),
-                                pixel_mm, "scored")  # fmt: skip
+                                pixel_mm, "scored", slice_mm)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,15 @@ import numpy as np
 
 from pipeline.words import are, counted
 
-__all__ = ["image_plane", "note_other_planes", "runs_planes", "series_planes", "trained_planes"]
+__all__ = [
+    "image_plane",
+    "note_other_planes",
+    "note_other_slices",
+    "runs_planes",
+    "series_planes",
+    "trained_planes",
+    "trained_slice_range",
+]
 
 log = logging.getLogger("radpipe")
 
@@ -114,3 +123,42 @@ def trained_planes(config: Any, study: Any, train_keys: Sequence[str]) -> list[s
     keys = set(train_keys)
     rows = [r for r in read_manifest(study.root / "manifest.csv") if r["series_key"] in keys]
     return sorted(set(series_planes(Path(config.data.source), rows).values()))
+
+
+def trained_slice_range(groups: Sequence[tuple[Any, list[Any]]]) -> list[float] | None:
+    """``[smallest, largest]`` slice step in mm of a series run's training volumes after
+    preprocessing (``groups``: :func:`~workflows.run.scale.representatives`, each with one
+    member preprocessed); ``None`` for 2-D samples or when one has none known."""
+    steps = []
+    for done, _ in groups:
+        spacing = done.meta.get("spacing")
+        step = float(spacing[0]) if spacing is not None and len(spacing) == 3 else math.nan
+        if not (math.isfinite(step) and step > 0):
+            return None
+        steps.append(step)
+    return [round(min(steps), 6), round(max(steps), 6)] if steps else None
+
+
+def note_other_slices(
+    found: Sequence[tuple[str, Sequence[float] | None]], trained: Sequence[float] | None
+) -> int:
+    """Warn about the predicted volumes (``(name, spacing after preprocessing)``) whose slice
+    step lies outside the training range ``trained`` (``slice_mm``) by more than
+    :data:`~workflows.run.scale.TOLERANCE`; returns how many."""
+    from workflows.run.scale import TOLERANCE
+
+    if not trained:
+        return 0
+    low, high = float(trained[0]) / TOLERANCE, float(trained[1]) * TOLERANCE
+    other = [(n, float(mm[0])) for n, mm in found
+             if mm is not None and len(mm) == 3 and not low <= float(mm[0]) <= high]  # fmt: skip
+    if other:
+        span = "-".join(dict.fromkeys(f"{float(v):.4g}" for v in trained))
+        log.warning(
+            "%s of %d %s a slice step after preprocessing outside that of the run's training "
+            "series (%s mm; e.g. %s: %.4g mm): the model sees their anatomy stretched or "
+            "squeezed along the slices; check these predictions (a resample stage gives every "
+            "series one slice step)", counted(len(other), "series"), len(found),
+            are(len(other), "has", "have"), span, *other[0],
+        )  # fmt: skip
+    return len(other)

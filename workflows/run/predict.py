@@ -89,7 +89,7 @@ def predict_folder(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
-    pixel_mm = runs_pixel_range(fold_dirs := [fold_dir(run_dir, f) for f in folds])
+    fold_dirs = [fold_dir(run_dir, f) for f in folds]
     for fold, checkpoint in zip(folds, checkpoints):
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
@@ -97,7 +97,7 @@ def predict_folder(
         if keep is None:  # the images the model can take, the others listed with the reason
             keep, items, skipped = _usable(
                 dataset,
-                {**_model_info(folder), "pixel_mm": pixel_mm},
+                _model_info(folder, fold_dirs),
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
                 by_source=not hashed_keys_only,
@@ -160,12 +160,14 @@ def _refuse_other_source(out: Path, src: Path) -> None:
         )
 
 
-def _model_info(folder: Path) -> dict[str, Any]:
+def _model_info(folder: Path, folders: list[Path]) -> dict[str, Any]:
     """What the fold's model was built for (``stages/data.json``): the image ``shape``
-    ``(C, *spatial)`` and the training images' ``pixel_mm`` range (runs since 2026-12-01)."""
+    ``(C, *spatial)``; and the training images' ``pixel_mm`` range (runs since 2026-12-01)
+    and a series run's ``slice_mm`` range (since 2026-12-02), over every fold's ``folders``."""
     import json
 
-    return dict(json.loads((folder / "stages" / "data.json").read_text()))
+    info = dict(json.loads((folder / "stages" / "data.json").read_text()))
+    return info | {key: runs_pixel_range(folders, key) for key in ("pixel_mm", "slice_mm")}
 
 
 def _usable(
@@ -213,7 +215,7 @@ def _usable(
             items.append(item)
             shown = (source or name) if by_source else name
             named.append((shown, row.get("modality") or "", sample.meta.get("spacing")))
-    unlike_training(named, modalities, model.get("pixel_mm"), "predicted")
+    unlike_training(named, modalities, model.get("pixel_mm"), "predicted", model.get("slice_mm"))
     return keep, items, skipped
 
 
