@@ -66,3 +66,11 @@ def test_predict_says_images_of_another_plane_than_the_training_series(
         "3 images of 24 are axial slices, but the run trained on coronal slices only"
     )
     assert said.split("(e.g. ")[1].rstrip(")") in axial
+
+    caplog.clear()  # radpipe evaluate says them too (PNG masks: drawn in pixel order)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["evaluate", str(outcome.run_dir), str(src), "--masks",
+                     str(mr_seg / "masks.csv"), "--out", str(tmp_path / "e")]) == 0  # fmt: skip
+    (said,) = [r.getMessage() for r in caplog.records if "slices, but the run" in r.getMessage()]
+    assert said.startswith("3 images of ")
+    assert "are axial slices, but the run trained on coronal slices only" in said
