@@ -88,3 +88,33 @@ def test_masks_put_on_images_under_a_relative_folder_are_found(
     masks = [dataset.raw_sample(i).mask for i in range(len(dataset))]
     assert len(masks) == 24
     assert all(np.array_equal(m, BLOCK) for m in masks)
+
+
+def test_a_one_slice_mask_listed_for_each_slice_of_its_series_says_how_far_it_lies(
+    mr_seg: Path, tmp_path: Path
+) -> None:
+    """A 2-D mask of a series' first slice listed for all 3 of its slices: the other two lie
+    one and two slice steps beyond it ('slice 2.00 of 1', it said)."""
+    rows, steps = [], {}
+    (tmp_path / "truth" / "m").mkdir(parents=True)
+    for n, items in enumerate(series_by_position(mr_seg)):
+        affine = _ras(items[0])
+        affine[:3, 2] = _ras(items[1])[:3, 3] - affine[:3, 3]
+        steps[f"m/s{n}.nii.gz"] = float(np.linalg.norm(affine[:3, 2]))
+        nib.save(
+            nib.Nifti1Image(BLOCK.T[:, :, None].copy(), affine),
+            tmp_path / "truth" / "m" / f"s{n}.nii.gz",
+        )
+        rows += [[ds.SOPInstanceUID, 0, f"m/s{n}.nii.gz"] for ds in items]
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_write_masks(tmp_path / "truth", rows))
+    (tmp_path / "run").mkdir()
+    with pytest.raises(RadpipeError, match=r"8 NIfTI masks \(listed for 16 images\)") as info:
+        prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    lines = str(info.value).split("\n  ")[1:]
+    assert len(lines) == 8
+    for line in lines:
+        name, rest = line.split(": ", 1)
+        away = float(rest.split("lies in no slice of it, ")[1].split(" mm beyond its one slice")[0])
+        assert away in (round(steps[name], 2), round(2 * steps[name], 2))
+        assert line.endswith("(and 1 more of the images it is listed for)")

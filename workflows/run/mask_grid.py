@@ -219,7 +219,16 @@ def _plane(
     at = np.linalg.solve(bm, image[:, 3])[:3]  # the frame's first pixel in mask voxels
     k = round(float(at[2]))
     off = float(np.linalg.norm(bm[:3, :3] @ (at - [0, 0, k])))
-    if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < moved.shape[2]:
+    depth = moved.shape[2]
+    if abs(float(k_axis @ normal)) >= 1 - 1e-3 and off <= tol and not 0 <= k < depth:
+        away = (-k if k < 0 else k - depth + 1) * float(np.linalg.norm(bm[:3, 2]))
+        held = "its one slice" if depth == 1 else f"its {depth} slices"
+        raise RadpipeError(
+            f"{name}: {where} lies in no slice of it, {away:.2f} mm beyond {held} along "
+            "their normal (a mask of other slices; a 2-D mask is listed for the image it was "
+            "drawn on only, or give a 3-D mask of the whole series)"
+        )
+    if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < depth:
         raise RadpipeError(
             f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
             f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
