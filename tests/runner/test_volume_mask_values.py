@@ -70,3 +70,23 @@ def test_a_class_no_mask_holds_is_not_said_to_be_in_other_masks(
     assert line.startswith("no mask of the data holds class 2 ('lesion'), which data.class_names "
                            "names: its model cannot learn it")  # fmt: skip
     assert "other masks" not in line
+
+
+def test_an_npy_volume_listed_for_each_slice_is_refused_before_the_run(
+    mr_seg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A series' mask saved as a 3-D NPY (32 x 32 x 3 slices) and listed for each slice: its
+    first two axes are the image's rows x columns, so it passed the size check and the run
+    stopped in training ('s0.npy: mask shape (32, 32, 3) != image shape (32, 32).'), its run
+    directory left failed."""
+    rows = []
+    (tmp_path / "truth" / "m").mkdir(parents=True)
+    for n, items in enumerate(series_by_position(mr_seg)):
+        np.save(tmp_path / "truth" / "m" / f"s{n}.npy", np.zeros((32, 32, len(items)), np.uint8))
+        rows += [[ds.SOPInstanceUID, 0, f"m/s{n}.npy"] for ds in items]
+    masks = _write_masks(tmp_path / "truth", rows)
+    assert _run(mr_seg, masks, tmp_path / "runs", ["background", "lesion"]) == 1
+    said = capsys.readouterr().err
+    assert "masks.csv: 24 of 24 masks are not the size of their image" in said
+    assert "\n  m/s0.npy is 32x32x3 (a volume: a PNG/NPY mask is one image's rows x columns" in said
+    assert not list((tmp_path / "runs").glob("run-*"))  # no run directory (the cache stays)

@@ -105,20 +105,24 @@ def _check_mask_sizes(
     from the files' headers before anything is split: all mismatches listed at once, each
     mask by its path below ``folder`` (the masks CSV's, as the CSV names it; ``p1/m0.png`` and
     ``p2/m0.png`` were both ``m0.png``), else by its file name."""
-    from pipeline.data.masks import stored_mask_shape
+    from pipeline.data.masks import stored_shape
 
     wrong = []
     for r in sorted((r for r in images if r["shape"]), key=lambda r: (r["source"], r["frame"])):
         mask = listed[(r["instance_key"], r["frame"])]
-        got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
-        if got is not None and got != want:
+        got, want = stored_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
+        # an NPY of more axes (a series' volume listed per slice) was taken as its first two
+        extra = got is not None and len(got) > 2 and mask.suffix.lower() == ".npy"
+        if got is not None and (got[:2] != want or extra):
             shown = (
                 mask.resolve().relative_to(folder).as_posix()
                 if folder is not None and mask.resolve().is_relative_to(folder)
                 else mask.name
             )
-            wrong.append(f"{shown} is {got[0]}x{got[1]}, its image {r['source']} frame "
-                         f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
+            volume = (" (a volume: a PNG/NPY mask is one image's rows x columns; give a series' "
+                      "mask as NIfTI, with its affine)" if len(got) > 2 else "")  # fmt: skip
+            wrong.append(f"{shown} is {'x'.join(map(str, got))}{volume}, its image "
+                         f"{r['source']} frame {r['frame']} {want[0]}x{want[1]}")  # fmt: skip
     if wrong:
         raise listed_refusal(
             f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
