@@ -89,4 +89,7 @@ def test_an_npy_volume_listed_for_each_slice_is_refused_before_the_run(
     said = capsys.readouterr().err
     assert "masks.csv: 24 of 24 masks are not the size of their image" in said
     assert "\n  m/s0.npy is 32x32x3 (a volume: a PNG/NPY mask is one image's rows x columns" in said
+    # one line per mask file (8 series), each listed for 3 images: no mask hidden by another
+    assert said.count("(and 2 more of the images it is listed for)") == 8
+    assert "\n  m/s7.npy is 32x32x3" in said
     assert not list((tmp_path / "runs").glob("run-*"))  # no run directory (the cache stays)

@@ -27,7 +27,7 @@ import numpy as np
 from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
-from workflows.run.mask_rows import listed_refusal
+from workflows.run.mask_rows import listed_refusal, per_file
 
 log = logging.getLogger("radpipe")
 
@@ -114,13 +114,11 @@ def _refusal(shown: str, wrong: dict[str, list[str]]) -> RadpipeError:
     """One line per mask file (a series' volume is listed for each of its slices: its slices'
     lines hid the other masks), with how many of its images it does not fit."""
     images = sum(len(v) for v in wrong.values())
-    lines = [said[0] + (f" (and {len(said) - 1} more of the images it is listed for)"
-                        if len(said) > 1 else "") for said in wrong.values()]  # fmt: skip
     return listed_refusal(
         f"{shown}: {len(wrong)} NIfTI masks "
         + (f"(listed for {images} images) " if images != len(wrong) else "")
         + "do not lie on their DICOM image's pixel grid (a mask is drawn on its image's own "
-        "pixels; flips and axis swaps are undone, nothing is resampled):", lines
+        "pixels; flips and axis swaps are undone, nothing is resampled):", per_file(wrong)
     )  # fmt: skip
 
 
