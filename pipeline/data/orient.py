@@ -102,8 +102,7 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
         raise RadpipeError(
             f"{name}: the mask's NIfTI affine puts it on another grid than its image "
             f"(mask {axis_codes(b)}, shape {stored.shape}; image {axis_codes(a)}, "
-            f"shape {image.shape}): "
-            "resample the mask onto the image (nearest neighbour) first."
+            f"shape {image.shape}{_how_off(data, b, a, grid)}."
         )
     said = (str(mask_path.resolve()), str(image_path.resolve()), axis_codes(b), axis_codes(a))
     if said not in _SAID:  # once per file, not on every load (each epoch without a cache)
@@ -115,6 +114,29 @@ def align_nifti_mask(image_path: Path, mask_path: Path, mask: np.ndarray, name: 
     if flat:
         moved = moved[..., 0]
     return np.ascontiguousarray(moved.transpose(tuple(range(moved.ndim))[::-1]))
+
+
+def _how_off(data: np.ndarray, b: np.ndarray, a: np.ndarray, grid: tuple[int, ...]) -> str:
+    """The end of the message that a mask is off its image's grid, with what to do.
+
+    ``data`` at affine ``b``, the image at ``a`` (shape ``grid``). An affine in DICOM's LPS
+    (x and y not negated) is said as such, and so is the same grid moved (by how many mm);
+    else the mask is to be resampled onto the image.
+    """
+    resample = "): resample the mask onto the image (nearest neighbour) first"
+    moved, affine = reorient(data, np.diag([-1.0, -1.0, 1.0, 1.0]) @ b, a)
+    if moved.shape == grid and np.allclose(affine, a, rtol=0, atol=AFFINE_TOLERANCE):
+        return (
+            "): its affine is in DICOM's LPS coordinates, not NIfTI's RAS: with x and y "
+            "negated it lies on its image; save it with the RAS affine (nibabel: "
+            "np.diag([-1, -1, 1, 1]) @ affine)"
+        )
+    moved, affine = reorient(data, b, a)
+    if moved.shape == grid and np.allclose(affine[:3, :3], a[:3, :3], atol=AFFINE_TOLERANCE):
+        return (
+            f"; the same grid moved by {np.linalg.norm(affine[:3, 3] - a[:3, 3]):.2f} mm{resample}"
+        )
+    return resample
 
 
 def axis_codes(affine: np.ndarray) -> str:

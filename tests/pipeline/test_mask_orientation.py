@@ -100,3 +100,21 @@ def test_mask_saved_with_nibabels_placeholder_affine_is_used_as_stored(tmp_path:
     assert int(nib.Nifti1Image(_truth(), np.eye(4)).header["sform_code"]) == 2
     mask = np.asarray(_folder(tmp_path, _truth(), np.eye(4))[0]["mask"])
     assert np.array_equal(mask, _expected())
+
+
+def test_a_mask_off_its_grid_says_how_when_it_is_plain(tmp_path: Path) -> None:
+    """Its affine in DICOM's LPS (x and y not negated), or the same grid moved: said, with
+    what to do (an LPS affine is to be saved in RAS, not resampled)."""
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ AFFINE
+    with pytest.raises(RadpipeError) as info:
+        _folder(tmp_path, _truth(), lps)[0]
+    assert str(info.value).endswith(
+        "): its affine is in DICOM's LPS coordinates, not NIfTI's RAS: with x and y negated it "
+        "lies on its image; save it with the RAS affine (nibabel: np.diag([-1, -1, 1, 1]) @ "
+        "affine)."
+    )
+    shifted = AFFINE.copy()
+    shifted[:3, 3] += [1.0, 0.0, 2.0]  # two voxels in x, one slice: sqrt(1 + 4) mm
+    with pytest.raises(RadpipeError) as info:
+        _folder(tmp_path, _truth(), shifted)[0]
+    assert "; the same grid moved by 2.24 mm): resample the mask onto the image" in str(info.value)

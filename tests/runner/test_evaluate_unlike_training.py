@@ -44,7 +44,11 @@ def test_evaluate_says_other_modalities_and_pixel_sizes(
         f"run's training images ({trained:.4g} mm; e.g. "
     )
     assert f": {size} x {size} mm)" in scale[0]
-    assert metrics["unlike_training"] == {"other_modality": {"MR": 2}, "other_pixel_size": 3}
+    assert metrics["unlike_training"] == {
+        "other_modality": {"MR": 2},
+        "other_pixel_size": 3,
+        "other_slice_step": 0,
+    }
     assert metrics["evaluated"].startswith(  # the run's own series also said (seen_by_run)
         f"the run's checkpoint on an external test set ({len(files)} series); NOT new"
     )
@@ -60,5 +64,9 @@ def test_evaluate_on_images_like_the_training_ones_says_nothing(
         metrics, _ = evaluate_external(cr_run, cr16, tmp_path / "out")
     said = [r.getMessage() for r in caplog.records]
     assert not [m for m in said if "by a model trained on" in m or "another scale" in m]
-    assert metrics["unlike_training"] == {"other_modality": {}, "other_pixel_size": 0}
+    assert metrics["unlike_training"] == {
+        "other_modality": {},
+        "other_pixel_size": 0,
+        "other_slice_step": 0,
+    }
     assert "unlike" not in metrics["evaluated"]

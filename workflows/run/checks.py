@@ -27,6 +27,7 @@ from workflows.run.image_files import (
     missing_image_files,
     unreadable_formats,
 )
+from workflows.run.image_grids import off_grid_masks
 from workflows.run.image_reads import unreadable_images, unreadable_masks
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
@@ -113,6 +114,7 @@ def check_inputs(config: RunConfig, *, fit_classes: bool = True) -> None:
         problems += unreadable_images(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         fit = segmentation and fit_classes
         problems += unreadable_masks(d.labels, d.source, columns["labels"], d, fit)  # type: ignore[arg-type]
+        problems += off_grid_masks(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
         problems += missing_mask_files(d.masks, columns["masks"])  # type: ignore[arg-type]
         problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]

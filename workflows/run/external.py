@@ -88,7 +88,7 @@ def evaluate_external(
         validation_study=_own_study(config, run_dir),
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
                "conversion": os.path.relpath(study.root, out.resolve())},
-        judge=_unlike_training(run_dir, [fold_dir(run_dir, f) for f in folds]),
+        judge=_unlike_training(run_dir, [fold_dir(run_dir, f) for f in folds], Path(src)),
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
@@ -98,22 +98,25 @@ def evaluate_external(
     return out, metrics
 
 
-def _unlike_training(run_dir: Path, folders: list[Path]) -> Any:
+def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
     """The ``judge`` of :func:`~workflows.run.evaluate.evaluate_run`: the external cases of a
     modality the run never trained on, or of another pixel size after preprocessing than its
     training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
-    does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``)."""
+    does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``); cases
+    cut in another plane than the training series (``src``: their DICOM folder) are said."""
     from workflows.run.foreign import unlike_training
+    from workflows.run.planes import note_other_planes, runs_planes
     from workflows.run.rundir import split_index_values
     from workflows.run.scale import runs_pixel_range
 
-    pixel_mm = runs_pixel_range(folders)
+    pixel_mm, slice_mm = (runs_pixel_range(folders, key) for key in ("pixel_mm", "slice_mm"))
 
     def judge(cases: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
         named = [(r.get("source") or r["output"], r.get("modality") or "", m.get("spacing"))
                  for r, m in cases]  # fmt: skip
+        note_other_planes(src, [r for r, _ in cases], runs_planes(folders), True)
         found = unlike_training(named, split_index_values(run_dir, "modality"),
-                                pixel_mm, "scored")  # fmt: skip
+                                pixel_mm, "scored", slice_mm)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge

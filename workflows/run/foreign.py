@@ -51,6 +51,7 @@ class Foreign:
 
     modalities: dict[str, int] = field(default_factory=dict)
     other_scale: int = 0
+    other_slices: int = 0
 
     def note(self) -> str:
         """``""``, or what the evaluated line adds (``"unlike the training images: ..."``)."""
@@ -58,10 +59,13 @@ class Foreign:
         parts = [f"{counted(n, 'image')} of modality {m}" for m, n in modalities]
         if self.other_scale:
             parts.append(f"{counted(self.other_scale, 'image')} of another pixel size")
+        if self.other_slices:
+            parts.append(f"{counted(self.other_slices, 'series')} of another slice step")
         return f"unlike the training images: {', '.join(parts)}" if parts else ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"other_modality": dict(self.modalities), "other_pixel_size": self.other_scale}
+        return {"other_modality": dict(self.modalities), "other_pixel_size": self.other_scale,
+                "other_slice_step": self.other_slices}  # fmt: skip
 
 
 def unlike_training(
@@ -69,11 +73,16 @@ def unlike_training(
     modalities: set[str],
     pixel_mm: Sequence[float] | None,
     verb: str,
+    slice_mm: Sequence[float] | None = None,
 ) -> Foreign:
     """Say the images ``(name, modality, spacing after preprocessing)`` of another modality
     than ``modalities`` or another pixel size than ``pixel_mm`` (the run's
-    ``stages/data.json``), the images ``verb`` ("predicted", "scored") all the same."""
+    ``stages/data.json``), or, for series, another slice step than ``slice_mm``, the images
+    ``verb`` ("predicted", "scored") all the same."""
+    from workflows.run.planes import note_other_slices
+
     foreign = other_modalities(((n, m) for n, m, _ in named), modalities)
     say_foreign(foreign, modalities, verb)
     other = note_other_scale([(n, in_plane_mm(mm)) for n, _, mm in named], pixel_mm)
-    return Foreign({m: len(v) for m, v in foreign.items()}, other)
+    other_slices = note_other_slices([(n, mm) for n, _, mm in named], slice_mm)
+    return Foreign({m: len(v) for m, v in foreign.items()}, other, other_slices)

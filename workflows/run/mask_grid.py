@@ -27,7 +27,7 @@ import numpy as np
 from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
-from workflows.run.mask_rows import listed_refusal
+from workflows.run.mask_rows import listed_refusal, per_file
 
 log = logging.getLogger("radpipe")
 
@@ -68,7 +68,7 @@ def align_nifti_masks(
         return masks
     out_dir = folder / "truth" / "masks_on_images"
     moved: dict[tuple[str, int], Path] = {}
-    wrong: list[str] = []
+    wrong: dict[str, list[str]] = {}  # mask -> its problems, one per image it is listed for
     said: list[str] = []
     unplaced: list[str] = []  # placed masks of images with no place: used as stored
     headers: dict[str, Any] = {}
@@ -78,7 +78,7 @@ def align_nifti_masks(
         try:
             found = _on_image(path, name, rows[key], source, headers, memo)
         except RadpipeError as err:
-            wrong.append(str(err))
+            wrong.setdefault(name, []).append(str(err))
             continue
         arr, note = found
         if arr is None:
@@ -88,14 +88,10 @@ def align_nifti_masks(
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, arr)
         moved[key] = target
-        if note:
+        if note.startswith("stored"):  # a slice picked out of a volume alone is no reorder
             said.append(f"{name} ({note})")
     if wrong:
-        raise listed_refusal(
-            f"{shown}: {len(wrong)} NIfTI masks do not lie on their DICOM image's pixel grid "
-            "(a mask is drawn on its image's own pixels; flips and axis swaps are undone, "
-            "nothing is resampled):", wrong
-        )  # fmt: skip
+        raise _refusal(shown, wrong)
     if unplaced:
         log.warning(
             "%s: %d NIfTI masks belong to images with no place in space (no "
@@ -114,6 +110,18 @@ def align_nifti_masks(
     return _write_table(folder / "truth" / "masks_on_images.csv", listed, moved)
 
 
+def _refusal(shown: str, wrong: dict[str, list[str]]) -> RadpipeError:
+    """One line per mask file (a series' volume is listed for each of its slices: its slices'
+    lines hid the other masks), with how many of its images it does not fit."""
+    images = sum(len(v) for v in wrong.values())
+    return listed_refusal(
+        f"{shown}: {len(wrong)} NIfTI masks "
+        + (f"(listed for {images} images) " if images != len(wrong) else "")
+        + "do not lie on their DICOM image's pixel grid (a mask is drawn on its image's own "
+        "pixels; flips and axis swaps are undone, nothing is resampled):", per_file(wrong)
+    )  # fmt: skip
+
+
 def _write_table(
     table: Path, listed: dict[tuple[str, int], Path], moved: dict[tuple[str, int], Path]
 ) -> Path:
@@ -123,7 +131,9 @@ def _write_table(
         writer = csv.writer(fh)
         writer.writerow(["instance_key", "frame", "mask"])
         for (instance, frame), path in sorted(listed.items()):
-            writer.writerow([instance, frame, str(moved.get((instance, frame), path.resolve()))])
+            # absolute, as the listed masks: a path relative to the working directory (a
+            # relative ``radpipe evaluate --out``) was read relative to this table's folder
+            writer.writerow([instance, frame, str(moved.get((instance, frame), path).resolve())])
     return table
 
 
@@ -155,16 +165,43 @@ def _on_image(
     if image is None or not placed(stored):  # no place: used as stored, as a PNG is
         return None, "unplaced image" if placed(stored) else ""
     b = np.asarray(stored.affine, dtype=np.float64)
-    key = (str(path), axis_codes(image))  # a series' 3-D mask, listed per slice: moved once
-    if memo.get("key") != key:
+    if memo.get("path") != str(path):
+        memo.clear()
+        memo["path"] = str(path)
+    try:
+        moved, k = _plane(stored, b, image, name, row, memo)
+    except RadpipeError as err:
+        lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ b  # x and y negated: DICOM's LPS read as RAS
+        try:
+            _plane(stored, lps, image, name, row, memo)
+        except RadpipeError:
+            raise err from None
+        raise RadpipeError(
+            f"{name}: its affine is in DICOM's LPS coordinates, not NIfTI's RAS: with x and y "
+            f"negated it lies on its image {row['source']} frame {row['frame']}; save it with "
+            "the RAS affine (nibabel: np.diag([-1, -1, 1, 1]) @ affine)"
+        ) from err
+    same = axis_codes(b) == axis_codes(image)
+    note = "" if same else f"stored {axis_codes(b)}, image {axis_codes(image)}"
+    if moved.shape[2] > 1:
+        note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
+    return np.ascontiguousarray(moved[:, :, k].T), note
+
+
+def _plane(
+    stored: Any, b: np.ndarray, image: np.ndarray, name: str, row: dict[str, Any], memo: dict
+) -> tuple[np.ndarray, int]:
+    """The mask ``stored`` (affine ``b``) reoriented onto ``image``'s axes, and the index of
+    the frame's slice in it; ``memo`` keeps the volume reoriented for a series' slices."""
+    key = (axis_codes(b), axis_codes(image))
+    if key not in memo:
         data = np.asanyarray(stored.dataobj)
         data = data[..., None] if data.ndim == 2 else data
         if data.ndim != 3:
             raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
                                "volume.")  # fmt: skip
-        memo.clear()
-        memo.update(key=key, value=reorient(data, b, image))
-    moved, bm = memo["value"]
+        memo[key] = reorient(data, b, image)
+    moved, bm = memo[key]
     rows, cols = (int(v) for v in row["shape"].split("x")[:2])
     pixel = min(np.linalg.norm(image[:3, 0]), np.linalg.norm(image[:3, 1]))
     tol = PIXEL_TOLERANCE * pixel
@@ -180,16 +217,21 @@ def _on_image(
     at = np.linalg.solve(bm, image[:, 3])[:3]  # the frame's first pixel in mask voxels
     k = round(float(at[2]))
     off = float(np.linalg.norm(bm[:3, :3] @ (at - [0, 0, k])))
-    if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < moved.shape[2]:
+    depth = moved.shape[2]
+    if abs(float(k_axis @ normal)) >= 1 - 1e-3 and off <= tol and not 0 <= k < depth:
+        away = (-k if k < 0 else k - depth + 1) * float(np.linalg.norm(bm[:3, 2]))
+        held = "its one slice" if depth == 1 else f"its {depth} slices"
+        raise RadpipeError(
+            f"{name}: {where} lies in no slice of it, {away:.2f} mm beyond {held} along "
+            "their normal (a mask of other slices; a 2-D mask is listed for the image it was "
+            "drawn on only, or give a 3-D mask of the whole series)"
+        )
+    if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < depth:
         raise RadpipeError(
             f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
             f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
         )
-    same = axis_codes(b) == axis_codes(image)
-    note = "" if same else f"stored {axis_codes(b)}, image {axis_codes(image)}"
-    if moved.shape[2] > 1:
-        note = f"{note}, slice {k} of {moved.shape[2]}".lstrip(", ")
-    return np.ascontiguousarray(moved[:, :, k].T), note
+    return moved, k
 
 
 def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from workflows.run.truth_rows import resolved_mask_rows
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["check_mask_rows", "listed_refusal"]
+__all__ = ["check_mask_rows", "listed_refusal", "per_file"]
 
 _SHOWN = 10  # images named per problem; the rest are counted
 
@@ -105,26 +105,38 @@ def _check_mask_sizes(
     from the files' headers before anything is split: all mismatches listed at once, each
     mask by its path below ``folder`` (the masks CSV's, as the CSV names it; ``p1/m0.png`` and
     ``p2/m0.png`` were both ``m0.png``), else by its file name."""
-    from pipeline.data.masks import stored_mask_shape
+    from pipeline.data.masks import stored_shape
 
-    wrong = []
+    wrong: dict[str, list[str]] = {}  # mask -> a line per image it is listed for
     for r in sorted((r for r in images if r["shape"]), key=lambda r: (r["source"], r["frame"])):
         mask = listed[(r["instance_key"], r["frame"])]
-        got, want = stored_mask_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
-        if got is not None and got != want:
+        got, want = stored_shape(mask), tuple(int(v) for v in r["shape"].split("x")[:2])
+        # an NPY of more axes (a series' volume listed per slice) was taken as its first two
+        extra = got is not None and len(got) > 2 and mask.suffix.lower() == ".npy"
+        if got is not None and (got[:2] != want or extra):
             shown = (
                 mask.resolve().relative_to(folder).as_posix()
                 if folder is not None and mask.resolve().is_relative_to(folder)
                 else mask.name
             )
-            wrong.append(f"{shown} is {got[0]}x{got[1]}, its image {r['source']} frame "
-                         f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
-    if wrong:
+            volume = (" (a volume: a PNG/NPY mask is one image's rows x columns; give a series' "
+                      "mask as NIfTI, with its affine)" if len(got) > 2 else "")  # fmt: skip
+            wrong.setdefault(shown, []).append(
+                f"{shown} is {'x'.join(map(str, got))}{volume}, its image {r['source']} frame "
+                f"{r['frame']} {want[0]}x{want[1]}")  # fmt: skip
+    if wrong:  # one line per mask file: a volume listed per slice hid the other masks
         raise listed_refusal(
-            f"{name}: {len(wrong)} of {len(images)} masks are not the size of their image "
-            "(rows x columns; a mask is drawn on its image's own pixels: not resized, not "
-            "cropped, not for another image):", wrong
+            f"{name}: {sum(map(len, wrong.values()))} of {len(images)} masks are not the size "
+            "of their image (rows x columns; a mask is drawn on its image's own pixels: not "
+            "resized, not cropped, not for another image):", per_file(wrong)
         )  # fmt: skip
+
+
+def per_file(wrong: dict[str, list[str]]) -> list[str]:
+    """One line per mask file of ``wrong`` (mask -> its problem with each image it is listed
+    for): the first, and how many more (a series' volume listed per slice)."""
+    return [said[0] + (f" (and {len(said) - 1} more of the images it is listed for)"
+                       if len(said) > 1 else "") for said in wrong.values()]  # fmt: skip
 
 
 def listed_refusal(head: str, wrong: list[str]) -> RadpipeError:

@@ -31,6 +31,7 @@ from pipeline.words import counted
 from workflows.run.checks import check_dicom_run
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
+from workflows.run.planes import note_other_planes, runs_planes
 from workflows.run.polarity import note_new_polarity
 from workflows.run.rundir import split_index_values
 from workflows.run.scale import runs_pixel_range
@@ -88,7 +89,7 @@ def predict_folder(
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
     probs_sum: Any = None
     keep: list[int] | None = None
-    pixel_mm = runs_pixel_range([fold_dir(run_dir, f) for f in folds])
+    fold_dirs = [fold_dir(run_dir, f) for f in folds]
     for fold, checkpoint in zip(folds, checkpoints):
         folder = fold_dir(run_dir, fold)
         prep = Pipeline.load(folder / "stages")
@@ -96,7 +97,7 @@ def predict_folder(
         if keep is None:  # the images the model can take, the others listed with the reason
             keep, items, skipped = _usable(
                 dataset,
-                {**_model_info(folder), "pixel_mm": pixel_mm},
+                _model_info(folder, fold_dirs),
                 split_index_values(run_dir, "modality"),
                 trained_scale(run_dir, config.convert.window),
                 by_source=not hashed_keys_only,
@@ -115,7 +116,7 @@ def predict_folder(
                      for i, p in zip(keep, probs)]  # fmt: skip
         probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
     assert probs_sum is not None and keep is not None
-    _say_seen(run_dir, [dataset.items[i][0] for i in keep])
+    _say_seen(run_dir, [dataset.items[i][0] for i in keep], Path(src), fold_dirs, hashed_keys_only)
     keep, probs = drop_non_finite(dataset, keep, [p / len(folds) for p in probs_sum], skipped,
                                   out / "skipped.csv", hashed_keys_only)  # fmt: skip
     names = _class_names(config, run_dir, probs[0].shape[0])
@@ -159,12 +160,14 @@ def _refuse_other_source(out: Path, src: Path) -> None:
         )
 
 
-def _model_info(folder: Path) -> dict[str, Any]:
+def _model_info(folder: Path, folders: list[Path]) -> dict[str, Any]:
     """What the fold's model was built for (``stages/data.json``): the image ``shape``
-    ``(C, *spatial)`` and the training images' ``pixel_mm`` range (runs since 2026-12-01)."""
+    ``(C, *spatial)``; and the training images' ``pixel_mm`` range (runs since 2026-12-01)
+    and a series run's ``slice_mm`` range (since 2026-12-02), over every fold's ``folders``."""
     import json
 
-    return dict(json.loads((folder / "stages" / "data.json").read_text()))
+    info = dict(json.loads((folder / "stages" / "data.json").read_text()))
+    return info | {key: runs_pixel_range(folders, key) for key in ("pixel_mm", "slice_mm")}
 
 
 def _usable(
@@ -212,7 +215,7 @@ def _usable(
             items.append(item)
             shown = (source or name) if by_source else name
             named.append((shown, row.get("modality") or "", sample.meta.get("spacing")))
-    unlike_training(named, modalities, model.get("pixel_mm"), "predicted")
+    unlike_training(named, modalities, model.get("pixel_mm"), "predicted", model.get("slice_mm"))
     return keep, items, skipped
 
 
@@ -231,9 +234,14 @@ def _channels(got: int, takes: int) -> str:
     return f"{counted(got, 'channel')} ({kind}); the run's model takes {takes}"
 
 
-def _say_seen(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+def _say_seen(
+    run_dir: Path, rows: list[dict[str, Any]], src: Path, folders: list[Path], hashed: bool
+) -> None:
     """Warn when predicted images are the run's own training/validation series (or their
-    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`)."""
+    patients'): their predictions are not those of an unseen case (:mod:`workflows.run.seen`);
+    and when they are cut in another plane than the training series of the fold ``folders``
+    (:mod:`workflows.run.planes`; named by their source below ``src`` unless ``hashed``)."""
+    note_other_planes(src, rows, runs_planes(folders), not hashed)
     from workflows.run.seen import seen_by_run
 
     seen = seen_by_run(run_dir, rows)

@@ -44,6 +44,7 @@ from workflows.run.failure import (
 )
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
+from workflows.run.planes import trained_planes, trained_slice_range
 from workflows.run.run_models import fold_checkpoint
 from workflows.run.rundir import fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
@@ -293,8 +294,9 @@ def fitted_preprocessing(
         groups = representatives(pipe, raw)  # one image preprocessed per shape and pixel size
     shapes = training_shapes(pipe, raw, config.train.batch_size, groups)  # refused if they differ
     fold = folder.name if folder.parent.name == "folds" else None
-    info = {"shape": shapes[0], "shapes": shapes,
+    info = {"shape": shapes[0], "shapes": shapes, "slice_mm": trained_slice_range(groups),
             "pixel_mm": trained_pixel_range(pipe, raw, groups),
+            "planes": trained_planes(config, study, train_keys),
             "num_classes": run_num_classes(config, study, raw, fold)}  # fmt: skip
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))

@@ -87,11 +87,12 @@ def _size_from_shape(pipe: Any) -> bool:
     return all(isinstance(st, known) or st.kind not in ("geometric", "other") for _, st in pipe)
 
 
-def runs_pixel_range(folders: Sequence[Path]) -> list[float] | None:
+def runs_pixel_range(folders: Sequence[Path], key: str = "pixel_mm") -> list[float] | None:
     """``[smallest, largest]`` of the ``pixel_mm`` ranges the folds' ``stages/data.json``
     record (every fold of a k-fold run: each trained on other images); ``None`` when one
-    records none (a run from before 2026-12-01, or images without a known pixel size)."""
-    ranges = [json.loads((f / "stages" / "data.json").read_text()).get("pixel_mm")
+    records none (a run from before 2026-12-01, or images without a known pixel size).
+    ``key="slice_mm"``: the slice steps of a series run (runs since 2026-12-02)."""
+    ranges = [json.loads((f / "stages" / "data.json").read_text()).get(key)
               for f in folders]  # fmt: skip
     if not ranges or any(not r for r in ranges):
         return None

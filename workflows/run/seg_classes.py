@@ -54,19 +54,34 @@ def read_mask_classes(
     """
     found: set[int] = set()
     problems = []
+    beyond = []  # files with a class index past data.class_names
     for i, path in enumerate(paths):
+        name = names[i] if names is not None else path.name
         try:
-            found.update(mask_file_classes(path, data))
+            values = sorted(mask_file_classes(path, data))
         except RadpipeError as err:
             said = str(err)
             if names is not None and said.startswith(f"{path.name}: "):
-                said = names[i] + said[len(path.name) :]
+                said = name + said[len(path.name) :]
             problems.append(said)
+            continue
+        found.update(values)
+        if data.class_names and values[-1] >= len(data.class_names):
+            beyond.append(f"{name}: values {values}")
     if problems:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(
             f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
             f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
+        )
+    if beyond and data.class_names:
+        k = len(data.class_names)
+        more = f"\n  and {len(beyond) - _SHOWN} more" if len(beyond) > _SHOWN else ""
+        raise RadpipeError(
+            f"{shown}: {len(beyond)} of {len(paths)} mask files hold class indices past the "
+            f"{k} of data.class_names (0..{k - 1}: {', '.join(data.class_names)}; nothing was "
+            f"{before}); name every class in data.class_names or map the values with "
+            "data.mask_values:\n  " + "\n  ".join(beyond[:_SHOWN]) + more
         )
     return found
 
@@ -97,19 +112,36 @@ def mask_file_classes(path: Path, data: DataConfig) -> set[int]:
 
 
 def note_untrained_classes(
-    trained: set[int], num_classes: int, names: Sequence[str], fold: str | None
+    trained: set[int],
+    num_classes: int,
+    names: Sequence[str],
+    fold: str | None,
+    found: set[int] | None = None,
 ) -> list[int]:
     """Warn about the foreground classes (below ``num_classes``) that no training mask holds
-    (``fold``: the fold folder's name, ``None`` without folds); returns them."""
+    (``fold``: the fold folder's name, ``None`` without folds); returns them. ``found``: the
+    classes of every mask of the data, when known: a class none of them holds (only
+    ``data.class_names`` names it) is said as such, not as held by other masks."""
     absent = [k for k in range(1, num_classes) if k not in trained]
-    if absent:
+    nowhere = [k for k in absent if found is not None and k not in found]
+    for group, held in ((nowhere, False), ([k for k in absent if k not in nowhere], True)):
+        if not group:
+            continue
         where = "the training split" if fold is None else f"{fold}'s training split"
-        shown = ", ".join(f"{k} ({names[k]!r})" if k < len(names) else str(k) for k in absent)
+        shown = ", ".join(f"{k} ({names[k]!r})" if k < len(names) else str(k) for k in group)
+        words = ("it", "it", "it", "it") if len(group) == 1 else ("them",) * 4
+        if not held:
+            log.warning(
+                "no mask of the data holds class %s, which data.class_names names: its model "
+                "cannot learn %s and no mask scores %s (masks saved 0/255 are read as 0/1); "
+                "check data.class_names and data.mask_values", shown, *words[:2],
+            )  # fmt: skip
+            continue
         log.warning(
             "no mask of %s holds class %s, which other masks of the data hold: its model "
             "cannot learn %s (it keeps an output for %s, and the masks that have %s score "
             "it); add cases with %s to the training split or use fewer folds", where, shown,
-            *(("it", "it", "it", "it") if len(absent) == 1 else ("them",) * 4),
+            *words,
         )  # fmt: skip
     return absent
 
@@ -123,7 +155,7 @@ def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | N
     found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
     k = segmentation_classes(found | set(study.mask_classes), config.data, trained=found)
     names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
-    note_untrained_classes(found, k, names, fold)
+    note_untrained_classes(found, k, names, fold, found=found | set(study.mask_classes))
     return k
 
 

@@ -287,4 +287,7 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
     from workflows.run.seg_classes import read_mask_classes
 
     paths = sorted(set(read_masks_csv(masks).values()))
-    return read_mask_classes(paths, data, shown or masks.name)
+    base = (data.masks or masks).parent.resolve()
+    names = [p.resolve().relative_to(base).as_posix() if p.resolve().is_relative_to(base)
+             else p.name for p in paths]  # fmt: skip
+    return read_mask_classes(paths, data, shown or masks.name, names=names)
