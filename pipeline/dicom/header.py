@@ -316,7 +316,7 @@ def _plain_shared(ds: Any, max_pixels: int) -> dict[str, Any] | None:
     if "SeriesInstanceUID" not in ds or uses_file_size(ds):
         return None
     notes = header_checks.image_checks(ds) + header_checks.value_checks(ds)
-    if notes or _pixel_checks(ds, max_pixels, None):
+    if notes or _pixel_checks(ds, max_pixels, None) or decoding_notes(ds):
         raise plain_memo.NotClean
     layout = classic_frames(ds)
     return None if layout is None else {**layout, "series": _series_facts(ds)}

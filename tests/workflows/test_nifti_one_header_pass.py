@@ -43,22 +43,34 @@ def _counted(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[int]]:
     import pipeline.dicom.header as header
     import pipeline.dicom.read as read
     import pipeline.dicom.volume as volume
+    from pipeline.dicom.frames import classic_refs
     from pipeline.dicom.header_checks import check_image_header
 
     seen: list[str] = []
     checks: list[int] = []
+    plain_shared = header._plain_shared
 
     def counting(ds: Any, source: str) -> Any:
         seen.append(source)
         return frame_refs(ds, source)
 
+    def counting_classic(ds: Any, own: dict[str, Any], *args: Any) -> Any:
+        seen.append(own["source"])  # a clean classic file's frames, its series' facts kept
+        return classic_refs(ds, own, *args)
+
     def checking(ds: Any) -> Any:
         checks.append(1)
         return check_image_header(ds)
 
+    def checking_shared(ds: Any, max_pixels: int) -> Any:
+        checks.append(1)  # the checks of a series' clean classic plain files, made once
+        return plain_shared(ds, max_pixels)
+
     monkeypatch.setattr(header, "frame_refs", counting)
+    monkeypatch.setattr(header, "classic_refs", counting_classic)
     monkeypatch.setattr(volume, "frame_refs", counting)
     monkeypatch.setattr(header, "check_image_header", checking)
+    monkeypatch.setattr(header, "_plain_shared", checking_shared)
     monkeypatch.setattr(read, "check_image_header", checking)
     return seen, checks
 
@@ -74,7 +86,7 @@ def test_each_file_frames_worked_out_once_same_bytes(
     seen, checks = _counted(monkeypatch)
     convert_folder(src, tmp_path / "once", NIFTI, progress=False)
     assert sorted(seen) == sorted(p.name for p in src.iterdir())  # each once (was twice)
-    assert len(checks) == 4  # the header checks too
+    assert len(checks) == 1  # the header checks too: once for the series' clean files
     seen.clear()
     checks.clear()
     monkeypatch.setattr(plain, "ENABLED", False)  # pydicom readings: no digest, no reuse
