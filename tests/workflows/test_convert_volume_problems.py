@@ -75,5 +75,35 @@ def test_images_in_no_volume_are_not_called_volume_0(
     warning = next(line for line in capsys.readouterr().err.splitlines()
                    if line.startswith(f"warning: series {hash_key(uid)}: "))  # fmt: skip
     said = warning.removeprefix(f"warning: series {hash_key(uid)}: ").rsplit(" (series of", 1)[0]
-    volumes = f"volume 0: {'; '.join(rows['0'])} | images in no volume: {'; '.join(rows[''])}"
-    assert said == volumes, said
+    parts = [part.split(": ", 1) for part in said.split(" | ")]  # each part's problems in
+    got = [(name, set(problems.split("; "))) for name, problems in parts]  # the rows' order
+    assert got == [("volume 0", set(rows["0"])), ("images in no volume", set(rows[""]))], said
+
+
+def test_nothing_converted_is_said_and_exits_1(tmp_path: Path) -> None:
+    """``radpipe convert`` of an empty folder, or of one without images, printed ``0 outputs
+    from 0 tasks`` and exited 0, as if done (a mistyped folder went unnoticed in a script);
+    dcm2niix exits non-zero when it finds no DICOM image. Through the CLI as a user runs it."""
+    import subprocess
+    import sys
+
+    from pydicom.data import get_testdata_file
+
+    empty, plans = tmp_path / "empty", tmp_path / "plans"
+    empty.mkdir()
+    plans.mkdir()
+    (plans / "rtplan.dcm").write_bytes(Path(str(get_testdata_file("rtplan.dcm"))).read_bytes())
+    said = {}
+    for src in (empty, plans):
+        done = subprocess.run(
+            [sys.executable, "-m", "workflows.cli", "convert", src.name, f"out-{src.name}",
+             "--format", "npy", "--quiet"],
+            cwd=tmp_path, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        said[src.name] = done.stderr.strip().splitlines()[-1]
+    assert said == {
+        "empty": "radpipe convert: No file found in empty (an empty folder?).",
+        "plans": "radpipe convert: No image in plans: its 1 file is not an image (reports, "
+        "plans, DICOMDIR...); see out-plans/errors.csv.",
+    }

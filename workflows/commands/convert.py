@@ -183,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {source}: {reason}", file=sys.stderr)
         if result.failed > 10:
             print(f"  ... and {result.failed - 10} more", file=sys.stderr)
+    if not result.outputs and not result.removed:  # an empty or mistyped folder: no success
+        print(f"radpipe convert: {result.why_nothing(args.src, result.errors)}", file=sys.stderr)
+        return 1
     return result.exit_code
 
 
