@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -186,3 +187,51 @@ def _run_blocks(spec: Path) -> None:
 
 if __name__ == "__main__":
     _run_blocks(Path(sys.argv[1]))
+
+
+# The README's terminal sessions that make their own input (`radpipe synth`), in order, in
+# one folder: each is run as written and must print what the README shows (timings aside).
+CONSOLE_SESSIONS = ("$ radpipe synth demo --patients 2", "$ radpipe convert demo/dicom out")
+
+
+def console_blocks(text: str) -> list[str]:
+    """The text of each ```console block of ``text``."""
+    return re.findall(r"^```console\n(.*?)^```", text, re.S | re.M)
+
+
+def session_script(block: str) -> str:
+    """A bash script that echoes each ``$ `` line of ``block`` and runs it, keeping ``$?``."""
+    lines = ["set +e", "exec 2>&1", "__rc=0"]  # (a command's own ``# comment`` ends its line)
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            command = line[2:]
+            quoted = "'" + line.replace("'", "'\\''") + "'"
+            lines += [f"printf '%s\\n' {quoted}", f"(exit $__rc); {command}", "__rc=$?"]
+    return "\n".join(lines) + "\n"
+
+
+def _timings(text: str) -> str:
+    return re.sub(r" in \d+\.\d s;", " in _ s;", text)
+
+
+@pytest.mark.slow
+def test_readme_terminal_sessions_print_what_they_show(tmp_path: Path) -> None:
+    blocks = console_blocks(README.read_text())
+    sessions = [next((b for b in blocks if b.startswith(s)), None) for s in CONSOLE_SESSIONS]
+    assert all(sessions), f"a README session was not found: {CONSOLE_SESSIONS}"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",  # stdout and stderr in the order they are written
+    }
+    for block in sessions:
+        assert block is not None
+        done = subprocess.run(
+            ["bash", "-c", session_script(block)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert _timings(done.stdout) == _timings(block), done.stdout + done.stderr
