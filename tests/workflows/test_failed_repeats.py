@@ -1,0 +1,102 @@
+"""A failed file in a series converted ``--per series``: a repeat is left out, a gap refuses.
+
+A truncated copy of a slice (resent by a PACS, the same position as a readable slice) made
+the whole series fail (``not converted: its series failed on X``). Now the series is
+converted without it and ``errors.csv`` says so; the run still exits 1. A failed file that is
+the only image at its position (or one time point's slice, the other time point's readable)
+still refuses the series, as dcm2niix fails a series whose slice it cannot load, and the
+reason now says a volume would have a gap.
+
+Expected values by construction: slice k at z = 2k mm holds the stored value 100 (k + 1)
+(RescaleSlope 1 by default), so the volume's voxels along k are 100, 200, 300, 400.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.uid import generate_uid
+
+from pipeline.dicom.index import index_folder
+from pipeline.keys import hash_key
+from tests.pipeline.dicom import geometry_cases as G
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+GAP = (
+    "which no readable image repeats at its position: a volume without it would have a gap "
+    "(refused, as dcm2niix fails such a series)"
+)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _truncate(path: Path) -> None:
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-40])  # PixelData 40 bytes short: its header still reads
+
+
+def _slices(series: str, **attrs: object) -> list:
+    return [G.plane((0.0, 0.0, 2.0 * k), value=100 * (k + 1), series=series, **attrs)
+            for k in range(4)]  # fmt: skip
+
+
+def test_a_truncated_repeat_is_left_out_and_named(tmp_path: Path) -> None:
+    series = generate_uid()
+    copy = G.plane((0.0, 0.0, 4.0), value=300, series=series)  # another SOPInstanceUID
+    src = G.save(tmp_path / "in", [*_slices(series), copy], ["s0", "s1", "s2", "s3", "s2copy"])
+    _truncate(src / "s2copy.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1  # a bad file was met
+    (row,) = _rows(out / "manifest.csv")
+    volume = np.asarray(nib.load(out / row["output"]).dataobj)
+    assert volume.shape == (8, 8, 4)
+    assert volume[3, 5, :].tolist() == [100, 200, 300, 400]
+    (error,) = _rows(out / "errors.csv")
+    assert error["source"] == "s2copy.dcm"
+    assert error["reason"].startswith("truncated file: PixelData (7FE0,0010)")
+    assert error["reason"].endswith(
+        "; left out of its series: it repeats the position of s2.dcm (its series converted "
+        "without it)"
+    )
+    (said,) = [s.problems for s in index_folder(src).series]  # inspect says the same
+    assert said[0] == (
+        "incomplete: s2copy.dcm of this series failed, left out of its series: it repeats the "
+        "position of s2.dcm, so convert --per series converts the series without it"
+    )
+
+
+@pytest.mark.parametrize("time_points", [False, True], ids=["unique-position", "time-point"])
+def test_a_failed_slice_no_image_repeats_refuses_its_series(
+    tmp_path: Path, time_points: bool
+) -> None:
+    """A slice alone at its position, or one time point's slice where the other time
+    point's is readable (2 images at each position, 1 left there): a gap either way."""
+    series = generate_uid()
+    files = _slices(series, TemporalPositionIdentifier=1, RepetitionTime=2000.0)
+    if time_points:
+        files += _slices(series, TemporalPositionIdentifier=2, RepetitionTime=2000.0)
+    names = [f"s{k}" for k in range(len(files))]
+    src = G.save(tmp_path / "in", files, names)
+    _truncate(src / "s2.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 0
+    errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
+    assert errors.pop("s2.dcm").startswith("truncated file: PixelData (7FE0,0010)")
+    assert errors == dict.fromkeys(
+        (f"{n}.dcm" for n in names if n != "s2"),
+        f"not converted: its series failed on s2.dcm, {GAP}",
+    )
+    (series_found,) = index_folder(src).series
+    assert series_found.key == hash_key(series)
+    assert series_found.problems[0] == (
+        f"incomplete: s2.dcm of this series failed, {GAP}, so convert --per series refuses it"
+    )
