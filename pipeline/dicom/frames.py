@@ -68,7 +68,9 @@ class FrameRef:
     LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
     ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`); ``lossy``
     its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`); ``colour``
-    whether it has more than one sample per pixel (a screen capture among grey slices).
+    whether it has more than one sample per pixel (a screen capture among grey slices);
+    ``between`` its SpacingBetweenSlices (0018,0088) in mm, only to say when it disagrees
+    with the step between the slices' positions (``slice_step`` falls back on SliceThickness).
     """
 
     source: str
@@ -98,6 +100,7 @@ class FrameRef:
     modality: str = ""
     slice_location: float | None = None
     in_stack: int | None = None
+    between: float | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
     unit: str = ""
     lossy: str = ""
@@ -275,9 +278,8 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
 
 def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, Any]:
     measures = "PixelMeasuresSequence"
-    step = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view)) or (
-        slice_size(attribute(ds, measures, "SliceThickness", f, view))
-    )
+    between = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view))
+    step = between or slice_size(attribute(ds, measures, "SliceThickness", f, view))
     kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
     tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
     return {
@@ -286,6 +288,7 @@ def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, 
         "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
         "repetition_time": _float(tr),
         "slice_step": step,
+        "between": between,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
     }
 

@@ -128,7 +128,7 @@ GEOMETRY_KINDS = frozenset({
     "resampled", "split", "tilt corrected", "tilt kept", "duplicates dropped",
     "refused", "no geometry", "mixed image sizes", "missing slices", "uneven slice spacing",
     "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates", "4-D time step",
-    "missing time points",
+    "missing time points", "slice spacing",
 })  # fmt: skip
 
 
