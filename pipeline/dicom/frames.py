@@ -112,12 +112,14 @@ class FrameRef:
 LUT_RESCALE = (0.0, 0.0)
 #: The Image Type value of a scout (:func:`image_kind`).
 LOCALIZER = "LOCALIZER"
+#: Image Type values that mark a scout, in any modality (``SCOUT``: vendors' word for it).
+SCOUT_WORDS = (LOCALIZER, "SCOUT")
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
     """ImageType (0008,0008)'s first two values (upper case, backslash-joined), then LOCALIZER.
 
-    ``LOCALIZER`` is added when a later value says so.
+    ``LOCALIZER`` (or ``SCOUT``) is added when a later value says so, whatever the modality.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
     type group (original and derived frames can share a file), which comes first. A CT image
@@ -130,7 +132,7 @@ def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
         value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
     values = [str(v).strip().upper() for v in _multi(value or ds.get("ImageType"))]
-    return "\\".join(values[:2] + [LOCALIZER] * (LOCALIZER in values[2:]))
+    return "\\".join(values[:2] + [w for w in SCOUT_WORDS if w in values[2:]][:1])
 
 
 def _multi(value: Any) -> list[Any]:
