@@ -3,7 +3,9 @@
 A file whose header names its series but whose image cannot be read (truncated pixel data,
 say) made ``convert --per series`` refuse the whole series, even when it only repeated a
 position that a readable slice of the series already holds (a resent or duplicated slice).
-Such a repeat is left out now, and named; a failed file that is the only image at its
+Such a repeat is left out now, and named, and so is a single image of a plane or size that
+no readable image of the series shares (a localizer filed with the slices: its own volume,
+which dcm2niix converts apart, the others whole); a failed file that is the only image at its
 position (or one of fewer there than the series has elsewhere: a time point's slice) would
 leave a gap, so its series is refused, as dcm2niix fails a series whose slice it cannot load
 (``nii_loadImgXL`` returns NULL and the series is not written).
@@ -49,6 +51,11 @@ SAME_ORIENTATION = 1e-3
 GAP_WHY = "a volume without it would have a gap (refused, as dcm2niix fails such a series)"
 #: How a failed file left out of its series is said (the readable file's name follows).
 REPEAT_WHY = "left out of its series: it repeats the position of"
+#: How a failed image of its own plane or size is said.
+ALONE_WHY = (
+    "left out of its series: no readable image shares its orientation and size, so it was "
+    "a volume of its own (a localizer?), not a slice of the others"
+)
 
 
 def gap_reason(problem: Problem) -> str:
@@ -84,16 +91,18 @@ def failed_place(ds: Any) -> tuple[float, ...]:
 def repeated_slices(
     failed: Sequence[Problem], instances: Sequence[Instance]
 ) -> tuple[dict[str, str], Problem | None]:
-    """Which failed files of a series repeat a readable image's position.
+    """Which failed files of a series its volumes can do without, and why.
 
-    Returns ``({failed file: readable file at its position}, None)`` when every failed file
-    does, so the series can be assembled without them; else the first failed file that
-    does not (its absence would be a gap) as the second item.
+    Returns ``({failed file: why it is left out}, None)`` when every failed file can be
+    left out, so the series can be assembled without them; else the first failed file that
+    cannot (its absence would be a gap) as the second item.
 
     A failed file repeats a position when a readable single-frame image of its orientation
     and size lies within :data:`SAME_POSITION` of it, and that position holds at least as
     many readable images as any other of that orientation (so no time point or echo lacks
-    the slice without it).
+    the slice without it): :data:`REPEAT_WHY` and that image's name. A failed file whose
+    orientation and size no readable image shares, every one of them a placed single frame,
+    was a volume of its own: :data:`ALONE_WHY`.
     """
     repeats: dict[str, str] = {}
     for problem in failed:
@@ -113,9 +122,9 @@ def incomplete_notes(failed: Sequence[Problem], instances: Sequence[Instance]) -
         return [f"incomplete: {name} of this series failed, {why}so convert --per series "
                 "refuses it"]  # fmt: skip
     return [
-        f"incomplete: {escape_name(bad)} of this series failed, {REPEAT_WHY} "
-        f"{escape_name(good)}, so convert --per series converts the series without it"
-        for bad, good in repeats.items()
+        f"incomplete: {escape_name(bad)} of this series failed, {why}, so convert --per "
+        "series converts the series without it"
+        for bad, why in repeats.items()
     ]
 
 
@@ -130,7 +139,9 @@ def _repeat_of(place: tuple[float, ...], instances: Sequence[Instance]) -> str |
         and np.allclose(i.orientation, orientation, rtol=0, atol=SAME_ORIENTATION)
     ]  # fmt: skip
     if not same:
-        return None
+        placed = all(i.frames == 1 and i.position is not None and i.orientation is not None
+                     for i in instances)  # fmt: skip
+        return ALONE_WHY if placed else None
     positions = np.asarray([i.position for i in same], dtype=np.float64)
     here = np.linalg.norm(positions - position, axis=1) <= SAME_POSITION
     if not here.any():
@@ -138,10 +149,11 @@ def _repeat_of(place: tuple[float, ...], instances: Sequence[Instance]) -> str |
     counts = Counter(map(tuple, np.round(positions / SAME_POSITION).astype(np.int64).tolist()))
     if int(here.sum()) < max(counts.values()):
         return None  # fewer images here than elsewhere: without it a stack lacks a slice
-    return min(i.path for i, at in zip(same, here) if at)
+    return f"{REPEAT_WHY} {escape_name(min(i.path for i, at in zip(same, here) if at))}"
 
 
 __all__ = [
+    "ALONE_WHY",
     "GAP_WHY",
     "REPEAT_WHY",
     "SAME_POSITION",

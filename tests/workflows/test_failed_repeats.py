@@ -100,3 +100,22 @@ def test_a_failed_slice_no_image_repeats_refuses_its_series(
     assert series_found.problems[0] == (
         f"incomplete: s2.dcm of this series failed, {GAP}, so convert --per series refuses it"
     )
+
+
+def test_a_truncated_localizer_of_another_plane_is_left_out(tmp_path: Path) -> None:
+    """Its own volume (dcm2niix converts another orientation apart): the slices are whole."""
+    series = generate_uid()
+    scout = G.plane((0.0, -40.0, 3.0), (1.0, 0.0, 0.0, 0.0, 0.0, -1.0), value=900, series=series)
+    src = G.save(tmp_path / "in", [scout, *_slices(series)], ["a0", "s0", "s1", "s2", "s3"])
+    _truncate(src / "a0.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1
+    (row,) = _rows(out / "manifest.csv")
+    assert np.asarray(nib.load(out / row["output"]).dataobj)[0, 0].tolist() == [100, 200, 300, 400]
+    (error,) = _rows(out / "errors.csv")
+    assert error["source"] == "a0.dcm" and error["reason"].endswith(
+        "; left out of its series: no readable image shares its orientation and size, so it was "
+        "a volume of its own (a localizer?), not a slice of the others (its series converted "
+        "without it)"
+    )

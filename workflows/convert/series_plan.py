@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.dicom.failed_slices import REPEAT_WHY, gap_reason, repeated_slices
+from pipeline.dicom.failed_slices import gap_reason, repeated_slices
 from pipeline.dicom.files import Problem, escape_name
 from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
 from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks, collect
@@ -92,7 +92,8 @@ def failed_repeats(
     result: ConvertResult,
 ) -> bool:  # fmt: skip
     """Whether the series can be converted without its failed files (each repeats the
-    position of a readable slice: its ``errors.csv`` reason then says it was left out);
+    position of a readable slice, or was a volume of its own: its ``errors.csv`` reason then
+    says it was left out);
     else its files are refused, naming the failed file whose absence would be a gap."""
     if not failed:
         return True
@@ -103,9 +104,9 @@ def failed_repeats(
         reason += f", {why}" if why else ""
         result.failures += [(escape_name(source), reason) for source in task.sources]
         return False
-    said = {escape_name(bad): escape_name(good) for bad, good in repeats.items()}
+    said = {escape_name(bad): why for bad, why in repeats.items()}
     result.failures[:] = [
-        (name, f"{why}; {REPEAT_WHY} {said[name]} (its series converted without it)")
+        (name, f"{why}; {said[name]} (its series converted without it)")
         if name in said else (name, why)
         for name, why in result.failures
     ]  # fmt: skip
