@@ -260,8 +260,9 @@ def other_planes(frames: list[FrameRef], groups: list[list[int]]) -> str:
     """What the split of :func:`orientation_groups` set apart from the largest group.
 
     ``" (...)"`` naming the images in other planes than a group larger than every other,
-    which are localizers or scouts filed in the series (dcm2niix: "orientation varies (vNav
-    or localizer?)"); ``""`` when no group is the largest or every group shares its plane.
+    localizers filed in the series, or an Enhanced object's other stacks (dcm2niix:
+    "orientation varies (vNav or localizer?)"); ``""`` when no group is the largest or every
+    group shares its plane.
     """
     first, rest = groups[0], groups[1:]
     plane = frames[first[0]].orientation or ()
@@ -270,7 +271,7 @@ def other_planes(frames: list[FrameRef], groups: list[list[int]]) -> str:
         return ""
     n = sum(len(g) for g in apart)
     return (f" ({n} image{'s' * (n > 1)} in another plane than the {len(first)} of the first "
-            "volume: a localizer or scout, not one of its slices)")  # fmt: skip
+            "volume, a localizer or another stack: not stacked with them)")  # fmt: skip
 
 
 def _close(a: tuple[float, ...], b: tuple[float, ...], cosines: int) -> bool:

@@ -62,8 +62,8 @@ def test_a_localizer_in_another_plane_comes_after_the_slices_and_is_said(tmp_pat
     for row in rows:
         assert row["problems"].startswith(
             "split: 2 orientations, image sizes or pixel spacings in one series, one volume "
-            "each (1 image in another plane than the 4 of the first volume: a localizer or "
-            "scout, not one of its slices)"
+            "each (1 image in another plane than the 4 of the first volume, a localizer or "
+            "another stack: not stacked with them)"
         )
 
 
