@@ -88,6 +88,13 @@ def failed_place(ds: Any) -> tuple[float, ...]:
     return tuple(found)
 
 
+def instance_place(inst: Instance) -> tuple[float, ...]:
+    """:func:`failed_place` of a file whose header was read (its pixels fail)."""
+    if inst.frames != 1 or inst.position is None or inst.orientation is None:
+        return ()
+    return (*inst.position, *inst.orientation, float(inst.rows), float(inst.columns))
+
+
 def repeated_slices(
     failed: Sequence[Problem], instances: Sequence[Instance]
 ) -> tuple[dict[str, str], Problem | None]:
@@ -104,6 +111,8 @@ def repeated_slices(
     orientation and size no readable image shares, every one of them a placed single frame,
     was a volume of its own: :data:`ALONE_WHY`.
     """
+    gone = {p.where for p in failed}  # a file failing on its pixels is an instance too
+    instances = [i for i in instances if i.path not in gone]
     repeats: dict[str, str] = {}
     for problem in failed:
         found = _repeat_of(problem.place, instances)
@@ -160,5 +169,6 @@ __all__ = [
     "failed_place",
     "gap_reason",
     "incomplete_notes",
+    "instance_place",
     "repeated_slices",
 ]

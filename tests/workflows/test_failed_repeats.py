@@ -14,16 +14,20 @@ Expected values by construction: slice k at z = 2k mm holds the stored value 100
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
-from pydicom.uid import generate_uid
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEGBaseline8Bit, generate_uid
 
 from pipeline.dicom.index import index_folder
 from pipeline.keys import hash_key
 from tests.pipeline.dicom import geometry_cases as G
+from workflows.cli import main
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 GAP = (
@@ -118,4 +122,48 @@ def test_a_truncated_localizer_of_another_plane_is_left_out(tmp_path: Path) -> N
         "; left out of its series: no readable image shares its orientation and size, so it was "
         "a volume of its own (a localizer?), not a slice of the others (its series converted "
         "without it)"
+    )
+
+
+def _undecodable(path: Path) -> None:
+    """A JPEG stream that does not decode: the header reads, the pixels fail at conversion."""
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + bytes(64) + b"\xff\xd9"])
+    ds.save_as(path, enforce_file_format=True)
+
+
+@pytest.mark.parametrize("repeat", [True, False], ids=["repeat", "unique-position"])
+def test_a_repeat_whose_pixels_fail_is_left_out_too(
+    tmp_path: Path, repeat: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = generate_uid()
+    files, names = _slices(series), ["s0", "s1", "s2", "s3"]
+    if repeat:
+        files, names = [*files, G.plane((0.0, 0.0, 4.0), value=300, series=series)], [*names, "x"]
+    src = G.save(tmp_path / "in", files, names)
+    bad = "x.dcm" if repeat else "s2.dcm"
+    _undecodable(src / bad)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 1
+    errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
+    capsys.readouterr()
+    assert main(["inspect", str(src), "--decode", "--json"]) == 1
+    said = json.loads(capsys.readouterr().out)["problems"]
+    (series_said,) = [p["reason"] for p in said if p["kind"] == "series"]
+    if not repeat:  # as before: a volume without it would have a gap
+        assert _rows(out / "manifest.csv") == []
+        assert errors.pop("s0.dcm") == "not converted: its series failed on s2.dcm"
+        assert series_said.endswith(f"{GAP}, so convert --per series refuses it")
+        return
+    (row,) = _rows(out / "manifest.csv")
+    volume = np.asarray(nib.load(out / row["output"]).dataobj)
+    assert volume[2, 6, :].tolist() == [100, 200, 300, 400]
+    assert list(errors) == ["x.dcm"] and errors["x.dcm"].endswith(
+        "; left out of its series: it repeats the position of s2.dcm (its series converted "
+        "without it)"
+    )
+    assert series_said == (
+        "incomplete: x.dcm of this series failed, left out of its series: it repeats the "
+        "position of s2.dcm, so convert --per series converts the series without it"
     )

@@ -141,6 +141,7 @@ def collect(
     result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
     if res.error is None:
         result.not_images += res.dropped
+        result.failures += res.failed  # files left out of the series (their pixels fail)
         result.converted += 1
         on_done(res)
         return
