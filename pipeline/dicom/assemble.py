@@ -188,7 +188,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             plan.volumes += flat_volumes(frames, order, plan.info)
     except _Refused as err:
         plan.volumes = []
-        plan.refusal = str(err)
+        plan.refusal, plan.refusal_source = str(err), err.source
     return plan
 
 
@@ -331,7 +331,8 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
     if deviation > geometry.ORTHONORMAL_LIMIT:
         raise _Refused(
             f"ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors ({found}): "
-            "no volume geometry"
+            "no volume geometry",
+            min(frames[k].source for k in group),  # the file at fault, not the series' first
         )
     return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
                    "nearest orthonormal pair used")  # fmt: skip
