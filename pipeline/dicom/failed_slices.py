@@ -65,7 +65,7 @@ def gap_reason(problem: Problem) -> str:
     """
     if not problem.place:
         return ""
-    return f"which no readable image repeats at its position: {GAP_WHY}"
+    return f"whose place no readable image takes: {GAP_WHY}"
 
 
 def failed_place(ds: Any) -> tuple[float, ...]:
@@ -107,7 +107,9 @@ def repeated_slices(
     A failed file repeats a position when a readable single-frame image of its orientation
     and size lies within :data:`SAME_POSITION` of it, and that position holds at least as
     many readable images as any other of that orientation (so no time point or echo lacks
-    the slice without it): :data:`REPEAT_WHY` and that image's name. A failed file whose
+    the slice without it), of which there are several (images all at one position, such as
+    a mosaic fMRI's, are time points, never repeats): :data:`REPEAT_WHY` and that image's
+    name. A failed file whose
     orientation and size no readable image shares, every one of them a placed single frame,
     was a volume of its own: :data:`ALONE_WHY`.
     """
@@ -156,6 +158,8 @@ def _repeat_of(place: tuple[float, ...], instances: Sequence[Instance]) -> str |
     if not here.any():
         return None
     counts = Counter(map(tuple, np.round(positions / SAME_POSITION).astype(np.int64).tolist()))
+    if len(counts) < 2:  # all at one position (mosaics, a one-slice time series): a time point?
+        return None
     if int(here.sum()) < max(counts.values()):
         return None  # fewer images here than elsewhere: without it a stack lacks a slice
     return f"{REPEAT_WHY} {escape_name(min(i.path for i, at in zip(same, here) if at))}"

@@ -177,7 +177,7 @@ def test_a_series_with_a_truncated_slice_is_refused_not_interpolated(tmp_path: P
     assert result.exit_code == 1 and result.outputs == 1
     errors = {r["source"]: r["reason"] for r in _rows(tmp_path / "out" / "errors.csv")}
     assert "PixelData" in errors.pop("b2.dcm")  # its own reason: too short
-    gap = ("which no readable image repeats at its position: a volume without it would have "
+    gap = ("whose place no readable image takes: a volume without it would have "
            "a gap (refused, as dcm2niix fails such a series)")  # fmt: skip
     assert errors == {
         f"b{k}.dcm": f"not converted: its series failed on b2.dcm, {gap}" for k in (0, 1, 3, 4)

@@ -31,7 +31,7 @@ from workflows.cli import main
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 GAP = (
-    "which no readable image repeats at its position: a volume without it would have a gap "
+    "whose place no readable image takes: a volume without it would have a gap "
     "(refused, as dcm2niix fails such a series)"
 )
 
@@ -167,3 +167,18 @@ def test_a_repeat_whose_pixels_fail_is_left_out_too(
         "incomplete: x.dcm of this series failed, left out of its series: it repeats the "
         "position of s2.dcm, so convert --per series converts the series without it"
     )
+
+
+def test_a_failed_time_point_at_the_only_position_is_no_repeat(tmp_path: Path) -> None:
+    """Three time points of one slice (a mosaic fMRI's files all share one position too):
+    the failed one is a time point, not a repeat of the others; the series is refused."""
+    series = generate_uid()
+    files = [G.plane((0.0, 0.0, 0.0), value=10 * t, series=series, TemporalPositionIdentifier=t,
+                     RepetitionTime=2000.0) for t in (1, 2, 3)]  # fmt: skip
+    src = G.save(tmp_path / "in", files, ["t1", "t2", "t3"])
+    _truncate(src / "t2.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 0
+    errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
+    assert errors["t1.dcm"] == f"not converted: its series failed on t2.dcm, {GAP}"
