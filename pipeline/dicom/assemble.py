@@ -51,6 +51,7 @@ from pipeline.dicom.kinds import (
     mixed_studies,
     mixed_subjects,
     orientation_groups,
+    other_planes,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.side_blocks import side_by_side
@@ -174,9 +175,10 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         return plan
     groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):
+        apart = other_planes(frames, groups) if len(kinds) == 1 else ""
         plan.notes.append(
             f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
-            "volume each"
+            f"volume each{apart}"
         )
     try:
         for group in groups:
@@ -186,7 +188,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
             plan.volumes += flat_volumes(frames, order, plan.info)
     except _Refused as err:
         plan.volumes = []
-        plan.refusal = str(err)
+        plan.refusal, plan.refusal_source = str(err), err.source
     return plan
 
 
@@ -329,7 +331,8 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
     if deviation > geometry.ORTHONORMAL_LIMIT:
         raise _Refused(
             f"ImageOrientationPatient (0020,0037) is not two orthogonal unit vectors ({found}): "
-            "no volume geometry"
+            "no volume geometry",
+            min(frames[k].source for k in group),  # the file at fault, not the series' first
         )
     return fixed, (f"orientation made orthonormal: ImageOrientationPatient {found}, the "
                    "nearest orthonormal pair used")  # fmt: skip

@@ -44,16 +44,16 @@ _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 class Problem:
     """Something wrong with a file (``path``) or a series (``series_key``).
 
-    ``skipped`` marks a file that is not an image (a DICOMDIR, a structured report): it is
-    listed, but not counted as a failure. ``series_key`` is the hashed SeriesInstanceUID of a
-    file that failed but whose header names its series (a truncated slice, say): a volume of
-    that series would lack the file, so ``convert --per series`` refuses the series.
+    ``skipped``: not an image (a DICOMDIR, a report), listed but no failure. ``series_key``:
+    the hashed SeriesInstanceUID of a failed file whose header names it (a truncated slice):
+    ``convert --per series`` refuses it unless ``place`` is a readable slice's (failed_slices).
     """
 
     where: str
     reason: str
     skipped: bool = False
     series_key: str = ""
+    place: tuple[float, ...] = ()
 
 
 def escape_name(name: str) -> str:

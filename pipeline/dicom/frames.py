@@ -68,7 +68,9 @@ class FrameRef:
     LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
     ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`); ``lossy``
     its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`); ``colour``
-    whether it has more than one sample per pixel (a screen capture among grey slices).
+    whether it has more than one sample per pixel (a screen capture among grey slices);
+    ``between`` its SpacingBetweenSlices (0018,0088) in mm, only to say when it disagrees
+    with the step between the slices' positions (``slice_step`` falls back on SliceThickness).
     """
 
     source: str
@@ -98,6 +100,7 @@ class FrameRef:
     modality: str = ""
     slice_location: float | None = None
     in_stack: int | None = None
+    between: float | None = None
     rescale: tuple[float, float] | None = (1.0, 0.0)
     unit: str = ""
     lossy: str = ""
@@ -109,12 +112,14 @@ class FrameRef:
 LUT_RESCALE = (0.0, 0.0)
 #: The Image Type value of a scout (:func:`image_kind`).
 LOCALIZER = "LOCALIZER"
+#: Image Type values that mark a scout, in any modality (``SCOUT``: vendors' word for it).
+SCOUT_WORDS = (LOCALIZER, "SCOUT")
 
 
 def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
     """ImageType (0008,0008)'s first two values (upper case, backslash-joined), then LOCALIZER.
 
-    ``LOCALIZER`` is added when a later value says so.
+    ``LOCALIZER`` (or ``SCOUT``) is added when a later value says so, whatever the modality.
 
     An Enhanced object's frame has its own FrameType (0008,9007) in its MR / CT / PET frame
     type group (original and derived frames can share a file), which comes first. A CT image
@@ -127,7 +132,7 @@ def image_kind(ds: Any, frame: int = 0, view: FrameGroups | None = None) -> str:
         groups = ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence", "PETFrameTypeSequence")
         value = next((v for g in groups if (v := attribute(ds, g, "FrameType", frame, view))), None)
     values = [str(v).strip().upper() for v in _multi(value or ds.get("ImageType"))]
-    return "\\".join(values[:2] + [LOCALIZER] * (LOCALIZER in values[2:]))
+    return "\\".join(values[:2] + [w for w in SCOUT_WORDS if w in values[2:]][:1])
 
 
 def _multi(value: Any) -> list[Any]:
@@ -275,9 +280,8 @@ def _frame_facts(ds: Any, f: int, view: FrameGroups | None) -> dict[str, Any]:
 
 def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, Any]:
     measures = "PixelMeasuresSequence"
-    step = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view)) or (
-        slice_size(attribute(ds, measures, "SliceThickness", f, view))
-    )
+    between = slice_size(attribute(ds, measures, "SpacingBetweenSlices", f, view))
+    step = between or slice_size(attribute(ds, measures, "SliceThickness", f, view))
     kernel = attribute(ds, "CTReconstructionSequence", "ConvolutionKernel", f, view)
     tr = attribute(ds, "MRTimingAndRelatedParametersSequence", "RepetitionTime", f, view)
     return {
@@ -286,6 +290,7 @@ def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, 
         "kernel": "\\".join(str(v).strip() for v in _multi(kernel)),
         "repetition_time": _float(tr),
         "slice_step": step,
+        "between": between,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
     }
 

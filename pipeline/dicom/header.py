@@ -24,6 +24,7 @@ from pipeline.dicom.decode import (
     check_pixel_size,
     uses_file_size,
 )
+from pipeline.dicom.failed_slices import failed_place
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frames import (
@@ -167,7 +168,7 @@ def instance_from(
     except BaseException as err:
         found = Problem(rel, f"malformed header: {read_failure(err, files.sanitize(str(err)))}")
     if isinstance(found, Problem) and not found.skipped:
-        found = replace(found, series_key=_series_key(ds))
+        found = replace(found, series_key=_series_key(ds), place=failed_place(ds))
     return found
 
 

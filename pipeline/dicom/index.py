@@ -169,25 +169,32 @@ class DicomIndex:
             ],
         }
 
-    def failed_by_series(self) -> dict[str, str]:
-        """``{series_key: file}`` (escaped name) of files that failed in a series.
+    def failed_by_series(self) -> dict[str, list[Problem]]:
+        """``{series_key: [problem, ...]}`` of files that failed in a series.
 
-        The series' other files are usable, but a volume without the failed one would be wrong
-        (``Problem.series_key``).
+        The series' other files are usable, but a volume without a failed one would be wrong
+        unless it repeats a readable slice's position (``Problem.series_key``,
+        :func:`~pipeline.dicom.failed_slices.repeated_slices`).
         """
-        return {p.series_key: files.escape_name(p.where) for p in self.problems if p.series_key}
+        found: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            if p.series_key:
+                found.setdefault(p.series_key, []).append(p)
+        return found
 
     def mark_incomplete(self) -> None:
         """Say on each series with a failed file what ``convert --per series`` will do.
 
-        ``incomplete: <file> of this series failed, so convert --per series refuses it``.
+        ``incomplete: <file> of this series failed, ...``: it is left out (it repeats the
+        position of a readable slice) or the series is refused (a volume would have a gap).
         """
+        from pipeline.dicom.failed_slices import incomplete_notes
+
         failed = self.failed_by_series()
         for s in self.series:
             said = any(p.startswith("incomplete: ") for p in s.problems)
             if s.key in failed and not said:
-                why = "of this series failed, so convert --per series refuses it"
-                s.problems.insert(0, f"incomplete: {failed[s.key]} {why}")
+                s.problems[:0] = incomplete_notes(failed[s.key], s.instances)
 
     def all_problems(self) -> list[Problem]:
         """File problems, notes on usable files, then series problems (``series <key>``)."""

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.dicom.frames import LOCALIZER, LUT_RESCALE, FrameRef
+from pipeline.dicom.frames import LOCALIZER, LUT_RESCALE, SCOUT_WORDS, FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_rescale", "mixed_studies",
-    "mixed_subjects", "modality_groups", "orientation_groups",
+    "mixed_subjects", "modality_groups", "orientation_groups", "other_planes",
 ]  # fmt: skip
 
 
@@ -153,8 +153,9 @@ def kind_groups(
         out += by_kind.values()
     if len(out) > len(groups):
         shown = ", ".join(kind or "none" for kind in sorted(seen, key=_acquired_first))
-        scout = any(_is_localizer(kind) for kind in seen)
-        why = ": a LOCALIZER is a scout planning the slices, not one of them" if scout else ""
+        scout = next((w for w in SCOUT_WORDS for kind in seen if kind.endswith("\\" + w)), "")
+        what = "a scout" if scout == LOCALIZER else "a localizer"
+        why = f": a {scout} is {what} planning the slices, not one of them" if scout else ""
         notes.append(
             f"split: {len(seen)} image types in one series (ImageType {shown}{why}), "
             "one volume each"
@@ -163,7 +164,7 @@ def kind_groups(
 
 
 def _is_localizer(kind: str) -> bool:
-    return kind.endswith("\\" + LOCALIZER)
+    return any(kind.endswith("\\" + word) for word in SCOUT_WORDS)
 
 
 def _acquired_first(kind: str) -> tuple[bool, bool, str]:
@@ -250,7 +251,27 @@ def orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[
                 break
         else:
             groups.append(((f.rows, f.columns), b, [k]))
-    return [g for _, _, g in groups]
+    # the largest first (ties in the order found): a localizer filed with the slices, one
+    # image in another plane, acquired first, was ``_s00`` and the slices ``_s01``
+    return sorted((g for _, _, g in groups), key=len, reverse=True)
+
+
+def other_planes(frames: list[FrameRef], groups: list[list[int]]) -> str:
+    """What the split of :func:`orientation_groups` set apart from the largest group.
+
+    ``" (...)"`` naming the images in other planes than a group larger than every other,
+    localizers filed in the series, or an Enhanced object's other stacks (dcm2niix:
+    "orientation varies (vNav or localizer?)"); ``""`` when no group is the largest or every
+    group shares its plane.
+    """
+    first, rest = groups[0], groups[1:]
+    plane = frames[first[0]].orientation or ()
+    apart = [g for g in rest if not _close(frames[g[0]].orientation or (), plane, len(plane))]
+    if not apart or any(len(g) >= len(first) for g in rest):
+        return ""
+    n = sum(len(g) for g in apart)
+    return (f" ({n} image{'s' * (n > 1)} in another plane than the {len(first)} of the first "
+            "volume, a localizer or another stack: not stacked with them)")  # fmt: skip
 
 
 def _close(a: tuple[float, ...], b: tuple[float, ...], cosines: int) -> bool:

@@ -137,6 +137,10 @@ def split_passes(
 ) -> tuple[list[list[int]], str]:
     """One stack split by AcquisitionNumber when its passes' slices interleave, else itself.
 
+    Split first by a value one volume never mixes (:data:`_CONTRASTS`), and, when the stack
+    is not evenly spaced, by StackID: two slabs of an Enhanced object with a gap between
+    them were one volume, the gap interpolated from their edge slices.
+
     Parameters
     ----------
     frames
@@ -161,6 +165,9 @@ def split_passes(
     rel = np.array([dist[k] for k in ordered])
     if _evenly_spaced(frames, ordered, rel):
         return [stack], ""  # one evenly spaced stack: interleaved acquisitions of one volume
+    if found := _by_value(frames, stack, "StackID"):  # two slabs of an Enhanced object
+        return found, (f"{len(found)} stacks by StackID (0020,9056) that are not evenly spaced "
+                       "together (frames of other stacks, PS3.3 C.7.6.16.2.2.4)")  # fmt: skip
     by_number: dict[object, list[int]] = defaultdict(list)
     for k in stack:
         by_number[_acquisition_number(frames[k])].append(k)
@@ -193,18 +200,26 @@ def _split_contrasts(frames: list[FrameRef], stack: list[int]) -> tuple[list[lis
     is a header's quirk, not several volumes). ``([], "")`` when not split.
     """
     for key in _CONTRASTS:
-        j = STACK_KEYS.index(key)
-        by_value: dict[str, list[int]] = defaultdict(list)
-        for k in stack:
-            value = frames[k].stack_values[j] if frames[k].stack_values else None
-            by_value["" if value is None else str(value)].append(k)
-        if len(by_value) > 1 and min(map(len, by_value.values())) >= 2:
-            order = sorted(by_value, key=_value_order)
-            return [by_value[v] for v in order], (
-                f"{len(order)} stacks by {key} at positions that do not coincide (one volume "
-                "never mixes them)"
-            )
+        if found := _by_value(frames, stack, key):
+            return found, (f"{len(found)} stacks by {key} at positions that do not coincide "
+                           "(one volume never mixes them)")  # fmt: skip
     return [], ""
+
+
+def _by_value(frames: list[FrameRef], stack: list[int], key: str) -> list[list[int]]:
+    """``stack`` by its frames' value of ``key`` (in :func:`_value_order`), or ``[]``.
+
+    Split only into several values of two frames or more each (a value per slice is a
+    header's quirk, not several volumes).
+    """
+    j = STACK_KEYS.index(key)
+    by_value: dict[str, list[int]] = defaultdict(list)
+    for k in stack:
+        value = frames[k].stack_values[j] if frames[k].stack_values else None
+        by_value["" if value is None else str(value)].append(k)
+    if len(by_value) > 1 and min(map(len, by_value.values())) >= 2:
+        return [by_value[v] for v in sorted(by_value, key=_value_order)]
+    return []
 
 
 def _value_order(value: str) -> tuple[int, float | str]:

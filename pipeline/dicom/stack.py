@@ -220,6 +220,7 @@ def _run_volume(
                         f"of {extent / (len(grid) - 1):.4g} mm along the normal")  # fmt: skip
     count = len(grid) if grid is not None else len(rel)
     step = extent / (count - 1) if count > 1 else float(ref.slice_step or 1.0)
+    problems += [n for n in [spacing_note([frames[k].between for k in members], step)] if n]
     affine = np.eye(4)
     affine[:3, 0] = iop[:3] * col_spacing
     affine[:3, 1] = iop[3:] * row_spacing
@@ -235,6 +236,30 @@ def _run_volume(
         sheared=column is not None,
         problems=tuple(problems),
     )
+
+
+#: SpacingBetweenSlices differs from the positions' step by more than this (mm) and more
+#: than :data:`SPACING_RATIO` of the step: said (DS values rounded to 0.01 mm stay unsaid).
+SPACING_TOLERANCE, SPACING_RATIO = 0.01, 0.01
+
+
+def spacing_note(between: list[float | None], step: float) -> str:
+    """The note for a stack whose SpacingBetweenSlices disagrees with its positions' step.
+
+    The volume takes the step between the slices' ImagePositionPatient, as dcm2niix does
+    (a SpacingBetweenSlices can be a protocol value, or 16 mm where slices are 0.5 mm
+    apart); the note names both. SliceThickness is no step (a gap or an overlap between
+    slices is normal), so it is never compared. ``""`` for one slice, no value or several.
+    """
+    values = set(between)
+    if len(between) < 2 or len(values) != 1 or None in values:
+        return ""
+    written = float(next(iter(values)))  # type: ignore[arg-type]
+    if abs(written - step) <= max(SPACING_TOLERANCE, SPACING_RATIO * step):
+        return ""
+    return (f"slice spacing: SpacingBetweenSlices (0018,0088) {written:g} mm differs from the "
+            f"{step:.4g} mm step between the slices' ImagePositionPatient, which the volume "
+            "uses (as dcm2niix)")  # fmt: skip
 
 
 def _grid(rel: np.ndarray) -> tuple[float, ...]:

@@ -88,7 +88,14 @@ class VolumePlan:
 
 
 class _Refused(Exception):
-    """A geometry policy says ``refuse``: the series is refused with this message."""
+    """A geometry policy says ``refuse``: the series is refused with this message.
+
+    ``source`` names the file at fault when one is (``""``: the series as a whole).
+    """
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
 
 
 def time_step(starts: list[float | None], tr: float) -> tuple[float, str]:

@@ -54,8 +54,9 @@ def test_decode_lists_what_convert_refuses_in_its_words(
     assert errors == [("b/1.dcm", error["reason"])]  # convert's words
     series = {p["where"]: p["reason"] for p in found["problems"] if p["kind"] == "series"}
     assert series == {
-        f"series {hash_key(b)}": "incomplete: b/1.dcm of this series failed, so convert "
-        "--per series refuses it"
+        f"series {hash_key(b)}": "incomplete: b/1.dcm of this series failed, whose place no "
+        "readable image takes: a volume without it would have a gap (refused, as "
+        "dcm2niix fails such a series), so convert --per series refuses it"
     }
     assert sorted(p.name for p in src.rglob("*") if p.is_file()) == ["0.dcm", "0.dcm", "1.dcm",
                                                                      "1.dcm"]  # fmt: skip

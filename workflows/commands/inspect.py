@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.decode:  # opt in: headers alone stay as fast as they were
         from workflows.commands.inspect_decode import decode_every_file
 
-        decode_every_file(index, workers=args.workers, max_pixels=args.max_pixels)
+        decode_every_file(index, workers=args.workers, max_pixels=args.max_pixels, policy=policy)
     if args.index:
         index.write_csv(args.index)
     summary = index.to_dict()

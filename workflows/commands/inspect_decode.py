@@ -16,15 +16,20 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from pipeline.dicom.assemble import GeometryPolicy
+from pipeline.dicom.failed_slices import instance_place, repeated_slices
 from pipeline.dicom.files import Problem
-from pipeline.dicom.index import DicomIndex
+from pipeline.dicom.index import DicomIndex, sort_series
 from workflows.convert.pool import map_tasks
 from workflows.convert.tasks import ConvertOptions, ConvertTask, TaskResult, run_task
 
 __all__ = ["decode_every_file"]
 
 
-def decode_every_file(index: DicomIndex, *, workers: int = 1, max_pixels: int = 2**28) -> int:
+def decode_every_file(
+    index: DicomIndex, *, workers: int = 1, max_pixels: int = 2**28,
+    policy: GeometryPolicy | None = None,
+) -> int:  # fmt: skip
     """Decode every frame of every image of ``index`` as ``convert`` does; returns the number
     of files that failed.
 
@@ -48,13 +53,26 @@ def decode_every_file(index: DicomIndex, *, workers: int = 1, max_pixels: int = 
             if res.error is not None:
                 failed += 1
                 key = "" if res.skipped else series.key  # its series then lacks it
-                index.problems.append(Problem(inst.path, res.error, res.skipped, key))
+                place = instance_place(inst) if key else ()  # a repeat is left out
+                index.problems.append(Problem(inst.path, res.error, res.skipped, key, place))
                 continue
             new = tuple(p for p in res.problems if p not in inst.notes)
             if new:
                 series.instances[k] = replace(inst, notes=(*inst.notes, *new))
+    _without_left_out(index, policy)
     index.mark_incomplete()
     return failed
+
+
+def _without_left_out(index: DicomIndex, policy: GeometryPolicy | None) -> None:
+    """Assemble again, as ``convert`` will, each series without the files it leaves out (a
+    repeat whose pixels fail: :func:`~pipeline.dicom.failed_slices.repeated_slices`)."""
+    failed = index.failed_by_series()
+    for si, series in enumerate(index.series):
+        repeats, gap = repeated_slices(failed.get(series.key, []), series.instances)
+        if repeats and gap is None:
+            kept = [i for i in series.instances if i.path not in repeats]
+            index.series[si] = sort_series(series.uid, kept, policy)
 
 
 def _crashed(task: ConvertTask, reason: str) -> TaskResult:

@@ -32,6 +32,7 @@ from typing import Any
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import (
+    Instance,
     series_rows,
     sort_series,
     write_index_csv,
@@ -359,14 +360,14 @@ def _convert_series(
 
 def _series_tasks(
     uid: str, root: Path, out: Path, options: ConvertOptions, store: Store, index: bool,
-    plan: Callable[[ConvertTask], None],
+    plan: Callable[[ConvertTask, list[Instance]], None],
 ) -> None:  # fmt: skip
     """Assemble one series from the store, keep its index rows, plan its task."""
     series = sort_series(uid, store.instances_of(uid), options.policy())
     if index:
         store.add_index_rows(uid, series_rows(series))
     for task in series_tasks(series, str(root), str(out)):
-        plan(task)
+        plan(task, series.instances)
 
 
 class _progress:

@@ -128,7 +128,7 @@ GEOMETRY_KINDS = frozenset({
     "resampled", "split", "tilt corrected", "tilt kept", "duplicates dropped",
     "refused", "no geometry", "mixed image sizes", "missing slices", "uneven slice spacing",
     "incomplete", "uneven spacing", "gantry tilt", "mosaic", "duplicates", "4-D time step",
-    "missing time points",
+    "missing time points", "slice spacing",
 })  # fmt: skip
 
 
@@ -141,6 +141,7 @@ def collect(
     result.slowest = max(result.slowest, (res.seconds, escape_name(res.task_id)))
     if res.error is None:
         result.not_images += res.dropped
+        result.failures += res.failed  # files left out of the series (their pixels fail)
         result.converted += 1
         on_done(res)
         return

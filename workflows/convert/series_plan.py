@@ -11,9 +11,11 @@ last run, or converted; :func:`kept_instance` decides it for one file per instan
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.dicom.files import escape_name
+from pipeline.dicom.failed_slices import gap_reason, repeated_slices
+from pipeline.dicom.files import Problem, escape_name
 from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
 from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks, collect
 from workflows.convert.resume import (
@@ -31,11 +33,11 @@ from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTas
 
 def read_headers(
     root: Path, result: ConvertResult, store: Store, mapper: Mapper | None
-) -> dict[str, str]:
+) -> dict[str, list[Problem]]:
     """Every file's header into the store (problems into ``result``, in the order found);
-    returns ``{series_key: file}`` of series with a file that failed (see
-    :meth:`~pipeline.dicom.index.DicomIndex.failed_by_series`)."""
-    broken: dict[str, str] = {}
+    returns ``{series_key: [problem, ...]}`` of the files that failed in a series (see
+    :func:`~pipeline.dicom.failed_slices.repeated_slices`)."""
+    broken: dict[str, list[Problem]] = {}
     for header in scan_headers(root, mapper=mapper):
         if isinstance(header, Instance):
             store.add_instance(escape_name(header.path), header)
@@ -44,23 +46,22 @@ def read_headers(
             (escape_name(header.where), header.reason)
         )
         if header.series_key:
-            broken[header.series_key] = escape_name(header.where)
+            broken.setdefault(header.series_key, []).append(header)
     return broken
 
 
 def plan_series_task(
-    task: ConvertTask, out: Path, result: ConvertResult, store: Store,
-    last: StoredPrevious | None,
-    broken: dict[str, str],
+    task: ConvertTask, instances: Sequence[Instance], out: Path, result: ConvertResult,
+    store: Store, last: StoredPrevious | None,
+    broken: dict[str, list[Problem]],
     shared: frozenset[str] = frozenset(),
     strict: bool = False,
 ) -> None:  # fmt: skip
-    """A series' task is refused (a file of it failed; under ``strict``, a file of it shares
-    its SOPInstanceUID: ``shared``), kept from the last run (made of exactly its files,
-    none changed since, each keyed as this run keys it), or queued."""
-    if task.series_key in broken:  # a volume without the failed file would be wrong
-        reason = f"not converted: its series failed on {broken[task.series_key]}"
-        result.failures += [(escape_name(source), reason) for source in task.sources]
+    """A series' task is refused (a file of it failed where no readable slice repeats it,
+    :func:`failed_repeats`; under ``strict``, a file of it shares its SOPInstanceUID:
+    ``shared``), kept from the last run (made of exactly its files, none changed since, each
+    keyed as this run keys it), or queued."""
+    if not failed_repeats(broken.get(task.series_key, []), instances, task, result):
         return
     names = [escape_name(source) for source in task.sources]
     refused = strict_refusal(task.sources, shared) if strict else None
@@ -84,6 +85,32 @@ def plan_series_task(
         result.skipped += 1
     else:
         store.add_task(task)
+
+
+def failed_repeats(
+    failed: list[Problem], instances: Sequence[Instance], task: ConvertTask,
+    result: ConvertResult,
+) -> bool:  # fmt: skip
+    """Whether the series can be converted without its failed files (each repeats the
+    position of a readable slice, or was a volume of its own: its ``errors.csv`` reason then
+    says it was left out);
+    else its files are refused, naming the failed file whose absence would be a gap."""
+    if not failed:
+        return True
+    repeats, gap = repeated_slices(failed, instances)
+    if gap is not None:  # a volume without the failed file would have a hole
+        why = gap_reason(gap)
+        reason = f"not converted: its series failed on {escape_name(gap.where)}"
+        reason += f", {why}" if why else ""
+        result.failures += [(escape_name(source), reason) for source in task.sources]
+        return False
+    said = {escape_name(bad): why for bad, why in repeats.items()}
+    result.failures[:] = [
+        (name, f"{why}; {said[name]} (its series converted without it)")
+        if name in said else (name, why)
+        for name, why in result.failures
+    ]  # fmt: skip
+    return True
 
 
 def kept_instance(
@@ -193,4 +220,4 @@ _MANIFEST = sql_columns(MANIFEST_COLUMNS)
 _SOURCES = sql_columns(SOURCE_COLUMNS)
 
 
-__all__ = ["StoredPrevious", "kept_instance", "plan_series_task", "read_headers"]
+__all__ = ["StoredPrevious", "failed_repeats", "kept_instance", "plan_series_task", "read_headers"]

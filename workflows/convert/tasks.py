@@ -23,7 +23,8 @@ from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key
 from workflows.convert.pool import _tune_malloc, map_tasks
-from workflows.convert.sources import SOURCE_COLUMNS, dropped_sources, frame_slices
+from workflows.convert.series_retry import run_without_failed
+from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
 
 FORMATS = ("png", "png16", "npy", "nifti")
 
@@ -126,6 +127,7 @@ class TaskResult:
     seconds: float = 0.0
     dropped: tuple[tuple[str, str], ...] = ()
     sources: tuple[dict[str, str], ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # a series' files left out (series_retry)
 
 
 def series_output(
@@ -167,19 +169,16 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     """Convert one task and write its outputs atomically; never raises for bad input.
 
     Every exception a file can raise is caught here, including ``BaseException`` panics of
-    the Rust/C decoders, and turned into a plain string, so the result pickles back from a
-    pool worker. A task that fails leaves no outputs behind. Warnings are captured per file
-    and reported (sanitized) as problems, never printed.
+    the Rust/C decoders, and turned into a plain string, so the result pickles back from a pool
+    worker. A task that fails leaves no outputs; warnings are reported (sanitized) as problems.
     """
     start = time.perf_counter()
     written: list[str | Path] = []
     try:
         with captured_warnings() as caught:
-            if options.per == "series":
-                rows, sources, problems = _run_series(task, options, written)
-                result = TaskResult(task.task_id, rows=tuple(rows), problems=problems,
-                                    sources=tuple(sources),
-                                    dropped=dropped_sources(task.sources, sources))  # fmt: skip
+            if options.per == "series":  # without a file whose pixels fail, when safe
+                result = TaskResult(task.task_id, **run_without_failed(task, options, written,
+                                                                       _run_series))  # fmt: skip
             else:
                 rows, instance, problems = _run_instance(task, options, written)
                 result = TaskResult(task.task_id, tuple(rows), instance=instance,
