@@ -26,6 +26,7 @@ from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
+from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
@@ -38,7 +39,6 @@ from pipeline.errors import DicomError
 DEFAULT_MAX_PIXELS = 2**28
 
 _NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
-_GREY = {"MONOCHROME1", "MONOCHROME2"}
 
 
 def frame_count(ds: Dataset) -> int:
@@ -194,43 +194,6 @@ def _check_native_length(
         )
 
 
-def high_bit_problem(high: int, bits_stored: int, width: int) -> str:
-    """``HighBit (0028,0102) 11 is not BitsStored - 1 (15)``, or "" when it is.
-
-    ``width``: the bits of a sample's cell (BitsAllocated, or the decoded array's).
-    """
-    if high == bits_stored - 1:
-        return ""
-    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
-    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
-        what += f" and not below BitsAllocated ({width})"
-    return what
-
-
-def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
-    """Native grey values whose HighBit (0028,0102) is not BitsStored - 1.
-
-    Current DICOM requires HighBit = BitsStored - 1; older editions let the stored bits sit
-    higher in the cell (12 bits in bits 4-15). When every value has its low bits clear and
-    some bits above BitsStored set, the values are shifted down; otherwise they are read
-    from the low BitsStored bits. Either way a note says which.
-    """
-    high = values.integer(ds, "HighBit", None)
-    width = arr.dtype.itemsize * 8
-    if high is None or high == bits_stored - 1 or arr.dtype.kind not in "ui":
-        return arr
-    what = high_bit_problem(high, bits_stored, width)
-    shift = high - (bits_stored - 1)
-    unsigned = arr.view(arr.dtype.str.replace("i", "u"))
-    if shift > 0 and high < width:
-        low = np.bitwise_and(unsigned, (1 << shift) - 1)
-        if not low.any() and np.right_shift(unsigned, bits_stored).any():
-            notes.append(f"{what}: values read from bits {shift}-{high}, shifted down by {shift}")
-            return np.right_shift(unsigned, shift).view(arr.dtype)
-    notes.append(f"{what}: values read from the low {bits_stored} bits")
-    return arr
-
-
 def decode_stored(
     ds: Dataset,
     source: str,
@@ -276,13 +239,12 @@ def decode_stored(
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
     first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
-    native = keyword == "PixelData" and syntax in _NATIVE_LE | {GE_PRIVATE} and samples == 1
-    if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
-        order = ">" if syntax == GE_PRIVATE else "<"  # see pipeline.dicom.syntaxes.GE_PRIVATE
-        dtype = np.dtype(f"{order}{'i' if signed else 'u'}{bits_alloc // 8}")
+    dtype = native_grey_dtype(ds, bits_alloc, samples, signed) if keyword == "PixelData" else None
+    high = values.integer(ds, "HighBit", None)
+    if dtype is not None:
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = arr.astype(dtype.newbyteorder("=")) if not dtype.isnative else arr
-        arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
+        arr = read_high_bit(arr.reshape(frames, rows, cols), high, bits_stored, notes)
     else:
         header = {"rows": rows, "columns": cols, "number_of_frames": frames,
                   "samples_per_pixel": samples, "photometric_interpretation": photometric,
@@ -292,7 +254,7 @@ def decode_stored(
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
-        _high_bit(arr[:0], ds, bits_stored, notes)  # pydicom reads the low BitsStored bits
+        read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
         if arr.size != int(np.prod(shape)):
             raise DicomError(source, _shape_mismatch(arr.shape, shape))
