@@ -19,6 +19,7 @@ from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import first_number, frame_window, numbers, orientation
+from pipeline.dicom.voi_choice import voi_choice
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 
@@ -37,6 +38,8 @@ class FrameInfo:
     pixel_spacing: tuple[float, float] | None
     voi_function: str = "LINEAR"
     voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
+    #: which of several windows or VOI LUTs ``--window header`` uses (module voi_choice)
+    voi_choice: str = field(default="", compare=False)
 
 
 def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
@@ -50,7 +53,18 @@ def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]
     n = frame_count(ds)
     infos = _frame_values(ds, source, notes, n)
     luts = frame_voi_luts(ds, source, notes, n)
-    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
+    return tuple(
+        replace(info, voi_lut=table, voi_choice=_choice(ds, f, info, table))
+        for f, (info, table) in enumerate(zip(infos, luts, strict=True))
+    )
+
+
+def _choice(ds: Any, frame: int, info: FrameInfo, table: Any) -> str:
+    if table is None and info.window is None:
+        return ""
+    return voi_choice(
+        ds, frame if "PerFrameFunctionalGroupsSequence" in ds else 0, lut=table is not None
+    )
 
 
 def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
