@@ -238,6 +238,7 @@ def decode_stored(
     signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
+    signed = signed and samples == 1  # colour samples are unsigned (header_checks._samples)
     first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
     dtype = native_grey_dtype(ds, bits_alloc, samples, signed) if keyword == "PixelData" else None
     high = values.integer(ds, "HighBit", None)
