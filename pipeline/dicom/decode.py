@@ -257,11 +257,7 @@ def decode_stored(
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
         read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
-        if arr.size != int(np.prod(shape)):
-            raise DicomError(source, _shape_mismatch(arr.shape, shape))
-        arr = arr.reshape(shape)
-        if not arr.dtype.isnative:
-            arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = _in_shape(arr, shape, not _encapsulated(ds, keyword), source)
     if arr.dtype.kind == "f":
         float_notes(arr, notes, ds)
         return arr
@@ -274,6 +270,21 @@ def decode_stored(
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
                          "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
     return arr
+
+
+def _in_shape(arr: np.ndarray, shape: tuple[int, ...], native: bool, source: str) -> np.ndarray:
+    """A decoder's values in the header's ``shape`` (native byte order), else refused.
+
+    Native data holding more whole frames than the header says was decoded whole by pydicom
+    (big endian, colour, palette) and refused; the frames past the header's are dropped, as
+    the little-endian grey path reads only those (:func:`check_pixel_size` notes the excess).
+    """
+    if native and arr.shape[1:] == shape[1:]:
+        arr = arr[: shape[0]]
+    if arr.size != int(np.prod(shape)):
+        raise DicomError(source, _shape_mismatch(arr.shape, shape))
+    arr = arr.reshape(shape)
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
 
 
 def _shape_mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> str:
