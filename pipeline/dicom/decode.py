@@ -251,6 +251,8 @@ def decode_stored(
                   "samples_per_pixel": samples, "photometric_interpretation": photometric,
                   "bits_allocated": bits_alloc, "bits_stored": bits_stored,
                   "pixel_representation": int(signed)}  # fmt: skip
+        if not _encapsulated(ds, keyword):  # the header's frames; the excess, noted, dropped
+            header["allow_excess_frames"] = False
         if samples == 1 and codestream.keeps_jpeg_samples(syntax):
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
