@@ -31,6 +31,7 @@ from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
+from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
@@ -338,7 +339,11 @@ def check_codestreams(
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
-    if not family:  # RLE: one fragment per frame, no codestream markers to check
+    if not family:  # RLE: one fragment per frame; its header and first segment checked
+        samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+        wrong = rle_frame_problem(found[0], rows, cols, samples, bits)
+        if wrong:
+            raise DicomError(source, wrong + ".")
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
