@@ -32,6 +32,7 @@ from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.rle_frames import rle_frame_problem
+from pipeline.dicom.stream_bits import precision_problem
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
@@ -339,11 +340,13 @@ def check_codestreams(
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
-    if not family:  # RLE: one fragment per frame; its header and first segment checked
-        samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
-        wrong = rle_frame_problem(found[0], rows, cols, samples, bits)
-        if wrong:
-            raise DicomError(source, wrong + ".")
+    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+    t81 = codestream.keeps_jpeg_samples(syntax)  # a T.81 JPEG syntax
+    wrong = (precision_problem(found[0], bits, samples, t81) if family  # RLE: no markers
+             else rle_frame_problem(found[0], rows, cols, samples, bits))  # fmt: skip
+    if wrong:
+        raise DicomError(source, wrong + ".")
+    if not family:
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
