@@ -26,6 +26,7 @@ from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
+from pipeline.dicom.frame_zero import frame_size_problem
 from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
@@ -351,19 +352,8 @@ def check_codestreams(
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
     for k, frame in enumerate(found):
-        size = codestream.frame_size(frame)
-        if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:
-            raise DicomError(
-                source,
-                f"frame {k}: the codestream claims {size[1]}x{size[0]}x{size[2]} pixels, "
-                f"over the limit of {max_pixels:,} (checked before decoding).",
-            )
-        if size is not None and (size[0] not in (0, rows) or size[1] != cols):
-            raise DicomError(
-                source,
-                f"frame {k}: the codestream is {size[1]}x{size[0]} (columns x rows) but "
-                f"Columns x Rows (0028,0011)/(0028,0010) say {cols}x{rows}.",
-            )
+        if wrong := frame_size_problem(k, frame, rows, cols, frames, max_pixels):
+            raise DicomError(source, wrong)
         if codestream.has_end_marker(frame):
             continue
         missing = codestream.data_missing(frame, syntax)

@@ -53,3 +53,37 @@ def test_a_described_rle_frame_is_read(tmp_path: Path) -> None:
                                        per="instance")  # fmt: skip
     assert code == 0 and not errors
     assert np.load(tmp_path / "out" / rows[0]["output"]).tolist() == _VALUES.tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "changed", "said"),
+    [("MR_small_RLE.dcm", {"Columns": 3}, "RLE frame 0's first segment decodes to 4,097 bytes, "
+      "but Rows x Columns (0028,0010)/(0028,0011) say 64x3 = 192 (PS3.5 G.3): the header does "
+      "not describe the stream."),
+     ("MR_small_jpeg_ls_lossless.dcm", {"BitsAllocated": 8, "BitsStored": 8, "HighBit": 7},
+      "frame 0: the codestream's samples are 16-bit (its own header says so) but "
+      "BitsAllocated (0028,0100) is 8: the values would be cut to 8 bits."),
+     ("MR_small_jpeg_ls_lossless.dcm", {"Columns": 3}, "frame 0: the codestream is 64x64 "
+      "(columns x rows) but Columns x Rows (0028,0011)/(0028,0010) say 3x64.")],
+    ids=["rle-columns", "jpeg-ls-bits", "jpeg-ls-columns"],
+)  # fmt: skip
+def test_inspect_refuses_what_convert_refuses_with_the_pixels_left_unread(
+    tmp_path: Path, name: str, changed: dict[str, int], said: str
+) -> None:
+    """The pixel data (over 4 KiB: 64x64 16-bit MR, 4,097 bytes per RLE segment counted by
+    hand from pydicom's file) is left in the file by inspect's header read; its frame 0 is
+    read from the file and checked as convert checks it."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from pipeline.dicom.index import index_folder
+
+    ds = pydicom.dcmread(get_testdata_file(name))
+    for key, value in changed.items():
+        setattr(ds, key, value)
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "x.dcm")
+    _, errors, _ = convert_nifti(tmp_path / "src", tmp_path / "out", format="npy",
+                                 per="instance")  # fmt: skip
+    assert errors == {"x.dcm": said}
+    assert [p.reason for p in index_folder(tmp_path / "src").all_problems()] == [said]
