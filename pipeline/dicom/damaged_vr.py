@@ -62,7 +62,9 @@ def swallowed_by_bad_vr(ds: Any, path: str | Path) -> str | None:
     element, the one that took the rest of the file for its value).
     """
     implicit, _ = getattr(ds, "original_encoding", (None, None))
-    if implicit is not False or not len(ds):
+    meta = getattr(ds, "file_meta", None)
+    deflated = meta is not None and meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1.99"
+    if implicit is not False or not len(ds) or deflated:  # deflated: offsets are not the file's
         return None
     last = ds.get_item(max(ds.keys()), keep_deferred=True)
     tell, length = getattr(last, "value_tell", None), getattr(last, "length", 0)
