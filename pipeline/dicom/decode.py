@@ -26,10 +26,14 @@ from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
+from pipeline.dicom.frame_zero import frame_size_problem
+from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
+from pipeline.dicom.rle_frames import rle_frame_problem
+from pipeline.dicom.stream_bits import precision_problem
 from pipeline.dicom.syntaxes import GE_PRIVATE
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
@@ -38,7 +42,6 @@ from pipeline.errors import DicomError
 DEFAULT_MAX_PIXELS = 2**28
 
 _NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
-_GREY = {"MONOCHROME1", "MONOCHROME2"}
 
 
 def frame_count(ds: Dataset) -> int:
@@ -194,43 +197,6 @@ def _check_native_length(
         )
 
 
-def high_bit_problem(high: int, bits_stored: int, width: int) -> str:
-    """``HighBit (0028,0102) 11 is not BitsStored - 1 (15)``, or "" when it is.
-
-    ``width``: the bits of a sample's cell (BitsAllocated, or the decoded array's).
-    """
-    if high == bits_stored - 1:
-        return ""
-    what = f"HighBit (0028,0102) {high} is not BitsStored - 1 ({bits_stored - 1})"
-    if high >= width:  # past the cell (BitsAllocated): no bits there to shift down from
-        what += f" and not below BitsAllocated ({width})"
-    return what
-
-
-def _high_bit(arr: np.ndarray, ds: Dataset, bits_stored: int, notes: list[str]) -> np.ndarray:
-    """Native grey values whose HighBit (0028,0102) is not BitsStored - 1.
-
-    Current DICOM requires HighBit = BitsStored - 1; older editions let the stored bits sit
-    higher in the cell (12 bits in bits 4-15). When every value has its low bits clear and
-    some bits above BitsStored set, the values are shifted down; otherwise they are read
-    from the low BitsStored bits. Either way a note says which.
-    """
-    high = values.integer(ds, "HighBit", None)
-    width = arr.dtype.itemsize * 8
-    if high is None or high == bits_stored - 1 or arr.dtype.kind not in "ui":
-        return arr
-    what = high_bit_problem(high, bits_stored, width)
-    shift = high - (bits_stored - 1)
-    unsigned = arr.view(arr.dtype.str.replace("i", "u"))
-    if shift > 0 and high < width:
-        low = np.bitwise_and(unsigned, (1 << shift) - 1)
-        if not low.any() and np.right_shift(unsigned, bits_stored).any():
-            notes.append(f"{what}: values read from bits {shift}-{high}, shifted down by {shift}")
-            return np.right_shift(unsigned, shift).view(arr.dtype)
-    notes.append(f"{what}: values read from the low {bits_stored} bits")
-    return arr
-
-
 def decode_stored(
     ds: Dataset,
     source: str,
@@ -275,30 +241,28 @@ def decode_stored(
     signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
+    signed = signed and samples == 1  # colour samples are unsigned (header_checks._samples)
     first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
-    native = keyword == "PixelData" and syntax in _NATIVE_LE | {GE_PRIVATE} and samples == 1
-    if native and bits_alloc in (8, 16, 32) and photometric in _GREY:
-        order = ">" if syntax == GE_PRIVATE else "<"  # see pipeline.dicom.syntaxes.GE_PRIVATE
-        dtype = np.dtype(f"{order}{'i' if signed else 'u'}{bits_alloc // 8}")
+    dtype = native_grey_dtype(ds, bits_alloc, samples, signed) if keyword == "PixelData" else None
+    high = values.integer(ds, "HighBit", None)
+    if dtype is not None:
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = arr.astype(dtype.newbyteorder("=")) if not dtype.isnative else arr
-        arr = _high_bit(arr.reshape(frames, rows, cols), ds, bits_stored, notes)
+        arr = read_high_bit(arr.reshape(frames, rows, cols), high, bits_stored, notes)
     else:
         header = {"rows": rows, "columns": cols, "number_of_frames": frames,
                   "samples_per_pixel": samples, "photometric_interpretation": photometric,
                   "bits_allocated": bits_alloc, "bits_stored": bits_stored,
                   "pixel_representation": int(signed)}  # fmt: skip
+        if not _encapsulated(ds, keyword):  # the header's frames; the excess, noted, dropped
+            header["allow_excess_frames"] = False
         if samples == 1 and codestream.keeps_jpeg_samples(syntax):
             header["correct_unused_bits"] = False  # see codestream.codestream_bits
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
-        _high_bit(arr[:0], ds, bits_stored, notes)  # pydicom reads the low BitsStored bits
+        read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
-        if arr.size != int(np.prod(shape)):
-            raise DicomError(source, _shape_mismatch(arr.shape, shape))
-        arr = arr.reshape(shape)
-        if not arr.dtype.isnative:
-            arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = _in_shape(arr, shape, not _encapsulated(ds, keyword), source)
     if arr.dtype.kind == "f":
         float_notes(arr, notes, ds)
         return arr
@@ -311,6 +275,21 @@ def decode_stored(
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
                          "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
     return arr
+
+
+def _in_shape(arr: np.ndarray, shape: tuple[int, ...], native: bool, source: str) -> np.ndarray:
+    """A decoder's values in the header's ``shape`` (native byte order), else refused.
+
+    Native data holding more whole frames than the header says was decoded whole by pydicom
+    (big endian, colour, palette) and refused; the frames past the header's are dropped, as
+    the little-endian grey path reads only those (:func:`check_pixel_size` notes the excess).
+    """
+    if native and arr.shape[1:] == shape[1:]:
+        arr = arr[: shape[0]]
+    if arr.size != int(np.prod(shape)):
+        raise DicomError(source, _shape_mismatch(arr.shape, shape))
+    arr = arr.reshape(shape)
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
 
 
 def _shape_mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> str:
@@ -362,24 +341,19 @@ def check_codestreams(
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
-    if not family:  # RLE: one fragment per frame, no codestream markers to check
+    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+    t81 = codestream.keeps_jpeg_samples(syntax)  # a T.81 JPEG syntax
+    wrong = (precision_problem(found[0], bits, samples, t81) if family  # RLE: no markers
+             else rle_frame_problem(found[0], rows, cols, samples, bits))  # fmt: skip
+    if wrong:
+        raise DicomError(source, wrong + ".")
+    if not family:
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))
     notes += lossy_frames_note(found, syntax)  # every frame's markers, not the first's
     for k, frame in enumerate(found):
-        size = codestream.frame_size(frame)
-        if size is not None and size[0] * size[1] * size[2] * frames > max_pixels:
-            raise DicomError(
-                source,
-                f"frame {k}: the codestream claims {size[1]}x{size[0]}x{size[2]} pixels, "
-                f"over the limit of {max_pixels:,} (checked before decoding).",
-            )
-        if size is not None and (size[0] not in (0, rows) or size[1] != cols):
-            raise DicomError(
-                source,
-                f"frame {k}: the codestream is {size[1]}x{size[0]} (columns x rows) but "
-                f"Columns x Rows (0028,0011)/(0028,0010) say {cols}x{rows}.",
-            )
+        if wrong := frame_size_problem(k, frame, rows, cols, frames, max_pixels):
+            raise DicomError(source, wrong)
         if codestream.has_end_marker(frame):
             continue
         missing = codestream.data_missing(frame, syntax)

@@ -69,8 +69,7 @@ def escape_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-# an opening quote follows no letter or digit but a bytes prefix (b'...'): the apostrophe of
-# "image's" opens nothing
+# a quote opens after no letter or digit, or after a bytes prefix (b'...'); "image's" doesn't
 _QUOTED = re.compile(r"""(?:(?<!\w)|(?<=\bb))(?:'[^']*'|"[^"]*")""")
 _UIDLIKE = re.compile(r"\b\d+(?:\.\d+){3,}\b|\b[0-9A-Fa-f]{16,}\b")
 _PATH = re.compile(r"\s*(?:in|for) file \S.*?(?=[,;]|$)|(?<![\w.])/[^\s,;'\"]+")
@@ -362,11 +361,12 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
+    from pipeline.dicom.damaged_vr import swallowed_by_bad_vr
     from pipeline.dicom.number_strings import note_number_strings
     from pipeline.dicom.pixel_encoding import match_pixel_encoding
 
     note_number_strings(ds)  # 'Invalid value for VR IS' said with the attribute's name
-    refused = match_pixel_encoding(ds, path)  # a header rewritten without its pixel data
+    refused = swallowed_by_bad_vr(ds, path) or match_pixel_encoding(ds, path)
     return Problem(rel, refused) if refused else ds
 
 

@@ -18,11 +18,15 @@ from pipeline.dicom.groups import plane
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.values import first_number, frame_window, numbers, orientation
+from pipeline.dicom.values import first_number, frame_window, numbers, orientation, tag_name
+from pipeline.dicom.voi_choice import voi_choice
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.errors import DicomError
 
 __all__ = ["FrameInfo", "frame_infos"]
+
+#: float32's smallest normal number: a slope below it makes every output the intercept.
+_FLOAT32_TINY = 1.1754943508222875e-38
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class FrameInfo:
     pixel_spacing: tuple[float, float] | None
     voi_function: str = "LINEAR"
     voi_lut: tuple[int, np.ndarray, int] | None = field(default=None, compare=False)
+    #: which of several windows or VOI LUTs ``--window header`` uses (module voi_choice)
+    voi_choice: str = field(default="", compare=False)
 
 
 def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]:
@@ -50,7 +56,18 @@ def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]
     n = frame_count(ds)
     infos = _frame_values(ds, source, notes, n)
     luts = frame_voi_luts(ds, source, notes, n)
-    return tuple(replace(info, voi_lut=table) for info, table in zip(infos, luts, strict=True))
+    return tuple(
+        replace(info, voi_lut=table, voi_choice=_choice(ds, f, info, table))
+        for f, (info, table) in enumerate(zip(infos, luts, strict=True))
+    )
+
+
+def _choice(ds: Any, frame: int, info: FrameInfo, table: Any) -> str:
+    if table is None and info.window is None:
+        return ""
+    return voi_choice(
+        ds, frame if "PerFrameFunctionalGroupsSequence" in ds else 0, lut=table is not None
+    )
 
 
 def _frame_values(ds: Any, source: str, notes: list[str], n: int) -> tuple[FrameInfo, ...]:
@@ -99,9 +116,14 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
     window, note, function = frame_window(ds, frame)  # unusable: ignored and noted
     if note:
         notes.append(note)
-    slope_value = first_number(slope, "RescaleSlope", notes)
+    slope_value, keyword = first_number(slope, "RescaleSlope", notes), "RescaleSlope"
     if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
-        slope_value = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
+        keyword = "DoseGridScaling"
+        slope_value = first_number(ds.get(keyword), keyword, notes)
+    if slope_value and abs(slope_value) < _FLOAT32_TINY:  # 1e300 is refused as past float32
+        raise DicomError("", f"{tag_name(keyword)} holds {slope_value:g}: below float32's "
+                             "smallest normal number (1.2e-38), which the outputs hold, so "
+                             "every value would be the intercept; a damaged value.")  # fmt: skip
     if slope_value == 0:  # every pixel would be the intercept (GateTools #68): not a slope
         notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
                      "the intercept, so slope 1 is used")  # fmt: skip

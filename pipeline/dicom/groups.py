@@ -87,7 +87,25 @@ def attribute(
     return ds.get(keyword)
 
 
-__all__ = ["CLASSIC", "CONVERTED", "FrameGroups", "attribute"]
+def together(ds: Any, group: str, keywords: tuple[str, ...], frame: int = 0) -> tuple[Any, ...]:
+    """``keywords`` of one frame read from one place: the first that holds any of them.
+
+    :func:`attribute` looks each keyword up on its own, so a Per-frame Frame VOI LUT item
+    holding WindowCenter without WindowWidth took the width from the Shared group or the top
+    level: one frame's center with another item's width, silently. Read together, a value
+    its item lacks is missing (and said so by the caller).
+    """
+    if _PER_FRAME not in ds and _SHARED not in ds:
+        return tuple(ds.get(k) for k in keywords)
+    view = FrameGroups(ds, frame)
+    for name in (group, *CONVERTED) if group else CONVERTED:
+        for sub in view.subs(name):
+            if any(k in sub for k in keywords):
+                return tuple(sub.get(k) for k in keywords)
+    return tuple(ds.get(k) for k in keywords)
+
+
+__all__ = ["CLASSIC", "CONVERTED", "FrameGroups", "attribute", "together"]
 
 
 #: Where an Enhanced US Volume (PS3.3 A.59, C.8.24.2) places its frames when no patient

@@ -22,11 +22,13 @@ from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_codestreams,
     check_pixel_size,
+    frame_count,
     uses_file_size,
 )
 from pipeline.dicom.failed_slices import failed_place
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frame_layout import optional_int as _int
+from pipeline.dicom.frame_zero import deferred_frame_problem
 from pipeline.dicom.frames import (
     STACK_KEYS,
     FrameRef,
@@ -331,6 +333,8 @@ def _pixel_checks(ds: Any, max_pixels: int, file_size: int | None) -> list[str]:
     notes: list[str] = []
     check_pixel_size(ds, "", max_pixels=max_pixels, notes=notes, file_size=file_size)
     notes += colour_notes(ds, check_codestreams(ds, "", max_pixels=max_pixels, notes=notes))
+    if wrong := deferred_frame_problem(ds, max_pixels, frame_count(ds)):  # pixels not read
+        raise DicomError("", wrong)
     return notes + deferred_lossy_note(ds)
 
 

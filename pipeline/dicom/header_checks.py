@@ -142,17 +142,27 @@ def _samples(ds: Any, notes: list[str]) -> None:
     which every decoder of native data reads (compressed data: see
     :func:`~pipeline.dicom.codestream.planar_note`, noted in ``notes``).
     """
-    samples = integer(ds, "SamplesPerPixel", 1, minimum=1)
-    if samples not in (1, 3):
+    samples = integer(ds, "SamplesPerPixel", None, minimum=1)
+    if samples is not None and samples not in (1, 3):
         raise DicomError("", f"{tag_name('SamplesPerPixel')} must be 1 (grey, palette) or 3 "
                              f"(colour); got {samples}.")  # fmt: skip
     term = str(ds.get("PhotometricInterpretation")).strip().upper()
     needs = 1 if term.startswith("MONOCHROME") or term == "PALETTE COLOR" else 3
+    said = f"{tag_name('PhotometricInterpretation')} {term} has {needs}"
+    if samples is None:  # Type 1 (PS3.3 C.7.6.3); read as 1, as the decoders default it
+        what = f"{tag_name('SamplesPerPixel')} is missing"
+        if needs != 1 and term in PHOTOMETRIC_TERMS:
+            raise DicomError("", f"{what} (read as 1) but {said}.")
+        notes.append(f"{what}: read as 1, as {said}")
+        samples = 1
     if term in PHOTOMETRIC_TERMS and term not in ("ARGB", "CMYK") and samples != needs:
-        said = f"{tag_name('PhotometricInterpretation')} {term} has {needs}"
         raise DicomError("", f"{tag_name('SamplesPerPixel')} is {samples} but {said}.")
     if samples != 3:
         return
+    if integer(ds, "PixelRepresentation", 0, maximum=1) == 1:  # the decoder reads them so
+        notes.append(f"{tag_name('PixelRepresentation')} is 1 (signed), but colour samples "
+                     "are unsigned intensities (a signed RGB or YBR sample has no colour "
+                     "meaning): read as 0")  # fmt: skip
     meta = getattr(ds, "file_meta", None)
     _unconverted_colour(term, meta.get("TransferSyntaxUID") if meta is not None else None, notes)
     planar = integer(ds, "PlanarConfiguration", None, maximum=1)
@@ -270,7 +280,9 @@ def image_checks(ds: Any) -> list[str]:
     _frame_groups(ds, notes)
     _bits(ds, notes)
     notes += utf8_read_as_latin1(ds)
-    integer(ds, "PixelRepresentation", 0, maximum=1)
+    if integer(ds, "PixelRepresentation", None, maximum=1) is None and "PixelData" in ds:
+        notes.append(f"{tag_name('PixelRepresentation')} is missing (Type 1, PS3.3 C.7.6.3): "
+                     "stored values read as unsigned, as PixelRepresentation 0 says")  # fmt: skip
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword in ds:
             values.spacing_pair(ds.get(keyword), keyword, notes)

@@ -10,7 +10,8 @@ said nothing of either. This is information, not a defect of the file or of its 
 the values written are the file's, so the ``lossy`` column says it (as ``units`` says what
 the values are in), and ``problems`` and ``--strict`` are left to what went wrong. A lossy
 stream under a syntax that is lossless only is a contradiction and a problem
-(:func:`pipeline.dicom.pixel_encoding.lossy_stream_note`).
+(:func:`pipeline.dicom.pixel_encoding.lossy_stream_note`), and lossy all the same: the
+``lossy`` cell says the stream's kind, whatever the syntax claims.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.dicom.groups import CONVERTED
-from pipeline.dicom.lossy_frames import fragment_heads, lossy_frames
-from pipeline.dicom.pixel_encoding import syntax_name
+from pipeline.dicom.lossy_frames import HEAD, fragment_heads, lossy_frames
+from pipeline.dicom.pixel_encoding import LOSSLESS, stream_syntax, syntax_name
 
 __all__ = ["lossy_history"]
 
@@ -54,8 +55,14 @@ def lossy_history(ds: Any) -> str:
     meta = getattr(ds, "file_meta", None)
     syntax = _text(meta.get("TransferSyntaxUID") if meta is not None else None)
     said = []
-    if syntax in _LOSSY or (syntax in _EITHER and _stream_lossy(ds)):
+    if syntax in _LOSSY:
         said.append(f"stored as {syntax_name(syntax)}")
+    elif stream := _lossy_stream(ds, syntax):
+        said.append(f"stored as {syntax_name(stream)}")
+        if stream != syntax:  # a lossy stream under a syntax that says otherwise
+            said[-1] += (
+                f" (its own markers; TransferSyntaxUID (0002,0010) says {syntax_name(syntax)})"
+            )
     where, holder = _lossy_flag(ds)
     if holder is not None:
         said.append(f"LossyImageCompression (0028,2110) 01{where}")
@@ -95,6 +102,17 @@ def _lossy_flag(ds: Any) -> tuple[str, Any]:
 _TAGS = {CONVERTED[0]: "0020,9171", CONVERTED[1]: "0020,9170"}
 
 
-def _stream_lossy(ds: Any) -> bool:
-    """Whether any frame's own markers say lossy (JPEG-LS NEAR > 0, 9/7 wavelet)."""
-    return bool(lossy_frames(fragment_heads(ds) or []))
+def _lossy_stream(ds: Any, syntax: str) -> str:
+    """The syntax of the first frame whose own markers say lossy, whatever the syntax says.
+
+    JPEG baseline or extended, JPEG-LS NEAR > 0, the 9/7 wavelet; ``""`` when no frame is or
+    the pixel data is native.
+
+    A lossy stream under a lossless-only syntax (a baseline JPEG filed as JPEG Lossless) was
+    only a problem note, and its ``lossy`` cell was empty: the column read as lossless.
+    """
+    if syntax not in _EITHER | LOSSLESS:
+        return ""
+    heads = fragment_heads(ds) or []
+    lossy = lossy_frames(heads)
+    return str(stream_syntax(heads[lossy[0]][:HEAD]) or "") if lossy else ""

@@ -168,6 +168,7 @@ def _check_length(colour: str, descriptor: object, table: object) -> None:
     fits = size >= 2 * entries or (bits == 8 and size >= entries)
     if not fits:
         held = size // 2 if bits != 8 else size
+        says = f"{entries:,}" if count else "0, which means 65,536 (PS3.3 C.7.6.3.1.5)"
         raise DicomError("", f"{colour}PaletteColorLookupTableData holds {held:,} entries but "
-                             f"its Descriptor says {entries:,}: indices past the table would "
+                             f"its Descriptor says {says}: indices past the table would "
                              "take its last colour.")  # fmt: skip

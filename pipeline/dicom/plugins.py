@@ -12,6 +12,7 @@ naming the transfer syntax and what the plugin said.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -90,10 +91,14 @@ def decode_with_pydicom(
         raise
     except BaseException as err:  # corrupt streams raise many types, panics included
         raise DicomError(source, f"{name} pixel data could not be decoded: {_why(err)}") from None
-    notes += [f"decoder: {text}" for text in caught]
+    notes += [f"decoder: {text}" for text in caught if not _EXCESS.search(text)]
     del printed  # a plugin's chatter on success says nothing about the file
     return arr
 
+
+#: pydicom's words on native data past the header's frames: check_pixel_size notes the excess
+#: bytes itself (``... more than the header needs: the extra bytes are ignored``).
+_EXCESS = re.compile(r"bytes of excess padding to be removed|frames which is larger than the given")
 
 #: The Image Pixel elements whose values :func:`decode_with_pydicom` passes as options.
 _GIVEN = frozenset(Tag(t) for t in (0x00280002, 0x00280004, 0x00280008, 0x00280010, 0x00280011,

@@ -227,7 +227,7 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
         def voi(values: np.ndarray) -> np.ndarray:
             return apply_voi_lut_table(modality(values), first, table, bits)
 
-        name = "header"
+        name = f"header ({info.voi_choice})" if info.voi_choice else "header"
     else:
         if window.mode == "header":
             assert info.window is not None
@@ -239,6 +239,8 @@ def _gray_chain(image: DicomImage, frame: int, window: WindowSpec) -> tuple[Any,
             return apply_window(modality(values), center, width, function)
 
         name = window.name
+        if window.mode == "header" and info.voi_choice:
+            name += f" ({info.voi_choice})"
     if image.inverse:
         return (lambda values: invert(voi(values))), name
     return voi, name

@@ -38,8 +38,10 @@ def read_failure(err: BaseException, text: str) -> str:
         return "not a DICOM file: no File Meta Information, or its 'DICM' prefix is damaged"
     if name == "BytesLengthException":
         return f"an element's length does not fit its Value Representation: {_first(text)}"
-    if "Unknown Value Representation" in text:
-        return f"damaged header: {text} (not a DICOM VR)"
+    if "Unknown Value Representation" in text:  # its VR bytes unhashed: no patient data
+        from pipeline.dicom.damaged_vr import unknown_vr
+
+        return unknown_vr(str(err)) or f"damaged header: {text} (not a DICOM VR)"
     if isinstance(err, ValueError) and "null character" in text and _raised_in(err, "charset"):
         return ("SpecificCharacterSet (0008,0005) holds a NUL byte inside its value (not only as "
                 "trailing padding): no character set can be looked up for the text values; "

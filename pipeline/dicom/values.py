@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from pipeline.dicom.groups import attribute
+from pipeline.dicom.groups import attribute, together
 from pipeline.errors import DicomError
 from pipeline.ops.voi import VOI_FUNCTIONS
 
@@ -299,11 +299,8 @@ def frame_window(ds: Any, frame: int) -> tuple[tuple[float, float] | None, str |
     The reader (:mod:`pipeline.dicom.read`) and the header check of ``inspect`` both use it.
     """
     function = voi_function(attribute(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
-    window, note = header_window(
-        attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame),
-        attribute(ds, "FrameVOILUTSequence", "WindowWidth", frame),
-        function,
-    )
+    center, width = together(ds, "FrameVOILUTSequence", ("WindowCenter", "WindowWidth"), frame)
+    window, note = header_window(center, width, function)  # both from one item, never mixed
     return window, note, function
 
 

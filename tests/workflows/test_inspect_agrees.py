@@ -1,8 +1,8 @@
 """``inspect`` says what ``convert`` notes, where the header alone tells it.
 
 ``convert`` noted a rescale applied to float pixel data, a RescaleSlope of 0 replaced by 1
-and a HighBit below BitsStored - 1 while decoding; ``inspect`` (headers only) said nothing of
-them, so a folder it passed clean came out of ``convert`` with problems. Each case's note is
+and a HighBit other than BitsStored - 1 while decoding; ``inspect`` (headers only) said nothing
+of them, so a folder it passed clean came out of ``convert`` with problems. Each case's note is
 written out by hand from the values built; the test asserts both commands give the same set.
 """
 
@@ -41,6 +41,10 @@ def _ct(**extra: object) -> Dataset:
     return ds
 
 
+def _words(*words: int) -> bytes:
+    return np.array(words, "<u2").tobytes()
+
+
 CASES = {
     "float-rescale": (_float_map, "RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) "
                       "(x 2 + 1) applied to float pixel data, which the standard leaves "
@@ -49,6 +53,16 @@ CASES = {
                 "would make every pixel the intercept, so slope 1 is used"),
     "high-bit-11": (lambda: _ct(HighBit=11), "HighBit (0028,0102) 11 is not BitsStored - 1 "
                     "(15): values read from the low 16 bits"),
+    # above BitsStored - 1 inside the cell: the values decide, read by inspect too. Words 0,
+    # 4096, 8192, 16000 are 0, 256, 512, 1000 in bits 4-15 (low 4 bits clear, bits past 11
+    # set); the words 0-3 have no bit past 11 set, so they are not shifted
+    "high-bit-15-shifted": (lambda: _ct(BitsStored=12, HighBit=15, PixelRepresentation=0,
+                                        PixelData=_words(0, 4096, 8192, 16000)),
+                            "HighBit (0028,0102) 15 is not BitsStored - 1 (11): values read "
+                            "from bits 4-15, shifted down by 4"),
+    "high-bit-15-low": (lambda: _ct(BitsStored=12, HighBit=15),
+                        "HighBit (0028,0102) 15 is not BitsStored - 1 (11): values read from "
+                        "the low 12 bits"),
     "photometric-lower-case": (lambda: _ct(PhotometricInterpretation="monochrome2"),
                                "PhotometricInterpretation (0028,0004) is written 'monochrome2', "
                                "not as the defined term (upper case, PS3.5 6.2): read as "

@@ -55,7 +55,8 @@ def _palette(count: int, bits: int, data: bytes) -> Dataset:
     ("count", "bits", "data", "held", "said"),
     [
         (4, 16, bytes(4), "2", "4"),  # 16-bit entries take two bytes each
-        (0, 16, bytes(8), "4", "65,536"),  # a count of 0 means 65536 entries
+        # a count of 0 means 65536 entries: said as the header has it, with what it means
+        (0, 16, bytes(8), "4", "0, which means 65,536 (PS3.3 C.7.6.3.1.5)"),
         (4, 8, bytes(2), "2", "4"),  # 8-bit entries one byte each
     ],
 )

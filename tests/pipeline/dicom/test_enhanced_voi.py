@@ -18,16 +18,33 @@ from tests.pipeline.dicom.builders import image_dataset, item
 from workflows.cli import main
 
 
-def _frames_through_header_window(tmp_path: Path, ds: Dataset) -> list[np.ndarray]:
-    """``convert --format npy --window header`` of one file: each frame's output."""
+def _header_window_rows(tmp_path: Path, ds: Dataset) -> list[dict[str, str]]:
+    """``convert --format npy --window header`` of one file: its manifest rows by frame."""
     (tmp_path / "src").mkdir()
     ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
     out = tmp_path / "out"
     cmd = ["convert", str(tmp_path / "src"), str(out), "--format", "npy", "--window", "header"]
     assert main([*cmd, "--quiet"]) == 0
     rows = sorted(read_manifest(out / "manifest.csv"), key=lambda r: int(r["frame"]))
+    return [{**r, "output": str(out / r["output"])} for r in rows]
+
+
+def _frames_through_header_window(tmp_path: Path, ds: Dataset) -> list[np.ndarray]:
+    """``convert --format npy --window header`` of one file: each frame's output."""
+    rows = _header_window_rows(tmp_path, ds)
     assert [r["window"] for r in rows] == ["header"] * len(rows)
-    return [np.load(out / r["output"]) for r in rows]
+    return [np.load(r["output"]) for r in rows]
+
+
+def _two_frame_mr(shared: Sequence, frame_1: Dataset) -> tuple[Dataset, np.ndarray]:
+    """A 2-frame 4x4 MR (stored 0, 10, 20, ...) with a Shared and frame 1's own group item."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
+    ds.NumberOfFrames = 2
+    stored = (np.arange(32, dtype="<u2") * 10).reshape(2, 4, 4)
+    ds.PixelData = stored.tobytes()
+    ds.SharedFunctionalGroupsSequence = Sequence([item(FrameVOILUTSequence=shared)])
+    ds.PerFrameFunctionalGroupsSequence = Sequence([item(), frame_1])
+    return ds, stored
 
 
 def _voi(center: float, width: float, function: str) -> Sequence:
@@ -35,16 +52,8 @@ def _voi(center: float, width: float, function: str) -> Sequence:
 
 
 def test_frame_voi_lut_function_is_each_frames_own(tmp_path: Path) -> None:
-    ds = image_dataset("1.2.840.10008.5.1.4.1.1.4.1", "MR", 4, 4)
-    ds.NumberOfFrames = 2
-    stored = (np.arange(32, dtype="<u2") * 10).reshape(2, 4, 4)
-    ds.PixelData = stored.tobytes()
-    ds.SharedFunctionalGroupsSequence = Sequence(
-        [item(FrameVOILUTSequence=_voi(100, 100, "SIGMOID"))]
-    )
-    ds.PerFrameFunctionalGroupsSequence = Sequence(
-        [item(), item(FrameVOILUTSequence=_voi(200, 40, "LINEAR_EXACT"))]
-    )
+    own = item(FrameVOILUTSequence=_voi(200, 40, "LINEAR_EXACT"))
+    ds, stored = _two_frame_mr(_voi(100, 100, "SIGMOID"), own)
     first, second = _frames_through_header_window(tmp_path, ds)
     x = stored.astype(np.float64)
     # PS3.3 C.11.2.1.3.1 SIGMOID: 1 / (1 + exp(-4 (x - c) / w)); C.11.2.1.3.2 LINEAR_EXACT:
@@ -93,3 +102,20 @@ def test_inspect_notes_an_unusable_frame_window_as_convert_does(
     main(["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--format", "npy", "--quiet"])
     rows = read_manifest(tmp_path / "out" / "manifest.csv")
     assert all("WindowWidth 0 is not positive" in r["problems"] for r in rows)
+
+
+def test_a_frames_center_is_never_paired_with_another_items_width(tmp_path: Path) -> None:
+    """Frame 1's own Frame VOI LUT item holds WindowCenter 200 but no WindowWidth: its window
+    was 200 with the Shared item's width 100, mixed silently. Its item is its window: the
+    width is missing, said, and frame 1 is left unwindowed; frame 0 keeps the Shared one."""
+    own = item(FrameVOILUTSequence=Sequence([item(WindowCenter=200)]))
+    ds, stored = _two_frame_mr(_voi(100, 100, "LINEAR_EXACT"), own)
+    rows = _header_window_rows(tmp_path, ds)
+    assert [r["window"] for r in rows] == ["header", "none"]
+    assert (
+        "WindowWidth (0028,1051) is missing: the header's window is ignored"
+        in (rows[1]["problems"])
+    )
+    x = stored.astype(np.float64)  # LINEAR_EXACT (C.11.2.1.3.2): (x - c) / w + 0.5, clipped
+    assert np.allclose(np.load(rows[0]["output"]), np.clip((x[0] - 100) / 100 + 0.5, 0, 1))
+    assert np.array_equal(np.load(rows[1]["output"]), x[1])  # stored values, no rescale

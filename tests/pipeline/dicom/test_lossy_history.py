@@ -96,3 +96,52 @@ def test_inspect_says_the_lossy_history(tmp_path: Path, capsys: pytest.CaptureFi
     said = "LossyImageCompression (0028,2110) 01, ratio 10:1, method ISO_15444_1"
     assert [r["lossy"] for r in rows] == [said, said]
     assert f"Explicit VR Little Endian; lossy: {said}\n" in capsys.readouterr().out  # series line
+
+
+JPEG_LOSSLESS = "1.2.840.10008.1.2.4.70"
+
+
+@pytest.mark.parametrize(
+    ("name", "stream"),
+    [("SC_rgb_jpeg_dcmtk.dcm", "JPEG Baseline (Process 1)"),
+     ("JPEG-lossy.dcm", "JPEG Extended (Process 2 and 4)"),
+     ("JPEGLSNearLossless_08.dcm", "JPEG-LS Lossy (Near-Lossless) Image Compression")],
+    ids=["baseline", "extended", "jpegls-near"],
+)  # fmt: skip
+@pytest.mark.parametrize("deferred", [False, True], ids=["read", "header-read"])
+def test_a_lossy_stream_under_a_lossless_syntax_is_said_lossy(
+    tmp_path: Path, name: str, stream: str, deferred: bool
+) -> None:
+    """A lossy stream re-filed as JPEG Lossless (its LossyImageCompression dropped): only a
+    problem note said it, and the ``lossy`` cell was empty. The stream's kind is its SOF/SOS
+    marker's (T.81 SOF0 baseline, SOF1 extended; T.87 NEAR 3), from pydicom's own syntax."""
+    ds = pydicom.dcmread(get_testdata_file(name))
+    ds.file_meta.TransferSyntaxUID = JPEG_LOSSLESS
+    for keyword in ("LossyImageCompression", "LossyImageCompressionRatio",
+                    "LossyImageCompressionMethod"):  # fmt: skip
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.save_as(tmp_path / "x.dcm")
+    said = lossy_history(pydicom.dcmread(tmp_path / "x.dcm", defer_size=256 if deferred else None))
+    assert said == (
+        f"stored as {stream} (its own markers; TransferSyntaxUID (0002,0010) says JPEG Lossless, "
+        "Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1]))"
+    )
+
+
+def test_inspect_and_convert_say_a_relabelled_lossy_stream_lossy(tmp_path: Path) -> None:
+    import csv
+
+    from workflows.cli import main
+
+    ds = pydicom.dcmread(get_testdata_file("SC_rgb_jpeg_dcmtk.dcm"))
+    ds.file_meta.TransferSyntaxUID = JPEG_LOSSLESS
+    del ds.LossyImageCompression
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "x.dcm")
+    main(["inspect", str(tmp_path / "src"), "--index", str(tmp_path / "i.csv")])  # 1: a problem
+    with (tmp_path / "i.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["lossy"].startswith("stored as JPEG Baseline (Process 1) (its own markers")
+    rows, _, _ = convert_nifti(tmp_path / "src", tmp_path / "out", format="npy", per="instance")
+    assert [r["lossy"] for r in rows] == [row["lossy"]]
