@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from workflows.run.config import DataConfig, RunConfig
+from workflows.run.mask_fit import beyond_class_names
 
 __all__ = [
     "mask_file_classes",
@@ -54,7 +55,7 @@ def read_mask_classes(
     """
     found: set[int] = set()
     problems = []
-    beyond = []  # files with a class index past data.class_names
+    top: dict[str, int] = {}  # each readable file's highest class index
     for i, path in enumerate(paths):
         name = names[i] if names is not None else path.name
         try:
@@ -66,23 +67,16 @@ def read_mask_classes(
             problems.append(said)
             continue
         found.update(values)
-        if data.class_names and values[-1] >= len(data.class_names):
-            beyond.append(f"{name}: values {values}")
+        top[name] = values[-1]
     if problems:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(
             f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
             f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
         )
-    if beyond and data.class_names:
-        k = len(data.class_names)
-        more = f"\n  and {len(beyond) - _SHOWN} more" if len(beyond) > _SHOWN else ""
-        raise RadpipeError(
-            f"{shown}: {len(beyond)} of {len(paths)} mask files hold class indices past the "
-            f"{k} of data.class_names (0..{k - 1}: {', '.join(data.class_names)}; nothing was "
-            f"{before}); name every class in data.class_names or map the values with "
-            "data.mask_values:\n  " + "\n  ".join(beyond[:_SHOWN]) + more
-        )
+    beyond = beyond_class_names(top, data, shown, before)
+    if beyond:
+        raise RadpipeError(beyond)
     return found
 
 
