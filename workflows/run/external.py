@@ -103,7 +103,8 @@ def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
     modality the run never trained on, or of another pixel size after preprocessing than its
     training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
     does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``); cases
-    cut in another plane than the training series (``src``: their DICOM folder) are said."""
+    cut in another plane than the training series (``src``: their DICOM folder) are said
+    and recorded (``other_plane``)."""
     from workflows.run.foreign import unlike_training
     from workflows.run.planes import note_other_planes, runs_planes
     from workflows.run.rundir import split_index_values
@@ -114,9 +115,10 @@ def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
     def judge(cases: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
         named = [(r.get("source") or r["output"], r.get("modality") or "", m.get("spacing"))
                  for r, m in cases]  # fmt: skip
-        note_other_planes(src, [r for r, _ in cases], runs_planes(folders), True)
         found = unlike_training(named, split_index_values(run_dir, "modality"),
                                 pixel_mm, "scored", slice_mm)  # fmt: skip
+        found.other_planes = note_other_planes(src, [r for r, _ in cases], runs_planes(folders),
+                                               True)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge
