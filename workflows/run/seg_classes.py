@@ -26,7 +26,7 @@ __all__ = [
     "mask_file_classes",
     "note_untrained_classes",
     "read_mask_classes",
-    "run_num_classes",
+    "run_classes",
     "segmentation_classes",
 ]
 
@@ -140,17 +140,19 @@ def note_untrained_classes(
     return absent
 
 
-def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | None) -> int:
-    """The number of classes of the run's model: its class names (classification), or the
-    classes of every mask of the data (``study.mask_classes``) and of the training samples
-    ``raw`` (segmentation), those missing from the training masks said."""
+def run_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | None) -> dict[str, Any]:
+    """``stages/data.json``'s ``num_classes`` of the run's model: its class names
+    (classification), or the classes of every mask of the data (``study.mask_classes``) and
+    of the training samples ``raw`` (segmentation), those missing from the training masks
+    said; and a segmentation's ``trained_classes`` (those its training masks hold, which
+    ``radpipe evaluate`` checks an external set's masks against)."""
     if config.task == "classification":
-        return len(study.class_names)
+        return {"num_classes": len(study.class_names)}
     found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
     k = segmentation_classes(found | set(study.mask_classes), config.data, trained=found)
     names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
     note_untrained_classes(found, k, names, fold, found=found | set(study.mask_classes))
-    return k
+    return {"num_classes": k, "trained_classes": sorted(found)}
 
 
 def segmentation_classes(found: set[int], data: DataConfig, trained: set[int] | None = None) -> int:
