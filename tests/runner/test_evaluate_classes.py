@@ -42,6 +42,8 @@ def test_a_label_no_training_series_had_is_said_with_its_lines(
         "but no training series of the run had it: the model never learnt it"
     )
     assert metrics["classes_not_trained"] == {"round_lesion": len(lines)}
+    with (tmp_path / "out" / "split.csv").open(newline="") as fh:  # every series a test case
+        assert {(r["split"], r["fold"]) for r in csv.DictReader(fh)} == {("test", "-1")}
 
 
 @pytest.fixture(scope="module")
