@@ -49,15 +49,15 @@ def external_mask_classes(
     RadpipeError
         A mask holds a class index at or past the model's number of classes.
     """
-    from pipeline.data.io import masks_csv_lines, read_masks_csv
+    from pipeline.data.io import _read_csv, csv_path
     from workflows.run.seg_classes import mask_file_classes
 
     infos = [json.loads((f / "stages" / "data.json").read_text()) for f in folders]
     k = min(int(i["num_classes"]) for i in infos)
     lines: dict[Path, list[int]] = defaultdict(list)
-    at = masks_csv_lines(masks)
-    for image, path in read_masks_csv(masks).items():
-        lines[path].append(at[image])
+    for row in _read_csv(masks, {"mask"}):  # keyed by UID, instance key or file alike
+        if (row["mask"] or "").strip():
+            lines[csv_path(masks.parent, row["mask"])].append(row.line)
     held = {path: mask_file_classes(path, config.data) for path in lines}
 
     def named(paths: list[Path], value: int) -> str:
