@@ -103,17 +103,16 @@ def write_nifti(
     spacing: tuple[float, float, float] | None = None,
     rgb: bool = False,
     patient: bool = True,
+    labels: bool = False,
 ) -> Path:
     """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
     The array is stored as ``(W, H, D[, T])`` (NIfTI's i = column, j = row, k = slice), so
     that ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice
     ``k``. Without an affine, the identity is used (qform and sform codes 0, "unknown").
-    The header's spatial unit (``xyzt_units``) is mm with an affine, as dcm2niix writes it
-    (so nibabel and ``pipeline.data.FolderDataset`` know the zooms are mm), unknown without.
-    Values are stored as int16 or uint16 when every one is a whole number in that range
-    (rescaled integer images: exact, and half the bytes), else as float32. A ``.nii.gz``
-    path is gzip-compressed (nibabel's level 1), a ``.nii`` path is written uncompressed.
+    The spatial unit (``xyzt_units``) is mm with an affine, as dcm2niix writes it, else
+    unknown. Values are int16 or uint16 when all are whole numbers in that range (exact, half
+    the bytes), else float32. ``.nii.gz`` is gzip-compressed (level 1), ``.nii`` is not.
 
     Parameters
     ----------
@@ -135,6 +134,8 @@ def write_nifti(
         with code 2 (NIFTI_XFORM_ALIGNED_ANAT: "aligned to something other than the
         scanner") and the qform with code 0, so no reader takes the volume for one in scanner
         coordinates (code 1, NIfTI-1 header ``qform_code`` / ``sform_code``).
+    labels
+        A label map of class indices: kept in its type (uint8), intent NIFTI_INTENT_LABEL.
     """
     import nibabel as nib
 
@@ -144,9 +145,8 @@ def write_nifti(
     if volume.ndim not in (3, 4):
         raise ValueError(f"Expected volume of shape (D, H, W) or (T, D, H, W); got {volume.shape}.")
     axes = (2, 1, 0) if volume.ndim == 3 else (3, 2, 1, 0)
-    # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: NIfTI's own layout, so
-    # nibabel writes it without another copy
-    if not rgb and not _ready(volume):
+    # (D, H, W) C-ordered, transposed, is (W, H, D) Fortran-ordered: no copy to write it
+    if not rgb and not labels and not _ready(volume):
         volume = _smallest_exact(np.asarray(volume, dtype=np.float32))
     data = volume.transpose(axes)
     affine = np.eye(4) if affine_ras is None else np.asarray(affine_ras, dtype=np.float64)
@@ -159,6 +159,8 @@ def write_nifti(
     else:
         image.set_qform(affine, code=code)
     image.set_sform(affine, code=code)
+    if labels:
+        image.header.set_intent("label")
     # a placed volume's zooms are mm (the affine's); without one they may be frame steps or
     # pixels (no geometry, no PixelSpacing), which one unit code cannot say: left unknown
     xyz = "mm" if affine_ras is not None else "unknown"

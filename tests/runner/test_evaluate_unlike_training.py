@@ -48,6 +48,7 @@ def test_evaluate_says_other_modalities_and_pixel_sizes(
         "other_modality": {"MR": 2},
         "other_pixel_size": 3,
         "other_slice_step": 0,
+        "other_plane": {},
     }
     assert metrics["evaluated"].startswith(  # the run's own series also said (seen_by_run)
         f"the run's checkpoint on an external test set ({len(files)} series); NOT new"
@@ -68,5 +69,6 @@ def test_evaluate_on_images_like_the_training_ones_says_nothing(
         "other_modality": {},
         "other_pixel_size": 0,
         "other_slice_step": 0,
+        "other_plane": {},
     }
     assert "unlike" not in metrics["evaluated"]

@@ -13,7 +13,7 @@ import pipeline.stages  # noqa: F401  (registers the stages)
 from pipeline.errors import RadpipeError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
-from workflows.run.invert import invert, traced
+from workflows.run.invert import image_region, invert, traced
 
 
 def _blocks(shape: tuple[int, ...], block: int) -> np.ndarray:
@@ -120,3 +120,18 @@ def test_what_a_crop_cut_away_gets_the_fill_value() -> None:
     probs = np.stack([np.zeros((2, 4)), np.ones((2, 4))])
     back = invert(probs, records, fill=[1.0, 0.0])
     assert back[:, 0, :].tolist() == [[1, 0, 0, 0, 0, 1], [0, 1, 1, 1, 1, 0]]
+
+
+def test_the_image_region_is_resized_by_nearest_neighbour() -> None:
+    """Mutation: the padding region resized linearly (its 0/1 blended at the border). Two
+    rows padded to four (one row each side, centred), then doubled: each row twice, by hand
+    [0, 1, 1, 0] -> [0, 0, 1, 1, 1, 1, 0, 0]. Linear gave 0.25 at the border, which made
+    every pixel 'image' and the region None: the padding scored as image."""
+    records = [
+        {"stage": "fit", "op": "crop_or_pad", "in": [2, 4], "out": [4, 4]},
+        {"stage": "size", "op": "resize", "in": [4, 4], "out": [8, 4]},
+    ]
+    region = image_region(records)
+    assert region is not None and region.dtype == bool
+    assert region[:, 0].astype(int).tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
+    assert (region == region[:, :1]).all()  # every column alike

@@ -86,8 +86,10 @@ def test_a_class_beyond_the_class_names_is_refused_with_its_mask(tmp_path: Path)
     masks = [_mask(0, 1), _mask(0, 1, 2), _mask(0, 1), _mask(0, 1)]
     err = _refused(tmp_path, masks, class_names=["background", "lesion"])
     assert (
-        "data.labels: 1 of 4 masks named in l.csv hold a class beyond data.class_names, which "
-        "names 2 classes (0..1) (nothing was run): p1/m.png (line 3): class 2"
+        "data.labels (l.csv): 1 of 4 masks holds a class beyond data.class_names, which names "
+        "2 classes (0..1: background, lesion) (nothing was run): p1/m.png (line 3): class 2; "
+        "name every class in data.class_names (background first), or map the stored values "
+        "onto them with data.mask_values"
     ) in err
 
 

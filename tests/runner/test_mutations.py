@@ -336,3 +336,24 @@ def test_the_run_seed_reaches_the_augmentation_draws(cr16: Path, tmp_path: Path)
         np.testing.assert_array_equal(ds[0]["image"].numpy(), expected)
         images.append(expected)
     assert np.array_equal(images[0], images[1]) and not np.array_equal(images[0], images[2])
+
+
+@pytest.mark.parametrize(("test", "held"), [(0.5, 8), (0.125, 2)])
+def test_a_kfold_split_holds_out_the_configured_test_fraction(test: float, held: int) -> None:
+    """Mutation: the k-fold split's test fraction fixed (the shared configs use 0.25, so a
+    constant there went unseen). 16 patients of one series, labels 0/1 alternating: a test
+    fraction of 0.5 holds out 8 of them (4 per label), 0.125 holds out 2 (1 per label); the
+    rest are in the 3 folds, each non-empty."""
+    from workflows.run.split_column import make_split
+
+    raw = {"task": "classification", "data": {"source": "x"},
+           "model": {"type": "mlp_classifier"}, "split": {"folds": 3, "test": test}}  # fmt: skip
+    series = [{"patient_key": f"p{i:02d}", "series_key": f"s{i:02d}", "label": i % 2}
+              for i in range(16)]  # fmt: skip
+    rows = make_split(validate_config(raw), series, None)
+    tested = [r for r in rows if r["split"] == "test"]
+    assert len(tested) == held and Counter(r["label"] for r in tested) == {
+        0: held // 2,
+        1: held // 2,
+    }
+    assert sorted({r["fold"] for r in rows if r["split"] != "test"}) == [0, 1, 2]

@@ -183,3 +183,69 @@ def test_each_dicom_seg_frame_is_that_of_its_own_source_image(
             np.testing.assert_array_equal(frame.astype(np.uint8), expected, err_msg=r["mask"])
             checked += int(expected.any())
     assert checked >= len(rows) // 2
+
+
+def test_predicted_masks_as_one_nifti_label_map_per_series(
+    seg_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``labels/<patient_key>/<series_key>.nii.gz``: uint8 class indices with the affine of
+    the series converted by ``radpipe convert --format nifti``; each PNG mask is found in it at
+    the slice its source's ImagePositionPatient gives through that affine (LPS -> RAS)."""
+    import nibabel as nib
+    import pydicom
+
+    from workflows.cli import main
+
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "pred"
+    predict_folder(seg_run, mr_seg / "dicom", out, progress=False)
+    rows = read_rows(out / "predictions.csv")
+    conv = tmp_path / "nifti"
+    assert main(["convert", str(mr_seg / "dicom"), str(conv), "--format", "nifti"]) == 0
+    images = {r["series_key"]: conv / r["output"] for r in read_rows(conv / "manifest.csv")}
+    sources = {
+        r["instance_key"]: r["source"] for r in read_rows(out / "converted" / "manifest.csv")
+    }
+    assert len({r["series_key"] for r in rows}) == 8
+    classes: set[int] = set()
+    for key in {r["series_key"] for r in rows}:
+        same = [r for r in rows if r["series_key"] == key]
+        label = nib.load(out / "labels" / same[0]["patient_key"] / f"{key}.nii.gz")
+        image = nib.load(images[key])
+        np.testing.assert_array_equal(label.affine, image.affine)
+        assert label.get_data_dtype() == np.uint8 and label.shape == image.shape == (32, 32, 3)
+        data = np.asarray(label.dataobj)
+        to_voxel = np.linalg.inv(image.affine)
+        for r in same:
+            ds = pydicom.dcmread(mr_seg / "dicom" / sources[r["instance_key"]])
+            x, y, z = (float(v) for v in ds.ImagePositionPatient)
+            i, j, k = np.round(to_voxel @ [-x, -y, z, 1.0])[:3].astype(int)  # LPS -> RAS
+            assert (i, j) == (0, 0)  # the first pixel of the slice
+            png = np.asarray(Image.open(out / r["mask"]))
+            np.testing.assert_array_equal(data[:, :, k].T, png, err_msg=r["mask"])  # (W, H)
+            classes |= set(np.unique(png).tolist())
+    assert classes == {0, 1}  # not trivially empty masks
+
+
+def test_a_series_with_a_slice_not_predicted_gets_no_label_map_and_a_warning(
+    mr_seg: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pydicom
+
+    from workflows.run.label_nifti import write_label_niftis
+
+    every_file = sorted((mr_seg / "dicom").rglob("*.dcm"))
+    series = pydicom.dcmread(every_file[0]).SeriesInstanceUID
+    files = [p for p in every_file if pydicom.dcmread(p).SeriesInstanceUID == series]
+    assert len(files) == 3
+    rows = [{"patient_key": "p", "series_key": "s", "frame": "",
+             "source": f.relative_to(mr_seg / "dicom").as_posix()} for f in files[:2]]  # fmt: skip
+    with caplog.at_level("WARNING", logger="radpipe"):
+        planes = [(r, np.zeros((32, 32), np.uint8)) for r in rows]
+        every = {"s": [f.relative_to(mr_seg / "dicom").as_posix() for f in files]}
+        written = write_label_niftis(tmp_path, mr_seg / "dicom", planes, every)
+    assert written == [] and not list(tmp_path.rglob("*.nii.gz"))
+    assert caplog.messages == [
+        "no NIfTI label mask for 1 series of 1 (their PNG masks and DICOM SEG are written): "
+        "series s: 1 slice of 3 not predicted"
+    ]

@@ -74,3 +74,8 @@ def test_predict_says_images_of_another_plane_than_the_training_series(
     (said,) = [r.getMessage() for r in caplog.records if "slices, but the run" in r.getMessage()]
     assert said.startswith("3 images of ")
     assert "are axial slices, but the run trained on coronal slices only" in said
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())  # and records them
+    assert metrics["unlike_training"]["other_plane"] == {"axial": 3}
+    assert metrics["evaluated"].endswith(
+        "; unlike the training images: 3 images in the axial plane"
+    )

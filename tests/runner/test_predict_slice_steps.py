@@ -88,3 +88,12 @@ def test_predict_says_a_series_of_another_slice_step(
     assert said.startswith("1 series of 8 has a slice step after preprocessing outside that of "
                            f"the run's training series ({span} mm; e.g. ")  # fmt: skip
     assert f": {steps[hash_key(str(series))] / 5:g} mm)" in said
+    caplog.clear()  # radpipe evaluate says it and records it in metrics.json
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["evaluate", str(outcome.run_dir), str(src), "--masks",
+                     str(mr_seg / "masks.csv"), "--out", str(tmp_path / "e")]) == 0  # fmt: skip
+    assert [m for m in caplog.messages if "slice step" in m]
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert metrics["unlike_training"]["other_slice_step"] == 1
+    assert metrics["evaluated"].endswith("; unlike the training images: 1 series of another "
+                                         "slice step")  # fmt: skip

@@ -16,7 +16,7 @@ from workflows.run.config import validate_config
 from workflows.run.rundir import load_run_config
 
 
-def _stop_at(fold: int, epoch: int) -> Any:
+def _stop_at(fold: int | None, epoch: int) -> Any:
     """An ``epoch_reporter`` that stops the run (Ctrl-C) at the end of ``epoch`` of ``fold``,
     once that epoch's checkpoints are written."""
     real = runner.epoch_reporter
@@ -87,3 +87,32 @@ def test_a_fold_that_stopped_early_is_not_trained_on(cr16: Path, shared_output: 
     (run / "metrics.json").unlink()  # stopped while evaluating
     assert _trained_on_resume(run) == []
     assert (run / "metrics.json").is_file()
+
+
+def test_a_resume_keeps_the_fitted_preprocessing(cr16: Path, shared_output: Path) -> None:
+    """Mutation: a resume that fits the preprocessing again instead of loading ``stages/``
+    (the training data or their order may have changed since: the resumed model would see
+    other inputs than those its first epochs learnt from). Stopped after epoch 1 of 2, the
+    resume fits nothing and its stage state is the first run's, byte for byte."""
+    from pipeline.stage import Pipeline
+
+    raw = base_config(cr16, shared_output)
+    raw["train"] |= {"epochs": 2, "checkpoint_interval_s": 0}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "epoch_reporter", _stop_at(None, 1))
+        with pytest.raises(runner.RunInterrupted) as stopped:
+            runner.run_study(validate_config(raw), progress=False)
+    run = stopped.value.run_dir
+    saved = {p.name: p.read_bytes() for p in (run / "stages").iterdir()}
+    fitted: list[int] = []
+    real = Pipeline.fit
+
+    def fit(self: Pipeline, samples: Any) -> Pipeline:
+        fitted.append(1)
+        return real(self, samples)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Pipeline, "fit", fit)
+        assert _trained_on_resume(run) == [(run.name, 2)]
+    assert fitted == []
+    assert {p.name: p.read_bytes() for p in (run / "stages").iterdir()} == saved

@@ -23,6 +23,7 @@ from workflows.report.results import write_metrics, write_report
 from workflows.run.config import RunConfig
 from workflows.run.evaluate import Predictions
 from workflows.run.source_grid import on_source, score_segmentation
+from workflows.run.ties import say_ties
 
 
 def _config() -> RunConfig:
@@ -55,7 +56,11 @@ def test_ties_on_the_model_grid_are_counted_outside_the_padding(
     assert metrics["policy"]["prediction"].endswith(": 2 voxels in 1 of 2 samples")
     assert "lower class index (background first)" in metrics["policy"]["prediction"]
     assert labels[0][0, 0] == 0  # a tie is called background, the lower index
-    assert "2 voxels in 1 of 2 test samples tie" in caplog.text
+    assert not caplog.records  # said once per run, with each fold's, by say_ties
+    assert say_ties("segmentation", metrics, [], 2) == (
+        "2 voxels in 1 of 2 test samples tie on their top probability: each is called the "
+        "lower class (background first)"
+    )
     run = tmp_path / "runs" / "seg-20261202-1800"
     write_metrics(run, metrics)
     html = write_report(run, title="Ties").read_text()
@@ -90,3 +95,23 @@ def test_ties_on_the_source_pixels_are_those_of_the_folds_mean() -> None:
     mean, per_fold = found
     assert mean[0].labels.shape == (4, 6)
     assert [mean[0].ties, per_fold[0][0].ties, per_fold[1][0].ties] == [1, 2, 1]
+
+
+def test_the_padding_is_not_scored_on_the_model_grid() -> None:
+    """Mutation: the predicted labels in the padding (``crop_or_pad``'s added pixels) kept.
+    Truth: 4 pixels of class 1 (rows 1-2, columns 1-2); the prediction has them and row 3,
+    which is padding. Outside the padding it is exact: Dice 1.0; with row 3 scored it would
+    be 2 * 4 / (8 + 4) = 2/3."""
+    truth = np.zeros((1, 4, 4), np.int64)
+    truth[0, 1:3, 1:3] = 1
+    p1 = np.full((4, 4), 0.1)
+    p1[1:3, 1:3] = 0.9
+    p1[3, :] = 0.9  # the padding, called class 1
+    region = np.ones((4, 4), bool)
+    region[3] = False
+    probs = np.stack([1 - p1, p1])[None].astype(np.float32)
+    pred = Predictions(probs, truth, ["a"], [np.zeros((1, 4, 4))], [{}], regions=[region],
+                       grid="model")  # fmt: skip
+    metrics, labels = score_segmentation(_config(), pred, ["p"], {"n_resamples": 0})
+    assert metrics["summary"]["dice_case_mean"] == pytest.approx(1.0)
+    assert labels[0][3].tolist() == [0, 0, 0, 0]  # the padding is background in the overlays

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import workflows.run.checks as checks
 import workflows.train.loop as loop
 from pipeline.split import read_split_csv
 from pipeline.stage import Pipeline
@@ -36,9 +37,16 @@ def handed(
                     train=train_ds, val=val_ds)  # fmt: skip
         return real(model, train_ds, val_ds, *args, **kwargs)
 
+    checked = checks.check_training_classes
+
+    def spy_classes(config: Any, study: Any, train_keys: list[str], *args: Any) -> Any:
+        seen["class_checked"] = list(train_keys)
+        return checked(config, study, train_keys, *args)
+
     raw = base_config(cr16, tmp_path_factory.mktemp("wiring")) | {"seed": 5, "augment": AUGMENT}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loop, "train", spy)
+        patch.setattr(checks, "check_training_classes", spy_classes)
         outcome = run_study(validate_config(raw), progress=False)
     assert outcome is not None
     return outcome.run_dir, raw, seen
@@ -58,6 +66,18 @@ def test_training_and_validation_are_the_split_csv_parts(
     for part in ("train", "val"):
         expected = sorted(r["series_key"] for r in split if r["split"] == part)
         assert expected and sorted(_series(seen[part])) == expected, part
+
+
+def test_the_training_classes_are_checked_on_the_training_split(
+    handed: tuple[Path, dict[str, Any], dict[str, Any]],
+) -> None:
+    """Mutation: the check of classes without a training series given another part's keys
+    (the validation split's): a class missing from training then went unsaid."""
+    run, _, seen = handed
+    train = sorted(
+        r["series_key"] for r in read_split_csv(run / "split.csv") if r["split"] == "train"
+    )
+    assert train and sorted(seen["class_checked"]) == train
 
 
 def test_training_is_augmented_and_validation_is_not(

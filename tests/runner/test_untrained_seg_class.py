@@ -109,3 +109,18 @@ def test_an_unreadable_mask_of_an_images_run_is_not_said_unconverted(tmp_path: P
         "was run): m4.png (line 6): cannot be read as png"
     )
     assert "m4.png" in text and "converted" not in text
+
+
+def test_background_is_never_said_to_be_untrained(caplog: pytest.LogCaptureFixture) -> None:
+    """Mutation: the untrained-class check counting from class 0. Training masks that hold
+    only classes 1 and 2 (every pixel drawn, e.g. tissue types) leave no foreground class
+    untrained: nothing is said, nothing returned; class 2 missing is said as before."""
+    from workflows.run.seg_classes import note_untrained_classes
+
+    names = ["background", "organ", "lesion"]
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert note_untrained_classes({1, 2}, 3, names, None, found={1, 2}) == []
+        assert not caplog.messages
+        assert note_untrained_classes({0, 1}, 3, names, None, found={0, 1, 2}) == [2]
+    (said,) = caplog.messages
+    assert said.startswith("no mask of the training split holds class 2 ('lesion')")

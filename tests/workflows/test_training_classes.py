@@ -76,3 +76,26 @@ def test_wrong_number_of_class_weights_is_a_config_error(
     assert _run(made, tmp_path / "runs", "train.class_weights=[1, 2, 3]") == 2
     err = capsys.readouterr().err
     assert "train.class_weights: 3 weights for 2 classes (no_lesion, round_lesion)" in err
+
+
+def test_a_class_only_in_validation_or_test_rows_is_said_untrained(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mutation: the check counting the classes of every row, not of the training split's:
+    class 'lesion' labels only a validation and a test series, so the training split of
+    series a and b (both 'normal') has none of it."""
+    from types import SimpleNamespace
+
+    from workflows.run.checks import check_training_classes
+    from workflows.run.config import validate_config
+
+    raw = {"task": "classification", "data": {"source": "x"}, "model": {"type": "mlp_classifier"}}
+    split = [{"series_key": "a", "label": 0, "split": "train"},
+             {"series_key": "b", "label": 0, "split": "train"},
+             {"series_key": "c", "label": 1, "split": "val"},
+             {"series_key": "d", "label": 1, "split": "test"}]  # fmt: skip
+    study = SimpleNamespace(class_names=["normal", "lesion"], split=split)
+    with caplog.at_level("WARNING", logger="radpipe"):
+        absent = check_training_classes(validate_config(raw), study, ["a", "b"], 2, None)
+    assert absent == ["lesion"]
+    assert caplog.messages[0].startswith("the training split has no series of class 'lesion'")

@@ -27,6 +27,7 @@ from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.source_grid import on_source, score_segmentation
 from workflows.run.study import Study, make_dataset
+from workflows.run.ties import say_ties
 
 log = logging.getLogger("radpipe")
 
@@ -128,10 +129,10 @@ def evaluate_run(
         metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
     else:
         metrics["evaluated"] = f"the run's checkpoint on {evaluated}"
+    say_ties(config.task, metrics, per_fold, len(ens.ids))  # once, not once per fold
     metrics["model"] = model_summary(run_dir, folds, checkpoints)
-    names = metrics["class_names"]
     manifest = study.root / "manifest.csv" if study.kind == "dicom" else None
-    metrics["data"] = data_summary(ens, names, config.task, manifest)
+    metrics["data"] = data_summary(ens, metrics["class_names"], config.task, manifest)
     if config.evaluate.explain and config.report.images:
         from workflows.run.explain import explain_cases
 
@@ -269,9 +270,6 @@ def _score(
             validation=validation, operating_point=e.operating_point,
             target_sensitivity=e.target_sensitivity, positive=positive, **intervals,
         )  # fmt: skip
-        if ties := metrics.get("prediction_ties"):
-            log.warning("%d of %d test cases tie on their top probability (0.5 / 0.5): each is "
-                        "called the first of the tied classes", ties, len(pred.ids))  # fmt: skip
         if plots is not None:
             _classification_plots(metrics, pred, study.class_names, plots, config.report.images)
         return metrics

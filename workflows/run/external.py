@@ -20,6 +20,7 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.words import are, counted
 from workflows.run.checks import check_dicom_run, check_inputs
 from workflows.run.config import RunConfig, dump_config
+from workflows.run.external_classes import external_mask_classes, untrained_labels
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
 from workflows.run.windows import scale_problem, trained_scale
@@ -72,7 +73,11 @@ def evaluate_external(
     except ConfigError as err:
         raise ConfigError(str(err).replace("data.labels", "--labels")
                           .replace("data.masks", "--masks")) from None  # fmt: skip
+    folders = [fold_dir(run_dir, f) for f in folds]
+    untrained = _untrained(ext, folders, masks)  # refused: a class the model cannot output
     study = _external_study(ext, run_dir, out, progress)
+    if config.task == "classification" and labels is not None:
+        untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
     keys = [r["series_key"] for r in study.split]
     seen = seen_by_run(run_dir, study.split)
     evaluated = f"an external test set ({len(keys)} series)"
@@ -87,8 +92,9 @@ def evaluate_external(
         ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
         validation_study=_own_study(config, run_dir),
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
-               "conversion": os.path.relpath(study.root, out.resolve())},
-        judge=_unlike_training(run_dir, [fold_dir(run_dir, f) for f in folds], Path(src)),
+               "conversion": os.path.relpath(study.root, out.resolve()),
+               "classes_not_trained": untrained},
+        judge=_unlike_training(run_dir, folders, Path(src)),
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
@@ -98,12 +104,24 @@ def evaluate_external(
     return out, metrics
 
 
+def _untrained(config: RunConfig, folders: list[Path], masks: Path | None) -> dict[str, Any]:
+    """A segmentation's ``--masks`` checked against the classes of the run's model (see
+    :mod:`workflows.run.external_classes`): ``{class: mask files}`` of the classes no training
+    mask held; empty for classification (checked once the labels are read)."""
+    if config.task != "segmentation" or masks is None:
+        return {}
+    found = external_mask_classes(config, Path(config.data.masks or masks), folders,
+                                  f"--masks ({masks.name})")  # fmt: skip
+    return {str(k): v for k, v in found.items()}
+
+
 def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
     """The ``judge`` of :func:`~workflows.run.evaluate.evaluate_run`: the external cases of a
     modality the run never trained on, or of another pixel size after preprocessing than its
     training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
     does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``); cases
-    cut in another plane than the training series (``src``: their DICOM folder) are said."""
+    cut in another plane than the training series (``src``: their DICOM folder) are said
+    and recorded (``other_plane``)."""
     from workflows.run.foreign import unlike_training
     from workflows.run.planes import note_other_planes, runs_planes
     from workflows.run.rundir import split_index_values
@@ -114,9 +132,10 @@ def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
     def judge(cases: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
         named = [(r.get("source") or r["output"], r.get("modality") or "", m.get("spacing"))
                  for r, m in cases]  # fmt: skip
-        note_other_planes(src, [r for r, _ in cases], runs_planes(folders), True)
         found = unlike_training(named, split_index_values(run_dir, "modality"),
                                 pixel_mm, "scored", slice_mm)  # fmt: skip
+        found.other_planes = note_other_planes(src, [r for r, _ in cases], runs_planes(folders),
+                                               True)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge

@@ -47,11 +47,14 @@ def say_foreign(foreign: dict[str, list[str]], modalities: set[str], verb: str) 
 
 @dataclass
 class Foreign:
-    """The evaluated images unlike the training ones: per modality, and of another scale."""
+    """The evaluated images unlike the training ones: per modality, of another scale (pixel
+    size, slice step), and per plane the training series had not (``radpipe evaluate``'s
+    ``metrics.json``, ``unlike_training``: the warnings of predict and evaluate, recorded)."""
 
     modalities: dict[str, int] = field(default_factory=dict)
     other_scale: int = 0
     other_slices: int = 0
+    other_planes: dict[str, int] = field(default_factory=dict)  # plane -> images
 
     def note(self) -> str:
         """``""``, or what the evaluated line adds (``"unlike the training images: ..."``)."""
@@ -61,11 +64,15 @@ class Foreign:
             parts.append(f"{counted(self.other_scale, 'image')} of another pixel size")
         if self.other_slices:
             parts.append(f"{counted(self.other_slices, 'series')} of another slice step")
+        parts += [
+            f"{counted(n, 'image')} in the {p} plane" for p, n in sorted(self.other_planes.items())
+        ]
         return f"unlike the training images: {', '.join(parts)}" if parts else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"other_modality": dict(self.modalities), "other_pixel_size": self.other_scale,
-                "other_slice_step": self.other_slices}  # fmt: skip
+                "other_slice_step": self.other_slices,
+                "other_plane": dict(self.other_planes)}  # fmt: skip
 
 
 def unlike_training(

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pipeline.cells import name_lines
-from pipeline.words import counted
+from pipeline.words import are, counted
 from workflows.run.config import DataConfig
 
-__all__ = ["mask_class_problems"]
+__all__ = ["beyond_class_names", "mask_class_problems"]
 
 _SHOWN = 5
 
@@ -51,17 +51,9 @@ def mask_class_problems(
     if not found:
         return []
     if data.class_names:
-        k = len(data.class_names)
-        beyond = {n: max(c) for n, c in classes.items() if c and max(c) >= k}
-        if not beyond:
-            return []
-        return [
-            f"data.labels: {len(beyond)} of {counted(len(classes), 'mask')} named in {csv_name} "
-            f"hold a class beyond data.class_names, which names {k} classes (0..{k - 1}) "
-            f"(nothing was run): {_holders(beyond, lines)}; name every class in "
-            "data.class_names (background first), or map the stored values onto them with "
-            "data.mask_values"
-        ]
+        top = {n: max(c) for n, c in classes.items() if c}
+        said = beyond_class_names(top, data, f"data.labels ({csv_name})", "run", lines)
+        return [said] if said else []
     missing = [v for v in range(found[-1] + 1) if v not in found]
     if not missing:
         return []
@@ -83,9 +75,54 @@ def mask_class_problems(
     ]
 
 
-def _holders(values: Mapping[str, int], lines: Mapping[str, list[int]]) -> str:
-    """The first masks holding a value, each with its lines and the value."""
-    shown = [f"{name} ({name_lines(lines[name])}): class {v}"
+def beyond_class_names(
+    top: Mapping[str, int],
+    data: DataConfig,
+    where: str,
+    before: str,
+    lines: Mapping[str, list[int]] | None = None,
+) -> str | None:
+    """The one message for masks holding a class index past ``data.class_names`` (``None``
+    when none does, or without class names), for an images run's list and a DICOM run's
+    masks CSV alike (``radpipe run`` and ``radpipe evaluate --masks``).
+
+    Parameters
+    ----------
+    top
+        Each mask (as the CSV names it) with the highest class index it holds.
+    data
+        The run's ``data`` settings.
+    where, before
+        The CSV as the message names it; what was not done (``"run"``, ``"converted"``).
+    lines
+        The CSV lines of each mask, when known.
+
+    Examples
+    --------
+    >>> from workflows.run.config import DataConfig
+    >>> data = DataConfig(source="x", class_names=["background", "lesion"])
+    >>> beyond_class_names({"a.png": 1, "b.png": 2}, data, "m.csv", "run")[:80]
+    'm.csv: 1 of 2 masks holds a class beyond data.class_names, which names 2 classes'
+    """
+    if not data.class_names:
+        return None
+    k = len(data.class_names)
+    beyond = {n: v for n, v in top.items() if v >= k}
+    if not beyond:
+        return None
+    return (
+        f"{where}: {len(beyond)} of {counted(len(top), 'mask')} "
+        f"{are(len(beyond), 'holds', 'hold')} a class beyond data.class_names, which names "
+        f"{k} classes (0..{k - 1}: "
+        f"{', '.join(data.class_names)}) (nothing was {before}): {_holders(beyond, lines)}; "
+        "name every class in data.class_names (background first), or map the stored values "
+        "onto them with data.mask_values"
+    )
+
+
+def _holders(values: Mapping[str, int], lines: Mapping[str, list[int]] | None) -> str:
+    """The first masks holding a value, each with its lines (when known) and the value."""
+    shown = [f"{name}{f' ({name_lines(lines[name])})' if lines else ''}: class {v}"
              for name, v in list(values.items())[:_SHOWN]]  # fmt: skip
     more = f"; and {len(values) - _SHOWN} more" if len(values) > _SHOWN else ""
     return "; ".join(shown) + more

@@ -91,12 +91,13 @@ def runs_planes(folders: Sequence[Path]) -> list[str]:
 
 def note_other_planes(
     source: Path, rows: Sequence[dict[str, Any]], trained: Sequence[str], by_source: bool
-) -> int:
+) -> dict[str, int]:
     """Warn about the predicted images (manifest ``rows`` of the DICOM folder ``source``) whose
-    plane the training series had not (``trained``, the run's ``planes``); returns how many.
-    They are named by their source file (``by_source``), else by their output."""
+    plane the training series had not (``trained``, the run's ``planes``); returns how many
+    of each such plane (what ``radpipe evaluate`` records in ``metrics.json``). They are
+    named by their source file (``by_source``), else by their output."""
     if not trained:
-        return 0
+        return {}
     planes = series_planes(source, rows)
     other = [(r, planes[r["series_key"]]) for r in rows
              if planes.get(r["series_key"], trained[0]) not in trained]  # fmt: skip
@@ -110,7 +111,7 @@ def note_other_planes(
             " and ".join(kinds), " and ".join(trained),
             row["source"] if by_source and row.get("source") else row["output"],
         )  # fmt: skip
-    return len(other)
+    return {p: sum(1 for _, q in other if q == p) for p in sorted({p for _, p in other})}
 
 
 def trained_planes(config: Any, study: Any, train_keys: Sequence[str]) -> list[str]:

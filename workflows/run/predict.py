@@ -9,7 +9,9 @@ Outputs use the hashed names of ``radpipe convert``:
 - segmentation: ``masks/<patient_key>/<series_key>/<instance_key>_<frame>.png``, class
   indices at the original image size, and one DICOM Segmentation object per series
   (``seg/<patient_key>/<series_key>.dcm``, via highdicom, PS3.3 A.51) that references the
-  source images, for viewers and PACS.
+  source images, for viewers and PACS; and one NIfTI label map per series
+  (``labels/<patient_key>/<series_key>.nii.gz``, uint8 class indices on the grid and affine
+  ``radpipe convert --format nifti`` gives the series: :mod:`workflows.run.label_nifti`).
 """
 
 from __future__ import annotations
@@ -124,10 +126,10 @@ def predict_folder(
     post = Postprocess.from_specs(config.postprocess)
     path, planes, record = _write(out, converted, dataset, dict(zip(keep, probs)), names,
                                   config.task, join, post, with_uids)  # fmt: skip
-    if planes:
-        from pipeline.dicom.seg import write_segmentations
+    if planes:  # each series' masks as one DICOM SEG and one NIfTI label map too
+        from workflows.run.label_nifti import write_series_masks
 
-        write_segmentations(out / "seg", Path(src), planes, names)
+        write_series_masks(out, Path(src), planes, names)
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
                          postprocess=record)  # fmt: skip

@@ -48,7 +48,7 @@ from workflows.run.planes import trained_planes, trained_slice_range
 from workflows.run.run_models import fold_checkpoint
 from workflows.run.rundir import fold_dir, hold_run, new_run_dir, write_provenance
 from workflows.run.scale import representatives, trained_pixel_range
-from workflows.run.seg_classes import run_num_classes
+from workflows.run.seg_classes import run_classes
 from workflows.run.study import Study, make_dataset, prepare_study
 from workflows.run.summary import Figure, headline
 
@@ -297,7 +297,7 @@ def fitted_preprocessing(
     info = {"shape": shapes[0], "shapes": shapes, "slice_mm": trained_slice_range(groups),
             "pixel_mm": trained_pixel_range(pipe, raw, groups),
             "planes": trained_planes(config, study, train_keys),
-            "num_classes": run_num_classes(config, study, raw, fold)}  # fmt: skip
+            **run_classes(config, study, raw, fold)}  # fmt: skip
     pipe.save(stages_dir)
     atomic_write_text(info_path, json.dumps(info))
     return pipe, info

@@ -20,12 +20,13 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from workflows.run.config import DataConfig, RunConfig
+from workflows.run.mask_fit import beyond_class_names
 
 __all__ = [
     "mask_file_classes",
     "note_untrained_classes",
     "read_mask_classes",
-    "run_num_classes",
+    "run_classes",
     "segmentation_classes",
 ]
 
@@ -54,7 +55,7 @@ def read_mask_classes(
     """
     found: set[int] = set()
     problems = []
-    beyond = []  # files with a class index past data.class_names
+    top: dict[str, int] = {}  # each readable file's highest class index
     for i, path in enumerate(paths):
         name = names[i] if names is not None else path.name
         try:
@@ -66,23 +67,16 @@ def read_mask_classes(
             problems.append(said)
             continue
         found.update(values)
-        if data.class_names and values[-1] >= len(data.class_names):
-            beyond.append(f"{name}: values {values}")
+        top[name] = values[-1]
     if problems:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise RadpipeError(
             f"{shown}: {len(problems)} of {len(paths)} mask files cannot be read as class "
             f"indices (nothing was {before}):\n  " + "\n  ".join(problems[:_SHOWN]) + more
         )
-    if beyond and data.class_names:
-        k = len(data.class_names)
-        more = f"\n  and {len(beyond) - _SHOWN} more" if len(beyond) > _SHOWN else ""
-        raise RadpipeError(
-            f"{shown}: {len(beyond)} of {len(paths)} mask files hold class indices past the "
-            f"{k} of data.class_names (0..{k - 1}: {', '.join(data.class_names)}; nothing was "
-            f"{before}); name every class in data.class_names or map the values with "
-            "data.mask_values:\n  " + "\n  ".join(beyond[:_SHOWN]) + more
-        )
+    beyond = beyond_class_names(top, data, shown, before)
+    if beyond:
+        raise RadpipeError(beyond)
     return found
 
 
@@ -146,17 +140,19 @@ def note_untrained_classes(
     return absent
 
 
-def run_num_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | None) -> int:
-    """The number of classes of the run's model: its class names (classification), or the
-    classes of every mask of the data (``study.mask_classes``) and of the training samples
-    ``raw`` (segmentation), those missing from the training masks said."""
+def run_classes(config: RunConfig, study: Any, raw: list[Any], fold: str | None) -> dict[str, Any]:
+    """``stages/data.json``'s ``num_classes`` of the run's model: its class names
+    (classification), or the classes of every mask of the data (``study.mask_classes``) and
+    of the training samples ``raw`` (segmentation), those missing from the training masks
+    said; and a segmentation's ``trained_classes`` (those its training masks hold, which
+    ``radpipe evaluate`` checks an external set's masks against)."""
     if config.task == "classification":
-        return len(study.class_names)
+        return {"num_classes": len(study.class_names)}
     found = {int(v) for s in raw if s.mask is not None for v in np.unique(s.mask)}
     k = segmentation_classes(found | set(study.mask_classes), config.data, trained=found)
     names = config.data.class_names or ["background", *[f"class{i}" for i in range(1, k)]]
     note_untrained_classes(found, k, names, fold, found=found | set(study.mask_classes))
-    return k
+    return {"num_classes": k, "trained_classes": sorted(found)}
 
 
 def segmentation_classes(found: set[int], data: DataConfig, trained: set[int] | None = None) -> int:

@@ -177,17 +177,14 @@ def score_segmentation(
 def _say_ties(metrics: dict[str, Any], tied: list[int], names: list[str]) -> dict[str, Any]:
     """``metrics`` with ``prediction_ties`` (voxels whose top probability ties between
     classes, over all samples), ``prediction_ties_samples`` and the rule in
-    ``policy.prediction``; a warning when any voxel tied (the argmax gave it the lower class
-    index: until 2026-12-02 without a word, as classification has counted its ties)."""
+    ``policy.prediction``; the ties are said once per run, with each fold's, by
+    :func:`workflows.run.ties.say_ties` (the argmax gave them the lower class index)."""
     voxels, samples = sum(tied), sum(1 for t in tied if t)
     rule = (f"argmax of the class probabilities per voxel (the mean of the fold models), "
             f"before postprocess; a tie is the lower class index ({names[0]} first), as numpy "
             "and torch argmax")  # fmt: skip
     if voxels:
         rule += f": {voxels} voxels in {samples} of {len(tied)} samples"
-        log.warning("%d voxels in %d of %d test samples tie on their top probability: each is "
-                    "called the lower class (%s first)", voxels, samples, len(tied),
-                    names[0])  # fmt: skip
     metrics["policy"] = {"prediction": rule} | metrics.get("policy", {})
     return metrics | {"prediction_ties": voxels, "prediction_ties_samples": samples}
 
