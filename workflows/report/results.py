@@ -126,14 +126,15 @@ def run_logs(run: Path) -> dict[str, list[dict[str, Any]]]:
 def _draw_missing_plots(
     run: Path, metrics: dict[str, Any], logs: dict[str, list[dict[str, Any]]]
 ) -> None:
-    from workflows.report import plots
+    from workflows.report import run_plots
 
     plot_dir = run / "plots"
     cm = metrics.get("confusion_matrix") or metrics.get("dataset", {}).get("confusion_matrix")
     names = metrics.get("class_names") or [str(i) for i in range(len(cm or []))]
     if cm and not (plot_dir / "confusion_matrix.png").exists():
-        plots.plot_confusion_matrix(cm, names, plot_dir / "confusion_matrix.png")
+        unit = run_plots.confusion_unit(metrics)
+        run_plots.plot_confusion_matrix(cm, names, plot_dir / "confusion_matrix.png", unit)
     for name, log in logs.items():
         path = plot_dir / f"learning_curves{'_' if name else ''}{name.replace(' ', '_')}.png"
         if not path.exists():
-            plots.plot_learning_curves(log, path)
+            run_plots.plot_learning_curves(log, path)
