@@ -209,7 +209,7 @@ def _train_and_evaluate(
     if config.report.enabled and metrics:
         from workflows.report.results import write_report
 
-        write_report(run_dir, title=config.name)
+        write_report(run_dir)
     if ctx is not None:
         ctx.barrier()
     return RunOutcome(
