@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from workflows.cli import main
 from workflows.report.results import evaluate_segmentation, write_metrics, write_report
@@ -35,20 +36,20 @@ def _folder(path: Path, external: bool, name: str | None = "hc_seg") -> Path:
     return path
 
 
-def test_a_rebuilt_report_keeps_the_run_s_title(tmp_path: Path) -> None:
-    run = _folder(tmp_path / "hc_seg-20261202-214746", external=False)
-    write_report(run)  # as radpipe run writes it
-    assert _title(run) == "hc_seg"
-    assert main(["report", str(run)]) == 0
-    assert _title(run) == "hc_seg"
-
-
-def test_a_rebuilt_evaluation_still_says_external(tmp_path: Path) -> None:
-    out = _folder(tmp_path / "eval2", external=True)
-    write_report(out)  # as radpipe evaluate writes it
-    assert _title(out) == "hc_seg on an external test set"
+@pytest.mark.parametrize(
+    ("folder", "external", "title"),
+    [("hc_seg-20261202-214746", False, "hc_seg"),
+     ("eval2", True, "hc_seg on an external test set")],
+    ids=["run", "evaluate"],
+)  # fmt: skip
+def test_a_rebuilt_report_keeps_its_title(
+    tmp_path: Path, folder: str, external: bool, title: str
+) -> None:
+    out = _folder(tmp_path / folder, external=external)
+    write_report(out)  # as radpipe run / radpipe evaluate write it
+    assert _title(out) == title
     assert main(["report", str(out)]) == 0
-    assert _title(out) == "hc_seg on an external test set"
+    assert _title(out) == title
     assert main(["report", str(out), "--title", "mine"]) == 0
     assert _title(out) == "mine"
 
