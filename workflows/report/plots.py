@@ -26,7 +26,8 @@ _STYLE: dict[str, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines
 
 def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # constrained layout (image grids) lays out itself
+        fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     return path
@@ -235,7 +236,7 @@ def plot_thumbnails(
     """A grid of images ``(id, image, caption)``; volumes show their middle slice."""
     cols = min(4, max(len(items), 1))
     rows = (len(items) + cols - 1) // cols or 1
-    fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4))
+    fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4), layout="constrained")
     for i, (case_id, image, caption) in enumerate(items):
         ax = fig.add_subplot(rows, cols, i + 1)
         plane, note = _plane(np.asarray(image))
@@ -259,7 +260,7 @@ def plot_saliency(
     """
     methods = list(rows[0][2]) if rows else []
     cols = 1 + len(methods)
-    fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3))
+    fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3), layout="constrained")
     for r, (case_id, image, maps, caption) in enumerate(rows):
         first = np.asarray(maps[methods[0]])
         img = np.asarray(image)
