@@ -79,6 +79,8 @@ def test_external_evaluation_scores_the_masks_predict_writes(
     on_grid = metrics["model_grid"]["summary"]["dice_dataset_macro"]
     assert abs(on_grid - expected) > 1e-3  # the two grids really differ here
     assert "source images' own pixels" in metrics["policy"]["grid"]
+    # the default evaluate.upsample, said: a hand check resizing linearly gets other figures
+    assert metrics["policy"]["grid"].endswith("by nearest neighbour (evaluate.upsample: nearest)")
     grid = metrics["model_grid"]["summary"]
     assert (
         "(scored on the source pixels; on the preprocessed grid: dice_case_mean "
