@@ -97,13 +97,13 @@ def evaluate_run(
                      config.split.no_test_reason())  # fmt: skip
             return None
         raise RadpipeError("The test split is empty; set split.test > 0 to evaluate.")
-    # one checkpoint per fold; not config.split.folds: `radpipe evaluate` passes a config
-    # whose split has no folds (the external set is all test) with the run's k checkpoints
+    # one per checkpoint, not config.split.folds: `radpipe evaluate`'s config has no folds
     folds: list[int | None] = list(range(len(checkpoints))) if len(checkpoints) > 1 else [None]
     fold_preds, preps = [], []
     for fold, ckpt in zip(folds, checkpoints):
         preps.append(Pipeline.load(fold_dir(run_dir, fold) / "stages"))
-        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold))
+        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold),
+                               part="test")  # fmt: skip
         fold_preds.append(_predict(config, ckpt, dataset))
     source = _on_source(config, dataset, preps, fold_preds)
     per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
@@ -228,7 +228,7 @@ def _validation(
             continue
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
         keys = [r["series_key"] for r in rows]
-        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep,
+        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep, part="val",
                                                    folder=fold_dir(run_dir, fold)))  # fmt: skip
         truths.append(pred.truth)
         probs.append(pred.probs)
