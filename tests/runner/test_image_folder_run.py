@@ -113,3 +113,19 @@ def test_image_run_copies_no_patient_id_or_other_column_of_the_list(image_run: P
         assert not cells & raw_ids
     written = [p for p in image_run.rglob("*") if p.is_file() and p.suffix in (".csv", ".json")]
     assert not [p.name for p in written if "DOE^JANE" in p.read_text()]
+
+
+def test_image_lists_are_named_by_their_split(image_run: Path) -> None:
+    """Bug (fixed): the run's image lists were ``images-<hash>.csv``, three files with nothing
+    to tell the test images from the training ones (split.csv gives hashed keys only). Now
+    ``images-train-*.csv``, ``images-val-*.csv``, ``images-test-*.csv``, each holding the
+    images whose key (hash_key of the path) split.csv puts in that part."""
+    with (image_run / "split.csv").open(newline="") as fh:
+        part_of = {r["series_key"]: r["split"] for r in csv.DictReader(fh)}
+    for part in ("train", "val", "test"):
+        (path,) = image_run.glob(f"images-{part}-*.csv")
+        with path.open(newline="") as fh:
+            images = {r["image"] for r in csv.DictReader(fh)}
+        expected = {f"p{p}_{j}.npy" for p in range(8) for j in range(2)
+                    if part_of[hash_key(f"p{p}_{j}.npy")] == part}  # fmt: skip
+        assert images == expected and images, part

@@ -79,6 +79,8 @@ def test_external_evaluation_scores_the_masks_predict_writes(
     on_grid = metrics["model_grid"]["summary"]["dice_dataset_macro"]
     assert abs(on_grid - expected) > 1e-3  # the two grids really differ here
     assert "source images' own pixels" in metrics["policy"]["grid"]
+    # the default evaluate.upsample, said: a hand check resizing linearly gets other figures
+    assert metrics["policy"]["grid"].endswith("by nearest neighbour (evaluate.upsample: nearest)")
     grid = metrics["model_grid"]["summary"]
     assert (
         "(scored on the source pixels; on the preprocessed grid: dice_case_mean "
@@ -171,3 +173,23 @@ def test_a_stage_that_cannot_be_undone_is_scored_on_the_preprocessed_grid_and_sa
     assert metrics["policy"]["grid"].startswith("the preprocessed grid")
     said = "Segmentation scored on the preprocessed grid, not on the source pixels: Preprocessing"
     assert f"{said} stage 'warp'" in caplog.text
+
+
+def test_a_second_evaluation_into_one_folder_leaves_no_figure_of_the_first(
+    resized_run: Path, mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``radpipe evaluate`` into an --out used before redrew the ROC and overlays but kept the
+    first evaluation's confusion matrix (drawn only when missing): a report of 10 new cases
+    showed the matrix of 60 earlier ones. A PNG of the user's own stays."""
+    monkeypatch.setattr(evaluate, "predict_with_checkpoint", _thresholding)
+    out = tmp_path / "eval"
+    args = ["evaluate", str(resized_run), str(mr_seg / "dicom"), "--masks",
+            str(mr_seg / "masks.csv"), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    Image.new("L", (1, 1)).save(out / "plots" / "confusion_matrix.png")  # the earlier one
+    Image.new("L", (2, 2)).save(out / "plots" / "mine.png")
+    assert main(args) == 0
+    # gone (the report, off in these runs, draws it anew from the new metrics.json)
+    assert not (out / "plots" / "confusion_matrix.png").exists()
+    assert (out / "plots" / "overlays.png").is_file()
+    assert Image.open(out / "plots" / "mine.png").size == (2, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from workflows.report.classification import evaluate_classification
 
@@ -52,3 +53,18 @@ def test_the_sensitivity_cards_say_their_positive_class_and_that_they_are_at_arg
         "chooses); called by the higher probability (argmax, 0.5), not at the "
     )
     assert html.count(said + "operating point (0.380, below)") == 2  # sensitivity, specificity
+
+
+def test_the_policy_says_binary_average_precision_is_the_positive_class_s() -> None:
+    """``average_precision_macro`` of two classes is the positive class's AP alone (README);
+    the policy said 'one-vs-rest', read as the mean of both. By hand: truth [1, 1, 1, 0],
+    P(class 1) [0.9, 0.8, 0.2, 0.3]: class 1 ranks P P N P, AP = (1 + 1 + 3/4) / 3 = 11/12;
+    class 0 (scores 0.1, 0.2, 0.8, 0.7) ranks N P, AP 1/2: a mean of both would be 17/24."""
+    p1 = np.array([0.9, 0.8, 0.2, 0.3])
+    m = evaluate_classification(np.array([1, 1, 1, 0]), np.stack([1 - p1, p1], 1), ["a", "b"],
+                                n_resamples=0)  # fmt: skip
+    assert m["summary"]["average_precision_macro"] == pytest.approx(11 / 12)
+    assert "positive class only" in m["policy"]["average_precision"]
+    multi = evaluate_classification(np.array([0, 1, 2]), np.eye(3), ["a", "b", "c"],
+                                    n_resamples=0)  # fmt: skip
+    assert multi["policy"]["average_precision"].endswith("one-vs-rest, macro over the classes")

@@ -17,7 +17,12 @@ def register(sub: Any) -> None:
         "log.jsonl first. Exit 1 when RUN has no metrics.json, 2 when RUN is no run directory.",
     )
     p.add_argument("run", help="run directory (runs/NAME-TIMESTAMP)")
-    p.add_argument("--title", default=None, help="page title (default: the run folder's name)")
+    p.add_argument(
+        "--title",
+        default=None,
+        help="page title (default: the title the run or "
+        "evaluate gave it: the config's name, + 'on an external test set')",
+    )
     p.set_defaults(func=run)
 
 

@@ -362,6 +362,7 @@ def _policy(
     positive, chosen = choice
     operating = operating and k == 2
     ties, n = tied
+    ap = "of the positive class only" if k == 2 else "one-vs-rest, macro over the classes"
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
@@ -371,7 +372,7 @@ def _policy(
         "(scikit-learn and torchmetrics zero_division=0)",
         "non_finite": "a NaN or infinite probability is an error, never a prediction",
         "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
-        "average_precision": "scikit-learn average_precision_score, one-vs-rest",
+        "average_precision": f"scikit-learn average_precision_score: {ap}",
         "calibration": "Brier score (scikit-learn brier_score_loss); ECE of the top-class "
         f"probability over {CALIBRATION_BINS}",
         "intervals": f"{level:.0%} {BOOTSTRAP_METHOD}"

@@ -1,4 +1,5 @@
-"""Report figures as PNG files: confusion matrix, learning curves, ROC curves, overlays.
+"""Report figures as PNG files: ROC and precision-recall curves, calibration, overlays (the
+confusion matrix and learning curves: :mod:`workflows.report.run_plots`).
 
 matplotlib's object API with the Agg canvas (``Figure`` + ``savefig``), never ``pyplot``: no
 global state, no display needed, safe in worker processes. Every writer takes the output path
@@ -16,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from pipeline.io_atomic import atomic_path
-from pipeline.metrics import normalize_confusion, ovr_ranks, roc_auc_score, roc_curve
+from pipeline.metrics import ovr_ranks, roc_auc_score, roc_curve
 
 #: One palette for every figure (colour-blind safe, Okabe & Ito 2008).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
@@ -25,72 +26,11 @@ _STYLE: dict[str, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines
 
 def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # constrained layout (image grids) lays out itself
+        fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     return path
-
-
-def plot_confusion_matrix(
-    cm: np.ndarray | Sequence[Sequence[int]], class_names: Sequence[str], path: str | Path
-) -> Path:
-    """Heat map of a confusion matrix: colour = row-normalised rate, text = count and rate."""
-    counts = np.asarray(cm, dtype=np.int64)
-    rates = normalize_confusion(counts, by="true")
-    k = counts.shape[0]
-    size = 2.2 + 0.55 * k
-    fig = Figure(figsize=(size + 0.8, size))
-    ax = fig.add_subplot()
-    image = ax.imshow(np.nan_to_num(rates), cmap="Blues", vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
-    for i in range(k):
-        for j in range(k):
-            colour = "white" if np.nan_to_num(rates[i, j]) > 0.6 else "#1f2937"
-            rate = "" if np.isnan(rates[i, j]) else f"\n{rates[i, j]:.0%}"
-            ax.text(j, i, f"{counts[i, j]}{rate}", ha="center", va="center", color=colour)
-    ax.set_xticks(range(k), list(class_names), rotation=30, ha="right")
-    ax.set_yticks(range(k), list(class_names))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title("Confusion matrix")
-    return _save(fig, path)
-
-
-def plot_learning_curves(log: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
-    """Losses (left) and validation metrics (right) per epoch, from ``log.jsonl`` rows."""
-    epochs = [row.get("epoch", i) for i, row in enumerate(log)]
-    metric_keys = sorted(
-        {k for row in log for k in row if k.startswith("val_") and k != "val_loss"}
-    )
-    fig = Figure(figsize=(9, 3.4) if metric_keys else (5, 3.4))
-    with _rc():
-        loss_ax = fig.add_subplot(1, 2 if metric_keys else 1, 1)
-        for i, key in enumerate(("train_loss", "val_loss")):
-            xs, ys = _series(log, epochs, key)
-            if xs:
-                loss_ax.plot(xs, ys, marker="o", ms=3, color=PALETTE[i], label=key)
-        loss_ax.set_xlabel("epoch")
-        loss_ax.set_ylabel("loss")
-        loss_ax.set_title("Loss")
-        loss_ax.legend(frameon=False)
-        if metric_keys:
-            metric_ax = fig.add_subplot(1, 2, 2)
-            for i, key in enumerate(metric_keys):
-                xs, ys = _series(log, epochs, key)
-                metric_ax.plot(xs, ys, marker="o", ms=3, color=PALETTE[(i + 2) % 7], label=key)
-            metric_ax.set_xlabel("epoch")
-            metric_ax.set_title("Validation metrics")
-            metric_ax.legend(frameon=False)
-        return _save(fig, path)
-
-
-def _series(
-    log: Sequence[Mapping[str, Any]], epochs: Sequence[Any], key: str
-) -> tuple[list[Any], list[float]]:
-    pairs = [
-        (e, float(row[key])) for e, row in zip(epochs, log, strict=True) if row.get(key) is not None
-    ]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def _one_vs_rest(
@@ -296,7 +236,7 @@ def plot_thumbnails(
     """A grid of images ``(id, image, caption)``; volumes show their middle slice."""
     cols = min(4, max(len(items), 1))
     rows = (len(items) + cols - 1) // cols or 1
-    fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4))
+    fig = Figure(figsize=(3.0 * cols, 3.2 * rows + 0.4), layout="constrained")
     for i, (case_id, image, caption) in enumerate(items):
         ax = fig.add_subplot(rows, cols, i + 1)
         plane, note = _plane(np.asarray(image))
@@ -320,7 +260,7 @@ def plot_saliency(
     """
     methods = list(rows[0][2]) if rows else []
     cols = 1 + len(methods)
-    fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3))
+    fig = Figure(figsize=(3.4 * cols, 3.5 * max(len(rows), 1) + 0.3), layout="constrained")
     for r, (case_id, image, maps, caption) in enumerate(rows):
         first = np.asarray(maps[methods[0]])
         img = np.asarray(image)

@@ -26,6 +26,7 @@ __all__ = [
     "evaluate_classification",
     "evaluate_segmentation",
     "read_log",
+    "report_title",
     "to_json_safe",
     "write_metrics",
     "write_report",
@@ -61,6 +62,23 @@ def write_metrics(path: str | Path, metrics: dict[str, Any]) -> Path:
     return path
 
 
+def report_title(run: Path, metrics: dict[str, Any]) -> str:
+    """The report's title: the config's ``name`` (``RUN/config.yaml``), and for the ``--out``
+    of ``radpipe evaluate`` (its metrics say ``seen_by_run``) "NAME on an external test set";
+    the folder's name when no config names the run. ``radpipe run``, ``radpipe evaluate`` and
+    ``radpipe report`` all title a page so, so a rebuilt report keeps its title."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        config = None
+    name = config.get("name") if isinstance(config, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return run.name
+    return f"{name} on an external test set" if "seen_by_run" in metrics else name
+
+
 def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     """Render ``RUN/report.html`` from what the run directory holds; returns its path.
 
@@ -89,7 +107,7 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
         raise RadpipeError(f"{metrics_path}: cannot read metrics: {err}") from err
     logs = run_logs(run)
     _draw_missing_plots(run, metrics, logs)
-    html = render_report(run, metrics, logs, title=title or run.name)
+    html = render_report(run, metrics, logs, title=title or report_title(run, metrics))
     out = run / "report.html"
     atomic_write_text(out, html)
     return out
@@ -126,14 +144,15 @@ def run_logs(run: Path) -> dict[str, list[dict[str, Any]]]:
 def _draw_missing_plots(
     run: Path, metrics: dict[str, Any], logs: dict[str, list[dict[str, Any]]]
 ) -> None:
-    from workflows.report import plots
+    from workflows.report import run_plots
 
     plot_dir = run / "plots"
     cm = metrics.get("confusion_matrix") or metrics.get("dataset", {}).get("confusion_matrix")
     names = metrics.get("class_names") or [str(i) for i in range(len(cm or []))]
     if cm and not (plot_dir / "confusion_matrix.png").exists():
-        plots.plot_confusion_matrix(cm, names, plot_dir / "confusion_matrix.png")
+        unit = run_plots.confusion_unit(metrics)
+        run_plots.plot_confusion_matrix(cm, names, plot_dir / "confusion_matrix.png", unit)
     for name, log in logs.items():
         path = plot_dir / f"learning_curves{'_' if name else ''}{name.replace(' ', '_')}.png"
         if not path.exists():
-            plots.plot_learning_curves(log, path)
+            run_plots.plot_learning_curves(log, path)

@@ -150,7 +150,7 @@ def evaluate_segmentation(
         | nsd_policy(nsd_tolerance if surface else None, unit),
         "summary": summary,
         "per_class": per_class,
-        "dataset": dataset,
+        "dataset": dataset | {"confusion_matrix_unit": _counted(units)},
         "per_case": rows,
         "per_patient": by_patient,
     } | ({} if tolerance is None else {"nsd_tolerance_mm": tolerance})
@@ -170,6 +170,12 @@ def _counts(
     return {"task": "segmentation", "num_classes": num_classes, "class_names": list(class_names),
             "case_unit": "volume", "num_cases": volumes, "num_patients": patients,
             "num_slices": slices}  # fmt: skip
+
+
+def _counted(units: list[_Unit]) -> str:
+    """What the pooled confusion matrix counts: ``pixels`` when every case is a 2-D image,
+    else ``voxels`` (the report's figure says which)."""
+    return "pixels" if all(np.ndim(u.true) == 2 for u in units) else "voxels"
 
 
 def _one_unit(units: list[_Unit]) -> tuple[list[_Unit], str]:

@@ -4,9 +4,8 @@ Each fold's model sees the evaluated images through that fold's own fitted prepr
 ensemble averages the folds' probabilities. Classification is scored per case. Segmentation
 is scored on the source pixels, against the masks as given, in the source spacing: each
 fold's maps are moved back through its geometric stages as ``radpipe predict`` does
-(:mod:`workflows.run.source_grid`), and the model-grid figures are kept beside them. The
-data are the run's test split, or (``radpipe evaluate``) an external labelled folder
-converted with the run's own options.
+(:mod:`workflows.run.source_grid`), and the model-grid figures are kept beside them. Data:
+the run's test split, or (``radpipe evaluate``) an external folder, converted as the run's.
 """
 
 from __future__ import annotations
@@ -50,6 +49,8 @@ class Predictions:
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
 IMAGE_FIGURES = ("most_confident_mistakes", "examples_per_class", "overlays", "explanations")
+#: Every figure an evaluation or its report draws: an earlier evaluation's are removed first.
+FIGURES = ("confusion_matrix", "roc", "precision_recall", "reliability", *IMAGE_FIGURES)
 
 
 def _fold_operating_point(folds: int) -> dict[str, str]:
@@ -97,13 +98,13 @@ def evaluate_run(
                      config.split.no_test_reason())  # fmt: skip
             return None
         raise RadpipeError("The test split is empty; set split.test > 0 to evaluate.")
-    # one checkpoint per fold; not config.split.folds: `radpipe evaluate` passes a config
-    # whose split has no folds (the external set is all test) with the run's k checkpoints
+    # one per checkpoint, not config.split.folds: `radpipe evaluate`'s config has no folds
     folds: list[int | None] = list(range(len(checkpoints))) if len(checkpoints) > 1 else [None]
     fold_preds, preps = [], []
     for fold, ckpt in zip(folds, checkpoints):
         preps.append(Pipeline.load(fold_dir(run_dir, fold) / "stages"))
-        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold))
+        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold),
+                               part="test")  # fmt: skip
         fold_preds.append(_predict(config, ckpt, dataset))
     source = _on_source(config, dataset, preps, fold_preds)
     per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
@@ -115,12 +116,12 @@ def evaluate_run(
         note, found = judge([(dataset.items[i][0], m) for i, m in enumerate(ens.meta)])
         evaluated, extra = (f"{evaluated}; {note}" if note else evaluated), (extra or {}) | found
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
-    metrics = _score(config, study, ens, validation, out / "plots")
+    plots = out / "plots"
+    for old in [*(plots / f"{s}.png" for s in FIGURES), *plots.glob("learning_curves*.png")]:
+        old.unlink(missing_ok=True)  # an earlier evaluation's figures (a user's own stay)
+    metrics = _score(config, study, ens, validation, plots)
     if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
         name_case_files(metrics, ens.meta, study.root)
-    if not config.report.images:  # none written now; none left by an earlier evaluation
-        for stem in IMAGE_FIGURES:
-            (out / "plots" / f"{stem}.png").unlink(missing_ok=True)
     if per_fold:
         if "chosen_on" in metrics.get("operating_point", {}):
             metrics["operating_point"] |= _fold_operating_point(len(per_fold))
@@ -228,7 +229,7 @@ def _validation(
             continue
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
         keys = [r["series_key"] for r in rows]
-        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep,
+        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep, part="val",
                                                    folder=fold_dir(run_dir, fold)))  # fmt: skip
         truths.append(pred.truth)
         probs.append(pred.probs)

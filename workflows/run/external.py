@@ -100,7 +100,7 @@ def evaluate_external(
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
     atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
     if config.report.enabled:
-        write_report(out, title=f"{config.name} on an external test set")
+        write_report(out)
     return out, metrics
 
 

@@ -4,8 +4,7 @@
 2. data: cached conversion, patient-grouped stratified ``split.csv`` (``workflows.run.study``)
 3. per fold (one fold without cross-validation): fit preprocessing on the training split only,
    save it to ``stages/``, build the model from the data's shape, train with early stopping
-4. evaluate on the test split (each fold, and the ensemble of the folds), ``metrics.json``
-5. plots and ``report.html``
+4. evaluate on the test split (each fold, the folds' ensemble), metrics.json, plots, report
 
 Resumable: ``radpipe run --resume RUN/`` reuses the split, fitted stages and last checkpoint.
 """
@@ -209,7 +208,7 @@ def _train_and_evaluate(
     if config.report.enabled and metrics:
         from workflows.report.results import write_report
 
-        write_report(run_dir, title=config.name)
+        write_report(run_dir)
     if ctx is not None:
         ctx.barrier()
     return RunOutcome(
@@ -285,7 +284,7 @@ def fitted_preprocessing(
     if config.data.unit == "series" and config.data.slices:
         specs.insert(0, {"name": "fit_depth", "type": "fit_depth", "depth": config.data.slices})
     pipe = Pipeline.from_config(specs)
-    dataset = make_dataset(study, config, train_keys, None, folder=folder)
+    dataset = make_dataset(study, config, train_keys, None, folder=folder, part="train")
     raw = list(dataset.raw_samples())
     if not raw:
         raise RadpipeError("The training split is empty; add data or lower split.test/val.")
@@ -356,10 +355,11 @@ def _train_fold(
     cache = config.output / ".cache" / "samples"
     train_ds = make_dataset(
         study, config, keys["train"], Pipeline(prep.steps + augment.steps), cache=cache,
-        folder=folder,
+        folder=folder, part="train",
     )  # fmt: skip
     val_ds = marked_validation(  # padding is not scored, as in evaluation
-        make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder), config.task
+        make_dataset(study, config, keys["val"], prep, cache=cache, folder=folder, part="val"),
+        config.task,
     ) if keys["val"] else None  # fmt: skip
     seed_everything(config.seed)  # initial weights: part of the run, the same on every rank
     model = build_model(config.model, info["shape"], info["num_classes"])

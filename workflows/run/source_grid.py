@@ -34,6 +34,14 @@ __all__ = ["MODEL_GRID_KEYS", "SourceCase", "on_source", "score_segmentation", "
 
 log = logging.getLogger("radpipe")
 
+#: How the maps were moved back onto the source pixels (``evaluate.upsample``), for
+#: ``policy["grid"]``: figures checked by hand differ with the other rule.
+_MOVED_BACK = {
+    "nearest": "; each class map moved back by nearest neighbour (evaluate.upsample: nearest)",
+    "linear": "; the class probabilities resized back linearly, then the argmax "
+    "(evaluate.upsample: linear)",
+}
+
 #: The headline figures kept from the model-grid scoring (``metrics.json`` ``model_grid``).
 MODEL_GRID_KEYS = (
     "dice_case_mean", "dice_dataset_macro", "jaccard_case_mean", "jaccard_dataset_macro",
@@ -157,6 +165,7 @@ def score_segmentation(
     source, record = post.apply_all(c.labels for c in pred.source)
     cases = [case(i, c.truth, source[i], c.spacing, None) for i, c in enumerate(pred.source)]
     metrics = evaluate_segmentation(cases, k, names, **scoring, **intervals, grid="source")
+    metrics["policy"]["grid"] += _MOVED_BACK[e.upsample]
     on_grid = evaluate_segmentation(grid, k, names, **scoring, **(intervals | {"n_resamples": 0}))
     summary = on_grid["summary"]
     headline = {key: summary[key] for key in MODEL_GRID_KEYS if key in summary}

@@ -334,8 +334,10 @@ def make_dataset(
     *,
     cache: Path | None = None,
     folder: Path | None = None,
+    part: str = "",
 ) -> Any:
-    """A torch Dataset of the given series keys (image folders: the given images)."""
+    """A torch Dataset of the given series keys (image folders: the given images, listed in
+    ``folder/images-<part>-<key>.csv``, ``part`` naming the split: train, val or test)."""
     from pipeline.data import FolderDataset, ManifestDataset
 
     if study.kind == "dicom":
@@ -352,7 +354,9 @@ def make_dataset(
             max_classes=config.data.max_classes,
         )
     assert folder is not None
-    csv_path = folder / f"images-{hash_key('|'.join(keys), length=8)}.csv"
+    csv_path = (
+        folder / f"images-{part}{'-' if part else ''}{hash_key('|'.join(keys), length=8)}.csv"
+    )
     # paths as in the labels CSV (relative to study.root): an item's id is then the key of
     # its row in split.csv (hash_key of that path), which joins it to its patient. Only the
     # columns the dataset reads: the list CSV's patient_id (often a PatientID) and any other
