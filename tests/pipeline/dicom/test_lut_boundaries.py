@@ -7,6 +7,8 @@ Expected values by hand from PS3.3 (sections named per test) or from pydicom's o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
@@ -104,3 +106,52 @@ def test_values_entering_a_voi_lut_are_signed_when_rescaling_reaches_below_zero(
     ds = image_dataset("1.2.840.10008.5.1.4.1.1.2", "CT", 1, 1, bits=16, stored=bits, signed=signed)
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     assert voi_input_signed(ds) is negative
+
+
+@pytest.mark.parametrize(
+    ("data", "bits", "expected"),
+    [
+        (np.array([7, 300, 9], "<u2").tobytes(), 16, [7, 300, 9]),  # one entry per word
+        (np.array([7, 300, 9], "<u2").tobytes() + b"\0", 16, [7, 300, 9]),  # a pad byte
+        (bytes([7, 200, 9, 0]), 8, [7, 200, 9]),  # 8-bit entries packed, padded to even
+        (np.array([7, 200, 9], "<u2").tobytes() + b"\0", 8, [7, 200, 9]),  # 8-bit in words
+    ],
+    ids=["words", "words-padded", "packed-8-bit", "8-bit-words-padded"],
+)
+def test_lut_data_lengths_a_writer_may_give(data: bytes, bits: int, expected: list[int]) -> None:
+    """LUTData (0028,3006) of 3 entries (C.11.1.1.1): 6 bytes of words, 7 with a pad byte,
+    or (8-bit) 3 packed bytes plus a pad."""
+    from pipeline.dicom.lut import lut_table
+
+    item = Dataset()
+    item.LUTDescriptor = [3, 0, bits]
+    item.LUTData = data
+    first, table, got_bits = lut_table(item, "x.dcm", little=True)
+    assert (first, table.tolist(), got_bits) == (0, expected, bits)
+
+
+def test_a_classic_multi_frame_image_applies_its_voi_lut_to_every_frame(tmp_path: Path) -> None:
+    """Two frames of one VOI LUT (C.11.2.1.1: first mapped 0, 8-bit entries 0, 64, 128, 255):
+    --window header maps frame 0's [0, 1, 2, 3] and frame 1's [3, 2, 1, 0] through it, each
+    frame its own PNG (8-bit entries over 255: the entries themselves)."""
+    from PIL import Image
+
+    from tests.pipeline.dicom.builders import item, write_folder
+    from workflows.convert.batch import ConvertOptions, convert_folder
+
+    ds = image_dataset(SC, "OT", 1, 4, bits=16, stored=12)
+    ds.NumberOfFrames = 2
+    ds.VOILUTSequence = [
+        item(LUTDescriptor=[4, 0, 8], LUTData=np.array([0, 64, 128, 255], "<u2").tobytes())
+    ]
+    ds.PixelData = np.array([[0, 1, 2, 3], [3, 2, 1, 0]], "<u2").tobytes()
+    src = write_folder(tmp_path / "src", mf=ds)
+    result = convert_folder(
+        src, tmp_path / "out", ConvertOptions(format="png", window="header"), progress=False
+    )
+    assert result.failures == []
+    frames = sorted((tmp_path / "out").rglob("*.png"))
+    assert [np.asarray(Image.open(f)).ravel().tolist() for f in frames] == [
+        [0, 64, 128, 255],
+        [255, 128, 64, 0],
+    ]
