@@ -155,3 +155,30 @@ def test_a_classic_multi_frame_image_applies_its_voi_lut_to_every_frame(tmp_path
         [0, 64, 128, 255],
         [255, 128, 64, 0],
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "width"),
+    [
+        ("lung", -600, 1500),
+        ("mediastinum", 50, 350),
+        ("bone", 400, 1800),
+        ("brain", 40, 80),
+        ("subdural", 75, 200),  # Radiopaedia: W 130-300, L 50-100
+        ("stroke", 40, 40),
+        ("abdomen", 50, 400),
+        ("liver", 30, 150),
+        ("soft_tissue", 50, 400),  # Radiopaedia: W 350-400, L 20-60
+    ],
+)
+def test_window_presets_are_the_published_ones(name: str, level: float, width: float) -> None:
+    """The named CT windows as Radiopaedia's "Windowing (CT)" article gives them (window
+    level = center, width in HU), and what each does to its own edges: the level maps to
+    the middle, level -/+ width / 2 to 0 and 1 (LINEAR_EXACT, C.11.2.1.3.2)."""
+    from pipeline.ops.voi import parse_window
+
+    spec = parse_window(name)
+    assert (spec.center, spec.width) == (level, width)
+    edges = np.array([level - width / 2, level, level + width / 2])
+    out = apply_window(edges, spec.center, spec.width, "LINEAR_EXACT")
+    assert out.tolist() == pytest.approx([0.0, 0.5, 1.0])
