@@ -75,8 +75,15 @@ class _PixelElement:
     """What :func:`pipeline.dicom.files.pixel_length` reads of a deferred pixel element.
 
     Its length is recorded as :data:`PIXEL_ELEMENT` (a check that reads only the length may
-    be kept); its value's bytes and its position in the file count as other reads.
+    be kept); its value's bytes and its position in the file count as other reads. Its value,
+    held or not, is exactly ``length`` bytes (the walk takes only a pixel element that ends the
+    file, the reading only a file of the size it walked), so ``exact_length`` tells
+    ``pixel_length`` to take the length without reading the value: a reading that holds the
+    pixels (convert's) keeps its header checks for the next file of the series as a
+    header-only reading (inspect's) does.
     """
+
+    exact_length = True
 
     def __init__(self, owner: PlainDataset) -> None:
         self.length, self._owner = owner._pixel_length, owner
