@@ -1,17 +1,18 @@
 """Array writers: PNG (8/16-bit), NPY (float32) and NIfTI; every write is atomic.
 
 A reader never sees a half-written output: each writer goes through
-:func:`pipeline.io_atomic.atomic_open` or :func:`~pipeline.io_atomic.atomic_path` (a temporary
-file beside the target, then a rename).
+:func:`pipeline.io_atomic.atomic_open`, :func:`~pipeline.io_atomic.atomic_descriptor` or
+:func:`~pipeline.io_atomic.atomic_path` (a temporary file beside the target, then a rename).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.io_atomic import atomic_open, atomic_path
+from pipeline.io_atomic import atomic_descriptor, atomic_open, atomic_path, write_all
 
 #: Output formats and their file suffixes.
 SUFFIXES = {"png": ".png", "png16": ".png", "npy": ".npy", "nifti": ".nii.gz", "nii": ".nii"}
@@ -49,9 +50,33 @@ def write_npy(path: str | Path, image: np.ndarray) -> str | Path:
     would round above 2**24) is written as uint32.
     """
     dtype = np.uint32 if np.asarray(image).dtype == np.uint32 else np.float32
-    with atomic_open(path) as fh:
-        np.save(fh, np.ascontiguousarray(image, dtype=dtype), allow_pickle=False)
+    array = np.ascontiguousarray(image, dtype=dtype)
+    with atomic_descriptor(path) as fd:  # np.save's bytes, in one system call
+        write_all(fd, npy_header(array), array)
     return path
+
+
+#: ``.npy`` headers by (shape, type): a batch writes many arrays of one shape.
+_NPY_HEADERS: dict[tuple[tuple[int, ...], str], bytes] = {}
+
+
+def npy_header(array: np.ndarray) -> bytes:
+    """The header ``np.save`` writes before a C-contiguous ``array``'s bytes.
+
+    Format 1.0, which holds the header of any array (at most 64 axes) as ``np.save`` chooses
+    it; made once per shape and type (at most 64 kept).
+    """
+    key = (array.shape, array.dtype.str)
+    header = _NPY_HEADERS.get(key)
+    if header is None:
+        from numpy.lib import format as npy_format
+
+        buffer = io.BytesIO()
+        npy_format.write_array_header_1_0(buffer, npy_format.header_data_from_array_1_0(array))
+        if len(_NPY_HEADERS) >= 64:
+            _NPY_HEADERS.clear()
+        header = _NPY_HEADERS[key] = buffer.getvalue()
+    return header
 
 
 def _smallest_exact(volume: np.ndarray) -> np.ndarray:

@@ -382,8 +382,8 @@ def pixel_length(ds: Any) -> int | None:
     for tag in _PIXEL_TAGS:
         if tag in ds:
             elem = ds.get_item(tag, keep_deferred=True)
-            length = getattr(elem, "length", None)
-            if length is None or getattr(elem, "value", None) is not None:
+            length, exact = getattr(elem, "length", None), getattr(elem, "exact_length", False)
+            if length is None or (not exact and getattr(elem, "value", None) is not None):
                 value = ds[tag].value
                 return None if value is None else len(value)
             return None if length == 0xFFFFFFFF else int(length)

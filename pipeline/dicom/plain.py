@@ -75,8 +75,15 @@ class _PixelElement:
     """What :func:`pipeline.dicom.files.pixel_length` reads of a deferred pixel element.
 
     Its length is recorded as :data:`PIXEL_ELEMENT` (a check that reads only the length may
-    be kept); its value's bytes and its position in the file count as other reads.
+    be kept); its value's bytes and its position in the file count as other reads. Its value,
+    held or not, is exactly ``length`` bytes (the walk takes only a pixel element that ends the
+    file, the reading only a file of the size it walked), so ``exact_length`` tells
+    ``pixel_length`` to take the length without reading the value: a reading that holds the
+    pixels (convert's) keeps its header checks for the next file of the series as a
+    header-only reading (inspect's) does.
     """
+
+    exact_length = True
 
     def __init__(self, owner: PlainDataset) -> None:
         self.length, self._owner = owner._pixel_length, owner
@@ -306,18 +313,17 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
     split = pixels and reuse.POOL.active
     view = None
     try:
-        if not pixels:  # the header only: unbuffered reads (a buffered file costs ~10 us more)
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                size = os.fstat(fd).st_size
-                buf, found = _walk(lambda n: _read(fd, n), size)
-            finally:
-                os.close(fd)
-        else:
-            size = os.stat(path).st_size
-            with open(path, "rb") as fh:
-                buf, found = _walk(fh.read, size, whole=not split)
-                view = reuse.read_tail(fh, buf, *found["pixels"][1:]) if split else None
+        fd = os.open(path, os.O_RDONLY)  # unbuffered: a file object costs ~10 us more
+        try:
+            size = os.fstat(fd).st_size
+
+            def read(n: int) -> bytes:  # none past the size (one more call to learn it ends)
+                return _read(fd, size + 1 if n < 0 else min(n, size))
+
+            buf, found = _walk(read, size, whole=pixels and not split)
+            view = reuse.read_tail(fd, buf, *found["pixels"][1:]) if split else None
+        finally:
+            os.close(fd)
     except (OSError, Odd, Short, struct.error, RecursionError, ValueError):
         return None
     if 0x00080005 in found["tags"] and not elements.known_charset(found["charset"]):

@@ -13,7 +13,7 @@ that entered it; elsewhere :meth:`BufferPool.take` gives a fresh buffer and keep
 
 from __future__ import annotations
 
-import io
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -97,10 +97,10 @@ def _unviewed(buf: bytearray) -> bool:
 POOL = BufferPool()
 
 
-def read_tail(fh: io.BufferedReader, head: bytes, start: int, length: int) -> memoryview | None:
+def read_tail(fd: int, head: bytes, start: int, length: int) -> memoryview | None:
     """The last ``length`` bytes of an open file, from ``start``, in a buffer of :data:`POOL`.
 
-    ``head``: the file's first bytes, read already (``fh`` is at their end). A read-only view,
+    ``head``: the file's first bytes, read already (``fd`` is at their end). A read-only view,
     or ``None`` when the file does not end there (it changed since its size was taken).
     """
     if start > len(head) or len(head) > start + length:
@@ -109,9 +109,9 @@ def read_tail(fh: io.BufferedReader, head: bytes, start: int, length: int) -> me
     have = head[start:]
     out[: len(have)] = have
     done = len(have)
-    if done < length:
-        done += fh.readinto(memoryview(out)[done:]) or 0
-    if done != length or fh.read(1):
+    while done < length and (got := os.readv(fd, [memoryview(out)[done:]])):
+        done += got
+    if done != length or os.read(fd, 1):
         return None
     return memoryview(out).toreadonly()
 

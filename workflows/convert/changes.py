@@ -50,10 +50,8 @@ class Facts:
 
     def __init__(self, db: Connection) -> None:
         self.db = db
-        db.executescript(
-            "CREATE TABLE facts (name TEXT PRIMARY KEY, stat TEXT);"
-            "CREATE TABLE prev_facts (name TEXT PRIMARY KEY, stat TEXT);"
-        )
+        for table in ("facts", "prev_facts"):  # in the run's transaction (create_tables)
+            db.execute(f"CREATE TABLE {table} (name TEXT PRIMARY KEY, stat TEXT)")
 
     def load_previous(self, out: Path) -> None:
         """The last run's facts: ``OUT/.source-stat.csv``, then the partial files."""
@@ -97,8 +95,18 @@ class Facts:
         return (as_row(name, stat) for name, stat in found)
 
 
+def create_tables(db: Connection, script: str) -> None:
+    """Run the ``;``-separated statements of ``script`` (``CREATE ...``, no ``;`` inside) in
+    the scratch store's one transaction for the whole run. ``executescript`` would COMMIT it
+    first, and every later statement would be a transaction of its own: a lock taken and
+    released and the changed pages written for each row added (about 0.2 ms a file)."""
+    for statement in filter(str.strip, script.split(";")):
+        db.execute(statement)
+
+
 def _key(row: dict[str, str]) -> str:
     return ":".join(row.get(c, "") for c in _NUMBERS)
 
 
-__all__ = ["PARTIAL_STAT", "STAT", "STAT_COLUMNS", "Facts", "as_row", "file_facts", "stat_facts"]
+__all__ = ["PARTIAL_STAT", "STAT", "STAT_COLUMNS", "Facts", "as_row", "create_tables", "file_facts",
+           "stat_facts"]  # fmt: skip

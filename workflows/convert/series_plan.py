@@ -17,6 +17,7 @@ from pathlib import Path
 from pipeline.dicom.failed_slices import gap_reason, repeated_slices
 from pipeline.dicom.files import Problem, escape_name
 from pipeline.dicom.index import Instance, Mapper, read_header, scan_headers
+from workflows.convert.changes import create_tables
 from workflows.convert.collect import SHARED_UID_NOTE, ConvertResult, as_ranks, collect
 from workflows.convert.resume import (
     PARTIAL,
@@ -146,14 +147,15 @@ class StoredPrevious:
 
     def __init__(self, out: Path, store: Store) -> None:
         self.db = store.db
-        self.db.executescript(
+        create_tables(
+            self.db,
             f"""
             CREATE TABLE prev_outputs (key TEXT PRIMARY KEY, {_MANIFEST});
             CREATE TABLE prev_sources ({_SOURCES}, rank INTEGER, UNIQUE ({_SOURCES}, rank));
             CREATE INDEX prev_sources_source ON prev_sources ("source");
             CREATE INDEX prev_sources_output ON prev_sources ("output");
             CREATE TABLE prev_skips (source TEXT PRIMARY KEY, reason TEXT);
-            """
+            """,
         )
         manifest = (r for path in (out / "manifest.csv", *parts(out, PARTIAL))
                     for r in iter_csv(path))  # fmt: skip

@@ -88,14 +88,14 @@ def test_a_file_longer_than_its_pixel_data_says_is_refused(tmp_path: Path) -> No
     found = plain.read_plain(path)
     assert found is not None
     start = len(head) - 60  # 30 pixels of 2 bytes
-    with reuse.reusing(), path.open("rb") as fh:
+    with reuse.reusing(), path.open("rb", buffering=0) as fh:  # read_tail reads a descriptor
         fh.read(start)
-        assert reuse.read_tail(fh, head[:start], start, 60) is not None
+        assert reuse.read_tail(fh.fileno(), head[:start], start, 60) is not None
     with path.open("ab") as fh:
         fh.write(b"\0\0")  # grown since its size was taken
-    with reuse.reusing(), path.open("rb") as fh:
+    with reuse.reusing(), path.open("rb", buffering=0) as fh:
         fh.read(start)
-        assert reuse.read_tail(fh, head[:start], start, 60) is None
+        assert reuse.read_tail(fh.fileno(), head[:start], start, 60) is None
 
 
 def test_volumes_are_the_same_and_a_held_volume_is_not_written_over(tmp_path: Path) -> None:

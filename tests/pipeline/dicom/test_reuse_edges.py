@@ -3,8 +3,8 @@ handed out, what leaving lets go, and that a refused read leaves the pool's buff
 
 from __future__ import annotations
 
-import io
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -30,16 +30,18 @@ def test_leaving_lets_every_buffer_go() -> None:
     assert sys.getrefcount(buf) == held - 1  # the pool's reference is gone
 
 
-def test_a_head_past_the_end_is_refused_and_the_pool_keeps_its_lengths() -> None:
+def test_a_head_past_the_end_is_refused_and_the_pool_keeps_its_lengths(tmp_path: Path) -> None:
     """A head longer than ``start + length`` (the file is not where its size said): ``None``,
     and no buffer of the pool grows to take it."""
     data = bytes(range(20))
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "tail").write_bytes(data[18:])  # what is left to read after the head
     pool = reuse.POOL
-    with reuse.reusing():
-        assert reuse.read_tail(io.BufferedReader(io.BytesIO(b"")), data, 10, 8) is None  # type: ignore[arg-type]
+    with reuse.reusing(), (tmp_path / "empty").open("rb") as empty:
+        assert reuse.read_tail(empty.fileno(), data, 10, 8) is None
         assert [len(pool.take(8)) for _ in range(3)] == [8, 8, 8]
-        fh = io.BufferedReader(io.BytesIO(data[18:]))  # type: ignore[arg-type]
-        found = reuse.read_tail(fh, data[:18], 10, 10)
+        with (tmp_path / "tail").open("rb") as fh:
+            found = reuse.read_tail(fh.fileno(), data[:18], 10, 10)
         assert found is not None and bytes(found) == data[10:]
 
 
