@@ -142,8 +142,9 @@ def write_all(fd: int, *chunks: Any) -> None:
     call, more when a write is short (a file system may write less than asked).
     """
     views = [view.cast("B") for c in chunks if (view := memoryview(c)).nbytes]
+    writev = getattr(os, "writev", None)  # POSIX; elsewhere one write per chunk
     while views:
-        done = os.writev(fd, views)
+        done = writev(fd, views) if writev is not None else os.write(fd, views[0])
         while views and done >= len(views[0]):
             done -= len(views.pop(0))
         if views:
