@@ -49,6 +49,7 @@ from workflows.train.epoch import (
     train_one_epoch,
     training_loss_monitor,
 )
+from workflows.train.interrupts import held_interrupts
 from workflows.train.lone_batch import drop_lone_batch
 from workflows.train.optim import (
     EarlyStopping,
@@ -140,10 +141,7 @@ def train(
             improved = _end_of_epoch(run, epoch, row)
             if run.window is not None:
                 run.window.record(epoch, run.model, improved)
-            if run.main:
-                append_log(run.run_dir / "log.jsonl", row)
-            history.append(row)
-            _checkpoint(run, epoch, row, improved, resolved_config or {})
+            _record(run, epoch, row, improved, history, resolved_config or {})
             if on_epoch_end is not None and run.main:
                 run.writer.wait()  # the callback may read this epoch's checkpoint
                 on_epoch_end(epoch, row)
@@ -266,6 +264,17 @@ def _end_of_epoch(run: _Run, epoch: int, row: dict[str, Any]) -> bool:
     if run.config.monitor_ema > 0:
         row[f"{run.monitor}_ema"] = run.stopper.smoothed
     return improved
+
+
+def _record(
+    run: _Run, epoch: int, row: dict[str, Any], improved: bool, history: list[Any], resolved: Any
+) -> None:
+    """The epoch's log line and its checkpoint's hand-over, an interrupt held till both."""
+    with held_interrupts():
+        if run.main:
+            append_log(run.run_dir / "log.jsonl", row)
+        history.append(row)
+        _checkpoint(run, epoch, row, improved, resolved)
 
 
 def _checkpoint(
