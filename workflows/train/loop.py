@@ -269,12 +269,16 @@ def _end_of_epoch(run: _Run, epoch: int, row: dict[str, Any]) -> bool:
 def _record(
     run: _Run, epoch: int, row: dict[str, Any], improved: bool, history: list[Any], resolved: Any
 ) -> None:
-    """The epoch's log line and its checkpoint's hand-over, an interrupt held till both."""
+    """The epoch's log line and its checkpoint's hand-over, an interrupt held till both
+    (not through the ranks' wait: a rank that died must not make the others deaf to it)."""
     with held_interrupts():
         if run.main:
             append_log(run.run_dir / "log.jsonl", row)
         history.append(row)
         _checkpoint(run, epoch, row, improved, resolved)
+    if run.distributed is not None:
+        run.writer.wait()
+        run.distributed.barrier()  # every rank sees the same files before going on
 
 
 def _checkpoint(
@@ -282,8 +286,8 @@ def _checkpoint(
 ) -> None:
     """Hand the writer ``best.pt`` when the monitor improved and ``last.pt`` every
     ``checkpoint_every`` epochs (rank 0 only); it writes them on its thread when
-    ``checkpoint_interval_s`` has passed and at the end. Under DDP every rank then waits for
-    the files being written."""
+    ``checkpoint_interval_s`` has passed and at the end (under DDP :func:`_record` then has
+    every rank wait for the files being written)."""
     last_epoch = epoch == run.config.epochs or run.stopper.should_stop
     paths = [run.ckpt_dir / "best.pt"] if improved else []
     if epoch % run.config.checkpoint_every == 0 or last_epoch:
@@ -306,9 +310,6 @@ def _checkpoint(
         if run.window is not None:
             payload["average_window"] = run.window.state_dict()
         run.writer.submit(paths, payload, final=last_epoch)
-    if run.distributed is not None:
-        run.writer.wait()
-        run.distributed.barrier()  # every rank sees the same files before going on
 
 
 def _resume(run: _Run) -> int:
