@@ -162,7 +162,10 @@ def test_readme_python_examples_run_and_print_what_they_say(tmp_path: Path) -> N
 
 
 def _run_blocks(spec: Path) -> None:
-    """Run each block in a fresh namespace; print one JSON line: per block, line -> output."""
+    """Run each block as a script of its own (``runpy``, as ``python block.py`` runs it, with
+    ``print`` recorded); print one JSON line: per block, line -> output."""
+    import runpy
+
     results: list[dict[str, str]] = []
     real_print = builtins.print
     for line, code in json.loads(spec.read_text()):
@@ -174,9 +177,10 @@ def _run_blocks(spec: Path) -> None:
             frame = sys._getframe(1)
             _out[str(frame.f_lineno)] = buffer.getvalue()
 
-        namespace = {"__name__": "__main__", "print": recording_print}
+        script = spec.parent / f"README_line_{line}.py"
+        script.write_text(code)
         try:
-            exec(compile(code, f"README.md:{line}", "exec"), namespace)
+            runpy.run_path(str(script), {"print": recording_print}, run_name="__main__")
         except Exception as error:
             raise SystemExit(
                 f"README.md block at line {line} failed: {type(error).__name__}: {error}"
