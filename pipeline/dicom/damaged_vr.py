@@ -61,9 +61,11 @@ def swallowed_by_bad_vr(ds: Any, path: str | Path) -> str | None:
     Only an explicit-VR data set read from ``path`` is looked at (its top level's last
     element, the one that took the rest of the file for its value).
     """
+    from pipeline.dicom.files import DEFLATED
+
     implicit, _ = getattr(ds, "original_encoding", (None, None))
     meta = getattr(ds, "file_meta", None)
-    deflated = meta is not None and meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1.99"
+    deflated = meta is not None and meta.get("TransferSyntaxUID") == DEFLATED
     if implicit is not False or not len(ds) or deflated:  # deflated: offsets are not the file's
         return None
     last = ds.get_item(max(ds.keys()), keep_deferred=True)

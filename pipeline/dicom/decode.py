@@ -12,13 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.uid import (
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-    MPEGTransferSyntaxes,
-    RLELossless,
-)
+from pydicom.uid import MPEGTransferSyntaxes, RLELossless
 
 from pipeline.dicom import codestream, values
 from pipeline.dicom.bits import fix_bits
@@ -34,14 +28,12 @@ from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.stream_bits import precision_problem
-from pipeline.dicom.syntaxes import GE_PRIVATE
+from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
 DEFAULT_MAX_PIXELS = 2**28
-
-_NATIVE_LE = {ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian}
 
 
 def frame_count(ds: Dataset) -> int:
@@ -127,7 +119,7 @@ def _encapsulated(ds: Dataset, keyword: str) -> bool:
     """Whether the pixel data element ``keyword`` holds encapsulated (compressed) data."""
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    native = syntax in _NATIVE_LE | {"1.2.840.10008.1.2.2", GE_PRIVATE}
+    native = syntax in NATIVE_LITTLE_ENDIAN | {"1.2.840.10008.1.2.2", GE_PRIVATE}
     return not native and keyword == "PixelData"
 
 

@@ -16,7 +16,6 @@ import numpy as np
 
 __all__ = ["high_bit_problem", "native_grey_dtype", "read_high_bit"]
 
-_NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"}
 _GREY = {"MONOCHROME1", "MONOCHROME2"}
 
 
@@ -39,12 +38,12 @@ def native_grey_dtype(ds: Any, bits_allocated: int, samples: int, signed: bool) 
     Native little endian (or GE's private big-endian implicit syntax), one sample of 8, 16 or
     32 bits, MONOCHROME1/2, in PixelData; everything else goes through pydicom's decoders.
     """
-    from pipeline.dicom.syntaxes import GE_PRIVATE
+    from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
 
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
-    if "PixelData" not in ds or syntax not in _NATIVE | {GE_PRIVATE} or samples != 1:
+    if "PixelData" not in ds or syntax not in NATIVE_LITTLE_ENDIAN | {GE_PRIVATE} or samples != 1:
         return None
     if bits_allocated not in (8, 16, 32) or photometric not in _GREY:
         return None
