@@ -61,7 +61,7 @@ def swallowed_by_bad_vr(ds: Any, path: str | Path) -> str | None:
     Only an explicit-VR data set read from ``path`` is looked at (its top level's last
     element, the one that took the rest of the file for its value).
     """
-    from pipeline.dicom.files import DEFLATED
+    from pipeline.dicom.syntaxes import DEFLATED
 
     implicit, _ = getattr(ds, "original_encoding", (None, None))
     meta = getattr(ds, "file_meta", None)

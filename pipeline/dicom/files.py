@@ -27,6 +27,7 @@ from typing import Any
 from pipeline.dicom.byte_order import read_in_byte_order
 from pipeline.dicom.preamble import misplaced_prefix, read_from
 from pipeline.dicom.reasons import read_failure, warning_said
+from pipeline.dicom.syntaxes import DEFLATED
 from pipeline.dicom.walk import OUTPUT_MARK, Found, find_files
 from pipeline.keys import hash_key
 
@@ -35,7 +36,6 @@ FATAL: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit, Generat
 
 #: Inflated size allowed for the header of a deflated file read without its pixels.
 DEFLATE_HEADER_BYTES = 16 * 2**20
-DEFLATED = "1.2.840.10008.1.2.1.99"
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 

@@ -17,18 +17,18 @@ from typing import Any
 
 from pipeline.errors import DicomError
 
-__all__ = ["GE_PRIVATE", "NATIVE_LITTLE_ENDIAN", "ge_private_note", "unreadable_syntax"]
+__all__ = ["DEFLATED", "GE_PRIVATE", "NATIVE_LITTLE_ENDIAN", "ge_private_note", "unreadable_syntax"]
 
 #: GE's private "Implicit VR Big Endian DLX" (old GE DLX angiography and MR exports): the data
 #: set is Implicit VR Little Endian, the pixel data's 16-bit words are big-endian, and 8-bit
 #: pixel data is a plain byte stream (GDCM's ``ImageCodec::DoByteSwap``; dicomParser #107).
 GE_PRIVATE = "1.2.840.113619.5.2"
 
+#: Deflated Explicit VR Little Endian: the data set after the File Meta is deflated whole.
+DEFLATED = "1.2.840.10008.1.2.1.99"
 #: Native (not encapsulated) little-endian syntaxes: Implicit VR, Explicit VR, and Deflated
-#: Explicit VR (deflated as a whole, its pixel data native once inflated).
-NATIVE_LITTLE_ENDIAN = frozenset(
-    {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"}
-)
+#: Explicit VR (its pixel data native once inflated).
+NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", DEFLATED})
 
 _PIXELS_ELSEWHERE = (
     "its pixel data is not in the file but referenced by PixelDataProviderURL (0028,7FE0), "
