@@ -103,8 +103,8 @@ def evaluate_run(
     fold_preds, preps = [], []
     for fold, ckpt in zip(folds, checkpoints):
         preps.append(Pipeline.load(fold_dir(run_dir, fold) / "stages"))
-        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold),
-                               part="test")  # fmt: skip
+        lists = fold_dir(run_dir, fold) if out == run_dir else out  # evaluate: never RUN
+        dataset = make_dataset(study, config, test_keys, preps[-1], folder=lists, part="test")
         fold_preds.append(_predict(config, ckpt, dataset))
     source = _on_source(config, dataset, preps, fold_preds)
     per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
