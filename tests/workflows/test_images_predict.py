@@ -298,3 +298,42 @@ def test_evaluate_refuses_a_mask_class_the_model_cannot_output(
     said = capsys.readouterr().err
     assert "--labels (l.csv): 1 of 2 masks hold a class the run's model cannot output" in said
     assert "b/x1_m.png (line 3): class 2" in said
+
+
+def test_the_runs_own_images_are_told_by_their_bytes_not_their_names(
+    data: dict[str, Path], said: list[str]
+) -> None:
+    """Four training/validation images copied under other names are the run's own; a new
+    image named as a training image (``img/i4.png``) is not, nor a copy of a test image. An
+    image's key is the hash of its path, so a new set named like the run's was called the
+    run's own ("NOT an external test set"), and copies under other names went unsaid."""
+    import shutil
+
+    from pipeline.keys import hash_key
+    from pipeline.split import read_split_csv
+
+    train, copy = data["cls"].parents[1] / "train" / "img", data["tmp"] / "copies"
+    split = {r["series_key"]: r["split"] for r in read_split_csv(data["cls"] / "split.csv")}
+    *own, fresh = [i for i in range(24) if split[hash_key(f"img/i{i}.png")] != "test"][:5]
+    tested = next(i for i in range(24) if split[hash_key(f"img/i{i}.png")] == "test")
+    (copy / "img").mkdir(parents=True)
+    rows = [{"image": f"k{i}.png", "label": i % 2} for i in own]
+    for i in own:
+        shutil.copyfile(train / f"i{i}.png", copy / f"k{i}.png")
+    shutil.copyfile(train / f"i{tested}.png", copy / "t.png")
+    name = f"img/i{fresh}.png"  # the name of a training/validation image, other bytes
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(copy / name)
+    rows += [{"image": "t.png", "label": tested % 2}, {"image": name, "label": fresh % 2}]
+    listed = _write_csv(copy / "l.csv", rows, ["image", "label"])
+    assert _main("predict", data["cls"], listed, "--out", data["tmp"] / "p-copies") == 0
+    want = ("4 of the 6 images were in the run's own training/validation split (the same file "
+            "contents)")  # fmt: skip
+    assert [m for m in said if "the run trained on" in m] == [
+        f"SRC holds images the run trained on: {want}. Their predictions are no guide to how "
+        "the model does on new patients."
+    ]
+    assert _main("evaluate", data["cls"], copy, "--labels", listed, "--out",
+                 data["tmp"] / "e-copies", "--quiet") == 0  # fmt: skip
+    metrics = json.loads((data["tmp"] / "e-copies" / "metrics.json").read_text())
+    assert metrics["seen_by_run"]["series_seen_in_training"] == 4
+    assert metrics["evaluated"].endswith(f"NOT new to the model: {want}")

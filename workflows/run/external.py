@@ -26,6 +26,7 @@ from workflows.run.external_classes import external_mask_classes, untrained_labe
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
+from workflows.run.seen_images import seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -87,7 +88,7 @@ def evaluate_external(
     if config.task == "classification" and labels is not None:
         untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
     keys = [r["series_key"] for r in study.split]
-    seen = seen_by_run(run_dir, study.split)
+    seen = seen_in_study(run_dir, config, study) if images else seen_by_run(run_dir, study.split)
     evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
     if seen.series:  # the run's own training images scored as if new: said, everywhere
         evaluated += f"; NOT new to the model: {seen.note()}"

@@ -159,14 +159,9 @@ def _say_seen(
     and when they are cut in another plane than the training series of the fold ``folders``
     (:mod:`workflows.run.planes`; named by their source below ``src`` unless ``hashed``)."""
     note_other_planes(src, rows, runs_planes(folders), not hashed)
-    from workflows.run.seen import seen_by_run
+    from workflows.run.seen import seen_by_run, warn_seen
 
-    seen = seen_by_run(run_dir, rows)
-    if seen.series:
-        log.warning("SRC holds images the run trained on: %s. Their predictions are no guide "
-                    "to how the model does on new patients.", seen.note())  # fmt: skip
-    if seen.patients:
-        log.warning("%s.", seen.caution())
+    warn_seen(seen_by_run(run_dir, rows))
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:

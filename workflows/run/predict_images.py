@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.data import FolderDataset
-from pipeline.data.io import IMAGE_SUFFIXES
+from pipeline.data.io import IMAGE_SUFFIXES, csv_path
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.keys import hash_key
@@ -50,6 +50,8 @@ def predict_images(
     from workflows.run.image_source import image_files
     from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
     from workflows.run.rundir import claim_output
+    from workflows.run.seen import warn_seen
+    from workflows.run.seen_images import seen_images
     from workflows.run.skipped import drop_non_finite
 
     root, names = image_files(src)
@@ -76,6 +78,8 @@ def predict_images(
 
         found = fold_probabilities(run_dir, config, checkpoints, dataset_of, out, hashed, None)
     dataset, skipped = found.dataset, found.skipped
+    new = {hash_key(names[i]): (csv_path(root, names[i]), "") for i in found.keep}
+    warn_seen(seen_images(run_dir, config, new))  # the run's own images (their bytes)
     keep, probs = drop_non_finite(dataset, found.keep, found.probs, skipped,
                                   out / "skipped.csv", hashed)  # fmt: skip
     labels = class_names(config, run_dir, probs[0].shape[0])
