@@ -337,3 +337,23 @@ def test_the_runs_own_images_are_told_by_their_bytes_not_their_names(
     metrics = json.loads((data["tmp"] / "e-copies" / "metrics.json").read_text())
     assert metrics["seen_by_run"]["series_seen_in_training"] == 4
     assert metrics["evaluated"].endswith(f"NOT new to the model: {want}")
+
+
+def test_a_list_naming_files_outside_its_folder_is_refused(
+    data: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """As a run's own list is: a CSV from elsewhere must not make radpipe read any file; and
+    (``data.allow_outside_paths``) such an image's mask is named by its key, never by a path
+    that would leave ``masks/``."""
+    from pipeline.keys import hash_key
+    from workflows.run.predict_images import _mask_names
+
+    listed = tmp_path / "l.csv"
+    listed.write_text("image\na/e0.png\n../x.png\n")
+    assert _main("predict", data["cls"], listed, "--out", tmp_path / "out") == 2
+    said = capsys.readouterr().err
+    assert "SRC l.csv: 1 image path points outside its folder (../x.png)" in said
+    assert not (tmp_path / "out").exists()
+    names = ["../a.png", "/abs/b.png", "c/d.png", "c/d.npy", "e.nii.gz"]
+    assert _mask_names(names, False) == [hash_key("../a.png"), hash_key("/abs/b.png"),
+                                         "c/d.png", "c/d.npy", "e"]  # fmt: skip

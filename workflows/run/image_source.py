@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.data.io import IMAGE_SUFFIXES
 from pipeline.errors import ConfigError, RadpipeError
-from pipeline.words import counted
+from pipeline.words import are, counted
 
 __all__ = ["check_source_kind", "image_files"]
 
@@ -60,22 +60,36 @@ def check_source_kind(kind: str, src: Path, command: str) -> None:
         )
 
 
-def image_files(src: Path) -> tuple[Path, list[str]]:
+def image_files(src: Path, allow_outside: bool = False) -> tuple[Path, list[str]]:
     """The folder the images' paths are relative to, and the paths (POSIX, sorted; each
     image once): every PNG/NPY/NIfTI file below a folder, or the ``image`` column of a
     list CSV (relative to the CSV's folder).
 
     Raises
     ------
+    ConfigError
+        A list naming files outside its folder (unless ``allow_outside``: the run's
+        ``data.allow_outside_paths``), as a run's list is refused.
     RadpipeError
         No image is found or listed.
     """
     if src.is_file():
+        from pipeline.data.io import csv_path
         from workflows.run.image_list import read_image_list
 
         rows = read_image_list(src, src.parent, ())
         names = [str(r["image"]) for r in rows if str(r["image"]).strip()]
         root = src.parent
+        base = root.resolve()
+        out = [n for n in names if not csv_path(root, n).resolve().is_relative_to(base)]
+        if out and not allow_outside:
+            more = f" and {len(out) - 3} more" if len(out) > 3 else ""
+            raise ConfigError(
+                f"SRC {src.name}: {counted(len(out), 'image path')} "
+                f"{are(len(out), 'points', 'point')} outside its folder "
+                f"({', '.join(out[:3])}{more}); set data.allow_outside_paths: true in the "
+                "run's config.yaml if that is intended."
+            )
     else:
         names, root = sorted(_images_in(src)), src
     if not names:

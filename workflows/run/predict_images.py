@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ def predict_images(
     from workflows.run.seen_images import seen_images
     from workflows.run.skipped import drop_non_finite
 
-    root, names = image_files(src)
+    root, names = image_files(src, bool(config.data.allow_outside_paths))
     key = source_key(src)
     if (out / _SOURCE).is_file() and json.loads((out / _SOURCE).read_text()) != {"key": key}:
         raise RadpipeError(
@@ -124,12 +124,19 @@ def _rows(
 def _mask_names(names: list[str], hashed: bool) -> list[str]:
     """Each image's mask name: its path without the image suffix (``img/a.png`` ->
     ``img/a``), the whole path where two images would share one (``a.png``, ``a.npy``), or
-    its hashed key (``hashed``)."""
+    its hashed key (``hashed``, and a path that leaves SRC: ``../a.png``)."""
     if hashed:
         return [hash_key(n) for n in names]
     stems = [next((n[: -len(s)] for s in IMAGE_SUFFIXES if n.lower().endswith(s)), n)
              for n in names]  # fmt: skip
-    return [n if stems.count(s) > 1 else s for n, s in zip(names, stems)]
+    named = [n if stems.count(s) > 1 else s for n, s in zip(names, stems)]
+    # a path outside SRC (data.allow_outside_paths) would name a file outside masks/
+    return [hash_key(n) if _leaves(n) else m for n, m in zip(names, named)]
+
+
+def _leaves(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
 
 
 def _save_mask(path: Path, mask: np.ndarray) -> None:
