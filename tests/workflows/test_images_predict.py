@@ -66,8 +66,8 @@ def _pairs(folder: Path, n: int, seed: int, prefix: str) -> list[dict[str, Any]]
 
 def _train(tmp: Path, task: str) -> Path:
     src = tmp / "train"
-    rows = _pairs(src / "img", 24, 0, "i")
-    columns = ["image", "label"] + (["mask"] if task == "segmentation" else [])
+    rows = [r | {"spacing": 0.5} for r in _pairs(src / "img", 24, 0, "i")]  # mm
+    columns = ["image", "label", "spacing"] + (["mask"] if task == "segmentation" else [])
     raw = {
         "task": task,
         "output": str(tmp / task),
@@ -93,7 +93,8 @@ def _train(tmp: Path, task: str) -> Path:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A classification and a segmentation run on 24 PNGs; a labelled external set of 10."""
+    """A classification and a segmentation run on 24 PNGs of 0.5 mm pixels; a labelled
+    external set of 10 (no pixel size)."""
     tmp = tmp_path_factory.mktemp("images_predict")
     ext = tmp / "ext"
     rows = _pairs(ext / "a", 10, 2, "e")
@@ -357,3 +358,18 @@ def test_a_list_naming_files_outside_its_folder_is_refused(
     names = ["../a.png", "/abs/b.png", "c/d.png", "c/d.npy", "e.nii.gz"]
     assert _mask_names(names, False) == [hash_key("../a.png"), hash_key("/abs/b.png"),
                                          "c/d.png", "c/d.npy", "e"]  # fmt: skip
+
+
+def test_evaluate_says_images_of_another_pixel_size(data: dict[str, Path]) -> None:
+    """As for DICOM: external images whose pixel size (the list's spacing) is not the
+    training images' 0.5 mm are said and counted (``unlike_training``); it was not judged."""
+    ext = data["ext"]
+    rows = [{"image": f"a/e{i}.png", "label": i % 2, "spacing": 1.0 if i < 3 else 0.5}
+            for i in range(10)]  # fmt: skip
+    listed = _write_csv(ext / "spaced.csv", rows, ["image", "label", "spacing"])
+    out = data["tmp"] / "e-spaced"
+    assert _main("evaluate", data["cls"], ext, "--labels", listed, "--out", out, "--quiet") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["unlike_training"]["other_pixel_size"] == 3
+    assert metrics["evaluated"].endswith("unlike the training images: 3 images of another "
+                                         "pixel size")  # fmt: skip

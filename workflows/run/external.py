@@ -103,7 +103,7 @@ def evaluate_external(
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
                "conversion": os.path.relpath(study.root, out.resolve()),
                "classes_not_trained": untrained},
-        judge=None if images else _unlike_training(run_dir, folders, Path(src)),
+        judge=_unlike_training(run_dir, folders, Path(src), images),
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
@@ -133,13 +133,13 @@ def _untrained(
     return {str(k): v for k, v in found.items()}
 
 
-def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
+def _unlike_training(run_dir: Path, folders: list[Path], src: Path, images: bool) -> Any:
     """The ``judge`` of :func:`~workflows.run.evaluate.evaluate_run`: the external cases of a
     modality the run never trained on, or of another pixel size after preprocessing than its
     training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
     does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``); cases
     cut in another plane than the training series (``src``: their DICOM folder) are said
-    and recorded (``other_plane``)."""
+    and recorded (``other_plane``; not for images, ``images``)."""
     from workflows.run.foreign import unlike_training
     from workflows.run.planes import note_other_planes, runs_planes
     from workflows.run.rundir import split_index_values
@@ -152,8 +152,9 @@ def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
                  for r, m in cases]  # fmt: skip
         found = unlike_training(named, split_index_values(run_dir, "modality"),
                                 pixel_mm, "scored", slice_mm)  # fmt: skip
-        found.other_planes = note_other_planes(src, [r for r, _ in cases], runs_planes(folders),
-                                               True)  # fmt: skip
+        if not images:  # a list of images tells no plane
+            found.other_planes = note_other_planes(src, [r for r, _ in cases],
+                                                   runs_planes(folders), True)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge
