@@ -11,6 +11,7 @@ on each file as "not a DICOM file"; a DICOM folder given to an images run found 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.data.io import IMAGE_SUFFIXES
@@ -48,7 +49,7 @@ def check_source_kind(kind: str, src: Path, command: str) -> None:
                               "(an 'image' column).")  # fmt: skip
         return
     listed = src.is_file() and src.suffix.lower() == ".csv"  # another file: require_inputs
-    if listed or (src.is_dir() and (files := _files(src)) and _all_images(files)):
+    if listed or (src.is_dir() and (files := _only_images(src))):
         what = "is a CSV file" if listed else (
             f"holds PNG, NPY or NIfTI images only ({counted(len(files), 'file')}, e.g. "
             f"{files[0]})"
@@ -97,22 +98,27 @@ def image_files(src: Path, allow_outside: bool = False) -> tuple[Path, list[str]
     return root, names
 
 
-def _files(src: Path) -> list[str]:
+def _files(src: Path) -> Iterator[str]:
     """Every file below ``src`` (hidden files and folders left out), relative, sorted."""
-    found = []
     for folder, dirs, names in os.walk(src):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         rel = Path(folder).relative_to(src)
-        found += [(rel / n).as_posix() for n in sorted(names) if not n.startswith(".")]
-    return found
+        yield from ((rel / n).as_posix() for n in sorted(names) if not n.startswith("."))
 
 
 def _images_in(src: Path) -> list[str]:
     return [f for f in _files(src) if f.lower().endswith(IMAGE_SUFFIXES)]
 
 
-def _all_images(files: list[str]) -> bool:
-    return all(f.lower().endswith(IMAGE_SUFFIXES) for f in files)
+def _only_images(src: Path) -> list[str]:
+    """The files below ``src`` when every one is an image, else ``[]`` (the walk stops at the
+    first other file: a DICOM folder is never listed whole)."""
+    found = []
+    for f in _files(src):
+        if not f.lower().endswith(IMAGE_SUFFIXES):
+            return []
+        found.append(f)
+    return found
 
 
 def _is_dicom(path: Path) -> bool:
