@@ -153,6 +153,8 @@ def test_predict_images_folder_applies_the_stored_stages_and_lists_bad_files(
     proc = _cli("predict", data["cls"], new, "--out", out, "--quiet")
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "4 predictions" in proc.stdout and "2 images" in proc.stdout
+    assert ("4 images of 4 have no pixel size (no PixelSpacing or other spacing in the header, "
+            "nor a spacing column in the image list; e.g. n0.png)") in proc.stderr  # fmt: skip
     rows = _read(out / "predictions.csv")
     assert [r["image"] for r in rows] == names
     images = [np.asarray(Image.open(new / n), dtype=np.float64) for n in names]
