@@ -76,3 +76,16 @@ def test_other_series_say_nothing(tmp_path: Path, slices: list[tuple[float, int,
     assert all(
         "SeriesInstanceUIDs" not in r["problems"] for r in read_manifest(out / "manifest.csv")
     )
+
+
+@pytest.mark.parametrize("per", ["series", "instance"])
+def test_strict_refuses_them(tmp_path: Path, per: str) -> None:
+    # --strict refuses every file with a note: per series before anything is written
+    _write(tmp_path / "src", [(0.0, 1, 7), (3.0, 2, 7), (6.0, 3, 7)])
+    out = tmp_path / "out"
+    fmt = "nifti" if per == "series" else "png"
+    args = ["convert", str(tmp_path / "src"), str(out), "--format", fmt, "--per", per]
+    assert main([*args, "--strict", "--quiet"]) == 1
+    errors = (out / "errors.csv").read_text()
+    assert errors.count("refused under --strict: split across SeriesInstanceUIDs") == 3
+    assert not list(out.rglob("*.nii.gz")) and not list(out.rglob("*.png"))

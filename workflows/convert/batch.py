@@ -323,7 +323,7 @@ def _convert_series(
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
     broken = read_headers(root, result, store, mapper)
-    shared = shared_sources(store, root)  # a UID of two files: both keyed by UID and file
+    shared, split = shared_sources(store, root), split_sources(store)  # notes across series
 
     def first_ids(uid: str) -> tuple[str, str]:
         first = sort_series(uid, store.instances_of(uid), options.policy()).first
@@ -332,7 +332,7 @@ def _convert_series(
     store.order_series(first_ids)
     last = StoredPrevious(out, store) if store.has_previous() else None
     plan = partial(plan_series_task, out=out, result=result, store=store, last=last,
-                   broken=broken, shared=shared, strict=options.strict)  # fmt: skip
+                   broken=broken, shared=shared, split=split, strict=options.strict)  # fmt: skip
     for uid in store.ordered_series():  # one series in memory at a time
         _series_tasks(uid, root, out, options, store, index, plan)
     result.tasks = result.skipped + store.task_count()
@@ -355,7 +355,7 @@ def _convert_series(
         store.add_sources(res.sources)
 
     _run_all(tasks(), store.task_count(), out, store, runner, result, converted, task_of,
-             partial(mark_series_result, shared=shared, split=split_sources(store)))  # fmt: skip
+             partial(mark_series_result, shared=shared, split=split))  # fmt: skip
 
 
 def _series_tasks(
