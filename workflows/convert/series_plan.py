@@ -57,15 +57,17 @@ def plan_series_task(
     broken: dict[str, list[Problem]],
     shared: frozenset[str] = frozenset(),
     strict: bool = False,
+    split: dict[str, str] | None = None,
 ) -> None:  # fmt: skip
     """A series' task is refused (a file of it failed where no readable slice repeats it,
     :func:`failed_repeats`; under ``strict``, a file of it shares its SOPInstanceUID:
-    ``shared``), kept from the last run (made of exactly its files, none changed since, each
+    ``shared``, or its series is one slice position of an acquisition split across UIDs:
+    ``split``), kept from the last run (made of exactly its files, none changed since, each
     keyed as this run keys it), or queued."""
     if not failed_repeats(broken.get(task.series_key, []), instances, task, result):
         return
     names = [escape_name(source) for source in task.sources]
-    refused = strict_refusal(task.sources, shared) if strict else None
+    refused = strict_refusal(task.sources, shared, split or {}) if strict else None
     if refused is not None:
         collect(refused, task, result, lambda _: None)
         return
