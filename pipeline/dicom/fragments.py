@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS
+
 __all__ = ["Read", "frames_held", "pixel_reader"]
 
-_ITEM = 0xE000FFFE  # (FFFE,E000) read as one little-endian 32-bit word
-_RLE = "1.2.840.10008.1.2.5"
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
 
 
@@ -87,15 +87,15 @@ def _count(read: Read, start: int, end: int, syntax: str) -> tuple[int, str] | N
         first = read(start, 8)
         if len(first) < 8:
             return None
-        tag, length = struct.unpack("<II", first)
-        if tag != _ITEM:
+        tag, length = struct.unpack("<4sI", first)
+        if tag != ITEM:
             return None
         if length:  # a Basic Offset Table: one offset per frame
             return length // 4, "by its Basic Offset Table"
         starts = _fragment_starts(read, start + 8, end)
     except (OSError, struct.error):
         return None
-    if syntax == _RLE:
+    if syntax == RLE_LOSSLESS:
         return len(starts), "by its fragments, one per RLE frame"
     streams = [_starts_stream(head) for head in starts]
     if not streams or not streams[0]:
@@ -112,8 +112,8 @@ def _fragment_starts(read: Read, pos: int, end: int) -> list[bytes]:
     """The first 8 bytes of each whole fragment (items after the offset table)."""
     found: list[bytes] = []
     while pos + 8 <= end:
-        tag, length = struct.unpack("<II", read(pos, 8))
-        if tag != _ITEM or pos + 8 + length > end:
+        tag, length = struct.unpack("<4sI", read(pos, 8))
+        if tag != ITEM or pos + 8 + length > end:
             break
         found.append(read(pos + 8, 8))  # as many as a stream's markers need
         pos += 8 + length

@@ -18,11 +18,9 @@ from pipeline.dicom import codestream
 from pipeline.dicom.lossy_frames import HEAD
 from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.stream_bits import precision_problem
+from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS
 
 __all__ = ["deferred_frame_problem", "frame_size_problem"]
-
-_ITEM = b"\xfe\xff\x00\xe0"
-_RLE = "1.2.840.10008.1.2.5"
 
 
 def frame_size_problem(
@@ -51,11 +49,11 @@ def _first_fragment(ds: Any, n: int) -> bytes | None:
         with open(path, "rb") as fh:
             fh.seek(tell)
             tag, length = struct.unpack("<4sI", fh.read(8))
-            if tag != _ITEM:
+            if tag != ITEM:
                 return None
             fh.seek(tell + 8 + length)
             tag, length = struct.unpack("<4sI", fh.read(8))
-            return fh.read(min(length, n)) if tag == _ITEM else None
+            return fh.read(min(length, n)) if tag == ITEM else None
     except (OSError, struct.error):
         return None
 
@@ -69,7 +67,7 @@ def deferred_frame_problem(ds: Any, max_pixels: int, frames: int) -> str | None:
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "")
     family = codestream.is_jpeg_family(syntax)
-    if not family and syntax != _RLE:
+    if not family and syntax != RLE_LOSSLESS:
         return None
     head = _first_fragment(ds, HEAD)
     if not head:

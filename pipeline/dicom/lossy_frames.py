@@ -20,13 +20,12 @@ from pipeline.dicom.pixel_encoding import (
     lossy_stream_note,
     stream_syntax,
 )
+from pipeline.dicom.syntaxes import ITEM, SEQUENCE_DELIMITER
 
 __all__ = ["HEAD", "deferred_lossy_note", "fragment_heads", "lossy_frames", "lossy_frames_note"]
 
 #: Bytes of a frame read for its markers (main header or segments before the scan).
 HEAD = 4096
-_ITEM = b"\xfe\xff\x00\xe0"
-_END = b"\xfe\xff\xdd\xe0"
 
 
 def lossy_frames(heads: Sequence[bytes]) -> list[int]:
@@ -105,9 +104,9 @@ def _heads(read: Callable[[int, int], bytes], start: int, end: int, head: int) -
     at, first = start, True
     while at + 8 <= end:
         tag, length = struct.unpack("<4sI", read(at, 8))
-        if tag == _END:
+        if tag == SEQUENCE_DELIMITER:
             break
-        if tag != _ITEM:
+        if tag != ITEM:
             raise ValueError("not an item")
         if not first:  # the first item is the Basic Offset Table
             data = read(at + 8, min(length, head))
