@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS
+from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS, SEQUENCE_DELIMITER
 
-__all__ = ["Read", "frames_held", "pixel_reader"]
+__all__ = ["Read", "frames_held", "iter_fragments", "pixel_reader"]
 
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
 
@@ -80,6 +80,25 @@ def pixel_reader(ds: Any) -> Iterator[tuple[Read, int, int] | None]:
             return fh.read(n)
 
         yield read, tell, fh.seek(0, 2)
+
+
+def iter_fragments(read: Read, start: int, end: int, head: int) -> Iterator[bytes]:
+    """The first ``head`` bytes of each fragment after the offset table item at ``start``.
+
+    In order, up to the Sequence Delimitation Item or ``end``, one read per item as they are
+    asked for (the first alone costs two). Raises ``ValueError`` at an element that is no
+    item, where PS3.5 A.4 puts only items.
+    """
+    at, first = start, True
+    while at + 8 <= end:
+        tag, length = struct.unpack("<4sI", read(at, 8))
+        if tag == SEQUENCE_DELIMITER:
+            return
+        if tag != ITEM:
+            raise ValueError("not an item")
+        if not first:  # the first item is the Basic Offset Table
+            yield read(at + 8, min(length, head))
+        at, first = at + 8 + length, False
 
 
 def _count(read: Read, start: int, end: int, syntax: str) -> tuple[int, str] | None:

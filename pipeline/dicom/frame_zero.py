@@ -15,10 +15,11 @@ import struct
 from typing import Any
 
 from pipeline.dicom import codestream
+from pipeline.dicom.fragments import iter_fragments, pixel_reader
 from pipeline.dicom.lossy_frames import HEAD
 from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.stream_bits import precision_problem
-from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS
+from pipeline.dicom.syntaxes import RLE_LOSSLESS
 
 __all__ = ["deferred_frame_problem", "frame_size_problem"]
 
@@ -42,19 +43,12 @@ def frame_size_problem(
 def _first_fragment(ds: Any, n: int) -> bytes | None:
     """The first ``n`` bytes of the fragment after the Basic Offset Table, from the file."""
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    tell, path = getattr(elem, "value_tell", None), getattr(ds, "filename", None)
-    if elem is None or elem.value is not None or tell is None or not isinstance(path, str):
+    if elem is None or elem.value is not None:  # read: check_codestreams checks it
         return None
     try:
-        with open(path, "rb") as fh:
-            fh.seek(tell)
-            tag, length = struct.unpack("<4sI", fh.read(8))
-            if tag != ITEM:
-                return None
-            fh.seek(tell + 8 + length)
-            tag, length = struct.unpack("<4sI", fh.read(8))
-            return fh.read(min(length, n)) if tag == ITEM else None
-    except (OSError, struct.error):
+        with pixel_reader(ds) as found:
+            return None if found is None else next(iter_fragments(*found, n), None)
+    except (OSError, struct.error, ValueError):
         return None
 
 
