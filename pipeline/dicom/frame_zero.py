@@ -21,7 +21,7 @@ from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.stream_bits import precision_problem
 from pipeline.dicom.syntaxes import RLE_LOSSLESS
 
-__all__ = ["deferred_frame_problem", "frame_size_problem"]
+__all__ = ["deferred_frame_problem", "first_frame_problem", "frame_size_problem"]
 
 
 def frame_size_problem(
@@ -38,6 +38,21 @@ def frame_size_problem(
         return (f"frame {k}: the codestream is {size[1]}x{size[0]} (columns x rows) but "
                 f"Columns x Rows (0028,0011)/(0028,0010) say {cols}x{rows}.")  # fmt: skip
     return None
+
+
+def first_frame_problem(frame: bytes, ds: Any, syntax: str) -> str | None:
+    """Why frame 0's stream does not fit the header (``convert``'s words, ending in ".").
+
+    Its sample precision (JPEG family, T.81 samples kept) or its RLE segments (RLE streams
+    have no markers); ``None`` when it fits. ``inspect`` (:func:`deferred_frame_problem`) and
+    ``convert`` (:func:`~pipeline.dicom.decode.check_codestreams`) both ask it.
+    """
+    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+    if codestream.is_jpeg_family(syntax):
+        said = precision_problem(frame, bits, samples, codestream.keeps_jpeg_samples(syntax))
+    else:
+        said = rle_frame_problem(frame, int(ds.Rows), int(ds.Columns), samples, bits)
+    return said + "." if said else None
 
 
 def _first_fragment(ds: Any, n: int) -> bytes | None:
@@ -67,13 +82,10 @@ def deferred_frame_problem(ds: Any, max_pixels: int, frames: int) -> str | None:
     if not head:
         return None
     rows, cols = int(ds.Rows), int(ds.Columns)
-    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
     if family:
-        t81 = codestream.keeps_jpeg_samples(syntax)
-        said = precision_problem(head, bits, samples, t81)
-        return said + "." if said else frame_size_problem(0, head, rows, cols, frames, max_pixels)
+        said = first_frame_problem(head, ds, syntax)
+        return said or frame_size_problem(0, head, rows, cols, frames, max_pixels)
     count, _, second = struct.unpack_from("<3I", head) if len(head) >= 12 else (0, 0, 0)
     end = second if 1 < count <= 15 and second > 64 else 64 + 2 * rows * cols + 2
     frame = _first_fragment(ds, end) if end > len(head) else head
-    said = rle_frame_problem(frame or head, rows, cols, samples, bits)
-    return said + "." if said else None
+    return first_frame_problem(frame or head, ds, syntax)
