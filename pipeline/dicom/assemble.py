@@ -201,9 +201,9 @@ def _plan_group(
 ) -> list[VolumePlan]:
     """One orientation group: stacks of co-located frames, then each stack's geometry.
 
-    Direction cosines a little off orthonormal (rounded in the header) are replaced by the
-    nearest orthonormal pair for the whole group, and every volume says so; far off, the
-    group is refused (:func:`_orthonormal`).
+    Direction cosines off orthonormal (rounded in the header) are replaced by the nearest
+    orthonormal pair for the whole group, and beyond DS rounding every volume says so; far
+    off, the group is refused (:func:`_orthonormal`).
     """
     fixed, note = _orthonormal(frames, group)
     if fixed is not None:
@@ -314,7 +314,10 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
     """Check the group's direction cosines (PS3.3 C.7.6.2.1.1).
 
     Returns ``(None, "")`` when orthonormal as written, else the nearest orthonormal pair to
-    use instead and the note that says so.
+    use instead and the note that says so: ``""`` within
+    :data:`~pipeline.dicom.geometry.ORTHONORMAL_EXACT` (DS rounding), where the pair is still
+    replaced, so that the affine's columns are unit vectors times the pixel spacing (dcm2niix
+    normalises the cosines alike).
 
     A pair far from orthonormal has no rigid geometry (a NIfTI qform, a rotation, and sform,
     the raw vectors, would place the voxels differently; slice spacing along the normal is
@@ -322,8 +325,10 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
     """
     orientation = frames[group[0]].orientation or ()
     fixed, deviation = geometry.orthonormal_orientation(orientation)
-    if deviation <= geometry.ORTHONORMAL_EXACT:
+    if deviation == 0.0:
         return None, ""
+    if deviation <= geometry.ORTHONORMAL_EXACT:
+        return fixed, ""
     row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
     dot = round(float(row @ col), 6) + 0.0  # no "-0"
     found = (f"row . column = {dot:.4g}, lengths {np.linalg.norm(row):.4g} and "

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.syntaxes import RLE_LOSSLESS
+
 #: JPEG start-of-frame markers (T.81 Table B.1), plus JPEG-LS SOF55.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
@@ -365,8 +367,7 @@ def planar_note(syntax: str | None, planar: int | None) -> str | None:
     #8), so 1 is read as 0, noted; RLE and JPEG-LS decode right under either value. A missing
     one (refused for native data) is read as 0 there, noted.
     """
-    text = str(syntax or "")
-    if not (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5"):
+    if not (is_jpeg_family(syntax) or str(syntax or "") == RLE_LOSSLESS):
         return None
     interleaved = reads_interleaved(syntax, 0)
     name = "PlanarConfiguration (0028,0006)"
@@ -389,7 +390,7 @@ def reads_interleaved(syntax: str | None, planar: int | None) -> bool:
     last = text.rpartition(".")[2]
     if is_jpeg_family(syntax) and int(last) in (_JPEG | _J2K):
         return True
-    return planar is None and (is_jpeg_family(syntax) or text == "1.2.840.10008.1.2.5")
+    return planar is None and (is_jpeg_family(syntax) or text == RLE_LOSSLESS)
 
 
 def is_jpeg_family(syntax: str | None) -> bool:

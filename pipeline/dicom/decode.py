@@ -20,14 +20,12 @@ from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
 from pipeline.dicom.fragments import frames_held
-from pipeline.dicom.frame_zero import frame_size_problem
+from pipeline.dicom.frame_zero import first_frame_problem, frame_size_problem
 from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
-from pipeline.dicom.rle_frames import rle_frame_problem
-from pipeline.dicom.stream_bits import precision_problem
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
@@ -333,12 +331,8 @@ def check_codestreams(
     if len(found) < frames:
         raise DicomError(source, f"encapsulated pixel data holds {len(found)} of {frames} "
                                  "frames (truncated file?).")  # fmt: skip
-    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
-    t81 = codestream.keeps_jpeg_samples(syntax)  # a T.81 JPEG syntax
-    wrong = (precision_problem(found[0], bits, samples, t81) if family  # RLE: no markers
-             else rle_frame_problem(found[0], rows, cols, samples, bits))  # fmt: skip
-    if wrong:
-        raise DicomError(source, wrong + ".")
+    if wrong := first_frame_problem(found[0], ds, str(syntax)):
+        raise DicomError(source, wrong)
     if not family:
         return None
     notes += codestream.sign_notes(found[0], ds.get("PixelRepresentation"))

@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frames import attribute as plane_attr
+from pipeline.dicom.geometry import quadruped_note
 from pipeline.dicom.groups import plane
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
@@ -133,7 +134,7 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
         note = ignored_modality_note(ds, slope_value, intercept_value)
         notes += [note] if note else []
         slope_value = intercept_value = None
-    return FrameInfo(
+    info = FrameInfo(
         slope=1.0 if slope_value is None else slope_value,
         intercept=0.0 if intercept_value is None else intercept_value,
         window=window,
@@ -144,3 +145,6 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
         pixel_spacing=in_plane_spacing(ds, frame, notes),
         voi_function=function,
     )
+    note = quadruped_note(ds) if frame == 0 and info.orientation is not None else ""
+    notes += [note] if note else []
+    return info

@@ -32,10 +32,22 @@ def optional_int(value: Any) -> int | None:
 
 
 def is_mosaic(ds: Any) -> bool:
-    """ImageType (0008,0008) contains MOSAIC (Siemens tiled slices)."""
+    r"""ImageType (0008,0008) contains MOSAIC (Siemens tiled slices).
+
+    A mosaic is one classic image: a multi-frame or Enhanced object whose ImageType says
+    MOSAIC is none (:func:`frame_layout` reads its frames as slices). Siemens XA30 (Numaris X)
+    writes its demosaiced Enhanced MR (one slice per frame, placed by their functional
+    groups) with ImageType ``ORIGINAL\PRIMARY\M\ND\MOSAIC`` still (dcm2niix #553); read as a
+    mosaic it had no CSA header giving the tiles, and such a series was refused.
+    """
     value = ds.get("ImageType") or []
     values = [value] if isinstance(value, str) else list(value)
     return any(str(v).strip().upper() == "MOSAIC" for v in values)
+
+
+def _groups(ds: Any) -> bool:
+    """An Enhanced object: its frames are described by functional groups (PS3.3 C.7.6.16)."""
+    return "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
 
 
 def frame_layout(ds: Any) -> dict[str, Any]:
@@ -59,13 +71,13 @@ def frame_layout(ds: Any) -> dict[str, Any]:
     count = frame_count(ds)
     found = {"common": common, "rows": rows, "columns": columns, "count": count}
     found["tiles"] = tiled_picture(ds, rows, columns, count)
-    found["mosaic"] = not found["tiles"] and is_mosaic(ds)
+    found["mosaic"] = not found["tiles"] and count == 1 and is_mosaic(ds) and not _groups(ds)
     if found["tiles"] or found["mosaic"]:
         return found
     grid, iop, stack = grid_positions(ds), None, None
     if grid is None and (stack := frame_stack(ds)) is not None:
         grid, iop = stack.positions, stack.orientation  # one position for every frame
-    enhanced = "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds
+    enhanced = _groups(ds)
     times = None if enhanced else cine_intervals(ds, count)
     unusable = stack.note if stack and stack.note else "" if enhanced else cine_problem(ds, count)
     return {**found, "grid": grid, "iop": iop, "enhanced": enhanced, "times": times,

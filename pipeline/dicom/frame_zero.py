@@ -15,14 +15,13 @@ import struct
 from typing import Any
 
 from pipeline.dicom import codestream
+from pipeline.dicom.fragments import iter_fragments, pixel_reader
 from pipeline.dicom.lossy_frames import HEAD
 from pipeline.dicom.rle_frames import rle_frame_problem
 from pipeline.dicom.stream_bits import precision_problem
+from pipeline.dicom.syntaxes import RLE_LOSSLESS
 
-__all__ = ["deferred_frame_problem", "frame_size_problem"]
-
-_ITEM = b"\xfe\xff\x00\xe0"
-_RLE = "1.2.840.10008.1.2.5"
+__all__ = ["deferred_frame_problem", "first_frame_problem", "frame_size_problem"]
 
 
 def frame_size_problem(
@@ -41,22 +40,30 @@ def frame_size_problem(
     return None
 
 
+def first_frame_problem(frame: bytes, ds: Any, syntax: str) -> str | None:
+    """Why frame 0's stream does not fit the header (``convert``'s words, ending in ".").
+
+    Its sample precision (JPEG family, T.81 samples kept) or its RLE segments (RLE streams
+    have no markers); ``None`` when it fits. ``inspect`` (:func:`deferred_frame_problem`) and
+    ``convert`` (:func:`~pipeline.dicom.decode.check_codestreams`) both ask it.
+    """
+    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
+    if codestream.is_jpeg_family(syntax):
+        said = precision_problem(frame, bits, samples, codestream.keeps_jpeg_samples(syntax))
+    else:
+        said = rle_frame_problem(frame, int(ds.Rows), int(ds.Columns), samples, bits)
+    return said + "." if said else None
+
+
 def _first_fragment(ds: Any, n: int) -> bytes | None:
     """The first ``n`` bytes of the fragment after the Basic Offset Table, from the file."""
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    tell, path = getattr(elem, "value_tell", None), getattr(ds, "filename", None)
-    if elem is None or elem.value is not None or tell is None or not isinstance(path, str):
+    if elem is None or elem.value is not None:  # read: check_codestreams checks it
         return None
     try:
-        with open(path, "rb") as fh:
-            fh.seek(tell)
-            tag, length = struct.unpack("<4sI", fh.read(8))
-            if tag != _ITEM:
-                return None
-            fh.seek(tell + 8 + length)
-            tag, length = struct.unpack("<4sI", fh.read(8))
-            return fh.read(min(length, n)) if tag == _ITEM else None
-    except (OSError, struct.error):
+        with pixel_reader(ds) as found:
+            return None if found is None else next(iter_fragments(*found, n), None)
+    except (OSError, struct.error, ValueError):
         return None
 
 
@@ -69,19 +76,16 @@ def deferred_frame_problem(ds: Any, max_pixels: int, frames: int) -> str | None:
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "")
     family = codestream.is_jpeg_family(syntax)
-    if not family and syntax != _RLE:
+    if not family and syntax != RLE_LOSSLESS:
         return None
     head = _first_fragment(ds, HEAD)
     if not head:
         return None
     rows, cols = int(ds.Rows), int(ds.Columns)
-    samples, bits = int(ds.get("SamplesPerPixel") or 1), int(ds.get("BitsAllocated") or 8)
     if family:
-        t81 = codestream.keeps_jpeg_samples(syntax)
-        said = precision_problem(head, bits, samples, t81)
-        return said + "." if said else frame_size_problem(0, head, rows, cols, frames, max_pixels)
+        said = first_frame_problem(head, ds, syntax)
+        return said or frame_size_problem(0, head, rows, cols, frames, max_pixels)
     count, _, second = struct.unpack_from("<3I", head) if len(head) >= 12 else (0, 0, 0)
     end = second if 1 < count <= 15 and second > 64 else 64 + 2 * rows * cols + 2
     frame = _first_fragment(ds, end) if end > len(head) else head
-    said = rle_frame_problem(frame or head, rows, cols, samples, bits)
-    return said + "." if said else None
+    return first_frame_problem(frame or head, ds, syntax)

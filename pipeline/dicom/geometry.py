@@ -146,3 +146,28 @@ def affine_lps(
 def lps_to_ras(affine: np.ndarray) -> np.ndarray:
     """Convert an LPS affine to RAS (NIfTI) by negating the first two world axes."""
     return LPS_TO_RAS @ affine
+
+
+def quadruped_note(ds: object) -> str:
+    """The note for an image placed in a quadruped's patient coordinates, else ``""``.
+
+    AnatomicalOrientationType (0010,2210) QUADRUPED (PS3.3 C.7.6.1.1.1, C.7.6.2.1.1) names
+    the patient directions of a four-legged animal (left/right, dorsal/ventral,
+    cranial/caudal, rostral); NIfTI's RAS, the affine radpipe writes, names a human's
+    (right, anterior, superior), and quadruped atlases and tools differ on how the two map.
+    dcm2niix says so (#241: "Anatomical Orientation Type (0010,2210) is QUADRUPED: rotate
+    coordinates accordingly"); radpipe wrote the affine unsaid. The affine is kept as the
+    header gives it, and said, for images with an ImageOrientationPatient only.
+    """
+    get = getattr(ds, "get", None)
+    if get is None or "AnatomicalOrientationType" not in ds:  # type: ignore[operator]
+        return ""
+    if str(get("AnatomicalOrientationType") or "").strip().upper() != "QUADRUPED":
+        return ""
+    return (
+        "AnatomicalOrientationType (0010,2210) is QUADRUPED: the positions are in a "
+        "quadruped's patient coordinates (dorsal/ventral, cranial/caudal), while a NIfTI's "
+        "RAS axes are read as a human's right, anterior and superior: its affine is the "
+        "header's, check which way the animal's axes map before using an atlas (as dcm2niix "
+        "warns, #241)"
+    )

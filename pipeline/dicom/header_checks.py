@@ -17,7 +17,12 @@ from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
-from pipeline.dicom.syntaxes import GE_PRIVATE, ge_private_note, unreadable_syntax
+from pipeline.dicom.syntaxes import (
+    GE_PRIVATE,
+    RLE_LOSSLESS,
+    ge_private_note,
+    unreadable_syntax,
+)
 from pipeline.dicom.text_charset import utf8_read_as_latin1
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
@@ -191,7 +196,7 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
     """
     if is_jpeg_family(syntax):
         return  # the decoder's colour space: see pipeline.dicom.jpeg_colour
-    where = "RLE" if str(syntax or "") == "1.2.840.10008.1.2.5" else "uncompressed"
+    where = "RLE" if str(syntax or "") == RLE_LOSSLESS else "uncompressed"
     name = tag_name("PhotometricInterpretation")
     if term in _NO_RGB:
         raise DicomError("", f"{name} {term} in {where} pixel data is not read: its samples are "

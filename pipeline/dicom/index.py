@@ -28,6 +28,7 @@ from pipeline.dicom.header import (
     read_header,
 )
 from pipeline.dicom.shared_uid import note_shared_uids
+from pipeline.dicom.split_uids import split_series_notes
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 
@@ -323,6 +324,9 @@ def assemble_series(
     for inst in instances:
         groups[inst.series_uid].append(inst)
     series = [sort_series(uid, members, policy) for uid, members in groups.items()]
+    split = split_series_notes(groups.items())
+    for s in series:
+        s.problems += [split[s.uid]] if s.uid in split else []
     series.sort(key=lambda s: (s.first.patient_id, s.first.study_uid, s.uid))
     return series
 

@@ -10,10 +10,10 @@ SOF, T.87 SOS NEAR, T.800 COD), so the check reads only those (:data:`HEAD` byte
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
+from pipeline.dicom.fragments import iter_fragments, pixel_reader
 from pipeline.dicom.pixel_encoding import (
     LOSSLESS,
     LOSSY_STREAMS,
@@ -25,8 +25,6 @@ __all__ = ["HEAD", "deferred_lossy_note", "fragment_heads", "lossy_frames", "los
 
 #: Bytes of a frame read for its markers (main header or segments before the scan).
 HEAD = 4096
-_ITEM = b"\xfe\xff\x00\xe0"
-_END = b"\xfe\xff\xdd\xe0"
 
 
 def lossy_frames(heads: Sequence[bytes]) -> list[int]:
@@ -77,41 +75,11 @@ def fragment_heads(ds: Any, head: int = HEAD) -> list[bytes] | None:
     per fragment); ``None`` when the items are not where PS3.5 A.4 puts them. A fragment that
     continues a frame (no stream markers at its start) is passed over.
     """
-    elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
-    if elem is None:
-        return None
-    value = elem.value
     try:
-        if isinstance(value, bytes):
-            return _heads(lambda at, n: value[at : at + n], 0, len(value), head)
-        path, tell = getattr(ds, "filename", None), getattr(elem, "value_tell", None)
-        if value is not None or not isinstance(path, str | Path) or tell is None:
-            return None
-        with open(path, "rb") as fh:
-            end = fh.seek(0, 2)
-
-            def read(at: int, n: int) -> bytes:
-                fh.seek(at)
-                return fh.read(n)
-
-            return _heads(read, tell, end, head)
+        with pixel_reader(ds) as found:
+            if found is None:
+                return None
+            return [data for data in iter_fragments(*found, head)
+                    if stream_syntax(data) is not None]  # fmt: skip
     except (OSError, struct.error, ValueError):
         return None
-
-
-def _heads(read: Callable[[int, int], bytes], start: int, end: int, head: int) -> list[bytes]:
-    """Heads of the fragments between ``start`` (the offset table item) and ``end``."""
-    found: list[bytes] = []
-    at, first = start, True
-    while at + 8 <= end:
-        tag, length = struct.unpack("<4sI", read(at, 8))
-        if tag == _END:
-            break
-        if tag != _ITEM:
-            raise ValueError("not an item")
-        if not first:  # the first item is the Basic Offset Table
-            data = read(at + 8, min(length, head))
-            if stream_syntax(data) is not None:
-                found.append(data)
-        at, first = at + 8 + length, False
-    return found

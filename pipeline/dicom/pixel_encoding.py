@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.codestream import jpeg_segments
+from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS
 
 __all__ = [
     "LOSSLESS",
@@ -32,7 +33,6 @@ __all__ = [
     "syntax_name",
 ]
 
-_ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000) Item, little endian
 _UNDEFINED = 0xFFFFFFFF
 _NATIVE = {
     "1.2.840.10008.1.2": "Implicit VR Little Endian",
@@ -70,7 +70,7 @@ def stream_syntax(frame: bytes) -> str | None:
         count, *offsets = struct.unpack_from("<16I", frame)
         used, unused = offsets[:count], offsets[count:]
         if 1 <= count <= 15 and used[0] == 64 and used == sorted(used) and not any(unused):
-            return "1.2.840.10008.1.2.5" if used[-1] < len(frame) else None
+            return RLE_LOSSLESS if used[-1] < len(frame) else None
     return None
 
 
@@ -153,9 +153,9 @@ def match_pixel_encoding(ds: Any, path: str | Path) -> str | None:
     if syntax in _NATIVE and not undefined and _length(elem) == _native_bytes(ds):
         return None  # the usual native file: its size says so, nothing more is read
     head = b"" if undefined else _first_bytes(elem, path)
-    if syntax in _NATIVE and (undefined or head == _ITEM):
+    if syntax in _NATIVE and (undefined or head == ITEM):
         return _encapsulated_under_native(ds, said, undefined)
-    if syntax in _NATIVE or head is None or head == _ITEM:
+    if syntax in _NATIVE or head is None or head == ITEM:
         return None
     return _native_under_compressed(ds, elem, said)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-__all__ = ["LOGICAL", "private_b_value", "private_gradient"]
+__all__ = ["LOGICAL", "private_b_value", "private_element", "private_gradient"]
 
 #: The prefix of a GE gradient (phase, frequency, slice), which is not in patient coordinates.
 LOGICAL = "GE logical "
@@ -43,17 +43,17 @@ _PHILIPS_G = (0x2005, "Philips MR Imaging DD 001")
 def private_b_value(ds: Any) -> float | None:
     """The b-value (s/mm2) from Siemens', GE's or Philips' private elements, else ``None``."""
     if _is_diffusion(ds):
-        value = _numbers(_private(ds, *_SIEMENS, 0x0C), "IS")
+        value = _numbers(private_element(ds, *_SIEMENS, 0x0C), "IS")
         if value:
             return value[0]
-    found = _numbers(_private(ds, *_GE_PARM, 0x39, at=0x00431039), "IS")
+    found = _numbers(private_element(ds, *_GE_PARM, 0x39, at=0x00431039), "IS")
     if found:
         b = found[0] % 1e9
         gradient = _ge_gradient(ds)
         if b > 0 and gradient == (0.0, 0.0, 0.0) and _ge_directions(ds) > 0:
             return 0.0  # a DTI series' b = 0 image, with the nominal b-value
         return b
-    found = _numbers(_private(ds, *_PHILIPS_B, 0x03, at=0x20011003), "FL")
+    found = _numbers(private_element(ds, *_PHILIPS_B, 0x03, at=0x20011003), "FL")
     return found[0] if found else None
 
 
@@ -64,7 +64,7 @@ def private_gradient(ds: Any) -> tuple[float, ...] | str | None:
     (a zero one as ``(0.0, 0.0, 0.0)``: it needs no frame).
     """
     if _is_diffusion(ds):
-        value = _numbers(_private(ds, *_SIEMENS, 0x0E), "FD")
+        value = _numbers(private_element(ds, *_SIEMENS, 0x0E), "FD")
         if len(value) == 3:
             return tuple(value)
     gradient = _ge_gradient(ds)
@@ -72,7 +72,7 @@ def private_gradient(ds: Any) -> tuple[float, ...] | str | None:
         if not any(gradient):
             return gradient
         return LOGICAL + "\\".join(f"{round(v, 4) + 0.0:.4f}" for v in gradient)
-    parts = [_numbers(_private(ds, *_PHILIPS_G, k, at=0x20051000 + k), "FL") for k in
+    parts = [_numbers(private_element(ds, *_PHILIPS_G, k, at=0x20051000 + k), "FL") for k in
              (0xB0, 0xB1, 0xB2)]  # fmt: skip
     if all(len(p) == 1 for p in parts):
         return tuple(p[0] for p in parts)
@@ -80,7 +80,7 @@ def private_gradient(ds: Any) -> tuple[float, ...] | str | None:
 
 
 def _ge_gradient(ds: Any) -> tuple[float, float, float] | None:
-    parts = [_numbers(_private(ds, *_GE_ACQU, k, at=0x00191000 + k), "DS") for k in
+    parts = [_numbers(private_element(ds, *_GE_ACQU, k, at=0x00191000 + k), "DS") for k in
              (0xBB, 0xBC, 0xBD)]  # fmt: skip
     if all(len(p) == 1 for p in parts):
         return (parts[0][0] + 0.0, parts[1][0] + 0.0, parts[2][0] + 0.0)
@@ -88,7 +88,7 @@ def _ge_gradient(ds: Any) -> tuple[float, float, float] | None:
 
 
 def _ge_directions(ds: Any) -> float:
-    found = _numbers(_private(ds, *_GE_ACQU, 0xE0, at=0x001910E0), "DS")
+    found = _numbers(private_element(ds, *_GE_ACQU, 0xE0, at=0x001910E0), "DS")
     return found[0] if found else 0.0
 
 
@@ -98,7 +98,9 @@ def _is_diffusion(ds: Any) -> bool:
     return "DIFFUSION" in [str(v).strip().upper() for v in values]
 
 
-def _private(ds: Any, group: int, creator: str, offset: int, *, at: int | None = None) -> Any:
+def private_element(
+    ds: Any, group: int, creator: str, offset: int, *, at: int | None = None
+) -> Any:
     """The element ``offset`` of ``creator``'s block in ``group``, else ``None``.
 
     ``at``: the tag where the vendor writes it (block 0x10); when it is absent the file is

@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.nm_frames import frame_vectors
-from pipeline.dicom.private_diffusion import private_b_value, private_gradient
+from pipeline.dicom.private_diffusion import private_b_value, private_element, private_gradient
 from pipeline.dicom.values import lenient_number
 
 __all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "TIME_SLICE", "stack_value"]
@@ -138,10 +138,31 @@ def _time_slice(ds: Any) -> int | None:
 
 
 def _component(ds: Any) -> str | None:
-    """The complex component an MR image's ImageType names (dcm2niix #194), else ``None``."""
+    """The complex component of an MR image, else ``None``.
+
+    The one its ImageType names (dcm2niix #194), else GE's private one (:func:`_ge_component`).
+    """
     if str(ds.get("Modality", "")).strip().upper() != "MR":
         return None
     image_type = ds.get("ImageType")
     values = [image_type] if isinstance(image_type, str) else list(image_type or [])
     found = [COMPONENTS.get(str(v).strip().upper()) for v in values[2:]]
-    return next((c for c in found if c), None)
+    return next((c for c in found if c), None) or _ge_component(ds)
+
+
+#: GE's ``GEMS_PARM_01`` (0043,xx2F) "Image Type (real, imaginary, phase, magnitude)" (SS),
+#: as dcm2niix reads it (``kImageTypeGE``): GE writes ``ORIGINAL\PRIMARY\OTHER`` in ImageType
+#: for every component, so magnitude, phase, real and imaginary images of one series (a
+#: SIGNA UHP's, heudiconv PR #761, dcm2niix PR #826) were told apart only by acquisition
+#: order, as time points of one 4-D volume.
+_GE_COMPONENTS = {0: "MAGNITUDE", 1: "PHASE", 2: "REAL", 3: "IMAGINARY"}
+
+
+def _ge_component(ds: Any) -> str | None:
+    """The component GE's private (0043,xx2F) names, under its creator only, else ``None``."""
+    value = private_element(ds, 0x0043, "GEMS_PARM_01", 0x2F, at=0x0043102F)
+    if isinstance(value, bytes):  # VR not resolved (UN): an SS, little endian
+        value = int.from_bytes(value[:2], "little", signed=True) if len(value) >= 2 else None
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        value = value[0] if len(value) else None
+    return _GE_COMPONENTS.get(value) if isinstance(value, int) else None

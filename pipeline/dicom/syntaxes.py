@@ -17,7 +17,16 @@ from typing import Any
 
 from pipeline.errors import DicomError
 
-__all__ = ["DEFLATED", "GE_PRIVATE", "NATIVE_LITTLE_ENDIAN", "ge_private_note", "unreadable_syntax"]
+__all__ = [
+    "DEFLATED",
+    "GE_PRIVATE",
+    "ITEM",
+    "NATIVE_LITTLE_ENDIAN",
+    "RLE_LOSSLESS",
+    "SEQUENCE_DELIMITER",
+    "ge_private_note",
+    "unreadable_syntax",
+]
 
 #: GE's private "Implicit VR Big Endian DLX" (old GE DLX angiography and MR exports): the data
 #: set is Implicit VR Little Endian, the pixel data's 16-bit words are big-endian, and 8-bit
@@ -29,6 +38,14 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 #: Native (not encapsulated) little-endian syntaxes: Implicit VR, Explicit VR, and Deflated
 #: Explicit VR (its pixel data native once inflated).
 NATIVE_LITTLE_ENDIAN = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", DEFLATED})
+
+#: RLE Lossless (PS3.5 A.4.2, Annex G): encapsulated, one fragment per frame.
+RLE_LOSSLESS = "1.2.840.10008.1.2.5"
+#: The Item tag (FFFE,E000) and Sequence Delimitation Item tag (FFFE,E0DD) as little-endian
+#: bytes: encapsulated pixel data is an offset table item, fragment items, then the
+#: delimiter (PS3.5 A.4).
+ITEM = b"\xfe\xff\x00\xe0"
+SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
 
 _PIXELS_ELSEWHERE = (
     "its pixel data is not in the file but referenced by PixelDataProviderURL (0028,7FE0), "

@@ -8,6 +8,11 @@ without a word: a user who expected the lung window got the soft-tissue one and 
 ``window`` cell of ``header``. The cell now says which: ``header (WindowCenter/WindowWidth 1
 of 2: SOFT TISSUE)``. This is information, not a defect of the file, so ``problems`` (and
 ``--strict``) are left alone.
+
+PS3.3 C.11.2.1.2 gives one explanation per window ("multiple values correspond to multiple
+Window Center and Width values"). When the counts differ (3 names for 2 windows, 1 for 2),
+which name is the first window's is unknown: the cell says the window is not named and why,
+rather than the first name (until 2026-12-03 the first name, perhaps another window's).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import re
 from typing import Any
 
 from pipeline.dicom.groups import attribute
+from pipeline.words import counted
 
 __all__ = ["voi_choice"]
 
@@ -58,5 +64,8 @@ def voi_choice(ds: Any, frame: int, *, lut: bool) -> str:
     count = len(_values(attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame)))
     if count < 2:
         return ""
-    said = attribute(ds, "FrameVOILUTSequence", "WindowCenterWidthExplanation", frame)
+    said = _values(attribute(ds, "FrameVOILUTSequence", "WindowCenterWidthExplanation", frame))
+    if len(said) not in (0, count):  # one name per window (C.11.2.1.2): which is whose?
+        return (f"WindowCenter/WindowWidth 1 of {count}, not named: WindowCenterWidthExplanation "
+                f"(0028,1055) holds {counted(len(said), 'name')} for {count} windows")  # fmt: skip
     return f"WindowCenter/WindowWidth 1 of {count}" + _explained(said)

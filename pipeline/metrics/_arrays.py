@@ -295,3 +295,26 @@ def tied_top(scores: np.ndarray, axis: int = 1, where: np.ndarray | None = None)
     top = scores.max(axis=axis, keepdims=True)
     tied = (scores == top).sum(axis=axis) > 1
     return int(np.count_nonzero(tied if where is None else tied & where))
+
+
+def tie_example(num_classes: int) -> str:
+    """What a tie of :func:`tied_top` looks like among ``num_classes`` probabilities.
+
+    With 2 classes a tie is 0.5 / 0.5; with more, two or more classes share the top value
+    (0.5 / 0.5 / 0 is one, so is 0.4 / 0.4 / 0.2).
+
+    Examples
+    --------
+    >>> tie_example(2)
+    '0.5 / 0.5'
+    >>> tie_example(3)
+    '2 or more of the 3 classes at the top, e.g. 0.4 / 0.4 / 0.2'
+    >>> tie_example(6)
+    '2 or more of the 6 classes at the top, e.g. 0.4 / 0.4 / 0.05 / 0.05 / ...'
+    """
+    if num_classes <= 2:
+        return "0.5 / 0.5"
+    rest = f"{0.2 / (num_classes - 2):.3g}"
+    shown = ["0.4", "0.4", *[rest] * min(num_classes - 2, 2)]
+    more = " / ..." if num_classes > 4 else ""
+    return f"2 or more of the {num_classes} classes at the top, e.g. {' / '.join(shown)}{more}"

@@ -52,3 +52,30 @@ def test_kfold_ties_are_said_once_with_each_folds_count(
     ]
     assert metrics is not None
     assert (metrics["prediction_ties"], metrics["prediction_ties_per_fold"]) == (1, [2, 1])
+
+
+def test_a_tie_among_three_classes_is_not_said_as_half_and_half(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """0.4 / 0.4 / 0.2 ties (two classes share the top) and is no 0.5 / 0.5: evaluation and
+    predict say a tie of 3 classes; 2 classes keep their words."""
+    from workflows.run.predict import warn_ties
+    from workflows.run.ties import say_ties
+
+    three = "2 or more of the 3 classes at the top, e.g. 0.4 / 0.4 / 0.2"
+    metrics = {"prediction_ties": 1, "class_names": ["a", "b", "c"]}
+    assert say_ties("classification", metrics, [], 4) == (
+        f"1 of 4 test cases tie on their top probability ({three}): each is called the first "
+        "of the tied classes"
+    )
+    probs = [np.array([0.4, 0.4, 0.2]), np.array([0.1, 0.2, 0.7])]
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        assert warn_ties("classification", probs, ["a", "b", "c"]) == 1
+        assert warn_ties("classification", [np.array([0.5, 0.5])], ["a", "b"]) == 1
+    said = [r.getMessage() for r in caplog.records if "rows tie" in r.getMessage()]
+    assert said == [
+        f"1 of 2 rows tie on their top probability ({three}): 'pred' is the first of the tied "
+        "classes, as radpipe evaluate calls it",
+        "1 of 1 rows tie on their top probability (0.5 / 0.5): 'pred' is the first of the tied "
+        "classes, as radpipe evaluate calls it",
+    ]

@@ -60,3 +60,16 @@ def test_predict_warns_of_tied_rows_and_tied_mask_voxels(caplog: Any) -> None:
     assert said[1].startswith("2 voxels in 1 of 2 masks tie on their top probability: each is "
                               "the first of the tied classes (background first)")  # fmt: skip
     assert len(said) == 2
+
+
+def test_the_rule_says_a_tie_of_its_own_number_of_classes() -> None:
+    """policy.prediction said "a tie (0.5 / 0.5)" for 3 classes too, where 0.4 / 0.4 / 0.2
+    is one (case 0 here: called a, the first of the tied a and b)."""
+    probs = np.array([[0.4, 0.4, 0.2], [0.1, 0.2, 0.7], [0.7, 0.2, 0.1]])
+    m = evaluate_classification([1, 2, 0], probs, ["a", "b", "c"], n_resamples=0)
+    assert [c["pred"] for c in m["per_case"]] == [0, 2, 0]
+    assert m["policy"]["prediction"] == (
+        "argmax of probabilities; a tie (2 or more of the 3 classes at the top, e.g. 0.4 / 0.4 / "
+        "0.2) is the lower class index, as numpy, torch and scikit-learn predict_proba argmax: "
+        "1 of 3 cases"
+    )

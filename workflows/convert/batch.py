@@ -31,12 +31,7 @@ from typing import Any
 
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
-from pipeline.dicom.index import (
-    Instance,
-    series_rows,
-    sort_series,
-    write_index_csv,
-)
+from pipeline.dicom.index import Instance, series_rows, sort_series, write_index_csv
 from pipeline.dicom.reuse import reusing
 from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
@@ -70,7 +65,8 @@ from workflows.convert.series_plan import (
     plan_series_task,
     read_headers,
 )
-from workflows.convert.shared_series import mark_shared, shared_sources
+from workflows.convert.shared_series import shared_sources
+from workflows.convert.split_series import mark_series_result, split_notes, split_sources
 from workflows.convert.store import Store, scratch_errors
 from workflows.convert.tasks import (
     MANIFEST_COLUMNS,
@@ -298,15 +294,19 @@ def _convert_instances(
     for res in resolve_collisions(store, root, out, runner, result):
         if res.instance is not None:
             store.add_instance(escape_name(res.instance.path), res.instance)
+    split = split_notes(store)  # one acquisition filed under a UID per slice position
     for uid in store.series_uids():
-        _place_series(store, uid, options.policy(), index)
+        _place_series(store, uid, options.policy(), index, split.get(uid))
     if options.strict:  # series problems and shared UIDs are known only now
         refuse_problem_rows(store, out, result)
 
 
-def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -> None:
+def _place_series(
+    store: Store, uid: str, policy: GeometryPolicy, index: bool, split: str | None
+) -> None:
     """Assemble one series from the store and place its rows (only it is in memory)."""
     series = sort_series(uid, store.instances_of(uid), policy)
+    series.problems += [split] if split else []
     place, notes = placement(series)
     for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
         store.update_rows(name, partial(placed, place=place, notes=notes))
@@ -323,7 +323,7 @@ def _convert_series(
 
     mapper = None if runner.scheduler else header_mapper(root, options.workers)
     broken = read_headers(root, result, store, mapper)
-    shared = shared_sources(store, root)  # a UID of two files: both keyed by UID and file
+    shared, split = shared_sources(store, root), split_sources(store)  # notes across series
 
     def first_ids(uid: str) -> tuple[str, str]:
         first = sort_series(uid, store.instances_of(uid), options.policy()).first
@@ -332,7 +332,7 @@ def _convert_series(
     store.order_series(first_ids)
     last = StoredPrevious(out, store) if store.has_previous() else None
     plan = partial(plan_series_task, out=out, result=result, store=store, last=last,
-                   broken=broken, shared=shared, strict=options.strict)  # fmt: skip
+                   broken=broken, shared=shared, split=split, strict=options.strict)  # fmt: skip
     for uid in store.ordered_series():  # one series in memory at a time
         _series_tasks(uid, root, out, options, store, index, plan)
     result.tasks = result.skipped + store.task_count()
@@ -355,7 +355,7 @@ def _convert_series(
         store.add_sources(res.sources)
 
     _run_all(tasks(), store.task_count(), out, store, runner, result, converted, task_of,
-             partial(mark_shared, shared=shared))  # fmt: skip
+             partial(mark_series_result, shared=shared, split=split))  # fmt: skip
 
 
 def _series_tasks(

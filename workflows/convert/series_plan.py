@@ -28,8 +28,12 @@ from workflows.convert.resume import (
     parts,
 )
 from workflows.convert.shared_series import keys_follow, strict_refusal
+from workflows.convert.sources import LEFT_OUT
 from workflows.convert.store import Store, sql_columns, sql_places
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask, series_output
+
+#: ``(file, reason)`` as in ``errors.csv``.
+Said = tuple[str, str]
 
 
 def read_headers(
@@ -57,21 +61,23 @@ def plan_series_task(
     broken: dict[str, list[Problem]],
     shared: frozenset[str] = frozenset(),
     strict: bool = False,
+    split: dict[str, str] | None = None,
 ) -> None:  # fmt: skip
     """A series' task is refused (a file of it failed where no readable slice repeats it,
     :func:`failed_repeats`; under ``strict``, a file of it shares its SOPInstanceUID:
-    ``shared``), kept from the last run (made of exactly its files, none changed since, each
+    ``shared``, or its series is one slice position of an acquisition split across UIDs:
+    ``split``), kept from the last run (made of exactly its files, none changed since, each
     keyed as this run keys it), or queued."""
     if not failed_repeats(broken.get(task.series_key, []), instances, task, result):
         return
     names = [escape_name(source) for source in task.sources]
-    refused = strict_refusal(task.sources, shared) if strict else None
+    refused = strict_refusal(task.sources, shared, split or {}) if strict else None
     if refused is not None:
         collect(refused, task, result, lambda _: None)
         return
     for name, source in zip(names, task.sources):
         store.facts.add(name, os.path.join(task.src_root, source))
-    old, sources, dropped = last.series(task) if last is not None else ([], [], [])
+    old, sources, dropped, failed = last.series(task) if last is not None else ([], [], [], [])
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
     if old and not keys_follow(sources, shared, store):  # a UID shared then or now, not both
         old = []
@@ -83,6 +89,7 @@ def plan_series_task(
         store.add_rows(old)
         store.add_sources(sources)
         result.not_images += dropped
+        result.failures += failed  # left out for its pixels: still an error, said again
         result.skipped += 1
     else:
         store.add_task(task)
@@ -107,7 +114,7 @@ def failed_repeats(
         return False
     said = {escape_name(bad): why for bad, why in repeats.items()}
     result.failures[:] = [
-        (name, f"{why}; {said[name]} (its series converted without it)")
+        (name, f"{why}; {said[name]} {LEFT_OUT}")
         if name in said else (name, why)
         for name, why in result.failures
     ]  # fmt: skip
@@ -140,8 +147,9 @@ def kept_instance(
 class StoredPrevious:
     """What the last per-series run into OUT finished, kept in the scratch store (not in
     memory): its manifest rows by output (the last one of an output wins, as the partial
-    files came after the manifest), its ``sources.csv`` rows (each once) and the files it
-    skipped. Load it only when :func:`~workflows.convert.resume.resumable` said that run can
+    files came after the manifest), its ``sources.csv`` rows (each once), the files it
+    skipped and those it left out of their series for their pixels (:data:`LEFT_OUT`). Load
+    it only when :func:`~workflows.convert.resume.resumable` said that run can
     be resumed.
     """
 
@@ -154,7 +162,7 @@ class StoredPrevious:
             CREATE TABLE prev_sources ({_SOURCES}, rank INTEGER, UNIQUE ({_SOURCES}, rank));
             CREATE INDEX prev_sources_source ON prev_sources ("source");
             CREATE INDEX prev_sources_output ON prev_sources ("output");
-            CREATE TABLE prev_skips (source TEXT PRIMARY KEY, reason TEXT);
+            CREATE TABLE prev_skips (source TEXT PRIMARY KEY, reason TEXT, kind TEXT);
             """,
         )
         manifest = (r for path in (out / "manifest.csv", *parts(out, PARTIAL))
@@ -175,27 +183,29 @@ class StoredPrevious:
             "DELETE FROM prev_sources WHERE rank < (SELECT MAX(rank) FROM prev_sources p "
             "WHERE p.output = prev_sources.output)"
         )
-        skips = (r for r in iter_csv(out / "errors.csv") if r.get("kind") == "skipped")
-        self.db.executemany("INSERT OR REPLACE INTO prev_skips VALUES (?, ?)",
-                            ((r["source"], r["reason"]) for r in skips))  # fmt: skip
+        skips = (r for r in iter_csv(out / "errors.csv") if r.get("kind") == "skipped"
+                 or (r.get("kind") == "error" and r["reason"].endswith(LEFT_OUT)))  # fmt: skip
+        self.db.executemany("INSERT OR REPLACE INTO prev_skips VALUES (?, ?, ?)",
+                            ((r["source"], r["reason"], r["kind"]) for r in skips))  # fmt: skip
 
     def series(self, task: ConvertTask) -> tuple[list[dict[str, str]], list[dict[str, str]],
-                                                 list[tuple[str, str]]]:  # fmt: skip
-        """The manifest and sources.csv rows of a series whose every file was converted or
-        skipped last time, into outputs made of exactly these files; else nothing."""
+                                                 list[Said], list[Said]]:  # fmt: skip
+        """The manifest and sources.csv rows of a series whose every file was converted,
+        skipped or left out last time, into outputs made of exactly these files, and the
+        ``(file, reason)`` of those skipped and of those left out; else nothing."""
         names = [escape_name(s) for s in task.sources]
         sources: list[dict[str, str]] = []
-        dropped: list[tuple[str, str]] = []
+        said: dict[str, list[Said]] = {"skipped": [], "error": []}
         for name in names:
             found = self.db.execute(
                 'SELECT * FROM prev_sources WHERE "source" = ? ORDER BY rowid', (name,)
             ).fetchall()
             sources += [dict(zip(SOURCE_COLUMNS, r)) for r in found]
             if not found:
-                skip = self.db.execute("SELECT reason FROM prev_skips WHERE source = ?",
+                skip = self.db.execute("SELECT reason, kind FROM prev_skips WHERE source = ?",
                                        (name,)).fetchone()  # fmt: skip
                 if skip is not None:
-                    dropped.append((name, skip[0]))
+                    said[skip[1]].append((name, skip[0]))
         outputs = {r["output"] for r in sources}
         made_of = {
             m
@@ -204,18 +214,19 @@ class StoredPrevious:
                 'SELECT DISTINCT "source" FROM prev_sources WHERE "output" = ?', (o,)
             )
         }
-        complete = len({r["source"] for r in sources}) + len(dropped) == len(names)
+        dropped, failed = said["skipped"], said["error"]
+        complete = len({r["source"] for r in sources}) + len(dropped) + len(failed) == len(names)
         if not (complete and outputs and made_of <= set(names)):
-            return [], [], []
+            return [], [], [], []
         rows = []
         for output in sorted(outputs):
             row = self.db.execute(
                 f"SELECT {_MANIFEST} FROM prev_outputs WHERE key = ?", (output,)
             ).fetchone()
             if row is None:
-                return [], [], []
+                return [], [], [], []
             rows.append(dict(zip(MANIFEST_COLUMNS, row)))
-        return rows, sources, dropped
+        return rows, sources, dropped, failed
 
 
 _MANIFEST = sql_columns(MANIFEST_COLUMNS)

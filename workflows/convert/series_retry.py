@@ -21,7 +21,7 @@ from pipeline.dicom.failed_slices import instance_place, repeated_slices
 from pipeline.dicom.files import Problem, escape_name
 from pipeline.dicom.header import read_header
 from pipeline.errors import DicomError
-from workflows.convert.sources import dropped_sources
+from workflows.convert.sources import LEFT_OUT, dropped_sources
 
 #: What ``_run_series`` returns: manifest rows, ``sources.csv`` rows, problems.
 Ran = tuple[list[dict[str, str]], list[dict[str, str]], tuple[str, ...]]
@@ -57,8 +57,7 @@ def run_without_failed(
             for path in written:  # nothing is written before the pixels are read; to be sure
                 Path(path).unlink(missing_ok=True)
             written.clear()
-            failed.append((escape_name(err.path), f"{err.reason}; {why} (its series "
-                                                  "converted without it)"))  # fmt: skip
+            failed.append((escape_name(err.path), f"{err.reason}; {why} {LEFT_OUT}"))
             task = replace(task, sources=tuple(s for s in task.sources if s != err.path),
                            known=tuple(k for k in task.known if k[0] != err.path))  # fmt: skip
 

@@ -81,13 +81,19 @@ def keys_follow(rows: list[dict[str, str]], shared: frozenset[str], store: Store
     return True
 
 
-def strict_refusal(sources: tuple[str, ...], shared: frozenset[str]) -> TaskResult | None:
-    """Under ``--strict``, a series with a shared file is refused before it is converted, as
-    a series with any other problem: the error its task would have had; else ``None``."""
+def strict_refusal(
+    sources: tuple[str, ...], shared: frozenset[str], split: dict[str, str]
+) -> TaskResult | None:
+    """Under ``--strict``, a series with a shared file (or one that ``split`` notes: a slice
+    position of an acquisition split across SeriesInstanceUIDs) is refused before it is
+    converted, as a series with any other problem: the error its task would have had; else
+    ``None``."""
     names = [n for n in map(escape_name, sources) if n in shared]
-    if not names:
+    said = [split[n] for n in map(escape_name, sources) if n in split][:1]
+    said += [series_note(names)] if names else []
+    if not said:
         return None
-    reason = f"refused under --strict: {series_note(names)}"
+    reason = f"refused under --strict: {'; '.join(said)}"
     return TaskResult(sources[0], error=reason, error_source=sources[0])
 
 

@@ -13,6 +13,10 @@ SOURCE_COLUMNS = [
     "source", "output", "patient_key", "series_key", "instance_key", "frame", "slice",
 ]  # fmt: skip
 
+#: How ``errors.csv`` ends the reason of a failed file its series was converted without (a
+#: rerun keeps that series, and lists the file again).
+LEFT_OUT = "(its series converted without it)"
+
 
 def frame_slices(plan: Any, volume: Any) -> list[tuple[str, int, str, str]]:
     """Every frame of one :class:`~pipeline.dicom.volume_plan.VolumePlan` in slice order, as

@@ -27,13 +27,13 @@ from pipeline.metrics import (
     roc_auc_score,
     undefined_auc_reason,
 )
-from pipeline.metrics._arrays import tied_top
+from pipeline.metrics._arrays import tie_example, tied_top
 from pipeline.metrics.calibration import CALIBRATION_BINS, OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
 from workflows.report.positive import DEFAULT_POSITIVE, default_note
 
 #: The prediction rule, as ``policy.prediction`` gives it (with the count of tied cases).
-_ARGMAX = ("argmax of probabilities; a tie (0.5 / 0.5) is the lower class index, as numpy, "
+_ARGMAX = ("argmax of probabilities; a tie ({tie}) is the lower class index, as numpy, "
            "torch and scikit-learn predict_proba argmax")  # fmt: skip
 _RATES = ("sensitivity", "specificity", "precision", "npv", "f1")
 #: Interval figures defined only on a resample holding every class of the test cases.
@@ -366,7 +366,8 @@ def _policy(
     rules = {
         "case_unit": "one case per sample: a series (data.unit series) or an image; "
         "intervals resample patients, not cases",
-        "prediction": _ARGMAX + (f": {ties} of {n} cases" if ties else ""),
+        "prediction": _ARGMAX.format(tie=tie_example(k))
+        + (f": {ties} of {n} cases" if ties else ""),
         "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
         "the classes in the truth or the predictions, an undefined rate counting 0 "
         "(scikit-learn and torchmetrics zero_division=0)",

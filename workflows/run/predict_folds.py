@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import RadpipeError
-from pipeline.metrics._arrays import tied_top
+from pipeline.metrics._arrays import tie_example, tied_top
 from pipeline.stage import Pipeline
 from pipeline.words import counted
 from workflows.run.rundir import fold_dir, split_index_values
@@ -192,9 +192,9 @@ def warn_ties(task: str, probs: list[np.ndarray], names: list[str]) -> int:
     evaluate calls them (a segmentation's tied voxels went unsaid); returns their count."""
     if task == "classification":
         if ties := tied_top(np.stack(probs)):
-            log.warning("%d of %d rows tie on their top probability (0.5 / 0.5): 'pred' is the "
-                        "first of the tied classes, as radpipe evaluate calls it", ties,
-                        len(probs))  # fmt: skip
+            log.warning("%d of %d rows tie on their top probability (%s): 'pred' is the first "
+                        "of the tied classes, as radpipe evaluate calls it", ties, len(probs),
+                        tie_example(len(probs[0])))  # fmt: skip
         return ties
     tied = [tied_top(p, axis=0) for p in probs]
     if ties := sum(tied):

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.metrics._arrays import tie_example
+
 log = logging.getLogger("radpipe")
 
 __all__ = ["say_ties"]
@@ -41,7 +43,8 @@ def say_ties(
     if not ties and not any(per_fold):
         return None
     if task == "classification":
-        said = (f"{ties} of {n} test cases tie on their top probability (0.5 / 0.5)"
+        k = len(metrics.get("class_names") or ()) or 2
+        said = (f"{ties} of {n} test cases tie on their top probability ({tie_example(k)})"
                 + _where(per_fold, f" of {n}")
                 + ": each is called the first of the tied classes")  # fmt: skip
     else:

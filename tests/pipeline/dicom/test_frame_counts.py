@@ -77,3 +77,56 @@ def test_video_syntaxes_hold_every_frame_in_one_stream(tmp_path: Path) -> None:
                 check_pixel_size(ds, "x.dcm")
         else:
             assert check_pixel_size(ds, "x.dcm") == 64 * 64 * 60_000
+
+
+def _jpeg_frames(path: Path, frames: int | None, fragments: int) -> None:
+    """A JPEG Baseline file of ``fragments`` 96x96 noise frames (about 8 KB each, so that
+    a header read leaves the pixel data in the file), no Basic Offset Table, and
+    NumberOfFrames ``frames`` (absent: ``None``)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    from tests.pipeline.dicom.geometry_cases import image
+
+    rng = np.random.default_rng(0)
+    streams = []
+    for _ in range(fragments):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (96, 96), dtype=np.uint8)).save(buf, format="JPEG")
+        streams.append(buf.getvalue())
+    ds = image(np.zeros((96, 96), np.uint16))
+    if frames is not None:
+        ds.NumberOfFrames = frames
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelData = encapsulate(streams, has_bot=False)
+    ds["PixelData"].VR = "OB"
+    path.parent.mkdir(exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def test_inspect_counts_the_fragments_left_in_the_file_as_convert_does(tmp_path: Path) -> None:
+    """Pixel data over 4 KiB stays in the file on a header read: ``inspect`` passed these
+    three files clean (no count) while ``convert`` refused each. Counts by construction."""
+    src = tmp_path / "src"
+    _jpeg_frames(src / "short.dcm", 3, 2)  # 3 frames said, 2 streams
+    _jpeg_frames(src / "more.dcm", None, 2)  # 1 frame said, 2 streams (pydicom #1666)
+    _, length = _rle(src, "rle.dcm", 2)  # 2 frames said, 1 RLE fragment
+    assert length > 4096 and all(os.path.getsize(p) > 8192 for p in src.glob("[ms]*.dcm"))
+    expected = {
+        "short.dcm": "encapsulated pixel data holds 2 of 3 frames (truncated file?).",
+        "more.dcm": "encapsulated pixel data holds 2 frames (by its fragments that start a "
+        "codestream) but NumberOfFrames (0028,0008) is absent (1 frame): which of them the "
+        "header describes is unknown.",
+        "rle.dcm": "encapsulated pixel data holds 1 of 2 frames (truncated file?).",
+    }
+    found = index_folder(src)
+    assert found.series == []
+    assert {p.where: p.reason for p in found.problems} == expected
+    convert_folder(src, tmp_path / "out", ConvertOptions(format="npy"), progress=False)
+    assert _errors(tmp_path / "out") == expected

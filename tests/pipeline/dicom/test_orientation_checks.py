@@ -11,9 +11,10 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 
-from tests.pipeline.dicom.geometry_cases import plane, save
+from tests.pipeline.dicom.geometry_cases import LPS_TO_RAS, enhanced, plane, save
 from workflows.cli import main
 
 
@@ -77,3 +78,59 @@ def test_orientation_rounded_to_two_decimals_is_made_orthonormal_and_noted(
     np.testing.assert_allclose(img.get_qform(), img.get_sform(), atol=1e-5)
     assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 2.0), abs=1e-4)
     # far off (0.2) is still refused: test_non_orthogonal_orientation_refuses_the_volume
+
+
+def _oblique(off: float) -> tuple[float, ...]:
+    """30 degrees about z; the row cosines ``1 + off`` long, the column ``1 - off``."""
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    row, col = np.array([c, s, 0.0]) * (1 + off), np.array([-s, c, 0.0]) * (1 - off)
+    return tuple(round(float(v), 10) for v in (*row, *col))
+
+
+@pytest.mark.parametrize("enhanced_object", [False, True], ids=["classic", "enhanced"])
+def test_cosines_slightly_off_unit_length_are_normalised_silently(
+    tmp_path: Path, enhanced_object: bool
+) -> None:
+    """Lengths 1 +- 5e-5 (within the 1e-4 tolerance, so no note) were written into the
+    affine as given, columns 5e-5 off the pixel spacing: now unit cosines, as dcm2niix
+    normalises them (nibabel's dicomwrappers refuse beyond 5e-5 instead)."""
+    iop = _oblique(5e-5)
+    normal = np.array([0.0, 0.0, 1.0])  # row x column of the exact pair
+    positions = [tuple(2.0 * k * normal + [10.0, -5.0, 0.0]) for k in range(4)]
+    if enhanced_object:
+        src = save(tmp_path / "src", [enhanced(positions, iop=iop)])
+    else:
+        series = "1.2.826.0.1.3680043.8.498.80"
+        src = save(tmp_path / "src", [plane(p, iop=iop, value=7, series=series)
+                                      for p in positions])  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = _rows(out, "manifest.csv")
+    assert row["problems"] == ""
+    img = nib.load(out / row["output"])
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    # LPS row (c, s, 0), column (-s, c, 0) at 1 mm; in RAS x and y negated
+    np.testing.assert_allclose(img.get_sform()[:3, 0], [-c, -s, 0.0], atol=1e-6)
+    np.testing.assert_allclose(img.get_sform()[:3, 1], [s, -c, 0.0], atol=1e-6)
+    np.testing.assert_allclose(img.get_sform()[:3, 3], [-10.0, 5.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(img.get_qform(), img.get_sform(), atol=1e-6)
+    assert img.header.get_zooms() == pytest.approx((1.0, 1.0, 2.0), abs=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:The DICOM readers are highly experimental")
+def test_affine_agrees_with_nibabel_dicomwrappers_for_an_oblique_series(tmp_path: Path) -> None:
+    """Cosines rounded to 6 decimals (as DS holds them): the first slice placed as nibabel's
+    wrapper places it (its array is (row, column), ours (column, row); it is LPS)."""
+    from nibabel.nicom.dicomwrappers import wrapper_from_data
+
+    iop = tuple(round(v, 6) for v in _oblique(0.0))
+    code, out = _convert(tmp_path, iop)
+    assert code == 0
+    (row,) = _rows(out, "manifest.csv")
+    ours = nib.load(out / row["output"]).affine
+    slices = [pydicom.dcmread(p) for p in (tmp_path / "src").glob("*.dcm")]
+    first = min(slices, key=lambda ds: float(ds.ImagePositionPatient[2]))  # normal is +z
+    theirs = LPS_TO_RAS @ wrapper_from_data(first).affine
+    np.testing.assert_allclose(ours[:3, 0], theirs[:3, 1], atol=1e-5)
+    np.testing.assert_allclose(ours[:3, 1], theirs[:3, 0], atol=1e-5)
+    np.testing.assert_allclose(ours[:3, 3], theirs[:3, 3], atol=1e-5)

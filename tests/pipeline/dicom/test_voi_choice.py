@@ -32,8 +32,13 @@ def _windows(explanation: object = None) -> Dataset:
     ("explanation", "said"),
     [(["SOFT TISSUE", "LUNG"], "header (WindowCenter/WindowWidth 1 of 2: SOFT TISSUE)"),
      (None, "header (WindowCenter/WindowWidth 1 of 2)"),
-     (["a\x1b[2Jname", "LUNG"], "header (WindowCenter/WindowWidth 1 of 2)")],
-    ids=["explained", "unexplained", "odd-text-not-shown"],
+     (["a\x1b[2Jname", "LUNG"], "header (WindowCenter/WindowWidth 1 of 2)"),
+     # one name per window (PS3.3 C.11.2.1.2): with another count none is known to be whose
+     (["LUNG", "SOFT TISSUE", "BONE"], "header (WindowCenter/WindowWidth 1 of 2, not named: "
+      "WindowCenterWidthExplanation (0028,1055) holds 3 names for 2 windows)"),
+     ("LUNG", "header (WindowCenter/WindowWidth 1 of 2, not named: "
+      "WindowCenterWidthExplanation (0028,1055) holds 1 name for 2 windows)")],
+    ids=["explained", "unexplained", "odd-text-not-shown", "more-names", "fewer-names"],
 )  # fmt: skip
 def test_the_first_window_is_used_and_said(explanation: object, said: str) -> None:
     ds = _windows(explanation)
