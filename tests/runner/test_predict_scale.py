@@ -97,9 +97,10 @@ def test_images_without_a_pixel_size_are_said_when_the_training_images_had_one(
         note_other_scale(found, None)  # training images without a pixel size: nothing said
     said = [r.getMessage() for r in caplog.records]
     assert said == [
-        "2 images of 3 have no pixel size (no PixelSpacing or other spacing in the header; "
-        "e.g. a.dcm), so whether the model sees their anatomy at the scale of its training "
-        "images (1 mm after preprocessing) cannot be checked; check these predictions"
+        "2 images of 3 have no pixel size (no PixelSpacing or other spacing in the header, nor "
+        "a spacing column in the image list; e.g. a.dcm), so whether the model sees their "
+        "anatomy at the scale of its training images (1 mm after preprocessing) cannot be "
+        "checked; check these predictions"
     ]
 
 

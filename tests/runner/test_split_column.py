@@ -212,15 +212,13 @@ def test_an_image_folder_run_splits_by_the_column_through_the_cli(tmp_path: Path
 
     assert yaml.safe_load((run / "config.yaml").read_text())["split"] == {
         "folds": 0, "stratify": True, "column": "part"}  # fmt: skip
-    # predict reads DICOM only: such a run is refused up front, saying how to score images
-    # (after reading the run's saved config back)
+    # predict reads DICOM only: such a run was refused up front (exit 2); since 2026-12-03 it
+    # predicts the folder's images, the run's own 6 training and 3 validation images said
     proc = subprocess.run([sys.executable, "-m", "workflows.cli", "predict", str(run),
                            str(tmp_path / "img"), "--quiet"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "as its test set (their rows marked 'test' in the labels CSV's split.column)" in (
-        proc.stderr
-    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "9 of the 12 images were in the run's own training/validation split" in proc.stderr
 
 
 def test_config_show_gives_the_column_without_the_fractions_it_replaces(

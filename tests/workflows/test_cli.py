@@ -26,13 +26,16 @@ def test_synth_help_explains(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--patients" in out and "labels.csv" in out
 
 
-def test_evaluate_help_says_images_runs_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    # it said "folder of DICOM files (or images, as the run)"; such a run is refused (exit 2)
+def test_evaluate_help_says_what_src_is_for_an_images_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # it said "folder of DICOM files (or images, as the run)", then that such a run is refused;
+    # since 2026-12-03 an images run is evaluated on a folder its --labels list names files in
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "or images, as the run" not in out
-    assert "a run trained on data.kind: images is refused" in out
+    assert "or images, as the run" not in out and "is refused" not in out
+    assert "a run trained on data.kind: images: the folder that --labels' image and" in out
 
 
 @pytest.mark.parametrize(

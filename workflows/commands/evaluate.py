@@ -1,4 +1,5 @@
-"""``radpipe evaluate``: score a trained run on an external labelled test set."""
+"""``radpipe evaluate``: score a trained run on an external labelled test set (DICOM, or
+images already converted for a ``data.kind: images`` run)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,15 @@ def register(sub: Any) -> None:
     p.add_argument(
         "src",
         type=Path,
-        help="folder of DICOM files (a run trained on data.kind: images is "
-        "refused: score its images as its test split)",
+        help="folder of DICOM files (a run trained on data.kind: images: the folder that "
+        "--labels' image and mask paths are relative to)",
     )
     p.add_argument(
         "--labels",
         type=Path,
         default=None,
-        help="labels CSV, as data.labels (classification; optional for segmentation)",
+        help="labels CSV, as data.labels (classification; optional for segmentation; a "
+        "data.kind: images run: its list of images with labels or masks)",
     )
     p.add_argument("--masks", type=Path, default=None, help="masks CSV, as data.masks")
     p.add_argument("--out", type=Path, default=None, help="output folder (RUN/external-HASH)")

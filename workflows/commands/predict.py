@@ -1,4 +1,5 @@
-"""``radpipe predict``: apply a trained run to a new DICOM folder."""
+"""``radpipe predict``: apply a trained run to a new DICOM folder (a ``data.kind: images``
+run: to a folder or list CSV of PNG/NPY/NIfTI images)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ def register(sub: Any) -> None:
         "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
         "segmentation) under --out, with the hashed names of 'radpipe convert' plus, to join "
         "back to your files, each row's source path relative to SRC (left out with "
-        "--hashed-keys-only). Raw DICOM UIDs are written only with --with-uids.",
+        "--hashed-keys-only). Raw DICOM UIDs are written only with --with-uids. A run trained "
+        "on data.kind: images reads SRC's images as stored (a folder, or a CSV with an 'image' "
+        "column) and names each row and mask by the image's path relative to SRC.",
     )
     p.add_argument("run", type=Path, help="a run directory made by 'radpipe run'")
-    p.add_argument("src", type=Path, help="folder of DICOM files")
+    p.add_argument(
+        "src", type=Path,
+        help="folder of DICOM files (data.kind: images run: a folder or list CSV of images)",
+    )  # fmt: skip
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (RUN/predictions-<hash of SRC>)"
     )

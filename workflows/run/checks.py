@@ -343,18 +343,3 @@ def check_training_classes(
             "it" if len(absent) == 1 else "them",
         )  # fmt: skip
     return absent
-
-
-def check_dicom_run(config: RunConfig, command: str) -> None:
-    """``radpipe predict`` and ``evaluate`` convert a DICOM folder with the run's options: a run
-    trained on converted images (``data.kind: images``) is refused up front, with what to do,
-    instead of failing on every file of a folder of images as "not a DICOM file"."""
-    if config.data.kind != "dicom":
-        raise ConfigError(
-            f"radpipe {command} reads a DICOM folder, but this run was trained on "
-            f"data.kind: {config.data.kind} (converted PNG/NPY/NIfTI files). Score new images "
-            "with a run whose data includes them as its test set (their rows marked 'test' in "
-            "the labels CSV's split.column), or in Python with "
-            "pipeline.data.FolderDataset and workflows.train.infer (README, 'Inference, "
-            "ensembles, transfer learning')."
-        )

@@ -82,8 +82,8 @@ def evaluate_run(
     ``radpipe evaluate``). ``validation_study``
     holds the validation split for the operating point (default ``study``); ``extra`` keys
     are added to ``metrics.json`` (``evaluate``'s ``seen_by_run``). ``judge`` gets each
-    case's first manifest row and preprocessed ``meta`` and returns a note for the evaluated
-    line and more keys (``evaluate``'s images unlike the training ones).
+    case's first manifest row (images: its ``meta``) and preprocessed ``meta`` and returns
+    a note for the evaluated line and more keys (``evaluate``'s images unlike training's).
     """
     from workflows.report.results import write_metrics
     from workflows.run.rundir import fold_dir
@@ -103,17 +103,17 @@ def evaluate_run(
     fold_preds, preps = [], []
     for fold, ckpt in zip(folds, checkpoints):
         preps.append(Pipeline.load(fold_dir(run_dir, fold) / "stages"))
-        dataset = make_dataset(study, config, test_keys, preps[-1], folder=fold_dir(run_dir, fold),
-                               part="test")  # fmt: skip
+        lists = fold_dir(run_dir, fold) if out == run_dir else out  # evaluate: never RUN
+        dataset = make_dataset(study, config, test_keys, preps[-1], folder=lists, part="test")
         fold_preds.append(_predict(config, ckpt, dataset))
     source = _on_source(config, dataset, preps, fold_preds)
     per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
     ens = fold_preds[0]
-    ens.probs = np.mean([p.probs for p in fold_preds], axis=0)
-    ens.source = source
+    ens.probs, ens.source = np.mean([p.probs for p in fold_preds], axis=0), source
     burned = _hide_burned_in(config, study, ens)
     if judge is not None:
-        note, found = judge([(dataset.items[i][0], m) for i, m in enumerate(ens.meta)])
+        rows = dataset.items if study.kind == "dicom" else [[m] for m in ens.meta]  # images
+        note, found = judge([(rows[i][0], m) for i, m in enumerate(ens.meta)])
         evaluated, extra = (f"{evaluated}; {note}" if note else evaluated), (extra or {}) | found
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
     plots = out / "plots"

@@ -2,7 +2,9 @@
 
 SRC goes through the run's own conversion options (cached under ``OUT/.cache``) and, per fold,
 the run's fitted preprocessing (``stages/``, never refitted) and checkpoint; every labelled
-series is a test case. The figures are those of the run's own evaluation (``metrics.json``,
+series is a test case. A run trained on ``data.kind: images`` reads SRC's images as stored,
+listed in ``--labels`` as its ``data.labels`` (image, label or mask; paths relative to SRC),
+each listed image a test case. The figures are those of the run's own evaluation (``metrics.json``,
 plots, ``report.html`` in ``OUT``); a binary operating point is chosen on the run's own
 validation split when its data are still there, never on the external set.
 """
@@ -18,11 +20,13 @@ from typing import Any
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.words import are, counted
-from workflows.run.checks import check_dicom_run, check_inputs
+from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
 from workflows.run.external_classes import external_mask_classes, untrained_labels
+from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
+from workflows.run.seen_images import seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -51,7 +55,12 @@ def evaluate_external(
     from workflows.run.rundir import claim_output, fold_dir, load_run_config, source_dir
 
     config = load_run_config(run_dir)
-    check_dicom_run(config, "evaluate")
+    check_source_kind(config.data.kind, src, "evaluate")
+    images = config.data.kind == "images"
+    if images and (src.is_file() or masks is not None):
+        raise ConfigError("This run was trained on data.kind: images: give SRC as the folder "
+                          "that --labels' image (and mask) paths are relative to, and no "
+                          "--masks (masks are the list's mask column).")  # fmt: skip
     require_inputs(src, labels=labels, masks=masks)
     if config.task == "segmentation" and masks is None and config.data.kind == "dicom":
         # a usage error (exit 2), as a classification run without --labels is: it exited 1
@@ -74,13 +83,13 @@ def evaluate_external(
         raise ConfigError(str(err).replace("data.labels", "--labels")
                           .replace("data.masks", "--masks")) from None  # fmt: skip
     folders = [fold_dir(run_dir, f) for f in folds]
-    untrained = _untrained(ext, folders, masks)  # refused: a class the model cannot output
+    untrained = _untrained(ext, folders, masks, labels)  # refused: a class the model cannot output
     study = _external_study(ext, run_dir, out, progress)
     if config.task == "classification" and labels is not None:
         untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
     keys = [r["series_key"] for r in study.split]
-    seen = seen_by_run(run_dir, study.split)
-    evaluated = f"an external test set ({len(keys)} series)"
+    seen = seen_in_study(run_dir, config, study) if images else seen_by_run(run_dir, study.split)
+    evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
     if seen.series:  # the run's own training images scored as if new: said, everywhere
         evaluated += f"; NOT new to the model: {seen.note()}"
         log.warning("SRC is not an external test set for this run: %s; its figures overstate "
@@ -94,7 +103,7 @@ def evaluate_external(
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
                "conversion": os.path.relpath(study.root, out.resolve()),
                "classes_not_trained": untrained},
-        judge=_unlike_training(run_dir, folders, Path(src)),
+        judge=_unlike_training(run_dir, folders, Path(src), images),
     )  # fmt: skip
     assert metrics is not None
     # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
@@ -104,24 +113,33 @@ def evaluate_external(
     return out, metrics
 
 
-def _untrained(config: RunConfig, folders: list[Path], masks: Path | None) -> dict[str, Any]:
-    """A segmentation's ``--masks`` checked against the classes of the run's model (see
+def _untrained(
+    config: RunConfig, folders: list[Path], masks: Path | None, labels: Path | None
+) -> dict[str, Any]:
+    """A segmentation's ``--masks`` (``data.kind: images``: the ``mask`` column of
+    ``--labels``) checked against the classes of the run's model (see
     :mod:`workflows.run.external_classes`): ``{class: mask files}`` of the classes no training
     mask held; empty for classification (checked once the labels are read)."""
-    if config.task != "segmentation" or masks is None:
+    if config.task != "segmentation":
         return {}
-    found = external_mask_classes(config, Path(config.data.masks or masks), folders,
-                                  f"--masks ({masks.name})")  # fmt: skip
+    if config.data.kind == "images" and labels is not None and config.data.labels:
+        found = external_mask_classes(config, config.data.labels, folders,
+                                      f"--labels ({labels.name})", config.data.source)  # fmt: skip
+    elif masks is None:
+        return {}
+    else:
+        found = external_mask_classes(config, Path(config.data.masks or masks), folders,
+                                      f"--masks ({masks.name})")  # fmt: skip
     return {str(k): v for k, v in found.items()}
 
 
-def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
+def _unlike_training(run_dir: Path, folders: list[Path], src: Path, images: bool) -> Any:
     """The ``judge`` of :func:`~workflows.run.evaluate.evaluate_run`: the external cases of a
     modality the run never trained on, or of another pixel size after preprocessing than its
     training images (every fold's ``stages/data.json``), warned about as ``radpipe predict``
     does, and noted in the evaluated line and ``metrics.json`` (``unlike_training``); cases
     cut in another plane than the training series (``src``: their DICOM folder) are said
-    and recorded (``other_plane``)."""
+    and recorded (``other_plane``; not for images, ``images``)."""
     from workflows.run.foreign import unlike_training
     from workflows.run.planes import note_other_planes, runs_planes
     from workflows.run.rundir import split_index_values
@@ -134,8 +152,9 @@ def _unlike_training(run_dir: Path, folders: list[Path], src: Path) -> Any:
                  for r, m in cases]  # fmt: skip
         found = unlike_training(named, split_index_values(run_dir, "modality"),
                                 pixel_mm, "scored", slice_mm)  # fmt: skip
-        found.other_planes = note_other_planes(src, [r for r, _ in cases], runs_planes(folders),
-                                               True)  # fmt: skip
+        if not images:  # a list of images tells no plane
+            found.other_planes = note_other_planes(src, [r for r, _ in cases],
+                                                   runs_planes(folders), True)  # fmt: skip
         return found.note(), {"unlike_training": found.as_dict()}
 
     return judge
@@ -166,7 +185,8 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     if (run_dir / CLASSES_FILE).is_file():
         shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
-    _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
+    if study.kind == "dicom":  # images are used as stored: no window to differ
+        _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
     write_split_csv(study.split, out / "split.csv")
     study.class_names = _run_class_names(config, run_dir, study)

@@ -36,13 +36,14 @@ _SHOWN = 5
 
 
 def external_mask_classes(
-    config: Any, masks: Path, folders: Sequence[Path], shown: str
+    config: Any, masks: Path, folders: Sequence[Path], shown: str, root: Path | None = None
 ) -> dict[int, list[str]]:
     """``{class: mask files (with lines)}`` of the external masks CSV ``masks`` for the classes
     no training mask of some fold held (warned); refuses a class the model cannot output.
 
     ``folders``: every fold's folder (``stages/data.json``); ``shown``: the CSV as messages
-    name it.
+    name it; ``root``: the folder its ``mask`` paths are relative to (default its own; a
+    ``data.kind: images`` list's: SRC).
 
     Raises
     ------
@@ -54,14 +55,15 @@ def external_mask_classes(
 
     infos = [json.loads((f / "stages" / "data.json").read_text()) for f in folders]
     k = min(int(i["num_classes"]) for i in infos)
+    base = root or masks.parent
     lines: dict[Path, list[int]] = defaultdict(list)
     for row in _read_csv(masks, {"mask"}):  # keyed by UID, instance key or file alike
         if (row["mask"] or "").strip():
-            lines[csv_path(masks.parent, row["mask"])].append(row.line)
+            lines[csv_path(base, row["mask"])].append(row.line)
     held = {path: mask_file_classes(path, config.data) for path in lines}
 
     def named(paths: list[Path], value: int) -> str:
-        each = [f"{_rel(p, masks)} ({name_lines(lines[p])}): class {value}" for p in paths]
+        each = [f"{_rel(p, base)} ({name_lines(lines[p])}): class {value}" for p in paths]
         more = f"; and {len(each) - _SHOWN} more" if len(each) > _SHOWN else ""
         return "; ".join(each[:_SHOWN]) + more
 
@@ -82,7 +84,7 @@ def external_mask_classes(
         if trained and any(value not in t for t in trained):
             holders = [p for p, c in held.items() if value in c]
             if holders:
-                untrained[value] = [_rel(p, masks) for p in holders]
+                untrained[value] = [_rel(p, base) for p in holders]
                 log.warning(
                     "%s: class %d is in %s, but in no training mask of %s: the model never "
                     "learnt it, so its scores say how a class it was not taught is missed: %s",
@@ -125,7 +127,7 @@ def _which(trained: Sequence[set[Any]], value: Any) -> str:
     return ", ".join(f"fold {i}" for i, t in enumerate(trained) if value not in t)
 
 
-def _rel(path: Path, csv: Path) -> str:
-    """``path`` as the user's CSV names it: relative to its folder, else its base name."""
-    resolved, base = path.resolve(), csv.parent.resolve()
+def _rel(path: Path, folder: Path) -> str:
+    """``path`` as the user's CSV names it: relative to ``folder``, else its base name."""
+    resolved, base = path.resolve(), folder.resolve()
     return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else path.name

@@ -24,21 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import RadpipeError
+from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_path
-from pipeline.metrics._arrays import tie_example, tied_top
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
-from pipeline.words import counted
-from workflows.run.checks import check_dicom_run
+from workflows.run.image_source import check_source_kind
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
 from workflows.run.planes import note_other_planes, runs_planes
 from workflows.run.polarity import note_new_polarity
-from workflows.run.rundir import split_index_values
-from workflows.run.scale import runs_pixel_range
-from workflows.run.skipped import drop_non_finite, write_skipped
-from workflows.run.windows import scale_problem, trained_scale
+from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
+from workflows.run.skipped import drop_non_finite
+from workflows.run.windows import trained_scale
 
 log = logging.getLogger("radpipe")
 
@@ -75,53 +72,28 @@ def predict_folder(
     """
     if with_uids and hashed_keys_only:
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
-    from workflows.run.evaluate import predict_with_checkpoint
-    from workflows.run.invert import on_source_pixels
     from workflows.run.paths import require_inputs
     from workflows.run.run_models import run_checkpoints
-    from workflows.run.rundir import claim_output, fold_dir, load_run_config
+    from workflows.run.rundir import claim_output, load_run_config
 
     config = load_run_config(run_dir)
-    check_dicom_run(config, "predict")
+    check_source_kind(config.data.kind, src, "predict")
+    if config.data.kind == "images":
+        return _predict_images(run_dir, config, src, out, hashed_keys_only, with_uids)
     require_inputs(src)
     checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
     _refuse_other_source(out, src)
     claim_output(out, "predictions.csv")
     result = _convert(run_dir, src, converted := out / "converted", config, progress)
-    folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
-    probs_sum: Any = None
-    keep: list[int] | None = None
-    fold_dirs = [fold_dir(run_dir, f) for f in folds]
-    for fold, checkpoint in zip(folds, checkpoints):
-        folder = fold_dir(run_dir, fold)
-        prep = Pipeline.load(folder / "stages")
-        dataset = _dataset(converted, config, prep)
-        if keep is None:  # the images the model can take, the others listed with the reason
-            keep, items, skipped = _usable(
-                dataset,
-                _model_info(folder, fold_dirs),
-                split_index_values(run_dir, "modality"),
-                trained_scale(run_dir, config.convert.window),
-                by_source=not hashed_keys_only,
-            )
-            shown = [(o, "" if hashed_keys_only else s, why) for o, s, why in skipped]
-            write_skipped(out / "skipped.csv", shown)
-            if not keep:
-                raise RadpipeError(f"None of the {len(dataset)} images can be used; see "
-                                   f"{out / 'skipped.csv'}.")  # fmt: skip
-        else:
-            items = [dataset[i] for i in keep]
-        probs: Any = predict_with_checkpoint(config, checkpoint, items)
-        if config.task == "segmentation":  # each fold's maps on the source pixels, then the mean
-            order = 1 if config.evaluate.upsample == "linear" else 0
-            probs = [on_source_pixels(p, prep, dataset.raw_sample(i), order)[0]
-                     for i, p in zip(keep, probs)]  # fmt: skip
-        probs_sum = probs if probs_sum is None else [a + b for a, b in zip(probs_sum, probs)]
-    assert probs_sum is not None and keep is not None
+    found = fold_probabilities(
+        run_dir, config, checkpoints, lambda prep: _dataset(converted, config, prep), out,
+        hashed_keys_only, trained_scale(run_dir, config.convert.window),
+    )  # fmt: skip
+    dataset, keep, skipped, fold_dirs = found.dataset, found.keep, found.skipped, found.folders
     _say_seen(run_dir, [dataset.items[i][0] for i in keep], Path(src), fold_dirs, hashed_keys_only)
-    keep, probs = drop_non_finite(dataset, keep, [p / len(folds) for p in probs_sum], skipped,
+    keep, probs = drop_non_finite(dataset, keep, found.probs, skipped,
                                   out / "skipped.csv", hashed_keys_only)  # fmt: skip
-    names = _class_names(config, run_dir, probs[0].shape[0])
+    names = class_names(config, run_dir, probs[0].shape[0])
     join = None if hashed_keys_only else Path(src)
     post = Postprocess.from_specs(config.postprocess)
     path, planes, record = _write(out, converted, dataset, dict(zip(keep, probs)), names,
@@ -132,6 +104,23 @@ def predict_folder(
         write_series_masks(out, Path(src), planes, names)
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
+                         postprocess=record)  # fmt: skip
+
+
+def _predict_images(
+    run_dir: Path, config: Any, src: Path, out: Path, hashed: bool, with_uids: bool
+) -> PredictResult:
+    """A run trained on ``data.kind: images`` applied to a folder or list of images
+    (:mod:`workflows.run.predict_images`)."""
+    from workflows.run.predict_images import predict_images
+    from workflows.run.run_models import run_checkpoints
+
+    if with_uids:
+        raise ConfigError("--with-uids: this run was trained on data.kind: images, whose "
+                          "files carry no DICOM UIDs.")  # fmt: skip
+    checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
+    path, items, skipped, record = predict_images(run_dir, config, src, out, checkpoints, hashed)
+    return PredictResult(out=out, predictions=path, items=items, failures=0, skipped=skipped,
                          postprocess=record)  # fmt: skip
 
 
@@ -162,80 +151,6 @@ def _refuse_other_source(out: Path, src: Path) -> None:
         )
 
 
-def _model_info(folder: Path, folders: list[Path]) -> dict[str, Any]:
-    """What the fold's model was built for (``stages/data.json``): the image ``shape``
-    ``(C, *spatial)``; and the training images' ``pixel_mm`` range (runs since 2026-12-01)
-    and a series run's ``slice_mm`` range (since 2026-12-02), over every fold's ``folders``."""
-    import json
-
-    info = dict(json.loads((folder / "stages" / "data.json").read_text()))
-    return info | {key: runs_pixel_range(folders, key) for key in ("pixel_mm", "slice_mm")}
-
-
-def _usable(
-    dataset: Any, model: dict[str, Any], modalities: set[str], scale: str | None = None,
-    by_source: bool = True,
-) -> tuple[list[int], list[dict[str, Any]], list[tuple[str, str, str]]]:  # fmt: skip
-    """Preprocessed items whose shape is ``shape``: (indices, items, [(output, source, why
-    not)]).
-
-    Images of a modality the run was not trained on (when both are known) are predicted, and
-    a warning says how many, of which modality. With ``scale`` ``"windowed"`` (the model saw
-    header-windowed images only) an image without a header window is skipped, with
-    ``"unwindowed"`` (it saw none) an image with one (:func:`~workflows.run.windows.scale_problem`).
-    Images of another pixel size than the training images (after preprocessing) are predicted,
-    and said (:mod:`workflows.run.scale`). Those warnings name an image by its source file
-    (``by_source``; it was the hashed output, ``1d4b.../c5e0..._000.npy``), else by its output.
-    """
-    from pipeline.data.base import sample_to_item
-    from workflows.run.foreign import unlike_training
-
-    shape = list(model["shape"])
-    keep, items, skipped, named = [], [], [], []
-    for i in range(len(dataset)):
-        row = dataset.items[i][0]
-        name, source = row["output"], row.get("source", "")
-        problem = scale_problem(row, scale)  # windowed vs not, unlike the training images
-        if problem:
-            skipped.append((name, source, problem))
-            continue
-        try:
-            sample = dataset.sample(i)
-            item = sample_to_item(sample)
-        except RadpipeError as err:
-            skipped.append((name, source, _refused(dataset, i, shape[0], err)))
-            continue
-        got = list(item["image"].shape)
-        if got[0] != shape[0]:
-            skipped.append((name, source, _channels(got[0], shape[0])))
-        elif got != shape:
-            why = (f"shape {tuple(got)} after preprocessing; the run's model takes "
-                   f"{tuple(shape)} (add a resize stage)")  # fmt: skip
-            skipped.append((name, source, why))
-        else:
-            keep.append(i)
-            items.append(item)
-            shown = (source or name) if by_source else name
-            named.append((shown, row.get("modality") or "", sample.meta.get("spacing")))
-    unlike_training(named, modalities, model.get("pixel_mm"), "predicted", model.get("slice_mm"))
-    return keep, items, skipped
-
-
-def _refused(dataset: Any, i: int, takes: int, err: RadpipeError) -> str:
-    """Why image ``i`` is skipped when its preprocessing failed: a fitted stage refuses a
-    colour image before the model's channel check could; the channels are said first."""
-    try:
-        got = int(dataset.raw_sample(i).image.shape[0])
-    except RadpipeError:
-        return str(err)
-    return f"{_channels(got, takes)} ({err})" if got != takes else str(err)
-
-
-def _channels(got: int, takes: int) -> str:
-    kind = "colour" if got > 1 else "grey"
-    return f"{counted(got, 'channel')} ({kind}); the run's model takes {takes}"
-
-
 def _say_seen(
     run_dir: Path, rows: list[dict[str, Any]], src: Path, folders: list[Path], hashed: bool
 ) -> None:
@@ -244,14 +159,9 @@ def _say_seen(
     and when they are cut in another plane than the training series of the fold ``folders``
     (:mod:`workflows.run.planes`; named by their source below ``src`` unless ``hashed``)."""
     note_other_planes(src, rows, runs_planes(folders), not hashed)
-    from workflows.run.seen import seen_by_run
+    from workflows.run.seen import seen_by_run, warn_seen
 
-    seen = seen_by_run(run_dir, rows)
-    if seen.series:
-        log.warning("SRC holds images the run trained on: %s. Their predictions are no guide "
-                    "to how the model does on new patients.", seen.note())  # fmt: skip
-    if seen.patients:
-        log.warning("%s.", seen.caution())
+    warn_seen(seen_by_run(run_dir, rows))
 
 
 def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
@@ -265,24 +175,6 @@ def _dataset(converted: Path, config: Any, pipe: Pipeline) -> Any:
     keys = {r["series_key"] for r in rows}
     return ManifestDataset(converted, mode=config.data.unit, pipeline=pipe, seed=config.seed,
                            series_keys=keys)  # fmt: skip
-
-
-def _class_names(config: Any, run_dir: Path, k: int) -> list[str]:
-    import json
-
-    from workflows.run.labels import stored_class_names
-
-    stored = stored_class_names(run_dir)  # the order the run trained with
-    if stored and len(stored) == k:
-        return stored
-    if config.data.class_names:
-        return list(config.data.class_names)
-    metrics = run_dir / "metrics.json"
-    if metrics.exists():
-        names = json.loads(metrics.read_text()).get("class_names")
-        if names and len(names) == k:
-            return list(names)
-    return [str(i) for i in range(k)]
 
 
 def _write(
@@ -348,24 +240,6 @@ def _write(
         writer.writeheader()
         writer.writerows(rows)
     return path, planes, record
-
-
-def warn_ties(task: str, probs: list[np.ndarray], names: list[str]) -> int:
-    """Warn of the rows (classification) or mask voxels (segmentation, each ``(K, ...)``)
-    whose top probability ties, which the argmax gave to the first tied class, as radpipe
-    evaluate calls them (a segmentation's tied voxels went unsaid); returns their count."""
-    if task == "classification":
-        if ties := tied_top(np.stack(probs)):
-            log.warning("%d of %d rows tie on their top probability (%s): 'pred' is the first "
-                        "of the tied classes, as radpipe evaluate calls it", ties, len(probs),
-                        tie_example(len(probs[0])))  # fmt: skip
-        return ties
-    tied = [tied_top(p, axis=0) for p in probs]
-    if ties := sum(tied):
-        log.warning("%d voxels in %d of %d masks tie on their top probability: each is the "
-                    "first of the tied classes (%s first), as radpipe evaluate calls them",
-                    ties, sum(1 for t in tied if t), len(tied), names[0])  # fmt: skip
-    return ties
 
 
 def _write_mask(

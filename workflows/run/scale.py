@@ -131,9 +131,10 @@ def _note_unknown_scale(
     unknown = [n for n, mm in found if mm is None]
     if unknown:
         log.warning(
-            "%s of %d %s no pixel size (no PixelSpacing or other spacing in the header; e.g. "
-            "%s), so whether the model sees their anatomy at the scale of its training images "
-            "(%s mm after preprocessing) cannot be checked; check these predictions",
+            "%s of %d %s no pixel size (no PixelSpacing or other spacing in the header, nor a "
+            "spacing column in the image list; e.g. %s), so whether the model sees their "
+            "anatomy at the scale of its training images (%s mm after preprocessing) cannot be "
+            "checked; check these predictions",
             counted(len(unknown), "image"), len(found), are(len(unknown), "has", "have"),
             unknown[0], _span(trained),
         )  # fmt: skip

@@ -29,28 +29,35 @@ class Seen:
         Series of the folder, not themselves seen, whose patient had series in those splits.
     total : int
         Series of the folder looked at.
+    unit, same, patient : str
+        What is counted, what makes one the run's own, and what names a patient, in words:
+        ``data.kind: images`` counts images, the same file contents and ``patient_id``.
     """
 
     series: int
     patients: int
     total: int
+    unit: str = "series"
+    same: str = "the same SeriesInstanceUID"
+    patient: str = "PatientID"
 
     def note(self) -> str:
         """Why SRC is not new to the model (empty when no series of it was trained on):
         series UIDs are unique, so the same key is the same images."""
         if not self.series:
             return ""
-        return (f"{self.series} of the {self.total} series were in the run's own "
-                "training/validation split (the same SeriesInstanceUID)")  # fmt: skip
+        return (f"{self.series} of the {self.total} {self.unit} were in the run's own "
+                f"training/validation split ({self.same})")  # fmt: skip
 
     def caution(self) -> str:
         """Series of patients the run trained on (empty when none): the same patient, unless
         another site's PatientIDs collide with the run's."""
         if not self.patients:
             return ""
-        return (f"{self.patients} of the {self.total} series are new but have the PatientID "
-                "of a patient in the run's training/validation split: the same patient (unless "
-                "the IDs of another site collide), so not an independent case")  # fmt: skip
+        return (f"{self.patients} of the {self.total} {self.unit} are new but have the "
+                f"{self.patient} of a patient in the run's training/validation split: the same "
+                "patient (unless the IDs of another site collide), so not an independent "
+                "case")  # fmt: skip
 
     def as_dict(self) -> dict[str, int]:
         return {"series": self.total, "series_seen_in_training": self.series,
@@ -77,3 +84,12 @@ def seen_by_run(run_dir: Path, rows: Iterable[Mapping[str, str]]) -> Seen:
     same = sum(k in fitted_series for k in series)
     kin = sum(k not in fitted_series and p in fitted_patients for k, p in series.items())
     return Seen(series=same, patients=kin, total=len(series))
+
+
+def warn_seen(seen: Seen) -> None:
+    """``radpipe predict``'s warnings of images the run trained on, or of their patients."""
+    if seen.series:
+        log.warning("SRC holds images the run trained on: %s. Their predictions are no guide "
+                    "to how the model does on new patients.", seen.note())  # fmt: skip
+    if seen.patients:
+        log.warning("%s.", seen.caution())

@@ -1,0 +1,160 @@
+"""``radpipe predict`` of a run trained on converted images (``data.kind: images``).
+
+SRC is a folder of PNG/NPY/NIfTI images (every one below it) or a list CSV (an ``image``
+column, paths relative to the CSV's folder). Each image is read as the run read its own
+(:class:`~pipeline.data.FolderDataset`), through each fold's fitted stages (never refitted)
+and model, as a DICOM folder is (:mod:`workflows.run.predict_folds`). Outputs, under OUT:
+
+- ``predictions.csv``: one row per image: ``image`` (its path relative to SRC; left out with
+  ``--hashed-keys-only``), ``image_key`` (the hashed path), and the predicted class, its name
+  and a probability per class (segmentation: the mask file and the fraction of each class);
+- segmentation: ``masks/<image path without its suffix>.png`` (``.npy`` for a volume): class
+  indices at the source image's size (``masks/<image_key>.png`` with ``--hashed-keys-only``);
+- ``skipped.csv``: the images not predicted (unreadable, another channel count or shape than
+  the model takes) and why; the command then exits 1, the others predicted.
+
+Every file is written atomically; a rerun into OUT writes them again. OUT of another SRC is
+refused (its masks would stay beside these, unlisted).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+
+from pipeline.data import FolderDataset
+from pipeline.data.io import IMAGE_SUFFIXES, csv_path
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_path, atomic_write_text
+from pipeline.keys import hash_key
+from pipeline.postprocess import Postprocess
+from workflows.run.labels import spreadsheet_safe
+
+__all__ = ["predict_images"]
+
+#: Which SRC the predictions in OUT are of (its hashed absolute path).
+_SOURCE = "source.json"
+
+
+def predict_images(
+    run_dir: Path, config: Any, src: Path, out: Path, checkpoints: list[Path], hashed: bool
+) -> tuple[Path, int, int, dict[str, Any] | None]:
+    """Predict every image of ``src``; returns ``predictions.csv``, the number of images
+    predicted and skipped, and (segmentation) what the post-processing changed."""
+    from workflows.convert.resume import source_key
+    from workflows.run.image_source import image_files
+    from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
+    from workflows.run.rundir import claim_output
+    from workflows.run.seen import warn_seen
+    from workflows.run.seen_images import seen_images
+    from workflows.run.skipped import drop_non_finite
+
+    root, names = image_files(src, bool(config.data.allow_outside_paths))
+    key = source_key(src)
+    if (out / _SOURCE).is_file() and json.loads((out / _SOURCE).read_text()) != {"key": key}:
+        raise RadpipeError(
+            f"{out} holds the predictions of another SRC than {src}: their masks/ would be "
+            "mixed with these. Give another --out (by default each SRC gets its own "
+            "RUN/predictions-<hash>), or remove that folder first."
+        )
+    claim_output(out, "predictions.csv")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / _SOURCE, json.dumps({"key": key}))
+    with tempfile.TemporaryDirectory() as tmp:  # the list FolderDataset reads, names and all
+        listed = Path(tmp) / "images.csv"
+        with listed.open("w", newline="") as fh:
+            csv.writer(fh).writerows([["image"], *([n] for n in names)])
+
+        def dataset_of(prep: Any) -> Any:
+            return _ImageFiles(
+                root, listed, pipeline=prep, seed=config.seed,
+                mask_values=config.data.mask_values, max_classes=config.data.max_classes,
+            )  # fmt: skip
+
+        found = fold_probabilities(run_dir, config, checkpoints, dataset_of, out, hashed, None)
+    dataset, skipped = found.dataset, found.skipped
+    new = {hash_key(names[i]): (csv_path(root, names[i]), "") for i in found.keep}
+    warn_seen(seen_images(run_dir, config, new))  # the run's own images (their bytes)
+    keep, probs = drop_non_finite(dataset, found.keep, found.probs, skipped,
+                                  out / "skipped.csv", hashed)  # fmt: skip
+    labels = class_names(config, run_dir, probs[0].shape[0])
+    warn_ties(config.task, probs, labels)
+    rows, record = _rows(out, config, [names[i] for i in keep], probs, labels, hashed)
+    path = out / "predictions.csv"
+    with atomic_path(path) as tmp_csv, tmp_csv.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, len(keep), len(skipped), record
+
+
+def _rows(
+    out: Path, config: Any, names: list[str], probs: list[np.ndarray], labels: list[str],
+    hashed: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:  # fmt: skip
+    """One ``predictions.csv`` row per image (and, segmentation, its mask written)."""
+    rows: list[dict[str, Any]] = [
+        ({} if hashed else {"image": spreadsheet_safe(n)}) | {"image_key": hash_key(n)}
+        for n in names
+    ]
+    if config.task == "classification":
+        for row, p in zip(rows, probs):
+            pred = int(p.argmax())
+            row |= {"pred": pred, "class_name": spreadsheet_safe(labels[pred]),
+                    **{f"prob_{n}": round(float(v), 6) for n, v in zip(labels, p)}}  # fmt: skip
+        return rows, None
+    post = Postprocess.from_specs(config.postprocess)
+    masks, record = post.apply_all(p.argmax(axis=0).astype(np.uint8) for p in probs)
+    files = _mask_names(names, hashed)
+    for row, name, mask in zip(rows, files, masks):
+        rel = Path("masks") / (name + (".png" if mask.ndim == 2 else ".npy"))
+        with atomic_path(out / rel) as tmp:
+            _save_mask(tmp, mask)
+        fractions = np.bincount(mask.ravel(), minlength=len(labels)) / mask.size
+        row["mask"] = rel.as_posix()
+        row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(labels, fractions)}
+    return rows, record
+
+
+def _mask_names(names: list[str], hashed: bool) -> list[str]:
+    """Each image's mask name: its path without the image suffix (``img/a.png`` ->
+    ``img/a``), the whole path where two images would share one (``a.png``, ``a.npy``), or
+    its hashed key (``hashed``, and a path that leaves SRC: ``../a.png``)."""
+    if hashed:
+        return [hash_key(n) for n in names]
+    stems = [next((n[: -len(s)] for s in IMAGE_SUFFIXES if n.lower().endswith(s)), n)
+             for n in names]  # fmt: skip
+    named = [n if stems.count(s) > 1 else s for n, s in zip(names, stems)]
+    # a path outside SRC (data.allow_outside_paths) would name a file outside masks/
+    return [hash_key(n) if _leaves(n) else m for n, m in zip(names, named)]
+
+
+def _leaves(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
+
+
+def _save_mask(path: Path, mask: np.ndarray) -> None:
+    if mask.ndim == 2:
+        from PIL import Image
+
+        Image.fromarray(mask).save(path, format="PNG")
+    else:
+        with path.open("wb") as fh:
+            np.save(fh, mask)
+
+
+class _ImageFiles(FolderDataset):
+    """The images as :mod:`workflows.run.predict_folds` names items: ``(output, source)``
+    rows, the image's hashed key and its path relative to SRC."""
+
+    mode = "image"
+
+    @property
+    def items(self) -> list[list[dict[str, str]]]:
+        return [[{"output": hash_key(r["image"]), "source": r["image"]}] for r in self.rows]
