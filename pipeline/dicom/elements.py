@@ -257,8 +257,20 @@ _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
 _ONE_IS = re.compile(rb"( *[+-]?[0-9]+)[ \0]*")
 
 
+_DS_ITEM = rb" *[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+#: Clean DS numbers, one or several, padded or not: what :func:`value` takes for DS in one
+#: step (group 1, split at backslashes, when each is at most 16 characters: the general
+#: checks say the same). An ImagePositionPatient, its own in each file, is one.
+_SOME_DS = re.compile(rb"(%s(?:\\%s)*)[ \0]*" % (_DS_ITEM, _DS_ITEM))
+
+
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
+    if vr == "DS" and (some := _SOME_DS.fullmatch(data)):
+        items = some[1].split(b"\\")
+        if max(map(len, items)) <= _MAX_LEN["DS"]:
+            numbers = [float(i) for i in items]
+            return numbers[0] if len(numbers) == 1 else numbers
     if vr == "UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
         return uid[1].decode("ascii")
     if vr == "IS" and (one := _ONE_IS.fullmatch(data)) and len(one[1]) <= _MAX_LEN["IS"]:
