@@ -81,7 +81,10 @@ class Odd(Exception):
 
 
 _HEAD = struct.Struct("<HHI")
+_HEAD_VR = struct.Struct("<HH2sH")  # an explicit VR element's tag, VR and 2-byte length
 _LENGTH = struct.Struct("<I")
+#: Each VR: whether a 4-byte length follows it (after 2 reserved bytes), PS3.5 7.1.2.
+_LONG_VR = {vr: vr in _LONG for vr in _VRS}
 
 
 def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int]:
@@ -156,24 +159,9 @@ def _check_undefined(tag: int, vr: bytes) -> None:
 
 def walk(buf: bytes, size: int) -> dict[str, Any]:
     """Parse File Meta and the data set's top level up to the pixel data element."""
-    if buf[128:132] != b"DICM":
-        raise Odd
-    tag, vr, length, hsize = _element(buf, 132, True)
-    if tag != 0x00020000 or vr != b"UL" or length != 4:
-        raise Odd
-    end = 144 + struct.unpack_from("<I", buf, 140)[0]
-    meta: dict[int, bytes] = {}
-    pos = 144
-    while pos < end:
-        tag, vr, length, hsize = _element(buf, pos, True)
-        if tag >> 16 != 2 or length == _UNDEFINED or pos + hsize + length > end:
-            raise Odd
-        meta[tag] = buf[pos + hsize : pos + hsize + length]
-        if vr in (b"UI", b"SH", b"AE"):  # pydicom checks these as it reads: a warning
-            _check_meta(vr, meta[tag])
-        pos += hsize + length
+    meta, pos = _file_meta(buf)
     syntax = meta.get(0x00020010, b"").rstrip(b"\0 ").decode("ascii", "replace")
-    if pos != end or syntax not in (_EXPLICIT, _IMPLICIT):
+    if syntax not in (_EXPLICIT, _IMPLICIT):
         raise Odd
     explicit = syntax == _EXPLICIT
     if pos + 6 <= len(buf) and _looks_explicit(buf[pos + 4 : pos + 6]) != explicit:
@@ -184,23 +172,24 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     tags: set[int] = set()
     charset = b""
     last = 0
-    unpack, available = _HEAD.unpack_from, len(buf)
+    unpack, unpack_vr, available = _HEAD.unpack_from, _HEAD_VR.unpack_from, len(buf)
     while pos < size:
         # _element(buf, pos, explicit), inlined: this loop runs for every element of every file
         if pos + 8 > available:
             raise Short
-        group, elem, length = unpack(buf, pos)
-        tag, vr, hsize = group << 16 | elem, b"", 8
-        if explicit and group != 0xFFFE:
-            vr = buf[pos + 4 : pos + 6]
-            if vr not in _VRS:
-                raise Odd
-            if vr in _LONG:
+        if explicit:
+            group, elem, vr, length = unpack_vr(buf, pos)
+            long = _LONG_VR.get(vr)
+            if long is None or group == 0xFFFE:
+                raise Odd  # no VR; an item or delimiter at the top level
+            hsize = 8
+            if long:
                 if pos + 12 > available:
                     raise Short
                 length, hsize = _LENGTH.unpack_from(buf, pos + 8)[0], 12
-            else:
-                length >>= 16
+        else:
+            (group, elem, length), vr, hsize = unpack(buf, pos), b"", 8
+        tag = group << 16 | elem
         if tag <= last or group in (0x0002, 0xFFFE):
             raise Odd
         last = tag
@@ -227,6 +216,36 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
     raise Odd  # no pixel data: pydicom says why
 
 
+def _file_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
+    """The File Meta elements' values by tag, and the position after them."""
+    if buf[128:132] != b"DICM":
+        raise Odd
+    tag, vr, length, hsize = _element(buf, 132, True)
+    if tag != 0x00020000 or vr != b"UL" or length != 4:
+        raise Odd
+    end = 144 + struct.unpack_from("<I", buf, 140)[0]
+    meta: dict[int, bytes] = {}
+    pos, available, clean = 144, len(buf), _META_CLEAN
+    while pos < end:
+        if pos + 12 > available:
+            raise Short
+        group, elem, vr, length = _HEAD_VR.unpack_from(buf, pos)
+        long = _LONG_VR.get(vr)
+        hsize = 12 if long else 8
+        if long:
+            length = _LENGTH.unpack_from(buf, pos + 8)[0]
+        if group != 2 or long is None or length == _UNDEFINED or pos + hsize + length > end:
+            raise Odd
+        meta[group << 16 | elem] = data = buf[pos + hsize : pos + hsize + length]
+        # pydicom checks these as it reads: a warning
+        if vr in (b"UI", b"SH", b"AE") and (vr, data) not in clean:
+            _check_meta(vr, data)
+        pos += hsize + length
+    if pos != end:
+        raise Odd
+    return meta, pos
+
+
 #: File Meta values found clean (:func:`_check_meta`): a folder's files repeat all of theirs
 #: but the SOP Instance UID. At most 256 kept (then the table starts again).
 _META_CLEAN: set[tuple[bytes, bytes]] = set()
@@ -234,6 +253,8 @@ _META_CLEAN: set[tuple[bytes, bytes]] = set()
 
 def _check_meta(vr: bytes, data: bytes) -> None:
     """Raise :class:`Odd` unless ``value`` takes this File Meta value (UI, SH or AE) cleanly."""
+    if vr == b"UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
+        return  # as value() takes it: the SOP Instance UID, its own in each file, is one
     if (vr, data) in _META_CLEAN:
         return
     value("UI" if vr == b"UI" else "SH", data or b"0")
@@ -257,8 +278,20 @@ _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
 _ONE_IS = re.compile(rb"( *[+-]?[0-9]+)[ \0]*")
 
 
+_DS_ITEM = rb" *[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+#: Clean DS numbers, one or several, padded or not: what :func:`value` takes for DS in one
+#: step (group 1, split at backslashes, when each is at most 16 characters: the general
+#: checks say the same). An ImagePositionPatient, its own in each file, is one.
+_SOME_DS = re.compile(rb"(%s(?:\\%s)*)[ \0]*" % (_DS_ITEM, _DS_ITEM))
+
+
 def value(vr: str, data: bytes) -> Any:
     """A clean value as pydicom would give it (numbers as int/float), or ``Odd``."""
+    if vr == "DS" and (some := _SOME_DS.fullmatch(data)):
+        items = some[1].split(b"\\")
+        if max(map(len, items)) <= _MAX_LEN["DS"]:
+            numbers = [float(i) for i in items]
+            return numbers[0] if len(numbers) == 1 else numbers
     if vr == "UI" and (uid := _ONE_UID.fullmatch(data)) and len(uid[1]) <= _MAX_LEN["UI"]:
         return uid[1].decode("ascii")
     if vr == "IS" and (one := _ONE_IS.fullmatch(data)) and len(one[1]) <= _MAX_LEN["IS"]:

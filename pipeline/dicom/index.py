@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.dicom import files
 from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, plan_series
+from pipeline.dicom.collector import older_objects_frozen
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.files import Problem
 from pipeline.dicom.header import (
@@ -277,14 +278,15 @@ def index_folder(
         raise NotADirectoryError(f"{src}: not a folder.")
     instances: list[Instance] = []
     problems: list[Problem] = []
-    for header in scan_headers(root, max_pixels=max_pixels, mapper=mapper):
-        if isinstance(header, Instance):
-            instances.append(header)
-        else:
-            problems.append(header)
-    instances = note_shared_uids(instances, root)  # as convert names or skips them
-    index = DicomIndex(root, assemble_series(instances, policy), problems,
-                       files_scanned=len(instances) + len(problems))  # fmt: skip
+    with older_objects_frozen():  # the collector traverses the index's objects only
+        for header in scan_headers(root, max_pixels=max_pixels, mapper=mapper):
+            if isinstance(header, Instance):
+                instances.append(header)
+            else:
+                problems.append(header)
+        instances = note_shared_uids(instances, root)  # as convert names or skips them
+        index = DicomIndex(root, assemble_series(instances, policy), problems,
+                           files_scanned=len(instances) + len(problems))  # fmt: skip
     index.mark_incomplete()
     return index
 

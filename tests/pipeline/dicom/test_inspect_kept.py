@@ -192,3 +192,28 @@ def test_file_meta_found_clean_once_is_still_checked_in_each_file(tmp_path: Path
 def test_an_integer_string_is_taken_as_pydicom_takes_it(raw: bytes, expected: Any) -> None:
     """IS values are taken in one step when they hold one number (elements._ONE_IS)."""
     _taken("IS", raw, expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"-180\\-180\\53", [-180.0, -180.0, 53.0]),
+        (b" 1.5 ", 1.5),
+        (b"0.7\\0.7\0", [0.7, 0.7]),
+        (b"1\\ 2", [1.0, 2.0]),  # leading spaces belong to the number
+        (b"1e3", 1000.0),
+        (b".5\\-2.E+1", [0.5, -20.0]),
+        (b"1234567890.12345", 1234567890.12345),  # 16 characters: the most DS holds
+        (b"1234567890.123456", None),
+        (b"1 \\2", None),  # a space before the backslash
+        (b"1\\", None),
+        (b"", None),
+        (b"nan", None),
+        (b"1,5", None),
+    ],
+)
+def test_a_decimal_string_is_taken_as_pydicom_takes_it(raw: bytes, expected: Any) -> None:
+    """DS values are taken in one step when each number is clean (elements._SOME_DS)."""
+    _taken("DS", raw, expected)
+    if expected is not None:  # in that one step, not the general checks
+        assert elements._SOME_DS.fullmatch(raw)
