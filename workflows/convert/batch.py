@@ -40,6 +40,7 @@ from pipeline.dicom.index import (
 from pipeline.dicom.reuse import reusing
 from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
+    PLACED_COLUMNS,
     ConvertResult,
     collect,
     placed,
@@ -309,7 +310,7 @@ def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -
     series = sort_series(uid, store.instances_of(uid), policy)
     place, notes = placement(series)
     for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
-        store.update_rows(name, partial(placed, place=place, notes=notes))
+        store.update_rows(name, partial(placed, place=place, notes=notes), PLACED_COLUMNS)
     if index:  # kept for index.csv
         first = series.first
         store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
