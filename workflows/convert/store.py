@@ -10,8 +10,9 @@ The file (``OUT/.collect.tmp.sqlite``) is created empty by the run that holds th
 (its name matches the temporaries a new run removes first), is private to that run (mode 0600)
 and is deleted when the run ends. Where SQLite cannot work in OUT (a network file system
 without locks), the file goes to the system's temporary folder instead, with a warning.
-Instances are stored pickled: they are this process's own objects, written and read back by
-the same run (never a file of another run), exactly as they travel from the worker processes.
+Instances are stored as pickled records of their field values
+(:mod:`workflows.convert.instance_record`): this process's own objects, written and read back
+by the same run (never a file of another run).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from pipeline.dicom.index import Instance
 from workflows.convert.changes import Facts
+from workflows.convert.instance_record import dump_instance, load_instance
 from workflows.convert.store_db import open_scratch as _open
 from workflows.convert.store_db import scratch_errors, sql_columns, sql_places
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertTask
@@ -268,7 +270,7 @@ class Store:
     # -- instances -----------------------------------------------------------------------
     def add_instance(self, name: str, instance: Instance) -> None:
         """The header facts of the file named ``name`` (escaped); a later one replaces it."""
-        blob = pickle.dumps(instance, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = dump_instance(instance)
         self._instances.append((name, _blob(instance.series_uid), blob, _blob(instance.patient_id),
                                 _blob(instance.study_uid), _blob(instance.sop_uid)))  # fmt: skip
         if len(self._instances) >= BATCH:
@@ -285,7 +287,7 @@ class Store:
             "SELECT facts FROM instances WHERE sop_uid IN (SELECT sop_uid FROM instances "
             "GROUP BY sop_uid HAVING COUNT(*) > 1) ORDER BY rowid"
         )
-        return [pickle.loads(blob) for (blob,) in found]  # this run's own objects
+        return [load_instance(blob) for (blob,) in found]  # this run's own objects
 
     def series_uids(self) -> Iterator[str]:
         """Every SeriesInstanceUID, in the order its first instance was added."""
@@ -298,7 +300,7 @@ class Store:
         found = self.db.execute(
             "SELECT facts FROM instances WHERE series_uid = ? ORDER BY rowid", (_blob(series_uid),)
         )
-        return [pickle.loads(blob) for (blob,) in found]  # this run's own objects
+        return [load_instance(blob) for (blob,) in found]  # this run's own objects
 
     # -- assembled series: index.csv -----------------------------------------------------
     def add_series(
