@@ -261,12 +261,12 @@ def _run_all(
     """Run the tasks, collecting rows and failures (each result through ``fix`` first);
     flush a partial manifest (and the stat facts of the files it lists) every few hundred
     tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
-    partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS)
+    partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS, store.facts.rows_of)
 
     def done(res: TaskResult) -> None:
         on_done(res)
         names = [r["source"] for r in (*res.rows, *res.sources)] + [n for n, _ in res.dropped]
-        partial_rows.add(res.rows, res.sources, store.facts.rows_of(names))
+        partial_rows.add(res.rows, res.sources, names)
 
     with _progress(runner.progress, total) as advance:
         for res in runner.map(tasks, total):
