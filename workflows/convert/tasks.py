@@ -21,7 +21,7 @@ from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
-from pipeline.keys import hash_key
+from pipeline.keys import hash_key, hash_keys
 from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
@@ -257,8 +257,9 @@ def _run_instance(
         out_type = "uint8"  # PNG writers here take 8-bit RGB only
     rank = {f: r for r, f in enumerate(frame_order(image))}
     unit = "" if image.is_color or out_type != "float32" else image.unit  # modality values
-    keys = [hash_key(inst.patient_id), hash_key(inst.study_uid), hash_key(inst.series_uid)]
-    instance_key = task.instance_key or hash_key(inst.sop_uid)
+    *keys, instance_key = hash_keys([inst.patient_id, inst.study_uid, inst.series_uid,
+                                     "" if task.instance_key else inst.sop_uid])  # fmt: skip
+    instance_key = task.instance_key or instance_key
     rows = []
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
