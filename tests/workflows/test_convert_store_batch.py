@@ -132,3 +132,25 @@ def test_an_instance_comes_back_from_its_record_as_it_went_in(tmp_path: Path) ->
 
     marked = Marked(**one.__dict__)
     assert type(load_instance(dump_instance(marked))) is Marked
+
+
+def test_the_rows_of_many_sources_are_changed_each_source_at_a_time(tmp_path: Path) -> None:
+    """``update_rows_of``: one query per 500 sources; each source's rows, in the order added,
+    go to ``change`` together, and the rows of sources not named stay as they are."""
+    seen: list[list[str]] = []
+
+    def numbered(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        seen.append([r["output"] for r in rows])
+        return [{**r, "slice_index": str(k)} for k, r in enumerate(rows)]
+
+    with store.Store(tmp_path) as kept:
+        kept.add_rows([{**_row(f"s{k}", f"{k}.npy"), "slice_index": "x"} for k in range(1200)])
+        kept.add_rows([_row("s1", "1b.npy"), _row("s700", "700b.npy")])  # a second row each
+        named = [f"s{k}" for k in range(1, 1100)] + ["gone"]  # 'gone' has no rows
+        kept.update_rows_of(named, numbered, ("output", "slice_index"))
+        rows = {r["output"]: r["slice_index"] for r in kept.sorted_rows()}
+    assert len(seen) == 1099 and seen[0] == ["1.npy", "1b.npy"] and seen[1] == ["2.npy"]
+    assert seen[699] == ["700.npy", "700b.npy"]
+    assert rows["1.npy"] == rows["700.npy"] == rows["1099.npy"] == "0"
+    assert rows["1b.npy"] == rows["700b.npy"] == "1"
+    assert rows["0.npy"] == rows["1100.npy"] == "x"  # not named: unchanged

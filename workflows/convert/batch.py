@@ -309,8 +309,8 @@ def _place_series(store: Store, uid: str, policy: GeometryPolicy, index: bool) -
     """Assemble one series from the store and place its rows (only it is in memory)."""
     series = sort_series(uid, store.instances_of(uid), policy)
     place, notes = placement(series)
-    for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
-        store.update_rows(name, partial(placed, place=place, notes=notes), PLACED_COLUMNS)
+    names = list(dict.fromkeys(escape_name(inst.path) for inst in series.instances))
+    store.update_rows_of(names, partial(placed, place=place, notes=notes), PLACED_COLUMNS)
     if index:  # kept for index.csv
         first = series.first
         store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
