@@ -20,6 +20,7 @@ from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.files import FATAL, captured_warnings, escape_name
 from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.frozen import made
 from pipeline.dicom.header import instance_facts, is_clean
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.dicom.read import frame_order, image_from_dataset, render, window_note
@@ -194,7 +195,8 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     except BaseException as err:  # one bad file must not stop the batch
         _remove(written)
         result = _failure(task, err)
-    return replace(result, seconds=time.perf_counter() - start)
+    # made, not replace(): a copy without __init__'s setattr per field, once a file
+    return made(TaskResult, {**result.__dict__, "seconds": time.perf_counter() - start})
 
 
 def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
