@@ -15,19 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom import plain
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
-from pipeline.dicom.files import FATAL, captured_warnings, escape_name
+from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
-from pipeline.dicom.header import instance_facts, is_clean
-from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
-from pipeline.dicom.read import frame_order, image_from_dataset, render, window_note
+from pipeline.dicom.index import Instance, Series
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
-from pipeline.ops.voi import parse_window
-from pipeline.writers import write_npy, write_png
 from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
@@ -59,6 +54,8 @@ class ConvertOptions:
 
     def resolved(self) -> ConvertOptions:
         """A copy with defaults filled in; raises :class:`ConfigError` on a bad combination."""
+        from pipeline.ops.voi import parse_window
+
         if self.format not in FORMATS:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}; got {self.format!r}.")
         per = self.per or ("series" if self.format == "nifti" else "instance")
@@ -246,6 +243,10 @@ def _join(values: Iterable[float]) -> str:
 def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
+    from pipeline.dicom.files import escape_name
+    from pipeline.dicom.read import frame_order, render, window_note
+    from pipeline.ops.voi import parse_window
+
     rel = task.sources[0]
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
     window = parse_window(options.window or "none")
@@ -282,6 +283,10 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
 
     Raises :class:`NotAnImage` or :class:`DicomError` naming the file.
     """
+    from pipeline.dicom import plain
+    from pipeline.dicom.header import instance_facts, is_clean
+    from pipeline.dicom.index import Problem, instance_from, read_dataset
+    from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
         found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)  # checks the header
@@ -299,6 +304,8 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
 
 
 def _write(target: str, array: Any, options: ConvertOptions) -> None:
+    from pipeline.writers import write_npy, write_png
+
     if options.format == "npy":
         write_npy(target, array)
     else:
@@ -314,8 +321,9 @@ def _run_series(
     ``sources.csv`` rows (one per file and volume) and the series' problems. Under
     ``strict``, a series with problems is refused before anything is written."""
     from pipeline.dicom.cine import cine_as_time_points
+    from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
-    from pipeline.ops.voi import preset_note
+    from pipeline.ops.voi import parse_window, preset_note
     from workflows.convert.series_out import volume_lossy, write_volume
 
     window = parse_window(options.window or "none")
