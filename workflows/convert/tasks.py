@@ -20,7 +20,7 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
-from pipeline.dicom.index import Instance, Series
+from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
 from workflows.convert.pool import _tune_malloc, map_tasks
@@ -192,7 +192,6 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     except BaseException as err:  # one bad file must not stop the batch
         _remove(written)
         result = _failure(task, err)
-    # made, not replace(): a copy without __init__'s setattr per field, once a file
     return made(TaskResult, {**result.__dict__, "seconds": time.perf_counter() - start})
 
 
@@ -285,7 +284,6 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
     """
     from pipeline.dicom import plain
     from pipeline.dicom.header import instance_facts, is_clean
-    from pipeline.dicom.index import Problem, instance_from, read_dataset
     from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
