@@ -4,7 +4,8 @@ Rows (``--rows``, default all):
 
 - ``npy512`` / ``npy64``: ``convert --format npy --window none``, 1 worker, CT slices of 512x512
   and 64x64, against a pydicom loop (dcmread, ``pixel_array``, ``apply_modality_lut``,
-  ``np.save``) and the floor (dcmread, ``np.frombuffer``, float32 + intercept, ``np.save``).
+  ``np.save``) and the floor (dcmread, ``np.frombuffer``, float32 + intercept, ``np.save``);
+  each also as files per CPU-second of the process (steadier on a shared machine).
 - ``png``: ``convert --format png --window lung`` with 2 workers against 1 worker, and against
   pydicom + PIL in a ``multiprocessing.Pool(2)`` (the peer).
 - ``inspect``: the header index (``radpipe inspect``, 1 process and ``--workers 2``) against a
@@ -252,12 +253,16 @@ def main() -> None:
             src.mkdir()
             generate(src, args.files, size)
             if f"npy{size}" in rows:
+                used: dict[str, list[float]] = {}
                 rates = timed({"radpipe": radpipe_convert(src, format="npy", window="none"),
                                "pydicom": lambda out, s=src: pydicom_loop(s, out, "npy"),
-                               "floor": floor_npy(src)}, args.rounds, work)  # fmt: skip
+                               "floor": floor_npy(src)}, args.rounds, work, used)  # fmt: skip
                 print(row(f"convert npy, window none, 1 worker, {size}x{size} (peer: pydicom "
                           "loop)", rates, "radpipe", "pydicom", "floor",
                           ">= 0.8x floor, >= 1.5x pydicom"), flush=True)  # fmt: skip
+                print(row(f"convert npy {size}x{size}: files per CPU-second of the process "
+                          "(user + system: creating the files included)", used, "radpipe",
+                          "pydicom", "floor", "-"), flush=True)  # fmt: skip
             if size != 512:
                 continue
             if "png" in rows:

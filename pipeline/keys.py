@@ -26,7 +26,8 @@ from pathlib import Path
 from pipeline.errors import ConfigError
 
 __all__ = [
-    "SECRET_ENV", "SecretError", "hash_key", "key_fingerprint", "project_secret", "secret_path",
+    "SECRET_ENV", "SecretError", "hash_key", "hash_keys", "key_fingerprint", "project_secret",
+    "secret_path",
 ]  # fmt: skip
 
 SECRET_ENV = "RADPIPE_SECRET_FILE"
@@ -111,7 +112,25 @@ def hash_key(value: str, *, length: int = 16, salt: str = "") -> str:
     >>> len(hash_key("1.2.3", length=8))
     8
     """
-    key = salt.encode() if salt else project_secret()
+    return _keyed(salt.encode() if salt else project_secret(), value, length)
+
+
+def hash_keys(values: list[str], *, length: int = 16) -> list[str]:
+    """:func:`hash_key` of each value, the project secret looked up once.
+
+    For a file's patient, study, series and instance keys: each lookup of the secret reads
+    three environment variables.
+
+    Examples
+    --------
+    >>> hash_keys(["1.2.3", "4.5"]) == [hash_key("1.2.3"), hash_key("4.5")]
+    True
+    """
+    secret = project_secret()
+    return [_keyed(secret, value, length) for value in values]
+
+
+def _keyed(key: bytes, value: str, length: int) -> str:
     ask = (key, value, length)
     found = _hashes.get(ask)
     if found is None:  # the files of a series share their patient, study and series keys

@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.frames import attribute as plane_attr
+from pipeline.dicom.frozen import made
 from pipeline.dicom.geometry import quadruped_note
 from pipeline.dicom.groups import plane
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
@@ -58,9 +59,15 @@ def frame_infos(ds: Any, source: str, notes: list[str]) -> tuple[FrameInfo, ...]
     infos = _frame_values(ds, source, notes, n)
     luts = frame_voi_luts(ds, source, notes, n)
     return tuple(
-        replace(info, voi_lut=table, voi_choice=_choice(ds, f, info, table))
+        info if _as_it_is(info, table) else made(FrameInfo, {
+            **info.__dict__, "voi_lut": table, "voi_choice": _choice(ds, f, info, table)})
         for f, (info, table) in enumerate(zip(infos, luts, strict=True))
-    )
+    )  # fmt: skip
+
+
+def _as_it_is(info: FrameInfo, table: Any) -> bool:
+    """Whether ``info`` has nothing to add: no VOI LUT, no window to choose (kept, not copied)."""
+    return table is None and info.voi_lut is None and info.window is None and not info.voi_choice
 
 
 def _choice(ds: Any, frame: int, info: FrameInfo, table: Any) -> str:
@@ -103,7 +110,9 @@ def _classic_frame(ds: Any, notes: list[str]) -> FrameInfo:
     info, found = memoized(_series_frame, ds)
     notes += found
     position = plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient", 0)
-    return replace(info, position=numbers(position, 3, "ImagePositionPatient"))
+    # made, not replace(): the same object without __init__'s setattr per field
+    return made(FrameInfo, {**info.__dict__,
+                            "position": numbers(position, 3, "ImagePositionPatient")})  # fmt: skip
 
 
 def _series_frame(ds: Any) -> tuple[FrameInfo, tuple[str, ...]]:

@@ -184,7 +184,7 @@ def image_from_dataset(
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
-    notes += unmarked_padding_notes(ds, stored, frames[0], padding)  # -3024 HU, unmarked
+    notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     return DicomImage(
         source=source,
         stored=stored,

@@ -24,15 +24,20 @@ SHARE = 0.05
 
 
 def unmarked_padding_notes(
-    ds: Any, stored: np.ndarray, frame: Any, padding: tuple[int, int] | None
-) -> list[str]:
+    ds: Any, stored: np.ndarray, frame: Any, padding: tuple[int, int] | None,
+    span: tuple[int, int] | None = None,
+) -> list[str]:  # fmt: skip
     """``[note]`` when ``stored`` looks padded at its minimum without a PixelPaddingValue.
 
     ``frame``: frame 0's :class:`~pipeline.dicom.frame_info.FrameInfo` (its rescale);
-    ``padding``: the stored padding range the header gives (then nothing is said).
+    ``padding``: the stored padding range the header gives (then nothing is said);
+    ``span``: the smallest and largest stored value, when known (the note needs the
+    smallest far below air, so most images are done with here, before any pass over them).
     """
     from pipeline.dicom.units import value_unit
 
+    if span is not None and float(span[0]) * frame.slope + frame.intercept >= BELOW_AIR:
+        return []
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if padding is not None or stored.dtype.kind not in "iu" or stored.ndim != 3:
         return []

@@ -39,6 +39,23 @@ def test_keys_are_hmacs_with_a_secret_made_on_first_use(secret_file: Path) -> No
     assert keys.hash_key("SYNCR0001", salt="pepper") == salted  # and by secret too)
 
 
+def test_keys_of_a_file_made_together_are_the_hmacs_of_the_secret_of_the_moment(
+    secret_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``hash_keys`` (a converted file's patient, study, series and instance keys) looks the
+    secret up once per call: the same keys as one at a time, and a new secret set between
+    calls is taken at the next."""
+    secret_file.parent.mkdir(parents=True)
+    secret_file.write_text("c" * 64)
+    found = keys.hash_keys(["P1", "1.2.3", "1.2.3.4", ""], length=12)
+    assert found == [hmac.new(b"c" * 64, v.encode(), hashlib.sha256).hexdigest()[:12]
+                     for v in ("P1", "1.2.3", "1.2.3.4", "")]  # fmt: skip
+    other = secret_file.with_name("other")
+    other.write_text("d" * 64)
+    monkeypatch.setenv(keys.SECRET_ENV, str(other))
+    assert keys.hash_keys(["P1"]) == [hmac.new(b"d" * 64, b"P1", hashlib.sha256).hexdigest()[:16]]
+
+
 def test_another_secret_gives_other_keys_and_another_conversion(
     cr16: Path, secret_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,7 +53,7 @@ def test_a_full_scratch_store_names_it_and_removes_it(
         raise sqlite3.OperationalError("database or disk is full")
 
     src, out = _src(tmp_path), tmp_path / "out"
-    monkeypatch.setattr(Store, "update_rows", full)
+    monkeypatch.setattr(Store, "update_rows_of", full)  # update_rows calls it too
     assert main(["convert", str(src), str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"{out / SCRATCH}: database or disk is full" in err

@@ -80,3 +80,29 @@ def test_partial_rows_are_flushed_when_the_time_is_up(tmp_path: Path) -> None:
     partial = Partial(tmp_path, every=1000, seconds=-1.0)  # every add is past its time
     partial.add([{"source": "a.dcm", "output": "a.png"}], [])
     assert len(parts(tmp_path, ".manifest.partial")) == 1 and partial.rows == []
+
+
+def test_the_stat_facts_of_partial_rows_are_looked_up_at_the_flush(tmp_path: Path) -> None:
+    """Each result's files' facts were looked up as it came back (a query a file); now once
+    per flush, for each result's names in turn: the same rows, in the same order."""
+    from workflows.convert.resume import PARTIAL_STAT, Partial
+
+    asked: list[list[str]] = []
+
+    def stats_of(names: list[str]) -> list[dict[str, str]]:
+        asked.append(names)
+        return [{"source": n, "size": str(len(n)), "mtime_ns": "1", "ctime_ns": "2", "ino": "3"}
+                for n in dict.fromkeys(names)]  # fmt: skip
+
+    partial = Partial(tmp_path, every=3, seconds=1e9, stats_of=stats_of)
+    partial.add([{"source": "a.dcm", "output": "a.npy"}], [], ["a.dcm"])
+    partial.add([], [], ["b.dcm", "b.dcm"])  # a series' file named twice: once
+    assert asked == [] and parts(tmp_path, PARTIAL_STAT) == []
+    partial.add([{"source": "c.dcm", "output": "c.npy"}], [], ["c.dcm"])
+    assert asked == [["a.dcm"], ["b.dcm", "b.dcm"], ["c.dcm"]]
+    (written,) = parts(tmp_path, PARTIAL_STAT)
+    with written.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["source", "size", "mtime_ns", "ctime_ns", "ino"],
+                    *([n, "5", "1", "2", "3"] for n in ("a.dcm", "b.dcm", "c.dcm"))]  # fmt: skip
+    assert partial.names == [] and partial.rows == []

@@ -35,6 +35,7 @@ from pipeline.dicom.index import Instance, series_rows, sort_series, write_index
 from pipeline.dicom.reuse import reusing
 from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
+    PLACED_COLUMNS,
     ConvertResult,
     collect,
     placed,
@@ -256,12 +257,12 @@ def _run_all(
     """Run the tasks, collecting rows and failures (each result through ``fix`` first);
     flush a partial manifest (and the stat facts of the files it lists) every few hundred
     tasks or seconds, so that a rerun after a kill resumes (per file or series)."""
-    partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS)
+    partial_rows = Partial(out, _FLUSH_EVERY, _FLUSH_SECONDS, store.facts.rows_of)
 
     def done(res: TaskResult) -> None:
         on_done(res)
         names = [r["source"] for r in (*res.rows, *res.sources)] + [n for n, _ in res.dropped]
-        partial_rows.add(res.rows, res.sources, store.facts.rows_of(names))
+        partial_rows.add(res.rows, res.sources, names)
 
     with _progress(runner.progress, total) as advance:
         for res in runner.map(tasks, total):
@@ -308,8 +309,8 @@ def _place_series(
     series = sort_series(uid, store.instances_of(uid), policy)
     series.problems += [split] if split else []
     place, notes = placement(series)
-    for name in dict.fromkeys(escape_name(inst.path) for inst in series.instances):
-        store.update_rows(name, partial(placed, place=place, notes=notes))
+    names = list(dict.fromkeys(escape_name(inst.path) for inst in series.instances))
+    store.update_rows_of(names, partial(placed, place=place, notes=notes), PLACED_COLUMNS)
     if index:  # kept for index.csv
         first = series.first
         store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))

@@ -265,6 +265,11 @@ def placement(s: Any) -> tuple[Place, dict[str, str]]:
     return place, notes
 
 
+#: The columns :func:`placed` reads and writes (a row of only these is enough for it).
+PLACED_COLUMNS = ("source", "frame", "problems", "slice_index", "num_slices", "volume",
+                  "slice_spacing")  # fmt: skip
+
+
 def placed(rows: list[dict[str, str]], place: Place, notes: dict[str, str]) -> list[dict[str, str]]:
     """The rows placed in their assembled volume (``volume``, ``slice_index`` along the
     normal, ``num_slices``, ``slice_spacing``), with their series' ``problems``.

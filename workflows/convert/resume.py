@@ -13,7 +13,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pipeline.dicom.walk import stat_or_none
@@ -174,25 +174,35 @@ def listed_outputs(out: Path) -> Iterator[str]:
 
 class Partial:
     """The rows collected since the last flush, written as a new partial file every
-    ``every`` results or ``seconds`` (see :func:`flush`); nothing else is kept."""
+    ``every`` results or ``seconds`` (see :func:`flush`); nothing else is kept.
 
-    def __init__(self, out: Path, every: int, seconds: float) -> None:
-        self.out, self.every, self.seconds = out, every, seconds
+    ``stats_of(names)``: the ``.source-stat.csv`` rows of the source files named (each once);
+    asked at the flush, for each result's names in turn, not once per result: the facts were
+    taken before the conversion began and do not change while it runs.
+    """
+
+    def __init__(
+        self, out: Path, every: int, seconds: float,
+        stats_of: Callable[[list[str]], list[dict[str, str]]] | None = None,
+    ) -> None:  # fmt: skip
+        self.out, self.every, self.seconds, self.stats_of = out, every, seconds, stats_of
         self.rows: list[dict[str, str]] = []
         self.sources: list[dict[str, str]] = []
-        self.stats: list[dict[str, str]] = []
+        self.names: list[list[str]] = []  # each result's source files, for stats_of
         self.count = 0
         self.last = time.monotonic()
 
     def add(
         self, rows: Iterable[dict[str, str]], sources: Iterable[dict[str, str]],
-        stats: Iterable[dict[str, str]] = (),
+        names: Iterable[str] = (),
     ) -> None:  # fmt: skip
         self.rows += rows
         self.sources += sources
-        self.stats += stats
+        self.names.append(list(names))
         self.count += 1
         if self.count % self.every == 0 or time.monotonic() - self.last > self.seconds:
-            flush(self.out, self.rows, self.sources, [0, 0], self.stats)
-            self.rows, self.sources, self.stats = [], [], []
+            stats_of = self.stats_of
+            stats = [s for n in self.names for s in stats_of(n)] if stats_of is not None else []
+            flush(self.out, self.rows, self.sources, [0, 0], stats)
+            self.rows, self.sources, self.names = [], [], []
             self.last = time.monotonic()

@@ -19,9 +19,10 @@ from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
-from pipeline.dicom.index import Instance, Series
+from pipeline.dicom.frozen import made
+from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.errors import ConfigError, DicomError
-from pipeline.keys import hash_key
+from pipeline.keys import hash_key, hash_keys
 from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
@@ -191,7 +192,7 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
     except BaseException as err:  # one bad file must not stop the batch
         _remove(written)
         result = _failure(task, err)
-    return replace(result, seconds=time.perf_counter() - start)
+    return made(TaskResult, {**result.__dict__, "seconds": time.perf_counter() - start})
 
 
 def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
@@ -257,8 +258,9 @@ def _run_instance(
         out_type = "uint8"  # PNG writers here take 8-bit RGB only
     rank = {f: r for r, f in enumerate(frame_order(image))}
     unit = "" if image.is_color or out_type != "float32" else image.unit  # modality values
-    keys = [hash_key(inst.patient_id), hash_key(inst.study_uid), hash_key(inst.series_uid)]
-    instance_key = task.instance_key or hash_key(inst.sop_uid)
+    *keys, instance_key = hash_keys([inst.patient_id, inst.study_uid, inst.series_uid,
+                                     "" if task.instance_key else inst.sop_uid])  # fmt: skip
+    instance_key = task.instance_key or instance_key
     rows = []
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
@@ -282,7 +284,6 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
     """
     from pipeline.dicom import plain
     from pipeline.dicom.header import instance_facts, is_clean
-    from pipeline.dicom.index import Problem, instance_from, read_dataset
     from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:

@@ -60,3 +60,31 @@ def test_marked_padding_or_air_says_nothing(
     tmp_path: Path, outside: int, padding: int | None
 ) -> None:
     assert "PixelPaddingValue" not in _convert(tmp_path, outside, padding=padding)["problems"]
+
+
+@pytest.mark.parametrize(
+    ("slope", "corner", "low", "said"),
+    [(1.0, -2000, -2000, True), (1.0, -100, -100, False), (-1.0, 1600, -2000, False),
+     (-1.0, 2500, 2500, False)],
+    ids=["padded", "air", "negative-slope-min-inside", "negative-slope-min-at-corners"],
+)  # fmt: skip
+def test_the_stored_span_settles_most_images_before_any_pass(
+    slope: float, corner: int, low: int, said: bool
+) -> None:
+    """With the stored minimum known (``span``), an image whose minimum is not far below air
+    is done with before the corners are read; what is said is what the corners tell."""
+    from types import SimpleNamespace
+
+    from pipeline.dicom.unmarked_padding import unmarked_padding_notes
+
+    ds = image_dataset(CTImageStorage, "CT", 16, 16, signed=True)
+    ds.RescaleSlope, ds.RescaleIntercept = slope, -1024
+    stored = np.where(INSIDE, 1064, corner).astype("<i2")[None]
+    stored[0, 8, 8] = low  # the minimum: at the corners (= corner) or one pixel inside
+    frame = SimpleNamespace(slope=slope, intercept=-1024.0)
+    span = (int(stored.min()), int(stored.max()))
+    # by hand: the note needs every corner at the minimum and the minimum below -1500 HU
+    assert span[0] == min(low, corner, 1064)
+    found = unmarked_padding_notes(ds, stored, frame, None, span)
+    assert found == ([SAID] if said else [])
+    assert unmarked_padding_notes(ds, stored, frame, None) == found  # without the span: same
