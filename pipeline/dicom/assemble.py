@@ -56,6 +56,7 @@ from pipeline.dicom.kinds import (
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
+from pipeline.dicom.units import missing_rescale_notes
 from pipeline.dicom.volume_plan import VolumePlan, _Refused, missing_numbers, time_step
 
 TILT_CHOICES = ("resample", "keep", "refuse")
@@ -144,6 +145,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     # a mosaic's tiles are its slices (placed in frame_refs): splitting them is how the
     # format is read, not a problem, so it is not noted (a guessed tile step is)
     plan.notes += sorted({f.note for f in frames if f.note})
+    plan.notes += missing_rescale_notes(frames)  # values not in the modality's unit
     keep = drop_duplicates(frames, plan.notes)
     if not any(_has_geometry(frames[k]) for k in keep):
         order = sorted(keep, key=lambda k: acquisition_order(frames[k]))

@@ -75,7 +75,31 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     found = _ultrasound(ds, notes)
     if found is None:
         _aspect_note(ds, notes)
+        _scanned_note(ds, notes)
     return found
+
+
+def _scanned_note(ds: Any, notes: list[str]) -> None:
+    """Say why a Secondary Capture's NominalScannedPixelSpacing (0018,2010) gives no spacing.
+
+    It is the spacing on the digitized film or scanned document (PS3.3 C.8.6.1: "physical
+    distance on the media being digitized or scanned"), not in the patient: a film may be a
+    print of several images at any scale, or a radiograph magnified by its geometry, and the
+    header gives neither. Unlike Imager Pixel Spacing (a detector's, at a known place in the
+    beam) it is no stand-in for the patient's, so the spacing is left unknown, and said:
+    a reader that saw the attribute unused could take the empty cell for a lost one.
+    """
+    try:
+        scanned = spacing_pair(ds.get("NominalScannedPixelSpacing"), "NominalScannedPixelSpacing")
+    except DicomError:
+        scanned = None
+    if scanned is not None:
+        shown = "x".join(f"{v:g}" for v in scanned)
+        notes.append(
+            f"spacing unknown: NominalScannedPixelSpacing (0018,2010) {shown} mm is the spacing "
+            "on the scanned film or document (PS3.3 C.8.6.1), not in the patient (the film's "
+            "scale is not given), so no PixelSpacing is taken from it"
+        )
 
 
 def _aspect_note(ds: Any, notes: list[str]) -> None:

@@ -6,6 +6,7 @@ Used by :mod:`pipeline.dicom.frames` (each frame's values, :func:`stack_value`) 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pipeline.dicom.groups import FrameGroups, attribute
@@ -13,7 +14,10 @@ from pipeline.dicom.nm_frames import frame_vectors
 from pipeline.dicom.private_diffusion import private_b_value, private_element, private_gradient
 from pipeline.dicom.values import lenient_number
 
-__all__ = ["COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "TIME_SLICE", "stack_value"]
+__all__ = [
+    "COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "TIME_SLICE", "shared_component",
+    "stack_value",
+]  # fmt: skip
 
 #: The diffusion gradient direction key: several directions share one DiffusionBValue.
 DIRECTION = "DiffusionGradientOrientation"
@@ -166,3 +170,25 @@ def _ge_component(ds: Any) -> str | None:
     if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
         value = value[0] if len(value) else None
     return _GE_COMPONENTS.get(value) if isinstance(value, int) else None
+
+
+def shared_component(refs: Iterable[Any]) -> str:
+    """The complex component every one of ``refs`` holds (``MAGNITUDE``, ``PHASE``), or ``""``.
+
+    ``refs``: :class:`~pipeline.dicom.frames.FrameRef` (``REAL``, ``IMAGINARY`` and ``MIXED``
+    too: ComplexImageComponent's defined terms, PS3.3 C.8.13.3.1.1).
+
+    For the manifest's ``component`` cell: a series of several components is one volume each,
+    numbered in the order of their names, and only this tells which volume is which.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> shared_component([N(stack_values=("PHASE", 1)), N(stack_values=("PHASE", 2))])
+    'PHASE'
+    >>> shared_component([N(stack_values=("PHASE",)), N(stack_values=(None,))])
+    ''
+    """
+    found = {r.stack_values[0] if r.stack_values else None for r in refs}
+    (value,) = found if len(found) == 1 else (None,)
+    return value if isinstance(value, str) else ""

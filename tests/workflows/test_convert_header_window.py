@@ -22,7 +22,8 @@ IGNORED = ": the header's window is ignored"
 
 
 def _ct(path: Path, z: float, **attrs: object) -> Path:
-    """A 4x4 CT slice of stored value 7 (no rescale: modality value 7.0), 16-bit unsigned."""
+    """A 4x4 CT slice of stored value 7 (rescale 1, 0: modality value 7.0), 16-bit unsigned;
+    a Modality LUT Sequence in ``attrs`` instead of the rescale."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -34,6 +35,8 @@ def _ct(path: Path, z: float, **attrs: object) -> Path:
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, z]
     ds.PixelSpacing = [1, 1]
+    if "ModalityLUTSequence" not in attrs:  # a CT has one or the other (PS3.3 C.8.2.1)
+        ds.RescaleSlope, ds.RescaleIntercept = 1, 0
     for keyword, value in attrs.items():
         setattr(ds, keyword, value)
     ds.PixelData = np.full((4, 4), 7, dtype="<u2").tobytes()

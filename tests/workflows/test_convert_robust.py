@@ -37,6 +37,7 @@ def _ct(path: Path, value: int = 0, *, sop: str | None = None, series: str | Non
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, z]
     ds.PixelSpacing, ds.SliceThickness = [1, 1], 1.0  # a CT has it (Type 2)
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # and these (Type 1)
     ds.PixelData = np.full((frames, 4, 4), value, dtype="<u2").tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)

@@ -20,10 +20,13 @@ from typing import Any
 
 from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE
+from pipeline.dicom.stack_keys import shared_component
 from pipeline.io_atomic import atomic_write_text
 from pipeline.writers import write_nifti, write_npy
 
-__all__ = ["remove_sidecars", "sidecars", "time_axes", "volume_lossy", "write_volume"]
+__all__ = [
+    "remove_sidecars", "sidecars", "time_axes", "volume_component", "volume_lossy", "write_volume",
+]  # fmt: skip
 
 
 def sidecars(output: Path) -> list[Path]:
@@ -101,3 +104,9 @@ def volume_lossy(plan: Any, volume: Any) -> str:
     if len(counts) == 1:
         return "; ".join(said)
     return "; ".join(f"{counts[h]} of {len(histories)} frames: {h}" for h in said)
+
+
+def volume_component(plan: Any, volume: Any) -> str:
+    """The complex component of a volume's frames (``MAGNITUDE``, ``PHASE``, ...), for the
+    manifest's ``component`` cell; ``""`` when they name none (or several)."""
+    return shared_component(plan.frames[k] for stack in volume.frames for k in stack)

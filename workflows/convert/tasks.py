@@ -21,6 +21,7 @@ from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
+from pipeline.dicom.stack_keys import shared_component
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
 from workflows.convert.pool import _tune_malloc, map_tasks
@@ -253,9 +254,8 @@ def _run_instance(
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
         raise DicomError(rel, _strict_reason(problems))
-    out_type = {"png": "uint8", "png16": "uint16"}.get(options.format, "float32")
-    if image.is_color and options.format == "png16":
-        out_type = "uint8"  # PNG writers here take 8-bit RGB only
+    png16 = "uint8" if image.is_color else "uint16"  # PNG writers here take 8-bit RGB only
+    out_type = {"png": "uint8", "png16": png16}.get(options.format, "float32")
     rank = {f: r for r, f in enumerate(frame_order(image))}
     unit = "" if image.is_color or out_type != "float32" else image.unit  # modality values
     *keys, instance_key = hash_keys([inst.patient_id, inst.study_uid, inst.series_uid,
@@ -265,13 +265,13 @@ def _run_instance(
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
         array, used = render(image, frame, window, out_type)  # type: ignore[arg-type]
-        target = os.path.join(task.out_root, out)
-        written.append(target)
+        written.append(target := os.path.join(task.out_root, out))
         _write(target, array, options)
         spacing = image.frames[frame].pixel_spacing
+        part = shared_component(r for r in inst.frame_refs if r.frame == frame)  # MAGNITUDE
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
-                  used, options.format, "", "", unit if used == "none" else "", image.lossy,
+                  used, options.format, "", part, "", unit if used == "none" else "", image.lossy,
                   image.padding_cell(frame, array), "; ".join(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
@@ -322,7 +322,7 @@ def _run_series(
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
-    from workflows.convert.series_out import volume_lossy, write_volume
+    from workflows.convert.series_out import volume_component, volume_lossy, write_volume
 
     window = parse_window(options.window or "none")
     plan, volumes = read_volumes(
@@ -362,7 +362,7 @@ def _run_series(
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
                   task.series_key, "", 0, "", depth, kinds[v], _join(volume.image.shape),
                   _join(volume.spacing), volume.window, options.format,
-                  "" if stack < 0 else stack,
+                  "" if stack < 0 else stack, volume_component(plan, plan.volumes[v]),
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   units[v] if volume.window == "none" and not volume.rgb else "",
                   volume_lossy(plan, plan.volumes[v]), volume.padding,
@@ -393,7 +393,7 @@ def _one_slice_note(plan: Any, volume: Any) -> str:
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "slice_spacing", "units", "lossy", "padding", "problems",
+    "volume", "component", "slice_spacing", "units", "lossy", "padding", "problems",
 ]  # fmt: skip
 
 

@@ -19,10 +19,11 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-MR, CT, EMR = (
+MR, CT, EMR, PET = (
     "1.2.840.10008.5.1.4.1.1.4",
     "1.2.840.10008.5.1.4.1.1.2",
     "1.2.840.10008.5.1.4.1.1.4.1",
+    "1.2.840.10008.5.1.4.1.1.128",
 )
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -31,7 +32,10 @@ GRADIENT, OFFSET = np.array([0.5, -0.25, 0.75]), 100.0
 
 
 def image(pixels: np.ndarray, sop_class: str = MR, series: str = "", **attrs: Any) -> Dataset:
-    """A minimal valid image: (H, W) or (F, H, W) uint16 stored values, 16 bits."""
+    """A minimal valid image: (H, W) or (F, H, W) uint16 stored values, 16 bits.
+
+    A CT or PET image has RescaleSlope 1 and RescaleIntercept 0 unless ``attrs`` say
+    otherwise (Type 1 there, PS3.3 C.8.2.1, C.8.9.4; without them a series says so)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -47,6 +51,8 @@ def image(pixels: np.ndarray, sop_class: str = MR, series: str = "", **attrs: An
     ds.BitsAllocated = ds.BitsStored = 16
     ds.HighBit, ds.PixelRepresentation = 15, 0
     ds.PixelData = np.asarray(frames, dtype="<u2").tobytes()
+    if sop_class in (CT, PET):
+        ds.RescaleSlope, ds.RescaleIntercept = 1, 0
     for key, value in attrs.items():
         setattr(ds, key, value)
     return ds

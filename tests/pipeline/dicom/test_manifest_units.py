@@ -69,6 +69,7 @@ PET, CT = "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.2"
 @pytest.mark.filterwarnings("ignore:Invalid value for VR CS")
 def test_value_unit(values: dict[str, str], unit: str) -> None:
     ds = Dataset()
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # without: test_unrescaled_units
     for key, value in values.items():
         setattr(ds, key, value)
     assert value_unit(ds) == unit

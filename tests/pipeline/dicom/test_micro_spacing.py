@@ -31,6 +31,7 @@ def _stack(src: Path, positions: list[float], pixel: float) -> list[str]:
         ds.SeriesInstanceUID, ds.StudyInstanceUID, ds.InstanceNumber = series, study, k + 1
         ds.ImagePositionPatient, ds.ImageOrientationPatient = [0.0, 0.0, z], [1, 0, 0, 0, 1, 0]
         ds.PixelSpacing, ds.SliceThickness = [pixel, pixel], pixel
+        ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # as a CT has them (Type 1)
         ds.PixelData = np.full((2, 2), k, np.uint16).tobytes()
         files[f"s{k}"] = ds
     write_folder(src, **files)
@@ -91,6 +92,7 @@ def _time_points(src: Path, starts: list[float], step: float, pixel: float) -> l
             ds.SeriesInstanceUID, ds.StudyInstanceUID = series, study
             ds.InstanceNumber, ds.TemporalPositionIdentifier = 4 * t + k + 1, t + 1
             ds.RepetitionTime = 2000.0
+            ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # as a CT has them (Type 1)
             ds.ImagePositionPatient = [0.0, 0.0, start + step * k]
             ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
             ds.PixelSpacing, ds.SliceThickness = [pixel, pixel], step

@@ -38,7 +38,9 @@ def _series(rescales: list[tuple[float, float] | None]) -> list[Dataset]:
     for k, rescale in enumerate(rescales):
         ds = plane((0.0, 0.0, 2.0 * k), value=STORED, series=series, sop_class=CT,
                    InstanceNumber=k + 1, ImageType=["ORIGINAL", "PRIMARY", "AXIAL"])  # fmt: skip
-        if rescale is not None:
+        if rescale is None:  # neither (the builder gives a CT an identity rescale)
+            del ds.RescaleSlope, ds.RescaleIntercept
+        else:
             ds.RescaleSlope, ds.RescaleIntercept = rescale
         slices.append(ds)
     return slices
@@ -105,7 +107,9 @@ def test_a_series_whose_rescales_agree_in_kind_is_one_volume(
     assert values == [
         float(apply_modality_lut(np.array([STORED]), ds)[0]) for ds in slices
     ]  # each slice its own rescale (ITK-Wasm #1248: intercepts that differ per slice)
-    assert "RescaleSlope/RescaleIntercept" not in row["problems"]
+    assert "whose others have them" not in row["problems"]  # not the mixed-rescale refusal
+    # all without one: said as stored values, not HU (test_unrescaled_units)
+    assert row["problems"].startswith("no rescale: ") == (None in rescales)
 
 
 def test_a_dose_page_without_rescale_filed_with_the_slices_is_its_own_kind(tmp_path: Path) -> None:

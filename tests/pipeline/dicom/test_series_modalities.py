@@ -30,6 +30,7 @@ def _image(sop_class: str, modality: str, z: int, series: str, study: str) -> py
     ds.SeriesInstanceUID, ds.StudyInstanceUID, ds.SeriesNumber = series, study, 2
     ds.ImagePositionPatient, ds.ImageOrientationPatient = [0.0, 0.0, 2.0 * z], [1, 0, 0, 0, 1, 0]
     ds.PixelSpacing, ds.InstanceNumber = [1.0, 1.0], z + 1
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # Type 1 in CT and PET images
     base = 100 if modality == "CT" else 5000
     ds.PixelData = np.full((3, 4), base + z, np.uint16).tobytes()
     return ds
