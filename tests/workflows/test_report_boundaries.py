@@ -74,7 +74,7 @@ def test_learning_curves_plot_the_validation_metrics_beside_the_losses() -> None
     losses, metrics = fig.axes[:2]
     assert [line.get_label() for line in losses.get_lines()] == ["train_loss", "val_loss"]
     assert [line.get_label() for line in metrics.get_lines()] == ["val_accuracy", "val_dice"]
-    assert list(metrics.get_lines()[1].get_ydata()) == pytest.approx([0.6, 0.7, 0.8])
+    assert np.asarray(metrics.get_lines()[1].get_ydata()).tolist() == pytest.approx([0.6, 0.7, 0.8])
 
 
 def test_the_data_section_counts_distinct_patients_and_series(tmp_path: Path) -> None:
