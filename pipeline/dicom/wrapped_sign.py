@@ -62,6 +62,7 @@ def wrapped_sign_note(
     >>> from pydicom.dataset import Dataset
     >>> ds = Dataset()
     >>> ds.Modality, ds.PhotometricInterpretation = "CT", "MONOCHROME2"
+    >>> ds.RescaleSlope, ds.RescaleIntercept = 1, 0  # a CT's Type 1 rescale: HU
     >>> stored = np.array([64536, 64536, 64536, 1040], np.uint16)  # -1000 HU air, 1040
     >>> wrapped_sign_note(ds, stored, 16, 1.0, 0.0, signed=False).split(":")[0]
     'PixelRepresentation (0028,0103) is 0 (unsigned) but the values look signed'
