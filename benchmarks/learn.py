@@ -13,7 +13,8 @@ summed time of its epochs there (``log.jsonl`` ``time_s``: the GPU time of train
   them with ``split.column``, so the run has no internal test set; official test for predict);
   outside radpipe, on the official train split: a bare PyTorch MLP of the shipped MLP's size
   (no augmentation) and logistic regression.
-- ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128), split by fetus (NNN);
+- ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128: 128x128; ``128x192``: height
+  128, width 192), split by fetus (NNN);
   predicted masks post-processed with ``largest_component`` and ``fill_holes`` (one head per
   image; ``--set 'postprocess=[]'`` for the raw argmax).
 
@@ -84,6 +85,15 @@ def timed(cmd: list[str], log: Path) -> tuple[int, float, float]:
     return proc.returncode, time.perf_counter() - t0, usage.ru_maxrss / 1024
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """``--size``: ``"128"`` -> ``(128, 128)``; ``"128x192"`` -> ``(128, 192)`` (height x width)."""
+    parts = text.lower().split("x")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"size {text!r} is not N or HxW (e.g. 128x192)")
+    h, w = (int(parts[0]), int(parts[-1]))
+    return h, w
+
+
 def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Namespace) -> Path:
     """The shipped config ``name`` with this archive's paths and sizes filled in."""
     config = yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text())
@@ -98,7 +108,7 @@ def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Name
         config["split"] = {"test": 0.1, "val": 0.15, "stratify": False}
         for stage in config["preprocess"]:
             if stage["type"] == "resize":
-                stage["shape"] = [args.size, args.size]
+                stage["shape"] = list(args.size)
         # One head per image: its largest component is the head (the shipped configs, made
         # for a paired organ, only fill holes).
         config["postprocess"] = [{"type": "largest_component"}, {"type": "fill_holes"}]
@@ -314,7 +324,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/radpipe-learn"))
     ap.add_argument("--only", nargs="*", help="config names to run (default: all shipped)")
     ap.add_argument("--epochs", type=int, help="override train.epochs (reduced runs)")
-    ap.add_argument("--size", type=int, default=128, help="HC18 image size (default 128)")
+    ap.add_argument("--size", type=parse_size, default=(128, 128),
+                    help="HC18 image size: N (NxN) or HxW, e.g. 128x192 (default 128)")  # fmt: skip
     ap.add_argument("--seeds", type=int, nargs="*", help="run seeds (default: the config's)")
     ap.add_argument("--set", nargs="*", help="config overrides, e.g. train.average_epochs=5")
     ap.add_argument("--no-outside", action="store_true", help="skip the outside baselines")

@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/radpipe-learn"))
     ap.add_argument("--only", type=int, nargs="*", help="variant numbers (0-based)")
     args = ap.parse_args()
-    args.epochs, args.size = None, 128
+    args.epochs, args.size = None, (128, 128)
     torch.set_num_threads(1)
     out = args.work / "ablation"
     out.mkdir(parents=True, exist_ok=True)

@@ -52,12 +52,37 @@ def soft_dice_loss(
     return 1 - dice.mean()
 
 
+def boundary_band(target: torch.Tensor, num_classes: int, width: int) -> torch.Tensor:
+    """``(B, *spatial)`` bool: the pixels near an outline of ``target``.
+
+    ``target``: class indices ``(B, H, W)`` or ``(B, D, H, W)``. A pixel is in the band when
+    a pixel of another class lies at most ``width`` pixels away along every axis (in its
+    ``2 * width + 1`` box): a band ``2 * width`` pixels wide along each class boundary, on
+    both sides; the image's own edge is no boundary.
+
+    Examples
+    --------
+    >>> boundary_band(torch.tensor([[0, 0, 0, 1, 1, 1]])[None], 2, 1).int().tolist()
+    [[[0, 0, 1, 1, 0, 0]]]
+    """
+    onehot = F.one_hot(target.long(), num_classes).movedim(-1, 1).float()  # (B, K, ...)
+    pool = F.max_pool2d if target.ndim == 3 else F.max_pool3d
+    near = pool(onehot, 2 * width + 1, stride=1, padding=width)  # class k within the box
+    return near.sum(1) > 1
+
+
 class TrainingLoss(nn.Module):
     """``ce``, ``dice`` or ``dice_ce`` (their sum); class weights, label smoothing for the CE.
 
     ``dice_batch`` pools the Dice over the batch (``True``) or takes it per image (``False``).
 
     Label smoothing: Szegedy et al., "Rethinking the Inception architecture", CVPR 2016.
+
+    ``boundary_weight`` ``b > 0`` (segmentation): each pixel's cross-entropy counts
+    ``1 + b`` times in the weighted mean where it lies in :func:`boundary_band` of width
+    ``boundary_width`` (pixels near an outline of the target), once elsewhere; the U-Net's
+    pixel weights (Ronneberger et al., MICCAI 2015) without their distance decay. ``0``: the
+    plain mean.
 
     ``ce`` serves classification (logits ``(B, K)``, labels ``(B,)``) as well as
     segmentation (logits ``(B, K, *spatial)``, masks ``(B, *spatial)``); the Dice terms need
@@ -71,9 +96,13 @@ class TrainingLoss(nn.Module):
         *,
         label_smoothing: float = 0.0,
         dice_batch: bool = True,
+        boundary_weight: float = 0.0,
+        boundary_width: int = 2,
     ) -> None:
         super().__init__()
         self.kind = kind
+        self.boundary_weight = boundary_weight
+        self.boundary_width = boundary_width
         self.label_smoothing = label_smoothing
         self.dice_batch = dice_batch
         self.weight: torch.Tensor | None
@@ -82,7 +111,9 @@ class TrainingLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Scalar float32 loss of logits ``(B, K, ...)`` against int class indices ``(B, ...)``."""
         terms = []  # summed without a zero to start from: one op and one graph node less
-        if self.kind in ("ce", "dice_ce"):
+        if self.kind in ("ce", "dice_ce") and self.boundary_weight and logits.ndim > 2:
+            terms.append(self._boundary_ce(logits, target))
+        elif self.kind in ("ce", "dice_ce"):
             terms.append(F.cross_entropy(
                 logits.float(),
                 target.long(),
@@ -95,3 +126,18 @@ class TrainingLoss(nn.Module):
             return logits.new_zeros((), dtype=torch.float32)
         loss = terms[0] if len(terms) == 1 else terms[0] + terms[1]
         return loss.float()
+
+    def _boundary_ce(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The cross-entropy's mean with pixel weights ``1 + boundary_weight`` near outlines.
+
+        Times the class weight where there is one, as PyTorch weighs its mean.
+        """
+        per = F.cross_entropy(logits.float(), target.long(), weight=self.weight,
+                              label_smoothing=self.label_smoothing, reduction="none")  # fmt: skip
+        band = boundary_band(target, logits.shape[1], self.boundary_width)
+        pixel = 1.0 + self.boundary_weight * band.float()
+        if self.weight is not None:
+            pixel_total = (pixel * self.weight[target.long()]).sum()
+        else:
+            pixel_total = pixel.sum()
+        return (per * pixel).sum() / pixel_total

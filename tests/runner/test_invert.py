@@ -36,6 +36,9 @@ def _sample(mask: np.ndarray, spacing: tuple[float, ...]) -> Sample:
 CASES = [
     ("resize-down-by-3", (30, 30), 3, [{"type": "resize", "shape": [10, 10]}]),
     ("resize-up-by-2", (16, 16), 1, [{"type": "resize", "shape": [32, 32]}]),
+    # landscape images (HC18's 800x540) squeezed into a square, or kept in their aspect
+    ("resize-landscape-to-square", (60, 80), 12, [{"type": "resize", "shape": [20, 20]}]),
+    ("resize-landscape-by-4", (60, 80), 12, [{"type": "resize", "shape": [15, 20]}]),
     ("resample-3mm", (30, 30), 3, [{"type": "resample", "spacing": [3.0, 3.0]}]),
     ("crop", (30, 30), 1, [{"type": "crop_or_pad", "shape": [17, 20]}]),
     ("pad", (30, 30), 1, [{"type": "crop_or_pad", "shape": [41, 36]}]),

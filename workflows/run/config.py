@@ -132,6 +132,8 @@ class TrainSection(_Strict):
     dice_batch: bool = Field(
         _TRAIN.dice_batch, description="soft Dice pooled over the batch (true) or per image"
     )
+    boundary_weight: float = Field(_TRAIN.boundary_weight, description="CE weight at outlines")
+    boundary_width: int = Field(_TRAIN.boundary_width, description="outline band (pixels)")
 
     @model_validator(mode="after")
     def _rules(self) -> TrainSection:

@@ -26,12 +26,12 @@ CHOICES: dict[str, tuple[Any, ...]] = {
 #: Settings that must be > 0 (when not ``None``).
 POSITIVE = (
     "epochs", "batch_size", "lr", "step_size", "gamma", "checkpoint_every", "grad_clip",
-    "early_stopping",
+    "early_stopping", "boundary_width",
 )  # fmt: skip
 #: Settings that must be >= 0.
 NON_NEGATIVE = (
     "momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs",
-    "average_epochs", "checkpoint_interval_s",
+    "average_epochs", "checkpoint_interval_s", "boundary_weight",
 )  # fmt: skip
 #: Settings that must be in [0, 1).
 UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
@@ -54,7 +54,10 @@ class TrainConfig:
     ``lr`` before the ``schedule`` starts (a cosine then decays over the remaining epochs).
     ``label_smoothing`` is cross-entropy's (Szegedy et al. 2016). ``dice_batch`` (segmentation)
     pools the soft Dice of ``dice``/``dice_ce`` over the batch (``True``) or takes it per image
-    and averages (``False``; :func:`models.losses.soft_dice_loss`). ``monitor_ema`` ``a > 0``
+    and averages (``False``; :func:`models.losses.soft_dice_loss`). ``boundary_weight`` ``b``
+    (segmentation) counts the cross-entropy of pixels within ``boundary_width`` pixels of an
+    outline of the target mask ``1 + b`` times (:class:`models.losses.TrainingLoss`; ``0``:
+    off). ``monitor_ema`` ``a > 0``
     tracks ``s_t = a s_(t-1) + (1 - a) v_t`` of the monitored value instead of the raw one
     (for early stopping and ``best.pt``; logged as ``<monitor>_ema``), and early stopping never
     fires before ``min_epochs``.
@@ -111,6 +114,8 @@ class TrainConfig:
     average_epochs: int = 0
     average_anchor: str = "best"
     dice_batch: bool = True
+    boundary_weight: float = 0.0
+    boundary_width: int = 2
 
     def __post_init__(self) -> None:
         for key, valid in CHOICES.items():
@@ -141,10 +146,13 @@ class TrainConfig:
                 "train.class_weights: must be finite and >= 0, at least one > 0; got "
                 f"{self.class_weights!r}"
             )
-        if self.loss == "dice" and (self.class_weights is not None or self.label_smoothing):
+        if self.loss == "dice" and (
+            self.class_weights is not None or self.label_smoothing or self.boundary_weight
+        ):
             raise ConfigError(
-                "train.class_weights and train.label_smoothing act on the cross-entropy, which "
-                "loss 'dice' does not have; use loss 'dice_ce' (or 'ce'), or leave them unset"
+                "train.class_weights, train.label_smoothing and train.boundary_weight act on "
+                "the cross-entropy, which loss 'dice' does not have; use loss 'dice_ce' (or "
+                "'ce'), or leave them unset"
             )
         if self.average_epochs == 1:
             raise ConfigError("train.average_epochs: 0 (off) or >= 2 epochs to average; got 1")

@@ -154,6 +154,13 @@ def make_loss(task: str, config: TrainConfig) -> nn.Module:
     weight = None
     if config.class_weights is not None:
         weight = torch.tensor(config.class_weights, dtype=torch.float32)
+    if task == "classification" and config.boundary_weight:
+        raise ConfigError("The 'train.boundary_weight' setting needs a segmentation task.")
     return TrainingLoss(
-        kind, weight, label_smoothing=config.label_smoothing, dice_batch=config.dice_batch
+        kind,
+        weight,
+        label_smoothing=config.label_smoothing,
+        dice_batch=config.dice_batch,
+        boundary_weight=config.boundary_weight,
+        boundary_width=config.boundary_width,
     )
