@@ -19,26 +19,32 @@ def test_older_objects_are_frozen_inside_and_unfrozen_after() -> None:
         frozen = gc.get_freeze_count()
         assert frozen > 0  # this test's module and objects among them
         made = [[] for _ in range(10)]  # made inside: not frozen, collected as ever
-        assert gc.get_freeze_count() == frozen and made
+        assert gc.get_freeze_count() > 0 and made
     assert gc.get_freeze_count() == 0
 
 
-def test_a_callers_own_frozen_objects_or_switched_off_collector_are_left_alone() -> None:
-    gc.freeze()
-    try:
-        mine = gc.get_freeze_count()
-        with older_objects_frozen():
-            assert gc.get_freeze_count() == mine
-        assert gc.get_freeze_count() == mine  # not unfrozen by the scan
-    finally:
-        gc.unfreeze()
-    gc.disable()
-    try:
-        with older_objects_frozen():
-            assert gc.get_freeze_count() == 0
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
+def test_a_callers_own_frozen_objects_or_switched_off_collector_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Objects the caller froze, or a collector it switched off: nothing frozen or unfrozen.
+    (Counted by the calls, not by ``get_freeze_count``: frozen objects that are freed leave
+    the count, so two readings of it can differ by themselves; they did under xdist.)"""
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 5)  # the caller froze 5 objects
+    with older_objects_frozen():
+        pass
+    assert calls == []
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 0)
+    monkeypatch.setattr(gc, "isenabled", lambda: False)
+    with older_objects_frozen():
+        pass
+    assert calls == []
+    monkeypatch.setattr(gc, "isenabled", lambda: True)
+    with older_objects_frozen():
+        assert calls == ["freeze"]
+    assert calls == ["freeze", "unfreeze"]
 
 
 def test_index_folder_reads_headers_with_older_objects_frozen(
