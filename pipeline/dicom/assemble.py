@@ -327,7 +327,7 @@ def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float,
     """
     orientation = frames[group[0]].orientation or ()
     fixed, deviation = geometry.orthonormal_orientation(orientation)
-    if deviation == 0.0:
+    if deviation <= geometry.ORTHONORMAL_FLOAT:  # as written, bit for bit (no 1e-18 churn)
         return None, ""
     if deviation <= geometry.ORTHONORMAL_EXACT:
         return fixed, ""

@@ -21,6 +21,9 @@ LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 #: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient used as written (DS
 #: rounding to 6 decimals leaves ~1e-6).
 ORTHONORMAL_EXACT = 1e-4
+#: Up to this the cosines are orthonormal as written, the rest being float64 rounding of
+#: the check itself (|v| of exact unit vectors written with 16 digits: ~1e-15): kept as given.
+ORTHONORMAL_FLOAT = 1e-12
 #: Up to this, the nearest orthonormal pair is used instead (noted); beyond it, refused.
 ORTHONORMAL_LIMIT = 0.02
 

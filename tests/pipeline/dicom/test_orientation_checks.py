@@ -134,3 +134,22 @@ def test_affine_agrees_with_nibabel_dicomwrappers_for_an_oblique_series(tmp_path
     np.testing.assert_allclose(ours[:3, 0], theirs[:3, 1], atol=1e-5)
     np.testing.assert_allclose(ours[:3, 1], theirs[:3, 0], atol=1e-5)
     np.testing.assert_allclose(ours[:3, 3], theirs[:3, 3], atol=1e-5)
+
+
+def test_cosines_orthonormal_up_to_float_rounding_are_kept_bit_for_bit(tmp_path: Path) -> None:
+    """dcm_qa_ts's ImageOrientationPatient, ``1\\-1e-016\\0\\1e-016\\0.99415096409965\\
+    -0.1079993545339``: its column's length is 1 within float64 rounding (1.3e-15 from the
+    check itself), so the cosines are used as written; replacing them by the nearest
+    orthonormal pair changed the affine by 1.9e-18 (a 0 became 1.9e-18, every NIfTI's bytes
+    changed for nothing). The sform's x column is the row cosine exactly: (-1, 1e-16, 0) in
+    RAS, times the 1 mm pixel spacing, as float32 (the NIfTI header's type)."""
+    iop = (1.0, -1e-16, 0.0, 1e-16, 0.99415096409965, -0.1079993545339)
+    code, out = _convert(tmp_path, iop)
+    assert code == 0
+    (row,) = _rows(out, "manifest.csv")
+    assert row["problems"] == ""
+    sform = nib.load(out / row["output"]).get_sform()
+    as_stored = np.array([[-1.0, 1e-16, 0.0], [-1e-16, -0.99415096409965, -0.1079993545339]],
+                         np.float32)  # fmt: skip
+    assert sform[:3, 0].tolist() == as_stored[0].tolist()
+    assert sform[:3, 1].tolist() == as_stored[1].tolist()
