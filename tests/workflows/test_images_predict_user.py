@@ -1,9 +1,14 @@
-"""A rerun of ``radpipe predict`` into the same ``--out`` (a run trained on converted images).
+"""``radpipe predict`` and ``evaluate`` of a run trained on converted images, as a user
+meets them.
 
-Masks of the earlier prediction that the rerun does not write stayed in ``masks/``, unlisted
-in ``predictions.csv``: the mask of an image since removed from SRC, and, after a rerun with
-``--hashed-keys-only``, every mask named by its source path (the names that option keeps
-out). The expected files are listed here by hand.
+A rerun of ``predict`` into the same ``--out``: masks of the earlier prediction that the
+rerun does not write stayed in ``masks/``, unlisted in ``predictions.csv``: the mask of an
+image since removed from SRC, and, after a rerun with ``--hashed-keys-only``, every mask
+named by its source path (the names that option keeps out). The expected files are listed
+here by hand.
+
+``evaluate``'s list naming a file that is not there was said to be "not a file under
+data.source (ext/)": the run's setting, which names the training folder, not SRC.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.keys import hash_key
-from tests.workflows.test_images_predict import _main, _pairs, _read, _train
+from tests.workflows.test_images_predict import _main, _pairs, _read, _train, _write_csv
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +51,20 @@ def test_a_rerun_removes_masks_it_did_not_write(
     keys = sorted(f"{hash_key(f'sub/n{i}.png')}.png" for i in range(2))
     assert _files(out / "masks") == keys  # no mask named by its source path is left
     assert "removed 2 mask files of an earlier prediction" in caplog.text
+
+
+def test_evaluate_names_src_not_data_source(
+    seg_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ext = tmp_path / "ext"
+    rows = _pairs(ext / "a", 2, 6, "e")
+    rows.append({"image": "a/gone.png", "label": 0, "mask": "a/gone_m.png"})
+    _write_csv(ext / "l.csv", rows, ["image", "label", "mask"])
+    assert _main("evaluate", seg_run, ext, "--labels", ext / "l.csv", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert ("--labels: 1 image file named in l.csv is not a file under SRC (ext/): a/gone.png "
+            "(line 4)") in err  # fmt: skip
+    assert (
+        "--labels: 1 mask file named in l.csv is not a file under SRC (ext/): a/gone_m.png" in err
+    )
+    assert "data.source" not in err
