@@ -8,7 +8,8 @@ named by its source path (the names that option keeps out). The expected files a
 here by hand.
 
 ``evaluate``'s list naming a file that is not there was said to be "not a file under
-data.source (ext/)": the run's setting, which names the training folder, not SRC.
+data.source (ext/)": the run's setting, which names the training folder, not SRC; and the
+refusal left an empty output folder (``RUN/external-<hash>`` or ``--out``) behind.
 """
 
 from __future__ import annotations
@@ -68,3 +69,6 @@ def test_evaluate_names_src_not_data_source(
         "--labels: 1 mask file named in l.csv is not a file under SRC (ext/): a/gone_m.png" in err
     )
     assert "data.source" not in err
+    assert not list(seg_run.glob("external-*"))  # the refusal left no empty output folder
+    assert _main("evaluate", seg_run, ext, "--labels", ext / "l.csv", "--out", tmp_path / "o") == 2
+    assert not (tmp_path / "o").exists()
