@@ -10,6 +10,9 @@ here by hand.
 ``evaluate``'s list naming a file that is not there was said to be "not a file under
 data.source (ext/)": the run's setting, which names the training folder, not SRC; and the
 refusal left an empty output folder (``RUN/external-<hash>`` or ``--out``) behind.
+
+Every image ``predict`` skipped, a missing file among them, was said to be one "the run's
+model cannot take".
 """
 
 from __future__ import annotations
@@ -72,3 +75,17 @@ def test_evaluate_names_src_not_data_source(
     assert not list(seg_run.glob("external-*"))  # the refusal left no empty output folder
     assert _main("evaluate", seg_run, ext, "--labels", ext / "l.csv", "--out", tmp_path / "o") == 2
     assert not (tmp_path / "o").exists()
+
+
+def test_skipped_images_are_said_as_not_predicted(
+    seg_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file of a list SRC that is not there is no image "the run's model cannot take"."""
+    src = tmp_path / "new"
+    _pairs(src, 1, 7, "n")
+    _write_csv(src / "l.csv", [{"image": "n0.png"}, {"image": "gone.png"}], ["image"])
+    assert _main("predict", seg_run, src / "l.csv", "--out", tmp_path / "o", "--quiet") == 1
+    said = capsys.readouterr().out
+    assert f"1 image not predicted; why, for each: {tmp_path / 'o' / 'skipped.csv'}" in said
+    assert "model cannot take" not in said
+    assert [r["source"] for r in _read(tmp_path / "o" / "skipped.csv")] == ["gone.png"]
