@@ -79,12 +79,12 @@ def test_strict_refuses_the_series_and_a_rerun_follows_the_folder(tmp_path: Path
     errors = {r["source"]: r["reason"] for r in _csv(out / "errors.csv")}
     assert errors == {
         "a0/0.dcm": f"refused under --strict: {NOTE} for a0/0.dcm",
-        "a0/1.dcm": "not converted: its series failed on a0/0.dcm",
+        "a0/1.dcm": "not converted: its series was refused under --strict on a0/0.dcm",
         "a1/0.dcm": f"refused under --strict: {NOTE} for a1/0.dcm",
-        "a1/1.dcm": "not converted: its series failed on a1/0.dcm",
+        "a1/1.dcm": "not converted: its series was refused under --strict on a1/0.dcm",
         "b/0.dcm": f"refused under --strict: {NOTE} for b/0.dcm, b/1.dcm",
-        "b/1.dcm": "not converted: its series failed on b/0.dcm",
-        "b/2.dcm": "not converted: its series failed on b/0.dcm",
+        "b/1.dcm": "not converted: its series was refused under --strict on b/0.dcm",
+        "b/2.dcm": "not converted: its series was refused under --strict on b/0.dcm",
     }
     assert _csv(out / "sources.csv") == []
 

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"post-processing: {steps} (changed {post['maps_changed']} of {post['maps']} "
               f"masks, {post['pixels_changed']} pixels)")  # fmt: skip
     if result.skipped:
-        print(f"{counted(result.skipped, 'image')} the run's model cannot take; see "
+        print(f"{counted(result.skipped, 'image')} not predicted; why, for each: "
               f"{shown(out / 'skipped.csv')}")  # fmt: skip
     if result.failures:
         print_failures(out / "converted" / "errors.csv", result.failures, "the predictions")

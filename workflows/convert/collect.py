@@ -149,10 +149,16 @@ def collect(
     (result.not_images if res.skipped else result.failures).append(
         (escape_name(at_fault), res.error)
     )
+    # a series refused under --strict for its problems did not fail: say which it was
+    how = (
+        "was refused under --strict"
+        if res.error.startswith("refused under --strict: ")
+        else "failed"
+    )
     for other in task.sources if task is not None else ():
         if other != at_fault:
             result.failures.append(
-                (escape_name(other), f"not converted: its series failed on {escape_name(at_fault)}")
+                (escape_name(other), f"not converted: its series {how} on {escape_name(at_fault)}")
             )
 
 

@@ -74,16 +74,17 @@ def evaluate_external(
     # before OUT is made: a refused run leaves no empty folder behind
     checkpoints = run_checkpoints(run_dir, config.split.folds)
     out = out or source_dir(run_dir, "external", src)
-    claim_output(out, "metrics.json")
-    out.mkdir(parents=True, exist_ok=True)
     ext = _external_config(config, src, labels, masks, out)
-    try:  # the user's CSVs named (--labels, --masks), before anything is converted
+    try:  # the user's CSVs and SRC named (--labels, --masks), before anything is converted
         check_inputs(ext, fit_classes=False)  # a test set may lack a class (no 1 of 0..2)
     except ConfigError as err:
         raise ConfigError(str(err).replace("data.labels", "--labels")
-                          .replace("data.masks", "--masks")) from None  # fmt: skip
+                          .replace("data.masks", "--masks")
+                          .replace("data.source", "SRC")) from None  # fmt: skip
     folders = [fold_dir(run_dir, f) for f in folds]
     untrained = _untrained(ext, folders, masks, labels)  # refused: a class the model cannot output
+    claim_output(out, "metrics.json")  # after the refusals above: they leave no empty OUT
+    out.mkdir(parents=True, exist_ok=True)
     study = _external_study(ext, run_dir, out, progress)
     if config.task == "classification" and labels is not None:
         untrained = untrained_labels(study, folders, f"--labels ({labels.name})")

@@ -13,7 +13,9 @@ and model, as a DICOM folder is (:mod:`workflows.run.predict_folds`). Outputs, u
 - ``skipped.csv``: the images not predicted (unreadable, another channel count or shape than
   the model takes) and why; the command then exits 1, the others predicted.
 
-Every file is written atomically; a rerun into OUT writes them again. OUT of another SRC is
+Every file is written atomically; a rerun into OUT writes them again and removes the masks
+it did not write (of images gone from SRC or skipped now, or named by path before
+``--hashed-keys-only``). OUT of another SRC is
 refused (its masks would stay beside these, unlisted).
 """
 
@@ -90,7 +92,40 @@ def predict_images(
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    _drop_stale_masks(out, {row["mask"] for row in rows if "mask" in row})
     return path, len(keep), len(skipped), record
+
+
+def _drop_stale_masks(out: Path, written: set[str]) -> None:
+    """Remove the masks of an earlier prediction into ``out`` that this one did not write.
+
+    They would stay beside these, unlisted in ``predictions.csv``: the mask of an image since
+    removed from SRC or now skipped, or every mask named by its source path after a rerun with
+    ``--hashed-keys-only`` (the names that option keeps out of OUT).
+    """
+    import logging
+
+    from pipeline.words import counted
+
+    folder = out / "masks"
+    if not folder.is_dir():
+        return
+    stale = sorted(
+        f for f in folder.rglob("*")
+        if f.is_file() and f.suffix.lower() in (".png", ".npy")
+        and f.relative_to(out).as_posix() not in written
+    )  # fmt: skip
+    for f in stale:
+        f.unlink()
+    for d in sorted((d for d in folder.rglob("*") if d.is_dir()), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+    if stale:
+        logging.getLogger("radpipe").warning(
+            "removed %s of an earlier prediction into %s that this one did not write (of "
+            "images no longer in SRC or not predicted now, or named otherwise)",
+            counted(len(stale), "mask file"), out,
+        )  # fmt: skip
 
 
 def _rows(

@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
-from pipeline.words import are, counted
+from pipeline.words import counted
 
 log = logging.getLogger("radpipe")
 
@@ -37,8 +37,7 @@ def write_skipped(path: Path, skipped: list[tuple[str, str, str]]) -> None:
         writer.writerows(skipped)
     if skipped:
         log.warning(
-            "%s cannot be used by the run's model and %s skipped; see %s",
-            counted(len(skipped), "image"), are(len(skipped)), path,
+            "%s not predicted; why, for each: %s", counted(len(skipped), "image"), path,
         )  # fmt: skip
 
 

@@ -154,3 +154,22 @@ def test_a_modality_lut_counts_as_a_rescale(tmp_path: Path) -> None:
     errors = {row["source"]: row["reason"] for row in _rows(out, "errors.csv")}
     assert "missing on 1 of 3 images" in errors["s2.dcm"]
     assert "a Modality LUT Sequence" in errors["s2.dcm"]
+
+
+def test_strict_says_the_series_mates_of_a_refused_file_were_refused_not_failed(
+    tmp_path: Path,
+) -> None:
+    """A CT series none of whose files has a rescale (not called HU, a note) under
+    ``--strict``: the file it names is refused, and its series-mates are said to be refused
+    with it (they were "not converted: its series failed on ...", as if a file were broken)."""
+    src = save(tmp_path / "src", _series([None, None, None]), _names(3))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--quiet", "--strict"]) == 1
+    errors = {row["source"]: row["reason"] for row in _rows(out, "errors.csv")}
+    (first,) = [s for s, r in errors.items() if r.startswith("refused under --strict: no rescale")]
+    assert first == "s0.dcm"
+    assert errors == {
+        "s0.dcm": errors["s0.dcm"],
+        "s1.dcm": "not converted: its series was refused under --strict on s0.dcm",
+        "s2.dcm": "not converted: its series was refused under --strict on s0.dcm",
+    }
