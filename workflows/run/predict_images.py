@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+from collections import Counter
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -164,7 +165,8 @@ def _mask_names(names: list[str], hashed: bool) -> list[str]:
         return [hash_key(n) for n in names]
     stems = [next((n[: -len(s)] for s in IMAGE_SUFFIXES if n.lower().endswith(s)), n)
              for n in names]  # fmt: skip
-    named = [n if stems.count(s) > 1 else s for n, s in zip(names, stems)]
+    shared = Counter(stems)  # (a count per name: list.count was quadratic in the images)
+    named = [n if shared[s] > 1 else s for n, s in zip(names, stems)]
     # a path outside SRC (data.allow_outside_paths) would name a file outside masks/
     return [hash_key(n) if _leaves(n) else m for n, m in zip(names, named)]
 
