@@ -74,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(summary: dict[str, Any]) -> str:
-    from pipeline.dicom.files import escape_name
     from pipeline.words import counted
 
     lines = [
@@ -110,8 +109,28 @@ def _text(summary: dict[str, Any]) -> str:
         found = [p for p in summary["problems"] if p["kind"] == kind]
         if found:
             lines.append(f"{len(found)} {title}:")
-            lines += [f"  {escape_name(p['where'])}: {p['reason']}" for p in found]
+            lines += _grouped(found)
     return "\n".join(lines)
+
+
+def _grouped(found: list[dict[str, Any]]) -> list[str]:
+    """One line per reason: files that share one (every slice of a series with the same
+    note) are named together, the first few and how many more, in the order first found.
+
+    >>> _grouped([{"where": f"s{k}.dcm", "reason": "note: x"} for k in range(5)])
+    ['  s0.dcm, s1.dcm, s2.dcm and 2 more files: note: x']
+    """
+    from pipeline.dicom.files import escape_name
+    from pipeline.words import counted
+
+    by_reason: dict[str, list[str]] = {}
+    for p in found:
+        by_reason.setdefault(p["reason"], []).append(escape_name(p["where"]))
+    out = []
+    for reason, names in by_reason.items():
+        more = f" and {counted(len(names) - 3, 'more file')}" if len(names) > 3 else ""
+        out.append(f"  {', '.join(names[:3])}{more}: {reason}")
+    return out
 
 
 def _syntax_name(uid: str) -> str:
