@@ -1,0 +1,91 @@
+"""Class names of predict and of an external evaluation, where only smoke tests reached
+(mutation sweep mut53: these mutants survived every test of ``tests/workflows`` and
+``tests/runner`` that covers the modules).
+
+Each test names the mutant of ``workflows/run`` it kills; the expected names are written
+out by hand from the files the test writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pipeline.errors import RadpipeError
+from workflows.run.external import _run_class_names
+from workflows.run.predict_folds import class_names
+
+
+def _config(task: str, names: list[str] | None) -> Any:
+    return SimpleNamespace(task=task, data=SimpleNamespace(class_names=names))
+
+
+def _run(tmp_path: Path, num_classes: int, metrics_names: list[str] | None = None) -> Path:
+    (tmp_path / "stages").mkdir()
+    (tmp_path / "stages" / "data.json").write_text(json.dumps({"num_classes": num_classes}))
+    if metrics_names is not None:
+        (tmp_path / "metrics.json").write_text(json.dumps({"class_names": metrics_names}))
+    return tmp_path
+
+
+def test_predict_names_the_classes_from_metrics_json_when_nothing_else_does(
+    tmp_path: Path,
+) -> None:
+    """Kills ``if metrics.exists()`` negated and ``run_dir / "metrics.json"`` ->
+    ``run_dir * ...`` in ``predict_folds.class_names``: a run without ``classes.json`` or
+    ``data.class_names`` names its 2 outputs as its ``metrics.json`` does ('cat', 'dog'); a
+    model of 3 outputs gets '0', '1', '2' (the 2 names do not fit it)."""
+    run = _run(tmp_path, 2, ["cat", "dog"])
+    assert class_names(_config("classification", None), run, 2) == ["cat", "dog"]
+    assert class_names(_config("classification", None), run, 3) == ["0", "1", "2"]
+    (run / "classes.json").write_text(json.dumps({"class_names": ["dog", "cat"]}))
+    assert class_names(_config("classification", None), run, 2) == ["dog", "cat"]
+
+
+def test_an_external_label_past_the_models_classes_is_refused(tmp_path: Path) -> None:
+    """Kills ``if config.task == "classification"`` -> ``!=`` before the label check of
+    ``external._run_class_names``: labels 0 and 2 for a model of 2 classes (a, b) are refused
+    naming class 2; labels 0 and 1 pass with the run's names."""
+    run = _run(tmp_path, 2)
+    config = _config("classification", ["a", "b"])
+    study = SimpleNamespace(split=[{"label": "0"}, {"label": "2"}])
+    with pytest.raises(
+        RadpipeError, match=r"use class 2; the run's model knows 2 classes \(a, b\)"
+    ):
+        _run_class_names(config, run, study)  # type: ignore[arg-type]
+    study.split = [{"label": "0"}, {"label": "1"}]
+    assert _run_class_names(config, run, study) == ["a", "b"]  # type: ignore[arg-type]
+
+
+def test_external_names_fill_the_models_outputs_and_segmentation_has_no_labels(
+    tmp_path: Path,
+) -> None:
+    """A classification model of 3 outputs with 2 names gets '2' for the third (a, b, 2);
+    a segmentation run's split rows have no label column and are not read for one (the
+    ``!=`` mutant above reads them: KeyError)."""
+    run = _run(tmp_path, 3)
+    study = SimpleNamespace(split=[{"label": "1"}])
+    names = _run_class_names(_config("classification", ["a", "b"]), run, study)  # type: ignore[arg-type]
+    assert names == ["a", "b", "2"]
+    seg = SimpleNamespace(split=[{"series_key": "s"}])
+    got = _run_class_names(_config("segmentation", ["bg", "x", "y"]), run, seg)  # type: ignore[arg-type]
+    assert got == ["bg", "x", "y"]
+
+
+def test_external_names_are_the_runs_metrics_json_not_the_external_labels(
+    tmp_path: Path,
+) -> None:
+    """Kills ``if not names and config.task == "classification"`` -> ``or``: a run without
+    ``data.class_names`` keeps its ``metrics.json`` names (cat, dog), though the external
+    labels CSV names only 'dog' (the mutant took the external table's ['dog'], padded to
+    'dog', '1': the model's class 0 called dog)."""
+    run = _run(tmp_path, 2, ["cat", "dog"])
+    study = SimpleNamespace(
+        split=[{"label": "1"}], label_table=SimpleNamespace(class_names=["dog"])
+    )
+    got = _run_class_names(_config("classification", None), run, study)  # type: ignore[arg-type]
+    assert got == ["cat", "dog"]
