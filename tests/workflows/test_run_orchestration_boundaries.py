@@ -13,11 +13,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from pipeline.errors import RadpipeError
 from workflows.run.external import _run_class_names
 from workflows.run.predict_folds import class_names
+from workflows.run.ties import say_ties
 
 
 def _config(task: str, names: list[str] | None) -> Any:
@@ -89,3 +91,57 @@ def test_external_names_are_the_runs_metrics_json_not_the_external_labels(
     )
     got = _run_class_names(_config("classification", None), run, study)  # type: ignore[arg-type]
     assert got == ["cat", "dog"]
+
+
+def test_predict_averages_the_fold_models_probabilities(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Kills ``a + b`` -> ``a - b`` in the fold sum of ``predict_folds.fold_probabilities``
+    (radpipe predict of a 2-fold run): fold 0 gives rows (.8, .2) and (.4, .6), fold 1
+    (.6, .4) and (.2, .8); the ensemble is their mean by hand, (.7, .3) and (.3, .7) (the
+    mutant gave (.1, -.1) for both rows)."""
+    import workflows.run.evaluate as evaluate
+    import workflows.run.predict_folds as pf
+
+    by_fold = {
+        "a.pt": np.array([[0.8, 0.2], [0.4, 0.6]]),
+        "b.pt": np.array([[0.6, 0.4], [0.2, 0.8]]),
+    }
+    monkeypatch.setattr(pf.Pipeline, "load", staticmethod(lambda path: None))
+    monkeypatch.setattr(pf, "_model_info", lambda folder, folders: {})
+    monkeypatch.setattr(pf, "split_index_values", lambda run_dir, column: set())
+    monkeypatch.setattr(pf, "_usable", lambda dataset, *a, **k: ([0, 1], list(dataset), []))
+    monkeypatch.setattr(
+        evaluate, "predict_with_checkpoint", lambda config, ckpt, items: by_fold[ckpt.name]
+    )
+    config = SimpleNamespace(task="classification", split=SimpleNamespace(folds=2))
+    got = pf.fold_probabilities(
+        tmp_path, config, [Path("a.pt"), Path("b.pt")], lambda prep: ["x", "y"], tmp_path,
+        False, None,
+    )  # fmt: skip
+    assert got.keep == [0, 1]
+    np.testing.assert_allclose(np.stack(got.probs), [[0.7, 0.3], [0.3, 0.7]])
+
+
+def test_no_tie_is_said_when_nothing_tied_and_a_fold_tie_is_said_with_the_ensembles_0() -> None:
+    """Kills ``int(metrics.get("prediction_ties") or 0)`` -> ``or 1`` in ``ties.say_ties``:
+    an evaluation without a tie says nothing, and an ensemble of no tie whose fold 1 tied
+    one case of 4 says '0 of 4' for the ensemble (the mutant: nothing tied -> '1 of 4')."""
+    assert say_ties("classification", {"prediction_ties": 0}, [], 4) is None
+    assert say_ties("classification", {}, [{}, {}], 4) is None
+    said = say_ties("classification", {"prediction_ties": 0}, [{}, {"prediction_ties": 1}], 4)
+    assert said is not None
+    assert said.startswith("0 of 4 test cases tie on their top probability")
+    assert "fold 0: 0 of 4, fold 1: 1 of 4" in said
+
+
+def test_segmentation_ties_name_the_runs_first_class() -> None:
+    """Kills ``metrics.get("class_names") or ["background"]`` -> ``and``: 3 tied voxels in
+    2 of 5 samples of a run whose class 0 is 'bg' are said to go to bg, not 'background'."""
+    metrics = {"prediction_ties": 3, "prediction_ties_samples": 2, "class_names": ["bg", "liver"]}
+    assert say_ties("segmentation", metrics, [], 5) == (
+        "3 voxels in 2 of 5 test samples tie on their top probability: each is called the "
+        "lower class (bg first)"
+    )
+    unnamed = {"prediction_ties": 1, "prediction_ties_samples": 1}
+    assert str(say_ties("segmentation", unnamed, [], 1)).endswith("(background first)")
