@@ -145,3 +145,26 @@ def test_segmentation_ties_name_the_runs_first_class() -> None:
     )
     unnamed = {"prediction_ties": 1, "prediction_ties_samples": 1}
     assert str(say_ties("segmentation", unnamed, [], 1)).endswith("(background first)")
+
+
+def test_overlays_find_volume_rows_by_their_series_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Kills ``str(meta.get("series_key") or sample_id)`` -> ``and`` in
+    ``evaluate._overlays``: per-case rows keyed by series (s0 Dice .9, s1 Dice .2) are drawn
+    with each series' first sample (v0a, v1a), best then worst (the mutant indexed sample
+    ids only, found neither row and drew nothing)."""
+    import workflows.report.plots as plots
+    from workflows.run.evaluate import Predictions, _overlays
+
+    calls: list[list[Any]] = []
+    monkeypatch.setattr(plots, "plot_overlays", lambda cases, *a, **k: calls.append(cases))
+    ids, keys = ["v0a", "v0b", "v1a"], ["s0", "s0", "s1"]
+    blank = np.zeros((2, 2), np.int64)
+    pred = Predictions(
+        probs=np.zeros((3, 2, 2, 2)), truth=np.stack([blank] * 3), ids=ids,
+        images=[blank] * 3, meta=[{"series_key": k} for k in keys],
+    )  # fmt: skip
+    rows = [{"id": "s1", "dice_macro": 0.2}, {"id": "s0", "dice_macro": 0.9}]
+    _overlays({"per_case": rows}, pred, [blank] * 3, ["bg", "x"], 2, tmp_path)
+    assert [[(c[0], c[-1]) for c in cases] for cases in calls] == [[("v0a", 0.9), ("v1a", 0.2)]]
