@@ -375,3 +375,28 @@ def test_evaluate_says_images_of_another_pixel_size(data: dict[str, Path]) -> No
     assert metrics["unlike_training"]["other_pixel_size"] == 3
     assert metrics["evaluated"].endswith("unlike the training images: 3 images of another "
                                          "pixel size")  # fmt: skip
+
+
+def test_images_stored_unlike_the_training_images_are_said(data: dict[str, Path]) -> None:
+    """The run trained on 8-bit PNGs (24, of which 18 train and validation); two 16-bit PNGs
+    (the same pictures, 257x the values: 0..65535) and one 8-bit PNG are predicted all the
+    same, and predict says the two (it said nothing: a 16-bit image scored class 1 at
+    probability 1.000); evaluate records them in metrics.json."""
+    src = data["tmp"] / "deep"
+    rows = _pairs(src / "b", 3, 5, "d")
+    for row in rows:
+        (src / row["mask"]).unlink()  # the images alone in SRC
+    for row in rows[:2]:  # 8-bit 0..255 -> 16-bit 0..65535 (x 257), as a 16-bit export
+        path = src / row["image"]
+        Image.fromarray(np.asarray(Image.open(path)).astype(np.uint16) * 257).save(path)
+    proc = _cli("predict", data["cls"], src, "--out", data["tmp"] / "deep_out")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ("2 of the 3 images predicted are stored unlike every training image of the run "
+            "(2 as 16-bit PNG; the training images: 8-bit PNG: 18)") in proc.stderr  # fmt: skip
+    assert len(_read(data["tmp"] / "deep_out" / "predictions.csv")) == 3
+    listed = _write_csv(src / "cls.csv", rows, ["image", "label"])
+    out = data["tmp"] / "deep_eval"
+    proc = _cli("evaluate", data["cls"], src, "--labels", listed, "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stored_unlike_training"] == {"16-bit PNG": 2}

@@ -89,7 +89,7 @@ def evaluate_external(
     if config.task == "classification" and labels is not None:
         untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
     keys = [r["series_key"] for r in study.split]
-    seen = seen_in_study(run_dir, config, study) if images else seen_by_run(run_dir, study.split)
+    seen, stored = _seen(run_dir, config, study, keys, images)
     evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
     if seen.series:  # the run's own training images scored as if new: said, everywhere
         evaluated += f"; NOT new to the model: {seen.note()}"
@@ -103,7 +103,7 @@ def evaluate_external(
         validation_study=_own_study(config, run_dir),
         extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
                "conversion": os.path.relpath(study.root, out.resolve()),
-               "classes_not_trained": untrained},
+               "classes_not_trained": untrained, "stored_unlike_training": stored},
         judge=_unlike_training(run_dir, folders, Path(src), images),
     )  # fmt: skip
     assert metrics is not None
@@ -254,3 +254,19 @@ def _own_study(config: RunConfig, run_dir: Path) -> Any:
     except RadpipeError as err:
         log.warning("the run's own validation data are not usable (%s): no operating point", err)
         return None
+
+
+def _seen(
+    run_dir: Path, config: Any, study: Any, keys: list[str], images: bool
+) -> tuple[Any, dict[str, int]]:
+    """The external cases the run has seen, and (images) those stored unlike every training
+    image (a 16-bit PNG for a run of 8-bit ones), said (:mod:`workflows.run.image_storage`)
+    and counted for ``metrics.json``."""
+    if not images:
+        return seen_by_run(run_dir, study.split), {}
+    from pipeline.data.io import csv_path
+    from workflows.run.image_storage import say_other_storage, training_storage
+
+    files = [csv_path(study.root, study.image_rows[k][0]["image"]) for k in keys]
+    stored = say_other_storage(training_storage(run_dir, config), files, "scored")
+    return seen_in_study(run_dir, config, study), stored

@@ -51,6 +51,7 @@ def predict_images(
     predicted and skipped, and (segmentation) what the post-processing changed."""
     from workflows.convert.resume import source_key
     from workflows.run.image_source import image_files
+    from workflows.run.image_storage import say_other_storage, training_storage
     from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
     from workflows.run.rundir import claim_output
     from workflows.run.seen import warn_seen
@@ -83,6 +84,7 @@ def predict_images(
     dataset, skipped = found.dataset, found.skipped
     new = {hash_key(names[i]): (csv_path(root, names[i]), "") for i in found.keep}
     warn_seen(seen_images(run_dir, config, new))  # the run's own images (their bytes)
+    say_other_storage(training_storage(run_dir, config), [f for f, _ in new.values()], "predicted")
     keep, probs = drop_non_finite(dataset, found.keep, found.probs, skipped,
                                   out / "skipped.csv", hashed)  # fmt: skip
     labels = class_names(config, run_dir, probs[0].shape[0])

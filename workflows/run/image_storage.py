@@ -1,0 +1,104 @@
+"""How an image file stores its values, and new images stored unlike the run's own.
+
+An 8-bit PNG holds 0..255, a 16-bit one 0..65535: both are read as their stored numbers, so a
+run trained on 8-bit PNGs and given a 16-bit PNG (the same picture, 256x the values) predicted
+it as class 1 with probability 1.000 and said nothing. ``radpipe predict`` and ``radpipe
+evaluate`` of a ``data.kind: images`` run now say how many new images are stored in a way no
+training image of the run was (PNG bit depth, NPY and NIfTI data type), as they say other
+pixel sizes; the images are predicted all the same (a float NPY may hold the same scale).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.words import counted
+
+log = logging.getLogger("radpipe")
+
+__all__ = ["say_other_storage", "storage_kind", "training_storage"]
+
+#: Pillow's modes of 16 bits per sample (a 16-bit grey PNG opens as one of these).
+_SIXTEEN = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+
+
+def storage_kind(path: Path) -> str:
+    """``"8-bit PNG"``, ``"16-bit PNG"``, ``"NPY uint8"``, ``"NIfTI int16"``, ...: the file's
+    sample type, read from its header only; ``""`` when it cannot be read (said elsewhere).
+
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> Image.fromarray(np.zeros((2, 2), np.uint16)).save(folder / "a.png")
+    >>> storage_kind(folder / "a.png")
+    '16-bit PNG'
+    """
+    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".nii.gz") else (
+        path.suffix.lower()
+    )  # fmt: skip
+    try:
+        if suffix == ".png":
+            from PIL import Image
+
+            with Image.open(path) as image:  # the header only: nothing decoded
+                return ("16-bit" if image.mode in _SIXTEEN else "8-bit") + " PNG"
+        if suffix == ".npy":
+            import numpy as np
+
+            return f"NPY {np.load(path, mmap_mode='r', allow_pickle=False).dtype}"
+        if suffix in (".nii", ".nii.gz"):
+            import nibabel as nib
+
+            return f"NIfTI {nib.load(path).get_data_dtype()}"  # type: ignore[attr-defined]
+    except Exception:  # unreadable files are skipped and named by the readers
+        return ""
+    return ""
+
+
+def training_storage(run_dir: Path, config: Any) -> Counter[str]:
+    """The storage kinds of the run's training and validation images (its ``data.labels``
+    list under ``data.source``); empty when they are gone."""
+    from pipeline.data.io import csv_path
+    from pipeline.errors import RadpipeError
+    from pipeline.keys import hash_key
+    from pipeline.split import read_split_csv
+    from workflows.run.image_list import read_image_list
+
+    fitted = {r["series_key"] for r in read_split_csv(run_dir / "split.csv")
+              if r["split"] != "test"}  # fmt: skip
+    source, listed = Path(config.data.source), config.data.labels
+    try:
+        rows = read_image_list(Path(listed), source, ()) if listed else []
+    except (OSError, RadpipeError):
+        return Counter()
+    kinds = (storage_kind(csv_path(source, str(r["image"]))) for r in rows
+             if hash_key(r["image"]) in fitted)  # fmt: skip
+    return Counter(k for k in kinds if k)
+
+
+def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> dict[str, int]:
+    """Warn about the ``new`` images stored unlike every ``trained`` one; returns
+    ``{kind: count}`` of those (empty when the run's own images are gone: nothing to tell).
+
+    E.g. ``2 of the 10 images predicted are stored unlike every training image of the run
+    (2 as 16-bit PNG; the training images: 8-bit PNG: 18): their values may be on another
+    scale (an 8-bit PNG holds 0..255, a 16-bit one 0..65535); convert them as the training
+    images were``.
+    """
+    if not trained:
+        return {}
+    other = Counter(k for k in map(storage_kind, new) if k and k not in trained)
+    if other:
+        found = ", ".join(f"{n} as {k}" for k, n in sorted(other.items()))
+        had = ", ".join(f"{k}: {n}" for k, n in sorted(trained.items()))
+        log.warning(
+            "%d of the %s %s are stored unlike every training image of the run (%s; the "
+            "training images: %s): their values may be on another scale (an 8-bit PNG holds "
+            "0..255, a 16-bit one 0..65535); convert them as the training images were",
+            sum(other.values()), counted(len(new), "image"), verb, found, had,
+        )  # fmt: skip
+    return dict(other)
