@@ -27,6 +27,7 @@ from pipeline.data.io import csv_path, load_image, readable_format
 from pipeline.errors import RadpipeError
 from pipeline.words import are, counted
 from workflows.run.config import DataConfig
+from workflows.run.image_storage import say_mixed_storage, storage_kind
 from workflows.run.mask_fit import mask_class_problems
 from workflows.run.seg_classes import mask_file_classes
 
@@ -52,6 +53,7 @@ def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[st
         return []
     lines = _lines(labels, "image")
     reasons, loaded = {}, {}  # two spellings of one file (a.png, ./a.png) are loaded once
+    kinds: dict[str, list[str]] = defaultdict(list)
     for name in lines:
         path = csv_path(source, name)
         if not readable_format(name) or not path.is_file():
@@ -59,8 +61,10 @@ def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[st
         key = path.resolve()
         if key not in loaded:
             loaded[key] = _reason(path)
+            kinds[storage_kind(path)].append(name)
         if loaded[key]:
             reasons[name] = loaded[key]
+    say_mixed_storage(kinds, labels.name)
     if not reasons:
         return []
     return [

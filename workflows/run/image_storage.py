@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,13 @@ from pipeline.words import counted
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["say_other_storage", "storage_kind", "training_storage"]
+__all__ = [
+    "say_mixed_storage",
+    "say_other_storage",
+    "storage_kind",
+    "training_storage",
+    "value_scale",
+]
 
 #: Pillow's modes of 16 bits per sample (a 16-bit grey PNG opens as one of these).
 _SIXTEEN = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
@@ -59,6 +65,23 @@ def storage_kind(path: Path) -> str:
     return ""
 
 
+def value_scale(kind: str) -> str:
+    """What range a kind's values span: ``"8-bit"``, ``"16-bit"``, ... for whole numbers
+    (an 8-bit PNG and an NPY ``uint8`` alike), ``"float"`` for floating point (of any width:
+    float32 and float64 hold the same numbers).
+
+    >>> [value_scale(k) for k in ("8-bit PNG", "NPY uint16", "NIfTI int16", "NPY float64")]
+    ['8-bit', '16-bit', '16-bit', 'float']
+    """
+    if kind.endswith(" PNG"):
+        return kind.removesuffix(" PNG")
+    dtype = kind.rsplit(" ", 1)[-1]
+    if dtype.startswith("float"):
+        return "float"
+    bits = "".join(c for c in dtype if c.isdigit())
+    return f"{bits}-bit" if bits else dtype
+
+
 def training_storage(run_dir: Path, config: Any) -> Counter[str]:
     """The storage kinds of the run's training and validation images (its ``data.labels``
     list under ``data.source``); empty when they are gone."""
@@ -81,7 +104,8 @@ def training_storage(run_dir: Path, config: Any) -> Counter[str]:
 
 
 def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> dict[str, int]:
-    """Warn about the ``new`` images stored unlike every ``trained`` one; returns
+    """Warn about the ``new`` images whose values span another range (:func:`value_scale`)
+    than every ``trained`` one's (float64 for float32 is the same); returns
     ``{kind: count}`` of those (empty when the run's own images are gone: nothing to tell).
 
     E.g. ``2 of the 10 images predicted are stored unlike every training image of the run
@@ -91,7 +115,8 @@ def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> 
     """
     if not trained:
         return {}
-    other = Counter(k for k in map(storage_kind, new) if k and k not in trained)
+    scales = {value_scale(k) for k in trained}
+    other = Counter(k for k in map(storage_kind, new) if k and value_scale(k) not in scales)
     if other:
         found = ", ".join(f"{n} as {k}" for k, n in sorted(other.items()))
         had = ", ".join(f"{k}: {n}" for k, n in sorted(trained.items()))
@@ -102,3 +127,18 @@ def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> 
             sum(other.values()), counted(len(new), "image"), verb, found, had,
         )  # fmt: skip
     return dict(other)
+
+
+def say_mixed_storage(kinds: Mapping[str, Sequence[str]], listed: str) -> None:
+    """Warn when the images of one list (``{kind: [names]}``) span several value ranges
+    (:func:`value_scale`): 8-bit and 16-bit PNGs of one training set are 256x apart and the
+    model learns them as given (until 2026-12-03 nothing was said)."""
+    kinds = {k: v for k, v in kinds.items() if k}
+    if len({value_scale(k) for k in kinds}) < 2:
+        return
+    found = ", ".join(f"{len(v)} {k} (e.g. {v[0]})" for k, v in sorted(kinds.items()))
+    log.warning(
+        "data.labels: the images named in %s are stored in ways whose values span different "
+        "ranges (%s; an 8-bit PNG holds 0..255, a 16-bit one 0..65535): the model learns "
+        "them as given; convert them alike", listed, found,
+    )  # fmt: skip
