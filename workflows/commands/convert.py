@@ -208,6 +208,8 @@ def _print_problems(result: Any, per_series: bool) -> None:
         print(f"files: {result.series_with(False)} series with files' own problems noted, "
               f"outputs written ({counts})")  # fmt: skip
     if result.strict_refused:
+        mates = result.strict_series_mates  # not converted with them: their series' files
+        with_them = f", and {counted(mates, 'file')} of their series with them" if mates else ""
         print(f"strict: {counted(result.strict_refused, 'file')} refused for the problems "
-              "noted (errors.csv; without --strict they are converted, each problem noted in "
-              "the manifest's problems column)")  # fmt: skip
+              f"noted{with_them} (errors.csv; without --strict they are converted, each problem "
+              "noted in the manifest's problems column)")  # fmt: skip

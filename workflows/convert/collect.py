@@ -114,6 +114,12 @@ class ConvertResult:
         return sum(r.startswith("refused under --strict: ") for _, r in self.failures)
 
     @property
+    def strict_series_mates(self) -> int:
+        """Files not converted because their series was refused under ``--strict`` (for a
+        problem of another file of it)."""
+        return sum(" its series was refused under --strict on " in r for _, r in self.failures)
+
+    @property
     def failed(self) -> int:
         return len(self.failures)
 

@@ -173,3 +173,16 @@ def test_strict_says_the_series_mates_of_a_refused_file_were_refused_not_failed(
         "s1.dcm": "not converted: its series was refused under --strict on s0.dcm",
         "s2.dcm": "not converted: its series was refused under --strict on s0.dcm",
     }
+
+
+def test_strict_summary_counts_the_series_mates_it_did_not_convert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary counted the file at fault (1) while 3 were not converted: it now says the
+    other 2 files of its series too."""
+    src = save(tmp_path / "src", _series([None, None, None]), _names(3))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--strict"]) == 1
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("strict: ")]
+    assert line.startswith("strict: 1 file refused for the problems noted, and 2 files of their "
+                           "series with them (errors.csv; without --strict")  # fmt: skip
