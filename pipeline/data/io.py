@@ -33,6 +33,7 @@ log = logging.getLogger("radpipe")
 __all__ = [
     "IMAGE_SUFFIXES",
     "MANIFEST_COLUMNS",
+    "image_suffix",
     "load_array",
     "load_image",
     "load_mask",
@@ -63,14 +64,15 @@ MANIFEST_COLUMNS = (
 IMAGE_SUFFIXES = (".png", ".npy", ".nii", ".nii.gz")
 
 
-def _suffix(path: Path) -> str:
+def image_suffix(path: Path) -> str:
+    """The lower-case suffix that says an image file's format (``.nii.gz`` whole)."""
     name = path.name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
 
 
 def readable_format(path: str | Path) -> bool:
     """Whether ``path`` names a format :func:`load_array` reads (by its suffix)."""
-    return _suffix(Path(path)) in IMAGE_SUFFIXES
+    return image_suffix(Path(path)) in IMAGE_SUFFIXES
 
 
 def csv_path(base: Path, name: str) -> Path:
@@ -118,7 +120,7 @@ def load_array(path: str | Path, *, picture: bool = False) -> np.ndarray:
         cannot be read (truncated, damaged, not what its suffix says), or complex values.
     """
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = image_suffix(path)
     if not path.is_file():
         raise RadpipeError(f"{path.name}: file not found.")
     if suffix not in IMAGE_SUFFIXES:
@@ -207,7 +209,7 @@ def load_image(path: str | Path, spatial_ndim: int | None = None) -> np.ndarray:
     """
     path = Path(path)
     arr = load_array(path, picture=True)
-    if _suffix(path) == ".png" and arr.ndim == 3:
+    if image_suffix(path) == ".png" and arr.ndim == 3:
         arr = np.moveaxis(arr[..., :3], -1, 0)  # RGB(A) -> (3, H, W); alpha dropped
         return np.ascontiguousarray(arr, dtype=np.float32)
     nd = spatial_ndim if spatial_ndim is not None else min(arr.ndim, 3)
@@ -244,7 +246,7 @@ def load_mask(
     """
     path = Path(path)
     arr = np.asarray(load_array(path))
-    if _suffix(path) != ".png":
+    if image_suffix(path) != ".png":
         return mask_classes(arr, path.name, values, max_classes)
     arr = collapse_channels(arr, path.name)
     classes = mask_classes(arr, path.name, values, max_classes)

@@ -43,9 +43,9 @@ def storage_kind(path: Path) -> str:
     >>> storage_kind(folder / "a.png")
     '16-bit PNG'
     """
-    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".nii.gz") else (
-        path.suffix.lower()
-    )  # fmt: skip
+    from pipeline.data.io import image_suffix
+
+    suffix = image_suffix(path)
     try:
         if suffix == ".png":
             from PIL import Image
