@@ -83,23 +83,11 @@ def value_scale(kind: str) -> str:
 
 
 def training_storage(run_dir: Path, config: Any) -> Counter[str]:
-    """The storage kinds of the run's training and validation images (its ``data.labels``
-    list under ``data.source``); empty when they are gone."""
-    from pipeline.data.io import csv_path
-    from pipeline.errors import RadpipeError
-    from pipeline.keys import hash_key
-    from pipeline.split import read_split_csv
-    from workflows.run.image_list import read_image_list
+    """The storage kinds of the run's training and validation images
+    (:func:`workflows.run.seen_images.fitted_images`); empty when they are gone."""
+    from workflows.run.seen_images import fitted_images
 
-    fitted = {r["series_key"] for r in read_split_csv(run_dir / "split.csv")
-              if r["split"] != "test"}  # fmt: skip
-    source, listed = Path(config.data.source), config.data.labels
-    try:
-        rows = read_image_list(Path(listed), source, ()) if listed else []
-    except (OSError, RadpipeError):
-        return Counter()
-    kinds = (storage_kind(csv_path(source, str(r["image"]))) for r in rows
-             if hash_key(r["image"]) in fitted)  # fmt: skip
+    kinds = map(storage_kind, fitted_images(run_dir, config)[1])
     return Counter(k for k in kinds if k)
 
 

@@ -22,7 +22,7 @@ from workflows.run.seen import Seen
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["seen_images", "seen_in_study"]
+__all__ = ["fitted_images", "seen_images", "seen_in_study"]
 
 
 def seen_images(run_dir: Path, config: Any, new: Mapping[str, tuple[Path, str]]) -> Seen:
@@ -32,6 +32,22 @@ def seen_images(run_dir: Path, config: Any, new: Mapping[str, tuple[Path, str]])
     The run's own images are read from its ``data.labels`` list under ``data.source``; when
     they are gone nothing can be told, and nothing is counted (said at info level).
     """
+    fitted, files = fitted_images(run_dir, config)
+    patients = {p for k, p in fitted.items() if p != k}  # a patient_id, not the image's own key
+    if not files:
+        log.info("the run's own images are gone: whether SRC holds some of them is not known")
+    sizes = {_size(f) for f, _ in new.values()} - {-1}
+    digests = {_digest(own) for own in files if _size(own) in sizes} - {""}
+    same = {k for k, (f, _) in new.items() if _size(f) in sizes and _digest(f) in digests}
+    kin = sum(p != k and p in patients for k, (_, p) in new.items() if k not in same and p)
+    return Seen(series=len(same), patients=kin, total=len(new), unit="images",
+                same="the same file contents", patient="patient_id")  # fmt: skip
+
+
+def fitted_images(run_dir: Path, config: Any) -> tuple[dict[str, str], list[Path]]:
+    """The run's training and validation images: ``{image key: patient key}`` from its
+    ``split.csv``, and their files (its ``data.labels`` list under ``data.source``; none when
+    the list is gone)."""
     from pipeline.data.io import csv_path
     from pipeline.keys import hash_key
     from pipeline.split import read_split_csv
@@ -39,25 +55,13 @@ def seen_images(run_dir: Path, config: Any, new: Mapping[str, tuple[Path, str]])
 
     fitted = {r["series_key"]: r["patient_key"] for r in read_split_csv(run_dir / "split.csv")
               if r["split"] != "test"}  # fmt: skip
-    patients = {p for k, p in fitted.items() if p != k}  # a patient_id, not the image's own key
-    digests: set[str] = set()
     source, listed = Path(config.data.source), config.data.labels
     try:
         rows = read_image_list(Path(listed), source, ()) if listed else []
     except (OSError, RadpipeError):
         rows = []
-    if not rows:
-        log.info("the run's own images are gone: whether SRC holds some of them is not known")
-    sizes = {_size(f) for f, _ in new.values()} - {-1}
-    for r in rows:
-        own = csv_path(source, str(r["image"]))
-        if hash_key(r["image"]) in fitted and _size(own) in sizes:
-            digests.add(_digest(own))
-    digests.discard("")
-    same = {k for k, (f, _) in new.items() if _size(f) in sizes and _digest(f) in digests}
-    kin = sum(p != k and p in patients for k, (_, p) in new.items() if k not in same and p)
-    return Seen(series=len(same), patients=kin, total=len(new), unit="images",
-                same="the same file contents", patient="patient_id")  # fmt: skip
+    files = [csv_path(source, str(r["image"])) for r in rows if hash_key(r["image"]) in fitted]
+    return fitted, files
 
 
 def seen_in_study(run_dir: Path, config: Any, study: Any) -> Seen:
