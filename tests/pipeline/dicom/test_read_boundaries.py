@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage, MRImageStorage
 
+from pipeline.data.io import read_manifest
 from pipeline.dicom.read import read_instance
+from pipeline.dicom.volume_plan import time_step
 from tests.pipeline.dicom.builders import image_dataset
+from tests.pipeline.dicom.test_time_points import _save_slice
+from workflows.cli import main
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,61 @@ def test_a_magnification_factor_of_1_leaves_the_spacing_unsaid(
     spacing, problems = _spacing(ds, tmp_path)
     assert spacing == pytest.approx((expected, expected))
     assert [p.split(":")[0] for p in problems] == (["magnification corrected"] if noted else [])
+
+
+def test_a_time_point_missing_after_the_first_is_said(tmp_path: Path) -> None:
+    # TemporalPositionIdentifier 1, 3 and 4 (2 missing: the gap is after the first number)
+    (tmp_path / "src").mkdir()
+    for t in (0, 2, 3):
+        for z in range(2):
+            _save_slice(tmp_path, t, z, RepetitionTime=2000.0, TemporalPositionIdentifier=t + 1)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert row["problems"] == (
+        "missing time points: TemporalPositionIdentifier 1 to 4 without 2, 3 time points "
+        "written one step apart in the 4-D volume"
+    )
+
+
+def test_a_resampled_slice_near_an_input_slice_is_interpolated(tmp_path: Path) -> None:
+    # MR slices at z = 0, 1 and 21 mm holding 0, 100 and 300: resampled onto the 1 mm step,
+    # output slice z is 100 + (z - 1) / 20 * 200 past z = 1 (z = 20: weight 0.95, 290, not
+    # snapped to the slice above; only weights within 1e-6 of 0 or 1 are)
+    for k, (z, value) in enumerate([(0, 0), (1, 100), (21, 300)]):
+        ds = image_dataset(MRImageStorage, "MR", 2, 2)
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = "1.2.3", "1.2.3.4", "P"
+        ds.ImageOrientationPatient, ds.ImagePositionPatient = [1, 0, 0, 0, 1, 0], [0, 0, z]
+        ds.PixelSpacing = [1, 1]
+        ds.PixelData = np.full((2, 2), value, "<u2").tobytes()
+        (tmp_path / "src").mkdir(exist_ok=True)
+        ds.save_as(tmp_path / "src" / f"{k}.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    column = np.asarray(nib.load(out / row["output"]).dataobj)[0, 0]
+    assert column.tolist() == pytest.approx([0, *(100 + 10 * (z - 1) for z in range(1, 22))])
+
+
+@pytest.mark.parametrize(
+    ("starts", "tr", "expected"),
+    [
+        # a median step of 2.0995 s is 99.5 ms (under 5 %) off a 2000 ms TR: TR stays
+        ([0.0, 2.0995, 4.199], 2000.0, (2000.0, "")),
+        # whole-second times: +-1 s; 3 s is 1000.5 ms off a 1999.5 ms TR, past it
+        (
+            [0.0, 3.0, 6.0],
+            1999.5,
+            (
+                3000.0,
+                "4-D time step: 3 s, the median interval between time points, not the "
+                "RepetitionTime 1999.5 ms",
+            ),
+        ),
+    ],
+    ids=["within-5-percent", "past-1-second"],
+)
+def test_the_4d_time_step_tolerances(
+    starts: list[float | None], tr: float, expected: tuple[float, str]
+) -> None:
+    assert time_step(starts, tr) == expected
