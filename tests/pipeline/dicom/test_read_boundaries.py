@@ -141,3 +141,19 @@ def test_the_4d_time_step_tolerances(
     starts: list[float | None], tr: float, expected: tuple[float, str]
 ) -> None:
     assert time_step(starts, tr) == expected
+
+
+def test_two_slices_with_another_spacing_between_slices_are_said(tmp_path: Path) -> None:
+    # two MR slices 2 mm apart by ImagePositionPatient, SpacingBetweenSlices 5 mm: the
+    # volume takes the 2 mm step and says the header's other value (as for longer stacks)
+    (tmp_path / "src").mkdir()
+    for z in range(2):
+        _save_slice(tmp_path, 0, z, SpacingBetweenSlices=5.0, ImagePositionPatient=[0, 0, 2 * z])
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "src"), str(out), "--format", "nifti", "--quiet"]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    assert nib.load(out / row["output"]).header.get_zooms() == pytest.approx((1, 1, 2))
+    assert row["problems"] == (
+        "slice spacing: SpacingBetweenSlices (0018,0088) 5 mm differs from the 2 mm step "
+        "between the slices' ImagePositionPatient, which the volume uses (as dcm2niix)"
+    )
