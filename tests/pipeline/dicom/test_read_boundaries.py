@@ -157,3 +157,17 @@ def test_two_slices_with_another_spacing_between_slices_are_said(tmp_path: Path)
         "slice spacing: SpacingBetweenSlices (0018,0088) 5 mm differs from the 2 mm step "
         "between the slices' ImagePositionPatient, which the volume uses (as dcm2niix)"
     )
+
+
+def test_a_palette_of_one_entry_colours_every_index(tmp_path: Path) -> None:
+    # Descriptor [1, 0, 8]: one 8-bit entry per colour (200, 100, 50), padded to even length;
+    # every index (0, and none past it) takes it: a legal palette, not an empty one
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 2, 2, bits=8, photometric="PALETTE COLOR")
+    for colour, value in (("Red", 200), ("Green", 100), ("Blue", 50)):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [1, 0, 8])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", bytes([value, 0]))
+    ds.PixelData = bytes(4)
+    ds.save_as(tmp_path / "a.dcm", enforce_file_format=True)
+    image = read_instance(tmp_path / "a.dcm", "a.dcm")
+    assert image.stored.tolist() == [[[[200, 100, 50]] * 2] * 2]
+    assert image.problems == ()
