@@ -11,9 +11,11 @@ import nibabel as nib
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import CTImageStorage, MRImageStorage
+from pydicom.uid import CTImageStorage, ImplicitVRLittleEndian, MRImageStorage
 
 from pipeline.data.io import read_manifest
+from pipeline.dicom.files import Problem
+from pipeline.dicom.header import read_header
 from pipeline.dicom.read import read_instance
 from pipeline.dicom.volume_plan import time_step
 from tests.pipeline.dicom.builders import image_dataset
@@ -51,6 +53,7 @@ def test_a_padding_value_is_read_with_the_pixels_sign(
 
 
 DX = "1.2.840.10008.5.1.4.1.1.1.1"
+SC = "1.2.840.10008.5.1.4.1.1.7"
 
 
 def _spacing(ds: Dataset, tmp_path: Path) -> tuple[tuple[float, float] | None, tuple[str, ...]]:
@@ -162,7 +165,7 @@ def test_two_slices_with_another_spacing_between_slices_are_said(tmp_path: Path)
 def test_a_palette_of_one_entry_colours_every_index(tmp_path: Path) -> None:
     # Descriptor [1, 0, 8]: one 8-bit entry per colour (200, 100, 50), padded to even length;
     # every index (0, and none past it) takes it: a legal palette, not an empty one
-    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 2, 2, bits=8, photometric="PALETTE COLOR")
+    ds = image_dataset(SC, "OT", 2, 2, bits=8, photometric="PALETTE COLOR")
     for colour, value in (("Red", 200), ("Green", 100), ("Blue", 50)):
         setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [1, 0, 8])
         setattr(ds, f"{colour}PaletteColorLookupTableData", bytes([value, 0]))
@@ -171,3 +174,38 @@ def test_a_palette_of_one_entry_colours_every_index(tmp_path: Path) -> None:
     image = read_instance(tmp_path / "a.dcm", "a.dcm")
     assert image.stored.tolist() == [[[[200, 100, 50]] * 2] * 2]
     assert image.problems == ()
+
+
+def _implicit_without_representation(ds: Dataset, path: Path) -> Path:
+    # Implicit VR: PixelPaddingValue and the palette Descriptors are 'US or SS' by the
+    # dictionary, told apart by PixelRepresentation, which this file lacks (Type 1, read as 0)
+    del ds.PixelRepresentation
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_a_padding_value_without_pixel_representation_is_read_unsigned(tmp_path: Path) -> None:
+    ds = image_dataset(CTImageStorage, "CT", 2, 2, syntax=ImplicitVRLittleEndian)
+    ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+    ds.add_new(0x00280120, "US", 4000)  # PixelPaddingValue
+    ds.PixelData = np.array([4000, 0, 5, 4000], "<u2").tobytes()
+    image = read_instance(_implicit_without_representation(ds, tmp_path / "a.dcm"), "a.dcm")
+    assert image.padding == (4000, 4000)  # it was None: the padding column left empty
+    written = np.array([[4000, 0], [5, 4000]]) - 1024.0
+    assert image.padding_cell(0, written) == (
+        "2 of 4 pixels are pixel padding (no data): written as 2976"
+    )
+
+
+def test_a_palette_without_pixel_representation_is_read(tmp_path: Path) -> None:
+    ds = image_dataset(SC, "OT", 2, 2, bits=8, photometric="PALETTE COLOR",
+                       syntax=ImplicitVRLittleEndian)  # fmt: skip
+    for k, colour in enumerate(("Red", "Green", "Blue")):
+        ds.add_new(0x00281101 + k, "US", [4, 0, 8])  # Descriptor: 4 entries from 0, 8 bits
+        setattr(ds, f"{colour}PaletteColorLookupTableData", bytes([0, 10 * (k + 1), 20, 30]))
+    ds.PixelData = bytes([0, 1, 2, 3])
+    # it was refused: "PALETTE COLOR but  is missing" (the Descriptors read as absent)
+    path = _implicit_without_representation(ds, tmp_path / "b.dcm")
+    image = read_instance(path, "b.dcm")
+    assert image.stored.tolist() == [[[[0, 0, 0], [10, 20, 30]], [[20, 20, 20], [30, 30, 30]]]]
+    assert not isinstance(read_header(path, tmp_path), Problem)  # inspect refused it alike
