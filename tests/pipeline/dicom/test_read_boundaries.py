@@ -18,6 +18,7 @@ from pipeline.dicom.files import Problem
 from pipeline.dicom.header import read_header
 from pipeline.dicom.read import read_instance
 from pipeline.dicom.volume_plan import time_step
+from pipeline.errors import DicomError
 from tests.pipeline.dicom.builders import image_dataset
 from tests.pipeline.dicom.test_time_points import _save_slice
 from workflows.cli import main
@@ -209,3 +210,26 @@ def test_a_palette_without_pixel_representation_is_read(tmp_path: Path) -> None:
     image = read_instance(path, "b.dcm")
     assert image.stored.tolist() == [[[[0, 0, 0], [10, 20, 30]], [[20, 20, 20], [30, 30, 30]]]]
     assert not isinstance(read_header(path, tmp_path), Problem)  # inspect refused it alike
+
+
+def test_an_empty_palette_descriptor_is_named_in_the_refusal(tmp_path: Path) -> None:
+    # GreenPaletteColorLookupTableDescriptor present without a value: the refusal named no
+    # element ("PALETTE COLOR but  is missing")
+    ds = image_dataset(SC, "OT", 2, 2, bits=8, photometric="PALETTE COLOR")
+    for colour in ("Red", "Green", "Blue"):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [4, 0, 8])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", bytes([0, 10, 20, 30]))
+    ds.GreenPaletteColorLookupTableDescriptor = None
+    ds.PixelData = bytes([0, 1, 2, 3])
+    ds.save_as(tmp_path / "b.dcm", enforce_file_format=True)
+    reason = (
+        "PhotometricInterpretation (0028,0004) is PALETTE COLOR but "
+        "GreenPaletteColorLookupTableDescriptor (0028,1102) is empty (a palette referenced only "
+        "by PaletteColorLookupTableUID, or left out with bulk data): the indices cannot be "
+        "turned into colours."
+    )
+    with pytest.raises(DicomError) as caught:
+        read_instance(tmp_path / "b.dcm", "b.dcm")
+    assert caught.value.reason == reason
+    found = read_header(tmp_path / "b.dcm", tmp_path)
+    assert isinstance(found, Problem) and found.reason == reason
