@@ -361,12 +361,12 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
-    from pipeline.dicom.damaged_vr import swallowed_by_bad_vr
-    from pipeline.dicom.number_strings import note_number_strings
-    from pipeline.dicom.pixel_encoding import match_pixel_encoding
+    from pipeline.dicom import damaged_vr, lut, number_strings, pixel_encoding, unsigned_vr
 
-    note_number_strings(ds)  # 'Invalid value for VR IS' said with the attribute's name
-    refused = swallowed_by_bad_vr(ds, path) or match_pixel_encoding(ds, path)
+    unsigned_vr.read_unsigned(ds, lut.little_endian(ds))  # no PixelRepresentation: 'US or SS'
+    number_strings.note_number_strings(ds)  # 'Invalid value for VR IS' said with its name
+    refused = damaged_vr.swallowed_by_bad_vr(ds, path)
+    refused = refused or pixel_encoding.match_pixel_encoding(ds, path)
     return Problem(rel, refused) if refused else ds
 
 

@@ -140,9 +140,11 @@ def check_palette(ds: Dataset) -> None:
         if found is None or not given:
             missing = [k for k in (descriptor, data) if k not in ds and not (k == data and given)]
             shown = " and ".join(f"{k} {_tag(k)}" for k in missing)
+            said = [f"{shown} {'are' if len(missing) > 1 else 'is'} missing"] if missing else []
+            if found is None and descriptor in ds:  # present without a value: named too
+                said.insert(0, f"{descriptor} {_tag(descriptor)} is empty")
             raise DicomError("", f"PhotometricInterpretation (0028,0004) is PALETTE COLOR but "
-                                 f"{shown} {'are' if len(missing) > 1 else 'is'} missing (a "
-                                 "palette referenced only by "
+                                 f"{' and '.join(said)} (a palette referenced only by "
                                  "PaletteColorLookupTableUID, or left out with bulk data): "
                                  "the indices cannot be turned into colours.")  # fmt: skip
         if given == [data]:
