@@ -219,11 +219,9 @@ def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:
     import json
 
     from workflows.run import study as st
+    from workflows.run.class_order import class_names
 
-    names: list[str] = list(config.data.class_names or [])
-    metrics = run_dir / "metrics.json"
-    if not names and metrics.is_file():
-        names = list(json.loads(metrics.read_text()).get("class_names") or [])
+    names = class_names(config, run_dir, None)  # as radpipe predict names the outputs
     if not names and config.task == "classification":
         names = st._class_names(config, study)
     info = run_dir / "stages" / "data.json"

@@ -50,9 +50,10 @@ def predict_images(
     """Predict every image of ``src``; returns ``predictions.csv``, the number of images
     predicted and skipped, and (segmentation) what the post-processing changed."""
     from workflows.convert.resume import source_key
+    from workflows.run.class_order import class_names
     from workflows.run.image_source import image_files
     from workflows.run.image_storage import say_other_storage, training_storage
-    from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
+    from workflows.run.predict_folds import fold_probabilities, warn_ties
     from workflows.run.rundir import claim_output
     from workflows.run.seen import warn_seen
     from workflows.run.seen_images import seen_images
