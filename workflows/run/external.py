@@ -76,7 +76,7 @@ def evaluate_external(
     out = out or source_dir(run_dir, "external", src)
     ext = _external_config(config, src, labels, masks, out)
     try:  # the user's CSVs and SRC named (--labels, --masks), before anything is converted
-        check_inputs(ext, fit_classes=False)  # a test set may lack a class (no 1 of 0..2)
+        check_inputs(ext, fit_classes=False, labels_key="--labels")  # may lack a class
     except ConfigError as err:
         raise ConfigError(str(err).replace("data.labels", "--labels")
                           .replace("data.masks", "--masks")
