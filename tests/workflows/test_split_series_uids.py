@@ -89,3 +89,25 @@ def test_strict_refuses_them(tmp_path: Path, per: str) -> None:
     errors = (out / "errors.csv").read_text()
     assert errors.count("refused under --strict: split across SeriesInstanceUIDs") == 3
     assert not list(out.rglob("*.nii.gz")) and not list(out.rglob("*.png"))
+
+
+def test_inspect_decode_says_the_note_beside_a_failed_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A second image of slice 0 (under its UID, another SOPInstanceUID) whose JPEG stream
+    does not decode: ``inspect --decode`` says the note on all 3 series, as plain
+    ``inspect`` does, beside the failed file."""
+    import pydicom
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit, generate_uid
+
+    src = tmp_path / "src"
+    _write(src, [(0.0, 1, 7), (3.0, 2, 7), (6.0, 3, 7)])
+    ds = pydicom.dcmread(src / "0_0.dcm")
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + bytes(64) + b"\xff\xd9"])
+    ds.save_as(src / "0_repeat.dcm", enforce_file_format=True)
+    for decode in ([], ["--decode"]):
+        assert main(["inspect", str(src), *decode]) == 1
+        said = capsys.readouterr().out
+        assert said.count(f"! {NOTE}") == 3, decode
+    assert "incomplete: 0_repeat.dcm of this series failed" in said
