@@ -26,7 +26,7 @@ from workflows.run.external_classes import external_mask_classes, untrained_labe
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
-from workflows.run.seen_images import seen_in_study
+from workflows.run.seen_images import fitted_images, seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -266,5 +266,6 @@ def _seen(
     from workflows.run.image_storage import say_other_storage, training_storage
 
     files = [csv_path(study.root, study.image_rows[k][0]["image"]) for k in keys]
-    stored = say_other_storage(training_storage(run_dir, config), files, "scored")
-    return seen_in_study(run_dir, config, study), stored
+    own = fitted_images(run_dir, config)
+    stored = say_other_storage(training_storage(own[1]), files, "scored")
+    return seen_in_study(own, study), stored

@@ -14,7 +14,6 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from pipeline.words import counted
 
@@ -82,13 +81,10 @@ def value_scale(kind: str) -> str:
     return f"{bits}-bit" if bits else dtype
 
 
-def training_storage(run_dir: Path, config: Any) -> Counter[str]:
-    """The storage kinds of the run's training and validation images
-    (:func:`workflows.run.seen_images.fitted_images`); empty when they are gone."""
-    from workflows.run.seen_images import fitted_images
-
-    kinds = map(storage_kind, fitted_images(run_dir, config)[1])
-    return Counter(k for k in kinds if k)
+def training_storage(files: Sequence[Path]) -> Counter[str]:
+    """The storage kinds of the run's training and validation images (their ``files``, from
+    :func:`workflows.run.seen_images.fitted_images`); empty when they are gone."""
+    return Counter(k for k in map(storage_kind, files) if k)
 
 
 def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> dict[str, int]:

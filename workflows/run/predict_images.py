@@ -56,7 +56,7 @@ def predict_images(
     from workflows.run.predict_folds import fold_probabilities, warn_ties
     from workflows.run.rundir import claim_output
     from workflows.run.seen import warn_seen
-    from workflows.run.seen_images import seen_images
+    from workflows.run.seen_images import fitted_images, seen_images
     from workflows.run.skipped import drop_non_finite
 
     root, names = image_files(src, bool(config.data.allow_outside_paths))
@@ -84,8 +84,9 @@ def predict_images(
         found = fold_probabilities(run_dir, config, checkpoints, dataset_of, out, hashed, None)
     dataset, skipped = found.dataset, found.skipped
     new = {hash_key(names[i]): (csv_path(root, names[i]), "") for i in found.keep}
-    warn_seen(seen_images(run_dir, config, new))  # the run's own images (their bytes)
-    say_other_storage(training_storage(run_dir, config), [f for f, _ in new.values()], "predicted")
+    own = fitted_images(run_dir, config)  # the run's own images (their bytes, their kinds)
+    warn_seen(seen_images(own, new))
+    say_other_storage(training_storage(own[1]), [f for f, _ in new.values()], "predicted")
     keep, probs = drop_non_finite(dataset, found.keep, found.probs, skipped,
                                   out / "skipped.csv", hashed)  # fmt: skip
     labels = class_names(config, run_dir, probs[0].shape[0])
