@@ -19,7 +19,7 @@ from pipeline.dicom.bits import fix_bits
 from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
-from pipeline.dicom.fragments import frames_held
+from pipeline.dicom.fragments import frames_held, offset_table_problem
 from pipeline.dicom.frame_zero import first_frame_problem, frame_size_problem
 from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
@@ -151,6 +151,10 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
             f"bytes, room for at most {room // 8:,} encapsulated frames (truncated file or "
             "wrong header).",
         )
+    if misfit := offset_table_problem(ds, frames):
+        why = f"{misfit}, so its frames cannot be told apart by it (the table is wrong, or"
+        fix = "the file was cut and patched); rewrite the file with a correct table or none."
+        raise DicomError(source, f"encapsulated pixel data: {why} {fix}")
     held, how = frames_held(ds, str(ds.file_meta.get("TransferSyntaxUID", ""))) or (frames, "")
     if held < frames:
         raise DicomError(source, f"encapsulated pixel data holds {held} of {frames} frames "

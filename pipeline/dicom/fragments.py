@@ -11,6 +11,12 @@ starts a new fragment; an RLE frame is one fragment), so both commands refuse su
 with the two counts. ``inspect`` leaves pixel data past 4 KiB in the file: the items are read
 from there (until 2026-12-03 nothing was counted then, and ``inspect`` passed a file that
 ``convert`` refused).
+
+A Basic Offset Table that does not fit the fragments it indexes (more frames than there are
+fragments, an offset past the end of the data, offsets that do not increase or fall inside a
+fragment) was taken at its word: the file was refused as holding more frames than its header
+says, or as truncated ("holds 2 of 3 frames"), though every fragment was there.
+:func:`offset_table_problem` says what is wrong with the table instead.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS, SEQUENCE_DELIMITER
 
-__all__ = ["Read", "frames_held", "iter_fragments", "pixel_reader"]
+__all__ = ["Read", "frames_held", "iter_fragments", "offset_table_problem", "pixel_reader"]
 
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
 
@@ -44,6 +51,75 @@ def frames_held(ds: Any, syntax: str) -> tuple[int, str] | None:
             return None
         read, start, end = found
         return _count(read, start, end, syntax)
+
+
+def offset_table_problem(ds: Any, frames: int) -> str | None:
+    """Why ``ds``'s Basic Offset Table does not fit its fragments or its ``frames``.
+
+    PS3.5 A.4: one offset per frame, the first 0, each the distance from the first
+    fragment's item to the item that starts the frame. ``None`` when it fits, without a
+    table, or when the last item is cut short (a truncated file is told as such); a table
+    of fewer frames than NumberOfFrames (``frames``) that the fragments can hold is said.
+
+    Examples
+    --------
+    ``"its Basic Offset Table lists 4 frames but the pixel data holds 3 fragments (a frame
+    takes at least one)"``
+    """
+    with pixel_reader(ds) as found:
+        if found is None:
+            return None
+        read, start, end = found
+        try:
+            tag, length = struct.unpack("<4sI", read(start, 8))
+            if tag != ITEM or not length or length % 4 or start + 8 + length > end:
+                return None
+            offsets = struct.unpack(f"<{length // 4}I", read(start + 8, length))
+            items = _item_offsets(read, start + 8 + length, end)
+        except (OSError, struct.error, ValueError):
+            return None
+    if items is None:
+        return None
+    if len(offsets) < frames <= len(items):
+        return (f"its Basic Offset Table lists {len(offsets)} frames, NumberOfFrames "
+                f"(0028,0008) {frames}, over {len(items)} fragments")  # fmt: skip
+    return _misfit(list(offsets), items)
+
+
+def _item_offsets(read: Read, pos: int, end: int) -> list[int] | None:
+    """Each fragment's item, as an offset from the first item, headers only.
+
+    ``None`` unless the items end at the Sequence Delimitation Item or exactly at ``end`` (a
+    value read holds no delimiter): a file cut inside an item is told as truncated.
+    """
+    first, found = pos, list[int]()
+    while pos + 8 <= end:
+        tag, length = struct.unpack("<4sI", read(pos, 8))
+        if tag == SEQUENCE_DELIMITER:
+            return found
+        if tag != ITEM:
+            return None
+        found.append(pos - first)
+        pos += 8 + length
+    return found if pos == end else None
+
+
+def _misfit(offsets: list[int], items: list[int]) -> str | None:
+    table = "its Basic Offset Table"
+    if len(offsets) > len(items):
+        return (f"{table} lists {len(offsets)} frames but the pixel data holds "
+                f"{len(items)} fragments (a frame takes at least one)")  # fmt: skip
+    if offsets[0] != 0:
+        return f"{table} gives the first frame offset {offsets[0]}, not 0"
+    starts = set(items)
+    for k, (before, at) in enumerate(pairwise(offsets), start=2):
+        if at <= before:
+            return f"{table}'s offsets do not increase (frame {k}: {at} after {before})"
+        if at not in starts:
+            past = at > items[-1]
+            where = "past the last fragment" if past else "inside a fragment, not at one's start"
+            return f"{table} puts frame {k} at offset {at}, {where}"
+    return None
 
 
 #: ``read(at, n)``: ``n`` bytes of the pixel data's value (or its file) from offset ``at``.

@@ -83,6 +83,24 @@ def orthonormal_orientation(orientation: Sequence[float]) -> tuple[tuple[float, 
     return tuple(float(v) for v in fixed), deviation
 
 
+def orientation_as_used(orientation: Sequence[float]) -> tuple[float, ...]:
+    """ImageOrientationPatient as the converter places images with it.
+
+    As written within :data:`ORTHONORMAL_FLOAT`, else the nearest orthonormal pair
+    (:func:`orthonormal_orientation`) up to :data:`ORTHONORMAL_LIMIT`; beyond it (a series
+    the converter refuses) as written.
+
+    Examples
+    --------
+    >>> orientation_as_used([1.01, 0, 0, 0, 1.01, 0])
+    (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    """
+    fixed, deviation = orthonormal_orientation(orientation)
+    if deviation <= ORTHONORMAL_FLOAT or deviation > ORTHONORMAL_LIMIT:
+        return tuple(float(v) for v in orientation)
+    return fixed
+
+
 def positions_along(normal: np.ndarray, positions: Sequence[Sequence[float]]) -> np.ndarray:
     """Project ImagePositionPatient values on the slice normal (mm)."""
     return np.asarray(positions, dtype=np.float64).reshape(-1, 3) @ normal

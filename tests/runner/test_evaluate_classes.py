@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.runner.conftest import evaluate_external, seg_config
+from tests.runner.conftest import evaluate_external, seg_config, write_rows
 from workflows.cli import main
 from workflows.run.config import validate_config
 from workflows.run.runner import run_study
@@ -110,3 +110,39 @@ def test_a_mask_class_no_training_mask_held_is_said_and_recorded(
     assert f"{holders[0]} (line {lines[holders[0]][0]}): class 2" in said
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert sorted(metrics["classes_not_trained"]["2"]) == sorted(holders)
+
+
+def test_external_scores_are_named_in_the_order_the_run_indexed_its_labels(
+    cr16: Path, cr_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A run started before its config was recorded (no provenance 'config'), resumed after
+    # data.class_names was edited to the other order: its labels, and so its model's outputs,
+    # stay in classes.json's order. evaluate named the scores from the config, predict from
+    # classes.json: the external scores of each class went to the other's name.
+    import yaml
+
+    run = tmp_path / "run"
+    shutil.copytree(cr_run, run)
+    stored = json.loads((run / "classes.json").read_text())["class_names"]
+    assert stored == ["no_lesion", "round_lesion"]
+    prov = json.loads((run / "provenance.json").read_text())
+    prov.pop("config")
+    (run / "provenance.json").write_text(json.dumps(prov))
+    raw = yaml.safe_load((run / "config.yaml").read_text())
+    raw["data"]["class_names"] = stored[::-1]
+    (run / "config.yaml").write_text(yaml.safe_dump(raw))
+    study = tmp_path / "study"
+    shutil.copytree(cr16, study)
+    with (cr16 / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    lesions = [i for i, r in enumerate(rows) if r["class_name"] == "round_lesion"]
+    rows = [r for i, r in enumerate(rows) if i not in lesions[:3]]  # else a swap would not show
+    write_rows(study / "labels.csv", rows)
+    support = {n: [r["class_name"] for r in rows].count(n) for n in stored}
+    assert support["no_lesion"] != support["round_lesion"]
+    with caplog.at_level("WARNING", logger="radpipe"):
+        metrics, _ = evaluate_external(run, study, tmp_path / "out")
+    assert metrics["class_names"] == stored
+    assert {n: metrics["per_class"][n]["support"] for n in stored} == support
+    (said,) = [m for m in caplog.messages if "classes.json's order is used" in m]
+    assert said.startswith("data.class_names (config.yaml) lists the classes as round_lesion, ")

@@ -62,6 +62,32 @@ def test_a_resumed_run_keeps_its_stored_class_order(
     }
 
 
+def test_a_resumed_run_names_its_classes_in_the_stored_order_whatever_the_config_says(
+    cr16: Path, shared_output: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The labels are indexed in classes.json's order; the study named them from
+    # data.class_names, so a config in the other order named every class the other's name.
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "classes.json").write_text('{"class_names": ["round_lesion", "no_lesion"]}')
+    rows = [{**r, "label": r["class_name"]} for r in read_rows(cr16 / "labels.csv")]
+    labels = write_rows(tmp_path / "names.csv", rows)
+    with caplog.at_level(logging.WARNING, logger="radpipe"):
+        study = _prepare(
+            cr16, shared_output, run, labels, class_names=["no_lesion", "round_lesion"]
+        )
+    assert study.class_names == ["round_lesion", "no_lesion"]
+    assert (
+        "data.class_names (config.yaml) lists the classes as no_lesion, round_lesion, but the "
+        "run indexed its labels (and its model's outputs) as round_lesion, no_lesion (its "
+        "classes.json): classes.json's order is used" in caplog.messages
+    )
+    truth = _truth(cr16)  # 0 is no_lesion in the CSV: index 1 here
+    assert {r["series_key"]: r["label"] for r in study.split} == {
+        k: 1 - v for k, v in truth.items()
+    }
+
+
 def test_label_column_is_the_one_read(cr16: Path, shared_output: Path, tmp_path: Path) -> None:
     # 'label' is all zeros; the configured column 'diagnosis' holds the real classes.
     rows = [{**r, "label": "0", "diagnosis": r["label"]} for r in read_rows(cr16 / "labels.csv")]

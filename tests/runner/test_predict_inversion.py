@@ -249,3 +249,27 @@ def test_a_series_with_a_slice_not_predicted_gets_no_label_map_and_a_warning(
         "no NIfTI label mask for 1 series of 1 (their PNG masks and DICOM SEG are written): "
         "series s: 1 slice of 3 not predicted"
     ]
+
+
+def test_the_label_map_grid_is_planned_from_headers_alone(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The label map's grid needs no pixels: every slice of the series was decoded again
+    only to learn it (a series without repeats at one place: nothing for pixels to tell)."""
+    import pydicom
+
+    from pipeline.dicom import volume
+    from workflows.run.label_nifti import write_label_niftis
+
+    def decoded(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(volume, "load_series", decoded)
+    every_file = sorted((mr_seg / "dicom").rglob("*.dcm"))
+    series = pydicom.dcmread(every_file[0]).SeriesInstanceUID
+    files = [p for p in every_file if pydicom.dcmread(p).SeriesInstanceUID == series]
+    rows = [{"patient_key": "p", "series_key": "s", "frame": "",
+             "source": f.relative_to(mr_seg / "dicom").as_posix()} for f in files]  # fmt: skip
+    planes = [(r, np.zeros((32, 32), np.uint8)) for r in rows]
+    (written,) = write_label_niftis(tmp_path, mr_seg / "dicom", planes)
+    assert written == tmp_path / "p" / "s.nii.gz"

@@ -400,3 +400,8 @@ def test_images_stored_unlike_the_training_images_are_said(data: dict[str, Path]
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stored_unlike_training"] == {"16-bit PNG": 2}
+    # the list is --labels, not the run's data.labels (the warning named data.labels)
+    assert ("--labels: the images named in cls.csv are stored in ways whose values span "
+            "different ranges (2 16-bit PNG (e.g. b/d0.png), 1 8-bit PNG (e.g. b/d2.png)") \
+        in proc.stderr  # fmt: skip
+    assert "data.labels" not in proc.stderr

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from pipeline.errors import RadpipeError
+from workflows.run.class_order import class_names
 from workflows.run.external import _run_class_names
-from workflows.run.predict_folds import class_names
 from workflows.run.ties import say_ties
 
 
@@ -38,7 +38,7 @@ def test_predict_names_the_classes_from_metrics_json_when_nothing_else_does(
     tmp_path: Path,
 ) -> None:
     """Kills ``if metrics.exists()`` negated and ``run_dir / "metrics.json"`` ->
-    ``run_dir * ...`` in ``predict_folds.class_names``: a run without ``classes.json`` or
+    ``run_dir * ...`` in ``class_order.class_names``: a run without ``classes.json`` or
     ``data.class_names`` names its 2 outputs as its ``metrics.json`` does ('cat', 'dog'); a
     model of 3 outputs gets '0', '1', '2' (the 2 names do not fit it)."""
     run = _run(tmp_path, 2, ["cat", "dog"])

@@ -89,3 +89,47 @@ def test_strict_refuses_them(tmp_path: Path, per: str) -> None:
     errors = (out / "errors.csv").read_text()
     assert errors.count("refused under --strict: split across SeriesInstanceUIDs") == 3
     assert not list(out.rglob("*.nii.gz")) and not list(out.rglob("*.png"))
+
+
+def _with_an_undecodable_file(src: Path) -> None:
+    """The 3 slices of :func:`_write` and a second image of slice 0 (under its UID, another
+    SOPInstanceUID) whose JPEG stream does not decode."""
+    import pydicom
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit, generate_uid
+
+    _write(src, [(0.0, 1, 7), (3.0, 2, 7), (6.0, 3, 7)])
+    ds = pydicom.dcmread(src / "0_0.dcm")
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + bytes(64) + b"\xff\xd9"])
+    ds.save_as(src / "0_repeat.dcm", enforce_file_format=True)
+
+
+def test_inspect_decode_says_the_note_beside_a_failed_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``inspect --decode`` says the note on all 3 series, as plain ``inspect`` does, beside
+    a file that fails to decode."""
+    src = tmp_path / "src"
+    _with_an_undecodable_file(src)
+    for decode in ([], ["--decode"]):
+        assert main(["inspect", str(src), *decode]) == 1
+        said = capsys.readouterr().out
+        assert said.count(f"! {NOTE}") == 3, decode
+    assert "incomplete: 0_repeat.dcm of this series failed" in said
+
+
+def test_a_series_assembled_again_by_inspect_decode_keeps_its_note(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """``inspect --decode`` assembles a series again without a failed file it leaves out (a
+    repeat); the series lost the note the first assembly gave it. A one-position series has
+    no such repeat today, so the failed file is taken for one here."""
+    from workflows.commands import inspect_decode
+
+    def all_repeats(failed: list, _: object) -> tuple[dict[str, str], None]:  # type: ignore[type-arg]
+        return {p.where: "a repeat" for p in failed}, None
+
+    _with_an_undecodable_file(tmp_path / "src")
+    monkeypatch.setattr(inspect_decode, "repeated_slices", all_repeats)
+    assert main(["inspect", str(tmp_path / "src"), "--decode"]) == 1
+    assert capsys.readouterr().out.count(f"! {NOTE}") == 3

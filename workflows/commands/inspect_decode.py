@@ -20,6 +20,7 @@ from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.failed_slices import instance_place, repeated_slices
 from pipeline.dicom.files import Problem
 from pipeline.dicom.index import DicomIndex, sort_series
+from pipeline.dicom.split_uids import split_series_notes
 from workflows.convert.pool import map_tasks
 from workflows.convert.tasks import ConvertOptions, ConvertTask, TaskResult, run_task
 
@@ -66,13 +67,16 @@ def decode_every_file(
 
 def _without_left_out(index: DicomIndex, policy: GeometryPolicy | None) -> None:
     """Assemble again, as ``convert`` will, each series without the files it leaves out (a
-    repeat whose pixels fail: :func:`~pipeline.dicom.failed_slices.repeated_slices`)."""
+    repeat whose pixels fail: :func:`~pipeline.dicom.failed_slices.repeated_slices`), with
+    the note of a series split across SeriesInstanceUIDs that it had (it was dropped)."""
     failed = index.failed_by_series()
+    split = split_series_notes((s.uid, list(s.instances)) for s in index.series) if failed else {}
     for si, series in enumerate(index.series):
         repeats, gap = repeated_slices(failed.get(series.key, []), series.instances)
         if repeats and gap is None:
             kept = [i for i in series.instances if i.path not in repeats]
             index.series[si] = sort_series(series.uid, kept, policy)
+            index.series[si].problems += [split[series.uid]] if series.uid in split else []
 
 
 def _crashed(task: ConvertTask, reason: str) -> TaskResult:

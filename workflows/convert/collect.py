@@ -21,6 +21,7 @@ from pipeline.dicom.shared_uid import (
     shared_instance_key,
 )
 from pipeline.words import counted
+from workflows.convert.reasons import STRICT_MATE, STRICT_REFUSED, mate_reason, strict_reason
 from workflows.convert.store import Store
 from workflows.convert.tasks import ConvertTask, TaskResult
 
@@ -105,19 +106,19 @@ class ConvertResult:
     @property
     def refused(self) -> int:
         """Series refused (listed in ``errors.csv`` with ``refused:`` in the reason)."""
-        strict = "refused under --strict: "  # a file refused, its series not (counted apart)
-        return sum(" refused: " in r and not r.startswith(strict) for _, r in self.failures)
+        # a file refused under --strict, its series not: counted apart
+        return sum(" refused: " in r and not r.startswith(STRICT_REFUSED) for _, r in self.failures)
 
     @property
     def strict_refused(self) -> int:
         """Files refused under ``--strict`` for their problems (``refused under --strict:``)."""
-        return sum(r.startswith("refused under --strict: ") for _, r in self.failures)
+        return sum(r.startswith(STRICT_REFUSED) for _, r in self.failures)
 
     @property
     def strict_series_mates(self) -> int:
         """Files not converted because their series was refused under ``--strict`` (for a
         problem of another file of it)."""
-        return sum(" its series was refused under --strict on " in r for _, r in self.failures)
+        return sum(r.startswith(STRICT_MATE) for _, r in self.failures)
 
     @property
     def failed(self) -> int:
@@ -155,16 +156,11 @@ def collect(
     (result.not_images if res.skipped else result.failures).append(
         (escape_name(at_fault), res.error)
     )
-    # a series refused under --strict for its problems did not fail: say which it was
-    how = (
-        "was refused under --strict"
-        if res.error.startswith("refused under --strict: ")
-        else "failed"
-    )
+    # a series refused under --strict for its problems did not fail: said which it was
     for other in task.sources if task is not None else ():
         if other != at_fault:
             result.failures.append(
-                (escape_name(other), f"not converted: its series {how} on {escape_name(at_fault)}")
+                (escape_name(other), mate_reason(res.error, escape_name(at_fault)))
             )
 
 
@@ -236,7 +232,7 @@ def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
             (out / row["output"]).unlink(missing_ok=True)
         store.drop_source(source)
         result.converted -= 1
-        result.failures.append((source, f"refused under --strict: {problems}"))
+        result.failures.append((source, strict_reason(problems)))
 
 
 def as_ranks(rows: list[dict[str, str]]) -> list[dict[str, str]]:

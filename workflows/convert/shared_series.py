@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.shared_uid import SHARED_UID_NOTE, note_shared_uids, shared_instance_key
 from pipeline.keys import hash_key
+from workflows.convert.reasons import strict_reason
 from workflows.convert.store import Store
 from workflows.convert.tasks import TaskResult
 
@@ -93,7 +94,7 @@ def strict_refusal(
     said += [series_note(names)] if names else []
     if not said:
         return None
-    reason = f"refused under --strict: {'; '.join(said)}"
+    reason = strict_reason(said)
     return TaskResult(sources[0], error=reason, error_source=sources[0])
 
 

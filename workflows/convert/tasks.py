@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +25,7 @@ from pipeline.dicom.stack_keys import shared_component
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
 from workflows.convert.pool import _tune_malloc, map_tasks
+from workflows.convert.reasons import strict_reason
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
 
@@ -214,16 +215,12 @@ def _with_problems(
     problems = tuple(dict.fromkeys([*result.problems, *caught]))
     if options.strict and problems:
         _remove(written)
-        return TaskResult(result.task_id, error=_strict_reason(problems),
+        return TaskResult(result.task_id, error=strict_reason(problems),
                           error_source=result.task_id)  # fmt: skip
     # each row keeps its own problems (a volume's: its tilt or spacing), the warnings after
     rows = tuple({**r, "problems": "; ".join(dict.fromkeys([*filter(None, r.get(
         "problems", "").split("; ")), *problems]))} for r in result.rows)  # fmt: skip
     return replace(result, rows=rows, problems=problems)
-
-
-def _strict_reason(problems: Sequence[str]) -> str:
-    return "refused under --strict: " + "; ".join(problems)
 
 
 def _remove(paths: list[str | Path]) -> None:
@@ -253,7 +250,7 @@ def _run_instance(
     preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
     if options.strict and problems:
-        raise DicomError(rel, _strict_reason(problems))
+        raise DicomError(rel, strict_reason(problems))
     png16 = "uint8" if image.is_color else "uint16"  # PNG writers here take 8-bit RGB only
     out_type = {"png": "uint8", "png16": png16}.get(options.format, "float32")
     rank = {f: r for r, f in enumerate(frame_order(image))}
@@ -346,7 +343,7 @@ def _run_series(
     presets = [None if own or v.rgb else preset_note(window, k) for k, v in zip(kinds, volumes)]
     problems = tuple(dict.fromkeys([*said, *filter(None, presets)]))
     if options.strict and problems:
-        raise DicomError(task.task_id, _strict_reason(problems))
+        raise DicomError(task.task_id, strict_reason(problems))
     rows: list[dict[str, str]] = []
     sources: list[dict[str, str]] = []
     if options.format == "nifti":  # a cine's frames are time points, its FrameTime the step

@@ -53,11 +53,15 @@ def check_before_run(config: RunConfig) -> None:
     check_split_column(config)
 
 
-def check_inputs(config: RunConfig, *, fit_classes: bool = True) -> None:
+def check_inputs(
+    config: RunConfig, *, fit_classes: bool = True, labels_key: str = "data.labels"
+) -> None:
     """Raise a ``ConfigError`` listing every problem with the run's input paths.
 
     ``fit_classes``: a segmentation's masks must make its classes (count from 0, none beyond
     ``data.class_names``); ``False`` for an external test set, which may lack a class.
+    ``labels_key``: what gave ``data.labels``, as warnings name it (``--labels`` for
+    ``radpipe evaluate``'s list; its errors are renamed by the caller).
 
     Raises
     ------
@@ -111,7 +115,7 @@ def check_inputs(config: RunConfig, *, fit_classes: bool = True) -> None:
         problems += unreadable_formats(d.labels, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
-        problems += unreadable_images(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += unreadable_images(d.labels, d.source, columns["labels"], labels_key)  # type: ignore[arg-type]
         fit = segmentation and fit_classes
         problems += unreadable_masks(d.labels, d.source, columns["labels"], d, fit)  # type: ignore[arg-type]
         problems += off_grid_masks(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]

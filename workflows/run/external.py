@@ -26,7 +26,7 @@ from workflows.run.external_classes import external_mask_classes, untrained_labe
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
 from workflows.run.seen import seen_by_run
-from workflows.run.seen_images import seen_in_study
+from workflows.run.seen_images import fitted_images, seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
 log = logging.getLogger("radpipe")
@@ -76,7 +76,7 @@ def evaluate_external(
     out = out or source_dir(run_dir, "external", src)
     ext = _external_config(config, src, labels, masks, out)
     try:  # the user's CSVs and SRC named (--labels, --masks), before anything is converted
-        check_inputs(ext, fit_classes=False)  # a test set may lack a class (no 1 of 0..2)
+        check_inputs(ext, fit_classes=False, labels_key="--labels")  # may lack a class
     except ConfigError as err:
         raise ConfigError(str(err).replace("data.labels", "--labels")
                           .replace("data.masks", "--masks")
@@ -219,11 +219,9 @@ def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:
     import json
 
     from workflows.run import study as st
+    from workflows.run.class_order import class_names
 
-    names: list[str] = list(config.data.class_names or [])
-    metrics = run_dir / "metrics.json"
-    if not names and metrics.is_file():
-        names = list(json.loads(metrics.read_text()).get("class_names") or [])
+    names = class_names(config, run_dir, None)  # as radpipe predict names the outputs
     if not names and config.task == "classification":
         names = st._class_names(config, study)
     info = run_dir / "stages" / "data.json"
@@ -268,5 +266,6 @@ def _seen(
     from workflows.run.image_storage import say_other_storage, training_storage
 
     files = [csv_path(study.root, study.image_rows[k][0]["image"]) for k in keys]
-    stored = say_other_storage(training_storage(run_dir, config), files, "scored")
-    return seen_in_study(run_dir, config, study), stored
+    own = fitted_images(run_dir, config)
+    stored = say_other_storage(training_storage(own[1]), files, "scored")
+    return seen_in_study(own, study), stored

@@ -36,12 +36,15 @@ __all__ = ["unreadable_images", "unreadable_masks"]
 _SHOWN = 5
 
 
-def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[str]:
+def unreadable_images(
+    labels: Path, source: Path, columns: list[str], given: str = "data.labels"
+) -> list[str]:
     """A problem listing the images of the list ``labels`` (paths relative to ``source``)
     that cannot be loaded as the run loads them (:func:`pipeline.data.io.load_image`), with
     the reason and the CSV lines of each; empty when every image loads. Files that are not
     there, or of no format radpipe reads, are left to
-    :mod:`workflows.run.image_files`, which names them.
+    :mod:`workflows.run.image_files`, which names them. ``given``: what gave the list, as
+    the warning about images stored with different value ranges names it.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def unreadable_images(labels: Path, source: Path, columns: list[str]) -> list[st
             kinds[storage_kind(path)].append(name)
         if loaded[key]:
             reasons[name] = loaded[key]
-    say_mixed_storage(kinds, labels.name)
+    say_mixed_storage(kinds, labels.name, given)
     if not reasons:
         return []
     return [

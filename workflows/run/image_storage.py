@@ -14,7 +14,6 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from pipeline.words import counted
 
@@ -82,13 +81,10 @@ def value_scale(kind: str) -> str:
     return f"{bits}-bit" if bits else dtype
 
 
-def training_storage(run_dir: Path, config: Any) -> Counter[str]:
-    """The storage kinds of the run's training and validation images
-    (:func:`workflows.run.seen_images.fitted_images`); empty when they are gone."""
-    from workflows.run.seen_images import fitted_images
-
-    kinds = map(storage_kind, fitted_images(run_dir, config)[1])
-    return Counter(k for k in kinds if k)
+def training_storage(files: Sequence[Path]) -> Counter[str]:
+    """The storage kinds of the run's training and validation images (their ``files``, from
+    :func:`workflows.run.seen_images.fitted_images`); empty when they are gone."""
+    return Counter(k for k in map(storage_kind, files) if k)
 
 
 def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> dict[str, int]:
@@ -117,16 +113,19 @@ def say_other_storage(trained: Counter[str], new: Sequence[Path], verb: str) -> 
     return dict(other)
 
 
-def say_mixed_storage(kinds: Mapping[str, Sequence[str]], listed: str) -> None:
+def say_mixed_storage(
+    kinds: Mapping[str, Sequence[str]], listed: str, key: str = "data.labels"
+) -> None:
     """Warn when the images of one list (``{kind: [names]}``) span several value ranges
     (:func:`value_scale`): 8-bit and 16-bit PNGs of one training set are 256x apart and the
-    model learns them as given (until 2026-12-03 nothing was said)."""
+    model learns them as given (until 2026-12-03 nothing was said). ``key``: what gave the
+    list (``--labels`` for ``radpipe evaluate``'s)."""
     kinds = {k: v for k, v in kinds.items() if k}
     if len({value_scale(k) for k in kinds}) < 2:
         return
     found = ", ".join(f"{len(v)} {k} (e.g. {v[0]})" for k, v in sorted(kinds.items()))
     log.warning(
-        "data.labels: the images named in %s are stored in ways whose values span different "
-        "ranges (%s; an 8-bit PNG holds 0..255, a 16-bit one 0..65535): the model learns "
-        "them as given; convert them alike", listed, found,
+        "%s: the images named in %s are stored in ways whose values span different ranges "
+        "(%s; an 8-bit PNG holds 0..255, a 16-bit one 0..65535): the model learns them as "
+        "given; convert them alike", key, listed, found,
     )  # fmt: skip

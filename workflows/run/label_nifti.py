@@ -84,14 +84,14 @@ def _label_volume(
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
     """The ``(D, H, W)`` uint8 label volume of one series in the slice order of its converted
     volume, that volume's RAS affine, and ``write_nifti``'s placement arguments."""
+    from pipeline.dicom.geometry import lps_to_ras
     from pipeline.dicom.groups import VOLUME_PLANE_NOTE
-    from pipeline.dicom.volume import read_volumes
 
     by_frame = {(row["source"], int(row.get("frame") or 0)): plane for row, plane in items}
-    plan, volumes = read_volumes(src, sources)
+    plan = _series_plan(src, sources)
     if plan.refusal or len(plan.volumes) != 1:
         raise RadpipeError(plan.refusal or f"converted as {len(plan.volumes)} volumes")
-    v, built = plan.volumes[0], volumes[0]
+    v = plan.volumes[0]
     if len(v.frames) != 1 or v.grid is not None or v.shifts is not None:
         raise RadpipeError("its conversion resamples or stacks time points: not one slice "
                            "per predicted mask")  # fmt: skip
@@ -100,6 +100,30 @@ def _label_volume(
     if absent:
         raise RadpipeError(f"{counted(len(absent), 'slice')} of {len(refs)} not predicted")
     volume = np.stack([by_frame[(r.source, r.frame)] for r in refs]).astype(np.uint8)
-    place = {"sheared": built.sheared, "spacing": built.spacing,
-             "patient": VOLUME_PLANE_NOTE not in built.problems}  # fmt: skip
-    return volume, built.affine_ras, place
+    place = {"sheared": v.sheared, "spacing": v.spacing,
+             "patient": VOLUME_PLANE_NOTE not in (*plan.notes, *v.problems)}  # fmt: skip
+    return volume, None if v.affine is None else lps_to_ras(v.affine), place
+
+
+def _series_plan(src: Path, sources: list[str]) -> Any:
+    """The series planned as ``convert`` plans it (:func:`~pipeline.dicom.assemble.
+    plan_series`), from its headers: the grid needs no pixels. Only frames that share a place
+    are told apart by their pixels (digests: a repeat with identical pixels is dropped), so a
+    series with such frames is read as ``convert`` reads it
+    (:func:`~pipeline.dicom.volume.read_volumes`)."""
+    from pipeline.dicom.assemble import plan_series
+    from pipeline.dicom.duplicates import shared_places
+    from pipeline.dicom.files import Problem
+    from pipeline.dicom.frames import frame_refs
+    from pipeline.dicom.header import read_dataset
+    from pipeline.dicom.volume import read_volumes
+
+    refs = []
+    for rel in sources:
+        ds = read_dataset(src / rel, rel)  # the header only
+        if isinstance(ds, Problem):
+            raise RadpipeError(f"{rel}: {ds.reason}")
+        refs += frame_refs(ds, rel)
+    if any(shared_places(refs)):
+        return read_volumes(src, sources)[0]
+    return plan_series(refs)

@@ -236,9 +236,11 @@ def _plane(
 
 def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) -> np.ndarray | None:
     """The RAS affine of the manifest row's frame (column, row, normal), or ``None`` when its
-    file gives no position, orientation or pixel spacing."""
+    file gives no position, orientation or pixel spacing. Near-orthonormal direction cosines
+    are made orthonormal as the converter makes them (:func:`~pipeline.dicom.geometry.
+    orientation_as_used`): the mask is placed on the grid the converted image has."""
     from pipeline.dicom.frames import frame_refs
-    from pipeline.dicom.geometry import affine_lps, lps_to_ras
+    from pipeline.dicom.geometry import affine_lps, lps_to_ras, orientation_as_used
     from pipeline.dicom.header import read_dataset
 
     rel = row["source"]
@@ -252,7 +254,8 @@ def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) ->
     ref = refs[row["frame"]] if row["frame"] < len(refs) else None
     if ref is None or None in (ref.position, ref.orientation, ref.pixel_spacing):
         return None
-    return lps_to_ras(affine_lps(ref.orientation, ref.position, ref.pixel_spacing, 1.0))
+    orientation = orientation_as_used(ref.orientation)
+    return lps_to_ras(affine_lps(orientation, ref.position, ref.pixel_spacing, 1.0))
 
 
 def _steps(affine: np.ndarray) -> str:

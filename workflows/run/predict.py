@@ -28,12 +28,13 @@ from pipeline.errors import ConfigError, RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.postprocess import Postprocess
 from pipeline.stage import Pipeline
+from workflows.run.class_order import class_names
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import spreadsheet_safe
 from workflows.run.paths import shown
 from workflows.run.planes import note_other_planes, runs_planes
 from workflows.run.polarity import note_new_polarity
-from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
+from workflows.run.predict_folds import fold_probabilities, warn_ties
 from workflows.run.skipped import drop_non_finite
 from workflows.run.windows import trained_scale
 

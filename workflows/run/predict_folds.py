@@ -166,26 +166,6 @@ def _channels(got: int, takes: int) -> str:
     return f"{counted(got, 'channel')} ({kind}); the run's model takes {takes}"
 
 
-def class_names(config: Any, run_dir: Path, k: int) -> list[str]:
-    """The model's class names: the run's stored order, ``data.class_names``, its
-    ``metrics.json``'s, else ``0..k-1``."""
-    import json
-
-    from workflows.run.labels import stored_class_names
-
-    stored = stored_class_names(run_dir)  # the order the run trained with
-    if stored and len(stored) == k:
-        return stored
-    if config.data.class_names:
-        return list(config.data.class_names)
-    metrics = run_dir / "metrics.json"
-    if metrics.exists():
-        names = json.loads(metrics.read_text()).get("class_names")
-        if names and len(names) == k:
-            return list(names)
-    return [str(i) for i in range(k)]
-
-
 def warn_ties(task: str, probs: list[np.ndarray], names: list[str]) -> int:
     """Warn of the rows (classification) or mask voxels (segmentation, each ``(K, ...)``)
     whose top probability ties, which the argmax gave to the first tied class, as radpipe

@@ -50,12 +50,13 @@ def predict_images(
     """Predict every image of ``src``; returns ``predictions.csv``, the number of images
     predicted and skipped, and (segmentation) what the post-processing changed."""
     from workflows.convert.resume import source_key
+    from workflows.run.class_order import class_names
     from workflows.run.image_source import image_files
     from workflows.run.image_storage import say_other_storage, training_storage
-    from workflows.run.predict_folds import class_names, fold_probabilities, warn_ties
+    from workflows.run.predict_folds import fold_probabilities, warn_ties
     from workflows.run.rundir import claim_output
     from workflows.run.seen import warn_seen
-    from workflows.run.seen_images import seen_images
+    from workflows.run.seen_images import fitted_images, seen_images
     from workflows.run.skipped import drop_non_finite
 
     root, names = image_files(src, bool(config.data.allow_outside_paths))
@@ -83,8 +84,9 @@ def predict_images(
         found = fold_probabilities(run_dir, config, checkpoints, dataset_of, out, hashed, None)
     dataset, skipped = found.dataset, found.skipped
     new = {hash_key(names[i]): (csv_path(root, names[i]), "") for i in found.keep}
-    warn_seen(seen_images(run_dir, config, new))  # the run's own images (their bytes)
-    say_other_storage(training_storage(run_dir, config), [f for f, _ in new.values()], "predicted")
+    own = fitted_images(run_dir, config)  # the run's own images (their bytes, their kinds)
+    warn_seen(seen_images(own, new))
+    say_other_storage(training_storage(own[1]), [f for f, _ in new.values()], "predicted")
     keep, probs = drop_non_finite(dataset, found.keep, found.probs, skipped,
                                   out / "skipped.csv", hashed)  # fmt: skip
     labels = class_names(config, run_dir, probs[0].shape[0])

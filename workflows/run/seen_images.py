@@ -25,14 +25,17 @@ log = logging.getLogger("radpipe")
 __all__ = ["fitted_images", "seen_images", "seen_in_study"]
 
 
-def seen_images(run_dir: Path, config: Any, new: Mapping[str, tuple[Path, str]]) -> Seen:
+def seen_images(
+    own: tuple[dict[str, str], list[Path]], new: Mapping[str, tuple[Path, str]]
+) -> Seen:
     """Count the new images (``{key: (file, patient_key)}``, the patient key ``""`` when
     unknown) that are training/validation images of the run, or of their patients.
 
-    The run's own images are read from its ``data.labels`` list under ``data.source``; when
-    they are gone nothing can be told, and nothing is counted (said at info level).
+    ``own``: the run's :func:`fitted_images` (its files read from its ``data.labels`` list
+    under ``data.source``); when they are gone nothing can be told, and nothing is counted
+    (said at info level).
     """
-    fitted, files = fitted_images(run_dir, config)
+    fitted, files = own
     patients = {p for k, p in fitted.items() if p != k}  # a patient_id, not the image's own key
     if not files:
         log.info("the run's own images are gone: whether SRC holds some of them is not known")
@@ -64,13 +67,13 @@ def fitted_images(run_dir: Path, config: Any) -> tuple[dict[str, str], list[Path
     return fitted, files
 
 
-def seen_in_study(run_dir: Path, config: Any, study: Any) -> Seen:
+def seen_in_study(own: tuple[dict[str, str], list[Path]], study: Any) -> Seen:
     """:func:`seen_images` of the images of an external ``study`` (``radpipe evaluate``)."""
     from pipeline.data.io import csv_path
 
     new = {r["series_key"]: (csv_path(study.root, study.image_rows[r["series_key"]][0]["image"]),
                              r["patient_key"]) for r in study.split}  # fmt: skip
-    return seen_images(run_dir, config, new)
+    return seen_images(own, new)
 
 
 def _size(path: Path) -> int:

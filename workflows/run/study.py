@@ -30,6 +30,7 @@ from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
 from workflows.report.positive import positive_index
 from workflows.run import polarity
+from workflows.run.class_order import say_other_order
 from workflows.run.config import RunConfig
 from workflows.run.convert_cache import (
     DONE,
@@ -233,6 +234,8 @@ def _label_table(
         table.key_column, table.path = "file", None  # lines: the user's; path: radpipe's
     if config.task == "classification":
         store_classes(table, run_dir)
+        if names:  # a resumed run's classes.json is used whatever data.class_names says
+            say_other_order(table.class_names, [("data.class_names (config.yaml)", names)])
     return table
 
 
@@ -313,6 +316,8 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
 
 
 def _class_names(config: RunConfig, study: Study) -> list[str]:
+    if config.task == "classification" and study.label_table is not None:
+        return list(study.label_table.class_names)  # the order its labels are indexed in
     if config.data.class_names:
         return list(config.data.class_names)
     if config.task == "segmentation":
