@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
 from pipeline.dicom.codestream import embedded_overlay
 
-__all__ = ["unused_bits_note"]
+__all__ = ["masked_here", "unused_bits_note", "unused_bits_notes"]
 
 
 def unused_bits_note(arr: np.ndarray, bits_stored: int, signed: bool, ds: Any) -> str:
@@ -58,3 +59,25 @@ def unused_bits_note(arr: np.ndarray, bits_stored: int, signed: bool, ds: Any) -
         f"undefined) and as pydicom and dcmtk read them ({example} read as {masked}): right "
         "if those bits are junk, wrong if BitsStored understates the data"
     )
+
+
+def masked_here(syntax: str | None) -> bool:
+    """Whether pydicom is to leave grey values of ``syntax`` unmasked.
+
+    So that :func:`unused_bits_note` sees them as stored: RLE and big-endian native data,
+    which pydicom decodes (:func:`pipeline.dicom.bits.fix_bits` masks them as pydicom
+    would); little-endian native grey data is read by :func:`numpy.frombuffer` as it is.
+    """
+    return syntax in (RLELossless, ExplicitVRBigEndian)
+
+
+def unused_bits_notes(
+    arr: np.ndarray, bits_stored: int, signed: bool, ds: Any, native: bool, syntax: str | None
+) -> list[str]:
+    """:func:`unused_bits_note` as a list, for values read as stored, else empty.
+
+    As stored: ``native`` (read by :func:`numpy.frombuffer`) or of a syntax
+    :func:`masked_here`.
+    """
+    note = unused_bits_note(arr, bits_stored, signed, ds) if native or masked_here(syntax) else ""
+    return [note] if note else []
