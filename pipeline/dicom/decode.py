@@ -16,6 +16,7 @@ from pydicom.uid import MPEGTransferSyntaxes, RLELossless
 
 from pipeline.dicom import codestream, values
 from pipeline.dicom.bits import fix_bits
+from pipeline.dicom.encapsulated_native import as_native
 from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
@@ -27,6 +28,7 @@ from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
+from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
 from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
 from pipeline.errors import DicomError
 
@@ -230,6 +232,7 @@ def decode_stored(
     rows, cols = int(ds.Rows), int(ds.Columns)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     keyword = pixel_keyword(ds)
+    ds = as_native(ds, source, frames) if keyword == "PixelData" else ds  # for EUC frames
     bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
     signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
@@ -250,8 +253,8 @@ def decode_stored(
                   "pixel_representation": int(signed)}  # fmt: skip
         if not _encapsulated(ds, keyword):  # the header's frames; the excess, noted, dropped
             header["allow_excess_frames"] = False
-        if samples == 1 and codestream.keeps_jpeg_samples(syntax):
-            header["correct_unused_bits"] = False  # see codestream.codestream_bits
+        if samples == 1 and (codestream.keeps_jpeg_samples(syntax) or masked_here(syntax)):
+            header["correct_unused_bits"] = False  # see codestream_bits, masked_here
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
         read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
@@ -263,6 +266,7 @@ def decode_stored(
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
     if samples == 1:
+        notes.extend(unused_bits_notes(arr, bits_stored, signed, ds, dtype is not None, syntax))
         arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes, ds), signed)
         top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
         if top > 2**24:  # float32 outputs hold whole numbers exactly only up to 2**24

@@ -48,12 +48,13 @@ def frame_stack(ds: Any) -> FrameStack | None:
     ``None`` for a single frame, an Enhanced object (each frame has its own position), an
     RT Dose grid (GridFrameOffsetVector), a cine, or a file without a usable
     ImagePositionPatient and ImageOrientationPatient. An NM reconstruction's frames are
-    placed without a note; other files' with one (``positions`` ``None`` when there is no
-    SpacingBetweenSlices to stack them by).
+    placed without a note by its SpacingBetweenSlices (by its SliceThickness, noted, without
+    one: :func:`~pipeline.dicom.nm_frames.nm_geometry`); other files' with one
+    (``positions`` ``None`` when there is no SpacingBetweenSlices to stack them by).
     """
     nm = nm_geometry(ds)
     if nm is not None:
-        return FrameStack(nm[0], nm[1])
+        return FrameStack(*nm)
     n = frame_count(ds)
     if n < 2 or "PerFrameFunctionalGroupsSequence" in ds or "GridFrameOffsetVector" in ds:
         return None

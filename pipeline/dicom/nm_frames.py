@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
-from pipeline.dicom.values import lenient_number, numbers_or_none
+from pipeline.dicom.values import lenient_number, numbers_or_none, slice_size
 
 __all__ = ["frame_vectors", "nm_geometry"]
 
@@ -108,7 +108,7 @@ def _slice_of_frames(ds: Any, n: int, slices: int | None) -> list[int] | None:
 
 def nm_geometry(
     ds: Any,
-) -> tuple[list[tuple[float, float, float]], tuple[float, ...]] | None:
+) -> tuple[list[tuple[float, float, float]] | None, tuple[float, ...], str] | None:
     """Frame positions and orientation of an NM tomographic reconstruction, or ``None``.
 
     NM multi-frame images (PS3.3 C.8.4.10, C.8.4.11) give ImagePositionPatient and
@@ -119,7 +119,13 @@ def nm_geometry(
     is a slice (NumberOfSlices (0054,0081) equal to the frame count, as for one RECON TOMO
     window), or frames of several windows or gates are placed by their SliceVector
     (:func:`frame_vectors` tells them apart); frames without either are left without
-    geometry.
+    geometry. The third value is what the placement rests on when the file gives no
+    SpacingBetweenSlices (Type 2 in the NM Reconstruction module, C.8.4.15: present, but
+    maybe empty): its frames are placed SliceThickness apart, as ITK (PR #243) takes the
+    step of frames without their own positions, and said; without either the frames are not
+    placed (positions ``None``) and the note says why. Until 2026-12-03 both were "no
+    geometry: images without ImagePositionPatient/ImageOrientationPatient", a frame step of 1,
+    for a file that gives both (Slicer #3457: SPECT loaded with a wrong z spacing).
     """
     n = frame_count(ds)
     if not _is_nm(ds) or n < 2 or "PerFrameFunctionalGroupsSequence" in ds:
@@ -134,11 +140,34 @@ def nm_geometry(
     iop = numbers_or_none(source.get("ImageOrientationPatient"), 6) or numbers_or_none(
         ds.get("ImageOrientationPatient"), 6
     )
-    if index is None or not step or ipp is None or iop is None:
+    if index is None or ipp is None or iop is None:
         return None
     normal = np.cross(np.asarray(iop[:3]), np.asarray(iop[3:]))
     if float(np.linalg.norm(normal)) < 1e-6:
         return None
+    note = ""
+    if not step or not np.isfinite(step):
+        step, note = _thickness_step(ds, n)
+        if step is None:
+            return None, tuple(iop), note
     normal = normal / np.linalg.norm(normal)
     points = [np.asarray(ipp) + k * step * normal for k in index]
-    return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop)
+    return [(float(p[0]), float(p[1]), float(p[2])) for p in points], tuple(iop), note
+
+
+def _thickness_step(ds: Any, n: int) -> tuple[float | None, str]:
+    """The step of an NM reconstruction without SpacingBetweenSlices, and the note saying so.
+
+    The note starts as :data:`pipeline.dicom.frame_stack.ONE_POSITION` does: the file gives
+    one position for all its frames.
+    """
+    said = (f"one ImagePositionPatient for the {n} frames of an NM reconstruction (its "
+            "first slice's), and no SpacingBetweenSlices (0018,0088)")  # fmt: skip
+    thickness = slice_size(ds.get("SliceThickness"))
+    if thickness is None:
+        return None, f"{said} nor SliceThickness (0018,0050) to stack them by: not placed"
+    return thickness, (
+        f"{said}: frame k placed at it + k x SliceThickness (0018,0050) {thickness:g} mm "
+        "along the slice normal, as ITK takes it (slices with a gap or an "
+        "overlap between them would be misplaced)"
+    )

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from pipeline.dicom.index import index_folder
-from workflows.convert import batch, store, tasks
+from workflows.convert import batch, place, store, tasks
 from workflows.convert.batch import ConvertOptions, convert_folder
 from workflows.convert.pool import map_tasks
 from workflows.convert.tasks import MANIFEST_COLUMNS
@@ -162,6 +162,7 @@ def test_the_collector_memory_does_not_grow_with_the_number_of_files(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(batch, "sort_series", measured)
+    monkeypatch.setattr(place, "sort_series", measured)  # per instance, series placed there
 
     def peak(n: int) -> int:
         src = tmp_path / f"src{n}"

@@ -29,20 +29,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import Instance, series_rows, sort_series, write_index_csv
 from pipeline.dicom.reuse import reusing
 from pipeline.io_atomic import atomic_write_text, exclusive_lock
 from workflows.convert.collect import (
-    PLACED_COLUMNS,
     ConvertResult,
     collect,
-    placed,
-    placement,
     refuse_problem_rows,
     resolve_collisions,
 )
+from workflows.convert.place import place_series
 from workflows.convert.resume import (
     SIDECARS,
     SOURCES,
@@ -296,24 +293,11 @@ def _convert_instances(
         if res.instance is not None:
             store.add_instance(escape_name(res.instance.path), res.instance)
     split = split_notes(store)  # one acquisition filed under a UID per slice position
+    png = options.format.startswith("png")
     for uid in store.series_uids():
-        _place_series(store, uid, options.policy(), index, split.get(uid))
+        place_series(store, uid, options.policy(), index, split.get(uid), png)
     if options.strict:  # series problems and shared UIDs are known only now
         refuse_problem_rows(store, out, result)
-
-
-def _place_series(
-    store: Store, uid: str, policy: GeometryPolicy, index: bool, split: str | None
-) -> None:
-    """Assemble one series from the store and place its rows (only it is in memory)."""
-    series = sort_series(uid, store.instances_of(uid), policy)
-    series.problems += [split] if split else []
-    place, notes = placement(series)
-    names = list(dict.fromkeys(escape_name(inst.path) for inst in series.instances))
-    store.update_rows_of(names, partial(placed, place=place, notes=notes), PLACED_COLUMNS)
-    if index:  # kept for index.csv
-        first = series.first
-        store.add_series(uid, first.patient_id, first.study_uid, series_rows(series))
 
 
 def _convert_series(

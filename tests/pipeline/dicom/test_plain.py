@@ -135,7 +135,7 @@ VARIANTS: dict[str, tuple[dict[str, object], str, bool]] = {
         True,
     ),
     "multi-frame": (
-        {"NumberOfFrames": "3", "PixelData": bytes(range(180))},
+        {"NumberOfFrames": "3", "PixelData": (np.arange(90, dtype="<u2") * 97 % 4096).tobytes()},
         ExplicitVRLittleEndian,
         True,
     ),
