@@ -354,8 +354,11 @@ def make_dataset(
             max_classes=config.data.max_classes,
         )
     assert folder is not None
+    # absolute: FolderDataset reads its list relative to study.root, and `radpipe evaluate
+    # runs/NAME SRC --out ev` gives folders relative to the working directory
     csv_path = (
-        folder / f"images-{part}{'-' if part else ''}{hash_key('|'.join(keys), length=8)}.csv"
+        folder.absolute()
+        / f"images-{part}{'-' if part else ''}{hash_key('|'.join(keys), length=8)}.csv"
     )
     # paths as in the labels CSV (relative to study.root): an item's id is then the key of
     # its row in split.csv (hash_key of that path), which joins it to its patient. Only the
