@@ -28,7 +28,7 @@ from workflows.run.overrides import apply_override, load_yaml, override_for, yam
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
 from workflows.train.config import CHOICES as TRAIN_CHOICES
-from workflows.train.config import TrainConfig, epoch_metrics
+from workflows.train.config import MAX_SEED, TrainConfig, epoch_metrics
 
 
 class _Strict(BaseModel):
@@ -221,7 +221,7 @@ class RunConfig(_Strict):
     """A whole study: data to report."""
 
     name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     output: Path = Path("runs")
     task: Literal["classification", "segmentation"]
     data: DataConfig
