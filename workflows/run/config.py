@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
+from workflows.run.class_names import check_unique_names
 from workflows.run.config_errors import describe
 from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
@@ -72,6 +73,7 @@ class DataConfig(_Strict):
             raise ValueError(f"mask_values must map to class indices 0..{top - 1} (max_classes)")
         if self.class_names and len(self.class_names) > top:
             raise ValueError(f"{len(self.class_names)} class_names; max_classes is {top}")
+        check_unique_names(self.class_names)
         return self
 
 
