@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.workflows.test_seed_range import _cli
@@ -69,3 +70,41 @@ def test_class_names_listed_twice_is_a_config_error(tmp_path: Path) -> None:
     assert proc.stderr.strip().endswith(
         "data: class_names lists 'a' more than once; each class needs its own name"
     )
+
+
+def _relabel(tmp_path: Path, labels: list[int]) -> None:
+    """The study's list with these labels, one per image, and no class_name column."""
+    rows = (tmp_path / "list.csv").read_text().splitlines()[1:]
+    body = [f"{r.split(',')[0]},{label}" for r, label in zip(rows, labels)]
+    (tmp_path / "list.csv").write_text("\n".join(["image,label", *body]) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("labels", "said"),
+    [
+        ([1, 2] * 6, "list.csv column 'label' holds the class indices 1, 2 and no 0: index 0 "
+         "would be a class ('0') without a single labelled image, and the model would have 3 "
+         "outputs."),
+        ([0, 2] * 6, "holds the class indices 0, 2 and no 1: index 1 would be a class ('1')"),
+    ],
+    ids=["counted-from-1", "gap"],
+)  # fmt: skip
+def test_skipped_class_indices_are_refused_before_training(
+    tmp_path: Path, labels: list[int], said: str
+) -> None:
+    """Labels 1 and 2 trained a 3-class model (class '0' empty), scored as 3 classes, exit 0."""
+    _study(tmp_path, slipped=False)
+    _relabel(tmp_path, labels)
+    proc = _cli(tmp_path, "run", "c.yaml", "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    assert said in proc.stderr
+    assert not list((tmp_path / "runs").glob("*/classes.json"))
+
+
+def test_class_names_allow_an_empty_class_on_purpose(tmp_path: Path) -> None:
+    _study(tmp_path, slipped=False)
+    _relabel(tmp_path, [0, 2] * 6)
+    proc = _cli(tmp_path, "run", "c.yaml", "--quiet", "--set", "data.class_names=[a,b,c]")
+    assert proc.returncode == 0, proc.stderr
+    (classes,) = (tmp_path / "runs").glob("*/classes.json")
+    assert json.loads(classes.read_text())["class_names"] == ["a", "b", "c"]

@@ -72,3 +72,25 @@ def check_unique_names(names: list[str] | None) -> None:
     if twice:
         raise ValueError(f"class_names lists {', '.join(map(repr, twice))} more than once; "
                          "each class needs its own name")  # fmt: skip
+
+
+def check_indices_used(source: str, names: list[str], indices: set[int], unit: str) -> None:
+    """Integer labels that skip a class index below their largest (``1`` and ``2``, counted
+    from 1 as R and MATLAB exports do; ``0`` and ``2``) are refused: the skipped index became
+    a class without a single labelled ``unit``, the model got an output it never learns, and
+    a two-class study was scored as three classes (no sensitivity, no ROC AUC), exit 0.
+
+    ``source`` names the CSV and column, ``names`` are the classes read from it, ``indices``
+    the class indices its rows give.
+    """
+    skipped = [i for i in range(max(indices, default=-1)) if i not in indices]
+    if not skipped:
+        return
+    raise RadpipeError(
+        f"{source} holds the class indices {', '.join(map(str, sorted(indices)))} and no "
+        f"{' or '.join(map(str, skipped))}: index {skipped[0]} would be a class "
+        f"({names[skipped[0]]!r}) without a single labelled {unit}, and the model would have "
+        f"{len(names)} outputs. Class indices count from 0: if the column counts from 1, "
+        "subtract 1 from it; else correct the indices, or list the classes in "
+        "data.class_names to train with an empty class on purpose."
+    )

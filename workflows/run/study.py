@@ -30,6 +30,7 @@ from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
 from workflows.report.positive import positive_index
 from workflows.run import polarity
+from workflows.run.class_names import check_indices_used
 from workflows.run.config import RunConfig
 from workflows.run.convert_cache import (
     DONE,
@@ -232,6 +233,9 @@ def _label_table(
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
         table.key_column, table.path = "file", None  # lines: the user's; path: radpipe's
     if config.task == "classification":
+        if names is None and not (run_dir / CLASSES_FILE).exists():  # a new run's own order
+            unit = "image" if key == "image" else "series"
+            check_indices_used(table.source, table.class_names, set(table.by_key.values()), unit)
         store_classes(table, run_dir)
     return table
 
