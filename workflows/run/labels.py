@@ -323,7 +323,7 @@ def _raw_labels(
     for r in rows:
         assert key_col is not None
         try:  # no spaces in UIDs; Excel's ="..." is the UID
-            k = (r[key_col] or "") if key_col == "image" else csv_uid(r[key_col], key_col)
+            k = (r[key_col] or "").strip() if key_col == "image" else csv_uid(r[key_col], key_col)
         except ValueError as err:
             raise RadpipeError(f"{name} line {r.line}: {err}.") from None
         if not k.strip():
