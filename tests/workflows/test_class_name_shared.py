@@ -53,6 +53,10 @@ def test_one_name_for_two_indices_is_refused_naming_the_lines(tmp_path: Path) ->
         "'label': 'benign' to 1 (line 3) and 2 (line 6). Each index is a class of its own"
     ) in proc.stderr
     assert not list((tmp_path / "runs").glob("*/classes.json"))
+    # the run directory, announced when it was made, is gone, and that is said
+    assert not [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
+    assert ("was removed: the run stopped while its data were prepared; once the cause is "
+            "fixed, run it again (nothing to resume)") in proc.stderr  # fmt: skip
 
 
 def test_the_same_list_without_the_slip_trains_two_classes(tmp_path: Path) -> None:
