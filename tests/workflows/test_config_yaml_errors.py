@@ -16,15 +16,20 @@ from workflows.run.config import load_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_broken_config_file_is_named_with_line_and_column(tmp_path: Path) -> None:
-    (tmp_path / "c.yaml").write_text("name: x\ndata:\n  source: [a\n  b: c\n")
+def _refused(tmp_path: Path, text: str) -> str:
+    """``radpipe run c.yaml`` of ``text`` in ``tmp_path``: exit 2; its stderr, stripped."""
+    (tmp_path / "c.yaml").write_text(text)
     proc = subprocess.run(
         [sys.executable, "-m", "workflows.cli", "run", "c.yaml"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip() == (
+    return proc.stderr.strip()
+
+
+def test_a_broken_config_file_is_named_with_line_and_column(tmp_path: Path) -> None:
+    assert _refused(tmp_path, "name: x\ndata:\n  source: [a\n  b: c\n") == (
         "radpipe run: config error: c.yaml: not valid YAML: line 4, column 4: expected ',' "
         "or ']', but got ':' (while parsing a flow sequence from line 3)"
     )
@@ -77,3 +82,21 @@ def test_a_whole_number_in_exponent_form_says_why_it_is_text(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "bootstrap" not in str(info.value)
+
+
+def test_a_mapping_without_spaces_after_its_colons_says_so(tmp_path: Path) -> None:
+    """``mask_values: {0:0, 255:1}`` is YAML for the keys '0:0' and 15301 (1.1's base 60)
+    without values; it was refused as ``data.mask_values.15301: Input should be a valid
+    integer``, a key the user never wrote."""
+    said = _refused(tmp_path, "name: x\ndata:\n  mask_values: {0: 0, 255:1}\n")
+    assert said == (
+        "radpipe run: config error: c.yaml: not valid YAML: line 3, column 23: '255:1' is read "
+        "as one key without a value (a colon in a mapping needs a space after it: write "
+        "'255: 1')"
+    )
+    assert "15301" not in said
+    # with the spaces, the same map is read as written
+    (tmp_path / "c.yaml").write_text("name: x\ndata:\n  mask_values: {0: 0, 255: 1}\n")
+    with pytest.raises(ConfigError) as info:  # refused for the missing keys, not the map
+        load_config(tmp_path / "c.yaml")
+    assert "mask_values" not in str(info.value)

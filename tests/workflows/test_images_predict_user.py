@@ -17,12 +17,16 @@ model cannot take".
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.keys import hash_key
-from tests.workflows.test_images_predict import _main, _pairs, _read, _train, _write_csv
+from tests.workflows.test_images_predict import ROOT, _main, _pairs, _read, _train, _write_csv
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +93,27 @@ def test_skipped_images_are_said_as_not_predicted(
     assert f"1 image not predicted; why, for each: {tmp_path / 'o' / 'skipped.csv'}" in said
     assert "model cannot take" not in said
     assert [r["source"] for r in _read(tmp_path / "o" / "skipped.csv")] == ["gone.png"]
+
+
+def test_evaluate_with_paths_relative_to_the_working_directory(
+    seg_run: Path, tmp_path: Path
+) -> None:
+    """``radpipe evaluate RUN ext --labels ext/l.csv --out ev`` with each path relative to the
+    working directory, as a user types them: it stopped with ``images-test-<key>.csv: file not
+    found`` (the list written under ``ev/`` was looked for under SRC; a relative RUN's
+    validation list too), exit 1, no metrics."""
+    _pairs(tmp_path / "ext" / "a", 3, 8, "e")
+    rows = [{"image": f"a/e{i}.png", "mask": f"a/e{i}_m.png"} for i in range(3)]
+    _write_csv(tmp_path / "ext" / "l.csv", rows, ["image", "mask"])
+    run = os.path.relpath(seg_run, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workflows.cli", "evaluate", run, "ext", "--labels", "ext/l.csv",
+         "--out", "ev", "--quiet"],
+        cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT)}, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "wrote ev/metrics.json" in proc.stdout
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["num_cases"] == 3
+    assert str(tmp_path) not in (tmp_path / "ev" / "metrics.json").read_text()

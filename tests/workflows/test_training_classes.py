@@ -52,16 +52,19 @@ def test_labels_1_and_2_leave_class_0_untrained_and_it_is_said(
     study = tmp_path / "study"
     shutil.copytree(made, study)
     rows = [line.split(",") for line in (study / "labels.csv").read_text().splitlines()]
-    # labels 1 and 2, no class_name column: the integers are the indices, so there are
-    # three classes "0", "1", "2" and none of the series is of class "0"
+    # labels 1 and 2, no class_name column: counted from 1, refused (class "0" would be
+    # empty; tests/workflows/test_class_name_shared.py); declared, three classes "0", "1",
+    # "2", none of the series of class "0"
     text = "series_uid,label\n" + "".join(f"{r[2]},{int(r[3]) + 1}\n" for r in rows[1:])
     (study / "labels.csv").write_text(text)
-    assert _run(study, tmp_path / "runs", "train.class_weights=[1, 1]") == 2  # 3 classes
+    assert _run(study, tmp_path / "runs") == 1
+    names = 'data.class_names=["0", "1", "2"]'
+    assert _run(study, tmp_path / "runs", names, "train.class_weights=[1, 1]") == 2  # 3 classes
     assert not (tmp_path / "runs").exists() or not [  # refused before a run directory stays
         p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")
     ]
     said.clear()
-    assert _run(study, tmp_path / "runs", "train.class_weights=[0, 1, 3]") == 0
+    assert _run(study, tmp_path / "runs", names, "train.class_weights=[0, 1, 3]") == 0
     (run,) = [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
     assert json.loads((run / "train_done.json").read_text())["classes_absent_from_training"] == [
         "0"

@@ -18,6 +18,22 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_int(text: str) -> int:
+    """``argparse`` type for a seed: a whole number from 0 to 2**32 - 1 (numpy refuses a
+    negative one, with a traceback)."""
+    from workflows.train.config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}; got {value}"
+        )
+    return value
+
+
 def print_failures(errors: Path, count: int, left_out_of: str) -> None:
     """On stderr, once at the end: how many source files could not be converted and what
     they are left out of, where they are listed (``errors.csv``, shown relative), and the

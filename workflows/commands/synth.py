@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workflows.commands import positive_int
+from workflows.commands import positive_int, seed_int
 
 
 def register(sub: Any) -> None:
@@ -27,7 +27,9 @@ def register(sub: Any) -> None:
         help="ground truth to write (classification)",
     )
     p.add_argument("--modality", choices=["CT", "MR", "CR"], default="CT", help="(CT)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same study (0)")
+    p.add_argument(
+        "--seed", type=seed_int, default=0, help="random seed; same seed, same study (0)"
+    )
     p.add_argument("--size", type=positive_int, default=64, help="rows and columns (64)")
     p.add_argument(
         "--slices",

@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
+from workflows.run.class_names import check_unique_names
 from workflows.run.config_errors import describe
 from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
 from workflows.train.config import CHOICES as TRAIN_CHOICES
-from workflows.train.config import TrainConfig, epoch_metrics
+from workflows.train.config import MAX_SEED, TrainConfig, epoch_metrics
 
 
 class _Strict(BaseModel):
@@ -72,6 +73,7 @@ class DataConfig(_Strict):
             raise ValueError(f"mask_values must map to class indices 0..{top - 1} (max_classes)")
         if self.class_names and len(self.class_names) > top:
             raise ValueError(f"{len(self.class_names)} class_names; max_classes is {top}")
+        check_unique_names(self.class_names)
         return self
 
 
@@ -221,7 +223,7 @@ class RunConfig(_Strict):
     """A whole study: data to report."""
 
     name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     output: Path = Path("runs")
     task: Literal["classification", "segmentation"]
     data: DataConfig

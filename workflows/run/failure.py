@@ -150,3 +150,18 @@ def _without_absolute_paths(text: str) -> str:
             return f".../{path.name}" if path.name else "..."
 
     return _ABSOLUTE.sub(short, text)
+
+
+_PREPARED = {"config.yaml", "truth", "split.csv", "classes.json", "labels_indexed.csv"}
+
+
+def remove_unstarted(run_dir: Path) -> None:
+    """Remove a new run directory whose data preparation failed (nothing else is in it)."""
+    if {p.name for p in run_dir.iterdir() if p.name[0] != "."} <= _PREPARED:  # lock aside
+        import shutil
+
+        from workflows.run.paths import shown
+
+        shutil.rmtree(run_dir, ignore_errors=True)  # said: its name was printed, unresumable
+        log.warning("%s was removed: the run stopped while its data were prepared; once the "
+                    "cause is fixed, run it again (nothing to resume)", shown(run_dir))  # fmt: skip

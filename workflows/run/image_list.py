@@ -73,6 +73,9 @@ def read_image_list(
         if not (row["image"] or "").strip():
             raise RadpipeError(f"{name} line {row.line}: the image cell is empty; fill it in "
                                "or delete the row.")  # fmt: skip
+        for column in ("image", "mask"):  # `a.png, 0`: spaces around a path, as the checks
+            if row.get(column):  # read it (a run stopped with a traceback on the raw path)
+                row[column] = row[column].strip()
         where = image_file(root, row["image"])
         if where not in first:
             first[where] = row

@@ -43,6 +43,8 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
 from pipeline.names import name_keys
 from pipeline.words import are, counted
+from workflows.run.class_names import check_named
+from workflows.run.class_names import is_int as _is_int
 from workflows.run.missing_files import class_case_hint
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
@@ -124,7 +126,7 @@ def read_label_table(
         )
     else:
         names = values
-    _check_named(name, column, rows, names)
+    check_named(name, column, rows, names)
     index = _index_of(name, column, names, values)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
@@ -321,7 +323,7 @@ def _raw_labels(
     for r in rows:
         assert key_col is not None
         try:  # no spaces in UIDs; Excel's ="..." is the UID
-            k = (r[key_col] or "") if key_col == "image" else csv_uid(r[key_col], key_col)
+            k = (r[key_col] or "").strip() if key_col == "image" else csv_uid(r[key_col], key_col)
         except ValueError as err:
             raise RadpipeError(f"{name} line {r.line}: {err}.") from None
         if not k.strip():
@@ -339,14 +341,6 @@ def _raw_labels(
     return out, lines
 
 
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[str]:
     named: dict[int, str] = {}
     for r in rows:
@@ -355,30 +349,6 @@ def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[s
             named[int(text)] = name
     k = max([int(v) for v in values] + list(named) + [1]) + 1
     return [named.get(i, str(i)) for i in range(k)]
-
-
-def _check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) -> None:
-    """A ``class_name`` column beside integer labels must name each index as ``names`` does
-    (the run's stored classes or ``data.class_names``): an index and a name that disagree
-    (another site's class order) would score every case of those classes as the other class."""
-    named: dict[int, set[str]] = {}
-    for r in rows:
-        text, name = csv_label(r.get(column)), (r.get("class_name") or "").strip()
-        if name and _is_int(text):
-            named.setdefault(int(text), set()).add(name)
-    bad = [
-        f"{i} is {', '.join(map(repr, sorted(got)))}"
-        + (f" (the run's class {i} is {names[i]!r})" if 0 <= i < len(names) else "")
-        for i, got in sorted(named.items())
-        if len(got) > 1 or (0 <= i < len(names) and got != {names[i]})
-    ]
-    if bad:
-        raise RadpipeError(
-            f"{shown}: column 'class_name' disagrees with the class indices in column "
-            f"{column!r}: {'; '.join(bad[:_SHOWN])}; classes in index order: "
-            f"{', '.join(names)}. Give the names in column {column!r} (mapped by name), or "
-            "indices in that order, or drop the 'class_name' column."
-        )
 
 
 def _index_of(name: str, column: str, names: list[str], values: list[str]) -> dict[str, int]:

@@ -41,9 +41,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<: *anchor` merge keys may be overridden: that is their purpose
+            if _colon_key(key_node, value_node):  # `{0:0, 255:1}`: keys without values
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key_node.value!r} is read as one key without a value (a "
+                    "colon in a mapping needs a space after it: write "
+                    f"'{key_node.value.replace(':', ': ', 1)}')", key_node.start_mark,
+                )  # fmt: skip
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (str, int, float, bool)) and key in first:
                 raise yaml.constructor.ConstructorError(
@@ -58,6 +64,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load``, refusing a mapping key written twice."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+
+
+def _colon_key(key: yaml.Node, value: yaml.Node) -> bool:
+    """``255:1`` as a key with no value: YAML takes it as one scalar (1.1 even as the
+    sexagesimal number 15301), so ``mask_values: {0:0, 255:1}`` was refused naming a key
+    ``15301``."""
+    plain = isinstance(key, yaml.ScalarNode) and key.style is None and ":" in key.value
+    empty = (
+        isinstance(value, yaml.ScalarNode)
+        and value.tag.endswith(":null")
+        and value.value in ("", "~", "null")
+    )
+    return plain and empty
 
 
 def yaml_problem(err: yaml.YAMLError) -> str:

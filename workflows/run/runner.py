@@ -40,6 +40,7 @@ from workflows.run.failure import (
     drop_untrained,
     note_earlier_failure,
     record_failure,
+    remove_unstarted,
 )
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
@@ -150,7 +151,7 @@ def _prepare(
                 check_class_weights(config, study.class_names)
         except RadpipeError:
             if not resume:
-                _remove_unstarted(run_dir)
+                remove_unstarted(run_dir)
             raise
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
             shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
@@ -249,15 +250,6 @@ def _sample_order() -> str:
     from pipeline.data.datasets import SAMPLE_ORDER
 
     return SAMPLE_ORDER
-
-
-_PREPARED = {"config.yaml", "truth", "split.csv", "classes.json", "labels_indexed.csv"}
-
-
-def _remove_unstarted(run_dir: Path) -> None:
-    """Remove a new run directory whose data preparation failed (nothing else is in it)."""
-    if {p.name for p in run_dir.iterdir() if p.name[0] != "."} <= _PREPARED:  # lock aside
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def split_keys(study: Study, fold: int | None) -> dict[str, list[str]]:

@@ -30,6 +30,7 @@ from pipeline.split import check_no_leak, read_split_csv, write_split_csv
 from pipeline.stage import Pipeline
 from workflows.report.positive import positive_index
 from workflows.run import polarity
+from workflows.run.class_names import check_indices_used
 from workflows.run.class_order import say_other_order
 from workflows.run.config import RunConfig
 from workflows.run.convert_cache import (
@@ -233,6 +234,9 @@ def _label_table(
     if path != config.data.labels:  # resolved from a CSV keyed by file (truth/labels.csv)
         table.key_column, table.path = "file", None  # lines: the user's; path: radpipe's
     if config.task == "classification":
+        if names is None and not (run_dir / CLASSES_FILE).exists():  # a new run's own order
+            unit = "image" if key == "image" else "series"
+            check_indices_used(table.source, table.class_names, set(table.by_key.values()), unit)
         store_classes(table, run_dir)
         if names:  # a resumed run's classes.json is used whatever data.class_names says
             say_other_order(table.class_names, [("data.class_names (config.yaml)", names)])
@@ -359,8 +363,11 @@ def make_dataset(
             max_classes=config.data.max_classes,
         )
     assert folder is not None
+    # absolute: FolderDataset reads its list relative to study.root, and `radpipe evaluate
+    # runs/NAME SRC --out ev` gives folders relative to the working directory
     csv_path = (
-        folder / f"images-{part}{'-' if part else ''}{hash_key('|'.join(keys), length=8)}.csv"
+        folder.absolute()
+        / f"images-{part}{'-' if part else ''}{hash_key('|'.join(keys), length=8)}.csv"
     )
     # paths as in the labels CSV (relative to study.root): an item's id is then the key of
     # its row in split.csv (hash_key of that path), which joins it to its patient. Only the

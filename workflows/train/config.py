@@ -35,6 +35,10 @@ NON_NEGATIVE = (
 )  # fmt: skip
 #: Settings that must be in [0, 1).
 UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
+#: The largest seed: numpy's legacy and scikit-learn's bound; a negative seed, which numpy
+#: refuses, stopped a run once its directory was made (and ``seed * 1_000_003`` must stay
+#: below torch's 2**64).
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -131,6 +135,10 @@ class TrainConfig:
         for key in NON_NEGATIVE:
             if not getattr(self, key) >= 0:  # NaN too
                 raise ConfigError(f"train.{key}: must be >= 0; got {getattr(self, key)!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(
+                f"seed: must be a whole number from 0 to {MAX_SEED}; got {self.seed!r}"
+            )
         for key in UNIT_INTERVAL:
             if not 0.0 <= getattr(self, key) < 1.0:
                 raise ConfigError(f"train.{key}: must be in [0, 1); got {getattr(self, key)!r}")

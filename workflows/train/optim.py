@@ -4,6 +4,7 @@ early stopping. Each piece is a small function of the :class:`~workflows.train.c
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
     from workflows.train.config import TrainConfig
+
+log = logging.getLogger("radpipe")
 
 
 class EarlyStopping:
@@ -140,6 +143,13 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any
         main = sched.CosineAnnealingLR(optimizer, T_max=max(config.epochs - warm, 1))
     if not warm:
         return main
+    if warm >= config.epochs:  # e.g. `--set train.epochs=2` on a config with warmup_epochs: 3
+        top = config.lr * config.epochs / (warm + 1)
+        after = f"; the {config.schedule} schedule never starts" if main is not None else ""
+        log.warning("train.warmup_epochs %d is not below train.epochs %d: the learning rate "
+                    "ramps up for the whole run and ends at %.3g, below train.lr %g%s. Set "
+                    "warmup_epochs below epochs (0: no ramp).", warm, config.epochs, top,
+                    config.lr, after)  # fmt: skip
     ramp = sched.LinearLR(optimizer, start_factor=1 / (warm + 1), end_factor=1.0, total_iters=warm)
     if main is None:
         return ramp
