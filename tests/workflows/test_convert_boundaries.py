@@ -1,0 +1,83 @@
+"""Counts and outputs of ``radpipe convert`` at the edges of its orchestration, found by
+mutating :mod:`workflows.convert` (batch, collect, resume, series_plan): a rerun whose kept
+files are then refused or converted again, each count worked out by hand from the files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.workflows.test_convert_changes import SERIES, _rows, _slice
+from workflows.convert.batch import ConvertOptions, convert_folder
+
+NPY = ConvertOptions(format="npy")
+STRICT = ConvertOptions(format="npy", strict=True)
+
+
+def _gap_series(src: Path) -> Path:
+    """Three slices at z = 0, 1, 3 mm (a slice missing at 2): a series with a problem."""
+    for z in (0, 1, 3):
+        _slice(src / f"g{z}.dcm", 5, z)
+    return src
+
+
+def test_a_strict_rerun_takes_refused_kept_files_from_already_done(tmp_path: Path) -> None:
+    """A rerun with --strict keeps the files of the last run, then refuses those whose series
+    has a problem: they were counted as already done, not converted, and the summary said
+    "-3 converted, 4 already done" (collect.refuse_problem_rows took them from converted)."""
+    src, out = _gap_series(tmp_path / "src"), tmp_path / "out"
+    _slice(src / "ok.dcm", 5, 0, series=f"{SERIES}.9")  # a series of its own, no problem
+    first = convert_folder(src, out, NPY, progress=False)
+    assert (first.tasks, first.converted, first.skipped, first.failed) == (4, 4, 0, 0)
+    again = convert_folder(src, out, STRICT, progress=False)
+    # ok.dcm kept; the three files of the series with a gap refused, none converted
+    assert (again.tasks, again.converted, again.skipped, again.failed) == (4, 0, 1, 3)
+    assert sorted(name for name, _ in again.failures) == ["g0.dcm", "g1.dcm", "g3.dcm"]
+    assert [r["source"] for r in _rows(out / "manifest.csv")] == ["ok.dcm"]
+    assert again.outputs == 1
+
+
+def test_a_kept_file_whose_uid_a_new_file_shares_is_counted_converted(tmp_path: Path) -> None:
+    """A new file sharing a kept file's SOPInstanceUID, with other pixels: both are converted
+    (again) under names made from the UID and the file. The kept one was counted already
+    done and converted, the summary said 1 converted, 1 already done."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    _slice(src / "a.dcm", 5, 0)
+    convert_folder(src, out, NPY, progress=False)
+    _slice(src / "z.dcm", 9, 0)  # the same SOPInstanceUID, other pixels
+    again = convert_folder(src, out, NPY, progress=False)
+    assert (again.tasks, again.converted, again.skipped, again.failed) == (2, 2, 0, 0)
+    rows = _rows(out / "manifest.csv")
+    assert sorted(r["source"] for r in rows) == ["a.dcm", "z.dcm"]
+    assert len({r["output"] for r in rows}) == again.outputs == 2
+
+
+def test_a_kept_file_found_a_copy_of_a_new_one_is_skipped_not_done(tmp_path: Path) -> None:
+    """A byte-identical copy that sorts before the kept file: the copy is converted, the kept
+    file listed as its duplicate (skipped). The summary said 0 converted, 1 already done."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    _slice(src / "a.dcm", 5, 0)
+    convert_folder(src, out, NPY, progress=False)
+    shutil.copy(src / "a.dcm", src / "0.dcm")
+    again = convert_folder(src, out, NPY, progress=False)
+    assert (again.tasks, again.converted, again.skipped, again.failed) == (2, 1, 0, 0)
+    assert [name for name, _ in again.not_images] == ["a.dcm"]
+    assert [r["source"] for r in _rows(out / "manifest.csv")] == ["0.dcm"]
+
+
+def test_a_strict_rerun_per_series_refuses_a_kept_series_with_a_problem(tmp_path: Path) -> None:
+    """Per series, --strict refuses a series with a problem before writing it; a rerun with
+    --strict over a run without it kept that series' volume (its problem in the manifest),
+    exit 0. Now it is refused as in a fresh --strict run, and its old volume removed."""
+    src, out = _gap_series(tmp_path / "src"), tmp_path / "out"
+    per_series = ConvertOptions(format="npy", per="series")
+    first = convert_folder(src, out, per_series, progress=False)
+    assert (first.converted, first.skipped, first.outputs) == (1, 0, 1)
+    volume = out / _rows(out / "manifest.csv")[0]["output"]
+    assert volume.is_file()
+    again = convert_folder(src, out, ConvertOptions(format="npy", per="series", strict=True),
+                           progress=False)  # fmt: skip
+    assert (again.converted, again.skipped, again.outputs, again.exit_code) == (0, 0, 0, 1)
+    assert sorted(name for name, _ in again.failures) == ["g0.dcm", "g1.dcm", "g3.dcm"]
+    assert again.failures[0][1].startswith("refused under --strict: ")
+    assert _rows(out / "manifest.csv") == [] and not volume.exists() and again.removed == 1
