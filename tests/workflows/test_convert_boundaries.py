@@ -7,7 +7,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+from pydicom.uid import generate_uid
+
 from tests.workflows.test_convert_changes import SERIES, _rows, _slice
+from tests.workflows.test_shared_sop_across_series import _slice as _signed_slice
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 NPY = ConvertOptions(format="npy")
@@ -81,3 +85,22 @@ def test_a_strict_rerun_per_series_refuses_a_kept_series_with_a_problem(tmp_path
     assert sorted(name for name, _ in again.failures) == ["g0.dcm", "g1.dcm", "g3.dcm"]
     assert again.failures[0][1].startswith("refused under --strict: ")
     assert _rows(out / "manifest.csv") == [] and not volume.exists() and again.removed == 1
+
+
+@pytest.mark.parametrize(("files", "more"), [(3, ""), (5, " and 2 more")], ids=["three", "five"])
+def test_a_volume_of_files_sharing_a_uid_names_three_and_counts_the_rest(
+    tmp_path: Path, files: int, more: str
+) -> None:
+    """Mutations (shared_series.series_note): "and 8 more" for the two files past the three
+    named (len + 3 for len - 3); "and 0 more" after three files (>= 3 for > 3)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    series, uid = generate_uid(), generate_uid()
+    for z in range(files):  # slices of one SOPInstanceUID, each its own pixels
+        _signed_slice(src / f"s{z}.dcm", series, uid, float(z), 10 + z)
+    done = convert_folder(src, out, ConvertOptions(format="npy", per="series"), progress=False)
+    assert (done.converted, done.outputs, done.failed) == (1, 1, 0)
+    [row] = _rows(out / "manifest.csv")
+    assert row["problems"] == (
+        "SOPInstanceUID shared with another file: instance_key in sources.csv made from UID "
+        f"and file for s0.dcm, s1.dcm, s2.dcm{more}"
+    )
