@@ -104,3 +104,19 @@ def test_a_volume_of_files_sharing_a_uid_names_three_and_counts_the_rest(
         "SOPInstanceUID shared with another file: instance_key in sources.csv made from UID "
         f"and file for s0.dcm, s1.dcm, s2.dcm{more}"
     )
+
+
+def test_a_per_series_row_has_the_cells_the_readme_gives_it(tmp_path: Path) -> None:
+    """Mutation (tasks._run_series): the row's ``frame`` 1 for 0. Per series, a row is one
+    volume: ``instance_key``, ``slice_index`` and ``volume`` (a series of one volume) empty,
+    ``frame`` 0, ``num_slices`` its depth (README, ``OUT/manifest.csv``)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    for z in range(3):  # three slices 1 mm apart, 4 x 4
+        _slice(src / f"s{z}.dcm", z + 1, z)
+    convert_folder(src, out, ConvertOptions(format="npy", per="series"), progress=False)
+    [row] = _rows(out / "manifest.csv")
+    cells = ("source", "instance_key", "frame", "slice_index", "num_slices", "volume", "shape")
+    assert {c: row[c] for c in cells} == {
+        "source": "s0.dcm", "instance_key": "", "frame": "0", "slice_index": "",
+        "num_slices": "3", "volume": "", "shape": "3x4x4",
+    }  # fmt: skip
