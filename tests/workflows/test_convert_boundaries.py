@@ -5,13 +5,16 @@ files are then refused or converted again, each count worked out by hand from th
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pydicom.uid import generate_uid
 
+from pipeline.errors import ConfigError
 from tests.workflows.test_convert_changes import SERIES, _rows, _slice
 from tests.workflows.test_shared_sop_across_series import _slice as _signed_slice
+from workflows.cli import main
 from workflows.convert.batch import ConvertOptions, convert_folder
 
 NPY = ConvertOptions(format="npy")
@@ -120,3 +123,29 @@ def test_a_per_series_row_has_the_cells_the_readme_gives_it(tmp_path: Path) -> N
         "source": "s0.dcm", "instance_key": "", "frame": "0", "slice_index": "",
         "num_slices": "3", "volume": "", "shape": "3x4x4",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "value", "ok"), [
+    ("png_compression", 0, True), ("png_compression", 9, True),
+    ("png_compression", -1, False), ("png_compression", 10, False),
+    ("workers", 1, True), ("workers", 0, False), ("max_pixels", 1, True), ("max_pixels", 0, False),
+])  # fmt: skip
+def test_the_option_bounds_are_inclusive(field: str, value: int, ok: bool) -> None:
+    """Mutation (ConvertOptions.resolved): 0 < png_compression refused level 0 (no
+    compression), which the CLI's --png-compression offers (choices 0..9)."""
+    options = replace(NPY, **{field: value})
+    if ok:
+        assert getattr(options.resolved(), field) == value
+    else:
+        with pytest.raises(ConfigError, match=r"png_compression in 0\.\.9"):
+            options.resolved()
+
+
+def test_png_compression_0_from_the_command_line(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    _slice(src / "a.dcm", 5, 0)
+    args = ["convert", str(src), str(out), "--format", "png", "--png-compression", "0", "--quiet"]
+    assert main(args) == 0
+    [row] = _rows(out / "manifest.csv")
+    assert (row["source"], row["format"], row["shape"]) == ("a.dcm", "png", "4x4")
+    assert (out / row["output"]).read_bytes().startswith(b"\x89PNG")
