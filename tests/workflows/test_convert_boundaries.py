@@ -8,11 +8,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
 from pipeline.errors import ConfigError
 from tests.workflows.test_convert_changes import SERIES, _rows, _slice
+from tests.workflows.test_convert_robust import _ct
 from tests.workflows.test_shared_sop_across_series import _slice as _signed_slice
 from workflows.cli import main
 from workflows.convert.batch import ConvertOptions, convert_folder
@@ -149,3 +151,23 @@ def test_png_compression_0_from_the_command_line(tmp_path: Path) -> None:
     [row] = _rows(out / "manifest.csv")
     assert (row["source"], row["format"], row["shape"]) == ("a.dcm", "png", "4x4")
     assert (out / row["output"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_kept_multi_frame_file_in_no_volume_keeps_its_ranks(tmp_path: Path) -> None:
+    """Mutation (collect.as_ranks): a kept file's frames ranked from the highest slice_index
+    (-2, -1, 0), which rows in no volume keep: an untouched rerun changed the manifest.
+    Here a 3-frame file and a file of another image size make one series: refused per series
+    (mixed image sizes), so per instance its rows are in no volume, ranked within the file."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    _ct(src / "m.dcm", 7, frames=3, series=SERIES, sop=f"{SERIES}.1")
+    other = _ct(src / "x.dcm", 7, series=SERIES, sop=f"{SERIES}.2", z=5.0)
+    ds = pydicom.dcmread(other)
+    ds.Rows, ds.Columns = 2, 8  # the same 16 values, another size
+    ds.save_as(other)
+    convert_folder(src, out, NPY, progress=False)
+    manifest = (out / "manifest.csv").read_bytes()
+    cells = [(r["source"], r["slice_index"], r["volume"]) for r in _rows(out / "manifest.csv")]
+    assert cells == [("m.dcm", "0", ""), ("m.dcm", "1", ""), ("m.dcm", "2", ""), ("x.dcm", "0", "")]
+    again = convert_folder(src, out, NPY, progress=False)
+    assert (again.converted, again.skipped) == (0, 2)
+    assert (out / "manifest.csv").read_bytes() == manifest
