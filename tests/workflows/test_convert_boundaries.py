@@ -171,3 +171,20 @@ def test_a_kept_multi_frame_file_in_no_volume_keeps_its_ranks(tmp_path: Path) ->
     again = convert_folder(src, out, NPY, progress=False)
     assert (again.converted, again.skipped) == (0, 2)
     assert (out / "manifest.csv").read_bytes() == manifest
+
+
+@pytest.mark.parametrize(("slices", "step"), [(1, ""), (2, "1")], ids=["one", "two"])
+def test_per_instance_slice_spacing_needs_two_slices(
+    tmp_path: Path, slices: int, step: str
+) -> None:
+    """Mutation (collect.placement): a one-slice volume's rows said slice_spacing 1 (its
+    SliceThickness) for empty: there is no step between slices to give (README: ``mm between
+    that volume's slices``; ``ManifestDataset`` takes it as the z spacing)."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    for z in range(slices):  # 1 mm apart
+        _slice(src / f"s{z}.dcm", 5, z)
+    convert_folder(src, out, NPY, progress=False)
+    rows = _rows(out / "manifest.csv")
+    assert [(r["volume"], r["num_slices"], r["slice_spacing"]) for r in rows] == [
+        ("0", str(slices), step)
+    ] * slices
