@@ -188,3 +188,21 @@ def test_per_instance_slice_spacing_needs_two_slices(
     assert [(r["volume"], r["num_slices"], r["slice_spacing"]) for r in rows] == [
         ("0", str(slices), step)
     ] * slices
+
+
+def test_an_output_listed_outside_out_is_never_removed(tmp_path: Path) -> None:
+    """Mutation (batch._remove_unlisted): without its check that a listed output lies inside
+    OUT, a manifest row naming ``../keep.npy`` (edited by hand, or another tool's) had a
+    rerun delete a file outside OUT. Only radpipe's own outputs inside OUT go."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    _slice(src / "a.dcm", 5, 0)
+    convert_folder(src, out, NPY, progress=False)
+    outside = tmp_path / "keep.npy"
+    outside.write_bytes(b"not radpipe's")
+    manifest = out / "manifest.csv"
+    rows = manifest.read_text(encoding="utf-8").splitlines()
+    output, _, rest = rows[1].split(",", 2)  # a row of a file now gone, output outside OUT
+    manifest.write_text("\n".join([*rows, f"../keep.npy,gone.dcm,{rest}"]) + "\n")
+    again = convert_folder(src, out, NPY, progress=False)
+    assert outside.read_bytes() == b"not radpipe's" and again.removed == 0
+    assert [r["output"] for r in _rows(manifest)] == [output] and (out / output).is_file()
