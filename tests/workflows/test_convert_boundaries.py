@@ -84,6 +84,8 @@ def test_a_strict_rerun_per_series_refuses_a_kept_series_with_a_problem(tmp_path
     assert (first.converted, first.skipped, first.outputs) == (1, 0, 1)
     volume = out / _rows(out / "manifest.csv")[0]["output"]
     assert volume.is_file()
+    kept = convert_folder(src, out, per_series, progress=False)  # without --strict: kept
+    assert (kept.converted, kept.skipped, kept.outputs, kept.exit_code) == (0, 1, 1, 0)
     again = convert_folder(src, out, ConvertOptions(format="npy", per="series", strict=True),
                            progress=False)  # fmt: skip
     assert (again.converted, again.skipped, again.outputs, again.exit_code) == (0, 0, 0, 1)
