@@ -186,7 +186,7 @@ def resolve_collisions(
             digest = file_digest(root / raw[source]) if source in raw else source
             if digest in first and first[digest] != source:
                 skipped.add(source)
-                result.converted -= 1
+                take_back(store, source, result)
                 result.not_images.append((source, duplicate_note(first[digest])))
                 store.drop_source(source)
             else:
@@ -202,11 +202,11 @@ def resolve_collisions(
             key_of[source] = row["instance_key"]
             (out / row["output"]).unlink(missing_ok=True)
         store.drop_source(source)
+        take_back(store, source, result)  # each is converted again, and counted then
     tasks = [
         ConvertTask(str(root), str(out), (raw[s],), instance_key=shared_instance_key(key_of[s], s))
         for s in sorted(clashing)
     ]
-    result.converted -= len(clashing)
     note = SHARED_UID_NOTE
     redone: list[TaskResult] = []
 
@@ -220,6 +220,16 @@ def resolve_collisions(
     return redone
 
 
+def take_back(store: Store, source: str, result: ConvertResult) -> None:
+    """A file whose rows are dropped (a copy, converted again, refused) is no longer done:
+    no longer already done when its rows were kept from the last run, else no longer
+    converted (a rerun counted the kept ones converted: ``-3 converted`` under --strict)."""
+    if store.unkeep(source):
+        result.skipped -= 1
+    else:
+        result.converted -= 1
+
+
 def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
     """``--strict``: no output whose manifest row has a problem.
 
@@ -231,7 +241,7 @@ def refuse_problem_rows(store: Store, out: Path, result: ConvertResult) -> None:
         for row in store.rows_of(source):
             (out / row["output"]).unlink(missing_ok=True)
         store.drop_source(source)
-        result.converted -= 1
+        take_back(store, source, result)
         result.failures.append((source, strict_reason(problems)))
 
 

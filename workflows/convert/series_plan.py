@@ -81,6 +81,8 @@ def plan_series_task(
     prefix = series_output(task.patient_key, task.series_key, "npy").split(".")[0]
     if old and not keys_follow(sources, shared, store):  # a UID shared then or now, not both
         old = []
+    if strict and any(r["problems"] for r in old):  # a run without --strict wrote it: refused
+        old = []
     if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
         changed, unknown = store.facts.changed(names)
         result.changed += changed
@@ -139,6 +141,7 @@ def kept_instance(
     if not isinstance(header, Instance):
         return False
     store.add_rows(as_ranks(old))
+    store.add_kept(name)  # counted as already done, should its rows be dropped later
     store.add_instance(name, header)
     result.skipped += 1
     return True

@@ -268,6 +268,14 @@ class Store:
     def has_previous(self) -> bool:
         return self.db.execute("SELECT 1 FROM previous LIMIT 1").fetchone() is not None
 
+    def add_kept(self, name: str) -> None:
+        """The rows of ``name`` are the last run's, kept (counted as already done)."""
+        self.db.execute("INSERT OR IGNORE INTO kept VALUES (?)", (name,))
+
+    def unkeep(self, name: str) -> bool:
+        """Whether the rows of ``name`` were kept (:meth:`add_kept`); no longer."""
+        return self.db.execute("DELETE FROM kept WHERE name = ?", (name,)).rowcount > 0
+
     # -- files to convert ---------------------------------------------------------------
     def add_todo(self, rel: str) -> None:
         self.db.execute("INSERT INTO todo VALUES (?)", (_blob(rel),))

@@ -59,6 +59,7 @@ def open_scratch(path: Path, exists: bool = False) -> tuple[Path, sqlite3.Connec
             CREATE TABLE rows ({_COLUMNS});
             CREATE INDEX rows_source ON rows ("source");
             CREATE TABLE todo (rel BLOB);
+            CREATE TABLE kept (name TEXT PRIMARY KEY);
             CREATE TABLE instances (name TEXT PRIMARY KEY, series_uid BLOB, facts BLOB,
                                     patient_id BLOB, study_uid BLOB, sop_uid BLOB);
             CREATE INDEX instances_series ON instances (series_uid);
