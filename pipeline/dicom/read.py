@@ -27,6 +27,7 @@ from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.lossy import lossy_history
+from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
@@ -180,6 +181,11 @@ def image_from_dataset(
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
+    modality_lut = lut.modality_lut(ds, source, little, signed)
+    try:  # infinities or merged values in float32 outputs
+        notes += modality_range_notes(ds, frames, span, modality_lut is not None)
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
@@ -192,7 +198,7 @@ def image_from_dataset(
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        modality_lut=lut.modality_lut(ds, source, little, signed),
+        modality_lut=modality_lut,
         units=lut.value_units(ds),
         unit=value_unit(ds),
         lossy=lossy_history(ds),
