@@ -351,6 +351,17 @@ def modality_of(image: DicomImage, frame: int, value: float) -> float:
     return float(apply_modality_lut(arr, info.slope, info.intercept, image.modality_lut)[0])
 
 
+def colour_depth(image: DicomImage) -> int:
+    """The bits per sample that colour frames are scaled from (PNG, RGB volumes).
+
+    BitsStored's; a PALETTE COLOR LUT's entries' (not the index's); 8 for float samples.
+    """
+    rgb = image.stored
+    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
+        return 8 * min(rgb.dtype.itemsize, 2)
+    return min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
+
+
 def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
     """RGB scaled from the range BitsStored allows (the same for every frame and file).
 
@@ -360,9 +371,7 @@ def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
     rgb = image.stored[frame]
     if out == "float32":
         return rgb if rgb.dtype.kind in "ui" and image.bits_stored > 24 else rgb.astype("f4")
-    depth = min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
-    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
-        depth = 8 * min(rgb.dtype.itemsize, 2)
+    depth = colour_depth(image)
     if out == "uint8" and depth == 8:
         return rgb.astype(np.uint8)
     if depth == (8 if out == "uint8" else 16) and rgb.dtype.kind in "ui":
