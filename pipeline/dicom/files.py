@@ -364,17 +364,16 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
     from pipeline.dicom.damaged_vr import swallowed_by_bad_vr
     from pipeline.dicom.number_strings import note_number_strings
     from pipeline.dicom.pixel_encoding import match_pixel_encoding
+    from pipeline.dicom.repeated import note_repeated_elements
 
     note_number_strings(ds)  # 'Invalid value for VR IS' said with the attribute's name
+    note_repeated_elements(ds, path)  # pydicom keeps the last of two, dcmtk the first
     refused = swallowed_by_bad_vr(ds, path) or match_pixel_encoding(ds, path)
     return Problem(rel, refused) if refused else ds
 
 
-_TAG_NAMES = {
-    0x7FE00010: "PixelData (7FE0,0010)",
-    0x7FE00008: "FloatPixelData (7FE0,0008)",
-    0x7FE00009: "DoubleFloatPixelData (7FE0,0009)",
-}
+_TAG_NAMES = {0x7FE00010: "PixelData (7FE0,0010)", 0x7FE00008: "FloatPixelData (7FE0,0008)",
+              0x7FE00009: "DoubleFloatPixelData (7FE0,0009)"}  # fmt: skip
 
 
 def pixel_length(ds: Any) -> int | None:
