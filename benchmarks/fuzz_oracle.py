@@ -6,7 +6,8 @@ Mutants come from :mod:`pipeline.synth.legal_mutants` (one or two header values 
 other legal ones; each mutant its own series). They are converted as ``radpipe convert
 --format npy --window none`` would (one float32 array per frame, modality values), and each
 output is compared with what pydicom gives for the same file (``pixel_array``, then
-``apply_modality_lut`` for MONOCHROME images). A file converted without a note (an empty
+``apply_modality_lut`` for MONOCHROME images); ``png16 --window none`` is worked out by hand
+(:mod:`benchmarks.fuzz_oracle_png`). A file converted without a note (an empty
 ``problems`` cell) whose arrays differ from pydicom's, or that pydicom cannot decode at all,
 is listed as a finding: silently wrong, or a difference to explain. Files refused, and those
 converted with a note, are counted. ``--keep DIR`` keeps the mutants and outputs for triage.
@@ -34,6 +35,7 @@ from pydicom.uid import generate_uid
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["RUST_BACKTRACE"] = "0"
 
+from benchmarks.fuzz_oracle_png import compare_png16
 from pipeline.synth.legal_mutants import legal_mutant
 from pipeline.synth.mutants import seed_files
 from workflows.convert.batch import ConvertOptions, convert_folder
@@ -294,6 +296,12 @@ def run(files: int, seed: int, work: Path, group: int = 1) -> int:
     more, said = compare(windowed, src, window=True)
     counts.update(more)
     findings += [f"{line} (--window header)" for line in said]
+    png = out.with_name("out_png16")
+    convert_folder(src, png, ConvertOptions(format="png16", window="none", workers=1),
+                   progress=False)  # fmt: skip
+    more, said = compare_png16(png, src)
+    counts.update(more)
+    findings += said
     if group > 1:
         volumes = out.with_name("out_series")
         convert_folder(src, volumes, ConvertOptions(format="npy", per="series", uneven="split",
