@@ -13,7 +13,8 @@ is listed as a finding: silently wrong, or a difference to explain. Files refuse
 converted with a note, are counted. ``--keep DIR`` keeps the mutants and outputs for triage.
 ``--group N`` writes series of N slices of one seed, each mutated with chance 1/N (the
 readers reuse header checks within a series; notes every file of a series has do not count as
-its own), and also compares the ``--per series`` volumes slice by slice.
+its own), and also compares the ``--per series`` volumes slice by slice and their NIfTI
+affines with the header's geometry (:mod:`benchmarks.fuzz_oracle_geometry`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pydicom.uid import generate_uid
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["RUST_BACKTRACE"] = "0"
 
+from benchmarks.fuzz_oracle_geometry import compare_affines
 from benchmarks.fuzz_oracle_png import compare_png16
 from pipeline.synth.legal_mutants import legal_mutant
 from pipeline.synth.mutants import seed_files
@@ -307,6 +309,12 @@ def run(files: int, seed: int, work: Path, group: int = 1) -> int:
         convert_folder(src, volumes, ConvertOptions(format="npy", per="series", uneven="split",
                        workers=1), progress=False)  # fmt: skip
         more, said = compare_series(volumes, src)
+        counts.update(more)
+        findings += said
+        nifti = out.with_name("out_nifti")
+        convert_folder(src, nifti, ConvertOptions(format="nifti", per="series", uneven="split",
+                       workers=1), progress=False)  # fmt: skip
+        more, said = compare_affines(nifti, src)
         counts.update(more)
         findings += said
     print(f"{len(changed)} mutants (seed {seed})")
