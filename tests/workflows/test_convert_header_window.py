@@ -101,6 +101,11 @@ CASES = {
         "VOILUTSequence (0028,3010) is unusable ((0028,3002) LUTDescriptor bits must be 1..16, "
         "got 20): ignored",
     ),
+    "voi-lut-empty": (  # Type 1C: present means an item (found by benchmarks/fuzz_oracle.py)
+        {"VOILUTSequence": Sequence([])},
+        None,
+        "VOILUTSequence (0028,3010) is unusable (it holds no item): ignored",
+    ),
 }
 
 
@@ -140,7 +145,7 @@ def test_an_unusable_header_window_is_noted_never_refused(
     assert np.load(tmp_path / "out-npy" / npy[0]["output"]).tolist() == [[7.0] * 4] * 4
 
 
-@pytest.mark.parametrize("case", ["width-text", "voi-lut-unusable"])
+@pytest.mark.parametrize("case", ["width-text", "voi-lut-unusable", "voi-lut-empty"])
 def test_window_header_falls_back_as_for_a_file_without_a_window(case: str, tmp_path: Path) -> None:
     """``--window header`` on the damaged file writes what a file without window tags gets:
     the full stored range mapped to 0..255, recorded as ``none``."""
