@@ -26,6 +26,8 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +163,7 @@ def compare(out: Path, src: Path, window: bool = False) -> tuple[Counter[str], l
     by_source: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_source.setdefault(row["source"], []).append(row)
-    counts: Counter[str] = Counter(refused=len(refused))
+    counts: Counter[str] = Counter({f"{'window ' * window}refused": len(refused)})
     findings = []
     shared = _series_notes(rows)
     for source, its_rows in sorted(by_source.items()):
@@ -287,36 +289,31 @@ def _spacing_verdict(path: Path, cell: str) -> str:
     return "same"
 
 
+#: (output folder, convert options, comparison, what the findings' lines end with)
+Leg = tuple[str, dict[str, Any], Callable[[Path, Path], tuple[Counter[str], list[str]]], str]
+LEGS: list[Leg] = [
+    ("out", {"format": "npy", "window": "none"}, compare, ""),
+    ("out_window", {"format": "npy", "window": "header"}, partial(compare, window=True),
+     " (--window header)"),
+    ("out_png16", {"format": "png16", "window": "none"}, compare_png16, ""),
+]  # fmt: skip
+#: only with ``--group``: volumes need series of several files
+SERIES_LEGS: list[Leg] = [
+    ("out_series", {"format": "npy", "per": "series", "uneven": "split"}, compare_series, ""),
+    ("out_nifti", {"format": "nifti", "per": "series", "uneven": "split"}, compare_affines, ""),
+]
+
+
 def run(files: int, seed: int, work: Path, group: int = 1) -> int:
-    src, out = work / "in", work / "out"
+    src = work / "in"
     changed = write_legal_mutants(src, files, seed, group)
-    convert_folder(src, out, ConvertOptions(format="npy", window="none", workers=1), progress=False)
-    counts, findings = compare(out, src)
-    windowed = out.with_name("out_window")
-    convert_folder(src, windowed, ConvertOptions(format="npy", window="header", workers=1),
-                   progress=False)  # fmt: skip
-    more, said = compare(windowed, src, window=True)
-    counts.update(more)
-    findings += [f"{line} (--window header)" for line in said]
-    png = out.with_name("out_png16")
-    convert_folder(src, png, ConvertOptions(format="png16", window="none", workers=1),
-                   progress=False)  # fmt: skip
-    more, said = compare_png16(png, src)
-    counts.update(more)
-    findings += said
-    if group > 1:
-        volumes = out.with_name("out_series")
-        convert_folder(src, volumes, ConvertOptions(format="npy", per="series", uneven="split",
-                       workers=1), progress=False)  # fmt: skip
-        more, said = compare_series(volumes, src)
+    counts: Counter[str] = Counter()
+    findings: list[str] = []
+    for name, options, check, suffix in LEGS + (SERIES_LEGS if group > 1 else []):
+        convert_folder(src, work / name, ConvertOptions(**options, workers=1), progress=False)
+        more, said = check(work / name, src)
         counts.update(more)
-        findings += said
-        nifti = out.with_name("out_nifti")
-        convert_folder(src, nifti, ConvertOptions(format="nifti", per="series", uneven="split",
-                       workers=1), progress=False)  # fmt: skip
-        more, said = compare_affines(nifti, src)
-        counts.update(more)
-        findings += said
+        findings += [line + suffix for line in said]
     print(f"{len(changed)} mutants (seed {seed})")
     for key, value in sorted(counts.items()):
         print(f"  {key}: {value}")
