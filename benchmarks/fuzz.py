@@ -1,6 +1,6 @@
 """Fuzz benchmark: 10,000+ mutated DICOM files through ``inspect`` and ``convert``.
 
-Usage: ``python benchmarks/fuzz.py [--files 10000] [--batch 500] [--workers 2]``
+Usage: ``python benchmarks/fuzz.py [--files 10000] [--batch 500] [--workers 2] [--seed 1000]``
 
 Mutants come from :mod:`pipeline.synth.mutants` (seeds in every layout the project decodes,
 byte- and element-level mutations). Each batch of ``--batch`` files is indexed (header only,
@@ -102,14 +102,14 @@ def _accounting(src: Path, out: Path) -> int:
     return len(found - listed - set(errors)) + len(both) + len(errors) - len(set(errors))
 
 
-def run(files: int, batch: int, workers: int, work: Path) -> dict[str, object]:
+def run(files: int, batch: int, workers: int, work: Path, seed: int = 1000) -> dict[str, object]:
     aborted = unaccounted = total = converted = failed = series_failed = series_unaccounted = 0
     slowest = (0.0, "")
     start = time.perf_counter()
     sampler = _PeakRss().__enter__()
     for k in range((files + batch - 1) // batch):
         src, out = work / f"b{k:03d}" / "in", work / f"b{k:03d}" / "out"
-        write_mutants(src, min(batch, files - k * batch), seed=1000 + k)
+        write_mutants(src, min(batch, files - k * batch), seed=seed + k)
         try:
             index = index_folder(src)
             assert index.files_scanned == sum(len(s.instances) for s in index.series) + len(
@@ -158,9 +158,10 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1000, help="batch k uses seed + k")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="radpipe-fuzz-") as tmp:
-        figures = run(args.files, args.batch, args.workers, Path(tmp))
+        figures = run(args.files, args.batch, args.workers, Path(tmp), args.seed)
     for key, value in figures.items():
         print(f"{key}: {value}")
     ok = figures["batches_aborted"] == 0 and figures["files_unaccounted"] == 0

@@ -361,20 +361,19 @@ def _check_read(ds: Any, rel: str, path: str | Path, texts: list[str]) -> Any:
             # read to the end of the file: refused as truncated once the header's image is
             # known to fit (decode.check_pixel_size), as inspect refuses it unread
             ds.radpipe_cut = f"{_TAG_NAMES[tag]} holds {len(value):,} of its {length:,} bytes"
-    from pipeline.dicom import damaged_vr, lut, number_strings, pixel_encoding, unsigned_vr
+    from pipeline.dicom import damaged_vr, lut, number_strings, pixel_encoding, repeated
+    from pipeline.dicom.unsigned_vr import read_unsigned
 
-    unsigned_vr.read_unsigned(ds, lut.little_endian(ds))  # no PixelRepresentation: 'US or SS'
+    read_unsigned(ds, lut.little_endian(ds))  # no PixelRepresentation: 'US or SS' as US
     number_strings.note_number_strings(ds)  # 'Invalid value for VR IS' said with its name
+    repeated.note_repeated_elements(ds, path)  # pydicom keeps the last of two, dcmtk the first
     refused = damaged_vr.swallowed_by_bad_vr(ds, path)
     refused = refused or pixel_encoding.match_pixel_encoding(ds, path)
     return Problem(rel, refused) if refused else ds
 
 
-_TAG_NAMES = {
-    0x7FE00010: "PixelData (7FE0,0010)",
-    0x7FE00008: "FloatPixelData (7FE0,0008)",
-    0x7FE00009: "DoubleFloatPixelData (7FE0,0009)",
-}
+_TAG_NAMES = {0x7FE00010: "PixelData (7FE0,0010)", 0x7FE00008: "FloatPixelData (7FE0,0008)",
+              0x7FE00009: "DoubleFloatPixelData (7FE0,0009)"}  # fmt: skip
 
 
 def pixel_length(ds: Any) -> int | None:

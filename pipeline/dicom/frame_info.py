@@ -120,6 +120,21 @@ def _series_frame(ds: Any) -> tuple[FrameInfo, tuple[str, ...]]:
     return _frame_info(ds, 0, notes, position=False), tuple(notes)
 
 
+def _rescale_beside_dose(slope: float | None, intercept: float | None, scaling: float) -> str:
+    """The note for a rescale beside Dose Grid Scaling that says otherwise, else ``""``.
+
+    The RT Dose IOD has no Modality LUT module: its values are stored x DoseGridScaling
+    (PS3.3 C.8.8.3). A RescaleSlope beside it was applied instead of the dose scaling, and
+    the dose grid's 1e-6 was dropped, without a word (found by ``benchmarks/fuzz_oracle.py``).
+    """
+    if slope in (None, 1.0, scaling) and not intercept:  # none, the identity, or the same
+        return ""
+    shown = f"{1.0 if slope is None else slope:g} and {intercept or 0.0:g}"
+    return (f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) {shown} ignored beside "
+            f"DoseGridScaling (3004,000E) {scaling:g}: an RT Dose's values are stored value x "
+            "DoseGridScaling (PS3.3 C.8.8.3), which is applied")  # fmt: skip
+
+
 def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True) -> FrameInfo:
     slope = plane_attr(ds, "PixelValueTransformationSequence", "RescaleSlope", frame)
     intercept = plane_attr(ds, "PixelValueTransformationSequence", "RescaleIntercept", frame)
@@ -127,9 +142,12 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
     if note:
         notes.append(note)
     slope_value, keyword = first_number(slope, "RescaleSlope", notes), "RescaleSlope"
-    if slope_value is None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
-        keyword = "DoseGridScaling"
-        slope_value = first_number(ds.get(keyword), keyword, notes)
+    intercept_value = first_number(intercept, "RescaleIntercept", notes)
+    scaling = first_number(ds.get("DoseGridScaling"), "DoseGridScaling", notes)
+    if scaling is not None:  # RT Dose: dose = stored x Dose Grid Scaling (PS3.3 C.8.8.3)
+        note = _rescale_beside_dose(slope_value, intercept_value, scaling)
+        notes += [note] if note else []
+        keyword, slope_value, intercept_value = "DoseGridScaling", scaling, None
     if slope_value and abs(slope_value) < _FLOAT32_TINY:  # 1e300 is refused as past float32
         raise DicomError("", f"{tag_name(keyword)} holds {slope_value:g}: below float32's "
                              "smallest normal number (1.2e-38), which the outputs hold, so "
@@ -138,7 +156,6 @@ def _frame_info(ds: Any, frame: int, notes: list[str], *, position: bool = True)
         notes.append("RescaleSlope ignored: (0028,1053) is 0, which would make every pixel "
                      "the intercept, so slope 1 is used")  # fmt: skip
         slope_value = None
-    intercept_value = first_number(intercept, "RescaleIntercept", notes)
     if modality_ignored(ds):  # XA/XRF: the Modality LUT maps backwards, never for display
         note = ignored_modality_note(ds, slope_value, intercept_value)
         notes += [note] if note else []

@@ -306,6 +306,7 @@ def value_checks(ds: Any) -> list[str]:
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)
     seq = ds.get("ModalityLUTSequence")
+    notes += [n for n in (lut.empty_lut_note(ds),) if n]  # present, no item: taken for none
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1

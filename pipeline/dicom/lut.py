@@ -183,6 +183,21 @@ def lut_fallback(ds: Any) -> str:
     return ""
 
 
+def empty_lut_note(ds: Any) -> str:
+    """The note for a Modality LUT Sequence without an item, else ``""``.
+
+    Type 1C: present means one item (PS3.3 C.11.1). An empty one is taken for none, as pydicom
+    and dcmtk take it; that was unsaid (found by ``benchmarks/fuzz_oracle.py``), though the
+    values then lack the mapping the header announced.
+    """
+    seq = ds.get("ModalityLUTSequence")
+    if seq is None or len(seq) or modality_ignored(ds):
+        return ""
+    used = ("RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) applied instead"
+            if _rescale_given(ds) else "the stored values are used as they are")  # fmt: skip
+    return f"Modality LUT Sequence (0028,3000) holds no item: {used}"
+
+
 def _rescale_given(ds: Any) -> bool:
     return any(str(ds.get(k) or "").strip() for k in ("RescaleSlope", "RescaleIntercept"))
 

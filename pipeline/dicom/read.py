@@ -27,6 +27,7 @@ from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.lossy import lossy_history
+from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
@@ -180,6 +181,11 @@ def image_from_dataset(
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
+    modality_lut = lut.modality_lut(ds, source, little, signed)
+    try:  # infinities or merged values in float32 outputs
+        notes += modality_range_notes(ds, frames, span, modality_lut is not None)
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
@@ -192,7 +198,7 @@ def image_from_dataset(
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        modality_lut=lut.modality_lut(ds, source, little, signed),
+        modality_lut=modality_lut,
         units=lut.value_units(ds),
         unit=value_unit(ds),
         lossy=lossy_history(ds),
@@ -345,6 +351,17 @@ def modality_of(image: DicomImage, frame: int, value: float) -> float:
     return float(apply_modality_lut(arr, info.slope, info.intercept, image.modality_lut)[0])
 
 
+def colour_depth(image: DicomImage) -> int:
+    """The bits per sample that colour frames are scaled from (PNG, RGB volumes).
+
+    BitsStored's; a PALETTE COLOR LUT's entries' (not the index's); 8 for float samples.
+    """
+    rgb = image.stored
+    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
+        return 8 * min(rgb.dtype.itemsize, 2)
+    return min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
+
+
 def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
     """RGB scaled from the range BitsStored allows (the same for every frame and file).
 
@@ -354,9 +371,7 @@ def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
     rgb = image.stored[frame]
     if out == "float32":
         return rgb if rgb.dtype.kind in "ui" and image.bits_stored > 24 else rgb.astype("f4")
-    depth = min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
-    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
-        depth = 8 * min(rgb.dtype.itemsize, 2)
+    depth = colour_depth(image)
     if out == "uint8" and depth == 8:
         return rgb.astype(np.uint8)
     if depth == (8 if out == "uint8" else 16) and rgb.dtype.kind in "ui":

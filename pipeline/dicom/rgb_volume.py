@@ -42,11 +42,17 @@ def build_rgb_volume(plan: Any, arrays: Sequence[Any], build: Callable[[list[Any
     return replace(channels[0], image=image.astype(np.uint8), rgb=True)
 
 
-def colour_frame_note(bits_stored: int) -> str | None:
-    """What reading a colour file into an 8-bit RGB volume changed, if anything."""
-    if bits_stored <= 8:
+def colour_frame_note(depth: int) -> str | None:
+    """What reading a colour file into an 8-bit RGB volume changed, if anything.
+
+    ``depth``: the bits its samples are scaled from (:func:`pipeline.dicom.read.colour_depth`).
+    Fewer than 8 are scaled up as more are scaled down (a 7-bit 127 is written 255), and were
+    unsaid, as were a PALETTE COLOR LUT's 16-bit entries under 8-bit indices (found by
+    ``benchmarks/fuzz_oracle.py``).
+    """
+    if depth == 8:
         return None
-    return (f"RGB samples of {bits_stored} bits scaled to 8 bits for the volume (NIfTI's RGB "
+    return (f"RGB samples of {depth} bits scaled to 8 bits for the volume (NIfTI's RGB "
             "holds 8 bits per sample), as PNG writes them")  # fmt: skip
 
 

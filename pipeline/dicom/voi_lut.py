@@ -32,8 +32,10 @@ def usable_voi_lut(
     """
     try:
         seq = ds.get("VOILUTSequence") if seq is None else seq
-        if not seq:
+        if seq is None:
             return None
+        if not len(seq):  # Type 1C: present means one item or more (PS3.3 C.11.2)
+            raise DicomError(source, "it holds no item")
         first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds))
         # the second value's VR (US or SS) follows the modality values, not the stored ones:
         # an Implicit VR reader resolves it by PixelRepresentation alone
@@ -121,6 +123,8 @@ def frame_voi_luts(
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
         seq = attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame)
         if id(seq) not in tables:
-            tables[id(seq)] = usable_voi_lut(ds, source, notes, seq, frame) if seq else None
+            tables[id(seq)] = (
+                usable_voi_lut(ds, source, notes, seq, frame) if seq is not None else None
+            )
         out.append(tables[id(seq)])
     return out if len(out) == n else out[:1] * n

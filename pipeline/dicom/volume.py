@@ -126,7 +126,7 @@ def load_series(
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
     from pipeline.dicom.exact import exact_modality
-    from pipeline.dicom.read import render, window_note
+    from pipeline.dicom.read import colour_depth, render, window_note
     from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")
@@ -142,7 +142,7 @@ def load_series(
             continue
         if notes is not None:
             said = window_note(window, image, "")  # units the header says, a colour image's
-            more = colour_frame_note(image.bits_stored) if image.is_color else None
+            more = colour_frame_note(colour_depth(image)) if image.is_color else None
             notes += [p for p in (*image.problems, said, more) if p and p not in notes]
         tiles, out = None, cast(Any, "uint8" if image.is_color else "float32")  # RGB as PNG
         for ref in found:

@@ -101,6 +101,11 @@ CASES = {
         "VOILUTSequence (0028,3010) is unusable ((0028,3002) LUTDescriptor bits must be 1..16, "
         "got 20): ignored",
     ),
+    "voi-lut-empty": (  # Type 1C: present means an item (found by benchmarks/fuzz_oracle.py)
+        {"VOILUTSequence": Sequence([])},
+        None,
+        "VOILUTSequence (0028,3010) is unusable (it holds no item): ignored",
+    ),
 }
 
 
@@ -140,7 +145,7 @@ def test_an_unusable_header_window_is_noted_never_refused(
     assert np.load(tmp_path / "out-npy" / npy[0]["output"]).tolist() == [[7.0] * 4] * 4
 
 
-@pytest.mark.parametrize("case", ["width-text", "voi-lut-unusable"])
+@pytest.mark.parametrize("case", ["width-text", "voi-lut-unusable", "voi-lut-empty"])
 def test_window_header_falls_back_as_for_a_file_without_a_window(case: str, tmp_path: Path) -> None:
     """``--window header`` on the damaged file writes what a file without window tags gets:
     the full stored range mapped to 0..255, recorded as ``none``."""
@@ -172,3 +177,31 @@ def test_an_unusable_modality_lut_is_refused_by_inspect_as_by_convert(
     out = tmp_path / "out"
     assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 1
     assert [(r["source"], r["reason"]) for r in _rows(out / "errors.csv")] == [("a.dcm", reason)]
+
+
+@pytest.mark.parametrize(("rescale", "value", "used"), [
+    ({"RescaleSlope": 1, "RescaleIntercept": -1024}, -1017.0,
+     "RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) applied instead"),
+    ({}, 7.0, "the stored values are used as they are"),
+], ids=["beside-a-rescale", "alone"])  # fmt: skip
+def test_an_empty_modality_lut_is_said_by_inspect_as_by_convert(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    rescale: dict[str, object],
+    value: float,
+    used: str,
+) -> None:
+    # Type 1C: present means an item; taken for none (as pydicom and dcmtk do), unsaid until
+    # 2026-12-03 (found by benchmarks/fuzz_oracle.py). Stored 7: 7 - 1024 by hand, or 7
+    src = tmp_path / "src"
+    _ct(src / "a.dcm", 0.0, ModalityLUTSequence=Sequence([]), **rescale)
+    note = f"Modality LUT Sequence (0028,3000) holds no item: {used}"
+    assert main(["inspect", str(src), "--json"]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    # alone, a CT also lacks its rescale: that series note comes too
+    assert [p["reason"] for p in problems if p["where"] == "a.dcm"] == [f"note: {note}"]
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    (row,) = _rows(out / "manifest.csv")
+    assert note in row["problems"].split("; ")
+    assert np.load(out / row["output"]).tolist() == [[value] * 4] * 4

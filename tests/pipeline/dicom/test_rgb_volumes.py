@@ -77,3 +77,43 @@ def test_a_resampled_rgb_slice_is_rounded_to_whole_values(tmp_path: Path) -> Non
     row = _convert(src, tmp_path / "out", "npy")
     data = np.load(tmp_path / "out" / row["output"])
     assert data[:, 4, 4].tolist() == [[1, 3, 5], [2, 4, 6], [2, 4, 6], [2, 4, 6]]
+
+
+def _volume_and_notes(src: Path, out: Path) -> tuple[np.ndarray, str]:
+    row = _convert(src, out, "npy")
+    return np.load(out / row["output"]), row["problems"]
+
+
+def test_samples_of_fewer_than_8_bits_scaled_up_are_said(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_oracle.py: a 7-bit RGB series' 127 became 255 in the volume,
+    # unsaid, where more than 8 bits scaled down were noted
+    series = generate_uid()
+    slices = [_rgb_slice(z, series, (127, 20, 0)) for z in (0.0, 2.0)]
+    for ds in slices:
+        ds.BitsStored, ds.HighBit = 7, 6
+        ds.PixelData = np.full((8, 8, 3), (127, 20, 0), np.uint8).tobytes()
+    volume, problems = _volume_and_notes(G.save(tmp_path / "in", slices), tmp_path / "out")
+    # scaled from 0..127 to 0..255: 127 -> 255, 20 -> round(20 x 255 / 127) = 40, by hand
+    assert volume[0, 3, 3].tolist() == [255, 40, 0]
+    assert ("RGB samples of 7 bits scaled to 8 bits for the volume (NIfTI's RGB holds 8 bits "
+            "per sample), as PNG writes them") in problems  # fmt: skip
+
+
+def test_palette_entries_of_16_bits_scaled_down_are_said(tmp_path: Path) -> None:
+    # 8-bit indices into 16-bit LUT entries: the entries were scaled from 16 bits, unsaid
+    series = generate_uid()
+    slices = []
+    for z in (0.0, 2.0):
+        ds = G.plane((10.0, 20.0, z), series=series, value=0, spacing=0.5)
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "PALETTE COLOR"
+        ds.BitsAllocated = ds.BitsStored = 8
+        ds.HighBit, ds.PixelRepresentation = 7, 0
+        ramp = (np.arange(256, dtype="<u2") * 257).tobytes()  # entry k = 257 k: 8-bit k
+        for colour in ("Red", "Green", "Blue"):
+            setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+            setattr(ds, f"{colour}PaletteColorLookupTableData", ramp)
+        ds.PixelData = np.full((8, 8), 200, np.uint8).tobytes()
+        slices.append(ds)
+    volume, problems = _volume_and_notes(G.save(tmp_path / "in", slices), tmp_path / "out")
+    assert volume[1, 2, 2].tolist() == [200, 200, 200]  # 51400 of 65535 -> 200 of 255
+    assert "RGB samples of 16 bits scaled to 8 bits for the volume" in problems

@@ -84,3 +84,33 @@ def test_grid_offsets_that_start_off_zero_are_coordinates() -> None:
     ds.ImagePositionPatient, ds.GridFrameOffsetVector = [4.0, 6.0, -50.0], [-50.0, -47.0]
     positions = [f.position for f in frame_refs(ds, "dose.dcm")]
     assert positions == [pytest.approx((4.0, 6.0, -50.0)), pytest.approx((4.0, 6.0, -47.0))]
+
+
+@pytest.mark.parametrize(("slope", "intercept", "noted"), [
+    (3.5, None, "3.5 and 0"),  # was applied instead of the dose scaling: 3500 for 2.5e-4 x 1000
+    (1.0, -1024.0, "1 and -1024"),
+    (2.5e-4, 0.0, ""),  # agrees with the dose scaling: nothing to say
+    (1.0, 0.0, ""),  # the identity: nothing to say (the raw integers were written, unsaid)
+], ids=["slope", "intercept", "agreeing", "identity"])  # fmt: skip
+def test_rescale_beside_dose_grid_scaling_gives_way(
+    tmp_path: Path, slope: float, intercept: float | None, noted: str
+) -> None:
+    # found by benchmarks/fuzz_oracle.py: RescaleSlope won over DoseGridScaling, unsaid
+    ds = _dose(2.5e-4)
+    ds.RescaleSlope = slope
+    if intercept is not None:
+        ds.RescaleIntercept = intercept
+    path = tmp_path / "dose.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    image = read_instance(path, "dose.dcm")
+    # stored 0, 1000, ... 5000 x 2.5e-4 Gy, by hand
+    assert image.modality(0).ravel().tolist() == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25])
+    said = [p for p in image.problems if "ignored beside DoseGridScaling" in p]
+    if not noted:
+        assert said == []
+        return
+    assert said == [
+        f"RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) {noted} ignored beside "
+        "DoseGridScaling (3004,000E) 0.00025: an RT Dose's values are stored value x "
+        "DoseGridScaling (PS3.3 C.8.8.3), which is applied"
+    ]
