@@ -30,7 +30,7 @@ def little_endian(ds: Any) -> bool:
 
 
 def lut_table(
-    item: Any, source: str, *, little: bool, signed: bool = False
+    item: Any, source: str, *, little: bool, signed: bool = False, longer: list[str] | None = None
 ) -> tuple[int, np.ndarray, int]:
     """``(first_mapped, table, bits)`` of one LUT item.
 
@@ -45,6 +45,12 @@ def lut_table(
     signed
         PixelRepresentation is 1: the descriptor's first mapped value is then a signed
         16-bit number (C.11.1.1.1) and may have been read as unsigned.
+    longer
+        When given, LUT Data holding more entries than the descriptor says is taken whole
+        (the descriptor's count is the wrong one, as dcmtk's ``DiLookupTable::checkTable``
+        assumes: "invalid value for 'NumberOfTableEntries' ... assuming" the data's count)
+        and a note saying so is appended here; else the first N entries are kept, as pydicom
+        keeps them.
 
     Returns
     -------
@@ -85,7 +91,18 @@ def lut_table(
         raise DicomError(
             source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
         )
+    if longer is not None and count < len(table):
+        longer.append(_longer_note(len(table), count))
+        return first, table[:65536], bits
     return first, table[:count], bits
+
+
+def _longer_note(found: int, count: int) -> str:
+    return (
+        f"LUT entries: LUTData (0028,3006) holds {min(found, 65536)} entries but LUTDescriptor "
+        f"(0028,3002) says {count}: all used, as dcmtk does (the descriptor's count is the wrong "
+        f"one; read as it says, values past entry {count - 1} would all take its last entry)"
+    )
 
 
 #: X-Ray Angiographic, X-Ray Radiofluoroscopic and the retired X-Ray Angiographic Bi-Plane
@@ -217,7 +234,8 @@ def value_units(ds: Any) -> tuple[str, str]:
 
 def _from_bytes(raw: bytes, count: int, bits: int, little: bool, source: str) -> np.ndarray:
     if len(raw) in (2 * count, 2 * count + 1) or (bits > 8 and len(raw) >= 2 * count):
-        words = np.frombuffer(raw[: 2 * count], dtype="<u2" if little else ">u2")
+        whole = 2 * max(count, len(raw) // 2)  # every whole word; the caller keeps what it needs
+        words = np.frombuffer(raw[:whole], dtype="<u2" if little else ">u2")
         return words.astype(np.int64)
     if bits <= 8 and len(raw) in (count, count + 1):
         return np.frombuffer(raw[:count], dtype=np.uint8).astype(np.int64)

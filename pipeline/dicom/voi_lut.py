@@ -34,7 +34,9 @@ def usable_voi_lut(
         seq = ds.get("VOILUTSequence") if seq is None else seq
         if not seq:
             return None
-        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds))
+        first, table, bits = lut.lut_table(
+            seq[0], source, little=lut.little_endian(ds), longer=notes
+        )
         # the second value's VR (US or SS) follows the modality values, not the stored ones:
         # an Implicit VR reader resolves it by PixelRepresentation alone
         if voi_input_signed(ds, frame):
