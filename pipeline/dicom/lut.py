@@ -71,6 +71,10 @@ def lut_table(
         shown = "none" if found is None else counted(n, "value") if n != 3 else "non-numeric values"
         raise DicomError(source, "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, "
                                  f"first value mapped, bits); got {shown}.") from None  # fmt: skip
+    # The first and third values are always unsigned (PS3.3 C.11.1.1.1), but the VR of all
+    # three is the second's: SS for signed data, which an Implicit VR reader (pydicom, #942)
+    # applies to all of them, so 40000 entries read -25536
+    count, bits = count % 65536, bits % 65536
     count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries
     if signed and first >= 2**15:
         first -= 2**16
@@ -101,7 +105,7 @@ def _longer_note(found: int, count: int) -> str:
     return (
         f"LUT entries: LUTData (0028,3006) holds {min(found, 65536)} entries but LUTDescriptor "
         f"(0028,3002) says {count}: all used, as dcmtk does (the descriptor's count is the wrong "
-        f"one; read as it says, values past entry {count - 1} would all take its last entry)"
+        f"one: read as it says, values past entry {count - 1} would all take its last entry)"
     )
 
 
