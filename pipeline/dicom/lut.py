@@ -30,7 +30,13 @@ def little_endian(ds: Any) -> bool:
 
 
 def lut_table(
-    item: Any, source: str, *, little: bool, signed: bool = False, longer: list[str] | None = None
+    item: Any,
+    source: str,
+    *,
+    little: bool,
+    signed: bool = False,
+    longer: list[str] | None = None,
+    sequence: str = "",
 ) -> tuple[int, np.ndarray, int]:
     """``(first_mapped, table, bits)`` of one LUT item.
 
@@ -51,6 +57,8 @@ def lut_table(
         assumes: "invalid value for 'NumberOfTableEntries' ... assuming" the data's count)
         and a note saying so is appended here; else the first N entries are kept, as pydicom
         keeps them.
+    sequence
+        The item's sequence, named in that note (``VOILUTSequence (0028,3010)``).
 
     Returns
     -------
@@ -96,16 +104,18 @@ def lut_table(
             source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
         )
     if longer is not None and count < len(table):
-        longer.append(_longer_note(len(table), count))
+        longer.append(_longer_note(len(table), count, sequence))
         return first, table[:65536], bits
     return first, table[:count], bits
 
 
-def _longer_note(found: int, count: int) -> str:
+def _longer_note(found: int, count: int, sequence: str) -> str:
+    where = f"{sequence} " if sequence else ""
     return (
-        f"LUT entries: LUTData (0028,3006) holds {min(found, 65536)} entries but LUTDescriptor "
-        f"(0028,3002) says {count}: all used, as dcmtk does (the descriptor's count is the wrong "
-        f"one: read as it says, values past entry {count - 1} would all take its last entry)"
+        f"LUT entries: {where}LUTData (0028,3006) holds {min(found, 65536)} entries but its "
+        f"LUTDescriptor (0028,3002) says {count}: all used, as dcmtk does (the descriptor's "
+        f"count is the wrong one: read as it says, values past entry {count - 1} would all take "
+        "its last entry)"
     )
 
 
@@ -154,18 +164,22 @@ def ignored_modality_note(ds: Any, slope: float | None, intercept: float | None)
     )
 
 
-def modality_lut(ds: Any, source: str, little: bool, signed: bool) -> tuple[int, np.ndarray] | None:
+def modality_lut(
+    ds: Any, source: str, little: bool, signed: bool, notes: list[str] | None = None
+) -> tuple[int, np.ndarray] | None:
     """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused.
 
     ``None`` for an XA/XRF image, whose Modality LUT is not applied (:func:`modality_ignored`),
     and for an unusable item beside RescaleSlope/Intercept, which then apply
-    (:func:`lut_fallback`).
+    (:func:`lut_fallback`). ``notes``: when given, LUT Data longer than its descriptor says
+    is used whole, as dcmtk uses it, and said there (:func:`lut_table`'s ``longer``).
     """
     seq = ds.get("ModalityLUTSequence")
     if not seq or modality_ignored(ds):
         return None
     try:
-        first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
+        first, table, _ = lut_table(seq[0], source, little=little, signed=signed, longer=notes,
+                                    sequence="ModalityLUTSequence (0028,3000)")  # fmt: skip
     except DicomError as err:
         if _rescale_given(ds):
             return None

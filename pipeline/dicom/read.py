@@ -185,6 +185,7 @@ def image_from_dataset(
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
+    modality = lut.modality_lut(ds, source, little, signed, notes)
     return DicomImage(
         source=source,
         stored=stored,
@@ -192,7 +193,7 @@ def image_from_dataset(
         bits_stored=bits,
         signed=signed,
         frames=frames,
-        modality_lut=lut.modality_lut(ds, source, little, signed),
+        modality_lut=modality,
         units=lut.value_units(ds),
         unit=value_unit(ds),
         lossy=lossy_history(ds),

@@ -35,7 +35,11 @@ def usable_voi_lut(
         if not seq:
             return None
         first, table, bits = lut.lut_table(
-            seq[0], source, little=lut.little_endian(ds), longer=notes
+            seq[0],
+            source,
+            little=lut.little_endian(ds),
+            longer=notes,
+            sequence="VOILUTSequence (0028,3010)",
         )
         # the second value's VR (US or SS) follows the modality values, not the stored ones:
         # an Implicit VR reader resolves it by PixelRepresentation alone

@@ -27,12 +27,12 @@ from workflows.cli import main
 CR = "1.2.840.10008.5.1.4.1.1.1"
 STORED = [0, 255, 256, 4095]
 NOTE = (
-    "LUT entries: LUTData (0028,3006) holds 4096 entries but LUTDescriptor (0028,3002) says "
-    "256: all used, as dcmtk does"
+    "LUT entries: VOILUTSequence (0028,3010) LUTData (0028,3006) holds 4096 entries but its "
+    "LUTDescriptor (0028,3002) says 256: all used, as dcmtk does"
 )
 
 
-def _cr(count: int, data: str):  # type: ignore[no-untyped-def]
+def _cr(count: int, data: str, sequence: str = "VOILUTSequence"):  # type: ignore[no-untyped-def]
     ds = image_dataset(CR, "CR", 1, 4, stored=12)
     ds.PixelData = np.array(STORED, "<u2").tobytes()
     entries = np.arange(4096, dtype="<u2")  # identity: entry i is i
@@ -42,7 +42,7 @@ def _cr(count: int, data: str):  # type: ignore[no-untyped-def]
         lut.add_new(0x00283006, "OW", entries.tobytes())
     else:
         lut.add_new(0x00283006, "US", entries.tolist())
-    ds.VOILUTSequence = [lut]
+    setattr(ds, sequence, [lut])
     return ds
 
 
@@ -77,3 +77,23 @@ def test_convert_and_inspect_say_it(tmp_path: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     main(["inspect", str(src)])
     assert NOTE in capsys.readouterr().out
+
+
+def test_a_modality_lut_longer_than_its_descriptor_says_is_used_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dcmtk's check is the same for the Modality LUT (one ``DiLookupTable``): the modality
+    values of 256, 4095 were entry 255, 255; now 256, 4095, noted in convert and inspect."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _cr(256, "OW", "ModalityLUTSequence").save_as(src / "cr.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert np.load(out / row["output"]).tolist() == [STORED]  # identity table
+    said = NOTE.replace("VOILUTSequence (0028,3010)", "ModalityLUTSequence (0028,3000)")
+    assert said in row["problems"]
+    capsys.readouterr()
+    main(["inspect", str(src)])
+    assert said in capsys.readouterr().out
