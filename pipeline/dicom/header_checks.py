@@ -310,7 +310,7 @@ def value_checks(ds: Any) -> list[str]:
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
     if seq and not lut.modality_ignored(ds):
         signed = integer(ds, "PixelRepresentation", 0, maximum=1) == 1
-        if lut.modality_lut(ds, "", lut.little_endian(ds), signed) is None:
+        if lut.modality_lut(ds, "", lut.little_endian(ds), signed, notes) is None:
             notes.append(lut.lut_fallback(ds))  # unusable beside a rescale: the rescale, said
         else:
             notes += _rescale_beside_lut(ds)

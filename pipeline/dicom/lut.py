@@ -30,7 +30,13 @@ def little_endian(ds: Any) -> bool:
 
 
 def lut_table(
-    item: Any, source: str, *, little: bool, signed: bool = False
+    item: Any,
+    source: str,
+    *,
+    little: bool,
+    signed: bool = False,
+    longer: list[str] | None = None,
+    sequence: str = "",
 ) -> tuple[int, np.ndarray, int]:
     """``(first_mapped, table, bits)`` of one LUT item.
 
@@ -45,6 +51,14 @@ def lut_table(
     signed
         PixelRepresentation is 1: the descriptor's first mapped value is then a signed
         16-bit number (C.11.1.1.1) and may have been read as unsigned.
+    longer
+        When given, LUT Data holding more entries than the descriptor says is taken whole
+        (the descriptor's count is the wrong one, as dcmtk's ``DiLookupTable::checkTable``
+        assumes: "invalid value for 'NumberOfTableEntries' ... assuming" the data's count)
+        and a note saying so is appended here; else the first N entries are kept, as pydicom
+        keeps them.
+    sequence
+        The item's sequence, named in that note (``VOILUTSequence (0028,3010)``).
 
     Returns
     -------
@@ -65,6 +79,10 @@ def lut_table(
         shown = "none" if found is None else counted(n, "value") if n != 3 else "non-numeric values"
         raise DicomError(source, "(0028,3002) LUTDescriptor must hold 3 whole numbers (entries, "
                                  f"first value mapped, bits); got {shown}.") from None  # fmt: skip
+    # The first and third values are always unsigned (PS3.3 C.11.1.1.1), but the VR of all
+    # three is the second's: SS for signed data, which an Implicit VR reader (pydicom, #942)
+    # applies to all of them, so 40000 entries read -25536
+    count, bits = count % 65536, bits % 65536
     count = count or 65536  # PS3.3 C.11.1.1.1: 0 means 2**16 entries
     if signed and first >= 2**15:
         first -= 2**16
@@ -85,7 +103,20 @@ def lut_table(
         raise DicomError(
             source, f"(0028,3006) LUTData holds {len(table)} entries; the descriptor says {count}."
         )
+    if longer is not None and count < len(table):
+        longer.append(_longer_note(len(table), count, sequence))
+        return first, table[:65536], bits
     return first, table[:count], bits
+
+
+def _longer_note(found: int, count: int, sequence: str) -> str:
+    where = f"{sequence} " if sequence else ""
+    return (
+        f"LUT entries: {where}LUTData (0028,3006) holds {min(found, 65536)} entries but its "
+        f"LUTDescriptor (0028,3002) says {count}: all used, as dcmtk does (the descriptor's "
+        f"count is the wrong one: read as it says, values past entry {count - 1} would all take "
+        "its last entry)"
+    )
 
 
 #: X-Ray Angiographic, X-Ray Radiofluoroscopic and the retired X-Ray Angiographic Bi-Plane
@@ -133,18 +164,22 @@ def ignored_modality_note(ds: Any, slope: float | None, intercept: float | None)
     )
 
 
-def modality_lut(ds: Any, source: str, little: bool, signed: bool) -> tuple[int, np.ndarray] | None:
+def modality_lut(
+    ds: Any, source: str, little: bool, signed: bool, notes: list[str] | None = None
+) -> tuple[int, np.ndarray] | None:
     """First Modality LUT Sequence item as ``(first_mapped, table)``; unusable: refused.
 
     ``None`` for an XA/XRF image, whose Modality LUT is not applied (:func:`modality_ignored`),
     and for an unusable item beside RescaleSlope/Intercept, which then apply
-    (:func:`lut_fallback`).
+    (:func:`lut_fallback`). ``notes``: when given, LUT Data longer than its descriptor says
+    is used whole, as dcmtk uses it, and said there (:func:`lut_table`'s ``longer``).
     """
     seq = ds.get("ModalityLUTSequence")
     if not seq or modality_ignored(ds):
         return None
     try:
-        first, table, _ = lut_table(seq[0], source, little=little, signed=signed)
+        first, table, _ = lut_table(seq[0], source, little=little, signed=signed, longer=notes,
+                                    sequence="ModalityLUTSequence (0028,3000)")  # fmt: skip
     except DicomError as err:
         if _rescale_given(ds):
             return None
@@ -232,7 +267,8 @@ def value_units(ds: Any) -> tuple[str, str]:
 
 def _from_bytes(raw: bytes, count: int, bits: int, little: bool, source: str) -> np.ndarray:
     if len(raw) in (2 * count, 2 * count + 1) or (bits > 8 and len(raw) >= 2 * count):
-        words = np.frombuffer(raw[: 2 * count], dtype="<u2" if little else ">u2")
+        whole = 2 * max(count, len(raw) // 2)  # every whole word; the caller keeps what it needs
+        words = np.frombuffer(raw[:whole], dtype="<u2" if little else ">u2")
         return words.astype(np.int64)
     if bits <= 8 and len(raw) in (count, count + 1):
         return np.frombuffer(raw[:count], dtype=np.uint8).astype(np.int64)

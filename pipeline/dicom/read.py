@@ -17,11 +17,7 @@ import numpy as np
 
 from pipeline.dicom import geometry, lut
 from pipeline.dicom.codestream import stored_bits
-from pipeline.dicom.decode import (
-    DEFAULT_MAX_PIXELS,
-    check_pixel_size,
-    decode_stored,
-)
+from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_stored
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
@@ -33,9 +29,7 @@ from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
-from pipeline.dicom.values import (
-    integer,
-)
+from pipeline.dicom.values import integer
 from pipeline.dicom.vendor import vendor_notes
 from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
@@ -181,7 +175,8 @@ def image_from_dataset(
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
-    modality_lut = lut.modality_lut(ds, source, little, signed)
+    lut_notes: list[str] = []  # said after the pixel notes below
+    modality_lut = lut.modality_lut(ds, source, little, signed, lut_notes)
     try:  # infinities or merged values in float32 outputs
         notes += modality_range_notes(ds, frames, span, modality_lut is not None)
     except DicomError as err:
@@ -191,6 +186,7 @@ def image_from_dataset(
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
+    notes += lut_notes
     return DicomImage(
         source=source,
         stored=stored,

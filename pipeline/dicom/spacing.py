@@ -14,8 +14,9 @@
   corrected for the magnification, FIDUCIAL: against an object of known size; PS3.3
   C.10.7.1.3), as cornerstone3D PR #2704 reads it: divided again, it came out smaller by the
   factor. Without a factor the detector spacing is used as it is, with a note saying so.
-  Never for a cross-sectional image (CT, MR, PT, NM, OCT): its Pixel Spacing is in the
-  patient whatever else the header holds.
+  Never for a cross-sectional image (CT, MR, PT, NM, OCT, and the X-ray reconstructions:
+  breast tomosynthesis, 3-D angiography, cone-beam craniofacial): its Pixel Spacing is in
+  the patient whatever else the header holds.
 - **Sequence of Ultrasound Regions (0018,6011)** (US without Pixel Spacing): Physical Delta X
   and Y (0018,602C/602E) of the regions whose physical units are cm in both directions
   (Physical Units X/Y Direction (0018,6024/6026) = 3), times 10; regions that disagree give
@@ -137,11 +138,27 @@ def _positive(spacing: tuple[float, ...], name: str, notes: list[str]) -> bool:
 #: one: divided by DistanceSourceToDetector / DistanceSourceToPatient, a CT slice's 0.7 mm
 #: became 0.38 mm, its volume and every length in it 1.8 times too small.
 _SECTIONAL = {"CT", "MR", "PT", "NM", "OPT", "OCT"}
+#: X-ray reconstructions filed under a projection modality (XA, DX, MG): X-Ray 3D
+#: Angiographic, X-Ray 3D Craniofacial and Breast Tomosynthesis Image Storage (PS3.3 A.53-A.55).
+#: Their frames are planes reconstructed in the patient (Pixel Measures and Plane Position
+#: functional groups), so their PixelSpacing is the patient's; the acquisition's
+#: ImagerPixelSpacing and source distances beside it describe the projections they came from.
+#: Viewers decide by SOP class too (OHIF / cornerstone3D ``getPixelSpacingInformation``: the
+#: projection rule is for CR, DX, MG, IO, XA and RF classes only).
+_RECONSTRUCTED_XRAY = {
+    "1.2.840.10008.5.1.4.1.1.13.1.1", "1.2.840.10008.5.1.4.1.1.13.1.2",
+    "1.2.840.10008.5.1.4.1.1.13.1.3",
+}  # fmt: skip
 
 
 def _sectional(ds: Any) -> bool:
-    """Whether the image is of a cross-sectional modality (:data:`_SECTIONAL`)."""
-    return str(ds.get("Modality") or "").strip().upper() in _SECTIONAL
+    """Whether the image is a cross-section, its PixelSpacing the patient's.
+
+    Of a cross-sectional modality (:data:`_SECTIONAL`) or a reconstructed X-ray volume
+    (:data:`_RECONSTRUCTED_XRAY`).
+    """
+    sop = str(ds.get("SOPClassUID") or "").strip()
+    return str(ds.get("Modality") or "").strip().upper() in _SECTIONAL or sop in _RECONSTRUCTED_XRAY
 
 
 def _calibrated(ds: Any) -> bool:

@@ -36,7 +36,13 @@ def usable_voi_lut(
             return None
         if not len(seq):  # Type 1C: present means one item or more (PS3.3 C.11.2)
             raise DicomError(source, "it holds no item")
-        first, table, bits = lut.lut_table(seq[0], source, little=lut.little_endian(ds))
+        first, table, bits = lut.lut_table(
+            seq[0],
+            source,
+            little=lut.little_endian(ds),
+            longer=notes,
+            sequence="VOILUTSequence (0028,3010)",
+        )
         # the second value's VR (US or SS) follows the modality values, not the stored ones:
         # an Implicit VR reader resolves it by PixelRepresentation alone
         if voi_input_signed(ds, frame):

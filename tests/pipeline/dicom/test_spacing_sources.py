@@ -249,3 +249,59 @@ def test_a_cross_sectional_pixel_spacing_is_never_a_detectors(
     ds.Modality = "DX"  # a projection radiograph's equal values: the detector's, as before
     spacing, problems = _spacing(ds, tmp_path)
     assert spacing == pytest.approx((0.7 / (1040 / 570),) * 2)
+
+
+@pytest.mark.parametrize(
+    ("sop_class", "modality"),
+    [
+        ("1.2.840.10008.5.1.4.1.1.13.1.3", "MG"),  # Breast Tomosynthesis Image
+        ("1.2.840.10008.5.1.4.1.1.13.1.1", "XA"),  # X-Ray 3D Angiographic Image
+        ("1.2.840.10008.5.1.4.1.1.13.1.2", "DX"),  # X-Ray 3D Craniofacial Image (cone beam)
+    ],
+    ids=["tomosynthesis", "3d-angio", "craniofacial"],
+)
+def test_a_reconstructed_xray_volume_keeps_its_pixel_spacing(
+    tmp_path: Path, sop_class: str, modality: str
+) -> None:
+    """A breast tomosynthesis (or 3-D X-ray) volume is planes reconstructed in the patient: its
+    Pixel Measures' PixelSpacing (0.1 mm) is the patient's, whatever ImagerPixelSpacing and
+    source distances of the projections the header keeps (PS3.3 A.53-A.55; OHIF/cornerstone3D
+    ``getPixelSpacingInformation`` keep the projection rule to CR/DX/MG/IO/XA/RF SOP classes).
+    Filed under a projection modality (MG, XA, DX), an equal ImagerPixelSpacing made it
+    'uncalibrated at the detector' and divided it by 700 / 650: 0.0929 mm, every length and
+    the NIfTI's zooms 7 % too small."""
+    import nibabel as nib
+    from pydicom.sequence import Sequence
+
+    from tests.pipeline.dicom.builders import item
+
+    ds = image_dataset(sop_class, modality, 4, 5)
+    ds.NumberOfFrames, ds.FrameOfReferenceUID = 3, generate_uid()
+    ds.SharedFunctionalGroupsSequence = Sequence(
+        [
+            item(
+                PlaneOrientationSequence=Sequence(
+                    [item(ImageOrientationPatient=[0, 1, 0, 0, 0, -1])]
+                ),
+                PixelMeasuresSequence=Sequence([item(PixelSpacing=[0.1, 0.1], SliceThickness=1.0)]),
+            )
+        ]
+    )
+    ds.PerFrameFunctionalGroupsSequence = Sequence(
+        item(PlanePositionSequence=Sequence([item(ImagePositionPatient=[1.0 * f, 0, 0])]))
+        for f in range(3))  # fmt: skip
+    ds.ImagerPixelSpacing = [0.1, 0.1]  # the detector's, equal by chance
+    ds.DistanceSourceToDetector, ds.DistanceSourceToPatient = 700.0, 650.0
+    ds.PixelData = np.arange(60, dtype="<u2").tobytes()
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == (0.1, 0.1) and not any("magnification" in p for p in problems)
+    src = tmp_path / "src"
+    src.mkdir()
+    ds.save_as(src / "bto.dcm", enforce_file_format=True)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "nifti", "--no-gzip", "--quiet"]) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["spacing"] == "1x0.1x0.1" and "magnification" not in row["problems"]
+    zooms = nib.load(out / row["output"]).header.get_zooms()
+    assert zooms == pytest.approx((0.1, 0.1, 1.0))  # columns, rows, slices 1 mm apart
