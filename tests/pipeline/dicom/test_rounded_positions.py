@@ -188,3 +188,18 @@ def test_the_header_step_is_taken_when_the_rounding_allows_it(tmp_path: Path) ->
         "resampled: missing slices: 1 gap of up to 1.25 mm in a 0.625 mm spacing (about 1 "
         "slice missing), 9 slices -> 10 of 0.625 mm along the normal"
     )  # was 'in a 0.629 mm spacing ... -> 10 of 0.6286 mm'
+
+
+def test_three_slices_written_to_a_tenth_are_on_their_grid(tmp_path: Path) -> None:
+    # the fewest slices that have a grid: z -99.98, -99.355, -98.73 written -100.0, -99.4,
+    # -98.7 (steps 0.6 and 0.7, by hand) stand for the SliceThickness step 0.625, taken as it
+    # is: no 'uneven slice spacing', no slice interpolated
+    src = _series(tmp_path / "in", _axial(3) + np.array([0.0, 0.0, 0.02]))
+    rows = _convert(src, tmp_path / "out")
+    img = nib.load(str(tmp_path / "out" / rows[0]["output"]))
+    assert rows[0]["problems"] == "" and img.shape == (8, 8, 3)
+    assert np.asarray(img.dataobj)[0, 0].tolist() == [0, 1, 2]
+    assert abs(img.affine[2, 2] - STEP) < 1e-6
+    # the first slice sits mid-way among the offsets the rounding allows: rel - 0.625 k is
+    # 0, -0.025, 0.05, each within +-0.05, so offsets 0 .. 0.025, the middle 0.0125 mm
+    assert abs(img.affine[2, 3] - (-100.0 + 0.0125)) < 1e-4
