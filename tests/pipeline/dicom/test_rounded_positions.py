@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 from pydicom.uid import generate_uid
 
 from pipeline.dicom.rounding import even_fit, position_unit, rounded_grid
@@ -203,3 +204,22 @@ def test_three_slices_written_to_a_tenth_are_on_their_grid(tmp_path: Path) -> No
     # the first slice sits mid-way among the offsets the rounding allows: rel - 0.625 k is
     # 0, -0.025, 0.05, each within +-0.05, so offsets 0 .. 0.025, the middle 0.0125 mm
     assert abs(img.affine[2, 3] - (-100.0 + 0.0125)) < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("header", "grid"),
+    [(0.6, [0.05, 0.65, 1.25]), (0.58, [-0.025, 0.625, 1.275]), (None, [-0.025, 0.625, 1.275])],
+    ids=["header-fits", "header-does-not-fit", "no-header"],
+)
+def test_a_header_step_is_taken_only_within_the_rounding(
+    header: float | None, grid: list[float]
+) -> None:
+    """Distances 0, 0.6, 1.3 written to 0.1 mm are each within 0.05 mm of the truth (by hand).
+    Step 0.6 fits (offsets rel - 0.6 k = 0, 0, 0.1 meet only at 0.05); 0.58 does not (0, 0.02,
+    0.14 span more than 0.1), so the minimax grid stands: step 0.65, offset -0.025, each slice
+    0.025 mm off (equal and alternating deviations)."""
+    z = np.array([0.0, 0.6, 1.3])
+    positions = np.c_[np.full(3, 10.0), np.full(3, -20.0), z - 100.0]
+    found = rounded_grid(positions, z, np.array([0.0, 0.0, 1.0]), header)
+    assert found is not None and np.allclose(found, grid, atol=1e-9)
+    assert float(np.abs(found - z).max()) <= 0.05 + 1e-9

@@ -38,3 +38,15 @@ def test_an_8_bit_descriptor_over_entries_reaching_its_top(top: int, scale: int,
     assert np.allclose(out, expected, atol=1e-6)
     said = [p for p in image.problems if p.startswith("VOI LUT bits corrected")]
     assert (note in said[0]) if note else not said
+
+
+def test_an_all_zero_table_is_used_as_said_without_a_depth_note() -> None:
+    """Entries all 0 under a 16-bit descriptor give no depth to correct: black, and no 'VOI
+    LUT bits corrected ... they reach 0' note (0 / 65535 = 0 / 255 = 0 by hand)."""
+    ds = image_dataset(DX, "DX", 1, 4, stored=12)
+    ds.PixelData = np.array(STORED, "<u2").tobytes()
+    ds.VOILUTSequence = [item(LUTDescriptor=[4096, 0, 16], LUTData=[0] * 4096)]
+    image = image_from_dataset(ds, "dx.dcm")
+    out, _ = render(image, 0, parse_window("header"))
+    assert out.ravel().tolist() == [0.0] * 4
+    assert not [p for p in image.problems if p.startswith("VOI LUT bits corrected")]
