@@ -85,14 +85,19 @@ def test_time_points_truly_apart_stay_apart(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("z", "places"),
-    [([0.0, 0.1, 5.0, 5.1], [0, 0, 1, 1]), ([0.0, 0.1, 0.2, 5.0, 5.1], None)],
-    ids=["two-positions", "a-chain-first"],
+    [
+        ([0.0, 0.1, 5.0, 5.1], [0, 0, 1, 1]),
+        ([0.0, 0.1, 0.2, 5.0, 5.1], None),
+        ([0.0, 0.003, 5.125, 5.128], None),
+    ],
+    ids=["two-positions", "a-chain-first", "written-finely"],
 )
 def test_images_within_the_rounding_of_their_first_are_one_place(
     z: list[float], places: list[int] | None
 ) -> None:
     """Written to 0.1 mm along z, two images may differ by 0.1 mm (the rounding) and be one
-    place; 0, 0.1 and 0.2 are a chain, 0.2 mm from its first, not one position (by hand)."""
+    place; 0, 0.1 and 0.2 are a chain, 0.2 mm from its first, not one position (by hand).
+    Positions written finer than 0.1 mm have no rounding to tell places by: ``None``."""
     positions = np.c_[np.full(len(z), 10.0), np.full(len(z), -20.0), z]
     found = rounded_places(positions, np.array(z), np.array([0.0, 0.0, 1.0]))
     assert (found if found is None else found.tolist()) == places
