@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from pydicom.uid import generate_uid
 
-from pipeline.dicom.rounding import even_fit, position_unit, rounded_grid
+from pipeline.dicom.rounding import even_fit, line_rounding, position_unit, rounded_grid
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -223,3 +223,17 @@ def test_a_header_step_is_taken_only_within_the_rounding(
     found = rounded_grid(positions, z, np.array([0.0, 0.0, 1.0]), header)
     assert found is not None and np.allclose(found, grid, atol=1e-9)
     assert float(np.abs(found - z).max()) <= 0.05 + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("positions", "expected"),
+    [
+        # y and z vary, steps 2.02 mm: 0.1 mm in each of 2 coordinates, 0.1 * sqrt(2)
+        ([[10.0, 0.0, 0.0], [10.0, 0.7, 1.9], [10.0, 1.4, 3.8]], 0.1 * np.sqrt(2)),
+        # x, y, z vary, steps 0.469 mm: 0.1 * sqrt(3) = 0.173 capped at 0.2 of the step
+        ([[0.0, 0.0, 0.0], [0.3, 0.2, 0.3], [0.6, 0.4, 0.6]], 0.2 * np.sqrt(0.22)),
+    ],
+    ids=["two-coordinates", "capped-by-the-step"],
+)
+def test_line_rounding_of_an_oblique_stack(positions: list[list[float]], expected: float) -> None:
+    assert abs(line_rounding(np.array(positions)) - expected) < 1e-12
