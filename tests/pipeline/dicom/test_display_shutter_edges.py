@@ -31,3 +31,15 @@ def test_a_shape_without_readable_bounds_is_said_alone() -> None:
         "display shutter not applied: ShutterShape (0018,1600) RECTANGULAR: the pixels outside "
         "it (a viewer shows them black) are written as stored"
     )
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"CenterOfCircularShutter": [2, 3]}, {"RadiusOfCircularShutter": 2}],
+    ids=["centre-only", "radius-only"],
+)
+def test_a_circle_missing_its_centre_or_radius_is_said_alone(bounds: dict[str, object]) -> None:
+    assert shutter_note(_ds(ShutterShape="CIRCULAR", **bounds)) == (
+        "display shutter not applied: ShutterShape (0018,1600) CIRCULAR: the pixels outside "
+        "it (a viewer shows them black) are written as stored"
+    )

@@ -195,3 +195,17 @@ def test_component_ids_r_g_b_in_either_case_mean_rgb() -> None:
 def test_only_three_components_have_a_colour_transform_to_decide() -> None:
     assert _said(_header(b"\x01\x02\x03\x04", _adobe(0))) is None  # CMYK
     assert _said(_header(b"\x01", JFIF)) is None  # grey
+
+
+@pytest.mark.parametrize(
+    "sof",
+    [0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF],
+    ids=lambda m: f"SOF{m - 0xC0}",
+)
+def test_every_t81_start_of_frame_is_read(sof: int) -> None:
+    """T.81 Table B.1: SOF0-3, 5-7, 9-11, 13-15 (C4 DHT, C8 JPG and CC DAC are not frames);
+    SOF1, extended sequential, is what JPEG Extended (1.2.840.10008.1.2.4.51) streams carry."""
+    stream = _header(b"\x01\x02\x03").replace(b"\xff\xc0", bytes([0xFF, sof]))
+    assert stream_colour(stream) == (
+        "YCbCr", "no JFIF or Adobe marker, and JFIF's component IDs 1, 2, 3"
+    )  # fmt: skip

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 from pydicom.uid import generate_uid
 
-from pipeline.dicom.rounding import even_fit, position_unit, rounded_grid
+from pipeline.dicom.rounding import even_fit, line_rounding, position_unit, rounded_grid
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -188,3 +189,51 @@ def test_the_header_step_is_taken_when_the_rounding_allows_it(tmp_path: Path) ->
         "resampled: missing slices: 1 gap of up to 1.25 mm in a 0.625 mm spacing (about 1 "
         "slice missing), 9 slices -> 10 of 0.625 mm along the normal"
     )  # was 'in a 0.629 mm spacing ... -> 10 of 0.6286 mm'
+
+
+def test_three_slices_written_to_a_tenth_are_on_their_grid(tmp_path: Path) -> None:
+    # the fewest slices that have a grid: z -99.98, -99.355, -98.73 written -100.0, -99.4,
+    # -98.7 (steps 0.6 and 0.7, by hand) stand for the SliceThickness step 0.625, taken as it
+    # is: no 'uneven slice spacing', no slice interpolated
+    src = _series(tmp_path / "in", _axial(3) + np.array([0.0, 0.0, 0.02]))
+    rows = _convert(src, tmp_path / "out")
+    img = nib.load(str(tmp_path / "out" / rows[0]["output"]))
+    assert rows[0]["problems"] == "" and img.shape == (8, 8, 3)
+    assert np.asarray(img.dataobj)[0, 0].tolist() == [0, 1, 2]
+    assert abs(img.affine[2, 2] - STEP) < 1e-6
+    # the first slice sits mid-way among the offsets the rounding allows: rel - 0.625 k is
+    # 0, -0.025, 0.05, each within +-0.05, so offsets 0 .. 0.025, the middle 0.0125 mm
+    assert abs(img.affine[2, 3] - (-100.0 + 0.0125)) < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("header", "grid"),
+    [(0.6, [0.05, 0.65, 1.25]), (0.58, [-0.025, 0.625, 1.275]), (None, [-0.025, 0.625, 1.275])],
+    ids=["header-fits", "header-does-not-fit", "no-header"],
+)
+def test_a_header_step_is_taken_only_within_the_rounding(
+    header: float | None, grid: list[float]
+) -> None:
+    """Distances 0, 0.6, 1.3 written to 0.1 mm are each within 0.05 mm of the truth (by hand).
+    Step 0.6 fits (offsets rel - 0.6 k = 0, 0, 0.1 meet only at 0.05); 0.58 does not (0, 0.02,
+    0.14 span more than 0.1), so the minimax grid stands: step 0.65, offset -0.025, each slice
+    0.025 mm off (equal and alternating deviations)."""
+    z = np.array([0.0, 0.6, 1.3])
+    positions = np.c_[np.full(3, 10.0), np.full(3, -20.0), z - 100.0]
+    found = rounded_grid(positions, z, np.array([0.0, 0.0, 1.0]), header)
+    assert found is not None and np.allclose(found, grid, atol=1e-9)
+    assert float(np.abs(found - z).max()) <= 0.05 + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("positions", "expected"),
+    [
+        # y and z vary, steps 2.02 mm: 0.1 mm in each of 2 coordinates, 0.1 * sqrt(2)
+        ([[10.0, 0.0, 0.0], [10.0, 0.7, 1.9], [10.0, 1.4, 3.8]], 0.1 * np.sqrt(2)),
+        # x, y, z vary, steps 0.469 mm: 0.1 * sqrt(3) = 0.173 capped at 0.2 of the step
+        ([[0.0, 0.0, 0.0], [0.3, 0.2, 0.3], [0.6, 0.4, 0.6]], 0.2 * np.sqrt(0.22)),
+    ],
+    ids=["two-coordinates", "capped-by-the-step"],
+)
+def test_line_rounding_of_an_oblique_stack(positions: list[list[float]], expected: float) -> None:
+    assert abs(line_rounding(np.array(positions)) - expected) < 1e-12

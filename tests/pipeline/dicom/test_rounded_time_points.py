@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from pydicom.uid import generate_uid
 
+from pipeline.dicom.rounding import rounded_places
 from tests.pipeline.dicom import geometry_cases as G
 
 
@@ -80,3 +81,23 @@ def test_time_points_truly_apart_stay_apart(tmp_path: Path) -> None:
     rows = _convert(G.save(tmp_path / "in", found), tmp_path / "out")
     assert len({r["output"] for r in rows}) == 2
     assert all("their positions differ" in r["problems"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("z", "places"),
+    [
+        ([0.0, 0.1, 5.0, 5.1], [0, 0, 1, 1]),
+        ([0.0, 0.1, 0.2, 5.0, 5.1], None),
+        ([0.0, 0.003, 5.125, 5.128], None),
+    ],
+    ids=["two-positions", "a-chain-first", "written-finely"],
+)
+def test_images_within_the_rounding_of_their_first_are_one_place(
+    z: list[float], places: list[int] | None
+) -> None:
+    """Written to 0.1 mm along z, two images may differ by 0.1 mm (the rounding) and be one
+    place; 0, 0.1 and 0.2 are a chain, 0.2 mm from its first, not one position (by hand).
+    Positions written finer than 0.1 mm have no rounding to tell places by: ``None``."""
+    positions = np.c_[np.full(len(z), 10.0), np.full(len(z), -20.0), z]
+    found = rounded_places(positions, np.array(z), np.array([0.0, 0.0, 1.0]))
+    assert (found if found is None else found.tolist()) == places

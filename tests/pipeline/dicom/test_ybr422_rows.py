@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.dataset import Dataset
 from pydicom.pixels import convert_color_space
 from pydicom.uid import SecondaryCaptureImageStorage
@@ -45,7 +46,9 @@ def test_rows_of_whole_pairs_are_read_row_by_row(tmp_path: Path) -> None:
     want = convert_color_space(_YCC, "YBR_FULL", "RGB")  # chroma equal within each pair
     assert np.asarray(image.stored).tolist() == [want.tolist()] * 2
     assert [p for p in image.problems if "excess" in p or "more than" in p] == []
+    # by hand: 3 columns stored as 2 whole pairs are 4 columns, the fourth dropped
     assert any("odd Columns (0028,0011) 3 holds each row as 2 whole pixel pairs" in p
+               and p.endswith("read as 4 columns, the last one dropped")
                for p in image.problems)  # fmt: skip
 
 
@@ -55,3 +58,19 @@ def test_the_standards_length_stays_one_stream_of_pairs(tmp_path: Path) -> None:
     image = read_instance(path, "a.dcm")
     assert np.asarray(image.stored)[0].tolist() == pydicom.dcmread(path).pixel_array.tolist()
     assert image.problems == ()
+
+
+@pytest.mark.parametrize("frames", [None, "", 0], ids=["absent", "empty", "zero"])
+def test_one_frame_without_a_frame_count_is_read_row_by_row(tmp_path: Path, frames: object) -> None:
+    """NumberOfFrames (0028,0008) absent (the usual single frame), empty or 0: one frame."""
+    path = tmp_path / "a.dcm"
+    ds = _ybr(1, _padded_rows())
+    if frames is None:
+        del ds.NumberOfFrames
+    else:
+        ds.NumberOfFrames = frames
+    ds.save_as(path, enforce_file_format=True)
+    image = read_instance(path, "a.dcm")
+    want = convert_color_space(_YCC, "YBR_FULL", "RGB")
+    assert np.asarray(image.stored).tolist() == [want.tolist()]
+    assert any(p.endswith("read as 4 columns, the last one dropped") for p in image.problems)
