@@ -68,6 +68,11 @@ def test_a_cine_without_frame_time_stays_3d(tmp_path: Path) -> None:
     image = nib.load(tmp_path / "out" / row["output"])
     assert image.shape == (8, 6, 5)
     assert image.header.get_xyzt_units() == ("unknown", "unknown")
+    # the frames of one file, in its order: not "images ... stacked in acquisition order"
+    assert row["problems"] == (
+        "no geometry: 5 frames of one file without ImagePositionPatient/"
+        "ImageOrientationPatient, affine unknown, in the file's frame order"
+    )
 
 
 def test_npy_output_is_unchanged(tmp_path: Path) -> None:
