@@ -25,9 +25,11 @@ from pipeline.dicom.fragments import (
     pixel_reader,
     starts_stream,
 )
-from pipeline.dicom.syntaxes import ITEM
+from pipeline.dicom.syntaxes import GE_PRIVATE, ITEM, NATIVE_LITTLE_ENDIAN
 
 __all__ = ["frames_past_table", "mend_offset_table", "table_note"]
+
+_NATIVE = NATIVE_LITTLE_ENDIAN | {"1.2.840.10008.1.2.2", GE_PRIVATE}  # as decode reads them
 
 
 def frames_past_table(ds: Any, frames: int) -> tuple[list[int], str] | None:
@@ -86,6 +88,10 @@ def mend_offset_table(ds: Dataset, frames: int) -> Dataset:
     read (the elements are shared; the pixel data is the new one's own), so that every
     decoder after it splits the frames as the note says.
     """
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax is None or syntax in _NATIVE:  # before the pixel data is looked at, so that
+        return ds  # a plain file's checks are kept for its series (plain_memo)
     elem = ds.get_item(0x7FE00010, keep_deferred=True) if "PixelData" in ds else None
     value = getattr(elem, "value", None)
     if not isinstance(value, bytes) or not getattr(elem, "is_undefined_length", False):
