@@ -20,11 +20,12 @@ from pipeline.dicom.encapsulated_native import as_native
 from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
 from pipeline.dicom.floats import float_notes
-from pipeline.dicom.fragments import frames_held, offset_table_problem
+from pipeline.dicom.fragments import frames_held
 from pipeline.dicom.frame_zero import first_frame_problem, frame_size_problem
 from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
+from pipeline.dicom.offset_table import mend_offset_table, table_note
 from pipeline.dicom.palette import apply_palette
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
@@ -111,7 +112,7 @@ def check_pixel_size(
     if not _encapsulated(ds, keyword):
         _check_native_length(ds, source, keyword, pixels, bits, notes)
     elif uses_file_size(ds):
-        _check_frame_room(ds, source, file_size)
+        _check_frame_room(ds, source, file_size, notes)
     return pixels
 
 
@@ -134,7 +135,9 @@ def uses_file_size(ds: Dataset) -> bool:
     return encapsulated and syntax is not None and syntax not in MPEGTransferSyntaxes
 
 
-def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
+def _check_frame_room(
+    ds: Dataset, source: str, file_size: int | None, notes: list[str] | None
+) -> None:
     """Refuse a NumberOfFrames that encapsulated pixel data cannot hold.
 
     Each frame takes at least one fragment, an item of 8 bytes before its data (PS3.5 A.4),
@@ -153,10 +156,12 @@ def _check_frame_room(ds: Dataset, source: str, file_size: int | None) -> None:
             f"bytes, room for at most {room // 8:,} encapsulated frames (truncated file or "
             "wrong header).",
         )
-    if misfit := offset_table_problem(ds, frames):
-        why = f"{misfit}, so its frames cannot be told apart by it (the table is wrong, or"
-        fix = "the file was cut and patched); rewrite the file with a correct table or none."
-        raise DicomError(source, f"encapsulated pixel data: {why} {fix}")
+    if told := table_note(ds, frames):  # the fragments, where they tell the frames apart
+        if not told[1]:
+            raise DicomError(source, told[0])
+        if notes is not None:
+            notes.append(told[0])
+        return
     held, how = frames_held(ds, str(ds.file_meta.get("TransferSyntaxUID", ""))) or (frames, "")
     if held < frames:
         raise DicomError(source, f"encapsulated pixel data holds {held} of {frames} frames "
@@ -232,7 +237,7 @@ def decode_stored(
     rows, cols = int(ds.Rows), int(ds.Columns)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     keyword = pixel_keyword(ds)
-    ds = as_native(ds, source, frames) if keyword == "PixelData" else ds  # for EUC frames
+    ds = _readable(ds, source, frames) if keyword == "PixelData" else ds
     bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
     signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
@@ -273,6 +278,15 @@ def decode_stored(
             notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
                          "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
     return arr
+
+
+def _readable(ds: Dataset, source: str, frames: int) -> Dataset:
+    """``ds`` with its frames where the decoders find them.
+
+    Past a Basic Offset Table that the fragments overrule (noted by :func:`check_pixel_size`);
+    Encapsulated Uncompressed frames made native.
+    """
+    return as_native(mend_offset_table(ds, frames), source, frames)
 
 
 def _in_shape(arr: np.ndarray, shape: tuple[int, ...], native: bool, source: str) -> np.ndarray:

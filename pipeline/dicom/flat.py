@@ -45,11 +45,15 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
         # a cine's frames are one place over time whatever its header gives (it may well
         # have an ImagePositionPatient, which "images without" it denied)
+        one = _one_file(frames, order)  # frames, not images: in the file's order, unsorted
+        missing = _missing_geometry(frames, order)
         why = (f"a cine ({len(order)} frames of one file at one place over time, "
                f"{step:.4g} ms apart)" if step is not None
-               else f"images without {_missing_geometry(frames, order)}")  # fmt: skip
+               else f"{len(order)} frames of one file without {missing}" if one
+               else f"images without {missing}")  # fmt: skip
         # without a slice normal their order is not where they lie: said, as it was chosen
-        how = "" if step is not None else f", stacked in {ACQUISITION_ORDER}"
+        how = ("" if step is not None else ", in the file's frame order" if one
+               else f", stacked in {ACQUISITION_ORDER}")  # fmt: skip
         problems.append(f"no geometry: {why}, affine unknown{how}")
         if f.pixel_spacing is None:  # said, not silently claimed as 1 mm
             problems.append("PixelSpacing absent or unreadable: a volume of this series has "
@@ -59,14 +63,19 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
                       problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip
 
 
-def _cine_step(frames: list[FrameRef], order: list[int]) -> tuple[float | None, str]:
-    """The time step (ms) of a cine: consecutive frames of one file with frame times."""
+def _one_file(frames: list[FrameRef], order: list[int]) -> bool:
+    """Whether ``order`` is consecutive frames of one file, in the file's order."""
     refs = [frames[k] for k in order]
     if len({f.source for f in refs}) != 1:
+        return False
+    return [f.frame for f in refs] == list(range(refs[0].frame, refs[0].frame + len(refs)))
+
+
+def _cine_step(frames: list[FrameRef], order: list[int]) -> tuple[float | None, str]:
+    """The time step (ms) of a cine: consecutive frames of one file with frame times."""
+    if not _one_file(frames, order):
         return None, ""
-    if [f.frame for f in refs] != list(range(refs[0].frame, refs[0].frame + len(refs))):
-        return None, ""
-    return cine_step([f.frame_time for f in refs])
+    return cine_step([frames[k].frame_time for k in order])
 
 
 def flat_volumes(

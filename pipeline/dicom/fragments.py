@@ -16,7 +16,8 @@ A Basic Offset Table that does not fit the fragments it indexes (more frames tha
 fragments, an offset past the end of the data, offsets that do not increase or fall inside a
 fragment) was taken at its word: the file was refused as holding more frames than its header
 says, or as truncated ("holds 2 of 3 frames"), though every fragment was there.
-:func:`offset_table_problem` says what is wrong with the table instead.
+:func:`offset_table_problem` says what is wrong with the table instead
+(:mod:`pipeline.dicom.offset_table` reads the frames past it where the fragments tell them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from typing import Any
 
 from pipeline.dicom.syntaxes import ITEM, RLE_LOSSLESS, SEQUENCE_DELIMITER
 
-__all__ = ["Read", "frames_held", "iter_fragments", "offset_table_problem", "pixel_reader"]
+__all__ = [
+    "Read",
+    "frames_held",
+    "item_offsets",
+    "iter_fragments",
+    "offset_table_problem",
+    "pixel_reader",
+    "starts_stream",
+]
 
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
 
@@ -75,7 +84,7 @@ def offset_table_problem(ds: Any, frames: int) -> str | None:
             if tag != ITEM or not length or length % 4 or start + 8 + length > end:
                 return None
             offsets = struct.unpack(f"<{length // 4}I", read(start + 8, length))
-            items = _item_offsets(read, start + 8 + length, end)
+            items = item_offsets(read, start + 8 + length, end)
         except (OSError, struct.error, ValueError):
             return None
     if items is None:
@@ -86,7 +95,7 @@ def offset_table_problem(ds: Any, frames: int) -> str | None:
     return _misfit(list(offsets), items)
 
 
-def _item_offsets(read: Read, pos: int, end: int) -> list[int] | None:
+def item_offsets(read: Read, pos: int, end: int) -> list[int] | None:
     """Each fragment's item, as an offset from the first item, headers only.
 
     ``None`` unless the items end at the Sequence Delimitation Item or exactly at ``end`` (a
@@ -192,13 +201,13 @@ def _count(read: Read, start: int, end: int, syntax: str) -> tuple[int, str] | N
         return None
     if syntax == RLE_LOSSLESS:
         return len(starts), "by its fragments, one per RLE frame"
-    streams = [_starts_stream(head) for head in starts]
+    streams = [starts_stream(head) for head in starts]
     if not streams or not streams[0]:
         return None
     return sum(streams), "by its fragments that start a codestream"
 
 
-def _starts_stream(head: bytes) -> bool:
+def starts_stream(head: bytes) -> bool:
     """Whether a fragment begins a JPEG-family codestream (or a JP2 file)."""
     return head.startswith(_STARTS) or head[4:8] in (b"jP  ", b"jP\x1a\x1a")
 

@@ -42,6 +42,7 @@ from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.header_notes import decoding_notes
 from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.lossy_frames import deferred_lossy_note
+from pipeline.dicom.offset_table import mend_offset_table
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
@@ -332,6 +333,7 @@ def _pixel_checks(ds: Any, max_pixels: int, file_size: int | None) -> list[str]:
     """
     notes: list[str] = []
     check_pixel_size(ds, "", max_pixels=max_pixels, notes=notes, file_size=file_size)
+    ds = mend_offset_table(ds, frame_count(ds))  # the frames as the note on its table says
     notes += colour_notes(ds, check_codestreams(ds, "", max_pixels=max_pixels, notes=notes))
     if wrong := deferred_frame_problem(ds, max_pixels, frame_count(ds)):  # pixels not read
         raise DicomError("", wrong)

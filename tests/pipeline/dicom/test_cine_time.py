@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from pydicom.tag import Tag
 
+from pipeline.dicom.index import index_folder
 from tests.pipeline.dicom import geometry_cases as G
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -67,6 +68,11 @@ def test_a_cine_without_frame_time_stays_3d(tmp_path: Path) -> None:
     image = nib.load(tmp_path / "out" / row["output"])
     assert image.shape == (8, 6, 5)
     assert image.header.get_xyzt_units() == ("unknown", "unknown")
+    # the frames of one file, in its order: not "images ... stacked in acquisition order"
+    assert row["problems"] == (
+        "no geometry: 5 frames of one file without ImagePositionPatient/"
+        "ImageOrientationPatient, affine unknown, in the file's frame order"
+    )
 
 
 def test_npy_output_is_unchanged(tmp_path: Path) -> None:
@@ -146,3 +152,47 @@ def test_two_cine_files_of_one_series_are_two_cines(tmp_path: Path) -> None:
         assert image.header.get_zooms()[3] == pytest.approx(0.04)
         assert np.asarray(image.dataobj)[0, 0, 0].tolist() == [10 * c + t + 1 for t in range(5)]
         assert row["problems"].startswith("split: 2 cine files among images without slice ")
+
+
+_NO_TIME = "no FrameTime (0018,1063) or FrameTimeVector (0018,1065)"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "step", "said"),
+    [({"CineRate": 30}, 1000 / 30,
+      f"cine time step 33.33 ms, 1000 / CineRate (0018,0040) 30 frames/s: {_NO_TIME}"),
+     ({"RecommendedDisplayFrameRate": 25}, 40.0,
+      "cine time step 40 ms, 1000 / RecommendedDisplayFrameRate (0008,2144) 25 frames/s (the "
+      f"rate to display it at): {_NO_TIME}"),
+     ({"CineRate": 20, "RecommendedDisplayFrameRate": 25}, 50.0,
+      f"cine time step 50 ms, 1000 / CineRate (0018,0040) 20 frames/s: {_NO_TIME}"),
+     ({"CineRate": 30, "FrameIncrementPointer": Tag(0x0018, 0x1063)}, 1000 / 30,
+      "cine time step 33.33 ms, 1000 / CineRate (0018,0040) 30 frames/s: FrameIncrementPointer "
+      "(0028,0009) names FrameTime (0018,1063), which is missing or not above 0")],
+    ids=["cine-rate", "display-rate", "cine-rate-first", "pointer-to-missing-frame-time"],
+)  # fmt: skip
+def test_a_cine_with_only_a_frame_rate_takes_its_step_from_it(
+    tmp_path: Path, attrs: dict[str, object], step: float, said: str
+) -> None:
+    """PS3.3 C.7.6.5: CineRate and RecommendedDisplayFrameRate are frames per second,
+    FrameTime ms per frame, so the step is 1000 / rate ms. It was lost (3-D, a frame step of
+    1) and the frames called "images without ImagePositionPatient ... stacked in acquisition
+    order", not the frames of one file."""
+    src = _cine(tmp_path, **attrs)
+    row = _convert(src, tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.shape == (8, 6, 1, 5)
+    assert image.header.get_zooms()[3] == pytest.approx(step / 1000, rel=1e-6)  # seconds
+    assert image.header.get_xyzt_units() == ("unknown", "sec")
+    assert row["problems"].split("; ") == [
+        said,
+        f"no geometry: a cine (5 frames of one file at one place over time, {step:.4g} ms "
+        "apart), affine unknown",
+    ]
+    assert list(index_folder(src).series[0].problems) == row["problems"].split("; ")  # inspect
+
+
+def test_a_frame_time_outranks_a_frame_rate(tmp_path: Path) -> None:
+    row = _convert(_cine(tmp_path, FrameTime=40.0, CineRate=30), tmp_path / "out")
+    assert nib.load(tmp_path / "out" / row["output"]).header.get_zooms()[3] == pytest.approx(0.04)
+    assert "CineRate" not in row["problems"]

@@ -73,8 +73,8 @@ def test_without_spacing_the_frames_stay_unplaced_and_it_says_why(tmp_path: Path
     assert row["problems"].split("; ") == [
         "one ImagePositionPatient for the 3 frames of a classic multi-frame image, and no "
         "SpacingBetweenSlices (0018,0088) to stack them by: its frames are not placed",
-        "no geometry: images without ImagePositionPatient for each frame, affine unknown, "
-        "stacked in acquisition order (AcquisitionTime or ContentTime, then InstanceNumber)",
+        "no geometry: 3 frames of one file without ImagePositionPatient for each frame, "
+        "affine unknown, in the file's frame order",
     ]
 
 
