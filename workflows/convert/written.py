@@ -13,12 +13,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from contextlib import suppress
 
 __all__ = ["in_the_way", "remove_written"]
 
 
-def remove_written(paths: list[str | os.PathLike[str]]) -> None:
+def remove_written(paths: Iterable[str | os.PathLike[str]]) -> None:
     """Remove the files a failed task wrote; a folder at one of the paths is not its own and
     stays."""
     for path in paths:
