@@ -59,3 +59,25 @@ def test_a_per_series_rerun_converts_a_volume_that_is_gone(tmp_path: Path) -> No
     assert (out / gone).is_file()
     assert (out / other).stat().st_mtime_ns == kept  # the other one kept, not rewritten
     assert sorted(r["output"] for r in _rows(out / "manifest.csv")) == [gone, other]
+
+
+def test_a_manifest_row_outside_out_is_not_taken_as_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hand-edited row naming ``../keep.npy`` (a file that exists, outside OUT) was taken as
+    that source's finished output: the manifest listed a file outside OUT, the source's own
+    output never written."""
+    out, (edited, other) = _converted(tmp_path, "npy")
+    (tmp_path / "keep.npy").write_bytes(b"mine")
+    manifest = out / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(f"{edited},", "../keep.npy,"))
+    (out / edited).unlink()
+    with caplog.at_level("WARNING", logger="radpipe"):
+        assert main(["convert", str(tmp_path / "s" / "dicom"), str(out), "--format", "npy"]) == 0
+    assert sorted(r["output"] for r in _rows(manifest)) == [edited, other]
+    assert (out / edited).is_file() and (tmp_path / "keep.npy").read_bytes() == b"mine"
+    assert "(1 converted, 1 already done)" in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records if "outside" in r.getMessage()] == [
+        "the last run's manifest lists the output '../keep.npy', outside the output folder (a "
+        "hand-edited row?): not taken as done, its source is converted again"
+    ]
