@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from workflows.run.evaluate import _spread
+from workflows.run.fold_scores import spread as _spread
 
 
 def test_the_spread_is_over_the_folds_that_have_the_figure() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import stat
 import time
@@ -19,6 +20,8 @@ from pathlib import Path
 from pipeline.dicom.walk import stat_or_none
 from pipeline.io_atomic import atomic_path
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions
+
+log = logging.getLogger("radpipe")
 
 PARTIAL = ".manifest.partial"  # + ".NNNNN.csv": one small file per flush, never rewritten
 PARTIAL_SOURCES = ".sources.partial"
@@ -126,8 +129,19 @@ def previous_rows(out: Path) -> Iterator[tuple[int, Iterator[dict[str, str]]]]:
 
 
 def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
-    """Whether there are rows and every output they list is a file in ``out``."""
+    """Whether there are rows and every output they list is a file in ``out``.
+
+    An output named outside ``out`` (a hand-edited row: ``../keep.npy``, an absolute path)
+    is no output of this conversion: its rows are not done (converted again), and said so.
+    """
     top = os.fspath(out)  # no Path per file: pathlib interns every name it parses
+    for r in rows or []:
+        name = os.path.normpath(r["output"])
+        if os.path.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep):
+            log.warning("the last run's manifest lists the output %r, outside the output "
+                        "folder (a hand-edited row?): not taken as done, its source is "
+                        "converted again", r["output"])  # fmt: skip
+            return False
     found = (stat_or_none(os.path.join(top, r["output"])) for r in rows or [])
     return bool(rows) and all(st is not None and stat.S_ISREG(st.st_mode) for st in found)
 

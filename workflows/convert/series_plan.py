@@ -83,7 +83,9 @@ def plan_series_task(
         old = []
     if strict and any(r["problems"] for r in old):  # a run without --strict wrote it: refused
         old = []
-    if old and complete(out, old) and all(r["output"].startswith(prefix) for r in old):
+    if not (complete(out, old) and all(r["output"].startswith(prefix) for r in old)):
+        old = []  # an output gone, or a folder in its place: converted again (it was kept)
+    if old:
         changed, unknown = store.facts.changed(names)
         result.changed += changed
         old = [] if changed or unknown else old

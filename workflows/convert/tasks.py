@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.reasons import strict_reason
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
+from workflows.convert.written import in_the_way
+from workflows.convert.written import remove_written as _remove
 
 FORMATS = ("png", "png16", "npy", "nifti")
 
@@ -205,7 +206,8 @@ def _failure(task: ConvertTask, err: BaseException) -> TaskResult:
         source = err.path if err.path in task.sources else task.task_id
         skipped = isinstance(err, NotAnImage)
         return TaskResult(task.task_id, error=err.reason, error_source=source, skipped=skipped)
-    reason = unexpected_failure(err, sanitize(str(err)))  # words, not the class name
+    way = in_the_way(err, task.out_root)  # a folder at an output's path: this file fails
+    reason = way or unexpected_failure(err, sanitize(str(err)))  # words, not the class name
     return TaskResult(task.task_id, error=reason, error_source=task.task_id)
 
 
@@ -221,12 +223,6 @@ def _with_problems(
     rows = tuple({**r, "problems": "; ".join(dict.fromkeys([*filter(None, r.get(
         "problems", "").split("; ")), *problems]))} for r in result.rows)  # fmt: skip
     return replace(result, rows=rows, problems=problems)
-
-
-def _remove(paths: list[str | Path]) -> None:
-    for path in paths:
-        with suppress(FileNotFoundError):
-            os.unlink(path)
 
 
 class NotAnImage(DicomError):

@@ -22,6 +22,7 @@ from pipeline.errors import RadpipeError
 from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
+from workflows.run.fold_scores import Gathered, add_folds, each_fold, gathering, say_gathered
 from workflows.run.image_list import name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.source_grid import on_source, score_segmentation
@@ -51,14 +52,6 @@ class Predictions:
 IMAGE_FIGURES = ("most_confident_mistakes", "examples_per_class", "overlays", "explanations")
 #: Every figure an evaluation or its report draws: an earlier evaluation's are removed first.
 FIGURES = ("confusion_matrix", "roc", "precision_recall", "reliability", *IMAGE_FIGURES)
-
-
-def _fold_operating_point(folds: int) -> dict[str, str]:
-    """Where a k-fold run's operating point was chosen (each fold model on its own fold)."""
-    applied = (f"the mean probability of the {folds} fold models: the threshold was chosen on "
-               "single fold models' predictions, and a mean of models is less spread, so the "
-               "test sensitivity at it can differ from the validation one")  # fmt: skip
-    return {"chosen_on": "out-of-fold validation predictions", "applied_to": applied}
 
 
 def evaluate_run(
@@ -107,7 +100,8 @@ def evaluate_run(
         dataset = make_dataset(study, config, test_keys, preps[-1], folder=lists, part="test")
         fold_preds.append(_predict(config, ckpt, dataset))
     source = _on_source(config, dataset, preps, fold_preds)
-    per_fold = [_score(config, study, p, None, None) for p in fold_preds if folds[0] is not None]
+    seen: Gathered | None = None if folds[0] is None else {}  # warnings said once, below
+    per_fold = each_fold(lambda p: _score(config, study, p, None, None), fold_preds, seen)
     ens = fold_preds[0]
     ens.probs, ens.source = np.mean([p.probs for p in fold_preds], axis=0), source
     burned = _hide_burned_in(config, study, ens)
@@ -119,17 +113,12 @@ def evaluate_run(
     plots = out / "plots"
     for old in [*(plots / f"{s}.png" for s in FIGURES), *plots.glob("learning_curves*.png")]:
         old.unlink(missing_ok=True)  # an earlier evaluation's figures (a user's own stay)
-    metrics = _score(config, study, ens, validation, plots)
+    with gathering(f"the ensemble of the {len(folds)} fold models", seen):
+        metrics = _score(config, study, ens, validation, plots)
+    say_gathered(seen)  # each once, naming the folds
     if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
         name_case_files(metrics, ens.meta, study.root)
-    if per_fold:
-        if "chosen_on" in metrics.get("operating_point", {}):
-            metrics["operating_point"] |= _fold_operating_point(len(per_fold))
-        metrics["folds"] = [m["summary"] for m in per_fold]
-        metrics["cross_validation"] = _spread([m["summary"] for m in per_fold])
-        metrics["evaluated"] = f"ensemble of {len(per_fold)} fold models on {evaluated}"
-    else:
-        metrics["evaluated"] = f"the run's checkpoint on {evaluated}"
+    add_folds(metrics, per_fold, evaluated)
     say_ties(config.task, metrics, per_fold, len(ens.ids))  # once, not once per fold
     metrics["model"] = model_summary(run_dir, folds, checkpoints)
     manifest = study.root / "manifest.csv" if study.kind == "dicom" else None
@@ -382,17 +371,3 @@ def _hide_burned_in(config: RunConfig, study: Study, pred: Predictions) -> dict[
     return {"report_images": {"burned_in_hidden": len(pred.hidden),
                               "burned_in_series": len(burned),
                               "burned_in_unchecked_files": unchecked}}  # fmt: skip
-
-
-def _spread(summaries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out = {}
-    for key in summaries[0]:
-        values = np.array([s.get(key) for s in summaries], dtype=np.float64)
-        if np.isfinite(values).any():
-            out[key] = {
-                "mean": float(np.nanmean(values)),
-                "std": float(np.nanstd(values)),
-                "min": float(np.nanmin(values)),
-                "max": float(np.nanmax(values)),
-            }
-    return out

@@ -5,6 +5,8 @@ The value is parsed as YAML; a list item is addressed by its index (``preprocess
 
 from __future__ import annotations
 
+import json
+import shlex
 from typing import Any
 
 import yaml
@@ -17,22 +19,39 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     key, sep, text = item.partition("=")
     if not sep or not key:
         raise ConfigError(f"--set expects key.path=value; got {item!r}")
-    try:
-        value = load_yaml(text) if text else None
-    except yaml.YAMLError as err:
-        raise ConfigError(
-            f"--set {item}: the value is not valid YAML ({yaml_problem(err)}); "
-            "quote it for a string: --set 'key=\"...\"'"
-        ) from None
+    value = _value(key, text)
     parts = key.split(".")
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
-        node = _child(node, part, ".".join(parts[: i + 1]), create=True)
+        node = _child(node, part, ".".join(parts[: i + 1]), create=True, following=parts[i + 1])
     last = parts[-1]
     if isinstance(node, list):
         node[_index(node, last, key)] = value
     else:
         node[last] = value
+
+
+def _value(key: str, text: str) -> Any:
+    """The YAML value of ``--set key=text``; refused with advice fitting the fault: the
+    loader's own for a mapping key (``{0:0}``, a key written twice), else to quote it for a
+    string, with the key and value given. A ``12:30`` that YAML 1.1 reads as a base-60
+    number (750) is refused too: it is a time or a range far more often than a number."""
+    quoted = shlex.quote(f"{key}={json.dumps(text)}")
+    try:
+        value = load_yaml(text) if text else None
+    except yaml.constructor.ConstructorError as err:
+        raise ConfigError(f"--set {key}={text}: {yaml_problem(err)}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(
+            f"--set {key}={text}: the value is not valid YAML ({yaml_problem(err)}); for a "
+            f"string, quote it: --set {quoted}"
+        ) from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and ":" in text:
+        raise ConfigError(
+            f"--set {key}={text}: YAML 1.1 reads {text} as the base-60 number {value}; for a "
+            f"string, quote it: --set {quoted} (or give the number)"
+        )
+    return value
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -94,19 +113,38 @@ def yaml_problem(err: yaml.YAMLError) -> str:
     return text
 
 
-def _child(node: Any, part: str, path: str, create: bool) -> Any:
+def _child(node: Any, part: str, path: str, create: bool, following: str = "") -> Any:
+    """``node[part]``; a missing key becomes ``{}``, or is refused when ``following`` (the
+    next key part) is a list index: an item of a list the config does not hold."""
     if isinstance(node, list):
         return node[_index(node, part, path)]
     if not isinstance(node, dict):
         raise ConfigError(f"--set {path}: {path.rsplit('.', 1)[0]} is not a mapping")
     if part not in node and create:
+        if following.isdigit():  # `augment.0.p` without an `augment:` list in the config
+            raise ConfigError(
+                f"--set {path}.{following}: index {following} is past the end of the list "
+                f"{path} (not in the config: empty); set the whole list instead: "
+                f"--set '{path}=[...]'"
+            )
         node[part] = {}
     return node[part]
 
 
 def _index(node: list[Any], part: str, path: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(f"--set {path}: expected a list index below {len(node)}")
+    """The list index ``part`` of ``node`` (``path``: the key up to it), refused when it is
+    none or past the list's end."""
+    parent = path.rpartition(".")[0] or path
+    n = len(node)
+    held = f"{n} {'item' if n == 1 else 'items'}, 0 to {n - 1}" if n else "empty"
+    if not part.isdigit():
+        raise ConfigError(f"--set {path}: {parent} is a list ({held}): address an item by "
+                          "its index")  # fmt: skip
+    if int(part) >= n:
+        raise ConfigError(
+            f"--set {path}: index {part} is past the end of the list {parent} ({held}); set "
+            f"the whole list instead: --set '{parent}=[...]'"
+        )
     return int(part)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["PATH_KEYS", "anchor_paths", "not_a_run", "pick_base", "relative_paths",
-           "require_inputs"]  # fmt: skip
+           "require_inputs", "resume_command", "shown"]  # fmt: skip
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -80,6 +80,23 @@ def shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
+
+
+def resume_command(run_dir: Path) -> str:
+    """``radpipe run --resume RUN`` for ``run_dir``, for an error message (no absolute local
+    path): relative to the working directory when below it (:func:`shown`), else ``~/...``
+    below the home folder, else ``.../NAME`` (as ``failed.json`` shortens a path); quoted
+    for a shell."""
+    import shlex
+
+    path = shown(run_dir)
+    if not path.is_absolute():
+        return f"radpipe run --resume {shlex.quote(str(path))}"
+    try:
+        below_home = path.resolve().relative_to(Path.home().resolve())
+        return f"radpipe run --resume ~/{shlex.quote(below_home.as_posix())}"
+    except (ValueError, RuntimeError):  # RuntimeError: no home folder known
+        return f"radpipe run --resume .../{shlex.quote(path.name)}"
 
 
 def require_inputs(src: Path, **files: Path | None) -> None:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from pipeline.errors import RadpipeError
+from workflows.run.paths import resume_command
 
 
 def _where(folder: Path) -> str:
@@ -37,18 +38,19 @@ def fold_checkpoint(folder: Path) -> Path:
         the run makes; or the checkpoint that is the run's model is missing.
     """
     where = _where(folder)
+    resume = resume_command(folder.parent.parent if folder.parent.name == "folds" else folder)
     if not folder.is_dir():
         raise RadpipeError(
             f"{where}: its folder {folder.parent.name}/{folder.name} is missing, so the run's "
             "model (the ensemble of every fold) is incomplete; restore the folder, or train "
-            "that fold again with `radpipe run --resume RUN`."
+            f"that fold again with `{resume}`."
         )
     done = folder / "train_done.json"
     if not done.is_file():
         raise RadpipeError(
             f"{where}: training has not finished (no "
             "train_done.json), so its checkpoints are not the run's model; finish it with "
-            "`radpipe run --resume RUN`."
+            f"`{resume}`."
         )
     best, last = folder / "checkpoints" / "best.pt", folder / "checkpoints" / "last.pt"
     if best.exists():

@@ -17,6 +17,7 @@ monitored metric (the run's ``best.pt`` epoch), ``anchor="last"`` the last ``k``
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,7 +25,11 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, update_bn
 
-__all__ = ["WeightWindow", "average_weights", "has_batch_norm"]
+from pipeline.words import counted, word
+
+__all__ = ["WeightWindow", "average_weights", "has_batch_norm", "short_window"]
+
+log = logging.getLogger("radpipe")
 
 State = dict[str, torch.Tensor]
 
@@ -143,3 +148,38 @@ def average_weights(
         averaged.module.load_state_dict(kept, strict=False)  # frozen layers keep theirs
     model.load_state_dict(averaged.module.state_dict())
     return count
+
+
+def short_window(window: WeightWindow, epochs: int, monitor: str, say: bool) -> dict[str, Any]:
+    """``{"requested": k, "note": ...}`` when fewer than ``k`` epochs are averaged (a run of
+    fewer epochs, or a best epoch before epoch ``k``), warned when ``say``; else ``{}``.
+
+    ``epochs``: ``train.epochs``; ``monitor``: the metric whose best epoch anchors the window.
+
+    Examples
+    --------
+    >>> window = WeightWindow(10, "last")
+    >>> for epoch in (1, 2):
+    ...     window.record(epoch, nn.Linear(1, 1), improved=True)
+    >>> short_window(window, 2, "val_loss", say=False)["note"]  # doctest: +NORMALIZE_WHITESPACE
+    'train.average_epochs 10: only 2 epochs were averaged (epochs 1, 2), as the run had only
+    2 epochs (train.epochs 2); best.pt holds their mean'
+    """
+    averaged = [e for e, _ in window.window()]
+    n = len(averaged)
+    if not averaged or n >= window.k:
+        return {}
+    last_run = window.recent[-1][0]
+    if window.anchor == "best" and window.at_best and averaged[-1] != last_run:
+        why = (f"the best epoch of {monitor}, epoch {averaged[-1]}, has only "
+               f"{counted(n, 'epoch', 'epochs')} up to it (train.average_anchor best)")  # fmt: skip
+    else:
+        ended = f"train.epochs {epochs}" if last_run >= epochs else "early stopping"
+        why = f"the run had only {counted(last_run, 'epoch', 'epochs')} ({ended})"
+    held = "their mean" if n > 1 else "that epoch's weights"
+    note = (f"train.average_epochs {window.k}: only {counted(n, 'epoch', 'epochs')} "
+            f"{'were' if n > 1 else 'was'} averaged ({word(n, 'epoch', 'epochs')} "
+            f"{', '.join(map(str, averaged))}), as {why}; best.pt holds {held}")  # fmt: skip
+    if say:
+        log.warning("%s", note)
+    return {"requested": window.k, "note": note}

@@ -29,7 +29,7 @@ from torch.utils.data import Dataset
 
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
-from workflows.train.average import WeightWindow, average_weights, has_batch_norm
+from workflows.train.average import WeightWindow, average_weights, has_batch_norm, short_window
 from workflows.train.checkpoint import (
     CheckpointWriter,
     get_rng_state,
@@ -356,6 +356,7 @@ def _average(
         "epochs": [e for e, _ in window], "anchor": run.config.average_anchor,
         "count": count, "batch_norm_recomputed": has_batch_norm(run.model),
         "best_single_epoch": run.stopper.best_epoch,
+        **short_window(run.window, run.config.epochs, run.monitor, say=run.main),
     }  # fmt: skip
     if val_ds is not None:
         record["metrics"] = _validate(run, val_ds, last)

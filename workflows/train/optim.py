@@ -134,6 +134,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any
     """
     sched = torch.optim.lr_scheduler
     warm = config.warmup_epochs
+    _say_min_epochs(config)
     if config.schedule == "plateau":
         return sched.ReduceLROnPlateau(optimizer, factor=config.gamma, patience=config.step_size)
     main: Any = None
@@ -154,6 +155,19 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any
     if main is None:
         return ramp
     return sched.SequentialLR(optimizer, [ramp, main], milestones=[warm])
+
+
+def _say_min_epochs(config: TrainConfig) -> None:
+    """Warn of a ``train.min_epochs`` above ``train.epochs`` (as of ``warmup_epochs`` at or above
+    it): the run ends first, so early stopping never fires. Not refused: a resumed run may
+    raise ``train.epochs`` past it."""
+    if config.min_epochs <= config.epochs:
+        return
+    stops = ("so early stopping never fires" if config.early_stopping else
+             "and early stopping, which it delays, is off (train.early_stopping)")  # fmt: skip
+    log.warning("train.min_epochs %d is above train.epochs %d: the run ends at epoch %d first, "
+                "%s. Set min_epochs to at most epochs (0: no minimum).", config.min_epochs,
+                config.epochs, config.epochs, stops)  # fmt: skip
 
 
 def make_loss(task: str, config: TrainConfig) -> nn.Module:

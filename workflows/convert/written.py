@@ -1,0 +1,53 @@
+"""What a convert task wrote, removed when it fails; and an output path that something else
+stands in.
+
+A folder at an output's path (a user's ``mkdir``, an older run's layout) made the task's
+clean-up ``os.unlink`` it, whose ``IsADirectoryError`` escaped the task and stopped the whole
+batch (exit 2, "Is a directory; it is a folder: give a file name"). Such a folder is not the
+task's to remove: it is left alone, and the file fails on its own, recorded in
+``errors.csv`` as ``cannot write OUTPUT: a folder is in the way``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterable
+from contextlib import suppress
+
+__all__ = ["in_the_way", "remove_written"]
+
+
+def remove_written(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Remove the files a failed task wrote; a folder at one of the paths is not its own and
+    stays."""
+    for path in paths:
+        with suppress(FileNotFoundError):
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+
+
+def in_the_way(err: BaseException, out_root: str) -> str | None:
+    """``cannot write OUTPUT: a folder is in the way ...`` when ``err`` is a write refused
+    because a folder stands at an output's path (or a file at one of its folders), the output
+    named relative to ``out_root``; else ``None``.
+
+    Examples
+    --------
+    >>> err = IsADirectoryError(errno.EISDIR, "Is a directory", "out/a/.x.tmp.npy", None,
+    ...                         "out/a/x.npy")
+    >>> in_the_way(err, "out")
+    'cannot write a/x.npy: a folder is in the way (remove or rename it, then convert again)'
+    """
+    if not isinstance(err, OSError) or err.errno not in (errno.EISDIR, errno.ENOTDIR):
+        return None
+    target = err.filename2 or err.filename
+    if not target:
+        return None
+    rel = os.path.relpath(os.fspath(target), out_root)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return None  # not an output: said as the file system's error
+    what = "a folder is in the way" if err.errno == errno.EISDIR else (
+        "a file stands where one of its folders must be")  # fmt: skip
+    return f"cannot write {rel}: {what} (remove or rename it, then convert again)"
