@@ -2,7 +2,8 @@
 
 PyYAML (YAML 1.1) reads true/false, yes/no and on/off as booleans and pydantic took them as 1
 and 0: 'epochs: yes' trained one epoch, 'split.test: false' held out no test patients and
-'seed: true' ran with seed 1, each exit 0 without a word. Numbers are unchanged.
+'seed: true' ran with seed 1, 'p: yes' flipped every image, each exit 0 without a word
+('dropout: true' was refused as 'must be in [0, 1); got 1.0'). Numbers are unchanged.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def _show(*sets: str) -> subprocess.CompletedProcess[str]:
     ("override", "key"),
     [("seed=true", "seed"), ("train.epochs=yes", "train.epochs"), ("train.lr=on", "train.lr"),
      ("split.test=false", "split.test"), ("data.mask_values={0: 0, 255: yes}",
-                                          "data.mask_values")],
+                                          "data.mask_values"),
+     ("model.dropout=true", "model: mlp_classifier parameter 'dropout'"),
+     ("model.hidden=[256, on]", "model: mlp_classifier parameter 'hidden'"),
+     ("augment=[{type: random_flip, p: yes, axes: [-1]}]", "augment: item 0 (random_flip): 'p'")],
 )  # fmt: skip
 def test_a_yes_no_value_for_a_number_is_refused_naming_the_key(override: str, key: str) -> None:
     done = _show(override)

@@ -29,6 +29,17 @@ def _holds_bool(value: Any) -> bool:
     return isinstance(value, list | tuple) and any(map(_holds_bool, value))
 
 
+def yes_no_refusal(value: Any, annotation: Any) -> str | None:
+    """Why ``value`` is refused for a parameter of type ``annotation``: it is or holds a
+    yes/no value where numbers and no yes/no are expected; ``None`` when it is not."""
+    named = _types_in(annotation)
+    if not _holds_bool(value) or bool in named or not named & {int, float}:
+        return None
+    verb = "is" if isinstance(value, bool) else "holds"
+    return (f"{value!r} {verb} a yes/no value to YAML (true/false, yes/no, on/off), not a "
+            "number, and a number is expected here: write the number (1, 0, 0.25...)")  # fmt: skip
+
+
 class Strict(BaseModel):
     """A config section: unknown keys and yes/no values for numbers are errors."""
 
@@ -37,13 +48,9 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_yes_no_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if not _holds_bool(value) or info.field_name is None:
+        if info.field_name is None:
             return value
-        named = _types_in(cls.model_fields[info.field_name].annotation)
-        if bool not in named and named & {int, float}:
-            verb = "is" if isinstance(value, bool) else "holds"
-            raise ValueError(
-                f"{value!r} {verb} a yes/no value to YAML (true/false, yes/no, on/off), not a "
-                "number, and a number is expected here: write the number (1, 0, 0.25...)"
-            )
+        why = yes_no_refusal(value, cls.model_fields[info.field_name].annotation)
+        if why:
+            raise ValueError(why)
         return value
