@@ -278,7 +278,7 @@ def _other_regions_note(
     Weasis #227, cornerstoneTools PR #1466): the image's spacing would make their seconds or
     cm/s millimetres.
     """
-    shown = "; ".join(
+    shown = " and ".join(  # no "; ": it parts one problem from the next (manifest)
         f"x in {_UNITS.get(x, 'cm' if x == _CM else 'no unit')}, "
         f"y in {_UNITS.get(y, 'cm' if y == _CM else 'no unit')}"
         for x, y in other
@@ -287,7 +287,7 @@ def _other_regions_note(
     notes.append(
         "spacing of part of the image only: "
         f"{spacing[0]:g}x{spacing[1]:g} mm holds inside the ultrasound regions (0018,6011) "
-        f"calibrated in cm; {some} something else ({shown}: M-mode or Doppler), "
+        f"calibrated in cm, while {some} something else ({shown}: M-mode or Doppler), "
         "their pixels are not millimetres"
     )
 

@@ -8,6 +8,7 @@ placed in their assembled volumes (:func:`placement`, :func:`placed`), one serie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -87,7 +88,7 @@ class ConvertResult:
         """Series per kind of problem (``"resampled"``, ``"split"``, ``"tilt corrected"``...)."""
         counts: dict[str, int] = {}
         for problems in self.series_problems.values():
-            for kind in dict.fromkeys(p.split(":", 1)[0] for p in problems):
+            for kind in dict.fromkeys(map(problem_kind, problems)):
                 counts[kind] = counts.get(kind, 0) + 1
         return counts
 
@@ -99,7 +100,7 @@ class ConvertResult:
     def series_with(self, geometry: bool) -> int:
         """Series with a problem of the geometry (``geometry``), or of their files."""
         return sum(
-            any((p.split(":", 1)[0] in GEOMETRY_KINDS) == geometry for p in problems)
+            any((problem_kind(p) in GEOMETRY_KINDS) == geometry for p in problems)
             for problems in self.series_problems.values()
         )
 
@@ -127,6 +128,22 @@ class ConvertResult:
     @property
     def exit_code(self) -> int:
         return 0 if not self.failures else 1
+
+
+_WHERE = re.compile(r"^(?:(?:frame|volume) \d+: )+")  # which frame or volume, not what
+_VALUE = re.compile(r"\s+-?[\d.,]+$")  # a value the kind ends with (BitsStored ... 12)
+
+
+def problem_kind(problem: str) -> str:
+    """What kind a problem is, as the summary counts it: its words before the first colon,
+    without the frame or volume it was found in and without a value ending them.
+
+    ``frame 0: the compressed stream has no end marker (EOI/EOC): ...`` is of the kind ``the
+    compressed stream has no end marker (EOI/EOC)``, not ``frame 0``; ``stored values use bits
+    above BitsStored (0028,0101) 12: ...`` of ``stored values use bits above BitsStored
+    (0028,0101)``, which the count after it no longer runs into (``... 12 1``).
+    """
+    return _VALUE.sub("", _WHERE.sub("", problem).split(":", 1)[0])
 
 
 #: Kinds of the series' geometry problems (:mod:`pipeline.dicom.assemble`, and as

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
 from workflows.run import spec_checks as sc
 from workflows.run.class_names import check_unique_names
 from workflows.run.config_errors import describe
+from workflows.run.config_model import Strict
 from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
@@ -32,11 +33,7 @@ from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import MAX_SEED, TrainConfig, epoch_metrics
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
-
-
-class DataConfig(_Strict):
+class DataConfig(Strict):
     """Where the images and ground truth are."""
 
     source: Path = Field(description="DICOM folder, or a folder of converted images")
@@ -77,7 +74,7 @@ class DataConfig(_Strict):
         return self
 
 
-class ConvertConfig(_Strict):
+class ConvertConfig(Strict):
     """How DICOM becomes arrays (cached: the same options reuse the same conversion)."""
 
     format: Literal["npy", "png", "png16"] = "npy"
@@ -94,7 +91,7 @@ def _choice(key: str, description: str | None = None) -> Any:
     return Field(getattr(_TRAIN, key), description=description, json_schema_extra={"enum": enum})
 
 
-class TrainSection(_Strict):
+class TrainSection(Strict):
     """Optimisation: the fields of :class:`workflows.train.config.TrainConfig` (whose
     ``__post_init__`` holds every rule; see :meth:`_rules`) less ``seed`` (the run's top-level
     seed) and ``progress``, plus transfer learning (``init_from``, ``freeze``)."""
@@ -158,7 +155,7 @@ class TrainSection(_Strict):
         return TrainConfig(**(values | {"seed": seed} | overrides))
 
 
-class EvaluateConfig(_Strict):
+class EvaluateConfig(Strict):
     empty: Literal["nan", "one"] = Field(
         "nan", description="Dice/Jaccard when truth and prediction are both empty for a class"
     )
@@ -197,7 +194,7 @@ class EvaluateConfig(_Strict):
                          f"2.0: boundaries within 2 mm agree); got {value!r}")  # fmt: skip
 
 
-class ReportConfig(_Strict):
+class ReportConfig(Strict):
     enabled: bool = True
     overlays: int = Field(4, ge=0, description="best and worst segmentation cases shown")
     images: bool = Field(
@@ -212,14 +209,14 @@ class ReportConfig(_Strict):
     )
 
 
-class ComputeConfig(_Strict):
+class ComputeConfig(Strict):
     scheduler: str | None = Field(None, description="Dask scheduler address or local:N")
     threads: int | None = Field(
         None, ge=1, description="torch threads; default: cores / (ranks x (1 + num_workers))"
     )
 
 
-class RunConfig(_Strict):
+class RunConfig(Strict):
     """A whole study: data to report."""
 
     name: str = Field("run", pattern=r"^[A-Za-z0-9_.-]+$")

@@ -6,12 +6,14 @@ which pydantic reports with the key path.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 from pydantic import AfterValidator, ValidationError
 
 from pipeline.errors import ConfigError
+from workflows.run.config_model import yes_no_refusal
 
 
 def model_task(name: str) -> str | None:
@@ -35,6 +37,7 @@ def check_model_values(spec: dict[str, Any], factory: type) -> None:
     from pydantic import TypeAdapter
 
     names = {f.name for f in fields(factory)}
+    refuse_yes_no(spec, factory, f"{spec['type']} parameter ")
     values = {k: v for k, v in _DATA_SIZES.items() if k in names}
     values |= {k: v for k, v in spec.items() if k != "type"}
     try:
@@ -69,10 +72,22 @@ def check_specs(specs: list[dict[str, Any]], registry: Any, extra: tuple[str, ..
     ``extra`` (a stage's ``name``) are not constructor parameters."""
     for i, spec in enumerate(specs):
         check_spec(spec, registry.names(), registry.get, extra=extra)
+        refuse_yes_no(spec, registry.get(spec["type"]), f"item {i} ({spec['type']}): ")
         try:
             registry.build({k: v for k, v in spec.items() if k not in extra})
         except Exception as err:
             raise ValueError(f"item {i} ({spec['type']}): {err}") from None
+
+
+def refuse_yes_no(spec: dict[str, Any], factory: Any, where: str) -> None:
+    """A yes/no value for a numeric parameter (``p: yes``, ``hidden: [256, on]``) refused:
+    constructors and lax pydantic took it as 1 or 0."""
+    init = getattr(factory, "__init__", factory) if isinstance(factory, type) else factory
+    hints = get_type_hints(factory if dataclasses.is_dataclass(factory) else init)
+    for key, value in spec.items():
+        why = yes_no_refusal(value, hints[key]) if key in hints else None
+        if why:
+            raise ValueError(f"{where}{key!r}: {why}")
 
 
 def param_names(factory: Any) -> list[str]:

@@ -22,11 +22,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from pipeline.errors import RadpipeError
 from pipeline.names import name_keys
 from pipeline.words import are, counted
+from workflows.run.config_model import Strict
 
 __all__ = [
     "PART_NAMES",
@@ -47,11 +48,9 @@ _SHOWN = 5  # rows named in a message; the rest are counted
 _DEFAULT_FRACTION = 0.2  # split.test and split.val
 
 
-class SplitConfig(BaseModel):
+class SplitConfig(Strict):
     """Train/validation/test split, grouped by patient and stratified by label; or the split
     of the labels CSV's ``column``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
 
     test: float = Field(
         _DEFAULT_FRACTION, ge=0.0, lt=1.0, description="fraction held out (0: evaluate externally)"
