@@ -99,16 +99,24 @@ def confusion_matrices(true: ArrayOrTensor, pred: ArrayOrTensor, num_classes: in
     return out
 
 
+#: Positions a one-hot reading needs before it is refused (MONAI's masks have thousands).
+_ONE_HOT_MIN = 8
+
+
 def _refuse_one_hot(t: np.ndarray, p: np.ndarray, k: int) -> None:
     """Refuse one-hot ``(..., K, ...)`` masks given for label maps (MONAI's metrics' input).
 
     Their 0/1 values are valid indices of ``K > 2`` classes, so every channel's ones were
     counted as class 1 (the background channel's too) and classes 2.. as absent: a Dice of
     the channels pooled, without a word. Refused when both hold only 0 and 1 and share an
-    axis of size ``K`` along which every position has exactly one 1.
+    axis of size ``K`` along which every position has exactly one 1, at ``_ONE_HOT_MIN``
+    positions or more beside a channel axis: a few label values can be both (four one-pixel
+    cases labelled 1, 0, 0, 0 of 4 classes were refused as a one-hot pixel).
     """
     axes = [a for a in range(t.ndim) if t.shape[a] == k]  # before any pass over the values
-    if k <= 2 or not axes or t.size == 0 or t.max() > 1 or p.max() > 1:
+    if k <= 2 or not axes or t.ndim < 2 or t.size < k * _ONE_HOT_MIN:
+        return
+    if t.max() > 1 or p.max() > 1:
         return
     for axis in axes:
         if (t.sum(axis=axis) == 1).all() and (p.sum(axis=axis) == 1).all():

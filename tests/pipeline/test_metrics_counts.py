@@ -119,3 +119,17 @@ def test_merging_counts_without_cases_into_a_per_case_accumulator_is_refused() -
     assert out["per_case"]["ids"] == ["a", "b"]
     assert out["confusion_matrix"] == [[4, 0], [1, 3]]
     assert out["dice_case_mean"] == pytest.approx(((0.8 + 2 / 3) / 2 + 1) / 2)
+
+
+def test_a_few_label_values_that_could_be_one_hot_are_taken_as_labels() -> None:
+    """Four one-pixel cases labelled 1, 0, 0, 0 of 4 classes (hypothesis found it) were
+    refused as a one-hot pixel; too few positions to tell, they are label maps: the counts
+    by hand, and the one-hot (B, C, H, W) masks of the test above are still refused."""
+    from pipeline.metrics import confusion_matrix
+
+    labels = np.array([1, 0, 0, 0], dtype=np.uint8)
+    expected = np.zeros((4, 4), dtype=np.int64)
+    expected[0, 0], expected[1, 1] = 3, 1
+    np.testing.assert_array_equal(confusion_matrix(labels, labels, 4), expected)
+    two_by_two = np.eye(4, dtype=np.uint8)[:, :2]  # (4, 2): one 1 in each column
+    assert confusion_matrix(two_by_two, two_by_two, 4).trace() == 8
