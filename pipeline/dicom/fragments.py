@@ -39,6 +39,7 @@ __all__ = [
     "offset_table_problem",
     "pixel_reader",
     "starts_stream",
+    "table_and_items",
 ]
 
 _STARTS = (b"\xff\xd8", b"\xff\x4f\xff\x51")  # JPEG / JPEG-LS SOI, JPEG 2000 SOC + SIZ
@@ -75,6 +76,25 @@ def offset_table_problem(ds: Any, frames: int) -> str | None:
     ``"its Basic Offset Table lists 4 frames but the pixel data holds 3 fragments (a frame
     takes at least one)"``
     """
+    found = table_and_items(ds)
+    if found is None:
+        return None
+    offsets, items, _ = found
+    if len(offsets) < frames <= len(items):
+        return (f"its Basic Offset Table lists {len(offsets)} frames, NumberOfFrames "
+                f"(0028,0008) {frames}, over {len(items)} fragments")  # fmt: skip
+    return _misfit(list(offsets), items)
+
+
+def table_and_items(
+    ds: Any, heads: bool = False
+) -> tuple[tuple[int, ...], list[int], list[bytes]] | None:
+    """``ds``'s Basic Offset Table, each fragment's item and (``heads``) first 8 bytes.
+
+    The items are offsets from the first item, as the table's offsets are. ``None``
+    without a table (an empty first item), for a malformed one, or when the last item is
+    cut short (a truncated file is told as such).
+    """
     with pixel_reader(ds) as found:
         if found is None:
             return None
@@ -84,15 +104,14 @@ def offset_table_problem(ds: Any, frames: int) -> str | None:
             if tag != ITEM or not length or length % 4 or start + 8 + length > end:
                 return None
             offsets = struct.unpack(f"<{length // 4}I", read(start + 8, length))
-            items = item_offsets(read, start + 8 + length, end)
+            first = start + 8 + length
+            items = item_offsets(read, first, end)
+            if items is None:
+                return None
+            tops = [read(first + at + 8, 8) for at in items] if heads else []
         except (OSError, struct.error, ValueError):
             return None
-    if items is None:
-        return None
-    if len(offsets) < frames <= len(items):
-        return (f"its Basic Offset Table lists {len(offsets)} frames, NumberOfFrames "
-                f"(0028,0008) {frames}, over {len(items)} fragments")  # fmt: skip
-    return _misfit(list(offsets), items)
+    return offsets, items, tops
 
 
 def item_offsets(read: Read, pos: int, end: int) -> list[int] | None:

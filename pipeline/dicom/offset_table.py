@@ -19,12 +19,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from pipeline.dicom.codestream import is_jpeg_family
-from pipeline.dicom.fragments import (
-    item_offsets,
-    offset_table_problem,
-    pixel_reader,
-    starts_stream,
-)
+from pipeline.dicom.fragments import offset_table_problem, starts_stream, table_and_items
 from pipeline.dicom.syntaxes import GE_PRIVATE, ITEM, NATIVE_LITTLE_ENDIAN
 
 __all__ = ["frames_past_table", "mend_offset_table", "table_note"]
@@ -36,31 +31,32 @@ def frames_past_table(ds: Any, frames: int) -> tuple[list[int], str] | None:
     """Where each of ``frames`` frames starts, told from the fragments alone, and how.
 
     The offsets are from the first fragment's item, as a table's are. ``None`` when the
-    fragments do not tell ``frames`` frames apart one way only.
+    fragments do not tell ``frames`` frames apart one way only (or there is no table).
     """
-    syntax = str(ds.file_meta.get("TransferSyntaxUID", "")) if hasattr(ds, "file_meta") else ""
-    with pixel_reader(ds) as found:
-        if found is None:
-            return None
-        read, start, end = found
-        try:
-            _, length = struct.unpack("<4sI", read(start, 8))
-            first = start + 8 + length
-            items = item_offsets(read, first, end)
-            if items is None or len(items) == frames or not is_jpeg_family(syntax):
-                heads: list[bytes] = []
-            else:
-                heads = [read(first + at + 8, 8) for at in items]
-        except (OSError, struct.error, ValueError):
-            return None
-    if items is None:
+    found = table_and_items(ds)
+    if found is None:
         return None
+    items = found[1]
     if len(items) == frames:
         return items, "one per fragment"
-    starts = [at for at, head in zip(items, heads, strict=False) if starts_stream(head)]
-    if heads and starts[:1] == items[:1] and len(starts) == frames:
+    syntax = str(ds.file_meta.get("TransferSyntaxUID", "")) if hasattr(ds, "file_meta") else ""
+    found = table_and_items(ds, heads=True) if is_jpeg_family(syntax) else None
+    if found is None:
+        return None
+    starts = [at for at, head in zip(items, found[2], strict=True) if starts_stream(head)]
+    if starts[:1] == items[:1] and len(starts) == frames:
         return starts, f"at the {frames} of its {len(items)} fragments that start a codestream"
     return None
+
+
+def _past_table(ds: Any, frames: int) -> tuple[str, tuple[list[int], str] | None] | None:
+    """What is wrong with ``ds``'s Basic Offset Table, and the frames past it.
+
+    The frames are ``None`` where the fragments do not give them; the whole is ``None`` when
+    the table fits (or there is none).
+    """
+    misfit = offset_table_problem(ds, frames)
+    return None if misfit is None else (misfit, frames_past_table(ds, frames))
 
 
 def table_note(ds: Any, frames: int) -> tuple[str, bool] | None:
@@ -69,10 +65,10 @@ def table_note(ds: Any, frames: int) -> tuple[str, bool] | None:
     ``None`` when the table fits (or there is none). Else ``(said, True)``, ``said`` the note
     for a table the fragments overrule, or ``(said, False)``, ``said`` why the file is refused.
     """
-    misfit = offset_table_problem(ds, frames)
-    if misfit is None:
+    told = _past_table(ds, frames)
+    if told is None:
         return None
-    past = frames_past_table(ds, frames)
+    misfit, past = told
     if past is None:
         why = f"{misfit}, so its frames cannot be told apart by it (the table is wrong, or"
         fix = "the file was cut and patched); rewrite the file with a correct table or none."
@@ -96,11 +92,10 @@ def mend_offset_table(ds: Dataset, frames: int) -> Dataset:
     value = getattr(elem, "value", None)
     if not isinstance(value, bytes) or not getattr(elem, "is_undefined_length", False):
         return ds  # native, or left in the file
-    if offset_table_problem(ds, frames) is None:
+    told = _past_table(ds, frames)
+    if told is None or told[1] is None:
         return ds
-    past = frames_past_table(ds, frames)
-    if past is None:
-        return ds
+    past = told[1]
     (length,) = struct.unpack("<I", value[4:8])
     table = struct.pack(f"<{len(past[0])}I", *past[0])
     mended = Dataset()
