@@ -26,13 +26,10 @@ def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     unsigned = stored.view(stored.dtype.str.replace("i", "u"))
     mask = np.array((1 << bits_stored) - 1, dtype=unsigned.dtype)
     if not signed:
-        if int(unsigned.max(initial=0)) <= int(mask):
-            return unsigned
-        return unsigned & mask
-    as_signed = stored.view(stored.dtype.str.replace("u", "i"))
+        return unsigned if within_bits(stored, bits_stored, False) else unsigned & mask
+    if within_bits(stored, bits_stored, True):
+        return stored.view(stored.dtype.str.replace("u", "i"))
     half = 1 << (bits_stored - 1)
-    if as_signed.size and -half <= int(as_signed.min()) and int(as_signed.max()) < half:
-        return as_signed
     # Sign extension: (v & mask) - 2**bits when the sign bit is set, done as xor/subtract.
     sign = np.array(half, dtype=np.int64)
     wide = (unsigned & mask).astype(np.int64)
@@ -40,4 +37,26 @@ def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     return out.astype(stored.dtype.str.replace("u", "i"))
 
 
-__all__ = ["fix_bits"]
+def within_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> bool:
+    """Whether :func:`fix_bits` would leave every value of integer ``stored`` as it is.
+
+    Masking to ``bits_stored`` bits (fewer than the cells hold) and sign extension
+    (``signed``) keep such values; told from the extremes, one pass.
+
+    Examples
+    --------
+    >>> within_bits(np.array([4095], np.uint16), 12, signed=False)
+    True
+    >>> within_bits(np.array([-2048, 2047], np.int16), 12, signed=True), within_bits(
+    ...     np.array([2048], np.int16), 12, signed=True)
+    (True, False)
+    """
+    if not signed:
+        unsigned = stored.view(stored.dtype.str.replace("i", "u"))
+        return int(unsigned.max(initial=0)) < 1 << bits_stored
+    as_signed = stored.view(stored.dtype.str.replace("u", "i"))
+    half = 1 << (bits_stored - 1)
+    return bool(as_signed.size) and -half <= int(as_signed.min()) and int(as_signed.max()) < half
+
+
+__all__ = ["fix_bits", "within_bits"]

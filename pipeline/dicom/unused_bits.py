@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
+from pipeline.dicom.bits import within_bits
 from pipeline.dicom.codestream import embedded_overlay
 
 __all__ = ["masked_here", "unused_bits_note", "unused_bits_notes"]
@@ -33,6 +34,8 @@ def unused_bits_note(arr: np.ndarray, bits_stored: int, signed: bool, ds: Any) -
     """
     width = arr.dtype.itemsize * 8
     if arr.dtype.kind not in "iu" or not 0 < bits_stored < width or not arr.size:
+        return ""
+    if within_bits(arr, bits_stored, signed):  # the usual file: one pass, nothing masked
         return ""
     unsigned = arr.view(arr.dtype.str.replace("i", "u"))
     upper = np.right_shift(unsigned, bits_stored)
