@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.dicom.walk import stat_or_none
 from pipeline.io_atomic import atomic_path
 from workflows.convert.tasks import MANIFEST_COLUMNS, SOURCE_COLUMNS, ConvertOptions
+from workflows.convert.written import outside
 
 log = logging.getLogger("radpipe")
 
@@ -136,8 +137,7 @@ def complete(out: Path, rows: list[dict[str, str]] | None) -> bool:
     """
     top = os.fspath(out)  # no Path per file: pathlib interns every name it parses
     for r in rows or []:
-        name = os.path.normpath(r["output"])
-        if os.path.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep):
+        if outside(r["output"]):
             log.warning("the last run's manifest lists the output %r, outside the output "
                         "folder (a hand-edited row?): not taken as done, its source is "
                         "converted again", r["output"])  # fmt: skip

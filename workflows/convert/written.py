@@ -16,7 +16,18 @@ import stat
 from collections.abc import Iterable
 from contextlib import suppress
 
-__all__ = ["in_the_way", "remove_written"]
+__all__ = ["in_the_way", "outside", "remove_written"]
+
+
+def outside(name: str) -> bool:
+    """Whether the output path ``name`` (relative to the output folder) leads out of it:
+    absolute, or up past it (``../keep.npy``).
+
+    >>> outside("a/x.npy"), outside("a/../../keep.npy"), outside("/tmp/x.npy")
+    (False, True, True)
+    """
+    name = os.path.normpath(name)
+    return os.path.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep)
 
 
 def remove_written(paths: Iterable[str | os.PathLike[str]]) -> None:
@@ -46,7 +57,7 @@ def in_the_way(err: BaseException, out_root: str) -> str | None:
     if not target:
         return None
     rel = os.path.relpath(os.fspath(target), out_root)
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+    if outside(rel):
         return None  # not an output: said as the file system's error
     what = "a folder is in the way" if err.errno == errno.EISDIR else (
         "a file stands where one of its folders must be")  # fmt: skip
