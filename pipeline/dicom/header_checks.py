@@ -26,6 +26,7 @@ from pipeline.dicom.syntaxes import (
 from pipeline.dicom.text_charset import utf8_read_as_latin1
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
+from pipeline.dicom.ybr422 import pairs_note
 from pipeline.errors import DicomError
 
 __all__ = ["PHOTOMETRIC_TERMS", "check_image_header", "image_checks", "value_checks"]
@@ -171,7 +172,8 @@ def _samples(ds: Any, notes: list[str]) -> None:
     meta = getattr(ds, "file_meta", None)
     _unconverted_colour(term, meta.get("TransferSyntaxUID") if meta is not None else None, notes)
     planar = integer(ds, "PlanarConfiguration", None, maximum=1)
-    note = planar_note(meta.get("TransferSyntaxUID") if meta is not None else None, planar)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    note = planar_note(syntax, planar) or pairs_note(term, syntax, planar)
     if note is not None:
         notes.append(note)
     elif planar is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.dicom import codestream
+from pipeline.dicom.ybr422 import pairs_note
 
 #: Lossy T.81 syntaxes (last UID component) and the YBR term pydicom reads each as.
 _LOSSY = {"50": "YBR_FULL_422", "51": "YBR_FULL"}
@@ -93,7 +94,7 @@ def colour_options(
     if samples < 3:
         return options
     planar = values.integer(ds, "PlanarConfiguration", None, maximum=1)
-    if codestream.reads_interleaved(syntax, planar):
+    if codestream.reads_interleaved(syntax, planar) or pairs_note(photometric, syntax, planar):
         options["planar_configuration"] = 0  # noted by the header check (planar_note)
     last = str(syntax or "").rpartition(".")[2]
     if first is None or photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422"):

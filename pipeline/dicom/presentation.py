@@ -13,6 +13,12 @@
   state (PS3.3 C.11.6); pydicom's maintainers note it never appears in images (pydicom PR
   #2080). An image that carries one anyway is displayed without it, and a note says so
   (it was ignored unsaid).
+- **Supplemental palette.** A grey image may carry a Supplemental Palette Color LUT (the
+  Red/Green/Blue Palette Color Lookup Table Descriptors and Data beside MONOCHROME1/2, PS3.3
+  C.7.6.19; Pixel Presentation (0008,9205) COLOR or MIXED): a viewer shows the stored values
+  the palette covers in its colours, the rest grey (a colour-coded parametric map, colour flow
+  over a grey image). radpipe writes grey values, so those pixels come out as grey levels of
+  their values, which no viewer shows (vtk-dicom #237); a note says so (it was unsaid).
 - **Presentation intent.** Presentation Intent Type (0008,0068) FOR PROCESSING (the DX, MG and
   IO "For Processing" SOP classes) marks raw detector values meant for computer processing,
   not for display (PS3.3 C.8.11.1.1.1): they lack the vendor's image processing that the FOR
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["presentation_inverse", "presentation_notes"]
+__all__ = ["presentation_inverse", "presentation_notes", "supplemental_palette_notes"]
 
 #: SOP classes whose DX Image Module ties Presentation LUT Shape to the photometric term
 #: (DX, MG and IO, for presentation and for processing).
@@ -85,6 +91,7 @@ def presentation_notes(ds: Any) -> list[str]:
             "PhotometricInterpretation and PresentationLUTShape give (a viewer that applies "
             "it may show other grey levels)"
         )
+    notes += supplemental_palette_notes(ds, photometric)
     intent = _text(ds, "PresentationIntentType")
     sop = str(ds.get("SOPClassUID", "") or "").strip()
     if intent == "FOR PROCESSING" or (not intent and sop in _FOR_PROCESSING):
@@ -96,3 +103,30 @@ def presentation_notes(ds: Any) -> list[str]:
             "of the same view; converted as they are"
         )
     return notes
+
+
+def supplemental_palette_notes(ds: Any, photometric: str) -> list[str]:
+    """A note when a grey image carries a Supplemental Palette Color LUT (PS3.3 C.7.6.19).
+
+    Its colours are not applied: the image is written as the grey values its
+    PhotometricInterpretation says. The note gives the stored values the palette covers
+    (the Red descriptor's first mapped value and entry count, 0 meaning 65536: C.7.6.3.1.5).
+    """
+    if not photometric.startswith("MONOCHROME"):
+        return []
+    descriptor = ds.get("RedPaletteColorLookupTableDescriptor")
+    if descriptor is None:
+        return []
+    covered = ""
+    try:
+        count, first = int(descriptor[0]) or 65536, int(descriptor[1])
+        covered = f" (stored values {first} to {first + count - 1})"
+    except (TypeError, ValueError, IndexError):  # unreadable: the note names no range
+        pass
+    presentation = _text(ds, "PixelPresentation")
+    said = f", PixelPresentation (0008,9205) {presentation}" if presentation else ""
+    return [
+        f"Supplemental Palette Color LUT (0028,1101-1103) not applied: written as the grey "
+        f"values {photometric} says, where a viewer shows the values it covers{covered} in "
+        f"its colours (PS3.3 C.7.6.19{said})"
+    ]

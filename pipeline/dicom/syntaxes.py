@@ -7,8 +7,11 @@ files were refused as damaged or private ("no transfer syntax DICOM defines"). J
 syntaxes keep the pixel data outside the file (PS3.5 A.4.6), and SMPTE ST 2110 ones hold
 video in a form no pydicom plugin decodes: ``inspect`` listed those as images, and
 ``convert`` failed in pydicom's words. Each is named here, so both commands refuse it with
-the same reason. GE's private syntax (:data:`GE_PRIVATE`), which GDCM and fo-dicom read, is
-read the same way (:func:`ge_private_note`; the pixels in :mod:`pipeline.dicom.decode`).
+the same reason; so is every other one pydicom knows but has no decoder for (JPEG 2000 Part 2
+Multi-component, MPEG-2, MPEG-4 and HEVC video: :func:`unreadable_syntax`), which ``inspect``
+listed as clean images while ``convert`` failed in pydicom's words. GE's private syntax
+(:data:`GE_PRIVATE`), which GDCM and fo-dicom read, is read the same way
+(:func:`ge_private_note`; the pixels in :mod:`pipeline.dicom.decode`).
 """
 
 from __future__ import annotations
@@ -94,6 +97,31 @@ def ge_private_note(ds: Any) -> str:
             "big-endian 16-bit pixel words, as GDCM reads it")  # fmt: skip
 
 
+#: Encapsulated Uncompressed Explicit VR Little Endian: pydicom has no decoder for it, radpipe
+#: reads its native frames itself (:mod:`pipeline.dicom.encapsulated_native`).
+_READ_HERE = frozenset({"1.2.840.10008.1.2.1.98"})
+
+
+def _without_decoder(uid: str) -> str | None:
+    """The name of ``uid`` if pydicom has no decoder for this transfer syntax, else ``None``.
+
+    Not even one whose plugin is missing (that is said when decoding); ``None`` too for a UID
+    pydicom does not know as a transfer syntax (said by the header checks).
+    """
+    from pydicom.uid import UID
+
+    found = UID(uid)
+    if uid in _READ_HERE or not found.is_transfer_syntax:
+        return None
+    from pydicom.pixels import get_decoder
+
+    try:
+        get_decoder(found)
+    except NotImplementedError:
+        return str(found.name)
+    return None
+
+
 def unreadable_syntax(uid: str) -> str | None:
     """Why pixel data in transfer syntax ``uid`` cannot be read, else ``None``.
 
@@ -102,7 +130,10 @@ def unreadable_syntax(uid: str) -> str | None:
     """
     found = _UNREADABLE.get(uid.strip())
     if found is None:
-        return None
+        name = _without_decoder(uid.strip())
+        if name is None:
+            return None
+        found = (name, _NO_DECODER)
     import pydicom
 
     name, why = found

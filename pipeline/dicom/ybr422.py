@@ -9,6 +9,9 @@ dropping the last pixel). pydicom reads the data as one stream of pairs, called 
 ``Rows x 2`` values excess padding and shifted every row after the first, so the colours
 came out shifted along the image without a word. Such data is read here as ``Columns + 1``
 columns and the unused last column dropped.
+
+YBR_FULL_422 has that one layout, so native data under a PlanarConfiguration (0028,0006) of 1
+(or none) is read as 0 (:func:`pairs_note`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,29 @@ def padded_row_columns(ds: Dataset) -> int | None:
     return cols + 1
 
 
+def pairs_note(term: str, syntax: str | None, planar: int | None) -> str | None:
+    """Why native YBR_FULL_422 data is read as PlanarConfiguration 0 against its header.
+
+    PS3.3 C.7.6.3.1.2-3: YBR_FULL_422 has one layout, two Y then one Cb and one Cr for each
+    pair of pixels along a row, and its Planar Configuration shall be 0; no planes of
+    subsampled colour are defined. pydicom, told 1, read the pairs as three planes of
+    ``Rows x Columns`` samples (the colours scrambled and the image in three bands, unsaid),
+    and a missing value refused the file; fo-dicom refuses a 1 (fo-dicom #1049). ``None``
+    when the header's value is 0 or the data is compressed (the stream orders its samples).
+    """
+    if term != "YBR_FULL_422" or planar == 0:
+        return None
+    try:
+        if syntax is not None and UID(str(syntax)).is_encapsulated:
+            return None
+    except ValueError:  # no transfer syntax: refused by the header checks
+        return None
+    said = "is missing" if planar is None else f"is {planar}"
+    return (f"PlanarConfiguration (0028,0006) {said}, but YBR_FULL_422 has one layout, two Y "
+            "then Cb and Cr for each pair of pixels (PS3.3 C.7.6.3.1.2: it shall be 0, no "
+            "planes of subsampled colour are defined): read as 0")  # fmt: skip
+
+
 def decode_rows(ds: Dataset, source: str, notes: list[str], header: dict[str, Any]) -> np.ndarray:
     """:func:`~pipeline.dicom.plugins.decode_with_pydicom`, with padded rows undone.
 
@@ -71,4 +97,4 @@ def decode_rows(ds: Dataset, source: str, notes: list[str], header: dict[str, An
     return np.asarray(arr).reshape(shape)[:, :, :cols]
 
 
-__all__ = ["decode_rows", "padded_row_columns"]
+__all__ = ["decode_rows", "padded_row_columns", "pairs_note"]

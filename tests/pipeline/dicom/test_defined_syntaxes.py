@@ -6,7 +6,9 @@ pydicom 3.0's table, so they were refused as "no transfer syntax DICOM defines",
 a damaged or private UID. SMPTE ST 2110 video and JPIP Referenced objects (pixel data at a
 URL, PS3.5 A.4.6) were listed by ``inspect`` as images while ``convert`` failed in pydicom's
 words ("cannot decode transfer syntax ...: Unable to decode the pixel data as a (0002,0010)
-'Transfer Syntax UID' value of ... is not supported").
+'Transfer Syntax UID' value of ... is not supported"), and so were JPEG 2000 Part 2
+Multi-component and the MPEG-2, MPEG-4 and HEVC video syntaxes (pydicom knows them and has no
+decoder) until 2026-12-03.
 """
 
 from __future__ import annotations
@@ -51,8 +53,14 @@ def _file(folder: Path, name: str, uid: str) -> None:
         ("1.2.840.10008.1.2.7.1", "SMPTE ST 2110-20 Uncompressed Progressive Active Video",
          "no installed decoder reads it"),
         ("1.2.840.10008.1.2.4.94", "JPIP Referenced", "PixelDataProviderURL (0028,7FE0)"),
+        ("1.2.840.10008.1.2.4.92",
+         "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)",
+         "no installed decoder reads it (pydicom"),
+        ("1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264 High Profile / Level 4.1",
+         "no installed decoder reads it (pydicom"),
     ],
-    ids=["jpeg-xl", "jpeg-xl-lossless", "deflated-frames", "smpte-2110", "jpip"],
+    ids=["jpeg-xl", "jpeg-xl-lossless", "deflated-frames", "smpte-2110", "jpip", "j2k-part2",
+         "mpeg4"],
 )  # fmt: skip
 def test_defined_syntax_without_decoder_is_named_by_inspect_and_convert(
     tmp_path: Path, uid: str, name: str, why: str
