@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from pydicom.sr.codedict import codes
 
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
-from tests.runner.conftest import seg_config
+from tests.runner.conftest import run_config_cli, seg_config
 from tests.runner.test_nifti_masks_on_dicom import series_by_position
 from workflows.run.config import validate_config
 from workflows.run.study import make_dataset, prepare_study
@@ -289,3 +290,26 @@ def test_a_file_keyed_row_names_its_seg_for_an_image_of_the_series(
     assert f"s1.dcm (line 3): its row names {rows[0][0]}, which is not in a series the SEG " in str(
         info.value
     )
+
+
+def test_radpipe_run_trains_and_evaluates_on_seg_masks(
+    mr_seg: Path, sources: list[list[pydicom.Dataset]], tmp_path: Path
+) -> None:
+    """``radpipe run`` (a subprocess) over a masks CSV of one SEG row per series."""
+    folder = _folder(tmp_path)
+    rows = []
+    for n, images in enumerate(sources):
+        write_seg(folder / f"s{n}.dcm", [images[0], images[2]], _drawn(n))
+        rows.append(["", "", f"s{n}.dcm"])
+    raw = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_masks_csv(folder, rows))
+    run_config_cli(raw, tmp_path)
+    (run,) = (tmp_path / "out").glob("*/metrics.json")
+    metrics = json.loads(run.read_text())
+    assert 0.0 <= metrics["summary"]["dice_dataset_macro"] <= 1.0  # scored on the SEG masks
+    assert (run.parent / "checkpoints").is_dir()
+    table = run.parent / "truth" / "masks_from_seg.csv"
+    with table.open(newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    assert len(listed) == 24  # 16 slices the SEGs reference, 8 they leave out
+    assert {r["csv_line"] for r in listed} == {str(n + 2) for n in range(8)}
