@@ -232,8 +232,8 @@ def _by_position(
 ) -> dict[tuple[str, int], np.ndarray]:
     """A SEG without source references: the images on a plane of its volume.
 
-    Every image in its frame of reference whose pixel grid is a plane of the SEG's volume
-    (background where the SEG has no frame).
+    Every image of the series whose pixel grids are planes of the SEG's volume, in its frame
+    of reference, and on one of its frames (background where the SEG has no frame).
     """
     ref = str(seg.get("FrameOfReferenceUID", ""))
     candidates = [im for im in images if ref and im.frame_of_reference == ref]
@@ -247,22 +247,22 @@ def _by_position(
                            "image can be matched with them.") from None  # fmt: skip
     to_index = np.linalg.inv(np.asarray(volume.affine, dtype=np.float64))
     depth, rows, columns = volume.spatial_shape
-    out: dict[tuple[str, int], np.ndarray] = {}
-    for im in sorted(candidates, key=lambda im: im.rel):
-        k = _plane_index(im, to_index)
-        if k is None:
-            continue
-        _check_size(name, (rows, columns), im, im.rel)
-        if 0 <= k < depth:
-            stack = np.asarray(volume.array[k])
-            out[(im.sop_uid, 0)] = class_indices(stack.reshape(rows, columns, -1), seg, name,
-                                                 im.rel)  # fmt: skip
-        else:  # in the SEG's frame of reference, beyond its frames: background
-            out[(im.sop_uid, 0)] = np.zeros((im.rows, im.columns), np.uint8)
-    if not out:
+    placed = [(im, _plane_index(im, to_index)) for im in sorted(candidates, key=lambda i: i.rel)]
+    series = {im.series_uid for im, k in placed if k is not None and 0 <= k < depth}
+    if not series:
         raise RadpipeError(f"{name}: its frames reference no source images, and no image of "
                            "data.source lies on them (FrameOfReferenceUID and "
                            "ImagePositionPatient).")  # fmt: skip
+    out: dict[tuple[str, int], np.ndarray] = {}
+    for im, k in placed:  # the series its frames lie on, other series of the space left be
+        if k is None or im.series_uid not in series:
+            continue
+        _check_size(name, (rows, columns), im, im.rel)
+        if 0 <= k < depth:
+            stack = np.asarray(volume.array[k]).reshape(rows, columns, -1)
+            out[(im.sop_uid, 0)] = class_indices(stack, seg, name, im.rel)
+        else:  # a slice of the series beyond its frames: background
+            out[(im.sop_uid, 0)] = np.zeros((im.rows, im.columns), np.uint8)
     return out
 
 

@@ -313,3 +313,15 @@ def test_radpipe_run_trains_and_evaluates_on_seg_masks(
         listed = list(csv.DictReader(fh))
     assert len(listed) == 24  # 16 slices the SEGs reference, 8 they leave out
     assert {r["csv_line"] for r in listed} == {str(n + 2) for n in range(8)}
+
+
+def test_two_segs_of_one_series_are_refused_naming_both(
+    mr_seg: Path, sources: list[list[pydicom.Dataset]], tmp_path: Path
+) -> None:
+    """Two readers' SEGs of one series: which is its truth is the user's choice."""
+    folder = _folder(tmp_path)
+    for n in (0, 1):
+        write_seg(folder / f"r{n}.dcm", sources[0], np.ones((3, 32, 32, 1), np.uint8), numbers=(1,))
+    said = _refused(mr_seg, folder, [["", "", "r0.dcm"], ["", "", "r1.dcm"]], tmp_path)
+    assert "r1.dcm (line 3): r0.dcm covers 3 of its images too (" in said
+    assert "): one mask per image" in said

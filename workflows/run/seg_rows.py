@@ -94,12 +94,16 @@ def _read_segs(
         except RadpipeError as err:
             problems.append(f"{err} (line {line})")
             continue
+        clashes: dict[str, list[str]] = defaultdict(list)  # the other SEG: images
         for key, mask in got.items():
             if key in found:
-                problems.append(f"{name} (line {line}): {by_uid[key[0]].rel} frame {key[1]} is "
-                                f"covered by {found[key][1]} too (one mask per image)")  # fmt: skip
+                clashes[found[key][1]].append(f"{by_uid[key[0]].rel} frame {key[1]}")
                 continue
             found[key] = (mask, name, line)
+        for other, both in clashes.items():
+            problems.append(f"{name} (line {line}): {other} covers {len(both)} of its images "
+                            f"too ({', '.join(both[:3])}{' ...' * (len(both) > 3)}): one mask "
+                            "per image")  # fmt: skip
         covered = {by_uid[uid].rel for uid, _ in got}
         for row in listed:  # a row's own key, where given, is an image of the SEG
             named = _row_image(row, masks, by_uid, {im.rel: im for im in images})
@@ -190,7 +194,10 @@ def _other_rows(
             problems.append(f"line {row.line}: {where} frame {frame} has a SEG mask too "
                             "(one mask per image)")  # fmt: skip
             continue
-        mask = csv_path(masks.parent, (row.get("mask") or "").strip()).resolve()
+        if not (row.get("mask") or "").strip():
+            problems.append(f"line {row.line}: the mask cell is empty")
+            continue
+        mask = csv_path(masks.parent, row["mask"].strip()).resolve()
         rel = im.rel if im is not None else ""
         out.append({"instance_key": key, "frame": str(frame), "mask": str(mask),
                     FILE_COLUMN: rel, LINE_COLUMN: str(row.line)})  # fmt: skip
