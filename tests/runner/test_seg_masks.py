@@ -26,7 +26,7 @@ from tests.runner.test_nifti_masks_on_dicom import series_by_position
 from workflows.run.config import validate_config
 from workflows.run.study import make_dataset, prepare_study
 
-_TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
+TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
           "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber")  # fmt: skip
 
 
@@ -36,7 +36,7 @@ def _sources(study: Path) -> list[list[pydicom.Dataset]]:
     for items in series_by_position(study):
         full = [pydicom.dcmread(study / "dicom" / _file_of(study, ds)) for ds in items]
         for ds in full:
-            for keyword in _TYPE2:
+            for keyword in TYPE2:
                 if keyword not in ds:
                     setattr(ds, keyword, "")
         out.append(full)
