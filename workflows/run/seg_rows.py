@@ -26,6 +26,7 @@ from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.words import counted
 from workflows.run.config import DataConfig
 from workflows.run.mask_fit import beyond_class_names
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN
@@ -47,6 +48,8 @@ def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
     RadpipeError
         Listing every SEG that cannot be used and every row that cannot be keyed.
     """
+    if not masks.is_file():  # said by the checks that follow
+        return masks
     rows = list(csv_rows(csv.DictReader(csv_text(masks))))
     segs: dict[Path, list[CsvRow]] = defaultdict(list)
     for row in rows:
@@ -67,11 +70,9 @@ def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
     beyond = beyond_class_names(top, data, masks.name, "converted")
     if problems or beyond:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
-        raise RadpipeError("\n".join(
-            ([f"{masks.name}: {len(problems)} problems with its DICOM SEG masks (nothing was "
-              "converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more] if problems else [])
-            + ([beyond] if beyond else [])
-        ))  # fmt: skip
+        head = f"{masks.name}: {counted(len(problems), 'problem')} with its DICOM SEG masks"
+        listed = [f"{head} (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more]
+        raise RadpipeError("\n".join((listed if problems else []) + ([beyond] if beyond else [])))
     _say_empty(masks.name, found)
     return _write(folder / "truth", table, found)
 
