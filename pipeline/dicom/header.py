@@ -211,7 +211,8 @@ def _not_an_image(ds: Any, rel: str) -> Problem | None:
                        skipped=True)  # fmt: skip
     if classes & _SEGMENTATIONS or str(ds.get("Modality", "")).strip().upper() == "SEG":
         return Problem(rel, "a Segmentation (SEG: each frame is one segment's mask, not an "
-                            "image; read it with highdicom): skipped", skipped=True)  # fmt: skip
+                            "image; to use its masks, name it in a masks CSV's mask column): "
+                            "skipped", skipped=True)  # fmt: skip
     sop = ds.get("SOPClassUID")
     name = str(getattr(sop, "name", "") or "")
     known = bool(name) and name != str(sop)  # pydicom names registered SOP classes only

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.data.io import IMAGE_SUFFIXES
+from pipeline.dicom.seg_masks import is_dicom_file
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.words import are, counted
 
@@ -34,7 +35,7 @@ def check_source_kind(kind: str, src: Path, command: str) -> None:
         if not src.exists():
             raise ConfigError(f"SRC {src}: no such file or folder.")
         if src.is_dir() and not _images_in(src):
-            dicom = next((f for f in _files(src) if _is_dicom(src / f)), None)
+            dicom = next((f for f in _files(src) if is_dicom_file(src / f)), None)
             what = (f"DICOM files (e.g. {dicom}), no" if dicom else "no") + (
                 " PNG, NPY or NIfTI image"
             )  # fmt: skip
@@ -119,14 +120,3 @@ def _only_images(src: Path) -> list[str]:
             return []
         found.append(f)
     return found
-
-
-def _is_dicom(path: Path) -> bool:
-    """A DICOM file by its name or its preamble (PS3.10 7.1: ``DICM`` at byte 128)."""
-    if path.suffix.lower() == ".dcm":
-        return True
-    try:
-        with path.open("rb") as fh:
-            return fh.read(132)[128:] == b"DICM"
-    except OSError:
-        return False

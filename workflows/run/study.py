@@ -57,6 +57,7 @@ from workflows.run.paths import shown
 from workflows.run.patients import place_unnamed_patients
 from workflows.run.rundir import fingerprint_files
 from workflows.run.seg_classes import read_mask_classes
+from workflows.run.seg_rows import expand_seg_masks
 from workflows.run.split_column import make_split, split_parts
 from workflows.run.truth import check_mask_values, resolve_ground_truth
 from workflows.run.windows import (
@@ -96,8 +97,9 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
     if not data.source.exists():
         raise RadpipeError(f"data.source {shown(data.source)} does not exist.")
     if data.kind == "dicom":
+        listed = expand_seg_masks(data.masks, data, run_dir) if data.masks else None
         labels, masks = resolve_ground_truth(  # every file key checked before converting
-            data.source.resolve(), data.labels, data.masks, run_dir,
+            data.source.resolve(), data.labels, listed, run_dir,
             label_column=data.label_column, split_column=config.split.column,
         )  # fmt: skip
         found = check_mask_values(masks, data, data.masks.name) if masks and data.masks else set()

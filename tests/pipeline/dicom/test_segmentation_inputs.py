@@ -91,6 +91,7 @@ def test_a_seg_is_skipped_not_converted_as_an_image(tmp_path: Path, fmt: str, ca
         (row,) = list(csv.DictReader(fh))
     assert row["source"] == "seg/seg.dcm" and row["kind"] == "skipped"
     assert row["reason"].startswith("a Segmentation (SEG: each frame is one segment's mask")
+    assert "to use its masks, name it in a masks CSV's mask column" in row["reason"]
     capsys.readouterr()
     assert main(["inspect", str(tmp_path / "src")]) == 0  # skipped files are no problem
     assert "seg/seg.dcm: a Segmentation (SEG" in capsys.readouterr().out

@@ -1,0 +1,247 @@
+"""DICOM SEG files named in a masks CSV, turned into one class-index mask per image they cover.
+
+A masks CSV's ``mask`` may name a DICOM Segmentation (SEG) instead of a PNG, NPY or NIfTI
+file: one row per SEG is enough (its key and ``frame`` cells may be empty), and every image
+of the series it covers gets its mask (:func:`pipeline.dicom.seg_masks.read_seg_masks`:
+segment number N is class N; an image no SEG frame references is background). The run then
+reads ``RUN/truth/masks_from_seg.csv``: keyed by ``instance_key`` as a resolved masks CSV is,
+each row naming the user's line and file, the SEGs' masks as NPY files beside it, the other
+rows' masks as listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.cells import CsvRow, csv_frame, csv_rows, csv_text, csv_uid
+from pipeline.data.io import csv_path
+from pipeline.dicom.seg_masks import SourceImage, is_dicom_file, read_seg_masks, scan_images
+from pipeline.dicom.walk import source_files
+from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_path
+from pipeline.keys import hash_key
+from pipeline.words import counted
+from workflows.run.config import DataConfig
+from workflows.run.mask_fit import beyond_class_names
+from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN
+
+log = logging.getLogger("radpipe")
+
+__all__ = ["expand_seg_masks"]
+
+_SHOWN = 10
+_KEYS = ("instance_key", "sop_instance_uid", "file")
+
+
+def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
+    """The masks CSV the run reads: ``masks`` itself when no ``mask`` cell names a DICOM file,
+    else ``folder/truth/masks_from_seg.csv`` (see the module docstring).
+
+    Raises
+    ------
+    RadpipeError
+        Listing every SEG that cannot be used and every row that cannot be keyed.
+    """
+    if not masks.is_file():  # said by the checks that follow
+        return masks
+    rows = list(csv_rows(csv.DictReader(csv_text(masks))))
+    segs: dict[Path, list[CsvRow]] = defaultdict(list)
+    for row in rows:
+        cell = (row.get("mask") or "").strip()
+        if cell and is_dicom_file(csv_path(masks.parent, cell)):
+            segs[csv_path(masks.parent, cell).resolve()].append(row)
+    if not segs:
+        return masks
+    source = data.source.resolve()
+    images = scan_images(source, source_files(source))
+    problems: list[str] = []
+    found = _read_segs(segs, masks, images, problems)
+    top: dict[str, int] = defaultdict(int)
+    for mask, name, _ in found.values():
+        top[name] = max(top[name], int(mask.max()))
+    table = _seg_rows(found, images)
+    table += _other_rows(rows, masks, segs, images, found, problems)
+    beyond = beyond_class_names(top, data, masks.name, "converted")
+    if problems or beyond:
+        more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        head = f"{masks.name}: {counted(len(problems), 'problem')} with its DICOM SEG masks"
+        listed = [f"{head} (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more]
+        raise RadpipeError("\n".join((listed if problems else []) + ([beyond] if beyond else [])))
+    _say_empty(masks.name, found)
+    return _write(folder / "truth", table, found)
+
+
+def _read_segs(
+    segs: dict[Path, list[CsvRow]], masks: Path, images: list[SourceImage], problems: list[str]
+) -> dict[tuple[str, int], tuple[np.ndarray, str, int]]:
+    """``{(SOPInstanceUID, frame): (mask, SEG name, its first line)}``; an image two SEGs
+    cover is a problem."""
+    by_uid = {im.sop_uid: im for im in images}
+    found: dict[tuple[str, int], tuple[np.ndarray, str, int]] = {}
+    for path, listed in sorted(segs.items(), key=lambda item: item[1][0].line):
+        name = _name(path, masks.parent)
+        line = listed[0].line
+        if not path.is_file():
+            problems.append(f"{name} (line {line}): file not found")
+            continue
+        try:
+            got = read_seg_masks(path, name, images)
+        except RadpipeError as err:
+            problems.append(f"{err} (line {line})")
+            continue
+        clashes: dict[str, list[str]] = defaultdict(list)  # the other SEG: images
+        for key, mask in got.items():
+            if key in found:
+                clashes[found[key][1]].append(f"{by_uid[key[0]].rel} frame {key[1]}")
+                continue
+            found[key] = (mask, name, line)
+        for other, both in clashes.items():
+            problems.append(f"{name} (line {line}): {other} covers {len(both)} of its images "
+                            f"too ({', '.join(both[:3])}{' ...' * (len(both) > 3)}): one mask "
+                            "per image")  # fmt: skip
+        covered = {by_uid[uid].rel for uid, _ in got}
+        for row in listed:  # a row's own key, where given, is an image of the SEG
+            named = _row_image(row, masks, by_uid, {im.rel: im for im in images})
+            if named is not None and named.rel not in covered:
+                problems.append(f"{name} (line {row.line}): its row names {named.rel}, which "
+                                "is not in a series the SEG covers")  # fmt: skip
+    return found
+
+
+def _row_image(
+    row: CsvRow, masks: Path, by_uid: dict[str, SourceImage], by_rel: dict[str, SourceImage]
+) -> SourceImage | None:
+    """The image a row's key names, or None (empty, or not an image found here)."""
+    if (row.get("file") or "").strip():
+        return by_rel.get(_relative(row["file"].strip(), masks, by_rel))
+    for column in ("sop_instance_uid", "instance_key"):
+        cell = (row.get(column) or "").strip()
+        if cell:
+            try:
+                key = csv_uid(cell, column)
+            except ValueError:
+                return None
+            return by_uid.get(key if column == "sop_instance_uid" else "") or next(
+                (im for im in by_uid.values() if hash_key(im.sop_uid) == key), None
+            )
+    return None
+
+
+def _relative(name: str, masks: Path, by_rel: dict[str, SourceImage]) -> str:
+    """A ``file`` cell as the images' relative path (from data.source or the CSV's folder)."""
+    name = name.replace("\\", "/")
+    if name in by_rel:
+        return name
+    for rel in by_rel:  # relative to the CSV's folder instead
+        if Path(masks.parent, name).resolve().as_posix().endswith("/" + rel):
+            return rel
+    return name
+
+
+def _seg_rows(
+    found: dict[tuple[str, int], tuple[np.ndarray, str, int]], images: list[SourceImage]
+) -> list[dict[str, str]]:
+    by_uid = {im.sop_uid: im for im in images}
+    return [
+        {"instance_key": hash_key(uid), "frame": str(frame), "mask": "",
+         FILE_COLUMN: by_uid[uid].rel, LINE_COLUMN: str(line), "_key": f"{uid}|{frame}"}
+        for (uid, frame), (_, _, line) in sorted(found.items(), key=lambda i: (i[1][2], i[0]))
+    ]  # fmt: skip
+
+
+def _other_rows(
+    rows: list[CsvRow],
+    masks: Path,
+    segs: dict[Path, list[CsvRow]],
+    images: list[SourceImage],
+    found: dict[tuple[str, int], Any],
+    problems: list[str],
+) -> list[dict[str, str]]:
+    """The rows naming PNG, NPY or NIfTI masks, keyed by ``instance_key``."""
+    seg_lines = {r.line for listed in segs.values() for r in listed}
+    by_uid = {im.sop_uid: im for im in images}
+    by_rel = {im.rel: im for im in images}
+    covered = {(hash_key(uid), frame) for uid, frame in found}
+    out = []
+    for row in rows:
+        if row.line in seg_lines:
+            continue
+        try:
+            frame = csv_frame(row.get("frame"))
+        except ValueError as err:
+            problems.append(f"line {row.line}: {err}")
+            continue
+        im = _row_image(row, masks, by_uid, by_rel)
+        column = next((c for c in _KEYS if (row.get(c) or "").strip()), None)
+        if column is None or (column == "file" and im is None):
+            problems.append(f"line {row.line}: no image named (its {column or 'key'} cell is "
+                            "empty, or names no image under data.source)")  # fmt: skip
+            continue
+        try:
+            key = hash_key(im.sop_uid) if im is not None else csv_uid(row[column], column)
+        except ValueError as err:
+            problems.append(f"line {row.line}: {err}")
+            continue
+        if column == "sop_instance_uid" and im is None:
+            key = hash_key(key)
+        if (key, frame) in covered:
+            where = im.rel if im is not None else f"the {column} of line {row.line}"
+            problems.append(f"line {row.line}: {where} frame {frame} has a SEG mask too "
+                            "(one mask per image)")  # fmt: skip
+            continue
+        if not (row.get("mask") or "").strip():
+            problems.append(f"line {row.line}: the mask cell is empty")
+            continue
+        mask = csv_path(masks.parent, row["mask"].strip()).resolve()
+        rel = im.rel if im is not None else ""
+        out.append({"instance_key": key, "frame": str(frame), "mask": str(mask),
+                    FILE_COLUMN: rel, LINE_COLUMN: str(row.line)})  # fmt: skip
+    return out
+
+
+def _say_empty(shown: str, found: dict[tuple[str, int], tuple[np.ndarray, str, int]]) -> None:
+    empty = sorted({name for mask, name, _ in found.values() if not mask.any()})
+    count = sum(not mask.any() for mask, _, _ in found.values())
+    if count:
+        log.info(
+            "%s: %d of the %d images its DICOM SEGs cover hold no segment (no SEG frame "
+            "references them, or their frames are empty): background only (%s)", shown,
+            count, len(found), ", ".join(empty[:3]) + (" ..." if len(empty) > 3 else ""),
+        )  # fmt: skip
+
+
+def _write(
+    folder: Path,
+    table: list[dict[str, str]],
+    found: dict[tuple[str, int], tuple[np.ndarray, str, int]],
+) -> Path:
+    """``folder/masks_from_seg.csv`` and the SEGs' masks as NPY files beside it."""
+    out = folder / "masks_from_seg"
+    out.mkdir(parents=True, exist_ok=True)
+    for row in table:
+        key = row.pop("_key", None)
+        if key is not None:
+            uid, frame = key.rsplit("|", 1)
+            target = out / f"{hash_key(key)}.npy"
+            np.save(target, found[(uid, int(frame))][0])
+            row["mask"] = str(target.resolve())
+    path = folder / "masks_from_seg.csv"
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["instance_key", "frame", "mask", FILE_COLUMN,
+                                                LINE_COLUMN])  # fmt: skip
+        writer.writeheader()
+        writer.writerows(table)
+    return path
+
+
+def _name(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.name
