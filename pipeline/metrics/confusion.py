@@ -140,7 +140,9 @@ def _pair_counts(t: np.ndarray, p: np.ndarray, k: int, bins: int) -> np.ndarray:
         check_label_range(tc, k, "true")
         check_label_range(pc, k, "pred")
         codes, tmp = buffer[: tc.size], other[: tc.size]
-        np.multiply(tc, k, out=codes, casting="unsafe")
+        # widen first: a uint8 label times k was computed in uint8 (class 16 of 17: 272 -> 16)
+        np.copyto(codes, tc, casting="unsafe")
+        np.multiply(codes, k, out=codes)
         np.copyto(tmp, pc, casting="unsafe")
         np.add(codes, tmp, out=codes)
         counts += np.bincount(codes, minlength=bins)

@@ -145,9 +145,10 @@ def ovr_ranks(scores: ArrayOrTensor) -> np.ndarray:
     rounds a class's probability to exactly 1.0 once its logit leads by about 17, while the
     others' sum (down to 1e-38) still differs. Cases tied at a ``p_c`` above 1/2 (where that
     sum is the finer measure) are therefore ranked by it (the smaller, the higher) where it
-    differs by more than its own rounding
-    (``4 K eps`` relative; eps of float32 when every value is a float32 value, else of
-    float64). Ranked on the probability alone, a confident false positive tied with every
+    differs by more than its own rounding and by no more than ``p_c``'s (both ``4 K eps``
+    relative; eps of float32 when every value is a float32 value, else of float64): rows
+    rounded to decimals, which sum to 1 only within 1e-3, differ there by their rounding
+    and stay tied. Ranked on the probability alone, a confident false positive tied with every
     confident true positive (torchmetrics #2819). Nothing is rounded away: a probability of
     1e-20 ranks above one of 0, as scikit-learn ranks them (scikit-learn #3864), and tied
     probabilities written as decimals (0.7 in ``[0.1, 0.2, 0.7]`` and in ``[0.3, 0.0,
@@ -176,8 +177,12 @@ def ovr_ranks(scores: ArrayOrTensor) -> np.ndarray:
         order = np.lexsort((-others, s[:, c]))  # by p_c, ties by the others' sum, falling
         p, rest = s[order, c], others[order]
         tolerance = 4 * k * eps * np.maximum(rest[1:], rest[:-1])
-        # above 1/2 the others' sum is the finer measure of the same probability
-        step = (p[1:] != p[:-1]) | ((p[1:] > 0.5) & (rest[:-1] - rest[1:] > tolerance))
+        # above 1/2 the others' sum is the finer measure of the same probability, but only
+        # within p_c's own rounding: tied p_c of rows that sum to 1 only within 1e-3 (rounded
+        # decimals, a float16 softmax) differ in the others' sum by that rounding, no order
+        beyond = 4 * k * eps * p[1:]
+        finer = (rest[:-1] - rest[1:] > tolerance) & (rest[:-1] - rest[1:] <= beyond)
+        step = (p[1:] != p[:-1]) | ((p[1:] > 0.5) & finer)
         ranks[order, c] = np.r_[0, np.cumsum(step)]
     return ranks
 

@@ -133,3 +133,21 @@ def test_a_few_label_values_that_could_be_one_hot_are_taken_as_labels() -> None:
     np.testing.assert_array_equal(confusion_matrix(labels, labels, 4), expected)
     two_by_two = np.eye(4, dtype=np.uint8)[:, :2]  # (4, 2): one 1 in each column
     assert confusion_matrix(two_by_two, two_by_two, 4).trace() == 8
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16], ids=["uint8", "int8", "uint16"])
+def test_narrow_label_dtypes_with_many_classes(dtype: type) -> None:
+    """uint8 label maps of 17+ classes (a PNG mask, TotalSegmentator's labels): ``true * K``
+    was computed in uint8, so class 16 of 17 (272) wrapped to 16 and was counted as class 0
+    predicted 16; Dice of class 16 was 0 for 2 / 3 (by hand: TP 1, FN 1, FP 0)."""
+    true = np.array([16, 16, 0, 1, 5], dtype=dtype)
+    pred = np.array([16, 0, 0, 1, 16], dtype=dtype)
+    cm = confusion_matrix(true, pred, 17)
+    assert cm[16, 16] == 1 and cm[16, 0] == 1 and cm[5, 16] == 1 and cm[0, 16] == 0
+    assert cm.sum() == 5
+    np.testing.assert_array_equal(confusion_matrices(true[None], pred[None], 17)[0], cm)
+    assert dice_from_confusion(cm, average="none")[16] == pytest.approx(2 * 1 / (2 + 1 + 1))
+    rng = np.random.default_rng(1)
+    t, p = rng.integers(0, 100, 5000).astype(np.uint8), rng.integers(0, 100, 5000).astype(np.uint8)
+    expected = sklearn_metrics.confusion_matrix(t, p, labels=list(range(100)))
+    np.testing.assert_array_equal(confusion_matrix(t, p, 100), expected)

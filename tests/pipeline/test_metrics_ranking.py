@@ -73,3 +73,23 @@ def test_tied_decimal_probabilities_stay_tied() -> None:
     # rows, rounded to 3 decimals, sum to 0.999 and 1.0
     rounded = np.array([[0.333, 0.333, 0.333], [0.333, 0.334, 0.333]])
     assert ovr_ranks(rounded)[:, 0].tolist() == [0.0, 0.0]
+
+
+def test_rounded_probabilities_tied_above_half_stay_tied() -> None:
+    """Rows that sum to 1 only within 1e-3 (probabilities rounded to 3 decimals) were split
+    where the class's probability ties, by the others' sum, which there is rounding noise.
+
+    Class 2 of 3: positives A (0.700) and D (0.850), negatives B (0.700) and C (0.100); by
+    hand the pairs A-B tie (1/2), A-C, D-B, D-C are right: 3.5 / 4 = 0.875 (scikit-learn's).
+    A's others sum to 0.299 and B's to 0.300, so A was ranked above B: 1.0.
+    """
+    probs = np.array(
+        [[0.123, 0.176, 0.700], [0.150, 0.150, 0.700], [0.600, 0.300, 0.100], [0.1, 0.05, 0.85]]
+    )
+    true = np.array([2, 0, 1, 2])
+    assert roc_auc_score(true, probs, average="none")[2] == pytest.approx(0.875)
+    # two classes: positives 0.7, 0.8 against negatives 0.7, 0.6, 0.9 -> 3.5 of 6 pairs
+    binary = np.array([[0.3, 0.7], [0.2996, 0.7], [0.4, 0.6], [0.2, 0.8], [0.1, 0.9]])
+    assert roc_auc_score(np.array([1, 0, 0, 1, 0]), binary) == pytest.approx(3.5 / 6)
+    ranks = ovr_ranks(binary)[:, 1]
+    assert ranks[0] == ranks[1]
