@@ -70,6 +70,7 @@ def test_a_label_past_the_model_s_classes_is_refused_in_training_and_validation(
         ({"label": lambda i: torch.tensor(0.5 * (i % 3))}, "0.5"),  # 0, 0.5, 1
         ({"mask": lambda i: _mask(i, dtype=torch.float32) * 0.25}, "0.25"),  # a soft mask
         ({"mask": lambda i: torch.full((8, 8), float("nan"))}, "nan"),
+        ({"label": lambda i: torch.tensor(float("inf") if i else 0.0)}, "inf"),  # not a crash
     ],
 )
 def test_fractional_targets_are_refused_not_truncated(
@@ -130,3 +131,11 @@ def test_padding_marks_pass_in_validation_only() -> None:
     check_targets(batch, (1, 2, 2, 2), padded=-1)  # validation: -1 is padding
     with pytest.raises(ValueError, match=r"item 'a' has mask value -1"):
         check_targets(batch, (1, 2, 2, 2))  # training has no padding mark
+    below = {"mask": torch.tensor([[[-1, 0], [-2, 1]]]), "id": ["a"]}
+    with pytest.raises(ValueError, match=r"item 'a' has mask value -2"):
+        check_targets(below, (1, 2, 2, 2), padded=-1)  # only the mark itself is padding
+    with pytest.raises(ValueError, match=r"item 'a' has mask value 2"):
+        check_targets({"mask": torch.tensor([[[-1, 2]]]), "id": ["a"]}, (1, 2, 1, 2), padded=-1)
+    check_targets({"mask": torch.ones(1, 2, 2, dtype=torch.bool)}, (1, 2, 2, 2))  # bool: 0/1
+    with pytest.raises(ValueError, match=r"mask value 1"):
+        check_targets({"mask": torch.ones(1, 2, 2, dtype=torch.bool)}, (1, 1, 2, 2))

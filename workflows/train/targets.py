@@ -62,7 +62,8 @@ def check_targets(
     Raises
     ------
     ValueError
-        Labels or masks that are not whole numbers (fractions, NaN), outside ``0 .. K - 1``,
+        Labels or masks that are not whole numbers (fractions, NaN, infinity), outside
+        ``0 .. K - 1``,
         masks without the output's spatial shape (a channel axis, another size), labels
         where the model segments or masks where it classifies, or a class-weight count
         other than ``K``.
@@ -70,8 +71,6 @@ def check_targets(
     key = "mask" if "mask" in batch else "label"
     target = torch.as_tensor(batch[key])
     k = int(logits_shape[1])
-    ids = batch.get("id")
-    ids = [] if ids is None else ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
     if class_weights is not None and len(class_weights) != k:
         raise ValueError(
             f"train.class_weights: {len(class_weights)} weights for a model of {k} classes "
@@ -83,13 +82,20 @@ def check_targets(
     if target.numel() == 0:
         return
     values = target.detach()
-    if values.is_floating_point() and not bool((values == values.round()).all()):
-        bad = ~(values == values.round())
+    ids = _ids(batch.get("id"))
+    whole = (values == values.round()) & values.isfinite() if values.is_floating_point() else None
+    if whole is not None and not bool(whole.all()):
+        bad = ~whole
         raise ValueError(
             f"The {key}s of a batch must be class indices (whole numbers); item "
             f"{_item(ids, bad)} holds {_first(values, bad)}. Threshold or argmax soft masks, "
             "and resize masks with nearest neighbour."
         )
+    if values.dtype == torch.bool:
+        values = values.to(torch.uint8)
+    low, high = (float(v) for v in torch.aminmax(values))  # one pass: most batches end here
+    if (low >= 0 or low == padded) and high < k:
+        return
     outside = (values < 0) | (values >= k)
     if padded is not None:
         outside &= values != padded
@@ -124,6 +130,10 @@ def _shape_problem(
     if key == "mask" and len(got) == len(want) + 1 and got[1] == 1:
         return f"Masks are class indices without a channel axis: got {got} for {want}; drop axis 1."
     return f"The batch's {key}s have shape {got}; the model's output {logits} needs {want}."
+
+
+def _ids(ids: Any) -> Sequence[Any]:
+    return [] if ids is None else ids.tolist() if isinstance(ids, torch.Tensor) else ids
 
 
 def _item(ids: Sequence[Any], bad: torch.Tensor) -> str:
