@@ -20,6 +20,7 @@ from typing import Any
 from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text
 from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
+from workflows.run.paths import relative_or_name
 
 __all__ = ["image_file", "name_case_files", "read_image_list"]
 
@@ -144,8 +145,4 @@ def _relative_cell(cell: str, root: Path) -> str:
     should it lie outside, as ``data.allow_outside_paths`` permits)."""
     if not Path(cell).is_absolute() and not PureWindowsPath(cell).is_absolute():
         return cell
-    path = csv_path(root, cell)
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return relative_or_name(csv_path(root, cell), root)

@@ -28,6 +28,7 @@ from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 from workflows.run.mask_rows import listed_refusal, per_file
+from workflows.run.paths import relative_or_name
 
 log = logging.getLogger("radpipe")
 
@@ -74,7 +75,7 @@ def align_nifti_masks(
     headers: dict[str, Any] = {}
     memo: dict[str, Any] = {}  # the last mask moved (the items sorted by mask file)
     for key, path in sorted(todo.items(), key=lambda item: (str(item[1]), item[0])):
-        name = _name(path, user.parent)
+        name = relative_or_name(path, user.parent)
         try:
             found = _on_image(path, name, rows[key], source, headers, memo)
         except RadpipeError as err:
@@ -135,13 +136,6 @@ def _write_table(
             # relative ``radpipe evaluate --out``) was read relative to this table's folder
             writer.writerow([instance, frame, str(moved.get((instance, frame), path).resolve())])
     return table
-
-
-def _name(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _on_image(

@@ -82,6 +82,15 @@ def shown(path: Path) -> Path:
         return path
 
 
+def relative_or_name(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX), or its name alone when it lies outside (no
+    absolute local path in tables and messages)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def resume_command(run_dir: Path) -> str:
     """``radpipe run --resume RUN`` for ``run_dir``, for an error message (no absolute local
     path): relative to the working directory when below it (:func:`shown`), else ``~/...``

@@ -29,6 +29,7 @@ from pipeline.keys import hash_key
 from pipeline.words import counted
 from workflows.run.config import DataConfig
 from workflows.run.mask_fit import beyond_class_names
+from workflows.run.paths import relative_or_name
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN
 
 log = logging.getLogger("radpipe")
@@ -85,7 +86,7 @@ def _read_segs(
     by_uid = {im.sop_uid: im for im in images}
     found: dict[tuple[str, int], tuple[np.ndarray, str, int]] = {}
     for path, listed in sorted(segs.items(), key=lambda item: item[1][0].line):
-        name = _name(path, masks.parent)
+        name = relative_or_name(path, masks.parent)
         line = listed[0].line
         if not path.is_file():
             problems.append(f"{name} (line {line}): file not found")
@@ -238,10 +239,3 @@ def _write(
         writer.writeheader()
         writer.writerows(table)
     return path
-
-
-def _name(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.name

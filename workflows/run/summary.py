@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from workflows.run.paths import relative_or_name
+
 #: A figure of the printed headline: a fraction or distance, a count, or undefined (None).
 Figure = float | int | None
 
@@ -138,7 +140,7 @@ def model_summary(
         entries.append(
             {
                 "fold": fold,
-                "checkpoint": _relative(ckpt, run_dir),
+                "checkpoint": relative_or_name(ckpt, run_dir),
                 "epoch": payload.get("epoch"),
                 "architecture": (payload.get("model_spec") or {}).get("type"),
                 "parameters": sum(p.numel() for p in model.parameters()),
@@ -153,13 +155,6 @@ def model_summary(
             }
         )
     return {"checkpoints": entries}
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _read_json(path: Path) -> dict[str, Any]:
