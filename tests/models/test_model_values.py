@@ -15,7 +15,7 @@ def _series(b: int = 2, c: int = 2, d: int = 4, size: int = 3) -> torch.Tensor:
     return torch.randn(b, c, d, size, size, generator=torch.Generator().manual_seed(0))
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("cell", ["gru", "lstm", "scan"])
 def test_last_pool_takes_each_directions_final_state_of_the_last_layer(cell: str) -> None:
     """Forward direction: the output at the last slice; backward: the output at the first
     (torch's ``out`` holds the last layer only, the forward half first)."""
