@@ -68,7 +68,12 @@ class Series:
 
     @property
     def num_stacks(self) -> int:
-        """The number of volumes (time points counted apart) the series assembles into."""
+        """The number of volumes (time points counted apart) the series assembles into.
+
+        A duplicate left out of them (``stacks`` one past the last) is none.
+        """
+        if self.plan is not None and self.plan.volumes:
+            return sum(len(v.frames) for v in self.plan.volumes)
         return len(set(self.stacks)) if self.stacks else 1
 
     def _placed(self) -> int:

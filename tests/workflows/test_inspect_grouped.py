@@ -46,3 +46,12 @@ def test_two_files_are_both_named(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["inspect", str(tmp_path)]) == 1
     (line,) = [x for x in capsys.readouterr().out.splitlines() if "QUADRUPED" in x]
     assert line.startswith("  70.dcm, 71.dcm: note: AnatomicalOrientationType")
+
+
+def test_three_files_are_all_named_and_a_fourth_is_one_more() -> None:
+    """Three names fit on the line (no "and 0 more files"); the fourth is "1 more file"."""
+    from workflows.commands.inspect import _grouped
+
+    found = [{"where": f"s{k}.dcm", "reason": "note: x"} for k in range(4)]
+    assert _grouped(found[:3]) == ["  s0.dcm, s1.dcm, s2.dcm: note: x"]
+    assert _grouped(found) == ["  s0.dcm, s1.dcm, s2.dcm and 1 more file: note: x"]

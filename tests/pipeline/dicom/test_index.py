@@ -94,6 +94,24 @@ def test_duplicates_tilt_sizes_and_stacks(study: Path, tmp_path: Path) -> None:
     assert np.all(np.diff(stacked.distances[:6]) > 0)  # type: ignore[index]
 
 
+def test_a_dropped_duplicate_goes_last_and_is_no_stack(study: Path, tmp_path: Path) -> None:
+    """A copy of slice 2 under its own SOPInstanceUID is dropped: it is listed after the six
+    slices of the one volume (stack 1, past the last), and the series is still one stack
+    (the summary said 2)."""
+    import shutil
+
+    first = index_folder(study).series[0]
+    for k, inst in enumerate(first.instances):
+        shutil.copy(study / inst.path, tmp_path / f"{k}.dcm")
+    shutil.copy(study / first.instances[2].path, tmp_path / "again.dcm")
+    (series,) = index_folder(tmp_path).series
+    assert [i.path for i in series.instances][-1] == "again.dcm"
+    assert series.stacks == [0] * 6 + [1]
+    assert series.problems[0].startswith("duplicates dropped: 1 image repeated")
+    summary = series.summary()
+    assert (summary["files"], summary["slices"], summary["stacks"]) == (7, 6, 1)
+
+
 def test_index_csv_and_dict_hold_hashed_keys_only(study: Path, tmp_path: Path) -> None:
     index = index_folder(study)
     path = index.write_csv(tmp_path / "index.csv")

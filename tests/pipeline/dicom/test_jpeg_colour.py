@@ -155,6 +155,10 @@ def test_an_rgb_header_over_a_j2k_colour_transform_is_left_as_it_is() -> None:
     assert "photometric_interpretation" not in found and notes == []
     found = colour_options(Dataset(), JPEG2000Lossless, 3, "YBR_FULL", stream, notes)
     assert found["photometric_interpretation"] == "RGB" and len(notes) == 1
+    assert notes[0].startswith(
+        "PhotometricInterpretation (0028,0004) is YBR_FULL, but the JPEG 2000 stream applies "
+        "its multi-component transform (RCT)"
+    )
 
 
 def _segment(marker: int, body: bytes) -> bytes:
@@ -195,6 +199,16 @@ def test_component_ids_r_g_b_in_either_case_mean_rgb() -> None:
 def test_only_three_components_have_a_colour_transform_to_decide() -> None:
     assert _said(_header(b"\x01\x02\x03\x04", _adobe(0))) is None  # CMYK
     assert _said(_header(b"\x01", JFIF)) is None  # grey
+
+
+def test_a_start_of_frame_cut_short_says_nothing() -> None:
+    """A SOF that says three components but holds two of them (12 bytes, 15 needed): no
+    colour space read from it, and no IndexError from the component that is not there."""
+    whole = _header(b"\x01\x02\x03")
+    two = bytes([8, 0, 8, 0, 8, 3]) + b"\x01\x11\x00\x02\x11\x00"
+    cut = whole[: -len(_segment(0xC0, bytes(15)))] + _segment(0xC0, two)
+    assert _said(whole) == "YCbCr"
+    assert _said(cut) is None
 
 
 @pytest.mark.parametrize(

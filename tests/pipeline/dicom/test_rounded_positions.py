@@ -232,8 +232,10 @@ def test_a_header_step_is_taken_only_within_the_rounding(
         ([[10.0, 0.0, 0.0], [10.0, 0.7, 1.9], [10.0, 1.4, 3.8]], 0.1 * np.sqrt(2)),
         # x, y, z vary, steps 0.469 mm: 0.1 * sqrt(3) = 0.173 capped at 0.2 of the step
         ([[0.0, 0.0, 0.0], [0.3, 0.2, 0.3], [0.6, 0.4, 0.6]], 0.2 * np.sqrt(0.22)),
+        # 0.35 is no multiple of 0.1: written finely, no rounding
+        ([[0.0, 0.0, 0.0], [0.0, 0.35, 1.9], [0.0, 0.7, 3.8]], 0.0),
     ],
-    ids=["two-coordinates", "capped-by-the-step"],
+    ids=["two-coordinates", "capped-by-the-step", "written-finely"],
 )
 def test_line_rounding_of_an_oblique_stack(positions: list[list[float]], expected: float) -> None:
     assert abs(line_rounding(np.array(positions)) - expected) < 1e-12

@@ -89,8 +89,18 @@ def test_time_points_truly_apart_stay_apart(tmp_path: Path) -> None:
         ([0.0, 0.1, 5.0, 5.1], [0, 0, 1, 1]),
         ([0.0, 0.1, 0.2, 5.0, 5.1], None),
         ([0.0, 0.003, 5.125, 5.128], None),
+        ([10.0, 10.1], None),  # one position: no place apart from another
+        ([0.0, 5.0], [0, 1]),  # two images, two places
+        ([0.0, 0.1, 0.3, 0.4], None),  # 0.2 mm apart is under 5x the 0.1 mm rounding
     ],
-    ids=["two-positions", "a-chain-first", "written-finely"],
+    ids=[
+        "two-positions",
+        "a-chain-first",
+        "written-finely",
+        "one-position",
+        "two-images",
+        "not-clearly-apart",
+    ],
 )
 def test_images_within_the_rounding_of_their_first_are_one_place(
     z: list[float], places: list[int] | None
