@@ -25,7 +25,7 @@ from pipeline.dicom.decode import (
     frame_count,
     uses_file_size,
 )
-from pipeline.dicom.failed_slices import failed_place
+from pipeline.dicom.failed_slices import failed_place, failed_series_number
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_zero import deferred_frame_problem
@@ -171,7 +171,8 @@ def instance_from(
     except BaseException as err:
         found = Problem(rel, f"malformed header: {read_failure(err, files.sanitize(str(err)))}")
     if isinstance(found, Problem) and not found.skipped:
-        found = replace(found, series_key=_series_key(ds), place=failed_place(ds))
+        found = replace(found, series_key=_series_key(ds), place=failed_place(ds),
+                        series_number=failed_series_number(ds))  # fmt: skip
     return found
 
 

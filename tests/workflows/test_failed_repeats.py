@@ -182,3 +182,27 @@ def test_a_failed_time_point_at_the_only_position_is_no_repeat(tmp_path: Path) -
     assert result.exit_code == 1 and result.outputs == 0
     errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
     assert errors["t1.dcm"] == f"not converted: its series failed on t2.dcm, {GAP}"
+
+
+@pytest.mark.parametrize("damage", ["header", "pixels"])
+def test_a_failed_volume_of_its_own_series_number_is_left_out(tmp_path: Path, damage: str) -> None:
+    """dcm_qa_ts: one SeriesInstanceUID, three SeriesNumbers, all at one position (one volume
+    each). One truncated file (its pixel data short: it fails on its header; or a JPEG that
+    does not decode) took the two readable volumes with it, as if it left a gap in them."""
+    series = generate_uid()
+    files = [G.plane((0.0, 0.0, 0.0), value=10 * n, series=series, SeriesNumber=n)
+             for n in (1, 2, 3)]  # fmt: skip
+    src = G.save(tmp_path / "in", files, ["n1", "n2", "n3"])
+    (_truncate if damage == "header" else _undecodable)(src / "n2.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 2
+    found = {r["source"]: np.asarray(nib.load(out / r["output"]).dataobj).ravel().tolist()
+             for r in _rows(out / "manifest.csv")}  # fmt: skip
+    assert found == {"n1.dcm": [10] * 64, "n3.dcm": [30] * 64}
+    (error,) = _rows(out / "errors.csv")
+    assert error["source"] == "n2.dcm" and error["reason"].endswith(
+        "; left out of its series: no readable image shares its SeriesNumber, so it was a "
+        "volume of its own (the series is split by SeriesNumber), not a slice of the others "
+        "(its series converted without it)"
+    )
