@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from pipeline.dicom.files import Problem, escape_name
+from pipeline.keys import hash_key
 
 
 class Instance(Protocol):
@@ -110,6 +113,37 @@ def failed_series_number(ds: Any) -> int | None:
         return optional_int(ds.get("SeriesNumber"))
     except Exception:
         return None
+
+
+def located(found: Problem, ds: Any) -> Problem:
+    """``found`` (a file that failed) with the series, place and SeriesNumber ``ds`` gives."""
+    return replace(found, series_key=_series_key(ds), place=failed_place(ds),
+                   series_number=failed_series_number(ds))  # fmt: skip
+
+
+def cut_short(path: str | Path, found: Problem) -> Problem:
+    """A file cut short in its pixel data, :func:`located` by its header read up to them.
+
+    An encapsulated stream without its end fails pydicom's whole reading, so such a file was
+    of no series: its series was converted with the slice interpolated over, not refused as
+    one whose native pixel data is short.
+    """
+    from pydicom import dcmread
+
+    try:
+        ds = dcmread(path, stop_before_pixels=True)
+    except Exception:
+        return found
+    return located(found, ds)
+
+
+def _series_key(ds: Any) -> str:
+    """The hashed SeriesInstanceUID of a data set, ``""`` when it has none (or a bad one)."""
+    try:
+        uid = ds.get("SeriesInstanceUID")
+        return hash_key(str(uid)) if uid else ""
+    except Exception:
+        return ""
 
 
 def instance_number_of(inst: Instance) -> int | None:
@@ -216,11 +250,13 @@ __all__ = [
     "NUMBER_WHY",
     "REPEAT_WHY",
     "SAME_POSITION",
+    "cut_short",
     "failed_place",
     "failed_series_number",
     "gap_reason",
     "incomplete_notes",
     "instance_number_of",
     "instance_place",
+    "located",
     "repeated_slices",
 ]
