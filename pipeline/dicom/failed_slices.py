@@ -5,7 +5,10 @@ say) made ``convert --per series`` refuse the whole series, even when it only re
 position that a readable slice of the series already holds (a resent or duplicated slice).
 Such a repeat is left out now, and named, and so is a single image of a plane or size that
 no readable image of the series shares (a localizer filed with the slices: its own volume,
-which dcm2niix converts apart, the others whole); a failed file that is the only image at its
+which dcm2niix converts apart, the others whole), and a placed image whose SeriesNumber no
+readable image of the series has (a series split by SeriesNumber, as dcm_qa_ts's nine
+encodings of one scan: its own volume, so one truncated file no longer took the other eight
+volumes with it); a failed file that is the only image at its
 position (or one of fewer there than the series has elsewhere: a time point's slice) would
 leave a gap, so its series is refused, as dcm2niix fails a series whose slice it cannot load
 (``nii_loadImgXL`` returns NULL and the series is not written).
@@ -18,11 +21,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from pipeline.dicom.files import Problem, escape_name
+from pipeline.keys import hash_key
 
 
 class Instance(Protocol):
@@ -40,6 +46,8 @@ class Instance(Protocol):
     def position(self) -> tuple[float, float, float] | None: ...
     @property
     def orientation(self) -> tuple[float, ...] | None: ...
+    @property
+    def frame_refs(self) -> Sequence[Any]: ...
 
 
 #: Two images are at one position within this distance (mm), as duplicates are.
@@ -55,6 +63,12 @@ REPEAT_WHY = "left out of its series: it repeats the position of"
 ALONE_WHY = (
     "left out of its series: no readable image shares its orientation and size, so it was "
     "a volume of its own (a localizer?), not a slice of the others"
+)
+
+#: How a failed image of its own SeriesNumber is said.
+NUMBER_WHY = (
+    "left out of its series: no readable image shares its SeriesNumber, so it was a volume "
+    "of its own (the series is split by SeriesNumber), not a slice of the others"
 )
 
 
@@ -88,6 +102,56 @@ def failed_place(ds: Any) -> tuple[float, ...]:
     return tuple(found)
 
 
+def failed_series_number(ds: Any) -> int | None:
+    """The SeriesNumber of a data set, ``None`` when absent or no whole number.
+
+    Never raises.
+    """
+    from pipeline.dicom.frame_layout import optional_int
+
+    try:
+        return optional_int(ds.get("SeriesNumber"))
+    except Exception:
+        return None
+
+
+def located(found: Problem, ds: Any) -> Problem:
+    """``found`` (a file that failed) with the series, place and SeriesNumber ``ds`` gives."""
+    return replace(found, series_key=_series_key(ds), place=failed_place(ds),
+                   series_number=failed_series_number(ds))  # fmt: skip
+
+
+def cut_short(path: str | Path, found: Problem) -> Problem:
+    """A file cut short in its pixel data, :func:`located` by its header read up to them.
+
+    An encapsulated stream without its end fails pydicom's whole reading, so such a file was
+    of no series: its series was converted with the slice interpolated over, not refused as
+    one whose native pixel data is short.
+    """
+    from pydicom import dcmread
+
+    try:
+        ds = dcmread(path, stop_before_pixels=True)
+    except Exception:
+        return found
+    return located(found, ds)
+
+
+def _series_key(ds: Any) -> str:
+    """The hashed SeriesInstanceUID of a data set, ``""`` when it has none (or a bad one)."""
+    try:
+        uid = ds.get("SeriesInstanceUID")
+        return hash_key(str(uid)) if uid else ""
+    except Exception:
+        return ""
+
+
+def instance_number_of(inst: Instance) -> int | None:
+    """The SeriesNumber of a file whose header was read (as its frames hold it)."""
+    refs = inst.frame_refs
+    return refs[0].series_number if refs else None
+
+
 def instance_place(inst: Instance) -> tuple[float, ...]:
     """:func:`failed_place` of a file whose header was read (its pixels fail)."""
     if inst.frames != 1 or inst.position is None or inst.orientation is None:
@@ -117,7 +181,7 @@ def repeated_slices(
     instances = [i for i in instances if i.path not in gone]
     repeats: dict[str, str] = {}
     for problem in failed:
-        found = _repeat_of(problem.place, instances)
+        found = _own_number(problem, instances) or _repeat_of(problem.place, instances)
         if found is None:
             return repeats, problem
         repeats[problem.where] = found
@@ -137,6 +201,21 @@ def incomplete_notes(failed: Sequence[Problem], instances: Sequence[Instance]) -
         "series converts the series without it"
         for bad, why in repeats.items()
     ]
+
+
+def _own_number(problem: Problem, instances: Sequence[Instance]) -> str | None:
+    """:data:`NUMBER_WHY` for a placed failed file of a SeriesNumber no readable image has.
+
+    Every readable image must be placed and have a SeriesNumber (the series is then split
+    by SeriesNumber, :func:`pipeline.dicom.assemble.plan_series`); else ``None``.
+    """
+    if len(problem.place) != 11 or problem.series_number is None or not instances:
+        return None
+    numbers = [instance_number_of(i) for i in instances]
+    placed = all(i.position is not None and i.orientation is not None for i in instances)
+    if not placed or None in numbers or problem.series_number in numbers:
+        return None
+    return NUMBER_WHY
 
 
 def _repeat_of(place: tuple[float, ...], instances: Sequence[Instance]) -> str | None:
@@ -168,11 +247,16 @@ def _repeat_of(place: tuple[float, ...], instances: Sequence[Instance]) -> str |
 __all__ = [
     "ALONE_WHY",
     "GAP_WHY",
+    "NUMBER_WHY",
     "REPEAT_WHY",
     "SAME_POSITION",
+    "cut_short",
     "failed_place",
+    "failed_series_number",
     "gap_reason",
     "incomplete_notes",
+    "instance_number_of",
     "instance_place",
+    "located",
     "repeated_slices",
 ]

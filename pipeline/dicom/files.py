@@ -46,7 +46,7 @@ class Problem:
 
     ``skipped``: not an image (a DICOMDIR, a report), listed but no failure. ``series_key``:
     the hashed SeriesInstanceUID of a failed file whose header names it (a truncated slice):
-    ``convert --per series`` refuses it unless ``place`` is a readable slice's (failed_slices).
+    ``convert --per series`` refuses it unless ``place`` or ``series_number`` says (failed_slices).
     """
 
     where: str
@@ -54,6 +54,7 @@ class Problem:
     skipped: bool = False
     series_key: str = ""
     place: tuple[float, ...] = ()
+    series_number: int | None = None
 
 
 def escape_name(name: str) -> str:

@@ -25,7 +25,7 @@ from pipeline.dicom.decode import (
     frame_count,
     uses_file_size,
 )
-from pipeline.dicom.failed_slices import failed_place
+from pipeline.dicom.failed_slices import cut_short, located
 from pipeline.dicom.files import Problem
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_zero import deferred_frame_problem
@@ -46,7 +46,6 @@ from pipeline.dicom.offset_table import mend_offset_table
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
-from pipeline.keys import hash_key
 
 
 @dataclass(frozen=True)
@@ -118,6 +117,8 @@ def read_header(
             ds = read_dataset(path, rel)
             size = os.stat(path).st_size
             found = ds if isinstance(ds, Problem) else instance_from(ds, rel, size, max_pixels)
+            if isinstance(found, Problem) and found.reason.startswith("truncated file"):
+                found = cut_short(path, found)
         except files.FATAL:
             raise
         except BaseException as err:
@@ -171,17 +172,8 @@ def instance_from(
     except BaseException as err:
         found = Problem(rel, f"malformed header: {read_failure(err, files.sanitize(str(err)))}")
     if isinstance(found, Problem) and not found.skipped:
-        found = replace(found, series_key=_series_key(ds), place=failed_place(ds))
+        found = located(found, ds)
     return found
-
-
-def _series_key(ds: Any) -> str:
-    """The hashed SeriesInstanceUID of a data set, ``""`` when it has none (or a bad one)."""
-    try:
-        uid = ds.get("SeriesInstanceUID")
-        return hash_key(str(uid)) if uid else ""
-    except Exception:
-        return ""
 
 
 #: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5): masks, not images.

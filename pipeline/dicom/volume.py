@@ -109,6 +109,7 @@ def load_series(
     notes: list[str] | None = None,
     padding: dict[int, np.ndarray] | None = None,
     known: Mapping[str, tuple[str, Sequence[FrameRef]]] | None = None,
+    file_notes: dict[str, list[str]] | None = None,
 ) -> tuple[list[FrameRef], list[Frame], str]:
     """Every frame of the files (relative to ``root``) as float32 ``(H, W)`` arrays.
 
@@ -119,7 +120,8 @@ def load_series(
     their arrays and the window names used; each file's problems (recovered header defects,
     an ignored header window) are added to ``notes`` once; ``padding`` gets, by index in the
     returned arrays, the mask of each frame's Pixel Padding Value pixels, bit-packed
-    (``numpy.packbits``: an eighth of a byte per pixel). ``known`` maps a source to the
+    (``numpy.packbits``: an eighth of a byte per pixel); ``file_notes`` each file's own, by
+    source. ``known`` maps a source to the
     header digest and frames an earlier reading of its header found (the index's
     :class:`~pipeline.dicom.index.Instance`): a file read again with the same digest (the
     same header bytes) takes those frames instead of working them out again. Raises
@@ -143,7 +145,10 @@ def load_series(
         if notes is not None:
             said = window_note(window, image, "")  # units the header says, a colour image's
             more = colour_frame_note(colour_depth(image)) if image.is_color else None
-            notes += [p for p in (*image.problems, said, more) if p and p not in notes]
+            own = [p for p in dict.fromkeys((*image.problems, said, more)) if p]
+            notes += [p for p in own if p not in notes]
+            if file_notes is not None:
+                file_notes[rel] = own
         tiles, out = None, cast(Any, "uint8" if image.is_color else "float32")  # RGB as PNG
         for ref in found:
             if ref.mosaic:
@@ -234,15 +239,30 @@ def read_volumes(
     same values, built without a float32 copy (what ``convert --format nifti`` writes).
     ``known``: as for :func:`load_series`.
     """
-    notes: list[str] = []  # the files' own problems, for every volume's problems
+    notes: list[str] = []  # the files' own problems, each for the volumes of its file
+    by_file: dict[str, list[str]] = {}
     masks: dict[int, np.ndarray] = {}
     refs, arrays, names = load_series(root, sources, window, max_pixels=max_pixels,
                                       exact_integers=exact_integers, notes=notes,
-                                      padding=masks, known=known)  # fmt: skip
+                                      padding=masks, known=known, file_notes=by_file)  # fmt: skip
     plan = plan_series(refs, policy)
-    volumes = [build_volume(v, arrays, [*notes, *plan.notes], names, masks)
+    volumes = [build_volume(v, arrays, [*_notes_of(v, plan.frames, notes, by_file), *plan.notes],
+                            names, masks)
                for v in plan.volumes]  # fmt: skip
     return plan, volumes
+
+
+def _notes_of(
+    volume: VolumePlan, refs: Sequence[FrameRef], notes: list[str], by_file: dict[str, list[str]]
+) -> list[str]:
+    """The files' notes (``notes``, in the order found) that a file of ``volume`` gave.
+
+    A series split into volumes (echoes, SeriesNumbers) gave every volume every file's
+    notes, so a clean volume's manifest row said another file's masked bits.
+    """
+    files = {refs[k].source for t in volume.frames for k in t}
+    own = {p for f in files for p in by_file.get(f, ())}
+    return [p for p in notes if p in own]
 
 
 def build_volume(

@@ -378,7 +378,7 @@ def test_training_images_are_never_scored_as_an_external_test_set(
                                       "series_of_patients_seen_in_training": 1}  # fmt: skip
     said = capsys.readouterr()
     assert "NOT an external test set" in said.out and "3 of the 10 series" in said.out
-    assert "1 of the 10 series are new but have the PatientID of a patient" in caplog.text
+    assert "1 of the 10 series is new but has the PatientID of a patient" in caplog.text
     assert "3 of the 10 series were in the run's own training" in metrics["evaluated"]
     assert "3 of the 10 series" in (out / "report.html").read_text()
     args = ["predict", str(trained_without_test), str(mixed / "dicom"), "--out",

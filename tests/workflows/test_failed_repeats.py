@@ -22,7 +22,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.encaps import encapsulate
-from pydicom.uid import JPEGBaseline8Bit, generate_uid
+from pydicom.uid import JPEGBaseline8Bit, RLELossless, generate_uid
 
 from pipeline.dicom.index import index_folder
 from pipeline.keys import hash_key
@@ -117,11 +117,16 @@ def test_a_truncated_localizer_of_another_plane_is_left_out(tmp_path: Path) -> N
     assert result.exit_code == 1
     (row,) = _rows(out / "manifest.csv")
     assert np.asarray(nib.load(out / row["output"]).dataobj)[0, 0].tolist() == [100, 200, 300, 400]
+    _left_out(out, "a0.dcm", "no readable image shares its orientation and size, so it was a "
+              "volume of its own (a localizer?), not a slice of the others")  # fmt: skip
+
+
+def _left_out(out: Path, source: str, why: str) -> None:
+    """``errors.csv`` lists ``source`` alone, left out of its series for ``why``."""
     (error,) = _rows(out / "errors.csv")
-    assert error["source"] == "a0.dcm" and error["reason"].endswith(
-        "; left out of its series: no readable image shares its orientation and size, so it was "
-        "a volume of its own (a localizer?), not a slice of the others (its series converted "
-        "without it)"
+    assert error["source"] == source
+    assert error["reason"].endswith(
+        f"; left out of its series: {why} (its series converted without it)"
     )
 
 
@@ -182,3 +187,49 @@ def test_a_failed_time_point_at_the_only_position_is_no_repeat(tmp_path: Path) -
     assert result.exit_code == 1 and result.outputs == 0
     errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
     assert errors["t1.dcm"] == f"not converted: its series failed on t2.dcm, {GAP}"
+
+
+@pytest.mark.parametrize("damage", ["header", "pixels"])
+def test_a_failed_volume_of_its_own_series_number_is_left_out(tmp_path: Path, damage: str) -> None:
+    """dcm_qa_ts: one SeriesInstanceUID, three SeriesNumbers, all at one position (one volume
+    each). One truncated file (its pixel data short: it fails on its header; or a JPEG that
+    does not decode) took the two readable volumes with it, as if it left a gap in them."""
+    series = generate_uid()
+    files = [G.plane((0.0, 0.0, 0.0), value=10 * n, series=series, SeriesNumber=n)
+             for n in (1, 2, 3)]  # fmt: skip
+    src = G.save(tmp_path / "in", files, ["n1", "n2", "n3"])
+    (_truncate if damage == "header" else _undecodable)(src / "n2.dcm")
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 2
+    found = {r["source"]: np.asarray(nib.load(out / r["output"]).dataobj).ravel().tolist()
+             for r in _rows(out / "manifest.csv")}  # fmt: skip
+    assert found == {"n1.dcm": [10] * 64, "n3.dcm": [30] * 64}
+    why = ("no readable image shares its SeriesNumber, so it was a volume of its own (the "
+           "series is split by SeriesNumber), not a slice of the others")  # fmt: skip
+    _left_out(out, "n2.dcm", why)
+
+
+def test_a_compressed_slice_cut_short_refuses_its_series(tmp_path: Path) -> None:
+    """An RLE slice whose encapsulated stream lacks its end (pydicom cannot read the file at
+    all) was of no series: the series was written with that slice interpolated over
+    ('resampled: missing slices') where a native slice cut short refuses it."""
+    series = generate_uid()
+    src = G.save(tmp_path / "in", _slices(series), ["s0", "s1", "s2", "s3"])
+    for k in range(4):
+        ds = pydicom.dcmread(src / f"s{k}.dcm")
+        ds.compress(RLELossless, encoding_plugin="pydicom")
+        ds.save_as(src / f"s{k}.dcm", enforce_file_format=True)
+    raw = (src / "s2.dcm").read_bytes()
+    (src / "s2.dcm").write_bytes(raw[:-30])  # into the last fragment: no end delimiter
+    out = tmp_path / "out"
+    result = convert_folder(src, out, ConvertOptions(format="nifti"), progress=False)
+    assert result.exit_code == 1 and result.outputs == 0
+    errors = {r["source"]: r["reason"] for r in _rows(out / "errors.csv")}
+    assert errors.pop("s2.dcm").startswith("truncated file: ")
+    refused = f"not converted: its series failed on s2.dcm, {GAP}"
+    assert errors == dict.fromkeys(("s0.dcm", "s1.dcm", "s3.dcm"), refused)
+    (found,) = index_folder(src).series
+    assert found.problems[0] == (
+        f"incomplete: s2.dcm of this series failed, {GAP}, so convert --per series refuses it"
+    )

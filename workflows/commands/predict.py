@@ -11,7 +11,7 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "predict",
-        help="apply a trained run to new DICOM (classes, scores, masks)",
+        help="apply a trained run to new DICOM or images (classes, scores, masks)",
         description="Convert SRC with the run's own options, apply its fitted preprocessing "
         "and model (or the ensemble of its folds), and write predictions.csv (and masks for "
         "segmentation) under --out, with the hashed names of 'radpipe convert' plus, to join "

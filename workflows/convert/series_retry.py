@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.failed_slices import instance_place, repeated_slices
+from pipeline.dicom.failed_slices import instance_number_of, instance_place, repeated_slices
 from pipeline.dicom.files import Problem, escape_name
 from pipeline.dicom.header import read_header
 from pipeline.errors import DicomError
@@ -74,9 +74,11 @@ def _left_out(task: Any, err: DicomError) -> str:
     headers = {s: read_header(os.path.join(task.src_root, s), task.src_root)
                for s in task.sources}  # fmt: skip
     bad = headers[err.path]
-    place = instance_place(bad) if not isinstance(bad, Problem) else ()
+    place = instance_place(bad) if not isinstance(bad, Problem) else bad.place
+    number = instance_number_of(bad) if not isinstance(bad, Problem) else bad.series_number
     others = [h for s, h in headers.items() if s != err.path and not isinstance(h, Problem)]
-    repeats, gap = repeated_slices([Problem(err.path, err.reason, place=place)], others)
+    failed = Problem(err.path, err.reason, place=place, series_number=number)
+    repeats, gap = repeated_slices([failed], others)
     return "" if gap is not None else repeats[err.path]
 
 

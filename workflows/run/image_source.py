@@ -62,10 +62,13 @@ def check_source_kind(kind: str, src: Path, command: str) -> None:
         )
 
 
-def image_files(src: Path, allow_outside: bool = False) -> tuple[Path, list[str]]:
-    """The folder the images' paths are relative to, and the paths (POSIX, sorted; each
+def image_files(
+    src: Path, allow_outside: bool = False
+) -> tuple[Path, list[str], dict[str, tuple[str, int]]]:
+    """The folder the images' paths are relative to, the paths (POSIX, sorted; each
     image once): every PNG/NPY/NIfTI file below a folder, or the ``image`` column of a
-    list CSV (relative to the CSV's folder).
+    list CSV (relative to the CSV's folder), and a list's ``spacing`` cells (the pixel size
+    in mm, as a run's list gives it) with their lines, by path (none for a folder).
 
     Raises
     ------
@@ -73,14 +76,22 @@ def image_files(src: Path, allow_outside: bool = False) -> tuple[Path, list[str]
         A list naming files outside its folder (unless ``allow_outside``: the run's
         ``data.allow_outside_paths``), as a run's list is refused.
     RadpipeError
-        No image is found or listed.
+        No image is found or listed; a ``spacing`` cell that is no pixel size (its line
+        named).
     """
+    spacings: dict[str, tuple[str, int]] = {}
     if src.is_file():
+        from pipeline.cells import csv_spacing
         from pipeline.data.io import csv_path
         from workflows.run.image_list import read_image_list
 
         rows = read_image_list(src, src.parent, ())
         names = [str(r["image"]) for r in rows if str(r["image"]).strip()]
+        for r in rows:  # checked here, by the list's own name and line
+            cell = (r.get("spacing") or "").strip()
+            if cell and str(r["image"]).strip():
+                csv_spacing(cell, max(2, len(cell.split("x"))), f"{src.name} line {r.line}")
+                spacings[str(r["image"])] = (cell, r.line)
         root = src.parent
         base = root.resolve()
         out = [n for n in names if not csv_path(root, n).resolve().is_relative_to(base)]
@@ -96,7 +107,7 @@ def image_files(src: Path, allow_outside: bool = False) -> tuple[Path, list[str]
         names, root = sorted(_images_in(src)), src
     if not names:
         raise RadpipeError(f"SRC {src}: no .png, .npy or .nii(.gz) image found.")
-    return root, names
+    return root, names, spacings
 
 
 def _files(src: Path) -> Iterator[str]:

@@ -59,7 +59,7 @@ def predict_images(
     from workflows.run.seen_images import fitted_images, seen_images
     from workflows.run.skipped import drop_non_finite
 
-    root, names = image_files(src, bool(config.data.allow_outside_paths))
+    root, names, spacings = image_files(src, bool(config.data.allow_outside_paths))
     key = source_key(src)
     if (out / _SOURCE).is_file() and json.loads((out / _SOURCE).read_text()) != {"key": key}:
         raise RadpipeError(
@@ -71,9 +71,8 @@ def predict_images(
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / _SOURCE, json.dumps({"key": key}))
     with tempfile.TemporaryDirectory() as tmp:  # the list FolderDataset reads, names and all
-        listed = Path(tmp) / "images.csv"
-        with listed.open("w", newline="") as fh:
-            csv.writer(fh).writerows([["image"], *([n] for n in names)])
+        listed = Path(tmp) / (src.name if src.is_file() else "images.csv")
+        _write_list(listed, names, spacings)
 
         def dataset_of(prep: Any) -> Any:
             return _ImageFiles(
@@ -99,6 +98,23 @@ def predict_images(
         writer.writerows(rows)
     _drop_stale_masks(out, {row["mask"] for row in rows if "mask" in row})
     return path, len(keep), len(skipped), record
+
+
+def _write_list(path: Path, names: list[str], spacings: dict[str, tuple[str, int]]) -> None:
+    """The list FolderDataset reads: each image and, from SRC's list, its ``spacing`` (the
+    pixel size in mm that the scale check and the masks' distances need; it was dropped, and
+    every image said to have none), on its line in SRC's list, so messages name that line."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["image", "spacing"] if spacings else ["image"])
+        line = 1
+        for name in names:
+            cell, at = spacings.get(name, ("", 0))
+            if at > line + 1:  # blank lines: csv skips them, and counts them
+                fh.write("\r\n" * (at - line - 1))
+                line = at - 1
+            writer.writerow([name, cell] if spacings else [name])
+            line += 1
 
 
 def _drop_stale_masks(out: Path, written: set[str]) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.words import are
+
 log = logging.getLogger("radpipe")
 
 
@@ -46,7 +48,8 @@ class Seen:
         series UIDs are unique, so the same key is the same images."""
         if not self.series:
             return ""
-        return (f"{self.series} of the {self.total} {self.unit} were in the run's own "
+        n = self.series
+        return (f"{n} of the {self.total} {self.unit} {are(n, 'was', 'were')} in the run's own "
                 f"training/validation split ({self.same})")  # fmt: skip
 
     def caution(self) -> str:
@@ -54,9 +57,10 @@ class Seen:
         another site's PatientIDs collide with the run's."""
         if not self.patients:
             return ""
-        return (f"{self.patients} of the {self.total} {self.unit} are new but have the "
-                f"{self.patient} of a patient in the run's training/validation split: the same "
-                "patient (unless the IDs of another site collide), so not an independent "
+        n = self.patients
+        return (f"{n} of the {self.total} {self.unit} {are(n)} new but {are(n, 'has', 'have')} "
+                f"the {self.patient} of a patient in the run's training/validation split: the "
+                "same patient (unless the IDs of another site collide), so not an independent "
                 "case")  # fmt: skip
 
     def as_dict(self) -> dict[str, int]:

@@ -89,3 +89,25 @@ def test_convert_writes_the_note_in_the_manifest(tmp_path: Path) -> None:
     (row,) = csv.DictReader((out / "manifest.csv").open())
     assert np.load(out / row["output"])[1].tolist() == [-620, -120, -24, 76]  # masked - 1024
     assert "2 of 8 values have bits 12-15 set" in row["problems"]
+
+
+def test_a_split_series_gives_the_note_to_its_files_volume_only(tmp_path: Path) -> None:
+    """One SeriesInstanceUID, two SeriesNumbers (dcm_qa_12bit's merged export): two volumes.
+    Only ``a.dcm`` has bits above BitsStored; ``b.dcm``'s volume was given its note too,
+    each volume having every file's notes."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    first = _ct(WORDS)
+    for name, words, number in (("a.dcm", WORDS, 1), ("b.dcm", WORDS & 0x0FFF, 2)):
+        ds = _ct(words)
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = first.StudyInstanceUID, first.SeriesInstanceUID
+        ds.SeriesNumber, ds.InstanceNumber = number, 1
+        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, 0], [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.SliceThickness = [1, 1], 2
+        ds.save_as(src / name, enforce_file_format=True)
+    main(["convert", str(src), str(out), "--format", "nifti", "--per", "series", "--quiet"])
+    rows = {r["source"]: r["problems"] for r in csv.DictReader((out / "manifest.csv").open())}
+    assert sorted(rows) == ["a.dcm", "b.dcm"]
+    assert "SeriesNumber values in one SeriesInstanceUID" in rows["b.dcm"]  # the series': both
+    assert "2 of 8 values have bits 12-15 set" in rows["a.dcm"]
+    assert "BitsStored" not in rows["b.dcm"]
