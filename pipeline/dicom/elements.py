@@ -208,7 +208,11 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
             continue
         if start + length > available:
             raise Short
-        if (want := vr_bytes.get(tag)) is not None and (not vr or vr == want):
+        if (want := vr_bytes.get(tag)) is not None:
+            if vr and vr != want:
+                raise Odd  # another VR than the dictionary's: pydicom's, said (text_vr)
+            if tag in _GROUPING_UIDS and not _ONE_UID.fullmatch(buf, start, start + length):
+                raise Odd  # not one clean UID: pydicom's, mended and said (uid_values)
             raw[tag] = (vrs[tag], buf[start : start + length])
         elif tag == _CHARSET:
             charset = buf[start : start + length]
@@ -271,6 +275,9 @@ def _looks_explicit(vr: bytes) -> bool:
 #: One UID, padded or not: what :func:`value` takes for UI in one step (group 1, when at
 #: most 64 characters, is its answer); anything else goes through the general checks.
 _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
+#: SOPInstanceUID, StudyInstanceUID, SeriesInstanceUID, FrameOfReferenceUID: files are grouped
+#: by them, so one that is not one clean UID is pydicom's (:mod:`pipeline.dicom.uid_values`)
+_GROUPING_UIDS = frozenset({0x00080018, 0x0020000D, 0x0020000E, 0x00200052})
 
 
 #: One IS number, padded or not: what :func:`value` takes for IS in one step (group 1, when

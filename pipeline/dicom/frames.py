@@ -64,8 +64,9 @@ class FrameRef:
     SliceLocation (0020,1041) of a classic image (mm; only to tell unplaced slices), and
     ``in_stack`` an Enhanced frame's InStackPositionNumber (0020,9057) likewise;
     ``rescale`` the frame's (RescaleSlope, RescaleIntercept), ``None`` when it has neither
-    nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT; identity where the modality
-    LUT is not applied, XA/XRF), only to find a series whose images do not all have theirs;
+    nor a Modality LUT Sequence (:data:`LUT_RESCALE` for a LUT, :data:`HALF_RESCALE` for one
+    of the pair alone; identity where the modality LUT is not applied, XA/XRF), only to find
+    a series whose images do not all have theirs;
     ``unit`` the modality values' unit (:func:`pipeline.dicom.units.value_unit`); ``lossy``
     its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`); ``colour``
     whether it has more than one sample per pixel (a screen capture among grey slices);
@@ -110,6 +111,9 @@ class FrameRef:
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no
 #: rescale reads as this).
 LUT_RESCALE = (0.0, 0.0)
+#: FrameRef.rescale of a frame with RescaleSlope or RescaleIntercept alone (the other absent or
+#: empty): half a mapping, the other read as its default, so its unit is not known either.
+HALF_RESCALE = (0.0, 1.0)
 #: The Image Type value of a scout (:func:`image_kind`).
 LOCALIZER = "LOCALIZER"
 #: Image Type values that mark a scout, in any modality (``SCOUT``: vendors' word for it).
@@ -303,8 +307,9 @@ def _rescale(ds: Any, f: int, view: FrameGroups | None) -> tuple[float, float] |
         return LUT_RESCALE
     group = "PixelValueTransformationSequence"
     slope, intercept = (_first(attribute(ds, group, k, f, view)) for k in _RESCALE)
-    if slope in (None, "") and intercept in (None, ""):
-        return None
+    given = [v not in (None, "") for v in (slope, intercept)]
+    if not all(given):  # one of the pair alone: HALF_RESCALE
+        return HALF_RESCALE if any(given) else None
     return (_float(slope) or 1.0, _float(intercept) or 0.0)
 
 

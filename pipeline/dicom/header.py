@@ -240,8 +240,9 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
                                 "PixelData (7FE0,0010)")  # fmt: skip
         return Problem(rel, f"no pixel data (truncated file?): {why} PixelData (7FE0,0010), "
                             "FloatPixelData or DoubleFloatPixelData")  # fmt: skip
-    if "SeriesInstanceUID" not in ds:
-        return Problem(rel, "no SeriesInstanceUID (0020,000E)")
+    if not str(ds.get("SeriesInstanceUID") or "").strip("\x00 "):  # empty: no series either
+        return Problem(rel, "no SeriesInstanceUID (0020,000E)" + " (empty)" * (
+            "SeriesInstanceUID" in ds))  # fmt: skip
     notes = [*getattr(ds, "radpipe_notes", []), *check_image_header(ds)]
     room = size if uses_file_size(ds) else None  # the file's size matters to few syntaxes
     try:  # once per series for plain files, as the next line

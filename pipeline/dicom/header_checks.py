@@ -307,6 +307,7 @@ def value_checks(ds: Any) -> list[str]:
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)
+    notes += _half_rescale(ds)
     seq = ds.get("ModalityLUTSequence")
     notes += [n for n in (lut.empty_lut_note(ds),) if n]  # present, no item: taken for none
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
@@ -327,6 +328,30 @@ def value_checks(ds: Any) -> list[str]:
         windows[values.frame_window(ds, frame)[1] or ""] = None
     frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]
+
+
+def _half_rescale(ds: Any) -> list[str]:
+    """A note when one of RescaleSlope/RescaleIntercept is given and the other absent or empty.
+
+    They come as a pair (PS3.3 C.11.1.1: both Type 1 where either is present): the missing
+    one is read as pydicom's default (slope 1, intercept 0), which may not be what the
+    writer meant. Unsaid, a CT slice whose RescaleIntercept was emptied sat 1024 above its
+    neighbours in the volume (found by ``benchmarks/fuzz_header_bytes.py``).
+    """
+    from pipeline.dicom.groups import attribute
+
+    if ds.get("ModalityLUTSequence") or lut.modality_ignored(ds):
+        return []
+    group = "PixelValueTransformationSequence"
+    given = {k: attribute(ds, group, k, 0) for k in ("RescaleSlope", "RescaleIntercept")}
+    empty = [k for k, v in given.items() if v is None or not str(v).strip()]
+    if len(empty) != 1:
+        return []
+    other = next(k for k in given if k not in empty)
+    default = "1" if empty[0] == "RescaleSlope" else "0"
+    return [f"{tag_name(empty[0])} is {'empty' if empty[0] in ds else 'absent'} beside "
+            f"{other} {str(given[other]).strip()[:16]!r}: read as {default} (the pair is one "
+            "mapping, PS3.3 C.11.1.1): its values may not be in the units meant"]  # fmt: skip
 
 
 def _rescale_beside_lut(ds: Any) -> list[str]:

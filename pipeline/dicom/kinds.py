@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.dicom.frames import LOCALIZER, LUT_RESCALE, SCOUT_WORDS, FrameRef
+from pipeline.dicom.frames import HALF_RESCALE, LOCALIZER, LUT_RESCALE, SCOUT_WORDS, FrameRef
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_rescale", "mixed_studies",
@@ -41,7 +41,8 @@ def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, 
 
     Returns the reason ("" when none) and the frames at fault. An image without RescaleSlope,
     RescaleIntercept or a Modality LUT Sequence is read in stored values (slope 1, intercept
-    0: pydicom's and every reader's default), so beside images of its kind (:func:`kind_groups`,
+    0: pydicom's and every reader's default; one of the pair alone is no better: the other is
+    that default), so beside images of its kind (:func:`kind_groups`,
     after :func:`geometry_kinds`: a dose page filed with the slices is another) whose rescale
     is not that identity (a CT's -1024) it is in other units: a CT slice whose rescale an
     editing tool dropped came out 1024 HU above its neighbours, unsaid, inside the volume
@@ -51,8 +52,8 @@ def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, 
     (slope 2, intercept -4096) that its magnitude image lacks.
     """
     for members in (g for kind in kinds for g in _by_component(frames, kind)):
-        missing = [k for k in members if frames[k].rescale is None]
-        given = {r for k in members if (r := frames[k].rescale) not in (None, (1.0, 0.0))}
+        missing = [k for k in members if frames[k].rescale in (None, HALF_RESCALE)]
+        given = {r for k in members if (r := frames[k].rescale) not in _NO_RESCALE}
         if not missing or not given:
             continue
         shown = ", ".join(
@@ -66,6 +67,10 @@ def mixed_rescale(frames: list[FrameRef], kinds: list[list[int]]) -> tuple[str, 
             missing,
         )
     return "", []
+
+
+#: rescales that are no mapping of their own: none, identity, half a pair (HALF_RESCALE)
+_NO_RESCALE = (None, (1.0, 0.0), HALF_RESCALE)
 
 
 def _by_component(frames: list[FrameRef], members: list[int]) -> list[list[int]]:

@@ -34,8 +34,15 @@ _DEPTH = 3
 
 
 def note_number_strings(ds: Any) -> None:
-    """Add :func:`number_string_notes` to ``ds.radpipe_notes`` (read with the image)."""
-    notes = number_string_notes(ds)
+    """Add :func:`number_string_notes` to ``ds.radpipe_notes`` (read with the image).
+
+    :func:`pipeline.dicom.text_vr.text_vr_notes` (numbers written with a binary VR) and
+    :func:`pipeline.dicom.uid_values.mend_uids` (grouping UIDs with stray bytes) first.
+    """
+    from pipeline.dicom.text_vr import text_vr_notes
+    from pipeline.dicom.uid_values import mend_uids
+
+    notes = text_vr_notes(ds) + mend_uids(ds) + number_string_notes(ds)
     if notes:
         ds.radpipe_notes = [*getattr(ds, "radpipe_notes", []), *notes]
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.dicom.assemble import GeometryPolicy
 from pipeline.dicom.files import escape_name
+from pipeline.dicom.frames import HALF_RESCALE as HALF
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.index import series_rows, sort_series
 from workflows.convert.collect import PLACED_COLUMNS, placed, placement
@@ -33,7 +34,7 @@ __all__ = ["place_series", "rescale_note"]
 
 def rescale_note(refs: Iterable[FrameRef]) -> str:
     """What PNGs without a window of these frames get when their rescales differ, else ""."""
-    found = {ref.rescale for ref in refs if not ref.colour and ref.rescale is not None}
+    found = {ref.rescale for ref in refs if not ref.colour and ref.rescale not in (None, HALF)}
     if len(found) < 2:
         return ""
     slopes, intercepts = sorted({s for s, _ in found}), sorted({i for _, i in found})
