@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_study_config(args)
     from workflows.run.checks import check_before_run
 
-    check_before_run(config)  # a refusal before torch and the runner are imported
+    check_before_run(config, args.resume)  # a refusal before torch and the runner are imported
     from workflows.commands.logs import setup_logging
     from workflows.run.runner import RunInterrupted, run_study
 
