@@ -184,5 +184,10 @@ def _stack_value(f: FrameRef, j: int) -> object:
 
 
 def _views_note(views: set[object]) -> str:
-    shown = "; ".join(sorted(str(v) for v in views if v is not None))
+    """The split, each view in brackets.
+
+    The note is joined with others by ``"; "`` (which separated the views too until
+    2026-12-03), and a view's vectors by ``", "``.
+    """
+    shown = ", ".join(f"[{v}]" for v in sorted(str(v) for v in views if v is not None))
     return f"split: {len(views)} NM views by FrameIncrementPointer ({shown}), one volume each"

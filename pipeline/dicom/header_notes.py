@@ -27,11 +27,12 @@ def decoding_notes(ds: Any) -> list[str]:
     from pipeline.dicom.files import has_pixels
     from pipeline.dicom.floats import rescale_on_floats
     from pipeline.dicom.frame_info import frame_zero_notes
+    from pipeline.dicom.modality_range import header_range_notes
 
     notes = frame_zero_notes(ds)
     if "PixelData" not in ds:
         return notes + (rescale_on_floats(ds) if has_pixels(ds) else [])
-    return notes + header_high_bit_notes(ds)
+    return notes + header_high_bit_notes(ds) + header_range_notes(ds)
 
 
 def header_high_bit_notes(ds: Any) -> list[str]:

@@ -178,14 +178,29 @@ def modality_lut(
     if not seq or modality_ignored(ds):
         return None
     try:
-        first, table, _ = lut_table(seq[0], source, little=little, signed=signed, longer=notes,
-                                    sequence="ModalityLUTSequence (0028,3000)")  # fmt: skip
+        where = "ModalityLUTSequence (0028,3000)"
+        first, table, bits = lut_table(seq[0], source, little=little, signed=signed,
+                                       longer=notes, sequence=where)  # fmt: skip
     except DicomError as err:
         if _rescale_given(ds):
             return None
         why = f"{err.reason.rstrip('.')}, and no RescaleSlope/Intercept (0028,1053)/(0028,1052)"
         raise DicomError(source, f"{why} beside it to use instead.") from None
+    if notes is not None and len(table) and int(table.max()) >= 2**bits:
+        notes.append(_deeper_note(int(table.max()), bits))
     return first, table
+
+
+def _deeper_note(top: int, bits: int) -> str:
+    """The note for LUT Data values past its descriptor's bit depth, used as they are.
+
+    PS3.3 C.11.1.1.1: entries are 0 .. 2**bits - 1. Such values went unsaid.
+    """
+    return (
+        f"Modality LUT Sequence (0028,3000) LUTData (0028,3006) holds values up to {top}, past "
+        f"the {bits} bits its LUTDescriptor (0028,3002) gives (0..{2**bits - 1}): used as they "
+        "are (the descriptor's bit depth is the wrong one, or the data damaged)"
+    )
 
 
 def uses_modality_lut(ds: Any) -> bool:

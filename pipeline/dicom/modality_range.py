@@ -10,6 +10,7 @@ gave an image of -inf and +inf, a RescaleIntercept of 1e38 one flat image).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,4 +73,37 @@ def modality_range_notes(
     return notes
 
 
-__all__ = ["modality_range_notes"]
+def header_range_notes(ds: Any) -> list[str]:
+    """What the header alone tells of :func:`modality_range_notes`' refusal, for inspect.
+
+    ``inspect`` reads headers only: it said nothing of a rescale that ``convert`` then
+    refused. A note when some stored values the header allows (BitsStored, PixelRepresentation) map
+    past float32's range, naming those that do not: ``convert`` judges the values present,
+    which ``inspect --decode`` reads. Stored value 0 maps to the intercept, which the header
+    checks refuse past that range, so never all of them do. Integer grey data without a
+    Modality LUT Sequence only.
+    """
+    from pipeline.dicom.values import integer, lenient_number
+
+    if "PixelData" not in ds or ds.get("ModalityLUTSequence") or "DoseGridScaling" in ds:
+        return []
+    if int(integer(ds, "SamplesPerPixel", 1) or 1) != 1:
+        return []
+    slope = lenient_number(ds.get("RescaleSlope")) or 1.0  # 0 is replaced by 1, as read
+    intercept = lenient_number(ds.get("RescaleIntercept")) or 0.0
+    if not (math.isfinite(slope) and math.isfinite(intercept)):
+        return []  # refused by the header checks
+    bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", 16) or 16)
+    signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    # the stored values v with |slope * v + intercept| <= float32's largest value
+    ends = sorted(((-_FLOAT32_MAX - intercept) / slope, (_FLOAT32_MAX - intercept) / slope))
+    first, last = max(low, math.ceil(ends[0])), min(high, math.floor(ends[1]))
+    if first <= low and last >= high:
+        return []
+    return [f"{_rescale_name(ds, slope, intercept)} map stored values outside {first}..{last} "
+            f"(of {low}..{high}) past float32's range (3.4e38) that the outputs hold: a file "
+            "holding any of them is refused when converted (inspect --decode tries)"]  # fmt: skip
+
+
+__all__ = ["header_range_notes", "modality_range_notes"]

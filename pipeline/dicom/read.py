@@ -27,6 +27,7 @@ from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
+from pipeline.dicom.signed_unsigned import unsigned_data_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
 from pipeline.dicom.values import integer
@@ -184,6 +185,7 @@ def image_from_dataset(
     notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
+    notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     notes += lut_notes

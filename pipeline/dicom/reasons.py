@@ -111,11 +111,17 @@ _PLUGIN_CHANGED = re.compile(
 )
 
 
+#: pydicom's ``Expected explicit VR, but found implicit VR - using implicit VR for reading``.
+_VR_FOUND = re.compile(r"Expected (explicit|implicit) VR, but found (explicit|implicit) VR - "
+                       r"using \2 VR for reading")  # fmt: skip
+
+
 def warning_said(message: str) -> str:
     """A warning pydicom raised, in words about the file, before values are hashed.
 
-    :func:`charset_warning`'s character sets, and a change of decoder plugin between frames
-    (pydicom names the plugins in quotes, which would be hashed like values).
+    :func:`charset_warning`'s character sets, a change of decoder plugin between frames
+    (pydicom names the plugins in quotes, which would be hashed like values), and a data set
+    encoded with another VR than its transfer syntax says (pydicom's own words were noted).
 
     Examples
     --------
@@ -123,6 +129,11 @@ def warning_said(message: str) -> str:
     ...              "the decoding process - you may get inconsistent inter-frame results")
     'frames decoded by more than one plugin (pylibjpeg, then pydicom: one failed on some frames): decoders may differ in rounding, so frames may be inconsistent'
     """  # noqa: E501
+    vr = _VR_FOUND.fullmatch(message.strip())
+    if vr:  # the note's key is what was found: a manifest's summary counts notes by it
+        said, got = vr.groups()
+        return (f"{got} VR: the data set is encoded with {got} VR though its transfer syntax "
+                f"says {said} VR (read as {got} VR, as pydicom reads it)")  # fmt: skip
     found = _PLUGIN_CHANGED.fullmatch(message.strip())
     if found and all(_TERM.fullmatch(name) for name in found.groups()):
         first, then = found.groups()

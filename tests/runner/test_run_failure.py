@@ -5,6 +5,7 @@ run had failed, finishes it and removes the record. It left the directory with n
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +29,10 @@ sys.exit(main(["run", sys.argv[1], "--quiet"]))
 """
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home)} if home else None
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+                          timeout=300, env=env)  # fmt: skip
 
 
 def test_a_crash_is_recorded_in_the_run_directory_and_a_resume_finishes_it(
@@ -39,7 +41,8 @@ def test_a_crash_is_recorded_in_the_run_directory_and_a_resume_finishes_it(
     raw = base_config(cr16, tmp_path / "runs")
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps(raw))
-    crashed = _cli("-c", _CRASH, str(config), str(tmp_path))
+    # the run directory lies outside the working directory, below the home folder
+    crashed = _cli("-c", _CRASH, str(config), str(tmp_path), home=tmp_path)
     assert crashed.returncode == 1, crashed.stderr[-2000:]
     assert "Traceback" in crashed.stderr  # a bug is shown as one, for its report
     (run,) = (tmp_path / "runs").glob("*-*")
@@ -50,9 +53,10 @@ def test_a_crash_is_recorded_in_the_run_directory_and_a_resume_finishes_it(
     assert str(tmp_path) not in (run / "failed.json").read_text()
     last = crashed.stderr.strip().splitlines()
     assert last[-2].startswith("radpipe run: the run stopped; ")
-    said = f"{run / 'failed.json'} records what happened. Once the cause is fixed, continue it"
-    assert last[-2].split("; ")[1] == said + " with:"
-    assert last[-1] == f"  radpipe run --resume {run}"
+    # named below the home folder: the absolute path was printed (no absolute local path)
+    said = f"~/runs/{run.name}/failed.json records what happened. Once the cause is fixed, "
+    assert last[-2].split("; ")[1] == said + "continue it with:"
+    assert last[-1] == f"  radpipe run --resume ~/runs/{run.name}"
     assert (run / "train_done.json").is_file()  # its training kept
     resumed = _cli("-m", "workflows.cli", "run", "--resume", str(run), "--quiet")
     assert resumed.returncode == 0, resumed.stderr[-2000:]

@@ -35,11 +35,15 @@ def test_run_shows_its_directory_epochs_and_how_to_resume(
     monkeypatch.setattr(loop, "train", interrupted)
     # The CLI's log handler writes to the stderr of its time: make it this test's.
     monkeypatch.setattr(logging.getLogger("radpipe"), "handlers", [])
+    # the run directory outside the working directory, below the home folder: the advice
+    # named it by its absolute path (no absolute local path in what radpipe prints)
+    monkeypatch.setenv("HOME", str(tmp_path))
     assert main(["run", str(config), "--quiet"]) == 130
     (run,) = (tmp_path / "out").glob("run-*")
     lines = _lines(capsys)
     assert lines[0] == f"radpipe: run directory: {run}"
-    assert lines[-2:] == ["interrupted; continue with:", f"  radpipe run --resume {run}"]
+    resume = f"  radpipe run --resume ~/out/{run.name}"
+    assert lines[-2:] == ["interrupted; continue with:", resume]
 
     monkeypatch.setattr(loop, "train", real_train)
     assert main(["run", "--resume", str(run), "--quiet"]) == 0

@@ -100,3 +100,30 @@ def test_a_mapping_without_spaces_after_its_colons_says_so(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as info:  # refused for the missing keys, not the map
         load_config(tmp_path / "c.yaml")
     assert "mask_values" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("train:\n  epochs: 1:30\n", "line 3, column 11: YAML 1.1 reads 1:30 as the base-60 "
+         "number 90; for a string, quote it ('1:30'), or give the number"),
+        ("train:\n  lr: 1:00.5\n", "line 3, column 7: YAML 1.1 reads 1:00.5 as the base-60 "
+         "number 60.5"),
+        ("model:\n  hidden: [8, 2:00:00]\n", "line 3, column 15: YAML 1.1 reads 2:00:00 as the "
+         "base-60 number 7200"),
+    ],
+    ids=["int", "float", "in-a-list"],
+)  # fmt: skip
+def test_a_base_60_number_in_the_file_is_refused_as_in_set(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    """``epochs: 1:30`` was 90 epochs without a word (``--set train.epochs=1:30`` was
+    refused); 1*60+30 = 90, 60+0.5 = 60.5, 2*3600 = 7200."""
+    assert _refused(tmp_path, "name: x\n" + text).startswith(
+        f"radpipe run: config error: c.yaml: not valid YAML: {said}"
+    )
+    # quoted, it is the string it looks like (refused by the schema, not by the loader)
+    (tmp_path / "c.yaml").write_text("name: x\ntrain:\n  epochs: '1:30'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "c.yaml")
+    assert "base-60" not in str(info.value)

@@ -29,3 +29,23 @@ def test_output_paths_of_the_wrong_kind_are_usage_errors(
         "radpipe inspect: error: s: Is a directory; it is a folder: give a file name and run "
         "it again\n"
     )
+
+
+def test_paths_said_on_the_terminal_hold_no_absolute_local_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``radpipe run`` prints to resume a run (after Ctrl-C, SIGTERM, an error): below
+    the working directory relative to it, else below the home folder as ``~/...``, else
+    ``.../NAME``; quoted for a shell."""
+    from workflows.run.paths import resume_command, said
+
+    (tmp_path / "home").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert resume_command(tmp_path / "cwd" / "runs" / "a b") == "radpipe run --resume 'runs/a b'"
+    assert resume_command(tmp_path / "home" / "r" / "x", nproc=2) == (
+        "radpipe run --nproc 2 --resume ~/r/x"
+    )
+    assert said(tmp_path / "elsewhere" / "run-1" / "failed.json") == ".../failed.json"
+    assert resume_command(tmp_path / "elsewhere" / "run-1") == "radpipe run --resume .../run-1"

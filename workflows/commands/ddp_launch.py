@@ -153,10 +153,8 @@ def _run_record(
     or stopped by torchrun once another rank failed) while its run directory, which it named
     in ``announced``, exists: the record is written here. ``[]`` otherwise (no run directory,
     or rank 0 chose not to record: a refused resume)."""
-    import shlex
-
     from workflows.run.failure import restate_failure, write_failure
-    from workflows.run.paths import shown
+    from workflows.run.paths import resume_command, said
 
     resume = f"radpipe run --nproc {nproc} --resume"
     by_rank = {r["rank"]: r for r in records}
@@ -175,9 +173,9 @@ def _run_record(
     else:
         return []
     return [
-        f"radpipe run: the run stopped; {shown(path)} records what happened. Once the cause "
+        f"radpipe run: the run stopped; {said(path)} records what happened. Once the cause "
         "is fixed, continue it with:",
-        f"  {resume} {shlex.quote(str(shown(path.parent)))}",
+        f"  {resume_command(path.parent, nproc)}",
     ]
 
 

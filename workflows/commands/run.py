@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_study_config(args)
     from workflows.run.checks import check_before_run
 
-    check_before_run(config)  # a refusal before torch and the runner are imported
+    check_before_run(config, args.resume)  # a refusal before torch and the runner are imported
     from workflows.commands.logs import setup_logging
     from workflows.run.runner import RunInterrupted, run_study
 
@@ -104,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
             outcome = run_study(config, run_dir=args.resume, progress=not args.quiet,
                                 inputs_checked=True)  # fmt: skip
     except RunInterrupted as stop:
-        from workflows.run.paths import shown  # relative below the working directory
+        from workflows.run.paths import resume_command  # no absolute local path
 
-        resume = f"radpipe run --resume {shlex.quote(str(shown(stop.run_dir)))}"
+        resume = resume_command(stop.run_dir)
         what = "terminated (SIGTERM)" if terminated else "interrupted"
         print(f"\n{what}; continue with:\n  {resume}", file=sys.stderr)
         return 143 if terminated else 130
@@ -124,7 +123,7 @@ def _stopped(err: Exception) -> int:
 
     from pipeline.errors import ConfigError, RadpipeError
     from workflows.run.failure import failure_path
-    from workflows.run.paths import shown
+    from workflows.run.paths import resume_command, said
 
     record = failure_path(err)
     if record is None:
@@ -134,8 +133,8 @@ def _stopped(err: Exception) -> int:
         print(f"radpipe run: {what}: {err}", file=sys.stderr)
     else:
         traceback.print_exception(err)
-    resume = f"radpipe run --resume {shlex.quote(str(shown(record.parent)))}"
-    print(f"radpipe run: the run stopped; {shown(record)} records what happened. Once the "
+    resume = resume_command(record.parent)
+    print(f"radpipe run: the run stopped; {said(record)} records what happened. Once the "
           f"cause is fixed, continue it with:\n  {resume}", file=sys.stderr)  # fmt: skip
     return 2 if isinstance(err, ConfigError) else 1
 

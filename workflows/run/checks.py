@@ -39,18 +39,22 @@ log = logging.getLogger("radpipe")
 __all__ = ["check_before_run", "check_inputs"]
 
 
-def check_before_run(config: RunConfig) -> None:
-    """:func:`check_inputs`, then :func:`check_split_column`: everything a run checks before
-    its run directory is made. Imports no torch, so ``radpipe run`` refuses a config in the
-    time it takes to read it.
+def check_before_run(config: RunConfig, run_dir: Path | None = None) -> None:
+    """:func:`check_inputs`, :func:`check_split_column`, then the classes of the labels CSV
+    (:func:`workflows.run.label_classes.check_label_classes`; ``run_dir``: a run being
+    resumed): everything a run checks before its run directory is made. Imports no torch, so
+    ``radpipe run`` refuses a config in the time it takes to read it.
 
     Raises
     ------
     ConfigError
-        As the two checks do.
+        As the three checks do.
     """
+    from workflows.run.label_classes import check_label_classes
+
     check_inputs(config)
     check_split_column(config)
+    check_label_classes(config, run_dir)
 
 
 def check_inputs(

@@ -49,8 +49,9 @@ from workflows.run.missing_files import class_case_hint
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
 
 __all__ = [
-    "CLASSES_FILE", "LabelTable", "apply_missing_policy", "note_rare_classes", "read_key_column",
-    "read_label_table", "spreadsheet_safe", "store_classes", "stored_class_names",
+    "CLASSES_FILE", "LabelTable", "apply_missing_policy", "class_index", "note_rare_classes",
+    "read_key_column", "read_label_table", "read_rows", "spreadsheet_safe", "store_classes",
+    "stored_class_names",
 ]  # fmt: skip
 
 log = logging.getLogger("radpipe")
@@ -104,7 +105,7 @@ def read_label_table(
         different labels, or integer and text labels are mixed.
     """
     name = shown or path.name  # the CSV the user gave (not radpipe's resolved copy)
-    rows, columns = _read(path)
+    rows, columns = read_rows(path)
     if column not in columns:
         raise RadpipeError(
             f"{name}: no label column {column!r} (data.label_column); "
@@ -113,21 +114,7 @@ def read_label_table(
     raw, lines = _raw_labels(name, rows, column, key)
     if stored is not None and stored.is_file():
         class_names = list(json.loads(stored.read_text())["class_names"])
-    values = sorted({v for v in raw.values() if v != ""})
-    if class_names:
-        names = list(class_names)
-    elif all(_is_int(v) for v in values):
-        names = _integer_names(rows, column, values)
-    elif any(_is_int(v) for v in values):
-        mixed = [v for v in values if _is_int(v)][:_SHOWN]
-        raise RadpipeError(
-            f"{name}: column {column!r} mixes class indices ({', '.join(mixed)}) with "
-            "class names; use one or the other, or list data.class_names."
-        )
-    else:
-        names = values
-    check_named(name, column, rows, names)
-    index = _index_of(name, column, names, values)
+    names, index = class_index(name, rows, column, class_names)
     by_key = {k: index[v] for k, v in raw.items() if v != ""}
     key_column = next((c for c in ("image", "series_key", "series_uid") if c in columns), "")
     files = {
@@ -281,7 +268,8 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _read(path: Path) -> tuple[list[CsvRow], list[str]]:
+def read_rows(path: Path) -> tuple[list[CsvRow], list[str]]:
+    """A labels CSV's rows (``line``: the user's line) and its columns."""
     if not path.is_file():
         raise RadpipeError(f"{path.name}: labels file not found.")
     reader = csv.DictReader(csv_text(path))
@@ -303,7 +291,7 @@ def read_key_column(
         The file, the column or the key column is missing, a key cell is empty or not a UID,
         or a key is listed twice with different values.
     """
-    rows, columns = _read(path)
+    rows, columns = read_rows(path)
     if column not in columns:
         raise RadpipeError(f"{shown}: no {what} column {column!r}; columns: {', '.join(columns)}.")
     return _raw_labels(shown, rows, column, key, what)
@@ -339,6 +327,35 @@ def _raw_labels(
         out[k] = value
         lines.setdefault(k, r.line)
     return out, lines
+
+
+def class_index(
+    name: str, rows: list[CsvRow], column: str, class_names: list[str] | None
+) -> tuple[list[str], dict[str, int]]:
+    """The classes of a labels CSV's ``rows`` in index order (see the module's rules) and
+    ``{label text: class index}`` for each label of ``column``; ``name`` names the CSV.
+
+    Raises
+    ------
+    RadpipeError
+        Indices mixed with names, a ``class_name`` column that disagrees with the indices,
+        or a value that is no class of ``class_names``.
+    """
+    values = sorted({v for r in rows if (v := csv_label(r.get(column))) != ""})
+    if class_names:
+        names = list(class_names)
+    elif all(_is_int(v) for v in values):
+        names = _integer_names(rows, column, values)
+    elif any(_is_int(v) for v in values):
+        mixed = [v for v in values if _is_int(v)][:_SHOWN]
+        raise RadpipeError(
+            f"{name}: column {column!r} mixes class indices ({', '.join(mixed)}) with "
+            "class names; use one or the other, or list data.class_names."
+        )
+    else:
+        names = values
+    check_named(name, column, rows, names)
+    return names, _index_of(name, column, names, values)
 
 
 def _integer_names(rows: list[CsvRow], column: str, values: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ def _value(key: str, text: str) -> Any:
     number (750) is refused too: it is a time or a range far more often than a number."""
     quoted = shlex.quote(f"{key}={json.dumps(text)}")
     try:
-        value = load_yaml(text) if text else None
+        value = load_yaml(text, _OverrideLoader) if text else None
     except yaml.constructor.ConstructorError as err:
         raise ConfigError(f"--set {key}={text}: {yaml_problem(err)}") from None
     except yaml.YAMLError as err:
@@ -80,9 +80,34 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load``, refusing a mapping key written twice."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+def _refuse_base_60(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A plain ``1:30`` that YAML 1.1 reads as a base-60 number (90): a time or a range far
+    more often than a number, so it is refused, naming the number it would be."""
+    number = (yaml.SafeLoader.construct_yaml_int if node.tag.endswith(":int")
+              else yaml.SafeLoader.construct_yaml_float)(loader, node)  # fmt: skip
+    if ":" in node.value and not getattr(loader, "base_60", False):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"YAML 1.1 reads {node.value} as the base-60 number {number}; for a "
+            f"string, quote it ('{node.value}'), or give the number", node.start_mark,
+        )  # fmt: skip
+    return number
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _refuse_base_60)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _refuse_base_60)
+
+
+class _OverrideLoader(_UniqueKeyLoader):
+    """The loader of a ``--set`` value: its base-60 number is refused by :func:`_value`,
+    with the override's own quoting advice."""
+
+    base_60 = True
+
+
+def load_yaml(text: str, loader: type[yaml.SafeLoader] = _UniqueKeyLoader) -> Any:
+    """``yaml.safe_load``, refusing a mapping key written twice and (in a config file) a
+    base-60 number (``epochs: 1:30``, 90 to YAML 1.1)."""
+    return yaml.load(text, Loader=loader)  # a SafeLoader: no arbitrary objects
 
 
 def _colon_key(key: yaml.Node, value: yaml.Node) -> bool:

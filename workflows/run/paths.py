@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["PATH_KEYS", "anchor_paths", "not_a_run", "pick_base", "relative_paths",
-           "require_inputs", "resume_command", "shown"]  # fmt: skip
+           "require_inputs", "resume_command", "said", "shown"]  # fmt: skip
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -91,21 +91,29 @@ def relative_or_name(path: Path, root: Path) -> str:
         return path.name
 
 
-def resume_command(run_dir: Path) -> str:
-    """``radpipe run --resume RUN`` for ``run_dir``, for an error message (no absolute local
-    path): relative to the working directory when below it (:func:`shown`), else ``~/...``
-    below the home folder, else ``.../NAME`` (as ``failed.json`` shortens a path); quoted
+def resume_command(run_dir: Path, nproc: int | None = None) -> str:
+    """``radpipe run --resume RUN`` for ``run_dir`` (with ``--nproc N`` when given), for an
+    error message or the advice after a stop: the run named as :func:`said` names it, quoted
     for a shell."""
+    launch = f"radpipe run --nproc {nproc}" if nproc else "radpipe run"
+    return f"{launch} --resume {said(run_dir, quote=True)}"
+
+
+def said(path: Path, quote: bool = False) -> str:
+    """``path`` for a terminal line, with no absolute local path: relative to the working
+    directory when below it (:func:`shown`), else ``~/...`` below the home folder, else
+    ``.../NAME`` (as ``failed.json`` shortens a path); the path part quoted for a shell when
+    ``quote``."""
     import shlex
 
-    path = shown(run_dir)
+    put = shlex.quote if quote else str
+    path = shown(path)
     if not path.is_absolute():
-        return f"radpipe run --resume {shlex.quote(str(path))}"
+        return put(str(path))
     try:
-        below_home = path.resolve().relative_to(Path.home().resolve())
-        return f"radpipe run --resume ~/{shlex.quote(below_home.as_posix())}"
+        return f"~/{put(path.resolve().relative_to(Path.home().resolve()).as_posix())}"
     except (ValueError, RuntimeError):  # RuntimeError: no home folder known
-        return f"radpipe run --resume .../{shlex.quote(path.name)}"
+        return f".../{put(path.name)}"
 
 
 def require_inputs(src: Path, **files: Path | None) -> None:

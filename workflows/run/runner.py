@@ -91,7 +91,7 @@ def run_study(
     main = ctx is None or ctx.is_main
     resume = run_dir is not None
     if not inputs_checked:  # before a run directory is made or anything converted
-        check_before_run(config)
+        check_before_run(config, run_dir)
     if main and run_dir is None:
         run_dir = new_run_dir(config.output, config.name)
         atomic_write_text(run_dir / "config.yaml", dump_config(config, relative_to=run_dir))

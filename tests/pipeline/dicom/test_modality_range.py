@@ -99,3 +99,34 @@ def test_merge_note_only_when_float32_loses_a_step(
     image = read_instance(path, "ct.dcm")
     said = [p for p in image.problems if "24 significant bits" in p]
     assert bool(said) is noted
+
+
+@pytest.mark.parametrize(("slope", "kept"), [
+    ("1e38", "-3..3"),  # 3.4028e38 / 1e38 = 3.4: stored 4 or -4 gives 4e38, past it
+    ("-2e37", "-17..17"),  # 3.4028e38 / 2e37 = 17.01
+], ids=["slope-1e38", "negative-slope"])  # fmt: skip
+def test_inspect_notes_a_rescale_that_convert_may_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], slope: str, kept: str
+) -> None:
+    """``inspect`` (headers only) said nothing of a rescale that ``convert`` refused."""
+    import json
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _ct(slope, "0").save_as(src / "ct.dcm", enforce_file_format=True)
+    main(["inspect", str(src), "--json"])
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert problems == [{"where": "ct.dcm", "kind": "note", "reason": (
+        f"note: RescaleSlope/RescaleIntercept (0028,1053)/(0028,1052) {float(slope):g} and 0 map "
+        f"stored values outside {kept} (of -32768..32767) past float32's range (3.4e38) that "
+        "the outputs hold: a file holding any of them is refused when converted (inspect "
+        "--decode tries)")}]  # fmt: skip
+
+
+def test_inspect_says_nothing_of_a_rescale_every_stored_value_fits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    _ct("1e33", "-1024").save_as(src / "ct.dcm", enforce_file_format=True)  # 32768e33 < 3.4e38
+    assert main(["inspect", str(src), "--json"]) == 0

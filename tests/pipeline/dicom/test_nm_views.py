@@ -16,8 +16,11 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 from pydicom.tag import Tag
 
+from pipeline.dicom.volume import read_series
+from pipeline.errors import DicomError
 from tests.pipeline.dicom.builders import image_dataset, write_folder
 from workflows.convert.batch import ConvertOptions, convert_folder
 
@@ -81,3 +84,16 @@ def test_one_view_is_one_image(tmp_path: Path) -> None:
     ds = _nm("STATIC", EnergyWindowVector=[1], DetectorVector=[1])
     found, rows = _volumes(tmp_path, ds)
     assert found == [[0.0]] and rows[0]["problems"] == ""
+
+
+def test_the_views_note_is_not_split_by_its_own_separator(tmp_path: Path) -> None:
+    """``read_series`` refuses two views, listing its notes joined by "; "; the views were
+    joined by "; " too, so one note read as three."""
+    ds = _nm("WHOLE BODY", EnergyWindowVector=[1, 1], DetectorVector=[1, 2])
+    src = write_folder(tmp_path / "src", nm=ds)
+    with pytest.raises(DicomError) as info:
+        read_series(sorted(src.rglob("*.dcm")))
+    assert (
+        "2 volumes (split: 2 NM views by FrameIncrementPointer ([EnergyWindowVector 1, "
+        "DetectorVector 1], [EnergyWindowVector 1, DetectorVector 2]), one volume each)"
+    ) in str(info.value)

@@ -51,3 +51,27 @@ def test_rescale_beside_a_modality_lut_is_said_and_the_lut_applied(
     assert len(found) == len(notes) == (1 if said else 0)
     if said:
         assert said in found[0] and "(0028,1053)" in found[0] and said in notes[0]
+
+
+@pytest.mark.parametrize(("bits", "said"), [(12, True), (13, False)], ids=["past-12", "fits-13"])
+def test_lut_data_past_its_descriptors_bit_depth_is_said(
+    tmp_path: Path, bits: int, said: bool
+) -> None:
+    """Entries are 0 .. 2**bits - 1 (PS3.3 C.11.1.1.1): 5000 needs 13 bits (4096 <= 5000 <
+    8192). Such values were used without a word; they still are used, as given."""
+    ds = image_dataset(CR, "CR", 1, 4, bits=16, stored=2)
+    ds.PixelData = np.array([0, 1, 2, 3], "<u2").tobytes()
+    table = np.array([0, 100, 3000, 5000], "<u2")
+    ds.ModalityLUTSequence = Sequence(
+        [item(LUTDescriptor=[4, 0, bits], ModalityLUTType="US", LUTData=table.tobytes())]
+    )
+    src = write_folder(tmp_path / "src", cr=ds)
+    image = read_instance(src / "cr.dcm", "cr.dcm")
+    assert image.modality(0).ravel().tolist() == [0.0, 100.0, 3000.0, 5000.0]
+    note = (
+        "Modality LUT Sequence (0028,3000) LUTData (0028,3006) holds values up to 5000, past the "
+        "12 bits its LUTDescriptor (0028,3002) gives (0..4095): used as they are"
+    )
+    assert sum(note in p for p in image.problems) == int(said)
+    inspected = [p.reason for p in index_folder(src).all_problems()]
+    assert any(note in r for r in inspected) == said

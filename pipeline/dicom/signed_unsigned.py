@@ -1,0 +1,67 @@
+"""Unsigned values stored under PixelRepresentation 1: said, never silently rendered.
+
+The reverse of :mod:`pipeline.dicom.wrapped_sign`: a writer that stores unsigned values (an
+MR or CR scaled to 0..65535) but declares PixelRepresentation (0028,0103) 1 makes every value
+of 32768 or more read as a large negative number (40000 reads -25536). pydicom and dcmtk read
+the values as the header says, and so does radpipe; what the header declares beside them
+can tell the fault: a SmallestImagePixelValue (0028,0106) above the smallest value read is
+impossible for the data as read. :func:`unsigned_data_note` says so, with the range the values
+would have read as unsigned, so the user can judge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["unsigned_data_note"]
+
+
+def unsigned_data_note(
+    ds: Any, stored: np.ndarray, bits: int, span: tuple[int, int] | None, *, signed: bool
+) -> str:
+    """A note when signed ``stored`` values go below the declared SmallestImagePixelValue.
+
+    ``span``: the smallest and largest stored value (read as the header says), ``None`` when
+    not integer grey data.
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> ds = Dataset()
+    >>> ds.SmallestImagePixelValue = 0
+    >>> stored = np.array([-25536, 100, -1], np.int16)  # 40000, 100, 65535 written unsigned
+    >>> unsigned_data_note(ds, stored, 16, (-25536, 100), signed=True).split(":")[0]
+    'PixelRepresentation (0028,0103) is 1 (signed) but the values look unsigned'
+    """
+    if not signed or span is None or bits < 2 or span[0] >= 0:
+        return ""
+    declared = _declared(ds.get("SmallestImagePixelValue"), ds)
+    if declared is None or span[0] >= declared:
+        return ""
+    unsigned = stored.astype(np.int64) & ((1 << bits) - 1)  # the same bits, unsigned
+    return (
+        "PixelRepresentation (0028,0103) is 1 (signed) but the values look unsigned: read as "
+        f"signed they go down to {span[0]}, below the SmallestImagePixelValue (0028,0106) "
+        f"{declared} the header declares, while read as unsigned ({bits} bits) they would "
+        f"span {int(unsigned.min())} to {int(unsigned.max())}. The values are kept as the "
+        "header states them (check the source, or set PixelRepresentation to 0 if the "
+        "unsigned reading is right)"
+    )
+
+
+def _declared(value: Any, ds: Any) -> int | None:
+    """A US or SS value as a number, ``None`` when absent or unreadable.
+
+    Raw bytes (a VR left unresolved) are read as SS, as PixelRepresentation 1 resolves them.
+    """
+    if isinstance(value, bytes) and len(value) == 2:
+        from pipeline.dicom.lut import little_endian
+
+        little = little_endian(ds)
+        return int.from_bytes(value, "little" if little else "big", signed=True)
+    try:
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
