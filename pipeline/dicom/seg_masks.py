@@ -31,7 +31,14 @@ import numpy as np
 from pipeline.dicom.files import sanitize
 from pipeline.errors import RadpipeError
 
-__all__ = ["SEG_SOP_CLASSES", "SourceImage", "is_dicom_file", "read_seg_masks", "scan_images"]
+__all__ = [
+    "SEG_SOP_CLASSES",
+    "SourceImage",
+    "held_segments",
+    "is_dicom_file",
+    "read_seg_masks",
+    "scan_images",
+]
 
 #: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5).
 SEG_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
@@ -138,6 +145,45 @@ def read_seg_masks(
     else:
         found = _by_position(seg, name, images)
     return found
+
+
+def held_segments(path: Path, name: str) -> set[int]:
+    """The segment numbers that hold a pixel somewhere in the SEG at ``path``.
+
+    Read from its frames alone (no source images needed): what its masks hold besides
+    background.
+
+    A LABELMAP frame's values are segment numbers; a BINARY or FRACTIONAL frame belongs to
+    the segment its ReferencedSegmentNumber names (PS3.3 C.8.20.3), FRACTIONAL held at 0.5.
+
+    Raises
+    ------
+    RadpipeError
+        Not a SEG, or its pixel data cannot be decoded.
+    """
+    seg = _read(path, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frames = np.asarray(seg.pixel_array).reshape(-1, int(seg.Rows), int(seg.Columns))
+    except Exception as err:
+        raise RadpipeError(f"{name}: its frames cannot be decoded: {type(err).__name__}: "
+                           f"{sanitize(str(err))}") from None  # fmt: skip
+    kind = str(seg.get("SegmentationType", ""))
+    if kind == "LABELMAP":
+        return {int(v) for v in np.unique(frames)} - {0}
+    least = 0.5 * float(seg.get("MaximumFractionalValue") or 1) if kind == "FRACTIONAL" else 1
+    groups = seg.get("PerFrameFunctionalGroupsSequence") or []
+    shared = (seg.get("SharedFunctionalGroupsSequence") or [{}])[0]
+    out = set()
+    for i, frame in enumerate(frames):
+        group = groups[i] if i < len(groups) else {}
+        ident = group.get("SegmentIdentificationSequence") or shared.get(
+            "SegmentIdentificationSequence"
+        )  # one segment's SEG may say it once, shared
+        if ident and (frame >= least).any():
+            out.add(int(ident[0].ReferencedSegmentNumber))
+    return out
 
 
 def _read(path: Path, name: str) -> Any:
