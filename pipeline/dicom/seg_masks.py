@@ -38,6 +38,7 @@ __all__ = [
     "is_dicom_file",
     "read_seg_masks",
     "scan_images",
+    "segment_labels",
 ]
 
 #: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5).
@@ -184,6 +185,21 @@ def held_segments(path: Path, name: str) -> set[int]:
         if ident and (frame >= least).any():
             out.add(int(ident[0].ReferencedSegmentNumber))
     return out
+
+
+def segment_labels(path: Path) -> dict[int, str]:
+    """``{SegmentNumber: SegmentLabel}`` of the SEG at ``path`` (PS3.3 C.8.20.4).
+
+    Empty when it cannot be read (its masks' reading says why).
+    """
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SegmentSequence"])
+        return {int(item.SegmentNumber): str(item.get("SegmentLabel") or "").strip()
+                for item in ds.get("SegmentSequence") or []}  # fmt: skip
+    except Exception:
+        return {}
 
 
 def _read(path: Path, name: str) -> Any:

@@ -23,6 +23,7 @@ from tests.runner.test_seg_masks import _drawn, _sources, write_seg
 from workflows.run.config import validate_config
 from workflows.run.external import evaluate_external
 from workflows.run.runner import run_study
+from workflows.run.study import prepare_study
 
 
 def _csv(folder: Path, names: list[str]) -> Path:
@@ -97,3 +98,43 @@ def test_held_segments_are_those_with_a_pixel(
         arr = (arr * np.arange(1, len(numbers) + 1)).sum(axis=-1).astype(np.uint8)
     write_seg(tmp_path / "s.dcm", sources[0], arr, kind, numbers)
     assert held_segments(tmp_path / "s.dcm", "s.dcm") == want
+
+
+def _labelled(path: Path, labels: tuple[str, ...]) -> None:
+    ds = pydicom.dcmread(path)
+    for item, label in zip(ds.SegmentSequence, labels, strict=True):
+        item.SegmentLabel = label
+    ds.save_as(path)
+
+
+@pytest.mark.parametrize(
+    ("labels", "values", "said"),
+    [
+        (("Lesion", "Organ"), None, "segment 1 'Lesion' is class 1 'organ'; segment 2 'Organ' "
+         "is class 2 'lesion' (segment number N is class N; check the order"),
+        (("Lesion", "Organ"), {0: 0, 1: 2, 2: 1}, ""),  # mapped: as named
+        (("organ ", "LESION"), None, ""),  # case and spaces aside, as named
+    ],
+    ids=["swapped", "swapped-mapped", "same-names"],
+)  # fmt: skip
+def test_segment_labels_other_than_the_class_names_are_said(
+    mr_seg: Path, sources: list[list[pydicom.Dataset]], tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    labels: tuple[str, ...], values: dict[int, int] | None, said: str,
+) -> None:  # fmt: skip
+    for n, images in enumerate(sources):
+        _labelled(write_seg(tmp_path / f"s{n}.dcm", images, np.zeros((3, 32, 32, 2), np.uint8)),
+                  labels)  # fmt: skip
+    raw: dict[str, Any] = seg_config(mr_seg, tmp_path / "out", [])
+    raw["data"]["masks"] = str(_csv(tmp_path, [f"s{n}.dcm" for n in range(len(sources))]))
+    raw["data"]["class_names"] = ["background", "organ", "lesion"]
+    raw["data"]["mask_values"] = values
+    (tmp_path / "run").mkdir()
+    caplog.set_level("WARNING", logger="radpipe")
+    prepare_study(validate_config(raw), tmp_path / "run", progress=False)
+    warned = [r.getMessage() for r in caplog.records if "segment labels" in r.getMessage()]
+    if not said:
+        assert warned == []
+        return
+    assert warned == [f"s0.dcm, s1.dcm, s2.dcm and 5 more SEGs: segment labels that are not "
+                      f"data.class_names: {said}, or map them with data.mask_values)"]  # fmt: skip
