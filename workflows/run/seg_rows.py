@@ -240,11 +240,11 @@ def _say_labels(paths: dict[str, Path], data: DataConfig) -> None:
                               f"{names_of[index]!r}")  # fmt: skip
         if differ:
             said["; ".join(differ)].append(name)
-    for differ, segs in said.items():
+    for text, segs in said.items():
         log.warning("%s: segment labels that are not data.class_names: %s (segment number N "
                     "is class N%s; check the order, or map them with data.mask_values)",
                     ", ".join(segs[:3]) + (f" and {len(segs) - 3} more SEGs" * (len(segs) > 3)),
-                    differ, ", mapped by data.mask_values" * bool(values))  # fmt: skip
+                    text, ", mapped by data.mask_values" * bool(values))  # fmt: skip
 
 
 def _plain(text: str) -> str:
