@@ -29,6 +29,12 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import sanitize
+from pipeline.dicom.seg_frames import (
+    decoded_frames,
+    frame_references,
+    frame_segment,
+    indexed_by_segment,
+)
 from pipeline.errors import RadpipeError
 
 __all__ = [
@@ -163,27 +169,16 @@ def held_segments(path: Path, name: str) -> set[int]:
         Not a SEG, or its pixel data cannot be decoded.
     """
     seg = _read(path, name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frames = np.asarray(seg.pixel_array).reshape(-1, int(seg.Rows), int(seg.Columns))
-    except Exception as err:
-        raise RadpipeError(f"{name}: its frames cannot be decoded: {type(err).__name__}: "
-                           f"{sanitize(str(err))}") from None  # fmt: skip
+    frames = decoded_frames(seg, name)
     kind = str(seg.get("SegmentationType", ""))
     if kind == "LABELMAP":
         return {int(v) for v in np.unique(frames)} - {0}
     least = 0.5 * float(seg.get("MaximumFractionalValue") or 1) if kind == "FRACTIONAL" else 1
-    groups = seg.get("PerFrameFunctionalGroupsSequence") or []
-    shared = (seg.get("SharedFunctionalGroupsSequence") or [{}])[0]
     out = set()
     for i, frame in enumerate(frames):
-        group = groups[i] if i < len(groups) else {}
-        ident = group.get("SegmentIdentificationSequence") or shared.get(
-            "SegmentIdentificationSequence"
-        )  # one segment's SEG may say it once, shared
-        if ident and (frame >= least).any():
-            out.add(int(ident[0].ReferencedSegmentNumber))
+        number = frame_segment(seg, i)
+        if number is not None and (frame >= least).any():
+            out.add(number)
     return out
 
 
@@ -229,6 +224,8 @@ def _by_reference(
     seg: Any, name: str, images: list[SourceImage]
 ) -> dict[tuple[str, int], np.ndarray]:
     """Every image of the covered series, its frames' segments by source reference."""
+    if not indexed_by_segment(seg):
+        return _by_frames(seg, name, images)
     out: dict[tuple[str, int], np.ndarray] = {}
     for im in sorted(images, key=lambda im: im.rel):
         try:
@@ -248,10 +245,42 @@ def _by_reference(
             raise RadpipeError(f"{name}: its frames of {im.rel} cannot be read: "
                                f"{type(err).__name__}: {sanitize(str(err))}") from None  # fmt: skip
         for frame, stack in enumerate(stacks):  # (rows, columns, segments) each
-            where = im.rel if im.frames == 1 else f"{im.rel} frame {frame}"
+            where = _where(im, frame)
             _check_size(name, stack.shape[:2], im, where)
             out[(im.sop_uid, frame)] = class_indices(stack, seg, name, where)
     return out
+
+
+def _by_frames(seg: Any, name: str, images: list[SourceImage]) -> dict[tuple[str, int], np.ndarray]:
+    """As :func:`_by_reference`, each SEG frame's segment and sources read frame by frame.
+
+    :mod:`pipeline.dicom.seg_frames`: a SEG highdicom cannot query by source image.
+    """
+    numbers = [int(n) for n in seg.segment_numbers]
+    frames = decoded_frames(seg, name)
+    fraction = float(seg.get("MaximumFractionalValue") or 1)
+    stacks = {(im.sop_uid, f): np.zeros((im.rows, im.columns, len(numbers)), np.float32)
+              for im in images for f in range(im.frames)}  # fmt: skip
+    rel = {im.sop_uid: im for im in images}
+    for i, frame in enumerate(frames):
+        number = frame_segment(seg, i)
+        if number not in numbers:
+            raise RadpipeError(f"{name}: its frame {i + 1} names no segment of its "
+                               "SegmentSequence (ReferencedSegmentNumber).")  # fmt: skip
+        for key in frame_references(seg, i):
+            if key not in stacks:
+                raise RadpipeError(f"{name}: its frame {i + 1} references a frame of no image "
+                                   "of data.source (ReferencedFrameNumber).")  # fmt: skip
+            _check_size(name, frame.shape, rel[key[0]], _where(rel[key[0]], key[1]))
+            stacks[key][..., numbers.index(number)] = np.maximum(
+                stacks[key][..., numbers.index(number)], frame / fraction
+            )  # a BINARY frame's 1 is 1, a FRACTIONAL one's share of its maximum
+    return {key: class_indices(stack, seg, name, _where(rel[key[0]], key[1]))
+            for key, stack in stacks.items()}  # fmt: skip
+
+
+def _where(im: SourceImage, frame: int) -> str:
+    return im.rel if im.frames == 1 else f"{im.rel} frame {frame}"
 
 
 def _check_size(name: str, shape: tuple[int, ...], im: SourceImage, where: str) -> None:
