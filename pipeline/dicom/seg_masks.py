@@ -227,24 +227,30 @@ def _by_reference(
     if not indexed_by_segment(seg):
         return _by_frames(seg, name, images)
     out: dict[tuple[str, int], np.ndarray] = {}
-    for im in sorted(images, key=lambda im: im.rel):
+    ordered = sorted(images, key=lambda im: im.rel)
+    single = [im for im in ordered if im.frames == 1]  # one query for them all: ~40 ms each
+    groups = ([single] if single else []) + [[im] for im in ordered if im.frames > 1]
+    for group in groups:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if im.frames == 1:
+                if group[0].frames == 1:
                     stacks = seg.get_pixels_by_source_instance(
-                        [im.sop_uid], assert_missing_frames_are_empty=True,
+                        [im.sop_uid for im in group], assert_missing_frames_are_empty=True,
                         skip_overlap_checks=True,
                     )  # fmt: skip
+                    keys = [(im, 0) for im in group]
                 else:
                     stacks = seg.get_pixels_by_source_frame(
-                        im.sop_uid, list(range(1, im.frames + 1)),
+                        group[0].sop_uid, list(range(1, group[0].frames + 1)),
                         assert_missing_frames_are_empty=True, skip_overlap_checks=True,
                     )  # fmt: skip
+                    keys = [(group[0], f) for f in range(group[0].frames)]
         except Exception as err:
-            raise RadpipeError(f"{name}: its frames of {im.rel} cannot be read: "
+            what = group[0].rel + (f" and {len(group) - 1} more images" if len(group) > 1 else "")
+            raise RadpipeError(f"{name}: its frames of {what} cannot be read: "
                                f"{type(err).__name__}: {sanitize(str(err))}") from None  # fmt: skip
-        for frame, stack in enumerate(stacks):  # (rows, columns, segments) each
+        for (im, frame), stack in zip(keys, stacks, strict=True):  # (rows, columns, segments)
             where = _where(im, frame)
             _check_size(name, stack.shape[:2], im, where)
             out[(im.sop_uid, frame)] = class_indices(stack, seg, name, where)
