@@ -65,8 +65,9 @@ def test_radpipe_evaluate_scores_external_seg_masks_and_refuses_a_class_past_the
     assert metrics["summary"]["dice_case_n"] == len(sources)
     with (out / "truth" / "masks_from_seg.csv").open(newline="") as fh:
         rows = {r["instance_key"]: r["mask"] for r in csv.DictReader(fh)}
+    assert all(m.startswith("masks_from_seg/") for m in rows.values())  # relative: no paths
     for ds, want in zip(sources[0], arr[..., 0] + 2 * arr[..., 1], strict=True):
-        assert np.array_equal(np.load(rows[hash_key(ds.SOPInstanceUID)]), want)
+        assert np.array_equal(np.load(out / "truth" / rows[hash_key(ds.SOPInstanceUID)]), want)
     beyond = np.zeros((3, 32, 32, 3), np.uint8)
     beyond[0, 1:3, 1:3, 2] = 1  # segment 3: the model has classes 0..2
     write_seg(ext / "b.dcm", sources[1], beyond, numbers=(1, 2, 3))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,8 @@ def _write(
             uid, frame = key.rsplit("|", 1)
             target = out / f"{hash_key(key)}.npy"
             np.save(target, found[(uid, int(frame))][0])
-            row["mask"] = str(target.resolve())
+            row["mask"] = str(target)
+        row["mask"] = Path(os.path.relpath(row["mask"], folder)).as_posix()  # no absolute path
     path = folder / "masks_from_seg.csv"
     with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["instance_key", "frame", "mask", FILE_COLUMN,
