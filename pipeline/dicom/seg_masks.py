@@ -352,13 +352,13 @@ def _by_position(
                            "ImagePositionPatient).")  # fmt: skip
     out: dict[tuple[str, int], np.ndarray] = {}
     for im, k in placed:  # the series its frames lie on, other series of the space left be
-        if k is None or im.series_uid not in series:
+        if im.series_uid not in series:
             continue
         _check_size(name, (rows, columns), im, im.rel)
-        if 0 <= k < depth:
+        if k is not None and 0 <= k < depth:
             stack = np.asarray(volume.array[k]).reshape(rows, columns, -1)
             out[(im.sop_uid, 0)] = class_indices(stack, seg, name, im.rel)
-        else:  # a slice of the series beyond its frames: background
+        else:  # a slice of the series beyond or between its frames: background
             out[(im.sop_uid, 0)] = np.zeros((im.rows, im.columns), np.uint8)
     return out
 

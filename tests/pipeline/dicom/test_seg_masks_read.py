@@ -119,3 +119,29 @@ def test_a_seg_not_indexed_by_segment_is_read_frame_by_frame(
     assert len(got) == 3
     for ds, mask in zip(series, want, strict=True):
         assert np.array_equal(got[(ds.SOPInstanceUID, 0)], mask)
+
+
+@pytest.mark.parametrize("order", [(0, 2), (2, 0)], ids=["in-order", "reversed"])
+def test_a_seg_placed_by_position_on_every_other_slice_leaves_the_slice_between_background(
+    series: list[pydicom.Dataset], tmp_path: Path, order: tuple[int, int]
+) -> None:
+    """No source references: frames on slices 0 and 2 make a volume of twice the series'
+    spacing, on whose planes slice 1 does not lie; it is background, not left without a mask
+    (the run then refused it as an image with no mask row)."""
+    srcs = [series[i] for i in order]
+    arr = np.zeros((2, 32, 32, 2), np.uint8)
+    arr[0, 2:5, 2:5, 0] = 1
+    arr[1, 20, 3:9, 1] = 1
+    seg = pydicom.dcmread(write_seg(tmp_path / "p.dcm", srcs, arr))
+    for group in seg.PerFrameFunctionalGroupsSequence:
+        del group.DerivationImageSequence
+    del seg.ReferencedSeriesSequence
+    seg.save_as(tmp_path / "p.dcm")
+    folder = Path(series[0].filename).parent
+    images = scan_images(folder, [Path(ds.filename) for ds in series])
+    got = read_seg_masks(tmp_path / "p.dcm", "p.dcm", images)
+    want = {ds.SOPInstanceUID: a[..., 0] + 2 * a[..., 1] for ds, a in zip(srcs, arr, strict=True)}
+    want[series[1].SOPInstanceUID] = np.zeros((32, 32), np.uint8)
+    assert sorted(got) == sorted((uid, 0) for uid in want)
+    for uid, mask in want.items():
+        assert np.array_equal(got[(uid, 0)], mask)
