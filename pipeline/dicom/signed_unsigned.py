@@ -5,8 +5,11 @@ MR or CR scaled to 0..65535) but declares PixelRepresentation (0028,0103) 1 make
 of 32768 or more read as a large negative number (40000 reads -25536). pydicom and dcmtk read
 the values as the header says, and so does radpipe; what the header declares beside them
 can tell the fault: a SmallestImagePixelValue (0028,0106) above the smallest value read is
-impossible for the data as read. :func:`unsigned_data_note` says so, with the range the values
-would have read as unsigned, so the user can judge.
+impossible for the data as read. :func:`unsigned_data_note` says so, with the range the
+values would have read as unsigned, so the user can judge. Declared values copied from
+another image fit neither reading (dcm_qa_12bit's signed file keeps its unsigned original's
+0 and 2908): when the unsigned values pass the LargestImagePixelValue (0028,0107) too,
+nothing is said.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ def unsigned_data_note(
     ds: Any, stored: np.ndarray, bits: int, span: tuple[int, int] | None, *, signed: bool
 ) -> str:
     """A note when signed ``stored`` values go below the declared SmallestImagePixelValue.
+
+    Not when, read unsigned, they would pass a declared LargestImagePixelValue as well.
 
     ``span``: the smallest and largest stored value (read as the header says), ``None`` when
     not integer grey data.
@@ -41,6 +46,9 @@ def unsigned_data_note(
     if declared is None or span[0] >= declared:
         return ""
     unsigned = stored.astype(np.int64) & ((1 << bits) - 1)  # the same bits, unsigned
+    largest = _declared(ds.get("LargestImagePixelValue"), ds)
+    if largest is not None and int(unsigned.max()) > largest:
+        return ""  # neither reading fits the declared range: stale values, not a sign fault
     return (
         "PixelRepresentation (0028,0103) is 1 (signed) but the values look unsigned: read as "
         f"signed they go down to {span[0]}, below the SmallestImagePixelValue (0028,0106) "

@@ -18,15 +18,21 @@ MR = "1.2.840.10008.5.1.4.1.1.4"
 WORDS = [40000, 100, 65535, 32768]
 
 
-@pytest.mark.parametrize(("smallest", "said"), [(0, True), (-32768, False), (None, False)],
-                         ids=["declared-0", "declared-signed-min", "undeclared"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("smallest", "largest", "said"),
+    [(0, None, True), (-32768, None, False), (None, None, False),
+     (0, 2908, False)],  # 0 and 2908: a stale range that fits neither reading
+    ids=["declared-0", "declared-signed-min", "undeclared", "stale"],
+)  # fmt: skip
 def test_values_below_the_declared_smallest_are_said(
-    tmp_path: Path, smallest: int | None, said: bool
+    tmp_path: Path, smallest: int | None, largest: int | None, said: bool
 ) -> None:
     ds = image_dataset(MR, "MR", 2, 2, signed=True)
     ds.PixelData = np.array(WORDS, "<u2").tobytes()
     if smallest is not None:
         ds.SmallestImagePixelValue = smallest
+    if largest is not None:
+        ds.LargestImagePixelValue = largest
     src = write_folder(tmp_path / "src", mr=ds)
     image = read_instance(src / "mr.dcm", "mr.dcm")
     as_pydicom = pydicom.dcmread(src / "mr.dcm").pixel_array
