@@ -51,7 +51,7 @@ def test_evaluate_says_other_modalities_and_pixel_sizes(
         "other_plane": {},
     }
     assert metrics["evaluated"].startswith(  # the run's own series also said (seen_by_run)
-        f"the run's checkpoint on an external test set ({len(files)} series); NOT new"
+        f"the run's checkpoint on {len(files)} series, NOT an external test set: "
     )
     assert metrics["evaluated"].endswith(
         "; unlike the training images: 2 images of modality MR, 3 images of another pixel size"

@@ -122,7 +122,8 @@ def test_kfold_external_evaluation_averages_every_fold(
     """Mutation: ``radpipe evaluate`` on a k-fold run scoring one fold (or the run's own,
     absent ``stages/``: before this test it failed on every k-fold run)."""
     metrics, root = evaluate_external(kfold_run, cr16, tmp_path / "ext")
-    assert metrics["evaluated"].startswith("ensemble of 2 fold models on an external")
+    # cr16 holds the run's own series: the set is said to be no external one
+    assert metrics["evaluated"].startswith("ensemble of 2 fold models on 16 series, NOT an ext")
     assert_scored_mean(metrics, _folds(kfold_run), root, None)
 
 

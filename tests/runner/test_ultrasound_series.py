@@ -105,7 +105,7 @@ def test_ultrasound_pictures_of_one_series_are_scored_one_by_one_in_mm(us_run: P
     assert {c["id"] for c in metrics["per_case"]} == {f"{k}" for k in test_images}
     assert metrics["num_cases"] == len(test_images)
     assert metrics["num_patients"] == len(test_series)  # one series per patient here
-    assert "each picture of a series without plane geometry" in metrics["policy"]["case_unit"]
+    assert metrics["policy"]["case_unit"].startswith("image (each 2-D image is its own case)")
     assert metrics["num_slices"] == 0  # nothing was stacked
     # PixelSpacing is known for every picture: distances in mm, the diagonal of 24x24 px
     assert metrics["distance_unit"] == "mm"

@@ -339,7 +339,7 @@ def test_the_runs_own_images_are_told_by_their_bytes_not_their_names(
                  data["tmp"] / "e-copies", "--quiet") == 0  # fmt: skip
     metrics = json.loads((data["tmp"] / "e-copies" / "metrics.json").read_text())
     assert metrics["seen_by_run"]["series_seen_in_training"] == 4
-    assert metrics["evaluated"].endswith(f"NOT new to the model: {want}")
+    assert metrics["evaluated"].endswith(f"6 images, NOT an external test set: {want}")
 
 
 def test_a_list_naming_files_outside_its_folder_is_refused(

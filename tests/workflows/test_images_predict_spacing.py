@@ -39,13 +39,14 @@ def test_the_lists_spacing_is_read_and_judged(run: tuple[Path, Path]) -> None:
 
 def test_a_bad_spacing_cell_is_named_by_the_lists_own_line(run: tuple[Path, Path]) -> None:
     """A cell that is no pixel size stops the command naming the list and its line (line 5:
-    the header, a blank line, then three rows), before anything is written."""
+    the header, a blank line, then three rows), before anything is written, with exit code 2
+    (README: usage or configuration error)."""
     cls, ext = run
     text = "image,spacing\r\n\r\na/e0.png,0.5\r\na/e1.png,0.5\r\na/e2.png,fine\r\n"
     (ext / "bad.csv").write_text(text)
     out = ext.parent / "p-bad"
     proc = _cli("predict", cls, ext / "bad.csv", "--out", out)
-    assert proc.returncode != 0
+    assert proc.returncode == 2  # an input error, as a run's own list refuses the cell; was 1
     assert "bad.csv line 5: spacing 'fine' is not a pixel size in mm" in proc.stderr
     assert not (out / "predictions.csv").exists()
 
@@ -64,3 +65,22 @@ def test_a_spacing_of_the_wrong_count_skips_the_image_naming_its_line(
     skipped = (out / "skipped.csv").read_text()
     assert "a/e1.png" in skipped and "count.csv line 4: spacing '0.5x0.5x0.5'" in skipped
     assert (out / "predictions.csv").read_text().count("\n") == 3  # header and two images
+
+
+def test_a_runs_own_bad_spacing_cell_is_refused_before_its_directory(tmp_path: Path) -> None:
+    """The same cell in a run's own list: exit 2 naming the list and its line (4: header, two
+    rows), no run directory made. It stopped the run once its directory was made (exit 1),
+    naming a split's list (``images-train-<hash>.csv``) and that list's line."""
+    import json
+
+    rows = [r | {"spacing": "fine" if i == 2 else 0.5}
+            for i, r in enumerate(_pairs(tmp_path / "img", 8, 0, "i"))]  # fmt: skip
+    listed = _write_csv(tmp_path / "own.csv", rows, ["image", "label", "spacing"])
+    raw = {"task": "classification", "output": str(tmp_path / "runs"),
+           "data": {"kind": "images", "source": str(tmp_path), "labels": str(listed)},
+           "model": {"type": "mlp_classifier", "hidden": [4]}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(json.dumps(raw))
+    proc = _cli("run", tmp_path / "c.yaml", "--quiet")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "data.labels: own.csv line 4: spacing 'fine' is not a pixel size in mm" in proc.stderr
+    assert not (tmp_path / "runs").exists()

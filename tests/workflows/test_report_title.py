@@ -23,12 +23,12 @@ def _title(folder: Path) -> str:
     return found.group(1)
 
 
-def _folder(path: Path, external: bool, name: str | None = "hc_seg") -> Path:
+def _folder(path: Path, external: bool, name: str | None = "hc_seg", seen: int = 0) -> Path:
     t = np.zeros((8, 8), np.int64)
     t[2:5, 2:5] = 1
     m = evaluate_segmentation([("a", t, t, None)], 2, ["background", "head"], n_resamples=0)
     if external:
-        m["seen_by_run"] = {"series": 0}
+        m["seen_by_run"] = {"series": 1, "series_seen_in_training": seen}
     path.mkdir(parents=True)
     if name is not None:
         (path / "config.yaml").write_text(f"name: {name}\ntask: segmentation\n")
@@ -37,15 +37,17 @@ def _folder(path: Path, external: bool, name: str | None = "hc_seg") -> Path:
 
 
 @pytest.mark.parametrize(
-    ("folder", "external", "title"),
-    [("hc_seg-20261202-214746", False, "hc_seg"),
-     ("eval2", True, "hc_seg on an external test set")],
-    ids=["run", "evaluate"],
+    ("folder", "external", "seen", "title"),
+    [("hc_seg-20261202-214746", False, 0, "hc_seg"),
+     ("eval2", True, 0, "hc_seg on an external test set"),
+     ("eval3", True, 1, "hc_seg on a test set that is NOT external")],
+    ids=["run", "evaluate", "evaluate-seen"],
 )  # fmt: skip
 def test_a_rebuilt_report_keeps_its_title(
-    tmp_path: Path, folder: str, external: bool, title: str
+    tmp_path: Path, folder: str, external: bool, seen: int, title: str
 ) -> None:
-    out = _folder(tmp_path / folder, external=external)
+    """An evaluation of cases the run trained on was titled "on an external test set"."""
+    out = _folder(tmp_path / folder, external=external, seen=seen)
     write_report(out)  # as radpipe run / radpipe evaluate write it
     assert _title(out) == title
     assert main(["report", str(out)]) == 0

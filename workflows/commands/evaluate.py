@@ -51,12 +51,13 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )  # fmt: skip
     figures = headline_text(headline(metrics), positive_class_of(metrics))
-    print(f"{metrics['num_cases']} external test cases: {figures}")
+    seen = (metrics.get("seen_by_run") or {}).get("series_seen_in_training")
+    print(f"{metrics['num_cases']} {'test cases, NOT external' if seen else 'external test cases'}"
+          f": {figures}")  # fmt: skip
     for why in printed_notes(metrics):
         print(f"  {why}")
-    seen = metrics.get("seen_by_run") or {}
-    if seen.get("series_seen_in_training"):
-        print(f"NOT an external test set: {metrics['evaluated']}")
+    if seen:  # the evaluated line says which cases the run has seen, and why not external
+        print(metrics["evaluated"])
     print(f"wrote {out / 'metrics.json'}")
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
         print_failures(

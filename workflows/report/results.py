@@ -64,7 +64,8 @@ def write_metrics(path: str | Path, metrics: dict[str, Any]) -> Path:
 
 def report_title(run: Path, metrics: dict[str, Any]) -> str:
     """The report's title: the config's ``name`` (``RUN/config.yaml``), and for the ``--out``
-    of ``radpipe evaluate`` (its metrics say ``seen_by_run``) "NAME on an external test set";
+    of ``radpipe evaluate`` (its metrics say ``seen_by_run``) "NAME on an external test set" (one
+    holding cases the run trained on: "NAME on a test set that is NOT external");
     the folder's name when no config names the run. ``radpipe run``, ``radpipe evaluate`` and
     ``radpipe report`` all title a page so, so a rebuilt report keeps its title."""
     import yaml
@@ -76,7 +77,12 @@ def report_title(run: Path, metrics: dict[str, Any]) -> str:
     name = config.get("name") if isinstance(config, dict) else None
     if not isinstance(name, str) or not name.strip():
         return run.name
-    return f"{name} on an external test set" if "seen_by_run" in metrics else name
+    if "seen_by_run" not in metrics:
+        return name
+    seen = (metrics["seen_by_run"] or {}).get("series_seen_in_training")
+    return (
+        f"{name} on a test set that is NOT external" if seen else f"{name} on an external test set"
+    )
 
 
 def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:

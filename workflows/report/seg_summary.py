@@ -162,7 +162,10 @@ def policy(
     failures: FailurePolicy,
     sliced: bool,
     grid: str = "preprocessed",
+    images: bool = False,
 ) -> dict[str, Any]:
+    """``policy``: how the figures were computed, in words; ``images``: every case a lone 2-D
+    image (its ``case_unit`` said "volume (one series; ...)" of 2-D images)."""
     source = grid == "source"
     distance_unit = (
         f"mm (every volume's (z, y, x) spacing {'of' if source else 'after'} "
@@ -179,9 +182,10 @@ def policy(
         if source
         else "the preprocessed grid (the masks went through the same geometric stages as the "
         "images; what crop_or_pad or fit_depth padded is background in both)",
-        "case_unit": "volume (one series; a lone 2-D image, or each picture of a series "
-        "without plane geometry such as ultrasound, is its own case); patients average their "
-        "volumes"
+        "case_unit": "image (each 2-D image is its own case); patients average their images"
+        if images
+        else "volume (one series; a lone 2-D image, or each picture of a series without plane "
+        "geometry such as ultrasound, is its own case); patients average their volumes"
         + ("; 2-D slices were stacked by series, slice table secondary" if sliced else ""),
         "include_background": include_background,
         "empty": empty,

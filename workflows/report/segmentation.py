@@ -144,9 +144,10 @@ def evaluate_segmentation(
     by_patient = per_patient(rows, patients, scored, surface)
     summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
     out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced)
+    flat = not sliced and all(np.ndim(u.true) == 2 for u in volumes)  # each case a 2-D image
     out |= {
         "distance_unit": unit,
-        "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid)
+        "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid, flat)
         | nsd_policy(nsd_tolerance if surface else None, unit),
         "summary": summary,
         "per_class": per_class,

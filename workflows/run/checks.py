@@ -28,7 +28,7 @@ from workflows.run.image_files import (
     unreadable_formats,
 )
 from workflows.run.image_grids import off_grid_masks
-from workflows.run.image_reads import unreadable_images, unreadable_masks
+from workflows.run.image_reads import bad_spacings, unreadable_images, unreadable_masks
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
 from workflows.run.missing_files import missing_mask_files
@@ -117,6 +117,7 @@ def check_inputs(
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
         problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         problems += unreadable_formats(d.labels, columns["labels"])  # type: ignore[arg-type]
+        problems += bad_spacings(d.labels, columns["labels"])  # type: ignore[arg-type]
         problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
         problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
         problems += unreadable_images(d.labels, d.source, columns["labels"], labels_key)  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ class Predictions:
     source: list[Any] | None = None  # segmentation on the source pixels (source_grid.SourceCase)
     grid: str = "source"  # where segmentation is scored when ``source`` is None
     raw: Callable[[int], Any] | None = None  # item i as loaded (dataset.raw_sample)
+    models: int = 1  # the fold models whose probabilities were averaged (1: the run's one)
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -104,6 +105,7 @@ def evaluate_run(
     per_fold = each_fold(lambda p: _score(config, study, p, None, None), fold_preds, seen)
     ens = fold_preds[0]
     ens.probs, ens.source = np.mean([p.probs for p in fold_preds], axis=0), source
+    ens.models = len(fold_preds)
     burned = _hide_burned_in(config, study, ens)
     if judge is not None:
         rows = dataset.items if study.kind == "dicom" else [[m] for m in ens.meta]  # images

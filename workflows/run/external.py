@@ -92,7 +92,7 @@ def evaluate_external(
     seen, stored = _seen(run_dir, config, study, keys, images)
     evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
     if seen.series:  # the run's own training images scored as if new: said, everywhere
-        evaluated += f"; NOT new to the model: {seen.note()}"
+        evaluated = f"{len(keys)} {seen.unit}, NOT an external test set: {seen.note()}"
         log.warning("SRC is not an external test set for this run: %s; its figures overstate "
                     "how the model does on new patients. Evaluate on patients the run never "
                     "saw.", seen.note())  # fmt: skip
@@ -248,7 +248,8 @@ def _own_study(config: RunConfig, run_dir: Path) -> Any:
     if config.task != "classification" or not config.data.source.exists():
         return None
     try:
-        return prepare_study(config, run_dir, progress=False)
+        # the run's copies across its split are said by the run (not of SRC): not again here
+        return prepare_study(config, run_dir, progress=False, note_copies=False)
     except RadpipeError as err:
         log.warning("the run's own validation data are not usable (%s): no operating point", err)
         return None

@@ -31,7 +31,7 @@ from workflows.run.image_storage import say_mixed_storage, storage_kind
 from workflows.run.mask_fit import mask_class_problems
 from workflows.run.seg_classes import mask_file_classes
 
-__all__ = ["unreadable_images", "unreadable_masks"]
+__all__ = ["bad_spacings", "unreadable_images", "unreadable_masks"]
 
 _SHOWN = 5
 
@@ -136,3 +136,22 @@ def _reason(path: Path) -> str:
         text = str(err)
         return text.removeprefix(f"{path.name}: ").rstrip(".")
     return ""
+
+
+def bad_spacings(labels: Path, columns: list[str]) -> list[str]:
+    """A problem per ``spacing`` cell of the list ``labels`` that is no pixel size (its line
+    named), found before the run directory is made: such a cell stopped the run once its
+    directory had been made (exit 1), naming a split's own list (``images-train-<hash>.csv``)
+    and its line, while ``radpipe predict`` refuses the same cell in its list with exit 2."""
+    from pipeline.cells import csv_spacing
+
+    if "spacing" not in columns:
+        return []
+    problems = []
+    for r in csv_rows(csv.DictReader(csv_text(labels))):
+        cell = (r.get("spacing") or "").strip()
+        try:
+            csv_spacing(cell, max(2, len(cell.split("x"))), f"{labels.name} line {r.line}")
+        except RadpipeError as err:
+            problems.append(f"data.labels: {err}")
+    return problems

@@ -74,10 +74,10 @@ def image_files(
     ------
     ConfigError
         A list naming files outside its folder (unless ``allow_outside``: the run's
-        ``data.allow_outside_paths``), as a run's list is refused.
+        ``data.allow_outside_paths``), as a run's list is refused; a ``spacing`` cell that
+        is no pixel size (its line named).
     RadpipeError
-        No image is found or listed; a ``spacing`` cell that is no pixel size (its line
-        named).
+        No image is found or listed.
     """
     spacings: dict[str, tuple[str, int]] = {}
     if src.is_file():
@@ -90,7 +90,10 @@ def image_files(
         for r in rows:  # checked here, by the list's own name and line
             cell = (r.get("spacing") or "").strip()
             if cell and str(r["image"]).strip():
-                csv_spacing(cell, max(2, len(cell.split("x"))), f"{src.name} line {r.line}")
+                try:  # an input error (exit 2), as the run's own list refuses the cell
+                    csv_spacing(cell, max(2, len(cell.split("x"))), f"{src.name} line {r.line}")
+                except RadpipeError as err:
+                    raise ConfigError(str(err)) from None
                 spacings[str(r["image"])] = (cell, r.line)
         root = src.parent
         base = root.resolve()

@@ -161,7 +161,7 @@ def score_segmentation(
         metrics = evaluate_segmentation(grid, k, names, **scoring, **intervals, grid=pred.grid)
         tied = [tied_top(p, axis=0, where=r) for p, r in zip(pred.probs, regions)]
         metrics |= {"grid": pred.grid, "postprocess": record}
-        return _say_ties(metrics, tied, names), list(labels)
+        return _say_ties(metrics, tied, names, pred), list(labels)
     source, record = post.apply_all(c.labels for c in pred.source)
     cases = [case(i, c.truth, source[i], c.spacing, None) for i, c in enumerate(pred.source)]
     metrics = evaluate_segmentation(cases, k, names, **scoring, **intervals, grid="source")
@@ -180,16 +180,22 @@ def score_segmentation(
         },
         "postprocess": record,
     }
-    return _say_ties(metrics, [c.ties for c in pred.source], names), source
+    return _say_ties(metrics, [c.ties for c in pred.source], names, pred), source
 
 
-def _say_ties(metrics: dict[str, Any], tied: list[int], names: list[str]) -> dict[str, Any]:
+def _say_ties(
+    metrics: dict[str, Any], tied: list[int], names: list[str], pred: Any
+) -> dict[str, Any]:
     """``metrics`` with ``prediction_ties`` (voxels whose top probability ties between
     classes, over all samples), ``prediction_ties_samples`` and the rule in
-    ``policy.prediction``; the ties are said once per run, with each fold's, by
-    :func:`workflows.run.ties.say_ties` (the argmax gave them the lower class index)."""
+    ``policy.prediction`` (the fold models' mean only when ``pred.models`` averaged several:
+    a run without folds was said to take "the mean of the fold models"); the ties are said
+    once per run, with each fold's, by :func:`workflows.run.ties.say_ties` (the argmax gave
+    them the lower class index)."""
     voxels, samples = sum(tied), sum(1 for t in tied if t)
-    rule = (f"argmax of the class probabilities per voxel (the mean of the fold models), "
+    models = int(getattr(pred, "models", 1))
+    mean = f" (the mean of the {models} fold models)" if models > 1 else ""
+    rule = (f"argmax of the class probabilities per voxel{mean}, "
             f"before postprocess; a tie is the lower class index ({names[0]} first), as numpy "
             "and torch argmax")  # fmt: skip
     if voxels:

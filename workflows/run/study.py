@@ -91,8 +91,11 @@ class Study:
     windowed: int = 0  # images a window was applied to
 
 
-def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) -> Study:
-    """Convert (or reuse the cached conversion), then split by patient (or reuse split.csv)."""
+def prepare_study(
+    config: RunConfig, run_dir: Path, *, progress: bool = True, note_copies: bool = True
+) -> Study:
+    """Convert (or reuse the cached conversion), then split by patient (or reuse split.csv);
+    ``note_copies``: warn of byte-identical files across the split's parts."""
     data = config.data
     if not data.source.exists():
         raise RadpipeError(f"data.source {shown(data.source)} does not exist.")
@@ -137,7 +140,8 @@ def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True) ->
         write_split_csv(study.split, split_path)
     named = {r["series_key"]: r["source"] for r in series if r.get("source")}  # relative
     check_no_leak(study.split, named, "series" if study.kind == "dicom" else "")
-    note_study_duplicates(study)
+    if note_copies:
+        note_study_duplicates(study)
     study.class_names = _class_names(config, study)
     if config.task == "classification":  # refused before any training, not after
         positive_index(config.evaluate.positive_class, study.class_names)
