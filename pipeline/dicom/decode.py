@@ -16,6 +16,7 @@ from pydicom.uid import MPEGTransferSyntaxes, RLELossless
 
 from pipeline.dicom import codestream, values
 from pipeline.dicom.bits import fix_bits
+from pipeline.dicom.colour_bits import colour_options_wide, colour_values
 from pipeline.dicom.encapsulated_native import as_native
 from pipeline.dicom.excess import whole_frames_hint
 from pipeline.dicom.files import FATAL, pixel_length, without_addresses
@@ -246,7 +247,7 @@ def decode_stored(
     signed = signed and samples == 1  # colour samples are unsigned (header_checks._samples)
     first = check_codestreams(ds, source, max_pixels=max_pixels, notes=notes)
     dtype = native_grey_dtype(ds, bits_alloc, samples, signed) if keyword == "PixelData" else None
-    high = values.integer(ds, "HighBit", None)
+    high, wide = values.integer(ds, "HighBit", None), {}
     if dtype is not None:
         arr = np.frombuffer(ds.PixelData, dtype=dtype, count=frames * rows * cols)
         arr = arr.astype(dtype.newbyteorder("=")) if not dtype.isnative else arr
@@ -256,28 +257,37 @@ def decode_stored(
                   "samples_per_pixel": samples, "photometric_interpretation": photometric,
                   "bits_allocated": bits_alloc, "bits_stored": bits_stored,
                   "pixel_representation": int(signed)}  # fmt: skip
-        if not _encapsulated(ds, keyword):  # the header's frames; the excess, noted, dropped
+        native = not _encapsulated(ds, keyword)
+        if native:  # the header's frames; the excess, noted, dropped
             header["allow_excess_frames"] = False
         if samples == 1 and (codestream.keeps_jpeg_samples(syntax) or masked_here(syntax)):
             header["correct_unused_bits"] = False  # see codestream_bits, masked_here
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
+        header.update(wide := colour_options_wide(header, native, syntax))  # see colour_values
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
         read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
-        arr = _in_shape(arr, shape, not _encapsulated(ds, keyword), source)
+        arr = _in_shape(arr, shape, native, source)
     if arr.dtype.kind == "f":
         float_notes(arr, notes, ds)
         return arr
     if photometric == "PALETTE COLOR":
         return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
+    arr = colour_values(arr, wide, bits_stored, ds, notes) if wide else arr
     if samples == 1:
         notes.extend(unused_bits_notes(arr, bits_stored, signed, ds, dtype is not None, syntax))
         arr = fix_bits(arr, codestream.codestream_bits(arr, bits_stored, syntax, notes, ds), signed)
-        top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
-        if top > 2**24:  # float32 outputs hold whole numbers exactly only up to 2**24
-            notes.append(f"stored values reach {top}, past 2**24: float32 outputs (NPY, "
-                         "NIfTI) hold them rounded to 24 significant bits")  # fmt: skip
+        notes.extend(_past_float32(arr, bits_stored))
     return arr
+
+
+def _past_float32(arr: np.ndarray, bits_stored: int) -> list[str]:
+    """Why float32 outputs (NPY, NIfTI) cannot hold stored values ``arr`` exactly, or []."""
+    top = max(int(arr.max(initial=0)), -int(arr.min(initial=0))) if bits_stored > 24 else 0
+    if top > 2**24:  # float32 holds whole numbers exactly only up to 2**24
+        return [f"stored values reach {top}, past 2**24: float32 outputs (NPY, NIfTI) hold "
+                "them rounded to 24 significant bits"]  # fmt: skip
+    return []
 
 
 def _readable(ds: Dataset, source: str, frames: int) -> Dataset:

@@ -11,8 +11,11 @@ from pipeline.dicom.groups import FrameGroups, attribute
 __all__ = ["dicom_seconds", "frame_seconds"]
 
 
-def dicom_seconds(value: Any, date: Any = None) -> float | None:
+def dicom_seconds(value: Any, date: Any = None, *, dt: bool = False) -> float | None:
     """DICOM TM ``HHMMSS.FFFFFF``, or a DT, to seconds; from 0001-01-01 when a date is known.
+
+    A value of more than 6 digits is a DT (``dt``: a DT even with fewer, a year or a month),
+    read to the precision it has: ``2020010212`` is 12:00:00 that day.
 
     A DT carries its date (its UTC offset is dropped); a TM takes ``date`` (DA
     ``YYYYMMDD``, the AcquisitionDate or ContentDate beside it). Without a date the seconds
@@ -20,9 +23,12 @@ def dicom_seconds(value: Any, date: Any = None) -> float | None:
     wrongly (it did even with the dates there: 23:59:50 came after 00:00:10).
     """
     text = str(value or "").strip()
-    if len(text) >= 14 and text[:8].isdigit():  # DT: YYYYMMDDHHMMSS...
-        date, text = text[:8], text[8:]
     text = text.split("+")[0].split("-")[0].replace(":", "")  # a DT offset, ACR-NEMA colons
+    digits = text.split(".")[0]
+    if digits.isdigit() and (len(digits) > 6 or dt):  # a DT; a TM has at most 6 digits
+        # DT YYYY[MM[DD[HH[MM[SS[.F]]]]]] (PS3.5 6.2): a DT cut to the hour or the minute
+        # ("202001021230") was read as the time 20:20 plus 1021230 s
+        date, text = (digits[:8] + "0101"[max(0, len(digits) - 4) :])[:8], text[8:]
     try:
         hh, mm = int(text[0:2] or 0), int(text[2:4] or 0)
         seconds = hh * 3600 + mm * 60 + float(text[4:] or 0)
@@ -47,5 +53,6 @@ def frame_seconds(ds: Any, frame: int, view: FrameGroups | None = None) -> float
                                  ("", "ContentTime", "ContentDate")):  # fmt: skip
         value = attribute(ds, group, keyword, frame, view)
         if value not in (None, ""):
-            return dicom_seconds(value, attribute(ds, "", date, frame, view) if date else None)
+            day = attribute(ds, "", date, frame, view) if date else None
+            return dicom_seconds(value, day, dt=not date)
     return None

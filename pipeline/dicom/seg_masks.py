@@ -29,9 +29,23 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import sanitize
+from pipeline.dicom.seg_frames import (
+    decoded_frames,
+    frame_references,
+    frame_segment,
+    indexed_by_segment,
+)
 from pipeline.errors import RadpipeError
 
-__all__ = ["SEG_SOP_CLASSES", "SourceImage", "is_dicom_file", "read_seg_masks", "scan_images"]
+__all__ = [
+    "SEG_SOP_CLASSES",
+    "SourceImage",
+    "held_segments",
+    "is_dicom_file",
+    "read_seg_masks",
+    "scan_images",
+    "segment_labels",
+]
 
 #: Segmentation Storage and Label Map Segmentation Storage (PS3.4 B.5).
 SEG_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
@@ -140,6 +154,49 @@ def read_seg_masks(
     return found
 
 
+def held_segments(path: Path, name: str) -> set[int]:
+    """The segment numbers that hold a pixel somewhere in the SEG at ``path``.
+
+    Read from its frames alone (no source images needed): what its masks hold besides
+    background.
+
+    A LABELMAP frame's values are segment numbers; a BINARY or FRACTIONAL frame belongs to
+    the segment its ReferencedSegmentNumber names (PS3.3 C.8.20.3), FRACTIONAL held at 0.5.
+
+    Raises
+    ------
+    RadpipeError
+        Not a SEG, or its pixel data cannot be decoded.
+    """
+    seg = _read(path, name)
+    frames = decoded_frames(seg, name)
+    kind = str(seg.get("SegmentationType", ""))
+    if kind == "LABELMAP":
+        return {int(v) for v in np.unique(frames)} - {0}
+    least = 0.5 * float(seg.get("MaximumFractionalValue") or 1) if kind == "FRACTIONAL" else 1
+    out = set()
+    for i, frame in enumerate(frames):
+        number = frame_segment(seg, i)
+        if number is not None and (frame >= least).any():
+            out.add(number)
+    return out
+
+
+def segment_labels(path: Path) -> dict[int, str]:
+    """``{SegmentNumber: SegmentLabel}`` of the SEG at ``path`` (PS3.3 C.8.20.4).
+
+    Empty when it cannot be read (its masks' reading says why).
+    """
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SegmentSequence"])
+        return {int(item.SegmentNumber): str(item.get("SegmentLabel") or "").strip()
+                for item in ds.get("SegmentSequence") or []}  # fmt: skip
+    except Exception:
+        return {}
+
+
 def _read(path: Path, name: str) -> Any:
     import highdicom as hd
     import pydicom
@@ -167,29 +224,69 @@ def _by_reference(
     seg: Any, name: str, images: list[SourceImage]
 ) -> dict[tuple[str, int], np.ndarray]:
     """Every image of the covered series, its frames' segments by source reference."""
+    if not indexed_by_segment(seg):
+        return _by_frames(seg, name, images)
     out: dict[tuple[str, int], np.ndarray] = {}
-    for im in sorted(images, key=lambda im: im.rel):
+    ordered = sorted(images, key=lambda im: im.rel)
+    single = [im for im in ordered if im.frames == 1]  # one query for them all: ~40 ms each
+    groups = ([single] if single else []) + [[im] for im in ordered if im.frames > 1]
+    for group in groups:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if im.frames == 1:
+                if group[0].frames == 1:
                     stacks = seg.get_pixels_by_source_instance(
-                        [im.sop_uid], assert_missing_frames_are_empty=True,
+                        [im.sop_uid for im in group], assert_missing_frames_are_empty=True,
                         skip_overlap_checks=True,
                     )  # fmt: skip
+                    keys = [(im, 0) for im in group]
                 else:
                     stacks = seg.get_pixels_by_source_frame(
-                        im.sop_uid, list(range(1, im.frames + 1)),
+                        group[0].sop_uid, list(range(1, group[0].frames + 1)),
                         assert_missing_frames_are_empty=True, skip_overlap_checks=True,
                     )  # fmt: skip
+                    keys = [(group[0], f) for f in range(group[0].frames)]
         except Exception as err:
-            raise RadpipeError(f"{name}: its frames of {im.rel} cannot be read: "
+            what = group[0].rel + (f" and {len(group) - 1} more images" if len(group) > 1 else "")
+            raise RadpipeError(f"{name}: its frames of {what} cannot be read: "
                                f"{type(err).__name__}: {sanitize(str(err))}") from None  # fmt: skip
-        for frame, stack in enumerate(stacks):  # (rows, columns, segments) each
-            where = im.rel if im.frames == 1 else f"{im.rel} frame {frame}"
+        for (im, frame), stack in zip(keys, stacks, strict=True):  # (rows, columns, segments)
+            where = _where(im, frame)
             _check_size(name, stack.shape[:2], im, where)
             out[(im.sop_uid, frame)] = class_indices(stack, seg, name, where)
     return out
+
+
+def _by_frames(seg: Any, name: str, images: list[SourceImage]) -> dict[tuple[str, int], np.ndarray]:
+    """As :func:`_by_reference`, each SEG frame's segment and sources read frame by frame.
+
+    :mod:`pipeline.dicom.seg_frames`: a SEG highdicom cannot query by source image.
+    """
+    numbers = [int(n) for n in seg.segment_numbers]
+    frames = decoded_frames(seg, name)
+    fraction = float(seg.get("MaximumFractionalValue") or 1)
+    stacks = {(im.sop_uid, f): np.zeros((im.rows, im.columns, len(numbers)), np.float32)
+              for im in images for f in range(im.frames)}  # fmt: skip
+    rel = {im.sop_uid: im for im in images}
+    for i, frame in enumerate(frames):
+        number = frame_segment(seg, i)
+        if number not in numbers:
+            raise RadpipeError(f"{name}: its frame {i + 1} names no segment of its "
+                               "SegmentSequence (ReferencedSegmentNumber).")  # fmt: skip
+        for key in frame_references(seg, i):
+            if key not in stacks:
+                raise RadpipeError(f"{name}: its frame {i + 1} references a frame of no image "
+                                   "of data.source (ReferencedFrameNumber).")  # fmt: skip
+            _check_size(name, frame.shape, rel[key[0]], _where(rel[key[0]], key[1]))
+            stacks[key][..., numbers.index(number)] = np.maximum(
+                stacks[key][..., numbers.index(number)], frame / fraction
+            )  # a BINARY frame's 1 is 1, a FRACTIONAL one's share of its maximum
+    return {key: class_indices(stack, seg, name, _where(rel[key[0]], key[1]))
+            for key, stack in stacks.items()}  # fmt: skip
+
+
+def _where(im: SourceImage, frame: int) -> str:
+    return im.rel if im.frames == 1 else f"{im.rel} frame {frame}"
 
 
 def _check_size(name: str, shape: tuple[int, ...], im: SourceImage, where: str) -> None:
@@ -255,13 +352,13 @@ def _by_position(
                            "ImagePositionPatient).")  # fmt: skip
     out: dict[tuple[str, int], np.ndarray] = {}
     for im, k in placed:  # the series its frames lie on, other series of the space left be
-        if k is None or im.series_uid not in series:
+        if im.series_uid not in series:
             continue
         _check_size(name, (rows, columns), im, im.rel)
-        if 0 <= k < depth:
+        if k is not None and 0 <= k < depth:
             stack = np.asarray(volume.array[k]).reshape(rows, columns, -1)
             out[(im.sop_uid, 0)] = class_indices(stack, seg, name, im.rel)
-        else:  # a slice of the series beyond its frames: background
+        else:  # a slice of the series beyond or between its frames: background
             out[(im.sop_uid, 0)] = np.zeros((im.rows, im.columns), np.uint8)
     return out
 

@@ -58,7 +58,8 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
     pixel = spacing_pair(attribute(ds, "PixelMeasuresSequence", "PixelSpacing", frame),
                          "PixelSpacing")  # fmt: skip
     try:
-        imager = spacing_pair(ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing")
+        imager = spacing_pair(attribute(ds, _FRAME_PIXELS, "ImagerPixelSpacing", frame),
+                              "ImagerPixelSpacing")  # fmt: skip
     except DicomError:
         if pixel is None:
             raise
@@ -67,7 +68,7 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
                                                  and not _calibrated(ds, notes))):  # fmt: skip
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
-        return _at_patient(ds, imager, notes, pixel is not None)
+        return _at_patient(ds, imager, notes, pixel is not None, frame)
     if pixel is not None:
         if not _positive(pixel, "PixelSpacing (0028,0030)", notes):
             return None
@@ -188,14 +189,14 @@ def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def _at_patient(
-    ds: Any, imager: tuple[float, float], notes: list[str], equal: bool
+    ds: Any, imager: tuple[float, float], notes: list[str], equal: bool, frame: int = 0
 ) -> tuple[float, float]:
     """``imager`` divided by the magnification factor, noted.
 
     Without a factor, ``imager`` with a note that it is the detector's spacing (``equal``:
     PixelSpacing said the same).
     """
-    factor, source = _magnification(ds)
+    factor, source = _magnification(ds, frame)
     if factor is None:
         why = ("PixelSpacing (0028,0030) equal to it, not calibrated" if equal
                else "no PixelSpacing (0028,0030)")  # fmt: skip
@@ -215,19 +216,35 @@ def _at_patient(
     return out
 
 
-def _magnification(ds: Any) -> tuple[float | None, str]:
-    """The radiographic magnification factor and where it came from (``None``: none usable)."""
+def _magnification(ds: Any, frame: int = 0) -> tuple[float | None, str]:
+    """The radiographic magnification factor and where it came from (``None``: none usable).
+
+    An enhanced XA/XRF image gives its distances per frame in the X-Ray Geometry functional
+    group (PS3.3 C.8.19.6.10): DistanceSourceToDetector / DistanceSourceToIsocenter, the
+    magnification at the isocenter (a classic XA's DistanceSourceToPatient is that distance).
+    """
     try:
         factor = first_number(ds.get("EstimatedRadiographicMagnificationFactor"), "")
         if factor is not None and math.isfinite(factor) and factor > 0:
             return factor, "EstimatedRadiographicMagnificationFactor (0018,1114)"
-        sid = first_number(ds.get("DistanceSourceToDetector"), "")
+        sid = first_number(attribute(ds, _GEOMETRY, "DistanceSourceToDetector", frame), "")
         sod = first_number(ds.get("DistanceSourceToPatient"), "")
+        source = "DistanceSourceToDetector / DistanceSourceToPatient"
+        if sod is None:
+            sod = first_number(attribute(ds, _GEOMETRY, "DistanceSourceToIsocenter", frame), "")
+            source = "DistanceSourceToDetector / DistanceSourceToIsocenter (0018,9402)"
     except Exception:  # an unreadable optional factor: the detector spacing stays
         return None, ""
     if sid and sod and sid > 0 and sod > 0 and math.isfinite(sid / sod):
-        return sid / sod, "DistanceSourceToDetector / DistanceSourceToPatient"
+        return sid / sod, source
     return None, ""
+
+
+#: Enhanced XA/XRF functional groups (PS3.3 C.8.19.6): ImagerPixelSpacing is in the XA/XRF
+#: Frame Pixel Data Properties group (0028,9443), not at the top level, and the source
+#: distances in the X-Ray Geometry group (0018,9476). Read at the top level only, such an
+#: image had no spacing at all ("PixelSpacing absent").
+_FRAME_PIXELS, _GEOMETRY = "FramePixelDataPropertiesSequence", "XRayGeometrySequence"
 
 
 def _ultrasound(ds: Any, notes: list[str]) -> tuple[float, float] | None:

@@ -57,7 +57,7 @@ def test_labels_1_and_2_leave_class_0_untrained_and_it_is_said(
     # "2", none of the series of class "0"
     text = "series_uid,label\n" + "".join(f"{r[2]},{int(r[3]) + 1}\n" for r in rows[1:])
     (study / "labels.csv").write_text(text)
-    assert _run(study, tmp_path / "runs") == 1
+    assert _run(study, tmp_path / "runs") == 2  # a config error: before the run dir
     names = 'data.class_names=["0", "1", "2"]'
     assert _run(study, tmp_path / "runs", names, "train.class_weights=[1, 1]") == 2  # 3 classes
     assert not (tmp_path / "runs").exists() or not [  # refused before a run directory stays

@@ -60,7 +60,8 @@ def external_mask_classes(
     for row in _read_csv(masks, {"mask"}):  # keyed by UID, instance key or file alike
         if (row["mask"] or "").strip():
             lines[csv_path(base, row["mask"])].append(row.line)
-    held = {path: mask_file_classes(path, config.data) for path in lines}
+    dicom = config.data.kind == "dicom"  # its masks CSV may name SEGs
+    held = {path: mask_file_classes(path, config.data, seg=dicom) for path in lines}
 
     def named(paths: list[Path], value: int) -> str:
         each = [f"{_rel(p, base)} ({name_lines(lines[p])}): class {value}" for p in paths]

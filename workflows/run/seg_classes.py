@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.data.masks import mask_classes
+from pipeline.dicom.seg_masks import held_segments, is_dicom_file
 from pipeline.errors import RadpipeError
 from workflows.run.config import DataConfig, RunConfig
 from workflows.run.mask_fit import beyond_class_names
@@ -85,9 +87,10 @@ def read_mask_classes(
 _READ: dict[tuple[Any, ...], frozenset[int]] = {}
 
 
-def mask_file_classes(path: Path, data: DataConfig) -> set[int]:
+def mask_file_classes(path: Path, data: DataConfig, *, seg: bool = False) -> set[int]:
     """The class indices in the mask file ``path`` (after ``data.mask_values``), decoded once
-    per process while the file is unchanged.
+    per process while the file is unchanged. ``seg``: a DICOM file is a SEG (a DICOM run's
+    masks CSV, :mod:`workflows.run.seg_rows`), its classes the segments that hold a pixel.
 
     Raises
     ------
@@ -99,6 +102,10 @@ def mask_file_classes(path: Path, data: DataConfig) -> set[int]:
     stat = path.stat()
     values = tuple(sorted((data.mask_values or {}).items()))
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, values, data.max_classes)
+    if seg and key not in _READ and is_dicom_file(path):  # the segment numbers it holds
+        held = np.asarray(sorted(held_segments(path, path.name) | {0}))
+        _READ[key] = frozenset(int(v) for v in np.unique(mask_classes(
+            held, path.name, data.mask_values, data.max_classes)))  # fmt: skip
     if key not in _READ:
         mask = load_mask(path, data.mask_values, data.max_classes)
         _READ[key] = frozenset(int(v) for v in np.unique(mask))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ import numpy as np
 
 from pipeline.cells import CsvRow, csv_frame, csv_rows, csv_text, csv_uid
 from pipeline.data.io import csv_path
-from pipeline.dicom.seg_masks import SourceImage, is_dicom_file, read_seg_masks, scan_images
+from pipeline.dicom.seg_masks import (
+    SourceImage,
+    is_dicom_file,
+    read_seg_masks,
+    scan_images,
+    segment_labels,
+)
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
@@ -75,6 +82,7 @@ def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
         listed = [f"{head} (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more]
         raise RadpipeError("\n".join((listed if problems else []) + ([beyond] if beyond else [])))
     _say_empty(masks.name, found)
+    _say_labels({_name(p, masks.parent): p for p in segs}, data)
     return _write(folder / "truth", table, found)
 
 
@@ -217,6 +225,34 @@ def _say_empty(shown: str, found: dict[tuple[str, int], tuple[np.ndarray, str, i
         )  # fmt: skip
 
 
+def _say_labels(paths: dict[str, Path], data: DataConfig) -> None:
+    """Warn where a segment's SegmentLabel is not the name ``data.class_names`` gives its
+    class (segment N is class N, or ``data.mask_values[N]``): segments numbered in another
+    order than the classes would train on swapped classes, unsaid."""
+    if not data.class_names:
+        return
+    values, names_of = data.mask_values or {}, data.class_names
+    said: dict[str, list[str]] = defaultdict(list)  # the labels that differ: their SEGs
+    for name, path in sorted(paths.items()):
+        differ = []
+        for number, label in sorted(segment_labels(path).items()):
+            index = values.get(number, number)
+            if label and index < len(names_of) and _plain(label) != _plain(names_of[index]):
+                differ.append(f"segment {number} {label!r} is class {index} "
+                              f"{names_of[index]!r}")  # fmt: skip
+        if differ:
+            said["; ".join(differ)].append(name)
+    for text, segs in said.items():
+        log.warning("%s: segment labels that are not data.class_names: %s (segment number N "
+                    "is class N%s; check the order, or map them with data.mask_values)",
+                    ", ".join(segs[:3]) + (f" and {len(segs) - 3} more SEGs" * (len(segs) > 3)),
+                    text, ", mapped by data.mask_values" * bool(values))  # fmt: skip
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def _write(
     folder: Path,
     table: list[dict[str, str]],
@@ -231,7 +267,8 @@ def _write(
             uid, frame = key.rsplit("|", 1)
             target = out / f"{hash_key(key)}.npy"
             np.save(target, found[(uid, int(frame))][0])
-            row["mask"] = str(target.resolve())
+            row["mask"] = str(target)
+        row["mask"] = Path(os.path.relpath(row["mask"], folder)).as_posix()  # no absolute path
     path = folder / "masks_from_seg.csv"
     with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["instance_key", "frame", "mask", FILE_COLUMN,

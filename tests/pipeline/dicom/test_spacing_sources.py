@@ -314,3 +314,26 @@ def test_a_reconstructed_xray_volume_keeps_its_pixel_spacing(
     assert row["spacing"] == "1x0.1x0.1" and "magnification" not in row["problems"]
     zooms = nib.load(out / row["output"]).header.get_zooms()
     assert zooms == pytest.approx((0.1, 0.1, 1.0))  # columns, rows, slices 1 mm apart
+
+
+@pytest.mark.parametrize("where", ["shared", "per-frame"])
+def test_enhanced_xa_spacing_from_its_frame_groups(tmp_path: Path, where: str) -> None:
+    """An Enhanced XA image holds ImagerPixelSpacing in its XA/XRF Frame Pixel Data
+    Properties group (0028,9443) and the source distances in its X-Ray Geometry group
+    (0018,9476), not at the top level (PS3.3 C.8.19.6). Read at the top level only, it had no
+    spacing ("PixelSpacing absent"). By hand: 0.2 mm at the detector / (1200 / 800) =
+    0.1333 mm at the isocenter."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.12.1.1", "XA", 4, 4)
+    ds.NumberOfFrames, ds.PixelData = 2, np.arange(32, dtype="<u2").tobytes()
+    props, geometry = Dataset(), Dataset()
+    props.FrameType, props.ImagerPixelSpacing = ["ORIGINAL", "PRIMARY", "SINGLE PLANE"], [0.2, 0.2]
+    geometry.DistanceSourceToDetector, geometry.DistanceSourceToIsocenter = 1200.0, 800.0
+    groups = Dataset()
+    groups.FramePixelDataPropertiesSequence, groups.XRayGeometrySequence = [props], [geometry]
+    frames = [groups, groups] if where == "per-frame" else [Dataset(), Dataset()]
+    ds.SharedFunctionalGroupsSequence = [Dataset() if where == "per-frame" else groups]
+    ds.PerFrameFunctionalGroupsSequence = frames
+    spacing, problems = _spacing(ds, tmp_path)
+    assert spacing == pytest.approx((0.2 / 1.5, 0.2 / 1.5))
+    assert any("magnification corrected" in p and "DistanceSourceToIsocenter" in p
+               for p in problems)  # fmt: skip

@@ -127,17 +127,24 @@ def test_times_read_with_their_date_offset_and_old_colons() -> None:
         (["235950", "000000", "000010"], 10.0, "4-D time step: 10 s, the median interval"),
         # times against the time points' order: TR, and now said (it was silent)
         (["120020", "120010", "120000"], 0.0042, "acquisition times do not increase with them"),
+        # a DT may stop at the minute or the hour (PS3.5 6.2: YYYYMMDDHH[MM]); shorter than 14
+        # characters it was read as a TM, 202001021201 as 20:20 plus 1021201 s, so time
+        # points a minute apart were 1 s apart (an hour apart, 100 s)
+        (["DT202001021200", "DT202001021201", "DT202001021202"], 60.0, ""),
+        (["DT2020010210", "DT2020010211", "DT2020010212"], 3600.0, ""),
+        (["DT2020010223", "DT2020010300", "DT2020010301"], 3600.0, ""),  # past midnight
     ],
-    ids=["undated-past-midnight", "times-against-order"],
+    ids=["undated-past-midnight", "times-against-order", "dt-minute", "dt-hour", "dt-midnight"],
 )
 def test_time_step_of_undated_or_disordered_times(
     tmp_path: Path, times: list[str], step: float, said: str
 ) -> None:
     (tmp_path / "src").mkdir()
     for t, tm in enumerate(times):
+        key = "FrameAcquisitionDateTime" if tm.startswith("DT") else "AcquisitionTime"
         for z in range(2):
             _save_slice(tmp_path, t, z, RepetitionTime=4.2, TemporalPositionIdentifier=t + 1,
-                        AcquisitionTime=tm)  # fmt: skip
+                        **{key: tm.removeprefix("DT")})  # fmt: skip
     row, image = _one_volume(tmp_path)
     assert image.shape == (4, 4, 2, 3) and image.header.get_zooms()[3] == pytest.approx(step)
     assert said in row["problems"]
@@ -176,3 +183,14 @@ def test_a_time_point_missing_by_its_number_is_said(tmp_path: Path) -> None:
     )
     assert np.asarray(image.dataobj)[0, 0].tolist() == [[10 * t + z for t in (0, 1, 3)]
                                                        for z in range(3)]  # fmt: skip
+
+
+def test_datetime_precision_by_hand() -> None:
+    from pipeline.dicom.frame_time import dicom_seconds as _seconds
+
+    day = 737426 * 86400.0  # date(2020, 1, 2).toordinal() days, by hand
+    assert _seconds("2020010212") == day + 12 * 3600.0
+    assert _seconds("202001021230+0100") == day + 12 * 3600.0 + 30 * 60.0
+    assert _seconds("20200102") == day
+    assert _seconds("202001", dt=True) == (737426 - 1) * 86400.0  # 2020-01-01
+    assert _seconds("123015.5") == 12 * 3600.0 + 30 * 60.0 + 15.5  # a TM stays a TM
