@@ -82,7 +82,7 @@ def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
         listed = [f"{head} (nothing was converted):\n  " + "\n  ".join(problems[:_SHOWN]) + more]
         raise RadpipeError("\n".join((listed if problems else []) + ([beyond] if beyond else [])))
     _say_empty(masks.name, found)
-    _say_labels({_name(p, masks.parent): p for p in segs}, data)
+    _say_labels({relative_or_name(p, masks.parent): p for p in segs}, data)
     return _write(folder / "truth", table, found)
 
 
