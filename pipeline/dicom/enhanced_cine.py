@@ -69,14 +69,15 @@ def _seconds(value: Any) -> tuple[float, float] | None:
 
     Apart, so that the milliseconds between frames keep their digits (added, a date's
     6e10 s hold them to about 8 us: 40 ms came out 39.998). ``None`` when absent or
-    unreadable.
+    unreadable; read as :func:`~pipeline.dicom.frame_time.dicom_seconds` reads a DT.
     """
     text = str(value or "").strip()
-    if not text:
-        return None
-    date, time = (text[:8], text[8:]) if len(text) >= 8 and text[:8].isdigit() else ("", text)
-    day = dicom_seconds("", date) if date else 0.0
-    clock = dicom_seconds(time) if time else 0.0  # a DT of a date only is its midnight
+    digits = text.split(".")[0].split("+")[0].split("-")[0]
+    if len(digits) < 8 or not digits.isdigit():  # no date, or a year or a month only
+        whole = dicom_seconds(text, dt=True) if text else None
+        return None if whole is None else (whole, 0.0)
+    day = dicom_seconds(digits[:8], dt=True)
+    clock = dicom_seconds("00010101" + text[8:], dt=True)  # its time of day, on day 1
     return None if day is None or clock is None else (day, clock)
 
 
