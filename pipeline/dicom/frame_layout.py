@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.dicom.cine import cine_intervals, cine_problem
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.enhanced_cine import enhanced_intervals
 from pipeline.dicom.frame_stack import frame_stack
 from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.tiles import tiled_picture
@@ -78,8 +79,8 @@ def frame_layout(ds: Any) -> dict[str, Any]:
     if grid is None and (stack := frame_stack(ds)) is not None:
         grid, iop = stack.positions, stack.orientation  # one position for every frame
     enhanced = _groups(ds)
-    times = None if enhanced else cine_intervals(ds, count)
-    unusable = stack.note if stack and stack.note else "" if enhanced else cine_problem(ds, count)
+    times, said = enhanced_intervals(ds, count) if enhanced else (cine_intervals(ds, count), "")
+    unusable = stack.note if stack and stack.note else said if enhanced else cine_problem(ds, count)
     return {**found, "grid": grid, "iop": iop, "enhanced": enhanced, "times": times,
             "unusable": unusable}  # fmt: skip
 

@@ -64,8 +64,8 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
         if pixel is None:
             raise
         imager = None  # Pixel Spacing is there: an unreadable detector spacing is not needed
-    if imager is not None and (pixel is None or (_same(pixel, imager) and not _calibrated(ds)
-                                                 and not _sectional(ds))):  # fmt: skip
+    if imager is not None and (pixel is None or (_same(pixel, imager) and not _sectional(ds)
+                                                 and not _calibrated(ds, notes))):  # fmt: skip
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
         return _at_patient(ds, imager, notes, pixel is not None, frame)
@@ -162,9 +162,26 @@ def _sectional(ds: Any) -> bool:
     return str(ds.get("Modality") or "").strip().upper() in _SECTIONAL or sop in _RECONSTRUCTED_XRAY
 
 
-def _calibrated(ds: Any) -> bool:
-    """Whether Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated."""
-    return bool(str(ds.get("PixelSpacingCalibrationType") or "").strip())
+#: Pixel Spacing Calibration Type (0028,0A02)'s Enumerated Values (PS3.3 C.10.7.1.3).
+_CALIBRATIONS = {"GEOMETRY", "FIDUCIAL"}
+
+
+def _calibrated(ds: Any, notes: list[str]) -> bool:
+    """Whether Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated.
+
+    GEOMETRY or FIDUCIAL only (PS3.3 C.10.7.1.3). Any other value was taken for calibrated
+    too, unsaid (a vendor's ``CALIBRATED``, a typo): it is read as no calibration now, with a
+    note, and Pixel Spacing equal to Imager Pixel Spacing is the detector's, as without one.
+    """
+    value = str(ds.get("PixelSpacingCalibrationType") or "").strip()
+    if not value or value.upper() in _CALIBRATIONS:
+        return bool(value)
+    notes.append(
+        f"PixelSpacingCalibrationType (0028,0A02) {value[:32]!r} is neither GEOMETRY nor "
+        "FIDUCIAL (PS3.3 C.10.7.1.3): PixelSpacing (0028,0030) equal to ImagerPixelSpacing "
+        "(0018,1164) is read as not calibrated"
+    )
+    return False
 
 
 def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import RLELossless
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, RLELossless
 
 from pipeline.dicom import read_instance
 from tests.pipeline.dicom.builders import image_dataset
@@ -84,3 +84,49 @@ def test_sixteen_bit_ybr_full_converts(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["convert", str(tmp_path / "src"), str(out), "--format", "png", "--quiet"]) == 0
     assert len(list(out.rglob("*.png"))) == 1
+
+
+#: 2 x 4 RGB whose pixels pair up (columns 0-1 and 2-3 share their chroma, as YBR_FULL_422
+#: stores it): a grey pair, whose CB and CR are the centre (R = G = B = Y exactly), and pairs
+#: of one colour each.
+PAIRED = np.array(
+    [[[1000, 1000, 1000], [3000, 3000, 3000], [4095, 0, 0], [4095, 0, 0]],
+     [[1000, 2000, 3000], [1000, 2000, 3000], [0, 4095, 0], [0, 4095, 0]]],
+    np.uint16,
+)  # fmt: skip
+
+
+def _pairs(ybr: np.ndarray) -> np.ndarray:
+    """YBR_FULL_422 words (PS3.3 C.7.6.3.1.2): Y Y CB CR per pair of pixels along each row.
+
+    A row of an odd Columns ends with a whole pair, its second Y unused (0; fo-dicom #471).
+    """
+    out = []
+    for row in ybr:
+        for j in range(0, row.shape[0], 2):
+            second = row[j + 1, 0] if j + 1 < row.shape[0] else 0
+            out += [row[j, 0], second, row[j, 1], row[j, 2]]
+    return np.array(out, np.uint16)
+
+
+@pytest.mark.parametrize(
+    ("columns", "planar", "syntax"),
+    [(4, 0, ExplicitVRLittleEndian), (4, 1, ExplicitVRLittleEndian),
+     (3, 0, ExplicitVRLittleEndian), (4, 0, ExplicitVRBigEndian)],
+    ids=["pairs", "planar-1-read-as-0", "odd-columns-padded-rows", "big-endian"],
+)  # fmt: skip
+def test_sixteen_bit_ybr_full_422_pairs_are_upsampled_then_made_rgb(
+    tmp_path: Path, columns: int, planar: int, syntax: str
+) -> None:
+    """Native 16-bit YBR_FULL_422 (12 stored bits): each pair's CB and CR serve both its
+    pixels, then YBR_FULL becomes RGB centred on 2048; in pydicom 3.0's words it was refused
+    ('Invalid ndarray.dtype uint16 for color space conversion')."""
+    ds = image_dataset(SC, "OT", 2, columns, stored=12, samples=3, syntax=syntax,
+                       photometric="YBR_FULL_422")  # fmt: skip
+    ds.PlanarConfiguration = planar
+    words = _pairs(_ybr(PAIRED[:, :columns], 2048.0))
+    ds.PixelData = words.astype(">u2" if syntax == ExplicitVRBigEndian else "<u2").tobytes()
+    stored, _ = _read(tmp_path, ds)
+    assert stored.shape == (2, columns, 3)
+    assert stored[0, :2].tolist() == [[1000] * 3, [3000] * 3]  # the grey pair, exactly
+    assert np.abs(stored.astype(int) - PAIRED[:, :columns].astype(int)).max() <= 1  # rounding

@@ -215,20 +215,29 @@ def test_series_volumes_of_projection_and_ultrasound_images_have_their_spacing(
         assert (int(header["qform_code"]), int(header["sform_code"])) == (0, 0)
 
 
-@pytest.mark.parametrize("calibration", ["GEOMETRY", "FIDUCIAL"])
-def test_pixel_spacing_equal_to_imager_spacing_but_calibrated_is_used_as_it_is(
-    tmp_path: Path, calibration: str
+@pytest.mark.parametrize(
+    ("calibration", "expected"),
+    [("GEOMETRY", 0.1), ("FIDUCIAL", 0.1), ("CALIBRATED", 0.08), ("GEOMETRIC", 0.08),
+     ("NONE", 0.08)],
+)  # fmt: skip
+def test_pixel_spacing_equal_to_imager_spacing_is_calibrated_by_the_standards_two_types(
+    tmp_path: Path, calibration: str, expected: float
 ) -> None:
-    # Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated (PS3.3
-    # C.10.7.1.3; cornerstone3D PR #2704): equal to the detector spacing, it was taken for an
-    # uncalibrated copy and divided by the magnification again (0.1 / 1.2 = 0.0833 mm)
+    # Pixel Spacing Calibration Type (0028,0A02) GEOMETRY or FIDUCIAL says Pixel Spacing is
+    # calibrated (PS3.3 C.10.7.1.3; cornerstone3D PR #2704): equal to the detector spacing,
+    # it was taken for an uncalibrated copy and divided by the magnification again. The
+    # standard enumerates those two only; any other value was taken for calibrated too,
+    # unsaid: now it counts as none, named, and 0.1 mm / 1.25 = 0.08 mm at the patient
     ds = _image(DX, "DX")
     ds.ImagerPixelSpacing = ds.PixelSpacing = [0.1, 0.1]
-    ds.EstimatedRadiographicMagnificationFactor = 1.2
+    ds.EstimatedRadiographicMagnificationFactor = 1.25
     ds.PixelSpacingCalibrationType = calibration
     spacing, problems = _spacing(ds, tmp_path)
-    assert spacing == pytest.approx((0.1, 0.1))
-    assert not any("magnification corrected" in p for p in problems)
+    assert spacing == pytest.approx((expected, expected))
+    defined = calibration in ("GEOMETRY", "FIDUCIAL")
+    assert any("magnification corrected" in p for p in problems) is not defined
+    named = f"PixelSpacingCalibrationType (0028,0A02) '{calibration}' is neither"
+    assert any(named in p for p in problems) is not defined
 
 
 @pytest.mark.parametrize(
