@@ -53,6 +53,14 @@ def test_one_model_on_2d_images_says_neither_folds_nor_volumes(tmp_path: Path) -
     assert "volume (one series" not in text
 
 
+def test_metrics_json_counts_2d_images_as_images_and_volumes_as_volumes() -> None:
+    metrics, _ = score_segmentation(_config(), _pred(1), ["p1", "p2"], {"n_resamples": 0})
+    assert (metrics["case_unit"], metrics["num_cases"]) == ("image", 2)
+    t = np.zeros((3, 4, 4), np.int64)
+    m = evaluate_segmentation([("v", t, t, None)], 2, ["background", "x"], n_resamples=0)
+    assert (m["case_unit"], m["num_cases"]) == ("volume", 1)
+
+
 def test_the_fold_models_mean_is_said_with_their_number(tmp_path: Path) -> None:
     text = _report_text(tmp_path, 3)
     assert "per voxel (the mean of the 3 fold models), before postprocess;" in text

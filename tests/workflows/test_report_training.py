@@ -109,8 +109,10 @@ def test_2d_images_are_called_images_not_volumes(tmp_path: Path) -> None:
     square = np.zeros((8, 8), np.int64)
     square[2:6, 2:6] = 1
     for shape, word in (("1x8x8", "image"), ("1x3x8x8", "volume")):
+        case = square if word == "image" else square[None]  # (H, W) or (D, H, W)
+        spacing = (1.0, 1.0) if word == "image" else (1.0, 1.0, 1.0)
         metrics = evaluate_segmentation(
-            [("a", square, square, (1.0, 1.0))], 2, ["background", "head"], n_resamples=0
+            [("a", case, case, spacing)], 2, ["background", "head"], n_resamples=0
         )
         metrics["data"] = {"num_samples": 1, "image_shapes": {shape: 1}}
         write_metrics(run, metrics)

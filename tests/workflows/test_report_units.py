@@ -60,4 +60,4 @@ def test_dice_cards_say_they_average_the_classes(tmp_path: Path) -> None:
     write_metrics(tmp_path / "run", m)
     text = _text(tmp_path / "run")
     assert "Dice (pooled voxels; macro over 2 classes) 0.750" in text
-    assert "Dice (mean of volumes; macro over 2 classes) 0.750" in text
+    assert "Dice (mean of images; macro over 2 classes) 0.750" in text  # one 2-D image

@@ -145,6 +145,8 @@ def evaluate_segmentation(
     summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
     out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced)
     flat = not sliced and all(np.ndim(u.true) == 2 for u in volumes)  # each case a 2-D image
+    if flat:
+        out["case_unit"] = "image"
     out |= {
         "distance_unit": unit,
         "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid, flat)
