@@ -121,7 +121,7 @@ def evaluate_segmentation(
     Returns
     -------
     dict
-        ``case_unit`` ("volume"), ``num_cases`` (volumes), ``num_patients``, ``num_slices``,
+        ``case_unit`` ("image" or "volume"), ``num_cases``, ``num_patients``, ``num_slices``,
         ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
         ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
         ``_failed``, ``_absent``, ``nsd_mean``, ...), ``nsd_tolerance_mm``, ``intervals``,
@@ -143,10 +143,9 @@ def evaluate_segmentation(
     patients = [u.patient for u in units]
     by_patient = per_patient(rows, patients, scored, surface)
     summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
-    out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced)
     flat = not sliced and all(np.ndim(u.true) == 2 for u in volumes)  # each case a 2-D image
-    if flat:
-        out["case_unit"] = "image"
+    out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced,
+                  flat)  # fmt: skip
     out |= {
         "distance_unit": unit,
         "policy": policy(include_background, empty, percentile, unit, failures, sliced, grid, flat)
@@ -166,13 +165,14 @@ def evaluate_segmentation(
 
 
 def _counts(
-    num_classes: int, class_names: Sequence[str], volumes: int, patients: int, slices: int
-) -> dict[str, Any]:
+    num_classes: int, class_names: Sequence[str], volumes: int, patients: int, slices: int,
+    flat: bool,
+) -> dict[str, Any]:  # fmt: skip
     """The head of ``metrics.json``: what was scored, and how many (``num_slices``: 0 unless
-    2-D slices were stacked into volumes)."""
+    2-D slices were stacked into volumes; ``flat``: every case a 2-D image)."""
     return {"task": "segmentation", "num_classes": num_classes, "class_names": list(class_names),
-            "case_unit": "volume", "num_cases": volumes, "num_patients": patients,
-            "num_slices": slices}  # fmt: skip
+            "case_unit": "image" if flat else "volume", "num_cases": volumes,
+            "num_patients": patients, "num_slices": slices}  # fmt: skip
 
 
 def _counted(units: list[_Unit]) -> str:
