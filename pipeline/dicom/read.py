@@ -30,6 +30,7 @@ from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, pa
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.signed_unsigned import unsigned_data_note
+from pipeline.dicom.subtraction import subtraction_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
 from pipeline.dicom.values import integer
@@ -185,7 +186,7 @@ def image_from_dataset(
         notes += modality_range_notes(ds, frames, span, modality_lut is not None)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
-    notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
+    notes += [n for n in (shutter_note(ds), subtraction_note(ds)) if n]  # what a viewer does
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
