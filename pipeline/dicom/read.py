@@ -26,6 +26,7 @@ from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.icc import icc_profile
 from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.modality_range import modality_range_notes
+from pipeline.dicom.overlays import overlay_note
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
@@ -186,7 +187,7 @@ def image_from_dataset(
         notes += modality_range_notes(ds, frames, span, modality_lut is not None)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
-    notes += [n for n in (shutter_note(ds), subtraction_note(ds)) if n]  # what a viewer does
+    notes += [n for n in (shutter_note(ds), subtraction_note(ds), overlay_note(ds)) if n]
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
