@@ -116,7 +116,7 @@ def supplemental_palette_notes(ds: Any, photometric: str) -> list[str]:
         return []
     descriptor = ds.get("RedPaletteColorLookupTableDescriptor")
     if descriptor is None:
-        return []
+        return _enhanced_palette_notes(ds, photometric)
     covered = ""
     try:
         count, first = int(descriptor[0]) or 65536, int(descriptor[1])
@@ -129,4 +129,22 @@ def supplemental_palette_notes(ds: Any, photometric: str) -> list[str]:
         f"Supplemental Palette Color LUT (0028,1101-1103) not applied: written as the grey "
         f"values {photometric} says, where a viewer shows the values it covers{covered} in "
         f"its colours (PS3.3 C.7.6.19{said})"
+    ]
+
+
+def _enhanced_palette_notes(ds: Any, photometric: str) -> list[str]:
+    """A note when a grey Enhanced image carries an Enhanced Palette Color LUT (C.7.6.23).
+
+    Its EnhancedPaletteColorLookupTableSequence (0028,140B) maps (part of) the values through
+    a colour palette a viewer shows (Weasis #375: an Enhanced CT whose PixelPresentation
+    (0008,9205) is COLOR); it is not applied, and was unsaid.
+    """
+    if not ds.get("EnhancedPaletteColorLookupTableSequence"):
+        return []
+    presentation = _text(ds, "PixelPresentation")
+    said = f", PixelPresentation (0008,9205) {presentation}" if presentation else ""
+    return [
+        f"Enhanced Palette Color LUT (0028,140B) not applied: written as the grey values "
+        f"{photometric} says, where a viewer shows them through its colour palette "
+        f"(PS3.3 C.7.6.23{said})"
     ]
