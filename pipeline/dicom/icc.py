@@ -61,13 +61,13 @@ def icc_profile(ds: Any, color: bool) -> tuple[bytes | None, str | None]:
             return None, None  # already the colours an sRGB output shows
         _transform(profile)  # one that cannot convert RGB (a CMYK profile) is said here
     except (OSError, ValueError, TypeError, ImageCms.PyCMSError) as err:
-        reason = str(err).strip() or type(err).__name__
-        return None, (f"{where} is unusable ({len(profile)} bytes; littleCMS: {reason}): "
+        reason = (str(err).strip() or type(err).__name__).replace("; ", ", ")
+        return None, (f"{where} is unusable ({len(profile)} bytes, littleCMS: {reason}): "
                       "colours written as stored, not colour-managed")  # fmt: skip
     return profile, (f"{where} {name!r} applied: PNG and other 8-bit colour outputs converted "
                      "from it to sRGB (littleCMS, its rendering intent), as a colour-managed "
-                     "viewer shows them (PS3.3 C.11.15); NPY per instance holds the samples "
-                     "as stored")  # fmt: skip
+                     "viewer shows them (PS3.3 C.11.15), while NPY per instance holds the "
+                     "samples as stored")  # fmt: skip
 
 
 def to_srgb(rgb: np.ndarray, profile: bytes) -> np.ndarray:

@@ -66,6 +66,6 @@ def overlay_note(ds: Any) -> str:
         return ""
     them = "it" if len(planes) == 1 else "them"
     return (
-        f"overlay not drawn: {'; '.join(planes)}: a viewer draws {them} over the image "
-        f"(PS3.3 C.9.2); the pixels are written as stored, without {them}"
+        f"overlay not drawn: {' and '.join(planes)}: a viewer draws {them} over the image "
+        f"(PS3.3 C.9.2), the pixels written as stored, without {them}"
     )

@@ -56,11 +56,11 @@ def subtraction_note(ds: Any) -> str:
     mode = str(ds.get("RecommendedViewingMode", "") or "").strip().upper()
     if not masks or mode == "NAT":  # a native view recommended: what is written
         return ""
-    how = "; ".join(_operation(m) for m in masks[:3]) + ("; ..." if len(masks) > 3 else "")
+    how = " and ".join(_operation(m) for m in masks[:3]) + (" and more" if len(masks) > 3 else "")
     asked = "RecommendedViewingMode (0028,1090) is SUB, " if mode == "SUB" else ""
     shown = "shows" if mode == "SUB" else "may show"
     return (
         f"mask subtraction not applied: {asked}MaskSubtractionSequence (0028,6100) {how}: a "
         f"viewer {shown} the frames with the mask subtracted (digital subtraction angiography, "
-        "PS3.3 C.7.6.10); written as the native frames stored"
+        "PS3.3 C.7.6.10), written as the native frames stored"
     )

@@ -94,7 +94,7 @@ def test_png_colours_go_through_the_profile_to_srgb(tmp_path: Path) -> None:
     assert row["problems"] == (
         "ICCProfile (0028,2000) 'Linear RGB' applied: PNG and other 8-bit colour outputs "
         "converted from it to sRGB (littleCMS, its rendering intent), as a colour-managed "
-        "viewer shows them (PS3.3 C.11.15); NPY per instance holds the samples as stored"
+        "viewer shows them (PS3.3 C.11.15), while NPY per instance holds the samples as stored"
     )
     assert main(["convert", str(tmp_path / "in"), str(tmp_path / "npy"), "--format", "npy",
                  "--quiet"]) == 0  # fmt: skip
@@ -139,5 +139,5 @@ def test_an_unusable_profile_leaves_the_samples_and_says_so(tmp_path: Path) -> N
     image = read_instance(tmp_path / "bad.dcm", "bad.dcm")
     assert np.array_equal(render(image, 0, parse_window("none"), "uint8")[0], SAMPLES)
     assert len(image.problems) == 1
-    assert image.problems[0].startswith("ICCProfile (0028,2000) is unusable (4 bytes; littleCMS: ")
+    assert image.problems[0].startswith("ICCProfile (0028,2000) is unusable (4 bytes, littleCMS: ")
     assert image.problems[0].endswith("colours written as stored, not colour-managed")

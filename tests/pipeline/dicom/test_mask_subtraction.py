@@ -43,7 +43,7 @@ def test_a_subtraction_asked_for_is_not_applied_and_said(tmp_path: Path) -> None
         "mask subtraction not applied: RecommendedViewingMode (0028,1090) is SUB, "
         "MaskSubtractionSequence (0028,6100) AVG_SUB of frame(s) 1, 2 from frames 3-4: a viewer "
         "shows the frames with the mask subtracted (digital subtraction angiography, PS3.3 "
-        "C.7.6.10); written as the native frames stored",
+        "C.7.6.10), written as the native frames stored",
     )
 
 
@@ -58,5 +58,5 @@ def test_without_a_viewing_mode_the_subtraction_is_one_a_viewer_may_show() -> No
     assert subtraction_note(ds) == (
         "mask subtraction not applied: MaskSubtractionSequence (0028,6100) TID (TIDOffset 2): a "
         "viewer may show the frames with the mask subtracted (digital subtraction angiography, "
-        "PS3.3 C.7.6.10); written as the native frames stored"
+        "PS3.3 C.7.6.10), written as the native frames stored"
     )

@@ -25,7 +25,7 @@ def test_a_siemens_graphics_overlay_is_said_with_its_pixels() -> None:
     assert np.array_equal(image.stored[0], ds.pixel_array)  # not drawn into the values
     assert (
         "overlay not drawn: (6000,3000) type G 300x484, 222 of 145,200 pixels set: a viewer "
-        "draws it over the image (PS3.3 C.9.2); the pixels are written as stored, without it"
+        "draws it over the image (PS3.3 C.9.2), the pixels written as stored, without it"
     ) in image.problems
 
 
@@ -45,7 +45,7 @@ def test_two_planes_are_each_said_and_an_image_without_says_nothing(tmp_path: Pa
     expected = [int(ds.overlay_array(g).sum()) for g in (0x6000, 0x6002)]
     assert expected == [1, 4]
     assert read_instance(tmp_path / "two.dcm", "two.dcm").problems == (
-        "overlay not drawn: (6000,3000) type G 2x4, 1 of 8 pixels set; (6002,3000) type R 2x4, "
-        "4 of 8 pixels set: a viewer draws them over the image (PS3.3 C.9.2); the pixels are "
+        "overlay not drawn: (6000,3000) type G 2x4, 1 of 8 pixels set and (6002,3000) type R "
+        "2x4, 4 of 8 pixels set: a viewer draws them over the image (PS3.3 C.9.2), the pixels "
         "written as stored, without them",
     )
