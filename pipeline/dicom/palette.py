@@ -47,12 +47,12 @@ def apply_palette(
     top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(tables)
     if top <= 0xFF and (nominal == 8 or top > 0):
         if nominal == 16 and notes is not None:
-            notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}; "
+            notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}, "
                          "read as 8-bit entries, as dcmtk does")  # fmt: skip
         return rgb.astype(np.uint8)
     if nominal == 8 and notes is not None:
         notes.append("palette LUT Descriptor says 8-bit entries but the 16-bit entries "
-                     "hold larger values; read as 16-bit entries")  # fmt: skip
+                     "hold larger values, read as 16-bit entries")  # fmt: skip
     return rgb
 
 

@@ -63,3 +63,23 @@ def test_without_alpha_nothing_is_said(tmp_path: Path) -> None:
     assert main(["convert", str(tmp_path / "in"), str(tmp_path / "png"), "--quiet"]) == 0
     (row,) = read_manifest(tmp_path / "png" / "manifest.csv")
     assert row["problems"] == ""
+
+
+def test_palette_depth_notes_keep_to_one_problems_cell_entry(tmp_path: Path) -> None:
+    """'; ' joins the entries of a problems cell: a note holding it was counted as two kinds
+    in the summary ("... hold larger values 1, read as 16-bit entries 1")."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.7", "OT", 2, 4, bits=8,
+                       photometric="PALETTE COLOR")  # fmt: skip
+    for colour in ("Red", "Green", "Blue"):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 8])
+        setattr(ds, f"{colour}PaletteColorLookupTableData",
+                (np.arange(256) * 257).astype("<u2").tobytes())  # fmt: skip
+    ds.PixelData = INDICES.tobytes()
+    (tmp_path / "in").mkdir()
+    ds.save_as(tmp_path / "in" / "w.dcm", enforce_file_format=True)
+    assert main(["convert", str(tmp_path / "in"), str(tmp_path / "out"), "--quiet"]) == 0
+    (row,) = read_manifest(tmp_path / "out" / "manifest.csv")
+    assert row["problems"] == (
+        "palette LUT Descriptor says 8-bit entries but the 16-bit entries hold larger values, "
+        "read as 16-bit entries"
+    )
