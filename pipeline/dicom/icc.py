@@ -35,9 +35,10 @@ def _profile_bytes(ds: Any) -> tuple[bytes | None, str]:
         return bytes(value), "ICCProfile (0028,2000)"
     paths = ds.get("OpticalPathSequence") or []
     found = {bytes(p.ICCProfile) for p in paths if p.get("ICCProfile")}
-    if len(found) == 1:  # several optical paths' profiles: each frame's own, not handled
-        return found.pop(), "OpticalPathSequence (0048,0105) ICCProfile (0028,2000)"
-    return None, ""
+    where = "OpticalPathSequence (0048,0105) ICCProfile (0028,2000)"
+    if len(found) == 1:
+        return found.pop(), where
+    return None, f"{len(found)} different {where}s" if found else ""
 
 
 def icc_profile(ds: Any, color: bool) -> tuple[bytes | None, str | None]:
@@ -49,8 +50,9 @@ def icc_profile(ds: Any, color: bool) -> tuple[bytes | None, str | None]:
     if not color:
         return None, None
     profile, where = _profile_bytes(ds)
-    if profile is None:
-        return None, None
+    if profile is None:  # several optical paths' profiles: each frame's own, not applied
+        return None, (f"{where} (one per optical path): not applied, colours written as "
+                      "stored, not colour-managed") if where else None  # fmt: skip
     from PIL import ImageCms
 
     space = str(ds.get("ColorSpace", "") or "").strip().upper()

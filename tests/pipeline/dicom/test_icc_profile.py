@@ -141,3 +141,18 @@ def test_an_unusable_profile_leaves_the_samples_and_says_so(tmp_path: Path) -> N
     assert len(image.problems) == 1
     assert image.problems[0].startswith("ICCProfile (0028,2000) is unusable (4 bytes, littleCMS: ")
     assert image.problems[0].endswith("colours written as stored, not colour-managed")
+
+
+def test_several_optical_path_profiles_are_said_not_applied(tmp_path: Path) -> None:
+    """Which frame each optical path's profile belongs to is not worked out: said, not guessed."""
+    ds = _rgb_file(tmp_path / "two.dcm", None)
+    ds.OpticalPathSequence = Sequence(
+        [item(ICCProfile=linear_profile("A")), item(ICCProfile=linear_profile("B"))]
+    )
+    ds.save_as(tmp_path / "two.dcm", enforce_file_format=True)
+    image = read_instance(tmp_path / "two.dcm", "two.dcm")
+    assert np.array_equal(render(image, 0, parse_window("none"), "uint8")[0], SAMPLES)
+    assert image.problems == (
+        "2 different OpticalPathSequence (0048,0105) ICCProfile (0028,2000)s (one per optical "
+        "path): not applied, colours written as stored, not colour-managed",
+    )
