@@ -16,15 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from PIL import Image
 from pydicom.pixels import apply_icc_profile
 from pydicom.sequence import Sequence
 
-from pipeline.data.io import read_manifest
 from pipeline.dicom.read import read_instance, render
 from pipeline.ops.voi import parse_window
-from tests.pipeline.dicom.builders import image_dataset, item
-from workflows.cli import main
+from tests.pipeline.dicom.builders import convert_one, image_dataset, item
 
 #: black, a half grey, white, and a red, each 2x2
 SAMPLES = np.kron(
@@ -87,18 +84,14 @@ def test_png_colours_go_through_the_profile_to_srgb(tmp_path: Path) -> None:
     expected = apply_icc_profile(SAMPLES.copy(), ds)  # pydicom: littleCMS to sRGB
     assert expected[0, 2].tolist() == [188, 188, 188]  # the half grey, as worked out above
     assert expected[0, 0].tolist() == [0, 0, 0] and expected[2, 0].tolist() == [255, 255, 255]
-    assert main(["convert", str(tmp_path / "in"), str(tmp_path / "png"), "--quiet"]) == 0
-    row = read_manifest(tmp_path / "png" / "manifest.csv")[0]
-    png = np.asarray(Image.open(tmp_path / "png" / row["output"]))
+    row, png = convert_one(tmp_path / "in", tmp_path / "png")
     assert np.array_equal(png, expected)  # not the samples: 128 was written as 128
     assert row["problems"] == (
         "ICCProfile (0028,2000) 'Linear RGB' applied: PNG and other 8-bit colour outputs "
         "converted from it to sRGB (littleCMS, its rendering intent), as a colour-managed "
         "viewer shows them (PS3.3 C.11.15), while NPY per instance holds the samples as stored"
     )
-    assert main(["convert", str(tmp_path / "in"), str(tmp_path / "npy"), "--format", "npy",
-                 "--quiet"]) == 0  # fmt: skip
-    npy = np.load(tmp_path / "npy" / read_manifest(tmp_path / "npy" / "manifest.csv")[0]["output"])
+    _, npy = convert_one(tmp_path / "in", tmp_path / "npy", "--format", "npy")
     assert np.array_equal(npy, SAMPLES)  # the samples as stored
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from PIL import Image
 from pydicom.pixels import apply_color_lut
 
 from pipeline.data.io import read_manifest
-from tests.pipeline.dicom.builders import image_dataset
+from tests.pipeline.dicom.builders import convert_one, image_dataset
 from workflows.cli import main
 
 INDICES = np.array([[0, 1, 100, 255], [10, 20, 30, 40]], np.uint8)
@@ -42,9 +41,7 @@ def test_the_alpha_table_is_said_and_the_rgb_written(tmp_path: Path) -> None:
     ds = pydicom.dcmread(tmp_path / "in" / "p.dcm")
     rgba = apply_color_lut(ds.pixel_array, ds)
     assert rgba.shape == (2, 4, 4) and rgba[..., 3].tolist() == [[200] * 4] * 2
-    assert main(["convert", str(tmp_path / "in"), str(tmp_path / "png"), "--quiet"]) == 0
-    (row,) = read_manifest(tmp_path / "png" / "manifest.csv")
-    png = np.asarray(Image.open(tmp_path / "png" / row["output"]))
+    row, png = convert_one(tmp_path / "in", tmp_path / "png")
     assert np.array_equal(png, rgba[..., :3])  # the file was refused
     assert row["shape"] == "2x4x3"
     assert row["problems"] == (
@@ -52,10 +49,8 @@ def test_the_alpha_table_is_said_and_the_rgb_written(tmp_path: Path) -> None:
         "blending the image over another (PS3.3 C.7.9), written as the palette's RGB colours, "
         "fully opaque"
     )
-    assert main(["convert", str(tmp_path / "in"), str(tmp_path / "npy"), "--format", "npy",
-                 "--quiet"]) == 0  # fmt: skip
-    (row,) = read_manifest(tmp_path / "npy" / "manifest.csv")
-    assert np.array_equal(np.load(tmp_path / "npy" / row["output"]), rgba[..., :3])  # not 4
+    _, npy = convert_one(tmp_path / "in", tmp_path / "npy", "--format", "npy")
+    assert np.array_equal(npy, rgba[..., :3])  # not 4
 
 
 def test_without_alpha_nothing_is_said(tmp_path: Path) -> None:
