@@ -38,19 +38,21 @@ def apply_palette(
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as err:
         raise DicomError(source, f"PALETTE COLOR lookup failed: {err}") from err
     at = np.clip(np.asarray(indices, dtype=np.int64) - first, 0, None)
-    rgb = np.stack([t[np.minimum(at, len(t) - 1)] for t in tables], axis=-1)
+    if len(tables) > 3 and notes is not None:  # an opacity for blending, not a colour
+        notes.append(_ALPHA_NOTE)
+    rgb = np.stack([t[np.minimum(at, len(t) - 1)] for t in tables[:3]], axis=-1)
     nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
     if rgb.dtype.itemsize != 2 or nominal not in (8, 16):
         return rgb
     top = int(rgb.max(initial=0)) if nominal == 8 else palette_top(tables)
     if top <= 0xFF and (nominal == 8 or top > 0):
         if nominal == 16 and notes is not None:
-            notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}; "
+            notes.append(f"palette LUT Descriptor says 16-bit entries but they reach only {top}, "
                          "read as 8-bit entries, as dcmtk does")  # fmt: skip
         return rgb.astype(np.uint8)
     if nominal == 8 and notes is not None:
         notes.append("palette LUT Descriptor says 8-bit entries but the 16-bit entries "
-                     "hold larger values; read as 16-bit entries")  # fmt: skip
+                     "hold larger values, read as 16-bit entries")  # fmt: skip
     return rgb
 
 
@@ -111,6 +113,12 @@ def _segmented(data: bytes, nominal: int, little: bool) -> np.ndarray:
 
 
 _COLOURS = ("Red", "Green", "Blue")
+#: An Alpha table (PS3.3 C.7.9) gives each index an opacity for blending over another image:
+#: pydicom's ``apply_color_lut`` returns it as a 4th channel, which PNG writing refused with
+#: "PNG needs ... (H, W, 3) uint8; got (2, 4, 4)" and NPY held as a colour.
+_ALPHA_NOTE = ("AlphaPaletteColorLookupTableData (0028,1204) not applied: its opacities are "
+               "for blending the image over another (PS3.3 C.7.9), written as the palette's "
+               "RGB colours, fully opaque")  # fmt: skip
 
 
 def check_palette(ds: Dataset) -> None:

@@ -116,17 +116,32 @@ def supplemental_palette_notes(ds: Any, photometric: str) -> list[str]:
         return []
     descriptor = ds.get("RedPaletteColorLookupTableDescriptor")
     if descriptor is None:
-        return []
+        return _enhanced_palette_notes(ds, photometric)
     covered = ""
     try:
         count, first = int(descriptor[0]) or 65536, int(descriptor[1])
         covered = f" (stored values {first} to {first + count - 1})"
     except (TypeError, ValueError, IndexError):  # unreadable: the note names no range
         pass
+    return [_palette_note(ds, "Supplemental Palette Color LUT (0028,1101-1103)", photometric,
+                          f"the values it covers{covered} in its colours", "C.7.6.19")]  # fmt: skip
+
+
+def _enhanced_palette_notes(ds: Any, photometric: str) -> list[str]:
+    """A note when a grey Enhanced image carries an Enhanced Palette Color LUT (C.7.6.23).
+
+    Its EnhancedPaletteColorLookupTableSequence (0028,140B) maps (part of) the values through
+    a colour palette a viewer shows (Weasis #375: an Enhanced CT whose PixelPresentation
+    (0008,9205) is COLOR); it is not applied, and was unsaid.
+    """
+    if not ds.get("EnhancedPaletteColorLookupTableSequence"):
+        return []
+    return [_palette_note(ds, "Enhanced Palette Color LUT (0028,140B)", photometric,
+                          "them through its colour palette", "C.7.6.23")]  # fmt: skip
+
+
+def _palette_note(ds: Any, what: str, photometric: str, shows: str, section: str) -> str:
     presentation = _text(ds, "PixelPresentation")
     said = f", PixelPresentation (0008,9205) {presentation}" if presentation else ""
-    return [
-        f"Supplemental Palette Color LUT (0028,1101-1103) not applied: written as the grey "
-        f"values {photometric} says, where a viewer shows the values it covers{covered} in "
-        f"its colours (PS3.3 C.7.6.19{said})"
-    ]
+    return (f"{what} not applied: written as the grey values {photometric} says, where a "
+            f"viewer shows {shows} (PS3.3 {section}{said})")  # fmt: skip

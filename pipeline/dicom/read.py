@@ -17,17 +17,21 @@ import numpy as np
 
 from pipeline.dicom import geometry, lut
 from pipeline.dicom.codestream import stored_bits
+from pipeline.dicom.colour_out import render_color
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_stored
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
 from pipeline.dicom.header_checks import check_image_header
+from pipeline.dicom.icc import icc_profile
 from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.modality_range import modality_range_notes
+from pipeline.dicom.overlays import overlay_note
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.signed_unsigned import unsigned_data_note
+from pipeline.dicom.subtraction import subtraction_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
 from pipeline.dicom.values import integer
@@ -74,6 +78,7 @@ class DicomImage:
     #: The smallest and largest stored value of grey integer frames (``None``: not worked out).
     stored_span: tuple[int, int] | None = field(default=None, compare=False)
     lossy: str = ""  # what says its pixels went through lossy compression (lossy.lossy_history)
+    icc: bytes | None = field(default=None, compare=False, repr=False)  # not sRGB (module icc)
 
     def padding_cell(self, frame: int, written: np.ndarray) -> str:
         """The manifest's ``padding`` cell of ``frame`` written as ``written``."""
@@ -182,13 +187,14 @@ def image_from_dataset(
         notes += modality_range_notes(ds, frames, span, modality_lut is not None)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
-    notes += [n for n in (shutter_note(ds),) if n]  # what a viewer blanks, left as stored
+    notes += [n for n in (shutter_note(ds), subtraction_note(ds), overlay_note(ds)) if n]
     top = span[1] if span else None  # -1000 HU stored as 64536, said below
     notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
     notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     notes += lut_notes
+    icc, icc_said = icc_profile(ds, stored.ndim == 4)  # a camera's colours, not sRGB's
     return DicomImage(
         source=source,
         stored=stored,
@@ -201,7 +207,8 @@ def image_from_dataset(
         unit=value_unit(ds),
         lossy=lossy_history(ds),
         inverse=presentation_inverse(ds),
-        problems=_unique(notes),
+        problems=_unique([*notes, *filter(None, [icc_said])]),
+        icc=icc,
         padding=padding if stored.dtype.kind in "iu" else float_padding(ds),
         stored_span=span,
     )
@@ -283,10 +290,10 @@ def render(
     float outputs are modality values and integer outputs span the full stored range
     (lossless for ``uint16``); with one, values are windowed to [0, 1] (then scaled), and
     MONOCHROME1 / INVERSE is inverted. Colour frames are RGB (window ignored; see
-    :func:`_render_color`).
+    :func:`pipeline.dicom.colour_out.render_color`).
     """
     if image.is_color:
-        return _render_color(image, frame, out), "none"
+        return render_color(image, frame, out), "none"
     fast = _integer_modality(image, frame, window, out)
     if fast is not None:
         return fast, "none"
@@ -347,34 +354,6 @@ def modality_of(image: DicomImage, frame: int, value: float) -> float:
     info = image.frames[frame]
     arr = np.array([value], dtype=np.float64 if image.stored.dtype.kind == "f" else np.int64)
     return float(apply_modality_lut(arr, info.slope, info.intercept, image.modality_lut)[0])
-
-
-def colour_depth(image: DicomImage) -> int:
-    """The bits per sample that colour frames are scaled from (PNG, RGB volumes).
-
-    BitsStored's; a PALETTE COLOR LUT's entries' (not the index's); 8 for float samples.
-    """
-    rgb = image.stored
-    if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
-        return 8 * min(rgb.dtype.itemsize, 2)
-    return min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
-
-
-def _render_color(image: DicomImage, frame: int, out: OutType) -> np.ndarray:
-    """RGB scaled from the range BitsStored allows (the same for every frame and file).
-
-    ``float32``: the values; more than 24 bits (32-bit RGB) as stored (uint32, as pydicom
-    gives them), since float32 holds whole numbers exactly only up to 2**24.
-    """
-    rgb = image.stored[frame]
-    if out == "float32":
-        return rgb if rgb.dtype.kind in "ui" and image.bits_stored > 24 else rgb.astype("f4")
-    depth = colour_depth(image)
-    if out == "uint8" and depth == 8:
-        return rgb.astype(np.uint8)
-    if depth == (8 if out == "uint8" else 16) and rgb.dtype.kind in "ui":
-        return rgb.astype(np.uint8 if out == "uint8" else np.uint16)
-    return to_unsigned(rgb, 8 if out == "uint8" else 16, (0.0, float(2**depth - 1)))
 
 
 def frame_order(image: DicomImage) -> list[int]:

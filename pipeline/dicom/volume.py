@@ -127,8 +127,9 @@ def load_series(
     same header bytes) takes those frames instead of working them out again. Raises
     :class:`~pipeline.errors.DicomError` naming the file on bad input.
     """
+    from pipeline.dicom.colour_out import colour_depth
     from pipeline.dicom.exact import exact_modality
-    from pipeline.dicom.read import colour_depth, render, window_note
+    from pipeline.dicom.read import render, window_note
     from pipeline.ops.voi import WindowSpec
 
     window = window or WindowSpec(mode="none", name="none")

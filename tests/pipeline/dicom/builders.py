@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -105,3 +106,18 @@ def ct_series(folder: Path, stored: list[list[int]], **extra: object) -> Path:
         ds.PixelData = pixels.tobytes()
         found[f"s{k}"] = ds
     return write_folder(folder, **found)
+
+
+def convert_one(src: Path, out: Path, *options: str) -> tuple[dict[str, str], Any]:
+    """``radpipe convert SRC OUT --quiet OPTIONS`` of a folder of one image (exit 0 required):
+    its manifest row and its output read back (PNG by Pillow, NPY by numpy)."""
+    import numpy as np
+    from PIL import Image
+
+    from pipeline.data.io import read_manifest
+    from workflows.cli import main
+
+    assert main(["convert", str(src), str(out), "--quiet", *options]) == 0
+    (row,) = read_manifest(out / "manifest.csv")
+    path = out / row["output"]
+    return row, np.load(path) if path.suffix == ".npy" else np.asarray(Image.open(path))

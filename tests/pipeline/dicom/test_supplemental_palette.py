@@ -61,3 +61,25 @@ def test_inspect_and_convert_say_it(tmp_path: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     main(["inspect", str(tmp_path / "src")])
     assert f"a.dcm: note: {_NOTE}" in capsys.readouterr().out
+
+
+def test_an_enhanced_palette_is_said_by_inspect_and_convert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Weasis #375: an Enhanced image whose EnhancedPaletteColorLookupTableSequence (0028,140B)
+    colours its values (PixelPresentation COLOR, PS3.3 C.7.6.23) was written grey, unsaid."""
+    ds = _mixed(palette=False)
+    ds.PixelPresentation = "COLOR"
+    lut = Dataset()
+    lut.DataPathID, lut.RGBLUTTransferFunction = "PRIMARY", "TABLE"
+    ds.EnhancedPaletteColorLookupTableSequence = [lut]
+    (tmp_path / "src").mkdir()
+    ds.save_as(tmp_path / "src" / "e.dcm", enforce_file_format=True)
+    note = ("Enhanced Palette Color LUT (0028,140B) not applied: written as the grey values "
+            "MONOCHROME2 says, where a viewer shows them through its colour palette (PS3.3 "
+            "C.7.6.23, PixelPresentation (0008,9205) COLOR)")  # fmt: skip
+    image = read_instance(tmp_path / "src" / "e.dcm", "e.dcm")
+    assert np.asarray(image.stored).ravel().tolist() == [0, 1000, 3000, 3255]
+    assert note in image.problems
+    main(["inspect", str(tmp_path / "src")])
+    assert f"e.dcm: note: {note}" in capsys.readouterr().out
