@@ -43,6 +43,7 @@ from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.duplicates import drop_duplicates
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.incomplete_stacks import whole_and_partial
 from pipeline.dicom.kinds import (
     geometry_kinds,
     kind_groups,
@@ -287,6 +288,16 @@ def _plan_time(
                 replace(volume[0], frames=tuple(tuple(s) for s in stacks), repetition_time=step,
                         diffusion=diffusion)
             ]  # fmt: skip
+    if tr and not policy.split_4d and not same_positions(frames, stacks):
+        whole, partial = whole_and_partial(
+            stacks, lambda s: same_positions(frames, s), lambda k: frames[k].position
+        )
+        if whole:  # an interrupted run: its whole time points one 4-D volume, the rest apart
+            plan.notes.append(f"split: {len(stacks)} stacks by {how}: the {len(whole)} holding "
+                              f"every position one 4-D volume, the others written apart "
+                              f"({short_stacks(frames, stacks)})")  # fmt: skip
+            volumes = _plan_time(frames, whole, how, normal, policy, plan)
+            return volumes + _plan_time(frames, partial, how, normal, policy, plan)
     why = "--split-4d" if policy.split_4d else "no RepetitionTime for a 4-D header"
     if keys & set(NOT_TIME):
         why = f"{how} tell them apart: not time points of a 4-D volume"

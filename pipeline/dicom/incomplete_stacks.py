@@ -19,7 +19,9 @@ from itertools import combinations, pairwise
 from math import comb
 from typing import Any
 
-__all__ = ["rank_with_gaps"]
+import numpy as np
+
+__all__ = ["rank_with_gaps", "whole_and_partial"]
 
 #: Assignments tried at one short position before the match is called unsure.
 _MAX_CHOICES = 5000
@@ -106,3 +108,32 @@ def _match(
     if m == 1 and best >= 0.5 * second:
         return None
     return scored[0][1]
+
+
+def whole_and_partial(
+    stacks: list[list[int]],
+    same: Callable[[list[list[int]]], bool],
+    position: Callable[[int], Sequence[float] | None],
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Stacks (time points) holding every position, and those holding only some of them.
+
+    An interrupted fMRI run ends in a time point with fewer slices (dcm2niix #515, #742,
+    #987): as their positions differ, every time point was written as a 3-D volume of its
+    own (hundreds of files for one run). The whole ones can still be one 4-D volume. ``same``
+    tells whether stacks cover the same positions (each sorted along the normal);
+    ``position`` is a frame's position. ``([], [])`` unless two stacks or more are whole and
+    every other lies at positions of theirs.
+    """
+    most = max(len(s) for s in stacks)
+    whole = [s for s in stacks if len(s) == most]
+    partial = [s for s in stacks if len(s) < most]
+    placed = [position(k) for s in stacks for k in s]
+    if len(whole) < 2 or not partial or None in placed or not same(whole):
+        return [], []
+    ref = np.array([position(k) for k in whole[0]], dtype=np.float64)
+    for s in partial:
+        nearest = [int(np.argmin(np.linalg.norm(ref - np.asarray(position(k), float), axis=1)))
+                   for k in s]  # fmt: skip
+        if len(set(nearest)) < len(s) or not same([[whole[0][j] for j in nearest], s]):
+            return [], []
+    return whole, partial
