@@ -26,6 +26,9 @@ __all__ = ["rank_with_gaps", "whole_and_partial"]
 #: Assignments tried at one short position before the match is called unsure.
 _MAX_CHOICES = 5000
 
+#: How much cheaper than every other the chosen assignment must be.
+_CLEAR = 0.25
+
 
 def rank_with_gaps(
     at: dict[int, list[int]],
@@ -84,9 +87,12 @@ def _match(
 ) -> tuple[int, ...] | None:
     """The stacks (increasing) that ``xs`` (increasing) belong to, or ``None`` when unsure.
 
-    Several images: the choice whose offsets from the stacks' means spread least, if that
-    spread is under half the closest two stacks' distance and no other choice ties it. One
-    image: the stack whose span is nearest, if under half the next nearest's distance.
+    A choice costs the farthest of its images from its stack's span of values, plus the
+    spread of their offsets from the stacks' means (a slice keeps its place in each volume's
+    acquisition). The cheapest is taken when it is under half the closest two
+    stacks' distance and under a quarter of the next cheapest. An image outside every span (the
+    slice acquired first or last) about as far from two stacks leaves it unsure; shifting a
+    whole choice by one stack keeps the offsets alike, so the spans decide.
     """
     n, m = len(spans), len(xs)
     if comb(n, m) > _MAX_CHOICES:
@@ -94,18 +100,13 @@ def _match(
     gap = min(b[0] - a[0] for a, b in pairwise(spans))
     scored = []
     for choice in combinations(range(n), m):
-        if m == 1:
-            lo, hi = spans[choice[0]][1:]
-            cost = max(lo - xs[0], xs[0] - hi, 0.0)
-        else:
-            offsets = [x - spans[r][0] for x, r in zip(xs, choice, strict=True)]
-            cost = max(offsets) - min(offsets)
-        scored.append((cost, choice))
+        outside = max(max(spans[r][1] - x, x - spans[r][2], 0.0)
+                      for x, r in zip(xs, choice, strict=True))  # fmt: skip
+        offsets = [x - spans[r][0] for x, r in zip(xs, choice, strict=True)]
+        scored.append((outside + max(offsets) - min(offsets), choice))
     scored.sort()
     best, second = scored[0][0], scored[1][0] if len(scored) > 1 else float("inf")
-    if m > 1 and (best >= 0.5 * gap or best >= second):
-        return None
-    if m == 1 and best >= 0.5 * second:
+    if best >= 0.5 * gap or best >= _CLEAR * second:
         return None
     return scored[0][1]
 
