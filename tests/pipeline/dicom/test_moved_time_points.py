@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 
 from tests.pipeline.dicom.geometry_cases import convert_nifti, plane, save
 
@@ -73,3 +74,24 @@ def test_time_points_moved_in_plane_are_no_blocks_side_by_side(tmp_path: Path) -
         "split: 3 stacks by TemporalPositionIdentifier written as separate volumes (their "
         "positions differ)"
     )
+
+
+@pytest.mark.parametrize("key", ["TemporalPositionIdentifier", "AcquisitionNumber"])
+def test_time_points_drifting_within_the_step_tolerance_are_one_4d_volume(
+    tmp_path: Path, key: str
+) -> None:
+    """Positions 0.017 mm further per time point (over SAME_POSITION, 0.01 mm, so never
+    co-located; within the step tolerance): the series was refused as '3 gaps ... in a 0.017
+    mm spacing (about ... slices missing)', or, by TemporalPositionIdentifier, written as 3-D
+    volumes. Each slice lies within 0.034 mm of its DICOM position in one 4-D volume on the
+    first time point's grid."""
+    src = save(tmp_path / "src", _moved((0.0, 0.0, 0.017), **{key: lambda t: t + 1}))
+    rows, errors, code = convert_nifti(src, tmp_path / "out")
+    assert code == 0 and not errors
+    (name,) = {r["output"] for r in rows}
+    img = nib.load(tmp_path / "out" / name)
+    data = np.asarray(img.dataobj)
+    assert data.shape == (8, 8, 4, 3)
+    assert data[0, 0].T.tolist() == [[100 * t + z + 1 for z in range(4)] for t in range(3)]
+    assert np.allclose(img.affine[2, 2:], [3.0, 0.0])
+    assert float(img.header.get_zooms()[3]) == 2.0  # the TR, in s
