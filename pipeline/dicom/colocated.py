@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.dicom import geometry
 from pipeline.dicom.files import escape_name
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.incomplete_stacks import rank_with_gaps
 from pipeline.dicom.rounding import MAX_STEP_FRACTION, position_unit, rounded_places
 from pipeline.dicom.stack import step_tolerance
 from pipeline.dicom.stack_keys import DIRECTION
@@ -101,11 +102,17 @@ def colocated_stacks(
             by_value[value[k]].append(k)
         if len(by_value) > depth and all(len(found) == depth for found in at.values()):
             return _ranked(at, _by(value)), how
+        if len(by_value) > depth and (drifting := _drifting(value, at)) is not None:
+            stacks, unsure = rank_with_gaps(at, _by(value), drifting)
+            if not unsure:  # else one stack per value, as before: nothing mixed
+                return stacks, how
         if STACK_KEYS.index(DIRECTION) in keys:  # directions have no order: acquisition's
             first = {v: min(acquisition_order(frames[k]) for k in by_value[v]) for v in by_value}
             return [by_value[v] for v in sorted(by_value, key=first.__getitem__)], how
         return [by_value[v] for v in sorted(by_value, key=_sortable)], how
-    return _ranked(at, lambda k: acquisition_order(frames[k])), _acquisition(frames, at)
+    stacks, unsure = rank_with_gaps(at, lambda k: acquisition_order(frames[k]),
+                                    _acquired(frames, at))  # fmt: skip
+    return stacks, _acquisition(frames, at, unsure)
 
 
 def position_places(frames: list[FrameRef], group: list[int], dist: dict[int, float]) -> list[int]:
@@ -234,7 +241,39 @@ def unplaced_slices(frames: list[FrameRef], stacks: list[list[int]]) -> str:
     return ""
 
 
-def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:
+def _drifting(
+    value: dict[int, tuple[Any, ...]], at: dict[int, list[int]]
+) -> Callable[[int], float | None] | None:
+    """A one-number key whose every value lies at one position, else ``None``.
+
+    Cardiac phases' trigger delays shift from slice to slice: each image's number then.
+    """
+    where: dict[tuple[Any, ...], set[int]] = defaultdict(set)
+    for place, found in at.items():
+        for k in found:
+            where[value[k]].add(place)
+    if any(len(v) != 1 or not isinstance(v[0], float) for v in where) or any(
+        len(p) > 1 for p in where.values()
+    ):
+        return None
+    return lambda k: float(value[k][0])
+
+
+def _acquired(frames: list[FrameRef], at: dict[int, list[int]]) -> Callable[[int], float | None]:
+    """Each frame's acquisition time, else its InstanceNumber: numbers that grow with time.
+
+    The first that tells apart the frames of every position; else ``None`` for each.
+    """
+    every = [k for found in at.values() for k in found]
+    for read in (lambda k: frames[k].time, lambda k: frames[k].instance_number):
+        if all(read(k) is not None for k in every) and all(
+            len({read(k) for k in found}) == len(found) for found in at.values()
+        ):
+            return lambda k, read=read: None if (v := read(k)) is None else float(v)  # type: ignore[misc]
+    return lambda k: None
+
+
+def _acquisition(frames: list[FrameRef], at: dict[int, list[int]], unsure: int = 0) -> str:
     """How acquisition order told the frames apart, saying where it could not.
 
     Frames at one position with the same AcquisitionTime/ContentTime and InstanceNumber are
@@ -245,6 +284,11 @@ def _acquisition(frames: list[FrameRef], at: dict[int, list[int]]) -> str:
     """
     tied = [found for found in at.values()
             if len({acquisition_order(frames[k])[:2] for k in found}) < len(found)]  # fmt: skip
+    if unsure:
+        most = max(len(found) for found in at.values())
+        return (f"{_ACQUISITION[:-1]}; {counted(unsure, 'position')} holding fewer than "
+                f"{most} images whose times do not show which volume lacks one: ranked "
+                "there in order, so a volume may mix them)")  # fmt: skip
     if not tied:
         return _ACQUISITION
     one_file = all(len({frames[k].source for k in found}) == 1 for found in tied)

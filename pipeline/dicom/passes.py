@@ -185,8 +185,14 @@ def split_passes(
 
 
 #: Values one 3-D volume never mixes: a b-value or gradient direction, an echo, a complex
-#: component are other images of the slices, whatever their positions.
-_CONTRASTS = ("ComplexImageComponent", "EchoNumbers", "DiffusionBValue", DIRECTION)
+#: component are other images of the slices, whatever their positions; so is a time point
+#: (TemporalPositionIdentifier): an fMRI series whose slices a prospective motion correction
+#: moved by 0.3 mm from one time point to the next was one stack of every time point's
+#: slices, resampled as "uneven slice spacing", the time points interpolated into each other.
+_CONTRASTS = (
+    "ComplexImageComponent", "EchoNumbers", "DiffusionBValue", DIRECTION,
+    "TemporalPositionIdentifier",
+)  # fmt: skip
 
 
 def _split_contrasts(frames: list[FrameRef], stack: list[int]) -> tuple[list[list[int]], str]:

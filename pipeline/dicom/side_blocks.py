@@ -51,8 +51,8 @@ def side_by_side(
     # a position held by one frame has no spread (its own origin): only shared ones are measured
     spread = max((np.linalg.norm(offsets[js] - offsets[js[0]], axis=1).max()
                   for js in at.values() if len(js) > 1), default=0.0)  # fmt: skip
-    if spread <= tol:  # one origin at every position (a tilt, time points): no blocks
-        return [group], ""
+    if spread <= max(tol, _overlap(first)):  # one origin at every position (a tilt, time
+        return [group], ""  # points, or ones a motion correction moved in-plane): no blocks
     origin, homes = _chained(offsets, places, tol)
     if len(homes) >= len(group):
         return [group], ""
@@ -67,6 +67,27 @@ def side_by_side(
         f"in-plane origins {apart}: separate fields of view, such as left and right "
         "in a bilateral acquisition, not time points), one volume each"
     )
+
+
+#: Fields of view whose origins lie closer than this fraction of their extent mostly
+#: overlap: one field of view moved, not two side by side.
+_OVERLAP = 0.25
+
+
+def _overlap(first: FrameRef) -> float:
+    """How far (mm) in-plane origins at one position may lie apart and be one field of view.
+
+    A prospective motion correction (Siemens PACE) moves each fMRI time point's slices a
+    millimetre or two in-plane: origins more than half a pixel apart were taken for blocks
+    side by side (a bilateral acquisition's, which lie a field of view apart), and the time
+    points were chained into blocks position by position, a time point's slices shared out
+    between two volumes. A quarter of the smaller field-of-view extent is still one field of
+    view; 0 when the pixel spacing is unknown.
+    """
+    if not first.pixel_spacing:
+        return 0.0
+    rows, columns = first.pixel_spacing
+    return _OVERLAP * min(first.rows * rows, first.columns * columns)
 
 
 def _chained(
