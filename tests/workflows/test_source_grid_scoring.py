@@ -60,3 +60,25 @@ def test_padding_is_background_in_the_prediction_on_the_model_grid() -> None:
     metrics, maps = score_segmentation(_config(), pred, ["p"], {"n_resamples": 0})
     assert metrics["summary"]["dice_case_mean"] == pytest.approx(1.0)
     assert maps[0][:, 3].tolist() == [0, 0, 0, 0]
+
+
+def test_distances_on_the_source_pixels_are_in_the_source_spacing() -> None:
+    """Kills the source cases scored in the model grid's spacing (``c.spacing`` ->
+    ``pred.meta[i]["spacing"]`` in ``source_grid.score_segmentation``: a resize of the images
+    changes the spacing, and distances in mm are then off by its factor). Source pixels
+    1 mm x 2 mm (row, column); truth: the 2x2 square at columns 1-2, prediction the same
+    shifted one column right. Half of each boundary's pixels are one column (2 mm) from the
+    other boundary, the rest on it: HD95 2 mm, mean surface distance 1 mm (the model grid's
+    0.5 mm pixels said 0.5 and 0.25)."""
+    truth = np.zeros((6, 6), np.int64)
+    truth[1:3, 1:3] = 1
+    labels = np.zeros((6, 6), np.uint8)
+    labels[1:3, 2:4] = 1
+    probs = np.stack([1.0 - truth, truth])[None].astype(np.float32)
+    pred = Predictions(probs, truth[None].copy(), ["a"], [np.zeros((1, 6, 6))],
+                       [{"spacing": (0.5, 0.5)}], regions=[None])  # fmt: skip
+    pred.source = [SourceCase(truth, labels, (1.0, 2.0))]
+    metrics, _ = score_segmentation(_config(), pred, ["p"], {"n_resamples": 0})
+    assert metrics["distance_unit"] == "mm"
+    assert metrics["summary"]["hd95_mean"] == pytest.approx(2.0)
+    assert metrics["summary"]["msd_mean"] == pytest.approx(1.0)
