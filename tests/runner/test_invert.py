@@ -13,7 +13,7 @@ import pipeline.stages  # noqa: F401  (registers the stages)
 from pipeline.errors import RadpipeError
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
-from workflows.run.invert import image_region, invert, traced
+from workflows.run.invert import image_region, invert, on_source_pixels, traced
 
 
 def _blocks(shape: tuple[int, ...], block: int) -> np.ndarray:
@@ -138,3 +138,19 @@ def test_the_image_region_is_resized_by_nearest_neighbour() -> None:
     assert region is not None and region.dtype == bool
     assert region[:, 0].astype(int).tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
     assert (region == region[:, :1]).all()  # every column alike
+
+
+def test_probabilities_cut_away_come_back_as_certain_background() -> None:
+    """Mutation (sweep mut88: survived this file): the pixels a crop cut away filled with 0
+    for every class instead of background 1, others 0. A 4x6 image centre-cropped to 4x4 and
+    predicted (.3, .7) everywhere: back on the source, columns 1-4 hold (.3, .7), columns 0
+    and 5 (1, 0): background, not a tie of zeros (which evaluation counted among its
+    ``prediction_ties``, 8 voxels here)."""
+    raw = Sample(image=np.ones((1, 4, 6), np.float32), meta={"id": "x"})
+    prep = Pipeline.from_config([{"type": "crop_or_pad", "shape": [4, 4]}])
+    probs = np.stack([np.full((4, 4), 0.3), np.full((4, 4), 0.7)])
+    back, records = on_source_pixels(probs, prep, raw)
+    assert [r["op"] for r in records] == ["crop_or_pad"]
+    np.testing.assert_allclose(
+        back[:, 0, :], [[1, 0.3, 0.3, 0.3, 0.3, 1], [0, 0.7, 0.7, 0.7, 0.7, 0]]
+    )

@@ -32,3 +32,29 @@ def test_without_batches_the_statistics_are_the_last_states() -> None:
 def test_a_window_of_fewer_than_two_epochs_or_no_anchor_is_refused(k: int, anchor: str) -> None:
     with pytest.raises(ValueError, match=re.escape("k >= 2 and anchor best|last")):
         WeightWindow(k, anchor)
+
+
+def test_a_frozen_batch_norm_keeps_the_last_states_statistics() -> None:
+    """Batch norm frozen (``train.freeze``: its affine parameters do not train) is left out
+    of the recomputation (mutation sweep mut88: restoring the frozen layer's state after
+    ``update_bn`` dropped survived tests/workflows/test_average*.py). States: weight 1 then 3,
+    running mean 1 then 3, variance 2 then 9. The averaged weight is 2; the batch 1, 2, 3
+    gives outputs 2, 4, 6, whose mean 4 and unbiased variance 4 a recomputation would store;
+    the frozen layer keeps the last state's 3 and 9."""
+
+    def state(weight: float, mean: float, var: float) -> dict[str, torch.Tensor]:
+        net = nn.Sequential(nn.Linear(1, 1), nn.BatchNorm1d(1))
+        with torch.no_grad():
+            net[0].weight.fill_(weight)
+            net[0].bias.fill_(0.0)
+            net[1].running_mean.fill_(mean)
+            net[1].running_var.fill_(var)
+        return net.state_dict()
+
+    model = nn.Sequential(nn.Linear(1, 1), nn.BatchNorm1d(1))
+    model[1].requires_grad_(False)
+    x = torch.tensor([[1.0], [2.0], [3.0]])
+    assert average_weights(model, [state(1.0, 1.0, 2.0), state(3.0, 3.0, 9.0)], [x]) == 2
+    assert model[0].weight.item() == pytest.approx(2.0)
+    assert model[1].running_mean.item() == pytest.approx(3.0)
+    assert model[1].running_var.item() == pytest.approx(9.0)

@@ -159,3 +159,19 @@ def test_evaluation_predicts_with_the_runs_tta_flip_batch_size_and_device(
            "train": {"batch_size": 3, "device": "cpu"}, "evaluate": {"tta_flip": True}}  # fmt: skip
     predict_with_checkpoint(RunConfig.model_validate(raw), Path("best.pt"), [])
     assert seen == {"model": "model", "batch_size": 3, "tta_flip": True, "device": "cpu"}
+
+
+def test_predict_uses_the_running_statistics_of_a_model_in_training() -> None:
+    """A model still in training mode is predicted in eval mode (mutation sweep mut88:
+    ``.eval()`` dropped survived test_infer.py and test_tta_features.py) and given back in
+    training mode. Batch norm of running mean 0 and variance 1 passes the images (2, 0) and
+    (0, 0) on as logits: softmax (e^2 / (e^2 + 1), 1 / (e^2 + 1)) and (.5, .5). In training
+    mode it would normalise by the batch (logits (1, 0), (-1, 0)) and move its running mean
+    to 0.1."""
+    model = nn.Sequential(nn.Flatten(), nn.BatchNorm1d(2, eps=0.0)).train()
+    items = [{"image": torch.tensor([[[2.0, 0.0]]])}, {"image": torch.zeros(1, 1, 2)}]
+    probs = predict(model, items, batch_size=2, device="cpu")  # type: ignore[arg-type]
+    e2 = np.exp(2.0)
+    np.testing.assert_allclose(probs, [[e2 / (e2 + 1), 1 / (e2 + 1)], [0.5, 0.5]], rtol=1e-6)
+    assert model.training
+    assert model[1].running_mean.tolist() == [0.0, 0.0]
