@@ -211,7 +211,7 @@ def walk(buf: bytes, size: int) -> dict[str, Any]:
         if (want := vr_bytes.get(tag)) is not None:
             if vr and vr != want:
                 raise Odd  # another VR than the dictionary's: pydicom's, said (text_vr)
-            if tag in _GROUPING_UIDS and not _ONE_UID.fullmatch(buf, start, start + length):
+            if tag in _GROUPING_UIDS and not _clean_uid(buf, start, start + length):
                 raise Odd  # not one clean UID: pydicom's, mended and said (uid_values)
             raw[tag] = (vrs[tag], buf[start : start + length])
         elif tag == _CHARSET:
@@ -275,6 +275,14 @@ def _looks_explicit(vr: bytes) -> bool:
 #: One UID, padded or not: what :func:`value` takes for UI in one step (group 1, when at
 #: most 64 characters, is its answer); anything else goes through the general checks.
 _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
+
+
+def _clean_uid(buf: bytes, start: int, end: int) -> bool:
+    """Whether ``buf[start:end]`` is one UID of at most 64 characters, padded or not."""
+    uid = _ONE_UID.fullmatch(buf, start, end)
+    return uid is not None and len(uid[1]) <= _MAX_LEN["UI"]
+
+
 #: SOPInstanceUID, StudyInstanceUID, SeriesInstanceUID, FrameOfReferenceUID: files are grouped
 #: by them, so one that is not one clean UID is pydicom's (:mod:`pipeline.dicom.uid_values`)
 _GROUPING_UIDS = frozenset({0x00080018, 0x0020000D, 0x0020000E, 0x00200052})

@@ -17,17 +17,26 @@ has intervals twice as long). Otherwise the step is unknown, and said (a NIfTI h
 step). dcm2niix reads neither (its FrameAcquisitionDateTime reader is disabled: some
 de-identification scrambles the values, dcm2niix #303), so its NIfTI of such a file has no
 time step either, unsaid; an uneven or scrambled clock here gives no step and a note.
+
+RecommendedDisplayFrameRate (0008,2144) and RecommendedDisplayFrameRateInFloat (0008,9459,
+in the Frame Display Sequence of the XA/XRF Multi-frame Presentation module) are not read as
+a fallback step: PS3.3 defines them as the rate at which to display the frames, a viewer's
+setting that need not be the rate they were acquired at.
+
+A frame without FrameAcquisitionDateTime among frames that give one sorted first in
+acquisition order (:func:`stored_order` keeps the stored order instead, said).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
 from pipeline.dicom.frame_time import dicom_seconds
 from pipeline.dicom.groups import FrameGroups, attribute
 
-__all__ = ["EVEN", "enhanced_intervals"]
+__all__ = ["EVEN", "enhanced_intervals", "stored_order"]
 
 #: The SOP classes of projection cines with functional groups (PS3.4 B.5).
 _XRAY = {"1.2.840.10008.5.1.4.1.1.12.1.1": "Enhanced XA",
@@ -62,6 +71,35 @@ def enhanced_intervals(ds: Any, count: int) -> tuple[list[float | None] | None, 
             return [None, *([mean] * (count - 1))], ""
         found.append((f"{keyword} {tag}", steps))
     return None, _unknown(name, count, found)
+
+
+def stored_order(ds: Any, refs: list[Any]) -> list[Any]:
+    """The frames (``FrameRef``) of an Enhanced XA/XRF cine, in stored order when some lack a time.
+
+    A frame without FrameAcquisitionDateTime took the file's AcquisitionTime (when it began)
+    or no time (read as 0): it sorted first in acquisition order, before frames acquired
+    earlier, unsaid. When some frames give one and some do not, every frame takes the
+    earliest time found (so the file keeps its place among others) and they keep the order
+    they are stored in, with a note. Other objects, and frames that all or none give one, are
+    left as they are.
+    """
+    name = _XRAY.get(str(ds.get("SOPClassUID") or "").strip())
+    if name is None or len(refs) < 2:
+        return refs
+    keyword, tag = _SOURCES[0]
+    given = [attribute(ds, "FrameContentSequence", keyword, r.frame) not in (None, "")
+             for r in refs]  # fmt: skip
+    if all(given) or not any(given):
+        return refs
+    missing = [str(r.frame + 1) for r, g in zip(refs, given, strict=True) if not g]
+    shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+    note = (f"frame order: {len(missing)} of the {len(refs)} frames of an {name} image (frame "
+            f"{shown}) give no {keyword} {tag}: the frames are kept in their stored order, not "
+            "sorted by their times")  # fmt: skip
+    first = min((r.time for r in refs if r.time is not None), default=None)
+    said = f"{refs[0].note}; {note}" if refs[0].note else note  # after the step's own note
+    return [replace(r, time=first, note=said if r.note == refs[0].note else r.note or note)
+            for r in refs]  # fmt: skip
 
 
 def _seconds(value: Any) -> tuple[float, float] | None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.enhanced_cine import stored_order
 from pipeline.dicom.frame_layout import frame_layout
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_time import frame_seconds as _time
@@ -176,9 +177,8 @@ def _plain(value: Any) -> Any:
 def frame_refs(ds: Any, source: str) -> list[FrameRef]:
     """Every 2-D image of a dataset (header only is enough) as :class:`FrameRef` values.
 
-    What the file's frames share (:func:`~pipeline.dicom.frame_layout.frame_layout`) is
-    worked out once per series for plain files (:mod:`pipeline.dicom.plain_memo`); each
-    frame's position, time and numbers every time.
+    What the file's frames share (:func:`~pipeline.dicom.frame_layout.frame_layout`) is worked
+    out once per series for plain files (:mod:`pipeline.dicom.plain_memo`); the rest each time.
 
     Raises
     ------
@@ -219,7 +219,7 @@ def frame_refs(ds: Any, source: str) -> list[FrameRef]:
                 else layout["unusable"],
             )
         )
-    return out
+    return stored_order(ds, out) if enhanced else out  # a frame without its time: not first
 
 
 def classic_frames(ds: Any) -> dict[str, Any] | None:

@@ -339,19 +339,18 @@ def _half_rescale(ds: Any) -> list[str]:
     neighbours in the volume (found by ``benchmarks/fuzz_header_bytes.py``).
     """
     from pipeline.dicom.groups import attribute
+    from pipeline.dicom.units import half_rescale
 
-    if ds.get("ModalityLUTSequence") or lut.modality_ignored(ds):
+    missing = half_rescale(ds)
+    if not missing:
         return []
-    group = "PixelValueTransformationSequence"
-    given = {k: attribute(ds, group, k, 0) for k in ("RescaleSlope", "RescaleIntercept")}
-    empty = [k for k, v in given.items() if v is None or not str(v).strip()]
-    if len(empty) != 1:
-        return []
-    other = next(k for k in given if k not in empty)
-    default = "1" if empty[0] == "RescaleSlope" else "0"
-    return [f"{tag_name(empty[0])} is {'empty' if empty[0] in ds else 'absent'} beside "
-            f"{other} {str(given[other]).strip()[:16]!r}: read as {default} (the pair is one "
-            "mapping, PS3.3 C.11.1.1): its values may not be in the units meant"]  # fmt: skip
+    other = "RescaleIntercept" if missing == "RescaleSlope" else "RescaleSlope"
+    given = attribute(ds, "PixelValueTransformationSequence", other, 0)
+    default = "1" if missing == "RescaleSlope" else "0"
+    return [f"{tag_name(missing)} is {'empty' if missing in ds else 'absent'} beside "
+            f"{other} {str(given).strip()[:16]!r}: read as {default} (the pair is one "
+            "mapping, PS3.3 C.11.1.1): its values may not be in the units meant, so no unit "
+            "is claimed (units column empty)"]  # fmt: skip
 
 
 def _rescale_beside_lut(ds: Any) -> list[str]:

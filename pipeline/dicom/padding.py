@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom import lut
+from pipeline.dicom.unsigned_vr import us_or_ss
 
 
 def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
@@ -33,12 +34,9 @@ def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
     """
     values = []
     for keyword in ("PixelPaddingValue", "PixelPaddingRangeLimit"):
-        value = ds.get(keyword)
-        if isinstance(value, bytes) and len(value) == 2:  # VR 'US or SS' left unresolved
-            value = int.from_bytes(value, "little" if lut.little_endian(ds) else "big")
-        try:
-            values.append(None if value in (None, "") else int(value))
-        except (TypeError, ValueError):
+        try:  # raw bytes: VR 'US or SS' left unresolved
+            values.append(us_or_ss(ds.get(keyword), lut.little_endian(ds), signed=False))
+        except ValueError:
             return None
     if values[0] is None:
         return None

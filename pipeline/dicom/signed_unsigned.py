@@ -64,12 +64,10 @@ def _declared(value: Any, ds: Any) -> int | None:
 
     Raw bytes (a VR left unresolved) are read as SS, as PixelRepresentation 1 resolves them.
     """
-    if isinstance(value, bytes) and len(value) == 2:
-        from pipeline.dicom.lut import little_endian
+    from pipeline.dicom.lut import little_endian
+    from pipeline.dicom.unsigned_vr import us_or_ss
 
-        little = little_endian(ds)
-        return int.from_bytes(value, "little" if little else "big", signed=True)
     try:
-        return None if value in (None, "") else int(value)
-    except (TypeError, ValueError):
+        return us_or_ss(value, little_endian(ds))
+    except ValueError:
         return None

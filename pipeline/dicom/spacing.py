@@ -64,8 +64,8 @@ def in_plane_spacing(ds: Any, frame: int, notes: list[str]) -> tuple[float, floa
         if pixel is None:
             raise
         imager = None  # Pixel Spacing is there: an unreadable detector spacing is not needed
-    if imager is not None and (pixel is None or (_same(pixel, imager) and not _sectional(ds)
-                                                 and not _calibrated(ds, notes))):  # fmt: skip
+    detector = pixel is not None and _same(pixel, imager or pixel) and not _sectional(ds)
+    if imager is not None and (pixel is None or (detector and not _calibrated(ds, notes, frame))):
         if not _positive(imager, "ImagerPixelSpacing (0018,1164)", notes):
             return None
         return _at_patient(ds, imager, notes, pixel is not None, frame)
@@ -166,14 +166,19 @@ def _sectional(ds: Any) -> bool:
 _CALIBRATIONS = {"GEOMETRY", "FIDUCIAL"}
 
 
-def _calibrated(ds: Any, notes: list[str]) -> bool:
+def _calibrated(ds: Any, notes: list[str], frame: int = 0) -> bool:
     """Whether Pixel Spacing Calibration Type (0028,0A02) says Pixel Spacing is calibrated.
 
     GEOMETRY or FIDUCIAL only (PS3.3 C.10.7.1.3). Any other value was taken for calibrated
     too, unsaid (a vendor's ``CALIBRATED``, a typo): it is read as no calibration now, with a
     note, and Pixel Spacing equal to Imager Pixel Spacing is the detector's, as without one.
+    An Enhanced object holds it beside its PixelSpacing, in the frame's Pixel Measures group
+    (PS3.3 C.7.6.16.2.1 includes the Basic Pixel Spacing Calibration Macro, 10.7.1), per
+    frame or shared; read at the top level only, an Enhanced XA/XRF's GEOMETRY was missed
+    and its calibrated PixelSpacing divided by the magnification again.
     """
-    value = str(ds.get("PixelSpacingCalibrationType") or "").strip()
+    value = attribute(ds, "PixelMeasuresSequence", "PixelSpacingCalibrationType", frame)
+    value = str(value or "").strip()
     if not value or value.upper() in _CALIBRATIONS:
         return bool(value)
     notes.append(

@@ -12,6 +12,7 @@ from typing import Any
 from pipeline.dicom.groups import FrameGroups, attribute
 from pipeline.dicom.nm_frames import frame_vectors
 from pipeline.dicom.private_diffusion import private_b_value, private_element, private_gradient
+from pipeline.dicom.unsigned_vr import us_or_ss
 from pipeline.dicom.values import lenient_number
 
 __all__ = [
@@ -165,11 +166,11 @@ _GE_COMPONENTS = {0: "MAGNITUDE", 1: "PHASE", 2: "REAL", 3: "IMAGINARY"}
 def _ge_component(ds: Any) -> str | None:
     """The component GE's private (0043,xx2F) names, under its creator only, else ``None``."""
     value = private_element(ds, 0x0043, "GEMS_PARM_01", 0x2F, at=0x0043102F)
-    if isinstance(value, bytes):  # VR not resolved (UN): an SS, little endian
-        value = int.from_bytes(value[:2], "little", signed=True) if len(value) >= 2 else None
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-        value = value[0] if len(value) else None
-    return _GE_COMPONENTS.get(value) if isinstance(value, int) else None
+    try:  # raw bytes: VR not resolved (UN), an SS, little endian
+        number = us_or_ss(value, True, first=True)
+    except ValueError:
+        return None
+    return None if number is None else _GE_COMPONENTS.get(number)
 
 
 def shared_component(refs: Iterable[Any]) -> str:

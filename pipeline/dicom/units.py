@@ -13,6 +13,10 @@ in no known unit: both are Type 1 there (PS3.3 C.8.2.1, C.8.9.4), and the stored
 as slope 1, intercept 0 (pydicom's default) are HU or Bq/ml only by luck (an intercept of
 -1024 dropped by an editing tool, pydicom #818, #1615). Its unit is ``""``, as for other values
 whose unit the header leaves unsaid, and its series says why (:func:`missing_rescale_note`).
+So is an image with one of the pair and not the other (:func:`half_rescale`, any modality):
+the missing one is read as its default (slope 1, intercept 0), right or 1024 off for a CT, so
+its values are in no unit the header makes sure of; the file's note says which one is missing
+(:mod:`pipeline.dicom.header_checks`). Until 2026-12-03 its unit was claimed (``HU``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from pipeline.dicom.lut import modality_ignored, value_units
 
-__all__ = ["missing_rescale", "missing_rescale_notes", "value_unit"]
+__all__ = ["half_rescale", "missing_rescale", "missing_rescale_notes", "value_unit"]
 
 #: PET Units (0054,1001) defined terms written out (PS3.3 C.8.9.1.1.3); others as written.
 _PET = {"BQML": "Bq/ml", "CNTS": "counts", "CPS": "counts/s", "GML": "g/ml (SUV bw)",
@@ -49,6 +53,8 @@ def value_unit(ds: Any) -> str:
     modality = _text(ds.get("Modality"))
     if modality_ignored(ds) or missing_rescale(ds):  # stored values: in no unit said
         return ""
+    if half_rescale(ds):  # one of the pair read as its default: in no unit known
+        return ""
     if modality == "PT" and _text(ds.get("Units")):
         units = _text(ds.get("Units"))
         return _PET.get(units, units)
@@ -59,6 +65,31 @@ def value_unit(ds: Any) -> str:
     if said and said != "US":
         return said
     return "HU" if modality == "CT" and not said else ""
+
+
+def half_rescale(ds: Any) -> str:
+    """The one of RescaleSlope/RescaleIntercept absent or empty beside the other, else ``""``.
+
+    They come as a pair (PS3.3 C.11.1.1: both Type 1 where either is present); frame 0's Pixel
+    Value Transformation group counts for an Enhanced object, and a Modality LUT Sequence
+    (or a modality whose rescale is ignored) leaves no pair to miss.
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> ds = Dataset()
+    >>> ds.Modality, ds.RescaleIntercept = "CT", -1024
+    >>> half_rescale(ds), value_unit(ds)
+    ('RescaleSlope', '')
+    """
+    from pipeline.dicom.groups import attribute
+
+    if ds.get("ModalityLUTSequence") or modality_ignored(ds):
+        return ""
+    group = "PixelValueTransformationSequence"
+    given = {k: attribute(ds, group, k, 0) for k in ("RescaleSlope", "RescaleIntercept")}
+    empty = [k for k, v in given.items() if v is None or not str(v).strip()]
+    return empty[0] if len(empty) == 1 else ""
 
 
 #: Modalities whose image module makes RescaleSlope/RescaleIntercept Type 1 and whose values

@@ -14,7 +14,44 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["read_unsigned"]
+__all__ = ["read_unsigned", "us_or_ss"]
+
+
+def us_or_ss(value: Any, little: bool, *, signed: bool = True, first: bool = False) -> int | None:
+    r"""A 'US or SS' element's value as a number; ``None`` when absent (``None`` or empty).
+
+    Raw bytes (a VR pydicom left unresolved) are one 16-bit value in the byte order ``little``,
+    read signed when ``signed``. ``first``: of several values (bytes longer than 2, a list),
+    the first; otherwise several values are unreadable.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not one number (bytes of another length, a text, several values).
+
+    Examples
+    --------
+    >>> us_or_ss(b"\x30\xf8", True)  # -2000 written little endian
+    -2000
+    >>> us_or_ss(b"\x30\xf8", True, signed=False)
+    63536
+    >>> us_or_ss(b"\x01\x00\x02\x00", True, first=True)
+    1
+    >>> us_or_ss(None, True) is None
+    True
+    """
+    if isinstance(value, bytes):
+        if len(value) != 2 and not (first and len(value) > 2):
+            raise ValueError(f"expected 2 bytes; got {len(value)}")
+        return int.from_bytes(value[:2], "little" if little else "big", signed=signed)
+    if first and (isinstance(value, list | tuple) or type(value).__name__ == "MultiValue"):
+        value = value[0] if len(value) else None
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"not a number: {type(value).__name__}") from err
 
 
 def read_unsigned(ds: Any, little: bool) -> None:

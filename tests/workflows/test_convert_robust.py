@@ -242,11 +242,14 @@ def test_problems_column_and_strict(tmp_path: Path, capsys: pytest.CaptureFixtur
         "exactly 3 frames" in n
         for n in notes
     ), notes  # 96 bytes: 3 whole frames
-    assert "Invalid value for VR UI" in row["problems"] and "05fa52f0" not in row["problems"]
+    said = "StudyInstanceUID (0020,000D) holds letters and has a component with a leading zero"
+    assert f"{said}, not allowed in a UID (PS3.5 9.1): kept as written" in row["problems"]
+    assert "05fa52f0" not in row["problems"]
     strict = tmp_path / "strict"
     assert main(["convert", str(tmp_path / "src"), str(strict), "--quiet", "--strict"]) == 1
     (error,) = _rows(strict / "errors.csv")
-    assert error["reason"].startswith("refused under --strict: PixelData (7FE0,0010) holds")
+    assert error["reason"].startswith(f"refused under --strict: {said}")  # the header's first
+    assert "; PixelData (7FE0,0010) holds" in error["reason"]
     captured = capsys.readouterr()
     assert "05fa52f0" not in captured.out + captured.err
     assert _outputs_on_disk(strict) == set()

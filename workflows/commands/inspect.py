@@ -69,8 +69,23 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(_text(summary))
-    failed = [p for p in summary["problems"] if p["kind"] != "skipped"]
+    failed = [p for p in summary["problems"] if p["kind"] != "skipped" and not _split(p)]
     return 1 if failed else 0
+
+
+def _split(problem: dict[str, Any]) -> bool:
+    """Whether ``problem`` is a series' split that ``convert`` carries out (one volume each).
+
+    Said on its series, as in the manifest's ``problems`` column, but no failure: ``convert``
+    exits 0 on it, and so does ``inspect``. A split across SeriesInstanceUIDs (one slice
+    position each) is no such split: ``convert`` writes one-slice volumes of it.
+
+    >>> _split({"kind": "series", "reason": "split: 2 SeriesNumber values ..."})
+    True
+    >>> _split({"kind": "note", "reason": "note: split: ..."})
+    False
+    """
+    return problem["kind"] == "series" and str(problem["reason"]).startswith("split: ")
 
 
 def _text(summary: dict[str, Any]) -> str:

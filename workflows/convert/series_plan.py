@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.dicom.failed_slices import gap_reason, repeated_slices
@@ -95,8 +96,9 @@ def plan_series_task(
         result.not_images += dropped
         result.failures += failed  # left out for its pixels: still an error, said again
         result.skipped += 1
-    else:
-        store.add_task(task)
+    else:  # the failed files number the volumes too (stable_stacks)
+        failed_here = broken.get(task.series_key, [])
+        store.add_task(replace(task, left_out=tuple(p.where for p in failed_here)))
 
 
 def failed_repeats(

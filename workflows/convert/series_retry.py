@@ -59,7 +59,8 @@ def run_without_failed(
             written.clear()
             failed.append((escape_name(err.path), f"{err.reason}; {why} {LEFT_OUT}"))
             task = replace(task, sources=tuple(s for s in task.sources if s != err.path),
-                           known=tuple(k for k in task.known if k[0] != err.path))  # fmt: skip
+                           known=tuple(k for k in task.known if k[0] != err.path),
+                           left_out=(*task.left_out, err.path))  # fmt: skip
 
 
 def _left_out(task: Any, err: DicomError) -> str:

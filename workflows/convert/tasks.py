@@ -101,6 +101,7 @@ class ConvertTask:
     stack: int = -1
     instance_key: str = ""
     known: tuple[tuple[str, str, tuple[FrameRef, ...]], ...] = ()
+    left_out: tuple[str, ...] = ()  # the series' failed files (stable_stacks)
 
     @property
     def task_id(self) -> str:
@@ -316,6 +317,7 @@ def _run_series(
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
     from workflows.convert.series_out import volume_component, volume_lossy, write_volume
+    from workflows.convert.stable_stacks import stable_stacks
 
     window = parse_window(options.window or "none")
     plan, volumes = read_volumes(
@@ -344,8 +346,9 @@ def _run_series(
     sources: list[dict[str, str]] = []
     if options.format == "nifti":  # a cine's frames are time points, its FrameTime the step
         volumes = [cine_as_time_points(v) for v in volumes]
+    stacks = stable_stacks(plan, task, options.policy())  # as if no file were left out
     for v, volume in enumerate(volumes):
-        stack = -1 if len(volumes) == 1 else v
+        stack = stacks[v]
         rel = series_output(task.patient_key, task.series_key, options.format, stack,
                             options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)

@@ -128,3 +128,24 @@ def test_other_enhanced_objects_are_no_cine(tmp_path: Path) -> None:
     row = _convert(tmp_path, _cine(ENHANCED_MR, FrameAcquisitionDateTime=[0, 40, 80, 120]))
     assert row["shape"] == "4x4x4"
     assert "cine" not in row["problems"]
+
+
+@pytest.mark.parametrize("fmt", ["nifti", "npy"])
+def test_a_frame_without_its_time_keeps_its_stored_place(tmp_path: Path, fmt: str) -> None:
+    """Frame 3 (holding 3) without FrameAcquisitionDateTime read as no time (0) and sorted
+    first in acquisition order: written 3, 1, 2, 4, unsaid. Now the frames keep their stored
+    order (1, 2, 3, 4, by construction) and the file says why."""
+    row = _convert(tmp_path, _cine(ENHANCED_XA, FrameAcquisitionDateTime=[0, 40, None, 120]), fmt)
+    out = tmp_path / "out" / row["output"]
+    values = np.load(out) if fmt == "npy" else np.asarray(nib.load(out).dataobj).transpose(2, 1, 0)
+    assert [int(v[0, 0]) for v in values] == [1, 2, 3, 4]
+    assert (
+        "frame order: 1 of the 4 frames of an Enhanced XA image (frame 3) give no "
+        "FrameAcquisitionDateTime (0018,9074): the frames are kept in their stored order, not "
+        "sorted by their times"
+    ) in row["problems"]
+
+
+def test_frames_that_all_give_their_time_are_not_said(tmp_path: Path) -> None:
+    row = _convert(tmp_path, _cine(ENHANCED_XA, FrameAcquisitionDateTime=[0, 40, 80, 120]))
+    assert "frame order" not in row["problems"]

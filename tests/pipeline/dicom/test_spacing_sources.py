@@ -337,3 +337,32 @@ def test_enhanced_xa_spacing_from_its_frame_groups(tmp_path: Path, where: str) -
     assert spacing == pytest.approx((0.2 / 1.5, 0.2 / 1.5))
     assert any("magnification corrected" in p and "DistanceSourceToIsocenter" in p
                for p in problems)  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["shared", "per-frame", "none"])
+def test_an_enhanced_calibration_type_is_read_from_pixel_measures(
+    tmp_path: Path, where: str
+) -> None:
+    """PixelSpacingCalibrationType sits beside PixelSpacing in the Pixel Measures group
+    (PS3.3 C.7.6.16.2.1, its Basic Pixel Spacing Calibration Macro). Read at the top level
+    only, a GEOMETRY there was missed: PixelSpacing 0.2 (calibrated, equal to the detector's
+    by chance) was divided by 1200 / 800 again. By hand: 0.2 calibrated; uncalibrated
+    0.2 / 1.5 = 0.1333 mm."""
+    ds = image_dataset("1.2.840.10008.5.1.4.1.1.12.1.1", "XA", 4, 4)
+    ds.NumberOfFrames, ds.PixelData = 2, np.arange(32, dtype="<u2").tobytes()
+    props, geometry, measures = Dataset(), Dataset(), Dataset()
+    props.FrameType, props.ImagerPixelSpacing = ["ORIGINAL", "PRIMARY", "SINGLE PLANE"], [0.2, 0.2]
+    geometry.DistanceSourceToDetector, geometry.DistanceSourceToIsocenter = 1200.0, 800.0
+    measures.PixelSpacing = [0.2, 0.2]
+    if where != "none":
+        measures.PixelSpacingCalibrationType = "GEOMETRY"
+    shared = Dataset()
+    shared.FramePixelDataPropertiesSequence, shared.XRayGeometrySequence = [props], [geometry]
+    frames = [Dataset(), Dataset()]
+    for group in frames if where == "per-frame" else [shared]:
+        group.PixelMeasuresSequence = [measures]
+    ds.SharedFunctionalGroupsSequence, ds.PerFrameFunctionalGroupsSequence = [shared], frames
+    spacing, problems = _spacing(ds, tmp_path)
+    expected = 0.2 / 1.5 if where == "none" else 0.2
+    assert spacing == pytest.approx((expected, expected))
+    assert any("magnification corrected" in p for p in problems) is (where == "none")

@@ -56,7 +56,8 @@ def _convert(src: Path, out: Path, *options: str) -> list[dict[str, str]]:
     [
         ({"Modality": "CT"}, ""),
         ({"Modality": "CT", "RescaleSlope": 1, "RescaleIntercept": -1024}, "HU"),
-        ({"Modality": "CT", "RescaleIntercept": 0}, "HU"),  # one given: the other's default
+        # one given, the other read as its default: in no unit the header makes sure of
+        ({"Modality": "CT", "RescaleIntercept": 0}, ""),
         ({"Modality": "PT", "Units": "BQML"}, ""),
         ({"Modality": "PT", "Units": "BQML", "RescaleSlope": 0.5, "RescaleIntercept": 0}, "Bq/ml"),
         ({"Modality": "MR"}, ""),
