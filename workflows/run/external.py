@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
-from pipeline.io_atomic import atomic_write_text
+from pipeline.io_atomic import atomic_copy, atomic_write_text
 from pipeline.words import are, counted
 from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
@@ -184,7 +183,7 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     # decided from the external CSV (nor one left by an earlier evaluation into OUT).
     (out / CLASSES_FILE).unlink(missing_ok=True)
     if (run_dir / CLASSES_FILE).is_file():
-        shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
+        atomic_copy(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
     if study.kind == "dicom":  # images are used as stored: no window to differ
         _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
