@@ -168,6 +168,13 @@ def atomic_write_with(path: str | Path, write: Callable[[Path], object]) -> None
         write(tmp)
 
 
+def atomic_copy(source: str | Path, path: str | Path) -> None:
+    """Copy the file ``source`` to ``path`` atomically: into a temporary file, then renamed."""
+    import shutil
+
+    atomic_write_with(path, lambda tmp: shutil.copyfile(source, tmp))
+
+
 @contextmanager
 def exclusive_lock(path: str | Path, busy: str) -> Iterator[None]:
     """Hold the file lock at ``path`` (the ``filelock`` package) for the ``with`` block.

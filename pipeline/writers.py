@@ -56,6 +56,27 @@ def write_npy(path: str | Path, image: np.ndarray) -> str | Path:
     return path
 
 
+def save_npy(path: str | Path, array: np.ndarray) -> str | Path:
+    """``np.save(path, array)`` atomically, in the array's own type; returns ``path``.
+
+    For class-index masks, which :func:`write_npy` would make float32.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_npy(os.path.join(folder, "m.npy"), np.array([[0, 2]], np.uint8))
+    >>> np.load(os.path.join(folder, "m.npy")).dtype, os.listdir(folder)
+    (dtype('uint8'), ['m.npy'])
+    """
+    array = np.ascontiguousarray(array)
+    if array.dtype.hasobject:
+        raise ValueError(f"save_npy writes no object arrays; got {array.dtype}.")
+    with atomic_descriptor(path) as fd:
+        write_all(fd, npy_header(array), array)
+    return path
+
+
 #: ``.npy`` headers by (shape, type): a batch writes many arrays of one shape.
 _NPY_HEADERS: dict[tuple[tuple[int, ...], str], bytes] = {}
 

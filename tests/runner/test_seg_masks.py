@@ -95,9 +95,12 @@ def _drawn(seed: int) -> np.ndarray:
     return arr
 
 
-def _masks_by_instance(study: Path, masks: Path, tmp_path: Path) -> dict[str, np.ndarray]:
+def _masks_by_instance(
+    study: Path, masks: Path, tmp_path: Path, **data: Any
+) -> dict[str, np.ndarray]:
+    """Each image's mask as the run's dataset reads it (``data``: more ``data`` settings)."""
     raw = seg_config(study, tmp_path / "out", [])
-    raw["data"]["masks"] = str(masks)
+    raw["data"] |= {"masks": str(masks), **data}
     config = validate_config(raw)
     (tmp_path / "run").mkdir(parents=True)
     prepared = prepare_study(config, tmp_path / "run", progress=False)

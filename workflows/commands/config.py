@@ -26,15 +26,26 @@ def register(sub: Any) -> None:
         metavar="KEY.PATH=VALUE",
         help="override a value (repeatable)",
     )
+    show.add_argument(
+        "--absolute-paths",
+        action="store_true",
+        help="print the path settings as absolute paths of this machine (by default relative "
+        "to the working directory: a config saved there reads the same files)",
+    )
     show.set_defaults(func=run_show)
     schema = actions.add_parser("schema", help="print the JSON Schema of configs")
     schema.set_defaults(func=run_schema)
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from workflows.run.config import dump_config, load_config
 
-    print(dump_config(load_config(args.config, args.overrides)), end="")
+    config = load_config(args.config, args.overrides)
+    # no absolute local path unless asked (a pasted config names no user's folders)
+    base = None if args.absolute_paths else Path.cwd()
+    print(dump_config(config, relative_to=base), end="")
     return 0
 
 

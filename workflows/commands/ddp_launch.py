@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_write_text
 from pipeline.words import counted
 from workflows.run.failure import RUN_DIR_ENV
 
@@ -67,7 +68,7 @@ def record_rank_failure(rank: int, world_size: int, err: BaseException) -> bool:
     if run_record is not None:
         record["failed_json"] = str(run_record.resolve())
     path = Path(folder) / f"rank{rank}.json"
-    path.write_text(json.dumps(record))
+    atomic_write_text(path, json.dumps(record))  # the launcher reads it whole or not at all
     return True
 
 
@@ -123,7 +124,7 @@ def _failed(
     if first and not first[0]["lost_peer"]:
         cause = first[0]
         trace = failures / f"rank{cause['rank']}.traceback.txt"
-        trace.write_text(cause["traceback"])
+        atomic_write_text(trace, cause["traceback"])
         lost = sum(r["lost_peer"] for r in records)
         others = f"; {counted(lost, 'other rank')} stopped with it" if lost else ""
         said = (f"DDP rank {cause['rank']} of {cause['world_size']} failed: {cause['said']}"

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     load_run_config(args.run)  # a mistyped run directory is said before torch is imported
     from workflows.commands import print_failures
     from workflows.run.external import evaluate_external
+    from workflows.run.paths import shown
     from workflows.run.summary import headline, headline_text, positive_class_of, printed_notes
 
     out, metrics = evaluate_external(
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {why}")
     if seen:  # the evaluated line says which cases the run has seen, and why not external
         print(metrics["evaluated"])
-    print(f"wrote {out / 'metrics.json'}")
+    print(f"wrote {shown(out / 'metrics.json')}")  # as predict names its output
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
         print_failures(
             out / metrics["conversion"] / "errors.csv", metrics["failed_files"], "the scores"

@@ -31,11 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.errors import ConfigError
     from workflows.report.results import write_report
-    from workflows.run.paths import not_a_run
+    from workflows.run.paths import not_a_run, shown
 
     run_dir = Path(args.run)  # a run, or the --out of radpipe evaluate (both hold config.yaml)
     if not any((run_dir / name).is_file() for name in ("config.yaml", "metrics.json")):
         raise ConfigError(not_a_run(run_dir))
     out = write_report(run_dir, title=args.title)
-    print(f"wrote {out}")
+    print(f"wrote {shown(out)}")
     return 0

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, RadpipeError
-from pipeline.io_atomic import atomic_write_text
+from pipeline.io_atomic import atomic_copy, atomic_write_text
 from pipeline.words import are, counted
 from workflows.run.checks import check_inputs
 from workflows.run.config import RunConfig, dump_config
@@ -184,7 +185,7 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     # decided from the external CSV (nor one left by an earlier evaluation into OUT).
     (out / CLASSES_FILE).unlink(missing_ok=True)
     if (run_dir / CLASSES_FILE).is_file():
-        shutil.copyfile(run_dir / CLASSES_FILE, out / CLASSES_FILE)
+        atomic_copy(run_dir / CLASSES_FILE, out / CLASSES_FILE)
     study = prepare_study(config, out, progress=progress)
     if study.kind == "dicom":  # images are used as stored: no window to differ
         _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
@@ -242,17 +243,64 @@ def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:
 
 
 def _own_study(config: RunConfig, run_dir: Path) -> Any:
-    """The run's own study (for the validation split), or ``None`` if its data are gone."""
+    """The run's own study (for the validation split), or ``None`` if its data are gone.
+
+    What reading it warns of (series without a label, windows, ...) ``radpipe run`` said of
+    the same data: held back, said only when the data or its CSVs changed since the run (the
+    warnings are then news), after a line that says so. Until 2026-12-03 they were said again,
+    as if of SRC (only the copies across the split were held back).
+    """
     from workflows.run.study import prepare_study
 
     if config.task != "classification" or not config.data.source.exists():
         return None
+    study, why = None, None
+    with held_warnings() as held:
+        try:
+            # the run's copies across its split are said by the run (not of SRC): not again
+            study = prepare_study(config, run_dir, progress=False, note_copies=False)
+        except RadpipeError as err:
+            why = err
+    if held and (study is None or _changed_since_run(config, run_dir, study)):
+        log.warning("the run's own data (data.source and its CSVs), read again for the "
+                    "validation operating point, changed since the run; they say:")  # fmt: skip
+        for record in held:
+            log.handle(record)
+    if why is not None:
+        log.warning("the run's own validation data are not usable (%s): no operating point", why)
+    return study
+
+
+def _changed_since_run(config: RunConfig, run_dir: Path, study: Any) -> bool:
+    """Whether the run's source files or truth CSVs differ from ``provenance.json``'s."""
+    import json
+
+    from workflows.run.rundir import truth_fingerprint
+
+    path = run_dir / "provenance.json"
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    truth = truth_fingerprint([config.data.labels, config.data.masks])
+    return (old.get("input_fingerprint"), old.get("truth_fingerprint")) != (
+        study.fingerprint, truth)  # fmt: skip
+
+
+@contextmanager
+def held_warnings() -> Iterator[list[logging.LogRecord]]:
+    """Hold back the ``radpipe`` logger's warnings for the ``with`` block, into the list it
+    yields (``log.handle(record)`` says one later)."""
+    held: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            held.append(record)
+            return False
+        return True
+
+    log.addFilter(hold)
     try:
-        # the run's copies across its split are said by the run (not of SRC): not again here
-        return prepare_study(config, run_dir, progress=False, note_copies=False)
-    except RadpipeError as err:
-        log.warning("the run's own validation data are not usable (%s): no operating point", err)
-        return None
+        yield held
+    finally:
+        log.removeFilter(hold)
 
 
 def _seen(

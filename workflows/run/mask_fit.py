@@ -16,7 +16,7 @@ from pipeline.cells import name_lines
 from pipeline.words import are, counted
 from workflows.run.config import DataConfig
 
-__all__ = ["beyond_class_names", "mask_class_problems"]
+__all__ = ["beyond_class_names", "beyond_max_classes", "mask_class_problems"]
 
 _SHOWN = 5
 
@@ -107,17 +107,47 @@ def beyond_class_names(
     if not data.class_names:
         return None
     k = len(data.class_names)
+    limit = f"data.class_names, which names {k} classes (0..{k - 1}: " + ", ".join(
+        data.class_names
+    ) + ")"  # fmt: skip
+    advice = ("name every class in data.class_names (background first), or map the stored "
+              "values onto them with data.mask_values")  # fmt: skip
+    return _beyond(top, k, where, limit, f"(nothing was {before}): ", lines, advice)
+
+
+def beyond_max_classes(top: Mapping[str, int], data: DataConfig, where: str) -> str | None:
+    """The message for DICOM SEGs holding a segment number at or past ``data.max_classes``
+    (no ``data.class_names``: with names, :func:`beyond_class_names` says it); ``None`` when
+    none does.
+
+    A SEG's segment number N is class N: segment 255 is not the foreground of a binary 0/255
+    image mask, and no class index reaches 255 (``data.max_classes`` is at most 255).
+
+    Examples
+    --------
+    >>> from workflows.run.config import DataConfig
+    >>> beyond_max_classes({"s.dcm": 255}, DataConfig(source="x"), "m.csv")[:71]
+    'm.csv: 1 of 1 mask holds a class beyond data.max_classes (32: classes 0'
+    """
+    k = data.max_classes
+    advice = ("a DICOM SEG's segment number N is class N (segment 255 is no binary "
+              "foreground): map the segment numbers onto classes with data.mask_values, or "
+              "name the classes in data.class_names and raise data.max_classes")  # fmt: skip
+    limit = f"data.max_classes ({k}: classes 0..{k - 1})"
+    return _beyond(top, k, where, limit, "(nothing was converted): ", None, advice)
+
+
+def _beyond(
+    top: Mapping[str, int], k: int, where: str, limit: str, before: str,
+    lines: Mapping[str, list[int]] | None, advice: str,
+) -> str | None:  # fmt: skip
+    """The masks of ``top`` holding a class ``k`` or more, said past ``limit``; else None."""
     beyond = {n: v for n, v in top.items() if v >= k}
     if not beyond:
         return None
-    return (
-        f"{where}: {len(beyond)} of {counted(len(top), 'mask')} "
-        f"{are(len(beyond), 'holds', 'hold')} a class beyond data.class_names, which names "
-        f"{k} classes (0..{k - 1}: "
-        f"{', '.join(data.class_names)}) (nothing was {before}): {_holders(beyond, lines)}; "
-        "name every class in data.class_names (background first), or map the stored values "
-        "onto them with data.mask_values"
-    )
+    return (f"{where}: {len(beyond)} of {counted(len(top), 'mask')} "
+            f"{are(len(beyond), 'holds', 'hold')} a class beyond {limit} {before}"
+            f"{_holders(beyond, lines)}; {advice}")  # fmt: skip
 
 
 def _holders(values: Mapping[str, int], lines: Mapping[str, list[int]] | None) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ import numpy as np
 
 from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
+from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.writers import save_npy
 from workflows.run.mask_rows import listed_refusal, per_file
 from workflows.run.paths import relative_or_name
 
@@ -86,8 +89,7 @@ def align_nifti_masks(
             unplaced += [name] if note else []
             continue
         target = out_dir / f"{hash_key(f'{key[0]}|{key[1]}')}.npy"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        np.save(target, arr)
+        save_npy(target, arr)
         moved[key] = target
         if note.startswith("stored"):  # a slice picked out of a volume alone is no reorder
             said.append(f"{name} ({note})")
@@ -127,14 +129,14 @@ def _write_table(
     table: Path, listed: dict[tuple[str, int], Path], moved: dict[tuple[str, int], Path]
 ) -> Path:
     """A masks CSV keyed by ``instance_key``: the ``moved`` copies, the other masks as listed."""
-    table.parent.mkdir(parents=True, exist_ok=True)
-    with table.open("w", newline="", encoding="utf-8") as fh:
+    with atomic_path(table) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["instance_key", "frame", "mask"])
         for (instance, frame), path in sorted(listed.items()):
-            # absolute, as the listed masks: a path relative to the working directory (a
-            # relative ``radpipe evaluate --out``) was read relative to this table's folder
-            writer.writerow([instance, frame, str(moved.get((instance, frame), path).resolve())])
+            # relative to this table's folder, where it is read from (the working directory's
+            # relative path was read from there; an absolute one named the user's folders)
+            mask = os.path.relpath(moved.get((instance, frame), path).resolve(), table.parent)
+            writer.writerow([instance, frame, Path(mask).as_posix()])
     return table
 
 

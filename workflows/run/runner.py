@@ -16,13 +16,12 @@ import json
 import logging
 import math
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError, RadpipeError
-from pipeline.io_atomic import atomic_write_text
+from pipeline.io_atomic import atomic_copy, atomic_write_text
 from pipeline.stage import Pipeline
 from pipeline.words import counted
 from workflows.run.augment_check import check_model_and_augment, stage_failures_refused
@@ -154,7 +153,7 @@ def _prepare(
                 remove_unstarted(run_dir)
             raise
         if (study.root / "index.csv").exists():  # hashed keys only, no patient data
-            shutil.copyfile(study.root / "index.csv", run_dir / "index.csv")
+            atomic_copy(study.root / "index.csv", run_dir / "index.csv")
         extra = {
             "compute": _set_threads(config, ctx),
             "sample_order": _sample_order(),

@@ -34,8 +34,9 @@ from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
 from pipeline.words import counted
+from pipeline.writers import save_npy
 from workflows.run.config import DataConfig
-from workflows.run.mask_fit import beyond_class_names
+from workflows.run.mask_fit import beyond_class_names, beyond_max_classes
 from workflows.run.paths import relative_or_name
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN
 
@@ -70,12 +71,11 @@ def expand_seg_masks(masks: Path, data: DataConfig, folder: Path) -> Path:
     images = scan_images(source, source_files(source))
     problems: list[str] = []
     found = _read_segs(segs, masks, images, problems)
-    top: dict[str, int] = defaultdict(int)
-    for mask, name, _ in found.values():
-        top[name] = max(top[name], int(mask.max()))
+    top = _top_classes(found, data, problems)
     table = _seg_rows(found, images)
     table += _other_rows(rows, masks, segs, images, found, problems)
-    beyond = beyond_class_names(top, data, masks.name, "converted")
+    beyond = (beyond_class_names(top, data, masks.name, "converted") if data.class_names
+              else beyond_max_classes(top, data, masks.name))  # fmt: skip
     if problems or beyond:
         more = f"\n  and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         head = f"{masks.name}: {counted(len(problems), 'problem')} with its DICOM SEG masks"
@@ -121,6 +121,29 @@ def _read_segs(
                 problems.append(f"{name} (line {row.line}): its row names {named.rel}, which "
                                 "is not in a series the SEG covers")  # fmt: skip
     return found
+
+
+def _top_classes(
+    found: dict[tuple[str, int], tuple[np.ndarray, str, int]], data: DataConfig,
+    problems: list[str],
+) -> dict[str, int]:  # fmt: skip
+    """Each SEG's highest class: its segment numbers as they stand (segment N is class N;
+    never the 0/255 binary reading of image masks), or as ``data.mask_values`` maps them; a
+    segment number that map leaves out is a problem naming the SEG."""
+    values = data.mask_values
+    top: dict[str, int] = defaultdict(int)
+    unmapped: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for mask, name, line in found.values():
+        present = [int(v) for v in np.unique(mask)]
+        if values is not None:
+            unmapped[(name, line)].update(v for v in present if v and v not in values)
+            present = [values[v] for v in present if v in values]
+        top[name] = max([top[name], *present])
+    for (name, line), numbers in sorted(unmapped.items()):
+        if numbers:
+            problems.append(f"{name} (line {line}): segment numbers {sorted(numbers)} are not "
+                            f"in data.mask_values (which maps {sorted(values or {})})")  # fmt: skip
+    return top
 
 
 def _row_image(
@@ -266,7 +289,7 @@ def _write(
         if key is not None:
             uid, frame = key.rsplit("|", 1)
             target = out / f"{hash_key(key)}.npy"
-            np.save(target, found[(uid, int(frame))][0])
+            save_npy(target, found[(uid, int(frame))][0])
             row["mask"] = str(target)
         row["mask"] = Path(os.path.relpath(row["mask"], folder)).as_posix()  # no absolute path
     path = folder / "masks_from_seg.csv"

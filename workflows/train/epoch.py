@@ -328,7 +328,12 @@ def restart_log(path: Path, start: int, resume: bool = True) -> list[dict[str, A
     checkpoint to continue from)."""
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut short by a kill mid-write: not an epoch
+            continue
     kept = [r for r in rows if r["epoch"] <= start]
     if resume and len(kept) < len(rows):
         end, name = max(r["epoch"] for r in rows), path.parent.name
