@@ -173,3 +173,31 @@ def test_compute_threads_past_its_bound_is_refused_with_the_config(tmp_path: Pat
     proc = radpipe_in(tmp_path, "config", "show", "c.yaml")
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "c.yaml: compute.threads: Input should be less than or equal to 1024" in proc.stderr
+
+
+def test_evaluate_names_an_unreadable_mask_by_its_csv_path_and_line(tmp_path: Path) -> None:
+    # `radpipe evaluate --masks` said `1.2.826...png: cannot be read as png (...)`: the base
+    # name alone, neither the CSV nor its line (`radpipe run` names both)
+    from types import SimpleNamespace
+
+    import numpy as np
+    from PIL import Image
+
+    from pipeline.errors import RadpipeError
+    from workflows.run.config import DataConfig
+    from workflows.run.external_classes import external_mask_classes
+
+    fold = tmp_path / "run"
+    (fold / "stages").mkdir(parents=True)
+    (fold / "stages" / "data.json").write_text('{"num_classes": 3}')
+    (tmp_path / "m").mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "m" / "a.png")
+    (tmp_path / "m" / "b.png").write_bytes(b"")  # empty: no PNG
+    (tmp_path / "masks.csv").write_text("file,mask\nx/1.dcm,m/a.png\nx/2.dcm,m/b.png\n")
+    config = SimpleNamespace(data=DataConfig(source=tmp_path, kind="images"))
+    with pytest.raises(RadpipeError) as info:
+        external_mask_classes(config, tmp_path / "masks.csv", [fold], "--masks masks.csv")
+    assert str(info.value).startswith(
+        "--masks masks.csv: 1 of 2 mask files cannot be read as class indices (nothing was "
+        "scored):\n  m/b.png (line 3): cannot be read as png ("
+    )
