@@ -90,7 +90,10 @@ def csv_text(path: str | Path) -> io.StringIO:
             f"{path.name} line 1: {first.strip()!r} is Excel's separator hint, not the header "
             "row: delete that line (the header comes first) and run again."
         )
-    header = [c.strip() for c in next(csv.reader([first]), [])]
+    try:
+        header = [c.strip() for c in next(csv.reader([first]), [])]
+    except csv.Error as err:
+        raise RadpipeError(f"{path.name} line 1: {_csv_fault(str(err))}") from None
     twice = sorted({c for c in header if c and header.count(c) > 1})
     if twice:  # csv.DictReader would keep the last of them, silently
         raise RadpipeError(
@@ -120,16 +123,44 @@ def _refuse_extra_cells(name: str, text: str, columns: int) -> None:
     became ``round``, and a row shifted by a stray comma was read from the wrong columns,
     unsaid. Empty cells past the header (``a,b,,``, a spreadsheet's export) are no value.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start = 1
-    for row in reader:
-        if len(row) > columns and any(c.strip() for c in row[columns:]):
-            raise RadpipeError(
-                f"{name} line {start}: {len(row)} cells but the header names {columns} "
-                "columns (a comma inside a value that is not quoted?); quote that value, or "
-                "remove the extra cells, and run again."
-            )
-        start = reader.line_num + 1
+    try:
+        for row in reader:
+            if len(row) > columns and any(c.strip() for c in row[columns:]):
+                raise RadpipeError(
+                    f"{name} line {start}: {len(row)} cells but the header names {columns} "
+                    "columns (a comma inside a value that is not quoted?); quote that value, "
+                    "or remove the extra cells, and run again."
+                )
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise RadpipeError(f"{name} line {start}: {_csv_fault(str(err))}") from None
+
+
+def _csv_fault(reason: str) -> str:
+    """What :mod:`csv`'s strict reading refused, in the user's words.
+
+    The lenient reader every table is read with took a quote never closed as the start of
+    one cell holding the rest of the file (its rows gone, unsaid), and stopped with a
+    traceback on a cell over 131072 characters (``field larger than field limit``).
+    """
+    if "end of data" in reason:
+        return (
+            'a quote (") opens a cell here that is never closed, so the rest of the file '
+            'would be one cell: close the quote, or double a quote inside a quoted value ("")'
+            ", and run again."
+        )
+    if "field limit" in reason:
+        return (
+            "a cell of this row is over 131072 characters long, more than any label, key or "
+            'path (a quote (") never closed makes the rest of the file one cell): correct '
+            "it and run again."
+        )
+    return (
+        f'not CSV as spreadsheets write it ({reason}): a value holding a quote (") must be '
+        'quoted as a whole with the quote doubled ("a ""b"" c"); correct it and run again.'
+    )
 
 
 def csv_rows(reader: csv.DictReader[str]) -> Iterator[CsvRow]:

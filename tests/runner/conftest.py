@@ -191,6 +191,19 @@ def images_study_warnings(
     return [r.getMessage() for r in caplog.records if words in r.getMessage()]
 
 
+def radpipe_in(cwd: Path, *args: str, timeout: float = 300) -> Any:
+    """``radpipe ARGS`` as a user runs it: a subprocess in ``cwd`` (relative paths as typed),
+    this worktree's package first, a bare environment; its ``CompletedProcess``."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "workflows.cli", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+
 def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
     """``radpipe run CONFIG --quiet`` in a subprocess (from the repository root, so that this
     worktree's package runs) on ``raw`` written to ``folder/config.yaml``; must exit 0."""

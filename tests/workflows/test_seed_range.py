@@ -9,17 +9,15 @@ scikit-learn's ``random_state``).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import ConfigError
+from tests.runner.conftest import radpipe_in
 from workflows.run.config import load_config
 from workflows.train.config import TrainConfig
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = """name: s
 task: classification
 output: runs
@@ -28,19 +26,11 @@ model: {type: mlp_classifier}
 """
 
 
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workflows.cli", *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-
-
 def test_run_with_a_negative_seed_is_a_config_error_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(CONFIG)
     (tmp_path / "dicom").mkdir()
     (tmp_path / "labels.csv").write_text("series_uid,label\n1.2.3,0\n")
-    proc = _cli(tmp_path, "run", "c.yaml", "--set", "seed=-1")
+    proc = radpipe_in(tmp_path, "run", "c.yaml", "--set", "seed=-1")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == (
         "radpipe run: config error: --set seed=-1: seed: Input should be greater than or equal to 0"
@@ -64,7 +54,7 @@ def test_seed_bounds_in_the_config_and_train_config(tmp_path: Path, seed: int, o
 
 
 def test_synth_with_a_negative_seed_is_a_usage_error(tmp_path: Path) -> None:
-    proc = _cli(tmp_path, "synth", "s", "--seed", "-1", "--patients", "2")
+    proc = radpipe_in(tmp_path, "synth", "s", "--seed", "-1", "--patients", "2")
     assert proc.returncode == 2, proc.stderr
     assert ("radpipe synth: error: argument --seed: expected a whole number from 0 to "
             "4294967295; got -1") in proc.stderr  # fmt: skip

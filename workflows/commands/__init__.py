@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -16,6 +17,27 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
     return value
+
+
+def positive_int_to(limit: int) -> Callable[[str], int]:
+    """``argparse`` type for a count from 1 to ``limit``: ``radpipe synth --size 99999999``
+    was a numpy ``_ArrayMemoryError`` traceback, ``radpipe run --threads 99999999`` a
+    segmentation fault (exit -11, no message) once the run directory was made."""
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected at most {limit}; got {value}")
+        return value
+
+    return parse
+
+
+def thread_count(text: str) -> int:
+    """``argparse`` type for ``--threads``: a positive integer up to ``MAX_THREADS``."""
+    from workflows.run.threads import MAX_THREADS
+
+    return positive_int_to(MAX_THREADS)(text)
 
 
 def seed_int(text: str) -> int:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflows.commands import positive_int
+from workflows.commands import positive_int, thread_count
 
 if TYPE_CHECKING:
     from workflows.run.config import RunConfig
@@ -55,7 +55,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         metavar="N",
         help="torch threads per training process (compute.threads; also with --resume); "
         "default: the cores divided among the ranks and their DataLoader workers",

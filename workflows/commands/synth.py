@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workflows.commands import positive_int, seed_int
+from workflows.commands import positive_int, positive_int_to, seed_int
 
 
 def register(sub: Any) -> None:
@@ -30,12 +30,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--seed", type=seed_int, default=0, help="random seed; same seed, same study (0)"
     )
-    p.add_argument("--size", type=positive_int, default=64, help="rows and columns (64)")
+    p.add_argument(
+        "--size", type=positive_int_to(4096), default=64, help="rows and columns (64; <= 4096)"
+    )
     p.add_argument(
         "--slices",
-        type=positive_int,
+        type=positive_int_to(2048),
         default=12,
-        help="slices per CT/MR series (12); CR has one image per series",
+        help="slices per CT/MR series (12; <= 2048); CR has one image per series",
     )
     p.add_argument("--series-per-patient", type=positive_int, default=2, help="(2)")
     p.add_argument(

@@ -23,6 +23,32 @@ def is_int(text: str) -> bool:
     return True
 
 
+#: The largest class index a labels CSV may give. The run made a name for every index up to
+#: the largest (``range``), so a label of 40 digits (an ID or a measurement in the label
+#: column) ran the machine out of memory; no classifier has near this many classes.
+MAX_CLASS_INDEX = 9999
+
+
+def check_index_range(shown: str, column: str, rows: list[CsvRow]) -> None:
+    """Refuse an integer label past :data:`MAX_CLASS_INDEX`, naming its line.
+
+    Raises
+    ------
+    RadpipeError
+        Naming the CSV (``shown``), the line, the column and the value.
+    """
+    for r in rows:
+        text = csv_label(r.get(column))
+        if is_int(text) and int(text) > MAX_CLASS_INDEX:
+            value = text if len(text) <= 20 else f"{text[:8]}...{text[-4:]} ({len(text)} digits)"
+            raise RadpipeError(
+                f"{shown} line {r.line}: column {column!r} holds {value}, not a class index "
+                f"(at most {MAX_CLASS_INDEX}; class indices count 0, 1, 2, ...): is that "
+                "column an ID or a measurement? Correct the value, or name the label column "
+                "with data.label_column."
+            )
+
+
 def check_named(shown: str, column: str, rows: list[CsvRow], names: list[str]) -> None:
     """A ``class_name`` column beside integer labels must name each index as ``names`` does
     (the run's stored classes, ``data.class_names``, or the names the column itself gives),

@@ -26,9 +26,10 @@ from workflows.run import spec_checks as sc
 from workflows.run.class_names import check_unique_names
 from workflows.run.config_errors import describe
 from workflows.run.config_model import Strict
-from workflows.run.overrides import apply_override, load_yaml, override_for, yaml_problem
+from workflows.run.overrides import apply_override, override_for, read_config
 from workflows.run.paths import anchor_paths, pick_base, relative_paths
 from workflows.run.split_column import SplitConfig
+from workflows.run.threads import MAX_THREADS
 from workflows.train.config import CHOICES as TRAIN_CHOICES
 from workflows.train.config import MAX_SEED, TrainConfig, epoch_metrics
 
@@ -212,7 +213,10 @@ class ReportConfig(Strict):
 class ComputeConfig(Strict):
     scheduler: str | None = Field(None, description="Dask scheduler address or local:N")
     threads: int | None = Field(
-        None, ge=1, description="torch threads; default: cores / (ranks x (1 + num_workers))"
+        None,
+        ge=1,
+        le=MAX_THREADS,
+        description="torch threads; default: cores / (ranks x (1 + num_workers))",
     )
 
 
@@ -308,12 +312,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     current directory, as everywhere on the command line. Both are resolved to absolute paths.
     """
     path = Path(path)
-    try:
-        raw = load_yaml(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
+    raw = read_config(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     base, note = pick_base(raw, path.resolve().parent, Path.cwd())

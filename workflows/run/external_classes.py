@@ -61,7 +61,20 @@ def external_mask_classes(
         if (row["mask"] or "").strip():
             lines[csv_path(base, row["mask"])].append(row.line)
     dicom = config.data.kind == "dicom"  # its masks CSV may name SEGs
-    held = {path: mask_file_classes(path, config.data, seg=dicom) for path in lines}
+    held: dict[Path, set[int]] = {}
+    unread = []  # named by path and line, as the run names them (it said the base name alone)
+    for path in lines:
+        try:
+            held[path] = mask_file_classes(path, config.data, seg=dicom)
+        except RadpipeError as err:
+            said = str(err).removeprefix(f"{path.name}: ")
+            unread.append(f"{_rel(path, base)} ({name_lines(lines[path])}): {said}")
+    if unread:
+        more = f"\n  and {len(unread) - _SHOWN} more" if len(unread) > _SHOWN else ""
+        raise RadpipeError(
+            f"{shown}: {len(unread)} of {len(lines)} mask files cannot be read as class "
+            "indices (nothing was scored):\n  " + "\n  ".join(unread[:_SHOWN]) + more
+        )
 
     def named(paths: list[Path], value: int) -> str:
         each = [f"{_rel(p, base)} ({name_lines(lines[p])}): class {value}" for p in paths]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -27,8 +28,10 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     last = parts[-1]
     if isinstance(node, list):
         node[_index(node, last, key)] = value
-    else:
+    elif isinstance(node, dict):
         node[last] = value
+    else:  # `train.lr.x=3`: a TypeError traceback
+        raise ConfigError(f"--set {key}: {key.rsplit('.', 1)[0]} is not a mapping")
 
 
 def _value(key: str, text: str) -> Any:
@@ -102,6 +105,43 @@ class _OverrideLoader(_UniqueKeyLoader):
     with the override's own quoting advice."""
 
     base_60 = True
+
+
+def read_config(path: Path) -> Any:
+    """A config file's YAML, loaded by :func:`load_yaml`; ``ConfigError`` names the file."""
+    try:
+        return load_yaml(read_config_text(path))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file, UTF-8 (YAML's encoding; a byte-order mark is allowed).
+
+    A config saved in a Windows code page (``# lésion`` in a comment) was a
+    ``UnicodeDecodeError`` traceback, and a folder given as the config an ``IsADirectoryError``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file: not found, a folder, or not UTF-8 (the byte, its line and column).
+    """
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a YAML config file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[err.start]:02X} at line {line}, column "
+            f"{column}, e.g. an accented letter saved in a Windows code page); save it as "
+            "UTF-8 and run again"
+        ) from None
 
 
 def load_yaml(text: str, loader: type[yaml.SafeLoader] = _UniqueKeyLoader) -> Any:

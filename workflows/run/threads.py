@@ -19,9 +19,13 @@ import logging
 import os
 from typing import Any
 
-__all__ = ["available_cores", "default_threads", "set_threads"]
+__all__ = ["MAX_THREADS", "available_cores", "default_threads", "set_threads"]
 
 log = logging.getLogger("radpipe")
+
+#: The most torch threads a run may ask for: ``--threads 99999999`` crashed the process
+#: (segmentation fault, exit -11, no message) once its run directory was made.
+MAX_THREADS = 1024
 
 
 def _load_average() -> float:

@@ -33,6 +33,10 @@ NON_NEGATIVE = (
     "momentum", "weight_decay", "l1", "num_workers", "warmup_epochs", "min_epochs",
     "average_epochs", "checkpoint_interval_s", "boundary_weight",
 )  # fmt: skip
+#: Settings that must be finite: ``lr: .inf`` passed ``> 0``, and the run stopped in its first
+#: batch with NaN weights, its directory kept with advice to resume it. ``grad_clip`` and
+#: ``checkpoint_interval_s`` may be ``.inf`` (never clip; never by time).
+FINITE = ("lr", "gamma", "weight_decay", "l1", "boundary_weight")
 #: Settings that must be in [0, 1).
 UNIT_INTERVAL = ("label_smoothing", "monitor_ema")
 #: The largest seed: numpy's legacy and scikit-learn's bound; a negative seed, which numpy
@@ -132,6 +136,11 @@ class TrainConfig:
             value = getattr(self, key)
             if value is not None and not value > 0:
                 raise ConfigError(f"train.{key}: must be > 0; got {value!r}")
+        for key in FINITE:
+            if not math.isfinite(getattr(self, key)):
+                raise ConfigError(
+                    f"train.{key}: must be a finite number; got {getattr(self, key)!r}"
+                )
         for key in NON_NEGATIVE:
             if not getattr(self, key) >= 0:  # NaN too
                 raise ConfigError(f"train.{key}: must be >= 0; got {getattr(self, key)!r}")
