@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.workflows.test_seed_range import _cli
+from tests.runner.conftest import radpipe_in as _cli
 
 
 def _study(tmp_path: Path, slipped: bool) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.workflows.test_seed_range import _cli
+from tests.runner.conftest import radpipe_in as _cli
 
 CONFIG = """task: classification
 output: ../runs

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from torch import nn
 
+from tests.runner.conftest import radpipe_in as _cli
 from tests.workflows.test_class_name_shared import _study
-from tests.workflows.test_seed_range import _cli
 from workflows.train.average import WeightWindow, short_window
 
 

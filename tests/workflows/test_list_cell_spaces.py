@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from tests.runner.conftest import radpipe_in as _cli
 from tests.workflows.test_class_name_shared import _study
-from tests.workflows.test_seed_range import _cli
 
 
 def test_spaces_around_image_paths_are_ignored(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.workflows.test_seed_range import _cli
+from tests.runner.conftest import radpipe_in as _cli
 
 
 def test_report_names_its_file_relative_to_the_working_directory(tmp_path: Path) -> None:

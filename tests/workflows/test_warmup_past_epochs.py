@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.runner.conftest import radpipe_in as _cli
 from tests.workflows.test_class_name_shared import _study
-from tests.workflows.test_seed_range import _cli
 
 
 @pytest.mark.parametrize(
