@@ -43,6 +43,7 @@ from pipeline.dicom.header_notes import decoding_notes
 from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.lossy_frames import deferred_lossy_note
 from pipeline.dicom.offset_table import mend_offset_table
+from pipeline.dicom.notes import note_text
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.errors import DicomError
@@ -260,7 +261,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
             plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3
         ),
         frame_refs=tuple(frame_refs(ds, rel)),
-        notes=tuple(notes),
+        notes=tuple(dict.fromkeys(map(note_text, notes))),  # each one note of a cell
         header_digest=getattr(ds, "header_digest", ""),
         **series,
     )
