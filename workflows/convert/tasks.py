@@ -236,6 +236,7 @@ def _join(values: Iterable[float]) -> str:
 def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
+    from pipeline.dicom.colour_out import png16_colour_note
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.read import frame_order, render, window_note
     from pipeline.ops.voi import parse_window
@@ -244,7 +245,8 @@ def _run_instance(
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
     window = parse_window(options.window or "none")
     preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
-    problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
+    rgb8 = png16_colour_note(image) if options.format == "png16" else None
+    problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset, rgb8])]))
     if options.strict and problems:
         raise DicomError(rel, strict_reason(problems))
     png16 = "uint8" if image.is_color else "uint16"  # PNG writers here take 8-bit RGB only
