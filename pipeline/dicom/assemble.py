@@ -54,6 +54,7 @@ from pipeline.dicom.kinds import (
     orientation_groups,
     other_planes,
 )
+from pipeline.dicom.notes import note_text
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
@@ -112,11 +113,12 @@ class SeriesPlan:
 
     @property
     def problems(self) -> list[str]:
-        """Every note, in order, without repeats (series notes first)."""
-        seen: dict[str, None] = dict.fromkeys(self.notes)
-        for v in self.volumes:
-            seen.update(dict.fromkeys(v.problems))
-        return list(seen)
+        """Every note, in order, without repeats (series notes first).
+
+        Each is one note of a problems cell (:func:`~pipeline.dicom.notes.note_text`).
+        """
+        said = [*self.notes, *(p for v in self.volumes for p in v.problems)]
+        return list(dict.fromkeys(map(note_text, said)))
 
 
 def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) -> SeriesPlan:

@@ -231,7 +231,7 @@ def _masked_t81(arr: np.ndarray, bits_stored: int, codec: str, notes: list[str])
            "as native words' bits above HighBit are (undefined, PS3.5 8.1.1)")  # fmt: skip
     notes.append(
         f"{codec} samples need {top.bit_length()} bits (up to {top}) but BitsStored "
-        f"(0028,0101) says {bits_stored}: masked to {bits_stored} bits, {why}; "
+        f"(0028,0101) says {bits_stored}: masked to {bits_stored} bits, {why}, "
         f"{count:,} of {arr.size:,} values changed"
     )
 

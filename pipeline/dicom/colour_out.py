@@ -14,7 +14,7 @@ import numpy as np
 from pipeline.dicom.icc import to_srgb
 from pipeline.ops.scale import to_unsigned
 
-__all__ = ["colour_depth", "render_color"]
+__all__ = ["colour_depth", "png16_colour_note", "render_color"]
 
 DicomImage = Any  # pipeline.dicom.read.DicomImage (not imported: read imports this module)
 
@@ -28,6 +28,25 @@ def colour_depth(image: DicomImage) -> int:
     if image.photometric == "PALETTE COLOR":  # entries have the LUT's depth, not the index's
         return 8 * min(rgb.dtype.itemsize, 2)
     return min(max(image.bits_stored, 1), 8 * rgb.dtype.itemsize) if rgb.dtype.kind in "ui" else 8
+
+
+def png16_colour_note(image: DicomImage) -> str | None:
+    """What ``--format png16`` did to a colour image: an 8-bit PNG (``None`` for grey).
+
+    PNG holds 16-bit RGB, but Pillow writes RGB with 8 bits per sample only and no other
+    PNG writer is installed, so colour frames are written as ``--format png`` writes them;
+    until 2026-12-03 without a word, a 12- or 16-bit RGB losing its low bits where the user
+    asked for 16.
+    """
+    if not image.is_color:
+        return None
+    depth = colour_depth(image)
+    done = ("its 8-bit values as they are" if depth == 8 else
+            f"its {depth}-bit samples scaled to 8 bits (--format npy keeps them)")  # fmt: skip
+    return (
+        "colour written as 8-bit PNG: --format png16 writes 16 bits for grey images only "
+        f"(no PNG writer here takes 16-bit RGB), {done}"
+    )
 
 
 def render_color(image: DicomImage, frame: int, out: str) -> np.ndarray:

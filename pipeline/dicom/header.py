@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom import files, header_checks, plain, plain_memo, values
+from pipeline.dicom.burned_in import burned_in_note
 from pipeline.dicom.decode import (
     DEFAULT_MAX_PIXELS,
     check_codestreams,
@@ -42,6 +43,7 @@ from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.header_notes import decoding_notes
 from pipeline.dicom.jpeg_colour import colour_notes
 from pipeline.dicom.lossy_frames import deferred_lossy_note
+from pipeline.dicom.notes import note_text
 from pipeline.dicom.offset_table import mend_offset_table
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
@@ -260,7 +262,7 @@ def instance_facts(ds: Any, rel: str, size: int, max_pixels: int) -> Instance | 
             plane_attr(ds, "PlanePositionSequence", "ImagePositionPatient"), 3
         ),
         frame_refs=tuple(frame_refs(ds, rel)),
-        notes=tuple(notes),
+        notes=tuple(dict.fromkeys(map(note_text, notes))),  # each one note of a cell
         header_digest=getattr(ds, "header_digest", ""),
         **series,
     )
@@ -285,7 +287,7 @@ def _plain_instance(ds: Any, rel: str, size: int, max_pixels: int) -> Instance |
     # top level's is the file's (a classic file has no functional groups to look in first)
     notes: list[str] = []
     position: Any = values.numbers(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient", notes)
-    if notes:
+    if notes or burned_in_note(ds):  # said by check_image_header, on pydicom's reading
         raise plain_memo.NotClean
     sop_uid = str(ds.get("SOPInstanceUID", rel))
     number = _int(ds.get("InstanceNumber"))

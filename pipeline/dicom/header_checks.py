@@ -14,6 +14,7 @@ from typing import Any
 from pydicom.uid import UID
 
 from pipeline.dicom import lut, plain_memo, values
+from pipeline.dicom.burned_in import burned_in_note
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.palette import check_palette
 from pipeline.dicom.presentation import presentation_notes
@@ -56,7 +57,7 @@ def check_image_header(ds: Any) -> list[str]:
     done = getattr(ds, "radpipe_header_notes", None)
     if done is not None:
         return list(done)
-    notes = _checked_header(ds)
+    notes = [*_checked_header(ds), *filter(None, [burned_in_note(ds)])]  # the file's own
     ds.radpipe_header_notes = tuple(notes)
     return notes
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.notes import note_text
+
 __all__ = ["icc_profile", "to_srgb"]
 
 _TRANSFORMS: dict[bytes, Any] = {}
@@ -63,7 +65,7 @@ def icc_profile(ds: Any, color: bool) -> tuple[bytes | None, str | None]:
             return None, None  # already the colours an sRGB output shows
         _transform(profile)  # one that cannot convert RGB (a CMYK profile) is said here
     except (OSError, ValueError, TypeError, ImageCms.PyCMSError) as err:
-        reason = (str(err).strip() or type(err).__name__).replace("; ", ", ")
+        reason = note_text(str(err).strip() or type(err).__name__)
         return None, (f"{where} is unusable ({len(profile)} bytes, littleCMS: {reason}): "
                       "colours written as stored, not colour-managed")  # fmt: skip
     return profile, (f"{where} {name!r} applied: PNG and other 8-bit colour outputs converted "

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.notes import note_text
 from pipeline.errors import DicomError
 from pipeline.words import counted
 
@@ -224,7 +225,7 @@ def lut_fallback(ds: Any) -> str:
     try:
         lut_table(seq[0], "", little=little_endian(ds), signed=signed)
     except DicomError as err:
-        why = err.reason.rstrip(".").replace("; ", ", ")  # '; ' parts a manifest cell
+        why = note_text(err.reason.rstrip("."))
         return (
             "Modality LUT Sequence (0028,3000) unusable, RescaleSlope/RescaleIntercept "
             f"(0028,1053)/(0028,1052) beside it applied instead: {why} (as dcmtk does, "

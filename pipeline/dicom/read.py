@@ -26,6 +26,7 @@ from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.icc import icc_profile
 from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.modality_range import modality_range_notes
+from pipeline.dicom.notes import note_text
 from pipeline.dicom.overlays import overlay_note
 from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
 from pipeline.dicom.presentation import presentation_inverse
@@ -148,7 +149,7 @@ def read_instance(
 
 
 def _unique(items: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
+    return tuple(dict.fromkeys(map(note_text, items)))  # each one note of a problems cell
 
 
 def image_from_dataset(

@@ -31,6 +31,6 @@ def tiled_picture(ds: Any, rows: int, columns: int, frames: int) -> str:
     how = organization or "a TotalPixelMatrix larger than one frame"
     return (
         f"whole-slide image: its {frames:,} frames are {rows}x{columns} tiles of one "
-        f"{total[0]}x{total[1]} picture ({how}), not slices; radpipe does not assemble "
+        f"{total[0]}x{total[1]} picture ({how}), not slices, radpipe does not assemble "
         "tiles (read it with wsidicom or highdicom)"
     )

@@ -55,13 +55,13 @@ def voi_choice(ds: Any, frame: int, *, lut: bool) -> str:
     >>> ds.WindowCenterWidthExplanation = ["SOFT TISSUE", "LUNG"]
     >>> voi_choice(ds, 0, lut=False)
     'WindowCenter/WindowWidth 1 of 2: SOFT TISSUE'
+    >>> ds.VOILUTSequence = [Dataset()]
+    >>> voi_choice(ds, 0, lut=True)
+    'VOILUTSequence, not its 2 WindowCenter/WindowWidth windows'
     """
-    if lut:
-        items = list(attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame) or ())
-        if len(items) < 2:
-            return ""
-        return f"VOILUTSequence item 1 of {len(items)}" + _explained(items[0].get("LUTExplanation"))
     count = len(_values(attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame)))
+    if lut:
+        return _lut_choice(ds, frame, count)
     if count < 2:
         return ""
     said = _values(attribute(ds, "FrameVOILUTSequence", "WindowCenterWidthExplanation", frame))
@@ -69,3 +69,18 @@ def voi_choice(ds: Any, frame: int, *, lut: bool) -> str:
         return (f"WindowCenter/WindowWidth 1 of {count}, not named: WindowCenterWidthExplanation "
                 f"(0028,1055) holds {counted(len(said), 'name')} for {count} windows")  # fmt: skip
     return f"WindowCenter/WindowWidth 1 of {count}" + _explained(said)
+
+
+def _lut_choice(ds: Any, frame: int, windows: int) -> str:
+    """The VOI LUT used, among its items and beside ``windows`` WindowCenter/WindowWidth.
+
+    A VOI LUT and a window in one header are alternatives too (PS3.3 C.11.2.1.2); the LUT
+    is used (as pydicom's ``apply_voi_lut`` prefers it), and until 2026-12-03 the window cell
+    said ``header`` alone, the windows beside it unmentioned.
+    """
+    items = list(attribute(ds, "FrameVOILUTSequence", "VOILUTSequence", frame) or ())
+    if len(items) < 2 and not windows:
+        return ""
+    which = f"VOILUTSequence item 1 of {len(items)}" if len(items) > 1 else "VOILUTSequence"
+    beside = f", not its {counted(windows, 'WindowCenter/WindowWidth window')}" if windows else ""
+    return which + _explained(items[0].get("LUTExplanation")) + beside

@@ -12,6 +12,7 @@ import numpy as np
 
 from pipeline.dicom import lut
 from pipeline.dicom.groups import attribute
+from pipeline.dicom.notes import note_text
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.values import first_number, integer
 from pipeline.errors import DicomError
@@ -52,7 +53,7 @@ def usable_voi_lut(
         return first, table, _voi_lut_bits(table, bits, notes)
     except (DicomError, TypeError, ValueError, AttributeError, IndexError) as err:
         why = err.reason if isinstance(err, DicomError) else unexpected_failure(err, str(err))
-        why = why.rstrip(".").replace("; ", ", ")  # notes are joined with "; "
+        why = note_text(why.rstrip("."))
         notes.append(f"VOILUTSequence (0028,3010) is unusable ({why}): ignored")
         return None
 

@@ -70,7 +70,7 @@ CASES = {
     "width-infinite": (
         {"WindowCenter": 40, "WindowWidth": "4000"},
         (b"4000", b"inf "),
-        "WindowWidth (0028,1051) must hold numbers; got text of 3 characters (not shown: it "
+        "WindowWidth (0028,1051) must hold numbers, got text of 3 characters (not shown: it "
         f"is no number){IGNORED}",
     ),
     "width-zero": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipeline.dicom.notes import join_notes
 from pipeline.words import are, counted
 from workflows.commands import positive_int
 
@@ -107,10 +108,10 @@ def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
     images in no volume (the manifest's ``volume`` empty: written per file, e.g. a copy
     without a position), which are not volume 0's."""
     if not volumes:
-        return "; ".join(problems)
+        return join_notes(problems)
     ordered = sorted(volumes.items(), key=lambda item: (item[0] == "", int(item[0] or 0)))
     return " | ".join(
-        f"{f'volume {v}' if v else 'images in no volume'}: {'; '.join(p) or 'no problem'}"
+        f"{f'volume {v}' if v else 'images in no volume'}: {join_notes(p) or 'no problem'}"
         for v, p in ordered
     )
 

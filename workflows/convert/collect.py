@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.dicom.files import IMAGES_ADVICE, escape_name, find_files
+from pipeline.dicom.notes import add_notes, join_notes, merge_cells
 from pipeline.dicom.shared_uid import (
     SHARED_UID_NOTE,
     duplicate_note,
@@ -232,7 +233,7 @@ def resolve_collisions(
         redone.append(res)
 
     for res in runner.map(tasks):
-        fixed = [{**r, "problems": _merge(r["problems"], note)} for r in res.rows]
+        fixed = [{**r, "problems": add_notes(r["problems"], [note])} for r in res.rows]
         collect(replace(res, rows=tuple(fixed)), None, result, done)
     return redone
 
@@ -278,7 +279,7 @@ def placement(s: Any) -> tuple[Place, dict[str, str]]:
     place: Place = {}
     notes: dict[str, str] = {}
     for inst in s.instances:
-        notes[escape_name(inst.path)] = "; ".join(map(per_instance, s.problems))
+        notes[escape_name(inst.path)] = join_notes(map(per_instance, s.problems))
     plan = s.plan
     v = 0
     for volume in plan.volumes if plan is not None else []:
@@ -314,7 +315,7 @@ def placed(rows: list[dict[str, str]], place: Place, notes: dict[str, str]) -> l
     fixed = []
     for row in rows:
         where = place.get((row["source"], int(row["frame"] or 0)))
-        problems = _merge(row.get("problems", ""), notes.get(row["source"], ""))
+        problems = merge_cells(row.get("problems", ""), notes.get(row["source"], ""))
         if where is None:
             fixed.append({**row, "problems": problems})
             continue
@@ -343,9 +344,3 @@ def per_instance(problem: str) -> str:
         return problem
     name, meaning = _PER_INSTANCE[kind]
     return f"{name}: {meaning}, {detail}"
-
-
-def _merge(*cells: str) -> str:
-    """``"; "``-joined problems of several cells, each once, in order."""
-    items = (p for cell in cells for p in cell.split("; ") if p)
-    return "; ".join(dict.fromkeys(items))

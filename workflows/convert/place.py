@@ -26,6 +26,7 @@ from pipeline.dicom.files import escape_name
 from pipeline.dicom.frames import HALF_RESCALE as HALF
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.index import series_rows, sort_series
+from pipeline.dicom.notes import add_notes
 from workflows.convert.collect import PLACED_COLUMNS, placed, placement
 from workflows.convert.store import Store
 
@@ -64,8 +65,8 @@ def _unwindowed(rows: list[dict[str, str]], notes: dict[str, str]) -> list[dict[
     out = []
     for row in rows:
         note = notes.get(row.get("volume") or "", "") if row.get("window") == "none" else ""
-        if note and note not in row["problems"]:
-            row = {**row, "problems": "; ".join(filter(None, [row["problems"], note]))}
+        if note:
+            row = {**row, "problems": add_notes(row["problems"], [note])}
         out.append(row)
     return out
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pipeline.dicom.notes import join_notes
+
 __all__ = ["STRICT_MATE", "STRICT_REFUSED", "mate_reason", "strict_reason"]
 
 #: A file refused under ``--strict`` for its own problems (its series may be converted).
@@ -19,7 +21,7 @@ STRICT_MATE = "not converted: its series was refused under --strict on "
 
 def strict_reason(problems: Sequence[str] | str) -> str:
     """``refused under --strict: a; b``, for a file's problems (or their text)."""
-    return STRICT_REFUSED + (problems if isinstance(problems, str) else "; ".join(problems))
+    return STRICT_REFUSED + (problems if isinstance(problems, str) else join_notes(problems))
 
 
 def mate_reason(error: str, at_fault: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.dicom.files import escape_name
+from pipeline.dicom.notes import add_notes
 from pipeline.dicom.shared_uid import SHARED_UID_NOTE, note_shared_uids, shared_instance_key
 from pipeline.keys import hash_key
 from workflows.convert.reasons import strict_reason
@@ -60,7 +61,7 @@ def mark_shared(res: TaskResult, shared: frozenset[str]) -> TaskResult:
     for row in res.rows:
         if row["output"] in noted:
             note = series_note(noted[row["output"]])
-            row = {**row, "problems": "; ".join(filter(None, [row["problems"], note]))}
+            row = {**row, "problems": add_notes(row["problems"], [note])}
         rows.append(row)
     notes = tuple(series_note(n) for n in noted.values())
     return replace(res, rows=tuple(rows), sources=tuple(sources), problems=res.problems + notes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipeline.dicom.files import escape_name
+from pipeline.dicom.notes import add_notes
 from pipeline.dicom.split_uids import split_series_notes
 from workflows.convert.shared_series import mark_shared
 from workflows.convert.store import Store
@@ -41,6 +42,6 @@ def mark_series_result(
     notes = list(dict.fromkeys(split[r["source"]] for r in res.sources if r["source"] in split))
     if res.error is not None or not notes:
         return res
-    rows = tuple({**r, "problems": "; ".join(filter(None, [r["problems"], *notes]))}
+    rows = tuple({**r, "problems": add_notes(r["problems"], notes)}
                  for r in res.rows)  # fmt: skip
     return replace(res, rows=rows, problems=res.problems + tuple(notes))

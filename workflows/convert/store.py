@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.index import Instance
+from pipeline.dicom.notes import cell_notes, join_notes
 from workflows.convert.changes import Facts
 from workflows.convert.instance_record import dump_instance, load_instance
 from workflows.convert.store_db import open_scratch as _open
@@ -171,7 +172,7 @@ class Store:
         ):
             first[key] = min(first.get(key, source), source)
             said = found.setdefault(key, {}).setdefault(volume, [])
-            said += [p for p in problems.split("; ") if p and p not in said]
+            said += [p for p in cell_notes(problems) if p not in said]
         return found
 
     def problem_sources(self) -> dict[str, str]:
@@ -180,8 +181,8 @@ class Store:
         for source, problems in self.db.execute(
             'SELECT "source", "problems" FROM rows WHERE "problems" != \'\' ORDER BY rowid'
         ):
-            found.setdefault(source, []).extend(problems.split("; "))
-        return {source: "; ".join(dict.fromkeys(items)) for source, items in found.items()}
+            found.setdefault(source, []).extend(cell_notes(problems))
+        return {source: join_notes(items) for source, items in found.items()}
 
     def output_count(self) -> int:
         return int(self.db.execute('SELECT COUNT(DISTINCT "output") FROM rows').fetchone()[0])

@@ -20,6 +20,7 @@ from pipeline.dicom.files import FATAL, captured_warnings
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
+from pipeline.dicom.notes import add_notes, join_notes
 from pipeline.dicom.stack_keys import shared_component
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
@@ -221,8 +222,7 @@ def _with_problems(
         return TaskResult(result.task_id, error=strict_reason(problems),
                           error_source=result.task_id)  # fmt: skip
     # each row keeps its own problems (a volume's: its tilt or spacing), the warnings after
-    rows = tuple({**r, "problems": "; ".join(dict.fromkeys([*filter(None, r.get(
-        "problems", "").split("; ")), *problems]))} for r in result.rows)  # fmt: skip
+    rows = tuple({**r, "problems": add_notes(r.get("problems", ""), problems)} for r in result.rows)
     return replace(result, rows=rows, problems=problems)
 
 
@@ -237,6 +237,7 @@ def _join(values: Iterable[float]) -> str:
 def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
+    from pipeline.dicom.colour_out import png16_colour_note
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.read import frame_order, render, window_note
     from pipeline.ops.voi import parse_window
@@ -245,7 +246,8 @@ def _run_instance(
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
     window = parse_window(options.window or "none")
     preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
-    problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset])]))
+    rgb8 = png16_colour_note(image) if options.format == "png16" else None
+    problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset, rgb8])]))
     if options.strict and problems:
         raise DicomError(rel, strict_reason(problems))
     png16 = "uint8" if image.is_color else "uint16"  # PNG writers here take 8-bit RGB only
@@ -266,7 +268,7 @@ def _run_instance(
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
                   used, options.format, "", part, "", unit if used == "none" else "", image.lossy,
-                  image.padding_cell(frame, array), "; ".join(problems)]  # fmt: skip
+                  image.padding_cell(frame, array), join_notes(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
 
@@ -362,7 +364,7 @@ def _run_series(
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   units[v] if volume.window == "none" and not volume.rgb else "",
                   volume_lossy(plan, plan.volumes[v]), volume.padding,
-                  "; ".join(filter(None, [*volume.problems, thin[v], presets[v]]))]  # fmt: skip
+                  join_notes([*volume.problems, thin[v], presets[v]])]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,

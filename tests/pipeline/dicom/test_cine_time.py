@@ -58,7 +58,7 @@ def test_an_uneven_frame_time_vector_gives_its_mean_and_says_so(tmp_path: Path) 
     image = nib.load(tmp_path / "out" / row["output"])
     assert image.header.get_zooms()[3] == pytest.approx(0.035)
     assert (
-        "cine time step: frame intervals of 30 to 40 ms (FrameTimeVector); the NIfTI's time "
+        "cine time step: frame intervals of 30 to 40 ms (FrameTimeVector), the NIfTI's time "
         "step is their mean, 35 ms" in row["problems"]
     )
 

@@ -86,7 +86,7 @@ def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind
     # get their sidecars
     trace = (
         "diffusion: volume 1 has a b-value but no gradient direction (isotropic trace "
-        "images): .bvec holds 0 0 0 for them; leave them out before fitting tensors"
+        "images): .bvec holds 0 0 0 for them, leave them out before fitting tensors"
     )
     _assert_two_volumes(tmp_path, trace if kind == "diffusion" else "")
 

@@ -74,7 +74,7 @@ def test_signed_samples_take_their_sign_from_bits_stored(tmp_path: Path) -> None
     assert image.problems == (
         "JPEG baseline samples need 8 bits (up to 200) but BitsStored (0028,0101) says 6: "
         "masked to 6 bits, the sign taken from its top bit (a T.81 stream carries none, "
-        "PS3.5 8.2.1); 128 of 256 values changed",
+        "PS3.5 8.2.1), 128 of 256 values changed",
     )
 
 
@@ -108,7 +108,7 @@ def test_lossless_samples_past_bits_stored_are_masked_and_said(qa_file) -> None:
     assert image.problems == (
         f"JPEG lossless samples need 12 bits (up to {int(true.max())}) but BitsStored "
         "(0028,0101) says 8: masked to 8 bits, as native words' bits above HighBit are "
-        f"(undefined, PS3.5 8.1.1); {changed:,} of {true.size:,} values changed",
+        f"(undefined, PS3.5 8.1.1), {changed:,} of {true.size:,} values changed",
     )
     ds.BitsStored, ds.HighBit = 12, 11  # as the file says: nothing to mask, nothing said
     image = image_from_dataset(ds, "ll.dcm")
@@ -125,6 +125,6 @@ def test_signed_words_sign_extended_to_the_full_width_are_not_counted() -> None:
     assert codestream_bits(arr, 12, "1.2.840.10008.1.2.4.70", notes) == 12
     assert notes == [
         "JPEG lossless samples need 13 bits (up to 5000) but BitsStored (0028,0101) says 12: "
-        "masked to 12 bits, as native words' bits above HighBit are (undefined, PS3.5 8.1.1); "
+        "masked to 12 bits, as native words' bits above HighBit are (undefined, PS3.5 8.1.1), "
         "1 of 4 values changed"
     ]

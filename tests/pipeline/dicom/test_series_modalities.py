@@ -22,7 +22,7 @@ from tests.pipeline.dicom.builders import image_dataset, write_folder
 from workflows.cli import main
 
 CT, PT = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.128"
-NOTE = "split: 2 modalities in one SeriesInstanceUID (CT, PT; a series holds one), one volume each"
+NOTE = "split: 2 modalities in one SeriesInstanceUID (CT, PT, a series holds one), one volume each"
 
 
 def _image(sop_class: str, modality: str, z: int, series: str, study: str) -> pydicom.Dataset:

@@ -116,7 +116,7 @@ def test_an_ultrasound_pixel_spacing_unlike_its_regions_is_used_and_said(tmp_pat
     spacing, problems = _spacing(ds, tmp_path)
     assert spacing == pytest.approx((0.5, 0.5))
     assert problems == (
-        "spacing from PixelSpacing (0028,0030) 0.5x0.5 mm; the ultrasound regions (0018,6011) "
+        "spacing from PixelSpacing (0028,0030) 0.5x0.5 mm, the ultrasound regions (0018,6011) "
         "calibrate 0.3x0.2 mm",
     )
     ds.PixelSpacing = [0.3, 0.2]  # agreeing: nothing to say

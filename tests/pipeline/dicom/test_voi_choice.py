@@ -83,3 +83,28 @@ def test_the_manifest_window_cell_says_the_choice(tmp_path: Path) -> None:
         (row,) = list(csv.DictReader(fh))
     assert row["window"] == "header (WindowCenter/WindowWidth 1 of 2: SOFT)"
     assert row["problems"] == ""  # information, not a defect: --strict converts it
+
+
+@pytest.mark.parametrize(
+    ("luts", "said"),
+    [(1, "header (VOILUTSequence: NORMAL, not its 2 WindowCenter/WindowWidth windows)"),
+     (2, "header (VOILUTSequence item 1 of 2: NORMAL, not its 2 WindowCenter/WindowWidth "
+         "windows)")],
+    ids=["one-lut", "two-luts"],
+)  # fmt: skip
+def test_a_voi_lut_beside_windows_is_used_and_the_windows_said_unused(luts: int, said: str) -> None:
+    """A VOI LUT and windows in one header are alternatives (PS3.3 C.11.2.1.2): the LUT is
+    used, as pydicom's ``apply_voi_lut`` prefers it, and the cell said ``header`` alone."""
+    ds = _windows(["SOFT TISSUE", "LUNG"])
+    del ds.RescaleSlope, ds.RescaleIntercept
+    items = []
+    for explanation in ("NORMAL", "HARD")[:luts]:
+        item = Dataset()
+        item.LUTDescriptor = [512, 800, 12]
+        item.LUTData = [int(v) for v in np.linspace(0, 4095, 512).round()]
+        item.LUTExplanation = explanation
+        items.append(item)
+    ds.VOILUTSequence = items
+    ours, used = render(image_from_dataset(ds, "ct"), 0, parse_window("header"))
+    assert used == said
+    assert np.allclose(ours, pyd_voi(ds.pixel_array, ds, index=0, prefer_lut=True) / 4095.0)

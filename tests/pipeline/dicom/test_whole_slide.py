@@ -23,7 +23,7 @@ PICTURE = np.arange(48, dtype=np.uint16).reshape(6, 8)  # 2 x 2 tiles of 3 x 4
 TILES = [PICTURE[r : r + 3, c : c + 4] for r in (0, 3) for c in (0, 4)]  # TILED_FULL order
 REASON = (
     "whole-slide image: its 4 frames are 3x4 tiles of one 6x8 picture (TILED_FULL), not "
-    "slices; radpipe does not assemble tiles (read it with wsidicom or highdicom)"
+    "slices, radpipe does not assemble tiles (read it with wsidicom or highdicom)"
 )
 
 

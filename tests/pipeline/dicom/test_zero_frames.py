@@ -12,7 +12,7 @@ from tests.pipeline.dicom import geometry_cases as G
 from workflows.cli import main
 
 SAID = (
-    "NumberOfFrames (0028,0008) is 0 (it counts the frames, at least 1; PS3.3 C.7.6.6): "
+    "NumberOfFrames (0028,0008) is 0 (it counts the frames, at least 1, PS3.3 C.7.6.6): "
     "read as 1 frame"
 )
 
