@@ -55,6 +55,7 @@ from pipeline.dicom.kinds import (
     other_planes,
 )
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
+from pipeline.dicom.rotated_planes import rotated_planes
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.units import missing_rescale_notes
@@ -178,7 +179,8 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         return plan
     groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):
-        apart = other_planes(frames, groups) if len(kinds) == 1 else ""
+        apart = (rotated_planes(frames, groups) or other_planes(frames, groups)
+                 if len(kinds) == 1 else "")  # fmt: skip
         plan.notes.append(
             f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
             f"volume each{apart}"
