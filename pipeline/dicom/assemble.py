@@ -41,6 +41,7 @@ from pipeline.dicom.colocated import (
 )
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.duplicates import drop_duplicates
+from pipeline.dicom.expected_counts import count_notes
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.incomplete_stacks import whole_and_partial
@@ -194,6 +195,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     except _Refused as err:
         plan.volumes = []
         plan.refusal, plan.refusal_source = str(err), err.source
+    if not plan.refusal:  # what no position shows: slices or time points missing at the ends
+        short, plan.volumes = count_notes(frames, plan.volumes)
+        plan.notes += short
     return plan
 
 

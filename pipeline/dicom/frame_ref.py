@@ -41,7 +41,9 @@ class FrameRef:
     its lossy compression history (:func:`pipeline.dicom.lossy.lossy_history`); ``colour``
     whether it has more than one sample per pixel (a screen capture among grey slices);
     ``between`` its SpacingBetweenSlices (0018,0088) in mm, only to say when it disagrees
-    with the step between the slices' positions (``slice_step`` falls back on SliceThickness).
+    with the step between the slices' positions (``slice_step`` falls back on SliceThickness);
+    ``counts`` the slices, images and time points its header says there should be
+    (:data:`pipeline.dicom.expected_counts.COUNT_KEYS`), to say a shortfall.
     """
 
     source: str
@@ -76,6 +78,7 @@ class FrameRef:
     unit: str = ""
     lossy: str = ""
     colour: bool = False
+    counts: tuple[int | None, ...] = ()
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.decode import frame_count
+from pipeline.dicom.expected_counts import header_counts
 from pipeline.dicom.frame_layout import frame_layout
 from pipeline.dicom.frame_layout import optional_int as _int
 from pipeline.dicom.frame_ref import HALF_RESCALE, LUT_RESCALE, FrameRef
@@ -225,6 +226,7 @@ def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, 
         "slice_step": step,
         "between": between,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
+        "counts": header_counts(ds, f, view),
     }
 
 
