@@ -6,11 +6,14 @@ says how many there should be, a shortfall is said by name (dcm2niix warns alike
 images may be missing, expected 30 spatial locations per volume, but found 28"):
 
 - ``LocationsInAcquisition`` (0021,104F), GE's private slice count per volume (creator
-  ``GEMS_RELA_01``), against each volume's slices;
+  ``GEMS_RELA_01``), and Philips' ``NumberOfSlicesMR`` (2001,1018) (creator ``Philips
+  Imaging DD 001``), against each volume's slices;
 - ``ImagesInAcquisition`` (0020,1002), PS3.3 C.7.6.1, against the images of each
   AcquisitionNumber in the series (GE counts every time point's: an fMRI run's 300 images);
 - ``NumberOfTemporalPositions`` (0020,0105), PS3.3 C.7.6.1 (an MR image's), against the
-  TemporalPositionIdentifier values present.
+  TemporalPositionIdentifier values present;
+- an Enhanced object's ``InStackPositionNumber`` (0020,9057), numbered from 1 in each stack
+  (PS3.3 C.7.6.16.2.2.4): a stack whose numbers start later lacks its first slices.
 
 More than the header says is no shortfall (GE's ZIP interpolation writes twice the slices
 acquired; dcm2niix #556) and is not said.
@@ -32,27 +35,33 @@ from pipeline.dicom.volume_plan import VolumePlan
 
 __all__ = ["COUNT_KEYS", "count_notes", "header_counts"]
 
-#: What :attr:`FrameRef.counts` holds, in this order.
-COUNT_KEYS = ("LocationsInAcquisition", "ImagesInAcquisition", "NumberOfTemporalPositions")
+#: What :attr:`FrameRef.counts` holds, in this order (the first and last: slices per volume).
+COUNT_KEYS = ("LocationsInAcquisition", "ImagesInAcquisition", "NumberOfTemporalPositions",
+              "NumberOfSlicesMR")  # fmt: skip
 _TAGS = {"LocationsInAcquisition": "(0021,104F)", "ImagesInAcquisition": "(0020,1002)",
-         "NumberOfTemporalPositions": "(0020,0105)"}  # fmt: skip
-_GE_CREATOR = "GEMS_RELA_01"
+         "NumberOfTemporalPositions": "(0020,0105)", "NumberOfSlicesMR": "(2001,1018)"}  # fmt: skip
+#: Private slice counts per volume: (group, creator, offset, VR size) of GE's
+#: LocationsInAcquisition and Philips' NumberOfSlicesMR (which dcm2niix reads: #515).
+_PRIVATE = {"LocationsInAcquisition": (0x0021, "GEMS_RELA_01", 0x4F, 2),
+            "NumberOfSlicesMR": (0x2001, "Philips Imaging DD 001", 0x18, 4)}  # fmt: skip
 
 
 def header_counts(
     ds: Any, frame: int = 0, view: FrameGroups | None = None
 ) -> tuple[int | None, ...]:
     """The frame's values of :data:`COUNT_KEYS` (``None`` where absent, unreadable or < 1)."""
-    found = [_ge_locations(ds)]
-    found += [optional_int(attribute(ds, "", key, frame, view)) for key in COUNT_KEYS[1:]]
+    found = [_private_count(ds, COUNT_KEYS[0])]
+    found += [optional_int(attribute(ds, "", key, frame, view)) for key in COUNT_KEYS[1:3]]
+    found.append(_private_count(ds, COUNT_KEYS[3]))
     return tuple(n if n is not None and n > 0 else None for n in found)
 
 
-def _ge_locations(ds: Any) -> int | None:
-    """GE's LocationsInAcquisition (0021,xx4F) under the ``GEMS_RELA_01`` private creator."""
-    value = private_element(ds, 0x0021, _GE_CREATOR, 0x4F, at=0x0021104F)
-    if isinstance(value, bytes):  # implicit VR without the private dictionary: SS
-        return int.from_bytes(value[:2], "little", signed=True) if len(value) >= 2 else None
+def _private_count(ds: Any, key: str) -> int | None:
+    """A private slice count of :data:`_PRIVATE` (at its usual block, ``xx10``, or another)."""
+    group, creator, offset, size = _PRIVATE[key]
+    value = private_element(ds, group, creator, offset, at=(group << 16) | 0x1000 | offset)
+    if isinstance(value, bytes):  # implicit VR without the private dictionary: SS or SL
+        return int.from_bytes(value[:size], "little", signed=True) if len(value) >= size else None
     return optional_int(value[0] if isinstance(value, list | tuple) and value else value)
 
 
@@ -69,7 +78,7 @@ def count_notes(
         than its slices gets ``LocationsInAcquisition (0021,104F) says 30 slices, 28 present:
         slices may be missing at the ends``.
     """
-    notes = [n for n in (_images_note(frames), _times_note(frames)) if n]
+    notes = [n for n in (_images_note(frames), _times_note(frames), _in_stack_note(frames)) if n]
     return notes, [_volume_with_note(frames, v) for v in volumes]
 
 
@@ -80,14 +89,15 @@ def _shared(frames: list[FrameRef], members: Sequence[int], j: int) -> int | Non
 
 
 def _volume_with_note(frames: list[FrameRef], volume: VolumePlan) -> VolumePlan:
-    said = _shared(frames, volume.frames[0], 0)
     present, span = len(volume.frames[0]), volume.num_slices
-    if said is None or span >= said:
-        return volume
-    spanning = f" spanning {span} slice positions" if span != present else ""
-    note = (f"LocationsInAcquisition {_TAGS[COUNT_KEYS[0]]} says {said} slices, {present} "
-            f"present{spanning}: slices may be missing at the ends")  # fmt: skip
-    return replace(volume, problems=(*volume.problems, note))
+    for j in (0, 3):  # GE's, then Philips' slices per volume
+        said = _shared(frames, volume.frames[0], j)
+        if said is not None and span < said:
+            spanning = f" spanning {span} slice positions" if span != present else ""
+            note = (f"{COUNT_KEYS[j]} {_TAGS[COUNT_KEYS[j]]} says {said} slices, {present} "
+                    f"present{spanning}: slices may be missing at the ends")  # fmt: skip
+            return replace(volume, problems=(*volume.problems, note))
+    return volume
 
 
 def _images_note(frames: list[FrameRef]) -> str:
@@ -119,3 +129,27 @@ def _times_note(frames: list[FrameRef]) -> str:
     return (f"NumberOfTemporalPositions {_TAGS[COUNT_KEYS[2]]} says {said} time points, "
             f"{len(present)} present (TemporalPositionIdentifier): a whole time point may be "
             "missing")  # fmt: skip
+
+
+def _in_stack_note(frames: list[FrameRef]) -> str:
+    """Each StackID whose InStackPositionNumber values start above 1, said once."""
+    j = STACK_KEYS.index("StackID")
+    first: dict[Any, int] = {}
+    for f in frames:
+        if f.in_stack is not None:
+            stack = f.stack_values[j] if f.stack_values else None
+            first[stack] = min(first.get(stack, f.in_stack), f.in_stack)
+    late = sorted(((_shown(s), n) for s, n in first.items() if n > 1), key=lambda s: s[0])
+    if not late:
+        return ""
+    stack, n = late[0]
+    which = f" in StackID {stack}" if stack != "None" else ""
+    more = f", and in {len(late) - 1} other stack(s)" if len(late) > 1 else ""
+    lost = "slice 1 may be" if n == 2 else f"slices 1 to {n - 1} may be"
+    return (f"InStackPositionNumber (0020,9057) starts at {n}{which}{more} (numbered from 1, "
+            f"PS3.3 C.7.6.16.2.2.4): {lost} missing at the start")  # fmt: skip
+
+
+def _shown(value: Any) -> str:
+    """A StackID as written: ``1``, not the ``1.0`` it is read as."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)

@@ -21,13 +21,23 @@ from tests.pipeline.dicom.geometry_cases import convert_nifti, plane, save
 SERIES = "1.2.826.0.1.3680043.8.498.9192"
 
 
-def _slice(z: int, locations: int | None = None, t: int = 0, **attrs: Any) -> Any:
-    """Slice z (3 mm apart) of time point t holding 100 t + z + 1; GE's private
-    LocationsInAcquisition under creator GEMS_RELA_01 when ``locations`` is given."""
+#: Each vendor's private slice count per volume: (group, creator, element, VR).
+PRIVATE = {
+    "LocationsInAcquisition (0021,104F)": (0x0021, "GEMS_RELA_01", 0x4F, "SS"),
+    "NumberOfSlicesMR (2001,1018)": (0x2001, "Philips Imaging DD 001", 0x18, "SL"),
+}
+GE = "LocationsInAcquisition (0021,104F)"
+
+
+def _slice(z: int, locations: int | None = None, t: int = 0, vendor: str = GE,
+           **attrs: Any) -> Any:  # fmt: skip
+    """Slice z (3 mm apart) of time point t holding 100 t + z + 1; the ``vendor``'s private
+    slice count when ``locations`` is given."""
     ds = plane((0.0, 0.0, 3.0 * z), value=100 * t + z + 1, series=SERIES,
                InstanceNumber=10 * t + z + 1, **attrs)  # fmt: skip
     if locations is not None:
-        ds.private_block(0x0021, "GEMS_RELA_01", create=True).add_new(0x4F, "SS", locations)
+        group, creator, element, vr = PRIVATE[vendor]
+        ds.private_block(group, creator, create=True).add_new(element, vr, locations)
     return ds
 
 
@@ -44,13 +54,12 @@ def _said(src: Path, out: Path) -> tuple[set[str], list[Any]]:
     return cells, [d[0, 0].T.tolist() for d in data]
 
 
-def test_ge_slices_missing_at_the_ends_are_said(tmp_path: Path) -> None:
-    cells, profiles = _said(save(tmp_path / "s", [_slice(z, 6) for z in range(1, 5)]),
-                            tmp_path / "o")  # fmt: skip
-    assert cells == {
-        "LocationsInAcquisition (0021,104F) says 6 slices, 4 present: slices may be missing at "
-        "the ends"
-    }
+@pytest.mark.parametrize("vendor", list(PRIVATE))
+def test_slices_missing_at_the_ends_are_said(tmp_path: Path, vendor: str) -> None:
+    cells, profiles = _said(
+        save(tmp_path / "s", [_slice(z, 6, vendor=vendor) for z in range(1, 5)]), tmp_path / "o"
+    )
+    assert cells == {f"{vendor} says 6 slices, 4 present: slices may be missing at the ends"}
     assert profiles == [[2, 3, 4, 5]]  # written as they are
 
 
@@ -91,3 +100,25 @@ def test_a_time_point_missing_at_the_end_is_said(tmp_path: Path) -> None:
     assert cells == {"NumberOfTemporalPositions (0020,0105) says 3 time points, 2 present "
                      "(TemporalPositionIdentifier): a whole time point may be missing"}  # fmt: skip
     assert profiles == [[[1, 2, 3], [101, 102, 103]]]
+
+
+@pytest.mark.parametrize("start", [1, 3], ids=["from-1", "from-3"])
+def test_an_enhanced_stack_numbered_from_past_1_is_said(tmp_path: Path, start: int) -> None:
+    """Enhanced MR frames at 3 mm steps whose InStackPositionNumber runs start .. start + 3
+    (StackID 1): from 3, slices 1 and 2 of the stack were lost; from 1, nothing is said."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from tests.pipeline.dicom.geometry_cases import enhanced
+
+    ds = enhanced([(0.0, 0.0, 3.0 * z) for z in range(4)])
+    ds.SeriesInstanceUID = SERIES
+    for z, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        content = Dataset()
+        content.StackID, content.InStackPositionNumber = "1", start + z
+        item.FrameContentSequence = Sequence([content])
+    cells, profiles = _said(save(tmp_path / "s", [ds]), tmp_path / "o")
+    assert profiles == [[100, 101, 102, 103]]
+    said = ("InStackPositionNumber (0020,9057) starts at 3 in StackID 1 (numbered from 1, PS3.3 "
+            "C.7.6.16.2.2.4): slices 1 to 2 may be missing at the start")  # fmt: skip
+    assert cells == ({""} if start == 1 else {said})
