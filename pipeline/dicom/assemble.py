@@ -41,6 +41,7 @@ from pipeline.dicom.colocated import (
 )
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.duplicates import drop_duplicates
+from pipeline.dicom.expected_counts import count_notes
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.incomplete_stacks import whole_and_partial
@@ -56,6 +57,7 @@ from pipeline.dicom.kinds import (
 )
 from pipeline.dicom.notes import note_text
 from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
+from pipeline.dicom.rotated_planes import rotated_planes
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
 from pipeline.dicom.units import missing_rescale_notes
@@ -180,7 +182,8 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         return plan
     groups = [g for members in kinds for g in orientation_groups(frames, members)]
     if len(groups) > len(kinds):
-        apart = other_planes(frames, groups) if len(kinds) == 1 else ""
+        apart = (rotated_planes(frames, groups) or other_planes(frames, groups)
+                 if len(kinds) == 1 else "")  # fmt: skip
         plan.notes.append(
             f"split: {len(groups)} orientations, image sizes or pixel spacings in one series, one "
             f"volume each{apart}"
@@ -194,6 +197,9 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     except _Refused as err:
         plan.volumes = []
         plan.refusal, plan.refusal_source = str(err), err.source
+    if not plan.refusal:  # what no position shows: slices or time points missing at the ends
+        short, plan.volumes = count_notes(frames, plan.volumes)
+        plan.notes += short
     return plan
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from pipeline.dicom.colocated import acquisition_order
 from pipeline.dicom.frames import HALF_RESCALE, LOCALIZER, LUT_RESCALE, SCOUT_WORDS, FrameRef
 
 __all__ = [
@@ -256,9 +257,11 @@ def orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[
                 break
         else:
             groups.append(((f.rows, f.columns), b, [k]))
-    # the largest first (ties in the order found): a localizer filed with the slices, one
-    # image in another plane, acquired first, was ``_s00`` and the slices ``_s01``
-    return sorted((g for _, _, g in groups), key=len, reverse=True)
+    # the largest first, ties in acquisition order: a localizer filed with the slices, one
+    # image in another plane, acquired first, was ``_s00`` and the slices ``_s01``; time
+    # points that a motion correction rotated, one group each, came in file-name order
+    found = [g for _, _, g in groups]
+    return sorted(found, key=lambda g: (-len(g), min(acquisition_order(frames[k]) for k in g)))
 
 
 def other_planes(frames: list[FrameRef], groups: list[list[int]]) -> str:

@@ -239,9 +239,13 @@ def _value_order(value: str) -> tuple[int, float | str]:
 def _interleaved_volume(rel: np.ndarray, places: dict[object, np.ndarray]) -> bool:
     """Whether passes are interleaved acquisitions of one volume with slices missing.
 
-    Every pass spans (nearly) the whole range, as odd and even slices do, and every step of
-    the union is a whole multiple of its smallest (a gap, not an offset between passes). A
-    multi-pass CT's passes overlap only in part.
+    Every pass spans (nearly) the whole range, as odd and even slices do, every step of
+    the union is a whole multiple of its smallest (a gap, not an offset between passes), and
+    that smallest step is the passes' own divided by their number (odd and even slices 3 mm
+    apart each, 6 mm within each pass). A multi-pass CT's passes overlap only in part; two
+    passes 0.02 mm apart with 2.96 mm slices (time points or repeats of one stack, which a
+    motion correction moved) have whole multiples too (2.94 = 147 x 0.02) but a step 148
+    times theirs: taken for one volume, the series was refused for 584 "missing slices".
     """
     steps = np.diff(rel)
     step = float(steps.min())
@@ -250,7 +254,10 @@ def _interleaved_volume(rel: np.ndarray, places: dict[object, np.ndarray]) -> bo
     ratio = steps / step
     extent = float(rel[-1] - rel[0])
     spans = [float(p[-1] - p[0]) for p in places.values()]
-    return bool(np.all(np.abs(ratio - np.rint(ratio)) < 0.05)) and min(spans) >= 0.8 * extent
+    own = [float(np.diff(p).min()) for p in places.values() if len(p) > 1]
+    interleaved = bool(own) and abs(min(own) / step - len(places)) < 0.05 * len(places)
+    return (interleaved and bool(np.all(np.abs(ratio - np.rint(ratio)) < 0.05))
+            and min(spans) >= 0.8 * extent)  # fmt: skip
 
 
 def _acquisition_number(f: FrameRef) -> object:

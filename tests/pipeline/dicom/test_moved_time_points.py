@@ -62,14 +62,11 @@ def test_time_points_moved_in_plane_are_no_blocks_side_by_side(tmp_path: Path) -
     src = save(
         tmp_path / "src", _moved((0.4, 0.2, 0.0), TemporalPositionIdentifier=lambda t: t + 1)
     )
-    rows, errors, code = convert_nifti(src, tmp_path / "out")
-    assert code == 0 and not errors
-    outputs = sorted({r["output"] for r in rows})
-    assert len(outputs) == 3
-    for t, name in enumerate(outputs):
-        img = nib.load(tmp_path / "out" / name)
-        assert np.asarray(img.dataobj)[0, 0].tolist() == [100 * t + z + 1 for z in range(4)]
-        assert np.allclose(img.affine[:3, 3], [-0.4 * t, -0.2 * t, 0.0])  # RAS: x, y negated
+    rows, found = _volumes(src, tmp_path / "out")
+    assert len(found) == 3
+    for t, (profile, affine) in enumerate(found):
+        assert profile == [100 * t + z + 1 for z in range(4)]
+        assert np.allclose(affine[:3, 3], [-0.4 * t, -0.2 * t, 0.0])  # RAS: x, y negated
     assert rows[0]["problems"] == (
         "split: 3 stacks by TemporalPositionIdentifier written as separate volumes (their "
         "positions differ)"
@@ -86,12 +83,65 @@ def test_time_points_drifting_within_the_step_tolerance_are_one_4d_volume(
     volumes. Each slice lies within 0.034 mm of its DICOM position in one 4-D volume on the
     first time point's grid."""
     src = save(tmp_path / "src", _moved((0.0, 0.0, 0.017), **{key: lambda t: t + 1}))
-    rows, errors, code = convert_nifti(src, tmp_path / "out")
+    img = _one_4d(src, tmp_path / "out", slices=4, times=3, step=3.0)
+    assert float(img.header.get_zooms()[3]) == 2.0  # the TR, in s
+
+
+def _one_4d(src: Path, out: Path, slices: int, times: int, step: float) -> nib.Nifti1Image:
+    """The one NIfTI converted from ``src``: (8, 8, slices, times), slice z of time point t
+    holding 100 t + z + 1, ``step`` mm apart from z = 0 (the first time point's grid)."""
+    rows, errors, code = convert_nifti(src, out)
     assert code == 0 and not errors
     (name,) = {r["output"] for r in rows}
-    img = nib.load(tmp_path / "out" / name)
+    img = nib.load(out / name)
     data = np.asarray(img.dataobj)
-    assert data.shape == (8, 8, 4, 3)
-    assert data[0, 0].T.tolist() == [[100 * t + z + 1 for z in range(4)] for t in range(3)]
-    assert np.allclose(img.affine[2, 2:], [3.0, 0.0])
-    assert float(img.header.get_zooms()[3]) == 2.0  # the TR, in s
+    assert data.shape == (8, 8, slices, times)
+    assert data[0, 0].T.tolist() == [[100 * t + z + 1 for z in range(slices)]
+                                     for t in range(times)]  # fmt: skip
+    assert np.allclose(img.affine[2, 2:], [step, 0.0])
+    return img
+
+
+def _volumes(src: Path, out: Path) -> tuple[list[dict[str, str]], list[tuple[list, np.ndarray]]]:
+    """Manifest rows and (profile of pixel (0, 0), affine) of each NIfTI, in name order."""
+    rows, errors, code = convert_nifti(src, out)
+    assert code == 0 and not errors
+    found = []
+    for name in sorted({r["output"] for r in rows}):
+        img = nib.load(out / name)
+        found.append((np.asarray(img.dataobj)[0, 0].tolist(), img.affine))
+    return rows, found
+
+
+def _passes(offset: float, step: float, lost: int | None = None) -> list:
+    """AcquisitionNumber t + 1: slice z at ``step * z + offset * t`` mm holds 100 t + z + 1
+    (z 0 to 4; the second pass without slice ``lost``)."""
+    return [plane((0.0, 0.0, step * z + offset * t), value=100 * t + z + 1, series=SERIES,
+                  RepetitionTime=2000.0, InstanceNumber=10 * t + z + 1, AcquisitionNumber=t + 1)
+            for t in range(2) for z in range(5) if (t, z) != (1, lost)]  # fmt: skip
+
+
+def test_passes_whose_offset_divides_the_step_are_time_points(tmp_path: Path) -> None:
+    """Two passes 0.02 mm apart with 2.96 mm slices: every step of their union (0.02, 2.94)
+    is a whole multiple of 0.02 mm, so they were taken for one interleaved volume with slices
+    missing and the series refused as '4 gaps of up to 2.94 mm in a 0.02 mm spacing (about
+    584 slices missing)'. They cover the same positions within the step tolerance: one 4-D
+    volume, as passes drifting 0.017 mm are."""
+    _one_4d(save(tmp_path / "src", _passes(0.02, 2.96)), tmp_path / "out", 5, 2, step=2.96)
+
+
+def test_a_short_pass_offset_by_a_divisor_of_the_step_is_its_own_volume(tmp_path: Path) -> None:
+    """The same with the second pass's middle slice lost (no longer the same positions):
+    each pass its own volume at its own positions, where the series was refused for missing
+    slices. The second pass is resampled over its own gap."""
+    src = save(tmp_path / "src", _passes(0.02, 2.96, lost=2))
+    rows, found = _volumes(src, tmp_path / "out")
+    assert len(found) == 2
+    for t, (profile, affine) in enumerate(found):
+        assert profile[:2] + profile[3:] == [100 * t + z + 1 for z in (0, 1, 3, 4)]
+        assert np.allclose(affine[2, 2:], [2.96, 0.02 * t])
+    said = {r["problems"] for r in rows}
+    assert all(p.startswith("split: 2 passes by AcquisitionNumber whose slices interleave, one "
+                            "volume each") for p in said)  # fmt: skip
+    assert sum("missing slices: 1 gap of up to 5.92 mm in a 2.96 mm spacing" in p
+               for p in said) == 1  # fmt: skip
