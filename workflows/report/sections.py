@@ -49,10 +49,18 @@ def case_word(metrics: Mapping[str, Any]) -> str:
     """What a case is, for the report's words: ``image`` for a segmentation whose every
     evaluated sample is 2-D (``(C, H, W)`` in ``data.image_shapes``; each is its own case),
     else ``metrics.json``'s ``case_unit``. Ultrasound PNGs were "10 evaluated volumes",
-    "Dice (mean of volumes)", "Per volume"."""
+    "Dice (mean of volumes)", "Per volume". 2-D slices stacked into their series' volumes
+    (``num_slices`` > 0) are volumes: a ``unit: image`` run's 4 series of 12 slices were
+    "4 evaluated images", "Dice (mean of images)", beside ``case_unit`` volume."""
     unit = str(metrics.get("case_unit", "case"))
     shapes = (metrics.get("data") or {}).get("image_shapes") or {}
-    if unit == "volume" and shapes and all(len(str(s).split("x")) == 3 for s in shapes):
+    stacked = bool(metrics.get("num_slices"))
+    if (
+        unit == "volume"
+        and not stacked
+        and shapes
+        and all(len(str(s).split("x")) == 3 for s in shapes)
+    ):
         return "image"
     return unit
 
