@@ -291,19 +291,21 @@ def cross_validation_section(metrics: Mapping[str, Any]) -> str:
     if not folds or not spread:
         return ""
     stats = ("mean", "std", "min", "max")
-    header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
+    header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats, "folds"]
     rows = [
         [
             figure_label(key, metrics),
             *[fold.get(key) for fold in folds],
             *[values.get(s) for s in stats],
+            "–" if values.get("n") is None else f"{values['n']} of {len(folds)}",
         ]
         for key, values in spread.items()
     ]
     note = (
         f"Each of the {len(folds)} fold models alone on the same evaluated cases (the figures "
-        "above are of their ensemble); std is the population standard deviation over the "
-        "folds (ddof 0)."
+        "above are of their ensemble); mean, std, min and max are over the folds that have "
+        "the figure (folds; – : undefined for that fold model), std the population standard "
+        "deviation (ddof 0; none for one fold)."
     )
     return f"<h2>Cross-validation</h2><p class='note'>{esc(note)}</p>" + html_table(header, rows)
 
