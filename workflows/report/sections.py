@@ -33,16 +33,17 @@ CARDS = {
 }
 
 
-def figure_label(key: str, metrics: Mapping[str, Any]) -> str:
+def figure_label(key: str, metrics: Mapping[str, Any], *, positive: bool = True) -> str:
     """A ``metrics.json`` key as the report's tables name it: a distance with its unit
     (``hd95_mean (mm)``; it was a bare ``hd95_mean``), NSD with its tolerance, a figure of a
-    two-class run's positive class with that class (:func:`figure_named`)."""
+    two-class run's positive class with that class (:func:`figure_named`) unless
+    ``positive`` is false (a per-class table, whose rows are each class's own rates)."""
     if key in ("hd95_mean", "msd_mean"):
         unit = metrics.get("distance_unit", "mm")
         return f"{key} ({'voxels' if unit == 'voxel' else unit})"
     if key == "nsd_mean" and metrics.get("nsd_tolerance_mm") is not None:
         return f"{key} (tolerance {float(metrics['nsd_tolerance_mm']):g} mm)"
-    return figure_named(key, metrics)
+    return figure_named(key, metrics) if positive else key
 
 
 def case_word(metrics: Mapping[str, Any]) -> str:
