@@ -119,6 +119,7 @@ def test_2d_images_are_called_images_not_volumes(tmp_path: Path) -> None:
         text = _text(write_report(run).read_text())
         assert f"1 evaluated {word}s" in text and f"Dice (mean of {word}s)" in text
         assert f"Per {word} Worst 1 of 1 {word}s by macro Dice" in text
+        assert f"Per patient patient {word}s Dice (macro)" in text  # it said volumes for both
         other = {"image": "volume", "volume": "image"}[word]
         assert f"evaluated {other}s" not in text and f"Per {other}" not in text
 

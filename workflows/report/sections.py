@@ -345,7 +345,9 @@ def segmentation_tables(metrics: Mapping[str, Any], limit: int = 40) -> str:
     if patients:
         rows = [[p["id"], p["num_volumes"], p["dice_macro"], p.get("hd95_failed", "–")]
                 for p in sorted(patients, key=lambda p: _key(p["dice_macro"]))[:limit]]  # fmt: skip
-        out.append("<h2>Per patient</h2>" + html_table(["patient", "volumes", "Dice (macro)",
+        # the cases a patient has, as the report calls them: a 2-D image run's were "volumes"
+        cases = f"{case_word(metrics)}s"
+        out.append("<h2>Per patient</h2>" + html_table(["patient", cases, "Dice (macro)",
                                                      "HD95 failures"], rows))  # fmt: skip
     slices = metrics.get("per_slice") or []
     if slices:
