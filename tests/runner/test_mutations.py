@@ -107,7 +107,7 @@ def test_kfold_spread_is_over_the_folds_figures(kfold_run: Path) -> None:
         values = np.array([fold[key] for fold in metrics["folds"]], dtype=np.float64)
         assert key != "brier" or values.std() > 0  # two folds' models: two Brier scores
         expected = {"mean": values.mean(), "std": values.std(), "min": values.min(),
-                    "max": values.max()}  # fmt: skip
+                    "max": values.max(), "n": values.size}  # fmt: skip
         assert metrics["cross_validation"][key] == pytest.approx(expected, abs=1e-12), key
 
 

@@ -94,3 +94,30 @@ def test_no_positive_class_for_segmentation() -> None:
         [("a", square, square, (1.0, 1.0))], 2, ["bg", "x"], n_resamples=0
     )
     assert positive_class_of(metrics) is None
+
+
+def test_failures_scored_as_the_diagonal_are_said_so() -> None:
+    """Three 32x32 cases at 1 mm (public report MONAI #9095): an 8x8 lesion predicted one row
+    off (HD95 1.0), a 6x6 lesion missed, a 2x2 false positive on an empty truth. With
+    ``surface_failures: diagonal`` the two failures are in the mean as the diagonal,
+    sqrt(2) * 32 = 45.255 mm: (1 + 2 * 45.255) / 3 = 30.503; the line said ``hd95_failed 2``
+    as it does when they are left out of the mean (1.000)."""
+    cases = []
+    for name, truth_box, pred_box in (("a", (4, 12, 4, 12), (5, 13, 4, 12)),
+                                      ("b", (10, 16, 10, 16), None),
+                                      ("c", None, (20, 22, 20, 22))):  # fmt: skip
+        truth, pred = np.zeros((32, 32), np.int64), np.zeros((32, 32), np.int64)
+        for mask, box in ((truth, truth_box), (pred, pred_box)):
+            if box is not None:
+                mask[box[0] : box[1], box[2] : box[3]] = 1
+        cases.append((name, truth, pred, (1.0, 1.0)))
+    diagonal = (1 + 2 * 32 * 2**0.5) / 3
+    by = {}
+    for failures in ("exclude", "diagonal"):
+        metrics = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0,
+                                        failures=failures)  # fmt: skip
+        by[failures] = headline_text(headline(metrics)).split("dice_dataset_macro ")[1]
+    # pooled Dice by hand: TP 7 * 8, FP 8 + 4, FN 8 + 36: 112 / 168
+    assert by["exclude"] == "0.667  hd95_mean_mm 1.000  hd95_failed 2"
+    assert by["diagonal"] == f"0.667  hd95_mean_mm {diagonal:.3f}  hd95_failed_as_diagonal 2"
+    assert f"{diagonal:.3f}" == "30.503"

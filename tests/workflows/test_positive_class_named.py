@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import recall_score, roc_auc_score
+from sklearn.metrics import average_precision_score, recall_score, roc_auc_score
 
 from workflows.report import plots
 from workflows.report.results import evaluate_classification, write_metrics, write_report
@@ -96,3 +96,25 @@ def test_cross_validation_rows_name_it() -> None:
         "cross_validation": {"sensitivity": {"mean": 0.7, "std": 0.1, "min": 0.6, "max": 0.8}},
     }
     assert "<td>sensitivity (positive class: malignant)</td>" in cross_validation_section(metrics)
+
+
+@pytest.mark.parametrize("positive", [0, None], ids=["chosen", "default"])
+def test_the_per_class_table_names_no_positive_class(tmp_path: Path, positive: int | None) -> None:
+    """Each row of Metrics by class holds its own class's one-vs-rest rates: benign's
+    sensitivity (0.6, the malignant class's specificity) stood under "sensitivity (positive
+    class: malignant)". And a two-class run's average precision (of the positive class only)
+    has its column whichever class is positive: it was missing when class 1 was."""
+    run = tmp_path / "runs" / "breast-20261202-1800"
+    write_metrics(run, _metrics(positive))
+    text = _text(write_report(run, title="Positive class"))
+    table = text[text.index("Metrics by class") : text.index("Summary metric value")]
+    pred = PROBS.argmax(1)
+    own = [recall_score(TRUE, pred, pos_label=c) for c in (0, 1)]  # each class's sensitivity
+    assert own == [0.8, 0.6]
+    index = 1 if positive is None else 0
+    ap = f"{average_precision_score(np.equal(TRUE, index), PROBS[:, index]):.3f}"
+    assert "support sensitivity specificity precision npv f1 roc_auc average_precision" in table
+    assert "(positive class" not in table
+    rows = {name: table.split(f" {name} ")[1].split()[:8] for name in NAMES}
+    assert rows["malignant"][1] == "0.800" and rows["benign"][1] == "0.600"
+    assert rows[NAMES[index]][7] == ap and rows[NAMES[1 - index]][7] == "–"

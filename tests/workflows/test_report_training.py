@@ -119,5 +119,29 @@ def test_2d_images_are_called_images_not_volumes(tmp_path: Path) -> None:
         text = _text(write_report(run).read_text())
         assert f"1 evaluated {word}s" in text and f"Dice (mean of {word}s)" in text
         assert f"Per {word} Worst 1 of 1 {word}s by macro Dice" in text
+        assert f"Per patient patient {word}s Dice (macro)" in text  # it said volumes for both
         other = {"image": "volume", "volume": "image"}[word]
         assert f"evaluated {other}s" not in text and f"Per {other}" not in text
+
+
+def test_2d_slices_stacked_into_series_are_volumes_not_images(tmp_path: Path) -> None:
+    """A ``unit: image`` run scores its 2-D slices stacked into their series' volumes
+    (``metrics.json`` ``case_unit`` volume, ``num_slices`` 4): the report called its 2 series
+    "2 evaluated images", "Dice (mean of images)" and "Per image", from the samples' 2-D
+    shapes alone."""
+    from workflows.report.results import SegmentationCase
+
+    run = tmp_path / "runs" / "seg-20261130-2300"
+    square = np.zeros((8, 8), np.int64)
+    square[2:6, 2:6] = 1
+    cases = [SegmentationCase(f"{s}{i}", square, square, (1.0, 1.0), patient=s, series=s,
+                              slice_index=i, slice_spacing=2.0)
+             for s in ("a", "b") for i in range(2)]  # fmt: skip
+    metrics = evaluate_segmentation(cases, 2, ["background", "head"], n_resamples=0)
+    assert (metrics["case_unit"], metrics["num_cases"], metrics["num_slices"]) == ("volume", 2, 4)
+    metrics["data"] = {"num_samples": 4, "image_shapes": {"1x8x8": 4}}
+    write_metrics(run, metrics)
+    text = _text(write_report(run).read_text())
+    assert "2 evaluated volumes" in text and "Dice (mean of volumes)" in text
+    assert "Per volume Worst 2 of 2 volumes by macro Dice" in text
+    assert "evaluated images" not in text and "Per image" not in text

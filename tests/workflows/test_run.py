@@ -146,7 +146,7 @@ def test_kfold_reports_folds_and_ensemble(cr_study: Path, tmp_path: Path) -> Non
     folds = [f["accuracy"] for f in metrics["folds"]]
     assert metrics["cross_validation"]["accuracy"] == pytest.approx({
         "mean": statistics.fmean(folds), "std": statistics.pstdev(folds),  # ddof 0, as README
-        "min": min(folds), "max": max(folds),
+        "min": min(folds), "max": max(folds), "n": 3,
     })  # fmt: skip
     assert metrics["evaluated"].startswith("ensemble of 3")
     for k in range(3):

@@ -163,10 +163,15 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     per_class = metrics.get("per_class") or {}
     if not per_class:
         return ""
-    keys = list(next(iter(per_class.values())).keys())
+    # every class's keys: a two-class run gives average_precision for the positive class only,
+    # and when that is class 1 the column was missing (class 0's keys made the header)
+    keys = list(dict.fromkeys(k for values in per_class.values() for k in values))
     bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
     rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
-    header = ["class", *[sections.figure_label(k, metrics) for k in keys]]  # units named
+    # units named; each row holds its own class's rates, so no column names the positive
+    # class (no_lesion's sensitivity 0.000 stood under "sensitivity (positive class:
+    # round_lesion)", whose own was 1.000)
+    header = ["class", *[sections.figure_label(k, metrics, positive=False) for k in keys]]
     out = ["<h2>Metrics by class</h2>", html_table(header, rows, bars)]
     summary = metrics.get("summary") or {}
     if summary:

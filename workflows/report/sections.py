@@ -33,26 +33,35 @@ CARDS = {
 }
 
 
-def figure_label(key: str, metrics: Mapping[str, Any]) -> str:
+def figure_label(key: str, metrics: Mapping[str, Any], *, positive: bool = True) -> str:
     """A ``metrics.json`` key as the report's tables name it: a distance with its unit
     (``hd95_mean (mm)``; it was a bare ``hd95_mean``), NSD with its tolerance, a figure of a
-    two-class run's positive class with that class (:func:`figure_named`)."""
+    two-class run's positive class with that class (:func:`figure_named`) unless
+    ``positive`` is false (a per-class table, whose rows are each class's own rates)."""
     if key in ("hd95_mean", "msd_mean"):
         unit = metrics.get("distance_unit", "mm")
         return f"{key} ({'voxels' if unit == 'voxel' else unit})"
     if key == "nsd_mean" and metrics.get("nsd_tolerance_mm") is not None:
         return f"{key} (tolerance {float(metrics['nsd_tolerance_mm']):g} mm)"
-    return figure_named(key, metrics)
+    return figure_named(key, metrics) if positive else key
 
 
 def case_word(metrics: Mapping[str, Any]) -> str:
     """What a case is, for the report's words: ``image`` for a segmentation whose every
     evaluated sample is 2-D (``(C, H, W)`` in ``data.image_shapes``; each is its own case),
     else ``metrics.json``'s ``case_unit``. Ultrasound PNGs were "10 evaluated volumes",
-    "Dice (mean of volumes)", "Per volume"."""
+    "Dice (mean of volumes)", "Per volume". 2-D slices stacked into their series' volumes
+    (``num_slices`` > 0) are volumes: a ``unit: image`` run's 4 series of 12 slices were
+    "4 evaluated images", "Dice (mean of images)", beside ``case_unit`` volume."""
     unit = str(metrics.get("case_unit", "case"))
     shapes = (metrics.get("data") or {}).get("image_shapes") or {}
-    if unit == "volume" and shapes and all(len(str(s).split("x")) == 3 for s in shapes):
+    stacked = bool(metrics.get("num_slices"))
+    if (
+        unit == "volume"
+        and not stacked
+        and shapes
+        and all(len(str(s).split("x")) == 3 for s in shapes)
+    ):
         return "image"
     return unit
 
@@ -283,19 +292,21 @@ def cross_validation_section(metrics: Mapping[str, Any]) -> str:
     if not folds or not spread:
         return ""
     stats = ("mean", "std", "min", "max")
-    header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats]
+    header = ["figure", *[f"fold {k}" for k in range(len(folds))], *stats, "folds"]
     rows = [
         [
             figure_label(key, metrics),
             *[fold.get(key) for fold in folds],
             *[values.get(s) for s in stats],
+            "–" if values.get("n") is None else f"{values['n']} of {len(folds)}",
         ]
         for key, values in spread.items()
     ]
     note = (
         f"Each of the {len(folds)} fold models alone on the same evaluated cases (the figures "
-        "above are of their ensemble); std is the population standard deviation over the "
-        "folds (ddof 0)."
+        "above are of their ensemble); mean, std, min and max are over the folds that have "
+        "the figure (folds; – : undefined for that fold model), std the population standard "
+        "deviation (ddof 0; none for one fold)."
     )
     return f"<h2>Cross-validation</h2><p class='note'>{esc(note)}</p>" + html_table(header, rows)
 
@@ -334,7 +345,9 @@ def segmentation_tables(metrics: Mapping[str, Any], limit: int = 40) -> str:
     if patients:
         rows = [[p["id"], p["num_volumes"], p["dice_macro"], p.get("hd95_failed", "–")]
                 for p in sorted(patients, key=lambda p: _key(p["dice_macro"]))[:limit]]  # fmt: skip
-        out.append("<h2>Per patient</h2>" + html_table(["patient", "volumes", "Dice (macro)",
+        # the cases a patient has, as the report calls them: a 2-D image run's were "volumes"
+        cases = f"{case_word(metrics)}s"
+        out.append("<h2>Per patient</h2>" + html_table(["patient", cases, "Dice (macro)",
                                                      "HD95 failures"], rows))  # fmt: skip
     slices = metrics.get("per_slice") or []
     if slices:

@@ -127,31 +127,39 @@ def intervals(
     """Bootstrap (over patients) intervals of the headline segmentation figures."""
     dice = np.array([r["dice_macro"] for r in rows], dtype=np.float64)
     stacked = np.stack(counts)
-    stats: dict[str, Any] = {
-        "dice_case_mean": lambda idx: nanmean(dice[idx]),
-        "dice_dataset_macro": lambda idx: float(
-            dice_from_confusion(
-                stacked[idx].sum(axis=0), include_background=include_background, empty=empty
-            )
-        ),
-    }
+    # per-class figures of the cases ``idx``; each headline below is their macro mean
+    per_class: dict[str, Any] = {
+        "dice_dataset_macro": lambda idx: np.asarray(dice_from_confusion(
+            stacked[idx].sum(axis=0), include_background=include_background, empty=empty,
+            average="none")),
+    }  # fmt: skip
     if surface:
         for key in ("hd95", "msd"):
             values = np.array([[r[key][n] for n in scored] for r in rows], dtype=np.float64)
             worst = np.array([r["diagonal"] for r in rows])
-            stats[f"{key}_mean"] = lambda idx, v=values, w=worst: nanmean(
-                [
-                    summarize_distances(v[idx, j], failures=failures, worst=w[idx])["mean"]
-                    for j in range(v.shape[1])
-                ]
-            )
+            per_class[f"{key}_mean"] = lambda idx, v=values, w=worst: np.array(
+                [summarize_distances(v[idx, j], failures=failures, worst=w[idx])["mean"]
+                 for j in range(v.shape[1])]
+            )  # fmt: skip
     if rows and "nsd" in rows[0]:
         nsd = np.array([[r["nsd"][n] for n in scored] for r in rows], dtype=np.float64)
-        stats["nsd_mean"] = lambda idx: nanmean([nanmean(nsd[idx, j]) for j in range(nsd.shape[1])])
-    return bootstrap_cis(
-        lambda idx: {key: fn(idx) for key, fn in stats.items()},
-        patients, n_resamples=n_resamples, seed=seed, level=level,
-    )  # fmt: skip
+        per_class["nsd_mean"] = lambda idx: np.array(
+            [nanmean(nsd[idx, j]) for j in range(nsd.shape[1])]
+        )
+    # the classes each figure averages on all the cases: a resample lacking one (no lesion in
+    # any drawn volume) gave the organ's figure alone, another figure, none now (n_valid)
+    every = np.arange(len(rows))
+    defined = {key: np.isfinite(fn(every)) for key, fn in per_class.items()}
+
+    def stat(idx: np.ndarray) -> dict[str, float]:
+        out = {"dice_case_mean": nanmean(dice[idx])}
+        for key, fn in per_class.items():
+            values = fn(idx)
+            lacks = bool((defined[key] & ~np.isfinite(values)).any())
+            out[key] = float("nan") if lacks else nanmean(values)
+        return out
+
+    return bootstrap_cis(stat, patients, n_resamples=n_resamples, seed=seed, level=level)
 
 
 def policy(
@@ -196,7 +204,9 @@ def policy(
         "surface_failure_policy": failures,
         "averages": "case mean = mean over volumes of each volume's macro over classes; "
         "dataset = counts pooled over all volumes",
-        "intervals": f"{BOOTSTRAP_METHOD}; percentile interval",
+        "intervals": f"{BOOTSTRAP_METHOD}; percentile interval; a resample lacking a class "
+        "that a macro figure averages on the test cases (no lesion in any drawn volume) gives "
+        "no dice_dataset_macro, hd95_mean, msd_mean or nsd_mean (left out of n_valid)",
     }
 
 

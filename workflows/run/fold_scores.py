@@ -92,10 +92,16 @@ def add_folds(metrics: dict[str, Any], per_fold: list[dict[str, Any]], evaluated
 
 
 def spread(summaries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean, population std, min and max of each figure over the folds that have it, and
+    ``n``, how many do: a figure undefined for a fold (a precision of a fold model that never
+    calls the class) is left out, and ``n`` says so (the report's ``folds`` column: ``1 of
+    2``). The std of one fold's value is null: a spread of 0 claimed the folds agreed."""
     out = {}
     for key in summaries[0]:
         values = np.array([s.get(key) for s in summaries], dtype=np.float64)
-        if np.isfinite(values).any():
-            stats = (np.nanmean(values), np.nanstd(values), np.nanmin(values), np.nanmax(values))
-            out[key] = {n: float(v) for n, v in zip(("mean", "std", "min", "max"), stats)}
+        kept = values[np.isfinite(values)]
+        if kept.size:
+            std = float(kept.std()) if kept.size > 1 else float("nan")
+            out[key] = {"mean": float(kept.mean()), "std": std, "min": float(kept.min()),
+                        "max": float(kept.max()), "n": int(kept.size)}  # fmt: skip
     return out

@@ -36,7 +36,8 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
     a float, or ``None`` when it is undefined (null or NaN: ROC AUC with a class absent
     from the test cases, HD95 when every case failed), never left out. ``hd95_mean`` is
     renamed with its unit (``hd95_mean_mm``, ``hd95_mean_voxel``) and followed by
-    ``hd95_failed``; ``dice_case_absent`` follows when it is not 0. Both are counts (int).
+    ``hd95_failed`` (``hd95_failed_as_diagonal`` when the failures are scored as the image
+    diagonal, in the mean); ``dice_case_absent`` follows when it is not 0. Both are counts (int).
     ``nsd_mean`` is named with its tolerance (``nsd_mean_at_2mm``).
     """
     summary = metrics.get("summary", {})
@@ -48,7 +49,7 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
         defined = number is not None and not np.isnan(number)
         if key == "hd95_mean":  # a distance is never printed without its unit and failures
             out[f"hd95_mean_{metrics.get('distance_unit', 'mm')}"] = number if defined else None
-            out["hd95_failed"] = int(summary.get("hd95_failed") or 0)
+            out[_failed_key(metrics)] = int(summary.get("hd95_failed") or 0)
         elif key == "nsd_mean":  # never without its tolerance: nsd_mean_at_2mm
             tolerance = metrics.get("nsd_tolerance_mm")
             out[f"nsd_mean_at_{tolerance:g}mm"] = number if defined else None
@@ -57,6 +58,15 @@ def headline(metrics: dict[str, Any]) -> dict[str, Figure]:
     if summary.get("dice_case_absent"):  # cases left out of dice_case_mean, never unsaid
         out["dice_case_absent"] = int(summary["dice_case_absent"])
     return out
+
+
+def _failed_key(metrics: dict[str, Any]) -> str:
+    """``hd95_failed``, or ``hd95_failed_as_diagonal`` under ``evaluate.surface_failures:
+    diagonal``: there the failures are in the mean, scored as the image diagonal, where by
+    default they are left out of it; the line read alike for both (``hd95_mean_mm 30.500
+    hd95_failed 2``, a mean with its failures left out as far as it said)."""
+    policy = (metrics.get("policy") or {}).get("surface_failure_policy")
+    return "hd95_failed_as_diagonal" if policy == "diagonal" else "hd95_failed"
 
 
 def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
