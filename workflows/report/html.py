@@ -163,10 +163,13 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     per_class = metrics.get("per_class") or {}
     if not per_class:
         return ""
-    keys = list(next(iter(per_class.values())).keys())
+    # every class's keys: a two-class run's average_precision is its positive class's alone
+    keys = list(dict.fromkeys(k for values in per_class.values() for k in values))
     bars = {i + 1 for i, k in enumerate(keys) if k.split("_")[0] in _UNIT_INTERVAL}
     rows = [[name, *[values.get(k) for k in keys]] for name, values in per_class.items()]
-    header = ["class", *[sections.figure_label(k, metrics) for k in keys]]  # units named
+    # each row is its own class's figures: a column named for the positive class (it was
+    # "sensitivity (positive class: benign)" over malignant's own sensitivity) misled
+    header = ["class", *[sections.unit_label(k, metrics) for k in keys]]  # units named
     out = ["<h2>Metrics by class</h2>", html_table(header, rows, bars)]
     summary = metrics.get("summary") or {}
     if summary:

@@ -37,12 +37,19 @@ def figure_label(key: str, metrics: Mapping[str, Any]) -> str:
     """A ``metrics.json`` key as the report's tables name it: a distance with its unit
     (``hd95_mean (mm)``; it was a bare ``hd95_mean``), NSD with its tolerance, a figure of a
     two-class run's positive class with that class (:func:`figure_named`)."""
+    unit = unit_label(key, metrics)
+    return unit if unit != key else figure_named(key, metrics)
+
+
+def unit_label(key: str, metrics: Mapping[str, Any]) -> str:
+    """``key`` with its unit or tolerance alone: the Metrics by class table's column names,
+    whose rows are each their own class's figures (one-vs-rest), not the positive class's."""
     if key in ("hd95_mean", "msd_mean"):
         unit = metrics.get("distance_unit", "mm")
         return f"{key} ({'voxels' if unit == 'voxel' else unit})"
     if key == "nsd_mean" and metrics.get("nsd_tolerance_mm") is not None:
         return f"{key} (tolerance {float(metrics['nsd_tolerance_mm']):g} mm)"
-    return figure_named(key, metrics)
+    return key
 
 
 def case_word(metrics: Mapping[str, Any]) -> str:
