@@ -55,3 +55,7 @@ def test_figures_and_case_rows_name_the_list_files(
     assert len(named) >= 1
     by_id = {c["id"]: c["file"] for c in metrics["per_case"]}
     assert all(c["file"] == by_id[c["id"]] for c in named)
+    check = metrics["explanations"]["sanity_check"]
+    assert check["file"] == by_id[check["case"]]
+    page = (run / "report.html").read_text()
+    assert f"<dt>case</dt><dd>{check['file']}</dd>" in page

@@ -138,13 +138,17 @@ def case_files(meta: Sequence[Mapping[str, Any]], root: Path) -> dict[str, str]:
 def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], root: Path) -> None:
     """Give each ``per_case`` (and ``per_slice``, ``most_confident_mistakes`` and
     ``explanations.cases``) row of an images run's ``metrics`` its ``file`` (:func:`case_files`),
-    beside its hashed ``id``, which no user can find in their list."""
+    beside its hashed ``id``, which no user can find in their list; the saliency check's case
+    too."""
     files = case_files(meta, root)
-    explained = (metrics.get("explanations") or {}).get("cases") or []
-    for rows in (*(metrics.get(k) or [] for k in _CASE_ROWS), explained):
+    explained = metrics.get("explanations") or {}
+    for rows in (*(metrics.get(k) or [] for k in _CASE_ROWS), explained.get("cases") or []):
         for row in rows:
             if str(row.get("id")) in files:
                 row["file"] = files[str(row["id"])]
+    check = explained.get("sanity_check") or {}
+    if str(check.get("case")) in files:  # the report's saliency check names the case by it
+        check["file"] = files[str(check["case"])]
 
 
 #: ``metrics.json`` lists whose rows are cases named by ``id``.
