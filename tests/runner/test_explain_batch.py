@@ -48,7 +48,8 @@ def test_saliency_maps_use_the_runs_batch_size(
         probs = torch.softmax(model(torch.from_numpy(images)), dim=1).numpy()
     model.batches.clear()
     pred = SimpleNamespace(ids=["a", "b", "c"], images=images, probs=probs,
-                           truth=probs.argmax(axis=1), hidden=set())  # fmt: skip
+                           truth=probs.argmax(axis=1), hidden=set(),
+                           shown=["a", "b", "c"].__getitem__)  # fmt: skip
     got = explain_cases(RunConfig.model_validate(raw), Path("best.pt"), pred, {}, tmp_path)
     assert got["batch_size"] == 2 and "seconds" not in got  # metrics.json: reproducible
     assert len(got["cases"]) == 1 and got["sanity_check"]["case"] == got["cases"][0]["id"]

@@ -331,9 +331,10 @@ def explanations_section(metrics: Mapping[str, Any]) -> str:
         return ""
     rows = [[r["method"], r["spearman"], r.get("note", "")] for r in check.get("results", [])]
     methods = info.get("methods") or {}
+    case = check.get("file") or check.get("case")  # an images run's file, else the key
     return (
         "<h2>Saliency sanity check</h2>"
-        + _dl([*methods.items(), ("check", check.get("test")), ("case", check.get("case"))])
+        + _dl([*methods.items(), ("check", check.get("test")), ("case", case)])
         + html_table(["method", "Spearman |attribution| trained vs randomised", "note"], rows)
     )
 

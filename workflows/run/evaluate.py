@@ -23,7 +23,7 @@ from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
 from workflows.run.fold_scores import Gathered, add_folds, each_fold, gathering, say_gathered
-from workflows.run.image_list import name_case_files
+from workflows.run.image_list import case_files, name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.source_grid import on_source, score_segmentation
 from workflows.run.study import Study, make_dataset
@@ -47,6 +47,11 @@ class Predictions:
     grid: str = "source"  # where segmentation is scored when ``source`` is None
     raw: Callable[[int], Any] | None = None  # item i as loaded (dataset.raw_sample)
     models: int = 1  # the fold models whose probabilities were averaged (1: the run's one)
+    files: dict[str, str] = field(default_factory=dict)  # an images run's files, by id
+
+    def shown(self, i: int) -> str:
+        """Sample ``i`` as a figure names it: an images run's file, else its hashed id."""
+        return self.files.get(self.ids[i], self.ids[i])
 
 
 #: The figures (``plots/<stem>.png``) that show test images; ``report.images: false`` writes none.
@@ -112,14 +117,14 @@ def evaluate_run(
         note, found = judge([(rows[i][0], m) for i, m in enumerate(ens.meta)])
         evaluated, extra = (f"{evaluated}; {note}" if note else evaluated), (extra or {}) | found
     validation = _validation(config, validation_study or study, run_dir, checkpoints, folds)
+    if study.kind == "images":  # figures name each image as the list CSV does, not by its key
+        ens.files = case_files(ens.meta, study.root)
     plots = out / "plots"
     for old in [*(plots / f"{s}.png" for s in FIGURES), *plots.glob("learning_curves*.png")]:
         old.unlink(missing_ok=True)  # an earlier evaluation's figures (a user's own stay)
     with gathering(f"the ensemble of the {len(folds)} fold models", seen):
         metrics = _score(config, study, ens, validation, plots)
     say_gathered(seen)  # each once, naming the folds
-    if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
-        name_case_files(metrics, ens.meta, study.root)
     add_folds(metrics, per_fold, evaluated)
     say_ties(config.task, metrics, per_fold, len(ens.ids))  # once, not once per fold
     metrics["model"] = model_summary(run_dir, folds, checkpoints)
@@ -129,6 +134,8 @@ def evaluate_run(
         from workflows.run.explain import explain_cases
 
         metrics["explanations"] = explain_cases(config, checkpoints[0], ens, metrics, out)
+    if study.kind == "images":  # each case's file as the list CSV gives it, beside its key
+        name_case_files(metrics, ens.meta, study.root)
     metrics |= burned | (extra or {})
     write_metrics(out / "metrics.json", metrics)
     return metrics
@@ -290,7 +297,7 @@ def _classification_plots(
                 if m["index"] not in pred.hidden]  # fmt: skip
     if mistakes:
         plotting.plot_thumbnails(
-            [(m["id"], pred.images[m["index"]],
+            [(pred.shown(m["index"]), pred.images[m["index"]],
               f"true {names[m['true']]}, predicted {names[m['pred']]} (p = {m['probability']:.2f})")
              for m in mistakes],
             plots / "most_confident_mistakes.png", title="Most confident mistakes",
@@ -298,7 +305,7 @@ def _classification_plots(
     examples = []
     for c, name in enumerate(names):
         idx = [i for i in np.flatnonzero(pred.truth == c) if i not in pred.hidden][:2]
-        examples += [(pred.ids[i], pred.images[i], f"class {name}") for i in idx]
+        examples += [(pred.shown(int(i)), pred.images[i], f"class {name}") for i in idx]
     if examples:
         plotting.plot_thumbnails(examples, plots / "examples_per_class.png",
                                  title="Example test images per class")  # fmt: skip
@@ -338,7 +345,7 @@ def _overlays(
             return raw(i).image, source[i].truth
         return pred.images[i], pred.truth[i]
 
-    cases = [(pred.ids[i], *picture(i), labels[i], float(d)) for d, i in chosen]
+    cases = [(pred.shown(i), *picture(i), labels[i], float(d)) for d, i in chosen]
     if cases:
         plot_overlays(cases, plots / "overlays.png", title="Best and worst test cases",
                       class_names=names)  # fmt: skip

@@ -63,7 +63,7 @@ def explain_cases(
         }
         names = metrics.get("class_names") or []
         name = names[target] if target < len(names) else str(target)
-        rows.append((pred.ids[index], pred.images[index], maps, f"evidence for: {name}"))
+        rows.append((pred.shown(index), pred.images[index], maps, f"evidence for: {name}"))
         cases.append({"id": pred.ids[index], "target": target})
     if not rows:
         return {"cases": []}

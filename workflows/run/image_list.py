@@ -121,12 +121,10 @@ def _shown(columns: list[str], a: CsvRow, b: CsvRow) -> str:
     )
 
 
-def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], root: Path) -> None:
-    """Give each ``per_case`` (and ``per_slice``) row of an images run's ``metrics`` its
-    ``file``: the image as the list CSV writes it, beside its hashed ``id``, which no user can
-    find in their list. ``meta`` holds the samples' ``id`` and ``source`` (the CSV cell). A cell
-    written as an absolute path is given relative to ``root`` (``data.source``), never
-    absolute; control characters are escaped."""
+def case_files(meta: Sequence[Mapping[str, Any]], root: Path) -> dict[str, str]:
+    """Each sample's ``id`` to its image as the list CSV writes it: ``meta`` holds the
+    samples' ``id`` and ``source`` (the CSV cell). A cell written as an absolute path is given
+    relative to ``root`` (``data.source``), never absolute; control characters are escaped."""
     from pipeline.dicom.files import escape_name
 
     files: dict[str, str] = {}
@@ -134,10 +132,27 @@ def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], 
         cell = str(m.get("source") or "")
         if cell and m.get("id") is not None:
             files[str(m["id"])] = escape_name(_relative_cell(cell, root))
-    for key in ("per_case", "per_slice"):
-        for row in metrics.get(key) or []:
+    return files
+
+
+def name_case_files(metrics: dict[str, Any], meta: Sequence[Mapping[str, Any]], root: Path) -> None:
+    """Give each ``per_case`` (and ``per_slice``, ``most_confident_mistakes`` and
+    ``explanations.cases``) row of an images run's ``metrics`` its ``file`` (:func:`case_files`),
+    beside its hashed ``id``, which no user can find in their list; the saliency check's case
+    too."""
+    files = case_files(meta, root)
+    explained = metrics.get("explanations") or {}
+    for rows in (*(metrics.get(k) or [] for k in _CASE_ROWS), explained.get("cases") or []):
+        for row in rows:
             if str(row.get("id")) in files:
                 row["file"] = files[str(row["id"])]
+    check = explained.get("sanity_check") or {}
+    if str(check.get("case")) in files:  # the report's saliency check names the case by it
+        check["file"] = files[str(check["case"])]
+
+
+#: ``metrics.json`` lists whose rows are cases named by ``id``.
+_CASE_ROWS = ("per_case", "per_slice", "most_confident_mistakes")
 
 
 def _relative_cell(cell: str, root: Path) -> str:
