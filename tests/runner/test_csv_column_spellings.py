@@ -24,6 +24,7 @@ def test_a_dicom_labels_csv_keyed_by_the_dicom_keyword_is_refused_before_the_run
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "dicom").mkdir()
+    (tmp_path / "dicom" / "a.dcm").write_bytes(b"")  # an empty folder is refused too
     rows = [{"SeriesInstanceUID": "1.2.3", "label": 0, "Class_Name": "normal"}]
     write_rows(tmp_path / "labels.csv", rows)
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(base_config(tmp_path, tmp_path / "out")))

@@ -84,7 +84,8 @@ def test_labels_written_as_floats_are_the_users_class_indices(tmp_path: Path) ->
     assert table.class_names == [str(i) for i in range(12)]
     assert table.by_key == {hash_key(f"1.2.{i}"): i for i in range(12)}
     labels.write_text("series_uid,label\n1.2.1, 1.0\n1.2.2,2.5\n")  # 2.5 is no index
-    with pytest.raises(RadpipeError, match=r"mixes class indices \(1\) with class names"):
+    # it was "mixes class indices (1) with class names", no line
+    with pytest.raises(RadpipeError, match=r"labels.csv line 3: column 'label' holds '2.5'"):
         read_label_table(labels)
 
 

@@ -127,6 +127,7 @@ def test_evaluate_refuses_clearly(trained_without_test: Path, tmp_path: Path,
     args = ["evaluate", str(trained_without_test), str(missing), "--labels", str(missing)]
     assert main(args) == 2  # a usage error, as for convert and run
     assert f"SRC {missing}: no such folder." in capsys.readouterr().err
+    (tmp_path / "a.dcm").write_bytes(b"")  # an empty SRC is refused first
     args = ["evaluate", str(trained_without_test), str(tmp_path), "--labels", str(missing)]
     assert main(args) == 2
     assert f"--labels {missing}: no such file." in capsys.readouterr().err

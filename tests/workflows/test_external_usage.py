@@ -17,6 +17,7 @@ def _segmentation_run(tmp_path: Path) -> Path:
     usage checks come before anything of the run is read."""
     for name in ("dicom", "runs"):
         (tmp_path / name).mkdir()
+    (tmp_path / "dicom" / "a.dcm").write_bytes(b"")  # an empty SRC is refused first
     (tmp_path / "labels.csv").write_text("series_uid,label\n")
     (tmp_path / "masks.csv").write_text("sop_instance_uid,frame,mask\n")
     raw = base_config(tmp_path, tmp_path / "runs", masks=str(tmp_path / "masks.csv"))

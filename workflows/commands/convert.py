@@ -125,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.src).is_dir():
         raise ConfigError(f"{args.src}: not a folder.")
+    from workflows.run.paths import refuse_out_is_source
+
+    refuse_out_is_source(Path(args.out), Path(args.src), "OUT")
     options = ConvertOptions(
         format=args.format,
         window=args.window,

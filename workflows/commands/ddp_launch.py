@@ -72,6 +72,43 @@ def record_rank_failure(rank: int, world_size: int, err: BaseException) -> bool:
     return True
 
 
+def check_nproc(nproc: int) -> None:
+    """Refuse, before torchrun starts, more processes than this machine can train with: on
+    GPUs (NCCL) one process per GPU, on CPU (gloo) at most one per CPU core this process may
+    use. ``--nproc 100000`` started torchrun, which spawned processes until the machine ran
+    out of them or of memory.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--nproc``, the value and the limit (a usage error: exit code 2).
+    """
+    from pipeline.errors import ConfigError
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    import torch  # as torchrun imports it
+
+    if torch.cuda.is_available():
+        gpus = torch.cuda.device_count()
+        if nproc > gpus:
+            raise ConfigError(f"--nproc {nproc}: this machine has {counted(gpus, 'GPU')}, and "
+                              "DDP on GPUs (NCCL) trains one process per GPU; give --nproc "
+                              f"{gpus} or fewer.")  # fmt: skip
+        return
+    limit = min(cores, MAX_NPROC)
+    if nproc <= limit:
+        return
+    raise ConfigError(f"--nproc {nproc}: this machine has {counted(cores, 'CPU core')} for "
+                      f"this process and no GPU, and DDP on CPU (gloo) trains at most one "
+                      f"process per core (at most {MAX_NPROC}); give --nproc {limit} or "
+                      "fewer.")  # fmt: skip
+
+
+#: The most local DDP processes ``radpipe run --nproc`` starts without GPUs.
+MAX_NPROC = 64
+
+
 def launch(nproc: int, argv: list[str]) -> int:
     """Run ``torchrun --standalone --nproc-per-node NPROC -m workflows.commands.train_ddp
     ARGV`` on this machine; returns the run's exit code: 1 when a rank failed (said in one

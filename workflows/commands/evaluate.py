@@ -39,9 +39,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workflows.run.paths import refuse_out_is_source
     from workflows.run.rundir import load_run_config
 
     load_run_config(args.run)  # a mistyped run directory is said before torch is imported
+    refuse_out_is_source(args.out, args.src)
     from workflows.commands import print_failures
     from workflows.run.external import evaluate_external
     from workflows.run.paths import shown

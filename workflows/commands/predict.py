@@ -53,9 +53,11 @@ def default_out(run_dir: Path, src: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workflows.run.paths import refuse_out_is_source
     from workflows.run.rundir import load_run_config
 
     load_run_config(args.run)  # a mistyped run directory is said before torch is imported
+    refuse_out_is_source(args.out, args.src)
     from pipeline.words import counted
     from workflows.commands import print_failures
     from workflows.run.paths import shown

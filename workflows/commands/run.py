@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="train with DDP on N local processes (launches torchrun)",
+        help="train with DDP on N local processes (launches torchrun): at most one per GPU, "
+        "or without GPUs one per CPU core (at most 64)",
     )
     p.set_defaults(func=run)
 
@@ -87,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
         argv = [args.config] if args.config else ["--resume", str(args.resume)]
         argv += [f"--set={o}" for o in args.overrides] + (["--quiet"] if args.quiet else [])
         argv += [f"--threads={args.threads}"] if args.threads else []
-        from workflows.commands.ddp_launch import launch
+        from workflows.commands.ddp_launch import check_nproc, launch
 
+        check_nproc(args.nproc)  # before torchrun starts a process
         return launch(args.nproc, argv)
     config = load_study_config(args)
     from workflows.run.checks import check_before_run

@@ -32,7 +32,8 @@ from workflows.run.image_reads import bad_spacings, unreadable_images, unreadabl
 from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
 from workflows.run.missing_files import missing_mask_files
-from workflows.run.paths import shown
+from workflows.run.paths import has_files, said, shown
+from workflows.run.table_rows import table_problems
 
 log = logging.getLogger("radpipe")
 
@@ -74,24 +75,7 @@ def check_inputs(
         (``data.labels`` for classification, masks for segmentation) is not configured.
     """
     d = config.data
-    problems = []
-    if not d.source.is_dir():
-        demo = ".cache/demo/" in d.source.as_posix()  # a shipped config's default data
-        problems.append(f"data.source: no such folder {shown(d.source)}" + (
-            " (the shipped configs' default data: run `make demo` first, or give your own "
-            "with --set data.source=... --set data.labels=...)" if demo else ""))  # fmt: skip
-    columns: dict[str, list[str]] = {}
-    for key in ("labels", "masks"):
-        path = getattr(d, key)
-        if path is None:
-            continue
-        if not path.is_file():
-            problems.append(f"data.{key}: no such file {shown(path)}")
-            continue
-        try:
-            columns[key] = _header(path)
-        except RadpipeError as err:  # not UTF-8 text
-            problems.append(f"data.{key}: {err}")
+    problems, columns = _paths_found(d)
     labelled = config.task == "classification" or d.kind == "dicom"  # images: image, mask
     if config.task == "classification" and d.labels is None:
         problems.append("task 'classification' needs data.labels (a CSV with the classes)")
@@ -130,8 +114,45 @@ def check_inputs(
     if d.kind == "dicom" and "labels" in columns:
         agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
         problems += conflicting_dicom_labels(d.labels, columns["labels"], d.source, agree)  # type: ignore[arg-type]
+    problems += table_problems(config, columns)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _paths_found(d: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """The problems of ``data.source``, ``data.labels`` and ``data.masks`` as paths (none, a
+    file for a folder or the reverse, an empty folder or CSV) and the header of each CSV
+    that could be read, by key ``labels``/``masks``."""
+    problems: list[str] = []
+    if d.source.is_file():
+        problems.append(f"data.source: {said(d.source)} is a file, not a folder (give the "
+                        "folder that holds the data)")  # fmt: skip
+    elif d.source.is_dir() and not has_files(d.source):  # was refused once converted (exit 1)
+        problems.append(f"data.source: no file in {said(d.source)} (an empty folder?)")
+    elif not d.source.is_dir():
+        demo = ".cache/demo/" in d.source.as_posix()  # a shipped config's default data
+        problems.append(f"data.source: no such folder {shown(d.source)}" + (
+            " (the shipped configs' default data: run `make demo` first, or give your own "
+            "with --set data.source=... --set data.labels=...)" if demo else ""))  # fmt: skip
+    columns: dict[str, list[str]] = {}
+    for key in ("labels", "masks"):
+        path = getattr(d, key)
+        if path is None:
+            continue
+        if not path.is_file():
+            why = "is a folder, not a file (give the CSV)" if path.is_dir() else "no such file"
+            problems.append(f"data.{key}: {said(path)} {why}" if path.is_dir() else
+                            f"data.{key}: {why} {shown(path)}")  # fmt: skip
+            continue
+        try:
+            columns[key] = _header(path)
+        except RadpipeError as err:  # not UTF-8 text
+            problems.append(f"data.{key}: {err}")
+            continue
+        if not columns[key]:  # was "... is not a column of labels.csv (columns: )"
+            problems.append(f"data.{key}: {said(path)} is empty (no header line, no rows)")
+            del columns[key]
+    return problems, columns
 
 
 def check_split_column(config: RunConfig) -> None:

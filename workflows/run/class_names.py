@@ -10,14 +10,46 @@ output than the study has classes.
 
 from __future__ import annotations
 
+import re
+
 from pipeline.cells import CsvRow, csv_label
 from pipeline.errors import RadpipeError
 
 
 def is_int(text: str) -> bool:
-    """Whether ``text`` is a whole number as ``int`` reads it (a class index)."""
+    """Whether ``text`` is a class index: plain ASCII digits, with an optional sign.
+    Python's ``int`` also reads ``1_0`` (as 10) and other scripts' digits (``\u0661``),
+    which made them class indices no reader of the CSV would see."""
+    return _INDEX.fullmatch(text) is not None
+
+
+_INDEX = re.compile(r"[+-]?[0-9]+")
+
+
+def check_number_like(shown: str, column: str, rows: list[CsvRow], names: list[str]) -> None:
+    """Refuse a label that reads as a number but is no class index (``NaN``, ``inf``,
+    ``1.5``, ``1e3``, ``1_0``, digits of another script), naming its line, unless it is one
+    of the class names ``names`` (``data.class_names``). ``NaN`` (an empty cell as pandas
+    writes it) was refused as "mixes class indices with class names", with no line. Raises
+    a ``RadpipeError`` for the first such label, naming the CSV (``shown``) and its line.
+    """
+    for r in rows:
+        text = csv_label(r.get(column))
+        if not text or is_int(text) or text in names or not _number_like(text):
+            continue
+        missing = text.casefold().lstrip("+-") == "nan"
+        why = ("a missing value (an empty cell as pandas or a spreadsheet writes it)"
+               if missing else "a number, not a class index")  # fmt: skip
+        raise RadpipeError(
+            f"{shown} line {r.line}: column {column!r} holds {text!r}: {why}. A class is "
+            "an index in plain digits 0-9 (0, 1, 2, ...) or a name; correct the value, or "
+            "leave the row out."
+        )
+
+
+def _number_like(text: str) -> bool:
     try:
-        int(text)
+        float(text)
     except ValueError:
         return False
     return True

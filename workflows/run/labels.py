@@ -43,7 +43,7 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import hash_key
 from pipeline.names import name_keys
 from pipeline.words import are, counted
-from workflows.run.class_names import check_index_range, check_named
+from workflows.run.class_names import check_index_range, check_named, check_number_like
 from workflows.run.class_names import is_int as _is_int
 from workflows.run.missing_files import class_case_hint
 from workflows.run.truth_rows import FILE_COLUMN, LINE_COLUMN, name_rows, user_lines
@@ -342,6 +342,7 @@ def class_index(
         or a value that is no class of ``class_names``.
     """
     values = sorted({v for r in rows if (v := csv_label(r.get(column))) != ""})
+    check_number_like(name, column, rows, list(class_names or []))
     if class_names:
         names = list(class_names)
     elif all(_is_int(v) for v in values):

@@ -157,7 +157,7 @@ def _on_image(
     try:
         stored: Any = nib.load(path)
     except Exception as err:  # nibabel raises its own errors; load_mask named it already
-        raise RadpipeError(f"{name}: cannot be read as NIfTI ({type(err).__name__}).") from err
+        raise RadpipeError(f"{name}: cannot be read as NIfTI ({_reason(err, path)}).") from err
     if image is None or not placed(stored):  # no place: used as stored, as a PNG is
         return None, "unplaced image" if placed(stored) else ""
     b = np.asarray(stored.affine, dtype=np.float64)
@@ -260,3 +260,12 @@ def _steps(affine: np.ndarray) -> str:
 
 def _size(shape: tuple[int, ...]) -> str:
     return "x".join(str(v) for v in shape)
+
+
+def _reason(err: Exception, path: Path) -> str:
+    """nibabel's own words (first line, no absolute path), not its class name (the message
+    read "cannot be read as NIfTI (ImageFileError)")."""
+    why = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    for full in {str(path.resolve()), str(path)}:
+        why = why.replace(full, path.name)
+    return why[:200] or "damaged, or not a NIfTI file"

@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PATH_KEYS", "anchor_paths", "not_a_run", "pick_base", "relative_paths",
-           "require_inputs", "resume_command", "said", "shown"]  # fmt: skip
+__all__ = ["PATH_KEYS", "anchor_paths", "has_files", "not_a_run", "pick_base",
+           "refuse_out_is_source", "relative_paths", "require_inputs", "resume_command",
+           "said", "shown"]  # fmt: skip
 
 #: The config's path settings: (section or None for the top level, key).
 PATH_KEYS = (("data", "source"), ("data", "labels"), ("data", "masks"), (None, "output"),
@@ -131,9 +132,42 @@ def require_inputs(src: Path, **files: Path | None) -> None:
         why = "not a folder (give the folder that holds the DICOM files)" if src.exists() else (
             "no such folder")  # fmt: skip
         raise ConfigError(f"SRC {src}: {why}.")
+    if not has_files(src):  # was found once OUT was made and conversion ran (exit 1)
+        raise ConfigError(f"SRC {src}: no file in it (an empty folder?).")
     for name, path in files.items():
         if path is not None and not path.is_file():
-            raise ConfigError(f"--{name} {path}: no such file.")
+            why = "a folder, not a file (give the CSV file)" if path.is_dir() else "no such file"
+            raise ConfigError(f"--{name} {path}: {why}.")
+
+
+def has_files(folder: Path) -> bool:
+    """Whether ``folder`` holds a file radpipe would read (or report as unreadable), hidden
+    files and radpipe's own output folders aside: the walk stops at the first."""
+    from pipeline.dicom.walk import find_files
+
+    return any(not found.skipped for found in find_files(folder))
+
+
+def refuse_out_is_source(out: Path | None, src: Path, option: str = "--out") -> None:
+    """Refuse an output folder that is the source folder itself (``radpipe convert SRC SRC``
+    wrote among the DICOM files and then read its own ``convert.json`` back as a failed file;
+    ``predict --out SRC`` wrote ``predictions.csv`` there). A subfolder of SRC is fine: the
+    marks radpipe leaves in its output folders keep them from being read back as input.
+
+    Raises
+    ------
+    ConfigError
+        Naming both, as given (a usage error: exit code 2).
+    """
+    from pipeline.errors import ConfigError
+
+    if out is None or not src.is_dir() or not out.exists() or out.resolve() != src.resolve():
+        return
+    raise ConfigError(
+        f"{option} {out} is the source folder SRC {src} itself: radpipe would write among "
+        "the files it reads. Give another output folder (a subfolder of SRC is fine: "
+        "radpipe's outputs there are not read back as input)."
+    )
 
 
 def not_a_run(run_dir: Path) -> str:
