@@ -192,14 +192,18 @@ def test_a_source_with_no_image_says_why(
     plan = Path(str(get_testdata_file("rtplan.dcm", download=False)))
     (tmp_path / "plans" / "plan.dcm").write_bytes(plan.read_bytes())
     (tmp_path / "labels.csv").write_text("series_uid,label\n1.2.3,0\n")
-    for folder, said in (("empty", "No file found in empty (an empty folder?)."),
-                         ("plans", "No image in plans: its 1 file is not an image")):  # fmt: skip
+    # an empty folder is a config error before any work (exit 2, no run directory) since
+    # 2026-12-03; a folder whose files are no images is known only after reading them (1)
+    for folder, said, code in (
+        ("empty", "data.source: no file in empty (an empty folder?)", 2),
+        ("plans", "No image in plans: its 1 file is not an image", 1),
+    ):
         config = tmp_path / f"{folder}.yaml"
         config.write_text(
             f"task: classification\noutput: out\ndata: {{source: {folder}, labels: labels.csv}}\n"
             "model: {type: mlp_classifier}\n"
         )
-        assert main(["run", str(config), "--quiet"]) == 1
+        assert main(["run", str(config), "--quiet"]) == code
         assert said in capsys.readouterr().err
 
 

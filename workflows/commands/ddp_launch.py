@@ -74,9 +74,10 @@ def record_rank_failure(rank: int, world_size: int, err: BaseException) -> bool:
 
 def check_nproc(nproc: int) -> None:
     """Refuse, before torchrun starts, more processes than this machine can train with: on
-    GPUs (NCCL) one process per GPU, on CPU (gloo) at most one per CPU core this process may
-    use. ``--nproc 100000`` started torchrun, which spawned processes until the machine ran
-    out of them or of memory.
+    GPUs (NCCL) one process per GPU, on CPU (gloo) at most :data:`MAX_NPROC`; more processes
+    than the CPU cores this process may use are warned about (they share the cores: slower,
+    not wrong; CI and test machines run 2 processes on fewer cores). ``--nproc 100000``
+    started torchrun, which spawned processes until the machine ran out of them or of memory.
 
     Raises
     ------
@@ -96,13 +97,19 @@ def check_nproc(nproc: int) -> None:
                               "DDP on GPUs (NCCL) trains one process per GPU; give --nproc "
                               f"{gpus} or fewer.")  # fmt: skip
         return
-    limit = min(cores, MAX_NPROC)
-    if nproc <= limit:
-        return
-    raise ConfigError(f"--nproc {nproc}: this machine has {counted(cores, 'CPU core')} for "
-                      f"this process and no GPU, and DDP on CPU (gloo) trains at most one "
-                      f"process per core (at most {MAX_NPROC}); give --nproc {limit} or "
-                      "fewer.")  # fmt: skip
+    if nproc > MAX_NPROC:
+        raise ConfigError(f"--nproc {nproc}: without a GPU, DDP on CPU (gloo) starts at most "
+                          f"{MAX_NPROC} processes; give --nproc {min(cores, MAX_NPROC)} (the "
+                          "CPU cores this process may use) or fewer.")  # fmt: skip
+    if nproc > cores:
+        logging.getLogger("radpipe").warning(
+            "--nproc %d: %d processes share %s and no GPU: training is slower than with "
+            "--nproc %d, not wrong.",
+            nproc,
+            nproc,
+            counted(cores, "CPU core"),
+            cores,
+        )
 
 
 #: The most local DDP processes ``radpipe run --nproc`` starts without GPUs.
