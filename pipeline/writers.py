@@ -50,10 +50,7 @@ def write_npy(path: str | Path, image: np.ndarray) -> str | Path:
     would round above 2**24) is written as uint32.
     """
     dtype = np.uint32 if np.asarray(image).dtype == np.uint32 else np.float32
-    array = np.ascontiguousarray(image, dtype=dtype)
-    with atomic_descriptor(path) as fd:  # np.save's bytes, in one system call
-        write_all(fd, npy_header(array), array)
-    return path
+    return save_npy(path, np.ascontiguousarray(image, dtype=dtype))
 
 
 def save_npy(path: str | Path, array: np.ndarray) -> str | Path:

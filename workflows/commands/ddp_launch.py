@@ -85,9 +85,9 @@ def check_nproc(nproc: int) -> None:
         Naming ``--nproc``, the value and the limit (a usage error: exit code 2).
     """
     from pipeline.errors import ConfigError
+    from workflows.run.threads import available_cores
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    cores = available_cores()
     import torch  # as torchrun imports it
 
     if torch.cuda.is_available():

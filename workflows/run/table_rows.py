@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipeline.cells import csv_frame, csv_rows, csv_text, name_lines
+from pipeline.cells import CsvRow, csv_frame, csv_rows, csv_text, name_lines
 from pipeline.words import counted
 from workflows.run.config import RunConfig
 from workflows.run.paths import said
@@ -38,15 +38,16 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
     """
     d = config.data
     problems: list[str] = []
+    read: dict[str, list[CsvRow]] = {}  # each CSV read once
     rows: dict[str, int] = {}
     for key in columns:
         path: Path = getattr(d, key)
-        lines = [r.line for r in csv_rows(csv.DictReader(csv_text(path)))]
-        rows[key] = len(lines)
-        if not lines:
+        read[key] = list(csv_rows(csv.DictReader(csv_text(path))))
+        rows[key] = len(read[key])
+        if not read[key]:
             problems.append(f"data.{key}: {said(path)} has a header line but no rows")
     if d.kind == "dicom" and "masks" in columns:
-        problems += _bad_cells(d.masks)  # type: ignore[arg-type]
+        problems += _bad_cells(d.masks, read["masks"])  # type: ignore[arg-type]
     folds = config.split.folds
     # each row names one image, series, study or patient: rows >= patients
     counted_in = "masks" if config.task == "segmentation" and d.kind == "dicom" else "labels"
@@ -63,14 +64,15 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
     return problems
 
 
-def _bad_cells(masks: Path) -> list[str]:
+def _bad_cells(masks: Path, read: list[CsvRow]) -> list[str]:
     """Empty ``mask`` cells and ``frame`` cells that are no frame number of a DICOM masks
-    CSV, by line (a row naming a DICOM SEG, whose frame cell is not read, aside)."""
+    CSV (its rows ``read``), by line (a row naming a DICOM SEG, whose frame cell is not
+    read, aside)."""
     from pipeline.data.io import csv_path
     from pipeline.dicom.seg_masks import is_dicom_file
 
     bad: dict[str, list[int]] = {}
-    for row in csv_rows(csv.DictReader(csv_text(masks))):
+    for row in read:
         if "mask" in row and not (row.get("mask") or "").strip():
             bad.setdefault("the mask cell is empty", []).append(row.line)
         try:
