@@ -81,6 +81,27 @@ def test_diverged_weights_name_the_first_bad_tensor() -> None:
     assert "best.pt is epoch 2" in str(err.value)
 
 
+def test_weights_screened_by_their_sums_are_still_checked_exactly() -> None:
+    """The screen sums each tensor: +inf and -inf in one tensor sum to NaN (caught); finite
+    weights whose float32 sum overflows (2 x 3e38 = inf) are not diverged (the exact check
+    clears them); a tensor of one NaN among finite values is named."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    with torch.no_grad():
+        model[0].weight[0] = torch.tensor([float("inf"), float("-inf")])
+        model[1].weight[0] = torch.tensor([3e38, 3e38])
+    with pytest.raises(TrainingDiverged) as err:
+        check_finite(model, 1, {}, losses=False, best_epoch=0)
+    assert "NaN/inf in 1 weight tensors (0.weight, ...)" in str(err.value)
+    with torch.no_grad():
+        model[0].weight.fill_(0.5)
+    check_finite(model, 1, {}, losses=False, best_epoch=0)  # overflowing sum, finite weights
+    with torch.no_grad():
+        model[1].bias[1] = float("nan")
+    with pytest.raises(TrainingDiverged) as err:
+        check_finite(model, 1, {}, losses=False, best_epoch=0)
+    assert "NaN/inf in 1 weight tensors (1.bias, ...)" in str(err.value)
+
+
 def test_a_mask_of_another_size_is_not_called_a_channel_axis() -> None:
     """Masks (2, 8, 8) for an output (2, 3, 16, 16): the size differs, there is no channel
     axis to drop (``and`` read as ``or`` said "drop axis 1" for every mask mismatch); masks
