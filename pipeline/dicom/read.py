@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.dicom import geometry, lut
+from pipeline.dicom.bits import signed_pixels
 from pipeline.dicom.codestream import stored_bits
 from pipeline.dicom.colour_out import render_color
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_stored
@@ -35,7 +36,6 @@ from pipeline.dicom.signed_unsigned import unsigned_data_note
 from pipeline.dicom.subtraction import subtraction_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
-from pipeline.dicom.values import integer
 from pipeline.dicom.vendor import vendor_notes
 from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
@@ -178,7 +178,7 @@ def image_from_dataset(
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     span = _span(stored)
     bits = stored_bits(ds, stored, span)  # BitsStored, or a codestream's wider samples
-    signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
+    signed = signed_pixels(ds)
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
