@@ -110,10 +110,16 @@ class DicomImage:
     def stored_range(self) -> tuple[float, float]:
         """The smallest and largest value BitsStored and PixelRepresentation allow.
 
-        Float pixel data: the smallest and largest finite value present.
+        Float pixel data: the smallest and largest finite value present, pixel padding
+        (FloatPixelPaddingValue, DoubleFloatPixelPaddingValue) left out unless nothing else
+        is there: a -1e30 padding would squeeze the image into the top grey level of an
+        integer output (dcm2niix #262, vtk-dicom #173: padding is no data).
         """
         if self.stored.dtype.kind == "f":
             finite = self.stored[np.isfinite(self.stored)]
+            if self.padding is not None and finite.size:
+                data = finite[(finite < self.padding[0]) | (finite > self.padding[1])]
+                finite = data if data.size else finite
             return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if self.signed:
             return -(2 ** (self.bits_stored - 1)), 2 ** (self.bits_stored - 1) - 1
