@@ -110,13 +110,16 @@ class DicomImage:
     def stored_range(self) -> tuple[float, float]:
         """The smallest and largest value BitsStored and PixelRepresentation allow.
 
-        Float pixel data: the smallest and largest finite value present, pixel padding
-        (FloatPixelPaddingValue, DoubleFloatPixelPaddingValue) left out unless nothing else
-        is there: a -1e30 padding would squeeze the image into the top grey level of an
-        integer output (dcm2niix #262, vtk-dicom #173: padding is no data).
+        Float pixel data, and integers of more than 16 bits (whose range no PNG holds: 0..1000
+        of BitsStored 32 would all be grey level 0): the smallest and largest finite value
+        present, pixel padding (Pixel Padding Value, FloatPixelPaddingValue,
+        DoubleFloatPixelPaddingValue) left out unless nothing else is there: a -1e30 padding
+        would squeeze the image into the top grey level (fo-dicom #406, dcm2niix #262:
+        padding is no data).
         """
-        if self.stored.dtype.kind == "f":
-            finite = self.stored[np.isfinite(self.stored)]
+        if self.stored.dtype.kind == "f" or self.bits_stored > 16:
+            finite = self.stored[np.isfinite(self.stored)] if self.stored.dtype.kind == "f" else (
+                self.stored.ravel())  # fmt: skip
             if self.padding is not None and finite.size:
                 data = finite[(finite < self.padding[0]) | (finite > self.padding[1])]
                 finite = data if data.size else finite
