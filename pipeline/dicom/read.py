@@ -29,7 +29,13 @@ from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.notes import note_text
 from pipeline.dicom.overlays import overlay_note
-from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
+from pipeline.dicom.padding import (
+    float_padding,
+    padding_cell,
+    padding_mask,
+    padding_range,
+    without_padding,
+)
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.signed_unsigned import unsigned_data_note
@@ -198,10 +204,11 @@ def image_from_dataset(
     except DicomError as err:
         raise DicomError(source, err.reason) from None
     notes += [n for n in (shutter_note(ds), subtraction_note(ds), overlay_note(ds)) if n]
-    top = span[1] if span else None  # -1000 HU stored as 64536, said below
-    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
-    notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
+    data, data_span = without_padding(stored, padding, span)  # the sign checks judge data
+    top = data_span[1] if data_span else None  # -1000 HU stored as 64536, said below
+    notes += wrapped_sign_notes(ds, data, bits, frames[0], signed=signed, top=top)
+    notes += [n for n in (unsigned_data_note(ds, data, bits, data_span, signed=signed),) if n]
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     notes += lut_notes
     icc, icc_said = icc_profile(ds, stored.ndim == 4)  # a camera's colours, not sRGB's
