@@ -1,7 +1,8 @@
 """The PNG leg of ``benchmarks/fuzz_oracle.py``: ``--format png16 --window none`` by hand.
 
-README: a grey PNG without a window maps the range BitsStored allows (through RescaleSlope
-and RescaleIntercept, 1 and 0 when absent) linearly to 0..65535, MONOCHROME1 inverted. The
+README: a grey PNG without a window maps the range BitsStored allows (more than 16 bits: the
+file's own smallest to largest value, padding left out) (through RescaleSlope and
+RescaleIntercept, 1 and 0 when absent) linearly to 0..65535, MONOCHROME1 inverted. The
 expected image is worked out here from pydicom's ``pixel_array`` and the header with numpy;
 files with a Modality LUT Sequence, a Presentation LUT Shape, XA/XRF or colour are left out
 (their ranges are the subject of their own notes).
@@ -24,6 +25,16 @@ def _first(value: Any, default: float) -> float:
     return default if value in (None, "") else float(value)
 
 
+def _data_range(arr: np.ndarray, padding: list[Any]) -> tuple[float, float]:
+    """The smallest and largest stored value, values in the padding range left out."""
+    data = arr
+    if isinstance(padding[0], int):
+        ends = (padding[0], padding[1] if isinstance(padding[1], int) else padding[0])
+        kept = arr[(arr < min(ends)) | (arr > max(ends))]
+        data = kept if kept.size else arr
+    return float(data.min()), float(data.max())
+
+
 def expected_png16(path: Path) -> list[np.ndarray] | str | None:
     """One uint16 image per frame, why pydicom failed, or ``None`` for a file left out."""
     from pydicom import dcmread
@@ -43,9 +54,12 @@ def expected_png16(path: Path) -> list[np.ndarray] | str | None:
             slope = _first(ds.get("RescaleSlope"), 1.0) or 1.0
             intercept = _first(ds.get("RescaleIntercept"), 0.0)
             frames = int(ds.get("NumberOfFrames", 1) or 1)
+            padding = [ds.get(k) for k in ("PixelPaddingValue", "PixelPaddingRangeLimit")]
     except Exception as err:
         return f"{type(err).__name__}: {err}"[:160]
     lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    if bits > 16:  # README: more than 16 bits span the file's own values, padding left out
+        lo, hi = _data_range(arr, padding)
     ends = sorted((lo * slope + intercept, hi * slope + intercept))
     scaled = (arr * slope + intercept - ends[0]) / max(ends[1] - ends[0], 1e-12)
     scaled = 1.0 - scaled if term == "MONOCHROME1" else scaled

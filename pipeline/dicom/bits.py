@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from pipeline.dicom.values import integer
+
+
+def signed_pixels(ds: Any) -> bool:
+    """Whether the stored values are read as two's complement (PixelRepresentation 1).
+
+    Not 1-bit pixels (BitsAllocated 1): a bit is 0 or 1, as pydicom and every viewer read
+    it; sign-extended it would be 0 or -1, a mask or a binary image turned negative and,
+    in integer outputs, inverted (the set pixels black). Such a header is noted by
+    :func:`pipeline.dicom.header_checks.check_image_header`.
+    """
+    signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
+    return signed and integer(ds, "BitsAllocated", None) != 1
 
 
 def fix_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
@@ -59,4 +75,4 @@ def within_bits(stored: np.ndarray, bits_stored: int, signed: bool) -> bool:
     return bool(as_signed.size) and -half <= int(as_signed.min()) and int(as_signed.max()) < half
 
 
-__all__ = ["fix_bits", "within_bits"]
+__all__ = ["fix_bits", "signed_pixels", "within_bits"]

@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import MPEGTransferSyntaxes, RLELossless
 
 from pipeline.dicom import codestream, values
-from pipeline.dicom.bits import fix_bits
+from pipeline.dicom.bits import fix_bits, signed_pixels
 from pipeline.dicom.colour_bits import colour_options_wide, colour_values
 from pipeline.dicom.encapsulated_native import as_native
 from pipeline.dicom.excess import whole_frames_hint
@@ -241,7 +241,7 @@ def decode_stored(
     ds = _readable(ds, source, frames) if keyword == "PixelData" else ds
     bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
-    signed = int(values.integer(ds, "PixelRepresentation", 0) or 0) == 1
+    signed = signed_pixels(ds)  # 1-bit pixels are 0 or 1 (header_checks._bits)
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
     signed = signed and samples == 1  # colour samples are unsigned (header_checks._samples)

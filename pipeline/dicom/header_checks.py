@@ -253,6 +253,10 @@ def _bits(ds: Any, notes: list[str]) -> None:
         raise DicomError("", f"{tag_name('BitsAllocated')} is missing.")
     if stored is None and bits is not None and "PixelData" in ds:
         notes.append(f"{tag_name('BitsStored')} is missing: read as BitsAllocated ({bits})")
+    if bits == 1 and integer(ds, "PixelRepresentation", 0) == 1:  # see bits.signed_pixels
+        notes.append(f"{tag_name('PixelRepresentation')} is 1 (signed), but 1-bit pixels are "
+                     "0 or 1 (sign-extended, a set bit would read -1): read as 0 (unsigned), "
+                     "as pydicom reads them")  # fmt: skip
 
 
 def _checked_header(ds: Any) -> list[str]:

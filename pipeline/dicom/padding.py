@@ -67,6 +67,26 @@ def _as_stored(value: int, bits: int, signed: bool) -> int:
     return value - (1 << bits) if signed and value >> (bits - 1) else value
 
 
+def without_padding(
+    stored: np.ndarray, padding: tuple[int, int] | None, span: tuple[int, int] | None
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The stored values that are not pixel padding (flat) and their span.
+
+    ``stored`` and ``span`` themselves when no value is padding, or every value is. For the
+    checks that judge the data's range: a declared padding of -2000 below a
+    SmallestImagePixelValue of 0, or 65535 in unsigned CT values, is no sign fault.
+
+    Examples
+    --------
+    >>> without_padding(np.array([-2000, 0, 40], np.int16), (-2000, -2000), (-2000, 40))
+    (array([ 0, 40], dtype=int16), (0, 40))
+    """
+    if padding is None or span is None or padding[0] > span[1] or span[0] > padding[1]:
+        return stored, span
+    data = stored[(stored < padding[0]) | (stored > padding[1])]
+    return (data, (int(data.min()), int(data.max()))) if data.size else (stored, span)
+
+
 def padding_mask(stored: np.ndarray, padding: tuple[float, float] | None) -> np.ndarray | None:
     """``(H, W)`` bool: where ``stored`` is padding; ``None`` when none is."""
     if padding is None:
@@ -169,4 +189,5 @@ __all__ = [
     "padding_range",
     "shift_slice",
     "unpacked_mask",
+    "without_padding",
 ]

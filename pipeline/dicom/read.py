@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.dicom import geometry, lut
+from pipeline.dicom.bits import signed_pixels
 from pipeline.dicom.codestream import stored_bits
 from pipeline.dicom.colour_out import render_color
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_stored
@@ -28,14 +29,19 @@ from pipeline.dicom.lossy import lossy_history
 from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.notes import note_text
 from pipeline.dicom.overlays import overlay_note
-from pipeline.dicom.padding import float_padding, padding_cell, padding_mask, padding_range
+from pipeline.dicom.padding import (
+    float_padding,
+    padding_cell,
+    padding_mask,
+    padding_range,
+    without_padding,
+)
 from pipeline.dicom.presentation import presentation_inverse
 from pipeline.dicom.shutters import shutter_note
 from pipeline.dicom.signed_unsigned import unsigned_data_note
 from pipeline.dicom.subtraction import subtraction_note
 from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
-from pipeline.dicom.values import integer
 from pipeline.dicom.vendor import vendor_notes
 from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
@@ -110,10 +116,19 @@ class DicomImage:
     def stored_range(self) -> tuple[float, float]:
         """The smallest and largest value BitsStored and PixelRepresentation allow.
 
-        Float pixel data: the smallest and largest finite value present.
+        Float pixel data, and integers of more than 16 bits (whose range no PNG holds: 0..1000
+        of BitsStored 32 would all be grey level 0): the smallest and largest finite value
+        present, pixel padding (Pixel Padding Value, FloatPixelPaddingValue,
+        DoubleFloatPixelPaddingValue) left out unless nothing else is there: a -1e30 padding
+        would squeeze the image into the top grey level (fo-dicom #406, dcm2niix #262:
+        padding is no data).
         """
-        if self.stored.dtype.kind == "f":
-            finite = self.stored[np.isfinite(self.stored)]
+        if self.stored.dtype.kind == "f" or self.bits_stored > 16:
+            finite = self.stored[np.isfinite(self.stored)] if self.stored.dtype.kind == "f" else (
+                self.stored.ravel())  # fmt: skip
+            if self.padding is not None and finite.size:
+                data = finite[(finite < self.padding[0]) | (finite > self.padding[1])]
+                finite = data if data.size else finite
             return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if self.signed:
             return -(2 ** (self.bits_stored - 1)), 2 ** (self.bits_stored - 1) - 1
@@ -178,7 +193,7 @@ def image_from_dataset(
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     span = _span(stored)
     bits = stored_bits(ds, stored, span)  # BitsStored, or a codestream's wider samples
-    signed = int(integer(ds, "PixelRepresentation", 0) or 0) == 1
+    signed = signed_pixels(ds)
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
     notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
@@ -189,10 +204,11 @@ def image_from_dataset(
     except DicomError as err:
         raise DicomError(source, err.reason) from None
     notes += [n for n in (shutter_note(ds), subtraction_note(ds), overlay_note(ds)) if n]
-    top = span[1] if span else None  # -1000 HU stored as 64536, said below
-    notes += wrapped_sign_notes(ds, stored, bits, frames[0], signed=signed, top=top)
-    notes += [n for n in (unsigned_data_note(ds, stored, bits, span, signed=signed),) if n]
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
+    data, data_span = without_padding(stored, padding, span)  # the sign checks judge data
+    top = data_span[1] if data_span else None  # -1000 HU stored as 64536, said below
+    notes += wrapped_sign_notes(ds, data, bits, frames[0], signed=signed, top=top)
+    notes += [n for n in (unsigned_data_note(ds, data, bits, data_span, signed=signed),) if n]
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     notes += lut_notes
     icc, icc_said = icc_profile(ds, stored.ndim == 4)  # a camera's colours, not sRGB's

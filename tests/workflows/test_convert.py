@@ -224,8 +224,11 @@ def test_multiframe_and_colour_files(tmp_path: Path) -> None:
     assert [int(r["slice_index"]) for r in dose] == list(range(15))
     ds = pydicom.dcmread(src / "rtdose.dcm")
     frame3 = np.asarray(Image.open(tmp_path / "out" / dose[3]["output"]))
-    top = 2**32 - 1  # no window: the full 32-bit stored range maps onto 0..65535
-    assert np.array_equal(frame3, to_unsigned(ds.pixel_array[3] / top, 16))
+    # no window: the file's own smallest to largest dose maps onto 0..65535 (the full 32-bit
+    # stored range did until 2026-12-03: this frame was 12..19 of 65535, black)
+    dose_values = ds.pixel_array.astype(np.float64) * float(ds.DoseGridScaling)
+    low, high = dose_values.min(), dose_values.max()
+    assert np.array_equal(frame3, to_unsigned((dose_values[3] - low) / (high - low), 16))
     colour = [r for r in rows if r["source"] == "SC_rgb_rle_2frame.dcm"]
     assert {r["shape"] for r in colour} == {"100x100x3"}
     png = np.asarray(Image.open(tmp_path / "out" / colour[1]["output"]))
