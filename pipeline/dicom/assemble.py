@@ -43,7 +43,7 @@ from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.duplicates import drop_duplicates
 from pipeline.dicom.expected_counts import count_notes
 from pipeline.dicom.flat import flat_volumes
-from pipeline.dicom.frames import STACK_KEYS, FrameRef
+from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.incomplete_stacks import whole_and_partial
 from pipeline.dicom.kinds import (
     geometry_kinds,
@@ -56,10 +56,16 @@ from pipeline.dicom.kinds import (
     other_planes,
 )
 from pipeline.dicom.notes import note_text
-from pipeline.dicom.passes import kernel_groups, split_passes, split_reconstructions
+from pipeline.dicom.passes import (
+    interleaved_stacks,
+    kernel_groups,
+    split_passes,
+    split_reconstructions,
+)
 from pipeline.dicom.rotated_planes import rotated_planes
 from pipeline.dicom.side_blocks import side_by_side
 from pipeline.dicom.stack import plan_positions
+from pipeline.dicom.stack_keys import NOT_TIME, STACK_KEYS
 from pipeline.dicom.units import missing_rescale_notes
 from pipeline.dicom.volume_plan import VolumePlan, _Refused, missing_numbers, time_step
 
@@ -252,6 +258,7 @@ def _plan_oriented(
         plan.notes.append(f"split: {what}, one volume each")
         return [v for p in passes for v in _plan_stack(frames, p, normal, policy)]
     if len(stacks) == 1:
+        plan.notes += [n for n in [interleaved_stacks(frames, stacks[0], dist)] if n]
         return _plan_stack(frames, stacks[0], normal, policy)
     keys = how.split(" and ")
     apart = [key for key in keys if key in NOT_TIME]
@@ -335,10 +342,6 @@ def _plan_time(
 #: tolerance, though not within :data:`~pipeline.dicom.colocated.SAME_POSITION` (a DCE series
 #: whose positions drift 0.02 mm per time point was refused as 441 missing slices of 0.02 mm).
 _TIME_PASSES = ("TemporalPositionIdentifier", "AcquisitionNumber")
-
-#: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is
-#: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes.
-NOT_TIME = ("ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID", "FrameIncrementPointer")
 
 
 def _orthonormal(frames: list[FrameRef], group: list[int]) -> tuple[tuple[float, ...] | None, str]:

@@ -24,7 +24,7 @@ __all__ = ["SAME_PLACE", "drop_duplicates", "shared_places"]
 #: two positions as one when their float32 coordinates are equal.
 SAME_PLACE = 0.01
 #: Largest difference of direction cosines, and of pixel spacings (mm), at one place.
-SAME_COSINE, SAME_SPACING = 1e-3, 1e-4
+SAME_COSINE, SAME_SPACING = 1e-4, 1e-4
 #: How many repeated files a note names before it counts the rest.
 NAMED = 3
 

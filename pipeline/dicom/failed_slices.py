@@ -53,7 +53,7 @@ class Instance(Protocol):
 #: Two images are at one position within this distance (mm), as duplicates are.
 SAME_POSITION = 0.01
 #: Direction cosines of one orientation differ by at most this (as orientation groups).
-SAME_ORIENTATION = 1e-3
+SAME_ORIENTATION = 1e-4
 
 #: Why a series is refused for a failed file (its refusal names the file first).
 GAP_WHY = "a volume without it would have a gap (refused, as dcm2niix fails such a series)"

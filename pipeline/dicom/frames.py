@@ -285,6 +285,8 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             csa = csareader.get_csa_header(ds)
             if csa is None or not csareader.is_mosaic(csa):
                 return refuse("no Siemens CSA image header (0029,1010) giving the tiles")
+            if why := _normal_problem(csareader.get_slice_normal(csa), ds):
+                return refuse(why)
             wrapper = MosaicWrapper(ds, csa)
             shape, normal = wrapper.image_shape, wrapper.slice_normal
             first = wrapper.image_position
@@ -317,6 +319,34 @@ def _mosaic_refs(ds: Any, common: dict[str, Any], rows: int, columns: int) -> li
             )
         )  # fmt: skip
     return out
+
+
+def _normal_problem(csa_normal: Any, ds: Any) -> str:
+    """Why the CSA SliceNormalVector cannot order a mosaic's tiles, or "" when it can.
+
+    The tiles follow SliceNormalVector; the ImageOrientationPatient cross product gives
+    only its line. Without it the direction is a guess (dcm2niix takes F>>H, nibabel the
+    other sign for an axial mosaic: the slice order reversed), and a vector off that line
+    (nibabel asserts |dot| within 1e-5 of 1) does not belong to the image.
+    """
+    if csa_normal is None:
+        return (
+            "no SliceNormalVector in the Siemens CSA image header (0029,1010): the order of "
+            "the tiles along the slice normal is not known"
+        )
+    iop = numbers_or_none(ds.get("ImageOrientationPatient"), 6)
+    if iop is None:
+        return ""  # said as missing geometry below
+    normal = np.cross(iop[:3], iop[3:])
+    dot = float(np.dot(np.asarray(csa_normal, dtype=np.float64), normal))
+    if abs(abs(dot) - 1.0) <= 1e-5:
+        return ""
+    found = ", ".join(f"{float(v):.4g}" for v in csa_normal)
+    across = ", ".join(f"{float(v):.4g}" for v in normal)
+    return (
+        f"the CSA SliceNormalVector ({found}) is not along the ImageOrientationPatient "
+        f"normal ({across}): the tiles' direction is not known"
+    )
 
 
 def demosaic(tiled: np.ndarray, n: int) -> np.ndarray:

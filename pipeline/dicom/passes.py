@@ -37,7 +37,7 @@ from pipeline.dicom.rounding import rounded_grid
 from pipeline.dicom.stack_keys import DIRECTION
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE
 
-__all__ = ["kernel_groups", "split_passes", "split_reconstructions"]
+__all__ = ["interleaved_stacks", "kernel_groups", "split_passes", "split_reconstructions"]
 
 _ACQUISITION = STACK_KEYS.index("AcquisitionNumber")
 
@@ -294,3 +294,20 @@ def _inside(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     nearest = np.abs(within[:, None] - b[None, :]).min(axis=1)
     return bool((nearest > SAME_POSITION).any())
+
+
+def interleaved_stacks(frames: list[FrameRef], stack: list[int], dist: dict[int, float]) -> str:
+    """A note when one evenly spaced stack interleaves the frames of several StackIDs, or "".
+
+    Frames of different stacks need not belong together (PS3.3 C.7.6.16.2.2.4); stacks
+    whose slices interleave into one even spacing are stacked as one volume, as dcm2niix
+    (which reads no StackID) stacks them, but that was unsaid: two stacks acquired apart
+    (a patient moving between them) alternate slice by slice in it.
+    """
+    found = _by_value(frames, stack, "StackID")
+    places = [np.sort([dist[k] for k in s]) for s in found]
+    if not any(_inside(a, b) for a, b in combinations(places, 2)):
+        return ""
+    return (f"{len(found)} stacks by StackID (0020,9056) interleave: stacked as one evenly "
+            "spaced volume, slices of the stacks alternating (as dcm2niix, which reads no "
+            "StackID)")  # fmt: skip

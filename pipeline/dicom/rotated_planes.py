@@ -2,9 +2,9 @@
 
 A prospective motion correction (Siemens PACE, GE PROMO, vNav) moves and rotates the slice
 group between time points. Where it rotates them by more than the orientation tolerance of
-:func:`pipeline.dicom.kinds.orientation_groups` (cosines within 1e-3; dcm2niix stacks only
-within 1e-4, and says "Slices not stacked: orientation varies (vNav or localizer?)"), each time
-point is its own orientation group and volume, as dcm2niix writes them. The split is right
+:func:`pipeline.dicom.kinds.orientation_groups` (cosines within 1e-4, as dcm2niix stacks them;
+it says "Slices not stacked: orientation varies (vNav or localizer?)"), each time point is
+its own orientation group and volume, as dcm2niix writes them. The split is right
 (stacked together, the slices of one time point would be placed in another's plane), but the
 note called such groups "a localizer or another stack": :func:`rotated_planes` says what they
 are, with the angle between their planes.

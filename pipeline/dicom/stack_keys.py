@@ -16,8 +16,8 @@ from pipeline.dicom.unsigned_vr import us_or_ss
 from pipeline.dicom.values import lenient_number
 
 __all__ = [
-    "COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "STACK_KEYS", "TIME_SLICE", "shared_component",
-    "stack_value",
+    "COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "NOT_TIME", "STACK_KEYS", "TIME_SLICE",
+    "shared_component", "stack_value",
 ]  # fmt: skip
 
 #: The diffusion gradient direction key: several directions share one DiffusionBValue.
@@ -37,7 +37,16 @@ STACK_KEYS = (
     DIRECTION,  # DTI: b-value and direction together (dcm2niix #809, #546)
     "StackID",
     "FrameIncrementPointer",  # NM frames by their energy window, gate... (pipeline.dicom.nm_frames)
+    "DimensionIndexValues",  # last: an Enhanced object's other dimensions (see _dimensions)
 )
+
+#: Stack keys that tell apart images which are not time points (a 4-D NIfTI's 4th axis is
+#: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes;
+#: so is each index of an Enhanced object's other dimensions (no attribute says it is time).
+NOT_TIME = (
+    "ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID", "FrameIncrementPointer",
+    "DimensionIndexValues",
+)  # fmt: skip
 
 #: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
 #: (PS3.3 C.7.6.16.2.2 Frame Content, C.8.13.5.2 MR Echo, C.7.6.16.2.7 Cardiac
@@ -87,6 +96,8 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
         return _time_slice(ds)
     if keyword == "FrameIncrementPointer":
         return frame_vectors(ds, frame)
+    if keyword == "DimensionIndexValues":
+        return _dimensions(ds, frame, view)
     if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
         value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
         if value not in (None, ""):
@@ -128,6 +139,37 @@ def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
     b = attribute(ds, "MRDiffusionSequence", "DiffusionBValue", frame, view)
     has_b = b not in (None, "") or private_b_value(ds) is not None
     return _NO_DIRECTION if has_b else None
+
+
+#: Dimension Index Pointers (PS3.3 C.7.6.17) that say where a frame is, not which image it is.
+#: InStackPositionNumber, ImagePositionPatient, StackID, SliceLocation.
+_SPATIAL = {0x00209057, 0x00200032, 0x00209056, 0x00201041}
+
+
+def _dimensions(ds: Any, frame: int, view: FrameGroups | None) -> str | None:
+    """The frame's DimensionIndexValues (0020,9157) outside the spatial dimensions, or ``None``.
+
+    The indices of the DimensionIndexSequence dimensions that do not place the frame
+    (:data:`_SPATIAL`): one as it is (``"2"``), several as zero-padded text that sorts as
+    they do. Frames at one position that no attribute of :data:`STACK_KEYS`
+    tells apart (a dimension of a private or unlisted attribute) were ranked by frame number
+    alone, "so a volume may mix them"; their dimension organisation tells them apart.
+    """
+    if "PerFrameFunctionalGroupsSequence" not in ds:
+        return None
+    dims = ds.get("DimensionIndexSequence") or []
+    pointers = [item.get("DimensionIndexPointer") for item in dims]
+    values = attribute(ds, "FrameContentSequence", "DimensionIndexValues", frame, view)
+    values = [values] if isinstance(values, int) else list(values or [])
+    if not pointers or len(values) != len(pointers):
+        return None
+    try:
+        kept = [int(v) for p, v in zip(pointers, values, strict=True) if int(p) not in _SPATIAL]
+    except (TypeError, ValueError):  # a damaged index: no key, as without one
+        return None
+    if len(kept) == 1:
+        return str(kept[0])
+    return "\\".join(f"{v:010d}" for v in kept) or None  # text that sorts as the numbers
 
 
 def _time_slice(ds: Any) -> int | None:
