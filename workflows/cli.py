@@ -69,7 +69,11 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:  # the commands' imports take seconds on a busy machine: Ctrl-C is said, no traceback
+        parser = build_parser()
+    except KeyboardInterrupt:
+        print("radpipe: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

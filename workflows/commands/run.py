@@ -73,7 +73,16 @@ def load_study_config(args: argparse.Namespace) -> RunConfig:
     if not args.resume:
         config = load_config(args.config, args.overrides)
     elif args.overrides:
-        raise ConfigError("--set cannot change a run being resumed")
+        from pathlib import Path
+
+        from workflows.run.config_edits import TOLD
+
+        raise ConfigError(
+            f"--set cannot change a run being resumed ({', '.join(args.overrides)}): --resume "
+            f"takes the run's own {Path(args.resume).name}/config.yaml, where an edit of "
+            f"{', '.join(TOLD)} is used; the other settings made its split, fitted stages and "
+            "checkpoints: start a new run to change them (--threads is taken with --resume)"
+        )
     else:
         from workflows.run.rundir import load_run_config
 

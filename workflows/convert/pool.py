@@ -11,9 +11,11 @@ complete. Python-level exceptions never reach this layer (the task function retu
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -62,6 +64,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # numpy; no torch) are imported once by the fork server, so each worker starts warm
     # instead of importing them itself (~0.25 s of CPU per worker)
     context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks"])
+    _start_fork_server()
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=_caller_state())  # fmt: skip
 
@@ -93,8 +96,42 @@ def _umask() -> int:
     return mask
 
 
+def _start_fork_server() -> None:
+    """Start the fork server, if not running, with Ctrl-C ignored (it and its workers).
+
+    A terminal's Ctrl-C (and ``timeout -s INT``) signals the whole process group: a fork server
+    still importing its preload printed a ``KeyboardInterrupt`` traceback, and a worker
+    interrupted in the pool's queue could leave the caller waiting for it forever after
+    ``interrupted``. The caller alone stops the pool (:func:`_stop`). The fork server keeps
+    the SIGINT disposition it starts with and gives it to every worker it forks.
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread; the worker initializer still ignores it
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool now (the caller was interrupted or stopped reading): chunks not started are
+    cancelled and the workers terminated, not waited for. A file they were writing stays a
+    ``.tmp`` file (atomic writes), which a rerun removes and converts again."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
+
+
 def _start_worker(environment: dict[str, str | None], mask: int) -> None:
-    """A worker takes the caller's settings (:func:`_caller_state`), then tunes malloc."""
+    """A worker takes the caller's settings (:func:`_caller_state`), then tunes malloc.
+
+    Ctrl-C is ignored in it (see :func:`_start_fork_server`), also where the fork server was
+    started by other code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name, value in environment.items():
         if value is None:
             os.environ.pop(name, None)
@@ -155,33 +192,50 @@ def map_tasks(
     lazy = _chunks(tasks, size, largest_chunk)
     held: deque[list[T]] = deque()  # a chunk taken but not yet submitted (the pool broke)
     while True:
-        suspects: list[list[T]] = []
         with _pool(workers) as pool:
-            window: deque[tuple[list[T], Future[list[R]]]] = deque()
-            while True:
-                try:
-                    while len(window) < 2 * workers:
-                        if not held:
-                            held.extend(islice(lazy, 1))
-                            if not held:
-                                break  # every task submitted
-                        with _main_script_hidden():
-                            future = pool.submit(_run_chunk, fn, held[0])
-                        window.append((held.popleft(), future))
-                    if not window:
-                        return
-                    chunk, future = window[0]
-                    results = future.result()
-                except BrokenProcessPool:
-                    if on_crash is None:
-                        raise
-                    suspects = [c for c, _ in window]  # one of these killed its worker
-                    break
-                window.popleft()
-                yield from results
+            try:
+                suspects = yield from _drain(pool, fn, lazy, held, workers, on_crash)
+            except BaseException:  # Ctrl-C, or the caller stopped reading (GeneratorExit)
+                _stop(pool)
+                raise
+        if suspects is None or on_crash is None:  # suspects come only with on_crash
+            return
         for chunk in suspects:
             for task in chunk:
                 yield _isolated(fn, task, on_crash)
+
+
+def _drain(
+    pool: ProcessPoolExecutor,
+    fn: Callable[[T], R],
+    lazy: Iterator[list[T]],
+    held: deque[list[T]],
+    workers: int,
+    on_crash: Callable[[T, str], R] | None,
+) -> Generator[R, None, list[list[T]] | None]:
+    """Results of the chunks run in ``pool``, a window of them in flight; returns the chunks
+    in flight when a worker died (one of them killed it), ``None`` when every task ran."""
+    window: deque[tuple[list[T], Future[list[R]]]] = deque()
+    while True:
+        try:
+            while len(window) < 2 * workers:
+                if not held:
+                    held.extend(islice(lazy, 1))
+                    if not held:
+                        break  # every task submitted
+                with _main_script_hidden():
+                    future = pool.submit(_run_chunk, fn, held[0])
+                window.append((held.popleft(), future))
+            if not window:
+                return None
+            future = window[0][1]
+            results = future.result()
+        except BrokenProcessPool:
+            if on_crash is None:
+                raise
+            return [c for c, _ in window]
+        window.popleft()
+        yield from results
 
 
 def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) -> R:
@@ -194,6 +248,9 @@ def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) ->
         except BrokenProcessPool:
             return on_crash(task, "the worker process died while converting this file "
                                   "(a crash in a decoder, or killed for memory)")  # fmt: skip
+        except BaseException:  # Ctrl-C: not waited for (the worker ignores it)
+            _stop(pool)
+            raise
 
 
 #: The most headers one chunk of :func:`header_mapper` holds: a header takes a worker ~0.1 ms,
