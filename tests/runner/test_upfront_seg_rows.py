@@ -84,3 +84,21 @@ def test_an_empty_sop_instance_uid_in_the_masks_is_refused_by_line(
     err = _run(study, tmp_path, masks=str(study / name))
     assert f"data.masks: {study / name}" not in err  # shown relative to the working folder
     assert f"{name} line 5: the sop_instance_uid cell is empty" in err
+
+
+def test_masks_given_to_a_classification_are_not_matched_to_its_images(
+    study: Path, tmp_path: Path
+) -> None:
+    """``radpipe evaluate`` of a classification run given ``--masks`` is refused for that
+    (the masks are no truth of a classification), not for rows the masks CSV lacks."""
+    from workflows.run.config import validate_config
+    from workflows.run.table_rows import table_problems
+
+    rows = _rows(study / "masks.csv")
+    name = _write(study / "masks_half.csv", rows[:2])
+    raw = base_config(study, tmp_path / "runs", masks=str(study / name))
+    columns = {"labels": _rows(study / "labels.csv")[0], "masks": rows[0]}
+    assert table_problems(validate_config(raw), columns) == []
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [4]}}
+    (got,) = table_problems(validate_config(raw), columns)
+    assert "masks_half.csv has no row for 5 of the 6 images" in got

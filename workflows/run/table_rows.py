@@ -52,7 +52,8 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
         problems += _empty_keys(config, read)
     if d.kind == "dicom" and "masks" in columns:
         problems += _bad_cells(d.masks, read["masks"])  # type: ignore[arg-type]
-    if d.kind == "dicom" and "masks" in columns and not problems and d.source.is_dir():
+    seg = config.task == "segmentation" and "masks" in columns
+    if d.kind == "dicom" and seg and not problems and d.source.is_dir():
         labelled = _labelled_series(read.get("labels", []), d.label_column)
         problems += uncovered_images(d.masks, read["masks"], d.source, labelled)  # type: ignore[arg-type]
     problems += split_problems(config, read.get("labels", []))
