@@ -63,3 +63,30 @@ def test_a_split_column_with_a_patient_in_two_parts_is_refused_up_front(tmp_path
     err = _refused(tmp_path, {"column": "part"})
     assert "split.column 'part' puts 2 patients in more than one part" in err
     assert "test (line 2, im0.npy), train (line 3, im1.npy)" in err
+
+
+def test_dicom_series_of_too_few_patients_for_the_folds_are_refused_up_front(
+    tmp_path: Path,
+) -> None:
+    """3 patients x 2 CR series: 6 labelled rows hold 4 folds, the 3 PatientIDs of the
+    headers do not (was exit 1 once the source was converted)."""
+    import pydicom
+
+    from pipeline.synth import StudySpec, write_study
+    from tests.runner.conftest import base_config
+
+    study = tmp_path / "study"
+    write_study(study, StudySpec(patients=3, modality="CR", size=16, series_per_patient=2))
+    files = [p for p in (study / "dicom").rglob("*") if p.is_file()]
+    ids = {pydicom.dcmread(p, stop_before_pixels=True).PatientID for p in files}
+    assert (len(files), len(ids)) == (6, 3)
+    raw = base_config(study, Path("runs"))
+    raw["split"] = {"test": 0.0, "folds": 4}
+    (tmp_path / "config.yaml").write_text(json.dumps(raw))
+    proc = radpipe_in(tmp_path, "run", "config.yaml", "--quiet")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert not (tmp_path / "runs").exists()
+    assert "the 6 series to use in study/dicom (labelled in study/labels.csv) carry 3 " in (
+        proc.stderr
+    )
+    assert "distinct PatientIDs: they cannot fill 4 parts (split.folds 4)" in proc.stderr

@@ -18,7 +18,7 @@ from pipeline.words import counted
 from workflows.run.config import RunConfig
 from workflows.run.paths import said
 
-__all__ = ["split_problems"]
+__all__ = ["asked_parts", "parts_needed", "split_problems"]
 
 
 def split_problems(config: RunConfig, rows: list[CsvRow]) -> list[str]:
@@ -38,20 +38,32 @@ def split_problems(config: RunConfig, rows: list[CsvRow]) -> list[str]:
              f"{counted(patients, 'patient')}{_whose(rows)})")  # fmt: skip
     if s.column:
         return _column_problems(config, patient, where) if s.column in rows[0] else []
-    parts = (s.folds + (s.test > 0)) if s.folds else 1 + (s.val > 0) + (s.test > 0)
+    parts = parts_needed(config)
     if not kept or patients >= parts:
         return []
-    if s.folds:
-        asked = f"split.folds {s.folds}" + (f" and a test part, split.test {s.test}" if s.test
-                                            else "")  # fmt: skip
-    else:
-        names = ["train"] + ["val"] * (s.val > 0) + ["test"] * (s.test > 0)
-        asked = f"{', '.join(names)}: split.val {s.val}, split.test {s.test}"
     return [
-        f"split: {where} cannot fill {parts} parts ({asked}): every part needs a patient of "
-        "its own (a patient's images all go to one part); add patients, or "
+        f"split: {where} cannot fill {parts} parts ({asked_parts(config)}): every part needs a "
+        "patient of its own (a patient's images all go to one part); add patients, or "
         + ("lower split.folds" if s.folds else "set split.val or split.test to 0")
     ]
+
+
+def parts_needed(config: RunConfig) -> int:
+    """The patients a split without ``split.column`` needs at least: one per fold and one
+    for a test part, or one per ratio part (train, and val and test when asked for)."""
+    s = config.split
+    return (s.folds + (s.test > 0)) if s.folds else 1 + (s.val > 0) + (s.test > 0)
+
+
+def asked_parts(config: RunConfig) -> str:
+    """The parts :func:`parts_needed` counts, as the config asks for them."""
+    s = config.split
+    if s.folds:
+        return f"split.folds {s.folds}" + (
+            f" and a test part, split.test {s.test}" if s.test else ""
+        )
+    names = ["train"] + ["val"] * (s.val > 0) + ["test"] * (s.test > 0)
+    return f"{', '.join(names)}: split.val {s.val}, split.test {s.test}"
 
 
 def _whose(rows: list[CsvRow]) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv_uid, name_lines
 from pipeline.words import counted
 from workflows.run.config import RunConfig
+from workflows.run.dicom_patients import dicom_split_problems
 from workflows.run.mask_cover import uncovered_images
 from workflows.run.paths import said
 from workflows.run.split_rows import split_problems
@@ -70,6 +71,8 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
                 f"({counted(rows[counted_in], 'row')}{held}): every fold needs a patient of "
                 "its own; lower split.folds"
             )
+    if d.kind == "dicom" and not problems:  # the rows hold enough patients: count them
+        problems += dicom_split_problems(config, read.get("labels", []))
     return problems
 
 
