@@ -102,3 +102,23 @@ def test_masks_given_to_a_classification_are_not_matched_to_its_images(
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [4]}}
     (got,) = table_problems(validate_config(raw), columns)
     assert "masks_half.csv has no row for 5 of the 6 images" in got
+
+
+def test_a_mask_png_that_is_no_class_indices_is_refused_before_the_run(
+    study: Path, tmp_path: Path
+) -> None:
+    """A grey-level PNG (values 0, 37, 74, ...) among a DICOM run's masks: exit 2 naming it
+    (was exit 1 once the run directory was made)."""
+    import numpy as np
+    from PIL import Image
+
+    rows = _rows(study / "masks.csv")
+    (study / "odd").mkdir(exist_ok=True)
+    Image.fromarray((np.arange(256) % 7 * 37).astype(np.uint8).reshape(16, 16)).save(
+        study / "odd" / "grey.png"
+    )
+    rows[3][rows[0].index("mask")] = "odd/grey.png"
+    name = _write(study / "masks_grey.csv", rows)
+    err = _run(study, tmp_path, masks=str(study / name))
+    assert f"{name}: 1 of 6 mask files cannot be read as class indices" in err
+    assert "odd/grey.png" in err

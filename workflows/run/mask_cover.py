@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from pipeline.cells import CsvRow, csv_frame, csv_uid
 from pipeline.data.io import csv_path
+from pipeline.errors import RadpipeError
 from pipeline.keys import hash_keys
 from workflows.run.paths import said
 
-__all__ = ["uncovered_images"]
+__all__ = ["picture_mask_problems", "uncovered_images"]
 
 _SHOWN = 10
 
@@ -88,3 +90,23 @@ def _listed(rows: list[CsvRow]) -> set[tuple[str, int]] | None:
     if column == "sop_instance_uid":
         keys = hash_keys(keys)
     return set(zip(keys, frames))
+
+
+def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[str]:
+    """The mask files of a DICOM masks CSV keyed by instance that cannot be read as class
+    indices (empty, not what the suffix says, grey levels, colour, 16-bit values), read as
+    the run reads them (:func:`workflows.run.truth.check_mask_values`) when every mask is a
+    PNG or NPY (one image's pixels each: cheap to read twice); NIfTI volumes are left to the
+    run. They were refused once the run directory was made (exit 1)."""
+    from workflows.run.truth import check_mask_values
+
+    if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
+        return []
+    cells = [(r.get("mask") or "").strip().lower() for r in rows]
+    if not all(c.endswith((".png", ".npy")) for c in cells):
+        return []
+    try:
+        check_mask_values(masks, data, said(masks))
+    except RadpipeError as err:
+        return [f"data.masks: {err}"]
+    return []

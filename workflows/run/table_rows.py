@@ -17,7 +17,7 @@ from pipeline.cells import CsvRow, csv_frame, csv_label, csv_rows, csv_text, csv
 from pipeline.words import counted
 from workflows.run.config import RunConfig
 from workflows.run.dicom_patients import dicom_split_problems
-from workflows.run.mask_cover import uncovered_images
+from workflows.run.mask_cover import picture_mask_problems, uncovered_images
 from workflows.run.paths import said
 from workflows.run.split_rows import split_problems
 
@@ -57,6 +57,8 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
     if d.kind == "dicom" and seg and not problems and d.source.is_dir():
         labelled = _labelled_series(read.get("labels", []), d.label_column)
         problems += uncovered_images(d.masks, read["masks"], d.source, labelled)  # type: ignore[arg-type]
+    if d.kind == "dicom" and seg and not problems:
+        problems += picture_mask_problems(d.masks, read["masks"], d)  # type: ignore[arg-type]
     problems += split_problems(config, read.get("labels", []))
     folds = config.split.folds
     # each row names one image, series, study or patient: rows >= patients
