@@ -122,3 +122,24 @@ def test_a_mask_png_that_is_no_class_indices_is_refused_before_the_run(
     err = _run(study, tmp_path, masks=str(study / name))
     assert f"{name}: 1 of 6 mask files cannot be read as class indices" in err
     assert "odd/grey.png" in err
+
+
+def test_a_mask_png_of_another_size_is_refused_before_the_run(study: Path, tmp_path: Path) -> None:
+    """An 8x8 PNG listed for a 16x16 image (Rows x Columns read with pydicom): exit 2 naming
+    both sizes (was exit 1 once the run directory was made)."""
+    import numpy as np
+    from PIL import Image
+
+    rows = _rows(study / "masks.csv")
+    sop = rows[2][rows[0].index("sop_instance_uid")]
+    image = next(p for p in (study / "dicom").rglob("*") if p.is_file() and
+                 pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID == sop)  # fmt: skip
+    ds = pydicom.dcmread(image, stop_before_pixels=True)
+    (study / "odd").mkdir(exist_ok=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(study / "odd" / "small.png")
+    rows[2][rows[0].index("mask")] = "odd/small.png"
+    name = _write(study / "masks_small.csv", rows)
+    err = _run(study, tmp_path, masks=str(study / name))
+    rel = image.relative_to(study / "dicom").as_posix()
+    assert f"{name}: 1 mask is not the size of its image" in err
+    assert f"odd/small.png is 8x8, its image {rel} frame 0 {ds.Rows}x{ds.Columns}" in err

@@ -21,6 +21,7 @@ from pipeline.cells import CsvRow, csv_frame, csv_uid
 from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_keys
+from pipeline.words import are, counted
 from workflows.run.paths import said
 
 __all__ = ["picture_mask_problems", "uncovered_images"]
@@ -62,7 +63,7 @@ def uncovered_images(
             continue  # its frames may be no images of the conversion: the run checks them
         lacking += [(image.rel, f) for f in range(image.frames) if (key, f) not in listed]
     if not lacking:
-        return []
+        return _wrong_sizes(masks, rows, images, sops, files)
     total = sum(i.frames for i, s in zip(images, series) if s in masked)
     named = ", ".join(f"{rel} frame {f}" for rel, f in sorted(lacking)[:_SHOWN])
     more = f" and {len(lacking) - _SHOWN} more" if len(lacking) > _SHOWN else ""
@@ -74,8 +75,38 @@ def uncovered_images(
     ]
 
 
-def _listed(rows: list[CsvRow]) -> set[tuple[str, int]] | None:
-    """``{(instance_key, frame)}`` of the rows; ``None`` when a key or frame cell is bad."""
+def _wrong_sizes(
+    masks: Path, rows: list[CsvRow], images: list[Any], sops: list[str], files: dict[str, int]
+) -> list[str]:
+    """PNG/NPY masks (read from their headers) of single-frame images (whose Rows x Columns
+    the conversion keeps) that are not their image's size, as the run words it."""
+    from pipeline.data.masks import stored_shape
+    from workflows.run.mask_rows import per_file
+
+    cells = _listed(rows, cells=True)
+    wrong: dict[str, list[str]] = {}
+    for image, key in sorted(zip(images, sops), key=lambda p: p[0].rel):
+        cell = cells.get((key, 0)) if cells and image.frames == 1 and files[key] == 1 else None
+        if not cell or not cell.lower().endswith((".png", ".npy")):
+            continue
+        got = stored_shape(csv_path(masks.parent, cell))
+        if got is not None and got[:2] != (image.rows, image.columns) and len(got) == 2:
+            wrong.setdefault(cell, []).append(
+                f"{cell} is {'x'.join(map(str, got))}, its image {image.rel} frame 0 "
+                f"{image.rows}x{image.columns}")  # fmt: skip
+    if not wrong:
+        return []
+    n = sum(map(len, wrong.values()))
+    return [
+        f"data.masks: {said(masks)}: {counted(n, 'mask')} {are(n, 'is', 'are')} not the size "
+        "of its image (rows x columns; a mask is drawn on its image's own pixels: not "
+        "resized, not cropped, not for another image): " + "; ".join(per_file(wrong)[:_SHOWN])
+    ]
+
+
+def _listed(rows: list[CsvRow], cells: bool = False) -> Any:
+    """``{(instance_key, frame)}`` of the rows (``cells``: ``{(instance_key, frame): mask
+    cell}``); ``None`` when a key or frame cell is bad."""
     column = "instance_key" if "instance_key" in rows[0] else "sop_instance_uid"
     keys: list[str] = []
     frames: list[int] = []
@@ -89,6 +120,8 @@ def _listed(rows: list[CsvRow]) -> set[tuple[str, int]] | None:
         return None
     if column == "sop_instance_uid":
         keys = hash_keys(keys)
+    if cells:
+        return dict(zip(zip(keys, frames), ((r.get("mask") or "").strip() for r in rows)))
     return set(zip(keys, frames))
 
 
@@ -102,9 +135,11 @@ def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[st
 
     if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
         return []
-    cells = [(r.get("mask") or "").strip().lower() for r in rows]
-    if not all(c.endswith((".png", ".npy")) for c in cells):
+    cells = [(r.get("mask") or "").strip() for r in rows]
+    if not all(c.lower().endswith((".png", ".npy")) for c in cells):
         return []
+    if not all(csv_path(masks.parent, c).is_file() for c in set(cells)):
+        return []  # a missing mask file: said by the other checks
     try:
         check_mask_values(masks, data, said(masks))
     except RadpipeError as err:
