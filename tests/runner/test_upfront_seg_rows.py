@@ -97,6 +97,7 @@ def test_masks_given_to_a_classification_are_not_matched_to_its_images(
     rows = _rows(study / "masks.csv")
     name = _write(study / "masks_half.csv", rows[:2])
     raw = base_config(study, tmp_path / "runs", masks=str(study / name))
+    raw["split"] = {"test": 0.0, "val": 0.5}  # 2 patients: 2 parts
     columns = {"labels": _rows(study / "labels.csv")[0], "masks": rows[0]}
     assert table_problems(validate_config(raw), columns) == []
     raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [4]}}

@@ -29,9 +29,13 @@ _SHOWN = 5
 MAX_FRAME = 2**31 - 2
 
 
-def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str]:
+def table_problems(
+    config: RunConfig, columns: dict[str, list[str]], *, split: bool = True
+) -> list[str]:
     """The problems of the rows of ``data.labels`` and ``data.masks`` (``columns``: the
-    header of each CSV that could be read, by key ``labels``/``masks``).
+    header of each CSV that could be read, by key ``labels``/``masks``); ``split``: also
+    whether the patients fill the split (:mod:`workflows.run.split_rows`,
+    :mod:`workflows.run.dicom_patients`), left out when other inputs are already wrong.
 
     Returns
     -------
@@ -59,7 +63,8 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
         problems += uncovered_images(d.masks, read["masks"], d.source, labelled)  # type: ignore[arg-type]
     if d.kind == "dicom" and seg and not problems:
         problems += picture_mask_problems(d.masks, read["masks"], d)  # type: ignore[arg-type]
-    problems += split_problems(config, read.get("labels", []))
+    if split and not problems:  # patients against the split: once the rows are right
+        problems += split_problems(config, read.get("labels", []))
     folds = config.split.folds
     # each row names one image, series, study or patient: rows >= patients
     counted_in = "masks" if config.task == "segmentation" and d.kind == "dicom" else "labels"
@@ -73,7 +78,7 @@ def table_problems(config: RunConfig, columns: dict[str, list[str]]) -> list[str
                 f"({counted(rows[counted_in], 'row')}{held}): every fold needs a patient of "
                 "its own; lower split.folds"
             )
-    if d.kind == "dicom" and not problems:  # the rows hold enough patients: count them
+    if d.kind == "dicom" and split and not problems:  # the rows hold patients enough: count
         problems += dicom_split_problems(config, read.get("labels", []))
     return problems
 
