@@ -166,15 +166,15 @@ def test_a_folder_that_is_no_run_directory_is_refused_by_name(
     ("window", "stage"),
     [("-600,1500", "{type: window, center: -600, width: 1500}"),
      ("lung", "{type: window, preset: lung}"),
-     ("header", None), ("none", None)],
+     ("none", None)],
 )  # fmt: skip
 def test_a_window_for_images_used_as_stored_is_refused_naming_the_stage(
     tmp_path: Path, window: str, stage: str | None
 ) -> None:
     """``data.kind: images`` uses its images as stored: ``convert.window: -600,1500`` was
     ignored without a word (the run trained on the unwindowed values). A preset or C,W is now
-    a config error giving the preprocess stage that windows; ``none`` and ``header`` (the
-    shipped configs' values, copied with them) leave images as stored either way."""
+    a config error giving the preprocess stage that windows; ``none`` leaves images as stored
+    (``header``: :func:`test_a_header_window_or_format_for_images_is_refused`)."""
     raw = _config(tmp_path, convert={"window": window})
     raw["data"]["kind"] = "images"
     if stage is None:
@@ -186,3 +186,31 @@ def test_a_window_for_images_used_as_stored_is_refused_naming_the_stage(
     raw["convert"] = {}
     raw["preprocess"] = [yaml.safe_load(stage)]  # the advice, as given, is a valid config
     assert validate_config(raw).preprocess[0]["type"] == "window"
+
+
+@pytest.mark.parametrize(
+    ("convert", "said"),
+    [({"window": "header"}, "convert.window 'header' windows DICOM by each file's own "),
+     ({"window": "HEADER"}, "convert.window 'header'"),
+     ({"format": "png"}, "convert.format 'png' is the format DICOM is converted to")],
+    ids=["header", "header-upper", "format"],
+)  # fmt: skip
+def test_a_header_window_or_format_for_images_is_refused(
+    tmp_path: Path, convert: dict[str, str], said: str
+) -> None:
+    """``convert.window: header`` (and ``convert.format``) of a ``data.kind: images`` run were
+    accepted and ignored without a word: an image file has no DICOM header, nothing is
+    converted. Now a config error naming the key; a run saved so before is still read as it
+    ran (window none, format npy), so predict, evaluate and --resume take it."""
+    from workflows.run.config import load_saved_config
+
+    raw = _config(tmp_path, convert=convert)
+    raw["data"]["kind"] = "images"
+    with pytest.raises(ConfigError, match=r"data\.kind: images uses the images as stored") as err:
+        validate_config(raw)
+    assert said in str(err.value)
+    saved = tmp_path / "saved" / "config.yaml"
+    saved.parent.mkdir()
+    saved.write_text(yaml.safe_dump(raw))
+    got = load_saved_config(saved).convert
+    assert (got.window, got.format) == ("none", "npy")

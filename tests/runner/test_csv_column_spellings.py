@@ -56,4 +56,5 @@ def test_an_images_list_with_patient_id_spelt_otherwise_is_refused(tmp_path: Pat
     rows = [{"image": f"{i}.png", "label": i, "patient_id": "p1", "PatientID": "x"}
             for i in range(2)]  # fmt: skip
     raw["data"]["labels"] = str(write_rows(tmp_path / "l.csv", rows))
+    raw["split"] = {"test": 0.0, "val": 0.0}  # one patient: one part (checked up front)
     check_inputs(validate_config(raw))  # patient_id is there: another column is no matter

@@ -143,7 +143,9 @@ def test_an_external_test_set_may_lack_a_class(tmp_path: Path) -> None:
     from workflows.run.checks import check_inputs
     from workflows.run.config import validate_config
 
-    config = validate_config(_raw(tmp_path, _list(tmp_path, [_mask(0, 2), _mask(0, 2)])))
+    raw = _raw(tmp_path, _list(tmp_path, [_mask(0, 2), _mask(0, 2)]))
+    raw["split"] = {"test": 0.0, "val": 0.5}  # 2 patients fill 2 parts (checked up front)
+    config = validate_config(raw)
     check_inputs(config, fit_classes=False)
     with pytest.raises(ConfigError, match=r"hold values \[0, 2\], and none holds 1"):
         check_inputs(config)

@@ -98,7 +98,8 @@ def test_paths_leading_out_through_a_symbolic_link_name_the_link(tmp_path: Path)
     listed = write_rows(project / "list.csv", rows)
     raw = {"task": "classification", "output": str(tmp_path / "runs"),
            "data": {"kind": "images", "source": str(project), "labels": str(listed)},
-           "model": {"type": "mlp_classifier"}}  # fmt: skip
+           "model": {"type": "mlp_classifier"},
+           "split": {"test": 0.0, "val": 0.5}}  # 2 patients: 2 parts  # fmt: skip
     said = (r"data.labels: 2 paths in list.csv point outside project/ through the symbolic "
             r"link img/ in project/ \(img/a.png, img/b.png\)")  # fmt: skip
     with pytest.raises(ConfigError, match=said):

@@ -114,7 +114,7 @@ def check_inputs(
     if d.kind == "dicom" and "labels" in columns:
         agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
         problems += conflicting_dicom_labels(d.labels, columns["labels"], d.source, agree)  # type: ignore[arg-type]
-    problems += table_problems(config, columns)
+    problems += table_problems(config, columns, split=not problems)  # the split: on sound inputs
     if problems:
         raise ConfigError("; ".join(problems))
 

@@ -285,7 +285,7 @@ class RunConfig(Strict):
                              "segmentation; remove it from a classification config")  # fmt: skip
         if self.postprocess and self.task != "segmentation":
             raise ValueError("postprocess acts on predicted label maps: segmentation only")
-        sc.check_images_window(self.data.kind, self.convert.window)
+        sc.check_images_window(self.data.kind, self.convert.window, self.convert.format)
         sc.check_preprocess(self.preprocess, self.evaluate.tta_flip)
         monitor = self.train.monitor or ""
         split = self.split
@@ -388,6 +388,7 @@ def load_saved_config(path: Path) -> RunConfig:
         raise ConfigError(f"{path}: expected a mapping at the top level")
     base = path.resolve().parent
     anchor_paths(raw, base)
+    sc.saved_images_convert(raw)
     return _resolve_paths(validate_config(raw, source=str(path)), base)
 
 

@@ -113,15 +113,31 @@ def check_window(text: str) -> str:
 WindowText = Annotated[str, AfterValidator(check_window)]
 
 
-def check_images_window(kind: str, window: str) -> None:
-    """A preset or ``C,W`` in ``convert.window`` of a ``data.kind: images`` run, which uses
-    its images as stored (nothing is converted), is refused instead of being ignored; the
-    error gives the ``window`` preprocess stage that applies it. ``none`` and ``header``
-    (the shipped configs' values) leave images as stored either way and pass."""
+def check_images_window(kind: str, window: str, fmt: str = "npy") -> None:
+    """``convert.window`` (a preset, ``C,W`` or ``header``) or ``convert.format`` of a
+    ``data.kind: images`` run, which uses its images as stored (nothing is converted), is
+    refused instead of being ignored; for a window the error gives the ``window`` preprocess
+    stage that applies it. ``header`` was let pass unsaid until 2026-12-03: an image file has
+    no DICOM header, so no window was applied. ``none`` (the default) passes."""
     from pipeline.ops.voi import parse_window
 
+    if kind != "images":
+        return
     spec = parse_window(window)
-    if kind != "images" or spec.mode != "explicit":
+    if spec.mode == "header":
+        raise ValueError(
+            "convert.window 'header' windows DICOM by each file's own WindowCenter/"
+            "WindowWidth as it is converted, but data.kind: images uses the images as "
+            "stored, which have no DICOM header: nothing would be windowed; set "
+            "convert.window: none (or window in preprocess, {type: window, preset: ...})"
+        )
+    if spec.mode != "explicit":
+        if fmt != "npy":
+            raise ValueError(
+                f"convert.format {fmt!r} is the format DICOM is converted to, but data.kind: "
+                "images uses the images as stored (nothing is converted), so it would be "
+                "ignored; remove it"
+            )
         return
     stage = (f"{{type: window, preset: {spec.name}}}" if "," not in spec.name else
              f"{{type: window, center: {spec.center:g}, width: {spec.width:g}}}")  # fmt: skip
@@ -130,6 +146,20 @@ def check_images_window(kind: str, window: str) -> None:
         f"uses the images as stored, so it would be ignored; window them in preprocess "
         f"({stage}) or remove it"
     )
+
+
+def saved_images_convert(raw: dict[str, Any]) -> None:
+    """A ``data.kind: images`` run saved before 2026-12-03 with ``convert.window: header`` or
+    a ``convert.format`` (both ignored then: its images were used as stored) is read as it ran
+    (``none``, ``npy``), so ``predict``, ``evaluate`` and ``--resume`` still take it; a new
+    config is refused them (:func:`workflows.run.spec_checks.check_images_window`)."""
+    convert = raw.get("convert")
+    data = raw.get("data")
+    if not (isinstance(convert, dict) and isinstance(data, dict) and data.get("kind") == "images"):
+        return
+    if str(convert.get("window", "")).strip().lower() == "header":
+        convert["window"] = "none"
+    convert.pop("format", None)
 
 
 #: MONAI dictionary-transform arguments that name the key whose values place a crop.
