@@ -133,6 +133,11 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
             notes.append(f"positive class: {said}")  # ROC AUC, average precision
         prefix = key.removesuffix("_mean")
+        if summary.get(f"{prefix}_absent") and key.startswith("dice_"):  # left out: said
+            left, kept = summary[f"{prefix}_absent"], summary.get(f"{prefix}_n")
+            unit = "patients" if prefix == "dice_patient" else f"{cases}s"
+            notes.append(f"{kept} of {kept + left} {unit} averaged; {left} left out (no scored "
+                         "class in truth or prediction: no Dice)")  # fmt: skip
         if f"{prefix}_failed" in summary:
             notes.append(
                 f"{summary[f'{prefix}_failed']} failed ({summary.get(f'{prefix}_n')} scored; "
