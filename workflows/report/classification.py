@@ -320,7 +320,10 @@ def _policy(
         "(scikit-learn and torchmetrics zero_division=0)",
         "non_finite": "a NaN or infinite probability is an error, never a prediction (of the "
         "validation split: no operating point, said in operating_point.error)",
-        "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
+        "roc_auc": "binary for 2 classes, else one-vs-rest macro (scikit-learn roc_auc_score "
+        "multi_class='ovr', average='macro'; null if any class is undefined)",
+        "confusion_matrix": "rows: true class, columns: predicted class, both in the order of "
+        "class_names (index 0 first), as scikit-learn confusion_matrix(labels=range(K))",
         "average_precision": f"scikit-learn average_precision_score: {ap}",
         "calibration": "Brier score (scikit-learn brier_score_loss); ECE of the top-class "
         f"probability over {CALIBRATION_BINS}",
