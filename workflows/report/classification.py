@@ -123,18 +123,18 @@ def evaluate_classification(
         choice, said = (operating_point, target_sensitivity), (class_names[positive], chosen)
         out |= binary_figures(labels, scores, said, validation, choice, positive)
     # undefined_metrics: why ROC AUC is null, why there is no operating point
-    return out | _undefined(labels, class_names, out.get("operating_point") or {})
+    return out | _undefined(labels, class_names, out.get("operating_point") or {}, positive)
 
 
 def _undefined(
-    labels: np.ndarray, class_names: Sequence[str], operating_point: dict[str, Any]
-) -> dict[str, Any]:
+    labels: np.ndarray, class_names: Sequence[str], operating_point: dict[str, Any],
+    positive: int,
+) -> dict[str, Any]:  # fmt: skip
     """``{"undefined_metrics": {"roc_auc": why}}`` when ROC AUC is undefined, warned once as
-    scikit-learn warns (its value stays null, never a crash), with ``"operating_point"``
-    when none was chosen (printed under the headline too); else ``{}``."""
+    scikit-learn warns (its value stays null, never a crash); two classes: with
+    ``"sensitivity"`` (``"specificity"``) when no test case is positive (negative), and
+    ``"operating_point"`` when none was chosen; all printed under the headline; else ``{}``."""
     reasons = {}
-    if "error" in operating_point:
-        reasons["operating_point"] = f"no operating point: {operating_point['error']}"
     reason = undefined_auc_reason(labels, list(class_names))
     if reason:
         import warnings
@@ -142,7 +142,18 @@ def _undefined(
         from sklearn.exceptions import UndefinedMetricWarning
 
         warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
-        reasons = {"roc_auc": reason} | reasons
+        reasons["roc_auc"] = reason
+    if len(class_names) == 2:  # headline rates of 0 of 0 cases: a dash, now with its why
+        found = int((labels == positive).sum())
+        name, other = class_names[positive], class_names[1 - positive]
+        if not found:
+            reasons["sensitivity"] = (f"sensitivity is undefined: no test case is of the "
+                                      f"positive class ({name}), 0 of 0 to find")  # fmt: skip
+        if found == labels.size:
+            reasons["specificity"] = (f"specificity is undefined: no test case is of the "
+                                      f"negative class ({other}), 0 of 0 to clear")  # fmt: skip
+    if "error" in operating_point:
+        reasons["operating_point"] = f"no operating point: {operating_point['error']}"
     return {"undefined_metrics": reasons} if reasons else {}
 
 

@@ -132,8 +132,9 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                             else ""))  # fmt: skip
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
-        if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
-            notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
+        if key in ("roc_auc_macro", "sensitivity", "specificity"):  # why it is a dash
+            notes.append((metrics.get("undefined_metrics") or {}).get(key.removesuffix("_macro"),
+                                                                      ""))  # fmt: skip
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
         elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
