@@ -61,7 +61,8 @@ def bootstrap_ci(
         ``estimate`` (on all cases), ``low``, ``high`` (NaN when fewer than 2 resamples
         gave a finite value, or all cases are of one group), ``level``, ``method``,
         ``n_resamples``, ``n_valid`` (resamples with a finite statistic), ``n_groups``,
-        ``seed``.
+        ``seed``; ``note`` why there are no bounds (one group, or every resample alike),
+        ``caution`` when there are bounds from fewer than 10 groups (too narrow).
 
     Raises
     ------
@@ -129,8 +130,33 @@ def bootstrap_cis(
             "n_valid": int(finite.size),
             "n_groups": len(members),
             "seed": seed,
-        } | ({"note": _SAME.format(value=float(finite[0]))} if same else {})
+        } | _said(len(members), same, float(finite[0]) if same else 0.0)
     return out
+
+
+def _said(groups: int, same: bool, value: float) -> dict[str, str]:
+    """Why there is no interval (``note``), or why the one given is too narrow.
+
+    ``caution``: fewer than :data:`FEW_PATIENTS` patients; ``{}`` when neither applies.
+    """
+    if same:
+        return {"note": _SAME.format(value=value)}
+    if groups < 2:
+        return {"note": _ONE}
+    return {"caution": _FEW.format(n=groups)} if groups < FEW_PATIENTS else {}
+
+
+#: Fewer patients than this: a percentile bootstrap interval is given with a ``caution``.
+FEW_PATIENTS = 10
+_ONE = (
+    "no interval: every case is of one patient, so every resample repeats the same cases "
+    "(a point, not an interval)"
+)
+_FEW = (
+    "only {n} patients: a percentile bootstrap over fewer than 10 is too narrow (it can only "
+    "reshuffle the few values seen, and covers less often than its level says); read it as "
+    "a rough range"
+)
 
 
 _SAME = (

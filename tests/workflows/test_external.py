@@ -378,7 +378,12 @@ def test_training_images_are_never_scored_as_an_external_test_set(
     assert metrics["seen_by_run"] == {"series": 10, "series_seen_in_training": 3,
                                       "series_of_patients_seen_in_training": 1}  # fmt: skip
     said = capsys.readouterr()
-    assert "NOT an external test set" in said.out and "3 of the 10 series" in said.out
+    # said once, by the warning; the figures line points to it (it said it twice more)
+    assert "10 test cases (3 from the run's own training/validation split: see the warning" in (
+        said.out
+    )
+    assert "external" not in said.out
+    assert "SRC is not an external test set for this run: 3 of the 10 series" in caplog.text
     assert "1 of the 10 series is new but has the PatientID of a patient" in caplog.text
     assert "3 of the 10 series were in the run's own training" in metrics["evaluated"]
     assert "3 of the 10 series" in (out / "report.html").read_text()

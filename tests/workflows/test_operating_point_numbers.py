@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workflows.report.classification import _operating_point
+from workflows.report.operating_point import _operating_point
 
 # Validation: thresholds 0.9, 0.7, 0.6, 0.4 give (TPR, FPR) (1/3, 0), (2/3, 0), (2/3, 1/3),
 # (1, 1/3): Youden's J is 2/3 at 0.7 and at 0.4; the higher threshold, 0.7, is chosen.

@@ -22,6 +22,10 @@ from workflows.report.sections import cards, esc
 from workflows.run.summary import headline, undefined_reasons
 
 BINARY = "ROC AUC is undefined: only one class is present in the test cases (class 1, malignant); class 0 (benign) has no case"  # noqa: E501
+#: the headline's specificity of the same cases, a dash since 2026-12-02, now said why
+SPECIFICITY = (
+    "specificity is undefined: no test case is of the negative class (benign), 0 of 0 to clear"
+)
 
 
 def test_one_class_in_a_binary_test_set_is_warned_and_said(
@@ -36,9 +40,10 @@ def test_one_class_in_a_binary_test_set_is_warned_and_said(
     with pytest.warns(UndefinedMetricWarning, match="Only one class is present in y_true"):
         assert np.isnan(roc_auc_score(true, probs[:, 1]))
     assert np.isnan(metrics["summary"]["roc_auc_macro"])
-    assert metrics["undefined_metrics"] == {"roc_auc": BINARY}
-    assert undefined_reasons(metrics) == [BINARY]
+    assert metrics["undefined_metrics"] == {"roc_auc": BINARY, "specificity": SPECIFICITY}
+    assert undefined_reasons(metrics) == [BINARY, SPECIFICITY]
     assert esc(BINARY) in cards("classification", metrics)
+    assert esc(SPECIFICITY) in cards("classification", metrics)
     outcome = SimpleNamespace(run_dir=Path("runs/x"), reused_conversion=False, metrics=metrics,
                               headline=headline(metrics), failed_files=0)  # fmt: skip
     print_outcome(outcome)
@@ -46,6 +51,7 @@ def test_one_class_in_a_binary_test_set_is_warned_and_said(
     at = next(k for k, line in enumerate(lines) if line.startswith("test metrics:"))
     assert "roc_auc_macro undefined" in lines[at]
     assert lines[at + 1] == f"               {BINARY}"
+    assert lines[at + 2] == f"               {SPECIFICITY}"
 
 
 def test_a_class_absent_from_three_is_named() -> None:
@@ -87,3 +93,24 @@ def test_two_absent_classes_are_counted_in_the_plural() -> None:
         "ROC AUC (one-vs-rest) is undefined for 2 classes: classes 2 (c), 3 (d) have no case in "
         "the test cases, so roc_auc_macro is null"
     )
+
+
+def test_no_positive_case_says_why_sensitivity_is_undefined() -> None:
+    """Two classes, no test case of the positive class (malignant): sensitivity is 0 of 0, as
+    scikit-learn's recall_score (zero_division=nan) gives NaN; said, not a bare dash."""
+    from sklearn.metrics import recall_score
+
+    true = np.array([0, 0, 0, 0])
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]])
+    with pytest.warns(UndefinedMetricWarning):
+        metrics = evaluate_classification(true, probs, ["benign", "malignant"], n_resamples=0)
+    assert np.isnan(recall_score(true, probs.argmax(1), zero_division=np.nan))
+    assert np.isnan(metrics["summary"]["sensitivity"])
+    assert metrics["summary"]["specificity"] == pytest.approx(3 / 4)
+    why = (
+        "sensitivity is undefined: no test case is of the positive class (malignant), 0 of 0 "
+        "to find"
+    )
+    assert metrics["undefined_metrics"]["sensitivity"] == why
+    assert "specificity" not in metrics["undefined_metrics"]
+    assert esc(why) in cards("classification", metrics)

@@ -55,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     figures = headline_text(headline(metrics), positive_class_of(metrics))
     seen = (metrics.get("seen_by_run") or {}).get("series_seen_in_training")
-    print(f"{metrics['num_cases']} {'test cases, NOT external' if seen else 'external test cases'}"
-          f": {figures}")  # fmt: skip
+    # that SRC is not external is said once, by the warning (with why, and what it means);
+    # here only which warning the figures go with (it was said three times, twice on stdout)
+    cases = (f"test cases ({seen} from the run's own training/validation split: see the "
+             "warning above)" if seen else "external test cases")  # fmt: skip
+    print(f"{metrics['num_cases']} {cases}: {figures}")
     for why in printed_notes(metrics):
         print(f"  {why}")
-    if seen:  # the evaluated line says which cases the run has seen, and why not external
-        print(metrics["evaluated"])
     print(f"wrote {shown(out / 'metrics.json')}")  # as predict names its output
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
         print_failures(

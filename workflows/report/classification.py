@@ -2,7 +2,9 @@
 chosen on validation, and intervals by bootstrap over patients (DeLong for a binary AUC).
 
 Scores must be finite: a NaN probability (a diverged model) is an error naming how many
-samples, never a prediction (``argmax`` of a NaN row is meaningless).
+samples, never a prediction (``argmax`` of a NaN row is meaningless). NaN *validation*
+probabilities cost the operating point alone: ``operating_point.error`` and
+``undefined_metrics.operating_point`` say why, and no fallback threshold is chosen.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pipeline.metrics import (
     bootstrap_cis,
     calibration_summary,
     check_finite_scores,
-    choose_threshold,
     confusion_matrix,
     delong_roc_ci,
     normalize_confusion,
@@ -30,7 +31,8 @@ from pipeline.metrics import (
 from pipeline.metrics._arrays import tie_example, tied_top
 from pipeline.metrics.calibration import CALIBRATION_BINS, OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
-from workflows.report.positive import DEFAULT_POSITIVE, default_note
+from workflows.report.operating_point import binary_figures
+from workflows.report.positive import default_note
 
 #: The prediction rule, as ``policy.prediction`` gives it (with the count of tied cases).
 _ARGMAX = ("argmax of probabilities; a tie ({tie}) is the lower class index, as numpy, "
@@ -116,26 +118,43 @@ def evaluate_classification(
         "most_confident_mistakes": _mistakes(labels, scores, names, mistakes),
         "per_case": _per_case(labels, scores, names, groups),
     }
-    out |= _undefined(labels, class_names)  # undefined_metrics: why ROC AUC is null
     out |= _intervals(labels, scores, class_names, groups, (n_resamples, seed, level), positive)
     if k == 2:  # positive_class, positive_class_chosen_by, operating_point
         choice, said = (operating_point, target_sensitivity), (class_names[positive], chosen)
-        out |= _binary(labels, scores, said, validation, choice, positive)
-    return out
+        out |= binary_figures(labels, scores, said, validation, choice, positive)
+    # undefined_metrics: why ROC AUC is null, why there is no operating point
+    return out | _undefined(labels, class_names, out.get("operating_point") or {}, positive)
 
 
-def _undefined(labels: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
+def _undefined(
+    labels: np.ndarray, class_names: Sequence[str], operating_point: dict[str, Any],
+    positive: int,
+) -> dict[str, Any]:  # fmt: skip
     """``{"undefined_metrics": {"roc_auc": why}}`` when ROC AUC is undefined, warned once as
-    scikit-learn warns (its value stays null, never a crash); else ``{}``."""
+    scikit-learn warns (its value stays null, never a crash); two classes: with
+    ``"sensitivity"`` (``"specificity"``) when no test case is positive (negative), and
+    ``"operating_point"`` when none was chosen; all printed under the headline; else ``{}``."""
+    reasons = {}
     reason = undefined_auc_reason(labels, list(class_names))
-    if not reason:
-        return {}
-    import warnings
+    if reason:
+        import warnings
 
-    from sklearn.exceptions import UndefinedMetricWarning
+        from sklearn.exceptions import UndefinedMetricWarning
 
-    warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
-    return {"undefined_metrics": {"roc_auc": reason}}
+        warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
+        reasons["roc_auc"] = reason
+    if len(class_names) == 2:  # headline rates of 0 of 0 cases: a dash, now with its why
+        found = int((labels == positive).sum())
+        name, other = class_names[positive], class_names[1 - positive]
+        if not found:
+            reasons["sensitivity"] = (f"sensitivity is undefined: no test case is of the "
+                                      f"positive class ({name}), 0 of 0 to find")  # fmt: skip
+        if found == labels.size:
+            reasons["specificity"] = (f"specificity is undefined: no test case is of the "
+                                      f"negative class ({other}), 0 of 0 to clear")  # fmt: skip
+    if "error" in operating_point:
+        reasons["operating_point"] = f"no operating point: {operating_point['error']}"
+    return {"undefined_metrics": reasons} if reasons else {}
 
 
 def _check_inputs(
@@ -149,29 +168,6 @@ def _check_inputs(
     if k == 2 and positive not in (0, 1, None):
         raise ValueError(f"positive must be 0 or 1 for two classes; got {positive}.")
     return (1, False) if positive is None else (positive, True)
-
-
-def _binary(
-    labels: np.ndarray,
-    scores: np.ndarray,
-    positive_class: tuple[str, bool],
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    choice: tuple[OperatingRule, float],
-    positive: int,
-) -> dict[str, Any]:
-    """A two-class evaluation's positive class (``positive_class``: its name, and whether the
-    caller chose it), how it was chosen (class 1 by default: BreastMNIST's benign, whose
-    sensitivity a reader took for that of the disease) and, with validation predictions, its
-    operating point."""
-    name, chosen = positive_class
-    out: dict[str, Any] = {
-        "positive_class": name,
-        "positive_class_chosen_by": "evaluate.positive_class" if chosen else DEFAULT_POSITIVE,
-    }
-    if validation is not None:
-        op = _operating_point(labels, scores, validation, choice, positive)
-        out["operating_point"] = {"positive_class": name} | op
-    return out
 
 
 def _add_calibration_and_pr(
@@ -285,44 +281,6 @@ def _intervals(
     return {"intervals": out}
 
 
-def _operating_point(
-    labels: np.ndarray,
-    scores: np.ndarray,
-    validation: tuple[np.ndarray, np.ndarray],
-    choice: tuple[OperatingRule, float],
-    positive: int,
-) -> dict[str, Any]:
-    """The threshold on the positive class's probability chosen on ``validation`` (rule,
-    target sensitivity), and the test figures at it (cases below it are the other class)."""
-    rule, target_sensitivity = choice
-    val_true, val_probs = (np.asarray(v) for v in validation)
-    check_finite_scores(np.asarray(val_probs, dtype=np.float64), "validation probabilities")
-    try:
-        chosen = choose_threshold(
-            val_true == positive,
-            val_probs[:, positive],
-            rule=rule,
-            target_sensitivity=target_sensitivity,
-        )
-    except ValueError as err:
-        return {"error": str(err)}
-    called = np.where(scores[:, positive] >= chosen["threshold"], positive, 1 - positive)
-    cm = confusion_matrix(labels, called, 2)
-    rates = rates_from_confusion(cm)
-    return {
-        "chosen_on": "validation split",
-        "validation_cases": len(val_true),
-        **{
-            f"validation_{k}" if k in ("sensitivity", "specificity") else k: v
-            for k, v in chosen.items()
-        },
-        "test_confusion_matrix": cm.tolist(),
-        "test_sensitivity": float(np.asarray(rates["sensitivity"])[positive]),
-        "test_specificity": float(np.asarray(rates["specificity"])[positive]),
-        "test_precision": float(np.asarray(rates["precision"])[positive]),
-    }
-
-
 def _mistakes(
     labels: np.ndarray, scores: np.ndarray, names: list[str], n: int
 ) -> list[dict[str, Any]]:
@@ -371,8 +329,12 @@ def _policy(
         "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
         "the classes in the truth or the predictions, an undefined rate counting 0 "
         "(scikit-learn and torchmetrics zero_division=0)",
-        "non_finite": "a NaN or infinite probability is an error, never a prediction",
-        "roc_auc": "binary for 2 classes, else one-vs-rest macro (null if any class is undefined)",
+        "non_finite": "a NaN or infinite probability is an error, never a prediction (of the "
+        "validation split: no operating point, said in operating_point.error)",
+        "roc_auc": "binary for 2 classes, else one-vs-rest macro (scikit-learn roc_auc_score "
+        "multi_class='ovr', average='macro'; null if any class is undefined)",
+        "confusion_matrix": "rows: true class, columns: predicted class, both in the order of "
+        "class_names (index 0 first), as scikit-learn confusion_matrix(labels=range(K))",
         "average_precision": f"scikit-learn average_precision_score: {ap}",
         "calibration": "Brier score (scikit-learn brier_score_loss); ECE of the top-class "
         f"probability over {CALIBRATION_BINS}",

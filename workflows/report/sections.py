@@ -11,7 +11,8 @@ from typing import Any
 
 from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_class_said
 
-#: Headline cards: (summary key, label); ``{unit}`` is the distance unit.
+#: Headline cards: (summary key, label); ``{unit}`` is the distance unit, ``{ovr}`` the
+#: averaging of a ROC AUC or average precision over more than two classes.
 CARDS = {
     "classification": [
         ("accuracy", "Accuracy"),
@@ -19,8 +20,8 @@ CARDS = {
         ("sensitivity", "Sensitivity"),  # two classes only: of the positive class
         ("specificity", "Specificity"),
         ("f1_macro", "Macro F1"),
-        ("roc_auc_macro", "ROC AUC"),
-        ("average_precision_macro", "Average precision"),
+        ("roc_auc_macro", "ROC AUC{ovr}"),
+        ("average_precision_macro", "Average precision{ovr}"),
     ],
     "segmentation": [
         ("dice_case_mean", "Dice (mean of {cases}s{classes})"),
@@ -112,7 +113,10 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     cases = case_word(metrics)
     scored = len(metrics.get("per_class") or {})  # several: each Dice is a macro mean of them
     words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0),
-             "classes": f"; macro over {scored} classes" if scored > 1 else ""}  # fmt: skip
+             "classes": f"; macro over {scored} classes" if scored > 1 else "",
+             # K > 2: which average (it read "ROC AUC" alike for two classes and for ten)
+             "ovr": " (macro of one-vs-rest)" if int(metrics.get("num_classes") or 2) > 2
+             else ""}  # fmt: skip
     out = []
     for key, label in CARDS.get(task, []):
         if key not in summary:
@@ -123,16 +127,24 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         )
         if ci and ci.get("low") is not None:
             exact = " (Clopper-Pearson)" if "trials" in ci else ""  # see proportions.py
-            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}{exact}")
+            notes.append(f"{ci['level']:.0%} CI {fmt(ci['low'])}–{fmt(ci['high'])}{exact}"
+                         + (f"; {ci['caution'].split(':')[0]}, too few" if ci.get("caution")
+                            else ""))  # fmt: skip
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
-        if key == "roc_auc_macro":  # why it is a dash (a class absent from the test cases)
-            notes.append((metrics.get("undefined_metrics") or {}).get("roc_auc", ""))
+        if key in ("roc_auc_macro", "sensitivity", "specificity"):  # why it is a dash
+            notes.append((metrics.get("undefined_metrics") or {}).get(key.removesuffix("_macro"),
+                                                                      ""))  # fmt: skip
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
         elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
             notes.append(f"positive class: {said}")  # ROC AUC, average precision
         prefix = key.removesuffix("_mean")
+        if summary.get(f"{prefix}_absent") and key.startswith("dice_"):  # left out: said
+            left, kept = summary[f"{prefix}_absent"], summary.get(f"{prefix}_n")
+            unit = "patients" if prefix == "dice_patient" else f"{cases}s"
+            notes.append(f"{kept} of {kept + left} {unit} averaged; {left} left out (no scored "
+                         "class in truth or prediction: no Dice)")  # fmt: skip
         if f"{prefix}_failed" in summary:
             notes.append(
                 f"{summary[f'{prefix}_failed']} failed ({summary.get(f'{prefix}_n')} scored; "
@@ -276,7 +288,7 @@ def intervals_section(metrics: Mapping[str, Any]) -> str:
     rows = [
         [figure_label(key, metrics), ci.get("estimate"), ci.get("low"), ci.get("high"),
          f"{ci.get('level', 0):.0%}",
-         "; ".join(str(part) for part in (ci.get("method"), ci.get("note")) if part),
+         "; ".join(str(ci[part]) for part in ("method", "note", "caution") if ci.get(part)),
          f"{ci['n_resamples']} ({ci['n_valid']})" if "n_resamples" in ci else "–",
          ci.get("n_groups", "–"), ci.get("seed", "–")]
         for key, ci in intervals.items()

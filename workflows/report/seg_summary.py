@@ -110,6 +110,16 @@ def per_patient(
     return out
 
 
+def patient_dice(by_patient: list[dict[str, Any]]) -> dict[str, Any]:
+    """``dice_patient_mean`` with its counts: a patient whose every volume lacks every scored
+    class in truth and prediction (``empty="nan"``) has no Dice and is left out of the mean,
+    counted in ``dice_patient_absent`` (it was left out unsaid)."""
+    values = np.array([float(p["dice_macro"]) for p in by_patient], dtype=np.float64)
+    defined = int(np.isfinite(values).sum())
+    return {"dice_patient_mean": nanmean(values), "dice_patient_n": defined,
+            "dice_patient_absent": len(by_patient) - defined}  # fmt: skip
+
+
 def intervals(
     rows: list[dict[str, Any]],
     counts: list[np.ndarray],
@@ -203,7 +213,12 @@ def policy(
         "surface_failures": _FAILURES[failures],
         "surface_failure_policy": failures,
         "averages": "case mean = mean over volumes of each volume's macro over classes; "
-        "dataset = counts pooled over all volumes",
+        "patient mean = mean over patients of the mean of their volumes; dataset = counts "
+        "pooled over all volumes",
+        "absent_cases": "a volume (patient) with no scored class in its truth or prediction "
+        "has no Dice under empty=nan: left out of dice_case_mean (dice_patient_mean) and "
+        "counted in dice_case_absent (dice_patient_absent); dice_case_n (dice_patient_n) "
+        "were averaged",
         "intervals": f"{BOOTSTRAP_METHOD}; percentile interval; a resample lacking a class "
         "that a macro figure averages on the test cases (no lesion in any drawn volume) gives "
         "no dice_dataset_macro, hd95_mean, msd_mean or nsd_mean (left out of n_valid)",

@@ -32,6 +32,7 @@ from workflows.report.seg_summary import (
     intervals,
     nanmean,
     nsd_policy,
+    patient_dice,
     per_patient,
     policy,
     summaries,
@@ -123,11 +124,11 @@ def evaluate_segmentation(
     dict
         ``case_unit`` ("image" or "volume"), ``num_cases``, ``num_patients``, ``num_slices``,
         ``distance_unit`` ("mm" or "voxel"), ``policy``, ``summary`` (``dice_case_mean``,
-        ``dice_patient_mean``, pooled ``dice_dataset_macro``, ``hd95_mean`` with ``_n``,
-        ``_failed``, ``_absent``, ``nsd_mean``, ...), ``nsd_tolerance_mm``, ``intervals``,
-        ``per_class``, ``dataset``, ``per_case`` (volumes; ``surface_failed`` and
-        ``surface_absent`` name the classes whose distances are infinite and undefined, both
-        ``null`` in JSON), ``per_patient``, and ``per_slice`` (secondary).
+        ``dice_patient_mean`` (both with ``_n``, ``_absent``), pooled ``dice_dataset_macro``,
+        ``hd95_mean`` with ``_n``, ``_failed``, ``_absent``, ``nsd_mean``, ...),
+        ``nsd_tolerance_mm``, ``intervals``, ``per_class``, ``dataset``, ``per_case`` (volumes;
+        ``surface_failed``, ``surface_absent``: the classes whose distances are infinite,
+        undefined; ``null`` in JSON), ``per_patient``, and ``per_slice`` (secondary).
     """
     items = [_as_case(c) for c in cases]
     if not items:
@@ -142,7 +143,7 @@ def evaluate_segmentation(
     summary, per_class, dataset = summaries(rows, counts, scored, first, *args[:4], failures)
     patients = [u.patient for u in units]
     by_patient = per_patient(rows, patients, scored, surface)
-    summary["dice_patient_mean"] = nanmean([p["dice_macro"] for p in by_patient])
+    summary |= patient_dice(by_patient)
     flat = not sliced and all(np.ndim(u.true) == 2 for u in volumes)  # each case a 2-D image
     out = _counts(num_classes, class_names, len(units), len(by_patient), len(items) * sliced,
                   flat)  # fmt: skip
