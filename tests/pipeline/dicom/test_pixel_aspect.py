@@ -22,10 +22,11 @@ US = "1.2.840.10008.5.1.4.1.1.6.1"
     [
         ([2, 1], None, "is 2:1 (row:column height) and no spacing is given"),
         ([4, 3], None, "stretched 1.333x in height"),
+        ([21, 20], None, "stretched 1.05x in height"),  # 5 % off square is said
         ([1, 1], None, ""),  # square: nothing to say
         ([2, 1], [0.2, 0.1], ""),  # the spacing says it all (and is in the manifest)
     ],
-    ids=["2:1", "4:3", "1:1", "with-spacing"],
+    ids=["2:1", "4:3", "21:20", "1:1", "with-spacing"],
 )
 def test_non_square_pixels_without_spacing_are_said(
     tmp_path: Path, ratio: list[int], spacing: list[float] | None, said: str
