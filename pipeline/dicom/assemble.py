@@ -241,7 +241,7 @@ def _plan_oriented(
     if what:
         plan.notes.append(what)
         return [v for b in blocks for v in _plan_oriented(frames, b, policy, plan)]
-    recons, what = split_reconstructions(frames, group, dist)
+    recons, what = split_reconstructions(frames, group, dist, plan.notes)
     if what:
         plan.notes.append(f"split: {what} over overlapping ranges, one volume each")
         return [v for r in recons for v in _plan_oriented(frames, r, policy, plan)]
@@ -328,9 +328,12 @@ def _plan_time(
         why = "each one split by the uneven-spacing policy"
     decision = f"split: {len(stacks)} stacks by {how} written as separate volumes ({why})"
     # time points that do not cover the same positions (a slice missing in one) are a
-    # problem even when tagged; a tagged split by choice (--split-4d, no TR) is not
+    # problem even when tagged, and so are an MR's split for want of its RepetitionTime (each
+    # volume's cell says it is one of several); a split by choice (--split-4d), by a key that
+    # is no time (echoes) or of a modality without TR (PET frames, CT passes) is information
     differ = not same_positions(frames, stacks)
-    (plan.info if tagged and not differ else plan.notes).append(decision)
+    untimed = why.startswith("no RepetitionTime") and frames[stacks[0][0]].modality == "MR"
+    (plan.info if tagged and not differ and not untimed else plan.notes).append(decision)
     table = diffusion_table(frames, stacks, plan.notes)  # each 3-D volume: its own b and g
     plan.notes += diffusion_notes(table)
     found = [_plan_stack(frames, s, normal, policy) for s in stacks]

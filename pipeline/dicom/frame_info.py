@@ -20,9 +20,10 @@ from pipeline.dicom.groups import plane
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.values import first_number, frame_window, numbers, orientation, tag_name
+from pipeline.dicom.values import first_number, numbers, orientation, tag_name
 from pipeline.dicom.voi_choice import voi_choice
 from pipeline.dicom.voi_lut import frame_voi_luts
+from pipeline.dicom.window_values import frame_window
 from pipeline.errors import DicomError
 
 __all__ = ["FrameInfo", "frame_infos"]

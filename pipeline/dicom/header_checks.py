@@ -27,6 +27,7 @@ from pipeline.dicom.syntaxes import (
 from pipeline.dicom.text_charset import utf8_read_as_latin1
 from pipeline.dicom.values import integer, tag_name
 from pipeline.dicom.voi_lut import frame_voi_luts
+from pipeline.dicom.window_values import frame_window
 from pipeline.dicom.ybr422 import pairs_note
 from pipeline.errors import DicomError
 
@@ -330,7 +331,7 @@ def value_checks(ds: Any) -> list[str]:
             len(ds.get("PerFrameFunctionalGroupsSequence") or (None,)))  # fmt: skip
     windows: dict[str, None] = {}
     for frame in range(n if "PerFrameFunctionalGroupsSequence" in ds else 1):
-        windows[values.frame_window(ds, frame)[1] or ""] = None
+        windows[frame_window(ds, frame)[1] or ""] = None
     frame_voi_luts(ds, "", notes, n)
     return notes + [note for note in windows if note]
 

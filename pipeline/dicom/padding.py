@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.dicom import lut
 from pipeline.dicom.unsigned_vr import us_or_ss
+from pipeline.words import counted
 
 
 def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
@@ -157,7 +158,7 @@ def padding_cell(
     >>> padding_cell([(mask, np.array([[-3024.0, 40], [0, 1]]))], np.asarray)
     '1 of 4 pixels are pixel padding (no data): written as -3024'
     """
-    count, total, written = 0, 0, np.zeros(0, np.float64)
+    count, total, shared, written = 0, 0, 0, np.zeros(0, np.float64)
     for mask, frame in frames:
         shape = tuple(frame.shape)
         total += int(np.prod(shape))
@@ -168,17 +169,24 @@ def padding_cell(
         found = int(np.count_nonzero(mask))
         if found:
             count += found
-            here = np.asarray(values(frame))[mask]
+            array = np.asarray(values(frame))
+            here = array[mask]
             low, high = float(here.min()), float(here.max())
+            data = array[~mask]
+            shared += int(np.count_nonzero((data >= low) & (data <= high)))
             written = np.array([low, high] if not written.size else
                                [min(low, written[0]), max(high, written[1])])  # fmt: skip
     if not count:
         return ""
     if resampled is not None:
         inside = (resampled >= written[0]) & (resampled <= written[1])
-        count, total = int(np.count_nonzero(inside)), int(resampled.size)
+        count, total, shared = int(np.count_nonzero(inside)), int(resampled.size), 0
     value = f"{written[0]:g}" if written[0] == written[1] else f"{written[0]:g} to {written[1]:g}"
-    return f"{count} of {total} pixels are pixel padding (no data): written as {value}"
+    said = f"{count} of {total} pixels are pixel padding (no data): written as {value}"
+    if shared:  # a window or a range's end clipped data onto the padding's written value
+        said += (f", the value of {counted(shared, 'data pixel')} too, so it is no exact mask "
+                 "of the padding")  # fmt: skip
+    return said
 
 
 __all__ = [

@@ -31,11 +31,14 @@ from itertools import combinations
 import numpy as np
 
 from pipeline.dicom.colocated import SAME_POSITION
+from pipeline.dicom.duplicates import NAMED
+from pipeline.dicom.files import escape_name
 from pipeline.dicom.frames import STACK_KEYS, FrameRef
 from pipeline.dicom.geometry import slice_normal
 from pipeline.dicom.rounding import rounded_grid
 from pipeline.dicom.stack_keys import DIRECTION
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE
+from pipeline.words import counted
 
 __all__ = ["interleaved_stacks", "kernel_groups", "split_passes", "split_reconstructions"]
 
@@ -83,14 +86,19 @@ def kernel_groups(
 
 
 def split_reconstructions(
-    frames: list[FrameRef], group: list[int], dist: dict[int, float]
+    frames: list[FrameRef], group: list[int], dist: dict[int, float], notes: list[str]
 ) -> tuple[list[list[int]], str]:
     """One orientation group split by slice thickness when the thicknesses' ranges overlap.
 
     Thick and thin reconstructions filed in one series (SpacingBetweenSlices, else
     SliceThickness, differ; a slice of one lies strictly inside the other's range), whether
     their slices coincide or interleave. Thicknesses over disjoint ranges (a scan whose slice
-    thickness changes along the table) stay one group.
+    thickness changes along the table) stay one group, and so do slices whose positions are
+    one evenly spaced stack with no two at one place: a slice written with another thickness
+    in the middle of a series was split out as a "reconstruction" of one slice and the hole
+    it left interpolated from its neighbours. dcm2niix stacks by position and never compares
+    thicknesses; ``notes`` then gets ``slice thickness differs: 5 mm on 1 slice (a.dcm), 3
+    mm on the other 6, kept in one volume (their positions are evenly spaced)``.
 
     Returns
     -------
@@ -111,8 +119,44 @@ def split_reconstructions(
     if not any(_within(places[a], places[b]) or _within(places[b], places[a])
                for a, b in combinations(places, 2)):  # fmt: skip
         return [group], ""
+    if _one_stack(frames, group, dist, places[max(by_value, key=lambda v: len(by_value[v]))]):
+        notes.append(_kept_thickness_note(frames, by_value))
+        return [group], ""
     order = sorted(by_value)
     return [by_value[v] for v in order], f"{len(order)} reconstructions by SliceThickness"
+
+
+def _one_stack(
+    frames: list[FrameRef], group: list[int], dist: dict[int, float], main: np.ndarray
+) -> bool:
+    """Whether ``group`` is one evenly spaced stack at the step of its main thickness.
+
+    No two slices at one place, evenly spaced together, and that step is the one the most
+    common thickness's slices keep among themselves (a slice of another thickness fills a
+    place of their grid): thin slices interleaved between thick ones make an even stack too,
+    at a step the thick slices never had, and stay apart.
+    """
+    ordered = sorted(group, key=lambda k: dist[k])
+    rel = np.array([dist[k] for k in ordered])
+    step = float(np.diff(rel).min())
+    if step <= SAME_POSITION or not _evenly_spaced(frames, ordered, rel):
+        return False
+    return len(main) < 2 or abs(float(np.diff(main).min()) - step) <= 0.05 * step
+
+
+def _kept_thickness_note(frames: list[FrameRef], by_value: dict[float, list[int]]) -> str:
+    """The note of one evenly spaced volume whose slices hold several thicknesses."""
+    main = max(by_value, key=lambda v: (len(by_value[v]), -v))
+    others = []
+    for v in sorted(v for v in by_value if v != main):
+        names = sorted(frames[k].source for k in by_value[v])
+        shown = ", ".join(escape_name(n) for n in names[:NAMED])
+        more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+        others.append(f"{v:g} mm on {counted(len(names), 'slice')} ({shown}{more})")
+    rest = len(by_value[main])
+    return (f"slice thickness differs (SpacingBetweenSlices, else SliceThickness): "
+            f"{', '.join(others)}, {main:g} mm on the other {rest}, kept in one volume "
+            "(their positions are evenly spaced)")  # fmt: skip
 
 
 #: Thicknesses closer than this (mm) are one: DS values rounded or computed per slice

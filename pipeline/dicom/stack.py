@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.files import escape_name
 from pipeline.dicom.rounding import in_plane_rounding, line_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
@@ -43,6 +44,10 @@ def plan_positions(
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
     raw, rel = rel, _distances(positions, rel, normal, frames[stack[0]].slice_step)
+    if policy.uneven == "resample" and (stray := near_duplicates(frames, stack, rel)):
+        kept = [k for k in stack if k not in stray[0]]
+        volumes = plan_positions(frames, kept, normal, policy)
+        return [_with_problem(v, stray[1]) for v in volumes]
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
         if policy.uneven == "refuse":
@@ -55,6 +60,60 @@ def plan_positions(
         note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
         volumes = [_with_problem(v, note) for v in volumes]
     return volumes
+
+
+#: A slice nearer another than this fraction of the stack's usual (median) step is a
+#: repeated or stray slice, not a finer spacing: resampled to that step, 5 slices 3 mm apart
+#: and one 0.3 mm from its neighbour became 31 of 0.3 mm (and at 0.03 mm the series was
+#: refused as 300 "missing slices"). dcm2niix lets steps vary by 0.2 mm (kSliceTolerance)
+#: and never resamples to more than twice the slices.
+NEAR_FRACTION = 0.2
+
+
+def near_duplicates(
+    frames: list[Any], stack: list[int], rel: np.ndarray
+) -> tuple[set[int], str] | None:
+    """The stray slices of near-duplicate positions to leave out, and the note; ``None``.
+
+    ``None`` when no step is under :data:`NEAR_FRACTION` of the median step, or there are
+    fewer than 3 steps (of two, neither is the usual one: slices at 0, 1 and 21 mm are
+    resampled as ever). Of each near pair, the slice without which the others are evenly
+    spaced (the nearer to even, where both are within tolerance) is left out, named. When
+    neither is, or both equally, which one belongs is unknown and the series is refused
+    (:class:`~pipeline.dicom.volume_plan._Refused`), naming both files.
+    """
+    steps = np.diff(rel)
+    usual = float(np.median(steps)) if len(rel) > 3 else 0.0  # 2 steps: no usual one
+    pairs = [i for i, step in enumerate(steps) if step < NEAR_FRACTION * usual]
+    if not pairs:
+        return None
+    drop: set[int] = set()
+    for i in pairs:
+        off = {j: _unevenness(np.delete(rel, sorted(drop | {j}))) for j in (i, i + 1)}
+        best = min(off, key=lambda j: off[j])
+        if off[best] > 0 or abs(off[i] - off[i + 1]) <= 1e-6:
+            a, b = (escape_name(frames[stack[j]].source) for j in (i, i + 1))
+            raise _Refused(f"near-duplicate positions: {a} and {b} lie {steps[i]:.3g} mm apart "
+                           f"where the slices are {usual:.3g} mm apart (a repeated or stray "
+                           "slice, not a finer spacing): remove one, or use --uneven "
+                           "split")  # fmt: skip
+        drop.add(best)
+    named = [f"{escape_name(frames[stack[j]].source)} "
+             f"({float(np.min(np.abs(np.delete(rel, j) - rel[j]))):.3g} mm from another)"
+             for j in sorted(drop)]  # fmt: skip
+    kept = np.delete(rel, sorted(drop))
+    grid = float(kept[-1] - kept[0]) / (len(kept) - 1)
+    return {stack[j] for j in drop}, (
+        f"near-duplicate positions: {counted(len(drop), 'slice')} left out, off the "
+        f"{grid:.3g} mm grid of the others: {', '.join(named)}"
+    )
+
+
+def _unevenness(rel: np.ndarray) -> float:
+    """How far ``rel`` is from evenly spaced, less the tolerance (mm): ``<= 0`` is even."""
+    line = np.linspace(float(rel[0]), float(rel[-1]), len(rel))
+    deviation = float(np.abs(rel - line).max())
+    return deviation - step_tolerance(rel, POSITION_TOLERANCE)
 
 
 def _in_plane(positions: np.ndarray, rel: np.ndarray, normal: np.ndarray) -> np.ndarray:

@@ -12,9 +12,7 @@ import math
 import re
 from typing import Any
 
-from pipeline.dicom.groups import attribute, together
 from pipeline.errors import DicomError
-from pipeline.ops.voi import VOI_FUNCTIONS
 
 _TAGS = {
     "Rows": "(0028,0010)", "Columns": "(0028,0011)", "BitsAllocated": "(0028,0100)",
@@ -25,6 +23,7 @@ _TAGS = {
     "ImagePositionPatient": "(0020,0032)", "ImageOrientationPatient": "(0020,0037)",
     "RescaleSlope": "(0028,1053)", "RescaleIntercept": "(0028,1052)",
     "WindowCenter": "(0028,1050)", "WindowWidth": "(0028,1051)",
+    "VOILUTFunction": "(0028,1056)",
 }  # fmt: skip
 _SPLIT = re.compile(r"[\\,;/]|\s+")
 
@@ -236,78 +235,6 @@ def plain_value(value: Any) -> Any:
         return str(value) if found is None else found[0]
 
 
-def voi_function(ds: Any) -> str:
-    """VOILUTFunction (0028,1056) in upper case; ``LINEAR`` when absent or empty.
-
-    ``ds`` is a data set, or the value itself (a frame's, from its functional group).
-    """
-    value = ds.get("VOILUTFunction") if hasattr(ds, "get") else ds
-    return str(value or "LINEAR").strip().upper()
-
-
-def header_window(
-    center: Any, width: Any, function: str = "LINEAR"
-) -> tuple[tuple[float, float] | None, str | None]:
-    r"""The first WindowCenter/WindowWidth pair (or ``None``) and a note (why not, or how read).
-
-    Never raises: a window only serves ``--window header``, so an unusable one (text, a
-    non-finite value, unequal value counts, a width the VOILUTFunction cannot use, an
-    unknown VOILUTFunction) is ignored, as a file without a window is, and the note says so.
-    Several pairs (pydicom #330): the first is the default (PS3.3 C.11.2.1.2).
-
-    Examples
-    --------
-    >>> header_window("40\\-600", "400\\1500")
-    ((40.0, 400.0), None)
-    >>> header_window(40, 0)
-    (None, "WindowWidth 0 is not positive: the header's window is ignored")
-    """
-    ignored = ": the header's window is ignored"
-    absent = [_absent(center), _absent(width)]
-    if all(absent):
-        return None, None
-    if any(absent):
-        missing = "WindowCenter" if absent[0] else "WindowWidth"
-        return None, f"{tag_name(missing)} is missing{ignored}"
-    said: list[str] = []  # a decimal comma read: said beside the window used
-    try:
-        centers = numbers(center, None, "WindowCenter", said)
-        widths = numbers(width, None, "WindowWidth", said)
-    except DicomError as err:
-        return None, err.reason.rstrip(".") + ignored
-    assert centers is not None and widths is not None
-    if len(centers) != len(widths):
-        return None, (f"{tag_name('WindowCenter')} has {len(centers)} values and "
-                      f"{tag_name('WindowWidth')} {len(widths)}{ignored}")  # fmt: skip
-    if function not in VOI_FUNCTIONS:
-        return None, (f"VOILUTFunction (0028,1056) is none of {', '.join(VOI_FUNCTIONS)} "
-                      f"(got {_show(function)}){ignored}")  # fmt: skip
-    w = widths[0]
-    if w <= 0:  # PS3.3 C.11.2.1.2: width >= 1 (LINEAR), > 0 (LINEAR_EXACT, SIGMOID)
-        return None, f"WindowWidth {w:g} is not positive{ignored}"
-    if w < 1 and function == "LINEAR":
-        return None, f"WindowWidth {w:g} is below 1, the least a LINEAR window allows{ignored}"
-    read = [note for note in said if "decimal comma" in note]  # not a backslash in a str
-    return (centers[0], w), ("; ".join(read) or None)
-
-
-def frame_window(ds: Any, frame: int) -> tuple[tuple[float, float] | None, str | None, str]:
-    """One frame's header window, its note (:func:`header_window`) and its VOILUTFunction.
-
-    All three sit in the frame's Frame VOI LUT functional group (PS3.3 C.7.6.16.2.10):
-    per-frame, else shared, else the top level (:func:`pipeline.dicom.groups.attribute`).
-    The reader (:mod:`pipeline.dicom.read`) and the header check of ``inspect`` both use it.
-    """
-    function = voi_function(attribute(ds, "FrameVOILUTSequence", "VOILUTFunction", frame))
-    center, width = together(ds, "FrameVOILUTSequence", ("WindowCenter", "WindowWidth"), frame)
-    window, note = header_window(center, width, function)  # both from one item, never mixed
-    return window, note, function
-
-
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str | bytes) and not value.strip())
-
-
 def slice_size(value: Any) -> float | None:
     """A SliceThickness or SpacingBetweenSlices as a size in mm (``None``: absent, 0, bad).
 
@@ -324,16 +251,31 @@ def slice_size(value: Any) -> float | None:
     return size if math.isfinite(size) and size > 0 else None
 
 
+#: The largest value of each integer VR (PS3.5 6.2): IS is a signed 32-bit integer string.
+_VR_MAX = {"US": 2**16 - 1, "SS": 2**15 - 1, "UL": 2**32 - 1, "SL": 2**31 - 1, "IS": 2**31 - 1}
+
+
 def integer(
-    ds: Any, keyword: str, default: int | None = None, *, minimum: int = 0, maximum: int = 2**32
+    ds: Any,
+    keyword: str,
+    default: int | None = None,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
 ) -> int | None:
     """An US/IS attribute as an int in ``[minimum, maximum]``; ``default`` when absent.
+
+    ``maximum`` defaults to the largest value of the keyword's VR in the data dictionary
+    (:data:`_VR_MAX`: NumberOfFrames, IS, stops at 2**31 - 1, not 2**32, which no integer
+    VR holds).
 
     Raises
     ------
     DicomError
         When the value is not a whole number (a wrong VR, text) or is below ``minimum``.
     """
+    if maximum is None:
+        maximum = _vr_max(keyword)
     value = ds.get(keyword)
     if type(value) is int and minimum <= value <= maximum:
         return value  # a clean US or IS value
@@ -348,6 +290,17 @@ def integer(
         raise DicomError("", f"{tag_name(keyword)} must be a whole number in {minimum}.."
                              f"{maximum}; got {_show(value)}.")  # fmt: skip
     return int(number)
+
+
+def _vr_max(keyword: str) -> int:
+    """The largest value :data:`_VR_MAX` gives the keyword's VR (its first, for ``US or SS``)."""
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        vr = dictionary_VR(keyword).split(" or ")[0]
+    except KeyError:
+        vr = ""
+    return _VR_MAX.get(vr, 2**32 - 1)
 
 
 def orientation(value: Any) -> tuple[float, ...] | None:

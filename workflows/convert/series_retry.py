@@ -48,7 +48,7 @@ def run_without_failed(
                 "sources": tuple(sources),
                 "problems": problems,
                 "failed": tuple(failed),
-                "dropped": dropped_sources(task.sources, sources),
+                "dropped": dropped_sources(task.sources, sources, problems),
             }
         except DicomError as err:
             why = _left_out(task, err) if type(err) is DicomError else ""  # not NotAnImage

@@ -40,12 +40,25 @@ def frame_slices(plan: Any, volume: Any) -> list[tuple[str, int, str, str]]:
 
 
 def dropped_sources(
-    sources: Sequence[str], rows: Sequence[dict[str, str]]
+    sources: Sequence[str], rows: Sequence[dict[str, str]], problems: Sequence[str] = ()
 ) -> tuple[tuple[str, str], ...]:
     """Files of a series (``sources``) in none of its ``sources.csv`` ``rows``: every frame
-    was an exact duplicate."""
+    was an exact duplicate, or a slice a ``near-duplicate positions`` note of ``problems``
+    names (left out of an evenly spaced stack, :func:`pipeline.dicom.stack.near_duplicates`).
+    """
     from pipeline.dicom.files import escape_name
 
     listed = {r["source"] for r in rows}
-    reason = "duplicate: every frame repeats an image at the same position; dropped"
-    return tuple((escape_name(s), reason) for s in sources if escape_name(s) not in listed)
+    near = " ".join(p for p in problems if p.startswith("near-duplicate positions:"))
+    out = []
+    for name in (escape_name(s) for s in sources):
+        if name in listed:
+            continue
+        if f"{name} (" in near:
+            out.append((name, "near-duplicate position: a slice off the evenly spaced grid of "
+                              "its series' others, left out (the manifest's problems say "
+                              "it)"))  # fmt: skip
+        else:
+            out.append((name, "duplicate: every frame repeats an image at the same position; "
+                              "dropped"))  # fmt: skip
+    return tuple(out)

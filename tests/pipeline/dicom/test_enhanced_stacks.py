@@ -88,7 +88,16 @@ def test_frames_of_one_position_split_by_their_group_values(tmp_path: Path, kind
         "diffusion: volume 1 has a b-value but no gradient direction (isotropic trace "
         "images): .bvec holds 0 0 0 for them, leave them out before fitting tensors"
     )
-    _assert_two_volumes(tmp_path, trace if kind == "diffusion" else "")
+    # an MR without RepetitionTime: not one 4-D volume, and each cell says so (since
+    # 2026-12-03; echoes are no time points, so no TR is wanted for them)
+    key = {"diffusion": "DiffusionBValue", "cardiac": "TriggerTime"}.get(kind)
+    split = _untimed(key) if key else ""
+    _assert_two_volumes(tmp_path, f"{split}; {trace}" if kind == "diffusion" else split)
+
+
+def _untimed(key: str) -> str:
+    return (f"split: 2 stacks by {key} written as separate volumes (no RepetitionTime for a "
+            "4-D header)")  # fmt: skip
 
 
 @pytest.mark.parametrize("numbered", [True, False])
@@ -226,7 +235,9 @@ def test_enhanced_frames_told_apart_by_kernel_or_gradient_direction(
     (tmp_path / "src").mkdir()
     _enhanced(tmp_path, group if kind == "kernel" else _diffusion)
     said = "split: 2 ConvolutionKernel values in one series (B30f, B70f), one volume each"
-    _assert_two_volumes(tmp_path, said if kind == "kernel" else "")
+    _assert_two_volumes(
+        tmp_path, said if kind == "kernel" else _untimed("DiffusionGradientOrientation")
+    )
 
 
 def test_classic_diffusion_directions_are_volumes_in_acquisition_order(tmp_path: Path) -> None:

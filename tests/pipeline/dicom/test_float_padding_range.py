@@ -49,4 +49,8 @@ def test_padding_left_out_of_the_png_range(
     assert result.failures == []
     (row,) = read_manifest(tmp_path / "out" / "manifest.csv")
     assert np.asarray(Image.open(tmp_path / "out" / row["output"])).tolist() == expected
-    assert row["padding"] == "2 of 6 pixels are pixel padding (no data): written as 0"
+    # the data's minimum (0) is written 0 too: the cell says the value is no exact mask
+    assert row["padding"] == (
+        "2 of 6 pixels are pixel padding (no data): written as 0, the value of 1 data pixel "
+        "too, so it is no exact mask of the padding"
+    )

@@ -68,3 +68,16 @@ def test_zero_rows_are_refused() -> None:
         DicomError, match=r"Rows \(0028,0010\) must be a whole number in 1\.\.65535"
     ):
         check_image_header(_ct(Rows=0))
+
+
+@pytest.mark.parametrize("frames", ["2147483648", "4294967296"])
+def test_number_of_frames_past_the_is_range_is_refused_with_the_is_bound(frames: str) -> None:
+    # NumberOfFrames is IS, a signed 32-bit integer string (PS3.5 6.2): 2**31 - 1 at most.
+    # The bound was 2**32 (no integer VR's), so 2147483648 passed the check and the message
+    # for 4294967297 said "in 0..4294967296"
+    with pytest.raises(
+        DicomError,
+        match=r"NumberOfFrames \(0028,0008\) must be a whole number in 0\.\.2147483647; "
+        rf"got '{frames}'",
+    ):
+        check_image_header(_ct(NumberOfFrames=frames))

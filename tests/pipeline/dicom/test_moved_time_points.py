@@ -145,3 +145,21 @@ def test_a_short_pass_offset_by_a_divisor_of_the_step_is_its_own_volume(tmp_path
                             "volume each") for p in said)  # fmt: skip
     assert sum("missing slices: 1 gap of up to 5.92 mm in a 2.96 mm spacing" in p
                for p in said) == 1  # fmt: skip
+
+
+def test_time_points_without_a_repetition_time_say_the_split_in_each_cell(
+    tmp_path: Path,
+) -> None:
+    """Two time points at the same positions, told apart by TemporalPositionIdentifier but
+    with no RepetitionTime (no time step for a 4-D header): a 3-D volume each, and the
+    decision was only in the series' info line, each volume's problems cell empty, so
+    nothing in the manifest said the volume is one of two time points."""
+    slices = [plane((0.0, 0.0, 3.0 * z), value=100 * t + z + 1, series=SERIES,
+                    InstanceNumber=4 * t + z + 1, TemporalPositionIdentifier=t + 1)
+              for t in range(2) for z in range(4)]  # fmt: skip
+    rows, errors, code = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out")
+    assert code == 0 and not errors
+    assert len({r["output"] for r in rows}) == 2
+    said = ("split: 2 stacks by TemporalPositionIdentifier written as separate volumes (no "
+            "RepetitionTime for a 4-D header)")  # fmt: skip
+    assert [r["problems"] for r in rows] == [said, said]

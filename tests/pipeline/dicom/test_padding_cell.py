@@ -15,9 +15,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 from PIL import Image
+from pydicom.uid import CTImageStorage
 
-from tests.pipeline.dicom.builders import ct_series
+from pipeline.data.io import read_manifest
+from tests.pipeline.dicom.builders import ct_series, image_dataset, write_folder
 from tests.pipeline.dicom.geometry_cases import convert_nifti
+from workflows.convert.batch import ConvertOptions, convert_folder
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 
@@ -83,3 +86,20 @@ def test_float_pixel_data_says_its_float_padding_value(tmp_path: Path, keyword: 
     assert code == 0
     assert np.load(tmp_path / "out" / row["output"]).ravel()[[0, 3]].tolist() == [-1.0, -1.0]
     assert row["padding"] == ("2 of 6 pixels are pixel padding (no data): written as -1")
+
+
+def test_padding_above_the_data_is_written_as_its_value_not_recoloured(tmp_path: Path) -> None:
+    # MONOCHROME2 padded with 65535 above data 0..1000: PS3.3 C.7.5.1.1.2 puts no side of
+    # the data for the padding (padding black is a recommendation), so the PNG holds what
+    # the values say, white where the padding is, and the cell gives that value: 255 by
+    # hand (65535 of 0..65535, the stored range of an unwindowed 16-bit image)
+    ds = image_dataset(CTImageStorage, "CT", 2, 2)
+    ds.PixelPaddingValue = 65535
+    ds.PixelData = np.array([[0, 1000], [65535, 500]], "<u2").tobytes()
+    src = write_folder(tmp_path / "src", ct=ds)
+    options = ConvertOptions(format="png", window="none")
+    assert convert_folder(src, tmp_path / "out", options, progress=False).failures == []
+    (row,) = read_manifest(tmp_path / "out" / "manifest.csv")
+    png = np.asarray(Image.open(tmp_path / "out" / row["output"]))
+    assert png[1, 0] == 255 and png.max(initial=0, where=png != 255) < 5
+    assert row["padding"] == "1 of 4 pixels are pixel padding (no data): written as 255"

@@ -89,6 +89,42 @@ def test_thick_and_thin_reconstructions_in_one_series_are_two_volumes(tmp_path: 
     assert all(said in f[2] and "resampled" not in f[2] for f in found)
 
 
+def test_one_slice_of_another_thickness_in_an_even_series_stays_in_the_volume(
+    tmp_path: Path,
+) -> None:
+    """Slices 3 mm apart, 3 mm thick, the middle one written 5 mm thick: it was split out as
+    a one-slice "reconstruction" and the volume resampled over the hole it left (slice 103
+    interpolated from 102 and 104). dcm2niix stacks by position; the positions are even."""
+    series, n = generate_uid(), iter(range(1, 100))
+    slices = [_slice(series, 3.0 * z, 100 + z, next(n), AcquisitionNumber=1,
+                     SliceThickness=5.0 if z == 3 else 3.0) for z in range(7)]  # fmt: skip
+    names = [f"s{z}" for z in range(7)]
+    ((profile, zooms, problems),) = _convert(
+        save(tmp_path / "src", slices, names), tmp_path / "out"
+    )
+    assert profile == [100, 101, 102, 103, 104, 105, 106] and zooms[2] == 3.0
+    assert problems == (
+        "slice thickness differs (SpacingBetweenSlices, else SliceThickness): 5 mm on 1 slice "
+        "(s3.dcm), 3 mm on the other 6, kept in one volume (their positions are evenly spaced)"
+    )
+
+
+def test_thin_slices_interleaved_evenly_between_thick_ones_are_still_two_volumes(
+    tmp_path: Path,
+) -> None:
+    # 5 mm slices every 5 mm and 1 mm slices half-way between: one even 2.5 mm stack
+    # together, at a step the thick reconstruction never had: two volumes
+    series, n = generate_uid(), iter(range(1, 100))
+    thick = [_slice(series, z, 100 + int(z), next(n), AcquisitionNumber=1, SliceThickness=5.0)
+             for z in (0.0, 5.0, 10.0, 15.0)]  # fmt: skip
+    thin = [_slice(series, z, 500 + int(z), next(n), AcquisitionNumber=1, SliceThickness=1.0)
+            for z in (2.5, 7.5, 12.5)]  # fmt: skip
+    found = _convert(save(tmp_path / "src", thick + thin), tmp_path / "out")
+    assert [f[0] for f in found] == [[502, 507, 512], [100, 105, 110, 115]]
+    said = "split: 2 reconstructions by SliceThickness over overlapping ranges, one volume each"
+    assert all(said in f[2] for f in found)
+
+
 def test_thicknesses_that_differ_by_rounding_are_one_volume(tmp_path: Path) -> None:
     # SliceThickness written 3 on most slices and 3.0001 (or 2.99999999, computed per slice)
     # on others: compared exactly, they were two reconstructions over overlapping ranges, a

@@ -9,13 +9,12 @@ import pytest
 
 from pipeline.dicom.values import (
     first_number,
-    header_window,
     integer,
     numbers,
     orientation,
     slice_size,
-    voi_function,
 )
+from pipeline.dicom.window_values import header_window, voi_function
 from pipeline.errors import DicomError
 
 
