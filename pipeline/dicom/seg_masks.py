@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import sanitize
+from pipeline.dicom.header_scan import file_header
 from pipeline.dicom.seg_frames import (
     decoded_frames,
     frame_references,
@@ -51,9 +52,6 @@ __all__ = [
 SEG_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 #: Positions agree within this many pixels (of the SEG's grid).
 _TOLERANCE = 0.01
-_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
-         "NumberOfFrames", "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient",
-         "PixelSpacing", "Modality"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,39 +84,24 @@ def is_dicom_file(path: Path) -> bool:
 def scan_images(root: Path, files: Iterable[Path]) -> list[SourceImage]:
     """The images among ``files`` (under ``root``), headers only.
 
+    Each file's header is read once per process (:func:`pipeline.dicom.header_scan.file_header`).
     SEGs, non-DICOM files and headers without an image's attributes are left out.
     """
-    import pydicom
-
     out = []
     for path in files:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
-        except Exception:  # not DICOM: a mask, a CSV beside the images
-            continue
-        if str(ds.get("SOPClassUID", "")) in SEG_SOP_CLASSES or "Rows" not in ds:
-            continue
-        single = int(ds.get("NumberOfFrames") or 1) == 1
+        h = file_header(path)
+        if h is None or h.sop_class in SEG_SOP_CLASSES or not h.has_rows:
+            continue  # not DICOM (a mask, a CSV beside the images), a SEG, no image
+        single = int(h.frames or 1) == 1
         out.append(SourceImage(
-            rel=path.relative_to(root).as_posix(), sop_uid=str(ds.get("SOPInstanceUID", "")),
-            series_uid=str(ds.get("SeriesInstanceUID", "")),
-            frame_of_reference=str(ds.get("FrameOfReferenceUID", "")),
-            frames=int(ds.get("NumberOfFrames") or 1), rows=int(ds.Rows), columns=int(ds.Columns),
-            position=_floats(ds, "ImagePositionPatient", 3) if single else None,
-            orientation=_floats(ds, "ImageOrientationPatient", 6) if single else None,
-            spacing=_floats(ds, "PixelSpacing", 2) if single else None,
+            rel=path.relative_to(root).as_posix(), sop_uid=h.sop_uid, series_uid=h.series_uid,
+            frame_of_reference=h.frame_of_reference, frames=int(h.frames or 1),
+            rows=int(h.rows), columns=int(h.columns),
+            position=h.position if single else None,
+            orientation=h.orientation if single else None,
+            spacing=h.spacing if single else None,
         ))  # fmt: skip
     return out
-
-
-def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
-    try:
-        values = tuple(float(v) for v in ds.get(keyword) or ())
-    except (TypeError, ValueError):
-        return None
-    return values if len(values) == n else None
 
 
 def read_seg_masks(

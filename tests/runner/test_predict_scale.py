@@ -141,3 +141,20 @@ def test_k_fold_predict_and_evaluate_use_every_folds_range(
     assert not [r for r in caplog.records if "another scale" in r.getMessage()]
     metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())
     assert metrics["unlike_training"]["other_pixel_size"] == 0
+
+
+def test_images_without_a_pixel_size_are_told_how_to_give_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A folder of PNGs given to predict has no pixel size at all: the warning says how to give
+    one (a list CSV with a spacing column, as the README's 'Images already converted' says)."""
+    from workflows.run.scale import note_other_scale
+
+    with caplog.at_level("WARNING", logger="radpipe"):
+        note_other_scale([("sub/n1.png", None), ("n2.png", None)], [0.5, 0.5])
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1
+    assert said[0].endswith(
+        "check these predictions (give SRC as a list CSV with an 'image' and a 'spacing' "
+        "column, mm, as for a run's list: README, Images already converted)"
+    )

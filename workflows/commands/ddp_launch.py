@@ -138,6 +138,7 @@ def launch(nproc: int, argv: list[str]) -> int:
         q.setLevel(logging.CRITICAL)
     try:
         run(args)
+        text = exit_file.read_text().strip() if exit_file.is_file() else "0"
     except ChildFailedError as err:
         records = [json.loads(p.read_text()) for p in sorted(failures.glob("rank*.json"))]
         said, cause = _failed(err, records, failures)
@@ -153,9 +154,16 @@ def launch(nproc: int, argv: list[str]) -> int:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    text = exit_file.read_text().strip() if exit_file.is_file() else "0"
-    shutil.rmtree(failures, ignore_errors=True)
+        discard_scratch(failures)  # also on Ctrl-C or SIGTERM (torchrun's SignalException)
     return int(text) if text.isdigit() else 1
+
+
+def discard_scratch(failures: Path) -> None:
+    """Remove the launch's folder ``failures`` (rank records, exit code), unless the error
+    line points to a rank's traceback written there. An interrupted or killed run left one
+    ``radpipe-ddp-*`` folder in the temporary directory each time until 2026-12-03."""
+    if not any(failures.glob("rank*.traceback.txt")):
+        shutil.rmtree(failures, ignore_errors=True)
 
 
 def _failed(
@@ -224,4 +232,4 @@ def _run_record(
     ]
 
 
-__all__ = ["EXIT_CODE_ENV", "FAILURES_ENV", "launch", "record_rank_failure"]
+__all__ = ["EXIT_CODE_ENV", "FAILURES_ENV", "discard_scratch", "launch", "record_rank_failure"]

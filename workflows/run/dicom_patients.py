@@ -12,7 +12,6 @@ is keyed otherwise than by ``series_uid``, or with ``split.column``: the run che
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 from pipeline.cells import CsvRow, csv_label, csv_uid
@@ -22,8 +21,6 @@ from workflows.run.paths import said
 from workflows.run.split_rows import asked_parts, parts_needed
 
 __all__ = ["dicom_split_problems"]
-
-_TAGS = ["PatientID", "SeriesInstanceUID", "SOPClassUID", "Rows"]
 
 
 def dicom_split_problems(config: RunConfig, labels: list[CsvRow]) -> list[str]:
@@ -70,25 +67,21 @@ def _labelled(rows: list[CsvRow], column: str) -> set[str] | None:
 def _patients(source: Path, wanted: set[str] | None) -> dict[str, set[str]] | None:
     """``{PatientID: its SeriesInstanceUIDs}`` of the image series below ``source`` (those of
     ``wanted`` only, when given); ``None`` when one of them has no PatientID."""
-    import pydicom
-
+    from pipeline.dicom.header_scan import file_header
     from pipeline.dicom.seg_masks import SEG_SOP_CLASSES
     from pipeline.dicom.walk import source_files
 
     out: dict[str, set[str]] = {}
     for path in source_files(source.resolve()):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
-        except Exception:  # not DICOM: said by the conversion
+        ds = file_header(path)  # read once with the masks CSV's check (scan_images)
+        if ds is None:  # not DICOM: said by the conversion
             continue
-        series = str(ds.get("SeriesInstanceUID", "")).strip()
-        if not series or "Rows" not in ds or str(ds.get("SOPClassUID", "")) in SEG_SOP_CLASSES:
+        series = ds.series_uid.strip()
+        if not series or not ds.has_rows or ds.sop_class in SEG_SOP_CLASSES:
             continue
         if wanted is not None and series not in wanted:
             continue
-        patient = str(ds.get("PatientID", "") or "").strip()
+        patient = ds.patient_id.strip()
         if not patient:
             return None
         out.setdefault(patient, set()).add(series)

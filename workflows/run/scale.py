@@ -128,15 +128,23 @@ def _note_unknown_scale(
 ) -> None:
     """Warn about the predicted images without a pixel size (no PixelSpacing or the like)
     when the training images all had one: their scale cannot be checked (it was unsaid)."""
+    from pipeline.data.io import readable_format
+
     unknown = [n for n, mm in found if mm is None]
     if unknown:
+        # a PNG or NPY holds no pixel size: a folder of them never has one (README, "Images
+        # already converted": a list CSV's spacing column gives it)
+        how = ""
+        if readable_format(unknown[0]):
+            how = (" (give SRC as a list CSV with an 'image' and a 'spacing' column, mm, as "
+                   "for a run's list: README, Images already converted)")  # fmt: skip
         log.warning(
             "%s of %d %s no pixel size (no PixelSpacing or other spacing in the header, nor a "
             "spacing column in the image list; e.g. %s), so whether the model sees their "
             "anatomy at the scale of its training images (%s mm after preprocessing) cannot be "
-            "checked; check these predictions",
+            "checked; check these predictions%s",
             counted(len(unknown), "image"), len(found), are(len(unknown), "has", "have"),
-            unknown[0], _span(trained),
+            unknown[0], _span(trained), how,
         )  # fmt: skip
 
 

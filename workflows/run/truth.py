@@ -282,12 +282,31 @@ def check_mask_values(masks: Path, data: DataConfig, shown: str | None = None) -
     """Read every mask file of a masks CSV as class indices before anything is converted,
     so that a mask that cannot be read (see :func:`pipeline.data.io.load_mask`) stops the
     run at once, with every such file listed (the CSV named as ``shown``). Returns the class
-    indices found (:func:`workflows.run.seg_classes.read_mask_classes`)."""
-    from pipeline.data.io import read_masks_csv
+    indices found (:func:`workflows.run.seg_classes.read_mask_classes`).
+
+    Raises
+    ------
+    RadpipeError
+        Also for mask files that do not exist, each named by its path below the CSV's folder
+        and the line of the image it belongs to (a raw ``FileNotFoundError`` until
+        2026-12-03).
+    """
+    from pipeline.data.io import masks_csv_lines, read_masks_csv
     from workflows.run.seg_classes import read_mask_classes
 
-    paths = sorted(set(read_masks_csv(masks).values()))
+    listed = read_masks_csv(masks)
+    paths = sorted(set(listed.values()))
     base = (data.masks or masks).parent.resolve()
     names = [p.resolve().relative_to(base).as_posix() if p.resolve().is_relative_to(base)
              else p.name for p in paths]  # fmt: skip
+    gone = [(n, p) for n, p in zip(names, paths, strict=True) if not p.is_file()]
+    if gone:
+        lines = masks_csv_lines(masks)
+        first = {p: min(lines[k] for k, q in listed.items() if q == p) for _, p in gone}
+        said = [f"{n} (line {first[p]})" for n, p in gone]
+        more = f"\n  and {len(said) - _SHOWN} more" if len(said) > _SHOWN else ""
+        raise RadpipeError(
+            f"{shown or masks.name}: {len(gone)} of {len(paths)} mask files named there do "
+            "not exist (nothing was converted):\n  " + "\n  ".join(said[:_SHOWN]) + more
+        )
     return read_mask_classes(paths, data, shown or masks.name, names=names)

@@ -1,0 +1,88 @@
+"""The header facts of a source's DICOM files, read once per file per process.
+
+The checks before a DICOM run each read every file's header: the masks CSV against the images
+(:func:`pipeline.dicom.seg_masks.scan_images`) and the patients against the split
+(``workflows.run.dicom_patients``), and a run with DICOM SEG masks scans them again. A large
+source was read two or three times before anything was converted. :func:`file_header` reads
+the tags all of them need in one ``dcmread`` (no pixel data) and keeps the values, by file
+(its absolute path, change time and size), for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FileHeader", "file_header"]
+
+_TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
+         "NumberOfFrames", "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient",
+         "PixelSpacing", "Modality", "PatientID"]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """The header values of one DICOM file as pydicom gives them (no pixels read)."""
+
+    sop_class: str
+    sop_uid: str
+    series_uid: str  # as stored: a reader strips it where it must
+    frame_of_reference: str
+    patient_id: str  # "" when absent or empty
+    has_rows: bool
+    frames: Any  # NumberOfFrames, or None
+    rows: Any
+    columns: Any  # None when absent
+    position: tuple[float, ...] | None
+    orientation: tuple[float, ...] | None
+    spacing: tuple[float, ...] | None
+
+
+#: Each file's header, or None for a file pydicom cannot read (not DICOM), in this process.
+_READ: dict[tuple[str, int, int], FileHeader | None] = {}
+
+
+def file_header(path: Path) -> FileHeader | None:
+    """The header of the DICOM file ``path``, read once per process.
+
+    Read again when the file changed (its change time or size); ``None`` when it cannot be
+    read as DICOM (a mask, a CSV beside the images).
+    """
+    import pydicom
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
+    if key in _READ:
+        return _READ[key]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
+    except Exception:  # not DICOM: said by the conversion
+        _READ[key] = None
+        return None
+    _READ[key] = header = FileHeader(
+        sop_class=str(ds.get("SOPClassUID", "")), sop_uid=str(ds.get("SOPInstanceUID", "")),
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        frame_of_reference=str(ds.get("FrameOfReferenceUID", "")),
+        patient_id=str(ds.get("PatientID", "") or ""), has_rows="Rows" in ds,
+        frames=ds.get("NumberOfFrames"), rows=ds.get("Rows"), columns=ds.get("Columns"),
+        position=_floats(ds, "ImagePositionPatient", 3),
+        orientation=_floats(ds, "ImageOrientationPatient", 6),
+        spacing=_floats(ds, "PixelSpacing", 2),
+    )  # fmt: skip
+    return header
+
+
+def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
+    try:
+        values = tuple(float(v) for v in ds.get(keyword) or ())
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == n else None

@@ -1,0 +1,42 @@
+"""The checks before a DICOM segmentation run read each source file's header once: the masks
+CSV against the images and the patients against the split each read every header, so a
+large source was read twice before anything was converted. The study is written here (2
+patients x 1 MR series x 3 slices: 6 files), and every ``pydicom.dcmread`` of them counted."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+
+from pipeline.synth import StudySpec, write_study
+from tests.runner.conftest import base_config
+from workflows.run.config import RunConfig
+from workflows.run.table_rows import table_problems
+
+
+def test_each_header_is_read_once_by_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_study(tmp_path, StudySpec(patients=2, modality="MR", task="segmentation", size=16,
+                                    slices=3, series_per_patient=1))  # fmt: skip
+    files = {p.resolve() for p in (tmp_path / "dicom").rglob("*") if p.is_file()}
+    assert len(files) == 6
+    raw = base_config(tmp_path, tmp_path / "runs", masks=str(tmp_path / "masks.csv"))
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [4]}}
+    raw["split"] = {"test": 0.0, "val": 0.5}
+    config = RunConfig.model_validate(raw)
+    reads: Counter[Path] = Counter()
+    real = pydicom.dcmread
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> Any:
+        reads[Path(path).resolve()] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", counting)
+    header = {"labels": ["patient_id", "series_uid", "label"], "masks": ["mask"]}
+    assert table_problems(config, header) == []
+    assert {p: reads[p] for p in files} == dict.fromkeys(files, 1)
