@@ -60,14 +60,20 @@ def file_header(path: Path) -> FileHeader | None:
     key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
     if key in _READ:
         return _READ[key]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # pydicom's value warnings quote the values (UIDs,
+        warnings.simplefilter("ignore")  # names): never printed; the conversion says them
+        try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
-    except Exception:  # not DICOM: said by the conversion
-        _READ[key] = None
-        return None
-    _READ[key] = header = FileHeader(
+        except Exception:  # not DICOM: said by the conversion
+            _READ[key] = None
+            return None
+        _READ[key] = header = _header(ds)
+    return header
+
+
+def _header(ds: Any) -> FileHeader:
+    """The facts of a data set read by :func:`file_header`, inside its warnings filter."""
+    return FileHeader(
         sop_class=str(ds.get("SOPClassUID", "")), sop_uid=str(ds.get("SOPInstanceUID", "")),
         series_uid=str(ds.get("SeriesInstanceUID", "")),
         frame_of_reference=str(ds.get("FrameOfReferenceUID", "")),
@@ -77,7 +83,6 @@ def file_header(path: Path) -> FileHeader | None:
         orientation=_floats(ds, "ImageOrientationPatient", 6),
         spacing=_floats(ds, "PixelSpacing", 2),
     )  # fmt: skip
-    return header
 
 
 def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
