@@ -9,3 +9,12 @@ def die_on_three(task: int) -> int:
     if task == 3:
         os._exit(1)  # as a segfault in a C decoder would end the worker
     return task * 10
+
+
+def ctrl_c_mid_task(task: int) -> int:
+    """Ctrl-C reaching the worker while it holds ``task`` (the terminal signals the whole
+    process group), then the task's result."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGINT)
+    return task * 10

@@ -11,7 +11,9 @@ complete. Python-level exceptions never reach this layer (the task function retu
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -62,6 +64,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # numpy; no torch) are imported once by the fork server, so each worker starts warm
     # instead of importing them itself (~0.25 s of CPU per worker)
     context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks"])
+    with _ctrl_c_ignored():  # inherited: a Ctrl-C during its preload printed a traceback
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=_caller_state())  # fmt: skip
 
@@ -93,8 +99,28 @@ def _umask() -> int:
     return mask
 
 
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored for the block (a process started in it ignores it too); a no-op off
+    the main thread, where no handler can be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _start_worker(environment: dict[str, str | None], mask: int) -> None:
-    """A worker takes the caller's settings (:func:`_caller_state`), then tunes malloc."""
+    """A worker takes the caller's settings (:func:`_caller_state`), then tunes malloc.
+
+    It ignores Ctrl-C (SIGINT goes to the whole process group): the caller stops the batch
+    and lets each worker finish the task it holds, so that no output is cut off mid-write
+    (a worker interrupted in a write left its temporary file, and printed a traceback).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name, value in environment.items():
         if value is None:
             os.environ.pop(name, None)
@@ -156,7 +182,7 @@ def map_tasks(
     held: deque[list[T]] = deque()  # a chunk taken but not yet submitted (the pool broke)
     while True:
         suspects: list[list[T]] = []
-        with _pool(workers) as pool:
+        with _pool(workers) as pool, _queued_dropped_on_stop(pool):
             window: deque[tuple[list[T], Future[list[R]]]] = deque()
             while True:
                 try:
@@ -182,6 +208,17 @@ def map_tasks(
         for chunk in suspects:
             for task in chunk:
                 yield _isolated(fn, task, on_crash)
+
+
+@contextmanager
+def _queued_dropped_on_stop(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """On Ctrl-C (or a caller that stops reading), chunks not yet started are cancelled;
+    those running finish (the workers ignore SIGINT), so the stop waits for little."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) -> R:
