@@ -18,3 +18,16 @@ def ctrl_c_mid_task(task: int) -> int:
 
     os.kill(os.getpid(), signal.SIGINT)
     return task * 10
+
+
+def ctrl_c_to_caller(task: tuple[int, int]) -> int:
+    """Task ``(n, caller_pid)``: for n == 1, Ctrl-C to the caller, then a short wait (the
+    task still running when the caller is stopped); ``n * 10``."""
+    import signal
+    import time
+
+    number, caller = task
+    if number == 1:
+        os.kill(caller, signal.SIGINT)
+        time.sleep(0.3)
+    return number * 10

@@ -8,11 +8,12 @@ temporary file among the outputs); and the results collected since the last part
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.workflows.crash_task import ctrl_c_mid_task
+from tests.workflows.crash_task import ctrl_c_mid_task, ctrl_c_to_caller
 from tests.workflows.test_convert_changes import NPY, _slice
 from workflows import cli
 from workflows.convert import batch, tasks
@@ -45,6 +46,18 @@ def test_a_worker_finishes_its_task_through_ctrl_c() -> None:
     except KeyboardInterrupt:  # kept from stopping the test session
         pytest.fail("a worker's task was cut off by the Ctrl-C")
     assert results == [10, 20, 30, 40]
+
+
+def test_the_tasks_running_at_ctrl_c_give_their_results() -> None:
+    """Ctrl-C while task 1 runs: it runs to its end (its outputs are written), so its result
+    comes back before the KeyboardInterrupt, for the caller to record; it was dropped, and
+    the rerun converted its file again."""
+    got: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        for result in map_tasks(ctrl_c_to_caller, [(n, os.getpid()) for n in range(8)], 2):
+            got.append(result)
+    assert 20 in got
+    assert got == [10 * n for n in range(len(got))]
 
 
 def test_a_rerun_after_ctrl_c_converts_nothing_finished_again(

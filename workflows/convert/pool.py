@@ -203,11 +203,25 @@ def map_tasks(
                         raise
                     suspects = [c for c, _ in window]  # one of these killed its worker
                     break
+                except KeyboardInterrupt:  # the results of the chunks let finish are kept
+                    yield from _finished(pool, window)
+                    raise
                 window.popleft()
                 yield from results
         for chunk in suspects:
             for task in chunk:
                 yield _isolated(fn, task, on_crash)
+
+
+def _finished(pool: ProcessPoolExecutor, window: Iterable[tuple[Any, Future[list[R]]]]
+              ) -> Iterator[R]:  # fmt: skip
+    """After Ctrl-C: the results, in order, of the chunks the workers had taken (they run to
+    their end: their outputs are written, so they are not work to redo); the rest dropped."""
+    pool.shutdown(wait=True, cancel_futures=True)
+    for _, future in window:
+        if future.cancelled() or future.exception() is not None:
+            return
+        yield from future.result()
 
 
 @contextmanager
