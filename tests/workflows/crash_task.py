@@ -22,11 +22,14 @@ def ctrl_c_mid_task(task: int) -> int:
 
 def ctrl_c_to_caller(task: tuple[int, int]) -> int:
     """Task ``(n, caller_pid)``: for n == 1, Ctrl-C to the caller, then a short wait (the
-    task still running when the caller is stopped); ``n * 10``."""
+    task still running when the caller is stopped); ``n * 10``. Task 0 takes longer, so the
+    caller is waiting for its result (in the pool, not in its own loop) when the signal comes."""
     import signal
     import time
 
     number, caller = task
+    if number == 0:
+        time.sleep(0.6)
     if number == 1:
         os.kill(caller, signal.SIGINT)
         time.sleep(0.3)
