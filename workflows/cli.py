@@ -69,12 +69,12 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:  # the commands' imports take seconds on a busy machine: Ctrl-C is said, no traceback
+    try:
         parser = build_parser()
-    except KeyboardInterrupt:
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the commands load (~1 s): was a traceback
         print("radpipe: interrupted", file=sys.stderr)
         return 130
-    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -36,3 +36,12 @@ def mark_and_sleep(task: tuple[str, int]) -> int:
     if number >= 12:
         time.sleep(0.5)
     return number
+
+
+def ctrl_c_mid_task(task: int) -> int:
+    """Ctrl-C reaching the worker while it holds ``task`` (the terminal signals the whole
+    process group), then the task's result."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGINT)
+    return task * 10

@@ -51,6 +51,33 @@ def test_a_folder_in_the_way_fails_that_file_only(
     assert reason in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["png", "nifti"])  # per instance, per series
+def test_a_file_where_an_output_folder_must_be_fails_that_file_only(
+    tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file at an output's folder (OUT/SERIES made a file): its clean-up's ``lstat`` raised
+    ``NotADirectoryError``, which stopped the whole batch (exit 2, "a file stands in the
+    path: give a folder as the output", no manifest, no errors.csv)."""
+    _, (blocked, other) = _converted(tmp_path, "npy" if fmt == "png" else fmt)
+    fresh = tmp_path / "fresh"
+    folder = Path(blocked).parts[0]
+    assert Path(other).parts[0] != folder  # another patient's: converted
+    fresh.mkdir()
+    (fresh / folder).write_text("mine")
+    capsys.readouterr()
+    assert main(["convert", str(tmp_path / "s" / "dicom"), str(fresh), "--format", fmt]) == 1
+    [row] = _rows(fresh / "errors.csv")
+    reason = {
+        "png": f"cannot write {Path(blocked).parent}: a file stands where one of its folders "
+        "must be",  # the output's own folder, below the file
+        "nifti": f"cannot write into {folder}: it is a file, where a folder must be",
+    }
+    assert row["reason"] == f"{reason[fmt]} (remove or rename it, then convert again)"
+    [listed] = [r["output"] for r in _rows(fresh / "manifest.csv")]
+    assert Path(listed).parts[0] == Path(other).parts[0] and (fresh / listed).is_file()
+    assert (fresh / folder).read_text() == "mine"
+
+
 def test_a_per_series_rerun_converts_a_volume_that_is_gone(tmp_path: Path) -> None:
     out, (gone, other) = _converted(tmp_path, "nifti")
     kept = (out / other).stat().st_mtime_ns

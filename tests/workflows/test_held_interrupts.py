@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,7 @@ import torch
 
 from workflows.train.interrupts import held_interrupts
 
-
-@pytest.fixture(autouse=True)
-def _ctrl_c_raises() -> Iterator[None]:
-    """SIGINT raising KeyboardInterrupt, as in a terminal (pytest-xdist's workers ignore it)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 
 
 def test_a_signal_in_the_block_is_delivered_at_its_end() -> None:

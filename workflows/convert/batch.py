@@ -261,10 +261,14 @@ def _run_all(
         names = [r["source"] for r in (*res.rows, *res.sources)] + [n for n, _ in res.dropped]
         partial_rows.add(res.rows, res.sources, names)
 
-    with _progress(runner.progress, total) as advance:
-        for res in runner.map(tasks, total):
-            collect(fix(res), task_of(res.task_id), result, done)
-            advance()
+    try:
+        with _progress(runner.progress, total) as advance:
+            for res in runner.map(tasks, total):
+                collect(fix(res), task_of(res.task_id), result, done)
+                advance()
+    except KeyboardInterrupt:  # Ctrl-C: what finished is kept, not converted again
+        partial_rows.flush()
+        raise
 
 
 def _convert_instances(

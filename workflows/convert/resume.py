@@ -215,8 +215,13 @@ class Partial:
         self.names.append(list(names))
         self.count += 1
         if self.count % self.every == 0 or time.monotonic() - self.last > self.seconds:
-            stats_of = self.stats_of
-            stats = [s for n in self.names for s in stats_of(n)] if stats_of is not None else []
-            flush(self.out, self.rows, self.sources, [0, 0], stats)
-            self.rows, self.sources, self.names = [], [], []
-            self.last = time.monotonic()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows collected since the last flush (also called on Ctrl-C, so that a
+        rerun redoes none of the results collected before it)."""
+        stats_of = self.stats_of
+        stats = [s for n in self.names for s in stats_of(n)] if stats_of is not None else []
+        flush(self.out, self.rows, self.sources, [0, 0], stats)
+        self.rows, self.sources, self.names = [], [], []
+        self.last = time.monotonic()

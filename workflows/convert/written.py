@@ -32,9 +32,10 @@ def outside(name: str) -> bool:
 
 def remove_written(paths: Iterable[str | os.PathLike[str]]) -> None:
     """Remove the files a failed task wrote; a folder at one of the paths is not its own and
-    stays."""
+    stays; a file at one of its folders' paths means it was never written (``lstat`` raised
+    ``NotADirectoryError``, which stopped the whole batch, exit 2)."""
     for path in paths:
-        with suppress(FileNotFoundError):
+        with suppress(FileNotFoundError, NotADirectoryError):
             if not stat.S_ISDIR(os.lstat(path).st_mode):
                 os.unlink(path)
 
@@ -51,7 +52,8 @@ def in_the_way(err: BaseException, out_root: str) -> str | None:
     >>> in_the_way(err, "out")
     'cannot write a/x.npy: a folder is in the way (remove or rename it, then convert again)'
     """
-    if not isinstance(err, OSError) or err.errno not in (errno.EISDIR, errno.ENOTDIR):
+    if not isinstance(err, OSError) or err.errno not in (errno.EISDIR, errno.ENOTDIR,
+                                                          errno.EEXIST):  # fmt: skip
         return None
     target = err.filename2 or err.filename
     if not target:
@@ -59,6 +61,13 @@ def in_the_way(err: BaseException, out_root: str) -> str | None:
     rel = os.path.relpath(os.fspath(target), out_root)
     if outside(rel):
         return None  # not an output: said as the file system's error
+    if err.errno == errno.EEXIST:  # making an output's folder, where a file is
+        if os.path.isdir(target):
+            return None
+        return (
+            f"cannot write into {rel}: it is a file, where a folder must be (remove or "
+            "rename it, then convert again)"
+        )
     what = "a folder is in the way" if err.errno == errno.EISDIR else (
         "a file stands where one of its folders must be")  # fmt: skip
     return f"cannot write {rel}: {what} (remove or rename it, then convert again)"
