@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python benchmarks/dataset.py
 	$(BIN)/python benchmarks/loop.py
+	$(BIN)/python benchmarks/loop_instructions.py
 	$(BIN)/python benchmarks/surface.py
 	$(BIN)/python benchmarks/convert.py
 	$(BIN)/python benchmarks/convert_rows.py
