@@ -8,6 +8,7 @@ after printing ``interrupted`` (a worker stopped inside the pool's queue).
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def test_workers_and_their_fork_server_ignore_ctrl_c() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True, timeout=120, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    worker, server = eval(done.stdout)[0]  # (worker ignores it, fork server ignores it)
+    worker, server = ast.literal_eval(done.stdout)[0]  # (worker ignores it, fork server ignores it)
     assert worker is True
     if sys.platform.startswith("linux"):
         assert server is True
