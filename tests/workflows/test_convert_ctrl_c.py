@@ -14,27 +14,11 @@ import pytest
 
 from tests.workflows.crash_task import ctrl_c_mid_task
 from tests.workflows.test_convert_changes import NPY, _slice
-from workflows import cli
 from workflows.convert import batch, tasks
 from workflows.convert.batch import convert_folder
 from workflows.convert.pool import map_tasks
 
 pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
-
-
-def test_ctrl_c_while_the_commands_load_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def interrupted() -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli, "build_parser", interrupted)
-    try:
-        code = cli.main(["convert", "scans", "out"])
-    except KeyboardInterrupt:  # kept from stopping the test session
-        pytest.fail("a Ctrl-C while the commands load came out as a KeyboardInterrupt")
-    assert code == 130
-    assert capsys.readouterr().err == "radpipe: interrupted\n"
 
 
 def test_a_worker_finishes_its_task_through_ctrl_c() -> None:
