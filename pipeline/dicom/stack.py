@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import escape_name
+from pipeline.dicom.geometry import tilt_cosine
 from pipeline.dicom.rounding import in_plane_rounding, line_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
@@ -357,9 +358,5 @@ def _sheared_step(positions: np.ndarray, tol: float) -> np.ndarray | None:
 
 
 def tilt_angle(positions: np.ndarray, normal: np.ndarray) -> float:
-    """Degrees between the normal and the first-to-last slice direction."""
-    direction = positions[-1] - positions[0]
-    length = float(np.linalg.norm(direction))
-    if length < 1e-9:
-        return 0.0
-    return float(np.degrees(np.arccos(min(1.0, abs(float(direction @ normal)) / length))))
+    """Degrees between the normal and the first-to-last slice direction (along ``normal``)."""
+    return float(np.degrees(np.arccos(min(1.0, tilt_cosine(normal, positions)))))
