@@ -26,6 +26,7 @@ DIRECTION = "DiffusionGradientOrientation"
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
     "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
+    "ProtocolName",  # two protocols in one series (merged; dcm2niix: "protocol name varies")
     "TemporalPositionIdentifier",
     "FrameReferenceTime",  # PET time frames (dcm2niix #577, #184: instance order not time)
     "TimeSliceIndex",  # PET frames by ImageIndex (0054,1330), PS3.3 C.8.9.4.1.9: see below
@@ -45,8 +46,8 @@ STACK_KEYS = (
 #: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes;
 #: so is each index of an Enhanced object's other dimensions (no attribute says it is time).
 NOT_TIME = (
-    "ComplexImageComponent", "EchoNumbers", "EchoTime", "ReceiveCoilName", "StackID",
-    "FrameIncrementPointer", "DimensionIndexValues",
+    "ComplexImageComponent", "ProtocolName", "EchoNumbers", "EchoTime", "ReceiveCoilName",
+    "StackID", "FrameIncrementPointer", "DimensionIndexValues",
 )  # fmt: skip
 
 #: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute

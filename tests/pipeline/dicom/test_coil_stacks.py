@@ -64,3 +64,12 @@ def test_coil_sets_changing_along_the_table_stay_one_volume(tmp_path: Path) -> N
     for ds, z in zip(slices, range(6), strict=True):  # values by z only: one spine volume
         ds.PixelData = np.full((8, 8), 100 + z, np.uint16).tobytes()
     assert _profiles(tmp_path, slices) == [[100, 101, 102, 103, 104, 105]]
+
+
+def test_images_of_two_protocols_at_one_position_are_one_volume_each(tmp_path: Path) -> None:
+    """As coils: two ProtocolName values at the same positions (a merged export) were told
+    apart by acquisition order and mixed; each protocol is one volume (dcm2niix splits)."""
+    slices = [plane((0, 0, 2.0 * z), value=100 + 10 * c + z, series=SERIES,
+                    ProtocolName=f"P{c}", InstanceNumber=NUMBERS[c, z])
+              for c in range(2) for z in range(3)]  # fmt: skip
+    assert _profiles(tmp_path, slices) == [[100, 101, 102], [110, 111, 112]]

@@ -85,3 +85,15 @@ def test_echo_times_without_echo_numbers_interleaved_are_apart(tmp_path: Path) -
     assert [v.spacing[0] for v in volumes] == [2.0, 2.0]
     said = "split: 2 stacks by EchoTime at positions that do not coincide"
     assert any(said in p for p in plan.problems)
+
+
+def test_two_protocol_names_in_one_series_are_apart(tmp_path: Path) -> None:
+    """A merged export: the 4 slices of protocol 'T1' and the 4 of 'T2' (1 mm up) under one
+    SeriesInstanceUID made one even 1 mm stack alternating the two, unsaid; dcm2niix never
+    stacks them ('protocol name varies'). Each is its own volume (by hand: 0..3, 100..103)."""
+    names = _series(tmp_path / "src", [({"ProtocolName": "T1"}, 0.0),
+                                       ({"ProtocolName": "T2"}, 1.0)])  # fmt: skip
+    plan, volumes = read_volumes(tmp_path / "src", names)
+    assert [v.image[:, 0, 0].tolist() for v in volumes] == [[0, 1, 2, 3], [100, 101, 102, 103]]
+    said = "split: 2 stacks by ProtocolName at positions that do not coincide"
+    assert any(said in p for p in plan.problems)
