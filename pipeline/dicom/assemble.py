@@ -54,6 +54,7 @@ from pipeline.dicom.kinds import (
     mixed_subjects,
     orientation_groups,
     other_planes,
+    unplaced_refusal,
 )
 from pipeline.dicom.notes import note_text
 from pipeline.dicom.passes import (
@@ -177,10 +178,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
     )
     if culprits:  # a damaged slice among placed ones of its kind: named, never guessed
         plan.refusal_source = min(frames[k].source for k in culprits)
-        plan.refusal = (
-            f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
-            f"missing on {len(culprits)} of {len(keep)} images"
-        )
+        plan.refusal = unplaced_refusal(frames, culprits, len(keep))
         return plan
     refused, culprits = mixed_rescale(frames, kinds + flat)
     if refused:  # named, never guessed (as a slice without geometry is)

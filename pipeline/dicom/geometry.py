@@ -10,13 +10,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: Relative tolerance on slice steps before spacing is reported as uneven.
-SPACING_TOLERANCE = 0.05
-
-#: Cosine between the slice normal and the slice-to-slice direction below which a series
-#: is reported as tilted (sheared), about 1.8 degrees.
-TILT_COSINE = 0.9995
-
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 #: Largest |row . column| and | |v| - 1 | of ImageOrientationPatient used as written (DS
 #: rounding to 6 decimals leaves ~1e-6).
@@ -106,21 +99,14 @@ def positions_along(normal: np.ndarray, positions: Sequence[Sequence[float]]) ->
     return np.asarray(positions, dtype=np.float64).reshape(-1, 3) @ normal
 
 
-def slice_steps(distances: Sequence[float]) -> np.ndarray:
-    """Differences between consecutive sorted slice distances (mm)."""
-    d = np.sort(np.asarray(distances, dtype=np.float64))
-    return np.diff(d)
+def tilt_cosine(normal: np.ndarray, positions: Sequence[Sequence[float]] | np.ndarray) -> float:
+    """Cosine between the slice normal and the first-to-last slice direction (1: no tilt).
 
-
-def slice_spacing(distances: Sequence[float]) -> float | None:
-    """The typical slice spacing: the median positive step, or ``None`` for one slice."""
-    steps = slice_steps(distances)
-    steps = steps[steps > 1e-4]
-    return float(np.median(steps)) if steps.size else None
-
-
-def tilt_cosine(normal: np.ndarray, positions: Sequence[Sequence[float]]) -> float:
-    """Cosine between the slice normal and the first-to-last slice direction (1: no tilt)."""
+    :func:`pipeline.dicom.stack.tilt_angle` gives it in degrees for the ``tilt corrected`` /
+    ``tilt kept`` notes and the ``--tilt refuse`` refusal (a stack is found sheared by its
+    slices' in-plane offsets, :func:`pipeline.dicom.stack.plan_positions`, not by a cosine
+    threshold).
+    """
     pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
     if len(pos) < 2:
         return 1.0

@@ -16,7 +16,7 @@ from pipeline.dicom.frames import HALF_RESCALE, LOCALIZER, LUT_RESCALE, SCOUT_WO
 
 __all__ = [
     "geometry_kinds", "kind_groups", "mixed_frames_of_reference", "mixed_rescale", "mixed_studies",
-    "mixed_subjects", "modality_groups", "orientation_groups", "other_planes",
+    "mixed_subjects", "modality_groups", "orientation_groups", "other_planes", "unplaced_refusal",
 ]  # fmt: skip
 
 
@@ -241,6 +241,30 @@ def geometry_kinds(
 
 def _placed(f: FrameRef) -> bool:
     return f.position is not None and f.orientation is not None and f.pixel_spacing is not None
+
+
+def unplaced_refusal(frames: list[FrameRef], culprits: list[int], total: int) -> str:
+    """Why a series with images lacking geometry among placed ones is refused.
+
+    In a multi-frame file (an Enhanced CT, MR or PET object whose Per-frame Functional Groups
+    give some frames no PlanePositionSequence) the refusal said "missing on 1 of 6 images"
+    only, naming the file: which frames, and which attribute, are now said too.
+    """
+    said = (f"slice geometry (ImagePositionPatient/ImageOrientationPatient/PixelSpacing) "
+            f"missing on {len(culprits)} of {total} images")  # fmt: skip
+    source = min(frames[k].source for k in culprits)
+    count = sum(f.source == source for f in frames)
+    if count < 2:
+        return said
+    own = sorted(frames[k].frame + 1 for k in culprits if frames[k].source == source)
+    lacking = [name for name, attr in (("ImagePositionPatient", "position"),
+                                       ("ImageOrientationPatient", "orientation"),
+                                       ("PixelSpacing", "pixel_spacing"))
+               if any(getattr(frames[k], attr) is None for k in culprits)]  # fmt: skip
+    shown = ", ".join(map(str, own[:5])) + (" ..." if len(own) > 5 else "")
+    return (f"{said}: frame{'s' * (len(own) > 1)} {shown} of the {count} of a multi-frame file "
+            f"(numbered from 1) without {' or '.join(lacking)}, in its Per-frame or Shared "
+            "Functional Groups (PS3.3 C.7.6.16)")  # fmt: skip
 
 
 def orientation_groups(frames: list[FrameRef], members: list[int]) -> list[list[int]]:

@@ -234,9 +234,12 @@ def split_passes(
 #: moved by 0.3 mm from one time point to the next was one stack of every time point's
 #: slices, resampled as "uneven slice spacing", the time points interpolated into each other.
 _CONTRASTS = (
-    "ComplexImageComponent", "EchoNumbers", "DiffusionBValue", DIRECTION,
-    "TemporalPositionIdentifier",
+    "ComplexImageComponent", "ProtocolName", "EchoNumbers", "EchoTime", "DiffusionBValue",
+    DIRECTION, "TemporalPositionIdentifier",
 )  # fmt: skip
+# EchoTime: echoes of files without EchoNumbers (a stack key for co-located echoes, as
+# dcm2niix splits on "echo varies (TE ...)"); apart, they were one silent volume. So were
+# images of two ProtocolName values (a merged export; dcm2niix: "protocol name varies").
 
 
 def _split_contrasts(frames: list[FrameRef], stack: list[int]) -> tuple[list[list[int]], str]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import escape_name
+from pipeline.dicom.geometry import tilt_cosine
 from pipeline.dicom.rounding import in_plane_rounding, line_rounding, rounded_grid
 from pipeline.dicom.volume_plan import POSITION_TOLERANCE, VolumePlan, _Refused
 from pipeline.words import counted
@@ -44,10 +45,13 @@ def plan_positions(
                 for v in plan_positions(frames, [stack[i] for i in b], normal, policy)]  # fmt: skip
     runs = [list(range(len(stack)))]
     raw, rel = rel, _distances(positions, rel, normal, frames[stack[0]].slice_step)
-    if policy.uneven == "resample" and (stray := near_duplicates(frames, stack, rel)):
-        kept = [k for k in stack if k not in stray[0]]
-        volumes = plan_positions(frames, kept, normal, policy)
-        return [_with_problem(v, stray[1]) for v in volumes]
+    near = ""
+    if stray := near_duplicates(frames, stack, rel, policy.uneven):
+        if stray[0]:  # left out whatever the policy: a stray slice is no uneven spacing
+            kept = [k for k in stack if k not in stray[0]]
+            volumes = plan_positions(frames, kept, normal, policy)
+            return [_with_problem(v, stray[1]) for v in volumes]
+        near = stray[1]  # --uneven split, which slice belongs unknown: said first
     if not _even(rel, POSITION_TOLERANCE):
         what = describe_steps(rel)
         if policy.uneven == "refuse":
@@ -59,6 +63,8 @@ def plan_positions(
     if len(runs) > 1:
         note = f"split: {describe_steps(rel)}, {len(runs)} evenly spaced volumes"
         volumes = [_with_problem(v, note) for v in volumes]
+    if near:
+        volumes = [_with_problem(v, near) for v in volumes]
     return volumes
 
 
@@ -71,7 +77,7 @@ NEAR_FRACTION = 0.2
 
 
 def near_duplicates(
-    frames: list[Any], stack: list[int], rel: np.ndarray
+    frames: list[Any], stack: list[int], rel: np.ndarray, uneven: str = "resample"
 ) -> tuple[set[int], str] | None:
     """The stray slices of near-duplicate positions to leave out, and the note; ``None``.
 
@@ -80,7 +86,13 @@ def near_duplicates(
     resampled as ever). Of each near pair, the slice without which the others are evenly
     spaced (the nearer to even, where both are within tolerance) is left out, named. When
     neither is, or both equally, which one belongs is unknown and the series is refused
-    (:class:`~pipeline.dicom.volume_plan._Refused`), naming both files.
+    (:class:`~pipeline.dicom.volume_plan._Refused`), naming both files; under ``uneven``
+    ``"split"`` that is no refusal but ``(set(), note)``: the runs are split, the note first.
+    Under ``"refuse"`` a stray is never left out: the series is refused, naming it.
+
+    A stray was looked for under ``--uneven resample`` only: under ``split`` and ``refuse``
+    the series was split around it, or refused, as "5 gaps of up to 3 mm in a 0.02 mm spacing
+    (about 744 slices missing)", the stray slice unnamed.
     """
     steps = np.diff(rel)
     usual = float(np.median(steps)) if len(rel) > 3 else 0.0  # 2 steps: no usual one
@@ -93,14 +105,21 @@ def near_duplicates(
         best = min(off, key=lambda j: off[j])
         if off[best] > 0 or abs(off[i] - off[i + 1]) <= 1e-6:
             a, b = (escape_name(frames[stack[j]].source) for j in (i, i + 1))
-            raise _Refused(f"near-duplicate positions: {a} and {b} lie {steps[i]:.3g} mm apart "
-                           f"where the slices are {usual:.3g} mm apart (a repeated or stray "
-                           "slice, not a finer spacing): remove one, or use --uneven "
-                           "split")  # fmt: skip
+            said = (f"near-duplicate positions: {a} and {b} lie {steps[i]:.3g} mm apart where "
+                    f"the slices are {usual:.3g} mm apart (a repeated or stray slice, not a "
+                    "finer spacing)")  # fmt: skip
+            if uneven == "split":
+                return set(), f"{said}: which one belongs is unknown"
+            raise _Refused(f"{said}: remove one, or use --uneven split"
+                           if uneven == "resample" else f"{said} (--uneven refuse)")  # fmt: skip
         drop.add(best)
     named = [f"{escape_name(frames[stack[j]].source)} "
              f"({float(np.min(np.abs(np.delete(rel, j) - rel[j]))):.3g} mm from another)"
              for j in sorted(drop)]  # fmt: skip
+    if uneven == "refuse":
+        raise _Refused(f"near-duplicate positions: {', '.join(named)}, off the evenly spaced "
+                       "grid of the others (a repeated or stray slice, left out only under "
+                       "--uneven resample or split) (--uneven refuse)")  # fmt: skip
     kept = np.delete(rel, sorted(drop))
     grid = float(kept[-1] - kept[0]) / (len(kept) - 1)
     return {stack[j] for j in drop}, (
@@ -339,9 +358,5 @@ def _sheared_step(positions: np.ndarray, tol: float) -> np.ndarray | None:
 
 
 def tilt_angle(positions: np.ndarray, normal: np.ndarray) -> float:
-    """Degrees between the normal and the first-to-last slice direction."""
-    direction = positions[-1] - positions[0]
-    length = float(np.linalg.norm(direction))
-    if length < 1e-9:
-        return 0.0
-    return float(np.degrees(np.arccos(min(1.0, abs(float(direction @ normal)) / length))))
+    """Degrees between the normal and the first-to-last slice direction (along ``normal``)."""
+    return float(np.degrees(np.arccos(min(1.0, tilt_cosine(normal, positions)))))

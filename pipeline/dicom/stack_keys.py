@@ -26,6 +26,7 @@ DIRECTION = "DiffusionGradientOrientation"
 #: Attributes that tell co-located images apart (time points, echoes, directions), in order.
 STACK_KEYS = (
     "ComplexImageComponent",  # magnitude / phase / real / imaginary (first: never time points)
+    "ProtocolName",  # two protocols in one series (merged; dcm2niix: "protocol name varies")
     "TemporalPositionIdentifier",
     "FrameReferenceTime",  # PET time frames (dcm2niix #577, #184: instance order not time)
     "TimeSliceIndex",  # PET frames by ImageIndex (0054,1330), PS3.3 C.8.9.4.1.9: see below
@@ -35,6 +36,7 @@ STACK_KEYS = (
     "TriggerTime",
     "DiffusionBValue",
     DIRECTION,  # DTI: b-value and direction together (dcm2niix #809, #546)
+    "ReceiveCoilName",  # uncombined coil images (dcm2niix: "coil varies"): see _coil
     "StackID",
     "FrameIncrementPointer",  # NM frames by their energy window, gate... (pipeline.dicom.nm_frames)
     "DimensionIndexValues",  # last: an Enhanced object's other dimensions (see _dimensions)
@@ -44,8 +46,8 @@ STACK_KEYS = (
 #: time, its zoom the TR): each echo or stack is its own volume, as dcm2niix writes echoes;
 #: so is each index of an Enhanced object's other dimensions (no attribute says it is time).
 NOT_TIME = (
-    "ComplexImageComponent", "EchoNumbers", "EchoTime", "StackID", "FrameIncrementPointer",
-    "DimensionIndexValues",
+    "ComplexImageComponent", "ProtocolName", "EchoNumbers", "EchoTime", "ReceiveCoilName",
+    "StackID", "FrameIncrementPointer", "DimensionIndexValues",
 )  # fmt: skip
 
 #: Where an Enhanced object keeps each frame's value of a :data:`STACK_KEYS` attribute
@@ -61,6 +63,7 @@ FRAME_GROUP_KEYS = {
     "DiffusionBValue": ("MRDiffusionSequence", "DiffusionBValue"),
     "StackID": ("FrameContentSequence", "StackID"),
     "ComplexImageComponent": ("MRImageFrameTypeSequence", "ComplexImageComponent"),
+    "ReceiveCoilName": ("MRReceiveCoilSequence", "ReceiveCoilName"),
 }
 
 #: ImageType values (after the first two) that name the complex component of an MR image:
@@ -98,6 +101,8 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
         return frame_vectors(ds, frame)
     if keyword == "DimensionIndexValues":
         return _dimensions(ds, frame, view)
+    if keyword == "ReceiveCoilName" and (element := _coil(ds)) is not None:
+        return element
     if keyword in FRAME_GROUP_KEYS and "PerFrameFunctionalGroupsSequence" in ds:
         value = attribute(ds, *FRAME_GROUP_KEYS[keyword], frame, view)
         if value not in (None, ""):
@@ -108,6 +113,25 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
     if keyword == "DiffusionBValue" and value in (None, ""):
         return private_b_value(ds)
     return value
+
+
+def _coil(ds: Any) -> str | None:
+    """The coil elements of a Siemens image, (0051,xx0F) of ``SIEMENS MR HEADER``, or ``None``.
+
+    Uncombined images of each receive coil element (Siemens: ``H1``, ``H2``, ...; combined
+    ones name the set, ``HEA;HEP``) lie at the same positions as each other, and
+    ReceiveCoilName (0018,1250) names the whole coil in all of them: nothing else told them
+    apart but acquisition order ("so a volume may mix them"), and they made one 4-D volume
+    of time points. dcm2niix reads this element (its coil number) and never stacks images of
+    two coils ("slices not stacked: coil varies"); each coil is a volume of its own here
+    (:data:`NOT_TIME`). Only co-located images are told apart by it: slices along a spine
+    whose automatic coil selection changes along the table stay one volume.
+    """
+    value = private_element(ds, 0x0051, "SIEMENS MR HEADER", 0x0F, at=0x0051100F)
+    if isinstance(value, bytes):  # VR not resolved (UN): LO text
+        value = value.decode("latin-1", "replace")
+    text = str(value).strip(" \x00") if value is not None else ""
+    return text or None
 
 
 def _direction(ds: Any, frame: int, view: FrameGroups | None) -> str | None:

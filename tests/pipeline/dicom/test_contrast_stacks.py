@@ -72,3 +72,28 @@ def test_a_value_per_slice_is_no_split(tmp_path: Path) -> None:
         ds.save_as(tmp_path / "src" / name)
     _, volumes = read_volumes(tmp_path / "src", names)
     assert len(volumes) == 1 and volumes[0].image[:, 0, 0].tolist() == [0, 1, 2, 3]
+
+
+def test_echo_times_without_echo_numbers_interleaved_are_apart(tmp_path: Path) -> None:
+    """Echoes told only by EchoTime (Siemens XA classic files carry no EchoNumbers; dcm2niix
+    splits on 'echo varies (TE ...)') at offset positions: one volume each, as by EchoNumbers
+    above; they were one even 1 mm stack alternating TE 10 and TE 20 slices, unsaid."""
+    te10, te20 = {"EchoTime": 10.0}, {"EchoTime": 20.0}
+    names = _series(tmp_path / "src", [(te10, 0.0), (te20, 1.0)])
+    plan, volumes = read_volumes(tmp_path / "src", names)
+    assert [v.image[:, 0, 0].tolist() for v in volumes] == [[0, 1, 2, 3], [100, 101, 102, 103]]
+    assert [v.spacing[0] for v in volumes] == [2.0, 2.0]
+    said = "split: 2 stacks by EchoTime at positions that do not coincide"
+    assert any(said in p for p in plan.problems)
+
+
+def test_two_protocol_names_in_one_series_are_apart(tmp_path: Path) -> None:
+    """A merged export: the 4 slices of protocol 'T1' and the 4 of 'T2' (1 mm up) under one
+    SeriesInstanceUID made one even 1 mm stack alternating the two, unsaid; dcm2niix never
+    stacks them ('protocol name varies'). Each is its own volume (by hand: 0..3, 100..103)."""
+    names = _series(tmp_path / "src", [({"ProtocolName": "T1"}, 0.0),
+                                       ({"ProtocolName": "T2"}, 1.0)])  # fmt: skip
+    plan, volumes = read_volumes(tmp_path / "src", names)
+    assert [v.image[:, 0, 0].tolist() for v in volumes] == [[0, 1, 2, 3], [100, 101, 102, 103]]
+    said = "split: 2 stacks by ProtocolName at positions that do not coincide"
+    assert any(said in p for p in plan.problems)

@@ -1,8 +1,7 @@
 """DICOM geometry and LUT edges that hand-made mutants (mutation sweep mut99) changed unnoticed.
 
-Each expected value is worked out by hand in the comment beside it (the median slice step
-taken for the smallest, a weight within 1e-6 of 1 left blended, a 17-bit LUT descriptor or
-LUT Data one entry short accepted).
+Each expected value is worked out by hand in the comment beside it (a weight within 1e-6 of
+1 left blended, a 17-bit LUT descriptor or LUT Data one entry short accepted).
 """
 
 from __future__ import annotations
@@ -10,20 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.dicom.geometry import slice_spacing
 from pipeline.dicom.lut import lut_table
 from pipeline.dicom.volume_plan import VolumePlan
 from pipeline.errors import DicomError
 from pipeline.ops.voi import apply_voi_lut_table
 from tests.pipeline.dicom.test_lut_edges import _item
-
-
-def test_slice_spacing_is_the_median_positive_step() -> None:
-    # sorted 0, 2, 4, 5: steps 2, 2, 1 -> median 2 (the smallest step would say 1)
-    assert slice_spacing([4.0, 0.0, 5.0, 2.0]) == 2.0
-    # a repeated position (step 0) is no step: steps 2, 2 -> 2
-    assert slice_spacing([0.0, 0.0, 2.0, 4.0]) == 2.0
-    assert slice_spacing([3.0]) is None
 
 
 def test_an_output_slice_within_a_micrometre_of_an_input_slice_holds_it_exactly() -> None:

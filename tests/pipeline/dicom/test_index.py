@@ -140,7 +140,6 @@ def test_affine_maps_voxels_to_each_slice_position(study: Path) -> None:
 
 def test_geometry_helpers_by_hand() -> None:
     assert geometry.slice_normal([1, 0, 0, 0, 0, -1]).tolist() == [0.0, 1.0, 0.0]
-    assert geometry.slice_spacing([0.0, 2.5, 5.0, 10.0]) == 2.5
     assert geometry.tilt_cosine(np.array([0, 0, 1.0]), [[0, 0, 0], [0, 1, 1]]) == pytest.approx(
         1 / np.sqrt(2)
     )
