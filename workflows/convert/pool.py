@@ -62,8 +62,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     # not the caller's __main__ (the default); the header reader and task modules (pydicom,
     # numpy; no torch) are imported once by the fork server, so each worker starts warm
-    # instead of importing them itself (~0.25 s of CPU per worker)
-    context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks"])
+    # instead of importing them itself (~0.25 s of CPU per worker); fork_quiet: a worker cut
+    # off by the caller's stop while it starts prints no traceback
+    context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks",
+                                    "workflows.convert.fork_quiet"])  # fmt: skip
     _start_fork_server()
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=_caller_state())  # fmt: skip
