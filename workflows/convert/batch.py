@@ -23,7 +23,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -268,6 +268,10 @@ def _run_all(
                 advance()
     except KeyboardInterrupt:  # Ctrl-C: what finished is kept, not converted again
         partial_rows.flush()
+        raise
+    except OSError:  # a full disk (run_task's stops_the_batch): kept if there is room for it
+        with suppress(OSError):
+            partial_rows.flush()
         raise
 
 
