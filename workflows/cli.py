@@ -12,7 +12,6 @@ Exit codes: 0 success, 1 some work failed (e.g. files that could not be converte
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import re
 import sys
@@ -21,19 +20,13 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
 from pipeline.errors import ConfigError, RadpipeError
+from workflows.commands.os_errors import PATH_ERRORS, os_error_words
 
 #: Subcommand modules under ``workflows.commands``, in the order ``--help`` lists them.
 COMMANDS = [
     "synth", "inspect", "convert", "run", "evaluate", "predict", "report", "config", "demo",
 ]  # fmt: skip
 
-
-#: OSErrors of the machine, not of radpipe or of one input file: said in one line (which
-#: file, why), never as a traceback.
-ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-#: OSErrors of an output path given wrong (a file where a folder must be, or a folder where
-#: a file must be: `convert SRC existing.dcm`, `inspect --index FOLDER`): a usage error
-PATH_ERRORS = {errno.EEXIST, errno.EISDIR, errno.ENOTDIR}
 
 #: The commands that name outputs with hashed keys (:mod:`pipeline.keys`).
 KEYED = {"inspect", "convert", "run", "evaluate", "predict", "demo"}
@@ -102,23 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
         return 141  # 128 + SIGPIPE, as a shell reports it
     except OSError as err:
-        if err.errno not in ENVIRONMENT_ERRORS | PATH_ERRORS:
+        words = os_error_words(err)
+        if words is None:
             raise
-        from pathlib import Path
-
-        from workflows.run.paths import shown  # relative below the working directory
-
-        named = err.filename2 or err.filename  # a rename names the target second
-        where = f"{shown(Path(named))}: " if named else ""
-        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
-        hint = "make room (or choose another output folder)" if full else (
-            "choose another output folder (or allow writing to it)")  # fmt: skip
-        hint = {errno.EEXIST: "it is a file, not a folder: give a folder as the output",
-                errno.EISDIR: "it is a folder: give a file name",
-                errno.ENOTDIR: "a file stands in the path: give a folder as the output",
-                }.get(err.errno or 0, hint)  # fmt: skip
-        print(f"radpipe {args.command}: error: {where}{err.strerror or err}; {hint} and run "
-              "it again", file=sys.stderr)  # fmt: skip
+        print(f"radpipe {args.command}: error: {words} and run it again", file=sys.stderr)
         return 2 if err.errno in PATH_ERRORS else 1
 
 

@@ -9,6 +9,7 @@ temporary file among the outputs); and the results collected since the last part
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,44 @@ def test_a_rerun_after_ctrl_c_converts_nothing_finished_again(
     made = {p.relative_to(reference): p.read_bytes() for p in reference.rglob("*.npy")}
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.npy")} == made
     assert len(made) == 5
+
+
+@pytest.mark.parametrize("per", ["instance", "series"])
+def test_ctrl_c_in_the_callers_loop_keeps_the_chunks_that_finished_behind_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per: str
+) -> None:
+    """``--workers 2``: Ctrl-C while the caller recorded a result (not while it waited on the
+    pool), as the chunks behind it had finished. Their results were dropped with the pool,
+    unrecorded, so the rerun converted them again; now they are recorded before the stop, and
+    the rerun skips them. Each file is its own series here (chunks of one task, four in
+    flight): the file in hand when Ctrl-C came is the one the rerun must convert again."""
+    import time
+    from dataclasses import replace
+
+    src = tmp_path / "src"
+    for z in range(8):
+        _slice(src / f"{z}.dcm", z + 1, z, series=f"1.2.3.{z}")
+    options = replace(NPY, workers=2, per=per)
+    reference = tmp_path / "reference"
+    convert_folder(src, reference, replace(NPY, per=per), progress=False)
+    out, real, calls = tmp_path / "out", batch.collect, []
+
+    def collect(*args: Any) -> None:
+        calls.append(args)
+        if len(calls) > 1:  # the results recorded after the Ctrl-C
+            return real(*args)
+        deadline = time.monotonic() + 60
+        while len(list(out.rglob("[!.]*.npy"))) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the four chunks in flight have written their outputs
+        time.sleep(0.5)  # and their results came back to the pool
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_FLUSH_SECONDS", 3600.0)
+    monkeypatch.setattr(batch, "collect", collect)
+    with pytest.raises(KeyboardInterrupt):
+        convert_folder(src, out, options, progress=False)
+    monkeypatch.setattr(batch, "collect", real)
+    result = convert_folder(src, out, options, progress=False)
+    assert (result.converted, result.skipped) == (5, 3)
+    made = {p.relative_to(reference): p.read_bytes() for p in reference.rglob("*.npy")}
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.npy")} == made

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -113,3 +114,56 @@ def test_a_read_only_folder_names_the_file_meant_below_the_working_directory(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err == ("radpipe inspect: error: ro/index.csv: Permission denied; choose another "
                    "output folder (or allow writing to it) and run it again")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "code", [errno.ENOSPC, errno.EROFS, errno.EACCES], ids=["ENOSPC", "EROFS", "EACCES"]
+)
+def test_a_full_disk_at_an_output_stops_the_batch_and_a_rerun_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: int
+) -> None:
+    """The disk filled up (or OUT turned read-only) at the second of three outputs: each later
+    file failed on its own with the same reason, recorded one by one in errors.csv (thousands
+    in a large folder), and the batch went on. Now it stops at once with one line naming the
+    output (relative), nothing half-written is left, the finished file is kept for the
+    rerun, and the rerun converts the other two only."""
+    from pipeline import writers
+
+    src, out = _src(tmp_path), tmp_path / "out"
+    _ct(src / "c.dcm", 7)
+    real, calls = writers.write_all, []
+
+    def full(fd: int, *chunks: object) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            real(fd, *chunks[:1])  # part of it written, then the disk is full
+            raise OSError(code, os.strerror(code))  # as write() reports it: no file named
+        real(fd, *chunks)
+
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(writers, "write_all", full)
+        status = main(["convert", "src", "out", "--format", "npy", "--quiet"])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(calls) == 2  # the third file was not tried
+    named = line.removeprefix("radpipe convert: error: ").split(":")[0]
+    assert named.startswith("out/") and named.endswith(".npy"), line
+    assert line.endswith(
+        f": {os.strerror(code)}; "
+        + (
+            "make room (or choose another output folder)"
+            if code == errno.ENOSPC
+            else "choose another output folder (or allow writing to it)"
+        )
+        + " and run it again"
+    )
+    assert not (tmp_path / named).exists()
+    assert [p.name for p in out.rglob("*.npy")] != []  # the first output is there
+    assert not [p for p in out.rglob(".*.tmp*")]  # no temporary left behind
+    assert not (out / "errors.csv").exists() or "a.dcm" not in (out / "errors.csv").read_text()
+    assert main(["convert", "src", "out", "--format", "npy", "--quiet"]) == 0
+    out_text = capsys.readouterr().out
+    assert "(2 converted, 1 already done)" in out_text, out_text
+    assert (tmp_path / named).is_file()
+    with (out / "manifest.csv").open(newline="") as fh:
+        assert sorted(r["source"] for r in csv.DictReader(fh)) == ["a.dcm", "b.dcm", "c.dcm"]

@@ -87,3 +87,35 @@ def test_ctrl_c_while_the_commands_load_is_said_without_a_traceback(
         pytest.fail("KeyboardInterrupt came out of main (a traceback for the user)")
     assert status == 130
     assert capsys.readouterr().err == "radpipe: interrupted\n"
+
+
+def test_a_worker_cut_off_while_it_starts_prints_no_traceback() -> None:
+    """Ctrl-C as the pool started a worker: the caller stopped the pool and removed its
+    semaphores while the fork server's child still read them, and the child printed a
+    ``SemLock._rebuild`` ``FileNotFoundError`` traceback under the one ``interrupted`` line
+    (found with ``timeout -s INT 2 radpipe convert --workers 2``). Made certain here: the
+    semaphore a child is given is removed before it starts."""
+    code = textwrap.dedent(
+        """
+        import multiprocessing, os, sys, _multiprocessing
+        from multiprocessing import resource_tracker
+        from workflows.convert import pool
+        pool._pool(1).shutdown()  # the fork server, with radpipe's preload
+        context = multiprocessing.get_context("forkserver")
+        gone = context.Semaphore()
+        _multiprocessing.sem_unlink(gone._semlock.name)  # as the stopped caller's exit does
+        resource_tracker.unregister(gone._semlock.name, "semaphore")
+        child = context.Process(target=print, args=(gone,))
+        child.start()
+        child.join()
+        print(child.exitcode, flush=True)
+        sys.stderr.flush()
+        os._exit(0)  # the semaphore's own clean-up would fail: it is gone already
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+    assert done.stdout.strip() == "1"  # the child did not start, and said nothing
+    assert done.stderr == ""

@@ -128,25 +128,32 @@ def run(args: argparse.Namespace) -> int:
 
 def _stopped(err: Exception) -> int:
     """The end of a run that stopped on ``err`` with its run directory kept: the error (a
-    traceback for a bug), then, last, the ``failed.json`` that records it and how to go on.
-    Re-raises ``err`` when no record was written (no run directory: ``main`` reports it)."""
+    traceback for a bug; one line for a full disk or an output that cannot be written), then,
+    last, the ``failed.json`` that records it and how to go on. Re-raises ``err`` when the
+    runner kept no run directory (``main`` reports it)."""
     import traceback
 
     from pipeline.errors import ConfigError, RadpipeError
-    from workflows.run.failure import failure_path
+    from workflows.commands.os_errors import os_error_words
+    from workflows.run.failure import failure_path, failure_run_dir
     from workflows.run.paths import resume_command, said
 
-    record = failure_path(err)
-    if record is None:
+    record, run_dir = failure_path(err), failure_run_dir(err)
+    if run_dir is None:
         raise err
-    if isinstance(err, RadpipeError):
+    words = os_error_words(err)
+    if words is not None:  # a full disk: the file and the reason, not a traceback
+        print(f"radpipe run: error: {words}", file=sys.stderr)
+    elif isinstance(err, RadpipeError):
         what = "config error" if isinstance(err, ConfigError) else "error"
         print(f"radpipe run: {what}: {err}", file=sys.stderr)
     else:
         traceback.print_exception(err)
-    resume = resume_command(record.parent)
-    print(f"radpipe run: the run stopped; {said(record)} records what happened. Once the "
-          f"cause is fixed, continue it with:\n  {resume}", file=sys.stderr)  # fmt: skip
+    resume = resume_command(run_dir)
+    told = f"{said(record)} records what happened" if record is not None else (
+        "its failed.json could not be written either")  # fmt: skip
+    print(f"radpipe run: the run stopped; {told}. Once the cause is fixed, continue it "
+          f"with:\n  {resume}", file=sys.stderr)  # fmt: skip
     return 2 if isinstance(err, ConfigError) else 1
 
 

@@ -23,7 +23,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -40,6 +40,7 @@ from workflows.convert.collect import (
     resolve_collisions,
 )
 from workflows.convert.place import place_series
+from workflows.convert.pool import finished_first
 from workflows.convert.resume import (
     SIDECARS,
     SOURCES,
@@ -261,13 +262,20 @@ def _run_all(
         names = [r["source"] for r in (*res.rows, *res.sources)] + [n for n, _ in res.dropped]
         partial_rows.add(res.rows, res.sources, names)
 
+    results = iter(runner.map(tasks, total))
     try:
         with _progress(runner.progress, total) as advance:
-            for res in runner.map(tasks, total):
+            for res in results:
                 collect(fix(res), task_of(res.task_id), result, done)
                 advance()
     except KeyboardInterrupt:  # Ctrl-C: what finished is kept, not converted again
+        for res in finished_first(results):  # came back while this loop recorded another
+            collect(fix(res), task_of(res.task_id), result, done)
         partial_rows.flush()
+        raise
+    except OSError:  # a full disk (run_task's stops_the_batch): kept if there is room for it
+        with suppress(OSError):
+            partial_rows.flush()
         raise
 
 

@@ -62,8 +62,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     # not the caller's __main__ (the default); the header reader and task modules (pydicom,
     # numpy; no torch) are imported once by the fork server, so each worker starts warm
-    # instead of importing them itself (~0.25 s of CPU per worker)
-    context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks"])
+    # instead of importing them itself (~0.25 s of CPU per worker); fork_quiet: a worker cut
+    # off by the caller's stop while it starts prints no traceback
+    context.set_forkserver_preload([__name__, "pipeline.dicom.index", "workflows.convert.tasks",
+                                    "workflows.convert.fork_quiet"])  # fmt: skip
     _start_fork_server()
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=_caller_state())  # fmt: skip
@@ -216,6 +218,7 @@ def _drain(
     """Results of the chunks run in ``pool``, a window of them in flight; returns the chunks
     in flight when a worker died (one of them killed it), ``None`` when every task ran."""
     window: deque[tuple[list[T], Future[list[R]]]] = deque()
+    ready: deque[R] = deque()  # results of the chunk at hand, not yet given to the caller
     while True:
         try:
             while len(window) < 2 * workers:
@@ -229,13 +232,46 @@ def _drain(
             if not window:
                 return None
             future = window[0][1]
-            results = future.result()
+            ready.extend(future.result())
+            window.popleft()
+            while ready:
+                yield ready.popleft()
         except BrokenProcessPool:
             if on_crash is None:
                 raise
             return [c for c, _ in window]
-        window.popleft()
-        yield from results
+        except KeyboardInterrupt:  # raised here, or thrown in by the caller (finished_first)
+            yield from _finished(pool, ready, window)
+            raise
+
+
+def _finished(
+    pool: ProcessPoolExecutor, ready: deque[R], window: deque[tuple[list[T], Future[list[R]]]]
+) -> Iterator[R]:
+    """On Ctrl-C: the pool stopped, then every result that came back and was not yet given to
+    the caller (the rest of the chunk at hand, and chunks finished out of order behind the
+    one waited for), so that the caller records them; a chunk still running is not one."""
+    done = [f for _, f in window if f.done() and not f.cancelled() and f.exception() is None]
+    _stop(pool)
+    yield from ready
+    for future in done:
+        yield from future.result()
+
+
+def finished_first(results: Iterator[R]) -> Iterator[R]:
+    """After Ctrl-C in the caller's own loop over :func:`map_tasks`: the results that had
+    come back but were not yet taken (the generator is told of the Ctrl-C and gives them
+    before it ends); an iterator that is no generator gives none."""
+    throw = getattr(results, "throw", None)
+    if throw is None:
+        return
+    try:
+        item = throw(KeyboardInterrupt)
+        while True:
+            yield item
+            item = next(results)
+    except (KeyboardInterrupt, StopIteration):
+        return
 
 
 def _isolated(fn: Callable[[T], R], task: T, on_crash: Callable[[T, str], R]) -> R:
@@ -281,4 +317,4 @@ def _header_crash(root: Path, path: str | Path, reason: str) -> Any:
     return Problem(relative_name(path, root), reason.replace("converting", "reading"))
 
 
-__all__ = ["header_mapper", "map_tasks"]
+__all__ = ["finished_first", "header_mapper", "map_tasks"]

@@ -28,7 +28,7 @@ from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.reasons import strict_reason
 from workflows.convert.series_retry import run_without_failed
 from workflows.convert.sources import SOURCE_COLUMNS, frame_slices
-from workflows.convert.written import in_the_way
+from workflows.convert.written import in_the_way, stops_the_batch
 from workflows.convert.written import remove_written as _remove
 
 FORMATS = ("png", "png16", "npy", "nifti")
@@ -196,6 +196,8 @@ def run_task(task: ConvertTask, options: ConvertOptions) -> TaskResult:
         raise
     except BaseException as err:  # one bad file must not stop the batch
         _remove(written)
+        if stops_the_batch(err, task.out_root):  # a full disk: so would every later file
+            raise
         result = _failure(task, err)
     return made(TaskResult, {**result.__dict__, "seconds": time.perf_counter() - start})
 

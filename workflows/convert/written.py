@@ -16,7 +16,7 @@ import stat
 from collections.abc import Iterable
 from contextlib import suppress
 
-__all__ = ["in_the_way", "outside", "remove_written"]
+__all__ = ["in_the_way", "outside", "remove_written", "stops_the_batch"]
 
 
 def outside(name: str) -> bool:
@@ -71,3 +71,30 @@ def in_the_way(err: BaseException, out_root: str) -> str | None:
     what = "a folder is in the way" if err.errno == errno.EISDIR else (
         "a file stands where one of its folders must be")  # fmt: skip
     return f"cannot write {rel}: {what} (remove or rename it, then convert again)"
+
+
+#: Errors of writing that every later file of the batch would meet too.
+_STOPPING = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+_DENIED = (errno.EACCES, errno.EPERM)
+
+
+def stops_the_batch(err: BaseException, out_root: str) -> bool:
+    """Whether ``err`` is a write into the output folder that no later file can get past: the
+    disk or quota is full (``ENOSPC``, ``EDQUOT``), the file system read-only (``EROFS``), or
+    writing into ``out_root`` refused (``EACCES``, ``EPERM`` naming a path inside it; a source
+    file that cannot be read fails on its own).
+
+    Such an error ends the batch (one line, exit 1; what finished stays recorded for the
+    rerun) instead of failing each of thousands of files with the same reason.
+
+    >>> stops_the_batch(OSError(errno.ENOSPC, "No space left on device", "out/a.npy"), "out")
+    True
+    >>> stops_the_batch(PermissionError(errno.EACCES, "Permission denied", "src/a.dcm"), "out")
+    False
+    """
+    if not isinstance(err, OSError) or err.errno not in (*_STOPPING, *_DENIED):
+        return False
+    if err.errno in _STOPPING:
+        return True
+    named = err.filename2 or err.filename
+    return named is not None and not os.path.relpath(os.fspath(named), out_root).startswith("..")

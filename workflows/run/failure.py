@@ -31,6 +31,7 @@ __all__ = [
     "clear_failure",
     "drop_untrained",
     "failure_path",
+    "failure_run_dir",
     "note_earlier_failure",
     "record_failure",
     "restate_failure",
@@ -44,15 +45,33 @@ FAILED = "failed.json"
 #: (:func:`announce_run_dir`).
 RUN_DIR_ENV = "RADPIPE_RUN_DIR_FILE"
 _ATTRIBUTE = "radpipe_failure_record"  # set on the exception: where its record is
+_RUN_ATTRIBUTE = "radpipe_failure_run"  # and the run directory it stopped
 _ABSOLUTE = re.compile(r"(?<![\w.~])/[^\s,;:'\"()<>]+")
 
 
-def record_failure(run_dir: Path, err: BaseException) -> Path:
+def record_failure(run_dir: Path, err: BaseException) -> Path | None:
     """Write ``run_dir/failed.json`` for ``err`` and return its path (also kept on ``err``,
-    :func:`failure_path`). The message has no absolute path (see the module)."""
-    path = write_failure(run_dir, type(err).__name__, str(err))
+    :func:`failure_path`). The message has no absolute path (see the module).
+
+    On a full disk or a read-only run directory the record cannot be written: ``None``, and
+    ``err`` (the full disk itself, as a rule) is what the run reports, with the run directory
+    kept on it (:func:`failure_run_dir`); until 2026-12-03 the record's own ``OSError``
+    replaced it, naming ``failed.json`` instead of the checkpoint or report that failed.
+    """
+    try:
+        path = write_failure(run_dir, type(err).__name__, str(err))
+    except OSError:
+        setattr(err, _RUN_ATTRIBUTE, run_dir)
+        return None
     setattr(err, _ATTRIBUTE, path)
+    setattr(err, _RUN_ATTRIBUTE, run_dir)
     return path
+
+
+def failure_run_dir(err: BaseException) -> Path | None:
+    """The run directory :func:`record_failure` was given for ``err`` (recorded or not)."""
+    found = getattr(err, _RUN_ATTRIBUTE, None)
+    return found if isinstance(found, Path) else None
 
 
 def write_failure(run_dir: Path, error: str, message: str, **extra: Any) -> Path:

@@ -38,7 +38,10 @@ def fold_checkpoint(folder: Path) -> Path:
         the run makes; or the checkpoint that is the run's model is missing.
     """
     where = _where(folder)
-    resume = resume_command(folder.parent.parent if folder.parent.name == "folds" else folder)
+    run_dir = folder.parent.parent if folder.parent.name == "folds" else folder
+    resume = resume_command(run_dir)
+    if not (folder / "train_done.json").is_file():
+        _refuse_while_training(run_dir, where)
     if not folder.is_dir():
         raise RadpipeError(
             f"{where}: its folder {folder.parent.name}/{folder.name} is missing, so the run's "
@@ -68,6 +71,20 @@ def fold_checkpoint(folder: Path) -> Path:
     if not last.exists():
         raise RadpipeError(f"{where}: not trained (last.pt missing in a fold).")
     return last
+
+
+def _refuse_while_training(run_dir: Path, where: str) -> None:
+    """Raise when another process is training the run now: ``radpipe run --resume``, the
+    advice for an unfinished run, would be refused by its lock (until 2026-12-03 it was
+    given)."""
+    from workflows.run.run_holder import held_by
+
+    holder = held_by(run_dir)
+    if holder is not None:
+        raise RadpipeError(
+            f"{where}: training is still in progress ({holder}), so the run has no finished "
+            "model yet; wait for that run to end, then run this again."
+        )
 
 
 def run_checkpoints(run_dir: Path, folds: int) -> list[Path]:

@@ -25,6 +25,7 @@ import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
+from workflows.run.run_holder import RUN_LOCK
 
 if TYPE_CHECKING:
     from workflows.run.config import RunConfig
@@ -263,9 +264,6 @@ def _visible(root: Path) -> set[str]:
     return {p.as_posix() for p in found if not any(part.startswith(".") for part in p.parts)}
 
 
-RUN_LOCK = ".radpipe-run.lock"
-
-
 @contextmanager
 def hold_run(run_dir: Path | None) -> Iterator[None]:
     """Hold ``RUN/.radpipe-run.lock`` (the ``filelock`` package) while a run prepares,
@@ -279,15 +277,20 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         writing its checkpoints, ``log.jsonl`` and ``metrics.json``.
     """
     from pipeline.io_atomic import exclusive_lock
+    from workflows.run.run_holder import clear_holder, holder_words, record_holder
 
     if run_dir is None:
         yield
         return
-    busy = (f"{run_dir.name} is in use by another radpipe run (it holds {RUN_LOCK}): wait "
-            "for it to finish or stop it (Ctrl-C), then resume; two processes on one run "
-            "would write the same checkpoints and log.")  # fmt: skip
+    busy = (f"{run_dir.name} is in use by another radpipe run ({holder_words(run_dir)}; it "
+            f"holds {RUN_LOCK}): wait for it to finish or stop it (Ctrl-C), then resume; two "
+            "processes on one run would write the same checkpoints and log.")  # fmt: skip
     with exclusive_lock(run_dir / RUN_LOCK, busy):
-        yield
+        record_holder(run_dir)
+        try:
+            yield
+        finally:
+            clear_holder(run_dir)
 
 
 def claim_output(out: Path, own: str) -> None:
