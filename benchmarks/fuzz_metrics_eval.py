@@ -118,6 +118,7 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
     from sklearn import metrics as skm
 
     from workflows.report.classification import evaluate_classification
+    from workflows.report.undefined import reason_for
 
     k, n = int(rng.integers(2, 5)), int(rng.integers(2, 25))
     logits = rng.normal(size=(n, k)) * float(rng.choice([0.1, 1.0, 20.0]))
@@ -134,9 +135,21 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
     what = f"K={k} true={t.tolist()} probs={np.asarray(probs).round(3).tolist()}"
     p64 = np.asarray(probs, np.float64)
     pred = p64.argmax(1)
+    with warnings.catch_warnings(record=True) as raw:
+        warnings.simplefilter("always")
+        m = evaluate_classification(t, probs, names, n_resamples=0)
+    out: list[Finding] = [
+        ("raw warning", f"{what}: {w.category.__name__}: {w.message}")
+        for w in raw
+        if w.category.__name__ != "UndefinedMetricWarning"  # ROC AUC's, said as documented
+    ]
+    out += [
+        (f"null {key} without a reason", what)
+        for key, value in m["summary"].items()
+        if isinstance(value, float) and np.isnan(value) and not reason_for(key, m)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = evaluate_classification(t, probs, names, n_resamples=0)
         present = sorted(set(t.tolist()) | set(pred.tolist()))
         _, _, f1m, _ = skm.precision_recall_fscore_support(
             t, pred, labels=present, average="macro", zero_division=0
@@ -162,7 +175,6 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
             "roc_auc_macro": auc,
             "brier": brier,
         }
-    out: list[Finding] = []
     for key, ref in want.items():
         got = m["summary"].get(key, np.nan)
         got = np.nan if got is None else got

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_class_said
+from workflows.report.undefined import is_undefined, reason_for
 
 #: Headline cards: (summary key, label); ``{unit}`` is the distance unit, ``{ovr}`` the
 #: averaging of a ROC AUC or average precision over more than two classes.
@@ -132,9 +133,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                             else ""))  # fmt: skip
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
-        if key in ("roc_auc_macro", "sensitivity", "specificity"):  # why it is a dash
-            notes.append((metrics.get("undefined_metrics") or {}).get(key.removesuffix("_macro"),
-                                                                      ""))  # fmt: skip
+        notes.append(reason_for(key, metrics))  # why it is n/a
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
         elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
@@ -156,7 +155,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
             f"<div class='card'><div class='k'>{esc(label.format(**words))}</div>"
-            f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
+            f"<div class='v'>{'n/a' if is_undefined(summary[key]) else fmt(summary[key])}</div>"
+            f"{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]
     out.append(
