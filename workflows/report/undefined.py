@@ -127,13 +127,11 @@ def _ap_reason(labels: np.ndarray, class_names: Sequence[str], positive: int) ->
 
 
 def reason_for(key: str, metrics: Any) -> str:
-    """``undefined_metrics``' reason for the summary figure ``key`` (``roc_auc_macro`` and
-    ``average_precision_macro`` are said under ``roc_auc`` and ``average_precision``);
+    """``undefined_metrics``' reason for the summary figure ``key`` (``roc_auc_macro`` is
+    said under ``roc_auc``, a segmentation's Dice figures under ``dice``: ``_SAID_AS``);
     ``""`` when there is none."""
     reasons = metrics.get("undefined_metrics") or {}
-    if key in ("roc_auc_macro", "average_precision_macro"):
-        key = key.removesuffix("_macro")
-    return str(reasons.get(key) or "")
+    return str(reasons.get(key) or reasons.get(_SAID_AS.get(key, key)) or "")
 
 
 def is_undefined(value: Any) -> bool:
@@ -160,3 +158,54 @@ def macro_notes(metrics: Any) -> list[str]:
         parts += [f"left out: {name} ({why})" for name, why in average["left_out"].items()]
         notes.append(f"{key}: {'; '.join(parts)}")
     return notes
+
+
+#: Summary keys said under one reason: a segmentation's Dice figures are all 0/0 together.
+_SAID_AS = {
+    "roc_auc_macro": "roc_auc",
+    "average_precision_macro": "average_precision",
+    **{key: "dice" for key in ("dice_case_mean", "jaccard_case_mean", "dice_patient_mean",
+                               "dice_dataset_macro", "jaccard_dataset_macro")},
+    "hd95_mean": "hd95",
+    "msd_mean": "msd",
+    "nsd_mean": "nsd",
+}  # fmt: skip
+
+
+def segmentation_reasons(
+    summary: dict[str, Any], scored: Sequence[str], cases: str
+) -> dict[str, str]:
+    """``undefined_metrics`` of a segmentation: why Dice (every scored class in neither mask
+    of every case, ``empty: nan``), HD95/MSD (every distance failed or absent) or NSD (every
+    class in neither mask) is null; ``{}`` when all are defined. ``cases``: ``volumes`` or
+    ``images``."""
+    classes = ", ".join(scored)
+    reasons = {}
+    if is_undefined(summary.get("dice_dataset_macro", 0.0)):
+        reasons["dice"] = (
+            f"Dice and Jaccard are undefined: no scored class ({classes}) is in the truth or "
+            f"the prediction of any of the {cases}, 0/0 in each (empty: nan; empty: one "
+            "scores such a case 1)"
+        )
+    for key in ("hd95", "msd"):
+        if f"{key}_mean" in summary and is_undefined(summary[f"{key}_mean"]):
+            failed, absent = summary.get(f"{key}_failed", 0), summary.get(f"{key}_absent", 0)
+            parts = (
+                [
+                    f"{failed} failed (a class in one mask only: an infinite distance, left "
+                    "out by evaluate.surface_failures: exclude)"
+                ]
+                if failed
+                else []
+            )
+            parts += [f"{absent} absent (the class in neither mask)"] if absent else []
+            reasons[key] = (
+                f"{key}_mean is undefined: no ({cases[:-1]}, class) pair has a "
+                f"finite distance: {' and '.join(parts)}"
+            )
+    if "nsd_mean" in summary and is_undefined(summary["nsd_mean"]):
+        reasons["nsd"] = (
+            f"nsd_mean is undefined: no scored class ({classes}) is in either mask of any of "
+            f"the {cases}"
+        )
+    return reasons
