@@ -91,3 +91,24 @@ def test_three_classes_name_what_each_mean_holds_and_ap_is_said(tmp_path: Path) 
     card = cards("classification", json.loads((tmp_path / "metrics.json").read_text()))
     assert "<div class='v'>n/a</div>" in card  # average precision's card
     assert esc(metrics["undefined_metrics"]["average_precision"]) in card
+
+
+def test_the_operating_point_says_why_a_test_figure_is_null() -> None:
+    """No positive test case: the test sensitivity at the threshold is 0 of 0 (it was a bare
+    dash in the report). Threshold by hand: validation ranks perfectly, Youden's J is 1 at
+    0.7, the lowest positive probability; test cases at 0.8, 0.6, 0.9 are called 1, 0, 1."""
+    from workflows.report.sections import operating_point_section
+
+    true, probs = [0, 0, 0], [[0.2, 0.8], [0.4, 0.6], [0.1, 0.9]]
+    validation = (np.array([0, 1, 0, 1]), np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4],
+                                                   [0.2, 0.8]]))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        metrics = evaluate_classification(np.array(true), np.array(probs), NAMES,
+                                          validation=validation, n_resamples=0)  # fmt: skip
+    op = metrics["operating_point"]
+    assert op["threshold"] == 0.7 and op["test_confusion_matrix"] == [[1, 2], [0, 0]]
+    assert np.isnan(op["test_sensitivity"]) and op["test_specificity"] == pytest.approx(1 / 3)
+    why = "test_sensitivity is undefined: no test case is of the positive class, 0 of 0 to find"
+    assert op["undefined"] == {"test_sensitivity": why}
+    assert f"<dd>n/a ({esc(why)})</dd>" in operating_point_section(metrics)

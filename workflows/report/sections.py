@@ -330,7 +330,9 @@ def operating_point_section(metrics: Mapping[str, Any]) -> str:
     if "error" in op:
         return f"<h2>Operating point</h2><p class='note'>Not chosen: {esc(op['error'])}</p>"
     names = metrics.get("class_names") or ["0", "1"]
-    facts = [(k.replace("_", " "), v) for k, v in op.items() if k != "test_confusion_matrix"]
+    why = op.get("undefined") or {}  # a null test figure: n/a (why), not a dash
+    facts = [(k.replace("_", " "), f"n/a ({why[k]})" if k in why else v) for k, v in op.items()
+             if k not in ("test_confusion_matrix", "undefined")]  # fmt: skip
     cm = op.get("test_confusion_matrix") or []
     table = html_table(["true \\ called", *names], [[names[i], *row] for i, row in enumerate(cm)])
     return "<h2>Operating point (chosen on validation, applied to test)</h2>" + _dl(facts) + table
