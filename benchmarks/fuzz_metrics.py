@@ -104,6 +104,10 @@ def check_rates(rng: np.random.Generator) -> list[Finding]:
         spec = np.where(tn + fp > 0, tn / np.maximum(tn + fp, 1), np.nan)
         npv = np.where(tn + fn > 0, tn / np.maximum(tn + fn, 1), np.nan)
     occurs = (mcm[:, 1, 1] + fp + fn) > 0
+    # a class that every case is of has no negative: its 0/0 specificity (and an NPV of 0/0
+    # then) is left out of the macro mean, not counted 0
+    negatives = (tn + fp) > 0
+    spec_kept, npv_kept = occurs & negatives, occurs & (negatives | (tn + fn > 0))
     for name, ours, ref in (
         ("precision", r["precision"], prec),
         ("sensitivity", r["sensitivity"], rec),
@@ -114,14 +118,19 @@ def check_rates(rng: np.random.Generator) -> list[Finding]:
         ("precision_macro", r["precision_macro"], mprec),
         ("sensitivity_macro", r["sensitivity_macro"], mrec),
         ("f1_macro", r["f1_macro"], mf1),
-        ("specificity_macro", r["specificity_macro"], np.nan_to_num(spec[occurs]).mean()),
-        ("npv_macro", r["npv_macro"], np.nan_to_num(npv[occurs]).mean()),
+        ("specificity_macro", r["specificity_macro"], _mean0(spec[spec_kept])),
+        ("npv_macro", r["npv_macro"], _mean0(npv[npv_kept])),
         ("balanced_accuracy", r["balanced_accuracy"], bal),
         ("accuracy", r["accuracy"], float((t == p).mean())),
     ):
         if not close(ours, ref):
             out.append((name, f"{what}: {ours} vs {ref}"))
     return out
+
+
+def _mean0(values: np.ndarray) -> float:
+    """Mean with undefined values as 0; NaN of no values."""
+    return float(np.nan_to_num(values).mean()) if values.size else float("nan")
 
 
 def check_roc(rng: np.random.Generator) -> list[Finding]:

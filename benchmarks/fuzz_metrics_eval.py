@@ -23,6 +23,7 @@ def check_evaluation(rng: np.random.Generator) -> list[Finding]:
     from sklearn.metrics import f1_score
 
     from workflows.report.segmentation import SegmentationCase, evaluate_segmentation
+    from workflows.report.undefined import reason_for
 
     k, n_cases = int(rng.integers(2, 4)), int(rng.integers(1, 5))
     sliced = bool(rng.random() < 0.5)
@@ -74,9 +75,17 @@ def check_evaluation(rng: np.random.Generator) -> list[Finding]:
                 hd[c - 1] = np.inf if in_t or in_p else np.nan
         ref_hd.append(hd.astype(np.float64))
     names = [f"c{c}" for c in range(k)]
+    with warnings.catch_warnings(record=True) as raw:
+        warnings.simplefilter("always")
+        m = evaluate_segmentation(cases, k, names, n_resamples=0, empty=empty, failures=failures)
+    leaks = [f"{w.category.__name__}: {w.message}" for w in raw]
+    leaks += [
+        f"null {key} without a reason"
+        for key, value in m["summary"].items()
+        if isinstance(value, float) and np.isnan(value) and not reason_for(key, m)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = evaluate_segmentation(cases, k, names, n_resamples=0, empty=empty, failures=failures)
         dice, hd = np.array(ref_dice), np.array(ref_hd)
         case_macro = np.array([np.nanmean(d) if np.isfinite(d).any() else np.nan for d in dice])
         if failures == "diagonal":
@@ -98,9 +107,9 @@ def check_evaluation(rng: np.random.Generator) -> list[Finding]:
     got_case = np.array([[r["dice"][n] for n in names[1:]] for r in m["per_case"]], np.float64)
     got_hd = np.array([[r["hd95"][n] for n in names[1:]] for r in m["per_case"]], np.float64)
     hd = np.array(ref_hd)  # per case: infinite where failed, whatever the policy
-    out: list[Finding] = []
     label = f"{'slices' if sliced else 'volumes'} empty={empty} failures={failures} "
     label += f"patients={patients}: {'; '.join(what)}"
+    out: list[Finding] = [(leak.split(":")[0], label) for leak in leaks]
     if m["distance_unit"] != "mm":
         out.append(("distance unit", f"{label}: {m['distance_unit']}"))
     if not close(got_case, dice, 1e-6):
@@ -118,6 +127,7 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
     from sklearn import metrics as skm
 
     from workflows.report.classification import evaluate_classification
+    from workflows.report.undefined import reason_for
 
     k, n = int(rng.integers(2, 5)), int(rng.integers(2, 25))
     logits = rng.normal(size=(n, k)) * float(rng.choice([0.1, 1.0, 20.0]))
@@ -134,9 +144,21 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
     what = f"K={k} true={t.tolist()} probs={np.asarray(probs).round(3).tolist()}"
     p64 = np.asarray(probs, np.float64)
     pred = p64.argmax(1)
+    with warnings.catch_warnings(record=True) as raw:
+        warnings.simplefilter("always")
+        m = evaluate_classification(t, probs, names, n_resamples=0)
+    out: list[Finding] = [
+        ("raw warning", f"{what}: {w.category.__name__}: {w.message}")
+        for w in raw
+        if w.category.__name__ != "UndefinedMetricWarning"  # ROC AUC's, said as documented
+    ]
+    out += [
+        (f"null {key} without a reason", what)
+        for key, value in m["summary"].items()
+        if isinstance(value, float) and np.isnan(value) and not reason_for(key, m)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = evaluate_classification(t, probs, names, n_resamples=0)
         present = sorted(set(t.tolist()) | set(pred.tolist()))
         _, _, f1m, _ = skm.precision_recall_fscore_support(
             t, pred, labels=present, average="macro", zero_division=0
@@ -162,7 +184,6 @@ def check_classification(rng: np.random.Generator) -> list[Finding]:
             "roc_auc_macro": auc,
             "brier": brier,
         }
-    out: list[Finding] = []
     for key, ref in want.items():
         got = m["summary"].get(key, np.nan)
         got = np.nan if got is None else got

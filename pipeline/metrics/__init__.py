@@ -18,6 +18,7 @@ from pipeline.metrics.calibration import (
 from pipeline.metrics.confusion import (
     confusion_matrices,
     confusion_matrix,
+    macro_classes,
     normalize_confusion,
     rates_from_confusion,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "image_diagonal",
     "jaccard_from_confusion",
     "jaccard_index",
+    "macro_classes",
     "mean_surface_distance",
     "normalize_confusion",
     "normalized_surface_dice",

@@ -185,7 +185,10 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     and torchmetrics' ``zero_division=0``): the precision of a class the model never predicts
     although it is in the truth, or the sensitivity of a class it predicts that is not, is a
     failure, and skipping it made a model that ignores a class score higher (precision_macro
-    0.5 for scikit-learn's 0.33). A class in neither is left out.
+    0.5 for scikit-learn's 0.33). A class in neither is left out, and so is the specificity
+    and NPV of a class that every case is of (no negative case: 0/0, nothing to fail; it
+    counted 0, ``specificity_macro`` 0 for a perfect model); :func:`macro_classes` says
+    which classes each mean holds.
 
     Raises
     ------
@@ -201,7 +204,7 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
         (TP / (TP + FP)), ``npv`` (TN / (TN + FN)), ``f1`` (2TP / (2TP + FP + FN)).
         Floats: ``accuracy`` (trace / total), ``balanced_accuracy`` (mean sensitivity over the
         classes present in the truth, as in scikit-learn), and ``<rate>_macro`` for each rate
-        (over the classes in the truth or the predictions, undefined rates as 0).
+        (over the classes of :func:`macro_classes`, undefined rates as 0; NaN when none).
 
     Notes
     -----
@@ -243,11 +246,46 @@ def rates_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray | float]:
     out.update(per_class)
     out["accuracy"] = float(_ratio(np.asarray(tp.sum()), np.asarray(total)))
     out["balanced_accuracy"] = _nanmean(per_class["sensitivity"])
-    occurs = (tp + fn + fp) > 0  # in the truth or in the predictions
-    for name, values in per_class.items():
-        counted = np.nan_to_num(values[occurs], nan=0.0)
-        out[f"{name}_macro"] = float(counted.mean()) if counted.size else float("nan")
+    for name, counted in macro_classes(counts).items():
+        values = np.nan_to_num(per_class[name][counted], nan=0.0)
+        out[f"{name}_macro"] = float(values.mean()) if values.size else float("nan")
     return out
+
+
+def macro_classes(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Which classes each ``*_macro`` rate of :func:`rates_from_confusion` averages.
+
+    ``(K,)`` booleans per rate (``sensitivity``, ``specificity``, ``precision``, ``npv``,
+    ``f1``): the classes that occur in the truth or the predictions, except that a class
+    whose specificity or NPV is undefined while the truth holds no case of another class
+    (every case is of that class: no negative to clear, 0/0) is left out, as a class in
+    neither is. Its 0 would say the model failed where nothing could be failed: a perfect
+    model of a test set of one class had ``specificity_macro`` 0. An undefined rate of a
+    counted class (the precision of a class in the truth never predicted, an NPV where every
+    case was called the class though others are in the truth) counts 0, as
+    ``zero_division=0``.
+
+    Examples
+    --------
+    >>> macro_classes(np.array([[0, 0], [0, 4]]))["specificity"].tolist()
+    [False, False]
+    >>> macro_classes(np.array([[0, 0], [1, 3]]))["specificity"].tolist()
+    [True, False]
+    """
+    counts = np.asarray(cm, dtype=np.float64)
+    tp = np.diag(counts)
+    fn = counts.sum(axis=1) - tp
+    fp = counts.sum(axis=0) - tp
+    tn = counts.sum() - tp - fn - fp
+    occurs = (tp + fn + fp) > 0  # in the truth or in the predictions
+    negatives = (tn + fp) > 0  # the truth holds a case of another class
+    return {
+        "sensitivity": occurs,
+        "specificity": occurs & negatives,
+        "precision": occurs,
+        "npv": occurs & (negatives | ((tn + fn) > 0)),
+        "f1": occurs,
+    }
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -67,8 +67,8 @@ def _read_back(path: Path) -> tuple[dict[str, Any], dict[str, list[list[str]]]]:
 def _same(shown: str, value: Any) -> bool:
     """A cell shows ``value`` of metrics.json: a dash for null, else the number to 3 decimals
     (3 significant digits below 0.001)."""
-    if value is None:
-        return shown == "–"
+    if value is None:  # a summary figure: n/a with its reason, if any
+        return shown == "–" or shown.startswith("n/a")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return True  # words: not a figure
     number = float(shown.replace(",", ""))

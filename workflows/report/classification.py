@@ -9,6 +9,7 @@ probabilities cost the operating point alone: ``operating_point.error`` and
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,13 +27,13 @@ from pipeline.metrics import (
     precision_recall,
     rates_from_confusion,
     roc_auc_score,
-    undefined_auc_reason,
 )
 from pipeline.metrics._arrays import tie_example, tied_top
 from pipeline.metrics.calibration import CALIBRATION_BINS, OperatingRule
 from pipeline.metrics.proportions import exact_when_unanimous
 from workflows.report.operating_point import binary_figures
 from workflows.report.positive import default_note
+from workflows.report.undefined import macro_averages, undefined_reasons
 
 #: The prediction rule, as ``policy.prediction`` gives it (with the count of tied cases).
 _ARGMAX = ("argmax of probabilities; a tie ({tie}) is the lower class index, as numpy, "
@@ -112,6 +113,7 @@ def evaluate_classification(
         "prediction_ties": tied[0],
         "summary": summary,
         "per_class": per_class,
+        "macro_averages": macro_averages(cm, class_names),
         "confusion_matrix": cm.tolist(),
         "confusion_matrix_by_true": normalize_confusion(cm, by="true").tolist(),
         "calibration": cal,
@@ -122,36 +124,20 @@ def evaluate_classification(
     if k == 2:  # positive_class, positive_class_chosen_by, operating_point
         choice, said = (operating_point, target_sensitivity), (class_names[positive], chosen)
         out |= binary_figures(labels, scores, said, validation, choice, positive)
-    # undefined_metrics: why ROC AUC is null, why there is no operating point
-    return out | _undefined(labels, class_names, out.get("operating_point") or {}, positive)
+    return out | _undefined(labels, class_names, out, positive)  # why a figure is null
 
 
 def _undefined(
-    labels: np.ndarray, class_names: Sequence[str], operating_point: dict[str, Any],
-    positive: int,
-) -> dict[str, Any]:  # fmt: skip
-    """``{"undefined_metrics": {"roc_auc": why}}`` when ROC AUC is undefined, warned once as
-    scikit-learn warns (its value stays null, never a crash); two classes: with
-    ``"sensitivity"`` (``"specificity"``) when no test case is positive (negative), and
-    ``"operating_point"`` when none was chosen; all printed under the headline; else ``{}``."""
-    reasons = {}
-    reason = undefined_auc_reason(labels, list(class_names))
-    if reason:
-        import warnings
-
-        from sklearn.exceptions import UndefinedMetricWarning
-
-        warnings.warn(reason, UndefinedMetricWarning, stacklevel=3)
-        reasons["roc_auc"] = reason
-    if len(class_names) == 2:  # headline rates of 0 of 0 cases: a dash, now with its why
-        found = int((labels == positive).sum())
-        name, other = class_names[positive], class_names[1 - positive]
-        if not found:
-            reasons["sensitivity"] = (f"sensitivity is undefined: no test case is of the "
-                                      f"positive class ({name}), 0 of 0 to find")  # fmt: skip
-        if found == labels.size:
-            reasons["specificity"] = (f"specificity is undefined: no test case is of the "
-                                      f"negative class ({other}), 0 of 0 to clear")  # fmt: skip
+    labels: np.ndarray, class_names: Sequence[str], out: dict[str, Any], positive: int
+) -> dict[str, Any]:
+    """``{"undefined_metrics": {key: why}}`` for every null summary figure
+    (:func:`workflows.report.undefined.undefined_reasons`: ROC AUC warned once as
+    scikit-learn warns, the positive class's rates of 0 of 0 cases, a macro mean with no
+    class to average, average precision), and ``"operating_point"`` when none was chosen;
+    all printed under the headline; else ``{}``."""
+    averages = out["macro_averages"]
+    reasons = undefined_reasons(labels, class_names, out["summary"], averages, positive)
+    operating_point = out.get("operating_point") or {}
     if "error" in operating_point:
         reasons["operating_point"] = f"no operating point: {operating_point['error']}"
     return {"undefined_metrics": reasons} if reasons else {}
@@ -181,7 +167,9 @@ def _add_calibration_and_pr(
     ``positive`` class, as the plots draw them); return the calibration."""
     summary, per_class = tables
     cal = calibration_summary(labels, scores, positive=positive)
-    ap = precision_recall(labels, scores, positive=positive)
+    with warnings.catch_warnings():  # a class without a positive case: undefined_metrics says
+        warnings.filterwarnings("ignore", "Average precision is undefined", RuntimeWarning)
+        ap = precision_recall(labels, scores, positive=positive)
     summary |= {
         "average_precision_macro": ap["average_precision_macro"],
         "brier": cal["brier"],
@@ -326,9 +314,11 @@ def _policy(
         "intervals resample patients, not cases",
         "prediction": _ARGMAX.format(tie=tie_example(k))
         + (f": {ties} of {n} cases" if ties else ""),
-        "undefined": "a per-class rate with a zero denominator is null; *_macro means are over "
-        "the classes in the truth or the predictions, an undefined rate counting 0 "
-        "(scikit-learn and torchmetrics zero_division=0)",
+        "undefined": "a per-class rate with a zero denominator is null, and undefined_metrics "
+        "says why a summary figure is; *_macro means are over the classes in the truth or the "
+        "predictions, an undefined rate counting 0 (scikit-learn and torchmetrics "
+        "zero_division=0), except a specificity or NPV of a class that every test case is of "
+        "(no negative case), left out; macro_averages names the classes of each mean",
         "non_finite": "a NaN or infinite probability is an error, never a prediction (of the "
         "validation split: no operating point, said in operating_point.error)",
         "roc_auc": "binary for 2 classes, else one-vs-rest macro (scikit-learn roc_auc_score "

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.words import counted
 from workflows.report import sections
 from workflows.report.sections import esc, fmt, html_table
+from workflows.report.undefined import is_undefined, macro_notes, shown_undefined
 
 _CSS = """
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--accent:#0072B2;--bg:#f8fafc}
@@ -176,8 +177,11 @@ def _metrics_section(metrics: Mapping[str, Any]) -> str:
     summary = metrics.get("summary") or {}
     if summary:
         out.append("<h2>Summary</h2>")
-        rows = [[sections.figure_label(k, metrics), v] for k, v in summary.items()]
+        # a null figure is "n/a (why)", never a bare dash (undefined_metrics says why)
+        rows = [[sections.figure_label(k, metrics), shown_undefined(k, metrics) if is_undefined(v)
+                 else v] for k, v in summary.items()]  # fmt: skip
         out.append(html_table(["metric", "value"], rows, {1}))
+    out += [f"<p class='note'>{esc(note)}</p>" for note in macro_notes(metrics)]
     return "\n".join(out)
 
 

@@ -82,6 +82,7 @@ def _operating_point(
     called = np.where(scores[:, positive] >= chosen["threshold"], positive, 1 - positive)
     cm = confusion_matrix(labels, called, 2)
     rates = rates_from_confusion(cm)
+    test = {f"test_{k}": float(np.asarray(rates[k])[positive]) for k in _AT_THRESHOLD}
     return {
         "chosen_on": "validation split",
         "validation_cases": len(val_true),
@@ -90,7 +91,21 @@ def _operating_point(
             for k, v in chosen.items()
         },
         "test_confusion_matrix": cm.tolist(),
-        "test_sensitivity": float(np.asarray(rates["sensitivity"])[positive]),
-        "test_specificity": float(np.asarray(rates["specificity"])[positive]),
-        "test_precision": float(np.asarray(rates["precision"])[positive]),
-    }
+        **test,
+    } | _undefined_at_threshold(test)
+
+
+#: The test figures at the threshold, and why each is undefined (0 of 0 cases).
+_AT_THRESHOLD = {
+    "sensitivity": "no test case is of the positive class, 0 of 0 to find",
+    "specificity": "no test case is of the negative class, 0 of 0 to clear",
+    "precision": "no test case is at or above the threshold, 0 of 0 called positive",
+}
+
+
+def _undefined_at_threshold(test: dict[str, float]) -> dict[str, Any]:
+    """``{"undefined": {key: why}}`` for each null test figure at the threshold (the report
+    shows ``n/a (why)``; it was a bare dash), else ``{}``."""
+    why = {key: f"{key} is undefined: {_AT_THRESHOLD[key.removeprefix('test_')]}"
+           for key, value in test.items() if np.isnan(value)}  # fmt: skip
+    return {"undefined": why} if why else {}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_class_said
+from workflows.report.undefined import is_undefined, reason_for
 
 #: Headline cards: (summary key, label); ``{unit}`` is the distance unit, ``{ovr}`` the
 #: averaging of a ROC AUC or average precision over more than two classes.
@@ -132,9 +133,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
                             else ""))  # fmt: skip
         elif ci and ci.get("note"):  # a zero-width interval is none: say why
             notes.append(str(ci["note"]).split(":")[0] + " (see the intervals)")
-        if key in ("roc_auc_macro", "sensitivity", "specificity"):  # why it is a dash
-            notes.append((metrics.get("undefined_metrics") or {}).get(key.removesuffix("_macro"),
-                                                                      ""))  # fmt: skip
+        notes.append(reason_for(key, metrics))  # why it is n/a
         if key in ("sensitivity", "specificity"):
             notes.append(_called_at(metrics))
         elif key in POSITIVE_FIGURES and (said := positive_class_said(metrics)):
@@ -156,7 +155,8 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
         note = "".join(f"<div class='ci'>{esc(n)}</div>" for n in notes if n)
         out.append(
             f"<div class='card'><div class='k'>{esc(label.format(**words))}</div>"
-            f"<div class='v'>{fmt(summary.get(key))}</div>{note}</div>"
+            f"<div class='v'>{'n/a' if is_undefined(summary[key]) else fmt(summary[key])}</div>"
+            f"{note}</div>"
         )
     counts = [("cases", metrics.get("num_cases")), ("patients", metrics.get("num_patients"))]
     out.append(
@@ -330,7 +330,9 @@ def operating_point_section(metrics: Mapping[str, Any]) -> str:
     if "error" in op:
         return f"<h2>Operating point</h2><p class='note'>Not chosen: {esc(op['error'])}</p>"
     names = metrics.get("class_names") or ["0", "1"]
-    facts = [(k.replace("_", " "), v) for k, v in op.items() if k != "test_confusion_matrix"]
+    why = op.get("undefined") or {}  # a null test figure: n/a (why), not a dash
+    facts = [(k.replace("_", " "), f"n/a ({why[k]})" if k in why else v) for k, v in op.items()
+             if k not in ("test_confusion_matrix", "undefined")]  # fmt: skip
     cm = op.get("test_confusion_matrix") or []
     table = html_table(["true \\ called", *names], [[names[i], *row] for i, row in enumerate(cm)])
     return "<h2>Operating point (chosen on validation, applied to test)</h2>" + _dl(facts) + table

@@ -37,6 +37,7 @@ from workflows.report.seg_summary import (
     policy,
     summaries,
 )
+from workflows.report.undefined import segmentation_reasons
 
 
 @dataclass
@@ -160,9 +161,9 @@ def evaluate_segmentation(
     if n_resamples:
         settings = (surface, failures, include_background, empty, n_resamples, seed, level)
         out["intervals"] = intervals(rows, counts, patients, scored, first, *settings)
-    if sliced:
-        out |= _slice_table(items, scored, first, args)
-    return out
+    out |= _slice_table(items, scored, first, args) if sliced else {}
+    why = segmentation_reasons(summary, scored, f"{out['case_unit']}s")  # a null figure's why
+    return out | ({"undefined_metrics": why} if why else {})
 
 
 def _counts(
