@@ -5,18 +5,20 @@ The checks before a DICOM run each read every file's header: the masks CSV again
 (``workflows.run.dicom_patients``), and a run with DICOM SEG masks scans them again. A large
 source was read two or three times before anything was converted. :func:`file_header` reads
 the tags all of them need in one ``dcmread`` (no pixel data) and keeps the values, by file
-(its absolute path, change time and size), for the rest of the process.
+(its absolute path, change time and size): the :data:`MAX_HEADERS` most recently used, for
+the rest of the process (unbounded, 100,000 files held ~60 MB).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FileHeader", "file_header"]
+__all__ = ["FileHeader", "file_header", "image_size"]
 
 _TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
          "NumberOfFrames", "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient",
@@ -41,8 +43,12 @@ class FileHeader:
     spacing: tuple[float, ...] | None
 
 
-#: Each file's header, or None for a file pydicom cannot read (not DICOM), in this process.
-_READ: dict[tuple[str, int, int], FileHeader | None] = {}
+#: At most this many headers are kept (0.6 to 1.5 kB each): a source of more files is read again
+#: by the checks that follow the first (its results the same).
+MAX_HEADERS = 20_000
+#: Each file's header, or None for a file pydicom cannot read (not DICOM), least recently
+#: used first.
+_READ: OrderedDict[tuple[str, int, int], FileHeader | None] = OrderedDict()
 
 
 def file_header(path: Path) -> FileHeader | None:
@@ -59,15 +65,18 @@ def file_header(path: Path) -> FileHeader | None:
         return None
     key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
     if key in _READ:
+        _READ.move_to_end(key)
         return _READ[key]
     with warnings.catch_warnings():  # pydicom's value warnings quote the values (UIDs,
         warnings.simplefilter("ignore")  # names): never printed; the conversion says them
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
         except Exception:  # not DICOM: said by the conversion
-            _READ[key] = None
-            return None
-        _READ[key] = header = _header(ds)
+            ds = None
+        header = None if ds is None else _header(ds)
+    _READ[key] = header
+    while len(_READ) > MAX_HEADERS:
+        _READ.popitem(last=False)
     return header
 
 
@@ -91,3 +100,29 @@ def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
     except (TypeError, ValueError):
         return None
     return values if len(values) == n else None
+
+
+def image_size(h: FileHeader) -> tuple[int, int, int] | str:
+    """``(frames, rows, columns)`` of the header ``h``, or what is wrong with them.
+
+    PS3.3 C.7.6.3: Rows and Columns are type 1; C.7.6.6: NumberOfFrames, when present, is at
+    least 1 (an absent or 0 NumberOfFrames reads as one frame, as the conversion reads it).
+    """
+    got = []
+    for tag, keyword, value in (("(0028,0008)", "NumberOfFrames", h.frames or 1),
+                                ("(0028,0010)", "Rows", h.rows),
+                                ("(0028,0011)", "Columns", h.columns)):  # fmt: skip
+        if value is None or value == "":
+            other = "Columns" if keyword == "Rows" else "Rows"
+            return f"{tag} {keyword} is missing or empty while {other} is given"
+        try:
+            number = int(value)
+            whole = float(number) == float(value)
+        except (TypeError, ValueError):
+            number, whole = 0, False
+        if not whole:
+            return f"{tag} {keyword} must be a positive integer; got {str(value)[:20]!r}"
+        if number < 1:
+            return f"{tag} {keyword} must be a positive integer; got {number}"
+        got.append(number)
+    return got[0], got[1], got[2]

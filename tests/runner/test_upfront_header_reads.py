@@ -5,6 +5,7 @@ patients x 1 MR series x 3 slices: 6 files), and every ``pydicom.dcmread`` of th
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pydicom
 import pytest
 
 from pipeline.synth import StudySpec, write_study
-from tests.runner.conftest import base_config
+from tests.runner.conftest import base_config, radpipe_in
 from workflows.run.config import RunConfig
 from workflows.run.table_rows import table_problems
 
@@ -40,3 +41,24 @@ def test_each_header_is_read_once_by_the_checks(
     header = {"labels": ["patient_id", "series_uid", "label"], "masks": ["mask"]}
     assert table_problems(config, header) == []
     assert {p: reads[p] for p in files} == dict.fromkeys(files, 1)
+
+
+def test_a_header_without_columns_is_refused_before_the_run(tmp_path: Path) -> None:
+    write_study(tmp_path, StudySpec(patients=2, modality="MR", task="segmentation", size=16,
+                                    slices=3, series_per_patient=1))  # fmt: skip
+    broken = sorted((tmp_path / "dicom").rglob("*.dcm"))[1]
+    ds = pydicom.dcmread(broken)
+    del ds.Columns
+    ds.save_as(broken)
+    raw = base_config(Path("."), Path("runs"), masks="masks.csv")
+    raw |= {"task": "segmentation", "model": {"type": "mlp_segmenter", "hidden": [4]}}
+    (tmp_path / "cfg.yaml").write_text(json.dumps(raw))
+    proc = radpipe_in(tmp_path, "run", "cfg.yaml", "--quiet", timeout=120)
+    # it was a TypeError traceback from int(None) in the masks CSV's check
+    assert proc.returncode == 2, proc.stderr
+    rel = broken.relative_to(tmp_path / "dicom").as_posix()
+    assert (f"data.source: 1 DICOM file with an image size that cannot be read (fix or remove "
+            f"them from data.source): {rel}: (0028,0011) Columns is missing or empty while "
+            "Rows is given (below dicom)") in proc.stderr  # fmt: skip
+    assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
+    assert not (tmp_path / "runs").exists()

@@ -47,7 +47,11 @@ def uncovered_images(
     if listed is None:
         return []  # a bad cell: said by the other checks
     root = source.resolve()
-    images = [i for i in scan_images(root, source_files(root)) if i.sop_uid and i.series_uid]
+    try:
+        scanned = scan_images(root, source_files(root))
+    except RadpipeError as err:  # a broken header: said before the run, not as a traceback
+        return [f"data.source: {err} (below {said(source)})"]
+    images = [i for i in scanned if i.sop_uid and i.series_uid]
     sops = hash_keys([i.sop_uid for i in images])
     series = hash_keys([i.series_uid for i in images])
     files: dict[str, int] = defaultdict(int)
