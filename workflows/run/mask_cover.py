@@ -135,6 +135,8 @@ def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[st
     the run reads them (:func:`workflows.run.truth.check_mask_values`) when every mask is a
     PNG or NPY (one image's pixels each: cheap to read twice); NIfTI volumes are left to the
     run. They were refused once the run directory was made (exit 1)."""
+    from workflows.run.mask_fit import mask_class_problems
+    from workflows.run.seg_classes import mask_file_classes
     from workflows.run.truth import check_mask_values
 
     if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
@@ -148,4 +150,13 @@ def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[st
         check_mask_values(masks, data, said(masks))
     except RadpipeError as err:
         return [f"data.masks: {err}"]
-    return []
+    if data.class_names:  # a class beyond them: said by check_mask_values
+        return []
+    classes: dict[str, set[int]] = {}  # read once per process: check_mask_values read them
+    lines: dict[str, list[int]] = defaultdict(list)
+    for row, cell in zip(rows, cells, strict=True):
+        classes.setdefault(cell, mask_file_classes(csv_path(masks.parent, cell), data))
+        lines[cell].append(row.line)
+    # values not counting from 0 without a gap were refused once the run directory was made
+    return mask_class_problems(classes, lines, data, said(masks), key="data.masks",
+                               before="converted")  # fmt: skip
