@@ -2,7 +2,7 @@
 ``data.class_names``) is refused before the run directory is made, exit 2, naming the CSV,
 the values and the mask holding the highest: it was refused once the run directory had been
 made (``The masks ... hold values [0, 1, 2, 7], not consecutive class indices``, exit 1,
-no mask named). The synthetic masks hold 0 (background), 1 (organ) and 2 (lesion)."""
+no mask named). The masks of ``mr_seg`` hold 0 (background), 1 (organ) and 2 (lesion)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from pipeline.synth import StudySpec, write_study
 from tests.runner.conftest import base_config, radpipe_in
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("gaps")
-    write_study(out, StudySpec(patients=4, modality="MR", task="segmentation", size=16,
-                               slices=3, series_per_patient=1))  # fmt: skip
-    return out
 
 
 def _run(study: Path, tmp: Path, change: dict[int, np.ndarray]) -> str:
@@ -56,10 +46,10 @@ def _read(study: Path, i: int) -> np.ndarray:
     return np.array(Image.open(study / row["mask"]))
 
 
-def test_a_class_beyond_a_gap_is_refused_before_the_run(study: Path, tmp_path: Path) -> None:
-    mask = _read(study, 1).copy()
+def test_a_class_beyond_a_gap_is_refused_before_the_run(mr_seg: Path, tmp_path: Path) -> None:
+    mask = _read(mr_seg, 1).copy()
     mask[0, 0] = 7
-    err = _run(study, tmp_path, {1: mask})
+    err = _run(mr_seg, tmp_path, {1: mask})
     assert (
         "data.masks: the masks named in m.csv hold values [0, 1, 2, 7], and none holds "
         "3, 4, 5, 6: not consecutive class indices 0..7 (nothing was converted)"
@@ -67,9 +57,9 @@ def test_a_class_beyond_a_gap_is_refused_before_the_run(study: Path, tmp_path: P
     assert "Value 7 is in m1.png (line 3): class 7" in err  # fmt: skip
 
 
-def test_masks_labelled_from_1_are_refused_before_the_run(study: Path, tmp_path: Path) -> None:
-    with (study / "masks.csv").open(newline="") as fh:
+def test_masks_labelled_from_1_are_refused_before_the_run(mr_seg: Path, tmp_path: Path) -> None:
+    with (mr_seg / "masks.csv").open(newline="") as fh:
         n = len(list(csv.DictReader(fh)))
-    err = _run(study, tmp_path, {i: _read(study, i) + 1 for i in range(n)})
+    err = _run(mr_seg, tmp_path, {i: _read(mr_seg, i) + 1 for i in range(n)})
     assert ("data.masks: no mask named in m.csv holds class 0 (background): their values are "
             "[1, 2, 3] (nothing was converted)") in err  # fmt: skip
