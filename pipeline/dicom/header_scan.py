@@ -105,24 +105,19 @@ def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
 def image_size(h: FileHeader) -> tuple[int, int, int] | str:
     """``(frames, rows, columns)`` of the header ``h``, or what is wrong with them.
 
-    PS3.3 C.7.6.3: Rows and Columns are type 1; C.7.6.6: NumberOfFrames, when present, is at
-    least 1 (an absent or 0 NumberOfFrames reads as one frame, as the conversion reads it).
+    In the conversion's words (:func:`pipeline.dicom.header_checks.image_checks`). PS3.3
+    C.7.6.3: Rows and Columns are type 1, US; C.7.6.6: NumberOfFrames counts the frames (an
+    absent or 0 NumberOfFrames reads as one frame, as the conversion reads it).
     """
-    got = []
-    for tag, keyword, value in (("(0028,0008)", "NumberOfFrames", h.frames or 1),
-                                ("(0028,0010)", "Rows", h.rows),
-                                ("(0028,0011)", "Columns", h.columns)):  # fmt: skip
-        if value is None or value == "":
-            other = "Columns" if keyword == "Rows" else "Rows"
-            return f"{tag} {keyword} is missing or empty while {other} is given"
-        try:
-            number = int(value)
-            whole = float(number) == float(value)
-        except (TypeError, ValueError):
-            number, whole = 0, False
-        if not whole:
-            return f"{tag} {keyword} must be a positive integer; got {str(value)[:20]!r}"
-        if number < 1:
-            return f"{tag} {keyword} must be a positive integer; got {number}"
-        got.append(number)
-    return got[0], got[1], got[2]
+    from pipeline.dicom.values import integer, tag_name
+    from pipeline.errors import DicomError
+
+    values = {"NumberOfFrames": h.frames, "Rows": h.rows, "Columns": h.columns}
+    try:
+        frames = integer(values, "NumberOfFrames", 1, minimum=0) or 1
+        rows, columns = (integer(values, k, minimum=1, maximum=0xFFFF) for k in ("Rows", "Columns"))
+    except DicomError as err:
+        return err.reason
+    if rows is None or columns is None:
+        return f"{tag_name('Rows' if rows is None else 'Columns')} is missing."
+    return frames, rows, columns

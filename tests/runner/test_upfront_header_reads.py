@@ -57,8 +57,8 @@ def test_a_header_without_columns_is_refused_before_the_run(tmp_path: Path) -> N
     # it was a TypeError traceback from int(None) in the masks CSV's check
     assert proc.returncode == 2, proc.stderr
     rel = broken.relative_to(tmp_path / "dicom").as_posix()
-    assert (f"data.source: 1 DICOM file with an image size that cannot be read (fix or remove "
-            f"them from data.source): {rel}: (0028,0011) Columns is missing or empty while "
-            "Rows is given (below dicom)") in proc.stderr  # fmt: skip
+    assert (f"data.source dicom: 1 DICOM file with an image size that cannot be read (fix or "
+            f"remove them from data.source): {rel}: Columns (0028,0011) is missing."
+            ) in proc.stderr  # fmt: skip
     assert "Traceback" not in proc.stderr and str(tmp_path) not in proc.stderr
     assert not (tmp_path / "runs").exists()

@@ -50,7 +50,7 @@ def uncovered_images(
     try:
         scanned = scan_images(root, source_files(root))
     except RadpipeError as err:  # a broken header: said before the run, not as a traceback
-        return [f"data.source: {err} (below {said(source)})"]
+        return [f"data.source {said(source)}: {err}"]
     images = [i for i in scanned if i.sop_uid and i.series_uid]
     sops = hash_keys([i.sop_uid for i in images])
     series = hash_keys([i.series_uid for i in images])

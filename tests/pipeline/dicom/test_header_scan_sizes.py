@@ -1,5 +1,6 @@
 """The header scan before a DICOM segmentation run: a file whose image size cannot be read is
-named with its problem (it was a ``TypeError`` traceback from ``int(None)``), and the
+named with its problem in the conversion's words (it was a ``TypeError`` traceback from
+``int(None)``), and the
 process-wide header memo keeps at most ``MAX_HEADERS`` files (it grew without bound: ~60 MB
 for 100,000 files) without changing what it returns."""
 
@@ -36,13 +37,14 @@ def _write(path: Path, **tags: Any) -> Path:
 
 @pytest.mark.parametrize(
     ("tags", "said"),
-    [({"Columns": None}, "(0028,0011) Columns is missing or empty while Rows is given"),
-     ({"Rows": None}, "(0028,0010) Rows is missing or empty while Columns is given"),
-     ({"Rows": 0}, "(0028,0010) Rows must be a positive integer; got 0"),
-     ({"Columns": 0}, "(0028,0011) Columns must be a positive integer; got 0"),
-     ({"NumberOfFrames": "-2"}, "(0028,0008) NumberOfFrames must be a positive integer; got -2"),
+    [({"Columns": None}, "Columns (0028,0011) is missing."),
+     ({"Rows": None}, "Rows (0028,0010) is missing."),
+     ({"Rows": 0}, "Rows (0028,0010) must be a whole number in 1..65535; got 0."),
+     ({"Columns": 0}, "Columns (0028,0011) must be a whole number in 1..65535; got 0."),
+     ({"NumberOfFrames": "-2"},
+      "NumberOfFrames (0028,0008) must be a whole number in 0..2147483647; got '-2'."),
      ({"NumberOfFrames": "2.5"},
-      "(0028,0008) NumberOfFrames must be a positive integer; got '2.5'")],
+      "NumberOfFrames (0028,0008) must be a whole number in 0..2147483647; got 2.5.")],
     ids=["no-columns", "no-rows", "zero-rows", "zero-columns", "negative-frames", "half-frames"],
 )  # fmt: skip
 def test_a_file_whose_size_cannot_be_read_is_named(
@@ -52,7 +54,7 @@ def test_a_file_whose_size_cannot_be_read_is_named(
     bad = _write(tmp_path / "a" / "bad.dcm", **tags)
     with pytest.raises(RadpipeError) as err:
         scan_images(tmp_path, [good, bad])
-    assert str(err.value).endswith(f"a/bad.dcm: {said}")
+    assert str(err.value).endswith(f"a/bad.dcm: {said}"), str(err.value)
     assert str(tmp_path) not in str(err.value)
     assert "good.dcm" not in str(err.value)
 
