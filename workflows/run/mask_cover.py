@@ -38,15 +38,19 @@ def uncovered_images(
     from pipeline.dicom.seg_masks import is_dicom_file, scan_images
     from pipeline.dicom.walk import source_files
 
-    if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
-        return []
+    root = source.resolve()
     if any(is_dicom_file(csv_path(masks.parent, (r.get("mask") or "").strip()))
            for r in rows if (r.get("mask") or "").strip()):  # fmt: skip
-        return []  # SEG rows: matched to their images at run time
+        try:  # SEG rows: matched to their images at run time, from these headers (memoized)
+            scan_images(root, source_files(root))
+        except RadpipeError as err:  # was said once the run directory was made
+            return [f"data.source {said(source)}: {err}"]
+        return []
+    if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
+        return []
     listed = _listed(rows)
     if listed is None:
         return []  # a bad cell: said by the other checks
-    root = source.resolve()
     try:
         scanned = scan_images(root, source_files(root))
     except RadpipeError as err:  # a broken header: said before the run, not as a traceback
