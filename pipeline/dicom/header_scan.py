@@ -5,18 +5,20 @@ The checks before a DICOM run each read every file's header: the masks CSV again
 (``workflows.run.dicom_patients``), and a run with DICOM SEG masks scans them again. A large
 source was read two or three times before anything was converted. :func:`file_header` reads
 the tags all of them need in one ``dcmread`` (no pixel data) and keeps the values, by file
-(its absolute path, change time and size), for the rest of the process.
+(its absolute path, change time and size): the :data:`MAX_HEADERS` most recently used, for
+the rest of the process (unbounded, 100,000 files held ~60 MB).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FileHeader", "file_header"]
+__all__ = ["FileHeader", "file_header", "image_size"]
 
 _TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
          "NumberOfFrames", "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient",
@@ -41,8 +43,12 @@ class FileHeader:
     spacing: tuple[float, ...] | None
 
 
-#: Each file's header, or None for a file pydicom cannot read (not DICOM), in this process.
-_READ: dict[tuple[str, int, int], FileHeader | None] = {}
+#: At most this many headers are kept (0.6 to 1.5 kB each): a source of more files is read again
+#: by the checks that follow the first (its results the same).
+MAX_HEADERS = 20_000
+#: Each file's header, or None for a file pydicom cannot read (not DICOM), least recently
+#: used first.
+_READ: OrderedDict[tuple[str, int, int], FileHeader | None] = OrderedDict()
 
 
 def file_header(path: Path) -> FileHeader | None:
@@ -59,15 +65,18 @@ def file_header(path: Path) -> FileHeader | None:
         return None
     key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
     if key in _READ:
+        _READ.move_to_end(key)
         return _READ[key]
     with warnings.catch_warnings():  # pydicom's value warnings quote the values (UIDs,
         warnings.simplefilter("ignore")  # names): never printed; the conversion says them
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
         except Exception:  # not DICOM: said by the conversion
-            _READ[key] = None
-            return None
-        _READ[key] = header = _header(ds)
+            ds = None
+        header = None if ds is None else _header(ds)
+    _READ[key] = header
+    while len(_READ) > MAX_HEADERS:
+        _READ.popitem(last=False)
     return header
 
 
@@ -91,3 +100,24 @@ def _floats(ds: Any, keyword: str, n: int) -> tuple[float, ...] | None:
     except (TypeError, ValueError):
         return None
     return values if len(values) == n else None
+
+
+def image_size(h: FileHeader) -> tuple[int, int, int] | str:
+    """``(frames, rows, columns)`` of the header ``h``, or what is wrong with them.
+
+    In the conversion's words (:func:`pipeline.dicom.header_checks.image_checks`). PS3.3
+    C.7.6.3: Rows and Columns are type 1, US; C.7.6.6: NumberOfFrames counts the frames (an
+    absent or 0 NumberOfFrames reads as one frame, as the conversion reads it).
+    """
+    from pipeline.dicom.values import integer, tag_name
+    from pipeline.errors import DicomError
+
+    values = {"NumberOfFrames": h.frames, "Rows": h.rows, "Columns": h.columns}
+    try:
+        frames = integer(values, "NumberOfFrames", 1, minimum=0) or 1
+        rows, columns = (integer(values, k, minimum=1, maximum=0xFFFF) for k in ("Rows", "Columns"))
+    except DicomError as err:
+        return err.reason
+    if rows is None or columns is None:
+        return f"{tag_name('Rows' if rows is None else 'Columns')} is missing."
+    return frames, rows, columns

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.files import sanitize
-from pipeline.dicom.header_scan import file_header
+from pipeline.dicom.header_scan import file_header, image_size
 from pipeline.dicom.seg_frames import (
     decoded_frames,
     frame_references,
@@ -37,6 +37,7 @@ from pipeline.dicom.seg_frames import (
     indexed_by_segment,
 )
 from pipeline.errors import RadpipeError
+from pipeline.words import counted
 
 __all__ = [
     "SEG_SOP_CLASSES",
@@ -52,6 +53,8 @@ __all__ = [
 SEG_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 #: Positions agree within this many pixels (of the SEG's grid).
 _TOLERANCE = 0.01
+#: Files named in a message; the rest are counted.
+_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -86,21 +89,37 @@ def scan_images(root: Path, files: Iterable[Path]) -> list[SourceImage]:
 
     Each file's header is read once per process (:func:`pipeline.dicom.header_scan.file_header`).
     SEGs, non-DICOM files and headers without an image's attributes are left out.
+
+    Raises
+    ------
+    RadpipeError
+        Naming every file whose image size cannot be read: Rows without Columns (or the
+        reverse), or Rows, Columns or NumberOfFrames not a positive integer.
     """
-    out = []
+    out, bad = [], []
     for path in files:
         h = file_header(path)
-        if h is None or h.sop_class in SEG_SOP_CLASSES or not h.has_rows:
+        if h is None or h.sop_class in SEG_SOP_CLASSES or (not h.has_rows and h.columns is None):
             continue  # not DICOM (a mask, a CSV beside the images), a SEG, no image
-        single = int(h.frames or 1) == 1
+        rel = path.relative_to(root).as_posix()
+        size = image_size(h)
+        if isinstance(size, str):
+            bad.append(f"{rel}: {size}")
+            continue
+        frames, rows, columns = size
+        single = frames == 1
         out.append(SourceImage(
-            rel=path.relative_to(root).as_posix(), sop_uid=h.sop_uid, series_uid=h.series_uid,
-            frame_of_reference=h.frame_of_reference, frames=int(h.frames or 1),
-            rows=int(h.rows), columns=int(h.columns),
+            rel=rel, sop_uid=h.sop_uid, series_uid=h.series_uid,
+            frame_of_reference=h.frame_of_reference, frames=frames, rows=rows, columns=columns,
             position=h.position if single else None,
             orientation=h.orientation if single else None,
             spacing=h.spacing if single else None,
         ))  # fmt: skip
+    if bad:
+        more = f"; and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        raise RadpipeError(f"{counted(len(bad), 'DICOM file')} with an image size that cannot "
+                           f"be read (fix or remove them from data.source): "
+                           f"{'; '.join(bad[:_SHOWN])}{more}")  # fmt: skip
     return out
 
 

@@ -168,9 +168,10 @@ def evaluate_external(run: Path, study: Path, out: Path) -> tuple[dict[str, Any]
 
 
 def images_study_warnings(
-    folder: Path, image_list: Path, split: dict[str, Any], caplog: Any, words: str
-) -> list[str]:
-    """The radpipe warnings holding ``words`` while ``prepare_study`` reads a classification
+    folder: Path, image_list: Path, split: dict[str, Any], caplog: Any, words: str,
+    task: str = "classification",
+) -> list[str]:  # fmt: skip
+    """The radpipe warnings holding ``words`` while ``prepare_study`` reads a ``task``
     ``data.kind: images`` run over ``image_list`` (files in ``folder``) with ``split``."""
     import logging
 
@@ -178,11 +179,11 @@ def images_study_warnings(
     from workflows.run.study import prepare_study
 
     raw = {
-        "task": "classification",
+        "task": task,
         "output": str(folder / "runs"),
         "data": {"kind": "images", "source": str(folder), "labels": str(image_list)},
         "split": split,
-        "model": {"type": "mlp_classifier"},
+        "model": {"type": "mlp_classifier" if task == "classification" else "mlp_segmenter"},
         "train": {"monitor": "train_loss"},
     }
     (folder / "run").mkdir()

@@ -41,7 +41,9 @@ def test_placed_masks_of_unplaced_images_are_said(
 ) -> None:
     image_list = _study(tmp_path)
     split = {"test": 0.34, "val": 0.0}
-    said = images_study_warnings(tmp_path, image_list, split, caplog, "lie in space")
+    # a segmentation: a classification leaves the masks out, unread (they are not its truth)
+    said = images_study_warnings(tmp_path, image_list, split, caplog, "lie in space",
+                                 "segmentation")  # fmt: skip
     assert said == [
         "3 NIfTI masks lie in space (a qform or sform affine) but their images do not (PNG or "
         "NPY images, or NIfTI without qform and sform), so the mask's affine cannot be checked "

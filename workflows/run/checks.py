@@ -33,7 +33,9 @@ from workflows.run.image_sizes import mismatched_mask_sizes
 from workflows.run.label_repeats import conflicting_dicom_labels
 from workflows.run.missing_files import missing_mask_files
 from workflows.run.paths import has_files, said, shown
+from workflows.run.seg_files import dicom_masks_not_seg
 from workflows.run.table_rows import table_problems
+from workflows.run.truth import file_key_problems
 
 log = logging.getLogger("radpipe")
 
@@ -110,10 +112,15 @@ def check_inputs(
         problems += off_grid_masks(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
         problems += missing_mask_files(d.masks, columns["masks"])  # type: ignore[arg-type]
+        problems += dicom_masks_not_seg(d.masks, columns["masks"])  # type: ignore[arg-type]
         problems += conflicting_dicom_masks(d.masks, columns["masks"], d.source)  # type: ignore[arg-type]
     if d.kind == "dicom" and "labels" in columns:
         agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
         problems += conflicting_dicom_labels(d.labels, columns["labels"], d.source, agree)  # type: ignore[arg-type]
+    if d.kind == "dicom" and d.source.is_dir() and columns and not problems:  # once the
+        # others pass (it says a file listed again too); it was found in the run (exit 1)
+        agree = (d.label_column, "class_name", *filter(None, [config.split.column]))
+        problems += file_key_problems(d.source, d.labels, d.masks, agree)
     problems += table_problems(config, columns, split=not problems)  # the split: on sound inputs
     if problems:
         raise ConfigError("; ".join(problems))

@@ -22,7 +22,7 @@ from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
 from workflows.run.paths import relative_or_name
 
-__all__ = ["image_file", "name_case_files", "read_image_list"]
+__all__ = ["image_file", "masks_unused", "name_case_files", "read_image_list"]
 
 log = logging.getLogger("radpipe")
 
@@ -95,6 +95,23 @@ def read_image_list(
         log.warning("%s list %s twice with the same values: used once (line %d).", both,
                     spelled, was.line)  # fmt: skip
     return kept
+
+
+def masks_unused(rows: list[CsvRow], task: str, name: str) -> list[CsvRow]:
+    """``rows`` of an images list without their ``mask`` cells when ``task`` is a
+    classification, said once (``name``: the list); as they are otherwise.
+
+    A classification trains on ``label``: its batches carried the masks too, and the run
+    stopped once training began ("The model outputs one score per class (4, 2), but the
+    batch has masks (4, 16, 16)", exit 1).
+    """
+    if task != "classification" or not any(r.get("mask") for r in rows):
+        return rows
+    log.warning("%s: its 'mask' column is not used: task 'classification' learns the "
+                "'label' column (set task: segmentation to learn the masks)", name)  # fmt: skip
+    for row in rows:
+        row.pop("mask", None)
+    return rows
 
 
 def image_file(root: Path, image: str) -> str:

@@ -38,16 +38,24 @@ def uncovered_images(
     from pipeline.dicom.seg_masks import is_dicom_file, scan_images
     from pipeline.dicom.walk import source_files
 
-    if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
-        return []
+    root = source.resolve()
     if any(is_dicom_file(csv_path(masks.parent, (r.get("mask") or "").strip()))
            for r in rows if (r.get("mask") or "").strip()):  # fmt: skip
-        return []  # SEG rows: matched to their images at run time
+        try:  # SEG rows: matched to their images at run time, from these headers (memoized)
+            scan_images(root, source_files(root))
+        except RadpipeError as err:  # was said once the run directory was made
+            return [f"data.source {said(source)}: {err}"]
+        return []
+    if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
+        return []
     listed = _listed(rows)
     if listed is None:
         return []  # a bad cell: said by the other checks
-    root = source.resolve()
-    images = [i for i in scan_images(root, source_files(root)) if i.sop_uid and i.series_uid]
+    try:
+        scanned = scan_images(root, source_files(root))
+    except RadpipeError as err:  # a broken header: said before the run, not as a traceback
+        return [f"data.source {said(source)}: {err}"]
+    images = [i for i in scanned if i.sop_uid and i.series_uid]
     sops = hash_keys([i.sop_uid for i in images])
     series = hash_keys([i.series_uid for i in images])
     files: dict[str, int] = defaultdict(int)
@@ -131,6 +139,8 @@ def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[st
     the run reads them (:func:`workflows.run.truth.check_mask_values`) when every mask is a
     PNG or NPY (one image's pixels each: cheap to read twice); NIfTI volumes are left to the
     run. They were refused once the run directory was made (exit 1)."""
+    from workflows.run.mask_fit import mask_class_problems
+    from workflows.run.seg_classes import mask_file_classes
     from workflows.run.truth import check_mask_values
 
     if not rows or "file" in rows[0] or not {"instance_key", "sop_instance_uid"} & set(rows[0]):
@@ -144,4 +154,13 @@ def picture_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[st
         check_mask_values(masks, data, said(masks))
     except RadpipeError as err:
         return [f"data.masks: {err}"]
-    return []
+    if data.class_names:  # a class beyond them: said by check_mask_values
+        return []
+    classes: dict[str, set[int]] = {}  # read once per process: check_mask_values read them
+    lines: dict[str, list[int]] = defaultdict(list)
+    for row, cell in zip(rows, cells, strict=True):
+        classes.setdefault(cell, mask_file_classes(csv_path(masks.parent, cell), data))
+        lines[cell].append(row.line)
+    # values not counting from 0 without a gap were refused once the run directory was made
+    return mask_class_problems(classes, lines, data, said(masks), key="data.masks",
+                               before="converted")  # fmt: skip

@@ -26,6 +26,9 @@ def mask_class_problems(
     lines: Mapping[str, list[int]],
     data: DataConfig,
     csv_name: str,
+    *,
+    key: str = "data.labels",
+    before: str = "run",
 ) -> list[str]:
     """A problem when the masks' classes do not fit ``data.class_names`` or (without names)
     do not count from 0 without a gap; empty when they do.
@@ -39,6 +42,9 @@ def mask_class_problems(
         The CSV lines of each mask.
     data, csv_name
         The run's ``data`` settings; the list CSV's name, for the message.
+    key, before
+        The setting that names the CSV (a DICOM run's ``data.masks``) and what has not been
+        done yet (``converted``), for the message.
 
     Examples
     --------
@@ -60,17 +66,17 @@ def mask_class_problems(
     top = {n: found[-1] for n, c in classes.items() if found[-1] in c}
     if missing[0] == 0:
         return [
-            f"data.labels: no mask named in {csv_name} holds class 0 (background): their "
-            f"values are {found} (nothing was run); class indices count from 0, background "
+            f"{key}: no mask named in {csv_name} holds class 0 (background): their "
+            f"values are {found} (nothing was {before}); class indices count from 0, background "
             "first, so masks labelled from 1 make a class no pixel has. If "
             f"{found[0]} is the background, map the values with data.mask_values, e.g. "
             f"{_example(found)}; if no pixel is background, name every class in "
             f"data.class_names. Value {found[-1]} is in {_holders(top, lines)}"
         ]
     return [
-        f"data.labels: the masks named in {csv_name} hold values {found}, and none holds "
+        f"{key}: the masks named in {csv_name} hold values {found}, and none holds "
         f"{', '.join(map(str, missing))}: not consecutive class indices 0..{found[-1]} "
-        f"(nothing was run); map them with data.mask_values, e.g. {_example(found)}, or name "
+        f"(nothing was {before}); map them with data.mask_values, e.g. {_example(found)}, or name "
         f"every class in data.class_names. Value {found[-1]} is in {_holders(top, lines)}"
     ]
 

@@ -39,6 +39,7 @@ from workflows.run.truth_rows import source_values
 __all__ = [
     "FILE_COLUMN",
     "check_mask_values",
+    "file_key_problems",
     "is_file_keyed",
     "resolve_ground_truth",
 ]
@@ -92,6 +93,31 @@ def resolve_ground_truth(
         _write(folder / "truth" / f"{kind}.csv", rows)
     out = {"labels": labels, "masks": masks} | {k: folder / "truth" / f"{k}.csv" for k in tables}
     return out["labels"], out["masks"]
+
+
+def file_key_problems(
+    source: Path, labels: Path | None, masks: Path | None, agree: tuple[str, ...]
+) -> list[str]:
+    """The checks of :func:`resolve_ground_truth` before a run directory is made: a problem
+    per ``file``-keyed CSV (``data.labels``, ``data.masks``) listing its bad keys; ``[]``
+    when there is none. A masks CSV naming DICOM SEGs is left to the run (its SEG rows may
+    name no file). ``agree``: the columns a file listed again must repeat, label first."""
+    from pipeline.dicom.seg_masks import is_dicom_file
+
+    headers: dict[str, Instance | str] = {}
+    problems = []
+    for path, kind in ((labels, "labels"), (masks, "masks")):
+        if path is None or not path.is_file() or not is_file_keyed(path):
+            continue
+        rows = _read(path)
+        cells = [(r.get("mask") or "").strip() for r in rows] if kind == "masks" else []
+        if any(c and is_dicom_file(csv_path(path.parent, c)) for c in cells):
+            continue
+        try:
+            _check(path, kind, source.resolve(), headers, agree)
+        except RadpipeError as err:
+            problems.append(f"data.{kind}: {err}")
+    return problems
 
 
 def _check(
