@@ -6,10 +6,14 @@ noun its number (:func:`word` the noun alone), and :func:`are` the verb that fol
 
 from __future__ import annotations
 
-__all__ = ["are", "counted", "word"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["are", "counted", "did_you_mean", "word"]
 
 #: Nouns whose plural is not the noun plus "s" (or "es" after s, x, ch, sh).
-_PLURALS = {"series": "series", "study": "studies", "copy": "copies", "entry": "entries"}
+_PLURALS = {"series": "series", "study": "studies", "copy": "copies", "entry": "entries",
+            "epoch": "epochs"}  # fmt: skip
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -22,8 +26,8 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     --------
     >>> counted(1, "patient"), counted(3, "patient"), counted(0, "file")
     ('1 patient', '3 patients', '0 files')
-    >>> counted(1, "series"), counted(2, "class"), counted(2, "study")
-    ('1 series', '2 classes', '2 studies')
+    >>> counted(1, "series"), counted(2, "class"), counted(2, "study"), counted(2, "epoch")
+    ('1 series', '2 classes', '2 studies', '2 epochs')
     >>> counted(2, "image file", "image files")
     '2 image files'
     """
@@ -58,3 +62,18 @@ def are(n: int, singular: str = "is", plural: str = "are") -> str:
     ('1 file is missing', 'have')
     """
     return singular if n == 1 else plural
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the choice closest to a misspelt ``name``, else ``""``.
+
+    Closest by difflib's ratio, at least 0.6. It ends a message that lists every valid choice,
+    where the one meant is easily lost among 30 others.
+
+    Examples
+    --------
+    >>> did_you_mean("epcohs", ["batch_size", "epochs"]), did_you_mean("mlp", ["unet"])
+    ("; did you mean 'epochs'?", '')
+    """
+    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

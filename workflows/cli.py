@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
 from pipeline.errors import ConfigError, RadpipeError
+from workflows.commands.logs import setup_logging
 from workflows.commands.os_errors import PATH_ERRORS, os_error_words
 
 #: Subcommand modules under ``workflows.commands``, in the order ``--help`` lists them.
@@ -76,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipeline.keys import project_secret
 
             project_secret()
+        # every command's log lines on the terminal, as `radpipe: ...`: until 2026-12-03 only
+        # run and demo set this up, so predict, evaluate and convert dropped their info lines
+        # (an evaluate's burned-in images left out of the figures) and printed their warnings
+        # bare, as did run's checks made before training
+        setup_logging(propagate=True)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return int(args.func(args))

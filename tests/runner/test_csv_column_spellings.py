@@ -49,7 +49,8 @@ def test_an_images_list_with_patient_id_spelt_otherwise_is_refused(tmp_path: Pat
         check_inputs(validate_config(raw))
     assert str(err.value) == (
         "data.label_column 'label' is not a column of l.csv (columns: image, Label, Patient ID) "
-        "(rename 'Label' to 'label': column names are matched exactly); data.labels: l.csv has "
+        "(set data.label_column: Label, or rename the column 'Label' to 'label': column names "
+        "are matched exactly); data.labels: l.csv has "
         "no 'patient_id' column (rename 'Patient ID' to 'patient_id': column names are matched "
         "exactly); without it each image is its own patient in the split"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from pipeline.dicom.notes import join_notes
@@ -178,9 +179,7 @@ def run(args: argparse.Namespace) -> int:
               f"{are(result.removed)} no longer listed "
               "in the manifest: removed")  # fmt: skip
     if result.not_images:
-        print(f"{counted(len(result.not_images), 'file')} skipped: not images, copies of "
-              f"another file or duplicate slices (listed in {result.errors} with kind "
-              "'skipped')")  # fmt: skip
+        _print_skipped(result, Path(args.src))
     if result.failures:
         print(f"{counted(result.failed, 'file')} failed; see {result.errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:
@@ -191,6 +190,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"radpipe convert: {result.why_nothing(args.src, result.errors)}", file=sys.stderr)
         return 1
     return result.exit_code
+
+
+def _print_skipped(result: Any, src: Path) -> None:
+    """What was skipped: files, and folders apart (a hidden one, OUT inside SRC), which were
+    counted as files "not images, copies of another file or duplicate slices" (2026-12-03)."""
+    folders = sum((src / source).is_dir() for source, _ in result.not_images)
+    files = len(result.not_images) - folders
+    said = [f"{counted(files, 'file')} skipped: not images, copies of another file or "
+            "duplicate slices"] if files else []  # fmt: skip
+    said += [f"{counted(folders, 'folder')} not read: hidden, reached again through a link, "
+             "or an output folder of radpipe"] if folders else []  # fmt: skip
+    print(f"{'; '.join(said)} (listed in {result.errors} with kind 'skipped')")
 
 
 def _print_problems(result: Any, per_series: bool) -> None:

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.paths import refuse_out_is_source
     from workflows.run.rundir import load_run_config
 
-    load_run_config(args.run)  # a mistyped run directory is said before torch is imported
+    config = load_run_config(args.run)  # a mistyped run directory is said before torch
     refuse_out_is_source(args.out, args.src)
     from workflows.commands import print_failures
     from workflows.run.external import evaluate_external
@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{metrics['num_cases']} {cases}: {figures}")
     for why in printed_notes(metrics):
         print(f"  {why}")
-    print(f"wrote {shown(out / 'metrics.json')}")  # as predict names its output
+    report = f" and {shown(out / 'report.html')}" if config.report.enabled else ""
+    print(f"wrote {shown(out / 'metrics.json')}{report}")  # the report went unsaid (2026-12-03)
     if metrics.get("failed_files"):  # left out of the scores, as `radpipe run` leaves them
         print_failures(
             out / metrics["conversion"] / "errors.csv", metrics["failed_files"], "the scores"

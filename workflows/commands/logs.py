@@ -21,17 +21,20 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    """Give the ``radpipe`` logger its terminal handler, once per process.
+def setup_logging(level: int = logging.INFO, *, propagate: bool = False) -> None:
+    """Give the ``radpipe`` logger its terminal handler, once per process; with
+    ``propagate`` false (``run``, ``demo``) its records stop there.
 
     Another handler already there (a notebook's own, a test's) does not stand in for it:
     until 2026-12-02 any handler did, and the command's warnings then reached no terminal.
+    :func:`workflows.cli.main` sets it up for every command, propagation left as it is.
     """
     logger = logging.getLogger("radpipe")
+    if not propagate:
+        logger.propagate = False
     if any(isinstance(h, _StderrHandler) for h in logger.handlers):
         return
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("radpipe: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         hashed_keys_only=args.hashed_keys_only, with_uids=args.with_uids,
     )  # fmt: skip
     print(f"{counted(result.items, 'prediction')} -> {shown(result.predictions)}")
+    _print_written(out, result.predictions)
     post = result.postprocess
     if post and post["steps"]:
         steps = ", ".join(step["type"] for step in post["steps"])
@@ -80,3 +81,21 @@ def run(args: argparse.Namespace) -> int:
     if result.failures:
         print_failures(out / "converted" / "errors.csv", result.failures, "the predictions")
     return 1 if result.failures or result.skipped else 0
+
+
+def _print_written(out: Path, predictions: Path) -> None:
+    """The masks, DICOM SEGs and NIfTI label maps written beside ``predictions.csv``: until
+    2026-12-03 only that file was named, and ``seg/`` and ``labels/`` went unsaid."""
+    import csv
+
+    from pipeline.words import counted
+    from workflows.run.paths import shown
+
+    with predictions.open(newline="") as fh:
+        masks = sum(bool(row.get("mask")) for row in csv.DictReader(fh))
+    said = [f"{counted(masks, 'mask')} (PNG) in {shown(out / 'masks')}"] if masks else []
+    for folder, noun in (("seg", "DICOM SEG"), ("labels", "NIfTI label map")):
+        files = sum(p.is_file() for p in (out / folder).rglob("*"))
+        said += [f"{counted(files, noun)} in {shown(out / folder)}"] if files else []
+    if said:
+        print(f"wrote {', '.join(said)}")

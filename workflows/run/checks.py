@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.data.io import csv_path, csv_text, delimiter_hint
 from pipeline.errors import ConfigError, RadpipeError
 from pipeline.words import are, counted
-from workflows.run.columns import column_problems, near_columns
+from workflows.run.columns import column_problems, near_columns, setting_hint
 from workflows.run.config import RunConfig
 from workflows.run.image_files import (
     conflicting_dicom_masks,
@@ -86,7 +86,7 @@ def check_inputs(
             f"data.label_column {d.label_column!r} is not a column of "
             f"{d.labels.name} (columns: {', '.join(columns['labels'])})"  # type: ignore[union-attr]
             + (
-                near_columns([d.label_column], columns["labels"])
+                setting_hint("data.label_column", d.label_column, columns["labels"])
                 or delimiter_hint(columns["labels"])
             )
         )
@@ -182,7 +182,8 @@ def check_split_column(config: RunConfig) -> None:
     if column not in columns:
         raise ConfigError(
             f"split.column {column!r} is not a column of {labels.name} (columns: "
-            f"{', '.join(columns)})" + delimiter_hint(columns)
+            f"{', '.join(columns)})"
+            + (setting_hint("split.column", column, columns) or delimiter_hint(columns))
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["column_problems", "near_columns"]
+__all__ = ["column_problems", "near_columns", "setting_hint"]
 
 #: (data.kind, CSV) -> its key columns (one is needed), and the other columns it must have
 _KEYS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -55,6 +55,18 @@ def near_columns(wanted: tuple[str, ...] | list[str], columns: list[str]) -> str
         and (_squashed(c) == _squashed(w) or _KEYWORDS.get(_squashed(c)) == w)
     ]  # fmt: skip
     return f" (rename {', '.join(pairs)}: column names are matched exactly)" if pairs else ""
+
+
+def setting_hint(setting: str, named: str, columns: list[str]) -> str:
+    """A hint for a config ``setting`` (``data.label_column``, ``split.column``) that names a
+    column the CSV spells otherwise (``Label`` for its ``label``): set it to the CSV's
+    spelling first. :func:`near_columns` told the user only to rename the CSV's column, to a
+    misspelling in the config, and ``split.column`` got no hint (until 2026-12-03)."""
+    near = [c for c in columns if c != named and _squashed(c) == _squashed(named)]
+    if not near:
+        return ""
+    return (f" (set {setting}: {near[0]}, or rename the column {near[0]!r} to {named!r}: "
+            "column names are matched exactly)")  # fmt: skip
 
 
 def column_problems(kind: str, key: str, name: str, columns: list[str]) -> list[str]:

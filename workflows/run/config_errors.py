@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pipeline.words import did_you_mean
+
 __all__ = ["describe"]
 
 #: A number in exponent form that YAML 1.1 (PyYAML) reads as text: without a dot or without
@@ -28,8 +30,9 @@ def describe(error: Any, root: type[BaseModel]) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
         parent = _model_at(root, error["loc"][:-1])
-        valid = ", ".join(parent.model_fields) if parent else "-"
-        return f"{loc}: unknown key; valid keys here: {valid}"
+        keys = list(parent.model_fields) if parent else []
+        near = did_you_mean(error["loc"][-1], keys)  # the one meant, lost among 30 (2026-12-03)
+        return f"{loc}: unknown key; valid keys here: {', '.join(keys) or '-'}{near}"
     if error["type"] == "missing":
         return f"{loc}: required key is missing"
     value = error.get("input")

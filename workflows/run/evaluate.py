@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import RadpipeError
+from pipeline.keys import SECRET_ENV
 from pipeline.stage import Pipeline
 from pipeline.words import are, counted
 from workflows.run.config import RunConfig
@@ -227,8 +228,18 @@ def _validation(
             continue
         prep = Pipeline.load(fold_dir(run_dir, fold) / "stages")
         keys = [r["series_key"] for r in rows]
-        pred = _predict(config, ckpt, make_dataset(study, config, keys, prep, part="val",
-                                                   folder=fold_dir(run_dir, fold)))  # fmt: skip
+        dataset = make_dataset(
+            study, config, keys, prep, part="val", folder=fold_dir(run_dir, fold)
+        )
+        if not len(dataset):  # a ValueError traceback from predict() until 2026-12-03
+            log.warning(
+                "the run's own validation data are not usable (none of its %s is in data.source "
+                "as converted now: its files changed, or the project secret (%s) is not the one "
+                "the run was made with, so every key differs): no operating point",
+                counted(len(keys), "validation series"), SECRET_ENV,
+            )  # fmt: skip
+            return None
+        pred = _predict(config, ckpt, dataset)
         truths.append(pred.truth)
         probs.append(pred.probs)
     if not truths:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, get_type_hints
 from pydantic import AfterValidator, ValidationError
 
 from pipeline.errors import ConfigError
+from pipeline.words import did_you_mean
 from workflows.run.config_model import yes_no_refusal
 
 
@@ -57,12 +58,14 @@ def check_spec(
     if "type" not in spec:
         raise ValueError(f"needs a 'type' key, one of: {', '.join(names)}")
     if spec["type"] not in names:
-        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}")
+        raise ValueError(f"unknown type {spec['type']!r}; choose one of: {', '.join(names)}"
+                         f"{did_you_mean(spec['type'], names)}")  # fmt: skip
     params = param_names(lookup(spec["type"]))
     unknown = sorted(set(spec) - set(params) - {"type", *extra})
     if unknown:
         raise ValueError(
             f"{spec['type']} has no parameter {unknown[0]!r}; valid: {', '.join(params) or '-'}"
+            f"{did_you_mean(unknown[0], params)}"
         )
 
 

@@ -27,7 +27,7 @@ from pipeline.io_atomic import atomic_write_bytes, atomic_write_with
 
 FORMAT = "radpipe-checkpoint-1"
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("radpipe")
 
 
 class CheckpointError(RadpipeError):

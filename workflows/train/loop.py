@@ -149,6 +149,7 @@ def train(
                 break
         averaged = _average(run, train_ds, val_ds, resolved_config or {})
     say_if_never_improved(run.monitor, run.stopper.best_epoch, history if run.main else [])
+    run.stopper.say_if_stopped(config.epochs, said_by=run.main)
     return TrainResult(
         run_dir=run.run_dir,
         monitor=run.monitor,

@@ -13,6 +13,7 @@ from torch import nn
 
 from models.losses import TrainingLoss
 from pipeline.errors import ConfigError
+from pipeline.words import counted
 
 if TYPE_CHECKING:
     from workflows.train.config import TrainConfig
@@ -39,6 +40,7 @@ class EarlyStopping:
         ema: float = 0.0,
         min_epochs: int = 0,
     ) -> None:
+        self.monitor = monitor
         self.mode = mode if mode != "auto" else ("min" if monitor.endswith("loss") else "max")
         self.patience = patience
         self.ema = ema
@@ -73,6 +75,20 @@ class EarlyStopping:
             and self.bad_epochs >= self.patience
             and self.epoch >= self.min_epochs
         )
+
+    def say_if_stopped(self, epochs: int, *, said_by: bool = True) -> None:
+        """Say that early stopping ended training (of ``epochs``), and why, when it did and
+        ``said_by`` (the process that writes the log): the epoch lines stopped short and the
+        evaluation followed, without a word (until 2026-12-03)."""
+        if not (said_by and self.should_stop and self.best_epoch):
+            return
+        what = self.monitor + (f" (smoothed, train.monitor_ema {self.ema:g})" if self.ema else "")
+        log.info(
+            "early stopping: training ended after epoch %d of %d, as %s had not improved for "
+            "%s (train.early_stopping %d); the best was epoch %d (%.4f)",
+            self.epoch, epochs, what, counted(self.bad_epochs, "epoch", "epochs"), self.patience,
+            self.best_epoch, self.best,
+        )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         return {
