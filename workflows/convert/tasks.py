@@ -11,19 +11,26 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom import plain
 from pipeline.dicom.assemble import GeometryPolicy
+from pipeline.dicom.colour_out import png16_colour_note
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
-from pipeline.dicom.files import FATAL, captured_warnings
+from pipeline.dicom.files import FATAL, captured_warnings, escape_name
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
+from pipeline.dicom.header import instance_facts, is_clean
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.dicom.notes import add_notes, join_notes
+from pipeline.dicom.read import frame_order, image_from_dataset, render, window_note
 from pipeline.dicom.stack_keys import shared_component
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
+from pipeline.ops.voi import parse_window
+from pipeline.writers import SUFFIXES, write_npy, write_png
 from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.reasons import strict_reason
 from workflows.convert.series_retry import run_without_failed
@@ -150,8 +157,6 @@ def series_output(
 
 def instance_output(patient_key: str, series_key: str, instance_key: str, frame: int,
                     fmt: str) -> str:  # fmt: skip
-    from pipeline.writers import SUFFIXES
-
     return f"{patient_key}/{series_key}/{instance_key}_{frame:03d}{SUFFIXES[fmt]}"
 
 
@@ -237,14 +242,9 @@ def _join(values: Iterable[float]) -> str:
 def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
-    from pipeline.dicom.colour_out import png16_colour_note
-    from pipeline.dicom.files import escape_name
-    from pipeline.dicom.read import frame_order, render, window_note
-    from pipeline.ops.voi import parse_window
-
     rel = task.sources[0]
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
-    window = parse_window(options.window or "none")
+    window = _window(options.window or "none")  # a frozen WindowSpec: one a run
     preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
     rgb8 = png16_colour_note(image) if options.format == "png16" else None
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset, rgb8])]))
@@ -273,14 +273,14 @@ def _run_instance(
     return rows, inst, problems
 
 
+_window = lru_cache(maxsize=16)(parse_window)
+
+
 def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]:
     """The header facts and the decoded image of one file (plain files read fast).
 
     Raises :class:`NotAnImage` or :class:`DicomError` naming the file.
     """
-    from pipeline.dicom import plain
-    from pipeline.dicom.header import instance_facts, is_clean
-    from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
         found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)  # checks the header
@@ -298,8 +298,6 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
 
 
 def _write(target: str, array: Any, options: ConvertOptions) -> None:
-    from pipeline.writers import write_npy, write_png
-
     if options.format == "npy":
         write_npy(target, array)
     else:
