@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/surface.py
 	$(BIN)/python benchmarks/convert.py
 	$(BIN)/python benchmarks/convert_rows.py
+	$(BIN)/python benchmarks/convert_instructions.py
 	$(BIN)/python benchmarks/augment.py
 	$(BIN)/python benchmarks/train.py
 	$(BIN)/python benchmarks/metrics.py

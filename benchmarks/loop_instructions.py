@@ -64,16 +64,34 @@ def child(which: str, epochs: int, n: int, shim: str) -> None:
 
 def count(which: str, epochs: int, n: int, shim: Path, work: Path) -> int:
     """Instructions of one instrumented call (``which`` at ``epochs``)."""
-    out = work / f"{which}.{epochs}.out"
+    child = [sys.executable, __file__, "--child", which, str(epochs), str(n), str(shim)]
+    return collected(child, work / f"{which}.{epochs}.out", f"{which} x{epochs}")
+
+
+def collected(command: list[str], out: Path, label: str) -> int:
+    """Instructions counted inside the instrumented window of ``command`` under callgrind."""
     cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
-           f"--callgrind-out-file={out}", sys.executable, __file__, "--child", which,
-           str(epochs), str(n), str(shim)]  # fmt: skip
+           f"--callgrind-out-file={out}", *command]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     found = re.findall(r"Collected : (\d+)", proc.stderr)
     if proc.returncode != 0 or not found:
-        raise SystemExit(f"callgrind run {which} x{epochs} failed:\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"callgrind run {label} failed:\n{proc.stderr[-2000:]}")
     return int(found[-1])
+
+
+def built_shim(work: Path) -> Path | None:
+    """The C shim (:data:`SHIM`) built in ``work``; ``None``, said, without valgrind, its
+    headers or a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not (shutil.which("valgrind") and cc and HEADERS.is_file()):
+        print("skipped: needs valgrind, its headers (valgrind/callgrind.h) and a C compiler")
+        return None
+    (work / "shim.c").write_text(SHIM)
+    shim = work / "libshim.so"
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(shim), str(work / "shim.c")],
+                   check=True)  # fmt: skip
+    return shim
 
 
 def main() -> None:
@@ -86,16 +104,11 @@ def main() -> None:
         which, epochs, n, shim = args.child
         child(which, int(epochs), int(n), shim)
         return
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if not (shutil.which("valgrind") and cc and HEADERS.is_file()):
-        print("skipped: needs valgrind, its headers (valgrind/callgrind.h) and a C compiler")
-        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "shim.c").write_text(SHIM)
-        shim = work / "libshim.so"
-        subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(shim), str(work / "shim.c")],
-                       check=True)  # fmt: skip
+        shim = built_shim(work)
+        if shim is None:
+            return
         jobs = [(w, e) for w in ("radpipe", "bare") for e in (1, args.epochs)]
         with ThreadPoolExecutor(max_workers=2) as pool:
             counts = dict(zip(jobs, pool.map(lambda j: count(*j, args.n, shim, work), jobs)))

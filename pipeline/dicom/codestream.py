@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.dicom.syntaxes import RLE_LOSSLESS
+from pipeline.dicom.values import integer
 
 #: JPEG start-of-frame markers (T.81 Table B.1), plus JPEG-LS SOF55.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
@@ -348,8 +349,6 @@ def stored_bits(ds: Any, stored: np.ndarray, span: tuple[int, int] | None = None
     :func:`codestream_bits`) need more: masked values always fit. ``span``: the smallest and
     largest stored value, when known (:func:`value_bits`).
     """
-    from pipeline.dicom.values import integer
-
     default = stored.dtype.itemsize * 8
     bits = int(integer(ds, "BitsStored", None) or integer(ds, "BitsAllocated", default) or 16)
     if stored.ndim == 3 and stored.dtype.kind in "iu":  # (F, H, W) grey, not palette RGB

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
 from pydicom.uid import MPEGTransferSyntaxes, RLELossless
 
 from pipeline.dicom import codestream, values
@@ -28,6 +29,7 @@ from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.offset_table import mend_offset_table, table_note
 from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
 from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
@@ -115,6 +117,21 @@ def check_pixel_size(
     elif uses_file_size(ds):
         _check_frame_room(ds, source, file_size, notes)
     return pixels
+
+
+def _checked_size(ds: Dataset, source: str, max_pixels: int) -> list[str]:
+    """:func:`check_pixel_size`'s notes, kept per series of plain files (plain_memo)."""
+    try:
+        return memoized(_size_notes, ds, max_pixels)
+    except DicomError as err:
+        raise DicomError(source, err.reason) from None
+
+
+def _size_notes(ds: Dataset, max_pixels: int) -> list[str]:
+    """:func:`check_pixel_size`'s notes (errors name no file: the caller names it)."""
+    notes: list[str] = []
+    check_pixel_size(ds, "", max_pixels=max_pixels, notes=notes)
+    return notes
 
 
 def _encapsulated(ds: Dataset, keyword: str) -> bool:
@@ -233,7 +250,7 @@ def decode_stored(
         Naming the file and the reason (size check, missing codec, corrupt stream).
     """
     notes = [] if notes is None else notes
-    check_pixel_size(ds, source, max_pixels=max_pixels, notes=notes)
+    notes += _checked_size(ds, source, max_pixels)  # once per series for plain files
     frames = frame_count(ds)
     rows, cols = int(ds.Rows), int(ds.Columns)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
@@ -241,7 +258,7 @@ def decode_stored(
     ds = _readable(ds, source, frames) if keyword == "PixelData" else ds
     bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
-    signed = signed_pixels(ds)  # 1-bit pixels are 0 or 1 (header_checks._bits)
+    signed = memoized(signed_pixels, ds)  # 1-bit pixels are 0 or 1 (header_checks._bits)
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
     signed = signed and samples == 1  # colour samples are unsigned (header_checks._samples)
@@ -342,8 +359,6 @@ def check_codestreams(
     DicomError
         A frame larger than the limit or than the header says, or malformed fragments.
     """
-    from pydicom.encaps import generate_frames
-
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     family = codestream.is_jpeg_family(syntax)
     if not (family or syntax == RLELossless):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian
 
 from pipeline.errors import DicomError
@@ -52,8 +53,6 @@ def as_native(ds: Dataset, source: str, frames: int) -> Dataset:
         Fewer frames than NumberOfFrames, a frame shorter than Rows x Columns needs, or
         fragments that do not parse.
     """
-    from pydicom.encaps import generate_frames
-
     meta = getattr(ds, "file_meta", None)
     if meta is None or meta.get("TransferSyntaxUID") != ENCAPSULATED_UNCOMPRESSED:
         return ds

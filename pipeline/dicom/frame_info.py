@@ -17,11 +17,11 @@ from pipeline.dicom.frames import attribute as plane_attr
 from pipeline.dicom.frozen import made
 from pipeline.dicom.geometry import quadruped_note
 from pipeline.dicom.groups import plane
+from pipeline.dicom.image_memo import series_voi_choice
 from pipeline.dicom.lut import ignored_modality_note, modality_ignored
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.dicom.values import first_number, numbers, orientation, tag_name
-from pipeline.dicom.voi_choice import voi_choice
 from pipeline.dicom.voi_lut import frame_voi_luts
 from pipeline.dicom.window_values import frame_window
 from pipeline.errors import DicomError
@@ -74,7 +74,7 @@ def _as_it_is(info: FrameInfo, table: Any) -> bool:
 def _choice(ds: Any, frame: int, info: FrameInfo, table: Any) -> str:
     if table is None and info.window is None:
         return ""
-    return voi_choice(
+    return series_voi_choice(
         ds, frame if "PerFrameFunctionalGroupsSequence" in ds else 0, lut=table is not None
     )
 

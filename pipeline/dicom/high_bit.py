@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
+
 __all__ = ["high_bit_problem", "native_grey_dtype", "read_high_bit"]
 
 _GREY = {"MONOCHROME1", "MONOCHROME2"}
@@ -38,8 +40,6 @@ def native_grey_dtype(ds: Any, bits_allocated: int, samples: int, signed: bool) 
     Native little endian (or GE's private big-endian implicit syntax), one sample of 8, 16 or
     32 bits, MONOCHROME1/2, in PixelData; everything else goes through pydicom's decoders.
     """
-    from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
-
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()

@@ -15,6 +15,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipeline.dicom import files
 from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, plan_series
 from pipeline.dicom.collector import older_objects_frozen
@@ -379,8 +381,6 @@ def sort_series(uid: str, members: list[Instance], policy: GeometryPolicy | None
 
 def _distance(inst: Instance) -> float:
     """ImagePositionPatient projected on the instance's own slice normal (mm)."""
-    import numpy as np
-
     normal = _normal(inst.orientation)
     return float(np.dot(inst.position, normal))  # type: ignore[arg-type]
 

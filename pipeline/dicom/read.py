@@ -23,12 +23,12 @@ from pipeline.dicom.decode import DEFAULT_MAX_PIXELS, check_pixel_size, decode_s
 from pipeline.dicom.exact import _integer_modality
 from pipeline.dicom.files import captured_warnings
 from pipeline.dicom.frame_info import FrameInfo, frame_infos
+from pipeline.dicom.frozen import made
 from pipeline.dicom.header_checks import check_image_header
 from pipeline.dicom.icc import icc_profile
-from pipeline.dicom.lossy import lossy_history
+from pipeline.dicom.image_memo import display_notes, image_facts, series_vendor_notes
 from pipeline.dicom.modality_range import modality_range_notes
 from pipeline.dicom.notes import note_text
-from pipeline.dicom.overlays import overlay_note
 from pipeline.dicom.padding import (
     float_padding,
     padding_cell,
@@ -36,13 +36,9 @@ from pipeline.dicom.padding import (
     padding_range,
     without_padding,
 )
-from pipeline.dicom.presentation import presentation_inverse
-from pipeline.dicom.shutters import shutter_note
+from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.signed_unsigned import unsigned_data_note
-from pipeline.dicom.subtraction import subtraction_note
-from pipeline.dicom.units import value_unit
 from pipeline.dicom.unmarked_padding import unmarked_padding_notes
-from pipeline.dicom.vendor import vendor_notes
 from pipeline.dicom.wrapped_sign import wrapped_sign_notes
 from pipeline.errors import DicomError
 from pipeline.ops.scale import to_unsigned
@@ -193,17 +189,18 @@ def image_from_dataset(
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     span = _span(stored)
     bits = stored_bits(ds, stored, span)  # BitsStored, or a codestream's wider samples
-    signed = signed_pixels(ds)
+    signed = memoized(signed_pixels, ds)
     little = lut.little_endian(ds)
     frames = frame_infos(ds, source, notes)
-    notes += vendor_notes(ds, frames[0].slope, [f.slope for f in frames], frames[0].intercept)
+    notes += series_vendor_notes(ds, frames[0].slope, [f.slope for f in frames],
+                                 frames[0].intercept)  # fmt: skip
     lut_notes: list[str] = []  # said after the pixel notes below
     modality_lut = lut.modality_lut(ds, source, little, signed, lut_notes)
     try:  # infinities or merged values in float32 outputs
         notes += modality_range_notes(ds, frames, span, modality_lut is not None)
     except DicomError as err:
         raise DicomError(source, err.reason) from None
-    notes += [n for n in (shutter_note(ds), subtraction_note(ds), overlay_note(ds)) if n]
+    notes += display_notes(ds)  # shutter, subtraction, overlays: once per series
     padding = padding_range(ds, bits, signed) if stored.dtype.kind in "iu" else None
     data, data_span = without_padding(stored, padding, span)  # the sign checks judge data
     top = data_span[1] if data_span else None  # -1000 HU stored as 64536, said below
@@ -212,23 +209,24 @@ def image_from_dataset(
     notes += unmarked_padding_notes(ds, stored, frames[0], padding, span)  # -3024 HU
     notes += lut_notes
     icc, icc_said = icc_profile(ds, stored.ndim == 4)  # a camera's colours, not sRGB's
-    return DicomImage(
-        source=source,
-        stored=stored,
-        photometric=photometric,
-        bits_stored=bits,
-        signed=signed,
-        frames=frames,
-        modality_lut=modality_lut,
-        units=lut.value_units(ds),
-        unit=value_unit(ds),
-        lossy=lossy_history(ds),
-        inverse=presentation_inverse(ds),
-        problems=_unique([*notes, *filter(None, [icc_said])]),
-        icc=icc,
-        padding=padding if stored.dtype.kind in "iu" else float_padding(ds),
-        stored_span=span,
-    )
+    units, unit, lossy, inverse = image_facts(ds)
+    return made(DicomImage, {  # no __init__: a setattr per field of a frozen class
+        "source": source,
+        "stored": stored,
+        "photometric": photometric,
+        "bits_stored": bits,
+        "signed": signed,
+        "frames": frames,
+        "modality_lut": modality_lut,
+        "units": units,
+        "unit": unit,
+        "lossy": lossy,
+        "inverse": inverse,
+        "problems": _unique([*notes, *filter(None, [icc_said])]),
+        "icc": icc,
+        "padding": padding if stored.dtype.kind in "iu" else float_padding(ds),
+        "stored_span": span,
+    })  # fmt: skip
 
 
 def _span(stored: np.ndarray) -> tuple[int, int] | None:

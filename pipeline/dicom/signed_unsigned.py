@@ -18,6 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.lut import little_endian
+from pipeline.dicom.unsigned_vr import us_or_ss
+
 __all__ = ["unsigned_data_note"]
 
 
@@ -64,9 +67,6 @@ def _declared(value: Any, ds: Any) -> int | None:
 
     Raw bytes (a VR left unresolved) are read as SS, as PixelRepresentation 1 resolves them.
     """
-    from pipeline.dicom.lut import little_endian
-    from pipeline.dicom.unsigned_vr import us_or_ss
-
     try:
         return us_or_ss(value, little_endian(ds))
     except ValueError:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.units import value_unit
+
 __all__ = ["unmarked_padding_notes"]
 
 #: HU below which a constant border cannot be air (-1000) or air's noise
@@ -34,8 +36,6 @@ def unmarked_padding_notes(
     ``span``: the smallest and largest stored value, when known (the note needs the
     smallest far below air, so most images are done with here, before any pass over them).
     """
-    from pipeline.dicom.units import value_unit
-
     if span is not None and float(span[0]) * frame.slope + frame.intercept >= BELOW_AIR:
         return []
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.dicom.units import value_unit
+
 __all__ = ["wrapped_sign_note", "wrapped_sign_notes"]
 
 #: more than any CT scale's largest value (an extended scale stops near 30710 HU)
@@ -67,8 +69,6 @@ def wrapped_sign_note(
     >>> wrapped_sign_note(ds, stored, 16, 1.0, 0.0, signed=False).split(":")[0]
     'PixelRepresentation (0028,0103) is 0 (unsigned) but the values look signed'
     """
-    from pipeline.dicom.units import value_unit
-
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if signed or stored.dtype.kind != "u" or not stored.size or bits < 2:
         return ""

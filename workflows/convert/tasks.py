@@ -11,19 +11,26 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom import plain
+from pipeline.dicom import read as dicom_read  # looked up per call: tests patch it
 from pipeline.dicom.assemble import GeometryPolicy
+from pipeline.dicom.colour_out import png16_colour_note
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
-from pipeline.dicom.files import FATAL, captured_warnings
+from pipeline.dicom.files import FATAL, captured_warnings, escape_name
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.frozen import made
+from pipeline.dicom.header import instance_facts, is_clean
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.dicom.notes import add_notes, join_notes
 from pipeline.dicom.stack_keys import shared_component
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
+from pipeline.ops.voi import parse_window
+from pipeline.writers import SUFFIXES, write_npy, write_png
 from workflows.convert.pool import _tune_malloc, map_tasks
 from workflows.convert.reasons import strict_reason
 from workflows.convert.series_retry import run_without_failed
@@ -150,8 +157,6 @@ def series_output(
 
 def instance_output(patient_key: str, series_key: str, instance_key: str, frame: int,
                     fmt: str) -> str:  # fmt: skip
-    from pipeline.writers import SUFFIXES
-
     return f"{patient_key}/{series_key}/{instance_key}_{frame:03d}{SUFFIXES[fmt]}"
 
 
@@ -239,22 +244,17 @@ def _join(values: Iterable[float]) -> str:
 def _run_instance(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], Instance, tuple[str, ...]]:
-    from pipeline.dicom.colour_out import png16_colour_note
-    from pipeline.dicom.files import escape_name
-    from pipeline.dicom.read import frame_order, render, window_note
-    from pipeline.ops.voi import parse_window
-
     rel = task.sources[0]
     inst, image = _read_instance(os.path.join(task.src_root, rel), rel, options.max_pixels)
-    window = parse_window(options.window or "none")
-    preset = window_note(window, image, inst.modality)  # an HU preset, a colour image's
+    window = _window(options.window or "none")  # a frozen WindowSpec: one a run
+    preset = dicom_read.window_note(window, image, inst.modality)  # an HU preset, a colour image's
     rgb8 = png16_colour_note(image) if options.format == "png16" else None
     problems = tuple(dict.fromkeys([*inst.notes, *image.problems, *filter(None, [preset, rgb8])]))
     if options.strict and problems:
         raise DicomError(rel, strict_reason(problems))
     png16 = "uint8" if image.is_color else "uint16"  # PNG writers here take 8-bit RGB only
     out_type = {"png": "uint8", "png16": png16}.get(options.format, "float32")
-    rank = {f: r for r, f in enumerate(frame_order(image))}
+    rank = {f: r for r, f in enumerate(dicom_read.frame_order(image))}
     unit = "" if image.is_color or out_type != "float32" else image.unit  # modality values
     *keys, instance_key = hash_keys([inst.patient_id, inst.study_uid, inst.series_uid,
                                      "" if task.instance_key else inst.sop_uid])  # fmt: skip
@@ -262,7 +262,7 @@ def _run_instance(
     rows = []
     for frame in range(len(image.frames)):
         out = instance_output(keys[0], keys[2], instance_key, frame, options.format)
-        array, used = render(image, frame, window, out_type)  # type: ignore[arg-type]
+        array, used = dicom_read.render(image, frame, window, out_type)  # type: ignore[arg-type]
         written.append(target := os.path.join(task.out_root, out))
         _write(target, array, options)
         spacing = image.frames[frame].pixel_spacing
@@ -275,19 +275,21 @@ def _run_instance(
     return rows, inst, problems
 
 
+_window = lru_cache(maxsize=16)(parse_window)
+
+
 def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]:
     """The header facts and the decoded image of one file (plain files read fast).
 
     Raises :class:`NotAnImage` or :class:`DicomError` naming the file.
     """
-    from pipeline.dicom import plain
-    from pipeline.dicom.header import instance_facts, is_clean
-    from pipeline.dicom.read import image_from_dataset
 
     def work(ds: Any) -> tuple[Instance | Problem, Any]:
         found = instance_facts(ds, rel, ds.file_size, DEFAULT_MAX_PIXELS)  # checks the header
         checked = is_clean(found)  # and found nothing: not checked twice
-        return found, image_from_dataset(ds, rel, max_pixels=max_pixels, header_checked=checked)
+        return found, dicom_read.image_from_dataset(
+            ds, rel, max_pixels=max_pixels, header_checked=checked
+        )
 
     fast = plain.try_plain(path, work, lambda r: is_clean(r[0]) and not r[1].problems, pixels=True)
     if fast is not None:
@@ -296,12 +298,10 @@ def _read_instance(path: str, rel: str, max_pixels: int) -> tuple[Instance, Any]
     inst = ds if isinstance(ds, Problem) else instance_from(ds, rel, os.stat(path).st_size)
     if isinstance(inst, Problem):
         raise (NotAnImage if inst.skipped else DicomError)(rel, inst.reason)
-    return inst, image_from_dataset(ds, rel, max_pixels=max_pixels)
+    return inst, dicom_read.image_from_dataset(ds, rel, max_pixels=max_pixels)
 
 
 def _write(target: str, array: Any, options: ConvertOptions) -> None:
-    from pipeline.writers import write_npy, write_png
-
     if options.format == "npy":
         write_npy(target, array)
     else:
