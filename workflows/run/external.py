@@ -26,7 +26,7 @@ from workflows.run.config import RunConfig, dump_config
 from workflows.run.external_classes import external_mask_classes, untrained_labels
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
-from workflows.run.seen import seen_by_run
+from workflows.run.seen import secret_problem, seen_by_run
 from workflows.run.seen_images import fitted_images, seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
@@ -56,6 +56,11 @@ def evaluate_external(
     from workflows.run.rundir import claim_output, fold_dir, load_run_config, source_dir
 
     config = load_run_config(run_dir)
+    secret = secret_problem(run_dir)
+    if secret is not None:  # its own training images would be scored as an external test set
+        raise ConfigError(f"Cannot evaluate RUN on SRC: {secret}, so SRC's figures could be "
+                          "those of its own training images. Set RADPIPE_SECRET_FILE to the "
+                          "secret file the run was made with, and evaluate again.")  # fmt: skip
     check_source_kind(config.data.kind, src, "evaluate")
     images = config.data.kind == "images"
     if images and (src.is_file() or masks is not None):

@@ -160,8 +160,14 @@ def _say_seen(
     and when they are cut in another plane than the training series of the fold ``folders``
     (:mod:`workflows.run.planes`; named by their source below ``src`` unless ``hashed``)."""
     note_other_planes(src, rows, runs_planes(folders), not hashed)
-    from workflows.run.seen import seen_by_run, warn_seen
+    from workflows.run.seen import secret_problem, seen_by_run, warn_seen
 
+    secret = secret_problem(run_dir)
+    if secret is not None:  # no image would be found seen: say that nothing could be checked
+        log.warning("%s%s: no image of SRC is flagged as one the run trained on, and the "
+                    "output names are keys of this secret, not of the run's split.csv.",
+                    secret[0].upper(), secret[1:])  # fmt: skip
+        return
     warn_seen(seen_by_run(run_dir, rows))
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
+from pipeline.keys import SECRET_ENV, key_fingerprint
 from workflows.run.run_holder import RUN_LOCK
 
 if TYPE_CHECKING:
@@ -139,6 +140,7 @@ def write_provenance(
         "versions": package_versions(),
         "platform": platform.platform(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "keys": key_fingerprint(),  # which project secret made split.csv's keys (not the secret)
         **(extra or {}),
     }
     atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
@@ -209,6 +211,14 @@ def check_resume_inputs(
     path = run_dir / "provenance.json"
     if not path.is_file():
         return  # stopped before its provenance was written: nothing was made from the data
+    from workflows.run.seen import secret_problem
+
+    secret = secret_problem(run_dir)
+    if secret is not None:
+        raise RadpipeError(
+            f"Cannot resume {run_dir.name}: {secret}. Set {SECRET_ENV} to the secret file the "
+            "run was made with, and resume again."
+        )
     old = json.loads(path.read_text())
     changed = []
     if old.get("input_fingerprint") not in (None, fingerprint):

@@ -8,6 +8,7 @@ on its own training or validation images gives figures that say nothing about ne
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -66,6 +67,33 @@ class Seen:
     def as_dict(self) -> dict[str, int]:
         return {"series": self.total, "series_seen_in_training": self.series,
                 "series_of_patients_seen_in_training": self.patients}  # fmt: skip
+
+
+def secret_problem(run_dir: Path) -> str | None:
+    """Why the keys of ``run_dir`` cannot be compared with keys made now, or ``None``.
+
+    Every key (file names, ``split.csv``) is an HMAC with the project secret
+    (:mod:`pipeline.keys`); ``provenance.json`` records the secret's fingerprint (``keys``,
+    :func:`pipeline.keys.key_fingerprint`, not the secret). Under another secret the run's own
+    series get other keys, so none of them would be found again: its training images would be
+    scored as new ones. ``None`` when the fingerprints agree, and for runs made before
+    2026-12-03, which did not record it.
+    """
+    try:
+        recorded = json.loads((run_dir / "provenance.json").read_text()).get("keys")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, str):
+        return None
+    from pipeline.keys import SECRET_ENV, key_fingerprint
+
+    now = key_fingerprint()
+    if recorded == now:
+        return None
+    return (f"the run was made under another project secret than the one in use now (key "
+            f"fingerprint {recorded}, now {now}; set by {SECRET_ENV}, else "
+            "~/.config/radpipe/secret), so every key differs and radpipe cannot tell which "
+            "images the run trained on")  # fmt: skip
 
 
 def seen_by_run(run_dir: Path, rows: Iterable[Mapping[str, str]]) -> Seen:
