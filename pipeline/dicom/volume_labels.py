@@ -16,6 +16,7 @@ ConvolutionKernel, the plane (ImageOrientationPatient), image size and PixelSpac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,11 @@ def _stack_value(j: int) -> Callable[[Any], Any]:
 def _plane(f: Any) -> str | None:
     """``axial``, ``coronal`` or ``sagittal``: the axis nearest the slice normal."""
     o = getattr(f, "orientation", None)
-    if not o or len(o) != 6:
-        return None
+    return _plane_of(tuple(o)) if o and len(o) == 6 else None
+
+
+@lru_cache(maxsize=64)  # a series holds few orientations, and many frames
+def _plane_of(o: tuple[float, ...]) -> str:
     normal = np.cross(np.asarray(o[:3], float), np.asarray(o[3:], float))
     return _PLANES[int(np.argmax(np.abs(normal)))]
 
