@@ -27,6 +27,7 @@ from pipeline.dicom.header import instance_facts, is_clean
 from pipeline.dicom.index import Instance, Problem, Series, instance_from, read_dataset
 from pipeline.dicom.notes import add_notes, join_notes
 from pipeline.dicom.stack_keys import shared_component
+from pipeline.dicom.volume_labels import volume_labels
 from pipeline.errors import ConfigError, DicomError
 from pipeline.keys import hash_key, hash_keys
 from pipeline.ops.voi import parse_window
@@ -269,8 +270,8 @@ def _run_instance(
         part = shared_component(r for r in inst.frame_refs if r.frame == frame)  # MAGNITUDE
         values = [out, escape_name(rel), *keys, instance_key, frame, rank[frame], inst.frames,
                   inst.modality, _join(array.shape), "" if spacing is None else _join(spacing),
-                  used, options.format, "", part, "", unit if used == "none" else "", image.lossy,
-                  image.padding_cell(frame, array), join_notes(problems)]  # fmt: skip
+                  used, options.format, "", part, "", "", unit if used == "none" else "",
+                  image.lossy, image.padding_cell(frame, array), join_notes(problems)]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
     return rows, inst, problems
 
@@ -311,11 +312,10 @@ def _write(target: str, array: Any, options: ConvertOptions) -> None:
 def _run_series(
     task: ConvertTask, options: ConvertOptions, written: list[str | Path]
 ) -> tuple[list[dict[str, str]], list[dict[str, str]], tuple[str, ...]]:
-    """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`) and write one output
-    per volume: ``<series>`` alone, ``<series>_sNN`` when there are several. Returns the
-    manifest rows (one per volume, ``source`` its first file in slice order), the
-    ``sources.csv`` rows (one per file and volume) and the series' problems. Under
-    ``strict``, a series with problems is refused before anything is written."""
+    """Assemble the series (:func:`pipeline.dicom.volume.read_volumes`), write an output per
+    volume (``<series>``, or ``<series>_sNN`` of several). Returns the manifest rows (one per
+    volume, ``source`` its first file in slice order), the ``sources.csv`` rows (one per file
+    and volume), the series' problems. Under ``strict``, one with problems is refused first."""
     from pipeline.dicom.cine import cine_as_time_points
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
@@ -351,6 +351,7 @@ def _run_series(
     if options.format == "nifti":  # a cine's frames are time points, its FrameTime the step
         volumes = [cine_as_time_points(v) for v in volumes]
     stacks = stable_stacks(plan, task, options.policy())  # as if no file were left out
+    labels = volume_labels(plan.frames, [v.frames for v in plan.volumes])  # EchoTime=20
     for v, volume in enumerate(volumes):
         stack = stacks[v]
         rel = series_output(task.patient_key, task.series_key, options.format, stack,
@@ -362,7 +363,7 @@ def _run_series(
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
                   task.series_key, "", 0, "", depth, kinds[v], _join(volume.image.shape),
                   _join(volume.spacing), volume.window, options.format,
-                  "" if stack < 0 else stack, volume_component(plan, plan.volumes[v]),
+                  "" if stack < 0 else stack, volume_component(plan, plan.volumes[v]), labels[v],
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   units[v] if volume.window == "none" and not volume.rgb else "",
                   volume_lossy(plan, plan.volumes[v]), volume.padding,
@@ -378,8 +379,7 @@ def _run_series(
 def _one_slice_note(plan: Any, volume: Any) -> str:
     """What a volume of one slice says when its header gives no thickness (placed: written as
     1 mm, :func:`pipeline.dicom.stack.plan_positions`) or, unplaced (a radiograph), no pixel
-    spacing (written as 1 x 1 x 1, which the manifest's ``spacing`` would claim as mm);
-    ``""`` otherwise."""
+    spacing (written as 1 x 1 x 1, which ``spacing`` would claim as mm); ``""`` otherwise."""
     first = plan.frames[volume.frames[0][0]]
     if volume.affine is None and volume.num_slices == 1 and first.pixel_spacing is None:
         return "no pixel spacing: one image written with spacing 1 x 1 x 1 (pixels, not mm)"
@@ -393,7 +393,7 @@ def _one_slice_note(plan: Any, volume: Any) -> str:
 MANIFEST_COLUMNS = [
     "output", "source", "patient_key", "study_key", "series_key", "instance_key", "frame",
     "slice_index", "num_slices", "modality", "shape", "spacing", "window", "format",
-    "volume", "component", "slice_spacing", "units", "lossy", "padding", "problems",
+    "volume", "component", "distinct", "slice_spacing", "units", "lossy", "padding", "problems",
 ]  # fmt: skip
 
 

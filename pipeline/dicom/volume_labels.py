@@ -1,0 +1,148 @@
+"""What tells the volumes of one series apart, as data: the manifest's ``distinct`` cell.
+
+A series split into several volumes (``_s00``, ``_s01``, ...: echoes, receive coils, two
+protocols, time points under ``--split-4d``, acquisitions, image types, planes) had only the
+file names and a series-wide note in ``problems``, and a split by EchoTime, coil or
+ProtocolName none at all: which file held which echo was told by its values alone. Each
+volume now says the attributes whose values differ between the series' volumes and its own
+values, ``EchoTime=20`` or ``ReceiveCoilName=H2; ProtocolName=t2_tse``, as dcm2niix's
+``_e2``, ``_c2`` name suffixes do, but as data (the file names do not change).
+
+Only header values that are no patient data or UIDs are said: the stack keys
+(:data:`~pipeline.dicom.stack_keys.STACK_KEYS`), SeriesNumber, Modality, ImageType,
+ConvolutionKernel, the plane (ImageOrientationPatient), image size and PixelSpacing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from pipeline.dicom.stack_keys import STACK_KEYS
+
+__all__ = ["volume_labels"]
+
+_PLANES = ("sagittal", "coronal", "axial")  # the normal along L, P, S (LPS)
+
+
+def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int]]]) -> list[str]:
+    """One cell per volume: ``Keyword=value`` of each attribute that differs between volumes.
+
+    Parameters
+    ----------
+    frames
+        The series' :class:`~pipeline.dicom.frames.FrameRef` values.
+    volumes
+        Each volume's stacks of frame indices (``VolumePlan.frames``).
+
+    Returns
+    -------
+    list[str]
+        ``""`` for each volume of a series of one volume, or where no attribute read here
+        differs (volumes told apart by slice positions alone: a split by spacing). An
+        attribute that takes several values within a volume (time points of a 4-D volume)
+        but another set in another volume is said as ``first..last (n values)``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> vals = lambda te: (None,) * 7 + (te,) + (None,) * 7  # EchoTime is the 8th stack key
+    >>> fs = [N(stack_values=vals(te), source="a", mosaic=0) for te in (10.0, 10.0, 20.0)]
+    >>> volume_labels(fs, [[[0, 1]], [[2]]])
+    ['EchoTime=10', 'EchoTime=20']
+    """
+    if len(volumes) < 2:
+        return [""] * len(volumes)
+    members = [[k for stack in v for k in stack] for v in volumes]
+    said: list[list[str]] = [[] for _ in volumes]
+    named: set[str] = set()
+    for name, value in _attributes(frames):
+        found = [{_text(value(frames[k])) for k in m} for m in members]
+        if name in named or all(s == found[0] for s in found):
+            continue  # the plane said, its cosines are not
+        named.add(name)
+        for cell, values in zip(said, found):
+            cell.append(f"{name}={_values(values)}")
+    return ["; ".join(cell) for cell in said]
+
+
+def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """``(keyword, value of a frame)`` for each attribute said, in the order shown."""
+    out: list[tuple[str, Callable[[Any], Any]]] = [
+        ("SeriesNumber", lambda f: getattr(f, "series_number", None)),
+        ("Modality", lambda f: getattr(f, "modality", "")),
+        ("ImageType", lambda f: getattr(f, "image_kind", "")),
+        ("ConvolutionKernel", lambda f: getattr(f, "kernel", "")),
+    ]
+    out += [(key, _stack_value(j)) for j, key in enumerate(STACK_KEYS)]
+    out += [
+        ("ImageOrientationPatient", _plane),
+        ("ImageOrientationPatient", lambda f: _rounded(getattr(f, "orientation", None))),
+        ("Rows", lambda f: getattr(f, "rows", None)),
+        ("Columns", lambda f: getattr(f, "columns", None)),
+        ("PixelSpacing", lambda f: _rounded(getattr(f, "pixel_spacing", None))),
+    ]
+    return _echo_named(frames, out)
+
+
+def _echo_named(
+    frames: Sequence[Any], out: list[tuple[str, Callable[[Any], Any]]]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """``out`` with the EchoNumbers key named EffectiveEchoTime in an Enhanced MR series.
+
+    There that key holds the frame's EffectiveEchoTime (ms, from the MR Echo Sequence;
+    :data:`~pipeline.dicom.stack_keys.FRAME_GROUP_KEYS`), not an echo number.
+    """
+    counts: dict[str, int] = {}
+    for f in frames:
+        counts[f.source] = counts.get(f.source, 0) + 1
+    enhanced = any(counts[f.source] > 1 and not f.mosaic for f in frames)
+    return [("EffectiveEchoTime" if enhanced and name == "EchoNumbers" else name, value)
+            for name, value in out]  # fmt: skip
+
+
+def _stack_value(j: int) -> Callable[[Any], Any]:
+    return lambda f: f.stack_values[j] if len(f.stack_values) > j else None
+
+
+def _plane(f: Any) -> str | None:
+    """``axial``, ``coronal`` or ``sagittal``: the axis nearest the slice normal."""
+    o = getattr(f, "orientation", None)
+    return _plane_of(tuple(o)) if o and len(o) == 6 else None
+
+
+@lru_cache(maxsize=64)  # a series holds few orientations, and many frames
+def _plane_of(o: tuple[float, ...]) -> str:
+    normal = np.cross(np.asarray(o[:3], float), np.asarray(o[3:], float))
+    return _PLANES[int(np.argmax(np.abs(normal)))]
+
+
+def _rounded(values: Sequence[float] | None) -> str | None:
+    return None if values is None else "\\".join(f"{round(float(v), 4):g}" for v in values)
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | list):
+        return "\\".join(map(_text, value))
+    return str(value)
+
+
+def _values(values: set[str]) -> str:
+    if len(values) == 1:
+        return next(iter(values))
+    ordered = sorted(values, key=_order)
+    return f"{ordered[0]}..{ordered[-1]} ({len(ordered)} values)"
+
+
+def _order(text: str) -> tuple[int, float, str]:
+    try:
+        return 0, float(text), text
+    except ValueError:
+        return 1, 0.0, text
