@@ -26,7 +26,7 @@ from workflows.run.config import RunConfig, dump_config
 from workflows.run.external_classes import external_mask_classes, untrained_labels
 from workflows.run.image_source import check_source_kind
 from workflows.run.labels import CLASSES_FILE
-from workflows.run.seen import secret_problem, seen_by_run
+from workflows.run.seen import refuse_other_secret, seen_by_run
 from workflows.run.seen_images import fitted_images, seen_in_study
 from workflows.run.windows import scale_problem, trained_scale
 
@@ -56,11 +56,7 @@ def evaluate_external(
     from workflows.run.rundir import claim_output, fold_dir, load_run_config, source_dir
 
     config = load_run_config(run_dir)
-    secret = secret_problem(run_dir)
-    if secret is not None:  # its own training images would be scored as an external test set
-        raise ConfigError(f"Cannot evaluate RUN on SRC: {secret}, so SRC's figures could be "
-                          "those of its own training images. Set RADPIPE_SECRET_FILE to the "
-                          "secret file the run was made with, and evaluate again.")  # fmt: skip
+    refuse_other_secret(run_dir)  # else its own training images could be scored as external
     check_source_kind(config.data.kind, src, "evaluate")
     images = config.data.kind == "images"
     if images and (src.is_file() or masks is not None):
@@ -77,8 +73,7 @@ def evaluate_external(
         raise ConfigError(f"This run needs --labels (a CSV with {what}, as data.labels) "
                            "to be evaluated.")  # fmt: skip
     folds: list[int | None] = list(range(config.split.folds)) if config.split.folds else [None]
-    # before OUT is made: a refused run leaves no empty folder behind
-    checkpoints = run_checkpoints(run_dir, config.split.folds)
+    checkpoints = run_checkpoints(run_dir, config.split.folds)  # refused before OUT is made
     out = out or source_dir(run_dir, "external", src)
     ext = _external_config(config, src, labels, masks, out)
     try:  # the user's CSVs and SRC named (--labels, --masks), before anything is converted

@@ -96,6 +96,24 @@ def secret_problem(run_dir: Path) -> str | None:
             "images the run trained on")  # fmt: skip
 
 
+def refuse_other_secret(run_dir: Path) -> None:
+    """``radpipe evaluate``'s refusal of a run made under another project secret.
+
+    Raises
+    ------
+    ConfigError
+        When :func:`secret_problem` finds one: SRC's figures could be those of the run's own
+        training images.
+    """
+    secret = secret_problem(run_dir)
+    if secret is not None:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError(f"Cannot evaluate RUN on SRC: {secret}, so SRC's figures could be "
+                          "those of its own training images. Set RADPIPE_SECRET_FILE to the "
+                          "secret file the run was made with, and evaluate again.")  # fmt: skip
+
+
 def seen_by_run(run_dir: Path, rows: Iterable[Mapping[str, str]]) -> Seen:
     """Count the series of ``rows`` (dicts with ``series_key`` and ``patient_key``) that the run
     at ``run_dir`` trained on or validated with, by series and by patient.
