@@ -173,27 +173,3 @@ def atomic_copy(source: str | Path, path: str | Path) -> None:
     import shutil
 
     atomic_write_with(path, lambda tmp: shutil.copyfile(source, tmp))
-
-
-@contextmanager
-def exclusive_lock(path: str | Path, busy: str) -> Iterator[None]:
-    """Hold the file lock at ``path`` (the ``filelock`` package) for the ``with`` block.
-
-    Raises
-    ------
-    RadpipeError
-        ``busy``, at once (no waiting), when another process holds the lock.
-    """
-    from filelock import FileLock, Timeout
-
-    from pipeline.errors import RadpipeError
-
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RadpipeError(busy) from None
-    try:
-        yield
-    finally:
-        lock.release()

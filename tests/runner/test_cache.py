@@ -122,7 +122,9 @@ def test_a_second_run_waits_for_the_one_converting(
             )
         )
         worker.start()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60  # the line comes after a moment of waiting
+        while "waiting for another run" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert worker.is_alive() and not (first.root / ".complete").exists()  # it waits
         lock.release()
         worker.join(60)

@@ -32,7 +32,8 @@ from typing import Any
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import Instance, series_rows, sort_series, write_index_csv
 from pipeline.dicom.reuse import reusing
-from pipeline.io_atomic import atomic_write_text, exclusive_lock
+from pipeline.io_atomic import atomic_write_text
+from pipeline.lock_holder import holding
 from workflows.convert.collect import (
     ConvertResult,
     collect,
@@ -93,14 +94,17 @@ def _remove_stale_temporaries(out: Path) -> None:
 
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
-    """Hold ``OUT/.radpipe-convert.lock`` (the ``filelock`` package) for the whole run.
+    """Hold ``OUT/.radpipe-convert.lock`` (``filelock``) for the whole run, its holder in
+    ``OUT/.radpipe-convert.holder.json``: a second conversion into the same folder is refused
+    at once, naming that process, instead of both deleting each other's temporary files."""
 
-    A second conversion into the same folder is refused at once with a clear message
-    instead of both deleting each other's temporary files.
-    """
-    busy = (f"another radpipe conversion is writing into {out} (it holds {LOCK_NAME}); "
-            "wait for it to finish or choose another output folder.")  # fmt: skip
-    with exclusive_lock(out / LOCK_NAME, busy):
+    def busy(holder: str) -> str:
+        return (f"another radpipe conversion is writing into {out} ({holder}; it holds "
+                f"{LOCK_NAME}): wait for it to finish, or choose another output folder. If "
+                "that process was stopped, nothing needs removing: the lock ends with its "
+                "process, so run this again.")  # fmt: skip
+
+    with holding(out / LOCK_NAME, busy):
         yield
 
 

@@ -29,19 +29,18 @@ def radpipe_version() -> str:
 
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold the file lock ``path``; say so when another run holds it and we wait."""
-    from filelock import FileLock, Timeout
+    """Hold the file lock ``path``, waiting while another run converting the same data holds
+    it; after a moment of waiting, one line names that process (until 2026-12-03: only
+    "another run"), its holder file ``KEY.holder.json`` beside the lock (never in the cache
+    folder itself)."""
+    from pipeline.lock_holder import waiting_for
 
-    lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("waiting for another run converting the same data (%s)", path.name)
-        lock.acquire()
-    try:
+    def say(holder: str) -> None:
+        log.info("waiting for another run converting the same data (%s) into the cache "
+                 "%s; this run goes on when it is done", holder, path.stem)  # fmt: skip
+
+    with waiting_for(path, say):
         yield
-    finally:
-        lock.release()
 
 
 def cache_problem(out: Path) -> str | None:

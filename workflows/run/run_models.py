@@ -77,9 +77,10 @@ def _refuse_while_training(run_dir: Path, where: str) -> None:
     """Raise when another process is training the run now: ``radpipe run --resume``, the
     advice for an unfinished run, would be refused by its lock (until 2026-12-03 it was
     given)."""
-    from workflows.run.run_holder import held_by
+    from pipeline.lock_holder import held_by
+    from workflows.run.rundir import RUN_LOCK
 
-    holder = held_by(run_dir)
+    holder = held_by(run_dir / RUN_LOCK)
     if holder is not None:
         raise RadpipeError(
             f"{where}: training is still in progress ({holder}), so the run has no finished "

@@ -26,12 +26,15 @@ import yaml
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_write_text
 from pipeline.keys import SECRET_ENV, key_fingerprint
-from workflows.run.run_holder import RUN_LOCK
 
 if TYPE_CHECKING:
     from workflows.run.config import RunConfig
 
 log = logging.getLogger("radpipe")
+
+#: Held while a run prepares, trains and evaluates (:func:`hold_run`); its holder is recorded
+#: in ``RUN/.radpipe-run.holder.json`` (:mod:`pipeline.lock_holder`).
+RUN_LOCK = ".radpipe-run.lock"
 
 _PACKAGES = (
     "radpipe",
@@ -286,21 +289,20 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         another resume of it) still goes on would train the same run twice at once, both
         writing its checkpoints, ``log.jsonl`` and ``metrics.json``.
     """
-    from pipeline.io_atomic import exclusive_lock
-    from workflows.run.run_holder import clear_holder, holder_words, record_holder
+    from pipeline.lock_holder import holding
 
     if run_dir is None:
         yield
         return
-    busy = (f"{run_dir.name} is in use by another radpipe run ({holder_words(run_dir)}; it "
-            f"holds {RUN_LOCK}): wait for it to finish or stop it (Ctrl-C), then resume; two "
-            "processes on one run would write the same checkpoints and log.")  # fmt: skip
-    with exclusive_lock(run_dir / RUN_LOCK, busy):
-        record_holder(run_dir)
-        try:
-            yield
-        finally:
-            clear_holder(run_dir)
+    name = run_dir.name
+
+    def busy(holder: str) -> str:
+        return (f"{name} is in use by another radpipe run ({holder}; it holds "
+                f"{RUN_LOCK}): wait for it to finish or stop it (Ctrl-C), then resume; two "
+                "processes on one run would write the same checkpoints and log.")  # fmt: skip
+
+    with holding(run_dir / RUN_LOCK, busy):
+        yield
 
 
 def claim_output(out: Path, own: str) -> None:
