@@ -194,15 +194,16 @@ def images_study_warnings(
 
 def radpipe_in(cwd: Path, *args: str, timeout: float = 300) -> Any:
     """``radpipe ARGS`` as a user runs it: a subprocess in ``cwd`` (relative paths as typed),
-    this worktree's package first, a bare environment; its ``CompletedProcess``."""
+    this worktree's package first, a bare environment but the suite's project secret (the
+    runs it reads were made under it, as a user's are under theirs); its ``CompletedProcess``."""
+    import os
     import subprocess
     import sys
 
-    return subprocess.run(
-        [sys.executable, "-m", "workflows.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin",
+           "RADPIPE_SECRET_FILE": os.environ["RADPIPE_SECRET_FILE"]}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "workflows.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env)  # fmt: skip
 
 
 def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
