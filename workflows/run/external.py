@@ -255,6 +255,8 @@ def _own_study(config: RunConfig, run_dir: Path) -> Any:
     if config.task != "classification" or not config.data.source.exists():
         return None
     study, why = None, None
+    # what follows (a cached conversion reused, or converted again) is of the run's own data
+    log.info("reading the run's own data (data.source) again for the validation operating point")
     with held_warnings() as held:
         try:
             # the run's copies across its split are said by the run (not of SRC): not again
