@@ -4,23 +4,12 @@ report (``report.enabled: false``) names ``metrics.json`` alone."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def radpipe_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``radpipe ARGS`` in ``cwd``, in this process's environment: its project secret made
-    ``cr_run``'s keys (another secret's keys match none of the run's split)."""
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "workflows.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+from tests.runner.conftest import radpipe_in  # the suite's project secret made cr_run's keys
 
 
 def test_evaluate_names_the_report_when_it_writes_one(
