@@ -22,7 +22,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-__all__ = ["byte_order_fix", "read_in_byte_order"]
+__all__ = ["byte_order_fix", "read_bare", "read_implicit_big_endian", "read_in_byte_order"]
 
 _LITTLE = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
 _BIG = "1.2.840.10008.1.2.2"
@@ -125,3 +125,77 @@ def read_in_byte_order(path: str | Path, head: bytes, defer: int | None) -> Any:
     out.set_original_encoding(implicit, little, ds.original_character_set)
     out.radpipe_notes = [f"{note} ({meta.TransferSyntaxUID.name})"]
     return out
+
+
+#: The note on a data set read as Implicit VR Big Endian (:func:`read_implicit_big_endian`).
+IMPLICIT_BIG_ENDIAN = (
+    "no File Meta Information: the data set is Implicit VR Big Endian (the ACR-NEMA byte "
+    "order, which no DICOM transfer syntax has, PS3.5 A.1), read so, as GDCM "
+    "(ImplicitVRBigEndianACRNEMA) and dcmtk (EXS_BigEndianImplicit) read it, its pixel words "
+    "big-endian"
+)
+
+
+def implicit_big_endian(head: bytes) -> bool:
+    r"""Whether a file without preamble and File Meta starts as an Implicit VR Big Endian set.
+
+    Its first tag is a low even group read big-endian (0008: 00 08), read little-endian
+    ``0x0800`` or the like, and its next 4 bytes are a big-endian length, not a VR's letters.
+
+    Examples
+    --------
+    >>> implicit_big_endian(b"\x00\x08\x00\x00\x00\x00\x00\x04" + bytes(4))
+    True
+    >>> implicit_big_endian(b"\x00\x08\x00\x05CS\x00\x0a")  # Explicit VR Big Endian
+    False
+    """
+    if len(head) < 8 or head[128:132] == b"DICM":
+        return False
+    group, _ = struct.unpack_from(">HH", head)
+    (length,) = struct.unpack_from(">I", head, 4)
+    letters = head[4:6].isalpha() and head[4:6].isupper()
+    return 2 < group <= 0xFF and group % 2 == 0 and not letters and length < 2**16
+
+
+def read_implicit_big_endian(path: str | Path, head: bytes, defer: int | None) -> Any:
+    """A file without File Meta whose data set is Implicit VR Big Endian, read so; else ``None``.
+
+    pydicom guesses a bare data set's encoding among the three DICOM ones and read such a file
+    (ACR-NEMA 2.0 and early DICOM exports) as garbage: radpipe said "not a DICOM file". Read
+    with that encoding, it is given Explicit VR Big Endian as its syntax (the pixel data's byte
+    order; its elements are already read) and :data:`IMPLICIT_BIG_ENDIAN` as its note. ``None``
+    when the head does not look so or the data set lacks a SOPInstanceUID (as for other files
+    without File Meta, :func:`pipeline.dicom.files.read_dataset`).
+    """
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.filereader import read_dataset
+    from pydicom.uid import ExplicitVRBigEndian
+
+    if not implicit_big_endian(head):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            ds = read_dataset(fh, is_implicit_VR=True, is_little_endian=False, defer_size=defer)
+    except Exception:  # no such data set after all: read as before, said as before
+        return None
+    if "SOPInstanceUID" not in ds or ds.original_encoding != (True, False):
+        return None
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRBigEndian
+    out = FileDataset(str(path), ds, preamble=None, file_meta=meta,
+                      is_implicit_VR=True, is_little_endian=False)  # fmt: skip
+    out.set_original_encoding(True, False, ds.original_character_set)
+    out.radpipe_notes = [IMPLICIT_BIG_ENDIAN]
+    return out
+
+
+def read_bare(path: str | Path, head: bytes, defer: int | None) -> Any:
+    """A file in which pydicom found no preamble and File Meta, read as its head says.
+
+    Implicit VR Big Endian (:func:`read_implicit_big_endian`), else pydicom's own guess
+    (``force=True``) among the three DICOM encodings.
+    """
+    from pydicom import dcmread
+
+    found = read_implicit_big_endian(path, head, defer)
+    return found if found is not None else dcmread(path, defer_size=defer, force=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.byte_order import read_in_byte_order
+from pipeline.dicom.byte_order import read_bare, read_in_byte_order
 from pipeline.dicom.preamble import misplaced_prefix, read_from
 from pipeline.dicom.reasons import read_failure, warning_said
 from pipeline.dicom.syntaxes import DEFLATED
@@ -202,7 +202,6 @@ def _is_eof(text: str) -> bool:
 
 
 def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
-    from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
     with open(path, "rb") as fh:
@@ -216,7 +215,7 @@ def _dcmread(path: str | Path, rel: str, pixels: bool, max_bytes: int) -> Any:
         _infer_syntax(ds)  # File Meta without (0002,0010)
         return ds
     except InvalidDicomError:
-        ds = dcmread(path, defer_size=defer, force=True)
+        ds = read_bare(path, head, defer)
         if "SOPInstanceUID" not in ds and not _is_truncated_text(ds):
             return Problem(
                 rel, "not a DICOM file (no DICM prefix, no DICOM header)" + _what_else(head, rel)

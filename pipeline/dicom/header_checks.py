@@ -309,7 +309,7 @@ def value_checks(ds: Any) -> list[str]:
     """
     notes: list[str] = []
     if "ImageOrientationPatient" in ds:
-        values.orientation(ds.get("ImageOrientationPatient"))
+        values.orientation(ds.get("ImageOrientationPatient"), notes)
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)

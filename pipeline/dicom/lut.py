@@ -287,9 +287,23 @@ def _from_bytes(raw: bytes, count: int, bits: int, little: bool, source: str) ->
         words = np.frombuffer(raw[:whole], dtype="<u2" if little else ">u2")
         return words.astype(np.int64)
     if bits <= 8 and len(raw) in (count, count + 1):
-        return np.frombuffer(raw[:count], dtype=np.uint8).astype(np.int64)
+        return packed_entries(raw, count, little).astype(np.int64)
     raise DicomError(
         source,
         f"(0028,3006) LUTData holds {len(raw)} bytes; {count} entries of {bits} bits need "
         f"{2 * count} (one per 16-bit word) or {count} (8-bit, packed).",
     )
+
+
+def packed_entries(raw: bytes, count: int, little: bool) -> np.ndarray:
+    """``count`` 8-bit LUT entries packed one per byte in OW LUT Data, in table order (uint8).
+
+    OW values are 16-bit words in the data set's byte order (PS3.5 7.3): in Explicit VR Big
+    Endian each word's two bytes are swapped against the entries' order, so they are swapped
+    back, as dcmtk and GDCM (which hold OW values as native 16-bit words) read them; read
+    byte by byte, as pydicom reads them, entries 0 and 1, 2 and 3 ... traded places.
+    """
+    if not little:
+        even = raw + bytes(len(raw) % 2)
+        raw = np.frombuffer(even, dtype=">u2").astype("<u2").tobytes()
+    return np.frombuffer(raw[:count], dtype=np.uint8)

@@ -94,7 +94,9 @@ def _table(data: object, count: int, little: bool) -> np.ndarray:
         values = data if isinstance(data, list | tuple) else list(data)  # type: ignore[call-overload]
         return np.asarray(values, dtype=np.uint16)[:count]
     if len(data) in (count, count + 1):  # 8-bit entries packed one per byte (C.7.6.3.1.6)
-        return np.frombuffer(bytes(data), dtype=np.uint8, count=count)
+        from pipeline.dicom.lut import packed_entries
+
+        return packed_entries(bytes(data), count, little)
     return np.frombuffer(bytes(data), dtype="<u2" if little else ">u2", count=count).astype(
         np.uint16
     )

@@ -83,9 +83,21 @@ def numbers(
         shown = "\\".join(f"{v:g}" for v in out)
         notes.append(f"{tag_name(keyword)} is written with a decimal comma ({_show(value)}), "
                      f"read as {shown}")  # fmt: skip
-    elif isinstance(value, str | bytes) and len(out) > 1 and notes is not None:
+    elif notes is not None and len(out) > 1 and _other_delimiter(value):
         notes.append(f"{tag_name(keyword)} uses a non-standard delimiter, read as {out}")
     return out
+
+
+def _other_delimiter(value: Any) -> bool:
+    r"""Whether a DS/IS value's text separates its numbers by something else than ``\``.
+
+    A value pydicom kept as one string (``0.7,0.7``, ``1 0 0 0 1 0``; pydicom #173) has one;
+    ``0.7\0.7`` given as text (a UN element's bytes, a functional group's raw value) is
+    written as PS3.5 6.4 says and is not noted.
+    """
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return isinstance(value, str) and any(len(_items(piece)) > 1 for piece in value.split("\\"))
 
 
 def numbers_or_none(value: Any, n: int) -> Any:
@@ -305,9 +317,13 @@ def _vr_max(keyword: str) -> int:
     return _VR_MAX.get(vr, 2**32 - 1)
 
 
-def orientation(value: Any) -> tuple[float, ...] | None:
-    """ImageOrientationPatient as six cosines; refuses zero or parallel row/column vectors."""
-    found = numbers(value, 6, "ImageOrientationPatient")
+def orientation(value: Any, notes: list[str] | None = None) -> tuple[float, ...] | None:
+    """ImageOrientationPatient as six cosines; refuses zero or parallel row/column vectors.
+
+    ``notes``: where to say how a value written with another delimiter or a decimal comma was
+    read (:func:`numbers`), as for ImagePositionPatient and PixelSpacing.
+    """
+    found = numbers(value, 6, "ImageOrientationPatient", notes)
     if found is None:
         return None
     (a, b, c), (d, e, f) = found[:3], found[3:]

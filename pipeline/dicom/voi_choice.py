@@ -21,6 +21,8 @@ import re
 from typing import Any
 
 from pipeline.dicom.groups import attribute
+from pipeline.dicom.values import numbers
+from pipeline.errors import DicomError
 from pipeline.words import counted
 
 __all__ = ["voi_choice"]
@@ -34,6 +36,14 @@ def _values(value: Any) -> list[Any]:
         return []
     several = isinstance(value, list | tuple) or type(value).__name__ == "MultiValue"
     return list(value) if several else [value]
+
+
+def _window_count(value: Any) -> int:
+    """How many windows WindowCenter holds, as the reader parses it: ``40;-600`` is two."""
+    try:
+        return len(numbers(value, None, "WindowCenter") or ())
+    except (DicomError, TypeError, ValueError):
+        return len(_values(value))
 
 
 def _explained(value: Any) -> str:
@@ -59,7 +69,7 @@ def voi_choice(ds: Any, frame: int, *, lut: bool) -> str:
     >>> voi_choice(ds, 0, lut=True)
     'VOILUTSequence, not its 2 WindowCenter/WindowWidth windows'
     """
-    count = len(_values(attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame)))
+    count = _window_count(attribute(ds, "FrameVOILUTSequence", "WindowCenter", frame))
     if lut:
         return _lut_choice(ds, frame, count)
     if count < 2:

@@ -67,8 +67,7 @@ def header_window(
         return None, f"WindowWidth {w:g} is not positive{ignored}"
     if w < 1 and function == "LINEAR":
         return None, f"WindowWidth {w:g} is below 1, the least a LINEAR window allows{ignored}"
-    read = [note for note in said if "decimal comma" in note]  # not a backslash in a str
-    return (centers[0], w), ("; ".join(read) or None)
+    return (centers[0], w), ("; ".join(said) or None)  # a decimal comma, another delimiter
 
 
 def frame_window(ds: Any, frame: int) -> tuple[tuple[float, float] | None, str | None, str]:
