@@ -1,7 +1,8 @@
-"""The element walk of :mod:`pipeline.dicom.plain`: File Meta and the top level, PS3.5 7.1.
+"""The element walk of :mod:`pipeline.dicom.plain`: File Meta and sequences, PS3.5 7.1.
 
-:func:`walk` raises :class:`Odd` for anything that is not plain (the caller then reads the
-file with pydicom) and :class:`Short` when it needs more bytes than it was given;
+The walk (:func:`pipeline.dicom.top_level.walk`, with :func:`file_meta` and
+:func:`skip_sequence` here) raises :class:`Odd` for anything that is not plain (the caller
+then reads the file with pydicom) and :class:`Short` when it needs more bytes than it was given;
 :func:`value` converts a held element's bytes the way pydicom does for clean values and raises
 :class:`Odd` for any other.
 """
@@ -13,14 +14,12 @@ import struct
 import warnings
 from typing import Any
 
-_EXPLICIT = "1.2.840.10008.1.2.1"
-_IMPLICIT = "1.2.840.10008.1.2"
-_PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
-_FIRST_PIXEL_TAG = _PIXEL_TAGS[0]
 _LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT",
          b"UV"}  # fmt: skip
 _VRS = _LONG | {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO",
                 b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}  # fmt: skip
+#: The VRs of PS3.5 7.1.2 with a 4-byte length (after 2 reserved bytes), and all of them.
+LONG_VRS, VRS = frozenset(_LONG), frozenset(_VRS)
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _CHARSET = 0x00080005
@@ -62,13 +61,20 @@ _TABLE_CACHE: dict[str, Any] = {}
 
 
 def tables() -> dict[str, Any]:
-    """Keyword <-> tag and the dictionary VR of the held attributes (built once)."""
+    """Keyword <-> tag and the dictionary VR of the held attributes (built once).
+
+    ``held``: tag -> keyword; ``vr``: tag -> VR; ``vr_bytes``: tag -> VR as bytes;
+    ``explicit``: ``vr_bytes`` but the grouping UIDs (:data:`GROUPING_UIDS`).
+    """
     if not _TABLE_CACHE:
         from pydicom.datadict import dictionary_VR, tag_for_keyword
 
         held = {int(tag_for_keyword(k) or 0): k for k in HELD}
         vrs = {tag: dictionary_VR(tag) for tag in held}
-        _TABLE_CACHE.update(held=held, vr=vrs, vr_bytes={t: v.encode() for t, v in vrs.items()})
+        vr_bytes = {t: v.encode() for t, v in vrs.items()}
+        # what the explicit walk takes at once (a short VR): a grouping UID is checked first
+        explicit = {t: v for t, v in vr_bytes.items() if t not in GROUPING_UIDS and v not in _LONG}
+        _TABLE_CACHE.update(held=held, vr=vrs, vr_bytes=vr_bytes, explicit=explicit)
     return _TABLE_CACHE
 
 
@@ -105,7 +111,7 @@ def _element(buf: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int
     return tag, vr, length >> 16, 8
 
 
-def _skip_sequence(buf: bytes, pos: int, explicit: bool, depth: int = 0) -> int:
+def skip_sequence(buf: bytes, pos: int, explicit: bool, depth: int = 0) -> int:
     """The position after an undefined-length sequence whose value starts at ``pos``.
 
     pydicom parses such a sequence as it reads the file, items of defined length included, so
@@ -129,15 +135,15 @@ def _skip_sequence(buf: bytes, pos: int, explicit: bool, depth: int = 0) -> int:
             if tag >> 16 == 0xFFFE or tag == _CHARSET:
                 raise Odd  # a stray delimiter; a character set pydicom checks as it reads
             if length == _UNDEFINED:
-                _check_undefined(tag, vr)
-                pos = _skip_sequence(buf, pos, explicit, depth + 1)
+                check_undefined(tag, vr)
+                pos = skip_sequence(buf, pos, explicit, depth + 1)
             else:
                 pos += length
         if end is not None and pos != end:
             raise Odd
 
 
-def _check_undefined(tag: int, vr: bytes) -> None:
+def check_undefined(tag: int, vr: bytes) -> None:
     """An undefined length is read as a sequence by pydicom only for SQ (and unknown tags).
 
     UN of undefined length holds implicit VR data (PS3.5 6.2.2); a known non-SQ tag of
@@ -157,71 +163,46 @@ def _check_undefined(tag: int, vr: bytes) -> None:
         raise Odd
 
 
-def walk(buf: bytes, size: int) -> dict[str, Any]:
-    """Parse File Meta and the data set's top level up to the pixel data element."""
-    meta, pos = _file_meta(buf)
-    syntax = meta.get(0x00020010, b"").rstrip(b"\0 ").decode("ascii", "replace")
-    if syntax not in (_EXPLICIT, _IMPLICIT):
-        raise Odd
-    explicit = syntax == _EXPLICIT
-    if pos + 6 <= len(buf) and _looks_explicit(buf[pos + 4 : pos + 6]) != explicit:
-        raise Odd  # pydicom would warn that the data set uses the other VR encoding
-    table = tables()
-    vrs, vr_bytes = table["vr"], table["vr_bytes"]
-    raw: dict[int, tuple[str, bytes]] = {}
-    tags: set[int] = set()
-    charset = b""
-    last = 0
-    unpack, unpack_vr, available = _HEAD.unpack_from, _HEAD_VR.unpack_from, len(buf)
-    while pos < size:
-        # _element(buf, pos, explicit), inlined: this loop runs for every element of every file
-        if pos + 8 > available:
-            raise Short
-        if explicit:
-            group, elem, vr, length = unpack_vr(buf, pos)
-            long = _LONG_VR.get(vr)
-            if long is None or group == 0xFFFE:
-                raise Odd  # no VR; an item or delimiter at the top level
-            hsize = 8
-            if long:
-                if pos + 12 > available:
-                    raise Short
-                length, hsize = _LENGTH.unpack_from(buf, pos + 8)[0], 12
-        else:
-            (group, elem, length), vr, hsize = unpack(buf, pos), b"", 8
-        tag = group << 16 | elem
-        if tag <= last or group in (0x0002, 0xFFFE):
-            raise Odd
-        last = tag
-        tags.add(tag)
-        start = pos + hsize
-        if tag >= _FIRST_PIXEL_TAG and tag in _PIXEL_TAGS:
-            if tag != 0x7FE00010 or length == _UNDEFINED or start + length != size:
-                raise Odd  # encapsulated, truncated, or elements after the pixel data
-            if vr not in (b"", b"OB", b"OW"):
-                raise Odd  # pydicom converts another VR's value (text, numbers, items)
-            return dict(syntax=syntax, meta=meta, raw=raw, tags=tags, charset=charset,
-                        pixels=(tag, start, length))  # fmt: skip
-        if length == _UNDEFINED:
-            _check_undefined(tag, vr)
-            pos = _skip_sequence(buf, start, explicit)
-            continue
-        if start + length > available:
-            raise Short
-        if (want := vr_bytes.get(tag)) is not None:
-            if vr and vr != want:
-                raise Odd  # another VR than the dictionary's: pydicom's, said (text_vr)
-            if tag in _GROUPING_UIDS and not _clean_uid(buf, start, start + length):
-                raise Odd  # not one clean UID: pydicom's, mended and said (uid_values)
-            raw[tag] = (vrs[tag], buf[start : start + length])
-        elif tag == _CHARSET:
-            charset = buf[start : start + length]
-        pos = start + length
-    raise Odd  # no pixel data: pydicom says why
+def file_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
+    """The File Meta elements' values by tag, and the position after them.
+
+    A folder's files repeat their File Meta but for the Media Storage SOP Instance UID (and
+    the group length): one whose elements before and after that UID are byte for byte those
+    of the last file walked in full (:data:`_META_LAST`) takes its values, checked then, and
+    only the UID is checked here; any other is walked element by element.
+    """
+    if buf[128:140] == _META_START and (last := _META_LAST) is not None:
+        end = 144 + _LENGTH.unpack_from(buf, 140)[0]
+        head, tail, values = last
+        uid_at = 144 + len(head)
+        # every element ends before the bytes at hand do: no Short in the full walk either
+        if (
+            uid_at + 8 <= end <= len(buf) - 4
+            and buf.startswith(head, 144)
+            and buf.startswith(_UID_HEAD, uid_at)
+        ):
+            stop = uid_at + 8 + _UID_LENGTH.unpack_from(buf, uid_at + 6)[0]
+            if stop + len(tail) == end and buf.startswith(tail, stop):
+                data = buf[uid_at + 8 : stop]
+                if (b"UI", data) not in _META_CLEAN:
+                    _check_meta(b"UI", data)
+                meta = dict(values)
+                meta[0x00020003] = data
+                return meta, end
+    return _walk_meta(buf)
 
 
-def _file_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
-    """The File Meta elements' values by tag, and the position after them."""
+_META_START = b"DICM\x02\x00\x00\x00UL\x04\x00"  # DICM, then (0002,0000) UL of length 4
+_UID_HEAD = b"\x02\x00\x03\x00UI"  # (0002,0003) UI
+_UID_LENGTH = struct.Struct("<H")
+#: The File Meta walked last in full: its bytes before and after the Media Storage SOP
+#: Instance UID element (from (0002,0001) on) and its values.
+_META_LAST: tuple[bytes, bytes, dict[int, bytes]] | None = None
+
+
+def _walk_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
+    """:func:`file_meta`, element by element (PS3.10 7.1); kept for the next file."""
+    global _META_LAST
     if buf[128:132] != b"DICM":
         raise Odd
     tag, vr, length, hsize = _element(buf, 132, True)
@@ -230,6 +211,7 @@ def _file_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
     end = 144 + struct.unpack_from("<I", buf, 140)[0]
     meta: dict[int, bytes] = {}
     pos, available, clean = 144, len(buf), _META_CLEAN
+    uid: tuple[int, int] | None = None  # where the last (0002,0003) is, when of VR UI
     while pos < end:
         if pos + 12 > available:
             raise Short
@@ -244,9 +226,13 @@ def _file_meta(buf: bytes) -> tuple[dict[int, bytes], int]:
         # pydicom checks these as it reads: a warning
         if vr in (b"UI", b"SH", b"AE") and (vr, data) not in clean:
             _check_meta(vr, data)
+        if elem == 3:
+            uid = (pos, pos + hsize + length) if vr == b"UI" else None
         pos += hsize + length
     if pos != end:
         raise Odd
+    if uid is not None:
+        _META_LAST = (buf[144 : uid[0]], buf[uid[1] : end], meta.copy())
     return meta, pos
 
 
@@ -267,9 +253,9 @@ def _check_meta(vr: bytes, data: bytes) -> None:
     _META_CLEAN.add((vr, data))
 
 
-def _looks_explicit(vr: bytes) -> bool:
+def looks_explicit(vr: bytes) -> bool:
     """Whether the first element looks explicit to pydicom: both VR bytes are A-Z."""
-    return len(vr) == 2 and all(0x40 < b < 0x5B for b in vr)
+    return len(vr) == 2 and vr.isalpha() and vr.isupper()  # ASCII: both of b"A".."Z"
 
 
 #: One UID, padded or not: what :func:`value` takes for UI in one step (group 1, when at
@@ -277,7 +263,7 @@ def _looks_explicit(vr: bytes) -> bool:
 _ONE_UID = re.compile(rb"((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*)[ \0]*")
 
 
-def _clean_uid(buf: bytes, start: int, end: int) -> bool:
+def clean_uid(buf: bytes, start: int, end: int) -> bool:
     """Whether ``buf[start:end]`` is one UID of at most 64 characters, padded or not."""
     uid = _ONE_UID.fullmatch(buf, start, end)
     return uid is not None and len(uid[1]) <= _MAX_LEN["UI"]
@@ -285,7 +271,7 @@ def _clean_uid(buf: bytes, start: int, end: int) -> bool:
 
 #: SOPInstanceUID, StudyInstanceUID, SeriesInstanceUID, FrameOfReferenceUID: files are grouped
 #: by them, so one that is not one clean UID is pydicom's (:mod:`pipeline.dicom.uid_values`)
-_GROUPING_UIDS = frozenset({0x00080018, 0x0020000D, 0x0020000E, 0x00200052})
+GROUPING_UIDS = frozenset({0x00080018, 0x0020000D, 0x0020000E, 0x00200052})
 
 
 #: One IS number, padded or not: what :func:`value` takes for IS in one step (group 1, when
@@ -369,4 +355,7 @@ def known_charset(raw: bytes) -> bool:
     return known
 
 
-__all__ = ["HELD", "Odd", "Short", "known_charset", "tables", "value", "walk"]
+__all__ = [
+    "GROUPING_UIDS", "HELD", "LONG_VRS", "VRS", "Odd", "Short", "check_undefined", "clean_uid",
+    "file_meta", "known_charset", "looks_explicit", "skip_sequence", "tables", "value",
+]  # fmt: skip

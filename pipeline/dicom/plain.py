@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline.dicom import elements, plain_memo, reuse
+from pipeline.dicom import elements, plain_memo, reuse, top_level
 from pipeline.dicom.elements import HELD, Odd, Short
 from pipeline.dicom.plain_meta import FileMeta, FullRead, uid
 
@@ -49,7 +49,7 @@ _MULTI = {"ImageType", "PixelSpacing", "ImagerPixelSpacing", "ImagePositionPatie
           "ImageOrientationPatient", "WindowCenter", "WindowWidth",
           "ConvolutionKernel"}  # fmt: skip
 _MISSING = object()
-#: What :meth:`PlainDataset.memo_states` records: held tags, their (VR, bytes), the tags
+#: What :meth:`PlainDataset.memo_states` records: held tags, their value bytes, the tags
 #: present but not held, the tags absent, the pixel element's tag, length and whether its
 #: value was read (``None`` when it was not looked at).
 MemoStates = tuple[
@@ -122,7 +122,7 @@ class PlainDataset:
         self._path = path
         self.file_size = size
         self.header_digest = header_digest
-        self._raw: dict[int, tuple[str, bytes]] = found["raw"]
+        self._raw: dict[int, bytes] = found["raw"]  # the held elements' value bytes
         self._tags: set[int] = found["tags"]
         self._known: dict[str | int, Any] = {}
         self._pixel_tag, self._pixel_tell, self._pixel_length = found["pixels"]
@@ -226,7 +226,7 @@ class PlainDataset:
         return value
 
     def _convert(self, tag: int, keyword: str) -> Any:
-        key = self._raw[tag]
+        key = (elements.tables()["vr"][tag], self._raw[tag])  # the dictionary's VR
         found = _VALUES.get(key, _MISSING)
         if found is _MISSING:
             try:
@@ -340,7 +340,7 @@ def read_plain(path: str | Path, *, pixels: bool = False) -> PlainDataset | None
 
 
 def _walk(read: Callable[[int], bytes], size: int, *, whole: bool = False) -> tuple[bytes, Any]:
-    """The bytes read and :func:`pipeline.dicom.elements.walk`'s result.
+    """The bytes read and :func:`pipeline.dicom.top_level.walk`'s result.
 
     ``read(n)``: up to ``n`` more bytes of the file, fewer only at its end; the whole file
     at once when ``whole``, else 16 KiB first, then as much again while the header runs on,
@@ -349,7 +349,7 @@ def _walk(read: Callable[[int], bytes], size: int, *, whole: bool = False) -> tu
     buf = read(-1 if whole else elements.FIRST_READ)
     while True:
         try:
-            return buf, elements.walk(buf, size)
+            return buf, top_level.walk(buf, size)
         except Short:
             more = read(len(buf)) if len(buf) < elements.MAX_HEADER else b""
             if not more:  # the end of the file (or of the header allowed)
