@@ -76,3 +76,27 @@ def test_a_nifti_images_mask_is_nifti_on_the_images_grid(tmp_path: Path) -> None
         # voxel for voxel on the image: what the model calls lesion is the brighter part
         pixels = np.asarray(image.dataobj)
         assert pixels[predicted == 1].mean() > pixels[predicted == 0].mean(), p
+
+
+def test_a_2d_nifti_images_mask_is_on_its_x_y_grid_and_a_4d_ones_stays_npy(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    from workflows.run.predict_images import _nifti_mask, _rows
+
+    affine = np.diag([0.7, 0.9, 1.0, 1.0])
+    nib.save(nib.Nifti1Image(np.zeros((5, 3), np.float32), affine), tmp_path / "a.nii.gz")
+    probs = np.zeros((2, 3, 5))  # radpipe reads (x, y) = (5, 3) as (y, x): rows, columns
+    probs[0] = 1.0
+    probs[:, 1, 4] = (0.0, 1.0)  # class 1 at row y = 1, column x = 4
+    config = SimpleNamespace(task="segmentation", postprocess=[])
+    rows, _ = _rows(tmp_path / "out", config, ["a.nii.gz"], [probs], ["bg", "x"], False, tmp_path)
+    assert rows[0]["mask"] == "masks/a.nii.gz"  # was masks/a.png, 3 rows x 5 columns
+    mask = nib.load(tmp_path / "out" / "masks" / "a.nii.gz")
+    assert mask.shape == (5, 3)
+    assert np.argwhere(np.asarray(mask.dataobj)).tolist() == [[4, 1]]  # voxel (x 4, y 1)
+    np.testing.assert_array_equal(mask.affine, nib.load(tmp_path / "a.nii.gz").affine)
+    nib.save(nib.Nifti1Image(np.zeros((4, 3, 2, 2), np.float32), affine), tmp_path / "c.nii")
+    assert _nifti_mask(tmp_path / "c.nii", np.zeros((2, 3, 4), np.uint8)) is None  # channels
+    assert _nifti_mask(tmp_path / "a.png", probs[0].astype(np.uint8)) is None

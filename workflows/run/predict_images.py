@@ -8,7 +8,7 @@ and model, as a DICOM folder is (:mod:`workflows.run.predict_folds`). Outputs, u
 - ``predictions.csv``: one row per image: ``image`` (its path relative to SRC; left out with
   ``--hashed-keys-only``), ``image_key`` (the hashed path), and the predicted class, its name
   and a probability per class (segmentation: the mask file and the fraction of each class);
-- segmentation: ``masks/<image path without its suffix>.png`` (``.npy`` for a volume, and
+- segmentation: ``masks/<image path without its suffix>.png`` (``.npy`` for a volume;
   ``.nii.gz`` for a NIfTI image: the image's voxel order, affine and header): class indices at
   the source image's size (``masks/<image_key>.png`` with ``--hashed-keys-only``);
 - ``skipped.csv``: the images not predicted (unreadable, another channel count or shape than
@@ -170,8 +170,8 @@ def _rows(
     masks, record = post.apply_all(p.argmax(axis=0).astype(np.uint8) for p in probs)
     files = _mask_names(names, hashed)
     for row, image, name, mask in zip(rows, names, files, masks):
-        nifti = _nifti_mask(csv_path(root, image), mask) if mask.ndim > 2 else None
-        suffix = ".png" if mask.ndim == 2 else ".npy" if nifti is None else ".nii.gz"
+        nifti = _nifti_mask(csv_path(root, image), mask)
+        suffix = ".nii.gz" if nifti is not None else ".png" if mask.ndim == 2 else ".npy"
         rel = Path("masks") / (name + suffix)
         with atomic_path(out / rel) as tmp:
             if nifti is None:
@@ -206,11 +206,12 @@ def _leaves(name: str) -> bool:
 def _nifti_mask(image: Path, mask: np.ndarray) -> Any:
     """The mask of a NIfTI image as a NIfTI image on its grid, or ``None`` (not NIfTI).
 
-    Volumes are read with their axes reversed, ``(z, y, x)`` (:mod:`pipeline.data.io`); an
-    ``.npy`` of that order beside an ``(x, y, z)`` NIfTI was transposed against the image
-    for a user who overlays one on the other (silently so for a cubic volume), and had no
-    affine. The mask goes back to the image's voxel order, with its header (affine, zooms,
-    units), as uint8 class indices without scaling.
+    NIfTI arrays are read with their axes reversed, ``(z, y, x)`` (:mod:`pipeline.data.io`);
+    an ``.npy`` of that order beside an ``(x, y, z)`` NIfTI (a PNG of ``(y, x)`` beside a 2-D
+    one) was transposed against the image for a user who overlays one on the other
+    (silently so for a cubic volume or a square image), and had no affine. The mask goes
+    back to the image's voxel order, with its header (affine, zooms, units), as uint8 class
+    indices without scaling.
     """
     if not image.name.lower().endswith((".nii", ".nii.gz")):
         return None
