@@ -1,4 +1,4 @@
-"""Predicted masks as DICOM Segmentation objects (PS3.3 A.51), via highdicom.
+r"""Predicted masks as DICOM Segmentation objects (PS3.3 A.51), via highdicom.
 
 One SEG per series, referencing the source images it was predicted on, one segment per
 foreground class (class index = segment number). The SEG carries the source's patient and
@@ -8,6 +8,12 @@ De-identified sources often lack Type 2 attributes of the Patient and General St
 (PatientBirthDate, PatientSex, ...): they are copied into the SEG present but empty (a
 zero-length value, which Type 2 allows; PS3.5 7.4). A series whose SEG still cannot be made
 is skipped with a warning naming the series key and the reason; the others are written.
+
+Each segment is labelled with its class name. SegmentLabel (0062,0005) is an LO value: at
+most 64 characters, no backslash (the value delimiter) and no control character; a class name
+beyond that is labelled by its first 64 characters, ``\`` read as ``/`` and control characters
+as spaces, with the name itself in the segment's SegmentDescription (0062,0006, ST). A class
+name outside ASCII makes the SEG UTF-8 (:func:`seg_character_set`).
 """
 
 from __future__ import annotations
@@ -98,27 +104,53 @@ def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[
         name="radpipe", version=version, family=codes.cid7162.ArtificialIntelligence
     )
     segments = [
-        hd.seg.SegmentDescription(
+        _described(hd.seg.SegmentDescription(
             segment_number=k,
-            segment_label=names[k],
+            segment_label=segment_label(names[k]),
             segmented_property_category=codes.SCT.Tissue,
             segmented_property_type=codes.SCT.Tissue,
             algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
             algorithm_identification=algorithm,
-        )
+        ), names[k])
         for k in range(1, len(names))
-    ]
+    ]  # fmt: skip
     with warnings.catch_warnings():
         # highdicom's advice on the source's own person names (a PatientName without '^')
         # quotes the name: not printed, as no output names the patient (README, privacy)
         warnings.filterwarnings("ignore", message="The string .* is unlikely to represent")
-        seg = _segmentation(hd, images, labels, segments, version, seg_character_set(images))
+        seg = _segmentation(hd, images, labels, segments, version, seg_character_set(images, names))
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
 
 
-def seg_character_set(images: list[Any]) -> str | None:
+def segment_label(name: str) -> str:
+    r"""``name`` as an LO value (PS3.5 6.2): no backslash or control character, 64 at most.
+
+    Examples
+    --------
+    >>> segment_label("left\\right lung")
+    'left/right lung'
+    >>> len(segment_label("x" * 80))
+    64
+    """
+    text = name.replace("\\", "/")
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)[:64]
+
+
+def _described(segment: Any, name: str) -> Any:
+    """The segment with the class name as its SegmentDescription when its label is not it."""
+    if segment_label(name) != name:  # the LO label was cut or changed: 80 'x' were written
+        segment.SegmentDescription = name  # as such (pydicom warns only), a\\b as 2 values
+    return segment
+
+
+def seg_character_set(images: list[Any], names: list[str] | None = None) -> str | None:
     r"""The SEG's SpecificCharacterSet (0008,0005): ``ISO_IR 192`` where a source has one.
+
+    Or where a class name (a segment's label) is not ASCII.
+    Without it a class name such as ``肺结节`` was written as ``???`` (pydicom's replacement
+    characters, in the default repertoire) and ``Läsion`` in Latin-1 bytes the SEG does not
+    declare; both keep every character in UTF-8.
 
     The SEG carries the sources' patient and study text (PatientName, ReferringPhysicianName, ...),
     decoded by pydicom from the sources' character set; written as UTF-8, every character
@@ -128,7 +160,8 @@ def seg_character_set(images: list[Any]) -> str | None:
     reads, so no SEG was written ("'' is not a valid SpecificCharacterSetValues").
     """
     declared = {str(im.get("SpecificCharacterSet") or "").strip() for im in images}
-    return "ISO_IR 192" if declared - {"", "ISO_IR 6", "['ISO_IR 6']"} else None
+    text = not all(name.isascii() for name in names or [])
+    return "ISO_IR 192" if text or declared - {"", "ISO_IR 6", "['ISO_IR 6']"} else None
 
 
 def _segmentation(hd: Any, images: list[Any], labels: np.ndarray, segments: list[Any],

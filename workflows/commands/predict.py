@@ -91,11 +91,18 @@ def _print_written(out: Path, predictions: Path) -> None:
     from pipeline.words import counted
     from workflows.run.paths import shown
 
-    with predictions.open(newline="") as fh:
-        masks = sum(bool(row.get("mask")) for row in csv.DictReader(fh))
-    said = [f"{counted(masks, 'mask')} (PNG) in {shown(out / 'masks')}"] if masks else []
+    with predictions.open(newline="") as fh:  # a DICOM series run's row: '6 slices', PNGs
+        kinds = [_mask_format(row["mask"]) for row in csv.DictReader(fh) if row.get("mask")]
+    formats = ", ".join(sorted(set(kinds)))  # '(PNG)' was said of NPY and NIfTI masks too
+    said = [f"{counted(len(kinds), 'mask')} ({formats}) in {shown(out / 'masks')}"] if kinds else []
     for folder, noun in (("seg", "DICOM SEG"), ("labels", "NIfTI label map")):
         files = sum(p.is_file() for p in (out / folder).rglob("*"))
         said += [f"{counted(files, noun)} in {shown(out / folder)}"] if files else []
     if said:
         print(f"wrote {', '.join(said)}")
+
+
+def _mask_format(mask: str) -> str:
+    """The format of a mask named in ``predictions.csv``: PNG, NPY or NIfTI."""
+    name = mask.lower()
+    return "NPY" if name.endswith(".npy") else "NIfTI" if ".nii" in name else "PNG"

@@ -8,8 +8,9 @@ and model, as a DICOM folder is (:mod:`workflows.run.predict_folds`). Outputs, u
 - ``predictions.csv``: one row per image: ``image`` (its path relative to SRC; left out with
   ``--hashed-keys-only``), ``image_key`` (the hashed path), and the predicted class, its name
   and a probability per class (segmentation: the mask file and the fraction of each class);
-- segmentation: ``masks/<image path without its suffix>.png`` (``.npy`` for a volume): class
-  indices at the source image's size (``masks/<image_key>.png`` with ``--hashed-keys-only``);
+- segmentation: ``masks/<image path without its suffix>.png`` (``.npy`` for a volume;
+  ``.nii.gz`` for a NIfTI image: the image's voxel order, affine and header): class indices at
+  the source image's size (``masks/<image_key>.png`` with ``--hashed-keys-only``);
 - ``skipped.csv``: the images not predicted (unreadable, another channel count or shape than
   the model takes) and why; the command then exits 1, the others predicted.
 
@@ -22,6 +23,7 @@ refused (its masks would stay beside these, unlisted).
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import tempfile
 from collections import Counter
@@ -90,7 +92,7 @@ def predict_images(
                                   out / "skipped.csv", hashed)  # fmt: skip
     labels = class_names(config, run_dir, probs[0].shape[0])
     warn_ties(config.task, probs, labels)
-    rows, record = _rows(out, config, [names[i] for i in keep], probs, labels, hashed)
+    rows, record = _rows(out, config, [names[i] for i in keep], probs, labels, hashed, root)
     path = out / "predictions.csv"
     with atomic_path(path) as tmp_csv, tmp_csv.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -133,7 +135,7 @@ def _drop_stale_masks(out: Path, written: set[str]) -> None:
         return
     stale = sorted(
         f for f in folder.rglob("*")
-        if f.is_file() and f.suffix.lower() in (".png", ".npy")
+        if f.is_file() and f.suffix.lower() in (".png", ".npy", ".nii", ".gz")
         and f.relative_to(out).as_posix() not in written
     )  # fmt: skip
     for f in stale:
@@ -151,7 +153,7 @@ def _drop_stale_masks(out: Path, written: set[str]) -> None:
 
 def _rows(
     out: Path, config: Any, names: list[str], probs: list[np.ndarray], labels: list[str],
-    hashed: bool,
+    hashed: bool, root: Path,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:  # fmt: skip
     """One ``predictions.csv`` row per image (and, segmentation, its mask written)."""
     rows: list[dict[str, Any]] = [
@@ -167,10 +169,15 @@ def _rows(
     post = Postprocess.from_specs(config.postprocess)
     masks, record = post.apply_all(p.argmax(axis=0).astype(np.uint8) for p in probs)
     files = _mask_names(names, hashed)
-    for row, name, mask in zip(rows, files, masks):
-        rel = Path("masks") / (name + (".png" if mask.ndim == 2 else ".npy"))
+    for row, image, name, mask in zip(rows, names, files, masks):
+        nifti = _nifti_mask(csv_path(root, image), mask)
+        suffix = ".nii.gz" if nifti is not None else ".png" if mask.ndim == 2 else ".npy"
+        rel = Path("masks") / (name + suffix)
         with atomic_path(out / rel) as tmp:
-            _save_mask(tmp, mask)
+            if nifti is None:
+                _save_mask(tmp, mask)
+            else:
+                tmp.write_bytes(gzip.compress(nifti.to_bytes(), compresslevel=1))
         fractions = np.bincount(mask.ravel(), minlength=len(labels)) / mask.size
         row["mask"] = rel.as_posix()
         row |= {f"fraction_{n}": round(float(v), 6) for n, v in zip(labels, fractions)}
@@ -194,6 +201,30 @@ def _mask_names(names: list[str], hashed: bool) -> list[str]:
 def _leaves(name: str) -> bool:
     path = PurePosixPath(name.replace("\\", "/"))
     return path.is_absolute() or ".." in path.parts or PureWindowsPath(name).drive != ""
+
+
+def _nifti_mask(image: Path, mask: np.ndarray) -> Any:
+    """The mask of a NIfTI image as a NIfTI image on its grid, or ``None`` (not NIfTI).
+
+    NIfTI arrays are read with their axes reversed, ``(z, y, x)`` (:mod:`pipeline.data.io`);
+    an ``.npy`` of that order beside an ``(x, y, z)`` NIfTI (a PNG of ``(y, x)`` beside a 2-D
+    one) was transposed against the image for a user who overlays one on the other
+    (silently so for a cubic volume or a square image), and had no affine. The mask goes
+    back to the image's voxel order, with its header (affine, zooms, units), as uint8 class
+    indices without scaling.
+    """
+    if not image.name.lower().endswith((".nii", ".nii.gz")):
+        return None
+    import nibabel as nib
+
+    source: Any = nib.load(image)
+    data = np.ascontiguousarray(mask.transpose(tuple(range(mask.ndim))[::-1]), dtype=np.uint8)
+    if data.shape != tuple(source.shape):  # a 4-D image (channels): its mask stays .npy
+        return None
+    header = source.header.copy()
+    header.set_data_dtype(np.uint8)
+    header.set_slope_inter(1.0, 0.0)
+    return nib.Nifti1Image(data, None, header=header)
 
 
 def _save_mask(path: Path, mask: np.ndarray) -> None:
