@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.stack_keys import STACK_KEYS
+from pipeline.dicom.stack_keys import RENAMED, STACK_KEYS
 
 __all__ = ["volume_labels"]
 
@@ -41,8 +41,9 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
     Returns
     -------
     list[str]
-        ``""`` for each volume of a series of one volume, or where no attribute read here
-        differs (volumes told apart by slice positions alone: a split by spacing). An
+        ``""`` for each volume of a series of one volume. Volumes that the attributes read
+        here leave alike (told apart by where they lie alone: a split at a gap, two stacks)
+        say their first and last slice's ``ImagePositionPatient`` (LPS mm). An
         attribute that takes several values within a volume (time points of a 4-D volume)
         but another set in another volume is said as ``first..last (n values)``.
 
@@ -66,7 +67,28 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
         named.add(name)
         for cell, values in zip(said, found):
             cell.append(f"{name}={_values(values)}")
-    return ["; ".join(cell) for cell in said]
+    cells = ["; ".join(cell) for cell in said]
+    if len(set(cells)) == len(cells):
+        return cells
+    where = [_positions(frames, v) for v in volumes]  # told apart by where they lie alone
+    if any(w is None for w in where) or len(set(where)) == 1:
+        return cells
+    return ["; ".join(filter(None, [c, f"ImagePositionPatient={w}"])) for c, w in zip(cells, where)]
+
+
+def _positions(frames: Sequence[Any], volume: Sequence[Sequence[int]]) -> str | None:
+    """The volume's first and last slice positions (LPS mm, 2 decimals), ``first..last``.
+
+    Said of volumes that no attribute above tells apart: two stacks of one series at other
+    places (a split at a gap or uneven spacing, blocks side by side, parallel planes of a
+    localizer) had an empty cell, and which ``_sNN`` lay where was told by the files alone.
+    """
+    stack = volume[0]
+    ends = [getattr(frames[k], "position", None) for k in (stack[0], stack[-1])]
+    if ends[0] is None or ends[1] is None:
+        return None
+    first, last = ("\\".join(f"{round(float(v), 2) + 0.0:g}" for v in p or ()) for p in ends)
+    return first if first == last else f"{first}..{last}"
 
 
 def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
@@ -77,7 +99,7 @@ def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]
         ("ImageType", lambda f: getattr(f, "image_kind", "")),
         ("ConvolutionKernel", lambda f: getattr(f, "kernel", "")),
     ]
-    out += [(key, _stack_value(j)) for j, key in enumerate(STACK_KEYS)]
+    out += [(_key_name(frames, j, key), _stack_value(j)) for j, key in enumerate(STACK_KEYS)]
     out += [
         ("ImageOrientationPatient", _plane),
         ("ImageOrientationPatient", lambda f: _rounded(getattr(f, "orientation", None))),
@@ -85,23 +107,24 @@ def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]
         ("Columns", lambda f: getattr(f, "columns", None)),
         ("PixelSpacing", lambda f: _rounded(getattr(f, "pixel_spacing", None))),
     ]
-    return _echo_named(frames, out)
+    return out
 
 
-def _echo_named(
-    frames: Sequence[Any], out: list[tuple[str, Callable[[Any], Any]]]
-) -> list[tuple[str, Callable[[Any], Any]]]:
-    """``out`` with the EchoNumbers key named EffectiveEchoTime in an Enhanced MR series.
+def _key_name(frames: Sequence[Any], j: int, key: str) -> str:
+    """The name a stack key's values are said under.
 
-    There that key holds the frame's EffectiveEchoTime (ms, from the MR Echo Sequence;
-    :data:`~pipeline.dicom.stack_keys.FRAME_GROUP_KEYS`), not an echo number.
+    An Enhanced frame's value of EchoNumbers is its EffectiveEchoTime (ms), of
+    TemporalPositionIdentifier its TemporalPositionIndex, ...
+    (:data:`~pipeline.dicom.stack_keys.RENAMED`); both names, ``EchoNumbers/EffectiveEchoTime``,
+    where some frames hold the one and some the other.
     """
-    counts: dict[str, int] = {}
-    for f in frames:
-        counts[f.source] = counts.get(f.source, 0) + 1
-    enhanced = any(counts[f.source] > 1 and not f.mosaic for f in frames)
-    return [("EffectiveEchoTime" if enhanced and name == "EchoNumbers" else name, value)
-            for name, value in out]  # fmt: skip
+    if key not in RENAMED:
+        return key
+    grouped = {key in getattr(f, "group_keys", ()) for f in frames
+               if _stack_value(j)(f) not in (None, "")} or {False}  # fmt: skip
+    return {frozenset([True]): RENAMED[key], frozenset([False]): key}.get(
+        frozenset(grouped), f"{key}/{RENAMED[key]}"
+    )
 
 
 def _stack_value(j: int) -> Callable[[Any], Any]:
