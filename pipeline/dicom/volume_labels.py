@@ -43,7 +43,8 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
     list[str]
         ``""`` for each volume of a series of one volume. Volumes that the attributes read
         here leave alike (told apart by where they lie alone: a split at a gap, two stacks)
-        say their first and last slice's ``ImagePositionPatient`` (LPS mm). An
+        say their first and last slice's ``ImagePositionPatient`` (LPS mm); those still
+        alike (repeats told apart by acquisition order) their ``InstanceNumber``. An
         attribute that takes several values within a volume (time points of a 4-D volume)
         but another set in another volume is said as ``first..last (n values)``.
 
@@ -68,12 +69,24 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
         for cell, values in zip(said, found):
             cell.append(f"{name}={_values(values)}")
     cells = ["; ".join(cell) for cell in said]
-    if len(set(cells)) == len(cells):
-        return cells
-    where = [_positions(frames, v) for v in volumes]  # told apart by where they lie alone
-    if any(w is None for w in where) or len(set(where)) == 1:
-        return cells
-    return ["; ".join(filter(None, [c, f"ImagePositionPatient={w}"])) for c, w in zip(cells, where)]
+    # told apart by where they lie alone, else by acquisition order alone (repeats)
+    for name, where in (("ImagePositionPatient", _positions), ("InstanceNumber", _numbers)):
+        extra = [where(frames, v) for v in volumes]
+        if len(set(cells)) == len(cells) or None in extra or len(set(extra)) == 1:
+            continue
+        cells = ["; ".join(filter(None, [c, f"{name}={w}"])) for c, w in zip(cells, extra)]
+    return cells
+
+
+def _numbers(frames: Sequence[Any], volume: Sequence[Sequence[int]]) -> str | None:
+    """The volume's InstanceNumbers (``first..last (n values)``), ``None`` if one has none.
+
+    Said of volumes that nothing else tells apart: repeats at the same positions without a
+    time, echo or other key, split by acquisition order (``--split-4d``, or without a
+    RepetitionTime), whose cells were empty.
+    """
+    numbers = {getattr(frames[k], "instance_number", None) for stack in volume for k in stack}
+    return None if None in numbers else _values({str(n) for n in numbers})
 
 
 def _positions(frames: Sequence[Any], volume: Sequence[Sequence[int]]) -> str | None:

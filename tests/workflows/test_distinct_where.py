@@ -113,3 +113,21 @@ def test_enhanced_frames_are_named_by_their_group_attribute(
                                        split_4d=True)  # fmt: skip
     assert code == 0 and not errors and len(rows) == 2
     assert _cells(tmp_path / "out", rows) == {1: f"{name}=10", 2: f"{name}=20"}
+
+
+@pytest.mark.parametrize("split_4d", [True, False], ids=["split-4d", "no-repetition-time"])
+def test_repeats_told_apart_by_acquisition_order_say_their_instance_numbers(
+    tmp_path: Path, split_4d: bool
+) -> None:
+    """Two repeats of three slices, nothing but their order telling them apart: one volume
+    each under --split-4d (or without a RepetitionTime for a 4-D header), their cells empty."""
+    timed = {"RepetitionTime": 2000.0} if split_4d else {}
+    slices = [plane((0.0, 0.0, 2.0 * z), value=1 + t, series=SERIES, InstanceNumber=1 + 3 * t + z,
+                    **timed) for t in range(2) for z in range(3)]  # fmt: skip
+    rows, errors, code = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out",
+                                       split_4d=split_4d)  # fmt: skip
+    assert code == 0 and not errors and len(rows) == 2
+    assert _cells(tmp_path / "out", rows) == {
+        1: "InstanceNumber=1..3 (3 values)",
+        2: "InstanceNumber=4..6 (3 values)",
+    }
