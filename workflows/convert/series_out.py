@@ -20,6 +20,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,14 @@ def write_volume(target: Path, volume: Any, fmt: str, bids: BidsSource | None = 
 def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
     """The JSON sidecar of a NIfTI ``volume`` (:mod:`pipeline.dicom.bids_sidecar`), or
     ``None`` when its first file's header cannot be read again (it was read to build it)."""
-    from pipeline.dicom.files import read_dataset
     from pipeline.dicom.groups import attribute
 
-    ds = read_dataset(os.path.join(bids.root, bids.rel), bids.rel)
+    path = os.path.join(bids.root, bids.rel)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    ds = _header(path, bids.rel, stat.st_mtime_ns, stat.st_size)
     if not hasattr(ds, "get"):  # a Problem
         return None
     found = header_fields(ds, bids.frame)
@@ -136,6 +141,15 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
                 found["SliceTiming"] = timing
     found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=_version())
     return {key: found[key] for key in KEYS if key in found}
+
+
+@lru_cache(maxsize=2)  # a series' volumes (300 time points of one Enhanced file): read once
+def _header(path: str, rel: str, mtime_ns: int, size: int) -> Any:
+    """The header of ``path`` (pixels not read), or a Problem; keyed by its stat too, so a
+    file rewritten since is read again."""
+    from pipeline.dicom.files import read_dataset
+
+    return read_dataset(path, rel)
 
 
 def _version() -> str:
