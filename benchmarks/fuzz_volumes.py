@@ -1,7 +1,9 @@
 """Fuzz volume assembly with an oracle: Enhanced multi-frame files and single-frame series.
 
-Usage: ``python benchmarks/fuzz_volumes.py [--cases 400] [--seed 0] [--kind enhanced|series]
-[--batch 100] [--keep DIR]``
+Usage: ``python benchmarks/fuzz_volumes.py [--cases 400] [--seed 0]
+[--kind enhanced|series|order|echoes] [--batch 100] [--keep DIR]`` (``order``: names that must
+not depend on file names or order; ``echoes``: echo times with varying decimals; see
+:mod:`benchmarks.fuzz_volumes_order`)
 
 Cases come from :mod:`benchmarks.fuzz_volumes_cases`: Enhanced MR files (orientation and
 pixel measures shared or per frame, or missing on some or all frames, positions missing on
@@ -187,15 +189,28 @@ def in_work(keep: Path | None, prefix: str, work: Callable[[Path], int]) -> int:
         return 1 if work(Path(tmp)) else 0
 
 
+def run_more(cases: int, seed: int, work: Path, *, kind: str, batch: int) -> int:
+    """``--kind order`` or ``echoes`` (:mod:`benchmarks.fuzz_volumes_order`)."""
+    from benchmarks.fuzz_volumes_order import run_echoes, run_order
+
+    warnings.simplefilter("ignore")
+    runner = run_order if kind == "order" else run_echoes
+    counts, findings = runner(cases, seed, work, batch=batch)
+    return report(f"{cases} {kind} cases (seed {seed})", counts, findings)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--kind", choices=["enhanced", "series"], default="enhanced")
+    kinds = ["enhanced", "series", "order", "echoes"]
+    parser.add_argument("--kind", choices=kinds, default="enhanced")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--keep", type=Path, default=None)
     args = parser.parse_args()
-    work = partial(run, args.cases, args.seed, kind=args.kind, batch=args.batch)
+    more = args.kind in ("order", "echoes")
+    work = partial(run_more if more else run, args.cases, args.seed, kind=args.kind,
+                   batch=args.batch)  # fmt: skip
     return in_work(args.keep, "radpipe-volumes-", work)
 
 

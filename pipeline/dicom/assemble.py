@@ -41,6 +41,7 @@ from pipeline.dicom.colocated import (
 )
 from pipeline.dicom.diffusion import diffusion_notes, diffusion_table
 from pipeline.dicom.duplicates import drop_duplicates
+from pipeline.dicom.echo_times import same_echoes
 from pipeline.dicom.expected_counts import count_notes
 from pipeline.dicom.flat import flat_volumes
 from pipeline.dicom.frames import FrameRef
@@ -148,7 +149,7 @@ def plan_series(frames: list[FrameRef], policy: GeometryPolicy | None = None) ->
         position (or that were resampled and say so), or a refusal reason.
     """
     policy = policy or GeometryPolicy()
-    plan = SeriesPlan(frames=(frames := day_times(list(frames))))
+    plan = SeriesPlan(frames=(frames := same_echoes(day_times(list(frames)))))
     refused = next((f.refusal for f in frames if f.refusal), "") or mixed_subjects(frames)
     if refused or not frames:
         plan.refusal = refused or "no images"

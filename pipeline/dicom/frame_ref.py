@@ -43,7 +43,10 @@ class FrameRef:
     ``between`` its SpacingBetweenSlices (0018,0088) in mm, only to say when it disagrees
     with the step between the slices' positions (``slice_step`` falls back on SliceThickness);
     ``counts`` the slices, images and time points its header says there should be
-    (:data:`pipeline.dicom.expected_counts.COUNT_KEYS`), to say a shortfall.
+    (:data:`pipeline.dicom.expected_counts.COUNT_KEYS`), to say a shortfall;
+    ``group_keys`` the stack keys whose ``stack_values`` an Enhanced frame took from a
+    functional group attribute of another name (EchoNumbers: its EffectiveEchoTime;
+    :func:`pipeline.dicom.stack_keys.group_keywords`), so that they are named by it.
     """
 
     source: str
@@ -79,6 +82,7 @@ class FrameRef:
     lossy: str = ""
     colour: bool = False
     counts: tuple[int | None, ...] = ()
+    group_keys: tuple[str, ...] = ()
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no

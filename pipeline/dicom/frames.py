@@ -35,7 +35,7 @@ from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import unexpected_failure
 from pipeline.dicom.siemens import protocol_spacing
 from pipeline.dicom.spacing import in_plane_spacing
-from pipeline.dicom.stack_keys import STACK_KEYS, stack_value
+from pipeline.dicom.stack_keys import STACK_KEYS, group_keywords, stack_value
 from pipeline.dicom.values import (
     lenient_number,
     numbers_or_none,
@@ -227,6 +227,7 @@ def _stack_facts(ds: Any, f: int, view: FrameGroups | None = None) -> dict[str, 
         "between": between,
         "stack_values": tuple(_plain(stack_value(ds, k, f, view)) for k in STACK_KEYS),
         "counts": header_counts(ds, f, view),
+        "group_keys": group_keywords(ds, f, view),
     }
 
 

@@ -17,7 +17,7 @@ from pipeline.dicom.values import lenient_number
 
 __all__ = [
     "COMPONENTS", "DIRECTION", "FRAME_GROUP_KEYS", "NOT_TIME", "STACK_KEYS", "TIME_SLICE",
-    "shared_component", "stack_value",
+    "group_keywords", "shared_component", "stack_value",
 ]  # fmt: skip
 
 #: The diffusion gradient direction key: several directions share one DiffusionBValue.
@@ -66,6 +66,11 @@ FRAME_GROUP_KEYS = {
     "ReceiveCoilName": ("MRReceiveCoilSequence", "ReceiveCoilName"),
 }
 
+#: The keys of :data:`FRAME_GROUP_KEYS` whose group holds another attribute than their name:
+#: an Enhanced frame's value of these is that attribute's (an EffectiveEchoTime in ms, not an
+#: EchoNumbers), and is named by it (:func:`group_keywords`).
+RENAMED = {k: g[1] for k, g in FRAME_GROUP_KEYS.items() if g[1] != k}
+
 #: ImageType values (after the first two) that name the complex component of an MR image:
 #: Siemens ``ORIGINAL\PRIMARY\P\ND``, Philips ``ORIGINAL\PRIMARY\PHASE MAP\P\FFE``.
 COMPONENTS = {"M": "MAGNITUDE", "MAGNITUDE": "MAGNITUDE", "P": "PHASE", "PHASE": "PHASE",
@@ -113,6 +118,23 @@ def stack_value(ds: Any, keyword: str, frame: int, view: FrameGroups | None = No
     if keyword == "DiffusionBValue" and value in (None, ""):
         return private_b_value(ds)
     return value
+
+
+def group_keywords(ds: Any, frame: int, view: FrameGroups | None = None) -> tuple[str, ...]:
+    """The :data:`RENAMED` keys whose value this frame takes from its functional groups.
+
+    :func:`stack_value` reads them from an Enhanced object's groups (PS3.3 C.7.6.16): there
+    EchoNumbers' place holds the
+    MR Echo group's EffectiveEchoTime (C.8.13.5.2), TemporalPositionIdentifier's the Frame
+    Content's TemporalPositionIndex (C.7.6.16.2.2), AcquisitionNumber's its
+    FrameAcquisitionNumber, TriggerTime's the Cardiac Synchronization group's
+    NominalCardiacTriggerDelayTime (C.7.6.16.2.7). ``()`` for a classic file, and for a frame
+    whose value came from its converted or top-level attributes (a Legacy Converted object).
+    """
+    if "PerFrameFunctionalGroupsSequence" not in ds:
+        return ()
+    return tuple(k for k in RENAMED
+                 if attribute(ds, *FRAME_GROUP_KEYS[k], frame, view) not in (None, ""))  # fmt: skip
 
 
 def _coil(ds: Any) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.stack_keys import STACK_KEYS
+from pipeline.dicom.stack_keys import RENAMED, STACK_KEYS
 
 __all__ = ["volume_labels"]
 
@@ -41,8 +41,10 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
     Returns
     -------
     list[str]
-        ``""`` for each volume of a series of one volume, or where no attribute read here
-        differs (volumes told apart by slice positions alone: a split by spacing). An
+        ``""`` for each volume of a series of one volume. Volumes that the attributes read
+        here leave alike (told apart by where they lie alone: a split at a gap, two stacks)
+        say their first and last slice's ``ImagePositionPatient`` (LPS mm); those still
+        alike (repeats told apart by acquisition order) their ``InstanceNumber``. An
         attribute that takes several values within a volume (time points of a 4-D volume)
         but another set in another volume is said as ``first..last (n values)``.
 
@@ -66,7 +68,40 @@ def volume_labels(frames: Sequence[Any], volumes: Sequence[Sequence[Sequence[int
         named.add(name)
         for cell, values in zip(said, found):
             cell.append(f"{name}={_values(values)}")
-    return ["; ".join(cell) for cell in said]
+    cells = ["; ".join(cell) for cell in said]
+    # told apart by where they lie alone, else by acquisition order alone (repeats)
+    for name, where in (("ImagePositionPatient", _positions), ("InstanceNumber", _numbers)):
+        extra = [where(frames, v) for v in volumes]
+        if len(set(cells)) == len(cells) or None in extra or len(set(extra)) == 1:
+            continue
+        cells = ["; ".join(filter(None, [c, f"{name}={w}"])) for c, w in zip(cells, extra)]
+    return cells
+
+
+def _numbers(frames: Sequence[Any], volume: Sequence[Sequence[int]]) -> str | None:
+    """The volume's InstanceNumbers (``first..last (n values)``), ``None`` if one has none.
+
+    Said of volumes that nothing else tells apart: repeats at the same positions without a
+    time, echo or other key, split by acquisition order (``--split-4d``, or without a
+    RepetitionTime), whose cells were empty.
+    """
+    numbers = {getattr(frames[k], "instance_number", None) for stack in volume for k in stack}
+    return None if None in numbers else _values({str(n) for n in numbers})
+
+
+def _positions(frames: Sequence[Any], volume: Sequence[Sequence[int]]) -> str | None:
+    """The volume's first and last slice positions (LPS mm, 2 decimals), ``first..last``.
+
+    Said of volumes that no attribute above tells apart: two stacks of one series at other
+    places (a split at a gap or uneven spacing, blocks side by side, parallel planes of a
+    localizer) had an empty cell, and which ``_sNN`` lay where was told by the files alone.
+    """
+    stack = volume[0]
+    ends = [getattr(frames[k], "position", None) for k in (stack[0], stack[-1])]
+    if ends[0] is None or ends[1] is None:
+        return None
+    first, last = ("\\".join(f"{round(float(v), 2) + 0.0:g}" for v in p or ()) for p in ends)
+    return first if first == last else f"{first}..{last}"
 
 
 def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
@@ -77,7 +112,7 @@ def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]
         ("ImageType", lambda f: getattr(f, "image_kind", "")),
         ("ConvolutionKernel", lambda f: getattr(f, "kernel", "")),
     ]
-    out += [(key, _stack_value(j)) for j, key in enumerate(STACK_KEYS)]
+    out += [(_key_name(frames, j, key), _stack_value(j)) for j, key in enumerate(STACK_KEYS)]
     out += [
         ("ImageOrientationPatient", _plane),
         ("ImageOrientationPatient", lambda f: _rounded(getattr(f, "orientation", None))),
@@ -85,23 +120,24 @@ def _attributes(frames: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]
         ("Columns", lambda f: getattr(f, "columns", None)),
         ("PixelSpacing", lambda f: _rounded(getattr(f, "pixel_spacing", None))),
     ]
-    return _echo_named(frames, out)
+    return out
 
 
-def _echo_named(
-    frames: Sequence[Any], out: list[tuple[str, Callable[[Any], Any]]]
-) -> list[tuple[str, Callable[[Any], Any]]]:
-    """``out`` with the EchoNumbers key named EffectiveEchoTime in an Enhanced MR series.
+def _key_name(frames: Sequence[Any], j: int, key: str) -> str:
+    """The name a stack key's values are said under.
 
-    There that key holds the frame's EffectiveEchoTime (ms, from the MR Echo Sequence;
-    :data:`~pipeline.dicom.stack_keys.FRAME_GROUP_KEYS`), not an echo number.
+    An Enhanced frame's value of EchoNumbers is its EffectiveEchoTime (ms), of
+    TemporalPositionIdentifier its TemporalPositionIndex, ...
+    (:data:`~pipeline.dicom.stack_keys.RENAMED`); both names, ``EchoNumbers/EffectiveEchoTime``,
+    where some frames hold the one and some the other.
     """
-    counts: dict[str, int] = {}
-    for f in frames:
-        counts[f.source] = counts.get(f.source, 0) + 1
-    enhanced = any(counts[f.source] > 1 and not f.mosaic for f in frames)
-    return [("EffectiveEchoTime" if enhanced and name == "EchoNumbers" else name, value)
-            for name, value in out]  # fmt: skip
+    if key not in RENAMED:
+        return key
+    grouped = {key in getattr(f, "group_keys", ()) for f in frames
+               if _stack_value(j)(f) not in (None, "")} or {False}  # fmt: skip
+    return {frozenset([True]): RENAMED[key], frozenset([False]): key}.get(
+        frozenset(grouped), f"{key}/{RENAMED[key]}"
+    )
 
 
 def _stack_value(j: int) -> Callable[[Any], Any]:

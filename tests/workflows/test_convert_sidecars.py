@@ -37,8 +37,8 @@ def test_sidecars_go_with_a_removed_series(tmp_path: Path) -> None:
     shutil.rmtree(src / "dwi")
     (row,) = _convert(src, out)
     assert row["series_key"] != key
-    assert _files(out) == sorted([f"{row['series_key']}.nii.gz", f"{row['series_key']}.bval",
-                                  f"{row['series_key']}.bvec"])  # fmt: skip
+    key = row["series_key"]
+    assert _files(out) == sorted(f"{key}.{ext}" for ext in ("nii.gz", "bval", "bvec", "json"))
 
 
 def test_sidecars_go_when_the_nifti_is_rewritten_without_them(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_sidecars_go_when_the_nifti_is_rewritten_without_them(tmp_path: Path) ->
     as_time_points(src)  # the same series now without diffusion attributes
     (again,) = _convert(src, out)
     assert again["output"] == row["output"]
-    assert _files(out) == [Path(row["output"]).name]
+    assert _files(out) == sorted([Path(row["output"]).name, f"{row['series_key']}.json"])
 
 
 def test_split_4d_volumes_get_their_own_sidecars(tmp_path: Path) -> None:
@@ -58,7 +58,9 @@ def test_split_4d_volumes_get_their_own_sidecars(tmp_path: Path) -> None:
     rows = _convert(src, out, "--split-4d")
     assert len(rows) == 4
     key = row["series_key"]
-    names = [f"{key}_s{t:02d}.{ext}" for t in range(4) for ext in ("bval", "bvec", "nii.gz")]
+    names = [
+        f"{key}_s{t:02d}.{ext}" for t in range(4) for ext in ("bval", "bvec", "json", "nii.gz")
+    ]
     assert _files(out) == sorted(names)  # the 4-D file's sidecars are gone with it
     folder = out / Path(row["output"]).parent
     # axial, RAS affine diag(-1, -1, 2), det > 0: LPS x -> i = 1, negated for FSL

@@ -74,7 +74,8 @@ def test_a_dwi_npys_time_step_is_its_niftis(tmp_path: Path) -> None:
     assert sidecar == {"axes": ["time", "slice", "row", "column"], "time_step_s": 3.0}
     (nrow,) = _convert(tmp_path / "src", tmp_path / "nifti", "nifti")
     assert nib.load(tmp_path / "nifti" / nrow["output"]).header.get_zooms()[3] == 3.0
-    assert not _beside(tmp_path / "nifti" / nrow["output"], ".json").exists()  # its header
+    beside = json.loads(_beside(tmp_path / "nifti" / nrow["output"], ".json").read_text())
+    assert "axes" not in beside and "time_step_s" not in beside  # its header; BIDS sidecar
 
 
 def test_split_volumes_get_one_entry_sidecars_and_no_time_step(tmp_path: Path) -> None:
@@ -148,9 +149,9 @@ def test_resuming_an_earlier_radpipes_folder_writes_the_sidecars(
     out = tmp_path / "out"
     assert len(_convert(tmp_path / "src", out, fmt)) == 1
     written = _sidecars(out)
-    assert len(written) == (3 if fmt == "npy" else 2)  # .bval, .bvec (and an NPY's .json)
+    assert len(written) == 3  # .bval, .bvec and .json (an NPY's time step, a NIfTI's BIDS)
     settings = json.loads((out / "convert.json").read_text())
-    assert settings.pop("sidecars") == 1
+    assert settings.pop("sidecars") == 2
     (out / "convert.json").write_text(json.dumps(settings))  # as an earlier radpipe left it
     for name in written:
         next(out.rglob(name)).unlink()

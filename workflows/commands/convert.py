@@ -90,6 +90,12 @@ def register(sub: Any) -> None:
         action="store_true",
         help="NIfTI: write .nii (uncompressed, faster to write and read) instead of .nii.gz",
     )
+    p.add_argument(
+        "--no-json",
+        action="store_true",
+        help="NIfTI: no BIDS-style <name>.json sidecar (acquisition parameters, no "
+        "identifiers) beside each volume",
+    )
     add_geometry_options(p)
     p.add_argument(
         "--strict",
@@ -142,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         split_4d=args.split_4d,
         strict=args.strict,
         gzip=not args.no_gzip,
+        json=not args.no_json,
     ).resolved()
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
@@ -159,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.sidecars_redone:
         print("note: OUT was converted per series by an earlier radpipe, which wrote no "
-              ".bval/.bvec (diffusion) or NPY .json (time step) beside its volumes: every "
-              "series converted again to write them", file=sys.stderr)  # fmt: skip
+              ".bval/.bvec (diffusion), NPY .json (time step) or NIfTI .json (BIDS sidecar) "
+              "beside its volumes: every series converted again to write them",
+              file=sys.stderr)  # fmt: skip
     if result.columns_redone:
         print(f"note: OUT's manifest was written by an earlier radpipe, without its "
               f"{', '.join(result.columns_redone)} column(s): every file converted again to "

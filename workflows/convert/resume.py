@@ -67,9 +67,10 @@ def same_source(out: Path, root: Path) -> bool:
 
 #: What a per-series conversion writes beside its volumes, recorded in ``convert.json``
 #: (``"sidecars"``): 1 = a DWI's ``.bval`` / ``.bvec`` (NIfTI and NPY) and an NPY's ``.json``
-#: of time points (2026-12-01). A conversion recorded without it (an earlier radpipe) wrote
-#: none of these: resumed, its volumes would stay without them, unsaid.
-SIDECARS = 1
+#: of time points (2026-12-01); 2 = a NIfTI's BIDS-style ``.json`` (2026-12-03). A
+#: conversion recorded with less (an earlier radpipe) wrote none of these: resumed, its
+#: volumes would stay without them, unsaid. An NPY conversion needs only 1.
+SIDECARS = 2
 
 
 def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:
@@ -85,7 +86,7 @@ def lacks_sidecars(out: Path, options: ConvertOptions, root: Path) -> bool:
     if options.per != "series" or not _same_run(out, options, root):
         return False
     saved = json.loads((out / "convert.json").read_text())
-    return int(saved.get("sidecars") or 0) < SIDECARS
+    return int(saved.get("sidecars") or 0) < (SIDECARS if options.format == "nifti" else 1)
 
 
 def _same_run(out: Path, options: ConvertOptions, root: Path) -> bool:
@@ -100,6 +101,8 @@ def _same_settings(out: Path, options: ConvertOptions, root: Path) -> bool:
     keys = ("format", "window", "per", "tilt", "uneven", "split_4d", "gzip")
     if any(saved.get(k) != getattr(options, k) for k in keys):
         return False
+    if options.format == "nifti" and saved.get("json", True) != options.json:
+        return False  # --no-json then not (or the reverse): every sidecar written or removed
     return bool(saved.get("source_key") == source_key(root))
 
 

@@ -7,17 +7,24 @@
   ``{"axes": ["time", "slice", "row", "column"], "time_step_s": 3.0}``: the step a NIfTI
   keeps as its 4th zoom (``pixdim[4]``), which an NPY, having no header, lost.
 
+- A NIfTI volume gets ``<name>.json``, dcm2niix's BIDS-style sidecar without identifiers
+  (:mod:`pipeline.dicom.bids_sidecar`; ``convert --no-json``: none).
+
 Sidecars an earlier conversion wrote beside the same output, which this volume no longer
-has (a series no longer diffusion-weighted), are removed.
+has (a series no longer diffusion-weighted, or converted with ``--no-json``), are removed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.dicom.bids_sidecar import KEYS, header_fields, slice_timing
 from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE
 from pipeline.dicom.stack_keys import shared_component
@@ -25,29 +32,63 @@ from pipeline.io_atomic import atomic_write_text
 from pipeline.writers import write_nifti, write_npy
 
 __all__ = [
-    "remove_sidecars", "sidecars", "time_axes", "volume_component", "volume_lossy", "write_volume",
+    "BidsSource", "bids_source", "one_slice_note", "remove_sidecars", "sidecars", "time_axes",
+    "volume_component", "volume_lossy", "write_volume",
 ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class BidsSource:
+    """Where a NIfTI volume's JSON sidecar is read from: the file (``root``/``rel``) and frame
+    of its first slice, and its slices' acquisition times (s, in slice order; ``None`` when
+    its slices are not the acquired ones: resampled along the normal)."""
+
+    root: str
+    rel: str
+    frame: int
+    times: tuple[float | None, ...] | None
+
+
+def bids_source(root: str, plan: Any, v: int) -> BidsSource:
+    """The :class:`BidsSource` of volume ``v`` of ``plan`` (a SeriesPlan) of files under
+    ``root``."""
+    volume = plan.volumes[v]
+    first = plan.frames[volume.frames[0][0]]
+    times = None if volume.grid is not None else tuple(plan.frames[k].time
+                                                       for k in volume.frames[0])  # fmt: skip
+    return BidsSource(root, first.source, first.frame, times)
+
+
 def sidecars(output: Path) -> list[Path]:
-    """Every sidecar radpipe may write beside ``output``: ``.bval``, ``.bvec`` (NIfTI, NPY)
-    and ``.json`` (NPY)."""
-    found = sidecar_paths(output)
-    if output.name.endswith(".npy"):
-        found.append(output.with_suffix(".json"))
-    return found
+    """Every sidecar radpipe may write beside ``output``: ``.bval``, ``.bvec`` and ``.json``."""
+    return [*sidecar_paths(output), _json_path(output)]
+
+
+def _json_path(output: Path) -> Path:
+    """``<name>.json`` beside ``<name>.npy``, ``<name>.nii`` or ``<name>.nii.gz``."""
+    name = output.name
+    for suffix in (".nii.gz", ".nii", ".npy"):
+        if name.endswith(suffix):
+            return output.with_name(name[: -len(suffix)] + ".json")
+    return output.with_suffix(".json")
 
 
 def remove_sidecars(output: Path) -> None:
-    """Delete every sidecar of ``output`` (an output removed)."""
+    """Delete every sidecar of ``output`` (an output removed), unless a volume of the same
+    name is there: a ``<name>.nii`` written in place of ``<name>.nii.gz`` (``--no-gzip``) has
+    the same ``<name>.json``, ``.bval`` and ``.bvec``, which went with the old file's removal
+    (after the new one was written)."""
+    stem = _json_path(output).name.removesuffix(".json")
+    if any(output.with_name(stem + suffix).exists() for suffix in (".nii", ".nii.gz", ".npy")):
+        return
     for path in sidecars(output):
         path.unlink(missing_ok=True)
 
 
-def write_volume(target: Path, volume: Any, fmt: str) -> list[Path]:
+def write_volume(target: Path, volume: Any, fmt: str, bids: BidsSource | None = None) -> list[Path]:
     """Write ``volume`` (a :class:`~pipeline.dicom.volume.SeriesVolume`) to ``target`` as
-    NIfTI (``fmt == "nifti"``) or NPY, with its sidecars (see the module); returns the
-    sidecars written."""
+    NIfTI (``fmt == "nifti"``) or NPY, with its sidecars (see the module; a NIfTI's JSON
+    from ``bids``, none without); returns the sidecars written."""
     if fmt == "nifti":
         write_nifti(target, volume.image, volume.affine_ras,
                     repetition_time=volume.repetition_time, sheared=volume.sheared,
@@ -61,12 +102,63 @@ def write_volume(target: Path, volume: Any, fmt: str) -> list[Path]:
     timed = time_axes(volume) if fmt != "nifti" else None
     if timed is not None:
         axes, step_ms = timed
-        path = target.with_suffix(".json")
+        path = _json_path(target)
         atomic_write_text(path, json.dumps({"axes": axes, "time_step_s": step_ms / 1000.0}))
         written.append(path)
+    if fmt == "nifti" and bids is not None and (found := bids_json(volume, bids)) is not None:
+        atomic_write_text(_json_path(target), json.dumps(found, indent=2) + "\n")
+        written.append(_json_path(target))
     for stale in set(sidecars(target)) - set(written):  # an earlier conversion's
         stale.unlink(missing_ok=True)
     return written
+
+
+def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
+    """The JSON sidecar of a NIfTI ``volume`` (:mod:`pipeline.dicom.bids_sidecar`), or
+    ``None`` when its first file's header cannot be read again (it was read to build it)."""
+    from pipeline.dicom.groups import attribute
+
+    path = os.path.join(bids.root, bids.rel)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    ds = _header(path, bids.rel, stat.st_mtime_ns, stat.st_size)
+    if not hasattr(ds, "get"):  # a Problem
+        return None
+    found = header_fields(ds, bids.frame)
+    if volume.affine_ras is not None and not volume.sheared:
+        slices = volume.image.shape[-4 if volume.rgb else -3]
+        if slices > 1:  # the NIfTI's third zoom: the step between its slices as written
+            found["SpacingBetweenSlices"] = round(float(volume.spacing[0]), 6)
+        stamped = ds.get("AcquisitionTime") or attribute(
+            ds, "FrameContentSequence", "FrameAcquisitionDateTime", bids.frame
+        )  # ContentTime is when the image was made, not acquired: no slice timing from it
+        if (bids.times and len(bids.times) == slices and stamped and found.get("Modality") == "MR"
+                and found.get("MRAcquisitionType") != "3D"):  # fmt: skip
+            timing = slice_timing(bids.times, found.get("RepetitionTime"))
+            if timing is not None:
+                found["SliceTiming"] = timing
+    found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=_version())
+    return {key: found[key] for key in KEYS if key in found}
+
+
+@lru_cache(maxsize=2)  # a series' volumes (300 time points of one Enhanced file): read once
+def _header(path: str, rel: str, mtime_ns: int, size: int) -> Any:
+    """The header of ``path`` (pixels not read), or a Problem; keyed by its stat too, so a
+    file rewritten since is read again."""
+    from pipeline.dicom.files import read_dataset
+
+    return read_dataset(path, rel)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radpipe")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def time_axes(volume: Any) -> tuple[list[str], float] | None:
@@ -110,3 +202,17 @@ def volume_component(plan: Any, volume: Any) -> str:
     """The complex component of a volume's frames (``MAGNITUDE``, ``PHASE``, ...), for the
     manifest's ``component`` cell; ``""`` when they name none (or several)."""
     return shared_component(plan.frames[k] for stack in volume.frames for k in stack)
+
+
+def one_slice_note(plan: Any, volume: Any) -> str:
+    """What a volume of one slice says when its header gives no thickness (placed: written as
+    1 mm, :func:`pipeline.dicom.stack.plan_positions`) or, unplaced (a radiograph), no pixel
+    spacing (written as 1 x 1 x 1, which ``spacing`` would claim as mm); ``""`` otherwise."""
+    first = plan.frames[volume.frames[0][0]]
+    if volume.affine is None and volume.num_slices == 1 and first.pixel_spacing is None:
+        return "no pixel spacing: one image written with spacing 1 x 1 x 1 (pixels, not mm)"
+    if volume.affine is None or volume.num_slices != 1 or first.slice_step:
+        return ""
+    return (
+        "one slice without SpacingBetweenSlices or SliceThickness: its thickness is written as 1 mm"
+    )

@@ -59,6 +59,7 @@ class ConvertOptions:
     uneven: str = "resample"
     split_4d: bool = False
     gzip: bool = True
+    json: bool = True  # NIfTI: a BIDS-style <name>.json beside each volume
 
     def policy(self) -> GeometryPolicy:
         """The geometry policy of series outputs (see :class:`GeometryPolicy`)."""
@@ -320,7 +321,13 @@ def _run_series(
     from pipeline.dicom.files import escape_name
     from pipeline.dicom.volume import read_volumes
     from pipeline.ops.voi import parse_window, preset_note
-    from workflows.convert.series_out import volume_component, volume_lossy, write_volume
+    from workflows.convert.series_out import (
+        bids_source,
+        one_slice_note,
+        volume_component,
+        volume_lossy,
+        write_volume,
+    )
     from workflows.convert.stable_stacks import stable_stacks
 
     window = parse_window(options.window or "none")
@@ -336,7 +343,7 @@ def _run_series(
     if plan.refusal:
         at = plan.refusal_source if plan.refusal_source in task.sources else task.task_id
         raise DicomError(at, f"series {task.series_key} refused: {plan.refusal}")
-    thin = [_one_slice_note(plan, v) for v in plan.volumes]
+    thin = [one_slice_note(plan, v) for v in plan.volumes]
     said = [*plan.problems, *(p for v in volumes for p in v.problems), *filter(None, thin)]
     own = any(p.startswith("HU preset:") for p in said)  # the files' own units said it
     # each volume's own modality: a series filed with several is split by it (kinds.py)
@@ -357,7 +364,8 @@ def _run_series(
         rel = series_output(task.patient_key, task.series_key, options.format, stack,
                             options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
-        written += write_volume(Path(task.out_root) / rel, volume, options.format)  # sidecars
+        bids = bids_source(task.src_root, plan, v) if options.json else None  # NIfTI's JSON
+        written += write_volume(Path(task.out_root) / rel, volume, options.format, bids)
         depth = volume.image.shape[-4 if volume.rgb else -3]
         frames = frame_slices(plan, plan.volumes[v])
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
@@ -374,20 +382,6 @@ def _run_series(
                      hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
     return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, *presets])]))
-
-
-def _one_slice_note(plan: Any, volume: Any) -> str:
-    """What a volume of one slice says when its header gives no thickness (placed: written as
-    1 mm, :func:`pipeline.dicom.stack.plan_positions`) or, unplaced (a radiograph), no pixel
-    spacing (written as 1 x 1 x 1, which ``spacing`` would claim as mm); ``""`` otherwise."""
-    first = plan.frames[volume.frames[0][0]]
-    if volume.affine is None and volume.num_slices == 1 and first.pixel_spacing is None:
-        return "no pixel spacing: one image written with spacing 1 x 1 x 1 (pixels, not mm)"
-    if volume.affine is None or volume.num_slices != 1 or first.slice_step:
-        return ""
-    return (
-        "one slice without SpacingBetweenSlices or SliceThickness: its thickness is written as 1 mm"
-    )
 
 
 MANIFEST_COLUMNS = [

@@ -107,7 +107,7 @@ def _same_for_every_volume(tmp_path: Path, b: float, g: list[float]) -> str:
     _series(tmp_path / "src", [(b, g)] * 3, timed, ExplicitVRLittleEndian)
     nifti, image, problems = _converted(tmp_path)
     assert image.shape == (4, 4, 3, 3)
-    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
+    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz", ".json"]  # no .bval
     return problems
 
 

@@ -176,7 +176,7 @@ def test_time_points_get_no_diffusion_sidecars(tmp_path: Path) -> None:
     as_time_points(src)
     nifti, image = _convert(tmp_path)
     assert image.shape == (4, 4, 3, 4)
-    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz"]
+    assert sorted(p.suffix for p in nifti.parent.iterdir()) == [".gz", ".json"]  # no .bval
 
 
 def test_an_isotropic_trace_volume_is_said(tmp_path: Path) -> None:

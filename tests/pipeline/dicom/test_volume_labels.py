@@ -21,14 +21,20 @@ def _values(**keys: object) -> tuple[object, ...]:
 
 
 def test_enhanced_echo_key_is_named_effective_echo_time() -> None:
-    """An Enhanced MR's frames (one file, several frames) keep EffectiveEchoTime under the
-    EchoNumbers key: 4.5 ms is no echo number."""
-    frames = [replace(BASE, frame=k, stack_values=_values(EchoNumbers=te))
+    """An Enhanced MR's frames keep EffectiveEchoTime under the EchoNumbers key (their
+    ``group_keys`` say so, one file of several frames or one frame each): 4.5 ms is no echo
+    number. Classic files' values are their EchoNumbers; a series of both says both names."""
+    frames = [replace(BASE, frame=k, stack_values=_values(EchoNumbers=te),
+                      group_keys=("EchoNumbers",))
               for k, te in enumerate((4.5, 4.5, 9.0, 9.0))]  # fmt: skip
     assert volume_labels(frames, [[[0, 1]], [[2, 3]]]) == [
         "EffectiveEchoTime=4.5", "EffectiveEchoTime=9"]  # fmt: skip
-    classic = [replace(f, source=f"{k}.dcm", frame=0) for k, f in enumerate(frames)]
+    single = [replace(f, source=f"{k}.dcm", frame=0) for k, f in enumerate(frames)]
+    assert volume_labels(single, [[[0, 1]], [[2, 3]]])[0] == "EffectiveEchoTime=4.5"
+    classic = [replace(f, group_keys=()) for f in single]
     assert volume_labels(classic, [[[0, 1]], [[2, 3]]])[0] == "EchoNumbers=4.5"
+    mixed = [*classic[:2], *single[2:]]
+    assert volume_labels(mixed, [[[0, 1]], [[2, 3]]])[0] == "EchoNumbers/EffectiveEchoTime=4.5"
 
 
 def test_planes_by_name_and_cosines_only_when_the_plane_is_shared() -> None:

@@ -1,0 +1,154 @@
+"""A NIfTI volume's BIDS-style JSON sidecar, as dcm2niix writes it (``-b y``), without identifiers.
+
+``convert --format nifti`` writes ``<name>.json`` beside ``<name>.nii[.gz]``: the acquisition
+parameters analysis tools read from it (fMRIPrep, SPM, FSL wrappers), under BIDS names and in
+BIDS units (BIDS specification, "Common metadata fields": seconds for times, degrees, tesla,
+mm). Only the keys of :data:`KEYS` are ever written, each only when its header value is there
+and readable (never ``null``): no patient or study data, date or time of day, UID, institution,
+station, serial number, SeriesDescription or ProtocolName (free text that some sites fill with
+names), whatever the header holds.
+
+Differences from dcm2niix, on purpose:
+
+- ``PhaseEncodingDirection`` (axis and sign) is never written: the sign is in no public DICOM
+  attribute (dcm2niix reads Siemens' private CSA header for it). ``PhaseEncodingAxis`` is, from
+  InPlanePhaseEncodingDirection, as dcm2niix writes it when the sign is unknown: ``COL`` is the
+  NIfTI's ``j`` axis (rows), ``ROW`` its ``i`` axis (columns), as radpipe stores the columns
+  along i and the rows along j (:func:`pipeline.writers.write_nifti`).
+- ``SpacingBetweenSlices`` is the step between the volume's slices as written (the NIfTI's
+  third zoom), not the header's (0018,0088), which can disagree (said in ``problems``).
+- ``SliceTiming`` only where each slice has its own AcquisitionTime, the slices are those
+  acquired (not resampled), and all lie within one RepetitionTime; ``Manufacturer`` as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.dicom.groups import attribute
+from pipeline.dicom.values import lenient_number
+
+__all__ = ["KEYS", "header_fields", "slice_timing"]
+
+#: Every key a sidecar may hold, in the order written.
+KEYS = (
+    "Modality", "MagneticFieldStrength", "Manufacturer", "ManufacturersModelName", "ImageType",
+    "SeriesNumber", "MRAcquisitionType", "SliceThickness", "SpacingBetweenSlices", "EchoTime",
+    "RepetitionTime", "InversionTime", "FlipAngle", "PhaseEncodingAxis", "SliceTiming",
+    "ConversionSoftware", "ConversionSoftwareVersion",
+)  # fmt: skip
+
+#: BIDS key: (functional group of an Enhanced frame, DICOM keyword, factor to BIDS units).
+#: ms to s for times (PS3.3 C.7.6.16.2.x, C.8.13.5.x; BIDS: seconds).
+_NUMBERS = {
+    "MagneticFieldStrength": ("", "MagneticFieldStrength", 1.0),
+    "SliceThickness": ("PixelMeasuresSequence", "SliceThickness", 1.0),
+    "EchoTime": ("MREchoSequence", "EffectiveEchoTime", 1e-3),
+    "RepetitionTime": ("MRTimingAndRelatedParametersSequence", "RepetitionTime", 1e-3),
+    "InversionTime": ("MRModifierSequence", "InversionTimes", 1e-3),
+    "FlipAngle": ("MRTimingAndRelatedParametersSequence", "FlipAngle", 1.0),
+}
+#: The classic images' keyword where it differs from the Enhanced frame's.
+_CLASSIC = {"EffectiveEchoTime": "EchoTime", "InversionTimes": "InversionTime"}
+_AXES = {"COL": "j", "ROW": "i"}  # InPlanePhaseEncodingDirection -> NIfTI voxel axis
+
+
+def header_fields(ds: Any, frame: int = 0) -> dict[str, Any]:
+    """The sidecar keys one frame's header gives (of :data:`KEYS`, BIDS units).
+
+    Parameters
+    ----------
+    ds
+        A pydicom Dataset (header only is enough): the volume's first slice.
+    frame
+        Its frame (an Enhanced object's values are in its functional groups).
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> ds = Dataset()
+    >>> ds.Modality, ds.EchoTime, ds.RepetitionTime, ds.PatientName = "MR", "30", "2000", "X"
+    >>> header_fields(ds)
+    {'Modality': 'MR', 'EchoTime': 0.03, 'RepetitionTime': 2.0}
+    """
+    enhanced = "PerFrameFunctionalGroupsSequence" in ds
+    out: dict[str, Any] = {}
+    for key, keyword in (("Modality", "Modality"), ("Manufacturer", "Manufacturer"),
+                         ("ManufacturersModelName", "ManufacturerModelName")):  # fmt: skip
+        text = str(ds.get(keyword) or "").strip()
+        if text:
+            out[key] = text
+    image_type = _image_type(ds, frame, enhanced)
+    if image_type:
+        out["ImageType"] = image_type
+    number = lenient_number(ds.get("SeriesNumber"))
+    if number is not None and float(number).is_integer():
+        out["SeriesNumber"] = int(number)
+    mr = str(ds.get("Modality") or "").strip().upper() == "MR"
+    acquisition = str(ds.get("MRAcquisitionType") or "").strip().upper()
+    if mr and acquisition in ("2D", "3D"):
+        out["MRAcquisitionType"] = acquisition
+    for key, (group, keyword, factor) in _NUMBERS.items():
+        if key != "SliceThickness" and not mr:
+            continue  # echo, repetition, field: MR parameters (a CT's are no BIDS MR fields)
+        value = _number(ds, group if enhanced else "", keyword, frame)
+        if value is None and not enhanced and keyword in _CLASSIC:
+            value = _number(ds, "", _CLASSIC[keyword], frame)
+        if value is not None and value >= 0:
+            out[key] = round(value * factor, 9) + 0.0
+    axis = _AXES.get(_phase_direction(ds, frame, enhanced)) if mr else None
+    if axis:
+        out["PhaseEncodingAxis"] = axis
+    return out
+
+
+def _number(ds: Any, group: str, keyword: str, frame: int) -> float | None:
+    value = attribute(ds, group, keyword, frame)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        value = value[0] if len(value) == 1 else None  # several inversion times: none said
+    return lenient_number(value)
+
+
+def _image_type(ds: Any, frame: int, enhanced: bool) -> list[str]:
+    value = None
+    if enhanced:
+        for group in ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence"):
+            value = value or attribute(ds, group, "FrameType", frame)
+    value = value or ds.get("ImageType")
+    values = [value] if isinstance(value, str) else list(value or [])
+    return [str(v).strip().upper() for v in values if str(v).strip()]
+
+
+def _phase_direction(ds: Any, frame: int, enhanced: bool) -> str:
+    group = "MRFOVGeometrySequence" if enhanced else ""
+    return str(attribute(ds, group, "InPlanePhaseEncodingDirection", frame) or "").strip().upper()
+
+
+def slice_timing(
+    times: Sequence[float | None], repetition_time: float | None
+) -> list[float] | None:
+    """BIDS ``SliceTiming``: each slice's acquisition time after the first slice's, in s.
+
+    ``times`` are the slices' AcquisitionTime in seconds, in the volume's slice order (its
+    first time point); ``repetition_time`` the RepetitionTime in s. ``None`` (not written)
+    unless every slice has a time, they are not all one time, and they span less than one
+    RepetitionTime (known): slices acquired in one repetition (BIDS: "the time at which each
+    slice was acquired within each volume"); times further apart are those of something else
+    (each slice a repetition of its own, as a 3-D series).
+
+    Examples
+    --------
+    >>> slice_timing([36610.0, 36610.5, 36611.0, 36611.5], 2.0)
+    [0.0, 0.5, 1.0, 1.5]
+    >>> slice_timing([36610.0, 36612.5], 2.0) is None  # 2.5 s apart: not within one TR
+    True
+    """
+    if len(times) < 2 or any(t is None for t in times):
+        return None
+    first = min(float(t) for t in times if t is not None)
+    offsets = [round(float(t) - first, 6) + 0.0 for t in times if t is not None]
+    span = max(offsets)
+    if span <= 0 or repetition_time is None or span >= repetition_time:
+        return None
+    return offsets

@@ -1,0 +1,201 @@
+"""``convert --format nifti`` writes a BIDS-style ``<name>.json`` beside each volume.
+
+NIfTI outputs had no sidecar: echo time, repetition time, flip angle, field strength and
+slice timing, which dcm2niix users read from its ``-b y`` JSON, were lost. Expected values
+are the header values written into the files, converted to BIDS units by hand (ms / 1000 =
+s), slice times looked up by each NIfTI slice's position (from its affine, with nibabel);
+where dcm2niix is installed, its sidecar of the same files is compared key by key.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from pydicom.sequence import Sequence
+
+from tests.pipeline.dicom.builders import item
+from tests.pipeline.dicom.geometry_cases import convert_nifti, enhanced, plane, save
+from workflows.cli import main
+
+SERIES = "1.2.826.0.1.3680043.8.498.1171"
+#: Slice z (at 3 z mm) acquired at 10:10:10 + TIMES[z] s: interleaved, 0 2 1 3.
+TIMES = {0: 0.0, 1: 1.0, 2: 0.5, 3: 1.5}
+IDENTIFYING = {
+    "PatientName": "DOE^JOHN", "PatientID": "MRN-99817", "PatientBirthDate": "19700101",
+    "StudyDate": "20260101", "SeriesDate": "20260101", "AccessionNumber": "ACC7781",
+    "InstitutionName": "St Elsewhere Hospital", "StationName": "MRC-ROOM-3",
+    "DeviceSerialNumber": "SN445566", "SeriesDescription": "bold JOHN DOE",
+    "ProtocolName": "bold_for_DOE", "ReferringPhysicianName": "HOUSE^GREGORY",
+}  # fmt: skip
+MR_VALUES = {
+    "Manufacturer": "SIEMENS", "ManufacturerModelName": "Prisma", "MagneticFieldStrength": 3.0,
+    "EchoTime": 30.0, "RepetitionTime": 2000.0, "FlipAngle": 90.0, "SliceThickness": 3.0,
+    "SpacingBetweenSlices": 3.0, "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"],
+    "SeriesNumber": 5, "MRAcquisitionType": "2D", "InPlanePhaseEncodingDirection": "COL",
+}  # fmt: skip
+
+
+def _series(src: Path, **extra: object) -> Path:
+    slices = [plane((0.0, 0.0, 3.0 * z), value=100 + z, series=SERIES, InstanceNumber=z + 1,
+                    AcquisitionTime=f"1010{10 + TIMES[z]:09.6f}",
+                    **{**MR_VALUES, **IDENTIFYING, **extra})
+              for z in range(4)]  # fmt: skip
+    return save(src, slices)
+
+
+def _sidecar(out: Path, row: dict[str, str]) -> tuple[dict[str, object], Path]:
+    nifti = out / row["output"]
+    path = nifti.with_name(nifti.name.removesuffix(".nii.gz").removesuffix(".nii") + ".json")
+    return json.loads(path.read_text()), path
+
+
+def test_mr_sidecar_holds_the_header_values_in_bids_units(tmp_path: Path) -> None:
+    rows, errors, code = convert_nifti(_series(tmp_path / "src"), tmp_path / "out")
+    assert code == 0 and not errors
+    (row,) = rows
+    found, path = _sidecar(tmp_path / "out", row)
+    image = nib.load(tmp_path / "out" / row["output"])
+    z_of_k = [float((image.affine @ [0, 0, k, 1])[2]) for k in range(4)]  # RAS z = LPS z
+    want_timing = [TIMES[round(z / 3.0)] for z in z_of_k]
+    assert found == {
+        "Modality": "MR", "MagneticFieldStrength": 3.0, "Manufacturer": "SIEMENS",
+        "ManufacturersModelName": "Prisma", "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND"],
+        "SeriesNumber": 5, "MRAcquisitionType": "2D", "SliceThickness": 3.0,
+        "SpacingBetweenSlices": 3.0, "EchoTime": 0.03, "RepetitionTime": 2.0, "FlipAngle": 90.0,
+        "PhaseEncodingAxis": "j", "SliceTiming": want_timing, "ConversionSoftware": "radpipe",
+        "ConversionSoftwareVersion": found["ConversionSoftwareVersion"],
+    }  # fmt: skip
+    text = path.read_text()
+    for value in [*IDENTIFYING.values(), SERIES, "1.2.3.4", "2026", "101010"]:
+        assert value.split("^")[0] not in text, value  # no identifier, UID, date or time
+
+
+def test_slice_timing_only_within_one_repetition(tmp_path: Path) -> None:
+    """Slices 1.5 s apart at most under a TR of 1 s: not the slices of one repetition (a
+    3-D acquisition, or times of something else), so no SliceTiming; nor from ContentTime."""
+    rows, _, _ = convert_nifti(_series(tmp_path / "src", RepetitionTime=1000.0), tmp_path / "o")
+    found, _ = _sidecar(tmp_path / "o", rows[0])
+    assert found["RepetitionTime"] == 1.0 and "SliceTiming" not in found
+    src = _series(tmp_path / "src2")
+    for path in src.glob("*.dcm"):
+        ds = __import__("pydicom").dcmread(path)
+        ds.ContentTime = ds.AcquisitionTime
+        del ds.AcquisitionTime
+        ds.save_as(path)
+    rows, _, _ = convert_nifti(src, tmp_path / "o2")
+    found, _ = _sidecar(tmp_path / "o2", rows[0])
+    assert "SliceTiming" not in found and found["EchoTime"] == 0.03
+
+
+def test_enhanced_mr_values_come_from_its_functional_groups(tmp_path: Path) -> None:
+    ds = enhanced([(0.0, 0.0, 2.0 * z) for z in range(3)])
+    ds.Manufacturer, ds.MagneticFieldStrength, ds.MRAcquisitionType = "Philips", 1.5, "3D"
+    ds.SharedFunctionalGroupsSequence[0].MRTimingAndRelatedParametersSequence = Sequence(
+        [item(RepetitionTime=7.5, FlipAngle=8.0)]
+    )
+    ds.SharedFunctionalGroupsSequence[0].MRFOVGeometrySequence = Sequence(
+        [item(InPlanePhaseEncodingDirection="ROW")]
+    )
+    for frame in ds.PerFrameFunctionalGroupsSequence:
+        frame.MREchoSequence = Sequence([item(EffectiveEchoTime=3.5)])
+        frame.MRImageFrameTypeSequence = Sequence([item(FrameType=["ORIGINAL", "PRIMARY",
+                                                                   "M_FFE", "M_FFE"])])  # fmt: skip
+    ds.Modality = "MR"
+    rows, errors, code = convert_nifti(save(tmp_path / "src", [ds]), tmp_path / "out")
+    assert code == 0 and not errors
+    found, _ = _sidecar(tmp_path / "out", rows[0])
+    assert {k: found.get(k) for k in ("EchoTime", "RepetitionTime", "FlipAngle", "ImageType",
+                                      "MagneticFieldStrength", "PhaseEncodingAxis",
+                                      "SpacingBetweenSlices", "SliceTiming")} == {
+        "EchoTime": 0.0035, "RepetitionTime": 0.0075, "FlipAngle": 8.0,
+        "ImageType": ["ORIGINAL", "PRIMARY", "M_FFE", "M_FFE"], "MagneticFieldStrength": 1.5,
+        "PhaseEncodingAxis": "i", "SpacingBetweenSlices": 2.0, "SliceTiming": None,
+    }  # fmt: skip
+
+
+def _convert(src: Path, out: Path, *extra: str) -> list[Path]:
+    args = ["convert", str(src), str(out), "--format", "nifti", "--quiet", *extra]
+    assert main(args) == 0
+    return sorted(p for p in out.rglob("*.json") if p.parent != out)
+
+
+def test_no_json_option_and_reruns(tmp_path: Path) -> None:
+    src, out = _series(tmp_path / "src"), tmp_path / "out"
+    assert _convert(src, out, "--no-json") == []
+    (written,) = _convert(src, out)  # a rerun without --no-json writes it
+    assert json.loads(written.read_text())["EchoTime"] == 0.03
+    assert _convert(src, out, "--no-json") == []  # and with it again removes it
+    assert _convert(src, out, "--no-gzip")[0].name == written.name  # <name>.json of <name>.nii
+
+
+@pytest.mark.skipif(
+    shutil.which("dcm2niix") is None and not (Path(sys.executable).parent / "dcm2niix").exists(),
+    reason="dcm2niix not installed",
+)
+def test_same_values_as_dcm2niix(tmp_path: Path) -> None:
+    src = _series(tmp_path / "src")
+    rows, _, _ = convert_nifti(src, tmp_path / "out")
+    ours, _ = _sidecar(tmp_path / "out", rows[0])
+    ours_image = nib.load(tmp_path / "out" / rows[0]["output"])
+    tool = shutil.which("dcm2niix") or str(Path(sys.executable).parent / "dcm2niix")
+    (tmp_path / "d").mkdir()
+    subprocess.run([tool, "-b", "y", "-z", "n", "-f", "v", "-o", str(tmp_path / "d"), str(src)],
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    theirs = json.loads((tmp_path / "d" / "v.json").read_text())
+    their_image = nib.load(tmp_path / "d" / "v.nii")
+    for key in ("Modality", "MagneticFieldStrength", "ManufacturersModelName", "SeriesNumber",
+                "MRAcquisitionType", "SliceThickness", "SpacingBetweenSlices", "EchoTime",
+                "RepetitionTime", "FlipAngle", "PhaseEncodingAxis"):  # fmt: skip
+        assert ours[key] == theirs[key], key
+    assert theirs["ImageType"][:4] == ours["ImageType"]  # dcm2niix adds MAGNITUDE
+
+    # slice times by slice position (either tool may order the slices its own way)
+    def by_z(image: nib.Nifti1Image, times: list[float]) -> dict[float, float]:
+        return {round(float((image.affine @ [0, 0, k, 1])[2]), 3): t for k, t in enumerate(times)}
+
+    assert by_z(ours_image, ours["SliceTiming"]) == by_z(their_image, theirs["SliceTiming"])
+    assert np.isclose(sorted(ours["SliceTiming"])[-1], 1.5)
+
+
+def test_sidecars_stay_when_nii_gz_is_rewritten_as_nii(tmp_path: Path) -> None:
+    """``--no-gzip`` on a rerun writes ``<name>.nii`` and removes the earlier ``<name>.nii.gz``
+    with its sidecars: those were the new file's too (same name), and a DWI lost its ``.bval``
+    and ``.bvec`` (and now its ``.json``)."""
+    from tests.pipeline.dicom.test_diffusion_sidecars import _dwi
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    _dwi(src, [1.0, 0, 0, 0, 1, 0], [0.0, 0, 1])
+    _convert(src, out)
+    _convert(src, out, "--no-gzip")
+    names = sorted(p.name for p in out.rglob("*") if p.is_file() and p.parent != out)
+    stem = names[0].split(".")[0]
+    assert names == [f"{stem}.bval", f"{stem}.bvec", f"{stem}.json", f"{stem}.nii"]
+
+
+@pytest.mark.parametrize(("fmt", "converted"), [("nifti", 1), ("npy", 0)])
+def test_a_folder_from_before_the_json_is_converted_again(
+    tmp_path: Path, fmt: str, converted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A per-series folder of the radpipe before this sidecar (convert.json ``"sidecars": 1``)
+    resumed as done, its NIfTIs without a JSON; an NPY folder of then lacks nothing."""
+    src, out = _series(tmp_path / "src"), tmp_path / "out"
+    args = ["convert", str(src), str(out), "--format", fmt, "--per", "series", "--quiet"]
+    assert main(args) == 0
+    settings = json.loads((out / "convert.json").read_text())
+    settings["sidecars"] = 1
+    settings.pop("json")
+    (out / "convert.json").write_text(json.dumps(settings))
+    for path in out.rglob("*.json"):
+        if path.parent != out:
+            path.unlink()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert f"({converted} converted, {1 - converted} already done)" in capsys.readouterr().out
+    assert len([p for p in out.rglob("*.json") if p.parent != out]) == converted
