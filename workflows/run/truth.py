@@ -41,6 +41,7 @@ __all__ = [
     "check_mask_values",
     "file_key_problems",
     "is_file_keyed",
+    "relative_file",
     "resolve_ground_truth",
 ]
 
@@ -160,7 +161,7 @@ def _locate(
     found: dict[tuple[str, int], list[_Keyed]] = defaultdict(list)
     for row in rows:
         name = (row.get(FILE_COLUMN) or "").strip()
-        rel = _relative(name, root, path.parent.resolve()) if name else None
+        rel = relative_file(name, root, path.parent.resolve()) if name else None
         if rel is None:
             problems["not found under data.source"].append(
                 name + case_hint(root, name) if name else f"(empty, line {row.line})"
@@ -197,7 +198,7 @@ def _first_difference(path: Path, kind: str, repeats: list[_Keyed], agree: tuple
     return ""
 
 
-def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
+def relative_file(name: str, root: Path, csv_dir: Path) -> str | None:
     """``name`` as a path relative to ``root``: taken from ``root``, else from ``csv_dir``."""
     for base in (root, csv_dir):
         candidate = csv_path(base, name).resolve()
