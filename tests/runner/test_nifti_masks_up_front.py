@@ -152,3 +152,25 @@ def test_a_trailing_singleton_axis_is_the_image_plane(mr_seg: Path, tmp_path: Pa
     got, note = mask_on_image(tmp_path / "t" / "m" / "4.nii.gz", "m/4.nii.gz", row,
                               mr_seg / "dicom", {}, {})  # fmt: skip
     assert got is not None and np.array_equal(got, BLOCK) and note == ""
+
+
+def test_the_count_is_of_every_mask_file_of_the_csv(
+    mr_seg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One NIfTI probability map among PNG masks: '1 of 24 mask files', not '1 of 1'."""
+    from PIL import Image
+
+    masks, _, _ = _write(mr_seg, tmp_path / "t", SPOILS["probabilities"], by_file=False)
+    lines = masks.read_text().splitlines()
+    for n in range(24):
+        if n != 4:
+            Image.fromarray(BLOCK).save(tmp_path / "t" / "m" / f"{n}.png")
+            lines[n + 1] = lines[n + 1].replace(f"m/{n}.nii.gz", f"m/{n}.png")
+    masks.write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path / "t")
+    with pytest.raises(ConfigError) as err:
+        check_inputs(validate_config(_config(mr_seg, masks, tmp_path / "runs")))
+    assert str(err.value).startswith(
+        "data.masks: masks.csv: 1 of 24 mask files cannot be read as class indices (nothing was "
+        "converted):\n  m/4.nii.gz: mask values {0, 0.7} include fractions"
+    ), str(err.value)

@@ -33,13 +33,17 @@ def nifti_mask_problems(masks: Path, rows: list[CsvRow], data: Any) -> list[str]
     then masks that do not lie on their image's pixel grid, every such mask listed with its
     image; ``[]`` when none, or when no row names a NIfTI mask that exists (a missing one is
     said by the other checks; a row naming a DICOM SEG is resolved by the run)."""
+    from pipeline.dicom.seg_masks import is_dicom_file
     from workflows.run.seg_classes import read_mask_classes
 
     named = [(r, (r.get("mask") or "").strip()) for r in rows]
     nifti = [(r, c) for r, c in named if c and is_nifti(c) and csv_path(masks.parent, c).is_file()]
     if not nifti:
         return []
-    paths = sorted({csv_path(masks.parent, c).resolve() for _, c in nifti})
+    # every mask file beside them (not only the NIfTI ones: "1 of 1 mask files" of 24 read
+    # as if the CSV named one), as check_mask_values reads them
+    paths = sorted({p.resolve() for _, c in named if c and (p := csv_path(masks.parent, c))
+                    .is_file() and not is_dicom_file(p)})  # fmt: skip
     names = [relative_or_name(p, masks.parent) for p in paths]
     try:  # as the run reads them: its check then takes these classes from the cache
         read_mask_classes(paths, data, said(masks), names=names)
