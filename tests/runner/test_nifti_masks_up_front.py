@@ -174,3 +174,30 @@ def test_the_count_is_of_every_mask_file_of_the_csv(
         "data.masks: masks.csv: 1 of 24 mask files cannot be read as class indices (nothing was "
         "converted):\n  m/4.nii.gz: mask values {0, 0.7} include fractions"
     ), str(err.value)
+
+
+def test_each_image_header_is_read_once_for_the_check_and_the_run(
+    mr_seg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before the run directory and the run (each with its own ``headers``) read an
+    image's frames once: the run read every NIfTI-masked image's header again."""
+    from collections import OrderedDict
+
+    import pipeline.dicom.header as header
+    from workflows.run import mask_grid
+
+    monkeypatch.setattr(mask_grid, "_REFS", OrderedDict(), raising=False)
+    reads: list[str] = []
+    real = header.read_dataset
+
+    def counting(path: Path, rel: str, **kwargs: object) -> object:
+        reads.append(rel)
+        return real(path, rel, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(header, "read_dataset", counting)  # imported where it is used
+    rel = sorted(p.relative_to(mr_seg / "dicom").as_posix()
+                 for p in (mr_seg / "dicom").rglob("*.dcm"))[0]  # fmt: skip
+    first = mask_grid.frame_ref(rel, 0, mr_seg / "dicom", {})  # the check's
+    again = mask_grid.frame_ref(rel, 0, mr_seg / "dicom", {})  # the run's
+    assert first is not None and (first.rows, first.columns) == (32, 32)
+    assert reads == [rel] and again is first

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -262,17 +263,42 @@ def frame_ref(rel: str, frame: int, source: Path, headers: dict[str, Any]) -> An
     """The :class:`~pipeline.dicom.frame_ref.FrameRef` of ``frame`` of the file ``rel`` below
     ``source`` (``None`` when it has no such frame, or cannot be read); ``headers`` keeps each
     file's frames."""
+    if rel not in headers:
+        headers[rel] = _file_refs(source / rel, rel)
+    refs = headers[rel]
+    return refs[frame] if frame < len(refs) else None
+
+
+#: At most this many files' frames are kept, as :data:`pipeline.dicom.header_scan.MAX_HEADERS`.
+MAX_FILES = 20_000
+#: Each file's frames by its absolute and relative path, change time and size, least recently
+#: used first: the check before the run directory and the run read the same images.
+_REFS: OrderedDict[tuple[str, str, int, int], list[Any]] = OrderedDict()
+
+
+def _file_refs(path: Path, rel: str) -> list[Any]:
+    """The frames of the DICOM file ``path`` (``[]`` when it cannot be read), read once per
+    process while the file is unchanged."""
     from pipeline.dicom.frames import frame_refs
     from pipeline.dicom.header import read_dataset
 
-    if rel not in headers:
-        ds = read_dataset(source / rel, rel)
-        try:
-            headers[rel] = frame_refs(ds, rel) if hasattr(ds, "get") else []
-        except (ValueError, TypeError, RadpipeError):
-            headers[rel] = []
-    refs = headers[rel]
-    return refs[frame] if frame < len(refs) else None
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    key = (os.fspath(path.absolute()), rel, stat.st_mtime_ns, stat.st_size)
+    if key in _REFS:
+        _REFS.move_to_end(key)
+        return _REFS[key]
+    ds = read_dataset(path, rel)
+    try:
+        refs = frame_refs(ds, rel) if hasattr(ds, "get") else []
+    except (ValueError, TypeError, RadpipeError):
+        refs = []
+    _REFS[key] = refs
+    while len(_REFS) > MAX_FILES:
+        _REFS.popitem(last=False)
+    return refs
 
 
 def _steps(affine: np.ndarray) -> str:
