@@ -37,6 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import fuzz_inputs_nifti  # noqa: E402, F401  (adds the NIfTI masks' and more labels' cases)
 from fuzz_inputs_cases import CASES, Case  # noqa: E402
 
 #: Python exception class names that a user should never read in radpipe's messages.

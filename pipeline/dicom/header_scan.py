@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FileHeader", "file_header", "image_size"]
+__all__ = ["FileHeader", "file_header", "image_size", "keep_header"]
 
 _TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
          "NumberOfFrames", "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient",
@@ -78,6 +78,28 @@ def file_header(path: Path) -> FileHeader | None:
     while len(_READ) > MAX_HEADERS:
         _READ.popitem(last=False)
     return header
+
+
+def keep_header(path: Path, ds: Any) -> None:
+    """Keep the facts of ``ds``, read in full from ``path`` by another check.
+
+    A ``file``-keyed CSV's check (:mod:`workflows.run.truth`) reads its files whole: kept, so
+    :func:`file_header` does not read them again. Only a file with DICOM's preamble is kept:
+    one without it is no DICOM to :func:`file_header` (``dcmread`` without ``force``).
+    """
+    if getattr(ds, "preamble", None) is None:
+        return
+    try:
+        stat = path.stat()
+    except OSError:
+        return
+    key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _READ[key] = _header(ds)
+    _READ.move_to_end(key)
+    while len(_READ) > MAX_HEADERS:
+        _READ.popitem(last=False)
 
 
 def _header(ds: Any) -> FileHeader:

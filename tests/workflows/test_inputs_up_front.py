@@ -246,7 +246,7 @@ def test_an_unreadable_nifti_mask_is_said_without_a_class_name(
     (tmp_path / "m.nii.gz").write_bytes(b"not gzip")
     monkeypatch.setattr(mask_grid, "_frame_affine", lambda row, source, headers: None)
     with pytest.raises(RadpipeError) as err:
-        mask_grid._on_image(tmp_path / "m.nii.gz", "masks/m.nii.gz", {}, tmp_path, {}, {})
+        mask_grid.mask_on_image(tmp_path / "m.nii.gz", "masks/m.nii.gz", {}, tmp_path, {}, {})
     # it read "masks/m.nii.gz: cannot be read as NIfTI (ImageFileError)."
     assert (
         str(err.value)

@@ -98,18 +98,21 @@ def check_inputs(
     elif segmentation and d.kind == "images" and "mask" not in columns.get("labels", ["mask"]):
         problems.append(f"task 'segmentation' needs a 'mask' column in {d.labels.name}"  # type: ignore[union-attr]
                         + near_columns(["mask"], columns["labels"]))  # fmt: skip
+    if d.kind == "images" and "labels" in columns and not segmentation:  # the run says once
+        columns["labels"] = [c for c in columns["labels"] if c != "mask"]  # that it is not used
     if not d.allow_outside_paths:
         problems += _outside_paths(config, columns)
     if d.kind == "images" and "labels" in columns and d.source.is_dir():
-        problems += missing_image_files(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
-        problems += unreadable_formats(d.labels, columns["labels"])  # type: ignore[arg-type]
-        problems += bad_spacings(d.labels, columns["labels"])  # type: ignore[arg-type]
-        problems += conflicting_masks(d.labels, columns["labels"], d.source)  # type: ignore[arg-type]
-        problems += mismatched_mask_sizes(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
-        problems += unreadable_images(d.labels, d.source, columns["labels"], labels_key)  # type: ignore[arg-type]
+        listed = columns["labels"]
+        problems += missing_image_files(d.labels, d.source, listed)  # type: ignore[arg-type]
+        problems += unreadable_formats(d.labels, listed)  # type: ignore[arg-type]
+        problems += bad_spacings(d.labels, listed)  # type: ignore[arg-type]
+        problems += conflicting_masks(d.labels, listed, d.source)  # type: ignore[arg-type]
+        problems += mismatched_mask_sizes(d.labels, d.source, listed)  # type: ignore[arg-type]
+        problems += unreadable_images(d.labels, d.source, listed, labels_key)  # type: ignore[arg-type]
         fit = segmentation and fit_classes
-        problems += unreadable_masks(d.labels, d.source, columns["labels"], d, fit)  # type: ignore[arg-type]
-        problems += off_grid_masks(d.labels, d.source, columns["labels"])  # type: ignore[arg-type]
+        problems += unreadable_masks(d.labels, d.source, listed, d, fit)  # type: ignore[arg-type]
+        problems += off_grid_masks(d.labels, d.source, listed)  # type: ignore[arg-type]
     if d.kind == "dicom" and "masks" in columns:
         problems += missing_mask_files(d.masks, columns["masks"])  # type: ignore[arg-type]
         problems += dicom_masks_not_seg(d.masks, columns["masks"])  # type: ignore[arg-type]
@@ -196,7 +199,8 @@ def _outside_paths(config: RunConfig, columns: dict[str, list[str]]) -> list[str
     if d.masks is not None and "mask" in columns.get("masks", []):
         checks.append(("data.masks", d.masks, ("mask",), d.masks.resolve().parent))
     if d.kind == "images" and d.labels is not None and "labels" in columns:
-        checks.append(("data.labels", d.labels, ("image", "mask"), d.source.resolve()))
+        names: tuple[str, ...] = ("image", "mask") if "mask" in columns["labels"] else ("image",)
+        checks.append(("data.labels", d.labels, names, d.source.resolve()))
     problems = []
     for key, path, names, root in checks:
         inside = [(v, csv_path(root, v).resolve()) for v in _values(path, names)]

@@ -17,12 +17,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text
+from pipeline.cells import CsvRow, csv_key, csv_label, csv_rows, csv_text, name_lines
 from pipeline.data.io import csv_path
 from pipeline.errors import RadpipeError
 from workflows.run.paths import relative_or_name
 
-__all__ = ["image_file", "masks_unused", "name_case_files", "read_image_list"]
+__all__ = [
+    "image_file",
+    "list_rows",
+    "masks_unused",
+    "name_case_files",
+    "note_unnamed_patients",
+    "read_image_list",
+]
 
 log = logging.getLogger("radpipe")
 
@@ -112,6 +119,32 @@ def masks_unused(rows: list[CsvRow], task: str, name: str) -> list[CsvRow]:
     for row in rows:
         row.pop("mask", None)
     return rows
+
+
+def note_unnamed_patients(rows: list[CsvRow], name: str) -> list[CsvRow]:
+    """``rows`` as they are; when the list has a ``patient_id`` column and some of its cells
+    are empty, a warning naming their lines: each such image is a patient of its own in the
+    split, so the images of one patient can be in two parts (it was unsaid; a DICOM series
+    without a PatientID is warned about alike)."""
+    if not rows or "patient_id" not in rows[0]:
+        return rows
+    empty = [r.line for r in rows if not csv_key(r.get("patient_id"))]
+    if empty and len(empty) < len(rows):
+        log.warning(
+            "%s: %d of %d images have an empty patient_id (%s): each is taken for a patient "
+            "of its own in the split, so one patient's images can be in two of its parts; "
+            "fill in their patient_id", name, len(empty), len(rows), name_lines(empty),
+        )  # fmt: skip
+    elif empty:
+        log.warning("%s: every patient_id is empty: each image is taken for a patient of its "
+                    "own in the split", name)  # fmt: skip
+    return rows
+
+
+def list_rows(rows: list[CsvRow], task: str, name: str) -> list[CsvRow]:
+    """An images run's list ``rows`` as the run uses them: :func:`masks_unused`, then
+    :func:`note_unnamed_patients`."""
+    return note_unnamed_patients(masks_unused(rows, task, name), name)
 
 
 def image_file(root: Path, image: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from workflows.run.paths import relative_or_name
 
 log = logging.getLogger("radpipe")
 
-__all__ = ["align_nifti_masks"]
+__all__ = ["align_nifti_masks", "frame_ref", "grid_refusal", "mask_on_image"]
 
 #: Grids agree when positions and axis steps agree within this fraction of a pixel.
 PIXEL_TOLERANCE = 0.1
@@ -80,7 +81,7 @@ def align_nifti_masks(
     for key, path in sorted(todo.items(), key=lambda item: (str(item[1]), item[0])):
         name = relative_or_name(path, user.parent)
         try:
-            found = _on_image(path, name, rows[key], source, headers, memo)
+            found = mask_on_image(path, name, rows[key], source, headers, memo)
         except RadpipeError as err:
             wrong.setdefault(name, []).append(str(err))
             continue
@@ -94,7 +95,7 @@ def align_nifti_masks(
         if note.startswith("stored"):  # a slice picked out of a volume alone is no reorder
             said.append(f"{name} ({note})")
     if wrong:
-        raise _refusal(shown, wrong)
+        raise grid_refusal(shown, wrong)
     if unplaced:
         log.warning(
             "%s: %d NIfTI masks belong to images with no place in space (no "
@@ -113,7 +114,7 @@ def align_nifti_masks(
     return _write_table(folder / "truth" / "masks_on_images.csv", listed, moved)
 
 
-def _refusal(shown: str, wrong: dict[str, list[str]]) -> RadpipeError:
+def grid_refusal(shown: str, wrong: dict[str, list[str]]) -> RadpipeError:
     """One line per mask file (a series' volume is listed for each of its slices: its slices'
     lines hid the other masks), with how many of its images it does not fit."""
     images = sum(len(v) for v in wrong.values())
@@ -140,7 +141,7 @@ def _write_table(
     return table
 
 
-def _on_image(
+def mask_on_image(
     path: Path,
     name: str,
     row: dict[str, Any],
@@ -150,7 +151,17 @@ def _on_image(
 ) -> tuple[np.ndarray | None, str]:
     """The mask's values on the image's ``(rows, columns)`` and what was done (``""``:
     stored as the image is); no array when the mask or the image has no place (used as
-    stored, as a PNG is), with ``"unplaced image"`` when only the image has none."""
+    stored, as a PNG is), with ``"unplaced image"`` when only the image has none.
+
+    ``row``: the image as the conversion's manifest gives it (``source``, ``frame``, ``shape``
+    rows x columns); ``headers``: each file's frames, read once; ``memo``: the last mask's
+    volume, reoriented.
+
+    Raises
+    ------
+    RadpipeError
+        The mask, named ``name``, cannot be read or does not lie on the image's grid.
+    """
     import nibabel as nib
 
     image = _frame_affine(row, source, headers)
@@ -193,6 +204,8 @@ def _plane(
     if key not in memo:
         data = np.asanyarray(stored.dataobj)
         data = data[..., None] if data.ndim == 2 else data
+        while data.ndim > 3 and data.shape[-1] == 1:  # (x, y, z, 1): nibabel's squeeze_image
+            data = data[..., 0]
         if data.ndim != 3:
             raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
                                "volume.")  # fmt: skip
@@ -223,9 +236,11 @@ def _plane(
             "drawn on only, or give a 3-D mask of the whole series)"
         )
     if abs(float(k_axis @ normal)) < 1 - 1e-3 or off > tol or not 0 <= k < depth:
+        at_k = float(at[2]) if abs(float(at[2])) >= 0.005 else 0.0  # never "-0.00"
         raise RadpipeError(
-            f"{name}: its grid does not hold {where} (the frame's first pixel lies {off:.2f} mm "
-            f"off its nearest mask voxel, slice {at[2]:.2f} of {moved.shape[2]})"
+            f"{name}: its grid does not hold {where} (another origin or slice plane: the "
+            f"frame's first pixel lies {off:.2f} mm ({off / pixel:.2f} pixels) off its nearest "
+            f"mask voxel, slice {at_k:.2f} of {moved.shape[2]})"
         )
     return moved, k
 
@@ -235,23 +250,55 @@ def _frame_affine(row: dict[str, Any], source: Path, headers: dict[str, Any]) ->
     file gives no position, orientation or pixel spacing. Near-orthonormal direction cosines
     are made orthonormal as the converter makes them (:func:`~pipeline.dicom.geometry.
     orientation_as_used`): the mask is placed on the grid the converted image has."""
-    from pipeline.dicom.frames import frame_refs
     from pipeline.dicom.geometry import affine_lps, lps_to_ras, orientation_as_used
-    from pipeline.dicom.header import read_dataset
 
-    rel = row["source"]
-    if rel not in headers:
-        ds = read_dataset(source / rel, rel)
-        try:
-            headers[rel] = frame_refs(ds, rel) if hasattr(ds, "get") else []
-        except (ValueError, TypeError, RadpipeError):
-            headers[rel] = []
-    refs = headers[rel]
-    ref = refs[row["frame"]] if row["frame"] < len(refs) else None
+    ref = frame_ref(row["source"], row["frame"], source, headers)
     if ref is None or None in (ref.position, ref.orientation, ref.pixel_spacing):
         return None
     orientation = orientation_as_used(ref.orientation)
     return lps_to_ras(affine_lps(orientation, ref.position, ref.pixel_spacing, 1.0))
+
+
+def frame_ref(rel: str, frame: int, source: Path, headers: dict[str, Any]) -> Any:
+    """The :class:`~pipeline.dicom.frame_ref.FrameRef` of ``frame`` of the file ``rel`` below
+    ``source`` (``None`` when it has no such frame, or cannot be read); ``headers`` keeps each
+    file's frames."""
+    if rel not in headers:
+        headers[rel] = _file_refs(source / rel, rel)
+    refs = headers[rel]
+    return refs[frame] if frame < len(refs) else None
+
+
+#: At most this many files' frames are kept, as :data:`pipeline.dicom.header_scan.MAX_HEADERS`.
+MAX_FILES = 20_000
+#: Each file's frames by its absolute and relative path, change time and size, least recently
+#: used first: the check before the run directory and the run read the same images.
+_REFS: OrderedDict[tuple[str, str, int, int], list[Any]] = OrderedDict()
+
+
+def _file_refs(path: Path, rel: str) -> list[Any]:
+    """The frames of the DICOM file ``path`` (``[]`` when it cannot be read), read once per
+    process while the file is unchanged."""
+    from pipeline.dicom.frames import frame_refs
+    from pipeline.dicom.header import read_dataset
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    key = (os.fspath(path.absolute()), rel, stat.st_mtime_ns, stat.st_size)
+    if key in _REFS:
+        _REFS.move_to_end(key)
+        return _REFS[key]
+    ds = read_dataset(path, rel)
+    try:
+        refs = frame_refs(ds, rel) if hasattr(ds, "get") else []
+    except (ValueError, TypeError, RadpipeError):
+        refs = []
+    _REFS[key] = refs
+    while len(_REFS) > MAX_FILES:
+        _REFS.popitem(last=False)
+    return refs
 
 
 def _steps(affine: np.ndarray) -> str:

@@ -12,6 +12,7 @@ it; the validation and test masks that have it score it).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,13 @@ def read_mask_classes(
     return found
 
 
+#: At most this many files' classes are kept, as :data:`pipeline.dicom.header_scan.MAX_HEADERS`
+#: headers are (a process that checks many studies grew it without bound).
+MAX_READ = 20_000
 #: The classes of each mask file read in this process, by file (its resolved path, change time
-#: and size) and class map: the check before the run and the study read the same masks.
-_READ: dict[tuple[Any, ...], frozenset[int]] = {}
+#: and size) and class map, least recently used first: the check before the run and the study
+#: read the same masks.
+_READ: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
 
 
 def mask_file_classes(path: Path, data: DataConfig, *, seg: bool = False) -> set[int]:
@@ -102,13 +107,17 @@ def mask_file_classes(path: Path, data: DataConfig, *, seg: bool = False) -> set
     stat = path.stat()
     values = tuple(sorted((data.mask_values or {}).items()))
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, values, data.max_classes)
-    if seg and key not in _READ and is_dicom_file(path):  # the segment numbers it holds
+    if key in _READ:
+        _READ.move_to_end(key)
+        return set(_READ[key])
+    if seg and is_dicom_file(path):  # the segment numbers it holds
         held = np.asarray(sorted(held_segments(path, path.name) | {0}))
-        _READ[key] = frozenset(int(v) for v in np.unique(mask_classes(
-            held, path.name, data.mask_values, data.max_classes)))  # fmt: skip
-    if key not in _READ:
-        mask = load_mask(path, data.mask_values, data.max_classes)
-        _READ[key] = frozenset(int(v) for v in np.unique(mask))
+        found = mask_classes(held, path.name, data.mask_values, data.max_classes)
+    else:
+        found = load_mask(path, data.mask_values, data.max_classes)
+    _READ[key] = frozenset(int(v) for v in np.unique(found))
+    while len(_READ) > MAX_READ:
+        _READ.popitem(last=False)
     return set(_READ[key])
 
 

@@ -41,7 +41,7 @@ from workflows.run.convert_cache import (
     read_csv_file,
 )
 from workflows.run.duplicates import note_study_duplicates
-from workflows.run.image_list import masks_unused, read_image_list
+from workflows.run.image_list import list_rows, read_image_list
 from workflows.run.labels import (
     CLASSES_FILE,
     LabelTable,
@@ -286,7 +286,7 @@ def _image_folder(config: RunConfig, run_dir: Path) -> tuple[Study, list[dict[st
     if config.data.labels is None:
         raise RadpipeError("data.kind 'images' needs data.labels (a CSV with image and label).")
     read = ("patient_id", config.data.label_column, "mask", "spacing", config.split.column or "")
-    table = masks_unused(
+    table = list_rows(
         read_image_list(config.data.labels, root, read), config.task, config.data.labels.name
     )
     stratify = config.task == "classification" or config.data.label_column in table[0]

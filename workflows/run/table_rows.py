@@ -18,6 +18,7 @@ from pipeline.words import counted
 from workflows.run.config import RunConfig
 from workflows.run.dicom_patients import dicom_split_problems
 from workflows.run.mask_cover import picture_mask_problems, uncovered_images
+from workflows.run.nifti_first import nifti_mask_problems
 from workflows.run.paths import said
 from workflows.run.split_rows import split_problems
 
@@ -63,6 +64,8 @@ def table_problems(
         problems += uncovered_images(d.masks, read["masks"], d.source, labelled)  # type: ignore[arg-type]
     if d.kind == "dicom" and seg and not problems:
         problems += picture_mask_problems(d.masks, read["masks"], d)  # type: ignore[arg-type]
+    if d.kind == "dicom" and seg and not problems and d.source.is_dir():
+        problems += nifti_mask_problems(d.masks, read["masks"], d)  # type: ignore[arg-type]
     if split and not problems:  # patients against the split: once the rows are right
         problems += split_problems(config, read.get("labels", []))
     folds = config.split.folds

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,7 @@ __all__ = [
     "check_mask_values",
     "file_key_problems",
     "is_file_keyed",
+    "relative_file",
     "resolve_ground_truth",
 ]
 
@@ -114,16 +115,18 @@ def file_key_problems(
         if any(c and is_dicom_file(csv_path(path.parent, c)) for c in cells):
             continue
         try:
-            _check(path, kind, source.resolve(), headers, agree)
+            _check(path, kind, source.resolve(), headers, agree, rows)
         except RadpipeError as err:
             problems.append(f"data.{kind}: {err}")
     return problems
 
 
 def _check(
-    path: Path, kind: str, source: Path, headers: dict[str, Instance | str], agree: tuple[str, ...]
-) -> list[dict[str, str]]:
-    rows = _read(path)
+    path: Path, kind: str, source: Path, headers: dict[str, Instance | str],
+    agree: tuple[str, ...], rows: list[CsvRow] | None = None,
+) -> list[dict[str, str]]:  # fmt: skip
+    """The resolved rows of ``path`` (its ``rows``, when already read)."""
+    rows = _read(path) if rows is None else rows
     problems: dict[str, list[str]] = defaultdict(list)
     keyed = _locate(path, rows, source, kind, problems, agree)
     for rel in sorted({k.rel for k in keyed} - set(headers)):
@@ -158,7 +161,7 @@ def _locate(
     found: dict[tuple[str, int], list[_Keyed]] = defaultdict(list)
     for row in rows:
         name = (row.get(FILE_COLUMN) or "").strip()
-        rel = _relative(name, root, path.parent.resolve()) if name else None
+        rel = relative_file(name, root, path.parent.resolve()) if name else None
         if rel is None:
             problems["not found under data.source"].append(
                 name + case_hint(root, name) if name else f"(empty, line {row.line})"
@@ -195,7 +198,7 @@ def _first_difference(path: Path, kind: str, repeats: list[_Keyed], agree: tuple
     return ""
 
 
-def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
+def relative_file(name: str, root: Path, csv_dir: Path) -> str | None:
     """``name`` as a path relative to ``root``: taken from ``root``, else from ``csv_dir``."""
     for base in (root, csv_dir):
         candidate = csv_path(base, name).resolve()
@@ -204,14 +207,42 @@ def _relative(name: str, root: Path, csv_dir: Path) -> str | None:
     return None
 
 
+#: At most this many files' header facts are kept (as :data:`pipeline.dicom.header_scan.
+#: MAX_HEADERS` are): the check before the run directory and the run read the same files.
+MAX_HEADERS = 20_000
+#: Each file's facts by its absolute and relative path, change time and size, least recently
+#: used first.
+_HEADERS: OrderedDict[tuple[str, str, int, int], Instance | str] = OrderedDict()
+
+
 def _read_header(path: Path, rel: str) -> Instance | str:
-    """The file's header facts, or why it is not an image with pixel data.
+    """The file's header facts, or why it is not an image with pixel data; read once per
+    process while the file is unchanged (the checks before the run directory read every
+    named file, and the run read them all again; the patients' check, another).
 
     Pixel data are not read: values above 1 KB are skipped over (``defer_size``).
     """
+    try:
+        stat = path.stat()
+    except OSError as err:
+        return f"unreadable: {unexpected_failure(err, sanitize(str(err)))}"
+    key = (os.fspath(path.absolute()), rel, stat.st_mtime_ns, stat.st_size)  # rel: its name
+    if key in _HEADERS:
+        _HEADERS.move_to_end(key)
+        return _HEADERS[key]
+    found = _header_facts(path, rel)
+    _HEADERS[key] = found
+    while len(_HEADERS) > MAX_HEADERS:
+        _HEADERS.popitem(last=False)
+    return found
+
+
+def _header_facts(path: Path, rel: str) -> Instance | str:
     import warnings
 
     from pydicom import dcmread
+
+    from pipeline.dicom.header_scan import keep_header
 
     try:
         with warnings.catch_warnings():
@@ -219,6 +250,7 @@ def _read_header(path: Path, rel: str) -> Instance | str:
             ds = dcmread(path, force=True, defer_size=1024)
     except Exception as err:
         return f"unreadable: {unexpected_failure(err, sanitize(str(err)))}"
+    keep_header(path, ds)  # the patients' check reads these tags: not the file again
     if "SOPInstanceUID" not in ds:
         return "not a DICOM file"
     found = instance_from(ds, rel, path.stat().st_size)
