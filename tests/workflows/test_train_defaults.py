@@ -83,6 +83,16 @@ def test_warmup_then_cosine_by_hand() -> None:
     assert _lrs(epochs=4, warmup_epochs=3, schedule="none") == pytest.approx([0.25, 0.5, 0.75, 1])
 
 
+def test_step_schedule_multiplies_by_gamma_every_step_size_epochs() -> None:
+    """Mutation sweep mut119: StepLR given ``step_size + 1`` passed every test."""
+    # x 0.5 after epochs 2 and 4: 1, 1, 0.5, 0.5, 0.25
+    expected = [1, 1, 0.5, 0.5, 0.25]
+    assert _lrs(epochs=5, schedule="step", step_size=2, gamma=0.5) == pytest.approx(expected)
+    # one warm-up epoch at lr / 2, then the step schedule from the full lr
+    warm = _lrs(epochs=6, schedule="step", step_size=2, gamma=0.1, warmup_epochs=1)
+    assert warm == pytest.approx([0.5, 1, 1, 0.1, 0.1, 0.01])
+
+
 def test_label_smoothing_matches_the_formula() -> None:
     logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 1.0, 3.0]])
     target = torch.tensor([0, 1])
