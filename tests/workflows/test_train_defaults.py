@@ -65,6 +65,19 @@ def test_min_epochs_delays_early_stopping() -> None:
     assert stops == [False, False, False, True, True]
 
 
+def test_a_gain_restarts_the_patience() -> None:
+    """Mutation sweep mut119: a new best that left the count of epochs without gain as it
+    was (so that patience counted every bad epoch of the run) passed every test. Patience 2,
+    by hand: bad epochs 0, 0, 1, 0 (a gain), 1, 2: the stop comes after epoch 6, not 5."""
+    stopper = EarlyStopping("val_loss", "auto", patience=2)
+    stops = []
+    for e, v in enumerate([1.0, 0.9, 0.95, 0.8, 0.85, 0.86], start=1):
+        stopper.update(e, v)
+        stops.append(stopper.should_stop)
+    assert stops == [False] * 5 + [True]
+    assert (stopper.best_epoch, stopper.bad_epochs) == (4, 2)
+
+
 def _lrs(**settings: Any) -> list[float]:
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = make_scheduler(opt, TrainConfig(lr=1.0, **settings))
