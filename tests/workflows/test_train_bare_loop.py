@@ -97,7 +97,7 @@ def test_train_is_the_bare_pytorch_loop(tmp_path: Path) -> None:
         epochs=EPOCHS, batch_size=4, lr=LR, optimizer="sgd", momentum=0.9, nesterov=True,
         weight_decay=0.01, l1=L1, grad_clip=CLIP, label_smoothing=0.1, class_weights=WEIGHTS,
         warmup_epochs=WARM, schedule="cosine", seed=SEED, device="cpu", progress=False,
-        monitor="val_loss", checkpoint_interval_s=0,
+        monitor="val_loss",
     )  # fmt: skip
     result = train(model, data, val, config, tmp_path / "run")
     expected = _bare(bare, data, val)
