@@ -106,3 +106,18 @@ def test_train_is_the_bare_pytorch_loop(tmp_path: Path) -> None:
             assert math.isclose(got[key], value, rel_tol=1e-5, abs_tol=1e-7), (key, got, want)
     for (name, a), b in zip(model.state_dict().items(), bare.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_segmentation_follows_val_dice_by_default(tmp_path: Path) -> None:
+    """Mutation sweep mut119: the default monitor 'val_accuracy' for every task passed every
+    test; a segmentation run without ``train.monitor`` follows the Dice (TrainConfig's
+    docs), not the pixel accuracy that a model predicting background everywhere scores well."""
+    from tests.workflows.phantom_data import PhantomDataset
+
+    data = PhantomDataset(4, size=8, task="segmentation", seed=1)
+    torch.manual_seed(0)
+    model = nn.Conv2d(1, 3, 1)  # (B, 1, H, W) -> (B, 3, H, W) logits
+    config = TrainConfig(epochs=1, batch_size=4, seed=1, device="cpu", progress=False)
+    result = train(model, data, data, config, tmp_path)
+    assert result.monitor == "val_dice"
+    assert result.best_metric == result.history[0]["val_dice"]
