@@ -1,6 +1,6 @@
 """``train()`` against a bare PyTorch loop written out here (mutation sweep mut119): the same
 weights, training losses and validation metrics, epoch by epoch, with every optimisation
-setting on at once.
+setting on at once; and the monitor a segmentation run follows by default.
 
 The bare loop: ``torch.manual_seed(seed)`` (dropout's draws), the batches of a
 ``DataLoader(shuffle=True, generator=torch.Generator().manual_seed(seed * 1_000_003 + e))``
