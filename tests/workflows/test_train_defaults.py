@@ -65,6 +65,19 @@ def test_min_epochs_delays_early_stopping() -> None:
     assert stops == [False, False, False, True, True]
 
 
+def test_a_gain_restarts_the_patience() -> None:
+    """Mutation sweep mut119: a new best that left the count of epochs without gain as it
+    was (so that patience counted every bad epoch of the run) passed every test. Patience 2,
+    by hand: bad epochs 0, 0, 1, 0 (a gain), 1, 2: the stop comes after epoch 6, not 5."""
+    stopper = EarlyStopping("val_loss", "auto", patience=2)
+    stops = []
+    for e, v in enumerate([1.0, 0.9, 0.95, 0.8, 0.85, 0.86], start=1):
+        stopper.update(e, v)
+        stops.append(stopper.should_stop)
+    assert stops == [False] * 5 + [True]
+    assert (stopper.best_epoch, stopper.bad_epochs) == (4, 2)
+
+
 def _lrs(**settings: Any) -> list[float]:
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = make_scheduler(opt, TrainConfig(lr=1.0, **settings))
@@ -81,6 +94,16 @@ def test_warmup_then_cosine_by_hand() -> None:
     expected = [1 / 3, 2 / 3, 1.0, 0.5 * (1 + c(math.pi / 4)), 0.5, 0.5 * (1 + c(3 * math.pi / 4))]
     assert _lrs(epochs=6, warmup_epochs=2, schedule="cosine") == pytest.approx(expected)
     assert _lrs(epochs=4, warmup_epochs=3, schedule="none") == pytest.approx([0.25, 0.5, 0.75, 1])
+
+
+def test_step_schedule_multiplies_by_gamma_every_step_size_epochs() -> None:
+    """Mutation sweep mut119: StepLR given ``step_size + 1`` passed every test."""
+    # x 0.5 after epochs 2 and 4: 1, 1, 0.5, 0.5, 0.25
+    expected = [1, 1, 0.5, 0.5, 0.25]
+    assert _lrs(epochs=5, schedule="step", step_size=2, gamma=0.5) == pytest.approx(expected)
+    # one warm-up epoch at lr / 2, then the step schedule from the full lr
+    warm = _lrs(epochs=6, schedule="step", step_size=2, gamma=0.1, warmup_epochs=1)
+    assert warm == pytest.approx([0.5, 1, 1, 0.1, 0.1, 0.01])
 
 
 def test_label_smoothing_matches_the_formula() -> None:
