@@ -28,6 +28,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from pipeline.errors import ConfigError
+from pipeline.interrupts import held_interrupts
 from pipeline.io_atomic import atomic_write_text
 from workflows.train.average import WeightWindow, average_weights, has_batch_norm, short_window
 from workflows.train.checkpoint import (
@@ -49,7 +50,6 @@ from workflows.train.epoch import (
     train_one_epoch,
     training_loss_monitor,
 )
-from workflows.train.interrupts import held_interrupts
 from workflows.train.lone_batch import drop_lone_batch
 from workflows.train.optim import (
     EarlyStopping,
