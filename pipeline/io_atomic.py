@@ -173,3 +173,31 @@ def atomic_copy(source: str | Path, path: str | Path) -> None:
     import shutil
 
     atomic_write_with(path, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def remove_orphaned_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporaries in ``folder`` (not below) whose writer has ended; return them.
+
+    A process killed while it wrote (``kill -9``, the out-of-memory killer) leaves its
+    temporary file, never renamed; its name holds that process's id (:func:`_temporary`). A
+    temporary of a live process (another writer's, now) is not one of them; neither is a
+    file whose name does not say its process.
+    """
+    found = []
+    for path in Path(folder).glob(".*.tmp*"):
+        token = path.name.rsplit(".tmp", 1)[0].rsplit(".", 1)[-1]  # PID-COUNTER-HEX
+        pid = token.split("-")[0]
+        if pid.isdigit() and path.is_file() and not _running(int(pid)):
+            path.unlink(missing_ok=True)
+            found.append(path)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's
+        return True
+    return True

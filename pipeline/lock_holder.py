@@ -14,7 +14,10 @@ it as input (:func:`pipeline.dicom.walk.find_files`).
 crash), so a stopped process leaves nothing to remove: the next one takes the lock at once.
 Its holder file may stay behind (a process killed outright does not remove it); the next
 holder replaces it, and meanwhile a record whose process is gone (same host) says so rather
-than naming it as the holder.
+than naming it as the holder. A pid alone does not tell: the system gives a gone process's
+pid to a later one, so the record also holds the process's start (the boot id and the start
+time in clock ticks, from ``/proc``; since 2026-12-03), and a live pid that started at
+another time is said to be another process, not the holder.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pipeline.errors import RadpipeError
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
-__all__ = ["held_by", "holder_path", "holder_words", "holding", "waiting_for"]
+__all__ = ["held_by", "holder_path", "holder_words", "holding", "process_start", "waiting_for"]
 
 
 def holder_path(lock: Path) -> Path:
@@ -90,7 +93,8 @@ def _recorded(lock: Path, flock: BaseFileLock) -> Iterator[None]:
     from pipeline.io_atomic import atomic_write_text
 
     since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    record = {"pid": os.getpid(), "host": socket.gethostname(), "since": since}
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "since": since,
+              "started": process_start(os.getpid())}  # fmt: skip
     try:
         with suppress(OSError):  # a folder that cannot take it: the lock alone still refuses
             atomic_write_text(holder_path(lock), json.dumps(record))
@@ -106,17 +110,42 @@ def holder_words(lock: Path) -> str:
 
     ``another process`` when it is missing or unreadable (an older radpipe, or a holder that
     has not written it yet); when its process is gone (this host; a pid of another host
-    cannot be checked), that is said instead of naming it as the holder.
+    cannot be checked), that is said instead of naming it as the holder, and so is a pid
+    now used by another process (its start differs from the one recorded).
     """
     try:
         record = json.loads(holder_path(lock).read_text())
         pid, host, since = int(record["pid"]), str(record["host"]), str(record["since"])
-    except (OSError, ValueError, KeyError, TypeError):
+        started = record.get("started")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return "another process"
     words = f"pid {pid} on host {host} since {since}"
-    if host == socket.gethostname() and not _alive(pid):
+    if host != socket.gethostname():
+        return words
+    if not _alive(pid):
         return f"another process; the last one recorded, {words}, has ended"
+    now = process_start(pid)
+    if isinstance(started, str) and now is not None and now != started:
+        return (f"another process; the last one recorded, {words}, has ended (pid {pid} now "
+                "belongs to an unrelated process)")  # fmt: skip
     return words
+
+
+def process_start(pid: int) -> str | None:
+    """``BOOT_ID:TICKS``, the boot and start (clock ticks after boot) of process ``pid``.
+
+    Together they name the process for good, where a pid alone is reused; ``None`` where
+    ``/proc`` cannot say (not Linux, a process gone).
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name, in parentheses, may hold spaces
+    if len(fields) < 20:
+        return None
+    return f"{boot}:{fields[19]}"  # field 22 of proc(5), starttime; fields[0] is field 3
 
 
 def _alive(pid: int) -> bool:

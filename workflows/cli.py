@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # run and demo set this up, so predict, evaluate and convert dropped their info lines
         # (an evaluate's burned-in images left out of the figures) and printed their warnings
         # bare, as did run's checks made before training
-        setup_logging(propagate=True)
+        setup_logging()  # the only set-up of a command: run and demo no longer repeat it
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return int(args.func(args))

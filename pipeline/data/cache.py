@@ -6,9 +6,12 @@ offset, shape and dtype of the image and mask, the label and the metadata). ``in
 is written last and atomically, so its presence means the cache is complete.
 
 The whole dataset is packed once, by whichever process first needs it, under a lock
-(``FOLDER/<fingerprint>.lock``, :mod:`filelock`): DataLoader workers and the DDP ranks of a
-node wait for that one build instead of decoding the same files again, and then all of them
-map the same pages of the OS page cache. When every item has the same shape and dtype the
+(``FOLDER/<fingerprint>.lock``, :mod:`filelock`): DataLoader workers, the DDP ranks of a
+node and other runs sharing ``FOLDER`` wait for that one build instead of decoding the same
+files again, and then all of them map the same pages of the OS page cache. The builder is
+recorded beside the lock (``<fingerprint>.holder.json``, :mod:`pipeline.lock_holder`), so a
+process that waits more than a moment says which one it waits for (until 2026-12-03 it
+waited without a word). When every item has the same shape and dtype the
 images are one strided ``(N, *shape)`` array, and a batch is a single gather
 (:meth:`PackedSamples.take`) instead of one file open and one JSON parse per item.
 
@@ -23,15 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock
 
 from pipeline.io_atomic import atomic_path, atomic_write_text
+from pipeline.lock_holder import waiting_for
 from pipeline.sample import Sample
 from pipeline.stage import Pipeline
 
@@ -39,6 +43,8 @@ __all__ = ["PackedSamples", "SampleCache", "files_digest", "pipeline_fingerprint
 
 _ALIGN = 8
 _FORMAT = 1
+
+log = logging.getLogger("radpipe")
 
 
 def _jsonable(value: Any) -> Any:
@@ -153,7 +159,7 @@ class SampleCache:
         """
         if not self.complete():
             self.root.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(self.folder) + ".lock"):
+            with waiting_for(self.root / f"{self.folder.name}.lock", self._say_waiting):
                 if not self.complete():
                     self._build(count, load)
         packed = PackedSamples(self.folder)
@@ -162,6 +168,10 @@ class SampleCache:
                 f"Cache {self.folder.name} holds {len(packed)} items; the dataset has {count}."
             )
         return packed
+
+    def _say_waiting(self, holder: str) -> None:
+        log.info("waiting for another process building the sample cache %s (%s); this one "
+                 "goes on when it is done", self.folder.name, holder)  # fmt: skip
 
     def _build(self, count: int, load: Callable[[int], Sample]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import Popen
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
@@ -28,33 +30,50 @@ TAKE = ("import sys; from pathlib import Path; from workflows.commands.logs impo
         "    if sys.argv[2] == 'hold': sys.stdin.read()")  # fmt: skip
 
 
-def _start(lock: Path, how: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", TAKE, str(lock), how], stdin=subprocess.PIPE,
+def started(script: str, *args: str) -> subprocess.Popen[str]:
+    """``python -c script args...`` with this checkout's code, stdin, stdout and stderr piped."""
+    return subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env=ENV)  # fmt: skip
+
+
+def waiting_on(
+    first: subprocess.Popen[str], ready: str, holder: Path, second: Callable[[], Popen[str]]
+) -> tuple[str, str, tuple[int, str, str]]:
+    """``first`` says ``ready`` on stdout, holding its lock with ``holder`` recorded; then
+    ``second()`` starts and waits for it. Returns the first stderr line of the waiter, the
+    rest of ``first``'s stdout once its stdin is closed (then the waiter goes on), and the
+    waiter's exit code, stdout and stderr."""
+    assert first.stdout is not None and first.stdout.readline() == ready
+    assert holder.is_file()
+    waiter = second()
+    guard = threading.Timer(60, first.kill)  # never hang the suite on a waiter that never says
+    guard.start()
+    try:
+        assert waiter.stderr is not None
+        said = waiter.stderr.readline()  # after a moment of waiting
+        assert waiter.poll() is None  # still waiting
+    finally:
+        done, _ = first.communicate("", timeout=30)
+        guard.cancel()
+    out, err = waiter.communicate(timeout=30)
+    return said, done, (waiter.returncode, out, err)
+
+
+def _start(lock: Path, how: str) -> subprocess.Popen[str]:
+    return started(TAKE, str(lock), how)
 
 
 def test_a_run_waiting_for_the_cache_names_the_run_converting(tmp_path: Path) -> None:
     lock = tmp_path / ".cache" / "convert-0f3a.lock"
     lock.parent.mkdir()
     first = _start(lock, "hold")
-    assert first.stdout is not None and first.stdout.readline() == "held\n"
-    assert (tmp_path / ".cache" / "convert-0f3a.holder.json").is_file()
-    guard = threading.Timer(60, first.kill)  # never hang the suite on a waiter that never says
-    guard.start()
-    second = _start(lock, "once")
-    try:
-        assert second.stderr is not None
-        said = second.stderr.readline()  # after a moment of waiting
-        assert second.poll() is None  # still waiting
-    finally:
-        first.communicate("", timeout=30)
-        guard.cancel()
-    out, err = second.communicate(timeout=30)
+    holder = tmp_path / ".cache" / "convert-0f3a.holder.json"
+    said, _, second = waiting_on(first, "held\n", holder, lambda: _start(lock, "once"))
     assert said.startswith(
         f"radpipe: waiting for another run converting the same data (pid {first.pid} on host "
         f"{socket.gethostname()} since 20"
     )
     assert said.endswith(" UTC) into the cache convert-0f3a; this run goes on when it is done\n")
-    assert (second.returncode, out, err) == (0, "held\n", "")  # then it takes the lock
+    assert second == (0, "held\n", "")  # then it takes the lock
     assert sorted(p.name for p in lock.parent.iterdir()) == ["convert-0f3a.lock"]  # records gone

@@ -4,6 +4,7 @@ disk when ``train`` returns, stops on an error or calls back, and report write e
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,24 @@ def test_a_fresh_run_removes_an_earlier_runs_checkpoints(tmp_path: Path) -> None
     assert seen == [set(), {"best.pt", "last.pt"}]  # none until the final epoch
     assert load_checkpoint(ckpt / "last.pt")["epoch"] == 2
     assert not (ckpt / "best_single.pt").exists()
+
+
+def test_training_removes_the_temporaries_of_a_writer_killed_mid_write(tmp_path: Path) -> None:
+    """``kill -9`` (or the out-of-memory killer) while ``last.pt`` was written leaves its
+    temporary file, a whole model's size, never renamed: ``best.pt``/``last.pt`` stay whole
+    (atomic), but until 2026-12-03 every such kill left one more in ``checkpoints/`` for good.
+    Training (a resume too) now removes those whose process has ended, not a live writer's."""
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    folder = tmp_path / "a" / "checkpoints"
+    folder.mkdir(parents=True)
+    orphan = folder / f".last.{dead}-0-a1b2c3.tmp.pt"
+    live = folder / f".best.{os.getpid()}-7-d4e5f6.tmp.pt"  # a process still writing
+    for path in (orphan, live):
+        path.write_bytes(b"\0" * 1024)
+    config = TrainConfig(epochs=1, batch_size=8, loss="ce", progress=False)
+    train(_net(), _Items(), None, config, tmp_path / "a")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["best.pt", "last.pt", live.name])

@@ -65,15 +65,23 @@ def test_a_rerun_after_ctrl_c_converts_nothing_finished_again(
     assert len(made) == 5
 
 
-@pytest.mark.parametrize("per", ["instance", "series"])
+@pytest.mark.parametrize(
+    ("per", "second_ctrl_c"), [("instance", False), ("series", False), ("instance", True)]
+)
 def test_ctrl_c_in_the_callers_loop_keeps_the_chunks_that_finished_behind_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per: str, second_ctrl_c: bool
 ) -> None:
     """``--workers 2``: Ctrl-C while the caller recorded a result (not while it waited on the
     pool), as the chunks behind it had finished. Their results were dropped with the pool,
     unrecorded, so the rerun converted them again; now they are recorded before the stop, and
     the rerun skips them. Each file is its own series here (chunks of one task, four in
-    flight): the file in hand when Ctrl-C came is the one the rerun must convert again."""
+    flight): the file in hand when Ctrl-C came is the one the rerun must convert again.
+
+    ``second_ctrl_c``: a second Ctrl-C (a real SIGINT) while the first of those is recorded.
+    Until 2026-12-03 it cut the salvage short, its flush never made, so the rerun converted
+    all 8 again; now it waits for the record (then stops the batch all the same)."""
+    import os
+    import signal
     import time
     from dataclasses import replace
 
@@ -88,6 +96,8 @@ def test_ctrl_c_in_the_callers_loop_keeps_the_chunks_that_finished_behind_it(
     def collect(*args: Any) -> None:
         calls.append(args)
         if len(calls) > 1:  # the results recorded after the Ctrl-C
+            if second_ctrl_c and len(calls) == 2:
+                os.kill(os.getpid(), signal.SIGINT)
             return real(*args)
         deadline = time.monotonic() + 60
         while len(list(out.rglob("[!.]*.npy"))) < 4 and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ removed by hand. The holder runs in its own process, as another terminal's conve
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from pydicom.data import get_testdata_file
 
+from pipeline.lock_holder import holder_words
 from workflows.cli import main
 from workflows.convert.batch import LOCK_NAME
 
@@ -124,3 +126,46 @@ def test_a_killed_conversion_leaves_out_free_and_its_record_unread(
     for name in ("manifest.csv", "errors.csv"):
         assert "holder" not in (out / name).read_text()  # nor listed as skipped
     assert not (out / HOLDER).exists()
+
+
+def test_a_record_whose_pid_was_reused_is_not_named_as_the_holder(
+    src: Path, tmp_path: Path
+) -> None:
+    """The record names a pid that a later, unrelated process now has (here a ``sleep``,
+    whose start differs from the one recorded): until 2026-12-03 that process was named as
+    the holder, because a pid was all the record held. As the user sees it, in a second
+    ``radpipe convert``, with the lock held by a radpipe that recorded nobody."""
+    out = tmp_path / "out"
+    unrelated = subprocess.Popen(["sleep", "60"])
+    plain = _hold(out / LOCK_NAME, "plain")
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        started = f"{boot}:1"  # tick 1 after boot: not the sleep's start
+        record = {"pid": unrelated.pid, "host": socket.gethostname(), "since": "then",
+                  "started": started}  # fmt: skip
+        (out / HOLDER).write_text(json.dumps(record))
+        done = subprocess.run([sys.executable, "-m", "workflows.cli", "convert", "src", "out",
+                               "--quiet"], cwd=tmp_path, env=ENV, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+    finally:
+        plain.communicate("", timeout=30)
+        unrelated.kill()
+        unrelated.wait()
+    assert done.returncode == 1
+    assert (f"(another process; the last one recorded, pid {unrelated.pid} on host "
+            f"{socket.gethostname()} since then, has ended (pid {unrelated.pid} now belongs "
+            f"to an unrelated process){ADVICE}") in done.stderr  # fmt: skip
+
+
+def test_a_holder_records_when_its_process_started(tmp_path: Path) -> None:
+    """The record's ``started`` is the holder's boot id and start time from ``/proc`` (field
+    22 of ``/proc/PID/stat``), read here independently, so a live holder is still named."""
+    proc = _hold(tmp_path / "out" / LOCK_NAME)
+    try:
+        record = json.loads((tmp_path / "out" / HOLDER).read_text())
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        ticks = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        assert record["started"] == f"{boot}:{ticks}"
+        assert holder_words(tmp_path / "out" / LOCK_NAME).startswith(f"pid {proc.pid} on host")
+    finally:
+        proc.communicate("", timeout=30)

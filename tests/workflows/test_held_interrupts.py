@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from workflows.train.interrupts import held_interrupts
+from pipeline.interrupts import held_interrupts
 
 pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
 
@@ -61,3 +61,38 @@ def test_an_interrupt_after_the_log_line_still_checkpoints_that_epoch(
     logged = (tmp_path / "run" / "log.jsonl").read_text().splitlines()
     assert len(logged) == 2
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["epoch"] == 2
+
+
+def test_a_second_ctrl_c_while_training_stops_still_writes_the_held_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training stops on a first Ctrl-C with epoch 3's ``last.pt`` being written and epoch
+    4's held (``checkpoint_interval_s`` not yet passed); a second Ctrl-C (a real SIGINT)
+    comes while the writer waits for epoch 3. Until 2026-12-03 it ended the wait and epoch 4
+    was never written (the resume redid a finished epoch); now the stop waits for both files
+    and then goes on, ``last.pt`` at epoch 4."""
+    import threading
+
+    from workflows.train import checkpoint
+    from workflows.train.checkpoint import CheckpointWriter, load_checkpoint
+
+    go, real = threading.Event(), checkpoint.atomic_write_bytes
+
+    def slow_write(path: Path, data: bytes) -> None:
+        go.wait(30)  # epoch 3's write, in flight until the second Ctrl-C has come
+        real(path, data)
+
+    def second_ctrl_c() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        go.set()
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", slow_write)
+    last = tmp_path / "last.pt"
+    timer = threading.Timer(1.0, second_ctrl_c)  # the stop is waiting on epoch 3 by then
+    with pytest.raises(KeyboardInterrupt), CheckpointWriter(3600.0) as writer:
+        writer.submit([last], {"epoch": 3}, final=True)
+        writer.submit([last], {"epoch": 4})  # held: the interval has not passed
+        timer.start()
+        raise KeyboardInterrupt  # the first Ctrl-C, in the training loop
+    timer.join()
+    assert load_checkpoint(last)["epoch"] == 4

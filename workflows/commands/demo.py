@@ -42,13 +42,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.synth import StudySpec, study_complete, write_study
-    from workflows.commands.logs import setup_logging
     from workflows.commands.run import print_outcome
     from workflows.run.config import load_config
     from workflows.run.paths import shown
     from workflows.run.runner import run_study
 
-    setup_logging()
     cache = Path(args.cache).resolve()
     for name, spec, extra in JOBS:
         study = cache / name

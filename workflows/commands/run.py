@@ -105,10 +105,8 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.checks import check_before_run
 
     check_before_run(config, args.resume)  # a refusal before torch and the runner are imported
-    from workflows.commands.logs import setup_logging
     from workflows.run.runner import RunInterrupted, run_study
 
-    setup_logging()
     try:
         with _stop_on_sigterm() as terminated:
             outcome = run_study(config, run_dir=args.resume, progress=not args.quiet,

@@ -19,7 +19,6 @@ The engine has four parts, so that a distributed executor can replace the proces
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -27,11 +26,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from pipeline.dicom.files import OUTPUT_MARK, escape_name, find_files
 from pipeline.dicom.index import Instance, series_rows, sort_series, write_index_csv
 from pipeline.dicom.reuse import reusing
+from pipeline.interrupts import held_interrupts
 from pipeline.io_atomic import atomic_write_text
 from pipeline.lock_holder import holding
 from workflows.convert.collect import (
@@ -42,6 +41,7 @@ from workflows.convert.collect import (
 )
 from workflows.convert.place import place_series
 from workflows.convert.pool import finished_first
+from workflows.convert.progress import Progress
 from workflows.convert.resume import (
     SIDECARS,
     SOURCES,
@@ -268,14 +268,15 @@ def _run_all(
 
     results = iter(runner.map(tasks, total))
     try:
-        with _progress(runner.progress, total) as advance:
+        with Progress(runner.progress, total) as advance:
             for res in results:
                 collect(fix(res), task_of(res.task_id), result, done)
                 advance()
     except KeyboardInterrupt:  # Ctrl-C: what finished is kept, not converted again
-        for res in finished_first(results):  # came back while this loop recorded another
-            collect(fix(res), task_of(res.task_id), result, done)
-        partial_rows.flush()
+        with held_interrupts():  # a second Ctrl-C waits for the record (each file atomic)
+            for res in finished_first(results):  # came back while this loop recorded another
+                collect(fix(res), task_of(res.task_id), result, done)
+            partial_rows.flush()
         raise
     except OSError:  # a full disk (run_task's stops_the_batch): kept if there is room for it
         with suppress(OSError):
@@ -369,29 +370,6 @@ def _series_tasks(
         store.add_index_rows(uid, series_rows(series))
     for task in series_tasks(series, str(root), str(out)):
         plan(task, series.instances)
-
-
-class _progress:
-    """A rich progress bar on a terminal; silent otherwise or when disabled."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = enabled and sys.stderr.isatty() and total > 0
-        self.total = total
-        self.bar: Any = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self.bar = Progress(transient=False)
-        self.bar.start()
-        task = self.bar.add_task("converting", total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 __all__ = [

@@ -13,7 +13,6 @@ preprocessing, and its report showed settings it had not been made with.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -35,11 +34,11 @@ _SAID: set[tuple[str, str]] = set()
 def started_config(run_dir: Path) -> Any:
     """The config the run started with, for ``provenance.json``: the one recorded there
     already (a resume keeps it), else ``config.yaml`` as written when the run began."""
-    path = run_dir / "provenance.json"
-    if path.is_file():
-        kept = json.loads(path.read_text()).get("config")
-        if kept is not None:
-            return kept
+    from workflows.run.provenance import read_provenance
+
+    provenance = read_provenance(run_dir)
+    if provenance is not None and provenance.config is not None:
+        return provenance.config
     return yaml.safe_load((run_dir / "config.yaml").read_text())
 
 
@@ -68,10 +67,10 @@ def check_config_unedited(run_dir: Path, saved: Any) -> None:
     ConfigError
         Naming every refused key, the value the run started with and the value now.
     """
-    path = run_dir / "provenance.json"
-    if not path.is_file():
-        return
-    started = json.loads(path.read_text()).get("config")
+    from workflows.run.provenance import read_provenance
+
+    provenance = read_provenance(run_dir)
+    started = None if provenance is None else provenance.config
     if started is None:
         return
     old, new = _flat(started), _flat(saved)

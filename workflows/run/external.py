@@ -275,15 +275,12 @@ def _own_study(config: RunConfig, run_dir: Path) -> Any:
 
 def _changed_since_run(config: RunConfig, run_dir: Path, study: Any) -> bool:
     """Whether the run's source files or truth CSVs differ from ``provenance.json``'s."""
-    import json
-
+    from workflows.run.provenance import Provenance, read_provenance
     from workflows.run.rundir import truth_fingerprint
 
-    path = run_dir / "provenance.json"
-    old = json.loads(path.read_text()) if path.is_file() else {}
+    old = read_provenance(run_dir) or Provenance()
     truth = truth_fingerprint([config.data.labels, config.data.masks])
-    return (old.get("input_fingerprint"), old.get("truth_fingerprint")) != (
-        study.fingerprint, truth)  # fmt: skip
+    return (old.input_fingerprint, old.truth_fingerprint) != (study.fingerprint, truth)
 
 
 @contextmanager

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 import os
-import platform
-import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
 from pipeline.errors import ConfigError
-from pipeline.io_atomic import atomic_write_text
-from pipeline.keys import SECRET_ENV, key_fingerprint
+from pipeline.keys import SECRET_ENV
 
 if TYPE_CHECKING:
     from workflows.run.config import RunConfig
@@ -35,25 +30,6 @@ log = logging.getLogger("radpipe")
 #: Held while a run prepares, trains and evaluates (:func:`hold_run`); its holder is recorded
 #: in ``RUN/.radpipe-run.holder.json`` (:mod:`pipeline.lock_holder`).
 RUN_LOCK = ".radpipe-run.lock"
-
-_PACKAGES = (
-    "radpipe",
-    "numpy",
-    "torch",
-    "pydicom",
-    "monai",
-    "scikit-image",
-    "pydantic",
-    "nibabel",
-    "pylibjpeg",
-    "pylibjpeg-libjpeg",
-    "pylibjpeg-openjpeg",
-    "pylibjpeg-rle",
-    "pyjpegls",
-    "highdicom",
-    "dask",
-    "distributed",
-)
 
 
 def new_run_dir(output: Path, name: str) -> Path:
@@ -94,59 +70,6 @@ def fingerprint_files(root: Path, paths: Iterable[Path]) -> str:
             )
         )
     return digest.hexdigest()[:20]
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out
-
-
-def git_commit(cwd: Path | None = None) -> str | None:
-    """The commit of the radpipe checkout, when it is a git checkout (else ``None``)."""
-    here = cwd or Path(__file__).resolve().parent
-    try:
-        res = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if res.returncode != 0:
-        return None
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=here,
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    ).stdout.strip()
-    return res.stdout.strip() + ("-dirty" if dirty else "")
-
-
-def write_provenance(
-    run_dir: Path, *, seed: int, fingerprint: str, extra: dict[str, Any] | None = None
-) -> None:
-    info = {
-        "seed": seed,
-        "input_fingerprint": fingerprint,
-        "git_commit": git_commit(),
-        "versions": package_versions(),
-        "platform": platform.platform(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "keys": key_fingerprint(),  # which project secret made split.csv's keys (not the secret)
-        **(extra or {}),
-    }
-    atomic_write_text(run_dir / "provenance.json", json.dumps(info, indent=2))
 
 
 def truth_fingerprint(paths: Iterable[Path | None]) -> str:
@@ -210,38 +133,37 @@ def check_resume_inputs(
         What changed, and that a new run is the way on.
     """
     from pipeline.errors import RadpipeError
+    from workflows.run.provenance import read_provenance
+    from workflows.run.seen import key_problem
 
-    path = run_dir / "provenance.json"
-    if not path.is_file():
+    old = read_provenance(run_dir)  # read once
+    if old is None:
         return  # stopped before its provenance was written: nothing was made from the data
-    from workflows.run.seen import secret_problem
-
-    secret = secret_problem(run_dir)
+    secret = key_problem(old.keys)
     if secret is not None:
         raise RadpipeError(
             f"Cannot resume {run_dir.name}: {secret}. Set {SECRET_ENV} to the secret file the "
             "run was made with, and resume again."
         )
-    old = json.loads(path.read_text())
     changed = []
-    if old.get("input_fingerprint") not in (None, fingerprint):
-        before = run_dir / str(old.get("conversion") or "")
-        differs = (same_conversion(before, conversion) if conversion and old.get("conversion")
+    if old.input_fingerprint not in (None, fingerprint):
+        before = run_dir / (old.conversion or "")
+        differs = (same_conversion(before, conversion) if conversion and old.conversion
                    else "the run's conversion is not recorded")  # fmt: skip
         if differs is None:
             log.warning(
                 "resuming %s: the files of data.source have new times or inodes since it started "
                 "(copied, restored or chmod-ed; fingerprint %s, now %s), so they were converted "
                 "again; the conversion is the same as the run's, byte for byte",
-                run_dir.name, old["input_fingerprint"], fingerprint,
+                run_dir.name, old.input_fingerprint, fingerprint,
             )  # fmt: skip
         else:
             changed.append("the files of data.source were added, removed or rewritten "
-                           f"(fingerprint {old['input_fingerprint']}, now {fingerprint}; "
+                           f"(fingerprint {old.input_fingerprint}, now {fingerprint}; "
                            f"converted again: {differs})")  # fmt: skip
-    if old.get("truth_fingerprint") not in (None, truth):
+    if old.truth_fingerprint not in (None, truth):
         changed.append("the data.labels or data.masks CSV changed")
-    if old.get("mask_files_fingerprint") not in (None, mask_files):
+    if old.mask_files_fingerprint not in (None, mask_files):
         changed.append("mask files its masks CSV names were added, removed or rewritten")
     if changed:
         raise RadpipeError(

@@ -44,8 +44,9 @@ from workflows.run.failure import (
 from workflows.run.padding import marked_validation
 from workflows.run.paths import shown
 from workflows.run.planes import trained_planes, trained_slice_range
+from workflows.run.provenance import write_provenance
 from workflows.run.run_models import fold_checkpoint
-from workflows.run.rundir import fold_dir, hold_run, new_run_dir, write_provenance
+from workflows.run.rundir import fold_dir, hold_run, new_run_dir
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_classes
 from workflows.run.study import Study, make_dataset, prepare_study

@@ -8,7 +8,6 @@ on its own training or validation images gives figures that say nothing about ne
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,11 +78,15 @@ def secret_problem(run_dir: Path) -> str | None:
     scored as new ones. ``None`` when the fingerprints agree, and for runs made before
     2026-12-03, which did not record it.
     """
-    try:
-        recorded = json.loads((run_dir / "provenance.json").read_text()).get("keys")
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(recorded, str):
+    from workflows.run.provenance import read_provenance
+
+    provenance = read_provenance(run_dir)
+    return key_problem(None if provenance is None else provenance.keys)
+
+
+def key_problem(recorded: str | None) -> str | None:
+    """:func:`secret_problem` of a run whose ``provenance.json`` recorded ``recorded``."""
+    if recorded is None:
         return None
     from pipeline.keys import SECRET_ENV, key_fingerprint
 

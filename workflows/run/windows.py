@@ -10,7 +10,6 @@ silently.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -50,13 +49,14 @@ def trained_scale(run_dir: Path, window: str) -> str | None:
     """
     if window.strip().lower() != "header":
         return None
-    path = run_dir / "provenance.json"
-    info = json.loads(path.read_text()) if path.is_file() else {}
-    bare, windowed = info.get("unwindowed_images"), info.get("windowed_images")
-    if bare is None or (windowed is None and int(bare) > 0):
-        manifest = run_dir / str(info.get("conversion", "")) / "manifest.csv"
-        if not info.get("conversion") or not manifest.is_file():
-            return "windowed" if bare is not None and int(bare) == 0 else None
+    from workflows.run.provenance import Provenance, read_provenance
+
+    info = read_provenance(run_dir) or Provenance()
+    bare, windowed = info.unwindowed_images, info.windowed_images
+    if bare is None or (windowed is None and bare > 0):
+        manifest = run_dir / (info.conversion or "") / "manifest.csv"
+        if not info.conversion or not manifest.is_file():
+            return "windowed" if bare is not None and bare == 0 else None
         from pipeline.data.io import read_manifest
 
         found = [r["window"] != "none" for r in read_manifest(manifest)]

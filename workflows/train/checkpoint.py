@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from pipeline.errors import RadpipeError
+from pipeline.interrupts import held_interrupts
 from pipeline.io_atomic import atomic_write_bytes, atomic_write_with
 
 FORMAT = "radpipe-checkpoint-1"
@@ -126,14 +127,15 @@ class CheckpointWriter:
         if exc is None:
             self.flush()
             return
-        try:  # an earlier write's error: reported here, the held states are still written
-            self.wait()
-        except Exception as err:
-            log.warning("A checkpoint write failed before the run stopped: %s", err)
-        try:  # write the last finished epoch's state, then let the original error go on
-            self.flush()
-        except Exception as err:
-            log.warning("Could not write the held checkpoints after an error: %s", err)
+        with held_interrupts():  # a second Ctrl-C waits: the last finished epoch is written
+            try:  # an earlier write's error: reported here, the held states are still written
+                self.wait()
+            except Exception as err:
+                log.warning("A checkpoint write failed before the run stopped: %s", err)
+            try:  # write the last finished epoch's state, then let the original error go on
+                self.flush()
+            except Exception as err:
+                log.warning("Could not write the held checkpoints after an error: %s", err)
 
 
 def _detached_copy(value: Any) -> Any:

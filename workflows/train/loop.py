@@ -28,7 +28,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from pipeline.errors import ConfigError
-from pipeline.io_atomic import atomic_write_text
+from pipeline.interrupts import held_interrupts
+from pipeline.io_atomic import atomic_write_text, remove_orphaned_temporaries
 from workflows.train.average import WeightWindow, average_weights, has_batch_norm, short_window
 from workflows.train.checkpoint import (
     CheckpointWriter,
@@ -49,7 +50,6 @@ from workflows.train.epoch import (
     train_one_epoch,
     training_loss_monitor,
 )
-from workflows.train.interrupts import held_interrupts
 from workflows.train.lone_batch import drop_lone_batch
 from workflows.train.optim import (
     EarlyStopping,
@@ -124,6 +124,8 @@ def train(
         ``on_epoch_end``.
     """
     run = _set_up(model, train_ds, val_ds is not None, config, Path(run_dir), distributed)
+    if run.main:  # a checkpoint write cut off by a kill leaves a whole model's temporary file
+        remove_orphaned_temporaries(run.ckpt_dir)
     if run.main and not (resume and (run.ckpt_dir / "last.pt").is_file()):  # nothing to resume
         for name in ("last.pt", "best.pt", "best_single.pt"):
             (run.ckpt_dir / name).unlink(missing_ok=True)
@@ -378,7 +380,6 @@ def _average(
     return record
 
 
-# -- helpers ----------------------------------------------------------------------------
 def _set_epoch(ds: Dataset[dict[str, Any]], epoch: int) -> None:
     """Tell ``ds`` (or the dataset a ``Subset`` wraps) the epoch, so its random stages draw
     new parameters every epoch (the same for the same seed); loader workers copy it after."""

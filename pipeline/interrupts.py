@@ -1,5 +1,7 @@
-"""Interrupts held back while an epoch's record is written, so the log and the checkpoint
-agree.
+"""Interrupts held back while a record is written, so that it is written whole.
+
+An epoch's log line and checkpoint, so that they agree; the salvage after a first Ctrl-C, so
+that a second one does not cut it short.
 
 Ctrl-C (SIGINT) and ``radpipe run``'s SIGTERM stop raise ``KeyboardInterrupt`` wherever the
 main thread is. Arriving between an epoch's ``log.jsonl`` line and the hand-over of its
@@ -7,6 +9,12 @@ checkpoint, it left ``log.jsonl`` an epoch ahead of ``last.pt`` (epoch 4 logged,
 run's checkpoint epoch 3), although the run says it stops with the last finished epoch
 written. Within :func:`held_interrupts` such a signal is noted and delivered to the handler
 that was in place as soon as the block ends.
+
+The same holds the salvage that follows a first Ctrl-C: ``radpipe convert``'s flush of the
+results that finished (:func:`workflows.convert.batch._run_all`) and the write of the held
+checkpoints when training stops (:class:`workflows.train.checkpoint.CheckpointWriter`). A
+second Ctrl-C, pressed while they were written (the user impatient), stopped them half way
+until 2026-12-03: finished conversions and epochs were not recorded, and done again.
 """
 
 from __future__ import annotations
