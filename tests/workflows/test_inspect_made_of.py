@@ -59,3 +59,11 @@ def test_an_empty_folder_is_said_and_exits_1(tmp_path: Path) -> None:
         "radpipe inspect: no file found in empty (an empty folder? hidden files and radpipe's "
         "output folders are not read)\n"
     )
+
+
+def test_help_gives_the_exit_codes_as_they_are() -> None:
+    """``inspect --help`` said ``1 otherwise`` (a split series exits 0; an empty folder 1)."""
+    proc = radpipe_in(Path.cwd(), "inspect", "--help")
+    said = " ".join(proc.stdout.split())
+    assert "1 when one was or SRC holds no file, 2 for a usage error." in said
+    assert "the files they come from and their frames or mosaics" in said

@@ -13,10 +13,12 @@ def register(sub: Any) -> None:
         "inspect",
         help="list the patients, studies and series of a DICOM folder, with problems",
         description="Scan a DICOM folder tree (headers only) and list patients, studies and "
-        "series (modality, description, size, slices, frames, transfer syntax) with problems: "
+        "series (modality, description, size, slices, the files they come from and their "
+        "frames or mosaics, transfer syntax) with problems: "
         "unreadable or non-DICOM files, missing slices, uneven or duplicate slice positions, "
         "gantry tilt, mixed sizes. Patients and series are shown by hashed keys only. "
-        "Exit code 0 when no problem was found, 1 otherwise.",
+        "Exit code 0 when no problem was found (a series split by SeriesNumber aside, which "
+        "convert carries out), 1 when one was or SRC holds no file, 2 for a usage error.",
     )
     p.add_argument("src", help="folder to scan (recursively)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
