@@ -25,6 +25,7 @@ from pipeline.cells import (
 )
 from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
 from pipeline.data.pictures import check_palette_mask, png_array, png_picture
+from pipeline.dicom.notes import MOSAIC_WORDS
 from pipeline.errors import RadpipeError
 from pipeline.keys import hash_key
 
@@ -277,8 +278,8 @@ def in_no_volume(row: dict[str, Any]) -> bool:
     every row, so an empty ``volume`` alone says nothing.)
     """
     problems = row.get("problems") or ""
-    return not row.get("volume") and ("refused: " in problems or "mosaic written undivided"
-                                      in problems)  # fmt: skip
+    mosaic = any(words in problems for words in MOSAIC_WORDS)
+    return not row.get("volume") and ("refused: " in problems or mosaic)
 
 
 def unpositioned(row: dict[str, Any]) -> bool:

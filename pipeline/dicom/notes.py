@@ -24,10 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["SEPARATOR", "add_notes", "cell_notes", "join_notes", "merge_cells", "note_text"]
+__all__ = ["MOSAIC_WHOLE", "MOSAIC_WORDS", "SEPARATOR", "add_notes", "cell_notes", "join_notes",
+           "merge_cells", "note_text"]  # fmt: skip
 
 #: What parts one note from the next in a ``problems`` cell.
 SEPARATOR = "; "
+
+#: The note of a Siemens mosaic written per instance: the tiled image as it is stored. Until
+#: 2026-12-03 it read "mosaic written undivided (--per series demosaics it)", which newcomers
+#: could not decode.
+MOSAIC_WHOLE = ("Siemens mosaic written whole, its slices tiled in one image (--per series "
+                "cuts it into its slices)")  # fmt: skip
+#: Words that mark that note in a manifest's ``problems`` cell, today's and earlier radpipe's.
+MOSAIC_WORDS = ("Siemens mosaic written whole", "mosaic written undivided")
 
 
 def note_text(note: str) -> str:

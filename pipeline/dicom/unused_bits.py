@@ -55,12 +55,22 @@ def unused_bits_note(arr: np.ndarray, bits_stored: int, signed: bool, ds: Any) -
     if signed and masked >= 1 << (bits_stored - 1):
         masked -= 1 << bits_stored
     span = f"{low} to {top}" if low != top else f"{top}"
+    upper_bits, sign_bit = f"bits {bits_stored}-{width - 1}", f"bit {bits_stored - 1}"
+    # which bits, and what was done to them, in plain words: "masked to 12 bits" of a signed
+    # image hid that they became copies of its sign bit (2026-12-03, dcm_qa_12bit)
+    found, done = (
+        (f"{upper_bits} that are not copies of the sign {sign_bit}",
+         f"{upper_bits} were replaced by copies of {sign_bit} (sign extension: each read as a "
+         f"{bits_stored}-bit signed value)")
+        if signed
+        else (f"{upper_bits} set", f"{upper_bits} were cleared (masked to {bits_stored} bits)")
+    )  # fmt: skip
     return (
         f"stored values use bits above BitsStored (0028,0101) {bits_stored}: {count:,} of "
-        f"{arr.size:,} values have bits {bits_stored}-{width - 1} set (read whole: {span}), "
-        f"masked to {bits_stored} bits as PS3.5 8.1.1 has it (bits above HighBit are "
-        f"undefined) and as pydicom and dcmtk read them ({example} read as {masked}): right "
-        "if those bits are junk, wrong if BitsStored understates the data"
+        f"{arr.size:,} values have {found} (read whole: {span}), so {done}, as PS3.5 8.1.1 "
+        f"has it (bits above HighBit are undefined) and as pydicom and dcmtk read them "
+        f"({example} read as {masked}): right if those bits are junk, wrong if BitsStored "
+        "understates the data"
     )
 
 

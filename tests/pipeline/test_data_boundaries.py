@@ -41,6 +41,17 @@ def test_two_images_in_no_volume_are_not_stacked() -> None:
         _group_series(rows)
 
 
+@pytest.mark.parametrize("note", [
+    "Siemens mosaic written whole, its slices tiled in one image (--per series cuts it into "
+    "its slices)",
+    "mosaic written undivided (--per series demosaics it)",  # a manifest of radpipe < 12-03
+], ids=["today", "earlier"])  # fmt: skip
+def test_mosaics_written_whole_are_images_in_no_volume(note: str) -> None:
+    rows = [{**_row("", None, s, note), "slice_index": 0} for s in ("a", "b")]
+    with pytest.raises(RadpipeError, match="2 images in no volume"):
+        _group_series(rows)
+
+
 def test_codes_zero_mean_no_place_whatever_the_affine(tmp_path: Path) -> None:
     """An oblique affine stored with sform and qform codes 0 is no placement; the same with
     sform code 1 is."""

@@ -121,7 +121,7 @@ def test_terminal_shows_run_directories_relative_to_the_working_directory(
     monkeypatch.chdir(tmp_path)
     assert shown(tmp_path / "runs" / "a-1") == Path("runs/a-1")
     outside = tmp_path.parent / "elsewhere"
-    assert shown(outside) == outside  # not below the working directory: unchanged
+    assert shown(outside) == Path("../elsewhere")  # beside it: through "..", never absolute
 
 
 def test_a_config_written_for_the_current_directory_is_taken_from_there_and_said(

@@ -7,6 +7,7 @@ per slice and one SEG and one label map per series.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,10 +27,11 @@ def test_predict_names_every_kind_of_output(mr_seg: Path, tmp_path: Path) -> Non
     proc = subprocess.run(
         [sys.executable, "-m", "workflows.cli", "predict", str(outcome.run_dir),
          str(mr_seg / "dicom"), "--out", str(out), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,  # paths said relative to it
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0] == f"24 predictions -> {out / 'predictions.csv'}"
-    assert lines[1] == (f"wrote 24 masks (PNG) in {out / 'masks'}, 8 DICOM SEGs in "
-                        f"{out / 'seg'}, 8 NIfTI label maps in {out / 'labels'}")  # fmt: skip
+    assert lines[0] == "24 predictions -> pred/predictions.csv"
+    assert lines[1] == ("wrote 24 masks (PNG) in pred/masks, 8 DICOM SEGs in pred/seg, 8 NIfTI "
+                        "label maps in pred/labels")  # fmt: skip

@@ -41,14 +41,14 @@ def test_run_shows_its_directory_epochs_and_how_to_resume(
     assert main(["run", str(config), "--quiet"]) == 130
     (run,) = (tmp_path / "out").glob("run-*")
     lines = _lines(capsys)
-    assert lines[0] == f"radpipe: run directory: {run}"
+    assert lines[0] == f"radpipe: run directory: ~/out/{run.name}"  # absolute until 2026-12-03
     resume = f"  radpipe run --resume ~/out/{run.name}"
     assert lines[-2:] == ["interrupted; continue with:", resume]
 
     monkeypatch.setattr(loop, "train", real_train)
     assert main(["run", "--resume", str(run), "--quiet"]) == 0
     lines = [m.removeprefix("radpipe: ") for m in _lines(capsys)]
-    assert lines[0] == f"resuming {run}"
+    assert lines[0] == f"resuming ~/out/{run.name}"
     epochs = [m for m in lines if m.startswith("epoch ")]
     assert [m.split()[1] for m in epochs] == ["1/2", "2/2"]
     assert all("train_loss " in m and "val_accuracy " in m for m in epochs), epochs

@@ -45,4 +45,4 @@ def test_outside_the_working_directory_the_home_is_not_spelt_out(
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert resume_command(home / "runs" / "cv") == "radpipe run --resume ~/runs/cv"
     assert resume_command(tmp_path / "elsewhere" / "r") == "radpipe run --resume r"
-    assert resume_command(tmp_path / "data" / "r") == "radpipe run --resume .../r"
+    assert resume_command(tmp_path / "data" / "r") == "radpipe run --resume ../data/r"

@@ -33,12 +33,13 @@ def test_a_full_disk_at_the_manifest_names_it_and_a_rerun_converts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src, out = _src(tmp_path), tmp_path / "out"
+    monkeypatch.chdir(tmp_path)  # paths said relative to it (no absolute path: 2026-12-03)
     with monkeypatch.context() as patch:
         patch.setattr(csv.DictWriter, "writerows", _full)
         code = main(["convert", str(src), str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
-    assert f"radpipe convert: error: {out / 'manifest.csv'}: No space left on device" in err
+    assert "radpipe convert: error: out/manifest.csv: No space left on device" in err
     assert "make room" in err and "Traceback" not in err
     assert not (out / "manifest.csv").exists()
     assert not [p for p in out.rglob(".*.tmp*")]  # no temporary left behind
@@ -54,10 +55,11 @@ def test_a_full_scratch_store_names_it_and_removes_it(
         raise sqlite3.OperationalError("database or disk is full")
 
     src, out = _src(tmp_path), tmp_path / "out"
+    monkeypatch.chdir(tmp_path)  # paths said relative to it (no absolute path: 2026-12-03)
     monkeypatch.setattr(Store, "update_rows_of", full)  # update_rows calls it too
     assert main(["convert", str(src), str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert f"{out / SCRATCH}: database or disk is full" in err
+    assert f"out/{SCRATCH}: database or disk is full" in err
     assert "Traceback" not in err and "sqlite3" not in err
     assert not (out / SCRATCH).exists()
 
@@ -69,11 +71,12 @@ def test_a_read_only_out_is_one_line(
         raise OSError(errno.EROFS, "Read-only file system", str(self))
 
     src, out = _src(tmp_path), tmp_path / "ro" / "out"
+    monkeypatch.chdir(tmp_path)  # paths said relative to it (no absolute path: 2026-12-03)
     monkeypatch.setattr(Path, "mkdir", read_only)
     assert main(["convert", str(src), str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"radpipe convert: error: {out}: Read-only file system; choose another output folder "
+        "radpipe convert: error: ro/out: Read-only file system; choose another output folder "
         "(or allow writing to it) and run it again"
     )
 

@@ -40,7 +40,7 @@ def test_nproc_run_with_a_bad_file_exits_1_without_a_traceback(tmp_path: Path) -
     (study / "dicom" / "broken.dcm").write_bytes(b"not a DICOM file at all")
     res = _run(tmp_path, "train.epochs=2")
     assert res.returncode == 1, res.stderr[-3000:]
-    assert res.stderr.count("1 source files could not be converted") == 1, res.stderr
+    assert res.stderr.count("1 source file could not be converted") == 1, res.stderr
     assert "test metrics:" in res.stdout  # the run ended normally, once (rank 0)
     assert res.stdout.count("run directory:") == 1
     for noise in ("Traceback", "ChildFailedError", "failed (exitcode"):

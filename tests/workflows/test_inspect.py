@@ -133,7 +133,7 @@ def test_a_series_of_several_volumes_says_so(
             ds.PixelData = np.full((8, 8), 10 * echo + z, np.uint16).tobytes()
             images.append(ds)
     assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 0
-    assert "8x8  6 slices in 2 volumes, 2 mm, 6 frames" in capsys.readouterr().out
+    assert "8x8  6 slices in 2 volumes, 2 mm, 6 files" in capsys.readouterr().out
 
 
 def test_a_4d_series_gives_its_slices_and_time_points(
@@ -158,7 +158,7 @@ def test_a_4d_series_gives_its_slices_and_time_points(
     (found,) = json.loads(capsys.readouterr().out)["patients"][0]["studies"][0]["series"]
     assert (found["slices"], found["time_points"], found["volumes"]) == (15, 3, 1)
     assert main(["inspect", str(tmp_path / "src")]) == 0
-    assert "8x8  5 slices x 3 time points, 2 mm, 15 frames" in capsys.readouterr().out
+    assert "8x8  5 slices x 3 time points, 2 mm, 15 files" in capsys.readouterr().out
 
 
 def test_transfer_syntaxes_are_named_not_given_as_uids(
@@ -206,7 +206,7 @@ def test_volumes_of_other_slice_steps_give_the_range(
     (series_summary,) = json.loads(capsys.readouterr().out)["patients"][0]["studies"][0]["series"]
     assert series_summary["spacing_mm_range"] == [1.0, 5.0]
     assert main(["inspect", str(tmp_path / "src")]) == 0
-    assert "8x8  8 slices in 2 volumes, 1 to 5 mm, 8 frames" in capsys.readouterr().out
+    assert "8x8  8 slices in 2 volumes, 1 to 5 mm, 8 files" in capsys.readouterr().out
 
 
 def test_a_one_slice_localizer_filed_first_leaves_the_step_shown(
@@ -223,4 +223,4 @@ def test_a_one_slice_localizer_filed_first_leaves_the_step_shown(
     images.append(G.plane((0.0, -20.0, 0.0), (0, 1, 0, 0, 0, -1), series=series,
                           ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]))  # fmt: skip
     assert main(["inspect", str(G.save(tmp_path / "src", images))]) == 0  # a split: said
-    assert "8x8  5 slices in 2 volumes, 2 mm, 5 frames" in capsys.readouterr().out
+    assert "8x8  5 slices in 2 volumes, 2 mm, 5 files" in capsys.readouterr().out

@@ -50,4 +50,7 @@ def test_a_clean_mosaic_is_no_problem_even_under_strict(tmp_path: Path) -> None:
     with (per_instance / "manifest.csv").open(newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     # per instance the tiled image is written as it is, and that is said
-    assert row["problems"] == "mosaic written undivided (--per series demosaics it)"
+    assert row["problems"] == (
+        "Siemens mosaic written whole, its slices tiled in one image (--per series cuts it "
+        "into its slices)"
+    )

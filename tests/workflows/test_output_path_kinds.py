@@ -36,7 +36,8 @@ def test_paths_said_on_the_terminal_hold_no_absolute_local_path(
 ) -> None:
     """What ``radpipe run`` prints to resume a run (after Ctrl-C, SIGTERM, an error): below
     the working directory relative to it, else below the home folder as ``~/...``, else
-    ``.../NAME``; quoted for a shell."""
+    relative through ``..`` (a folder other than ``/`` shared), else ``.../NAME``; quoted for
+    a shell."""
     from workflows.run.paths import resume_command, said
 
     (tmp_path / "home").mkdir()
@@ -47,5 +48,8 @@ def test_paths_said_on_the_terminal_hold_no_absolute_local_path(
     assert resume_command(tmp_path / "home" / "r" / "x", nproc=2) == (
         "radpipe run --nproc 2 --resume ~/r/x"
     )
-    assert said(tmp_path / "elsewhere" / "run-1" / "failed.json") == ".../failed.json"
-    assert resume_command(tmp_path / "elsewhere" / "run-1") == "radpipe run --resume .../run-1"
+    failed = tmp_path / "elsewhere" / "run-1" / "failed.json"
+    assert said(failed) == "../elsewhere/run-1/failed.json"
+    assert resume_command(tmp_path / "elsewhere" / "run-1") == (
+        "radpipe run --resume ../elsewhere/run-1"
+    )

@@ -33,7 +33,7 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
     assert done.returncode == 1, done.stderr  # trained on the rest, then said and exit 1
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert again.returncode == 1 and "(reused the cached conversion)" in again.stdout
-    assert "1 source files could not be converted" in again.stderr  # the report is not counted
+    assert "1 source file could not be converted" in again.stderr  # the report is not counted
     (run_dir, _) = sorted((tmp_path / "runs").glob("xray_classify-*"))
     assert (run_dir / "checkpoints" / "best.pt").is_file()
     provenance = json.loads((run_dir / "provenance.json").read_text())
@@ -41,7 +41,7 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
     assert not (run_dir / "report.html").exists() and "report:" not in done.stdout
     assert "test metrics:  none: split.test is 0 (no internal test set)" in done.stdout
     assert f"radpipe evaluate {run_dir.relative_to(tmp_path)} SRC --labels CSV" in done.stdout
-    assert "1 source files could not be converted and were left out; see " in done.stderr
+    assert "1 source file could not be converted and was left out; see " in done.stderr
     errors = done.stderr.split("; see ")[-1].split()[0]
     rel = broken.relative_to(tmp_path / "s" / "dicom").as_posix()
     assert rel in (tmp_path / errors).read_text()

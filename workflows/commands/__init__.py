@@ -60,10 +60,12 @@ def print_failures(errors: Path, count: int, left_out_of: str) -> None:
     """On stderr, once at the end: how many source files could not be converted and what
     they are left out of, where they are listed (``errors.csv``, shown relative), and the
     first ten with their reasons, as ``radpipe convert`` prints them."""
+    from pipeline.words import counted
     from workflows.run.convert_cache import read_csv_file
     from workflows.run.paths import shown
 
-    print(f"{count} source files could not be converted and were left out of {left_out_of}; "
+    print(f"{counted(count, 'source file')} could not be converted and "
+          f"{'was' if count == 1 else 'were'} left out of {left_out_of}; "
           f"see {shown(errors)}:", file=sys.stderr)  # fmt: skip
     rows = [r for r in read_csv_file(errors) if r.get("kind", "error") == "error"]
     for row in rows[:10]:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.notes import join_notes
+from pipeline.dicom.notes import MOSAIC_WHOLE, join_notes
 from pipeline.words import are, counted
 from workflows.commands import positive_int
 
@@ -212,6 +212,16 @@ def _print_skipped(result: Any, src: Path) -> None:
     print(f"{'; '.join(said)} (listed in {result.errors} with kind 'skipped')")
 
 
+def _own_problems(result: Any) -> int:
+    """Series with a problem of their files, a mosaic written whole not counted as one."""
+    from workflows.convert.collect import GEOMETRY_KINDS, problem_kind
+
+    return sum(
+        any(problem_kind(p) not in (*GEOMETRY_KINDS, MOSAIC_WHOLE) for p in problems)
+        for problems in result.series_problems.values()
+    )
+
+
 def _print_problems(result: Any, per_series: bool) -> None:
     """What was done about problems: the series' geometry, the files' own, refusals."""
     geometry, files = result.counts_of(True), result.counts_of(False)
@@ -226,10 +236,15 @@ def _print_problems(result: Any, per_series: bool) -> None:
         print(f"geometry: {result.series_with(True)} series with problems {done}"
               f"{' (' + counts + ')' if counts else ''}; {result.refused} series refused "
               "(see the manifest's problems column and errors.csv)")  # fmt: skip
+    mosaics = files.pop(MOSAIC_WHOLE, 0)  # no problem of the files: said apart, below
     if files:
         counts = ", ".join(f"{kind} {n}" for kind, n in sorted(files.items()))
-        print(f"files: {result.series_with(False)} series with files' own problems noted, "
+        print(f"files: {_own_problems(result)} series with files' own problems noted, "
               f"outputs written ({counts})")  # fmt: skip
+    if mosaics:  # it read "(mosaic written undivided (--per series demosaics it) 1)" above
+        print(f"mosaics: {counted(mosaics, 'series')} of Siemens mosaics (each file one image "
+              "of its slices tiled side by side) written as stored, one tiled image per file; "
+              "--per series cuts them into their slices and stacks them into volumes")  # fmt: skip
     if result.strict_refused:
         mates = result.strict_series_mates  # not converted with them: their series' files
         with_them = f", and {counted(mates, 'file')} of their series with them" if mates else ""

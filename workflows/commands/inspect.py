@@ -13,10 +13,12 @@ def register(sub: Any) -> None:
         "inspect",
         help="list the patients, studies and series of a DICOM folder, with problems",
         description="Scan a DICOM folder tree (headers only) and list patients, studies and "
-        "series (modality, description, size, slices, frames, transfer syntax) with problems: "
+        "series (modality, description, size, slices, the files they come from and their "
+        "frames or mosaics, transfer syntax) with problems: "
         "unreadable or non-DICOM files, missing slices, uneven or duplicate slice positions, "
         "gantry tilt, mixed sizes. Patients and series are shown by hashed keys only. "
-        "Exit code 0 when no problem was found, 1 otherwise.",
+        "Exit code 0 when no problem was found (a series split by SeriesNumber aside, which "
+        "convert carries out), 1 when one was or SRC holds no file, 2 for a usage error.",
     )
     p.add_argument("src", help="folder to scan (recursively)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -64,13 +66,34 @@ def run(args: argparse.Namespace) -> int:
         decode_every_file(index, workers=args.workers, max_pixels=args.max_pixels, policy=policy)
     if args.index:
         index.write_csv(args.index)
-    summary = index.to_dict()
+    summary = _with_mosaics(index.to_dict(), index)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(_text(summary))
+    if not summary["files"]:  # exit 0 and "0 files" alone read as a clean folder
+        import sys
+
+        print(f"radpipe inspect: no file found in {args.src} (an empty folder? hidden files "
+              "and radpipe's output folders are not read)", file=sys.stderr)  # fmt: skip
+        return 1
     failed = [p for p in summary["problems"] if p["kind"] != "skipped" and not _split(p)]
     return 1 if failed else 0
+
+
+def _with_mosaics(summary: dict[str, Any], index: Any) -> dict[str, Any]:
+    """``summary`` with each series' ``mosaics`` (its files that are Siemens mosaics, one
+    frame each holding its slices tiled) and ``mosaic_tiles`` (their tile counts)."""
+    tiles = {}
+    for series in index.series:
+        frames = series.plan.frames if series.plan is not None else []
+        tiles[series.key] = {ref.source: ref.mosaic for ref in frames if ref.mosaic}
+    for patient in summary["patients"]:
+        for study in patient["studies"]:
+            for s in study["series"]:
+                found = tiles.get(s["series_key"], {})
+                s["mosaics"], s["mosaic_tiles"] = len(found), sorted(set(found.values()))
+    return summary
 
 
 def _split(problem: dict[str, Any]) -> bool:
@@ -111,21 +134,44 @@ def _text(summary: dict[str, Any]) -> str:
                 lines.append(
                     f"    series {s['series_key']}  {s['modality']:<3} {s['description']!r:<12} "
                     f"{s['size']}  {slices}{spacing}, "
-                    f"{counted(s['frames'], 'frame')}, "
+                    f"{_made_of(s)}, "
                     f"{' / '.join(map(_syntax_name, s['transfer_syntax']))}"
                     + "".join(f"; lossy: {said}" for said in s["lossy"])
                 )
                 lines += [f"      ! {problem}" for problem in s["problems"]]
-    for kind, title in (
-        ("note", "problems in usable files (convert lists them in the problems column)"),
-        ("error", "unusable files"),
-        ("skipped", "files skipped (not images)"),
+    for kind, noun, title in (  # "1 unusable files:" until 2026-12-03
+        ("note", "problem", " in usable files (convert lists them in the problems column)"),
+        ("error", "unusable file", ""),
+        ("skipped", "file", " skipped (not images)"),
     ):
         found = [p for p in summary["problems"] if p["kind"] == kind]
         if found:
-            lines.append(f"{len(found)} {title}:")
+            lines.append(f"{counted(len(found), noun)}{title}:")
             lines += _grouped(found)
     return "\n".join(lines)
+
+
+def _made_of(s: dict[str, Any]) -> str:
+    """The files a series' slices come from: ``12 files``, ``1 file of 30 frames``, ``9 files,
+    Siemens mosaics of 35 slices``. It said ``9 frames`` of 9 mosaics (315 slices) and ``12
+    frames`` of 12 single-frame files, which readers took for a count of slices.
+
+    >>> _made_of({"files": 1, "frames": 30, "mosaics": 0, "mosaic_tiles": []})
+    '1 file of 30 frames'
+    >>> _made_of({"files": 9, "frames": 9, "mosaics": 9, "mosaic_tiles": [35]})
+    '9 files, Siemens mosaics of 35 slices'
+    >>> _made_of({"files": 3, "frames": 3, "mosaics": 2, "mosaic_tiles": [6, 8]})
+    '3 files, 2 of them Siemens mosaics of 6 or 8 slices'
+    """
+    from pipeline.words import counted
+
+    files, frames = counted(s["files"], "file"), s["frames"]
+    said = files if frames == s["files"] else f"{files} of {counted(frames, 'frame')}"
+    if not s.get("mosaics"):
+        return said
+    which = "" if s["mosaics"] == s["files"] else f" {s['mosaics']} of them"
+    tiles = " or ".join(map(str, s["mosaic_tiles"]))
+    return f"{files},{which} Siemens mosaics of {tiles} slices"
 
 
 def _grouped(found: list[dict[str, Any]]) -> list[str]:

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.paths import refuse_out_is_source
     from workflows.run.rundir import load_run_config
 
-    load_run_config(args.run)  # a mistyped run directory is said before torch is imported
+    folds = load_run_config(args.run).split.folds  # a mistyped run is said before torch
     refuse_out_is_source(args.out, args.src)
     from pipeline.words import counted
     from workflows.commands import print_failures
@@ -69,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         hashed_keys_only=args.hashed_keys_only, with_uids=args.with_uids,
     )  # fmt: skip
     print(f"{counted(result.items, 'prediction')} -> {shown(result.predictions)}")
+    if folds:  # which model predicted went unsaid (2026-12-03)
+        print(f"  (each the mean of the probabilities of the run's {folds} fold models)")
     _print_written(out, result.predictions)
     post = result.postprocess
     if post and post["steps"]:

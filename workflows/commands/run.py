@@ -182,6 +182,7 @@ def _stop_on_sigterm() -> Iterator[list[int]]:
 def print_outcome(outcome: Any) -> None:
     """The run directory, its report and test figures (or why there are none), and the
     files that could not be converted (the run then exits 1)."""
+    from pipeline.words import counted
     from workflows.run.paths import shown
     from workflows.run.summary import headline_text, positive_class_of, printed_notes
 
@@ -208,6 +209,8 @@ def print_outcome(outcome: Any) -> None:
         print(f"test metrics:  none: {outcome.no_test} (no internal test set); {how}")
     if outcome.failed_files:
         errors = shown(outcome.conversion / "errors.csv") if outcome.conversion else "errors.csv"
-        print(f"{outcome.failed_files} source files could not be converted and were left out; "
+        n = outcome.failed_files
+        print(f"{counted(n, 'source file')} could not be converted and "
+              f"{'was' if n == 1 else 'were'} left out; "
               f"see {errors}", file=sys.stderr)  # fmt: skip
     sys.stdout.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.dicom.files import IMAGES_ADVICE, escape_name, find_files
-from pipeline.dicom.notes import add_notes, join_notes, merge_cells
+from pipeline.dicom.notes import MOSAIC_WHOLE, add_notes, join_notes, merge_cells
 from pipeline.dicom.shared_uid import (
     SHARED_UID_NOTE,
     duplicate_note,
@@ -291,9 +291,7 @@ def placement(s: Any) -> tuple[Place, dict[str, str]]:
             for k, idx in enumerate(frames):
                 ref = plan.frames[idx]
                 if ref.mosaic:
-                    notes[escape_name(ref.source)] = (
-                        "mosaic written undivided (--per series demosaics it)"
-                    )
+                    notes[escape_name(ref.source)] = MOSAIC_WHOLE
                 else:
                     key = (escape_name(ref.source), ref.frame)
                     place.setdefault(key, (v, k, len(frames), step))

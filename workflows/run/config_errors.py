@@ -43,6 +43,10 @@ def describe(error: Any, root: type[BaseModel]) -> str:
     msg = str(error["msg"]).removeprefix("Value error, ")
     if not loc or (msg.startswith(f"{loc}.") and ": " in msg):  # a rule naming its own keys
         return msg
+    if str(error["type"]).endswith(("_parsing", "_type")) and isinstance(
+        value, str | int | float | bool | None
+    ):  # the value given, as a bad parameter's message has it ("epochs: four" said nothing)
+        return f"{loc}: {msg}; got {value!r}"
     return f"{loc}: {msg}"
 
 

@@ -75,12 +75,27 @@ def relative_paths(plain: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def shown(path: Path) -> Path:
-    """``path`` as a user should see it on the terminal: relative to the working directory
-    when it lies below it (no absolute local path in logs), else unchanged."""
+    """``path`` as a user should see it on the terminal, never as an absolute local path:
+    relative to the working directory when it lies below it; else ``~/...`` below the home
+    folder; else relative to the working directory through ``..`` when the two share a
+    folder other than ``/`` (``../runs/a-1``); else ``.../NAME``.
+
+    A working directory of ``/`` counts as none: a path "relative" to it is the absolute
+    path without its first slash (``tmp/proj/runs/a-1``, as ``radpipe run`` said it from
+    ``/``), and a path outside the working directory was printed absolute until 2026-12-03.
+    """
+    full, cwd = path.resolve(), Path.cwd().resolve()
+    if cwd != Path(cwd.anchor) and full.is_relative_to(cwd):
+        return full.relative_to(cwd)
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
+        home = Path.home().resolve()
+        if home != Path(home.anchor):  # a home of "/" holds every path: no home
+            return Path("~") / full.relative_to(home)
+    except (ValueError, RuntimeError):  # RuntimeError: no home folder known
+        pass
+    if Path(os.path.commonpath([full, cwd])) != Path(cwd.anchor):
+        return Path(os.path.relpath(full, cwd))
+    return Path("...") / full.name
 
 
 def relative_or_name(path: Path, root: Path) -> str:
@@ -101,20 +116,16 @@ def resume_command(run_dir: Path, nproc: int | None = None) -> str:
 
 
 def said(path: Path, quote: bool = False) -> str:
-    """``path`` for a terminal line, with no absolute local path: relative to the working
-    directory when below it (:func:`shown`), else ``~/...`` below the home folder, else
-    ``.../NAME`` (as ``failed.json`` shortens a path); the path part quoted for a shell when
-    ``quote``."""
+    """``path`` for a terminal line as :func:`shown` gives it (no absolute local path), the
+    path part after ``~/`` or ``.../`` quoted for a shell when ``quote``."""
     import shlex
 
     put = shlex.quote if quote else str
-    path = shown(path)
-    if not path.is_absolute():
-        return put(str(path))
-    try:
-        return f"~/{put(path.resolve().relative_to(Path.home().resolve()).as_posix())}"
-    except (ValueError, RuntimeError):  # RuntimeError: no home folder known
-        return f".../{put(path.name)}"
+    text = shown(path).as_posix()
+    for head in ("~/", ".../"):
+        if text.startswith(head):
+            return head + put(text[len(head) :])
+    return put(text)
 
 
 def require_inputs(src: Path, **files: Path | None) -> None:

@@ -77,9 +77,13 @@ def undefined_reasons(metrics: dict[str, Any]) -> list[str]:
 
 def printed_notes(metrics: dict[str, Any]) -> list[str]:
     """The lines printed under the headline figures: why any is undefined
-    (:func:`undefined_reasons`), and for segmentation scored on the source pixels the same
+    (:func:`undefined_reasons`), what a cross-validated run's figures are of (its folds'
+    ensemble, which the line did not say), and for segmentation scored on the source pixels the same
     figures on the preprocessed grid (``model_grid``)."""
     notes = undefined_reasons(metrics)
+    if folds := len(metrics.get("folds") or []):  # not fold 0's alone: unsaid until 12-03
+        notes.append(f"(figures of the ensemble of the {folds} fold models; each fold model's "
+                     "own: metrics.json folds and cross_validation)")  # fmt: skip
     grid = metrics.get("model_grid")
     if grid:
         figures = grid.get("summary", {})

@@ -65,4 +65,4 @@ def _inspect_says(src: Path, said: str, capsys: pytest.CaptureFixture[str]) -> N
 
     capsys.readouterr()
     assert main(["inspect", str(src)]) == 1
-    assert f"1 unusable files:\n  x.dcm: {said}\n" in capsys.readouterr().out
+    assert f"1 unusable file:\n  x.dcm: {said}\n" in capsys.readouterr().out

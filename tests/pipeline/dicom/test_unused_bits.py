@@ -57,6 +57,7 @@ def test_values_past_bits_stored_are_masked_and_said(tmp_path: Path, syntax: str
     assert stored == MASKED  # masked as before (as pydicom reads them)
     assert "bits above BitsStored (0028,0101) 12" in said and "2 of 8 values" in said
     assert "bits 12-15 set (read whole: 4500 to 5000)" in said and "5000 read as 904" in said
+    assert "so bits 12-15 were cleared (masked to 12 bits), as PS3.5 8.1.1" in said
     assert "; " not in said  # the convert summary splits problems on it
 
 
@@ -67,6 +68,10 @@ def test_signed_values_keep_sign_extension_unsaid(tmp_path: Path) -> None:
     stored, (said,) = _read(tmp_path, _ct(words, signed=True))
     assert stored == [[-1000, -1000, 100, 904]] * 2
     assert "2 of 8 values" in said and "(read whole: 5000)" in said
+    # which bits, and what became of them, said of a signed image (it said "masked to 12 bits")
+    assert "have bits 12-15 that are not copies of the sign bit 11 (read whole: 5000)" in said
+    assert ("so bits 12-15 were replaced by copies of bit 11 (sign extension: each read as a "
+            "12-bit signed value)") in said and "(5000 read as 904)" in said  # fmt: skip
 
 
 def test_clean_and_overlay_bits_stay_unsaid(tmp_path: Path) -> None:

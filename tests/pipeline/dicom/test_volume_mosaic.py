@@ -64,4 +64,7 @@ def test_mosaic_per_instance_written_undivided_and_said(tmp_path: Path) -> None:
     rows, _, code = G.convert_nifti(src, tmp_path / "out", format="npy", per="instance")
     (row,) = rows
     assert code == 0 and row["shape"] == "8x8" and row["volume"] == ""
-    assert row["problems"] == "mosaic written undivided (--per series demosaics it)"
+    assert row["problems"] == (
+        "Siemens mosaic written whole, its slices tiled in one image (--per series cuts it "
+        "into its slices)"
+    )
