@@ -50,7 +50,7 @@ def _trained_on_resume(run: Path) -> list[tuple[str, int]]:
 
 
 def test_a_resume_trains_only_the_epochs_the_stopped_run_had_not(
-    cr16: Path, shared_output: Path
+    cr16: Path, shared_output: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Mutations: a resume that trains a finished fold again (its ``train_done.json``
     ignored); one that restarts the stopped fold from epoch 1 (its ``last.pt`` ignored). The
@@ -66,7 +66,13 @@ def test_a_resume_trains_only_the_epochs_the_stopped_run_had_not(
     run = stopped.value.run_dir
     assert (run / "folds" / "fold-0" / "train_done.json").is_file()
     assert not (run / "folds" / "fold-1" / "train_done.json").exists()
-    assert _trained_on_resume(run) == [("fold-1", 2)]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="radpipe"):
+        assert _trained_on_resume(run) == [("fold-1", 2)]
+    said = [r.getMessage() for r in caplog.records if "train_done" in r.getMessage()]
+    # the finished fold is said as not trained again (it was re-scored, unsaid); fold 1 is not
+    assert said == ["fold 0: training had finished (train_done.json): not trained again, its "
+                    "model is evaluated"]  # fmt: skip
     log = (run / "folds" / "fold-1" / "log.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in log] == [1, 2]
 

@@ -336,6 +336,9 @@ def _train_fold(
     folder = fold_dir(run_dir, fold)
     keys = split_keys(study, fold)
     if resume and (folder / "train_done.json").exists():
+        if main:  # said: a resume of a finished run otherwise only re-scored, unsaid
+            log.info("%straining had finished (train_done.json): not trained again, its model "
+                     "is evaluated", "" if fold is None else f"fold {fold}: ")  # fmt: skip
         return fold_checkpoint(folder)
     if main:
         prep, info = fitted_preprocessing(config, study, folder, keys["train"])
