@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.memo import MAX_FILES, keep, used
+
 __all__ = ["FileHeader", "file_header", "image_size", "keep_header"]
 
 _TAGS = ["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
@@ -43,9 +45,8 @@ class FileHeader:
     spacing: tuple[float, ...] | None
 
 
-#: At most this many headers are kept (0.6 to 1.5 kB each): a source of more files is read again
-#: by the checks that follow the first (its results the same).
-MAX_HEADERS = 20_000
+#: At most this many headers are kept (see :data:`pipeline.memo.MAX_FILES`).
+MAX_HEADERS = MAX_FILES
 #: Each file's header, or None for a file pydicom cannot read (not DICOM), least recently
 #: used first.
 _READ: OrderedDict[tuple[str, int, int], FileHeader | None] = OrderedDict()
@@ -64,8 +65,7 @@ def file_header(path: Path) -> FileHeader | None:
     except OSError:
         return None
     key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
-    if key in _READ:
-        _READ.move_to_end(key)
+    if used(_READ, key):
         return _READ[key]
     with warnings.catch_warnings():  # pydicom's value warnings quote the values (UIDs,
         warnings.simplefilter("ignore")  # names): never printed; the conversion says them
@@ -74,10 +74,7 @@ def file_header(path: Path) -> FileHeader | None:
         except Exception:  # not DICOM: said by the conversion
             ds = None
         header = None if ds is None else _header(ds)
-    _READ[key] = header
-    while len(_READ) > MAX_HEADERS:
-        _READ.popitem(last=False)
-    return header
+    return keep(_READ, key, header, MAX_HEADERS)
 
 
 def keep_header(path: Path, ds: Any) -> None:
@@ -96,10 +93,7 @@ def keep_header(path: Path, ds: Any) -> None:
     key = (os.fspath(path.absolute()), stat.st_mtime_ns, stat.st_size)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _READ[key] = _header(ds)
-    _READ.move_to_end(key)
-    while len(_READ) > MAX_HEADERS:
-        _READ.popitem(last=False)
+        keep(_READ, key, _header(ds), MAX_HEADERS)
 
 
 def _header(ds: Any) -> FileHeader:

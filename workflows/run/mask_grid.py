@@ -30,6 +30,8 @@ from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.memo import MAX_FILES as MEMO_FILES
+from pipeline.memo import keep, used
 from pipeline.writers import save_npy
 from workflows.run.mask_rows import listed_refusal, per_file
 from workflows.run.paths import relative_or_name
@@ -269,8 +271,8 @@ def frame_ref(rel: str, frame: int, source: Path, headers: dict[str, Any]) -> An
     return refs[frame] if frame < len(refs) else None
 
 
-#: At most this many files' frames are kept, as :data:`pipeline.dicom.header_scan.MAX_HEADERS`.
-MAX_FILES = 20_000
+#: At most this many files' frames are kept (see :data:`pipeline.memo.MAX_FILES`).
+MAX_FILES = MEMO_FILES
 #: Each file's frames by its absolute and relative path, change time and size, least recently
 #: used first: the check before the run directory and the run read the same images.
 _REFS: OrderedDict[tuple[str, str, int, int], list[Any]] = OrderedDict()
@@ -287,18 +289,14 @@ def _file_refs(path: Path, rel: str) -> list[Any]:
     except OSError:
         return []
     key = (os.fspath(path.absolute()), rel, stat.st_mtime_ns, stat.st_size)
-    if key in _REFS:
-        _REFS.move_to_end(key)
+    if used(_REFS, key):
         return _REFS[key]
     ds = read_dataset(path, rel)
     try:
         refs = frame_refs(ds, rel) if hasattr(ds, "get") else []
     except (ValueError, TypeError, RadpipeError):
         refs = []
-    _REFS[key] = refs
-    while len(_REFS) > MAX_FILES:
-        _REFS.popitem(last=False)
-    return refs
+    return keep(_REFS, key, refs, MAX_FILES)
 
 
 def _steps(affine: np.ndarray) -> str:

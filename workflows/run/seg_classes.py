@@ -22,6 +22,7 @@ import numpy as np
 from pipeline.data.masks import mask_classes
 from pipeline.dicom.seg_masks import held_segments, is_dicom_file
 from pipeline.errors import RadpipeError
+from pipeline.memo import MAX_FILES, keep, used
 from workflows.run.config import DataConfig, RunConfig
 from workflows.run.mask_fit import beyond_class_names
 
@@ -83,9 +84,9 @@ def read_mask_classes(
     return found
 
 
-#: At most this many files' classes are kept, as :data:`pipeline.dicom.header_scan.MAX_HEADERS`
-#: headers are (a process that checks many studies grew it without bound).
-MAX_READ = 20_000
+#: At most this many files' classes are kept (see :data:`pipeline.memo.MAX_FILES`; a process
+#: that checks many studies grew it without bound).
+MAX_READ = MAX_FILES
 #: The classes of each mask file read in this process, by file (its resolved path, change time
 #: and size) and class map, least recently used first: the check before the run and the study
 #: read the same masks.
@@ -107,18 +108,17 @@ def mask_file_classes(path: Path, data: DataConfig, *, seg: bool = False) -> set
     stat = path.stat()
     values = tuple(sorted((data.mask_values or {}).items()))
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, values, data.max_classes)
-    if key in _READ:
-        _READ.move_to_end(key)
+    if used(_READ, key):
         return set(_READ[key])
     if seg and is_dicom_file(path):  # the segment numbers it holds
         held = np.asarray(sorted(held_segments(path, path.name) | {0}))
         found = mask_classes(held, path.name, data.mask_values, data.max_classes)
     else:
         found = load_mask(path, data.mask_values, data.max_classes)
-    _READ[key] = frozenset(int(v) for v in np.unique(found))
-    while len(_READ) > MAX_READ:
-        _READ.popitem(last=False)
-    return set(_READ[key])
+    classes: frozenset[int] = keep(
+        _READ, key, frozenset(int(v) for v in np.unique(found)), MAX_READ
+    )
+    return set(classes)
 
 
 def note_untrained_classes(

@@ -30,6 +30,7 @@ from pipeline.dicom.reasons import unexpected_failure
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
 from pipeline.keys import hash_key
+from pipeline.memo import MAX_FILES, keep, used
 from pipeline.words import counted
 from workflows.run.config import DataConfig
 from workflows.run.missing_files import case_hint
@@ -207,9 +208,9 @@ def relative_file(name: str, root: Path, csv_dir: Path) -> str | None:
     return None
 
 
-#: At most this many files' header facts are kept (as :data:`pipeline.dicom.header_scan.
-#: MAX_HEADERS` are): the check before the run directory and the run read the same files.
-MAX_HEADERS = 20_000
+#: At most this many files' header facts are kept (see :data:`pipeline.memo.MAX_FILES`): the
+#: check before the run directory and the run read the same files.
+MAX_HEADERS = MAX_FILES
 #: Each file's facts by its absolute and relative path, change time and size, least recently
 #: used first.
 _HEADERS: OrderedDict[tuple[str, str, int, int], Instance | str] = OrderedDict()
@@ -227,14 +228,9 @@ def _read_header(path: Path, rel: str) -> Instance | str:
     except OSError as err:
         return f"unreadable: {unexpected_failure(err, sanitize(str(err)))}"
     key = (os.fspath(path.absolute()), rel, stat.st_mtime_ns, stat.st_size)  # rel: its name
-    if key in _HEADERS:
-        _HEADERS.move_to_end(key)
+    if used(_HEADERS, key):
         return _HEADERS[key]
-    found = _header_facts(path, rel)
-    _HEADERS[key] = found
-    while len(_HEADERS) > MAX_HEADERS:
-        _HEADERS.popitem(last=False)
-    return found
+    return keep(_HEADERS, key, _header_facts(path, rel), MAX_HEADERS)
 
 
 def _header_facts(path: Path, rel: str) -> Instance | str:
