@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
 from pipeline.errors import ConfigError, RadpipeError
+from pipeline.version import radpipe_version
 from workflows.commands.logs import setup_logging
 from workflows.commands.os_errors import PATH_ERRORS, os_error_words
 
@@ -55,7 +56,7 @@ def build_parser() -> ArgumentParser:
         "and honest evaluation reports.",
         epilog="Run 'radpipe COMMAND --help' for the options of a command.",
     )
-    parser.add_argument("--version", action="version", version=f"radpipe {_version()}")
+    parser.add_argument("--version", action="version", version=f"radpipe {radpipe_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMANDS:
         importlib.import_module(f"workflows.commands.{name}").register(sub)
@@ -119,15 +120,6 @@ def _show_warning(
     """A Python warning as one ``radpipe: warning:`` line: its message, without the source
     file's absolute path and line that Python's default format shows."""
     print(f"radpipe: warning: {message}", file=file or sys.stderr)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("radpipe")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 if __name__ == "__main__":

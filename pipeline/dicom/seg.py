@@ -88,18 +88,14 @@ def _with_type2(ds: Any) -> Any:
 
 
 def _write_one(path: Path, sources: list[Path], labels: np.ndarray, names: list[str]) -> None:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
-
     import highdicom as hd
     import pydicom
     from pydicom.sr.codedict import codes
 
+    from pipeline.version import radpipe_version
+
     images = [_with_type2(pydicom.dcmread(p)) for p in sources]
-    try:
-        version = package_version("radpipe")
-    except PackageNotFoundError:
-        version = "unknown"
+    version = radpipe_version()
     algorithm = hd.AlgorithmIdentificationSequence(
         name="radpipe", version=version, family=codes.cid7162.ArtificialIntelligence
     )

@@ -29,6 +29,7 @@ from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE
 from pipeline.dicom.stack_keys import shared_component
 from pipeline.io_atomic import atomic_write_text
+from pipeline.version import radpipe_version
 from pipeline.writers import write_nifti, write_npy
 
 __all__ = [
@@ -139,7 +140,7 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
             timing = slice_timing(bids.times, found.get("RepetitionTime"))
             if timing is not None:
                 found["SliceTiming"] = timing
-    found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=_version())
+    found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=radpipe_version())
     return {key: found[key] for key in KEYS if key in found}
 
 
@@ -150,15 +151,6 @@ def _header(path: str, rel: str, mtime_ns: int, size: int) -> Any:
     from pipeline.dicom.files import read_dataset
 
     return read_dataset(path, rel)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("radpipe")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def time_axes(volume: Any) -> tuple[list[str], float] | None:

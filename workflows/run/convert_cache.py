@@ -10,21 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.version import radpipe_version  # part of the conversion cache key
+
 __all__ = ["DONE", "cache_problem", "locked", "radpipe_version", "read_csv_file"]
 
 log = logging.getLogger("radpipe")
 
 DONE = ".complete"
-
-
-def radpipe_version() -> str:
-    """The installed radpipe version (part of the conversion cache key)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("radpipe")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @contextmanager
