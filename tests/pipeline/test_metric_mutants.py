@@ -1,7 +1,8 @@
 """Metric edges that hand-made mutants (mutation sweep eval126) changed without a test
 noticing: the accumulator's case mean with an empty case, the spacing kept when a flat middle
 axis is dropped, the background's NSD when asked for, the bootstrap's percentile bounds,
-DeLong's lower bound clipped at 0, and the multi-class Brier score over every class.
+DeLong's lower bound clipped at 0, the multi-class Brier score over every class, the
+failure policy's worst value, a 0/255 mask, and Youden's threshold never the ROC origin's.
 Each expected value is worked out by hand (or by numpy's quantile) in the comment beside it.
 """
 
@@ -14,8 +15,10 @@ from pipeline.metrics import (
     ConfusionAccumulator,
     bootstrap_ci,
     calibration_summary,
+    choose_threshold,
     delong_roc_ci,
     hausdorff_distance,
+    summarize_distances,
     surface_dice_per_class,
 )
 
@@ -95,3 +98,30 @@ def test_multi_class_brier_sums_the_squared_errors_of_every_class() -> None:
     probs = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
     # Mutation: the top-class Brier ((0.7 - 1)^2 + 0.5^2) / 2 = 0.17.
     assert calibration_summary(np.array([0, 2]), probs)["brier"] == pytest.approx(0.46)
+
+
+def test_failures_take_their_own_worst_value_and_absent_cases_none() -> None:
+    # [1, inf (failed), NaN (absent)], worst [10, 20, 30]: the failure scores 20, the absent
+    # case stays out: mean (1 + 20) / 2.
+    s = summarize_distances([1.0, np.inf, np.nan], failures="diagonal", worst=[10.0, 20.0, 30.0])
+    # Mutation: the worst value put in for the absent case instead ((1 + 30) / 2).
+    assert (s["mean"], s["n"], s["failed"], s["absent"]) == (10.5, 2, 1, 1)
+
+
+def test_a_0_255_mask_is_foreground_where_nonzero() -> None:
+    # one row: truth columns 2-4, prediction 4-6 (as 255): the farthest is 2 columns each way
+    true = np.zeros((1, 9), np.uint8)
+    pred = np.zeros((1, 9), np.uint8)
+    true[0, 2:5] = 255
+    pred[0, 4:7] = 255
+    # Mutation: only the value 1 read as foreground (both empty: NaN).
+    assert hausdorff_distance(true, pred, percentile=100) == 2.0
+
+
+def test_youden_of_scores_that_do_not_separate_picks_a_real_threshold() -> None:
+    # scores ranked reversed: thresholds 0.9, 0.8, 0.2, 0.1 give J = tpr - fpr of
+    # 0 - 1/2, 0 - 1, 1/2 - 1, 1 - 1 = 0: the best is 0.1 (every case called positive).
+    out = choose_threshold(np.array([0, 0, 1, 1]), np.array([0.8, 0.9, 0.1, 0.2]))
+    # Mutation: the ROC curve's origin kept, whose threshold inf (J = 0 too) comes first.
+    assert (out["threshold"], out["sensitivity"], out["specificity"]) == (0.1, 1.0, 0.0)
+    assert "note" in out

@@ -1,5 +1,6 @@
 """Classification figures of ``metrics.json`` that hand-made mutants (mutation sweep eval126)
-changed without a test noticing: the patients an exact (Clopper-Pearson) interval counts.
+changed without a test noticing: the patients an exact (Clopper-Pearson) interval counts, the
+number of most confident mistakes listed, and the classes balanced accuracy leaves out.
 
 Eight cases, each its own patient: 3 positives (all found) and 5 negatives (one called
 positive). The sensitivity is 1.0 on every resample that holds a positive, so its bootstrap
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from workflows.report.results import evaluate_classification
+from workflows.report.undefined import macro_averages
 
 
 def test_exact_sensitivity_interval_counts_the_positive_patients() -> None:
@@ -50,3 +52,14 @@ def test_most_confident_mistakes_lists_as_many_as_asked_most_confident_first() -
     shown = [(c["index"], c["probability"]) for c in m["most_confident_mistakes"]]
     # Mutation: one fewer than asked.
     assert shown == [(2, pytest.approx(0.9)), (4, pytest.approx(0.8))]
+
+
+def test_balanced_accuracy_leaves_out_the_classes_with_no_test_case() -> None:
+    # rows = truth: a 3 cases (1 called c), b 1 case (called a, b never predicted), c no
+    # case (predicted once): the mean recall is over a and b; c is left out.
+    cm = np.array([[2, 0, 1], [1, 0, 0], [0, 0, 0]])
+    out = macro_averages(cm, ["a", "b", "c"])["balanced_accuracy"]
+    assert out["classes"] == ["a", "b"]
+    # Mutation: the class never predicted (b) left out instead.
+    assert list(out["left_out"]) == ["c"]
+    assert out["left_out"]["c"].startswith("no test case of it (predicted 1 ")

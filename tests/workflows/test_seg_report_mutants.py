@@ -87,3 +87,39 @@ def test_a_zero_spacing_is_unknown_so_distances_are_in_voxels() -> None:
     # Mutation: 0 taken as a spacing: mm, and the distance transform refused it.
     assert m["distance_unit"] == "voxel"
     assert m["per_case"][0]["hd95"]["lesion"] == pytest.approx(1.9)
+
+
+def test_each_failure_scores_its_own_image_diagonal() -> None:
+    # b is now 1 x 4: its missed lesion counts as sqrt(1^2 + 4^2) = sqrt(17), not a's sqrt(82)
+    cases = [
+        SegmentationCase("a", _row((2, 5)), _row((4, 6)), (1.0, 1.0)),
+        SegmentationCase("b", _row((0, 2))[:, :4], _row()[:, :4], (1.0, 1.0)),
+    ]
+    m = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0,
+                              failures="diagonal")  # fmt: skip
+    # Mutation: the first image's diagonal given to every failure.
+    assert m["summary"]["hd95_mean"] == pytest.approx((1.9 + math.sqrt(17)) / 2)
+
+
+def test_one_volume_without_spacing_puts_every_distance_in_voxels() -> None:
+    cases = _cases()
+    cases[0].spacing = (2.0, 2.0)
+    cases[1].spacing = None
+    m = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
+    assert m["distance_unit"] == "voxel"
+    # Mutation: a's own spacing kept while the unit says voxels (3.8 "voxels").
+    assert m["per_case"][0]["hd95"]["lesion"] == pytest.approx(1.9)
+
+
+def test_slice_table_mean_is_over_every_slice() -> None:
+    # one series of 2 slices: slice 0 found exactly (Dice 1), slice 1 missed (Dice 0)
+    hit = np.zeros((4, 4), np.int64)
+    hit[1, 1:3] = 1
+    cases = [
+        SegmentationCase("s0", hit, hit.copy(), (1.0, 1.0), "p", "v", 0, 1.0),
+        SegmentationCase("s1", hit.copy(), np.zeros_like(hit), (1.0, 1.0), "p", "v", 1, 1.0),
+    ]
+    m = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
+    assert [r["dice_macro"] for r in m["per_slice"]] == [1.0, 0.0]
+    # Mutation: the first slice left out of the mean (0).
+    assert m["slices"]["dice_slice_mean"] == pytest.approx(0.5)
