@@ -1,6 +1,7 @@
 """What report.html shows that hand-made mutants (mutation sweep eval126) changed without a test
 noticing: a headline card's interval bounds in order, the resamples that gave a figure, and the
-confusion-matrix figure's rates normalised by the true class (each row sums to 100%)."""
+confusion-matrix figure's rates normalised by the true class (each row sums to 100%); and what
+the pooled Dice card counts (a bug found beside them: "voxels" of 2-D images)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,11 @@ def test_intervals_table_says_how_many_resamples_gave_a_figure() -> None:
     html = intervals_section({"task": "classification", "intervals": {"roc_auc_macro": ci}})
     # Mutation: the valid count shown as the resamples drawn ("100 (100)").
     assert "<td>100 (87)</td>" in html
+
+
+def test_pooled_dice_card_names_pixels_of_images_and_voxels_of_volumes() -> None:
+    for unit in ("pixels", "voxels"):
+        metrics = {"task": "segmentation", "summary": {"dice_dataset_macro": 0.5},
+                   "dataset": {"confusion_matrix_unit": unit}}  # fmt: skip
+        # It said "pooled voxels" for 2-D images too, whose confusion figure counts pixels.
+        assert f"Dice (pooled {unit})" in cards("segmentation", metrics)
