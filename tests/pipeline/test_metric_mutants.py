@@ -2,7 +2,8 @@
 noticing: the accumulator's case mean with an empty case, the spacing kept when a flat middle
 axis is dropped, the background's NSD when asked for, the bootstrap's percentile bounds,
 DeLong's lower bound clipped at 0, the multi-class Brier score over every class, the
-failure policy's worst value, a 0/255 mask, and Youden's threshold never the ROC origin's.
+failure policy's worst value, a 0/255 mask, Youden's threshold never the ROC origin's, rows of
+probabilities summing past 1, and the cases of every process after a reduce.
 Each expected value is worked out by hand (or by numpy's quantile) in the comment beside it.
 """
 
@@ -125,3 +126,24 @@ def test_youden_of_scores_that_do_not_separate_picks_a_real_threshold() -> None:
     # Mutation: the ROC curve's origin kept, whose threshold inf (J = 0 too) comes first.
     assert (out["threshold"], out["sensitivity"], out["specificity"]) == (0.1, 1.0, 0.0)
     assert "note" in out
+
+
+def test_probabilities_whose_rows_sum_past_one_are_refused() -> None:
+    # 0.6 + 0.45 = 1.05: scores, not probabilities (a float32 softmax is off by ~1e-7)
+    # Mutation: a tolerance of 0.1 let them through.
+    with pytest.raises(ValueError, match="1 of 2 rows sum to"):
+        calibration_summary(np.array([0, 1]), np.array([[0.6, 0.45], [0.5, 0.5]]))
+
+
+def test_reduce_keeps_the_cases_of_every_process() -> None:
+    # two "processes": this one saw case a (1 pixel, right), the other case b (1 pixel, wrong)
+    here, other = ConfusionAccumulator(2, per_case=True), ConfusionAccumulator(2, per_case=True)
+    here.update(np.array([1]), np.array([1]), ids=["a"])
+    other.update(np.array([1]), np.array([0]), ids=["b"])
+    theirs = list(zip(other.case_ids, other.case_counts, strict=True))
+    here.reduce(lambda counts: counts + other.counts, lambda mine: [mine, theirs])
+    out = here.compute()
+    assert out["confusion_matrix"] == [[0, 0], [1, 1]]
+    # Mutation: only the first process's cases kept after the gather.
+    assert out["per_case"]["ids"] == ["a", "b"]
+    assert out["per_case"]["dice"][1][1] == 0.0  # b: class 1 missed, Dice 0

@@ -123,3 +123,28 @@ def test_slice_table_mean_is_over_every_slice() -> None:
     assert [r["dice_macro"] for r in m["per_slice"]] == [1.0, 0.0]
     # Mutation: the first slice left out of the mean (0).
     assert m["slices"]["dice_slice_mean"] == pytest.approx(0.5)
+
+
+def test_slices_of_uneven_steps_keep_distances_in_voxels() -> None:
+    # one series, two slices, each claiming its own slice step: no one z spacing
+    hit = np.zeros((4, 4), np.int64)
+    hit[1, 1:3] = 1
+    cases = [
+        SegmentationCase("s0", hit, hit.copy(), (1.0, 1.0), "p", "v", 0, 1.0),
+        SegmentationCase("s1", hit.copy(), hit.copy(), (1.0, 1.0), "p", "v", 1, 2.5),
+    ]
+    m = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0)
+    # Mutation: one of the two steps taken as the volume's spacing (mm).
+    assert m["distance_unit"] == "voxel"
+
+
+def test_a_mix_of_images_and_volumes_pools_voxels() -> None:
+    volume = np.stack([_row((2, 5)), _row((2, 5))])  # (2, 1, 9)
+    cases = [
+        SegmentationCase("a", _row((2, 5)), _row((4, 6)), (1.0, 1.0)),
+        SegmentationCase("v", volume, volume.copy(), (1.0, 1.0, 1.0)),
+    ]
+    m = evaluate_segmentation(cases, 2, ["background", "lesion"], n_resamples=0,
+                              surface=False)  # fmt: skip
+    # Mutation: "pixels" as soon as one case is a 2-D image.
+    assert m["dataset"]["confusion_matrix_unit"] == "voxels"
