@@ -59,5 +59,5 @@ def test_dice_cards_say_they_average_the_classes(tmp_path: Path) -> None:
     assert m["summary"]["dice_dataset_macro"] == 0.75
     write_metrics(tmp_path / "run", m)
     text = _text(tmp_path / "run")
-    assert "Dice (pooled voxels; macro over 2 classes) 0.750" in text
+    assert "Dice (pooled pixels; macro over 2 classes) 0.750" in text  # a 2-D image
     assert "Dice (mean of images; macro over 2 classes) 0.750" in text  # one 2-D image

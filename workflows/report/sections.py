@@ -13,7 +13,8 @@ from workflows.report.positive import POSITIVE_FIGURES, figure_named, positive_c
 from workflows.report.undefined import is_undefined, reason_for
 
 #: Headline cards: (summary key, label); ``{unit}`` is the distance unit, ``{ovr}`` the
-#: averaging of a ROC AUC or average precision over more than two classes.
+#: averaging of a ROC AUC or average precision over more than two classes, ``{elements}``
+#: what the pooled Dice counts (pixels of 2-D images, as their confusion figure; else voxels).
 CARDS = {
     "classification": [
         ("accuracy", "Accuracy"),
@@ -27,7 +28,7 @@ CARDS = {
     "segmentation": [
         ("dice_case_mean", "Dice (mean of {cases}s{classes})"),
         ("dice_patient_mean", "Dice (mean of patients{classes})"),
-        ("dice_dataset_macro", "Dice (pooled voxels{classes})"),
+        ("dice_dataset_macro", "Dice (pooled {elements}{classes})"),
         ("hd95_mean", "HD95 ({unit})"),
         ("msd_mean", "Mean surface distance ({unit})"),
         ("nsd_mean", "Normalized surface Dice (tolerance {tolerance:g} mm)"),
@@ -115,6 +116,7 @@ def cards(task: str, metrics: Mapping[str, Any]) -> str:
     scored = len(metrics.get("per_class") or {})  # several: each Dice is a macro mean of them
     words = {"unit": unit, "cases": cases, "tolerance": float(metrics.get("nsd_tolerance_mm") or 0),
              "classes": f"; macro over {scored} classes" if scored > 1 else "",
+             "elements": (metrics.get("dataset") or {}).get("confusion_matrix_unit", "voxels"),
              # K > 2: which average (it read "ROC AUC" alike for two classes and for ten)
              "ovr": " (macro of one-vs-rest)" if int(metrics.get("num_classes") or 2) > 2
              else ""}  # fmt: skip
