@@ -17,6 +17,10 @@ Differences from dcm2niix, on purpose:
   along i and the rows along j (:func:`pipeline.writers.write_nifti`).
 - ``SpacingBetweenSlices`` is the step between the volume's slices as written (the NIfTI's
   third zoom), not the header's (0018,0088), which can disagree (said in ``problems``).
+- ``RepetitionTime`` of a 4-D NIfTI is its 4th zoom, the time between its volumes, as BIDS
+  requires (``pixdim[4]``); where that is not the header's RepetitionTime (a dynamic series'
+  median interval, :func:`pipeline.dicom.volume_plan.time_step`), the header's is
+  ``RepetitionTimeExcitation``, as dcm2niix writes them (dcm2niix #560).
 - ``SliceTiming`` only where each slice has its own AcquisitionTime, the slices are those
   acquired (not resampled), and all lie within one RepetitionTime; ``Manufacturer`` as written.
 """
@@ -35,7 +39,8 @@ __all__ = ["KEYS", "header_fields", "slice_timing"]
 KEYS = (
     "Modality", "MagneticFieldStrength", "Manufacturer", "ManufacturersModelName", "ImageType",
     "SeriesNumber", "MRAcquisitionType", "SliceThickness", "SpacingBetweenSlices", "EchoTime",
-    "RepetitionTime", "InversionTime", "FlipAngle", "PhaseEncodingAxis", "SliceTiming",
+    "RepetitionTime", "RepetitionTimeExcitation", "InversionTime", "FlipAngle",
+    "PhaseEncodingAxis", "SliceTiming",
     "ConversionSoftware", "ConversionSoftwareVersion",
 )  # fmt: skip
 
