@@ -235,3 +235,17 @@ def test_repetition_time_of_an_fmri_series_stays_alone(tmp_path: Path) -> None:
     assert nib.load(tmp_path / "out" / rows[0]["output"]).header.get_zooms()[3] == 2.0
     assert found["RepetitionTime"] == 2.0 and "RepetitionTimeExcitation" not in found
     assert found["SliceTiming"] == [TIMES[z] for z in range(4)]
+
+
+def test_slice_timing_of_dated_times_keeps_the_header_digits(tmp_path: Path) -> None:
+    """AcquisitionDate beside AcquisitionTime: times counted from year 1 (6e10 s) carry float
+    noise of some 8 us, and slice times 0.2525 s apart (a 2.5 ms clock) came out 0.252502,
+    0.504997 and 0.7575."""
+    offsets = [0.0, 0.2525, 0.505, 0.7575]
+    slices = [plane((0.0, 0.0, 3.0 * z), value=100 + z, series=SERIES, InstanceNumber=z + 1,
+                    AcquisitionDate="20260115", AcquisitionTime=f"1010{10 + offsets[z]:09.6f}",
+                    **MR_VALUES)
+              for z in range(4)]  # fmt: skip
+    rows, _, _ = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out")
+    found, _ = _sidecar(tmp_path / "out", rows[0])
+    assert found["SliceTiming"] == offsets  # slice z (NIfTI order, z ascending) at offsets[z]
