@@ -201,6 +201,22 @@ def test_a_folder_from_before_the_json_is_converted_again(
     assert len([p for p in out.rglob("*.json") if p.parent != out]) == converted
 
 
+@pytest.mark.parametrize(("fmt", "converted"), [("nifti", 1), ("npy", 0)])
+def test_a_folder_of_the_header_repetition_time_is_converted_again(
+    tmp_path: Path, fmt: str, converted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A per-series folder recorded ``"sidecars": 2`` (2026-12-03): its NIfTI JSONs gave a
+    4-D volume the header's RepetitionTime, so it is converted again; an NPY's lack nothing."""
+    src, out = _series(tmp_path / "src"), tmp_path / "out"
+    args = ["convert", str(src), str(out), "--format", fmt, "--per", "series", "--quiet"]
+    assert main(args) == 0
+    settings = json.loads((out / "convert.json").read_text())
+    (out / "convert.json").write_text(json.dumps({**settings, "sidecars": 2}))
+    capsys.readouterr()
+    assert main(args) == 0
+    assert f"({converted} converted, {1 - converted} already done)" in capsys.readouterr().out
+
+
 def test_repetition_time_of_a_dynamic_series_is_its_time_step(tmp_path: Path) -> None:
     """A 2-D dynamic (DCE) series: TR 4.2 ms, its time points 10 s apart (AcquisitionTime),
     so the 4-D NIfTI's ``pixdim[4]`` is 10 s. BIDS requires the sidecar's RepetitionTime to be
