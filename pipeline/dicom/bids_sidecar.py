@@ -17,6 +17,10 @@ Differences from dcm2niix, on purpose:
   along i and the rows along j (:func:`pipeline.writers.write_nifti`).
 - ``SpacingBetweenSlices`` is the step between the volume's slices as written (the NIfTI's
   third zoom), not the header's (0018,0088), which can disagree (said in ``problems``).
+- ``RepetitionTime`` of a 4-D NIfTI is its 4th zoom, the time between its volumes, as BIDS
+  requires (``pixdim[4]``); where that is not the header's RepetitionTime (a dynamic series'
+  median interval, :func:`pipeline.dicom.volume_plan.time_step`), the header's is
+  ``RepetitionTimeExcitation``, as dcm2niix writes them (dcm2niix #560).
 - ``SliceTiming`` only where each slice has its own AcquisitionTime, the slices are those
   acquired (not resampled), and all lie within one RepetitionTime; ``Manufacturer`` as written.
 """
@@ -35,7 +39,8 @@ __all__ = ["KEYS", "header_fields", "slice_timing"]
 KEYS = (
     "Modality", "MagneticFieldStrength", "Manufacturer", "ManufacturersModelName", "ImageType",
     "SeriesNumber", "MRAcquisitionType", "SliceThickness", "SpacingBetweenSlices", "EchoTime",
-    "RepetitionTime", "InversionTime", "FlipAngle", "PhaseEncodingAxis", "SliceTiming",
+    "RepetitionTime", "RepetitionTimeExcitation", "InversionTime", "FlipAngle",
+    "PhaseEncodingAxis", "SliceTiming",
     "ConversionSoftware", "ConversionSoftwareVersion",
 )  # fmt: skip
 
@@ -137,17 +142,23 @@ def slice_timing(
     slice was acquired within each volume"); times further apart are those of something else
     (each slice a repetition of its own, as a 3-D series).
 
+    Offsets are rounded to 0.1 ms: a dated time (AcquisitionDate beside it) counts from year 1,
+    some 6e10 s, whose float holds it to about 8 us, so 0.2525 s came out 0.252502.
+
     Examples
     --------
     >>> slice_timing([36610.0, 36610.5, 36611.0, 36611.5], 2.0)
     [0.0, 0.5, 1.0, 1.5]
+    >>> day = 739631 * 86400.0  # 2026-01-15 (AcquisitionDate) in s from 0001-01-01
+    >>> slice_timing([day + 36610.0, day + 36610.2525], 2.0)
+    [0.0, 0.2525]
     >>> slice_timing([36610.0, 36612.5], 2.0) is None  # 2.5 s apart: not within one TR
     True
     """
     if len(times) < 2 or any(t is None for t in times):
         return None
     first = min(float(t) for t in times if t is not None)
-    offsets = [round(float(t) - first, 6) + 0.0 for t in times if t is not None]
+    offsets = [round(float(t) - first, 4) + 0.0 for t in times if t is not None]
     span = max(offsets)
     if span <= 0 or repetition_time is None or span >= repetition_time:
         return None

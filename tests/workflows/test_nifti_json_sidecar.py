@@ -199,3 +199,69 @@ def test_a_folder_from_before_the_json_is_converted_again(
     assert main(args) == 0
     assert f"({converted} converted, {1 - converted} already done)" in capsys.readouterr().out
     assert len([p for p in out.rglob("*.json") if p.parent != out]) == converted
+
+
+@pytest.mark.parametrize(("fmt", "converted"), [("nifti", 1), ("npy", 0)])
+def test_a_folder_of_the_header_repetition_time_is_converted_again(
+    tmp_path: Path, fmt: str, converted: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A per-series folder recorded ``"sidecars": 2`` (2026-12-03): its NIfTI JSONs gave a
+    4-D volume the header's RepetitionTime, so it is converted again; an NPY's lack nothing."""
+    src, out = _series(tmp_path / "src"), tmp_path / "out"
+    args = ["convert", str(src), str(out), "--format", fmt, "--per", "series", "--quiet"]
+    assert main(args) == 0
+    settings = json.loads((out / "convert.json").read_text())
+    (out / "convert.json").write_text(json.dumps({**settings, "sidecars": 2}))
+    capsys.readouterr()
+    assert main(args) == 0
+    assert f"({converted} converted, {1 - converted} already done)" in capsys.readouterr().out
+
+
+def test_repetition_time_of_a_dynamic_series_is_its_time_step(tmp_path: Path) -> None:
+    """A 2-D dynamic (DCE) series: TR 4.2 ms, its time points 10 s apart (AcquisitionTime),
+    so the 4-D NIfTI's ``pixdim[4]`` is 10 s. BIDS requires the sidecar's RepetitionTime to be
+    that zoom; it said 0.0042 s (the header's TR), and no SliceTiming, the slices (1 s apart)
+    not being within those 4.2 ms. dcm2niix 1.0.20260724 on these files writes RepetitionTime
+    10, RepetitionTimeExcitation 0.0042 and SliceTiming [0, 1, 2] ("Discrepancy between
+    reported (0.0042s) and estimated (10s) repetition time (issue 560)")."""
+    values = {**MR_VALUES, "RepetitionTime": 4.2, "EchoTime": 1.5}
+    slices = [plane((0.0, 0.0, 3.0 * z), value=10 * t + z, series=SERIES,
+                    InstanceNumber=3 * t + z + 1, TemporalPositionIdentifier=t + 1,
+                    AcquisitionTime=f"1010{10 + 10 * t + z:02d}", **values)
+              for t in range(3) for z in range(3)]  # fmt: skip
+    rows, errors, code = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out")
+    assert code == 0 and not errors and len(rows) == 1
+    found, _ = _sidecar(tmp_path / "out", rows[0])
+    image = nib.load(tmp_path / "out" / rows[0]["output"])
+    assert image.shape == (8, 8, 3, 3) and image.header.get_zooms()[3] == 10.0
+    assert (found["RepetitionTime"], found["RepetitionTimeExcitation"]) == (10.0, 0.0042)
+    assert found["SliceTiming"] == [0.0, 1.0, 2.0]  # slice z acquired z s after slice 0
+    assert found["EchoTime"] == 0.0015
+
+
+def test_repetition_time_of_an_fmri_series_stays_alone(tmp_path: Path) -> None:
+    """Time points one TR (2 s) apart: RepetitionTime 2, the 4th zoom; no
+    RepetitionTimeExcitation (dcm2niix writes none either)."""
+    slices = [plane((0.0, 0.0, 3.0 * z), value=10 * t + z, series=SERIES,
+                    InstanceNumber=4 * t + z + 1, AcquisitionNumber=t + 1,
+                    AcquisitionTime=f"1010{10 + 2 * t + TIMES[z]:09.6f}", **MR_VALUES)
+              for t in range(3) for z in range(4)]  # fmt: skip
+    rows, _, _ = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out")
+    found, _ = _sidecar(tmp_path / "out", rows[0])
+    assert nib.load(tmp_path / "out" / rows[0]["output"]).header.get_zooms()[3] == 2.0
+    assert found["RepetitionTime"] == 2.0 and "RepetitionTimeExcitation" not in found
+    assert found["SliceTiming"] == [TIMES[z] for z in range(4)]
+
+
+def test_slice_timing_of_dated_times_keeps_the_header_digits(tmp_path: Path) -> None:
+    """AcquisitionDate beside AcquisitionTime: times counted from year 1 (6e10 s) carry float
+    noise of some 8 us, and slice times 0.2525 s apart (a 2.5 ms clock) came out 0.252502,
+    0.504997 and 0.7575."""
+    offsets = [0.0, 0.2525, 0.505, 0.7575]
+    slices = [plane((0.0, 0.0, 3.0 * z), value=100 + z, series=SERIES, InstanceNumber=z + 1,
+                    AcquisitionDate="20260115", AcquisitionTime=f"1010{10 + offsets[z]:09.6f}",
+                    **MR_VALUES)
+              for z in range(4)]  # fmt: skip
+    rows, _, _ = convert_nifti(save(tmp_path / "src", slices), tmp_path / "out")
+    found, _ = _sidecar(tmp_path / "out", rows[0])
+    assert found["SliceTiming"] == offsets  # slice z (NIfTI order, z ascending) at offsets[z]

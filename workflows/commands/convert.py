@@ -167,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
     if result.sidecars_redone:
         print("note: OUT was converted per series by an earlier radpipe, which wrote no "
               ".bval/.bvec (diffusion), NPY .json (time step) or NIfTI .json (BIDS sidecar) "
-              "beside its volumes: every series converted again to write them",
+              "beside its volumes, or wrote them as this version no longer does: every series "
+              "converted again to write them",
               file=sys.stderr)  # fmt: skip
     if result.columns_redone:
         print(f"note: OUT's manifest was written by an earlier radpipe, without its "

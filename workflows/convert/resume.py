@@ -67,10 +67,12 @@ def same_source(out: Path, root: Path) -> bool:
 
 #: What a per-series conversion writes beside its volumes, recorded in ``convert.json``
 #: (``"sidecars"``): 1 = a DWI's ``.bval`` / ``.bvec`` (NIfTI and NPY) and an NPY's ``.json``
-#: of time points (2026-12-01); 2 = a NIfTI's BIDS-style ``.json`` (2026-12-03). A
-#: conversion recorded with less (an earlier radpipe) wrote none of these: resumed, its
-#: volumes would stay without them, unsaid. An NPY conversion needs only 1.
-SIDECARS = 2
+#: of time points (2026-12-01); 2 = a NIfTI's BIDS-style ``.json`` (2026-12-03); 3 = that
+#: ``.json``'s RepetitionTime the 4-D NIfTI's time step (2026-12-04: it was the header's, 4.2
+#: ms beside a 10 s ``pixdim[4]``). A conversion recorded with less (an earlier radpipe)
+#: wrote none of these, or wrong: resumed, its volumes would stay so, unsaid. An NPY
+#: conversion needs only 1.
+SIDECARS = 3
 
 
 def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:

@@ -128,6 +128,13 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
     if not hasattr(ds, "get"):  # a Problem
         return None
     found = header_fields(ds, bids.frame)
+    step = _time_step(volume)
+    if step is not None and abs(step - found.get("RepetitionTime", step)) > 1e-6:
+        # BIDS: a 4-D NIfTI's RepetitionTime is its 4th zoom, the time between volumes
+        # (the validator's REPETITION_TIME_MISMATCH); the header's TR (a DCE's 4.2 ms for
+        # volumes 10 s apart) is the excitations', RepetitionTimeExcitation (as dcm2niix #560)
+        found["RepetitionTimeExcitation"] = found["RepetitionTime"]
+        found["RepetitionTime"] = step
     if volume.affine_ras is not None and not volume.sheared:
         slices = volume.image.shape[-4 if volume.rgb else -3]
         if slices > 1:  # the NIfTI's third zoom: the step between its slices as written
@@ -142,6 +149,14 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
                 found["SliceTiming"] = timing
     found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=radpipe_version())
     return {key: found[key] for key in KEYS if key in found}
+
+
+def _time_step(volume: Any) -> float | None:
+    """A NIfTI of time points' 4th zoom (``pixdim[4]``) in s, as :func:`write_nifti` writes
+    it; ``None`` for a 3-D volume or one without a step."""
+    if volume.image.ndim - volume.rgb != 4 or not volume.repetition_time:
+        return None
+    return round(float(volume.repetition_time) / 1000.0, 9) + 0.0
 
 
 @lru_cache(maxsize=2)  # a series' volumes (300 time points of one Enhanced file): read once
