@@ -29,6 +29,7 @@ from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.offset_table import mend_offset_table, table_note
 from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.pixel_elements import FLOAT_WIDTH
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
@@ -99,9 +100,7 @@ def check_pixel_size(
         raise DicomError(source, f"no PixelData (7FE0,0010) (SOP class: {name}).")
     rows, cols = _int(ds, source, "Rows"), _int(ds, source, "Columns")
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
-    bits = {"FloatPixelData": 32, "DoubleFloatPixelData": 64}.get(keyword) or _int(
-        ds, source, "BitsAllocated"
-    )
+    bits = FLOAT_WIDTH.get(keyword) or _int(ds, source, "BitsAllocated")
     pixels = rows * cols * frame_count(ds) * samples
     if pixels > max_pixels:
         raise DicomError(
@@ -256,7 +255,7 @@ def decode_stored(
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     keyword = pixel_keyword(ds)
     ds = _readable(ds, source, frames) if keyword == "PixelData" else ds
-    bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
+    bits_alloc = FLOAT_WIDTH.get(keyword) or _int(ds, source, "BitsAllocated")  # see FLOAT_WIDTH
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
     signed = memoized(signed_pixels, ds)  # 1-bit pixels are 0 or 1 (header_checks._bits)
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None

@@ -17,6 +17,7 @@ from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.burned_in import burned_in_note
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
 from pipeline.dicom.palette import check_palette
+from pipeline.dicom.pixel_elements import check_pixel_elements
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import (
     GE_PRIVATE,
@@ -292,6 +293,7 @@ def image_checks(ds: Any) -> list[str]:
                      "PS3.3 C.7.6.6): read as 1 frame")  # fmt: skip
     _frame_groups(ds, notes)
     _bits(ds, notes)
+    check_pixel_elements(ds, notes)
     notes += utf8_read_as_latin1(ds)
     if integer(ds, "PixelRepresentation", None, maximum=1) is None and "PixelData" in ds:
         notes.append(f"{tag_name('PixelRepresentation')} is missing (Type 1, PS3.3 C.7.6.3): "
