@@ -34,7 +34,7 @@ from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
 from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
-from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
+from pipeline.dicom.ybr422 import decode_rows, values_held
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -193,11 +193,7 @@ def _check_frame_room(
 def _check_native_length(
     ds: Dataset, source: str, keyword: str, pixels: int, bits: int, notes: list[str] | None
 ) -> None:
-    if str(ds.get("PhotometricInterpretation", "")).upper() in ("YBR_FULL_422", "YBR_PARTIAL_422"):
-        pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
-        padded = padded_row_columns(ds)  # rows of whole pairs (fo-dicom #471)
-        pixels = pixels * padded // int(ds.Columns) if padded else pixels
-    needed = (pixels * bits + 7) // 8
+    needed = (values_held(ds, pixels, notes) * bits + 7) // 8  # 4:2:2 holds fewer
     have = pixel_length(ds)
     if have is None:
         return
