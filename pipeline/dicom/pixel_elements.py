@@ -50,6 +50,7 @@ def check_pixel_elements(ds: Any, notes: list[str]) -> None:
     if not present or present[0] not in FLOAT_WIDTH:
         return
     keyword = present[0]
+    _grey_floats(ds, keyword)
     width = FLOAT_WIDTH[keyword]
     bits = values.integer(ds, "BitsAllocated", None, minimum=1)
     if bits is None or bits == width:
@@ -67,6 +68,21 @@ def check_pixel_elements(ds: Any, notes: list[str]) -> None:
     raise DicomError("", f"{said}, and its {held} bytes are not Rows x Columns x Frames "
                          f"({count:,}) of them: which values the header describes is "
                          "unknown.")  # fmt: skip
+
+
+def _grey_floats(ds: Any, keyword: str) -> None:
+    """Refuse float pixel data of more than one sample a pixel.
+
+    The Floating Point Image Pixel modules define one grey sample a pixel (PS3.3 C.7.6.24-25:
+    SamplesPerPixel 1, MONOCHROME2). Float colour samples were written to PNG as if they were
+    0..255, so a map of 0..1 came out black, unsaid; they have no defined range to scale.
+    """
+    samples = values.integer(ds, "SamplesPerPixel", 1) or 1
+    if samples != 1:
+        raise DicomError("", f"{keyword} {_TAGS[keyword]} with {tag_name('SamplesPerPixel')} "
+                             f"{samples}: float pixel data are one grey sample a pixel (PS3.3 "
+                             "C.7.6.24-25: SamplesPerPixel 1, MONOCHROME2), and float colour "
+                             "samples have no defined range to write as colours.")  # fmt: skip
 
 
 def _values_wanted(ds: Any) -> int:

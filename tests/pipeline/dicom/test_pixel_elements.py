@@ -100,3 +100,18 @@ def test_two_pixel_data_elements_are_refused_by_name(tmp_path: Path) -> None:
     }
     assert code == 1 and not rows and errors == expected
     assert _inspected(src) == expected
+
+
+def test_float_colour_samples_are_refused(tmp_path: Path) -> None:
+    """Float RGB in 0..1 was written to PNG as if 0..255: black, unsaid."""
+    ds = _map(32, FloatPixelData=np.full(12, 0.5, "<f4").tobytes())
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    src = write_folder(tmp_path / "src", rgb=ds)
+    assert main(["convert", str(src), str(tmp_path / "out"), "--quiet"]) == 1
+    with (tmp_path / "out" / "errors.csv").open() as fh:
+        errors = {row["source"]: row["reason"] for row in csv.DictReader(fh)}
+    reason = ("FloatPixelData (7FE0,0008) with SamplesPerPixel (0028,0002) 3: float pixel data "
+              "are one grey sample a pixel (PS3.3 C.7.6.24-25: SamplesPerPixel 1, MONOCHROME2), "
+              "and float colour samples have no defined range to write as colours.")  # fmt: skip
+    assert errors == {"rgb.dcm": reason}
+    assert _inspected(src) == {"rgb.dcm": reason}
