@@ -67,8 +67,8 @@ def palette_tables(ds: Dataset) -> tuple[int, list[np.ndarray]]:
     Each table holds the Descriptor's count of entries (0 meaning 2**16; PS3.3
     C.7.6.3.1.5), as uint8 when its Data packs them one per byte, else as uint16 read in the
     data set's byte order (OW data stay in the file's byte order); Segmented Data is
-    expanded per C.7.9.2. A segmented table may come out shorter than the count: indices
-    past it take its last entry.
+    expanded per C.7.9.2 and cut to the count, as plain Data is (one shorter than the count
+    is refused by :func:`check_palette`).
     """
     from pipeline.dicom.lut import little_endian
 
@@ -80,8 +80,8 @@ def palette_tables(ds: Dataset) -> tuple[int, list[np.ndarray]]:
         segmented = ds.get(f"Segmented{colour}PaletteColorLookupTableData")
         if data is not None:
             tables.append(_table(data, count, little))
-        elif segmented is not None:
-            tables.append(_segmented(bytes(segmented), nominal, little))
+        elif segmented is not None:  # as long as plain Data: its first `count` entries
+            tables.append(_segmented(bytes(segmented), nominal, little)[:count])
         elif colour != "Alpha":
             raise ValueError(f"{colour}PaletteColorLookupTableData is missing")
     if any(len(t) == 0 for t in tables):
@@ -159,6 +159,8 @@ def check_palette(ds: Dataset) -> None:
                                  "the indices cannot be turned into colours.")  # fmt: skip
         if given == [data]:
             _check_length(colour, found, ds.get(data))
+        else:
+            _check_segmented(colour, found, ds)
 
 
 def _tag(keyword: str) -> str:
@@ -166,6 +168,28 @@ def _tag(keyword: str) -> str:
 
     tag = tag_for_keyword(keyword) or 0
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _check_segmented(colour: str, descriptor: object, ds: Dataset) -> None:
+    """Segmented Data must expand to the Descriptor's entries (PS3.3 C.7.9.2).
+
+    A shorter expansion (a segment lost) gave the indices past it its last colour, unsaid,
+    where pydicom's ``apply_color_lut`` fails; a malformed one failed only at conversion.
+    """
+    from pipeline.dicom.lut import little_endian
+
+    key = f"Segmented{colour}PaletteColorLookupTableData"
+    try:
+        count, _, bits = (int(v) for v in descriptor)  # type: ignore[attr-defined]
+        held = len(_segmented(bytes(ds.get(key)), bits, little_endian(ds)))
+    except (TypeError, ValueError, IndexError) as err:
+        raise DicomError("", f"{key} {_tag(key)} cannot be expanded (PS3.3 C.7.9.2): "
+                             f"{err}") from None  # fmt: skip
+    entries = count or 2**16
+    if held < entries:
+        raise DicomError("", f"{key} {_tag(key)} expands to {held:,} entries but its Descriptor "
+                             f"says {entries:,}: indices past the table would take its last "
+                             "colour.")  # fmt: skip
 
 
 def _check_length(colour: str, descriptor: object, table: object) -> None:
