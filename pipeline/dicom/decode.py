@@ -28,12 +28,12 @@ from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.offset_table import mend_offset_table, table_note
-from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.palette import palette_colours
 from pipeline.dicom.pixel_elements import FLOAT_WIDTH
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
-from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
+from pipeline.dicom.unused_bits import left_unmasked, unused_bits_notes
 from pipeline.dicom.ybr422 import decode_rows, values_held
 from pipeline.errors import DicomError
 
@@ -272,7 +272,7 @@ def decode_stored(
         native = not _encapsulated(ds, keyword)
         if native:  # the header's frames; the excess, noted, dropped
             header["allow_excess_frames"] = False
-        if samples == 1 and (codestream.keeps_jpeg_samples(syntax) or masked_here(syntax)):
+        if samples == 1 and left_unmasked(syntax, photometric):
             header["correct_unused_bits"] = False  # see codestream_bits, masked_here
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         header.update(wide := colour_options_wide(header, native, syntax))  # see colour_values
@@ -284,7 +284,7 @@ def decode_stored(
         float_notes(arr, notes, ds)
         return arr
     if photometric == "PALETTE COLOR":
-        return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
+        return palette_colours(ds, arr, bits_stored, source, notes, syntax)  # unmasked indices
     arr = colour_values(arr, wide, bits_stored, ds, notes) if wide else arr
     if samples == 1:
         notes.extend(unused_bits_notes(arr, bits_stored, signed, ds, dtype is not None, syntax))

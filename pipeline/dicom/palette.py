@@ -10,7 +10,28 @@ from pydicom.dataset import Dataset
 
 from pipeline.errors import DicomError
 
-__all__ = ["apply_palette", "check_palette", "palette_tables", "palette_top"]
+__all__ = ["apply_palette", "check_palette", "palette_colours", "palette_tables", "palette_top"]
+
+
+def palette_colours(
+    ds: Dataset, stored: np.ndarray, bits_stored: int, source: str, notes: list[str],
+    syntax: str | None,
+) -> np.ndarray:  # fmt: skip
+    """The indices ``stored``, as their cells hold them, masked to BitsStored and looked up.
+
+    Bits above HighBit are undefined (PS3.5 8.1.1) and masked, as pydicom masks them; an
+    index that masking changes is said, as a grey value is
+    (:func:`~pipeline.dicom.unused_bits.unused_bits_note`): index 300 of a 512-entry palette
+    under BitsStored 8 took entry 44's colour, unsaid. Native and RLE indices only: a JPEG
+    stream's samples are the decoder's (``syntax``).
+    """
+    from pipeline.dicom.bits import fix_bits
+    from pipeline.dicom.codestream import is_jpeg_family
+    from pipeline.dicom.unused_bits import unused_bits_note
+
+    note = "" if is_jpeg_family(syntax) else unused_bits_note(stored, bits_stored, False, ds)
+    notes.extend(filter(None, [note]))
+    return apply_palette(ds, fix_bits(stored, bits_stored, signed=False), source, notes)
 
 
 def apply_palette(
