@@ -286,7 +286,7 @@ def image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds, notes)
     _samples(ds, notes)
-    check_palette(ds)
+    notes += check_palette(ds)  # refuses tables that cannot map; notes their counts
     _syntax(ds, notes)
     if integer(ds, "NumberOfFrames", 1, minimum=0) == 0:  # read as 1 (decode.frame_count)
         notes.append(f"{tag_name('NumberOfFrames')} is 0 (it counts the frames, at least 1; "
