@@ -16,6 +16,7 @@ from pydicom.uid import UID
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.burned_in import burned_in_note
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.padding import lone_limit_note
 from pipeline.dicom.palette import check_palette
 from pipeline.dicom.pixel_elements import check_pixel_elements
 from pipeline.dicom.presentation import presentation_notes
@@ -315,7 +316,7 @@ def value_checks(ds: Any) -> list[str]:
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)
-    notes += _half_rescale(ds)
+    notes += _half_rescale(ds) + lone_limit_note(ds)
     seq = ds.get("ModalityLUTSequence")
     notes += [n for n in (lut.empty_lut_note(ds),) if n]  # present, no item: taken for none
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)
