@@ -228,9 +228,9 @@ def counts_note(ds: Dataset) -> str:
     counts = [d[0] or 2**16 for d in _descriptors(ds)]
     if len(set(counts)) == 1:
         return ""
-    return (f"{_DESCRIPTORS} give {counts[0]:,}, {counts[1]:,} and {counts[2]:,} entries: "
-            "each table read with its own count (an index past a shorter table takes its last "
-            "entry)")  # fmt: skip
+    return (f"palette tables of different lengths: {_DESCRIPTORS} give {counts[0]:,}, "
+            f"{counts[1]:,} and {counts[2]:,} entries, each table read with its own count (an "
+            "index past a shorter table takes its last entry)")  # fmt: skip
 
 
 def _check_segmented(colour: str, descriptor: object, ds: Dataset) -> None:

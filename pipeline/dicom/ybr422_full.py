@@ -66,10 +66,10 @@ def full_sample_note(ds: Dataset) -> str:
 
 def _found(ds: Dataset) -> str:
     pixels = full_samples(ds) or 0
-    return (f"PhotometricInterpretation (0028,0004) is YBR_FULL_422, but PixelData (7FE0,0010) "
-            f"holds 3 samples per pixel ({3 * pixels:,} bytes, where YBR_FULL_422 holds "
-            f"{2 * pixels:,}): a decompressed stream whose term was not updated (pydicom "
-            "#1133)")  # fmt: skip
+    return ("YBR_FULL_422 over 3 samples per pixel: PhotometricInterpretation (0028,0004) is "
+            f"YBR_FULL_422, but PixelData (7FE0,0010) holds 3 samples per pixel ({3 * pixels:,} "
+            f"bytes, where YBR_FULL_422 holds {2 * pixels:,}), a decompressed stream whose term "
+            "was not updated (pydicom #1133)")  # fmt: skip
 
 
 def read_full_samples(ds: Dataset, source: str, notes: list[str]) -> np.ndarray:

@@ -45,9 +45,10 @@ def test_each_table_is_read_with_its_own_count(tmp_path: Path) -> None:
         "blue.dcm": [[0, 0, 0], [100, 100, 100], [10000] * 3, [20000, 20000, 12700]],
         "red.dcm": [[0, 0, 0], [100, 100, 100], [10000] * 3, [12700, 20000, 20000]],
     }
-    said = ("Red, Green and BluePaletteColorLookupTableDescriptor (0028,1101-1103) give {} "
-            "entries: each table read with its own count (an index past a shorter table takes "
-            "its last entry)")  # fmt: skip
+    said = ("palette tables of different lengths: Red, Green and "
+            "BluePaletteColorLookupTableDescriptor (0028,1101-1103) give {} entries, each table "
+            "read with its own count (an index past a shorter table takes its last "
+            "entry)")  # fmt: skip
     notes = {
         "blue.dcm": said.format("256, 256 and 128"),
         "red.dcm": said.format("128, 256 and 256"),

@@ -58,10 +58,10 @@ def test_full_samples_read_as_the_grey_pixels_say(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
     rows = _rows(out)
-    header = ("PhotometricInterpretation (0028,0004) is YBR_FULL_422, but PixelData (7FE0,0010) "
-              "holds 3 samples per pixel (144 bytes, where YBR_FULL_422 holds 96): a "
-              "decompressed stream whose term was not updated (pydicom #1133), read as RGB or "
-              "YBR_FULL as its grey pixels say")  # fmt: skip
+    header = ("YBR_FULL_422 over 3 samples per pixel: PhotometricInterpretation (0028,0004) is "
+              "YBR_FULL_422, but PixelData (7FE0,0010) holds 3 samples per pixel (144 bytes, "
+              "where YBR_FULL_422 holds 96), a decompressed stream whose term was not updated "
+              "(pydicom #1133), read as RGB or YBR_FULL as its grey pixels say")  # fmt: skip
     # 48 pixels: 24 black and 24 grey are grey both ways, but black is (0, 128, 128) in YBR_FULL
     said = {
         "rgb.dcm": "YBR_FULL_422 over 3 samples per pixel read as RGB: 46 of 48 pixels have "
@@ -93,9 +93,10 @@ def test_full_samples_that_do_not_say_are_refused(tmp_path: Path) -> None:
         (error,) = list(csv.DictReader(fh))
     assert error["source"] == "vivid.dcm"
     assert error["reason"] == (
-        "PhotometricInterpretation (0028,0004) is YBR_FULL_422, but PixelData (7FE0,0010) holds "
-        "3 samples per pixel (72 bytes, where YBR_FULL_422 holds 48): a decompressed stream "
-        "whose term was not updated (pydicom #1133), and whether its samples are RGB or "
+        "YBR_FULL_422 over 3 samples per pixel: PhotometricInterpretation (0028,0004) is "
+        "YBR_FULL_422, but PixelData (7FE0,0010) holds 3 samples per pixel (72 bytes, where "
+        "YBR_FULL_422 holds 48), a decompressed stream whose term was not updated (pydicom "
+        "#1133), and whether its samples are RGB or "
         "YBR_FULL is unknown: 0 of 24 pixels have three equal samples (grey in RGB), 0 have Cb "
         "and Cr at 128 (grey in YBR_FULL), neither twice the other (and 1% of all)."
     )
