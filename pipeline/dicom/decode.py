@@ -28,12 +28,13 @@ from pipeline.dicom.high_bit import native_grey_dtype, read_high_bit
 from pipeline.dicom.jpeg_colour import colour_options
 from pipeline.dicom.lossy_frames import lossy_frames_note
 from pipeline.dicom.offset_table import mend_offset_table, table_note
-from pipeline.dicom.palette import apply_palette
+from pipeline.dicom.palette import palette_colours
+from pipeline.dicom.pixel_elements import FLOAT_WIDTH
 from pipeline.dicom.plain_memo import memoized
 from pipeline.dicom.reasons import read_failure
 from pipeline.dicom.syntaxes import GE_PRIVATE, NATIVE_LITTLE_ENDIAN
-from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
-from pipeline.dicom.ybr422 import decode_rows, padded_row_columns
+from pipeline.dicom.unused_bits import left_unmasked, unused_bits_notes
+from pipeline.dicom.ybr422 import decode_rows, values_held
 from pipeline.errors import DicomError
 
 #: Default limit on Rows x Columns x Frames x Samples of one instance (about 1 GiB of int32).
@@ -99,9 +100,7 @@ def check_pixel_size(
         raise DicomError(source, f"no PixelData (7FE0,0010) (SOP class: {name}).")
     rows, cols = _int(ds, source, "Rows"), _int(ds, source, "Columns")
     samples = _int(ds, source, "SamplesPerPixel", 1) or 1
-    bits = {"FloatPixelData": 32, "DoubleFloatPixelData": 64}.get(keyword) or _int(
-        ds, source, "BitsAllocated"
-    )
+    bits = FLOAT_WIDTH.get(keyword) or _int(ds, source, "BitsAllocated")
     pixels = rows * cols * frame_count(ds) * samples
     if pixels > max_pixels:
         raise DicomError(
@@ -194,11 +193,7 @@ def _check_frame_room(
 def _check_native_length(
     ds: Dataset, source: str, keyword: str, pixels: int, bits: int, notes: list[str] | None
 ) -> None:
-    if str(ds.get("PhotometricInterpretation", "")).upper() in ("YBR_FULL_422", "YBR_PARTIAL_422"):
-        pixels = pixels * 2 // 3  # two chroma samples shared by two pixels (C.7.6.3.1.2)
-        padded = padded_row_columns(ds)  # rows of whole pairs (fo-dicom #471)
-        pixels = pixels * padded // int(ds.Columns) if padded else pixels
-    needed = (pixels * bits + 7) // 8
+    needed = (values_held(ds, pixels, notes) * bits + 7) // 8  # 4:2:2 holds fewer
     have = pixel_length(ds)
     if have is None:
         return
@@ -256,7 +251,7 @@ def decode_stored(
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     keyword = pixel_keyword(ds)
     ds = _readable(ds, source, frames) if keyword == "PixelData" else ds
-    bits_alloc = _int(ds, source, "BitsAllocated", 32 if keyword != "PixelData" else None)
+    bits_alloc = FLOAT_WIDTH.get(keyword) or _int(ds, source, "BitsAllocated")  # see FLOAT_WIDTH
     bits_stored = int(values.integer(ds, "BitsStored", bits_alloc) or bits_alloc)
     signed = memoized(signed_pixels, ds)  # 1-bit pixels are 0 or 1 (header_checks._bits)
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
@@ -277,7 +272,7 @@ def decode_stored(
         native = not _encapsulated(ds, keyword)
         if native:  # the header's frames; the excess, noted, dropped
             header["allow_excess_frames"] = False
-        if samples == 1 and (codestream.keeps_jpeg_samples(syntax) or masked_here(syntax)):
+        if samples == 1 and left_unmasked(syntax, photometric):
             header["correct_unused_bits"] = False  # see codestream_bits, masked_here
         header.update(colour_options(ds, syntax, samples, photometric, first, notes))
         header.update(wide := colour_options_wide(header, native, syntax))  # see colour_values
@@ -289,7 +284,7 @@ def decode_stored(
         float_notes(arr, notes, ds)
         return arr
     if photometric == "PALETTE COLOR":
-        return apply_palette(ds, fix_bits(arr, bits_stored, signed=False), source, notes)
+        return palette_colours(ds, arr, bits_stored, source, notes, syntax)  # unmasked indices
     arr = colour_values(arr, wide, bits_stored, ds, notes) if wide else arr
     if samples == 1:
         notes.extend(unused_bits_notes(arr, bits_stored, signed, ds, dtype is not None, syntax))

@@ -16,7 +16,9 @@ from pydicom.uid import UID
 from pipeline.dicom import lut, plain_memo, values
 from pipeline.dicom.burned_in import burned_in_note
 from pipeline.dicom.codestream import is_jpeg_family, planar_note
+from pipeline.dicom.padding import lone_limit_note
 from pipeline.dicom.palette import check_palette
+from pipeline.dicom.pixel_elements import check_pixel_elements
 from pipeline.dicom.presentation import presentation_notes
 from pipeline.dicom.syntaxes import (
     GE_PRIVATE,
@@ -285,13 +287,14 @@ def image_checks(ds: Any) -> list[str]:
     _photometric(ds)
     _photometric_term(ds, notes)
     _samples(ds, notes)
-    check_palette(ds)
+    notes += check_palette(ds)  # refuses tables that cannot map; notes their counts
     _syntax(ds, notes)
     if integer(ds, "NumberOfFrames", 1, minimum=0) == 0:  # read as 1 (decode.frame_count)
         notes.append(f"{tag_name('NumberOfFrames')} is 0 (it counts the frames, at least 1; "
                      "PS3.3 C.7.6.6): read as 1 frame")  # fmt: skip
     _frame_groups(ds, notes)
     _bits(ds, notes)
+    check_pixel_elements(ds, notes)
     notes += utf8_read_as_latin1(ds)
     if integer(ds, "PixelRepresentation", None, maximum=1) is None and "PixelData" in ds:
         notes.append(f"{tag_name('PixelRepresentation')} is missing (Type 1, PS3.3 C.7.6.3): "
@@ -313,7 +316,7 @@ def value_checks(ds: Any) -> list[str]:
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             values.first_number(ds.get(keyword), keyword, notes)
-    notes += _half_rescale(ds)
+    notes += _half_rescale(ds) + lone_limit_note(ds)
     seq = ds.get("ModalityLUTSequence")
     notes += [n for n in (lut.empty_lut_note(ds),) if n]  # present, no item: taken for none
     # every output applies it: unusable means refused, here as in the reader (not XA/XRF's)

@@ -46,6 +46,20 @@ def padding_range(ds: Any, bits: int, signed: bool) -> tuple[int, int] | None:
     return min(low, high), max(low, high)
 
 
+def lone_limit_note(ds: Any) -> list[str]:
+    """A note when Pixel Padding Range Limit (0028,0121) comes without Pixel Padding Value.
+
+    The limit is one end of the padding range, the value the other (PS3.3 C.7.5.1.1.2, and
+    C.7.6.3: Pixel Padding Value is required where the limit is present); alone it marks no
+    range, so no pixel is taken for padding, which was unsaid.
+    """
+    if ds.get("PixelPaddingRangeLimit") is None or ds.get("PixelPaddingValue") is not None:
+        return []
+    return ["PixelPaddingRangeLimit (0028,0121) is given without PixelPaddingValue (0028,0120), "
+            "the other end of its range (PS3.3 C.7.5.1.1.2, which C.7.6.3 requires with it): no "
+            "pixel is taken for padding"]  # fmt: skip
+
+
 def float_padding(ds: Any) -> tuple[float, float] | None:
     """The padding value of Float or Double Float Pixel Data, ``(v, v)``, or ``None``.
 

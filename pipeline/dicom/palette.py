@@ -10,7 +10,28 @@ from pydicom.dataset import Dataset
 
 from pipeline.errors import DicomError
 
-__all__ = ["apply_palette", "check_palette", "palette_tables", "palette_top"]
+__all__ = ["apply_palette", "check_palette", "palette_colours", "palette_tables", "palette_top"]
+
+
+def palette_colours(
+    ds: Dataset, stored: np.ndarray, bits_stored: int, source: str, notes: list[str],
+    syntax: str | None,
+) -> np.ndarray:  # fmt: skip
+    """The indices ``stored``, as their cells hold them, masked to BitsStored and looked up.
+
+    Bits above HighBit are undefined (PS3.5 8.1.1) and masked, as pydicom masks them; an
+    index that masking changes is said, as a grey value is
+    (:func:`~pipeline.dicom.unused_bits.unused_bits_note`): index 300 of a 512-entry palette
+    under BitsStored 8 took entry 44's colour, unsaid. Native and RLE indices only: a JPEG
+    stream's samples are the decoder's (``syntax``).
+    """
+    from pipeline.dicom.bits import fix_bits
+    from pipeline.dicom.codestream import is_jpeg_family
+    from pipeline.dicom.unused_bits import unused_bits_note
+
+    note = "" if is_jpeg_family(syntax) else unused_bits_note(stored, bits_stored, False, ds)
+    notes.extend(filter(None, [note]))
+    return apply_palette(ds, fix_bits(stored, bits_stored, signed=False), source, notes)
 
 
 def apply_palette(
@@ -64,24 +85,26 @@ def palette_top(tables: list[np.ndarray]) -> int:
 def palette_tables(ds: Dataset) -> tuple[int, list[np.ndarray]]:
     """``(first index mapped, tables)``: red, green, blue (and alpha when given) entries.
 
-    Each table holds the Descriptor's count of entries (0 meaning 2**16; PS3.3
+    Each table holds its own Descriptor's count of entries (0 meaning 2**16; PS3.3
     C.7.6.3.1.5), as uint8 when its Data packs them one per byte, else as uint16 read in the
     data set's byte order (OW data stay in the file's byte order); Segmented Data is
-    expanded per C.7.9.2. A segmented table may come out shorter than the count: indices
-    past it take its last entry.
+    expanded per C.7.9.2 and cut to the count, as plain Data is (one shorter than the count
+    is refused by :func:`check_palette`).
     """
     from pipeline.dicom.lut import little_endian
 
-    count, first, nominal = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor)
-    count, little = count or 2**16, little_endian(ds)
+    red = [int(v) for v in ds.RedPaletteColorLookupTableDescriptor]
+    first, nominal, little = red[1], red[2], little_endian(ds)
     tables = []
-    for colour in (*_COLOURS, "Alpha"):
+    for colour in (*_COLOURS, "Alpha"):  # each with its own count (C.7.6.3.1.5), as dcmtk
+        own = ds.get(f"{colour}PaletteColorLookupTableDescriptor")
+        count = (int(own[0]) if own is not None else red[0]) or 2**16
         data = ds.get(f"{colour}PaletteColorLookupTableData")
         segmented = ds.get(f"Segmented{colour}PaletteColorLookupTableData")
         if data is not None:
             tables.append(_table(data, count, little))
-        elif segmented is not None:
-            tables.append(_segmented(bytes(segmented), nominal, little))
+        elif segmented is not None:  # as long as plain Data: its first `count` entries
+            tables.append(_segmented(bytes(segmented), nominal, little)[:count])
         elif colour != "Alpha":
             raise ValueError(f"{colour}PaletteColorLookupTableData is missing")
     if any(len(t) == 0 for t in tables):
@@ -123,7 +146,7 @@ _ALPHA_NOTE = ("AlphaPaletteColorLookupTableData (0028,1204) not applied: its op
                "RGB colours, fully opaque")  # fmt: skip
 
 
-def check_palette(ds: Dataset) -> None:
+def check_palette(ds: Dataset) -> list[str]:
     """Refuse a PALETTE COLOR image whose lookup tables cannot map its indices.
 
     Each of red, green and blue needs its Descriptor (0028,1101-1103: entries, first index,
@@ -132,7 +155,13 @@ def check_palette(ds: Dataset) -> None:
     PaletteColorLookupTableUID (0028,1199), or whose tables were left out with other bulk
     data (OHIF #1350), passed ``inspect`` and failed at ``convert`` in pydicom's words ("No
     suitable Palette Color Lookup Table Module found"); a table shorter than its Descriptor
-    gave the indices past its end its last entry, unsaid.
+    gave the indices past its end its last entry, unsaid. The three Descriptors must agree
+    on the first index and the bits (:func:`_check_alike`).
+
+    Returns
+    -------
+    list of str
+        A note when their counts differ (:func:`counts_note`), else empty.
 
     Raises
     ------
@@ -141,7 +170,7 @@ def check_palette(ds: Dataset) -> None:
     """
     term = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     if term != "PALETTE COLOR":
-        return
+        return []
     for colour in _COLOURS:
         descriptor = f"{colour}PaletteColorLookupTableDescriptor"
         data = f"{colour}PaletteColorLookupTableData"
@@ -159,6 +188,10 @@ def check_palette(ds: Dataset) -> None:
                                  "the indices cannot be turned into colours.")  # fmt: skip
         if given == [data]:
             _check_length(colour, found, ds.get(data))
+        else:
+            _check_segmented(colour, found, ds)
+    _check_alike(ds)
+    return [note] if (note := counts_note(ds)) else []
 
 
 def _tag(keyword: str) -> str:
@@ -166,6 +199,60 @@ def _tag(keyword: str) -> str:
 
     tag = tag_for_keyword(keyword) or 0
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+_DESCRIPTORS = "Red, Green and BluePaletteColorLookupTableDescriptor (0028,1101-1103)"
+
+
+def _descriptors(ds: Dataset) -> list[list[int]]:
+    return [[int(v) for v in ds.get(f"{c}PaletteColorLookupTableDescriptor")] for c in _COLOURS]
+
+
+def _check_alike(ds: Dataset) -> None:
+    """The three Descriptors must agree on the first index mapped and the entries' bits.
+
+    One index goes through the three tables: with a first index or a depth of its own, one
+    table was read by the Red Descriptor's (pydicom's ``apply_color_lut`` does too), so its
+    colours were shifted or scaled wrong, unsaid. Counts may differ (:func:`palette_tables`).
+    """
+    found = _descriptors(ds)
+    if len({tuple(d[1:]) for d in found}) > 1:
+        shown = ", ".join("\\".join(map(str, d)) for d in found)
+        raise DicomError("", f"{_DESCRIPTORS} differ in the first index mapped or the bits "
+                             f"({shown}): one index goes through the three tables, so its "
+                             "colour is unknown.")  # fmt: skip
+
+
+def counts_note(ds: Dataset) -> str:
+    """A note when the three Descriptors give different counts of entries, else ""."""
+    counts = [d[0] or 2**16 for d in _descriptors(ds)]
+    if len(set(counts)) == 1:
+        return ""
+    return (f"palette tables of different lengths: {_DESCRIPTORS} give {counts[0]:,}, "
+            f"{counts[1]:,} and {counts[2]:,} entries, each table read with its own count (an "
+            "index past a shorter table takes its last entry)")  # fmt: skip
+
+
+def _check_segmented(colour: str, descriptor: object, ds: Dataset) -> None:
+    """Segmented Data must expand to the Descriptor's entries (PS3.3 C.7.9.2).
+
+    A shorter expansion (a segment lost) gave the indices past it its last colour, unsaid,
+    where pydicom's ``apply_color_lut`` fails; a malformed one failed only at conversion.
+    """
+    from pipeline.dicom.lut import little_endian
+
+    key = f"Segmented{colour}PaletteColorLookupTableData"
+    try:
+        count, _, bits = (int(v) for v in descriptor)  # type: ignore[attr-defined]
+        held = len(_segmented(bytes(ds.get(key)), bits, little_endian(ds)))
+    except (TypeError, ValueError, IndexError) as err:
+        raise DicomError("", f"{key} {_tag(key)} cannot be expanded (PS3.3 C.7.9.2): "
+                             f"{err}") from None  # fmt: skip
+    entries = count or 2**16
+    if held < entries:
+        raise DicomError("", f"{key} {_tag(key)} expands to {held:,} entries but its Descriptor "
+                             f"says {entries:,}: indices past the table would take its last "
+                             "colour.")  # fmt: skip
 
 
 def _check_length(colour: str, descriptor: object, table: object) -> None:

@@ -22,9 +22,9 @@ import numpy as np
 from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
 from pipeline.dicom.bits import within_bits
-from pipeline.dicom.codestream import embedded_overlay
+from pipeline.dicom.codestream import embedded_overlay, keeps_jpeg_samples
 
-__all__ = ["masked_here", "unused_bits_note", "unused_bits_notes"]
+__all__ = ["left_unmasked", "masked_here", "unused_bits_note", "unused_bits_notes"]
 
 
 def unused_bits_note(arr: np.ndarray, bits_stored: int, signed: bool, ds: Any) -> str:
@@ -94,3 +94,13 @@ def unused_bits_notes(
     """
     note = unused_bits_note(arr, bits_stored, signed, ds) if native or masked_here(syntax) else ""
     return [note] if note else []
+
+
+def left_unmasked(syntax: str | None, photometric: str) -> bool:
+    """Whether pydicom is to leave one-sample values of ``syntax`` as their cells hold them.
+
+    JPEG samples kept as decoded (:func:`~pipeline.dicom.codestream.keeps_jpeg_samples`),
+    grey values of :func:`masked_here`, and PALETTE COLOR indices, which
+    :func:`~pipeline.dicom.palette.palette_colours` masks and notes itself.
+    """
+    return keeps_jpeg_samples(syntax) or masked_here(syntax) or photometric == "PALETTE COLOR"

@@ -22,10 +22,14 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from pipeline.dicom import values
 from pipeline.dicom.files import pixel_length
 from pipeline.dicom.plugins import decode_with_pydicom
-from pipeline.errors import DicomError
+from pipeline.dicom.ybr422_full import (
+    full_sample_note,
+    full_samples,
+    native_422,
+    read_full_samples,
+)
 
 
 def padded_row_columns(ds: Dataset) -> int | None:
@@ -36,18 +40,11 @@ def padded_row_columns(ds: Dataset) -> int | None:
     bits: data of the standard's length, ``Frames x Rows x Columns x 2``, is one stream of
     pairs and read as such.
     """
-    if str(ds.get("PhotometricInterpretation", "")).strip().upper() != "YBR_FULL_422":
+    sizes = native_422(ds)
+    if sizes is None:
         return None
-    try:
-        rows, cols = values.integer(ds, "Rows", 0) or 0, values.integer(ds, "Columns", 0) or 0
-        bits = values.integer(ds, "BitsAllocated", 0) or 0
-        frames = max(1, values.integer(ds, "NumberOfFrames", 1) or 1)
-    except DicomError:  # the header checks name it
-        return None
-    syntax = getattr(ds, "file_meta", {}).get("TransferSyntaxUID")
-    if cols % 2 == 0 or bits not in (8, 16) or "PixelData" not in ds:
-        return None
-    if syntax is None or UID(syntax).is_encapsulated:
+    frames, rows, cols, bits = sizes
+    if cols % 2 == 0 or bits not in (8, 16):
         return None
     if pixel_length(ds) != frames * rows * (cols + 1) * 2 * (bits // 8):
         return None
@@ -77,12 +74,34 @@ def pairs_note(term: str, syntax: str | None, planar: int | None) -> str | None:
             "planes of subsampled colour are defined): read as 0")  # fmt: skip
 
 
+def values_held(ds: Dataset, pixels: int, notes: list[str] | None) -> int:
+    """How many values native data of ``pixels`` (Rows x Columns x Frames x Samples) holds.
+
+    Two samples a pixel for the 4:2:2 terms (two chroma samples shared by two pixels,
+    C.7.6.3.1.2), in rows of whole pairs where :func:`padded_row_columns` says so; three for
+    YBR_FULL_422 data decompressed without its term updated (noted:
+    :mod:`pipeline.dicom.ybr422_full`).
+    """
+    term = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+    if term not in ("YBR_FULL_422", "YBR_PARTIAL_422"):
+        return pixels
+    if full_samples(ds):
+        if notes is not None:
+            notes.append(full_sample_note(ds))
+        return pixels
+    pixels = pixels * 2 // 3
+    padded = padded_row_columns(ds)  # rows of whole pairs (fo-dicom #471)
+    return pixels * padded // int(ds.Columns) if padded else pixels
+
+
 def decode_rows(ds: Dataset, source: str, notes: list[str], header: dict[str, Any]) -> np.ndarray:
     """:func:`~pipeline.dicom.plugins.decode_with_pydicom`, with padded rows undone.
 
     Rows of whole pairs are read as ``Columns + 1`` columns and the last one dropped
     (noted); other data as it is.
     """
+    if full_samples(ds):  # three samples a pixel: decompressed, its term not updated
+        return read_full_samples(ds, source, notes)
     padded = padded_row_columns(ds)
     if not padded:
         return decode_with_pydicom(ds, source, notes, header)
@@ -97,4 +116,4 @@ def decode_rows(ds: Dataset, source: str, notes: list[str], header: dict[str, An
     return np.asarray(arr).reshape(shape)[:, :, :cols]
 
 
-__all__ = ["decode_rows", "padded_row_columns", "pairs_note"]
+__all__ = ["decode_rows", "padded_row_columns", "pairs_note", "values_held"]
