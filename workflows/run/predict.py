@@ -75,7 +75,7 @@ def predict_folder(
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.run.paths import require_inputs
     from workflows.run.run_models import run_checkpoints
-    from workflows.run.rundir import claim_output, load_run_config
+    from workflows.run.rundir import hold_output, load_run_config
 
     config = load_run_config(run_dir)
     check_source_kind(config.data.kind, src, "predict")
@@ -84,7 +84,16 @@ def predict_folder(
     require_inputs(src)
     checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
     _refuse_other_source(out, src)
-    claim_output(out, "predictions.csv")
+    with hold_output(out, "predictions.csv", "predict"):
+        return _predict_dicom(run_dir, config, src, out, checkpoints, progress,
+                              hashed_keys_only, with_uids)  # fmt: skip
+
+
+def _predict_dicom(
+    run_dir: Path, config: Any, src: Path, out: Path, checkpoints: list[Path], progress: bool,
+    hashed_keys_only: bool, with_uids: bool,
+) -> PredictResult:  # fmt: skip
+    """:func:`predict_folder` of a DICOM run, ``out`` held."""
     result = _convert(run_dir, src, converted := out / "converted", config, progress)
     found = fold_probabilities(
         run_dir, config, checkpoints, lambda prep: _dataset(converted, config, prep), out,

@@ -227,6 +227,58 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         yield
 
 
+#: Held while ``radpipe predict`` writes into its ``--out`` (:func:`hold_output`).
+PREDICT_LOCK = ".radpipe-predict.lock"
+_WAIT = (f"{PREDICT_LOCK}): wait for it to end, or give another --out (a process stopped "
+         "holds the lock no longer: run this again).")  # fmt: skip
+
+
+@contextmanager
+def hold_output(out: Path, own: str, command: str) -> Iterator[None]:
+    """Claim ``out`` (:func:`claim_output`) and hold ``OUT/.radpipe-predict.lock`` while
+    ``radpipe COMMAND`` writes there; first remove the temporaries a killed writer left.
+
+    Held, no other radpipe process writes into ``out`` (``converted/`` aside: the
+    conversion's own lock guards it and removes its temporaries), so every hidden
+    ``.NAME.PID-N-HEX.tmp*`` file there is a dead writer's (a ``kill -9`` or a crash while a
+    mask or ``predictions.csv`` was written) and is removed, not left for good.
+
+    Raises
+    ------
+    RadpipeError
+        At once, naming the holder, when another process writes into ``out``: two
+        predictions into one folder would mix their masks, and ``predictions.csv`` would be
+        the last one's while the masks are of both.
+    """
+    from pipeline.lock_holder import holding
+    from workflows.run.paths import shown
+
+    claim_output(out, own)
+    out.mkdir(parents=True, exist_ok=True)
+
+    said = f"another radpipe {command} is writing into {shown(out)} ("
+    with holding(out / PREDICT_LOCK, lambda holder: f"{said}{holder}; it holds {_WAIT}"):
+        _remove_dead_temporaries(out)
+        yield
+
+
+def _remove_dead_temporaries(out: Path) -> None:
+    """Remove the hidden temporaries under ``out`` (``converted/`` aside), as
+    :func:`pipeline.io_atomic._temporary` names them; the caller holds ``out``'s lock."""
+    for folder, dirs, names in os.walk(out):
+        if Path(folder) == out:
+            dirs[:] = [d for d in dirs if d != "converted"]
+        for name in names:
+            if name.startswith(".") and ".tmp" in name and _temporary_name(name):
+                Path(folder, name).unlink(missing_ok=True)
+
+
+def _temporary_name(name: str) -> bool:
+    """Whether ``name`` is ``.STEM.PID-COUNTER-HEX.tmpSUFFIX`` (:mod:`pipeline.io_atomic`)."""
+    token = name.rsplit(".tmp", 1)[0].rsplit(".", 1)[-1].split("-")
+    return len(token) == 3 and token[0].isdigit() and token[1].isdigit()
+
+
 def claim_output(out: Path, own: str) -> None:
     """Mark ``out`` (``--out`` of ``predict``/``evaluate``) as radpipe's results, never read as
     input (``--out SRC/predictions``), when radpipe makes it, finds it empty or finds its own
