@@ -1,5 +1,5 @@
-"""``radpipe predict`` holds its ``--out`` (``OUT/.radpipe-predict.lock``) and clears what a
-killed one left there.
+"""``radpipe predict`` (and ``evaluate``) holds its ``--out`` (``OUT/.radpipe-out.lock``) and
+clears what a killed one left there.
 
 Until 2026-12-04 a second ``predict`` into the same ``--out`` was refused only by the
 conversion's lock, once it got there (an images run, which converts nothing, not at all:
@@ -37,7 +37,7 @@ def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """Another process holding ``tmp_path/out`` as a ``predict`` writing there does."""
     out = tmp_path / "out"
     code = ("import sys; from pathlib import Path; from workflows.run.rundir import hold_output\n"
-            f"with hold_output(Path({str(out)!r}), 'predictions.csv', 'predict'):\n"
+            f"with hold_output(Path({str(out)!r}), 'predictions.csv'):\n"
             "    print('held', flush=True); sys.stdin.read()")  # fmt: skip
     proc = _python(code)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
@@ -53,12 +53,25 @@ def test_a_second_predict_into_one_out_is_refused_up_front(
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(
-        f"radpipe predict: error: another radpipe predict is writing into out (pid {proc.pid} "
-        f"on host {socket.gethostname()} since "
+        "radpipe predict: error: another radpipe predict or evaluate is writing into out (pid "
+        f"{proc.pid} on host {socket.gethostname()} since "
     ), line
-    assert "holds .radpipe-predict.lock" in line
+    assert "holds .radpipe-out.lock" in line
     # refused before converting anything: no conversion lock's refusal, nothing written
     assert not (out / "converted").exists() and not (out / "predictions.csv").exists()
+
+
+def test_an_evaluate_into_an_out_being_written_is_refused_up_front(
+    cr_run: Path, cr16: Path, holder: tuple[subprocess.Popen[str], Path]
+) -> None:
+    proc, out = holder
+    labels = str(cr16 / "labels.csv")
+    done = radpipe_in(out.parent, "evaluate", str(cr_run), str(cr16 / "dicom"), "--labels",
+                      labels, "--out", "out")  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert (f"radpipe evaluate: error: another radpipe predict or evaluate is writing into out "
+            f"(pid {proc.pid} on host ") in done.stderr  # fmt: skip
+    assert not (out / ".cache").exists() and not (out / "metrics.json").exists()
 
 
 def _killed_writer(path: Path) -> str:

@@ -63,7 +63,7 @@ def predict_images(
             "mixed with these. Give another --out (by default each SRC gets its own "
             "RUN/predictions-<hash>), or remove that folder first."
         )
-    with hold_output(out, "predictions.csv", "predict"):  # one writer; a killed one's temps gone
+    with hold_output(out, "predictions.csv"):  # one writer; a killed one's temps gone
         atomic_write_text(out / _SOURCE, json.dumps({"key": key}))
         return _predict_held(run_dir, config, src, out, checkpoints, hashed, root, names, spacings)
 

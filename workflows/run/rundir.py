@@ -227,19 +227,20 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         yield
 
 
-#: Held while ``radpipe predict`` writes into its ``--out`` (:func:`hold_output`).
-PREDICT_LOCK = ".radpipe-predict.lock"
-_WAIT = (f"{PREDICT_LOCK}): wait for it to end, or give another --out (a process stopped "
+#: Held while ``radpipe predict`` or ``evaluate`` writes into its ``--out`` (:func:`hold_output`).
+OUT_LOCK = ".radpipe-out.lock"
+_WAIT = (f"{OUT_LOCK}): wait for it to end, or give another --out (a process stopped "
          "holds the lock no longer: run this again).")  # fmt: skip
 
 
 @contextmanager
-def hold_output(out: Path, own: str, command: str) -> Iterator[None]:
-    """Claim ``out`` (:func:`claim_output`) and hold ``OUT/.radpipe-predict.lock`` while
-    ``radpipe COMMAND`` writes there; first remove the temporaries a killed writer left.
+def hold_output(out: Path, own: str) -> Iterator[None]:
+    """Claim ``out`` (:func:`claim_output`) and hold ``OUT/.radpipe-out.lock`` while
+    ``radpipe predict`` or ``evaluate`` writes there (``own``: its own file there); first
+    remove the temporaries a killed writer left.
 
-    Held, no other radpipe process writes into ``out`` (``converted/`` aside: the
-    conversion's own lock guards it and removes its temporaries), so every hidden
+    Held, no other radpipe process writes into ``out`` (``converted/`` and ``.cache/`` aside:
+    a conversion's own lock guards them and removes their temporaries), so every hidden
     ``.NAME.PID-N-HEX.tmp*`` file there is a dead writer's (a ``kill -9`` or a crash while a
     mask or ``predictions.csv`` was written) and is removed, not left for good.
 
@@ -256,18 +257,18 @@ def hold_output(out: Path, own: str, command: str) -> Iterator[None]:
     claim_output(out, own)
     out.mkdir(parents=True, exist_ok=True)
 
-    said = f"another radpipe {command} is writing into {shown(out)} ("
-    with holding(out / PREDICT_LOCK, lambda holder: f"{said}{holder}; it holds {_WAIT}"):
+    said = f"another radpipe predict or evaluate is writing into {shown(out)} ("
+    with holding(out / OUT_LOCK, lambda holder: f"{said}{holder}; it holds {_WAIT}"):
         _remove_dead_temporaries(out)
         yield
 
 
 def _remove_dead_temporaries(out: Path) -> None:
-    """Remove the hidden temporaries under ``out`` (``converted/`` aside), as
+    """Remove the hidden temporaries under ``out`` (``converted/``, ``.cache/`` aside), as
     :func:`pipeline.io_atomic._temporary` names them; the caller holds ``out``'s lock."""
     for folder, dirs, names in os.walk(out):
         if Path(folder) == out:
-            dirs[:] = [d for d in dirs if d != "converted"]
+            dirs[:] = [d for d in dirs if d not in ("converted", ".cache")]
         for name in names:
             if name.startswith(".") and ".tmp" in name and _temporary_name(name):
                 Path(folder, name).unlink(missing_ok=True)
