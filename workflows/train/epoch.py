@@ -108,7 +108,7 @@ def evaluate(
     """
     model.eval()
     acc: ConfusionAccumulator | None = None
-    sums: list[float] = []  # per loss term: sum of (batch mean x its weight), then the weights
+    sums = [0.0] * 4  # per loss term (at most 2): sum of (batch mean x its weight), the weights
     for batch in loader:
         image, target = _to_device(batch, device)
         padded = target == PADDED  # (B, *spatial) for masks
@@ -122,10 +122,10 @@ def evaluate(
         pred = logits.argmax(dim=1).masked_fill(padded, 0)
         acc.update(target.cpu().numpy(), pred.cpu().numpy())
     if distributed is not None:
-        sums = distributed.sum(sums) if sums else sums  # a rank without batches: none
+        sums = distributed.sum(sums)  # one length on every rank, with batches or not
         acc = distributed.reduce_accumulator(acc, acc.num_classes if acc else 0,
                                              include_background=task != "segmentation")  # fmt: skip
-    out = {"val_loss": sum(t / w if w else math.nan for t, w in zip(sums[::2], sums[1::2]))}
+    out = {"val_loss": sum((t / w for t, w in zip(sums[::2], sums[1::2]) if w), 0.0)}
     if acc is not None:
         metrics = acc.compute()
         out["val_accuracy"] = float(metrics["accuracy"])
@@ -149,8 +149,6 @@ def _add_terms(
     """
     terms = getattr(loss_fn, "terms", None)
     found = terms(logits, target) if terms else [(float(loss_fn(logits, target)), len(logits))]
-    if not sums:
-        sums.extend([0.0] * (2 * len(found)))
     for j, (mean, weight) in enumerate(found):
         sums[2 * j] += mean * weight
         sums[2 * j + 1] += weight
