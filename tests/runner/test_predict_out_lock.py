@@ -74,8 +74,8 @@ def test_an_evaluate_into_an_out_being_written_is_refused_up_front(
     assert not (out / ".cache").exists() and not (out / "metrics.json").exists()
 
 
-def _killed_writer(path: Path) -> str:
-    """A process killed (SIGKILL) while it wrote ``path`` atomically: its temporary's name."""
+def _writer(path: Path) -> tuple[subprocess.Popen[str], str]:
+    """A process writing ``path`` atomically until stdin closes, and its temporary's name."""
     code = (
         "import sys; from pipeline.io_atomic import atomic_path\n"
         f"with atomic_path({str(path)!r}) as tmp:\n"
@@ -83,7 +83,12 @@ def _killed_writer(path: Path) -> str:
     )
     proc = _python(code)
     assert proc.stdout is not None
-    name = proc.stdout.readline().strip()
+    return proc, proc.stdout.readline().strip()
+
+
+def _killed_writer(path: Path) -> str:
+    """A process killed (SIGKILL) while it wrote ``path`` atomically: its temporary's name."""
+    proc, name = _writer(path)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert (path.parent / name).is_file()  # left behind, as a killed predict leaves it
@@ -100,8 +105,12 @@ def test_a_rerun_removes_the_temporaries_of_a_killed_predict(
     names = [p.parent / _killed_writer(p) for p in left]
     user = out / "masks" / ".notes.tmp.txt"  # hidden, but not radpipe's temporary name
     user.write_text("mine")
+    live, name = _writer(out / "masks" / "live.png")  # another process's, writing now
     again = radpipe_in(tmp_path, "predict", str(cr_run), str(cr16 / "dicom"), "--out", "out")
     assert again.returncode == 0, again.stderr
     assert [p for p in names if p.exists()] == []
     assert user.read_text() == "mine"
+    assert (out / "masks" / name).is_file()  # kept: its writer goes on
+    live.communicate("", timeout=30)
+    assert (out / "masks" / "live.png").read_bytes() == b"half"
     assert len((out / "predictions.csv").read_text().splitlines()) == 17  # header + 16 images

@@ -239,10 +239,10 @@ def hold_output(out: Path, own: str) -> Iterator[None]:
     ``radpipe predict`` or ``evaluate`` writes there (``own``: its own file there); first
     remove the temporaries a killed writer left.
 
-    Held, no other radpipe process writes into ``out`` (``converted/`` and ``.cache/`` aside:
-    a conversion's own lock guards them and removes their temporaries), so every hidden
-    ``.NAME.PID-N-HEX.tmp*`` file there is a dead writer's (a ``kill -9`` or a crash while a
-    mask or ``predictions.csv`` was written) and is removed, not left for good.
+    Held, no other predict or evaluate writes into ``out``, so a hidden
+    ``.NAME.PID-N-HEX.tmp*`` file there whose process has ended is a dead writer's (a ``kill
+    -9`` or a crash while a mask or ``predictions.csv`` was written) and is removed, not left
+    for good (``converted/`` and ``.cache/`` aside: a conversion's lock guards them).
 
     Raises
     ------
@@ -264,20 +264,16 @@ def hold_output(out: Path, own: str) -> Iterator[None]:
 
 
 def _remove_dead_temporaries(out: Path) -> None:
-    """Remove the hidden temporaries under ``out`` (``converted/``, ``.cache/`` aside), as
-    :func:`pipeline.io_atomic._temporary` names them; the caller holds ``out``'s lock."""
-    for folder, dirs, names in os.walk(out):
+    """Remove the hidden temporaries under ``out`` (``converted/``, ``.cache/`` aside) whose
+    writer has ended (:func:`pipeline.io_atomic.remove_orphaned_temporaries`): with ``out``
+    held, a dead predict's or evaluate's; a live process's (an ``--out`` inside a run that a
+    resume writes into) is kept."""
+    from pipeline.io_atomic import remove_orphaned_temporaries
+
+    for folder, dirs, _ in os.walk(out):
         if Path(folder) == out:
             dirs[:] = [d for d in dirs if d not in ("converted", ".cache")]
-        for name in names:
-            if name.startswith(".") and ".tmp" in name and _temporary_name(name):
-                Path(folder, name).unlink(missing_ok=True)
-
-
-def _temporary_name(name: str) -> bool:
-    """Whether ``name`` is ``.STEM.PID-COUNTER-HEX.tmpSUFFIX`` (:mod:`pipeline.io_atomic`)."""
-    token = name.rsplit(".tmp", 1)[0].rsplit(".", 1)[-1].split("-")
-    return len(token) == 3 and token[0].isdigit() and token[1].isdigit()
+        remove_orphaned_temporaries(folder)
 
 
 def claim_output(out: Path, own: str) -> None:
