@@ -110,27 +110,51 @@ class TrainingLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Scalar float32 loss of logits ``(B, K, ...)`` against int class indices ``(B, ...)``."""
-        terms = []  # summed without a zero to start from: one op and one graph node less
+        terms = [mean for mean, _ in self._terms(logits, target, weigh=False)]
+        if not terms:
+            return logits.new_zeros((), dtype=torch.float32)
+        loss = terms[0] if len(terms) == 1 else terms[0] + terms[1]  # no zero to start from
+        return loss.float()
+
+    def terms(self, logits: torch.Tensor, target: torch.Tensor) -> list[tuple[float, float]]:
+        """Each term of the loss (cross-entropy, Dice) as ``(mean, weight)``.
+
+        Its value on this batch and what that mean divides by, so that means over many
+        batches combine into the term's mean over all their items,
+        ``sum(mean * weight) / sum(weight)``.
+
+        The cross-entropy's weight is PyTorch's divisor: the sum of the class weights of the
+        targets (``sum_i w[y_i]``), their number without class weights, the sum of the pixel
+        weights with ``boundary_weight``; the Dice's is the batch size (its mean over images
+        with ``dice_batch=False``; pooled per batch otherwise).
+        """
+        return [(float(mean), float(weight)) for mean, weight in self._terms(logits, target)]
+
+    def _terms(
+        self, logits: torch.Tensor, target: torch.Tensor, weigh: bool = True
+    ) -> list[tuple[torch.Tensor, torch.Tensor | int]]:
+        """``(mean, weight)`` per term (:meth:`terms`); ``weigh=False`` skips the weights (0)."""
+        terms: list[tuple[torch.Tensor, torch.Tensor | int]] = []
         if self.kind in ("ce", "dice_ce") and self.boundary_weight and logits.ndim > 2:
             terms.append(self._boundary_ce(logits, target))
         elif self.kind in ("ce", "dice_ce"):
-            terms.append(F.cross_entropy(
-                logits.float(),
-                target.long(),
-                weight=self.weight,
-                label_smoothing=self.label_smoothing,
-            ))  # fmt: skip
+            mean = F.cross_entropy(logits.float(), target.long(), weight=self.weight,
+                                   label_smoothing=self.label_smoothing)  # fmt: skip
+            weight: torch.Tensor | int = 0
+            if weigh:  # torch's mean divides by sum_i w[y_i] (label smoothing or not)
+                weight = target.numel() if self.weight is None else self.weight[target.long()].sum()
+            terms.append((mean, weight))
         if self.kind in ("dice", "dice_ce"):
-            terms.append(soft_dice_loss(logits, target, batch=self.dice_batch))
-        if not terms:
-            return logits.new_zeros((), dtype=torch.float32)
-        loss = terms[0] if len(terms) == 1 else terms[0] + terms[1]
-        return loss.float()
+            terms.append((soft_dice_loss(logits, target, batch=self.dice_batch), len(logits)))
+        return terms
 
-    def _boundary_ce(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _boundary_ce(
+        self, logits: torch.Tensor, target: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The cross-entropy's mean with pixel weights ``1 + boundary_weight`` near outlines.
 
-        Times the class weight where there is one, as PyTorch weighs its mean.
+        Returned with the sum of the weights it divides by. Times the class weight where there
+        is one, as PyTorch weighs its mean.
         """
         per = F.cross_entropy(logits.float(), target.long(), weight=self.weight,
                               label_smoothing=self.label_smoothing, reduction="none")  # fmt: skip
@@ -140,4 +164,4 @@ class TrainingLoss(nn.Module):
             pixel_total = (pixel * self.weight[target.long()]).sum()
         else:
             pixel_total = pixel.sum()
-        return (per * pixel).sum() / pixel_total
+        return (per * pixel).sum() / pixel_total, pixel_total

@@ -212,7 +212,7 @@ def csv_key(text: str | None) -> str:
 
 
 def csv_uid(text: str | None, column: str) -> str:
-    """A UID or hashed key cell (``column`` names it) as :func:`csv_key` reads it.
+    """A UID or key cell (``column``) as :func:`csv_key` reads it; keys lower case, as written.
 
     Raises
     ------
@@ -225,7 +225,7 @@ def csv_uid(text: str | None, column: str) -> str:
 
     Examples
     --------
-    >>> csv_uid('="1.2.3"', "series_uid"), csv_uid("8e32019382960996", "instance_key")
+    >>> csv_uid('="1.2.3"', "series_uid"), csv_uid("8E32019382960996", "instance_key")
     ('1.2.3', '8e32019382960996')
     >>> csv_uid("1.23457E+27", "series_uid")
     Traceback (most recent call last):
@@ -239,7 +239,7 @@ def csv_uid(text: str | None, column: str) -> str:
             "spreadsheet took it for a number and dropped digits; format the column as text "
             '(or write each cell as ="..."), export again, and run again'
         )
-    return cell
+    return cell.lower() if column.endswith("_key") and re.fullmatch("[0-9a-fA-F]+", cell) else cell
 
 
 def spreadsheet_number(text: str | None, column: str) -> str | None:

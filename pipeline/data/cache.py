@@ -19,7 +19,9 @@ The fingerprint changes whenever the cached stages' parameters or fitted state c
 input file the dataset reads (image, mask, manifest, list CSV) changes on disk (its size,
 modification time, status-change time or inode: :func:`files_digest`), so a stale cache is
 never read. Keep ``FOLDER`` on a disk local to the node: file locks are not
-reliable on every network file system.
+reliable on every network file system. Entries no process has mapped for
+:data:`~pipeline.data.cache_use.UNUSED_DAYS` days are removed when a new one is built
+(:mod:`pipeline.data.cache_use`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.data.cache_use import mark_used, say_pruned, use_entry
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.lock_holder import waiting_for
 from pipeline.sample import Sample
@@ -157,12 +160,16 @@ class SampleCache:
         ValueError
             When the cache on disk holds a different number of items than ``count``.
         """
+        self.root.mkdir(parents=True, exist_ok=True)
+        held = use_entry(self.root, self.folder.name)  # before the look: no prune removes it
         if not self.complete():
-            self.root.mkdir(parents=True, exist_ok=True)
             with waiting_for(self.root / f"{self.folder.name}.lock", self._say_waiting):
                 if not self.complete():
                     self._build(count, load)
+            say_pruned(self.root)  # the cache grows: drop the entries long unused
         packed = PackedSamples(self.folder)
+        packed.held = held  # in use while mapped
+        mark_used(self.folder)
         if len(packed) != count:
             raise ValueError(
                 f"Cache {self.folder.name} holds {len(packed)} items; the dataset has {count}."
@@ -240,6 +247,8 @@ class PackedSamples:
         Whether a batch can be gathered column by column: ``images`` is stacked, and the
         labels and masks are each present for every item (and stacked) or for none.
     """
+
+    held: Any = None  # the entry held in use (:mod:`pipeline.data.cache_use`) while mapped
 
     def __init__(self, folder: Path) -> None:
         index = json.loads((folder / "index.json").read_text())

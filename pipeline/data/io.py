@@ -23,7 +23,7 @@ from pipeline.cells import (
     csv_text,
     csv_uid,
 )
-from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes
+from pipeline.data.masks import MAX_CLASSES, collapse_channels, mask_classes, nifti_mask_axes
 from pipeline.data.pictures import check_palette_mask, png_array, png_picture
 from pipeline.dicom.notes import MOSAIC_WORDS
 from pipeline.errors import RadpipeError
@@ -247,8 +247,8 @@ def load_mask(
     """
     path = Path(path)
     arr = np.asarray(load_array(path))
-    if image_suffix(path) != ".png":
-        return mask_classes(arr, path.name, values, max_classes)
+    if image_suffix(path) != ".png":  # a NIfTI (x, y, z, 1) is (x, y, z)
+        return mask_classes(nifti_mask_axes(arr), path.name, values, max_classes)
     arr = collapse_channels(arr, path.name)
     classes = mask_classes(arr, path.name, values, max_classes)
     if values is None:  # data.mask_values maps the stored indices: the user said

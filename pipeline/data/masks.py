@@ -14,9 +14,28 @@ import numpy as np
 
 from pipeline.errors import RadpipeError
 
-__all__ = ["MAX_CLASSES", "collapse_channels", "mask_classes"]
+__all__ = ["MAX_CLASSES", "collapse_channels", "mask_classes", "nifti_mask_axes"]
 
 MAX_CLASSES = 32  # default cap on the number of segmentation classes (data.max_classes)
+
+
+def nifti_mask_axes(arr: np.ndarray) -> np.ndarray:
+    """A NIfTI mask as loaded (axes reversed) without its length-1 axes past the third.
+
+    Tools that keep a time axis save a 3-D mask as ``(x, y, z, 1)``; read as ``(1, z, y, x)``
+    it was refused beside its ``(x, y, z)`` image (``mask shape (1, 4, 6, 8) != image shape
+    (4, 6, 8)``) until 2026-12-04. A 4th axis of more than one entry is kept (and refused).
+
+    Examples
+    --------
+    >>> nifti_mask_axes(np.zeros((1, 4, 6, 8))).shape
+    (4, 6, 8)
+    >>> nifti_mask_axes(np.zeros((2, 4, 6, 8))).shape
+    (2, 4, 6, 8)
+    """
+    while arr.ndim > 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    return arr
 
 
 def collapse_channels(arr: np.ndarray, name: str) -> np.ndarray:

@@ -44,4 +44,5 @@ def test_a_process_waiting_for_the_sample_cache_names_the_builder(tmp_path: Path
     assert said.endswith(" UTC); this one goes on when it is done\n")
     assert built == "slow 28.0\n"  # 4 pixels of 7
     assert waiter == (0, "fast 28.0\n", "")  # the builder's cache
-    assert sorted(p.name for p in folder.iterdir()) == ["0f3a", "0f3a.lock"]  # records gone
+    # records gone (0f3a.use: the entry's in-use lock, pipeline.data.cache_use)
+    assert sorted(p.name for p in folder.iterdir()) == ["0f3a", "0f3a.lock", "0f3a.use"]

@@ -7,10 +7,11 @@ The bare loop: ``torch.manual_seed(seed)`` (dropout's draws), the batches of a
 in epoch ``e`` (the order the module docs promise), ``F.cross_entropy`` with the class
 weights and label smoothing plus ``l1 * sum |W|`` over weight matrices (no biases), gradients
 clipped to a global norm, ``torch.optim.SGD`` with Nesterov momentum and L2 weight decay,
-the validation loss as the training loss, the mean of the batches' losses weighted by their
-sizes, and the learning rate of epoch ``e`` worked out by hand: a linear warm-up of ``w`` epochs,
-``lr e / (w + 1)``, then a cosine over the remaining ``E - w`` epochs,
-``lr (1 + cos(pi (e - w - 1) / (E - w))) / 2``.
+the validation loss as the training loss over the whole validation set at once (with class
+weights, ``sum w[y_i] ce_i / sum w[y_i]``; until 2026-12-04 radpipe took the mean of the
+batches' weighted losses by their sizes, which moved with the batch size), and the learning
+rate of epoch ``e`` worked out by hand: a linear warm-up of ``w`` epochs, ``lr e / (w + 1)``,
+then a cosine over the remaining ``E - w`` epochs, ``lr (1 + cos(pi (e - w - 1) / (E - w))) / 2``.
 """
 
 from __future__ import annotations
@@ -77,12 +78,9 @@ def _bare(model: nn.Module, data: _Items, val: _Items) -> list[dict[str, float]]
             opt.step()
             total, count = total + float(loss.detach()) * len(y), count + len(y)
         model.eval()
-        with torch.no_grad():  # val_loss: the batches' losses, weighted by their sizes
+        with torch.no_grad():  # val_loss: torch's weighted mean over the whole set
             logits = model(val.images)
-            batches = [slice(0, 4), slice(4, 6)]
-            val_loss = sum(F.cross_entropy(logits[b], val.labels[b], weight=weight,
-                                           label_smoothing=0.1) * len(val.labels[b])
-                           for b in batches) / len(val.labels)  # fmt: skip
+            val_loss = F.cross_entropy(logits, val.labels, weight=weight, label_smoothing=0.1)
             right = (logits.argmax(1) == val.labels).float()
         rows.append({"lr": _lr(epoch), "train_loss": total / count, "val_loss": float(val_loss),
                      "val_accuracy": float(right.mean())})  # fmt: skip

@@ -41,3 +41,16 @@ def test_warmup_not_below_epochs_is_said(
         assert "warmup_epochs" not in proc.stderr
     else:
         assert f"radpipe: {said}" in proc.stderr
+
+
+def test_a_cross_validation_says_the_settings_once(tmp_path: Path) -> None:
+    """Each fold trains with the run's one config: its warnings were said once per fold
+    (twice here) until 2026-12-04."""
+    _study(tmp_path, slipped=False)
+    settings = ["train.epochs=2", "train.warmup_epochs=3", "train.min_epochs=5",
+                "split.folds=2"]  # fmt: skip
+    proc = _cli(tmp_path, "run", "c.yaml", "--quiet", *(a for s in settings for a in ("--set", s)))
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "runs").glob("*/folds/fold-1/log.jsonl"))) == 1  # both trained
+    assert proc.stderr.count("radpipe: train.warmup_epochs 3 is not below train.epochs 2") == 1
+    assert proc.stderr.count("radpipe: train.min_epochs 5 is above train.epochs 2") == 1

@@ -53,7 +53,7 @@ def evaluate_external(
     from workflows.run.evaluate import evaluate_run
     from workflows.run.paths import require_inputs
     from workflows.run.run_models import run_checkpoints
-    from workflows.run.rundir import claim_output, fold_dir, load_run_config, source_dir
+    from workflows.run.rundir import fold_dir, hold_output, load_run_config, source_dir
 
     config = load_run_config(run_dir)
     refuse_other_secret(run_dir)  # else its own training images could be scored as external
@@ -84,35 +84,35 @@ def evaluate_external(
                           .replace("data.source", "SRC")) from None  # fmt: skip
     folders = [fold_dir(run_dir, f) for f in folds]
     untrained = _untrained(ext, folders, masks, labels)  # refused: a class the model cannot output
-    claim_output(out, "metrics.json")  # after the refusals above: they leave no empty OUT
-    out.mkdir(parents=True, exist_ok=True)
-    study = _external_study(ext, run_dir, out, progress)
-    if config.task == "classification" and labels is not None:
-        untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
-    keys = [r["series_key"] for r in study.split]
-    seen, stored = _seen(run_dir, config, study, keys, images)
-    evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
-    if seen.series:  # the run's own training images scored as if new: said, everywhere
-        evaluated = f"{len(keys)} {seen.unit}, NOT an external test set: {seen.note()}"
-        log.warning("SRC is not an external test set for this run: %s; its figures overstate "
-                    "how the model does on new patients. Evaluate on patients the run never "
-                    "saw.", seen.note())  # fmt: skip
-    if seen.patients:
-        log.warning("%s.", seen.caution())
-    metrics = evaluate_run(
-        ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
-        validation_study=_own_study(config, run_dir),
-        extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
-               "conversion": os.path.relpath(study.root, out.resolve()),
-               "classes_not_trained": untrained, "stored_unlike_training": stored},
-        judge=_unlike_training(run_dir, folders, Path(src), images),
-    )  # fmt: skip
-    assert metrics is not None
-    # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
-    atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
-    if config.report.enabled:
-        write_report(out)
-    return out, metrics
+    # after the refusals above: they leave no empty OUT; one evaluate at a time writes there
+    with hold_output(out, "metrics.json"):
+        study = _external_study(ext, run_dir, out, progress)
+        if config.task == "classification" and labels is not None:
+            untrained = untrained_labels(study, folders, f"--labels ({labels.name})")
+        keys = [r["series_key"] for r in study.split]
+        seen, stored = _seen(run_dir, config, study, keys, images)
+        evaluated = f"an external test set ({len(keys)} {'images' if images else 'series'})"
+        if seen.series:  # the run's own training images scored as if new: said, everywhere
+            evaluated = f"{len(keys)} {seen.unit}, NOT an external test set: {seen.note()}"
+            log.warning("SRC is not an external test set for this run: %s; its figures overstate "
+                        "how the model does on new patients. Evaluate on patients the run never "
+                        "saw.", seen.note())  # fmt: skip
+        if seen.patients:
+            log.warning("%s.", seen.caution())
+        metrics = evaluate_run(
+            ext, study, run_dir, checkpoints, test_keys=keys, out=out, evaluated=evaluated,
+            validation_study=_own_study(config, run_dir),
+            extra={"seen_by_run": seen.as_dict(), "failed_files": len(study.failures),
+                   "conversion": os.path.relpath(study.root, out.resolve()),
+                   "classes_not_trained": untrained, "stored_unlike_training": stored},
+            judge=_unlike_training(run_dir, folders, Path(src), images),
+        )  # fmt: skip
+        assert metrics is not None
+        # the run's config, its paths relative to OUT (a copy would keep them relative to RUN)
+        atomic_write_text(out / "config.yaml", dump_config(config, relative_to=out.resolve()))
+        if config.report.enabled:
+            write_report(out)
+        return out, metrics
 
 
 def _untrained(

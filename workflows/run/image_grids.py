@@ -18,6 +18,7 @@ import numpy as np
 
 from pipeline.cells import csv_rows, csv_text
 from pipeline.data.io import csv_path
+from pipeline.data.masks import nifti_mask_axes
 from pipeline.data.orient import align_nifti_mask, is_nifti
 from pipeline.errors import RadpipeError
 from pipeline.words import counted
@@ -54,7 +55,7 @@ def off_grid_masks(labels: Path, source: Path, columns: list[str]) -> list[str]:
             continue
         checked += 1
         try:
-            align_nifti_mask(image_path, mask_path, data.T, mask)
+            align_nifti_mask(image_path, mask_path, nifti_mask_axes(data.T), mask)
         except RadpipeError as err:
             said = str(err).removeprefix(mask + ": ").rstrip(".")
             wrong.append(f"{mask} (line {row.line}): {said}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def predict_folder(
         raise RadpipeError("--with-uids and --hashed-keys-only contradict each other; give one.")
     from workflows.run.paths import require_inputs
     from workflows.run.run_models import run_checkpoints
-    from workflows.run.rundir import claim_output, load_run_config
+    from workflows.run.rundir import hold_output, load_run_config
 
     config = load_run_config(run_dir)
     check_source_kind(config.data.kind, src, "predict")
@@ -84,7 +85,17 @@ def predict_folder(
     require_inputs(src)
     checkpoints = run_checkpoints(run_dir, config.split.folds)  # each fold's, before any work
     _refuse_other_source(out, src)
-    claim_output(out, "predictions.csv")
+    with hold_output(out, "predictions.csv"):
+        return _predict_dicom(run_dir, config, src, out, checkpoints, progress,
+                              hashed_keys_only, with_uids)  # fmt: skip
+
+
+def _predict_dicom(
+    run_dir: Path, config: Any, src: Path, out: Path, checkpoints: list[Path], progress: bool,
+    hashed_keys_only: bool, with_uids: bool,
+) -> PredictResult:  # fmt: skip
+    """:func:`predict_folder` of a DICOM run, ``out`` held."""
+    started = time.time()
     result = _convert(run_dir, src, converted := out / "converted", config, progress)
     found = fold_probabilities(
         run_dir, config, checkpoints, lambda prep: _dataset(converted, config, prep), out,
@@ -103,6 +114,7 @@ def predict_folder(
         from workflows.run.label_nifti import write_series_masks
 
         write_series_masks(out, Path(src), planes, names)
+    _drop_unwritten(out, started)
     return PredictResult(out=out, predictions=path, items=len(keep),
                          failures=len(result.failures), skipped=len(skipped),
                          postprocess=record)  # fmt: skip
@@ -137,6 +149,24 @@ def _convert(run_dir: Path, src: Path, converted: Path, config: Any, progress: b
         raise RadpipeError(result.why_nothing(shown(src), shown(converted / "errors.csv")))
     note_new_polarity(run_dir, converted, config.convert.window)
     return result
+
+
+def _drop_unwritten(out: Path, started: float) -> None:
+    """Remove the masks, SEGs and label maps of an earlier prediction into ``out`` that this
+    one, begun at ``started``, did not write again: of images since removed from SRC, or not
+    predicted or given no label map now. Unlisted in ``predictions.csv`` and counted in what
+    the command said it wrote, they stayed beside the new ones until 2026-12-04. ``out`` is
+    held (no other writer); 2 s of margin for file systems with coarse times."""
+    from pipeline.words import counted
+
+    found = [f for folder in ("masks", "seg", "labels") for f in (out / folder).rglob("[!.]*")]
+    old = sorted(f for f in found if f.is_file() and f.stat().st_mtime < started - 2)
+    for f in old:
+        f.unlink()
+    if old:
+        log.warning("removed %s of an earlier prediction into %s that this one did not write "
+                    "(of images no longer in SRC or not predicted now)",
+                    counted(len(old), "file"), shown(out))  # fmt: skip
 
 
 def _refuse_other_source(out: Path, src: Path) -> None:

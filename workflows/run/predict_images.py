@@ -52,14 +52,8 @@ def predict_images(
     """Predict every image of ``src``; returns ``predictions.csv``, the number of images
     predicted and skipped, and (segmentation) what the post-processing changed."""
     from workflows.convert.resume import source_key
-    from workflows.run.class_order import class_names
     from workflows.run.image_source import image_files
-    from workflows.run.image_storage import say_other_storage, training_storage
-    from workflows.run.predict_folds import fold_probabilities, warn_ties
-    from workflows.run.rundir import claim_output
-    from workflows.run.seen import warn_seen
-    from workflows.run.seen_images import fitted_images, seen_images
-    from workflows.run.skipped import drop_non_finite
+    from workflows.run.rundir import hold_output
 
     root, names, spacings = image_files(src, bool(config.data.allow_outside_paths))
     key = source_key(src)
@@ -69,9 +63,23 @@ def predict_images(
             "mixed with these. Give another --out (by default each SRC gets its own "
             "RUN/predictions-<hash>), or remove that folder first."
         )
-    claim_output(out, "predictions.csv")
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / _SOURCE, json.dumps({"key": key}))
+    with hold_output(out, "predictions.csv"):  # one writer; a killed one's temps gone
+        atomic_write_text(out / _SOURCE, json.dumps({"key": key}))
+        return _predict_held(run_dir, config, src, out, checkpoints, hashed, root, names, spacings)
+
+
+def _predict_held(
+    run_dir: Path, config: Any, src: Path, out: Path, checkpoints: list[Path], hashed: bool,
+    root: Path, names: list[str], spacings: dict[str, tuple[str, int]],
+) -> tuple[Path, int, int, dict[str, Any] | None]:  # fmt: skip
+    """:func:`predict_images` once ``out`` is held."""
+    from workflows.run.class_order import class_names
+    from workflows.run.image_storage import say_other_storage, training_storage
+    from workflows.run.predict_folds import fold_probabilities, warn_ties
+    from workflows.run.seen import warn_seen
+    from workflows.run.seen_images import fitted_images, seen_images
+    from workflows.run.skipped import drop_non_finite
+
     with tempfile.TemporaryDirectory() as tmp:  # the list FolderDataset reads, names and all
         listed = Path(tmp) / (src.name if src.is_file() else "images.csv")
         _write_list(listed, names, spacings)

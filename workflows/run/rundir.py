@@ -227,6 +227,55 @@ def hold_run(run_dir: Path | None) -> Iterator[None]:
         yield
 
 
+#: Held while ``radpipe predict`` or ``evaluate`` writes into its ``--out`` (:func:`hold_output`).
+OUT_LOCK = ".radpipe-out.lock"
+_WAIT = (f"{OUT_LOCK}): wait for it to end, or give another --out (a process stopped "
+         "holds the lock no longer: run this again).")  # fmt: skip
+
+
+@contextmanager
+def hold_output(out: Path, own: str) -> Iterator[None]:
+    """Claim ``out`` (:func:`claim_output`) and hold ``OUT/.radpipe-out.lock`` while
+    ``radpipe predict`` or ``evaluate`` writes there (``own``: its own file there); first
+    remove the temporaries a killed writer left.
+
+    Held, no other predict or evaluate writes into ``out``, so a hidden
+    ``.NAME.PID-N-HEX.tmp*`` file there whose process has ended is a dead writer's (a ``kill
+    -9`` or a crash while a mask or ``predictions.csv`` was written) and is removed, not left
+    for good (``converted/`` and ``.cache/`` aside: a conversion's lock guards them).
+
+    Raises
+    ------
+    RadpipeError
+        At once, naming the holder, when another process writes into ``out``: two
+        predictions into one folder would mix their masks, and ``predictions.csv`` would be
+        the last one's while the masks are of both.
+    """
+    from pipeline.lock_holder import holding
+    from workflows.run.paths import shown
+
+    claim_output(out, own)
+    out.mkdir(parents=True, exist_ok=True)
+
+    said = f"another radpipe predict or evaluate is writing into {shown(out)} ("
+    with holding(out / OUT_LOCK, lambda holder: f"{said}{holder}; it holds {_WAIT}"):
+        _remove_dead_temporaries(out)
+        yield
+
+
+def _remove_dead_temporaries(out: Path) -> None:
+    """Remove the hidden temporaries under ``out`` (``converted/``, ``.cache/`` aside) whose
+    writer has ended (:func:`pipeline.io_atomic.remove_orphaned_temporaries`): with ``out``
+    held, a dead predict's or evaluate's; a live process's (an ``--out`` inside a run that a
+    resume writes into) is kept."""
+    from pipeline.io_atomic import remove_orphaned_temporaries
+
+    for folder, dirs, _ in os.walk(out):
+        if Path(folder) == out:
+            dirs[:] = [d for d in dirs if d not in ("converted", ".cache")]
+        remove_orphaned_temporaries(folder)
+
+
 def claim_output(out: Path, own: str) -> None:
     """Mark ``out`` (``--out`` of ``predict``/``evaluate``) as radpipe's results, never read as
     input (``--out SRC/predictions``), when radpipe makes it, finds it empty or finds its own

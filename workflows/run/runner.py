@@ -195,10 +195,12 @@ def _train_and_evaluate(
 ) -> RunOutcome | None:  # fmt: skip
     main = ctx is None or ctx.is_main
     resolved = portable(config, run_dir)  # stored in checkpoints: no absolute paths
+    from workflows.train.optim import settings_said_once
+
     folds = range(config.split.folds) if config.split.folds else [None]
-    checkpoints = [
-        _train_fold(config, study, run_dir, fold, resolved, resume, progress, ctx) for fold in folds
-    ]
+    with settings_said_once():  # the folds' one config: its warnings said once, not per fold
+        checkpoints = [_train_fold(config, study, run_dir, fold, resolved, resume, progress, ctx)
+                       for fold in folds]  # fmt: skip
     if not main:
         assert ctx is not None
         ctx.barrier()  # wait for rank 0's evaluation

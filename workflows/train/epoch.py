@@ -108,7 +108,7 @@ def evaluate(
     """
     model.eval()
     acc: ConfusionAccumulator | None = None
-    total, count = 0.0, 0
+    sums = [0.0] * 4  # per loss term (at most 2): sum of (batch mean x its weight), the weights
     for batch in loader:
         image, target = _to_device(batch, device)
         padded = target == PADDED  # (B, *spatial) for masks
@@ -116,18 +116,16 @@ def evaluate(
         with _autocast(device, amp_dtype):
             logits = model(image)
         check_targets(batch, logits.shape, padded=PADDED)
-        total += float(loss_fn(logits, target)) * len(image)
-        count += len(image)
+        _add_terms(sums, loss_fn, logits, target)
         if acc is None:
             acc = ConfusionAccumulator(logits.shape[1], include_background=task != "segmentation")
         pred = logits.argmax(dim=1).masked_fill(padded, 0)
         acc.update(target.cpu().numpy(), pred.cpu().numpy())
     if distributed is not None:
-        total, summed = distributed.sum([total, count])
-        count = int(summed)
+        sums = distributed.sum(sums)  # one length on every rank, with batches or not
         acc = distributed.reduce_accumulator(acc, acc.num_classes if acc else 0,
                                              include_background=task != "segmentation")  # fmt: skip
-    out = {"val_loss": total / max(count, 1)}
+    out = {"val_loss": sum((t / w for t, w in zip(sums[::2], sums[1::2]) if w), 0.0)}
     if acc is not None:
         metrics = acc.compute()
         out["val_accuracy"] = float(metrics["accuracy"])
@@ -136,6 +134,24 @@ def evaluate(
         else:
             out["val_balanced_accuracy"] = float(metrics["balanced_accuracy"])
     return out
+
+
+def _add_terms(
+    sums: list[float], loss_fn: nn.Module, logits: torch.Tensor, target: torch.Tensor
+) -> None:
+    """Add one batch's loss terms to ``sums`` (``[term 1 x weight, weight, term 2 ...]``).
+
+    ``val_loss`` is then each term's mean over the whole validation set, its sum over terms:
+    the cross-entropy with class weights ``sum_i w[y_i] ce_i / sum_i w[y_i]``, as PyTorch
+    defines it over one batch. Until 2026-12-04 it was the mean of the batches' losses weighed
+    by their sizes, which with class weights changed with the batch size. A loss module
+    without :meth:`models.losses.TrainingLoss.terms`: its batch means, weighed by batch size.
+    """
+    terms = getattr(loss_fn, "terms", None)
+    found = terms(logits, target) if terms else [(float(loss_fn(logits, target)), len(logits))]
+    for j, (mean, weight) in enumerate(found):
+        sums[2 * j] += mean * weight
+        sums[2 * j + 1] += weight
 
 
 log = logging.getLogger("radpipe")

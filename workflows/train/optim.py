@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -19,6 +22,30 @@ if TYPE_CHECKING:
     from workflows.train.config import TrainConfig
 
 log = logging.getLogger("radpipe")
+
+#: The settings warnings said so far in a :func:`settings_said_once` block (else ``None``).
+_SAID: ContextVar[set[str] | None] = ContextVar("_SAID", default=None)
+
+
+@contextmanager
+def settings_said_once() -> Iterator[None]:
+    """Within the block, each warning :func:`make_scheduler` gives of the settings is said
+    once: ``radpipe run`` trains its folds in one (one config, so the same warning each fold,
+    said k times until 2026-12-04)."""
+    token = _SAID.set(set())
+    try:
+        yield
+    finally:
+        _SAID.reset(token)
+
+
+def _say(message: str, *args: Any) -> None:
+    said = _SAID.get()
+    if said is not None:
+        if (text := message % args) in said:
+            return
+        said.add(text)
+    log.warning(message, *args)
 
 
 class EarlyStopping:
@@ -163,10 +190,9 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any
     if warm >= config.epochs:  # e.g. `--set train.epochs=2` on a config with warmup_epochs: 3
         top = config.lr * config.epochs / (warm + 1)
         after = f"; the {config.schedule} schedule never starts" if main is not None else ""
-        log.warning("train.warmup_epochs %d is not below train.epochs %d: the learning rate "
-                    "ramps up for the whole run and ends at %.3g, below train.lr %g%s. Set "
-                    "warmup_epochs below epochs (0: no ramp).", warm, config.epochs, top,
-                    config.lr, after)  # fmt: skip
+        _say("train.warmup_epochs %d is not below train.epochs %d: the learning rate ramps up "
+             "for the whole run and ends at %.3g, below train.lr %g%s. Set warmup_epochs below "
+             "epochs (0: no ramp).", warm, config.epochs, top, config.lr, after)  # fmt: skip
     ramp = sched.LinearLR(optimizer, start_factor=1 / (warm + 1), end_factor=1.0, total_iters=warm)
     if main is None:
         return ramp
@@ -181,9 +207,9 @@ def _say_min_epochs(config: TrainConfig) -> None:
         return
     stops = ("so early stopping never fires" if config.early_stopping else
              "and early stopping, which it delays, is off (train.early_stopping)")  # fmt: skip
-    log.warning("train.min_epochs %d is above train.epochs %d: the run ends at epoch %d first, "
-                "%s. Set min_epochs to at most epochs (0: no minimum).", config.min_epochs,
-                config.epochs, config.epochs, stops)  # fmt: skip
+    _say("train.min_epochs %d is above train.epochs %d: the run ends at epoch %d first, %s. "
+         "Set min_epochs to at most epochs (0: no minimum).", config.min_epochs, config.epochs,
+         config.epochs, stops)  # fmt: skip
 
 
 def make_loss(task: str, config: TrainConfig) -> nn.Module:
