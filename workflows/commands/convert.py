@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.paths import refuse_out_is_source
 
     refuse_out_is_source(Path(args.out), Path(args.src), "OUT")
+    if _no_file(args.src):
+        return 1
     options = ConvertOptions(
         format=args.format,
         window=args.window,
@@ -198,6 +200,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"radpipe convert: {result.why_nothing(args.src, result.errors)}", file=sys.stderr)
         return 1
     return result.exit_code
+
+
+def _no_file(src: str) -> bool:
+    """Whether SRC holds no file to read, said before anything is written: OUT and a manifest
+    were made first, and a SRC emptied since an earlier conversion (a share not mounted) had
+    every output of OUT removed as no longer listed, exit 0."""
+    import sys
+
+    from workflows.run.paths import has_files
+
+    if has_files(Path(src)):
+        return False
+    print(f"radpipe convert: no file found in {src} (an empty folder? hidden files and "
+          "radpipe's output folders are not read); nothing was written",
+          file=sys.stderr)  # fmt: skip
+    return True
 
 
 def _print_skipped(result: Any, src: Path) -> None:
