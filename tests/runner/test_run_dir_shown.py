@@ -2,7 +2,7 @@
 directory was not above it (``run directory: /home/alice/proj/runs/x-1``, from a folder beside
 the project), and "relative" to ``/`` from ``/`` (``tmp/.../runs/x-1``, the absolute path
 without its first slash). It now names it relative to the working directory through ``..``
-when the two share a folder other than ``/``, else by its last two parts, ``.../runs/NAME``
+when the two share a folder other than ``/``, else by its last two folders, ``.../runs/NAME``
 (below the home folder ``~/...``, as before for the resume advice): ``.../NAME`` alone, until
 2026-12-04, dropped the folder the user had chosen for their runs."""
 
@@ -47,3 +47,7 @@ def test_shown_from_the_root_folder_is_not_the_absolute_path_without_its_slash(
     assert shown(tmp_path / "home" / "r") == Path("~/r")
     assert not re.search(r"tmp|pytest", str(shown(run)))
     assert shown(Path("/out")) == Path(".../out")  # one part below /: no more to give
+    report = run / "ext" / "report.html"  # a file: its last two folders and its name
+    report.parent.mkdir(parents=True)
+    report.write_text("")
+    assert said(report) == ".../a b-1/ext/report.html"
