@@ -32,6 +32,9 @@ COMMANDS = [
 
 #: The commands that name outputs with hashed keys (:mod:`pipeline.keys`).
 KEYED = {"inspect", "convert", "run", "evaluate", "predict", "demo"}
+#: Commands that read no config: their usage errors (``inspect x.dcm``: not a folder) are
+#: ``error:``, not the ``config error:`` they were called until 2026-12-04.
+NO_CONFIG = {"synth", "inspect", "convert"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -86,8 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return int(args.func(args))
-    except ConfigError as err:
-        print(f"radpipe {args.command}: config error: {err}", file=sys.stderr)
+    except ConfigError as err:  # a usage error, exit 2: of a config only where there is one
+        kind = "error" if args.command in NO_CONFIG else "config error"
+        print(f"radpipe {args.command}: {kind}: {err}", file=sys.stderr)
         return 2
     except RadpipeError as err:
         print(f"radpipe {args.command}: error: {err}", file=sys.stderr)

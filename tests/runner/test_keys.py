@@ -99,5 +99,6 @@ def test_a_bad_secret_is_a_one_line_config_error_before_any_work(
                               capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
-        assert f"radpipe {command}: config error: {secret.name}: {reason}" in done.stderr
+        kind = "config error" if command == "run" else "error"  # inspect, convert: no config
+        assert f"radpipe {command}: {kind}: {secret.name}: {reason}" in done.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()

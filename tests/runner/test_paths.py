@@ -167,4 +167,5 @@ def test_load_config_takes_a_cwd_written_config_from_the_cwd(
     assert config.data.labels == tmp_path / "in" / "data" / "labels.csv"
     assert config.output == tmp_path / "runs"  # output follows the same base
     (said,) = [r.getMessage() for r in caplog.records]
-    assert said.startswith("c.yaml: the relative paths of the config (data.source, data.labels)")
+    # the file as given (it said "c.yaml:", naming no folder of the user's)
+    assert said.startswith("in/c.yaml: the relative paths of the config (data.source, data.labels)")

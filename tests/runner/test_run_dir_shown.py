@@ -2,8 +2,9 @@
 directory was not above it (``run directory: /home/alice/proj/runs/x-1``, from a folder beside
 the project), and "relative" to ``/`` from ``/`` (``tmp/.../runs/x-1``, the absolute path
 without its first slash). It now names it relative to the working directory through ``..``
-when the two share a folder other than ``/``, else ``.../NAME`` (below the home folder
-``~/...``, as before for the resume advice)."""
+when the two share a folder other than ``/``, else by its last two folders, ``.../runs/NAME``
+(below the home folder ``~/...``, as before for the resume advice): ``.../NAME`` alone, until
+2026-12-04, dropped the folder the user had chosen for their runs."""
 
 from __future__ import annotations
 
@@ -41,7 +42,12 @@ def test_shown_from_the_root_folder_is_not_the_absolute_path_without_its_slash(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir("/")
     run = tmp_path / "runs" / "a b-1"
-    assert shown(run) == Path(".../a b-1")
-    assert said(run, quote=True) == ".../'a b-1'"
+    assert shown(run) == Path(".../runs/a b-1")
+    assert said(run, quote=True) == ".../'runs/a b-1'"
     assert shown(tmp_path / "home" / "r") == Path("~/r")
     assert not re.search(r"tmp|pytest", str(shown(run)))
+    assert shown(Path("/out")) == Path(".../out")  # one part below /: no more to give
+    report = run / "ext" / "report.html"  # a file: its last two folders and its name
+    report.parent.mkdir(parents=True)
+    report.write_text("")
+    assert said(report) == ".../a b-1/ext/report.html"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom.data import get_testdata_file
 
 from tests.workflows.test_convert_robust import _ct
 from workflows.convert import batch, tasks
@@ -212,5 +213,9 @@ def test_outputs_of_deleted_files_take_their_emptied_folders_with_them(tmp_path:
     (row,) = _rows(out / "manifest.csv")
     assert left == {"mine", *patient, str(Path(row["output"]).parent.as_posix())}
     (src / "a.dcm").unlink()
+    # a SRC without any file is refused before anything is done (test_convert_empty_source):
+    # a plan, skipped as no image, keeps it from being empty
+    plan = Path(str(get_testdata_file("rtplan.dcm")))
+    (src / "rtplan.dcm").write_bytes(plan.read_bytes())
     _cli(src, out)
     assert out.is_dir() and [p.name for p in out.iterdir() if p.is_dir()] == ["mine"]

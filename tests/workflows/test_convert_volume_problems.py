@@ -103,7 +103,9 @@ def test_nothing_converted_is_said_and_exits_1(tmp_path: Path) -> None:
         assert done.returncode == 1, done.stderr
         said[src.name] = done.stderr.strip().splitlines()[-1]
     assert said == {
-        "empty": "radpipe convert: No file found in empty (an empty folder?).",
+        "empty": "radpipe convert: no file found in empty (an empty folder? hidden files and "
+        "radpipe's output folders are not read); nothing was written",
         "plans": "radpipe convert: No image in plans: its 1 file is not an image (reports, "
         "plans, DICOMDIR...); see out-plans/errors.csv.",
     }
+    assert not (tmp_path / "out-empty").exists()  # it held a manifest, errors.csv, a lock

@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     from workflows.run.paths import refuse_out_is_source
 
     refuse_out_is_source(Path(args.out), Path(args.src), "OUT")
+    if _no_file(args.src):
+        return 1
     options = ConvertOptions(
         format=args.format,
         window=args.window,
@@ -153,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
     result = convert_folder(
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
     )
+    manifest, errors = _shown(result.manifest), _shown(result.errors)
     for key, problems in sorted(result.series_problems.items()):
         print(
             f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}"
@@ -162,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{counted(result.outputs, 'output')} from {counted(result.tasks, 'task')} "
         f"({result.converted} converted, "
-        f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {result.manifest}"
+        f"{result.skipped} already done) in {result.seconds:.1f} s; manifest: {manifest}"
     )
     if result.sidecars_redone:
         print("note: OUT was converted per series by an earlier radpipe, which wrote no "
@@ -188,20 +191,46 @@ def run(args: argparse.Namespace) -> int:
               f"{are(result.removed)} no longer listed "
               "in the manifest: removed")  # fmt: skip
     if result.not_images:
-        _print_skipped(result, Path(args.src))
+        _print_skipped(result, Path(args.src), errors)
     if result.failures:
-        print(f"{counted(result.failed, 'file')} failed; see {result.errors}:", file=sys.stderr)
+        print(f"{counted(result.failed, 'file')} failed; see {errors}:", file=sys.stderr)
         for source, reason in result.failures[:10]:
             print(f"  {source}: {reason}", file=sys.stderr)
         if result.failed > 10:
             print(f"  ... and {result.failed - 10} more", file=sys.stderr)
     if not result.outputs and not result.removed:  # an empty or mistyped folder: no success
-        print(f"radpipe convert: {result.why_nothing(args.src, result.errors)}", file=sys.stderr)
+        why = result.why_nothing(_shown(Path(args.src)), errors)
+        print(f"radpipe convert: {why}", file=sys.stderr)
         return 1
     return result.exit_code
 
 
-def _print_skipped(result: Any, src: Path) -> None:
+def _no_file(src: str) -> bool:
+    """Whether SRC holds no file to read, said before anything is written: OUT and a manifest
+    were made first, and a SRC emptied since an earlier conversion (a share not mounted) had
+    every output of OUT removed as no longer listed, exit 0."""
+    import sys
+
+    from workflows.run.paths import has_files, said
+
+    if has_files(Path(src)):
+        return False
+    print(f"radpipe convert: no file found in {said(Path(src))} (an empty folder? hidden files and "
+          "radpipe's output folders are not read); nothing was written",
+          file=sys.stderr)  # fmt: skip
+    return True
+
+
+def _shown(path: Path | None) -> str:
+    """An output file of OUT as the other commands name theirs: relative to the working
+    directory, never by an absolute local path (``manifest: /home/alice/out/manifest.csv``
+    until 2026-12-04, when OUT was given absolute)."""
+    from workflows.run.paths import said
+
+    return said(path) if path is not None else ""
+
+
+def _print_skipped(result: Any, src: Path, errors: str) -> None:
     """What was skipped: files, and folders apart (a hidden one, OUT inside SRC), which were
     counted as files "not images, copies of another file or duplicate slices" (2026-12-03)."""
     folders = sum((src / source).is_dir() for source, _ in result.not_images)
@@ -210,7 +239,7 @@ def _print_skipped(result: Any, src: Path) -> None:
             "duplicate slices"] if files else []  # fmt: skip
     said += [f"{counted(folders, 'folder')} not read: hidden, reached again through a link, "
              "or an output folder of radpipe"] if folders else []  # fmt: skip
-    print(f"{'; '.join(said)} (listed in {result.errors} with kind 'skipped')")
+    print(f"{'; '.join(said)} (listed in {errors} with kind 'skipped')")
 
 
 def _own_problems(result: Any) -> int:

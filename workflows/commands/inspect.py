@@ -67,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
     if args.index:
         index.write_csv(args.index)
     summary = _with_mosaics(index.to_dict(), index)
+    folders = _skipped_folders(summary, Path(args.src))
+    summary["files"] -= len(folders)  # a hidden folder is no file
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(_text(summary))
+        print(_text(summary, folders))
     if not summary["files"]:  # exit 0 and "0 files" alone read as a clean folder
         import sys
 
@@ -111,7 +113,15 @@ def _split(problem: dict[str, Any]) -> bool:
     return problem["kind"] == "series" and str(problem["reason"]).startswith("split: ")
 
 
-def _text(summary: dict[str, Any]) -> str:
+def _skipped_folders(summary: dict[str, Any], src: Any) -> set[str]:
+    """The skipped entries of ``summary`` that are folders (hidden, reached again through a
+    link, an output folder of radpipe): until 2026-12-04 counted and listed as files, ``1
+    file skipped (not images): .git: hidden folder ...``; ``convert`` counts them apart."""
+    return {p["where"] for p in summary["problems"]
+            if p["kind"] == "skipped" and (src / p["where"]).is_dir()}  # fmt: skip
+
+
+def _text(summary: dict[str, Any], folders: set[str]) -> str:
     from pipeline.words import counted
 
     lines = [
@@ -143,12 +153,24 @@ def _text(summary: dict[str, Any]) -> str:
         ("note", "problem", " in usable files (convert lists them in the problems column)"),
         ("error", "unusable file", ""),
         ("skipped", "file", " skipped (not images)"),
+        (
+            "folder",
+            "folder",
+            " not read (hidden, reached again through a link, or an output folder of radpipe)",
+        ),
     ):
-        found = [p for p in summary["problems"] if p["kind"] == kind]
+        found = [p for p in summary["problems"]
+                 if _group(p, folders) == kind]  # fmt: skip
         if found:
             lines.append(f"{counted(len(found), noun)}{title}:")
             lines += _grouped(found)
     return "\n".join(lines)
+
+
+def _group(problem: dict[str, Any], folders: set[str]) -> str:
+    """The group ``problem`` is listed in: its kind, a skipped folder's apart."""
+    return "folder" if problem["kind"] == "skipped" and problem["where"] in folders else (
+        problem["kind"])  # fmt: skip
 
 
 def _made_of(s: dict[str, Any]) -> str:

@@ -67,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:  # a value argparse let through (--size 8): a usage error
         raise ConfigError(f"--{str(err).replace('_', '-')}") from None
+    from pathlib import Path
+
     from pipeline.words import counted
+    from workflows.run.paths import said
 
     counts = write_study(args.out, spec)
-    print(
+    print(  # the folder as the other commands name theirs, never an absolute local path
         f"wrote {counted(counts['files'], 'DICOM file')} in {counted(counts['series'], 'series')} "
-        f"of {counted(counts['patients'], 'patient')} to {args.out}"
+        f"of {counted(counts['patients'], 'patient')} to {said(Path(args.out))}"
     )
     return 0

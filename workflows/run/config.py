@@ -27,7 +27,7 @@ from workflows.run.class_names import check_unique_names
 from workflows.run.config_errors import describe
 from workflows.run.config_model import Strict
 from workflows.run.overrides import apply_override, override_for, read_config
-from workflows.run.paths import anchor_paths, pick_base, relative_paths
+from workflows.run.paths import anchor_paths, pick_base, relative_paths, said
 from workflows.run.split_column import SplitConfig
 from workflows.run.threads import MAX_THREADS
 from workflows.train.config import CHOICES as TRAIN_CHOICES
@@ -316,8 +316,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     base, note = pick_base(raw, path.resolve().parent, Path.cwd())
-    if note:
-        logging.getLogger("radpipe").warning("%s: %s", path.name, note)
+    if note:  # the file as given (its name alone until 2026-12-04: a.yaml for sub/a.yaml)
+        logging.getLogger("radpipe").warning("%s: %s", said(path), note)
     anchor_paths(raw, base)
     for item in overrides or []:
         apply_override(raw, item)

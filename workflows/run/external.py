@@ -186,7 +186,7 @@ def _external_study(config: RunConfig, run_dir: Path, out: Path, progress: bool)
     (out / CLASSES_FILE).unlink(missing_ok=True)
     if (run_dir / CLASSES_FILE).is_file():
         atomic_copy(run_dir / CLASSES_FILE, out / CLASSES_FILE)
-    study = prepare_study(config, out, progress=progress)
+    study = prepare_study(config, out, progress=progress, trains=False)
     if study.kind == "dicom":  # images are used as stored: no window to differ
         _refuse_other_scale(study, trained_scale(run_dir, config.convert.window))
     study.split = [{**r, "split": "test", "fold": -1} for r in study.split]
@@ -260,7 +260,7 @@ def _own_study(config: RunConfig, run_dir: Path) -> Any:
     with held_warnings() as held:
         try:
             # the run's copies across its split are said by the run (not of SRC): not again
-            study = prepare_study(config, run_dir, progress=False, note_copies=False)
+            study = prepare_study(config, run_dir, progress=False, note_copies=False, trains=False)
         except RadpipeError as err:
             why = err
     if held and (study is None or _changed_since_run(config, run_dir, study)):

@@ -78,7 +78,9 @@ def shown(path: Path) -> Path:
     """``path`` as a user should see it on the terminal, never as an absolute local path:
     relative to the working directory when it lies below it; else ``~/...`` below the home
     folder; else relative to the working directory through ``..`` when the two share a
-    folder other than ``/`` (``../runs/a-1``); else ``.../NAME``.
+    folder other than ``/`` (``../runs/a-1``); else by its last two folders, which the user
+    recognises as the ones they chose: ``.../runs/a-1``, and a file's ``.../a-1/ext/metrics.json``
+    (``.../a-1`` and ``.../metrics.json`` alone, until 2026-12-04, dropped them).
 
     A working directory of ``/`` counts as none: a path "relative" to it is the absolute
     path without its first slash (``tmp/proj/runs/a-1``, as ``radpipe run`` said it from
@@ -95,7 +97,7 @@ def shown(path: Path) -> Path:
         pass
     if Path(os.path.commonpath([full, cwd])) != Path(cwd.anchor):
         return Path(os.path.relpath(full, cwd))
-    return Path("...") / full.name
+    return Path("...", *full.parts[1:][-3 if full.is_file() else -2 :])
 
 
 def relative_or_name(path: Path, root: Path) -> str:

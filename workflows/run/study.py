@@ -91,11 +91,11 @@ class Study:
     windowed: int = 0  # images a window was applied to
 
 
-def prepare_study(
-    config: RunConfig, run_dir: Path, *, progress: bool = True, note_copies: bool = True
-) -> Study:
+def prepare_study(config: RunConfig, run_dir: Path, *, progress: bool = True,
+                  note_copies: bool = True, trains: bool = True) -> Study:  # fmt: skip
     """Convert (or reuse the cached conversion), then split by patient (or reuse split.csv);
-    ``note_copies``: warn of byte-identical files across the split's parts."""
+    ``note_copies``: warn of byte-identical files across the split's parts; ``trains``: data
+    a run trains on (not an external set, nor the run's own read again by evaluate)."""
     data = config.data
     if not data.source.exists():
         raise RadpipeError(f"data.source {shown(data.source)} does not exist.")
@@ -123,7 +123,7 @@ def prepare_study(
             note_uneven_stacks(manifest)
         parts = split_parts(config, labels, "series")
         study.labels = _indexed_labels(study.label_table, run_dir)
-        study.unwindowed = note_unwindowed(manifest, config.convert.window)
+        study.unwindowed = note_unwindowed(manifest, config.convert.window, trains=trains)
         note_preset_windows(manifest, list(config.preprocess))
         polarity.note_polarity(manifest, study.root / "index.csv")
         study.windowed = sum(r["window"] != "none" for r in manifest)

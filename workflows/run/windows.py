@@ -76,16 +76,22 @@ def scale_problem(row: dict[str, Any], scale: str | None) -> str | None:
     return None
 
 
-def note_unwindowed(rows: list[dict[str, Any]], window: str) -> int:
+def note_unwindowed(rows: list[dict[str, Any]], window: str, *, trains: bool = True) -> int:
     """Warn when ``window: header`` left some images of the conversion (its manifest
-    ``rows``, :func:`pipeline.data.io.read_manifest`) unwindowed; returns how many."""
+    ``rows``, :func:`pipeline.data.io.read_manifest`) unwindowed; returns how many.
+
+    Images none of which has a window are one scale: said (not warned about) only of the data
+    a run ``trains`` on. ``radpipe evaluate`` said it again of the run's own data, read for
+    the operating point, and of SRC, whose scale it then checks against the run's.
+    """
     if window.strip().lower() != "header":
         return 0
     bare = sum(1 for r in rows if r["window"] == "none")
     if bare and bare == len(rows):  # one scale for all: said, not warned about
-        log.info("window 'header': none of the %d images has a window in its header, so all "
-                 "hold unwindowed values (one scale); predict and evaluate then refuse images "
-                 "that have one", bare)  # fmt: skip
+        if trains:
+            log.info("window 'header': none of the %d images has a window in its header, so "
+                     "the model learns their unwindowed values (one scale); this run's predict "
+                     "and evaluate will refuse images that have one", bare)  # fmt: skip
     elif bare:
         log.warning(
             "window 'header': %d of %d images have no window in their header (manifest "
