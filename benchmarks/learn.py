@@ -16,7 +16,8 @@ summed time of its epochs there (``log.jsonl`` ``time_s``: the GPU time of train
 - ``hc18``: HC18 fetal head ultrasound, resized to ``--size`` (128: 128x128; ``128x192``: height
   128, width 192), split by fetus (NNN);
   predicted masks post-processed with ``largest_component`` and ``fill_holes`` (one head per
-  image; ``--set 'postprocess=[]'`` for the raw argmax).
+  image; ``--set 'postprocess=[]'`` for the raw argmax); a config that already keeps the
+  largest component (``us_fetal_head_unet``, which also fits the ellipse) keeps its own steps.
 
 Usage (not a test; needs ``/work/shared/data`` or ``--data``)::
 
@@ -63,6 +64,7 @@ HC18_CONFIGS = [
     "mr_segment_recurrent",
     "mr_segment_reseg",
     "mr_segment_unet",
+    "us_fetal_head_unet",
 ]
 FAMILY = {"mlp_classifier": "fully connected", "mixer_classifier": "fully connected (Mixer)",
           "cnn_classifier": "CNN", "resnet_classifier": "CNN (ResNet)",
@@ -109,9 +111,11 @@ def adapt(name: str, task: str, archive: Archive, out: Path, args: argparse.Name
         for stage in config["preprocess"]:
             if stage["type"] == "resize":
                 stage["shape"] = list(args.size)
-        # One head per image: its largest component is the head (the shipped configs, made
-        # for a paired organ, only fill holes).
-        config["postprocess"] = [{"type": "largest_component"}, {"type": "fill_holes"}]
+        # One head per image: its largest component is the head (the MR configs, made for a
+        # paired organ, only fill holes; a config made for one object keeps its own steps).
+        own = [step["type"] for step in config.get("postprocess") or []]
+        if "largest_component" not in own:
+            config["postprocess"] = [{"type": "largest_component"}, {"type": "fill_holes"}]
     config["data"] = data
     config["convert"] = {"format": "npy", "window": "none", "workers": 1}
     config["output"] = str(out / "runs")

@@ -93,8 +93,9 @@ class FillHoles(_LabelStep):
 class FitEllipse(_LabelStep):
     """Replace each foreground class by its second-moment ellipse (a shape prior, not generic).
 
-    For masks of one elliptic object per class (the fetal heads of HC18); no shipped config
-    uses it. See :func:`pipeline.ops.labels.fit_ellipse`; ``connectivity`` is not used.
+    For masks of one elliptic object per class (the fetal heads of HC18, whose circumference
+    is measured on an ellipse fitted to the skull; ``configs/us_fetal_head_unet.yaml``). See
+    :func:`pipeline.ops.labels.fit_ellipse`; ``connectivity`` is not used.
     """
 
     def __init__(self, *, classes: list[int] | None = None) -> None:

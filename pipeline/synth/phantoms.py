@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from scipy.ndimage import distance_transform_edt, gaussian_filter
 
-Modality = Literal["CT", "MR", "CR"]
+Modality = Literal["CT", "MR", "CR", "US"]
 
 CLASS_NAMES = ("no_lesion", "round_lesion", "elongated_lesion")
 MASK_CLASSES = ("background", "organ", "lesion")

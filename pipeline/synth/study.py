@@ -10,7 +10,9 @@ Layout of ``OUT``::
 Files carry realistic headers: UIDs, geometry (ImagePositionPatient/Orientation, spacing),
 RescaleSlope/Intercept (CT in HU, 12-bit unsigned or 16-bit signed storage), multi-valued
 WindowCenter/Width, MONOCHROME1 for some CR. The order of slices can only be recovered from
-the headers.
+the headers. US images are 8-bit fetal head B-mode scans (:mod:`pipeline.synth.ultrasound`)
+calibrated by a Sequence of Ultrasound Regions (PS3.3 C.8.5.5), without PixelSpacing or
+patient geometry, as scanners write them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 from pipeline.errors import ConfigError
 from pipeline.io_atomic import atomic_path, atomic_write_text
 from pipeline.synth.phantoms import CLASS_NAMES, MASK_CLASSES, Modality, Phantom, make_phantom
+from pipeline.synth.ultrasound import US_CLASS_NAMES, US_MASK_CLASSES, make_us_head
 
 Task = Literal["classification", "segmentation"]
 
@@ -36,14 +39,19 @@ _SOP_CLASS = {
     "CT": "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
     "MR": "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
     "CR": "1.2.840.10008.5.1.4.1.1.1",  # Computed Radiography Image Storage
+    "US": "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
 }
+_PROJECTION = ("CR", "US")  # one image per series
 # Row and column direction cosines: CT axial, MR coronal (normal along +y, not z), CR none.
 _ORIENTATION = {"CT": (1, 0, 0, 0, 1, 0), "MR": (1, 0, 0, 0, 0, -1)}
 
 
 @dataclass(frozen=True)
 class StudySpec:
-    """What to generate. ``slices`` is ignored for CR (projection images, one per series)."""
+    """What to generate. ``slices`` is ignored for CR and US (one image per series).
+
+    US studies are fetal heads (two classes by head size; masks 0 background, 1 head).
+    """
 
     patients: int = 12
     task: Task = "classification"
@@ -59,6 +67,10 @@ class StudySpec:
             raise ValueError(f"patients must be >= 1; got {self.patients}.")
         if not 2 <= self.num_classes <= len(CLASS_NAMES):
             raise ValueError(f"num_classes must be 2 or 3; got {self.num_classes}.")
+        if self.modality == "US" and self.num_classes != 2:
+            raise ValueError(
+                f"num_classes must be 2 for US (small / large fetal head); got {self.num_classes}."
+            )
         if self.size < 16:
             raise ValueError(f"size must be >= 16; got {self.size}.")
         if self.slices < 1 or self.series_per_patient < 1:
@@ -85,17 +97,10 @@ def write_study(out: str | Path, spec: StudySpec) -> dict[str, int]:
         study_dir = out / "dicom" / f"study_{rng.integers(16**6):06x}"
         for s in range(spec.series_per_patient):
             label = int(classes[p])
-            slices = 1 if spec.modality == "CR" else spec.slices
-            lesion = None if spec.task == "classification" else bool(rng.random() < 0.75)
-            phantom = make_phantom(
-                rng,
-                modality=spec.modality,
-                size=spec.size,
-                slices=slices,
-                label=label,
-                lesion=lesion,
-            )
-            if spec.task == "segmentation":
+            phantom = _phantom(spec, rng, label)
+            if spec.modality == "US":
+                label = phantom.label
+            elif spec.task == "segmentation":
                 label = int(bool((phantom.mask == 2).any()))
             series = _series_dataset(spec, patient, p, s)
             geometry = _SeriesGeometry.draw(spec, rng)
@@ -117,7 +122,7 @@ def write_study(out: str | Path, spec: StudySpec) -> dict[str, int]:
                             "mask": rel.as_posix(),
                         }
                     )
-            names = CLASS_NAMES if spec.task == "classification" else ("no_lesion", "lesion")
+            names = _class_names(spec)
             labels_rows.append(
                 {
                     "patient_id": patient.PatientID,
@@ -134,13 +139,31 @@ def write_study(out: str | Path, spec: StudySpec) -> dict[str, int]:
         **asdict(spec),
         "files": n_files,
         "series": len(labels_rows),
-        "class_names": list(CLASS_NAMES[: spec.num_classes])
-        if spec.task == "classification"
-        else ["no_lesion", "lesion"],
-        "mask_classes": list(MASK_CLASSES),
+        "class_names": list(_class_names(spec)),
+        "mask_classes": list(US_MASK_CLASSES if spec.modality == "US" else MASK_CLASSES),
     }
     atomic_write_text(out / "synth.json", json.dumps(info, indent=2))
     return {"files": n_files, "series": len(labels_rows), "patients": spec.patients}
+
+
+def _phantom(spec: StudySpec, rng: np.random.Generator, label: int) -> Phantom:
+    """One series' phantom: a fetal head for US, else the body phantom of class ``label``."""
+    if spec.modality == "US":
+        return make_us_head(rng, size=spec.size)
+    lesion = None if spec.task == "classification" else bool(rng.random() < 0.75)
+    slices = 1 if spec.modality in _PROJECTION else spec.slices
+    return make_phantom(
+        rng, modality=spec.modality, size=spec.size, slices=slices, label=label, lesion=lesion
+    )
+
+
+def _class_names(spec: StudySpec) -> tuple[str, ...]:
+    """The names of ``labels.csv``'s labels 0, 1 (and 2)."""
+    if spec.modality == "US":
+        return US_CLASS_NAMES
+    if spec.task == "classification":
+        return CLASS_NAMES[: spec.num_classes]
+    return ("no_lesion", "lesion")
 
 
 _WRITTEN = ("dicom", "masks", "labels.csv", "masks.csv", "synth.json")
@@ -215,7 +238,9 @@ class _SeriesGeometry:
 
     @classmethod
     def draw(cls, spec: StudySpec, rng: np.random.Generator) -> _SeriesGeometry:
-        fov = float(rng.uniform(300, 380)) if spec.modality != "CR" else 350.0
+        # Field of view in mm: a body, a chest radiograph, an ultrasound depth of 12-18 cm.
+        fov = {"CR": 350.0, "US": float(rng.uniform(120, 180))}.get(spec.modality)
+        fov = float(rng.uniform(300, 380)) if fov is None else fov
         return cls(
             spacing=round(fov / spec.size, 4),
             slice_spacing=float(rng.choice([2.5, 3.0, 5.0])),
@@ -230,8 +255,11 @@ def _series_dataset(spec: StudySpec, patient: Dataset, p: int, s: int) -> Datase
     ds.SeriesInstanceUID = _uid(spec, "series", p, s)
     ds.SeriesNumber = s + 1
     ds.Modality = spec.modality
-    ds.SeriesDescription = {"CT": "CHEST", "MR": "COR T2", "CR": "CHEST PA"}[spec.modality]
-    ds.FrameOfReferenceUID = _uid(spec, "for", p)
+    ds.SeriesDescription = {"CT": "CHEST", "MR": "COR T2", "CR": "CHEST PA", "US": "FETAL HEAD"}[
+        spec.modality
+    ]
+    if spec.modality != "US":  # no patient geometry in a B-mode image
+        ds.FrameOfReferenceUID = _uid(spec, "for", p)
     ds.Manufacturer = "radpipe synthetic"
     return ds
 
@@ -256,10 +284,17 @@ def _image_header(spec: StudySpec, series: Dataset, geometry: _SeriesGeometry, k
     sop_class = _SOP_CLASS[spec.modality]
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = UID(_uid(spec, "sop", series.SeriesInstanceUID, k))
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL" if spec.modality == "CT" else "OTHER"]
+    ds.ImageType = [
+        "ORIGINAL",
+        "PRIMARY",
+        {"CT": "AXIAL", "US": "ABDOMINAL"}.get(spec.modality, "OTHER"),
+    ]
     ds.Rows = ds.Columns = spec.size
     spacing = geometry.spacing
-    ds.PixelSpacing = [spacing, spacing]
+    if spec.modality == "US":
+        ds.SequenceOfUltrasoundRegions = [_us_region(spec.size, spacing)]
+    else:
+        ds.PixelSpacing = [spacing, spacing]
     if spec.modality in _ORIENTATION:
         iop = np.array(_ORIENTATION[spec.modality], float)
         normal = np.cross(iop[:3], iop[3:])
@@ -277,9 +312,27 @@ def _image_header(spec: StudySpec, series: Dataset, geometry: _SeriesGeometry, k
     return ds
 
 
+def _us_region(size: int, spacing: float) -> Dataset:
+    """One 2-D tissue region over the whole image, calibrated in cm (PS3.3 C.8.5.5.1)."""
+    region = Dataset()
+    region.RegionSpatialFormat = 1  # 2-D
+    region.RegionDataType = 1  # tissue
+    region.RegionFlags = 0
+    region.RegionLocationMinX0 = region.RegionLocationMinY0 = 0
+    region.RegionLocationMaxX1 = region.RegionLocationMaxY1 = size - 1
+    region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = 3  # cm
+    region.PhysicalDeltaX = region.PhysicalDeltaY = round(spacing / 10.0, 6)
+    return region
+
+
 def _set_pixels(spec: StudySpec, ds: Dataset, values: np.ndarray, variant: int) -> None:
     """Store physical ``values`` as the modality would, with a matching modality LUT."""
     ds.SamplesPerPixel = 1
+    if spec.modality == "US":  # 8-bit display values, no modality or VOI LUT
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+        ds.PixelData = np.clip(np.rint(values), 0, 255).astype(np.uint8).tobytes()
+        return
     ds.BitsAllocated = 16
     ds.PhotometricInterpretation = "MONOCHROME2"
     if spec.modality == "CT":

@@ -14,9 +14,10 @@ from workflows.commands import demo
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 # The study each config is meant for: the demo's CR study for classification images, its
-# MR study for segmentation, a `radpipe synth .cache/ct` study for the CT series config.
+# MR study for segmentation, a `radpipe synth .cache/ct` study for the CT series config and a
+# `radpipe synth .cache/us --modality US --task segmentation` study for the fetal head config.
 STUDY = {"xray": ROOT / ".cache/demo/xray_classify", "mr": ROOT / ".cache/demo/mr_segment_mlp",
-         "ct": ROOT / ".cache/ct"}  # fmt: skip
+         "ct": ROOT / ".cache/ct", "us": ROOT / ".cache/us"}  # fmt: skip
 
 
 def test_the_demo_writes_the_studies_the_configs_name() -> None:

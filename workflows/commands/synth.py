@@ -16,7 +16,8 @@ def register(sub: Any) -> None:
         "several series per patient, geometry, rescale and window tags, shuffled file names, "
         "MONOCHROME1 for some CR; plus labels.csv (per series) and, for segmentation, one PNG "
         "mask per image listed in masks.csv. Lesions of class-dependent shape and size give "
-        "models a real signal to learn.",
+        "models a real signal to learn. US: 8-bit fetal head B-mode images (masks: the head's "
+        "filled ellipse; labels: small / large head).",
     )
     p.add_argument("out", help="output folder (created)")
     p.add_argument("--patients", type=positive_int, default=12, help="number of patients (12)")
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
         default="classification",
         help="ground truth to write (classification)",
     )
-    p.add_argument("--modality", choices=["CT", "MR", "CR"], default="CT", help="(CT)")
+    p.add_argument("--modality", choices=["CT", "MR", "CR", "US"], default="CT", help="(CT)")
     p.add_argument(
         "--seed", type=seed_int, default=0, help="random seed; same seed, same study (0)"
     )
@@ -37,7 +38,7 @@ def register(sub: Any) -> None:
         "--slices",
         type=positive_int_to(2048),
         default=12,
-        help="slices per CT/MR series (12; <= 2048); CR has one image per series",
+        help="slices per CT/MR series (12; <= 2048); CR and US have one image per series",
     )
     p.add_argument("--series-per-patient", type=positive_int, default=2, help="(2)")
     p.add_argument(
