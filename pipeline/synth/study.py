@@ -239,8 +239,11 @@ class _SeriesGeometry:
     @classmethod
     def draw(cls, spec: StudySpec, rng: np.random.Generator) -> _SeriesGeometry:
         # Field of view in mm: a body, a chest radiograph, an ultrasound depth of 12-18 cm.
-        fov = {"CR": 350.0, "US": float(rng.uniform(120, 180))}.get(spec.modality)
-        fov = float(rng.uniform(300, 380)) if fov is None else fov
+        # One draw for US, CT and MR, none for CR: a study of a seed stays what it was.
+        if spec.modality == "CR":
+            fov = 350.0
+        else:
+            fov = float(rng.uniform(120, 180) if spec.modality == "US" else rng.uniform(300, 380))
         return cls(
             spacing=round(fov / spec.size, 4),
             slice_spacing=float(rng.choice([2.5, 3.0, 5.0])),

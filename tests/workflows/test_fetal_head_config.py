@@ -28,7 +28,7 @@ def test_fetal_head_config_predicts_one_ellipse_per_image(tmp_path: Path) -> Non
     write_study(study, StudySpec(patients=8, modality="US", task="segmentation", size=64))
     items = [f"data.source={study / 'dicom'}", f"data.labels={study / 'labels.csv'}",
              f"data.masks={study / 'masks.csv'}", f"output={tmp_path / 'runs'}",
-             "preprocess.0.shape=[32,32]", "train.epochs=3", "train.min_epochs=0",
+             "preprocess.0.shape=[32,32]", "train.epochs=3",
              "convert.workers=1", "report.enabled=false", "compute.threads=1"]  # fmt: skip
     config = load_config(ROOT / "configs" / "us_fetal_head_unet.yaml", items)
     outcome = run_study(config, progress=False)
