@@ -30,20 +30,25 @@ def _frames() -> np.ndarray:
     return rgb
 
 
-def _as_ybr_full(rgb: np.ndarray) -> np.ndarray:
+def _as_ybr_full(rgb: np.ndarray, bits: int = 8) -> np.ndarray:
     """PS3.3 C.7.6.3.1.2: Y = .299R + .587G + .114B, CB = -.1687R - .3313G + .5B + 128,
-    CR = .5R - .4187G - .0813B + 128, rounded."""
+    CR = .5R - .4187G - .0813B + 128, rounded (for ``bits`` other than 8: centred on
+    ``2**(bits - 1)``, as pydicom PR #2212 extends them)."""
     r, g, b = (rgb[..., k].astype(float) for k in range(3))
+    centre = 2 ** (bits - 1)
     y = 0.299 * r + 0.587 * g + 0.114 * b
-    cb = -0.1687 * r - 0.3313 * g + 0.5 * b + 128
-    cr = 0.5 * r - 0.4187 * g - 0.0813 * b + 128
-    return np.clip(np.rint(np.stack([y, cb, cr], axis=-1)), 0, 255).astype(np.uint8)
+    cb = -0.1687 * r - 0.3313 * g + 0.5 * b + centre
+    cr = 0.5 * r - 0.4187 * g - 0.0813 * b + centre
+    found = np.clip(np.rint(np.stack([y, cb, cr], axis=-1)), 0, 2**bits - 1)
+    return found.astype(np.uint8 if bits == 8 else np.uint16)
 
 
-def _cine(samples: np.ndarray) -> Dataset:
-    ds = image_dataset(US_MULTIFRAME, "US", 4, 6, bits=8, samples=3, photometric="YBR_FULL_422")
+def _cine(samples: np.ndarray, stored: int = 8) -> Dataset:
+    bits = 8 * samples.dtype.itemsize
+    ds = image_dataset(US_MULTIFRAME, "US", 4, 6, bits=bits, stored=stored, samples=3,
+                       photometric="YBR_FULL_422")  # fmt: skip
     ds.PlanarConfiguration, ds.NumberOfFrames = 0, samples.shape[0]
-    ds.PixelData = samples.tobytes()
+    ds.PixelData = samples.astype(samples.dtype.newbyteorder("<")).tobytes()
     return ds
 
 
@@ -101,3 +106,45 @@ def test_full_samples_that_do_not_say_are_refused(tmp_path: Path) -> None:
         "and Cr at 128 (grey in YBR_FULL), neither twice the other (and 1% of all)."
     )
     assert {source for source, _ in _rows(out)} == {"good.dcm"}  # the batch went on
+
+
+def test_16_bit_full_samples_read_in_their_own_range(tmp_path: Path) -> None:
+    """16-bit cells, 12 bits stored (a 12-bit lossy JPEG decompressed): refused in pydicom's
+    words ("a third larger than expected"); now read by the grey pixels in their range (Cb
+    and Cr centred on 2048), bits above BitsStored masked and said."""
+    rgb = _frames().astype(np.uint16) * 16  # greys 640..3200, red (3200, 480, 480)
+    junk = rgb.copy()
+    junk[0, 0, 0] = (0xF000, 0xF000, 0xF000)  # black, with bits 12-15 set
+    src = write_folder(tmp_path / "src", rgb=_cine(junk, 12), ybr=_cine(_as_ybr_full(rgb, 12), 12))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), str(out), "--format", "npy", "--quiet"]) == 0
+    rows = _rows(out)
+    header = ("YBR_FULL_422 over 3 samples per pixel: PhotometricInterpretation (0028,0004) is "
+              "YBR_FULL_422, but PixelData (7FE0,0010) holds 3 samples per pixel (288 bytes, "
+              "where YBR_FULL_422 holds 192), a decompressed stream whose term was not updated "
+              "(pydicom #1133), read as RGB or YBR_FULL as its grey pixels say")  # fmt: skip
+    masked = (
+        "stored values use bits above BitsStored (0028,0101) 12: 3 of 144 values have bits "
+        "12-15 set (read whole: 61440), so bits 12-15 were cleared (masked to 12 bits)"
+    )
+    said = {
+        "rgb.dcm": "YBR_FULL_422 over 3 samples per pixel read as RGB: 46 of 48 pixels have "
+        "three equal samples (grey in RGB), 0 have Cb and Cr at 2048 (grey in YBR_FULL)",
+        "ybr.dcm": "YBR_FULL_422 over 3 samples per pixel read as YBR_FULL: 0 of 48 pixels have "
+        "three equal samples (grey in RGB), 46 have Cb and Cr at 2048 (grey in YBR_FULL)",
+    }
+    for name in ("rgb.dcm", "ybr.dcm"):
+        for frame in (0, 1):
+            row = rows[(name, str(frame))]
+            problems = row["problems"].split("; ")
+            assert problems[0] == header
+            assert said[name] in problems
+            if name == "rgb.dcm":  # the masking is said once per file, with frame 0's notes
+                assert any(p.startswith(masked) for p in problems)
+            got = np.load(out / row["output"])
+            # YBR_FULL rounds each sample: back to RGB within 1; greys and black exactly
+            assert np.abs(got - rgb[frame]).max() <= (0 if name == "rgb.dcm" else 1)
+            assert (got[:3] == rgb[frame, :3]).all()
+    problems = index_folder(src).all_problems()
+    inspected = {p.where: p.reason for p in problems if p.where.endswith(".dcm")}
+    assert inspected == {"rgb.dcm": f"note: {header}", "ybr.dcm": f"note: {header}"}
