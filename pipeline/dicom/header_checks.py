@@ -198,7 +198,9 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
     pixel stored as partial-range YCbCr (81, 90, 240) came out (81, 90, 240), unsaid.
     YBR_ICT / YBR_RCT name a JPEG 2000 stream's colour transform, which its decoder undoes
     (PS3.5 8.2.4); outside one they are the samples of a decompressed stream whose header
-    was not updated: read as RGB, noted.
+    was not updated: read as RGB, noted. RLE YBR_FULL_422 is YBR_FULL: RLE holds each sample
+    of every pixel (PS3.5 G.2), nothing subsampled; read so, as pydicom, dcm2niix and GDCM
+    read it, noted (the term is wrong, and it was unsaid).
     """
     if is_jpeg_family(syntax):
         return  # the decoder's colour space: see pipeline.dicom.jpeg_colour
@@ -210,6 +212,11 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
                              "RGB there (PS3.3 C.7.6.3.1.2: HSV and YBR_PARTIAL_422 are "
                              "retired, YBR_PARTIAL_420 is for MPEG streams); written as RGB, "
                              "the colours would be wrong.")  # fmt: skip
+    if term == "YBR_FULL_422" and where == "RLE":
+        notes.append(f"{name} is YBR_FULL_422, but RLE Lossless holds every sample of every "
+                     "pixel, one segment per sample (PS3.5 G.2): nothing is subsampled, so the "
+                     "term is wrong: read as YBR_FULL (as pydicom, dcm2niix and GDCM read it) "
+                     "and converted to RGB")  # fmt: skip
     if term in ("YBR_ICT", "YBR_RCT"):
         notes.append(f"{name} {term} outside a JPEG 2000 stream (PS3.5 8.2.4: it names the "
                      "stream's colour transform, which the decoder undoes): the samples are "

@@ -77,3 +77,34 @@ def test_ybr_full_is_still_converted_without_a_note(tmp_path: Path) -> None:
     image = read_instance(tmp_path / "full.dcm", "full.dcm")
     assert image.stored.reshape(-1, 3)[0].tolist() == [254, 0, 0]
     assert not image.problems
+
+
+@pytest.mark.parametrize(
+    ("bits", "ybr", "rgb"),
+    [(8, [76, 85, 255], [254, 0, 0]), (12, [1215, 1362, 4080], [4064, 0, 0])],
+    ids=["8-bit", "12-bit"],
+)
+def test_rle_ybr_full_422_is_read_as_ybr_full_and_noted(
+    tmp_path: Path, bits: int, ybr: list[int], rgb: list[int]
+) -> None:
+    """PS3.5 G.2: RLE holds one segment per sample, each Rows x Columns: nothing subsampled,
+    so a YBR_FULL_422 term over it is wrong. Read as YBR_FULL (pydicom, dcm2niix and GDCM do),
+    as before, but said now. Red by BT.601 full range, centred on 2**(bits - 1): 12 bits give
+    Y = .299 * 4064 = 1215, Cb = -.1687 * 4064 + 2048 = 1362, Cr = .5 * 4064 + 2048 = 4080."""
+    wide = bits > 8
+    ds = image_dataset(SC, "OT", 2, 2, bits=16 if wide else 8, stored=bits, samples=3,
+                       photometric="RGB", syntax=RLELossless)  # fmt: skip
+    ds.PlanarConfiguration = 0  # pydicom encodes RGB only at 16 bits
+    ds.compress(RLELossless, np.array(ybr * 4, np.uint16 if wide else np.uint8).reshape(2, 2, 3))
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.save_as(tmp_path / "rle.dcm", enforce_file_format=True)
+    note = (
+        "PhotometricInterpretation (0028,0004) is YBR_FULL_422, but RLE Lossless holds every "
+        "sample of every pixel, one segment per sample (PS3.5 G.2): nothing is subsampled, so "
+        "the term is wrong: read as YBR_FULL (as pydicom, dcm2niix and GDCM read it) and "
+        "converted to RGB"
+    )
+    image = read_instance(tmp_path / "rle.dcm", "rle.dcm")
+    assert image.stored.reshape(-1, 3).tolist() == [rgb] * 4
+    assert note in image.problems
+    assert [p.reason for p in index_folder(tmp_path).all_problems()] == [f"note: {note}"]
