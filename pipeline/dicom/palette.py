@@ -22,16 +22,22 @@ def palette_colours(
     Bits above HighBit are undefined (PS3.5 8.1.1) and masked, as pydicom masks them; an
     index that masking changes is said, as a grey value is
     (:func:`~pipeline.dicom.unused_bits.unused_bits_note`): index 300 of a 512-entry palette
-    under BitsStored 8 took entry 44's colour, unsaid. Native and RLE indices only: a JPEG
-    stream's samples are the decoder's (``syntax``).
+    under BitsStored 8 took entry 44's colour, unsaid. A JPEG-family stream's indices (of
+    ``syntax``) are kept or masked as its grey samples are, said alike
+    (:func:`~pipeline.dicom.codestream.codestream_bits`): a JPEG-LS or JPEG 2000 stream of
+    indices wider than BitsStored kept them, T.81 lossless masks them; until 2026-12-04
+    both were masked unsaid (index 300 again entry 44).
     """
     from pipeline.dicom.bits import fix_bits
-    from pipeline.dicom.codestream import is_jpeg_family
+    from pipeline.dicom.codestream import codestream_bits, is_jpeg_family
     from pipeline.dicom.unused_bits import unused_bits_note
 
-    note = "" if is_jpeg_family(syntax) else unused_bits_note(stored, bits_stored, False, ds)
-    notes.extend(filter(None, [note]))
-    return apply_palette(ds, fix_bits(stored, bits_stored, signed=False), source, notes)
+    bits = bits_stored
+    if is_jpeg_family(syntax):
+        bits = codestream_bits(stored, bits_stored, syntax, notes, ds)
+    else:
+        notes.extend(filter(None, [unused_bits_note(stored, bits_stored, False, ds)]))
+    return apply_palette(ds, fix_bits(stored, bits, signed=False), source, notes)
 
 
 def apply_palette(
@@ -191,7 +197,29 @@ def check_palette(ds: Dataset) -> list[str]:
         else:
             _check_segmented(colour, found, ds)
     _check_alike(ds)
+    _check_lossless(ds)
     return [note] if (note := counts_note(ds)) else []
+
+
+def _check_lossless(ds: Dataset) -> None:
+    """Refuse indices stored in a lossy stream (by its syntax or its own markers).
+
+    Lossy compression moves each sample by a little, and a palette's neighbouring entries
+    need not hold neighbouring colours: index 100 decoded as 101 takes another entry's colour,
+    whatever the error (pydicom's encoders take PALETTE COLOR only where lossless). A JPEG
+    baseline stream of indices came out in colours of entries its pixels never had, unsaid
+    (the ``lossy`` column said it was lossy, as of any grey image).
+    """
+    from pipeline.dicom.lossy import lossy_storage
+    from pipeline.dicom.pixel_encoding import syntax_name
+
+    stream = lossy_storage(ds)
+    if stream:
+        raise DicomError("", f"PhotometricInterpretation (0028,0004) is PALETTE COLOR but the "
+                             f"indices are stored as {syntax_name(stream)}, a lossy compression: "
+                             "it changes indices by small amounts and a palette's neighbouring "
+                             "entries need not hold neighbouring colours, so the pixels' "
+                             "colours are unknown.")  # fmt: skip
 
 
 def _tag(keyword: str) -> str:
