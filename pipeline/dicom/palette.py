@@ -24,19 +24,24 @@ def palette_colours(
     (:func:`~pipeline.dicom.unused_bits.unused_bits_note`): index 300 of a 512-entry palette
     under BitsStored 8 took entry 44's colour, unsaid. A JPEG-family stream's indices (of
     ``syntax``) are kept or masked as its grey samples are, said alike
-    (:func:`~pipeline.dicom.codestream.codestream_bits`): a JPEG-LS or JPEG 2000 stream of
-    indices wider than BitsStored kept them, T.81 lossless masks them; until 2026-12-04
-    both were masked unsaid (index 300 again entry 44).
+    (:func:`~pipeline.dicom.codestream.codestream_bits`: a JPEG-LS or JPEG 2000 stream's
+    wider samples kept, T.81 lossless masked), but kept only where the palette has entries
+    for them (else masked, said): until 2026-12-04 all were masked unsaid (index 300 of a
+    512-entry palette again entry 44).
     """
     from pipeline.dicom.bits import fix_bits
     from pipeline.dicom.codestream import codestream_bits, is_jpeg_family
     from pipeline.dicom.unused_bits import unused_bits_note
 
-    bits = bits_stored
+    bits, said = bits_stored, list[str]()
     if is_jpeg_family(syntax):
-        bits = codestream_bits(stored, bits_stored, syntax, notes, ds)
-    else:
-        notes.extend(filter(None, [unused_bits_note(stored, bits_stored, False, ds)]))
+        bits = codestream_bits(stored, bits_stored, syntax, said, ds)
+        count, first = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor[:2])
+        if bits > bits_stored and int(stored.max(initial=0)) >= first + (count or 2**16):
+            bits, said = bits_stored, []  # indices past the table: their high bits are junk
+        elif bits > bits_stored:
+            said[-1] += " (the palette has entries for them)"
+    notes += said or list(filter(None, [unused_bits_note(stored, bits, False, ds)]))
     return apply_palette(ds, fix_bits(stored, bits, signed=False), source, notes)
 
 

@@ -91,7 +91,7 @@ def test_wider_indices_of_a_stream_are_kept_and_said(
     assert (got[..., 0] == np.resize([0, 100, 4400, 30000], (32, 32))).all()
     assert row["problems"] == (
         f"{codec} samples need 9 bits (up to 300) but BitsStored (0028,0101) says 8: kept as "
-        "decoded, as pydicom reads them, not masked to 8 bits"
+        "decoded, as pydicom reads them, not masked to 8 bits (the palette has entries for them)"
     )
 
 
