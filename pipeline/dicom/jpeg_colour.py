@@ -107,9 +107,10 @@ def colour_options(
     if first is None or photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422", *_FOREIGN):
         return options
     found = _j2k_says(first, photometric) if last in _J2K and photometric not in _FOREIGN else None
-    if last in _LOSSY:
-        said = _foreign_says if photometric in _FOREIGN else _t81_says
-        found = said(first, photometric, _LOSSY[last], source)
+    if last in _LOSSY and photometric in _FOREIGN:
+        found = _foreign_says(first, photometric, _LOSSY[last], source)
+    elif last in _LOSSY:
+        found = _t81_says(first, photometric, _LOSSY[last])
     if found is not None:
         options["photometric_interpretation"], note = found
         notes.append(note)
@@ -179,7 +180,7 @@ def _foreign_says(first: bytes, photometric: str, ybr: str, source: str) -> tupl
     )
 
 
-def _t81_says(first: bytes, photometric: str, ybr: str, source: str) -> tuple[str, str] | None:
+def _t81_says(first: bytes, photometric: str, ybr: str) -> tuple[str, str] | None:
     """A lossy T.81 stream whose colour space is not the header's: that space, and why."""
     said = stream_colour(first)
     if said is None or (said[0] == "RGB") == (photometric == "RGB"):
