@@ -19,21 +19,27 @@ import numpy as np
 
 from pipeline.dicom.bits import fix_bits
 from pipeline.dicom.unused_bits import masked_here, unused_bits_notes
+from pipeline.dicom.ybr422_full import full_samples
+from pipeline.dicom.ybr_full import ybr_full_to_rgb
 
 __all__ = ["colour_options_wide", "colour_values", "ybr_full_to_rgb"]
 
 _YBR = ("YBR_FULL", "YBR_FULL_422")
 
 
-def colour_options_wide(header: dict[str, Any], native: bool, syntax: str | None) -> dict[str, Any]:
+def colour_options_wide(
+    header: dict[str, Any], native: bool, syntax: str | None, ds: Any = None
+) -> dict[str, Any]:
     """Decoding options that leave colour samples as stored, for :func:`colour_values`.
 
     ``header``: the Image Pixel values as pydicom options (``samples_per_pixel``,
     ``bits_allocated``, ...). Unmasked where radpipe notes the unused bits (native or RLE
-    data); in YBR where pydicom cannot convert them (more than 8 bits allocated).
+    data); in YBR where pydicom cannot convert them (more than 8 bits allocated). None for
+    native YBR_FULL_422 of three samples a pixel (of the data set ``ds``), which
+    :func:`~pipeline.dicom.ybr422_full.read_full_samples` masks and makes RGB itself.
     """
     options: dict[str, Any] = {}
-    if header["samples_per_pixel"] < 3:
+    if header["samples_per_pixel"] < 3 or (ds is not None and full_samples(ds)):
         return options
     bits_alloc, bits_stored = header["bits_allocated"], header["bits_stored"]
     if bits_stored < bits_alloc and (native or masked_here(syntax)):
@@ -57,21 +63,3 @@ def colour_values(
     if options.get("as_rgb") is False:
         arr = ybr_full_to_rgb(arr, bits_stored)
     return arr
-
-
-def ybr_full_to_rgb(arr: np.ndarray, bits_stored: int) -> np.ndarray:
-    """YBR_FULL samples ``(..., 3)`` of ``bits_stored`` bits as RGB of the same range.
-
-    PS3.3 C.7.6.3.1.2 inverted (ITU-R BT.601 full range), CB and CR centred on
-    ``2**(bits_stored - 1)``; rounded and clipped to ``[0, 2**bits_stored - 1]``.
-
-    Examples
-    --------
-    >>> ybr_full_to_rgb(np.array([[2048, 2048, 2048]], np.uint16), 12).tolist()
-    [[2048, 2048, 2048]]
-    """
-    centre, top = float(1 << (bits_stored - 1)), float((1 << bits_stored) - 1)
-    ybr = arr.astype(np.float64)
-    y, cb, cr = ybr[..., 0], ybr[..., 1] - centre, ybr[..., 2] - centre
-    rgb = np.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], axis=-1)
-    return np.clip(np.rint(rgb), 0.0, top).astype(arr.dtype)

@@ -274,8 +274,8 @@ def decode_stored(
             header["allow_excess_frames"] = False
         if samples == 1 and left_unmasked(syntax, photometric):
             header["correct_unused_bits"] = False  # see codestream_bits, masked_here
-        header.update(colour_options(ds, syntax, samples, photometric, first, notes))
-        header.update(wide := colour_options_wide(header, native, syntax))  # see colour_values
+        header.update(colour_options(ds, syntax, samples, photometric, first, notes, source))
+        header.update(wide := colour_options_wide(header, native, syntax, ds))  # colour_values
         arr = decode_rows(ds, source, notes, header)  # pydicom's, but for 4:2:2 padded rows
         read_high_bit(arr[:0], high, bits_stored, notes)  # pydicom reads the low BitsStored bits
         shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)

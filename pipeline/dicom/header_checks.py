@@ -189,6 +189,8 @@ def _samples(ds: Any, notes: list[str]) -> None:
 #: decoder transforms: HSV and YBR_PARTIAL_422 are retired, YBR_PARTIAL_420 is defined for
 #: MPEG-2 / H.264 streams only (PS3.3 C.7.6.3.1.2).
 _NO_RGB = ("HSV", "YBR_PARTIAL_422", "YBR_PARTIAL_420")
+#: JPEG 2000 and HTJ2K transfer syntaxes (last UID component): YBR_ICT / YBR_RCT are theirs.
+_J2K = ("90", "91", "92", "93", "201", "202", "203")
 
 
 def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None:
@@ -198,11 +200,18 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
     pixel stored as partial-range YCbCr (81, 90, 240) came out (81, 90, 240), unsaid.
     YBR_ICT / YBR_RCT name a JPEG 2000 stream's colour transform, which its decoder undoes
     (PS3.5 8.2.4); outside one they are the samples of a decompressed stream whose header
-    was not updated: read as RGB, noted.
+    was not updated: read as RGB, noted. RLE YBR_FULL_422 is YBR_FULL: RLE holds each sample
+    of every pixel (PS3.5 G.2), nothing subsampled; read so, as pydicom, dcm2niix and GDCM
+    read it, noted (the term is wrong, and it was unsaid). The samples of a JPEG-LS, JPEG 2000
+    or lossless JPEG stream are the decoder's, which converts none of ``_NO_RGB`` either:
+    refused alike (until 2026-12-04 written as RGB, unsaid); a lossy JPEG stream's markers
+    say its colours (:mod:`pipeline.dicom.jpeg_colour`).
     """
-    if is_jpeg_family(syntax):
-        return  # the decoder's colour space: see pipeline.dicom.jpeg_colour
+    last, jpeg = str(syntax or "").rpartition(".")[2], is_jpeg_family(syntax)
+    if jpeg and (last in ("50", "51") or (term not in _NO_RGB and last in _J2K)):
+        return  # lossy T.81: its markers say; YBR_ICT / YBR_RCT: the JPEG 2000 family's own
     where = "RLE" if str(syntax or "") == RLE_LOSSLESS else "uncompressed"
+    where = UID(str(syntax)).name if jpeg else where
     name = tag_name("PhotometricInterpretation")
     if term in _NO_RGB:
         raise DicomError("", f"{name} {term} in {where} pixel data is not read: its samples are "
@@ -210,6 +219,11 @@ def _unconverted_colour(term: str, syntax: str | None, notes: list[str]) -> None
                              "RGB there (PS3.3 C.7.6.3.1.2: HSV and YBR_PARTIAL_422 are "
                              "retired, YBR_PARTIAL_420 is for MPEG streams); written as RGB, "
                              "the colours would be wrong.")  # fmt: skip
+    if term == "YBR_FULL_422" and where == "RLE":
+        notes.append(f"{name} is YBR_FULL_422, but RLE Lossless holds every sample of every "
+                     "pixel, one segment per sample (PS3.5 G.2): nothing is subsampled, so the "
+                     "term is wrong: read as YBR_FULL (as pydicom, dcm2niix and GDCM read it) "
+                     "and converted to RGB")  # fmt: skip
     if term in ("YBR_ICT", "YBR_RCT"):
         notes.append(f"{name} {term} outside a JPEG 2000 stream (PS3.5 8.2.4: it names the "
                      "stream's colour transform, which the decoder undoes): the samples are "

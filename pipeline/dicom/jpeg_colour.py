@@ -22,6 +22,7 @@ from typing import Any
 
 from pipeline.dicom import codestream
 from pipeline.dicom.ybr422 import pairs_note
+from pipeline.errors import DicomError
 
 #: Lossy T.81 syntaxes (last UID component) and the YBR term pydicom reads each as.
 _LOSSY = {"50": "YBR_FULL_422", "51": "YBR_FULL"}
@@ -77,7 +78,7 @@ def j2k_colour_transform(data: bytes) -> str:
 
 def colour_options(
     ds: Any, syntax: str | None, samples: int, photometric: str, first: bytes | None,
-    notes: list[str],
+    notes: list[str], source: str = "",
 ) -> dict[str, Any]:  # fmt: skip
     """Decoding options (pydicom names) for colour pixel data: planar layout, colour space.
 
@@ -86,7 +87,13 @@ def colour_options(
     T.81 stream of YCbCr samples (:func:`stream_colour`) read as YBR, noted; a YBR_FULL header
     over a JPEG 2000 stream with its colour transform (:func:`j2k_colour_transform`), whose
     decoder gives RGB, read as RGB (pydicom converted it a second time: red (200, 30, 30)
-    came out (63, 255, 26)), noted.
+    came out (63, 255, 26)), noted. A lossy T.81 stream under a term no JPEG decoder converts
+    from (:data:`_FOREIGN`) is read as its markers say (:func:`_foreign_says`).
+
+    Raises
+    ------
+    DicomError
+        Such a stream whose markers do not say (named ``source``).
     """
     from pipeline.dicom import values
 
@@ -97,10 +104,12 @@ def colour_options(
     if codestream.reads_interleaved(syntax, planar) or pairs_note(photometric, syntax, planar):
         options["planar_configuration"] = 0  # noted by the header check (planar_note)
     last = str(syntax or "").rpartition(".")[2]
-    if first is None or photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422"):
+    if first is None or photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422", *_FOREIGN):
         return options
-    found = _j2k_says(first, photometric) if last in _J2K else None
-    if last in _LOSSY:
+    found = _j2k_says(first, photometric) if last in _J2K and photometric not in _FOREIGN else None
+    if last in _LOSSY and photometric in _FOREIGN:
+        found = _foreign_says(first, photometric, _LOSSY[last], source)
+    elif last in _LOSSY:
         found = _t81_says(first, photometric, _LOSSY[last])
     if found is not None:
         options["photometric_interpretation"], note = found
@@ -119,6 +128,8 @@ def colour_notes(ds: Any, first: bytes | None) -> list[str]:
         syntax = meta.get("TransferSyntaxUID") if meta is not None else None
         photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
         colour_options(ds, syntax, samples, photometric, first, notes)
+    except DicomError:  # colours unknown: refused, as convert refuses it
+        raise
     except Exception:  # unreadable values are the header checks' to say
         return []
     return notes
@@ -134,6 +145,38 @@ def _j2k_says(first: bytes, photometric: str) -> tuple[str, str] | None:
         f"applies its multi-component transform ({mct}), which the decoder undoes to RGB "
         "(PS3.5 8.2.4: such a stream is YBR_RCT or YBR_ICT): read as RGB, not converted a "
         "second time"
+    )
+
+
+#: Three-sample terms a T.81 decoder does not convert from: retired (YBR_PARTIAL_422, HSV),
+#: MPEG's (YBR_PARTIAL_420) or JPEG 2000's (YBR_ICT, YBR_RCT) (PS3.3 C.7.6.3.1.2).
+_FOREIGN = ("YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT", "HSV")
+
+
+def _foreign_says(first: bytes, photometric: str, ybr: str, source: str) -> tuple[str, str]:
+    """A lossy T.81 stream under a :data:`_FOREIGN` term: the space its markers say, and why.
+
+    pydicom left such samples as decoded, so the YCbCr of a JFIF stream was written as RGB
+    (red (200, 30, 30) as (81, 99, 213)), unsaid; libjpeg, Pillow and dcmtk read the stream.
+
+    Raises
+    ------
+    DicomError
+        When the markers do not say (:func:`stream_colour`): the colours are unknown.
+    """
+    said = stream_colour(first)
+    name = "PhotometricInterpretation (0028,0004)"
+    if said is None:
+        raise DicomError(source, f"{name} is {photometric}, which no JPEG decoder converts "
+                                 "from, and the JPEG stream's markers do not say whether its "
+                                 "samples are RGB or YCbCr (no JFIF or Adobe marker, component "
+                                 "IDs other than 'R', 'G', 'B' or 1, 2, 3): its colours are "
+                                 "unknown.")  # fmt: skip
+    done = "converted to RGB" if said[0] == "YCbCr" else "read as RGB"
+    return ybr if said[0] == "YCbCr" else "RGB", (
+        f"{name} is {photometric}, which no JPEG decoder converts from, but the JPEG stream's "
+        f"samples are {said[0]} ({said[1]}): {done} as libjpeg and Pillow read it (read as "
+        f"{photometric}, they were written as RGB unconverted)"
     )
 
 

@@ -22,7 +22,7 @@ from pipeline.dicom.groups import CONVERTED
 from pipeline.dicom.lossy_frames import HEAD, fragment_heads, lossy_frames
 from pipeline.dicom.pixel_encoding import LOSSLESS, stream_syntax, syntax_name
 
-__all__ = ["lossy_history"]
+__all__ = ["lossy_history", "lossy_storage"]
 
 #: Transfer syntaxes that are lossy by definition: JPEG baseline and extended (T.81 DCT),
 #: MPEG-2, MPEG-4 AVC/H.264 and HEVC/H.265 video (PS3.5 A.4.2, 8.2.5-8.2.7).
@@ -52,17 +52,10 @@ def lossy_history(ds: Any) -> str:
     >>> lossy_history(ds)
     'LossyImageCompression (0028,2110) 01, ratio 10:1, method ISO_10918_1'
     """
-    meta = getattr(ds, "file_meta", None)
-    syntax = _text(meta.get("TransferSyntaxUID") if meta is not None else None)
-    said = []
-    if syntax in _LOSSY:
-        said.append(f"stored as {syntax_name(syntax)}")
-    elif stream := _lossy_stream(ds, syntax):
-        said.append(f"stored as {syntax_name(stream)}")
-        if stream != syntax:  # a lossy stream under a syntax that says otherwise
-            said[-1] += (
-                f" (its own markers; TransferSyntaxUID (0002,0010) says {syntax_name(syntax)})"
-            )
+    syntax, stream = _syntax(ds), lossy_storage(ds)
+    said = [f"stored as {syntax_name(stream)}"] if stream else []
+    if stream and stream != syntax:  # a lossy stream under a syntax that says otherwise
+        said[-1] += f" (its own markers; TransferSyntaxUID (0002,0010) says {syntax_name(syntax)})"
     where, holder = _lossy_flag(ds)
     if holder is not None:
         said.append(f"LossyImageCompression (0028,2110) 01{where}")
@@ -74,6 +67,21 @@ def lossy_history(ds: Any) -> str:
     if method := _text(holder.get("LossyImageCompressionMethod")):
         said.append(f"method {method}")
     return ", ".join(said)
+
+
+def _syntax(ds: Any) -> str:
+    meta = getattr(ds, "file_meta", None)
+    return _text(meta.get("TransferSyntaxUID") if meta is not None else None)
+
+
+def lossy_storage(ds: Any) -> str:
+    """The lossy syntax the pixel data of ``ds`` is stored in, or ``""`` (stored lossless).
+
+    A lossy syntax (JPEG baseline, extended, video), else the first frame whose own markers
+    say lossy (:func:`_lossy_stream`), whatever the syntax says.
+    """
+    syntax = _syntax(ds)
+    return syntax if syntax in _LOSSY else _lossy_stream(ds, syntax)
 
 
 def _lossy_flag(ds: Any) -> tuple[str, Any]:

@@ -22,16 +22,27 @@ def palette_colours(
     Bits above HighBit are undefined (PS3.5 8.1.1) and masked, as pydicom masks them; an
     index that masking changes is said, as a grey value is
     (:func:`~pipeline.dicom.unused_bits.unused_bits_note`): index 300 of a 512-entry palette
-    under BitsStored 8 took entry 44's colour, unsaid. Native and RLE indices only: a JPEG
-    stream's samples are the decoder's (``syntax``).
+    under BitsStored 8 took entry 44's colour, unsaid. A JPEG-family stream's indices (of
+    ``syntax``) are kept or masked as its grey samples are, said alike
+    (:func:`~pipeline.dicom.codestream.codestream_bits`: a JPEG-LS or JPEG 2000 stream's
+    wider samples kept, T.81 lossless masked), but kept only where the palette has entries
+    for them (else masked, said): until 2026-12-04 all were masked unsaid (index 300 of a
+    512-entry palette again entry 44).
     """
     from pipeline.dicom.bits import fix_bits
-    from pipeline.dicom.codestream import is_jpeg_family
+    from pipeline.dicom.codestream import codestream_bits, is_jpeg_family
     from pipeline.dicom.unused_bits import unused_bits_note
 
-    note = "" if is_jpeg_family(syntax) else unused_bits_note(stored, bits_stored, False, ds)
-    notes.extend(filter(None, [note]))
-    return apply_palette(ds, fix_bits(stored, bits_stored, signed=False), source, notes)
+    bits, said = bits_stored, list[str]()
+    if is_jpeg_family(syntax):
+        bits = codestream_bits(stored, bits_stored, syntax, said, ds)
+        count, first = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor[:2])
+        if bits > bits_stored and int(stored.max(initial=0)) >= first + (count or 2**16):
+            bits, said = bits_stored, []  # indices past the table: their high bits are junk
+        elif bits > bits_stored:
+            said[-1] += " (the palette has entries for them)"
+    notes += said or list(filter(None, [unused_bits_note(stored, bits, False, ds)]))
+    return apply_palette(ds, fix_bits(stored, bits, signed=False), source, notes)
 
 
 def apply_palette(
@@ -191,7 +202,29 @@ def check_palette(ds: Dataset) -> list[str]:
         else:
             _check_segmented(colour, found, ds)
     _check_alike(ds)
+    _check_lossless(ds)
     return [note] if (note := counts_note(ds)) else []
+
+
+def _check_lossless(ds: Dataset) -> None:
+    """Refuse indices stored in a lossy stream (by its syntax or its own markers).
+
+    Lossy compression moves each sample by a little, and a palette's neighbouring entries
+    need not hold neighbouring colours: index 100 decoded as 101 takes another entry's colour,
+    whatever the error (pydicom's encoders take PALETTE COLOR only where lossless). A JPEG
+    baseline stream of indices came out in colours of entries its pixels never had, unsaid
+    (the ``lossy`` column said it was lossy, as of any grey image).
+    """
+    from pipeline.dicom.lossy import lossy_storage
+    from pipeline.dicom.pixel_encoding import syntax_name
+
+    stream = lossy_storage(ds)
+    if stream:
+        raise DicomError("", f"PhotometricInterpretation (0028,0004) is PALETTE COLOR but the "
+                             f"indices are stored as {syntax_name(stream)}, a lossy compression: "
+                             "it changes indices by small amounts and a palette's neighbouring "
+                             "entries need not hold neighbouring colours, so the pixels' "
+                             "colours are unknown.")  # fmt: skip
 
 
 def _tag(keyword: str) -> str:

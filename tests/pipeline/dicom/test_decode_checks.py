@@ -149,7 +149,8 @@ def test_palette_indices_are_read_from_bits_stored() -> None:
 
 def test_palette_indices_of_a_jpeg_ls_stream_are_masked_to_bits_stored() -> None:
     # pydicom masks native data itself; a JPEG-LS stream's samples come as coded (4..7,
-    # bit 2 set above BitsStored 2): the indices are still 0..3, not past the table
+    # bit 2 set above BitsStored 2): the indices are still 0..3, not past the table (whole,
+    # they would be: kept only where the palette has entries for them), and that is said
     jpeg_ls = pytest.importorskip("jpeg_ls")
     words = (np.arange(64, dtype=np.uint8).reshape(8, 8) % 4) + 4
     data = encapsulate([bytes(jpeg_ls.encode(words))])
@@ -157,4 +158,12 @@ def test_palette_indices_of_a_jpeg_ls_stream_are_masked_to_bits_stored() -> None
     for colour in ("Red", "Green", "Blue"):
         setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [4, 0, 8])
         setattr(ds, f"{colour}PaletteColorLookupTableData", bytes([0, 10, 20, 30]))
-    assert decode_stored(ds, "a.dcm")[0, 0, :4, 0].tolist() == [0, 10, 20, 30]
+    notes: list[str] = []
+    assert decode_stored(ds, "a.dcm", notes=notes)[0, 0, :4, 0].tolist() == [0, 10, 20, 30]
+    assert any(
+        n.startswith(
+            "stored values use bits above BitsStored (0028,0101) 2: 64 of 64 "
+            "values have bits 2-7 set (read whole: 4 to 7)"
+        )
+        for n in notes
+    )

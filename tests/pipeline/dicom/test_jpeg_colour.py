@@ -108,21 +108,32 @@ def test_ybr_full_header_over_a_j2k_colour_transform_is_read_as_rgb(
     assert bool(notes) == said
 
 
-@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cr.dcm", "SC_jpeg_no_color_transform_2.dcm"])
-def test_ybr_header_over_an_rgb_stream_is_read_as_rgb(tmp_path: Path, name: str) -> None:
+_CR, _NO_TRANSFORM = "SC_rgb_dcmtk_+eb+cr.dcm", "SC_jpeg_no_color_transform_2.dcm"
+_NONE_FROM = ", which no JPEG decoder converts from,"
+
+
+@pytest.mark.parametrize(
+    ("name", "term", "said"),
+    [(_CR, "YBR_FULL_422", ","), (_NO_TRANSFORM, "YBR_FULL_422", ","),
+     (_NO_TRANSFORM, "YBR_PARTIAL_422", _NONE_FROM)],
+)  # fmt: skip
+def test_ybr_header_over_an_rgb_stream_is_read_as_rgb(
+    tmp_path: Path, name: str, term: str, said: str
+) -> None:
     # dcmtk's +cr writes RGB samples with an Adobe APP14 marker, transform 0; a header
     # rewritten to YBR_FULL_422 (3D Slicer's patcher does so for every JPEG) had them converted
-    # from YBR: the colours of pydicom's reading of the file as it was are expected
+    # from YBR: the colours of pydicom's reading of the file as it was are expected. Under
+    # YBR_PARTIAL_422 (no decoder converts from it) they were right by chance, unsaid.
     import pydicom
 
     right = pydicom.dcmread(get_testdata_file(name)).pixel_array
     ds = pydicom.dcmread(get_testdata_file(name))
-    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.PhotometricInterpretation = term
     ds.save_as(tmp_path / "sc.dcm")
     image = read_instance(tmp_path / "sc.dcm", "sc.dcm")
     assert np.array_equal(image.stored[0], right)
     assert any(
-        "is YBR_FULL_422, but the JPEG stream's samples are RGB" in p for p in image.problems
+        f"is {term}{said} but the JPEG stream's samples are RGB" in p for p in image.problems
     )
 
 
@@ -223,3 +234,50 @@ def test_every_t81_start_of_frame_is_read(sof: int) -> None:
     assert stream_colour(stream) == (
         "YCbCr", "no JFIF or Adobe marker, and JFIF's component IDs 1, 2, 3"
     )  # fmt: skip
+
+
+_FOREIGN = ["YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT", "HSV"]
+
+
+@pytest.mark.parametrize("term", _FOREIGN)
+def test_a_term_no_jpeg_decoder_converts_from_is_read_as_the_stream_says(
+    tmp_path: Path, term: str
+) -> None:
+    """A JFIF stream (YCbCr) under a retired, MPEG or JPEG 2000 term: pydicom left the
+    samples as decoded and they were written as RGB, red (200, 30, 30) as (81, 99, 213),
+    unsaid. Expected: the RGB image encoded, within JPEG's loss."""
+    image = _read(tmp_path, _jpeg(app0=True), term)
+    assert np.abs(image.stored[0].astype(int) - RGB).max() <= 3
+    assert (
+        f"PhotometricInterpretation (0028,0004) is {term}, which no JPEG decoder converts from, "
+        "but the JPEG stream's samples are YCbCr (a JFIF APP0 marker (YCbCr by definition)): "
+        f"converted to RGB as libjpeg and Pillow read it (read as {term}, they were written as "
+        "RGB unconverted)"
+    ) in image.problems
+
+
+def test_a_foreign_term_over_a_stream_that_does_not_say_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Component IDs 0, 1, 2 and no marker (libjpeg 6b's RGB; libjpeg guesses YCbCr): under
+    HSV nothing says which, so inspect and convert refuse it; the batch goes on."""
+    import pydicom
+
+    from tests.pipeline.dicom.builders import write_folder
+    from workflows.cli import main
+
+    ds = pydicom.dcmread(get_testdata_file("SC_jpeg_no_color_transform.dcm"))
+    ds.PhotometricInterpretation = "HSV"
+    src = tmp_path / "src"
+    write_folder(src, hsv=ds, good=pydicom.dcmread(get_testdata_file("SC_rgb_jpeg_dcmtk.dcm")))
+    reason = (
+        "hsv.dcm: PhotometricInterpretation (0028,0004) is HSV, which no JPEG decoder converts "
+        "from, and the JPEG stream's markers do not say whether its samples are RGB or YCbCr "
+        "(no JFIF or Adobe marker, component IDs other than 'R', 'G', 'B' or 1, 2, 3): its "
+        "colours are unknown."
+    )
+    assert main(["convert", str(src), str(tmp_path / "out"), "--quiet"]) == 1
+    assert reason in capsys.readouterr().err
+    assert (tmp_path / "out" / "manifest.csv").read_text().count("good.dcm") == 1
+    main(["inspect", str(src)])
+    assert reason in capsys.readouterr().out
