@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.dicom.cine import cine_step
+from pipeline.dicom.cine_stack import stacked_cines
 from pipeline.dicom.frame_stack import ONE_POSITION
 from pipeline.dicom.frames import FrameRef
 from pipeline.dicom.geometry import ORTHONORMAL_LIMIT, affine_lps, orthonormal_orientation
@@ -131,6 +132,8 @@ def flat_volumes(
     (no problem), as tagged co-located stacks are.
     """
     cines = _cine_files(frames, order)
+    if cines is not None and (stacked := stacked_cines(frames, cines)) is not None:
+        return [stacked]  # one slice a file, evenly along the normal: one 4-D volume
     if cines is not None:
         note = (f"split: {len(cines)} cine files among images without slice geometry, one volume "
                 "each (each file's frames are one place over time)")  # fmt: skip

@@ -188,3 +188,38 @@ def test_frames_a_pointer_labels_otherwise_are_not_slices(tmp_path: Path) -> Non
         "FrameIncrementPointer (0028,0009) names FrameLabelVector (0018,2002): frames that "
         "differ by it, not slices, so not stacked by SpacingBetweenSlices, not placed"
     )
+
+
+def _slice_cine(z: float, s: int) -> Dataset:
+    ds = _cine(FrameTime=40, ImagePositionPatient=[-3, -4, z], InstanceNumber=s + 1)
+    ds.NumberOfFrames, ds.SpacingBetweenSlices = 4, 8
+    ds.PixelData = np.repeat(100 * s + np.arange(4), 16).astype("<i2").tobytes()
+    return ds
+
+
+def test_cine_files_one_slice_each_are_one_4d_volume(tmp_path: Path) -> None:
+    """A short-axis cine filed one file a slice (z = 10, 18, 26; files in another order):
+    one NIfTI of 4 time points of 3 slices 8 mm apart, slice s time t holding 100 s + t - 1024;
+    each file was a volume of its own."""
+    series = "1.2.826.0.1.3680043.8.498.1174"
+    files = {f"f{n}": _slice_cine(z, s) for n, (z, s) in enumerate([(26, 2), (10, 0), (18, 1)])}
+    for ds in files.values():
+        ds.SeriesInstanceUID = series
+    rows, errors, code = convert_nifti(write_folder(tmp_path / "src", **files), tmp_path / "out")
+    assert code == 0 and not errors
+    (row,) = rows
+    img = nib.load(tmp_path / "out" / row["output"])
+    assert img.shape == (4, 4, 3, 4) and img.header.get_zooms()[3] == pytest.approx(0.04)
+    assert img.affine == pytest.approx(_affine(8.0), abs=1e-5)
+    want = [[100 * s + t - 1024 for t in range(4)] for s in range(3)]
+    assert np.asarray(img.dataobj)[0, 0].tolist() == want
+
+
+def test_cine_files_unevenly_apart_stay_one_volume_each(tmp_path: Path) -> None:
+    series = "1.2.826.0.1.3680043.8.498.1175"
+    files = {f"f{s}": _slice_cine(z, s) for s, z in enumerate([10, 18, 30])}
+    for ds in files.values():
+        ds.SeriesInstanceUID = series
+    rows, errors, code = convert_nifti(write_folder(tmp_path / "src", **files), tmp_path / "out")
+    assert code == 0 and not errors and len(rows) == 3
+    assert all(nib.load(tmp_path / "out" / r["output"]).shape == (4, 4, 1, 4) for r in rows)
