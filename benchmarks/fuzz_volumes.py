@@ -1,9 +1,10 @@
 """Fuzz volume assembly with an oracle: Enhanced multi-frame files and single-frame series.
 
 Usage: ``python benchmarks/fuzz_volumes.py [--cases 400] [--seed 0]
-[--kind enhanced|series|order|echoes] [--batch 100] [--keep DIR]`` (``order``: names that must
-not depend on file names or order; ``echoes``: echo times with varying decimals; see
-:mod:`benchmarks.fuzz_volumes_order`)
+[--kind enhanced|series|order|echoes|classic] [--batch 100] [--keep DIR]`` (``order``: names
+that must not depend on file names or order; ``echoes``: echo times with varying decimals; see
+:mod:`benchmarks.fuzz_volumes_order`; ``classic``: classic multi-frame files with one
+position, :mod:`benchmarks.fuzz_volumes_classic`)
 
 Cases come from :mod:`benchmarks.fuzz_volumes_cases`: Enhanced MR files (orientation and
 pixel measures shared or per frame, or missing on some or all frames, positions missing on
@@ -190,11 +191,13 @@ def in_work(keep: Path | None, prefix: str, work: Callable[[Path], int]) -> int:
 
 
 def run_more(cases: int, seed: int, work: Path, *, kind: str, batch: int) -> int:
-    """``--kind order`` or ``echoes`` (:mod:`benchmarks.fuzz_volumes_order`)."""
+    """``--kind order`` or ``echoes`` (:mod:`benchmarks.fuzz_volumes_order`), ``classic``
+    (:mod:`benchmarks.fuzz_volumes_classic`)."""
+    from benchmarks.fuzz_volumes_classic import run_classic
     from benchmarks.fuzz_volumes_order import run_echoes, run_order
 
     warnings.simplefilter("ignore")
-    runner = run_order if kind == "order" else run_echoes
+    runner = {"order": run_order, "echoes": run_echoes, "classic": run_classic}[kind]
     counts, findings = runner(cases, seed, work, batch=batch)
     return report(f"{cases} {kind} cases (seed {seed})", counts, findings)
 
@@ -203,12 +206,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
-    kinds = ["enhanced", "series", "order", "echoes"]
+    kinds = ["enhanced", "series", "order", "echoes", "classic"]
     parser.add_argument("--kind", choices=kinds, default="enhanced")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--keep", type=Path, default=None)
     args = parser.parse_args()
-    more = args.kind in ("order", "echoes")
+    more = args.kind in ("order", "echoes", "classic")
     work = partial(run_more if more else run, args.cases, args.seed, kind=args.kind,
                    batch=args.batch)  # fmt: skip
     return in_work(args.keep, "radpipe-volumes-", work)

@@ -21,7 +21,20 @@ Differences from dcm2niix, on purpose:
   requires (``pixdim[4]``); where that is not the header's RepetitionTime (a dynamic series'
   median interval, :func:`pipeline.dicom.volume_plan.time_step`), the header's is
   ``RepetitionTimeExcitation``, as dcm2niix writes them (dcm2niix #560).
-- ``SliceTiming`` only where each slice has its own AcquisitionTime, the slices are those
+- ``MagneticFieldStrength`` in tesla, as BIDS and PS3.3 C.7.3.1 (0018,0087) have it: some old
+  scanners and converters wrote gauss (15000 for 1.5 T), which went into the sidecar as a
+  15000 T magnet. A value of 500 to 300000 is read as gauss and divided by 10000 (0.05 to 30
+  T), said; one above 30 and below 500 (neither a magnet's tesla nor its gauss), or at or
+  below 0, is left out, said (:func:`field_strength`).
+- ``RepetitionTime`` of a 4-D NIfTI is written even where the header has none (a cine's
+  FrameTime, an ultrasound or CT series of time points): its time step was in the NIfTI's
+  4th zoom only.
+- ``SliceTiming`` of a GE 2-D fMRI (a 4-D NIfTI; Manufacturer GE) whose slices share one
+  AcquisitionTime from their TriggerTime (0018,1060), which GE's "epi" sequence fills with
+  each slice's time within the repetition (ms), as dcm2niix reads it
+  (:func:`ge_slice_timing`). GE's private RTIA timer (0021,105E) of its "epiRT" sequence,
+  dcm2niix's other source, is not read: such a series has no SliceTiming.
+- ``SliceTiming`` otherwise only where each slice has its own AcquisitionTime, the slices are those
   acquired (not resampled), and all lie within one RepetitionTime; ``Manufacturer`` as written.
 """
 
@@ -33,7 +46,7 @@ from typing import Any
 from pipeline.dicom.groups import attribute
 from pipeline.dicom.values import lenient_number
 
-__all__ = ["KEYS", "header_fields", "slice_timing"]
+__all__ = ["KEYS", "field_strength", "ge_slice_timing", "header_fields", "slice_timing"]
 
 #: Every key a sidecar may hold, in the order written.
 KEYS = (
@@ -59,7 +72,7 @@ _CLASSIC = {"EffectiveEchoTime": "EchoTime", "InversionTimes": "InversionTime"}
 _AXES = {"COL": "j", "ROW": "i"}  # InPlanePhaseEncodingDirection -> NIfTI voxel axis
 
 
-def header_fields(ds: Any, frame: int = 0) -> dict[str, Any]:
+def header_fields(ds: Any, frame: int = 0, notes: list[str] | None = None) -> dict[str, Any]:
     """The sidecar keys one frame's header gives (of :data:`KEYS`, BIDS units).
 
     Parameters
@@ -68,6 +81,8 @@ def header_fields(ds: Any, frame: int = 0) -> dict[str, Any]:
         A pydicom Dataset (header only is enough): the volume's first slice.
     frame
         Its frame (an Enhanced object's values are in its functional groups).
+    notes
+        Where to say what was done to a value (a field strength in gauss), when given.
 
     Examples
     --------
@@ -100,12 +115,42 @@ def header_fields(ds: Any, frame: int = 0) -> dict[str, Any]:
         value = _number(ds, group if enhanced else "", keyword, frame)
         if value is None and not enhanced and keyword in _CLASSIC:
             value = _number(ds, "", _CLASSIC[keyword], frame)
+        if key == "MagneticFieldStrength" and value is not None:
+            value, said = field_strength(value)
+            if said and notes is not None:
+                notes.append(said)
         if value is not None and value >= 0:
             out[key] = round(value * factor, 9) + 0.0
     axis = _AXES.get(_phase_direction(ds, frame, enhanced)) if mr else None
     if axis:
         out["PhaseEncodingAxis"] = axis
     return out
+
+
+#: Tesla up to this (the strongest magnets, 28.2 T NMR); gauss from :data:`_GAUSS` on.
+_TESLA, _GAUSS, _MOST_GAUSS = 30.0, 500.0, 300000.0
+
+
+def field_strength(value: float) -> tuple[float | None, str]:
+    """A MagneticFieldStrength (0018,0087) in tesla, and what was done to it (``""``: none).
+
+    Examples
+    --------
+    >>> field_strength(3.0)
+    (3.0, '')
+    >>> field_strength(15000)[0]
+    1.5
+    >>> field_strength(150)[0] is None
+    True
+    """
+    tag = f"MagneticFieldStrength (0018,0087) {value:g}"
+    if 0 < value <= _TESLA:
+        return value, ""
+    if _GAUSS <= value <= _MOST_GAUSS:
+        tesla = round(value / 10000.0, 6)
+        return tesla, f"{tag} read as gauss (an old scanner's unit): {tesla:g} T in the sidecar"
+    return None, (f"{tag} is neither tesla (0 to {_TESLA:g}) nor gauss ({_GAUSS:g} to "
+                  f"{_MOST_GAUSS:g}): left out of the sidecar")  # fmt: skip
 
 
 def _number(ds: Any, group: str, keyword: str, frame: int) -> float | None:
@@ -163,3 +208,28 @@ def slice_timing(
     if span <= 0 or repetition_time is None or span >= repetition_time:
         return None
     return offsets
+
+
+def ge_slice_timing(
+    manufacturer: str, triggers: Sequence[Any], repetition_time: float | None
+) -> list[float] | None:
+    """BIDS ``SliceTiming`` (s) of a GE 2-D fMRI from its slices' TriggerTime (0018,1060, ms).
+
+    ``triggers`` in the volume's slice order (its first time point). ``None`` unless the
+    Manufacturer is GE and every slice has a number there, not all one, spanning less than
+    one RepetitionTime (s): as :func:`slice_timing`. A cardiac-gated series' TriggerTime is
+    its delay after the R wave, the same for every slice of a phase: none is written.
+
+    Examples
+    --------
+    >>> ge_slice_timing("GE MEDICAL SYSTEMS", [0.0, 1000.0, 500.0, 1500.0], 2.0)
+    [0.0, 1.0, 0.5, 1.5]
+    >>> ge_slice_timing("SIEMENS", [0.0, 1000.0], 2.0) is None
+    True
+    """
+    if not str(manufacturer).strip().upper().startswith("GE"):
+        return None
+    values = [lenient_number(t) for t in triggers]
+    if any(v is None for v in values):
+        return None
+    return slice_timing([float(v) / 1000.0 for v in values if v is not None], repetition_time)

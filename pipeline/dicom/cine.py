@@ -143,7 +143,8 @@ def _floats(value: Any) -> list[float]:
 
 
 def _tags(pointer: Any) -> list[int]:
-    items = pointer if isinstance(pointer, list | tuple) else [pointer]
+    # several tags come as pydicom's MultiValue, no list: read as one, they named nothing
+    items = pointer if isinstance(pointer, Sequence) and not isinstance(pointer, str) else [pointer]
     try:
         return [int(v) for v in items]
     except (TypeError, ValueError):

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from pipeline.dicom.cine import cine_step
+from pipeline.dicom.cine_stack import stacked_cines
 from pipeline.dicom.frame_stack import ONE_POSITION
 from pipeline.dicom.frames import FrameRef
+from pipeline.dicom.geometry import ORTHONORMAL_LIMIT, affine_lps, orthonormal_orientation
 from pipeline.dicom.stack_keys import STACK_KEYS
 from pipeline.dicom.volume_plan import VolumePlan
 
-__all__ = ["ACQUISITION_ORDER", "flat_volume", "flat_volumes"]
+__all__ = ["ACQUISITION_ORDER", "flat_volume", "flat_volumes", "placed_cine"]
 
 #: How frames without slice geometry are ordered (:func:`~.colocated.acquisition_order`).
 ACQUISITION_ORDER = "acquisition order (AcquisitionTime or ContentTime, then InstanceNumber)"
@@ -42,6 +46,12 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     ps = f.pixel_spacing or (1.0, 1.0)
     problems = []
     step, note = _cine_step(frames, order)
+    if step is not None and len(order) > 1 and (placed := placed_cine(f, len(order), step)):
+        affine, said = placed  # time points of one slice, as a 4-D series' (T, 1, H, W)
+        thick = float(np.linalg.norm(affine[:3, 2]))
+        return VolumePlan(frames=tuple((k,) for k in order), distances=(0.0,), affine=affine,
+                          spacing=(thick, float(ps[0]), float(ps[1])), repetition_time=step,
+                          problems=tuple(filter(None, [said, note])))  # fmt: skip
     if len(order) > 1:  # a single 2-D image (CR, DX, US) needs no volume geometry
         # a cine's frames are one place over time whatever its header gives (it may well
         # have an ImagePositionPatient, which "images without" it denied)
@@ -61,6 +71,33 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
                       problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip
+
+
+def placed_cine(f: FrameRef, count: int, step: float) -> tuple[np.ndarray, str] | None:
+    """The LPS affine of a cine's one slice and what it rests on, or ``None`` when unplaced.
+
+    A cine of a classic multi-frame file with an ImagePositionPatient, orientation and pixel
+    spacing (a cardiac cine MR; CT, MR and PET only, :mod:`pipeline.dicom.frame_stack`) has
+    every frame at that one position (``FrameRef.place``): written as ``count`` time points
+    of one slice (a 4-D volume ``(T, 1, H, W)``, the cine's step its ``repetition_time``, NPY
+    as NIfTI), its slice axis along the normal by SpacingBetweenSlices or SliceThickness (1
+    mm without either, said by ``convert``'s one-slice note), as one slice of a series is.
+    It was written with an identity affine and qform/sform codes 0 ("affine unknown"), its
+    place lost.
+    """
+    if f.place is None or f.orientation is None or f.pixel_spacing is None:
+        return None
+    iop, deviation = orthonormal_orientation(f.orientation)
+    if deviation > ORTHONORMAL_LIMIT:  # no rigid plane (parallel cosines): not placed
+        return None
+    thick = f.slice_step or 1.0
+    affine = affine_lps(iop, f.place, f.pixel_spacing, thick)
+    depth = f" ({thick:g} mm thick)" if f.slice_step else ""  # else one_slice_note: 1 mm
+    said = (
+        f"cine: {count} frames of one file at one place over time, {step:.4g} ms apart, "
+        f"written as time points of one slice at its ImagePositionPatient{depth}"
+    )
+    return affine, said
 
 
 def _one_file(frames: list[FrameRef], order: list[int]) -> bool:
@@ -95,6 +132,8 @@ def flat_volumes(
     (no problem), as tagged co-located stacks are.
     """
     cines = _cine_files(frames, order)
+    if cines is not None and (stacked := stacked_cines(frames, cines)) is not None:
+        return [stacked]  # one slice a file, evenly along the normal: one 4-D volume
     if cines is not None:
         note = (f"split: {len(cines)} cine files among images without slice geometry, one volume "
                 "each (each file's frames are one place over time)")  # fmt: skip

@@ -81,6 +81,7 @@ def frame_layout(ds: Any) -> dict[str, Any]:
     enhanced = _groups(ds)
     times, said = enhanced_intervals(ds, count) if enhanced else (cine_intervals(ds, count), "")
     unusable = stack.note if stack and stack.note else said if enhanced else cine_problem(ds, count)
+    common["place"] = stack.place if stack else None  # a cine's one position
     return {**found, "grid": grid, "iop": iop, "enhanced": enhanced, "times": times,
             "unusable": unusable}  # fmt: skip
 

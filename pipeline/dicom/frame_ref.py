@@ -44,6 +44,8 @@ class FrameRef:
     with the step between the slices' positions (``slice_step`` falls back on SliceThickness);
     ``counts`` the slices, images and time points its header says there should be
     (:data:`pipeline.dicom.expected_counts.COUNT_KEYS`), to say a shortfall;
+    ``place`` the one ImagePositionPatient of a cine's frames (a classic multi-frame file of
+    time points at one place, :mod:`pipeline.dicom.frame_stack`; ``position`` stays ``None``);
     ``group_keys`` the stack keys whose ``stack_values`` an Enhanced frame took from a
     functional group attribute of another name (EchoNumbers: its EffectiveEchoTime;
     :func:`pipeline.dicom.stack_keys.group_keywords`), so that they are named by it.
@@ -83,6 +85,7 @@ class FrameRef:
     colour: bool = False
     counts: tuple[int | None, ...] = ()
     group_keys: tuple[str, ...] = ()
+    place: tuple[float, float, float] | None = None
 
 
 #: FrameRef.rescale of a frame with a Modality LUT Sequence (a slope 0 is read as 1, so no

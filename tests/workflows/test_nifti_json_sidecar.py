@@ -201,17 +201,20 @@ def test_a_folder_from_before_the_json_is_converted_again(
     assert len([p for p in out.rglob("*.json") if p.parent != out]) == converted
 
 
+@pytest.mark.parametrize("recorded", [2, 3])
 @pytest.mark.parametrize(("fmt", "converted"), [("nifti", 1), ("npy", 0)])
 def test_a_folder_of_the_header_repetition_time_is_converted_again(
-    tmp_path: Path, fmt: str, converted: int, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fmt: str, converted: int, recorded: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A per-series folder recorded ``"sidecars": 2`` (2026-12-03): its NIfTI JSONs gave a
-    4-D volume the header's RepetitionTime, so it is converted again; an NPY's lack nothing."""
+    4-D volume the header's RepetitionTime, so it is converted again; an NPY's lack nothing.
+    So is one recorded 3 (before 2026-12-04's JSON: a cine's time step, a field strength in
+    gauss written as tesla, a GE fMRI's slice timing from its TriggerTimes)."""
     src, out = _series(tmp_path / "src"), tmp_path / "out"
     args = ["convert", str(src), str(out), "--format", fmt, "--per", "series", "--quiet"]
     assert main(args) == 0
     settings = json.loads((out / "convert.json").read_text())
-    (out / "convert.json").write_text(json.dumps({**settings, "sidecars": 2}))
+    (out / "convert.json").write_text(json.dumps({**settings, "sidecars": recorded}))
     capsys.readouterr()
     assert main(args) == 0
     assert f"({converted} converted, {1 - converted} already done)" in capsys.readouterr().out

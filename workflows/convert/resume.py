@@ -69,10 +69,13 @@ def same_source(out: Path, root: Path) -> bool:
 #: (``"sidecars"``): 1 = a DWI's ``.bval`` / ``.bvec`` (NIfTI and NPY) and an NPY's ``.json``
 #: of time points (2026-12-01); 2 = a NIfTI's BIDS-style ``.json`` (2026-12-03); 3 = that
 #: ``.json``'s RepetitionTime the 4-D NIfTI's time step (2026-12-04: it was the header's, 4.2
-#: ms beside a 10 s ``pixdim[4]``). A conversion recorded with less (an earlier radpipe)
+#: ms beside a 10 s ``pixdim[4]``); 4 = that ``.json``'s RepetitionTime written without a
+#: header TR too (a cine's FrameTime), MagneticFieldStrength in tesla (15000 G was 15000 T)
+#: and a GE fMRI's SliceTiming from its TriggerTimes (2026-12-04). A conversion recorded with
+#: less (an earlier radpipe)
 #: wrote none of these, or wrong: resumed, its volumes would stay so, unsaid. An NPY
 #: conversion needs only 1.
-SIDECARS = 3
+SIDECARS = 4
 
 
 def resumable(out: Path, options: ConvertOptions, root: Path) -> bool:

@@ -24,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.bids_sidecar import KEYS, header_fields, slice_timing
+from pipeline.dicom.bids_sidecar import KEYS, ge_slice_timing, header_fields, slice_timing
 from pipeline.dicom.diffusion import sidecar_paths, write_sidecars
 from pipeline.dicom.groups import VOLUME_PLANE_NOTE
-from pipeline.dicom.stack_keys import shared_component
+from pipeline.dicom.stack_keys import STACK_KEYS, shared_component
 from pipeline.io_atomic import atomic_write_text
 from pipeline.version import radpipe_version
 from pipeline.writers import write_nifti, write_npy
@@ -42,12 +42,14 @@ __all__ = [
 class BidsSource:
     """Where a NIfTI volume's JSON sidecar is read from: the file (``root``/``rel``) and frame
     of its first slice, and its slices' acquisition times (s, in slice order; ``None`` when
-    its slices are not the acquired ones: resampled along the normal)."""
+    its slices are not the acquired ones: resampled along the normal) and TriggerTimes (ms,
+    likewise: a GE fMRI's slice times, :func:`~pipeline.dicom.bids_sidecar.ge_slice_timing`)."""
 
     root: str
     rel: str
     frame: int
     times: tuple[float | None, ...] | None
+    triggers: tuple[Any, ...] | None = None
 
 
 def bids_source(root: str, plan: Any, v: int) -> BidsSource:
@@ -57,7 +59,10 @@ def bids_source(root: str, plan: Any, v: int) -> BidsSource:
     first = plan.frames[volume.frames[0][0]]
     times = None if volume.grid is not None else tuple(plan.frames[k].time
                                                        for k in volume.frames[0])  # fmt: skip
-    return BidsSource(root, first.source, first.frame, times)
+    trigger = STACK_KEYS.index("TriggerTime")
+    triggers = None if times is None else tuple(plan.frames[k].stack_values[trigger]
+                                                for k in volume.frames[0])  # fmt: skip
+    return BidsSource(root, first.source, first.frame, times, triggers)
 
 
 def sidecars(output: Path) -> list[Path]:
@@ -86,10 +91,14 @@ def remove_sidecars(output: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def write_volume(target: Path, volume: Any, fmt: str, bids: BidsSource | None = None) -> list[Path]:
+def write_volume(
+    target: Path, volume: Any, fmt: str, bids: BidsSource | None = None,
+    notes: list[str] | None = None,
+) -> list[Path]:  # fmt: skip
     """Write ``volume`` (a :class:`~pipeline.dicom.volume.SeriesVolume`) to ``target`` as
     NIfTI (``fmt == "nifti"``) or NPY, with its sidecars (see the module; a NIfTI's JSON
-    from ``bids``, none without); returns the sidecars written."""
+    from ``bids``, none without); returns the sidecars written. What the JSON says of a
+    header value it changed or left out goes into ``notes``."""
     if fmt == "nifti":
         write_nifti(target, volume.image, volume.affine_ras,
                     repetition_time=volume.repetition_time, sheared=volume.sheared,
@@ -106,7 +115,11 @@ def write_volume(target: Path, volume: Any, fmt: str, bids: BidsSource | None = 
         path = _json_path(target)
         atomic_write_text(path, json.dumps({"axes": axes, "time_step_s": step_ms / 1000.0}))
         written.append(path)
-    if fmt == "nifti" and bids is not None and (found := bids_json(volume, bids)) is not None:
+    if (
+        fmt == "nifti"
+        and bids is not None
+        and (found := bids_json(volume, bids, notes)) is not None
+    ):
         atomic_write_text(_json_path(target), json.dumps(found, indent=2) + "\n")
         written.append(_json_path(target))
     for stale in set(sidecars(target)) - set(written):  # an earlier conversion's
@@ -114,7 +127,9 @@ def write_volume(target: Path, volume: Any, fmt: str, bids: BidsSource | None = 
     return written
 
 
-def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
+def bids_json(
+    volume: Any, bids: BidsSource, notes: list[str] | None = None
+) -> dict[str, Any] | None:
     """The JSON sidecar of a NIfTI ``volume`` (:mod:`pipeline.dicom.bids_sidecar`), or
     ``None`` when its first file's header cannot be read again (it was read to build it)."""
     from pipeline.dicom.groups import attribute
@@ -127,13 +142,14 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
     ds = _header(path, bids.rel, stat.st_mtime_ns, stat.st_size)
     if not hasattr(ds, "get"):  # a Problem
         return None
-    found = header_fields(ds, bids.frame)
+    found = header_fields(ds, bids.frame, notes)
     step = _time_step(volume)
-    if step is not None and abs(step - found.get("RepetitionTime", step)) > 1e-6:
+    if step is not None:  # written whatever the header holds: a cine's FrameTime was lost
         # BIDS: a 4-D NIfTI's RepetitionTime is its 4th zoom, the time between volumes
         # (the validator's REPETITION_TIME_MISMATCH); the header's TR (a DCE's 4.2 ms for
         # volumes 10 s apart) is the excitations', RepetitionTimeExcitation (as dcm2niix #560)
-        found["RepetitionTimeExcitation"] = found["RepetitionTime"]
+        if abs(step - found.get("RepetitionTime", step)) > 1e-6:
+            found["RepetitionTimeExcitation"] = found["RepetitionTime"]
         found["RepetitionTime"] = step
     if volume.affine_ras is not None and not volume.sheared:
         slices = volume.image.shape[-4 if volume.rgb else -3]
@@ -142,11 +158,15 @@ def bids_json(volume: Any, bids: BidsSource) -> dict[str, Any] | None:
         stamped = ds.get("AcquisitionTime") or attribute(
             ds, "FrameContentSequence", "FrameAcquisitionDateTime", bids.frame
         )  # ContentTime is when the image was made, not acquired: no slice timing from it
-        if (bids.times and len(bids.times) == slices and stamped and found.get("Modality") == "MR"
-                and found.get("MRAcquisitionType") != "3D"):  # fmt: skip
+        two_d = found.get("Modality") == "MR" and found.get("MRAcquisitionType") != "3D"
+        timing = None
+        if bids.times and len(bids.times) == slices and stamped and two_d:
             timing = slice_timing(bids.times, found.get("RepetitionTime"))
-            if timing is not None:
-                found["SliceTiming"] = timing
+        if timing is None and two_d and _time_step(volume) is not None and bids.triggers:
+            timing = ge_slice_timing(found.get("Manufacturer", ""), bids.triggers,
+                                     found.get("RepetitionTime"))  # fmt: skip
+        if timing is not None:
+            found["SliceTiming"] = timing
     found.update(ConversionSoftware="radpipe", ConversionSoftwareVersion=radpipe_version())
     return {key: found[key] for key in KEYS if key in found}
 

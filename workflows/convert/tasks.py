@@ -355,6 +355,7 @@ def _run_series(
         raise DicomError(task.task_id, strict_reason(problems))
     rows: list[dict[str, str]] = []
     sources: list[dict[str, str]] = []
+    sidecar: list[str] = []  # what the volumes' JSON sidecars did to header values
     if options.format == "nifti":  # a cine's frames are time points, its FrameTime the step
         volumes = [cine_as_time_points(v) for v in volumes]
     stacks = stable_stacks(plan, task, options.policy())  # as if no file were left out
@@ -365,7 +366,9 @@ def _run_series(
                             options.gzip)  # fmt: skip
         written.append(Path(task.out_root) / rel)
         bids = bids_source(task.src_root, plan, v) if options.json else None  # NIfTI's JSON
-        written += write_volume(Path(task.out_root) / rel, volume, options.format, bids)
+        told: list[str] = []  # what the JSON sidecar did to a header value
+        written += write_volume(Path(task.out_root) / rel, volume, options.format, bids, told)
+        sidecar += told
         depth = volume.image.shape[-4 if volume.rgb else -3]
         frames = frame_slices(plan, plan.volumes[v])
         values = [rel, escape_name(frames[0][0]), task.patient_key, task.study_key,
@@ -375,13 +378,14 @@ def _run_series(
                   f"{volume.spacing[0]:g}" if volume.affine_ras is not None else "",
                   units[v] if volume.window == "none" and not volume.rgb else "",
                   volume_lossy(plan, plan.volumes[v]), volume.padding,
-                  join_notes([*volume.problems, thin[v], presets[v]])]  # fmt: skip
+                  join_notes([*volume.problems, thin[v], presets[v], *told])]  # fmt: skip
         rows.append(dict(zip(MANIFEST_COLUMNS, map(str, values))))
         for source, frame, sop_uid, where in frames:
             cells = [escape_name(source), rel, task.patient_key, task.series_key,
                      hash_key(sop_uid), frame, where]  # fmt: skip
             sources.append(dict(zip(SOURCE_COLUMNS, map(str, cells))))
-    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, *presets])]))
+    return rows, sources, tuple(dict.fromkeys([*plan.problems, *filter(None, [*thin, *presets]),
+                                               *sidecar]))  # fmt: skip
 
 
 MANIFEST_COLUMNS = [

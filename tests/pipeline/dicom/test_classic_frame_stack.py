@@ -83,4 +83,5 @@ def test_a_cine_at_one_place_is_not_stacked(tmp_path: Path) -> None:
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = MR
     ds.Modality = "MR"
     _, (row,) = _convert(tmp_path, ds)
-    assert "no geometry" in row["problems"] and "SpacingBetweenSlices" not in row["problems"]
+    assert row["shape"] == "3x1x4x4"  # time points of one slice (test_classic_cine_geometry)
+    assert "SpacingBetweenSlices" not in row["problems"]

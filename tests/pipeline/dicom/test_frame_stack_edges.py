@@ -63,8 +63,8 @@ def test_an_nm_file_that_is_no_reconstruction_is_not_stacked_here() -> None:
 def test_only_a_usable_frame_time_makes_a_cine(vector: list[int]) -> None:
     """A FrameTimeVector of zeros times nothing: the frames are still stacked."""
     found = frame_stack(_classic(FrameTimeVector=vector))
-    if vector[1]:
-        assert found is None
+    if vector[1]:  # time points at the one position: not stacked, their place kept
+        assert found is not None and found.positions is None and found.place == (1, 2, 3)
     else:
         assert found is not None and found.positions is not None
         assert found.positions[2] == (1, 2, 7)
