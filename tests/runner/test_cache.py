@@ -14,8 +14,7 @@ import pytest
 from filelock import FileLock
 
 from tests.runner.conftest import base_config, read_rows
-from workflows.run import rundir
-from workflows.run import study as study_mod
+from workflows.run import convert_cache, rundir
 from workflows.run.config import validate_config
 from workflows.run.study import Study, cache_problem, prepare_study
 
@@ -101,7 +100,7 @@ def test_the_radpipe_version_is_part_of_the_cache_key(
 ) -> None:
     out = tmp_path / "out"
     first = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r1")
-    monkeypatch.setattr(study_mod, "radpipe_version", lambda: "99.0")
+    monkeypatch.setattr(convert_cache, "radpipe_version", lambda: "99.0")
     other = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r2")
     assert not other.reused_conversion and other.root != first.root
 
