@@ -7,6 +7,11 @@ the radpipe version: runs with the same data, options and version reuse it; a ch
 converts afresh. One run at a time converts into a cache folder (a ``filelock`` beside it;
 others wait), and a cache is reused only when its ``.complete`` mark, ``manifest.csv``,
 ``errors.csv`` and output files agree; otherwise the conversion is finished again.
+
+Every such change made a new entry and none was removed until 2026-12-04: now a run holds its
+entry in use (``convert-<key>.use``, a shared lock, :mod:`pipeline.data.cache_use`) while its
+study lives, renews the time of its ``.complete`` mark on reuse, and a run that converts a new
+entry removes the entries unused for 14 days that no process holds and none converts into.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from pipeline.data.cache_use import mark_used, say_pruned, use_entry
 from pipeline.dicom.walk import source_files
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_write_text
@@ -110,6 +116,9 @@ def run_convert_options(config: RunConfig) -> Any:
 
 
 def convert_cached(config: RunConfig, *, progress: bool) -> Study:
+    """The run's conversion: its cache entry reused, or converted (then the entries no run has
+    used for :data:`~pipeline.data.cache_use.UNUSED_DAYS` days are removed). The returned
+    study holds the entry in use (``Study.held``) for as long as it lives."""
     from workflows.convert.batch import convert_folder
 
     src = config.data.source.resolve()
@@ -131,10 +140,12 @@ def convert_cached(config: RunConfig, *, progress: bool) -> Study:
     study = Study(root=out, kind="dicom", fingerprint=fingerprint, split=[], class_names=[],
                   labels=config.data.labels, masks=config.data.masks)  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
+    study.held = use_entry(out.parent, out.name)  # before the look: no prune removes it
     with locked(out.with_name(out.name + ".lock")):
         problem = cache_problem(out)
         if problem is None:
             log.info("reusing the cached conversion %s", out.name)
+            mark_used(out, DONE)
             study.reused_conversion = True
             study.failures = [
                 (r["source"], r["reason"])
@@ -153,6 +164,7 @@ def convert_cached(config: RunConfig, *, progress: bool) -> Study:
         mark = {"fingerprint": fingerprint, "outputs": result.outputs,
                 "failures": len(result.failures)}  # fmt: skip
         atomic_write_text(out / DONE, json.dumps(mark))
+    say_pruned(out.parent, prefix="convert-", stamp=DONE, what="conversion cache")  # it grew
     return study  # its failures are said by the command (`run` at once and at its end)
 
 

@@ -38,6 +38,8 @@ class Study:
     mask_classes: set[int] = field(default_factory=set)  # in every mask of the data
     unwindowed: int = 0  # images `window: header` left unwindowed (no window in the header)
     windowed: int = 0  # images a window was applied to
+    # the conversion cache entry held in use while the study lives (convert_cache)
+    held: Any = field(default=None, repr=False, compare=False)
 
 
 #: The columns of a ``data.kind: images`` list CSV that FolderDataset reads.
