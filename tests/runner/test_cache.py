@@ -93,6 +93,11 @@ def test_cache_is_reused_only_when_it_matches_its_manifest(
     text = (first.root / "manifest.csv").read_text().splitlines(keepends=True)
     (first.root / "manifest.csv").write_text("".join(text[:-1]))
     assert cache_problem(first.root) == "manifest.csv lists 15 outputs, the conversion made 16"
+    # An errors.csv that lost its row: reused, the run would say no file failed (and exit 0).
+    (first.root / "manifest.csv").write_text("".join(text))
+    errors = first.root / "errors.csv"
+    errors.write_text(errors.read_text().splitlines(keepends=True)[0])  # the header alone
+    assert cache_problem(first.root) == "errors.csv lists 0 failures, the conversion had 1"
 
 
 def test_the_radpipe_version_is_part_of_the_cache_key(
