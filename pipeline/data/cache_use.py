@@ -1,4 +1,7 @@
-"""Sample-cache entries in use (:mod:`pipeline.data.cache`), and removing those long unused.
+"""Cache entries in use, and removing those long unused (sample and conversion caches).
+
+The sample cache (:mod:`pipeline.data.cache`) and the conversion cache of ``radpipe run``
+(:mod:`workflows.run.convert_cache`), which follows the same policy (last paragraph).
 
 Every preprocessing key makes a new entry (``FOLDER/<fingerprint>/``: a packed copy of a whole
 dataset), and until 2026-12-04 none was ever removed: ``OUTPUT/.cache/samples`` grew with
@@ -9,6 +12,12 @@ workers share it), and records the use in the entry's ``index.json`` time.
 it; one that comes to map it meanwhile waits, then finds it gone and builds it again) and its
 build lock free. The ``.use`` and ``.lock`` files themselves stay: removing a lock file that
 another process has open would let two processes hold "the" lock at once.
+
+The conversion cache (``OUTPUT/.cache/convert-<key>/``, one per source folder, file
+fingerprint, conversion options and radpipe version) grew the same way until 2026-12-04; it
+follows the same policy (``prefix="convert-"``): a run holds ``convert-<key>.use`` shared from
+before it looks at the entry until its study is done with, its ``.complete`` mark's time is
+the entry's last use, and a run that converts a new entry removes those long unused.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ try:
 except ImportError:  # not POSIX: nothing is marked in use, so nothing is pruned
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["UNUSED_DAYS", "EntryInUse", "prune_unused", "use_entry"]
+__all__ = ["UNUSED_DAYS", "EntryInUse", "mark_used", "prune_unused", "say_pruned", "use_entry"]
 
 #: Entries no run has mapped for this many days are removed by :func:`prune_unused`.
 UNUSED_DAYS = 14
@@ -66,17 +75,21 @@ def use_entry(root: Path, name: str) -> EntryInUse:
     return EntryInUse(root / f"{name}.use")
 
 
-def mark_used(folder: Path) -> None:
-    """Record now as the entry's last use (its ``index.json`` time; a read-only cache: none)."""
+def mark_used(folder: Path, stamp: str = "index.json") -> None:
+    """Record now as the entry's last use (its ``stamp`` file's time; a read-only cache: none)."""
     with contextlib.suppress(OSError):
-        os.utime(folder / "index.json")
+        os.utime(folder / stamp)
 
 
-def prune_unused(root: Path, days: float = UNUSED_DAYS) -> tuple[int, int]:
-    """Remove the entries of the cache ``root`` unused for ``days`` and mapped by no process.
+def prune_unused(
+    root: Path, days: float = UNUSED_DAYS, *, prefix: str = "", stamp: str = "index.json"
+) -> tuple[int, int]:
+    """Remove the entries of the cache ``root`` unused for ``days`` and used by no process.
 
-    Returns how many were removed and their bytes. An entry a killed builder left unfinished
-    (no ``index.json``) counts from its folder's time.
+    Entries are the folders of ``root`` whose names start with ``prefix`` (never with ``.``);
+    the time of an entry's ``stamp`` file is its last use. Returns how many were removed and
+    their bytes. An entry a killed builder left unfinished (no ``stamp``) counts from its
+    folder's time.
     """
     from filelock import FileLock, Timeout
 
@@ -84,9 +97,10 @@ def prune_unused(root: Path, days: float = UNUSED_DAYS) -> tuple[int, int]:
         return 0, 0
     removed = size = 0
     limit = time.time() - days * 86400
-    for entry in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        stamp = entry / "index.json" if (entry / "index.json").is_file() else entry
-        if stamp.stat().st_mtime > limit:
+    names = sorted(p for p in root.iterdir() if p.name.startswith(prefix) and p.is_dir())
+    for entry in (p for p in names if not p.name.startswith(".")):
+        used = entry / stamp if (entry / stamp).is_file() else entry
+        if used.stat().st_mtime > limit:
             continue
         fd = os.open(root / f"{entry.name}.use", os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -112,11 +126,14 @@ def prune_unused(root: Path, days: float = UNUSED_DAYS) -> tuple[int, int]:
     return removed, size
 
 
-def say_pruned(root: Path, days: float = UNUSED_DAYS) -> None:
-    """:func:`prune_unused`, and say what it removed."""
+def say_pruned(
+    root: Path, days: float = UNUSED_DAYS, *, prefix: str = "", stamp: str = "index.json",
+    what: str = "sample cache",
+) -> None:  # fmt: skip
+    """:func:`prune_unused`, and say what it removed (``what``: the cache, as said)."""
     from pipeline.words import counted
 
-    removed, size = prune_unused(root, days)
+    removed, size = prune_unused(root, days, prefix=prefix, stamp=stamp)
     if removed:
-        log.info("sample cache: removed %s no run had used for %g days (%.1f MB)",
+        log.info("%s: removed %s no run had used for %g days (%.1f MB)", what,
                  counted(removed, "entry"), days, size / 1e6)  # fmt: skip

@@ -25,6 +25,9 @@ def nifti_mask_axes(arr: np.ndarray) -> np.ndarray:
     Tools that keep a time axis save a 3-D mask as ``(x, y, z, 1)``; read as ``(1, z, y, x)``
     it was refused beside its ``(x, y, z)`` image (``mask shape (1, 4, 6, 8) != image shape
     (4, 6, 8)``) until 2026-12-04. A 4th axis of more than one entry is kept (and refused).
+    The one implementation of this rule: :func:`~pipeline.data.io.load_mask`, the up-front
+    grid check of an images list and the NIfTI masks of a DICOM run
+    (:mod:`workflows.run.mask_grid`, on ``arr.T`` of the stored order) all call it.
 
     Examples
     --------

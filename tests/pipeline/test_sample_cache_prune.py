@@ -70,5 +70,6 @@ def test_building_an_entry_removes_those_long_unused(tmp_path: Path) -> None:
     _age(root, "aa")
     _build(root, "cc")  # a new key: the cache grows, and is pruned
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["bb", "cc"]
+    _age(root, "bb")  # (until 2026-12-04 bb was fresh here: a reuse not renewing passed)
     _build(root, "bb")  # an existing entry is reused (its time renewed), not rebuilt
     assert (root / "bb" / "index.json").stat().st_mtime > OLD + 86400

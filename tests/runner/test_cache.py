@@ -14,8 +14,7 @@ import pytest
 from filelock import FileLock
 
 from tests.runner.conftest import base_config, read_rows
-from workflows.run import rundir
-from workflows.run import study as study_mod
+from workflows.run import convert_cache, rundir
 from workflows.run.config import validate_config
 from workflows.run.study import Study, cache_problem, prepare_study
 
@@ -94,6 +93,11 @@ def test_cache_is_reused_only_when_it_matches_its_manifest(
     text = (first.root / "manifest.csv").read_text().splitlines(keepends=True)
     (first.root / "manifest.csv").write_text("".join(text[:-1]))
     assert cache_problem(first.root) == "manifest.csv lists 15 outputs, the conversion made 16"
+    # An errors.csv that lost its row: reused, the run would say no file failed (and exit 0).
+    (first.root / "manifest.csv").write_text("".join(text))
+    errors = first.root / "errors.csv"
+    errors.write_text(errors.read_text().splitlines(keepends=True)[0])  # the header alone
+    assert cache_problem(first.root) == "errors.csv lists 0 failures, the conversion had 1"
 
 
 def test_the_radpipe_version_is_part_of_the_cache_key(
@@ -101,7 +105,7 @@ def test_the_radpipe_version_is_part_of_the_cache_key(
 ) -> None:
     out = tmp_path / "out"
     first = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r1")
-    monkeypatch.setattr(study_mod, "radpipe_version", lambda: "99.0")
+    monkeypatch.setattr(convert_cache, "radpipe_version", lambda: "99.0")
     other = _prepare(cr16 / "dicom", cr16 / "labels.csv", out, tmp_path / "r2")
     assert not other.reused_conversion and other.root != first.root
 

@@ -118,7 +118,10 @@ def test_a_nifti_mask_off_its_image_grid_is_refused_naming_it(
 ) -> None:
     """Named relative to the user's CSV, also when radpipe resolved its ``file`` keys."""
     raw = seg_config(mr_seg, tmp_path / "out", [])
-    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth", 1.0, by_file=by_file))
+    # 2 columns, not 1: the synthetic image is centred on x = 0 with 32 columns, so a mask one
+    # column off is, x and y negated (DICOM's LPS read as RAS), exactly on it, and was
+    # refused as LPS (rightly: nothing tells the two apart) since c2d6784 changed the study
+    raw["data"]["masks"] = str(_masks_csv(mr_seg, tmp_path / "truth", 2.0, by_file=by_file))
     (tmp_path / "run").mkdir()
     with pytest.raises(RadpipeError, match="1 NIfTI masks do not lie") as info:
         prepare_study(validate_config(raw), tmp_path / "run", progress=False)

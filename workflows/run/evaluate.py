@@ -27,7 +27,7 @@ from workflows.run.fold_scores import Gathered, add_folds, each_fold, gathering,
 from workflows.run.image_list import case_files, name_case_files
 from workflows.run.padding import image_regions
 from workflows.run.source_grid import on_source, score_segmentation
-from workflows.run.study import Study, make_dataset
+from workflows.run.study_data import Study, make_dataset
 from workflows.run.ties import say_ties
 
 log = logging.getLogger("radpipe")

@@ -219,12 +219,12 @@ def _run_class_names(config: RunConfig, run_dir: Path, study: Any) -> list[str]:
     """The run's own class names (the model's outputs), checked against the external labels."""
     import json
 
-    from workflows.run import study as st
     from workflows.run.class_order import class_names
+    from workflows.run.study_labels import study_class_names
 
     names = class_names(config, run_dir, None)  # as radpipe predict names the outputs
     if not names and config.task == "classification":
-        names = st._class_names(config, study)
+        names = study_class_names(config, study)
     info = run_dir / "stages" / "data.json"
     if not info.is_file():
         info = next(iter(sorted(run_dir.glob("folds/fold-*/stages/data.json"))), info)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.data.masks import nifti_mask_axes
 from pipeline.data.orient import axis_codes, is_nifti, placed, reorient
 from pipeline.errors import RadpipeError
 from pipeline.io_atomic import atomic_path
@@ -204,10 +205,10 @@ def _plane(
     the frame's slice in it; ``memo`` keeps the volume reoriented for a series' slices."""
     key = (axis_codes(b), axis_codes(image))
     if key not in memo:
-        data = np.asanyarray(stored.dataobj)
+        # (x, y, z, 1) is (x, y, z), as the images path reads it (nifti_mask_axes works on
+        # the reversed axes load_mask gives; transposes are views)
+        data = nifti_mask_axes(np.asanyarray(stored.dataobj).T).T
         data = data[..., None] if data.ndim == 2 else data
-        while data.ndim > 3 and data.shape[-1] == 1:  # (x, y, z, 1): nibabel's squeeze_image
-            data = data[..., 0]
         if data.ndim != 3:
             raise RadpipeError(f"{name}: a NIfTI mask of shape {data.shape}, not one image or "
                                "volume.")  # fmt: skip

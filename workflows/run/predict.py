@@ -141,7 +141,7 @@ def _convert(run_dir: Path, src: Path, converted: Path, config: Any, progress: b
     """Convert ``src`` as the run converted its own data, with an ``index.csv`` (which tells
     the images' grey polarity, :func:`~workflows.run.polarity.note_new_polarity`)."""
     from workflows.convert.batch import convert_folder
-    from workflows.run.study import run_convert_options
+    from workflows.run.convert_cache import run_convert_options
 
     result = convert_folder(src, converted, run_convert_options(config), progress=progress,
                             index_csv=converted / "index.csv")  # fmt: skip

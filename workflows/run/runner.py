@@ -49,7 +49,8 @@ from workflows.run.run_models import fold_checkpoint
 from workflows.run.rundir import fold_dir, hold_run, new_run_dir
 from workflows.run.scale import representatives, trained_pixel_range
 from workflows.run.seg_classes import run_classes
-from workflows.run.study import Study, make_dataset, prepare_study
+from workflows.run.study import prepare_study
+from workflows.run.study_data import Study, make_dataset
 from workflows.run.summary import Figure, headline
 
 if TYPE_CHECKING:
