@@ -24,14 +24,45 @@ US_MASK_CLASSES = ("background", "head")
 
 #: Semi-major axis of the head, as a fraction of the image's half-width.
 _MAJOR = (0.34, 0.62)
+#: The field of view: a sector of this half-angle (degrees) and these radii from an apex this
+#: far above the image's centre (in half-widths).
+_HALF_ANGLE, _RADII, _APEX = 35.0, (0.2, 2.25), 1.15
 
 
-def _sector(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The field of view: a 70-degree sector from an apex just above the image."""
-    dy, dx = y + 1.15, x
+def _sector(y: np.ndarray, x: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """The field of view: a 70-degree sector from an apex just above the image.
+
+    ``margin`` (in half-widths) shrinks it on every side.
+    """
+    dy, dx = y + _APEX, x
     radius = np.hypot(dx, dy)
-    angle = np.arctan2(dx, dy)
-    return np.asarray((np.abs(angle) <= np.radians(35)) & (radius >= 0.2) & (radius <= 2.25))
+    off_axis = np.abs(np.arctan2(dx, dy))
+    inside = off_axis <= np.radians(_HALF_ANGLE)
+    # distance to the sector's straight edges: radius * sin(half-angle - |angle|)
+    edge = radius * np.sin(np.radians(_HALF_ANGLE) - off_axis)
+    lo, hi = _RADII
+    return np.asarray(inside & (edge >= margin) & (radius >= lo + margin) & (radius <= hi - margin))
+
+
+def _draw_centre(
+    rng: np.random.Generator, major: float, minor: float, angle: float, size: int
+) -> tuple[float, float]:
+    """A centre at which the whole head lies inside the image and the imaged sector.
+
+    The standard plane HC is measured on shows the whole skull (ISUOG, Salomon et al. 2019);
+    a head partly outside the sector would have a mask over pixels that show nothing.
+    """
+    margin = major + 0.04
+    t = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    c, s = np.cos(angle), np.sin(angle)
+    ox = major * np.cos(t) * c - minor * np.sin(t) * s  # the outline around the centre
+    oy = major * np.cos(t) * s + minor * np.sin(t) * c
+    for _ in range(1000):
+        cy = float(rng.uniform(-0.25, 0.95 - margin)) if margin < 0.95 else 0.0
+        cx = float(rng.uniform(-(0.9 - margin), 0.9 - margin)) if margin < 0.9 else 0.0
+        if _sector(cy + oy, cx + ox, margin=2.0 / size).all():
+            return cy, cx
+    return 0.35, 0.0  # on the beam's axis, below the top: inside for every drawn size
 
 
 def make_us_head(rng: np.random.Generator, *, size: int = 64) -> Phantom:
@@ -56,9 +87,7 @@ def make_us_head(rng: np.random.Generator, *, size: int = 64) -> Phantom:
     major = float(rng.uniform(*_MAJOR))
     minor = major * float(rng.uniform(0.72, 0.86))
     angle = float(rng.uniform(-np.pi / 2, np.pi / 2))
-    margin = major + 0.04
-    cy = float(rng.uniform(-0.25, 0.95 - margin)) if margin < 0.95 else 0.0
-    cx = float(rng.uniform(-(0.9 - margin), 0.9 - margin)) if margin < 0.9 else 0.0
+    cy, cx = _draw_centre(rng, major, minor, angle, size)
     c, s = np.cos(angle), np.sin(angle)
     u = (x - cx) * c + (y - cy) * s  # along the major axis
     v = -(x - cx) * s + (y - cy) * c

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 from skimage.measure import label as connected
 from skimage.measure import regionprops
+from skimage.morphology import convex_hull_image
 
 from pipeline.dicom.spacing import in_plane_spacing
 from pipeline.synth import StudySpec, write_study
@@ -110,3 +111,28 @@ def test_us_needs_two_classes_in_words(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "2 for US (small / large fetal head)" in done.stderr
     assert not (tmp_path / "us").exists()
+
+
+def test_us_heads_lie_inside_the_imaged_sector(tmp_path: Path) -> None:
+    # The standard plane HC is measured on shows the whole skull: a mask over the black
+    # pixels outside the scanner's field of view marks a head the image does not show (until
+    # 2026-12-04 about one head in six reached past the sector's edge, by up to a quarter).
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.cli", "synth", "us", "--modality", "US", "--task",
+         "segmentation", "--patients", "24"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    files = _files(tmp_path / "us")
+    with (tmp_path / "us" / "masks.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 48
+    outside = []
+    for row in rows:
+        mask = np.asarray(Image.open(tmp_path / "us" / row["mask"])).astype(bool)
+        image = files[row["sop_instance_uid"]].pixel_array
+        assert mask.shape == image.shape == (64, 64)
+        field = convex_hull_image(image > 0)  # the sector: everything echoed, its holes filled
+        if (mask & ~field).any():
+            outside.append(f"{row['mask']}: {(mask & ~field).sum()} of {mask.sum()} pixels")
+    assert outside == []

@@ -123,6 +123,30 @@ def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
     )
 
 
+#: Series said in full per problem shared word for word; the others are counted.
+SAID_IN_FULL = 3
+
+
+def _series_warnings(result: Any) -> list[str]:
+    """One ``warning: series KEY: ...`` line per series with a problem, in key order; of the
+    series whose problems read the same, the first three, then one line that counts the rest
+    (a window preset in HU over 2,000 ultrasound series was 2,000 lines of the same words), as
+    ``inspect`` names the first files of a shared note."""
+    said: dict[str, int] = {}
+    lines = []
+    for key, problems in sorted(result.series_problems.items()):
+        words = _said(problems, result.volume_problems.get(key))
+        said[words] = said.get(words, 0) + 1
+        if said[words] <= SAID_IN_FULL:
+            source = result.series_files.get(key)
+            lines.append(f"warning: series {key}: {words}"
+                         + (f" (series of {source})" if source else ""))  # fmt: skip
+    lines += [f"warning: {counted(n - SAID_IN_FULL, 'more series')}: {words} "
+              "(listed in the manifest's problems column)"
+              for words, n in said.items() if n > SAID_IN_FULL]  # fmt: skip
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
@@ -156,12 +180,8 @@ def run(args: argparse.Namespace) -> int:
         args.src, args.out, options, progress=not args.quiet, scheduler=args.scheduler
     )
     manifest, errors = _shown(result.manifest), _shown(result.errors)
-    for key, problems in sorted(result.series_problems.items()):
-        print(
-            f"warning: series {key}: {_said(problems, result.volume_problems.get(key))}"
-            + (f" (series of {result.series_files[key]})" if key in result.series_files else ""),
-            file=sys.stderr,
-        )
+    for line in _series_warnings(result):
+        print(line, file=sys.stderr)
     print(
         f"{counted(result.outputs, 'output')} from {counted(result.tasks, 'task')} "
         f"({result.converted} converted, "
