@@ -31,7 +31,11 @@ from pipeline.stages._checks import check_number
 
 
 def _shape_param(stage: str, name: str, value: Sequence[int]) -> list[int]:
-    out = [int(v) for v in value]
+    is_list = isinstance(value, Sequence) and not isinstance(value, str)
+    try:
+        out = [int(v) for v in value] if is_list else []
+    except (TypeError, ValueError):
+        out = []
     if not 2 <= len(out) <= 3 or any(v < 1 for v in out):
         raise ValueError(
             f"The '{name}' parameter of {stage} must be 2 or 3 positive sizes; got {value!r}."

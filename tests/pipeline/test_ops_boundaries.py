@@ -120,6 +120,15 @@ def test_a_four_axis_shape_is_refused() -> None:
         Resize(shape=[2, 2, 2, 2])
 
 
+@pytest.mark.parametrize("shape", [64, "64", None, [64, "x"]])
+def test_a_shape_that_is_not_a_list_of_sizes_is_refused_in_words(shape: object) -> None:
+    """``--set preprocess.0.shape=64`` gave ``'int' object is not iterable``."""
+    from pipeline.stages import Resize
+
+    with pytest.raises(ValueError, match="must be 2 or 3 positive sizes; got"):
+        Resize(shape=shape)  # type: ignore[arg-type]
+
+
 def test_percentile_scaling_without_an_output_range_maps_to_0_1() -> None:
     """``ScalePercentiles(lower=0, upper=100, out_range=None)``: min and max to 0 and 1."""
     from pipeline.stages import ScalePercentiles

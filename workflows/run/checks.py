@@ -140,10 +140,7 @@ def _paths_found(d: Any) -> tuple[list[str], dict[str, list[str]]]:
     elif d.source.is_dir() and not has_files(d.source):  # was refused once converted (exit 1)
         problems.append(f"data.source: no file in {said(d.source)} (an empty folder?)")
     elif not d.source.is_dir():
-        demo = ".cache/demo/" in d.source.as_posix()  # a shipped config's default data
-        problems.append(f"data.source: no such folder {shown(d.source)}" + (
-            " (the shipped configs' default data: run `make demo` first, or give your own "
-            "with --set data.source=... --set data.labels=...)" if demo else ""))  # fmt: skip
+        problems.append(f"data.source: no such folder {shown(d.source)}" + _setup_hint(d.source))
     columns: dict[str, list[str]] = {}
     for key in ("labels", "masks"):
         path = getattr(d, key)
@@ -163,6 +160,19 @@ def _paths_found(d: Any) -> tuple[list[str], dict[str, list[str]]]:
             problems.append(f"data.{key}: {said(path)} is empty (no header line, no rows)")
             del columns[key]
     return problems, columns
+
+
+def _setup_hint(source: Path) -> str:
+    """How to make a shipped config's default data, when ``source`` is one of them."""
+    path = source.as_posix()
+    if ".cache/demo/" in path:
+        made = "run `make demo` first"
+    elif "/.cache/" in f"/{path}":
+        made = "write them with the `radpipe synth` line in the config's header first"
+    else:
+        return ""
+    return (f" (the shipped configs' default data: {made}, or give your own with "
+            "--set data.source=... --set data.labels=...)")  # fmt: skip
 
 
 def check_split_column(config: RunConfig) -> None:
