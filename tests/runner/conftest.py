@@ -207,16 +207,28 @@ def radpipe_in(cwd: Path, *args: str, timeout: float = 300) -> Any:
 
 
 def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
-    """``radpipe run CONFIG --quiet`` in a subprocess (from the repository root, so that this
-    worktree's package runs) on ``raw`` written to ``folder/config.yaml``; must exit 0."""
-    import subprocess
-    import sys
+    """``radpipe run CONFIG --quiet`` on ``raw`` written to ``folder/config.yaml``, through the
+    command line's ``main`` in this process, from the repository root (as it ran until
+    2026-12-04 in a subprocess: an interpreter and torch's import per run, not what the
+    callers test); must exit 0. Its exit code and what it printed, as ``returncode``,
+    ``stdout`` and ``stderr``."""
+    import contextlib
+    import io
+    import os
+    from types import SimpleNamespace
+
+    from workflows.cli import main
 
     config = folder / "config.yaml"
     config.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    out, err, cwd = io.StringIO(), io.StringIO(), Path.cwd()
+    os.chdir(Path(__file__).resolve().parents[2])
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["run", str(config), "--quiet"])
+    finally:
+        os.chdir(cwd)
+    proc = SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
 
