@@ -1,6 +1,10 @@
 """README's "Your own study in five steps" works as written: its commands, its CSV columns and
 its config keys, read from README.md itself, run on a small synthetic MR segmentation study
-(``/data/`` is a temporary folder, ``RUN`` the run directory that ``radpipe run`` made)."""
+(``/data/`` is a temporary folder, ``RUN`` the run directory that ``radpipe run`` made).
+
+The commands go through the command line's ``main`` in this process, in the folder the README
+runs them from: the same parser and code as ``radpipe``, without a new interpreter and torch
+import per command (4 commands, 8-25 s each on a loaded machine; not what is tested)."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import csv
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from pipeline.synth import StudySpec, write_study
+from workflows.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -28,21 +33,30 @@ def blocks(kind: str) -> list[str]:
     return re.findall(rf"^```{kind}\n(.*?)^```", section(), re.S | re.M)
 
 
-def radpipe(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def radpipe(line: str, cwd: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``line``'s exit code and what it wrote to stderr, run from the folder ``cwd``."""
     args = shlex.split(line, comments=True)
     assert args[0] == "radpipe", line
-    command = [sys.executable, "-m", "workflows.cli", *args[1:], "--quiet"]
+    argv = [*args[1:], "--quiet"]
     if args[1] == "inspect":  # no --quiet
-        command.pop()
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+        argv.pop()
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # a usage error (argparse exits): a README option gone
+            code = int(exit.code or 0)
+    return code, capsys.readouterr().err
 
 
 def study(folder: Path, out: Path, seed: int, patients: int, columns: list[list[str]]) -> None:
-    """A synthetic study moved to ``out`` (dicom/, masks/), its labels and masks CSVs rewritten
-    with exactly the README's columns."""
-    synth = [sys.executable, "-m", "workflows.cli", "synth", str(folder), "--task"]
-    synth += ["segmentation", "--modality", "MR", "--patients", str(patients), "--seed"]
-    subprocess.run([*synth, str(seed), "--size", "32", "--slices", "4"], check=True, cwd=ROOT)
+    """A synthetic study (as ``radpipe synth --task segmentation --modality MR``) moved to
+    ``out`` (dicom/, masks/), its labels and masks CSVs rewritten with exactly the README's
+    columns."""
+    spec = StudySpec(patients=patients, task="segmentation", modality="MR", seed=seed, size=32,
+                     slices=4)  # fmt: skip
+    write_study(folder, spec)
     out.mkdir(parents=True)
     for name in ("dicom", "masks"):
         shutil.move(folder / name, out / name)
@@ -56,7 +70,8 @@ def study(folder: Path, out: Path, seed: int, patients: int, columns: list[list[
 
 
 @pytest.mark.slow
-def test_five_steps_run_as_written(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("one_thread")  # restored after the test: a run sets torch's threads
+def test_five_steps_run_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data, home = tmp_path / "data", tmp_path / "radpipe"
     shutil.copytree(ROOT / "configs", home / "configs")
     columns = [b.splitlines()[0].split(",") for b in blocks("csv")]
@@ -72,8 +87,8 @@ def test_five_steps_run_as_written(tmp_path: Path) -> None:
     ]
     assert [line.split()[1] for line in lines] == ["inspect", "run", "predict", "evaluate"]
 
-    done = radpipe(lines[0], home)
-    assert done.returncode == 0, done.stderr
+    code, err = radpipe(lines[0], home, capsys)
+    assert code == 0, err
     assert (data / "my_study" / "index.csv").read_text().count("series_key") == 1
 
     copy = re.search(r"`cp (configs/\S+\.yaml) (\S+\.yaml)`", section().replace("\n", " "))
@@ -84,14 +99,14 @@ def test_five_steps_run_as_written(tmp_path: Path) -> None:
     config["data"] |= edit["data"]
     (home / copy.group(2)).write_text(yaml.safe_dump(config))
 
-    done = radpipe(lines[1], home)
-    assert done.returncode == 0, done.stderr
+    code, err = radpipe(lines[1], home, capsys)
+    assert code == 0, err
     (run,) = (home / "runs").glob(f"{edit['name']}-*")
     for name in ("report.html", "metrics.json", "checkpoints/best.pt"):
         assert (run / name).is_file(), name
     wrote = (["predictions.csv"], ["metrics.json", "report.html"])  # predict, evaluate
     for line, names in zip(lines[2:], wrote, strict=True):
-        done = radpipe(line.replace("RUN", str(run)), home)
-        assert done.returncode == 0, done.stderr
+        code, err = radpipe(line.replace("RUN", str(run)), home, capsys)
+        assert code == 0, err
         out = Path(shlex.split(line, comments=True)[-1])  # --out's folder
         assert [name for name in names if (out / name).is_file()] == names, line

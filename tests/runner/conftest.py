@@ -206,17 +206,35 @@ def radpipe_in(cwd: Path, *args: str, timeout: float = 300) -> Any:
                           capture_output=True, text=True, timeout=timeout, env=env)  # fmt: skip
 
 
-def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
-    """``radpipe run CONFIG --quiet`` in a subprocess (from the repository root, so that this
-    worktree's package runs) on ``raw`` written to ``folder/config.yaml``; must exit 0."""
-    import subprocess
-    import sys
+def main_in(cwd: Path, *args: str) -> Any:
+    """``radpipe ARGS`` through the command line's ``main`` in this process, from ``cwd``
+    (relative paths as typed): its exit code and what it printed, as ``returncode``,
+    ``stdout`` and ``stderr``. For tests of what a command does and says, where a subprocess
+    (an interpreter, torch, torch._dynamo and matplotlib imported per command) is not what
+    is tested; :func:`radpipe_in` is the user's process."""
+    import contextlib
+    import io
+    import os
+    from types import SimpleNamespace
 
+    from workflows.cli import main
+
+    out, err, before = io.StringIO(), io.StringIO(), Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(before)
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def run_config_cli(raw: dict[str, Any], folder: Path) -> Any:
+    """``radpipe run CONFIG --quiet`` on ``raw`` written to ``folder/config.yaml``, from the
+    repository root, through :func:`main_in` (until 2026-12-04 a subprocess); must exit 0."""
     config = folder / "config.yaml"
     config.write_text(json.dumps(raw))
-    proc = subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    proc = main_in(Path(__file__).resolve().parents[2], "run", str(config), "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
 

@@ -9,14 +9,14 @@ TP 3 (0.9, 0.8, 0.6), FN 1 (0.4), FP 2 (0.55, 0.7), TN 4.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from pipeline.errors import RadpipeError
+from tests.runner.conftest import main_in
 from workflows.report.classification import evaluate_classification
 from workflows.report.positive import positive_index
 
@@ -93,7 +93,9 @@ def test_positive_index_refuses(value: str | int, names: list[str], message: str
         positive_index(value, names)
 
 
-def _run(cr16: Path, out: Path, positive: str | None) -> subprocess.CompletedProcess[str]:
+def _run(cr16: Path, out: Path, positive: str | None) -> Any:
+    """``radpipe run`` through :func:`main_in` (in this process; until 2026-12-04 a subprocess,
+    an interpreter and torch's import per run, not what is tested)."""
     config = out / "config.yaml"
     out.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({
@@ -105,8 +107,7 @@ def _run(cr16: Path, out: Path, positive: str | None) -> subprocess.CompletedPro
         "evaluate": {"bootstrap": 0} | ({} if positive is None else {"positive_class": positive}),
         "report": {"enabled": False},
     }))  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "workflows.cli", "run", str(config), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return main_in(ROOT, "run", str(config), "--quiet")
 
 
 def test_radpipe_run_reports_the_configured_positive_class(cr16: Path, tmp_path: Path) -> None:

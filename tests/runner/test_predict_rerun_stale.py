@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.runner.conftest import seg_config
+from tests.runner.conftest import main_in, seg_config
 from workflows.run.config import validate_config
 from workflows.run.runner import run_study
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _predict(run: Path, src: Path, cwd: Path) -> list[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "workflows.cli", "predict", str(run), str(src), "--out", "pred",
-         "--quiet"], cwd=cwd, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    proc = main_in(cwd, "predict", str(run), str(src), "--out", "pred", "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return [*proc.stdout.splitlines()[:2], proc.stderr]
 

@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from pipeline.synth import StudySpec, write_study
+from tests.runner.conftest import main_in
 from workflows.cli import main
 from workflows.commands.run import print_outcome
 
@@ -24,14 +26,14 @@ def test_no_test_split_and_a_broken_file_through_the_cli(tmp_path: Path) -> None
     broken = sorted((tmp_path / "s" / "dicom").rglob("*.dcm"))[0]
     broken.write_bytes(broken.read_bytes()[:300])  # cut short inside the header
     _text_report(tmp_path / "s" / "dicom" / "report.dcm")  # no image: skipped, not a failure
-    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
+    cmd = ["run", str(ROOT / "configs/xray_classify.yaml"),
            "--set", f"data.source={tmp_path / 's' / 'dicom'}",
            "--set", f"data.labels={tmp_path / 's' / 'labels.csv'}",
            "--set", f"output={tmp_path / 'runs'}", "--set", "split.test=0",
            "--set", "train.epochs=1", "--set", "convert.workers=1", "--quiet"]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = main_in(tmp_path, *cmd)  # in this process: the interpreter is not what is tested
     assert done.returncode == 1, done.stderr  # trained on the rest, then said and exit 1
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    again = main_in(tmp_path, *cmd)
     assert again.returncode == 1 and "(reused the cached conversion)" in again.stdout
     assert "1 source file could not be converted" in again.stderr  # the report is not counted
     (run_dir, _) = sorted((tmp_path / "runs").glob("xray_classify-*"))
@@ -78,7 +80,7 @@ def test_a_run_with_test_figures_points_at_its_report(
     assert "report:        off (report.enabled)" in capsys.readouterr().out
 
 
-def _run(tmp_path: Path, study: Path, *sets: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, study: Path, *sets: str) -> Any:
     settings = [
         f"data.source={study / 'dicom'}",
         f"data.labels={study / 'labels.csv'}",
@@ -87,9 +89,8 @@ def _run(tmp_path: Path, study: Path, *sets: str) -> subprocess.CompletedProcess
         "convert.workers=1",
         *sets,
     ]
-    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/xray_classify.yaml"),
-           *[x for s in settings for x in ("--set", s)], "--quiet"]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return main_in(tmp_path, "run", str(ROOT / "configs/xray_classify.yaml"),
+                   *[x for s in settings for x in ("--set", s)], "--quiet")  # fmt: skip
 
 
 def test_a_validation_metric_without_a_validation_split_is_refused_before_training(
@@ -114,9 +115,8 @@ def test_a_model_that_cannot_take_the_images_is_refused_before_training(
     settings = [f"data.source={seg_study / 'dicom'}", f"data.masks={seg_study / 'masks.csv'}",
                 f"data.labels={seg_study / 'labels.csv'}", f"output={tmp_path / 'runs'}",
                 "data.unit=series", "train.epochs=1", "convert.workers=1"]  # fmt: skip
-    cmd = [sys.executable, "-m", "workflows.cli", "run", str(ROOT / "configs/mr_segment_unet.yaml"),
-           *[x for s in settings for x in ("--set", s)], "--quiet"]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = main_in(tmp_path, "run", str(ROOT / "configs/mr_segment_unet.yaml"),
+                   *[x for s in settings for x in ("--set", s)], "--quiet")  # fmt: skip
     assert done.returncode == 2, done.stderr  # a config error
     assert "Traceback" not in done.stderr
     assert ("model.type 'unet' cannot take the preprocessed images (shape (1, 6, 64, 64): "

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipeline.dicom.notes import MOSAIC_WHOLE, join_notes
 from pipeline.words import are, counted
 from workflows.commands import positive_int
 
@@ -114,6 +113,8 @@ def _said(problems: list[str], volumes: dict[str, list[str]] | None) -> str:
     (``volume 0: tilt corrected: 15.0 degrees | volume 1: no problem``), then those of its
     images in no volume (the manifest's ``volume`` empty: written per file, e.g. a copy
     without a position), which are not volume 0's."""
+    from pipeline.dicom.notes import join_notes
+
     if not volumes:
         return join_notes(problems)
     ordered = sorted(volumes.items(), key=lambda item: (item[0] == "", int(item[0] or 0)))
@@ -264,6 +265,7 @@ def _print_skipped(result: Any, src: Path, errors: str) -> None:
 
 def _own_problems(result: Any) -> int:
     """Series with a problem of their files, a mosaic written whole not counted as one."""
+    from pipeline.dicom.notes import MOSAIC_WHOLE
     from workflows.convert.collect import GEOMETRY_KINDS, problem_kind
 
     return sum(
@@ -274,6 +276,8 @@ def _own_problems(result: Any) -> int:
 
 def _print_problems(result: Any, per_series: bool) -> None:
     """What was done about problems: the series' geometry, the files' own, refusals."""
+    from pipeline.dicom.notes import MOSAIC_WHOLE
+
     geometry, files = result.counts_of(True), result.counts_of(False)
     if per_series:
         done = "handled"
