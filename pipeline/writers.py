@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,6 +137,25 @@ def _ready(volume: np.ndarray) -> bool:
     return volume.dtype == np.uint16 and int(volume.max()) > np.iinfo(np.int16).max
 
 
+def _set_forms(image: Any, affine: np.ndarray, code: int, sheared: bool) -> None:
+    """Set the sform to ``affine`` with ``code``; the qform too unless sheared or aligned (2)."""
+    if sheared or code == 2:
+        image.set_qform(None, code=0)
+    else:
+        image.set_qform(affine, code=code)
+    image.set_sform(affine, code=code)
+
+
+def _set_units(header: Any, xyz: str, ndim: int, repetition_time: float | None) -> None:
+    """``xyzt_units`` of a NIfTI-1 header; a 4-D one's 4th zoom is the TR in seconds."""
+    if ndim == 4:
+        zooms = header.get_zooms()[:3]
+        header.set_zooms((*zooms, (repetition_time or 0.0) / 1000.0))
+        header.set_xyzt_units(xyz, "sec")
+    else:
+        header.set_xyzt_units(xyz)
+
+
 def write_nifti(
     path: str | Path,
     volume: np.ndarray,
@@ -147,15 +167,17 @@ def write_nifti(
     rgb: bool = False,
     patient: bool = True,
     labels: bool = False,
+    pixel_mm: bool = False,
 ) -> Path:
     """Write a ``(D, H, W)`` volume, or ``(T, D, H, W)`` time points, as NIfTI-1 (RAS affine).
 
     The array is stored as ``(W, H, D[, T])`` (NIfTI's i = column, j = row, k = slice), so
     that ``affine_ras @ [i, j, k, 1]`` is the RAS position of column ``i``, row ``j``, slice
     ``k``. Without an affine, the identity is used (qform and sform codes 0, "unknown").
-    The spatial unit (``xyzt_units``) is mm with an affine, as dcm2niix writes it, else
-    unknown. Values are int16 or uint16 when all are whole numbers in that range (exact, half
-    the bytes), else float32. ``.nii.gz`` is gzip-compressed (level 1), ``.nii`` is not.
+    The spatial unit (``xyzt_units``) is mm with an affine, as dcm2niix writes it, or for one
+    image (``D == 1``) of ``spacing`` with ``pixel_mm``; else unknown. Values are int16 or
+    uint16 when all are whole numbers in that range (exact, half the bytes), else float32.
+    ``.nii.gz`` is gzip-compressed (level 1), ``.nii`` is not.
 
     Parameters
     ----------
@@ -179,6 +201,10 @@ def write_nifti(
         coordinates (code 1, NIfTI-1 header ``qform_code`` / ``sform_code``).
     labels
         A label map of class indices: kept in its type (uint8), intent NIFTI_INTENT_LABEL.
+    pixel_mm
+        ``spacing``'s row and column values are a pixel size in mm (PixelSpacing, or the
+        physical deltas of an ultrasound region), not the 1 x 1 of an image with none: a
+        single image's zooms are then said to be mm.
     """
     import nibabel as nib
 
@@ -197,22 +223,15 @@ def write_nifti(
         affine = np.diag([spacing[2], spacing[1], spacing[0], 1.0])
     image = nib.Nifti1Image(data, affine)
     code = 0 if affine_ras is None else 1 if patient else 2  # 1: scanner anatomical
-    if sheared or code == 2:
-        image.set_qform(None, code=0)
-    else:
-        image.set_qform(affine, code=code)
-    image.set_sform(affine, code=code)
+    _set_forms(image, affine, code, sheared)
     if labels:
         image.header.set_intent("label")
     # a placed volume's zooms are mm (the affine's); without one they may be frame steps or
-    # pixels (no geometry, no PixelSpacing), which one unit code cannot say: left unknown
-    xyz = "mm" if affine_ras is not None else "unknown"
-    if volume.ndim == 4:
-        zooms = image.header.get_zooms()[:3]
-        image.header.set_zooms((*zooms, (repetition_time or 0.0) / 1000.0))
-        image.header.set_xyzt_units(xyz, "sec")
-    else:
-        image.header.set_xyzt_units(xyz)
+    # pixels (no geometry, no PixelSpacing), which one unit code cannot say: left unknown,
+    # except for one image whose pixel size in mm is known (``pixel_mm``: US regions, CR)
+    one_image = volume.ndim == 3 and volume.shape[0] == 1
+    mm = affine_ras is not None or bool(pixel_mm and spacing and one_image)
+    _set_units(image.header, "mm" if mm else "unknown", volume.ndim, repetition_time)
     with atomic_path(path) as tmp:
         nib.save(image, tmp)
     return Path(path)

@@ -70,7 +70,8 @@ def flat_volume(frames: list[FrameRef], order: list[int]) -> VolumePlan:
                             "spacing 1 x 1 (pixels, not mm)")  # fmt: skip
     return VolumePlan(frames=(tuple(order),), distances=tuple(0.0 for _ in order),
                       affine=None, spacing=(1.0, float(ps[0]), float(ps[1])),
-                      problems=tuple(filter(None, [*problems, note])), frame_time=step)  # fmt: skip
+                      problems=tuple(filter(None, [*problems, note])), frame_time=step,
+                      pixel_mm=f.pixel_spacing is not None)  # fmt: skip
 
 
 def placed_cine(f: FrameRef, count: int, step: float) -> tuple[np.ndarray, str] | None:

@@ -15,12 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from pipeline.dicom.assemble import (
-    GeometryPolicy,
-    SeriesPlan,
-    VolumePlan,
-    plan_series,
-)
+from pipeline.dicom.assemble import GeometryPolicy, SeriesPlan, VolumePlan, plan_series
 from pipeline.dicom.decode import DEFAULT_MAX_PIXELS
 from pipeline.dicom.duplicates import shared_places
 from pipeline.dicom.frames import FrameRef, demosaic, frame_refs
@@ -55,6 +50,7 @@ class SeriesVolume:
     frame_time: float | None = None
     rgb: bool = False  # image has a last axis of 3 RGB samples, uint8 (rgb_volume)
     padding: str = ""  # its Pixel Padding Value pixels, said (padding.padding_cell)
+    pixel_mm: bool = True  # ``spacing``'s in-plane values are a pixel size in mm
 
 
 @dataclass(frozen=True)
@@ -300,6 +296,7 @@ def build_volume(
         image=image,
         affine_ras=None if plan.affine is None else lps_to_ras(plan.affine),
         spacing=plan.spacing,
+        pixel_mm=plan.pixel_mm,
         repetition_time=plan.repetition_time,
         sheared=plan.sheared,
         problems=tuple(dict.fromkeys((*notes, *plan.problems))),

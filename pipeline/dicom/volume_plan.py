@@ -39,6 +39,7 @@ class VolumePlan:
     problems: tuple[str, ...] = ()
     diffusion: tuple[tuple[float, tuple[float, float, float] | None], ...] | None = None
     frame_time: float | None = None
+    pixel_mm: bool = True  # the in-plane spacing is a pixel size in mm (not 1 x 1 by default)
 
     @property
     def num_slices(self) -> int:

@@ -102,7 +102,7 @@ def write_volume(
     if fmt == "nifti":
         write_nifti(target, volume.image, volume.affine_ras,
                     repetition_time=volume.repetition_time, sheared=volume.sheared,
-                    spacing=volume.spacing, rgb=volume.rgb,
+                    spacing=volume.spacing, rgb=volume.rgb, pixel_mm=volume.pixel_mm,
                     patient=VOLUME_PLANE_NOTE not in volume.problems)  # fmt: skip
     else:
         write_npy(target, volume.image)

@@ -61,7 +61,39 @@ def test_time_points_split_into_3d_volumes_say_mm(tmp_path: Path) -> None:
 def test_a_volume_without_geometry_keeps_its_unit_unknown(tmp_path: Path) -> None:
     """A cine of 3 frames without positions: its third zoom is a frame step, not mm, so the
     header claims no unit (and the folder dataset takes no spacing from it)."""
-    cine = G.image(np.zeros((3, 8, 8), np.uint16), PixelSpacing=[0.5, 0.5])
+    frames = np.arange(3, dtype=np.uint16)[:, None, None] * np.ones((1, 8, 8), np.uint16)
+    cine = G.image(frames, PixelSpacing=[0.5, 0.5])  # 3 frames of other values
     (row,) = _convert(G.save(tmp_path / "in", [cine]), tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.shape == (8, 8, 3)
+    assert image.header.get_xyzt_units() == ("unknown", "unknown")
+
+
+def test_one_ultrasound_image_of_known_pixel_size_says_mm(tmp_path: Path) -> None:
+    """A US image calibrated by its Sequence of Ultrasound Regions (PhysicalDeltaX/Y in cm,
+    PS3.3 C.8.5.5.1), no PixelSpacing and no place: its zooms are the deltas in mm, said as mm
+    (as dcm2niix writes them); it was "unknown", so a run on the NIfTI scored in pixels."""
+    import pydicom
+
+    from pipeline.synth import StudySpec, write_study
+
+    spec = StudySpec(patients=1, series_per_patient=1, modality="US", size=32)
+    write_study(tmp_path / "study", spec)
+    (path,) = (tmp_path / "study" / "dicom").rglob("*.dcm")
+    (region,) = pydicom.dcmread(path).SequenceOfUltrasoundRegions
+    dx, dy = 10 * float(region.PhysicalDeltaX), 10 * float(region.PhysicalDeltaY)
+    (row,) = _convert(tmp_path / "study" / "dicom", tmp_path / "out")
+    image = nib.load(tmp_path / "out" / row["output"])
+    assert image.header.get_xyzt_units() == ("mm", "unknown")
+    assert image.header.get_zooms()[:2] == pytest.approx((dx, dy))
+    (tmp_path / "out" / "list.csv").write_text(f"image\n{row['output']}\n")
+    sample = FolderDataset(tmp_path / "out", "list.csv").sample(0)
+    assert sample.meta["spacing"][-2:] == pytest.approx((dy, dx))
+
+
+def test_one_image_without_a_pixel_size_keeps_its_unit_unknown(tmp_path: Path) -> None:
+    """No PixelSpacing, no ultrasound regions: its zooms are 1 x 1 pixels, not mm."""
+    (row,) = _convert(G.save(tmp_path / "in", [G.image(np.zeros((8, 8), np.uint16))]),
+                      tmp_path / "out")  # fmt: skip
     image = nib.load(tmp_path / "out" / row["output"])
     assert image.header.get_xyzt_units() == ("unknown", "unknown")
