@@ -22,7 +22,7 @@ from typing import Any
 from pipeline.dicom.values import numbers
 from pipeline.errors import DicomError
 
-__all__ = ["cine_as_time_points", "cine_intervals", "cine_problem", "cine_step"]
+__all__ = ["cine_as_time_points", "cine_intervals", "cine_problem", "cine_step", "pointer_tags"]
 
 _FRAME_TIME, _FRAME_TIME_VECTOR = 0x00181063, 0x00181065
 
@@ -48,7 +48,7 @@ def _named_times(ds: Any, count: int) -> list[int] | None:
     if count < 2 or "PerFrameFunctionalGroupsSequence" in ds:
         return None
     pointer = ds.get("FrameIncrementPointer")
-    named = _tags(pointer) if pointer is not None else [_FRAME_TIME, _FRAME_TIME_VECTOR]
+    named = pointer_tags(pointer) if pointer is not None else [_FRAME_TIME, _FRAME_TIME_VECTOR]
     return named if {_FRAME_TIME, _FRAME_TIME_VECTOR} & set(named) else None
 
 
@@ -142,8 +142,11 @@ def _floats(value: Any) -> list[float]:
         return []
 
 
-def _tags(pointer: Any) -> list[int]:
-    # several tags come as pydicom's MultiValue, no list: read as one, they named nothing
+def pointer_tags(pointer: Any) -> list[int]:
+    """The tags a FrameIncrementPointer (0028,0009) value names; ``[]`` when unreadable.
+
+    Several tags come as pydicom's MultiValue, no list: read as one, they named nothing.
+    """
     items = pointer if isinstance(pointer, Sequence) and not isinstance(pointer, str) else [pointer]
     try:
         return [int(v) for v in items]

@@ -32,13 +32,12 @@ standard fixes no direction for a SliceLocation (C.7.6.2.1.2), so that sign is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pipeline.dicom.cine import cine_intervals, cine_step
+from pipeline.dicom.cine import cine_intervals, cine_step, pointer_tags
 from pipeline.dicom.decode import frame_count
 from pipeline.dicom.nm_frames import nm_geometry
 from pipeline.dicom.values import lenient_number, numbers_or_none
@@ -141,7 +140,7 @@ def _along(ipp: list[float], normal: np.ndarray, offsets: list[float]) -> list[P
 def _time_points(ds: Any, n: int) -> str | None:
     """Why the frames are time points though their times are unusable, or ``None``."""
     if "FrameIncrementPointer" in ds:
-        named = {f"{int(t):08X}" for t in _pointers(ds.get("FrameIncrementPointer"))}
+        named = {f"{int(t):08X}" for t in pointer_tags(ds.get("FrameIncrementPointer"))}
         if named and named <= {_FRAME_TIME, _FRAME_TIME_VECTOR}:
             shown = " and ".join(_TIME_NAMES[t] for t in sorted(named))
             return (
@@ -167,7 +166,7 @@ def _other_vectors(ds: Any) -> str | None:
     """
     from pydicom.datadict import keyword_for_tag
 
-    tags = _pointers(ds.get("FrameIncrementPointer"))
+    tags = pointer_tags(ds.get("FrameIncrementPointer"))
     named = {f"{t:08X}" for t in tags}
     if not named or named & {_FRAME_TIME, _FRAME_TIME_VECTOR, _SLICE_LOCATIONS}:
         return None
@@ -177,18 +176,8 @@ def _other_vectors(ds: Any) -> str | None:
 
 def _located(ds: Any, n: int) -> list[float] | None:
     """Offsets along the normal from a SliceLocationVector the FrameIncrementPointer names."""
-    named = {f"{int(t):08X}" for t in _pointers(ds.get("FrameIncrementPointer"))}
+    named = {f"{int(t):08X}" for t in pointer_tags(ds.get("FrameIncrementPointer"))}
     values = numbers_or_none(ds.get("SliceLocationVector"), n)
     if _SLICE_LOCATIONS not in named or values is None:
         return None
     return [float(v) - float(values[0]) for v in values]
-
-
-def _pointers(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    items = value if isinstance(value, SequenceABC) and not isinstance(value, str) else [value]
-    try:
-        return [int(v) for v in items]
-    except (TypeError, ValueError):
-        return []

@@ -162,7 +162,7 @@ def bids_json(
         timing = None
         if bids.times and len(bids.times) == slices and stamped and two_d:
             timing = slice_timing(bids.times, found.get("RepetitionTime"))
-        if timing is None and two_d and _time_step(volume) is not None and bids.triggers:
+        if timing is None and two_d and step is not None and bids.triggers:
             timing = ge_slice_timing(found.get("Manufacturer", ""), bids.triggers,
                                      found.get("RepetitionTime"))  # fmt: skip
         if timing is not None:
